@@ -1,0 +1,214 @@
+"""The database connection of one execution environment.
+
+One engine, created on first use, with a pool of one connection (a Lambda environment serves
+one request at a time). Connections run in autocommit mode: a request is a single
+simple-protocol query, which PostgreSQL executes as one implicit transaction, so no BEGIN or
+COMMIT round trips are spent and nothing session-scoped is ever set (RDS Proxy would pin).
+"""
+
+from __future__ import annotations
+
+import json
+import select
+import socket
+import ssl
+from collections.abc import Callable
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+from urllib.parse import unquote
+
+import pg8000.dbapi
+from sqlalchemy import Engine, create_engine, event, exc
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import QueuePool
+
+from wellapi.errors import DatabaseUnavailable
+from wellapi.settings import Settings, get_settings
+
+Row = list[Any]
+
+_DISCONNECT_ERRORS = (pg8000.dbapi.InterfaceError, OSError, EOFError)
+
+
+def url_connect_kwargs(url: str) -> dict[str, Any]:
+    """pg8000 keyword arguments for a ``postgresql://user:password@host:port/db`` URL.
+
+    A ``host`` query parameter naming a directory (as libpq allows) selects a Unix socket.
+    """
+    u = make_url(url)
+    kwargs: dict[str, Any] = {
+        "user": u.username or "postgres",
+        "database": u.database or "postgres",
+    }
+    if u.password:
+        kwargs["password"] = unquote(u.password)
+    socket_dir = u.query.get("host")
+    if isinstance(socket_dir, str) and socket_dir.startswith("/"):
+        kwargs["unix_sock"] = f"{socket_dir}/.s.PGSQL.{u.port or 5432}"
+    else:
+        kwargs["host"] = u.host or "127.0.0.1"
+        kwargs["port"] = u.port or 5432
+    return kwargs
+
+
+def tls_context(ca_bundle: str | None) -> ssl.SSLContext:
+    """TLS that verifies the server certificate against the RDS CA bundle we ship."""
+    if ca_bundle:
+        return ssl.create_default_context(cafile=ca_bundle)
+    cert = resources.files("wellapi").joinpath("certs/rds-global-bundle.pem")
+    with resources.as_file(cert) as path:
+        return ssl.create_default_context(cafile=str(path))
+
+
+def _iam_password_factory(settings: Settings) -> Callable[[], str]:
+    import boto3  # only functions that make credentials pay for importing boto3
+
+    client = boto3.client("rds", region_name=settings.aws_region)
+
+    def token() -> str:
+        # A token lives 15 minutes and is checked only at connect: make one per connection.
+        return str(
+            client.generate_db_auth_token(
+                DBHostname=settings.db_host,
+                Port=settings.db_port,
+                DBUsername=settings.db_user,
+                Region=settings.aws_region,
+            )
+        )
+
+    return token
+
+
+def _secret_credentials(settings: Settings) -> tuple[str, str]:
+    import boto3
+
+    client = boto3.client("secretsmanager", region_name=settings.aws_region)
+    secret = json.loads(client.get_secret_value(SecretId=settings.db_secret_arn)["SecretString"])
+    return str(secret["username"]), str(secret["password"])
+
+
+def connection_factory(settings: Settings) -> Callable[[], Any]:
+    """A function that opens one new pg8000 connection the way ``settings`` says."""
+    timeout = settings.db_connect_timeout_seconds
+    if settings.db_auth == "url":
+        assert settings.database_url is not None
+        kwargs = url_connect_kwargs(settings.database_url)
+
+        def connect_url() -> Any:
+            return pg8000.dbapi.connect(**kwargs, timeout=timeout)
+
+        return connect_url
+
+    context = tls_context(settings.db_ca_bundle)
+    base = {"host": settings.db_host, "port": settings.db_port, "database": settings.db_name}
+    if settings.db_auth == "iam":
+        token = _iam_password_factory(settings)
+
+        def connect_iam() -> Any:
+            return pg8000.dbapi.connect(
+                **base,
+                user=settings.db_user,
+                password=token(),
+                ssl_context=context,
+                timeout=timeout,
+            )
+
+        return connect_iam
+
+    user, password = _secret_credentials(settings)
+
+    def connect_secret() -> Any:
+        return pg8000.dbapi.connect(
+            **base, user=user, password=password, ssl_context=context, timeout=timeout
+        )
+
+    return connect_secret
+
+
+def _socket_of(dbapi_connection: Any) -> socket.socket | None:
+    sock = getattr(dbapi_connection, "_usock", None)
+    if isinstance(sock, ssl.SSLSocket):
+        return sock
+    return sock if isinstance(sock, socket.socket) else None
+
+
+def _on_connect(dbapi_connection: Any, record: Any) -> None:
+    dbapi_connection.autocommit = True
+    _set_nodelay(dbapi_connection, record)
+
+
+def _set_nodelay(dbapi_connection: Any, _record: Any) -> None:
+    sock = _socket_of(dbapi_connection)
+    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+        # pg8000 leaves Nagle on; large results then stall ~40 ms on delayed ACKs.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Drop a connection the server has already closed, without spending a round trip.
+
+    An idle connection in autocommit has nothing to read; if the socket is readable, the
+    server has hung up (restart, proxy idle timeout) and the pool must connect anew.
+    """
+    sock = _socket_of(dbapi_connection)
+    if sock is None:
+        return
+    readable, _, _ = select.select([sock], [], [], 0)
+    if readable:
+        raise exc.DisconnectionError("server closed the idle connection")
+
+
+def build_engine(settings: Settings, *, autocommit: bool = True) -> Engine:
+    engine = create_engine(
+        "postgresql+pg8000://",
+        creator=connection_factory(settings),
+        poolclass=QueuePool,
+        pool_size=1,
+        max_overflow=0,
+        pool_recycle=settings.db_pool_recycle_seconds,
+        pool_timeout=settings.db_connect_timeout_seconds,
+    )
+    event.listen(engine, "connect", _on_connect if autocommit else _set_nodelay)
+    event.listen(engine, "checkout", _on_checkout)
+    return engine
+
+
+@lru_cache(maxsize=1)
+def get_engine() -> Engine:
+    return build_engine(get_settings())
+
+
+def _run(engine: Engine, sql: str) -> list[Row]:
+    with engine.connect() as conn:
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(sql)
+            return [list(r) for r in cursor.fetchall()] if cursor.description else []
+        finally:
+            cursor.close()
+
+
+def execute(sql: str, *, retry: bool = True, engine: Engine | None = None) -> list[Row]:
+    """Send one simple-protocol query and return the rows of every statement in it, in order.
+
+    A connection that drops is retried once when ``retry`` is true (reads, and writes whose
+    repetition is harmless); otherwise the failure is reported as the database being
+    unavailable, never as driver text.
+    """
+    engine = engine or get_engine()
+    attempts = 2 if retry else 1
+    for attempt in range(attempts):
+        try:
+            return _run(engine, sql)
+        except exc.DBAPIError as error:
+            # Connecting failed (SQLAlchemy wraps errors raised by the pool's creator).
+            if attempt + 1 == attempts:
+                raise DatabaseUnavailable() from error
+        except exc.TimeoutError as error:
+            raise DatabaseUnavailable() from error
+        except _DISCONNECT_ERRORS as error:
+            engine.pool.dispose()
+            if attempt + 1 == attempts:
+                raise DatabaseUnavailable() from error
+    raise AssertionError("unreachable")  # pragma: no cover

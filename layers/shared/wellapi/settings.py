@@ -1,0 +1,51 @@
+"""Configuration read from the environment once, on first use, and validated as a model."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything a function needs to know about where it runs.
+
+    Three ways to reach the database, chosen by ``db_auth``:
+    ``url`` (``DATABASE_URL``), ``iam`` (RDS Proxy with an IAM token per connection) and
+    ``secret`` (RDS Proxy with credentials from a Secrets Manager secret).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    database_url: str | None = None
+    db_auth: Literal["url", "iam", "secret"] = "url"
+    db_host: str | None = None
+    db_port: int = 5432
+    db_name: str = "well"
+    db_user: str = "well_api"
+    db_secret_arn: str | None = None
+    db_ca_bundle: str | None = None
+    aws_region: str = Field(default="eu-west-1", validation_alias="AWS_REGION")
+    # RDS Proxy closes client connections idle for 30 minutes; recycle well before that.
+    db_pool_recycle_seconds: int = 1500
+    db_connect_timeout_seconds: float = 5.0
+    # Seconds a client is told to wait when the database is unreachable.
+    db_retry_after_seconds: int = 2
+    api_base_url: str = ""
+
+    @model_validator(mode="after")
+    def _check_auth_inputs(self) -> Settings:
+        if self.db_auth == "url" and not self.database_url:
+            raise ValueError("DATABASE_URL is required when DB_AUTH=url")
+        if self.db_auth in ("iam", "secret") and not self.db_host:
+            raise ValueError("DB_HOST (the RDS Proxy endpoint) is required for DB_AUTH=iam|secret")
+        if self.db_auth == "secret" and not self.db_secret_arn:
+            raise ValueError("DB_SECRET_ARN is required when DB_AUTH=secret")
+        return self
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,35 @@
+"""Alembic environment. The caller passes an open connection (see ``wellapi.migrate``)."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import text
+from wellapi.models import SCHEMA, Base
+
+target_metadata = Base.metadata
+
+
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    if type_ == "schema":
+        return name == SCHEMA
+    return True
+
+
+def run_migrations_online() -> None:
+    connection = context.config.attributes.get("connection")
+    if connection is None:
+        raise RuntimeError("run migrations through wellapi.migrate, which supplies a connection")
+    connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}"))
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        version_table_schema=SCHEMA,
+        include_schemas=True,
+        include_name=include_name,
+        transaction_per_migration=False,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+run_migrations_online()
