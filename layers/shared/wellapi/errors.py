@@ -26,6 +26,7 @@ class ApiError(Exception):
         title: str | None = None,
         status: int | None = None,
         links: dict[str, str] | None = None,
+        meta: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(detail or self.title)
         self.detail = detail or self.title
@@ -36,6 +37,7 @@ class ApiError(Exception):
         self.error_title = title or self.title
         self.error_status = status or self.status
         self.links = links
+        self.meta = meta
 
     def to_object(self, trace_id: str | None = None) -> dict[str, Any]:
         obj: dict[str, Any] = {
@@ -55,8 +57,11 @@ class ApiError(Exception):
             obj["source"] = source
         if self.links:
             obj["links"] = self.links
+        meta = dict(self.meta or {})
         if trace_id:
-            obj["meta"] = {"trace_id": trace_id}
+            meta["trace_id"] = trace_id
+        if meta:
+            obj["meta"] = meta
         return obj
 
     def headers(self) -> dict[str, str]:
@@ -195,3 +200,18 @@ def constraint_of(error: BaseException) -> str | None:
 
 def is_unavailable(sqlstate: str | None) -> bool:
     return sqlstate is not None and sqlstate.startswith(_UNAVAILABLE_SQLSTATES)
+
+
+def database_error(error: BaseException) -> ApiError | None:
+    """The client-facing error for a failure raised by the driver, or None if it is not one.
+
+    Only "try again" conditions are mapped generically; rule violations (unique, foreign key,
+    check) are mapped by the operation that knows which rule it wrote.
+    """
+    import pg8000.dbapi
+
+    if isinstance(error, pg8000.dbapi.InterfaceError | ConnectionError | TimeoutError):
+        return DatabaseUnavailable()
+    if isinstance(error, pg8000.dbapi.DatabaseError) and is_unavailable(sqlstate_of(error)):
+        return DatabaseUnavailable()
+    return None

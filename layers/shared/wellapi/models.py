@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     BigInteger,
@@ -46,6 +46,8 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(schema=SCHEMA, naming_convention=NAMING)
+    # The column holding the table's public UUID (the JSON:API id).
+    public_id_column: ClassVar[str]
 
 
 def _enum(py_enum: type[enum.Enum], name: str) -> Enum:
@@ -129,8 +131,6 @@ DIRECTION_ENUM = _enum(Direction, "direction_enum")
 class _Row:
     """Columns every table has. ``public_id_column`` names the table's public UUID."""
 
-    public_id_column: str
-
     pk: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now()
@@ -146,7 +146,9 @@ def _public_id() -> Mapped[uuid.UUID]:
 
 
 def _fk(target: str, *, nullable: bool = False, **actions: Any) -> Mapped[Any]:
-    return mapped_column(BigInteger, ForeignKey(f"{SCHEMA}.{target}.pk", **actions), nullable=nullable)
+    return mapped_column(
+        BigInteger, ForeignKey(f"{SCHEMA}.{target}.pk", **actions), nullable=nullable
+    )
 
 
 class Workspace(_Row, Base):
@@ -307,7 +309,7 @@ class _Provenance(_Row):
     (record, connector, direction): every sync run that touches a record leaves its own row.
     """
 
-    record_table: str
+    record_table: ClassVar[str]
 
     direction: Mapped[Direction] = mapped_column(DIRECTION_ENUM, nullable=False)
 
@@ -318,9 +320,10 @@ class _Provenance(_Row):
     @declared_attr.directive
     def __table_args__(cls) -> tuple[Any, ...]:
         record_pk = f"{cls.record_table}_pk"
+        table = f"{cls.record_table}_workspace_connectors"
         return (
-            Index(f"idx_{cls.__tablename__}_record_created", record_pk, "created_at"),
-            Index(f"idx_{cls.__tablename__}_wc_created_at", "workspace_connector_pk", "created_at"),
+            Index(f"idx_{table}_record_created", record_pk, "created_at"),
+            Index(f"idx_{table}_wc_created_at", "workspace_connector_pk", "created_at"),
         )
 
 

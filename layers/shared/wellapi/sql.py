@@ -17,13 +17,13 @@ from pg8000.native import literal as pg_literal
 from sqlalchemy.dialects.postgresql.pg8000 import PGDialect_pg8000
 from sqlalchemy.sql.expression import ClauseElement
 
-_DIALECT = PGDialect_pg8000(paramstyle="pyformat")
+_DIALECT = PGDialect_pg8000(paramstyle="pyformat")  # type: ignore[no-untyped-call]
 
 
 def to_literal(value: Any) -> str:
     """Render one Python value as a PostgreSQL literal."""
     if isinstance(value, UUID):
-        return pg_literal(str(value))
+        return str(pg_literal(str(value)))
     if isinstance(value, list | tuple):
         # ARRAY[] of an element type the caller casts; an empty array needs that cast to parse.
         return "ARRAY[" + ",".join(to_literal(v) for v in value) + "]"

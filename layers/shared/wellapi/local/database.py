@@ -55,7 +55,7 @@ def start_embedded(data_dir: Path) -> LocalDatabase:
     import pgserver  # a development dependency only
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(data_dir, cleanup_mode="stop")
+    server = pgserver.get_server(data_dir, cleanup_mode="stop")  # type: ignore[attr-defined]
     return LocalDatabase(server.get_uri("postgres"))
 
 
@@ -68,7 +68,9 @@ def ensure_roles(db: LocalDatabase) -> None:
                 "DO $$ BEGIN CREATE ROLE " + role + " LOGIN; "
                 "EXCEPTION WHEN duplicate_object THEN NULL; END $$"
             )
-            conn.run(f"ALTER ROLE {role} LOGIN PASSWORD {pg8000.native.literal(LOCAL_ROLE_PASSWORD)}")
+            conn.run(
+                f"ALTER ROLE {role} LOGIN PASSWORD {pg8000.native.literal(LOCAL_ROLE_PASSWORD)}"
+            )
     finally:
         conn.close()
 

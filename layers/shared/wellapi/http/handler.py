@@ -1,0 +1,77 @@
+"""The handler factory: one Lambda handler per (resource, operation), all built alike.
+
+A function file calls ``api_handler(resource, operation)`` and nothing else. Powertools does
+the routing and the structured logging; the operation does the work; every error, typed or
+not, leaves as a JSON:API error object (a database error never as its text).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
+
+from wellapi.errors import ApiError, ErrorList, NotFound, database_error
+from wellapi.http.request import request_from_event
+from wellapi.http.response import error_response
+from wellapi.operations import OPERATIONS, Operation
+from wellapi.resources import RESOURCES, Resource
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+logger = Logger(service="wellapi", use_rfc3339=True)
+
+
+def _resolver_rule(path: str) -> str:
+    """API Gateway's ``{name}`` path parameters in Powertools' ``<name>`` spelling."""
+    return path.replace("{", "<").replace("}", ">")
+
+
+def build_resolver(resource: Resource, operation: Operation) -> APIGatewayHttpResolver:
+    app = APIGatewayHttpResolver()
+
+    def trace_id() -> str:
+        return str(app.current_event.request_context.request_id or "")
+
+    @app.route(_resolver_rule(operation.path(resource)), operation.method)
+    def serve(**_path: str) -> Response[str]:
+        request = request_from_event(app.current_event.raw_event)
+        return operation.run(resource, request)
+
+    def api_error(error: ApiError | ErrorList) -> Response[str]:
+        return error_response(error, trace_id())
+
+    def unexpected(error: Exception) -> Response[str]:
+        mapped = database_error(error)
+        if mapped is None:
+            logger.exception("unhandled error")
+            mapped = ApiError("The request could not be completed.")
+        elif mapped.error_status >= 500:
+            logger.warning("database unavailable", extra={"error_type": type(error).__name__})
+        return error_response(mapped, trace_id())
+
+    # Registered as calls: Powertools' decorators are untyped, and these must stay typed.
+    app.exception_handler(ApiError)(api_error)
+    app.exception_handler(ErrorList)(api_error)
+    app.exception_handler(Exception)(unexpected)
+
+    @app.not_found
+    def not_found(_error: Exception) -> Response[str]:
+        return error_response(NotFound("No such route."), trace_id())
+
+    return app
+
+
+def api_handler(resource_key: str, operation_name: str) -> Handler:
+    resource = RESOURCES[resource_key]
+    operation = OPERATIONS[operation_name]
+    app = build_resolver(resource, operation)
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return app.resolve(event, context)
+
+    handler.__name__ = f"{resource_key}_{operation_name}"
+    return handler

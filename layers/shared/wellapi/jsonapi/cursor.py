@@ -1,0 +1,42 @@
+"""Opaque pagination cursors: the sort value and public id of a row, never its ``pk``."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from wellapi.errors import InvalidQueryParameter
+
+
+@dataclass(frozen=True)
+class Cursor:
+    sort: str
+    value: datetime
+    id: UUID
+
+    def encode(self) -> str:
+        raw = json.dumps([self.sort, self.value.isoformat(), str(self.id)], separators=(",", ":"))
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(token: str, parameter: str, sort: str) -> Cursor:
+    def invalid(detail: str) -> InvalidQueryParameter:
+        return InvalidQueryParameter(detail, parameter=parameter, code="INVALID_CURSOR")
+
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        sort_name, value, row_id = json.loads(raw)
+        cursor = Cursor(str(sort_name), datetime.fromisoformat(value), UUID(row_id))
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as error:
+        raise invalid("The cursor is not one this API issued.") from error
+    if cursor.value.tzinfo is None:
+        raise invalid("The cursor is not one this API issued.")
+    if cursor.sort != sort:
+        raise invalid(
+            f"The cursor was issued for sort={cursor.sort}; this request sorts by {sort}."
+        )
+    return cursor

@@ -1,0 +1,293 @@
+"""Strict parsing of the query string into a typed request for the read engine.
+
+Every parameter is either one JSON:API reserves (include, fields, sort, page, filter) used as
+we define it, or one of ours (``workspace_id``, legacy ``workspaceId``). Anything else, a
+repeated parameter, or a value of the wrong shape is a 400 naming the parameter.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal
+from urllib.parse import parse_qsl
+from uuid import UUID
+
+from wellapi.errors import InvalidQueryParameter
+from wellapi.jsonapi import CURSOR_PROFILE
+from wellapi.jsonapi.cursor import Cursor, decode_cursor
+from wellapi.resources import PARENTS, Resource
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 500
+# Bounds a request's SQL: more ids than this in one filter is a client error, not a query.
+MAX_FILTER_VALUES = 100
+SORTABLE = ("created_at", "updated_at")
+RANGE_OPERATORS = {"gte": ">=", "gt": ">", "lte": "<=", "lt": "<"}
+WORKSPACE_PARAMETERS = ("workspace_id", "workspaceId")
+
+_NAME = re.compile(r"^(?P<family>[A-Za-z_]+)(?P<path>(?:\[[^\[\]]*\])*)$")
+_SEGMENT = re.compile(r"\[([^\[\]]*)\]")
+
+Operation = Literal["list", "retrieve"]
+
+
+@dataclass(frozen=True)
+class RangeFilter:
+    attribute: str
+    operator: str
+    value: datetime
+
+
+@dataclass(frozen=True)
+class ReadQuery:
+    include: tuple[str, ...] = ()
+    fields: dict[str, frozenset[str]] = field(default_factory=dict)
+    sort: str = "created_at"
+    descending: bool = True
+    relationship_filters: tuple[tuple[str, tuple[UUID, ...]], ...] = ()
+    attribute_filters: tuple[tuple[str, tuple[str | bool, ...]], ...] = ()
+    ranges: tuple[RangeFilter, ...] = ()
+    page_size: int = DEFAULT_PAGE_SIZE
+    after: Cursor | None = None
+    before: Cursor | None = None
+    workspace_id: UUID | None = None
+    workspace_parameter: str | None = None
+    include_requested: bool = False
+
+    @property
+    def sort_token(self) -> str:
+        return ("-" if self.descending else "") + self.sort
+
+
+def _bad(
+    detail: str, parameter: str, code: str = "INVALID_QUERY_PARAMETER"
+) -> InvalidQueryParameter:
+    return InvalidQueryParameter(detail, parameter=parameter, code=code)
+
+
+def split_list(value: str, parameter: str) -> tuple[str, ...]:
+    items = tuple(v.strip() for v in value.split(","))
+    if any(not v for v in items):
+        raise _bad("The list has an empty item.", parameter)
+    return items
+
+
+def parse_uuid(value: str, parameter: str) -> UUID:
+    try:
+        return UUID(value)
+    except ValueError as error:
+        raise _bad(f"'{value}' is not a UUID.", parameter, "INVALID_UUID") from error
+
+
+def parse_timestamp(value: str, parameter: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as error:
+        raise _bad(
+            f"'{value}' is not an ISO-8601 timestamp.", parameter, "INVALID_FILTER"
+        ) from error
+    if parsed.tzinfo is None:
+        raise _bad(
+            "The timestamp needs a UTC offset (for example 2026-05-10T08:00:00Z).",
+            parameter,
+            "INVALID_FILTER",
+        )
+    return parsed.astimezone(UTC)
+
+
+def _parse_include(resource: Resource, value: str, parameter: str) -> tuple[str, ...]:
+    if value == "":
+        return ()
+    names = split_list(value, parameter)
+    for name in names:
+        if name not in {r.name for r in resource.relationships}:
+            raise _bad(
+                f"'{name}' is not a relationship of {resource.type} that can be included.",
+                parameter,
+                "INVALID_INCLUDE",
+            )
+    return tuple(dict.fromkeys(names))
+
+
+def _parse_fields(resource: Resource, type_name: str, value: str, parameter: str) -> frozenset[str]:
+    if type_name == resource.type:
+        known = set(resource.field_names)
+    elif type_name in PARENTS:
+        known = {a.name for a in PARENTS[type_name].attributes}
+    else:
+        raise _bad(
+            f"'{type_name}' is not a resource type of this API.", parameter, "INVALID_FIELDS"
+        )
+    if value == "":
+        return frozenset()
+    names = split_list(value, parameter)
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise _bad(f"{type_name} has no field '{unknown[0]}'.", parameter, "INVALID_FIELDS")
+    return frozenset(names)
+
+
+def _parse_sort(value: str, parameter: str) -> tuple[str, bool]:
+    names = split_list(value, parameter)
+    if len(names) != 1:
+        raise _bad(
+            "Sort by one field: created_at or updated_at, optionally with '-'.",
+            parameter,
+            "INVALID_SORT",
+        )
+    name = names[0]
+    descending = name.startswith("-")
+    bare = name[1:] if descending else name
+    if bare not in SORTABLE:
+        raise _bad(
+            f"Sorting by '{bare}' is not supported; use created_at or updated_at.",
+            parameter,
+            "INVALID_SORT",
+        )
+    return bare, descending
+
+
+def _parse_page_size(value: str, parameter: str) -> int:
+    if not value.isdigit() or len(value) > 9:
+        raise _bad(
+            "page[size] must be a whole number from 1 to 500.", parameter, "INVALID_PAGE_PARAMETER"
+        )
+    size = int(value)
+    if size < 1:
+        raise _bad(
+            "page[size] must be a whole number from 1 to 500.", parameter, "INVALID_PAGE_PARAMETER"
+        )
+    if size > MAX_PAGE_SIZE:
+        raise InvalidQueryParameter(
+            f"page[size] may be at most {MAX_PAGE_SIZE}.",
+            parameter=parameter,
+            code="PAGE_SIZE_TOO_LARGE",
+            title="Page size requested is too large.",
+            links={"type": f"{CURSOR_PROFILE}/max-size-exceeded"},
+            meta={"page": {"maxSize": MAX_PAGE_SIZE}},
+        )
+    return size
+
+
+@dataclass
+class _Filters:
+    relationships: list[tuple[str, tuple[UUID, ...]]] = field(default_factory=list)
+    attributes: list[tuple[str, tuple[str | bool, ...]]] = field(default_factory=list)
+    ranges: list[RangeFilter] = field(default_factory=list)
+
+
+def _parse_filter(
+    resource: Resource, path: list[str], value: str, parameter: str, acc: _Filters
+) -> None:
+    name = path[0] if path else ""
+    relationships = {r.name for r in resource.relationships}
+    if name in relationships and len(path) == 1:
+        ids = split_list(value, parameter)
+        if len(ids) > MAX_FILTER_VALUES:
+            raise _bad(f"At most {MAX_FILTER_VALUES} ids per filter.", parameter, "INVALID_FILTER")
+        acc.relationships.append(
+            (name, tuple(dict.fromkeys(parse_uuid(v, parameter) for v in ids)))
+        )
+        return
+    if name == "created_at" and len(path) == 2 and path[1] in RANGE_OPERATORS:
+        acc.ranges.append(RangeFilter("created_at", path[1], parse_timestamp(value, parameter)))
+        return
+    if name in resource.filters and len(path) == 1:
+        attribute = resource.attribute(name)
+        values: tuple[str | bool, ...]
+        if attribute.kind == "boolean":
+            if value not in ("true", "false"):
+                raise _bad(f"filter[{name}] must be true or false.", parameter, "INVALID_FILTER")
+            values = (value == "true",)
+        else:
+            items = split_list(value, parameter)
+            bad = [v for v in items if v not in attribute.enum]
+            if bad:
+                allowed = ", ".join(attribute.enum)
+                raise _bad(f"'{bad[0]}' is not one of: {allowed}.", parameter, "INVALID_FILTER")
+            values = tuple(dict.fromkeys(items))
+        acc.attributes.append((name, values))
+        return
+    raise _bad(f"{parameter} is not a filter of {resource.type}.", parameter, "INVALID_FILTER")
+
+
+def parse_read_query(resource: Resource, raw_query: str, operation: Operation) -> ReadQuery:
+    try:
+        pairs = parse_qsl(raw_query, keep_blank_values=True, strict_parsing=False, errors="strict")
+    except UnicodeDecodeError as error:
+        raise _bad("The query string is not valid UTF-8.", "query") from error
+    seen: set[str] = set()
+    filters = _Filters()
+    include: tuple[str, ...] = ()
+    include_requested = False
+    fields: dict[str, frozenset[str]] = {}
+    sort, descending = "created_at", True
+    page_size = DEFAULT_PAGE_SIZE
+    after_raw: tuple[str, str] | None = None
+    before_raw: tuple[str, str] | None = None
+    workspace_id: UUID | None = None
+    workspace_parameter: str | None = None
+    collection = operation == "list"
+
+    for name, value in pairs:
+        if name in seen:
+            raise _bad(f"{name} is given more than once.", name, "DUPLICATE_QUERY_PARAMETER")
+        seen.add(name)
+        match = _NAME.match(name)
+        family = match.group("family") if match else ""
+        path = _SEGMENT.findall(match.group("path")) if match else []
+        if family == "include" and not path:
+            include = _parse_include(resource, value, name)
+            include_requested = True
+        elif family == "fields" and len(path) == 1:
+            fields[path[0]] = _parse_fields(resource, path[0], value, name)
+        elif family == "sort" and not path and collection:
+            sort, descending = _parse_sort(value, name)
+        elif family == "page" and path == ["size"] and collection:
+            page_size = _parse_page_size(value, name)
+        elif family == "page" and path in (["after"], ["before"]) and collection:
+            if path == ["after"]:
+                after_raw = (value, name)
+            else:
+                before_raw = (value, name)
+        elif family == "filter" and path and collection:
+            _parse_filter(resource, path, value, name, filters)
+        elif name in WORKSPACE_PARAMETERS:
+            if workspace_parameter is not None:
+                raise _bad("Give workspace_id once.", name, "DUPLICATE_QUERY_PARAMETER")
+            workspace_id = parse_uuid(value, name)
+            workspace_parameter = name
+        else:
+            raise _bad(
+                f"{name} is not a query parameter of this endpoint.",
+                name,
+                "UNKNOWN_QUERY_PARAMETER",
+            )
+
+    if after_raw and before_raw:
+        raise InvalidQueryParameter(
+            "page[after] and page[before] cannot be combined.",
+            parameter=before_raw[1],
+            code="RANGE_PAGINATION_NOT_SUPPORTED",
+            links={"type": f"{CURSOR_PROFILE}/range-pagination-not-supported"},
+        )
+    token = "-" + sort if descending else sort
+    after = decode_cursor(after_raw[0], after_raw[1], token) if after_raw else None
+    before = decode_cursor(before_raw[0], before_raw[1], token) if before_raw else None
+    return ReadQuery(
+        include=include,
+        fields=fields,
+        sort=sort,
+        descending=descending,
+        relationship_filters=tuple(filters.relationships),
+        attribute_filters=tuple(filters.attributes),
+        ranges=tuple(filters.ranges),
+        page_size=page_size,
+        after=after,
+        before=before,
+        workspace_id=workspace_id,
+        workspace_parameter=workspace_parameter,
+        include_requested=include_requested,
+    )

@@ -1,0 +1,97 @@
+"""List and Retrieve: one round trip each, holding the scope statement and one SELECT."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+from uuid import UUID
+
+from aws_lambda_powertools.event_handler import Response
+
+from wellapi import db
+from wellapi.errors import InvalidQueryParameter, NotFound
+from wellapi.http.request import Request
+from wellapi.http.response import document_response
+from wellapi.jsonapi import CURSOR_PROFILE, MEDIA_TYPE
+from wellapi.jsonapi.cursor import Cursor
+from wellapi.jsonapi.document import DocumentBuilder, Linker
+from wellapi.jsonapi.media import check_accept
+from wellapi.jsonapi.query import ReadQuery, parse_read_query
+from wellapi.principal import check_scope
+from wellapi.queries import Layout, ReadShape, read_params, read_template
+from wellapi.resources import Resource
+from wellapi.sql import script
+
+COLLECTION_MEDIA_TYPE = f'{MEDIA_TYPE}; profile="{CURSOR_PROFILE}"'
+
+
+def fetch(
+    request: Request, query: ReadQuery, shape: ReadShape, params: dict[str, Any]
+) -> tuple[list[list[Any]], Layout]:
+    principal = request.principal().in_workspace(query.workspace_id)
+    template, layout = read_template(shape)
+    rows = db.execute(script(principal.scope_statement(), template.render(params)))
+    check_scope(rows[0], query.workspace_parameter)
+    return rows[1:], layout
+
+
+def parse_id(request: Request) -> UUID:
+    raw = request.path_parameters.get("id", "")
+    try:
+        return UUID(raw)
+    except ValueError as error:
+        raise InvalidQueryParameter(
+            f"'{raw}' is not a UUID.", parameter="id", code="INVALID_ID"
+        ) from error
+
+
+def retrieve_row(resource: Resource, request: Request) -> Response[str]:
+    check_accept(request.header("accept"))
+    query = parse_read_query(resource, request.raw_query, "retrieve")
+    row_id = parse_id(request)
+    shape = ReadShape.of(resource, query, single=True)
+    rows, layout = fetch(request, query, shape, read_params(query, row_id=row_id))
+    if not rows:
+        raise NotFound(f"No {resource.type} with id {row_id}.")
+    builder = DocumentBuilder(resource, query, layout, Linker(request.base_url))
+    return document_response(200, builder.single(rows[0], request.url))
+
+
+def _page_link(request: Request, replace: dict[str, str]) -> str:
+    kept = [
+        (k, v)
+        for k, v in parse_qsl(request.raw_query, keep_blank_values=True)
+        if k not in ("page[after]", "page[before]")
+    ]
+    kept += list(replace.items())
+    return f"{request.base_url}{request.path}?{urlencode(kept, safe='[],')}"
+
+
+def list_rows(resource: Resource, request: Request) -> Response[str]:
+    check_accept(request.header("accept"))
+    query = parse_read_query(resource, request.raw_query, "list")
+    shape = ReadShape.of(resource, query, single=False)
+    rows, layout = fetch(request, query, shape, read_params(query))
+    has_more = len(rows) > query.page_size
+    rows = rows[: query.page_size]
+    if query.before is not None:
+        rows.reverse()
+    index = layout.index()
+    sort_label = f"a_{query.sort}"
+
+    def cursor(row: list[Any]) -> str:
+        return Cursor(query.sort_token, row[index[sort_label]], row[index["id"]]).encode()
+
+    next_link: str | None = None
+    prev_link: str | None = None
+    if rows:
+        # Walking forward, more rows lie ahead only if the extra row came back; walking
+        # backward (page[before]) the cursor row itself lies ahead.
+        if (query.before is None and has_more) or query.before is not None:
+            next_link = _page_link(request, {"page[after]": cursor(rows[-1])})
+        if (query.before is not None and has_more) or query.after is not None:
+            prev_link = _page_link(request, {"page[before]": cursor(rows[0])})
+    builder = DocumentBuilder(resource, query, layout, Linker(request.base_url))
+    links = {"self": request.url, "prev": prev_link, "next": next_link}
+    document = builder.collection(rows, links)
+    return document_response(200, document, media_type=COLLECTION_MEDIA_TYPE)

@@ -1,0 +1,78 @@
+"""Who is calling, and in which workspace: built in one place, taken by every query.
+
+The authorizer turns an API key into the claims below and API Gateway hands them to the
+handler at ``requestContext.authorizer.lambda``. The handler adds the workspace the request
+asks for (``workspace_id``, legacy ``workspaceId``), or keeps the key's default workspace.
+Whether the person may act there is decided by the database, in the request's own round trip
+(``core_api.set_scope``), so it costs nothing extra.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+from uuid import UUID
+
+from wellapi.errors import Forbidden, Unauthorized
+from wellapi.sql import to_literal
+
+PrincipalKind = Literal["member", "service"]
+
+
+@dataclass(frozen=True)
+class Principal:
+    person_id: UUID
+    kind: PrincipalKind
+    workspace_id: UUID
+    api_key_id: UUID | None = None
+
+    @property
+    def is_service(self) -> bool:
+        return self.kind == "service"
+
+    def in_workspace(self, workspace_id: UUID | None) -> Principal:
+        if workspace_id is None:
+            return self
+        return Principal(self.person_id, self.kind, workspace_id, self.api_key_id)
+
+    def scope_statement(self) -> str:
+        """The statement that opens every request's round trip: it returns one row."""
+        args = ", ".join(to_literal(v) for v in (self.person_id, self.workspace_id, self.kind))
+        return f"SELECT workspace_pk, person_pk FROM core_api.set_scope({args})"
+
+
+def _uuid(value: Any) -> UUID:
+    if not isinstance(value, str):
+        raise Unauthorized()
+    try:
+        return UUID(value)
+    except ValueError as error:
+        raise Unauthorized() from error
+
+
+def principal_from_claims(claims: Any) -> Principal:
+    """The principal from the authorizer's context; anything malformed is unauthenticated."""
+    if not isinstance(claims, dict):
+        raise Unauthorized()
+    kind = claims.get("principal_kind")
+    if kind not in ("member", "service"):
+        raise Unauthorized()
+    key_id = claims.get("api_key_id")
+    return Principal(
+        person_id=_uuid(claims.get("person_id")),
+        kind=kind,
+        workspace_id=_uuid(claims.get("workspace_id")),
+        api_key_id=_uuid(key_id) if key_id is not None else None,
+    )
+
+
+def check_scope(scope_row: list[Any], parameter: str | None = None) -> None:
+    """The first row of every request: no workspace means the person may not act there."""
+    workspace_pk, person_pk = scope_row
+    if person_pk is None:
+        raise Unauthorized()
+    if workspace_pk is None:
+        raise Forbidden(
+            "The principal has no active membership in the requested workspace.",
+            parameter=parameter,
+        )

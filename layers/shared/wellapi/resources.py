@@ -1,0 +1,259 @@
+"""One description per resource: everything the generic engine needs to serve it.
+
+The engine (queries, documents, handlers, the OpenAPI document) reads these descriptions;
+nothing about a particular resource is written anywhere else except its small rule hooks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Literal, cast
+
+from sqlalchemy import Table
+
+from wellapi import models as m
+
+ModelType = type[m.Base]
+AttributeKind = Literal["string", "enum", "boolean", "datetime", "integer"]
+SYSTEM_FIELDS = ("created_at", "updated_at", "deleted_at")
+
+
+@dataclass(frozen=True)
+class Attribute:
+    name: str
+    column: str
+    kind: AttributeKind
+    enum: tuple[str, ...] = ()
+    nullable: bool = True
+    system: bool = False
+    # When a client may set it: never, only on create, or on create and update.
+    writable: Literal["never", "create", "always"] = "never"
+
+
+@dataclass(frozen=True)
+class Parent:
+    """A table a junction points at, serialised as a resource of its own type when included."""
+
+    type: str
+    model: ModelType
+    path: str
+    attributes: tuple[Attribute, ...]
+    # How visibility of an included parent is decided: it belongs to the scoped workspace,
+    # it is the scoped workspace, it is a group the scope may see, or it is global catalog.
+    visibility: Literal["workspace_owned", "workspace", "group", "global"]
+
+    @property
+    def table(self) -> Table:
+        return cast(Table, self.model.__table__)
+
+    @property
+    def id_column(self) -> str:
+        return self.model.public_id_column
+
+
+@dataclass(frozen=True)
+class Relationship:
+    name: str
+    parent: Parent
+    column: str
+    required: bool = True
+    writable: Literal["never", "create", "always"] = "create"
+
+
+ScopeRule = Literal["provenance", "workspace", "group_enrolment"]
+
+
+@dataclass(frozen=True)
+class Resource:
+    key: str
+    type: str
+    path: str
+    model: ModelType
+    attributes: tuple[Attribute, ...]
+    relationships: tuple[Relationship, ...]
+    scope: ScopeRule
+    # The relationships through which the scope rule reaches a workspace.
+    scope_relationships: tuple[str, ...]
+    filters: tuple[str, ...] = ()
+
+    @property
+    def table(self) -> Table:
+        return cast(Table, self.model.__table__)
+
+    @property
+    def id_column(self) -> str:
+        return self.model.public_id_column
+
+    def relationship(self, name: str) -> Relationship:
+        for rel in self.relationships:
+            if rel.name == name:
+                return rel
+        raise KeyError(name)
+
+    def attribute(self, name: str) -> Attribute:
+        for attr in self.attributes:
+            if attr.name == name:
+                return attr
+        raise KeyError(name)
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(a.name for a in self.attributes) + tuple(r.name for r in self.relationships)
+
+
+def _values(enum_type: type[Enum]) -> tuple[str, ...]:
+    return tuple(str(member.value) for member in enum_type)
+
+
+def _timestamps() -> tuple[Attribute, ...]:
+    return (
+        Attribute("created_at", "created_at", "datetime", nullable=False, system=True),
+        Attribute("updated_at", "updated_at", "datetime", system=True),
+        Attribute("deleted_at", "deleted_at", "datetime", system=True),
+    )
+
+
+ACCOUNT = Parent(
+    "account",
+    m.Account,
+    "accounts",
+    (
+        # JSON:API reserves `type`; the column is exposed under a qualified name.
+        Attribute("account_type", "type", "enum", _values(m.AccountType), nullable=False),
+        Attribute("account_name", "account_name", "string"),
+    ),
+    "workspace_owned",
+)
+COMPANY = Parent(
+    "company",
+    m.Company,
+    "companies",
+    (
+        Attribute("name", "name", "string", nullable=False),
+        Attribute("domain", "domain", "string"),
+    ),
+    "workspace_owned",
+)
+PEOPLE = Parent(
+    "people",
+    m.People,
+    "people",
+    (
+        Attribute("first_name", "first_name", "string"),
+        Attribute("last_name", "last_name", "string"),
+        Attribute("full_name", "full_name", "string", nullable=False),
+    ),
+    "workspace_owned",
+)
+WORKSPACE_CONNECTOR = Parent(
+    "workspace_connector",
+    m.WorkspaceConnector,
+    "workspace-connectors",
+    # Never `config`: it holds the connector's credentials.
+    (Attribute("status", "status", "enum", _values(m.WorkspaceConnectorStatus), nullable=False),),
+    "workspace_owned",
+)
+WORKSPACE = Parent(
+    "workspace",
+    m.Workspace,
+    "workspaces",
+    (Attribute("name", "name", "string", nullable=False),),
+    "workspace",
+)
+WORKSPACE_GROUP = Parent(
+    "workspace_group",
+    m.WorkspaceGroup,
+    "workspace-groups",
+    (Attribute("name", "name", "string", nullable=False),),
+    "group",
+)
+PROVIDER = Parent(
+    "provider",
+    m.Provider,
+    "providers",
+    (
+        Attribute("name", "name", "string", nullable=False),
+        Attribute("slug", "slug", "string", nullable=False),
+        Attribute("url", "url", "string"),
+        Attribute("category", "category", "enum", _values(m.ProviderCategory), nullable=False),
+        Attribute("popularity_score", "popularity_score", "integer"),
+    ),
+    "global",
+)
+
+DIRECTION = Attribute(
+    "direction", "direction", "enum", _values(m.Direction), nullable=False, writable="create"
+)
+
+
+def _provenance(key: str, model: ModelType, record: str, parent: Parent) -> Resource:
+    return Resource(
+        key=key,
+        type=key[:-1],
+        path=key.replace("_", "-"),
+        model=model,
+        attributes=(DIRECTION, *_timestamps()),
+        relationships=(
+            Relationship(record, parent, f"{record}_pk"),
+            Relationship("workspace_connector", WORKSPACE_CONNECTOR, "workspace_connector_pk"),
+        ),
+        scope="provenance",
+        scope_relationships=(record, "workspace_connector"),
+        filters=("direction",),
+    )
+
+
+RESOURCES: dict[str, Resource] = {
+    r.key: r
+    for r in (
+        _provenance(
+            "account_workspace_connectors", m.AccountWorkspaceConnector, "account", ACCOUNT
+        ),
+        _provenance(
+            "company_workspace_connectors", m.CompanyWorkspaceConnector, "company", COMPANY
+        ),
+        _provenance("people_workspace_connectors", m.PeopleWorkspaceConnector, "people", PEOPLE),
+        Resource(
+            key="workspace_group_workspaces",
+            type="workspace_group_workspace",
+            path="workspace-group-workspaces",
+            model=m.WorkspaceGroupWorkspace,
+            attributes=_timestamps(),
+            relationships=(
+                Relationship("workspace_group", WORKSPACE_GROUP, "workspace_group_pk"),
+                Relationship("workspace", WORKSPACE, "workspace_pk"),
+                Relationship(
+                    "created_by", PEOPLE, "created_by_pk", required=False, writable="never"
+                ),
+            ),
+            scope="group_enrolment",
+            scope_relationships=("workspace", "workspace_group"),
+        ),
+        Resource(
+            key="workspace_providers",
+            type="workspace_provider",
+            path="workspace-providers",
+            model=m.WorkspaceProvider,
+            attributes=(
+                Attribute(
+                    "is_selected", "is_selected", "boolean", nullable=False, writable="always"
+                ),
+                Attribute("is_matched", "is_matched", "boolean", nullable=False, writable="always"),
+                *_timestamps(),
+            ),
+            relationships=(
+                Relationship("workspace", WORKSPACE, "workspace_pk"),
+                Relationship("provider", PROVIDER, "provider_pk"),
+            ),
+            scope="workspace",
+            scope_relationships=("workspace",),
+            filters=("is_selected", "is_matched"),
+        ),
+    )
+}
+
+PARENTS: dict[str, Parent] = {
+    p.type: p
+    for p in (ACCOUNT, COMPANY, PEOPLE, WORKSPACE_CONNECTOR, WORKSPACE, WORKSPACE_GROUP, PROVIDER)
+}

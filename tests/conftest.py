@@ -1,0 +1,79 @@
+"""Fixtures shared by every test: one real, migrated PostgreSQL database per test session.
+
+The server is the one in ``DATABASE_URL`` when set, otherwise an embedded one from the
+``pgserver`` wheel. Each session gets a fresh database, migrated with Alembic (never
+``create_all``); the API code connects to it as the ``well_api`` role, as in production.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pg8000.native
+import pytest
+
+from wellapi import db as wellapi_db
+from wellapi.local import database as local_db
+from wellapi.roles import API_ROLE
+from wellapi.settings import get_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def reset_connection_caches() -> None:
+    if wellapi_db.get_engine.cache_info().currsize:
+        wellapi_db.get_engine().dispose()
+    wellapi_db.get_engine.cache_clear()
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def server() -> local_db.LocalDatabase:
+    return local_db.resolve(ROOT / ".local" / "test-pg")
+
+
+@pytest.fixture(scope="session")
+def database(server: local_db.LocalDatabase) -> Iterator[local_db.LocalDatabase]:
+    name = f"wellapi_test_{os.getpid()}"
+    db = local_db.create_database(server, name, replace=True)
+    local_db.migrate_to_head(db)
+    local_db.ensure_roles(db)
+    yield db
+    reset_connection_caches()
+    conn = local_db.admin_connection(server.admin_url)
+    try:
+        conn.run(f"DROP DATABASE IF EXISTS {pg8000.native.identifier(name)} WITH (FORCE)")
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def api_environment(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Point the shared package at the test database as the API role, when a test needs it."""
+    saved = {k: os.environ.get(k) for k in ("DATABASE_URL", "DB_AUTH")}
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    reset_connection_caches()
+
+
+@pytest.fixture(scope="session")
+def api_database(database: local_db.LocalDatabase) -> local_db.LocalDatabase:
+    os.environ["DATABASE_URL"] = database.url_for(API_ROLE)
+    os.environ["DB_AUTH"] = "url"
+    reset_connection_caches()
+    return database
+
+
+@pytest.fixture
+def admin(database: local_db.LocalDatabase) -> Iterator[pg8000.native.Connection]:
+    conn = local_db.admin_connection(database.admin_url)
+    try:
+        yield conn
+    finally:
+        conn.close()

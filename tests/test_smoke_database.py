@@ -1,0 +1,6 @@
+from wellapi import db
+
+
+def test_api_role_reads_the_migrated_schema(api_database):
+    rows = db.execute("SELECT current_user, count(*) FROM core_api.workspaces")
+    assert rows == [["well_api", 0]]
