@@ -54,9 +54,13 @@ class ReadShape:
     attribute_filters: tuple[tuple[str, int], ...] = ()
     ranges: tuple[tuple[str, str], ...] = ()
     cursor: str | None = None
+    # Service principals act across workspaces: no tenant condition (RLS says the same).
+    service: bool = False
 
     @classmethod
-    def of(cls, resource: Resource, query: ReadQuery, *, single: bool) -> ReadShape:
+    def of(
+        cls, resource: Resource, query: ReadQuery, *, single: bool, service: bool = False
+    ) -> ReadShape:
         cursor = "after" if query.after else "before" if query.before else None
         return cls(
             resource=resource.key,
@@ -68,6 +72,7 @@ class ReadShape:
             attribute_filters=tuple((n, len(v)) for n, v in query.attribute_filters),
             ranges=tuple((r.attribute, r.operator) for r in query.ranges),
             cursor=cursor,
+            service=service,
         )
 
 
@@ -99,9 +104,13 @@ class Layout:
         return {label: i for i, label in enumerate(self.labels)}
 
 
-def parent_visible(parent: Parent, alias: FromClause) -> ColumnElement[bool]:
-    """Whether an included parent may be shown to the current scope (and is live)."""
+def parent_visible(
+    parent: Parent, alias: FromClause, *, service: bool = False
+) -> ColumnElement[bool]:
+    """Whether a parent may be shown to (or pointed at by) the current scope, and is live."""
     live = alias.c.deleted_at.is_(None)
+    if service:
+        return live
     if parent.visibility == "workspace_owned":
         return and_(live, alias.c.workspace_pk == scope_workspace_pk())
     if parent.visibility == "workspace":
@@ -130,9 +139,15 @@ def group_member(group_pk: ColumnElement[Any]) -> ColumnElement[bool]:
 
 
 def scope_condition(
-    resource: Resource, table: FromClause, parents: dict[str, NamedFromClause]
+    resource: Resource,
+    table: FromClause,
+    parents: dict[str, NamedFromClause],
+    *,
+    service: bool = False,
 ) -> ColumnElement[bool]:
     """The tenant rule of the resource, in SQL (row-level security repeats it)."""
+    if service:
+        return true()
     if resource.scope == "provenance":
         return and_(
             *(
@@ -166,7 +181,7 @@ def _build(shape: ReadShape) -> tuple[Select[Any], Layout]:
     for name in shape.include:
         rel = resource.relationship(name)
         alias = parents[name]
-        columns.append(parent_visible(rel.parent, alias).label(f"v_{name}"))
+        columns.append(parent_visible(rel.parent, alias, service=shape.service).label(f"v_{name}"))
         columns += [alias.c[a.column].label(f"i_{name}_{a.name}") for a in rel.parent.attributes]
 
     joined: FromClause = t

@@ -24,11 +24,14 @@ class Operation:
 
 
 def _registry() -> dict[str, Operation]:
-    from wellapi.operations import read
+    from wellapi.operations import read, write
 
     return {
         "list": Operation("list", "GET", False, read.list_rows),
         "retrieve": Operation("retrieve", "GET", True, read.retrieve_row),
+        "create": Operation("create", "POST", False, write.create_row),
+        "update": Operation("update", "PATCH", True, write.update_row),
+        "delete": Operation("delete", "DELETE", True, write.delete_row),
     }
 
 

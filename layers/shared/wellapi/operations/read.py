@@ -26,9 +26,10 @@ COLLECTION_MEDIA_TYPE = f'{MEDIA_TYPE}; profile="{CURSOR_PROFILE}"'
 
 
 def fetch(
-    request: Request, query: ReadQuery, shape: ReadShape, params: dict[str, Any]
+    request: Request, resource: Resource, query: ReadQuery, params: dict[str, Any], *, single: bool
 ) -> tuple[list[list[Any]], Layout]:
     principal = request.principal().in_workspace(query.workspace_id)
+    shape = ReadShape.of(resource, query, single=single, service=principal.is_service)
     template, layout = read_template(shape)
     rows = db.execute(script(principal.scope_statement(), template.render(params)))
     check_scope(rows[0], query.workspace_parameter)
@@ -49,8 +50,7 @@ def retrieve_row(resource: Resource, request: Request) -> Response[str]:
     check_accept(request.header("accept"))
     query = parse_read_query(resource, request.raw_query, "retrieve")
     row_id = parse_id(request)
-    shape = ReadShape.of(resource, query, single=True)
-    rows, layout = fetch(request, query, shape, read_params(query, row_id=row_id))
+    rows, layout = fetch(request, resource, query, read_params(query, row_id=row_id), single=True)
     if not rows:
         raise NotFound(f"No {resource.type} with id {row_id}.")
     builder = DocumentBuilder(resource, query, layout, Linker(request.base_url))
@@ -70,8 +70,7 @@ def _page_link(request: Request, replace: dict[str, str]) -> str:
 def list_rows(resource: Resource, request: Request) -> Response[str]:
     check_accept(request.header("accept"))
     query = parse_read_query(resource, request.raw_query, "list")
-    shape = ReadShape.of(resource, query, single=False)
-    rows, layout = fetch(request, query, shape, read_params(query))
+    rows, layout = fetch(request, resource, query, read_params(query), single=False)
     has_more = len(rows) > query.page_size
     rows = rows[: query.page_size]
     if query.before is not None:

@@ -1,0 +1,237 @@
+"""Strict parsing of JSON:API request documents (create and update of one resource).
+
+Every problem is reported with a JSON Pointer to the member at fault, all of them at once
+when they are of one kind; nothing is written unless the document is clean.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from uuid import UUID
+
+from wellapi.errors import (
+    ApiError,
+    Conflict,
+    ErrorList,
+    Forbidden,
+    InvalidJson,
+    PayloadTooLarge,
+    SchemaValidationError,
+    Unprocessable,
+)
+from wellapi.jsonapi.media import check_content_type
+from wellapi.resources import SYSTEM_FIELDS, Attribute, Resource
+
+# API Gateway accepts 10 MB; a single junction resource is a few hundred bytes.
+MAX_BODY_BYTES = 64 * 1024
+DOCUMENT_MEMBERS = frozenset({"data", "meta", "jsonapi", "links"})
+RESOURCE_MEMBERS = frozenset({"type", "id", "attributes", "relationships", "meta", "links"})
+
+Mode = Literal["create", "update"]
+
+
+@dataclass(frozen=True)
+class ResourceDocument:
+    attributes: dict[str, Any] = field(default_factory=dict)
+    relationships: dict[str, UUID | None] = field(default_factory=dict)
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _DuplicateKey(key)
+        result[key] = value
+    return result
+
+
+def parse_json(body: bytes | None) -> Any:
+    if body is None or not body.strip():
+        raise InvalidJson("The request has no body; send a JSON:API document.", pointer="")
+    if len(body) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+    try:
+        text = body.decode("utf-8")
+        return json.loads(text, object_pairs_hook=_no_duplicates)
+    except _DuplicateKey as error:
+        raise InvalidJson(
+            f"The member '{error}' appears twice in one object.", pointer=""
+        ) from error
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise InvalidJson("The request body is not valid JSON.", pointer="") from error
+
+
+def _expect_object(value: Any, pointer: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise SchemaValidationError("Expected a JSON object.", pointer=pointer)
+    return value
+
+
+def _check_value(attribute: Attribute, value: Any, pointer: str) -> Any:
+    if value is None:
+        if attribute.nullable:
+            return None
+        raise SchemaValidationError(f"{attribute.name} may not be null.", pointer=pointer)
+    if attribute.kind == "boolean" and not isinstance(value, bool):
+        raise SchemaValidationError(f"{attribute.name} must be true or false.", pointer=pointer)
+    if attribute.kind == "enum" and (not isinstance(value, str) or value not in attribute.enum):
+        allowed = ", ".join(attribute.enum)
+        raise SchemaValidationError(f"{attribute.name} must be one of: {allowed}.", pointer=pointer)
+    if attribute.kind == "string" and not isinstance(value, str):
+        raise SchemaValidationError(f"{attribute.name} must be a string.", pointer=pointer)
+    return value
+
+
+def _linkage_id(resource: Resource, name: str, value: Any, pointer: str) -> UUID | None:
+    rel = resource.relationship(name)
+    member = _expect_object(value, pointer)
+    extra = set(member) - {"data", "meta", "links"}
+    if extra:
+        raise SchemaValidationError(
+            f"Unknown member '{sorted(extra)[0]}'.", pointer=f"{pointer}/{sorted(extra)[0]}"
+        )
+    if "data" not in member:
+        raise SchemaValidationError("A relationship needs a data member.", pointer=pointer)
+    data = member["data"]
+    if data is None:
+        if rel.required:
+            raise Unprocessable(
+                f"{name} is required and may not be null.", pointer=f"{pointer}/data"
+            )
+        return None
+    linkage = _expect_object(data, f"{pointer}/data")
+    extra = set(linkage) - {"type", "id", "meta"}
+    if extra:
+        key = sorted(extra)[0]
+        raise SchemaValidationError(f"Unknown member '{key}'.", pointer=f"{pointer}/data/{key}")
+    if linkage.get("type") != rel.parent.type:
+        raise Conflict(
+            f"{name} must point at a resource of type {rel.parent.type}.",
+            pointer=f"{pointer}/data/type",
+        )
+    raw = linkage.get("id")
+    if not isinstance(raw, str):
+        raise SchemaValidationError("The id must be a string UUID.", pointer=f"{pointer}/data/id")
+    try:
+        return UUID(raw)
+    except ValueError as error:
+        raise SchemaValidationError(
+            f"'{raw}' is not a UUID.", pointer=f"{pointer}/data/id"
+        ) from error
+
+
+def parse_resource_document(
+    resource: Resource,
+    body: bytes | None,
+    content_type: str | None,
+    mode: Mode,
+    *,
+    row_id: UUID | None = None,
+) -> ResourceDocument:
+    check_content_type(content_type)
+    document = _expect_object(parse_json(body), "")
+    unknown = sorted(set(document) - DOCUMENT_MEMBERS)
+    if unknown:
+        raise SchemaValidationError(
+            f"Unknown top-level member '{unknown[0]}'.", pointer=f"/{unknown[0]}"
+        )
+    if "data" not in document:
+        raise SchemaValidationError("The document needs a data member.", pointer="")
+    data = _expect_object(document["data"], "/data")
+    extra = sorted(set(data) - RESOURCE_MEMBERS)
+    if extra:
+        raise SchemaValidationError(f"Unknown member '{extra[0]}'.", pointer=f"/data/{extra[0]}")
+    if not isinstance(data.get("type"), str):
+        raise SchemaValidationError("data.type must be a string.", pointer="/data/type")
+    if data["type"] != resource.type:
+        raise Conflict(
+            f"This endpoint takes resources of type {resource.type}.", pointer="/data/type"
+        )
+    if mode == "create" and "id" in data:
+        raise Forbidden(
+            "Client-generated ids are not supported.",
+            pointer="/data/id",
+            code="CLIENT_GENERATED_ID_NOT_ALLOWED",
+        )
+    if mode == "update":
+        if not isinstance(data.get("id"), str):
+            raise SchemaValidationError("data.id must be the resource's id.", pointer="/data/id")
+        if data["id"] != str(row_id):
+            raise Conflict("data.id does not match the id in the URL.", pointer="/data/id")
+
+    errors: list[ApiError] = []
+    attributes: dict[str, Any] = {}
+    raw_attributes = _expect_object(data.get("attributes", {}), "/data/attributes")
+    known = {a.name: a for a in resource.attributes}
+    for name, value in raw_attributes.items():
+        pointer = f"/data/attributes/{name}"
+        attribute = known.get(name)
+        try:
+            if attribute is None:
+                raise SchemaValidationError(
+                    f"{resource.type} has no attribute '{name}'.", pointer=pointer
+                )
+            if name in SYSTEM_FIELDS:
+                raise Forbidden(
+                    f"{name} is set by the server.", pointer=pointer, code="READ_ONLY_FIELD"
+                )
+            if attribute.writable == "never":
+                raise Forbidden(
+                    f"{name} cannot be written.", pointer=pointer, code="READ_ONLY_FIELD"
+                )
+            attributes[name] = _check_value(attribute, value, pointer)
+        except ApiError as error:
+            errors.append(error)
+
+    relationships: dict[str, UUID | None] = {}
+    raw_relationships = _expect_object(data.get("relationships", {}), "/data/relationships")
+    names = {r.name: r for r in resource.relationships}
+    for name, value in raw_relationships.items():
+        pointer = f"/data/relationships/{name}"
+        try:
+            rel = names.get(name)
+            if rel is None:
+                raise SchemaValidationError(
+                    f"{resource.type} has no relationship '{name}'.", pointer=pointer
+                )
+            if rel.writable == "never":
+                raise Forbidden(
+                    f"{name} is set by the server.", pointer=pointer, code="READ_ONLY_FIELD"
+                )
+            relationships[name] = _linkage_id(resource, name, value, pointer)
+        except ApiError as error:
+            errors.append(error)
+
+    if mode == "create":
+        for attribute in resource.attributes:
+            if (
+                attribute.writable == "create"
+                and not attribute.nullable
+                and attribute.name not in attributes
+            ):
+                errors.append(
+                    Unprocessable(
+                        f"{attribute.name} is required.",
+                        pointer=f"/data/attributes/{attribute.name}",
+                    )
+                )
+        for rel in resource.relationships:
+            if rel.required and rel.writable != "never" and rel.name not in relationships:
+                errors.append(
+                    Unprocessable(
+                        f"{rel.name} is required.", pointer=f"/data/relationships/{rel.name}"
+                    )
+                )
+    if errors:
+        # One status per response: report the most fundamental kind of problem first.
+        for status in (400, 409, 403, 422):
+            same = [e for e in errors if e.error_status == status]
+            if same:
+                raise ErrorList(same)
+    return ResourceDocument(attributes, relationships)

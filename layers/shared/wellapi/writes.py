@@ -1,0 +1,245 @@
+"""SQL for Create, Update and Delete: one statement that checks every rule and writes only
+when all of them hold, then reports each rule's outcome in one row.
+
+    WITH rel_<name> AS (the parent each relationship points at, if visible),
+         target     AS (the row an update or delete addresses, if visible),
+         checks     AS (one boolean per rule),
+         written    AS (INSERT ... / UPDATE ... WHERE every check holds RETURNING 1)
+    SELECT checks.*, (SELECT count(*) FROM written) FROM checks
+
+Compiled once per shape (resource, operation, which members the document has, principal kind).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Literal
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    func,
+    literal,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert
+
+from wellapi.errors import ApiError, Forbidden
+from wellapi.jsonapi.body import ResourceDocument
+from wellapi.queries import parent_visible, scope_condition
+from wellapi.resources import RESOURCES, Resource
+from wellapi.rules import RULES, Check, WriteContext
+from wellapi.sql import Template, compile_template
+
+WriteKind = Literal["create", "update", "delete"]
+
+
+@dataclass(frozen=True)
+class WriteShape:
+    resource: str
+    kind: WriteKind
+    attributes: tuple[str, ...]
+    relationships: tuple[str, ...]
+    null_relationships: tuple[str, ...]
+    service: bool
+
+    @classmethod
+    def of(
+        cls, resource: Resource, kind: WriteKind, document: ResourceDocument, service: bool
+    ) -> WriteShape:
+        rels = document.relationships
+        return cls(
+            resource.key,
+            kind,
+            tuple(sorted(document.attributes)),
+            tuple(sorted(n for n, v in rels.items() if v is not None)),
+            tuple(sorted(n for n, v in rels.items() if v is None)),
+            service,
+        )
+
+
+@dataclass(frozen=True)
+class WritePlan:
+    template: Template
+    checks: tuple[Check, ...]
+    # Relationship names in the order of their "found" flags, which come first.
+    relationships: tuple[str, ...]
+
+
+def write_params(document: ResourceDocument, *, row_id: Any) -> dict[str, Any]:
+    params: dict[str, Any] = {"row_id": row_id}
+    params.update({f"attr_{k}": v for k, v in document.attributes.items()})
+    params.update({f"rel_{k}": v for k, v in document.relationships.items() if v is not None})
+    return params
+
+
+def _related(resource: Resource, shape: WriteShape, ctx: WriteContext) -> dict[str, Any]:
+    rules = RULES[resource.key]
+    related: dict[str, Any] = {}
+    for name in shape.relationships:
+        rel = resource.relationship(name)
+        alias = rel.parent.table.alias(f"p_{name}")
+        visible = rules.relationship_visible(ctx, name, alias)
+        if visible is None:
+            visible = parent_visible(rel.parent, alias, service=shape.service)
+        related[name] = (
+            select(alias)
+            .where(alias.c[rel.parent.id_column] == bindparam(f"rel_{name}"), visible)
+            .cte(f"rel_{name}")
+        )
+    return related
+
+
+def _target(resource: Resource, shape: WriteShape) -> Any:
+    t = resource.table.alias("t")
+    parents = {rel.name: rel.parent.table.alias(f"p_{rel.name}") for rel in resource.relationships}
+    joined: Any = t
+    for rel in resource.relationships:
+        joined = joined.join(
+            parents[rel.name], parents[rel.name].c.pk == t.c[rel.column], isouter=not rel.required
+        )
+    return (
+        select(t)
+        .select_from(joined)
+        .where(
+            t.c[resource.id_column] == bindparam("row_id"),
+            t.c.deleted_at.is_(None),
+            scope_condition(resource, t, parents, service=shape.service),
+        )
+        .cte("target")
+    )
+
+
+def _immutable(name: str, pointer: str) -> Callable[[], ApiError]:
+    def error() -> ApiError:
+        return Forbidden(
+            f"{name} cannot change after creation.", pointer=pointer, code="IMMUTABLE_FIELD"
+        )
+
+    return error
+
+
+def _immutable_checks(
+    resource: Resource, shape: WriteShape, target: Any, related: dict[str, Any]
+) -> list[Check]:
+    """Members that may be set on create only: sending the same value again is harmless."""
+    checks: list[Check] = []
+    for name in shape.attributes:
+        attribute = resource.attribute(name)
+        if attribute.writable == "create":
+            pointer = f"/data/attributes/{name}"
+            checks.append(
+                Check(
+                    f"keeps_{name}",
+                    target.c[attribute.column] == bindparam(f"attr_{name}"),
+                    _immutable(name, pointer),
+                )
+            )
+    for name in (*shape.relationships, *shape.null_relationships):
+        rel = resource.relationship(name)
+        if rel.writable == "create":
+            pointer = f"/data/relationships/{name}"
+            same = (
+                target.c[rel.column] == select(related[name].c.pk).scalar_subquery()
+                if name in related
+                else target.c[rel.column].is_(None)
+            )
+            checks.append(
+                Check(
+                    f"keeps_{name}",
+                    func.coalesce(same, False),
+                    _immutable(name, pointer),
+                )
+            )
+    return checks
+
+
+def _build(shape: WriteShape, ctx: WriteContext) -> WritePlan:
+    resource = RESOURCES[shape.resource]
+    rules = RULES[resource.key]
+    table = resource.table
+    related = _related(resource, shape, ctx)
+    ctx.related = related
+    flags: list[tuple[str, ColumnElement[bool]]] = [
+        (f"found_{name}", exists(select(literal(1)).select_from(cte)))
+        for name, cte in related.items()
+    ]
+    checks: list[Check]
+    if shape.kind == "create":
+        checks = rules.create_checks(ctx)
+    else:
+        target = _target(resource, shape)
+        ctx.target = target
+        flags.insert(0, ("found_target", exists(select(literal(1)).select_from(target))))
+        if shape.kind == "update":
+            checks = _immutable_checks(resource, shape, target, related) + rules.update_checks(ctx)
+        else:
+            checks = rules.delete_checks(ctx)
+    # A rule about rows that were not found is moot: guard each with the found flags.
+    found_all = and_(true(), *(cond for _, cond in flags))
+    conditions = [(c.name, and_(found_all, c.condition)) for c in checks]
+    checks_cte = select(
+        *(cond.label(name) for name, cond in flags),
+        *(cond.label(name) for name, cond in conditions),
+    ).cte("checks")
+    every = and_(true(), *(checks_cte.c[name] for name, _ in (*flags, *conditions)))
+
+    written: Any
+    if shape.kind == "create":
+        values: dict[str, Any] = {resource.id_column: bindparam("row_id")}
+        for name in shape.attributes:
+            values[resource.attribute(name).column] = bindparam(f"attr_{name}")
+        for name, cte in related.items():
+            values[resource.relationship(name).column] = select(cte.c.pk).scalar_subquery()
+        values.update(rules.create_values(ctx))
+        columns = list(values)
+        source = select(*(values[c] for c in columns)).select_from(checks_cte).where(every)
+        written = (
+            insert(table)
+            .from_select(columns, source)
+            .on_conflict_do_nothing()
+            .returning(literal(1))
+        )
+    else:
+        target_pk = select(ctx.target.c.pk).scalar_subquery()
+        assignments: dict[str, Any]
+        if shape.kind == "update":
+            assignments = {
+                resource.attribute(n).column: bindparam(f"attr_{n}") for n in shape.attributes
+            }
+            # The trigger moves updated_at; touching it keeps an empty PATCH a real update.
+            assignments["updated_at"] = func.now()
+        else:
+            assignments = {"deleted_at": func.now(), **rules.delete_values()}
+        written = (
+            update(table)
+            .where(table.c.pk == target_pk, table.c.deleted_at.is_(None), every)
+            .values(assignments)
+            .returning(literal(1))
+        )
+    written_cte = written.cte("written")
+    stmt: Select[Any] = select(
+        *(checks_cte.c[name] for name, _ in (*flags, *conditions)),
+        select(func.count()).select_from(written_cte).scalar_subquery().label("written"),
+    ).select_from(checks_cte)
+    return WritePlan(compile_template(stmt), tuple(checks), tuple(related))
+
+
+@lru_cache(maxsize=512)
+def _cached(shape: WriteShape) -> WritePlan:
+    resource = RESOURCES[shape.resource]
+    ctx = WriteContext(
+        resource, ResourceDocument(dict.fromkeys(shape.attributes), {}), shape.service
+    )
+    return _build(shape, ctx)
+
+
+def write_plan(shape: WriteShape) -> WritePlan:
+    return _cached(shape)
