@@ -69,3 +69,28 @@ def test_provider_patch(api_database, admin):
     assert r.json["data"]["attributes"]["is_matched"] is False
     r = patch({"created_at": "2020-01-01T00:00:00Z"})
     assert r.status == 403, r.body
+
+
+def test_nested_provider_routes(api_database, admin):
+    a = f.tenant(admin)
+    p_pk, p_id = f.provider(admin)
+    ws = str(a.workspace_id)
+    base = f"/v1/workspaces/{ws}/providers"
+    doc = {"data": {"type": "workspace_provider", "relationships": {"provider": {"data": {"type": "provider", "id": str(p_id)}}}}}
+    ev = lambda: event("POST", base, claims=a.claims(), body=json.dumps(doc), headers={"content-type": JSONAPI}, path_parameters={"workspace_id": ws}, route="/v1/workspaces/{workspace_id}/providers")
+    r = call("workspace_providers", "select", ev())
+    assert r.status == 201, r.body
+    assert r.json["data"]["attributes"]["is_selected"] is True
+    r = call("workspace_providers", "select", ev())
+    assert r.status == 200, r.body
+    r = call("workspace_providers", "catalog", event("GET", base, claims=a.claims(), query="filter[is_selected]=true&include=workspace_provider", path_parameters={"workspace_id": ws}, route="/v1/workspaces/{workspace_id}/providers"))
+    assert r.status == 200, r.body
+    assert [d["id"] for d in r.json["data"]] == [str(p_id)]
+    print(r.json)
+    r = call("workspace_providers", "remove", event("DELETE", f"{base}/{p_id}", claims=a.claims(), path_parameters={"workspace_id": ws, "provider_id": str(p_id)}, route="/v1/workspaces/{workspace_id}/providers/{provider_id}"))
+    assert r.status == 204, r.body
+    r = call("workspace_providers", "remove", event("DELETE", f"{base}/{p_id}", claims=a.claims(), path_parameters={"workspace_id": ws, "provider_id": str(p_id)}, route="/v1/workspaces/{workspace_id}/providers/{provider_id}"))
+    assert r.status == 404, r.body
+    b = f.tenant(admin)
+    r = call("workspace_providers", "catalog", event("GET", base, claims=b.claims(), path_parameters={"workspace_id": ws}, route="/v1/workspaces/{workspace_id}/providers"))
+    assert r.status == 404, r.body

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from uuid import UUID
 
-from wellapi.errors import Forbidden, Unauthorized
+from wellapi.errors import Forbidden, NotFound, Unauthorized
 from wellapi.sql import to_literal
 
 PrincipalKind = Literal["member", "service"]
@@ -66,12 +66,17 @@ def principal_from_claims(claims: Any) -> Principal:
     )
 
 
-def check_scope(scope_row: list[Any], parameter: str | None = None) -> None:
-    """The first row of every request: no workspace means the person may not act there."""
+def check_scope(scope_row: list[Any], parameter: str | None = None, *, path: bool = False) -> None:
+    """The first row of every request: no workspace means the person may not act there.
+
+    A workspace named in the URL path is a resource like any other: out of scope, it is 404.
+    """
     workspace_pk, person_pk = scope_row
     if person_pk is None:
         raise Unauthorized()
     if workspace_pk is None:
+        if path:
+            raise NotFound("No such workspace.")
         raise Forbidden(
             "The principal has no active membership in the requested workspace.",
             parameter=parameter,

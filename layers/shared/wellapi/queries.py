@@ -25,11 +25,12 @@ from sqlalchemy import (
     true,
     tuple_,
 )
+from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.selectable import FromClause, NamedFromClause
 
 from wellapi import models as m
 from wellapi.jsonapi.query import RANGE_OPERATORS, ReadQuery
-from wellapi.resources import RESOURCES, Parent, Relationship, Resource
+from wellapi.resources import Attribute, Parent, Relationship, Resource, resource_named
 from wellapi.sql import Template, compile_template
 
 
@@ -146,7 +147,7 @@ def scope_condition(
     service: bool = False,
 ) -> ColumnElement[bool]:
     """The tenant rule of the resource, in SQL (row-level security repeats it)."""
-    if service:
+    if service or resource.scope == "catalog":
         return true()
     if resource.scope == "provenance":
         return and_(
@@ -162,19 +163,54 @@ def scope_condition(
     )
 
 
-def _relationship_join(
+def relationship_join(
     rel: Relationship, table: FromClause, alias: NamedFromClause
 ) -> ColumnElement[bool]:
+    if rel.reverse_column is not None:
+        return and_(
+            alias.c[rel.reverse_column] == table.c.pk,
+            alias.c.workspace_pk == scope_workspace_pk(),
+            alias.c.deleted_at.is_(None),
+        )
     return alias.c.pk == table.c[rel.column]
 
 
+def attribute_column(
+    attribute: Attribute, table: FromClause, parents: dict[str, NamedFromClause]
+) -> ColumnElement[Any]:
+    if attribute.source is None:
+        return table.c[attribute.column]
+    return func.coalesce(parents[attribute.source].c[attribute.column], attribute.default)
+
+
+def relationship_filter(
+    rel: Relationship, alias: NamedFromClause, count: int
+) -> ColumnElement[bool]:
+    """``filter[<relationship>]=<id>,...`` as a condition on the joined parent's internal key.
+
+    The public ids are looked up in the parent's table by an uncorrelated subquery (for one id,
+    an InitPlan), so the key is known before the junction is read: the junction's
+    ``(<fk>, created_at)`` index is then scanned for that key in sort order and the scan stops
+    at the page limit. Compared on the joined parent's public id instead, the planner can only
+    bitmap-scan every row in the range and sort them all before the limit (the sync-status
+    query on a 20k-row range: 19 ms against 0.08 ms).
+    """
+    table = rel.parent.table
+    public_id = table.c[rel.parent.id_column]
+    ids: list[BindParameter[Any]] = [bindparam(f"rel_{rel.name}_{i}") for i in range(count)]
+    if count == 1:
+        lookup = select(table.c.pk).where(public_id == ids[0]).correlate(None)
+        return alias.c.pk == lookup.scalar_subquery()
+    return alias.c.pk.in_(select(table.c.pk).where(public_id.in_(ids)).correlate(None))
+
+
 def _build(shape: ReadShape) -> tuple[Select[Any], Layout]:
-    resource = RESOURCES[shape.resource]
+    resource = resource_named(shape.resource)
     t = resource.table.alias("t")
     parents = {rel.name: rel.parent.table.alias(f"p_{rel.name}") for rel in resource.relationships}
 
     columns: list[ColumnElement[Any]] = [t.c[resource.id_column].label("id")]
-    columns += [t.c[a.column].label(f"a_{a.name}") for a in resource.attributes]
+    columns += [attribute_column(a, t, parents).label(f"a_{a.name}") for a in resource.attributes]
     columns += [
         parents[r.name].c[r.parent.id_column].label(f"r_{r.name}") for r in resource.relationships
     ]
@@ -188,27 +224,25 @@ def _build(shape: ReadShape) -> tuple[Select[Any], Layout]:
     for rel in resource.relationships:
         joined = joined.join(
             parents[rel.name],
-            _relationship_join(rel, t, parents[rel.name]),
+            relationship_join(rel, t, parents[rel.name]),
             isouter=not rel.required,
         )
 
     conditions: list[ColumnElement[bool]] = [
         t.c.deleted_at.is_(None),
-        scope_condition(resource, t, parents),
+        scope_condition(resource, t, parents, service=shape.service),
     ]
     if shape.single:
         conditions.append(t.c[resource.id_column] == bindparam("row_id"))
     for name, count in shape.relationship_filters:
-        rel = resource.relationship(name)
-        column = parents[name].c[rel.parent.id_column]
-        conditions.append(column.in_([bindparam(f"rel_{name}_{i}") for i in range(count)]))
+        conditions.append(relationship_filter(resource.relationship(name), parents[name], count))
     for name, count in shape.attribute_filters:
-        column = t.c[resource.attribute(name).column]
-        conditions.append(column.in_([bindparam(f"attr_{name}_{i}") for i in range(count)]))
+        value = attribute_column(resource.attribute(name), t, parents)
+        conditions.append(value.in_([bindparam(f"attr_{name}_{i}") for i in range(count)]))
     for attribute, operator in shape.ranges:
-        column = t.c[resource.attribute(attribute).column]
+        bounded = attribute_column(resource.attribute(attribute), t, parents)
         conditions.append(
-            column.op(RANGE_OPERATORS[operator])(bindparam(f"range_{attribute}_{operator}"))
+            bounded.op(RANGE_OPERATORS[operator])(bindparam(f"range_{attribute}_{operator}"))
         )
 
     sort_column = t.c[resource.attribute(shape.sort).column]

@@ -29,6 +29,10 @@ class Attribute:
     system: bool = False
     # When a client may set it: never, only on create, or on create and update.
     writable: Literal["never", "create", "always"] = "never"
+    # Read from a joined relationship's table instead of the resource's own (a view's column),
+    # with this value when that row is absent.
+    source: str | None = None
+    default: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -59,9 +63,12 @@ class Relationship:
     column: str
     required: bool = True
     writable: Literal["never", "create", "always"] = "create"
+    # Set when the parent points at us (``parent.<reverse_column> = t.pk``), one live row per
+    # scoped workspace; ``column`` is then unused.
+    reverse_column: str | None = None
 
 
-ScopeRule = Literal["provenance", "workspace", "group_enrolment"]
+ScopeRule = Literal["provenance", "workspace", "group_enrolment", "catalog"]
 
 
 @dataclass(frozen=True)
@@ -253,7 +260,66 @@ RESOURCES: dict[str, Resource] = {
     )
 }
 
+WORKSPACE_PROVIDER = Parent(
+    "workspace_provider",
+    m.WorkspaceProvider,
+    "workspace-providers",
+    (
+        Attribute("is_selected", "is_selected", "boolean", nullable=False),
+        Attribute("is_matched", "is_matched", "boolean", nullable=False),
+        *_timestamps(),
+    ),
+    "workspace_owned",
+)
+
+# The provider catalog as one workspace sees it (GET /v1/workspaces/{workspace_id}/providers):
+# every live provider, with this workspace's selection state and a link to its live
+# workspace_provider row, if any. Primary data are `provider` resources.
+PROVIDER_CATALOG = Resource(
+    key="provider_catalog",
+    type="provider",
+    path="providers",
+    model=m.Provider,
+    attributes=(
+        *PROVIDER.attributes,
+        *(
+            Attribute(n, n, "boolean", nullable=False, source="workspace_provider", default=False)
+            for n in ("is_selected", "is_matched")
+        ),
+        *_timestamps(),
+    ),
+    relationships=(
+        Relationship(
+            "workspace_provider",
+            WORKSPACE_PROVIDER,
+            "pk",
+            required=False,
+            writable="never",
+            reverse_column="provider_pk",
+        ),
+    ),
+    scope="catalog",
+    scope_relationships=(),
+    filters=("is_selected", "is_matched", "category"),
+)
+
+VIEWS: dict[str, Resource] = {PROVIDER_CATALOG.key: PROVIDER_CATALOG}
+
+
+def resource_named(key: str) -> Resource:
+    return RESOURCES[key] if key in RESOURCES else VIEWS[key]
+
+
 PARENTS: dict[str, Parent] = {
     p.type: p
-    for p in (ACCOUNT, COMPANY, PEOPLE, WORKSPACE_CONNECTOR, WORKSPACE, WORKSPACE_GROUP, PROVIDER)
+    for p in (
+        ACCOUNT,
+        COMPANY,
+        PEOPLE,
+        WORKSPACE_CONNECTOR,
+        WORKSPACE,
+        WORKSPACE_GROUP,
+        PROVIDER,
+        WORKSPACE_PROVIDER,
+    )
 }

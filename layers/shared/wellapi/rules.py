@@ -70,6 +70,8 @@ class Rules:
 
     members_may_write = True
     patch_allowed = True
+    # The columns of the live-row unique index an upsert resolves conflicts on.
+    upsert_key: tuple[str, ...] = ()
 
     def relationship_visible(
         self, ctx: WriteContext, name: str, alias: Any
@@ -182,6 +184,8 @@ class GroupEnrolmentRules(Rules):
 
 class WorkspaceProviderRules(Rules):
     """Selecting a provider forces ``is_matched``; removing it clears ``is_selected``."""
+
+    upsert_key = ("workspace_pk", "provider_pk")
 
     def normalise(self, document: ResourceDocument, mode: str) -> ResourceDocument:
         attributes = dict(document.attributes)

@@ -25,6 +25,7 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    literal_column,
     select,
     true,
     update,
@@ -49,10 +50,21 @@ class WriteShape:
     relationships: tuple[str, ...]
     null_relationships: tuple[str, ...]
     service: bool
+    # Address the target by these relationships' ids (from the URL) instead of its own id.
+    target_by: tuple[str, ...] = ()
+    # Create, or update the one live row with the same upsert key (see Rules.upsert_key).
+    upsert: bool = False
 
     @classmethod
     def of(
-        cls, resource: Resource, kind: WriteKind, document: ResourceDocument, service: bool
+        cls,
+        resource: Resource,
+        kind: WriteKind,
+        document: ResourceDocument,
+        service: bool,
+        *,
+        target_by: tuple[str, ...] = (),
+        upsert: bool = False,
     ) -> WriteShape:
         rels = document.relationships
         return cls(
@@ -62,6 +74,8 @@ class WriteShape:
             tuple(sorted(n for n, v in rels.items() if v is not None)),
             tuple(sorted(n for n, v in rels.items() if v is None)),
             service,
+            target_by,
+            upsert,
         )
 
 
@@ -73,8 +87,11 @@ class WritePlan:
     relationships: tuple[str, ...]
 
 
-def write_params(document: ResourceDocument, *, row_id: Any) -> dict[str, Any]:
+def write_params(
+    document: ResourceDocument, *, row_id: Any, target: dict[str, Any] | None = None
+) -> dict[str, Any]:
     params: dict[str, Any] = {"row_id": row_id}
+    params.update({f"target_{k}": v for k, v in (target or {}).items()})
     params.update({f"attr_{k}": v for k, v in document.attributes.items()})
     params.update({f"rel_{k}": v for k, v in document.relationships.items() if v is not None})
     return params
@@ -105,11 +122,19 @@ def _target(resource: Resource, shape: WriteShape) -> Any:
         joined = joined.join(
             parents[rel.name], parents[rel.name].c.pk == t.c[rel.column], isouter=not rel.required
         )
+    if shape.target_by:
+        address = [
+            parents[name].c[resource.relationship(name).parent.id_column]
+            == bindparam(f"target_{name}")
+            for name in shape.target_by
+        ]
+    else:
+        address = [t.c[resource.id_column] == bindparam("row_id")]
     return (
         select(t)
         .select_from(joined)
         .where(
-            t.c[resource.id_column] == bindparam("row_id"),
+            *address,
             t.c.deleted_at.is_(None),
             scope_condition(resource, t, parents, service=shape.service),
         )
@@ -201,12 +226,18 @@ def _build(shape: WriteShape, ctx: WriteContext) -> WritePlan:
         values.update(rules.create_values(ctx))
         columns = list(values)
         source = select(*(values[c] for c in columns)).select_from(checks_cte).where(every)
-        written = (
-            insert(table)
-            .from_select(columns, source)
-            .on_conflict_do_nothing()
-            .returning(literal(1))
-        )
+        statement = insert(table).from_select(columns, source)
+        if shape.upsert:
+            key = rules.upsert_key
+            written = statement.on_conflict_do_update(
+                index_elements=list(key),
+                index_where=table.c.deleted_at.is_(None),
+                set_={
+                    c: statement.excluded[c] for c in columns if c not in (*key, resource.id_column)
+                },
+            ).returning(literal_column("(xmax = 0)").label("created"))
+        else:
+            written = statement.on_conflict_do_nothing().returning(literal(True).label("created"))
     else:
         target_pk = select(ctx.target.c.pk).scalar_subquery()
         assignments: dict[str, Any]
@@ -228,6 +259,11 @@ def _build(shape: WriteShape, ctx: WriteContext) -> WritePlan:
     stmt: Select[Any] = select(
         *(checks_cte.c[name] for name, _ in (*flags, *conditions)),
         select(func.count()).select_from(written_cte).scalar_subquery().label("written"),
+        *(
+            [select(func.bool_or(written_cte.c.created)).scalar_subquery().label("created")]
+            if shape.kind == "create"
+            else []
+        ),
     ).select_from(checks_cte)
     return WritePlan(compile_template(stmt), tuple(checks), tuple(related))
 

@@ -133,7 +133,9 @@ def parse_resource_document(
     mode: Mode,
     *,
     row_id: UUID | None = None,
+    preset: dict[str, UUID] | None = None,
 ) -> ResourceDocument:
+    """Parse and check a document; ``preset`` relationships come from the URL path."""
     check_content_type(content_type)
     document = _expect_object(parse_json(body), "")
     unknown = sorted(set(document) - DOCUMENT_MEMBERS)
@@ -208,6 +210,15 @@ def parse_resource_document(
         except ApiError as error:
             errors.append(error)
 
+    for name, value in (preset or {}).items():
+        if relationships.get(name, value) != value:
+            errors.append(
+                Conflict(
+                    f"{name} is given by the URL and differs here.",
+                    pointer=f"/data/relationships/{name}",
+                )
+            )
+        relationships[name] = value
     if mode == "create":
         for attribute in resource.attributes:
             if (

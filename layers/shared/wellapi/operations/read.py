@@ -9,7 +9,7 @@ from uuid import UUID
 from aws_lambda_powertools.event_handler import Response
 
 from wellapi import db
-from wellapi.errors import InvalidQueryParameter, NotFound
+from wellapi.errors import BadRequest, NotFound
 from wellapi.http.request import Request
 from wellapi.http.response import document_response
 from wellapi.jsonapi import CURSOR_PROFILE, MEDIA_TYPE
@@ -17,7 +17,7 @@ from wellapi.jsonapi.cursor import Cursor
 from wellapi.jsonapi.document import DocumentBuilder, Linker
 from wellapi.jsonapi.media import check_accept
 from wellapi.jsonapi.query import ReadQuery, parse_read_query
-from wellapi.principal import check_scope
+from wellapi.principal import Principal, check_scope
 from wellapi.queries import Layout, ReadShape, read_params, read_template
 from wellapi.resources import Resource
 from wellapi.sql import script
@@ -25,14 +25,33 @@ from wellapi.sql import script
 COLLECTION_MEDIA_TYPE = f'{MEDIA_TYPE}; profile="{CURSOR_PROFILE}"'
 
 
+def scoped_principal(
+    request: Request, query: ReadQuery, path_workspace: str | None = None
+) -> Principal:
+    """The caller, moved to the workspace the URL or the query names, if any."""
+    principal = request.principal()
+    if path_workspace is not None:
+        try:
+            return principal.in_workspace(UUID(path_workspace))
+        except ValueError as error:
+            raise NotFound("No such workspace.") from error
+    return principal.in_workspace(query.workspace_id)
+
+
 def fetch(
-    request: Request, resource: Resource, query: ReadQuery, params: dict[str, Any], *, single: bool
+    request: Request,
+    resource: Resource,
+    query: ReadQuery,
+    params: dict[str, Any],
+    *,
+    single: bool,
+    path_workspace: str | None = None,
 ) -> tuple[list[list[Any]], Layout]:
-    principal = request.principal().in_workspace(query.workspace_id)
+    principal = scoped_principal(request, query, path_workspace)
     shape = ReadShape.of(resource, query, single=single, service=principal.is_service)
     template, layout = read_template(shape)
     rows = db.execute(script(principal.scope_statement(), template.render(params)))
-    check_scope(rows[0], query.workspace_parameter)
+    check_scope(rows[0], query.workspace_parameter, path=path_workspace is not None)
     return rows[1:], layout
 
 
@@ -41,9 +60,8 @@ def parse_id(request: Request) -> UUID:
     try:
         return UUID(raw)
     except ValueError as error:
-        raise InvalidQueryParameter(
-            f"'{raw}' is not a UUID.", parameter="id", code="INVALID_ID"
-        ) from error
+        # A path segment, not a query parameter: JSON:API's source.parameter would misname it.
+        raise BadRequest(f"'{raw}' is not a UUID.", code="INVALID_ID") from error
 
 
 def retrieve_row(resource: Resource, request: Request) -> Response[str]:
@@ -67,10 +85,14 @@ def _page_link(request: Request, replace: dict[str, str]) -> str:
     return f"{request.base_url}{request.path}?{urlencode(kept, safe='[],')}"
 
 
-def list_rows(resource: Resource, request: Request) -> Response[str]:
+def list_rows(
+    resource: Resource, request: Request, *, path_workspace: str | None = None
+) -> Response[str]:
     check_accept(request.header("accept"))
     query = parse_read_query(resource, request.raw_query, "list")
-    rows, layout = fetch(request, resource, query, read_params(query), single=False)
+    rows, layout = fetch(
+        request, resource, query, read_params(query), single=False, path_workspace=path_workspace
+    )
     has_more = len(rows) > query.page_size
     rows = rows[: query.page_size]
     if query.before is not None:

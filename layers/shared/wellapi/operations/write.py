@@ -7,6 +7,7 @@ shows the row as committed. A rejected request writes nothing.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -14,40 +15,42 @@ import pg8000.dbapi
 from aws_lambda_powertools.event_handler import Response
 
 from wellapi import db
-from wellapi.errors import (
-    ApiError,
-    Forbidden,
-    NotFound,
-    Unprocessable,
-    constraint_of,
-    sqlstate_of,
-)
+from wellapi.errors import ApiError, Forbidden, NotFound, Unprocessable, constraint_of, sqlstate_of
 from wellapi.http.request import Request
 from wellapi.http.response import document_response
 from wellapi.jsonapi.body import ResourceDocument, parse_resource_document
 from wellapi.jsonapi.document import DocumentBuilder, Linker
 from wellapi.jsonapi.media import check_accept
 from wellapi.jsonapi.query import ReadQuery, parse_read_query
-from wellapi.operations.read import parse_id
+from wellapi.operations.read import parse_id, scoped_principal
 from wellapi.principal import Principal, check_scope
-from wellapi.queries import ReadShape, read_template
+from wellapi.queries import ReadShape, read_params, read_template
 from wellapi.resources import Resource
 from wellapi.rules import RULES
 from wellapi.sql import script
 from wellapi.writes import WriteKind, WritePlan, WriteShape, write_params, write_plan
 
 
-def _principal(resource: Resource, request: Request, query: ReadQuery) -> Principal:
-    principal = request.principal().in_workspace(query.workspace_id)
+@dataclass(frozen=True)
+class Written:
+    created: bool
+    rows: list[list[Any]]
+
+
+def writer(
+    resource: Resource, request: Request, query: ReadQuery, path_workspace: str | None = None
+) -> Principal:
+    principal = scoped_principal(request, query, path_workspace)
     if not principal.is_service and not RULES[resource.key].members_may_write:
         raise Forbidden(f"{resource.type} rows are written by the connector sync pipeline only.")
     return principal
 
 
-def _raise_for(outcome: list[Any], plan: WritePlan, kind: WriteKind, resource: Resource) -> None:
+def _raise_for(outcome: list[Any], plan: WritePlan, kind: WriteKind, resource: Resource) -> bool:
+    """Turn the outcome row into the first failed rule's error; return whether it created."""
     values = iter(outcome)
     if kind != "create" and not next(values):
-        raise NotFound(f"No {resource.type} with that id.")
+        raise NotFound(f"No {resource.type} here with that id.")
     for name in plan.relationships:
         if not next(values):
             raise NotFound(
@@ -61,7 +64,8 @@ def _raise_for(outcome: list[Any], plan: WritePlan, kind: WriteKind, resource: R
         if kind == "create":
             raise RULES[resource.key].conflict(resource)
         # The row was deleted by a concurrent request between our read and our write.
-        raise NotFound(f"No {resource.type} with that id.")
+        raise NotFound(f"No {resource.type} here with that id.")
+    return bool(next(values, False))
 
 
 def _database_rule_error(error: pg8000.dbapi.DatabaseError, resource: Resource) -> ApiError | None:
@@ -78,25 +82,17 @@ def _database_rule_error(error: pg8000.dbapi.DatabaseError, resource: Resource) 
 
 def run_write(
     resource: Resource,
-    request: Request,
-    kind: WriteKind,
-    document: ResourceDocument,
-    query: ReadQuery,
+    shape: WriteShape,
+    params: dict[str, Any],
     principal: Principal,
-    row_id: UUID,
-) -> list[list[Any]]:
-    """Send the write; return the re-read rows (empty for a delete)."""
-    shape = WriteShape.of(resource, kind, document, principal.is_service)
+    scope_parameter: str | None,
+    reread: tuple[ReadShape, dict[str, Any]] | None,
+) -> Written:
     plan = write_plan(shape)
-    statements = [
-        principal.scope_statement(),
-        plan.template.render(write_params(document, row_id=row_id)),
-    ]
-    if kind != "delete":
-        read, _ = read_template(
-            ReadShape.of(resource, query, single=True, service=principal.is_service)
-        )
-        statements.append(read.render({"row_id": row_id}))
+    statements = [principal.scope_statement(), plan.template.render(params)]
+    if reread is not None:
+        read, _ = read_template(reread[0])
+        statements.append(read.render(reread[1]))
     try:
         # Not retried on a dropped connection: the first attempt may have committed.
         rows = db.execute(script(*statements), retry=False)
@@ -105,22 +101,20 @@ def run_write(
         if mapped is None:
             raise
         raise mapped from error
-    check_scope(rows[0], query.workspace_parameter)
-    _raise_for(rows[1], plan, kind, resource)
-    return rows[2:]
+    check_scope(rows[0], scope_parameter)
+    created = _raise_for(rows[1], plan, shape.kind, resource)
+    return Written(created, rows[2:])
 
 
-def _respond(
+def respond(
     resource: Resource,
     request: Request,
     query: ReadQuery,
-    principal: Principal,
+    shape: ReadShape,
     rows: list[list[Any]],
     status: int,
 ) -> Response[str]:
-    _, layout = read_template(
-        ReadShape.of(resource, query, single=True, service=principal.is_service)
-    )
+    _, layout = read_template(shape)
     builder = DocumentBuilder(resource, query, layout, Linker(request.base_url))
     document = builder.single(rows[0], "")
     self_link = document["data"]["links"]["self"]
@@ -129,17 +123,33 @@ def _respond(
     return document_response(status, document, headers)
 
 
-def create_row(resource: Resource, request: Request) -> Response[str]:
+def create_row(
+    resource: Resource,
+    request: Request,
+    *,
+    preset: dict[str, UUID] | None = None,
+    path_workspace: str | None = None,
+) -> Response[str]:
     check_accept(request.header("accept"))
     query = parse_read_query(resource, request.raw_query, "retrieve")
-    principal = _principal(resource, request, query)
+    principal = writer(resource, request, query, path_workspace)
     rules = RULES[resource.key]
     document = parse_resource_document(
-        resource, request.body, request.header("content-type"), "create"
+        resource, request.body, request.header("content-type"), "create", preset=preset
     )
     document = rules.normalise(document, "create")
-    rows = run_write(resource, request, "create", document, query, principal, uuid4())
-    return _respond(resource, request, query, principal, rows, 201)
+    row_id = uuid4()
+    shape = WriteShape.of(resource, "create", document, principal.is_service)
+    read_shape = ReadShape.of(resource, query, single=True, service=principal.is_service)
+    result = run_write(
+        resource,
+        shape,
+        write_params(document, row_id=row_id),
+        principal,
+        query.workspace_parameter,
+        (read_shape, {"row_id": row_id}),
+    )
+    return respond(resource, request, query, read_shape, result.rows, 201)
 
 
 def update_row(resource: Resource, request: Request) -> Response[str]:
@@ -149,19 +159,102 @@ def update_row(resource: Resource, request: Request) -> Response[str]:
         raise Forbidden(f"{resource.type} rows cannot be modified; remove and add again instead.")
     query = parse_read_query(resource, request.raw_query, "retrieve")
     row_id = parse_id(request)
-    principal = _principal(resource, request, query)
+    principal = writer(resource, request, query)
     document = parse_resource_document(
         resource, request.body, request.header("content-type"), "update", row_id=row_id
     )
     document = rules.normalise(document, "update")
-    rows = run_write(resource, request, "update", document, query, principal, row_id)
-    return _respond(resource, request, query, principal, rows, 200)
+    shape = WriteShape.of(resource, "update", document, principal.is_service)
+    read_shape = ReadShape.of(resource, query, single=True, service=principal.is_service)
+    result = run_write(
+        resource,
+        shape,
+        write_params(document, row_id=row_id),
+        principal,
+        query.workspace_parameter,
+        (read_shape, {"row_id": row_id}),
+    )
+    return respond(resource, request, query, read_shape, result.rows, 200)
 
 
-def delete_row(resource: Resource, request: Request) -> Response[str]:
+def delete_row(
+    resource: Resource,
+    request: Request,
+    *,
+    target: dict[str, UUID] | None = None,
+    path_workspace: str | None = None,
+) -> Response[str]:
+    """Soft delete, addressed by id or (nested routes) by relationship ids from the path."""
     check_accept(request.header("accept"))
     query = parse_read_query(resource, request.raw_query, "retrieve")
-    row_id = parse_id(request)
-    principal = _principal(resource, request, query)
-    run_write(resource, request, "delete", ResourceDocument(), query, principal, row_id)
+    principal = writer(resource, request, query, path_workspace)
+    row_id = None if target else parse_id(request)
+    shape = WriteShape.of(
+        resource,
+        "delete",
+        ResourceDocument(),
+        principal.is_service,
+        target_by=tuple(sorted(target or {})),
+    )
+    run_write(
+        resource,
+        shape,
+        write_params(ResourceDocument(), row_id=row_id, target=target),
+        principal,
+        query.workspace_parameter,
+        None,
+    )
     return document_response(204, None)
+
+
+def upsert_row(
+    resource: Resource,
+    request: Request,
+    *,
+    preset: dict[str, UUID],
+    path_workspace: str | None,
+    force: dict[str, Any],
+) -> Response[str]:
+    """Create the one live row for the preset relationships, or update it: 201 or 200.
+
+    ``force`` holds attribute values the route stands for (selecting means is_selected).
+    """
+    check_accept(request.header("accept"))
+    query = parse_read_query(resource, request.raw_query, "retrieve")
+    principal = writer(resource, request, query, path_workspace)
+    rules = RULES[resource.key]
+    document = parse_resource_document(
+        resource, request.body, request.header("content-type"), "create", preset=preset
+    )
+    for name, value in force.items():
+        if document.attributes.get(name, value) != value:
+            raise Unprocessable(
+                f"This route sets {name} to {value}.", pointer=f"/data/attributes/{name}"
+            )
+    document = ResourceDocument({**document.attributes, **force}, document.relationships)
+    document = rules.normalise(document, "create")
+    shape = WriteShape.of(resource, "create", document, principal.is_service, upsert=True)
+    # The row may be an existing one with its own id: re-read it by its relationships.
+    by_relationships = ReadQuery(
+        include=query.include,
+        fields=query.fields,
+        relationship_filters=tuple(
+            (k, (v,)) for k, v in sorted(document.relationships.items()) if v
+        ),
+        page_size=1,
+        include_requested=query.include_requested,
+    )
+    read_shape = ReadShape.of(
+        resource, by_relationships, single=False, service=principal.is_service
+    )
+    result = run_write(
+        resource,
+        shape,
+        write_params(document, row_id=uuid4()),
+        principal,
+        query.workspace_parameter,
+        (read_shape, read_params(by_relationships)),
+    )
+    return respond(
+        resource, request, by_relationships, read_shape, result.rows, 201 if result.created else 200
+    )

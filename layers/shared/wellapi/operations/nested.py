@@ -1,0 +1,68 @@
+"""The platform's nested routes, bound to the generic operations by their URL parameters.
+
+- GET /v1/workspaces/{workspace_id}/providers: the catalog as that workspace sees it
+- POST /v1/workspaces/{workspace_id}/providers: select (upsert), 201 new or 200 existing
+- DELETE /v1/workspaces/{workspace_id}/providers/{provider_id}: remove (soft delete, unselect)
+- POST /v1/workspace-groups/{workspace_group_id}/workspaces: enrol a workspace
+- DELETE /v1/workspace-groups/{workspace_group_id}/workspaces/{workspace_id}: remove it
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from aws_lambda_powertools.event_handler import Response
+
+from wellapi.errors import InvalidQueryParameter
+from wellapi.http.request import Request
+from wellapi.operations.read import list_rows
+from wellapi.operations.write import create_row, delete_row, upsert_row
+from wellapi.resources import PROVIDER_CATALOG, Resource
+
+
+def path_uuid(request: Request, name: str) -> UUID:
+    raw = request.path_parameters.get(name, "")
+    try:
+        return UUID(raw)
+    except ValueError as error:
+        raise InvalidQueryParameter(
+            f"'{raw}' is not a UUID.", parameter=name, code="INVALID_ID"
+        ) from error
+
+
+def provider_catalog(_resource: Resource, request: Request) -> Response[str]:
+    workspace = str(path_uuid(request, "workspace_id"))
+    return list_rows(PROVIDER_CATALOG, request, path_workspace=workspace)
+
+
+def select_provider(resource: Resource, request: Request) -> Response[str]:
+    workspace = path_uuid(request, "workspace_id")
+    return upsert_row(
+        resource,
+        request,
+        preset={"workspace": workspace},
+        path_workspace=str(workspace),
+        force={"is_selected": True},
+    )
+
+
+def remove_provider(resource: Resource, request: Request) -> Response[str]:
+    workspace = path_uuid(request, "workspace_id")
+    provider = path_uuid(request, "provider_id")
+    return delete_row(
+        resource,
+        request,
+        target={"workspace": workspace, "provider": provider},
+        path_workspace=str(workspace),
+    )
+
+
+def enrol_workspace(resource: Resource, request: Request) -> Response[str]:
+    group = path_uuid(request, "workspace_group_id")
+    return create_row(resource, request, preset={"workspace_group": group})
+
+
+def remove_enrolment(resource: Resource, request: Request) -> Response[str]:
+    group = path_uuid(request, "workspace_group_id")
+    workspace = path_uuid(request, "workspace_id")
+    return delete_row(resource, request, target={"workspace_group": group, "workspace": workspace})
