@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from uuid import UUID
 
-from wellapi.errors import Forbidden, NotFound, Unauthorized
+from wellapi.errors import DatabaseUnavailable, Forbidden, NotFound, Unauthorized
 from wellapi.sql import to_literal
 
 PrincipalKind = Literal["member", "service"]
+# Set by the authorizer when it could not reach the database to check the key.
+UNAVAILABLE_CLAIM = "auth_unavailable"
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,8 @@ def principal_from_claims(claims: Any) -> Principal:
     """The principal from the authorizer's context; anything malformed is unauthenticated."""
     if not isinstance(claims, dict):
         raise Unauthorized()
+    if claims.get(UNAVAILABLE_CLAIM):
+        raise DatabaseUnavailable()
     kind = claims.get("principal_kind")
     if kind not in ("member", "service"):
         raise Unauthorized()

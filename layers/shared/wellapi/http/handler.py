@@ -38,6 +38,8 @@ def build_resolver(resource: Resource, operation: Operation) -> APIGatewayHttpRe
     @app.route(_resolver_rule(operation.path(resource)), operation.method)
     def serve(**_path: str) -> Response[str]:
         request = request_from_event(app.current_event.raw_event)
+        # Authenticate before anything else, so an anonymous caller learns nothing more.
+        request.principal()
         return operation.run(resource, request)
 
     def api_error(error: ApiError | ErrorList) -> Response[str]:

@@ -1,0 +1,125 @@
+"""API keys and the authorizer: who gets in, and what an outsider is told."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from tests.support import factories as f
+from tests.support.api import Lambda, get
+from wellapi import keys
+from wellapi.auth import authorizer_handler
+
+
+def authorize(header: str | None) -> dict:
+    event = {"version": "2.0", "type": "REQUEST", "headers": {}}
+    if header is not None:
+        event["headers"]["Authorization"] = header
+    return authorizer_handler()(event, Lambda())
+
+
+@pytest.fixture
+def member_key(api_database, admin):
+    tenant = f.tenant(admin)
+    key_id, key = keys.create_key(
+        admin, person_id=tenant.person_id, workspace_id=tenant.workspace_id, kind="member", name="test"
+    )
+    return tenant, key_id, key
+
+
+def test_valid_key_yields_the_principal_claims(member_key):
+    tenant, key_id, key = member_key
+    result = authorize(f"Bearer {key}")
+    assert result["isAuthorized"] is True
+    assert result["context"] == {
+        "api_key_id": str(key_id),
+        "person_id": str(tenant.person_id),
+        "workspace_id": str(tenant.workspace_id),
+        "principal_kind": "member",
+    }
+
+
+def test_the_scheme_is_case_insensitive(member_key):
+    _, _, key = member_key
+    assert authorize(f"bearer {key}")["context"]["principal_kind"] == "member"
+
+
+def test_only_the_hash_of_the_secret_is_stored(member_key, admin):
+    _, key_id, key = member_key
+    secret = key.rsplit("_", 1)[-1]
+    stored = admin.run(
+        "SELECT prefix, secret_hash, row_to_json(k)::text FROM core_api.api_keys k WHERE api_key_id = :i",
+        i=str(key_id),
+    )[0]
+    assert bytes(stored[1]) == keys.hash_secret(key[len("wk_") + 13 :])
+    assert secret not in stored[2]
+    assert key not in stored[2]
+
+
+def test_use_is_recorded(member_key, admin):
+    _, key_id, key = member_key
+    authorize(f"Bearer {key}")
+    used = admin.run("SELECT last_used_at FROM core_api.api_keys WHERE api_key_id = :i", i=str(key_id))
+    assert used[0][0] is not None
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        None,
+        "",
+        "Bearer",
+        "Basic dXNlcjpwYXNz",
+        "Bearer not-a-key",
+        "Bearer wk_aaaaaaaaaaaa_" + "A" * 43,
+    ],
+    ids=["missing", "empty", "no-token", "wrong-scheme", "malformed", "unknown"],
+)
+def test_bad_credentials_pass_through_without_claims(api_database, header):
+    assert authorize(header) == {"isAuthorized": True, "context": {}}
+
+
+def test_revoked_key_passes_through_without_claims(member_key, admin):
+    _, key_id, key = member_key
+    assert keys.revoke_key(admin, str(key_id)) is True
+    assert authorize(f"Bearer {key}") == {"isAuthorized": True, "context": {}}
+    assert keys.revoke_key(admin, str(key_id)) is False
+
+
+def test_right_prefix_with_wrong_secret_is_unknown(member_key):
+    _, _, key = member_key
+    forged = key[: len("wk_") + 13] + "B" * 43
+    assert authorize(f"Bearer {forged}")["context"] == {}
+
+
+def test_every_unauthenticated_request_gets_the_same_401(member_key, admin):
+    _, key_id, key = member_key
+    keys.revoke_key(admin, str(key_id))
+    bodies = []
+    for header in (None, "Bearer nope", f"Bearer {key}"):
+        claims = authorize(header)["context"]
+        reply = get("account_workspace_connectors", claims, query="page[size]=9999&bogus=1")
+        assert reply.status == 401
+        assert reply.headers["WWW-Authenticate"] == "Bearer"
+        body = copy.deepcopy(reply.json)
+        for error in body["errors"]:
+            error.get("meta", {}).pop("trace_id", None)
+        bodies.append(body)
+    assert bodies[0] == bodies[1] == bodies[2]
+    assert bodies[0]["errors"][0]["code"] == "UNAUTHORIZED"
+
+
+def test_keys_are_listed_without_secrets(member_key, admin):
+    _, key_id, key = member_key
+    listed = {k.api_key_id: k for k in keys.list_keys(admin)}
+    assert listed[key_id].prefix in key
+    assert key not in repr(listed[key_id])
+
+
+def test_a_key_for_an_unknown_person_is_refused(api_database, admin):
+    tenant = f.tenant(admin)
+    with pytest.raises(LookupError):
+        keys.create_key(admin, person_id=tenant.workspace_id, workspace_id=tenant.workspace_id, kind="member", name="x")
+    with pytest.raises(ValueError, match="kind"):
+        keys.create_key(admin, person_id=tenant.person_id, workspace_id=tenant.workspace_id, kind="root", name="x")
