@@ -16,17 +16,13 @@ import pytest
 
 from wellapi import db as wellapi_db
 from wellapi.local import database as local_db
-from wellapi.roles import API_ROLE
-from wellapi.settings import get_settings
+from wellapi.roles import API_ROLE, SYNC_ROLE
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def reset_connection_caches() -> None:
-    if wellapi_db.get_engine.cache_info().currsize:
-        wellapi_db.get_engine().dispose()
-    wellapi_db.get_engine.cache_clear()
-    get_settings.cache_clear()
+    wellapi_db.reset_engines()
 
 
 @pytest.fixture(scope="session")
@@ -52,7 +48,7 @@ def database(server: local_db.LocalDatabase) -> Iterator[local_db.LocalDatabase]
 @pytest.fixture(scope="session", autouse=True)
 def api_environment(request: pytest.FixtureRequest) -> Iterator[None]:
     """Point the shared package at the test database as the API role, when a test needs it."""
-    saved = {k: os.environ.get(k) for k in ("DATABASE_URL", "DB_AUTH")}
+    saved = {k: os.environ.get(k) for k in ("DATABASE_URL", "SYNC_DATABASE_URL", "DB_AUTH")}
     yield
     for key, value in saved.items():
         if value is None:
@@ -65,6 +61,7 @@ def api_environment(request: pytest.FixtureRequest) -> Iterator[None]:
 @pytest.fixture(scope="session")
 def api_database(database: local_db.LocalDatabase) -> local_db.LocalDatabase:
     os.environ["DATABASE_URL"] = database.url_for(API_ROLE)
+    os.environ["SYNC_DATABASE_URL"] = database.url_for(SYNC_ROLE)
     os.environ["DB_AUTH"] = "url"
     reset_connection_caches()
     return database

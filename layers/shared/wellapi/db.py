@@ -52,13 +52,21 @@ def url_connect_kwargs(url: str) -> dict[str, Any]:
     return kwargs
 
 
+# Trust anchors shipped in the package (see certs/README.md): RDS Proxy presents an ACM
+# certificate, which chains to the Amazon roots; a direct RDS connection chains to the RDS CAs.
+PACKAGED_CA_FILES = ("amazon-root-cas.pem", "rds-global-bundle.pem")
+
+
 def tls_context(ca_bundle: str | None) -> ssl.SSLContext:
-    """TLS that verifies the server certificate against the RDS CA bundle we ship."""
+    """TLS that verifies the server certificate and host name, never the system's CA store.
+
+    ``ca_bundle`` (``DB_CA_BUNDLE``) replaces the packaged trust anchors.
+    """
     if ca_bundle:
         return ssl.create_default_context(cafile=ca_bundle)
-    cert = resources.files("wellapi").joinpath("certs/rds-global-bundle.pem")
-    with resources.as_file(cert) as path:
-        return ssl.create_default_context(cafile=str(path))
+    certs = resources.files("wellapi").joinpath("certs")
+    pem = "".join(certs.joinpath(name).read_text("ascii") for name in PACKAGED_CA_FILES)
+    return ssl.create_default_context(cadata=pem)
 
 
 def _iam_password_factory(settings: Settings) -> Callable[[], str]:
@@ -80,12 +88,20 @@ def _iam_password_factory(settings: Settings) -> Callable[[], str]:
     return token
 
 
-def _secret_credentials(settings: Settings) -> tuple[str, str]:
+def _secret_credentials_factory(settings: Settings) -> Callable[[], tuple[str, str]]:
     import boto3
 
     client = boto3.client("secretsmanager", region_name=settings.aws_region)
-    secret = json.loads(client.get_secret_value(SecretId=settings.db_secret_arn)["SecretString"])
-    return str(secret["username"]), str(secret["password"])
+    secret_id = settings.db_secret_arn
+    assert secret_id is not None  # Settings requires it when DB_AUTH=secret
+
+    def credentials() -> tuple[str, str]:
+        # Read per new connection, like IAM tokens: a rotated secret is picked up by the next
+        # connection instead of locking a warm environment out until it is recycled.
+        secret = json.loads(client.get_secret_value(SecretId=secret_id)["SecretString"])
+        return str(secret["username"]), str(secret["password"])
+
+    return credentials
 
 
 def connection_factory(settings: Settings) -> Callable[[], Any]:
@@ -116,9 +132,10 @@ def connection_factory(settings: Settings) -> Callable[[], Any]:
 
         return connect_iam
 
-    user, password = _secret_credentials(settings)
+    credentials = _secret_credentials_factory(settings)
 
     def connect_secret() -> Any:
+        user, password = credentials()
         return pg8000.dbapi.connect(
             **base, user=user, password=password, ssl_context=context, timeout=timeout
         )
@@ -174,9 +191,31 @@ def build_engine(settings: Settings, *, autocommit: bool = True) -> Engine:
     return engine
 
 
-@lru_cache(maxsize=1)
-def get_engine() -> Engine:
-    return build_engine(get_settings())
+def settings_for(role: str) -> Settings:
+    """The API's settings, or the sync writer's (its own URL when one is configured)."""
+    settings = get_settings()
+    if role == "sync" and settings.sync_database_url:
+        return settings.model_copy(update={"database_url": settings.sync_database_url})
+    return settings
+
+
+_engines: list[Engine] = []
+
+
+@lru_cache(maxsize=2)
+def get_engine(role: str = "api") -> Engine:
+    engine = build_engine(settings_for(role))
+    _engines.append(engine)
+    return engine
+
+
+def reset_engines() -> None:
+    """Close every engine and forget the settings (tests, and the local runner's setup)."""
+    for engine in _engines:
+        engine.dispose()
+    _engines.clear()
+    get_engine.cache_clear()
+    get_settings.cache_clear()
 
 
 def _run(engine: Engine, sql: str) -> list[Row]:

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -390,4 +391,46 @@ class WorkspaceProvider(_Row, Base):
             postgresql_where=text("deleted_at IS NULL"),
         ),
         Index("idx_workspace_providers_provider", "provider_pk"),
+    )
+
+
+class SyncReceipt(Base):
+    """The idempotency key of a sync message whose effect has been applied (exactly once)."""
+
+    __tablename__ = "sync_receipts"
+    idempotency_key: Mapped[str] = mapped_column(Text, primary_key=True)
+    message_type: Mapped[str] = mapped_column(Text, nullable=False)
+    workspace_connector_pk: Mapped[int] = _fk("workspace_connectors")
+    sync_run_id: Mapped[str | None] = mapped_column(Text)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    received_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+    __table_args__ = (
+        CheckConstraint(
+            "length(idempotency_key) BETWEEN 1 AND 200", name="sync_receipts_key_length"
+        ),
+    )
+
+
+class ApiKey(_Row, Base):
+    """An API key: a public lookup prefix and the SHA-256 of its secret (never the secret)."""
+
+    __tablename__ = "api_keys"
+    public_id_column = "api_key_id"
+    api_key_id: Mapped[uuid.UUID] = _public_id()
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    prefix: Mapped[str] = mapped_column(Text, nullable=False, unique=True)
+    secret_hash: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    person_pk: Mapped[int] = _fk("peoples")
+    workspace_pk: Mapped[int] = _fk("workspaces")
+    kind: Mapped[str] = mapped_column(
+        Enum("member", "service", name="api_key_kind_enum", schema=SCHEMA, create_type=False),
+        nullable=False,
+        server_default="member",
+    )
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        CheckConstraint("octet_length(secret_hash) = 32", name="api_keys_secret_hash_is_sha256"),
     )

@@ -20,6 +20,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
 
     database_url: str | None = None
+    # Where DB_AUTH=url: the sync writer's own connection (its own role), when it shares a
+    # process with the API functions (the local runtime). In AWS each function has its own
+    # DB_USER and environment.
+    sync_database_url: str | None = None
     db_auth: Literal["url", "iam", "secret"] = "url"
     db_host: str | None = None
     db_port: int = 5432
@@ -29,7 +33,8 @@ class Settings(BaseSettings):
     db_ca_bundle: str | None = None
     aws_region: str = Field(default="eu-west-1", validation_alias="AWS_REGION")
     # RDS Proxy closes client connections idle for 30 minutes; recycle well before that.
-    db_pool_recycle_seconds: int = 1500
+    # (0 or less would disable recycling in SQLAlchemy, so it is refused.)
+    db_pool_recycle_seconds: int = Field(default=1500, gt=0, lt=1800)
     db_connect_timeout_seconds: float = 5.0
     # Seconds a client is told to wait when the database is unreachable.
     db_retry_after_seconds: int = 2

@@ -1,0 +1,135 @@
+"""The SQS-triggered sync function: Powertools batch processing around a set-based writer.
+
+Every record is parsed and checked first (a bad one fails alone, is logged with its reason
+and reported in ``batchItemFailures``, and reaches the DLQ after its retries); then all good
+records are written together in one transaction. If that write fails, every good record is
+reported failed too, so SQS redelivers them; their idempotency keys make that safe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from pydantic import ValidationError
+
+from wellapi import db
+from wellapi.sync.messages import ConnectorRevoked, ProvenanceLinked, parse_message, sync_run_of
+from wellapi.sync.writer import (
+    AnyMessage,
+    Applied,
+    Planned,
+    Rejected,
+    Resolution,
+    apply,
+    check,
+    resolve,
+)
+
+logger = Logger(service="wellapi-sync", use_rfc3339=True)
+metrics = Metrics(namespace="Well", service="wellapi-sync")
+
+
+def _parse_all(records: list[dict[str, Any]]) -> dict[str, AnyMessage | str]:
+    parsed: dict[str, AnyMessage | str] = {}
+    for record in records:
+        try:
+            parsed[record["messageId"]] = parse_message(record.get("body") or "")
+        except ValidationError as error:
+            # The reason names the members at fault, never their values.
+            where = ", ".join(
+                ".".join(str(p) for p in e["loc"]) or "body" for e in error.errors()[:5]
+            )
+            parsed[record["messageId"]] = f"invalid message: {where}"
+    return parsed
+
+
+def _log_keys(message: AnyMessage) -> dict[str, Any]:
+    return {
+        "message_type": message.type,
+        "idempotency_key": message.idempotency_key,
+        "workspace_connector_id": str(message.workspace_connector_id),
+        "sync_run_id": sync_run_of(message),
+    }
+
+
+def _record_metrics(results: list[Applied], failed: int) -> None:
+    linked = sum(r.rows for r in results if isinstance(r.message, ProvenanceLinked))
+    unlinked = sum(r.rows for r in results if not isinstance(r.message, ProvenanceLinked))
+    metrics.add_metric(name="RowsLinked", unit=MetricUnit.Count, value=linked)
+    metrics.add_metric(name="RowsUnlinked", unit=MetricUnit.Count, value=unlinked)
+    metrics.add_metric(name="MessagesFailed", unit=MetricUnit.Count, value=failed)
+    metrics.add_metric(
+        name="MessagesDuplicate",
+        unit=MetricUnit.Count,
+        value=sum(1 for r in results if not r.applied),
+    )
+
+
+def process(event: dict[str, Any]) -> dict[str, Any]:
+    records = list(event.get("Records") or [])
+    parsed = _parse_all(records)
+    messages = [m for m in parsed.values() if not isinstance(m, str)]
+    engine = db.get_engine("sync")
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    try:
+        resolution = resolve(messages, engine=engine) if messages else Resolution()
+    except Exception:
+        logger.exception("could not resolve the batch's ids; the whole batch will be retried")
+        return {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in records]}
+    planned: dict[str, Planned] = {}
+
+    def validate(record: SQSRecord) -> None:
+        message = parsed[record.message_id]
+        if isinstance(message, str):
+            logger.warning(
+                "message rejected", extra={"reason": message, "message_id": record.message_id}
+            )
+            raise Rejected(message)
+        try:
+            planned[record.message_id] = check(message, resolution)
+        except Rejected as rejection:
+            logger.warning(
+                "message rejected",
+                extra={
+                    "reason": str(rejection),
+                    "message_id": record.message_id,
+                    **_log_keys(message),
+                },
+            )
+            raise
+
+    with processor(records, handler=validate):
+        processor.process()
+    response = processor.response()
+    good = [planned[r["messageId"]] for r in records if r["messageId"] in planned]
+    try:
+        results = apply(good, engine=engine)
+    except Exception:
+        logger.exception("the batch write failed; its good messages will be retried")
+        failures = [{"itemIdentifier": r["messageId"]} for r in records]
+        _record_metrics([], len(records))
+        return {"batchItemFailures": failures}
+    for result in results:
+        logger.info(
+            "message applied" if result.applied else "message already applied",
+            extra={"rows": result.rows, **_log_keys(result.message)},
+        )
+    _record_metrics(results, len(response["batchItemFailures"]))
+    return dict(response)
+
+
+def sync_handler() -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    @logger.inject_lambda_context
+    @metrics.log_metrics
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return process(event)
+
+    return handler
+
+
+__all__ = ["ConnectorRevoked", "sync_handler"]

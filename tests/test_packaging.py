@@ -1,0 +1,278 @@
+"""The artifacts of ``sam build`` work the way Lambda loads them: a packaging mistake fails CI.
+
+``make test`` runs ``sam build`` before pytest; these tests read ``.aws-sam/build`` and never
+build. A missing build fails, it is not skipped. Every handler in the built template is
+imported by a fresh interpreter that sees only what Lambda puts on ``sys.path``: the function's
+code directory, the layer's ``python/`` directory and what the python3.11 runtime provides
+(the standard library, boto3 and its dependencies), never the repository or the venv.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import ssl
+import subprocess
+import sys
+import tomllib
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from alembic.script import ScriptDirectory
+
+ROOT = Path(__file__).resolve().parents[1]
+BUILD = ROOT / ".aws-sam" / "build"
+BUILT_TEMPLATE = BUILD / "template.yaml"
+REBUILD_HINT = "if sources changed since the last build, run `make build` (sam build)"
+
+# What the python3.11 Lambda runtime provides besides the standard library.
+RUNTIME_PACKAGES = ("boto3", "botocore", "jmespath", "s3transfer", "dateutil", "urllib3", "six")
+# Never part of an artifact, at its top level (third-party packages may carry their own tests).
+NEVER_SHIPPED = {".venv", ".local", ".git", ".aws-sam", "tests", "wellapi.egg-info"}
+# PEP 552: the flags word follows the magic number; bit 0 = hash-based, bit 1 = check_source.
+UNCHECKED_HASH = 0b01
+
+# Run in the Lambda-like interpreter; argv[1] is the sys.path to prepend as JSON.
+IMPORT_HANDLER = """
+import importlib, json, sys
+sys.path[:0] = json.loads(sys.argv[1])
+module_name, _, attribute = sys.argv[2].rpartition(".")
+handler = getattr(importlib.import_module(module_name), attribute)
+wellapi = importlib.import_module("wellapi")
+print(json.dumps({"callable": callable(handler), "wellapi": wellapi.__file__}))
+"""
+LIST_REVISIONS = """
+import json, sys
+sys.path[:0] = json.loads(sys.argv[1])
+from alembic.script import ScriptDirectory
+from wellapi.migrate import alembic_config
+script = ScriptDirectory.from_config(alembic_config())
+revisions = sorted(s.revision for s in script.walk_revisions())
+print(json.dumps({"dir": script.dir, "revisions": revisions}))
+"""
+
+
+@dataclass(frozen=True)
+class Build:
+    functions: dict[str, tuple[Path, str]]  # logical id -> (code directory, handler)
+    layer: Path  # the layer's python/ directory, /opt/python in Lambda
+
+    def code_dir(self, function_id: str) -> Path:
+        return self.functions[function_id][0]
+
+    @property
+    def api_code_dirs(self) -> list[Path]:
+        return [d for f, (d, _) in self.functions.items() if f != "MigrationFunction"]
+
+
+@pytest.fixture(scope="module")
+def build() -> Build:
+    if not BUILT_TEMPLATE.is_file():
+        pytest.fail(
+            f"{BUILT_TEMPLATE.relative_to(ROOT)} is missing: run `make build` (sam build) "
+            "before these tests; `make test` does",
+            pytrace=False,
+        )
+    if BUILT_TEMPLATE.stat().st_mtime < (ROOT / "template.yaml").stat().st_mtime:
+        pytest.fail(
+            f"template.yaml changed after the last sam build: {REBUILD_HINT}", pytrace=False
+        )
+    resources = yaml.safe_load(BUILT_TEMPLATE.read_text())["Resources"]
+    functions = {
+        function_id: (BUILD / r["Properties"]["CodeUri"], r["Properties"]["Handler"])
+        for function_id, r in resources.items()
+        if r["Type"] == "AWS::Serverless::Function"
+    }
+    layer = BUILD / resources["SharedLayer"]["Properties"]["ContentUri"] / "python"
+    return Build(functions=functions, layer=layer)
+
+
+@pytest.fixture(scope="module")
+def runtime_packages(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory holding only what the Lambda runtime provides, linked from the venv."""
+    directory = tmp_path_factory.mktemp("lambda-runtime")
+    for name in RUNTIME_PACKAGES:
+        spec = importlib.util.find_spec(name)
+        assert spec is not None, f"{name} is not installed"
+        assert spec.origin is not None, f"{name} is not installed"
+        origin = Path(spec.origin)
+        source = origin.parent if origin.name == "__init__.py" else origin
+        (directory / source.name).symlink_to(source)
+    return directory
+
+
+def run_like_lambda(
+    build: Build, runtime: Path, code_dir: Path, script: str, *args: str
+) -> subprocess.CompletedProcess[str]:
+    """Run ``script`` in a fresh interpreter with the sys.path Lambda gives ``code_dir``.
+
+    ``-I -S``: no PYTHON* variables, no user or venv site-packages, no sitecustomize; ``-B``:
+    nothing is written, so the shipped bytecode is what gets used.
+    """
+    paths = [str(code_dir), str(build.layer), str(runtime)]
+    return subprocess.run(
+        [sys.executable, "-I", "-S", "-B", "-c", script, json.dumps(paths), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={"LAMBDA_TASK_ROOT": str(code_dir), "AWS_REGION": "eu-west-1", "PATH": "/usr/bin"},
+    )
+
+
+def _files(root: Path, *, without: frozenset[str] = frozenset()) -> dict[str, bytes]:
+    """Relative path -> content of every non-bytecode file under ``root``.
+
+    ``without`` names top-level entries to leave out.
+    """
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+        and "__pycache__" not in p.parts
+        and p.relative_to(root).parts[0] not in without
+    }
+
+
+def _differences(shipped: dict[str, bytes], source: dict[str, bytes]) -> list[str]:
+    return [
+        f"{'missing' if name not in shipped else 'extra' if name not in source else 'differs'}:"
+        f" {name}"
+        for name in sorted(shipped.keys() | source.keys())
+        if shipped.get(name) != source.get(name)
+    ]
+
+
+def _bytecode_problems(sources: list[Path]) -> list[str]:
+    problems = []
+    for source in sources:
+        pyc = Path(importlib.util.cache_from_source(str(source)))
+        if not pyc.is_file():
+            problems.append(f"no bytecode: {source}")
+            continue
+        header = pyc.read_bytes()[:8]
+        if header[:4] != importlib.util.MAGIC_NUMBER:
+            problems.append(f"not CPython {sys.version_info.major}.{sys.version_info.minor}: {pyc}")
+        elif int.from_bytes(header[4:8], "little") != UNCHECKED_HASH:
+            problems.append(f"not unchecked-hash: {pyc}")
+    return problems
+
+
+def _subjects(certificates: list[dict[str, Any]]) -> list[dict[str, str]]:
+    return [{k: v for rdn in c["subject"] for k, v in rdn} for c in certificates]
+
+
+def test_every_function_imports_its_handler_from_its_artifacts_alone(build, runtime_packages):
+    assert "MigrationFunction" in build.functions
+    assert len(build.api_code_dirs) >= 10
+
+    def probe(item: tuple[str, tuple[Path, str]]) -> tuple[str, str | None]:
+        function_id, (code_dir, handler) = item
+        run = run_like_lambda(build, runtime_packages, code_dir, IMPORT_HANDLER, handler)
+        if run.returncode != 0:
+            return function_id, (run.stderr.strip().splitlines() or ["no output"])[-1]
+        report = json.loads(run.stdout)
+        if not report["callable"]:
+            return function_id, f"{handler} is not callable"
+        if not Path(report["wellapi"]).is_relative_to(build.layer):
+            return function_id, f"wellapi came from {report['wellapi']}, not the layer"
+        return function_id, None
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = dict(pool.map(probe, build.functions.items()))
+    assert {f: error for f, error in results.items() if error} == {}
+
+
+def test_migration_function_finds_every_revision_in_its_code_directory(build, runtime_packages):
+    code_dir = build.code_dir("MigrationFunction")
+    run = run_like_lambda(build, runtime_packages, code_dir, LIST_REVISIONS)
+    assert run.returncode == 0, run.stderr
+
+    report = json.loads(run.stdout)
+    repository = ScriptDirectory(str(ROOT / "migrations"))
+    assert Path(report["dir"]) == code_dir
+    assert report["revisions"] == sorted(s.revision for s in repository.walk_revisions())
+
+
+def test_layer_ships_the_wellapi_sources_without_the_local_runtime(build):
+    assert not (build.layer / "wellapi" / "local").exists()
+    shipped = _files(build.layer / "wellapi")
+    source = _files(ROOT / "layers" / "shared" / "wellapi", without=frozenset({"local"}))
+    assert _differences(shipped, source) == [], REBUILD_HINT
+
+
+def test_api_functions_ship_exactly_the_entry_points(build):
+    source = _files(ROOT / "functions")
+    for code_dir in build.api_code_dirs:
+        assert _differences(_files(code_dir), source) == [], f"{code_dir.name}: {REBUILD_HINT}"
+
+
+def test_migration_function_ships_the_alembic_environment_and_every_revision(build):
+    own = frozenset({"env.py", "script.py.mako", "versions"})
+    source = _files(ROOT / "migrations")
+    shipped = _files(build.code_dir("MigrationFunction"))
+    assert "Makefile" not in shipped
+    assert (
+        _differences(
+            {k: v for k, v in shipped.items() if k.split("/")[0] in own},
+            {k: v for k, v in source.items() if k.split("/")[0] in own},
+        )
+        == []
+    ), REBUILD_HINT
+
+
+def test_no_artifact_ships_the_venv_local_data_or_tests(build):
+    artifacts = [*(d for d, _ in build.functions.values()), build.layer.parent, build.layer]
+    shipped = [
+        p.relative_to(BUILD).as_posix()
+        for artifact in artifacts
+        for p in artifact.iterdir()
+        if p.name in NEVER_SHIPPED
+    ]
+    shipped += [
+        p.relative_to(BUILD).as_posix()
+        for artifact in artifacts
+        for p in artifact.rglob(".*")
+        if p.name in {".venv", ".local"}
+    ]
+    assert shipped == []
+
+
+def test_wellapi_modules_in_the_layer_have_unchecked_hash_bytecode(build):
+    modules = sorted((build.layer / "wellapi").rglob("*.py"))
+    assert build.layer / "wellapi" / "db.py" in modules
+    assert _bytecode_problems(modules) == []
+
+
+def test_every_module_of_the_layer_and_migration_function_has_unchecked_hash_bytecode(build):
+    modules = [
+        *build.layer.rglob("*.py"),
+        *build.code_dir("MigrationFunction").rglob("*.py"),
+    ]
+    assert _bytecode_problems(modules) == []
+
+
+def test_layer_ships_ca_bundles_for_rds_and_for_rds_proxy(build):
+    certs = build.layer / "wellapi" / "certs"
+    rds = _subjects(
+        ssl.create_default_context(cafile=certs / "rds-global-bundle.pem").get_ca_certs()
+    )
+    proxy = _subjects(
+        ssl.create_default_context(cafile=certs / "amazon-root-cas.pem").get_ca_certs()
+    )
+
+    assert {s.get("organizationalUnitName") for s in rds} == {"Amazon RDS"}
+    assert "Amazon RDS eu-west-1 Root CA RSA2048 G1" in {s["commonName"] for s in rds}
+    assert {"Amazon Root CA 1", "Amazon Root CA 3"} <= {s["commonName"] for s in proxy}
+
+
+def test_migration_function_pins_the_alembic_of_the_dev_install():
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    dev = pyproject["project"]["optional-dependencies"]["dev"]
+    makefile = (ROOT / "migrations" / "Makefile").read_text()
+    assert re.findall(r"\balembic==[\w.]+", makefile) == [d for d in dev if d.startswith("alembic")]
