@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install run test lint format typecheck template build pytest invoke enqueue bench clean
+.PHONY: install run test lint format typecheck template build pytest invoke enqueue bench clean openapi
 
 $(STAMP): pyproject.toml layers/shared/requirements.txt
 	@echo "==> creating the virtual environment in $(VENV)"
@@ -45,6 +45,9 @@ pytest: install
 
 invoke: install
 	$(BIN)/wellapi invoke $(FUNCTION) $(EVENT)
+
+openapi: install
+	$(BIN)/python -m wellapi.openapi openapi.json
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .coverage

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from aws_lambda_powertools.event_handler import Response
+if TYPE_CHECKING:  # wellapi.http imports this registry; at run time only names are needed
+    from aws_lambda_powertools.event_handler import Response
 
-from wellapi.http.request import Request
-from wellapi.resources import Resource
+    from wellapi.http.request import Request
+    from wellapi.resources import Resource
 
 
 @dataclass(frozen=True)
