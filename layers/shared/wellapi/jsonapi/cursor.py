@@ -29,9 +29,18 @@ def decode_cursor(token: str, parameter: str, sort: str) -> Cursor:
 
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        sort_name, value, row_id = json.loads(raw)
-        cursor = Cursor(str(sort_name), datetime.fromisoformat(value), UUID(row_id))
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as error:
+        decoded = json.loads(raw)
+        # Exactly what encode() writes: three strings. Anything else (a number where the id
+        # goes, a nested structure) is a forged or damaged cursor, never a server error.
+        if not (
+            isinstance(decoded, list)
+            and len(decoded) == 3
+            and all(isinstance(part, str) for part in decoded)
+        ):
+            raise ValueError("not a cursor")
+        sort_name, value, row_id = decoded
+        cursor = Cursor(sort_name, datetime.fromisoformat(value), UUID(row_id))
+    except (binascii.Error, ValueError, TypeError, RecursionError) as error:
         raise invalid("The cursor is not one this API issued.") from error
     if cursor.value.tzinfo is None:
         raise invalid("The cursor is not one this API issued.")

@@ -29,6 +29,7 @@ WORKSPACE_PARAMETERS = ("workspace_id", "workspaceId")
 
 _NAME = re.compile(r"^(?P<family>[A-Za-z_]+)(?P<path>(?:\[[^\[\]]*\])*)$")
 _SEGMENT = re.compile(r"\[([^\[\]]*)\]")
+_DIGITS = re.compile(r"[0-9]+")
 
 Operation = Literal["list", "retrieve"]
 
@@ -94,7 +95,11 @@ def parse_timestamp(value: str, parameter: str) -> datetime:
             parameter,
             "INVALID_FILTER",
         )
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError as error:
+        # 0001-01-01T00:00:00+01:00 is a valid ISO-8601 timestamp with no UTC equivalent.
+        raise _bad(f"'{value}' is out of range.", parameter, "INVALID_FILTER") from error
 
 
 def _parse_include(resource: Resource, value: str, parameter: str) -> tuple[str, ...]:
@@ -129,37 +134,43 @@ def _parse_fields(resource: Resource, type_name: str, value: str, parameter: str
     return frozenset(names)
 
 
+def _unsupported_sort(detail: str, parameter: str) -> InvalidQueryParameter:
+    # Collections follow the cursor pagination profile, which names this error by a type link.
+    return InvalidQueryParameter(
+        detail,
+        parameter=parameter,
+        code="INVALID_SORT",
+        links={"type": f"{CURSOR_PROFILE}/unsupported-sort"},
+    )
+
+
 def _parse_sort(value: str, parameter: str) -> tuple[str, bool]:
-    names = split_list(value, parameter)
-    if len(names) != 1:
-        raise _bad(
-            "Sort by one field: created_at or updated_at, optionally with '-'.",
-            parameter,
-            "INVALID_SORT",
+    names = [v.strip() for v in value.split(",")]
+    if len(names) != 1 or not names[0]:
+        raise _unsupported_sort(
+            "Sort by one field: created_at or updated_at, optionally with '-'.", parameter
         )
     name = names[0]
     descending = name.startswith("-")
     bare = name[1:] if descending else name
     if bare not in SORTABLE:
-        raise _bad(
-            f"Sorting by '{bare}' is not supported; use created_at or updated_at.",
-            parameter,
-            "INVALID_SORT",
+        raise _unsupported_sort(
+            f"Sorting by '{bare}' is not supported; use created_at or updated_at.", parameter
         )
     return bare, descending
 
 
 def _parse_page_size(value: str, parameter: str) -> int:
-    if not value.isdigit() or len(value) > 9:
+    # The profile's "positive integer" is ^[0-9]+$ read in base 10: not str.isdigit(), which
+    # also accepts other scripts' digits and superscripts (int() then fails on the latter).
+    digits = value.lstrip("0")
+    if not _DIGITS.fullmatch(value) or not digits:
         raise _bad(
             "page[size] must be a whole number from 1 to 500.", parameter, "INVALID_PAGE_PARAMETER"
         )
-    size = int(value)
-    if size < 1:
-        raise _bad(
-            "page[size] must be a whole number from 1 to 500.", parameter, "INVALID_PAGE_PARAMETER"
-        )
-    if size > MAX_PAGE_SIZE:
+    # Any larger whole number is the profile's max-size error, however long it is (and a very
+    # long one is never handed to int()).
+    if len(digits) > len(str(MAX_PAGE_SIZE)) or int(digits) > MAX_PAGE_SIZE:
         raise InvalidQueryParameter(
             f"page[size] may be at most {MAX_PAGE_SIZE}.",
             parameter=parameter,
@@ -168,7 +179,7 @@ def _parse_page_size(value: str, parameter: str) -> int:
             links={"type": f"{CURSOR_PROFILE}/max-size-exceeded"},
             meta={"page": {"maxSize": MAX_PAGE_SIZE}},
         )
-    return size
+    return int(digits)
 
 
 @dataclass

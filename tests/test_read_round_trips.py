@@ -1,0 +1,236 @@
+"""What reaches the database: one simple query per request, two statements, a good plan."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+from urllib.parse import quote
+from uuid import uuid4
+
+import pytest
+
+from tests.support import factories as f
+from tests.support import read_factories as rf
+from tests.support.read_factories import ALL, PROVENANCE, RECORD, T0, ids, read
+from wellapi.jsonapi.cursor import Cursor
+
+pytestmark = pytest.mark.usefixtures("api_database")
+
+RELATIONSHIPS = {
+    "account_workspace_connectors": "account,workspace_connector",
+    "company_workspace_connectors": "company,workspace_connector",
+    "people_workspace_connectors": "people,workspace_connector",
+    "workspace_group_workspaces": "workspace_group,workspace,created_by",
+    "workspace_providers": "workspace,provider",
+}
+SCOPE_STATEMENT = "SELECT workspace_pk, person_pk FROM core_api.set_scope("
+
+
+def statements(sql: str) -> list[str]:
+    """Split a simple-protocol query into its statements (';' outside quoted text)."""
+    parts: list[str] = []
+    current: list[str] = []
+    quote_char: str | None = None
+    for char in sql:
+        if quote_char is not None:
+            current.append(char)
+            if char == quote_char:
+                quote_char = None
+        elif char in "'\"":
+            quote_char = char
+            current.append(char)
+        elif char == ";":
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    return [p.strip() for p in parts if p.strip()]
+
+
+def test_statement_splitting_respects_quoted_semicolons():
+    assert statements("SELECT 'a;b'; SELECT \"x;y\" FROM t;") == [
+        "SELECT 'a;b'",
+        'SELECT "x;y" FROM t',
+    ]
+
+
+@pytest.fixture
+def driver(admin, monkeypatch) -> list[tuple[str, str]]:
+    """Every query the API's pg8000 connection sends, as (protocol, text)."""
+    # Connect (and let SQLAlchemy run its first-connect checks) before counting.
+    warm = f.tenant(admin)
+    assert read("workspace_providers", warm.claims()).status == 200
+    return rf.record_queries(monkeypatch)
+
+
+def assert_one_round_trip(calls: list[tuple[str, str]]) -> list[str]:
+    """Exactly one simple query holding the scope statement and one SELECT; returns both."""
+    assert len(calls) == 1, [c[1][:80] for c in calls]
+    protocol, sql = calls[0]
+    assert protocol == "simple"
+    parts = statements(sql)
+    assert len(parts) == 2, parts
+    assert parts[0].startswith(SCOPE_STATEMENT)
+    assert parts[1].startswith("SELECT ")
+    calls.clear()
+    return parts
+
+
+@pytest.mark.parametrize("resource", ALL)
+def test_list_and_retrieve_are_one_round_trip_whatever_the_page_size_or_include(
+    admin, driver, resource
+):
+    t = f.tenant(admin)
+    # Thirty rows with thirty different parents: an N+1 would show as more calls.
+    rows = [rf.make_row(admin, t, resource, created_at=rf.at(m)) for m in range(30)]
+    everything = RELATIONSHIPS[resource]
+    include = f"include={everything}"
+    requests = [
+        {"query": "page[size]=1"},
+        {"query": "page[size]=500"},
+        {"query": f"page[size]=500&include={everything}"},
+        {"query": f"page[size]=1&include={everything}"},
+        {"query": f"sort=updated_at&filter[created_at][gte]=2024-05-10T08:05:00Z&{include}"},
+        {"row_id": rows[3].id},
+        {"row_id": rows[3].id, "query": f"include={everything}"},
+        {"row_id": rows[3].id, "query": f"workspace_id={t.workspace_id}"},
+    ]
+    selects = []
+    for request in requests:
+        reply = read(resource, t.claims(), **request)
+        assert reply.status == 200, reply.body
+        selects.append(assert_one_round_trip(driver)[1])
+    # Walking on with the cursor costs the same single round trip.
+    first = read(resource, t.claims(), query=f"page[size]=7&include={everything}")
+    assert_one_round_trip(driver)
+    second = read(resource, t.claims(), query=rf.follow(first.json["links"]["next"]))
+    assert len(ids(second)) == 7
+    assert_one_round_trip(driver)
+    # Retrieving what does not exist is the same one round trip, then a 404.
+    assert read(resource, t.claims(), row_id=uuid4()).status == 404
+    assert_one_round_trip(driver)
+    # One row or five hundred: the same statement, only the LIMIT literal differs.
+    assert selects[0].endswith("LIMIT 2")
+    assert selects[1].endswith("LIMIT 501")
+    assert selects[0].removesuffix("LIMIT 2") == selects[1].removesuffix("LIMIT 501")
+
+
+@pytest.mark.parametrize(
+    ("query", "headers", "claims", "status"),
+    [
+        ("bogus=1", None, True, 400),
+        ("page[size]=501", None, True, 400),
+        ("include=nope", None, True, 400),
+        ("", {"Accept": "application/vnd.api+json; charset=utf-8"}, True, 406),
+        ("", None, False, 401),
+    ],
+)
+def test_a_request_refused_before_the_database_sends_nothing(
+    admin, driver, query, headers, claims, status
+):
+    t = f.tenant(admin)
+
+    reply = read(
+        "account_workspace_connectors",
+        t.claims() if claims else None,
+        query=query,
+        headers=headers,
+    )
+
+    assert reply.status == status
+    assert driver == []
+
+
+def test_a_forbidden_workspace_is_decided_in_the_same_round_trip(admin, driver):
+    t, other = f.tenant(admin), f.tenant(admin)
+
+    reply = read("workspace_providers", t.claims(), query=f"workspace_id={other.workspace_id}")
+
+    assert reply.status == 403
+    assert_one_round_trip(driver)
+
+
+# --- the sync-status query plan ------------------------------------------------------------
+
+ROWS = 40_000
+CONNECTORS = 4  # X holds every fourth row: 10,000 of them, one a minute from T0.
+RECORDS = 997
+RECORD_TABLE = {
+    "account_workspace_connectors": "accounts",
+    "company_workspace_connectors": "companies",
+    "people_workspace_connectors": "peoples",
+}
+
+
+def plan_nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield node
+    for child in node.get("Plans", []):
+        yield from plan_nodes(child)
+
+
+@pytest.mark.parametrize("resource", PROVENANCE)
+def test_sync_status_query_reads_the_connector_created_at_index_between_its_bounds(
+    admin, driver, resource
+):
+    t = f.tenant(admin)
+    # As a sync ledger is: many records, each touched now and then by one of a few connectors.
+    records = rf.bulk_records(admin, t, resource, RECORDS)
+    connectors = [t.workspace_connector_pk] + [t.workspace_connector()[0] for _ in range(3)]
+    admin.run(
+        f"INSERT INTO core_api.{resource} ({RECORD[resource]}_pk, workspace_connector_pk, "
+        "direction, created_at) "
+        f"SELECT (CAST(:records AS bigint[]))[1 + g % {RECORDS}], "
+        f"(CAST(:connectors AS bigint[]))[1 + g % {CONNECTORS}], 'input', "
+        "CAST(:t0 AS timestamptz) + g * interval '1 minute' FROM generate_series(0, :last) g",
+        records=records,
+        connectors=connectors,
+        t0=T0,
+        last=ROWS - 1,
+    )
+    for table in (resource, RECORD_TABLE[resource], "workspace_connectors"):
+        admin.run(f"ANALYZE core_api.{table}")
+    # Connector X between t1 and t2 (about 8,000 of its rows), from deep inside that range.
+    t1, t2 = T0 + timedelta(minutes=4_000), T0 + timedelta(minutes=36_000)
+    deep = admin.run(
+        f"SELECT created_at, {resource[:-1]}_id FROM core_api.{resource} "
+        "WHERE workspace_connector_pk = :x AND created_at < :t2 "
+        "ORDER BY created_at DESC, 2 DESC OFFSET 4000 LIMIT 1",
+        x=t.workspace_connector_pk,
+        t2=t2,
+    )[0]
+    cursor = Cursor("-created_at", deep[0], deep[1]).encode()
+    window = (
+        f"filter[created_at][gte]={quote(t1.isoformat())}"
+        f"&filter[created_at][lt]={quote(t2.isoformat())}"
+    )
+    index = f"idx_{resource}_wc_created_at"
+    x_id = t.workspace_connector_id
+
+    # X has 10,000 rows; about 4,000 lie between t1 and the cursor, 5,000 below the cursor.
+    for query, at_most in (
+        (f"filter[workspace_connector]={x_id}&{window}&page[after]={cursor}", 4_001),
+        (f"filter[workspace_connector]={x_id}&page[after]={cursor}", 5_001),
+    ):
+        reply = read(resource, t.claims(), query=query)
+        assert len(ids(reply)) == 20
+        scope, select = assert_one_round_trip(driver)
+
+        # The API's own statements, planned with the API's own scope, as the admin.
+        result = admin.run(f"{scope};\nEXPLAIN (ANALYZE, FORMAT JSON) {select}")
+        plan = result[-1][0]
+        nodes = list(plan_nodes(plan[0]["Plan"]))
+        on_junction = [n for n in nodes if n.get("Relation Name") == resource]
+        assert on_junction, nodes
+        assert not any(n["Node Type"] == "Seq Scan" for n in on_junction), nodes
+        scans = [n for n in nodes if n.get("Index Name") == index]
+        assert scans, f"{index} not used: {[(n['Node Type'], n.get('Index Name')) for n in nodes]}"
+        (scan,) = scans
+        assert scan["Node Type"] in ("Index Scan", "Index Only Scan", "Bitmap Index Scan")
+        # The connector's key and the time bounds (the window and the cursor) are index
+        # conditions: only the rows between them are read, never all of the connector's.
+        condition = scan["Index Cond"]
+        assert "workspace_connector_pk =" in condition
+        assert "created_at <=" in condition  # the cursor
+        assert scan["Actual Rows"] <= at_most, scan["Actual Rows"]
