@@ -1,67 +1,61 @@
-"""template.yaml keeps the project's conventions.
+"""template.yaml keeps the project's conventions and cannot drift from the engine.
 
 Shared settings live in ``Globals``; an API function block says only what is its own (handler,
-one route, policies); logical ids, handlers, routes and entry-point files agree with one another
-as docs-notes/CONTRACTS.md describes. ``sam validate --lint`` (run by ``make test``) checks the
-template against SAM and CloudFormation; these tests check what they cannot know.
+one route, policies); logical ids, handlers and entry-point files agree with one another as
+docs-notes/CONTRACTS.md describes, and every route is the one the operation registry
+(``wellapi.operations.OPERATIONS``) gives the (resource, operation) its entry point binds.
+``sam validate --lint`` (run by ``make test``) checks the template against SAM and
+CloudFormation; these tests check what they cannot know, some of it on the template as SAM
+transforms it (the authorizer's wiring exists only there).
 """
 
 from __future__ import annotations
 
 import ast
+import json
+from functools import cache
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
+import boto3
 import pytest
-import yaml
+from samtranslator.parser.parser import Parser
+from samtranslator.translator.translator import Translator
+
+from wellapi.local.cfn_yaml import load_yaml
+from wellapi.operations import OPERATIONS
+from wellapi.resources import RESOURCES as API_RESOURCES
+from wellapi.resources import resource_named
+from wellapi.sync.messages import MAX_RECORD_IDS, ProvenanceLinked
 
 ROOT = Path(__file__).resolve().parents[1]
 FUNCTIONS_DIR = ROOT / "functions"
 
 FUNCTION_TYPE = "AWS::Serverless::Function"
-# Functions that serve no route. The authorizer and the sync function join this set.
-NON_ROUTE_FUNCTIONS = {"MigrationFunction"}
-# JSON:API operations and their routes, relative to /v1/<kebab-resource>.
-OPERATION_ROUTES = {
-    "list": ("GET", ""),
-    "retrieve": ("GET", "/{id}"),
-    "create": ("POST", ""),
-    "update": ("PATCH", "/{id}"),
-    "delete": ("DELETE", "/{id}"),
+# Functions that serve no route.
+NON_ROUTE_FUNCTIONS = {"MigrationFunction", "AuthorizerFunction", "SyncFunction"}
+# The entry points of the functions that serve no route, and the factory each one calls.
+NON_ROUTE_ENTRY_POINTS = {
+    "AuthorizerFunction": ("authorizer.py", "wellapi.auth", "authorizer_handler()"),
+    "SyncFunction": ("sync.py", "wellapi.sync.handler", "sync_handler()"),
 }
+# The resource each of the platform's nested routes serves. Every other operation of the
+# registry is generic: the API serves it for every resource.
+PLATFORM_BINDINGS = {
+    "catalog": "workspace_providers",
+    "select": "workspace_providers",
+    "remove": "workspace_providers",
+    "enrol": "workspace_group_workspaces",
+    "unenrol": "workspace_group_workspaces",
+}
+AUTHORIZER = "ApiKeyAuthorizer"
+# AWS's guidance for an SQS event source: visibility timeout >= 6 x the function's timeout.
+VISIBILITY_FACTOR = 6
+SQS_MAX_MESSAGE_BYTES = 256 * 1024
+LAMBDA_MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
 
-
-class _CloudFormationLoader(yaml.SafeLoader):
-    """SafeLoader that reads short-form intrinsics (``!Ref X``) as their long form.
-
-    To be replaced by the local runtime's reader (``wellapi.local.template``) once its API
-    settles, so there is one CloudFormation-aware YAML reader in the project.
-    """
-
-
-def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    value: Any
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-        if suffix == "GetAtt":
-            value = value.split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    return {"Ref" if suffix == "Ref" else f"Fn::{suffix}": value}
-
-
-_CloudFormationLoader.add_multi_constructor("!", _intrinsic)
-
-
-def _load(path: Path) -> dict[str, Any]:
-    # S506 does not see that the loader is a SafeLoader: it builds only plain YAML types.
-    document: dict[str, Any] = yaml.load(path.read_text(), Loader=_CloudFormationLoader)  # noqa: S506
-    return document
-
-
-TEMPLATE = _load(ROOT / "template.yaml")
+TEMPLATE = load_yaml((ROOT / "template.yaml").read_text())
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
 GLOBALS: dict[str, Any] = TEMPLATE["Globals"]["Function"]
 FUNCTIONS = {k: v["Properties"] for k, v in RESOURCES.items() if v["Type"] == FUNCTION_TYPE}
@@ -72,16 +66,81 @@ def _pascal(snake: str) -> str:
     return "".join(part.capitalize() for part in snake.split("_"))
 
 
-def _handler_parts(function_id: str) -> tuple[str, str]:
-    """(resource, operation) from a handler ``<resource>.<operation>.handler``."""
-    resource, operation, attribute = FUNCTIONS[function_id]["Handler"].split(".")
-    assert attribute == "handler", function_id
+def _entry_point(function_id: str) -> Path:
+    """The file of a function's handler, under its CodeUri (Globals: functions/)."""
+    code_uri = FUNCTIONS[function_id].get("CodeUri", GLOBALS["CodeUri"])
+    module, _, _ = FUNCTIONS[function_id]["Handler"].rpartition(".")
+    return ROOT / code_uri / (module.replace(".", "/") + ".py")
+
+
+def _module(path: Path) -> ast.Module:
+    return ast.parse(path.read_text())
+
+
+def _handler_call(module: ast.Module) -> ast.Call:
+    (call,) = [
+        node.value
+        for node in module.body
+        if isinstance(node, ast.Assign)
+        and [ast.unparse(t) for t in node.targets] == ["handler"]
+        and isinstance(node.value, ast.Call)
+    ]
+    return call
+
+
+def _binding(function_id: str) -> tuple[str, str]:
+    """(resource, operation) that the function's entry point passes to ``api_handler``."""
+    call = _handler_call(_module(_entry_point(function_id)))
+    assert ast.unparse(call.func) == "api_handler", function_id
+    resource, operation = (ast.literal_eval(arg) for arg in call.args)
     return resource, operation
 
 
 def _route(function_id: str) -> dict[str, Any]:
     (event,) = FUNCTIONS[function_id]["Events"].values()
     return dict(event["Properties"])
+
+
+def _expected_bindings() -> list[tuple[str, str]]:
+    generic = [name for name, op in OPERATIONS.items() if op.route is None]
+    platform = [(resource, name) for name, resource in PLATFORM_BINDINGS.items()]
+    return sorted([(r, op) for r in API_RESOURCES for op in generic] + platform)
+
+
+@cache
+def _transformed() -> dict[str, Any]:
+    """The template as SAM transforms it (what CloudFormation deploys), without AWS access."""
+    document = load_yaml((ROOT / "template.yaml").read_text())
+    # The translator accepts only S3 locations for code; sam build/package put them there.
+    document["Globals"]["Function"]["CodeUri"] = "s3://bucket/functions.zip"
+    for resource in document["Resources"].values():
+        properties = resource.get("Properties", {})
+        if "CodeUri" in properties:
+            properties["CodeUri"] = "s3://bucket/code.zip"
+        if "ContentUri" in properties:
+            properties["ContentUri"] = "s3://bucket/layer.zip"
+    translator = Translator(
+        managed_policy_map={},
+        sam_parser=Parser(),
+        plugins=[],
+        boto_session=boto3.Session(region_name="eu-west-1"),
+    )
+    transformed: dict[str, Any] = translator.translate(
+        sam_template=document, parameter_values={}, get_managed_policy_map=dict
+    )
+    return transformed
+
+
+def _transformed_operations() -> dict[str, dict[str, Any]]:
+    body = _transformed()["Resources"]["HttpApi"]["Properties"]["Body"]
+    return {
+        f"{method.upper()} {path}": operation
+        for path, methods in body["paths"].items()
+        for method, operation in methods.items()
+    }
+
+
+# --- Globals ---------------------------------------------------------------------------------
 
 
 def test_globals_give_every_function_the_runtime_layer_tracing_and_limits():
@@ -132,6 +191,9 @@ def test_no_function_block_repeats_a_globals_setting():
     assert repeated == []
 
 
+# --- Routes: one function per operation, its route taken from the registry -------------------
+
+
 def test_every_api_function_has_exactly_one_route_on_the_http_api():
     assert RESOURCES["HttpApi"]["Type"] == "AWS::Serverless::HttpApi"
     for function_id in API_FUNCTIONS:
@@ -140,52 +202,236 @@ def test_every_api_function_has_exactly_one_route_on_the_http_api():
         assert events[0]["Properties"]["ApiId"] == {"Ref": "HttpApi"}, function_id
 
 
+def test_platform_bindings_name_exactly_the_registry_operations_with_a_fixed_route():
+    fixed = {name for name, op in OPERATIONS.items() if op.route is not None}
+    assert set(PLATFORM_BINDINGS) == fixed
+    assert set(PLATFORM_BINDINGS.values()) <= set(API_RESOURCES)
+
+
+def test_the_api_serves_every_operation_it_should_with_exactly_one_function():
+    served = sorted(_binding(f) for f in API_FUNCTIONS)
+    assert served == _expected_bindings()
+
+
 @pytest.mark.parametrize("function_id", API_FUNCTIONS)
-def test_logical_id_and_route_follow_from_the_handler(function_id):
-    resource, operation = _handler_parts(function_id)
-    method, suffix = OPERATION_ROUTES[operation]
-    kebab = resource.replace("_", "-")
+def test_route_is_the_registry_route_of_the_operation_its_entry_point_binds(function_id):
+    resource, operation = _binding(function_id)
+    registered = OPERATIONS[operation]
+
+    route = _route(function_id)
+    assert (route["Method"], route["Path"]) == (
+        registered.method,
+        registered.path(resource_named(resource)),
+    )
+
+
+@pytest.mark.parametrize("function_id", API_FUNCTIONS)
+def test_logical_id_handler_and_file_follow_from_the_binding(function_id):
+    resource, operation = _binding(function_id)
 
     assert function_id == f"{_pascal(resource)}{_pascal(operation)}Function"
-    route = _route(function_id)
-    assert (route["Method"], route["Path"]) == (method, f"/v1/{kebab}{suffix}")
+    assert FUNCTIONS[function_id]["Handler"] == f"{resource}.{operation}.handler"
+    assert _entry_point(function_id) == FUNCTIONS_DIR / resource / f"{operation}.py"
 
 
 @pytest.mark.parametrize("function_id", API_FUNCTIONS)
-def test_entry_point_exists_and_binds_the_resource_and_operation_of_its_route(function_id):
-    resource, operation = _handler_parts(function_id)
-    source = FUNCTIONS_DIR / resource / f"{operation}.py"
-    assert source.is_file(), f"{function_id}: {source} is missing"
-
-    module = ast.parse(source.read_text())
+def test_entry_point_is_a_docstring_an_import_and_the_handler(function_id):
+    module = _module(_entry_point(function_id))
     route = _route(function_id)
+
     assert ast.get_docstring(module) == f"{route['Method']} {route['Path']}"
-    bindings = {
-        target.id: node.value
-        for node in module.body
-        if isinstance(node, ast.Assign)
-        for target in node.targets
-        if isinstance(target, ast.Name)
-    }
-    call = bindings["handler"]
-    assert isinstance(call, ast.Call)
-    assert ast.unparse(call) == f"api_handler({resource!r}, {operation!r})"
+    assert [ast.unparse(node) for node in module.body[1:]] == [
+        "from wellapi.http import api_handler",
+        "handler = api_handler({!r}, {!r})".format(*_binding(function_id)),
+    ]
+
+
+def test_no_two_functions_serve_the_same_route():
+    routes = [f"{r['Method']} {r['Path']}" for r in map(_route, API_FUNCTIONS)]
+    assert sorted(routes) == sorted(set(routes))
 
 
 def test_every_entry_point_file_is_deployed_by_exactly_one_function():
-    files = sorted(str(p.relative_to(FUNCTIONS_DIR)) for p in FUNCTIONS_DIR.rglob("*.py"))
-    handled = sorted("{}/{}.py".format(*_handler_parts(f)) for f in API_FUNCTIONS)
-    assert handled == files
+    files = sorted(p.relative_to(FUNCTIONS_DIR).as_posix() for p in FUNCTIONS_DIR.rglob("*.py"))
+    deployed = sorted(
+        _entry_point(f).relative_to(FUNCTIONS_DIR).as_posix()
+        for f in FUNCTIONS
+        if _entry_point(f).is_relative_to(FUNCTIONS_DIR)
+    )
+    assert deployed == files
 
 
-def test_every_api_function_may_connect_as_the_api_role_only():
-    policy = RESOURCES["ApiDatabaseConnectPolicy"]
+@pytest.mark.parametrize("function_id", sorted(NON_ROUTE_ENTRY_POINTS))
+def test_authorizer_and_sync_entry_points_only_call_their_factory(function_id):
+    file_name, module_name, factory_call = NON_ROUTE_ENTRY_POINTS[function_id]
+    path = _entry_point(function_id)
+    assert path == FUNCTIONS_DIR / file_name
+    module = _module(path)
+
+    assert ast.get_docstring(module)
+    factory = factory_call.removesuffix("()")
+    assert [ast.unparse(node) for node in module.body[1:]] == [
+        f"from {module_name} import {factory}",
+        f"handler = {factory_call}",
+    ]
+    events = FUNCTIONS[function_id].get("Events", {}).values()
+    assert [e for e in events if e["Type"] == "HttpApi"] == []
+
+
+# --- Database roles --------------------------------------------------------------------------
+
+
+def _connect_statement(policy_id: str) -> dict[str, Any]:
+    policy = RESOURCES[policy_id]
     assert policy["Type"] == "AWS::IAM::ManagedPolicy"
+    # Functions using the policy change only after the migrations ran (see MigrationRun).
+    assert policy["DependsOn"] == "MigrationRun"
     (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
     assert statement["Action"] == "rds-db:connect"
+    return dict(statement)
+
+
+def test_every_api_function_and_the_authorizer_may_connect_as_the_api_role_only():
+    statement = _connect_statement("ApiDatabaseConnectPolicy")
     assert statement["Resource"]["Fn::Sub"].endswith(":dbuser:${DbProxyResourceId}/${DbUser}")
-    for function_id in API_FUNCTIONS:
+    for function_id in [*API_FUNCTIONS, "AuthorizerFunction"]:
         assert FUNCTIONS[function_id]["Policies"] == [{"Ref": "ApiDatabaseConnectPolicy"}]
+    assert "Environment" not in FUNCTIONS["AuthorizerFunction"]  # DB_USER: the API role
+
+
+def test_sync_function_connects_as_the_sync_role_only():
+    assert TEMPLATE["Parameters"]["SyncDbUser"]["Default"] == "well_sync"
+    sync = FUNCTIONS["SyncFunction"]
+    assert sync["Environment"]["Variables"] == {"DB_USER": {"Ref": "SyncDbUser"}}
+    statement = _connect_statement("SyncDatabaseConnectPolicy")
+    assert statement["Resource"]["Fn::Sub"].endswith(":dbuser:${DbProxyResourceId}/${SyncDbUser}")
+    assert sync["Policies"] == [{"Ref": "SyncDatabaseConnectPolicy"}]
+
+
+# --- The authorizer --------------------------------------------------------------------------
+
+
+def test_every_route_is_behind_the_api_key_authorizer():
+    auth = RESOURCES["HttpApi"]["Properties"]["Auth"]
+    assert auth["DefaultAuthorizer"] == AUTHORIZER
+    # No route opts out (Auth.Authorizer: NONE) or picks another authorizer.
+    assert [f for f in API_FUNCTIONS if "Auth" in _route(f)] == []
+
+    operations = _transformed_operations()
+    expected = {f"{_route(f)['Method']} {_route(f)['Path']}" for f in API_FUNCTIONS}
+    assert set(operations) == expected
+    unprotected = {k for k, op in operations.items() if op.get("security") != [{AUTHORIZER: []}]}
+    assert unprotected == set()
+
+
+def test_authorizer_is_a_lambda_request_authorizer_with_simple_responses_and_a_short_ttl():
+    schemes = _transformed()["Resources"]["HttpApi"]["Properties"]["Body"]["components"]
+    authorizer = schemes["securitySchemes"][AUTHORIZER]["x-amazon-apigateway-authorizer"]
+
+    assert authorizer["type"] == "request"
+    assert authorizer["authorizerPayloadFormatVersion"] == "2.0"
+    assert authorizer["enableSimpleResponses"] is True
+    assert authorizer["identitySource"] == ["$request.header.Authorization"]
+    # A cached "database unavailable" answer or a revoked key lasts at most this long.
+    assert authorizer["authorizerResultTtlInSeconds"] == 30
+    uri = authorizer["authorizerUri"]["Fn::Sub"][1]["__FunctionArn__"]
+    assert uri == {"Fn::GetAtt": ["AuthorizerFunction", "Arn"]}
+
+
+def test_api_gateway_may_invoke_the_authorizer():
+    permissions = [
+        r["Properties"]
+        for r in _transformed()["Resources"].values()
+        if r["Type"] == "AWS::Lambda::Permission"
+        and r["Properties"]["FunctionName"] == {"Fn::GetAtt": ["AuthorizerFunction", "Arn"]}
+    ]
+    (permission,) = permissions
+    assert permission["Action"] == "lambda:InvokeFunction"
+    assert permission["Principal"] == "apigateway.amazonaws.com"
+    source, variables = permission["SourceArn"]["Fn::Sub"]
+    assert source.endswith(":${__ApiId__}/authorizers/*")
+    assert variables == {"__ApiId__": {"Ref": "HttpApi"}}
+
+
+# --- The sync pipeline -----------------------------------------------------------------------
+
+
+def _queue(logical_id: str) -> dict[str, Any]:
+    queue = RESOURCES[logical_id]
+    assert queue["Type"] == "AWS::SQS::Queue"
+    return dict(queue.get("Properties", {}))
+
+
+def _sync_event() -> dict[str, Any]:
+    (event,) = FUNCTIONS["SyncFunction"]["Events"].values()
+    assert event["Type"] == "SQS"
+    return dict(event["Properties"])
+
+
+def test_sync_queues_are_standard_queues():
+    for logical_id in ("SyncQueue", "SyncDeadLetterQueue"):
+        assert not _queue(logical_id).get("FifoQueue", False), logical_id
+
+
+def test_poison_messages_reach_the_dead_letter_queue_after_five_receives():
+    redrive = _queue("SyncQueue")["RedrivePolicy"]
+    assert redrive == {
+        "deadLetterTargetArn": {"Fn::GetAtt": ["SyncDeadLetterQueue", "Arn"]},
+        "maxReceiveCount": 5,
+    }
+
+
+def test_dead_letter_queue_keeps_messages_14_days_and_longer_than_the_queue():
+    dlq = _queue("SyncDeadLetterQueue")["MessageRetentionPeriod"]
+    assert dlq == 14 * 24 * 3600
+    # A message keeps its enqueue time when it moves to a standard queue's DLQ.
+    assert _queue("SyncQueue")["MessageRetentionPeriod"] < dlq
+
+
+def test_sync_queue_visibility_timeout_is_at_least_six_times_the_function_timeout():
+    timeout = FUNCTIONS["SyncFunction"]["Timeout"]
+    assert timeout == 60
+    assert _queue("SyncQueue")["VisibilityTimeout"] >= VISIBILITY_FACTOR * timeout
+
+
+def test_sync_function_reads_the_queue_in_batches_and_reports_partial_failures():
+    event = _sync_event()
+    assert event["Queue"] == {"Fn::GetAtt": ["SyncQueue", "Arn"]}
+    assert event["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert 1 <= event["BatchSize"] <= 10
+    assert 1 <= event["MaximumBatchingWindowInSeconds"] <= 5
+
+    (mapping,) = [
+        r["Properties"]
+        for r in _transformed()["Resources"].values()
+        if r["Type"] == "AWS::Lambda::EventSourceMapping"
+    ]
+    assert mapping["FunctionName"] == {"Ref": "SyncFunction"}
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def test_a_full_batch_of_the_largest_messages_fits_sqs_and_lambda_limits():
+    message = ProvenanceLinked.model_validate(
+        {
+            "type": "provenance.linked",
+            "version": 1,
+            "workspace_connector_id": str(uuid4()),
+            "occurred_at": "2026-01-01T00:00:00+00:00",
+            "idempotency_key": "k" * 200,
+            "direction": "input",
+            "record_type": "account",
+            "record_ids": [str(uuid4()) for _ in range(MAX_RECORD_IDS)],
+            "sync_run_id": "r" * 200,
+        }
+    )
+    size = len(message.model_dump_json().encode())
+    assert size < SQS_MAX_MESSAGE_BYTES
+    # Each record of the event carries its body plus ~1 KB of attributes, as JSON.
+    record = len(json.dumps({"body": message.model_dump_json()})) + 1024
+    assert _sync_event()["BatchSize"] * record < LAMBDA_MAX_PAYLOAD_BYTES
+
+
+# --- Layer, migrations, outputs --------------------------------------------------------------
 
 
 def test_shared_layer_is_built_by_its_makefile():
@@ -219,10 +465,17 @@ def test_each_deploy_that_changes_the_migrations_or_the_layer_runs_them_before_t
     assert run["Type"] == "AWS::CloudFormation::CustomResource"
     assert run["Properties"]["ServiceToken"] == {"Ref": "MigrationFunction.Alias"}
     assert run["Properties"]["MigrationFunctionVersion"] == {"Ref": "MigrationFunction.Version"}
-    # Every API function's role uses this policy, so functions change after the migration.
-    assert RESOURCES["ApiDatabaseConnectPolicy"]["DependsOn"] == "MigrationRun"
+    # Every other function's role uses one of these policies, so functions change after the
+    # migration.
+    for policy in ("ApiDatabaseConnectPolicy", "SyncDatabaseConnectPolicy"):
+        assert RESOURCES[policy]["DependsOn"] == "MigrationRun"
+    for function_id in set(FUNCTIONS) - {"MigrationFunction"}:
+        (policy,) = FUNCTIONS[function_id]["Policies"]
+        assert RESOURCES[policy["Ref"]]["DependsOn"] == "MigrationRun", function_id
 
 
-def test_stack_outputs_the_api_url():
-    value = TEMPLATE["Outputs"]["ApiUrl"]["Value"]["Fn::Sub"]
-    assert value.startswith("https://${HttpApi}.execute-api.")
+def test_stack_outputs_the_api_url_and_the_sync_queues():
+    outputs = TEMPLATE["Outputs"]
+    assert outputs["ApiUrl"]["Value"]["Fn::Sub"].startswith("https://${HttpApi}.execute-api.")
+    assert outputs["SyncQueueUrl"]["Value"] == {"Ref": "SyncQueue"}
+    assert outputs["SyncDeadLetterQueueUrl"]["Value"] == {"Ref": "SyncDeadLetterQueue"}

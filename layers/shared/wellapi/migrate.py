@@ -1,17 +1,53 @@
-"""Running the Alembic migrations: from the command line, the tests and the deploy function."""
+"""Running the Alembic migrations: from the command line, the tests and the deploy function.
+
+The deploy function (``handler``) is invoked two ways:
+
+- directly, with an event that has no ``RequestType`` (a person, a script): it runs
+  ``alembic upgrade head`` and returns, an error propagating as the invocation's error;
+- by CloudFormation, as the custom resource ``MigrationRun`` of template.yaml: it answers the
+  custom-resource protocol, by PUTting the outcome to the event's pre-signed ``ResponseURL``,
+  whatever happens (CloudFormation otherwise waits for the resource's ServiceTimeout).
+  Create and Update upgrade to head, unless the database is at a revision this code does not
+  know: that is a rollback to older code after a newer deploy migrated, and downgrading is not
+  what a rollback should do to data, so it succeeds and leaves the schema alone. Delete
+  succeeds and never downgrades either: deleting the stack must not drop the data.
+"""
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from aws_lambda_powertools import Logger
 from sqlalchemy import Connection
 
 from wellapi.db import build_engine
+from wellapi.models import SCHEMA
 from wellapi.settings import Settings
+
+logger = Logger(service="wellapi-migrate", use_rfc3339=True)
+
+# The custom resource's physical id. Constant, so that an Update never "replaces" the resource
+# (a new id would make CloudFormation send a Delete for the old one).
+PHYSICAL_RESOURCE_ID = "wellapi-schema-migrations"
+# CloudFormation shows the reason in the stack's events; the whole response must stay < 4 KB.
+MAX_REASON_CHARS = 300
+RESPONSE_ATTEMPTS = 3
+RESPONSE_TIMEOUT_SECONDS = 30
+# user:password@ in anything URL-like that an error message might quote.
+_CREDENTIALS = re.compile(r"(?<=://)[^/@\s]+@")
 
 
 def migrations_dir() -> Path:
@@ -33,6 +69,10 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
+def script_directory() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config())
+
+
 def upgrade(connection: Connection, revision: str = "head") -> None:
     command.upgrade(alembic_config(connection), revision)
 
@@ -50,8 +90,149 @@ def upgrade_with(settings: Settings, revision: str = "head") -> None:
         engine.dispose()
 
 
+def current_revisions(connection: Connection) -> tuple[str, ...]:
+    """The revisions the database is at (none before the first migration)."""
+    context = MigrationContext.configure(connection, opts={"version_table_schema": SCHEMA})
+    return tuple(sorted(context.get_current_heads()))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+    unknown: tuple[str, ...] = ()  # revisions of the database this code does not know
+
+    @property
+    def reason(self) -> str:
+        before = ", ".join(self.before) or "none"
+        after = ", ".join(self.after) or "none"
+        if self.unknown:
+            return (
+                f"The database is at revision {before}, which this code does not know "
+                "(a rollback): the schema was left as it is."
+            )
+        if self.before == self.after:
+            return f"The schema is already at revision {after}."
+        return f"The schema was migrated from revision {before} to {after}."
+
+
+def upgrade_unless_newer(settings: Settings) -> Outcome:
+    """Upgrade to head in one transaction, unless the database is at an unknown revision."""
+    known = {script.revision for script in script_directory().walk_revisions()}
+    engine = build_engine(settings, autocommit=False)
+    try:
+        with engine.begin() as connection:
+            before = current_revisions(connection)
+            unknown = tuple(r for r in before if r not in known)
+            if unknown:
+                return Outcome(before, before, unknown)
+            upgrade(connection)
+            return Outcome(before, current_revisions(connection))
+    finally:
+        engine.dispose()
+
+
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """The deploy-time migration function: ``alembic upgrade head`` against RDS."""
+    if "RequestType" in event:
+        return answer_cloudformation(event, context)
     settings = Settings()
     upgrade_with(settings)
     return {"status": "migrated", "revision": "head"}
+
+
+def answer_cloudformation(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Handle one custom-resource request and PUT the response; return what was sent."""
+    request_type = event.get("RequestType")
+    # Never the ResponseURL: its query string is a credential for writing the response.
+    logger.info(
+        "custom resource request",
+        extra={
+            "request_type": request_type,
+            "logical_resource_id": event.get("LogicalResourceId"),
+            "physical_resource_id": event.get("PhysicalResourceId"),
+            "stack_id": event.get("StackId"),
+            "request_id": event.get("RequestId"),
+        },
+    )
+    status = "SUCCESS"
+    data: dict[str, Any] = {}
+    try:
+        data = {"Revision": script_directory().get_current_head()}
+        if request_type in ("Create", "Update"):
+            outcome = upgrade_unless_newer(Settings())
+            if outcome.unknown:
+                logger.warning(
+                    "unknown database revision: not migrating", extra={"revisions": outcome.unknown}
+                )
+            reason = outcome.reason
+        elif request_type == "Delete":
+            reason = "The schema was kept: removing the stack never downgrades it."
+        else:
+            raise ValueError(f"unknown RequestType {request_type!r}")
+        logger.info(reason)
+    except Exception as error:
+        logger.exception("schema migration failed")
+        status, reason = "FAILED", failure_reason(error, context)
+    response = {
+        "Status": status,
+        "Reason": reason,
+        "PhysicalResourceId": event.get("PhysicalResourceId") or PHYSICAL_RESOURCE_ID,
+        "StackId": event.get("StackId"),
+        "RequestId": event.get("RequestId"),
+        "LogicalResourceId": event.get("LogicalResourceId"),
+        "NoEcho": False,
+        "Data": data,
+    }
+    send_response(str(event["ResponseURL"]), response)
+    return response
+
+
+def failure_reason(error: Exception, context: Any) -> str:
+    """A short, secret-free reason: the error's first line, and where the traceback is."""
+    lines = str(error).strip().splitlines()
+    message = _CREDENTIALS.sub("***@", lines[0] if lines else "")
+    reason = f"{type(error).__name__}: {message}"
+    if len(reason) > MAX_REASON_CHARS:
+        reason = reason[: MAX_REASON_CHARS - 3] + "..."
+    stream = getattr(context, "log_stream_name", None)
+    return f"{reason} (see CloudWatch log stream {stream})" if stream else reason
+
+
+def send_response(url: str, response: dict[str, Any]) -> None:
+    """PUT the response to the pre-signed URL, as CloudFormation's cfn-response does."""
+    parts = urlsplit(url)
+    if parts.scheme != "https" and not (
+        parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
+    ):
+        raise ValueError("ResponseURL must be an https URL")
+    where = f"{parts.scheme}://{parts.netloc}{parts.path}"  # without the signature
+    body = json.dumps(response).encode()
+    # An empty Content-Type: the URL was signed without one (urllib would add its own).
+    request = urllib.request.Request(  # noqa: S310 (the scheme is checked above)
+        url,
+        data=body,
+        method="PUT",
+        headers={"Content-Type": "", "Content-Length": str(len(body))},
+    )
+    for attempt in range(1, RESPONSE_ATTEMPTS + 1):
+        try:
+            with urllib.request.urlopen(request, timeout=RESPONSE_TIMEOUT_SECONDS) as reply:  # noqa: S310
+                logger.info(
+                    "response sent",
+                    extra={"to": where, "http_status": reply.status, "status": response["Status"]},
+                )
+                return
+        except (urllib.error.URLError, OSError) as error:
+            logger.warning(
+                "could not send the response",
+                extra={
+                    "to": where,
+                    "attempt": attempt,
+                    "error_type": type(error).__name__,
+                    "http_status": getattr(error, "code", None),
+                },
+            )
+            if attempt == RESPONSE_ATTEMPTS:
+                raise
+            time.sleep(attempt)

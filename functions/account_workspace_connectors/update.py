@@ -1,0 +1,5 @@
+"""PATCH /v1/account-workspace-connectors/{id}"""
+
+from wellapi.http import api_handler
+
+handler = api_handler("account_workspace_connectors", "update")

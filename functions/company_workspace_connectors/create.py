@@ -1,0 +1,5 @@
+"""POST /v1/company-workspace-connectors"""
+
+from wellapi.http import api_handler
+
+handler = api_handler("company_workspace_connectors", "create")

@@ -1,0 +1,5 @@
+"""DELETE /v1/company-workspace-connectors/{id}"""
+
+from wellapi.http import api_handler
+
+handler = api_handler("company_workspace_connectors", "delete")

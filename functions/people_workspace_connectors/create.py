@@ -1,0 +1,5 @@
+"""POST /v1/people-workspace-connectors"""
+
+from wellapi.http import api_handler
+
+handler = api_handler("people_workspace_connectors", "create")

@@ -1,0 +1,5 @@
+"""DELETE /v1/people-workspace-connectors/{id}"""
+
+from wellapi.http import api_handler
+
+handler = api_handler("people_workspace_connectors", "delete")

@@ -1,0 +1,5 @@
+"""PATCH /v1/people-workspace-connectors/{id}"""
+
+from wellapi.http import api_handler
+
+handler = api_handler("people_workspace_connectors", "update")

@@ -1,0 +1,308 @@
+"""events/ holds canonical events for every function of template.yaml, and each is real.
+
+``events/index.json`` maps every function's logical id to its event files (see
+events/README.md). An API event is an API Gateway HTTP API payload 2.0 for its function's own
+route, with the authorizer's claims and, for POST and PATCH, a JSON:API request document; the
+SQS events carry messages of the sync contract (and one poison record); the authorizer and
+migration events are what API Gateway and CloudFormation send. The events are also run: on a
+freshly seeded demo database each API event gets the answer events/README.md promises, and the
+sync batches apply (the poison record alone failing).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import jsonschema_rs
+import pg8000.native
+import pytest
+from pydantic import ValidationError
+
+from tests.support.api import Lambda, assert_valid_document
+from wellapi import db as wellapi_db
+from wellapi.auth import authorizer_handler
+from wellapi.http import api_handler
+from wellapi.local import database as local_db
+from wellapi.local import seed
+from wellapi.local import template as sam_template
+from wellapi.principal import principal_from_claims
+from wellapi.resources import resource_named
+from wellapi.roles import API_ROLE, SYNC_ROLE
+from wellapi.sync.handler import sync_handler
+from wellapi.sync.messages import parse_message
+
+ROOT = Path(__file__).resolve().parents[1]
+EVENTS = ROOT / "events"
+SCHEMAS = ROOT.parent / "shared" / "jsonapi"
+# Files in events/ that are not events.
+NOT_EVENTS = {"index.json", "sam-local-env.json"}
+JSONAPI = "application/vnd.api+json"
+# API events whose designed answer is a refusal (events/README.md says why); every other API
+# event succeeds (2xx) when the events run in the order of RUN_ORDER.
+REFUSED = {
+    "account-workspace-connectors-update.json": 403,
+    "company-workspace-connectors-update.json": 403,
+    "people-workspace-connectors-update.json": 403,
+    "workspace-group-workspaces-update.json": 403,
+}
+# Reads, then removals, then additions, then changes: so a removal does not hide a row a read
+# names, and an addition can re-add what a removal took away (group enrolments).
+RUN_ORDER = ("GET", "DELETE", "POST", "PATCH")
+MIGRATION_REQUEST_TYPES = ("Create", "Update", "Delete")
+
+TEMPLATE = sam_template.load(ROOT / "template.yaml")
+INDEX: dict[str, list[str]] = json.loads((EVENTS / "index.json").read_text())
+API_FUNCTIONS = sorted(f for f, fn in TEMPLATE.functions.items() if fn.http_routes)
+API_EVENTS = [(f, name) for f in API_FUNCTIONS for name in INDEX.get(f, [])]
+SYNC_EVENTS = INDEX.get("SyncFunction", [])
+
+
+def _event(name: str) -> Any:
+    return json.loads((EVENTS / name).read_text())
+
+
+def _binding(function_id: str) -> tuple[str, str]:
+    resource, operation, _ = TEMPLATE.functions[function_id].handler.split(".")
+    return resource, operation
+
+
+def _route(function_id: str) -> sam_template.HttpRoute:
+    (route,) = TEMPLATE.functions[function_id].http_routes
+    return route
+
+
+def _path_pattern(route_path: str) -> re.Pattern[str]:
+    """``/v1/x/{id}`` as a regex with a named group per path parameter."""
+    pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(route_path))
+    return re.compile(f"^{pattern}$")
+
+
+@cache
+def _request_validator(name: str) -> Any:
+    """A validator for a JSON:API 1.1 request schema; its $refs resolve to the local base."""
+    base = json.loads((SCHEMAS / "1.1-schema.json").read_text())
+    schema = json.loads((SCHEMAS / name).read_text())
+    registry = jsonschema_rs.Registry([(base["$id"], base)])
+    return jsonschema_rs.validator_for(schema, registry=registry, offline=True)
+
+
+def _parses(body: str) -> bool:
+    try:
+        parse_message(body)
+    except ValidationError:
+        return False
+    return True
+
+
+# --- The index -------------------------------------------------------------------------------
+
+
+def test_every_function_of_the_template_has_events():
+    assert sorted(INDEX) == sorted(TEMPLATE.functions)
+    assert [f for f, files in INDEX.items() if not files] == []
+
+
+def test_every_event_file_is_indexed_once_and_exists():
+    listed = [name for files in INDEX.values() for name in files]
+    on_disk = sorted(p.name for p in EVENTS.glob("*.json") if p.name not in NOT_EVENTS)
+    assert sorted(listed) == sorted(set(listed)), "an event file is listed twice"
+    assert sorted(listed) == on_disk
+
+
+@pytest.mark.parametrize(("function_id", "name"), API_EVENTS)
+def test_api_event_is_named_after_its_resource_and_operation(function_id, name):
+    resource, operation = _binding(function_id)
+    assert name == f"{resource.replace('_', '-')}-{operation}.json"
+
+
+# --- API events ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("function_id", "name"), API_EVENTS)
+def test_api_event_is_a_payload_2_0_request_for_its_functions_route(function_id, name):
+    route = _route(function_id)
+    event = _event(name)
+    context = event["requestContext"]
+
+    assert event["version"] == "2.0"
+    assert event["routeKey"] == context["routeKey"] == f"{route.method} {route.path}"
+    assert context["http"]["method"] == route.method
+    assert context["http"]["path"] == event["rawPath"]
+    assert context["stage"] == "$default"
+    assert event["isBase64Encoded"] is False
+    assert all(header == header.lower() for header in event["headers"]), "headers are lowercase"
+    assert event["headers"]["host"] == context["domainName"]
+
+    match = _path_pattern(route.path).match(event["rawPath"])
+    assert match, f"{event['rawPath']} does not match {route.path}"
+    assert event.get("pathParameters", {}) == match.groupdict()
+
+    query = dict(parse_qsl(event["rawQueryString"]))
+    assert event.get("queryStringParameters", {}) == query
+
+
+@pytest.mark.parametrize(("function_id", "name"), API_EVENTS)
+def test_api_event_carries_a_demo_principal_and_its_api_key(function_id, name):
+    event = _event(name)
+    principal = principal_from_claims(event["requestContext"]["authorizer"]["lambda"])
+
+    demo = {(m.person_id, m.workspace_id) for m in seed.demo_members()}
+    assert (principal.person_id, principal.workspace_id) in demo
+    assert event["headers"]["authorization"].startswith("Bearer wk_")
+
+
+@pytest.mark.parametrize(("function_id", "name"), API_EVENTS)
+def test_api_event_body_is_a_json_api_request_document_for_its_resource(function_id, name):
+    resource, _ = _binding(function_id)
+    method = _route(function_id).method
+    event = _event(name)
+
+    if method not in ("POST", "PATCH"):
+        assert "body" not in event
+        assert "content-type" not in event["headers"]
+        return
+    body = event["body"]
+    assert event["headers"]["content-type"] == JSONAPI
+    assert event["headers"]["content-length"] == str(len(body.encode()))
+    document = json.loads(body)
+    schema = (
+        "1.1-schema_create_resource.json"
+        if method == "POST"
+        else ("1.1-schema_update_resource.json")
+    )
+    errors = [
+        f"{e.instance_path}: {e.message}" for e in _request_validator(schema).iter_errors(document)
+    ]
+    assert errors == []
+    assert document["data"]["type"] == resource_named(resource).type
+    if method == "PATCH":
+        assert document["data"]["id"] == event["pathParameters"]["id"]
+
+
+# --- Sync, authorizer and migration events ---------------------------------------------------
+
+
+@pytest.mark.parametrize("name", SYNC_EVENTS)
+def test_sqs_event_is_a_batch_of_sync_messages(name):
+    records = _event(name)["Records"]
+    assert records
+    for record in records:
+        assert record["eventSource"] == "aws:sqs"
+        assert record["eventSourceARN"].startswith("arn:aws:sqs:")
+        assert record["md5OfBody"] == hashlib.md5(record["body"].encode()).hexdigest()  # noqa: S324
+    assert len({r["messageId"] for r in records}) == len(records)
+
+    parsed = [_parses(r["body"]) for r in records]
+    if name == "sync-poison.json":
+        assert parsed == [True, False], "one good record, then one malformed"
+    else:
+        assert all(parsed)
+
+
+def test_sync_events_cover_every_message_type():
+    types = {
+        json.loads(r["body"])["type"]
+        for name in SYNC_EVENTS
+        for r in _event(name)["Records"]
+        if _parses(r["body"])
+    }
+    assert types == {"provenance.linked", "provenance.unlinked", "workspace_connector.revoked"}
+
+
+def test_authorizer_event_is_a_request_authorizer_payload_2_0_for_a_route():
+    (name,) = INDEX["AuthorizerFunction"]
+    event = _event(name)
+    routes = {r.route_key for r in TEMPLATE.routes}
+
+    assert (event["version"], event["type"]) == ("2.0", "REQUEST")
+    assert event["routeKey"] in routes
+    assert event["identitySource"] == [event["headers"]["authorization"]]
+    method = event["routeKey"].split(" ")[0]
+    assert event["routeArn"].endswith(f"/$default/{method}{event['rawPath']}")
+    assert "authorizer" not in event["requestContext"]
+
+
+def test_migration_events_are_a_direct_invoke_and_cloudformation_requests():
+    names = INDEX["MigrationFunction"]
+    requests = [_event(n) for n in names if _event(n)]
+    assert [n for n in names if not _event(n)] == ["migration-direct.json"]
+    assert sorted(e["RequestType"] for e in requests) == sorted(MIGRATION_REQUEST_TYPES)
+    for event in requests:
+        assert event["LogicalResourceId"] == "MigrationRun"
+        assert urlsplit(event["ResponseURL"]).scheme == "https"
+        assert "MigrationFunctionVersion" in event["ResourceProperties"]
+        # CloudFormation names the physical id on every request but the first.
+        assert ("PhysicalResourceId" in event) == (event["RequestType"] != "Create")
+        assert ("OldResourceProperties" in event) == (event["RequestType"] == "Update")
+
+
+# --- The events, run against the seeded demo -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_database(server: local_db.LocalDatabase) -> Iterator[local_db.LocalDatabase]:
+    """A migrated database of its own, seeded, the functions connected as in AWS."""
+    name = f"wellapi_events_{os.getpid()}"
+    db = local_db.create_database(server, name, replace=True)
+    local_db.migrate_to_head(db)
+    local_db.ensure_roles(db)
+    conn = local_db.admin_connection(db.admin_url)
+    try:
+        seed.seed(conn)
+    finally:
+        conn.close()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DB_AUTH", "url")
+        patch.setenv("DATABASE_URL", db.url_for(API_ROLE))
+        patch.setenv("SYNC_DATABASE_URL", db.url_for(SYNC_ROLE))
+        wellapi_db.reset_engines()
+        yield db
+    wellapi_db.reset_engines()
+    conn = local_db.admin_connection(server.admin_url)
+    try:
+        conn.run(f"DROP DATABASE IF EXISTS {pg8000.native.identifier(name)} WITH (FORCE)")
+    finally:
+        conn.close()
+
+
+def test_api_events_get_their_designed_answer_on_the_seeded_demo(demo_database):
+    ordered = sorted(API_EVENTS, key=lambda e: RUN_ORDER.index(_route(e[0]).method))
+    answers = {}
+    for function_id, name in ordered:
+        reply = api_handler(*_binding(function_id))(_event(name), Lambda())
+        if reply.get("body"):
+            assert_valid_document(json.loads(reply["body"]))
+        answers[name] = reply["statusCode"]
+
+    unexpected = {
+        name: status
+        for name, status in answers.items()
+        if (status != REFUSED[name] if name in REFUSED else not 200 <= status < 300)
+    }
+    assert unexpected == {}
+
+
+def test_sync_events_apply_and_only_the_poison_record_fails(demo_database):
+    handler = sync_handler()
+    for name in SYNC_EVENTS:
+        records = _event(name)["Records"]
+        result = handler(_event(name), Lambda())
+        failed = [f["itemIdentifier"] for f in result["batchItemFailures"]]
+        expected = [r["messageId"] for r in records if not _parses(r["body"])]
+        assert failed == expected, name
+
+
+def test_authorizer_event_with_the_placeholder_key_gets_no_claims(demo_database):
+    (name,) = INDEX["AuthorizerFunction"]
+    result = authorizer_handler()(_event(name), Lambda())
+    # The placeholder key exists nowhere: the request goes on unauthenticated (the handler
+    # answers 401), as for any unknown key.
+    assert result == {"isAuthorized": True, "context": {}}
