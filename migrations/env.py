@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import text
+
 from wellapi.models import SCHEMA, Base
 
 target_metadata = Base.metadata

@@ -150,16 +150,24 @@ def _socket_of(dbapi_connection: Any) -> socket.socket | None:
     return sock if isinstance(sock, socket.socket) else None
 
 
-def _on_connect(dbapi_connection: Any, record: Any) -> None:
-    dbapi_connection.autocommit = True
-    _set_nodelay(dbapi_connection, record)
+def _socket_listener(*, autocommit: bool, read_timeout: float | None) -> Callable[[Any, Any], None]:
+    """What every new connection gets before first use."""
 
+    def configure(dbapi_connection: Any, _record: Any) -> None:
+        if autocommit:
+            dbapi_connection.autocommit = True
+        sock = _socket_of(dbapi_connection)
+        if sock is None:
+            return
+        # pg8000 keeps its connect timeout on the socket for good. Reads get their own bound,
+        # above the role's server-side statement_timeout, so a statement is cancelled by the
+        # server first, while a dead network still fails fast instead of hanging the function.
+        sock.settimeout(read_timeout)
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            # pg8000 leaves Nagle on; large results then stall ~40 ms on delayed ACKs.
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-def _set_nodelay(dbapi_connection: Any, _record: Any) -> None:
-    sock = _socket_of(dbapi_connection)
-    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
-        # pg8000 leaves Nagle on; large results then stall ~40 ms on delayed ACKs.
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return configure
 
 
 def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
@@ -186,7 +194,11 @@ def build_engine(settings: Settings, *, autocommit: bool = True) -> Engine:
         pool_recycle=settings.db_pool_recycle_seconds,
         pool_timeout=settings.db_connect_timeout_seconds,
     )
-    event.listen(engine, "connect", _on_connect if autocommit else _set_nodelay)
+    # Migrations may run long: only autocommit (request) engines bound their reads.
+    read_timeout = settings.db_read_timeout_seconds if autocommit else None
+    event.listen(
+        engine, "connect", _socket_listener(autocommit=autocommit, read_timeout=read_timeout)
+    )
     event.listen(engine, "checkout", _on_checkout)
     return engine
 
@@ -194,8 +206,11 @@ def build_engine(settings: Settings, *, autocommit: bool = True) -> Engine:
 def settings_for(role: str) -> Settings:
     """The API's settings, or the sync writer's (its own URL when one is configured)."""
     settings = get_settings()
-    if role == "sync" and settings.sync_database_url:
-        return settings.model_copy(update={"database_url": settings.sync_database_url})
+    if role == "sync":
+        update: dict[str, Any] = {"db_read_timeout_seconds": settings.db_sync_read_timeout_seconds}
+        if settings.sync_database_url:
+            update["database_url"] = settings.sync_database_url
+        return settings.model_copy(update=update)
     return settings
 
 

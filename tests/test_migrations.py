@@ -1,0 +1,544 @@
+"""Alembic: the migrations build the schema from nothing, undo it, redo it; the models match.
+
+The round trips run on a throwaway database of their own. The drift check compares the models
+with the session's migrated database using Alembic's autogenerate comparison, made strict
+(types, server defaults), plus what autogenerate does not look at: partial index predicates,
+CHECK constraints and enum labels. Its own strictness is tested by changing a copy of the models
+in each way that must be caught.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pg8000.native
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Connection,
+    Enum,
+    Index,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.schema import DefaultClause
+
+from wellapi import migrate
+from wellapi.db import build_engine
+from wellapi.local import database as local_db
+from wellapi.models import SCHEMA, Base
+from wellapi.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def admin_settings(db: local_db.LocalDatabase) -> Settings:
+    return Settings(database_url=db.admin_url, db_auth="url")
+
+
+def downgrade(db: local_db.LocalDatabase, revision: str) -> None:
+    engine = build_engine(admin_settings(db), autocommit=False)
+    try:
+        with engine.begin() as connection:
+            migrate.downgrade(connection, revision)
+    finally:
+        engine.dispose()
+
+
+def revisions() -> list[tuple[str, str]]:
+    """(revision, the one before it or "base"), oldest first."""
+    script = ScriptDirectory.from_config(migrate.alembic_config())
+    ordered = list(reversed(list(script.walk_revisions("base", "heads"))))
+    return [(r.revision, str(r.down_revision or "base")) for r in ordered]
+
+
+def head() -> str:
+    head_revision = ScriptDirectory.from_config(migrate.alembic_config()).get_current_head()
+    assert head_revision is not None
+    return head_revision
+
+
+def run(db: local_db.LocalDatabase, sql: str) -> list[list[Any]]:
+    conn = local_db.admin_connection(db.admin_url)
+    try:
+        return conn.run(sql)
+    finally:
+        conn.close()
+
+
+def current_version(db: local_db.LocalDatabase) -> list[str]:
+    return [v for (v,) in run(db, f"SELECT version_num FROM {SCHEMA}.alembic_version")]
+
+
+CORE = f"(SELECT oid FROM pg_namespace WHERE nspname = '{SCHEMA}')"
+THIS_DB = "(SELECT oid FROM pg_database WHERE datname = current_database())"
+SNAPSHOT = {
+    "columns": f"""
+        SELECT table_name, column_name, data_type, udt_schema || '.' || udt_name,
+               character_maximum_length, is_nullable, column_default, is_identity,
+               identity_generation
+          FROM information_schema.columns WHERE table_schema = '{SCHEMA}' ORDER BY 1, 2""",
+    "constraints": f"""
+        SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)
+          FROM pg_constraint WHERE connamespace = {CORE} ORDER BY 1, 2""",
+    "indexes": f"""
+        SELECT tablename, indexname, indexdef FROM pg_indexes
+         WHERE schemaname = '{SCHEMA}' ORDER BY 1, 2""",
+    "triggers": f"""
+        SELECT t.tgrelid::regclass::text, t.tgname, pg_get_triggerdef(t.oid)
+          FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+         WHERE NOT t.tgisinternal AND c.relnamespace = {CORE} ORDER BY 1, 2""",
+    "types": f"""
+        SELECT t.typname, t.typtype,
+               ARRAY(SELECT e.enumlabel FROM pg_enum e WHERE e.enumtypid = t.oid
+                      ORDER BY e.enumsortorder)::text
+          FROM pg_type t
+         WHERE t.typnamespace = {CORE} AND t.typtype IN ('e', 'd', 'r', 'm') ORDER BY 1""",
+    "functions": f"""
+        SELECT p.oid::regprocedure::text, md5(pg_get_functiondef(p.oid)), p.proacl::text,
+               p.prosecdef
+          FROM pg_proc p WHERE p.pronamespace = {CORE} ORDER BY 1""",
+    "table_grants": f"""
+        SELECT c.relname, a.grantee::regrole::text, a.privilege_type
+          FROM pg_class c, aclexplode(c.relacl) a
+         WHERE c.relnamespace = {CORE} AND a.grantee <> c.relowner ORDER BY 1, 2, 3""",
+    "schema_grants": f"""
+        SELECT a.grantee::regrole::text, a.privilege_type
+          FROM pg_namespace n, aclexplode(n.nspacl) a
+         WHERE n.oid = {CORE} AND a.grantee <> n.nspowner ORDER BY 1, 2""",
+    "role_settings": f"""
+        SELECT setrole::regrole::text, setconfig::text FROM pg_db_role_setting
+         WHERE setdatabase = {THIS_DB} ORDER BY 1""",
+    "row_security": f"""
+        SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class
+         WHERE relnamespace = {CORE} AND relkind IN ('r', 'p') ORDER BY 1""",
+    "policies": f"""
+        SELECT tablename, policyname, permissive, roles::text, cmd, qual, with_check
+          FROM pg_policies WHERE schemaname = '{SCHEMA}' ORDER BY 1, 2""",
+}
+
+
+def snapshot(db: local_db.LocalDatabase) -> dict[str, list[list[Any]]]:
+    """The schema as the catalog describes it, without object ids."""
+    conn = local_db.admin_connection(db.admin_url)
+    try:
+        return {name: conn.run(sql) for name, sql in SNAPSHOT.items()}
+    finally:
+        conn.close()
+
+
+def leftovers(db: local_db.LocalDatabase) -> dict[str, list[list[Any]]]:
+    """What is left of the schema once every migration is undone (should be nothing)."""
+    found = snapshot(db)
+    found["columns"] = [row for row in found["columns"] if row[0] != "alembic_version"]
+    found["constraints"] = [r for r in found["constraints"] if "alembic_version" not in r[0]]
+    found["indexes"] = [row for row in found["indexes"] if row[0] != "alembic_version"]
+    found["row_security"] = [r for r in found["row_security"] if r[0] != "alembic_version"]
+    found["sequences"] = run(
+        db, f"SELECT relname FROM pg_class WHERE relnamespace = {CORE} AND relkind = 'S'"
+    )
+    return {name: rows for name, rows in found.items() if rows}
+
+
+@pytest.fixture
+def scratch(server: local_db.LocalDatabase) -> Iterator[local_db.LocalDatabase]:
+    """An empty database of this test's own, dropped afterwards."""
+    name = f"wellapi_migrations_{os.getpid()}"
+    db = local_db.create_database(server, name, replace=True)
+    try:
+        yield db
+    finally:
+        conn = local_db.admin_connection(server.admin_url)
+        try:
+            conn.run(f"DROP DATABASE IF EXISTS {pg8000.native.identifier(name)} WITH (FORCE)")
+        finally:
+            conn.close()
+
+
+# --- up, down, up ---------------------------------------------------------------------------
+
+
+def test_upgrade_from_empty_downgrade_to_base_and_upgrade_again(scratch):
+    assert run(scratch, f"SELECT 1 FROM pg_namespace WHERE nspname = '{SCHEMA}'") == []
+
+    migrate.upgrade_with(admin_settings(scratch))
+    assert current_version(scratch) == [head()]
+    first = snapshot(scratch)
+    assert len({row[0] for row in first["columns"]}) >= 16  # fifteen tables + alembic_version
+
+    downgrade(scratch, "base")
+    assert current_version(scratch) == []
+    assert leftovers(scratch) == {}
+
+    migrate.upgrade_with(admin_settings(scratch))
+    assert current_version(scratch) == [head()]
+    assert snapshot(scratch) == first
+
+
+def test_each_revision_downgrades_and_upgrades_cleanly_in_turn(scratch):
+    steps = revisions()
+    assert steps[0][1] == "base"
+    assert steps[-1][0] == head()
+
+    for revision, previous in steps:
+        migrate.upgrade_with(admin_settings(scratch), revision)
+        after_upgrade = snapshot(scratch)
+
+        downgrade(scratch, previous)
+        assert current_version(scratch) == ([] if previous == "base" else [previous])
+
+        migrate.upgrade_with(admin_settings(scratch), revision)
+        assert current_version(scratch) == [revision]
+        assert snapshot(scratch) == after_upgrade, f"revision {revision} does not round-trip"
+
+
+def test_deploy_handler_migrates_an_empty_database_to_head(scratch, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", scratch.admin_url)
+    monkeypatch.setenv("DB_AUTH", "url")
+
+    assert migrate.handler({}, None) == {"status": "migrated", "revision": "head"}
+    assert current_version(scratch) == [head()]
+    # Running it again (a redeploy) changes nothing.
+    before = snapshot(scratch)
+    migrate.handler({}, None)
+    assert snapshot(scratch) == before
+
+
+def test_migrations_are_found_in_the_repository_by_default(monkeypatch):
+    monkeypatch.delenv("WELL_MIGRATIONS_DIR", raising=False)
+    monkeypatch.delenv("LAMBDA_TASK_ROOT", raising=False)
+
+    assert migrate.migrations_dir() == ROOT / "migrations"
+    assert (migrate.migrations_dir() / "env.py").is_file()
+
+
+def test_migrations_are_found_beside_the_function_code_in_lambda(monkeypatch, tmp_path):
+    monkeypatch.delenv("WELL_MIGRATIONS_DIR", raising=False)
+    monkeypatch.setenv("LAMBDA_TASK_ROOT", str(tmp_path))
+    assert migrate.migrations_dir() == ROOT / "migrations"  # no env.py there: not a migration fn
+
+    (tmp_path / "env.py").write_text("")
+    assert migrate.migrations_dir() == tmp_path
+
+
+def test_migrations_directory_can_be_set_explicitly(monkeypatch, tmp_path):
+    monkeypatch.setenv("LAMBDA_TASK_ROOT", str(ROOT))
+    monkeypatch.setenv("WELL_MIGRATIONS_DIR", str(tmp_path))
+
+    assert migrate.migrations_dir() == tmp_path
+    assert migrate.alembic_config().get_main_option("script_location") == str(tmp_path)
+
+
+# --- drift between the models and the migrations --------------------------------------------
+
+
+def _include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    if type_ == "schema":
+        return name == SCHEMA
+    if type_ == "table":
+        return name != "alembic_version"
+    return True
+
+
+def _sql(clause: Any) -> str:
+    return str(clause.compile(dialect=postgresql.dialect()))
+
+
+def _deparsed(connection: Connection, table: str, expression: str) -> str:
+    """``expression`` as PostgreSQL prints it back in the context of ``table``.
+
+    Text written in a model and text deparsed from the catalog differ in parentheses and
+    spelling (``BETWEEN`` comes back as two comparisons); a throwaway NOT VALID CHECK, rolled
+    back at once, makes the server print both the same way.
+    """
+    with connection.begin_nested() as savepoint:
+        connection.exec_driver_sql(
+            f"ALTER TABLE {table} ADD CONSTRAINT drift_probe CHECK ({expression}) NOT VALID"
+        )
+        body = connection.exec_driver_sql(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+            f"WHERE conname = 'drift_probe' AND conrelid = '{table}'::regclass"
+        ).scalar_one()
+        savepoint.rollback()
+    return _check_body(str(body).removesuffix(" NOT VALID"))
+
+
+def _check_body(definition: str) -> str:
+    """``CHECK (expression)`` -> ``expression``, as pg_get_expr would print it."""
+    assert definition.startswith("CHECK ("), definition
+    assert definition.endswith(")"), definition
+    return definition[len("CHECK (") : -1]
+
+
+def _index_predicate_drift(connection: Connection, metadata: MetaData) -> list[tuple[Any, ...]]:
+    in_db = dict(
+        connection.exec_driver_sql(
+            "SELECT i.relname, pg_get_expr(x.indpred, x.indrelid) "
+            "FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+            f"WHERE i.relnamespace = {CORE}"
+        ).all()
+    )
+    drift = []
+    for table in metadata.tables.values():
+        for index in table.indexes:
+            if index.name not in in_db:
+                continue  # a missing index is autogenerate's to report
+            where = index.dialect_options["postgresql"]["where"]
+            model = None if where is None else _deparsed(connection, table.fullname, _sql(where))
+            if model != in_db[index.name]:
+                drift.append(("index_predicate", table.name, index.name, model, in_db[index.name]))
+    return drift
+
+
+def _check_constraint_drift(connection: Connection, metadata: MetaData) -> list[tuple[Any, ...]]:
+    rows = connection.exec_driver_sql(
+        "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
+        f"FROM pg_constraint WHERE connamespace = {CORE} AND contype = 'c'"
+    ).all()
+    in_db = {(table, name): _check_body(str(body)) for table, name, body in rows}
+    in_model = {
+        (table.fullname, constraint.name): _deparsed(
+            connection, table.fullname, _sql(constraint.sqltext)
+        )
+        for table in metadata.tables.values()
+        for constraint in table.constraints
+        if isinstance(constraint, CheckConstraint)
+    }
+    if in_db == in_model:
+        return []
+    return [("check_constraints", sorted(in_model.items()), sorted(in_db.items()))]
+
+
+def _enum_drift(connection: Connection, metadata: MetaData) -> list[tuple[Any, ...]]:
+    rows = connection.exec_driver_sql(
+        "SELECT t.typname, e.enumlabel FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid "
+        f"WHERE t.typnamespace = {CORE} ORDER BY t.typname, e.enumsortorder"
+    ).all()
+    in_db: dict[str, list[str]] = {}
+    for name, label in rows:
+        in_db.setdefault(name, []).append(label)
+    in_model = {
+        (column.type.name, tuple(column.type.enums))
+        for table in metadata.tables.values()
+        for column in table.columns
+        if isinstance(column.type, Enum)
+    }
+    drift: list[tuple[Any, ...]] = [
+        ("enum_labels", name, list(labels), in_db.get(name))
+        for name, labels in sorted(in_model)
+        if list(labels) != in_db.get(name)
+    ]
+    drift += [
+        ("enum_not_in_models", name, labels)
+        for name, labels in sorted(in_db.items())
+        if name not in {name for name, _ in in_model}
+    ]
+    return drift
+
+
+def schema_drift(connection: Connection, metadata: MetaData) -> list[Any]:
+    """Every difference between ``metadata`` and the migrated schema that we know to look for."""
+    context = MigrationContext.configure(
+        connection,
+        opts={
+            "compare_type": True,
+            "compare_server_default": True,
+            "include_schemas": True,
+            "include_name": _include_name,
+        },
+    )
+    return [
+        *compare_metadata(context, metadata),
+        *_index_predicate_drift(connection, metadata),
+        *_check_constraint_drift(connection, metadata),
+        *_enum_drift(connection, metadata),
+    ]
+
+
+@pytest.fixture(scope="module")
+def migrated(database: local_db.LocalDatabase) -> Iterator[Connection]:
+    engine = build_engine(admin_settings(database), autocommit=False)
+    try:
+        with engine.connect() as connection:
+            yield connection
+    finally:
+        engine.dispose()
+
+
+def models_copy() -> MetaData:
+    copy = MetaData(naming_convention=Base.metadata.naming_convention)
+    for table in Base.metadata.sorted_tables:
+        table.to_metadata(copy)
+    return copy
+
+
+def test_models_and_migrations_describe_the_same_schema(migrated):
+    assert schema_drift(migrated, Base.metadata) == []
+
+
+def test_drift_check_sees_no_difference_in_an_unchanged_copy_of_the_models(migrated):
+    assert schema_drift(migrated, models_copy()) == []
+
+
+def _table(metadata: MetaData, name: str) -> Table:
+    return metadata.tables[f"{SCHEMA}.{name}"]
+
+
+def _index(metadata: MetaData, table: str, name: str) -> Index:
+    return next(ix for ix in _table(metadata, table).indexes if ix.name == name)
+
+
+def _set_default(metadata: MetaData, table: str, column: str, default: Any) -> None:
+    col = _table(metadata, table).c[column]
+    col.server_default = DefaultClause(default) if default is not None else None
+    if col.server_default is not None:
+        col.server_default._set_parent(col)
+
+
+def _new_column(m: MetaData) -> None:
+    _table(m, "workspaces").append_column(Column("nickname", Text))
+
+
+def _nullable(m: MetaData) -> None:
+    _table(m, "workspaces").c.name.nullable = True
+
+
+def _not_null(m: MetaData) -> None:
+    _table(m, "workspace_group_workspaces").c.created_by_pk.nullable = False
+
+
+def _changed_default(m: MetaData) -> None:
+    _set_default(m, "workspace_providers", "is_selected", text("true"))
+
+
+def _changed_enum_default(m: MetaData) -> None:
+    _set_default(m, "providers", "category", "Finance")
+
+
+def _dropped_default(m: MetaData) -> None:
+    _set_default(m, "accounts", "created_at", None)
+
+
+def _added_default(m: MetaData) -> None:
+    _set_default(m, "accounts", "updated_at", text("now()"))
+
+
+def _changed_type(m: MetaData) -> None:
+    _table(m, "workspaces").c.external_workspace_id.type = String(64)
+
+
+def _dropped_index(m: MetaData) -> None:
+    _table(m, "companies").indexes.discard(_index(m, "companies", "idx_companies_workspace"))
+
+
+def _added_index(m: MetaData) -> None:
+    Index("idx_accounts_account_name", _table(m, "accounts").c.account_name)
+
+
+def _reordered_index(m: MetaData) -> None:
+    t = _table(m, "account_workspace_connectors")
+    t.indexes.discard(_index(m, t.name, "idx_account_workspace_connectors_wc_created_at"))
+    Index(
+        "idx_account_workspace_connectors_wc_created_at",
+        t.c.created_at,
+        t.c.workspace_connector_pk,
+    )
+
+
+def _changed_predicate(m: MetaData) -> None:
+    ix = _index(m, "workspace_providers", "workspace_providers_workspace_provider_active_unique")
+    ix.dialect_options["postgresql"]["where"] = text("deleted_at IS NOT NULL")
+
+
+def _unique_made_plain(m: MetaData) -> None:
+    t = "workspace_group_workspaces"
+    _index(m, t, "workspace_group_workspaces_group_workspace_active_unique").unique = False
+
+
+def _added_unique(m: MetaData) -> None:
+    t = _table(m, "company_workspace_connectors")
+    UniqueConstraint(t.c.company_pk, t.c.workspace_connector_pk, t.c.direction, name="cwc_triple")
+
+
+def _dropped_public_id_unique(m: MetaData) -> None:
+    t = _table(m, "workspaces")
+    unique = next(
+        c
+        for c in t.constraints
+        if isinstance(c, UniqueConstraint) and list(c.columns.keys()) == ["workspace_id"]
+    )
+    t.constraints.discard(unique)
+
+
+def _changed_delete_action(m: MetaData) -> None:
+    t = _table(m, "workspace_group_workspaces")
+    next(
+        fk for fk in t.foreign_key_constraints if fk.column_keys == ["workspace_pk"]
+    ).ondelete = "CASCADE"
+
+
+def _dropped_update_action(m: MetaData) -> None:
+    t = _table(m, "people_workspace_connectors")
+    next(fk for fk in t.foreign_key_constraints if fk.column_keys == ["people_pk"]).onupdate = None
+
+
+def _changed_check(m: MetaData) -> None:
+    t = _table(m, "workspace_providers")
+    check = next(c for c in t.constraints if isinstance(c, CheckConstraint))
+    check.sqltext = text("is_matched OR NOT is_selected OR is_matched")
+
+
+def _added_enum_label(m: MetaData) -> None:
+    t = _table(m, "account_workspace_connectors")
+    t.c.direction.type = Enum("input", "output", "both", name="direction_enum", schema=SCHEMA)
+
+
+def _new_table(m: MetaData) -> None:
+    Table("audit_log", m, Column("pk", String, primary_key=True), schema=SCHEMA)
+
+
+MUTATIONS: dict[str, Callable[[MetaData], None]] = {
+    "new-column": _new_column,
+    "column-made-nullable": _nullable,
+    "column-made-not-null": _not_null,
+    "server-default-changed": _changed_default,
+    "enum-server-default-changed": _changed_enum_default,
+    "server-default-dropped": _dropped_default,
+    "server-default-added": _added_default,
+    "type-changed": _changed_type,
+    "index-dropped": _dropped_index,
+    "index-added": _added_index,
+    "index-columns-reordered": _reordered_index,
+    "index-predicate-changed": _changed_predicate,
+    "unique-index-made-plain": _unique_made_plain,
+    "unique-constraint-added": _added_unique,
+    "public-id-unique-dropped": _dropped_public_id_unique,
+    "fk-delete-action-changed": _changed_delete_action,
+    "fk-update-action-dropped": _dropped_update_action,
+    "check-constraint-changed": _changed_check,
+    "enum-label-added": _added_enum_label,
+    "table-added": _new_table,
+}
+
+
+@pytest.mark.parametrize("mutation", MUTATIONS)
+def test_drift_check_catches_models_that_no_longer_match_the_migrations(migrated, mutation):
+    models = models_copy()
+    MUTATIONS[mutation](models)
+
+    assert schema_drift(migrated, models) != []
