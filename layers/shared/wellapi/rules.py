@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Boolean, ColumnElement, and_, bindparam, exists, literal, or_, true
 
 from wellapi import models as m
-from wellapi.errors import ApiError, Conflict, Forbidden, Unprocessable
+from wellapi.errors import ApiError, Conflict, ErrorList, Forbidden, Unprocessable
 from wellapi.jsonapi.body import ResourceDocument
 from wellapi.queries import scope_person_pk, scope_workspace_pk
 from wellapi.resources import Resource
@@ -28,7 +28,8 @@ class Check:
 
     name: str
     condition: ColumnElement[bool]
-    error: Callable[[], ApiError]
+    # One error, or one per member at fault when the rule is about several.
+    error: Callable[[], ApiError | ErrorList]
 
 
 @dataclass
@@ -114,11 +115,15 @@ class ProvenanceRules(Rules):
         record, connector = ctx.resource.scope_relationships
         same = ctx.related[record].c.workspace_pk == ctx.related[connector].c.workspace_pk
 
-        def error() -> ApiError:
-            return Unprocessable(
-                f"The {record} and the workspace_connector belong to different workspaces.",
-                pointer=f"/data/relationships/{record}",
-                code="WORKSPACE_MISMATCH",
+        def error() -> ErrorList:
+            # Either side may be the wrong one: point at both.
+            return ErrorList(
+                Unprocessable(
+                    f"The {record} and the workspace_connector belong to different workspaces.",
+                    pointer=f"/data/relationships/{name}",
+                    code="WORKSPACE_MISMATCH",
+                )
+                for name in (record, connector)
             )
 
         return [Check("same_workspace", same, error)]

@@ -23,6 +23,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     exists,
+    false,
     func,
     literal,
     literal_column,
@@ -34,7 +35,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from wellapi.errors import ApiError, Forbidden
 from wellapi.jsonapi.body import ResourceDocument
-from wellapi.queries import parent_visible, scope_condition
+from wellapi.queries import parent_visible, scope_condition, scope_workspace_pk
 from wellapi.resources import RESOURCES, Resource
 from wellapi.rules import RULES, Check, WriteContext
 from wellapi.sql import Template, compile_template
@@ -186,6 +187,16 @@ def _immutable_checks(
     return checks
 
 
+def _isolated(condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    """A rule as a subquery of its own, false when a row it reads is missing.
+
+    A rule may read the target or a relationship's row; inline, that row would join the FROM
+    of the outcome row, which would then vanish whenever the row does not exist (the found
+    flags are there to report that, and the outcome row must always be there to carry them).
+    """
+    return func.coalesce(select(condition).scalar_subquery(), false())
+
+
 def _build(shape: WriteShape, ctx: WriteContext) -> WritePlan:
     resource = RESOURCES[shape.resource]
     rules = RULES[resource.key]
@@ -209,12 +220,17 @@ def _build(shape: WriteShape, ctx: WriteContext) -> WritePlan:
             checks = rules.delete_checks(ctx)
     # A rule about rows that were not found is moot: guard each with the found flags.
     found_all = and_(true(), *(cond for _, cond in flags))
-    conditions = [(c.name, and_(found_all, c.condition)) for c in checks]
+    conditions = [(c.name, and_(found_all, _isolated(c.condition))) for c in checks]
     checks_cte = select(
         *(cond.label(name) for name, cond in flags),
         *(cond.label(name) for name, cond in conditions),
     ).cte("checks")
-    every = and_(true(), *(checks_cte.c[name] for name, _ in (*flags, *conditions)))
+    # No resolved scope (the person may not act in the requested workspace): the request is
+    # refused after the statement, so it must write nothing, whatever the rules say.
+    every = and_(
+        scope_workspace_pk().is_not(None),
+        *(checks_cte.c[name] for name, _ in (*flags, *conditions)),
+    )
 
     written: Any
     if shape.kind == "create":

@@ -51,26 +51,43 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def parse_json(body: bytes | None) -> Any:
+def _no_constants(name: str) -> Any:
+    # Python's json module accepts NaN and Infinity; JSON (RFC 8259) has no such values.
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_json(body: bytes | None) -> dict[str, Any]:
+    """The request body as a JSON object: anything else is not a JSON:API document."""
     if body is None or not body.strip():
         raise InvalidJson("The request has no body; send a JSON:API document.", pointer="")
     if len(body) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"The request body is larger than {MAX_BODY_BYTES} bytes.")
     try:
         text = body.decode("utf-8")
-        return json.loads(text, object_pairs_hook=_no_duplicates)
+        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
     except _DuplicateKey as error:
         raise InvalidJson(
             f"The member '{error}' appears twice in one object.", pointer=""
         ) from error
     except (UnicodeDecodeError, ValueError, RecursionError) as error:
         raise InvalidJson("The request body is not valid JSON.", pointer="") from error
+    if not isinstance(value, dict):
+        raise InvalidJson("The request body must be a JSON object.", pointer="")
+    return value
 
 
 def _expect_object(value: Any, pointer: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise SchemaValidationError("Expected a JSON object.", pointer=pointer)
     return value
+
+
+def _as_uuid(value: str) -> UUID | None:
+    """The UUID a string spells (in any of its spellings: case is not significant), if any."""
+    try:
+        return UUID(value)
+    except ValueError:
+        return None
 
 
 def _check_value(attribute: Attribute, value: Any, pointer: str) -> Any:
@@ -137,7 +154,7 @@ def parse_resource_document(
 ) -> ResourceDocument:
     """Parse and check a document; ``preset`` relationships come from the URL path."""
     check_content_type(content_type)
-    document = _expect_object(parse_json(body), "")
+    document = parse_json(body)
     unknown = sorted(set(document) - DOCUMENT_MEMBERS)
     if unknown:
         raise SchemaValidationError(
@@ -164,7 +181,7 @@ def parse_resource_document(
     if mode == "update":
         if not isinstance(data.get("id"), str):
             raise SchemaValidationError("data.id must be the resource's id.", pointer="/data/id")
-        if data["id"] != str(row_id):
+        if _as_uuid(data["id"]) != row_id:
             raise Conflict("data.id does not match the id in the URL.", pointer="/data/id")
 
     errors: list[ApiError] = []
@@ -224,7 +241,7 @@ def parse_resource_document(
             if (
                 attribute.writable == "create"
                 and not attribute.nullable
-                and attribute.name not in attributes
+                and attribute.name not in raw_attributes
             ):
                 errors.append(
                     Unprocessable(
@@ -233,7 +250,13 @@ def parse_resource_document(
                     )
                 )
         for rel in resource.relationships:
-            if rel.required and rel.writable != "never" and rel.name not in relationships:
+            # A member the document has was checked (and any problem reported) above.
+            if (
+                rel.required
+                and rel.writable != "never"
+                and rel.name not in relationships
+                and rel.name not in raw_relationships
+            ):
                 errors.append(
                     Unprocessable(
                         f"{rel.name} is required.", pointer=f"/data/relationships/{rel.name}"

@@ -87,6 +87,8 @@ def run_write(
     principal: Principal,
     scope_parameter: str | None,
     reread: tuple[ReadShape, dict[str, Any]] | None,
+    *,
+    path_scope: bool = False,
 ) -> Written:
     plan = write_plan(shape)
     statements = [principal.scope_statement(), plan.template.render(params)]
@@ -101,7 +103,7 @@ def run_write(
         if mapped is None:
             raise
         raise mapped from error
-    check_scope(rows[0], scope_parameter)
+    check_scope(rows[0], scope_parameter, path=path_scope)
     created = _raise_for(rows[1], plan, shape.kind, resource)
     return Written(created, rows[2:])
 
@@ -148,6 +150,7 @@ def create_row(
         principal,
         query.workspace_parameter,
         (read_shape, {"row_id": row_id}),
+        path_scope=path_workspace is not None,
     )
     return respond(resource, request, query, read_shape, result.rows, 201)
 
@@ -203,6 +206,7 @@ def delete_row(
         principal,
         query.workspace_parameter,
         None,
+        path_scope=path_workspace is not None,
     )
     return document_response(204, None)
 
@@ -254,6 +258,7 @@ def upsert_row(
         principal,
         query.workspace_parameter,
         (read_shape, read_params(by_relationships)),
+        path_scope=path_workspace is not None,
     )
     return respond(
         resource, request, by_relationships, read_shape, result.rows, 201 if result.created else 200

@@ -1,0 +1,577 @@
+"""Writes for the tests: documents, requests for every write route, database snapshots, and
+requests raced against each other with one database connection per thread.
+
+Every reply goes through ``api.call`` (or, for a race, the same checks on a handler of the
+thread's own), so each body is checked to be a JSON:API 1.1 document with our media type.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from unittest import mock
+from uuid import UUID
+
+import pg8000.native
+from sqlalchemy import Engine
+
+from tests.support import factories as f
+from tests.support.api import JSONAPI, Lambda, Reply, assert_valid_document, call, event
+from wellapi import db
+from wellapi.http import api_handler
+from wellapi.roles import API_ROLE
+
+PROVENANCE = (
+    "account_workspace_connectors",
+    "company_workspace_connectors",
+    "people_workspace_connectors",
+)
+ALL = (*PROVENANCE, "workspace_group_workspaces", "workspace_providers")
+# The resources a PATCH may change (group enrolments are removed and added, never modified).
+PATCHABLE = (*PROVENANCE, "workspace_providers")
+RECORD = f.PROVENANCE_RECORD
+SYSTEM_FIELDS = ("created_at", "updated_at", "deleted_at")
+WORKSPACE_PROVIDERS = "/v1/workspaces/{workspace_id}/providers"
+GROUP_WORKSPACES = "/v1/workspace-groups/{workspace_group_id}/workspaces"
+
+Json = dict[str, Any]
+
+
+# --- documents --------------------------------------------------------------------------------
+
+
+def type_of(resource: str) -> str:
+    return resource[:-1]
+
+
+def path_of(resource: str) -> str:
+    return "/v1/" + resource.replace("_", "-")
+
+
+def linkage(type_name: str, row_id: UUID | str) -> Json:
+    return {"data": {"type": type_name, "id": str(row_id)}}
+
+
+def document(
+    type_name: str,
+    *,
+    row_id: UUID | str | None = None,
+    attributes: Json | None = None,
+    relationships: dict[str, tuple[str, UUID | str]] | None = None,
+) -> Json:
+    data: Json = {"type": type_name}
+    if row_id is not None:
+        data["id"] = str(row_id)
+    if attributes is not None:
+        data["attributes"] = attributes
+    if relationships is not None:
+        data["relationships"] = {n: linkage(t, i) for n, (t, i) in relationships.items()}
+    return {"data": data}
+
+
+def provenance_document(
+    resource: str, record_id: UUID, connector_id: UUID, direction: str | None = "input"
+) -> Json:
+    return document(
+        type_of(resource),
+        attributes={} if direction is None else {"direction": direction},
+        relationships={
+            RECORD[resource]: (RECORD[resource], record_id),
+            "workspace_connector": ("workspace_connector", connector_id),
+        },
+    )
+
+
+def enrolment_document(group_id: UUID | None, workspace_id: UUID) -> Json:
+    relationships: dict[str, tuple[str, UUID | str]] = {"workspace": ("workspace", workspace_id)}
+    if group_id is not None:
+        relationships["workspace_group"] = ("workspace_group", group_id)
+    return document("workspace_group_workspace", relationships=relationships)
+
+
+def provider_document(workspace_id: UUID | None, provider_id: UUID, **attributes: Any) -> Json:
+    relationships: dict[str, tuple[str, UUID | str]] = {"provider": ("provider", provider_id)}
+    if workspace_id is not None:
+        relationships["workspace"] = ("workspace", workspace_id)
+    return document("workspace_provider", attributes=attributes, relationships=relationships)
+
+
+# --- arranged cases ---------------------------------------------------------------------------
+
+
+@dataclass
+class Arranged:
+    """A request its caller may make: who calls, in which tenant, with which document."""
+
+    tenant: f.Tenant
+    claims: dict[str, str]
+    document: Json
+
+
+def writer_claims(t: f.Tenant, resource: str) -> dict[str, str]:
+    """A principal allowed to write ``resource`` in ``t``'s workspace over HTTP."""
+    return t.claims("service" if resource in PROVENANCE else "member")
+
+
+def arrange_create(admin: pg8000.native.Connection, resource: str) -> Arranged:
+    """A valid create of ``resource`` by a principal that may make it."""
+    t = f.tenant(admin)
+    claims = writer_claims(t, resource)
+    if resource in PROVENANCE:
+        _, record_id = f.record_of(t, resource)
+        doc = provenance_document(resource, record_id, t.workspace_connector_id)
+    elif resource == "workspace_group_workspaces":
+        group_pk, group_id = f.group(admin)
+        f.group_member(admin, group_pk, t.person_pk, "owner")
+        doc = enrolment_document(group_id, t.workspace_id)
+    else:
+        _, provider_id = f.provider(admin)
+        doc = provider_document(t.workspace_id, provider_id)
+    return Arranged(t, claims, doc)
+
+
+def arrange_row(admin: pg8000.native.Connection, resource: str) -> tuple[Arranged, UUID]:
+    """A live row of ``resource``, and a principal that may change or delete it."""
+    t = f.tenant(admin)
+    claims = writer_claims(t, resource)
+    if resource in PROVENANCE:
+        record_pk, _ = f.record_of(t, resource)
+        row_id = f.provenance(admin, resource, record_pk, t.workspace_connector_pk)
+        doc = document(type_of(resource), row_id=row_id, attributes={"direction": "input"})
+    elif resource == "workspace_group_workspaces":
+        group_pk, _ = f.group(admin)
+        f.group_member(admin, group_pk, t.person_pk, "admin")
+        row_id = f.enrol(admin, group_pk, t.workspace_pk, t.person_pk)
+        doc = document(type_of(resource), row_id=row_id)
+    else:
+        provider_pk, _ = f.provider(admin)
+        row_id = f.workspace_provider(
+            admin, t.workspace_pk, provider_pk, selected=False, matched=False
+        )
+        doc = document(type_of(resource), row_id=row_id, attributes={"is_matched": True})
+    return Arranged(t, claims, doc), row_id
+
+
+# --- requests ---------------------------------------------------------------------------------
+
+
+def _with_body(
+    ev: Json, body: Json | str | bytes | None, content_type: str | None, *, b64: bool = False
+) -> Json:
+    if content_type is not None:
+        ev["headers"]["content-type"] = content_type
+    if body is None:
+        return ev
+    raw = json.dumps(body).encode() if isinstance(body, dict) else body
+    if isinstance(raw, bytes) and (b64 or not _is_utf8(raw)):
+        ev["body"] = base64.b64encode(raw).decode()
+        ev["isBase64Encoded"] = True
+    else:
+        ev["body"] = raw.decode() if isinstance(raw, bytes) else raw
+    return ev
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _request(
+    method: str,
+    path: str,
+    claims: dict[str, str] | None,
+    body: Json | str | bytes | None = None,
+    *,
+    route: str | None = None,
+    path_parameters: dict[str, str] | None = None,
+    content_type: str | None = JSONAPI,
+    query: str = "",
+    headers: dict[str, str] | None = None,
+    b64: bool = False,
+) -> Json:
+    ev = event(
+        method,
+        path,
+        claims=claims,
+        query=query,
+        headers=headers,
+        path_parameters=path_parameters,
+        route=route,
+    )
+    return _with_body(ev, body, content_type if body is not None else None, b64=b64)
+
+
+def create_event(
+    resource: str, claims: dict[str, str] | None, body: Json | str | bytes | None, **kw: Any
+) -> Json:
+    return _request("POST", path_of(resource), claims, body, **kw)
+
+
+def update_event(
+    resource: str,
+    claims: dict[str, str] | None,
+    row_id: UUID | str,
+    body: Json | str | bytes | None,
+    **kw: Any,
+) -> Json:
+    base = path_of(resource)
+    return _request(
+        "PATCH",
+        f"{base}/{row_id}",
+        claims,
+        body,
+        route=base + "/{id}",
+        path_parameters={"id": str(row_id)},
+        **kw,
+    )
+
+
+def delete_event(
+    resource: str, claims: dict[str, str] | None, row_id: UUID | str, **kw: Any
+) -> Json:
+    base = path_of(resource)
+    return _request(
+        "DELETE",
+        f"{base}/{row_id}",
+        claims,
+        route=base + "/{id}",
+        path_parameters={"id": str(row_id)},
+        **kw,
+    )
+
+
+def select_event(
+    claims: dict[str, str] | None,
+    workspace_id: UUID | str,
+    body: Json | str | bytes | None,
+    **kw: Any,
+) -> Json:
+    return _request(
+        "POST",
+        WORKSPACE_PROVIDERS.format(workspace_id=workspace_id),
+        claims,
+        body,
+        route=WORKSPACE_PROVIDERS,
+        path_parameters={"workspace_id": str(workspace_id)},
+        **kw,
+    )
+
+
+def remove_event(
+    claims: dict[str, str] | None, workspace_id: UUID | str, provider_id: UUID | str, **kw: Any
+) -> Json:
+    return _request(
+        "DELETE",
+        f"{WORKSPACE_PROVIDERS.format(workspace_id=workspace_id)}/{provider_id}",
+        claims,
+        route=WORKSPACE_PROVIDERS + "/{provider_id}",
+        path_parameters={"workspace_id": str(workspace_id), "provider_id": str(provider_id)},
+        **kw,
+    )
+
+
+def catalog_event(
+    claims: dict[str, str] | None, workspace_id: UUID | str, query: str = "", **kw: Any
+) -> Json:
+    return _request(
+        "GET",
+        WORKSPACE_PROVIDERS.format(workspace_id=workspace_id),
+        claims,
+        route=WORKSPACE_PROVIDERS,
+        path_parameters={"workspace_id": str(workspace_id)},
+        query=query,
+        **kw,
+    )
+
+
+def enrol_event(
+    claims: dict[str, str] | None,
+    group_id: UUID | str,
+    body: Json | str | bytes | None,
+    **kw: Any,
+) -> Json:
+    return _request(
+        "POST",
+        GROUP_WORKSPACES.format(workspace_group_id=group_id),
+        claims,
+        body,
+        route=GROUP_WORKSPACES,
+        path_parameters={"workspace_group_id": str(group_id)},
+        **kw,
+    )
+
+
+def unenrol_event(
+    claims: dict[str, str] | None, group_id: UUID | str, workspace_id: UUID | str, **kw: Any
+) -> Json:
+    return _request(
+        "DELETE",
+        f"{GROUP_WORKSPACES.format(workspace_group_id=group_id)}/{workspace_id}",
+        claims,
+        route=GROUP_WORKSPACES + "/{workspace_id}",
+        path_parameters={"workspace_group_id": str(group_id), "workspace_id": str(workspace_id)},
+        **kw,
+    )
+
+
+def post(
+    resource: str, claims: dict[str, str] | None, body: Json | str | bytes | None, **kw: Any
+) -> Reply:
+    return call(resource, "create", create_event(resource, claims, body, **kw))
+
+
+def patch(
+    resource: str,
+    claims: dict[str, str] | None,
+    row_id: UUID | str,
+    body: Json | str | bytes | None,
+    **kw: Any,
+) -> Reply:
+    return call(resource, "update", update_event(resource, claims, row_id, body, **kw))
+
+
+def delete(resource: str, claims: dict[str, str] | None, row_id: UUID | str, **kw: Any) -> Reply:
+    return call(resource, "delete", delete_event(resource, claims, row_id, **kw))
+
+
+def select(
+    claims: dict[str, str] | None, workspace_id: UUID | str, body: Json | str | None, **kw: Any
+) -> Reply:
+    return call("workspace_providers", "select", select_event(claims, workspace_id, body, **kw))
+
+
+def remove(
+    claims: dict[str, str] | None, workspace_id: UUID | str, provider_id: UUID | str, **kw: Any
+) -> Reply:
+    return call(
+        "workspace_providers", "remove", remove_event(claims, workspace_id, provider_id, **kw)
+    )
+
+
+def catalog(claims: dict[str, str] | None, workspace_id: UUID | str, query: str = "") -> Reply:
+    return call("workspace_providers", "catalog", catalog_event(claims, workspace_id, query))
+
+
+def enrol(
+    claims: dict[str, str] | None, group_id: UUID | str, body: Json | str | None, **kw: Any
+) -> Reply:
+    return call("workspace_group_workspaces", "enrol", enrol_event(claims, group_id, body, **kw))
+
+
+def unenrol(claims: dict[str, str] | None, group_id: UUID | str, workspace_id: UUID | str) -> Reply:
+    return call(
+        "workspace_group_workspaces", "unenrol", unenrol_event(claims, group_id, workspace_id)
+    )
+
+
+# --- what a client sees -----------------------------------------------------------------------
+
+
+def error(reply: Reply, status: int) -> Json:
+    """The one error object of a reply that must have exactly this status."""
+    assert reply.status == status, reply.body
+    assert len(reply.errors) == 1, reply.errors
+    obj = reply.errors[0]
+    assert obj["status"] == str(status)
+    return obj
+
+
+def pointers(reply: Reply) -> list[str]:
+    return sorted(e.get("source", {}).get("pointer", "<none>") for e in reply.errors)
+
+
+def created(reply: Reply) -> Json:
+    """The resource object of a 201: Location must be its self link."""
+    assert reply.status == 201, reply.body
+    data = reply.json["data"]
+    assert reply.headers["Location"] == data["links"]["self"]
+    assert reply.json["links"]["self"] == data["links"]["self"]
+    return dict(data)
+
+
+def related_id(data: Json, name: str) -> str | None:
+    linked = data["relationships"][name]["data"]
+    return None if linked is None else str(linked["id"])
+
+
+def timestamp(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+# --- the database, as the admin sees it ---------------------------------------------------------
+
+
+def db_row(admin: pg8000.native.Connection, resource: str, row_id: UUID | str) -> Json:
+    """Every column of one row of a junction, by its public id."""
+    columns = [
+        r[0]
+        for r in admin.run(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = 'core_api' AND table_name = :t ORDER BY ordinal_position",
+            t=resource,
+        )
+    ]
+    rows = admin.run(
+        f"SELECT {', '.join(columns)} FROM core_api.{resource} "
+        f"WHERE {type_of(resource)}_id = CAST(:i AS uuid)",
+        i=str(row_id),
+    )
+    assert len(rows) == 1, rows
+    return dict(zip(columns, rows[0], strict=True))
+
+
+def live_rows(
+    admin: pg8000.native.Connection, resource: str, where: str, **params: Any
+) -> list[Json]:
+    rows = admin.run(
+        f"SELECT {type_of(resource)}_id, deleted_at FROM core_api.{resource} WHERE {where}",
+        **params,
+    )
+    return [{"id": str(r[0]), "deleted_at": r[1]} for r in rows if r[1] is None]
+
+
+def tables(admin: pg8000.native.Connection) -> list[str]:
+    return [
+        r[0]
+        for r in admin.run(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'core_api' ORDER BY tablename"
+        )
+    ]
+
+
+def snapshot(admin: pg8000.native.Connection) -> dict[str, bytes]:
+    """Every row of every table of the schema, as PostgreSQL prints it, in key order.
+
+    Two snapshots compare byte for byte: a write of any column (a timestamp included) shows.
+    """
+    result: dict[str, bytes] = {}
+    for table in tables(admin):
+        rows = admin.run(
+            f"SELECT coalesce(string_agg(x::text, E'\\n' ORDER BY x::text), '') "
+            f"FROM core_api.{table} x"
+        )
+        result[table] = str(rows[0][0]).encode()
+    return result
+
+
+@contextmanager
+def writes_nothing(admin: pg8000.native.Connection) -> Iterator[None]:
+    before = snapshot(admin)
+    yield
+    after = snapshot(admin)
+    changed = [t for t in before if before[t] != after.get(t)]
+    assert not changed, f"a rejected request changed {changed}"
+    assert before == after
+
+
+# --- races --------------------------------------------------------------------------------------
+
+
+class ThreadEngines:
+    """One engine (so one connection) per thread, standing in for ``db.get_engine``.
+
+    The process-wide engine has a pool of one connection, as a Lambda environment needs; a
+    test that races requests gives every thread its own, like separate Lambda environments.
+    """
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._engines: list[Engine] = []
+
+    def get_engine(self, role: str = "api") -> Engine:
+        engines: dict[str, Engine] = self._local.__dict__.setdefault("engines", {})
+        if role not in engines:
+            engines[role] = db.build_engine(db.settings_for(role))
+            with self._lock:
+                self._engines.append(engines[role])
+        return engines[role]
+
+    def dispose(self) -> None:
+        for engine in self._engines:
+            engine.dispose()
+
+
+def invoke(handler: Callable[[Json, Any], Json], ev: Json) -> Reply:
+    """``api.call`` for a handler of the caller's own: the same checks on the reply."""
+    result = handler(ev, Lambda())
+    headers = dict(result.get("headers") or {})
+    for k, values in (result.get("multiValueHeaders") or {}).items():
+        headers[k] = ", ".join(values)
+    reply = Reply(result["statusCode"], headers, result.get("body") or "")
+    if reply.body:
+        assert headers.get("Content-Type", "").startswith(JSONAPI), headers
+        assert_valid_document(reply.json)
+    return reply
+
+
+class Background:
+    """Requests sent from threads of their own, each with its own handler and connection.
+
+    Each thread builds its own handler (a resolver holds the current event) and opens its own
+    connection before the start line, so requests started together reach the database
+    together.
+    """
+
+    def __init__(self, workers: int) -> None:
+        self.engines = ThreadEngines()
+        self.start = threading.Barrier(workers)
+        self._patch = mock.patch.object(db, "get_engine", self.engines.get_engine)
+        self._pool = ThreadPoolExecutor(max_workers=workers)
+
+    def __enter__(self) -> Background:
+        self._patch.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        finally:
+            self._patch.stop()
+            self.engines.dispose()
+
+    def submit(self, resource: str, operation: str, ev: Json) -> Future[Reply]:
+        def run() -> Reply:
+            handler = api_handler(resource, operation)
+            db.execute("SELECT 1")
+            self.start.wait(timeout=30)
+            return invoke(handler, ev)
+
+        return self._pool.submit(run)
+
+
+def race(requests: list[tuple[str, str, Json]]) -> list[Reply]:
+    """Send (resource, operation, event) requests at once, each from its own thread."""
+    with Background(len(requests)) as background:
+        futures = [background.submit(*r) for r in requests]
+        return [future.result(timeout=60) for future in futures]
+
+
+def wait_until_blocked(admin: pg8000.native.Connection, count: int = 1) -> None:
+    """Until ``count`` API requests of this database wait for a lock (a row another holds)."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        rows = admin.run(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND usename = :role AND wait_event_type = 'Lock'",
+            role=API_ROLE,
+        )
+        if rows[0][0] >= count:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"{count} request(s) never blocked on the row")
+
+
+def statuses(replies: list[Reply]) -> list[int]:
+    return sorted(r.status for r in replies)
