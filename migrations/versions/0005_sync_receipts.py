@@ -27,17 +27,26 @@ def upgrade() -> None:
         sa.Column("workspace_connector_pk", sa.BigInteger(), nullable=False),
         sa.Column("sync_run_id", sa.Text(), nullable=True),
         sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("received_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.Column(
+            "received_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
         sa.ForeignKeyConstraint(
             ["workspace_connector_pk"],
             ["core_api.workspace_connectors.pk"],
             name=op.f("sync_receipts_workspace_connector_pk_fkey"),
         ),
         sa.PrimaryKeyConstraint("idempotency_key", name=op.f("sync_receipts_pkey")),
-        sa.CheckConstraint("length(idempotency_key) BETWEEN 1 AND 200", name="sync_receipts_key_length"),
+        sa.CheckConstraint(
+            "length(idempotency_key) BETWEEN 1 AND 200", name="sync_receipts_key_length"
+        ),
         schema="core_api",
     )
-    op.execute("GRANT SELECT, INSERT, UPDATE ON core_api.sync_receipts TO well_sync")
+    # Receipts are written once and never changed: the writer tells a receipt it has just
+    # inserted from an earlier one by its xmin (see wellapi.sync.writer).
+    op.execute("GRANT SELECT, INSERT ON core_api.sync_receipts TO well_sync")
 
 
 def downgrade() -> None:

@@ -2,12 +2,18 @@
 
 Every record is parsed and checked first (a bad one fails alone, is logged with its reason
 and reported in ``batchItemFailures``, and reaches the DLQ after its retries); then all good
-records are written together in one transaction. If that write fails, every good record is
-reported failed too, so SQS redelivers them; their idempotency keys make that safe.
+records are written together in one transaction. If that write fails (or the ids cannot be
+resolved), nothing is written and every record of the batch is reported failed, so SQS
+redelivers them all; their idempotency keys make that safe.
+
+Logs are Powertools JSON lines carrying ``workspace_connector_id``, ``sync_run_id`` and, for a
+rejection, its ``reason``; the metrics (EMF) are RowsLinked, RowsUnlinked (removed links and
+revocations), MessagesFailed and MessagesDuplicate.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +22,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import ValidationError
+from sqlalchemy import Engine
 
 from wellapi import db
 from wellapi.sync.messages import ConnectorRevoked, ProvenanceLinked, parse_message, sync_run_of
@@ -32,6 +39,7 @@ from wellapi.sync.writer import (
 
 logger = Logger(service="wellapi-sync", use_rfc3339=True)
 metrics = Metrics(namespace="Well", service="wellapi-sync")
+_MAX_LOGGED = 200
 
 
 def _parse_all(records: list[dict[str, Any]]) -> dict[str, AnyMessage | str]:
@@ -40,12 +48,34 @@ def _parse_all(records: list[dict[str, Any]]) -> dict[str, AnyMessage | str]:
         try:
             parsed[record["messageId"]] = parse_message(record.get("body") or "")
         except ValidationError as error:
-            # The reason names the members at fault, never their values.
+            # The reason names the members at fault and what is wrong, never their values.
             where = ", ".join(
-                ".".join(str(p) for p in e["loc"]) or "body" for e in error.errors()[:5]
+                (".".join(str(p) for p in e["loc"]) or "body") + f" ({e['type']})"
+                for e in error.errors()[:5]
             )
             parsed[record["messageId"]] = f"invalid message: {where}"
     return parsed
+
+
+def _raw_log_keys(body: str | None) -> dict[str, Any]:
+    """What an invalid message says about itself, for the log: short strings only."""
+    try:
+        raw = json.loads(body or "")
+    except ValueError:
+        return {}
+    if not isinstance(raw, dict):
+        return {}
+    names = {
+        "type": "message_type",
+        "idempotency_key": "idempotency_key",
+        "workspace_connector_id": "workspace_connector_id",
+        "sync_run_id": "sync_run_id",
+    }
+    return {
+        logged: raw[member][:_MAX_LOGGED]
+        for member, logged in names.items()
+        if isinstance(raw.get(member), str)
+    }
 
 
 def _log_keys(message: AnyMessage) -> dict[str, Any]:
@@ -54,6 +84,14 @@ def _log_keys(message: AnyMessage) -> dict[str, Any]:
         "idempotency_key": message.idempotency_key,
         "workspace_connector_id": str(message.workspace_connector_id),
         "sync_run_id": sync_run_of(message),
+    }
+
+
+def _batch_log_keys(messages: list[AnyMessage]) -> dict[str, Any]:
+    """The connectors and sync runs of a batch that fails as a whole."""
+    return {
+        "workspace_connector_ids": sorted({str(m.workspace_connector_id) for m in messages}),
+        "sync_run_ids": sorted({run for m in messages if (run := sync_run_of(m))}),
     }
 
 
@@ -70,24 +108,38 @@ def _record_metrics(results: list[Applied], failed: int) -> None:
     )
 
 
-def process(event: dict[str, Any]) -> dict[str, Any]:
+def process(event: dict[str, Any], *, engine: Engine | None = None) -> dict[str, Any]:
+    """Validate every record, then write the good ones together; returns the SQS response.
+
+    ``engine`` defaults to the execution environment's sync engine.
+    """
     records = list(event.get("Records") or [])
+    everything = {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in records]}
     parsed = _parse_all(records)
     messages = [m for m in parsed.values() if not isinstance(m, str)]
-    engine = db.get_engine("sync")
+    engine = engine or db.get_engine("sync")
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     try:
         resolution = resolve(messages, engine=engine) if messages else Resolution()
     except Exception:
-        logger.exception("could not resolve the batch's ids; the whole batch will be retried")
-        return {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in records]}
+        logger.exception(
+            "could not resolve the batch's ids; the whole batch will be retried",
+            extra={"messages": len(records), **_batch_log_keys(messages)},
+        )
+        _record_metrics([], len(records))
+        return everything
     planned: dict[str, Planned] = {}
 
     def validate(record: SQSRecord) -> None:
         message = parsed[record.message_id]
         if isinstance(message, str):
             logger.warning(
-                "message rejected", extra={"reason": message, "message_id": record.message_id}
+                "message rejected",
+                extra={
+                    **_raw_log_keys(record.body),
+                    "reason": message,
+                    "message_id": record.message_id,
+                },
             )
             raise Rejected(message)
         try:
@@ -110,10 +162,14 @@ def process(event: dict[str, Any]) -> dict[str, Any]:
     try:
         results = apply(good, engine=engine)
     except Exception:
-        logger.exception("the batch write failed; its good messages will be retried")
-        failures = [{"itemIdentifier": r["messageId"]} for r in records]
+        # Nothing of the batch was written (one transaction): every record goes back to the
+        # queue, the rejected ones included, and the receipts make the redelivery safe.
+        logger.exception(
+            "the batch write failed; the whole batch will be retried",
+            extra={"messages": len(records), **_batch_log_keys([p.message for p in good])},
+        )
         _record_metrics([], len(records))
-        return {"batchItemFailures": failures}
+        return everything
     for result in results:
         logger.info(
             "message applied" if result.applied else "message already applied",

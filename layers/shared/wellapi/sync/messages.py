@@ -1,31 +1,80 @@
 """The message contract of the connector sync orchestrator (version 1).
 
-Each SQS message body is one JSON object. Ids are the public UUIDs; timestamps carry an offset.
-Anything else — an unknown type or version, a missing or extra member — fails validation.
+Each SQS message body is one JSON object. Ids are the public UUIDs; timestamps are ISO-8601
+strings that carry an offset. Anything else — an unknown type or version, a missing or extra
+member, a number where a timestamp or the version belongs — fails validation.
+
+Every value a message carries is later rendered into SQL or a log line, so the contract also
+refuses what could make that fail for the whole batch instead of for the message alone:
+control characters (PostgreSQL text cannot hold NUL) and timestamps outside the range every
+offset can be converted from.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+)
 
 from wellapi.models import Direction
 
 # A message may name this many records; a batch of ten stays well inside one statement.
 MAX_RECORD_IDS = 5000
+# Keys and sync run ids are stored as text and logged: bounded, printable.
+MAX_TEXT_LENGTH = 200
 RecordType = Literal["account", "company", "people"]
-IdempotencyKey = Annotated[str, Field(min_length=1, max_length=200)]
+Text = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=MAX_TEXT_LENGTH, pattern=r"^[^\x00-\x1f\x7f]+$"),
+]
+IdempotencyKey = Text
+
+
+def _integer(value: object) -> object:
+    # JSON's 1.0 and true compare equal to 1 in Python; the contract's version is the integer.
+    if type(value) is not int:
+        raise ValueError("the version must be an integer")
+    return value
+
+
+def _iso_8601(value: object) -> object:
+    """An ISO-8601 string with an offset (or, from Python, an aware datetime); never a number."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError("not an ISO-8601 timestamp") from None
+    if not isinstance(value, datetime):
+        raise ValueError("not an ISO-8601 timestamp")
+    if value.tzinfo is not None:
+        try:
+            value.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("timestamp out of range") from None
+    return value
+
+
+Version = Annotated[Literal[1], BeforeValidator(_integer)]
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_iso_8601)]
+RecordIds = Annotated[list[UUID], Field(min_length=1, max_length=MAX_RECORD_IDS)]
 
 
 class _Message(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    version: Literal[1]
+    version: Version
     workspace_connector_id: UUID
-    occurred_at: AwareDatetime
+    occurred_at: Timestamp
     idempotency_key: IdempotencyKey
 
 
@@ -35,8 +84,8 @@ class ProvenanceLinked(_Message):
     type: Literal["provenance.linked"]
     direction: Direction
     record_type: RecordType
-    record_ids: Annotated[list[UUID], Field(min_length=1, max_length=MAX_RECORD_IDS)]
-    sync_run_id: Annotated[str, Field(min_length=1, max_length=200)]
+    record_ids: RecordIds
+    sync_run_id: Text
 
 
 class ProvenanceUnlinked(_Message):
@@ -45,8 +94,8 @@ class ProvenanceUnlinked(_Message):
     type: Literal["provenance.unlinked"]
     direction: Direction
     record_type: RecordType
-    record_ids: Annotated[list[UUID], Field(min_length=1, max_length=MAX_RECORD_IDS)]
-    sync_run_id: Annotated[str, Field(min_length=1, max_length=200)]
+    record_ids: RecordIds
+    sync_run_id: Text
 
 
 class ConnectorRevoked(_Message):
@@ -70,9 +119,11 @@ def sync_run_of(message: ProvenanceLinked | ProvenanceUnlinked | ConnectorRevoke
 
 
 __all__ = [
+    "MAX_RECORD_IDS",
+    "MAX_TEXT_LENGTH",
     "ConnectorRevoked",
     "ProvenanceLinked",
     "ProvenanceUnlinked",
-    "datetime",
     "parse_message",
+    "sync_run_of",
 ]

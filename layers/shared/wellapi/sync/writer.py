@@ -1,18 +1,28 @@
 """Set-based writing of a batch of sync messages.
 
-Two round trips per batch, whatever its size: one statement resolves every public id the
-batch names (connectors and records) so each message can be checked on its own; then one
-script — one implicit transaction — applies every good message with one set-based statement
-each (INSERT ... SELECT FROM unnest, or one UPDATE), in the order they arrived. Each
-statement first records the message's idempotency key; if the key is already there, the
-statement writes nothing, so a redelivery has no effect.
+Two round trips per batch, whatever its size: one statement resolves the batch's connectors
+and returns only the records that cannot be used (missing, soft-deleted, or in another
+workspace than their connector), so each message can be checked on its own; then one
+script — one implicit transaction — records the batch's idempotency keys and applies every
+good message with one set-based statement each (INSERT ... SELECT FROM unnest, or one
+UPDATE), in the order they arrived. The write finds records again by their public ids, and
+only in the connector's workspace.
+
+Exactly once: the script's first statement inserts every distinct key of the batch into
+``sync_receipts`` (``ON CONFLICT DO NOTHING``). A message's statement writes only when its
+key's receipt was inserted by this very transaction (its ``xmin`` is the transaction's id);
+a key that was already there belongs to an earlier delivery, and the message writes nothing.
+The keys are inserted in sorted order, so two batches that share keys (a duplicated send
+delivered to two concurrent invocations) wait for each other instead of deadlocking: the
+second waits on the first's receipt, then finds it and writes nothing. A key carried by two
+messages of one batch is applied by the first of them only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from wellapi import db
@@ -38,42 +48,78 @@ class Rejected(Exception):
     """A message that cannot be applied; it fails alone and goes back to the queue."""
 
 
+class Parent(NamedTuple):
+    """A connector a message names: internal key, workspace, not soft-deleted."""
+
+    pk: int
+    workspace_pk: int
+    live: bool
+
+
+class Problem(NamedTuple):
+    """A record that is missing (no workspace), in another workspace, or soft-deleted."""
+
+    workspace_pk: int | None
+    live: bool | None
+
+
 @dataclass
 class Resolution:
-    """Internal keys and workspaces of the public ids a batch names (live rows only)."""
+    """What a batch's public ids resolve to: every connector, and only the records at fault.
 
-    connectors: dict[UUID, tuple[int, int]] = field(default_factory=dict)
-    records: dict[tuple[str, UUID], tuple[int, int]] = field(default_factory=dict)
+    Records are keyed by (connector, record type, record id): whether one is at fault depends
+    on the connector's workspace. A record that is not here is live and in that workspace.
+    """
+
+    connectors: dict[UUID, Parent] = field(default_factory=dict)
+    problems: dict[tuple[UUID, str, UUID], Problem] = field(default_factory=dict)
 
 
-def _uuid_array(ids: Sequence[UUID]) -> str:
-    return to_literal(sorted(set(ids), key=str)) + "::uuid[]"
+def _uuid_array(ids: Iterable[UUID]) -> str:
+    # A UUID renders as hexadecimal digits and dashes only: one literal, nothing to escape.
+    return "'{" + ",".join(map(str, ids)) + "}'::uuid[]"
 
 
 def resolve(messages: Sequence[AnyMessage], *, engine: Any = None) -> Resolution:
-    connectors = [m.workspace_connector_id for m in messages]
-    records: dict[str, list[UUID]] = {kind: [] for kind in LEDGERS}
+    """One statement: every connector the batch names, and the records that cannot be used.
+
+    Good records do not come back (a batch of 10,000 good ids returns one row per
+    connector); the statements that write find them again by their public ids. Soft-deleted
+    connectors and records are reported as such, because removing links stays legal after a
+    connector or a record is gone (that is often why links are removed).
+    """
+    connectors = sorted({m.workspace_connector_id for m in messages}, key=str)
+    groups: dict[tuple[UUID, str], dict[UUID, None]] = {}
     for m in messages:
         if not isinstance(m, ConnectorRevoked):
-            records[m.record_type].extend(m.record_ids)
+            ids = groups.setdefault((m.workspace_connector_id, m.record_type), {})
+            ids.update(dict.fromkeys(m.record_ids))
     parts = [
-        "SELECT 'connector', workspace_connector_id, pk, workspace_pk "
-        "FROM core_api.workspace_connectors "
-        f"WHERE workspace_connector_id = ANY({_uuid_array(connectors)}) AND deleted_at IS NULL"
+        "SELECT 'connector', workspace_connector_id, NULL::uuid, pk, workspace_pk, "
+        "deleted_at IS NULL FROM core_api.workspace_connectors "
+        f"WHERE workspace_connector_id = ANY({_uuid_array(connectors)})"
     ]
-    for kind, ids in records.items():
-        if ids:
-            _, table, id_column = LEDGERS[kind]
-            parts.append(
-                f"SELECT {to_literal(kind)}, {id_column}, pk, workspace_pk FROM core_api.{table} "
-                f"WHERE {id_column} = ANY({_uuid_array(ids)}) AND deleted_at IS NULL"
-            )
+    for (connector_id, kind), ids in groups.items():
+        _, table, id_column = LEDGERS[kind]
+        workspace = (
+            "(SELECT workspace_pk FROM core_api.workspace_connectors "
+            f"WHERE workspace_connector_id = {to_literal(connector_id)})"
+        )
+        parts.append(
+            f"SELECT {to_literal(kind)}, {to_literal(connector_id)}::uuid, u.id, r.pk, "
+            f"r.workspace_pk, r.deleted_at IS NULL FROM unnest({_uuid_array(ids)}) AS u(id) "
+            f"LEFT JOIN core_api.{table} r ON r.{id_column} = u.id "
+            f"WHERE {workspace} IS NOT NULL AND (r.pk IS NULL OR r.deleted_at IS NOT NULL "
+            f"OR r.workspace_pk <> {workspace})"
+        )
     resolution = Resolution()
-    for kind, public_id, pk, workspace_pk in db.execute(" UNION ALL ".join(parts), engine=engine):
+    rows = db.execute(" UNION ALL ".join(parts), engine=engine)
+    for kind, connector_id, record_id, pk, workspace_pk, live in rows:
         if kind == "connector":
-            resolution.connectors[public_id] = (pk, workspace_pk)
+            resolution.connectors[connector_id] = Parent(pk, workspace_pk, live)
         else:
-            resolution.records[(kind, public_id)] = (pk, workspace_pk)
+            key = (connector_id, kind, record_id)
+            resolution.problems[key] = Problem(workspace_pk, live if pk is not None else None)
     return resolution
 
 
@@ -81,48 +127,78 @@ def resolve(messages: Sequence[AnyMessage], *, engine: Any = None) -> Resolution
 class Planned:
     message: AnyMessage
     connector_pk: int
-    record_pks: tuple[int, ...] = ()
+    workspace_pk: int
+    record_ids: tuple[UUID, ...] = ()
 
 
 def check(message: AnyMessage, resolution: Resolution) -> Planned:
-    """Everything a message names must exist and sit in the connector's workspace."""
-    connector = resolution.connectors.get(message.workspace_connector_id)
+    """Everything a message names must exist and sit in the connector's workspace.
+
+    A new link also needs a live connector and live records; removing links does not.
+    """
+    linking = isinstance(message, ProvenanceLinked)
+    connector_id = message.workspace_connector_id
+    connector = resolution.connectors.get(connector_id)
     if connector is None:
         raise Rejected("unknown workspace connector")
-    connector_pk, workspace_pk = connector
+    if linking and not connector.live:
+        raise Rejected("the workspace connector is deleted")
     if isinstance(message, ConnectorRevoked):
-        return Planned(message, connector_pk)
-    pks: list[int] = []
-    for record_id in dict.fromkeys(message.record_ids):
-        found = resolution.records.get((message.record_type, record_id))
-        if found is None:
+        return Planned(message, connector.pk, connector.workspace_pk)
+    ids = tuple(dict.fromkeys(message.record_ids))
+    for record_id in ids:
+        problem = resolution.problems.get((connector_id, message.record_type, record_id))
+        if problem is None:
+            continue
+        if problem.workspace_pk is None:
             raise Rejected(f"unknown {message.record_type} {record_id}")
-        if found[1] != workspace_pk:
+        if problem.workspace_pk != connector.workspace_pk:
             raise Rejected(
                 f"{message.record_type} {record_id} is in another workspace than the connector"
             )
-        pks.append(found[0])
-    return Planned(message, connector_pk, tuple(pks))
+        if linking and not problem.live:
+            raise Rejected(f"{message.record_type} {record_id} is deleted")
+    return Planned(message, connector.pk, connector.workspace_pk, ids)
 
 
-def _receipt(planned: Planned) -> str:
-    m = planned.message
-    values = ", ".join(
-        to_literal(v)
-        for v in (m.idempotency_key, m.type, planned.connector_pk, sync_run_of(m), m.occurred_at)
+def receipts(planned: Sequence[Planned]) -> str:
+    """Record each distinct key once (its first message's), in key order: the lock order."""
+    first: dict[str, Planned] = {}
+    for p in planned:
+        first.setdefault(p.message.idempotency_key, p)
+    values = ",\n".join(
+        "("
+        + ", ".join(
+            to_literal(v) for v in (key, p.message.type, p.connector_pk, sync_run_of(p.message))
+        )
+        + f", {to_literal(p.message.occurred_at)}::timestamptz)"
+        for key, p in sorted(first.items())
     )
     return (
-        "receipt AS (INSERT INTO core_api.sync_receipts "
+        "INSERT INTO core_api.sync_receipts "
         "(idempotency_key, message_type, workspace_connector_pk, sync_run_id, occurred_at) "
-        f"VALUES ({values}) ON CONFLICT (idempotency_key) DO NOTHING RETURNING 1)"
+        f"VALUES {values} ON CONFLICT (idempotency_key) DO NOTHING"
+    )
+
+
+def _fresh(key: str) -> str:
+    """True when this transaction inserted the key's receipt, i.e. the message is new."""
+    return (
+        "EXISTS (SELECT 1 FROM core_api.sync_receipts "
+        f"WHERE idempotency_key = {to_literal(key)} "
+        "AND xmin = pg_current_xact_id_if_assigned()::xid)"
     )
 
 
 def statement(index: int, planned: Planned) -> str:
-    """One set-based statement for one message; it returns (index, applied, rows)."""
+    """One set-based statement for one message; it returns (index, applied, rows).
+
+    Records are found again by their public ids, and only in the connector's workspace: a
+    record of another workspace is never linked, whatever happened since it was checked.
+    """
     m = planned.message
     wc = to_literal(planned.connector_pk)
-    fresh = "EXISTS (SELECT 1 FROM receipt)"
+    fresh = _fresh(m.idempotency_key)
     if isinstance(m, ConnectorRevoked):
         updates = [
             f"{table} AS (UPDATE core_api.{table} SET deleted_at = now() "
@@ -130,25 +206,28 @@ def statement(index: int, planned: Planned) -> str:
             for table, _, _ in LEDGERS.values()
         ]
         counted = " + ".join(f"(SELECT count(*) FROM {table})" for table, _, _ in LEDGERS.values())
-        return f"WITH {_receipt(planned)}, {', '.join(updates)} SELECT {index}, {fresh}, {counted}"
-    table, _, _ = LEDGERS[m.record_type]
+        return f"WITH {', '.join(updates)} SELECT {index}, {fresh}, {counted}"
+    table, records, id_column = LEDGERS[m.record_type]
     record_pk = f"{m.record_type}_pk"
-    pks = to_literal(list(planned.record_pks)) + "::bigint[]"
     direction = to_literal(m.direction.value) + "::core_api.direction_enum"
+    found = (
+        f"unnest({_uuid_array(planned.record_ids)}) AS u(id) JOIN core_api.{records} r "
+        f"ON r.{id_column} = u.id AND r.workspace_pk = {to_literal(planned.workspace_pk)}"
+    )
     if isinstance(m, ProvenanceLinked):
         change = (
             f"changed AS (INSERT INTO core_api.{table} "
             f"({record_pk}, workspace_connector_pk, direction) "
-            f"SELECT r, {wc}, {direction} FROM unnest({pks}) AS r WHERE {fresh} RETURNING 1)"
+            f"SELECT r.pk, {wc}, {direction} FROM {found} AND r.deleted_at IS NULL "
+            f"WHERE {fresh} RETURNING 1)"
         )
     else:
         change = (
             f"changed AS (UPDATE core_api.{table} SET deleted_at = now() "
-            f"WHERE {record_pk} = ANY({pks}) AND workspace_connector_pk = {wc} "
+            f"WHERE {record_pk} IN (SELECT r.pk FROM {found}) AND workspace_connector_pk = {wc} "
             f"AND direction = {direction} AND deleted_at IS NULL AND {fresh} RETURNING 1)"
         )
-    counted = "(SELECT count(*) FROM changed)"
-    return f"WITH {_receipt(planned)}, {change} SELECT {index}, {fresh}, {counted}"
+    return f"WITH {change} SELECT {index}, {fresh}, (SELECT count(*) FROM changed)"
 
 
 @dataclass(frozen=True)
@@ -159,12 +238,24 @@ class Applied:
 
 
 def apply(planned: Sequence[Planned], *, engine: Any = None) -> list[Applied]:
-    """Write every planned message in one transaction; all of them or none."""
+    """Write every planned message in one transaction; all of them or none.
+
+    The result has one entry per planned message, in order; ``applied`` is false for a
+    message whose key was already recorded (by an earlier delivery, or by an earlier message
+    of this batch).
+    """
     if not planned:
         return []
+    seen: set[str] = set()
+    statements = [receipts(planned)]
+    for index, p in enumerate(planned):
+        if p.message.idempotency_key not in seen:
+            seen.add(p.message.idempotency_key)
+            statements.append(statement(index, p))
     # Not retried on a dropped connection: the batch goes back to the queue instead, and
     # the receipts make the redelivery safe.
-    rows = db.execute(
-        script(*(statement(i, p) for i, p in enumerate(planned))), retry=False, engine=engine
-    )
-    return [Applied(planned[i].message, bool(applied), int(count)) for i, applied, count in rows]
+    rows = db.execute(script(*statements), retry=False, engine=engine)
+    outcome = {int(index): (bool(applied), int(count)) for index, applied, count in rows}
+    if len(outcome) != len(statements) - 1:
+        raise RuntimeError(f"expected {len(statements) - 1} results, got {len(outcome)}")
+    return [Applied(p.message, *outcome.get(index, (False, 0))) for index, p in enumerate(planned)]

@@ -1,0 +1,215 @@
+"""Sync batches for the same connector at the same time, on real concurrent connections.
+
+Each thread has its own engine (``build_engine(settings_for("sync"))``), as two Lambda
+execution environments would. To make the overlap certain rather than likely, the test holds
+a lock on a ledger table until every batch is waiting inside its transaction (seen in
+``pg_stat_activity``), then lets them all go at once.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from functools import partial
+from typing import Any, TypeVar
+
+import pytest
+from pg8000.native import Connection
+from sqlalchemy import Engine
+
+from tests.support import factories as f
+from tests.support import sqs
+from tests.support import sync as s
+from wellapi import db
+from wellapi.local import database as local_db
+from wellapi.local.database import LocalDatabase
+from wellapi.sync.handler import process
+from wellapi.sync.messages import parse_message
+from wellapi.sync.writer import Applied, apply, check, resolve
+
+T = TypeVar("T")
+
+
+@pytest.fixture
+def engines(api_database: LocalDatabase) -> Iterator[list[Engine]]:
+    built = [db.build_engine(db.settings_for("sync")) for _ in range(4)]
+    yield built
+    for engine in built:
+        engine.dispose()
+
+
+def write(bodies: Sequence[dict[str, Any]], engine: Engine) -> list[Applied]:
+    """What the handler does with a batch of valid messages, on ``engine``."""
+    messages = [parse_message(json.dumps(b)) for b in bodies]
+    resolution = resolve(messages, engine=engine)
+    return apply([check(m, resolution) for m in messages], engine=engine)
+
+
+@contextmanager
+def released_together(database: LocalDatabase, table: str, waiters: int) -> Iterator[None]:
+    """Hold ``table`` until ``waiters`` sync backends wait on a lock, then release it."""
+    locker = local_db.admin_connection(database.admin_url)
+    # Activity is read outside the locker's transaction, which would see one frozen snapshot.
+    watcher = local_db.admin_connection(database.admin_url)
+    locker.run("BEGIN")
+    locker.run(f"LOCK TABLE core_api.{table} IN SHARE MODE")
+    try:
+        yield
+        deadline = time.monotonic() + 10
+        while True:
+            (waiting,) = watcher.run(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND usename = 'well_sync' AND wait_event_type = 'Lock'"
+            )[0]
+            if waiting >= waiters:
+                break
+            assert time.monotonic() < deadline, f"only {waiting} of {waiters} batches waiting"
+            time.sleep(0.02)
+    finally:
+        locker.run("ROLLBACK")
+        locker.close()
+        watcher.close()
+
+
+def together(database: LocalDatabase, table: str, jobs: Sequence[Callable[[], T]]) -> list[T]:
+    with ThreadPoolExecutor(len(jobs)) as pool:
+        with released_together(database, table, len(jobs)):
+            futures = [pool.submit(job) for job in jobs]
+        return [future.result(timeout=30) for future in futures]
+
+
+def test_the_same_key_in_two_concurrent_batches_is_applied_by_exactly_one(
+    api_database: LocalDatabase, admin: Connection, engines: list[Engine]
+) -> None:
+    tenant = f.tenant(admin)
+    accounts = s.records(admin, tenant, "account", 3)
+    message = s.linked(tenant.workspace_connector_id, [a[1] for a in accounts])
+
+    results = together(
+        api_database,
+        "account_workspace_connectors",
+        [partial(write, [message], engine) for engine in engines[:2]],
+    )
+
+    assert sorted(result.applied for (result,) in results) == [False, True]
+    assert sorted(result.rows for (result,) in results) == [0, 3]
+    assert len(s.ledger(admin, tenant.workspace_connector_pk)) == 3
+    assert s.receipts(admin, [message["idempotency_key"]]) == [message["idempotency_key"]]
+
+
+def test_batches_sharing_keys_in_opposite_orders_both_complete_without_deadlock(
+    api_database: LocalDatabase, admin: Connection, engines: list[Engine]
+) -> None:
+    tenant = f.tenant(admin)
+    wc = tenant.workspace_connector_id
+    accounts = s.records(admin, tenant, "account", 4)
+    first = s.linked(wc, [a[1] for a in accounts[:2]])
+    second = s.linked(wc, [a[1] for a in accounts[2:]])
+    forward, backward = sqs.event(first, second), sqs.event(second, first)
+
+    responses = together(
+        api_database,
+        "account_workspace_connectors",
+        [
+            partial(process, forward, engine=engines[0]),
+            partial(process, backward, engine=engines[1]),
+        ],
+    )
+
+    assert responses == [{"batchItemFailures": []}] * 2
+    links = s.ledger(admin, tenant.workspace_connector_pk)
+    assert sorted(link.record_pk for link in links) == sorted(a[0] for a in accounts)
+
+
+def test_many_concurrent_batches_of_overlapping_duplicates_apply_each_key_once(
+    api_database: LocalDatabase, admin: Connection, engines: list[Engine]
+) -> None:
+    tenant = f.tenant(admin)
+    accounts = s.records(admin, tenant, "account", 40)
+    messages = [
+        s.linked(tenant.workspace_connector_id, [a[1] for a in accounts[i * 2 : (i + 1) * 2]])
+        for i in range(20)
+    ]
+    shuffler = random.Random(20261121)
+    applied: Counter[str] = Counter()
+    sent: set[str] = set()
+    for _ in range(3):
+        batches = [shuffler.sample(messages, 10) for _ in engines]
+        sent.update(m["idempotency_key"] for batch in batches for m in batch)
+        results = together(
+            api_database,
+            "account_workspace_connectors",
+            [
+                partial(write, batch, engine)
+                for batch, engine in zip(batches, engines, strict=False)
+            ],
+        )
+        applied.update(r.message.idempotency_key for result in results for r in result if r.applied)
+
+    assert applied == Counter(sent)
+    links = s.ledger(admin, tenant.workspace_connector_pk)
+    assert len(links) == 2 * len(sent)
+    assert len({link.record_pk for link in links}) == len(links)
+    assert s.receipts(admin, [m["idempotency_key"] for m in messages]) == sorted(sent)
+
+
+def test_a_revocation_racing_a_link_leaves_the_new_links_all_live_or_all_revoked(
+    api_database: LocalDatabase, admin: Connection, engines: list[Engine]
+) -> None:
+    tenant = f.tenant(admin)
+    wc_pk = tenant.workspace_connector_pk
+    old = s.records(admin, tenant, "account", 5)
+    for record_pk, _ in old:
+        f.provenance(admin, "account_workspace_connectors", record_pk, wc_pk)
+    new = s.records(admin, tenant, "account", 50)
+    link = s.linked(tenant.workspace_connector_id, [a[1] for a in new])
+    revoke = s.revoked(tenant.workspace_connector_id)
+
+    results = together(
+        api_database,
+        "account_workspace_connectors",
+        [partial(write, [link], engines[0]), partial(write, [revoke], engines[1])],
+    )
+
+    assert [r.applied for (r,) in results] == [True, True]
+    links = s.ledger(admin, wc_pk)
+    old_pks = {pk for pk, _ in old}
+    assert not any(x.live for x in links if x.record_pk in old_pks)
+    assert len({x.live for x in links if x.record_pk not in old_pks}) == 1
+    assert len(links) == 55
+
+
+def test_concurrent_unlinks_and_a_revocation_remove_each_link_once(
+    api_database: LocalDatabase, admin: Connection, engines: list[Engine]
+) -> None:
+    tenant = f.tenant(admin)
+    accounts = s.records(admin, tenant, "account", 500)
+    admin.run(
+        "INSERT INTO core_api.account_workspace_connectors "
+        "(account_pk, workspace_connector_pk, direction) "
+        "SELECT unnest(CAST(:pks AS bigint[])), :wc, 'input'",
+        pks=[pk for pk, _ in reversed(accounts)],
+        wc=tenant.workspace_connector_pk,
+    )
+    ids = [account_id for _, account_id in accounts]
+    wc = tenant.workspace_connector_id
+    batches = [
+        [s.unlinked(wc, ids)],
+        [s.revoked(wc)],
+        [s.unlinked(wc, list(reversed(ids)))],
+    ]
+
+    results = together(
+        api_database,
+        "account_workspace_connectors",
+        [partial(write, batch, engine) for batch, engine in zip(batches, engines, strict=False)],
+    )
+
+    assert all(r.applied for (r,) in results)
+    assert sum(r.rows for (r,) in results) == 500
+    assert s.live(admin, tenant.workspace_connector_pk) == []
