@@ -28,8 +28,16 @@ PROVENANCE = (
 )
 API_WRITES = (*PROVENANCE, "workspace_group_workspaces", "workspace_providers")
 TIMEOUTS = {
-    API: {"statement_timeout": "5s", "lock_timeout": "2s", "idle_in_transaction_session_timeout": "10s"},
-    SYNC: {"statement_timeout": "60s", "lock_timeout": "10s", "idle_in_transaction_session_timeout": "60s"},
+    API: {
+        "statement_timeout": "5s",
+        "lock_timeout": "2s",
+        "idle_in_transaction_session_timeout": "10s",
+    },
+    SYNC: {
+        "statement_timeout": "60s",
+        "lock_timeout": "10s",
+        "idle_in_transaction_session_timeout": "60s",
+    },
 }
 
 
@@ -66,7 +74,9 @@ def upgrade() -> None:
         op.execute(f"REVOKE ALL ON core_api.alembic_version FROM {role}")
         _set_timeouts(role, TIMEOUTS[role])
     op.execute(f"GRANT INSERT, UPDATE ON {', '.join('core_api.' + t for t in API_WRITES)} TO {API}")
-    op.execute(f"GRANT INSERT, UPDATE ON {', '.join('core_api.' + t for t in PROVENANCE)} TO {SYNC}")
+    op.execute(
+        f"GRANT INSERT, UPDATE ON {', '.join('core_api.' + t for t in PROVENANCE)} TO {SYNC}"
+    )
 
 
 def downgrade() -> None:

@@ -8,7 +8,9 @@ Every API request starts its one round trip with ``core_api.set_scope(person, wo
 kind)``. It resolves the principal's workspace (an active membership for a member, any live
 workspace for a service), stores the internal keys in transaction-local settings and returns
 them. Queries and row-level security then read ``core_api.scope_workspace_pk()`` and
-``core_api.scope_person_pk()``; with no scope set they are NULL and match nothing.
+``core_api.scope_person_pk()``; with no scope set they are NULL and match nothing. When the
+workspace does not resolve, nothing is set (the person's key is still returned, so the caller
+can tell 401 from 403): the rest of the request's transaction runs with no scope at all.
 """
 
 from collections.abc import Sequence
@@ -44,7 +46,9 @@ BEGIN
      WHERE w.workspace_id = p_workspace_id AND w.deleted_at IS NULL
        AND ms.person_pk = v_person AND ms.status = 'active' AND ms.deleted_at IS NULL;
   END IF;
-  PERFORM set_config('well.person_pk', coalesce(v_person::text, ''), true);
+  -- No workspace, no scope at all: the request is refused (401 or 403) after this statement,
+  -- and the statements sharing its transaction must find nothing, not even by person.
+  PERFORM set_config('well.person_pk', CASE WHEN v_workspace IS NULL THEN '' ELSE v_person::text END, true);
   PERFORM set_config('well.workspace_pk', coalesce(v_workspace::text, ''), true);
   PERFORM set_config('well.principal_kind', CASE WHEN v_workspace IS NULL THEN '' ELSE p_kind END, true);
   RETURN QUERY SELECT v_workspace, v_person;
@@ -57,13 +61,19 @@ READERS = {
     "scope_person_pk": "SELECT NULLIF(current_setting('well.person_pk', true), '')::bigint",
     "scope_principal_kind": "SELECT NULLIF(current_setting('well.principal_kind', true), '')",
 }
-READER_TYPES = {"scope_workspace_pk": "bigint", "scope_person_pk": "bigint", "scope_principal_kind": "text"}
+READER_TYPES = {
+    "scope_workspace_pk": "bigint",
+    "scope_person_pk": "bigint",
+    "scope_principal_kind": "text",
+}
 
 
 def upgrade() -> None:
     op.execute(SET_SCOPE)
     op.execute("REVOKE ALL ON FUNCTION core_api.set_scope(uuid, uuid, text) FROM PUBLIC")
-    op.execute("GRANT EXECUTE ON FUNCTION core_api.set_scope(uuid, uuid, text) TO well_api, well_sync")
+    op.execute(
+        "GRANT EXECUTE ON FUNCTION core_api.set_scope(uuid, uuid, text) TO well_api, well_sync"
+    )
     for name, body in READERS.items():
         op.execute(
             f"CREATE FUNCTION core_api.{name}() RETURNS {READER_TYPES[name]} "

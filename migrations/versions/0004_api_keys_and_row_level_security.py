@@ -14,6 +14,10 @@ say. Scope comes from the transaction-local settings ``core_api.set_scope`` make
 set, ``scope_workspace_pk()`` is NULL and nothing matches. Service principals act across
 workspaces. The sync writer is trusted with every row it writes (it checks workspaces
 itself); the owner (who runs migrations) keeps full access.
+
+Inside a policy's subquery every column of the policy's own table is qualified with the
+table's name: unqualified, a name the subquery's table also has (``workspace_group_pk``)
+silently means the subquery's column, and the condition is true for every row.
 """
 
 from collections.abc import Sequence
@@ -39,12 +43,12 @@ GROUP_MEMBER = (
 )
 
 
-def _provenance(record_table: str, record_pk: str) -> str:
+def _provenance(table: str, record_table: str, record_pk: str) -> str:
     return (
         f"({SERVICE} OR ("
-        f"EXISTS (SELECT 1 FROM core_api.{record_table} r WHERE r.pk = {record_pk} AND r.workspace_pk = {SCOPE_WS}) "
+        f"EXISTS (SELECT 1 FROM core_api.{record_table} r WHERE r.pk = {table}.{record_pk} AND r.workspace_pk = {SCOPE_WS}) "
         f"AND EXISTS (SELECT 1 FROM core_api.workspace_connectors wc "
-        f"WHERE wc.pk = workspace_connector_pk AND wc.workspace_pk = {SCOPE_WS})))"
+        f"WHERE wc.pk = {table}.workspace_connector_pk AND wc.workspace_pk = {SCOPE_WS})))"
     )
 
 
@@ -74,13 +78,40 @@ API_POLICIES = {
     ),
     "workspace_group_workspaces": (
         f"(workspace_pk = {SCOPE_WS} OR {SERVICE} OR "
-        + GROUP_MEMBER.format(group="workspace_group_pk")
+        + GROUP_MEMBER.format(group="workspace_group_workspaces.workspace_group_pk")
         + ")"
     ),
     "workspace_providers": IN_SCOPE_WS,
-    "account_workspace_connectors": _provenance("accounts", "account_pk"),
-    "company_workspace_connectors": _provenance("companies", "company_pk"),
-    "people_workspace_connectors": _provenance("peoples", "people_pk"),
+    "account_workspace_connectors": _provenance(
+        "account_workspace_connectors", "accounts", "account_pk"
+    ),
+    "company_workspace_connectors": _provenance(
+        "company_workspace_connectors", "companies", "company_pk"
+    ),
+    "people_workspace_connectors": _provenance(
+        "people_workspace_connectors", "peoples", "people_pk"
+    ),
+}
+# New rows the API role may add, on top of the rule above (a RESTRICTIVE policy, ANDed with it).
+# A group member sees every enrolment of the group, but enrols only a workspace where they hold
+# an active membership: never another tenant's workspace.
+API_INSERT_RESTRICTIONS = {
+    "workspace_group_workspaces": (
+        f"({SERVICE} OR EXISTS (SELECT 1 FROM core_api.memberships m "
+        f"WHERE m.workspace_pk = workspace_group_workspaces.workspace_pk "
+        f"AND m.person_pk = {SCOPE_PERSON} AND m.status = 'active' AND m.deleted_at IS NULL))"
+    ),
+}
+# What the API role may UPDATE: a junction row's own data, never the columns that point at its
+# parents (the API never changes a relationship once created). Otherwise a row visible through
+# one rule (an enrolment, to a member of its group) could be re-pointed at another tenant's
+# workspace and still pass that rule's WITH CHECK.
+API_UPDATABLE_COLUMNS = {
+    "account_workspace_connectors": ("direction", "updated_at", "deleted_at"),
+    "company_workspace_connectors": ("direction", "updated_at", "deleted_at"),
+    "people_workspace_connectors": ("direction", "updated_at", "deleted_at"),
+    "workspace_group_workspaces": ("updated_at", "deleted_at"),
+    "workspace_providers": ("is_selected", "is_matched", "updated_at", "deleted_at"),
 }
 # The sync writer reads parents to validate and writes the ledgers.
 SYNC_TABLES = (
@@ -176,11 +207,22 @@ def upgrade() -> None:
             op.execute(
                 f"CREATE POLICY {table}_sync ON core_api.{table} TO well_sync USING (true) WITH CHECK (true)"
             )
+        if table in API_INSERT_RESTRICTIONS:
+            op.execute(
+                f"CREATE POLICY {table}_api_insert ON core_api.{table} AS RESTRICTIVE FOR INSERT "
+                f"TO well_api WITH CHECK {API_INSERT_RESTRICTIONS[table]}"
+            )
+    for table, columns in API_UPDATABLE_COLUMNS.items():
+        op.execute(f"REVOKE UPDATE ON core_api.{table} FROM well_api")
+        op.execute(f"GRANT UPDATE ({', '.join(columns)}) ON core_api.{table} TO well_api")
 
 
 def downgrade() -> None:
+    for table, columns in API_UPDATABLE_COLUMNS.items():
+        op.execute(f"REVOKE UPDATE ({', '.join(columns)}) ON core_api.{table} FROM well_api")
+        op.execute(f"GRANT UPDATE ON core_api.{table} TO well_api")
     for table in API_POLICIES:
-        for suffix in ("owner", "api", "sync"):
+        for suffix in ("owner", "api", "api_insert", "sync"):
             op.execute(f"DROP POLICY IF EXISTS {table}_{suffix} ON core_api.{table}")
         op.execute(f"ALTER TABLE core_api.{table} NO FORCE ROW LEVEL SECURITY")
         op.execute(f"ALTER TABLE core_api.{table} DISABLE ROW LEVEL SECURITY")

@@ -54,7 +54,9 @@ def authenticate(header: str | None) -> dict[str, str] | None:
 
 
 def authorizer_handler() -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    @logger.inject_lambda_context
+    # Never log the event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: it carries the key (the
+    # Authorization header and the identity source).
+    @logger.inject_lambda_context(log_event=False)
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         headers = {str(k).lower(): v for k, v in (event.get("headers") or {}).items()}
         try:

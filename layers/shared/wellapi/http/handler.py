@@ -30,7 +30,8 @@ def _resolver_rule(path: str) -> str:
 
 
 def build_resolver(resource: Resource, operation: Operation) -> APIGatewayHttpResolver:
-    app = APIGatewayHttpResolver()
+    # debug would print whole events (their Authorization header) under POWERTOOLS_DEV.
+    app = APIGatewayHttpResolver(debug=False)
 
     def trace_id() -> str:
         return str(app.current_event.request_context.request_id or "")
@@ -71,7 +72,10 @@ def api_handler(resource_key: str, operation_name: str) -> Handler:
     operation = OPERATIONS[operation_name]
     app = build_resolver(resource, operation)
 
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+    # Never log the event: it holds the Authorization header.
+    @logger.inject_lambda_context(
+        correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False
+    )
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return app.resolve(event, context)
 
