@@ -1,0 +1,219 @@
+"""API Gateway's HTTP API in front of the template's functions, without the network part.
+
+``Gateway.handle`` takes a request as it came off the wire and returns the response a client of
+API Gateway would get: the route is chosen as API Gateway chooses it, the Lambda authorizer
+runs with its cache, the function receives the payload format 2.0 event, and its result is
+turned into a response by the 2.0 rules. The gateway's own answers carry API Gateway's bodies
+(``{"message":"Not Found"}``...), so clients and tests see what they will see in AWS.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TextIO
+
+from wellapi.local.authorizers import (
+    AuthorizerCache,
+    authorizer_event,
+    identity_values,
+    is_authorized,
+    route_arn,
+)
+from wellapi.local.lambda_runtime import LambdaRuntime
+from wellapi.local.payload import (
+    MAX_REQUEST_BODY_BYTES,
+    Event,
+    InvalidLambdaResponse,
+    Request,
+    Response,
+    build_event,
+    gateway_response,
+    map_response,
+    raw_path_of,
+    too_large,
+)
+from wellapi.local.routes import LocalHandler, PathTemplate, Router, RouteTarget
+from wellapi.local.template import DEFAULT_ROUTE, Authorizer, HttpRoute, Template, TemplateError
+
+
+@dataclass(frozen=True)
+class LocalRoute:
+    """A route only the local server has (documentation pages...): no authorizer, no function.
+
+    The handler receives the same 2.0 event and answers like a function does.
+    """
+
+    method: str
+    path: str
+    handler: LocalHandler
+
+
+class Gateway:
+    """Every HttpApi route of the template, plus the local routes the runner adds."""
+
+    def __init__(
+        self,
+        template: Template,
+        runtime: LambdaRuntime,
+        *,
+        local_routes: Sequence[LocalRoute] = (),
+        cache: AuthorizerCache | None = None,
+        log: TextIO | None = None,
+    ) -> None:
+        self.template = template
+        self.runtime = runtime
+        self.cache = cache or AuthorizerCache()
+        self._log = log or sys.stderr
+        self._warned: set[tuple[str, str]] = set()
+        targets = [self._target(route) for route in template.routes]
+        api_id = next(iter(template.http_apis), "local")
+        targets += [
+            RouteTarget(
+                route_key=f"{r.method.upper()} {r.path}",
+                method=r.method.upper(),
+                path=PathTemplate(r.path),
+                api_id=api_id,
+                local=r.handler,
+            )
+            for r in local_routes
+        ]
+        self.router = Router(targets)
+
+    def _target(self, route: HttpRoute) -> RouteTarget:
+        if route.payload_format_version != "2.0":
+            raise TemplateError(
+                f"{route.function_id}: only payload format 2.0 can run locally, "
+                f"not {route.payload_format_version}"
+            )
+        authorizer: Authorizer | None = None
+        if route.authorizer is not None:
+            authorizer = self.template.http_apis[route.api_id].authorizers.get(route.authorizer)
+            if authorizer is None or authorizer.kind != "lambda":
+                raise TemplateError(
+                    f"{route.function_id}: the local server runs Lambda authorizers only, "
+                    f"not {route.authorizer!r}"
+                )
+            if authorizer.payload_format_version != "2.0":
+                raise TemplateError(f"authorizer {authorizer.name}: only payload format 2.0")
+        return RouteTarget(
+            route_key=route.route_key,
+            method=route.method,
+            path=None if route.path == DEFAULT_ROUTE else PathTemplate(route.path),
+            api_id=route.api_id,
+            function_id=route.function_id,
+            authorizer=authorizer,
+        )
+
+    @property
+    def function_ids(self) -> list[str]:
+        """The template functions this gateway runs: route targets and their authorizers."""
+        ids = {t.function_id for t in self.router.targets} | {
+            t.authorizer.function_id for t in self.router.targets if t.authorizer
+        }
+        return sorted(i for i in ids if i is not None)
+
+    @property
+    def route_keys(self) -> list[str]:
+        return [target.route_key for target in self.router.targets]
+
+    def describe_routes(self) -> list[str]:
+        lines = []
+        for target in self.router.targets:
+            auth = f" [authorizer {target.authorizer.name}]" if target.authorizer else ""
+            lines.append(f"{target.route_key} -> {target.name}{auth}")
+        return lines
+
+    def handle(self, request: Request) -> Response:
+        request_id = _request_id()
+        try:
+            response = self._handle(request, request_id)
+        except Exception:  # a bug of the gateway itself must still answer like API Gateway
+            self._error("the local gateway failed", traceback.format_exc())
+            response = gateway_response(500, "Internal Server Error")
+        response.headers.append(("apigw-requestid", request_id))
+        return response
+
+    def _handle(self, request: Request, request_id: str) -> Response:
+        if len(request.body) > MAX_REQUEST_BODY_BYTES:
+            return too_large()
+        matched = self.router.match(request.method, raw_path_of(request.target))
+        if matched is None:
+            return gateway_response(404, "Not Found")
+        target, path_parameters = matched
+        event = build_event(
+            request,
+            route_key=target.route_key,
+            path_parameters=path_parameters,
+            api_id=api_gateway_id(target.api_id),
+            request_id=request_id,
+            now=time.time(),
+        )
+        if target.authorizer is not None:
+            denied = self._authorize(target.authorizer, event)
+            if denied is not None:
+                return denied
+        try:
+            if target.local is not None:
+                result = target.local(event)
+            else:
+                assert target.function_id is not None
+                result = self.runtime.invoke(target.function_id, event)
+        except Exception:
+            self._error(f"{target.name} failed", traceback.format_exc())
+            return gateway_response(500, "Internal Server Error")
+        try:
+            mapped = map_response(result, lambda note: self._warn_once(target.name, note))
+        except InvalidLambdaResponse as error:
+            self._error(f"{target.name} returned an invalid response", str(error))
+            return gateway_response(500, "Internal Server Error")
+        return Response(mapped.status, mapped.headers, mapped.body, served_by=target.name)
+
+    def _authorize(self, authorizer: Authorizer, event: Event) -> Response | None:
+        """None when the request may go on (with the context set), else the response to send."""
+        identity = identity_values(authorizer, event)
+        if identity is None:
+            return gateway_response(401, "Unauthorized")
+        key = (event["requestContext"]["apiId"], authorizer.name, tuple(identity))
+        try:
+            response = self.cache.get(key)
+            if response is None:
+                assert authorizer.function_id is not None
+                response = self.runtime.invoke(
+                    authorizer.function_id, authorizer_event(event, identity)
+                )
+                allowed = is_authorized(authorizer, response, route_arn(event))
+                self.cache.put(key, authorizer.ttl_seconds, response)
+            else:
+                allowed = is_authorized(authorizer, response, route_arn(event))
+        except Exception:
+            self._error(f"authorizer {authorizer.name} failed", traceback.format_exc())
+            return gateway_response(500, "Internal Server Error")
+        if not allowed:
+            return gateway_response(403, "Forbidden")
+        event["requestContext"]["authorizer"] = {"lambda": response.get("context")}
+        return None
+
+    def _error(self, what: str, detail: str) -> None:
+        print(f"[gateway] {what}:\n{detail.rstrip()}", file=self._log, flush=True)
+
+    def _warn_once(self, name: str, note: str) -> None:
+        if (name, note) not in self._warned:
+            self._warned.add((name, note))
+            print(f"[gateway] {name}: {note}", file=self._log, flush=True)
+
+
+def api_gateway_id(logical_id: str) -> str:
+    """A stable 10-character API id, shaped like API Gateway's, for a template's HttpApi."""
+    return hashlib.sha256(logical_id.encode()).hexdigest()[:10]
+
+
+def _request_id() -> str:
+    # API Gateway's request ids look like "JKJaXmPLvHcESHA=".
+    return base64.b64encode(os.urandom(11)).decode("ascii")

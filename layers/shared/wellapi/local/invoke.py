@@ -1,0 +1,46 @@
+"""``sam local invoke`` for this project: one function of the template, one event file."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from wellapi.local import template as sam_template
+from wellapi.local.lambda_runtime import LambdaRuntime, apply_template_environment, error_payload
+
+
+def read_event(event_file: str | Path) -> Any:
+    """The event from a JSON file, or from standard input when the file is ``-``."""
+    text = sys.stdin.read() if str(event_file) == "-" else Path(event_file).read_text("utf-8")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{event_file}: not a JSON event: {error}") from error
+
+
+def invoke(
+    function_logical_id: str,
+    event_file: str | Path,
+    *,
+    template_path: Path = Path("template.yaml"),
+    runtime: LambdaRuntime | None = None,
+    out: TextIO | None = None,
+) -> Any:
+    """Run the function on the event and print what it returned as JSON.
+
+    A function error prints Lambda's error payload instead, then raises the error.
+    """
+    out = out or sys.stdout
+    runtime = runtime or LambdaRuntime(sam_template.load(template_path))
+    function = runtime.template.function(function_logical_id)
+    apply_template_environment(runtime.template, [function])
+    event = read_event(event_file)
+    try:
+        result = runtime.invoke(function_logical_id, event)
+    except Exception as error:
+        print(json.dumps(error_payload(error), indent=2), file=out)
+        raise
+    print(json.dumps(result, indent=2), file=out)
+    return result

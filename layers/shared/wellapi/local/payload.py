@@ -1,0 +1,254 @@
+"""API Gateway HTTP API payload format 2.0: the event a function receives, and how its result
+becomes the HTTP response.
+
+Two behaviours of API Gateway worth knowing, copied here on purpose:
+
+- a request body is passed as text only for ``text/*``, ``application/json``,
+  ``application/xml`` and ``application/javascript``; every other content type (including
+  ``application/vnd.api+json`` and none at all) arrives base64 encoded with
+  ``isBase64Encoded: true``, so handlers must decode it;
+- payload format 2.0 responses have no ``multiValueHeaders``: API Gateway ignores them (use a
+  comma-joined header, or ``cookies`` for ``Set-Cookie``). They are dropped with a warning.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import secrets
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from wellapi.local.intrinsics import LOCAL_ACCOUNT_ID
+
+MAX_REQUEST_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+STAGE = "$default"
+_TEXT_CONTENT_TYPES = ("application/json", "application/xml", "application/javascript")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+Event = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    target: str  # the request-target as received: "/v1/things?x=1"
+    headers: Sequence[tuple[str, str]]  # as received, repeats and order kept
+    body: bytes
+    source_ip: str
+    server_port: int
+    protocol: str = "HTTP/1.1"
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    served_by: str = "gateway"  # the function (or local route) that answered, for the log
+
+
+def gateway_response(status: int, message: str) -> Response:
+    """One of API Gateway's own answers, with its exact body."""
+    body = json.dumps({"message": message}, separators=(",", ":")).encode()
+    return Response(status, [("content-type", "application/json")], body)
+
+
+def too_large() -> Response:
+    return gateway_response(413, "Request Entity Too Large")
+
+
+# ---------------------------------------------------------------------------------------------
+# The payload format 2.0 event
+# ---------------------------------------------------------------------------------------------
+
+
+def raw_path_of(target: str) -> str:
+    """``rawPath`` as API Gateway builds it: percent escapes decoded, except ``%25``."""
+    path = target.split("?", 1)[0].split("#", 1)[0]
+    if "://" in path:  # absolute-form request-target
+        path = "/" + path.split("://", 1)[1].partition("/")[2]
+    return re.sub(r"(?:%[0-9A-Fa-f]{2})+", _decode_escapes, path or "/")
+
+
+def _decode_escapes(match: re.Match[str]) -> str:
+    run = match.group(0)
+    out: list[str] = []
+    pending = bytearray()
+    for i in range(0, len(run), 3):
+        byte = int(run[i + 1 : i + 3], 16)
+        if byte == 0x25:
+            out.append(pending.decode("utf-8", "replace"))
+            pending.clear()
+            out.append("%25")
+        else:
+            pending.append(byte)
+    out.append(pending.decode("utf-8", "replace"))
+    return "".join(out)
+
+
+def build_event(
+    request: Request,
+    *,
+    route_key: str,
+    path_parameters: Mapping[str, str],
+    api_id: str,
+    request_id: str,
+    now: float,
+) -> Event:
+    """The event API Gateway sends a Lambda integration with payload format version 2.0."""
+    raw_path = raw_path_of(request.target)
+    raw_query = request.target.partition("?")[2].split("#", 1)[0]
+    headers, cookies = _event_headers(request)
+    host = headers.get("host", f"127.0.0.1:{request.server_port}")
+    domain = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    event: Event = {
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": raw_path,
+        "rawQueryString": raw_query,
+    }
+    if cookies:
+        event["cookies"] = cookies
+    event["headers"] = headers
+    query = _query_parameters(raw_query)
+    if query:
+        event["queryStringParameters"] = query
+    event["requestContext"] = {
+        "accountId": LOCAL_ACCOUNT_ID,
+        "apiId": api_id,
+        "domainName": domain,
+        "domainPrefix": domain.split(".", 1)[0],
+        "http": {
+            "method": request.method,
+            "path": raw_path,
+            "protocol": request.protocol,
+            "sourceIp": request.source_ip,
+            "userAgent": headers.get("user-agent", ""),
+        },
+        "requestId": request_id,
+        "routeKey": route_key,
+        "stage": STAGE,
+        "time": _request_time(now),
+        "timeEpoch": int(now * 1000),
+    }
+    if path_parameters:
+        event["pathParameters"] = dict(path_parameters)
+    if request.body:
+        text = _body_text(request.body, headers.get("content-type"))
+        if text is None:
+            event["body"] = base64.b64encode(request.body).decode("ascii")
+            event["isBase64Encoded"] = True
+        else:
+            event["body"] = text
+            event["isBase64Encoded"] = False
+    else:
+        event["isBase64Encoded"] = False
+    return event
+
+
+def _event_headers(request: Request) -> tuple[dict[str, str], list[str]]:
+    """Lower-cased headers, repeats joined by commas; ``cookie`` moves to ``cookies``."""
+    headers: dict[str, str] = {}
+    cookies: list[str] = []
+    for name, value in request.headers:
+        key = name.lower()
+        if key == "cookie":
+            cookies.extend(part.strip() for part in value.split(";") if part.strip())
+            continue
+        headers[key] = f"{headers[key]},{value}" if key in headers else value
+    forwarded = headers.get("x-forwarded-for")
+    headers["x-forwarded-for"] = (
+        f"{forwarded}, {request.source_ip}" if forwarded else request.source_ip
+    )
+    headers["x-forwarded-port"] = str(request.server_port)
+    headers["x-forwarded-proto"] = "http"
+    headers.setdefault("x-amzn-trace-id", f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)}")
+    return headers, cookies
+
+
+def _query_parameters(raw_query: str) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for key, value in parse_qsl(raw_query, keep_blank_values=True):
+        values[key] = f"{values[key]},{value}" if key in values else value
+    return values
+
+
+def _body_text(body: bytes, content_type: str | None) -> str | None:
+    """The body as text when API Gateway passes it as text, else None (it goes as base64)."""
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    if not (media_type.startswith("text/") or media_type in _TEXT_CONTENT_TYPES):
+        return None
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _request_time(now: float) -> str:
+    # "21/Nov/2026:09:30:00 +0000", in English whatever the process locale is.
+    t = time.gmtime(now)
+    return (
+        f"{t.tm_mday:02d}/{_MONTHS[t.tm_mon - 1]}/{t.tm_year}:{time.strftime('%H:%M:%S', t)} +0000"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The function's result as an HTTP response (payload format 2.0 rules)
+# ---------------------------------------------------------------------------------------------
+
+
+class InvalidLambdaResponse(ValueError):
+    """A result API Gateway cannot turn into a response: the client gets a 500."""
+
+
+_FRAMING_HEADERS = {"content-length", "transfer-encoding", "connection"}
+
+
+def map_response(result: Any, warn: Callable[[str], None]) -> Response:
+    if not (isinstance(result, dict) and "statusCode" in result):
+        # No statusCode: API Gateway sends the whole result as a JSON (or text) body.
+        text = result if isinstance(result, str) else json.dumps(result)
+        return Response(200, [("content-type", "application/json")], text.encode())
+
+    status = result["statusCode"]
+    if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
+        raise InvalidLambdaResponse(f"statusCode must be an HTTP status, not {status!r}")
+    headers: list[tuple[str, str]] = []
+    raw_headers = result.get("headers") or {}
+    if not isinstance(raw_headers, dict):
+        raise InvalidLambdaResponse("headers must be an object")
+    for name, value in raw_headers.items():
+        if isinstance(value, dict | list) or value is None:
+            raise InvalidLambdaResponse(f"header {name!r} must be a single value")
+        if str(name).lower() not in _FRAMING_HEADERS:
+            headers.append((str(name), _header_text(value)))
+    if "multiValueHeaders" in result:
+        warn("multiValueHeaders is ignored by HTTP API payload format 2.0 (as in AWS)")
+    cookies = result.get("cookies") or []
+    if not isinstance(cookies, list) or not all(isinstance(c, str) for c in cookies):
+        raise InvalidLambdaResponse("cookies must be a list of strings")
+    headers.extend(("set-cookie", cookie) for cookie in cookies)
+    if not any(name.lower() == "content-type" for name, _ in headers):
+        headers.append(("content-type", "application/json"))
+
+    body = result.get("body")
+    if body is None:
+        return Response(status, headers, b"")
+    if not isinstance(body, str):
+        raise InvalidLambdaResponse(f"body must be a string, not {type(body).__name__}")
+    if result.get("isBase64Encoded") is True:
+        try:
+            return Response(status, headers, base64.b64decode(body, validate=True))
+        except binascii.Error as error:
+            raise InvalidLambdaResponse(f"body is not valid base64: {error}") from error
+    return Response(status, headers, body.encode("utf-8"))
+
+
+def _header_text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)

@@ -1,0 +1,436 @@
+"""Demo data for local runs: two workspaces and everything the five resources point at.
+
+Running it again changes nothing: every row has a fixed public id (``seed_id``: a uuid5 of a
+stable name) and is inserted with ``ON CONFLICT (<public id>) DO NOTHING``, all in one
+transaction. Parents are referenced by public id and resolved to ``pk`` inside the INSERT, so
+the internal keys never leave the database.
+
+What is there, and why:
+
+- Acme Finance and Globex Holdings, three people each; the first is the demo user, an active
+  owner of their workspace. Ada (Acme) is also an active member of Globex, to try the
+  ``workspace_id`` scope override;
+- a global connector catalog and workspace connectors whose ``config`` holds a fake credential
+  (the API must never return it);
+- provenance rows in the three ledgers, both directions, several sync runs on the same record,
+  and some soft-deleted ones;
+- a workspace group with both workspaces enrolled, Ada its owner and Grace a member;
+- a provider catalog and workspace selections (``is_selected`` implies ``is_matched``), with
+  one removed (soft-deleted, no longer selected).
+
+API keys do not exist yet. ``DemoKeys`` is where a later change plugs them in; until then
+``.local/demo.json`` carries ``null`` keys.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+import pg8000.native
+
+from wellapi import models
+from wellapi.models import SCHEMA
+
+# Fixed for good: every seeded id derives from it, and events or docs may quote those ids.
+SEED_NAMESPACE = uuid.UUID("5f2b8a1e-7c3d-5e4f-9a0b-1c2d3e4f5a6b")
+
+
+def seed_id(table: str, key: str) -> uuid.UUID:
+    """The public id the seed gives the row ``key`` of ``table`` (e.g. "workspaces", "acme")."""
+    return uuid.uuid5(SEED_NAMESPACE, f"{table}/{key}")
+
+
+class _Model(Protocol):
+    """A model class of ``wellapi.models`` (the class itself, not a row)."""
+
+    __tablename__: str
+    public_id_column: str
+
+
+@dataclass(frozen=True)
+class Parent:
+    """A reference to a seeded row, resolved to its ``pk`` by the INSERT itself."""
+
+    model: _Model
+    key: str
+
+
+@dataclass(frozen=True)
+class SeedRow:
+    model: _Model
+    key: str
+    columns: dict[str, Any]
+
+    @property
+    def public_id(self) -> uuid.UUID:
+        return seed_id(self.model.__tablename__, self.key)
+
+
+# ---------------------------------------------------------------------------------------------
+# The data
+# ---------------------------------------------------------------------------------------------
+
+WORKSPACES = (
+    # key, name, external id
+    ("acme", "Acme Finance", "acme-finance"),
+    ("globex", "Globex Holdings", "globex-holdings"),
+)
+PEOPLE = (
+    # workspace, key, first, last; the first person of a workspace is its demo user
+    ("acme", "ada", "Ada", "Lovelace"),
+    ("acme", "charles", "Charles", "Babbage"),
+    ("acme", "mary", "Mary", "Somerville"),
+    ("globex", "grace", "Grace", "Hopper"),
+    ("globex", "alan", "Alan", "Turing"),
+    ("globex", "katherine", "Katherine", "Johnson"),
+)
+MEMBERSHIPS = (
+    # workspace, person, role, status
+    ("acme", "ada", "owner", "active"),
+    ("acme", "charles", "member", "active"),
+    ("acme", "mary", "viewer", "pending"),
+    ("globex", "grace", "owner", "active"),
+    ("globex", "alan", "admin", "active"),
+    ("globex", "katherine", "member", "active"),
+    ("globex", "ada", "member", "active"),
+)
+CONNECTORS = (
+    # key (also the provider enum value), name
+    ("plaid_eu", "Plaid (EU)"),
+    ("plaid_us", "Plaid (US)"),
+    ("apideck", "Apideck"),
+    ("chift", "Chift"),
+)
+WORKSPACE_CONNECTORS = (
+    # workspace, connector, status
+    ("acme", "plaid_eu", "enabled"),
+    ("acme", "apideck", "error"),
+    ("globex", "plaid_eu", "enabled"),
+    ("globex", "chift", "to_configure"),
+    ("globex", "apideck", "disabled"),
+)
+ACCOUNTS = (
+    # workspace, key, type, name, external id
+    ("acme", "operating", "deposit", "Operating account", "acme-op-001"),
+    ("acme", "card", "credit", "Corporate card", "acme-cc-001"),
+    ("acme", "loan", "loan", "Equipment loan", "acme-ln-001"),
+    ("globex", "treasury", "deposit", "Treasury", "globex-tr-001"),
+    ("globex", "payroll", "payroll", "Payroll account", "globex-pr-001"),
+    ("globex", "portfolio", "investment", "Investment portfolio", "globex-iv-001"),
+)
+COMPANIES = (
+    # workspace, key, name, domain
+    ("acme", "initech", "Initech", "initech.example"),
+    ("acme", "umbrella", "Umbrella Corporation", "umbrella.example"),
+    ("globex", "hooli", "Hooli", "hooli.example"),
+    ("globex", "stark", "Stark Industries", "stark.example"),
+)
+# Ledger rows: record, workspace connector ("<workspace>/<connector>"), direction, hours ago,
+# soft-deleted. The same record may appear several times: one row per sync run.
+ACCOUNT_LINKS = (
+    ("acme/operating", "acme/plaid_eu", "input", 72, False),
+    ("acme/operating", "acme/plaid_eu", "input", 24, False),
+    ("acme/operating", "acme/apideck", "output", 20, False),
+    ("acme/card", "acme/plaid_eu", "input", 48, False),
+    ("acme/loan", "acme/apideck", "input", 96, True),
+    ("globex/treasury", "globex/plaid_eu", "input", 36, False),
+    ("globex/payroll", "globex/chift", "output", 12, False),
+    ("globex/portfolio", "globex/apideck", "input", 120, True),
+)
+COMPANY_LINKS = (
+    ("acme/initech", "acme/apideck", "input", 50, False),
+    ("acme/initech", "acme/apideck", "output", 10, False),
+    ("acme/umbrella", "acme/apideck", "input", 80, True),
+    ("globex/hooli", "globex/chift", "input", 30, False),
+    ("globex/stark", "globex/chift", "output", 6, False),
+)
+PEOPLE_LINKS = (
+    ("acme/charles", "acme/apideck", "input", 40, False),
+    ("acme/mary", "acme/apideck", "output", 15, False),
+    ("acme/mary", "acme/plaid_eu", "input", 60, True),
+    ("globex/alan", "globex/chift", "input", 25, False),
+    ("globex/katherine", "globex/chift", "output", 5, False),
+)
+GROUP = ("consolidation", "Acme & Globex consolidation", "ada")
+GROUP_WORKSPACES = ("acme", "globex")
+GROUP_MEMBERS = (("ada", "owner"), ("grace", "member"))
+PROVIDERS = (
+    # slug, name, url, category, popularity
+    ("qonto", "Qonto", "https://qonto.com", "Finance", 92),
+    ("stripe", "Stripe", "https://stripe.com", "Finance", 98),
+    ("xero", "Xero", "https://www.xero.com", "Accounting", 88),
+    ("pennylane", "Pennylane", "https://www.pennylane.com", "Accounting", 75),
+    ("notion", "Notion", "https://www.notion.so", "Productivity", 80),
+    ("hubspot", "HubSpot", "https://www.hubspot.com", "CRM & Marketing", 85),
+    ("aws", "Amazon Web Services", "https://aws.amazon.com", "Dev & Infra", 95),
+    ("orange", "Orange Business", "https://www.orange-business.com", "Telecom", 40),
+    ("air-france", "Air France", "https://www.airfrance.com", "Travel & Logistics", 55),
+    ("shopify", "Shopify", "https://www.shopify.com", "E-commerce & Retail", 82),
+)
+WORKSPACE_PROVIDERS = (
+    # workspace, provider, selected, matched, removed (soft-deleted and no longer selected)
+    ("acme", "qonto", True, True, False),
+    ("acme", "stripe", True, True, False),
+    ("acme", "xero", False, True, False),
+    ("acme", "hubspot", False, True, True),
+    ("globex", "pennylane", True, True, False),
+    ("globex", "aws", False, True, False),
+    ("globex", "shopify", True, True, False),
+)
+
+
+def demo_rows(now: datetime) -> Iterator[SeedRow]:
+    """Every row of the demo, parents before children."""
+
+    def ago(hours: int) -> datetime:
+        return now - timedelta(hours=hours)
+
+    for key, name, external_id in WORKSPACES:
+        yield SeedRow(models.Workspace, key, {"name": name, "external_workspace_id": external_id})
+    for workspace, key, first, last in PEOPLE:
+        yield SeedRow(
+            models.People,
+            f"{workspace}/{key}",
+            {
+                "workspace_pk": Parent(models.Workspace, workspace),
+                "first_name": first,
+                "last_name": last,
+                "full_name": f"{first} {last}",
+            },
+        )
+    for workspace, person, role, status in MEMBERSHIPS:
+        yield SeedRow(
+            models.Membership,
+            f"{workspace}/{person}",
+            {
+                "workspace_pk": Parent(models.Workspace, workspace),
+                "person_pk": Parent(models.People, _person_key(person)),
+                "role": role,
+                "status": status,
+            },
+        )
+    for key, name in CONNECTORS:
+        yield SeedRow(models.Connector, key, {"name": name, "provider": key})
+    for workspace, connector, status in WORKSPACE_CONNECTORS:
+        yield SeedRow(
+            models.WorkspaceConnector,
+            f"{workspace}/{connector}",
+            {
+                "workspace_pk": Parent(models.Workspace, workspace),
+                "connector_pk": Parent(models.Connector, connector),
+                "status": status,
+                # A fake credential: proves the API never returns config.
+                "config": {
+                    "client_id": f"demo-{workspace}-{connector}",
+                    "secret": f"demo-secret-{workspace}-{connector}-never-returned",
+                },
+            },
+        )
+    for workspace, key, account_type, name, external_id in ACCOUNTS:
+        yield SeedRow(
+            models.Account,
+            f"{workspace}/{key}",
+            {
+                "workspace_pk": Parent(models.Workspace, workspace),
+                "type": account_type,
+                "account_name": name,
+                "account_external_id": external_id,
+            },
+        )
+    for workspace, key, name, domain in COMPANIES:
+        yield SeedRow(
+            models.Company,
+            f"{workspace}/{key}",
+            {"workspace_pk": Parent(models.Workspace, workspace), "name": name, "domain": domain},
+        )
+    ledgers: tuple[tuple[_Model, _Model, str, tuple[Any, ...]], ...] = (
+        (models.AccountWorkspaceConnector, models.Account, "account_pk", ACCOUNT_LINKS),
+        (models.CompanyWorkspaceConnector, models.Company, "company_pk", COMPANY_LINKS),
+        (models.PeopleWorkspaceConnector, models.People, "people_pk", PEOPLE_LINKS),
+    )
+    for ledger, record_model, record_column, links in ledgers:
+        for record, connector, direction, hours, deleted in links:
+            yield SeedRow(
+                ledger,
+                f"{record}/{connector}/{direction}/{hours}",
+                {
+                    record_column: Parent(record_model, record),
+                    "workspace_connector_pk": Parent(models.WorkspaceConnector, connector),
+                    "direction": direction,
+                    "created_at": ago(hours),
+                    "deleted_at": ago(hours - 1) if deleted else None,
+                },
+            )
+    group_key, group_name, group_creator = GROUP
+    creator = Parent(models.People, _person_key(group_creator))
+    yield SeedRow(models.WorkspaceGroup, group_key, {"name": group_name, "created_by_pk": creator})
+    for workspace in GROUP_WORKSPACES:
+        yield SeedRow(
+            models.WorkspaceGroupWorkspace,
+            f"{group_key}/{workspace}",
+            {
+                "workspace_group_pk": Parent(models.WorkspaceGroup, group_key),
+                "workspace_pk": Parent(models.Workspace, workspace),
+                "created_by_pk": creator,
+            },
+        )
+    for person, role in GROUP_MEMBERS:
+        yield SeedRow(
+            models.WorkspaceGroupMembership,
+            f"{group_key}/{person}",
+            {
+                "workspace_group_pk": Parent(models.WorkspaceGroup, group_key),
+                "person_pk": Parent(models.People, _person_key(person)),
+                "role": role,
+            },
+        )
+    for slug, name, url, category, popularity in PROVIDERS:
+        yield SeedRow(
+            models.Provider,
+            slug,
+            {
+                "name": name,
+                "slug": slug,
+                "url": url,
+                "category": category,
+                "popularity_score": popularity,
+            },
+        )
+    for workspace, provider, selected, matched, removed in WORKSPACE_PROVIDERS:
+        yield SeedRow(
+            models.WorkspaceProvider,
+            f"{workspace}/{provider}",
+            {
+                "workspace_pk": Parent(models.Workspace, workspace),
+                "provider_pk": Parent(models.Provider, provider),
+                "is_selected": selected,
+                "is_matched": matched,
+                "deleted_at": ago(2) if removed else None,
+            },
+        )
+
+
+def _person_key(person: str) -> str:
+    workspace = next(w for w, key, *_ in PEOPLE if key == person)
+    return f"{workspace}/{person}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing it
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DemoMember:
+    """A workspace's demo user: the identity a demo API key stands for."""
+
+    workspace_id: uuid.UUID
+    name: str  # the workspace's name
+    person_id: uuid.UUID
+
+
+class DemoKeys(Protocol):
+    """Issues the demo's API keys inside the seed's transaction (None: no key)."""
+
+    def member_key(self, conn: pg8000.native.Connection, member: DemoMember) -> str | None: ...
+
+    def service_key(self, conn: pg8000.native.Connection) -> str | None: ...
+
+
+class NoKeys:
+    """Until API keys exist: every key is None."""
+
+    def member_key(self, conn: pg8000.native.Connection, member: DemoMember) -> str | None:
+        return None
+
+    def service_key(self, conn: pg8000.native.Connection) -> str | None:
+        return None
+
+
+@dataclass(frozen=True)
+class Demo:
+    members: tuple[tuple[DemoMember, str | None], ...]  # each demo user and their API key
+    service_key: str | None
+
+    def document(self, base_url: str) -> dict[str, Any]:
+        """The content of ``.local/demo.json``."""
+        return {
+            "base_url": base_url,
+            "workspaces": [
+                {
+                    "workspace_id": str(member.workspace_id),
+                    "name": member.name,
+                    "person_id": str(member.person_id),
+                    "api_key": key,
+                }
+                for member, key in self.members
+            ],
+            "service_key": self.service_key,
+        }
+
+
+def demo_members() -> tuple[DemoMember, ...]:
+    first_person: dict[str, str] = {}
+    for workspace, key, *_ in PEOPLE:
+        first_person.setdefault(workspace, key)
+    return tuple(
+        DemoMember(
+            workspace_id=seed_id(models.Workspace.__tablename__, key),
+            name=name,
+            person_id=seed_id(models.People.__tablename__, f"{key}/{first_person[key]}"),
+        )
+        for key, name, _ in WORKSPACES
+    )
+
+
+def seed(conn: pg8000.native.Connection, keys: DemoKeys | None = None) -> Demo:
+    """Insert the demo rows that are missing, in one transaction, and issue the demo keys."""
+    keys = keys or NoKeys()
+    conn.run("START TRANSACTION")
+    try:
+        for row in demo_rows(datetime.now(UTC)):
+            _insert(conn, row)
+        demo = Demo(
+            members=tuple((m, keys.member_key(conn, m)) for m in demo_members()),
+            service_key=keys.service_key(conn),
+        )
+        conn.run("COMMIT")
+    except BaseException:
+        conn.run("ROLLBACK")
+        raise
+    return demo
+
+
+def _insert(conn: pg8000.native.Connection, row: SeedRow) -> None:
+    id_column = row.model.public_id_column
+    columns = [id_column]
+    values = [":p0"]
+    params: dict[str, Any] = {"p0": row.public_id}
+    for index, (column, value) in enumerate(row.columns.items(), start=1):
+        columns.append(column)
+        params[f"p{index}"] = value
+        if isinstance(value, Parent):
+            parent = value.model
+            params[f"p{index}"] = seed_id(parent.__tablename__, value.key)
+            values.append(
+                f"(SELECT pk FROM {SCHEMA}.{parent.__tablename__} "
+                f"WHERE {parent.public_id_column} = :p{index})"
+            )
+        else:
+            values.append(f":p{index}")
+    conn.run(
+        f"INSERT INTO {SCHEMA}.{row.model.__tablename__} ({', '.join(columns)}) "
+        f"VALUES ({', '.join(values)}) ON CONFLICT ({id_column}) DO NOTHING",
+        **params,
+    )
+
+
+def write_demo(path: Path, demo: Demo, base_url: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(demo.document(base_url), indent=2) + "\n", encoding="utf-8")

@@ -1,0 +1,127 @@
+"""The local HTTP server: the standard library's threading server in front of ``Gateway``.
+
+It only moves bytes: it reads a request (refusing bodies over API Gateway's 10 MB limit before
+reading them), hands it to the gateway, and writes the gateway's response. One thread per
+connection, like concurrent Lambda environments; keep-alive as HTTP/1.1 allows.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TextIO
+
+from wellapi.local.gateway import Gateway
+from wellapi.local.payload import (
+    MAX_REQUEST_BODY_BYTES,
+    Request,
+    Response,
+    gateway_response,
+    too_large,
+)
+
+
+class LocalServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(
+        self, gateway: Gateway, host: str = "127.0.0.1", port: int = 3000, log: TextIO | None = None
+    ) -> None:
+        self.gateway = gateway
+        self.log = log or sys.stderr
+        super().__init__((host, port), _RequestHandler)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start_in_thread(self) -> threading.Thread:
+        """Serve in a background thread (tests, embedding); stop with ``shutdown()``."""
+        thread = threading.Thread(target=self.serve_forever, name="wellapi-local", daemon=True)
+        thread.start()
+        return thread
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    server: LocalServer
+    protocol_version = "HTTP/1.1"
+    server_version = "wellapi-local"
+
+    def _serve(self) -> None:
+        started = time.perf_counter()
+        try:
+            body = self._read_body()
+        except _BodyTooLarge:
+            self.close_connection = True  # the rest of the body is never read
+            response = too_large()
+        except ValueError:  # a Content-Length or chunk size that is not a number
+            self.close_connection = True
+            response = gateway_response(400, "Bad Request")
+        else:
+            request = Request(
+                method=self.command,
+                target=self.path,
+                headers=list(self.headers.items()),
+                body=body,
+                source_ip=self.client_address[0],
+                server_port=self.server.server_address[1],
+                protocol=self.request_version,
+            )
+            response = self.server.gateway.handle(request)
+        self._write(response)
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        print(
+            f'{self.client_address[0]} "{self.command} {self.path}" {response.status} '
+            f"{response.served_by} {elapsed_ms:.0f} ms",
+            file=self.server.log,
+            flush=True,
+        )
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+
+    def _read_body(self) -> bytes:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            return self._read_chunked()
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_REQUEST_BODY_BYTES:
+            raise _BodyTooLarge
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _read_chunked(self) -> bytes:
+        body = bytearray()
+        while True:
+            size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+            if size == 0:
+                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                return bytes(body)
+            if len(body) + size > MAX_REQUEST_BODY_BYTES:
+                raise _BodyTooLarge
+            body += self.rfile.read(size)
+            self.rfile.readline()
+
+    def _write(self, response: Response) -> None:
+        self.send_response(response.status)
+        for name, value in response.headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(response.body)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(response.body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        # Requests are logged by _serve with the function that answered; this keeps the
+        # standard library's own messages (bad request lines...) in the same log.
+        print(f"{self.client_address[0]} {format % args}", file=self.server.log, flush=True)
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass  # _serve logs every request itself

@@ -1,0 +1,468 @@
+"""What the local runtime needs to know from ``template.yaml``: functions, routes, authorizers.
+
+The template is the single description of the deployable; the local server and local invoke
+read it here so they cannot drift from it. Reading follows SAM's own rules where they matter
+locally: ``Globals`` merge into every resource (maps merge, lists add up, scalars are
+overridden), an ``HttpApi`` event without ``ApiId`` belongs to the implicit
+``ServerlessHttpApi``, and a route's ``Auth.Authorizer`` overrides the API's
+``DefaultAuthorizer`` (``NONE`` turns authorization off for that route).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from wellapi.local.cfn_yaml import CloudFormationYamlError, get_att_parts, load_yaml
+from wellapi.local.intrinsics import resolve_value
+
+FUNCTION_TYPE = "AWS::Serverless::Function"
+HTTP_API_TYPE = "AWS::Serverless::HttpApi"
+IMPLICIT_HTTP_API = "ServerlessHttpApi"
+DEFAULT_ROUTE = "$default"
+
+# SAM's defaults when a function says nothing.
+DEFAULT_TIMEOUT_SECONDS = 3
+DEFAULT_MEMORY_MB = 128
+# API Gateway's default when an authorizer sets no result TTL.
+DEFAULT_AUTHORIZER_TTL_SECONDS = 300
+DEFAULT_SQS_BATCH_SIZE = 10
+
+
+class TemplateError(ValueError):
+    """The template is missing, unreadable, or says something the local runtime cannot use."""
+
+
+# ---------------------------------------------------------------------------------------------
+# The model the local runtime works with.
+# ---------------------------------------------------------------------------------------------
+
+AuthorizerKind = Literal["lambda", "jwt", "iam"]
+
+
+@dataclass(frozen=True)
+class Authorizer:
+    """An HTTP API authorizer. Only ``lambda`` ones can run locally."""
+
+    name: str
+    kind: AuthorizerKind
+    function_id: str | None = None
+    # API Gateway selection expressions, e.g. "$request.header.Authorization".
+    identity_sources: tuple[str, ...] = ()
+    ttl_seconds: int = DEFAULT_AUTHORIZER_TTL_SECONDS
+    simple_responses: bool = False
+    payload_format_version: str = "2.0"
+
+
+@dataclass(frozen=True)
+class HttpApi:
+    logical_id: str
+    default_authorizer: str | None
+    authorizers: Mapping[str, Authorizer]
+
+
+@dataclass(frozen=True)
+class HttpRoute:
+    """One ``HttpApi`` event of a function, with the authorizer that applies to it."""
+
+    api_id: str
+    method: str  # upper case; "ANY" matches every method
+    path: str  # "/v1/things/{id}", or "$default" for the catch-all route
+    function_id: str
+    event_name: str
+    # The effective authorizer: the route's own Auth.Authorizer, else the API's default.
+    authorizer: str | None
+    authorization_scopes: tuple[str, ...] = ()
+    payload_format_version: str = "2.0"
+
+    @property
+    def route_key(self) -> str:
+        return DEFAULT_ROUTE if self.path == DEFAULT_ROUTE else f"{self.method} {self.path}"
+
+
+@dataclass(frozen=True)
+class SqsEvent:
+    function_id: str
+    event_name: str
+    queue_id: str | None  # logical id of the queue, when the template names one
+    batch_size: int
+    batching_window_seconds: int
+    report_batch_item_failures: bool
+
+
+@dataclass(frozen=True)
+class Function:
+    logical_id: str
+    function_name: str  # FunctionName when literal, else the logical id (as SAM local does)
+    code_uri: Path  # absolute
+    handler: str
+    runtime: str | None
+    timeout_seconds: int
+    memory_mb: int
+    # Environment.Variables with Globals merged in; values may be intrinsic functions.
+    environment: Mapping[str, Any]
+    http_routes: tuple[HttpRoute, ...]
+    sqs_events: tuple[SqsEvent, ...]
+
+
+@dataclass(frozen=True)
+class Template:
+    path: Path
+    parameters: Mapping[str, Any]  # parameter name -> default value (None when it has none)
+    functions: Mapping[str, Function]
+    http_apis: Mapping[str, HttpApi]
+
+    @property
+    def routes(self) -> tuple[HttpRoute, ...]:
+        return tuple(route for f in self.functions.values() for route in f.http_routes)
+
+    def function(self, logical_id: str) -> Function:
+        try:
+            return self.functions[logical_id]
+        except KeyError:
+            known = ", ".join(sorted(self.functions)) or "none"
+            raise TemplateError(
+                f"no function {logical_id!r} in {self.path.name} (functions: {known})"
+            ) from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Extraction
+# ---------------------------------------------------------------------------------------------
+
+
+def load(path: Path) -> Template:
+    """Read ``template.yaml`` into the local runtime's model."""
+    path = path.resolve()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise TemplateError(f"{path} not found") from None
+    try:
+        document = load_yaml(text)
+    except CloudFormationYamlError as error:
+        raise TemplateError(f"{path.name}: {error}") from error
+    return parse(document, path)
+
+
+def parse(document: Mapping[str, Any], path: Path) -> Template:
+    """Build the model from an already loaded template; ``path`` anchors relative CodeUris."""
+    resources = _mapping(document.get("Resources"), "Resources")
+    globals_ = _mapping(document.get("Globals"), "Globals")
+    function_globals = _mapping(globals_.get("Function"), "Globals.Function")
+    api_globals = _mapping(globals_.get("HttpApi"), "Globals.HttpApi")
+
+    parameters = {
+        name: _mapping(spec, f"Parameters.{name}").get("Default")
+        for name, spec in _mapping(document.get("Parameters"), "Parameters").items()
+    }
+    http_apis = {
+        logical_id: _http_api(logical_id, merge_globals(api_globals, _properties(resource)))
+        for logical_id, resource in resources.items()
+        if _is_type(resource, HTTP_API_TYPE)
+    }
+    functions: dict[str, Function] = {}
+    for logical_id, resource in resources.items():
+        if not _is_type(resource, FUNCTION_TYPE):
+            continue
+        properties = merge_globals(function_globals, _properties(resource))
+        functions[logical_id] = _function(
+            logical_id, properties, path.parent, parameters, http_apis, api_globals
+        )
+
+    template = Template(
+        path=path,
+        parameters=parameters,
+        functions=functions,
+        http_apis=http_apis,
+    )
+    _check_routes(template)
+    return template
+
+
+def merge_globals(globals_: Mapping[str, Any], local: Mapping[str, Any]) -> dict[str, Any]:
+    """SAM's Globals rule: maps merge recursively, lists are added to, scalars are replaced."""
+    merged: dict[str, Any] = dict(globals_)
+    for key, value in local.items():
+        inherited = merged.get(key)
+        if isinstance(inherited, Mapping) and isinstance(value, Mapping) and not _intrinsic(value):
+            merged[key] = merge_globals(inherited, value)
+        elif isinstance(inherited, list) and isinstance(value, list):
+            merged[key] = [*inherited, *value]
+        else:
+            merged[key] = value
+    return merged
+
+
+def _function(
+    logical_id: str,
+    properties: Mapping[str, Any],
+    base_dir: Path,
+    parameters: Mapping[str, Any],
+    http_apis: dict[str, HttpApi],
+    api_globals: Mapping[str, Any],
+) -> Function:
+    code_uri = properties.get("CodeUri", ".")
+    if not isinstance(code_uri, str):
+        raise TemplateError(f"{logical_id}: only a local CodeUri path can run locally")
+    handler = properties.get("Handler")
+    if not isinstance(handler, str) or "." not in handler:
+        raise TemplateError(f"{logical_id}: Handler must be 'module.function'")
+    environment = _mapping(properties.get("Environment"), f"{logical_id}.Environment")
+    name = properties.get("FunctionName")
+
+    routes: list[HttpRoute] = []
+    sqs: list[SqsEvent] = []
+    for event_name, event in _mapping(properties.get("Events"), f"{logical_id}.Events").items():
+        event = _mapping(event, f"{logical_id}.Events.{event_name}")
+        event_properties = _mapping(event.get("Properties"), f"{logical_id}.Events.{event_name}")
+        if event.get("Type") == "HttpApi":
+            routes.append(
+                _http_route(logical_id, event_name, event_properties, http_apis, api_globals)
+            )
+        elif event.get("Type") == "SQS":
+            sqs.append(_sqs_event(logical_id, event_name, event_properties))
+
+    return Function(
+        logical_id=logical_id,
+        function_name=name if isinstance(name, str) else logical_id,
+        code_uri=(base_dir / code_uri).resolve(),
+        handler=handler,
+        runtime=_optional_str(properties.get("Runtime")),
+        timeout_seconds=_integer(properties, "Timeout", DEFAULT_TIMEOUT_SECONDS, parameters),
+        memory_mb=_integer(properties, "MemorySize", DEFAULT_MEMORY_MB, parameters),
+        environment=dict(_mapping(environment.get("Variables"), f"{logical_id}.Variables")),
+        http_routes=tuple(routes),
+        sqs_events=tuple(sqs),
+    )
+
+
+def _http_route(
+    function_id: str,
+    event_name: str,
+    properties: Mapping[str, Any],
+    http_apis: dict[str, HttpApi],
+    api_globals: Mapping[str, Any],
+) -> HttpRoute:
+    where = f"{function_id}.Events.{event_name}"
+    api_ref = properties.get("ApiId")
+    if api_ref is None:
+        # SAM creates this API the first time an event leaves ApiId out.
+        api_id = IMPLICIT_HTTP_API
+        if api_id not in http_apis:
+            http_apis[api_id] = _http_api(api_id, dict(api_globals))
+    else:
+        api_id = _ref_target(api_ref, where + ".ApiId")
+        if api_id not in http_apis:
+            raise TemplateError(f"{where}: ApiId names {api_id!r}, which is not an HttpApi")
+    api = http_apis[api_id]
+
+    path = properties.get("Path")
+    method = properties.get("Method")
+    if path is None and method is None:
+        path, method = DEFAULT_ROUTE, "ANY"
+    if not isinstance(path, str) or not isinstance(method, str):
+        raise TemplateError(f"{where}: an HttpApi event needs both Path and Method")
+    if path != DEFAULT_ROUTE and not path.startswith("/"):
+        raise TemplateError(f"{where}: Path must start with '/'")
+
+    auth = _mapping(properties.get("Auth"), where + ".Auth")
+    authorizer = auth.get("Authorizer", api.default_authorizer)
+    if authorizer == "NONE":
+        authorizer = None
+    if authorizer is not None and authorizer not in api.authorizers and authorizer != "AWS_IAM":
+        raise TemplateError(f"{where}: authorizer {authorizer!r} is not declared on {api_id}")
+    return HttpRoute(
+        api_id=api_id,
+        method=method.upper(),
+        path=path,
+        function_id=function_id,
+        event_name=event_name,
+        authorizer=authorizer,
+        authorization_scopes=tuple(auth.get("AuthorizationScopes") or ()),
+        payload_format_version=_version(properties.get("PayloadFormatVersion", "2.0")),
+    )
+
+
+def _http_api(logical_id: str, properties: Mapping[str, Any]) -> HttpApi:
+    auth = _mapping(properties.get("Auth"), f"{logical_id}.Auth")
+    authorizers = {
+        name: _authorizer(name, _mapping(spec, f"{logical_id}.Auth.Authorizers.{name}"))
+        for name, spec in _mapping(auth.get("Authorizers"), f"{logical_id}.Authorizers").items()
+    }
+    if auth.get("EnableIamAuthorizer"):
+        authorizers["AWS_IAM"] = Authorizer(name="AWS_IAM", kind="iam")
+    default = auth.get("DefaultAuthorizer")
+    if default is not None and default not in authorizers:
+        raise TemplateError(f"{logical_id}: DefaultAuthorizer {default!r} is not declared")
+    return HttpApi(logical_id=logical_id, default_authorizer=default, authorizers=authorizers)
+
+
+def _authorizer(name: str, spec: Mapping[str, Any]) -> Authorizer:
+    if "JwtConfiguration" in spec:
+        return Authorizer(name=name, kind="jwt")
+    where = f"authorizer {name}"
+    identity = _mapping(spec.get("Identity"), where + ".Identity")
+    ttl = identity.get("ReauthorizeEvery", spec.get("AuthorizerResultTtlInSeconds"))
+    return Authorizer(
+        name=name,
+        kind="lambda",
+        function_id=_function_of_arn(spec.get("FunctionArn"), where + ".FunctionArn"),
+        identity_sources=_identity_sources(identity, spec.get("IdentitySource")),
+        ttl_seconds=DEFAULT_AUTHORIZER_TTL_SECONDS if ttl is None else int(ttl),
+        simple_responses=bool(spec.get("EnableSimpleResponses", False)),
+        payload_format_version=_version(spec.get("AuthorizerPayloadFormatVersion", "2.0")),
+    )
+
+
+# SAM's Identity keys and the selection-expression prefix each becomes in API Gateway.
+_IDENTITY_PREFIXES = (
+    ("Headers", "$request.header."),
+    ("QueryStrings", "$request.querystring."),
+    ("StageVariables", "$stageVariables."),
+    ("Context", "$context."),
+)
+
+
+def _identity_sources(identity: Mapping[str, Any], raw: Any) -> tuple[str, ...]:
+    """SAM's ``Identity`` block, or a raw ``IdentitySource`` (a string or a list of them)."""
+    sources = [
+        prefix + str(value)
+        for key, prefix in _IDENTITY_PREFIXES
+        for value in identity.get(key) or ()
+    ]
+    if isinstance(raw, str):
+        sources.extend(part.strip() for part in raw.split(",") if part.strip())
+    elif isinstance(raw, list):
+        sources.extend(str(part) for part in raw)
+    return tuple(sources)
+
+
+def _sqs_event(function_id: str, event_name: str, properties: Mapping[str, Any]) -> SqsEvent:
+    queue = properties.get("Queue")
+    queue_id: str | None = None
+    if isinstance(queue, Mapping) and "Fn::GetAtt" in queue:
+        queue_id = get_att_parts(queue["Fn::GetAtt"])[0]
+    elif isinstance(queue, Mapping) and "Ref" in queue:
+        queue_id = str(queue["Ref"])
+    return SqsEvent(
+        function_id=function_id,
+        event_name=event_name,
+        queue_id=queue_id,
+        batch_size=int(properties.get("BatchSize", DEFAULT_SQS_BATCH_SIZE)),
+        batching_window_seconds=int(properties.get("MaximumBatchingWindowInSeconds", 0)),
+        report_batch_item_failures="ReportBatchItemFailures"
+        in (properties.get("FunctionResponseTypes") or ()),
+    )
+
+
+def _check_routes(template: Template) -> None:
+    seen: dict[tuple[str, str], str] = {}
+    for route in template.routes:
+        key = (route.api_id, route.route_key)
+        if key in seen:
+            raise TemplateError(
+                f"route {route.route_key!r} on {route.api_id} is declared by both "
+                f"{seen[key]} and {route.function_id}"
+            )
+        seen[key] = route.function_id
+    for api in template.http_apis.values():
+        for authorizer in api.authorizers.values():
+            if authorizer.function_id and authorizer.function_id not in template.functions:
+                raise TemplateError(
+                    f"authorizer {authorizer.name} on {api.logical_id} points at "
+                    f"{authorizer.function_id}, which is not a function of the template"
+                )
+
+
+# ---------------------------------------------------------------------------------------------
+# Environment values: the intrinsic functions that can be answered without a deployment.
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResolvedEnvironment:
+    values: Mapping[str, str]
+    # Variables whose value needs a deployed resource (an endpoint, an ARN): left unset.
+    unresolved: tuple[str, ...]
+
+
+def resolve_environment(template: Template, function: Function) -> ResolvedEnvironment:
+    values: dict[str, str] = {}
+    unresolved: list[str] = []
+    for name, raw in function.environment.items():
+        value = resolve_value(raw, template.parameters)
+        if value is None:
+            unresolved.append(name)
+        else:
+            values[name] = value
+    return ResolvedEnvironment(values=values, unresolved=tuple(unresolved))
+
+
+# ---------------------------------------------------------------------------------------------
+# Small helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def _is_type(resource: Any, type_name: str) -> bool:
+    return isinstance(resource, Mapping) and resource.get("Type") == type_name
+
+
+def _properties(resource: Mapping[str, Any]) -> Mapping[str, Any]:
+    return _mapping(resource.get("Properties"), "Properties")
+
+
+def _mapping(value: Any, where: str) -> Mapping[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise TemplateError(f"{where} must be a mapping")
+    return value
+
+
+def _intrinsic(value: Mapping[str, Any]) -> bool:
+    """``{"Ref": ...}``, ``{"Fn::Sub": ...}``...: a value to replace whole, never to merge into."""
+    if len(value) != 1:
+        return False
+    key = str(next(iter(value)))
+    return key in ("Ref", "Condition") or key.startswith("Fn::")
+
+
+def _integer(
+    properties: Mapping[str, Any], key: str, default: int, parameters: Mapping[str, Any]
+) -> int:
+    value = resolve_value(properties.get(key, default), parameters)
+    if value is None or not value.isdigit():
+        raise TemplateError(f"{key} must be a number (or !Ref to a parameter with a default)")
+    return int(value)
+
+
+def _optional_str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _version(value: Any) -> str:
+    # YAML reads an unquoted 2.0 as a float.
+    return f"{value:.1f}" if isinstance(value, float) else str(value)
+
+
+def _ref_target(value: Any, where: str) -> str:
+    if isinstance(value, Mapping) and "Ref" in value:
+        return str(value["Ref"])
+    raise TemplateError(f"{where} must be !Ref to a resource of the template")
+
+
+def _function_of_arn(value: Any, where: str) -> str:
+    """The logical id behind ``!GetAtt Fn.Arn`` or ``!Sub ${Fn.Arn}``."""
+    if isinstance(value, Mapping) and "Fn::GetAtt" in value:
+        resource, attribute = get_att_parts(value["Fn::GetAtt"])
+        if attribute == "Arn":
+            return resource
+    if isinstance(value, Mapping) and isinstance(value.get("Fn::Sub"), str):
+        match = re.fullmatch(r"\$\{([A-Za-z0-9]+)\.Arn\}", value["Fn::Sub"])
+        if match:
+            return match.group(1)
+    raise TemplateError(f"{where} must be !GetAtt <Function>.Arn of a function in the template")

@@ -1,0 +1,125 @@
+"""The cross-tenant matrix again, over HTTP, against the local server ``make run`` starts.
+
+The server is built the way ``wellapi run`` builds it (the project's ``template.yaml``, the
+local gateway with the API-key authorizer, the functions connecting as ``well_api``) and runs
+in this process on an ephemeral port. Callers are real API keys made with
+``wellapi.keys.create_key``: every request goes through the authorizer, as in AWS. The cases
+and their expected answers are those of ``tests/test_cross_tenant_matrix.py``.
+
+The authorizer records each successful use of a key (``api_keys.last_used_at``, which moves
+``updated_at``), so those two columns of ``api_keys`` are left out of the byte-for-byte
+comparison here; everything else is compared.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.support import cross_tenant as ct
+from tests.support import tenancy as tn
+from wellapi import db as wellapi_db
+from wellapi import keys
+from wellapi.local import cli
+from wellapi.local import template as sam_template
+from wellapi.local.gateway import Gateway
+from wellapi.local.lambda_runtime import LambdaRuntime, apply_template_environment
+from wellapi.local.server import LocalServer
+from wellapi.openapi import ROUTES
+from wellapi.roles import API_ROLE
+
+ROOT = Path(__file__).resolve().parents[1]
+AUTHENTICATION_COLUMNS = {"api_keys": ("last_used_at", "updated_at")}
+
+
+@dataclass
+class Running:
+    server: LocalServer
+    gateway: Gateway
+    log: io.StringIO
+
+
+@pytest.fixture(scope="module")
+def running(api_database) -> Iterator[Running]:
+    template = sam_template.load(ROOT / "template.yaml")
+    saved_environ = dict(os.environ)
+    saved_path = list(sys.path)
+    saved_modules = set(sys.modules)
+    cli.connect_functions_as(api_database, API_ROLE)
+    apply_template_environment(template, template.functions.values())
+    log = io.StringIO()
+    gateway = Gateway(template, LambdaRuntime(template), local_routes=cli.local_routes(), log=log)
+    server = LocalServer(gateway, "127.0.0.1", 0, log=log)
+    thread = server.start_in_thread()
+    try:
+        yield Running(server, gateway, log)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+        # Leave the process as the session had it: environment, import path, function modules.
+        os.environ.clear()
+        os.environ.update(saved_environ)
+        sys.path[:] = saved_path
+        functions = str(ROOT / "functions")
+        for name in set(sys.modules) - saved_modules:
+            origin = getattr(sys.modules[name], "__file__", None) or ""
+            if origin.startswith(functions):
+                del sys.modules[name]
+        wellapi_db.reset_engines()
+
+
+@pytest.fixture
+def world(admin) -> tn.World:
+    return tn.world(admin)
+
+
+@pytest.fixture
+def client(running, world, admin) -> ct.HttpClient:
+    def key(side: tn.Side, kind: str) -> str:
+        t = side.tenant
+        return keys.create_key(
+            admin, person_id=t.person_id, workspace_id=t.workspace_id, kind=kind, name="matrix"
+        )[1]
+
+    revoked_id, revoked = keys.create_key(
+        admin,
+        person_id=world.b.tenant.person_id,
+        workspace_id=world.b.tenant.workspace_id,
+        kind="member",
+        name="revoked",
+    )
+    assert keys.revoke_key(admin, str(revoked_id))
+    return ct.HttpClient(
+        running.server.url,
+        {
+            ct.MEMBER_B: key(world.b, "member"),
+            ct.REVOKED_B: revoked,
+            ct.MEMBER_A: key(world.a, "member"),
+            ct.SERVICE_A: key(world.a, "service"),
+        },
+    )
+
+
+def test_the_local_server_serves_every_route_behind_the_key_authorizer(running):
+    served = {}
+    for line in running.gateway.describe_routes():
+        route_key, _, target = line.partition(" -> ")
+        served[route_key] = target
+    for method, path in ct.served_routes():
+        assert f"{method} {path}" in served, f"{method} {path} is not served"
+        assert served[f"{method} {path}"].endswith("[authorizer ApiKeyAuthorizer]")
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=ct.route_id)
+def test_another_tenants_member_gets_nothing_of_a_over_http(route, running, world, client, admin):
+    failures = ct.run_route(
+        route, world, client, lambda: tn.snapshot(admin, ignore=AUTHENTICATION_COLUMNS)
+    )
+    assert failures == [], running.log.getvalue()[-3000:]

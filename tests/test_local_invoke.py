@@ -1,0 +1,263 @@
+"""Local invoke and the Lambda runtime behind it, on fixture functions written to tmp_path."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from wellapi.local import template as sam
+from wellapi.local.invoke import invoke
+from wellapi.local.lambda_runtime import (
+    FunctionTimedOut,
+    HandlerImportError,
+    LambdaRuntime,
+    ResponseNotSerializable,
+    apply_template_environment,
+    load_handler,
+)
+
+TEMPLATE = """
+Globals:
+  Function:
+    CodeUri: src/
+    Timeout: 3
+    Environment:
+      Variables:
+        FIXTURE_MODE: template
+        DB_AUTH: iam
+Resources:
+  EchoFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: invoke_fixture_app.echo
+      MemorySize: 1024
+  FailingFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: invoke_fixture_app.fail
+  SlowFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: invoke_fixture_app.slow
+      Timeout: 1
+  ShapeFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: invoke_fixture_app.shape
+      Environment:
+        Variables:
+          FIXTURE_MODE: shape
+  MissingModuleFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: invoke_fixture_nowhere.handler
+  MissingHandlerFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: invoke_fixture_app.nothing
+  LayerFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: empty/
+      Handler: wellapi.migrate.handler
+  FirstCopyFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: one/
+      Handler: invoke_fixture_dup.handler
+  SecondCopyFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: two/
+      Handler: invoke_fixture_dup.handler
+"""
+
+APP = """
+import datetime
+import decimal
+import os
+import time
+
+IMPORTS = globals().get("IMPORTS", 0) + 1
+
+
+def echo(event, context):
+    event["mutated"] = True
+    return {
+        "event": {k: v for k, v in event.items() if k != "mutated"},
+        "mode": os.environ.get("FIXTURE_MODE"),
+        "db_auth": os.environ.get("DB_AUTH"),
+        "memory": context.memory_limit_in_mb,
+        "function_name": context.function_name,
+    }
+
+
+def fail(event, context):
+    raise ValueError("bad event")
+
+
+def slow(event, context):
+    time.sleep(1.05)
+    return "late"
+
+
+def shape(event, context):
+    if event["kind"] == "decimal":
+        return {"amount": decimal.Decimal("1.5")}
+    return {"when": datetime.datetime(2026, 1, 1)}
+"""
+
+
+@pytest.fixture(scope="module")
+def fixture_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sam.Template]:
+    root = tmp_path_factory.mktemp("invoke")
+    for folder in ("src", "empty", "one", "two"):
+        (root / folder).mkdir()
+    (root / "src" / "invoke_fixture_app.py").write_text(textwrap.dedent(APP))
+    (root / "one" / "invoke_fixture_dup.py").write_text("def handler(e, c):\n    return 1\n")
+    (root / "two" / "invoke_fixture_dup.py").write_text("def handler(e, c):\n    return 2\n")
+    (root / "template.yaml").write_text(TEMPLATE)
+    yield sam.load(root / "template.yaml")
+    for name in ("invoke_fixture_app", "invoke_fixture_dup"):
+        sys.modules.pop(name, None)
+    for folder in ("src", "empty", "one", "two"):
+        if str(root / folder) in sys.path:
+            sys.path.remove(str(root / folder))
+
+
+@pytest.fixture
+def runtime(fixture_template: sam.Template) -> LambdaRuntime:
+    return LambdaRuntime(fixture_template)
+
+
+@pytest.fixture(autouse=True)
+def restore_environment() -> Iterator[None]:
+    """invoke() sets template variables on os.environ; put the test session's back."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+@pytest.fixture
+def event_file(tmp_path: Path) -> Path:
+    path = tmp_path / "event.json"
+    path.write_text(json.dumps({"kind": "demo", "items": [1, 2]}))
+    return path
+
+
+def test_invoke_prints_the_result_as_json_and_returns_it(
+    runtime: LambdaRuntime, event_file: Path
+) -> None:
+    out = io.StringIO()
+    result = invoke("EchoFunction", event_file, runtime=runtime, out=out)
+    assert json.loads(out.getvalue()) == result
+    assert result["event"] == {"kind": "demo", "items": [1, 2]}
+    assert result["memory"] == "1024"
+    assert result["function_name"] == "EchoFunction"
+
+
+def test_invoke_reads_the_event_from_stdin(
+    runtime: LambdaRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO('{"kind": "stdin"}'))
+    result = invoke("EchoFunction", "-", runtime=runtime, out=io.StringIO())
+    assert result["event"] == {"kind": "stdin"}
+
+
+def test_a_function_error_prints_lambdas_error_payload_and_raises(
+    runtime: LambdaRuntime, event_file: Path
+) -> None:
+    out = io.StringIO()
+    with pytest.raises(ValueError, match="bad event"):
+        invoke("FailingFunction", event_file, runtime=runtime, out=out)
+    payload = json.loads(out.getvalue())
+    assert payload["errorType"] == "ValueError"
+    assert payload["errorMessage"] == "bad event"
+    assert any("invoke_fixture_app.py" in line for line in payload["stackTrace"])
+
+
+def test_an_unknown_function_is_named(runtime: LambdaRuntime, event_file: Path) -> None:
+    with pytest.raises(sam.TemplateError, match="no function 'Nope'"):
+        invoke("Nope", event_file, runtime=runtime, out=io.StringIO())
+
+
+def test_the_template_environment_fills_only_unset_variables(
+    runtime: LambdaRuntime, event_file: Path
+) -> None:
+    os.environ["DB_AUTH"] = "url"  # what the local runner sets for the local database
+    os.environ.pop("FIXTURE_MODE", None)
+    result = invoke("EchoFunction", event_file, runtime=runtime, out=io.StringIO())
+    assert result["db_auth"] == "url"
+    assert result["mode"] == "template"
+
+
+def test_functions_that_disagree_on_a_variable_are_reported(
+    fixture_template: sam.Template,
+) -> None:
+    environ = {"DB_AUTH": "url"}
+    functions = [fixture_template.function(n) for n in ("EchoFunction", "ShapeFunction")]
+    report = apply_template_environment(fixture_template, functions, environ)
+    assert environ == {"DB_AUTH": "url", "FIXTURE_MODE": "template"}
+    assert report.applied == {"FIXTURE_MODE": "template"}
+    assert report.kept == ("DB_AUTH",)
+    assert report.conflicts == ("FIXTURE_MODE (EchoFunction vs ShapeFunction)",)
+
+
+def test_the_function_gets_its_own_copy_of_the_event(runtime: LambdaRuntime) -> None:
+    event = {"kind": "copy"}
+    runtime.invoke("EchoFunction", event)
+    assert event == {"kind": "copy"}
+
+
+def test_results_go_through_json_as_lambda_sends_them(runtime: LambdaRuntime) -> None:
+    assert runtime.invoke("ShapeFunction", {"kind": "decimal"}) == {"amount": 1.5}
+    with pytest.raises(ResponseNotSerializable, match="Unable to marshal response"):
+        runtime.invoke("ShapeFunction", {"kind": "datetime"})
+
+
+def test_a_function_past_its_timeout_fails(runtime: LambdaRuntime) -> None:
+    with pytest.raises(FunctionTimedOut, match=r"Task timed out after 1\.00 seconds"):
+        runtime.invoke("SlowFunction", {})
+
+
+def test_a_handler_is_imported_once_per_function(runtime: LambdaRuntime) -> None:
+    first = runtime.handler("EchoFunction")
+    runtime.invoke("EchoFunction", {})
+    assert runtime.handler("EchoFunction") is first
+    assert sys.modules["invoke_fixture_app"].IMPORTS == 1
+
+
+@pytest.mark.parametrize(
+    ("function_id", "message"),
+    [
+        ("MissingModuleFunction", "Unable to import module 'invoke_fixture_nowhere'"),
+        ("MissingHandlerFunction", "Handler 'nothing' missing"),
+    ],
+)
+def test_a_handler_that_cannot_be_imported_is_named(
+    runtime: LambdaRuntime, function_id: str, message: str
+) -> None:
+    with pytest.raises(HandlerImportError, match=message):
+        runtime.handler(function_id)
+
+
+def test_a_module_beyond_code_uri_comes_from_the_installed_layer(
+    fixture_template: sam.Template,
+) -> None:
+    from wellapi import migrate
+
+    assert load_handler(fixture_template.function("LayerFunction")) is migrate.handler
+
+
+def test_two_code_uris_with_one_module_name_are_refused(runtime: LambdaRuntime) -> None:
+    assert runtime.invoke("FirstCopyFunction", {}) == 1
+    with pytest.raises(HandlerImportError, match="already imported from"):
+        runtime.invoke("SecondCopyFunction", {})

@@ -1,0 +1,751 @@
+"""The local server in front of a fixture template: what a client of API Gateway would see.
+
+A real server runs on an ephemeral port; requests go over loopback with http.client. The
+fixture functions live in tmp_path, so nothing here depends on the project's handlers.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import io
+import json
+import re
+import socket
+import sys
+import textwrap
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from wellapi.local import template as sam
+from wellapi.local.authorizers import (
+    AuthorizerCache,
+    AuthorizerFailed,
+    identity_values,
+    is_authorized,
+)
+from wellapi.local.gateway import Gateway, LocalRoute
+from wellapi.local.intrinsics import LOCAL_ACCOUNT_ID
+from wellapi.local.lambda_runtime import LambdaRuntime
+from wellapi.local.payload import (
+    MAX_REQUEST_BODY_BYTES,
+    InvalidLambdaResponse,
+    map_response,
+    raw_path_of,
+)
+from wellapi.local.routes import PathTemplate, Router, RouteTarget
+from wellapi.local.server import LocalServer
+
+TEMPLATE = """
+Globals:
+  Function:
+    CodeUri: src/
+    Timeout: 5
+    MemorySize: 256
+Resources:
+  Api:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      Auth:
+        DefaultAuthorizer: ApiKey
+        Authorizers:
+          ApiKey:
+            FunctionArn: !GetAtt AuthorizerFunction.Arn
+            Identity: {Headers: [Authorization], ReauthorizeEvery: 300}
+            AuthorizerPayloadFormatVersion: "2.0"
+            EnableSimpleResponses: true
+  EchoFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: server_fixture_app.echo
+      Events:
+        Retrieve:
+          Type: HttpApi
+          Properties: {ApiId: !Ref Api, Method: GET, Path: "/v1/things/{id}"}
+        Create:
+          Type: HttpApi
+          Properties: {ApiId: !Ref Api, Method: POST, Path: /v1/things}
+        Files:
+          Type: HttpApi
+          Properties: {ApiId: !Ref Api, Method: ANY, Path: "/files/{proxy+}"}
+  SpecialFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: server_fixture_app.special
+      Events:
+        Special:
+          Type: HttpApi
+          Properties: {ApiId: !Ref Api, Method: GET, Path: /v1/things/special}
+  PublicFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: server_fixture_app.echo
+      Events:
+        Health:
+          Type: HttpApi
+          Properties: {ApiId: !Ref Api, Method: GET, Path: /health, Auth: {Authorizer: NONE}}
+  ShapesFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: server_fixture_app.shapes
+      Events:
+        Shapes:
+          Type: HttpApi
+          Properties:
+            {ApiId: !Ref Api, Method: GET, Path: "/shapes/{kind}", Auth: {Authorizer: NONE}}
+  AuthorizerFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: auth/
+      Handler: server_fixture_auth.handler
+"""
+
+APP = """
+import base64
+import json
+
+
+def echo(event, context):
+    details = {
+        "function_name": context.function_name,
+        "memory_limit_in_mb": context.memory_limit_in_mb,
+        "remaining": context.get_remaining_time_in_millis(),
+        "aws_request_id": context.aws_request_id,
+        "invoked_function_arn": context.invoked_function_arn,
+        "log_group_name": context.log_group_name,
+    }
+    return {
+        "statusCode": 200,
+        "headers": {"content-type": "application/json"},
+        "body": json.dumps({"event": event, "context": details}),
+    }
+
+
+def special(event, context):
+    return {"statusCode": 200, "body": "special"}
+
+
+def shapes(event, context):
+    kind = event["pathParameters"]["kind"]
+    if kind == "plain":
+        return {"hello": "world"}
+    if kind == "text":
+        return "just text"
+    if kind == "binary":
+        return {
+            "statusCode": 201,
+            "headers": {"content-type": "image/png", "x-count": 2},
+            "cookies": ["a=1; Path=/", "b=2"],
+            "multiValueHeaders": {"x-many": ["1", "2"]},
+            "isBase64Encoded": True,
+            "body": base64.b64encode(bytes(range(256))).decode(),
+        }
+    if kind == "invalid":
+        return {"statusCode": 200, "body": {"not": "a string"}}
+    raise RuntimeError("the handler failed")
+"""
+
+AUTH = """
+CALLS = []
+
+
+def handler(event, context):
+    CALLS.append(event)
+    token = event["identitySource"][0]
+    if token == "Bearer crash":
+        raise RuntimeError("authorizer failed")
+    if token.startswith("Bearer good"):
+        return {"isAuthorized": True, "context": {"person_id": "p-1", "token": token}}
+    return {"isAuthorized": False}
+"""
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class Stack:
+    server: LocalServer
+    gateway: Gateway
+    log: io.StringIO
+    clock: FakeClock
+
+    @property
+    def authorizer_calls(self) -> list[dict[str, Any]]:
+        calls: list[dict[str, Any]] = sys.modules["server_fixture_auth"].CALLS
+        return calls
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        headers: list[tuple[str, str]] | None = None,
+        body: bytes | None = None,
+    ) -> tuple[int, http.client.HTTPMessage, bytes]:
+        host, port = self.server.server_address[:2]
+        connection = http.client.HTTPConnection(str(host), port, timeout=10)
+        try:
+            connection.putrequest(method, path)
+            for name, value in headers or []:
+                connection.putheader(name, value)
+            if body is not None:
+                connection.putheader("Content-Length", str(len(body)))
+            connection.endheaders(body)
+            response = connection.getresponse()
+            return response.status, response.headers, response.read()
+        finally:
+            connection.close()
+
+    def event(self, path: str, headers: list[tuple[str, str]] | None = None, **kw: Any) -> Any:
+        status, _, body = self.request(kw.pop("method", "GET"), path, headers, **kw)
+        assert status == 200, body
+        return json.loads(body)["event"]
+
+
+GOOD = [("Authorization", "Bearer good")]
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    root = tmp_path_factory.mktemp("server")
+    (root / "src").mkdir()
+    (root / "auth").mkdir()
+    (root / "src" / "server_fixture_app.py").write_text(textwrap.dedent(APP))
+    (root / "auth" / "server_fixture_auth.py").write_text(textwrap.dedent(AUTH))
+    (root / "template.yaml").write_text(TEMPLATE)
+    template = sam.load(root / "template.yaml")
+    log = io.StringIO()
+    clock = FakeClock()
+    openapi = LocalRoute(
+        "GET", "/v1/openapi.json", lambda event: {"openapi": "3.1.0", "path": event["rawPath"]}
+    )
+    gateway = Gateway(
+        template,
+        LambdaRuntime(template),
+        local_routes=[openapi],
+        cache=AuthorizerCache(clock=clock),
+        log=log,
+    )
+    server = LocalServer(gateway, "127.0.0.1", 0, log=log)
+    thread = server.start_in_thread()
+    yield Stack(server, gateway, log, clock)
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+    for name in ("server_fixture_app", "server_fixture_auth"):
+        sys.modules.pop(name, None)
+    for path in (root / "src", root / "auth"):
+        if str(path) in sys.path:
+            sys.path.remove(str(path))
+
+
+@pytest.fixture(autouse=True)
+def fresh_authorizer(stack: Stack) -> None:
+    """Each test starts with an empty authorizer cache and call log."""
+    if "server_fixture_auth" in sys.modules:
+        stack.authorizer_calls.clear()
+    stack.gateway.cache = AuthorizerCache(clock=stack.clock)
+
+
+# ---- routes ----------------------------------------------------------------------------------
+
+
+def test_every_httpapi_route_of_the_template_is_served(stack: Stack) -> None:
+    assert sorted(stack.gateway.route_keys) == sorted(
+        [
+            "GET /v1/things/{id}",
+            "POST /v1/things",
+            "ANY /files/{proxy+}",
+            "GET /v1/things/special",
+            "GET /health",
+            "GET /shapes/{kind}",
+            "GET /v1/openapi.json",
+        ]
+    )
+
+
+def test_the_gateway_runs_the_route_functions_and_their_authorizer(stack: Stack) -> None:
+    assert stack.gateway.function_ids == [
+        "AuthorizerFunction",
+        "EchoFunction",
+        "PublicFunction",
+        "ShapesFunction",
+        "SpecialFunction",
+    ]
+
+
+def test_a_path_variable_reaches_the_function_with_its_route_key(stack: Stack) -> None:
+    event = stack.event("/v1/things/abc-123", GOOD)
+    assert event["routeKey"] == "GET /v1/things/{id}"
+    assert event["requestContext"]["routeKey"] == "GET /v1/things/{id}"
+    assert event["pathParameters"] == {"id": "abc-123"}
+    assert event["rawPath"] == "/v1/things/abc-123"
+
+
+def test_a_literal_route_wins_over_a_variable(stack: Stack) -> None:
+    status, _, body = stack.request("GET", "/v1/things/special", GOOD)
+    assert (status, body) == (200, b"special")
+
+
+def test_a_greedy_route_takes_the_rest_of_the_path(stack: Stack) -> None:
+    event = stack.event("/files/a/b/c.txt", GOOD, method="DELETE")
+    assert event["pathParameters"] == {"proxy": "a/b/c.txt"}
+    assert event["routeKey"] == "ANY /files/{proxy+}"
+
+
+def test_an_unknown_route_or_method_is_api_gateways_404(stack: Stack) -> None:
+    for method, path in (("GET", "/nope"), ("DELETE", "/v1/things/1"), ("GET", "/v1/things")):
+        status, headers, body = stack.request(method, path, GOOD)
+        assert (status, body) == (404, b'{"message":"Not Found"}')
+        assert headers["content-type"] == "application/json"
+        assert headers["apigw-requestid"]
+    assert stack.authorizer_calls == []
+
+
+def test_a_local_route_is_served_without_an_authorizer(stack: Stack) -> None:
+    status, _, body = stack.request("GET", "/v1/openapi.json")
+    assert status == 200
+    assert json.loads(body) == {"openapi": "3.1.0", "path": "/v1/openapi.json"}
+
+
+# ---- the 2.0 event ---------------------------------------------------------------------------
+
+
+def test_the_event_has_api_gateways_v2_shape(stack: Stack) -> None:
+    event = stack.event(
+        "/v1/things/7?b=2&a=1&b=3&empty=&name=J%C3%BCrgen%20X",
+        [
+            *GOOD,
+            ("X-Dup", "one"),
+            ("X-Dup", "two"),
+            ("User-Agent", "tests/1.0"),
+            ("Cookie", "session=s1; theme=dark"),
+            ("Cookie", "lang=fr"),
+        ],
+    )
+    assert event["version"] == "2.0"
+    assert event["rawQueryString"] == "b=2&a=1&b=3&empty=&name=J%C3%BCrgen%20X"
+    assert event["queryStringParameters"] == {"b": "2,3", "a": "1", "empty": "", "name": "Jürgen X"}
+    assert event["cookies"] == ["session=s1", "theme=dark", "lang=fr"]
+    headers = event["headers"]
+    assert headers["x-dup"] == "one,two"
+    assert headers["authorization"] == "Bearer good"
+    assert "cookie" not in headers
+    assert all(name == name.lower() for name in headers)
+    assert headers["x-forwarded-for"] == "127.0.0.1"
+    assert headers["x-forwarded-proto"] == "http"
+    assert headers["x-forwarded-port"] == str(stack.server.server_address[1])
+    context = event["requestContext"]
+    assert context["http"] == {
+        "method": "GET",
+        "path": "/v1/things/7",
+        "protocol": "HTTP/1.1",
+        "sourceIp": "127.0.0.1",
+        "userAgent": "tests/1.0",
+    }
+    assert context["stage"] == "$default"
+    assert context["accountId"] == LOCAL_ACCOUNT_ID
+    assert re.fullmatch(r"[0-9a-f]{10}", context["apiId"])
+    assert context["domainName"] == "127.0.0.1"
+    assert context["domainPrefix"] == "127"
+    assert re.fullmatch(r"\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d \+0000", context["time"])
+    assert isinstance(context["timeEpoch"], int)
+    assert context["requestId"]
+    assert event["isBase64Encoded"] is False
+    assert "body" not in event
+
+
+def test_a_request_without_query_or_cookies_omits_those_fields(stack: Stack) -> None:
+    event = stack.event("/v1/things/1", GOOD)
+    assert "queryStringParameters" not in event
+    assert "cookies" not in event
+    assert event["rawQueryString"] == ""
+
+
+def test_a_json_body_arrives_as_text(stack: Stack) -> None:
+    body = json.dumps({"name": "Zoë"}).encode()
+    event = stack.event(
+        "/v1/things", [*GOOD, ("Content-Type", "application/json")], method="POST", body=body
+    )
+    assert event["isBase64Encoded"] is False
+    assert event["body"] == body.decode()
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("application/octet-stream", b"\x00\x01\xff"),
+        ("text/plain", b"\xff\xfe not utf-8"),
+        ("application/vnd.api+json", b'{"data": {}}'),  # not a type API Gateway sends as text
+        (None, b"no content type"),
+    ],
+)
+def test_other_bodies_arrive_base64_encoded(
+    stack: Stack, content_type: str | None, body: bytes
+) -> None:
+    headers = [*GOOD, ("Content-Type", content_type)] if content_type else GOOD
+    event = stack.event("/v1/things", headers, method="POST", body=body)
+    assert event["isBase64Encoded"] is True
+    assert base64.b64decode(event["body"]) == body
+
+
+def test_the_context_object_is_lambdas(stack: Stack) -> None:
+    status, _, body = stack.request("GET", "/health")
+    assert status == 200
+    context = json.loads(body)["context"]
+    assert context["function_name"] == "PublicFunction"
+    assert context["memory_limit_in_mb"] == "256"  # a string, as in the real runtime
+    assert 0 < context["remaining"] <= 5000
+    uuid.UUID(context["aws_request_id"])
+    assert context["invoked_function_arn"].endswith(":function:PublicFunction")
+    assert context["log_group_name"] == "/aws/lambda/PublicFunction"
+
+
+def test_raw_path_decodes_escapes_except_percent() -> None:
+    assert raw_path_of("/v1/a%20b/c%252Fd?x=%20") == "/v1/a b/c%252Fd"
+
+
+# ---- the authorizer --------------------------------------------------------------------------
+
+
+def test_a_missing_identity_source_is_401_without_calling_the_authorizer(stack: Stack) -> None:
+    for headers in ([], [("Authorization", "")]):
+        status, _, body = stack.request("GET", "/v1/things/1", headers)
+        assert (status, body) == (401, b'{"message":"Unauthorized"}')
+    assert stack.authorizer_calls == []
+
+
+def test_an_unauthorized_answer_is_403(stack: Stack) -> None:
+    status, _, body = stack.request("GET", "/v1/things/1", [("Authorization", "Bearer bad")])
+    assert (status, body) == (403, b'{"message":"Forbidden"}')
+
+
+def test_a_failing_authorizer_is_500(stack: Stack) -> None:
+    status, _, body = stack.request("GET", "/v1/things/1", [("Authorization", "Bearer crash")])
+    assert (status, body) == (500, b'{"message":"Internal Server Error"}')
+    assert "authorizer failed" in stack.log.getvalue()
+
+
+def test_the_authorizer_context_reaches_the_function(stack: Stack) -> None:
+    event = stack.event("/v1/things/1", GOOD)
+    assert event["requestContext"]["authorizer"] == {
+        "lambda": {"person_id": "p-1", "token": "Bearer good"}
+    }
+    (call,) = stack.authorizer_calls
+    assert call["type"] == "REQUEST"
+    assert call["version"] == "2.0"
+    assert call["identitySource"] == ["Bearer good"]
+    assert call["routeKey"] == "GET /v1/things/{id}"
+    assert re.fullmatch(
+        r"arn:aws:execute-api:[^:]+:\d{12}:[0-9a-f]{10}/\$default/GET/v1/things/1", call["routeArn"]
+    )
+    assert "authorizer" not in call["requestContext"]
+
+
+def test_authorizer_results_are_cached_per_identity_for_the_ttl(stack: Stack) -> None:
+    stack.event("/v1/things/1", GOOD)
+    stack.event("/v1/things/2", GOOD)  # any route of the API: same cached answer
+    assert len(stack.authorizer_calls) == 1
+    stack.event("/v1/things/1", [("Authorization", "Bearer good-other")])
+    assert len(stack.authorizer_calls) == 2
+    stack.request("GET", "/v1/things/1", [("Authorization", "Bearer bad")])
+    stack.request("GET", "/v1/things/1", [("Authorization", "Bearer bad")])  # denials too
+    assert len(stack.authorizer_calls) == 3
+    stack.clock.now += 301
+    stack.event("/v1/things/1", GOOD)
+    assert len(stack.authorizer_calls) == 4
+
+
+def test_a_route_with_authorizer_none_skips_it(stack: Stack) -> None:
+    status, _, body = stack.request("GET", "/health")
+    assert status == 200
+    assert "authorizer" not in json.loads(body)["event"]["requestContext"]
+    assert stack.authorizer_calls == []
+
+
+# ---- responses -------------------------------------------------------------------------------
+
+
+def test_a_result_without_status_code_is_a_json_200(stack: Stack) -> None:
+    status, headers, body = stack.request("GET", "/shapes/plain")
+    assert (status, headers["content-type"], json.loads(body)) == (
+        200,
+        "application/json",
+        {"hello": "world"},
+    )
+    status, _, body = stack.request("GET", "/shapes/text")
+    assert (status, body) == (200, b"just text")
+
+
+def test_base64_bodies_cookies_and_headers_are_mapped(stack: Stack) -> None:
+    status, headers, body = stack.request("GET", "/shapes/binary")
+    assert status == 201
+    assert body == bytes(range(256))
+    assert headers["content-type"] == "image/png"
+    assert headers["x-count"] == "2"
+    assert headers.get_all("set-cookie") == ["a=1; Path=/", "b=2"]
+    # Payload format 2.0 has no multiValueHeaders: API Gateway drops them, and so do we.
+    assert "x-many" not in headers
+    assert "multiValueHeaders is ignored" in stack.log.getvalue()
+
+
+def test_a_handler_exception_is_500_with_the_traceback_logged(stack: Stack) -> None:
+    status, _, body = stack.request("GET", "/shapes/raise")
+    assert (status, body) == (500, b'{"message":"Internal Server Error"}')
+    log = stack.log.getvalue()
+    assert "ShapesFunction failed" in log
+    assert "RuntimeError: the handler failed" in log
+
+
+def test_an_invalid_function_response_is_500(stack: Stack) -> None:
+    status, _, body = stack.request("GET", "/shapes/invalid")
+    assert (status, body) == (500, b'{"message":"Internal Server Error"}')
+    assert "body must be a string" in stack.log.getvalue()
+
+
+def test_head_gets_headers_without_a_body(stack: Stack) -> None:
+    status, headers, body = stack.request("HEAD", "/files/x", GOOD)
+    assert status == 200
+    assert int(headers["content-length"]) > 0
+    assert body == b""
+
+
+# ---- request limits --------------------------------------------------------------------------
+
+
+def test_a_body_over_10_mb_is_413_before_it_is_read(stack: Stack) -> None:
+    host, port = stack.server.server_address[:2]
+    with socket.create_connection((str(host), port), timeout=10) as client:
+        client.sendall(
+            b"POST /v1/things HTTP/1.1\r\nHost: local\r\nAuthorization: Bearer good\r\n"
+            + f"Content-Length: {MAX_REQUEST_BODY_BYTES + 1}\r\n\r\n".encode()
+        )
+        reply = read_until_closed(client)
+    assert reply.startswith(b"HTTP/1.1 413 ")
+    assert b"Connection: close" in reply
+    assert reply.endswith(b'{"message":"Request Entity Too Large"}')
+    assert stack.authorizer_calls == []
+
+
+def test_a_chunked_body_is_read_and_limited(stack: Stack) -> None:
+    host, port = stack.server.server_address[:2]
+    chunked = b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+    with socket.create_connection((str(host), port), timeout=10) as client:
+        client.sendall(
+            b"POST /v1/things HTTP/1.1\r\nHost: local\r\nAuthorization: Bearer good\r\n"
+            b"Content-Type: text/plain\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+            + chunked
+        )
+        reply = read_until_closed(client)
+    assert reply.startswith(b"HTTP/1.1 200 ")
+    assert json.loads(reply.split(b"\r\n\r\n", 1)[1])["event"]["body"] == "hello world"
+
+    over = f"{MAX_REQUEST_BODY_BYTES + 1:x}\r\n".encode()
+    with socket.create_connection((str(host), port), timeout=10) as client:
+        client.sendall(
+            b"POST /v1/things HTTP/1.1\r\nHost: local\r\nTransfer-Encoding: chunked\r\n\r\n" + over
+        )
+        assert read_until_closed(client).startswith(b"HTTP/1.1 413 ")
+
+
+def read_until_closed(client: socket.socket) -> bytes:
+    reply = b""
+    while chunk := client.recv(65536):
+        reply += chunk
+    return reply
+
+
+def test_a_body_at_the_limit_is_accepted(stack: Stack) -> None:
+    body = b"x" * MAX_REQUEST_BODY_BYTES
+    status, _, _ = stack.request(
+        "POST", "/v1/things", [*GOOD, ("Content-Type", "text/plain")], body=body
+    )
+    assert status == 200
+
+
+# ---- the pieces, without the network ---------------------------------------------------------
+
+ARN = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/$default/GET/v1/things/1"
+POLICY_AUTHORIZER = sam.Authorizer(name="Policy", kind="lambda", function_id="F")
+SIMPLE_AUTHORIZER = sam.Authorizer(
+    name="Simple", kind="lambda", function_id="F", simple_responses=True
+)
+
+
+def policy(*statements: tuple[str, object]) -> dict[str, Any]:
+    return {
+        "principalId": "p",
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Action": "execute-api:Invoke", "Effect": effect, "Resource": resource}
+                for effect, resource in statements
+            ],
+        },
+        "context": {"k": "v"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("answer", "allowed"),
+    [
+        (policy(("Allow", ARN)), True),
+        (policy(("Allow", ["arn:aws:execute-api:*:*:*/$default/GET/*"])), True),
+        (policy(("Allow", "arn:aws:execute-api:*:*:*/$default/POST/*")), False),
+        (policy(("Allow", "*"), ("Deny", "*/GET/v1/things/*")), False),
+    ],
+)
+def test_iam_policy_answers_are_evaluated_against_the_route(
+    answer: dict[str, Any], allowed: bool
+) -> None:
+    assert is_authorized(POLICY_AUTHORIZER, answer, ARN) is allowed
+
+
+@pytest.mark.parametrize(
+    ("authorizer", "answer"),
+    [
+        (SIMPLE_AUTHORIZER, {"isAuthorized": "yes"}),
+        (SIMPLE_AUTHORIZER, None),
+        (POLICY_AUTHORIZER, {"isAuthorized": True}),
+    ],
+)
+def test_an_answer_api_gateway_cannot_read_is_an_authorizer_failure(
+    authorizer: sam.Authorizer, answer: object
+) -> None:
+    with pytest.raises(AuthorizerFailed):
+        is_authorized(authorizer, answer, ARN)
+
+
+def test_identity_sources_can_be_headers_query_strings_or_context() -> None:
+    authorizer = sam.Authorizer(
+        name="A",
+        kind="lambda",
+        identity_sources=(
+            "$request.header.X-Key",
+            "$request.querystring.token",
+            "$context.http.sourceIp",
+        ),
+    )
+    event = {
+        "headers": {"x-key": "k"},
+        "queryStringParameters": {"token": "t"},
+        "requestContext": {"http": {"sourceIp": "10.0.0.1"}},
+    }
+    assert identity_values(authorizer, event) == ["k", "t", "10.0.0.1"]
+    del event["queryStringParameters"]
+    assert identity_values(authorizer, event) is None
+    staged = sam.Authorizer(name="S", kind="lambda", identity_sources=("$stageVariables.v",))
+    assert identity_values(staged, event) is None  # no stage variables locally
+
+
+@pytest.mark.parametrize(
+    ("result", "problem"),
+    [
+        ({"statusCode": True}, "statusCode"),
+        ({"statusCode": 99}, "statusCode"),
+        ({"statusCode": 200, "headers": ["x"]}, "headers must be an object"),
+        ({"statusCode": 200, "headers": {"x": ["1", "2"]}}, "single value"),
+        ({"statusCode": 200, "cookies": "a=1"}, "cookies"),
+        ({"statusCode": 200, "body": "%%%", "isBase64Encoded": True}, "base64"),
+    ],
+)
+def test_results_api_gateway_cannot_send_are_refused(result: dict[str, Any], problem: str) -> None:
+    with pytest.raises(InvalidLambdaResponse, match=problem):
+        map_response(result, warn=lambda note: None)
+
+
+def test_a_response_without_body_or_content_type_gets_api_gateways_defaults() -> None:
+    response = map_response(
+        {"statusCode": 204, "headers": {"Content-Length": "99", "X-Ok": True}}, warn=print
+    )
+    assert response.status == 204
+    assert response.body == b""
+    assert response.headers == [("X-Ok", "true"), ("content-type", "application/json")]
+
+
+def test_route_precedence_follows_api_gateway() -> None:
+    def target(method: str, path: str | None) -> RouteTarget:
+        return RouteTarget(
+            route_key=f"{method} {path}" if path else "$default",
+            method=method,
+            path=PathTemplate(path) if path else None,
+            api_id="Api",
+            function_id=f"{method} {path}",
+        )
+
+    router = Router(
+        [
+            target("ANY", None),
+            target("ANY", "/v1/{proxy+}"),
+            target("ANY", "/v1/things/{id}"),
+            target("GET", "/v1/things/{id}"),
+            target("GET", "/v1/things/special"),
+        ]
+    )
+
+    def winner(method: str, path: str) -> str | None:
+        matched = router.match(method, path)
+        return matched[0].function_id if matched else None
+
+    assert winner("GET", "/v1/things/special") == "GET /v1/things/special"
+    assert winner("GET", "/v1/things/1") == "GET /v1/things/{id}"
+    assert winner("PUT", "/v1/things/1") == "ANY /v1/things/{id}"
+    assert winner("PUT", "/v1/things/1/sub") == "ANY /v1/{proxy+}"
+    assert winner("GET", "/v1") == "ANY None"  # only $default is left
+    with pytest.raises(sam.TemplateError, match="greedy"):
+        PathTemplate("/{proxy+}/x")
+    with pytest.raises(sam.TemplateError, match="declared twice"):
+        Router([target("GET", "/x"), target("GET", "/x")])
+
+
+UNSUPPORTED_AUTHORIZERS = {
+    "jwt": {"JwtConfiguration": {"issuer": "x"}, "IdentitySource": "$request.header.A"},
+    "payload 1.0": {
+        "FunctionArn": {"Fn::GetAtt": ["Fn", "Arn"]},
+        "AuthorizerPayloadFormatVersion": "1.0",
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("kind", "message"), [("jwt", "Lambda authorizers only"), ("payload 1.0", "format 2.0")]
+)
+def test_routes_the_local_gateway_cannot_emulate_are_refused(kind: str, message: str) -> None:
+    document = {
+        "Resources": {
+            "Api": {
+                "Type": "AWS::Serverless::HttpApi",
+                "Properties": {
+                    "Auth": {
+                        "DefaultAuthorizer": "A",
+                        "Authorizers": {"A": UNSUPPORTED_AUTHORIZERS[kind]},
+                    }
+                },
+            },
+            "Fn": {
+                "Type": "AWS::Serverless::Function",
+                "Properties": {
+                    "Handler": "app.handler",
+                    "Events": {
+                        "R": {
+                            "Type": "HttpApi",
+                            "Properties": {"ApiId": {"Ref": "Api"}, "Method": "GET", "Path": "/x"},
+                        }
+                    },
+                },
+            },
+        }
+    }
+    template = sam.parse(document, Path("/nowhere/template.yaml"))
+    with pytest.raises(sam.TemplateError, match=message):
+        Gateway(template, LambdaRuntime(template))

@@ -1,0 +1,195 @@
+"""The demo data: complete, consistent with the platform's rules, and idempotent.
+
+It is seeded into a migrated database of its own (on the session's server), not into the
+shared ``database`` fixture: other tests count rows there and must not see the demo.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pg8000.native
+import pytest
+
+from wellapi.local import database as local_db
+from wellapi.local import seed
+from wellapi.models import SCHEMA, Base
+
+TABLES = sorted(table.name for table in Base.metadata.sorted_tables)
+# The five junctions and every parent they point at: the demo fills each of them.
+DEMO_TABLES = (
+    "workspaces",
+    "peoples",
+    "memberships",
+    "connectors",
+    "workspace_connectors",
+    "accounts",
+    "companies",
+    "account_workspace_connectors",
+    "company_workspace_connectors",
+    "people_workspace_connectors",
+    "workspace_groups",
+    "workspace_group_memberships",
+    "workspace_group_workspaces",
+    "providers",
+    "workspace_providers",
+)
+LEDGERS = (
+    "account_workspace_connectors",
+    "company_workspace_connectors",
+    "people_workspace_connectors",
+)
+
+
+@pytest.fixture(scope="module")
+def seed_database(server: local_db.LocalDatabase) -> Iterator[local_db.LocalDatabase]:
+    name = f"wellapi_seed_{os.getpid()}"
+    db = local_db.create_database(server, name, replace=True)
+    local_db.migrate_to_head(db)
+    yield db
+    conn = local_db.admin_connection(server.admin_url)
+    try:
+        conn.run(f"DROP DATABASE IF EXISTS {pg8000.native.identifier(name)} WITH (FORCE)")
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="module")
+def conn(seed_database: local_db.LocalDatabase) -> Iterator[pg8000.native.Connection]:
+    connection = local_db.admin_connection(seed_database.admin_url)
+    seed.seed(connection)
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+def snapshot(conn: pg8000.native.Connection) -> dict[str, list[list[Any]]]:
+    """Every row of every table of the schema, in a stable order."""
+    return {
+        table: sorted(conn.run(f"SELECT * FROM {SCHEMA}.{table}"), key=repr) for table in TABLES
+    }
+
+
+def scalar(conn: pg8000.native.Connection, sql: str, **params: Any) -> Any:
+    return conn.run(sql, **params)[0][0]
+
+
+def test_seeding_twice_leaves_exactly_the_same_rows(conn: pg8000.native.Connection) -> None:
+    before = snapshot(conn)
+    assert all(before[table] for table in DEMO_TABLES)
+    seed.seed(conn)
+    assert snapshot(conn) == before
+
+
+def test_every_table_the_junctions_need_has_demo_rows(conn: pg8000.native.Connection) -> None:
+    counts = {t: scalar(conn, f"SELECT count(*) FROM {SCHEMA}.{t}") for t in DEMO_TABLES}
+    assert all(counts.values()), counts
+    assert counts["workspaces"] == 2
+    assert counts["providers"] >= 8
+
+
+def test_each_demo_user_is_an_active_owner_of_their_workspace(
+    conn: pg8000.native.Connection,
+) -> None:
+    members = seed.demo_members()
+    assert [m.name for m in members] == ["Acme Finance", "Globex Holdings"]
+    for member in members:
+        rows = conn.run(
+            f"SELECT m.role::text, m.status::text FROM {SCHEMA}.memberships m "
+            f"JOIN {SCHEMA}.peoples p ON p.pk = m.person_pk "
+            f"JOIN {SCHEMA}.workspaces w ON w.pk = m.workspace_pk "
+            "WHERE p.person_id = :person AND w.workspace_id = :workspace AND p.workspace_pk = w.pk",
+            person=member.person_id,
+            workspace=member.workspace_id,
+        )
+        assert rows == [["owner", "active"]]
+
+
+def test_the_ledgers_hold_both_directions_and_soft_deleted_rows(
+    conn: pg8000.native.Connection,
+) -> None:
+    for ledger in LEDGERS:
+        directions = conn.run(f"SELECT DISTINCT direction::text FROM {SCHEMA}.{ledger} ORDER BY 1")
+        assert directions == [["input"], ["output"]], ledger
+        assert scalar(conn, f"SELECT count(*) FROM {SCHEMA}.{ledger} WHERE deleted_at IS NOT NULL")
+    # A record and its connector always belong to the same workspace.
+    mismatched = scalar(
+        conn,
+        f"SELECT count(*) FROM {SCHEMA}.account_workspace_connectors l "
+        f"JOIN {SCHEMA}.accounts a ON a.pk = l.account_pk "
+        f"JOIN {SCHEMA}.workspace_connectors wc ON wc.pk = l.workspace_connector_pk "
+        "WHERE a.workspace_pk <> wc.workspace_pk",
+    )
+    assert mismatched == 0
+
+
+def test_workspace_connectors_carry_a_fake_credential(conn: pg8000.native.Connection) -> None:
+    configs = conn.run(f"SELECT config FROM {SCHEMA}.workspace_connectors")
+    assert all("never-returned" in config["secret"] for (config,) in configs)
+
+
+def test_both_workspaces_are_enrolled_in_a_group_owned_by_the_acme_demo_user(
+    conn: pg8000.native.Connection,
+) -> None:
+    enrolled = conn.run(
+        f"SELECT w.name FROM {SCHEMA}.workspace_group_workspaces gw "
+        f"JOIN {SCHEMA}.workspaces w ON w.pk = gw.workspace_pk "
+        "WHERE gw.deleted_at IS NULL AND gw.created_by_pk IS NOT NULL ORDER BY w.name"
+    )
+    assert enrolled == [["Acme Finance"], ["Globex Holdings"]]
+    owner = seed.demo_members()[0].person_id
+    role = conn.run(
+        f"SELECT gm.role::text FROM {SCHEMA}.workspace_group_memberships gm "
+        f"JOIN {SCHEMA}.peoples p ON p.pk = gm.person_pk WHERE p.person_id = :person",
+        person=owner,
+    )
+    assert role == [["owner"]]
+
+
+def test_workspace_providers_follow_the_selection_rules(conn: pg8000.native.Connection) -> None:
+    rows = conn.run(
+        f"SELECT is_selected, is_matched, deleted_at IS NOT NULL FROM {SCHEMA}.workspace_providers"
+    )
+    assert all(matched for selected, matched, _ in rows if selected)
+    removed = [row for row in rows if row[2]]
+    assert removed
+    assert all(not selected for selected, _, _ in removed)
+
+
+def test_demo_json_lists_both_workspaces(conn: pg8000.native.Connection, tmp_path: Path) -> None:
+    path = tmp_path / ".local" / "demo.json"
+    seed.write_demo(path, seed.seed(conn), "http://127.0.0.1:3000")
+    document = json.loads(path.read_text())
+    assert document["base_url"] == "http://127.0.0.1:3000"
+    assert document["service_key"] is None
+    assert [w["name"] for w in document["workspaces"]] == ["Acme Finance", "Globex Holdings"]
+    for workspace in document["workspaces"]:
+        assert workspace["api_key"] is None
+        uuid.UUID(workspace["workspace_id"])
+        uuid.UUID(workspace["person_id"])
+
+
+def test_a_key_provider_plugs_into_the_demo(conn: pg8000.native.Connection) -> None:
+    class Keys:
+        def member_key(self, c: pg8000.native.Connection, member: seed.DemoMember) -> str:
+            return f"key-{member.name}"
+
+        def service_key(self, c: pg8000.native.Connection) -> str:
+            return "service-key"
+
+    document = seed.seed(conn, Keys()).document("http://x")
+    assert [w["api_key"] for w in document["workspaces"]] == [
+        "key-Acme Finance",
+        "key-Globex Holdings",
+    ]
+    assert document["service_key"] == "service-key"
+
+
+def test_seed_ids_are_stable() -> None:
+    assert seed.seed_id("workspaces", "acme") == uuid.UUID("b167f3b1-8778-5df1-bfdb-765877ddf240")
