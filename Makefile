@@ -46,6 +46,12 @@ pytest: install
 invoke: install
 	$(BIN)/wellapi invoke $(FUNCTION) $(EVENT)
 
+# Not part of `make test`: seeds its own databases (cached in .local/bench-pg), measures every
+# goal, prints a table and writes .local/bench.json; 2-3 minutes, more when the build is stale
+# (wellapi/local/bench.py; `python -m wellapi.local.bench --help` for --quick, --only...).
+bench: install
+	$(BIN)/python -m wellapi.local.bench
+
 openapi: install
 	$(BIN)/python -m wellapi.openapi openapi.json
 

@@ -1,0 +1,139 @@
+"""``make bench`` in miniature: every measurement on a handful of rows, so the bench cannot rot.
+
+The bench's own functions run in ``Config.tiny()``: small databases on the test server, a few
+iterations, one function for the cold start, every diagnostic. Timings mean nothing at this
+size and are not asserted; the report's shape is (~20 s). The cold start and the memory
+process read ``.aws-sam/build`` like tests/test_packaging.py (``make test`` builds first).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from wellapi.local import bench
+from wellapi.local.database import LocalDatabase
+
+COLD_FUNCTION = "AccountWorkspaceConnectorsRetrieveFunction"
+MACHINE = ("cpu_model", "cores", "memory_gb", "python", "postgres", "git_commit")
+FIGURES = (
+    f"cold_start.{COLD_FUNCTION}",
+    f"cold_start.{COLD_FUNCTION}.floor",
+    "warm.retrieve.handler",
+    "warm.retrieve.raw",
+    "warm.list.handler",
+    "warm.list.raw",
+    "warm.create.handler",
+    "warm.create.raw",
+    "round_trips.retrieve",
+    "statements.list_size_100_include",
+    "transactions.create",
+    "round_trips.sync_batch_full",
+    "scale.deep_cursor.large",
+    "scale.deep_cursor.small",
+    "sync.rows_per_second",
+    "sync.copy_rows_per_second",
+    "memory.peak_rss",
+    "memory.rss_after_first_thousand",
+    "memory.rss_after_last_thousand",
+)
+RATIOS = (
+    f"cold_start.{COLD_FUNCTION}",
+    "warm.retrieve",
+    "warm.list",
+    "warm.create",
+    "statements.retrieve",
+    "statements.list_size_100_include",
+    "round_trips.growth_with_page_size_and_include",
+    "transactions.create",
+    "transactions.update",
+    "transactions.delete",
+    "scale.deep_cursor",
+    "sync.throughput_vs_copy",
+    "memory.peak_rss_mb",
+    "memory.growth_mb",
+)
+
+
+@pytest.fixture(scope="module")
+def report(server: LocalDatabase, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    if not (bench.BUILD_DIR / "template.yaml").is_file():
+        pytest.fail("no sam build: run `make build` before these tests; `make test` does")
+    config = bench.Config.tiny(COLD_FUNCTION)
+    output = tmp_path_factory.mktemp("bench") / "bench.json"
+    try:
+        result = bench.run(config, server, output)
+    finally:
+        bench.drop_databases(server, config)
+    assert bench.table(result)
+    assert bench.diagnostics_text(result)
+    return dict(json.loads(output.read_text()))
+
+
+def test_the_report_describes_the_machine(report):
+    assert set(MACHINE) <= set(report["machine"])
+    assert report["machine"]["cores"] >= 1
+    assert report["machine"]["postgres"]
+
+
+def test_every_measurement_has_a_figure_with_median_min_max_and_unit(report):
+    figures = report["figures"]
+    assert set(FIGURES) <= set(figures)
+    for name, figure in figures.items():
+        assert set(figure) >= {"median", "min", "max", "unit"}, name
+        assert figure["min"] <= figure["median"] <= figure["max"], name
+        assert isinstance(figure["unit"], str), name
+
+
+def test_every_goal_is_a_value_next_to_its_goal(report):
+    ratios = report["ratios"]
+    assert set(RATIOS) <= set(ratios)
+    for name, ratio in ratios.items():
+        assert isinstance(ratio["value"], int | float), name
+        assert isinstance(ratio["goal"], int | float), name
+        assert isinstance(ratio["met"], bool), name
+
+
+def test_details_hold_the_floor_packages_the_plans_and_the_diagnostics(report):
+    details = report["details"]
+    packages = details["cold_start"]["floor_packages"][COLD_FUNCTION]
+    assert {"sqlalchemy", "pg8000", "pydantic"} <= set(packages)
+    assert "wellapi" not in packages
+    assert all(details["scale"][size]["plan"] for size in ("large", "small"))
+    assert set(details["diagnostics"]) == {"cold_start", "warm", "scale", "sync"}
+
+
+def test_statements_are_split_outside_quoted_text():
+    assert bench.split_statements("SELECT 'a;b'; SELECT \"x;y\" FROM t;") == [
+        "SELECT 'a;b'",
+        'SELECT "x;y" FROM t',
+    ]
+
+
+def test_transactions_are_counted_per_implicit_or_explicit_block():
+    calls = [
+        bench.Call("simple", "SELECT 1; SELECT 2"),
+        bench.Call("unnamed", "begin transaction"),
+        bench.Call("unnamed", "INSERT INTO t VALUES (1)"),
+        bench.Call("unnamed", "commit"),
+    ]
+    assert bench.count_transactions(calls) == 2
+
+
+def test_the_command_line_refuses_unknown_phases(capsys):
+    assert bench.main(["--only", "cold,nope"]) == 2
+    assert "unknown phases: nope" in capsys.readouterr().err
+
+
+def test_the_command_line_narrows_the_configuration(tmp_path: Path):
+    args = bench._parser().parse_args(
+        ["--quick", "--only", "warm,scale", "--iterations", "7", "--functions", "A,B"]
+    )
+    config = bench.config_from(args)
+    assert config.phases == ("warm", "scale")
+    assert config.warm_iterations == config.scale_iterations == 7
+    assert config.cold_functions == ("A", "B")
+    assert config.cold_runs == bench.Config.quick().cold_runs
