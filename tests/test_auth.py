@@ -23,7 +23,11 @@ def authorize(header: str | None) -> dict:
 def member_key(api_database, admin):
     tenant = f.tenant(admin)
     key_id, key = keys.create_key(
-        admin, person_id=tenant.person_id, workspace_id=tenant.workspace_id, kind="member", name="test"
+        admin,
+        person_id=tenant.person_id,
+        workspace_id=tenant.workspace_id,
+        kind="member",
+        name="test",
     )
     return tenant, key_id, key
 
@@ -49,7 +53,8 @@ def test_only_the_hash_of_the_secret_is_stored(member_key, admin):
     _, key_id, key = member_key
     secret = key.rsplit("_", 1)[-1]
     stored = admin.run(
-        "SELECT prefix, secret_hash, row_to_json(k)::text FROM core_api.api_keys k WHERE api_key_id = :i",
+        "SELECT prefix, secret_hash, row_to_json(k)::text FROM core_api.api_keys k WHERE "
+        "api_key_id = :i",
         i=str(key_id),
     )[0]
     assert bytes(stored[1]) == keys.hash_secret(key[len("wk_") + 13 :])
@@ -60,7 +65,9 @@ def test_only_the_hash_of_the_secret_is_stored(member_key, admin):
 def test_use_is_recorded(member_key, admin):
     _, key_id, key = member_key
     authorize(f"Bearer {key}")
-    used = admin.run("SELECT last_used_at FROM core_api.api_keys WHERE api_key_id = :i", i=str(key_id))
+    used = admin.run(
+        "SELECT last_used_at FROM core_api.api_keys WHERE api_key_id = :i", i=str(key_id)
+    )
     assert used[0][0] is not None
 
 
@@ -120,6 +127,18 @@ def test_keys_are_listed_without_secrets(member_key, admin):
 def test_a_key_for_an_unknown_person_is_refused(api_database, admin):
     tenant = f.tenant(admin)
     with pytest.raises(LookupError):
-        keys.create_key(admin, person_id=tenant.workspace_id, workspace_id=tenant.workspace_id, kind="member", name="x")
+        keys.create_key(
+            admin,
+            person_id=tenant.workspace_id,
+            workspace_id=tenant.workspace_id,
+            kind="member",
+            name="x",
+        )
     with pytest.raises(ValueError, match="kind"):
-        keys.create_key(admin, person_id=tenant.person_id, workspace_id=tenant.workspace_id, kind="root", name="x")
+        keys.create_key(
+            admin,
+            person_id=tenant.person_id,
+            workspace_id=tenant.workspace_id,
+            kind="root",
+            name="x",
+        )

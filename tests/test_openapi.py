@@ -38,13 +38,15 @@ def test_every_route_has_one_operation():
         (method.upper(), path) for path, methods in document["paths"].items() for method in methods
     }
     assert len(declared) == len(openapi.ROUTES) == 30
-    for resource, operation in openapi.ROUTES:
+    for _resource, operation in openapi.ROUTES:
         assert OPERATIONS[operation].method in {m for m, _ in declared}
 
 
 def _validator(name: str):
     document = openapi.build_document()
-    return jsonschema_rs.validator_for({"$ref": f"#/components/schemas/{name}", "components": document["components"]})
+    return jsonschema_rs.validator_for(
+        {"$ref": f"#/components/schemas/{name}", "components": document["components"]}
+    )
 
 
 @pytest.mark.parametrize(

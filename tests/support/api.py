@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -83,7 +83,13 @@ def event(
             "accountId": "000000000000",
             "apiId": "local",
             "domainName": "api.test",
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "pytest"},
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": "pytest",
+            },
             "requestId": str(uuid4()),
             "routeKey": f"{method} {route or path}",
             "stage": "$default",
@@ -102,7 +108,7 @@ def event(
 def call(resource: str, operation: str, ev: dict[str, Any]) -> Reply:
     handler = _handler(resource, operation)
     result = handler(ev, Lambda())
-    headers = {k: v for k, v in (result.get("headers") or {}).items()}
+    headers = dict(result.get("headers") or {})
     for k, values in (result.get("multiValueHeaders") or {}).items():
         headers[k] = ", ".join(values)
     reply = Reply(result["statusCode"], headers, result.get("body") or "")
@@ -112,17 +118,34 @@ def call(resource: str, operation: str, ev: dict[str, Any]) -> Reply:
     return reply
 
 
-@lru_cache(maxsize=None)
+@cache
 def _handler(resource: str, operation: str) -> Any:
     return api_handler(resource, operation)
 
 
-def get(resource: str, claims: dict[str, str] | None, *, row_id: str | None = None, query: str = "", headers: dict[str, str] | None = None) -> Reply:
+def get(
+    resource: str,
+    claims: dict[str, str] | None,
+    *,
+    row_id: str | None = None,
+    query: str = "",
+    headers: dict[str, str] | None = None,
+) -> Reply:
     base = "/v1/" + resource.replace("_", "-")
     if row_id is None:
-        return call(resource, "list", event("GET", base, query=query, claims=claims, headers=headers))
+        return call(
+            resource, "list", event("GET", base, query=query, claims=claims, headers=headers)
+        )
     return call(
         resource,
         "retrieve",
-        event("GET", f"{base}/{row_id}", query=query, claims=claims, path_parameters={"id": row_id}, headers=headers, route=base + "/{id}"),
+        event(
+            "GET",
+            f"{base}/{row_id}",
+            query=query,
+            claims=claims,
+            path_parameters={"id": row_id},
+            headers=headers,
+            route=base + "/{id}",
+        ),
     )

@@ -78,7 +78,8 @@ class Tenant:
         connector_pk = connector(self.conn)
         pk, pid = _one(
             self.conn,
-            "INSERT INTO core_api.workspace_connectors (workspace_pk, connector_pk, status, config) "
+            "INSERT INTO core_api.workspace_connectors (workspace_pk, connector_pk, status, "
+            "config) "
             "VALUES (:w, :c, :s, CAST(:cfg AS jsonb)) RETURNING pk, workspace_connector_id",
             w=self.workspace_pk,
             c=connector_pk,
@@ -115,7 +116,9 @@ def connector(conn: pg8000.native.Connection, provider: str = "plaid_eu") -> int
 def tenant(conn: pg8000.native.Connection, name: str | None = None) -> Tenant:
     name = name or f"Workspace {next(_counter)}"
     ws_pk, ws_id = _one(
-        conn, "INSERT INTO core_api.workspaces (name) VALUES (:n) RETURNING pk, workspace_id", n=name
+        conn,
+        "INSERT INTO core_api.workspaces (name) VALUES (:n) RETURNING pk, workspace_id",
+        n=name,
     )
     p_pk, p_id = _one(
         conn,
@@ -134,9 +137,12 @@ def tenant(conn: pg8000.native.Connection, name: str | None = None) -> Tenant:
     return t
 
 
-def join_workspace(conn: pg8000.native.Connection, person_pk: int, other: Tenant, status: str = "active") -> None:
+def join_workspace(
+    conn: pg8000.native.Connection, person_pk: int, other: Tenant, status: str = "active"
+) -> None:
     conn.run(
-        "INSERT INTO core_api.memberships (workspace_pk, person_pk, role, status) VALUES (:w, :p, 'member', :s)",
+        "INSERT INTO core_api.memberships (workspace_pk, person_pk, role, status) VALUES (:w, "
+        ":p, 'member', :s)",
         w=other.workspace_pk,
         p=person_pk,
         s=status,
@@ -163,8 +169,10 @@ def provenance(
     record = PROVENANCE_RECORD[table]
     row = _one(
         conn,
-        f"INSERT INTO core_api.{table} ({record}_pk, workspace_connector_pk, direction, created_at, deleted_at) "
-        f"VALUES (:r, :w, CAST(:d AS core_api.direction_enum), COALESCE(CAST(:c AS timestamptz), now()), "
+        f"INSERT INTO core_api.{table} ({record}_pk, workspace_connector_pk, direction, "
+        f"created_at, deleted_at) "
+        f"VALUES (:r, :w, CAST(:d AS core_api.direction_enum), COALESCE(CAST(:c AS "
+        f"timestamptz), now()), "
         f"CASE WHEN :del THEN now() END) RETURNING {table[:-1]}_id",
         r=record_pk,
         w=workspace_connector_pk,
@@ -183,19 +191,25 @@ def record_of(t: Tenant, table: str) -> tuple[int, UUID]:
     return t.people()
 
 
-def group(conn: pg8000.native.Connection, name: str | None = None, created_by_pk: int | None = None) -> tuple[int, UUID]:
+def group(
+    conn: pg8000.native.Connection, name: str | None = None, created_by_pk: int | None = None
+) -> tuple[int, UUID]:
     pk, pid = _one(
         conn,
-        "INSERT INTO core_api.workspace_groups (name, created_by_pk) VALUES (:n, :c) RETURNING pk, workspace_group_id",
+        "INSERT INTO core_api.workspace_groups (name, created_by_pk) VALUES (:n, :c) RETURNING "
+        "pk, workspace_group_id",
         n=name or f"Group {next(_counter)}",
         c=created_by_pk,
     )
     return pk, pid
 
 
-def group_member(conn: pg8000.native.Connection, group_pk: int, person_pk: int, role: str = "member") -> None:
+def group_member(
+    conn: pg8000.native.Connection, group_pk: int, person_pk: int, role: str = "member"
+) -> None:
     conn.run(
-        "INSERT INTO core_api.workspace_group_memberships (workspace_group_pk, person_pk, role) VALUES (:g, :p, :r)",
+        "INSERT INTO core_api.workspace_group_memberships (workspace_group_pk, person_pk, "
+        "role) VALUES (:g, :p, :r)",
         g=group_pk,
         p=person_pk,
         r=role,
@@ -203,11 +217,17 @@ def group_member(conn: pg8000.native.Connection, group_pk: int, person_pk: int, 
 
 
 def enrol(
-    conn: pg8000.native.Connection, group_pk: int, workspace_pk: int, created_by_pk: int | None = None, *, deleted: bool = False
+    conn: pg8000.native.Connection,
+    group_pk: int,
+    workspace_pk: int,
+    created_by_pk: int | None = None,
+    *,
+    deleted: bool = False,
 ) -> UUID:
     row = _one(
         conn,
-        "INSERT INTO core_api.workspace_group_workspaces (workspace_group_pk, workspace_pk, created_by_pk, deleted_at) "
+        "INSERT INTO core_api.workspace_group_workspaces (workspace_group_pk, workspace_pk, "
+        "created_by_pk, deleted_at) "
         "VALUES (:g, :w, :c, CASE WHEN :del THEN now() END) RETURNING workspace_group_workspace_id",
         g=group_pk,
         w=workspace_pk,
@@ -231,11 +251,18 @@ def provider(conn: pg8000.native.Connection, category: str = "Finance") -> tuple
 
 
 def workspace_provider(
-    conn: pg8000.native.Connection, workspace_pk: int, provider_pk: int, *, selected: bool = True, matched: bool = True, deleted: bool = False
+    conn: pg8000.native.Connection,
+    workspace_pk: int,
+    provider_pk: int,
+    *,
+    selected: bool = True,
+    matched: bool = True,
+    deleted: bool = False,
 ) -> UUID:
     row = _one(
         conn,
-        "INSERT INTO core_api.workspace_providers (workspace_pk, provider_pk, is_selected, is_matched, deleted_at) "
+        "INSERT INTO core_api.workspace_providers (workspace_pk, provider_pk, is_selected, "
+        "is_matched, deleted_at) "
         "VALUES (:w, :p, :s, :m, CASE WHEN :del THEN now() END) RETURNING workspace_provider_id",
         w=workspace_pk,
         p=provider_pk,
