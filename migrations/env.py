@@ -5,7 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import text
 
-from wellapi.models import SCHEMA, Base
+from wellapi.domain import SCHEMA
+from wellapi.models import Base
 
 target_metadata = Base.metadata
 

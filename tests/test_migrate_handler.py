@@ -23,8 +23,8 @@ import pytest
 from alembic.script import ScriptDirectory
 
 from wellapi import migrate
+from wellapi.domain import SCHEMA
 from wellapi.local import database as local_db
-from wellapi.models import SCHEMA
 
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS = ROOT / "events"

@@ -37,8 +37,9 @@ from sqlalchemy.schema import DefaultClause
 
 from wellapi import migrate
 from wellapi.db import build_engine
+from wellapi.domain import SCHEMA
 from wellapi.local import database as local_db
-from wellapi.models import SCHEMA, Base
+from wellapi.models import Base
 from wellapi.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -16,9 +16,11 @@ from typing import Any
 import pg8000.native
 import pytest
 
+from wellapi import keys
+from wellapi.domain import SCHEMA
 from wellapi.local import database as local_db
 from wellapi.local import seed
-from wellapi.models import SCHEMA, Base
+from wellapi.models import Base
 
 TABLES = sorted(table.name for table in Base.metadata.sorted_tables)
 # The five junctions and every parent they point at: the demo fills each of them.
@@ -193,3 +195,137 @@ def test_a_key_provider_plugs_into_the_demo(conn: pg8000.native.Connection) -> N
 
 def test_seed_ids_are_stable() -> None:
     assert seed.seed_id("workspaces", "acme") == uuid.UUID("b167f3b1-8778-5df1-bfdb-765877ddf240")
+
+
+# ---- demo API keys -----------------------------------------------------------------------------
+# Compared by prefix, never by value: a failing assertion prints its operands.
+
+
+def prefix(key: str | None) -> str | None:
+    parsed = keys.parse_key(key) if key else None
+    return parsed.prefix if parsed else None
+
+
+def prefixes(document: dict[str, Any]) -> list[str | None]:
+    return [prefix(w["api_key"]) for w in document["workspaces"]] + [
+        prefix(document["service_key"])
+    ]
+
+
+def identity(conn: pg8000.native.Connection, key: str) -> list[Any] | None:
+    """Who the key authenticates as (person, workspace, kind), as the authorizer sees it."""
+    parsed = keys.parse_key(key)
+    assert parsed is not None
+    rows = conn.run(
+        "SELECT person_id::text, workspace_id::text, kind FROM core_api.authenticate_key(:p, :h)",
+        p=parsed.prefix,
+        h=parsed.secret_hash,
+    )
+    return rows[0] if rows else None
+
+
+def live_demo_keys(conn: pg8000.native.Connection) -> dict[str, int]:
+    rows = conn.run(
+        f"SELECT name, count(*) FROM {SCHEMA}.api_keys WHERE name LIKE 'demo:%' "
+        "AND revoked_at IS NULL AND deleted_at IS NULL GROUP BY name"
+    )
+    return {str(name): int(count) for name, count in rows}
+
+
+def seed_keys(
+    conn: pg8000.native.Connection, previous: dict[str, Any] | None = None
+) -> tuple[dict[str, Any], seed.IssuedKeys]:
+    provider = seed.IssuedKeys(previous)
+    return seed.seed(conn, provider).document("http://127.0.0.1:3000"), provider
+
+
+def test_each_demo_user_gets_a_member_key_and_the_first_a_service_key(
+    conn: pg8000.native.Connection,
+) -> None:
+    document, _ = seed_keys(conn)
+    for workspace in document["workspaces"]:
+        assert identity(conn, workspace["api_key"]) == [
+            workspace["person_id"],
+            workspace["workspace_id"],
+            "member",
+        ]
+    ada = document["workspaces"][0]
+    assert identity(conn, document["service_key"]) == [
+        ada["person_id"],
+        ada["workspace_id"],
+        "service",
+    ]
+    assert live_demo_keys(conn) == {"demo:acme": 1, "demo:globex": 1, "demo:service": 1}
+
+
+def test_seeding_again_with_the_previous_demo_json_keeps_the_same_keys(
+    conn: pg8000.native.Connection,
+) -> None:
+    first, _ = seed_keys(conn)
+    second, provider = seed_keys(conn, first)
+    assert prefixes(second) == prefixes(first)
+    assert second == first
+    assert provider.reused == ["demo:acme", "demo:globex", "demo:service"]
+    assert provider.issued == []
+    assert live_demo_keys(conn) == {"demo:acme": 1, "demo:globex": 1, "demo:service": 1}
+
+
+def test_a_revoked_demo_key_is_replaced_and_the_others_kept(
+    conn: pg8000.native.Connection,
+) -> None:
+    first, _ = seed_keys(conn)
+    acme = first["workspaces"][0]
+    assert keys.revoke_key(conn, str(prefix(acme["api_key"])))
+    second, provider = seed_keys(conn, first)
+    assert provider.issued == ["demo:acme"]
+    assert provider.reused == ["demo:globex", "demo:service"]
+    assert prefixes(second)[0] != prefixes(first)[0]
+    assert prefixes(second)[1:] == prefixes(first)[1:]
+    assert identity(conn, second["workspaces"][0]["api_key"]) == [
+        acme["person_id"],
+        acme["workspace_id"],
+        "member",
+    ]
+    assert identity(conn, acme["api_key"]) is None  # still revoked
+    assert live_demo_keys(conn)["demo:acme"] == 1
+
+
+def test_without_the_previous_keys_new_ones_are_issued_and_the_lost_ones_revoked(
+    conn: pg8000.native.Connection,
+) -> None:
+    first, _ = seed_keys(conn)
+    second, provider = seed_keys(conn, None)  # .local/demo.json was deleted
+    assert provider.issued == ["demo:acme", "demo:globex", "demo:service"]
+    assert not set(prefixes(first)) & set(prefixes(second))
+    assert identity(conn, first["service_key"]) is None
+    assert all(identity(conn, w["api_key"]) is None for w in first["workspaces"])
+    assert live_demo_keys(conn) == {"demo:acme": 1, "demo:globex": 1, "demo:service": 1}
+
+
+def test_a_key_that_is_not_this_demo_users_own_is_not_reused(
+    conn: pg8000.native.Connection,
+) -> None:
+    first, _ = seed_keys(conn)
+    tampered = json.loads(json.dumps(first))
+    acme, globex = tampered["workspaces"]
+    acme["api_key"] = globex["api_key"]  # a working key, but Globex's
+    globex["api_key"] = "not-a-key"
+    tampered["service_key"] = None
+    second, provider = seed_keys(conn, tampered)
+    assert provider.issued == ["demo:acme", "demo:globex", "demo:service"]
+    assert len(set(prefixes(second)) | set(prefixes(first))) == 6
+
+
+def test_demo_json_is_private_and_a_missing_or_broken_one_reads_as_none(
+    conn: pg8000.native.Connection, tmp_path: Path
+) -> None:
+    path = tmp_path / ".local" / "demo.json"
+    assert seed.read_demo(path) is None
+    document, _ = seed_keys(conn)
+    seed.write_demo(path, seed.seed(conn, seed.IssuedKeys(document)), "http://127.0.0.1:3000")
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert prefixes(seed.read_demo(path) or {}) == prefixes(document)
+    path.write_text("{broken")
+    assert seed.read_demo(path) is None
+    path.write_text("[]")
+    assert seed.read_demo(path) is None

@@ -17,7 +17,7 @@ import pytest
 from pydantic import ValidationError
 
 from tests.support.sync import linked, revoked, unlinked
-from wellapi.models import Direction
+from wellapi.domain import Direction
 from wellapi.sync.messages import (
     MAX_RECORD_IDS,
     MAX_TEXT_LENGTH,

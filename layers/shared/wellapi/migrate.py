@@ -34,7 +34,7 @@ from aws_lambda_powertools import Logger
 from sqlalchemy import Connection
 
 from wellapi.db import build_engine
-from wellapi.models import SCHEMA
+from wellapi.domain import SCHEMA
 from wellapi.settings import Settings
 
 logger = Logger(service="wellapi-migrate", use_rfc3339=True)

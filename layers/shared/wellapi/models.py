@@ -33,8 +33,17 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
-SCHEMA = "core_api"
-
+from wellapi.domain import (
+    SCHEMA,
+    AccountType,
+    ConnectorProvider,
+    Direction,
+    GroupRole,
+    MembershipRole,
+    MembershipStatus,
+    ProviderCategory,
+    WorkspaceConnectorStatus,
+)
 
 # PostgreSQL's own default names, so the migrations and the models name constraints alike.
 NAMING = {
@@ -60,70 +69,6 @@ def _enum(py_enum: type[enum.Enum], name: str) -> Enum:
         create_type=False,
         validate_strings=True,
     )
-
-
-class Direction(enum.StrEnum):
-    INPUT = "input"
-    OUTPUT = "output"
-
-
-class GroupRole(enum.StrEnum):
-    OWNER = "owner"
-    ADMIN = "admin"
-    MEMBER = "member"
-    GUEST = "guest"
-
-
-class MembershipRole(enum.StrEnum):
-    OWNER = "owner"
-    ADMIN = "admin"
-    MEMBER = "member"
-    VIEWER = "viewer"
-
-
-class MembershipStatus(enum.StrEnum):
-    PENDING = "pending"
-    ACTIVE = "active"
-
-
-class ConnectorProvider(enum.StrEnum):
-    APIDECK = "apideck"
-    CHIFT = "chift"
-    WELL = "well"
-    PLAID_EU = "plaid_eu"
-    PLAID_US = "plaid_us"
-
-
-class WorkspaceConnectorStatus(enum.StrEnum):
-    ENABLED = "enabled"
-    DISABLED = "disabled"
-    TO_CONFIGURE = "to_configure"
-    PROCESSING = "processing"
-    ERROR = "error"
-    NEED_RECONNECT = "need_reconnect"
-    SUSPENDED = "suspended"
-
-
-class AccountType(enum.StrEnum):
-    DEPOSIT = "deposit"
-    CREDIT = "credit"
-    LOAN = "loan"
-    INVESTMENT = "investment"
-    PAYROLL = "payroll"
-    OTHER = "other"
-
-
-class ProviderCategory(enum.StrEnum):
-    FINANCE = "Finance"
-    ACCOUNTING = "Accounting"
-    PRODUCTIVITY = "Productivity"
-    CRM_MARKETING = "CRM & Marketing"
-    DEV_INFRA = "Dev & Infra"
-    TELECOM = "Telecom"
-    TRAVEL_LOGISTICS = "Travel & Logistics"
-    ECOMMERCE_RETAIL = "E-commerce & Retail"
-    MEDIA_SUBSCRIPTIONS = "Media & Subscriptions"
-    GENERAL = "General"
 
 
 DIRECTION_ENUM = _enum(Direction, "direction_enum")

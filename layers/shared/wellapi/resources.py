@@ -13,6 +13,7 @@ from typing import Literal, cast
 from sqlalchemy import Table
 
 from wellapi import models as m
+from wellapi.domain import AccountType, Direction, ProviderCategory, WorkspaceConnectorStatus
 
 ModelType = type[m.Base]
 AttributeKind = Literal["string", "enum", "boolean", "datetime", "integer"]
@@ -127,7 +128,7 @@ ACCOUNT = Parent(
     "accounts",
     (
         # JSON:API reserves `type`; the column is exposed under a qualified name.
-        Attribute("account_type", "type", "enum", _values(m.AccountType), nullable=False),
+        Attribute("account_type", "type", "enum", _values(AccountType), nullable=False),
         Attribute("account_name", "account_name", "string"),
     ),
     "workspace_owned",
@@ -158,7 +159,7 @@ WORKSPACE_CONNECTOR = Parent(
     m.WorkspaceConnector,
     "workspace-connectors",
     # Never `config`: it holds the connector's credentials.
-    (Attribute("status", "status", "enum", _values(m.WorkspaceConnectorStatus), nullable=False),),
+    (Attribute("status", "status", "enum", _values(WorkspaceConnectorStatus), nullable=False),),
     "workspace_owned",
 )
 WORKSPACE = Parent(
@@ -183,14 +184,14 @@ PROVIDER = Parent(
         Attribute("name", "name", "string", nullable=False),
         Attribute("slug", "slug", "string", nullable=False),
         Attribute("url", "url", "string"),
-        Attribute("category", "category", "enum", _values(m.ProviderCategory), nullable=False),
+        Attribute("category", "category", "enum", _values(ProviderCategory), nullable=False),
         Attribute("popularity_score", "popularity_score", "integer"),
     ),
     "global",
 )
 
 DIRECTION = Attribute(
-    "direction", "direction", "enum", _values(m.Direction), nullable=False, writable="create"
+    "direction", "direction", "enum", _values(Direction), nullable=False, writable="create"
 )
 
 

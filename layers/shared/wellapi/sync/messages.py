@@ -26,7 +26,7 @@ from pydantic import (
     TypeAdapter,
 )
 
-from wellapi.models import Direction
+from wellapi.domain import Direction
 
 # A message may name this many records; a batch of ten stays well inside one statement.
 MAX_RECORD_IDS = 5000
