@@ -189,7 +189,7 @@ def build_engine(settings: Settings, *, autocommit: bool = True) -> Engine:
         "postgresql+pg8000://",
         creator=connection_factory(settings),
         poolclass=QueuePool,
-        pool_size=1,
+        pool_size=settings.db_pool_size,
         max_overflow=0,
         pool_recycle=settings.db_pool_recycle_seconds,
         pool_timeout=settings.db_connect_timeout_seconds,

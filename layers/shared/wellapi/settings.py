@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     # (0 or less would disable recycling in SQLAlchemy, so it is refused.)
     db_pool_recycle_seconds: int = Field(default=1500, gt=0, lt=1800)
     db_connect_timeout_seconds: float = 5.0
+    # A Lambda environment serves one request at a time: one connection. The local runtime,
+    # which serves concurrent requests from one process, raises it.
+    db_pool_size: int = Field(default=1, ge=1, le=64)
     # Bounds on waiting for a reply, above each role's server-side statement_timeout (5 s for
     # the API, 60 s for the sync writer; migration 0002), below the functions' timeouts.
     db_read_timeout_seconds: float = Field(default=8.0, gt=0)
