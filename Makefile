@@ -46,11 +46,36 @@ pytest: install
 invoke: install
 	$(BIN)/wellapi invoke $(FUNCTION) $(EVENT)
 
+# Needs `make run` serving in another terminal: puts FILE's messages (an SQS event such as
+# events/sync-provenance-linked.json, or a bare message body) on the local sync queue.
+enqueue: install
+	$(if $(FILE),,$(error usage: make enqueue FILE=events/sync-provenance-linked.json))
+	$(BIN)/wellapi enqueue $(FILE)
+
 # Not part of `make test`: seeds its own databases (cached in .local/bench-pg), measures every
 # goal, prints a table and writes .local/bench.json; 2-3 minutes, more when the build is stale
 # (wellapi/local/bench.py; `python -m wellapi.local.bench --help` for --quick, --only...).
 bench: install
 	$(BIN)/python -m wellapi.local.bench
+
+.PHONY: fuzz load
+
+# Not part of `make test`, which runs a bounded, deterministic pass of the same test (a few
+# examples per operation, the same requests every run): Schemathesis against openapi.json and
+# the local server, WELLAPI_FUZZ_EXAMPLES (300) examples per operation, with a fresh random
+# seed each run; `WELLAPI_FUZZ_SEED=<the printed seed> make fuzz` replays one. 4-6 minutes.
+fuzz: install
+	@seed=$${WELLAPI_FUZZ_SEED:-$$($(BIN)/python -c 'import random; print(random.randrange(2**32))')}; \
+	echo "==> schemathesis seed $$seed (WELLAPI_FUZZ_SEED=$$seed make fuzz replays it)"; \
+	WELLAPI_FUZZ_SEED=$$seed WELLAPI_FUZZ_EXAMPLES=$${WELLAPI_FUZZ_EXAMPLES:-300} \
+		$(BIN)/pytest tests/test_fuzz_openapi.py -p no:cacheprovider -q
+
+# Not part of `make test`: 20 s of mixed reads and writes by 8 workers in two workspaces against
+# the local server (in this process, DB_POOL_SIZE=8) on a fresh database `wellapi_load`; prints
+# throughput and p50/p90/p99/max latency, writes .local/load.json, fails on any error
+# (wellapi/local/load.py; `python -m wellapi.local.load --help` for --duration, --workers...).
+load: install
+	$(BIN)/python -m wellapi.local.load
 
 openapi: install
 	$(BIN)/python -m wellapi.openapi openapi.json

@@ -13,6 +13,7 @@ import textwrap
 import threading
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,8 +22,10 @@ import pg8000.native
 import pytest
 from sqlalchemy.engine import make_url
 
+from tests.support import key_audit
 from wellapi import db as wellapi_db
-from wellapi.local import cli
+from wellapi import keys
+from wellapi.local import cli, seed
 from wellapi.local import database as local_db
 from wellapi.local.server import LocalServer
 
@@ -126,9 +129,142 @@ def test_migrate_then_seed_write_demo_json(
     _, log = output(capsys)
     assert "==> using DATABASE_URL" in log
     assert "==> seeding demo data" in log
+    assert "==> issued new demo keys: demo:acme, demo:globex, demo:service" in log
     demo = json.loads((workdir / ".local" / "demo.json").read_text())
     assert demo["base_url"] == "http://127.0.0.1:3000"
     assert len(demo["workspaces"]) == 2
+    assert all(keys.parse_key(w["api_key"]) for w in demo["workspaces"])
+    assert keys.parse_key(demo["service_key"])
+
+
+def test_seeding_again_keeps_the_demo_keys_that_still_work(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = (workdir / ".local" / "demo.json").read_text()
+    assert cli.main(["seed"]) == 0
+    _, log = output(capsys)
+    assert "==> kept the demo keys of the last run: demo:acme, demo:globex, demo:service" in log
+    assert "issued" not in log
+    assert (workdir / ".local" / "demo.json").read_text() == before
+
+
+# ---- wellapi keys ----------------------------------------------------------------------------
+# ``keys create`` prints the key once, on stdout: each test reads it from capsys (which takes it
+# out of the captured output the key audit inspects) and compares keys by prefix only.
+
+
+def create_key(capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[str, str]:
+    """Run ``keys create`` for Ada in Acme; return the printed key and what went to stderr."""
+    ada = seed.demo_members()[0]
+    argv = ["keys", "create", "--person", str(ada.person_id), "--workspace"]
+    argv += [str(ada.workspace_id), "--kind", "member", "--name", "laptop", *extra]
+    assert cli.main(argv) == 0
+    captured = capsys.readouterr()
+    return captured.out, captured.err
+
+
+def test_keys_create_prints_the_key_once_on_stdout_and_its_id_and_prefix_on_stderr(
+    workdir: Path, server: local_db.LocalDatabase, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out, err = create_key(capsys)
+    assert out.count("\n") == 1  # the key, alone
+    parsed = keys.parse_key(out.strip())
+    assert parsed is not None
+    assert f"prefix:     {parsed.prefix}" in err
+    assert "api_key_id: " in err
+    assert "printed above, once" in err
+    assert key_audit.secret_of(out.strip()) not in err
+    assert "warning" not in err  # Ada is an active member of Acme
+    conn = local_db.admin_connection(server.admin_url, cli.DATABASE_NAME)
+    try:
+        rows = conn.run(
+            "SELECT k.name, k.kind::text, p.person_id::text FROM core_api.authenticate_key(:p, :h) "
+            "a JOIN core_api.api_keys k ON k.api_key_id = a.api_key_id "
+            "JOIN core_api.peoples p ON p.person_id = a.person_id",
+            p=parsed.prefix,
+            h=parsed.secret_hash,
+        )
+    finally:
+        conn.close()
+    assert rows == [["laptop", "member", str(seed.demo_members()[0].person_id)]]
+
+
+def test_keys_list_shows_every_key_and_never_a_secret(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out, _ = create_key(capsys)
+    parsed = keys.parse_key(out.strip())
+    assert parsed is not None
+    assert cli.main(["keys", "list"]) == 0
+    listing, log = capsys.readouterr()
+    header, *rows = listing.splitlines()
+    assert header.split("  ")[0] == "id"
+    for column in ("name", "prefix", "kind", "person", "workspace", "created", "last used"):
+        assert f"  {column}" in header
+    assert header.endswith("revoked")
+    (row,) = [r for r in rows if parsed.prefix in r]
+    assert " laptop " in row
+    assert " member " in row
+    assert row.endswith(" -")  # not revoked
+    assert any(" demo:service " in r and " service " in r for r in rows)
+    assert key_audit.secret_of(out.strip()) not in listing + log
+    assert not any(part.startswith("wk_") for part in listing.split())
+
+
+def test_keys_revoke_takes_an_id_or_a_prefix_and_exits_1_when_nothing_was_revoked(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first, _ = create_key(capsys)
+    _, err = create_key(capsys)
+    first_prefix = keys.parse_key(first.strip())
+    assert first_prefix is not None
+    second_id = err.split("api_key_id: ")[1].split()[0]
+    assert cli.main(["keys", "revoke", first_prefix.prefix]) == 0
+    assert f"revoked {first_prefix.prefix}" in capsys.readouterr().err
+    assert cli.main(["keys", "revoke", first_prefix.prefix]) == 1
+    assert "no live API key with id or prefix" in capsys.readouterr().err
+    assert cli.main(["keys", "revoke", second_id]) == 0
+    assert cli.main(["keys", "revoke", "nothing-like-it"]) == 1
+    capsys.readouterr()
+    assert cli.main(["keys", "list"]) == 0
+    listing = capsys.readouterr().out
+    (row,) = [r for r in listing.splitlines() if r.startswith(second_id)]
+    assert not row.endswith(" -")  # revoked: the time it was
+
+
+def test_keys_revoke_given_a_whole_key_revokes_it_by_prefix_without_echoing_it(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out, _ = create_key(capsys)
+    key = out.strip()
+    assert cli.main(["keys", "revoke", key]) == 0
+    err = capsys.readouterr().err
+    assert key_audit.secret_of(key) not in err
+    assert f"revoked {key_audit.prefix_of(key)}" in err
+
+
+def test_keys_create_refuses_unknown_people_and_warns_about_keys_that_cannot_act(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ada, globex = seed.demo_members()[0], seed.demo_members()[1]
+    unknown = ["--person", str(uuid.uuid4()), "--workspace", str(ada.workspace_id)]
+    assert cli.main(["keys", "create", *unknown, "--kind", "member", "--name", "x"]) == 1
+    assert "no live person or workspace" in capsys.readouterr().err
+    # Grace (Globex's demo user) has no membership in Acme: a member key there gets 403s.
+    argv = ["keys", "create", "--person", str(globex.person_id), "--workspace"]
+    assert cli.main([*argv, str(ada.workspace_id), "--kind", "member", "--name", "x"]) == 0
+    captured = capsys.readouterr()
+    assert keys.parse_key(captured.out.strip())
+    assert "warning: the person has no active membership in that workspace" in captured.err
+
+
+def test_keys_create_checks_its_arguments(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["keys", "create", "--person", "not-a-uuid", "--workspace", "x"])
+    assert exit_info.value.code == 2
+    with pytest.raises(SystemExit):
+        cli.main(["keys", "create", "--person", str(uuid.uuid4())])
+    assert "--kind" in capsys.readouterr().err
 
 
 def test_invoke_prints_the_result_and_connects_as_the_functions_role(
@@ -186,9 +322,9 @@ def test_run_serves_the_template_with_the_demo_data(
     started: list[LocalServer] = []
 
     class RecordedServer(LocalServer):
-        def server_activate(self) -> None:
-            super().server_activate()
-            started.append(self)
+        def serve_forever(self, poll_interval: float = 0.5) -> None:
+            started.append(self)  # the port is bound earlier, before the database is ready
+            super().serve_forever(poll_interval)
 
     monkeypatch.setattr(cli, "LocalServer", RecordedServer)
     exit_codes: list[int] = []
@@ -214,9 +350,14 @@ def test_run_serves_the_template_with_the_demo_data(
         thread.join(timeout=10)
     assert exit_codes == [0]
     log = capsys.readouterr().err
-    assert f"serving 1 routes on {server.url}" in log
+    # The template's route and the documentation routes; no queue in this template.
+    assert f"serving 6 routes on {server.url}" in log
     assert "GET /whoami -> WhoamiFunction" in log
+    assert "GET /docs -> local GET /docs" in log
+    assert "/_local/queues" not in log
     assert "kept the local values of: DATABASE_URL, DB_AUTH" in log
+    assert "database pool: 8 connections per role (DB_POOL_SIZE)" in log
+    assert "demo workspaces and keys in .local/demo.json" in log
 
 
 def test_printed_urls_never_show_a_password() -> None:

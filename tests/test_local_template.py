@@ -220,6 +220,45 @@ def test_sqs_events_are_read(fixture_template: sam.Template) -> None:
     )
 
 
+def test_queues_are_read_with_their_visibility_timeout_and_redrive_policy() -> None:
+    template = sam.load(Path(__file__).resolve().parents[1] / "template.yaml")
+    assert template.queues["SyncQueue"] == sam.SqsQueue(
+        logical_id="SyncQueue",
+        queue_name="SyncQueue",
+        visibility_timeout_seconds=360,
+        max_receive_count=5,
+        dead_letter_queue_id="SyncDeadLetterQueue",
+    )
+    assert template.queues["SyncDeadLetterQueue"].max_receive_count is None
+
+
+def test_a_queue_may_name_itself_and_give_its_redrive_policy_as_json(tmp_path: Path) -> None:
+    document = {
+        "Resources": {
+            "Jobs": {
+                "Type": "AWS::SQS::Queue",
+                "Properties": {
+                    "QueueName": "jobs",
+                    "RedrivePolicy": '{"deadLetterTargetArn": "arn:x", "maxReceiveCount": 2}',
+                },
+            },
+            "Bare": {"Type": "AWS::SQS::Queue"},
+        }
+    }
+    template = sam.parse(document, tmp_path / "template.yaml")
+    assert template.queues["Jobs"] == sam.SqsQueue(
+        logical_id="Jobs",
+        queue_name="jobs",
+        visibility_timeout_seconds=sam.DEFAULT_VISIBILITY_TIMEOUT_SECONDS,
+        max_receive_count=2,
+        dead_letter_queue_id=None,
+    )
+    assert template.queues["Bare"].max_receive_count is None
+    document["Resources"]["Jobs"]["Properties"]["RedrivePolicy"] = "{not json"
+    with pytest.raises(sam.TemplateError, match="RedrivePolicy is not JSON"):
+        sam.parse(document, tmp_path / "template.yaml")
+
+
 def test_environment_values_resolve_what_needs_no_deployment(
     fixture_template: sam.Template,
 ) -> None:

@@ -1,9 +1,12 @@
 """The ``wellapi`` command: the whole stack on one machine, without AWS and without Docker.
 
-    wellapi run [--port P] [--host H]    database, migrations, demo data, then every HttpApi route
+    wellapi run [--port P] [--host H]    database, migrations, demo data and keys, then every
+                                         HttpApi route, the documentation and the local queues
     wellapi invoke <LogicalId> <event>   one function on one event file, like ``sam local invoke``
     wellapi migrate                      ``alembic upgrade head`` on the local database
-    wellapi seed                         the demo data, and ``.local/demo.json``
+    wellapi seed                         the demo data and keys, and ``.local/demo.json``
+    wellapi keys create|list|revoke      manage API keys
+    wellapi enqueue <file>               send messages to a queue of the running ``wellapi run``
 
 The database is ``DATABASE_URL`` (an administrative connection) when it is set, otherwise an
 embedded PostgreSQL in ``.local/pg``; every command works in a database named ``well`` on that
@@ -14,19 +17,26 @@ Functions then connect as their own role (``well_api``...), never as the adminis
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import sys
 import threading
 import traceback
-from collections.abc import Iterator, Sequence
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+import pg8000.native
 from sqlalchemy.engine import make_url
 
 from wellapi import db as wellapi_db
-from wellapi.local import database, seed
+from wellapi import keys
+from wellapi.local import database, docs, queues, seed
 from wellapi.local import template as sam_template
 from wellapi.local.gateway import Gateway, LocalRoute
 from wellapi.local.invoke import invoke
@@ -44,6 +54,10 @@ EMBEDDED_DATA_DIR = LOCAL_DIR / "pg"
 DEMO_FILE = LOCAL_DIR / "demo.json"
 DATABASE_NAME = "well"
 DEFAULT_PORT = 3000
+# Connections per role for the functions ``wellapi run`` serves: one process serves concurrent
+# requests on many threads, where a Lambda environment serves one at a time (pool of one).
+LOCAL_DB_POOL_SIZE = 8
+QUEUES_PATH = "/_local/queues"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -51,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with _environment_restored():
             return int(args.command(args))
-    except (sam_template.TemplateError, HandlerImportError, OSError) as error:
+    except (sam_template.TemplateError, HandlerImportError, OSError, queues.NotAMessage) as error:
         print(f"wellapi: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -83,6 +97,13 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", parents=[common], help="serve every HttpApi route")
     run.add_argument("--port", type=int, default=int(os.environ.get("PORT", DEFAULT_PORT)))
     run.add_argument("--host", default="127.0.0.1")
+    run.add_argument(
+        "--visibility-timeout",
+        type=float,
+        default=queues.DEFAULT_VISIBILITY_TIMEOUT_SECONDS,
+        metavar="SECONDS",
+        help="of the local queues, instead of the template's (default: %(default)s)",
+    )
     run.set_defaults(command=run_command)
 
     call = commands.add_parser("invoke", parents=[common], help="run one function on one event")
@@ -94,6 +115,37 @@ def _parser() -> argparse.ArgumentParser:
     migrate.set_defaults(command=migrate_command)
     demo = commands.add_parser("seed", help="insert the demo data, write .local/demo.json")
     demo.set_defaults(command=seed_command)
+
+    api_keys = commands.add_parser("keys", help="create, list and revoke API keys")
+    key_commands = api_keys.add_subparsers(required=True, metavar="action")
+    create = key_commands.add_parser(
+        "create", help="issue a key: printed once on stdout, never again"
+    )
+    create.add_argument("--person", type=uuid.UUID, required=True, help="person id")
+    create.add_argument(
+        "--workspace", type=uuid.UUID, required=True, help="the key's default workspace id"
+    )
+    create.add_argument("--kind", choices=("member", "service"), required=True)
+    create.add_argument("--name", required=True, help="what the key is for")
+    create.set_defaults(command=keys_create_command)
+    listing = key_commands.add_parser("list", help="every key (never a secret)")
+    listing.set_defaults(command=keys_list_command)
+    revoke = key_commands.add_parser("revoke", help="revoke a key by id or prefix")
+    revoke.add_argument("key", metavar="id-or-prefix")
+    revoke.set_defaults(command=keys_revoke_command)
+
+    enqueue = commands.add_parser(
+        "enqueue", help="send messages to a local queue of the running server"
+    )
+    enqueue.add_argument(
+        "file",
+        help="an SQS event (each record's body is sent) or a bare message body; - for stdin",
+    )
+    enqueue.add_argument("--queue", default="sync", help="local queue name (default: sync)")
+    enqueue.add_argument(
+        "--url", help="the running server (default: $PORT, else .local/demo.json's base_url)"
+    )
+    enqueue.set_defaults(command=enqueue_command)
     return parser
 
 
@@ -103,30 +155,59 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    # Template and routes first: what cannot be served fails before any database work.
+    # Template, routes and the port first: what cannot be served fails before any database work.
     template = sam_template.load(args.template)
-    gateway = Gateway(template, LambdaRuntime(template), local_routes=local_routes())
-    db = prepare_database()
-    demo = seed_demo(db)
-    connect_functions_as(db, API_ROLE)
-    served = [template.function(function_id) for function_id in gateway.function_ids]
-    report_environment(apply_template_environment(template, served))
+    runtime = LambdaRuntime(template)
+    mappings = queues.mappings_of(template, runtime, visibility_timeout=args.visibility_timeout)
+    local_queues = {mapping.queue.name: mapping.queue for mapping in mappings}
+    gateway = Gateway(template, runtime, local_routes=local_routes(local_queues.values()))
     server = LocalServer(gateway, args.host, args.port)
-    seed.write_demo(DEMO_FILE, demo, server.url)
-    step(f"demo workspaces and keys in {DEMO_FILE}")
-    for line in gateway.describe_routes():
-        print(f"    {line}", file=sys.stderr)
-    step(f"serving {len(gateway.route_keys)} routes on {server.url} (Ctrl-C stops)")
-    if threading.current_thread() is threading.main_thread():
-        # A process manager's SIGTERM stops like Ctrl-C, so the embedded database stops too.
-        signal.signal(signal.SIGTERM, _interrupt)
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        step("stopped")
+        db = prepare_database()
+        write_demo(db, server.url)
+        connect_functions_as(db, API_ROLE)
+        os.environ.setdefault("DB_POOL_SIZE", str(LOCAL_DB_POOL_SIZE))
+        step(f"database pool: {os.environ['DB_POOL_SIZE']} connections per role (DB_POOL_SIZE)")
+        # The SQS consumers share the API functions' environment; they log in as their own
+        # role through SYNC_DATABASE_URL (connect_functions_as).
+        served = [template.function(function_id) for function_id in gateway.function_ids]
+        report_environment(apply_template_environment(template, served))
+        for line in gateway.describe_routes():
+            print(f"    {line}", file=sys.stderr)
+        for mapping in mappings:
+            mapping.start()
+            step(describe_mapping(template, mapping))
+        step(f"serving {len(gateway.route_keys)} routes on {server.url} (Ctrl-C stops)")
+        step(f"OpenAPI: {server.url}/v1/openapi.json, Swagger UI: {server.url}/docs")
+        if threading.current_thread() is threading.main_thread():
+            # A process manager's SIGTERM stops like Ctrl-C, so the embedded database stops too.
+            signal.signal(signal.SIGTERM, _interrupt)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            step("stopped")
     finally:
+        for mapping in mappings:
+            if not mapping.stop():
+                step(f"warning: the poller of {mapping.queue.name} did not stop in time")
         server.server_close()
     return 0
+
+
+def describe_mapping(template: sam_template.Template, mapping: queues.EventSourceMapping) -> str:
+    queue, event = mapping.queue, mapping.event
+    declared = template.queues[queue.logical_id].visibility_timeout_seconds
+    limit = (
+        f"to the dead-letter list after {queue.max_receive_count} receives"
+        if queue.max_receive_count
+        else "no dead-letter queue"
+    )
+    return (
+        f"queue {queue.name} ({queue.logical_id}) -> {event.function_id}: batches of up to "
+        f"{event.batch_size}, window {event.batching_window_seconds} s, visibility timeout "
+        f"{queue.visibility_timeout:g} s (template: {declared} s), {limit}; "
+        f"`wellapi enqueue <file>` sends, GET {QUEUES_PATH}/{queue.name} shows"
+    )
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -139,7 +220,7 @@ def invoke_command(args: argparse.Namespace) -> int:
     if args.event != "-" and not Path(args.event).is_file():
         raise FileNotFoundError(f"event file {args.event} not found")
     db = prepare_database()
-    seed_demo(db)  # events may name the demo rows
+    seed_demo(db, seed.NoKeys())  # events may name the demo rows; the keys are run's business
     connect_functions_as(db, _role_of(template, function))
     try:
         invoke(args.function, args.event, runtime=LambdaRuntime(template))
@@ -156,11 +237,156 @@ def migrate_command(args: argparse.Namespace) -> int:
 
 
 def seed_command(args: argparse.Namespace) -> int:
-    demo = seed_demo(prepare_database())
     port = int(os.environ.get("PORT", DEFAULT_PORT))
-    seed.write_demo(DEMO_FILE, demo, f"http://127.0.0.1:{port}")
-    step(f"demo workspaces and keys in {DEMO_FILE}")
+    write_demo(prepare_database(), f"http://127.0.0.1:{port}")
     return 0
+
+
+def keys_create_command(args: argparse.Namespace) -> int:
+    with admin_connection() as conn:
+        try:
+            key_id, key = keys.create_key(
+                conn,
+                person_id=args.person,
+                workspace_id=args.workspace,
+                kind=args.kind,
+                name=args.name,
+            )
+        except LookupError as error:
+            print(f"wellapi: {error}", file=sys.stderr)
+            return 1
+        member = args.kind == "member" and _is_active_member(conn, args.person, args.workspace)
+    parsed = keys.parse_key(key)
+    assert parsed is not None
+    # The key alone on stdout (KEY=$(wellapi keys create ...)); it is never shown again.
+    print(key, flush=True)
+    print(f"api_key_id: {key_id}\nprefix:     {parsed.prefix}", file=sys.stderr)
+    step("the key is printed above, once: only its prefix and hash are stored")
+    if args.kind == "member" and not member:
+        step("warning: the person has no active membership in that workspace; the key gets 403")
+    return 0
+
+
+def _is_active_member(
+    conn: pg8000.native.Connection, person: uuid.UUID, workspace: uuid.UUID
+) -> bool:
+    rows = conn.run(
+        "SELECT 1 FROM core_api.memberships m "
+        "JOIN core_api.peoples p ON p.pk = m.person_pk "
+        "JOIN core_api.workspaces w ON w.pk = m.workspace_pk "
+        "WHERE p.person_id = CAST(:person AS uuid) AND w.workspace_id = CAST(:workspace AS uuid) "
+        "AND m.status = 'active' AND m.deleted_at IS NULL",
+        person=str(person),
+        workspace=str(workspace),
+    )
+    return bool(rows)
+
+
+KEY_COLUMNS = (
+    "id",
+    "name",
+    "prefix",
+    "kind",
+    "person",
+    "workspace",
+    "created",
+    "last used",
+    "revoked",
+)
+
+
+def keys_list_command(args: argparse.Namespace) -> int:
+    with admin_connection() as conn:
+        records = keys.list_keys(conn)
+    rows = [
+        (
+            str(r.api_key_id),
+            r.name,
+            r.prefix,
+            r.kind,
+            str(r.person_id),
+            str(r.workspace_id),
+            _when(r.created_at),
+            _when(r.last_used_at),
+            _when(r.revoked_at),
+        )
+        for r in records
+    ]
+    print_table(KEY_COLUMNS, rows)
+    step(f"{len(rows)} keys, {sum(1 for r in records if r.revoked_at is None)} not revoked")
+    return 0
+
+
+def keys_revoke_command(args: argparse.Namespace) -> int:
+    wanted = args.key.strip()
+    parsed = keys.parse_key(wanted)
+    if parsed is not None:  # a whole key was given: its prefix finds it (never echo the key)
+        wanted = parsed.prefix
+    with admin_connection() as conn:
+        revoked = keys.revoke_key(conn, wanted)
+    if not revoked:
+        print(f"wellapi: no live API key with id or prefix {wanted}", file=sys.stderr)
+        return 1
+    step(f"revoked {wanted}")
+    return 0
+
+
+def enqueue_command(args: argparse.Namespace) -> int:
+    text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+    bodies = queues.bodies_of(text)  # refuse an empty file before sending anything
+    base_url = (args.url or default_base_url()).rstrip("/")
+    url = f"{base_url}{QUEUES_PATH}/{args.queue}"
+    request = urllib.request.Request(  # noqa: S310 (a local http:// URL)
+        url, data=text.encode("utf-8"), method="POST", headers={"content-type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            answer: dict[str, Any] = json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        print(f"wellapi: {url} answered {error.code}: {_message_of(error)}", file=sys.stderr)
+        return 1
+    except urllib.error.URLError as error:
+        print(
+            f"wellapi: no local server at {base_url} ({error.reason}); start it with `make run`",
+            file=sys.stderr,
+        )
+        return 1
+    for entry, body in zip(answer["enqueued"], bodies, strict=False):
+        print(f"enqueued {entry['messageId']}  {queues.describe_body(body)}")
+    print(
+        f"queue {answer['queue']}: {answer['visible']} visible, {answer['in_flight']} in flight, "
+        f"{answer['dead_lettered']} dead-lettered, {answer['processed']} processed"
+        f" (GET {url})"
+    )
+    return 0
+
+
+def _message_of(error: urllib.error.HTTPError) -> str:
+    try:
+        return str(json.loads(error.read()).get("message"))
+    except (ValueError, AttributeError):
+        return error.reason
+
+
+def default_base_url() -> str:
+    """``$PORT`` when set, else the base URL the last ``wellapi run`` wrote, else port 3000."""
+    if "PORT" in os.environ:
+        return f"http://127.0.0.1:{int(os.environ['PORT'])}"
+    demo = seed.read_demo(DEMO_FILE) or {}
+    base_url = demo.get("base_url")
+    return base_url if isinstance(base_url, str) else f"http://127.0.0.1:{DEFAULT_PORT}"
+
+
+def _when(value: Any) -> str:
+    return value.isoformat(timespec="seconds") if value is not None else "-"
+
+
+def print_table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    widths = [max([len(c)] + [len(row[i]) for row in rows]) for i, c in enumerate(columns)]
+    for row in [tuple(columns), *rows]:
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -182,23 +408,57 @@ def prepare_database() -> database.LocalDatabase:
     return db
 
 
-def seed_demo(db: database.LocalDatabase) -> seed.Demo:
+def seed_demo(db: database.LocalDatabase, keys_provider: seed.DemoKeys) -> seed.Demo:
     step("seeding demo data")
     conn = database.admin_connection(db.admin_url)
     try:
-        return seed.seed(conn, demo_keys())
+        return seed.seed(conn, keys_provider)
     finally:
         conn.close()
 
 
-def demo_keys() -> seed.DemoKeys:
-    """Where the demo's API keys come from (none until API keys exist)."""
-    return seed.NoKeys()
+def write_demo(db: database.LocalDatabase, base_url: str) -> seed.Demo:
+    """Seed with real keys (the previous ones while they still work), write ``.local/demo.json``."""
+    provider = demo_keys()
+    demo = seed_demo(db, provider)
+    seed.write_demo(DEMO_FILE, demo, base_url)
+    if provider.reused:
+        step(f"kept the demo keys of the last run: {', '.join(provider.reused)}")
+    if provider.issued:
+        step(f"issued new demo keys: {', '.join(provider.issued)}")
+    step(f"demo workspaces and keys in {DEMO_FILE}")
+    return demo
 
 
-def local_routes() -> list[LocalRoute]:
-    """Routes only the local server has (the OpenAPI document, its viewer...)."""
-    return []
+def demo_keys() -> seed.IssuedKeys:
+    """Where the demo's API keys come from: those in ``.local/demo.json`` while they work."""
+    return seed.IssuedKeys(seed.read_demo(DEMO_FILE))
+
+
+@contextmanager
+def admin_connection() -> Iterator[pg8000.native.Connection]:
+    """An administrative connection to the resolved, migrated local database."""
+    conn = database.admin_connection(prepare_database().admin_url)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def local_routes(local_queues: Iterable[queues.LocalQueue] = ()) -> list[LocalRoute]:
+    """Routes only the local server has: the documentation, and the local queues if any.
+
+    None of them is behind the authorizer.
+    """
+    routes = docs.doc_routes()
+    by_name = {queue.name: queue for queue in local_queues}
+    if by_name:
+        handler = queues.queue_routes_handler(by_name)
+        routes += [
+            LocalRoute("GET", QUEUES_PATH + "/{queue}", handler),
+            LocalRoute("POST", QUEUES_PATH + "/{queue}", handler),
+        ]
+    return routes
 
 
 def connect_functions_as(db: database.LocalDatabase, role: str | None) -> None:

@@ -18,15 +18,20 @@ What is there, and why:
 - a provider catalog and workspace selections (``is_selected`` implies ``is_matched``), with
   one removed (soft-deleted, no longer selected).
 
-API keys do not exist yet. ``DemoKeys`` is where a later change plugs them in; until then
-``.local/demo.json`` carries ``null`` keys.
+API keys: ``DemoKeys`` issues them inside the seed's transaction. ``IssuedKeys`` (what
+``wellapi run`` and ``wellapi seed`` use) gives each demo user a member key for their workspace
+and the first demo user a service key, named ``demo:<workspace>`` and ``demo:service``. A key's
+secret cannot be recovered from its stored hash, so a key is reused only when the previous
+``.local/demo.json`` holds it and it still authenticates (prefix and hash found, not revoked,
+for the same person, workspace and kind); otherwise the old demo keys of that name are revoked
+and a new one is issued. ``seed(conn)`` without a key provider issues none (``null`` keys).
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,8 +39,8 @@ from typing import Any, Protocol
 
 import pg8000.native
 
-from wellapi import models
-from wellapi.models import SCHEMA
+from wellapi import keys, models
+from wellapi.domain import SCHEMA
 
 # Fixed for good: every seeded id derives from it, and events or docs may quote those ids.
 SEED_NAMESPACE = uuid.UUID("5f2b8a1e-7c3d-5e4f-9a0b-1c2d3e4f5a6b")
@@ -333,6 +338,7 @@ class DemoMember:
     workspace_id: uuid.UUID
     name: str  # the workspace's name
     person_id: uuid.UUID
+    key: str = ""  # the workspace's seed key ("acme"): names its demo key, "demo:acme"
 
 
 class DemoKeys(Protocol):
@@ -351,6 +357,106 @@ class NoKeys:
 
     def service_key(self, conn: pg8000.native.Connection) -> str | None:
         return None
+
+
+class IssuedKeys:
+    """Real demo keys: the previous run's when they still authenticate, else new ones.
+
+    ``previous`` is the last ``.local/demo.json`` (``read_demo``), or None.
+    """
+
+    SERVICE_KEY_NAME = "demo:service"
+
+    def __init__(self, previous: Mapping[str, Any] | None = None) -> None:
+        previous = previous or {}
+        self._previous_members: dict[str, str] = {}
+        workspaces = previous.get("workspaces")
+        for entry in workspaces if isinstance(workspaces, list) else ():
+            if isinstance(entry, dict) and isinstance(entry.get("api_key"), str):
+                self._previous_members[str(entry.get("workspace_id"))] = entry["api_key"]
+        service = previous.get("service_key")
+        self._previous_service = service if isinstance(service, str) else None
+        self.reused: list[str] = []  # names of the keys kept from the previous run
+        self.issued: list[str] = []  # names of the keys issued by this run
+
+    def member_key(self, conn: pg8000.native.Connection, member: DemoMember) -> str:
+        return self._key(
+            conn,
+            name=f"demo:{member.key or member.workspace_id}",
+            person_id=member.person_id,
+            workspace_id=member.workspace_id,
+            kind="member",
+            previous=self._previous_members.get(str(member.workspace_id)),
+        )
+
+    def service_key(self, conn: pg8000.native.Connection) -> str:
+        owner = demo_members()[0]
+        return self._key(
+            conn,
+            name=self.SERVICE_KEY_NAME,
+            person_id=owner.person_id,
+            workspace_id=owner.workspace_id,
+            kind="service",
+            previous=self._previous_service,
+        )
+
+    def _key(
+        self,
+        conn: pg8000.native.Connection,
+        *,
+        name: str,
+        person_id: uuid.UUID,
+        workspace_id: uuid.UUID,
+        kind: str,
+        previous: str | None,
+    ) -> str:
+        kept = self._still_valid(conn, previous, name, person_id, workspace_id, kind)
+        # Any other live key of this name is a demo key whose secret is lost: revoke it.
+        revoke = (
+            f"UPDATE {SCHEMA}.api_keys SET revoked_at = now() "
+            "WHERE name = :name AND revoked_at IS NULL AND deleted_at IS NULL"
+        )
+        if kept is not None and previous is not None:
+            conn.run(revoke + " AND api_key_id <> CAST(:kept AS uuid)", name=name, kept=kept)
+            self.reused.append(name)
+            return previous
+        conn.run(revoke, name=name)
+        _, key = keys.create_key(
+            conn, person_id=person_id, workspace_id=workspace_id, kind=kind, name=name
+        )
+        self.issued.append(name)
+        return key
+
+    @staticmethod
+    def _still_valid(
+        conn: pg8000.native.Connection,
+        previous: str | None,
+        name: str,
+        person_id: uuid.UUID,
+        workspace_id: uuid.UUID,
+        kind: str,
+    ) -> str | None:
+        """The id of the previous key when it authenticates as this demo key, else None."""
+        parsed = keys.parse_key(previous) if previous else None
+        if parsed is None:
+            return None
+        rows = conn.run(
+            f"SELECT k.api_key_id FROM {SCHEMA}.api_keys k "
+            f"JOIN {SCHEMA}.peoples p ON p.pk = k.person_pk "
+            f"JOIN {SCHEMA}.workspaces w ON w.pk = k.workspace_pk "
+            "WHERE k.prefix = :prefix AND k.secret_hash = :hash "
+            "AND k.revoked_at IS NULL AND k.deleted_at IS NULL "
+            "AND p.deleted_at IS NULL AND w.deleted_at IS NULL "
+            "AND k.name = :name AND k.kind::text = :kind "
+            "AND p.person_id = CAST(:person AS uuid) AND w.workspace_id = CAST(:workspace AS uuid)",
+            prefix=parsed.prefix,
+            hash=parsed.secret_hash,
+            name=name,
+            kind=kind,
+            person=str(person_id),
+            workspace=str(workspace_id),
+        )
+        return str(rows[0][0]) if rows else None
 
 
 @dataclass(frozen=True)
@@ -384,6 +490,7 @@ def demo_members() -> tuple[DemoMember, ...]:
             workspace_id=seed_id(models.Workspace.__tablename__, key),
             name=name,
             person_id=seed_id(models.People.__tablename__, f"{key}/{first_person[key]}"),
+            key=key,
         )
         for key, name, _ in WORKSPACES
     )
@@ -432,5 +539,19 @@ def _insert(conn: pg8000.native.Connection, row: SeedRow) -> None:
 
 
 def write_demo(path: Path, demo: Demo, base_url: str) -> None:
+    """Write ``.local/demo.json``, readable by its owner only: it holds live API keys."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(demo.document(base_url), indent=2) + "\n", encoding="utf-8")
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.touch(mode=0o600)
+    temporary.chmod(0o600)
+    temporary.write_text(json.dumps(demo.document(base_url), indent=2) + "\n", encoding="utf-8")
+    temporary.replace(path)
+
+
+def read_demo(path: Path) -> dict[str, Any] | None:
+    """The previous ``.local/demo.json``, or None when there is none that can be read."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return document if isinstance(document, dict) else None

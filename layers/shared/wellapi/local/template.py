@@ -10,9 +10,10 @@ overridden), an ``HttpApi`` event without ``ApiId`` belongs to the implicit
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,6 +21,7 @@ from wellapi.local.cfn_yaml import CloudFormationYamlError, get_att_parts, load_
 from wellapi.local.intrinsics import resolve_value
 
 FUNCTION_TYPE = "AWS::Serverless::Function"
+QUEUE_TYPE = "AWS::SQS::Queue"
 HTTP_API_TYPE = "AWS::Serverless::HttpApi"
 IMPLICIT_HTTP_API = "ServerlessHttpApi"
 DEFAULT_ROUTE = "$default"
@@ -30,6 +32,8 @@ DEFAULT_MEMORY_MB = 128
 # API Gateway's default when an authorizer sets no result TTL.
 DEFAULT_AUTHORIZER_TTL_SECONDS = 300
 DEFAULT_SQS_BATCH_SIZE = 10
+# SQS's default visibility timeout when a queue sets none.
+DEFAULT_VISIBILITY_TIMEOUT_SECONDS = 30
 
 
 class TemplateError(ValueError):
@@ -94,6 +98,18 @@ class SqsEvent:
 
 
 @dataclass(frozen=True)
+class SqsQueue:
+    """An ``AWS::SQS::Queue`` of the template: what an event source mapping needs to know."""
+
+    logical_id: str
+    queue_name: str  # QueueName when literal, else the logical id
+    visibility_timeout_seconds: int
+    # RedrivePolicy: receives before a message moves to the dead-letter queue (None: never).
+    max_receive_count: int | None = None
+    dead_letter_queue_id: str | None = None
+
+
+@dataclass(frozen=True)
 class Function:
     logical_id: str
     function_name: str  # FunctionName when literal, else the logical id (as SAM local does)
@@ -114,6 +130,7 @@ class Template:
     parameters: Mapping[str, Any]  # parameter name -> default value (None when it has none)
     functions: Mapping[str, Function]
     http_apis: Mapping[str, HttpApi]
+    queues: Mapping[str, SqsQueue] = field(default_factory=dict)
 
     @property
     def routes(self) -> tuple[HttpRoute, ...]:
@@ -173,11 +190,17 @@ def parse(document: Mapping[str, Any], path: Path) -> Template:
             logical_id, properties, path.parent, parameters, http_apis, api_globals
         )
 
+    queues = {
+        logical_id: _queue(logical_id, _properties(resource), parameters)
+        for logical_id, resource in resources.items()
+        if _is_type(resource, QUEUE_TYPE)
+    }
     template = Template(
         path=path,
         parameters=parameters,
         functions=functions,
         http_apis=http_apis,
+        queues=queues,
     )
     _check_routes(template)
     return template
@@ -356,6 +379,36 @@ def _sqs_event(function_id: str, event_name: str, properties: Mapping[str, Any])
         batching_window_seconds=int(properties.get("MaximumBatchingWindowInSeconds", 0)),
         report_batch_item_failures="ReportBatchItemFailures"
         in (properties.get("FunctionResponseTypes") or ()),
+    )
+
+
+def _queue(
+    logical_id: str, properties: Mapping[str, Any], parameters: Mapping[str, Any]
+) -> SqsQueue:
+    redrive = properties.get("RedrivePolicy")
+    if isinstance(redrive, str):  # CloudFormation also takes the policy as a JSON string
+        try:
+            redrive = json.loads(redrive)
+        except ValueError:
+            raise TemplateError(f"{logical_id}.RedrivePolicy is not JSON") from None
+    redrive = _mapping(redrive, f"{logical_id}.RedrivePolicy")
+    target = redrive.get("deadLetterTargetArn")
+    dead_letter_queue_id: str | None = None
+    if isinstance(target, Mapping) and "Fn::GetAtt" in target:
+        dead_letter_queue_id = get_att_parts(target["Fn::GetAtt"])[0]
+    name = properties.get("QueueName")
+    return SqsQueue(
+        logical_id=logical_id,
+        queue_name=name if isinstance(name, str) else logical_id,
+        visibility_timeout_seconds=_integer(
+            properties, "VisibilityTimeout", DEFAULT_VISIBILITY_TIMEOUT_SECONDS, parameters
+        ),
+        max_receive_count=(
+            _integer(redrive, "maxReceiveCount", 0, parameters)
+            if "maxReceiveCount" in redrive
+            else None
+        ),
+        dead_letter_queue_id=dead_letter_queue_id,
     )
 
 

@@ -1,0 +1,367 @@
+"""``wellapi run`` on the project's own template: demo keys, documentation, queue, concurrency.
+
+The command runs in a thread of this process, as ``make run`` would run it, against a database
+of its own on the session's server (named for this module instead of ``well``), with
+``.local/demo.json`` in a temporary directory and a local visibility timeout of 0.2 s. Every
+request goes over loopback through the API-key authorizer, as in AWS; the sync queue is fed
+with ``wellapi enqueue`` and drained by the real sync function.
+
+The last test stops the server and checks that the queue poller stopped with it.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pg8000.native
+import pytest
+
+from wellapi import db as wellapi_db
+from wellapi.local import cli, seed
+from wellapi.local import database as local_db
+from wellapi.local.server import LocalServer
+from wellapi.models import SCHEMA
+
+ROOT = Path(__file__).resolve().parents[1]
+POLLER_THREAD = "wellapi-queue-sync"
+VISIBILITY_TIMEOUT = 0.2
+
+
+@dataclass
+class Running:
+    server: LocalServer
+    thread: threading.Thread
+    exit_codes: list[int]
+    database: local_db.LocalDatabase
+    demo_file: Path
+    stopped: bool = False
+
+    @property
+    def demo(self) -> dict[str, Any]:
+        document = seed.read_demo(self.demo_file)
+        assert document is not None
+        return document
+
+    def request(
+        self, method: str, path: str, key: str | None = None, body: bytes | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
+        host, port = self.server.server_address[:2]
+        connection = http.client.HTTPConnection(str(host), port, timeout=30)
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            return response.status, dict(response.getheaders()), response.read()
+        finally:
+            connection.close()
+
+    def queue(self) -> dict[str, Any]:
+        status, _, body = self.request("GET", "/_local/queues/sync")
+        assert status == 200
+        document: dict[str, Any] = json.loads(body)
+        return document
+
+    def stop(self) -> None:
+        if not self.stopped:
+            self.stopped = True
+            self.server.shutdown()
+            self.thread.join(timeout=90)
+
+
+@pytest.fixture(scope="module")
+def running(
+    server: local_db.LocalDatabase, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Running]:
+    root = tmp_path_factory.mktemp("run")
+    name = f"wellapi_run_{os.getpid()}"
+    started: list[LocalServer] = []
+
+    class RecordedServer(LocalServer):
+        def serve_forever(self, poll_interval: float = 0.5) -> None:
+            started.append(self)
+            super().serve_forever(poll_interval)
+
+    saved_path = list(sys.path)
+    saved_modules = set(sys.modules)
+    exit_codes: list[int] = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cli, "DATABASE_NAME", name)
+        patch.setattr(cli, "DEMO_FILE", root / "demo.json")
+        patch.setattr(cli, "LocalServer", RecordedServer)
+        patch.setenv("DATABASE_URL", server.admin_url)
+        patch.delenv("PORT", raising=False)
+        patch.delenv("DB_POOL_SIZE", raising=False)
+        argv = [
+            "run",
+            "--port",
+            "0",
+            "--template",
+            str(ROOT / "template.yaml"),
+            "--visibility-timeout",
+            str(VISIBILITY_TIMEOUT),
+        ]
+        thread = threading.Thread(target=lambda: exit_codes.append(cli.main(argv)), daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 180
+        while not started and thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert started, f"the server did not start (exit codes {exit_codes})"
+        running = Running(
+            started[0],
+            thread,
+            exit_codes,
+            local_db.LocalDatabase(server.admin_url).with_database(name),
+            root / "demo.json",
+        )
+        try:
+            yield running
+        finally:
+            running.stop()
+    # Leave the process as it was: import path, function modules, engines; drop the database.
+    sys.path[:] = saved_path
+    functions = str(ROOT / "functions")
+    for module in set(sys.modules) - saved_modules:
+        if (getattr(sys.modules[module], "__file__", None) or "").startswith(functions):
+            del sys.modules[module]
+    wellapi_db.reset_engines()
+    conn = local_db.admin_connection(server.admin_url)
+    try:
+        conn.run(f"DROP DATABASE IF EXISTS {pg8000.native.identifier(name)} WITH (FORCE)")
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def admin(running: Running) -> Iterator[pg8000.native.Connection]:
+    conn = local_db.admin_connection(running.database.admin_url)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def receipts(conn: pg8000.native.Connection, idempotency_key: str) -> int:
+    """1 once the message with that key has taken effect (the writer's exactly-once receipt)."""
+    rows = conn.run(
+        f"SELECT count(*) FROM {SCHEMA}.sync_receipts WHERE idempotency_key = :k",
+        k=idempotency_key,
+    )
+    return int(rows[0][0])
+
+
+# ---- demo keys -----------------------------------------------------------------------------
+
+
+def test_demo_json_holds_working_keys_for_each_workspace_and_the_service(
+    running: Running,
+) -> None:
+    demo = running.demo
+    assert demo["base_url"] == running.server.url
+    assert [w["name"] for w in demo["workspaces"]] == ["Acme Finance", "Globex Holdings"]
+    for workspace in demo["workspaces"]:
+        status, _, body = running.request(
+            "GET", f"/v1/workspaces/{workspace['workspace_id']}/providers", workspace["api_key"]
+        )
+        assert status == 200, body
+        assert json.loads(body)["data"]
+    status, _, _ = running.request(
+        "GET", "/v1/account-workspace-connectors", running.demo["service_key"]
+    )
+    assert status == 200
+    status, _, _ = running.request("GET", "/v1/account-workspace-connectors")
+    assert status == 401  # no key: API Gateway's own answer
+
+
+# ---- documentation -----------------------------------------------------------------------------
+
+
+def test_the_openapi_document_and_swagger_ui_are_served_without_a_key(running: Running) -> None:
+    status, headers, body = running.request("GET", "/v1/openapi.json")
+    assert (status, headers["content-type"]) == (200, "application/json")
+    assert body.decode() == (ROOT / "openapi.json").read_text()
+    status, headers, body = running.request("GET", "/docs")
+    assert (status, headers["content-type"]) == (200, "text/html; charset=utf-8")
+    assert b"/docs/swagger-ui-bundle.js" in body
+    status, headers, body = running.request("GET", "/docs/swagger-ui-bundle.js")
+    assert (status, headers["content-type"]) == (200, "text/javascript")
+    assert body.startswith(b"/*! For license information")
+    status, _, body = running.request("GET", "/docs/openapi-3.0.json")
+    assert (status, json.loads(body)["openapi"]) == (200, "3.0.3")
+
+
+# ---- the sync queue ----------------------------------------------------------------------------
+
+
+def test_enqueue_prints_what_it_sent_and_the_sync_function_writes_the_rows(
+    running: Running, admin: pg8000.native.Connection, capsys: pytest.CaptureFixture[str]
+) -> None:
+    event = ROOT / "events" / "sync-provenance-linked.json"
+    body = json.loads(json.loads(event.read_text())["Records"][0]["body"])
+    before = running.queue()
+    assert receipts(admin, body["idempotency_key"]) == 0
+    assert cli.main(["enqueue", str(event), "--url", running.server.url]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0].startswith("enqueued ")
+    assert printed[0].endswith(f"provenance.linked {body['idempotency_key']}")
+    assert printed[1].startswith("queue sync: ")
+    wait_until(lambda: running.queue()["processed"] == before["processed"] + 1)
+    assert receipts(admin, body["idempotency_key"]) == 1
+    linked = admin.run(
+        f"SELECT count(*) FROM {SCHEMA}.account_workspace_connectors l "
+        f"JOIN {SCHEMA}.accounts a ON a.pk = l.account_pk "
+        "WHERE a.account_id = ANY(CAST(:ids AS uuid[])) "
+        "AND l.created_at > now() - interval '1 minute'",
+        ids="{" + ",".join(body["record_ids"]) + "}",
+    )
+    assert linked == [[len(body["record_ids"])]]
+
+
+def test_a_poison_message_ends_in_the_dead_letter_list_after_five_receives(
+    running: Running, admin: pg8000.native.Connection, capsys: pytest.CaptureFixture[str]
+) -> None:
+    event = ROOT / "events" / "sync-poison.json"
+    good, poison = (json.loads(r["body"]) for r in json.loads(event.read_text())["Records"])
+    assert cli.main(["enqueue", str(event), "--url", running.server.url]) == 0
+    poison_id = capsys.readouterr().out.splitlines()[1].split()[1]
+    # Five receives, each after the visibility timeout and the 2 s batching window.
+    wait_until(lambda: running.queue()["dead_lettered"] == 1, timeout=60)
+    queue = running.queue()
+    assert queue["dead_letters"] == [
+        {
+            "messageId": poison_id,
+            "approximateReceiveCount": 5,
+            "body": json.loads(event.read_text())["Records"][1]["body"],
+        }
+    ]
+    assert (queue["visible"], queue["in_flight"]) == (0, 0)
+    assert receipts(admin, good["idempotency_key"]) == 1
+    assert receipts(admin, poison["idempotency_key"]) == 0
+
+
+def test_the_queue_refuses_nothing_to_enqueue_and_names_the_queues_it_has(
+    running: Running, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, _, body = running.request("POST", "/_local/queues/sync", body=b"  ")
+    assert (status, json.loads(body)) == (400, {"message": "an empty message"})
+    message = tmp_path / "message.json"
+    message.write_text('{"type": "provenance.linked"}')
+    url = running.server.url
+    assert cli.main(["enqueue", str(message), "--url", url, "--queue", "nope"]) == 1
+    assert "answered 404: no local queue 'nope' (queues: sync)" in capsys.readouterr().err
+    (tmp_path / "empty.json").write_text("")
+    assert cli.main(["enqueue", str(tmp_path / "empty.json"), "--url", url]) == 2
+    assert "wellapi: an empty message" in capsys.readouterr().err
+
+
+def test_enqueue_says_so_when_no_server_is_running(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket_closed_port() as port:
+        message = tmp_path / "message.json"
+        message.write_text("{}")
+        assert cli.main(["enqueue", str(message), "--url", f"http://127.0.0.1:{port}"]) == 1
+    assert "no local server at http://127.0.0.1:" in capsys.readouterr().err
+
+
+class socket_closed_port:
+    """A loopback port nobody listens on."""
+
+    def __enter__(self) -> int:
+        import socket
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        port: int = self.sock.getsockname()[1]
+        return port
+
+    def __exit__(self, *exc: object) -> None:
+        self.sock.close()
+
+
+def test_enqueue_finds_the_server_from_port_or_demo_json(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(cli, "DEMO_FILE", tmp_path / "demo.json")
+    monkeypatch.delenv("PORT", raising=False)
+    assert cli.default_base_url() == "http://127.0.0.1:3000"
+    (tmp_path / "demo.json").write_text('{"base_url": "http://127.0.0.1:4321"}')
+    assert cli.default_base_url() == "http://127.0.0.1:4321"
+    monkeypatch.setenv("PORT", "8080")
+    assert cli.default_base_url() == "http://127.0.0.1:8080"
+
+
+# ---- concurrency -----------------------------------------------------------------------------
+
+
+def test_twenty_concurrent_requests_all_succeed_and_overlap_on_several_connections(
+    running: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runtime = running.server.gateway.runtime
+    invoke = runtime.invoke
+    intervals: list[tuple[float, float]] = []
+    lock = threading.Lock()
+
+    def timed(function_id: str, event: Any) -> Any:
+        started = time.monotonic()
+        try:
+            return invoke(function_id, event)
+        finally:
+            if function_id == "AccountWorkspaceConnectorsListFunction":
+                with lock:
+                    intervals.append((started, time.monotonic()))
+
+    monkeypatch.setattr(runtime, "invoke", timed)
+    key = running.demo["workspaces"][0]["api_key"]
+    path = "/v1/account-workspace-connectors?include=account,workspace_connector"
+    running.request("GET", path, key)  # warm: the function is imported, the key cached
+    intervals.clear()
+    barrier = threading.Barrier(20)
+
+    def call(_: int) -> int:
+        barrier.wait()
+        return running.request("GET", path, key)[0]
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        statuses = list(pool.map(call, range(20)))
+    assert statuses == [200] * 20
+    events = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals])
+    in_flight = peak = 0
+    for _, step in events:
+        in_flight += step
+        peak = max(peak, in_flight)
+    assert len(intervals) == 20
+    assert peak >= 2, "the requests did not overlap"
+    pool_of_the_api = wellapi_db.get_engine().pool  # as db.execute() asks for it
+    assert pool_of_the_api.size() == cli.LOCAL_DB_POOL_SIZE  # type: ignore[attr-defined]
+    assert pool_of_the_api.checkedin() >= 2  # type: ignore[attr-defined]
+
+
+# ---- stopping ------------------------------------------------------------------------------------
+
+
+def test_stopping_the_server_stops_the_queue_poller_and_exits_0(
+    running: Running, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert [t for t in threading.enumerate() if t.name == POLLER_THREAD]
+    running.stop()
+    assert not running.thread.is_alive()
+    assert running.exit_codes == [0]
+    assert not [t for t in threading.enumerate() if t.name == POLLER_THREAD]
+    assert "did not stop in time" not in capsys.readouterr().err
