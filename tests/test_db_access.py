@@ -38,7 +38,7 @@ from sqlalchemy import Engine
 from wellapi import db, errors
 from wellapi.local import database as local_db
 from wellapi.roles import API_ROLE, SYNC_ROLE
-from wellapi.settings import Settings, get_settings
+from wellapi.settings import Settings
 
 PID = "SELECT pg_backend_pid()"
 PACKAGED_CAS = {
@@ -57,10 +57,7 @@ def api_engine(database: local_db.LocalDatabase, **overrides: Any) -> Engine:
 
 def reset_environment_engine() -> None:
     """Forget the execution environment's engine (and settings), as a new environment would."""
-    if db.get_engine.cache_info().currsize:
-        db.get_engine().dispose()
-    db.get_engine.cache_clear()
-    get_settings.cache_clear()
+    db.reset_engines()
 
 
 @pytest.fixture
@@ -325,11 +322,12 @@ def captured_connects(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
 
 def test_environment_engine_is_created_on_first_use_once_and_connects_lazily(api_database):
     reset_environment_engine()
-    assert db.get_engine.cache_info().currsize == 0
+    assert db.cached_engines() == 0
 
     engine = db.get_engine()
 
     assert db.get_engine() is engine
+    assert db.get_engine("api") is engine
     assert engine.pool.checkedin() == 0  # creating the engine opened no connection
     assert engine.pool.checkedout() == 0
     first = backend_pid()

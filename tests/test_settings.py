@@ -182,7 +182,7 @@ import wellapi.roles, wellapi.migrate
 print(json.dumps({
     "reads": reads,
     "settings_cached": wellapi.settings.get_settings.cache_info().currsize,
-    "engine_cached": wellapi.db.get_engine.cache_info().currsize,
+    "engine_cached": wellapi.db.cached_engines(),
     "boto3_imported": "boto3" in sys.modules,
 }))
 try:

@@ -12,8 +12,8 @@ import json
 import select
 import socket
 import ssl
+import threading
 from collections.abc import Callable
-from functools import lru_cache
 from importlib import resources
 from typing import Any
 from urllib.parse import unquote
@@ -214,22 +214,31 @@ def settings_for(role: str) -> Settings:
     return settings
 
 
-_engines: list[Engine] = []
+_engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
 
 
-@lru_cache(maxsize=2)
 def get_engine(role: str = "api") -> Engine:
-    engine = build_engine(settings_for(role))
-    _engines.append(engine)
+    """The execution environment's engine for a role, created on first use."""
+    engine = _engines.get(role)
+    if engine is None:
+        with _engines_lock:
+            engine = _engines.get(role)
+            if engine is None:
+                engine = _engines[role] = build_engine(settings_for(role))
     return engine
+
+
+def cached_engines() -> int:
+    return len(_engines)
 
 
 def reset_engines() -> None:
     """Close every engine and forget the settings (tests, and the local runner's setup)."""
-    for engine in _engines:
-        engine.dispose()
-    _engines.clear()
-    get_engine.cache_clear()
+    with _engines_lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
     get_settings.cache_clear()
 
 
