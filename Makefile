@@ -63,12 +63,14 @@ bench: install
 # Not part of `make test`, which runs a bounded, deterministic pass of the same test (a few
 # examples per operation, the same requests every run): Schemathesis against openapi.json and
 # the local server, WELLAPI_FUZZ_EXAMPLES (300) examples per operation, with a fresh random
-# seed each run; `WELLAPI_FUZZ_SEED=<the printed seed> make fuzz` replays one. 4-6 minutes.
+# seed each run; `WELLAPI_FUZZ_SEED=<the printed seed> make fuzz` replays one. About 3 minutes;
+# the requests sent, by status, are written to .local/fuzz.json.
 fuzz: install
 	@seed=$${WELLAPI_FUZZ_SEED:-$$($(BIN)/python -c 'import random; print(random.randrange(2**32))')}; \
 	echo "==> schemathesis seed $$seed (WELLAPI_FUZZ_SEED=$$seed make fuzz replays it)"; \
 	WELLAPI_FUZZ_SEED=$$seed WELLAPI_FUZZ_EXAMPLES=$${WELLAPI_FUZZ_EXAMPLES:-300} \
-		$(BIN)/pytest tests/test_fuzz_openapi.py -p no:cacheprovider -q
+		$(BIN)/pytest tests/test_fuzz_openapi.py -p no:cacheprovider -q; \
+	status=$$?; cat .local/fuzz.json 2>/dev/null; exit $$status
 
 # Not part of `make test`: 20 s of mixed reads and writes by 8 workers in two workspaces against
 # the local server (in this process, DB_POOL_SIZE=8) on a fresh database `wellapi_load`; prints

@@ -178,8 +178,9 @@ class ErrorList(Exception):
 
 # SQLSTATE classes that mean "the database could not serve this now": connection exceptions,
 # operator intervention (shutdown, statement timeout cancel), insufficient resources,
-# serialization failures and deadlocks the client may simply retry.
-_UNAVAILABLE_SQLSTATES = ("08", "53", "57", "40")
+# serialization failures and deadlocks the client may simply retry; and lock_not_available
+# (55P03), a row another transaction held past the role's lock_timeout.
+_UNAVAILABLE_SQLSTATES = ("08", "53", "57", "40", "55P03")
 
 
 def sqlstate_of(error: BaseException) -> str | None:
@@ -210,6 +211,10 @@ def database_error(error: BaseException) -> ApiError | None:
     """
     import pg8000.dbapi
 
+    if isinstance(error, DatabaseUnavailable):
+        # What ``db.execute`` raises when it cannot connect (or reconnect): callers that catch
+        # driver failures (the authorizer) must recognise it as the same outage.
+        return error
     if isinstance(error, pg8000.dbapi.InterfaceError | ConnectionError | TimeoutError):
         return DatabaseUnavailable()
     if isinstance(error, pg8000.dbapi.DatabaseError) and is_unavailable(sqlstate_of(error)):

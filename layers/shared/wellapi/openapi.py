@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from wellapi.jsonapi import CURSOR_PROFILE, MEDIA_TYPE
-from wellapi.jsonapi.query import MAX_PAGE_SIZE, RANGE_OPERATORS, SORTABLE, WORKSPACE_PARAMETERS
+from wellapi.jsonapi.ids import UUID_PATTERN
+from wellapi.jsonapi.query import (
+    MAX_FILTER_VALUES,
+    MAX_PAGE_SIZE,
+    RANGE_OPERATORS,
+    SORTABLE,
+    WORKSPACE_PARAMETERS,
+)
 from wellapi.operations import OPERATIONS, Operation
 from wellapi.resources import PARENTS, PROVIDER_CATALOG, RESOURCES, Attribute, Parent, Resource
 
@@ -199,18 +206,44 @@ def _parameter(
     }
 
 
+def _escape(value: str) -> str:
+    return re.sub(r"([.^$*+?()\[\]{}|\\])", r"\\\1", value)
+
+
+def _comma_list(items: list[str], *, empty: bool) -> dict[str, Any]:
+    """A comma-separated list of the given regular expressions, as a string schema."""
+    item = "(?:" + "|".join(items) + ")"
+    pattern = f"{item}(?:,{item})*"
+    return {"type": "string", "pattern": f"^(?:{pattern})?$" if empty else f"^{pattern}$"}
+
+
+def _names(names: Any) -> list[str]:
+    return [_escape(str(name)) for name in names]
+
+
+def _fields_of(resource: Resource, type_name: str) -> tuple[str, ...]:
+    if type_name == resource.type:
+        return resource.field_names
+    return tuple(a.name for a in PARENTS[type_name].attributes)
+
+
 def _read_parameters(resource: Resource, collection: bool) -> list[dict[str, Any]]:
     params = [
         _parameter(
             "include",
-            {"type": "string"},
+            _comma_list(_names(r.name for r in resource.relationships), empty=True),
             "Comma-separated relationships to include: "
             + ", ".join(r.name for r in resource.relationships),
         )
     ]
     types = [resource.type, *sorted({r.parent.type for r in resource.relationships})]
     params += [
-        _parameter(f"fields[{t}]", {"type": "string"}, f"Sparse fieldset for {t}.") for t in types
+        _parameter(
+            f"fields[{t}]",
+            _comma_list(_names(_fields_of(resource, t)), empty=True),
+            f"Sparse fieldset for {t}.",
+        )
+        for t in types
     ]
     params += [
         _parameter(name, UUID_SCHEMA, "Act in this workspace (an active membership is needed).")
@@ -232,13 +265,19 @@ def _read_parameters(resource: Resource, collection: bool) -> list[dict[str, Any
         for d in ("after", "before")
     ]
     params += [
-        _parameter(f"filter[{r.name}]", {"type": "string"}, f"Comma-separated {r.parent.type} ids.")
+        _parameter(
+            f"filter[{r.name}]",
+            _comma_list([UUID_PATTERN], empty=False),
+            f"Comma-separated {r.parent.type} ids (at most {MAX_FILTER_VALUES}).",
+        )
         for r in resource.relationships
     ]
     for name in resource.filters:
         attribute = resource.attribute(name)
         schema: dict[str, Any] = (
-            {"type": "string"} if attribute.kind == "enum" else {"type": "boolean"}
+            _comma_list(_names(attribute.enum), empty=False)
+            if attribute.kind == "enum"
+            else {"type": "boolean"}
         )
         params.append(_parameter(f"filter[{name}]", schema, f"Filter on {name}."))
     params += [
@@ -250,12 +289,41 @@ def _read_parameters(resource: Resource, collection: bool) -> list[dict[str, Any
     return params
 
 
+# Answers API Gateway gives itself, before or instead of the function, with its own body
+# (``{"message": "..."}`` as application/json): no Authorization header (401), no route for the
+# path (404, e.g. a path parameter holding an encoded slash), a body over its 10 MB limit (413),
+# throttling (429).
+GATEWAY_STATUSES = {
+    401: "Unauthorized",
+    404: "Not Found",
+    413: "Request Entity Too Large",
+    429: "Too Many Requests",
+}
+
+
 def _errors(*statuses: int) -> dict[str, Any]:
-    body = {"content": {MEDIA_TYPE: {"schema": _ref("ErrorDocument")}}}
-    responses = {str(s): {"description": "A JSON:API error document.", **body} for s in statuses}
+    jsonapi = {MEDIA_TYPE: {"schema": _ref("ErrorDocument")}}
+    gateway = {"application/json": {"schema": _ref("GatewayMessage")}}
+    responses: dict[str, Any] = {}
+    for status in sorted({*statuses, *GATEWAY_STATUSES}):
+        if status not in statuses:
+            description = f"API Gateway's own answer: {GATEWAY_STATUSES[status]}."
+            responses[str(status)] = {"description": description, "content": gateway}
+        elif status in GATEWAY_STATUSES:
+            responses[str(status)] = {
+                "description": "A JSON:API error document; or API Gateway's own answer "
+                f"({GATEWAY_STATUSES[status]}) as application/json.",
+                "content": {**jsonapi, **gateway},
+            }
+        else:
+            responses[str(status)] = {
+                "description": "A JSON:API error document.",
+                "content": jsonapi,
+            }
     responses["503"] = {
         "description": "The database is unavailable; retry after the Retry-After header.",
-        **body,
+        "headers": {"Retry-After": {"schema": {"type": "string", "pattern": "^[0-9]+$"}}},
+        "content": jsonapi,
     }
     return responses
 
@@ -336,6 +404,12 @@ def _components() -> dict[str, Any]:
                 "jsonapi": _ref("JsonApi"),
                 "errors": {"type": "array", "items": _ref("Error")},
             },
+        },
+        "GatewayMessage": {
+            "type": "object",
+            "required": ["message"],
+            "properties": {"message": {"type": "string"}},
+            "description": "API Gateway's own answer (not a JSON:API document).",
         },
     }
     for parent in PARENTS.values():

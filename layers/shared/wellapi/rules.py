@@ -105,6 +105,15 @@ class Rules:
             pointer="/data/relationships",
         )
 
+    def constraint_error(self, constraint: str | None) -> ApiError | None:
+        """The rule's own error for a CHECK constraint the database enforced (None: generic).
+
+        A write checks its rules on the row it read; a concurrent write to that row can still
+        break one by the time the UPDATE runs, and then the table's constraint stops it. The
+        client gets the answer the rule gives, as it would have without the race.
+        """
+        return None
+
 
 class ProvenanceRules(Rules):
     """Written by the connector sync pipeline; over HTTP only by a service principal."""
@@ -225,6 +234,15 @@ class WorkspaceProviderRules(Rules):
 
     def delete_values(self) -> dict[str, Any]:
         return {"is_selected": literal(False)}
+
+    def constraint_error(self, constraint: str | None) -> ApiError | None:
+        if constraint != "workspace_providers_selected_implies_matched":
+            return None
+        return Unprocessable(
+            "The provider is selected, so it stays matched; unselect it too.",
+            pointer="/data/attributes/is_matched",
+            code="SELECTED_IMPLIES_MATCHED",
+        )
 
 
 RULES: dict[str, Rules] = {

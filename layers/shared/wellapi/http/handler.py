@@ -36,6 +36,8 @@ def build_resolver(resource: Resource, operation: Operation) -> APIGatewayHttpRe
     def trace_id() -> str:
         return str(app.current_event.request_context.request_id or "")
 
+    route_key = f"{operation.method} {operation.path(resource)}"
+
     @app.route(_resolver_rule(operation.path(resource)), operation.method)
     def serve(**_path: str) -> Response[str]:
         request = request_from_event(app.current_event.raw_event)
@@ -62,6 +64,16 @@ def build_resolver(resource: Resource, operation: Operation) -> APIGatewayHttpRe
 
     @app.not_found
     def not_found(_error: Exception) -> Response[str]:
+        # API Gateway routed the request here: its {name} takes any character but "/", while
+        # Powertools' path patterns refuse some ('"', "\\", "?", NUL, most non-word unicode).
+        # The route is ours all the same; the operation judges the parameters (a precise 400).
+        if app.current_event.raw_event.get("routeKey") == route_key:
+            try:
+                return serve()
+            except (ApiError, ErrorList) as error:
+                return api_error(error)
+            except Exception as error:
+                return unexpected(error)
         return error_response(NotFound("No such route."), trace_id())
 
     return app

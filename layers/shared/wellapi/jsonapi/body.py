@@ -21,6 +21,8 @@ from wellapi.errors import (
     SchemaValidationError,
     Unprocessable,
 )
+from wellapi.jsonapi.ids import pointer as json_pointer
+from wellapi.jsonapi.ids import public_id
 from wellapi.jsonapi.media import check_content_type
 from wellapi.resources import SYSTEM_FIELDS, Attribute, Resource
 
@@ -61,7 +63,9 @@ def parse_json(body: bytes | None) -> dict[str, Any]:
     if body is None or not body.strip():
         raise InvalidJson("The request has no body; send a JSON:API document.", pointer="")
     if len(body) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+        raise PayloadTooLarge(
+            f"The request body is larger than {MAX_BODY_BYTES} bytes.", pointer=""
+        )
     try:
         text = body.decode("utf-8")
         value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
@@ -80,14 +84,6 @@ def _expect_object(value: Any, pointer: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise SchemaValidationError("Expected a JSON object.", pointer=pointer)
     return value
-
-
-def _as_uuid(value: str) -> UUID | None:
-    """The UUID a string spells (in any of its spellings: case is not significant), if any."""
-    try:
-        return UUID(value)
-    except ValueError:
-        return None
 
 
 def _check_value(attribute: Attribute, value: Any, pointer: str) -> Any:
@@ -110,9 +106,8 @@ def _linkage_id(resource: Resource, name: str, value: Any, pointer: str) -> UUID
     member = _expect_object(value, pointer)
     extra = set(member) - {"data", "meta", "links"}
     if extra:
-        raise SchemaValidationError(
-            f"Unknown member '{sorted(extra)[0]}'.", pointer=f"{pointer}/{sorted(extra)[0]}"
-        )
+        key = sorted(extra)[0]
+        raise SchemaValidationError(f"Unknown member '{key}'.", pointer=pointer + json_pointer(key))
     if "data" not in member:
         raise SchemaValidationError("A relationship needs a data member.", pointer=pointer)
     data = member["data"]
@@ -126,7 +121,9 @@ def _linkage_id(resource: Resource, name: str, value: Any, pointer: str) -> UUID
     extra = set(linkage) - {"type", "id", "meta"}
     if extra:
         key = sorted(extra)[0]
-        raise SchemaValidationError(f"Unknown member '{key}'.", pointer=f"{pointer}/data/{key}")
+        raise SchemaValidationError(
+            f"Unknown member '{key}'.", pointer=pointer + json_pointer("data", key)
+        )
     if linkage.get("type") != rel.parent.type:
         raise Conflict(
             f"{name} must point at a resource of type {rel.parent.type}.",
@@ -135,12 +132,10 @@ def _linkage_id(resource: Resource, name: str, value: Any, pointer: str) -> UUID
     raw = linkage.get("id")
     if not isinstance(raw, str):
         raise SchemaValidationError("The id must be a string UUID.", pointer=f"{pointer}/data/id")
-    try:
-        return UUID(raw)
-    except ValueError as error:
-        raise SchemaValidationError(
-            f"'{raw}' is not a UUID.", pointer=f"{pointer}/data/id"
-        ) from error
+    parsed = public_id(raw)
+    if parsed is None:
+        raise SchemaValidationError(f"'{raw}' is not a UUID.", pointer=f"{pointer}/data/id")
+    return parsed
 
 
 def parse_resource_document(
@@ -158,14 +153,16 @@ def parse_resource_document(
     unknown = sorted(set(document) - DOCUMENT_MEMBERS)
     if unknown:
         raise SchemaValidationError(
-            f"Unknown top-level member '{unknown[0]}'.", pointer=f"/{unknown[0]}"
+            f"Unknown top-level member '{unknown[0]}'.", pointer=json_pointer(unknown[0])
         )
     if "data" not in document:
         raise SchemaValidationError("The document needs a data member.", pointer="")
     data = _expect_object(document["data"], "/data")
     extra = sorted(set(data) - RESOURCE_MEMBERS)
     if extra:
-        raise SchemaValidationError(f"Unknown member '{extra[0]}'.", pointer=f"/data/{extra[0]}")
+        raise SchemaValidationError(
+            f"Unknown member '{extra[0]}'.", pointer=json_pointer("data", extra[0])
+        )
     if not isinstance(data.get("type"), str):
         raise SchemaValidationError("data.type must be a string.", pointer="/data/type")
     if data["type"] != resource.type:
@@ -181,7 +178,7 @@ def parse_resource_document(
     if mode == "update":
         if not isinstance(data.get("id"), str):
             raise SchemaValidationError("data.id must be the resource's id.", pointer="/data/id")
-        if _as_uuid(data["id"]) != row_id:
+        if public_id(data["id"]) != row_id:
             raise Conflict("data.id does not match the id in the URL.", pointer="/data/id")
 
     errors: list[ApiError] = []
@@ -189,7 +186,7 @@ def parse_resource_document(
     raw_attributes = _expect_object(data.get("attributes", {}), "/data/attributes")
     known = {a.name: a for a in resource.attributes}
     for name, value in raw_attributes.items():
-        pointer = f"/data/attributes/{name}"
+        pointer = json_pointer("data", "attributes", name)
         attribute = known.get(name)
         try:
             if attribute is None:
@@ -212,7 +209,7 @@ def parse_resource_document(
     raw_relationships = _expect_object(data.get("relationships", {}), "/data/relationships")
     names = {r.name: r for r in resource.relationships}
     for name, value in raw_relationships.items():
-        pointer = f"/data/relationships/{name}"
+        pointer = json_pointer("data", "relationships", name)
         try:
             rel = names.get(name)
             if rel is None:

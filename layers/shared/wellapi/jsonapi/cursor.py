@@ -10,6 +10,7 @@ from datetime import datetime
 from uuid import UUID
 
 from wellapi.errors import InvalidQueryParameter
+from wellapi.jsonapi.ids import public_id
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,10 @@ def decode_cursor(token: str, parameter: str, sort: str) -> Cursor:
         ):
             raise ValueError("not a cursor")
         sort_name, value, row_id = decoded
-        cursor = Cursor(sort_name, datetime.fromisoformat(value), UUID(row_id))
+        parsed_id = public_id(row_id)
+        if parsed_id is None:
+            raise ValueError("not a cursor")
+        cursor = Cursor(sort_name, datetime.fromisoformat(value), parsed_id)
     except (binascii.Error, ValueError, TypeError, RecursionError) as error:
         raise invalid("The cursor is not one this API issued.") from error
     if cursor.value.tzinfo is None:

@@ -11,12 +11,13 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote_plus
 from uuid import UUID
 
 from wellapi.errors import InvalidQueryParameter
 from wellapi.jsonapi import CURSOR_PROFILE
 from wellapi.jsonapi.cursor import Cursor, decode_cursor
+from wellapi.jsonapi.ids import public_id
 from wellapi.resources import PARENTS, Resource
 
 DEFAULT_PAGE_SIZE = 20
@@ -76,10 +77,10 @@ def split_list(value: str, parameter: str) -> tuple[str, ...]:
 
 
 def parse_uuid(value: str, parameter: str) -> UUID:
-    try:
-        return UUID(value)
-    except ValueError as error:
-        raise _bad(f"'{value}' is not a UUID.", parameter, "INVALID_UUID") from error
+    parsed = public_id(value)
+    if parsed is None:
+        raise _bad(f"'{value}' is not a UUID.", parameter, "INVALID_UUID")
+    return parsed
 
 
 def parse_timestamp(value: str, parameter: str) -> datetime:
@@ -224,11 +225,22 @@ def _parse_filter(
     raise _bad(f"{parameter} is not a filter of {resource.type}.", parameter, "INVALID_FILTER")
 
 
+def _undecodable(raw_query: str) -> InvalidQueryParameter:
+    """The error naming the first parameter whose name or value is not UTF-8 once decoded."""
+    for piece in raw_query.split("&"):
+        try:
+            parse_qsl(piece, keep_blank_values=True, errors="strict")
+        except UnicodeDecodeError:
+            name = unquote_plus(piece.partition("=")[0], errors="replace")
+            return _bad(f"{name} is not valid UTF-8 once percent-decoded.", name)
+    return _bad("The query string is not valid UTF-8.", "query")  # pragma: no cover
+
+
 def parse_read_query(resource: Resource, raw_query: str, operation: Operation) -> ReadQuery:
     try:
         pairs = parse_qsl(raw_query, keep_blank_values=True, strict_parsing=False, errors="strict")
     except UnicodeDecodeError as error:
-        raise _bad("The query string is not valid UTF-8.", "query") from error
+        raise _undecodable(raw_query) from error
     seen: set[str] = set()
     filters = _Filters()
     include: tuple[str, ...] = ()

@@ -13,21 +13,14 @@ from uuid import UUID
 
 from aws_lambda_powertools.event_handler import Response
 
-from wellapi.errors import InvalidQueryParameter
 from wellapi.http.request import Request
-from wellapi.operations.read import list_rows
+from wellapi.operations.read import list_rows, path_id
 from wellapi.operations.write import create_row, delete_row, upsert_row
 from wellapi.resources import PROVIDER_CATALOG, Resource
 
 
 def path_uuid(request: Request, name: str) -> UUID:
-    raw = request.path_parameters.get(name, "")
-    try:
-        return UUID(raw)
-    except ValueError as error:
-        raise InvalidQueryParameter(
-            f"'{raw}' is not a UUID.", parameter=name, code="INVALID_ID"
-        ) from error
+    return path_id(request, name)
 
 
 def provider_catalog(_resource: Resource, request: Request) -> Response[str]:

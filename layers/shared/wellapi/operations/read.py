@@ -15,6 +15,7 @@ from wellapi.http.response import document_response
 from wellapi.jsonapi import CURSOR_PROFILE, MEDIA_TYPE
 from wellapi.jsonapi.cursor import Cursor
 from wellapi.jsonapi.document import DocumentBuilder, Linker
+from wellapi.jsonapi.ids import public_id
 from wellapi.jsonapi.media import check_accept
 from wellapi.jsonapi.query import ReadQuery, parse_read_query
 from wellapi.principal import Principal, check_scope
@@ -31,10 +32,10 @@ def scoped_principal(
     """The caller, moved to the workspace the URL or the query names, if any."""
     principal = request.principal()
     if path_workspace is not None:
-        try:
-            return principal.in_workspace(UUID(path_workspace))
-        except ValueError as error:
-            raise NotFound("No such workspace.") from error
+        workspace = public_id(path_workspace)
+        if workspace is None:
+            raise NotFound("No such workspace.")
+        return principal.in_workspace(workspace)
     return principal.in_workspace(query.workspace_id)
 
 
@@ -55,13 +56,24 @@ def fetch(
     return rows[1:], layout
 
 
+def path_id(request: Request, name: str) -> UUID:
+    """A UUID from the URL path, or 400 naming the path parameter.
+
+    A path segment is not a query parameter: JSON:API's ``source.parameter`` would misname it
+    (a nested route's ``workspace_id`` segment is not the ``workspace_id`` query parameter), so
+    the segment is named in ``meta.path_parameter``.
+    """
+    raw = request.path_parameters.get(name, "")
+    parsed = public_id(raw)
+    if parsed is None:
+        raise BadRequest(
+            f"'{raw}' is not a UUID.", code="INVALID_ID", meta={"path_parameter": name}
+        )
+    return parsed
+
+
 def parse_id(request: Request) -> UUID:
-    raw = request.path_parameters.get("id", "")
-    try:
-        return UUID(raw)
-    except ValueError as error:
-        # A path segment, not a query parameter: JSON:API's source.parameter would misname it.
-        raise BadRequest(f"'{raw}' is not a UUID.", code="INVALID_ID") from error
+    return path_id(request, "id")
 
 
 def retrieve_row(resource: Resource, request: Request) -> Response[str]:

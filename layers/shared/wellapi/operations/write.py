@@ -73,8 +73,9 @@ def _database_rule_error(error: pg8000.dbapi.DatabaseError, resource: Resource) 
     if state == "23505":
         return RULES[resource.key].conflict(resource)
     if state == "23514":
-        return Unprocessable(
-            f"The change breaks the rule {constraint_of(error) or 'of this resource'}.",
+        constraint = constraint_of(error)
+        return RULES[resource.key].constraint_error(constraint) or Unprocessable(
+            f"The change breaks the rule {constraint or 'of this resource'}.",
             pointer="/data/attributes",
         )
     return None

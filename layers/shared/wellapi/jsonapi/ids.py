@@ -1,0 +1,28 @@
+"""Public ids as clients write them, and JSON Pointers to the members they sent.
+
+An id is accepted only in the canonical 8-4-4-4-12 hexadecimal spelling (either case), which is
+what ``format: uuid`` means in the OpenAPI document. Python's ``UUID()`` also takes braces, a
+``urn:uuid:`` prefix, no hyphens and non-ASCII digits: none of those is an id of this API.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from uuid import UUID
+
+HEX = "[0-9A-Fa-f]"
+UUID_PATTERN = f"{HEX}{{8}}-{HEX}{{4}}-{HEX}{{4}}-{HEX}{{4}}-{HEX}{{12}}"
+_CANONICAL = re.compile(UUID_PATTERN)
+
+
+def public_id(value: Any) -> UUID | None:
+    """The UUID ``value`` spells canonically, or None."""
+    if not isinstance(value, str) or _CANONICAL.fullmatch(value) is None:
+        return None
+    return UUID(value)
+
+
+def pointer(*tokens: str) -> str:
+    """An RFC 6901 JSON Pointer: ``~`` and ``/`` inside a member name are escaped."""
+    return "".join("/" + token.replace("~", "~0").replace("/", "~1") for token in tokens)

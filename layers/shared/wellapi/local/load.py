@@ -1,0 +1,623 @@
+"""``make load``: a bounded load run against the local server, mixed reads and writes.
+
+    python -m wellapi.local.load [--duration 20] [--workers 8] [--output .local/load.json]
+
+It builds its own database on the local server (``DATABASE_URL``, or the embedded PostgreSQL
+in ``.local/pg``): a fresh ``wellapi_load`` database, migrated, with the demo data and API keys
+made for the run. It then serves the template in this process, as ``wellapi run`` does, on an
+ephemeral loopback port, with ``DB_POOL_SIZE`` set to the number of workers so that
+concurrent requests do not queue on one connection.
+
+Each worker is a thread with one keep-alive ``http.client`` connection, acting for one of two
+workspaces (Acme or Globex, alternately), repeating a fixed mix for the whole duration:
+
+- reads: List of each ledger with both relationships included, List of group enrolments, a
+  Retrieve of a seeded row, the provider catalog of the worker's workspace;
+- writes: select a provider of the worker's own (201), flip its ``is_matched`` with a PATCH
+  (200), remove it (204); and, with the workspace's service key, create a ledger row (201)
+  and delete it (204).
+
+Every request expects exactly one status; anything else, a body that is not JSON:API, or a
+transport error counts as an error. The run prints throughput and latency percentiles
+(p50/p90/p99/max, overall and per kind) and writes them to ``.local/load.json``; it exits 1
+when there was any error. A warm-up pass (each kind once per worker) is not measured.
+
+Development only: this package is not shipped in the layer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import io
+import json
+import math
+import os
+import platform
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+from urllib.parse import urlsplit
+from uuid import UUID
+
+import pg8000.native
+
+from wellapi import db as wellapi_db
+from wellapi import keys
+from wellapi.local import database, seed
+from wellapi.local import template as sam_template
+from wellapi.local.authorizers import AuthorizerCache
+from wellapi.local.gateway import Gateway
+from wellapi.local.lambda_runtime import LambdaRuntime, apply_template_environment
+from wellapi.local.server import LocalServer
+from wellapi.roles import API_ROLE, SYNC_ROLE
+
+ROOT = Path(__file__).resolve().parents[4]
+LOCAL_DIR = ROOT / ".local"
+JSONAPI = "application/vnd.api+json"
+DATABASE_NAME = "wellapi_load"
+DEFAULT_DURATION_SECONDS = 20.0
+DEFAULT_WORKERS = 8
+
+
+# ---------------------------------------------------------------------------------------------
+# The server, in this process
+# ---------------------------------------------------------------------------------------------
+
+
+class NoDelayServer(LocalServer):
+    """The local server with ``TCP_NODELAY`` on every accepted connection.
+
+    ``LocalServer`` writes a response's headers and its body in two sends; with Nagle's
+    algorithm on, the body waits for the client's delayed ACK of the headers (~40 ms on Linux)
+    whenever the connection is kept alive, which is what a load run would then measure.
+    """
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        connection, address = super().get_request()
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return connection, address
+
+
+@dataclass
+class Served:
+    server: LocalServer
+    gateway: Gateway
+    runtime: LambdaRuntime
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+
+@contextmanager
+def serving(
+    db: database.LocalDatabase,
+    *,
+    template_path: Path = ROOT / "template.yaml",
+    pool_size: int = DEFAULT_WORKERS,
+    log: TextIO | None = None,
+    cache: AuthorizerCache | None = None,
+    nodelay: bool = True,
+) -> Iterator[Served]:
+    """Every route of the template on an ephemeral loopback port, functions connected to ``db``.
+
+    Built as ``wellapi run`` builds it (the template's environment, the key authorizer, the
+    functions connecting as ``well_api``), with ``DB_POOL_SIZE=pool_size``. On exit the process
+    gets back its environment, import path and modules (the functions' modules are forgotten),
+    and the database engines are closed. ``nodelay`` serves with ``NoDelayServer`` (the
+    figures then measure the API, not delayed ACKs); False serves with the stock server.
+    """
+    template = sam_template.load(template_path)
+    saved_environ = dict(os.environ)
+    saved_path = list(sys.path)
+    saved_modules = set(sys.modules)
+    os.environ["DATABASE_URL"] = db.url_for(API_ROLE)
+    os.environ["SYNC_DATABASE_URL"] = db.url_for(SYNC_ROLE)
+    os.environ["DB_AUTH"] = "url"
+    os.environ["DB_POOL_SIZE"] = str(pool_size)
+    wellapi_db.reset_engines()
+    apply_template_environment(template, template.functions.values())
+    runtime = LambdaRuntime(template)
+    gateway = Gateway(template, runtime, cache=cache, log=log or io.StringIO())
+    server_class = NoDelayServer if nodelay else LocalServer
+    server = server_class(gateway, "127.0.0.1", 0, log=log or io.StringIO())
+    thread = server.start_in_thread()
+    try:
+        yield Served(server, gateway, runtime)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+        os.environ.clear()
+        os.environ.update(saved_environ)
+        sys.path[:] = saved_path
+        functions = str(template_path.parent / "functions")
+        for name in set(sys.modules) - saved_modules:
+            origin = getattr(sys.modules[name], "__file__", None) or ""
+            if origin.startswith(functions):
+                del sys.modules[name]
+        wellapi_db.reset_engines()
+
+
+# ---------------------------------------------------------------------------------------------
+# The data of a run
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """One of the two workspaces: its member key, its service key, ids the mix uses."""
+
+    name: str
+    workspace_id: UUID
+    member_key: str
+    service_key: str
+    account_id: UUID  # a record of the workspace, to write ledger rows about
+    workspace_connector_id: UUID
+    ledger_row_id: UUID  # a seeded live ledger row, to retrieve
+    providers: tuple[UUID, ...]  # one per worker, selected and removed by that worker only
+
+
+def _one(conn: pg8000.native.Connection, sql: str, **params: Any) -> list[Any]:
+    return list(conn.run(sql, **params)[0])
+
+
+def prepare(
+    conn: pg8000.native.Connection, workers: int, run_tag: str | None = None
+) -> tuple[Tenant, Tenant]:
+    """The demo data, and for each demo workspace its keys and a provider per worker."""
+    demo = seed.seed(conn)
+    tag = run_tag or f"{os.getpid()}-{time.time_ns()}"
+    tenants = []
+    for index, (member, _) in enumerate(demo.members):
+        workspace_id, person_id = member.workspace_id, member.person_id
+        _, member_key = keys.create_key(
+            conn, person_id=person_id, workspace_id=workspace_id, kind="member", name="load"
+        )
+        _, service_key = keys.create_key(
+            conn, person_id=person_id, workspace_id=workspace_id, kind="service", name="load"
+        )
+        account_id, connector_id = _one(
+            conn,
+            "SELECT a.account_id, wc.workspace_connector_id FROM core_api.accounts a "
+            "JOIN core_api.workspaces w ON w.pk = a.workspace_pk "
+            "JOIN core_api.workspace_connectors wc ON wc.workspace_pk = w.pk "
+            "WHERE w.workspace_id = :w AND a.deleted_at IS NULL AND wc.deleted_at IS NULL "
+            "ORDER BY a.account_id, wc.workspace_connector_id LIMIT 1",
+            w=str(workspace_id),
+        )
+        (row_id,) = _one(
+            conn,
+            "SELECT l.account_workspace_connector_id FROM core_api.account_workspace_connectors l "
+            "JOIN core_api.accounts a ON a.pk = l.account_pk "
+            "JOIN core_api.workspaces w ON w.pk = a.workspace_pk "
+            "WHERE w.workspace_id = :w AND l.deleted_at IS NULL "
+            "ORDER BY l.account_workspace_connector_id LIMIT 1",
+            w=str(workspace_id),
+        )
+        providers = tuple(
+            UUID(
+                str(
+                    _one(
+                        conn,
+                        "INSERT INTO core_api.providers (name, slug, category) "
+                        "VALUES (:n, :s, 'Finance') RETURNING provider_id",
+                        n=f"Load provider {index}-{worker}",
+                        s=f"load-{tag}-{index}-{worker}",
+                    )[0]
+                )
+            )
+            for worker in range(workers)
+        )
+        tenants.append(
+            Tenant(
+                member.name,
+                workspace_id,
+                member_key,
+                service_key,
+                UUID(str(account_id)),
+                UUID(str(connector_id)),
+                UUID(str(row_id)),
+                providers,
+            )
+        )
+    return tenants[0], tenants[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# The mix
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Call:
+    kind: str
+    method: str
+    target: str
+    status: int  # the one status this request must get
+    key: str
+    body: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: bytes
+    content_type: str
+
+
+class MixError(Exception):
+    """A reply the mix did not expect."""
+
+
+def _document(type_name: str, **data: Any) -> dict[str, Any]:
+    return {"data": {"type": type_name, **data}}
+
+
+def _linkage(type_name: str, row_id: UUID | str) -> dict[str, Any]:
+    return {"data": {"type": type_name, "id": str(row_id)}}
+
+
+class Worker:
+    """One client connection acting for one tenant; ``cycle`` is one pass of the mix."""
+
+    def __init__(self, base_url: str, tenant: Tenant, provider: UUID) -> None:
+        parts = urlsplit(base_url)
+        self.host = parts.hostname or "127.0.0.1"
+        self.port = parts.port or 80
+        self.tenant = tenant
+        self.provider = provider
+        self.connection: http.client.HTTPConnection | None = None
+
+    def send(self, call: Call) -> Reply:
+        headers = {"Authorization": f"Bearer {call.key}", "Accept": JSONAPI}
+        body = None
+        if call.body is not None:
+            body = json.dumps(call.body).encode()
+            headers["Content-Type"] = JSONAPI
+        for attempt in (1, 2):
+            if self.connection is None:
+                self.connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
+            try:
+                self.connection.request(call.method, call.target, body=body, headers=headers)
+                response = self.connection.getresponse()
+                data = response.read()
+                if response.getheader("Connection", "").lower() == "close":
+                    self.close()
+                return Reply(response.status, data, response.getheader("Content-Type", ""))
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                # A keep-alive connection the server closed between requests: reconnect once.
+                self.close()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+
+    def check(self, call: Call, reply: Reply) -> dict[str, Any] | None:
+        if reply.status != call.status:
+            raise MixError(
+                f"{call.kind}: {call.method} {call.target} answered {reply.status}, "
+                f"expected {call.status}: {reply.body[:300]!r}"
+            )
+        if not reply.body:
+            return None
+        if not reply.content_type.startswith(JSONAPI):
+            raise MixError(f"{call.kind}: answered {reply.content_type!r}, not JSON:API")
+        document = json.loads(reply.body)
+        if not isinstance(document, dict) or "data" not in document:
+            raise MixError(f"{call.kind}: the reply has no primary data")
+        return document
+
+    def cycle(self, record: Callable[[str, float, str | None], None]) -> None:
+        t = self.tenant
+        ws = t.workspace_id
+
+        def run(call: Call) -> dict[str, Any] | None:
+            started = time.perf_counter()
+            try:
+                document = self.check(call, self.send(call))
+            except (MixError, OSError, http.client.HTTPException, ValueError) as error:
+                record(call.kind, time.perf_counter() - started, f"{type(error).__name__}: {error}")
+                raise
+            record(call.kind, time.perf_counter() - started, None)
+            return document
+
+        member, service = t.member_key, t.service_key
+        for ledger in ("account", "company", "people"):
+            run(
+                Call(
+                    "list ledger",
+                    "GET",
+                    f"/v1/{ledger}-workspace-connectors?include={ledger},workspace_connector"
+                    "&page[size]=20",
+                    200,
+                    member,
+                )
+            )
+        run(Call("list enrolments", "GET", "/v1/workspace-group-workspaces", 200, member))
+        run(
+            Call(
+                "retrieve",
+                "GET",
+                f"/v1/account-workspace-connectors/{t.ledger_row_id}?include=account",
+                200,
+                member,
+            )
+        )
+        run(Call("catalog", "GET", f"/v1/workspaces/{ws}/providers?page[size]=50", 200, member))
+        selected = run(
+            Call(
+                "select provider",
+                "POST",
+                f"/v1/workspaces/{ws}/providers",
+                201,
+                member,
+                _document(
+                    "workspace_provider",
+                    relationships={"provider": _linkage("provider", self.provider)},
+                ),
+            )
+        )
+        assert selected is not None
+        row_id = selected["data"]["id"]
+        run(
+            Call(
+                "patch provider",
+                "PATCH",
+                f"/v1/workspace-providers/{row_id}",
+                200,
+                member,
+                _document("workspace_provider", id=row_id, attributes={"is_matched": True}),
+            )
+        )
+        run(
+            Call(
+                "remove provider",
+                "DELETE",
+                f"/v1/workspaces/{ws}/providers/{self.provider}",
+                204,
+                member,
+            )
+        )
+        created = run(
+            Call(
+                "create ledger row",
+                "POST",
+                "/v1/account-workspace-connectors",
+                201,
+                service,
+                _document(
+                    "account_workspace_connector",
+                    attributes={"direction": "output"},
+                    relationships={
+                        "account": _linkage("account", t.account_id),
+                        "workspace_connector": _linkage(
+                            "workspace_connector", t.workspace_connector_id
+                        ),
+                    },
+                ),
+            )
+        )
+        assert created is not None
+        run(
+            Call(
+                "delete ledger row",
+                "DELETE",
+                f"/v1/account-workspace-connectors/{created['data']['id']}",
+                204,
+                service,
+            )
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Measuring
+# ---------------------------------------------------------------------------------------------
+
+
+def percentile(sorted_values: list[float], fraction: float) -> float:
+    """The nearest-rank percentile of already sorted values (0 for none)."""
+    if not sorted_values:
+        return 0.0
+    # The smallest value with at least ``fraction`` of the values at or below it (the rounding
+    # keeps 0.9 * 100 from reading as 90.00000000000001).
+    rank = max(1, min(len(sorted_values), math.ceil(round(fraction * len(sorted_values), 9))))
+    return sorted_values[rank - 1]
+
+
+def latency_summary(seconds: list[float]) -> dict[str, float | int]:
+    values = sorted(seconds)
+    ms = [v * 1000 for v in values]
+    return {
+        "count": len(values),
+        "p50_ms": round(percentile(ms, 0.50), 2),
+        "p90_ms": round(percentile(ms, 0.90), 2),
+        "p99_ms": round(percentile(ms, 0.99), 2),
+        "max_ms": round(ms[-1], 2) if ms else 0.0,
+    }
+
+
+@dataclass
+class Recorder:
+    measuring: bool = False
+    samples: dict[str, list[float]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __call__(self, kind: str, seconds: float, error: str | None) -> None:
+        with self.lock:
+            if error is not None:
+                self.errors.append(error)
+            elif self.measuring:
+                self.samples.setdefault(kind, []).append(seconds)
+
+
+@dataclass(frozen=True)
+class LoadConfig:
+    duration_seconds: float = DEFAULT_DURATION_SECONDS
+    workers: int = DEFAULT_WORKERS
+    nodelay: bool = True
+
+
+def run_load(base_url: str, tenants: tuple[Tenant, Tenant], config: LoadConfig) -> dict[str, Any]:
+    """Drive the mix from ``config.workers`` threads for the duration; the summary."""
+    recorder = Recorder()
+    workers = [
+        Worker(base_url, tenants[i % 2], tenants[i % 2].providers[i]) for i in range(config.workers)
+    ]
+    warm = threading.Barrier(config.workers + 1)
+    stop = threading.Event()
+    cycles = [0] * config.workers
+
+    def drive(index: int) -> None:
+        worker = workers[index]
+        try:
+            try:
+                worker.cycle(recorder)  # warm-up: imports, connections, authorizer cache
+            finally:
+                warm.wait(timeout=120)
+            while not stop.is_set():
+                worker.cycle(recorder)
+                cycles[index] += 1
+        except Exception as error:
+            # The error is recorded; a worker whose mix broke stops (its row state is unknown).
+            if not recorder.errors:
+                recorder.errors.append(f"{type(error).__name__}: {error}")
+        finally:
+            worker.close()
+
+    threads = [
+        threading.Thread(target=drive, args=(i,), name=f"load-{i}", daemon=True)
+        for i in range(config.workers)
+    ]
+    for thread in threads:
+        thread.start()
+    warm.wait(timeout=120)
+    recorder.measuring = True
+    started = time.perf_counter()
+    time.sleep(config.duration_seconds)
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=60)
+    elapsed = time.perf_counter() - started
+    all_samples = [s for values in recorder.samples.values() for s in values]
+    reads = [s for k, v in recorder.samples.items() if _is_read(k) for s in v]
+    return {
+        "duration_s": round(elapsed, 2),
+        "workers": config.workers,
+        "requests": len(all_samples),
+        "errors": len(recorder.errors),
+        "error_samples": recorder.errors[:10],
+        "throughput_rps": round(len(all_samples) / elapsed, 1) if elapsed else 0.0,
+        "read_share": round(len(reads) / len(all_samples), 3) if all_samples else 0.0,
+        "cycles": sum(cycles),
+        "latency": latency_summary(all_samples),
+        "by_kind": {kind: latency_summary(v) for kind, v in sorted(recorder.samples.items())},
+    }
+
+
+def _is_read(kind: str) -> bool:
+    return kind.startswith(("list", "retrieve", "catalog"))
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+    }
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    lines = [
+        f"{summary['requests']} requests in {summary['duration_s']} s from "
+        f"{summary['workers']} workers: {summary['throughput_rps']} req/s, "
+        f"{summary['errors']} errors ({summary['read_share']:.0%} reads)",
+        f"{'kind':<20}{'count':>8}{'p50 ms':>10}{'p90 ms':>10}{'p99 ms':>10}{'max ms':>10}",
+    ]
+    rows = [("all", summary["latency"]), *summary["by_kind"].items()]
+    for kind, stats in rows:
+        lines.append(
+            f"{kind:<20}{stats['count']:>8}{stats['p50_ms']:>10}{stats['p90_ms']:>10}"
+            f"{stats['p99_ms']:>10}{stats['max_ms']:>10}"
+        )
+    lines += [f"error: {e}" for e in summary["error_samples"]]
+    return "\n".join(lines)
+
+
+def load_database(server: database.LocalDatabase, name: str) -> database.LocalDatabase:
+    """A fresh database for the run: created anew, migrated, roles with their local password."""
+    db = database.create_database(server, name, replace=True)
+    database.migrate_to_head(db)
+    database.ensure_roles(db)
+    return db
+
+
+def run(
+    server: database.LocalDatabase,
+    config: LoadConfig,
+    *,
+    name: str = DATABASE_NAME,
+    log: TextIO | None = None,
+) -> dict[str, Any]:
+    """The whole run on ``server``: database, data, the served API, the load, the summary."""
+    db = load_database(server, name)
+    conn = database.admin_connection(db.admin_url)
+    try:
+        tenants = prepare(conn, config.workers)
+    finally:
+        conn.close()
+    pool_size = max(1, min(config.workers, 64))
+    with serving(db, pool_size=pool_size, log=log, nodelay=config.nodelay) as served:
+        summary = run_load(served.url, tenants, config)
+    return {
+        "machine": machine(),
+        "db_pool_size": pool_size,
+        "tcp_nodelay": config.nodelay,
+        **summary,
+    }
+
+
+def main(argv: list[str] | None = None, server: database.LocalDatabase | None = None) -> int:
+    """The command; ``server`` replaces ``DATABASE_URL`` / the embedded server (tests)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m wellapi.local.load",
+        description=(__doc__ or "").split("\n\n")[0],
+    )
+    parser.add_argument("--duration", type=float, default=DEFAULT_DURATION_SECONDS)
+    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS)
+    parser.add_argument("--output", type=Path, default=LOCAL_DIR / "load.json")
+    parser.add_argument("--database", default=DATABASE_NAME, help="created anew on the server")
+    parser.add_argument(
+        "--stock-server",
+        action="store_true",
+        help="serve with wellapi.local.server as it is (Nagle on: +40 ms per response)",
+    )
+    args = parser.parse_args(argv)
+    if not 1 <= args.workers <= 64 or args.duration <= 0:
+        parser.error("--workers must be 1-64 and --duration positive")
+    print("==> preparing the load database and serving the API in this process", file=sys.stderr)
+    server = server or database.resolve(LOCAL_DIR / "pg")
+    print(f"==> {args.workers} workers for {args.duration:g} s", file=sys.stderr)
+    config = LoadConfig(args.duration, args.workers, nodelay=not args.stock_server)
+    summary = run(server, config, name=args.database)
+    print(format_summary(summary))
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    print(f"==> written to {args.output}", file=sys.stderr)
+    return 1 if summary["errors"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
