@@ -7,12 +7,15 @@ that function's to answer: a precise 400 for a bad id, never "No such route".
 
 from __future__ import annotations
 
+import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
 from tests.support import factories as f
-from tests.support.api import call, event
+from tests.support.api import Lambda, call, event
 from wellapi.http import handler as http_handler
 
 pytestmark = pytest.mark.usefixtures("api_database")
@@ -68,3 +71,46 @@ def test_an_unexpected_failure_on_such_a_segment_is_a_jsonapi_500(admin, monkeyp
     assert reply.status == 500
     assert reply.error_codes() == ["INTERNAL_ERROR"]
     assert "could not be read" not in reply.body
+
+
+def test_concurrent_requests_in_one_process_each_run_with_their_own_event(admin, monkeypatch):
+    # The local runtime serves concurrent requests from one process through the same handlers.
+    # A retrieve is held after Powertools has taken its event and before the handler reads it;
+    # meanwhile another function serves another tenant's list. The retrieve must still run
+    # with its own event: its claims, its path, its id.
+    from tests.support import read_factories as rf
+    from wellapi.http import api_handler
+
+    a, b = f.tenant(admin), f.tenant(admin)
+    row = rf.make_row(admin, a, "workspace_providers")
+    held, release = threading.Event(), threading.Event()
+    original = http_handler.PerThreadResolver._remove_prefix
+
+    def pausing(self: Any, path: str) -> str:
+        if str(row.id) in path and not release.is_set():
+            held.set()
+            assert release.wait(timeout=30)
+        return original(self, path)
+
+    monkeypatch.setattr(http_handler.PerThreadResolver, "_remove_prefix", pausing)
+    retrieve = api_handler("workspace_providers", "retrieve")
+    listing = api_handler("account_workspace_connectors", "list")
+    ev = event(
+        "GET",
+        f"/v1/workspace-providers/{row.id}",
+        claims=a.claims(),
+        path_parameters={"id": str(row.id)},
+        route=ITEM,
+    )
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(retrieve, ev, Lambda())
+        assert held.wait(timeout=30)
+        other = listing(
+            event("GET", "/v1/account-workspace-connectors", claims=b.claims()), Lambda()
+        )
+        release.set()
+        result = pending.result(timeout=30)
+
+    assert other["statusCode"] == 200
+    assert result["statusCode"] == 200, result["body"]
+    assert json.loads(result["body"])["data"]["id"] == str(row.id)

@@ -7,12 +7,15 @@ not, leaves as a JSON:API error object (a database error never as its text).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from wellapi.errors import ApiError, ErrorList, NotFound, database_error
 from wellapi.http.request import request_from_event
@@ -29,9 +32,48 @@ def _resolver_rule(path: str) -> str:
     return path.replace("{", "<").replace("}", ">")
 
 
+class PerThreadResolver(APIGatewayHttpResolver):
+    """Powertools' HTTP API resolver, with the state of the request in flight kept per thread.
+
+    Powertools keeps the current event on its ``BaseRouter`` class, one per process, and the
+    route context on the resolver. A Lambda environment serves one request at a time, so that
+    is safe in AWS; the local runtime serves concurrent requests from one process through the
+    same handlers, and there a request could run with another request's event (its claims,
+    path and body). Here each thread reads its own.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._state = threading.local()
+        super().__init__(**kwargs)
+
+    @property  # type: ignore[override]
+    def current_event(self) -> APIGatewayProxyEventV2:
+        event: APIGatewayProxyEventV2 = self._state.event
+        return event
+
+    @current_event.setter
+    def current_event(self, value: APIGatewayProxyEventV2) -> None:
+        self._state.event = value
+
+    @property
+    def context(self) -> dict[str, Any]:
+        if not hasattr(self._state, "context"):
+            self._state.context = {}
+        context: dict[str, Any] = self._state.context
+        return context
+
+    @context.setter
+    def context(self, value: dict[str, Any]) -> None:
+        self._state.context = value
+
+    def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        self.current_event = APIGatewayProxyEventV2(dict(event))
+        return super().resolve(event, context)
+
+
 def build_resolver(resource: Resource, operation: Operation) -> APIGatewayHttpResolver:
     # debug would print whole events (their Authorization header) under POWERTOOLS_DEV.
-    app = APIGatewayHttpResolver(debug=False)
+    app = PerThreadResolver(debug=False)
 
     def trace_id() -> str:
         return str(app.current_event.request_context.request_id or "")
