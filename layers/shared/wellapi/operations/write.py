@@ -141,8 +141,23 @@ def create_row(
         resource, request.body, request.header("content-type"), "create", preset=preset
     )
     document = rules.normalise(document, "create")
-    row_id = uuid4()
-    shape = WriteShape.of(resource, "create", document, principal.is_service)
+    return _write_one(
+        resource, request, query, principal, "create", document, uuid4(), path_workspace is not None
+    )
+
+
+def _write_one(
+    resource: Resource,
+    request: Request,
+    query: ReadQuery,
+    principal: Principal,
+    kind: WriteKind,
+    document: ResourceDocument,
+    row_id: UUID,
+    path_scope: bool = False,
+) -> Response[str]:
+    """Create or update one row by id and answer with it as committed."""
+    shape = WriteShape.of(resource, kind, document, principal.is_service)
     read_shape = ReadShape.of(resource, query, single=True, service=principal.is_service)
     result = run_write(
         resource,
@@ -151,9 +166,11 @@ def create_row(
         principal,
         query.workspace_parameter,
         (read_shape, {"row_id": row_id}),
-        path_scope=path_workspace is not None,
+        path_scope=path_scope,
     )
-    return respond(resource, request, query, read_shape, result.rows, 201)
+    return respond(
+        resource, request, query, read_shape, result.rows, 201 if kind == "create" else 200
+    )
 
 
 def update_row(resource: Resource, request: Request) -> Response[str]:
@@ -168,17 +185,7 @@ def update_row(resource: Resource, request: Request) -> Response[str]:
         resource, request.body, request.header("content-type"), "update", row_id=row_id
     )
     document = rules.normalise(document, "update")
-    shape = WriteShape.of(resource, "update", document, principal.is_service)
-    read_shape = ReadShape.of(resource, query, single=True, service=principal.is_service)
-    result = run_write(
-        resource,
-        shape,
-        write_params(document, row_id=row_id),
-        principal,
-        query.workspace_parameter,
-        (read_shape, {"row_id": row_id}),
-    )
-    return respond(resource, request, query, read_shape, result.rows, 200)
+    return _write_one(resource, request, query, principal, "update", document, row_id)
 
 
 def delete_row(
