@@ -9,7 +9,8 @@ import pytest
 from tests.support import factories as f
 from tests.support.api import Lambda, get
 from wellapi import keys
-from wellapi.auth import authorizer_handler
+from wellapi.auth import ClaimsCache, authorizer_handler, lookup
+from wellapi.keys import parse_authorization
 
 
 def authorize(header: str | None) -> dict:
@@ -142,3 +143,87 @@ def test_a_key_for_an_unknown_person_is_refused(api_database, admin):
             kind="root",
             name="x",
         )
+
+
+# --- The authorizer's cache (API Gateway's is off: template.yaml) ----------------------------
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_keys_answer_is_kept_for_the_ttl_so_a_revoked_key_works_until_it_expires(
+    member_key, admin
+):
+    _, key_id, key = member_key
+    clock = Clock()
+    handler = authorizer_handler(ClaimsCache(ttl=30, clock=clock))
+    event = {"version": "2.0", "headers": {"authorization": f"Bearer {key}"}}
+    claims = handler(event, Lambda())["context"]
+    assert claims["api_key_id"] == str(key_id)
+
+    assert keys.revoke_key(admin, str(key_id)) is True
+    clock.now += 29.9
+    assert handler(event, Lambda())["context"] == claims  # answered from the cache
+    clock.now += 0.2
+    assert handler(event, Lambda()) == {"isAuthorized": True, "context": {}}
+
+
+def test_the_cache_is_keyed_by_the_key_not_the_header_spelling(member_key):
+    _, _, key = member_key
+    lookups = []
+    cache = ClaimsCache(ttl=30)
+
+    def counting(parsed):
+        lookups.append(parsed)
+        return lookup(parsed)
+
+    for header in (f"Bearer {key}", f"bearer {key}", f"  BEARER   {key} "):
+        parsed = parse_authorization(header)
+        assert cache.answer(parsed, counting)["principal_kind"] == "member"
+    assert len(lookups) == 1
+
+
+def test_an_unavailable_database_is_never_cached():
+    cache = ClaimsCache(ttl=30)
+    key = parse_authorization("Bearer wk_aaaaaaaaaaaa_" + "A" * 43)
+    answers = iter([ConnectionError("down"), {"person_id": "p"}])
+
+    def flaky(_):
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    with pytest.raises(ConnectionError):
+        cache.answer(key, flaky)
+    assert cache.answer(key, flaky) == {"person_id": "p"}
+
+
+def test_the_cache_forgets_the_least_recently_used_key_beyond_its_size():
+    cache = ClaimsCache(ttl=30, max_entries=2)
+    first, second, third = (
+        parse_authorization(f"Bearer wk_aaaaaaaaaaa{c}_" + "A" * 43) for c in "abc"
+    )
+    looked_up = []
+
+    def record(parsed):
+        looked_up.append(parsed)
+
+    for parsed in (first, second, first, third, first, second):
+        cache.answer(parsed, record)
+    # second was the least recently used when third came in; first stayed.
+    assert looked_up == [first, second, third, second]
+
+
+def test_a_zero_ttl_looks_every_key_up():
+    cache = ClaimsCache(ttl=0)
+    key = parse_authorization("Bearer wk_aaaaaaaaaaaa_" + "A" * 43)
+    looked_up = []
+    for _ in range(3):
+        cache.answer(key, looked_up.append)
+    assert len(looked_up) == 3

@@ -13,7 +13,9 @@ comparison here; everything else is compared.
 
 from __future__ import annotations
 
+import http.client
 import io
+import json
 import os
 import sys
 from collections.abc import Iterator
@@ -24,6 +26,7 @@ import pytest
 
 from tests.support import cross_tenant as ct
 from tests.support import tenancy as tn
+from tests.support.api import assert_valid_document
 from wellapi import db as wellapi_db
 from wellapi import keys
 from wellapi.local import cli
@@ -123,3 +126,44 @@ def test_another_tenants_member_gets_nothing_of_a_over_http(route, running, worl
         route, world, client, lambda: tn.snapshot(admin, ignore=AUTHENTICATION_COLUMNS)
     )
     assert failures == [], running.log.getvalue()[-3000:]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/v1/account-workspace-connectors"),
+        ("GET", "/v1/workspace-providers/00000000-0000-4000-8000-000000000000"),
+        ("POST", "/v1/workspace-group-workspaces"),
+        ("DELETE", "/v1/company-workspace-connectors/00000000-0000-4000-8000-000000000000"),
+    ],
+)
+def test_every_failed_authentication_gets_the_same_json_api_401_over_http(
+    method, path, running, client
+):
+    revoked = client.keys[ct.REVOKED_B]
+    headers_by_case = {
+        "missing": {},
+        "empty": {"Authorization": ""},
+        "wrong scheme": {"Authorization": "Basic dXNlcjpwYXNz"},
+        "malformed": {"Authorization": "Bearer not-a-key"},
+        "unknown": {"Authorization": "Bearer wk_aaaaaaaaaaaa_" + "A" * 43},
+        "revoked": {"Authorization": f"Bearer {revoked}"},
+    }
+    bodies = {}
+    for case, headers in headers_by_case.items():
+        connection = http.client.HTTPConnection("127.0.0.1", client.base.port, timeout=30)
+        try:
+            connection.request(method, path, body=b"{}", headers=headers)
+            response = connection.getresponse()
+            status, body = response.status, json.loads(response.read())
+            assert (case, status) == (case, 401), body
+            assert response.getheader("WWW-Authenticate") == "Bearer", case
+            assert response.getheader("Content-Type", "").startswith("application/vnd.api+json")
+        finally:
+            connection.close()
+        assert_valid_document(body)
+        for error in body["errors"]:
+            error.get("meta", {}).pop("trace_id", None)
+        bodies[case] = body
+    assert all(body == bodies["missing"] for body in bodies.values()), bodies
+    assert bodies["missing"]["errors"][0]["code"] == "UNAUTHORIZED"

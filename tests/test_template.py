@@ -296,7 +296,8 @@ def test_every_api_function_and_the_authorizer_may_connect_as_the_api_role_only(
     assert statement["Resource"]["Fn::Sub"].endswith(":dbuser:${DbProxyResourceId}/${DbUser}")
     for function_id in [*API_FUNCTIONS, "AuthorizerFunction"]:
         assert FUNCTIONS[function_id]["Policies"] == [{"Ref": "ApiDatabaseConnectPolicy"}]
-    assert "Environment" not in FUNCTIONS["AuthorizerFunction"]  # DB_USER: the API role
+    # DB_USER stays the global one: the API role.
+    assert "DB_USER" not in FUNCTIONS["AuthorizerFunction"]["Environment"]["Variables"]
 
 
 def test_sync_function_connects_as_the_sync_role_only():
@@ -324,16 +325,20 @@ def test_every_route_is_behind_the_api_key_authorizer():
     assert unprotected == set()
 
 
-def test_authorizer_is_a_lambda_request_authorizer_with_simple_responses_and_a_short_ttl():
+def test_authorizer_is_a_request_authorizer_with_simple_responses_called_for_every_request():
     schemes = _transformed()["Resources"]["HttpApi"]["Properties"]["Body"]["components"]
     authorizer = schemes["securitySchemes"][AUTHORIZER]["x-amazon-apigateway-authorizer"]
 
     assert authorizer["type"] == "request"
     assert authorizer["authorizerPayloadFormatVersion"] == "2.0"
     assert authorizer["enableSimpleResponses"] is True
-    assert authorizer["identitySource"] == ["$request.header.Authorization"]
-    # A cached "database unavailable" answer or a revoked key lasts at most this long.
-    assert authorizer["authorizerResultTtlInSeconds"] == 30
+    # No identity source and no API Gateway cache: with one, API Gateway would answer a request
+    # without an Authorization header itself, not with our JSON:API 401. The authorizer keeps
+    # its answer per key instead, for this long (a revoked key works at most this long).
+    assert authorizer["identitySource"] == []
+    assert authorizer["authorizerResultTtlInSeconds"] == 0
+    variables = FUNCTIONS["AuthorizerFunction"]["Environment"]["Variables"]
+    assert variables == {"AUTH_CACHE_SECONDS": "30"}
     uri = authorizer["authorizerUri"]["Fn::Sub"][1]["__FunctionArn__"]
     assert uri == {"Fn::GetAtt": ["AuthorizerFunction", "Arn"]}
 

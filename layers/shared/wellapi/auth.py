@@ -4,12 +4,20 @@ It turns ``Authorization: Bearer <key>`` into the principal's claims. A missing,
 unknown or revoked key is not refused here: API Gateway would answer with its own body. The
 authorizer lets the request through with no claims, and the handler answers 401 as a JSON:API
 error with ``WWW-Authenticate: Bearer`` — the same for every case.
+
+The answer for a key is cached here, per key, for ``AUTH_CACHE_SECONDS`` (30 s), not by API
+Gateway: API Gateway's cache needs the Authorization header as the identity source, and then
+answers a request without that header itself, with a body that is not ours (template.yaml).
 """
 
 from __future__ import annotations
 
 import hmac
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -18,10 +26,49 @@ from wellapi import db
 from wellapi.errors import database_error
 from wellapi.keys import ParsedKey, parse_authorization
 from wellapi.principal import UNAVAILABLE_CLAIM
+from wellapi.settings import get_settings
 from wellapi.sql import to_literal
 
 logger = Logger(service="wellapi-authorizer", use_rfc3339=True)
 UNAUTHENTICATED: dict[str, Any] = {"isAuthorized": True, "context": {}}
+Claims = dict[str, str]
+
+
+@dataclass
+class ClaimsCache:
+    """The answer for each key (claims, or None for unknown or revoked) for ``ttl`` seconds.
+
+    What it trades: a revoked key keeps working for up to ``ttl`` in an environment that saw it
+    recently, as it would with API Gateway's cache. An outage is never cached (the lookup
+    raises), so service comes back with the database, not a TTL later. Least recently used
+    keys go first beyond ``max_entries``, so a flood of made-up keys costs memory it gives back.
+    """
+
+    ttl: float
+    max_entries: int = 1024
+    clock: Callable[[], float] = time.monotonic
+    _entries: OrderedDict[ParsedKey, tuple[float, Claims | None]] = field(
+        default_factory=OrderedDict
+    )
+    # The local runtime serves concurrent requests from one process; Lambda never does.
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def answer(self, key: ParsedKey, lookup: Callable[[ParsedKey], Claims | None]) -> Claims | None:
+        if self.ttl <= 0:
+            return lookup(key)
+        now = self.clock()
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is not None and hit[0] > now:
+                self._entries.move_to_end(key)
+                return hit[1]
+        claims = lookup(key)
+        with self._lock:
+            self._entries[key] = (now + self.ttl, claims)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+        return claims
 
 
 def lookup_statement(key: ParsedKey) -> str:
@@ -32,12 +79,16 @@ def lookup_statement(key: ParsedKey) -> str:
     )
 
 
-def authenticate(header: str | None) -> dict[str, str] | None:
+def authenticate(header: str | None, cache: ClaimsCache | None = None) -> Claims | None:
     """The claims for a valid key, or None. Never logs the header or the key."""
     key = parse_authorization(header)
     if key is None:
         logger.info("authentication failed", extra={"reason": "missing or malformed"})
         return None
+    return lookup(key) if cache is None else cache.answer(key, lookup)
+
+
+def lookup(key: ParsedKey) -> Claims | None:
     rows = db.execute(lookup_statement(key))
     if not rows or not hmac.compare_digest(bytes(rows[0][1]), key.secret_hash):
         logger.info(
@@ -53,18 +104,24 @@ def authenticate(header: str | None) -> dict[str, str] | None:
     }
 
 
-def authorizer_handler() -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    # Never log the event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: it carries the key (the
-    # Authorization header and the identity source).
+def authorizer_handler(
+    cache: ClaimsCache | None = None,
+) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    # Built on the first request, not at import: settings are read when the function runs.
+    caches = [cache] if cache is not None else []
+
+    # Never log the event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: its Authorization header
+    # carries the key.
     @logger.inject_lambda_context(log_event=False)
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         headers = {str(k).lower(): v for k, v in (event.get("headers") or {}).items()}
         try:
-            claims = authenticate(headers.get("authorization"))
+            if not caches:
+                caches.append(ClaimsCache(ttl=get_settings().auth_cache_seconds))
+            claims = authenticate(headers.get("authorization"), caches[0])
         except Exception as error:
             # An outage must not become "let everyone in", nor API Gateway's own 500 or 403
-            # page: the handler answers 503 with Retry-After (API Gateway may cache this for
-            # the authorizer TTL, which is why that TTL is short).
+            # page: the handler answers 503 with Retry-After. Nothing is cached for it.
             if database_error(error) is None:
                 raise
             logger.warning("authentication unavailable", extra={"error_type": type(error).__name__})

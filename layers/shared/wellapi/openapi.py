@@ -290,11 +290,10 @@ def _read_parameters(resource: Resource, collection: bool) -> list[dict[str, Any
 
 
 # Answers API Gateway gives itself, before or instead of the function, with its own body
-# (``{"message": "..."}`` as application/json): no Authorization header (401), no route for the
-# path (404, e.g. a path parameter holding an encoded slash), a body over its 10 MB limit (413),
-# throttling (429).
+# (``{"message": "..."}`` as application/json): no route for the path (404, e.g. a path
+# parameter holding an encoded slash), a body over its 10 MB limit (413), throttling (429).
+# Never 401: the authorizer has no identity source, so every 401 is ours (template.yaml).
 GATEWAY_STATUSES = {
-    401: "Unauthorized",
     404: "Not Found",
     413: "Request Entity Too Large",
     429: "Too Many Requests",

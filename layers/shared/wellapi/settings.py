@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     # Seconds a client is told to wait when the database is unreachable.
     db_retry_after_seconds: int = 2
     api_base_url: str = ""
+    # How long the authorizer keeps its answer for a key (wellapi/auth.py): also how long a
+    # revoked key may still work. 0 looks every key up on every request.
+    auth_cache_seconds: int = Field(default=30, ge=0, le=300)
 
     @model_validator(mode="after")
     def _check_auth_inputs(self) -> Settings:
