@@ -511,7 +511,7 @@ def test_connection_dropped_during_a_statement_without_retry_raises_database_una
     killer.join()
     assert killer.killed
     assert isinstance(raised.value.__cause__, pg8000.dbapi.InterfaceError)
-    assert raised.value.headers() == {"Retry-After": "2"}
+    assert raised.value.headers() == {"Retry-After": "2"}  # DB_RETRY_AFTER_SECONDS' default
     assert raised.value.to_object()["code"] == "SERVICE_UNAVAILABLE"
     # The broken connection was thrown away: the next read works.
     assert backend_pid(engine) != first

@@ -304,7 +304,10 @@ def test_a_greedy_route_takes_the_rest_of_the_path(stack: Stack) -> None:
 
 
 def test_an_unknown_route_or_method_is_api_gateways_404(stack: Stack) -> None:
-    for method, path in (("GET", "/nope"), ("DELETE", "/v1/things/1"), ("GET", "/v1/things")):
+    unrouted = (("GET", "/nope"), ("DELETE", "/v1/things/1"), ("GET", "/v1/things"))
+    # Methods no route has, the standard library's unknown ones included (not its 501).
+    unrouted += (("PUT", "/v1/things/1"), ("PROPFIND", "/v1/things/1"), ("BREW", "/nope"))
+    for method, path in unrouted:
         status, headers, body = stack.request(method, path, GOOD)
         assert (status, body) == (404, b'{"message":"Not Found"}')
         assert headers["content-type"] == "application/json"

@@ -264,3 +264,25 @@ def test_an_unmatch_waiting_on_a_select_that_commits_gets_the_rules_422_and_chan
     assert obj["code"] == "SELECTED_IMPLIES_MATCHED"
     assert obj["source"] == {"pointer": "/data/attributes/is_matched"}
     assert row_state(admin, row_id) == (True, True)
+
+
+@pytest.mark.parametrize("resource", w.ALL)
+def test_updated_at_never_goes_back_when_an_older_transaction_writes_last(
+    admin, database, resource
+):
+    # A sync batch's transaction starts, an API write to the same row commits, then the
+    # batch writes the row: the row's updated_at must move forward, not to the batch's start.
+    _, row_id = w.arrange_row(admin, resource)
+    where = f"WHERE {w.type_of(resource)}_id = CAST(:i AS uuid)"
+    older = local_db.admin_connection(database.admin_url)
+    try:
+        older.run("BEGIN")
+        older.run("SELECT now()")
+        admin.run("SELECT pg_sleep(0.01)")
+        admin.run(f"UPDATE core_api.{resource} SET updated_at = NULL {where}", i=str(row_id))
+        committed = w.db_row(admin, resource, row_id)["updated_at"]
+        older.run(f"UPDATE core_api.{resource} SET updated_at = NULL {where}", i=str(row_id))
+        older.run("COMMIT")
+    finally:
+        older.close()
+    assert w.db_row(admin, resource, row_id)["updated_at"] > committed

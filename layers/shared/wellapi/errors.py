@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
+from wellapi.settings import get_settings
+
 
 class ApiError(Exception):
     status: ClassVar[int] = 500
@@ -151,12 +153,11 @@ class DatabaseUnavailable(ApiError):
     code = "SERVICE_UNAVAILABLE"
     title = "Service unavailable"
 
-    def __init__(self, detail: str | None = None, *, retry_after: int = 2) -> None:
+    def __init__(self, detail: str | None = None) -> None:
         super().__init__(detail or "The database is unavailable; retry shortly.")
-        self.retry_after = retry_after
 
     def headers(self) -> dict[str, str]:
-        return {"Retry-After": str(self.retry_after)}
+        return {"Retry-After": str(get_settings().db_retry_after_seconds)}
 
 
 class ErrorList(Exception):

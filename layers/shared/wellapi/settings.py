@@ -43,8 +43,8 @@ class Settings(BaseSettings):
     # the API, 60 s for the sync writer; migration 0002), below the functions' timeouts.
     db_read_timeout_seconds: float = Field(default=8.0, gt=0)
     db_sync_read_timeout_seconds: float = Field(default=70.0, gt=0)
-    # Seconds a client is told to wait when the database is unreachable.
-    db_retry_after_seconds: int = 2
+    # Seconds a client is told to wait (Retry-After) when the database is unreachable.
+    db_retry_after_seconds: int = Field(default=2, ge=1, le=3600)
     api_base_url: str = ""
     # How long the authorizer keeps its answer for a key (wellapi/auth.py): also how long a
     # revoked key may still work. 0 looks every key up on every request.

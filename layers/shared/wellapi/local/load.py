@@ -34,7 +34,6 @@ import json
 import math
 import os
 import platform
-import socket
 import sys
 import threading
 import time
@@ -71,20 +70,6 @@ DEFAULT_WORKERS = 8
 # ---------------------------------------------------------------------------------------------
 
 
-class NoDelayServer(LocalServer):
-    """The local server with ``TCP_NODELAY`` on every accepted connection.
-
-    ``LocalServer`` writes a response's headers and its body in two sends; with Nagle's
-    algorithm on, the body waits for the client's delayed ACK of the headers (~40 ms on Linux)
-    whenever the connection is kept alive, which is what a load run would then measure.
-    """
-
-    def get_request(self) -> tuple[socket.socket, Any]:
-        connection, address = super().get_request()
-        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return connection, address
-
-
 @dataclass
 class Served:
     server: LocalServer
@@ -104,15 +89,13 @@ def serving(
     pool_size: int = DEFAULT_WORKERS,
     log: TextIO | None = None,
     cache: AuthorizerCache | None = None,
-    nodelay: bool = True,
 ) -> Iterator[Served]:
     """Every route of the template on an ephemeral loopback port, functions connected to ``db``.
 
     Built as ``wellapi run`` builds it (the template's environment, the key authorizer, the
     functions connecting as ``well_api``), with ``DB_POOL_SIZE=pool_size``. On exit the process
     gets back its environment, import path and modules (the functions' modules are forgotten),
-    and the database engines are closed. ``nodelay`` serves with ``NoDelayServer`` (the
-    figures then measure the API, not delayed ACKs); False serves with the stock server.
+    and the database engines are closed.
     """
     template = sam_template.load(template_path)
     saved_environ = dict(os.environ)
@@ -126,8 +109,7 @@ def serving(
     apply_template_environment(template, template.functions.values())
     runtime = LambdaRuntime(template)
     gateway = Gateway(template, runtime, cache=cache, log=log or io.StringIO())
-    server_class = NoDelayServer if nodelay else LocalServer
-    server = server_class(gateway, "127.0.0.1", 0, log=log or io.StringIO())
+    server = LocalServer(gateway, "127.0.0.1", 0, log=log or io.StringIO())
     thread = server.start_in_thread()
     try:
         yield Served(server, gateway, runtime)
@@ -467,7 +449,6 @@ class Recorder:
 class LoadConfig:
     duration_seconds: float = DEFAULT_DURATION_SECONDS
     workers: int = DEFAULT_WORKERS
-    nodelay: bool = True
 
 
 def run_load(base_url: str, tenants: tuple[Tenant, Tenant], config: LoadConfig) -> dict[str, Any]:
@@ -579,12 +560,11 @@ def run(
     finally:
         conn.close()
     pool_size = max(1, min(config.workers, 64))
-    with serving(db, pool_size=pool_size, log=log, nodelay=config.nodelay) as served:
+    with serving(db, pool_size=pool_size, log=log) as served:
         summary = run_load(served.url, tenants, config)
     return {
         "machine": machine(),
         "db_pool_size": pool_size,
-        "tcp_nodelay": config.nodelay,
         **summary,
     }
 
@@ -599,18 +579,13 @@ def main(argv: list[str] | None = None, server: database.LocalDatabase | None = 
     parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS)
     parser.add_argument("--output", type=Path, default=LOCAL_DIR / "load.json")
     parser.add_argument("--database", default=DATABASE_NAME, help="created anew on the server")
-    parser.add_argument(
-        "--stock-server",
-        action="store_true",
-        help="serve with wellapi.local.server as it is (Nagle on: +40 ms per response)",
-    )
     args = parser.parse_args(argv)
     if not 1 <= args.workers <= 64 or args.duration <= 0:
         parser.error("--workers must be 1-64 and --duration positive")
     print("==> preparing the load database and serving the API in this process", file=sys.stderr)
     server = server or database.resolve(LOCAL_DIR / "pg")
     print(f"==> {args.workers} workers for {args.duration:g} s", file=sys.stderr)
-    config = LoadConfig(args.duration, args.workers, nodelay=not args.stock_server)
+    config = LoadConfig(args.duration, args.workers)
     summary = run(server, config, name=args.database)
     print(format_summary(summary))
     args.output.parent.mkdir(parents=True, exist_ok=True)
