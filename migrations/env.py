@@ -6,9 +6,9 @@ from alembic import context
 from sqlalchemy import text
 
 from wellapi.domain import SCHEMA
-from wellapi.models import Base
+from wellapi.schema import metadata
 
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:

@@ -97,9 +97,9 @@ def test_every_goal_is_a_value_next_to_its_goal(report):
         assert isinstance(ratio["met"], bool), name
 
 
-def test_details_hold_the_floor_packages_the_plans_and_the_diagnostics(report):
+def test_details_hold_the_third_party_packages_the_plans_and_the_diagnostics(report):
     details = report["details"]
-    packages = details["cold_start"]["floor_packages"][COLD_FUNCTION]
+    packages = details["cold_start"]["third_party_packages"][COLD_FUNCTION]
     assert {"sqlalchemy", "pg8000", "pydantic"} <= set(packages)
     assert "wellapi" not in packages
     assert all(details["scale"][size]["plan"] for size in ("large", "small"))

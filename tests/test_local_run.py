@@ -27,10 +27,10 @@ import pg8000.native
 import pytest
 
 from wellapi import db as wellapi_db
+from wellapi.domain import SCHEMA
 from wellapi.local import cli, seed
 from wellapi.local import database as local_db
 from wellapi.local.server import LocalServer
-from wellapi.models import SCHEMA
 
 ROOT = Path(__file__).resolve().parents[1]
 POLLER_THREAD = "wellapi-queue-sync"

@@ -1,9 +1,10 @@
-"""Alembic: the migrations build the schema from nothing, undo it, redo it; the models match.
+"""Alembic: the migrations build the schema from nothing, undo it, redo it; the tables match.
 
-The round trips run on a throwaway database of their own. The drift check compares the models
+The round trips run on a throwaway database of their own. The drift check compares the tables
+of ``wellapi.schema`` (the one definition the runtime builds SQL from, and Alembic's metadata)
 with the session's migrated database using Alembic's autogenerate comparison, made strict
 (types, server defaults), plus what autogenerate does not look at: partial index predicates,
-CHECK constraints and enum labels. Its own strictness is tested by changing a copy of the models
+CHECK constraints and enum labels. Its own strictness is tested by changing a copy of the tables
 in each way that must be caught.
 """
 
@@ -35,11 +36,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.schema import DefaultClause
 
-from wellapi import migrate
+from wellapi import migrate, schema
 from wellapi.db import build_engine
 from wellapi.domain import SCHEMA
 from wellapi.local import database as local_db
-from wellapi.models import Base
 from wellapi.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -245,7 +245,7 @@ def test_migrations_directory_can_be_set_explicitly(monkeypatch, tmp_path):
     assert migrate.alembic_config().get_main_option("script_location") == str(tmp_path)
 
 
-# --- drift between the models and the migrations --------------------------------------------
+# --- drift between the tables and the migrations --------------------------------------------
 
 
 def _include_name(name: str | None, type_: str, parent_names: Any) -> bool:
@@ -345,7 +345,7 @@ def _enum_drift(connection: Connection, metadata: MetaData) -> list[tuple[Any, .
         if list(labels) != in_db.get(name)
     ]
     drift += [
-        ("enum_not_in_models", name, labels)
+        ("enum_not_in_tables", name, labels)
         for name, labels in sorted(in_db.items())
         if name not in {name for name, _ in in_model}
     ]
@@ -381,19 +381,19 @@ def migrated(database: local_db.LocalDatabase) -> Iterator[Connection]:
         engine.dispose()
 
 
-def models_copy() -> MetaData:
-    copy = MetaData(naming_convention=Base.metadata.naming_convention)
-    for table in Base.metadata.sorted_tables:
+def tables_copy() -> MetaData:
+    copy = MetaData(naming_convention=schema.metadata.naming_convention)
+    for table in schema.metadata.sorted_tables:
         table.to_metadata(copy)
     return copy
 
 
-def test_models_and_migrations_describe_the_same_schema(migrated):
-    assert schema_drift(migrated, Base.metadata) == []
+def test_tables_and_migrations_describe_the_same_schema(migrated):
+    assert schema_drift(migrated, schema.metadata) == []
 
 
-def test_drift_check_sees_no_difference_in_an_unchanged_copy_of_the_models(migrated):
-    assert schema_drift(migrated, models_copy()) == []
+def test_drift_check_sees_no_difference_in_an_unchanged_copy_of_the_tables(migrated):
+    assert schema_drift(migrated, tables_copy()) == []
 
 
 def _table(metadata: MetaData, name: str) -> Table:
@@ -538,8 +538,8 @@ MUTATIONS: dict[str, Callable[[MetaData], None]] = {
 
 
 @pytest.mark.parametrize("mutation", MUTATIONS)
-def test_drift_check_catches_models_that_no_longer_match_the_migrations(migrated, mutation):
-    models = models_copy()
-    MUTATIONS[mutation](models)
+def test_drift_check_catches_tables_that_no_longer_match_the_migrations(migrated, mutation):
+    tables = tables_copy()
+    MUTATIONS[mutation](tables)
 
-    assert schema_drift(migrated, models) != []
+    assert schema_drift(migrated, tables) != []

@@ -37,6 +37,12 @@ NEVER_SHIPPED = {".venv", ".local", ".git", ".aws-sam", "tests", "wellapi.egg-in
 # PEP 552: the flags word follows the magic number; bit 0 = hash-based, bit 1 = check_source.
 UNCHECKED_HASH = 0b01
 
+# No function needs these when it starts: the ORM is for nothing the runtime does (75-150 ms of
+# cold start), boto3 only where credentials are made, at the first connection (wellapi.db).
+# `make bench` holds each function's cold start against the third-party modules it loads, so
+# this list is what keeps that floor honest.
+NEVER_IMPORTED = ("sqlalchemy.orm", "boto3")
+
 # Run in the Lambda-like interpreter; argv[1] is the sys.path to prepend as JSON.
 IMPORT_HANDLER = """
 import importlib, json, sys
@@ -44,7 +50,14 @@ sys.path[:0] = json.loads(sys.argv[1])
 module_name, _, attribute = sys.argv[2].rpartition(".")
 handler = getattr(importlib.import_module(module_name), attribute)
 wellapi = importlib.import_module("wellapi")
-print(json.dumps({"callable": callable(handler), "wellapi": wellapi.__file__}))
+never = tuple(json.loads(sys.argv[3]))
+print(json.dumps({
+    "callable": callable(handler),
+    "wellapi": wellapi.__file__,
+    "never_imported": sorted(
+        m for m in sys.modules if any(m == n or m.startswith(n + ".") for n in never)
+    ),
+}))
 """
 LIST_REVISIONS = """
 import json, sys
@@ -168,28 +181,47 @@ def _subjects(certificates: list[dict[str, Any]]) -> list[dict[str, str]]:
     return [{k: v for rdn in c["subject"] for k, v in rdn} for c in certificates]
 
 
-def test_every_function_imports_its_handler_from_its_artifacts_alone(build, runtime_packages):
+@pytest.fixture(scope="module")
+def imported(build, runtime_packages) -> dict[str, dict[str, Any]]:
+    """Each function's handler imported from its artifacts alone: function id -> report."""
+
+    def probe(item: tuple[str, tuple[Path, str]]) -> tuple[str, dict[str, Any]]:
+        function_id, (code_dir, handler) = item
+        never = json.dumps(NEVER_IMPORTED)
+        run = run_like_lambda(build, runtime_packages, code_dir, IMPORT_HANDLER, handler, never)
+        if run.returncode != 0:
+            return function_id, {"error": (run.stderr.strip().splitlines() or ["no output"])[-1]}
+        return function_id, json.loads(run.stdout)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        return dict(pool.map(probe, build.functions.items()))
+
+
+def test_every_function_imports_its_handler_from_its_artifacts_alone(build, imported):
     # Not only the API: the authorizer and the sync function must import from the layer too.
     assert {"MigrationFunction", "AuthorizerFunction", "SyncFunction"} <= set(build.functions)
     assert build.functions["AuthorizerFunction"][1] == "authorizer.handler"
     assert build.functions["SyncFunction"][1] == "sync.handler"
     assert len(build.api_code_dirs) >= 32  # 30 routes, the authorizer and sync
 
-    def probe(item: tuple[str, tuple[Path, str]]) -> tuple[str, str | None]:
-        function_id, (code_dir, handler) = item
-        run = run_like_lambda(build, runtime_packages, code_dir, IMPORT_HANDLER, handler)
-        if run.returncode != 0:
-            return function_id, (run.stderr.strip().splitlines() or ["no output"])[-1]
-        report = json.loads(run.stdout)
+    def problem(function_id: str, report: dict[str, Any]) -> str | None:
+        if "error" in report:
+            return str(report["error"])
         if not report["callable"]:
-            return function_id, f"{handler} is not callable"
+            return f"{build.functions[function_id][1]} is not callable"
         if not Path(report["wellapi"]).is_relative_to(build.layer):
-            return function_id, f"wellapi came from {report['wellapi']}, not the layer"
-        return function_id, None
+            return f"wellapi came from {report['wellapi']}, not the layer"
+        return None
 
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        results = dict(pool.map(probe, build.functions.items()))
-    assert {f: error for f, error in results.items() if error} == {}
+    problems = {f: problem(f, report) for f, report in imported.items()}
+    assert {f: error for f, error in problems.items() if error} == {}
+
+
+def test_no_function_imports_the_orm_or_boto3_when_it_starts(imported):
+    # The runtime builds its SQL from wellapi.schema's Core tables.
+    assert {f: r.get("never_imported", r.get("error")) for f, r in imported.items()} == {
+        f: [] for f in imported
+    }
 
 
 def test_migration_function_finds_every_revision_in_its_code_directory(build, runtime_packages):

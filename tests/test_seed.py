@@ -20,9 +20,9 @@ from wellapi import keys
 from wellapi.domain import SCHEMA
 from wellapi.local import database as local_db
 from wellapi.local import seed
-from wellapi.models import Base
+from wellapi.schema import metadata
 
-TABLES = sorted(table.name for table in Base.metadata.sorted_tables)
+TABLES = sorted(table.name for table in metadata.sorted_tables)
 # The five junctions and every parent they point at: the demo fills each of them.
 DEMO_TABLES = (
     "workspaces",

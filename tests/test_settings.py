@@ -15,6 +15,7 @@ import sys
 import pytest
 from pydantic import ValidationError
 
+from wellapi.errors import DatabaseUnavailable
 from wellapi.settings import Settings, get_settings
 
 # Every variable the settings model reads (field names are matched case-insensitively).
@@ -86,6 +87,8 @@ def test_defaults_recycle_connections_before_the_proxy_idle_timeout(environment)
         ({"DATABASE_URL": "postgresql://u@h/db", "DB_PORT": "five"}, "db_port"),
         ({"DATABASE_URL": "postgresql://u@h/db", "DB_POOL_RECYCLE_SECONDS": "0"}, "recycle"),
         ({"DATABASE_URL": "postgresql://u@h/db", "DB_POOL_RECYCLE_SECONDS": "1800"}, "recycle"),
+        ({"DATABASE_URL": "postgresql://u@h/db", "DB_RETRY_AFTER_SECONDS": "0"}, "retry_after"),
+        ({"DATABASE_URL": "postgresql://u@h/db", "AUTH_CACHE_SECONDS": "-1"}, "auth_cache"),
     ],
     ids=[
         "nothing-set",
@@ -97,6 +100,8 @@ def test_defaults_recycle_connections_before_the_proxy_idle_timeout(environment)
         "port-not-a-number",
         "recycle-disabled",
         "recycle-not-before-proxy-idle-timeout",
+        "no-wait-before-retrying",
+        "negative-key-cache",
     ],
 )
 def test_bad_combinations_are_rejected(environment, variables, message):
@@ -105,6 +110,12 @@ def test_bad_combinations_are_rejected(environment, variables, message):
 
     with pytest.raises(ValidationError, match=message):
         Settings()
+
+
+def test_an_unavailable_database_tells_clients_the_configured_wait(environment):
+    environment.setenv("DATABASE_URL", "postgresql://u@h/db")
+    environment.setenv("DB_RETRY_AFTER_SECONDS", "7")
+    assert DatabaseUnavailable().headers() == {"Retry-After": "7"}
 
 
 def test_get_settings_validates_once_and_returns_the_cached_model(environment):
@@ -176,7 +187,7 @@ os.environ = Spy(
     original.encodevalue, original.decodevalue,
 )
 
-import wellapi.settings, wellapi.db, wellapi.sql, wellapi.errors, wellapi.models
+import wellapi.settings, wellapi.db, wellapi.sql, wellapi.errors, wellapi.schema
 import wellapi.roles, wellapi.migrate
 
 print(json.dumps({

@@ -39,7 +39,9 @@ $fn$
 
 
 def upgrade() -> None:
-    op.execute(TOUCH_ROW.format(updated_at="greatest(now(), OLD.updated_at + interval '1 microsecond')"))
+    op.execute(
+        TOUCH_ROW.format(updated_at="greatest(now(), OLD.updated_at + interval '1 microsecond')")
+    )
 
 
 def downgrade() -> None:

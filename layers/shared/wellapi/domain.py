@@ -1,7 +1,8 @@
 """The schema's name and the closed sets of values its columns hold.
 
-Kept apart from the ORM models so that code which only needs a value (the sync message
-contract, the migration runner) does not pay for importing SQLAlchemy's ORM at cold start.
+Kept apart from the tables (``wellapi.schema``) so that code which only needs a value (the
+sync message contract, the migration runner) does not pay at cold start for building them and
+for the PostgreSQL dialect they load.
 """
 
 from __future__ import annotations

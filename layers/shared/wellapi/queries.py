@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.selectable import FromClause, NamedFromClause
 
-from wellapi import models as m
+from wellapi import schema
 from wellapi.jsonapi.query import RANGE_OPERATORS, ReadQuery
 from wellapi.resources import Attribute, Parent, Relationship, Resource, resource_named
 from wellapi.sql import Template, compile_template
@@ -122,7 +122,7 @@ def parent_visible(
 
 
 def group_enrolled(group_pk: ColumnElement[Any]) -> ColumnElement[bool]:
-    wgw = m.WorkspaceGroupWorkspace.__table__
+    wgw = schema.workspace_group_workspaces
     return exists().where(
         wgw.c.workspace_group_pk == group_pk,
         wgw.c.workspace_pk == scope_workspace_pk(),
@@ -131,7 +131,7 @@ def group_enrolled(group_pk: ColumnElement[Any]) -> ColumnElement[bool]:
 
 
 def group_member(group_pk: ColumnElement[Any]) -> ColumnElement[bool]:
-    gm = m.WorkspaceGroupMembership.__table__
+    gm = schema.workspace_group_memberships
     return exists().where(
         gm.c.workspace_group_pk == group_pk,
         gm.c.person_pk == scope_person_pk(),

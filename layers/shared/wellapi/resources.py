@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Literal, cast
+from typing import Literal
 
 from sqlalchemy import Table
 
-from wellapi import models as m
+from wellapi import schema
 from wellapi.domain import AccountType, Direction, ProviderCategory, WorkspaceConnectorStatus
 
-ModelType = type[m.Base]
 AttributeKind = Literal["string", "enum", "boolean", "datetime", "integer"]
 SYSTEM_FIELDS = ("created_at", "updated_at", "deleted_at")
 
@@ -41,7 +40,7 @@ class Parent:
     """A table a junction points at, serialised as a resource of its own type when included."""
 
     type: str
-    model: ModelType
+    table: Table
     path: str
     attributes: tuple[Attribute, ...]
     # How visibility of an included parent is decided: it belongs to the scoped workspace,
@@ -49,12 +48,8 @@ class Parent:
     visibility: Literal["workspace_owned", "workspace", "group", "global"]
 
     @property
-    def table(self) -> Table:
-        return cast(Table, self.model.__table__)
-
-    @property
     def id_column(self) -> str:
-        return self.model.public_id_column
+        return schema.public_id(self.table)
 
 
 @dataclass(frozen=True)
@@ -77,7 +72,7 @@ class Resource:
     key: str
     type: str
     path: str
-    model: ModelType
+    table: Table
     attributes: tuple[Attribute, ...]
     relationships: tuple[Relationship, ...]
     scope: ScopeRule
@@ -86,12 +81,8 @@ class Resource:
     filters: tuple[str, ...] = ()
 
     @property
-    def table(self) -> Table:
-        return cast(Table, self.model.__table__)
-
-    @property
     def id_column(self) -> str:
-        return self.model.public_id_column
+        return schema.public_id(self.table)
 
     def relationship(self, name: str) -> Relationship:
         for rel in self.relationships:
@@ -124,7 +115,7 @@ def _timestamps() -> tuple[Attribute, ...]:
 
 ACCOUNT = Parent(
     "account",
-    m.Account,
+    schema.accounts,
     "accounts",
     (
         # JSON:API reserves `type`; the column is exposed under a qualified name.
@@ -135,7 +126,7 @@ ACCOUNT = Parent(
 )
 COMPANY = Parent(
     "company",
-    m.Company,
+    schema.companies,
     "companies",
     (
         Attribute("name", "name", "string", nullable=False),
@@ -145,7 +136,7 @@ COMPANY = Parent(
 )
 PEOPLE = Parent(
     "people",
-    m.People,
+    schema.peoples,
     "people",
     (
         Attribute("first_name", "first_name", "string"),
@@ -156,7 +147,7 @@ PEOPLE = Parent(
 )
 WORKSPACE_CONNECTOR = Parent(
     "workspace_connector",
-    m.WorkspaceConnector,
+    schema.workspace_connectors,
     "workspace-connectors",
     # Never `config`: it holds the connector's credentials.
     (Attribute("status", "status", "enum", _values(WorkspaceConnectorStatus), nullable=False),),
@@ -164,21 +155,21 @@ WORKSPACE_CONNECTOR = Parent(
 )
 WORKSPACE = Parent(
     "workspace",
-    m.Workspace,
+    schema.workspaces,
     "workspaces",
     (Attribute("name", "name", "string", nullable=False),),
     "workspace",
 )
 WORKSPACE_GROUP = Parent(
     "workspace_group",
-    m.WorkspaceGroup,
+    schema.workspace_groups,
     "workspace-groups",
     (Attribute("name", "name", "string", nullable=False),),
     "group",
 )
 PROVIDER = Parent(
     "provider",
-    m.Provider,
+    schema.providers,
     "providers",
     (
         Attribute("name", "name", "string", nullable=False),
@@ -195,12 +186,13 @@ DIRECTION = Attribute(
 )
 
 
-def _provenance(key: str, model: ModelType, record: str, parent: Parent) -> Resource:
+def _provenance(table: Table, record: str, parent: Parent) -> Resource:
+    key = table.name
     return Resource(
         key=key,
         type=key[:-1],
         path=key.replace("_", "-"),
-        model=model,
+        table=table,
         attributes=(DIRECTION, *_timestamps()),
         relationships=(
             Relationship(record, parent, f"{record}_pk"),
@@ -215,18 +207,14 @@ def _provenance(key: str, model: ModelType, record: str, parent: Parent) -> Reso
 RESOURCES: dict[str, Resource] = {
     r.key: r
     for r in (
-        _provenance(
-            "account_workspace_connectors", m.AccountWorkspaceConnector, "account", ACCOUNT
-        ),
-        _provenance(
-            "company_workspace_connectors", m.CompanyWorkspaceConnector, "company", COMPANY
-        ),
-        _provenance("people_workspace_connectors", m.PeopleWorkspaceConnector, "people", PEOPLE),
+        _provenance(schema.account_workspace_connectors, "account", ACCOUNT),
+        _provenance(schema.company_workspace_connectors, "company", COMPANY),
+        _provenance(schema.people_workspace_connectors, "people", PEOPLE),
         Resource(
             key="workspace_group_workspaces",
             type="workspace_group_workspace",
             path="workspace-group-workspaces",
-            model=m.WorkspaceGroupWorkspace,
+            table=schema.workspace_group_workspaces,
             attributes=_timestamps(),
             relationships=(
                 Relationship("workspace_group", WORKSPACE_GROUP, "workspace_group_pk"),
@@ -242,7 +230,7 @@ RESOURCES: dict[str, Resource] = {
             key="workspace_providers",
             type="workspace_provider",
             path="workspace-providers",
-            model=m.WorkspaceProvider,
+            table=schema.workspace_providers,
             attributes=(
                 Attribute(
                     "is_selected", "is_selected", "boolean", nullable=False, writable="always"
@@ -263,7 +251,7 @@ RESOURCES: dict[str, Resource] = {
 
 WORKSPACE_PROVIDER = Parent(
     "workspace_provider",
-    m.WorkspaceProvider,
+    schema.workspace_providers,
     "workspace-providers",
     (
         Attribute("is_selected", "is_selected", "boolean", nullable=False),
@@ -280,7 +268,7 @@ PROVIDER_CATALOG = Resource(
     key="provider_catalog",
     type="provider",
     path="providers",
-    model=m.Provider,
+    table=schema.providers,
     attributes=(
         *PROVIDER.attributes,
         *(

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Boolean, ColumnElement, and_, bindparam, exists, literal, or_, true
 
-from wellapi import models as m
+from wellapi import schema
 from wellapi.errors import ApiError, Conflict, ErrorList, Forbidden, Unprocessable
 from wellapi.jsonapi.body import ResourceDocument
 from wellapi.queries import scope_person_pk, scope_workspace_pk
@@ -44,7 +44,7 @@ class WriteContext:
 
 
 def group_admin(group_pk: Any) -> ColumnElement[bool]:
-    gm = m.WorkspaceGroupMembership.__table__
+    gm = schema.workspace_group_memberships
     return exists().where(
         gm.c.workspace_group_pk == group_pk,
         gm.c.person_pk == scope_person_pk(),
@@ -55,7 +55,7 @@ def group_admin(group_pk: Any) -> ColumnElement[bool]:
 
 
 def workspace_membership(workspace_pk: Any, *, active: bool) -> ColumnElement[bool]:
-    ms = m.Membership.__table__
+    ms = schema.memberships
     conditions = [
         ms.c.workspace_pk == workspace_pk,
         ms.c.person_pk == scope_person_pk(),

@@ -38,8 +38,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import pg8000.native
+from sqlalchemy import Table
 
-from wellapi import keys, models
+from wellapi import keys, schema
 from wellapi.domain import SCHEMA
 
 # Fixed for good: every seeded id derives from it, and events or docs may quote those ids.
@@ -51,30 +52,23 @@ def seed_id(table: str, key: str) -> uuid.UUID:
     return uuid.uuid5(SEED_NAMESPACE, f"{table}/{key}")
 
 
-class _Model(Protocol):
-    """A model class of ``wellapi.models`` (the class itself, not a row)."""
-
-    __tablename__: str
-    public_id_column: str
-
-
 @dataclass(frozen=True)
 class Parent:
     """A reference to a seeded row, resolved to its ``pk`` by the INSERT itself."""
 
-    model: _Model
+    table: Table
     key: str
 
 
 @dataclass(frozen=True)
 class SeedRow:
-    model: _Model
+    table: Table
     key: str
     columns: dict[str, Any]
 
     @property
     def public_id(self) -> uuid.UUID:
-        return seed_id(self.model.__tablename__, self.key)
+        return seed_id(self.table.name, self.key)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -197,13 +191,13 @@ def demo_rows(now: datetime) -> Iterator[SeedRow]:
         return now - timedelta(hours=hours)
 
     for key, name, external_id in WORKSPACES:
-        yield SeedRow(models.Workspace, key, {"name": name, "external_workspace_id": external_id})
+        yield SeedRow(schema.workspaces, key, {"name": name, "external_workspace_id": external_id})
     for workspace, key, first, last in PEOPLE:
         yield SeedRow(
-            models.People,
+            schema.peoples,
             f"{workspace}/{key}",
             {
-                "workspace_pk": Parent(models.Workspace, workspace),
+                "workspace_pk": Parent(schema.workspaces, workspace),
                 "first_name": first,
                 "last_name": last,
                 "full_name": f"{first} {last}",
@@ -211,24 +205,24 @@ def demo_rows(now: datetime) -> Iterator[SeedRow]:
         )
     for workspace, person, role, status in MEMBERSHIPS:
         yield SeedRow(
-            models.Membership,
+            schema.memberships,
             f"{workspace}/{person}",
             {
-                "workspace_pk": Parent(models.Workspace, workspace),
-                "person_pk": Parent(models.People, _person_key(person)),
+                "workspace_pk": Parent(schema.workspaces, workspace),
+                "person_pk": Parent(schema.peoples, _person_key(person)),
                 "role": role,
                 "status": status,
             },
         )
     for key, name in CONNECTORS:
-        yield SeedRow(models.Connector, key, {"name": name, "provider": key})
+        yield SeedRow(schema.connectors, key, {"name": name, "provider": key})
     for workspace, connector, status in WORKSPACE_CONNECTORS:
         yield SeedRow(
-            models.WorkspaceConnector,
+            schema.workspace_connectors,
             f"{workspace}/{connector}",
             {
-                "workspace_pk": Parent(models.Workspace, workspace),
-                "connector_pk": Parent(models.Connector, connector),
+                "workspace_pk": Parent(schema.workspaces, workspace),
+                "connector_pk": Parent(schema.connectors, connector),
                 "status": status,
                 # A fake credential: proves the API never returns config.
                 "config": {
@@ -239,10 +233,10 @@ def demo_rows(now: datetime) -> Iterator[SeedRow]:
         )
     for workspace, key, account_type, name, external_id in ACCOUNTS:
         yield SeedRow(
-            models.Account,
+            schema.accounts,
             f"{workspace}/{key}",
             {
-                "workspace_pk": Parent(models.Workspace, workspace),
+                "workspace_pk": Parent(schema.workspaces, workspace),
                 "type": account_type,
                 "account_name": name,
                 "account_external_id": external_id,
@@ -250,54 +244,56 @@ def demo_rows(now: datetime) -> Iterator[SeedRow]:
         )
     for workspace, key, name, domain in COMPANIES:
         yield SeedRow(
-            models.Company,
+            schema.companies,
             f"{workspace}/{key}",
-            {"workspace_pk": Parent(models.Workspace, workspace), "name": name, "domain": domain},
+            {"workspace_pk": Parent(schema.workspaces, workspace), "name": name, "domain": domain},
         )
-    ledgers: tuple[tuple[_Model, _Model, str, tuple[Any, ...]], ...] = (
-        (models.AccountWorkspaceConnector, models.Account, "account_pk", ACCOUNT_LINKS),
-        (models.CompanyWorkspaceConnector, models.Company, "company_pk", COMPANY_LINKS),
-        (models.PeopleWorkspaceConnector, models.People, "people_pk", PEOPLE_LINKS),
+    ledgers: tuple[tuple[Table, Table, str, tuple[Any, ...]], ...] = (
+        (schema.account_workspace_connectors, schema.accounts, "account_pk", ACCOUNT_LINKS),
+        (schema.company_workspace_connectors, schema.companies, "company_pk", COMPANY_LINKS),
+        (schema.people_workspace_connectors, schema.peoples, "people_pk", PEOPLE_LINKS),
     )
-    for ledger, record_model, record_column, links in ledgers:
+    for ledger, record_table, record_column, links in ledgers:
         for record, connector, direction, hours, deleted in links:
             yield SeedRow(
                 ledger,
                 f"{record}/{connector}/{direction}/{hours}",
                 {
-                    record_column: Parent(record_model, record),
-                    "workspace_connector_pk": Parent(models.WorkspaceConnector, connector),
+                    record_column: Parent(record_table, record),
+                    "workspace_connector_pk": Parent(schema.workspace_connectors, connector),
                     "direction": direction,
                     "created_at": ago(hours),
                     "deleted_at": ago(hours - 1) if deleted else None,
                 },
             )
     group_key, group_name, group_creator = GROUP
-    creator = Parent(models.People, _person_key(group_creator))
-    yield SeedRow(models.WorkspaceGroup, group_key, {"name": group_name, "created_by_pk": creator})
+    creator = Parent(schema.peoples, _person_key(group_creator))
+    yield SeedRow(
+        schema.workspace_groups, group_key, {"name": group_name, "created_by_pk": creator}
+    )
     for workspace in GROUP_WORKSPACES:
         yield SeedRow(
-            models.WorkspaceGroupWorkspace,
+            schema.workspace_group_workspaces,
             f"{group_key}/{workspace}",
             {
-                "workspace_group_pk": Parent(models.WorkspaceGroup, group_key),
-                "workspace_pk": Parent(models.Workspace, workspace),
+                "workspace_group_pk": Parent(schema.workspace_groups, group_key),
+                "workspace_pk": Parent(schema.workspaces, workspace),
                 "created_by_pk": creator,
             },
         )
     for person, role in GROUP_MEMBERS:
         yield SeedRow(
-            models.WorkspaceGroupMembership,
+            schema.workspace_group_memberships,
             f"{group_key}/{person}",
             {
-                "workspace_group_pk": Parent(models.WorkspaceGroup, group_key),
-                "person_pk": Parent(models.People, _person_key(person)),
+                "workspace_group_pk": Parent(schema.workspace_groups, group_key),
+                "person_pk": Parent(schema.peoples, _person_key(person)),
                 "role": role,
             },
         )
     for slug, name, url, category, popularity in PROVIDERS:
         yield SeedRow(
-            models.Provider,
+            schema.providers,
             slug,
             {
                 "name": name,
@@ -309,11 +305,11 @@ def demo_rows(now: datetime) -> Iterator[SeedRow]:
         )
     for workspace, provider, selected, matched, removed in WORKSPACE_PROVIDERS:
         yield SeedRow(
-            models.WorkspaceProvider,
+            schema.workspace_providers,
             f"{workspace}/{provider}",
             {
-                "workspace_pk": Parent(models.Workspace, workspace),
-                "provider_pk": Parent(models.Provider, provider),
+                "workspace_pk": Parent(schema.workspaces, workspace),
+                "provider_pk": Parent(schema.providers, provider),
                 "is_selected": selected,
                 "is_matched": matched,
                 "deleted_at": ago(2) if removed else None,
@@ -487,9 +483,9 @@ def demo_members() -> tuple[DemoMember, ...]:
         first_person.setdefault(workspace, key)
     return tuple(
         DemoMember(
-            workspace_id=seed_id(models.Workspace.__tablename__, key),
+            workspace_id=seed_id(schema.workspaces.name, key),
             name=name,
-            person_id=seed_id(models.People.__tablename__, f"{key}/{first_person[key]}"),
+            person_id=seed_id(schema.peoples.name, f"{key}/{first_person[key]}"),
             key=key,
         )
         for key, name, _ in WORKSPACES
@@ -515,7 +511,7 @@ def seed(conn: pg8000.native.Connection, keys: DemoKeys | None = None) -> Demo:
 
 
 def _insert(conn: pg8000.native.Connection, row: SeedRow) -> None:
-    id_column = row.model.public_id_column
+    id_column = schema.public_id(row.table)
     columns = [id_column]
     values = [":p0"]
     params: dict[str, Any] = {"p0": row.public_id}
@@ -523,16 +519,16 @@ def _insert(conn: pg8000.native.Connection, row: SeedRow) -> None:
         columns.append(column)
         params[f"p{index}"] = value
         if isinstance(value, Parent):
-            parent = value.model
-            params[f"p{index}"] = seed_id(parent.__tablename__, value.key)
+            parent = value.table
+            params[f"p{index}"] = seed_id(parent.name, value.key)
             values.append(
-                f"(SELECT pk FROM {SCHEMA}.{parent.__tablename__} "
-                f"WHERE {parent.public_id_column} = :p{index})"
+                f"(SELECT pk FROM {SCHEMA}.{parent.name} "
+                f"WHERE {schema.public_id(parent)} = :p{index})"
             )
         else:
             values.append(f":p{index}")
     conn.run(
-        f"INSERT INTO {SCHEMA}.{row.model.__tablename__} ({', '.join(columns)}) "
+        f"INSERT INTO {SCHEMA}.{row.table.name} ({', '.join(columns)}) "
         f"VALUES ({', '.join(values)}) ON CONFLICT ({id_column}) DO NOTHING",
         **params,
     )

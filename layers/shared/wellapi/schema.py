@@ -1,0 +1,335 @@
+"""The tables of schema ``core_api``: the one definition of every column, index and constraint.
+
+The Alembic migrations create the schema; these SQLAlchemy Core tables describe it (they are
+Alembic's ``target_metadata``), and a test fails when the two drift apart. The runtime builds
+its SQL from them. Core, not ORM classes: no request needs ``sqlalchemy.orm``, and importing it
+and mapping classes cost every cold start 75-150 ms. Defining the tables loads SQLAlchemy's
+PostgreSQL dialect (the partial indexes' ``postgresql_where`` and ``JSONB`` need it), which the
+engine needs anyway.
+
+Every table but ``sync_receipts`` has an internal identity ``pk`` (never exposed), a public
+UUID (``public_id(table)`` names it; ``<singular>_id``), and ``created_at`` / ``updated_at`` /
+``deleted_at`` (``updated_at`` is maintained by a trigger, so every write keeps it).
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+from sqlalchemy import (
+    UUID,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.schema import SchemaItem
+
+from wellapi.domain import (
+    SCHEMA,
+    AccountType,
+    ConnectorProvider,
+    Direction,
+    GroupRole,
+    MembershipRole,
+    MembershipStatus,
+    ProviderCategory,
+    WorkspaceConnectorStatus,
+)
+
+# PostgreSQL's own default names, so the migrations and these tables name constraints alike.
+NAMING = {
+    "pk": "%(table_name)s_pkey",
+    "uq": "%(table_name)s_%(column_0_name)s_key",
+    "fk": "%(table_name)s_%(column_0_name)s_fkey",
+    "ix": "ix_%(table_name)s_%(column_0_name)s",
+}
+
+metadata = MetaData(schema=SCHEMA, naming_convention=NAMING)
+
+_PUBLIC_ID = "public_id"
+
+
+def public_id(table: Table) -> str:
+    """The column holding the table's public UUID (the JSON:API id)."""
+    return str(table.info[_PUBLIC_ID])
+
+
+def _enum(py_enum: type[enum.Enum], name: str) -> Enum:
+    return Enum(
+        py_enum,
+        name=name,
+        schema=SCHEMA,
+        values_callable=lambda members: [m.value for m in members],
+        create_type=False,
+        validate_strings=True,
+    )
+
+
+def _fk(name: str, target: str, *, nullable: bool = False, **actions: Any) -> Column[int]:
+    return Column(
+        name, BigInteger, ForeignKey(f"{SCHEMA}.{target}.pk", **actions), nullable=nullable
+    )
+
+
+def _table(name: str, public_id_column: str, *items: SchemaItem) -> Table:
+    """A table with the columns every row has, in the order the migrations created them."""
+    # Indexes and constraints go last: they may name the common columns, which come after.
+    columns = [item for item in items if isinstance(item, Column)]
+    others = [item for item in items if not isinstance(item, Column)]
+    return Table(
+        name,
+        metadata,
+        Column(
+            public_id_column,
+            UUID(as_uuid=True),
+            nullable=False,
+            unique=True,
+            server_default=text("gen_random_uuid()"),
+        ),
+        *columns,
+        Column("pk", BigInteger, Identity(), primary_key=True),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("updated_at", DateTime(timezone=True)),
+        Column("deleted_at", DateTime(timezone=True)),
+        *others,
+        info={_PUBLIC_ID: public_id_column},
+    )
+
+
+def _live_unique(name: str, *columns: str) -> Index:
+    """At most one live (not soft-deleted) row per ``columns``."""
+    return Index(name, *columns, unique=True, postgresql_where=text("deleted_at IS NULL"))
+
+
+workspaces = _table(
+    "workspaces",
+    "workspace_id",
+    Column("name", Text, nullable=False),
+    Column("external_workspace_id", Text, unique=True),
+    _fk("parent_workspace_pk", "workspaces", nullable=True),
+)
+
+peoples = _table(
+    "peoples",
+    "person_id",
+    _fk("workspace_pk", "workspaces"),
+    Column("first_name", Text),
+    Column("last_name", Text),
+    Column("full_name", Text, nullable=False),
+    Index("idx_peoples_workspace", "workspace_pk"),
+)
+
+workspace_groups = _table(
+    "workspace_groups",
+    "workspace_group_id",
+    Column("name", String(255), nullable=False),
+    _fk("created_by_pk", "peoples", nullable=True, ondelete="SET NULL"),
+)
+
+workspace_group_memberships = _table(
+    "workspace_group_memberships",
+    "workspace_group_membership_id",
+    _fk("person_pk", "peoples"),
+    _fk("workspace_group_pk", "workspace_groups"),
+    Column(
+        "role",
+        _enum(GroupRole, "workspace_group_role_enum"),
+        nullable=False,
+        server_default=GroupRole.MEMBER.value,
+    ),
+    _live_unique(
+        "workspace_group_memberships_person_group_active_unique", "person_pk", "workspace_group_pk"
+    ),
+    Index("idx_workspace_group_memberships_group", "workspace_group_pk"),
+)
+
+memberships = _table(
+    "memberships",
+    "membership_id",
+    _fk("workspace_pk", "workspaces"),
+    _fk("person_pk", "peoples"),
+    Column(
+        "role",
+        _enum(MembershipRole, "membership_role_enum"),
+        nullable=False,
+        server_default=MembershipRole.MEMBER.value,
+    ),
+    Column(
+        "status",
+        _enum(MembershipStatus, "membership_status_enum"),
+        nullable=False,
+        server_default=MembershipStatus.PENDING.value,
+    ),
+    _live_unique("memberships_person_workspace_active_unique", "person_pk", "workspace_pk"),
+    Index("idx_memberships_workspace", "workspace_pk"),
+)
+
+connectors = _table(
+    "connectors",
+    "connector_id",
+    Column("name", Text, nullable=False),
+    Column("provider", _enum(ConnectorProvider, "connector_provider_enum"), nullable=False),
+)
+
+workspace_connectors = _table(
+    "workspace_connectors",
+    "workspace_connector_id",
+    _fk("workspace_pk", "workspaces"),
+    _fk("connector_pk", "connectors"),
+    Column(
+        "status",
+        _enum(WorkspaceConnectorStatus, "workspace_connector_status_enum"),
+        nullable=False,
+        server_default=WorkspaceConnectorStatus.TO_CONFIGURE.value,
+    ),
+    # Connector credentials: never selected by the API.
+    Column("config", JSONB),
+    Index("idx_workspace_connectors_workspace", "workspace_pk"),
+)
+
+accounts = _table(
+    "accounts",
+    "account_id",
+    _fk("workspace_pk", "workspaces"),
+    Column(
+        "type",
+        _enum(AccountType, "account_type_enum"),
+        nullable=False,
+        server_default=AccountType.OTHER.value,
+    ),
+    Column("account_name", Text),
+    Column("account_external_id", Text),
+    _live_unique(
+        "accounts_workspace_external_id_active_unique", "workspace_pk", "account_external_id"
+    ),
+)
+
+companies = _table(
+    "companies",
+    "company_id",
+    _fk("workspace_pk", "workspaces"),
+    Column("name", Text, nullable=False),
+    Column("domain", Text),
+    Index("idx_companies_workspace", "workspace_pk"),
+)
+
+providers = _table(
+    "providers",
+    "provider_id",
+    Column("name", Text, nullable=False),
+    Column("slug", Text, nullable=False, unique=True),
+    Column("url", Text),
+    Column(
+        "category",
+        _enum(ProviderCategory, "provider_category_enum"),
+        nullable=False,
+        server_default=ProviderCategory.GENERAL.value,
+    ),
+    Column("popularity_score", Integer),
+)
+
+# One type for the three ledgers' `direction`, as in the database.
+_DIRECTION = _enum(Direction, "direction_enum")
+
+
+def _provenance(record: str, record_table: str) -> Table:
+    """A provenance ledger: which workspace connector touched a record, and which way.
+
+    No ``workspace_pk``: scope comes through both parents. No unique key on
+    (record, connector, direction): every sync run that touches a record leaves its own row.
+    """
+    name = f"{record}_workspace_connectors"
+    record_pk = f"{record}_pk"
+    return _table(
+        name,
+        f"{record}_workspace_connector_id",
+        _fk(record_pk, record_table, onupdate="CASCADE"),
+        Column("direction", _DIRECTION, nullable=False),
+        _fk("workspace_connector_pk", "workspace_connectors", onupdate="CASCADE"),
+        Index(f"idx_{name}_record_created", record_pk, "created_at"),
+        Index(f"idx_{name}_wc_created_at", "workspace_connector_pk", "created_at"),
+    )
+
+
+account_workspace_connectors = _provenance("account", "accounts")
+company_workspace_connectors = _provenance("company", "companies")
+people_workspace_connectors = _provenance("people", "peoples")
+
+workspace_group_workspaces = _table(
+    "workspace_group_workspaces",
+    "workspace_group_workspace_id",
+    _fk("workspace_group_pk", "workspace_groups", ondelete="RESTRICT"),
+    _fk("workspace_pk", "workspaces", ondelete="RESTRICT"),
+    _fk("created_by_pk", "peoples", nullable=True, ondelete="SET NULL"),
+    _live_unique(
+        "workspace_group_workspaces_group_workspace_active_unique",
+        "workspace_group_pk",
+        "workspace_pk",
+    ),
+    Index("idx_workspace_group_workspaces_workspace", "workspace_pk"),
+)
+
+workspace_providers = _table(
+    "workspace_providers",
+    "workspace_provider_id",
+    _fk("workspace_pk", "workspaces"),
+    _fk("provider_pk", "providers"),
+    Column("is_selected", Boolean, nullable=False, server_default=text("false")),
+    Column("is_matched", Boolean, nullable=False, server_default=text("false")),
+    CheckConstraint(
+        "NOT is_selected OR is_matched", name="workspace_providers_selected_implies_matched"
+    ),
+    _live_unique(
+        "workspace_providers_workspace_provider_active_unique", "workspace_pk", "provider_pk"
+    ),
+    Index("idx_workspace_providers_provider", "provider_pk"),
+)
+
+# The idempotency key of a sync message whose effect has been applied (exactly once).
+sync_receipts = Table(
+    "sync_receipts",
+    metadata,
+    Column("idempotency_key", Text, primary_key=True),
+    Column("message_type", Text, nullable=False),
+    _fk("workspace_connector_pk", "workspace_connectors"),
+    Column("sync_run_id", Text),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("length(idempotency_key) BETWEEN 1 AND 200", name="sync_receipts_key_length"),
+)
+
+# An API key: a public lookup prefix and the SHA-256 of its secret (never the secret).
+api_keys = _table(
+    "api_keys",
+    "api_key_id",
+    Column("name", Text, nullable=False),
+    Column("prefix", Text, nullable=False, unique=True),
+    Column("secret_hash", LargeBinary, nullable=False),
+    _fk("person_pk", "peoples"),
+    _fk("workspace_pk", "workspaces"),
+    Column(
+        "kind",
+        Enum("member", "service", name="api_key_kind_enum", schema=SCHEMA, create_type=False),
+        nullable=False,
+        server_default="member",
+    ),
+    Column("revoked_at", DateTime(timezone=True)),
+    Column("last_used_at", DateTime(timezone=True)),
+    CheckConstraint("octet_length(secret_hash) = 32", name="api_keys_secret_hash_is_sha256"),
+)
