@@ -36,9 +36,7 @@ def server() -> local_db.LocalDatabase:
 @pytest.fixture(scope="session")
 def database(server: local_db.LocalDatabase) -> Iterator[local_db.LocalDatabase]:
     name = f"wellapi_test_{os.getpid()}"
-    db = local_db.create_database(server, name, replace=True)
-    local_db.migrate_to_head(db)
-    local_db.ensure_roles(db)
+    db = local_db.prepare(server, name, replace=True)
     yield db
     reset_connection_caches()
     conn = local_db.admin_connection(server.admin_url)
@@ -76,4 +74,15 @@ def admin(database: local_db.LocalDatabase) -> Iterator[pg8000.native.Connection
     try:
         yield conn
     finally:
+        conn.close()
+
+
+@pytest.fixture
+def locker(database: local_db.LocalDatabase) -> Iterator[pg8000.native.Connection]:
+    """A second admin connection, to hold a row lock in an open transaction."""
+    conn = local_db.admin_connection(database.admin_url)
+    try:
+        yield conn
+    finally:
+        conn.run("ROLLBACK")
         conn.close()

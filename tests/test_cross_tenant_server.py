@@ -16,28 +16,20 @@ from __future__ import annotations
 import http.client
 import io
 import json
-import os
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
 from tests.support import cross_tenant as ct
 from tests.support import tenancy as tn
 from tests.support.api import assert_valid_document
-from wellapi import db as wellapi_db
 from wellapi import keys
-from wellapi.local import cli
-from wellapi.local import template as sam_template
 from wellapi.local.gateway import Gateway
-from wellapi.local.lambda_runtime import LambdaRuntime, apply_template_environment
+from wellapi.local.load import serving
 from wellapi.local.server import LocalServer
 from wellapi.openapi import ROUTES
-from wellapi.roles import API_ROLE
 
-ROOT = Path(__file__).resolve().parents[1]
 AUTHENTICATION_COLUMNS = {"api_keys": ("last_used_at", "updated_at")}
 
 
@@ -50,32 +42,9 @@ class Running:
 
 @pytest.fixture(scope="module")
 def running(api_database) -> Iterator[Running]:
-    template = sam_template.load(ROOT / "template.yaml")
-    saved_environ = dict(os.environ)
-    saved_path = list(sys.path)
-    saved_modules = set(sys.modules)
-    cli.connect_functions_as(api_database, API_ROLE)
-    apply_template_environment(template, template.functions.values())
     log = io.StringIO()
-    gateway = Gateway(template, LambdaRuntime(template), local_routes=cli.local_routes(), log=log)
-    server = LocalServer(gateway, "127.0.0.1", 0, log=log)
-    thread = server.start_in_thread()
-    try:
-        yield Running(server, gateway, log)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
-        # Leave the process as the session had it: environment, import path, function modules.
-        os.environ.clear()
-        os.environ.update(saved_environ)
-        sys.path[:] = saved_path
-        functions = str(ROOT / "functions")
-        for name in set(sys.modules) - saved_modules:
-            origin = getattr(sys.modules[name], "__file__", None) or ""
-            if origin.startswith(functions):
-                del sys.modules[name]
-        wellapi_db.reset_engines()
+    with serving(api_database, pool_size=1, log=log) as served:
+        yield Running(served.server, served.gateway, log)
 
 
 @pytest.fixture

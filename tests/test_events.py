@@ -253,9 +253,7 @@ def test_migration_events_are_a_direct_invoke_and_cloudformation_requests():
 def demo_database(server: local_db.LocalDatabase) -> Iterator[local_db.LocalDatabase]:
     """A migrated database of its own, seeded, the functions connected as in AWS."""
     name = f"wellapi_events_{os.getpid()}"
-    db = local_db.create_database(server, name, replace=True)
-    local_db.migrate_to_head(db)
-    local_db.ensure_roles(db)
+    db = local_db.prepare(server, name, replace=True)
     conn = local_db.admin_connection(db.admin_url)
     try:
         seed.seed(conn)

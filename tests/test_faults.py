@@ -100,9 +100,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     data_dir: Path = tmp_path_factory.mktemp("faults-pg")
     pg = pgserver.get_server(data_dir, cleanup_mode="delete")  # type: ignore[attr-defined]
     try:
-        db = local_db.create_database(local_db.LocalDatabase(pg.get_uri("postgres")), "faults")
-        local_db.migrate_to_head(db)
-        local_db.ensure_roles(db)
+        db = local_db.prepare(local_db.LocalDatabase(pg.get_uri("postgres")), "faults")
         admin = local_db.admin_connection(db.admin_url)
         tenant = f.tenant(admin, "Faults")
         key = keys.create_key(

@@ -193,9 +193,7 @@ class Hostile:
 @pytest.fixture(scope="module")
 def hostile(server: local_db.LocalDatabase) -> Iterator[Hostile]:
     name = f"wellapi_hostile_{os.getpid()}"  # the test server may serve other sessions too
-    db = local_db.create_database(server, name, replace=True)
-    local_db.migrate_to_head(db)
-    local_db.ensure_roles(db)
+    db = local_db.prepare(server, name, replace=True)
     admin = local_db.admin_connection(db.admin_url)
     world = tn.world(admin)
     t = world.a.tenant

@@ -17,7 +17,6 @@ Whatever the interleaving:
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
 
@@ -27,7 +26,6 @@ import pytest
 from tests.support import factories as f
 from tests.support import writes as w
 from tests.support.api import Reply
-from wellapi.local import database as local_db
 
 pytestmark = pytest.mark.usefixtures("api_database")
 
@@ -228,37 +226,21 @@ def test_racing_partial_patches_end_as_some_serial_order_of_them(admin, start, p
                 assert w.error(reply, 422)["code"] == "SELECTED_IMPLIES_MATCHED"
 
 
-@pytest.fixture
-def locker(database: local_db.LocalDatabase) -> Iterator[pg8000.native.Connection]:
-    """A second admin connection, to hold a row lock in an open transaction."""
-    conn = local_db.admin_connection(database.admin_url)
-    try:
-        yield conn
-    finally:
-        conn.run("ROLLBACK")
-        conn.close()
-
-
 def test_an_unmatch_waiting_on_a_select_that_commits_gets_the_rules_422_and_changes_nothing(
     admin, locker
 ):
     # The PATCH reads the row unselected (its rule holds), then waits for the row; meanwhile
     # the row is selected. The table's constraint stops the write: the answer is the rule's.
     t, row_id = provider_row(admin, False, True)
-    locker.run("BEGIN")
-    locker.run(
+
+    unmatched = w.waiting_on_a_lock(
+        admin,
+        locker,
         "UPDATE core_api.workspace_providers SET is_selected = true "
         "WHERE workspace_provider_id = CAST(:i AS uuid)",
+        ("workspace_providers", "update", patch_event(t, row_id, {"is_matched": False})),
         i=str(row_id),
     )
-
-    with w.Background(1) as background:
-        pending = background.submit(
-            "workspace_providers", "update", patch_event(t, row_id, {"is_matched": False})
-        )
-        w.wait_until_blocked(admin)
-        locker.run("COMMIT")
-        unmatched = pending.result(timeout=30)
 
     obj = w.error(unmatched, 422)
     assert obj["code"] == "SELECTED_IMPLIES_MATCHED"
@@ -267,22 +249,16 @@ def test_an_unmatch_waiting_on_a_select_that_commits_gets_the_rules_422_and_chan
 
 
 @pytest.mark.parametrize("resource", w.ALL)
-def test_updated_at_never_goes_back_when_an_older_transaction_writes_last(
-    admin, database, resource
-):
+def test_updated_at_never_goes_back_when_an_older_transaction_writes_last(admin, locker, resource):
     # A sync batch's transaction starts, an API write to the same row commits, then the
     # batch writes the row: the row's updated_at must move forward, not to the batch's start.
     _, row_id = w.arrange_row(admin, resource)
     where = f"WHERE {w.type_of(resource)}_id = CAST(:i AS uuid)"
-    older = local_db.admin_connection(database.admin_url)
-    try:
-        older.run("BEGIN")
-        older.run("SELECT now()")
-        admin.run("SELECT pg_sleep(0.01)")
-        admin.run(f"UPDATE core_api.{resource} SET updated_at = NULL {where}", i=str(row_id))
-        committed = w.db_row(admin, resource, row_id)["updated_at"]
-        older.run(f"UPDATE core_api.{resource} SET updated_at = NULL {where}", i=str(row_id))
-        older.run("COMMIT")
-    finally:
-        older.close()
+    locker.run("BEGIN")
+    locker.run("SELECT now()")
+    admin.run("SELECT pg_sleep(0.01)")
+    admin.run(f"UPDATE core_api.{resource} SET updated_at = NULL {where}", i=str(row_id))
+    committed = w.db_row(admin, resource, row_id)["updated_at"]
+    locker.run(f"UPDATE core_api.{resource} SET updated_at = NULL {where}", i=str(row_id))
+    locker.run("COMMIT")
     assert w.db_row(admin, resource, row_id)["updated_at"] > committed

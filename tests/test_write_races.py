@@ -14,7 +14,6 @@ import pytest
 
 from tests.support import factories as f
 from tests.support import writes as w
-from wellapi.local import database as local_db
 
 pytestmark = pytest.mark.usefixtures("api_database")
 RACERS = 20
@@ -178,34 +177,18 @@ def test_a_delete_racing_an_update_always_leaves_the_row_deleted(admin, resource
         assert w.db_row(admin, resource, row_id)["deleted_at"] is not None
 
 
-@pytest.fixture
-def locker(database: local_db.LocalDatabase) -> Any:
-    """A second admin connection, to hold a row lock in an open transaction."""
-    conn = local_db.admin_connection(database.admin_url)
-    try:
-        yield conn
-    finally:
-        conn.run("ROLLBACK")
-        conn.close()
-
-
 @pytest.mark.parametrize("resource", w.PATCHABLE)
 def test_an_update_waiting_on_a_delete_that_commits_is_404(admin, locker, resource):
     case, row_id = w.arrange_row(admin, resource)
-    locker.run("BEGIN")
-    locker.run(
+
+    updated = w.waiting_on_a_lock(
+        admin,
+        locker,
         f"UPDATE core_api.{resource} SET deleted_at = now() "
         f"WHERE {w.type_of(resource)}_id = CAST(:i AS uuid)",
+        (resource, "update", w.update_event(resource, case.claims, row_id, case.document)),
         i=str(row_id),
     )
-
-    with w.Background(1) as background:
-        pending = background.submit(
-            resource, "update", w.update_event(resource, case.claims, row_id, case.document)
-        )
-        w.wait_until_blocked(admin)
-        locker.run("COMMIT")
-        updated = pending.result(timeout=30)
 
     assert w.error(updated, 404)["code"] == "NOT_FOUND"
     row = w.db_row(admin, resource, row_id)
@@ -216,20 +199,15 @@ def test_an_update_waiting_on_a_delete_that_commits_is_404(admin, locker, resour
 @pytest.mark.parametrize("resource", w.ALL)
 def test_a_delete_waiting_on_an_update_that_commits_deletes(admin, locker, resource):
     case, row_id = w.arrange_row(admin, resource)
-    locker.run("BEGIN")
-    locker.run(
+
+    deleted = w.waiting_on_a_lock(
+        admin,
+        locker,
         f"UPDATE core_api.{resource} SET updated_at = now() "
         f"WHERE {w.type_of(resource)}_id = CAST(:i AS uuid)",
+        (resource, "delete", w.delete_event(resource, case.claims, row_id)),
         i=str(row_id),
     )
-
-    with w.Background(1) as background:
-        pending = background.submit(
-            resource, "delete", w.delete_event(resource, case.claims, row_id)
-        )
-        w.wait_until_blocked(admin)
-        locker.run("COMMIT")
-        deleted = pending.result(timeout=30)
 
     assert deleted.status == 204, deleted.body
     assert w.db_row(admin, resource, row_id)["deleted_at"] is not None
@@ -251,20 +229,15 @@ def test_a_remove_waiting_on_a_select_that_commits_removes_the_selected_row(admi
     t = f.tenant(admin)
     provider_pk, provider_id = f.provider(admin)
     row_id = f.workspace_provider(admin, t.workspace_pk, provider_pk, selected=False, matched=False)
-    locker.run("BEGIN")
-    locker.run(
+
+    removed = w.waiting_on_a_lock(
+        admin,
+        locker,
         "UPDATE core_api.workspace_providers SET is_selected = true, is_matched = true "
         "WHERE workspace_provider_id = CAST(:i AS uuid)",
+        ("workspace_providers", "remove", w.remove_event(t.claims(), t.workspace_id, provider_id)),
         i=str(row_id),
     )
-
-    with w.Background(1) as background:
-        pending = background.submit(
-            "workspace_providers", "remove", w.remove_event(t.claims(), t.workspace_id, provider_id)
-        )
-        w.wait_until_blocked(admin)
-        locker.run("COMMIT")
-        removed = pending.result(timeout=30)
 
     assert removed.status == 204, removed.body
     row = w.db_row(admin, "workspace_providers", row_id)

@@ -43,7 +43,7 @@ GROUP_MEMBER = (
 )
 
 
-def _provenance(table: str, record_table: str, record_pk: str) -> str:
+def _provenance(table: str, record_pk: str) -> str:
     # Through a function, not inline subqueries: inline, the planner hashes every record of
     # the tenant for each request (a cost that grows with the tenant); as an opaque function
     # it is two index probes per row the query actually reads (make bench, scale).
@@ -100,15 +100,9 @@ API_POLICIES = {
         + ")"
     ),
     "workspace_providers": IN_SCOPE_WS,
-    "account_workspace_connectors": _provenance(
-        "account_workspace_connectors", "accounts", "account_pk"
-    ),
-    "company_workspace_connectors": _provenance(
-        "company_workspace_connectors", "companies", "company_pk"
-    ),
-    "people_workspace_connectors": _provenance(
-        "people_workspace_connectors", "peoples", "people_pk"
-    ),
+    "account_workspace_connectors": _provenance("account_workspace_connectors", "account_pk"),
+    "company_workspace_connectors": _provenance("company_workspace_connectors", "company_pk"),
+    "people_workspace_connectors": _provenance("people_workspace_connectors", "people_pk"),
 }
 # New rows the API role may add, on top of the rule above (a RESTRICTIVE policy, ANDed with it).
 # A group member sees every enrolment of the group, but enrols only a workspace where they hold

@@ -106,7 +106,11 @@ def event(
 
 
 def call(resource: str, operation: str, ev: dict[str, Any]) -> Reply:
-    handler = _handler(resource, operation)
+    return invoke(_handler(resource, operation), ev)
+
+
+def invoke(handler: Any, ev: dict[str, Any]) -> Reply:
+    """What ``handler`` answers to ``ev``: every body must be a JSON:API document of ours."""
     result = handler(ev, Lambda())
     headers = dict(result.get("headers") or {})
     for k, values in (result.get("multiValueHeaders") or {}).items():

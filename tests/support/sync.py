@@ -59,24 +59,9 @@ def linked(
     }
 
 
-def unlinked(
-    connector_id: UUID,
-    record_ids: Iterable[UUID],
-    *,
-    record_type: str = "account",
-    direction: str = "input",
-    sync_run_id: str = "run-1",
-    idempotency_key: str | None = None,
-) -> dict[str, Any]:
-    return linked(
-        connector_id,
-        record_ids,
-        record_type=record_type,
-        direction=direction,
-        sync_run_id=sync_run_id,
-        idempotency_key=idempotency_key,
-        kind="provenance.unlinked",
-    )
+def unlinked(connector_id: UUID, record_ids: Iterable[UUID], **options: Any) -> dict[str, Any]:
+    """``linked``'s message for taking the same provenance back."""
+    return linked(connector_id, record_ids, kind="provenance.unlinked", **options)
 
 
 def revoked(connector_id: UUID, *, idempotency_key: str | None = None) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import base64
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,7 +24,7 @@ import pg8000.native
 from sqlalchemy import Engine
 
 from tests.support import factories as f
-from tests.support.api import JSONAPI, Lambda, Reply, assert_valid_document, call, event
+from tests.support.api import JSONAPI, Reply, call, event, invoke
 from wellapi import db
 from wellapi.http import api_handler
 from wellapi.roles import API_ROLE
@@ -218,6 +218,26 @@ def create_event(
     return _request("POST", path_of(resource), claims, body, **kw)
 
 
+def _templated(
+    method: str,
+    route: str,
+    params: dict[str, UUID | str],
+    claims: dict[str, str] | None,
+    body: Json | str | bytes | None = None,
+    **kw: Any,
+) -> Json:
+    """A request to ``route`` with its path parameters filled in, as API Gateway passes them."""
+    return _request(
+        method,
+        route.format(**params),
+        claims,
+        body,
+        route=route,
+        path_parameters={name: str(value) for name, value in params.items()},
+        **kw,
+    )
+
+
 def update_event(
     resource: str,
     claims: dict[str, str] | None,
@@ -225,30 +245,13 @@ def update_event(
     body: Json | str | bytes | None,
     **kw: Any,
 ) -> Json:
-    base = path_of(resource)
-    return _request(
-        "PATCH",
-        f"{base}/{row_id}",
-        claims,
-        body,
-        route=base + "/{id}",
-        path_parameters={"id": str(row_id)},
-        **kw,
-    )
+    return _templated("PATCH", path_of(resource) + "/{id}", {"id": row_id}, claims, body, **kw)
 
 
 def delete_event(
     resource: str, claims: dict[str, str] | None, row_id: UUID | str, **kw: Any
 ) -> Json:
-    base = path_of(resource)
-    return _request(
-        "DELETE",
-        f"{base}/{row_id}",
-        claims,
-        route=base + "/{id}",
-        path_parameters={"id": str(row_id)},
-        **kw,
-    )
+    return _templated("DELETE", path_of(resource) + "/{id}", {"id": row_id}, claims, **kw)
 
 
 def select_event(
@@ -257,42 +260,22 @@ def select_event(
     body: Json | str | bytes | None,
     **kw: Any,
 ) -> Json:
-    return _request(
-        "POST",
-        WORKSPACE_PROVIDERS.format(workspace_id=workspace_id),
-        claims,
-        body,
-        route=WORKSPACE_PROVIDERS,
-        path_parameters={"workspace_id": str(workspace_id)},
-        **kw,
-    )
+    params = {"workspace_id": workspace_id}
+    return _templated("POST", WORKSPACE_PROVIDERS, params, claims, body, **kw)
 
 
 def remove_event(
     claims: dict[str, str] | None, workspace_id: UUID | str, provider_id: UUID | str, **kw: Any
 ) -> Json:
-    return _request(
-        "DELETE",
-        f"{WORKSPACE_PROVIDERS.format(workspace_id=workspace_id)}/{provider_id}",
-        claims,
-        route=WORKSPACE_PROVIDERS + "/{provider_id}",
-        path_parameters={"workspace_id": str(workspace_id), "provider_id": str(provider_id)},
-        **kw,
-    )
+    params = {"workspace_id": workspace_id, "provider_id": provider_id}
+    return _templated("DELETE", WORKSPACE_PROVIDERS + "/{provider_id}", params, claims, **kw)
 
 
 def catalog_event(
     claims: dict[str, str] | None, workspace_id: UUID | str, query: str = "", **kw: Any
 ) -> Json:
-    return _request(
-        "GET",
-        WORKSPACE_PROVIDERS.format(workspace_id=workspace_id),
-        claims,
-        route=WORKSPACE_PROVIDERS,
-        path_parameters={"workspace_id": str(workspace_id)},
-        query=query,
-        **kw,
-    )
+    params = {"workspace_id": workspace_id}
+    return _templated("GET", WORKSPACE_PROVIDERS, params, claims, query=query, **kw)
 
 
 def enrol_event(
@@ -301,28 +284,15 @@ def enrol_event(
     body: Json | str | bytes | None,
     **kw: Any,
 ) -> Json:
-    return _request(
-        "POST",
-        GROUP_WORKSPACES.format(workspace_group_id=group_id),
-        claims,
-        body,
-        route=GROUP_WORKSPACES,
-        path_parameters={"workspace_group_id": str(group_id)},
-        **kw,
-    )
+    params = {"workspace_group_id": group_id}
+    return _templated("POST", GROUP_WORKSPACES, params, claims, body, **kw)
 
 
 def unenrol_event(
     claims: dict[str, str] | None, group_id: UUID | str, workspace_id: UUID | str, **kw: Any
 ) -> Json:
-    return _request(
-        "DELETE",
-        f"{GROUP_WORKSPACES.format(workspace_group_id=group_id)}/{workspace_id}",
-        claims,
-        route=GROUP_WORKSPACES + "/{workspace_id}",
-        path_parameters={"workspace_group_id": str(group_id), "workspace_id": str(workspace_id)},
-        **kw,
-    )
+    params = {"workspace_group_id": group_id, "workspace_id": workspace_id}
+    return _templated("DELETE", GROUP_WORKSPACES + "/{workspace_id}", params, claims, **kw)
 
 
 def post(
@@ -503,19 +473,6 @@ class ThreadEngines:
             engine.dispose()
 
 
-def invoke(handler: Callable[[Json, Any], Json], ev: Json) -> Reply:
-    """``api.call`` for a handler of the caller's own: the same checks on the reply."""
-    result = handler(ev, Lambda())
-    headers = dict(result.get("headers") or {})
-    for k, values in (result.get("multiValueHeaders") or {}).items():
-        headers[k] = ", ".join(values)
-    reply = Reply(result["statusCode"], headers, result.get("body") or "")
-    if reply.body:
-        assert headers.get("Content-Type", "").startswith(JSONAPI), headers
-        assert_valid_document(reply.json)
-    return reply
-
-
 class Background:
     """Requests sent from threads of their own, each with its own handler and connection.
 
@@ -571,6 +528,27 @@ def wait_until_blocked(admin: pg8000.native.Connection, count: int = 1) -> None:
             return
         time.sleep(0.01)
     raise AssertionError(f"{count} request(s) never blocked on the row")
+
+
+def waiting_on_a_lock(
+    admin: pg8000.native.Connection,
+    locker: pg8000.native.Connection,
+    statement: str,
+    request: tuple[str, str, Json],
+    **params: Any,
+) -> Reply:
+    """The answer to a (resource, operation, event) request that waited on a row.
+
+    ``locker`` writes the row with ``statement`` in an open transaction, and commits only
+    once the request is blocked on it.
+    """
+    locker.run("BEGIN")
+    locker.run(statement, **params)
+    with Background(1) as background:
+        pending = background.submit(*request)
+        wait_until_blocked(admin)
+        locker.run("COMMIT")
+        return pending.result(timeout=30)
 
 
 def statuses(replies: list[Reply]) -> list[int]:

@@ -21,6 +21,8 @@ import re
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,13 +83,20 @@ def downgrade(connection: Connection, revision: str = "base") -> None:
     command.downgrade(alembic_config(connection), revision)
 
 
-def upgrade_with(settings: Settings, revision: str = "head") -> None:
+@contextmanager
+def _transaction(settings: Settings) -> Iterator[Connection]:
+    """One transaction on an engine of its own, disposed of afterwards."""
     engine = build_engine(settings, autocommit=False)
     try:
         with engine.begin() as connection:
-            upgrade(connection, revision)
+            yield connection
     finally:
         engine.dispose()
+
+
+def upgrade_with(settings: Settings, revision: str = "head") -> None:
+    with _transaction(settings) as connection:
+        upgrade(connection, revision)
 
 
 def current_revisions(connection: Connection) -> tuple[str, ...]:
@@ -119,17 +128,13 @@ class Outcome:
 def upgrade_unless_newer(settings: Settings) -> Outcome:
     """Upgrade to head in one transaction, unless the database is at an unknown revision."""
     known = {script.revision for script in script_directory().walk_revisions()}
-    engine = build_engine(settings, autocommit=False)
-    try:
-        with engine.begin() as connection:
-            before = current_revisions(connection)
-            unknown = tuple(r for r in before if r not in known)
-            if unknown:
-                return Outcome(before, before, unknown)
-            upgrade(connection)
-            return Outcome(before, current_revisions(connection))
-    finally:
-        engine.dispose()
+    with _transaction(settings) as connection:
+        before = current_revisions(connection)
+        unknown = tuple(r for r in before if r not in known)
+        if unknown:
+            return Outcome(before, before, unknown)
+        upgrade(connection)
+        return Outcome(before, current_revisions(connection))
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from wellapi.jsonapi.query import (
     RANGE_OPERATORS,
     SORTABLE,
     WORKSPACE_PARAMETERS,
+    fields_of,
 )
 from wellapi.operations import OPERATIONS, Operation
 from wellapi.resources import PARENTS, PROVIDER_CATALOG, RESOURCES, Attribute, Parent, Resource
@@ -221,12 +222,6 @@ def _names(names: Any) -> list[str]:
     return [_escape(str(name)) for name in names]
 
 
-def _fields_of(resource: Resource, type_name: str) -> tuple[str, ...]:
-    if type_name == resource.type:
-        return resource.field_names
-    return tuple(a.name for a in PARENTS[type_name].attributes)
-
-
 def _read_parameters(resource: Resource, collection: bool) -> list[dict[str, Any]]:
     params = [
         _parameter(
@@ -240,7 +235,7 @@ def _read_parameters(resource: Resource, collection: bool) -> list[dict[str, Any
     params += [
         _parameter(
             f"fields[{t}]",
-            _comma_list(_names(_fields_of(resource, t)), empty=True),
+            _comma_list(_names(fields_of(resource, t) or ()), empty=True),
             f"Sparse fieldset for {t}.",
         )
         for t in types

@@ -117,12 +117,18 @@ def _parse_include(resource: Resource, value: str, parameter: str) -> tuple[str,
     return tuple(dict.fromkeys(names))
 
 
-def _parse_fields(resource: Resource, type_name: str, value: str, parameter: str) -> frozenset[str]:
+def fields_of(resource: Resource, type_name: str) -> tuple[str, ...] | None:
+    """What ``fields[type_name]`` may name when reading ``resource`` (None: no such type)."""
     if type_name == resource.type:
-        known = set(resource.field_names)
-    elif type_name in PARENTS:
-        known = {a.name for a in PARENTS[type_name].attributes}
-    else:
+        return resource.field_names
+    if type_name in PARENTS:
+        return tuple(a.name for a in PARENTS[type_name].attributes)
+    return None
+
+
+def _parse_fields(resource: Resource, type_name: str, value: str, parameter: str) -> frozenset[str]:
+    known = fields_of(resource, type_name)
+    if known is None:
         raise _bad(
             f"'{type_name}' is not a resource type of this API.", parameter, "INVALID_FIELDS"
         )

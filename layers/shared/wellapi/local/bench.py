@@ -73,9 +73,10 @@ import pg8000.dbapi
 import pg8000.native
 
 from wellapi import db as wellapi_db
-from wellapi.local import database
+from wellapi.local import cli, database, queues
+from wellapi.local.cli import step
 from wellapi.migrate import migrations_dir
-from wellapi.roles import API_ROLE, SYNC_ROLE
+from wellapi.roles import API_ROLE
 
 ROOT = Path(__file__).resolve().parents[4]
 BUILD_DIR = ROOT / ".aws-sam" / "build"
@@ -286,10 +287,6 @@ class Report:
             "ratios": {n: r.as_json() for n, r in self.ratios.items()},
             "details": self.details,
         }
-
-
-def step(message: str) -> None:
-    print(f"==> {message}", file=sys.stderr, flush=True)
 
 
 def note(message: str) -> None:
@@ -541,10 +538,6 @@ class BenchDatabase:
     def api_url(self) -> str:
         return self.local.url_for(API_ROLE)
 
-    @property
-    def sync_url(self) -> str:
-        return self.local.url_for(SYNC_ROLE)
-
     def admin(self) -> pg8000.native.Connection:
         return database.admin_connection(self.local.admin_url)
 
@@ -568,9 +561,7 @@ def prepare_database(server: database.LocalDatabase, name: str, sizes: Sizes) ->
         note(f"{name}: reusing the seeded data ({sizes.ledger_rows:,} ledger rows)")
         return BenchDatabase(local, sizes, dataset)
     started = time.perf_counter()
-    local = database.create_database(server, name, replace=True)
-    database.migrate_to_head(local)
-    database.ensure_roles(local)
+    local = database.prepare(server, name, replace=True)
     conn = database.admin_connection(local.admin_url)
     try:
         dataset = seed(conn, sizes, wanted)
@@ -984,6 +975,9 @@ def claims(person_id: str, workspace_id: str, kind: str) -> dict[str, str]:
     }
 
 
+COMPANY_LEDGER_PATH = "/v1/company-workspace-connectors"
+
+
 @dataclass(frozen=True)
 class Requests:
     """The events of every measured API request against one bench database."""
@@ -998,21 +992,23 @@ class Requests:
     def service(self) -> dict[str, str]:
         return claims(self.data.service_person_id, self.data.write_workspace_id, "service")
 
-    def retrieve(self, row_id: str | None = None, query: str = "") -> dict[str, Any]:
-        row_id = row_id or self.data.warm_row_ids[0]
-        base = "/v1/company-workspace-connectors"
+    def _item(self, method: str, row_id: str, who: dict[str, str], **kwargs: Any) -> dict[str, Any]:
+        """An event on one company ledger row (Retrieve, Update, Delete)."""
         return api_event(
-            "GET",
-            f"{base}/{row_id}",
-            route=base + "/{id}",
-            claims=self.member,
-            query=query,
+            method,
+            f"{COMPANY_LEDGER_PATH}/{row_id}",
+            route=COMPANY_LEDGER_PATH + "/{id}",
+            claims=who,
             path_parameters={"id": row_id},
+            **kwargs,
         )
 
+    def retrieve(self, row_id: str | None = None, query: str = "") -> dict[str, Any]:
+        return self._item("GET", row_id or self.data.warm_row_ids[0], self.member, query=query)
+
     def collection(self, query: str) -> dict[str, Any]:
-        base = "/v1/company-workspace-connectors"
-        return api_event("GET", base, route=base, claims=self.member, query=query)
+        path = COMPANY_LEDGER_PATH
+        return api_event("GET", path, route=path, claims=self.member, query=query)
 
     def deep_list(self) -> dict[str, Any]:
         """The sync-status query: connector X, its window, a cursor deep inside it."""
@@ -1040,8 +1036,8 @@ class Requests:
                 },
             }
         }
-        base = "/v1/company-workspace-connectors"
-        return api_event("POST", base, route=base, claims=self.service, body=json.dumps(body))
+        path = COMPANY_LEDGER_PATH
+        return api_event("POST", path, route=path, claims=self.service, body=json.dumps(body))
 
     def update(self, row_id: str) -> dict[str, Any]:
         body = {
@@ -1051,25 +1047,10 @@ class Requests:
                 "attributes": {"direction": "input"},
             }
         }
-        base = "/v1/company-workspace-connectors"
-        return api_event(
-            "PATCH",
-            f"{base}/{row_id}",
-            route=base + "/{id}",
-            claims=self.service,
-            path_parameters={"id": row_id},
-            body=json.dumps(body),
-        )
+        return self._item("PATCH", row_id, self.service, body=json.dumps(body))
 
     def delete(self, row_id: str) -> dict[str, Any]:
-        base = "/v1/company-workspace-connectors"
-        return api_event(
-            "DELETE",
-            f"{base}/{row_id}",
-            route=base + "/{id}",
-            claims=self.service,
-            path_parameters={"id": row_id},
-        )
+        return self._item("DELETE", row_id, self.service)
 
 
 def handler_for(resource: str, operation: str) -> Handler:
@@ -1094,10 +1075,7 @@ def functions_connected_to(bench: BenchDatabase) -> Iterator[None]:
     """Point this process's handlers at ``bench`` as their own roles; restore afterwards."""
     names = ("DATABASE_URL", "SYNC_DATABASE_URL", "DB_AUTH")
     saved = {name: os.environ.get(name) for name in names}
-    os.environ["DATABASE_URL"] = bench.api_url
-    os.environ["SYNC_DATABASE_URL"] = bench.sync_url
-    os.environ["DB_AUTH"] = "url"
-    wellapi_db.reset_engines()
+    cli.connect_functions_as(bench.local, API_ROLE)
     try:
         yield
     finally:
@@ -1935,34 +1913,16 @@ def diagnose_scale(report: Report, benches: dict[str, BenchDatabase], sqls: dict
 SYNC_LEDGER = "core_api.people_workspace_connectors"
 
 
-def _sqs_record(body: dict[str, Any]) -> dict[str, Any]:
-    text = json.dumps(body)
-    now = str(int(time.time() * 1000))
-    return {
-        "messageId": str(uuid4()),
-        "receiptHandle": f"handle-{uuid4()}",
-        "body": text,
-        "attributes": {
-            "ApproximateReceiveCount": "1",
-            "SentTimestamp": now,
-            "SenderId": "BENCH",
-            "ApproximateFirstReceiveTimestamp": now,
-        },
-        "messageAttributes": {},
-        "md5OfBody": hashlib.md5(text.encode(), usedforsecurity=False).hexdigest(),
-        "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:eu-west-1:000000000000:sync",
-        "awsRegion": "eu-west-1",
-    }
-
-
 def sync_events(
     connector_id: str, record_ids: Sequence[str], messages: int, ids: int, batches: int
 ) -> list[dict[str, Any]]:
-    """``batches`` SQS events of ``messages`` provenance.linked messages of ``ids`` records."""
+    """``batches`` SQS events of ``messages`` provenance.linked messages of ``ids`` records.
+
+    Sent through a local queue, so each event is the one the local event source mapping makes.
+    """
     events = []
     for _ in range(batches):
-        records = []
+        queue = queues.LocalQueue("sync", arn=queues.queue_arn("sync"))
         for m in range(messages):
             body = {
                 "type": "provenance.linked",
@@ -1975,8 +1935,8 @@ def sync_events(
                 "occurred_at": "2026-11-20T10:15:00+01:00",
                 "idempotency_key": f"bench-{uuid4()}",
             }
-            records.append(_sqs_record(body))
-        events.append({"Records": records})
+            queue.send(json.dumps(body))
+        events.append(queues.sqs_event(queue.receive(messages), queue))
     return events
 
 
@@ -2159,9 +2119,10 @@ def diagnose_sync(report: Report, bench: BenchDatabase, config: Config) -> None:
         profiler = cProfile.Profile()
         with quiet_powertools():
             _truncate(conn)
+            event = batch()[0]
             with recording() as wire:
                 started = time.perf_counter()
-                handler(batch()[0], CONTEXT)
+                handler(event, CONTEXT)
                 total = time.perf_counter() - started
             _truncate(conn)
             profiler.runcall(handler, batch()[0], CONTEXT)
@@ -2185,10 +2146,8 @@ def _explain_sync_insert(
     from wellapi.sync.messages import ProvenanceLinked, parse_message
     from wellapi.sync.writer import Planned, statement
 
-    body = json.loads(
-        sync_events(d.sync_connector_id, ids, 1, len(ids), 1)[0]["Records"][0]["body"]
-    )
-    message = parse_message(json.dumps(body))
+    event = sync_events(d.sync_connector_id, ids, 1, len(ids), 1)[0]
+    message = parse_message(event["Records"][0]["body"])
     (workspace_pk,) = _one(
         conn,
         "SELECT workspace_pk FROM core_api.workspace_connectors WHERE pk = :p",
@@ -2217,6 +2176,7 @@ def _explain_sync_insert(
 # 6. Memory
 # =============================================================================================
 
+MEMORY_FUNCTION = "CompanyWorkspaceConnectorsRetrieveFunction"
 MEMORY_SCRIPT = """
 import importlib, json, os, sys
 args = json.loads(sys.argv[1])
@@ -2261,16 +2221,9 @@ os._exit(0)
 
 def measure_memory(report: Report, box: Sandbox, bench: BenchDatabase, config: Config) -> None:
     """A Lambda-like process (the built artifacts) serving Retrieve against the bench DB."""
-    function = next(
-        (
-            f
-            for f in box.functions.values()
-            if f.handler == "company_workspace_connectors.retrieve.handler"
-        ),
-        None,
-    )
+    function = box.functions.get(MEMORY_FUNCTION)
     if function is None:
-        raise BenchError("CompanyWorkspaceConnectorsRetrieveFunction is not in the sandbox")
+        raise BenchError(f"{MEMORY_FUNCTION} is not in the sandbox")
     placeholder = "00000000-0000-0000-0000-00000000beef"
     args = {
         "paths": box.paths(function),
@@ -2365,7 +2318,7 @@ def run(
             ensure_build(config.build)
             only = config.cold_functions
             if only is not None and "memory" in config.phases:
-                only = (*only, "CompanyWorkspaceConnectorsRetrieveFunction")
+                only = (*only, MEMORY_FUNCTION)
             box = stack.enter_context(sandbox(None if only is None else sorted(set(only))))
         if "cold" in config.phases and box is not None:
             _phase_cold(report, box, config)

@@ -26,7 +26,7 @@ import traceback
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -160,7 +160,7 @@ def run_command(args: argparse.Namespace) -> int:
     runtime = LambdaRuntime(template)
     mappings = queues.mappings_of(template, runtime, visibility_timeout=args.visibility_timeout)
     local_queues = {mapping.queue.name: mapping.queue for mapping in mappings}
-    gateway = Gateway(template, runtime, local_routes=local_routes(local_queues.values()))
+    gateway = Gateway(template, runtime, local_routes=local_routes(local_queues))
     server = LocalServer(gateway, args.host, args.port)
     try:
         db = prepare_database()
@@ -401,11 +401,9 @@ def prepare_database() -> database.LocalDatabase:
         step(f"using DATABASE_URL {redact(url)}")
     else:
         step(f"starting embedded PostgreSQL in {EMBEDDED_DATA_DIR}")
-    db = database.create_database(database.resolve(EMBEDDED_DATA_DIR), DATABASE_NAME)
-    step(f"migrating {redact(db.admin_url)}")
-    database.migrate_to_head(db)
-    database.ensure_roles(db)
-    return db
+    server = database.resolve(EMBEDDED_DATA_DIR)
+    step(f"migrating {redact(server.with_database(DATABASE_NAME).admin_url)}")
+    return database.prepare(server, DATABASE_NAME)
 
 
 def seed_demo(db: database.LocalDatabase, keys_provider: seed.DemoKeys) -> seed.Demo:
@@ -445,15 +443,14 @@ def admin_connection() -> Iterator[pg8000.native.Connection]:
         conn.close()
 
 
-def local_routes(local_queues: Iterable[queues.LocalQueue] = ()) -> list[LocalRoute]:
-    """Routes only the local server has: the documentation, and the local queues if any.
+def local_routes(local_queues: Mapping[str, queues.LocalQueue]) -> list[LocalRoute]:
+    """Routes only the local server has: the documentation, and the local queues (by name) if any.
 
     None of them is behind the authorizer.
     """
     routes = docs.doc_routes()
-    by_name = {queue.name: queue for queue in local_queues}
-    if by_name:
-        handler = queues.queue_routes_handler(by_name)
+    if local_queues:
+        handler = queues.queue_routes_handler(local_queues)
         routes += [
             LocalRoute("GET", QUEUES_PATH + "/{queue}", handler),
             LocalRoute("POST", QUEUES_PATH + "/{queue}", handler),

@@ -93,6 +93,14 @@ def migrate_to_head(db: LocalDatabase) -> None:
     migrate.upgrade_with(Settings(database_url=db.admin_url, db_auth="url"))
 
 
+def prepare(server: LocalDatabase, name: str, *, replace: bool = False) -> LocalDatabase:
+    """Database ``name`` on ``server``, migrated to head, the roles given their local password."""
+    db = create_database(server, name, replace=replace)
+    migrate_to_head(db)
+    ensure_roles(db)
+    return db
+
+
 def resolve(data_dir: Path) -> LocalDatabase:
     """``DATABASE_URL`` when it is set, otherwise the embedded server."""
     url = os.environ.get("DATABASE_URL")

@@ -40,6 +40,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlsplit
@@ -48,14 +49,14 @@ from uuid import UUID
 import pg8000.native
 
 from wellapi import db as wellapi_db
-from wellapi import keys
-from wellapi.local import database, seed
+from wellapi import keys, schema
+from wellapi.local import cli, database, seed
 from wellapi.local import template as sam_template
 from wellapi.local.authorizers import AuthorizerCache
 from wellapi.local.gateway import Gateway
 from wellapi.local.lambda_runtime import LambdaRuntime, apply_template_environment
 from wellapi.local.server import LocalServer
-from wellapi.roles import API_ROLE, SYNC_ROLE
+from wellapi.roles import API_ROLE
 
 ROOT = Path(__file__).resolve().parents[4]
 LOCAL_DIR = ROOT / ".local"
@@ -101,11 +102,8 @@ def serving(
     saved_environ = dict(os.environ)
     saved_path = list(sys.path)
     saved_modules = set(sys.modules)
-    os.environ["DATABASE_URL"] = db.url_for(API_ROLE)
-    os.environ["SYNC_DATABASE_URL"] = db.url_for(SYNC_ROLE)
-    os.environ["DB_AUTH"] = "url"
     os.environ["DB_POOL_SIZE"] = str(pool_size)
-    wellapi_db.reset_engines()
+    cli.connect_functions_as(db, API_ROLE)
     apply_template_environment(template, template.functions.values())
     runtime = LambdaRuntime(template)
     gateway = Gateway(template, runtime, cache=cache, log=log or io.StringIO())
@@ -151,6 +149,26 @@ def _one(conn: pg8000.native.Connection, sql: str, **params: Any) -> list[Any]:
     return list(conn.run(sql, **params)[0])
 
 
+def _seeded_ledger_row(workspace: str) -> tuple[UUID, UUID, UUID]:
+    """A live account ledger row the seed gives ``workspace`` ("acme"): account, connector, id.
+
+    The seed's public ids are fixed, so they are read from its rows, not from the database.
+    """
+    row = next(
+        row
+        for row in seed.demo_rows(datetime.now(UTC))
+        if row.table is schema.account_workspace_connectors
+        and row.key.startswith(f"{workspace}/")
+        and row.columns["deleted_at"] is None
+    )
+    account, connector = row.columns["account_pk"], row.columns["workspace_connector_pk"]
+    return (
+        seed.seed_id(account.table.name, account.key),
+        seed.seed_id(connector.table.name, connector.key),
+        row.public_id,
+    )
+
+
 def prepare(
     conn: pg8000.native.Connection, workers: int, run_tag: str | None = None
 ) -> tuple[Tenant, Tenant]:
@@ -166,24 +184,7 @@ def prepare(
         _, service_key = keys.create_key(
             conn, person_id=person_id, workspace_id=workspace_id, kind="service", name="load"
         )
-        account_id, connector_id = _one(
-            conn,
-            "SELECT a.account_id, wc.workspace_connector_id FROM core_api.accounts a "
-            "JOIN core_api.workspaces w ON w.pk = a.workspace_pk "
-            "JOIN core_api.workspace_connectors wc ON wc.workspace_pk = w.pk "
-            "WHERE w.workspace_id = :w AND a.deleted_at IS NULL AND wc.deleted_at IS NULL "
-            "ORDER BY a.account_id, wc.workspace_connector_id LIMIT 1",
-            w=str(workspace_id),
-        )
-        (row_id,) = _one(
-            conn,
-            "SELECT l.account_workspace_connector_id FROM core_api.account_workspace_connectors l "
-            "JOIN core_api.accounts a ON a.pk = l.account_pk "
-            "JOIN core_api.workspaces w ON w.pk = a.workspace_pk "
-            "WHERE w.workspace_id = :w AND l.deleted_at IS NULL "
-            "ORDER BY l.account_workspace_connector_id LIMIT 1",
-            w=str(workspace_id),
-        )
+        account_id, connector_id, row_id = _seeded_ledger_row(member.key)
         providers = tuple(
             UUID(
                 str(
@@ -204,9 +205,9 @@ def prepare(
                 workspace_id,
                 member_key,
                 service_key,
-                UUID(str(account_id)),
-                UUID(str(connector_id)),
-                UUID(str(row_id)),
+                account_id,
+                connector_id,
+                row_id,
                 providers,
             )
         )
@@ -537,14 +538,6 @@ def format_summary(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def load_database(server: database.LocalDatabase, name: str) -> database.LocalDatabase:
-    """A fresh database for the run: created anew, migrated, roles with their local password."""
-    db = database.create_database(server, name, replace=True)
-    database.migrate_to_head(db)
-    database.ensure_roles(db)
-    return db
-
-
 def run(
     server: database.LocalDatabase,
     config: LoadConfig,
@@ -553,7 +546,7 @@ def run(
     log: TextIO | None = None,
 ) -> dict[str, Any]:
     """The whole run on ``server``: database, data, the served API, the load, the summary."""
-    db = load_database(server, name)
+    db = database.prepare(server, name, replace=True)  # a fresh database for every run
     conn = database.admin_connection(db.admin_url)
     try:
         tenants = prepare(conn, config.workers)

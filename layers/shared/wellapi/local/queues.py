@@ -37,7 +37,7 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, TextIO
 
 from wellapi.local.intrinsics import LOCAL_ACCOUNT_ID, pseudo_parameters
@@ -105,7 +105,6 @@ class DeadLetter:
     message_id: str
     body: str
     receive_count: int
-    moved_ms: int
 
 
 @dataclass(frozen=True)
@@ -117,13 +116,7 @@ class Counts:
     sent: int
 
     def as_dict(self) -> dict[str, int]:
-        return {
-            "visible": self.visible,
-            "in_flight": self.in_flight,
-            "dead_lettered": self.dead_lettered,
-            "processed": self.processed,
-            "sent": self.sent,
-        }
+        return asdict(self)
 
 
 class LocalQueue:
@@ -217,7 +210,7 @@ class LocalQueue:
     def _dead_letter(self, message: _Message) -> None:
         del self._messages[message.message_id]
         self._dead_letters.append(
-            DeadLetter(message.message_id, message.body, message.receive_count, _now_ms())
+            DeadLetter(message.message_id, message.body, message.receive_count)
         )
         print(
             f"[queue {self.name}] message {message.message_id} moved to the dead-letter list "

@@ -334,7 +334,7 @@ class DemoMember:
     workspace_id: uuid.UUID
     name: str  # the workspace's name
     person_id: uuid.UUID
-    key: str = ""  # the workspace's seed key ("acme"): names its demo key, "demo:acme"
+    key: str  # the workspace's seed key ("acme"): names its demo key, "demo:acme"
 
 
 class DemoKeys(Protocol):
@@ -378,7 +378,7 @@ class IssuedKeys:
     def member_key(self, conn: pg8000.native.Connection, member: DemoMember) -> str:
         return self._key(
             conn,
-            name=f"demo:{member.key or member.workspace_id}",
+            name=f"demo:{member.key}",
             person_id=member.person_id,
             workspace_id=member.workspace_id,
             kind="member",

@@ -79,7 +79,6 @@ class HttpRoute:
     event_name: str
     # The effective authorizer: the route's own Auth.Authorizer, else the API's default.
     authorizer: str | None
-    authorization_scopes: tuple[str, ...] = ()
     payload_format_version: str = "2.0"
 
     @property
@@ -305,7 +304,6 @@ def _http_route(
         function_id=function_id,
         event_name=event_name,
         authorizer=authorizer,
-        authorization_scopes=tuple(auth.get("AuthorizationScopes") or ()),
         payload_format_version=_version(properties.get("PayloadFormatVersion", "2.0")),
     )
 

@@ -9,8 +9,6 @@
 
 from __future__ import annotations
 
-from uuid import UUID
-
 from aws_lambda_powertools.event_handler import Response
 
 from wellapi.http.request import Request
@@ -19,17 +17,13 @@ from wellapi.operations.write import create_row, delete_row, upsert_row
 from wellapi.resources import PROVIDER_CATALOG, Resource
 
 
-def path_uuid(request: Request, name: str) -> UUID:
-    return path_id(request, name)
-
-
 def provider_catalog(_resource: Resource, request: Request) -> Response[str]:
-    workspace = str(path_uuid(request, "workspace_id"))
+    workspace = str(path_id(request, "workspace_id"))
     return list_rows(PROVIDER_CATALOG, request, path_workspace=workspace)
 
 
 def select_provider(resource: Resource, request: Request) -> Response[str]:
-    workspace = path_uuid(request, "workspace_id")
+    workspace = path_id(request, "workspace_id")
     return upsert_row(
         resource,
         request,
@@ -40,8 +34,8 @@ def select_provider(resource: Resource, request: Request) -> Response[str]:
 
 
 def remove_provider(resource: Resource, request: Request) -> Response[str]:
-    workspace = path_uuid(request, "workspace_id")
-    provider = path_uuid(request, "provider_id")
+    workspace = path_id(request, "workspace_id")
+    provider = path_id(request, "provider_id")
     return delete_row(
         resource,
         request,
@@ -51,11 +45,11 @@ def remove_provider(resource: Resource, request: Request) -> Response[str]:
 
 
 def enrol_workspace(resource: Resource, request: Request) -> Response[str]:
-    group = path_uuid(request, "workspace_group_id")
+    group = path_id(request, "workspace_group_id")
     return create_row(resource, request, preset={"workspace_group": group})
 
 
 def remove_enrolment(resource: Resource, request: Request) -> Response[str]:
-    group = path_uuid(request, "workspace_group_id")
-    workspace = path_uuid(request, "workspace_id")
+    group = path_id(request, "workspace_group_id")
+    workspace = path_id(request, "workspace_id")
     return delete_row(resource, request, target={"workspace_group": group, "workspace": workspace})

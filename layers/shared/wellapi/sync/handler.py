@@ -108,13 +108,24 @@ def _record_metrics(results: list[Applied], failed: int) -> None:
     )
 
 
+def _retry_everything(
+    what: str, records: list[dict[str, Any]], messages: list[AnyMessage]
+) -> dict[str, Any]:
+    """Log the error being handled and send every record of the batch back to the queue."""
+    logger.exception(
+        f"{what}; the whole batch will be retried",
+        extra={"messages": len(records), **_batch_log_keys(messages)},
+    )
+    _record_metrics([], len(records))
+    return {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in records]}
+
+
 def process(event: dict[str, Any], *, engine: Engine | None = None) -> dict[str, Any]:
     """Validate every record, then write the good ones together; returns the SQS response.
 
     ``engine`` defaults to the execution environment's sync engine.
     """
     records = list(event.get("Records") or [])
-    everything = {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in records]}
     parsed = _parse_all(records)
     messages = [m for m in parsed.values() if not isinstance(m, str)]
     engine = engine or db.get_engine("sync")
@@ -122,12 +133,7 @@ def process(event: dict[str, Any], *, engine: Engine | None = None) -> dict[str,
     try:
         resolution = resolve(messages, engine=engine) if messages else Resolution()
     except Exception:
-        logger.exception(
-            "could not resolve the batch's ids; the whole batch will be retried",
-            extra={"messages": len(records), **_batch_log_keys(messages)},
-        )
-        _record_metrics([], len(records))
-        return everything
+        return _retry_everything("could not resolve the batch's ids", records, messages)
     planned: dict[str, Planned] = {}
 
     def validate(record: SQSRecord) -> None:
@@ -164,12 +170,7 @@ def process(event: dict[str, Any], *, engine: Engine | None = None) -> dict[str,
     except Exception:
         # Nothing of the batch was written (one transaction): every record goes back to the
         # queue, the rejected ones included, and the receipts make the redelivery safe.
-        logger.exception(
-            "the batch write failed; the whole batch will be retried",
-            extra={"messages": len(records), **_batch_log_keys([p.message for p in good])},
-        )
-        _record_metrics([], len(records))
-        return everything
+        return _retry_everything("the batch write failed", records, [p.message for p in good])
     for result in results:
         logger.info(
             "message applied" if result.applied else "message already applied",

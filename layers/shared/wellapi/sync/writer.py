@@ -161,11 +161,8 @@ def check(message: AnyMessage, resolution: Resolution) -> Planned:
     return Planned(message, connector.pk, connector.workspace_pk, ids)
 
 
-def receipts(planned: Sequence[Planned]) -> str:
-    """Record each distinct key once (its first message's), in key order: the lock order."""
-    first: dict[str, Planned] = {}
-    for p in planned:
-        first.setdefault(p.message.idempotency_key, p)
+def receipts(first: dict[str, Planned]) -> str:
+    """Record each key (``first``: key -> its first message), in key order: the lock order."""
     values = ",\n".join(
         "("
         + ", ".join(
@@ -246,16 +243,18 @@ def apply(planned: Sequence[Planned], *, engine: Any = None) -> list[Applied]:
     """
     if not planned:
         return []
-    seen: set[str] = set()
-    statements = [receipts(planned)]
+    # Each key is applied by its first message only.
+    first: dict[str, int] = {}
     for index, p in enumerate(planned):
-        if p.message.idempotency_key not in seen:
-            seen.add(p.message.idempotency_key)
-            statements.append(statement(index, p))
+        first.setdefault(p.message.idempotency_key, index)
+    statements = [
+        receipts({key: planned[index] for key, index in first.items()}),
+        *(statement(index, planned[index]) for index in first.values()),
+    ]
     # Not retried on a dropped connection: the batch goes back to the queue instead, and
     # the receipts make the redelivery safe.
     rows = db.execute(script(*statements), retry=False, engine=engine)
     outcome = {int(index): (bool(applied), int(count)) for index, applied, count in rows}
-    if len(outcome) != len(statements) - 1:
-        raise RuntimeError(f"expected {len(statements) - 1} results, got {len(outcome)}")
+    if len(outcome) != len(first):
+        raise RuntimeError(f"expected {len(first)} results, got {len(outcome)}")
     return [Applied(p.message, *outcome.get(index, (False, 0))) for index, p in enumerate(planned)]
