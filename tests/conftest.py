@@ -39,11 +39,7 @@ def database(server: local_db.LocalDatabase) -> Iterator[local_db.LocalDatabase]
     db = local_db.prepare(server, name, replace=True)
     yield db
     reset_connection_caches()
-    conn = local_db.admin_connection(server.admin_url)
-    try:
-        conn.run(f"DROP DATABASE IF EXISTS {pg8000.native.identifier(name)} WITH (FORCE)")
-    finally:
-        conn.close()
+    local_db.drop_database(server, name)
 
 
 @pytest.fixture(scope="session", autouse=True)

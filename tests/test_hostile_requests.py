@@ -208,11 +208,7 @@ def hostile(server: local_db.LocalDatabase) -> Iterator[Hostile]:
             yield Hostile(served, admin, _routes(world, key("member"), key("service")))
     finally:
         admin.close()
-        conn = local_db.admin_connection(server.admin_url)
-        try:
-            conn.run(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        finally:
-            conn.close()
+        local_db.drop_database(server, name)
 
 
 def _route_name(resource: str, operation: str) -> str:

@@ -39,11 +39,7 @@ def test_a_short_run_serves_every_kind_of_the_mix_without_errors_and_reports_per
             server=server,
         )
     finally:
-        conn = local_db.admin_connection(server.admin_url)
-        try:
-            conn.run(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        finally:
-            conn.close()
+        local_db.drop_database(server, name)
 
     summary = json.loads(output.read_text())
     assert status == 0, summary["error_samples"]

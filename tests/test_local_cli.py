@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pg8000.native
 import pytest
 from sqlalchemy.engine import make_url
 
@@ -86,6 +85,9 @@ def fail(event, context):
 """
 
 
+DATABASE = f"wellapi_cli_{os.getpid()}"
+
+
 @pytest.fixture(scope="module")
 def workdir(
     server: local_db.LocalDatabase, tmp_path_factory: pytest.TempPathFactory
@@ -95,11 +97,11 @@ def workdir(
     (root / "src" / "cli_fixture_app.py").write_text(textwrap.dedent(APP))
     (root / "template.yaml").write_text(TEMPLATE)
     (root / "event.json").write_text(json.dumps({"hello": "cli"}))
-    name = f"wellapi_cli_{os.getpid()}"
+    name = DATABASE
     saved_environment = dict(os.environ)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(cli, "DATABASE_NAME", name)
-        patch.setenv("DATABASE_URL", server.admin_url)
+        # A database that does not exist yet: the commands create the one the URL names.
+        patch.setenv("DATABASE_URL", server.with_database(name).admin_url)
         patch.delenv("PORT", raising=False)
         patch.chdir(root)
         yield root
@@ -109,11 +111,7 @@ def workdir(
     sys.modules.pop("cli_fixture_app", None)
     if str(root / "src") in sys.path:
         sys.path.remove(str(root / "src"))
-    conn = local_db.admin_connection(server.admin_url)
-    try:
-        conn.run(f"DROP DATABASE IF EXISTS {pg8000.native.identifier(name)} WITH (FORCE)")
-    finally:
-        conn.close()
+    local_db.drop_database(server, name)
 
 
 def output(capsys: pytest.CaptureFixture[str]) -> tuple[Any, str]:
@@ -175,7 +173,7 @@ def test_keys_create_prints_the_key_once_on_stdout_and_its_id_and_prefix_on_stde
     assert "printed above, once" in err
     assert key_audit.secret_of(out.strip()) not in err
     assert "warning" not in err  # Ada is an active member of Acme
-    conn = local_db.admin_connection(server.admin_url, cli.DATABASE_NAME)
+    conn = local_db.admin_connection(server.admin_url, DATABASE)
     try:
         rows = conn.run(
             "SELECT k.name, k.kind::text, p.person_id::text FROM core_api.authenticate_key(:p, :h) "
@@ -275,7 +273,7 @@ def test_invoke_prints_the_result_and_connects_as_the_functions_role(
     body = json.loads(result["body"])
     assert body == {
         "user": "well_api",
-        "database": cli.DATABASE_NAME,
+        "database": DATABASE,
         "db_auth": "url",  # the local database's, not the template's "iam"
         "service": "cli-fixture",  # the template's
         "event": {"hello": "cli"},

@@ -95,10 +95,9 @@ def running(
     saved_modules = set(sys.modules)
     exit_codes: list[int] = []
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(cli, "DATABASE_NAME", name)
         patch.setattr(cli, "DEMO_FILE", root / "demo.json")
         patch.setattr(cli, "LocalServer", RecordedServer)
-        patch.setenv("DATABASE_URL", server.admin_url)
+        patch.setenv("DATABASE_URL", server.with_database(name).admin_url)
         patch.delenv("PORT", raising=False)
         patch.delenv("DB_POOL_SIZE", raising=False)
         argv = [
@@ -134,11 +133,7 @@ def running(
         if (getattr(sys.modules[module], "__file__", None) or "").startswith(functions):
             del sys.modules[module]
     wellapi_db.reset_engines()
-    conn = local_db.admin_connection(server.admin_url)
-    try:
-        conn.run(f"DROP DATABASE IF EXISTS {pg8000.native.identifier(name)} WITH (FORCE)")
-    finally:
-        conn.close()
+    local_db.drop_database(server, name)
 
 
 @pytest.fixture

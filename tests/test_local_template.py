@@ -26,7 +26,7 @@ Parameters:
 Globals:
   Function:
     CodeUri: src/
-    Runtime: python3.11
+    Runtime: python3.13
     Timeout: !Ref Timeout
     Layers: [!Ref SharedLayer]
     Environment:

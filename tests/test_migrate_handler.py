@@ -18,7 +18,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import pg8000.native
 import pytest
 from alembic.script import ScriptDirectory
 
@@ -98,11 +97,7 @@ def scratch(server: local_db.LocalDatabase) -> Iterator[local_db.LocalDatabase]:
     name = f"wellapi_migrate_handler_{os.getpid()}"
     db = local_db.create_database(server, name, replace=True)
     yield db
-    conn = local_db.admin_connection(server.admin_url)
-    try:
-        conn.run(f"DROP DATABASE IF EXISTS {pg8000.native.identifier(name)} WITH (FORCE)")
-    finally:
-        conn.close()
+    local_db.drop_database(server, name)
 
 
 @pytest.fixture

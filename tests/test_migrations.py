@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import pg8000.native
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -164,11 +163,7 @@ def scratch(server: local_db.LocalDatabase) -> Iterator[local_db.LocalDatabase]:
     try:
         yield db
     finally:
-        conn = local_db.admin_connection(server.admin_url)
-        try:
-            conn.run(f"DROP DATABASE IF EXISTS {pg8000.native.identifier(name)} WITH (FORCE)")
-        finally:
-            conn.close()
+        local_db.drop_database(server, name)
 
 
 # --- up, down, up ---------------------------------------------------------------------------

@@ -3,19 +3,26 @@
 ``make test`` runs ``sam build`` before pytest; these tests read ``.aws-sam/build`` and never
 build. A missing build fails, it is not skipped. Every handler in the built template is
 imported by a fresh interpreter that sees only what Lambda puts on ``sys.path``: the function's
-code directory, the layer's ``python/`` directory and what the python3.11 runtime provides
+code directory, the layer's ``python/`` directory and what the python3.13 runtime provides
 (the standard library, boto3 and its dependencies), never the repository or the venv.
+
+The layer is installed from the runtime lock with hashes required; these tests also hold it to
+the lock, to the versions this test run imports, and to nothing that never runs in Lambda.
 """
 
 from __future__ import annotations
 
+import email.parser
+import importlib.metadata
 import importlib.util
 import json
+import os
 import re
 import ssl
 import subprocess
 import sys
 import tomllib
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,15 +32,26 @@ import pytest
 import yaml
 from alembic.script import ScriptDirectory
 
+from wellapi.local import database as local_db
+
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / ".aws-sam" / "build"
 BUILT_TEMPLATE = BUILD / "template.yaml"
 REBUILD_HINT = "if sources changed since the last build, run `make build` (sam build)"
+RUNTIME_LOCK = ROOT / "layers" / "shared" / "requirements.txt"
+DEV_LOCK = ROOT / "requirements-dev.txt"
 
-# What the python3.11 Lambda runtime provides besides the standard library.
+# What the python3.13 Lambda runtime provides besides the standard library.
 RUNTIME_PACKAGES = ("boto3", "botocore", "jmespath", "s3transfer", "dateutil", "urllib3", "six")
 # Never part of an artifact, at its top level (third-party packages may carry their own tests).
 NEVER_SHIPPED = {".venv", ".local", ".git", ".aws-sam", "tests", "wellapi.egg-info"}
+# What never runs in Lambda, so never ships in the layer (layers/shared/Makefile removes it):
+# console scripts and headers at the top level, test suites and test helpers anywhere, C and
+# Cython sources, type stubs, caches, and SQLAlchemy's dialects other than PostgreSQL.
+NEVER_IN_LAYER_TOP = {"bin", "include"}
+NEVER_IN_LAYER_DIRS = {"tests", "testing", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".cache"}
+NEVER_IN_LAYER_SUFFIXES = {".c", ".cpp", ".h", ".hpp", ".pyx", ".pxd", ".pyi"}
+SQLALCHEMY_DIALECTS = {"postgresql"}
 # PEP 552: the flags word follows the magic number; bit 0 = hash-based, bit 1 = check_source.
 UNCHECKED_HASH = 0b01
 
@@ -58,6 +76,12 @@ print(json.dumps({
         m for m in sys.modules if any(m == n or m.startswith(n + ".") for n in never)
     ),
 }))
+"""
+MIGRATE = """
+import json, sys
+sys.path[:0] = json.loads(sys.argv[1])
+from wellapi.migrate import handler
+print(json.dumps(handler({}, None)))
 """
 LIST_REVISIONS = """
 import json, sys
@@ -121,7 +145,12 @@ def runtime_packages(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def run_like_lambda(
-    build: Build, runtime: Path, code_dir: Path, script: str, *args: str
+    build: Build,
+    runtime: Path,
+    code_dir: Path,
+    script: str,
+    *args: str,
+    environment: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``script`` in a fresh interpreter with the sys.path Lambda gives ``code_dir``.
 
@@ -135,7 +164,12 @@ def run_like_lambda(
         text=True,
         timeout=120,
         check=False,
-        env={"LAMBDA_TASK_ROOT": str(code_dir), "AWS_REGION": "eu-west-1", "PATH": "/usr/bin"},
+        env={
+            "LAMBDA_TASK_ROOT": str(code_dir),
+            "AWS_REGION": "eu-west-1",
+            "PATH": "/usr/bin",
+            **(environment or {}),
+        },
     )
 
 
@@ -307,8 +341,114 @@ def test_layer_ships_ca_bundles_for_rds_and_for_rds_proxy(build):
     assert {"Amazon Root CA 1", "Amazon Root CA 3"} <= {s["commonName"] for s in proxy}
 
 
-def test_migration_function_pins_the_alembic_of_the_dev_install():
+def _locked(lock: Path) -> dict[str, str]:
+    """Normalised name -> version of every requirement pinned in a lock file."""
+    pins = re.findall(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)", lock.read_text(), re.M)
+    return {_normalised(name): version for name, version in pins}
+
+
+def _normalised(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _distributions(site: Path) -> dict[str, str]:
+    """Normalised name -> version of every distribution installed in ``site``."""
+    found = {}
+    for metadata in site.glob("*.dist-info/METADATA"):
+        headers = email.parser.HeaderParser().parsestr(metadata.read_text())
+        found[_normalised(headers["Name"])] = headers["Version"]
+    return found
+
+
+def _top_level_entries(dist_info: Path) -> set[str]:
+    """The top-level files and directories a distribution installed (from its RECORD)."""
+    record = (dist_info / "RECORD").read_text().splitlines()
+    return {line.split(",")[0].split("/")[0] for line in record if line}
+
+
+def test_layer_ships_the_locked_version_of_every_runtime_dependency(build):
+    assert _distributions(build.layer) == _locked(RUNTIME_LOCK)
+
+
+def test_layer_ships_the_versions_this_test_run_imports(build):
+    shipped = _distributions(build.layer)
+    tested = {name: importlib.metadata.version(name) for name in shipped}
+    assert tested == shipped
+
+
+def test_every_runtime_requirement_is_pinned_with_hashes():
+    entries = re.split(r"\n(?=[A-Za-z0-9])", RUNTIME_LOCK.read_text().split("\n", 2)[2])
+    unhashed = [e.split()[0] for e in entries if e.strip() and "--hash=sha256:" not in e]
+    assert unhashed == []
+    assert len(entries) == len(_locked(RUNTIME_LOCK))
+
+
+def test_runtime_lock_holds_the_pins_of_pyproject():
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    dev = pyproject["project"]["optional-dependencies"]["dev"]
-    makefile = (ROOT / "migrations" / "Makefile").read_text()
-    assert re.findall(r"\balembic==[\w.]+", makefile) == [d for d in dev if d.startswith("alembic")]
+    declared = dict(d.split("==") for d in pyproject["project"]["dependencies"])
+    locked = _locked(RUNTIME_LOCK)
+    assert {_normalised(n): v for n, v in declared.items()} == {
+        _normalised(n): locked.get(_normalised(n)) for n in declared
+    }
+
+
+def test_development_lock_pins_every_runtime_dependency_at_its_runtime_lock_version():
+    runtime, development = _locked(RUNTIME_LOCK), _locked(DEV_LOCK)
+    assert {name: development.get(name) for name in runtime} == runtime
+
+
+def test_layer_holds_only_the_locked_distributions_and_wellapi(build):
+    dist_infos = sorted(build.layer.glob("*.dist-info"))
+    owned = {"wellapi", "__pycache__"}.union(*(_top_level_entries(d) for d in dist_infos))
+    strays = sorted(p.name for p in build.layer.iterdir() if p.name not in owned)
+    assert strays == []
+
+
+def test_layer_holds_nothing_that_never_runs_in_lambda(build):
+    problems = []
+    for path in build.layer.rglob("*"):
+        parts = path.relative_to(build.layer).parts
+        if len(parts) == 1 and parts[0] in NEVER_IN_LAYER_TOP:
+            problems.append(f"top-level {parts[0]}/")
+        elif path.is_dir() and path.name in NEVER_IN_LAYER_DIRS:
+            problems.append(f"{'/'.join(parts)}/")
+        elif path.suffix in NEVER_IN_LAYER_SUFFIXES:
+            problems.append("/".join(parts))
+        elif path.suffix == ".pyc" and f".{sys.implementation.cache_tag}." not in path.name:
+            problems.append(f"bytecode of another Python: {'/'.join(parts)}")
+        elif (
+            parts[:2] == ("sqlalchemy", "dialects")
+            and len(parts) == 3
+            and path.is_dir()
+            and parts[2] not in SQLALCHEMY_DIALECTS | {"__pycache__"}
+        ):
+            problems.append(f"SQLAlchemy dialect {parts[2]}")
+    assert problems == []
+
+
+@pytest.fixture
+def empty_database(server: local_db.LocalDatabase) -> Iterator[local_db.LocalDatabase]:
+    name = f"wellapi_packaging_{os.getpid()}"
+    yield local_db.create_database(server, name, replace=True)
+    local_db.drop_database(server, name)
+
+
+def test_migration_function_migrates_an_empty_database_from_its_artifacts_alone(
+    build, runtime_packages, empty_database
+):
+    # Runs the Alembic operations the layer's trimming must leave importable.
+    code_dir = build.code_dir("MigrationFunction")
+    environment = {"DB_AUTH": "url", "DATABASE_URL": empty_database.admin_url}
+    run = run_like_lambda(build, runtime_packages, code_dir, MIGRATE, environment=environment)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout.strip().splitlines()[-1]) == {
+        "status": "migrated",
+        "revision": "head",
+    }
+
+    head = ScriptDirectory(str(ROOT / "migrations")).get_current_head()
+    conn = local_db.admin_connection(empty_database.admin_url)
+    try:
+        assert conn.run("SELECT version_num FROM core_api.alembic_version") == [[head]]
+    finally:
+        conn.close()

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from pg8000.native import Connection
@@ -31,8 +31,6 @@ from wellapi.local.database import LocalDatabase
 from wellapi.sync.handler import process
 from wellapi.sync.messages import parse_message
 from wellapi.sync.writer import Applied, apply, check, resolve
-
-T = TypeVar("T")
 
 
 @pytest.fixture
@@ -76,7 +74,7 @@ def released_together(database: LocalDatabase, table: str, waiters: int) -> Iter
         watcher.close()
 
 
-def together(database: LocalDatabase, table: str, jobs: Sequence[Callable[[], T]]) -> list[T]:
+def together[T](database: LocalDatabase, table: str, jobs: Sequence[Callable[[], T]]) -> list[T]:
     with ThreadPoolExecutor(len(jobs)) as pool:
         with released_together(database, table, len(jobs)):
             futures = [pool.submit(job) for job in jobs]

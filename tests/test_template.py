@@ -144,7 +144,7 @@ def _transformed_operations() -> dict[str, dict[str, Any]]:
 
 
 def test_globals_give_every_function_the_runtime_layer_tracing_and_limits():
-    assert GLOBALS["Runtime"] == "python3.11"
+    assert GLOBALS["Runtime"] == "python3.13"
     assert GLOBALS["Architectures"] == ["x86_64"]
     assert GLOBALS["Layers"] == [{"Ref": "SharedLayer"}]
     assert GLOBALS["Tracing"] == "Active"
@@ -444,7 +444,7 @@ def test_shared_layer_is_built_by_its_makefile():
     assert layer["Type"] == "AWS::Serverless::LayerVersion"
     assert layer["Metadata"]["BuildMethod"] == "makefile"
     assert layer["Properties"]["ContentUri"] == "layers/shared/"
-    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.11"]
+    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
     assert "build-SharedLayer:" in (ROOT / "layers/shared/Makefile").read_text()
 
 

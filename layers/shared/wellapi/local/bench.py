@@ -81,7 +81,7 @@ from wellapi.roles import API_ROLE
 ROOT = Path(__file__).resolve().parents[4]
 BUILD_DIR = ROOT / ".aws-sam" / "build"
 LOCAL_DIR = ROOT / ".local"
-# What the python3.11 Lambda runtime provides besides the standard library (as in
+# What the python3.13 Lambda runtime provides besides the standard library (as in
 # tests/test_packaging.py): linked from the venv, never copied into an artifact.
 RUNTIME_PACKAGES = ("boto3", "botocore", "jmespath", "s3transfer", "dateutil", "urllib3", "six")
 # Sources whose change makes the sam build stale (wellapi/local is not shipped).
@@ -588,13 +588,8 @@ def _cached_dataset(local: database.LocalDatabase, wanted: str, sizes: Sizes) ->
 
 
 def drop_databases(server: database.LocalDatabase, config: Config) -> None:
-    conn = database.admin_connection(server.admin_url)
-    try:
-        for suffix in ("", "_small"):
-            name = pg8000.native.identifier(config.database_prefix + suffix)
-            conn.run(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    finally:
-        conn.close()
+    for suffix in ("", "_small"):
+        database.drop_database(server, config.database_prefix + suffix)
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,6 @@ from wellapi.roles import API_ROLE, APP_ROLES, SYNC_ROLE
 LOCAL_DIR = Path(".local")
 EMBEDDED_DATA_DIR = LOCAL_DIR / "pg"
 DEMO_FILE = LOCAL_DIR / "demo.json"
-DATABASE_NAME = "well"
 DEFAULT_PORT = 3000
 # Connections per role for the functions ``wellapi run`` serves: one process serves concurrent
 # requests on many threads, where a Lambda environment serves one at a time (pool of one).
@@ -395,15 +394,16 @@ def print_table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
 
 
 def prepare_database() -> database.LocalDatabase:
-    """The ``well`` database on the resolved server, migrated, with the roles' local passwords."""
+    """The database resolved (DATABASE_URL's, or the embedded ``well``), created if missing,
+    migrated, with the roles' local passwords."""
     url = os.environ.get("DATABASE_URL")
     if url:
         step(f"using DATABASE_URL {redact(url)}")
     else:
         step(f"starting embedded PostgreSQL in {EMBEDDED_DATA_DIR}")
-    server = database.resolve(EMBEDDED_DATA_DIR)
-    step(f"migrating {redact(server.with_database(DATABASE_NAME).admin_url)}")
-    return database.prepare(server, DATABASE_NAME)
+    target = database.resolve(EMBEDDED_DATA_DIR)
+    step(f"migrating {redact(target.admin_url)}")
+    return database.prepare(target, target.name)
 
 
 def seed_demo(db: database.LocalDatabase, keys_provider: seed.DemoKeys) -> seed.Demo:

