@@ -41,7 +41,7 @@ from wellapi.sync.messages import parse_message
 
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS = ROOT / "events"
-SCHEMAS = ROOT.parent / "shared" / "jsonapi"
+SCHEMAS = ROOT / "tests" / "vendor" / "jsonapi"
 # Files in events/ that are not events.
 NOT_EVENTS = {"index.json", "sam-local-env.json"}
 JSONAPI = "application/vnd.api+json"

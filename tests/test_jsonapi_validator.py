@@ -2,7 +2,7 @@
 
 ``tests.support.api`` validates every response against the draft 1.1 schema with
 jsonschema-rs. A validator that accepted everything would make those checks worthless (the
-shared README warns validators have misjudged these schemas), so here it must reject
+README of tests/vendor/jsonapi warns validators have misjudged such schemas), so here it must reject
 documents the specification forbids and accept the ones it allows.
 """
 

@@ -13,7 +13,7 @@ import jsonschema_rs
 
 from wellapi.http import api_handler
 
-SCHEMA_DIR = Path(__file__).resolve().parents[3] / "shared" / "jsonapi"
+SCHEMA_DIR = Path(__file__).resolve().parents[1] / "vendor" / "jsonapi"
 JSONAPI = "application/vnd.api+json"
 
 

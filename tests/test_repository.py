@@ -1,0 +1,70 @@
+"""The repository stands alone: a user clones it and nothing else.
+
+No tracked file may refer to anything outside the repository: not the sibling folders of the
+machine it was written on, and no absolute path of a user's or a developer's machine. (Paths
+that name the Lambda environment, such as ``/opt/python`` or ``/var/task``, are the same
+everywhere and are not this kind of reference.) The patterns are assembled from pieces so that
+this file does not match them itself.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+UP = re.escape("..") + "/"
+
+OUTSIDE = {
+    "a sibling folder of the checkout": re.compile(UP + r"(?:shared|main|\.library)\b"),
+    "a path under the developers' work folder": re.compile(r"(?<![\w.-])/" + "work" + r"/"),
+    "a home directory": re.compile(r"(?<![\w.-])/(?:home/[a-z_][\w.-]*|root|Users/[\w.-]+)/"),
+    "a Windows user folder": re.compile(r"\b[A-Za-z]:\\+Users\\", re.I),
+    "the shared folder of the specifications": re.compile(
+        r"(?<!layers/)\b" + "shared" + r"/(?:spec|docs|jsonapi|hooks)\b"
+    ),
+}
+
+
+def tracked_files() -> list[Path]:
+    listing = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True, text=True
+    ).stdout
+    return [ROOT / name for name in listing.split("\0") if name]
+
+
+def references_outside(path: Path) -> list[str]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        return []
+    return [
+        f"{path.relative_to(ROOT)}:{text.count(chr(10), 0, match.start()) + 1}: {what}: "
+        f"{match.group(0)!r}"
+        for what, pattern in OUTSIDE.items()
+        for match in pattern.finditer(text)
+    ]
+
+
+def test_no_tracked_file_refers_to_anything_outside_the_repository():
+    files = [p for p in tracked_files() if p.is_file()]
+    assert ROOT / "README.md" in files
+    assert [r for path in files for r in references_outside(path)] == []
+
+
+def test_the_check_finds_each_kind_of_outside_reference():
+    # Every pattern must catch what it names, or the test above could pass on anything.
+    samples = {
+        "a sibling folder of the checkout": "see " + ".." + "/shared/spec/x.txt",
+        "a path under the developers' work folder": "open('/" + "work/main/x')",
+        "a home directory": "PYTHON=/" + "root/.pyenv/versions/3.13.0/bin/python3.13",
+        "a Windows user folder": "C:" + "\\Users\\ada\\well",
+        "the shared folder of the specifications": 'ROOT.parent / "x" ; ' + "shared" + "/jsonapi",
+    }
+    assert set(samples) == set(OUTSIDE)
+    for what, text in samples.items():
+        assert OUTSIDE[what].search(text) is not None, what
+    assert not any(
+        p.search("layers/shared/requirements.txt /opt/python /var/task") for p in OUTSIDE.values()
+    )
