@@ -59,7 +59,6 @@ import sys
 import tempfile
 import threading
 import time
-import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -2281,13 +2280,6 @@ def _elapsed(started: float) -> str:
     return f"{seconds:.1f} s" if seconds < 120 else f"{int(seconds // 60)} min {seconds % 60:.0f} s"
 
 
-def resolve_server(data_dir: Path) -> database.LocalDatabase:
-    with warnings.catch_warnings():
-        # pgserver's platformdirs warns when XDG_RUNTIME_DIR is unset; nothing to act on.
-        warnings.simplefilter("ignore")
-        return database.resolve(data_dir)
-
-
 def postgres_version(bench: BenchDatabase) -> str:
     conn = bench.admin()
     try:
@@ -2486,7 +2478,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         needs_db = any(p != "cold" for p in config.phases)
         if needs_db:
             step(f"PostgreSQL: {'DATABASE_URL' if kind != 'embedded' else args.data_dir}")
-        server = resolve_server(args.data_dir) if needs_db else database.LocalDatabase("")
+        server = database.resolve(args.data_dir) if needs_db else database.LocalDatabase("")
         report = run(config, server, args.output, server_kind=kind)
     except (BenchError, subprocess.CalledProcessError) as error:
         print(f"bench: {error}", file=sys.stderr)

