@@ -22,7 +22,6 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import jsonschema_rs
-import pg8000.native
 import pytest
 from pydantic import ValidationError
 
@@ -266,11 +265,7 @@ def demo_database(server: local_db.LocalDatabase) -> Iterator[local_db.LocalData
         wellapi_db.reset_engines()
         yield db
     wellapi_db.reset_engines()
-    conn = local_db.admin_connection(server.admin_url)
-    try:
-        conn.run(f"DROP DATABASE IF EXISTS {pg8000.native.identifier(name)} WITH (FORCE)")
-    finally:
-        conn.close()
+    local_db.drop_database(server, name)
 
 
 def test_api_events_get_their_designed_answer_on_the_seeded_demo(demo_database):

@@ -54,11 +54,7 @@ def seed_database(server: local_db.LocalDatabase) -> Iterator[local_db.LocalData
     db = local_db.create_database(server, name, replace=True)
     local_db.migrate_to_head(db)
     yield db
-    conn = local_db.admin_connection(server.admin_url)
-    try:
-        conn.run(f"DROP DATABASE IF EXISTS {pg8000.native.identifier(name)} WITH (FORCE)")
-    finally:
-        conn.close()
+    local_db.drop_database(server, name)
 
 
 @pytest.fixture(scope="module")

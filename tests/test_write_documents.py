@@ -171,6 +171,10 @@ MALFORMED: dict[str, str | bytes] = {
     "Infinity": '{"data": {"type": "workspace_provider", "meta": {"n": -Infinity}}}',
     "deeply nested arrays": "[" * 20_000 + "]" * 20_000,
     "deeply nested objects": '{"data":' * 5_000 + "{}" + "}" * 5_000,
+    # Parsed by Python 3.13, refused for its depth (MAX_DEPTH = 512).
+    "meta nested past 512 levels": (  # 513 levels: the document, data, 511 in meta
+        '{"data": {"type": "workspace_provider", "meta": ' + '{"m":' * 511 + "1" + "}" * 511 + "}}"
+    ),
     "deeply nested attribute": (
         '{"data": {"type": "workspace_provider", "attributes": {"is_matched": '
         + "[" * 10_000
@@ -201,6 +205,16 @@ def test_a_body_that_is_not_a_json_object_is_400_invalid_json(admin, name, body)
     obj = w.error(reply, 400)
     assert obj["code"] == "INVALID_JSON"
     assert obj["source"] == {"pointer": ""}
+
+
+def test_meta_nested_up_to_the_depth_limit_is_not_refused_as_invalid_json(admin):
+    case = w.arrange_create(admin, "workspace_providers")
+    document = json.loads(json.dumps(case.document))
+    document["data"]["meta"] = json.loads('{"m":' * 510 + "1" + "}" * 510)  # 512 levels in all
+
+    reply = w.post("workspace_providers", case.claims, json.dumps(document).encode())
+
+    assert reply.status == 201, reply.body
 
 
 def test_a_valid_body_base64_encoded_by_api_gateway_is_accepted(admin):

@@ -28,6 +28,12 @@ from wellapi.resources import SYSTEM_FIELDS, Attribute, Resource
 
 # API Gateway accepts 10 MB; a single junction resource is a few hundred bytes.
 MAX_BODY_BYTES = 64 * 1024
+# A create or update document nests five levels (data.relationships.<name>.data.id); meta may
+# hold more. A body deeper than this is refused as not JSON whatever the interpreter's parser
+# would accept (3.11's gave up near a thousand levels, 3.13's near ten thousand), so the answer
+# does not depend on it; below it, a member nested where it does not belong is reported with
+# its pointer like any other schema error.
+MAX_DEPTH = 512
 DOCUMENT_MEMBERS = frozenset({"data", "meta", "jsonapi", "links"})
 RESOURCE_MEMBERS = frozenset({"type", "id", "attributes", "relationships", "meta", "links"})
 
@@ -77,7 +83,23 @@ def parse_json(body: bytes | None) -> dict[str, Any]:
         raise InvalidJson("The request body is not valid JSON.", pointer="") from error
     if not isinstance(value, dict):
         raise InvalidJson("The request body must be a JSON object.", pointer="")
+    if _nests_deeper_than(value, MAX_DEPTH):
+        raise InvalidJson(f"The request body nests deeper than {MAX_DEPTH} levels.", pointer="")
     return value
+
+
+def _nests_deeper_than(value: Any, limit: int) -> bool:
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        node, depth = pending.pop()
+        if isinstance(node, dict):
+            node = list(node.values())
+        if not isinstance(node, list):
+            continue
+        if depth > limit:
+            return True
+        pending.extend((child, depth + 1) for child in node)
+    return False
 
 
 def _expect_object(value: Any, pointer: str) -> dict[str, Any]:
