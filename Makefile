@@ -19,18 +19,20 @@ PYTHON_CANDIDATES = python3.13 $$(pyenv root 2>/dev/null)/versions/3.13*/bin/pyt
 find_python = $(or $(PYTHON),$(shell for c in $(PYTHON_CANDIDATES); do \
 	"$$c" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' >/dev/null 2>&1 \
 	&& { command -v "$$c"; break; }; done))
-NO_PYTHON := Python 3.13 is needed (the Lambda runtime is python3.13) and none was found: \
-	install it (pyenv install 3.13, your package manager's python3.13, or python.org) and run \
-	make again, or name it: make PYTHON=/path/to/python3.13 ...
+INSTALL_PYTHON := install it (pyenv install 3.13, your package manager's python3.13, or \
+	python.org) and run make again, or name one: make PYTHON=/path/to/python3.13 ...
 
 .PHONY: install run test lint format typecheck template build pytest invoke enqueue bench clean \
 	openapi lock
 
 $(STAMP): pyproject.toml $(RUNTIME_LOCK) $(DEV_LOCK)
 	@python="$(find_python)"; \
-	if [ -z "$$python" ]; then echo "$(NO_PYTHON)" >&2; exit 1; fi; \
-	"$$python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' || { \
-	  echo "$$python is not Python 3.13. $(NO_PYTHON)" >&2; exit 1; }; \
+	if [ -z "$$python" ]; then \
+	  echo "No Python 3.13 found (the Lambda runtime is python3.13): $(INSTALL_PYTHON)" >&2; \
+	  exit 1; fi; \
+	"$$python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null || { \
+	  echo "$$python is not Python 3.13 (the Lambda runtime is python3.13): $(INSTALL_PYTHON)" >&2; \
+	  exit 1; }; \
 	if [ -x $(BIN)/python ] && ! $(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))'; then \
 	  echo "==> $(VENV) is not Python 3.13: making it anew"; rm -rf $(VENV); fi; \
 	if [ ! -x $(BIN)/python ]; then \
