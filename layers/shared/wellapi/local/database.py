@@ -11,8 +11,8 @@ for local use. Tests and benchmarks make databases of their own on the same serv
 from __future__ import annotations
 
 import getpass
+import itertools
 import os
-import shutil
 import sys
 import warnings
 from dataclasses import dataclass
@@ -26,6 +26,7 @@ from sqlalchemy.engine import make_url
 
 from wellapi import migrate
 from wellapi.db import url_connect_kwargs
+from wellapi.errors import sqlstate_of
 from wellapi.roles import APP_ROLES
 from wellapi.settings import Settings
 
@@ -84,7 +85,10 @@ def start_embedded(data_dir: Path) -> LocalDatabase:
     found = pgdata_version(data_dir)
     if found is not None and found != TARGET_POSTGRES_VERSION:
         aside = data_dir.with_name(f"{data_dir.name}.pg{found}")
-        shutil.rmtree(aside, ignore_errors=True)
+        for n in itertools.count(2):
+            if not aside.exists():
+                break
+            aside = data_dir.with_name(f"{data_dir.name}.pg{found}-{n}")
         data_dir.rename(aside)
         print(
             f"{data_dir} held PostgreSQL {found}; the embedded server is now "
@@ -100,10 +104,14 @@ def _connects(db: LocalDatabase) -> bool:
     """Whether ``db`` exists; any other reason not to connect is raised."""
     try:
         admin_connection(db.admin_url).close()
-    except pg8000.exceptions.DatabaseError as error:
-        details = error.args[0] if error.args and isinstance(error.args[0], dict) else {}
-        if details.get("C") == NO_SUCH_DATABASE:
-            return False
+    except pg8000.exceptions.Error as error:
+        # When the server has already hung up, pg8000's clean-up raises a network error over
+        # the server's answer: the SQLSTATE is then on the exception it replaced.
+        cause: BaseException | None = error
+        while cause is not None:
+            if sqlstate_of(cause) == NO_SUCH_DATABASE:
+                return False
+            cause = cause.__cause__ or cause.__context__
         raise
     return True
 
