@@ -16,8 +16,10 @@ export PYTHONDONTWRITEBYTECODE := 1
 PYTHON_CANDIDATES = python3.13 $$(pyenv root 2>/dev/null)/versions/3.13*/bin/python3.13 \
 	$$HOME/.pyenv/versions/3.13*/bin/python3.13 /opt/homebrew/bin/python3.13 \
 	/usr/local/bin/python3.13
+# Arguments that make a Python exit 0 when it is 3.13.
+IS_PY313 := -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))'
 find_python = $(or $(PYTHON),$(shell for c in $(PYTHON_CANDIDATES); do \
-	"$$c" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' >/dev/null 2>&1 \
+	"$$c" $(IS_PY313) >/dev/null 2>&1 \
 	&& { command -v "$$c"; break; }; done))
 INSTALL_PYTHON := install it (pyenv install 3.13, your package manager's python3.13, or \
 	python.org) and run make again, or name one: make PYTHON=/path/to/python3.13 ...
@@ -30,10 +32,10 @@ $(STAMP): pyproject.toml $(RUNTIME_LOCK) $(DEV_LOCK)
 	if [ -z "$$python" ]; then \
 	  echo "No Python 3.13 found (the Lambda runtime is python3.13): $(INSTALL_PYTHON)" >&2; \
 	  exit 1; fi; \
-	"$$python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null || { \
+	"$$python" $(IS_PY313) 2>/dev/null || { \
 	  echo "$$python is not Python 3.13 (the Lambda runtime is python3.13): $(INSTALL_PYTHON)" >&2; \
 	  exit 1; }; \
-	if [ -x $(BIN)/python ] && ! $(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))'; then \
+	if [ -x $(BIN)/python ] && ! $(BIN)/python $(IS_PY313); then \
 	  echo "==> $(VENV) is not Python 3.13: making it anew"; rm -rf $(VENV); fi; \
 	if [ ! -x $(BIN)/python ]; then \
 	  echo "==> creating the virtual environment in $(VENV) with $$python"; \

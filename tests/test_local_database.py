@@ -28,7 +28,7 @@ def named(server: local_db.LocalDatabase) -> Iterator[str]:
 
 
 def databases(server: local_db.LocalDatabase) -> set[str]:
-    conn = local_db.admin_connection(local_db.maintenance(server).admin_url)
+    conn = local_db.maintenance_connection(server)
     try:
         return {row[0] for row in conn.run("SELECT datname FROM pg_database")}
     finally:

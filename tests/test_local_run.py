@@ -119,7 +119,7 @@ def running(
             started[0],
             thread,
             exit_codes,
-            local_db.LocalDatabase(server.admin_url).with_database(name),
+            server.with_database(name),
             root / "demo.json",
         )
         try:

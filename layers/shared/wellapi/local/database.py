@@ -100,28 +100,28 @@ def start_embedded(data_dir: Path) -> LocalDatabase:
     return LocalDatabase(server.get_uri("postgres"))
 
 
-def _connects(db: LocalDatabase) -> bool:
-    """Whether ``db`` exists; any other reason not to connect is raised."""
+def _connect_unless_missing(db: LocalDatabase) -> pg8000.native.Connection | None:
+    """A connection to ``db``, or None when it does not exist; any other refusal is raised."""
     try:
-        admin_connection(db.admin_url).close()
+        return admin_connection(db.admin_url)
     except pg8000.exceptions.Error as error:
         # When the server has already hung up, pg8000's clean-up raises a network error over
         # the server's answer: the SQLSTATE is then on the exception it replaced.
         cause: BaseException | None = error
         while cause is not None:
             if sqlstate_of(cause) == NO_SUCH_DATABASE:
-                return False
+                return None
             cause = cause.__cause__ or cause.__context__
         raise
-    return True
 
 
-def maintenance(server: LocalDatabase) -> LocalDatabase:
-    """A database of ``server`` that exists, to create and drop others from."""
+def maintenance_connection(server: LocalDatabase) -> pg8000.native.Connection:
+    """A connection to a database of ``server`` that exists, to create and drop others from."""
     for name in MAINTENANCE_DATABASES[:-1]:
-        if _connects(server.with_database(name)):
-            return server.with_database(name)
-    return server.with_database(MAINTENANCE_DATABASES[-1])
+        conn = _connect_unless_missing(server.with_database(name))
+        if conn is not None:
+            return conn
+    return admin_connection(server.with_database(MAINTENANCE_DATABASES[-1]).admin_url)
 
 
 def ensure_roles(db: LocalDatabase) -> None:
@@ -143,9 +143,12 @@ def ensure_roles(db: LocalDatabase) -> None:
 def create_database(server: LocalDatabase, name: str, *, replace: bool = False) -> LocalDatabase:
     """Database ``name`` on ``server``, created if missing (dropped first with ``replace``)."""
     target = server.with_database(name)
-    if not replace and _connects(target):
-        return target
-    conn = admin_connection(maintenance(server).admin_url)
+    if not replace:
+        existing = _connect_unless_missing(target)
+        if existing is not None:
+            existing.close()
+            return target
+    conn = maintenance_connection(server)
     try:
         if replace:
             conn.run(f"DROP DATABASE IF EXISTS {pg8000.native.identifier(name)} WITH (FORCE)")
@@ -158,7 +161,7 @@ def create_database(server: LocalDatabase, name: str, *, replace: bool = False) 
 
 def drop_database(server: LocalDatabase, name: str) -> None:
     """Drop database ``name`` of ``server`` if it exists, whoever is connected to it."""
-    conn = admin_connection(maintenance(server).admin_url)
+    conn = maintenance_connection(server)
     try:
         conn.run(f"DROP DATABASE IF EXISTS {pg8000.native.identifier(name)} WITH (FORCE)")
     finally:
