@@ -28,6 +28,8 @@ FIGURES = (
     "warm.list.raw",
     "warm.create.handler",
     "warm.create.raw",
+    "warm.list.raw_rls",
+    "warm.list.raw_no_rls",
     "round_trips.retrieve",
     "statements.list_size_100_include",
     "transactions.create",
@@ -39,6 +41,10 @@ FIGURES = (
     "memory.peak_rss",
     "memory.rss_after_first_thousand",
     "memory.rss_after_last_thousand",
+    "large.big.account_workspace_connectors.default",
+    "large.small.account_workspace_connectors.default.base",
+    "large.sync.rows_per_second",
+    "large.sync.rows_per_second.base",
 )
 RATIOS = (
     f"cold_start.{COLD_FUNCTION}",
@@ -55,6 +61,12 @@ RATIOS = (
     "sync.throughput_vs_copy",
     "memory.peak_rss_mb",
     "memory.growth_mb",
+    "warm.retrieve.rls",
+    "warm.list.rls",
+    "large.worst",
+    "large.sync.slowdown",
+    "large.big.people_workspace_connectors.cursor_deep",
+    "large.small.workspace_providers.retrieve_include",
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -92,7 +93,8 @@ def test_list_and_retrieve_are_one_round_trip_whatever_the_page_size_or_include(
         {"query": "page[size]=500"},
         {"query": f"page[size]=500&include={everything}"},
         {"query": f"page[size]=1&include={everything}"},
-        {"query": f"sort=updated_at&filter[created_at][gte]=2024-05-10T08:05:00Z&{include}"},
+        {"query": f"sort=updated_at&{include}"},
+        {"query": f"filter[created_at][gte]=2024-05-10T08:05:00Z&{include}"},
         {"row_id": rows[3].id},
         {"row_id": rows[3].id, "query": f"include={everything}"},
         {"row_id": rows[3].id, "query": f"workspace_id={t.workspace_id}"},
@@ -112,9 +114,11 @@ def test_list_and_retrieve_are_one_round_trip_whatever_the_page_size_or_include(
     assert read(resource, t.claims(), row_id=uuid4()).status == 404
     assert_one_round_trip(driver)
     # One row or five hundred: the same statement, only the LIMIT literal differs.
-    assert selects[0].endswith("LIMIT 2")
-    assert selects[1].endswith("LIMIT 501")
-    assert selects[0].removesuffix("LIMIT 2") == selects[1].removesuffix("LIMIT 501")
+    assert re.search(r"LIMIT 2\b", selects[0])
+    assert re.search(r"LIMIT 501\b", selects[1])
+    assert re.sub(r"LIMIT 2\b", "LIMIT n", selects[0]) == re.sub(
+        r"LIMIT 501\b", "LIMIT n", selects[1]
+    )
 
 
 @pytest.mark.parametrize(
@@ -205,7 +209,8 @@ def test_sync_status_query_reads_the_connector_created_at_index_between_its_boun
         f"filter[created_at][gte]={quote(t1.isoformat())}"
         f"&filter[created_at][lt]={quote(t2.isoformat())}"
     )
-    index = f"idx_{resource}_wc_created_at"
+    # The partial indexes a List walks per connector and direction (revision 0008).
+    indexes = {f"idx_{resource}_wc_{d}_created" for d in ("input", "output")}
     x_id = t.workspace_connector_id
 
     # X has 10,000 rows; about 4,000 lie between t1 and the cursor, 5,000 below the cursor.
@@ -224,13 +229,14 @@ def test_sync_status_query_reads_the_connector_created_at_index_between_its_boun
         on_junction = [n for n in nodes if n.get("Relation Name") == resource]
         assert on_junction, nodes
         assert not any(n["Node Type"] == "Seq Scan" for n in on_junction), nodes
-        scans = [n for n in nodes if n.get("Index Name") == index]
-        assert scans, f"{index} not used: {[(n['Node Type'], n.get('Index Name')) for n in nodes]}"
-        (scan,) = scans
-        assert scan["Node Type"] in ("Index Scan", "Index Only Scan", "Bitmap Index Scan")
-        # The connector's key and the time bounds (the window and the cursor) are index
-        # conditions: only the rows between them are read, never all of the connector's.
-        condition = scan["Index Cond"]
-        assert "workspace_connector_pk =" in condition
-        assert "created_at <=" in condition  # the cursor
-        assert scan["Actual Rows"] <= at_most, scan["Actual Rows"]
+        scans = [n for n in nodes if n.get("Index Name") in indexes]
+        used = [(n["Node Type"], n.get("Index Name")) for n in nodes]
+        assert {n["Index Name"] for n in scans} == indexes, used
+        for scan in scans:
+            assert scan["Node Type"] in ("Index Scan", "Index Only Scan"), used
+            # The connector's key and the time bounds (the window and the cursor) are index
+            # conditions: the walk starts at the cursor and stops at the page.
+            condition = scan["Index Cond"]
+            assert "workspace_connector_pk =" in condition
+            assert "created_at <=" in condition  # the cursor
+            assert scan["Actual Rows"] <= min(at_most, 21), scan["Actual Rows"]

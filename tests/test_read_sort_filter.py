@@ -97,6 +97,26 @@ def test_sorting_by_anything_else_is_the_profiles_unsupported_sort_error(admin, 
     assert obj["links"] == {"type": f"{CURSOR_PROFILE}/unsupported-sort"}
 
 
+@pytest.mark.parametrize("resource", ALL)
+@pytest.mark.parametrize("sort", ["updated_at", "-updated_at"])
+@pytest.mark.parametrize("operator", ["gte", "gt", "lte", "lt"])
+def test_a_created_at_range_sorted_by_updated_at_is_refused_before_any_query(
+    admin, resource, sort, operator
+):
+    t = f.tenant(admin)
+
+    reply = read(
+        resource,
+        t.claims(),
+        query=f"sort={sort}&filter[created_at][{operator}]=2026-01-01T00:00:00Z",
+    )
+
+    obj = rf.error(reply, 400, "sort")
+    assert obj["code"] == "INVALID_SORT"
+    assert f"filter[created_at][{operator}]" in obj["detail"]
+    assert obj["links"] == {"type": f"{CURSOR_PROFILE}/unsupported-sort"}
+
+
 # --- filter[direction] ----------------------------------------------------------------------
 
 

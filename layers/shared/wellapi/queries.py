@@ -8,7 +8,7 @@ only the literals change.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -20,10 +20,12 @@ from sqlalchemy import (
     exists,
     false,
     func,
+    literal,
     or_,
     select,
     true,
     tuple_,
+    union_all,
 )
 from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.selectable import FromClause, NamedFromClause
@@ -57,12 +59,23 @@ class ReadShape:
     cursor: str | None = None
     # Service principals act across workspaces: no tenant condition (RLS says the same).
     service: bool = False
+    # For a resource with a walk: the values of its partition attribute the List may show, in
+    # the text (each value has its own partial index, which the planner matches on the text).
+    partitions: tuple[str, ...] = ()
 
     @classmethod
     def of(
         cls, resource: Resource, query: ReadQuery, *, single: bool, service: bool = False
     ) -> ReadShape:
         cursor = "after" if query.after else "before" if query.before else None
+        attribute_filters = query.attribute_filters
+        partitions: tuple[str, ...] = ()
+        if resource.walk is not None:
+            partition = resource.walk.partition
+            chosen = dict(attribute_filters).get(partition)
+            allowed = resource.attribute(partition).enum
+            partitions = tuple(v for v in allowed if chosen is None or v in chosen)
+            attribute_filters = tuple((n, v) for n, v in attribute_filters if n != partition)
         return cls(
             resource=resource.key,
             single=single,
@@ -70,11 +83,24 @@ class ReadShape:
             sort=query.sort,
             descending=query.descending,
             relationship_filters=tuple((n, len(v)) for n, v in query.relationship_filters),
-            attribute_filters=tuple((n, len(v)) for n, v in query.attribute_filters),
+            attribute_filters=tuple((n, len(v)) for n, v in attribute_filters),
             ranges=tuple((r.attribute, r.operator) for r in query.ranges),
             cursor=cursor,
             service=service,
+            partitions=partitions,
         )
+
+    @property
+    def walks(self) -> bool:
+        """Whether this List walks the parents of the resource's walk one by one.
+
+        Not when it names records of another relationship: their own ``(<fk>, created_at)``
+        index holds only those records' rows, fewer than any walk would read.
+        """
+        walk = resource_named(self.resource).walk
+        if walk is None or self.single:
+            return False
+        return all(name == walk.relationship for name, _ in self.relationship_filters)
 
 
 def read_params(query: ReadQuery, *, row_id: Any = None) -> dict[str, Any]:
@@ -150,12 +176,10 @@ def scope_condition(
     if service or resource.scope == "catalog":
         return true()
     if resource.scope == "provenance":
-        return and_(
-            *(
-                parents[name].c.workspace_pk == scope_workspace_pk()
-                for name in resource.scope_relationships
-            )
-        )
+        # Both parents must be in the workspace; the database holds every ledger row's record
+        # and connector in one workspace (revision 0007), so the connector answers for both.
+        assert resource.walk is not None
+        return parents[resource.walk.relationship].c.workspace_pk == scope_workspace_pk()
     if resource.scope == "workspace":
         return table.c.workspace_pk == scope_workspace_pk()
     return or_(
@@ -184,9 +208,9 @@ def attribute_column(
 
 
 def relationship_filter(
-    rel: Relationship, alias: NamedFromClause, count: int
+    rel: Relationship, key: ColumnElement[Any], count: int
 ) -> ColumnElement[bool]:
-    """``filter[<relationship>]=<id>,...`` as a condition on the joined parent's internal key.
+    """``filter[<relationship>]=<id>,...`` as a condition on an internal key of the parent.
 
     The public ids are looked up in the parent's table by an uncorrelated subquery (for one id,
     an InitPlan), so the key is known before the junction is read: the junction's
@@ -200,13 +224,116 @@ def relationship_filter(
     ids: list[BindParameter[Any]] = [bindparam(f"rel_{rel.name}_{i}") for i in range(count)]
     if count == 1:
         lookup = select(table.c.pk).where(public_id == ids[0]).correlate(None)
-        return alias.c.pk == lookup.scalar_subquery()
-    return alias.c.pk.in_(select(table.c.pk).where(public_id.in_(ids)).correlate(None))
+        return key == lookup.scalar_subquery()
+    return key.in_(select(table.c.pk).where(public_id.in_(ids)).correlate(None))
+
+
+def _order(shape: ReadShape, table: FromClause) -> tuple[list[ColumnElement[Any]], bool]:
+    """The ORDER BY of a page on ``table``, and whether it runs descending.
+
+    Walking backwards (page[before]) reads the other way; the rows are reversed after.
+    """
+    resource = resource_named(shape.resource)
+    sort_column = table.c[resource.attribute(shape.sort).column]
+    id_column = table.c[resource.id_column]
+    descending = shape.descending == (shape.cursor != "before")
+    if descending:
+        return [sort_column.desc(), id_column.desc()], True
+    return [sort_column.asc(), id_column.asc()], False
+
+
+def _cursor(shape: ReadShape, table: FromClause) -> list[ColumnElement[bool]]:
+    if shape.cursor is None:
+        return []
+    resource = resource_named(shape.resource)
+    sort_column = table.c[resource.attribute(shape.sort).column]
+    key = tuple_(sort_column, table.c[resource.id_column])
+    bound = tuple_(bindparam("cursor_value"), bindparam("cursor_id"))
+    # One row comparison, which an index on (..., sort, id) or (..., sort) takes as its range
+    # start. A plain bound on the sort column beside it would say the same twice, and the
+    # planner, multiplying the two estimates, would expect a handful of rows past the cursor
+    # and choose to fetch them all and sort instead of walking the index to the page's end.
+    if _order(shape, table)[1]:
+        return [key < bound]
+    return [key > bound]
+
+
+def _row_filters(
+    shape: ReadShape, table: FromClause, parents: dict[str, NamedFromClause]
+) -> list[ColumnElement[bool]]:
+    """The request's filters, ranges and cursor, on the resource's own table where they can."""
+    resource = resource_named(shape.resource)
+    conditions: list[ColumnElement[bool]] = []
+    for name, count in shape.relationship_filters:
+        rel = resource.relationship(name)
+        key = parents[name].c.pk if rel.reverse_column else table.c[rel.column]
+        conditions.append(relationship_filter(rel, key, count))
+    for name, count in shape.attribute_filters:
+        value = attribute_column(resource.attribute(name), table, parents)
+        conditions.append(value.in_([bindparam(f"attr_{name}_{i}") for i in range(count)]))
+    if resource.walk is not None and shape.partitions:
+        partition = table.c[resource.attribute(resource.walk.partition).column]
+        conditions.append(partition.in_([literal(v, partition.type) for v in shape.partitions]))
+    for attribute, operator in shape.ranges:
+        bounded = attribute_column(resource.attribute(attribute), table, parents)
+        value = bindparam(f"range_{attribute}_{operator}")
+        conditions.append(bounded.op(RANGE_OPERATORS[operator])(value))
+    return conditions + _cursor(shape, table)
+
+
+def _walked_rows(shape: ReadShape) -> FromClause:
+    """A page of the resource's rows, read at most a page per walked parent (``Walk``).
+
+    For each parent in scope and each partition value the List shows, a LATERAL subquery reads
+    up to ``limit`` live rows from that value's partial index in the page's order, starting at
+    the cursor; the outer query merges them and keeps the first ``limit``. Rows read: at most
+    ``limit`` x parents x partition values, whatever the tenant holds.
+    """
+    resource = resource_named(shape.resource)
+    assert resource.walk is not None
+    rel = resource.relationship(resource.walk.relationship)
+    parent = rel.parent.table.alias("w")
+    partition = resource.attribute(resource.walk.partition).column
+    branches = []
+    for value in shape.partitions:
+        x = resource.table.alias(f"x_{value}")
+        conditions = [
+            x.c[rel.column] == parent.c.pk,
+            x.c.deleted_at.is_(None),
+            # Equal to the partial index's predicate, so the planner can prove it.
+            x.c[partition] == literal(value, x.c[partition].type),
+            *_row_filters(replace(shape, relationship_filters=(), partitions=()), x, {}),
+        ]
+        order, _ = _order(shape, x)
+        branches.append(select(x).where(*conditions).order_by(*order).limit(bindparam("limit")))
+    pages = (branches[0] if len(branches) == 1 else union_all(*branches)).lateral("page")
+
+    chosen = [c for n, c in shape.relationship_filters if n == rel.name]
+    if chosen:
+        reached = relationship_filter(rel, parent.c.pk, chosen[0])
+        # A service principal names any workspace's connectors; a member only its own.
+        in_scope = reached if shape.service else and_(reached, scope_parent(parent))
+    else:
+        in_scope = scope_parent(parent)
+    order, _ = _order(shape, pages)
+    return (
+        select(pages)
+        .select_from(parent.join(pages, true()))
+        .where(in_scope)
+        .order_by(*order)
+        .limit(bindparam("limit"))
+        .subquery("t")
+    )
+
+
+def scope_parent(parent: FromClause) -> ColumnElement[bool]:
+    """A walked parent (a workspace connector) of the scoped workspace."""
+    return parent.c.workspace_pk == scope_workspace_pk()
 
 
 def _build(shape: ReadShape) -> tuple[Select[Any], Layout]:
     resource = resource_named(shape.resource)
-    t = resource.table.alias("t")
+    t = _walked_rows(shape) if shape.walks else resource.table.alias("t")
     parents = {rel.name: rel.parent.table.alias(f"p_{rel.name}") for rel in resource.relationships}
 
     columns: list[ColumnElement[Any]] = [t.c[resource.id_column].label("id")]
@@ -228,48 +355,27 @@ def _build(shape: ReadShape) -> tuple[Select[Any], Layout]:
             isouter=not rel.required,
         )
 
-    conditions: list[ColumnElement[bool]] = [
-        t.c.deleted_at.is_(None),
-        scope_condition(resource, t, parents, service=shape.service),
-    ]
-    if shape.single:
-        conditions.append(t.c[resource.id_column] == bindparam("row_id"))
-    for name, count in shape.relationship_filters:
-        conditions.append(relationship_filter(resource.relationship(name), parents[name], count))
-    for name, count in shape.attribute_filters:
-        value = attribute_column(resource.attribute(name), t, parents)
-        conditions.append(value.in_([bindparam(f"attr_{name}_{i}") for i in range(count)]))
-    for attribute, operator in shape.ranges:
-        bounded = attribute_column(resource.attribute(attribute), t, parents)
-        conditions.append(
-            bounded.op(RANGE_OPERATORS[operator])(bindparam(f"range_{attribute}_{operator}"))
-        )
+    conditions: list[ColumnElement[bool]] = []
+    if not shape.walks:
+        # A walk has read only live rows in scope that pass every filter, already limited.
+        conditions += [
+            t.c.deleted_at.is_(None),
+            scope_condition(resource, t, parents, service=shape.service),
+            *_row_filters(shape, t, parents),
+        ]
+        if shape.single:
+            conditions.append(t.c[resource.id_column] == bindparam("row_id"))
 
-    sort_column = t.c[resource.attribute(shape.sort).column]
-    id_column = t.c[resource.id_column]
-    # Walking backwards (page[before]) reads the other way and the rows are reversed after.
-    forward = shape.cursor != "before"
-    descending = shape.descending == forward
-    if shape.cursor is not None:
-        key = tuple_(sort_column, id_column)
-        bound = tuple_(bindparam("cursor_value"), bindparam("cursor_id"))
-        # The plain bound on the sort column lets the index range-scan to the cursor;
-        # the row comparison then breaks ties on the public id.
-        if descending:
-            conditions += [sort_column <= bindparam("cursor_value"), key < bound]
-        else:
-            conditions += [sort_column >= bindparam("cursor_value"), key > bound]
-
-    stmt = select(*columns).select_from(joined).where(and_(*conditions))
+    stmt = select(*columns).select_from(joined)
+    if conditions:
+        stmt = stmt.where(*conditions)
     if shape.single:
         stmt = stmt.limit(1)
     else:
-        order = (
-            (sort_column.desc(), id_column.desc())
-            if descending
-            else (sort_column.asc(), id_column.asc())
-        )
-        stmt = stmt.order_by(*order).limit(bindparam("limit"))
+        order, _ = _order(shape, t)
+        stmt = stmt.order_by(*order)
+        if not shape.walks:
+            stmt = stmt.limit(bindparam("limit"))
     return stmt, Layout(tuple(c.key for c in columns if c.key is not None))
 
 

@@ -68,6 +68,18 @@ ScopeRule = Literal["provenance", "workspace", "group_enrolment", "catalog"]
 
 
 @dataclass(frozen=True)
+class Walk:
+    """How a List reaches a big table page by page (``wellapi.queries``, revision 0008).
+
+    The List reads at most a page of rows for each parent of ``relationship`` in scope, from the
+    partial index of each value of the enum attribute ``partition``, and merges those pages.
+    """
+
+    relationship: str
+    partition: str
+
+
+@dataclass(frozen=True)
 class Resource:
     key: str
     type: str
@@ -79,6 +91,9 @@ class Resource:
     # The relationships through which the scope rule reaches a workspace.
     scope_relationships: tuple[str, ...]
     filters: tuple[str, ...] = ()
+    # Set on the ledgers: a List walks its rows one parent of this relationship at a time
+    # (the tenant's workspace connectors), with one index per value of ``walk_partition``.
+    walk: Walk | None = None
 
     @property
     def id_column(self) -> str:
@@ -201,6 +216,7 @@ def _provenance(table: Table, record: str, parent: Parent) -> Resource:
         scope="provenance",
         scope_relationships=(record, "workspace_connector"),
         filters=("direction",),
+        walk=Walk("workspace_connector", "direction"),
     )
 
 

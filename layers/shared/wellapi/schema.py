@@ -264,7 +264,23 @@ def _provenance(record: str, record_table: str) -> Table:
         _fk("workspace_connector_pk", "workspace_connectors", onupdate="CASCADE"),
         Index(f"idx_{name}_record_created", record_pk, "created_at"),
         Index(f"idx_{name}_wc_created_at", "workspace_connector_pk", "created_at"),
+        *_connector_walks(name, f"{record}_workspace_connector_id"),
     )
+
+
+def _connector_walks(name: str, public_id_column: str) -> list[Index]:
+    """The indexes a List walks per workspace connector (revision 0008 says why)."""
+    return [
+        Index(
+            f"idx_{name}_wc_{direction.value}_{sort[: -len('_at')]}",
+            "workspace_connector_pk",
+            sort,
+            public_id_column,
+            postgresql_where=text(f"deleted_at IS NULL AND direction = '{direction.value}'"),
+        )
+        for sort in ("created_at", "updated_at")
+        for direction in Direction
+    ]
 
 
 account_workspace_connectors = _provenance("account", "accounts")

@@ -302,6 +302,14 @@ def parse_read_query(resource: Resource, raw_query: str, operation: Operation) -
             code="RANGE_PAGINATION_NOT_SUPPORTED",
             links={"type": f"{CURSOR_PROFILE}/range-pagination-not-supported"},
         )
+    if sort == "updated_at" and filters.ranges:
+        # Rows made in a time range may have been updated at any time since: no index walks
+        # them in updated_at order without stepping over every other row updated meanwhile.
+        raise _unsupported_sort(
+            f"sort={'-' if descending else ''}updated_at cannot be combined with "
+            f"filter[created_at][{filters.ranges[0].operator}]; sort by created_at instead.",
+            "sort",
+        )
     token = "-" + sort if descending else sort
     after = decode_cursor(after_raw[0], after_raw[1], token) if after_raw else None
     before = decode_cursor(before_raw[0], before_raw[1], token) if before_raw else None

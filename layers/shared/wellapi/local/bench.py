@@ -72,7 +72,22 @@ import pg8000.dbapi
 import pg8000.native
 
 from wellapi import db as wellapi_db
-from wellapi.local import cli, database, queues
+from wellapi.local import database
+from wellapi.local.bench_harness import (
+    CONTEXT,
+    BenchError,
+    Handler,
+    Report,
+    api_event,
+    claims,
+    functions_connected_to,
+    handler_for,
+    invoke,
+    note,
+    quiet_powertools,
+    sync_events,
+)
+from wellapi.local.bench_large import LargeSizes, measure_large
 from wellapi.local.cli import step
 from wellapi.migrate import migrations_dir
 from wellapi.roles import API_ROLE
@@ -87,12 +102,7 @@ RUNTIME_PACKAGES = ("boto3", "botocore", "jmespath", "s3transfer", "dateutil", "
 BUILD_SOURCES = ("template.yaml", "functions", "layers/shared", "migrations")
 NOT_SHIPPED = ("layers/shared/wellapi/local/",)
 SCOPE_PREFIX = "SELECT workspace_pk, person_pk FROM core_api.set_scope("
-JSONAPI = "application/vnd.api+json"
 MB = 1024 * 1024
-
-
-class BenchError(Exception):
-    """The bench cannot measure (a missing build, an unexpected response...)."""
 
 
 # =============================================================================================
@@ -131,6 +141,7 @@ class Config:
     sync_reps: int
     memory_requests: int
     memory_sample_every: int
+    large_tenants: LargeSizes
     profile_requests: int
     diagnose: str  # "auto" (when a goal is missed), "always" or "never"
     build: bool  # run `make build` when the build is missing or stale
@@ -156,6 +167,7 @@ class Config:
             sync_reps=3,
             memory_requests=10_000,
             memory_sample_every=1_000,
+            large_tenants=LargeSizes(rows=10_000_000),
             profile_requests=200,
             diagnose="auto",
             build=True,
@@ -174,6 +186,7 @@ class Config:
             sync_reps=1,
             memory_requests=2_000,
             memory_sample_every=500,
+            large_tenants=LargeSizes(rows=10_000_000, iterations=10, warmup=2, sync_batches=1),
             profile_requests=50,
         )
 
@@ -196,100 +209,22 @@ class Config:
             sync_reps=1,
             memory_requests=200,
             memory_sample_every=50,
+            large_tenants=LargeSizes(
+                rows=2_000, base_rows=500, small_rows=300, iterations=2, warmup=1, sync_batches=1
+            ),
             profile_requests=5,
             diagnose="always",
             build=False,
         )
 
 
-PHASES = ("cold", "round_trips", "warm", "scale", "sync", "memory")
+PHASES = ("cold", "round_trips", "warm", "scale", "sync", "memory", "large")
 PAGE_SIZE = 20  # the API's default page size, used by the scale query
 
 
 # =============================================================================================
 # Results
 # =============================================================================================
-
-
-@dataclass(frozen=True)
-class Stats:
-    median: float
-    min: float
-    max: float
-    unit: str
-    n: int
-
-    @classmethod
-    def of(cls, samples: Sequence[float], unit: str) -> Stats:
-        if not samples:
-            raise BenchError("no samples")
-        return cls(statistics.median(samples), min(samples), max(samples), unit, len(samples))
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "median": _round(self.median),
-            "min": _round(self.min),
-            "max": _round(self.max),
-            "unit": self.unit,
-            "n": self.n,
-        }
-
-
-@dataclass(frozen=True)
-class Ratio:
-    value: float
-    goal: float
-    # Throughput is better high; time, memory and counts are better low.
-    higher_is_better: bool = False
-
-    @property
-    def met(self) -> bool:
-        return self.value >= self.goal if self.higher_is_better else self.value <= self.goal
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "value": _round(self.value),
-            "goal": _round(self.goal),
-            "met": self.met,
-            "compare": ">=" if self.higher_is_better else "<=",
-        }
-
-
-def _round(value: float) -> float:
-    return float(f"{value:.4g}")
-
-
-@dataclass
-class Report:
-    machine: dict[str, Any]
-    figures: dict[str, Stats] = field(default_factory=dict)
-    ratios: dict[str, Ratio] = field(default_factory=dict)
-    details: dict[str, Any] = field(default_factory=dict)
-
-    def figure(self, name: str, samples: Sequence[float], unit: str) -> Stats:
-        self.figures[name] = Stats.of(samples, unit)
-        return self.figures[name]
-
-    def ratio(
-        self, name: str, value: float, goal: float, *, higher_is_better: bool = False
-    ) -> Ratio:
-        self.ratios[name] = Ratio(value, goal, higher_is_better)
-        return self.ratios[name]
-
-    def missed(self, prefix: str) -> list[str]:
-        return [n for n, r in self.ratios.items() if n.startswith(prefix) and not r.met]
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "machine": self.machine,
-            "figures": {n: s.as_json() for n, s in self.figures.items()},
-            "ratios": {n: r.as_json() for n, r in self.ratios.items()},
-            "details": self.details,
-        }
-
-
-def note(message: str) -> None:
-    print(f"    {message}", file=sys.stderr, flush=True)
 
 
 # =============================================================================================
@@ -587,7 +522,7 @@ def _cached_dataset(local: database.LocalDatabase, wanted: str, sizes: Sizes) ->
 
 
 def drop_databases(server: database.LocalDatabase, config: Config) -> None:
-    for suffix in ("", "_small"):
+    for suffix in ("", "_small", "_tenants_base", "_tenants_large"):
         database.drop_database(server, config.database_prefix + suffix)
 
 
@@ -899,76 +834,6 @@ def seed(conn: pg8000.native.Connection, sizes: Sizes, wanted: str) -> Dataset:
 # =============================================================================================
 
 
-class LambdaContext:
-    """What Powertools reads from the Lambda context object."""
-
-    function_name = "bench"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:eu-west-1:000000000000:function:bench"
-    aws_request_id = "bench-request"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 15_000
-
-
-CONTEXT = LambdaContext()
-Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
-
-
-def api_event(
-    method: str,
-    path: str,
-    *,
-    route: str,
-    claims: dict[str, str],
-    query: str = "",
-    path_parameters: dict[str, str] | None = None,
-    body: str | None = None,
-) -> dict[str, Any]:
-    """An API Gateway HTTP API (payload 2.0) event, as tests/support/api.py builds them."""
-    headers = {"host": "api.bench", "x-forwarded-proto": "https", "accept": JSONAPI}
-    if body is not None:
-        headers["content-type"] = JSONAPI
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": f"{method} {route}",
-        "rawPath": path,
-        "rawQueryString": query,
-        "headers": headers,
-        "requestContext": {
-            "accountId": "000000000000",
-            "apiId": "bench",
-            "domainName": "api.bench",
-            "http": {
-                "method": method,
-                "path": path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": "127.0.0.1",
-                "userAgent": "bench",
-            },
-            "requestId": "bench-request",
-            "routeKey": f"{method} {route}",
-            "stage": "$default",
-            "authorizer": {"lambda": claims},
-        },
-        "isBase64Encoded": False,
-    }
-    if path_parameters:
-        event["pathParameters"] = path_parameters
-    if body is not None:
-        event["body"] = body
-    return event
-
-
-def claims(person_id: str, workspace_id: str, kind: str) -> dict[str, str]:
-    return {
-        "person_id": person_id,
-        "principal_kind": kind,
-        "workspace_id": workspace_id,
-        "api_key_id": str(UUID(int=1)),
-    }
-
-
 COMPANY_LEDGER_PATH = "/v1/company-workspace-connectors"
 
 
@@ -1045,62 +910,6 @@ class Requests:
 
     def delete(self, row_id: str) -> dict[str, Any]:
         return self._item("DELETE", row_id, self.service)
-
-
-def handler_for(resource: str, operation: str) -> Handler:
-    from wellapi.http.handler import api_handler
-
-    return api_handler(resource, operation)
-
-
-def invoke(handler: Handler, event: dict[str, Any], status: int) -> dict[str, Any]:
-    """Call a handler and insist on the status a correct answer has (200, 201, 204)."""
-    response = handler(event, CONTEXT)
-    if response.get("statusCode") != status:
-        raise BenchError(
-            f"{event['routeKey']} answered {response.get('statusCode')}, not {status}: "
-            f"{str(response.get('body'))[:500]}"
-        )
-    return response
-
-
-@contextlib.contextmanager
-def functions_connected_to(bench: BenchDatabase) -> Iterator[None]:
-    """Point this process's handlers at ``bench`` as their own roles; restore afterwards."""
-    names = ("DATABASE_URL", "SYNC_DATABASE_URL", "DB_AUTH")
-    saved = {name: os.environ.get(name) for name in names}
-    cli.connect_functions_as(bench.local, API_ROLE)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        wellapi_db.reset_engines()
-
-
-@contextlib.contextmanager
-def quiet_powertools() -> Iterator[None]:
-    """Send the functions' log lines and EMF metrics to /dev/null while measuring.
-
-    They are still formatted and written (Lambda pays that too); only the terminal is spared.
-    Powertools binds each logger to the stdout of import time, hence the handler streams.
-    """
-    from wellapi.http import handler as http_handler
-    from wellapi.sync import handler as sync_handler
-
-    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
-        handlers = [m.logger.registered_handler for m in (http_handler, sync_handler)]
-        saved = [getattr(h, "stream", None) for h in handlers]
-        for h in handlers:
-            h.stream = sink
-        try:
-            yield
-        finally:
-            for h, stream in zip(handlers, saved, strict=True):
-                h.stream = stream
 
 
 # =============================================================================================
@@ -1607,7 +1416,10 @@ def _raw_call(raw: RawClient, case: WarmCase, sql: str, row_id: str | None) -> C
 def measure_warm(report: Report, bench: BenchDatabase, config: Config) -> list[WarmCase]:
     requests = Requests(bench.dataset)
     cases = warm_cases(requests)
-    raw = RawClient(bench.api_url)
+    # The floor runs the same SQL as a role row-level security does not apply to (the
+    # administrator); the API role runs it too, so the policies' price shows on its own.
+    raw = RawClient(bench.local.admin_url)
+    raw_rls = RawClient(bench.api_url)
     try:
         for case in cases:
             invoke(case.handler, case.event, case.status)  # connect, compile, cache
@@ -1619,14 +1431,25 @@ def measure_warm(report: Report, bench: BenchDatabase, config: Config) -> list[W
                 config.warm_iterations,
                 config.warmup,
             )
+            rls_ms, plain_ms = _interleaved(
+                _raw_call(raw_rls, case, sql, row_id),
+                _raw_call(raw, case, sql, row_id),
+                config.warm_iterations,
+                config.warmup,
+            )
             h = report.figure(f"warm.{case.name}.handler", handler_ms, "ms")
             r = report.figure(f"warm.{case.name}.raw", raw_ms, "ms")
+            with_rls = report.figure(f"warm.{case.name}.raw_rls", rls_ms, "ms")
+            without = report.figure(f"warm.{case.name}.raw_no_rls", plain_ms, "ms")
             ratio = report.ratio(f"warm.{case.name}", h.median / r.median, 2.0)
+            rls = report.ratio(f"warm.{case.name}.rls", with_rls.median / without.median, 1.2)
             note(
-                f"{case.name}: handler {h.median:.2f} ms, raw {r.median:.2f} ms: {ratio.value:.2f}x"
+                f"{case.name}: handler {h.median:.2f} ms, raw {r.median:.2f} ms without "
+                f"row-level security: {ratio.value:.2f}x; the policies cost {rls.value:.2f}x"
             )
     finally:
         raw.close()
+        raw_rls.close()
         _remove_created_rows(bench)
     return cases
 
@@ -1813,7 +1636,7 @@ def _scale_samples(
     for block in range(blocks):
         order = list(benches) if block % 2 == 0 else list(reversed(benches))
         for which in order:
-            with functions_connected_to(benches[which]):
+            with functions_connected_to(benches[which].local):
                 for _ in range(max(2, config.warmup // 5)):
                     invoke(handler, events[which], 200)
                 if which not in sqls:
@@ -1905,33 +1728,6 @@ def diagnose_scale(report: Report, benches: dict[str, BenchDatabase], sqls: dict
 # =============================================================================================
 
 SYNC_LEDGER = "core_api.people_workspace_connectors"
-
-
-def sync_events(
-    connector_id: str, record_ids: Sequence[str], messages: int, ids: int, batches: int
-) -> list[dict[str, Any]]:
-    """``batches`` SQS events of ``messages`` provenance.linked messages of ``ids`` records.
-
-    Sent through a local queue, so each event is the one the local event source mapping makes.
-    """
-    events = []
-    for _ in range(batches):
-        queue = queues.LocalQueue("sync", arn=queues.queue_arn("sync"))
-        for m in range(messages):
-            body = {
-                "type": "provenance.linked",
-                "version": 1,
-                "workspace_connector_id": connector_id,
-                "direction": "input",
-                "record_type": "people",
-                "record_ids": list(record_ids[m * ids : (m + 1) * ids]),
-                "sync_run_id": "bench",
-                "occurred_at": "2026-11-20T10:15:00+01:00",
-                "idempotency_key": f"bench-{uuid4()}",
-            }
-            queue.send(json.dumps(body))
-        events.append(queues.sqs_event(queue.receive(messages), queue))
-    return events
 
 
 def _truncate(conn: pg8000.native.Connection) -> None:
@@ -2334,7 +2130,7 @@ def _phase_cold(report: Report, box: Sandbox, config: Config) -> None:
         else replace(box, functions={k: v for k, v in box.functions.items() if k in functions})
     )
     count = len(cold_box.functions)
-    step(f"1/6 cold start: {count} functions x {config.cold_runs} run(s), each with its floor")
+    step(f"1/7 cold start: {count} functions x {config.cold_runs} run(s), each with its floor")
     loaded = measure_cold(report, cold_box, config.cold_runs)
     if _should_diagnose(config, report, "cold_start."):
         diagnose_cold(report, cold_box, loaded, config.cold_runs)
@@ -2354,30 +2150,35 @@ def _database_phases(
         small = prepare_database(server, config.database_prefix + "_small", config.small)
     report.machine["postgres"] = postgres_version(large)
     report.machine["postgres_server"] = server_kind
-    with functions_connected_to(large), quiet_powertools():
+    with functions_connected_to(large.local), quiet_powertools():
         if "warm" in config.phases:
-            step(f"2/6 warm latency: {config.warm_iterations} iterations after {config.warmup}")
+            step(f"2/7 warm latency: {config.warm_iterations} iterations after {config.warmup}")
             cases = measure_warm(report, large, config)
             if _should_diagnose(config, report, "warm."):
                 diagnose_warm(report, cases, config.profile_requests)
         if "round_trips" in config.phases:
-            step("3/6 statements and round trips per request")
+            step("3/7 statements and round trips per request")
             measure_round_trips(report, large)
     if "scale" in config.phases and small is not None:
-        step("4/6 scale: the sync-status List with a deep cursor, 1M rows against 10k")
+        step("4/7 scale: the sync-status List with a deep cursor, 1M rows against 10k")
         with quiet_powertools():
             sqls = measure_scale(report, large, small, config)
         if _should_diagnose(config, report, "scale."):
             diagnose_scale(report, {"large": large, "small": small}, sqls)
     if "sync" in config.phases:
-        step(f"5/6 sync throughput: {config.sync_messages} x {config.sync_ids} per batch")
-        with functions_connected_to(large):
+        step(f"5/7 sync throughput: {config.sync_messages} x {config.sync_ids} per batch")
+        with functions_connected_to(large.local):
             measure_sync(report, large, config)
             if _should_diagnose(config, report, "sync."):
                 diagnose_sync(report, large, config)
     if "memory" in config.phases and box is not None:
-        step(f"6/6 memory: one process serving {config.memory_requests:,} Retrieve requests")
+        step(f"6/7 memory: one process serving {config.memory_requests:,} Retrieve requests")
         measure_memory(report, box, large, config)
+    if "large" in config.phases:
+        rows = config.large_tenants.rows
+        step(f"7/7 large tenants: every read shape at {rows:,} ledger rows against 10,000")
+        with quiet_powertools():
+            measure_large(report, server, config.database_prefix, config.large_tenants)
 
 
 def table(report: Report) -> str:

@@ -187,6 +187,20 @@ def _fresh(key: str) -> str:
     )
 
 
+def _soft_delete(table: str, condition: str) -> str:
+    """Soft-delete the live rows of ``table`` that match, locking them in ``pk`` order.
+
+    Two writes over the same rows (an unlink and a revocation of one connector) then wait for
+    each other instead of deadlocking: in whatever order their plans would find the rows, each
+    locks them lowest key first.
+    """
+    return (
+        f"UPDATE core_api.{table} SET deleted_at = now() WHERE pk IN (SELECT pk FROM "
+        f"core_api.{table} WHERE {condition} AND deleted_at IS NULL ORDER BY pk FOR UPDATE) "
+        "RETURNING 1"
+    )
+
+
 def statement(index: int, planned: Planned) -> str:
     """One set-based statement for one message; it returns (index, applied, rows).
 
@@ -198,8 +212,7 @@ def statement(index: int, planned: Planned) -> str:
     fresh = _fresh(m.idempotency_key)
     if isinstance(m, ConnectorRevoked):
         updates = [
-            f"{table} AS (UPDATE core_api.{table} SET deleted_at = now() "
-            f"WHERE workspace_connector_pk = {wc} AND deleted_at IS NULL AND {fresh} RETURNING 1)"
+            f"{table} AS ({_soft_delete(table, f'workspace_connector_pk = {wc} AND {fresh}')})"
             for table, _, _ in LEDGERS.values()
         ]
         counted = " + ".join(f"(SELECT count(*) FROM {table})" for table, _, _ in LEDGERS.values())
@@ -219,11 +232,11 @@ def statement(index: int, planned: Planned) -> str:
             f"WHERE {fresh} RETURNING 1)"
         )
     else:
-        change = (
-            f"changed AS (UPDATE core_api.{table} SET deleted_at = now() "
-            f"WHERE {record_pk} IN (SELECT r.pk FROM {found}) AND workspace_connector_pk = {wc} "
-            f"AND direction = {direction} AND deleted_at IS NULL AND {fresh} RETURNING 1)"
+        matching = (
+            f"{record_pk} IN (SELECT r.pk FROM {found}) AND workspace_connector_pk = {wc} "
+            f"AND direction = {direction} AND {fresh}"
         )
+        change = f"changed AS ({_soft_delete(table, matching)})"
     return f"WITH {change} SELECT {index}, {fresh}, (SELECT count(*) FROM changed)"
 
 

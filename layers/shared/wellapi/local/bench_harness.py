@@ -1,0 +1,267 @@
+"""What every part of ``make bench`` uses to call the functions in this process.
+
+API Gateway events and Lambda context, the handlers by resource and operation, the switch that
+points the functions at a bench database, and the quiet that keeps their logs off the terminal.
+Development only: this package is not shipped in the layer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import statistics
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID, uuid4
+
+from wellapi import db as wellapi_db
+from wellapi.local import cli, database, queues
+from wellapi.roles import API_ROLE
+
+JSONAPI = "application/vnd.api+json"
+
+
+class BenchError(Exception):
+    """The bench cannot measure (a missing build, an unexpected response...)."""
+
+
+def note(message: str) -> None:
+    print(f"    {message}", file=sys.stderr, flush=True)
+
+
+class LambdaContext:
+    """What Powertools reads from the Lambda context object."""
+
+    function_name = "bench"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:eu-west-1:000000000000:function:bench"
+    aws_request_id = "bench-request"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 15_000
+
+
+CONTEXT = LambdaContext()
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+def api_event(
+    method: str,
+    path: str,
+    *,
+    route: str,
+    claims: dict[str, str],
+    query: str = "",
+    path_parameters: dict[str, str] | None = None,
+    body: str | None = None,
+) -> dict[str, Any]:
+    """An API Gateway HTTP API (payload 2.0) event, as tests/support/api.py builds them."""
+    headers = {"host": "api.bench", "x-forwarded-proto": "https", "accept": JSONAPI}
+    if body is not None:
+        headers["content-type"] = JSONAPI
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": f"{method} {route}",
+        "rawPath": path,
+        "rawQueryString": query,
+        "headers": headers,
+        "requestContext": {
+            "accountId": "000000000000",
+            "apiId": "bench",
+            "domainName": "api.bench",
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": "bench",
+            },
+            "requestId": "bench-request",
+            "routeKey": f"{method} {route}",
+            "stage": "$default",
+            "authorizer": {"lambda": claims},
+        },
+        "isBase64Encoded": False,
+    }
+    if path_parameters:
+        event["pathParameters"] = path_parameters
+    if body is not None:
+        event["body"] = body
+    return event
+
+
+def claims(person_id: str, workspace_id: str, kind: str) -> dict[str, str]:
+    return {
+        "person_id": person_id,
+        "principal_kind": kind,
+        "workspace_id": workspace_id,
+        "api_key_id": str(UUID(int=1)),
+    }
+
+
+def handler_for(resource: str, operation: str) -> Handler:
+    from wellapi.http.handler import api_handler
+
+    return api_handler(resource, operation)
+
+
+def invoke(handler: Handler, event: dict[str, Any], status: int) -> dict[str, Any]:
+    """Call a handler and insist on the status a correct answer has (200, 201, 204)."""
+    response = handler(event, CONTEXT)
+    if response.get("statusCode") != status:
+        raise BenchError(
+            f"{event['routeKey']} answered {response.get('statusCode')}, not {status}: "
+            f"{str(response.get('body'))[:500]}"
+        )
+    return response
+
+
+@contextlib.contextmanager
+def functions_connected_to(local: database.LocalDatabase) -> Iterator[None]:
+    """Point this process's handlers at ``bench`` as their own roles; restore afterwards."""
+    names = ("DATABASE_URL", "SYNC_DATABASE_URL", "DB_AUTH")
+    saved = {name: os.environ.get(name) for name in names}
+    cli.connect_functions_as(local, API_ROLE)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        wellapi_db.reset_engines()
+
+
+@contextlib.contextmanager
+def quiet_powertools() -> Iterator[None]:
+    """Send the functions' log lines and EMF metrics to /dev/null while measuring.
+
+    They are still formatted and written (Lambda pays that too); only the terminal is spared.
+    Powertools binds each logger to the stdout of import time, hence the handler streams.
+    """
+    from wellapi.http import handler as http_handler
+    from wellapi.sync import handler as sync_handler
+
+    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+        handlers = [m.logger.registered_handler for m in (http_handler, sync_handler)]
+        saved = [getattr(h, "stream", None) for h in handlers]
+        for h in handlers:
+            h.stream = sink
+        try:
+            yield
+        finally:
+            for h, stream in zip(handlers, saved, strict=True):
+                h.stream = stream
+
+
+def sync_events(
+    connector_id: str,
+    record_ids: Sequence[str],
+    messages: int,
+    ids: int,
+    batches: int,
+    record_type: str = "people",
+) -> list[dict[str, Any]]:
+    """``batches`` SQS events of ``messages`` provenance.linked messages of ``ids`` records.
+
+    Sent through a local queue, so each event is the one the local event source mapping makes.
+    """
+    events = []
+    for _ in range(batches):
+        queue = queues.LocalQueue("sync", arn=queues.queue_arn("sync"))
+        for m in range(messages):
+            body = {
+                "type": "provenance.linked",
+                "version": 1,
+                "workspace_connector_id": connector_id,
+                "direction": "input",
+                "record_type": record_type,
+                "record_ids": list(record_ids[m * ids : (m + 1) * ids]),
+                "sync_run_id": "bench",
+                "occurred_at": "2026-11-20T10:15:00+01:00",
+                "idempotency_key": f"bench-{uuid4()}",
+            }
+            queue.send(json.dumps(body))
+        events.append(queues.sqs_event(queue.receive(messages), queue))
+    return events
+
+
+@dataclass(frozen=True)
+class Stats:
+    median: float
+    min: float
+    max: float
+    unit: str
+    n: int
+
+    @classmethod
+    def of(cls, samples: Sequence[float], unit: str) -> Stats:
+        if not samples:
+            raise BenchError("no samples")
+        return cls(statistics.median(samples), min(samples), max(samples), unit, len(samples))
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "median": _round(self.median),
+            "min": _round(self.min),
+            "max": _round(self.max),
+            "unit": self.unit,
+            "n": self.n,
+        }
+
+
+@dataclass(frozen=True)
+class Ratio:
+    value: float
+    goal: float
+    # Throughput is better high; time, memory and counts are better low.
+    higher_is_better: bool = False
+
+    @property
+    def met(self) -> bool:
+        return self.value >= self.goal if self.higher_is_better else self.value <= self.goal
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "value": _round(self.value),
+            "goal": _round(self.goal),
+            "met": self.met,
+            "compare": ">=" if self.higher_is_better else "<=",
+        }
+
+
+def _round(value: float) -> float:
+    return float(f"{value:.4g}")
+
+
+@dataclass
+class Report:
+    machine: dict[str, Any]
+    figures: dict[str, Stats] = field(default_factory=dict)
+    ratios: dict[str, Ratio] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def figure(self, name: str, samples: Sequence[float], unit: str) -> Stats:
+        self.figures[name] = Stats.of(samples, unit)
+        return self.figures[name]
+
+    def ratio(
+        self, name: str, value: float, goal: float, *, higher_is_better: bool = False
+    ) -> Ratio:
+        self.ratios[name] = Ratio(value, goal, higher_is_better)
+        return self.ratios[name]
+
+    def missed(self, prefix: str) -> list[str]:
+        return [n for n, r in self.ratios.items() if n.startswith(prefix) and not r.met]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "machine": self.machine,
+            "figures": {n: s.as_json() for n, s in self.figures.items()},
+            "ratios": {n: r.as_json() for n, r in self.ratios.items()},
+            "details": self.details,
+        }

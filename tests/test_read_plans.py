@@ -1,0 +1,142 @@
+"""Every read shape reads rows bounded by the page, not by the tenant.
+
+A database of its own holds a big tenant (300,000 account ledger rows and 60,000 in each other
+ledger, over 20 connectors) and a small one (10,000 per ledger, 3 connectors) on the same tables
+(``wellapi.local.large_tenant``), analysed. For every shape ``make bench`` measures, the API's
+own statement runs under ``EXPLAIN (ANALYZE, BUFFERS)`` as the API role in the tenant's scope,
+and the rows it reads from each table are counted: every row a scan node returned or filtered
+away, times its loops. A ledger may be read at most ``(page + 1) x connectors x directions``
+rows; every other table at most a handful per row of the page. A plan that starts scanning the
+tenant reads thousands and fails here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pg8000.native
+import pytest
+
+from wellapi.jsonapi.query import DEFAULT_PAGE_SIZE, parse_read_query
+from wellapi.local import database as local_db
+from wellapi.local import large_tenant as lt
+from wellapi.queries import ReadShape, read_params, read_template
+from wellapi.resources import resource_named
+from wellapi.sql import to_literal
+
+BIG_ROWS = 300_000
+SMALL_ROWS = 10_000
+DIRECTIONS = 2
+# Per row of the page, rows another table may be read: the parents joined for ids and
+# includes, the row-level security sub-selects of included parents.
+PER_PAGE_ROW = 12
+SLACK = 50  # the scope functions' own reads, catalog lookups of a filter's ids
+
+
+@pytest.fixture(scope="module")
+def tenants(server: local_db.LocalDatabase) -> Iterator[tuple[Any, dict[str, Any]]]:
+    name = f"wellapi_plans_{os.getpid()}"
+    db = local_db.prepare(server, name, replace=True)
+    conn = local_db.admin_connection(db.admin_url)
+    try:
+        lt.build(conn, big_rows=BIG_ROWS, small_rows=SMALL_ROWS)
+        found = {}
+        for tenant_name in ("big", "small"):
+            t = lt.tenant(conn, tenant_name)
+            found[tenant_name] = (t, {r.shape: r for r in lt.requests(conn, t)})
+        yield conn, found
+    finally:
+        conn.close()
+        local_db.drop_database(server, name)
+
+
+def statement(request: lt.Request) -> tuple[str, int]:
+    """The SQL the API sends for ``request`` (as operations.read builds it) and its page size."""
+    resource = resource_named(request.shape.resource)
+    operation = "retrieve" if request.shape.single else "list"
+    query = parse_read_query(resource, request.query, operation)
+    shape = ReadShape.of(resource, query, single=request.shape.single)
+    template, _ = read_template(shape)
+    return template.render(read_params(query, row_id=request.row_id)), query.page_size
+
+
+def explain(conn: pg8000.native.Connection, t: lt.Tenant, sql: str, form: str = "JSON") -> Any:
+    person, workspace = to_literal(t.person_id), to_literal(t.workspace_id)
+    conn.run("BEGIN")
+    try:
+        conn.run("SET LOCAL ROLE well_api")
+        conn.run(f"SELECT * FROM core_api.set_scope({person}, {workspace}, 'member')")
+        rows = conn.run(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT {form}) {sql}")
+    finally:
+        conn.run("ROLLBACK")
+    if form == "TEXT":
+        return "\n".join(r[0] for r in rows)
+    raw = rows[0][0]
+    plan = json.loads(raw) if isinstance(raw, str) else raw
+    return plan[0]["Plan"]
+
+
+def rows_read(node: dict[str, Any]) -> Iterator[tuple[str, float]]:
+    """(table, rows) for every scan node: what it returned and what its filters threw away."""
+    if "Relation Name" in node:
+        kept = node.get("Actual Rows", 0)
+        dropped = node.get("Rows Removed by Filter", 0) + node.get(
+            "Rows Removed by Index Recheck", 0
+        )
+        yield node["Relation Name"], (kept + dropped) * node.get("Actual Loops", 1)
+    for child in node.get("Plans", []):
+        yield from rows_read(child)
+
+
+CASES = [(tenant, shape) for tenant in ("big", "small") for shape in lt.SHAPES]
+
+
+@pytest.mark.parametrize(
+    ("tenant", "shape"), CASES, ids=[f"{t}-{s.resource}-{s.name}" for t, s in CASES]
+)
+def test_a_read_shape_reads_rows_bounded_by_the_page_not_by_the_tenant(tenants, tenant, shape):
+    conn, found = tenants
+    t, requests = found[tenant]
+    sql, page = statement(requests[shape])
+    limit = 1 if shape.single else page + 1
+    connectors = len(t.connector_ids)
+
+    plan = explain(conn, t, sql)
+
+    read: dict[str, float] = {}
+    for table, rows in rows_read(plan):
+        read[table] = read.get(table, 0) + rows
+    bounds = dict.fromkeys(read, limit * PER_PAGE_ROW + connectors + SLACK)
+    if shape.resource in lt.LEDGERS:
+        bounds[shape.resource] = limit * connectors * DIRECTIONS
+    else:
+        # A workspace holds at most one live row per provider of the catalog, and its
+        # enrolments are as few as its groups: bounded, but not by the page.
+        bounds[shape.resource] = limit * PER_PAGE_ROW + lt.PROVIDERS
+    over = {table: (read[table], bounds[table]) for table in read if read[table] > bounds[table]}
+    assert not over, f"{over}\n{sql}\n{explain(conn, t, sql, 'TEXT')}"
+    # The answer itself is a page (a plan that reads little because it finds nothing proves
+    # nothing, except where the shape asks for nothing: the export connector's input rows).
+    expected = 0 if shape.name == "export_input" else 1
+    assert plan["Actual Rows"] >= expected, sql
+
+
+def test_the_big_tenant_is_big_and_the_small_one_small(tenants):
+    conn, found = tenants
+    counts = {
+        name: conn.run(
+            "SELECT count(*) FROM core_api.account_workspace_connectors l "
+            "JOIN core_api.workspace_connectors c ON c.pk = l.workspace_connector_pk "
+            "WHERE c.workspace_pk = :w",
+            w=t.workspace_pk,
+        )[0][0]
+        for name, (t, _) in found.items()
+    }
+    assert counts == {"big": BIG_ROWS, "small": SMALL_ROWS}
+    # A page of every ledger shape is smaller than a hundredth of the big tenant: a shape that
+    # scanned the tenant could not pass the bound above.
+    page = DEFAULT_PAGE_SIZE + 1
+    assert page * len(found["big"][0].connector_ids) * DIRECTIONS * 100 < BIG_ROWS
