@@ -175,3 +175,15 @@ def test_a_parents_new_key_cascades_to_its_ledger_rows(admin, table):
         f"SELECT workspace_connector_pk FROM core_api.{table} WHERE pk = :pk", pk=row.pk
     )
     assert found == [[new_pk]]
+
+
+@pytest.mark.parametrize("table", PROVENANCE)
+def test_a_ledger_row_gets_a_time_ordered_version_7_id(admin, table):
+    a = f.tenant(admin)
+    first = rf.provenance(admin, a, table)
+    second = rf.provenance(admin, a, table)
+
+    assert first.id.version == 7
+    assert second.id.version == 7
+    # The first 48 bits are milliseconds: a later row's id never sorts before an earlier one's.
+    assert first.id.int >> 80 <= second.id.int >> 80

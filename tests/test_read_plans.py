@@ -140,3 +140,19 @@ def test_the_big_tenant_is_big_and_the_small_one_small(tenants):
     # scanned the tenant could not pass the bound above.
     page = DEFAULT_PAGE_SIZE + 1
     assert page * len(found["big"][0].connector_ids) * DIRECTIONS * 100 < BIG_ROWS
+
+
+def test_a_ledger_built_in_bulk_gets_back_exactly_the_indexes_the_migrations_made(tenants):
+    conn, _ = tenants
+    catalog = (
+        "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'core_api' "
+        "UNION ALL SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE connamespace = CAST('core_api' AS regnamespace) ORDER BY 1, 2"
+    )
+    before = conn.run(catalog)
+
+    with lt.indexes_built_after(conn, "people_workspace_connectors", lt.BULK_ROWS):
+        during = conn.run(catalog)
+
+    assert conn.run(catalog) == before
+    assert len(during) < len(before)

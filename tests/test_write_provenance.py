@@ -44,6 +44,8 @@ def test_a_service_principal_creates_a_row(admin, resource):
     assert row["workspace_connector_pk"] == t.workspace_connector_pk
     assert row["direction"] == "output"
     assert row["deleted_at"] is None
+    # The server's id is time-ordered (version 7), as the database's own default is.
+    assert UUID(data["id"]).version == 7
 
 
 def test_a_service_principal_acts_across_workspaces(admin, resource):

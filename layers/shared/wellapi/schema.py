@@ -87,7 +87,9 @@ def _fk(name: str, target: str, *, nullable: bool = False, **actions: Any) -> Co
     )
 
 
-def _table(name: str, public_id_column: str, *items: SchemaItem) -> Table:
+def _table(
+    name: str, public_id_column: str, *items: SchemaItem, new_id: str = "gen_random_uuid()"
+) -> Table:
     """A table with the columns every row has, in the order the migrations created them."""
     # Indexes and constraints go last: they may name the common columns, which come after.
     columns = [item for item in items if isinstance(item, Column)]
@@ -100,7 +102,7 @@ def _table(name: str, public_id_column: str, *items: SchemaItem) -> Table:
             UUID(as_uuid=True),
             nullable=False,
             unique=True,
-            server_default=text("gen_random_uuid()"),
+            server_default=text(new_id),
         ),
         *columns,
         Column("pk", BigInteger, Identity(), primary_key=True),
@@ -265,6 +267,8 @@ def _provenance(record: str, record_table: str) -> Table:
         Index(f"idx_{name}_record_created", record_pk, "created_at"),
         Index(f"idx_{name}_wc_created_at", "workspace_connector_pk", "created_at"),
         *_connector_walks(name, f"{record}_workspace_connector_id"),
+        # Time-ordered, so new rows land on the public id index's last pages (revision 0010).
+        new_id="core_api.uuid_v7()",
     )
 
 
@@ -328,6 +332,8 @@ sync_receipts = Table(
     Column("occurred_at", DateTime(timezone=True), nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     CheckConstraint("length(idempotency_key) BETWEEN 1 AND 200", name="sync_receipts_key_length"),
+    # The oldest receipts, which the writer prunes (revision 0009).
+    Index("idx_sync_receipts_received_at", "received_at"),
 )
 
 # An API key: a public lookup prefix and the SHA-256 of its secret (never the secret).

@@ -7,7 +7,9 @@ what ``format: uuid`` means in the OpenAPI document. Python's ``UUID()`` also ta
 
 from __future__ import annotations
 
+import os
 import re
+import time
 from typing import Any
 from uuid import UUID
 
@@ -21,6 +23,18 @@ def public_id(value: Any) -> UUID | None:
     if not isinstance(value, str) or _CANONICAL.fullmatch(value) is None:
         return None
     return UUID(value)
+
+
+def new_id() -> UUID:
+    """A new public id: a version 7 UUID (RFC 9562), Unix milliseconds then random bits.
+
+    Ids made one after another sort one after another, so a new row lands on the last pages
+    of its table's unique index on the id (revision 0010 makes the database's the same way).
+    """
+    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10))
+    value = value & ~(0xF << 76) | 0x7 << 76  # version 7
+    value = value & ~(0x3 << 62) | 0x2 << 62  # the RFC 9562 variant
+    return UUID(int=value)
 
 
 def pointer(*tokens: str) -> str:

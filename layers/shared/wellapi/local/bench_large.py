@@ -42,8 +42,8 @@ SEED_VERSION = 1
 BASE_ROWS = 10_000
 SMALL_ROWS = 10_000
 GOAL = 1.5
-SYNC_IDS = 100  # record ids per message: the base database's big tenant has 100 accounts
-SYNC_MESSAGES = 20
+SYNC_IDS = 1_000  # record ids per message (large_tenant.RECORDS accounts at least)
+SYNC_MESSAGES = 10
 
 
 @dataclass(frozen=True)
@@ -52,8 +52,10 @@ class LargeSizes:
     base_rows: int = BASE_ROWS
     small_rows: int = SMALL_ROWS
     iterations: int = 30
-    warmup: int = 5
-    sync_batches: int = 3
+    rounds: int = 3
+    warmup: int = 2
+    sync_batches: int = 6
+    sync_ids: int = SYNC_IDS
 
 
 def fingerprint(big_rows: int, small_rows: int) -> str:
@@ -84,6 +86,8 @@ def prepare(
     conn = database.admin_connection(local.admin_url)
     try:
         large_tenant.build(conn, big_rows=big_rows, small_rows=small_rows)
+        # Written out now, not by a checkpoint in the middle of the measurements.
+        conn.run("CHECKPOINT")
         conn.run("CREATE TABLE public.large_tenant_seed (fingerprint text NOT NULL)")
         conn.run("INSERT INTO public.large_tenant_seed VALUES (:f)", f=wanted)
     finally:
@@ -120,35 +124,56 @@ def _samples_ms(call: Callable[[], Any], iterations: int, warmup: int) -> list[f
     return samples
 
 
-def measure_database(
-    local: database.LocalDatabase, sizes: LargeSizes
-) -> dict[tuple[str, str, str], list[float]]:
-    """Milliseconds per (tenant, resource, shape) of the handler's answer."""
+def _requests(local: database.LocalDatabase) -> list[tuple[large_tenant.Tenant, list[Any]]]:
     conn = database.admin_connection(local.admin_url)
     try:
         tenants = [large_tenant.tenant(conn, name) for name in ("big", "small")]
-        requests = {t.name: large_tenant.requests(conn, t) for t in tenants}
+        return [(t, large_tenant.requests(conn, t)) for t in tenants]
     finally:
         conn.close()
-    samples: dict[tuple[str, str, str], list[float]] = {}
-    with functions_connected_to(local):
-        for t in tenants:
-            for request in requests[t.name]:
-                shape = request.shape
-                handler = handler_for(shape.resource, "retrieve" if shape.single else "list")
-                event = event_for(request, t)
-                samples[(t.name, shape.resource, shape.name)] = _samples_ms(
-                    functools.partial(invoke, handler, event, 200),
-                    sizes.iterations,
-                    sizes.warmup,
-                )
+
+
+def measure(
+    dbs: dict[str, database.LocalDatabase], sizes: LargeSizes
+) -> dict[str, dict[tuple[str, str, str], list[float]]]:
+    """Milliseconds per (tenant, resource, shape) of the handler's answer, per database.
+
+    In rounds: each round measures every shape on one database, then on the other (the first
+    one alternating), so that whatever the machine does meanwhile weighs on both alike.
+    """
+    requests = {size: _requests(local) for size, local in dbs.items()}
+    samples: dict[str, dict[tuple[str, str, str], list[float]]] = {size: {} for size in dbs}
+    per_round = max(1, sizes.iterations // sizes.rounds)
+    for round_ in range(sizes.rounds):
+        order = list(dbs) if round_ % 2 == 0 else list(reversed(dbs))
+        for size in order:
+            with functions_connected_to(dbs[size]):
+                for t, tenant_requests in requests[size]:
+                    for request in tenant_requests:
+                        shape = request.shape
+                        operation = "retrieve" if shape.single else "list"
+                        call = functools.partial(
+                            invoke,
+                            handler_for(shape.resource, operation),
+                            event_for(request, t),
+                            200,
+                        )
+                        key = (t.name, shape.resource, shape.name)
+                        samples[size].setdefault(key, []).extend(
+                            _samples_ms(call, per_round, sizes.warmup)
+                        )
     return samples
 
 
-def _sync_rate(local: database.LocalDatabase, sizes: LargeSizes) -> list[float]:
-    """Rows/s of the sync handler writing the big tenant's account links, then removed."""
-    from wellapi.sync.handler import sync_handler
+@dataclass
+class _SyncTarget:
+    local: database.LocalDatabase
+    connector_id: str
+    connector_pk: int
+    accounts: list[str]
 
+
+def _sync_target(local: database.LocalDatabase, ids: int) -> _SyncTarget:
     conn = database.admin_connection(local.admin_url)
     try:
         t = large_tenant.tenant(conn, "big")
@@ -158,45 +183,71 @@ def _sync_rate(local: database.LocalDatabase, sizes: LargeSizes) -> list[float]:
                 "SELECT account_id FROM core_api.accounts WHERE workspace_pk = :w "
                 "ORDER BY pk LIMIT :n",
                 w=t.workspace_pk,
-                n=SYNC_IDS,
+                n=ids,
             )
         ]
         (connector_pk,) = conn.run(
             "SELECT pk FROM core_api.workspace_connectors WHERE workspace_connector_id = :c",
             c=t.connector_ids[1],
         )[0]
-        handler = sync_handler()
-        rates = []
-        with functions_connected_to(local):
-            for batch in range(sizes.sync_batches + 1):
-                events = sync_events(
-                    str(t.connector_ids[1]),
-                    accounts * SYNC_MESSAGES,
-                    SYNC_MESSAGES,
-                    SYNC_IDS,
-                    1,
-                    record_type="account",
-                )
-                rows = SYNC_MESSAGES * SYNC_IDS
-                started = time.perf_counter()
-                for event in events:
-                    response = handler(event, CONTEXT)
-                    if response["batchItemFailures"]:
-                        raise BenchError(f"the sync handler failed messages: {response}")
-                elapsed = time.perf_counter() - started
-                if batch:  # the first one connects and warms up
-                    rates.append(rows / elapsed)
-        return rates
+        return _SyncTarget(local, str(t.connector_ids[1]), connector_pk, accounts)
     finally:
-        # Only the bench's own rows: the built ones end at the build's fixed last day.
+        conn.close()
+
+
+def _sync_rep(handler: Any, target: _SyncTarget, ids: int) -> float:
+    """Rows/s of one batch of SYNC_MESSAGES messages linking the big tenant's accounts."""
+    events = sync_events(
+        target.connector_id,
+        target.accounts * SYNC_MESSAGES,
+        SYNC_MESSAGES,
+        ids,
+        1,
+        record_type="account",
+    )
+    with functions_connected_to(target.local):
+        started = time.perf_counter()
+        for event in events:
+            response = handler(event, CONTEXT)
+            if response["batchItemFailures"]:
+                raise BenchError(f"the sync handler failed messages: {response}")
+        return SYNC_MESSAGES * ids / (time.perf_counter() - started)
+
+
+def _remove_sync_rows(target: _SyncTarget) -> None:
+    """Only the bench's own rows: the built ones end at the build's fixed last day."""
+    conn = database.admin_connection(target.local.admin_url)
+    try:
         conn.run(
             "DELETE FROM core_api.account_workspace_connectors WHERE workspace_connector_pk = :c "
             "AND created_at > :end",
-            c=connector_pk,
+            c=target.connector_pk,
             end=large_tenant.BUILT_UNTIL,
         )
         conn.run("DELETE FROM core_api.sync_receipts WHERE sync_run_id = 'bench'")
+    finally:
         conn.close()
+
+
+def sync_rates(dbs: dict[str, database.LocalDatabase], sizes: LargeSizes) -> dict[str, list[float]]:
+    """The sync handler's rows/s on each database, one batch on each in turn."""
+    from wellapi.sync.handler import sync_handler
+
+    handler = sync_handler()
+    targets = {size: _sync_target(local, sizes.sync_ids) for size, local in dbs.items()}
+    ids = min(sizes.sync_ids, *(len(t.accounts) for t in targets.values()))
+    rates: dict[str, list[float]] = {size: [] for size in dbs}
+    try:
+        for rep in range(sizes.sync_batches + 1):
+            order = list(dbs) if rep % 2 == 0 else list(reversed(dbs))
+            for size in order:
+                rate = _sync_rep(handler, targets[size], ids)
+                if rep:  # the first connects and warms up
+                    rates[size].append(rate)
+    finally:
+        for target in targets.values():
+            _remove_sync_rows(target)
+    return rates
 
 
 def measure_large(
@@ -206,7 +257,7 @@ def measure_large(
         "base": prepare(server, f"{prefix}_tenants_base", sizes.base_rows, sizes.small_rows),
         "large": prepare(server, f"{prefix}_tenants_large", sizes.rows, sizes.small_rows),
     }
-    measured = {size: measure_database(local, sizes) for size, local in dbs.items()}
+    measured = measure(dbs, sizes)
     ratios: dict[str, float] = {}
     for key, base_samples in measured["base"].items():
         tenant, resource, shape = key
@@ -216,7 +267,7 @@ def measure_large(
         ratios[name] = report.ratio(name, big.median / b.median, GOAL).value
     worst = max(ratios, key=lambda n: ratios[n])
     report.ratio("large.worst", ratios[worst], GOAL)
-    rates = {size: _sync_rate(local, sizes) for size, local in dbs.items()}
+    rates = sync_rates(dbs, sizes)
     base_rate = report.figure("large.sync.rows_per_second.base", rates["base"], "rows/s")
     large_rate = report.figure("large.sync.rows_per_second", rates["large"], "rows/s")
     sync = report.ratio("large.sync.slowdown", base_rate.median / large_rate.median, GOAL)

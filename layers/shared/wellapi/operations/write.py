@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import pg8000.dbapi
 from aws_lambda_powertools.event_handler import Response
@@ -20,6 +20,7 @@ from wellapi.http.request import Request
 from wellapi.http.response import document_response
 from wellapi.jsonapi.body import ResourceDocument, parse_resource_document
 from wellapi.jsonapi.document import DocumentBuilder, Linker
+from wellapi.jsonapi.ids import new_id
 from wellapi.jsonapi.media import check_accept
 from wellapi.jsonapi.query import ReadQuery, parse_read_query
 from wellapi.operations.read import parse_id, scoped_principal
@@ -142,7 +143,14 @@ def create_row(
     )
     document = rules.normalise(document, "create")
     return _write_one(
-        resource, request, query, principal, "create", document, uuid4(), path_workspace is not None
+        resource,
+        request,
+        query,
+        principal,
+        "create",
+        document,
+        new_id(),
+        path_workspace is not None,
     )
 
 
@@ -262,7 +270,7 @@ def upsert_row(
     result = run_write(
         resource,
         shape,
-        write_params(document, row_id=uuid4()),
+        write_params(document, row_id=new_id()),
         principal,
         query.workspace_parameter,
         (read_shape, read_params(by_relationships)),

@@ -178,6 +178,25 @@ def receipts(first: dict[str, Planned]) -> str:
     )
 
 
+# Longer than any message can still be delivered (revision 0009 says why).
+RECEIPTS_KEPT = "35 days"
+
+
+def prune(count: int) -> str:
+    """Delete up to ``count`` expired receipts, oldest first.
+
+    One batch prunes at a time: the first to take the transaction-level advisory lock does,
+    a concurrent one skips it (and never waits on, or deadlocks with, the other's deletes).
+    """
+    return (
+        "DELETE FROM core_api.sync_receipts WHERE "
+        "(SELECT pg_try_advisory_xact_lock(hashtext('core_api.sync_receipts prune'))) "
+        "AND idempotency_key IN (SELECT idempotency_key FROM core_api.sync_receipts "
+        f"WHERE received_at < now() - interval {to_literal(RECEIPTS_KEPT)} "
+        f"ORDER BY received_at LIMIT {int(count)})"
+    )
+
+
 def _fresh(key: str) -> str:
     """True when this transaction inserted the key's receipt, i.e. the message is new."""
     return (
@@ -263,6 +282,8 @@ def apply(planned: Sequence[Planned], *, engine: Any = None) -> list[Applied]:
     statements = [
         receipts({key: planned[index] for key, index in first.items()}),
         *(statement(index, planned[index]) for index in first.values()),
+        # Twice the receipts this batch adds: the table shrinks back to its retention.
+        prune(2 * len(first)),
     ]
     # Not retried on a dropped connection: the batch goes back to the queue instead, and
     # the receipts make the redelivery safe.
