@@ -27,7 +27,10 @@ The upgrade refuses to run while a ledger holds a row whose parents sit in two w
 (0004 allowed them, and showed them to nobody): such a row has to be removed or repaired first.
 """
 
+import importlib.util
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 from alembic import op
 
@@ -101,12 +104,55 @@ API_INSERT_RESTRICTIONS = {
     ),
 }
 
+# set_scope of revision 0003, which also keeps the scoped workspace's connectors in a
+# transaction-local setting: a policy then reads the array from the setting, once per statement,
+# instead of querying (and planning a query of) workspace_connectors for every statement.
+SET_SCOPE = """
+CREATE OR REPLACE FUNCTION core_api.set_scope(p_person_id uuid, p_workspace_id uuid, p_kind text)
+RETURNS TABLE (workspace_pk bigint, person_pk bigint)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, core_api
+AS $fn$
+DECLARE
+  v_person bigint;
+  v_workspace bigint;
+  v_connectors text;
+BEGIN
+  SELECT p.pk INTO v_person
+    FROM core_api.peoples p
+   WHERE p.person_id = p_person_id AND p.deleted_at IS NULL;
+  IF v_person IS NOT NULL AND p_kind = 'service' THEN
+    SELECT w.pk INTO v_workspace
+      FROM core_api.workspaces w
+     WHERE w.workspace_id = p_workspace_id AND w.deleted_at IS NULL;
+  ELSIF v_person IS NOT NULL AND p_kind = 'member' THEN
+    SELECT w.pk INTO v_workspace
+      FROM core_api.workspaces w
+      JOIN core_api.memberships ms ON ms.workspace_pk = w.pk
+     WHERE w.workspace_id = p_workspace_id AND w.deleted_at IS NULL
+       AND ms.person_pk = v_person AND ms.status = 'active' AND ms.deleted_at IS NULL;
+  END IF;
+  IF v_workspace IS NOT NULL THEN
+    SELECT string_agg(wc.pk::text, ',') INTO v_connectors
+      FROM core_api.workspace_connectors wc WHERE wc.workspace_pk = v_workspace;
+  END IF;
+  -- No workspace, no scope at all: the request is refused (401 or 403) after this statement,
+  -- and the statements sharing its transaction must find nothing, not even by person.
+  PERFORM set_config('well.person_pk', CASE WHEN v_workspace IS NULL THEN '' ELSE v_person::text END, true);
+  PERFORM set_config('well.workspace_pk', coalesce(v_workspace::text, ''), true);
+  PERFORM set_config('well.workspace_connector_pks', coalesce(v_connectors, ''), true);
+  PERFORM set_config('well.principal_kind', CASE WHEN v_workspace IS NULL THEN '' ELSE p_kind END, true);
+  RETURN QUERY SELECT v_workspace, v_person;
+END
+$fn$
+"""
+
+# NULL (nothing matches) when no scope is set or the workspace has no connector.
 CONNECTOR_PKS = """
 CREATE FUNCTION core_api.scope_workspace_connector_pks() RETURNS bigint[]
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $fn$
-  SELECT coalesce(array_agg(wc.pk), '{}') FROM core_api.workspace_connectors wc
-   WHERE wc.workspace_pk = core_api.scope_workspace_pk()
+  SELECT string_to_array(NULLIF(current_setting('well.workspace_connector_pks', true), ''), ',')::bigint[]
 $fn$
 """
 
@@ -213,8 +259,19 @@ def _insert_restrictions(restrictions: dict[str, str]) -> None:
         )
 
 
+def _revision_0003() -> Any:
+    path = Path(__file__).with_name("0003_tenant_scope_functions.py")
+    spec = importlib.util.spec_from_file_location("revision_0003", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def upgrade() -> None:
     _refuse_crossed_rows()
+    op.execute(SET_SCOPE)
     op.execute(CONNECTOR_PKS)
     op.execute("REVOKE ALL ON FUNCTION core_api.scope_workspace_connector_pks() FROM PUBLIC")
     op.execute("GRANT EXECUTE ON FUNCTION core_api.scope_workspace_connector_pks() TO well_api")
@@ -275,3 +332,7 @@ def downgrade() -> None:
     _create_api_policies(policies)
     _insert_restrictions({t: _old(r) for t, r in API_INSERT_RESTRICTIONS.items()})
     op.execute("DROP FUNCTION core_api.scope_workspace_connector_pks()")
+    # Revision 0003's set_scope, as that revision wrote it.
+    op.execute(
+        _revision_0003().SET_SCOPE.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1)
+    )

@@ -32,7 +32,7 @@ from sqlalchemy.sql.selectable import FromClause, NamedFromClause
 
 from wellapi import schema
 from wellapi.jsonapi.query import RANGE_OPERATORS, ReadQuery
-from wellapi.resources import Attribute, Parent, Relationship, Resource, resource_named
+from wellapi.resources import Attribute, Parent, Relationship, Resource, Walk, resource_named
 from wellapi.sql import Template, compile_template
 
 
@@ -70,8 +70,9 @@ class ReadShape:
         cursor = "after" if query.after else "before" if query.before else None
         attribute_filters = query.attribute_filters
         partitions: tuple[str, ...] = ()
-        if resource.walk is not None:
-            partition = resource.walk.partition
+        walk = resource.default_walk
+        if walk is not None and walk.partition is not None:
+            partition = walk.partition
             chosen = dict(attribute_filters).get(partition)
             allowed = resource.attribute(partition).enum
             partitions = tuple(v for v in allowed if chosen is None or v in chosen)
@@ -91,16 +92,22 @@ class ReadShape:
         )
 
     @property
-    def walks(self) -> bool:
-        """Whether this List walks the parents of the resource's walk one by one.
+    def walk(self) -> Walk | None:
+        """The walk this List takes (``Walk``), if any.
 
-        Not when it names records of another relationship: their own ``(<fk>, created_at)``
-        index holds only those records' rows, fewer than any walk would read.
+        The records a filter names, when it names some (their rows are few); otherwise the
+        default walk over the tenant's connectors, unless the filter names another parent.
         """
-        walk = resource_named(self.resource).walk
-        if walk is None or self.single:
-            return False
-        return all(name == walk.relationship for name, _ in self.relationship_filters)
+        resource = resource_named(self.resource)
+        if self.single:
+            return None
+        named = {name for name, _ in self.relationship_filters}
+        for walk in resource.walks:
+            if walk.partition is None and walk.relationship in named:
+                return walk
+            if walk.partition is not None and named <= {walk.relationship}:
+                return walk
+        return None
 
 
 def read_params(query: ReadQuery, *, row_id: Any = None) -> dict[str, Any]:
@@ -178,8 +185,9 @@ def scope_condition(
     if resource.scope == "provenance":
         # Both parents must be in the workspace; the database holds every ledger row's record
         # and connector in one workspace (revision 0007), so the connector answers for both.
-        assert resource.walk is not None
-        return parents[resource.walk.relationship].c.workspace_pk == scope_workspace_pk()
+        walk = resource.default_walk
+        assert walk is not None
+        return parents[walk.relationship].c.workspace_pk == scope_workspace_pk()
     if resource.scope == "workspace":
         return table.c.workspace_pk == scope_workspace_pk()
     return or_(
@@ -271,8 +279,9 @@ def _row_filters(
     for name, count in shape.attribute_filters:
         value = attribute_column(resource.attribute(name), table, parents)
         conditions.append(value.in_([bindparam(f"attr_{name}_{i}") for i in range(count)]))
-    if resource.walk is not None and shape.partitions:
-        partition = table.c[resource.attribute(resource.walk.partition).column]
+    walk = resource.default_walk
+    if walk is not None and walk.partition is not None and shape.partitions:
+        partition = table.c[resource.attribute(walk.partition).column]
         conditions.append(partition.in_([literal(v, partition.type) for v in shape.partitions]))
     for attribute, operator in shape.ranges:
         bounded = attribute_column(resource.attribute(attribute), table, parents)
@@ -281,29 +290,33 @@ def _row_filters(
     return conditions + _cursor(shape, table)
 
 
-def _walked_rows(shape: ReadShape) -> FromClause:
+def _walked_rows(shape: ReadShape, walk: Walk) -> FromClause:
     """A page of the resource's rows, read at most a page per walked parent (``Walk``).
 
-    For each parent in scope and each partition value the List shows, a LATERAL subquery reads
-    up to ``limit`` live rows from that value's partial index in the page's order, starting at
-    the cursor; the outer query merges them and keeps the first ``limit``. Rows read: at most
-    ``limit`` x parents x partition values, whatever the tenant holds.
+    For each parent walked (the tenant's connectors, or the records the filter names) and each
+    partition value the List shows, a LATERAL subquery reads up to ``limit`` live rows from an
+    index in the page's order, starting at the cursor; the outer query merges them and keeps
+    the first ``limit``. Rows read: at most ``limit`` x parents x partition values, whatever
+    the tenant holds.
     """
     resource = resource_named(shape.resource)
-    assert resource.walk is not None
-    rel = resource.relationship(resource.walk.relationship)
+    rel = resource.relationship(walk.relationship)
     parent = rel.parent.table.alias("w")
-    partition = resource.attribute(resource.walk.partition).column
+    rest = replace(
+        shape,
+        relationship_filters=tuple(f for f in shape.relationship_filters if f[0] != rel.name),
+        # A partitioned walk says the partition in each branch; another filters on it.
+        partitions=() if walk.partition else shape.partitions,
+    )
     branches = []
-    for value in shape.partitions:
-        x = resource.table.alias(f"x_{value}")
-        conditions = [
-            x.c[rel.column] == parent.c.pk,
-            x.c.deleted_at.is_(None),
+    for value in shape.partitions if walk.partition else (None,):
+        x = resource.table.alias(f"x_{value or 'all'}")
+        conditions = [x.c[rel.column] == parent.c.pk, x.c.deleted_at.is_(None)]
+        if walk.partition is not None:
+            column = x.c[resource.attribute(walk.partition).column]
             # Equal to the partial index's predicate, so the planner can prove it.
-            x.c[partition] == literal(value, x.c[partition].type),
-            *_row_filters(replace(shape, relationship_filters=(), partitions=()), x, {}),
-        ]
+            conditions.append(column == literal(value, column.type))
+        conditions += _row_filters(rest, x, {})
         order, _ = _order(shape, x)
         branches.append(select(x).where(*conditions).order_by(*order).limit(bindparam("limit")))
     pages = (branches[0] if len(branches) == 1 else union_all(*branches)).lateral("page")
@@ -327,13 +340,14 @@ def _walked_rows(shape: ReadShape) -> FromClause:
 
 
 def scope_parent(parent: FromClause) -> ColumnElement[bool]:
-    """A walked parent (a workspace connector) of the scoped workspace."""
+    """A walked parent (a connector, a record) of the scoped workspace."""
     return parent.c.workspace_pk == scope_workspace_pk()
 
 
 def _build(shape: ReadShape) -> tuple[Select[Any], Layout]:
     resource = resource_named(shape.resource)
-    t = _walked_rows(shape) if shape.walks else resource.table.alias("t")
+    walk = shape.walk
+    t = _walked_rows(shape, walk) if walk else resource.table.alias("t")
     parents = {rel.name: rel.parent.table.alias(f"p_{rel.name}") for rel in resource.relationships}
 
     columns: list[ColumnElement[Any]] = [t.c[resource.id_column].label("id")]
@@ -356,7 +370,7 @@ def _build(shape: ReadShape) -> tuple[Select[Any], Layout]:
         )
 
     conditions: list[ColumnElement[bool]] = []
-    if not shape.walks:
+    if walk is None:
         # A walk has read only live rows in scope that pass every filter, already limited.
         conditions += [
             t.c.deleted_at.is_(None),
@@ -374,7 +388,7 @@ def _build(shape: ReadShape) -> tuple[Select[Any], Layout]:
     else:
         order, _ = _order(shape, t)
         stmt = stmt.order_by(*order)
-        if not shape.walks:
+        if walk is None:
             stmt = stmt.limit(bindparam("limit"))
     return stmt, Layout(tuple(c.key for c in columns if c.key is not None))
 

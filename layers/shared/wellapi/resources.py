@@ -69,14 +69,17 @@ ScopeRule = Literal["provenance", "workspace", "group_enrolment", "catalog"]
 
 @dataclass(frozen=True)
 class Walk:
-    """How a List reaches a big table page by page (``wellapi.queries``, revision 0008).
+    """How a List reaches a big table page by page (``wellapi.queries``, revisions 0008, 0011).
 
-    The List reads at most a page of rows for each parent of ``relationship`` in scope, from the
-    partial index of each value of the enum attribute ``partition``, and merges those pages.
+    The List reads at most a page of rows for each parent of ``relationship`` it reads, from an
+    index in the page's order, and merges those pages. With a ``partition`` (an enum attribute)
+    there is one partial index per value, and the List walks each value it shows; such a walk
+    is a List's default. Without one, the walk is taken when the List names parents of
+    ``relationship`` in its filter.
     """
 
     relationship: str
-    partition: str
+    partition: str | None = None
 
 
 @dataclass(frozen=True)
@@ -91,9 +94,8 @@ class Resource:
     # The relationships through which the scope rule reaches a workspace.
     scope_relationships: tuple[str, ...]
     filters: tuple[str, ...] = ()
-    # Set on the ledgers: a List walks its rows one parent of this relationship at a time
-    # (the tenant's workspace connectors), with one index per value of ``walk_partition``.
-    walk: Walk | None = None
+    # Set on the ledgers: how a List walks its rows one parent at a time (``Walk``).
+    walks: tuple[Walk, ...] = ()
 
     @property
     def id_column(self) -> str:
@@ -110,6 +112,11 @@ class Resource:
             if attr.name == name:
                 return attr
         raise KeyError(name)
+
+    @property
+    def default_walk(self) -> Walk | None:
+        """The walk of a List that names no parent to walk: the one with a partition."""
+        return next((w for w in self.walks if w.partition is not None), None)
 
     @property
     def field_names(self) -> tuple[str, ...]:
@@ -216,7 +223,7 @@ def _provenance(table: Table, record: str, parent: Parent) -> Resource:
         scope="provenance",
         scope_relationships=(record, "workspace_connector"),
         filters=("direction",),
-        walk=Walk("workspace_connector", "direction"),
+        walks=(Walk(record), Walk("workspace_connector", "direction")),
     )
 
 

@@ -9,7 +9,7 @@ workspace.
 
 The data has what makes plans go wrong: one connector of each tenant that only carries records
 out (``filter[direction]=input`` finds nothing there), a share of deleted rows, rows updated
-after they were made, and records that many sync runs touched.
+after they were made, and a record that a thousand sync runs touched.
 """
 
 from __future__ import annotations
@@ -43,6 +43,10 @@ PROVIDERS = 300
 BULK_ROWS = 1_000_000  # from this many rows a ledger's indexes are built after its rows
 NEIGHBOURS = 40
 RECORDS = 1_000  # of each kind, at least: a sync message may name a thousand
+# The first record of each kind is touched by this many of its ledger's rows at any size (the
+# others share the rest): a List filtered by record reads that record's rows, so the measured
+# record must hold the same number at 10,000 rows and at 10 million.
+BUSY_RECORD_ROWS = 1_000
 
 
 @dataclass(frozen=True)
@@ -86,7 +90,8 @@ WITH r AS (SELECT array_agg(pk ORDER BY pk) AS pks FROM core_api.{record_table}
             WHERE workspace_pk = :w)
 INSERT INTO core_api.{ledger}
        ({record}_pk, workspace_connector_pk, direction, created_at, updated_at, deleted_at)
-SELECT r.pks[(1 + (g * 7919) % cardinality(r.pks))::int],
+SELECT r.pks[CASE WHEN g % greatest(1, :n / {busy}) = 0 THEN 1
+                 ELSE (1 + (g * 7919) % cardinality(r.pks))::int END],
        c.pks[(1 + g % cardinality(c.pks))::int],
        CASE WHEN g % cardinality(c.pks) = 0 OR g % 20 = 1 THEN 'output' ELSE 'input' END
          ::core_api.direction_enum,
@@ -173,7 +178,11 @@ def make_tenant(
             with indexes_built_after(conn, ledger, count):
                 conn.run(
                     LEDGER_ROWS.format(
-                        ledger=ledger, record_table=record_table, record=record, span=SPAN_DAYS
+                        ledger=ledger,
+                        record_table=record_table,
+                        record=record,
+                        span=SPAN_DAYS,
+                        busy=BUSY_RECORD_ROWS,
                     ),
                     w=workspace_pk,
                     n=count,
