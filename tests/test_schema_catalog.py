@@ -744,3 +744,14 @@ def test_api_role_has_server_side_timeouts_in_this_database(admin):
     assert settings["statement_timeout"] == "5s"
     assert "lock_timeout" in settings
     assert "idle_in_transaction_session_timeout" in settings
+
+
+@pytest.mark.parametrize("table", list(PROVENANCE))
+def test_a_ledger_is_vacuumed_after_one_percent_of_its_rows_change(admin, table):
+    (options,) = admin.run(
+        "SELECT reloptions FROM pg_class WHERE oid = CAST(:t AS regclass)", t=f"core_api.{table}"
+    )[0]
+    assert sorted(options) == [
+        "autovacuum_vacuum_insert_scale_factor=0.01",
+        "autovacuum_vacuum_scale_factor=0.01",
+    ]
