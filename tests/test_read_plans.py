@@ -94,11 +94,10 @@ def rows_read(node: dict[str, Any]) -> Iterator[tuple[str, float]]:
 
 def record_rows(conn: pg8000.native.Connection, shape: lt.Shape, t: lt.Tenant) -> int:
     record_table, record = lt.LEDGERS[shape.resource]
-    public = {"accounts": "account_id", "companies": "company_id", "peoples": "person_id"}
     return int(
         conn.run(
             f"SELECT count(*) FROM core_api.{shape.resource} l JOIN core_api.{record_table} r "
-            f"ON r.pk = l.{record}_pk WHERE r.{public[record_table]} = :id",
+            f"ON r.pk = l.{record}_pk WHERE r.{lt.public_id(record_table)} = :id",
             id=t.record_ids[shape.resource],
         )[0][0]
     )

@@ -23,6 +23,8 @@ from uuid import UUID
 
 import pg8000.native
 
+from wellapi import schema
+
 LEDGERS = {
     "account_workspace_connectors": ("accounts", "account"),
     "company_workspace_connectors": ("companies", "company"),
@@ -35,6 +37,13 @@ LEDGER_SHARE = {
     "people_workspace_connectors": 0.2,
 }
 SPAN_DAYS = 365
+
+
+def public_id(table: str) -> str:
+    """The public id column of a table of ``core_api``, as the schema names it."""
+    return schema.public_id(schema.metadata.tables[f"core_api.{table}"])
+
+
 # The built rows' created_at runs from BUILT_FROM to BUILT_UNTIL; rows written later are not
 # the build's.
 BUILT_FROM = datetime(2025, 11, 22, tzinfo=UTC)
@@ -302,11 +311,10 @@ def tenant(conn: pg8000.native.Connection, name: str) -> Tenant:
             w=workspace_pk,
         )
     )
-    public = {"accounts": "account_id", "companies": "company_id", "peoples": "person_id"}
     record_ids = {
         ledger: _one(
             conn,
-            f"SELECT {public[record_table]} FROM core_api.{record_table} "
+            f"SELECT {public_id(record_table)} FROM core_api.{record_table} "
             "WHERE workspace_pk = :w ORDER BY pk LIMIT 1",
             w=workspace_pk,
         )[0]
@@ -419,7 +427,7 @@ def deep_cursor(conn: pg8000.native.Connection, t: Tenant, ledger: str, sort: st
 
     column = sort.lstrip("-")
     order = "DESC" if sort.startswith("-") else "ASC"
-    public = f"{ledger[:-1]}_id"
+    public = public_id(ledger)
     live = conn.run(
         f"SELECT count(*) FROM core_api.{ledger} l JOIN core_api.workspace_connectors c "
         "ON c.pk = l.workspace_connector_pk WHERE c.workspace_pk = :w AND l.deleted_at IS NULL",
@@ -473,7 +481,7 @@ def requests(conn: pg8000.native.Connection, t: Tenant) -> list[Request]:
 
 
 def _some_row(conn: pg8000.native.Connection, t: Tenant, resource: str) -> UUID:
-    public = f"{resource[:-1]}_id"
+    public = public_id(resource)
     if resource in LEDGERS:
         sql = (
             f"SELECT l.{public} FROM core_api.{resource} l WHERE l.workspace_connector_pk = "
