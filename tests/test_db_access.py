@@ -587,6 +587,11 @@ def test_api_role_gets_its_statement_timeout_from_the_server(api_database):
     assert db.execute("SHOW statement_timeout") == [["5s"]]
 
 
+def test_api_role_plans_with_the_random_page_cost_of_ssd_storage_from_the_server(api_database):
+    # Revision 0013: the ordered walk of a busy record's index must beat a bitmap of its rows.
+    assert db.execute("SHOW random_page_cost") == [["1.1"]]
+
+
 def test_statement_over_the_timeout_is_cancelled_with_an_unavailable_sqlstate(api_database):
     started = time.monotonic()
     with pytest.raises(pg8000.dbapi.DatabaseError) as raised:

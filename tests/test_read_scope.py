@@ -7,6 +7,7 @@ import pytest
 from tests.support import factories as f
 from tests.support import read_factories as rf
 from tests.support.read_factories import ALL, PROVENANCE, ids, read
+from wellapi.resources import resource_named
 
 pytestmark = pytest.mark.usefixtures("api_database")
 
@@ -278,6 +279,23 @@ def test_a_service_principal_may_choose_any_live_workspace(admin, resource):
 
     assert str(row.id) in ids(listed)
     assert retrieved.status == 200
+
+
+@pytest.mark.parametrize("resource", ALL)
+def test_a_service_list_reads_the_scoped_workspace_or_the_parents_its_filter_names(
+    admin, resource
+):
+    service, other = f.tenant(admin), f.tenant(admin)
+    theirs = rf.make_row(admin, other, resource)
+    ours = rf.make_row(admin, service, resource)
+
+    # No List reads every tenant at once: without a filter, the key's own workspace.
+    assert ids(read(resource, service.claims("service"))) == [str(ours.id)]
+    for name in resource_named(resource).scope_relationships:
+        parent = theirs.parents[name]
+        assert parent is not None
+        named = read(resource, service.claims("service"), query=f"filter[{name}]={parent[1]}")
+        assert ids(named) == [str(theirs.id)], name
 
 
 def test_a_service_principal_cannot_choose_a_deleted_or_unknown_workspace(admin):

@@ -92,6 +92,19 @@ class ReadShape:
         )
 
     @property
+    def across_workspaces(self) -> bool:
+        """Whether this read is held to no workspace: a service principal's, of a named row.
+
+        A service principal retrieves a row of any workspace by id; its List reads the parents
+        its filter names (any workspace's connectors, records, groups, workspaces) or else the
+        scoped workspace, so no List reads every tenant at once.
+        """
+        if not self.service or self.single:
+            return self.service
+        named = {name for name, _ in self.relationship_filters}
+        return not named.isdisjoint(resource_named(self.resource).scope_relationships)
+
+    @property
     def walk(self) -> Walk | None:
         """The walk this List takes (``Walk``), if any.
 
@@ -321,18 +334,18 @@ def _walked_rows(shape: ReadShape, walk: Walk) -> FromClause:
         branches.append(select(x).where(*conditions).order_by(*order).limit(bindparam("limit")))
     pages = (branches[0] if len(branches) == 1 else union_all(*branches)).lateral("page")
 
-    chosen = [c for n, c in shape.relationship_filters if n == rel.name]
-    if chosen:
-        reached = relationship_filter(rel, parent.c.pk, chosen[0])
-        # A service principal names any workspace's connectors; a member only its own.
-        in_scope = reached if shape.service else and_(reached, scope_parent(parent))
-    else:
-        in_scope = scope_parent(parent)
+    walked = [
+        relationship_filter(rel, parent.c.pk, count)
+        for name, count in shape.relationship_filters
+        if name == rel.name
+    ]
+    if not shape.across_workspaces:
+        walked.append(scope_parent(parent))
     order, _ = _order(shape, pages)
     return (
         select(pages)
         .select_from(parent.join(pages, true()))
-        .where(in_scope)
+        .where(*walked)
         .order_by(*order)
         .limit(bindparam("limit"))
         .subquery("t")
@@ -374,7 +387,7 @@ def _build(shape: ReadShape) -> tuple[Select[Any], Layout]:
         # A walk has read only live rows in scope that pass every filter, already limited.
         conditions += [
             t.c.deleted_at.is_(None),
-            scope_condition(resource, t, parents, service=shape.service),
+            scope_condition(resource, t, parents, service=shape.across_workspaces),
             *_row_filters(shape, t, parents),
         ]
         if shape.single:

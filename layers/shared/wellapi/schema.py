@@ -258,32 +258,43 @@ def _provenance(record: str, record_table: str) -> Table:
     """
     name = f"{record}_workspace_connectors"
     record_pk = f"{record}_pk"
+    public_id = f"{record}_workspace_connector_id"
     return _table(
         name,
-        f"{record}_workspace_connector_id",
+        public_id,
         _fk(record_pk, record_table, onupdate="CASCADE"),
         Column("direction", _DIRECTION, nullable=False),
         _fk("workspace_connector_pk", "workspace_connectors", onupdate="CASCADE"),
         Index(f"idx_{name}_record_created", record_pk, "created_at"),
         Index(f"idx_{name}_wc_created_at", "workspace_connector_pk", "created_at"),
-        *_connector_walks(name, f"{record}_workspace_connector_id"),
+        *_walks(
+            f"idx_{name}_wc",
+            "workspace_connector_pk",
+            public_id,
+            {d.value: f"deleted_at IS NULL AND direction = '{d.value}'" for d in Direction},
+        ),
+        *_walks(f"idx_{name}_record", record_pk, public_id, {"live": "deleted_at IS NULL"}),
         # Time-ordered, so new rows land on the public id index's last pages (revision 0010).
         new_id="core_api.uuid_v7()",
     )
 
 
-def _connector_walks(name: str, public_id_column: str) -> list[Index]:
-    """The indexes a List walks per workspace connector (revision 0008 says why)."""
+def _walks(prefix: str, key: str, public_id_column: str, parts: dict[str, str]) -> list[Index]:
+    """The indexes a List walks per parent: one per sort and part (``<part>: <predicate>``).
+
+    Per connector, a part per direction (revision 0008 says why); per record, one of live rows
+    (revision 0012).
+    """
     return [
         Index(
-            f"idx_{name}_wc_{direction.value}_{sort[: -len('_at')]}",
-            "workspace_connector_pk",
+            f"{prefix}_{part}_{sort[: -len('_at')]}",
+            key,
             sort,
             public_id_column,
-            postgresql_where=text(f"deleted_at IS NULL AND direction = '{direction.value}'"),
+            postgresql_where=text(predicate),
         )
         for sort in ("created_at", "updated_at")
-        for direction in Direction
+        for part, predicate in parts.items()
     ]
 
 

@@ -1433,6 +1433,9 @@ def measure_warm(report: Report, bench: BenchDatabase, config: Config) -> list[W
     # administrator); the API role runs it too, so the policies' price shows on its own.
     raw = RawClient(bench.local.admin_url)
     raw_rls = RawClient(bench.api_url)
+    # The API role's planner settings come from the server (revision 0013); the floor plans
+    # with the same ones, so the two differ by the policies alone.
+    raw.rows(f"SET random_page_cost = {raw_rls.rows('SHOW random_page_cost')[1][0][0]}")
     try:
         for case in cases:
             invoke(case.handler, case.event, case.status)  # connect, compile, cache
