@@ -4,11 +4,12 @@ A database of its own holds a big tenant (300,000 account ledger rows and 60,000
 ledger, over 20 connectors) and a small one (10,000 per ledger, 3 connectors) on the same tables
 (``wellapi.local.large_tenant``), analysed. For every shape ``make bench`` measures, the API's
 own statement runs under ``EXPLAIN (ANALYZE, BUFFERS)``, logged in as the API role, in the
-tenant's scope, and the rows it reads from each table are counted: every row a scan node returned or filtered
-away, times its loops. A ledger may be read at most ``(page + 1) x connectors x directions``
-rows; every other table at most a handful per row of the page. A plan that starts scanning the
-tenant reads thousands and fails here; so does a List filtered by record that reads all of the
-record's rows (the busiest record holds 1,000 at any size) instead of a page of them.
+tenant's scope, and the rows it reads from each table are counted: every row a scan node
+returned or filtered away, times its loops. A ledger may be read at most
+``(page + 1) x connectors x directions`` rows; every other table at most a handful per row of
+the page. A plan that starts scanning the tenant reads thousands and fails here; so does a List
+filtered by record that reads all of the record's rows (the busiest record holds 1,000 at any
+size) instead of a page of them.
 """
 
 from __future__ import annotations

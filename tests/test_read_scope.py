@@ -282,9 +282,7 @@ def test_a_service_principal_may_choose_any_live_workspace(admin, resource):
 
 
 @pytest.mark.parametrize("resource", ALL)
-def test_a_service_list_reads_the_scoped_workspace_or_the_parents_its_filter_names(
-    admin, resource
-):
+def test_a_service_list_reads_the_scoped_workspace_or_the_parents_its_filter_names(admin, resource):
     service, other = f.tenant(admin), f.tenant(admin)
     theirs = rf.make_row(admin, other, resource)
     ours = rf.make_row(admin, service, resource)
