@@ -16,7 +16,7 @@ import pytest
 
 from wellapi import db as wellapi_db
 from wellapi.local import database as local_db
-from wellapi.roles import API_ROLE, SYNC_ROLE
+from wellapi.roles import API_ROLE, AUTH_ROLE, SYNC_ROLE
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -45,7 +45,8 @@ def database(server: local_db.LocalDatabase) -> Iterator[local_db.LocalDatabase]
 @pytest.fixture(scope="session", autouse=True)
 def api_environment(request: pytest.FixtureRequest) -> Iterator[None]:
     """Point the shared package at the test database as the API role, when a test needs it."""
-    saved = {k: os.environ.get(k) for k in ("DATABASE_URL", "SYNC_DATABASE_URL", "DB_AUTH")}
+    names = ("DATABASE_URL", "SYNC_DATABASE_URL", "AUTH_DATABASE_URL", "DB_AUTH")
+    saved = {k: os.environ.get(k) for k in names}
     yield
     for key, value in saved.items():
         if value is None:
@@ -59,9 +60,32 @@ def api_environment(request: pytest.FixtureRequest) -> Iterator[None]:
 def api_database(database: local_db.LocalDatabase) -> local_db.LocalDatabase:
     os.environ["DATABASE_URL"] = database.url_for(API_ROLE)
     os.environ["SYNC_DATABASE_URL"] = database.url_for(SYNC_ROLE)
+    os.environ["AUTH_DATABASE_URL"] = database.url_for(AUTH_ROLE)
     os.environ["DB_AUTH"] = "url"
     reset_connection_caches()
     return database
+
+
+def role_connection(
+    database: local_db.LocalDatabase, role: str
+) -> Iterator[pg8000.native.Connection]:
+    """A plain connection logged in as ``role``, for SQL the code never sends."""
+    conn = local_db.admin_connection(database.url_for(role))
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def api_conn(database: local_db.LocalDatabase) -> Iterator[pg8000.native.Connection]:
+    """As the API role; writes are kept inside a transaction the test rolls back."""
+    yield from role_connection(database, API_ROLE)
+
+
+@pytest.fixture
+def sync_conn(database: local_db.LocalDatabase) -> Iterator[pg8000.native.Connection]:
+    yield from role_connection(database, SYNC_ROLE)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import time
 
 import pytest
 
@@ -37,12 +38,18 @@ def test_valid_key_yields_the_principal_claims(member_key):
     tenant, key_id, key = member_key
     result = authorize(f"Bearer {key}")
     assert result["isAuthorized"] is True
+    token = result["context"].pop("scope_token")
     assert result["context"] == {
         "api_key_id": str(key_id),
         "person_id": str(tenant.person_id),
         "workspace_id": str(tenant.workspace_id),
         "principal_kind": "member",
     }
+    # Signed by the database for the key's person and kind: t1.<person pk>.<kind>.<expiry>.<mac>
+    version, person_pk, kind, expires, mac = token.split(".")
+    assert (version, int(person_pk), kind) == ("t1", tenant.person_pk, "member")
+    assert 590 <= int(expires) - time.time() <= 600
+    assert len(mac) == 64
 
 
 def test_the_scheme_is_case_insensitive(member_key):

@@ -7,8 +7,6 @@ every write that would part them, whoever writes: the owner, the sync role, the 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pg8000.native
 import pytest
 
@@ -16,8 +14,6 @@ from tests.support import factories as f
 from tests.support import read_factories as rf
 from tests.support.read_factories import PROVENANCE, RECORD
 from wellapi.errors import sqlstate_of
-from wellapi.local import database as local_db
-from wellapi.roles import SYNC_ROLE
 
 CHECK_VIOLATION = "23514"
 RECORD_TABLE = {
@@ -25,15 +21,6 @@ RECORD_TABLE = {
     "company_workspace_connectors": "companies",
     "people_workspace_connectors": "peoples",
 }
-
-
-@pytest.fixture
-def sync_conn(database: local_db.LocalDatabase) -> Iterator[pg8000.native.Connection]:
-    conn = local_db.admin_connection(database.url_for(SYNC_ROLE))
-    try:
-        yield conn
-    finally:
-        conn.close()
 
 
 def refused(conn: pg8000.native.Connection, sql: str, **params: object) -> str:

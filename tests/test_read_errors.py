@@ -318,7 +318,11 @@ def test_missing_claims_are_unauthorized(admin, resource, retrieve):
         {"principal_kind": None},
         {"workspace_id": "nope"},
         {"api_key_id": "nope"},
-        {"person_id": str(uuid4())},  # nobody
+        # The database believes only the signed token: missing, made up or altered is nobody.
+        {"scope_token": ""},
+        {"scope_token": None},
+        {"scope_token": "t1.1.service.9999999999." + "0" * 64},
+        {"scope_token": "not a token"},
     ],
 )
 def test_claims_that_do_not_name_a_person_are_unauthorized(admin, claims):

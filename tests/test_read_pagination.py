@@ -345,6 +345,10 @@ GARBAGE = [
     token(["-created_at", 1715328000, str(uuid4())]),
     token(["-created_at", "2024-05-10T08:00:00", str(uuid4())]),  # naive timestamp
     token(["-created_at", "not a time", str(uuid4())]),
+    # Valid ISO-8601 with no UTC instant in years 1-9999 (the range Python and the API hold).
+    token(["-created_at", "0001-01-01T00:00:00+01:00", str(uuid4())]),
+    token(["-created_at", "9999-12-31T23:59:59-01:00", str(uuid4())]),
+    token(["-created_at", "0001-01-01T00:00:00+23:59", str(uuid4())]),
     token(["-created_at", "2024-05-10T08:00:00+00:00", "not-a-uuid"]),
     token([["-created_at"], "2024-05-10T08:00:00+00:00", str(uuid4())]),
     base64.urlsafe_b64encode(b"\xff\xfe\x00").decode(),

@@ -25,6 +25,7 @@ import pytest
 from wellapi.jsonapi.query import DEFAULT_PAGE_SIZE, parse_read_query
 from wellapi.local import database as local_db
 from wellapi.local import large_tenant as lt
+from wellapi.local.claims import claims
 from wellapi.queries import ReadShape, read_params, read_template
 from wellapi.resources import resource_named
 from wellapi.roles import API_ROLE
@@ -49,7 +50,11 @@ def tenants(server: local_db.LocalDatabase) -> Iterator[tuple[Any, Any, dict[str
         found = {}
         for tenant_name in ("big", "small"):
             t = lt.tenant(conn, tenant_name)
-            found[tenant_name] = (t, {r.shape: r for r in lt.requests(conn, t)})
+            signed = {
+                kind: claims(conn, t.person_id, t.workspace_id, kind)["scope_token"]
+                for kind in ("member", "service")
+            }
+            found[tenant_name] = (t, {r.shape: r for r in lt.requests(conn, t)}, signed)
         # Logged in as the API role, as the functions are: its settings apply (revision 0013).
         api = local_db.admin_connection(db.url_for(API_ROLE))
         try:
@@ -72,16 +77,13 @@ def statement(request: lt.Request, kind: str = "member") -> tuple[str, int]:
 
 
 def explain(
-    conn: pg8000.native.Connection,
-    t: lt.Tenant,
-    sql: str,
-    form: str = "JSON",
-    kind: str = "member",
+    conn: pg8000.native.Connection, t: lt.Tenant, token: str, sql: str, form: str = "JSON"
 ) -> Any:
-    person, workspace = to_literal(t.person_id), to_literal(t.workspace_id)
     conn.run("BEGIN")
     try:
-        conn.run(f"SELECT * FROM core_api.set_scope({person}, {workspace}, '{kind}')")
+        conn.run(
+            f"SELECT * FROM core_api.set_scope({to_literal(token)}, {to_literal(t.workspace_id)})"
+        )
         rows = conn.run(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT {form}) {sql}")
     finally:
         conn.run("ROLLBACK")
@@ -126,12 +128,12 @@ def test_a_read_shape_reads_rows_bounded_by_the_page_not_by_the_tenant(
     tenants, tenant, shape, kind
 ):
     _, conn, found = tenants
-    t, requests = found[tenant]
+    t, requests, signed = found[tenant]
     sql, page = statement(requests[shape], kind)
     limit = 1 if shape.single else page + 1
     connectors = len(t.connector_ids)
 
-    plan = explain(conn, t, sql, kind=kind)
+    plan = explain(conn, t, signed[kind], sql)
 
     read: dict[str, float] = {}
     for table, rows in rows_read(plan):
@@ -144,7 +146,7 @@ def test_a_read_shape_reads_rows_bounded_by_the_page_not_by_the_tenant(
         # enrolments are as few as its groups: bounded, but not by the page.
         bounds[shape.resource] = limit * PER_PAGE_ROW + lt.PROVIDERS
     over = {table: (read[table], bounds[table]) for table in read if read[table] > bounds[table]}
-    assert not over, f"{over}\n{sql}\n{explain(conn, t, sql, 'TEXT', kind)}"
+    assert not over, f"{over}\n{sql}\n{explain(conn, t, signed[kind], sql, 'TEXT')}"
     # The answer itself is a page (a plan that reads little because it finds nothing proves
     # nothing, except where the shape asks for nothing: the export connector's input rows).
     expected = 0 if shape.name == "export_input" else 1
@@ -160,7 +162,7 @@ def test_the_big_tenant_is_big_and_the_small_one_small(tenants):
             "WHERE c.workspace_pk = :w",
             w=t.workspace_pk,
         )[0][0]
-        for name, (t, _) in found.items()
+        for name, (t, _, _) in found.items()
     }
     assert counts == {"big": BIG_ROWS, "small": SMALL_ROWS}
     # A page of every ledger shape is smaller than a hundredth of the big tenant: a shape that

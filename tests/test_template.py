@@ -291,13 +291,20 @@ def _connect_statement(policy_id: str) -> dict[str, Any]:
     return dict(statement)
 
 
-def test_every_api_function_and_the_authorizer_may_connect_as_the_api_role_only():
+def test_every_api_function_may_connect_as_the_api_role_only():
     statement = _connect_statement("ApiDatabaseConnectPolicy")
     assert statement["Resource"]["Fn::Sub"].endswith(":dbuser:${DbProxyResourceId}/${DbUser}")
-    for function_id in [*API_FUNCTIONS, "AuthorizerFunction"]:
+    for function_id in API_FUNCTIONS:
         assert FUNCTIONS[function_id]["Policies"] == [{"Ref": "ApiDatabaseConnectPolicy"}]
-    # DB_USER stays the global one: the API role.
-    assert "DB_USER" not in FUNCTIONS["AuthorizerFunction"]["Environment"]["Variables"]
+
+
+def test_the_authorizer_connects_as_its_own_role_only():
+    assert TEMPLATE["Parameters"]["AuthDbUser"]["Default"] == "well_auth"
+    authorizer = FUNCTIONS["AuthorizerFunction"]
+    assert authorizer["Environment"]["Variables"]["DB_USER"] == {"Ref": "AuthDbUser"}
+    statement = _connect_statement("AuthDatabaseConnectPolicy")
+    assert statement["Resource"]["Fn::Sub"].endswith(":dbuser:${DbProxyResourceId}/${AuthDbUser}")
+    assert authorizer["Policies"] == [{"Ref": "AuthDatabaseConnectPolicy"}]
 
 
 def test_sync_function_connects_as_the_sync_role_only():
@@ -338,7 +345,7 @@ def test_authorizer_is_a_request_authorizer_with_simple_responses_called_for_eve
     assert authorizer["identitySource"] == []
     assert authorizer["authorizerResultTtlInSeconds"] == 0
     variables = FUNCTIONS["AuthorizerFunction"]["Environment"]["Variables"]
-    assert variables == {"AUTH_CACHE_SECONDS": "30"}
+    assert variables == {"AUTH_CACHE_SECONDS": "30", "DB_USER": {"Ref": "AuthDbUser"}}
     uri = authorizer["authorizerUri"]["Fn::Sub"][1]["__FunctionArn__"]
     assert uri == {"Fn::GetAtt": ["AuthorizerFunction", "Arn"]}
 
@@ -371,6 +378,52 @@ def _sync_event() -> dict[str, Any]:
     (event,) = FUNCTIONS["SyncFunction"]["Events"].values()
     assert event["Type"] == "SQS"
     return dict(event["Properties"])
+
+
+# --- Limits: what unauthenticated traffic and a burst of sync messages can cost ----------------
+
+
+def _parameter_default(name: str) -> Any:
+    return TEMPLATE["Parameters"][name]["Default"]
+
+
+def test_the_stage_throttles_every_route_from_parameters():
+    resources = _transformed()["Resources"]
+    (stage,) = [r for r in resources.values() if r["Type"] == "AWS::ApiGatewayV2::Stage"]
+    settings = stage["Properties"]["DefaultRouteSettings"]
+    assert settings == {
+        "ThrottlingRateLimit": {"Ref": "ApiThrottlingRateLimit"},
+        "ThrottlingBurstLimit": {"Ref": "ApiThrottlingBurstLimit"},
+    }
+    assert (
+        0
+        < _parameter_default("ApiThrottlingRateLimit")
+        <= _parameter_default("ApiThrottlingBurstLimit")
+    )
+
+
+def test_the_authorizer_and_the_sync_function_have_reserved_concurrency():
+    resources = _transformed()["Resources"]
+    for function_id, parameter in (
+        ("AuthorizerFunction", "AuthorizerReservedConcurrency"),
+        ("SyncFunction", "SyncReservedConcurrency"),
+    ):
+        function = resources[function_id]
+        assert function["Type"] == "AWS::Lambda::Function"
+        assert function["Properties"]["ReservedConcurrentExecutions"] == {"Ref": parameter}
+
+
+def test_the_queue_hands_the_sync_function_no_more_batches_than_it_has_environments():
+    resources = _transformed()["Resources"]
+    (mapping,) = [r for r in resources.values() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
+    assert mapping["Properties"]["ScalingConfig"] == {
+        "MaximumConcurrency": {"Ref": "SyncMaximumConcurrency"}
+    }
+    # Below the reserved concurrency, so the pollers are never throttled into retries.
+    assert _parameter_default("SyncMaximumConcurrency") <= _parameter_default(
+        "SyncReservedConcurrency"
+    )
+    assert TEMPLATE["Parameters"]["SyncMaximumConcurrency"]["MinValue"] == 2
 
 
 def test_sync_queues_are_standard_queues():

@@ -184,6 +184,10 @@ MALFORMED: dict[str, str | bytes] = {
     "latin-1 bytes": '{"data": {"type": "caf\u00e9"}}'.encode("latin-1"),
     "invalid utf-8 byte": b'{"data": "\xff\xfe"}',
     "utf-8 encoded surrogate": b'{"data": "\xed\xa0\x80"}',
+    # Escapes of UTF-16 surrogates that do not form a pair: no character at all.
+    "a member name that is a lone surrogate": '{"data": {"type": "x", "\\ud800": 1}}',
+    "a value that is a lone low surrogate": '{"data": {"type": "\\udfff"}}',
+    "a high surrogate followed by no low one": '{"data": {"type": "\\ud83dx"}}',
     "overlong utf-8": b'{"data": "\xc0\xaf"}',
 }
 
@@ -213,6 +217,18 @@ def test_meta_nested_up_to_the_depth_limit_is_not_refused_as_invalid_json(admin)
     document["data"]["meta"] = json.loads('{"m":' * 510 + "1" + "}" * 510)  # 512 levels in all
 
     reply = w.post("workspace_providers", case.claims, json.dumps(document).encode())
+
+    assert reply.status == 201, reply.body
+
+
+def test_a_character_outside_the_bmp_escaped_as_a_surrogate_pair_is_accepted(admin):
+    case = w.arrange_create(admin, "workspace_providers")
+    document = json.loads(json.dumps(case.document))
+    document["data"]["meta"] = {"note": "\U0001f600"}
+    body = json.dumps(document).encode()  # ensure_ascii: "\\ud83d\\ude00"
+    assert b"\\ud83d\\ude00" in body
+
+    reply = w.post("workspace_providers", case.claims, body)
 
     assert reply.status == 201, reply.body
 
@@ -349,6 +365,22 @@ def test_every_unknown_attribute_and_relationship_is_reported_with_its_pointer(r
         "/data/relationships/owner",
     ]
     assert set(reply.error_codes()) == {"SCHEMA_VALIDATION_ERROR"}
+
+
+def test_thousands_of_unknown_attributes_are_answered_with_twenty_errors_and_a_count(route, admin):
+    data = route.document["data"]
+    unknown = {f"{n:x}": 0 for n in range(5_000)}  # short names: the body stays under 64 KiB
+    doc = with_data(route.document, attributes={**data.get("attributes", {}), **unknown})
+    sent = json.dumps(doc)
+    with w.writes_nothing(admin):
+        reply = route.send(doc)
+
+    assert reply.status == 400, reply.body[:500]
+    shown = w.pointers(reply)
+    assert len(set(shown)) == 20
+    assert set(shown) <= {f"/data/attributes/{name}" for name in unknown}
+    assert reply.json["meta"] == {"errors_total": 5_000, "errors_omitted": 4_980}
+    assert len(reply.body) < len(sent)
 
 
 # --- attribute values ---------------------------------------------------------------------------

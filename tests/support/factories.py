@@ -14,6 +14,8 @@ from uuid import UUID, uuid4
 
 import pg8000.native
 
+from wellapi.local.claims import claims
+
 _counter = itertools.count(1)
 
 
@@ -36,12 +38,8 @@ class Tenant:
     workspace_connector_id: UUID = field(default_factory=uuid4)
 
     def claims(self, kind: str = "member") -> dict[str, str]:
-        return {
-            "person_id": str(self.person_id),
-            "principal_kind": kind,
-            "workspace_id": str(self.workspace_id),
-            "api_key_id": str(uuid4()),
-        }
+        """What the authorizer answers for a key of this person (``scope_token`` included)."""
+        return claims(self.conn, self.person_id, self.workspace_id, kind)
 
     def account(self, **columns: Any) -> tuple[int, UUID]:
         pk, pid = _one(

@@ -1,4 +1,5 @@
-"""pytest plugin: no API key issued during a test run appears in anything the run captured.
+"""pytest plugin: no API key issued during a test run, nor any signed scope token, appears in
+anything the run captured.
 
 Enabled from ``tests/conftest.py`` with ``pytest_plugins = ["tests.support.key_audit"]``.
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +31,7 @@ import pytest
 from wellapi import keys
 
 PLUGIN_NAME = __name__
+SCOPE_TOKEN = re.compile(r"t1\.\d+\.(?:member|service)\.\d+\.[0-9a-f]{64}")
 
 
 def secret_of(key: str) -> str:
@@ -62,6 +65,8 @@ class KeyAudit:
         self.texts_checked += 1
         self.chars_checked += len(text)
         self.leaks += [f"{where}: the secret of {prefix} appears" for prefix in self.found_in(text)]
+        # A signed scope token is a credential too (revision 0014): never in a log line.
+        self.leaks += [f"{where}: a signed scope token appears" for _ in SCOPE_TOKEN.findall(text)]
 
 
 AUDIT = KeyAudit()

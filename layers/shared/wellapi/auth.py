@@ -25,7 +25,7 @@ from aws_lambda_powertools import Logger
 from wellapi import db
 from wellapi.errors import database_error
 from wellapi.keys import ParsedKey, parse_authorization
-from wellapi.principal import UNAVAILABLE_CLAIM
+from wellapi.principal import SCOPE_TOKEN_CLAIM, UNAVAILABLE_CLAIM
 from wellapi.settings import get_settings
 from wellapi.sql import to_literal
 
@@ -73,7 +73,7 @@ class ClaimsCache:
 
 def lookup_statement(key: ParsedKey) -> str:
     return (
-        "SELECT api_key_id, secret_hash, person_id, workspace_id, kind "
+        "SELECT api_key_id, secret_hash, person_id, workspace_id, kind, scope_token "
         f"FROM core_api.authenticate_key({to_literal(key.prefix)}, "
         f"decode({to_literal(key.secret_hash.hex())}, 'hex'))"
     )
@@ -89,18 +89,20 @@ def authenticate(header: str | None, cache: ClaimsCache | None = None) -> Claims
 
 
 def lookup(key: ParsedKey) -> Claims | None:
-    rows = db.execute(lookup_statement(key))
+    # As the authorizer's own role, which can do nothing but this (revision 0014).
+    rows = db.execute(lookup_statement(key), engine=db.get_engine("auth"))
     if not rows or not hmac.compare_digest(bytes(rows[0][1]), key.secret_hash):
         logger.info(
             "authentication failed", extra={"reason": "unknown or revoked", "prefix": key.prefix}
         )
         return None
-    api_key_id, _, person_id, workspace_id, kind = rows[0]
+    api_key_id, _, person_id, workspace_id, kind, scope_token = rows[0]
     return {
         "api_key_id": str(api_key_id),
         "person_id": str(person_id),
         "workspace_id": str(workspace_id),
         "principal_kind": str(kind),
+        SCOPE_TOKEN_CLAIM: str(scope_token),
     }
 
 

@@ -204,14 +204,16 @@ def build_engine(settings: Settings, *, autocommit: bool = True) -> Engine:
 
 
 def settings_for(role: str) -> Settings:
-    """The API's settings, or the sync writer's (its own URL when one is configured)."""
+    """The API's settings, the sync writer's or the authorizer's (its own URL when one is set)."""
     settings = get_settings()
+    update: dict[str, Any] = {}
     if role == "sync":
-        update: dict[str, Any] = {"db_read_timeout_seconds": settings.db_sync_read_timeout_seconds}
+        update["db_read_timeout_seconds"] = settings.db_sync_read_timeout_seconds
         if settings.sync_database_url:
             update["database_url"] = settings.sync_database_url
-        return settings.model_copy(update=update)
-    return settings
+    if role == "auth" and settings.auth_database_url:
+        update["database_url"] = settings.auth_database_url
+    return settings.model_copy(update=update) if update else settings
 
 
 _engines: dict[str, Engine] = {}

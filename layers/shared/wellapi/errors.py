@@ -167,7 +167,9 @@ class ErrorList(Exception):
         self.errors = list(errors)
         if not self.errors:
             raise ValueError("ErrorList needs at least one error")
-        super().__init__("; ".join(e.detail for e in self.errors))
+        shown = "; ".join(e.detail for e in self.errors[:3])
+        more = len(self.errors) - 3
+        super().__init__(shown + (f"; and {more} more" if more > 0 else ""))
 
     @property
     def status(self) -> int:

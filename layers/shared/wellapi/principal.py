@@ -4,12 +4,14 @@ The authorizer turns an API key into the claims below and API Gateway hands them
 handler at ``requestContext.authorizer.lambda``. The handler adds the workspace the request
 asks for (``workspace_id``, legacy ``workspaceId``), or keeps the key's default workspace.
 Whether the person may act there is decided by the database, in the request's own round trip
-(``core_api.set_scope``), so it costs nothing extra.
+(``core_api.set_scope``), so it costs nothing extra. The database takes the person and the
+kind from the scope token the authorizer's key check signed, never from the other claims: the
+API role cannot choose its own scope (revision 0014).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 from uuid import UUID
 
@@ -19,6 +21,8 @@ from wellapi.sql import to_literal
 PrincipalKind = Literal["member", "service"]
 # Set by the authorizer when it could not reach the database to check the key.
 UNAVAILABLE_CLAIM = "auth_unavailable"
+# The database's signed answer for the key: the only claim the database believes.
+SCOPE_TOKEN_CLAIM = "scope_token"  # noqa: S105 (a claim name, not a secret)
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,8 @@ class Principal:
     person_id: UUID
     kind: PrincipalKind
     workspace_id: UUID
+    # Signed by the database for the person and kind; a credential, never logged.
+    scope_token: str = field(repr=False)
     api_key_id: UUID | None = None
 
     @property
@@ -35,11 +41,11 @@ class Principal:
     def in_workspace(self, workspace_id: UUID | None) -> Principal:
         if workspace_id is None:
             return self
-        return Principal(self.person_id, self.kind, workspace_id, self.api_key_id)
+        return replace(self, workspace_id=workspace_id)
 
     def scope_statement(self) -> str:
         """The statement that opens every request's round trip: it returns one row."""
-        args = ", ".join(to_literal(v) for v in (self.person_id, self.workspace_id, self.kind))
+        args = f"{to_literal(self.scope_token)}, {to_literal(self.workspace_id)}"
         return f"SELECT workspace_pk, person_pk FROM core_api.set_scope({args})"
 
 
@@ -62,10 +68,14 @@ def principal_from_claims(claims: Any) -> Principal:
     if kind not in ("member", "service"):
         raise Unauthorized()
     key_id = claims.get("api_key_id")
+    token = claims.get(SCOPE_TOKEN_CLAIM)
+    if not isinstance(token, str) or not token:
+        raise Unauthorized()
     return Principal(
         person_id=_uuid(claims.get("person_id")),
         kind=kind,
         workspace_id=_uuid(claims.get("workspace_id")),
+        scope_token=token,
         api_key_id=_uuid(key_id) if key_id is not None else None,
     )
 

@@ -17,7 +17,6 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
-    exists,
     false,
     func,
     literal,
@@ -167,9 +166,15 @@ def parent_visible(
     return live
 
 
+def exists_where(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+    """``EXISTS (SELECT 1 FROM ... WHERE ...)``; not ``SELECT *``, which would need the right to
+    read every column of the table (the roles may read only what they use: revision 0014)."""
+    return select(literal(1)).where(*conditions).exists()
+
+
 def group_enrolled(group_pk: ColumnElement[Any]) -> ColumnElement[bool]:
     wgw = schema.workspace_group_workspaces
-    return exists().where(
+    return exists_where(
         wgw.c.workspace_group_pk == group_pk,
         wgw.c.workspace_pk == scope_workspace_pk(),
         wgw.c.deleted_at.is_(None),
@@ -178,7 +183,7 @@ def group_enrolled(group_pk: ColumnElement[Any]) -> ColumnElement[bool]:
 
 def group_member(group_pk: ColumnElement[Any]) -> ColumnElement[bool]:
     gm = schema.workspace_group_memberships
-    return exists().where(
+    return exists_where(
         gm.c.workspace_group_pk == group_pk,
         gm.c.person_pk == scope_person_pk(),
         gm.c.deleted_at.is_(None),

@@ -2,9 +2,12 @@
 
 - ``well_api``: the API functions. Owns nothing, has no BYPASSRLS, may not DELETE.
 - ``well_sync``: the connector sync writer of the provenance ledgers.
+- ``well_auth``: the authorizer. It may only call ``core_api.authenticate_key``, which answers
+  a key with a signed scope token (revision 0014).
 - the owner: whoever runs the migrations (the RDS master or a migrator role).
 """
 
 API_ROLE = "well_api"
 SYNC_ROLE = "well_sync"
-APP_ROLES = (API_ROLE, SYNC_ROLE)
+AUTH_ROLE = "well_auth"
+APP_ROLES = (API_ROLE, SYNC_ROLE, AUTH_ROLE)

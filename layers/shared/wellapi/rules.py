@@ -11,12 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Boolean, ColumnElement, and_, bindparam, exists, literal, or_, true
+from sqlalchemy import Boolean, ColumnElement, and_, bindparam, literal, or_, true
 
 from wellapi import schema
 from wellapi.errors import ApiError, Conflict, ErrorList, Forbidden, Unprocessable
 from wellapi.jsonapi.body import ResourceDocument
-from wellapi.queries import scope_person_pk, scope_workspace_pk
+from wellapi.queries import exists_where, scope_person_pk, scope_workspace_pk
 from wellapi.resources import Resource
 
 ADMIN_ROLES = ("owner", "admin")
@@ -45,7 +45,7 @@ class WriteContext:
 
 def group_admin(group_pk: Any) -> ColumnElement[bool]:
     gm = schema.workspace_group_memberships
-    return exists().where(
+    return exists_where(
         gm.c.workspace_group_pk == group_pk,
         gm.c.person_pk == scope_person_pk(),
         # Not IN (...): a literal list would be an "expanding" parameter, unknown at compile.
@@ -63,7 +63,7 @@ def workspace_membership(workspace_pk: Any, *, active: bool) -> ColumnElement[bo
     ]
     if active:
         conditions.append(ms.c.status == "active")
-    return exists().where(*conditions)
+    return exists_where(*conditions)
 
 
 class Rules:

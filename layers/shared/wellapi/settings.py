@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     # process with the API functions (the local runtime). In AWS each function has its own
     # DB_USER and environment.
     sync_database_url: str | None = None
+    # The same for the authorizer's role.
+    auth_database_url: str | None = None
     db_auth: Literal["url", "iam", "secret"] = "url"
     db_host: str | None = None
     db_port: int = 5432

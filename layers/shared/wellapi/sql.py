@@ -21,13 +21,23 @@ _DIALECT = PGDialect_pg8000(paramstyle="pyformat")  # type: ignore[no-untyped-ca
 
 
 def to_literal(value: Any) -> str:
-    """Render one Python value as a PostgreSQL literal."""
+    """Render one Python value as a PostgreSQL literal.
+
+    pg8000 quotes a string as ``'...'`` with quotes doubled and backslashes kept, which reads
+    right only while the server's ``standard_conforming_strings`` is on (an RDS parameter group
+    can turn it off, and then a backslash escapes the closing quote). A literal holding a
+    backslash is written as an escape string instead, ``E'...'`` with backslashes doubled,
+    which reads the same under either setting.
+    """
     if isinstance(value, UUID):
         return str(pg_literal(str(value)))
     if isinstance(value, list | tuple):
         # ARRAY[] of an element type the caller casts; an empty array needs that cast to parse.
         return "ARRAY[" + ",".join(to_literal(v) for v in value) + "]"
-    return str(pg_literal(value))
+    text = str(pg_literal(value))
+    if "\\" in text and text.startswith("'"):
+        return "E" + text.replace("\\", "\\\\")
+    return text
 
 
 @dataclass(frozen=True)

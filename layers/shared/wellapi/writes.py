@@ -107,8 +107,11 @@ def _related(resource: Resource, shape: WriteShape, ctx: WriteContext) -> dict[s
         visible = rules.relationship_visible(ctx, name, alias)
         if visible is None:
             visible = parent_visible(rel.parent, alias, service=shape.service)
+        # Only what the rules compare: a parent's other columns are none of the API role's
+        # business (revision 0014 lets it read no more).
+        kept = [alias.c[c] for c in ("pk", "workspace_pk") if c in alias.c]
         related[name] = (
-            select(alias)
+            select(*kept)
             .where(alias.c[rel.parent.id_column] == bindparam(f"rel_{name}"), visible)
             .cte(f"rel_{name}")
         )
@@ -198,6 +201,14 @@ def _isolated(condition: ColumnElement[bool]) -> ColumnElement[bool]:
 
 
 def _build(shape: WriteShape, ctx: WriteContext) -> WritePlan:
+    stmt, checks, related = write_statement(shape, ctx)
+    return WritePlan(compile_template(stmt), checks, related)
+
+
+def write_statement(
+    shape: WriteShape, ctx: WriteContext
+) -> tuple[Select[Any], tuple[Check, ...], tuple[str, ...]]:
+    """The one statement of a write, its rule checks and the relationships it resolves."""
     resource = RESOURCES[shape.resource]
     rules = RULES[resource.key]
     table = resource.table
@@ -281,16 +292,20 @@ def _build(shape: WriteShape, ctx: WriteContext) -> WritePlan:
             else []
         ),
     ).select_from(checks_cte)
-    return WritePlan(compile_template(stmt), tuple(checks), tuple(related))
+    return stmt, tuple(checks), tuple(related)
 
 
 @lru_cache(maxsize=512)
 def _cached(shape: WriteShape) -> WritePlan:
+    return _build(shape, write_context(shape))
+
+
+def write_context(shape: WriteShape) -> WriteContext:
+    """What the rules see of a write of this shape when its plan is built."""
     resource = RESOURCES[shape.resource]
-    ctx = WriteContext(
+    return WriteContext(
         resource, ResourceDocument(dict.fromkeys(shape.attributes), {}), shape.service
     )
-    return _build(shape, ctx)
 
 
 def write_plan(shape: WriteShape) -> WritePlan:

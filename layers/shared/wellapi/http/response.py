@@ -31,11 +31,21 @@ def document_response(
     )
 
 
+# A body with thousands of unknown members would otherwise be answered with an error each,
+# many times the request's size; the first ones tell the client what is wrong.
+MAX_ERRORS = 20
+
+
 def error_response(error: ApiError | ErrorList, trace_id: str | None) -> Response[str]:
     errors = error.errors if isinstance(error, ErrorList) else [error]
     headers: dict[str, str] = {}
     for e in errors:
         headers.update(e.headers())
-    body = {"jsonapi": JSONAPI, "errors": [e.to_object(trace_id) for e in errors]}
+    body: dict[str, Any] = {
+        "jsonapi": JSONAPI,
+        "errors": [e.to_object(trace_id) for e in errors[:MAX_ERRORS]],
+    }
+    if len(errors) > MAX_ERRORS:
+        body["meta"] = {"errors_total": len(errors), "errors_omitted": len(errors) - MAX_ERRORS}
     status = error.status if isinstance(error, ErrorList) else error.error_status
     return document_response(status, body, headers)

@@ -85,7 +85,24 @@ def parse_json(body: bytes | None) -> dict[str, Any]:
         raise InvalidJson("The request body must be a JSON object.", pointer="")
     if _nests_deeper_than(value, MAX_DEPTH):
         raise InvalidJson(f"The request body nests deeper than {MAX_DEPTH} levels.", pointer="")
+    if "\\u" in text and _has_lone_surrogate(value):
+        raise InvalidJson(
+            "The request body escapes a UTF-16 surrogate that is not part of a pair "
+            "(\\ud800-\\udfff): it stands for no character.",
+            pointer="",
+        )
     return value
+
+
+def _has_lone_surrogate(value: object) -> bool:
+    """Whether a parsed document holds half a surrogate pair (from a ``\\udXXX`` escape):
+    json.loads lets it through as a string no UTF-8 encoder can write, so echoing it in an
+    answer or a log line would fail there. A whole pair is one character, and encodes."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _nests_deeper_than(value: Any, limit: int) -> bool:

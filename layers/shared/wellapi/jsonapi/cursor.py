@@ -11,6 +11,7 @@ from uuid import UUID
 
 from wellapi.errors import InvalidQueryParameter
 from wellapi.jsonapi.ids import public_id
+from wellapi.timestamps import to_utc
 
 
 @dataclass(frozen=True)
@@ -43,11 +44,10 @@ def decode_cursor(token: str, parameter: str, sort: str) -> Cursor:
         parsed_id = public_id(row_id)
         if parsed_id is None:
             raise ValueError("not a cursor")
-        cursor = Cursor(sort_name, datetime.fromisoformat(value), parsed_id)
+        # A cursor this API issued holds a UTC instant of a row; one out of range was forged.
+        cursor = Cursor(sort_name, to_utc(datetime.fromisoformat(value)), parsed_id)
     except (binascii.Error, ValueError, TypeError, RecursionError) as error:
         raise invalid("The cursor is not one this API issued.") from error
-    if cursor.value.tzinfo is None:
-        raise invalid("The cursor is not one this API issued.")
     if cursor.sort != sort:
         raise invalid(
             f"The cursor was issued for sort={cursor.sort}; this request sorts by {sort}."

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
 from urllib.parse import parse_qsl, unquote_plus
 from uuid import UUID
@@ -19,6 +19,7 @@ from wellapi.jsonapi import CURSOR_PROFILE
 from wellapi.jsonapi.cursor import Cursor, decode_cursor
 from wellapi.jsonapi.ids import public_id
 from wellapi.resources import PARENTS, Resource
+from wellapi.timestamps import to_utc
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 500
@@ -97,9 +98,8 @@ def parse_timestamp(value: str, parameter: str) -> datetime:
             "INVALID_FILTER",
         )
     try:
-        return parsed.astimezone(UTC)
-    except OverflowError as error:
-        # 0001-01-01T00:00:00+01:00 is a valid ISO-8601 timestamp with no UTC equivalent.
+        return to_utc(parsed)
+    except ValueError as error:
         raise _bad(f"'{value}' is out of range.", parameter, "INVALID_FILTER") from error
 
 

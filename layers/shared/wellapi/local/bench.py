@@ -84,7 +84,6 @@ from wellapi.local.bench_harness import (
     Handler,
     Report,
     api_event,
-    claims,
     functions_connected_to,
     handler_for,
     invoke,
@@ -93,6 +92,7 @@ from wellapi.local.bench_harness import (
     sync_events,
 )
 from wellapi.local.bench_large import LargeSizes, measure_large
+from wellapi.local.claims import claims
 from wellapi.local.cli import step
 from wellapi.migrate import migrations_dir
 from wellapi.roles import API_ROLE
@@ -855,14 +855,20 @@ class Requests:
     """The events of every measured API request against one bench database."""
 
     data: Dataset
+    member: dict[str, str]
+    service: dict[str, str]
 
-    @property
-    def member(self) -> dict[str, str]:
-        return claims(self.data.member_person_id, self.data.member_workspace_id, "member")
-
-    @property
-    def service(self) -> dict[str, str]:
-        return claims(self.data.service_person_id, self.data.write_workspace_id, "service")
+    @classmethod
+    def signed(cls, bench: BenchDatabase) -> Requests:
+        """With the claims of a member and a service key, their scope tokens freshly signed."""
+        conn = bench.admin()
+        try:
+            data = bench.dataset
+            member = claims(conn, data.member_person_id, data.member_workspace_id, "member")
+            service = claims(conn, data.service_person_id, data.write_workspace_id, "service")
+        finally:
+            conn.close()
+        return cls(data, member, service)
 
     def _item(self, method: str, row_id: str, who: dict[str, str], **kwargs: Any) -> dict[str, Any]:
         """An event on one company ledger row (Retrieve, Update, Delete)."""
@@ -1427,7 +1433,7 @@ def _raw_call(raw: RawClient, case: WarmCase, sql: str, row_id: str | None) -> C
 
 
 def measure_warm(report: Report, bench: BenchDatabase, config: Config) -> list[WarmCase]:
-    requests = Requests(bench.dataset)
+    requests = Requests.signed(bench)
     cases = warm_cases(requests)
     # The floor runs the same SQL as a role row-level security does not apply to (the
     # administrator); the API role runs it too, so the policies' price shows on its own.
@@ -1514,7 +1520,7 @@ def _wire_of(handler: Handler, event: dict[str, Any], status: int) -> tuple[Wire
 
 
 def measure_round_trips(report: Report, bench: BenchDatabase) -> None:
-    requests = Requests(bench.dataset)
+    requests = Requests.signed(bench)
     retrieve = handler_for("company_workspace_connectors", "retrieve")
     listing = handler_for("company_workspace_connectors", "list")
     both = "include=company,workspace_connector"
@@ -1644,7 +1650,7 @@ def _scale_samples(
     turns in blocks, in alternating order; each block reconnects and warms up first.
     """
     handler = handler_for("account_workspace_connectors", "list")
-    events = {which: Requests(bench.dataset).deep_list() for which, bench in benches.items()}
+    events = {which: Requests.signed(bench).deep_list() for which, bench in benches.items()}
     samples: dict[str, list[float]] = {which: [] for which in benches}
     sqls: dict[str, str] = {}
     blocks = 5
@@ -2034,7 +2040,7 @@ def measure_memory(report: Report, box: Sandbox, bench: BenchDatabase, config: C
     args = {
         "paths": box.paths(function),
         "handler": function.handler,
-        "event": Requests(bench.dataset).retrieve(placeholder),
+        "event": Requests.signed(bench).retrieve(placeholder),
         "placeholder": placeholder,
         "ids": list(bench.dataset.warm_row_ids),
         "requests": config.memory_requests,

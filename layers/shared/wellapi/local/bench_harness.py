@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 from wellapi import db as wellapi_db
 from wellapi.local import cli, database, queues
@@ -93,15 +93,6 @@ def api_event(
     return event
 
 
-def claims(person_id: str, workspace_id: str, kind: str) -> dict[str, str]:
-    return {
-        "person_id": person_id,
-        "principal_kind": kind,
-        "workspace_id": workspace_id,
-        "api_key_id": str(UUID(int=1)),
-    }
-
-
 def handler_for(resource: str, operation: str) -> Handler:
     from wellapi.http.handler import api_handler
 
@@ -122,7 +113,7 @@ def invoke(handler: Handler, event: dict[str, Any], status: int) -> dict[str, An
 @contextlib.contextmanager
 def functions_connected_to(local: database.LocalDatabase) -> Iterator[None]:
     """Point this process's handlers at ``bench`` as their own roles; restore afterwards."""
-    names = ("DATABASE_URL", "SYNC_DATABASE_URL", "DB_AUTH")
+    names = ("DATABASE_URL", "SYNC_DATABASE_URL", "AUTH_DATABASE_URL", "DB_AUTH")
     saved = {name: os.environ.get(name) for name in names}
     cli.connect_functions_as(local, API_ROLE)
     try:

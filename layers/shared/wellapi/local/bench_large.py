@@ -28,13 +28,13 @@ from wellapi.local.bench_harness import (
     BenchError,
     Report,
     api_event,
-    claims,
     functions_connected_to,
     handler_for,
     invoke,
     note,
     sync_events,
 )
+from wellapi.local.claims import claims
 from wellapi.migrate import migrations_dir
 from wellapi.resources import resource_named
 
@@ -96,10 +96,9 @@ def prepare(
     return local
 
 
-def event_for(request: large_tenant.Request, t: large_tenant.Tenant) -> dict[str, Any]:
+def event_for(request: large_tenant.Request, who: dict[str, str]) -> dict[str, Any]:
     resource = resource_named(request.shape.resource)
     base = f"/v1/{resource.path}"
-    who = claims(str(t.person_id), str(t.workspace_id), "member")
     if request.shape.single:
         row = str(request.row_id)
         return api_event(
@@ -133,6 +132,26 @@ def _requests(local: database.LocalDatabase) -> list[tuple[large_tenant.Tenant, 
         conn.close()
 
 
+def _calls(
+    local: database.LocalDatabase, tenants: list[tuple[large_tenant.Tenant, list[Any]]]
+) -> dict[tuple[str, str, str], Callable[[], Any]]:
+    """A call of the handler per (tenant, resource, shape), with the tenant's fresh claims."""
+    conn = database.admin_connection(local.admin_url)
+    try:
+        who = {t.name: claims(conn, t.person_id, t.workspace_id, "member") for t, _ in tenants}
+    finally:
+        conn.close()
+    calls: dict[tuple[str, str, str], Callable[[], Any]] = {}
+    for t, tenant_requests in tenants:
+        for request in tenant_requests:
+            shape = request.shape
+            operation = "retrieve" if shape.single else "list"
+            calls[(t.name, shape.resource, shape.name)] = functools.partial(
+                invoke, handler_for(shape.resource, operation), event_for(request, who[t.name]), 200
+            )
+    return calls
+
+
 def measure(
     dbs: dict[str, database.LocalDatabase], sizes: LargeSizes
 ) -> dict[str, dict[tuple[str, str, str], list[float]]]:
@@ -148,19 +167,11 @@ def measure(
         for t, tenant_requests in next(iter(requests.values()))
         for r in tenant_requests
     ]
-    calls: dict[str, dict[tuple[str, str, str], Callable[[], Any]]] = {}
-    for size, tenants in requests.items():
-        calls[size] = {}
-        for t, tenant_requests in tenants:
-            for request in tenant_requests:
-                shape = request.shape
-                operation = "retrieve" if shape.single else "list"
-                calls[size][(t.name, shape.resource, shape.name)] = functools.partial(
-                    invoke, handler_for(shape.resource, operation), event_for(request, t), 200
-                )
     samples: dict[str, dict[tuple[str, str, str], list[float]]] = {size: {} for size in dbs}
     per_round = max(1, sizes.iterations // sizes.rounds)
     for round_ in range(sizes.rounds):
+        # Each round signs its own scope tokens: they expire (revision 0014).
+        calls = {size: _calls(dbs[size], tenants) for size, tenants in requests.items()}
         for n, key in enumerate(keys):
             order = list(dbs) if (round_ + n) % 2 == 0 else list(reversed(dbs))
             for size in order:

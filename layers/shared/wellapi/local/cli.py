@@ -17,6 +17,7 @@ Functions then connect as their own role (``well_api``...), never as the adminis
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import signal
@@ -36,7 +37,7 @@ from sqlalchemy.engine import make_url
 
 from wellapi import db as wellapi_db
 from wellapi import keys
-from wellapi.local import database, docs, queues, seed
+from wellapi.local import claims, database, docs, queues, seed
 from wellapi.local import template as sam_template
 from wellapi.local.gateway import Gateway, LocalRoute
 from wellapi.local.invoke import invoke
@@ -47,7 +48,7 @@ from wellapi.local.lambda_runtime import (
     apply_template_environment,
 )
 from wellapi.local.server import LocalServer
-from wellapi.roles import API_ROLE, APP_ROLES, SYNC_ROLE
+from wellapi.roles import API_ROLE, APP_ROLES, AUTH_ROLE, SYNC_ROLE
 
 LOCAL_DIR = Path(".local")
 EMBEDDED_DATA_DIR = LOCAL_DIR / "pg"
@@ -221,11 +222,20 @@ def invoke_command(args: argparse.Namespace) -> int:
     db = prepare_database()
     seed_demo(db, seed.NoKeys())  # events may name the demo rows; the keys are run's business
     connect_functions_as(db, _role_of(template, function))
+    admin = database.admin_connection(db.admin_url)
     try:
-        invoke(args.function, args.event, runtime=LambdaRuntime(template))
+        # As the authorizer would have: the events' claims carry no token (tokens expire).
+        invoke(
+            args.function,
+            args.event,
+            runtime=LambdaRuntime(template),
+            prepare=functools.partial(claims.sign_event, admin),
+        )
     except Exception:
         traceback.print_exc()  # the error payload is on stdout, the traceback here
         return 1
+    finally:
+        admin.close()
     return 0
 
 
@@ -461,11 +471,12 @@ def local_routes(local_queues: Mapping[str, queues.LocalQueue]) -> list[LocalRou
 def connect_functions_as(db: database.LocalDatabase, role: str | None) -> None:
     """Point the functions of this process at the local database, as ``role`` (None: admin).
 
-    The sync writer, which may share the process, gets its own role's URL. Set before the
-    template's environment is applied, so these win over ``DB_AUTH=iam``.
+    The sync writer and the authorizer, which may share the process, get their own roles' URLs.
+    Set before the template's environment is applied, so these win over ``DB_AUTH=iam``.
     """
     os.environ["DATABASE_URL"] = db.url_for(role) if role else db.admin_url
     os.environ["SYNC_DATABASE_URL"] = db.url_for(SYNC_ROLE)
+    os.environ["AUTH_DATABASE_URL"] = db.url_for(AUTH_ROLE)
     os.environ["DB_AUTH"] = "url"
     wellapi_db.reset_engines()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -27,6 +28,7 @@ def invoke(
     template_path: Path = Path("template.yaml"),
     runtime: LambdaRuntime | None = None,
     out: TextIO | None = None,
+    prepare: Callable[[Any], Any] | None = None,
 ) -> Any:
     """Run the function on the event and print what it returned as JSON.
 
@@ -37,6 +39,8 @@ def invoke(
     function = runtime.template.function(function_logical_id)
     apply_template_environment(runtime.template, [function])
     event = read_event(event_file)
+    if prepare is not None:
+        event = prepare(event)
     try:
         result = runtime.invoke(function_logical_id, event)
     except Exception as error:

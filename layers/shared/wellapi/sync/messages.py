@@ -12,7 +12,7 @@ offset can be converted from.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from wellapi.domain import Direction
+from wellapi.timestamps import to_utc
 
 # A message may name this many records; a batch of ten stays well inside one statement.
 MAX_RECORD_IDS = 5000
@@ -57,10 +58,7 @@ def _iso_8601(value: object) -> object:
     if not isinstance(value, datetime):
         raise ValueError("not an ISO-8601 timestamp")
     if value.tzinfo is not None:
-        try:
-            value.astimezone(UTC)
-        except OverflowError:
-            raise ValueError("timestamp out of range") from None
+        to_utc(value)  # no offset is AwareDatetime's to refuse, with its own message
     return value
 
 

@@ -1,0 +1,86 @@
+"""Values inlined into SQL read back exactly, whatever ``standard_conforming_strings`` says.
+
+Every request is one simple-protocol query with its values rendered as literals
+(``wellapi.sql.to_literal``). With ``standard_conforming_strings`` off (an RDS parameter group
+can set it) a backslash in an ordinary ``'...'`` literal escapes the next character, so a
+free-text value such as a sync message's ``idempotency_key`` could close its quote and run
+SQL of its own; ``to_literal`` writes such values as escape strings, read alike either way.
+"""
+
+from __future__ import annotations
+
+from uuid import uuid4
+
+import pytest
+from pg8000.native import Connection
+
+from tests.support import factories as f
+from tests.support import sqs
+from tests.support import sync as s
+from tests.support.api import Lambda
+from wellapi import db
+from wellapi.local.database import LocalDatabase
+from wellapi.roles import SYNC_ROLE
+from wellapi.sql import to_literal
+from wellapi.sync.handler import sync_handler
+
+HOSTILE = [
+    "plain",
+    "it's",
+    "back\\slash",
+    "trailing\\",
+    "\\'); DELETE FROM core_api.sync_receipts; --",
+    "\\\\'",
+    "E'\\x41'",
+    "$$ dollar $$",
+    "ünïcödé ✓",
+]
+
+
+@pytest.mark.parametrize("conforming", ["on", "off"])
+def test_every_string_reads_back_as_written_under_either_setting(admin, conforming):
+    admin.run(f"SET standard_conforming_strings = {conforming}")
+    try:
+        for value in HOSTILE:
+            assert admin.run(f"SELECT {to_literal(value)}::text") == [[value]], value
+    finally:
+        admin.run("RESET standard_conforming_strings")
+
+
+@pytest.fixture
+def nonconforming_sync_role(api_database: LocalDatabase, admin: Connection):
+    """The sync writer's sessions start with standard_conforming_strings off."""
+    database = api_database.name
+    admin.run(
+        f'ALTER ROLE {SYNC_ROLE} IN DATABASE "{database}" SET standard_conforming_strings = off'
+    )
+    db.reset_engines()
+    try:
+        yield
+    finally:
+        admin.run(
+            f'ALTER ROLE {SYNC_ROLE} IN DATABASE "{database}" RESET standard_conforming_strings'
+        )
+        db.reset_engines()
+
+
+def test_the_sync_writer_stores_hostile_text_exactly_on_a_nonconforming_server(
+    admin, api_database, nonconforming_sync_role
+):
+    tenant = f.tenant(admin)
+    (account,) = s.records(admin, tenant, "account", 1)
+    key = f"\\'); DELETE FROM core_api.sync_receipts; -- {uuid4()}"
+    run = "run\\'); SELECT pg_sleep(5); --"
+    before = admin.run("SELECT count(*) FROM core_api.sync_receipts")[0][0]
+    assert db.execute("SHOW standard_conforming_strings", engine=db.get_engine("sync")) == [["off"]]
+
+    event = sqs.event(
+        s.linked(tenant.workspace_connector_id, [account[1]], idempotency_key=key, sync_run_id=run)
+    )
+    failed = sqs.failed_ids(sync_handler()(event, Lambda()))
+
+    assert failed == []
+    assert admin.run(
+        "SELECT sync_run_id FROM core_api.sync_receipts WHERE idempotency_key = :k", k=key
+    ) == [[run]]
+    assert admin.run("SELECT count(*) FROM core_api.sync_receipts")[0][0] == before + 1

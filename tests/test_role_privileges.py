@@ -1,0 +1,202 @@
+"""Each role reads only the columns its code uses (revision 0014).
+
+The catalog's answer (``has_column_privilege`` for every column of ``core_api``) is compared
+with what the code uses:
+
+- the API role: every column the API's statements name, collected from the SQLAlchemy
+  statements the engine builds for every read and write shape (every include, filter, sort,
+  range and cursor, member and service, every write kind), plus the columns the row-level
+  security policies read of other tables (a policy's sub-select runs with the caller's
+  privileges);
+- the sync writer: the columns its SQL names (``SYNC_USES``, below, next to the writer's own
+  statements; every sync test runs as that role, so a column it needs and cannot read fails
+  there);
+- the authorizer: nothing at all (it only calls ``core_api.authenticate_key``).
+
+A column granted and not used fails here, as does one used and not granted.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from typing import Any
+
+import pytest
+from sqlalchemy import Select, Table
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.elements import ColumnClause
+
+from wellapi import schema
+from wellapi.queries import ReadShape, _build
+from wellapi.resources import RESOURCES, VIEWS, Resource
+from wellapi.roles import API_ROLE, AUTH_ROLE, SYNC_ROLE
+from wellapi.writes import WriteShape, write_context, write_statement
+
+pytestmark = pytest.mark.usefixtures("api_database")
+
+# What the sync writer's statements name (wellapi.sync.writer): the connectors and records a
+# message names (id, workspace, live), the ledgers it writes and the receipts it keeps.
+_LEDGERS = (
+    "account_workspace_connectors",
+    "company_workspace_connectors",
+    "people_workspace_connectors",
+)
+
+
+def _sync_uses() -> set[tuple[str, str]]:
+    used = {
+        (t, c.name)
+        for t in (*_LEDGERS, "sync_receipts")
+        for c in schema.metadata.tables[f"core_api.{t}"].columns
+    }
+    for table in ("accounts", "companies", "peoples", "workspace_connectors"):
+        public_id = schema.public_id(schema.metadata.tables[f"core_api.{table}"])
+        used |= {(table, c) for c in ("pk", public_id, "workspace_pk", "deleted_at")}
+    return used
+
+
+def columns_of(statement: Any) -> set[tuple[str, str]]:
+    """(table, column) of every column of ``core_api`` a SQLAlchemy statement names."""
+    found = set()
+    for element in visitors.iterate(statement):
+        # A SELECT of a whole table names its columns only through the table.
+        named = element.selected_columns if isinstance(element, Select) else [element]
+        for column in named:
+            if isinstance(column, ColumnClause):
+                for base in column.proxy_set:
+                    table = getattr(base, "table", None)
+                    if isinstance(table, Table) and table.schema == schema.SCHEMA:
+                        found.add((table.name, base.name))
+    return found
+
+
+def _read_shapes(resource: Resource) -> list[ReadShape]:
+    rels = tuple(r.name for r in resource.relationships)
+    enum = [a.name for a in resource.attributes if a.enum and a.name in resource.filters]
+    partitions = tuple(resource.attribute(enum[0]).enum) if enum else ()
+    shapes = []
+    for single, service in itertools.product((True, False), (False, True)):
+        base = ReadShape(resource.key, single, include=rels, service=service, partitions=partitions)
+        shapes.append(base)
+        if single:
+            continue
+        shapes.append(
+            ReadShape(
+                resource.key,
+                single,
+                include=rels,
+                sort="updated_at",
+                descending=False,
+                attribute_filters=tuple((n, 1) for n in resource.filters),
+                ranges=(("created_at", "gte"), ("updated_at", "lt")),
+                cursor="after",
+                service=service,
+                partitions=partitions,
+            )
+        )
+        shapes += [
+            ReadShape(
+                resource.key,
+                single,
+                include=rels,
+                relationship_filters=((name, 2),),
+                cursor="before",
+                service=service,
+                partitions=partitions,
+            )
+            for name in rels
+        ]
+    return shapes
+
+
+def _write_shapes(resource: Resource) -> list[WriteShape]:
+    creatable = tuple(sorted(a.name for a in resource.attributes if a.writable != "never"))
+    updatable = tuple(sorted(a.name for a in resource.attributes if a.writable == "always"))
+    related = tuple(sorted(r.name for r in resource.relationships if r.writable != "never"))
+    shapes = []
+    for service in (False, True):
+        shapes += [
+            WriteShape(resource.key, "create", creatable, related, (), service),
+            WriteShape(resource.key, "update", updatable or creatable, (), (), service),
+            WriteShape(resource.key, "delete", (), (), (), service),
+            WriteShape(resource.key, "delete", (), (), (), service, target_by=related),
+        ]
+        if resource.key == "workspace_providers":
+            shapes.append(
+                WriteShape(resource.key, "create", creatable, related, (), service, upsert=True)
+            )
+    return shapes
+
+
+def api_uses_in_statements() -> set[tuple[str, str]]:
+    used: set[tuple[str, str]] = set()
+    for resource in (*RESOURCES.values(), *VIEWS.values()):
+        for shape in _read_shapes(resource):
+            used |= columns_of(_build(shape)[0])
+    for resource in RESOURCES.values():
+        for write in _write_shapes(resource):
+            used |= columns_of(write_statement(write, write_context(write))[0])
+    return used
+
+
+_FROM = re.compile(r"FROM core_api\.(\w+) (\w+)")
+
+
+def policy_reads(admin: Any) -> set[tuple[str, str]]:
+    """Columns the API role's policies read of tables other than their own (sub-selects)."""
+    used = set()
+    rows = admin.run(
+        "SELECT tablename, coalesce(qual, '') || ' ' || coalesce(with_check, '') "
+        "FROM pg_policies WHERE schemaname = 'core_api' AND :role = ANY(roles)",
+        role=API_ROLE,
+    )
+    for _, text in rows:
+        for table, alias in _FROM.findall(text):
+            used |= {(table, c) for c in re.findall(rf"\b{alias}\.(\w+)", text)}
+    return used
+
+
+def readable(admin: Any, role: str) -> set[tuple[str, str]]:
+    rows = admin.run(
+        "SELECT c.relname, a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+        "WHERE c.relnamespace = CAST('core_api' AS regnamespace) AND c.relkind = 'r' "
+        "AND a.attnum > 0 AND NOT a.attisdropped "
+        "AND has_column_privilege(:role, c.oid, a.attnum, 'SELECT')",
+        role=role,
+    )
+    return {(t, c) for t, c in rows}
+
+
+def test_the_api_role_reads_exactly_the_columns_the_api_uses(admin):
+    used = api_uses_in_statements() | policy_reads(admin)
+
+    granted = readable(admin, API_ROLE)
+
+    assert sorted(granted - used) == [], f"granted, never used: {sorted(granted - used)}"
+    assert sorted(used - granted) == [], f"used, not granted: {sorted(used - granted)}"
+
+
+def test_the_sync_role_reads_exactly_the_columns_the_writer_uses(admin):
+    assert sorted(readable(admin, SYNC_ROLE) ^ _sync_uses()) == []
+
+
+def test_the_authorizer_role_reads_nothing_and_may_only_check_a_key(admin):
+    assert readable(admin, AUTH_ROLE) == set()
+    functions = admin.run(
+        "SELECT p.oid::regprocedure::text FROM pg_proc p "
+        "WHERE has_function_privilege(:role, p.oid, 'EXECUTE') "
+        "AND p.prorettype <> CAST('trigger' AS regtype) "
+        "AND p.pronamespace IN (CAST('core_api' AS regnamespace), "
+        "CAST('well_private' AS regnamespace))",
+        role=AUTH_ROLE,
+    )
+    assert [f for (f,) in functions] == ["core_api.authenticate_key(text,bytea)"]
+
+
+@pytest.mark.parametrize("role", [API_ROLE, SYNC_ROLE, AUTH_ROLE])
+def test_no_application_role_reads_connector_credentials_or_api_keys(admin, role):
+    granted = readable(admin, role)
+
+    assert ("workspace_connectors", "config") not in granted
+    assert not {c for t, c in granted if t == "api_keys"}

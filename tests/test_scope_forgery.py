@@ -1,0 +1,293 @@
+"""SQL running as the API role cannot widen its own scope (revision 0014).
+
+Each test is an attacker's request: a transaction on a plain connection as ``well_api`` that
+opens the request's own scope with its real token (tenant A's member), then runs SQL the API
+never sends, as injected SQL would. Afterwards every table of the tenancy rule shows at most
+what A's own scope shows, never a row of tenant B, and writes reach no row of B. Without a
+valid scope nothing is visible or writable at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pg8000.exceptions
+import pg8000.native
+import pytest
+
+from tests.support import tenancy as tn
+from wellapi.local import database as local_db
+from wellapi.local.claims import claims
+from wellapi.roles import AUTH_ROLE, SYNC_ROLE
+from wellapi.sql import to_literal
+
+pytestmark = pytest.mark.usefixtures("api_database")
+
+INSUFFICIENT_PRIVILEGE = "42501"
+PARENTS_WITH_PK = (
+    "workspaces",
+    "peoples",
+    "accounts",
+    "companies",
+    "workspace_connectors",
+    "workspace_groups",
+)
+# What each scoped table shows, by a key the API role may read.
+SEEN = {
+    **dict.fromkeys(tn.JUNCTIONS, "pk"),
+    **dict.fromkeys(PARENTS_WITH_PK, "pk"),
+    "memberships": "workspace_pk, person_pk",
+    "workspace_group_memberships": "workspace_group_pk, person_pk",
+}
+
+
+@pytest.fixture(scope="module")
+def world(database: local_db.LocalDatabase) -> Iterator[tuple[tn.World, Any]]:
+    admin = local_db.admin_connection(database.admin_url)
+    try:
+        yield tn.world(admin), admin
+    finally:
+        admin.close()
+
+
+def token(admin: Any, side: tn.Side, kind: str = "member") -> str:
+    return claims(admin, side.person[1], side.workspace[1], kind)["scope_token"]
+
+
+def set_scope(conn: Any, scope_token: str, workspace: Any) -> list[Any]:
+    return list(
+        conn.run(
+            f"SELECT * FROM core_api.set_scope({to_literal(scope_token)}, {to_literal(workspace)})"
+        )[0]
+    )
+
+
+def seen(conn: Any) -> dict[str, set[tuple[Any, ...]]]:
+    return {
+        table: {tuple(r) for r in conn.run(f"SELECT {key} FROM core_api.{table}")}
+        for table, key in SEEN.items()
+    }
+
+
+def in_request(conn: Any, *statements: str, scope: tuple[str, Any] | None) -> Any:
+    """One request's transaction: the scope (if any), then ``statements``; what it saw."""
+    conn.run("BEGIN")
+    try:
+        if scope is not None:
+            set_scope(conn, *scope)
+        for statement in statements:
+            conn.run(statement)
+        return seen(conn)
+    finally:
+        conn.run("ROLLBACK")
+
+
+def own_scope(conn: Any, world: tuple[tn.World, Any]) -> dict[str, set[tuple[Any, ...]]]:
+    w, admin = world
+    return in_request(conn, scope=(token(admin, w.a), w.a.workspace[1]))
+
+
+def assert_within(found: dict[str, set[Any]], allowed: dict[str, set[Any]], w: tn.World) -> None:
+    for table, rows in found.items():
+        assert rows <= allowed[table], table
+    assert (w.b.workspace[0],) not in found["workspaces"]
+    assert (w.b.workspace_connector[0],) not in found["workspace_connectors"]
+
+
+def test_the_own_scope_sees_its_rows_and_none_of_the_other_tenant(api_conn, world):
+    w, _ = world
+
+    mine = own_scope(api_conn, world)
+
+    assert (w.a.workspace[0],) in mine["workspaces"]
+    assert (w.b.workspace[0],) not in mine["workspaces"]
+    for ledger in tn.PROVENANCE:
+        assert mine[ledger] == {(w.a.provenance[ledger][0],)}
+
+
+def _b_settings(w: tn.World) -> list[str]:
+    b = w.b
+    return [
+        f"SELECT set_config('well.workspace_pk', '{b.workspace[0]}', true)",
+        f"SELECT set_config('well.person_pk', '{b.person[0]}', true)",
+        f"SELECT set_config('well.workspace_connector_pks', '{b.workspace_connector[0]}', true)",
+    ]
+
+
+FORGERIES = {
+    "the plain settings pointed at the other tenant": lambda w, _: _b_settings(w),
+    "the principal kind set to service": lambda w, _: [
+        "SELECT set_config('well.principal_kind', 'service', true)"
+    ],
+    "both, session-wide": lambda w, _: (
+        [s.replace(", true)", ", false)") for s in _b_settings(w)]
+        + ["SELECT set_config('well.principal_kind', 'service', false)"]
+    ),
+    "a signed scope whose fields were changed to the other tenant's, as a service": lambda w, _: [
+        "SELECT set_config('well.scope', concat_ws('.', pg_backend_pid(), "
+        "(extract(epoch FROM transaction_timestamp()) * 1000000)::bigint, "
+        f"{w.b.workspace[0]}, {w.b.person[0]}, 'service', '{w.b.workspace_connector[0]}', "
+        "split_part(current_setting('well.scope'), '.', 7)), true)"
+    ],
+    "RESET ALL": lambda w, _: ["RESET ALL"],
+    "the scope reset": lambda w, _: ["RESET well.scope"],
+    "set_scope again for the other tenant's workspace": lambda w, admin: [
+        f"SELECT * FROM core_api.set_scope({to_literal(token(admin, w.a))}, "
+        f"{to_literal(w.b.workspace[1])})"
+    ],
+    "set_scope with the own token's kind changed to service": lambda w, admin: [
+        "SELECT * FROM core_api.set_scope("
+        + to_literal(token(admin, w.a).replace(".member.", ".service."))
+        + f", {to_literal(w.b.workspace[1])})"
+    ],
+    "set_scope with the own token's person changed to the other tenant's": lambda w, admin: [
+        "SELECT * FROM core_api.set_scope("
+        + to_literal(token(admin, w.a).replace(f"t1.{w.a.person[0]}.", f"t1.{w.b.person[0]}.", 1))
+        + f", {to_literal(w.b.workspace[1])})"
+    ],
+}
+
+
+@pytest.mark.parametrize("forgery", FORGERIES)
+def test_a_forged_scope_shows_no_more_than_the_request_own_scope(api_conn, world, forgery):
+    w, admin = world
+    allowed = own_scope(api_conn, world)
+
+    found = in_request(
+        api_conn, *FORGERIES[forgery](w, admin), scope=(token(admin, w.a), w.a.workspace[1])
+    )
+
+    assert_within(found, allowed, w)
+    # Nothing of the other tenant's own rows, whatever the rule.
+    assert (w.b.provenance["account_workspace_connectors"][0],) not in found[
+        "account_workspace_connectors"
+    ]
+    assert (w.b.selection[0],) not in found["workspace_providers"]
+
+
+def _signed_by_owner(admin: Any, body: str) -> str:
+    return f"{body}.{admin.run('SELECT well_private.mac(:m)', m='token|' + body)[0][0]}"
+
+
+NO_SCOPE = {
+    "no scope at all": lambda w, admin: [],
+    "an expired token, correctly signed": lambda w, admin: [
+        "SELECT * FROM core_api.set_scope("
+        + to_literal(_signed_by_owner(admin, f"t1.{w.a.person[0]}.member.1700000000"))
+        + f", {to_literal(w.a.workspace[1])})"
+    ],
+    "a token signed with another key": lambda w, admin: [
+        "SELECT * FROM core_api.set_scope("
+        + to_literal(f"t1.{w.a.person[0]}.service.9999999999." + "0" * 64)
+        + f", {to_literal(w.a.workspace[1])})"
+    ],
+    "a scope signed with a key of one's own, in a temporary table named like the real one": (
+        lambda w, admin: [
+            "CREATE TEMP TABLE scope_keys ON COMMIT DROP AS SELECT 1::smallint AS id, "
+            "'\\x00'::bytea AS inner_key, '\\x00'::bytea AS outer_key",
+            "SET LOCAL search_path = pg_temp, core_api, pg_catalog",
+            "SELECT set_config('well.scope', b.body || '.' || encode(sha256(k.outer_key || "
+            "sha256(k.inner_key || convert_to('scope|' || b.body, 'UTF8'))), 'hex'), true) "
+            "FROM scope_keys k, (SELECT concat_ws('.', pg_backend_pid(), "
+            "(extract(epoch FROM transaction_timestamp()) * 1000000)::bigint, "
+            f"{w.b.workspace[0]}, {w.b.person[0]}, 'service', '') AS body) b",
+        ]
+    ),
+    "a made-up scope setting": lambda w, admin: [
+        f"SELECT set_config('well.scope', '1.1.{w.b.workspace[0]}.{w.b.person[0]}.service..ff', "
+        "true)",
+        *_b_settings(w),
+    ],
+}
+
+
+@pytest.mark.parametrize("attempt", NO_SCOPE)
+def test_without_a_valid_scope_nothing_is_visible(api_conn, world, attempt):
+    w, admin = world
+
+    found = in_request(api_conn, *NO_SCOPE[attempt](w, admin), scope=None)
+
+    assert found == {table: set() for table in SEEN}
+
+
+def test_a_scope_signed_in_another_transaction_opens_nothing(api_conn, world):
+    w, admin = world
+    api_conn.run("BEGIN")
+    set_scope(api_conn, token(admin, w.a), w.a.workspace[1])
+    signed = api_conn.run("SELECT current_setting('well.scope')")[0][0]
+    # Kept for the session as well: the next request's transaction inherits it.
+    api_conn.run("SELECT set_config('well.scope', :s, false)", s=signed)
+    api_conn.run("COMMIT")
+
+    replayed = in_request(
+        api_conn, f"SELECT set_config('well.scope', {to_literal(signed)}, true)", scope=None
+    )
+    inherited = in_request(api_conn, scope=None)
+
+    assert replayed == inherited == {table: set() for table in SEEN}
+
+
+def test_a_forged_scope_writes_no_row_of_another_tenant(api_conn, world):
+    w, admin = world
+    api_conn.run("BEGIN")
+    try:
+        set_scope(api_conn, token(admin, w.a), w.a.workspace[1])
+        for statement in FORGERIES["both, session-wide"](w, admin):
+            api_conn.run(statement.replace(", false)", ", true)"))
+        touched = api_conn.run(
+            "UPDATE core_api.workspace_providers SET updated_at = now() RETURNING workspace_pk"
+        )
+        assert {r[0] for r in touched} == {w.a.workspace[0]}
+        with pytest.raises(pg8000.exceptions.DatabaseError) as raised:
+            api_conn.run(
+                "INSERT INTO core_api.workspace_providers (workspace_pk, provider_pk) "
+                f"VALUES ({w.b.workspace[0]}, {w.free_provider[0]})"
+            )
+        assert raised.value.args[0]["C"] == INSUFFICIENT_PRIVILEGE
+    finally:
+        api_conn.run("ROLLBACK")
+
+
+def test_without_a_scope_no_row_is_writable(api_conn, world):
+    w, _ = world
+    api_conn.run("BEGIN")
+    try:
+        for statement in _b_settings(w):
+            api_conn.run(statement)
+        api_conn.run("SELECT set_config('well.principal_kind', 'service', true)")
+        for table in tn.JUNCTIONS:
+            assert (
+                api_conn.run(f"UPDATE core_api.{table} SET updated_at = now() RETURNING pk") == []
+            )
+    finally:
+        api_conn.run("ROLLBACK")
+
+
+ESCAPES = {
+    "SET ROLE to the sync writer": f"SET ROLE {SYNC_ROLE}",
+    "SET ROLE to the authorizer": f"SET ROLE {AUTH_ROLE}",
+    "SET ROLE to the owner": "SET ROLE {owner}",
+    "SET SESSION AUTHORIZATION to the owner": "SET SESSION AUTHORIZATION {owner}",
+    "check a key itself": "SELECT * FROM core_api.authenticate_key('x', '\\x00'::bytea)",
+    "sign a token": "SELECT well_private.scope_token(1, 'service')",
+    "sign anything": "SELECT well_private.mac('token|t1.1.service.9999999999')",
+    "read the signing key": "SELECT * FROM well_private.scope_keys",
+    "read connector credentials": "SELECT config FROM core_api.workspace_connectors",
+    "read API keys": "SELECT secret_hash FROM core_api.api_keys",
+    "create a function to run later": "CREATE FUNCTION public.f() RETURNS int LANGUAGE sql "
+    "AS 'SELECT 1'",
+}
+
+
+@pytest.mark.parametrize("escape", ESCAPES)
+def test_the_api_role_cannot_step_outside_its_privileges(api_conn, world, escape):
+    _, admin = world
+    owner = admin.run("SELECT current_user")[0][0]
+    api_conn.run("BEGIN")
+    try:
+        with pytest.raises(pg8000.exceptions.DatabaseError) as raised:
+            api_conn.run(ESCAPES[escape].format(owner=owner))
+        assert raised.value.args[0]["C"] == INSUFFICIENT_PRIVILEGE, raised.value
+    finally:
+        api_conn.run("ROLLBACK")
