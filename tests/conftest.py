@@ -66,11 +66,9 @@ def api_database(database: local_db.LocalDatabase) -> local_db.LocalDatabase:
     return database
 
 
-def role_connection(
-    database: local_db.LocalDatabase, role: str
-) -> Iterator[pg8000.native.Connection]:
-    """A plain connection logged in as ``role``, for SQL the code never sends."""
-    conn = local_db.admin_connection(database.url_for(role))
+def connected(url: str) -> Iterator[pg8000.native.Connection]:
+    """A plain pg8000 connection for the length of a fixture."""
+    conn = local_db.admin_connection(url)
     try:
         yield conn
     finally:
@@ -79,22 +77,18 @@ def role_connection(
 
 @pytest.fixture
 def api_conn(database: local_db.LocalDatabase) -> Iterator[pg8000.native.Connection]:
-    """As the API role; writes are kept inside a transaction the test rolls back."""
-    yield from role_connection(database, API_ROLE)
+    """As the API role, for SQL the code never sends; writes are rolled back by the test."""
+    yield from connected(database.url_for(API_ROLE))
 
 
 @pytest.fixture
 def sync_conn(database: local_db.LocalDatabase) -> Iterator[pg8000.native.Connection]:
-    yield from role_connection(database, SYNC_ROLE)
+    yield from connected(database.url_for(SYNC_ROLE))
 
 
 @pytest.fixture
 def admin(database: local_db.LocalDatabase) -> Iterator[pg8000.native.Connection]:
-    conn = local_db.admin_connection(database.admin_url)
-    try:
-        yield conn
-    finally:
-        conn.close()
+    yield from connected(database.admin_url)
 
 
 @pytest.fixture
