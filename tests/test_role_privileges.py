@@ -8,8 +8,8 @@ with what the code uses:
   range and cursor, member and service, every write kind), plus the columns the row-level
   security policies read of other tables (a policy's sub-select runs with the caller's
   privileges);
-- the sync writer: the columns its SQL names (``SYNC_USES``, below, next to the writer's own
-  statements; every sync test runs as that role, so a column it needs and cannot read fails
+- the sync writer: the columns its SQL names (``_sync_uses``, below; its SQL is written by
+  hand, and every sync test runs as that role, so a column it needs and cannot read fails
   there);
 - the authorizer: nothing at all (it only calls ``core_api.authenticate_key``).
 
@@ -28,7 +28,7 @@ from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import ColumnClause
 
 from wellapi import schema
-from wellapi.queries import ReadShape, _build
+from wellapi.queries import ReadShape, read_statement
 from wellapi.resources import RESOURCES, VIEWS, Resource
 from wellapi.roles import API_ROLE, AUTH_ROLE, SYNC_ROLE
 from wellapi.writes import WriteShape, write_context, write_statement
@@ -133,7 +133,7 @@ def api_uses_in_statements() -> set[tuple[str, str]]:
     used: set[tuple[str, str]] = set()
     for resource in (*RESOURCES.values(), *VIEWS.values()):
         for shape in _read_shapes(resource):
-            used |= columns_of(_build(shape)[0])
+            used |= columns_of(read_statement(shape))
     for resource in RESOURCES.values():
         for write in _write_shapes(resource):
             used |= columns_of(write_statement(write, write_context(write))[0])

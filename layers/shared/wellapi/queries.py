@@ -411,10 +411,23 @@ def _build(shape: ReadShape) -> tuple[Select[Any], Layout]:
     return stmt, Layout(tuple(c.key for c in columns if c.key is not None))
 
 
+def read_statement(shape: ReadShape) -> Select[Any]:
+    """The one statement of a read, before it is compiled."""
+    return _build(shape)[0]
+
+
 @lru_cache(maxsize=1024)
 def read_template(shape: ReadShape) -> tuple[Template, Layout]:
     stmt, layout = _build(shape)
     return compile_template(stmt), layout
 
 
-__all__ = ["Layout", "ReadShape", "false", "read_params", "read_template", "true"]
+__all__ = [
+    "Layout",
+    "ReadShape",
+    "false",
+    "read_params",
+    "read_statement",
+    "read_template",
+    "true",
+]
