@@ -36,9 +36,10 @@ from moto import mock_aws
 from sqlalchemy import Engine
 
 from wellapi import db, errors
+from wellapi.http.handler import api_handler
 from wellapi.local import database as local_db
 from wellapi.roles import API_ROLE, SYNC_ROLE
-from wellapi.settings import Settings
+from wellapi.settings import Settings, get_settings
 
 PID = "SELECT pg_backend_pid()"
 PACKAGED_CAS = {
@@ -710,12 +711,12 @@ def test_iam_mode_makes_a_token_for_every_new_connection_and_requires_verified_t
 
     monkeypatch.setattr(botocore.signers, "generate_db_auth_token", counting)
     connect = db.connection_factory(Settings())
-    assert tokens == []  # no token before a connection is opened
+    assert len(tokens) == 1  # made with the client, for the first connection
 
     connect()
     connect()
 
-    assert len(tokens) == 2
+    assert len(tokens) == 2  # the first connection took the token made ahead
     assert [call["password"] for call in captured_connects] == tokens
     for call in captured_connects:
         assert {k: call[k] for k in ("host", "port", "database", "user")} == {
@@ -729,6 +730,79 @@ def test_iam_mode_makes_a_token_for_every_new_connection_and_requires_verified_t
     assert token.startswith("proxy.proxy-abc.eu-west-1.rds.amazonaws.com:5432/?Action=connect")
     assert "DBUser=well_api" in token
     assert "X-Amz-Expires=900" in token
+
+
+def _iam_environment(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """DB_AUTH=iam settings and a counter of the IAM tokens made."""
+    monkeypatch.setenv("DB_AUTH", "iam")
+    monkeypatch.setenv("DB_HOST", "proxy.proxy-abc.eu-west-1.rds.amazonaws.com")
+    tokens: list[str] = []
+    generate = botocore.signers.generate_db_auth_token
+
+    def counting(self: Any, *args: Any, **kwargs: Any) -> str:
+        tokens.append(generate(self, *args, **kwargs))
+        return tokens[-1]
+
+    monkeypatch.setattr(botocore.signers, "generate_db_auth_token", counting)
+    get_settings.cache_clear()
+    db.reset_engines()
+    return tokens
+
+
+def test_in_lambda_an_api_function_makes_its_first_iam_token_during_init(aws, monkeypatch):
+    tokens = _iam_environment(monkeypatch)
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "well-retrieve")
+    try:
+        api_handler("account_workspace_connectors", "retrieve")  # what the module import runs
+
+        assert len(tokens) == 1
+        assert db.cached_engines() == 1
+    finally:
+        get_settings.cache_clear()
+        db.reset_engines()
+
+
+def test_outside_lambda_or_with_a_url_init_makes_no_credentials(aws, monkeypatch):
+    tokens = _iam_environment(monkeypatch)
+    try:
+        api_handler("account_workspace_connectors", "retrieve")  # no AWS_LAMBDA_FUNCTION_NAME
+        monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "well-retrieve")
+        monkeypatch.setenv("DB_AUTH", "url")
+        api_handler("account_workspace_connectors", "retrieve")
+
+        assert tokens == []
+        assert db.cached_engines() == 0
+    finally:
+        get_settings.cache_clear()
+        db.reset_engines()
+
+
+def test_credentials_that_fail_during_init_are_left_to_the_first_request(aws, monkeypatch, caplog):
+    _iam_environment(monkeypatch)
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "well-retrieve")
+    monkeypatch.delenv("DB_HOST")  # settings that cannot be built
+    try:
+        with caplog.at_level("WARNING", logger="wellapi.db"):
+            api_handler("account_workspace_connectors", "retrieve")
+
+        assert db.cached_engines() == 0
+        assert "during init" in caplog.text
+    finally:
+        get_settings.cache_clear()
+        db.reset_engines()
+
+
+def test_a_token_made_ahead_and_grown_old_is_not_used(aws, monkeypatch, captured_connects):
+    tokens = _iam_environment(monkeypatch)
+    clock = [1000.0]
+    monkeypatch.setattr(db.time, "monotonic", lambda: clock[0])
+    connect = db.connection_factory(Settings())
+    clock[0] += db.FIRST_TOKEN_SECONDS
+
+    connect()
+
+    assert len(tokens) == 2
+    assert captured_connects[0]["password"] == tokens[1]
 
 
 def test_secret_mode_connects_with_the_secret_and_rereads_it_for_each_new_connection(

@@ -56,7 +56,8 @@ SQLALCHEMY_DIALECTS = {"postgresql"}
 UNCHECKED_HASH = 0b01
 
 # No function needs these when it starts: the ORM is for nothing the runtime does (75-150 ms of
-# cold start), boto3 only where credentials are made, at the first connection (wellapi.db).
+# cold start), boto3 only where credentials are made (wellapi.db.prepare_at_init: during init,
+# in Lambda with IAM or Secrets Manager credentials; not here, where DB_AUTH is unset).
 # `make bench` holds each function's cold start against the third-party modules it loads, so
 # this list is what keeps that floor honest.
 NEVER_IMPORTED = ("sqlalchemy.orm", "boto3")

@@ -111,6 +111,7 @@ def authorizer_handler(
 ) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     # Built on the first request, not at import: settings are read when the function runs.
     caches = [cache] if cache is not None else []
+    db.prepare_at_init("auth")
 
     # Never log the event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: its Authorization header
     # carries the key.

@@ -9,10 +9,13 @@ COMMIT round trips are spent and nothing session-scoped is ever set (RDS Proxy w
 from __future__ import annotations
 
 import json
+import logging
+import os
 import select
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Callable
 from importlib import resources
 from typing import Any
@@ -25,6 +28,10 @@ from sqlalchemy.pool import QueuePool
 
 from wellapi.errors import DatabaseUnavailable
 from wellapi.settings import Settings, get_settings
+
+logger = logging.getLogger(__name__)
+# Set by Lambda in every execution environment.
+LAMBDA_FUNCTION_NAME = "AWS_LAMBDA_FUNCTION_NAME"
 
 Row = list[Any]
 
@@ -69,13 +76,17 @@ def tls_context(ca_bundle: str | None) -> ssl.SSLContext:
     return ssl.create_default_context(cadata=pem)
 
 
+# An IAM token is accepted for 15 minutes after it is made; one made ahead is used only while
+# it has at least five of them left.
+FIRST_TOKEN_SECONDS = 600.0
+
+
 def _iam_password_factory(settings: Settings) -> Callable[[], str]:
     import boto3  # only functions that make credentials pay for importing boto3
 
     client = boto3.client("rds", region_name=settings.aws_region)
 
-    def token() -> str:
-        # A token lives 15 minutes and is checked only at connect: make one per connection.
+    def make() -> str:
         return str(
             client.generate_db_auth_token(
                 DBHostname=settings.db_host,
@@ -84,6 +95,17 @@ def _iam_password_factory(settings: Settings) -> Callable[[], str]:
                 Region=settings.aws_region,
             )
         )
+
+    # The first token is made with the client (at init, see prepare_at_init), so the first
+    # request only connects; every later connection makes its own.
+    ahead = [(make(), time.monotonic())]
+
+    def token() -> str:
+        if ahead:
+            made, at = ahead.pop()
+            if time.monotonic() - at < FIRST_TOKEN_SECONDS:
+                return made
+        return make()
 
     return token
 
@@ -218,6 +240,26 @@ def settings_for(role: str) -> Settings:
 
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
+
+
+def prepare_at_init(role: str = "api") -> None:
+    """In Lambda with IAM or Secrets Manager credentials, build ``role``'s engine now.
+
+    Called when a function module is imported, that is during Lambda's init: the boto3 client
+    and the first IAM token are made there (init is what provisioned concurrency runs ahead of
+    traffic), and the first request only opens its connection. Anywhere else (tests, the local
+    runtime with ``DB_AUTH=url``) it does nothing and imports nothing. A failure is logged and
+    left to the first request, which tries again: init itself must not fail on it.
+    """
+    if os.environ.get("DB_AUTH", "url") == "url" or not os.environ.get(LAMBDA_FUNCTION_NAME):
+        return
+    try:
+        get_engine(role)
+    except Exception as error:
+        logger.warning(
+            "could not make the database credentials during init; the first request will",
+            extra={"role": role, "error_type": type(error).__name__},
+        )
 
 
 def get_engine(role: str = "api") -> Engine:

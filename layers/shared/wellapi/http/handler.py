@@ -17,6 +17,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from wellapi import db
 from wellapi.errors import ApiError, ErrorList, NotFound, database_error
 from wellapi.http.request import request_from_event
 from wellapi.http.response import error_response
@@ -125,6 +126,7 @@ def api_handler(resource_key: str, operation_name: str) -> Handler:
     resource = RESOURCES[resource_key]
     operation = OPERATIONS[operation_name]
     app = build_resolver(resource, operation)
+    db.prepare_at_init("api")
 
     # Never log the event: it holds the Authorization header.
     @logger.inject_lambda_context(

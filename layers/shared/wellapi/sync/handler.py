@@ -181,6 +181,8 @@ def process(event: dict[str, Any], *, engine: Engine | None = None) -> dict[str,
 
 
 def sync_handler() -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    db.prepare_at_init("sync")
+
     @logger.inject_lambda_context
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
