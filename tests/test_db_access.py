@@ -694,14 +694,10 @@ def assert_verifying_tls(context: Any, ca_name: str) -> None:
     assert ca_common_names(context) == [ca_name]  # only our CA: no system-wide trust
 
 
-def test_iam_mode_makes_a_token_for_every_new_connection_and_requires_verified_tls(
-    aws, monkeypatch, tmp_path, captured_connects
-):
-    pki = make_pki(tmp_path, "Test RDS CA (IAM)")
+def _iam_environment(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """DB_AUTH=iam settings and a counter of the IAM tokens made."""
     monkeypatch.setenv("DB_AUTH", "iam")
     monkeypatch.setenv("DB_HOST", "proxy.proxy-abc.eu-west-1.rds.amazonaws.com")
-    monkeypatch.setenv("DB_NAME", "well")
-    monkeypatch.setenv("DB_CA_BUNDLE", str(pki.ca_file))
     tokens: list[str] = []
     generate = botocore.signers.generate_db_auth_token
 
@@ -710,6 +706,18 @@ def test_iam_mode_makes_a_token_for_every_new_connection_and_requires_verified_t
         return tokens[-1]
 
     monkeypatch.setattr(botocore.signers, "generate_db_auth_token", counting)
+    get_settings.cache_clear()
+    db.reset_engines()
+    return tokens
+
+
+def test_iam_mode_makes_a_token_for_every_new_connection_and_requires_verified_tls(
+    aws, monkeypatch, tmp_path, captured_connects
+):
+    pki = make_pki(tmp_path, "Test RDS CA (IAM)")
+    tokens = _iam_environment(monkeypatch)
+    monkeypatch.setenv("DB_NAME", "well")
+    monkeypatch.setenv("DB_CA_BUNDLE", str(pki.ca_file))
     connect = db.connection_factory(Settings())
     assert len(tokens) == 1  # made with the client, for the first connection
 
@@ -730,23 +738,6 @@ def test_iam_mode_makes_a_token_for_every_new_connection_and_requires_verified_t
     assert token.startswith("proxy.proxy-abc.eu-west-1.rds.amazonaws.com:5432/?Action=connect")
     assert "DBUser=well_api" in token
     assert "X-Amz-Expires=900" in token
-
-
-def _iam_environment(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """DB_AUTH=iam settings and a counter of the IAM tokens made."""
-    monkeypatch.setenv("DB_AUTH", "iam")
-    monkeypatch.setenv("DB_HOST", "proxy.proxy-abc.eu-west-1.rds.amazonaws.com")
-    tokens: list[str] = []
-    generate = botocore.signers.generate_db_auth_token
-
-    def counting(self: Any, *args: Any, **kwargs: Any) -> str:
-        tokens.append(generate(self, *args, **kwargs))
-        return tokens[-1]
-
-    monkeypatch.setattr(botocore.signers, "generate_db_auth_token", counting)
-    get_settings.cache_clear()
-    db.reset_engines()
-    return tokens
 
 
 def test_in_lambda_an_api_function_makes_its_first_iam_token_during_init(aws, monkeypatch):
