@@ -328,21 +328,10 @@ def _grant_columns(role: str, columns: dict[str, str]) -> None:
 
 
 def upgrade() -> None:
-    op.execute(
-        f"""
-        DO $$
-        BEGIN
-          IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{AUTH_ROLE}') THEN
-            CREATE ROLE {AUTH_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS;
-          END IF;
-          IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'rds_iam') THEN
-            GRANT rds_iam TO {AUTH_ROLE};
-          END IF;
-          EXECUTE format('ALTER ROLE {AUTH_ROLE} IN DATABASE %I SET statement_timeout = %L',
-                         current_database(), '2s');
-        END $$
-        """
-    )
+    # Created as revision 0002 creates the other application roles, with rds_iam on RDS.
+    r2 = _revision("0002_application_roles_and_grants.py")
+    r2._create_role(AUTH_ROLE)
+    r2._set_timeouts(AUTH_ROLE, {"statement_timeout": "2s"})
     op.execute(PRIVATE)
     op.execute("DROP FUNCTION core_api.authenticate_key(text, bytea)")
     op.execute(AUTHENTICATE)
