@@ -25,7 +25,7 @@ pytest_plugins = ["tests.support.key_audit"]
 
 
 def reset_connection_caches() -> None:
-    wellapi_db.reset_engines()
+    wellapi_db.reset_pools()
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,9 @@
 """``make bench`` in miniature: every measurement on a handful of rows, so the bench cannot rot.
 
 The bench's own functions run in ``Config.tiny()``: small databases on the test server, a few
-iterations, one function for the cold start, every diagnostic. Timings mean nothing at this
+iterations, one function for the cold start, four for the first request (an API read, a group
+enrolment that must be put back between runs, the authorizer and the sync function), every
+diagnostic. Timings mean nothing at this
 size and are not asserted; the report's shape is (~20 s). The cold start and the memory
 process read ``.aws-sam/build`` like tests/test_packaging.py (``make test`` builds first).
 """
@@ -22,6 +24,14 @@ MACHINE = ("cpu_model", "cores", "memory_gb", "python", "postgres", "git_commit"
 FIGURES = (
     f"cold_start.{COLD_FUNCTION}",
     f"cold_start.{COLD_FUNCTION}.floor",
+    f"first_request.{COLD_FUNCTION}.cpu",
+    f"first_request.{COLD_FUNCTION}.floor.cpu",
+    f"first_request.{COLD_FUNCTION}.import.cpu",
+    "first_request.WorkspaceGroupWorkspacesEnrolFunction.cpu",
+    "first_request.SyncFunction.floor.cpu",
+    f"runtime.{COLD_FUNCTION}.init",
+    f"runtime.{COLD_FUNCTION}.first_invoke",
+    "runtime.AuthorizerFunction.first_invoke",
     "warm.retrieve.handler",
     "warm.retrieve.raw",
     "warm.list.handler",
@@ -48,6 +58,10 @@ FIGURES = (
 )
 RATIOS = (
     f"cold_start.{COLD_FUNCTION}",
+    f"first_request.{COLD_FUNCTION}",
+    "first_request.worst",
+    "first_request.authorizer",
+    "first_request.sync",
     "warm.retrieve",
     "warm.list",
     "warm.create",
@@ -80,7 +94,7 @@ def report(server: LocalDatabase, tmp_path_factory: pytest.TempPathFactory) -> d
         result = bench.run(config, server, output)
     finally:
         bench.drop_databases(server, config)
-    assert bench.table(result)
+    assert "first request" in bench.table(result)
     assert bench.diagnostics_text(result)
     return dict(json.loads(output.read_text()))
 
@@ -116,6 +130,8 @@ def test_details_hold_the_third_party_packages_the_plans_and_the_diagnostics(rep
     assert "wellapi" not in packages
     assert all(details["scale"][size]["plan"] for size in ("large", "small"))
     assert set(details["diagnostics"]) == {"cold_start", "warm", "scale", "sync"}
+    assert details["first_request"]["queries"]["SyncFunction"] == 2
+    assert details["first_request"]["worst"] in details["first_request"]["events"]
 
 
 def test_statements_are_split_outside_quoted_text():
@@ -147,5 +163,5 @@ def test_the_command_line_narrows_the_configuration(tmp_path: Path):
     config = bench.config_from(args)
     assert config.phases == ("warm", "scale")
     assert config.warm_iterations == config.scale_iterations == 7
-    assert config.cold_functions == ("A", "B")
+    assert config.cold_functions == config.first_functions == ("A", "B")
     assert config.cold_runs == bench.Config.quick().cold_runs

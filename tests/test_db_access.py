@@ -1,6 +1,6 @@
-"""Database access behind RDS Proxy: one lazy engine, TCP_NODELAY, retries, TLS, no pinning.
+"""Database access behind RDS Proxy: one lazy pool, TCP_NODELAY, retries, TLS, no pinning.
 
-Everything runs against the real test PostgreSQL. Where a test needs the engine to speak TCP
+Everything runs against the real test PostgreSQL. Where a test needs the pool to speak TCP
 (the embedded server listens on a Unix socket only) or TLS (the test server has no certificate),
 a small forwarder thread in this file accepts on 127.0.0.1 and pipes the bytes to the test
 server; the TLS variant terminates TLS with a certificate from a CA generated here. Only the two
@@ -19,7 +19,9 @@ import ssl
 import struct
 import threading
 import time
+import types
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +40,7 @@ from sqlalchemy import Engine
 from wellapi import db, errors
 from wellapi.http.handler import api_handler
 from wellapi.local import database as local_db
+from wellapi.migrate import migration_engine
 from wellapi.roles import API_ROLE, SYNC_ROLE
 from wellapi.settings import Settings, get_settings
 
@@ -48,26 +51,26 @@ PACKAGED_CAS = {
 }
 
 
-def backend_pid(engine: Engine | None = None, *, retry: bool = True) -> int:
-    return int(db.execute(PID, engine=engine, retry=retry)[0][0])
+def backend_pid(pool: db.Pool | None = None, *, retry: bool = True) -> int:
+    return int(db.execute(PID, pool=pool, retry=retry)[0][0])
 
 
-def api_engine(database: local_db.LocalDatabase, **overrides: Any) -> Engine:
-    return db.build_engine(Settings(database_url=database.url_for(API_ROLE), **overrides))
+def api_pool(database: local_db.LocalDatabase, **overrides: Any) -> db.Pool:
+    return db.build_pool(Settings(database_url=database.url_for(API_ROLE), **overrides))
 
 
-def reset_environment_engine() -> None:
-    """Forget the execution environment's engine (and settings), as a new environment would."""
-    db.reset_engines()
+def reset_environment_pools() -> None:
+    """Forget the execution environment's pool (and settings), as a new environment would."""
+    db.reset_pools()
 
 
 @pytest.fixture
-def engines() -> Iterator[list[Engine]]:
-    """Engines a test builds, disposed at the end so no connection outlives the test."""
-    built: list[Engine] = []
+def pools() -> Iterator[list[db.Pool | Engine]]:
+    """Pools (and engines) a test builds, disposed at the end so no connection outlives it."""
+    built: list[db.Pool | Engine] = []
     yield built
-    for engine in built:
-        engine.dispose()
+    for pool in built:
+        pool.dispose()
 
 
 # --- a byte pipe from 127.0.0.1 to the test server, optionally terminating TLS ----------------
@@ -312,82 +315,96 @@ def captured_connects(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
 
     def connect(**kwargs: Any) -> object:
         calls.append(kwargs)
-        return object()
+        return types.SimpleNamespace(close=lambda: None)
 
     monkeypatch.setattr(pg8000.dbapi, "connect", connect)
     return calls
 
 
-# --- one engine per execution environment ---------------------------------------------------
+# --- one pool per execution environment ---------------------------------------------------
 
 
 def test_environment_engine_is_created_on_first_use_once_and_connects_lazily(api_database):
-    reset_environment_engine()
-    assert db.cached_engines() == 0
+    reset_environment_pools()
+    assert db.cached_pools() == 0
 
-    engine = db.get_engine()
+    pool = db.get_pool()
 
-    assert db.get_engine() is engine
-    assert db.get_engine("api") is engine
-    assert engine.pool.checkedin() == 0  # creating the engine opened no connection
-    assert engine.pool.checkedout() == 0
+    assert db.get_pool() is pool
+    assert db.get_pool("api") is pool
+    assert pool.idle_count() == 0  # creating the pool opened no connection
+    assert pool.lent_count() == 0
     first = backend_pid()
     assert backend_pid() == first  # the one pooled connection serves every request
-    assert engine.pool.checkedin() == 1
+    assert pool.idle_count() == 1
 
 
-def test_pool_holds_one_connection_and_a_second_checkout_reports_unavailable(api_database, engines):
-    engine = api_engine(api_database, db_connect_timeout_seconds=0.2)
-    engines.append(engine)
-    assert engine.pool.size() == 1
-    assert engine.pool._max_overflow == 0
+def test_pool_holds_one_connection_and_a_second_checkout_reports_unavailable(api_database, pools):
+    pool = api_pool(api_database, db_connect_timeout_seconds=0.2)
+    pools.append(pool)
+    assert pool.size == 1
 
-    with engine.connect():
+    with pool.connection():
         started = time.monotonic()
         with pytest.raises(errors.DatabaseUnavailable):
-            db.execute("SELECT 1", engine=engine)
+            db.execute("SELECT 1", pool=pool)
         assert time.monotonic() - started < 2
 
-    assert db.execute("SELECT 1", engine=engine) == [[1]]
+    assert db.execute("SELECT 1", pool=pool) == [[1]]
 
 
-def test_pooled_connection_is_recycled_before_the_proxy_idle_timeout(api_database, engines):
+def test_pooled_connection_is_recycled_before_the_proxy_idle_timeout(api_database, pools):
     settings = Settings(database_url=api_database.url_for(API_ROLE))
-    engine = db.build_engine(settings)
-    engines.append(engine)
-    assert engine.pool._recycle == settings.db_pool_recycle_seconds < 30 * 60
+    pool = db.build_pool(settings)
+    pools.append(pool)
+    assert pool.recycle_seconds == settings.db_pool_recycle_seconds < 30 * 60
 
-    first = backend_pid(engine)
-    assert backend_pid(engine) == first  # young: reused
-    with engine.connect() as conn:
-        record = conn.connection._connection_record
-    record.starttime -= settings.db_pool_recycle_seconds + 1  # as if it were that old
+    first = backend_pid(pool)
+    assert backend_pid(pool) == first  # young: reused
+    pool._idle[-1].opened_at -= settings.db_pool_recycle_seconds + 1  # as if it were that old
 
-    assert backend_pid(engine) != first
+    assert backend_pid(pool) != first
 
 
-def test_engine_runs_in_autocommit_one_implicit_transaction_per_query(api_database, admin, engines):
-    engine = api_engine(api_database)
-    engines.append(engine)
+def test_engine_runs_in_autocommit_one_implicit_transaction_per_query(api_database, admin, pools):
+    pool = api_pool(api_database)
+    pools.append(pool)
     xact = "SELECT pg_current_xact_id()::text"
 
-    (first,), (same,) = db.execute(f"{xact}; {xact}", engine=engine)
-    ((next_query,),) = db.execute(xact, engine=engine)
+    (first,), (same,) = db.execute(f"{xact}; {xact}", pool=pool)
+    ((next_query,),) = db.execute(xact, pool=pool)
 
     assert first == same  # the statements of one query share its implicit transaction
     assert next_query != first  # which ended with the query: no COMMIT was needed
-    with engine.connect() as conn:
-        assert conn.connection.dbapi_connection.autocommit is True
-        pid = conn.exec_driver_sql(PID).scalar()
+    with pool.connection() as conn:
+        assert conn.autocommit is True
+        cursor = conn.cursor()
+        cursor.execute(PID)
+        pid = cursor.fetchone()[0]
     assert admin.run("SELECT state FROM pg_stat_activity WHERE pid = :pid", pid=pid) == [["idle"]]
 
 
 # --- TCP_NODELAY ----------------------------------------------------------------------------
 
 
-def nodelay(engine: Engine) -> tuple[int, int, bool]:
-    with engine.connect() as conn:
-        dbapi_connection = conn.connection.dbapi_connection
+@contextmanager
+def dbapi_connection_of(pool: db.Pool | Engine) -> Iterator[Any]:
+    """A raw pg8000 connection of a request pool or of Alembic's engine."""
+    if isinstance(pool, db.Pool):
+        with pool.connection() as connection:
+            yield connection
+    else:
+        with pool.connect() as connection:
+            yield connection.connection.dbapi_connection
+
+
+def built_for(settings: Settings, *, autocommit: bool) -> db.Pool | Engine:
+    """The request pool (autocommit) or the migrations' engine for the same settings."""
+    return db.build_pool(settings) if autocommit else migration_engine(settings)
+
+
+def nodelay(pool: db.Pool | Engine) -> tuple[int, int, bool]:
+    with dbapi_connection_of(pool) as dbapi_connection:
         sock = dbapi_connection._usock
         return (
             sock.family,
@@ -396,20 +413,20 @@ def nodelay(engine: Engine) -> tuple[int, int, bool]:
         )
 
 
-@pytest.mark.parametrize("autocommit", [True, False], ids=["api-engine", "migration-engine"])
-def test_every_tcp_connection_has_tcp_nodelay(api_database, forwarders, engines, autocommit):
+@pytest.mark.parametrize("autocommit", [True, False], ids=["request-pool", "migration-engine"])
+def test_every_tcp_connection_has_tcp_nodelay(api_database, forwarders, pools, autocommit):
     forwarder = forwarders()
     url = tcp_url(api_database, API_ROLE, forwarder.port)
-    engine = db.build_engine(Settings(database_url=url), autocommit=autocommit)
-    engines.append(engine)
+    pool = built_for(Settings(database_url=url), autocommit=autocommit)
+    pools.append(pool)
 
-    family, flag, engine_autocommit = nodelay(engine)
+    family, flag, engine_autocommit = nodelay(pool)
     assert family == socket.AF_INET
     assert flag != 0
     assert engine_autocommit is autocommit
 
-    engine.dispose()  # the next connection is a new one: it gets the option too
-    assert nodelay(engine)[1] != 0
+    pool.dispose()  # the next connection is a new one: it gets the option too
+    assert nodelay(pool)[1] != 0
     assert forwarder.accepted == 2
 
 
@@ -480,16 +497,16 @@ def test_connection_killed_between_reads_is_replaced_on_the_next_read(api_databa
 
 
 def test_connection_dropped_during_a_read_is_retried_once_on_a_fresh_connection(
-    api_database, engines
+    api_database, pools
 ):
-    engine = api_engine(api_database)
-    engines.append(engine)
-    first = backend_pid(engine)
+    pool = api_pool(api_database)
+    pools.append(pool)
+    first = backend_pid(pool)
     killer = Killer(api_database.admin_url, first)
     killer.start()
 
     started = time.monotonic()
-    rows = db.execute(sleep_on(first), engine=engine)
+    rows = db.execute(sleep_on(first), pool=pool)
 
     killer.join()
     assert killer.killed
@@ -498,16 +515,16 @@ def test_connection_dropped_during_a_read_is_retried_once_on_a_fresh_connection(
 
 
 def test_connection_dropped_during_a_statement_without_retry_raises_database_unavailable(
-    api_database, engines
+    api_database, pools
 ):
-    engine = api_engine(api_database)
-    engines.append(engine)
-    first = backend_pid(engine)
+    pool = api_pool(api_database)
+    pools.append(pool)
+    first = backend_pid(pool)
     killer = Killer(api_database.admin_url, first)
     killer.start()
 
     with pytest.raises(errors.DatabaseUnavailable) as raised:
-        db.execute(sleep_on(first), engine=engine, retry=False)
+        db.execute(sleep_on(first), pool=pool, retry=False)
 
     killer.join()
     assert killer.killed
@@ -515,46 +532,49 @@ def test_connection_dropped_during_a_statement_without_retry_raises_database_una
     assert raised.value.headers() == {"Retry-After": "2"}  # DB_RETRY_AFTER_SECONDS' default
     assert raised.value.to_object()["code"] == "SERVICE_UNAVAILABLE"
     # The broken connection was thrown away: the next read works.
-    assert backend_pid(engine) != first
+    assert backend_pid(pool) != first
 
 
 @pytest.mark.parametrize(("retry", "attempts"), [(True, 2), (False, 1)])
 def test_unreachable_database_is_tried_once_more_then_reported_unavailable(
-    forwarders, engines, retry, attempts
+    forwarders, pools, retry, attempts
 ):
     server = forwarders(hang_up=True)
-    engine = db.build_engine(
+    pool = db.build_pool(
         Settings(database_url=f"postgresql://well_api:x@127.0.0.1:{server.port}/well")
     )
-    engines.append(engine)
+    pools.append(pool)
 
     with pytest.raises(errors.DatabaseUnavailable) as raised:
-        db.execute("SELECT 1", engine=engine, retry=retry)
+        db.execute("SELECT 1", pool=pool, retry=retry)
 
     assert server.accepted == attempts
     assert "network error" not in str(raised.value)  # no driver text towards the client
 
 
-@pytest.mark.parametrize("autocommit", [True, False], ids=["api-engine", "migration-engine"])
+@pytest.mark.parametrize("autocommit", [True, False], ids=["request-pool", "migration-engine"])
 def test_statement_longer_than_the_connect_timeout_is_not_cut_by_the_client(
-    api_database, engines, autocommit
+    api_database, pools, autocommit
 ):
     settings = Settings(database_url=api_database.url_for(API_ROLE), db_connect_timeout_seconds=0.2)
-    engine = db.build_engine(settings, autocommit=autocommit)
-    engines.append(engine)
+    pool = built_for(settings, autocommit=autocommit)
+    pools.append(pool)
 
     # Statements are bounded by the server's statement_timeout, not by the connect timeout.
-    assert db.execute("SELECT pg_sleep(0.5), 1", engine=engine, retry=False) == [["", 1]]
+    with dbapi_connection_of(pool) as connection:
+        cursor = connection.cursor()
+        cursor.execute("SELECT pg_sleep(0.5), 1")
+        assert list(map(list, cursor.fetchall())) == [["", 1]]
 
 
-def test_a_reply_that_never_comes_is_given_up_on_after_the_read_timeout(api_database, engines):
+def test_a_reply_that_never_comes_is_given_up_on_after_the_read_timeout(api_database, pools):
     settings = Settings(database_url=api_database.url_for(API_ROLE), db_read_timeout_seconds=0.3)
-    engine = db.build_engine(settings)
-    engines.append(engine)
+    pool = db.build_pool(settings)
+    pools.append(pool)
 
     started = time.monotonic()
     with pytest.raises(errors.DatabaseUnavailable):
-        db.execute("SELECT pg_sleep(2)", engine=engine, retry=False)
+        db.execute("SELECT pg_sleep(2)", pool=pool, retry=False)
     assert time.monotonic() - started < 1.5
 
 
@@ -563,19 +583,19 @@ def test_the_sync_writer_waits_longer_than_its_statement_timeout(api_database):
     assert sync.db_read_timeout_seconds > 60 > db.settings_for("api").db_read_timeout_seconds > 5
 
 
-def test_server_that_never_answers_is_given_up_on_within_the_connect_timeout(forwarders, engines):
+def test_server_that_never_answers_is_given_up_on_within_the_connect_timeout(forwarders, pools):
     server = forwarders(silent=True)
-    engine = db.build_engine(
+    pool = db.build_pool(
         Settings(
             database_url=f"postgresql://well_api:x@127.0.0.1:{server.port}/well",
             db_connect_timeout_seconds=0.3,
         )
     )
-    engines.append(engine)
+    pools.append(pool)
 
     started = time.monotonic()
     with pytest.raises(errors.DatabaseUnavailable):
-        db.execute("SELECT 1", engine=engine)
+        db.execute("SELECT 1", pool=pool)
 
     assert server.accepted == 2  # the first attempt and its one retry
     assert time.monotonic() - started < 3
@@ -707,7 +727,7 @@ def _iam_environment(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(botocore.signers, "generate_db_auth_token", counting)
     get_settings.cache_clear()
-    db.reset_engines()
+    db.reset_pools()
     return tokens
 
 
@@ -718,7 +738,7 @@ def test_iam_mode_makes_a_token_for_every_new_connection_and_requires_verified_t
     tokens = _iam_environment(monkeypatch)
     monkeypatch.setenv("DB_NAME", "well")
     monkeypatch.setenv("DB_CA_BUNDLE", str(pki.ca_file))
-    connect = db.connection_factory(Settings())
+    connect = db.connection_factory(Settings.from_environment())
     assert len(tokens) == 1  # made with the client, for the first connection
 
     connect()
@@ -740,32 +760,70 @@ def test_iam_mode_makes_a_token_for_every_new_connection_and_requires_verified_t
     assert "X-Amz-Expires=900" in token
 
 
-def test_in_lambda_an_api_function_makes_its_first_iam_token_during_init(aws, monkeypatch):
+def test_in_lambda_an_api_function_makes_its_token_and_connects_during_init(
+    aws, monkeypatch, captured_connects
+):
     tokens = _iam_environment(monkeypatch)
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "well-retrieve")
     try:
         api_handler("account_workspace_connectors", "retrieve")  # what the module import runs
 
         assert len(tokens) == 1
-        assert db.cached_engines() == 1
+        assert [call["password"] for call in captured_connects] == tokens
+        assert db.get_pool().idle_count() == 1  # the first request finds it open
     finally:
         get_settings.cache_clear()
-        db.reset_engines()
+        db.reset_pools()
 
 
-def test_outside_lambda_or_with_a_url_init_makes_no_credentials(aws, monkeypatch):
+def test_outside_lambda_init_opens_nothing_and_makes_no_credentials(aws, monkeypatch):
     tokens = _iam_environment(monkeypatch)
     try:
         api_handler("account_workspace_connectors", "retrieve")  # no AWS_LAMBDA_FUNCTION_NAME
-        monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "well-retrieve")
-        monkeypatch.setenv("DB_AUTH", "url")
-        api_handler("account_workspace_connectors", "retrieve")
 
         assert tokens == []
-        assert db.cached_engines() == 0
+        assert db.cached_pools() == 0
     finally:
         get_settings.cache_clear()
-        db.reset_engines()
+        db.reset_pools()
+
+
+@pytest.fixture
+def lambda_with_url(api_database, monkeypatch) -> Iterator[None]:
+    """A Lambda environment reaching the test database by URL, with a fresh pool."""
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "well-retrieve")
+    monkeypatch.setenv("DB_AUTH", "url")
+    monkeypatch.setenv("DATABASE_URL", api_database.url_for(API_ROLE))
+    reset_environment_pools()
+    yield
+    reset_environment_pools()
+
+
+def test_in_lambda_with_a_url_init_connects_as_the_api_role(lambda_with_url):
+    api_handler("account_workspace_connectors", "retrieve")
+
+    pool = db.get_pool()
+    assert pool.idle_count() == 1
+    assert db.execute("SELECT current_user") == [[API_ROLE]]
+    assert pool.idle_count() == 1  # the request used the connection init opened
+
+
+def test_after_a_snapstart_restore_the_connection_is_opened_anew(lambda_with_url, monkeypatch):
+    import snapshot_restore_py
+
+    monkeypatch.setattr(snapshot_restore_py, "_after_restore_registry", [])
+    monkeypatch.setenv("AWS_LAMBDA_INITIALIZATION_TYPE", "snap-start")
+    api_handler("account_workspace_connectors", "retrieve")
+    in_snapshot = db.get_pool()
+    snapshot_pid = backend_pid()
+
+    for hook, args, kwargs in snapshot_restore_py.get_after_restore():  # as the runtime does
+        hook(*args, **kwargs)
+
+    assert db.get_pool() is not in_snapshot
+    assert in_snapshot.idle_count() == 0  # closed: a restored copy must not share it
+    assert db.get_pool().idle_count() == 1
+    assert backend_pid() != snapshot_pid
 
 
 def test_credentials_that_fail_during_init_are_left_to_the_first_request(aws, monkeypatch, caplog):
@@ -776,18 +834,18 @@ def test_credentials_that_fail_during_init_are_left_to_the_first_request(aws, mo
         with caplog.at_level("WARNING", logger="wellapi.db"):
             api_handler("account_workspace_connectors", "retrieve")
 
-        assert db.cached_engines() == 0
+        assert db.cached_pools() == 0
         assert "during init" in caplog.text
     finally:
         get_settings.cache_clear()
-        db.reset_engines()
+        db.reset_pools()
 
 
 def test_a_token_made_ahead_and_grown_old_is_not_used(aws, monkeypatch, captured_connects):
     tokens = _iam_environment(monkeypatch)
     clock = [1000.0]
-    monkeypatch.setattr(db.time, "monotonic", lambda: clock[0])
-    connect = db.connection_factory(Settings())
+    monkeypatch.setattr(db.time, "time", lambda: clock[0])
+    connect = db.connection_factory(Settings.from_environment())
     clock[0] += db.FIRST_TOKEN_SECONDS
 
     connect()
@@ -806,7 +864,7 @@ def test_secret_mode_connects_with_the_secret_and_rereads_it_for_each_new_connec
     monkeypatch.setenv("DB_PORT", "5432")
     monkeypatch.setenv("DB_SECRET_ARN", arn)
     monkeypatch.setenv("DB_CA_BUNDLE", str(pki.ca_file))
-    connect = db.connection_factory(Settings())
+    connect = db.connection_factory(Settings.from_environment())
 
     connect()
     rotate_secret(arn, "well_api", "rotated-password")
@@ -830,7 +888,7 @@ def test_tls_context_trusts_exactly_the_configured_ca_bundle(monkeypatch, tmp_pa
     monkeypatch.setenv("DB_CA_BUNDLE", str(pki.ca_file))
     monkeypatch.setenv("DATABASE_URL", "postgresql://u@h/db")
 
-    context = db.tls_context(Settings().db_ca_bundle)
+    context = db.tls_context(Settings.from_environment().db_ca_bundle)
 
     assert_verifying_tls(context, pki.ca_name)
 
@@ -838,7 +896,7 @@ def test_tls_context_trusts_exactly_the_configured_ca_bundle(monkeypatch, tmp_pa
 def test_tls_context_defaults_to_the_proxy_and_rds_cas_shipped_in_the_package(monkeypatch):
     monkeypatch.delenv("DB_CA_BUNDLE", raising=False)
     monkeypatch.setenv("DATABASE_URL", "postgresql://u@h/db")
-    assert Settings().db_ca_bundle is None
+    assert Settings.from_environment().db_ca_bundle is None
     missing = [path for path in PACKAGED_CAS.values() if not path.is_file()]
     assert not missing, (
         f"CA certificates are not packaged: {missing}. RDS Proxy's certificate chains to the "
@@ -877,7 +935,7 @@ class SecretMode:
             "DB_CONNECT_TIMEOUT_SECONDS": "2",
         }.items():
             self.monkeypatch.setenv(key, value)
-        return Settings()
+        return Settings.from_environment()
 
 
 @pytest.fixture
@@ -887,30 +945,30 @@ def secret_mode(aws, monkeypatch, api_database) -> SecretMode:
 
 
 def test_secret_mode_reaches_a_server_whose_certificate_the_bundle_vouches_for(
-    secret_mode, forwarders, tmp_path, engines
+    secret_mode, forwarders, tmp_path, pools
 ):
     pki = make_pki(tmp_path, "Test RDS CA (live)")
     proxy = forwarders(tls=pki.server_context)
-    engine = db.build_engine(secret_mode.settings(proxy.port, "localhost", pki.ca_file))
-    engines.append(engine)
+    pool = db.build_pool(secret_mode.settings(proxy.port, "localhost", pki.ca_file))
+    pools.append(pool)
 
-    assert db.execute("SELECT current_user", engine=engine) == [[API_ROLE]]
-    with engine.connect() as conn:
-        sock = conn.connection.dbapi_connection._usock
+    assert db.execute("SELECT current_user", pool=pool) == [[API_ROLE]]
+    with pool.connection() as conn:
+        sock = conn._usock
         assert isinstance(sock, ssl.SSLSocket)
         assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
 
     # A rotated secret is used by the next new connection, without a new environment.
     rotate_secret(secret_mode.arn, SYNC_ROLE, local_db.LOCAL_ROLE_PASSWORD)
-    engine.dispose()
-    assert db.execute("SELECT current_user", engine=engine) == [[SYNC_ROLE]]
+    pool.dispose()
+    assert db.execute("SELECT current_user", pool=pool) == [[SYNC_ROLE]]
 
 
 @pytest.mark.parametrize(
     "case", ["certificate-from-another-ca", "certificate-for-another-host", "server-without-tls"]
 )
 def test_proxy_modes_never_talk_to_a_server_they_cannot_verify(
-    secret_mode, forwarders, tmp_path, engines, case
+    secret_mode, forwarders, tmp_path, pools, case
 ):
     trusted = make_pki(tmp_path / "trusted", "Trusted RDS CA")
     rogue = make_pki(tmp_path / "rogue", "Rogue CA")
@@ -920,11 +978,11 @@ def test_proxy_modes_never_talk_to_a_server_they_cannot_verify(
         proxy, host = forwarders(tls=trusted.server_context), "127.0.0.1"
     else:
         proxy, host = forwarders(), "localhost"  # plain TCP: answers the SSLRequest with N
-    engine = db.build_engine(secret_mode.settings(proxy.port, host, trusted.ca_file))
-    engines.append(engine)
+    pool = db.build_pool(secret_mode.settings(proxy.port, host, trusted.ca_file))
+    pools.append(pool)
 
     with pytest.raises(errors.DatabaseUnavailable) as raised:
-        db.execute("SELECT current_user", engine=engine)
+        db.execute("SELECT current_user", pool=pool)
 
     causes = []
     cause: BaseException | None = raised.value
@@ -1028,19 +1086,19 @@ WRITE = "INSERT INTO core_api.workspaces (name) VALUES ('pinning probe') RETURNI
 def test_ordinary_read_and_write_send_nothing_that_pins_a_proxy_session(
     api_database, monkeypatch, sent_sql
 ):
-    reset_environment_engine()  # record from engine creation on, dialect initialisation included
-    admin_engine = db.build_engine(Settings(database_url=api_database.admin_url))
+    reset_environment_pools()  # record from pool creation on
+    admin_pool = db.build_pool(Settings(database_url=api_database.admin_url))
     try:
         db.execute(READ)
-        written = db.execute(WRITE, engine=admin_engine, retry=False)
+        written = db.execute(WRITE, pool=admin_pool, retry=False)
         db.execute(READ)
         monkeypatch.undo()  # stop recording before cleaning up
         db.execute(
             f"DELETE FROM core_api.workspaces WHERE workspace_id = '{written[0][0]}'",
-            engine=admin_engine,
+            pool=admin_pool,
         )
     finally:
-        admin_engine.dispose()
+        admin_pool.dispose()
 
     assert len(written) == 1
     flagged = [(m, s, r) for m, s in sent_sql for r in pinning_reasons(m, s)]
@@ -1052,5 +1110,5 @@ def test_ordinary_read_and_write_send_nothing_that_pins_a_proxy_session(
         ("execute_simple", READ),
     ]
     control = [s for _, s in sent_sql if s.split()[0].lower() in ("begin", "commit", "rollback")]
-    # The only transaction is SQLAlchemy's one-time dialect initialisation of each engine.
-    assert control == ["begin transaction", "rollback"] * 2, sent_sql
+    # Not even once per connection: the pools run no driver or dialect initialisation.
+    assert control == [], sent_sql

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
 from collections.abc import Iterator
@@ -36,6 +37,7 @@ from wellapi.local.claims import sign_event
 from wellapi.principal import principal_from_claims
 from wellapi.resources import resource_named
 from wellapi.roles import API_ROLE, AUTH_ROLE, SYNC_ROLE
+from wellapi.statements import read_template, write_plan
 from wellapi.sync.handler import sync_handler
 from wellapi.sync.messages import parse_message
 
@@ -267,9 +269,9 @@ def demo_database(server: local_db.LocalDatabase) -> Iterator[local_db.LocalData
         patch.setenv("DATABASE_URL", db.url_for(API_ROLE))
         patch.setenv("SYNC_DATABASE_URL", db.url_for(SYNC_ROLE))
         patch.setenv("AUTH_DATABASE_URL", db.url_for(AUTH_ROLE))
-        wellapi_db.reset_engines()
+        wellapi_db.reset_pools()
         yield db
-    wellapi_db.reset_engines()
+    wellapi_db.reset_pools()
     local_db.drop_database(server, name)
 
 
@@ -293,6 +295,23 @@ def test_api_events_get_their_designed_answer_on_the_seeded_demo(demo_database):
         if (status != REFUSED[name] if name in REFUSED else not 200 <= status < 300)
     }
     assert unexpected == {}
+
+
+def test_every_api_event_is_served_from_statements_compiled_ahead(demo_database, caplog):
+    # wellapi.statements logs each shape it has to compile on demand (importing SQLAlchemy).
+    read_template.cache_clear()
+    write_plan.cache_clear()
+    admin = local_db.admin_connection(demo_database.admin_url)
+    try:
+        events = {name: sign_event(admin, _event(name)) for _, name in API_EVENTS}
+    finally:
+        admin.close()
+
+    with caplog.at_level(logging.INFO, logger="wellapi.statements"):
+        for function_id, name in API_EVENTS:
+            api_handler(*_binding(function_id))(events[name], Lambda())
+
+    assert [getattr(r, "shape", r.getMessage()) for r in caplog.records] == []
 
 
 def test_sync_events_apply_and_only_the_poison_record_fails(demo_database):

@@ -14,7 +14,7 @@ What must hold:
   Gateway's own error page, or the driver's text;
 - requests in flight when it goes away get their answer or that 503, nothing else;
 - once it is back, the same warm handlers (same process, same imported functions, same
-  engine) serve again without a restart;
+  pool) serve again without a restart;
 - a statement the server cancels (lock or statement timeout) is a 503, and nothing of it is
   left running or waiting in the database.
 """
@@ -120,7 +120,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             yield stack
         stack.admin.close()
     finally:
-        wellapi_db.reset_engines()
+        wellapi_db.reset_pools()
         pg.cleanup()
 
 
@@ -219,9 +219,9 @@ def expected_success(what: str, status: int) -> bool:
 
 
 def warm_state(served: Served) -> tuple[dict[str, int], int]:
-    """The identity of every imported handler, and of the API's database engine."""
+    """The identity of every imported handler, and of the API's database pool."""
     handlers = {name: id(env.handler) for name, env in served.runtime._environments.items()}
-    return handlers, id(wellapi_db.get_engine())
+    return handlers, id(wellapi_db.get_pool())
 
 
 # ---- the database goes away --------------------------------------------------------------------
@@ -261,7 +261,7 @@ def test_an_outage_under_traffic_is_answered_503_quickly_and_the_warm_handlers_r
     problems += [f"unseen key: {p}" for p in problems_with_unavailable(unseen)]
     assert problems == [], problems[:10]
 
-    # Back: the same process, the same imported handlers and engine, serving again at once.
+    # Back: the same process, the same imported handlers and pool, serving again at once.
     after = Traffic(stack, threads=2)
     after.start()
     time.sleep(1.0)
@@ -364,7 +364,7 @@ def test_a_statement_past_the_statement_timeout_is_cancelled_by_the_server_and_a
     # that they log in with it.
     stack.admin.run(f"ALTER ROLE {API_ROLE} IN DATABASE faults SET lock_timeout = 0")
     stack.admin.run(f"ALTER ROLE {API_ROLE} IN DATABASE faults SET statement_timeout = '1s'")
-    wellapi_db.get_engine().dispose()
+    wellapi_db.get_pool().dispose()
     try:
         row_id, patch = provider_row(stack)
         target = f"/v1/workspace-providers/{row_id}"
@@ -379,4 +379,4 @@ def test_a_statement_past_the_statement_timeout_is_cancelled_by_the_server_and_a
         assert is_matched(stack, row_id) is False
     finally:
         stack.admin.run(f"ALTER ROLE {API_ROLE} IN DATABASE faults RESET ALL")
-        wellapi_db.get_engine().dispose()
+        wellapi_db.get_pool().dispose()

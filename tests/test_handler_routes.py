@@ -75,7 +75,7 @@ def test_an_unexpected_failure_on_such_a_segment_is_a_jsonapi_500(admin, monkeyp
 
 def test_concurrent_requests_in_one_process_each_run_with_their_own_event(admin, monkeypatch):
     # The local runtime serves concurrent requests from one process through the same handlers.
-    # A retrieve is held after Powertools has taken its event and before the handler reads it;
+    # A retrieve is held after its handler has been called and before it reads its event;
     # meanwhile another function serves another tenant's list. The retrieve must still run
     # with its own event: its claims, its path, its id.
     from tests.support import read_factories as rf
@@ -84,15 +84,15 @@ def test_concurrent_requests_in_one_process_each_run_with_their_own_event(admin,
     a, b = f.tenant(admin), f.tenant(admin)
     row = rf.make_row(admin, a, "workspace_providers")
     held, release = threading.Event(), threading.Event()
-    original = http_handler.PerThreadResolver._remove_prefix
+    original = http_handler.request_from_event
 
-    def pausing(self: Any, path: str) -> str:
-        if str(row.id) in path and not release.is_set():
+    def pausing(event: dict[str, Any]) -> Any:
+        if str(row.id) in event["rawPath"] and not release.is_set():
             held.set()
             assert release.wait(timeout=30)
-        return original(self, path)
+        return original(event)
 
-    monkeypatch.setattr(http_handler.PerThreadResolver, "_remove_prefix", pausing)
+    monkeypatch.setattr(http_handler, "request_from_event", pausing)
     retrieve = api_handler("workspace_providers", "retrieve")
     listing = api_handler("account_workspace_connectors", "list")
     ev = event(

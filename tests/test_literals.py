@@ -54,14 +54,14 @@ def nonconforming_sync_role(api_database: LocalDatabase, admin: Connection):
     admin.run(
         f'ALTER ROLE {SYNC_ROLE} IN DATABASE "{database}" SET standard_conforming_strings = off'
     )
-    db.reset_engines()
+    db.reset_pools()
     try:
         yield
     finally:
         admin.run(
             f'ALTER ROLE {SYNC_ROLE} IN DATABASE "{database}" RESET standard_conforming_strings'
         )
-        db.reset_engines()
+        db.reset_pools()
 
 
 def test_the_sync_writer_stores_hostile_text_exactly_on_a_nonconforming_server(
@@ -72,7 +72,7 @@ def test_the_sync_writer_stores_hostile_text_exactly_on_a_nonconforming_server(
     key = f"\\'); DELETE FROM core_api.sync_receipts; -- {uuid4()}"
     run = "run\\'); SELECT pg_sleep(5); --"
     before = admin.run("SELECT count(*) FROM core_api.sync_receipts")[0][0]
-    assert db.execute("SHOW standard_conforming_strings", engine=db.get_engine("sync")) == [["off"]]
+    assert db.execute("SHOW standard_conforming_strings", pool=db.get_pool("sync")) == [["off"]]
 
     event = sqs.event(
         s.linked(tenant.workspace_connector_id, [account[1]], idempotency_key=key, sync_run_id=run)

@@ -107,7 +107,7 @@ def workdir(
         yield root
         os.environ.clear()
         os.environ.update(saved_environment)
-    wellapi_db.reset_engines()
+    wellapi_db.reset_pools()
     sys.modules.pop("cli_fixture_app", None)
     if str(root / "src") in sys.path:
         sys.path.remove(str(root / "src"))

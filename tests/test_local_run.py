@@ -126,13 +126,13 @@ def running(
             yield running
         finally:
             running.stop()
-    # Leave the process as it was: import path, function modules, engines; drop the database.
+    # Leave the process as it was: import path, function modules, pools; drop the database.
     sys.path[:] = saved_path
     functions = str(ROOT / "functions")
     for module in set(sys.modules) - saved_modules:
         if (getattr(sys.modules[module], "__file__", None) or "").startswith(functions):
             del sys.modules[module]
-    wellapi_db.reset_engines()
+    wellapi_db.reset_pools()
     local_db.drop_database(server, name)
 
 
@@ -343,9 +343,9 @@ def test_twenty_concurrent_requests_all_succeed_and_overlap_on_several_connectio
         peak = max(peak, in_flight)
     assert len(intervals) == 20
     assert peak >= 2, "the requests did not overlap"
-    pool_of_the_api = wellapi_db.get_engine().pool  # as db.execute() asks for it
-    assert pool_of_the_api.size() == cli.LOCAL_DB_POOL_SIZE  # type: ignore[attr-defined]
-    assert pool_of_the_api.checkedin() >= 2  # type: ignore[attr-defined]
+    pool_of_the_api = wellapi_db.get_pool()  # as db.execute() asks for it
+    assert pool_of_the_api.size == cli.LOCAL_DB_POOL_SIZE
+    assert pool_of_the_api.idle_count() >= 2
 
 
 # ---- stopping ------------------------------------------------------------------------------------

@@ -36,9 +36,9 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.schema import DefaultClause
 
 from wellapi import migrate, schema
-from wellapi.db import build_engine
 from wellapi.domain import SCHEMA
 from wellapi.local import database as local_db
+from wellapi.migrate import migration_engine
 from wellapi.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,7 +52,7 @@ def admin_settings(db: local_db.LocalDatabase) -> Settings:
 
 
 def downgrade(db: local_db.LocalDatabase, revision: str) -> None:
-    engine = build_engine(admin_settings(db), autocommit=False)
+    engine = migration_engine(admin_settings(db))
     try:
         with engine.begin() as connection:
             migrate.downgrade(connection, revision)
@@ -368,7 +368,7 @@ def schema_drift(connection: Connection, metadata: MetaData) -> list[Any]:
 
 @pytest.fixture(scope="module")
 def migrated(database: local_db.LocalDatabase) -> Iterator[Connection]:
-    engine = build_engine(admin_settings(database), autocommit=False)
+    engine = migration_engine(admin_settings(database))
     try:
         with engine.connect() as connection:
             yield connection

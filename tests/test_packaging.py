@@ -61,21 +61,93 @@ UNCHECKED_HASH = 0b01
 # `make bench` holds each function's cold start against the third-party modules it loads, so
 # this list is what keeps that floor honest.
 NEVER_IMPORTED = ("sqlalchemy.orm", "boto3")
+# What each kind of function loads at init, from the layer or the runtime (INIT_MODULES):
+# wellapi's modules one by one, Powertools' by subpackage, other packages by name. A function
+# loads what its first request uses and nothing more (no SQLAlchemy, no router, no pydantic
+# outside the sync function); a new import anywhere fails here until it is added on purpose.
+# Every function: the driver (pg8000 and what it imports), Powertools' logger (importing the
+# package aws_lambda_powertools also loads its metrics and tracing modules: its __init__ does,
+# and its user-agent hook imports botocore, which the Lambda runtime holds anyway), settings.
+_COMMON = (
+    *("asn1crypto", "botocore", "dateutil", "jmespath", "pg8000", "scramp", "six"),
+    "typing_extensions",
+    *(f"aws_lambda_powertools{m}" for m in ("", ".exceptions", ".logging", ".metrics")),
+    *(f"aws_lambda_powertools{m}" for m in (".package_logger", ".shared", ".tracing")),
+    *(f"aws_lambda_powertools{m}" for m in (".utilities", ".utilities.jmespath_utils")),
+    "aws_lambda_powertools.warnings",
+    *(f"wellapi{m}" for m in ("", ".db", ".errors", ".settings")),
+)
+# Every API function: the handler, the request and the document, the statements compiled ahead.
+_API = (
+    *(f"wellapi.{m}" for m in ("domain", "principal", "resources", "shapes", "sql", "statements")),
+    *(f"wellapi.http{m}" for m in ("", ".handler", ".request", ".response")),
+    *(f"wellapi.jsonapi{m}" for m in ("", ".cursor", ".document", ".ids", ".media", ".query")),
+    *("wellapi.operations", "wellapi.operations.read", "wellapi.timestamps"),
+)
+_WRITE = ("wellapi.jsonapi.body", "wellapi.operations.write", "wellapi.rules")
+INIT_MODULES: dict[str, list[str]] = {
+    "read": sorted((*_COMMON, *_API)),
+    "write": sorted((*_COMMON, *_API, *_WRITE)),
+    "nested write": sorted((*_COMMON, *_API, *_WRITE, "wellapi.operations.nested")),
+    "authorizer": sorted(
+        (*_COMMON, "wellapi.auth", "wellapi.keys", "wellapi.principal", "wellapi.sql")
+    ),
+    "sync": sorted(
+        (
+            *_COMMON,
+            *(f"aws_lambda_powertools.{m}" for m in ("middleware_factory", "utilities.batch")),
+            "aws_lambda_powertools.utilities.data_classes",
+            *("annotated_types", "pydantic", "pydantic_core", "typing_inspection"),
+            *(f"wellapi.{m}" for m in ("domain", "sql", "timestamps", "sync", "sync.handler")),
+            *("wellapi.sync.messages", "wellapi.sync.writer"),
+        )
+    ),
+    # The custom resource that runs the migrations: Alembic, and so SQLAlchemy.
+    "migration": sorted(
+        (
+            *_COMMON,
+            *("alembic", "greenlet", "mako", "markupsafe", "sqlalchemy"),
+            *("wellapi.domain", "wellapi.migrate"),
+        )
+    ),
+}
 
-# Run in the Lambda-like interpreter; argv[1] is the sys.path to prepend as JSON.
+# Run in the Lambda-like interpreter; argv[1] is the sys.path to prepend as JSON. "loaded" is
+# every module the import loaded from the layer or the runtime (not the standard library, not
+# the function's own directory), named as INIT_MODULES names them.
 IMPORT_HANDLER = """
-import importlib, json, sys
-sys.path[:0] = json.loads(sys.argv[1])
+import importlib, json, os, sys
+paths = json.loads(sys.argv[1])
+sys.path[:0] = paths
+roots = tuple(os.path.abspath(p) + os.sep for p in paths[1:])
+before = set(sys.modules)
 module_name, _, attribute = sys.argv[2].rpartition(".")
 handler = getattr(importlib.import_module(module_name), attribute)
 wellapi = importlib.import_module("wellapi")
 never = tuple(json.loads(sys.argv[3]))
+
+
+def named(module):
+    parts = module.split(".")
+    if parts[0] == "wellapi":
+        return module
+    if parts[0] == "aws_lambda_powertools":
+        return ".".join(parts[: 3 if parts[1:2] == ["utilities"] else 2])
+    return parts[0]
+
+
+loaded = {
+    named(m)
+    for m in set(sys.modules) - before
+    if (getattr(sys.modules[m], "__file__", None) or "").startswith(roots)
+}
 print(json.dumps({
     "callable": callable(handler),
     "wellapi": wellapi.__file__,
     "never_imported": sorted(
         m for m in sys.modules if any(m == n or m.startswith(n + ".") for n in never)
     ),
+    "loaded": sorted(loaded),
 }))
 """
 MIGRATE = """
@@ -453,3 +525,21 @@ def test_migration_function_migrates_an_empty_database_from_its_artifacts_alone(
         assert conn.run("SELECT version_num FROM core_api.alembic_version") == [[head]]
     finally:
         conn.close()
+
+
+def init_group(handler: str) -> str:
+    """Which list of INIT_MODULES a function's handler is held to."""
+    if handler in ("authorizer.handler", "sync.handler"):
+        return handler.split(".")[0]
+    if handler.startswith("wellapi.migrate."):
+        return "migration"
+    operation = handler.split(".")[1]
+    if operation in ("list", "retrieve", "catalog"):
+        return "read"
+    return "nested write" if operation in ("select", "remove", "enrol", "unenrol") else "write"
+
+
+def test_every_function_loads_exactly_its_list_of_modules_at_init(build, imported):
+    loaded = {f: r.get("loaded", r.get("error")) for f, r in imported.items()}
+    groups = {f: init_group(handler) for f, (_, handler) in build.functions.items()}
+    assert loaded == {f: INIT_MODULES[g] for f, g in groups.items()}

@@ -26,10 +26,11 @@ from wellapi.jsonapi.query import DEFAULT_PAGE_SIZE, parse_read_query
 from wellapi.local import database as local_db
 from wellapi.local import large_tenant as lt
 from wellapi.local.claims import claims
-from wellapi.queries import ReadShape, read_params, read_template
 from wellapi.resources import resource_named
 from wellapi.roles import API_ROLE
+from wellapi.shapes import ReadShape, read_params
 from wellapi.sql import to_literal
+from wellapi.statements import read_template
 
 BIG_ROWS = 300_000
 SMALL_ROWS = 10_000

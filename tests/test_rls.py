@@ -23,14 +23,15 @@ from sqlalchemy import select
 from tests.support import factories as f
 from tests.support import tenancy as tn
 from tests.support.api import JSONAPI, call, event
-from wellapi import db, keys
+from wellapi import db, keys, schema
 from wellapi.errors import sqlstate_of
 from wellapi.local import database as local_db
 from wellapi.local.claims import claims
 from wellapi.queries import relationship_join, scope_condition
 from wellapi.resources import RESOURCES
 from wellapi.roles import API_ROLE
-from wellapi.sql import compile_template, to_literal
+from wellapi.sql import to_literal
+from wellapi.sql_compile import compile_template
 
 pytestmark = pytest.mark.usefixtures("api_database")
 
@@ -289,8 +290,11 @@ def engine_scope(admin_conn: pg8000.native.Connection, resource: str, side: tn.S
     """The rows the engine's own read query considers in scope (soft-deleted ones included,
     as row-level security does not look at deleted_at), run by the admin, whom RLS ignores."""
     r = RESOURCES[resource]
-    t = r.table.alias("t")
-    parents = {rel.name: rel.parent.table.alias(f"p_{rel.name}") for rel in r.relationships}
+    t = schema.table(r.table.name).alias("t")
+    parents = {
+        rel.name: schema.table(rel.parent.table.name).alias(f"p_{rel.name}")
+        for rel in r.relationships
+    }
     joined: Any = t
     for rel in r.relationships:
         joined = joined.join(

@@ -28,9 +28,10 @@ from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import ColumnClause
 
 from wellapi import schema
-from wellapi.queries import ReadShape, read_statement
+from wellapi.queries import read_statement
 from wellapi.resources import RESOURCES, VIEWS, Resource
 from wellapi.roles import API_ROLE, AUTH_ROLE, SYNC_ROLE
+from wellapi.shapes import ReadShape
 from wellapi.writes import WriteShape, write_context, write_statement
 
 pytestmark = pytest.mark.usefixtures("api_database")

@@ -757,3 +757,15 @@ def test_a_ledger_is_vacuumed_after_one_percent_of_its_rows_change(admin, table)
         "autovacuum_vacuum_insert_scale_factor=0.01",
         "autovacuum_vacuum_scale_factor=0.01",
     ]
+
+
+def test_every_table_a_resource_names_exists_with_that_public_id_column():
+    # The resources name tables as plain strings (no SQLAlchemy at cold start); the schema,
+    # which the migrations are compared with, must hold each under that name and id column.
+    from wellapi import resources, schema
+
+    refs = {p.table for p in resources.PARENTS.values()}
+    refs |= {r.table for r in (*resources.RESOURCES.values(), *resources.VIEWS.values())}
+    assert len(refs) == 12  # the five junctions and their seven parents
+    for ref in refs:
+        assert schema.public_id(schema.table(ref.name)) == ref.id_column, ref

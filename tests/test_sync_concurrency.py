@@ -1,6 +1,6 @@
 """Sync batches for the same connector at the same time, on real concurrent connections.
 
-Each thread has its own engine (``build_engine(settings_for("sync"))``), as two Lambda
+Each thread has its own pool (``build_pool(settings_for("sync"))``), as two Lambda
 execution environments would. To make the overlap certain rather than likely, the test holds
 a lock on a ledger table until every batch is waiting inside its transaction (seen in
 ``pg_stat_activity``), then lets them all go at once.
@@ -20,7 +20,6 @@ from typing import Any
 
 import pytest
 from pg8000.native import Connection
-from sqlalchemy import Engine
 
 from tests.support import factories as f
 from tests.support import sqs
@@ -34,18 +33,18 @@ from wellapi.sync.writer import Applied, apply, check, resolve
 
 
 @pytest.fixture
-def engines(api_database: LocalDatabase) -> Iterator[list[Engine]]:
-    built = [db.build_engine(db.settings_for("sync")) for _ in range(4)]
+def pools(api_database: LocalDatabase) -> Iterator[list[db.Pool]]:
+    built = [db.build_pool(db.settings_for("sync")) for _ in range(4)]
     yield built
-    for engine in built:
-        engine.dispose()
+    for pool in built:
+        pool.dispose()
 
 
-def write(bodies: Sequence[dict[str, Any]], engine: Engine) -> list[Applied]:
-    """What the handler does with a batch of valid messages, on ``engine``."""
+def write(bodies: Sequence[dict[str, Any]], pool: db.Pool) -> list[Applied]:
+    """What the handler does with a batch of valid messages, on ``pool``."""
     messages = [parse_message(json.dumps(b)) for b in bodies]
-    resolution = resolve(messages, engine=engine)
-    return apply([check(m, resolution) for m in messages], engine=engine)
+    resolution = resolve(messages, pool=pool)
+    return apply([check(m, resolution) for m in messages], pool=pool)
 
 
 @contextmanager
@@ -82,7 +81,7 @@ def together[T](database: LocalDatabase, table: str, jobs: Sequence[Callable[[],
 
 
 def test_the_same_key_in_two_concurrent_batches_is_applied_by_exactly_one(
-    api_database: LocalDatabase, admin: Connection, engines: list[Engine]
+    api_database: LocalDatabase, admin: Connection, pools: list[db.Pool]
 ) -> None:
     tenant = f.tenant(admin)
     accounts = s.records(admin, tenant, "account", 3)
@@ -91,7 +90,7 @@ def test_the_same_key_in_two_concurrent_batches_is_applied_by_exactly_one(
     results = together(
         api_database,
         "account_workspace_connectors",
-        [partial(write, [message], engine) for engine in engines[:2]],
+        [partial(write, [message], pool) for pool in pools[:2]],
     )
 
     assert sorted(result.applied for (result,) in results) == [False, True]
@@ -101,7 +100,7 @@ def test_the_same_key_in_two_concurrent_batches_is_applied_by_exactly_one(
 
 
 def test_batches_sharing_keys_in_opposite_orders_both_complete_without_deadlock(
-    api_database: LocalDatabase, admin: Connection, engines: list[Engine]
+    api_database: LocalDatabase, admin: Connection, pools: list[db.Pool]
 ) -> None:
     tenant = f.tenant(admin)
     wc = tenant.workspace_connector_id
@@ -114,8 +113,8 @@ def test_batches_sharing_keys_in_opposite_orders_both_complete_without_deadlock(
         api_database,
         "account_workspace_connectors",
         [
-            partial(process, forward, engine=engines[0]),
-            partial(process, backward, engine=engines[1]),
+            partial(process, forward, pool=pools[0]),
+            partial(process, backward, pool=pools[1]),
         ],
     )
 
@@ -125,7 +124,7 @@ def test_batches_sharing_keys_in_opposite_orders_both_complete_without_deadlock(
 
 
 def test_many_concurrent_batches_of_overlapping_duplicates_apply_each_key_once(
-    api_database: LocalDatabase, admin: Connection, engines: list[Engine]
+    api_database: LocalDatabase, admin: Connection, pools: list[db.Pool]
 ) -> None:
     tenant = f.tenant(admin)
     accounts = s.records(admin, tenant, "account", 40)
@@ -137,15 +136,12 @@ def test_many_concurrent_batches_of_overlapping_duplicates_apply_each_key_once(
     applied: Counter[str] = Counter()
     sent: set[str] = set()
     for _ in range(3):
-        batches = [shuffler.sample(messages, 10) for _ in engines]
+        batches = [shuffler.sample(messages, 10) for _ in pools]
         sent.update(m["idempotency_key"] for batch in batches for m in batch)
         results = together(
             api_database,
             "account_workspace_connectors",
-            [
-                partial(write, batch, engine)
-                for batch, engine in zip(batches, engines, strict=False)
-            ],
+            [partial(write, batch, pool) for batch, pool in zip(batches, pools, strict=False)],
         )
         applied.update(r.message.idempotency_key for result in results for r in result if r.applied)
 
@@ -157,7 +153,7 @@ def test_many_concurrent_batches_of_overlapping_duplicates_apply_each_key_once(
 
 
 def test_a_revocation_racing_a_link_leaves_the_new_links_all_live_or_all_revoked(
-    api_database: LocalDatabase, admin: Connection, engines: list[Engine]
+    api_database: LocalDatabase, admin: Connection, pools: list[db.Pool]
 ) -> None:
     tenant = f.tenant(admin)
     wc_pk = tenant.workspace_connector_pk
@@ -171,7 +167,7 @@ def test_a_revocation_racing_a_link_leaves_the_new_links_all_live_or_all_revoked
     results = together(
         api_database,
         "account_workspace_connectors",
-        [partial(write, [link], engines[0]), partial(write, [revoke], engines[1])],
+        [partial(write, [link], pools[0]), partial(write, [revoke], pools[1])],
     )
 
     assert [r.applied for (r,) in results] == [True, True]
@@ -183,7 +179,7 @@ def test_a_revocation_racing_a_link_leaves_the_new_links_all_live_or_all_revoked
 
 
 def test_concurrent_unlinks_and_a_revocation_remove_each_link_once(
-    api_database: LocalDatabase, admin: Connection, engines: list[Engine]
+    api_database: LocalDatabase, admin: Connection, pools: list[db.Pool]
 ) -> None:
     tenant = f.tenant(admin)
     accounts = s.records(admin, tenant, "account", 500)
@@ -205,7 +201,7 @@ def test_concurrent_unlinks_and_a_revocation_remove_each_link_once(
     results = together(
         api_database,
         "account_workspace_connectors",
-        [partial(write, batch, engine) for batch, engine in zip(batches, engines, strict=False)],
+        [partial(write, batch, pool) for batch, pool in zip(batches, pools, strict=False)],
     )
 
     assert all(r.applied for (r,) in results)

@@ -91,11 +91,11 @@ def assert_reported_as_a_batch_failure(printed: str, tenant: f.Tenant) -> None:
 
 
 @pytest.fixture
-def fresh_engines() -> Iterator[None]:
-    """Engines and settings are rebuilt from the environment before and after the test."""
-    db.reset_engines()
+def fresh_pools() -> Iterator[None]:
+    """Pools and settings are rebuilt from the environment before and after the test."""
+    db.reset_pools()
     yield
-    db.reset_engines()
+    db.reset_pools()
 
 
 def closed_port() -> int:
@@ -113,7 +113,7 @@ def test_an_unreachable_database_fails_every_record_and_the_redelivery_writes_on
     batch: Batch,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
-    fresh_engines: None,
+    fresh_pools: None,
 ) -> None:
     event, keys = batch
     (database,) = admin.run("SELECT current_database()")[0]
@@ -123,7 +123,7 @@ def test_an_unreachable_database_fails_every_record_and_the_redelivery_writes_on
             "SYNC_DATABASE_URL", f"postgresql://well_sync:x@127.0.0.1:{closed_port()}/{database}"
         )
         down.setenv("DB_CONNECT_TIMEOUT_SECONDS", "1")
-        db.reset_engines()
+        db.reset_pools()
         capsys.readouterr()
 
         assert deliver(event) == sqs.message_ids(event)
@@ -131,7 +131,7 @@ def test_an_unreachable_database_fails_every_record_and_the_redelivery_writes_on
     printed = capsys.readouterr().out
     nothing_written(tenant, admin, keys)
     assert_reported_as_a_batch_failure(printed, tenant)
-    db.reset_engines()
+    db.reset_pools()
     assert deliver(event) == [sqs.message_ids(event)[2]]
     expected_after_one_application(tenant, admin)
     assert deliver(event) == [sqs.message_ids(event)[2]]

@@ -572,6 +572,6 @@ def test_the_sync_role_can_record_receipts_but_never_change_them(
         db.execute(
             "UPDATE core_api.sync_receipts SET occurred_at = now() "
             f"WHERE idempotency_key = {to_literal(key)}",
-            engine=db.get_engine("sync"),
+            pool=db.get_pool("sync"),
         )
     assert s.receipts(admin, [key]) == [key]

@@ -21,7 +21,6 @@ from unittest import mock
 from uuid import UUID
 
 import pg8000.native
-from sqlalchemy import Engine
 
 from tests.support import factories as f
 from tests.support.api import JSONAPI, Reply, call, event, invoke
@@ -448,29 +447,29 @@ def writes_nothing(admin: pg8000.native.Connection) -> Iterator[None]:
 # --- races --------------------------------------------------------------------------------------
 
 
-class ThreadEngines:
-    """One engine (so one connection) per thread, standing in for ``db.get_engine``.
+class ThreadPools:
+    """One pool (so one connection) per thread, standing in for ``db.get_pool``.
 
-    The process-wide engine has a pool of one connection, as a Lambda environment needs; a
-    test that races requests gives every thread its own, like separate Lambda environments.
+    The process-wide pool holds one connection, as a Lambda environment needs; a test that
+    races requests gives every thread its own, like separate Lambda environments.
     """
 
     def __init__(self) -> None:
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._engines: list[Engine] = []
+        self._pools: list[db.Pool] = []
 
-    def get_engine(self, role: str = "api") -> Engine:
-        engines: dict[str, Engine] = self._local.__dict__.setdefault("engines", {})
-        if role not in engines:
-            engines[role] = db.build_engine(db.settings_for(role))
+    def get_pool(self, role: str = "api") -> db.Pool:
+        pools: dict[str, db.Pool] = self._local.__dict__.setdefault("pools", {})
+        if role not in pools:
+            pools[role] = db.build_pool(db.settings_for(role))
             with self._lock:
-                self._engines.append(engines[role])
-        return engines[role]
+                self._pools.append(pools[role])
+        return pools[role]
 
     def dispose(self) -> None:
-        for engine in self._engines:
-            engine.dispose()
+        for pool in self._pools:
+            pool.dispose()
 
 
 class Background:
@@ -482,9 +481,9 @@ class Background:
     """
 
     def __init__(self, workers: int) -> None:
-        self.engines = ThreadEngines()
+        self.pools = ThreadPools()
         self.start = threading.Barrier(workers)
-        self._patch = mock.patch.object(db, "get_engine", self.engines.get_engine)
+        self._patch = mock.patch.object(db, "get_pool", self.pools.get_pool)
         self._pool = ThreadPoolExecutor(max_workers=workers)
 
     def __enter__(self) -> Background:
@@ -496,7 +495,7 @@ class Background:
             self._pool.shutdown(wait=True, cancel_futures=True)
         finally:
             self._patch.stop()
-            self.engines.dispose()
+            self.pools.dispose()
 
     def submit(self, resource: str, operation: str, ev: Json) -> Future[Reply]:
         def run() -> Reply:

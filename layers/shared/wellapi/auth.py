@@ -90,7 +90,7 @@ def authenticate(header: str | None, cache: ClaimsCache | None = None) -> Claims
 
 def lookup(key: ParsedKey) -> Claims | None:
     # As the authorizer's own role, which can do nothing but this (revision 0014).
-    rows = db.execute(lookup_statement(key), engine=db.get_engine("auth"))
+    rows = db.execute(lookup_statement(key), pool=db.get_pool("auth"))
     if not rows or not hmac.compare_digest(bytes(rows[0][1]), key.secret_hash):
         logger.info(
             "authentication failed", extra={"reason": "unknown or revoked", "prefix": key.prefix}

@@ -1,9 +1,14 @@
-"""The database connection of one execution environment.
+"""The database connections of one execution environment.
 
-One engine, created on first use, with a pool of one connection (a Lambda environment serves
-one request at a time). Connections run in autocommit mode: a request is a single
+One small pool per role, created on first use, of one connection in Lambda (an environment
+serves one request at a time). Connections run in autocommit mode: a request is a single
 simple-protocol query, which PostgreSQL executes as one implicit transaction, so no BEGIN or
 COMMIT round trips are spent and nothing session-scoped is ever set (RDS Proxy would pin).
+
+The pool is pg8000 and the standard library only: SQLAlchemy is what compiles the statements
+(``wellapi.statements``), and importing it would double an API function's cold start for a
+pool of one connection. Alembic's engine is built in ``wellapi.migrate`` from the same
+``connection_factory``.
 """
 
 from __future__ import annotations
@@ -16,15 +21,15 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from dataclasses import replace as replace_settings
 from importlib import resources
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pg8000.dbapi
-from sqlalchemy import Engine, create_engine, event, exc
-from sqlalchemy.engine import make_url
-from sqlalchemy.pool import QueuePool
 
 from wellapi.errors import DatabaseUnavailable
 from wellapi.settings import Settings, get_settings
@@ -43,18 +48,18 @@ def url_connect_kwargs(url: str) -> dict[str, Any]:
 
     A ``host`` query parameter naming a directory (as libpq allows) selects a Unix socket.
     """
-    u = make_url(url)
+    u = urlsplit(url)
     kwargs: dict[str, Any] = {
-        "user": u.username or "postgres",
-        "database": u.database or "postgres",
+        "user": unquote(u.username) if u.username else "postgres",
+        "database": unquote(u.path.lstrip("/")) or "postgres",
     }
     if u.password:
         kwargs["password"] = unquote(u.password)
-    socket_dir = u.query.get("host")
-    if isinstance(socket_dir, str) and socket_dir.startswith("/"):
+    socket_dir = parse_qs(u.query).get("host", [""])[0]
+    if socket_dir.startswith("/"):
         kwargs["unix_sock"] = f"{socket_dir}/.s.PGSQL.{u.port or 5432}"
     else:
-        kwargs["host"] = u.host or "127.0.0.1"
+        kwargs["host"] = u.hostname or "127.0.0.1"
         kwargs["port"] = u.port or 5432
     return kwargs
 
@@ -77,7 +82,8 @@ def tls_context(ca_bundle: str | None) -> ssl.SSLContext:
 
 
 # An IAM token is accepted for 15 minutes after it is made; one made ahead is used only while
-# it has at least five of them left.
+# it has at least five of them left. Its age is read on the wall clock: a SnapStart snapshot
+# may be restored hours after init, and only the wall clock is set right again on restore.
 FIRST_TOKEN_SECONDS = 600.0
 
 
@@ -98,12 +104,12 @@ def _iam_password_factory(settings: Settings) -> Callable[[], str]:
 
     # The first token is made with the client (at init, see prepare_at_init), so the first
     # request only connects; every later connection makes its own.
-    ahead = [(make(), time.monotonic())]
+    ahead = [(make(), time.time())]
 
     def token() -> str:
         if ahead:
             made, at = ahead.pop()
-            if time.monotonic() - at < FIRST_TOKEN_SECONDS:
+            if time.time() - at < FIRST_TOKEN_SECONDS:
                 return made
         return make()
 
@@ -172,57 +178,166 @@ def _socket_of(dbapi_connection: Any) -> socket.socket | None:
     return sock if isinstance(sock, socket.socket) else None
 
 
-def _socket_listener(*, autocommit: bool, read_timeout: float | None) -> Callable[[Any, Any], None]:
-    """What every new connection gets before first use."""
-
-    def configure(dbapi_connection: Any, _record: Any) -> None:
-        if autocommit:
-            dbapi_connection.autocommit = True
-        sock = _socket_of(dbapi_connection)
-        if sock is None:
-            return
-        # pg8000 keeps its connect timeout on the socket for good. Reads get their own bound,
-        # above the role's server-side statement_timeout, so a statement is cancelled by the
-        # server first, while a dead network still fails fast instead of hanging the function.
-        sock.settimeout(read_timeout)
-        if sock.family in (socket.AF_INET, socket.AF_INET6):
-            # pg8000 leaves Nagle on; large results then stall ~40 ms on delayed ACKs.
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    return configure
+def configure_connection(
+    dbapi_connection: Any, *, autocommit: bool, read_timeout: float | None
+) -> None:
+    """What every new connection gets before first use (the pools' and Alembic's)."""
+    if autocommit:
+        dbapi_connection.autocommit = True
+    sock = _socket_of(dbapi_connection)
+    if sock is None:
+        return
+    # pg8000 keeps its connect timeout on the socket for good. Reads get their own bound,
+    # above the role's server-side statement_timeout, so a statement is cancelled by the
+    # server first, while a dead network still fails fast instead of hanging the function.
+    sock.settimeout(read_timeout)
+    if sock.family in (socket.AF_INET, socket.AF_INET6):
+        # pg8000 leaves Nagle on; large results then stall ~40 ms on delayed ACKs.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
-def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
-    """Drop a connection the server has already closed, without spending a round trip.
+def _hung_up(dbapi_connection: Any) -> bool:
+    """Whether the server has already closed an idle connection, known without a round trip.
 
     An idle connection in autocommit has nothing to read; if the socket is readable, the
     server has hung up (restart, proxy idle timeout) and the pool must connect anew.
     """
     sock = _socket_of(dbapi_connection)
     if sock is None:
-        return
+        return False
     readable, _, _ = select.select([sock], [], [], 0)
-    if readable:
-        raise exc.DisconnectionError("server closed the idle connection")
+    return bool(readable)
 
 
-def build_engine(settings: Settings, *, autocommit: bool = True) -> Engine:
-    engine = create_engine(
-        "postgresql+pg8000://",
-        creator=connection_factory(settings),
-        poolclass=QueuePool,
-        pool_size=settings.db_pool_size,
-        max_overflow=0,
-        pool_recycle=settings.db_pool_recycle_seconds,
-        pool_timeout=settings.db_connect_timeout_seconds,
+def _close(dbapi_connection: Any) -> None:
+    # A connection being thrown away may already be dead.
+    with suppress(Exception):
+        dbapi_connection.close()
+
+
+class ConnectFailed(Exception):
+    """A new connection could not be opened (the cause is the driver's error)."""
+
+
+class PoolExhausted(Exception):
+    """Every connection stayed busy for the whole connect timeout."""
+
+
+@dataclass
+class _Pooled:
+    connection: Any
+    opened_at: float
+
+
+class Pool:
+    """At most ``size`` connections of one role, each lent to one request at a time.
+
+    Idle connections are reused last-in first-out; one older than ``recycle_seconds`` (RDS
+    Proxy drops clients idle for 30 minutes) or hung up by the server is closed and replaced
+    when it is next taken. A connection that failed at the network level is closed, never
+    lent again; one that received an error from the server is in a known state and is kept.
+    """
+
+    def __init__(
+        self,
+        connect: Callable[[], Any],
+        *,
+        size: int,
+        recycle_seconds: float,
+        timeout: float,
+        read_timeout: float | None,
+    ) -> None:
+        self.size = size
+        self.recycle_seconds = recycle_seconds
+        self._connect = connect
+        self._timeout = timeout
+        self._read_timeout = read_timeout
+        self._slots = threading.BoundedSemaphore(size)
+        self._idle: list[_Pooled] = []
+        self._lock = threading.Lock()
+        self._lent = 0
+
+    def idle_count(self) -> int:
+        return len(self._idle)
+
+    def lent_count(self) -> int:
+        return self._lent
+
+    def _take(self) -> _Pooled:
+        while True:
+            with self._lock:
+                pooled = self._idle.pop() if self._idle else None
+            if pooled is None:
+                break
+            too_old = time.monotonic() - pooled.opened_at > self.recycle_seconds
+            if not too_old and not _hung_up(pooled.connection):
+                return pooled
+            _close(pooled.connection)
+        try:
+            connection = self._connect()
+        except Exception as error:
+            raise ConnectFailed(type(error).__name__) from error
+        configure_connection(connection, autocommit=True, read_timeout=self._read_timeout)
+        return _Pooled(connection, time.monotonic())
+
+    @contextmanager
+    def connection(self) -> Iterator[Any]:
+        """Lend one connection for the ``with`` block."""
+        if not self._slots.acquire(timeout=self._timeout):
+            raise PoolExhausted()
+        try:
+            pooled = self._take()
+        except BaseException:
+            self._slots.release()
+            raise
+        self._lent += 1
+        reusable = False
+        try:
+            yield pooled.connection
+            reusable = True
+        except pg8000.dbapi.DatabaseError:
+            reusable = True  # the server answered: the connection is ready for the next query
+            raise
+        finally:
+            self._lent -= 1
+            if reusable:
+                with self._lock:
+                    self._idle.append(pooled)
+            else:
+                _close(pooled.connection)
+            self._slots.release()
+
+    def open_one(self) -> None:
+        """Open a connection ahead of the first request, unless one is waiting already."""
+        if not self._idle:
+            with self.connection():
+                pass
+
+    def dispose(self) -> None:
+        """Close every idle connection (after a network failure, the others are suspect)."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for pooled in idle:
+            _close(pooled.connection)
+
+    def run(self, sql: str) -> list[Row]:
+        with self.connection() as connection:
+            cursor = connection.cursor()
+            try:
+                cursor.execute(sql)
+                return [list(r) for r in cursor.fetchall()] if cursor.description else []
+            finally:
+                cursor.close()
+
+
+def build_pool(settings: Settings) -> Pool:
+    return Pool(
+        connection_factory(settings),
+        size=settings.db_pool_size,
+        recycle_seconds=settings.db_pool_recycle_seconds,
+        timeout=settings.db_connect_timeout_seconds,
+        read_timeout=settings.db_read_timeout_seconds,
     )
-    # Migrations may run long: only autocommit (request) engines bound their reads.
-    read_timeout = settings.db_read_timeout_seconds if autocommit else None
-    event.listen(
-        engine, "connect", _socket_listener(autocommit=autocommit, read_timeout=read_timeout)
-    )
-    event.listen(engine, "checkout", _on_checkout)
-    return engine
 
 
 def settings_for(role: str) -> Settings:
@@ -235,87 +350,101 @@ def settings_for(role: str) -> Settings:
             update["database_url"] = settings.sync_database_url
     if role == "auth" and settings.auth_database_url:
         update["database_url"] = settings.auth_database_url
-    return settings.model_copy(update=update) if update else settings
+    return replace_settings(settings, **update) if update else settings
 
 
-_engines: dict[str, Engine] = {}
-_engines_lock = threading.Lock()
+_pools: dict[str, Pool] = {}
+_pools_lock = threading.Lock()
+
+
+# Set by Lambda to "snap-start" when this init is the one a SnapStart snapshot is taken of.
+INITIALIZATION_TYPE = "AWS_LAMBDA_INITIALIZATION_TYPE"
 
 
 def prepare_at_init(role: str = "api") -> None:
-    """In Lambda with IAM or Secrets Manager credentials, build ``role``'s engine now.
+    """In Lambda, open ``role``'s first connection now, during the function's init.
 
     Called when a function module is imported, that is during Lambda's init: the boto3 client
-    and the first IAM token are made there (init is what provisioned concurrency runs ahead of
-    traffic), and the first request only opens its connection. Anywhere else (tests, the local
-    runtime with ``DB_AUTH=url``) it does nothing and imports nothing. A failure is logged and
-    left to the first request, which tries again: init itself must not fail on it.
+    and the first IAM token (or the secret) are made there and the connection is opened, so
+    the first request only sends its query; init is what provisioned concurrency runs ahead of
+    traffic and what a SnapStart snapshot holds. A snapshot's connection and token are stale
+    by the time it is restored: both are replaced after restore. Anywhere else (tests, the
+    local runtime) it does nothing. A failure is logged and left to the first request, which
+    tries again: init itself must not fail on it.
     """
-    if os.environ.get("DB_AUTH", "url") == "url" or not os.environ.get(LAMBDA_FUNCTION_NAME):
+    if not os.environ.get(LAMBDA_FUNCTION_NAME):
         return
+    _open_first_connection(role)
+    if os.environ.get(INITIALIZATION_TYPE) == "snap-start":
+        # Provided by the Lambda runtime; only a SnapStart init imports it.
+        from snapshot_restore_py import register_after_restore  # type: ignore[import-untyped]
+
+        register_after_restore(reopen_after_restore, role)
+
+
+def _open_first_connection(role: str) -> None:
     try:
-        get_engine(role)
+        get_pool(role).open_one()
     except Exception as error:
         logger.warning(
-            "could not make the database credentials during init; the first request will",
+            "could not connect to the database during init; the first request will",
             extra={"role": role, "error_type": type(error).__name__},
         )
 
 
-def get_engine(role: str = "api") -> Engine:
-    """The execution environment's engine for a role, created on first use."""
-    engine = _engines.get(role)
-    if engine is None:
-        with _engines_lock:
-            engine = _engines.get(role)
-            if engine is None:
-                engine = _engines[role] = build_engine(settings_for(role))
-    return engine
+def reopen_after_restore(role: str) -> None:
+    """After a SnapStart restore: a new pool (a new token) and a new first connection."""
+    with _pools_lock:
+        stale = _pools.pop(role, None)
+    if stale is not None:
+        stale.dispose()
+    _open_first_connection(role)
 
 
-def cached_engines() -> int:
-    return len(_engines)
+def get_pool(role: str = "api") -> Pool:
+    """The execution environment's pool for a role, created on first use."""
+    pool = _pools.get(role)
+    if pool is None:
+        with _pools_lock:
+            pool = _pools.get(role)
+            if pool is None:
+                pool = _pools[role] = build_pool(settings_for(role))
+    return pool
 
 
-def reset_engines() -> None:
-    """Close every engine and forget the settings (tests, and the local runner's setup)."""
-    with _engines_lock:
-        for engine in _engines.values():
-            engine.dispose()
-        _engines.clear()
+def cached_pools() -> int:
+    return len(_pools)
+
+
+def reset_pools() -> None:
+    """Close every pool and forget the settings (tests, and the local runner's setup)."""
+    with _pools_lock:
+        for pool in _pools.values():
+            pool.dispose()
+        _pools.clear()
     get_settings.cache_clear()
 
 
-def _run(engine: Engine, sql: str) -> list[Row]:
-    with engine.connect() as conn:
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.execute(sql)
-            return [list(r) for r in cursor.fetchall()] if cursor.description else []
-        finally:
-            cursor.close()
-
-
-def execute(sql: str, *, retry: bool = True, engine: Engine | None = None) -> list[Row]:
+def execute(sql: str, *, retry: bool = True, pool: Pool | None = None) -> list[Row]:
     """Send one simple-protocol query and return the rows of every statement in it, in order.
 
     A connection that drops is retried once when ``retry`` is true (reads, and writes whose
     repetition is harmless); otherwise the failure is reported as the database being
     unavailable, never as driver text.
     """
-    engine = engine or get_engine()
+    pool = pool or get_pool()
     attempts = 2 if retry else 1
     for attempt in range(attempts):
+        last = attempt + 1 == attempts
         try:
-            return _run(engine, sql)
-        except exc.DBAPIError as error:
-            # Connecting failed (SQLAlchemy wraps errors raised by the pool's creator).
-            if attempt + 1 == attempts:
-                raise DatabaseUnavailable() from error
-        except exc.TimeoutError as error:
+            return pool.run(sql)
+        except PoolExhausted as error:
             raise DatabaseUnavailable() from error
+        except ConnectFailed as error:
+            if last:
+                raise DatabaseUnavailable() from error.__cause__
         except _DISCONNECT_ERRORS as error:
-            engine.pool.dispose()
-            if attempt + 1 == attempts:
+            pool.dispose()
+            if last:
                 raise DatabaseUnavailable() from error
     raise AssertionError("unreachable")  # pragma: no cover

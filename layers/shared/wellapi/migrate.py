@@ -33,9 +33,10 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from aws_lambda_powertools import Logger
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.pool import NullPool
 
-from wellapi.db import build_engine
+from wellapi import db
 from wellapi.domain import SCHEMA
 from wellapi.settings import Settings
 
@@ -63,6 +64,20 @@ def migrations_dir() -> Path:
     return Path(__file__).resolve().parents[3] / "migrations"
 
 
+def migration_engine(settings: Settings) -> Engine:
+    """Alembic's engine: the functions' connections, in transactions, without a read bound
+    (a migration may run long; its statements are bounded by the server's lock timeout)."""
+    engine = create_engine(
+        "postgresql+pg8000://", creator=db.connection_factory(settings), poolclass=NullPool
+    )
+
+    def configure(connection: Any, _record: Any) -> None:
+        db.configure_connection(connection, autocommit=False, read_timeout=None)
+
+    event.listen(engine, "connect", configure)
+    return engine
+
+
 def alembic_config(connection: Connection | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(migrations_dir()))
@@ -86,7 +101,7 @@ def downgrade(connection: Connection, revision: str = "base") -> None:
 @contextmanager
 def _transaction(settings: Settings) -> Iterator[Connection]:
     """One transaction on an engine of its own, disposed of afterwards."""
-    engine = build_engine(settings, autocommit=False)
+    engine = migration_engine(settings)
     try:
         with engine.begin() as connection:
             yield connection
@@ -141,7 +156,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """The deploy-time migration function: ``alembic upgrade head`` against RDS."""
     if "RequestType" in event:
         return answer_cloudformation(event, context)
-    settings = Settings()
+    settings = Settings.from_environment()
     upgrade_with(settings)
     return {"status": "migrated", "revision": "head"}
 
@@ -165,7 +180,7 @@ def answer_cloudformation(event: dict[str, Any], context: Any) -> dict[str, Any]
     try:
         data = {"Revision": script_directory().get_current_head()}
         if request_type in ("Create", "Update"):
-            outcome = upgrade_unless_newer(Settings())
+            outcome = upgrade_unless_newer(Settings.from_environment())
             if outcome.unknown:
                 logger.warning(
                     "unknown database revision: not migrating", extra={"revisions": outcome.unknown}

@@ -1,5 +1,8 @@
 """SQL for reads, built from a resource description and compiled once per query shape.
 
+This module and its SQLAlchemy are loaded by ``wellapi.statements`` only for a shape that was
+not compiled ahead of time.
+
 A List or Retrieve is one statement: tenant scope, soft delete, the joins that give every
 relationship's public id and every included parent's attributes, filters, keyset cursor and
 limit. Values are not part of the shape, so the compiled text is reused across requests and
@@ -8,8 +11,7 @@ only the literals change.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from functools import lru_cache
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import (
@@ -30,9 +32,11 @@ from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.selectable import FromClause, NamedFromClause
 
 from wellapi import schema
-from wellapi.jsonapi.query import RANGE_OPERATORS, ReadQuery
+from wellapi.jsonapi.query import RANGE_OPERATORS
 from wellapi.resources import Attribute, Parent, Relationship, Resource, Walk, resource_named
-from wellapi.sql import Template, compile_template
+from wellapi.shapes import Layout, ReadShape
+from wellapi.sql import Template
+from wellapi.sql_compile import compile_template
 
 
 def scope_workspace_pk() -> ColumnElement[Any]:
@@ -41,113 +45,6 @@ def scope_workspace_pk() -> ColumnElement[Any]:
 
 def scope_person_pk() -> ColumnElement[Any]:
     return func.core_api.scope_person_pk()
-
-
-@dataclass(frozen=True)
-class ReadShape:
-    """Everything that changes the SQL text of a read; values are not in it."""
-
-    resource: str
-    single: bool
-    include: tuple[str, ...] = ()
-    sort: str = "created_at"
-    descending: bool = True
-    relationship_filters: tuple[tuple[str, int], ...] = ()
-    attribute_filters: tuple[tuple[str, int], ...] = ()
-    ranges: tuple[tuple[str, str], ...] = ()
-    cursor: str | None = None
-    # Service principals act across workspaces: no tenant condition (RLS says the same).
-    service: bool = False
-    # For a resource with a walk: the values of its partition attribute the List may show, in
-    # the text (each value has its own partial index, which the planner matches on the text).
-    partitions: tuple[str, ...] = ()
-
-    @classmethod
-    def of(
-        cls, resource: Resource, query: ReadQuery, *, single: bool, service: bool = False
-    ) -> ReadShape:
-        cursor = "after" if query.after else "before" if query.before else None
-        attribute_filters = query.attribute_filters
-        partitions: tuple[str, ...] = ()
-        walk = resource.default_walk
-        if walk is not None and walk.partition is not None:
-            partition = walk.partition
-            chosen = dict(attribute_filters).get(partition)
-            allowed = resource.attribute(partition).enum
-            partitions = tuple(v for v in allowed if chosen is None or v in chosen)
-            attribute_filters = tuple((n, v) for n, v in attribute_filters if n != partition)
-        return cls(
-            resource=resource.key,
-            single=single,
-            include=query.include,
-            sort=query.sort,
-            descending=query.descending,
-            relationship_filters=tuple((n, len(v)) for n, v in query.relationship_filters),
-            attribute_filters=tuple((n, len(v)) for n, v in attribute_filters),
-            ranges=tuple((r.attribute, r.operator) for r in query.ranges),
-            cursor=cursor,
-            service=service,
-            partitions=partitions,
-        )
-
-    @property
-    def across_workspaces(self) -> bool:
-        """Whether this read is held to no workspace: a service principal's, of a named row.
-
-        A service principal retrieves a row of any workspace by id; its List reads the parents
-        its filter names (any workspace's connectors, records, groups, workspaces) or else the
-        scoped workspace, so no List reads every tenant at once.
-        """
-        if not self.service or self.single:
-            return self.service
-        named = {name for name, _ in self.relationship_filters}
-        return not named.isdisjoint(resource_named(self.resource).scope_relationships)
-
-    @property
-    def walk(self) -> Walk | None:
-        """The walk this List takes (``Walk``), if any.
-
-        The records a filter names, when it names some (their rows are few); otherwise the
-        default walk over the tenant's connectors, unless the filter names another parent.
-        """
-        resource = resource_named(self.resource)
-        if self.single:
-            return None
-        named = {name for name, _ in self.relationship_filters}
-        for walk in resource.walks:
-            if walk.partition is None and walk.relationship in named:
-                return walk
-            if walk.partition is not None and named <= {walk.relationship}:
-                return walk
-        return None
-
-
-def read_params(query: ReadQuery, *, row_id: Any = None) -> dict[str, Any]:
-    """The values that go into a ``ReadShape``'s template."""
-    params: dict[str, Any] = {"limit": query.page_size + 1}
-    if row_id is not None:
-        params["row_id"] = row_id
-    for name, ids in query.relationship_filters:
-        params.update({f"rel_{name}_{i}": v for i, v in enumerate(ids)})
-    for name, values in query.attribute_filters:
-        params.update({f"attr_{name}_{i}": v for i, v in enumerate(values)})
-    for r in query.ranges:
-        params[f"range_{r.attribute}_{r.operator}"] = r.value
-    cursor = query.after or query.before
-    if cursor is not None:
-        params["cursor_value"] = cursor.value
-        params["cursor_id"] = cursor.id
-    return params
-
-
-@dataclass(frozen=True)
-class Layout:
-    """Where each value sits in a result row, by label."""
-
-    labels: tuple[str, ...]
-
-    def index(self) -> dict[str, int]:
-        return {label: i for i, label in enumerate(self.labels)}
 
 
 def parent_visible(
@@ -245,7 +142,7 @@ def relationship_filter(
     bitmap-scan every row in the range and sort them all before the limit (the sync-status
     query on a 20k-row range: 19 ms against 0.08 ms).
     """
-    table = rel.parent.table
+    table = schema.table(rel.parent.table.name)
     public_id = table.c[rel.parent.id_column]
     ids: list[BindParameter[Any]] = [bindparam(f"rel_{rel.name}_{i}") for i in range(count)]
     if count == 1:
@@ -319,7 +216,7 @@ def _walked_rows(shape: ReadShape, walk: Walk) -> FromClause:
     """
     resource = resource_named(shape.resource)
     rel = resource.relationship(walk.relationship)
-    parent = rel.parent.table.alias("w")
+    parent = schema.table(rel.parent.table.name).alias("w")
     rest = replace(
         shape,
         relationship_filters=tuple(f for f in shape.relationship_filters if f[0] != rel.name),
@@ -328,7 +225,7 @@ def _walked_rows(shape: ReadShape, walk: Walk) -> FromClause:
     )
     branches = []
     for value in shape.partitions if walk.partition else (None,):
-        x = resource.table.alias(f"x_{value or 'all'}")
+        x = schema.table(resource.table.name).alias(f"x_{value or 'all'}")
         conditions = [x.c[rel.column] == parent.c.pk, x.c.deleted_at.is_(None)]
         if walk.partition is not None:
             column = x.c[resource.attribute(walk.partition).column]
@@ -365,8 +262,11 @@ def scope_parent(parent: FromClause) -> ColumnElement[bool]:
 def _build(shape: ReadShape) -> tuple[Select[Any], Layout]:
     resource = resource_named(shape.resource)
     walk = shape.walk
-    t = _walked_rows(shape, walk) if walk else resource.table.alias("t")
-    parents = {rel.name: rel.parent.table.alias(f"p_{rel.name}") for rel in resource.relationships}
+    t = _walked_rows(shape, walk) if walk else schema.table(resource.table.name).alias("t")
+    parents = {
+        rel.name: schema.table(rel.parent.table.name).alias(f"p_{rel.name}")
+        for rel in resource.relationships
+    }
 
     columns: list[ColumnElement[Any]] = [t.c[resource.id_column].label("id")]
     columns += [attribute_column(a, t, parents).label(f"a_{a.name}") for a in resource.attributes]
@@ -416,18 +316,10 @@ def read_statement(shape: ReadShape) -> Select[Any]:
     return _build(shape)[0]
 
 
-@lru_cache(maxsize=1024)
-def read_template(shape: ReadShape) -> tuple[Template, Layout]:
+def compile_read(shape: ReadShape) -> tuple[Template, Layout]:
+    """The template of a read and where its values sit (``wellapi.statements`` caches it)."""
     stmt, layout = _build(shape)
     return compile_template(stmt), layout
 
 
-__all__ = [
-    "Layout",
-    "ReadShape",
-    "false",
-    "read_params",
-    "read_statement",
-    "read_template",
-    "true",
-]
+__all__ = ["compile_read", "false", "read_statement", "true"]

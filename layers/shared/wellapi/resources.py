@@ -10,13 +10,23 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Literal
 
-from sqlalchemy import Table
-
-from wellapi import schema
 from wellapi.domain import AccountType, Direction, ProviderCategory, WorkspaceConnectorStatus
 
 AttributeKind = Literal["string", "enum", "boolean", "datetime", "integer"]
 SYSTEM_FIELDS = ("created_at", "updated_at", "deleted_at")
+
+
+@dataclass(frozen=True)
+class TableRef:
+    """A table by name, and the column holding its public UUID (the JSON:API id).
+
+    Names, not SQLAlchemy tables: a function answering a compiled shape never imports
+    SQLAlchemy (``wellapi.statements``); ``wellapi.schema.table`` resolves a name where SQL is
+    built, and a test holds every reference to the schema.
+    """
+
+    name: str
+    id_column: str
 
 
 @dataclass(frozen=True)
@@ -40,7 +50,7 @@ class Parent:
     """A table a junction points at, serialised as a resource of its own type when included."""
 
     type: str
-    table: Table
+    table: TableRef
     path: str
     attributes: tuple[Attribute, ...]
     # How visibility of an included parent is decided: it belongs to the scoped workspace,
@@ -49,7 +59,7 @@ class Parent:
 
     @property
     def id_column(self) -> str:
-        return schema.public_id(self.table)
+        return self.table.id_column
 
 
 @dataclass(frozen=True)
@@ -87,7 +97,7 @@ class Resource:
     key: str
     type: str
     path: str
-    table: Table
+    table: TableRef
     attributes: tuple[Attribute, ...]
     relationships: tuple[Relationship, ...]
     scope: ScopeRule
@@ -99,7 +109,7 @@ class Resource:
 
     @property
     def id_column(self) -> str:
-        return schema.public_id(self.table)
+        return self.table.id_column
 
     def relationship(self, name: str) -> Relationship:
         for rel in self.relationships:
@@ -137,7 +147,7 @@ def _timestamps() -> tuple[Attribute, ...]:
 
 ACCOUNT = Parent(
     "account",
-    schema.accounts,
+    TableRef("accounts", "account_id"),
     "accounts",
     (
         # JSON:API reserves `type`; the column is exposed under a qualified name.
@@ -148,7 +158,7 @@ ACCOUNT = Parent(
 )
 COMPANY = Parent(
     "company",
-    schema.companies,
+    TableRef("companies", "company_id"),
     "companies",
     (
         Attribute("name", "name", "string", nullable=False),
@@ -158,7 +168,7 @@ COMPANY = Parent(
 )
 PEOPLE = Parent(
     "people",
-    schema.peoples,
+    TableRef("peoples", "person_id"),
     "people",
     (
         Attribute("first_name", "first_name", "string"),
@@ -169,7 +179,7 @@ PEOPLE = Parent(
 )
 WORKSPACE_CONNECTOR = Parent(
     "workspace_connector",
-    schema.workspace_connectors,
+    TableRef("workspace_connectors", "workspace_connector_id"),
     "workspace-connectors",
     # Never `config`: it holds the connector's credentials.
     (Attribute("status", "status", "enum", _values(WorkspaceConnectorStatus), nullable=False),),
@@ -177,21 +187,21 @@ WORKSPACE_CONNECTOR = Parent(
 )
 WORKSPACE = Parent(
     "workspace",
-    schema.workspaces,
+    TableRef("workspaces", "workspace_id"),
     "workspaces",
     (Attribute("name", "name", "string", nullable=False),),
     "workspace",
 )
 WORKSPACE_GROUP = Parent(
     "workspace_group",
-    schema.workspace_groups,
+    TableRef("workspace_groups", "workspace_group_id"),
     "workspace-groups",
     (Attribute("name", "name", "string", nullable=False),),
     "group",
 )
 PROVIDER = Parent(
     "provider",
-    schema.providers,
+    TableRef("providers", "provider_id"),
     "providers",
     (
         Attribute("name", "name", "string", nullable=False),
@@ -208,7 +218,8 @@ DIRECTION = Attribute(
 )
 
 
-def _provenance(table: Table, record: str, parent: Parent) -> Resource:
+def _provenance(record: str, parent: Parent) -> Resource:
+    table = TableRef(f"{record}_workspace_connectors", f"{record}_workspace_connector_id")
     key = table.name
     return Resource(
         key=key,
@@ -230,14 +241,14 @@ def _provenance(table: Table, record: str, parent: Parent) -> Resource:
 RESOURCES: dict[str, Resource] = {
     r.key: r
     for r in (
-        _provenance(schema.account_workspace_connectors, "account", ACCOUNT),
-        _provenance(schema.company_workspace_connectors, "company", COMPANY),
-        _provenance(schema.people_workspace_connectors, "people", PEOPLE),
+        _provenance("account", ACCOUNT),
+        _provenance("company", COMPANY),
+        _provenance("people", PEOPLE),
         Resource(
             key="workspace_group_workspaces",
             type="workspace_group_workspace",
             path="workspace-group-workspaces",
-            table=schema.workspace_group_workspaces,
+            table=TableRef("workspace_group_workspaces", "workspace_group_workspace_id"),
             attributes=_timestamps(),
             relationships=(
                 Relationship("workspace_group", WORKSPACE_GROUP, "workspace_group_pk"),
@@ -253,7 +264,7 @@ RESOURCES: dict[str, Resource] = {
             key="workspace_providers",
             type="workspace_provider",
             path="workspace-providers",
-            table=schema.workspace_providers,
+            table=TableRef("workspace_providers", "workspace_provider_id"),
             attributes=(
                 Attribute(
                     "is_selected", "is_selected", "boolean", nullable=False, writable="always"
@@ -274,7 +285,7 @@ RESOURCES: dict[str, Resource] = {
 
 WORKSPACE_PROVIDER = Parent(
     "workspace_provider",
-    schema.workspace_providers,
+    TableRef("workspace_providers", "workspace_provider_id"),
     "workspace-providers",
     (
         Attribute("is_selected", "is_selected", "boolean", nullable=False),
@@ -291,7 +302,7 @@ PROVIDER_CATALOG = Resource(
     key="provider_catalog",
     type="provider",
     path="providers",
-    table=schema.providers,
+    table=TableRef("providers", "provider_id"),
     attributes=(
         *PROVIDER.attributes,
         *(

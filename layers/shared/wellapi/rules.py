@@ -1,69 +1,30 @@
-"""Each resource's own rules, as small hooks the generic write engine calls.
+"""Each resource's own rules as the client meets them: who may write, how a document is
+normalised, and what each failed rule answers.
 
-A rule is a named SQL condition evaluated inside the write's one statement, and the error a
-client gets when it is false; the write happens only when every rule holds, so a rejected
-request writes nothing.
+The conditions themselves are SQL, evaluated inside the write's one statement
+(``wellapi.checks``, by the same names); the write happens only when every one holds, so a
+rejected request writes nothing. This module is what a function needs at run time: it holds
+no SQL, so a write compiled ahead of time never imports SQLAlchemy.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
-
-from sqlalchemy import Boolean, ColumnElement, and_, bindparam, literal, or_, true
-
-from wellapi import schema
 from wellapi.errors import ApiError, Conflict, ErrorList, Forbidden, Unprocessable
 from wellapi.jsonapi.body import ResourceDocument
-from wellapi.queries import exists_where, scope_person_pk, scope_workspace_pk
 from wellapi.resources import Resource
+from wellapi.shapes import WriteKind
 
 ADMIN_ROLES = ("owner", "admin")
+# A member that may be set on create only, and that an update would change (``checks``).
+KEEPS_PREFIX = "keeps_"
 
 
-@dataclass(frozen=True)
-class Check:
-    """A condition the write needs, and what the client is told when it does not hold."""
-
-    name: str
-    condition: ColumnElement[bool]
-    # One error, or one per member at fault when the rule is about several.
-    error: Callable[[], ApiError | ErrorList]
-
-
-@dataclass
-class WriteContext:
-    """What a rule may look at: the relationship rows the request points at, the target row."""
-
-    resource: Resource
-    document: ResourceDocument
-    service: bool
-    related: dict[str, Any] = field(default_factory=dict)
-    target: Any = None
-
-
-def group_admin(group_pk: Any) -> ColumnElement[bool]:
-    gm = schema.workspace_group_memberships
-    return exists_where(
-        gm.c.workspace_group_pk == group_pk,
-        gm.c.person_pk == scope_person_pk(),
-        # Not IN (...): a literal list would be an "expanding" parameter, unknown at compile.
-        or_(*(gm.c.role == role for role in ADMIN_ROLES)),
-        gm.c.deleted_at.is_(None),
+def _selected_implies_matched() -> ApiError:
+    return Unprocessable(
+        "The provider is selected, so it stays matched; unselect it too.",
+        pointer="/data/attributes/is_matched",
+        code="SELECTED_IMPLIES_MATCHED",
     )
-
-
-def workspace_membership(workspace_pk: Any, *, active: bool) -> ColumnElement[bool]:
-    ms = schema.memberships
-    conditions = [
-        ms.c.workspace_pk == workspace_pk,
-        ms.c.person_pk == scope_person_pk(),
-        ms.c.deleted_at.is_(None),
-    ]
-    if active:
-        conditions.append(ms.c.status == "active")
-    return exists_where(*conditions)
 
 
 class Rules:
@@ -74,29 +35,22 @@ class Rules:
     # The columns of the live-row unique index an upsert resolves conflicts on.
     upsert_key: tuple[str, ...] = ()
 
-    def relationship_visible(
-        self, ctx: WriteContext, name: str, alias: Any
-    ) -> ColumnElement[bool] | None:
-        """Override which parents a relationship may point at (None: as for include)."""
-        return None
-
     def normalise(self, document: ResourceDocument, mode: str) -> ResourceDocument:
         return document
 
-    def create_checks(self, ctx: WriteContext) -> list[Check]:
-        return []
-
-    def update_checks(self, ctx: WriteContext) -> list[Check]:
-        return []
-
-    def delete_checks(self, ctx: WriteContext) -> list[Check]:
-        return []
-
-    def create_values(self, ctx: WriteContext) -> dict[str, Any]:
-        return {}
-
-    def delete_values(self) -> dict[str, Any]:
-        return {}
+    def check_error(self, resource: Resource, kind: WriteKind, name: str) -> ApiError | ErrorList:
+        """What the client is told when the write's check ``name`` does not hold."""
+        member = name.removeprefix(KEEPS_PREFIX)
+        if member == name:
+            raise KeyError(f"{resource.key} has no rule {name!r}")
+        section = (
+            "attributes" if member in {a.name for a in resource.attributes} else "relationships"
+        )
+        return Forbidden(
+            f"{member} cannot change after creation.",
+            pointer=f"/data/{section}/{member}",
+            code="IMMUTABLE_FIELD",
+        )
 
     def conflict(self, resource: Resource) -> ApiError:
         return Conflict(
@@ -120,22 +74,19 @@ class ProvenanceRules(Rules):
 
     members_may_write = False
 
-    def create_checks(self, ctx: WriteContext) -> list[Check]:
-        record, connector = ctx.resource.scope_relationships
-        same = ctx.related[record].c.workspace_pk == ctx.related[connector].c.workspace_pk
-
-        def error() -> ErrorList:
-            # Either side may be the wrong one: point at both.
-            return ErrorList(
-                Unprocessable(
-                    f"The {record} and the workspace_connector belong to different workspaces.",
-                    pointer=f"/data/relationships/{name}",
-                    code="WORKSPACE_MISMATCH",
-                )
-                for name in (record, connector)
+    def check_error(self, resource: Resource, kind: WriteKind, name: str) -> ApiError | ErrorList:
+        if name != "same_workspace":
+            return super().check_error(resource, kind, name)
+        record, connector = resource.scope_relationships
+        # Either side may be the wrong one: point at both.
+        return ErrorList(
+            Unprocessable(
+                f"The {record} and the workspace_connector belong to different workspaces.",
+                pointer=f"/data/relationships/{side}",
+                code="WORKSPACE_MISMATCH",
             )
-
-        return [Check("same_workspace", same, error)]
+            for side in (record, connector)
+        )
 
 
 class GroupEnrolmentRules(Rules):
@@ -143,57 +94,20 @@ class GroupEnrolmentRules(Rules):
 
     patch_allowed = False
 
-    def relationship_visible(
-        self, ctx: WriteContext, name: str, alias: Any
-    ) -> ColumnElement[bool] | None:
-        if ctx.service:
-            return None
-        if name == "workspace":
-            # A workspace the person belongs to in any state is visible; acting needs "active".
-            return and_(
-                alias.c.deleted_at.is_(None), workspace_membership(alias.c.pk, active=False)
+    def check_error(self, resource: Resource, kind: WriteKind, name: str) -> ApiError | ErrorList:
+        if name == "group_admin" and kind == "delete":
+            return Forbidden("Removing a workspace needs the owner or admin role on the group.")
+        if name == "group_admin":
+            return Forbidden(
+                "Adding a workspace needs the owner or admin role on the group.",
+                pointer="/data/relationships/workspace_group",
             )
-        return None
-
-    def create_checks(self, ctx: WriteContext) -> list[Check]:
-        if ctx.service:
-            return []
-        group = ctx.related["workspace_group"].c.pk
-        workspace = ctx.related["workspace"].c.pk
-        return [
-            Check(
-                "group_admin",
-                group_admin(group),
-                lambda: Forbidden(
-                    "Adding a workspace needs the owner or admin role on the group.",
-                    pointer="/data/relationships/workspace_group",
-                ),
-            ),
-            Check(
-                "workspace_active",
-                workspace_membership(workspace, active=True),
-                lambda: Forbidden(
-                    "Adding a workspace needs an active membership in it.",
-                    pointer="/data/relationships/workspace",
-                ),
-            ),
-        ]
-
-    def delete_checks(self, ctx: WriteContext) -> list[Check]:
-        if ctx.service:
-            return []
-        return [
-            Check(
-                "group_admin",
-                group_admin(ctx.target.c.workspace_group_pk),
-                lambda: Forbidden(
-                    "Removing a workspace needs the owner or admin role on the group."
-                ),
+        if name == "workspace_active":
+            return Forbidden(
+                "Adding a workspace needs an active membership in it.",
+                pointer="/data/relationships/workspace",
             )
-        ]
-
-    def create_values(self, ctx: WriteContext) -> dict[str, Any]:
-        return {"created_by_pk": scope_person_pk()}
+        return super().check_error(resource, kind, name)
 
 
 class WorkspaceProviderRules(Rules):
@@ -213,36 +127,15 @@ class WorkspaceProviderRules(Rules):
             attributes["is_matched"] = True
         return ResourceDocument(attributes, document.relationships)
 
-    def update_checks(self, ctx: WriteContext) -> list[Check]:
-        attributes = ctx.document.attributes
-        if "is_matched" not in attributes or "is_selected" in attributes:
-            return []
-        # Unmatching a row that stays selected would break the rule.
-        return [
-            Check(
-                "selected_implies_matched",
-                or_(
-                    ctx.target.c.is_selected.is_(False), bindparam("attr_is_matched", type_=Boolean)
-                ),
-                lambda: Unprocessable(
-                    "The provider is selected, so it stays matched; unselect it too.",
-                    pointer="/data/attributes/is_matched",
-                    code="SELECTED_IMPLIES_MATCHED",
-                ),
-            )
-        ]
-
-    def delete_values(self) -> dict[str, Any]:
-        return {"is_selected": literal(False)}
+    def check_error(self, resource: Resource, kind: WriteKind, name: str) -> ApiError | ErrorList:
+        if name == "selected_implies_matched":
+            return _selected_implies_matched()
+        return super().check_error(resource, kind, name)
 
     def constraint_error(self, constraint: str | None) -> ApiError | None:
         if constraint != "workspace_providers_selected_implies_matched":
             return None
-        return Unprocessable(
-            "The provider is selected, so it stays matched; unselect it too.",
-            pointer="/data/attributes/is_matched",
-            code="SELECTED_IMPLIES_MATCHED",
-        )
+        return _selected_implies_matched()
 
 
 RULES: dict[str, Rules] = {
@@ -253,4 +146,4 @@ RULES: dict[str, Rules] = {
     "workspace_providers": WorkspaceProviderRules(),
 }
 
-__all__ = ["RULES", "Check", "Rules", "WriteContext", "scope_workspace_pk", "true"]
+__all__ = ["ADMIN_ROLES", "KEEPS_PREFIX", "RULES", "Rules"]

@@ -70,6 +70,11 @@ def public_id(table: Table) -> str:
     return str(table.info[_PUBLIC_ID])
 
 
+def table(name: str) -> Table:
+    """A table of the API's schema by its name (``wellapi.resources.TableRef``)."""
+    return metadata.tables[f"{SCHEMA}.{name}"]
+
+
 def _enum(py_enum: type[enum.Enum], name: str) -> Enum:
     return Enum(
         py_enum,

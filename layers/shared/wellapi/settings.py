@@ -1,23 +1,34 @@
-"""Configuration read from the environment once, on first use, and validated as a model."""
+"""Configuration read from the environment once, on first use, and checked as a whole.
+
+A frozen dataclass rather than pydantic-settings: every function reads its settings on its
+first request, and pydantic-settings costs about 180 ms of CPU to import (it loads asyncio and
+every settings source it supports), more than all the rest of an API function's cold start.
+The fields are few and flat; each is parsed by the type of its default and checked below.
+"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from functools import lru_cache
-from typing import Literal
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+DB_AUTH_MODES = ("url", "iam", "secret")
 
 
-class Settings(BaseSettings):
+class SettingsError(ValueError):
+    """The environment does not describe a place the functions can run."""
+
+
+@dataclass(frozen=True)
+class Settings:
     """Everything a function needs to know about where it runs.
 
     Three ways to reach the database, chosen by ``db_auth``:
     ``url`` (``DATABASE_URL``), ``iam`` (RDS Proxy with an IAM token per connection) and
     ``secret`` (RDS Proxy with credentials from a Secrets Manager secret).
+    Each field is read from the environment variable of its name in capitals.
     """
-
-    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
 
     database_url: str | None = None
     # Where DB_AUTH=url: the sync writer's own connection (its own role), when it shares a
@@ -26,43 +37,93 @@ class Settings(BaseSettings):
     sync_database_url: str | None = None
     # The same for the authorizer's role.
     auth_database_url: str | None = None
-    db_auth: Literal["url", "iam", "secret"] = "url"
+    db_auth: str = "url"
     db_host: str | None = None
     db_port: int = 5432
     db_name: str = "well"
     db_user: str = "well_api"
     db_secret_arn: str | None = None
     db_ca_bundle: str | None = None
-    aws_region: str = Field(default="eu-west-1", validation_alias="AWS_REGION")
+    aws_region: str = "eu-west-1"
     # RDS Proxy closes client connections idle for 30 minutes; recycle well before that.
-    # (0 or less would disable recycling in SQLAlchemy, so it is refused.)
-    db_pool_recycle_seconds: int = Field(default=1500, gt=0, lt=1800)
+    db_pool_recycle_seconds: int = 1500
     db_connect_timeout_seconds: float = 5.0
     # A Lambda environment serves one request at a time: one connection. The local runtime,
     # which serves concurrent requests from one process, raises it.
-    db_pool_size: int = Field(default=1, ge=1, le=64)
+    db_pool_size: int = 1
     # Bounds on waiting for a reply, above each role's server-side statement_timeout (5 s for
     # the API, 60 s for the sync writer; migration 0002), below the functions' timeouts.
-    db_read_timeout_seconds: float = Field(default=8.0, gt=0)
-    db_sync_read_timeout_seconds: float = Field(default=70.0, gt=0)
+    db_read_timeout_seconds: float = 8.0
+    db_sync_read_timeout_seconds: float = 70.0
     # Seconds a client is told to wait (Retry-After) when the database is unreachable.
-    db_retry_after_seconds: int = Field(default=2, ge=1, le=3600)
+    db_retry_after_seconds: int = 2
     api_base_url: str = ""
     # How long the authorizer keeps its answer for a key (wellapi/auth.py): also how long a
     # revoked key may still work. 0 looks every key up on every request.
-    auth_cache_seconds: int = Field(default=30, ge=0, le=300)
+    auth_cache_seconds: int = 30
 
-    @model_validator(mode="after")
-    def _check_auth_inputs(self) -> Settings:
-        if self.db_auth == "url" and not self.database_url:
-            raise ValueError("DATABASE_URL is required when DB_AUTH=url")
-        if self.db_auth in ("iam", "secret") and not self.db_host:
-            raise ValueError("DB_HOST (the RDS Proxy endpoint) is required for DB_AUTH=iam|secret")
-        if self.db_auth == "secret" and not self.db_secret_arn:
-            raise ValueError("DB_SECRET_ARN is required when DB_AUTH=secret")
-        return self
+    def __post_init__(self) -> None:
+        problems = [p for p in self._problems() if p]
+        if problems:
+            raise SettingsError("Invalid settings: " + "; ".join(problems))
+
+    def _problems(self) -> list[str | None]:
+        return [
+            _within("DB_POOL_RECYCLE_SECONDS", self.db_pool_recycle_seconds, 1, 1799),
+            _within("DB_POOL_SIZE", self.db_pool_size, 1, 64),
+            _within("DB_PORT", self.db_port, 1, 65535),
+            _within("DB_RETRY_AFTER_SECONDS", self.db_retry_after_seconds, 1, 3600),
+            _within("AUTH_CACHE_SECONDS", self.auth_cache_seconds, 0, 300),
+            _positive("DB_CONNECT_TIMEOUT_SECONDS", self.db_connect_timeout_seconds),
+            _positive("DB_READ_TIMEOUT_SECONDS", self.db_read_timeout_seconds),
+            _positive("DB_SYNC_READ_TIMEOUT_SECONDS", self.db_sync_read_timeout_seconds),
+            None
+            if self.db_auth in DB_AUTH_MODES
+            else f"DB_AUTH must be one of {', '.join(DB_AUTH_MODES)}, not {self.db_auth!r}",
+            "DATABASE_URL is required when DB_AUTH=url"
+            if self.db_auth == "url" and not self.database_url
+            else None,
+            "DB_HOST (the RDS Proxy endpoint) is required for DB_AUTH=iam|secret"
+            if self.db_auth in ("iam", "secret") and not self.db_host
+            else None,
+            "DB_SECRET_ARN is required when DB_AUTH=secret"
+            if self.db_auth == "secret" and not self.db_secret_arn
+            else None,
+        ]
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """The settings the environment gives (names are matched in any case)."""
+        given = {k.lower(): v for k, v in (os.environ if environ is None else environ).items()}
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = given.get(f.name)
+            if raw is not None:
+                values[f.name] = _parse(f.name, f.default, raw)
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def _parse(name: str, default: object, raw: str) -> object:
+    kind = type(default)
+    if kind not in (int, float):
+        return raw
+    try:
+        return kind(raw.strip())
+    except ValueError:
+        noun = "an integer" if kind is int else "a number"
+        raise SettingsError(
+            f"Invalid settings: {name.upper()} must be {noun}, not {raw!r}"
+        ) from None
+
+
+def _within(name: str, value: int, low: int, high: int) -> str | None:
+    return None if low <= value <= high else f"{name} must be from {low} to {high}, not {value}"
+
+
+def _positive(name: str, value: float) -> str | None:
+    return None if value > 0 else f"{name} must be above 0, not {value}"
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    return Settings.from_environment()

@@ -1,4 +1,4 @@
-"""SQL text for the simple query protocol: statements compiled once, values inlined safely.
+"""SQL text for the simple query protocol: compiled statements, values inlined safely.
 
 Every request is sent as one simple-protocol query (one network round trip with pg8000,
 against three for a parameterised statement), so values are rendered as literals. They are
@@ -14,10 +14,6 @@ from typing import Any
 from uuid import UUID
 
 from pg8000.native import literal as pg_literal
-from sqlalchemy.dialects.postgresql.pg8000 import PGDialect_pg8000
-from sqlalchemy.sql.expression import ClauseElement
-
-_DIALECT = PGDialect_pg8000(paramstyle="pyformat")  # type: ignore[no-untyped-call]
 
 
 def to_literal(value: Any) -> str:
@@ -52,11 +48,6 @@ class Template:
         if params:
             values.update(params)
         return self.text % {name: to_literal(v) for name, v in values.items()}
-
-
-def compile_template(stmt: ClauseElement) -> Template:
-    compiled = stmt.compile(dialect=_DIALECT, compile_kwargs={"render_postcompile": True})
-    return Template(compiled.string, dict(compiled.params))
 
 
 def script(*statements: str) -> str:

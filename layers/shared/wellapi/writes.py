@@ -7,15 +7,13 @@ when all of them hold, then reports each rule's outcome in one row.
          written    AS (INSERT ... / UPDATE ... WHERE every check holds RETURNING 1)
     SELECT checks.*, (SELECT count(*) FROM written) FROM checks
 
-Compiled once per shape (resource, operation, which members the document has, principal kind).
+Compiled once per shape (resource, operation, which members the document has, principal kind):
+ahead of time for the common ones, else on demand (``wellapi.statements``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -33,77 +31,22 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert
 
-from wellapi.errors import ApiError, Forbidden
+from wellapi import schema
+from wellapi.checks import CHECKS, Check, WriteContext
 from wellapi.jsonapi.body import ResourceDocument
 from wellapi.queries import parent_visible, scope_condition, scope_workspace_pk
 from wellapi.resources import RESOURCES, Resource
-from wellapi.rules import RULES, Check, WriteContext
-from wellapi.sql import Template, compile_template
-
-WriteKind = Literal["create", "update", "delete"]
-
-
-@dataclass(frozen=True)
-class WriteShape:
-    resource: str
-    kind: WriteKind
-    attributes: tuple[str, ...]
-    relationships: tuple[str, ...]
-    null_relationships: tuple[str, ...]
-    service: bool
-    # Address the target by these relationships' ids (from the URL) instead of its own id.
-    target_by: tuple[str, ...] = ()
-    # Create, or update the one live row with the same upsert key (see Rules.upsert_key).
-    upsert: bool = False
-
-    @classmethod
-    def of(
-        cls,
-        resource: Resource,
-        kind: WriteKind,
-        document: ResourceDocument,
-        service: bool,
-        *,
-        target_by: tuple[str, ...] = (),
-        upsert: bool = False,
-    ) -> WriteShape:
-        rels = document.relationships
-        return cls(
-            resource.key,
-            kind,
-            tuple(sorted(document.attributes)),
-            tuple(sorted(n for n, v in rels.items() if v is not None)),
-            tuple(sorted(n for n, v in rels.items() if v is None)),
-            service,
-            target_by,
-            upsert,
-        )
-
-
-@dataclass(frozen=True)
-class WritePlan:
-    template: Template
-    checks: tuple[Check, ...]
-    # Relationship names in the order of their "found" flags, which come first.
-    relationships: tuple[str, ...]
-
-
-def write_params(
-    document: ResourceDocument, *, row_id: Any, target: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    params: dict[str, Any] = {"row_id": row_id}
-    params.update({f"target_{k}": v for k, v in (target or {}).items()})
-    params.update({f"attr_{k}": v for k, v in document.attributes.items()})
-    params.update({f"rel_{k}": v for k, v in document.relationships.items() if v is not None})
-    return params
+from wellapi.rules import KEEPS_PREFIX, RULES
+from wellapi.shapes import WritePlan, WriteShape
+from wellapi.sql_compile import compile_template
 
 
 def _related(resource: Resource, shape: WriteShape, ctx: WriteContext) -> dict[str, Any]:
-    rules = RULES[resource.key]
+    rules = CHECKS[resource.key]
     related: dict[str, Any] = {}
     for name in shape.relationships:
         rel = resource.relationship(name)
-        alias = rel.parent.table.alias(f"p_{name}")
+        alias = schema.table(rel.parent.table.name).alias(f"p_{name}")
         visible = rules.relationship_visible(ctx, name, alias)
         if visible is None:
             visible = parent_visible(rel.parent, alias, service=shape.service)
@@ -119,8 +62,11 @@ def _related(resource: Resource, shape: WriteShape, ctx: WriteContext) -> dict[s
 
 
 def _target(resource: Resource, shape: WriteShape) -> Any:
-    t = resource.table.alias("t")
-    parents = {rel.name: rel.parent.table.alias(f"p_{rel.name}") for rel in resource.relationships}
+    t = schema.table(resource.table.name).alias("t")
+    parents = {
+        rel.name: schema.table(rel.parent.table.name).alias(f"p_{rel.name}")
+        for rel in resource.relationships
+    }
     joined: Any = t
     for rel in resource.relationships:
         joined = joined.join(
@@ -146,15 +92,6 @@ def _target(resource: Resource, shape: WriteShape) -> Any:
     )
 
 
-def _immutable(name: str, pointer: str) -> Callable[[], ApiError]:
-    def error() -> ApiError:
-        return Forbidden(
-            f"{name} cannot change after creation.", pointer=pointer, code="IMMUTABLE_FIELD"
-        )
-
-    return error
-
-
 def _immutable_checks(
     resource: Resource, shape: WriteShape, target: Any, related: dict[str, Any]
 ) -> list[Check]:
@@ -163,30 +100,18 @@ def _immutable_checks(
     for name in shape.attributes:
         attribute = resource.attribute(name)
         if attribute.writable == "create":
-            pointer = f"/data/attributes/{name}"
             checks.append(
-                Check(
-                    f"keeps_{name}",
-                    target.c[attribute.column] == bindparam(f"attr_{name}"),
-                    _immutable(name, pointer),
-                )
+                Check(KEEPS_PREFIX + name, target.c[attribute.column] == bindparam(f"attr_{name}"))
             )
     for name in (*shape.relationships, *shape.null_relationships):
         rel = resource.relationship(name)
         if rel.writable == "create":
-            pointer = f"/data/relationships/{name}"
             same = (
                 target.c[rel.column] == select(related[name].c.pk).scalar_subquery()
                 if name in related
                 else target.c[rel.column].is_(None)
             )
-            checks.append(
-                Check(
-                    f"keeps_{name}",
-                    func.coalesce(same, False),
-                    _immutable(name, pointer),
-                )
-            )
+            checks.append(Check(KEEPS_PREFIX + name, func.coalesce(same, False)))
     return checks
 
 
@@ -200,18 +125,13 @@ def _isolated(condition: ColumnElement[bool]) -> ColumnElement[bool]:
     return func.coalesce(select(condition).scalar_subquery(), false())
 
 
-def _build(shape: WriteShape, ctx: WriteContext) -> WritePlan:
-    stmt, checks, related = write_statement(shape, ctx)
-    return WritePlan(compile_template(stmt), checks, related)
-
-
 def write_statement(
     shape: WriteShape, ctx: WriteContext
 ) -> tuple[Select[Any], tuple[Check, ...], tuple[str, ...]]:
     """The one statement of a write, its rule checks and the relationships it resolves."""
     resource = RESOURCES[shape.resource]
-    rules = RULES[resource.key]
-    table = resource.table
+    rules = CHECKS[resource.key]
+    table = schema.table(resource.table.name)
     related = _related(resource, shape, ctx)
     ctx.related = related
     flags: list[tuple[str, ColumnElement[bool]]] = [
@@ -255,7 +175,7 @@ def write_statement(
         source = select(*(values[c] for c in columns)).select_from(checks_cte).where(every)
         statement = insert(table).from_select(columns, source)
         if shape.upsert:
-            key = rules.upsert_key
+            key = RULES[resource.key].upsert_key
             written = statement.on_conflict_do_update(
                 index_elements=list(key),
                 index_where=table.c.deleted_at.is_(None),
@@ -295,11 +215,6 @@ def write_statement(
     return stmt, tuple(checks), tuple(related)
 
 
-@lru_cache(maxsize=512)
-def _cached(shape: WriteShape) -> WritePlan:
-    return _build(shape, write_context(shape))
-
-
 def write_context(shape: WriteShape) -> WriteContext:
     """What the rules see of a write of this shape when its plan is built."""
     resource = RESOURCES[shape.resource]
@@ -308,5 +223,7 @@ def write_context(shape: WriteShape) -> WriteContext:
     )
 
 
-def write_plan(shape: WriteShape) -> WritePlan:
-    return _cached(shape)
+def compile_write(shape: WriteShape) -> WritePlan:
+    """The plan of a write (``wellapi.statements`` caches it)."""
+    stmt, checks, related = write_statement(shape, write_context(shape))
+    return WritePlan(compile_template(stmt), tuple(c.name for c in checks), related)

@@ -1,15 +1,32 @@
-"""Responses carrying JSON:API documents, as Powertools ``Response`` objects."""
+"""Responses carrying JSON:API documents, in the shape API Gateway's HTTP API takes back."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from typing import Any
-
-from aws_lambda_powertools.event_handler import Response
 
 from wellapi.errors import ApiError, ErrorList
 from wellapi.jsonapi import MEDIA_TYPE
 from wellapi.jsonapi.document import JSONAPI
+
+
+@dataclass(frozen=True)
+class Response:
+    """What a function answers: a status, headers and an optional body."""
+
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: str | None = None
+
+    def to_gateway(self) -> dict[str, Any]:
+        """The Lambda proxy integration's answer (payload format 2.0)."""
+        return {
+            "statusCode": self.status,
+            "headers": self.headers,
+            "body": self.body or "",
+            "isBase64Encoded": False,
+        }
 
 
 def dump(document: dict[str, Any]) -> str:
@@ -22,13 +39,11 @@ def document_response(
     headers: dict[str, str] | None = None,
     *,
     media_type: str = MEDIA_TYPE,
-) -> Response[str]:
+) -> Response:
     all_headers = {"Vary": "Accept", **(headers or {})}
     if document is None:
-        return Response(status_code=status, headers=all_headers, body=None)
-    return Response(
-        status_code=status, content_type=media_type, body=dump(document), headers=all_headers
-    )
+        return Response(status, all_headers)
+    return Response(status, {"Content-Type": media_type, **all_headers}, dump(document))
 
 
 # A body with thousands of unknown members would otherwise be answered with an error each,
@@ -36,7 +51,7 @@ def document_response(
 MAX_ERRORS = 20
 
 
-def error_response(error: ApiError | ErrorList, trace_id: str | None) -> Response[str]:
+def error_response(error: ApiError | ErrorList, trace_id: str | None) -> Response:
     errors = error.errors if isinstance(error, ErrorList) else [error]
     headers: dict[str, str] = {}
     for e in errors:

@@ -9,8 +9,8 @@ from typing import Any
 from uuid import UUID
 
 from wellapi.jsonapi.query import ReadQuery
-from wellapi.queries import Layout
 from wellapi.resources import Attribute, Parent, Resource
+from wellapi.shapes import Layout
 
 JSONAPI = {"version": "1.1"}
 

@@ -124,7 +124,7 @@ def functions_connected_to(local: database.LocalDatabase) -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-        wellapi_db.reset_engines()
+        wellapi_db.reset_pools()
 
 
 @contextlib.contextmanager

@@ -85,7 +85,7 @@ def _environment_restored() -> Iterator[None]:
         for name in set(os.environ) - set(saved):
             del os.environ[name]
         os.environ.update(saved)
-        wellapi_db.reset_engines()
+        wellapi_db.reset_pools()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -478,7 +478,7 @@ def connect_functions_as(db: database.LocalDatabase, role: str | None) -> None:
     os.environ["SYNC_DATABASE_URL"] = db.url_for(SYNC_ROLE)
     os.environ["AUTH_DATABASE_URL"] = db.url_for(AUTH_ROLE)
     os.environ["DB_AUTH"] = "url"
-    wellapi_db.reset_engines()
+    wellapi_db.reset_pools()
 
 
 def _role_of(template: sam_template.Template, function: sam_template.Function) -> str | None:

@@ -96,7 +96,7 @@ def serving(
     Built as ``wellapi run`` builds it (the template's environment, the key authorizer, the
     functions connecting as ``well_api``), with ``DB_POOL_SIZE=pool_size``. On exit the process
     gets back its environment, import path and modules (the functions' modules are forgotten),
-    and the database engines are closed.
+    and the database pools are closed.
     """
     template = sam_template.load(template_path)
     saved_environ = dict(os.environ)
@@ -123,7 +123,7 @@ def serving(
             origin = getattr(sys.modules[name], "__file__", None) or ""
             if origin.startswith(functions):
                 del sys.modules[name]
-        wellapi_db.reset_engines()
+        wellapi_db.reset_pools()
 
 
 # ---------------------------------------------------------------------------------------------

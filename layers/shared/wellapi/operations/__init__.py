@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import import_module
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # wellapi.http imports this registry; at run time only names are needed
-    from aws_lambda_powertools.event_handler import Response
-
     from wellapi.http.request import Request
+    from wellapi.http.response import Response
     from wellapi.resources import Resource
 
 
@@ -18,7 +18,9 @@ if TYPE_CHECKING:  # wellapi.http imports this registry; at run time only names 
 class Operation:
     name: str
     method: str
-    run: Callable[[Resource, Request], Response[str]]
+    # ``<module>.<function>`` in this package: a function imports only its own operation's
+    # module (a read never loads the write path and its SQL builders).
+    target: str
     item: bool = False
     # A fixed route (the platform's nested routes); otherwise /v1/<resource path>[/{id}].
     route: str | None = None
@@ -29,29 +31,39 @@ class Operation:
         base = f"/v1/{resource.path}"
         return base + "/{id}" if self.item else base
 
+    def runner(self) -> Callable[[Resource, Request], Response]:
+        module, _, function = self.target.rpartition(".")
+        run: Callable[[Resource, Request], Response] = getattr(
+            import_module(f"{__name__}.{module}"), function
+        )
+        return run
 
-def _registry() -> dict[str, Operation]:
-    from wellapi.operations import nested, read, write
 
-    workspace_providers = "/v1/workspaces/{workspace_id}/providers"
-    group_workspaces = "/v1/workspace-groups/{workspace_group_id}/workspaces"
-    operations = (
-        Operation("list", "GET", read.list_rows),
-        Operation("retrieve", "GET", read.retrieve_row, item=True),
-        Operation("create", "POST", write.create_row),
-        Operation("update", "PATCH", write.update_row, item=True),
-        Operation("delete", "DELETE", write.delete_row, item=True),
-        Operation("catalog", "GET", nested.provider_catalog, route=workspace_providers),
-        Operation("select", "POST", nested.select_provider, route=workspace_providers),
+_WORKSPACE_PROVIDERS = "/v1/workspaces/{workspace_id}/providers"
+_GROUP_WORKSPACES = "/v1/workspace-groups/{workspace_group_id}/workspaces"
+
+OPERATIONS = {
+    op.name: op
+    for op in (
+        Operation("list", "GET", "read.list_rows"),
+        Operation("retrieve", "GET", "read.retrieve_row", item=True),
+        Operation("create", "POST", "write.create_row"),
+        Operation("update", "PATCH", "write.update_row", item=True),
+        Operation("delete", "DELETE", "write.delete_row", item=True),
+        Operation("catalog", "GET", "read.provider_catalog", route=_WORKSPACE_PROVIDERS),
+        Operation("select", "POST", "nested.select_provider", route=_WORKSPACE_PROVIDERS),
         Operation(
-            "remove", "DELETE", nested.remove_provider, route=workspace_providers + "/{provider_id}"
+            "remove",
+            "DELETE",
+            "nested.remove_provider",
+            route=_WORKSPACE_PROVIDERS + "/{provider_id}",
         ),
-        Operation("enrol", "POST", nested.enrol_workspace, route=group_workspaces),
+        Operation("enrol", "POST", "nested.enrol_workspace", route=_GROUP_WORKSPACES),
         Operation(
-            "unenrol", "DELETE", nested.remove_enrolment, route=group_workspaces + "/{workspace_id}"
+            "unenrol",
+            "DELETE",
+            "nested.remove_enrolment",
+            route=_GROUP_WORKSPACES + "/{workspace_id}",
         ),
     )
-    return {op.name: op for op in operations}
-
-
-OPERATIONS = _registry()
+}

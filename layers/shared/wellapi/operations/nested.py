@@ -1,6 +1,6 @@
-"""The platform's nested routes, bound to the generic operations by their URL parameters.
+"""The platform's nested write routes, bound to the generic operations by their URL parameters
+(the nested read, the provider catalog, is ``wellapi.operations.read.provider_catalog``).
 
-- GET /v1/workspaces/{workspace_id}/providers: the catalog as that workspace sees it
 - POST /v1/workspaces/{workspace_id}/providers: select (upsert), 201 new or 200 existing
 - DELETE /v1/workspaces/{workspace_id}/providers/{provider_id}: remove (soft delete, unselect)
 - POST /v1/workspace-groups/{workspace_group_id}/workspaces: enrol a workspace
@@ -9,20 +9,14 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools.event_handler import Response
-
 from wellapi.http.request import Request
-from wellapi.operations.read import list_rows, path_id
+from wellapi.http.response import Response
+from wellapi.operations.read import path_id
 from wellapi.operations.write import create_row, delete_row, upsert_row
-from wellapi.resources import PROVIDER_CATALOG, Resource
+from wellapi.resources import Resource
 
 
-def provider_catalog(_resource: Resource, request: Request) -> Response[str]:
-    workspace = str(path_id(request, "workspace_id"))
-    return list_rows(PROVIDER_CATALOG, request, path_workspace=workspace)
-
-
-def select_provider(resource: Resource, request: Request) -> Response[str]:
+def select_provider(resource: Resource, request: Request) -> Response:
     workspace = path_id(request, "workspace_id")
     return upsert_row(
         resource,
@@ -33,7 +27,7 @@ def select_provider(resource: Resource, request: Request) -> Response[str]:
     )
 
 
-def remove_provider(resource: Resource, request: Request) -> Response[str]:
+def remove_provider(resource: Resource, request: Request) -> Response:
     workspace = path_id(request, "workspace_id")
     provider = path_id(request, "provider_id")
     return delete_row(
@@ -44,12 +38,12 @@ def remove_provider(resource: Resource, request: Request) -> Response[str]:
     )
 
 
-def enrol_workspace(resource: Resource, request: Request) -> Response[str]:
+def enrol_workspace(resource: Resource, request: Request) -> Response:
     group = path_id(request, "workspace_group_id")
     return create_row(resource, request, preset={"workspace_group": group})
 
 
-def remove_enrolment(resource: Resource, request: Request) -> Response[str]:
+def remove_enrolment(resource: Resource, request: Request) -> Response:
     group = path_id(request, "workspace_group_id")
     workspace = path_id(request, "workspace_id")
     return delete_row(resource, request, target={"workspace_group": group, "workspace": workspace})

@@ -6,12 +6,10 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 from uuid import UUID
 
-from aws_lambda_powertools.event_handler import Response
-
 from wellapi import db
 from wellapi.errors import BadRequest, NotFound
 from wellapi.http.request import Request
-from wellapi.http.response import document_response
+from wellapi.http.response import Response, document_response
 from wellapi.jsonapi import CURSOR_PROFILE, MEDIA_TYPE
 from wellapi.jsonapi.cursor import Cursor
 from wellapi.jsonapi.document import DocumentBuilder, Linker
@@ -19,9 +17,10 @@ from wellapi.jsonapi.ids import public_id
 from wellapi.jsonapi.media import check_accept
 from wellapi.jsonapi.query import ReadQuery, parse_read_query
 from wellapi.principal import Principal, check_scope
-from wellapi.queries import Layout, ReadShape, read_params, read_template
-from wellapi.resources import Resource
+from wellapi.resources import PROVIDER_CATALOG, Resource
+from wellapi.shapes import Layout, ReadShape, read_params
 from wellapi.sql import script
+from wellapi.statements import read_template
 
 COLLECTION_MEDIA_TYPE = f'{MEDIA_TYPE}; profile="{CURSOR_PROFILE}"'
 
@@ -76,7 +75,7 @@ def parse_id(request: Request) -> UUID:
     return path_id(request, "id")
 
 
-def retrieve_row(resource: Resource, request: Request) -> Response[str]:
+def retrieve_row(resource: Resource, request: Request) -> Response:
     check_accept(request.header("accept"))
     query = parse_read_query(resource, request.raw_query, "retrieve")
     row_id = parse_id(request)
@@ -99,7 +98,7 @@ def _page_link(request: Request, replace: dict[str, str]) -> str:
 
 def list_rows(
     resource: Resource, request: Request, *, path_workspace: str | None = None
-) -> Response[str]:
+) -> Response:
     check_accept(request.header("accept"))
     query = parse_read_query(resource, request.raw_query, "list")
     rows, layout = fetch(
@@ -128,3 +127,9 @@ def list_rows(
     links = {"self": request.url, "prev": prev_link, "next": next_link}
     document = builder.collection(rows, links)
     return document_response(200, document, media_type=COLLECTION_MEDIA_TYPE)
+
+
+def provider_catalog(_resource: Resource, request: Request) -> Response:
+    """GET /v1/workspaces/{workspace_id}/providers: the catalog as that workspace sees it."""
+    workspace = str(path_id(request, "workspace_id"))
+    return list_rows(PROVIDER_CATALOG, request, path_workspace=workspace)

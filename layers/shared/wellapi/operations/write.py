@@ -12,12 +12,11 @@ from typing import Any
 from uuid import UUID
 
 import pg8000.dbapi
-from aws_lambda_powertools.event_handler import Response
 
 from wellapi import db
 from wellapi.errors import ApiError, Forbidden, NotFound, Unprocessable, constraint_of, sqlstate_of
 from wellapi.http.request import Request
-from wellapi.http.response import document_response
+from wellapi.http.response import Response, document_response
 from wellapi.jsonapi.body import ResourceDocument, parse_resource_document
 from wellapi.jsonapi.document import DocumentBuilder, Linker
 from wellapi.jsonapi.ids import new_id
@@ -25,11 +24,11 @@ from wellapi.jsonapi.media import check_accept
 from wellapi.jsonapi.query import ReadQuery, parse_read_query
 from wellapi.operations.read import parse_id, scoped_principal
 from wellapi.principal import Principal, check_scope
-from wellapi.queries import ReadShape, read_params, read_template
 from wellapi.resources import Resource
 from wellapi.rules import RULES
+from wellapi.shapes import ReadShape, WriteKind, WritePlan, WriteShape, read_params, write_params
 from wellapi.sql import script
-from wellapi.writes import WriteKind, WritePlan, WriteShape, write_params, write_plan
+from wellapi.statements import read_template, write_plan
 
 
 @dataclass(frozen=True)
@@ -60,7 +59,7 @@ def _raise_for(outcome: list[Any], plan: WritePlan, kind: WriteKind, resource: R
             )
     for check in plan.checks:
         if not next(values):
-            raise check.error()
+            raise RULES[resource.key].check_error(resource, kind, check)
     if not next(values):
         if kind == "create":
             raise RULES[resource.key].conflict(resource)
@@ -117,7 +116,7 @@ def respond(
     shape: ReadShape,
     rows: list[list[Any]],
     status: int,
-) -> Response[str]:
+) -> Response:
     _, layout = read_template(shape)
     builder = DocumentBuilder(resource, query, layout, Linker(request.base_url))
     document = builder.single(rows[0], "")
@@ -133,7 +132,7 @@ def create_row(
     *,
     preset: dict[str, UUID] | None = None,
     path_workspace: str | None = None,
-) -> Response[str]:
+) -> Response:
     check_accept(request.header("accept"))
     query = parse_read_query(resource, request.raw_query, "retrieve")
     principal = writer(resource, request, query, path_workspace)
@@ -163,7 +162,7 @@ def _write_one(
     document: ResourceDocument,
     row_id: UUID,
     path_scope: bool = False,
-) -> Response[str]:
+) -> Response:
     """Create or update one row by id and answer with it as committed."""
     shape = WriteShape.of(resource, kind, document, principal.is_service)
     read_shape = ReadShape.of(resource, query, single=True, service=principal.is_service)
@@ -181,7 +180,7 @@ def _write_one(
     )
 
 
-def update_row(resource: Resource, request: Request) -> Response[str]:
+def update_row(resource: Resource, request: Request) -> Response:
     check_accept(request.header("accept"))
     rules = RULES[resource.key]
     if not rules.patch_allowed:
@@ -202,7 +201,7 @@ def delete_row(
     *,
     target: dict[str, UUID] | None = None,
     path_workspace: str | None = None,
-) -> Response[str]:
+) -> Response:
     """Soft delete, addressed by id or (nested routes) by relationship ids from the path."""
     check_accept(request.header("accept"))
     query = parse_read_query(resource, request.raw_query, "retrieve")
@@ -234,7 +233,7 @@ def upsert_row(
     preset: dict[str, UUID],
     path_workspace: str | None,
     force: dict[str, Any],
-) -> Response[str]:
+) -> Response:
     """Create the one live row for the preset relationships, or update it: 201 or 200.
 
     ``force`` holds attribute values the route stands for (selecting means is_selected).

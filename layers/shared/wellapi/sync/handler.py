@@ -22,7 +22,6 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import ValidationError
-from sqlalchemy import Engine
 
 from wellapi import db
 from wellapi.sync.messages import ConnectorRevoked, ProvenanceLinked, parse_message, sync_run_of
@@ -120,18 +119,18 @@ def _retry_everything(
     return {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in records]}
 
 
-def process(event: dict[str, Any], *, engine: Engine | None = None) -> dict[str, Any]:
+def process(event: dict[str, Any], *, pool: db.Pool | None = None) -> dict[str, Any]:
     """Validate every record, then write the good ones together; returns the SQS response.
 
-    ``engine`` defaults to the execution environment's sync engine.
+    ``pool`` defaults to the execution environment's sync pool.
     """
     records = list(event.get("Records") or [])
     parsed = _parse_all(records)
     messages = [m for m in parsed.values() if not isinstance(m, str)]
-    engine = engine or db.get_engine("sync")
+    pool = pool or db.get_pool("sync")
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     try:
-        resolution = resolve(messages, engine=engine) if messages else Resolution()
+        resolution = resolve(messages, pool=pool) if messages else Resolution()
     except Exception:
         return _retry_everything("could not resolve the batch's ids", records, messages)
     planned: dict[str, Planned] = {}
@@ -166,7 +165,7 @@ def process(event: dict[str, Any], *, engine: Engine | None = None) -> dict[str,
     response = processor.response()
     good = [planned[r["messageId"]] for r in records if r["messageId"] in planned]
     try:
-        results = apply(good, engine=engine)
+        results = apply(good, pool=pool)
     except Exception:
         # Nothing of the batch was written (one transaction): every record goes back to the
         # queue, the rejected ones included, and the receipts make the redelivery safe.

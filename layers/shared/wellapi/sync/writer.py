@@ -80,7 +80,7 @@ def _uuid_array(ids: Iterable[UUID]) -> str:
     return "'{" + ",".join(map(str, ids)) + "}'::uuid[]"
 
 
-def resolve(messages: Sequence[AnyMessage], *, engine: Any = None) -> Resolution:
+def resolve(messages: Sequence[AnyMessage], *, pool: Any = None) -> Resolution:
     """One statement: every connector the batch names, and the records that cannot be used.
 
     Good records do not come back (a batch of 10,000 good ids returns one row per
@@ -113,7 +113,7 @@ def resolve(messages: Sequence[AnyMessage], *, engine: Any = None) -> Resolution
             f"OR r.workspace_pk <> {workspace})"
         )
     resolution = Resolution()
-    rows = db.execute(" UNION ALL ".join(parts), engine=engine)
+    rows = db.execute(" UNION ALL ".join(parts), pool=pool)
     for kind, connector_id, record_id, pk, workspace_pk, live in rows:
         if kind == "connector":
             resolution.connectors[connector_id] = Parent(pk, workspace_pk, live)
@@ -266,7 +266,7 @@ class Applied:
     rows: int
 
 
-def apply(planned: Sequence[Planned], *, engine: Any = None) -> list[Applied]:
+def apply(planned: Sequence[Planned], *, pool: Any = None) -> list[Applied]:
     """Write every planned message in one transaction; all of them or none.
 
     The result has one entry per planned message, in order; ``applied`` is false for a
@@ -287,7 +287,7 @@ def apply(planned: Sequence[Planned], *, engine: Any = None) -> list[Applied]:
     ]
     # Not retried on a dropped connection: the batch goes back to the queue instead, and
     # the receipts make the redelivery safe.
-    rows = db.execute(script(*statements), retry=False, engine=engine)
+    rows = db.execute(script(*statements), retry=False, pool=pool)
     outcome = {int(index): (bool(applied), int(count)) for index, applied, count in rows}
     if len(outcome) != len(first):
         raise RuntimeError(f"expected {len(first)} results, got {len(outcome)}")

@@ -1,0 +1,186 @@
+"""What decides the SQL text of a request (its shape), apart from the values in it.
+
+Shapes are plain data: ``wellapi.statements`` finds a shape's compiled text by its ``repr``,
+so a function answering a shape compiled ahead of time never imports SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from wellapi.jsonapi.query import ReadQuery
+from wellapi.resources import Resource, Walk, resource_named
+from wellapi.sql import Template
+
+if TYPE_CHECKING:  # a read function never parses a request body
+    from wellapi.jsonapi.body import ResourceDocument
+
+
+@dataclass(frozen=True)
+class ReadShape:
+    """Everything that changes the SQL text of a read; values are not in it."""
+
+    resource: str
+    single: bool
+    include: tuple[str, ...] = ()
+    sort: str = "created_at"
+    descending: bool = True
+    relationship_filters: tuple[tuple[str, int], ...] = ()
+    attribute_filters: tuple[tuple[str, int], ...] = ()
+    ranges: tuple[tuple[str, str], ...] = ()
+    cursor: str | None = None
+    # Service principals act across workspaces: no tenant condition (RLS says the same).
+    service: bool = False
+    # For a resource with a walk: the values of its partition attribute the List may show, in
+    # the text (each value has its own partial index, which the planner matches on the text).
+    partitions: tuple[str, ...] = ()
+
+    @classmethod
+    def of(
+        cls, resource: Resource, query: ReadQuery, *, single: bool, service: bool = False
+    ) -> ReadShape:
+        cursor = "after" if query.after else "before" if query.before else None
+        attribute_filters = query.attribute_filters
+        partitions: tuple[str, ...] = ()
+        walk = resource.default_walk
+        if walk is not None and walk.partition is not None:
+            partition = walk.partition
+            chosen = dict(attribute_filters).get(partition)
+            allowed = resource.attribute(partition).enum
+            partitions = tuple(v for v in allowed if chosen is None or v in chosen)
+            attribute_filters = tuple((n, v) for n, v in attribute_filters if n != partition)
+        return cls(
+            resource=resource.key,
+            single=single,
+            include=query.include,
+            sort=query.sort,
+            descending=query.descending,
+            # In name order: the same filters written in another order are the same shape.
+            relationship_filters=tuple(sorted((n, len(v)) for n, v in query.relationship_filters)),
+            attribute_filters=tuple(sorted((n, len(v)) for n, v in attribute_filters)),
+            ranges=tuple(sorted((r.attribute, r.operator) for r in query.ranges)),
+            cursor=cursor,
+            service=service,
+            partitions=partitions,
+        )
+
+    @property
+    def across_workspaces(self) -> bool:
+        """Whether this read is held to no workspace: a service principal's, of a named row.
+
+        A service principal retrieves a row of any workspace by id; its List reads the parents
+        its filter names (any workspace's connectors, records, groups, workspaces) or else the
+        scoped workspace, so no List reads every tenant at once.
+        """
+        if not self.service or self.single:
+            return self.service
+        named = {name for name, _ in self.relationship_filters}
+        return not named.isdisjoint(resource_named(self.resource).scope_relationships)
+
+    @property
+    def walk(self) -> Walk | None:
+        """The walk this List takes (``Walk``), if any.
+
+        The records a filter names, when it names some (their rows are few); otherwise the
+        default walk over the tenant's connectors, unless the filter names another parent.
+        """
+        resource = resource_named(self.resource)
+        if self.single:
+            return None
+        named = {name for name, _ in self.relationship_filters}
+        for walk in resource.walks:
+            if walk.partition is None and walk.relationship in named:
+                return walk
+            if walk.partition is not None and named <= {walk.relationship}:
+                return walk
+        return None
+
+
+def read_params(query: ReadQuery, *, row_id: Any = None) -> dict[str, Any]:
+    """The values that go into a ``ReadShape``'s template."""
+    params: dict[str, Any] = {"limit": query.page_size + 1}
+    if row_id is not None:
+        params["row_id"] = row_id
+    for name, ids in query.relationship_filters:
+        params.update({f"rel_{name}_{i}": v for i, v in enumerate(ids)})
+    for name, values in query.attribute_filters:
+        params.update({f"attr_{name}_{i}": v for i, v in enumerate(values)})
+    for r in query.ranges:
+        params[f"range_{r.attribute}_{r.operator}"] = r.value
+    cursor = query.after or query.before
+    if cursor is not None:
+        params["cursor_value"] = cursor.value
+        params["cursor_id"] = cursor.id
+    return params
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where each value sits in a result row, by label."""
+
+    labels: tuple[str, ...]
+
+    def index(self) -> dict[str, int]:
+        return {label: i for i, label in enumerate(self.labels)}
+
+
+WriteKind = Literal["create", "update", "delete"]
+
+
+@dataclass(frozen=True)
+class WriteShape:
+    resource: str
+    kind: WriteKind
+    attributes: tuple[str, ...]
+    relationships: tuple[str, ...]
+    null_relationships: tuple[str, ...]
+    service: bool
+    # Address the target by these relationships' ids (from the URL) instead of its own id.
+    target_by: tuple[str, ...] = ()
+    # Create, or update the one live row with the same upsert key (see Rules.upsert_key).
+    upsert: bool = False
+
+    @classmethod
+    def of(
+        cls,
+        resource: Resource,
+        kind: WriteKind,
+        document: ResourceDocument,
+        service: bool,
+        *,
+        target_by: tuple[str, ...] = (),
+        upsert: bool = False,
+    ) -> WriteShape:
+        rels = document.relationships
+        return cls(
+            resource.key,
+            kind,
+            tuple(sorted(document.attributes)),
+            tuple(sorted(n for n, v in rels.items() if v is not None)),
+            tuple(sorted(n for n, v in rels.items() if v is None)),
+            service,
+            target_by,
+            upsert,
+        )
+
+
+@dataclass(frozen=True)
+class WritePlan:
+    """A write's compiled statement, and how to read its outcome row."""
+
+    template: Template
+    # The rules' check names (``wellapi.rules``), in the order of their flags.
+    checks: tuple[str, ...]
+    # Relationship names in the order of their "found" flags, which come first.
+    relationships: tuple[str, ...]
+
+
+def write_params(
+    document: ResourceDocument, *, row_id: Any, target: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    params: dict[str, Any] = {"row_id": row_id}
+    params.update({f"target_{k}": v for k, v in (target or {}).items()})
+    params.update({f"attr_{k}": v for k, v in document.attributes.items()})
+    params.update({f"rel_{k}": v for k, v in document.relationships.items() if v is not None})
+    return params

@@ -1,0 +1,138 @@
+"""Read statements compiled ahead of time: current, found by shape, and SQLAlchemy-free.
+
+``wellapi/compiled/*.json`` holds the common shapes' SQL text (``wellapi.statements``); a
+function serving one of them must not import SQLAlchemy, and any other shape is compiled on
+demand with the same result it would have had.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from wellapi.jsonapi.query import parse_read_query
+from wellapi.local import compiled
+from wellapi.queries import compile_read
+from wellapi.resources import RESOURCES, VIEWS
+from wellapi.shapes import ReadShape
+from wellapi.statements import compiled_reads, read_template
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_compiled_files_are_what_sqlalchemy_compiles_now():
+    assert compiled.stale_files() == [], "run: .venv/bin/python -m wellapi.local.compiled"
+
+
+READ_EXAMPLES = sorted(
+    path
+    for path in (ROOT / "events").glob("*-*.json")
+    if str(json.loads(path.read_text()).get("routeKey", "")).startswith("GET ")
+)
+
+
+def test_the_read_examples_are_found():
+    assert len(READ_EXAMPLES) == 11  # List and Retrieve of five resources, and the catalog
+
+
+@pytest.mark.parametrize("event_file", READ_EXAMPLES, ids=lambda p: p.stem)
+def test_every_read_example_in_events_is_compiled_for_members_and_services(event_file):
+    event = json.loads(event_file.read_text())
+    name = event_file.stem
+    resource = next(
+        (r for r in RESOURCES.values() if name.startswith(r.path + "-")), VIEWS["provider_catalog"]
+    )
+    if name.endswith("-catalog"):
+        resource = VIEWS["provider_catalog"]
+    single = name.endswith("-retrieve")
+    query = parse_read_query(resource, event["rawQueryString"], "retrieve" if single else "list")
+    for service in (False, True):
+        shape = ReadShape.of(resource, query, single=single, service=service)
+        assert repr(shape) in compiled_reads(resource.key)
+
+
+def test_a_compiled_shape_is_served_from_the_file_exactly_as_compiled():
+    shape = ReadShape.of(
+        RESOURCES["account_workspace_connectors"],
+        parse_read_query(RESOURCES["account_workspace_connectors"], "include=account", "list"),
+        single=False,
+    )
+    read_template.cache_clear()
+    assert read_template(shape) == compile_read(shape)
+
+
+def test_a_shape_not_compiled_ahead_is_compiled_on_demand_and_logged(caplog):
+    resource = RESOURCES["workspace_providers"]
+    query = parse_read_query(
+        resource, "filter[is_selected]=true&filter[is_matched]=false&sort=updated_at", "list"
+    )
+    shape = replace(ReadShape.of(resource, query, single=False), cursor="before")
+    assert repr(shape) not in compiled_reads(resource.key)
+    read_template.cache_clear()
+
+    with caplog.at_level(logging.INFO, logger="wellapi.statements"):
+        assert read_template(shape) == compile_read(shape)
+
+    assert [r.shape for r in caplog.records] == [repr(shape)]  # type: ignore[attr-defined]
+
+
+# A fresh interpreter, as a Lambda environment: import a function, then build the statement of
+# its example request; print the modules loaded from SQLAlchemy at each step.
+PROBE = """
+import json, sys
+sys.path[:0] = [sys.argv[1]]
+import importlib
+module = importlib.import_module(sys.argv[2])
+after_import = sorted(m for m in sys.modules if m.split(".")[0] == "sqlalchemy")
+from wellapi.jsonapi.query import parse_read_query
+from wellapi.resources import resource_named
+from wellapi.shapes import ReadShape
+from wellapi.statements import read_template
+resource = resource_named(sys.argv[3])
+single = sys.argv[4] == "retrieve"
+query = parse_read_query(resource, sys.argv[5], sys.argv[4])
+for service in (False, True):
+    read_template(ReadShape.of(resource, query, single=single, service=service))
+after_statement = sorted(m for m in sys.modules if m.split(".")[0] == "sqlalchemy")
+print(json.dumps([after_import, after_statement]))
+"""
+
+
+@pytest.mark.parametrize(
+    ("function", "resource", "operation", "event"),
+    [
+        ("retrieve", "account_workspace_connectors", "retrieve", "account-workspace-connectors"),
+        ("list", "people_workspace_connectors", "list", "people-workspace-connectors"),
+        ("list", "workspace_group_workspaces", "list", "workspace-group-workspaces"),
+        ("catalog", "provider_catalog", "list", "workspace-providers"),
+    ],
+)
+def test_a_function_serving_a_compiled_shape_never_imports_sqlalchemy(
+    function, resource, operation, event
+):
+    directory = resource if resource != "provider_catalog" else "workspace_providers"
+    example = json.loads((ROOT / "events" / f"{event}-{function}.json").read_text())
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            PROBE,
+            str(ROOT / "functions"),
+            f"{directory}.{function}",
+            resource,
+            operation,
+            example["rawQueryString"],
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.splitlines()[-1]) == [[], []]
