@@ -31,6 +31,11 @@ The seven measurements, and the floor each one is held against:
    tenant beside it, against the same shapes at 10,000 rows, and the sync writer's rows/s at
    both sizes (``wellapi.local.bench_large``).
 
+Beside the import-only cold start, phase ``first`` (``wellapi.local.bench_first``) measures the
+cold start with the first request, every function's own event on the seeded demo, against a
+fresh interpreter sending the same SQL with raw pg8000, and init and first invoke under the
+real runtime client (awslambdaric).
+
 The seeded databases are cached between runs (their fingerprint covers the migrations, the
 seed and the sizes), so only the first run pays the ~10 s of seeding. A full run took 2-3
 minutes on a 2-core AMD EPYC VM (plus ~20-50 s when ``sam build`` is stale), most of it the
@@ -87,6 +92,7 @@ from wellapi.local.bench_harness import (
     functions_connected_to,
     handler_for,
     invoke,
+    link_installed,
     note,
     quiet_powertools,
     sync_events,
@@ -150,6 +156,9 @@ class Config:
     profile_requests: int
     diagnose: str  # "auto" (when a goal is missed), "always" or "never"
     build: bool  # run `make build` when the build is missing or stale
+    first_runs: int = 9  # cold start with the first request: runs per function, each side
+    runtime_runs: int = 3  # the same under awslambdaric, per function
+    first_functions: tuple[str, ...] | None = None  # None: every function of the template
 
     @classmethod
     def full(cls) -> Config:
@@ -184,6 +193,8 @@ class Config:
         return replace(
             cls.full(),
             cold_runs=1,
+            first_runs=3,
+            runtime_runs=1,
             warm_iterations=60,
             warmup=10,
             scale_iterations=60,
@@ -205,6 +216,14 @@ class Config:
             small=Sizes(200, warm_rows=5, sync_records=2, deep_pages=1),
             cold_runs=1,
             cold_functions=(cold_function,),
+            first_runs=1,
+            runtime_runs=1,
+            first_functions=(
+                cold_function,
+                "AuthorizerFunction",
+                "SyncFunction",
+                "WorkspaceGroupWorkspacesEnrolFunction",
+            ),
             warm_iterations=5,
             warmup=2,
             scale_iterations=6,
@@ -230,7 +249,7 @@ class Config:
         )
 
 
-PHASES = ("cold", "round_trips", "warm", "scale", "sync", "memory", "large")
+PHASES = ("cold", "first", "round_trips", "warm", "scale", "sync", "memory", "large")
 EMBEDDED_SETTINGS = {"shared_buffers": "1GB"}
 PAGE_SIZE = 20  # the API's default page size, used by the scale query
 
@@ -1098,19 +1117,6 @@ def built_functions() -> tuple[dict[str, tuple[Path, str]], Path]:
     return functions, layer
 
 
-def _link_runtime(directory: Path) -> None:
-    import importlib.util
-
-    directory.mkdir()
-    for name in RUNTIME_PACKAGES:
-        spec = importlib.util.find_spec(name)
-        if spec is None or spec.origin is None:
-            raise BenchError(f"{name} is not installed in the venv (the runtime provides it)")
-        origin = Path(spec.origin)
-        source = origin.parent if origin.name == "__init__.py" else origin
-        (directory / source.name).symlink_to(source)
-
-
 def _set_writable(root: Path, writable: bool) -> None:
     for path in [root, *root.rglob("*")]:
         if path.is_symlink():
@@ -1136,7 +1142,8 @@ def sandbox(only: Sequence[str] | None = None) -> Iterator[Sandbox]:
             target = root / "task" / logical_id
             shutil.copytree(code_dir, target, symlinks=True)
             functions[logical_id] = Function(logical_id, target, handler)
-        _link_runtime(root / "runtime")
+        (root / "runtime").mkdir()
+        link_installed(root / "runtime", RUNTIME_PACKAGES)
         for part in ("opt", "task"):
             _set_writable(root / part, False)
         try:
@@ -2116,18 +2123,27 @@ def run(
     """Every phase of ``config``; the report, also written to ``output`` when given."""
     started = time.perf_counter()
     report = Report(machine_info())
-    needs_box = any(p in config.phases for p in ("cold", "memory"))
+    wanted: dict[str, tuple[str, ...] | None] = {
+        "cold": config.cold_functions,
+        "first": config.first_functions,
+        "memory": (MEMORY_FUNCTION,),
+    }
+    wanted = {phase: functions for phase, functions in wanted.items() if phase in config.phases}
     with contextlib.ExitStack() as stack:
         box = None
-        if needs_box:
+        if wanted:
             ensure_build(config.build)
-            only = config.cold_functions
-            if only is not None and "memory" in config.phases:
-                only = (*only, MEMORY_FUNCTION)
-            box = stack.enter_context(sandbox(None if only is None else sorted(set(only))))
+            # One phase that wants every function (None) gets the whole build.
+            every = None in wanted.values()
+            only = None if every else sorted({f for v in wanted.values() for f in v or ()})
+            box = stack.enter_context(sandbox(only))
         if "cold" in config.phases and box is not None:
             _phase_cold(report, box, config)
-        needs_db = any(p != "cold" for p in config.phases)
+        if "first" in config.phases and box is not None:
+            from wellapi.local.bench_first import measure_first
+
+            measure_first(report, box, server, config)
+        needs_db = any(p not in ("cold", "first") for p in config.phases)
         if needs_db:
             _database_phases(report, config, server, box, server_kind)
     report.machine["load_average_at_end"] = list(os.getloadavg())
@@ -2218,6 +2234,11 @@ def table(report: Report) -> str:
             f" {f[name].median:>7.0f} {f[name + '.floor'].median:>7.0f}"
         )
     shown = {f"{n}{suffix}" for n in cold for suffix in ("", ".floor", ".cpu", ".floor.cpu")}
+    from wellapi.local.bench_first import table_lines
+
+    first, first_shown = table_lines(report)
+    lines += ["", *first] if first else []
+    shown |= first_shown
     lines += ["", f"{'figure':<76} {'median':>10} {'min':>10} {'max':>10}  unit"]
     for name, s in report.figures.items():
         if name not in shown:
@@ -2263,7 +2284,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--quick", action="store_true", help="fewer runs and iterations")
     parser.add_argument("--only", help=f"comma-separated phases of: {','.join(PHASES)}")
-    parser.add_argument("--functions", help="comma-separated logical ids for the cold start")
+    parser.add_argument("--functions", help="comma-separated logical ids for the cold starts")
     parser.add_argument("--cold-runs", type=int, help="runs per function (default 3)")
     parser.add_argument("--iterations", type=int, help="warm iterations (default 300)")
     parser.add_argument("--diagnose", choices=("auto", "always", "never"), default="auto")
@@ -2285,6 +2306,7 @@ def config_from(args: argparse.Namespace) -> Config:
         changes["phases"] = phases
     if args.functions:
         changes["cold_functions"] = tuple(f.strip() for f in args.functions.split(","))
+        changes["first_functions"] = changes["cold_functions"]
     if args.cold_runs:
         changes["cold_runs"] = args.cold_runs
     if args.iterations:

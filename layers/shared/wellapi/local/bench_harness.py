@@ -8,12 +8,14 @@ Development only: this package is not shipped in the layer.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import os
 import statistics
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
@@ -26,6 +28,18 @@ JSONAPI = "application/vnd.api+json"
 
 class BenchError(Exception):
     """The bench cannot measure (a missing build, an unexpected response...)."""
+
+
+def link_installed(directory: Path, names: Sequence[str]) -> None:
+    """Symlink the installed modules ``names`` into ``directory``: a Lambda-like sys.path entry
+    holding only them (the runtime's boto3, or the runtime client), never the whole venv."""
+    for name in names:
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None:
+            raise BenchError(f"{name} is not installed in the venv (make install)")
+        origin = Path(spec.origin)
+        source = origin.parent if origin.name == "__init__.py" else origin
+        (directory / source.name).symlink_to(source)
 
 
 def note(message: str) -> None:

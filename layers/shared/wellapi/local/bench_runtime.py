@@ -17,7 +17,6 @@ Development only: this package is not shipped in the layer.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import json
 import os
 import subprocess
@@ -29,6 +28,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+from wellapi.local.bench_harness import link_installed
 
 API = "/2018-06-01/runtime"
 # What awslambdaric imports beyond the standard library; runtime_client is its C extension
@@ -163,16 +164,6 @@ def _event_headers(api: _Api) -> dict[str, str]:
     }
 
 
-def _link_runtime(directory: Path) -> None:
-    for name in RUNTIME_MODULES:
-        spec = importlib.util.find_spec(name)
-        if spec is None or spec.origin is None:
-            raise RuntimeFailure(f"{name} is not installed here (make install: awslambdaric)")
-        origin = Path(spec.origin)
-        source = origin.parent if origin.name == "__init__.py" else origin
-        (directory / source.name).symlink_to(source)
-
-
 def _environment(env: dict[str, str], port: int, handler: str, cwd: str) -> dict[str, str]:
     return {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
@@ -216,7 +207,7 @@ def measure_runtime(
         stack.callback(server.shutdown)
         stack.callback(api.release.set)
         runtime = stack.enter_context(tempfile.TemporaryDirectory(prefix="wellapi-runtime-"))
-        _link_runtime(Path(runtime))
+        link_installed(Path(runtime), RUNTIME_MODULES)
         output = stack.enter_context(tempfile.TemporaryFile())
         read_fd, write_fd = os.pipe()
         stack.callback(os.close, read_fd)

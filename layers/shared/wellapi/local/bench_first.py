@@ -1,0 +1,487 @@
+"""``make bench``, phase ``first``: cold start including the first request, against a raw floor.
+
+For every function of the built template (the migration function aside: its request is a
+schema migration, not a query of the demo), on a migrated database seeded with the demo, the
+function's own event from ``events/`` (signed; the authorizer's with a real demo key) is
+served by a fresh ``python -I -S -B`` that sees only the sandbox, as Lambda lays it out; its
+CPU time at the answer (interpreter start, import, connect, the request) is held against a
+fresh interpreter that imports pg8000 and ``json`` from the layer, connects as the same role,
+sends the same SQL text (captured once in this process) and dumps its rows. The two take
+turns, ``first_runs`` times each; the demo rows are put back after every run, so every run
+does the same work. The same event is also served under the real runtime client
+(``bench_runtime``: awslambdaric and a fake Runtime API), whose init and first invoke are
+reported beside it. Development only: this package is not shipped in the layer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import pg8000.native
+
+from wellapi import db as wellapi_db
+from wellapi.local import database, seed
+from wellapi.local.bench import ROOT, Config, Function, Sandbox, recording
+from wellapi.local.bench_harness import (
+    CONTEXT,
+    BenchError,
+    Handler,
+    Report,
+    functions_connected_to,
+    handler_for,
+    invoke,
+    note,
+    quiet_powertools,
+)
+from wellapi.local.bench_runtime import RuntimeFailure, measure_runtime
+from wellapi.local.claims import sign_event
+from wellapi.local.cli import step
+from wellapi.roles import API_ROLE, AUTH_ROLE, SYNC_ROLE
+
+EVENTS = ROOT / "events"
+GOAL = 3.0
+SKIPPED = {"wellapi.migrate": "migrates the schema: no request of the demo to measure"}
+# As tests/test_events.py: the events whose designed answer is a refusal.
+REFUSED = {
+    "account-workspace-connectors-update.json": 403,
+    "company-workspace-connectors-update.json": 403,
+    "people-workspace-connectors-update.json": 403,
+    "workspace-group-workspaces-update.json": 403,
+}
+# Both demo workspaces are enrolled: these enrol again only what the other operation removed.
+PREREQUISITES = {
+    "workspace-group-workspaces-create.json": "delete",
+    "workspace-group-workspaces-enrol.json": "unenrol",
+}
+# Every table the measured requests write (checked against the captured SQL), put back as it
+# was after each run. api_keys is written too (last_used_at), the same way on every run.
+RESTORED = (
+    "account_workspace_connectors",
+    "company_workspace_connectors",
+    "people_workspace_connectors",
+    "workspace_group_workspaces",
+    "workspace_providers",
+    "sync_receipts",
+)
+SNAPSHOT = "bench_first"
+WRITES = re.compile(r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+core_api\.(\w+)", re.IGNORECASE)
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+# The function as Lambda runs it: import the handler, then one request. CPU time is the
+# process's own since exec; the wall clock is CLOCK_MONOTONIC, shared with the parent.
+FUNCTION_SCRIPT = """
+import importlib, json, os, sys, time
+args = json.loads(sys.argv[1])
+sys.path[:0] = args["paths"]
+module, _, attribute = args["handler"].rpartition(".")
+handler = getattr(importlib.import_module(module), attribute)
+imported = time.process_time()
+class Context:
+    function_name = "bench"
+    function_version = "$LATEST"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:eu-west-1:000000000000:function:bench"
+    aws_request_id = "bench-request"
+    def get_remaining_time_in_millis(self):
+        return 15000
+response = handler(args["event"], Context())
+done, finished = time.process_time(), time.perf_counter()
+with open(args["out"], "w") as out:
+    json.dump({"cpu": done, "import": imported, "at": finished, "response": response}, out)
+os._exit(0)
+"""
+
+# The floor: the same SQL by hand, as the pool would send it (autocommit, TCP_NODELAY). A
+# request refused before any SQL (an immutable field) never connects: nor does its floor.
+FLOOR_SCRIPT = """
+import json, os, sys, time
+args = json.loads(sys.argv[1])
+sys.path[:0] = args["paths"]
+import pg8000.dbapi, socket
+if args["sql"]:
+    conn = pg8000.dbapi.connect(**args["connect"])
+    conn.autocommit = True
+    if conn._usock.family in (socket.AF_INET, socket.AF_INET6):
+        conn._usock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+documents = []
+for sql in args["sql"]:
+    cursor = conn.cursor()
+    cursor.execute(sql)
+    names = [d[0] for d in cursor.description or ()]
+    documents.append([dict(zip(names, row)) for row in (cursor.fetchall() if names else ())])
+body = json.dumps(documents, default=str)
+done, finished = time.process_time(), time.perf_counter()
+with open(args["out"], "w") as out:
+    json.dump({"cpu": done, "at": finished, "bytes": len(body)}, out)
+os._exit(0)
+"""
+
+
+@dataclass(frozen=True)
+class Target:
+    """A function, its event and what a correct answer is."""
+
+    function: Function
+    kind: str  # api, authorizer or sync
+    event_file: str
+    role: str
+    expected: Any  # the status (api), the person (authorizer), the failures (sync)
+
+    def check(self, response: Any, where: str) -> None:
+        if self.kind == "api":
+            ok = isinstance(response, dict) and response.get("statusCode") == self.expected
+        elif self.kind == "authorizer":
+            context = response.get("context") if isinstance(response, dict) else None
+            ok = isinstance(context, dict) and context.get("person_id") == self.expected
+        else:
+            ok = isinstance(response, dict) and response.get("batchItemFailures") == self.expected
+        if not ok:
+            raise BenchError(
+                f"{self.function.logical_id} ({where}) answered {str(response)[:800]}, "
+                f"expected {self.expected!r}"
+            )
+
+
+class DemoState:
+    """The demo database, its snapshot of the written tables, and putting them back."""
+
+    def __init__(self, local: database.LocalDatabase, admin: pg8000.native.Connection) -> None:
+        self.local = local
+        self.admin = admin
+        self.key_owner, self.key = _seed(admin)
+        admin.run(f"CREATE SCHEMA {SNAPSHOT}")
+        for table in RESTORED:
+            admin.run(f"CREATE TABLE {SNAPSHOT}.{table} AS TABLE core_api.{table}")
+        (superuser,) = admin.run("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")[0]
+        # Without the triggers, the rows come back exactly as they were (updated_at too).
+        script = ["BEGIN", "SET LOCAL session_replication_role = replica" if superuser else ""]
+        for table in RESTORED:
+            live, saved = f"core_api.{table}", f"{SNAPSHOT}.{table}"
+            same = "ROW(s.*) IS NOT DISTINCT FROM ROW(x.*)"
+            script.append(
+                f"DELETE FROM {live} x WHERE NOT EXISTS (SELECT FROM {saved} s WHERE {same})"
+            )
+            script.append(
+                f"INSERT INTO {live} SELECT * FROM {saved} s "
+                f"WHERE NOT EXISTS (SELECT FROM {live} x WHERE {same})"
+            )
+        self.restore_sql = ";\n".join([*filter(None, script), "COMMIT"])
+        self.triggers_off = bool(superuser)
+
+    def reset(self, before: tuple[Handler, dict[str, Any]] | None) -> None:
+        self.admin.run(self.restore_sql)
+        if before is not None:
+            invoke(before[0], before[1], 204)
+
+
+def _seed(admin: pg8000.native.Connection) -> tuple[str, str]:
+    """The demo with real keys: the first member and their key, for the authorizer."""
+    member, key = seed.seed(admin, seed.IssuedKeys()).members[0]
+    if key is None:
+        raise BenchError("the demo seed issued no API key")
+    return str(member.person_id), key
+
+
+def _event(name: str) -> dict[str, Any]:
+    event: dict[str, Any] = json.loads((EVENTS / name).read_text())
+    return event
+
+
+def targets(box: Sandbox, only: tuple[str, ...] | None) -> tuple[list[Target], dict[str, str]]:
+    """The functions to measure, and those skipped with the reason."""
+    index: dict[str, list[str]] = json.loads((EVENTS / "index.json").read_text())
+    found: list[Target] = []
+    skipped: dict[str, str] = {}
+    for logical_id, function in box.functions.items():
+        module = function.handler.rpartition(".")[0]
+        if only is not None and logical_id not in only:
+            continue
+        if module in SKIPPED:
+            skipped[logical_id] = SKIPPED[module]
+            continue
+        name = index[logical_id][0]
+        if module == "authorizer":
+            found.append(Target(function, "authorizer", name, AUTH_ROLE, None))
+        elif module == "sync":
+            found.append(Target(function, "sync", name, SYNC_ROLE, []))
+        else:
+            found.append(Target(function, "api", name, API_ROLE, REFUSED.get(name)))
+    return found, skipped
+
+
+def _in_process(target: Target) -> Handler:
+    from wellapi.auth import authorizer_handler
+    from wellapi.sync.handler import sync_handler
+
+    if target.kind == "authorizer":
+        return authorizer_handler()
+    if target.kind == "sync":
+        return sync_handler()
+    resource, operation = target.function.handler.split(".")[:2]
+    return handler_for(resource, operation)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    target: Target
+    event: dict[str, Any]
+    sql: list[str]
+    fresh_ids: list[str]  # ids the function made (Create): new ones for each floor run
+    before: tuple[Handler, dict[str, Any]] | None
+
+
+def prepare(target: Target, demo: DemoState) -> Prepared:
+    """Sign the event, capture the SQL the function sends and settle what it must answer."""
+    event = _event(target.event_file)
+    before = None
+    if target.kind == "authorizer":
+        event["headers"]["authorization"] = f"Bearer {demo.key}"
+        target = replace(target, expected=demo.key_owner)
+    else:
+        event = sign_event(demo.admin, event)
+    operation = PREREQUISITES.get(target.event_file)
+    if operation is not None:
+        resource = target.function.handler.split(".")[0]
+        name = f"{resource.replace('_', '-')}-{operation}.json"
+        before = (handler_for(resource, operation), sign_event(demo.admin, _event(name)))
+    demo.reset(before)
+    with recording() as wire:
+        response = _in_process(target)(event, CONTEXT)
+    if target.kind == "api" and target.expected is None:
+        status = response.get("statusCode")
+        if not isinstance(status, int) or not 200 <= status < 300:
+            raise BenchError(f"{target.function.logical_id} answered {str(response)[:800]}")
+        target = replace(target, expected=status)
+    target.check(response, "in this process")
+    if any(c.protocol != "simple" for c in wire.calls):
+        raise BenchError(f"{target.function.logical_id} sent a parameterised statement")
+    sql = [c.sql for c in wire.calls]
+    unrestored = {t for s in sql for t in WRITES.findall(s)} - set(RESTORED)
+    if unrestored:
+        raise BenchError(f"{target.function.logical_id} writes {unrestored}, never put back")
+    known = json.dumps(event).lower()
+    fresh = sorted({u for s in sql for u in UUID.findall(s.lower()) if u not in known})
+    return Prepared(target, event, sql, fresh, before)
+
+
+def _child(script: str, args: dict[str, Any], env: dict[str, str], cwd: Path, who: str) -> Any:
+    """Run one fresh interpreter; its result (JSON) and its wall time from spawn, in ms."""
+    out = Path(args["out"])
+    out.unlink(missing_ok=True)
+    command = [sys.executable, "-I", "-S", "-B", "-c", script, json.dumps(args)]
+    started = time.perf_counter()
+    # stdout is the function's log (Lambda sends it to CloudWatch): written, not read.
+    run = subprocess.run(  # noqa: S603 - our interpreter and script
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=120,
+        check=False,
+    )
+    if run.returncode != 0 or not out.is_file():
+        raise BenchError(f"{who} failed ({run.returncode}): {run.stderr[-2000:]}")
+    result = json.loads(out.read_text())
+    result["wall"] = (result["at"] - started) * 1000
+    return result
+
+
+def _environment(box: Sandbox, prepared: Prepared, demo: DemoState) -> dict[str, str]:
+    """The template's variables, with the database as a URL for the function's own role."""
+    return {
+        **box.environment(prepared.target.function),
+        "POWERTOOLS_SERVICE_NAME": "wellapi",
+        "POWERTOOLS_METRICS_NAMESPACE": "Well",
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+        "DB_AUTH": "url",
+        "DATABASE_URL": demo.local.url_for(prepared.target.role),
+    }
+
+
+Samples = defaultdict[str, list[float]]
+
+
+def measure_one(
+    box: Sandbox, prepared: Prepared, demo: DemoState, config: Config, workdir: Path
+) -> Samples:
+    """The function and its floor in turn, the demo put back after each; then the runtime.
+
+    The samples' keys are the figures' names after ``first_request.<id>.`` (``runtime.*``
+    after ``runtime.<id>.``), in ms.
+    """
+    target, function = prepared.target, prepared.target.function
+    paths, cwd = box.paths(function), function.code_dir
+    env = _environment(box, prepared, demo)
+    url = demo.local.url_for(target.role)
+    function_args = {
+        "paths": paths,
+        "handler": function.handler,
+        "event": prepared.event,
+        "out": str(workdir / "function.json"),
+    }
+    floor_args: dict[str, Any] = {
+        "paths": [str(box.layer)],
+        "connect": wellapi_db.url_connect_kwargs(url),
+        "out": str(workdir / "floor.json"),
+    }
+    samples: Samples = defaultdict(list)
+    who = target.function.logical_id
+    demo.reset(prepared.before)
+    for _ in range(config.first_runs):
+        result = _child(FUNCTION_SCRIPT, function_args, env, cwd, who)
+        target.check(result["response"], "a fresh interpreter")
+        samples["cpu"].append(result["cpu"] * 1000)
+        samples["import.cpu"].append(result["import"] * 1000)
+        samples["wall"].append(result["wall"])
+        demo.reset(prepared.before)
+        sql = prepared.sql
+        for made in prepared.fresh_ids:
+            sql = [s.replace(made, str(uuid4())) for s in sql]
+        floor = _child(FLOOR_SCRIPT, {**floor_args, "sql": sql}, env, cwd, who)
+        samples["floor.cpu"].append(floor["cpu"] * 1000)
+        samples["floor.wall"].append(floor["wall"])
+        demo.reset(prepared.before)
+    for _ in range(config.runtime_runs):
+        try:
+            run = measure_runtime(
+                sys.executable, paths, function.handler, env, prepared.event, str(cwd)
+            )
+        except RuntimeFailure as failure:
+            raise BenchError(f"{who} under awslambdaric: {failure}") from failure
+        if run.error is not None:
+            raise BenchError(f"{who} under awslambdaric raised: {run.error}\n{run.output[-2000:]}")
+        target.check(run.response, "awslambdaric")
+        samples["runtime.init"].append(run.init_ms)
+        samples["runtime.first_invoke"].append(run.first_invoke_ms)
+        if run.handler_init_ms is not None:
+            samples["runtime.handler_init"].append(run.handler_init_ms)
+        demo.reset(prepared.before)
+    return samples
+
+
+def _figures(report: Report, logical_id: str, samples: Samples) -> float:
+    name = f"first_request.{logical_id}"
+    for key, values in samples.items():
+        if key.startswith("runtime."):
+            report.figure(f"runtime.{logical_id}.{key.removeprefix('runtime.')}", values, "ms")
+        else:
+            report.figure(f"{name}.{key}", values, "ms cpu" if key.endswith("cpu") else "ms")
+    cpu, floor = report.figures[f"{name}.cpu"], report.figures[f"{name}.floor.cpu"]
+    return report.ratio(name, cpu.median / floor.median, GOAL).value
+
+
+def measure_first(
+    report: Report, box: Sandbox, server: database.LocalDatabase, config: Config
+) -> None:
+    chosen, skipped = targets(box, config.first_functions)
+    runs = f"{config.first_runs} run(s) and {config.runtime_runs} under awslambdaric"
+    step(f"first request: {len(chosen)} functions x {runs}, each against its floor")
+    name = config.database_prefix + "_first"
+    local = database.prepare(server, name, replace=True)
+    ratios: dict[str, float] = {}
+    statements: dict[str, int] = {}
+    try:
+        with contextlib.ExitStack() as stack:
+            admin = database.admin_connection(local.admin_url)
+            stack.callback(admin.close)
+            demo = DemoState(local, admin)
+            workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="wellapi-")))
+            stack.enter_context(functions_connected_to(local))
+            stack.enter_context(quiet_powertools())
+            for index, target in enumerate(chosen, start=1):
+                prepared = prepare(target, demo)
+                samples = measure_one(box, prepared, demo, config, workdir)
+                logical_id = target.function.logical_id
+                ratios[logical_id] = _figures(report, logical_id, samples)
+                statements[logical_id] = len(prepared.sql)
+                note(
+                    f"[{index}/{len(chosen)}] {logical_id}: "
+                    f"{statistics.median(samples['cpu']):.0f} ms cpu, floor "
+                    f"{statistics.median(samples['floor.cpu']):.0f}: {ratios[logical_id]:.2f}x"
+                )
+            triggers_off = demo.triggers_off
+    finally:
+        database.drop_database(server, name)
+    report.details["first_request"] = {
+        "runs": config.first_runs,
+        "runtime_runs": config.runtime_runs,
+        "method": (
+            "fresh `python -I -S -B` on the sandbox: CPU time from exec to the first answer "
+            "(import, connect, the request); the floor imports pg8000 and json from the layer, "
+            "connects as the same role, sends the same SQL (captured in this process) and "
+            "dumps the rows; they take turns; runtime.* is awslambdaric with a fake Runtime API"
+        ),
+        "restore": (
+            f"after every run, {', '.join(RESTORED)} are put back row for row from a snapshot "
+            f"taken after seeding (triggers {'off' if triggers_off else 'on: not a superuser'}); "
+            "group create and enrol first remove the enrolment they add again"
+        ),
+        "events": {t.function.logical_id: t.event_file for t in chosen},
+        "queries": statements,
+        "skipped": skipped,
+    }
+    _summary(report, chosen, ratios)
+
+
+def _summary(report: Report, chosen: list[Target], ratios: dict[str, float]) -> None:
+    if not ratios:
+        return
+    worst = max(ratios, key=lambda k: ratios[k])
+    report.ratio("first_request.worst", ratios[worst], GOAL)
+    report.details["first_request"]["worst"] = worst
+    for target in chosen:
+        if target.kind in ("authorizer", "sync"):
+            value = ratios[target.function.logical_id]
+            report.ratio(f"first_request.{target.kind}", value, GOAL)
+
+
+def table_lines(report: Report) -> tuple[list[str], set[str]]:
+    """The section of the printed table, and the figures it shows."""
+    f, prefix = report.figures, "first_request."
+    ids = [
+        n.removeprefix(prefix).removesuffix(".cpu")
+        for n in f
+        if n.startswith(prefix) and n.endswith(".cpu") and n.count(".") == 2
+    ]
+    if not ids:
+        return [], set()
+    lines = [
+        f"{'first request (ms; goal: cpu <= 3x floor)':<44} {'cpu':>6} {'floor':>6} {'ratio':>6}"
+        f" {'import':>6} {'wall':>6} {'fl.wall':>7} {'rt init':>7} {'rt inv':>6}"
+    ]
+    shown: set[str] = set()
+
+    def median(name: str) -> str:
+        shown.add(name)
+        return f"{f[name].median:.0f}" if name in f else "-"
+
+    for i in ids:
+        name = prefix + i
+        shown.add(f"runtime.{i}.handler_init")  # in the JSON: part of rt init
+        lines.append(
+            f"{i:<44} {median(name + '.cpu'):>6} {median(name + '.floor.cpu'):>6}"
+            f" {report.ratios[name].value:>6.2f} {median(name + '.import.cpu'):>6}"
+            f" {median(name + '.wall'):>6} {median(name + '.floor.wall'):>7}"
+            f" {median(f'runtime.{i}.init'):>7} {median(f'runtime.{i}.first_invoke'):>6}"
+        )
+    worst = report.details.get("first_request", {}).get("worst", "")
+    for label in ("worst", "authorizer", "sync"):
+        ratio = report.ratios.get(prefix + label)
+        if ratio is not None:
+            what = f"{label} ({worst})" if label == "worst" else label
+            lines.append(f"{what:<58} {ratio.value:>6.2f}")
+    return lines, shown
