@@ -113,10 +113,7 @@ def authorizer_handler(
     caches = [cache] if cache is not None else []
     db.prepare_at_init("auth")
 
-    # Never log the event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: its Authorization header
-    # carries the key.
-    @logger.inject_lambda_context(log_event=False)
-    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    def answer(event: dict[str, Any]) -> dict[str, Any]:
         headers = {str(k).lower(): v for k, v in (event.get("headers") or {}).items()}
         try:
             if not caches:
@@ -132,5 +129,33 @@ def authorizer_handler(
         if claims is None:
             return UNAUTHENTICATED
         return {"isAuthorized": True, "context": claims}
+
+    # Never log the event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: its Authorization header
+    # carries the key.
+    @logger.inject_lambda_context(log_event=False)
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        started = time.perf_counter()
+        # The API's request id: the authorizer's line and the function's share it.
+        logger.set_correlation_id((event.get("requestContext") or {}).get("requestId"))
+        result = answer(event)
+        claims = result.get("context") or {}
+        outcome = (
+            "unavailable"
+            if UNAVAILABLE_CLAIM in claims
+            else "authenticated"
+            if "person_id" in claims
+            else "anonymous"
+        )
+        names = ("person_id", "principal_kind", "workspace_id", "api_key_id")
+        logger.info(
+            "authorization",
+            extra={
+                "outcome": outcome,
+                "route": event.get("routeKey"),
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                **{name: claims[name] for name in names if name in claims},
+            },
+        )
+        return result
 
     return handler

@@ -8,10 +8,13 @@ leaves as a JSON:API error object (a database error never as its text).
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
 from wellapi import db
 from wellapi.errors import ApiError, ErrorList, NotFound, database_error
@@ -22,6 +25,11 @@ from wellapi.resources import RESOURCES, Resource
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 logger = Logger(service="wellapi", use_rfc3339=True)
+# CloudWatch embedded metric format: one JSON line per request, no API call. Ephemeral: the
+# shared Metrics class would mix its dimensions with the sync function's in one process (the
+# local runtime), and the lock keeps concurrent requests' dimensions apart there.
+metrics = EphemeralMetrics(namespace="Well", service="wellapi")
+_metrics_lock = threading.Lock()
 
 
 def _unexpected(error: Exception, trace_id: str) -> Response:
@@ -56,17 +64,46 @@ def serve(
         return _unexpected(error, trace_id)
 
 
+def _caller(event: dict[str, Any]) -> dict[str, str]:
+    """Who called, for the request's log line: ids only, never the key or the scope token."""
+    context = event.get("requestContext") or {}
+    claims = (context.get("authorizer") or {}).get("lambda") or {}
+    if not isinstance(claims, dict):
+        return {}
+    names = ("person_id", "principal_kind", "workspace_id", "api_key_id")
+    return {name: str(claims[name]) for name in names if name in claims}
+
+
 def api_handler(resource_key: str, operation_name: str) -> Handler:
     resource = RESOURCES[resource_key]
     operation = OPERATIONS[operation_name]
     run = operation.runner()
+    route = f"{operation.method} {operation.path(resource)}"
     db.prepare_at_init("api")
 
     # Never log the event: it holds the Authorization header.
     @logger.inject_lambda_context(log_event=False)
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        started = time.perf_counter()
         logger.set_correlation_id((event.get("requestContext") or {}).get("requestId"))
-        return serve(resource, operation, run, event).to_gateway()
+        response = serve(resource, operation, run, event)
+        duration_ms = round((time.perf_counter() - started) * 1000, 2)
+        logger.info(
+            "request",
+            extra={
+                "route": route,
+                "status": response.status,
+                "duration_ms": duration_ms,
+                **_caller(event),
+            },
+        )
+        with _metrics_lock:
+            metrics.add_dimension("route", route)
+            metrics.add_dimension("status", str(response.status))
+            metrics.add_metric("Requests", MetricUnit.Count, 1)
+            metrics.add_metric("Latency", MetricUnit.Milliseconds, duration_ms)
+            metrics.flush_metrics()
+        return response.to_gateway()
 
     handler.__name__ = f"{resource_key}_{operation_name}"
     return handler
