@@ -374,6 +374,14 @@ def _queue(logical_id: str) -> dict[str, Any]:
     return dict(queue.get("Properties", {}))
 
 
+@pytest.mark.parametrize("logical_id", ["SyncQueue", "SyncDeadLetterQueue"])
+def test_the_queues_outlive_the_stack_and_a_replacement(logical_id):
+    # Deleting the stack, or a change that replaces a queue, must not delete unapplied or
+    # poison messages with it.
+    resource = _transformed()["Resources"][logical_id]
+    assert resource["DeletionPolicy"] == resource["UpdateReplacePolicy"] == "Retain"
+
+
 def _sync_event() -> dict[str, Any]:
     (event,) = FUNCTIONS["SyncFunction"]["Events"].values()
     assert event["Type"] == "SQS"
