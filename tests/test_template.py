@@ -27,6 +27,7 @@ from wellapi.local.cfn_yaml import load_yaml
 from wellapi.operations import OPERATIONS
 from wellapi.resources import RESOURCES as API_RESOURCES
 from wellapi.resources import resource_named
+from wellapi.settings import Settings
 from wellapi.sync.messages import MAX_RECORD_IDS, ProvenanceLinked
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -148,7 +149,7 @@ def test_globals_give_every_function_the_runtime_layer_tracing_and_limits():
     assert GLOBALS["Architectures"] == ["x86_64"]
     assert GLOBALS["Layers"] == [{"Ref": "SharedLayer"}]
     assert GLOBALS["Tracing"] == "Active"
-    assert GLOBALS["Timeout"] == 15
+    assert GLOBALS["Timeout"] == 20
     assert GLOBALS["MemorySize"] == 512
     assert GLOBALS["VpcConfig"] == {
         "SubnetIds": {"Ref": "SubnetIds"},
@@ -456,8 +457,28 @@ def test_dead_letter_queue_keeps_messages_14_days_and_longer_than_the_queue():
 
 def test_sync_queue_visibility_timeout_is_at_least_six_times_the_function_timeout():
     timeout = FUNCTIONS["SyncFunction"]["Timeout"]
-    assert timeout == 60
+    assert timeout == 120
     assert _queue("SyncQueue")["VisibilityTimeout"] >= VISIBILITY_FACTOR * timeout
+
+
+# API Gateway's integration timeout for an HTTP API, which no setting raises.
+API_GATEWAY_SECONDS = 30
+
+
+def test_timeouts_line_up_from_the_database_to_api_gateway():
+    settings = Settings(database_url="postgresql://u@h/db")  # the defaults the functions run
+    api, authorizer = GLOBALS["Timeout"], FUNCTIONS["AuthorizerFunction"].get("Timeout")
+    assert authorizer is None  # the authorizer takes the API functions' limit
+    # A request may connect and read, then (a dropped connection) do both once more.
+    worst = 2 * (settings.db_connect_timeout_seconds + settings.db_read_timeout_seconds)
+    assert worst < api < API_GATEWAY_SECONDS
+    # The sync writer's reads are bounded below its own limit.
+    sync_reads = settings.db_connect_timeout_seconds + settings.db_sync_read_timeout_seconds
+    assert sync_reads < FUNCTIONS["SyncFunction"]["Timeout"]
+    # CloudFormation waits for the migration a little longer than the function may run.
+    migration = FUNCTIONS["MigrationFunction"]["Timeout"]
+    service = RESOURCES["MigrationRun"]["Properties"]["ServiceTimeout"]
+    assert migration < service <= migration + 60
 
 
 def test_sync_function_reads_the_queue_in_batches_and_reports_partial_failures():

@@ -47,13 +47,15 @@ class Settings:
     aws_region: str = "eu-west-1"
     # RDS Proxy closes client connections idle for 30 minutes; recycle well before that.
     db_pool_recycle_seconds: int = 1500
-    db_connect_timeout_seconds: float = 5.0
+    # Connect and read bounds of the API functions, twice over (one retry), fit their 20 s
+    # timeout (template.yaml; tests/test_template.py checks the order).
+    db_connect_timeout_seconds: float = 3.0
     # A Lambda environment serves one request at a time: one connection. The local runtime,
     # which serves concurrent requests from one process, raises it.
     db_pool_size: int = 1
     # Bounds on waiting for a reply, above each role's server-side statement_timeout (5 s for
     # the API, 60 s for the sync writer; migration 0002), below the functions' timeouts.
-    db_read_timeout_seconds: float = 8.0
+    db_read_timeout_seconds: float = 6.0
     db_sync_read_timeout_seconds: float = 70.0
     # Seconds a client is told to wait (Retry-After) when the database is unreachable.
     db_retry_after_seconds: int = 2
