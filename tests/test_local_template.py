@@ -225,7 +225,7 @@ def test_queues_are_read_with_their_visibility_timeout_and_redrive_policy() -> N
     assert template.queues["SyncQueue"] == sam.SqsQueue(
         logical_id="SyncQueue",
         queue_name="SyncQueue",
-        visibility_timeout_seconds=360,
+        visibility_timeout_seconds=720,
         max_receive_count=5,
         dead_letter_queue_id="SyncDeadLetterQueue",
     )

@@ -169,10 +169,9 @@ def test_globals_connect_every_function_to_the_proxy_with_iam_tokens():
     assert variables["POWERTOOLS_LOG_LEVEL"] == {"Ref": "LogLevel"}
 
 
-def test_api_function_blocks_hold_only_handler_route_and_policies():
-    extra = {
-        f: sorted(set(FUNCTIONS[f]) - {"Handler", "Events", "Policies"}) for f in API_FUNCTIONS
-    }
+def test_api_function_blocks_hold_only_handler_route_policies_and_log_group():
+    kept = {"Handler", "Events", "Policies", "LoggingConfig"}
+    extra = {f: sorted(set(FUNCTIONS[f]) - kept) for f in API_FUNCTIONS}
     assert {f: keys for f, keys in extra.items() if keys} == {}
 
 
@@ -190,6 +189,21 @@ def test_no_function_block_repeats_a_globals_setting():
             elif key in GLOBALS and GLOBALS[key] == value:
                 repeated.append(f"{function_id}.{key}")
     assert repeated == []
+
+
+def test_every_function_logs_to_its_own_group_kept_for_the_retention_parameter():
+    resources = _transformed()["Resources"]
+    functions = [k for k, r in resources.items() if r["Type"] == "AWS::Lambda::Function"]
+    assert len(functions) == len(FUNCTIONS) == 33
+    for function_id in functions:
+        config = resources[function_id]["Properties"]["LoggingConfig"]
+        assert config == {"LogGroup": {"Ref": f"{function_id}LogGroup"}}, function_id
+        group = resources[f"{function_id}LogGroup"]
+        assert group["Type"] == "AWS::Logs::LogGroup"
+        assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+        name = group["Properties"]["LogGroupName"]
+        assert name == {"Fn::Sub": f"/aws/lambda/${{AWS::StackName}}/{function_id}"}
+    assert TEMPLATE["Parameters"]["LogRetentionDays"]["Default"] == 30
 
 
 # --- Routes: one function per operation, its route taken from the registry -------------------
