@@ -206,6 +206,26 @@ def test_every_function_logs_to_its_own_group_kept_for_the_retention_parameter()
     assert TEMPLATE["Parameters"]["LogRetentionDays"]["Default"] == 30
 
 
+def test_the_api_writes_a_json_access_log_line_per_request():
+    resources = _transformed()["Resources"]
+    (stage,) = [r for r in resources.values() if r["Type"] == "AWS::ApiGatewayV2::Stage"]
+    settings = stage["Properties"]["AccessLogSettings"]
+    assert settings["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]}
+    line = json.loads(settings["Format"])
+    assert {
+        "requestId": "$context.requestId",
+        "routeKey": "$context.routeKey",
+        "status": "$context.status",
+        "responseLatency": "$context.responseLatency",
+        "integrationLatency": "$context.integrationLatency",
+        "authorizerError": "$context.authorizer.error",
+        "principalId": "$context.authorizer.person_id",
+    }.items() <= line.items()
+    assert not [v for v in line.values() if "header" in v.lower() or "token" in v.lower()]
+    group = resources["ApiAccessLogGroup"]["Properties"]
+    assert group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+
+
 # --- Routes: one function per operation, its route taken from the registry -------------------
 
 
