@@ -226,6 +226,83 @@ def test_the_api_writes_a_json_access_log_line_per_request():
     assert group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
 
 
+# --- Alarms: nothing fails without a page ---------------------------------------------------
+
+TOPIC = {"Fn::If": ["CreateAlarmTopic", {"Ref": "AlarmTopic"}, {"Ref": "AlarmTopicArn"}]}
+NAMED_ALARMS = {
+    "SyncDeadLetterQueueNotEmptyAlarm": "ApproximateNumberOfMessagesVisible",
+    "SyncQueueOldestMessageAlarm": "ApproximateAgeOfOldestMessage",
+    "Api5xxRateAlarm": "5xx",
+    "ApiLatencyP99Alarm": "Latency",
+    "DbProxyBorrowLatencyAlarm": "DatabaseConnectionsBorrowLatency",
+}
+
+
+def _alarm_metrics(alarm: dict[str, Any]) -> list[str]:
+    if "MetricName" in alarm:
+        return [alarm["MetricName"]]
+    return [m["MetricStat"]["Metric"]["MetricName"] for m in alarm["Metrics"] if "MetricStat" in m]
+
+
+def test_every_alarm_has_a_reason_and_notifies_the_alarm_topic():
+    resources = _transformed()["Resources"]
+    alarms = {
+        k: r["Properties"] for k, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm"
+    }
+    assert len(alarms) == len(NAMED_ALARMS) + len(FUNCTIONS)
+    for name, alarm in alarms.items():
+        assert alarm["AlarmActions"] == [TOPIC], name
+        assert "README" in alarm["AlarmDescription"], name
+        assert alarm["TreatMissingData"] == "notBreaching", name
+    for name, metric in NAMED_ALARMS.items():
+        assert metric in _alarm_metrics(alarms[name]), name
+    assert resources["AlarmTopic"]["Condition"] == "CreateAlarmTopic"
+    assert _transformed()["Outputs"]["AlarmTopicArn"]["Value"] == TOPIC
+
+
+def test_every_function_pages_when_it_fails_or_is_throttled():
+    resources = _transformed()["Resources"]
+    for function_id in FUNCTIONS:
+        alarm = resources[f"{function_id}FailingAlarm"]["Properties"]
+        assert sorted(_alarm_metrics(alarm)) == ["Errors", "Throttles"], function_id
+        for query in [m for m in alarm["Metrics"] if "MetricStat" in m]:
+            dimensions = query["MetricStat"]["Metric"]["Dimensions"]
+            assert dimensions == [{"Name": "FunctionName", "Value": {"Ref": function_id}}]
+        assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (
+            1,
+            "GreaterThanOrEqualToThreshold",
+        )
+
+
+def test_a_single_poison_message_pages():
+    alarm = _transformed()["Resources"]["SyncDeadLetterQueueNotEmptyAlarm"]["Properties"]
+    assert alarm["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": ["SyncDeadLetterQueue", "QueueName"]}}
+    ]
+    assert (alarm["Threshold"], alarm["Period"], alarm["EvaluationPeriods"]) == (1, 60, 1)
+
+
+def test_the_dashboard_shows_traffic_errors_latency_the_queues_and_sync_throughput():
+    body = _transformed()["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    widgets = json.loads(body)["widgets"]
+    shown = json.dumps(widgets)
+    for metric in (
+        "Count",
+        "5xx",
+        "Latency",
+        "Requests",
+        "Errors",
+        "Throttles",
+        "ApproximateAgeOfOldestMessage",
+        "${SyncDeadLetterQueue.QueueName}",
+        "RowsLinked",
+        "DatabaseConnectionsBorrowLatency",
+    ):
+        assert metric in shown, metric
+    titles = [w["properties"]["title"] for w in widgets]
+    assert len(titles) == len(set(titles)) == 8
+
+
 # --- Routes: one function per operation, its route taken from the registry -------------------
 
 
