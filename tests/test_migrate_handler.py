@@ -273,7 +273,7 @@ def test_unreachable_database_is_reported_failed_with_a_short_reason(endpoint, m
 
     reason = (
         "InterfaceError: (pg8000.exceptions.InterfaceError) Can't create a connection to host "
-        "127.0.0.1 and port 1 (timeout is 5.0 and source_address is None). "
+        "127.0.0.1 and port 1 (timeout is 3.0 and source_address is None). "
         f"(see CloudWatch log stream {LOG_STREAM})"
     )
     response = expected_response(event, "FAILED", reason)

@@ -10,7 +10,10 @@ in each way that must be caught.
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -538,3 +541,44 @@ def test_drift_check_catches_tables_that_no_longer_match_the_migrations(migrated
     MUTATIONS[mutation](tables)
 
     assert schema_drift(migrated, tables) != []
+
+
+# --- a migration never holds API traffic past the API's own lock timeout ----------------------
+
+
+def test_a_migration_waiting_for_a_lock_gives_up_after_a_second_and_tries_again(scratch, caplog):
+    migrate.upgrade_with(admin_settings(scratch), "0013")
+    holder = local_db.admin_connection(scratch.admin_url)
+    released = threading.Event()
+
+    def hold_a_table_revision_0014_alters() -> None:
+        holder.run("BEGIN")
+        holder.run("LOCK TABLE core_api.workspace_providers IN ACCESS EXCLUSIVE MODE")
+        released.wait(timeout=30)
+        holder.run("ROLLBACK")
+
+    thread = threading.Thread(target=hold_a_table_revision_0014_alters)
+    thread.start()
+    try:
+        time.sleep(0.2)
+        timer = threading.Timer(2.5, released.set)  # longer than two of its waits
+        timer.start()
+        started = time.monotonic()
+        with caplog.at_level(logging.WARNING):
+            migrate.upgrade_with(admin_settings(scratch))
+        elapsed = time.monotonic() - started
+    finally:
+        released.set()
+        thread.join()
+        holder.close()
+
+    retries = [r for r in caplog.records if "gave up waiting for a lock" in r.getMessage()]
+    assert len(retries) >= 2
+    assert elapsed >= 2.5  # it did not get in while the lock was held
+    conn = local_db.admin_connection(scratch.admin_url)
+    try:
+        assert conn.run("SELECT version_num FROM core_api.alembic_version") == [[head()]]
+    finally:
+        conn.close()
+    # Each wait was bounded by the migration's own lock_timeout, below the API role's 2 s.
+    assert migrate.MIGRATION_LOCK_TIMEOUT_MS < 2000

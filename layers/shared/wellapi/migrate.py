@@ -21,7 +21,7 @@ import re
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,10 +34,12 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from aws_lambda_powertools import Logger
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 from wellapi import db
 from wellapi.domain import SCHEMA
+from wellapi.errors import sqlstate_of
 from wellapi.settings import Settings
 
 logger = Logger(service="wellapi-migrate", use_rfc3339=True)
@@ -109,9 +111,39 @@ def _transaction(settings: Settings) -> Iterator[Connection]:
         engine.dispose()
 
 
+# A statement that needs a lock the migration is waiting for queues behind the migration. The
+# API role gives up on a lock after 2 s (revision 0002): the migration gives up after 1 s,
+# rolls back, pauses and tries again, so API traffic never waits out its own lock timeout
+# behind a migration. Twenty tries over about a minute, well within the function's 300 s.
+MIGRATION_LOCK_TIMEOUT_MS = 1000
+LOCK_ATTEMPTS = 20
+LOCK_PAUSE_SECONDS = 0.25
+LOCK_PAUSE_MAX_SECONDS = 5.0
+LOCK_NOT_AVAILABLE = "55P03"
+
+
+def _lock_retried[T](settings: Settings, work: Callable[[Connection], T]) -> T:
+    """``work`` in one transaction that waits at most 1 s for any lock, tried again when it
+    did (the transaction rolled back whole, so every try starts from the same schema)."""
+    for attempt in range(1, LOCK_ATTEMPTS + 1):
+        try:
+            with _transaction(settings) as connection:
+                connection.exec_driver_sql(f"SET LOCAL lock_timeout = {MIGRATION_LOCK_TIMEOUT_MS}")
+                return work(connection)
+        except DBAPIError as error:
+            if sqlstate_of(error.orig or error) != LOCK_NOT_AVAILABLE or attempt == LOCK_ATTEMPTS:
+                raise
+            pause = min(LOCK_PAUSE_MAX_SECONDS, LOCK_PAUSE_SECONDS * 2 ** (attempt - 1))
+            logger.warning(
+                "the migration gave up waiting for a lock; it will try again",
+                extra={"attempt": attempt, "pause_seconds": pause},
+            )
+            time.sleep(pause)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def upgrade_with(settings: Settings, revision: str = "head") -> None:
-    with _transaction(settings) as connection:
-        upgrade(connection, revision)
+    _lock_retried(settings, lambda connection: upgrade(connection, revision))
 
 
 def current_revisions(connection: Connection) -> tuple[str, ...]:
@@ -143,13 +175,16 @@ class Outcome:
 def upgrade_unless_newer(settings: Settings) -> Outcome:
     """Upgrade to head in one transaction, unless the database is at an unknown revision."""
     known = {script.revision for script in script_directory().walk_revisions()}
-    with _transaction(settings) as connection:
+
+    def work(connection: Connection) -> Outcome:
         before = current_revisions(connection)
         unknown = tuple(r for r in before if r not in known)
         if unknown:
             return Outcome(before, before, unknown)
         upgrade(connection)
         return Outcome(before, current_revisions(connection))
+
+    return _lock_retried(settings, work)
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
