@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,6 +27,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     Connection,
+    Engine,
     Enum,
     Index,
     MetaData,
@@ -33,6 +35,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    event,
     text,
 )
 from sqlalchemy.dialects import postgresql
@@ -582,3 +585,67 @@ def test_a_migration_waiting_for_a_lock_gives_up_after_a_second_and_tries_again(
         conn.close()
     # Each wait was bounded by the migration's own lock_timeout, below the API role's 2 s.
     assert migrate.MIGRATION_LOCK_TIMEOUT_MS < 2000
+
+
+# --- expand/contract: old code keeps working on the new schema (README, "Deploying") ------------
+
+# What old code cannot survive, or what blocks its traffic while it runs: a contract step
+# (dropping or renaming what old code uses, a new NOT NULL or type on an existing column, a
+# right revoked from a role) belongs to a later release than the one that stops using it; an
+# index on an existing table is built CONCURRENTLY (revisions as autocommit blocks), not
+# under a lock that stops writes for the whole build.
+CONTRACT = re.compile(
+    r"\b(DROP\s+(COLUMN|TABLE|TYPE|VIEW|SCHEMA|FUNCTION)|RENAME\s+(COLUMN\s+\w+\s+)?TO"
+    r"|ALTER\s+COLUMN\s+\w+\s+(SET\s+NOT\s+NULL|(SET\s+DATA\s+)?TYPE)"
+    # Revoking from PUBLIC what a revision has just created is locking a new thing down.
+    r"|REVOKE\b(?![^;]*\bFROM\s+PUBLIC\b))",
+    re.IGNORECASE,
+)
+BLOCKING_INDEX = re.compile(
+    r"\bCREATE\s+(UNIQUE\s+)?INDEX\s+(?!CONCURRENTLY)(IF\s+NOT\s+EXISTS\s+)?\w+\s+ON\s+"
+    r"(ONLY\s+)?(?:\w+\.)?(?P<table>\w+)",
+    re.IGNORECASE,
+)
+CREATED_TABLE = re.compile(r"\bCREATE\s+TABLE\s+(IF\s+NOT\s+EXISTS\s+)?(?:\w+\.)?(\w+)", re.I)
+# The revisions written before the rule, each with why it breaks it. Nothing may be added here:
+# a new revision keeps the rule.
+BEFORE_THE_RULE = {
+    "0002": "revoked the new roles' default rights on Alembic's table (first release)",
+    "0004": "moved the API role's UPDATE to column grants (first release)",
+    "0008": "built the per-connector page indexes under a write lock",
+    "0009": "built the receipts' age index under a write lock",
+    "0012": "built the per-record page indexes under a write lock",
+    "0014": "dropped the forgeable scope on purpose: README, 'Revision 0014 breaks ...'",
+}
+
+
+def _violations(recorded: list[str]) -> list[str]:
+    statements = [part for s in recorded for part in s.split(";") if part.strip()]
+    created = {m.group(2) for s in statements for m in CREATED_TABLE.finditer(s)}
+    found = [s for s in statements if CONTRACT.search(s)]
+    for statement in statements:
+        for match in BLOCKING_INDEX.finditer(statement):
+            if match.group("table") not in created:
+                found.append(statement)
+    return [" ".join(s.split())[:160] for s in found]
+
+
+def test_every_revision_only_expands_what_old_code_reads_and_writes(scratch):
+    recorded: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        recorded.append(statement)
+
+    broken: dict[str, list[str]] = {}
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        for revision, _previous in revisions():
+            recorded.clear()
+            migrate.upgrade_with(admin_settings(scratch), revision)
+            violations = _violations(recorded)
+            if violations:
+                broken[revision] = violations
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+
+    assert sorted(broken) == sorted(BEFORE_THE_RULE), broken
