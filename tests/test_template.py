@@ -169,8 +169,11 @@ def test_globals_connect_every_function_to_the_proxy_with_iam_tokens():
     assert variables["POWERTOOLS_LOG_LEVEL"] == {"Ref": "LogLevel"}
 
 
-def test_api_function_blocks_hold_only_handler_route_policies_and_log_group():
-    kept = {"Handler", "Events", "Policies", "LoggingConfig"}
+def test_api_function_blocks_hold_only_handler_route_policies_log_group_and_deployment():
+    kept = {
+        *("Handler", "Events", "Policies", "LoggingConfig"),
+        *("AutoPublishAliasAllProperties", "DeploymentPreference"),
+    }
     extra = {f: sorted(set(FUNCTIONS[f]) - kept) for f in API_FUNCTIONS}
     assert {f: keys for f, keys in extra.items() if keys} == {}
 
@@ -301,6 +304,48 @@ def test_the_dashboard_shows_traffic_errors_latency_the_queues_and_sync_throughp
         assert metric in shown, metric
     titles = [w["properties"]["title"] for w in widgets]
     assert len(titles) == len(set(titles)) == 8
+
+
+# --- Safe deploys: every function behind an alias that CodeDeploy shifts and rolls back -------
+
+
+def test_every_function_is_published_behind_an_alias_shifted_gradually_with_rollback():
+    resources = _transformed()["Resources"]
+    assert GLOBALS["AutoPublishAlias"] == "live"
+    assert GLOBALS["DeploymentPreference"]["Type"] == {"Ref": "DeploymentType"}
+    assert TEMPLATE["Parameters"]["DeploymentType"]["Default"] == "Canary10Percent5Minutes"
+    groups = {
+        k: r["Properties"]
+        for k, r in resources.items()
+        if r["Type"] == "AWS::CodeDeploy::DeploymentGroup"
+    }
+    for function_id in FUNCTIONS:
+        assert FUNCTIONS[function_id]["AutoPublishAliasAllProperties"] is True, function_id
+        alias = resources[f"{function_id}Aliaslive"]
+        assert alias["Type"] == "AWS::Lambda::Alias"
+        if function_id == "MigrationFunction":
+            # Invoked once by CloudFormation before anything else: never shifted gradually.
+            assert "UpdatePolicy" not in alias
+            continue
+        update = alias["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"]
+        group = groups[update["DeploymentGroupName"]["Ref"]]
+        alarms = [a["Name"] for a in group["AlarmConfiguration"]["Alarms"]]
+        assert alarms == [
+            {"Ref": "Api5xxRateAlarm"},
+            {"Ref": "ApiLatencyP99Alarm"},
+            {"Ref": f"{function_id}FailingAlarm"},
+        ], function_id
+        assert group["AlarmConfiguration"]["Enabled"] is True
+        assert "DEPLOYMENT_STOP_ON_ALARM" in group["AutoRollbackConfiguration"]["Events"]
+
+
+def test_snapstart_is_a_parameter_off_by_default():
+    assert GLOBALS["SnapStart"] == {"ApplyOn": {"Ref": "SnapStart"}}
+    parameter = TEMPLATE["Parameters"]["SnapStart"]
+    assert (parameter["Default"], parameter["AllowedValues"]) == (
+        "None",
+        ["None", "PublishedVersions"],
+    )
 
 
 # --- Routes: one function per operation, its route taken from the registry -------------------
@@ -459,7 +504,7 @@ def test_authorizer_is_a_request_authorizer_with_simple_responses_called_for_eve
     variables = FUNCTIONS["AuthorizerFunction"]["Environment"]["Variables"]
     assert variables == {"AUTH_CACHE_SECONDS": "30", "DB_USER": {"Ref": "AuthDbUser"}}
     uri = authorizer["authorizerUri"]["Fn::Sub"][1]["__FunctionArn__"]
-    assert uri == {"Fn::GetAtt": ["AuthorizerFunction", "Arn"]}
+    assert uri == {"Ref": "AuthorizerFunctionAliaslive"}  # the alias CodeDeploy shifts
 
 
 def test_api_gateway_may_invoke_the_authorizer():
@@ -467,7 +512,7 @@ def test_api_gateway_may_invoke_the_authorizer():
         r["Properties"]
         for r in _transformed()["Resources"].values()
         if r["Type"] == "AWS::Lambda::Permission"
-        and r["Properties"]["FunctionName"] == {"Fn::GetAtt": ["AuthorizerFunction", "Arn"]}
+        and r["Properties"]["FunctionName"] == {"Ref": "AuthorizerFunctionAliaslive"}
     ]
     (permission,) = permissions
     assert permission["Action"] == "lambda:InvokeFunction"
@@ -604,7 +649,7 @@ def test_sync_function_reads_the_queue_in_batches_and_reports_partial_failures()
         for r in _transformed()["Resources"].values()
         if r["Type"] == "AWS::Lambda::EventSourceMapping"
     ]
-    assert mapping["FunctionName"] == {"Ref": "SyncFunction"}
+    assert mapping["FunctionName"] == {"Ref": "SyncFunctionAliaslive"}
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
 
 

@@ -507,7 +507,12 @@ def _ref_target(value: Any, where: str) -> str:
 
 
 def _function_of_arn(value: Any, where: str) -> str:
-    """The logical id behind ``!GetAtt Fn.Arn`` or ``!Sub ${Fn.Arn}``."""
+    """The logical id behind ``!GetAtt Fn.Arn``, ``!Sub ${Fn.Arn}`` or ``!Ref Fn.Alias`` (the
+    alias SAM publishes with AutoPublishAlias: locally, the function itself)."""
+    if isinstance(value, Mapping) and isinstance(value.get("Ref"), str):
+        resource, _, attribute = value["Ref"].partition(".")
+        if attribute == "Alias":
+            return resource
     if isinstance(value, Mapping) and "Fn::GetAtt" in value:
         resource, attribute = get_att_parts(value["Fn::GetAtt"])
         if attribute == "Arn":
@@ -516,4 +521,7 @@ def _function_of_arn(value: Any, where: str) -> str:
         match = re.fullmatch(r"\$\{([A-Za-z0-9]+)\.Arn\}", value["Fn::Sub"])
         if match:
             return match.group(1)
-    raise TemplateError(f"{where} must be !GetAtt <Function>.Arn of a function in the template")
+    raise TemplateError(
+        f"{where} must be !GetAtt <Function>.Arn or !Ref <Function>.Alias of a function in the "
+        "template"
+    )
