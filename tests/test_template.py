@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import ast
 import json
+import re
+import tomllib
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -346,6 +348,38 @@ def test_snapstart_is_a_parameter_off_by_default():
         "None",
         ["None", "PublishedVersions"],
     )
+
+
+# --- Deployable by a new team ------------------------------------------------------------------
+
+
+def _overrides(text: str) -> dict[str, str]:
+    return dict(re.findall(r'(\w+)="([^"]*)"', text))
+
+
+def test_samconfig_names_the_environments_and_overrides_only_real_parameters():
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text())
+    environments = {name for name, value in config.items() if isinstance(value, dict)}
+    assert environments == {"default", "staging", "production"}
+    for name in environments:
+        deploy = config[name]["deploy"]["parameters"]
+        assert deploy["stack_name"] == f"wellapi-{'dev' if name == 'default' else name}"
+        assert deploy["capabilities"] == "CAPABILITY_IAM"
+        for parameter, value in _overrides(deploy["parameter_overrides"]).items():
+            declared = TEMPLATE["Parameters"][parameter]
+            allowed = [str(v) for v in declared.get("AllowedValues", [value])]
+            assert value in allowed, (name, parameter, value)
+    assert config["production"]["deploy"]["parameters"]["confirm_changeset"] is True
+
+
+def test_every_string_parameter_is_validated_and_every_parameter_is_used():
+    parameters = TEMPLATE["Parameters"]
+    text = (ROOT / "template.yaml").read_text()
+    for name, parameter in parameters.items():
+        if parameter["Type"] == "String":
+            assert {"AllowedPattern", "AllowedValues"} & set(parameter), name
+        # Referenced somewhere besides its own declaration.
+        assert re.search(rf"(!Ref {name}\b|\${{{name}}})", text), name
 
 
 # --- Routes: one function per operation, its route taken from the registry -------------------
