@@ -18,21 +18,23 @@ import logging
 import os
 import select
 import socket
-import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from dataclasses import replace as replace_settings
-from importlib import resources
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pg8000.dbapi
 
 from wellapi.errors import DatabaseUnavailable
 from wellapi.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    import ssl
 
 logger = logging.getLogger(__name__)
 # Set by Lambda in every execution environment.
@@ -74,10 +76,13 @@ def tls_context(ca_bundle: str | None) -> ssl.SSLContext:
 
     ``ca_bundle`` (``DB_CA_BUNDLE``) replaces the packaged trust anchors.
     """
+    # Imported here, as pg8000 does: only the TLS modes (iam, secret) pay for loading it.
+    import ssl
+
     if ca_bundle:
         return ssl.create_default_context(cafile=ca_bundle)
-    certs = resources.files("wellapi").joinpath("certs")
-    pem = "".join(certs.joinpath(name).read_text("ascii") for name in PACKAGED_CA_FILES)
+    certs = Path(__file__).parent / "certs"
+    pem = "".join((certs / name).read_text("ascii") for name in PACKAGED_CA_FILES)
     return ssl.create_default_context(cadata=pem)
 
 
@@ -173,8 +178,7 @@ def connection_factory(settings: Settings) -> Callable[[], Any]:
 
 def _socket_of(dbapi_connection: Any) -> socket.socket | None:
     sock = getattr(dbapi_connection, "_usock", None)
-    if isinstance(sock, ssl.SSLSocket):
-        return sock
+    # An ssl.SSLSocket is a socket.socket too.
     return sock if isinstance(sock, socket.socket) else None
 
 

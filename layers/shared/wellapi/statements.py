@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 from functools import cache, lru_cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from wellapi.shapes import Layout, ReadShape, WritePlan, WriteShape
@@ -34,7 +34,7 @@ WriteEntry = tuple[str, dict[str, Any], list[str], list[str]]
 
 @cache
 def _compiled(resource: str) -> dict[str, Any]:
-    path = resources.files("wellapi").joinpath(COMPILED_PACKAGE, f"{resource}.json")
+    path = Path(__file__).parent / COMPILED_PACKAGE / f"{resource}.json"
     if not path.is_file():
         return {"reads": {}, "writes": {}}
     document: dict[str, Any] = json.loads(path.read_text("utf-8"))

@@ -509,10 +509,9 @@ def _ref_target(value: Any, where: str) -> str:
 def _function_of_arn(value: Any, where: str) -> str:
     """The logical id behind ``!GetAtt Fn.Arn``, ``!Sub ${Fn.Arn}`` or ``!Ref Fn.Alias`` (the
     alias SAM publishes with AutoPublishAlias: locally, the function itself)."""
-    if isinstance(value, Mapping) and isinstance(value.get("Ref"), str):
-        resource, _, attribute = value["Ref"].partition(".")
-        if attribute == "Alias":
-            return resource
+    reference = value.get("Ref") if isinstance(value, Mapping) else None
+    if isinstance(reference, str) and reference.endswith(".Alias"):
+        return reference.removesuffix(".Alias")
     if isinstance(value, Mapping) and "Fn::GetAtt" in value:
         resource, attribute = get_att_parts(value["Fn::GetAtt"])
         if attribute == "Arn":
