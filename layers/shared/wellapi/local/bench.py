@@ -31,10 +31,10 @@ The seven measurements, and the floor each one is held against:
    tenant beside it, against the same shapes at 10,000 rows, and the sync writer's rows/s at
    both sizes (``wellapi.local.bench_large``).
 
-Beside the import-only cold start, phase ``first`` (``wellapi.local.bench_first``) measures the
-cold start with the first request, every function's own event on the seeded demo, against a
-fresh interpreter sending the same SQL with raw pg8000, and init and first invoke under the
-real runtime client (awslambdaric).
+Beside the import-only cold start (reported, no longer a goal: see ``measure_cold``), phase
+``first`` (``wellapi.local.bench_first``) holds the cold start with the first request, every
+function's own event on the seeded demo, to 3x a fresh interpreter sending the same SQL with
+raw pg8000, and reports init and first invoke under the real runtime client (awslambdaric).
 
 The seeded databases are cached between runs (their fingerprint covers the migrations, the
 seed and the sizes), so only the first run pays the ~10 s of seeding. A full run took 2-3
@@ -1269,21 +1269,25 @@ def _cold_runs(box: Sandbox, function: Function, runs: int) -> ColdRuns:
 
 
 def measure_cold(report: Report, box: Sandbox, runs: int) -> dict[str, Loaded]:
-    """Cold start of every function against its floor.
+    """The import alone of every function against the third-party modules it loads.
 
-    The goal is judged on CPU time (the child's own, from exec to imported): a cold start is
-    one single-threaded, CPU-bound process, and on a shared machine its wall time mostly
-    measures the other processes. Wall times are reported beside it.
+    Reported, not a goal: the goal on cold start is phase ``first`` (import and first request
+    against raw pg8000, ``wellapi.local.bench_first``). This one shows what our own code costs
+    to import beside the libraries it loads: its ratio was held to 1.15x while those libraries
+    (SQLAlchemy, pydantic, a router) cost about 600 ms; without them the floor is about 116 ms,
+    and the same bound would punish importing less.
 
-    The ratio is taken within paired runs: one fresh interpreter imports the floor's modules,
-    notes its CPU time, then imports the handler (which now costs only its own code). Two
-    separate interpreters doing the same work differ by ±10-20 % of CPU time here, which would
-    swamp the 15 % the goal allows; within one process both sides share the machine's state.
-    The separate figures are reported too, with their ratio (``separate_ratio``).
+    Judged on CPU time (the child's own, from exec to imported): a cold start is one
+    single-threaded, CPU-bound process, and on a shared machine its wall time mostly measures
+    the other processes. Wall times are reported beside it. The ratio is taken within paired
+    runs: one fresh interpreter imports the floor's modules, notes its CPU time, then imports
+    the handler (which now costs only its own code); two separate interpreters doing the same
+    work differ by ±10-20 % of CPU time here. The separate ratio is in ``separate_ratio``.
     """
     loaded: dict[str, Loaded] = {}
     wall_ratios: dict[str, float] = {}
     separate_ratios: dict[str, float] = {}
+    paired_ratios: dict[str, float] = {}
     for index, function in enumerate(box.functions.values(), start=1):
         runs_of = _cold_runs(box, function, runs)
         loaded[function.logical_id] = runs_of.loaded
@@ -1294,16 +1298,17 @@ def measure_cold(report: Report, box: Sandbox, runs: int) -> dict[str, Loaded]:
         fc = report.figure(f"{name}.floor.cpu", [r.cpu_ms for r in runs_of.floor], "ms cpu")
         pairs = [(r.cpu_ms, r.floor_cpu_ms) for r in runs_of.paired if r.floor_cpu_ms]
         own = report.figure(f"{name}.own.cpu", [t - f for t, f in pairs], "ms cpu")
-        ratio = report.ratio(name, statistics.median(t / f for t, f in pairs), 1.15)
+        paired = paired_ratios[function.logical_id] = statistics.median(t / f for t, f in pairs)
         wall_ratios[function.logical_id] = round(h.median / f.median, 3)
         separate_ratios[function.logical_id] = round(hc.median / fc.median, 3)
         note(
             f"[{index}/{len(box.functions)}] {function.logical_id}: {hc.median:.0f} ms cpu "
             f"({h.median:.0f} wall), floor {fc.median:.0f} ms cpu ({f.median:.0f} wall, "
             f"{len(runs_of.loaded.modules)} modules), own code {own.median:.0f} ms cpu: "
-            f"{ratio.value:.2f}x"
+            f"{paired:.2f}x"
         )
     report.details["cold_start"] = {
+        "paired_ratio": {k: round(v, 3) for k, v in paired_ratios.items()},
         "runs": runs,
         "method": (
             "`python -I -S -B` on a read-only copy of the build; the ratio is of CPU time, "
@@ -2223,14 +2228,16 @@ def table(report: Report) -> str:
     """Cold starts one line per function, then every other figure, then every goal."""
     cold = [n for n in report.figures if n.startswith("cold_start.") and n.count(".") == 1]
     lines = [
-        f"{'cold start (ms; the goal is on CPU time)':<50} {'cpu':>7} {'floor':>7} {'ratio':>6}"
+        f"{'cold start, import only (ms; CPU time)':<50} {'cpu':>7} {'floor':>7} {'ratio':>6}"
         f" {'wall':>7} {'floor':>7}"
     ]
+    paired = report.details.get("cold_start", {}).get("paired_ratio", {})
     for name in cold:
         f = report.figures
+        function_id = name.removeprefix("cold_start.")
         lines.append(
-            f"{name.removeprefix('cold_start.'):<50} {f[name + '.cpu'].median:>7.0f}"
-            f" {f[name + '.floor.cpu'].median:>7.0f} {report.ratios[name].value:>6.2f}"
+            f"{function_id:<50} {f[name + '.cpu'].median:>7.0f}"
+            f" {f[name + '.floor.cpu'].median:>7.0f} {paired[function_id]:>6.2f}"
             f" {f[name].median:>7.0f} {f[name + '.floor'].median:>7.0f}"
         )
     shown = {f"{n}{suffix}" for n in cold for suffix in ("", ".floor", ".cpu", ".floor.cpu")}
