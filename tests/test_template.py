@@ -22,6 +22,7 @@ from uuid import uuid4
 
 import boto3
 import pytest
+import yaml
 from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
 
@@ -380,6 +381,41 @@ def test_every_string_parameter_is_validated_and_every_parameter_is_used():
             assert {"AllowedPattern", "AllowedValues"} & set(parameter), name
         # Referenced somewhere besides its own declaration.
         assert re.search(rf"(!Ref {name}\b|\${{{name}}})", text), name
+
+
+def test_every_output_is_exported_under_the_stack_name():
+    outputs = TEMPLATE["Outputs"]
+    assert {"ApiUrl", "SyncQueueUrl", "SyncQueueArn", "SyncDeadLetterQueueArn"} <= set(outputs)
+    assert {"AlarmTopicArn", "DashboardUrl"} <= set(outputs)
+    for name, output in outputs.items():
+        assert output["Export"]["Name"] == {"Fn::Sub": f"${{AWS::StackName}}-{name}"}, name
+
+
+def _reasons(path: Path, key: str) -> dict[str, str]:
+    """Each check a scanner's config waives under ``key``, with the comment just above it."""
+    waived = yaml.safe_load(path.read_text())[key]
+    lines = path.read_text().splitlines()
+    reasons = {}
+    for check in waived:
+        index = lines.index(f"  - {check}")
+        comment: list[str] = []
+        for above in reversed(lines[:index]):
+            if not above.strip().startswith("#"):
+                break
+            comment.insert(0, above.strip().lstrip("# "))
+        reasons[check] = " ".join(comment)
+    return reasons
+
+
+@pytest.mark.parametrize(
+    ("config", "key"), [(".checkov.yaml", "skip-check"), (".cfnlintrc.yaml", "ignore_checks")]
+)
+def test_every_waived_scanner_finding_says_why(config, key):
+    reasons = _reasons(ROOT / config, key)
+    assert reasons, config
+    for check, reason in reasons.items():
+        # The reason names the check's title, then says why it does not apply here.
+        assert len(reason) > 100, f"{config}: {check} is waived without a reason"
 
 
 # --- Routes: one function per operation, its route taken from the registry -------------------
