@@ -24,13 +24,7 @@ def authorize(header: str | None) -> dict:
 @pytest.fixture
 def member_key(api_database, admin):
     tenant = f.tenant(admin)
-    key_id, key = keys.create_key(
-        admin,
-        person_id=tenant.person_id,
-        workspace_id=tenant.workspace_id,
-        kind="member",
-        name="test",
-    )
+    key_id, key = f.member_key(admin, tenant)
     return tenant, key_id, key
 
 

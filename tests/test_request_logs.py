@@ -16,7 +16,6 @@ import pytest
 from tests.support import factories as f
 from tests.support import key_audit
 from tests.support.api import Lambda, call, event
-from wellapi import keys
 from wellapi.auth import authorizer_handler
 from wellapi.principal import SCOPE_TOKEN_CLAIM
 
@@ -92,13 +91,7 @@ def test_every_request_emits_its_count_and_latency_by_route_and_status(admin, st
 
 def test_the_authorizer_logs_its_outcome_under_the_request_id(admin, stdout):
     tenant = f.tenant(admin)
-    key_id, key = keys.create_key(
-        admin,
-        person_id=tenant.person_id,
-        workspace_id=tenant.workspace_id,
-        kind="member",
-        name="logged",
-    )
+    key_id, key = f.member_key(admin, tenant, "logged")
     handler = authorizer_handler()
     anonymous = event("GET", "/v1/workspace-providers")
     known = event("GET", "/v1/workspace-providers", headers={"Authorization": f"Bearer {key}"})

@@ -294,7 +294,8 @@ class Pool:
         except BaseException:
             self._slots.release()
             raise
-        self._lent += 1
+        with self._lock:
+            self._lent += 1
         reusable = False
         try:
             yield pooled.connection
@@ -303,11 +304,11 @@ class Pool:
             reusable = True  # the server answered: the connection is ready for the next query
             raise
         finally:
-            self._lent -= 1
-            if reusable:
-                with self._lock:
+            with self._lock:
+                self._lent -= 1
+                if reusable:
                     self._idle.append(pooled)
-            else:
+            if not reusable:
                 _close(pooled.connection)
             self._slots.release()
 
