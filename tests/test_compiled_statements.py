@@ -57,6 +57,14 @@ def test_every_read_example_in_events_is_compiled_for_members_and_services(event
         assert repr(shape) in compiled_reads(resource.key)
 
 
+@pytest.mark.parametrize("resource", sorted(RESOURCES))
+def test_every_shape_make_bench_sends_is_compiled(resource):
+    # large_tenant.SHAPES, parsed as a request is: the bench measures what clients get.
+    bench = compiled._bench_shapes(RESOURCES[resource])
+    assert bench
+    assert [repr(s) for s in bench if repr(s) not in compiled_reads(resource)] == []
+
+
 def test_a_compiled_shape_is_served_from_the_file_exactly_as_compiled():
     shape = ReadShape.of(
         RESOURCES["account_workspace_connectors"],

@@ -6,7 +6,8 @@ Which shapes: for members and for services, each resource's Retrieve and List wi
 include, each include and all of them; every List in both sort orders of both sortable
 attributes, with each relationship or attribute filter, a ``created_at`` range beside the
 filter that walks the records; each of them on a first page and behind a cursor; the
-shapes of the examples in ``events/``; and every write shape a document can give (each set
+shapes of the examples in ``events/`` and of ``make bench`` (``large_tenant.SHAPES``, whose
+cursors may walk backwards); and every write shape a document can give (each set
 of writable members, by id or by the nested routes' path, plain or upsert), for the
 principals that may write. ``wellapi.statements`` compiles any other on demand.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -23,6 +25,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from wellapi.jsonapi.query import parse_read_query
+from wellapi.local import large_tenant
 from wellapi.queries import compile_read
 from wellapi.resources import RESOURCES, VIEWS, Resource
 from wellapi.rules import RULES
@@ -34,6 +37,7 @@ PACKAGE_DIR = Path(__file__).resolve().parents[1]
 OUTPUT_DIR = PACKAGE_DIR / COMPILED_PACKAGE
 EVENTS_DIR = PACKAGE_DIR.parents[2] / "events"
 AN_ID = "00000000-0000-4000-8000-000000000001"
+OTHER_ID = "00000000-0000-4000-8000-000000000002"
 RANGE = "filter[created_at][gte]=2026-01-01T00:00:00Z&filter[created_at][lt]=2026-02-01T00:00:00Z"
 
 
@@ -74,6 +78,29 @@ def _event_queries(resource: Resource, operation: str) -> Iterator[str]:
         yield json.loads(path.read_text("utf-8")).get("rawQueryString") or ""
 
 
+# A bench shape's deep cursor, e.g. page[after]={cursor:-created_at}: the direction only
+# decides the SQL text; the cursor's value is a parameter.
+BENCH_CURSOR = re.compile(r"&?page\[(after|before)\]=\{cursor:[^}]+\}")
+
+
+def _bench_shapes(resource: Resource) -> list[ReadShape]:
+    """The shapes ``make bench`` sends (large_tenant.SHAPES), for members and for services."""
+    shapes = []
+    for bench in large_tenant.SHAPES:
+        if bench.resource != resource.key:
+            continue
+        cursor = BENCH_CURSOR.search(bench.query)
+        query = BENCH_CURSOR.sub("", bench.query).lstrip("&")
+        query = query.format(
+            connector=AN_ID, export=OTHER_ID, record=AN_ID, group=AN_ID, workspace=AN_ID
+        )
+        parsed = parse_read_query(resource, query, "retrieve" if bench.single else "list")
+        for service in (False, True):
+            shape = ReadShape.of(resource, parsed, single=bench.single, service=service)
+            shapes.append(replace(shape, cursor=cursor.group(1)) if cursor else shape)
+    return shapes
+
+
 def common_shapes(resource: Resource, *, view: bool) -> list[ReadShape]:
     """Every shape compiled ahead for ``resource`` (a view is only ever listed)."""
     shapes: list[ReadShape] = []
@@ -87,7 +114,7 @@ def common_shapes(resource: Resource, *, view: bool) -> list[ReadShape]:
                 shape = ReadShape.of(resource, query, single=single, service=service)
                 pages = [shape] if single else [shape, replace(shape, cursor="after")]
                 shapes += [s for s in pages if s not in shapes]
-    return shapes
+    return shapes + [s for s in _bench_shapes(resource) if s not in shapes]
 
 
 # The nested routes address a row by these relationships' ids (wellapi.operations.nested).
