@@ -1354,7 +1354,8 @@ def diagnose_cold(report: Report, box: Sandbox, loaded: dict[str, Loaded], runs:
     top-level packages shows what the submodules (the postgresql dialects, Powertools' event
     handler...) cost. What is left above the floor is wellapi's own code and the entry point.
     """
-    logical_id = max(box.functions, key=lambda f: report.ratios[f"cold_start.{f}"].value)
+    paired = report.details["cold_start"]["paired_ratio"]
+    logical_id = max(box.functions, key=lambda f: paired[f])
     function = box.functions[logical_id]
     packages = json.dumps(list(loaded[logical_id].packages))
     samples = [run_cold(box, function, packages).cpu_ms for _ in range(max(runs, 3))]
