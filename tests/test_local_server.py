@@ -257,6 +257,32 @@ def fresh_authorizer(stack: Stack) -> None:
     stack.gateway.cache = AuthorizerCache(clock=stack.clock)
 
 
+# ---- the server itself ---------------------------------------------------------------------
+
+
+def test_a_port_in_use_is_named_in_the_error(stack: Stack) -> None:
+    host, port = stack.server.server_address[:2]
+
+    with pytest.raises(OSError, match=rf"cannot listen on 127.0.0.1:{port}: .*in use"):
+        LocalServer(stack.gateway, str(host), port, log=io.StringIO())
+
+
+def test_a_client_that_hangs_up_early_is_one_line_not_a_traceback(
+    stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = stack.log.tell()
+    try:
+        raise BrokenPipeError(32, "Broken pipe")
+    except BrokenPipeError:
+        stack.server.handle_error(None, ("127.0.0.9", 5555))
+
+    stack.log.seek(before)
+    assert (
+        stack.log.read() == "127.0.0.9 closed the connection before the answer (BrokenPipeError)\n"
+    )
+    assert "Traceback" not in capsys.readouterr().err
+
+
 # ---- routes ----------------------------------------------------------------------------------
 
 

@@ -31,12 +31,33 @@ class LocalServer(ThreadingHTTPServer):
     ) -> None:
         self.gateway = gateway
         self.log = log or sys.stderr
-        super().__init__((host, port), _RequestHandler)
+        try:
+            super().__init__((host, port), _RequestHandler)
+        except OSError as error:
+            # "[Errno 98] Address already in use" alone does not say which address.
+            raise OSError(
+                error.errno,
+                f"cannot listen on {host}:{port}: {error.strerror} "
+                f"(another server? stop it, or choose another port: PORT={port + 1} make run)",
+            ) from error
 
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
         return f"http://{host!s}:{port}"
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up before its answer is written is a line, not a traceback.
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError):
+            print(
+                f"{client_address[0]} closed the connection before the answer "
+                f"({type(error).__name__})",
+                file=self.log,
+                flush=True,
+            )
+            return
+        super().handle_error(request, client_address)
 
     def start_in_thread(self) -> threading.Thread:
         """Serve in a background thread (tests, embedding); stop with ``shutdown()``."""
