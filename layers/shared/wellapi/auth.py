@@ -25,7 +25,7 @@ from aws_lambda_powertools import Logger
 from wellapi import db
 from wellapi.errors import database_error
 from wellapi.keys import ParsedKey, parse_authorization
-from wellapi.principal import SCOPE_TOKEN_CLAIM, UNAVAILABLE_CLAIM
+from wellapi.principal import SCOPE_TOKEN_CLAIM, UNAVAILABLE_CLAIM, logged_claims
 from wellapi.settings import get_settings
 from wellapi.sql import to_literal
 
@@ -146,14 +146,13 @@ def authorizer_handler(
             if "person_id" in claims
             else "anonymous"
         )
-        names = ("person_id", "principal_kind", "workspace_id", "api_key_id")
         logger.info(
             "authorization",
             extra={
                 "outcome": outcome,
                 "route": event.get("routeKey"),
                 "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                **{name: claims[name] for name in names if name in claims},
+                **logged_claims(claims),
             },
         )
         return result

@@ -16,7 +16,13 @@ from wellapi import schema
 from wellapi.jsonapi.body import ResourceDocument
 from wellapi.queries import exists_where, scope_person_pk
 from wellapi.resources import Resource
-from wellapi.rules import ADMIN_ROLES
+from wellapi.rules import (
+    ADMIN_ROLES,
+    GROUP_ADMIN,
+    SAME_WORKSPACE,
+    SELECTED_IMPLIES_MATCHED,
+    WORKSPACE_ACTIVE,
+)
 
 
 @dataclass(frozen=True)
@@ -90,7 +96,7 @@ class ProvenanceChecks(Checks):
     def create_checks(self, ctx: WriteContext) -> list[Check]:
         record, connector = ctx.resource.scope_relationships
         same = ctx.related[record].c.workspace_pk == ctx.related[connector].c.workspace_pk
-        return [Check("same_workspace", same)]
+        return [Check(SAME_WORKSPACE, same)]
 
 
 class GroupEnrolmentChecks(Checks):
@@ -112,14 +118,14 @@ class GroupEnrolmentChecks(Checks):
         group = ctx.related["workspace_group"].c.pk
         workspace = ctx.related["workspace"].c.pk
         return [
-            Check("group_admin", group_admin(group)),
-            Check("workspace_active", workspace_membership(workspace, active=True)),
+            Check(GROUP_ADMIN, group_admin(group)),
+            Check(WORKSPACE_ACTIVE, workspace_membership(workspace, active=True)),
         ]
 
     def delete_checks(self, ctx: WriteContext) -> list[Check]:
         if ctx.service:
             return []
-        return [Check("group_admin", group_admin(ctx.target.c.workspace_group_pk))]
+        return [Check(GROUP_ADMIN, group_admin(ctx.target.c.workspace_group_pk))]
 
     def create_values(self, ctx: WriteContext) -> dict[str, Any]:
         return {"created_by_pk": scope_person_pk()}
@@ -134,7 +140,7 @@ class WorkspaceProviderChecks(Checks):
         unmatched_only_if_unselected = or_(
             ctx.target.c.is_selected.is_(False), bindparam("attr_is_matched", type_=Boolean)
         )
-        return [Check("selected_implies_matched", unmatched_only_if_unselected)]
+        return [Check(SELECTED_IMPLIES_MATCHED, unmatched_only_if_unselected)]
 
     def delete_values(self) -> dict[str, Any]:
         return {"is_selected": literal(False)}

@@ -23,6 +23,15 @@ PrincipalKind = Literal["member", "service"]
 UNAVAILABLE_CLAIM = "auth_unavailable"
 # The database's signed answer for the key: the only claim the database believes.
 SCOPE_TOKEN_CLAIM = "scope_token"  # noqa: S105 (a claim name, not a secret)
+# The claims a log line may carry: ids, never the key or the scope token.
+LOGGED_CLAIMS = ("person_id", "principal_kind", "workspace_id", "api_key_id")
+
+
+def logged_claims(claims: Any) -> dict[str, str]:
+    """The caller's ids from the authorizer's claims, for a log line (none if there are none)."""
+    if not isinstance(claims, dict):
+        return {}
+    return {name: str(claims[name]) for name in LOGGED_CLAIMS if name in claims}
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,12 @@ from wellapi.shapes import WriteKind
 ADMIN_ROLES = ("owner", "admin")
 # A member that may be set on create only, and that an update would change (``checks``).
 KEEPS_PREFIX = "keeps_"
+# The names of the resources' own checks: ``wellapi.checks`` builds each condition under its
+# name, and ``check_error`` answers by it.
+SAME_WORKSPACE = "same_workspace"
+GROUP_ADMIN = "group_admin"
+WORKSPACE_ACTIVE = "workspace_active"
+SELECTED_IMPLIES_MATCHED = "selected_implies_matched"
 
 
 def _selected_implies_matched() -> ApiError:
@@ -75,7 +81,7 @@ class ProvenanceRules(Rules):
     members_may_write = False
 
     def check_error(self, resource: Resource, kind: WriteKind, name: str) -> ApiError | ErrorList:
-        if name != "same_workspace":
+        if name != SAME_WORKSPACE:
             return super().check_error(resource, kind, name)
         record, connector = resource.scope_relationships
         # Either side may be the wrong one: point at both.
@@ -95,14 +101,14 @@ class GroupEnrolmentRules(Rules):
     patch_allowed = False
 
     def check_error(self, resource: Resource, kind: WriteKind, name: str) -> ApiError | ErrorList:
-        if name == "group_admin" and kind == "delete":
+        if name == GROUP_ADMIN and kind == "delete":
             return Forbidden("Removing a workspace needs the owner or admin role on the group.")
-        if name == "group_admin":
+        if name == GROUP_ADMIN:
             return Forbidden(
                 "Adding a workspace needs the owner or admin role on the group.",
                 pointer="/data/relationships/workspace_group",
             )
-        if name == "workspace_active":
+        if name == WORKSPACE_ACTIVE:
             return Forbidden(
                 "Adding a workspace needs an active membership in it.",
                 pointer="/data/relationships/workspace",
@@ -128,7 +134,7 @@ class WorkspaceProviderRules(Rules):
         return ResourceDocument(attributes, document.relationships)
 
     def check_error(self, resource: Resource, kind: WriteKind, name: str) -> ApiError | ErrorList:
-        if name == "selected_implies_matched":
+        if name == SELECTED_IMPLIES_MATCHED:
             return _selected_implies_matched()
         return super().check_error(resource, kind, name)
 
@@ -146,4 +152,13 @@ RULES: dict[str, Rules] = {
     "workspace_providers": WorkspaceProviderRules(),
 }
 
-__all__ = ["ADMIN_ROLES", "KEEPS_PREFIX", "RULES", "Rules"]
+__all__ = [
+    "ADMIN_ROLES",
+    "GROUP_ADMIN",
+    "KEEPS_PREFIX",
+    "RULES",
+    "SAME_WORKSPACE",
+    "SELECTED_IMPLIES_MATCHED",
+    "WORKSPACE_ACTIVE",
+    "Rules",
+]

@@ -21,6 +21,7 @@ from wellapi.errors import ApiError, ErrorList, NotFound, database_error
 from wellapi.http.request import Request, request_from_event
 from wellapi.http.response import Response, error_response
 from wellapi.operations import OPERATIONS, Operation
+from wellapi.principal import logged_claims
 from wellapi.resources import RESOURCES, Resource
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -65,13 +66,9 @@ def serve(
 
 
 def _caller(event: dict[str, Any]) -> dict[str, str]:
-    """Who called, for the request's log line: ids only, never the key or the scope token."""
+    """Who called, for the request's log line."""
     context = event.get("requestContext") or {}
-    claims = (context.get("authorizer") or {}).get("lambda") or {}
-    if not isinstance(claims, dict):
-        return {}
-    names = ("person_id", "principal_kind", "workspace_id", "api_key_id")
-    return {name: str(claims[name]) for name in names if name in claims}
+    return logged_claims((context.get("authorizer") or {}).get("lambda"))
 
 
 def api_handler(resource_key: str, operation_name: str) -> Handler:
