@@ -9,6 +9,8 @@ no SQL, so a write compiled ahead of time never imports SQLAlchemy.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from wellapi.errors import ApiError, Conflict, ErrorList, Forbidden, Unprocessable
 from wellapi.jsonapi.body import ResourceDocument
 from wellapi.resources import Resource
@@ -17,6 +19,9 @@ from wellapi.shapes import WriteKind
 ADMIN_ROLES = ("owner", "admin")
 # A member that may be set on create only, and that an update would change (``checks``).
 KEEPS_PREFIX = "keeps_"
+# A member no client may write (a timestamp, ``created_by``), sent back on update with another
+# value than the row's (``writes``).
+READ_ONLY_PREFIX = "read_only_"
 # The names of the resources' own checks: ``wellapi.checks`` builds each condition under its
 # name, and ``check_error`` answers by it.
 SAME_WORKSPACE = "same_workspace"
@@ -46,12 +51,25 @@ class Rules:
 
     def check_error(self, resource: Resource, kind: WriteKind, name: str) -> ApiError | ErrorList:
         """What the client is told when the write's check ``name`` does not hold."""
+        attributes = {a.name: a for a in resource.attributes}
+        if name.startswith(READ_ONLY_PREFIX):
+            member = name.removeprefix(READ_ONLY_PREFIX)
+            attribute = attributes.get(member)
+            section = "relationships" if attribute is None else "attributes"
+            said = (
+                "cannot be written"
+                if attribute is not None and not attribute.system
+                else "is set by the server"
+            )
+            return Forbidden(
+                f"{member} {said}: send its current value or leave it out.",
+                pointer=f"/data/{section}/{member}",
+                code="READ_ONLY_FIELD",
+            )
         member = name.removeprefix(KEEPS_PREFIX)
         if member == name:
             raise KeyError(f"{resource.key} has no rule {name!r}")
-        section = (
-            "attributes" if member in {a.name for a in resource.attributes} else "relationships"
-        )
+        section = "attributes" if member in attributes else "relationships"
         return Forbidden(
             f"{member} cannot change after creation.",
             pointer=f"/data/{section}/{member}",
@@ -131,7 +149,7 @@ class WorkspaceProviderRules(Rules):
                     code="SELECTED_IMPLIES_MATCHED",
                 )
             attributes["is_matched"] = True
-        return ResourceDocument(attributes, document.relationships)
+        return replace(document, attributes=attributes)
 
     def check_error(self, resource: Resource, kind: WriteKind, name: str) -> ApiError | ErrorList:
         if name == SELECTED_IMPLIES_MATCHED:
@@ -156,6 +174,7 @@ __all__ = [
     "ADMIN_ROLES",
     "GROUP_ADMIN",
     "KEEPS_PREFIX",
+    "READ_ONLY_PREFIX",
     "RULES",
     "SAME_WORKSPACE",
     "SELECTED_IMPLIES_MATCHED",

@@ -140,6 +140,8 @@ class WriteShape:
     target_by: tuple[str, ...] = ()
     # Create, or update the one live row with the same upsert key (see Rules.upsert_key).
     upsert: bool = False
+    # On update: the read-only attributes sent back, each compared with the row's value.
+    read_only: tuple[str, ...] = ()
 
     @classmethod
     def of(
@@ -162,6 +164,7 @@ class WriteShape:
             service,
             target_by,
             upsert,
+            tuple(sorted(document.read_only)),
         )
 
 
@@ -182,5 +185,6 @@ def write_params(
     params: dict[str, Any] = {"row_id": row_id}
     params.update({f"target_{k}": v for k, v in (target or {}).items()})
     params.update({f"attr_{k}": v for k, v in document.attributes.items()})
+    params.update({f"ro_{k}": v for k, v in document.read_only.items()})
     params.update({f"rel_{k}": v for k, v in document.relationships.items() if v is not None})
     return params

@@ -7,6 +7,13 @@ when all of them hold, then reports each rule's outcome in one row.
          written    AS (INSERT ... / UPDATE ... WHERE every check holds RETURNING 1)
     SELECT checks.*, (SELECT count(*) FROM written) FROM checks
 
+An update compares what it may not change with the target row instead: each create-only or
+read-only member sent back (a timestamp, ``created_by``, a parent by its public id) is a
+check that it IS NOT DISTINCT FROM the row's value, and its ``changes`` flag says whether any
+writable attribute sent differs from the row's. The row is updated only when it does, so a
+PATCH that changes nothing writes nothing (``updated_at`` stays, no trigger fires) and still
+reports that it found the row, which the script then reads back.
+
 Compiled once per shape (resource, operation, which members the document has, principal kind):
 ahead of time for the common ones, else on demand (``wellapi.statements``).
 """
@@ -25,6 +32,7 @@ from sqlalchemy import (
     func,
     literal,
     literal_column,
+    or_,
     select,
     true,
     update,
@@ -36,15 +44,26 @@ from wellapi.checks import CHECKS, Check, WriteContext
 from wellapi.jsonapi.body import ResourceDocument
 from wellapi.queries import parent_visible, scope_condition, scope_workspace_pk
 from wellapi.resources import RESOURCES, Resource
-from wellapi.rules import KEEPS_PREFIX, RULES
+from wellapi.rules import KEEPS_PREFIX, READ_ONLY_PREFIX, RULES
 from wellapi.shapes import WritePlan, WriteShape
 from wellapi.sql_compile import compile_template
+
+
+def _resolved(resource: Resource, shape: WriteShape) -> list[str]:
+    """The relationships whose parents the write looks up: those it sets.
+
+    An update sets none of them (every relationship is create-only or read-only): it compares
+    what the document names with the row's parents by public id (``_member_checks``).
+    """
+    if shape.kind == "create":
+        return list(shape.relationships)
+    return [n for n in shape.relationships if resource.relationship(n).writable == "always"]
 
 
 def _related(resource: Resource, shape: WriteShape, ctx: WriteContext) -> dict[str, Any]:
     rules = CHECKS[resource.key]
     related: dict[str, Any] = {}
-    for name in shape.relationships:
+    for name in _resolved(resource, shape):
         rel = resource.relationship(name)
         alias = schema.table(rel.parent.table.name).alias(f"p_{name}")
         visible = rules.relationship_visible(ctx, name, alias)
@@ -80,8 +99,18 @@ def _target(resource: Resource, shape: WriteShape) -> Any:
         ]
     else:
         address = [t.c[resource.id_column] == bindparam("row_id")]
+    # An update compares the parents a document names with the row's, by public id.
+    parent_ids = (
+        [
+            parents[rel.name].c[rel.parent.id_column].label(f"rel_id_{rel.name}")
+            for rel in resource.relationships
+            if rel.reverse_column is None
+        ]
+        if shape.kind == "update"
+        else []
+    )
     return (
-        select(t)
+        select(t, *parent_ids)
         .select_from(joined)
         .where(
             *address,
@@ -92,10 +121,10 @@ def _target(resource: Resource, shape: WriteShape) -> Any:
     )
 
 
-def _immutable_checks(
-    resource: Resource, shape: WriteShape, target: Any, related: dict[str, Any]
-) -> list[Check]:
-    """Members that may be set on create only: sending the same value again is harmless."""
+def _member_checks(resource: Resource, shape: WriteShape, target: Any) -> list[Check]:
+    """What an update may not change, each compared with the row: a create-only member may
+    be sent again at its value (else IMMUTABLE_FIELD), and so may a read-only one (else
+    READ_ONLY_FIELD): a client may PATCH back the resource it fetched."""
     checks: list[Check] = []
     for name in shape.attributes:
         attribute = resource.attribute(name)
@@ -103,16 +132,34 @@ def _immutable_checks(
             checks.append(
                 Check(KEEPS_PREFIX + name, target.c[attribute.column] == bindparam(f"attr_{name}"))
             )
+    for name in shape.read_only:
+        # Typed after the column: a timestamp is compared as an instant (timestamptz).
+        column = target.c[resource.attribute(name).column]
+        checks.append(
+            Check(READ_ONLY_PREFIX + name, column.is_not_distinct_from(bindparam(f"ro_{name}")))
+        )
     for name in (*shape.relationships, *shape.null_relationships):
         rel = resource.relationship(name)
-        if rel.writable == "create":
-            same = (
-                target.c[rel.column] == select(related[name].c.pk).scalar_subquery()
-                if name in related
-                else target.c[rel.column].is_(None)
-            )
-            checks.append(Check(KEEPS_PREFIX + name, func.coalesce(same, False)))
+        if rel.writable == "always":
+            continue
+        current = target.c[f"rel_id_{rel.name}"]
+        same = (
+            current.is_(None)
+            if name in shape.null_relationships
+            else current.is_not_distinct_from(bindparam(f"rel_{name}"))
+        )
+        prefix = KEEPS_PREFIX if rel.writable == "create" else READ_ONLY_PREFIX
+        checks.append(Check(prefix + name, same))
     return checks
+
+
+def _changes(resource: Resource, shape: WriteShape, target: Any) -> list[ColumnElement[bool]]:
+    """For each writable attribute the update sends: whether it differs from the row's."""
+    return [
+        target.c[resource.attribute(n).column].is_distinct_from(bindparam(f"attr_{n}"))
+        for n in shape.attributes
+        if resource.attribute(n).writable == "always"
+    ]
 
 
 def _isolated(condition: ColumnElement[bool]) -> ColumnElement[bool]:
@@ -146,15 +193,22 @@ def write_statement(
         ctx.target = target
         flags.insert(0, ("found_target", exists(select(literal(1)).select_from(target))))
         if shape.kind == "update":
-            checks = _immutable_checks(resource, shape, target, related) + rules.update_checks(ctx)
+            checks = _member_checks(resource, shape, target) + rules.update_checks(ctx)
         else:
             checks = rules.delete_checks(ctx)
     # A rule about rows that were not found is moot: guard each with the found flags.
     found_all = and_(true(), *(cond for _, cond in flags))
     conditions = [(c.name, and_(found_all, _isolated(c.condition))) for c in checks]
+    if shape.kind == "update":
+        # Not a rule: whether to write at all. Evaluated on the row the statement read, as the
+        # rules are; a row that is found and changes nothing is left alone.
+        differs = _changes(resource, shape, target)
+        changes = and_(found_all, _isolated(or_(*differs))) if differs else false()
+        outcomes = [("changes", changes)]
+    else:
+        outcomes = []
     checks_cte = select(
-        *(cond.label(name) for name, cond in flags),
-        *(cond.label(name) for name, cond in conditions),
+        *(cond.label(name) for name, cond in (*flags, *conditions, *outcomes)),
     ).cte("checks")
     # No resolved scope (the person may not act in the requested workspace): the request is
     # refused after the statement, so it must write nothing, whatever the rules say.
@@ -188,23 +242,25 @@ def write_statement(
     else:
         target_pk = select(ctx.target.c.pk).scalar_subquery()
         assignments: dict[str, Any]
+        guard: list[ColumnElement[bool]] = []
         if shape.kind == "update":
             assignments = {
                 resource.attribute(n).column: bindparam(f"attr_{n}") for n in shape.attributes
             }
-            # The trigger moves updated_at; touching it keeps an empty PATCH a real update.
+            # The trigger moves updated_at; naming it keeps the SET list from ever being empty.
             assignments["updated_at"] = func.now()
+            guard.append(checks_cte.c.changes)
         else:
             assignments = {"deleted_at": func.now(), **rules.delete_values()}
         written = (
             update(table)
-            .where(table.c.pk == target_pk, table.c.deleted_at.is_(None), every)
+            .where(table.c.pk == target_pk, table.c.deleted_at.is_(None), every, *guard)
             .values(assignments)
             .returning(literal(1))
         )
     written_cte = written.cte("written")
     stmt: Select[Any] = select(
-        *(checks_cte.c[name] for name, _ in (*flags, *conditions)),
+        *(checks_cte.c[name] for name, _ in (*flags, *conditions, *outcomes)),
         select(func.count()).select_from(written_cte).scalar_subquery().label("written"),
         *(
             [select(func.bool_or(written_cte.c.created)).scalar_subquery().label("created")]

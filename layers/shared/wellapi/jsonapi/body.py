@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
@@ -24,7 +25,8 @@ from wellapi.errors import (
 from wellapi.jsonapi.ids import pointer as json_pointer
 from wellapi.jsonapi.ids import public_id
 from wellapi.jsonapi.media import check_content_type
-from wellapi.resources import SYSTEM_FIELDS, Attribute, Resource
+from wellapi.resources import Attribute, Resource
+from wellapi.timestamps import to_utc
 
 # API Gateway accepts 10 MB; a single junction resource is a few hundred bytes.
 MAX_BODY_BYTES = 64 * 1024
@@ -42,8 +44,14 @@ Mode = Literal["create", "update"]
 
 @dataclass(frozen=True)
 class ResourceDocument:
+    # The members a client may write (on update: "always" and create-only ones), and the
+    # relationships it names; on update, never-writable relationships are named here too, and
+    # the write compares them with the row's (``wellapi.writes``).
     attributes: dict[str, Any] = field(default_factory=dict)
     relationships: dict[str, UUID | None] = field(default_factory=dict)
+    # On update: read-only attributes (the timestamps, any never-writable one) sent back. They
+    # are accepted at the row's current values and refused as READ_ONLY_FIELD otherwise.
+    read_only: dict[str, Any] = field(default_factory=dict)
 
 
 class _DuplicateKey(ValueError):
@@ -137,7 +145,23 @@ def _check_value(attribute: Attribute, value: Any, pointer: str) -> Any:
         raise SchemaValidationError(f"{attribute.name} must be one of: {allowed}.", pointer=pointer)
     if attribute.kind == "string" and not isinstance(value, str):
         raise SchemaValidationError(f"{attribute.name} must be a string.", pointer=pointer)
+    if attribute.kind == "datetime":
+        return _timestamp(attribute, value, pointer)
     return value
+
+
+def _timestamp(attribute: Attribute, value: Any, pointer: str) -> datetime:
+    """An ISO-8601 date and time with a UTC offset, as the API renders them (``…Z``)."""
+    problem = (
+        f"{attribute.name} must be an ISO-8601 date and time with a UTC offset "
+        "(for example 2026-05-10T08:00:00Z)."
+    )
+    if not isinstance(value, str):
+        raise SchemaValidationError(problem, pointer=pointer)
+    try:
+        return to_utc(datetime.fromisoformat(value))
+    except ValueError as error:
+        raise SchemaValidationError(problem, pointer=pointer) from error
 
 
 def _linkage_id(resource: Resource, name: str, value: Any, pointer: str) -> UUID | None:
@@ -222,6 +246,7 @@ def parse_resource_document(
 
     errors: list[ApiError] = []
     attributes: dict[str, Any] = {}
+    read_only: dict[str, Any] = {}
     raw_attributes = _expect_object(data.get("attributes", {}), "/data/attributes")
     known = {a.name: a for a in resource.attributes}
     for name, value in raw_attributes.items():
@@ -232,14 +257,12 @@ def parse_resource_document(
                 raise SchemaValidationError(
                     f"{resource.type} has no attribute '{name}'.", pointer=pointer
                 )
-            if name in SYSTEM_FIELDS:
-                raise Forbidden(
-                    f"{name} is set by the server.", pointer=pointer, code="READ_ONLY_FIELD"
-                )
+            if attribute.writable == "never" and mode == "update":
+                # Sent back as read: the write refuses it only if it differs from the row's.
+                read_only[name] = _check_value(attribute, value, pointer)
+                continue
             if attribute.writable == "never":
-                raise Forbidden(
-                    f"{name} cannot be written.", pointer=pointer, code="READ_ONLY_FIELD"
-                )
+                raise Forbidden(_read_only(attribute), pointer=pointer, code="READ_ONLY_FIELD")
             attributes[name] = _check_value(attribute, value, pointer)
         except ApiError as error:
             errors.append(error)
@@ -255,7 +278,7 @@ def parse_resource_document(
                 raise SchemaValidationError(
                     f"{resource.type} has no relationship '{name}'.", pointer=pointer
                 )
-            if rel.writable == "never":
+            if rel.writable == "never" and mode == "create":
                 raise Forbidden(
                     f"{name} is set by the server.", pointer=pointer, code="READ_ONLY_FIELD"
                 )
@@ -304,4 +327,10 @@ def parse_resource_document(
             same = [e for e in errors if e.error_status == status]
             if same:
                 raise ErrorList(same)
-    return ResourceDocument(attributes, relationships)
+    return ResourceDocument(attributes, relationships, read_only)
+
+
+def _read_only(attribute: Attribute) -> str:
+    if attribute.system:
+        return f"{attribute.name} is set by the server."
+    return f"{attribute.name} cannot be written."

@@ -8,7 +8,8 @@ attributes, with each relationship or attribute filter, a ``created_at`` range b
 filter that walks the records; each of them on a first page and behind a cursor; the
 shapes of the examples in ``events/`` and of ``make bench`` (``large_tenant.SHAPES``, whose
 cursors may walk backwards); and every write shape a document can give (each set
-of writable members, by id or by the nested routes' path, plain or upsert), for the
+of writable members, by id or by the nested routes' path, plain or upsert, and an update
+sending back the whole resource as fetched, read-only members included), for the
 principals that may write. ``wellapi.statements`` compiles any other on demand.
 """
 
@@ -150,9 +151,32 @@ def write_shapes(resource: Resource) -> list[WriteShape]:
                 # An update may repeat create-only members at their values (checked as such).
                 for rels in _subsets([r.name for r in writable]):
                     shapes.append(WriteShape(resource.key, "update", members, rels, (), service))
+        if rules.patch_allowed:
+            shapes += round_trips(resource, service)
         for target in ((), NESTED_TARGETS.get(resource.key, ())):
             shapes.append(WriteShape(resource.key, "delete", (), (), (), service, target))
     return list(dict.fromkeys(shapes))
+
+
+def round_trips(resource: Resource, service: bool) -> list[WriteShape]:
+    """The updates of a client that PATCHes back the resource it fetched: every attribute
+    (the read-only ones at their values), with every relationship as read (an optional one
+    linked or null) or with none."""
+    writable = tuple(sorted(a.name for a in resource.attributes if a.writable != "never"))
+    read_only = tuple(sorted(a.name for a in resource.attributes if a.writable == "never"))
+    rels = [r for r in resource.relationships if r.reverse_column is None]
+    required = [r.name for r in rels if r.required]
+    optional = [r.name for r in rels if not r.required]
+    shapes = [WriteShape(resource.key, "update", writable, (), (), service, read_only=read_only)]
+    for linked in _subsets(optional):
+        unlinked = tuple(sorted(set(optional) - set(linked)))
+        named = tuple(sorted((*required, *linked)))
+        shapes.append(
+            WriteShape(
+                resource.key, "update", writable, named, unlinked, service, read_only=read_only
+            )
+        )
+    return shapes
 
 
 def compile_all() -> dict[str, str]:

@@ -7,14 +7,23 @@ shows the row as committed. A rejected request writes nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from typing import Any
 from uuid import UUID
 
 import pg8000.dbapi
 
 from wellapi import db
-from wellapi.errors import ApiError, Forbidden, NotFound, Unprocessable, constraint_of, sqlstate_of
+from wellapi.errors import (
+    ApiError,
+    ErrorList,
+    Forbidden,
+    NotFound,
+    Unprocessable,
+    constraint_of,
+    sqlstate_of,
+)
 from wellapi.http.request import Request
 from wellapi.http.response import Response, document_response
 from wellapi.jsonapi.body import ResourceDocument, parse_resource_document
@@ -25,7 +34,7 @@ from wellapi.jsonapi.query import ReadQuery, parse_read_query
 from wellapi.operations.read import parse_id, scoped_principal
 from wellapi.principal import Principal, check_scope
 from wellapi.resources import Resource
-from wellapi.rules import RULES
+from wellapi.rules import KEEPS_PREFIX, READ_ONLY_PREFIX, RULES
 from wellapi.shapes import ReadShape, WriteKind, WritePlan, WriteShape, read_params, write_params
 from wellapi.sql import script
 from wellapi.statements import read_template, write_plan
@@ -57,15 +66,30 @@ def _raise_for(outcome: list[Any], plan: WritePlan, kind: WriteKind, resource: R
                 f"The {name} this request points at does not exist.",
                 pointer=f"/data/relationships/{name}",
             )
-    for check in plan.checks:
-        if not next(values):
-            raise RULES[resource.key].check_error(resource, kind, check)
-    if not next(values):
+    rules = RULES[resource.key]
+    failed = [check for check in plan.checks if not next(values)]
+    members = [c for c in failed if c.startswith((KEEPS_PREFIX, READ_ONLY_PREFIX))]
+    if members:
+        # Each member sent back changed, reported together (all 403), before any other rule.
+        errors = _errors(rules.check_error(resource, kind, c) for c in members)
+        raise errors[0] if len(errors) == 1 else ErrorList(errors)
+    if failed:
+        raise rules.check_error(resource, kind, failed[0])
+    # An update writes only when it changes something: unchanged, it writes nothing.
+    changes = next(values) if kind == "update" else True
+    if not next(values) and changes:
         if kind == "create":
-            raise RULES[resource.key].conflict(resource)
+            raise rules.conflict(resource)
         # The row was deleted by a concurrent request between our read and our write.
         raise NotFound(f"No {resource.type} here with that id.")
     return bool(next(values, False))
+
+
+def _errors(answers: Iterable[ApiError | ErrorList]) -> list[ApiError]:
+    errors: list[ApiError] = []
+    for answer in answers:
+        errors += answer.errors if isinstance(answer, ErrorList) else [answer]
+    return errors
 
 
 def _database_rule_error(error: pg8000.dbapi.DatabaseError, resource: Resource) -> ApiError | None:
@@ -250,7 +274,7 @@ def upsert_row(
             raise Unprocessable(
                 f"This route sets {name} to {value}.", pointer=f"/data/attributes/{name}"
             )
-    document = ResourceDocument({**document.attributes, **force}, document.relationships)
+    document = replace(document, attributes={**document.attributes, **force})
     document = rules.normalise(document, "create")
     shape = WriteShape.of(resource, "create", document, principal.is_service, upsert=True)
     # The row may be an existing one with its own id: re-read it by its relationships.
