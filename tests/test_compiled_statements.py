@@ -13,15 +13,18 @@ import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 
+from wellapi.jsonapi.body import parse_resource_document
 from wellapi.jsonapi.query import parse_read_query
 from wellapi.local import compiled
 from wellapi.queries import compile_read
 from wellapi.resources import RESOURCES, VIEWS
-from wellapi.shapes import ReadShape
-from wellapi.statements import compiled_reads, read_template
+from wellapi.rules import RULES
+from wellapi.shapes import ReadShape, WriteShape
+from wellapi.statements import compiled_reads, compiled_writes, read_template
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -63,6 +66,48 @@ def test_every_shape_make_bench_sends_is_compiled(resource):
     bench = compiled._bench_shapes(RESOURCES[resource])
     assert bench
     assert [repr(s) for s in bench if repr(s) not in compiled_reads(resource)] == []
+
+
+ROW_ID = "00000000-0000-4000-8000-00000000000a"
+PATCHABLE = sorted(k for k in RESOURCES if RULES[k].patch_allowed)
+
+
+def fetched_resource(resource: str, *, relationships: bool) -> bytes:
+    """A resource object as a Retrieve answers it, sent back as a PATCH body."""
+    description = RESOURCES[resource]
+    values = {"boolean": False, "datetime": "2026-05-10T08:00:00.123456Z"}
+    attributes = {
+        a.name: a.enum[0] if a.enum else None if a.name == "deleted_at" else values[a.kind]
+        for a in description.attributes
+    }
+    data: dict[str, object] = {
+        "type": description.type,
+        "id": ROW_ID,
+        "attributes": attributes,
+        "links": {"self": f"https://api.test/v1/{description.path}/{ROW_ID}"},
+    }
+    if relationships:
+        data["relationships"] = {
+            r.name: {"data": {"type": r.parent.type, "id": compiled.AN_ID}, "links": {}}
+            for r in description.relationships
+        }
+    return json.dumps({"data": data}).encode()
+
+
+@pytest.mark.parametrize("relationships", [True, False], ids=["with", "without"])
+@pytest.mark.parametrize("resource", PATCHABLE)
+def test_a_fetched_resource_sent_back_is_a_write_compiled_ahead(resource, relationships):
+    document = parse_resource_document(
+        RESOURCES[resource],
+        fetched_resource(resource, relationships=relationships),
+        "application/vnd.api+json",
+        "update",
+        row_id=UUID(ROW_ID),
+    )
+    assert document.read_only, "the timestamps are sent back too"
+    for service in (True, False) if RULES[resource].members_may_write else (True,):
+        shape = WriteShape.of(RESOURCES[resource], "update", document, service)
+        assert repr(shape) in compiled_writes(resource)
 
 
 def test_a_compiled_shape_is_served_from_the_file_exactly_as_compiled():
