@@ -199,6 +199,10 @@ def _write_one(
         (read_shape, {"row_id": row_id}),
         path_scope=path_scope,
     )
+    if not result.rows:
+        # An update that changed nothing took no lock: a delete may commit between the write
+        # statement and the re-read, as it may before the write (then the write says so).
+        raise NotFound(f"No {resource.type} here with that id.")
     return respond(
         resource, request, query, read_shape, result.rows, 201 if kind == "create" else 200
     )
