@@ -229,17 +229,44 @@ def test_each_read_only_attribute_changed_is_403_with_its_pointer(admin, resourc
     assert obj["source"] == {"pointer": f"/data/attributes/{name}"}
 
 
+def another_parent(admin: Any, t: f.Tenant, resource: str, name: str) -> UUID:
+    """Another live parent the caller may point at, for relationship ``name``."""
+    if name == "workspace_connector":
+        return t.workspace_connector()[1]
+    if name == "provider":
+        return f.provider(admin)[1]
+    if name == "workspace":
+        return f.tenant(admin).workspace_id
+    return f.record_of(t, resource)[1]
+
+
 @pytest.mark.parametrize(("resource", "name"), RELATIONSHIPS)
 def test_each_relationship_changed_is_403_with_its_pointer(admin, resource, name):
     case, row_id = w.arrange_row(admin, resource)
     data = fetched(resource, case.claims, row_id)
     doc = sent_back(data)
+    other = another_parent(admin, case.tenant, resource, name)
+    doc["data"]["relationships"][name]["data"]["id"] = str(other)
+    # A member may point only at its scoped workspace (another is 404, as on create); a
+    # service key sees every workspace.
+    claims = case.tenant.claims("service") if name == "workspace" else case.claims
+
+    with w.writes_nothing(admin):
+        obj = w.error(w.patch(resource, claims, row_id, doc), 403)
+
+    assert obj["code"] == "IMMUTABLE_FIELD"
+    assert obj["source"] == {"pointer": f"/data/relationships/{name}"}
+
+
+@pytest.mark.parametrize(("resource", "name"), RELATIONSHIPS)
+def test_a_relationship_changed_to_a_missing_parent_is_404_with_its_pointer(admin, resource, name):
+    case, row_id = w.arrange_row(admin, resource)
+    doc = sent_back(fetched(resource, case.claims, row_id))
     doc["data"]["relationships"][name]["data"]["id"] = str(uuid4())
 
     with w.writes_nothing(admin):
-        obj = w.error(w.patch(resource, case.claims, row_id, doc), 403)
+        obj = w.error(w.patch(resource, case.claims, row_id, doc), 404)
 
-    assert obj["code"] == "IMMUTABLE_FIELD"
     assert obj["source"] == {"pointer": f"/data/relationships/{name}"}
 
 

@@ -50,14 +50,16 @@ from wellapi.sql_compile import compile_template
 
 
 def _resolved(resource: Resource, shape: WriteShape) -> list[str]:
-    """The relationships whose parents the write looks up: those it sets.
+    """The relationships whose parents the write looks up (found, and visible to the caller).
 
-    An update sets none of them (every relationship is create-only or read-only): it compares
-    what the document names with the row's parents by public id (``_member_checks``).
+    An update looks up the parents a client may point at (create-only ones), for a parent it
+    names other than the row's: missing or invisible, that is 404 as on create. Named at the
+    row's own parent (by public id, ``_member_checks``), it is not looked up again: a parent
+    deleted since may be sent back. A read-only relationship is only compared.
     """
     if shape.kind == "create":
         return list(shape.relationships)
-    return [n for n in shape.relationships if resource.relationship(n).writable == "always"]
+    return [n for n in shape.relationships if resource.relationship(n).writable != "never"]
 
 
 def _related(resource: Resource, shape: WriteShape, ctx: WriteContext) -> dict[str, Any]:
@@ -153,6 +155,11 @@ def _member_checks(resource: Resource, shape: WriteShape, target: Any) -> list[C
     return checks
 
 
+def _is_own_parent(target: Any, name: str) -> ColumnElement[bool]:
+    same: ColumnElement[bool] = target.c[f"rel_id_{name}"] == bindparam(f"rel_{name}")
+    return same
+
+
 def _changes(resource: Resource, shape: WriteShape, target: Any) -> list[ColumnElement[bool]]:
     """For each writable attribute the update sends: whether it differs from the row's."""
     return [
@@ -193,6 +200,11 @@ def write_statement(
         ctx.target = target
         flags.insert(0, ("found_target", exists(select(literal(1)).select_from(target))))
         if shape.kind == "update":
+            # The row's own parent, named again, is found whatever has become of it since.
+            flags[1:] = [
+                (f"found_{name}", or_(cond, _isolated(_is_own_parent(target, name))))
+                for name, (_, cond) in zip(related, flags[1:], strict=True)
+            ]
             checks = _member_checks(resource, shape, target) + rules.update_checks(ctx)
         else:
             checks = rules.delete_checks(ctx)
