@@ -318,11 +318,12 @@ def operation_codes(resource: Resource, operation: str) -> tuple[str, ...]:
     """The error codes ``operation`` on ``resource`` can answer with, in the registry's order."""
     text = OPERATION_TEXT[operation]
     scope = SCOPE_TEXT[resource.scope]
-    key = operation if operation in scope.only_codes or operation in scope.codes else text.like
+    own = operation in scope.only_codes or operation in scope.codes
+    key = operation if own else (text.like or operation)
     if key in scope.only_codes:
         wanted = set(scope.only_codes[key])
     else:
-        wanted = {*text.codes, *scope.codes.get(key or operation, ())}
+        wanted = {*text.codes, *scope.codes.get(key, ())}
     wanted = {code.replace("{TYPE}", resource.type.upper()) for code in wanted}
     unknown = wanted - ERROR_CODES.keys()
     if unknown:
@@ -346,7 +347,7 @@ def _errors(codes: tuple[str, ...]) -> str:
     return "\n".join(lines)
 
 
-def _try_it(operation: str, access: str, scope: ScopeText) -> str:
+def _try_it(access: str, scope: ScopeText) -> str:
     if access == "write" and scope.demo_writer == "service":
         key = "the demo service key (`service_key`)"
     else:
@@ -371,6 +372,8 @@ def describe(resource: Resource, operation: str, relationship: str | None = None
     rule_key = operation if operation in scope.rules else (text.like or operation)
     who = scope.who.get(operation) or scope.who.get(text.like or "")
     who = who or (scope.read if text.access == "read" else scope.write)
+    if not who:
+        raise KeyError(f"no text says who may call {operation} on {resource.key}")
     parts = [
         text.description.format(**names),
         f"**Who may call it.** {who}",
@@ -384,5 +387,5 @@ def describe(resource: Resource, operation: str, relationship: str | None = None
     parts.append(
         "**Errors** (each code's meaning is under its status in Responses):\n\n" + _errors(codes)
     )
-    parts.append(_try_it(operation, text.access, scope))
+    parts.append(_try_it(text.access, scope))
     return Described(text.summary.format(**names), "\n\n".join(parts), codes)
