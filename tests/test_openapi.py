@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 
 import jsonschema_rs
@@ -10,8 +11,11 @@ import pytest
 from tests.conftest import ROOT
 from tests.support import factories as f
 from tests.support.api import get
-from wellapi import openapi
+from wellapi import errors, openapi, openapi_text, schema
+from wellapi.errors import ERROR_CODES
 from wellapi.operations import OPERATIONS
+from wellapi.resources import RESOURCES
+from wellapi.rules import RULES
 
 
 def test_committed_document_matches_the_resource_descriptions():
@@ -81,3 +85,295 @@ def test_responses_conform_to_the_document(resource, api_database, admin):
     bad = get(resource, a.claims(), query="bogus=1")
     assert not list(_validator("ErrorDocument").iter_errors(bad.json))
     assert json.loads(bad.body)["errors"][0]["source"] == {"parameter": "bogus"}
+
+
+# ---- documentation that teaches: words, error codes, examples ----------------------------------
+
+
+def _operations(document=None):
+    document = document or openapi.build_document()
+    for path, methods in document["paths"].items():
+        for method, spec in methods.items():
+            yield path, method, spec
+
+
+def _documented_codes(spec) -> dict[str, int]:
+    """Every error code an operation's responses give, with the status that gives it."""
+    codes = {}
+    for status, response in spec["responses"].items():
+        content = response.get("content", {}).get("application/vnd.api+json", {})
+        for code in content.get("examples", {}):
+            codes[code] = int(status)
+    return codes
+
+
+def test_every_operation_has_a_summary_and_a_description_naming_its_error_codes():
+    for path, method, spec in _operations():
+        assert spec["summary"].strip(), (path, method)
+        assert len(spec["description"]) > 200, (path, method)
+        codes = _documented_codes(spec)
+        assert {"UNAUTHORIZED", "SERVICE_UNAVAILABLE"} <= codes.keys(), (path, method)
+        for code, status in codes.items():
+            assert f"`{code}`" in spec["description"], (path, method, code)
+            assert ERROR_CODES[code].status == status, (path, method, code)
+            assert (
+                f"`{code}`: {ERROR_CODES[code].meaning}"
+                in spec["responses"][str(status)]["description"]
+            )
+        # Every JSON:API error response names its codes, and only its own status's.
+        for status, response in spec["responses"].items():
+            if "application/vnd.api+json" in response.get("content", {}) and int(status) >= 400:
+                examples = response["content"]["application/vnd.api+json"]["examples"]
+                assert examples, (path, method, status)
+
+
+def test_who_may_call_each_operation_is_said_per_resource_and_kind_of_key():
+    document = openapi.build_document()
+    for path, method, spec in _operations(document):
+        assert "**Who may call it.**" in spec["description"], (path, method)
+        assert ".local/demo.json" in spec["description"], (path, method)
+    ledger = document["paths"]["/v1/account-workspace-connectors"]
+    assert "A service key only" in ledger["post"]["description"]
+    assert "`service_key`" in ledger["post"]["description"]
+    assert "`workspaces[0].api_key`" in ledger["get"]["description"]
+    enrolment = document["paths"]["/v1/workspace-group-workspaces/{id}"]["patch"]
+    assert "Nobody" in enrolment["description"]
+    assert set(_documented_codes(enrolment)) == {
+        "BAD_REQUEST",
+        "UNAUTHORIZED",
+        "FORBIDDEN",
+        "NOT_ACCEPTABLE",
+        "INTERNAL_ERROR",
+        "SERVICE_UNAVAILABLE",
+    }
+    create = document["paths"]["/v1/workspace-providers"]["post"]
+    assert {"WORKSPACE_PROVIDER_ALREADY_EXISTS", "SELECTED_IMPLIES_MATCHED"} <= set(
+        _documented_codes(create)
+    )
+
+
+def test_the_text_table_has_an_entry_for_every_operation_and_the_coming_ones():
+    assert OPERATIONS.keys() <= openapi_text.OPERATION_TEXT.keys()
+    # GET /v1/<resource>/{id}/<relationship> and .../relationships/<relationship>: one entry
+    # each, ready for the routes.
+    for kind in ("related", "relationship"):
+        for resource in RESOURCES.values():
+            for rel in resource.relationships:
+                text = openapi_text.describe(resource, kind, rel.name)
+                assert rel.name in text.summary
+                assert resource.type in text.description
+                assert "NOT_FOUND" in text.codes
+                assert "{" not in text.summary
+
+
+def _source_codes() -> tuple[dict[str, str], list[str]]:
+    """Every literal error code in the package's source (not the local runtime), with where it
+    is, and the places that build a code from something else (f-strings)."""
+    found: dict[str, str] = {}
+    dynamic: list[str] = []
+    package = ROOT / "layers" / "shared" / "wellapi"
+    for path in sorted(package.rglob("*.py")):
+        if "local" in path.relative_to(package).parts:
+            continue
+        tree = ast.parse(path.read_text())
+        where = str(path.relative_to(package))
+        code_positions = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef):
+                names = [a.arg for a in node.args.args]
+                if "code" in names:
+                    code_positions[node.name] = names.index("code")
+                    defaults = node.args.defaults
+                    index = names.index("code") - (len(names) - len(defaults))
+                    if index >= 0 and isinstance(defaults[index], ast.Constant):
+                        found[defaults[index].value] = where
+        for node in ast.walk(tree):
+            values = []
+            if isinstance(node, ast.ClassDef):
+                for item in node.body:
+                    targets = (
+                        item.targets
+                        if isinstance(item, ast.Assign)
+                        else [item.target]
+                        if isinstance(item, ast.AnnAssign) and item.value is not None
+                        else []
+                    )
+                    if [getattr(t, "id", None) for t in targets] == ["code"]:
+                        values.append(item.value)
+            if isinstance(node, ast.Call):
+                values += [k.value for k in node.keywords if k.arg == "code"]
+                name = getattr(node.func, "id", None)
+                if name in code_positions and len(node.args) > code_positions[name]:
+                    values.append(node.args[code_positions[name]])
+            for value in values:
+                if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                    found[value.value] = where
+                elif isinstance(value, ast.JoinedStr):
+                    dynamic.append(f"{where}:{value.lineno}")
+                elif not isinstance(value, ast.Name):  # a parameter passed on
+                    raise AssertionError(f"{where}:{value.lineno}: a code of an unknown form")
+    return found, dynamic
+
+
+def test_every_error_code_the_package_can_raise_is_registered_and_documented():
+    found, dynamic = _source_codes()
+    assert len(found) > 25  # the scan sees the codes
+    assert sorted(set(found) - ERROR_CODES.keys()) == [], "register them in ERROR_CODES"
+    # The one code built from a name: a live-row conflict, for the resources whose table has a
+    # live unique index (the provenance ledgers have none, so no conflict).
+    assert [d.split(":")[0] for d in dynamic] == ["rules.py"], dynamic
+    conflicts = {
+        RULES[key].conflict(resource).error_code
+        for key, resource in RESOURCES.items()
+        if any(index.unique for index in schema.table(resource.table.name).indexes)
+    }
+    assert conflicts == {
+        "WORKSPACE_GROUP_WORKSPACE_ALREADY_EXISTS",
+        "WORKSPACE_PROVIDER_ALREADY_EXISTS",
+    }
+    assert conflicts <= ERROR_CODES.keys()
+    # Nothing registered that nothing raises, and every code documented somewhere.
+    assert ERROR_CODES.keys() == set(found) | conflicts
+    documented = {code for *_, spec in _operations() for code in _documented_codes(spec)}
+    assert sorted(ERROR_CODES.keys() - documented) == []
+    # An error class's own code has its status and title.
+    for cls in (errors.ApiError, *_subclasses(errors.ApiError)):
+        registered = ERROR_CODES[cls.code]
+        assert (registered.status, registered.title) == (cls.status, cls.title), cls
+
+
+def _subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+def _schema_validator(document, schema):
+    return jsonschema_rs.validator_for({**schema, "components": document["components"]})
+
+
+def test_every_example_validates_against_its_own_schema():
+    document = openapi.build_document()
+    checked = 0
+    for path, method, spec in _operations(document):
+        for parameter in spec["parameters"]:
+            if "example" in parameter:
+                validator = _schema_validator(document, parameter["schema"])
+                assert validator.is_valid(parameter["example"]), (path, method, parameter)
+                checked += 1
+        body = spec.get("requestBody", {}).get("content", {}).get("application/vnd.api+json")
+        if body:
+            validator = _schema_validator(document, body["schema"])
+            for name, example in body["examples"].items():
+                errors = [e.message for e in validator.iter_errors(example["value"])]
+                assert not errors, (path, method, name, errors)
+                checked += 1
+    assert checked >= 30
+    validator = _validator("ErrorDocument")
+    for code, example in document["components"]["examples"].items():
+        assert not list(validator.iter_errors(example["value"])), code
+        assert example["value"]["errors"][0]["code"] == code
+
+
+def test_path_parameters_have_examples_from_the_demo():
+    for path, method, spec in _operations():
+        for parameter in spec["parameters"]:
+            if parameter["in"] == "path":
+                assert "example" in parameter, (path, method, parameter["name"])
+
+
+def test_no_operation_shows_two_inputs_with_one_name():
+    for path, method, spec in _operations():
+        names = [p["name"] for p in spec["parameters"]]
+        assert len(names) == len(set(names)), (path, method, names)
+
+
+def test_operations_scoped_by_the_path_take_no_workspace_parameter():
+    document = openapi.build_document()
+    for path in ("/v1/workspaces/{workspace_id}/providers",):
+        for method in ("get", "post"):
+            names = {p["name"] for p in document["paths"][path][method]["parameters"]}
+            assert not names & {"workspaceId"}, (path, method)
+            parameters = document["paths"][path][method]["parameters"]
+            assert [p["in"] for p in parameters if p["name"] == "workspace_id"] == ["path"]
+    remove = document["paths"]["/v1/workspaces/{workspace_id}/providers/{provider_id}"]["delete"]
+    assert [p["name"] for p in remove["parameters"]] == ["workspace_id", "provider_id"]
+    # The unenrol path's {workspace_id} is the enrolled workspace; the workspace the key acts
+    # in keeps its legacy query name only, described apart.
+    unenrol = document["paths"][
+        "/v1/workspace-groups/{workspace_group_id}/workspaces/{workspace_id}"
+    ]["delete"]
+    by_name = {(p["name"], p["in"]): p["description"] for p in unenrol["parameters"]}
+    assert set(by_name) == {
+        ("workspace_group_id", "path"),
+        ("workspace_id", "path"),
+        ("workspaceId", "query"),
+    }
+    assert by_name[("workspace_id", "path")] != by_name[("workspaceId", "query")]
+
+
+def test_the_security_scheme_renders_in_swagger_ui():
+    description = openapi.build_document()["components"]["securitySchemes"]["apiKey"]["description"]
+    # Swagger UI renders descriptions as HTML-sanitised Markdown: <prefix> would vanish.
+    assert "<" not in description
+    assert ">" not in description
+    assert "`Authorization: Bearer wk_{prefix}_{secret}`" in description
+
+
+def test_the_title_is_the_project_name_of_the_readme():
+    heading = (ROOT / "README.md").read_text().splitlines()[0]
+    assert heading == "# " + openapi.build_document()["info"]["title"]
+
+
+def test_an_update_may_carry_every_member_at_its_current_value():
+    schemas = openapi.build_document()["components"]["schemas"]
+    for key, resource in RESOURCES.items():
+        data = schemas[f"{openapi._pascal(key)}UpdateRequest"]["properties"]["data"]
+        attributes = data["properties"]["attributes"]["properties"]
+        relationships = data["properties"]["relationships"]["properties"]
+        assert list(attributes) == [a.name for a in resource.attributes], key
+        assert list(relationships) == [r.name for r in resource.relationships], key
+        for attribute in resource.attributes:
+            described = attributes[attribute.name]
+            assert "readOnly" not in described
+            if attribute.writable == "always":
+                assert described["description"] == "Writable."
+            else:
+                assert "only at its current value" in described["description"], attribute
+        for rel in resource.relationships:
+            assert "only at its current linkage" in relationships[rel.name]["description"]
+    ledger = schemas["AccountWorkspaceConnectorsUpdateRequest"]["properties"]["data"]
+    assert "direction" in ledger["properties"]["attributes"]["properties"]
+    assert (
+        "IMMUTABLE_FIELD"
+        in (ledger["properties"]["attributes"]["properties"]["direction"]["description"])
+    )
+    # A fetched resource sent back as it is validates (links included).
+    fetched = {
+        "data": {
+            "type": "account_workspace_connector",
+            "id": "0b9a3b5e-1111-4b5e-9d5e-0b9a3b5e1111",
+            "attributes": {
+                "direction": "input",
+                "created_at": "2026-11-21T09:30:00Z",
+                "updated_at": "2026-11-21T09:30:00Z",
+                "deleted_at": None,
+            },
+            "relationships": {
+                "account": {
+                    "data": {"type": "account", "id": "0b9a3b5e-2222-4b5e-9d5e-0b9a3b5e2222"},
+                    "links": {"related": "https://api.test/v1/accounts/x"},
+                },
+                "workspace_connector": {
+                    "data": {
+                        "type": "workspace_connector",
+                        "id": "0b9a3b5e-3333-4b5e-9d5e-0b9a3b5e3333",
+                    },
+                    "links": {"related": "https://api.test/v1/workspace-connectors/x"},
+                },
+            },
+            "links": {"self": "https://api.test/v1/account-workspace-connectors/x"},
+        }
+    }
+    errors = list(_validator("AccountWorkspaceConnectorsUpdateRequest").iter_errors(fetched))
+    assert not errors, [e.message for e in errors]

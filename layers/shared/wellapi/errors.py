@@ -7,9 +7,203 @@ error is translated here from its SQLSTATE, never passed on as text.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from wellapi.settings import get_settings
+
+
+class ErrorCode(NamedTuple):
+    status: int
+    title: str
+    meaning: str
+
+
+# Every stable ``code`` an API function can answer with: its status, its title, and what it
+# means to a client. The OpenAPI document lists them per operation (``wellapi.openapi_text``)
+# and explains each from here; a test finds every code the package's source can raise and
+# fails when one is missing here, or is documented for no operation.
+ERROR_CODES: dict[str, ErrorCode] = {
+    "BAD_REQUEST": ErrorCode(
+        400,
+        "Bad request",
+        "The request body is marked base64 but is not valid base64.",
+    ),
+    "INVALID_QUERY_PARAMETER": ErrorCode(
+        400,
+        "Invalid query parameter",
+        "A comma-separated list with an empty item, or a query parameter whose name or value is"
+        " not UTF-8 once percent-decoded.",
+    ),
+    "DUPLICATE_QUERY_PARAMETER": ErrorCode(
+        400,
+        "Invalid query parameter",
+        "A query parameter given twice (`workspace_id` and `workspaceId` count as one).",
+    ),
+    "UNKNOWN_QUERY_PARAMETER": ErrorCode(
+        400,
+        "Invalid query parameter",
+        "A query parameter this operation does not take.",
+    ),
+    "INVALID_INCLUDE": ErrorCode(
+        400,
+        "Invalid query parameter",
+        "`include` names a relationship the resource does not have.",
+    ),
+    "INVALID_FIELDS": ErrorCode(
+        400,
+        "Invalid query parameter",
+        "`fields[<type>]` names a type this resource cannot show, or a field that type does not"
+        " have.",
+    ),
+    "INVALID_SORT": ErrorCode(
+        400,
+        "Invalid query parameter",
+        "`sort` is not `created_at` or `updated_at` (optionally with `-`), or sorts by "
+        "`updated_at` beside a `filter[created_at]` range.",
+    ),
+    "INVALID_PAGE_PARAMETER": ErrorCode(
+        400,
+        "Invalid query parameter",
+        "`page[size]` is not a whole number from 1.",
+    ),
+    "PAGE_SIZE_TOO_LARGE": ErrorCode(
+        400,
+        "Page size requested is too large.",
+        "`page[size]` is over 500 (`meta.page.maxSize`).",
+    ),
+    "RANGE_PAGINATION_NOT_SUPPORTED": ErrorCode(
+        400,
+        "Invalid query parameter",
+        "`page[after]` and `page[before]` in one request.",
+    ),
+    "INVALID_CURSOR": ErrorCode(
+        400,
+        "Invalid query parameter",
+        "A `page[after]` or `page[before]` cursor this API did not issue for this sort.",
+    ),
+    "INVALID_FILTER": ErrorCode(
+        400,
+        "Invalid query parameter",
+        "A filter the resource does not have, a value outside its enum, more than 100 ids, or a"
+        " `filter[created_at]` bound that is not an ISO-8601 timestamp with a UTC offset.",
+    ),
+    "INVALID_UUID": ErrorCode(
+        400,
+        "Invalid query parameter",
+        "An id in a `filter[...]`, or the `workspace_id` parameter, is not a UUID.",
+    ),
+    "INVALID_ID": ErrorCode(
+        400,
+        "Bad request",
+        "A path segment that must be a UUID is not one (`meta.path_parameter` names it).",
+    ),
+    "INVALID_JSON": ErrorCode(
+        400,
+        "Malformed JSON",
+        "The body is missing or is not a JSON object: invalid JSON, a member given twice, "
+        "nesting deeper than 512 levels, or half a UTF-16 surrogate pair.",
+    ),
+    "SCHEMA_VALIDATION_ERROR": ErrorCode(
+        400,
+        "Invalid request document",
+        "An unknown member, or a value of the wrong JSON type or outside its enum "
+        "(`source.pointer` names it).",
+    ),
+    "UNAUTHORIZED": ErrorCode(
+        401,
+        "Unauthorized",
+        "No valid API key: the Authorization header is missing or malformed, or the key is "
+        "unknown or revoked (`WWW-Authenticate: Bearer`).",
+    ),
+    "FORBIDDEN": ErrorCode(
+        403,
+        "Forbidden",
+        "The key may not do this here: no active membership in the requested workspace, a "
+        "member key writing a provenance ledger, a rule of the resource (the group role an "
+        "enrolment needs), or a PATCH of an enrolment.",
+    ),
+    "READ_ONLY_FIELD": ErrorCode(
+        403,
+        "Forbidden",
+        "A member the server sets (the timestamps, `created_by`) is sent with a value: on "
+        "create at all, on update with another value than its current one.",
+    ),
+    "IMMUTABLE_FIELD": ErrorCode(
+        403,
+        "Forbidden",
+        "An update changes a member that is set on create only (`direction`, a relationship); "
+        "its current value is accepted.",
+    ),
+    "CLIENT_GENERATED_ID_NOT_ALLOWED": ErrorCode(
+        403,
+        "Forbidden",
+        "A create names `data.id`: the server chooses ids.",
+    ),
+    "NOT_FOUND": ErrorCode(
+        404,
+        "Not found",
+        "No such live row, or one outside the caller's scope (the same answer); or a "
+        "relationship, or a workspace in the path, that is missing, deleted or invisible.",
+    ),
+    "NOT_ACCEPTABLE": ErrorCode(
+        406,
+        "Not acceptable",
+        "`Accept` lists the JSON:API media type only with parameters other than `ext` and "
+        "`profile`, or with an extension this API does not support.",
+    ),
+    "CONFLICT": ErrorCode(
+        409,
+        "Conflict",
+        "`data.type` or a linkage `type` is not the expected one, `data.id` is not the URL's "
+        "id, or the body names another parent than the path.",
+    ),
+    "WORKSPACE_GROUP_WORKSPACE_ALREADY_EXISTS": ErrorCode(
+        409,
+        "Conflict",
+        "The workspace is already enrolled in the group (one live enrolment per pair).",
+    ),
+    "WORKSPACE_PROVIDER_ALREADY_EXISTS": ErrorCode(
+        409,
+        "Conflict",
+        "The workspace already has a live row for this provider (`POST "
+        "/v1/workspaces/{workspace_id}/providers` is the upsert).",
+    ),
+    "PAYLOAD_TOO_LARGE": ErrorCode(413, "Payload too large", "The body is over 64 KiB."),
+    "UNSUPPORTED_MEDIA_TYPE": ErrorCode(
+        415,
+        "Unsupported media type",
+        "The body is not sent as `application/vnd.api+json` (with no parameter but `ext` or "
+        "`profile`).",
+    ),
+    "UNPROCESSABLE_ENTITY": ErrorCode(
+        422,
+        "Unprocessable entity",
+        "A required member is missing, a required relationship is `null`, or a value the route "
+        "does not allow (selecting with `is_selected: false`).",
+    ),
+    "WORKSPACE_MISMATCH": ErrorCode(
+        422,
+        "Unprocessable entity",
+        "The record and the workspace connector belong to different workspaces (one error at "
+        "each relationship).",
+    ),
+    "SELECTED_IMPLIES_MATCHED": ErrorCode(
+        422,
+        "Unprocessable entity",
+        "A selected provider is always matched: `is_matched: false` with `is_selected: true`, "
+        "or on a row that stays selected.",
+    ),
+    "INTERNAL_ERROR": ErrorCode(
+        500,
+        "Internal error",
+        "An unexpected failure; `meta.trace_id` finds it in the logs.",
+    ),
+    "SERVICE_UNAVAILABLE": ErrorCode(
+        503,
+        "Service unavailable",
+        "The database cannot serve now; retry after the `Retry-After` header.",
+    ),
+}
 
 
 class ApiError(Exception):
@@ -110,12 +304,6 @@ class NotFound(ApiError):
     status = 404
     code = "NOT_FOUND"
     title = "Not found"
-
-
-class MethodNotAllowed(ApiError):
-    status = 405
-    code = "METHOD_NOT_ALLOWED"
-    title = "Method not allowed"
 
 
 class NotAcceptable(ApiError):

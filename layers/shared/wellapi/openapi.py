@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from wellapi import openapi_examples as examples
+from wellapi.errors import ERROR_CODES
 from wellapi.jsonapi import CURSOR_PROFILE, MEDIA_TYPE
 from wellapi.jsonapi.ids import UUID_PATTERN
 from wellapi.jsonapi.query import (
@@ -22,8 +24,17 @@ from wellapi.jsonapi.query import (
     WORKSPACE_PARAMETERS,
     fields_of,
 )
+from wellapi.openapi_text import describe
 from wellapi.operations import OPERATIONS, Operation
-from wellapi.resources import PARENTS, PROVIDER_CATALOG, RESOURCES, Attribute, Parent, Resource
+from wellapi.resources import (
+    PARENTS,
+    PROVIDER_CATALOG,
+    RESOURCES,
+    Attribute,
+    Parent,
+    Relationship,
+    Resource,
+)
 
 # (resource key, operation): every route the API serves; the template has one function each.
 ROUTES: tuple[tuple[str, str], ...] = (
@@ -34,8 +45,15 @@ ROUTES: tuple[tuple[str, str], ...] = (
     ("workspace_group_workspaces", "enrol"),
     ("workspace_group_workspaces", "unenrol"),
 )
+# The operations whose workspace is the path's ``{workspace_id}`` (``operations.nested`` and
+# ``read.provider_catalog`` pass it as ``path_workspace``): they take no workspace parameter.
+PATH_SCOPED = frozenset({"catalog", "select", "remove"})
+TITLE = "Well junction-resources API"
 UUID_SCHEMA = {"type": "string", "format": "uuid"}
 REF = "#/components/schemas/"
+EXAMPLES_REF = "#/components/examples/"
+# A member of a request document the server accepts with any value and ignores.
+IGNORED = {"description": "Accepted with any value, and ignored."}
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -131,37 +149,82 @@ def _resource_object(resource: Resource) -> dict[str, Any]:
     }
 
 
-def _request_document(resource: Resource, mode: str) -> dict[str, Any]:
-    writable = "create" if mode == "create" else "always"
-    relationships = {
-        rel.name: {
-            "type": "object",
-            "required": ["data"],
-            "properties": {"data": _linkage(rel.parent.type, nullable=not rel.required)},
-        }
-        for rel in resource.relationships
-        if rel.writable != "never"
+def _request_relationship(rel: Relationship, mode: str) -> dict[str, Any]:
+    identifier: dict[str, Any] = {
+        "type": "object",
+        "required": ["type", "id"],
+        "properties": {"type": {"const": rel.parent.type}, "id": UUID_SCHEMA, "meta": IGNORED},
+        "additionalProperties": False,
     }
+    data = identifier if rel.required else {"oneOf": [identifier, {"type": "null"}]}
+    member: dict[str, Any] = {
+        "type": "object",
+        "required": ["data"],
+        "properties": {"data": data, "meta": IGNORED, "links": IGNORED},
+        "additionalProperties": False,
+    }
+    if mode == "update":
+        member["description"] = _current_value(rel.writable, relationship=True)
+    return member
+
+
+def _current_value(writable: str, *, relationship: bool = False, name: str = "") -> str:
+    """What an update does with a member: writable, or accepted at its current value only."""
+    if writable == "always":
+        return "Writable."
+    current = "linkage" if relationship else "value"
+    if name == "deleted_at":
+        current += ", `null` on every row the API serves"
+    if writable == "create":
+        return (
+            f"Set on create only: accepted here only at its current {current} (another is 403 "
+            "`IMMUTABLE_FIELD`)."
+        )
+    return (
+        f"Set by the server: accepted here only at its current {current} (another is 403 "
+        "`READ_ONLY_FIELD`)."
+    )
+
+
+def _request_document(resource: Resource, mode: str) -> dict[str, Any]:
+    """A create or update document: what the parser (``jsonapi.body``) accepts.
+
+    A create carries the members a client may set. An update may carry every attribute and
+    relationship, so that a fetched resource can be sent back as it is: the writable ones are
+    marked so, and every other one is accepted only at its current value (not ``readOnly``,
+    which would say a request must not carry it).
+    """
+    if mode == "create":
+        attributes = _attributes(resource.attributes, writable="create")
+        rels = [rel for rel in resource.relationships if rel.writable != "never"]
+    else:
+        attributes = _attributes(resource.attributes)
+        for attribute in resource.attributes:
+            described = _current_value(attribute.writable, name=attribute.name)
+            attributes["properties"][attribute.name]["description"] = described
+        rels = list(resource.relationships)
     data: dict[str, Any] = {
         "type": "object",
         "required": ["type"] if mode == "create" else ["type", "id"],
         "properties": {
             "type": {"const": resource.type},
-            "attributes": _attributes(resource.attributes, writable=writable),
+            "attributes": attributes,
             "relationships": {
                 "type": "object",
-                "properties": relationships,
+                "properties": {rel.name: _request_relationship(rel, mode) for rel in rels},
                 "additionalProperties": False,
             },
+            "meta": IGNORED,
+            "links": IGNORED,
         },
         "additionalProperties": False,
     }
     if mode == "update":
-        data["properties"]["id"] = UUID_SCHEMA
+        data["properties"]["id"] = {**UUID_SCHEMA, "description": "The id of the URL."}
     return {
         "type": "object",
         "required": ["data"],
-        "properties": {"data": data},
+        "properties": {"data": data, "meta": IGNORED, "jsonapi": IGNORED, "links": IGNORED},
         "additionalProperties": False,
     }
 
@@ -240,10 +303,7 @@ def _read_parameters(resource: Resource, collection: bool) -> list[dict[str, Any
         )
         for t in types
     ]
-    params += [
-        _parameter(name, UUID_SCHEMA, "Act in this workspace (an active membership is needed).")
-        for name in WORKSPACE_PARAMETERS
-    ]
+    params += _workspace_parameters()
     if not collection:
         return params
     sorts = [s for field in SORTABLE for s in (field, "-" + field)]
@@ -295,64 +355,132 @@ GATEWAY_STATUSES = {
 }
 
 
-def _errors(*statuses: int) -> dict[str, Any]:
-    jsonapi = {MEDIA_TYPE: {"schema": _ref("ErrorDocument")}}
+def _workspace_parameters() -> list[dict[str, Any]]:
+    """The query parameters that choose the workspace a key acts in."""
+    current, legacy = WORKSPACE_PARAMETERS
+    return [
+        _parameter(
+            current,
+            UUID_SCHEMA,
+            "Act in this workspace instead of the key's default one: a member key needs an "
+            "active membership there (403 `FORBIDDEN` otherwise), a service key any live "
+            f"workspace. `{legacy}` is its legacy name (give one of the two).",
+        ),
+        _parameter(legacy, UUID_SCHEMA, f"The legacy name of `{current}`: the same meaning."),
+    ]
+
+
+def _scope_parameters(operation: str, path: str, parameters: list[dict[str, Any]]) -> None:
+    """Keep only the workspace query parameters the route takes, under names of their own.
+
+    Where the path's ``{workspace_id}`` is the workspace the request acts in, the query's are
+    not taken (the server reads and ignores them). Where the path's ``{workspace_id}`` is
+    another workspace (the enrolled one of an unenrol), the workspace the key acts in is given
+    by the legacy name only, so that one operation never shows two inputs named alike.
+    """
+    current, legacy = WORKSPACE_PARAMETERS
+    if "{workspace_id}" not in path:
+        return
+    drop = {current, legacy} if operation in PATH_SCOPED else {current}
+    parameters[:] = [p for p in parameters if p["in"] == "path" or p["name"] not in drop]
+    for parameter in parameters:
+        if parameter["in"] == "query" and parameter["name"] == legacy:
+            parameter["description"] = (
+                "Act in this workspace instead of the key's default one (a member key needs an "
+                "active membership there: 403 `FORBIDDEN` otherwise). Other routes call it "
+                f"`{current}`, which this one takes too; the path's `{{{current}}}` is the "
+                "workspace being removed from the group."
+            )
+
+
+def _error_content(codes: list[str]) -> dict[str, Any]:
+    return {
+        MEDIA_TYPE: {
+            "schema": _ref("ErrorDocument"),
+            "examples": {code: {"$ref": EXAMPLES_REF + code} for code in codes},
+        }
+    }
+
+
+def _errors(codes: tuple[str, ...]) -> dict[str, Any]:
+    """The error responses of an operation that can answer ``codes``, and API Gateway's own."""
+    by_status: dict[int, list[str]] = {}
+    for code in codes:
+        by_status.setdefault(ERROR_CODES[code].status, []).append(code)
     gateway = {"application/json": {"schema": _ref("GatewayMessage")}}
     responses: dict[str, Any] = {}
-    for status in sorted({*statuses, *GATEWAY_STATUSES}):
-        if status not in statuses:
+    for status in sorted({*by_status, *GATEWAY_STATUSES}):
+        mine = by_status.get(status, [])
+        if not mine:
             description = f"API Gateway's own answer: {GATEWAY_STATUSES[status]}."
             responses[str(status)] = {"description": description, "content": gateway}
-        elif status in GATEWAY_STATUSES:
-            responses[str(status)] = {
-                "description": "A JSON:API error document; or API Gateway's own answer "
-                f"({GATEWAY_STATUSES[status]}) as application/json.",
-                "content": {**jsonapi, **gateway},
-            }
-        else:
-            responses[str(status)] = {
-                "description": "A JSON:API error document.",
-                "content": jsonapi,
-            }
-    responses["503"] = {
-        "description": "The database is unavailable; retry after the Retry-After header.",
-        "headers": {"Retry-After": {"schema": {"type": "string", "pattern": "^[0-9]+$"}}},
-        "content": jsonapi,
-    }
+            continue
+        lines = [f"- `{code}`: {ERROR_CODES[code].meaning}" for code in mine]
+        description = "A JSON:API error document; `code` is one of:\n\n" + "\n".join(lines)
+        content = _error_content(mine)
+        if status in GATEWAY_STATUSES:
+            description += (
+                f"\n\nOr API Gateway's own answer ({GATEWAY_STATUSES[status]}) as application/json."
+            )
+            content.update(gateway)
+        responses[str(status)] = {"description": description, "content": content}
+    if "503" in responses:
+        responses["503"]["headers"] = {
+            "Retry-After": {"schema": {"type": "string", "pattern": "^[0-9]+$"}}
+        }
     return responses
+
+
+def _id_parameter(name: str, resource: Resource, operation: str) -> dict[str, Any]:
+    meaning = {
+        "id": f"The {resource.type}'s id.",
+        "workspace_id": "The workspace's id.",
+        "workspace_group_id": "The workspace group's id.",
+        "provider_id": "The provider's id.",
+    }
+    if operation == "unenrol" and name == "workspace_id":
+        meaning[name] = "The id of the workspace to remove from the group."
+    elif operation in PATH_SCOPED and name == "workspace_id":
+        meaning[name] = "The workspace the request acts in (and whose providers it reads)."
+    parameter = _parameter(name, UUID_SCHEMA, meaning.get(name, f"The {name}."), "path")
+    parameter["example"] = examples.path_parameters(resource, operation)[name]
+    return parameter
 
 
 def _operation(resource_key: str, op: Operation) -> dict[str, Any]:
     resource = PROVIDER_CATALOG if op.name == "catalog" else RESOURCES[resource_key]
     name = _pascal(resource.key)
     path = op.path(resource)
-    parameters = [
-        _parameter(p, UUID_SCHEMA, f"The {p.removesuffix('_id').replace('_', ' ')} id.", "path")
-        for p in re.findall(r"\{(\w+)\}", path)
-    ]
+    text = describe(resource, op.name)
+    parameters = [_id_parameter(p, resource, op.name) for p in re.findall(r"\{(\w+)\}", path)]
     document = {"content": {MEDIA_TYPE: {"schema": _ref(f"{name}Document")}}}
-    spec: dict[str, Any] = {"operationId": f"{resource_key}_{op.name}", "tags": [resource_key]}
+    spec: dict[str, Any] = {
+        "operationId": f"{resource_key}_{op.name}",
+        "tags": [resource_key],
+        "summary": text.summary,
+        "description": text.description,
+    }
     if op.method == "GET":
         collection = not op.item
         parameters += _read_parameters(resource, collection)
         schema = f"{name}Collection" if collection else f"{name}Document"
-        spec["responses"] = {
-            "200": {"description": "OK", "content": {MEDIA_TYPE: {"schema": _ref(schema)}}},
-            **_errors(400, 401, 403, 404, 406),
-        }
+        ok = {"200": {"description": "OK", "content": {MEDIA_TYPE: {"schema": _ref(schema)}}}}
     elif op.method == "DELETE":
-        parameters += _read_parameters(resource, False)[-len(WORKSPACE_PARAMETERS) :]
-        spec["responses"] = {
-            "204": {"description": "Deleted (soft)."},
-            **_errors(400, 401, 403, 404, 406),
-        }
+        parameters += _workspace_parameters()
+        ok = {"204": {"description": "Deleted (soft)."}}
     else:
         mode = "update" if op.method == "PATCH" else "create"
         parameters += _read_parameters(resource, False)
         body_schema = f"{name}{'Update' if mode == 'update' else 'Create'}Request"
+        summary, body = examples.request_example(resource, op.name)
         spec["requestBody"] = {
             "required": True,
-            "content": {MEDIA_TYPE: {"schema": _ref(body_schema)}},
+            "content": {
+                MEDIA_TYPE: {
+                    "schema": _ref(body_schema),
+                    "examples": {"demo": {"summary": summary, "value": body}},
+                }
+            },
         }
         ok = {"200": {"description": "OK", **document}}
         if mode == "create":
@@ -365,7 +493,8 @@ def _operation(resource_key: str, op: Operation) -> dict[str, Any]:
             }
             if op.name == "select":
                 ok["200"] = {"description": "Already there; selected.", **document}
-        spec["responses"] = {**ok, **_errors(400, 401, 403, 404, 406, 409, 413, 415, 422)}
+    _scope_parameters(op.name, path, parameters)
+    spec["responses"] = {**ok, **_errors(text.codes)}
     spec["parameters"] = parameters
     return spec
 
@@ -378,7 +507,12 @@ def _components() -> dict[str, Any]:
             "required": ["status", "code", "title"],
             "properties": {
                 "status": {"type": "string"},
-                "code": {"type": "string"},
+                "code": {
+                    "type": "string",
+                    "enum": list(ERROR_CODES),
+                    "description": "Stable: what a client acts on. Each operation lists the "
+                    "codes it can give, with their meaning, under its error responses.",
+                },
                 "title": {"type": "string"},
                 "detail": {"type": "string"},
                 "source": {
@@ -418,10 +552,52 @@ def _components() -> dict[str, Any]:
             schemas[f"{name}UpdateRequest"] = _request_document(resource, "update")
     return {
         "schemas": schemas,
+        "examples": {code: _error_example(code) for code in ERROR_CODES},
         "securitySchemes": {
-            "apiKey": {"type": "http", "scheme": "bearer", "description": "wk_<prefix>_<secret>"}
+            "apiKey": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "An API key, sent as `Authorization: Bearer wk_{prefix}_{secret}`. "
+                "A member key acts in the workspaces where its person has an active membership; "
+                "a service key (the platform's own services) acts across workspaces. Keys are "
+                "made with `wellapi keys create`; `make run` writes the demo's to "
+                "`.local/demo.json`: one member key per workspace (`workspaces[].api_key`) "
+                "and a service key (`service_key`).",
+            }
         },
     }
+
+
+def _error_example(code: str) -> dict[str, Any]:
+    error = ERROR_CODES[code]
+    value = {
+        "errors": [
+            {
+                "status": str(error.status),
+                "code": code,
+                "title": error.title,
+                "detail": error.meaning,
+                "meta": {"trace_id": "<the request id>"},
+            }
+        ]
+    }
+    return {"summary": code, "value": value}
+
+
+DESCRIPTION = """JSON:API 1.1 resources of Well: the provenance ledgers (which workspace \
+connector brought a bank account, company or person into a workspace, or carried it out), \
+workspace group enrolments, and each workspace's provider selections.
+
+Every request carries an API key (*Authorize*): a **member** key acts in one workspace at a \
+time, its default one or the one `workspace_id` names; a **service** key acts across \
+workspaces. Each operation says who may call it, its rules, and the error codes it can give; \
+every error is a JSON:API error object with a stable `code`, a `source` naming the culprit, \
+and `meta.trace_id`.
+
+**Try it locally:** `make run` serves this API on `http://127.0.0.1:3000` with demo data and \
+writes the demo keys to `.local/demo.json`: *Authorize* with the Acme Finance member key \
+(`workspaces[0].api_key`), or the service key (`service_key`) for the provenance writes. \
+The request examples use the demo's ids and succeed on it."""
 
 
 def build_document() -> dict[str, Any]:
@@ -432,13 +608,7 @@ def build_document() -> dict[str, Any]:
         paths.setdefault(op.path(resource), {})[op.method.lower()] = _operation(resource_key, op)
     return {
         "openapi": "3.1.0",
-        "info": {
-            "title": "Well workspace junctions API",
-            "version": "1.0.0",
-            "description": (
-                "JSON:API 1.1: provenance ledgers, workspace group enrolments, provider bookmarks."
-            ),
-        },
+        "info": {"title": TITLE, "version": "1.0.0", "description": DESCRIPTION},
         "servers": [{"url": "/"}],
         "security": [{"apiKey": []}],
         "paths": dict(sorted(paths.items())),

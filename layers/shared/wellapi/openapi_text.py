@@ -1,0 +1,391 @@
+"""The words of the OpenAPI document: what each operation does, who may call it, its rules,
+and the error codes it can give.
+
+Two tables, both generic: ``OPERATION_TEXT`` by operation name (what a List, a Create, a
+select... does, and the codes every resource's operation of that kind can give), and
+``SCOPE_TEXT`` by a resource's scope rule (who may read and write it, and its own rules and
+codes, by operation). ``describe`` puts them together for one (resource, operation); the
+meaning of each code comes from ``wellapi.errors.ERROR_CODES``. A new operation kind is one
+entry in ``OPERATION_TEXT`` (``related`` and ``relationship`` are there already, for the
+routes that will serve them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from wellapi.errors import ERROR_CODES
+from wellapi.jsonapi.query import MAX_FILTER_VALUES, MAX_PAGE_SIZE
+from wellapi.resources import Resource, ScopeRule
+
+# Every function's answers can carry these.
+ALWAYS = ("UNAUTHORIZED", "NOT_ACCEPTABLE", "INTERNAL_ERROR", "SERVICE_UNAVAILABLE")
+# The query string of a single-resource operation (writes too take include and fields).
+ONE_QUERY = (
+    "INVALID_QUERY_PARAMETER",
+    "DUPLICATE_QUERY_PARAMETER",
+    "UNKNOWN_QUERY_PARAMETER",
+    "INVALID_INCLUDE",
+    "INVALID_FIELDS",
+    "INVALID_UUID",
+)
+LIST_QUERY = (
+    *ONE_QUERY,
+    "INVALID_SORT",
+    "INVALID_PAGE_PARAMETER",
+    "PAGE_SIZE_TOO_LARGE",
+    "RANGE_PAGINATION_NOT_SUPPORTED",
+    "INVALID_CURSOR",
+    "INVALID_FILTER",
+)
+# A request document.
+BODY = (
+    "BAD_REQUEST",
+    "UNSUPPORTED_MEDIA_TYPE",
+    "PAYLOAD_TOO_LARGE",
+    "INVALID_JSON",
+    "SCHEMA_VALIDATION_ERROR",
+    "CONFLICT",
+    "READ_ONLY_FIELD",
+    "UNPROCESSABLE_ENTITY",
+)
+CREATE = (*ALWAYS, *ONE_QUERY, *BODY, "CLIENT_GENERATED_ID_NOT_ALLOWED", "FORBIDDEN", "NOT_FOUND")
+# ``{TYPE}`` stands for the resource's type in capitals: ``rules.Rules.conflict``'s code.
+ALREADY_EXISTS = "{TYPE}_ALREADY_EXISTS"
+
+# The operations that read a collection: their rules start with the resource's filters.
+COLLECTIONS = ("list", "catalog")
+
+# Where a member key acts (``principal``): said once in every "who may call it".
+MEMBER_SCOPE = (
+    "A member key acts in its default workspace, or in the one the `workspace_id` query "
+    "parameter names where its person has an active membership (another is 403 `FORBIDDEN`)."
+)
+PATH_SCOPE = (
+    "A member key, for a workspace named in the path where its person has an active "
+    "membership (any other workspace is 404 `NOT_FOUND`, not 403). A service key, for any "
+    "live workspace."
+)
+
+
+@dataclass(frozen=True)
+class OperationText:
+    """An operation kind. ``summary`` and ``description`` may name ``{type}``, ``{path}`` and
+    ``{relationship}``."""
+
+    summary: str
+    description: str
+    codes: tuple[str, ...]
+    # "read" or "write": which of a scope's texts say who may call it.
+    access: str
+    # The key of a scope's rules and codes when it has none of its own (enrol is a create).
+    like: str | None = None
+
+
+@dataclass(frozen=True)
+class ScopeText:
+    """What a scope rule adds: who may read and write, and per operation kind its rules, the
+    codes it adds, or the only codes it can give (an operation refused before it reads)."""
+
+    read: str
+    write: str
+    who: dict[str, str] = field(default_factory=dict)
+    rules: dict[str, str] = field(default_factory=dict)
+    codes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    only_codes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Who can write it over HTTP with the demo's keys: "member" or "service".
+    demo_writer: str = "member"
+
+
+OPERATION_TEXT: dict[str, OperationText] = {
+    "list": OperationText(
+        "List {type} resources",
+        "The live `{type}` rows the caller may see, a page at a time: newest first by default "
+        f"(`sort`), `page[size]` rows (20, at most {MAX_PAGE_SIZE}), and cursor links "
+        "`links.next` / `links.prev` (`page[after]`, `page[before]`). `include` adds the "
+        "related records the caller may see (the linkage is there either way); "
+        "`fields[<type>]` keeps only the fields it names; every `filter[...]` given must hold.",
+        (*ALWAYS, *LIST_QUERY, "FORBIDDEN"),
+        "read",
+    ),
+    "retrieve": OperationText(
+        "Retrieve a {type}",
+        "One live `{type}` by id, with `include` and `fields` as in the List. A row that does "
+        "not exist, was deleted, or is outside the caller's scope is 404 `NOT_FOUND`: the same "
+        "answer for all three.",
+        (*ALWAYS, *ONE_QUERY, "INVALID_ID", "FORBIDDEN", "NOT_FOUND"),
+        "read",
+    ),
+    "create": OperationText(
+        "Create a {type}",
+        "Creates a `{type}` and answers 201 with the row as committed and a `Location` "
+        "header. The server chooses the id (`data.id` is 403 `CLIENT_GENERATED_ID_NOT_ALLOWED`) "
+        "and the timestamps (403 `READ_ONLY_FIELD`). Relationships are set here, once and for "
+        "all; one that points at a missing, deleted or invisible record is 404 `NOT_FOUND` "
+        "with a `source.pointer` at it. A rejected create writes nothing.",
+        CREATE,
+        "write",
+    ),
+    "update": OperationText(
+        "Update a {type}",
+        "Changes the writable attributes of a `{type}` and answers 200 with the row as "
+        "committed. `data.id` must be the URL's id (409 `CONFLICT`). Every other member may be "
+        "sent at its current value, so a fetched resource can be sent back as it is (see the "
+        "request schema): another value of a create-only member is 403 `IMMUTABLE_FIELD`, of "
+        "one the server sets 403 `READ_ONLY_FIELD`, with a `source.pointer`. Every PATCH, an "
+        "empty one included, moves `updated_at` forward.",
+        (*ALWAYS, *ONE_QUERY, *BODY, "INVALID_ID", "IMMUTABLE_FIELD", "FORBIDDEN", "NOT_FOUND"),
+        "write",
+    ),
+    "delete": OperationText(
+        "Delete a {type} (soft)",
+        "Soft-deletes a `{type}`: sets `deleted_at` and answers 204. The row is no longer "
+        "served (its Retrieve, PATCH and DELETE are 404 `NOT_FOUND`); a pair that must be "
+        "unique among live rows may be created again, as a new row with a new id.",
+        (*ALWAYS, *ONE_QUERY, "INVALID_ID", "FORBIDDEN", "NOT_FOUND"),
+        "write",
+    ),
+    "catalog": OperationText(
+        "The provider catalog as a workspace sees it",
+        "Every live `provider`, with this workspace's `is_selected` and `is_matched` (false "
+        "where it has no live `workspace_provider` row) and a `workspace_provider` "
+        "relationship to that row, or `null`. Pages, sorts and includes like every List; "
+        "`sort` and `filter[created_at]` use the provider's own timestamps.",
+        (*ALWAYS, *LIST_QUERY, "INVALID_ID", "NOT_FOUND"),
+        "read",
+    ),
+    "select": OperationText(
+        "Select a provider for a workspace (upsert)",
+        "Selects the provider the body names (`relationships.provider`) for the workspace of "
+        "the path: 201 with `Location` for a new `workspace_provider` row, 200 when the "
+        "workspace already had a live row for it, which is then selected and matched. The "
+        "workspace comes from the path (naming another in the body is 409 `CONFLICT`).",
+        (*ALWAYS, *ONE_QUERY, *BODY, "INVALID_ID", "CLIENT_GENERATED_ID_NOT_ALLOWED", "NOT_FOUND"),
+        "write",
+    ),
+    "remove": OperationText(
+        "Remove a provider from a workspace",
+        "Soft-deletes the live `workspace_provider` row of the workspace and provider of the "
+        "path, with the effect of its DELETE (204); 404 `NOT_FOUND` when there is none.",
+        (*ALWAYS, *ONE_QUERY, "INVALID_ID", "NOT_FOUND"),
+        "write",
+        like="delete",
+    ),
+    "enrol": OperationText(
+        "Enrol a workspace in a workspace group",
+        "The create of a `{type}` whose group comes from the path: the body names the "
+        "workspace (`relationships.workspace`); repeating the group is allowed, another group "
+        "is 409 `CONFLICT`. 201 with `Location`.",
+        (*CREATE, "INVALID_ID"),
+        "write",
+        like="create",
+    ),
+    "unenrol": OperationText(
+        "Remove a workspace from a workspace group",
+        "Soft-deletes the live enrolment of the workspace `{{workspace_id}}` of the path (the "
+        "enrolled workspace) in the group of the path (204); 404 `NOT_FOUND` when the pair has "
+        "no live enrolment the caller can see. The workspace the key acts in is the query's "
+        "`workspaceId`, as `workspace_id` is on other routes.",
+        (*ALWAYS, *ONE_QUERY, "INVALID_ID", "FORBIDDEN", "NOT_FOUND"),
+        "write",
+        like="delete",
+    ),
+    # GET /v1/<resource>/{id}/<relationship>
+    "related": OperationText(
+        "Fetch the {relationship} of a {type}",
+        "The record the `{relationship}` relationship of one `{type}` points at, as a resource "
+        "document: `data` is that record, or `null` when the relationship is empty or the "
+        "record exists but is outside the caller's scope (its linkage, from the relationship "
+        "route, still names it). The `{type}` itself must be visible: otherwise 404 "
+        "`NOT_FOUND`.",
+        (*ALWAYS, *ONE_QUERY, "INVALID_ID", "FORBIDDEN", "NOT_FOUND"),
+        "read",
+    ),
+    # GET /v1/<resource>/{id}/relationships/<relationship>
+    "relationship": OperationText(
+        "Fetch the {relationship} linkage of a {type}",
+        "The resource identifier linkage of the `{relationship}` relationship of one `{type}`: "
+        "`data` is `{{type, id}}`, or `null` when the relationship is empty, whether or not "
+        "the caller may see the record itself. The `{type}` itself must be visible: otherwise "
+        "404 `NOT_FOUND`.",
+        (*ALWAYS, *ONE_QUERY, "INVALID_ID", "FORBIDDEN", "NOT_FOUND"),
+        "read",
+    ),
+}
+
+SCOPE_TEXT: dict[ScopeRule, ScopeText] = {
+    "provenance": ScopeText(
+        read=f"Any API key. {MEMBER_SCOPE} It sees the rows whose workspace connector (and so "
+        "record) belongs to that workspace; its List reads only that workspace's connectors "
+        "and records, whatever its filters name. A service key reads every workspace: a "
+        "Retrieve finds its row anywhere, a List reads the connectors or records its filter "
+        "names (`filter[workspace_connector]`, the record filter), in any workspace, and "
+        "otherwise the workspace it acts in.",
+        write="A service key only (the platform's own services; the connector sync pipeline "
+        "writes the same rows from SQS). A member key is 403 `FORBIDDEN`, its body unread.",
+        rules={
+            "list": "The sync-status query, which records connector X touched between t1 and "
+            "t2: `filter[workspace_connector]=<id>&filter[created_at][gte]=<t1>"
+            "&filter[created_at][lt]=<t2>`. A `filter[created_at]` range sorts by `created_at` "
+            "only (`sort=updated_at` beside it is 400 `INVALID_SORT`).",
+            "create": "`direction` (`input` or `output`) and both relationships are required "
+            "(422 `UNPROCESSABLE_ENTITY` when absent). The record and the workspace connector "
+            "must belong to one workspace, otherwise 422 `WORKSPACE_MISMATCH`, one error at "
+            "each relationship. There is no uniqueness: the same record, connector and "
+            "direction again add another row (one row per sync run).",
+            "update": "Nothing is writable: `direction` and both relationships are fixed at "
+            "creation (another value is 403 `IMMUTABLE_FIELD`), so a PATCH only moves "
+            "`updated_at`.",
+            "delete": "The sync pipeline soft-deletes rows too, on `provenance.unlinked` and "
+            "`workspace_connector.revoked` messages.",
+        },
+        codes={"create": ("WORKSPACE_MISMATCH",)},
+        demo_writer="service",
+    ),
+    "group_enrolment": ScopeText(
+        read=f"Any API key. {MEMBER_SCOPE} It sees the enrolments of that workspace, plus "
+        "every enrolment of a group where its person holds a live group "
+        "membership, in any role; `included` holds only the parents it may see. A service key "
+        "sees every enrolment.",
+        write="",
+        who={
+            "create": "A member key whose person has the `owner` or `admin` role on the group "
+            "and an active membership in the enrolled workspace, which need not be the one the "
+            f"key acts in. A service key, with no role checks. {MEMBER_SCOPE}",
+            "update": "Nobody: an enrolment is never modified, so PATCH is 403 `FORBIDDEN` for "
+            "every key, service keys included, before the body is read.",
+            "delete": "A member key whose person has the `owner` or `admin` role on the group "
+            "(owning the enrolled workspace is not enough: 403 `FORBIDDEN`). A service key, "
+            f"with no role checks. {MEMBER_SCOPE}",
+        },
+        rules={
+            "create": "One live enrolment per (group, workspace): another is 409 "
+            "`{TYPE}_ALREADY_EXISTS` at `/data/relationships`. For a member key, in the "
+            "statement that writes: no `owner` or `admin` role on the group is 403 `FORBIDDEN` "
+            "at `/data/relationships/workspace_group`; a `pending` membership in the enrolled "
+            "workspace is 403 `FORBIDDEN` at `/data/relationships/workspace`, and none at all "
+            "404 `NOT_FOUND` there; a group that is missing, deleted or invisible to the "
+            "caller is 404 `NOT_FOUND` at `/data/relationships/workspace_group`. `created_by` "
+            "is set by the server to the calling key's person (sending it is 403 "
+            "`READ_ONLY_FIELD`).",
+            "update": "To change an enrolment, remove it and enrol again.",
+            "delete": "The pair may be enrolled again afterwards, as a new row with a new id.",
+        },
+        codes={"create": (ALREADY_EXISTS,)},
+        only_codes={"update": (*ALWAYS, "BAD_REQUEST", "FORBIDDEN")},
+    ),
+    "workspace": ScopeText(
+        read=f"Any API key. {MEMBER_SCOPE} It sees that workspace's rows. A service key reads "
+        "every workspace: a Retrieve finds its row anywhere, a List reads the workspaces "
+        "`filter[workspace]` names, and otherwise the workspace it acts in.",
+        write="A member key, in the workspace it acts in (a row or a body naming another "
+        "workspace is 404 `NOT_FOUND`). A service key, in any workspace. " + MEMBER_SCOPE,
+        who={"select": PATH_SCOPE, "remove": PATH_SCOPE},
+        rules={
+            "create": "One live row per (workspace, provider): another is 409 "
+            "`{TYPE}_ALREADY_EXISTS` (`POST /v1/workspaces/{{workspace_id}}/providers` is the "
+            "upsert). `is_selected` and `is_matched` default to `false`. Selected implies "
+            "matched: `is_selected: true` sets `is_matched` too, and sending it with "
+            "`is_matched: false` is 422 `SELECTED_IMPLIES_MATCHED` at "
+            "`/data/attributes/is_matched`.",
+            "update": "`is_selected` and `is_matched` are writable; the relationships are "
+            "fixed at creation. Selected implies matched: `is_selected: true` sets "
+            "`is_matched` too; setting only `is_matched: false` on a selected row is 422 "
+            "`SELECTED_IMPLIES_MATCHED`; `is_selected: false` leaves `is_matched` as it was.",
+            "delete": "The row's `is_selected` becomes `false`.",
+            "select": "The route always sets `is_selected` and `is_matched` to `true`: sending "
+            "`is_selected: false` is 422 `UNPROCESSABLE_ENTITY`, `is_matched: false` 422 "
+            "`SELECTED_IMPLIES_MATCHED`.",
+        },
+        codes={
+            "create": (ALREADY_EXISTS, "SELECTED_IMPLIES_MATCHED"),
+            "update": ("SELECTED_IMPLIES_MATCHED",),
+            "select": ("SELECTED_IMPLIES_MATCHED",),
+        },
+    ),
+    "catalog": ScopeText(read=PATH_SCOPE, write=""),
+}
+
+
+@dataclass(frozen=True)
+class Described:
+    summary: str
+    description: str
+    codes: tuple[str, ...]
+
+
+def operation_codes(resource: Resource, operation: str) -> tuple[str, ...]:
+    """The error codes ``operation`` on ``resource`` can answer with, in the registry's order."""
+    text = OPERATION_TEXT[operation]
+    scope = SCOPE_TEXT[resource.scope]
+    own = operation in scope.only_codes or operation in scope.codes
+    key = operation if own else (text.like or operation)
+    if key in scope.only_codes:
+        wanted = set(scope.only_codes[key])
+    else:
+        wanted = {*text.codes, *scope.codes.get(key, ())}
+    wanted = {code.replace("{TYPE}", resource.type.upper()) for code in wanted}
+    unknown = wanted - ERROR_CODES.keys()
+    if unknown:
+        raise KeyError(f"codes missing from wellapi.errors.ERROR_CODES: {sorted(unknown)}")
+    return tuple(code for code in ERROR_CODES if code in wanted)
+
+
+def _filters(resource: Resource) -> str:
+    names = [f"`filter[{r.name}]`" for r in resource.relationships]
+    ids = f"{', '.join(names)} (comma-separated ids, at most {MAX_FILTER_VALUES})"
+    own = [f"`filter[{name}]`" for name in resource.filters]
+    ranges = "`filter[created_at][gte|gt|lte|lt]` (ISO-8601 with a UTC offset)"
+    return "Filters: " + "; ".join([ids, *own, ranges]) + "."
+
+
+def _errors(codes: tuple[str, ...]) -> str:
+    by_status: dict[int, list[str]] = {}
+    for code in codes:
+        by_status.setdefault(ERROR_CODES[code].status, []).append(f"`{code}`")
+    lines = [f"- {status}: {', '.join(names)}" for status, names in sorted(by_status.items())]
+    return "\n".join(lines)
+
+
+def _try_it(access: str, scope: ScopeText) -> str:
+    if access == "write" and scope.demo_writer == "service":
+        key = "the demo service key (`service_key`)"
+    else:
+        key = "the Acme Finance member key (`workspaces[0].api_key`)"
+    return (
+        "**Try it** against `make run`: *Authorize* with "
+        f"{key} from `.local/demo.json`. The examples use the demo's fixed ids "
+        "(`wellapi/local/seed.py`)."
+    )
+
+
+def describe(resource: Resource, operation: str, relationship: str | None = None) -> Described:
+    """The summary and description of ``operation`` on ``resource`` and the codes it gives."""
+    text = OPERATION_TEXT[operation]
+    scope = SCOPE_TEXT[resource.scope]
+    names = {
+        "type": resource.type,
+        "path": resource.path,
+        "relationship": relationship or "related record",
+        "TYPE": resource.type.upper(),
+    }
+    rule_key = operation if operation in scope.rules else (text.like or operation)
+    who = scope.who.get(operation) or scope.who.get(text.like or "")
+    who = who or (scope.read if text.access == "read" else scope.write)
+    if not who:
+        raise KeyError(f"no text says who may call {operation} on {resource.key}")
+    parts = [
+        text.description.format(**names),
+        f"**Who may call it.** {who}",
+    ]
+    rules = scope.rules.get(rule_key, "").format(**names)
+    if operation in COLLECTIONS:
+        rules = f"{_filters(resource)} {rules}".strip()
+    if rules:
+        parts.append(f"**Rules.** {rules}")
+    codes = operation_codes(resource, operation)
+    parts.append(
+        "**Errors** (each code's meaning is under its status in Responses):\n\n" + _errors(codes)
+    )
+    parts.append(_try_it(text.access, scope))
+    return Described(text.summary.format(**names), "\n\n".join(parts), codes)
