@@ -26,6 +26,7 @@ import yaml
 from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
 
+from wellapi.local import template as local_template
 from wellapi.local.cfn_yaml import load_yaml
 from wellapi.operations import OPERATIONS
 from wellapi.resources import RESOURCES as API_RESOURCES
@@ -114,6 +115,12 @@ def _expected_bindings() -> list[tuple[str, str]]:
 @cache
 def _transformed() -> dict[str, Any]:
     """The template as SAM transforms it (what CloudFormation deploys), without AWS access."""
+    return _translate(())
+
+
+@cache
+def _translate(parameter_values: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+    """The transformed template for these parameter values (SAM resolves some parameters)."""
     document = load_yaml((ROOT / "template.yaml").read_text())
     # The translator accepts only S3 locations for code; sam build/package put them there.
     document["Globals"]["Function"]["CodeUri"] = "s3://bucket/functions.zip"
@@ -130,7 +137,9 @@ def _transformed() -> dict[str, Any]:
         boto_session=boto3.Session(region_name="eu-west-1"),
     )
     transformed: dict[str, Any] = translator.translate(
-        sam_template=document, parameter_values={}, get_managed_policy_map=dict
+        sam_template=document,
+        parameter_values=dict(parameter_values),
+        get_managed_policy_map=dict,
     )
     return transformed
 
@@ -792,3 +801,52 @@ def test_stack_outputs_the_api_url_and_the_sync_queues():
     assert outputs["ApiUrl"]["Value"]["Fn::Sub"].startswith("https://${HttpApi}.execute-api.")
     assert outputs["SyncQueueUrl"]["Value"] == {"Ref": "SyncQueue"}
     assert outputs["SyncDeadLetterQueueUrl"]["Value"] == {"Ref": "SyncDeadLetterQueue"}
+
+
+# --- CORS --------------------------------------------------------------------------------------
+
+ORIGINS = "https://app.example.com,http://localhost:5173"
+
+
+def _route_methods() -> set[str]:
+    return {_route(function_id)["Method"].upper() for function_id in API_FUNCTIONS}
+
+
+def test_cors_origins_is_a_validated_parameter_empty_by_default():
+    parameter = TEMPLATE["Parameters"]["CorsOrigins"]
+    assert (parameter["Type"], parameter["Default"]) == ("String", "")
+    pattern = re.compile(parameter["AllowedPattern"])
+    for good in ("", "https://app.example.com", ORIGINS, "http://127.0.0.1:5173"):
+        assert pattern.fullmatch(good), good
+    for bad in ("*", "https://*", "app.example.com", "https://a.example/", "https://a, https://b"):
+        assert not pattern.fullmatch(bad), bad
+    assert TEMPLATE["Conditions"]["HasCorsOrigins"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "CorsOrigins"}, ""]}]
+    }
+
+
+def test_the_api_has_a_cors_configuration_exactly_when_origins_are_given():
+    # What CloudFormation deploys: the configuration behind the condition, from the parameter.
+    for value in ("", ORIGINS):
+        body = _translate((("CorsOrigins", value),))["Resources"]["HttpApi"]["Properties"]["Body"]
+        condition, configuration, otherwise = body["x-amazon-apigateway-cors"]["Fn::If"]
+        assert (condition, otherwise) == ("HasCorsOrigins", {"Ref": "AWS::NoValue"})
+        assert configuration["allowOrigins"] == {"Fn::Split": [",", value]}
+    # The same block as the local runtime reads it, the condition evaluated.
+    assert local_template.load(ROOT / "template.yaml").http_apis["HttpApi"].cors is None
+    cors = local_template.load(ROOT / "template.yaml", {"CorsOrigins": ORIGINS})
+    configuration = cors.http_apis["HttpApi"].cors
+    assert configuration is not None
+    assert configuration.allow_origins == tuple(ORIGINS.split(","))
+
+
+def test_cors_allows_the_served_methods_and_the_headers_clients_send_and_read():
+    configuration = local_template.load(ROOT / "template.yaml", {"CorsOrigins": ORIGINS})
+    cors = configuration.http_apis["HttpApi"].cors
+    assert cors is not None
+    assert set(cors.allow_methods) == _route_methods() | {"OPTIONS"}
+    assert set(cors.allow_headers) == {"authorization", "content-type", "accept"}
+    assert {"location", "retry-after", "www-authenticate"} <= set(cors.expose_headers)
+    assert cors.allow_credentials is False
+    assert cors.max_age is not None
+    assert 0 < cors.max_age <= 7200

@@ -1,7 +1,7 @@
 """The ``wellapi`` command: the whole stack on one machine, without AWS and without Docker.
 
     wellapi run [--port P] [--host H]    database, migrations, demo data and keys, then every
-                                         HttpApi route, the documentation and the local queues
+          [--cors-origins ORIGINS]       HttpApi route, the documentation and the local queues
     wellapi invoke <LogicalId> <event>   one function on one event file, like ``sam local invoke``
     wellapi migrate                      ``alembic upgrade head`` on the local database
     wellapi seed                         the demo data and keys, and ``.local/demo.json``
@@ -58,6 +58,9 @@ DEFAULT_PORT = 3000
 # requests on many threads, where a Lambda environment serves one at a time (pool of one).
 LOCAL_DB_POOL_SIZE = 8
 QUEUES_PATH = "/_local/queues"
+# The template parameter of the HTTP API's allowed origins, and its local override.
+CORS_PARAMETER = "CorsOrigins"
+CORS_ORIGINS_VARIABLE = "WELLAPI_CORS_ORIGINS"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -103,6 +106,16 @@ def _parser() -> argparse.ArgumentParser:
         default=queues.DEFAULT_VISIBILITY_TIMEOUT_SECONDS,
         metavar="SECONDS",
         help="of the local queues, instead of the template's (default: %(default)s)",
+    )
+    run.add_argument(
+        "--cors-origins",
+        default=os.environ.get(CORS_ORIGINS_VARIABLE),
+        metavar="ORIGINS",
+        help=(
+            f"browser origins allowed by CORS, comma-separated (e.g. http://localhost:5173): the "
+            f"template's {CORS_PARAMETER} parameter, as in a deploy (default: "
+            f"${CORS_ORIGINS_VARIABLE}, else the parameter's default)"
+        ),
     )
     run.set_defaults(command=run_command)
 
@@ -156,7 +169,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def run_command(args: argparse.Namespace) -> int:
     # Template, routes and the port first: what cannot be served fails before any database work.
-    template = sam_template.load(args.template)
+    overrides = {} if args.cors_origins is None else {CORS_PARAMETER: args.cors_origins.strip()}
+    template = sam_template.load(args.template, overrides)
     runtime = LambdaRuntime(template)
     mappings = queues.mappings_of(template, runtime, visibility_timeout=args.visibility_timeout)
     local_queues = {mapping.queue.name: mapping.queue for mapping in mappings}
@@ -177,6 +191,12 @@ def run_command(args: argparse.Namespace) -> int:
         for mapping in mappings:
             mapping.start()
             step(describe_mapping(template, mapping))
+        cors = gateway.cors_of()
+        step(
+            f"CORS: {', '.join(cors.allow_origins)} ({CORS_PARAMETER}; --cors-origins to change)"
+            if cors is not None
+            else f"CORS: none (--cors-origins or {CORS_ORIGINS_VARIABLE} to allow a browser app)"
+        )
         step(f"serving {len(gateway.route_keys)} routes on {server.url} (Ctrl-C stops)")
         step(f"OpenAPI: {server.url}/v1/openapi.json, Swagger UI: {server.url}/docs")
         if threading.current_thread() is threading.main_thread():

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
+from wellapi.local import cors
 from wellapi.local.authorizers import (
     AuthorizerCache,
     authorizer_event,
@@ -40,7 +41,14 @@ from wellapi.local.payload import (
     too_large,
 )
 from wellapi.local.routes import LocalHandler, PathTemplate, Router, RouteTarget
-from wellapi.local.template import DEFAULT_ROUTE, Authorizer, HttpRoute, Template, TemplateError
+from wellapi.local.template import (
+    DEFAULT_ROUTE,
+    Authorizer,
+    CorsConfiguration,
+    HttpRoute,
+    Template,
+    TemplateError,
+)
 
 
 @dataclass(frozen=True)
@@ -74,6 +82,9 @@ class Gateway:
         self._warned: set[tuple[str, str]] = set()
         targets = [self._target(route) for route in template.routes]
         api_id = next(iter(template.http_apis), "local")
+        # One server serves every API of the template; a request no route takes is answered
+        # with the CORS configuration of the first (the local routes' API).
+        self._api_id = api_id
         targets += [
             RouteTarget(
                 route_key=f"{r.method.upper()} {r.path}",
@@ -130,23 +141,51 @@ class Gateway:
             lines.append(f"{target.route_key} -> {target.name}{auth}")
         return lines
 
+    def cors_of(self, api_id: str | None = None) -> CorsConfiguration | None:
+        """The CORS configuration of an API of the template (default: the local routes' API)."""
+        api = self.template.http_apis.get(api_id or self._api_id)
+        return api.cors if api is not None else None
+
     def handle(self, request: Request) -> Response:
         request_id = _request_id()
+        api_id: str | None = None
         try:
-            response = self._handle(request, request_id)
+            response, api_id = self._handle(request, request_id)
         except Exception:  # a bug of the gateway itself must still answer like API Gateway
             self._error("the local gateway failed", traceback.format_exc())
             response = gateway_response(500, "Internal Server Error")
+        configuration = self.cors_of(api_id)
+        if configuration is not None and response.served_by != cors.PREFLIGHT:
+            response = cors.decorate(configuration, request.headers, response)
         response.headers.append(("apigw-requestid", request_id))
         return response
 
-    def _handle(self, request: Request, request_id: str) -> Response:
+    def _handle(self, request: Request, request_id: str) -> tuple[Response, str | None]:
+        """The response, and the API whose route took the request (None: no route did)."""
         if len(request.body) > MAX_REQUEST_BODY_BYTES:
-            return too_large()
-        matched = self.router.match(request.method, raw_path_of(request.target))
+            return too_large(), None
+        path = raw_path_of(request.target)
+        matched = self.router.match(request.method, path)
+        configuration = self.cors_of()
+        if (
+            matched is None
+            and configuration is not None
+            and cors.is_preflight(request.method, request.headers)
+        ):
+            # No OPTIONS (or ANY, or $default) route: API Gateway answers the preflight itself.
+            return cors.preflight(configuration, request.headers), None
         if matched is None:
-            return gateway_response(404, "Not Found")
+            return gateway_response(404, "Not Found"), None
         target, path_parameters = matched
+        return self._run(target, path_parameters, request, request_id), target.api_id
+
+    def _run(
+        self,
+        target: RouteTarget,
+        path_parameters: dict[str, str],
+        request: Request,
+        request_id: str,
+    ) -> Response:
         event = build_event(
             request,
             route_key=target.route_key,

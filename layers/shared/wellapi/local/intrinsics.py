@@ -108,3 +108,67 @@ def _sub(argument: Any, parameters: Mapping[str, Any]) -> str | None:
 
     result = _SUB_VARIABLE.sub(replace, text)
     return None if unresolved else result
+
+
+def resolve_list(value: Any, parameters: Mapping[str, Any]) -> list[str] | None:
+    """The items of a list value (a YAML list, ``Fn::Split``, a list parameter), or None when
+    they depend on something deployed. A missing value is the empty list."""
+    if value is None:
+        return []
+    if isinstance(value, str | int | float | bool):
+        text = resolve_value(value, parameters)
+        return None if text is None else [text]
+    if isinstance(value, Mapping) and set(value) == {"Ref"}:
+        text = _ref_value(str(value["Ref"]), parameters)
+        return None if text is None else text.split(",")
+    return _resolved_list(value, parameters)
+
+
+class Conditions:
+    """The template's ``Conditions``, evaluated against the parameters' values on demand."""
+
+    def __init__(self, definitions: Mapping[str, Any], parameters: Mapping[str, Any]) -> None:
+        self.definitions = definitions
+        self.parameters = parameters
+        self._values: dict[str, bool] = {}
+
+    def value(self, name: str) -> bool:
+        if name not in self._values:
+            if name not in self.definitions:
+                raise ValueError(f"no condition {name!r} in the template")
+            self._values[name] = self.evaluate(self.definitions[name])
+        return self._values[name]
+
+    def evaluate(self, expression: Any) -> bool:
+        """``Fn::Equals``, ``Fn::Not``, ``Fn::And``, ``Fn::Or`` and ``Condition``."""
+        if isinstance(expression, Mapping) and len(expression) == 1:
+            function, argument = next(iter(expression.items()))
+            if function == "Condition":
+                return self.value(str(argument))
+            if function == "Fn::Equals" and isinstance(argument, list) and len(argument) == 2:
+                left, right = (resolve_value(item, self.parameters) for item in argument)
+                if left is None or right is None:
+                    raise ValueError(f"Fn::Equals of a deployed value: {argument!r}")
+                return left == right
+            if function == "Fn::Not" and isinstance(argument, list) and len(argument) == 1:
+                return not self.evaluate(argument[0])
+            if function == "Fn::And" and isinstance(argument, list):
+                return all(self.evaluate(item) for item in argument)
+            if function == "Fn::Or" and isinstance(argument, list):
+                return any(self.evaluate(item) for item in argument)
+        raise ValueError(f"a condition the local runtime cannot evaluate: {expression!r}")
+
+
+def select_branch(value: Any, conditions: Conditions) -> Any:
+    """``Fn::If`` replaced by the branch its condition selects (recursively), and
+    ``Ref: AWS::NoValue`` by None; any other value as it is."""
+    while isinstance(value, Mapping) and len(value) == 1:
+        function, argument = next(iter(value.items()))
+        if function == "Fn::If" and isinstance(argument, list) and len(argument) == 3:
+            name, when_true, when_false = argument
+            value = when_true if conditions.value(str(name)) else when_false
+        elif function == "Ref" and argument == "AWS::NoValue":
+            return None
+        else:
+            break
+    return value

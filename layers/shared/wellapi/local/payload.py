@@ -203,6 +203,19 @@ def _request_time(now: float) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
+# The Content-Type of a result with a statusCode, a body and no content-type header. AWS documents
+# application/json only for a result without statusCode ("API Gateway makes the following
+# assumptions if your Lambda function returns valid JSON and doesn't return a statusCode: ...
+# content-type is application/json", docs.aws.amazon.com/apigateway/latest/developerguide/
+# http-api-develop-integrations-lambda.html) and nothing for one with a statusCode. Users whose
+# content-type header got lost report text/plain from HTTP APIs
+# (github.com/aws-powertools/powertools-lambda-python/issues/2464,
+# github.com/awslabs/aws-lambda-go-api-proxy/issues/116, github.com/quarkusio/quarkus/issues/15909).
+# A result without a body (a 204) gets no Content-Type here: nothing documents or reports one,
+# and an empty answer has no content to type (RFC 9110, section 8.3).
+UNTYPED_BODY_CONTENT_TYPE = "text/plain"
+
+
 class InvalidLambdaResponse(ValueError):
     """A result API Gateway cannot turn into a response: the client gets a 500."""
 
@@ -234,20 +247,23 @@ def map_response(result: Any, warn: Callable[[str], None]) -> Response:
     if not isinstance(cookies, list) or not all(isinstance(c, str) for c in cookies):
         raise InvalidLambdaResponse("cookies must be a list of strings")
     headers.extend(("set-cookie", cookie) for cookie in cookies)
-    if not any(name.lower() == "content-type" for name, _ in headers):
-        headers.append(("content-type", "application/json"))
 
     body = result.get("body")
+    content: bytes
     if body is None:
-        return Response(status, headers, b"")
-    if not isinstance(body, str):
+        content = b""
+    elif not isinstance(body, str):
         raise InvalidLambdaResponse(f"body must be a string, not {type(body).__name__}")
-    if result.get("isBase64Encoded") is True:
+    elif result.get("isBase64Encoded") is True:
         try:
-            return Response(status, headers, base64.b64decode(body, validate=True))
+            content = base64.b64decode(body, validate=True)
         except binascii.Error as error:
             raise InvalidLambdaResponse(f"body is not valid base64: {error}") from error
-    return Response(status, headers, body.encode("utf-8"))
+    else:
+        content = body.encode("utf-8")
+    if content and not any(name.lower() == "content-type" for name, _ in headers):
+        headers.append(("content-type", UNTYPED_BODY_CONTENT_TYPE))
+    return Response(status, headers, content)
 
 
 def _header_text(value: Any) -> str:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from wellapi.local.cfn_yaml import CloudFormationYamlError, get_att_parts, load_yaml
-from wellapi.local.intrinsics import resolve_value
+from wellapi.local.intrinsics import Conditions, resolve_list, resolve_value, select_branch
 
 FUNCTION_TYPE = "AWS::Serverless::Function"
 QUEUE_TYPE = "AWS::SQS::Queue"
@@ -62,10 +62,24 @@ class Authorizer:
 
 
 @dataclass(frozen=True)
+class CorsConfiguration:
+    """An HTTP API's ``CorsConfiguration``, its values resolved (header names lower-cased)."""
+
+    allow_origins: tuple[str, ...]
+    allow_methods: tuple[str, ...] = ()
+    allow_headers: tuple[str, ...] = ()
+    expose_headers: tuple[str, ...] = ()
+    max_age: int | None = None
+    allow_credentials: bool = False
+
+
+@dataclass(frozen=True)
 class HttpApi:
     logical_id: str
     default_authorizer: str | None
     authorizers: Mapping[str, Authorizer]
+    # None when the API has no CorsConfiguration (or its condition leaves it out).
+    cors: CorsConfiguration | None = None
 
 
 @dataclass(frozen=True)
@@ -150,8 +164,12 @@ class Template:
 # ---------------------------------------------------------------------------------------------
 
 
-def load(path: Path) -> Template:
-    """Read ``template.yaml`` into the local runtime's model."""
+def load(path: Path, parameter_overrides: Mapping[str, str] | None = None) -> Template:
+    """Read ``template.yaml`` into the local runtime's model.
+
+    ``parameter_overrides`` replace parameters' defaults, as ``sam local --parameter-overrides``
+    (and ``sam deploy``) do.
+    """
     path = path.resolve()
     try:
         text = path.read_text(encoding="utf-8")
@@ -161,10 +179,14 @@ def load(path: Path) -> Template:
         document = load_yaml(text)
     except CloudFormationYamlError as error:
         raise TemplateError(f"{path.name}: {error}") from error
-    return parse(document, path)
+    return parse(document, path, parameter_overrides)
 
 
-def parse(document: Mapping[str, Any], path: Path) -> Template:
+def parse(
+    document: Mapping[str, Any],
+    path: Path,
+    parameter_overrides: Mapping[str, str] | None = None,
+) -> Template:
     """Build the model from an already loaded template; ``path`` anchors relative CodeUris."""
     resources = _mapping(document.get("Resources"), "Resources")
     globals_ = _mapping(document.get("Globals"), "Globals")
@@ -175,8 +197,16 @@ def parse(document: Mapping[str, Any], path: Path) -> Template:
         name: _mapping(spec, f"Parameters.{name}").get("Default")
         for name, spec in _mapping(document.get("Parameters"), "Parameters").items()
     }
+    for name, value in (parameter_overrides or {}).items():
+        if name not in parameters:
+            known = ", ".join(sorted(parameters)) or "none"
+            raise TemplateError(f"no parameter {name!r} to override (parameters: {known})")
+        parameters[name] = value
+    conditions = Conditions(_mapping(document.get("Conditions"), "Conditions"), parameters)
     http_apis = {
-        logical_id: _http_api(logical_id, merge_globals(api_globals, _properties(resource)))
+        logical_id: _http_api(
+            logical_id, merge_globals(api_globals, _properties(resource)), conditions
+        )
         for logical_id, resource in resources.items()
         if _is_type(resource, HTTP_API_TYPE)
     }
@@ -275,7 +305,7 @@ def _http_route(
         # SAM creates this API the first time an event leaves ApiId out.
         api_id = IMPLICIT_HTTP_API
         if api_id not in http_apis:
-            http_apis[api_id] = _http_api(api_id, dict(api_globals))
+            http_apis[api_id] = _http_api(api_id, dict(api_globals), None)
     else:
         api_id = _ref_target(api_ref, where + ".ApiId")
         if api_id not in http_apis:
@@ -308,7 +338,9 @@ def _http_route(
     )
 
 
-def _http_api(logical_id: str, properties: Mapping[str, Any]) -> HttpApi:
+def _http_api(
+    logical_id: str, properties: Mapping[str, Any], conditions: Conditions | None = None
+) -> HttpApi:
     auth = _mapping(properties.get("Auth"), f"{logical_id}.Auth")
     authorizers = {
         name: _authorizer(name, _mapping(spec, f"{logical_id}.Auth.Authorizers.{name}"))
@@ -319,7 +351,65 @@ def _http_api(logical_id: str, properties: Mapping[str, Any]) -> HttpApi:
     default = auth.get("DefaultAuthorizer")
     if default is not None and default not in authorizers:
         raise TemplateError(f"{logical_id}: DefaultAuthorizer {default!r} is not declared")
-    return HttpApi(logical_id=logical_id, default_authorizer=default, authorizers=authorizers)
+    cors = None
+    if "CorsConfiguration" in properties:
+        try:
+            cors = _cors(logical_id, properties["CorsConfiguration"], conditions)
+        except TemplateError:
+            raise
+        except ValueError as error:  # a condition or an intrinsic the runtime cannot answer
+            raise TemplateError(f"{logical_id}.CorsConfiguration: {error}") from error
+    return HttpApi(
+        logical_id=logical_id, default_authorizer=default, authorizers=authorizers, cors=cors
+    )
+
+
+_CORS_KEYS = {
+    "AllowOrigins",
+    "AllowMethods",
+    "AllowHeaders",
+    "ExposeHeaders",
+    "MaxAge",
+    "AllowCredentials",
+}
+
+
+def _cors(logical_id: str, raw: Any, conditions: Conditions | None) -> CorsConfiguration | None:
+    """SAM's ``CorsConfiguration``: ``true`` (every origin), a map, or an ``Fn::If`` of one."""
+    where = f"{logical_id}.CorsConfiguration"
+    if conditions is None:
+        conditions = Conditions({}, {})
+    value = select_branch(raw, conditions)
+    if value is None or value is False:
+        return None
+    if value is True:
+        return CorsConfiguration(allow_origins=("*",))
+    spec = _mapping(value, where)
+    unknown = sorted(set(spec) - _CORS_KEYS)
+    if unknown:
+        raise TemplateError(f"{where}: unknown keys {unknown}")
+
+    def values(key: str, lower: bool = False) -> tuple[str, ...]:
+        items = resolve_list(select_branch(spec.get(key), conditions), conditions.parameters)
+        if items is None:
+            raise TemplateError(f"{where}.{key} cannot be resolved without a deployment")
+        return tuple(item.lower() if lower else item for item in items if item)
+
+    max_age = select_branch(spec.get("MaxAge"), conditions)
+    max_age_text = None if max_age is None else resolve_value(max_age, conditions.parameters)
+    if max_age_text is not None and not max_age_text.isdigit():
+        raise TemplateError(f"{where}.MaxAge must be a number of seconds")
+    credentials = resolve_value(
+        select_branch(spec.get("AllowCredentials", False), conditions), conditions.parameters
+    )
+    return CorsConfiguration(
+        allow_origins=values("AllowOrigins"),
+        allow_methods=tuple(m.upper() for m in values("AllowMethods")),
+        allow_headers=values("AllowHeaders", lower=True),
+        expose_headers=values("ExposeHeaders", lower=True),
+        max_age=None if max_age_text is None else int(max_age_text),
+        allow_credentials=credentials == "true",
+    )
 
 
 def _authorizer(name: str, spec: Mapping[str, Any]) -> Authorizer:
