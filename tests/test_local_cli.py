@@ -349,7 +349,7 @@ def test_run_serves_the_template_with_the_demo_data(
     assert exit_codes == [0]
     log = capsys.readouterr().err
     # The template's route and the documentation routes; no queue in this template.
-    assert f"serving 6 routes on {server.url}" in log
+    assert f"serving 5 routes on {server.url}" in log
     assert "GET /whoami -> WhoamiFunction" in log
     assert "GET /docs -> local GET /docs" in log
     assert "/_local/queues" not in log
