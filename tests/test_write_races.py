@@ -177,9 +177,8 @@ def test_a_delete_racing_an_update_always_leaves_the_row_deleted(admin, resource
         assert w.db_row(admin, resource, row_id)["deleted_at"] is not None
 
 
-# Only an update that changes the row waits for its lock: a ledger row's PATCH changes nothing,
-# so it takes none (test_a_delete_racing_an_update_always_leaves_the_row_deleted races it).
-@pytest.mark.parametrize("resource", ["workspace_providers"])
+# Every update locks the row it compares, even one that then changes nothing (a ledger row's).
+@pytest.mark.parametrize("resource", w.PATCHABLE)
 def test_an_update_waiting_on_a_delete_that_commits_is_404(admin, locker, resource):
     case, row_id = w.arrange_row(admin, resource)
 

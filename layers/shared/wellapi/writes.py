@@ -111,7 +111,7 @@ def _target(resource: Resource, shape: WriteShape) -> Any:
         if shape.kind == "update"
         else []
     )
-    return (
+    read = (
         select(t, *parent_ids)
         .select_from(joined)
         .where(
@@ -119,8 +119,14 @@ def _target(resource: Resource, shape: WriteShape) -> Any:
             t.c.deleted_at.is_(None),
             scope_condition(resource, t, parents, service=shape.service),
         )
-        .cte("target")
     )
+    if shape.kind == "update":
+        # An update compares the row with what it was sent and writes only if something
+        # changes: it must compare the row it would overwrite. Locked, the row is read at its
+        # latest committed version once a concurrent writer commits, so a PATCH racing another
+        # is a no-op only against the row as that one left it (tests/test_races_extra.py).
+        read = read.with_for_update(of=t)
+    return read.cte("target")
 
 
 def _member_checks(resource: Resource, shape: WriteShape, target: Any) -> list[Check]:
