@@ -153,3 +153,32 @@ def get(
             route=base + "/{id}",
         ),
     )
+
+
+def related(
+    resource: str,
+    claims: dict[str, str] | None,
+    row_id: str,
+    relationship: str,
+    *,
+    linkage: bool = False,
+    query: str = "",
+    headers: dict[str, str] | None = None,
+) -> Reply:
+    """GET the record a relationship points at, or (``linkage``) the relationship itself."""
+    base = "/v1/" + resource.replace("_", "-") + "/{id}"
+    suffix = "/relationships/{relationship}" if linkage else "/{relationship}"
+    path = f"{base}{suffix}".format(id=row_id, relationship=relationship)
+    return call(
+        resource,
+        "relationship" if linkage else "related",
+        event(
+            "GET",
+            path,
+            query=query,
+            claims=claims,
+            path_parameters={"id": row_id, "relationship": relationship},
+            headers=headers,
+            route=base + suffix,
+        ),
+    )

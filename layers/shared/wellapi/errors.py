@@ -145,6 +145,12 @@ ERROR_CODES: dict[str, ErrorCode] = {
         "No such live row, or one outside the caller's scope (the same answer); or a "
         "relationship, or a workspace in the path, that is missing, deleted or invisible.",
     ),
+    "UNKNOWN_RELATIONSHIP": ErrorCode(
+        404,
+        "Not found",
+        "A related-resource or relationship route names a relationship the resource does not "
+        "have (`meta.path_parameter` is `relationship`).",
+    ),
     "NOT_ACCEPTABLE": ErrorCode(
         406,
         "Not acceptable",

@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from wellapi.jsonapi.query import ReadQuery
-from wellapi.resources import Attribute, Parent, Resource
+from wellapi.resources import RESOURCES, Attribute, Parent, Resource
 from wellapi.shapes import Layout
 
 JSONAPI = {"version": "1.1"}
@@ -25,20 +25,43 @@ def json_value(value: Any) -> Any:
     return value
 
 
+# The resources this API serves, by type: a link may lead only to one of these. The platform's
+# own records (accounts, workspaces, providers...) are served by another API and get no link.
+SERVED: dict[str, Resource] = {r.type: r for r in RESOURCES.values()}
+
+
 class Linker:
-    """Absolute URLs of this API's resources and of the parents' canonical routes."""
+    """Absolute URLs of the routes this API serves, for links a client can follow as they are.
 
-    def __init__(self, base_url: str) -> None:
+    The workspace the request named rides along on every link: a caller reading another
+    workspace it may see (a service, a group member) reaches the same rows by following them.
+    """
+
+    def __init__(self, base_url: str, workspace: UUID | None = None) -> None:
         self.base_url = base_url.rstrip("/")
+        self.suffix = f"?workspace_id={workspace}" if workspace is not None else ""
 
-    def resource(self, resource: Resource, row_id: str) -> str:
-        return f"{self.base_url}/v1/{resource.path}/{row_id}"
+    def _item(self, resource: Resource, row_id: str, tail: str = "") -> str:
+        return f"{self.base_url}/v1/{resource.path}/{row_id}{tail}{self.suffix}"
 
-    def collection(self, resource: Resource) -> str:
-        return f"{self.base_url}/v1/{resource.path}"
+    def resource(self, resource: Resource, row_id: str) -> str | None:
+        """The resource's own route, unless it is not one this API serves (the catalog's)."""
+        if SERVED.get(resource.type) is not resource:
+            return None
+        return self._item(resource, row_id)
 
-    def parent(self, parent: Parent, row_id: str) -> str:
-        return f"{self.base_url}/v1/{parent.path}/{row_id}"
+    def parent(self, parent: Parent, row_id: str) -> str | None:
+        served = SERVED.get(parent.type)
+        return self._item(served, row_id) if served is not None else None
+
+    def relationship(self, resource: Resource, row_id: str, name: str) -> dict[str, str] | None:
+        """A relationship's ``self`` (its linkage) and ``related`` (the record) routes."""
+        if SERVED.get(resource.type) is not resource:
+            return None
+        return {
+            "self": self._item(resource, row_id, f"/relationships/{name}"),
+            "related": self._item(resource, row_id, f"/{name}"),
+        }
 
 
 def _attributes(
@@ -75,40 +98,66 @@ class DocumentBuilder:
             obj["attributes"] = attributes
         relationships: dict[str, Any] = {}
         for rel in resource.relationships:
-            if wanted is not None and rel.name not in wanted:
-                continue
-            parent_id = row[index["r_" + rel.name]]
-            if parent_id is None:
-                relationships[rel.name] = {"data": None}
-                continue
-            pid = str(parent_id)
-            relationships[rel.name] = {
-                "data": {"type": rel.parent.type, "id": pid},
-                "links": {"related": self.linker.parent(rel.parent, pid)},
-            }
+            if wanted is None or rel.name in wanted:
+                relationships[rel.name] = self.relationship_object(row, rel.name)
         if relationships:
             obj["relationships"] = relationships
-        obj["links"] = {"self": self.linker.resource(resource, row_id)}
-        self._collect_included(row)
+        link = self.linker.resource(resource, row_id)
+        if link is not None:
+            obj["links"] = {"self": link}
+        for name in self.query.include:
+            included = self.parent_object(row, name)
+            if included is not None:
+                self.included.setdefault((included["type"], included["id"]), included)
         return obj
 
-    def _collect_included(self, row: Sequence[Any]) -> None:
+    def linkage(self, row: Sequence[Any], name: str) -> dict[str, str] | None:
+        parent_id = row[self.index["r_" + name]]
+        if parent_id is None:
+            return None
+        return {"type": self.resource.relationship(name).parent.type, "id": str(parent_id)}
+
+    def relationship_object(self, row: Sequence[Any], name: str) -> dict[str, Any]:
+        obj: dict[str, Any] = {"data": self.linkage(row, name)}
+        links = self.linker.relationship(self.resource, str(row[self.index["id"]]), name)
+        if links is not None:
+            obj["links"] = links
+        return obj
+
+    def parent_object(self, row: Sequence[Any], name: str) -> dict[str, Any] | None:
+        """The record ``name`` points at, as ``include`` shows it: None if out of scope."""
         index = self.index
-        for name in self.query.include:
-            parent = self.resource.relationship(name).parent
-            parent_id = row[index["r_" + name]]
-            if parent_id is None or not row[index["v_" + name]]:
-                continue
-            key = (parent.type, str(parent_id))
-            if key in self.included:
-                continue
-            wanted = self.query.fields.get(parent.type)
-            obj: dict[str, Any] = {"type": parent.type, "id": key[1]}
-            attributes = _attributes(parent.attributes, row, index, f"i_{name}_", wanted)
-            if attributes or wanted is None:
-                obj["attributes"] = attributes
-            obj["links"] = {"self": self.linker.parent(parent, key[1])}
-            self.included[key] = obj
+        parent = self.resource.relationship(name).parent
+        parent_id = row[index["r_" + name]]
+        if parent_id is None or not row[index["v_" + name]]:
+            return None
+        wanted = self.query.fields.get(parent.type)
+        obj: dict[str, Any] = {"type": parent.type, "id": str(parent_id)}
+        attributes = _attributes(parent.attributes, row, index, f"i_{name}_", wanted)
+        if attributes or wanted is None:
+            obj["attributes"] = attributes
+        link = self.linker.parent(parent, obj["id"])
+        if link is not None:
+            obj["links"] = {"self": link}
+        return obj
+
+    def related(self, row: Sequence[Any], name: str, self_link: str) -> dict[str, Any]:
+        """The related-resource document: what ``include=name`` would add, or null."""
+        return {
+            "jsonapi": JSONAPI,
+            "data": self.parent_object(row, name),
+            "links": {"self": self_link},
+        }
+
+    def relationship(self, row: Sequence[Any], name: str, self_link: str) -> dict[str, Any]:
+        """The relationship document: the linkage as the resource itself shows it."""
+        obj = self.relationship_object(row, name)
+        links = obj.get("links", {})
+        return {
+            "jsonapi": JSONAPI,
+            "data": obj["data"],
+            "links": {"self": self_link, "related": links.get("related")},
+        }
 
     def single(self, row: Sequence[Any], self_link: str) -> dict[str, Any]:
         doc: dict[str, Any] = {"jsonapi": JSONAPI, "data": self.resource_object(row)}

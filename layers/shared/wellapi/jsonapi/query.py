@@ -18,7 +18,7 @@ from wellapi.errors import InvalidQueryParameter
 from wellapi.jsonapi import CURSOR_PROFILE
 from wellapi.jsonapi.cursor import Cursor, decode_cursor
 from wellapi.jsonapi.ids import public_id
-from wellapi.resources import PARENTS, Resource
+from wellapi.resources import PARENTS, Parent, Resource
 from wellapi.timestamps import to_utc
 
 DEFAULT_PAGE_SIZE = 20
@@ -33,7 +33,9 @@ _NAME = re.compile(r"^(?P<family>[A-Za-z_]+)(?P<path>(?:\[[^\[\]]*\])*)$")
 _SEGMENT = re.compile(r"\[([^\[\]]*)\]")
 _DIGITS = re.compile(r"[0-9]+")
 
-Operation = Literal["list", "retrieve"]
+# What a read answers: a collection, one resource, the resource one of its relationships
+# points at (whose type is the relationship's), or that relationship's linkage alone.
+ReadKind = Literal["list", "retrieve", "related", "relationship"]
 
 
 @dataclass(frozen=True)
@@ -103,14 +105,19 @@ def parse_timestamp(value: str, parameter: str) -> datetime:
         raise _bad(f"'{value}' is out of range.", parameter, "INVALID_FILTER") from error
 
 
-def _parse_include(resource: Resource, value: str, parameter: str) -> tuple[str, ...]:
+def _parse_include(
+    resource: Resource, related: Parent | None, value: str, parameter: str
+) -> tuple[str, ...]:
     if value == "":
         return ()
     names = split_list(value, parameter)
+    # A related route answers with a platform record, which has no relationships of its own.
+    answered = related.type if related is not None else resource.type
+    known = () if related is not None else tuple(r.name for r in resource.relationships)
     for name in names:
-        if name not in {r.name for r in resource.relationships}:
+        if name not in known:
             raise _bad(
-                f"'{name}' is not a relationship of {resource.type} that can be included.",
+                f"'{name}' is not a relationship of {answered} that can be included.",
                 parameter,
                 "INVALID_INCLUDE",
             )
@@ -126,11 +133,17 @@ def fields_of(resource: Resource, type_name: str) -> tuple[str, ...] | None:
     return None
 
 
-def _parse_fields(resource: Resource, type_name: str, value: str, parameter: str) -> frozenset[str]:
+def _parse_fields(
+    resource: Resource, related: Parent | None, type_name: str, value: str, parameter: str
+) -> frozenset[str]:
     known = fields_of(resource, type_name)
     if known is None:
         raise _bad(
             f"'{type_name}' is not a resource type of this API.", parameter, "INVALID_FIELDS"
+        )
+    if related is not None and type_name != related.type:
+        raise _bad(
+            f"This route answers with {related.type} resources only.", parameter, "INVALID_FIELDS"
         )
     if value == "":
         return frozenset()
@@ -242,7 +255,10 @@ def _undecodable(raw_query: str) -> InvalidQueryParameter:
     return _bad("The query string is not valid UTF-8.", "query")  # pragma: no cover
 
 
-def parse_read_query(resource: Resource, raw_query: str, operation: Operation) -> ReadQuery:
+def parse_read_query(
+    resource: Resource, raw_query: str, kind: ReadKind, related: Parent | None = None
+) -> ReadQuery:
+    """The query of a read of ``resource``; ``related`` is the type a related route answers."""
     try:
         pairs = parse_qsl(raw_query, keep_blank_values=True, strict_parsing=False, errors="strict")
     except UnicodeDecodeError as error:
@@ -258,7 +274,9 @@ def parse_read_query(resource: Resource, raw_query: str, operation: Operation) -
     before_raw: tuple[str, str] | None = None
     workspace_id: UUID | None = None
     workspace_parameter: str | None = None
-    collection = operation == "list"
+    collection = kind == "list"
+    # A relationship route answers linkage only: nothing to include and no fields to choose.
+    documents = kind != "relationship"
 
     for name, value in pairs:
         if name in seen:
@@ -267,11 +285,11 @@ def parse_read_query(resource: Resource, raw_query: str, operation: Operation) -
         match = _NAME.match(name)
         family = match.group("family") if match else ""
         path = _SEGMENT.findall(match.group("path")) if match else []
-        if family == "include" and not path:
-            include = _parse_include(resource, value, name)
+        if family == "include" and not path and documents:
+            include = _parse_include(resource, related, value, name)
             include_requested = True
-        elif family == "fields" and len(path) == 1:
-            fields[path[0]] = _parse_fields(resource, path[0], value, name)
+        elif family == "fields" and len(path) == 1 and documents:
+            fields[path[0]] = _parse_fields(resource, related, path[0], value, name)
         elif family == "sort" and not path and collection:
             sort, descending = _parse_sort(value, name)
         elif family == "page" and path == ["size"] and collection:

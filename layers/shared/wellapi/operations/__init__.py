@@ -24,12 +24,14 @@ class Operation:
     item: bool = False
     # A fixed route (the platform's nested routes); otherwise /v1/<resource path>[/{id}].
     route: str | None = None
+    # What follows /{id} on an item's route: the related-resource and relationship routes.
+    suffix: str = ""
 
     def path(self, resource: Resource) -> str:
         if self.route is not None:
             return self.route
         base = f"/v1/{resource.path}"
-        return base + "/{id}" if self.item else base
+        return base + "/{id}" + self.suffix if self.item else base
 
     def runner(self) -> Callable[[Resource, Request], Response]:
         module, _, function = self.target.rpartition(".")
@@ -50,6 +52,16 @@ OPERATIONS = {
         Operation("create", "POST", "write.create_row"),
         Operation("update", "PATCH", "write.update_row", item=True),
         Operation("delete", "DELETE", "write.delete_row", item=True),
+        Operation(
+            "related", "GET", "related.related_resource", item=True, suffix="/{relationship}"
+        ),
+        Operation(
+            "relationship",
+            "GET",
+            "related.relationship_linkage",
+            item=True,
+            suffix="/relationships/{relationship}",
+        ),
         Operation("catalog", "GET", "read.provider_catalog", route=_WORKSPACE_PROVIDERS),
         Operation("select", "POST", "nested.select_provider", route=_WORKSPACE_PROVIDERS),
         Operation(

@@ -55,6 +55,14 @@ def fetch(
     return rows[1:], layout
 
 
+def linker(request: Request, query: ReadQuery, path_workspace: str | None = None) -> Linker:
+    """Links for this answer, carrying the workspace the request named (in the query or path)."""
+    workspace = query.workspace_id
+    if workspace is None and path_workspace is not None:
+        workspace = public_id(path_workspace)
+    return Linker(request.base_url, workspace)
+
+
 def path_id(request: Request, name: str) -> UUID:
     """A UUID from the URL path, or 400 naming the path parameter.
 
@@ -82,7 +90,7 @@ def retrieve_row(resource: Resource, request: Request) -> Response:
     rows, layout = fetch(request, resource, query, read_params(query, row_id=row_id), single=True)
     if not rows:
         raise NotFound(f"No {resource.type} with id {row_id}.")
-    builder = DocumentBuilder(resource, query, layout, Linker(request.base_url))
+    builder = DocumentBuilder(resource, query, layout, linker(request, query))
     return document_response(200, builder.single(rows[0], request.url))
 
 
@@ -123,7 +131,7 @@ def list_rows(
             next_link = _page_link(request, {"page[after]": cursor(rows[-1])})
         if (query.before is not None and has_more) or query.after is not None:
             prev_link = _page_link(request, {"page[before]": cursor(rows[0])})
-    builder = DocumentBuilder(resource, query, layout, Linker(request.base_url))
+    builder = DocumentBuilder(resource, query, layout, linker(request, query, path_workspace))
     links = {"self": request.url, "prev": prev_link, "next": next_link}
     document = builder.collection(rows, links)
     return document_response(200, document, media_type=COLLECTION_MEDIA_TYPE)

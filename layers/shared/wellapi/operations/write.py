@@ -27,11 +27,11 @@ from wellapi.errors import (
 from wellapi.http.request import Request
 from wellapi.http.response import Response, document_response
 from wellapi.jsonapi.body import ResourceDocument, parse_resource_document
-from wellapi.jsonapi.document import DocumentBuilder, Linker
+from wellapi.jsonapi.document import DocumentBuilder
 from wellapi.jsonapi.ids import new_id
 from wellapi.jsonapi.media import check_accept
 from wellapi.jsonapi.query import ReadQuery, parse_read_query
-from wellapi.operations.read import parse_id, scoped_principal
+from wellapi.operations.read import linker, parse_id, scoped_principal
 from wellapi.principal import Principal, check_scope
 from wellapi.resources import Resource
 from wellapi.rules import KEEPS_PREFIX, READ_ONLY_PREFIX, RULES
@@ -140,9 +140,10 @@ def respond(
     shape: ReadShape,
     rows: list[list[Any]],
     status: int,
+    path_workspace: str | None = None,
 ) -> Response:
     _, layout = read_template(shape)
-    builder = DocumentBuilder(resource, query, layout, Linker(request.base_url))
+    builder = DocumentBuilder(resource, query, layout, linker(request, query, path_workspace))
     document = builder.single(rows[0], "")
     self_link = document["data"]["links"]["self"]
     document["links"] = {"self": self_link}
@@ -303,6 +304,7 @@ def upsert_row(
         (read_shape, read_params(by_relationships)),
         path_scope=path_workspace is not None,
     )
+    status = 201 if result.created else 200
     return respond(
-        resource, request, by_relationships, read_shape, result.rows, 201 if result.created else 200
+        resource, request, by_relationships, read_shape, result.rows, status, path_workspace
     )

@@ -1,0 +1,5 @@
+"""GET /v1/account-workspace-connectors/{id}/{relationship}"""
+
+from wellapi.http import api_handler
+
+handler = api_handler("account_workspace_connectors", "related")

@@ -1,0 +1,64 @@
+"""The routes a relationship's links lead to, for every relationship of every resource.
+
+- GET /v1/<resource>/{id}/{relationship}: the record the relationship points at, exactly as
+  ``include`` shows it (``data: null`` where ``include`` would leave it out: out of scope)
+- GET /v1/<resource>/{id}/relationships/{relationship}: the linkage, as the resource shows it
+
+Each is the resource's Retrieve (the same scope statement and compiled SELECT, one round
+trip) answered with a part of the row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from wellapi.errors import NotFound
+from wellapi.http.request import Request
+from wellapi.http.response import Response, document_response
+from wellapi.jsonapi.document import DocumentBuilder
+from wellapi.jsonapi.media import check_accept
+from wellapi.jsonapi.query import ReadQuery, parse_read_query
+from wellapi.operations.read import fetch, linker, parse_id
+from wellapi.resources import Relationship, Resource
+from wellapi.shapes import read_params
+
+
+def _relationship(resource: Resource, request: Request) -> Relationship:
+    name = request.path_parameters.get("relationship", "")
+    for rel in resource.relationships:
+        if rel.name == name:
+            return rel
+    raise NotFound(
+        f"{resource.type} has no relationship '{name}'.",
+        code="UNKNOWN_RELATIONSHIP",
+        meta={"path_parameter": "relationship"},
+    )
+
+
+def _read(
+    resource: Resource, request: Request, query: ReadQuery
+) -> tuple[DocumentBuilder, list[Any]]:
+    row_id = parse_id(request)
+    rows, layout = fetch(request, resource, query, read_params(query, row_id=row_id), single=True)
+    if not rows:
+        raise NotFound(f"No {resource.type} with id {row_id}.")
+    return DocumentBuilder(resource, query, layout, linker(request, query)), rows[0]
+
+
+def related_resource(resource: Resource, request: Request) -> Response:
+    check_accept(request.header("accept"))
+    rel = _relationship(resource, request)
+    asked = parse_read_query(resource, request.raw_query, "related", related=rel.parent)
+    # The record is read as an include of the resource: the same visibility, the same SQL.
+    query = replace(asked, include=(rel.name,), include_requested=True)
+    builder, row = _read(resource, request, query)
+    return document_response(200, builder.related(row, rel.name, request.url))
+
+
+def relationship_linkage(resource: Resource, request: Request) -> Response:
+    check_accept(request.header("accept"))
+    rel = _relationship(resource, request)
+    query = parse_read_query(resource, request.raw_query, "relationship")
+    builder, row = _read(resource, request, query)
+    return document_response(200, builder.relationship(row, rel.name, request.url))
