@@ -21,7 +21,7 @@ from wellapi.roles import API_ROLE, AUTH_ROLE, SYNC_ROLE
 ROOT = Path(__file__).resolve().parents[1]
 
 # Records every API key the run issues and fails the session if one shows up in any output.
-pytest_plugins = ["tests.support.key_audit"]
+pytest_plugins = ["tests.support.key_audit", "tests.support.links"]
 
 
 def reset_connection_caches() -> None:

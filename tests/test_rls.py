@@ -23,6 +23,7 @@ from sqlalchemy import select
 from tests.support import factories as f
 from tests.support import tenancy as tn
 from tests.support.api import JSONAPI, call, event
+from tests.support.read_factories import record_queries
 from wellapi import db, keys, schema
 from wellapi.errors import sqlstate_of
 from wellapi.local import database as local_db
@@ -642,7 +643,7 @@ def test_the_refusals_are_not_for_want_of_privilege_or_scope(rls, api_conn):
 
 
 @pytest.fixture
-def calls(rls, monkeypatch) -> list[str]:
+def calls(rls, monkeypatch) -> list[tuple[str, str]]:
     """Every query the API's pg8000 connection sends while a test runs (after a warm-up)."""
     a = rls.w.a
     warm = call(
@@ -651,21 +652,7 @@ def calls(rls, monkeypatch) -> list[str]:
         event("GET", "/v1/workspace-providers", claims=a.tenant.claims()),
     )
     assert warm.status == 200
-    sent: list[str] = []
-    simple = pg8000.dbapi.Connection.execute_simple
-    unnamed = pg8000.dbapi.Connection.execute_unnamed
-
-    def count_simple(self: Any, statement: str) -> Any:
-        sent.append(statement)
-        return simple(self, statement)
-
-    def count_unnamed(self: Any, statement: str, *args: Any, **kwargs: Any) -> Any:
-        sent.append(statement)
-        return unnamed(self, statement, *args, **kwargs)
-
-    monkeypatch.setattr(pg8000.dbapi.Connection, "execute_simple", count_simple)
-    monkeypatch.setattr(pg8000.dbapi.Connection, "execute_unnamed", count_unnamed)
-    return sent
+    return record_queries(monkeypatch)
 
 
 def test_a_retrieve_is_one_round_trip_that_sets_its_own_scope(rls, calls):
@@ -685,7 +672,7 @@ def test_a_retrieve_is_one_round_trip_that_sets_its_own_scope(rls, calls):
     )
     assert reply.status == 200, reply.body
     assert len(calls) == 1
-    assert calls[0].startswith("SELECT workspace_pk, person_pk FROM core_api.set_scope(")
+    assert calls[0][1].startswith("SELECT workspace_pk, person_pk FROM core_api.set_scope(")
 
 
 def test_a_create_is_one_round_trip_that_sets_its_own_scope(rls, admin_conn, calls):
@@ -714,8 +701,8 @@ def test_a_create_is_one_round_trip_that_sets_its_own_scope(rls, admin_conn, cal
     )
     assert reply.status == 201, reply.body
     assert len(calls) == 1
-    assert calls[0].startswith("SELECT workspace_pk, person_pk FROM core_api.set_scope(")
-    assert "INSERT INTO core_api.workspace_providers" in calls[0]
+    assert calls[0][1].startswith("SELECT workspace_pk, person_pk FROM core_api.set_scope(")
+    assert "INSERT INTO core_api.workspace_providers" in calls[0][1]
 
 
 def test_every_read_rule_calls_the_scope_functions_once_per_statement(admin_conn):

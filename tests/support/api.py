@@ -11,6 +11,7 @@ from uuid import uuid4
 
 import jsonschema_rs
 
+from tests.support.links import WALKER
 from wellapi.http import api_handler
 
 SCHEMA_DIR = Path(__file__).resolve().parents[1] / "vendor" / "jsonapi"
@@ -119,6 +120,7 @@ def invoke(handler: Any, ev: dict[str, Any]) -> Reply:
     if reply.body:
         assert headers.get("Content-Type", "").startswith(JSONAPI), headers
         assert_valid_document(reply.json)
+    WALKER.walk(ev, reply, call, event)
     return reply
 
 

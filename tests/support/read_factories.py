@@ -25,6 +25,7 @@ import pytest
 
 from tests.support import factories as f
 from tests.support.api import Reply, get
+from tests.support.links import WALKER
 
 SECRET = "sk_live_never_returned"
 PROVENANCE = (
@@ -228,12 +229,15 @@ def record_queries(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     simple = pg8000.dbapi.Connection.execute_simple
     unnamed = pg8000.dbapi.Connection.execute_unnamed
 
+    # The link walker's requests (``tests.support.links``) are not the request under test.
     def count_simple(self: Any, statement: str) -> Any:
-        calls.append(("simple", statement))
+        if not WALKER.walking:
+            calls.append(("simple", statement))
         return simple(self, statement)
 
     def count_unnamed(self: Any, statement: str, *args: Any, **kwargs: Any) -> Any:
-        calls.append(("unnamed", statement))
+        if not WALKER.walking:
+            calls.append(("unnamed", statement))
         return unnamed(self, statement, *args, **kwargs)
 
     monkeypatch.setattr(pg8000.dbapi.Connection, "execute_simple", count_simple)
