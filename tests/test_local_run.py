@@ -184,6 +184,47 @@ def test_demo_json_holds_working_keys_for_each_workspace_and_the_service(
     assert status == 401  # no key: API Gateway's own answer
 
 
+# ---- a resource's item routes ------------------------------------------------------------------
+
+
+def test_the_related_and_relationship_routes_reach_their_own_functions(
+    running: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runtime = running.server.gateway.runtime
+    invoke = runtime.invoke
+    served: list[str] = []
+
+    def recorded(function_id: str, event: Any) -> Any:
+        served.append(function_id)
+        return invoke(function_id, event)
+
+    monkeypatch.setattr(runtime, "invoke", recorded)
+    key = running.demo["workspaces"][0]["api_key"]
+    status, _, body = running.request("GET", "/v1/account-workspace-connectors", key)
+    assert status == 200, body
+    row = json.loads(body)["data"][0]
+    item = f"/v1/account-workspace-connectors/{row['id']}"
+    account = row["relationships"]["account"]["data"]
+
+    served.clear()
+    status, _, body = running.request("GET", f"{item}/account", key)
+    assert status == 200, body
+    related = json.loads(body)["data"]
+    assert (related["type"], related["id"]) == (account["type"], account["id"])
+    status, _, body = running.request("GET", f"{item}/relationships/account", key)
+    assert status == 200, body
+    assert json.loads(body)["data"] == account
+    # `relationships` alone is no relationship: the related route takes it, as in AWS.
+    status, _, body = running.request("GET", f"{item}/relationships", key)
+    assert status == 404, body
+    assert json.loads(body)["errors"][0]["code"] == "UNKNOWN_RELATIONSHIP"
+    assert [f for f in served if f != "AuthorizerFunction"] == [
+        "AccountWorkspaceConnectorsRelatedFunction",
+        "AccountWorkspaceConnectorsRelationshipFunction",
+        "AccountWorkspaceConnectorsRelatedFunction",
+    ]
+
+
 # ---- documentation -----------------------------------------------------------------------------
 
 

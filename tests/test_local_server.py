@@ -14,6 +14,7 @@ import re
 import socket
 import sys
 import textwrap
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -778,6 +779,93 @@ def test_route_precedence_follows_api_gateway() -> None:
         Router([target("GET", "/x"), target("GET", "/x")])
 
 
+def test_a_literal_segment_wins_over_a_variable_at_any_depth() -> None:
+    # The related-resource and relationship routes of JSON:API: where a variable and the
+    # literal `relationships` could both take a segment, the literal does, whichever route
+    # the template declares first.
+    routes = [
+        "/v1/things/{id}/{relationship}",
+        "/v1/things/{id}/{relationship}/{rest}",
+        "/v1/things/{id}/relationships/{relationship}",
+        "/v1/things/{id}/relationships",
+    ]
+    for ordered in (routes, routes[::-1]):
+        router = Router(
+            [
+                RouteTarget(
+                    route_key=f"GET {path}",
+                    method="GET",
+                    path=PathTemplate(path),
+                    api_id="Api",
+                    function_id=path,
+                )
+                for path in ordered
+            ]
+        )
+
+        def winner(path: str, router: Router = router) -> tuple[str | None, dict[str, str]]:
+            matched = router.match("GET", path)
+            assert matched is not None, path
+            return matched[0].function_id, matched[1]
+
+        assert winner("/v1/things/1/owner") == (
+            "/v1/things/{id}/{relationship}",
+            {"id": "1", "relationship": "owner"},
+        )
+        assert winner("/v1/things/1/relationships/owner") == (
+            "/v1/things/{id}/relationships/{relationship}",
+            {"id": "1", "relationship": "owner"},
+        )
+        assert winner("/v1/things/1/relationships") == (
+            "/v1/things/{id}/relationships",
+            {"id": "1"},
+        )
+        assert winner("/v1/things/1/owner/x") == (
+            "/v1/things/{id}/{relationship}/{rest}",
+            {"id": "1", "relationship": "owner", "rest": "x"},
+        )
+
+
+def test_the_projects_item_routes_reach_the_function_api_gateway_would_choose() -> None:
+    # template.yaml as `wellapi run` serves it: a resource's retrieve, related-resource and
+    # relationship routes share their first segments; each request reaches its own function.
+    template = sam.load(Path(__file__).resolve().parents[1] / "template.yaml")
+    router = Gateway(template, LambdaRuntime(template)).router
+    item = "5da25330-d33b-5cbc-acef-5d77a5d45e01"
+    resources = {
+        "account-workspace-connectors": "AccountWorkspaceConnectors",
+        "company-workspace-connectors": "CompanyWorkspaceConnectors",
+        "people-workspace-connectors": "PeopleWorkspaceConnectors",
+        "workspace-group-workspaces": "WorkspaceGroupWorkspaces",
+        "workspace-providers": "WorkspaceProviders",
+    }
+    for path, logical in resources.items():
+
+        def chosen(
+            tail: str, base: str = f"/v1/{path}/{item}"
+        ) -> tuple[str | None, dict[str, str]]:
+            matched = router.match("GET", base + tail)
+            assert matched is not None, base + tail
+            return matched[0].function_id, matched[1]
+
+        assert chosen("") == (f"{logical}RetrieveFunction", {"id": item})
+        assert chosen("/workspace") == (
+            f"{logical}RelatedFunction",
+            {"id": item, "relationship": "workspace"},
+        )
+        assert chosen("/relationships/workspace") == (
+            f"{logical}RelationshipFunction",
+            {"id": item, "relationship": "workspace"},
+        )
+        # No route has the bare literal: API Gateway gives it to the variable, as here (the
+        # function answers 404, no such relationship).
+        assert chosen("/relationships") == (
+            f"{logical}RelatedFunction",
+            {"id": item, "relationship": "relationships"},
+        )
+        assert router.match("GET", f"/v1/{path}/{item}/relationships/workspace/x") is None
+
+
 UNSUPPORTED_AUTHORIZERS = {
     "jwt": {"JwtConfiguration": {"issuer": "x"}, "IdentitySource": "$request.header.A"},
     "payload 1.0": {
@@ -922,6 +1010,10 @@ def test_a_preflight_from_an_allowed_origin_is_answered_by_the_gateway(cors: Sta
     assert headers["apigw-requestid"]
     # Neither the authorizer nor a function ran (there is no OPTIONS route to run).
     assert len(cors.authorizer_calls) == before
+    # The server logs a request once its answer is written: the line may follow the answer.
+    deadline = time.monotonic() + 5
+    while "gateway (CORS preflight)" not in cors.log.getvalue() and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert "gateway (CORS preflight)" in cors.log.getvalue()
 
 

@@ -87,6 +87,8 @@ _API = (
 _WRITE = ("wellapi.jsonapi.body", "wellapi.operations.write", "wellapi.rules")
 INIT_MODULES: dict[str, list[str]] = {
     "read": sorted((*_COMMON, *_API)),
+    # A related-resource or relationship read: the retrieve's modules and its own, no more.
+    "related": sorted((*_COMMON, *_API, "wellapi.operations.related")),
     "write": sorted((*_COMMON, *_API, *_WRITE)),
     "nested write": sorted((*_COMMON, *_API, *_WRITE, "wellapi.operations.nested")),
     "authorizer": sorted(
@@ -309,7 +311,7 @@ def test_every_function_imports_its_handler_from_its_artifacts_alone(build, impo
     assert {"MigrationFunction", "AuthorizerFunction", "SyncFunction"} <= set(build.functions)
     assert build.functions["AuthorizerFunction"][1] == "authorizer.handler"
     assert build.functions["SyncFunction"][1] == "sync.handler"
-    assert len(build.api_code_dirs) >= 32  # 30 routes, the authorizer and sync
+    assert len(build.api_code_dirs) >= 42  # 40 routes, the authorizer and sync
 
     def problem(function_id: str, report: dict[str, Any]) -> str | None:
         if "error" in report:
@@ -536,6 +538,8 @@ def init_group(handler: str) -> str:
     operation = handler.split(".")[1]
     if operation in ("list", "retrieve", "catalog"):
         return "read"
+    if operation in ("related", "relationship"):
+        return "related"
     return "nested write" if operation in ("select", "remove", "enrol", "unenrol") else "write"
 
 

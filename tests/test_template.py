@@ -209,7 +209,7 @@ def test_no_function_block_repeats_a_globals_setting():
 def test_every_function_logs_to_its_own_group_kept_for_the_retention_parameter():
     resources = _transformed()["Resources"]
     functions = [k for k, r in resources.items() if r["Type"] == "AWS::Lambda::Function"]
-    assert len(functions) == len(FUNCTIONS) == 33
+    assert len(functions) == len(FUNCTIONS) == 43
     for function_id in functions:
         config = resources[function_id]["Properties"]["LoggingConfig"]
         assert config == {"LogGroup": {"Ref": f"{function_id}LogGroup"}}, function_id
