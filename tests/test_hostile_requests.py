@@ -153,7 +153,7 @@ def _query_parameters(template: str, method: str) -> tuple[str, ...]:
 
 
 def _routes(world: tn.World, member: str, service: str) -> dict[str, Route]:
-    """A working request for each of the 30 routes, by tenant A (the service key where only a
+    """A working request for each of the 40 routes, by tenant A (the service key where only a
     service principal may write), built from the cross-tenant matrix's controls."""
     routes = {}
     for resource, operation in ROUTES:
@@ -227,6 +227,12 @@ LIST_ROUTES = [
     name for name, (_, op) in zip(ROUTE_NAMES, ROUTES, strict=True) if op in ("list", "catalog")
 ]
 PATH_ROUTES = [name for name in ROUTE_NAMES if "{" in name]
+# The reads of one row: a Retrieve, and its related-resource and relationship routes.
+ITEM_READ_ROUTES = [
+    name
+    for name, (_, op) in zip(ROUTE_NAMES, ROUTES, strict=True)
+    if op in ("retrieve", "related", "relationship")
+]
 
 
 # ---- judging ------------------------------------------------------------------------------------
@@ -302,6 +308,12 @@ def encoded(value: str) -> str:
 
 def query_target(route: Route, query: str) -> str:
     return f"{route.path}?{query}"
+
+
+def unknown_relationship() -> Expect:
+    """A related-resource or relationship route's answer to a name that is no relationship:
+    the name is read before the id, the query or the row."""
+    return Expect(404, "UNKNOWN_RELATIONSHIP", path_parameter="relationship")
 
 
 def refusal(route: Route) -> Expect | None:
@@ -521,6 +533,55 @@ def test_ids_that_are_not_canonical_uuids_in_filters_and_workspace_id_are_a_400_
     check_all(hostile, route, cases)
 
 
+@pytest.mark.parametrize("name", ITEM_READ_ROUTES)
+def test_a_query_parameter_a_read_of_one_row_does_not_take_is_a_400_naming_it(hostile, name):
+    """A List's parameters, and what no route takes, sent to a read of one row; on the
+    relationship route (linkage only) include and fields too; on the related-resource route an
+    include of anything, and fields of another type than the record's."""
+    route = hostile.routes[name]
+    resource = RESOURCES[route.resource]
+    unknown = [
+        ("sort", "-created_at"),
+        ("page[size]", "5"),
+        ("page[after]", "x"),
+        ("filter[created_at][gte]", "2026-01-01T00:00:00Z"),
+        (f"filter[{resource.relationships[0].name}]", A_UUID),
+        ("id", A_UUID),
+        ("workspace", A_UUID),
+        ("relationship", "workspace"),
+        ("bogus", "1"),
+    ]
+    refused = []
+    if route.operation == "relationship":
+        unknown += [("include", ""), ("include", "workspace"), (f"fields[{resource.type}]", "")]
+        unknown += [(f"fields[{rel.parent.type}]", "") for rel in resource.relationships]
+    if route.operation == "related":
+        record = resource.relationship(route.path_parameters["relationship"]).parent.type
+        refused += [("include", rel.name, "INVALID_INCLUDE") for rel in resource.relationships]
+        refused += [
+            (f"fields[{t}]", "", "INVALID_FIELDS")
+            for t in {resource.type, "bogus", *(r.parent.type for r in resource.relationships)}
+            if t != record
+        ]
+    cases = [
+        (
+            f"{parameter}={value}",
+            {"target": query_target(route, f"{encoded(parameter)}={encoded(value)}")},
+            Expect(400, "UNKNOWN_QUERY_PARAMETER", parameter=parameter),
+        )
+        for parameter, value in unknown
+    ]
+    cases += [
+        (
+            f"{parameter}={value}",
+            {"target": query_target(route, f"{encoded(parameter)}={encoded(value)}")},
+            Expect(400, code, parameter=parameter),
+        )
+        for parameter, value, code in refused
+    ]
+    check_all(hostile, route, cases)
+
+
 # ---- path ids -----------------------------------------------------------------------------------
 
 
@@ -532,21 +593,22 @@ def test_meta_characters_and_invalid_uuids_in_every_path_id_are_a_400_naming_the
     cases = []
     for parameter in route.path_parameters:
         expect = refusal(route) or Expect(400, "INVALID_ID", path_parameter=parameter)
+        if parameter == "relationship":  # a name, not an id: no name of these is one
+            expect = unknown_relationship()
         odd = (*META_CHARACTERS, *NOT_CANONICAL_UUIDS, *PADDED_UUIDS, "?", "#")
         sent = [(v, encoded(v)) for v in odd]
         sent += [(f"{raw} (raw)", raw) for raw in RAW_ESCAPES]
         for label, value in sent:
             target = route.with_path(parameter, value)
             cases.append((f"{parameter}={label}", {"target": target, "body": route.body}, expect))
-        # An encoded slash makes another path, which no route matches: API Gateway's 404.
+        # An encoded slash makes another path (API Gateway decodes it before routing). No
+        # route matches it, API Gateway's 404; but /v1/<resource>/{id} with "<uuid>/x" for
+        # its id is the related-resource route of the relationship "x" of the row <uuid>.
         target = route.with_path(parameter, encoded(f"{A_UUID}/x"))
-        cases.append(
-            (
-                f"{parameter} with a slash",
-                {"target": target, "body": route.body},
-                Expect(404, gateway="Not Found"),
-            )
-        )
+        slashed = Expect(404, gateway="Not Found")
+        if route.operation == "retrieve":
+            slashed = unknown_relationship()
+        cases.append((f"{parameter} with a slash", {"target": target, "body": route.body}, slashed))
     check_all(hostile, route, cases)
 
 
@@ -558,6 +620,8 @@ def test_uuids_of_other_versions_in_a_path_are_ids_of_nothing_404(hostile, name)
         for value in OTHER_VERSION_UUIDS:
             target = route.with_path(parameter, value)
             expect = Expect(404, "NOT_FOUND")
+            if parameter == "relationship":  # a UUID is no relationship's name
+                expect = unknown_relationship()
             if route.operation == "enrol":  # the group is the document's relationship
                 expect = Expect(404, "NOT_FOUND", pointer="/data/relationships/workspace_group")
             body = route.body

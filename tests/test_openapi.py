@@ -10,11 +10,11 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.support import factories as f
-from tests.support.api import get
+from tests.support.api import call, event, get, related
 from wellapi import errors, openapi, openapi_text, schema
 from wellapi.errors import ERROR_CODES
 from wellapi.operations import OPERATIONS
-from wellapi.resources import RESOURCES
+from wellapi.resources import PARENTS, PROVIDER_CATALOG, RESOURCES
 from wellapi.rules import RULES
 
 
@@ -47,7 +47,7 @@ def test_every_route_has_one_operation():
     declared = {
         (method.upper(), path) for path, methods in document["paths"].items() for method in methods
     }
-    assert len(declared) == len(openapi.ROUTES) == 30
+    assert len(declared) == len(openapi.ROUTES) == 40
     for _resource, operation in openapi.ROUTES:
         assert OPERATIONS[operation].method in {m for m, _ in declared}
 
@@ -85,6 +85,61 @@ def test_responses_conform_to_the_document(resource, api_database, admin):
     bad = get(resource, a.claims(), query="bogus=1")
     assert not list(_validator("ErrorDocument").iter_errors(bad.json))
     assert json.loads(bad.body)["errors"][0]["source"] == {"parameter": "bogus"}
+    # Every relationship's related-resource and relationship routes, with and without the
+    # workspace named (the links carry it then).
+    answered = set()
+    for rel in openapi.RESOURCES[resource].relationships:
+        for query in ("", f"workspace_id={a.workspace_id}"):
+            for linkage, kind in ((False, "RelatedDocument"), (True, "RelationshipDocument")):
+                reply = related(
+                    resource, a.claims(), str(row), rel.name, linkage=linkage, query=query
+                )
+                assert reply.status == 200, reply.body
+                errors = list(_validator(f"{name}{kind}").iter_errors(reply.json))
+                assert not errors, (rel.name, kind, [e.message for e in errors[:3]])
+                answered.add((linkage, reply.json["data"] is None))
+    assert {(False, False), (True, False)} <= answered
+    if resource == "workspace_group_workspaces":  # an empty relationship: both null
+        g, _ = f.group(admin)
+        anonymous = f.enrol(admin, g, a.workspace_pk)
+        for linkage, kind in ((False, "RelatedDocument"), (True, "RelationshipDocument")):
+            reply = related(resource, a.claims(), str(anonymous), "created_by", linkage=linkage)
+            assert reply.json["data"] is None, reply.body
+            assert not list(_validator(f"{name}{kind}").iter_errors(reply.json))
+    unknown = related(resource, a.claims(), str(row), "bogus")
+    assert unknown.status == 404
+    assert not list(_validator("ErrorDocument").iter_errors(unknown.json))
+    assert unknown.json["errors"][0]["code"] == "UNKNOWN_RELATIONSHIP"
+
+
+def test_catalog_responses_conform_to_the_document(api_database, admin):
+    a = f.tenant(admin)
+    p, _ = f.provider(admin)
+    f.workspace_provider(admin, a.workspace_pk, p)
+    path = f"/v1/workspaces/{a.workspace_id}/providers"
+    reply = call(
+        "workspace_providers",
+        "catalog",
+        event(
+            "GET",
+            path,
+            query="include=workspace_provider",
+            claims=a.claims(),
+            path_parameters={"workspace_id": str(a.workspace_id)},
+            route="/v1/workspaces/{workspace_id}/providers",
+        ),
+    )
+    assert reply.status == 200, reply.body
+    errors = list(_validator("ProviderCatalogCollection").iter_errors(reply.json))
+    assert not errors, [e.message for e in errors[:3]]
+    # The catalog's rows are the platform's providers: no links, theirs or their
+    # relationship's; the included workspace_provider links to its own route.
+    assert reply.json["included"]
+    for row in reply.json["data"]:
+        assert "links" not in row
+        assert "links" not in row["relationships"]["workspace_provider"]
+    for included in reply.json["included"]:
+        assert included["links"]["self"].endswith(f"?workspace_id={a.workspace_id}")
 
 
 # ---- documentation that teaches: words, error codes, examples ----------------------------------
@@ -152,18 +207,141 @@ def test_who_may_call_each_operation_is_said_per_resource_and_kind_of_key():
     )
 
 
-def test_the_text_table_has_an_entry_for_every_operation_and_the_coming_ones():
+def test_the_text_table_has_an_entry_for_every_operation():
     assert OPERATIONS.keys() <= openapi_text.OPERATION_TEXT.keys()
     # GET /v1/<resource>/{id}/<relationship> and .../relationships/<relationship>: one entry
-    # each, ready for the routes.
+    # each, which can also speak of one relationship.
     for kind in ("related", "relationship"):
         for resource in RESOURCES.values():
             for rel in resource.relationships:
                 text = openapi_text.describe(resource, kind, rel.name)
                 assert rel.name in text.summary
                 assert resource.type in text.description
-                assert "NOT_FOUND" in text.codes
+                assert {"NOT_FOUND", "UNKNOWN_RELATIONSHIP"} <= set(text.codes)
                 assert "{" not in text.summary
+            text = openapi_text.describe(resource, kind)
+            for rel in resource.relationships:
+                assert rel.name in text.summary
+                assert f"`{rel.name}`" in text.description
+
+
+def test_a_type_takes_the_article_its_sound_wants():
+    text = openapi.render()
+    for resource in (*RESOURCES.values(), PROVIDER_CATALOG):
+        article = "an" if resource.type[0] in "aeiou" else "a"
+        wrong = "a" if article == "an" else "an"
+        for spelled in (resource.type, f"`{resource.type}`"):
+            assert f" {wrong} {spelled}" not in text, spelled
+    summaries = {spec["operationId"]: spec["summary"] for *_, spec in _operations()}
+    assert summaries["account_workspace_connectors_retrieve"] == (
+        "Retrieve an account_workspace_connector"
+    )
+    assert summaries["workspace_providers_create"] == "Create a workspace_provider"
+
+
+def _by_operation_id(document=None):
+    return {spec["operationId"]: spec for *_, spec in _operations(document)}
+
+
+def _schema(document, spec):
+    return spec["responses"]["200"]["content"]["application/vnd.api+json"]["schema"]["$ref"]
+
+
+@pytest.mark.parametrize("key", list(RESOURCES))
+def test_the_related_and_relationship_routes_of_every_resource(key):
+    document = openapi.build_document()
+    resource = RESOURCES[key]
+    name = openapi._pascal(key)
+    names = [rel.name for rel in resource.relationships]
+    types = sorted({rel.parent.type for rel in resource.relationships})
+    paths = document["paths"]
+    related_op = paths[f"/v1/{resource.path}/{{id}}/{{relationship}}"]["get"]
+    linkage_op = paths[f"/v1/{resource.path}/{{id}}/relationships/{{relationship}}"]["get"]
+    assert related_op["operationId"] == f"{key}_related"
+    assert linkage_op["operationId"] == f"{key}_relationship"
+    for spec in (related_op, linkage_op):
+        path = [p for p in spec["parameters"] if p["in"] == "path"]
+        assert [p["name"] for p in path] == ["id", "relationship"]
+        assert path[0]["schema"] == openapi.UUID_SCHEMA
+        assert path[1]["schema"] == {"type": "string", "enum": names}
+        assert path[1]["example"] in names
+        assert path[0]["example"] == openapi.examples.row_id(resource)
+        codes = _documented_codes(spec)
+        assert codes["UNKNOWN_RELATIONSHIP"] == 404
+        assert codes["NOT_FOUND"] == 404
+        assert codes["INVALID_ID"] == 400
+        assert codes["UNKNOWN_QUERY_PARAMETER"] == 400
+        assert codes["FORBIDDEN"] == 403
+        assert "`UNKNOWN_RELATIONSHIP`" in spec["responses"]["404"]["description"]
+        assert "API Gateway's own answer" in spec["responses"]["404"]["description"]
+        for rel in names:
+            assert f"`{rel}`" in spec["description"]
+    query = {p["name"]: p for p in related_op["parameters"] if p["in"] == "query"}
+    assert list(query) == [
+        "include",
+        *(f"fields[{t}]" for t in types),
+        "workspace_id",
+        "workspaceId",
+    ]
+    assert query["include"]["schema"] == {"type": "string", "const": ""}
+    for t in types:
+        fields = jsonschema_rs.validator_for(query[f"fields[{t}]"]["schema"])
+        for attribute in PARENTS[t].attributes:
+            assert fields.is_valid(attribute.name)
+        assert fields.is_valid("")
+        assert not fields.is_valid("bogus")
+    assert {"INVALID_INCLUDE", "INVALID_FIELDS"} <= _documented_codes(related_op).keys()
+    assert [p["name"] for p in linkage_op["parameters"] if p["in"] == "query"] == [
+        "workspace_id",
+        "workspaceId",
+    ]
+    # The relationship route takes neither include nor fields: not its codes.
+    assert not {"INVALID_INCLUDE", "INVALID_FIELDS"} & _documented_codes(linkage_op).keys()
+    assert _schema(document, related_op).endswith(f"/{name}RelatedDocument")
+    assert _schema(document, linkage_op).endswith(f"/{name}RelationshipDocument")
+    schemas = document["components"]["schemas"]
+    records = schemas[f"{name}RelatedDocument"]["properties"]["data"]["oneOf"]
+    assert records == [
+        {"$ref": f"#/components/schemas/{openapi._pascal(t)}Parent"} for t in types
+    ] + [{"type": "null"}]
+    related_document = schemas[f"{name}RelatedDocument"]
+    assert related_document["properties"]["links"]["required"] == ["self"]
+    assert "included" not in related_document["properties"]
+    linkage_document = schemas[f"{name}RelationshipDocument"]
+    assert linkage_document["properties"]["links"]["required"] == ["self", "related"]
+    linkages = linkage_document["properties"]["data"]["oneOf"]
+    assert [item.get("properties", {}).get("type") for item in linkages] == [
+        *({"const": t} for t in types),
+        None,
+    ]
+    # The resource's own relationships link to both routes.
+    resource_schema = schemas[f"{name}Resource"]
+    assert resource_schema["required"] == ["type", "id", "links"]
+    for rel in names:
+        member = resource_schema["properties"]["relationships"]["properties"][rel]
+        assert member["required"] == ["data", "links"]
+        assert member["properties"]["links"]["required"] == ["self", "related"]
+
+
+def test_only_records_this_api_serves_have_links_in_the_schemas():
+    schemas = openapi.build_document()["components"]["schemas"]
+    for type_name in PARENTS:
+        parent = schemas[f"{openapi._pascal(type_name)}Parent"]
+        assert parent["additionalProperties"] is False
+        if type_name == "workspace_provider":  # the catalog's include: one of ours
+            assert parent["required"] == ["type", "id", "links"]
+        else:
+            assert "links" not in parent["properties"], type_name
+    catalog = schemas["ProviderCatalogResource"]
+    assert "links" not in catalog["properties"]
+    assert "links" not in catalog["required"]
+    member = catalog["properties"]["relationships"]["properties"]["workspace_provider"]
+    assert "links" not in member["properties"]
+    # A platform record with links does not validate: the schema holds the server to it.
+    validator = _validator("AccountParent")
+    record = {"type": "account", "id": "0b9a3b5e-2222-4b5e-9d5e-0b9a3b5e2222"}
+    assert validator.is_valid(record)
+    assert not validator.is_valid({**record, "links": {"self": "https://api.test/v1/x"}})
 
 
 def _source_codes() -> tuple[dict[str, str], list[str]]:
@@ -349,6 +527,7 @@ def test_an_update_may_carry_every_member_at_its_current_value():
         in (ledger["properties"]["attributes"]["properties"]["direction"]["description"])
     )
     # A fetched resource sent back as it is validates (links included).
+    base = "https://api.test/v1/account-workspace-connectors/0b9a3b5e-1111-4b5e-9d5e-0b9a3b5e1111"
     fetched = {
         "data": {
             "type": "account_workspace_connector",
@@ -362,18 +541,25 @@ def test_an_update_may_carry_every_member_at_its_current_value():
             "relationships": {
                 "account": {
                     "data": {"type": "account", "id": "0b9a3b5e-2222-4b5e-9d5e-0b9a3b5e2222"},
-                    "links": {"related": "https://api.test/v1/accounts/x"},
+                    "links": {
+                        "self": f"{base}/relationships/account",
+                        "related": f"{base}/account",
+                    },
                 },
                 "workspace_connector": {
                     "data": {
                         "type": "workspace_connector",
                         "id": "0b9a3b5e-3333-4b5e-9d5e-0b9a3b5e3333",
                     },
-                    "links": {"related": "https://api.test/v1/workspace-connectors/x"},
+                    "links": {
+                        "self": f"{base}/relationships/workspace_connector",
+                        "related": f"{base}/workspace_connector",
+                    },
                 },
             },
-            "links": {"self": "https://api.test/v1/account-workspace-connectors/x"},
+            "links": {"self": base},
         }
     }
+    assert _validator("AccountWorkspaceConnectorsResource").is_valid(fetched["data"])
     errors = list(_validator("AccountWorkspaceConnectorsUpdateRequest").iter_errors(fetched))
     assert not errors, [e.message for e in errors]

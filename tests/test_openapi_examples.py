@@ -81,6 +81,17 @@ def test_the_read_examples_reach_demo_rows(demo):
     # First: the enrolment test below removes the enrolment the Retrieve example names.
     for resource in RESOURCES:
         assert send(demo, resource, "retrieve").status == 200, resource
+        # The relationship the examples follow leads to a record the demo key may see.
+        record = send(demo, resource, "related")
+        assert record.status == 200, (resource, record.body)
+        assert record.json["data"] is not None, resource
+        linkage = send(demo, resource, "relationship")
+        assert linkage.status == 200, (resource, linkage.body)
+        assert linkage.json["data"] == {
+            "type": record.json["data"]["type"],
+            "id": record.json["data"]["id"],
+        }
+        assert linkage.json["links"]["related"] == record.json["links"]["self"]
     assert send(demo, "workspace_providers", "catalog").status == 200
 
 

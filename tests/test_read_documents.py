@@ -191,7 +191,7 @@ def test_timestamps_are_utc_iso_8601_with_microseconds_kept(admin):
     assert attributes["created_at"] == "2024-05-10T08:00:00.123456Z"
 
 
-@pytest.mark.parametrize("operation", ["list", "retrieve"])
+@pytest.mark.parametrize("operation", ["list", "retrieve", "related", "relationship"])
 @pytest.mark.parametrize("resource", ALL)
 def test_each_read_route_has_a_function_serving_its_resource(admin, resource, operation):
     path = FUNCTIONS / resource / f"{operation}.py"
@@ -203,9 +203,12 @@ def test_each_read_route_has_a_function_serving_its_resource(admin, resource, op
     t = f.tenant(admin)
     row = rf.make_row(admin, t, resource)
     base = "/v1/" + resource.replace("_", "-")
+    # The related-resource and relationship routes follow the relationship into the row's
+    # own workspace, which the caller may see whatever the resource.
+    rel = "workspace_connector" if resource in PROVENANCE else "workspace"
     if operation == "list":
         ev = event("GET", base, claims=t.claims())
-    else:
+    elif operation == "retrieve":
         ev = event(
             "GET",
             f"{base}/{row.id}",
@@ -213,11 +216,29 @@ def test_each_read_route_has_a_function_serving_its_resource(admin, resource, op
             path_parameters={"id": str(row.id)},
             route=base + "/{id}",
         )
+    else:
+        suffix = (
+            "/relationships/{relationship}" if operation == "relationship" else "/{relationship}"
+        )
+        ev = event(
+            "GET",
+            f"{base}/{row.id}{suffix.format(relationship=rel)}",
+            claims=t.claims(),
+            path_parameters={"id": str(row.id), "relationship": rel},
+            route=base + "/{id}" + suffix,
+        )
 
     result = module.handler(ev, Lambda())
 
     assert result["statusCode"] == 200, result
     document = json.loads(result["body"])
     assert_valid_document(document)
+    if operation in ("related", "relationship"):
+        assert document["data"]["type"] == rel  # each relationship named after its type
+        if operation == "relationship":
+            assert set(document["data"]) == {"type", "id"}
+        else:
+            assert "attributes" in document["data"]
+        return
     data = document["data"] if operation == "retrieve" else document["data"][0]
     assert (data["type"], data["id"]) == (TYPES[resource], str(row.id))

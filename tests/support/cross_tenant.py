@@ -200,6 +200,10 @@ def _ids(*values: UUID) -> frozenset[str]:
     return frozenset(str(v) for v in values)
 
 
+# A well-formed id of no row anywhere.
+MISSING_ID = "9a0b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d"
+
+
 def not_found(pointer: str | None = None) -> Expect:
     return Expect(404, "NOT_FOUND", pointer=pointer)
 
@@ -219,7 +223,7 @@ def route_cases(route: Route, w: tn.World) -> tuple[list[Case], list[Case]]:
     attacks: list[Case] = []
     controls: list[Case] = []
 
-    def req(path: str, query: str = "", body: Any = None, **params: UUID) -> Request:
+    def req(path: str, query: str = "", body: Any = None, **params: UUID | str) -> Request:
         return Request(
             resource, operation, path, {k: str(v) for k, v in params.items()}, query, body
         )
@@ -586,6 +590,66 @@ def route_cases(route: Route, w: tn.World) -> tuple[list[Case], list[Case]]:
             ),
             Expect(204),
         )
+
+    elif operation in ("related", "relationship"):
+        # GET .../{id}/<relationship> and .../{id}/relationships/<relationship>: A's row is a
+        # 404 exactly as a missing row is, for every relationship and whatever else is asked.
+        middle = "/relationships/" if operation == "relationship" else "/"
+
+        def follow(row_id: UUID | str, rel: str, query: str = "") -> Request:
+            return req(f"{base}/{row_id}{middle}{rel}", query, id=row_id, relationship=rel)
+
+        missing = MISSING_ID
+        for rel in rels:
+            parent_type = r.relationship(rel).parent.type
+            record_fields = f"fields[{parent_type}]=" + (
+                ",".join(attr.name for attr in r.relationship(rel).parent.attributes)
+            )
+            attack(f"A's row, {rel}", follow(a_row, rel), not_found())
+            attack(f"a missing row, {rel}", follow(missing, rel), not_found())
+            if operation == "related":
+                attack(
+                    f"A's row, {rel}, {record_fields}",
+                    follow(a_row, rel, record_fields),
+                    not_found(),
+                )
+                attack(
+                    f"A's row, {rel}, empty include",
+                    follow(a_row, rel, "include="),
+                    not_found(),
+                )
+            attack(
+                f"A's row, {rel}, workspace_id = B's",
+                follow(a_row, rel, f"workspace_id={b.workspace[1]}"),
+                not_found(),
+            )
+            attack(
+                f"own row, {rel}, workspace_id = A's",
+                follow(b_row, rel, in_a),
+                forbidden("workspace_id"),
+            )
+            attack(
+                f"own row, {rel}, workspaceId = A's",
+                follow(b_row, rel, f"workspaceId={a.workspace[1]}"),
+                forbidden("workspaceId"),
+            )
+            attack(
+                f"own row, {rel}",
+                follow(b_row, rel),
+                Expect(200, contains=_ids(b.parent(resource, rel))),
+            )
+            control(
+                f"A's row, {rel}, by A",
+                follow(a_row, rel),
+                Expect(200, contains=_ids(a.parent(resource, rel))),
+            )
+        # The relationship is checked before the row is read: no answer says whether it exists.
+        for row in (a_row, missing):
+            attack(
+                "an unknown relationship" + (" of A's row" if row == a_row else ""),
+                follow(row, "relationships"),
+                Expect(404, "UNKNOWN_RELATIONSHIP"),
+            )
 
     else:  # pragma: no cover - a new route must get its cases here
         raise AssertionError(f"no cross-tenant cases for {route}")

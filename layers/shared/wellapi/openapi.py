@@ -15,6 +15,7 @@ from typing import Any
 from wellapi import openapi_examples as examples
 from wellapi.errors import ERROR_CODES
 from wellapi.jsonapi import CURSOR_PROFILE, MEDIA_TYPE
+from wellapi.jsonapi.document import SERVED
 from wellapi.jsonapi.ids import UUID_PATTERN
 from wellapi.jsonapi.query import (
     MAX_FILTER_VALUES,
@@ -38,7 +39,11 @@ from wellapi.resources import (
 
 # (resource key, operation): every route the API serves; the template has one function each.
 ROUTES: tuple[tuple[str, str], ...] = (
-    *((key, op) for key in RESOURCES for op in ("list", "retrieve", "create", "update", "delete")),
+    *(
+        (key, op)
+        for key in RESOURCES
+        for op in ("list", "retrieve", "create", "update", "delete", "related", "relationship")
+    ),
     ("workspace_providers", "catalog"),
     ("workspace_providers", "select"),
     ("workspace_providers", "remove"),
@@ -54,6 +59,24 @@ REF = "#/components/schemas/"
 EXAMPLES_REF = "#/components/examples/"
 # A member of a request document the server accepts with any value and ignores.
 IGNORED = {"description": "Accepted with any value, and ignored."}
+LINK = {"type": "string", "description": "An absolute URL of a route this API serves."}
+# The operations that answer a relationship of one resource: /v1/<resource>/{id}[...]/<name>.
+RELATED_OPERATIONS = frozenset({"related", "relationship"})
+
+
+def _served(resource: Resource) -> bool:
+    """Whether this API serves ``resource`` at routes of its own (the catalog's rows it does
+    not: they are the platform's providers), so that its objects carry links."""
+    return SERVED.get(resource.type) is resource
+
+
+def _links(*names: str) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": list(names),
+        "properties": dict.fromkeys(names, LINK),
+        "additionalProperties": False,
+    }
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -103,33 +126,49 @@ def _linkage(type_name: str, *, nullable: bool) -> dict[str, Any]:
 
 
 def _parent_resource(parent: Parent) -> dict[str, Any]:
-    return {
+    """A record a relationship points at, as ``include`` and the related route show it.
+
+    Only a record this API serves (a ``workspace_provider``, from the catalog) links to its
+    route; the platform's own records are another API's, and carry no links.
+    """
+    schema: dict[str, Any] = {
         "type": "object",
         "required": ["type", "id"],
         "properties": {
             "type": {"const": parent.type},
             "id": UUID_SCHEMA,
             "attributes": _attributes(parent.attributes),
-            "links": {"type": "object", "properties": {"self": {"type": "string"}}},
         },
+        "additionalProperties": False,
     }
+    if parent.type in SERVED:
+        schema["required"].append("links")
+        schema["properties"]["links"] = _links("self")
+    else:
+        schema["description"] = "A record of the platform, served by another API: no links."
+    return schema
 
 
 def _resource_object(resource: Resource) -> dict[str, Any]:
-    relationships = {
-        rel.name: {
+    """A primary resource. One this API serves links to its route (``links.self``), and each
+    of its relationships to the relationship route (``self``) and the related route
+    (``related``); the catalog's providers, the platform's records, have no links."""
+    served = _served(resource)
+    relationships = {}
+    for rel in resource.relationships:
+        member: dict[str, Any] = {
             "type": "object",
             "required": ["data"],
-            "properties": {
-                "data": _linkage(rel.parent.type, nullable=not rel.required),
-                "links": {"type": "object", "properties": {"related": {"type": "string"}}},
-            },
+            "properties": {"data": _linkage(rel.parent.type, nullable=not rel.required)},
+            "additionalProperties": False,
         }
-        for rel in resource.relationships
-    }
-    return {
+        if served:
+            member["required"].append("links")
+            member["properties"]["links"] = _links("self", "related")
+        relationships[rel.name] = member
+    schema: dict[str, Any] = {
         "type": "object",
-        "required": ["type", "id", "links"],
+        "required": ["type", "id"],
         "properties": {
             "type": {"const": resource.type},
             "id": UUID_SCHEMA,
@@ -139,14 +178,13 @@ def _resource_object(resource: Resource) -> dict[str, Any]:
                 "properties": relationships,
                 "additionalProperties": False,
             },
-            "links": {
-                "type": "object",
-                "required": ["self"],
-                "properties": {"self": {"type": "string"}},
-            },
         },
         "additionalProperties": False,
     }
+    if served:
+        schema["required"].append("links")
+        schema["properties"]["links"] = _links("self")
+    return schema
 
 
 def _request_relationship(rel: Relationship, mode: str) -> dict[str, Any]:
@@ -258,6 +296,41 @@ def _document(resource: Resource, *, collection: bool) -> dict[str, Any]:
     }
 
 
+def _related_types(resource: Resource) -> list[str]:
+    """The types of the records ``resource``'s relationships point at."""
+    return sorted({rel.parent.type for rel in resource.relationships})
+
+
+def _related_document(resource: Resource) -> dict[str, Any]:
+    """GET /v1/<resource>/{id}/<relationship>: the record, as ``include`` shows it, or null."""
+    records = [_ref(f"{_pascal(t)}Parent") for t in _related_types(resource)]
+    return {
+        "type": "object",
+        "required": ["jsonapi", "data", "links"],
+        "properties": {
+            "jsonapi": _ref("JsonApi"),
+            "data": {"oneOf": [*records, {"type": "null"}]},
+            "links": _links("self"),
+        },
+        "additionalProperties": False,
+    }
+
+
+def _relationship_document(resource: Resource) -> dict[str, Any]:
+    """GET /v1/<resource>/{id}/relationships/<relationship>: the linkage, or null."""
+    linkages = [_linkage(t, nullable=False) for t in _related_types(resource)]
+    return {
+        "type": "object",
+        "required": ["jsonapi", "data", "links"],
+        "properties": {
+            "jsonapi": _ref("JsonApi"),
+            "data": {"oneOf": [*linkages, {"type": "null"}]},
+            "links": _links("self", "related"),
+        },
+        "additionalProperties": False,
+    }
+
+
 def _parameter(
     name: str, schema: dict[str, Any], description: str, where: str = "query"
 ) -> dict[str, Any]:
@@ -342,6 +415,33 @@ def _read_parameters(resource: Resource, collection: bool) -> list[dict[str, Any
         for op in RANGE_OPERATORS
     ]
     return params
+
+
+def _related_parameters(resource: Resource, operation: str) -> list[dict[str, Any]]:
+    """The query of a related route (the record's fields, an empty include) or of a
+    relationship route (none but the workspace)."""
+    if operation == "relationship":
+        return _workspace_parameters()
+    params = [
+        _parameter(
+            "include",
+            {"type": "string", "const": ""},
+            "Taken only empty: the record has no relationships of its own to include (a name "
+            "is 400 `INVALID_INCLUDE`).",
+        )
+    ]
+    for t in _related_types(resource):
+        pointing = [rel.name for rel in resource.relationships if rel.parent.type == t]
+        params.append(
+            _parameter(
+                f"fields[{t}]",
+                _comma_list(_names(fields_of(resource, t) or ()), empty=True),
+                f"Sparse fieldset for {t}, when the relationship is "
+                + " or ".join(f"`{name}`" for name in pointing)
+                + " (for another, 400 `INVALID_FIELDS`).",
+            )
+        )
+    return params + _workspace_parameters()
 
 
 # Answers API Gateway gives itself, before or instead of the function, with its own body
@@ -431,7 +531,24 @@ def _errors(codes: tuple[str, ...]) -> dict[str, Any]:
     return responses
 
 
+def _relationship_parameter(resource: Resource, operation: str) -> dict[str, Any]:
+    names = [rel.name for rel in resource.relationships]
+    what = "to follow to its record" if operation == "related" else "whose linkage to answer"
+    parameter = _parameter(
+        "relationship",
+        {"type": "string", "enum": names},
+        f"The relationship {what}: "
+        + ", ".join(f"`{name}`" for name in names)
+        + ". Another name is 404 `UNKNOWN_RELATIONSHIP`.",
+        "path",
+    )
+    parameter["example"] = examples.path_parameters(resource, operation)["relationship"]
+    return parameter
+
+
 def _id_parameter(name: str, resource: Resource, operation: str) -> dict[str, Any]:
+    if name == "relationship":
+        return _relationship_parameter(resource, operation)
     meaning = {
         "id": f"The {resource.type}'s id.",
         "workspace_id": "The workspace's id.",
@@ -460,7 +577,11 @@ def _operation(resource_key: str, op: Operation) -> dict[str, Any]:
         "summary": text.summary,
         "description": text.description,
     }
-    if op.method == "GET":
+    if op.name in RELATED_OPERATIONS:
+        parameters += _related_parameters(resource, op.name)
+        schema = f"{name}{_pascal(op.name)}Document"
+        ok = {"200": {"description": "OK", "content": {MEDIA_TYPE: {"schema": _ref(schema)}}}}
+    elif op.method == "GET":
         collection = not op.item
         parameters += _read_parameters(resource, collection)
         schema = f"{name}Collection" if collection else f"{name}Document"
@@ -550,6 +671,8 @@ def _components() -> dict[str, Any]:
         if resource.key in RESOURCES:
             schemas[f"{name}CreateRequest"] = _request_document(resource, "create")
             schemas[f"{name}UpdateRequest"] = _request_document(resource, "update")
+            schemas[f"{name}RelatedDocument"] = _related_document(resource)
+            schemas[f"{name}RelationshipDocument"] = _relationship_document(resource)
     return {
         "schemas": schemas,
         "examples": {code: _error_example(code) for code in ERROR_CODES},
@@ -593,6 +716,14 @@ time, its default one or the one `workspace_id` names; a **service** key acts ac
 workspaces. Each operation says who may call it, its rules, and the error codes it can give; \
 every error is a JSON:API error object with a stable `code`, a `source` naming the culprit, \
 and `meta.trace_id`.
+
+**Links** lead only to routes this API serves: a resource's `links.self`, and each of its \
+relationships' `links.self` (`/v1/<resource>/{id}/relationships/<name>`, the linkage) and \
+`links.related` (`/v1/<resource>/{id}/<name>`, the record). The platform's own records \
+(accounts, companies, people, workspace connectors, workspaces, workspace groups, providers) \
+are served by another API and carry no links. When the request names a workspace (its \
+`workspace_id`, or the workspace of the path), every link carries it as `?workspace_id=`, so \
+that following a link reads the rows the request read.
 
 **Try it locally:** `make run` serves this API on `http://127.0.0.1:3000` with demo data and \
 writes the demo keys to `.local/demo.json`: *Authorize* with the Acme Finance member key \

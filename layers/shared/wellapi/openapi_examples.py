@@ -30,6 +30,15 @@ _ROWS = {
     "workspace_providers": "acme/xero",
 }
 _CONNECTOR = ("workspace_connectors", "acme/plaid_eu")
+# The relationship the related-resource and relationship examples follow from that row: one
+# whose record Acme's member key may see (Ada owns the demo group), so `data` is a record.
+_RELATIONSHIPS = {
+    "account_workspace_connectors": "account",
+    "company_workspace_connectors": "company",
+    "people_workspace_connectors": "people",
+    "workspace_group_workspaces": "workspace_group",
+    "workspace_providers": "provider",
+}
 # A provider Acme has no row for: creating or selecting it succeeds on the fresh demo.
 _NEW_PROVIDER = ("providers", "notion")
 _REMOVED_PROVIDER = ("providers", "qonto")
@@ -70,6 +79,8 @@ def path_parameters(resource: Resource, operation: str) -> dict[str, str]:
         values = {"workspace_group_id": group(), "workspace_id": globex()}
     else:
         values = {"id": row_id(resource)}
+    if operation in ("related", "relationship"):
+        values["relationship"] = _RELATIONSHIPS[resource.key]
     return values
 
 
@@ -113,7 +124,7 @@ def _create_example(resource: Resource) -> tuple[str, dict[str, Any]]:
                 },
             }
         }
-        return f"Acme's {record} was carried out by Acme's Plaid (EU) connector.", body
+        return f"Acme's {record} record was carried out by Acme's Plaid (EU) connector.", body
     if resource.scope == "group_enrolment":
         relationships = {
             "workspace_group": _linkage("workspace_group", group()),

@@ -6,8 +6,7 @@ select... does, and the codes every resource's operation of that kind can give),
 ``SCOPE_TEXT`` by a resource's scope rule (who may read and write it, and its own rules and
 codes, by operation). ``describe`` puts them together for one (resource, operation); the
 meaning of each code comes from ``wellapi.errors.ERROR_CODES``. A new operation kind is one
-entry in ``OPERATION_TEXT`` (``related`` and ``relationship`` are there already, for the
-routes that will serve them).
+entry in ``OPERATION_TEXT``.
 """
 
 from __future__ import annotations
@@ -49,6 +48,17 @@ BODY = (
     "READ_ONLY_FIELD",
     "UNPROCESSABLE_ENTITY",
 )
+# The query string of a relationship route: the workspace parameters only.
+WORKSPACE_QUERY = (
+    "INVALID_QUERY_PARAMETER",
+    "DUPLICATE_QUERY_PARAMETER",
+    "UNKNOWN_QUERY_PARAMETER",
+    "INVALID_UUID",
+)
+# What a related-resource or relationship route (``/v1/<resource>/{id}/<name>``,
+# ``/v1/<resource>/{id}/relationships/<name>``) can answer besides its query string's codes.
+RELATED_PATH = ("INVALID_ID", "FORBIDDEN", "NOT_FOUND", "UNKNOWN_RELATIONSHIP")
+RELATED = (*ALWAYS, *ONE_QUERY, *RELATED_PATH)
 CREATE = (*ALWAYS, *ONE_QUERY, *BODY, "CLIENT_GENERATED_ID_NOT_ALLOWED", "FORBIDDEN", "NOT_FOUND")
 # ``{TYPE}`` stands for the resource's type in capitals: ``rules.Rules.conflict``'s code.
 ALREADY_EXISTS = "{TYPE}_ALREADY_EXISTS"
@@ -70,8 +80,11 @@ PATH_SCOPE = (
 
 @dataclass(frozen=True)
 class OperationText:
-    """An operation kind. ``summary`` and ``description`` may name ``{type}``, ``{path}`` and
-    ``{relationship}``."""
+    """An operation kind. ``summary`` and ``description`` may name ``{type}``, ``{a_type}``
+    (with its article: "an account_workspace_connector"), ``{a_type_code}`` (the same, the type
+    in backticks), ``{path}``, ``{relationship}`` (the one a description is for, else every
+    relationship of the resource: "workspace or provider") and ``{relationships}`` (every one,
+    in backticks)."""
 
     summary: str
     description: str
@@ -109,16 +122,17 @@ OPERATION_TEXT: dict[str, OperationText] = {
         "read",
     ),
     "retrieve": OperationText(
-        "Retrieve a {type}",
-        "One live `{type}` by id, with `include` and `fields` as in the List. A row that does "
-        "not exist, was deleted, or is outside the caller's scope is 404 `NOT_FOUND`: the same "
-        "answer for all three.",
+        "Retrieve {a_type}",
+        "One live `{type}` by id, with `include` and `fields` as in the List. Each of its "
+        "relationships links to the routes that serve it: `links.self` to its linkage, "
+        "`links.related` to the record it points at. A row that does not exist, was deleted, "
+        "or is outside the caller's scope is 404 `NOT_FOUND`: the same answer for all three.",
         (*ALWAYS, *ONE_QUERY, "INVALID_ID", "FORBIDDEN", "NOT_FOUND"),
         "read",
     ),
     "create": OperationText(
-        "Create a {type}",
-        "Creates a `{type}` and answers 201 with the row as committed and a `Location` "
+        "Create {a_type}",
+        "Creates {a_type_code} and answers 201 with the row as committed and a `Location` "
         "header. The server chooses the id (`data.id` is 403 `CLIENT_GENERATED_ID_NOT_ALLOWED`) "
         "and the timestamps (403 `READ_ONLY_FIELD`). Relationships are set here, once and for "
         "all; one that points at a missing, deleted or invisible record is 404 `NOT_FOUND` "
@@ -127,8 +141,8 @@ OPERATION_TEXT: dict[str, OperationText] = {
         "write",
     ),
     "update": OperationText(
-        "Update a {type}",
-        "Changes the writable attributes of a `{type}` and answers 200 with the row as "
+        "Update {a_type}",
+        "Changes the writable attributes of {a_type_code} and answers 200 with the row as "
         "committed. `data.id` must be the URL's id (409 `CONFLICT`). Every other member may be "
         "sent at its current value, so a fetched resource can be sent back as it is (see the "
         "request schema): another value of a create-only member is 403 `IMMUTABLE_FIELD`, of "
@@ -138,8 +152,8 @@ OPERATION_TEXT: dict[str, OperationText] = {
         "write",
     ),
     "delete": OperationText(
-        "Delete a {type} (soft)",
-        "Soft-deletes a `{type}`: sets `deleted_at` and answers 204. The row is no longer "
+        "Delete {a_type} (soft)",
+        "Soft-deletes {a_type_code}: sets `deleted_at` and answers 204. The row is no longer "
         "served (its Retrieve, PATCH and DELETE are 404 `NOT_FOUND`); a pair that must be "
         "unique among live rows may be created again, as a new row with a new id.",
         (*ALWAYS, *ONE_QUERY, "INVALID_ID", "FORBIDDEN", "NOT_FOUND"),
@@ -173,7 +187,7 @@ OPERATION_TEXT: dict[str, OperationText] = {
     ),
     "enrol": OperationText(
         "Enrol a workspace in a workspace group",
-        "The create of a `{type}` whose group comes from the path: the body names the "
+        "The create of {a_type_code} whose group comes from the path: the body names the "
         "workspace (`relationships.workspace`); repeating the group is allowed, another group "
         "is 409 `CONFLICT`. 201 with `Location`.",
         (*CREATE, "INVALID_ID"),
@@ -192,23 +206,37 @@ OPERATION_TEXT: dict[str, OperationText] = {
     ),
     # GET /v1/<resource>/{id}/<relationship>
     "related": OperationText(
-        "Fetch the {relationship} of a {type}",
-        "The record the `{relationship}` relationship of one `{type}` points at, as a resource "
-        "document: `data` is that record, or `null` when the relationship is empty or the "
-        "record exists but is outside the caller's scope (its linkage, from the relationship "
-        "route, still names it). The `{type}` itself must be visible: otherwise 404 "
-        "`NOT_FOUND`.",
-        (*ALWAYS, *ONE_QUERY, "INVALID_ID", "FORBIDDEN", "NOT_FOUND"),
+        "Fetch the {relationship} of {a_type}",
+        "The record one relationship of {a_type_code} points at (the path's "
+        "`{{relationship}}`: {relationships}), exactly as `include` shows it in the "
+        "`{type}`'s Retrieve: `data` is that record, or `null` when the relationship is empty "
+        "or the record is outside the caller's scope (`include` leaves it out too; the "
+        "relationship route still gives its linkage). The platform's records (accounts, "
+        "companies, people, workspace connectors, workspaces, workspace groups, providers) "
+        "carry no `links`: another API serves them. `links.self` is the URL of the request. "
+        "`fields[<type>]` of the record's type keeps only the attributes it names (another "
+        "type is 400 `INVALID_FIELDS`); `include` is taken only empty, since the record has "
+        "no relationships of its own (a name is 400 `INVALID_INCLUDE`); with `workspace_id`, "
+        "that is all the route takes (any other query parameter is 400 "
+        "`UNKNOWN_QUERY_PARAMETER`). A relationship the `{type}` does not have is 404 "
+        "`UNKNOWN_RELATIONSHIP`. A `{type}` that does not exist, was deleted, or is outside "
+        "the caller's scope is 404 `NOT_FOUND`: the same answer for all three.",
+        RELATED,
         "read",
     ),
     # GET /v1/<resource>/{id}/relationships/<relationship>
     "relationship": OperationText(
-        "Fetch the {relationship} linkage of a {type}",
-        "The resource identifier linkage of the `{relationship}` relationship of one `{type}`: "
-        "`data` is `{{type, id}}`, or `null` when the relationship is empty, whether or not "
-        "the caller may see the record itself. The `{type}` itself must be visible: otherwise "
-        "404 `NOT_FOUND`.",
-        (*ALWAYS, *ONE_QUERY, "INVALID_ID", "FORBIDDEN", "NOT_FOUND"),
+        "Fetch the {relationship} linkage of {a_type}",
+        "The linkage of one relationship of {a_type_code} (the path's `{{relationship}}`: "
+        "{relationships}), as the `{type}` itself shows it: `data` is `{{type, id}}`, or "
+        "`null` when the relationship is empty, whether or not the caller may see the record "
+        "itself. `links.self` is the URL of the request, `links.related` the related route "
+        "(the record). The route takes only `workspace_id` (any other query parameter, "
+        "`include` and `fields` too, is 400 `UNKNOWN_QUERY_PARAMETER`). A relationship the "
+        "`{type}` does not have is 404 `UNKNOWN_RELATIONSHIP`. A `{type}` that does not "
+        "exist, was deleted, or is outside the caller's scope is 404 `NOT_FOUND`: the same "
+        "answer for all three.",
+        (*ALWAYS, *WORKSPACE_QUERY, *RELATED_PATH),
         "read",
     ),
 }
@@ -359,14 +387,24 @@ def _try_it(access: str, scope: ScopeText) -> str:
     )
 
 
+def _either(names: list[str]) -> str:
+    """``a``, ``a or b``, ``a, b or c``."""
+    return " or ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else "".join(names)
+
+
 def describe(resource: Resource, operation: str, relationship: str | None = None) -> Described:
     """The summary and description of ``operation`` on ``resource`` and the codes it gives."""
     text = OPERATION_TEXT[operation]
     scope = SCOPE_TEXT[resource.scope]
+    article = "an" if resource.type[0] in "aeiou" else "a"
+    rels = [rel.name for rel in resource.relationships]
     names = {
         "type": resource.type,
+        "a_type": f"{article} {resource.type}",
+        "a_type_code": f"{article} `{resource.type}`",
         "path": resource.path,
-        "relationship": relationship or "related record",
+        "relationship": relationship or _either(rels),
+        "relationships": _either([f"`{name}`" for name in rels]),
         "TYPE": resource.type.upper(),
     }
     rule_key = operation if operation in scope.rules else (text.like or operation)
