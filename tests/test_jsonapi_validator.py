@@ -15,6 +15,7 @@ import pytest
 
 from tests.support.api import assert_valid_document, response_validator
 
+HERE = "https://api.test/v1/account-workspace-connectors/3fa85f64-5717-4562-b3fc-2c963f66afa6"
 RESOURCE: dict[str, Any] = {
     "type": "account_workspace_connector",
     "id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
@@ -28,20 +29,21 @@ RESOURCE: dict[str, Any] = {
         "account": {
             "data": {"type": "account", "id": "a1b2c3d4-0000-0000-0000-000000000001"},
             "links": {
-                "related": "https://api.test/v1/accounts/a1b2c3d4-0000-0000-0000-000000000001"
+                "self": f"{HERE}/relationships/account",
+                "related": f"{HERE}/account",
             },
         },
         "workspace_connector": {
             "data": {"type": "workspace_connector", "id": "d4c3b2a1-0000-0000-0000-000000000002"}
         },
     },
-    "links": {"self": "https://api.test/v1/account-workspace-connectors/3fa85f64"},
+    "links": {"self": HERE},
 }
+# A platform record, as this API includes it: served elsewhere, so without links.
 ACCOUNT = {
     "type": "account",
     "id": "a1b2c3d4-0000-0000-0000-000000000001",
     "attributes": {"account_type": "deposit", "account_name": "Main"},
-    "links": {"self": "https://api.test/v1/accounts/a1b2c3d4-0000-0000-0000-000000000001"},
 }
 ERROR = {
     "status": "400",
@@ -97,6 +99,26 @@ GOOD = {
         SINGLE, ("data/relationships/account", {"links": {"related": "https://api.test/a"}})
     ),
     "a resource with no attributes member": with_changes(SINGLE, ("data/attributes", ...)),
+    "a related-resource document": {
+        "jsonapi": {"version": "1.1"},
+        "data": ACCOUNT,
+        "links": {"self": f"{HERE}/account"},
+    },
+    "a related-resource document with null data": {
+        "jsonapi": {"version": "1.1"},
+        "data": None,
+        "links": {"self": f"{HERE}/account"},
+    },
+    "a relationship document": {
+        "jsonapi": {"version": "1.1"},
+        "data": {"type": "account", "id": "a1b2c3d4-0000-0000-0000-000000000001"},
+        "links": {"self": f"{HERE}/relationships/account", "related": f"{HERE}/account"},
+    },
+    "an empty to-one relationship document": {
+        "jsonapi": {"version": "1.1"},
+        "data": None,
+        "links": {"self": f"{HERE}/relationships/account", "related": f"{HERE}/account"},
+    },
     "a spec example (workspace_provider)": {
         "data": {
             "type": "workspace_provider",
@@ -148,6 +170,10 @@ BAD = {
     "a jsonapi version that is a number": with_changes(SINGLE, ("jsonapi/version", 1.1)),
     "a self link that is a number": with_changes(SINGLE, ("links/self", 1)),
     "a next link that is a number": with_changes(COLLECTION, ("links/next", 2)),
+    "a relationship document whose related link is a number": {
+        "data": {"type": "account", "id": "a1b2c3d4-0000-0000-0000-000000000001"},
+        "links": {"self": f"{HERE}/relationships/account", "related": 7},
+    },
     "the same resource twice in included": with_changes(COLLECTION, ("included", [ACCOUNT] * 2)),
     "an error source pointer that is not a JSON pointer": with_changes(
         ERRORS, ("errors/0/source", {"pointer": "data/attributes"})

@@ -37,16 +37,6 @@ RELATIONSHIPS = {
     "workspace_group_workspaces": {"workspace_group", "workspace", "created_by"},
     "workspace_providers": {"workspace", "provider"},
 }
-# The canonical route of each parent type, which `links.related` points at.
-PARENT_PATHS = {
-    "account": "accounts",
-    "company": "companies",
-    "people": "people",
-    "workspace_connector": "workspace-connectors",
-    "workspace": "workspaces",
-    "workspace_group": "workspace-groups",
-    "provider": "providers",
-}
 BASE = "https://api.test/v1"
 FUNCTIONS = Path(__file__).resolve().parents[1] / "functions"
 
@@ -60,14 +50,17 @@ def assert_resource_object(obj: dict, row: rf.Row, resource: str) -> None:
     assert obj["attributes"]["updated_at"] == "2024-05-10T08:05:00Z"
     assert obj["attributes"]["deleted_at"] is None
     assert set(obj["relationships"]) == RELATIONSHIPS[resource]
+    here = f"{BASE}/{resource.replace('_', '-')}/{row.id}"
     for name, parent in row.parents.items():
         assert parent is not None
         parent_type, parent_id = parent
+        # Both links lead to this API's own routes for the relationship, never to the
+        # platform's record.
         assert obj["relationships"][name] == {
             "data": {"type": parent_type, "id": str(parent_id)},
-            "links": {"related": f"{BASE}/{PARENT_PATHS[parent_type]}/{parent_id}"},
+            "links": {"self": f"{here}/relationships/{name}", "related": f"{here}/{name}"},
         }
-    assert obj["links"] == {"self": f"{BASE}/{resource.replace('_', '-')}/{row.id}"}
+    assert obj["links"] == {"self": here}
     assert set(obj) == {"type", "id", "attributes", "relationships", "links"}
 
 
@@ -142,7 +135,15 @@ def test_enrolment_without_a_creator_has_null_created_by_linkage(admin):
     ):
         data = reply.json["data"]
         obj = data if isinstance(data, dict) else data[0]
-        assert obj["relationships"]["created_by"] == {"data": None}
+        here = f"{BASE}/workspace-group-workspaces/{row.id}"
+        # An empty to-one still has its routes.
+        assert obj["relationships"]["created_by"] == {
+            "data": None,
+            "links": {
+                "self": f"{here}/relationships/created_by",
+                "related": f"{here}/created_by",
+            },
+        }
     # Nothing to include for an empty to-one.
     assert reply.json["included"] == []
 

@@ -545,6 +545,23 @@ def test_create_answers_201_with_the_resource_at_its_location(admin, resource):
     assert row["deleted_at"] is None
 
 
+@pytest.mark.parametrize("resource", w.ALL)
+def test_create_carries_the_workspace_the_request_names_into_every_link(admin, resource):
+    case = w.arrange_create(admin, resource)
+    named = f"workspace_id={case.tenant.workspace_id}"
+
+    reply = w.post(resource, case.claims, case.document, query=named)
+
+    data = w.created(reply)
+    here = f"https://api.test{w.path_of(resource)}/{data['id']}"
+    assert reply.headers["Location"] == f"{here}?{named}"
+    for name, relationship in data["relationships"].items():
+        assert relationship["links"] == {
+            "self": f"{here}/relationships/{name}?{named}",
+            "related": f"{here}/{name}?{named}",
+        }
+
+
 @pytest.mark.parametrize("resource", w.PROVENANCE)
 def test_create_answers_with_the_included_parents_asked_for(admin, resource):
     case = w.arrange_create(admin, resource)
@@ -555,6 +572,8 @@ def test_create_answers_with_the_included_parents_asked_for(admin, resource):
     data = w.created(reply)
     (included,) = reply.json["included"]
     assert (included["type"], included["id"]) == (record, w.related_id(data, record))
+    # A platform record: served by another API, so without links.
+    assert set(included) == {"type", "id", "attributes"}
 
 
 # A ledger row has nothing a PATCH may change (its PATCH writes nothing: test_write_round_trips).

@@ -309,11 +309,19 @@ def test_select_creates_the_row_selected_and_matched(admin):
     t = f.tenant(admin)
     provider_pk, provider_id = f.provider(admin)
 
-    data = w.created(w.select(t.claims(), t.workspace_id, select_document(provider_id)))
+    reply = w.select(t.claims(), t.workspace_id, select_document(provider_id))
+    data = w.created(reply)
 
     assert flags(data) == (True, True)
     assert w.related_id(data, "workspace") == str(t.workspace_id)
-    assert data["links"]["self"].endswith(f"/v1/workspace-providers/{data['id']}")
+    # The workspace the path named rides along on every link, the Location header's too.
+    here = f"https://api.test/v1/workspace-providers/{data['id']}"
+    suffix = f"?workspace_id={t.workspace_id}"
+    assert reply.headers["Location"] == data["links"]["self"] == here + suffix
+    assert data["relationships"]["provider"]["links"] == {
+        "self": f"{here}/relationships/provider{suffix}",
+        "related": f"{here}/provider{suffix}",
+    }
     assert [r["id"] for r in live(admin, t, provider_pk)] == [data["id"]]
     assert db_flags(admin, data["id"]) == (True, True)
 
@@ -653,9 +661,18 @@ def test_the_catalog_includes_this_workspaces_live_row(admin):
     (data,) = reply.json["data"]
     assert data["id"] == str(provider_id)
     assert w.related_id(data, "workspace_provider") == str(row_id)
+    # The catalog's rows are served by no route of this API: no self link, no relationship
+    # routes. The included row links to its own route, in the workspace the path named.
+    assert "links" not in data
+    assert data["relationships"]["workspace_provider"] == {
+        "data": {"type": "workspace_provider", "id": str(row_id)}
+    }
     (included,) = reply.json["included"]
     assert (included["type"], included["id"]) == ("workspace_provider", str(row_id))
     assert included["attributes"]["is_selected"] is True
+    assert included["links"] == {
+        "self": f"https://api.test/v1/workspace-providers/{row_id}?workspace_id={t.workspace_id}"
+    }
 
 
 def test_the_catalog_follows_select_and_remove(admin):
