@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from uuid import uuid4
 
 import jsonschema_rs
 
-from tests.support.links import WALKER
+from tests.support.links import WALKER, caller_key, route_of
 from wellapi.http import api_handler
 
 SCHEMA_DIR = Path(__file__).resolve().parents[1] / "vendor" / "jsonapi"
@@ -120,8 +121,39 @@ def invoke(handler: Any, ev: dict[str, Any]) -> Reply:
     if reply.body:
         assert headers.get("Content-Type", "").startswith(JSONAPI), headers
         assert_valid_document(reply.json)
-    WALKER.walk(ev, reply, call, event)
+    WALKER.walk(_asked(ev), reply, caller_key(_claims(ev)), lambda link: _follow(ev, link))
     return reply
+
+
+def _claims(ev: dict[str, Any]) -> Any:
+    return ((ev.get("requestContext") or {}).get("authorizer") or {}).get("lambda")
+
+
+def _asked(ev: dict[str, Any]) -> str:
+    method = ev["routeKey"].split(" ")[0]
+    query = ev.get("rawQueryString")
+    return f"{method} {ev.get('rawPath', '')}" + (f"?{query}" if query else "")
+
+
+def _follow(ev: dict[str, Any], link: str) -> Reply:
+    """GET ``link`` from its route's function, with the claims and host ``ev`` came with."""
+    url = urlsplit(link)
+    resolved = route_of(url.path)
+    assert resolved is not None, link
+    route, parameters = resolved
+    return call(
+        route.resource,
+        route.operation,
+        event(
+            "GET",
+            url.path,
+            query=url.query,
+            claims=_claims(ev),
+            path_parameters=parameters,
+            headers={"host": url.netloc} if url.netloc else {},
+            route=route.template,
+        ),
+    )
 
 
 @cache

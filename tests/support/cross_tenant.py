@@ -30,6 +30,7 @@ from uuid import UUID
 
 from tests.support import tenancy as tn
 from tests.support.api import JSONAPI, Lambda, Reply, assert_valid_document, call, event
+from tests.support.links import WALKER, caller_key
 from wellapi.auth import authorizer_handler
 from wellapi.operations import OPERATIONS
 from wellapi.resources import PROVIDER_CATALOG, RESOURCES
@@ -141,17 +142,27 @@ class HttpClient:
         self.keys = keys
 
     def send(self, caller: str, request: Request) -> Reply:
+        target = request.path + (f"?{request.query}" if request.query else "")
+        reply = self._send(caller, request.method, target, request.body)
+        WALKER.walk(
+            f"{request.method} {target}",
+            reply,
+            caller_key(self.keys[caller]),
+            lambda link: self._send(caller, "GET", _target(link), None),
+        )
+        return reply
+
+    def _send(self, caller: str, method: str, target: str, document: Any) -> Reply:
         headers = {"Authorization": f"Bearer {self.keys[caller]}", "Accept": JSONAPI}
         body: bytes | None = None
-        if request.body is not None:
-            body = json.dumps(request.body).encode()
+        if document is not None:
+            body = json.dumps(document).encode()
             headers["Content-Type"] = JSONAPI
-        target = request.path + (f"?{request.query}" if request.query else "")
         connection = http.client.HTTPConnection(
             self.base.hostname or "127.0.0.1", self.base.port, timeout=30
         )
         try:
-            connection.request(request.method, target, body=body, headers=headers)
+            connection.request(method, target, body=body, headers=headers)
             response = connection.getresponse()
             reply = Reply(response.status, dict(response.getheaders()), response.read().decode())
         finally:
@@ -160,6 +171,11 @@ class HttpClient:
         if reply.body and content_type.startswith(JSONAPI):
             assert_valid_document(reply.json)
         return reply
+
+
+def _target(link: str) -> str:
+    url = urlsplit(link)
+    return url.path + (f"?{url.query}" if url.query else "")
 
 
 def header(reply: Reply, name: str) -> str | None:

@@ -92,11 +92,13 @@ def _links(links: Any, where: str) -> Iterator[tuple[str, str]]:
             yield f"{where}/{name}", href
 
 
-def _claims_key(claims: Any) -> str:
-    return hashlib.sha256(json.dumps(claims, sort_keys=True, default=str).encode()).hexdigest()
+def caller_key(caller: Any) -> str:
+    """Who asked (claims, or a key), as a digest: a link is followed once per caller."""
+    return hashlib.sha256(json.dumps(caller, sort_keys=True, default=str).encode()).hexdigest()
 
 
-Invoke = Callable[[str, str, dict[str, Any]], Any]
+# Asks for one link as the caller that received it, and answers (status, headers, body).
+Follow = Callable[[str], Any]
 
 
 class LinkWalker:
@@ -105,70 +107,46 @@ class LinkWalker:
         self.followed = 0
         self._seen: set[tuple[str, str]] = set()
 
-    def walk(self, event: dict[str, Any], reply: Any, invoke: Invoke, build_event: Any) -> None:
-        """Follow every link of ``reply``, the answer to ``event``; fail on one that breaks."""
+    def walk(self, asked: str, reply: Any, caller: str, follow: Follow) -> None:
+        """Follow every link of ``reply``, the answer to GET or write ``asked``.
+
+        ``asked`` is the request's method and path with its query; ``follow`` asks a link as
+        ``caller`` asked. A link that does not answer 200 with a JSON:API document fails.
+        """
         if self.walking or threading.current_thread() is not threading.main_thread():
             return
         if reply.status not in (200, 201) or not reply.body:
             return
-        context = event.get("requestContext") or {}
-        claims = (context.get("authorizer") or {}).get("lambda")
-        asked = event.get("rawPath", "") + (
-            f"?{event['rawQueryString']}" if event.get("rawQueryString") else ""
-        )
         found = list(links_of(reply.json))
-        if "Location" in reply.headers:
-            found.append(("Location header", reply.headers["Location"]))
-        who = _claims_key(claims)
+        location = next((v for k, v in reply.headers.items() if k.lower() == "location"), None)
+        if location is not None:
+            found.append(("Location header", location))
         self.walking = True
         try:
             for where, link in found:
                 url = urlsplit(link)
                 target = url.path + (f"?{url.query}" if url.query else "")
                 # The answer to this very request is the one being walked.
-                if event.get("routeKey", "").startswith("GET ") and target == asked:
+                if asked == f"GET {target}" or (target, caller) in self._seen:
                     continue
-                if (target, who) in self._seen:
-                    continue
-                self._seen.add((target, who))
-                self._follow(event, claims, where, link, invoke, build_event)
+                self._seen.add((target, caller))
+                self._check(f"{asked} {where}", link, follow)
         finally:
             self.walking = False
 
-    def _follow(
-        self,
-        event: dict[str, Any],
-        claims: Any,
-        where: str,
-        link: str,
-        invoke: Invoke,
-        build_event: Any,
-    ) -> None:
-        origin = f"{event.get('routeKey')} ({event.get('rawPath')}) {where}"
+    def _check(self, origin: str, link: str, follow: Follow) -> None:
         url = urlsplit(link)
-        resolved = route_of(url.path)
-        assert resolved is not None, f"{origin}: {link} is not a route this API serves"
-        route, parameters = resolved
-        for pair in parse_qsl(url.query, keep_blank_values=True):
-            assert pair[0], f"{origin}: {link} has an empty query parameter"
-        headers = {"host": url.netloc} if url.netloc else {}
-        reply = invoke(
-            route.resource,
-            route.operation,
-            build_event(
-                "GET",
-                url.path,
-                query=url.query,
-                claims=claims,
-                path_parameters=parameters,
-                headers=headers,
-                route=route.template,
-            ),
-        )
+        assert route_of(url.path) is not None, f"{origin}: {link} is no route this API serves"
+        for name, _ in parse_qsl(url.query, keep_blank_values=True):
+            assert name, f"{origin}: {link} has an empty query parameter"
+        reply = follow(link)
         self.followed += 1
         assert reply.status == 200, f"{origin}: GET {link} answered {reply.status}: {reply.body}"
-        assert reply.headers.get("Content-Type", "").startswith(JSONAPI), (origin, link)
-        assert isinstance(reply.json.get("data", ...), (dict, list, type(None))), (origin, link)
+        content_type = next(
+            (v for k, v in reply.headers.items() if k.lower() == "content-type"), ""
+        )
+        assert content_type.startswith(JSONAPI), (origin, link, content_type)
+        assert "data" in reply.json, (origin, link, reply.body)
 
 
 WALKER = LinkWalker()
