@@ -20,6 +20,7 @@ import pytest
 from wellapi.jsonapi.body import parse_resource_document
 from wellapi.jsonapi.query import parse_read_query
 from wellapi.local import compiled
+from wellapi.operations.related import related_query
 from wellapi.queries import compile_read
 from wellapi.resources import RESOURCES, VIEWS
 from wellapi.rules import RULES
@@ -41,7 +42,8 @@ READ_EXAMPLES = sorted(
 
 
 def test_the_read_examples_are_found():
-    assert len(READ_EXAMPLES) == 11  # List and Retrieve of five resources, and the catalog
+    # List, Retrieve, related and relationship of five resources, and the catalog.
+    assert len(READ_EXAMPLES) == 21
 
 
 @pytest.mark.parametrize("event_file", READ_EXAMPLES, ids=lambda p: p.stem)
@@ -53,8 +55,14 @@ def test_every_read_example_in_events_is_compiled_for_members_and_services(event
     )
     if name.endswith("-catalog"):
         resource = VIEWS["provider_catalog"]
-    single = name.endswith("-retrieve")
-    query = parse_read_query(resource, event["rawQueryString"], "retrieve" if single else "list")
+    single = not name.endswith(("-list", "-catalog"))
+    raw_query = event["rawQueryString"]
+    if name.endswith("-related"):
+        relationship = resource.relationship(event["pathParameters"]["relationship"])
+        query = related_query(resource, relationship, raw_query)
+    else:
+        kind = "relationship" if name.endswith("-relationship") else "retrieve"
+        query = parse_read_query(resource, raw_query, kind if single else "list")
     for service in (False, True):
         shape = ReadShape.of(resource, query, single=single, service=service)
         assert repr(shape) in compiled_reads(resource.key)

@@ -903,6 +903,17 @@ class Requests:
     def retrieve(self, row_id: str | None = None, query: str = "") -> dict[str, Any]:
         return self._item("GET", row_id or self.data.warm_row_ids[0], self.member, query=query)
 
+    def related(self, relationship: str = "company") -> dict[str, Any]:
+        """The record a row's relationship points at, through the relationship's link."""
+        row_id = self.data.warm_row_ids[0]
+        return api_event(
+            "GET",
+            f"{COMPANY_LEDGER_PATH}/{row_id}/{relationship}",
+            route=COMPANY_LEDGER_PATH + "/{id}/{relationship}",
+            claims=self.member,
+            path_parameters={"id": row_id, "relationship": relationship},
+        )
+
     def collection(self, query: str) -> dict[str, Any]:
         path = COMPANY_LEDGER_PATH
         return api_event("GET", path, route=path, claims=self.member, query=query)
@@ -1420,6 +1431,14 @@ def warm_cases(requests: Requests) -> list[WarmCase]:
             fresh_id=False,
         ),
         WarmCase(
+            "related",
+            handler_for("company_workspace_connectors", "related"),
+            requests.related(),
+            200,
+            skip=1,
+            fresh_id=False,
+        ),
+        WarmCase(
             "list",
             handler_for("company_workspace_connectors", "list"),
             requests.collection(list_query),
@@ -1540,6 +1559,7 @@ def measure_round_trips(report: Report, bench: BenchDatabase) -> None:
     reads = {
         "retrieve": (retrieve, requests.retrieve()),
         "retrieve_include": (retrieve, requests.retrieve(query=both)),
+        "related": (handler_for("company_workspace_connectors", "related"), requests.related()),
         "list_size_1": (listing, requests.collection("page[size]=1")),
         "list_size_100_include": (listing, requests.collection(f"page[size]=100&{both}")),
         "list_deep_cursor": (

@@ -46,13 +46,19 @@ def _read(
     return DocumentBuilder(resource, query, layout, linker(request, query)), rows[0]
 
 
+def related_query(resource: Resource, relationship: Relationship, raw_query: str) -> ReadQuery:
+    """The read a related route makes: the resource, with the record included.
+
+    The record is read as ``include`` reads it: the same visibility, the same compiled SQL.
+    """
+    asked = parse_read_query(resource, raw_query, "related", related=relationship.parent)
+    return replace(asked, include=(relationship.name,), include_requested=True)
+
+
 def related_resource(resource: Resource, request: Request) -> Response:
     check_accept(request.header("accept"))
     rel = _relationship(resource, request)
-    asked = parse_read_query(resource, request.raw_query, "related", related=rel.parent)
-    # The record is read as an include of the resource: the same visibility, the same SQL.
-    query = replace(asked, include=(rel.name,), include_requested=True)
-    builder, row = _read(resource, request, query)
+    builder, row = _read(resource, request, related_query(resource, rel, request.raw_query))
     return document_response(200, builder.related(row, rel.name, request.url))
 
 
