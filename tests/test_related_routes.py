@@ -10,7 +10,6 @@ Both are the resource's Retrieve: the same scope, the same statements, one round
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 from pathlib import Path
@@ -22,30 +21,20 @@ import pytest
 
 from tests.support import factories as f
 from tests.support import read_factories as rf
-from tests.support.api import JSONAPI, Lambda, Reply, assert_valid_document, event, related
-from tests.support.read_factories import ALL, PROVENANCE, SECRET, read
+from tests.support.api import JSONAPI, Reply, related
+from tests.support.read_factories import (
+    ALL,
+    PAIRS,
+    PARENT_ATTRIBUTES,
+    PROVENANCE,
+    RELATIONSHIPS,
+    SECRET,
+    TYPES,
+    read,
+)
 
 pytestmark = pytest.mark.usefixtures("api_database")
 
-RELATIONSHIPS = {
-    "account_workspace_connectors": ("account", "workspace_connector"),
-    "company_workspace_connectors": ("company", "workspace_connector"),
-    "people_workspace_connectors": ("people", "workspace_connector"),
-    "workspace_group_workspaces": ("workspace_group", "workspace", "created_by"),
-    "workspace_providers": ("workspace", "provider"),
-}
-PAIRS = [(resource, name) for resource, names in RELATIONSHIPS.items() for name in names]
-TYPES = {r: r[:-1] for r in ALL}
-# The attributes of each related type, as include shows them.
-PARENT_ATTRIBUTES = {
-    "account": ("account_type", "account_name"),
-    "company": ("name", "domain"),
-    "people": ("first_name", "last_name", "full_name"),
-    "workspace_connector": ("status",),
-    "workspace": ("name",),
-    "workspace_group": ("name",),
-    "provider": ("name", "slug", "url", "category", "popularity_score"),
-}
 # The table and public id column of each related type, to soft-delete one.
 PARENT_TABLES = {
     "account": ("accounts", "account_id"),
@@ -706,45 +695,6 @@ def test_each_route_is_one_round_trip_sending_the_retrieves_statements(
     assert fetch(resource, claims, "bad", name).status == 400
     assert fetch(resource, claims, row.id, name, query="include=x").status == 400
     assert calls == []
-
-
-# --- the functions ------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("operation", ["related", "relationship"])
-@pytest.mark.parametrize("resource", ALL)
-def test_each_route_has_a_function_serving_its_resource(admin, resource, operation):
-    path = FUNCTIONS / resource / f"{operation}.py"
-    spec = importlib.util.spec_from_file_location(f"function_{resource}_{operation}", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    t = f.tenant(admin)
-    row = rf.make_row(admin, t, resource)
-    name = RELATIONSHIPS[resource][-1]
-    base = "/v1/" + resource.replace("_", "-") + "/{id}"
-    suffix = "/relationships/{relationship}" if operation == "relationship" else "/{relationship}"
-    ev = event(
-        "GET",
-        (base + suffix).format(id=row.id, relationship=name),
-        claims=t.claims(),
-        path_parameters={"id": str(row.id), "relationship": name},
-        route=base + suffix,
-    )
-
-    result = module.handler(ev, Lambda())
-
-    assert result["statusCode"] == 200, result
-    document = json.loads(result["body"])
-    assert_valid_document(document)
-    parent = row.parents[name]
-    assert parent is not None
-    assert (document["data"]["type"], document["data"]["id"]) == (parent[0], str(parent[1]))
-    if operation == "related":
-        assert "attributes" in document["data"]
-    else:
-        assert set(document["data"]) == {"type", "id"}
 
 
 @pytest.mark.parametrize("resource", PROVENANCE)

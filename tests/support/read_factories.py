@@ -40,6 +40,25 @@ RECORD = {
     "people_workspace_connectors": "people",
 }
 # Integer values a document may legitimately carry, by member name.
+# Every relationship of every resource, and what include shows of the record it points at.
+RELATIONSHIPS = {
+    "account_workspace_connectors": ("account", "workspace_connector"),
+    "company_workspace_connectors": ("company", "workspace_connector"),
+    "people_workspace_connectors": ("people", "workspace_connector"),
+    "workspace_group_workspaces": ("workspace_group", "workspace", "created_by"),
+    "workspace_providers": ("workspace", "provider"),
+}
+PAIRS = [(resource, name) for resource, names in RELATIONSHIPS.items() for name in names]
+TYPES = {r: r[:-1] for r in ALL}
+PARENT_ATTRIBUTES = {
+    "account": ("account_type", "account_name"),
+    "company": ("name", "domain"),
+    "people": ("first_name", "last_name", "full_name"),
+    "workspace_connector": ("status",),
+    "workspace": ("name",),
+    "workspace_group": ("name",),
+    "provider": ("name", "slug", "url", "category", "popularity_score"),
+}
 INTEGER_MEMBERS = frozenset({"popularity_score", "maxSize"})
 # In the past, so rows touched by a test (updated_at = now()) sort after every fixed instant.
 T0 = datetime(2024, 5, 10, 8, 0, tzinfo=UTC)
