@@ -86,12 +86,19 @@ def parse_id(request: Request) -> UUID:
 def retrieve_row(resource: Resource, request: Request) -> Response:
     check_accept(request.header("accept"))
     query = parse_read_query(resource, request.raw_query, "retrieve")
+    builder, row = read_one(resource, request, query)
+    return document_response(200, builder.single(row, request.url))
+
+
+def read_one(
+    resource: Resource, request: Request, query: ReadQuery
+) -> tuple[DocumentBuilder, list[Any]]:
+    """The row the path's id names, as ``query`` reads it, and the builder of its documents."""
     row_id = parse_id(request)
     rows, layout = fetch(request, resource, query, read_params(query, row_id=row_id), single=True)
     if not rows:
         raise NotFound(f"No {resource.type} with id {row_id}.")
-    builder = DocumentBuilder(resource, query, layout, linker(request, query))
-    return document_response(200, builder.single(rows[0], request.url))
+    return DocumentBuilder(resource, query, layout, linker(request, query)), rows[0]
 
 
 def _page_link(request: Request, replace: dict[str, str]) -> str:

@@ -11,17 +11,14 @@ trip) answered with a part of the row.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 from wellapi.errors import NotFound
 from wellapi.http.request import Request
 from wellapi.http.response import Response, document_response
-from wellapi.jsonapi.document import DocumentBuilder
 from wellapi.jsonapi.media import check_accept
 from wellapi.jsonapi.query import ReadQuery, parse_read_query
-from wellapi.operations.read import fetch, linker, parse_id
+from wellapi.operations.read import read_one
 from wellapi.resources import Relationship, Resource
-from wellapi.shapes import read_params
 
 
 def _relationship(resource: Resource, request: Request) -> Relationship:
@@ -36,16 +33,6 @@ def _relationship(resource: Resource, request: Request) -> Relationship:
     )
 
 
-def _read(
-    resource: Resource, request: Request, query: ReadQuery
-) -> tuple[DocumentBuilder, list[Any]]:
-    row_id = parse_id(request)
-    rows, layout = fetch(request, resource, query, read_params(query, row_id=row_id), single=True)
-    if not rows:
-        raise NotFound(f"No {resource.type} with id {row_id}.")
-    return DocumentBuilder(resource, query, layout, linker(request, query)), rows[0]
-
-
 def related_query(resource: Resource, relationship: Relationship, raw_query: str) -> ReadQuery:
     """The read a related route makes: the resource, with the record included.
 
@@ -58,7 +45,7 @@ def related_query(resource: Resource, relationship: Relationship, raw_query: str
 def related_resource(resource: Resource, request: Request) -> Response:
     check_accept(request.header("accept"))
     rel = _relationship(resource, request)
-    builder, row = _read(resource, request, related_query(resource, rel, request.raw_query))
+    builder, row = read_one(resource, request, related_query(resource, rel, request.raw_query))
     return document_response(200, builder.related(row, rel.name, request.url))
 
 
@@ -66,5 +53,5 @@ def relationship_linkage(resource: Resource, request: Request) -> Response:
     check_accept(request.header("accept"))
     rel = _relationship(resource, request)
     query = parse_read_query(resource, request.raw_query, "relationship")
-    builder, row = _read(resource, request, query)
+    builder, row = read_one(resource, request, query)
     return document_response(200, builder.relationship(row, rel.name, request.url))
