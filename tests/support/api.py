@@ -14,6 +14,8 @@ import jsonschema_rs
 
 from tests.support.links import WALKER, caller_key, route_of
 from wellapi.http import api_handler
+from wellapi.operations import OPERATIONS
+from wellapi.resources import RESOURCES
 
 SCHEMA_DIR = Path(__file__).resolve().parents[1] / "vendor" / "jsonapi"
 JSONAPI = "application/vnd.api+json"
@@ -200,19 +202,18 @@ def related(
     headers: dict[str, str] | None = None,
 ) -> Reply:
     """GET the record a relationship points at, or (``linkage``) the relationship itself."""
-    base = "/v1/" + resource.replace("_", "-") + "/{id}"
-    suffix = "/relationships/{relationship}" if linkage else "/{relationship}"
-    path = f"{base}{suffix}".format(id=row_id, relationship=relationship)
+    operation = "relationship" if linkage else "related"
+    route = OPERATIONS[operation].path(RESOURCES[resource])
     return call(
         resource,
-        "relationship" if linkage else "related",
+        operation,
         event(
             "GET",
-            path,
+            route.format(id=row_id, relationship=relationship),
             query=query,
             claims=claims,
             path_parameters={"id": row_id, "relationship": relationship},
             headers=headers,
-            route=base + suffix,
+            route=route,
         ),
     )

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from wellapi.local.routes import PathTemplate
 from wellapi.operations import OPERATIONS
 from wellapi.resources import RESOURCES
 
@@ -32,37 +32,32 @@ JSONAPI = "application/vnd.api+json"
 class Route:
     resource: str
     operation: str
-    template: str
-    pattern: re.Pattern[str]
+    # Matched as the local gateway matches it (``wellapi.local.routes``), as API Gateway does.
+    path: PathTemplate
 
     @property
-    def literals(self) -> int:
-        return sum(1 for part in self.template.split("/") if part and not part.startswith("{"))
+    def template(self) -> str:
+        return self.path.path
 
 
-def _route(resource: str, operation: str) -> Route:
-    template = OPERATIONS[operation].path(RESOURCES[resource])
-    regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template))
-    return Route(resource, operation, template, re.compile(f"^{regex}$"))
-
-
-# Every GET route; a literal segment wins over a variable one, as on API Gateway.
+# Every GET route, the most specific first: a literal segment wins over a variable one.
 ROUTES = sorted(
     (
-        _route(resource, name)
+        Route(resource, name, PathTemplate(op.path(RESOURCES[resource])))
         for resource in RESOURCES
         for name, op in OPERATIONS.items()
         if op.method == "GET" and (op.route is None or resource == "workspace_providers")
     ),
-    key=lambda r: -r.literals,
+    key=lambda r: r.path.specificity,
+    reverse=True,
 )
 
 
 def route_of(path: str) -> tuple[Route, dict[str, str]] | None:
     for route in ROUTES:
-        match = route.pattern.match(path)
-        if match:
-            return route, match.groupdict()
+        parameters = route.path.match(path)
+        if parameters is not None:
+            return route, parameters
     return None
 
 

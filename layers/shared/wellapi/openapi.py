@@ -6,16 +6,16 @@ The committed ``openapi.json`` is this module's output; a test fails when they d
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
 from wellapi import openapi_examples as examples
 from wellapi.errors import ERROR_CODES
 from wellapi.jsonapi import CURSOR_PROFILE, MEDIA_TYPE
-from wellapi.jsonapi.document import SERVED
+from wellapi.jsonapi.document import SERVED, served
 from wellapi.jsonapi.ids import UUID_PATTERN
 from wellapi.jsonapi.query import (
     MAX_FILTER_VALUES,
@@ -60,14 +60,6 @@ EXAMPLES_REF = "#/components/examples/"
 # A member of a request document the server accepts with any value and ignores.
 IGNORED = {"description": "Accepted with any value, and ignored."}
 LINK = {"type": "string", "description": "An absolute URL of a route this API serves."}
-# The operations that answer a relationship of one resource: /v1/<resource>/{id}[...]/<name>.
-RELATED_OPERATIONS = frozenset({"related", "relationship"})
-
-
-def _served(resource: Resource) -> bool:
-    """Whether this API serves ``resource`` at routes of its own (the catalog's rows it does
-    not: they are the platform's providers), so that its objects carry links."""
-    return SERVED.get(resource.type) is resource
 
 
 def _links(*names: str) -> dict[str, Any]:
@@ -153,7 +145,7 @@ def _resource_object(resource: Resource) -> dict[str, Any]:
     """A primary resource. One this API serves links to its route (``links.self``), and each
     of its relationships to the relationship route (``self``) and the related route
     (``related``); the catalog's providers, the platform's records, have no links."""
-    served = _served(resource)
+    is_served = served(resource)
     relationships = {}
     for rel in resource.relationships:
         member: dict[str, Any] = {
@@ -162,7 +154,7 @@ def _resource_object(resource: Resource) -> dict[str, Any]:
             "properties": {"data": _linkage(rel.parent.type, nullable=not rel.required)},
             "additionalProperties": False,
         }
-        if served:
+        if is_served:
             member["required"].append("links")
             member["properties"]["links"] = _links("self", "related")
         relationships[rel.name] = member
@@ -181,7 +173,7 @@ def _resource_object(resource: Resource) -> dict[str, Any]:
         },
         "additionalProperties": False,
     }
-    if served:
+    if is_served:
         schema["required"].append("links")
         schema["properties"]["links"] = _links("self")
     return schema
@@ -577,7 +569,8 @@ def _operation(resource_key: str, op: Operation) -> dict[str, Any]:
         "summary": text.summary,
         "description": text.description,
     }
-    if op.name in RELATED_OPERATIONS:
+    # The routes of one relationship of a resource: /v1/<resource>/{id}[/relationships]/<name>.
+    if op.suffix:
         parameters += _related_parameters(resource, op.name)
         schema = f"{name}{_pascal(op.name)}Document"
         ok = {"200": {"description": "OK", "content": {MEDIA_TYPE: {"schema": _ref(schema)}}}}
@@ -751,9 +744,13 @@ def render() -> str:
     return json.dumps(build_document(), indent=2, sort_keys=True) + "\n"
 
 
-def main() -> None:
-    target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("openapi.json")
-    target.write_text(render())
+def main(argv: list[str] | None = None) -> None:
+    # `--help` is an answer, not the name of the file written.
+    parser = argparse.ArgumentParser(
+        prog="python -m wellapi.openapi", description="Write the OpenAPI 3.1 document."
+    )
+    parser.add_argument("target", nargs="?", default="openapi.json", type=Path)
+    parser.parse_args(argv).target.write_text(render())
 
 
 if __name__ == "__main__":

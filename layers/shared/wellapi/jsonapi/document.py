@@ -30,6 +30,11 @@ def json_value(value: Any) -> Any:
 SERVED: dict[str, Resource] = {r.type: r for r in RESOURCES.values()}
 
 
+def served(resource: Resource) -> bool:
+    """Whether ``resource`` has routes of its own here (the catalog's providers do not)."""
+    return SERVED.get(resource.type) is resource
+
+
 class Linker:
     """Absolute URLs of the routes this API serves, for links a client can follow as they are.
 
@@ -46,17 +51,15 @@ class Linker:
 
     def resource(self, resource: Resource, row_id: str) -> str | None:
         """The resource's own route, unless it is not one this API serves (the catalog's)."""
-        if SERVED.get(resource.type) is not resource:
-            return None
-        return self._item(resource, row_id)
+        return self._item(resource, row_id) if served(resource) else None
 
     def parent(self, parent: Parent, row_id: str) -> str | None:
-        served = SERVED.get(parent.type)
-        return self._item(served, row_id) if served is not None else None
+        resource = SERVED.get(parent.type)
+        return self._item(resource, row_id) if resource is not None else None
 
     def relationship(self, resource: Resource, row_id: str, name: str) -> dict[str, str] | None:
         """A relationship's ``self`` (its linkage) and ``related`` (the record) routes."""
-        if SERVED.get(resource.type) is not resource:
+        if not served(resource):
             return None
         return {
             "self": self._item(resource, row_id, f"/relationships/{name}"),
@@ -152,11 +155,11 @@ class DocumentBuilder:
     def relationship(self, row: Sequence[Any], name: str, self_link: str) -> dict[str, Any]:
         """The relationship document: the linkage as the resource itself shows it."""
         obj = self.relationship_object(row, name)
-        links = obj.get("links", {})
+        # A relationship route exists only for a resource served here, whose links exist.
         return {
             "jsonapi": JSONAPI,
             "data": obj["data"],
-            "links": {"self": self_link, "related": links.get("related")},
+            "links": {"self": self_link, "related": obj["links"]["related"]},
         }
 
     def single(self, row: Sequence[Any], self_link: str) -> dict[str, Any]:
