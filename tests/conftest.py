@@ -15,8 +15,8 @@ import pg8000.native
 import pytest
 
 from wellapi import db as wellapi_db
-from wellapi.local import database as local_db
 from wellapi.roles import API_ROLE, AUTH_ROLE, SYNC_ROLE
+from welldev import database as local_db
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,4 +1,4 @@
-"""wellapi.local.bench_runtime: awslambdaric against the fake Runtime API, on tiny handlers.
+"""welldev.bench_runtime: awslambdaric against the fake Runtime API, on tiny handlers.
 
 Each test starts a real interpreter with the runtime client (~0.1 s); the figures are only
 checked to be there, not for their size.
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from wellapi.local.bench_runtime import RuntimeFailure, RuntimeRun, measure_runtime
+from welldev.bench_runtime import RuntimeFailure, RuntimeRun, measure_runtime
 
 HANDLERS = """\
 import os

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from wellapi.local import bench
-from wellapi.local.database import LocalDatabase
+from welldev import bench
+from welldev.database import LocalDatabase
 
 COLD_FUNCTION = "AccountWorkspaceConnectorsRetrieveFunction"
 MACHINE = ("cpu_model", "cores", "memory_gb", "python", "postgres", "git_commit")

@@ -19,19 +19,19 @@ import pytest
 
 from wellapi.jsonapi.body import parse_resource_document
 from wellapi.jsonapi.query import parse_read_query
-from wellapi.local import compiled
 from wellapi.operations.related import related_query
 from wellapi.queries import compile_read
 from wellapi.resources import RESOURCES, VIEWS
 from wellapi.rules import RULES
 from wellapi.shapes import ReadShape, WriteShape
 from wellapi.statements import compiled_reads, compiled_writes, read_template
+from welldev import compiled
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_the_compiled_files_are_what_sqlalchemy_compiles_now():
-    assert compiled.stale_files() == [], "run: .venv/bin/python -m wellapi.local.compiled"
+    assert compiled.stale_files() == [], "run: .venv/bin/python -m welldev.compiled"
 
 
 READ_EXAMPLES = sorted(

@@ -16,9 +16,9 @@ import pytest
 from tests.support import cross_tenant as ct
 from tests.support import tenancy as tn
 from wellapi import keys
-from wellapi.openapi import ROUTES
 from wellapi.operations import OPERATIONS
 from wellapi.resources import RESOURCES
+from welldev.openapi import ROUTES
 
 pytestmark = pytest.mark.usefixtures("api_database")
 

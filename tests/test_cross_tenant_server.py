@@ -25,10 +25,10 @@ from tests.support import cross_tenant as ct
 from tests.support import tenancy as tn
 from tests.support.api import assert_valid_document
 from wellapi import keys
-from wellapi.local.gateway import Gateway
-from wellapi.local.load import serving
-from wellapi.local.server import LocalServer
-from wellapi.openapi import ROUTES
+from welldev.gateway import Gateway
+from welldev.load import serving
+from welldev.openapi import ROUTES
+from welldev.server import LocalServer
 
 AUTHENTICATION_COLUMNS = {"api_keys": ("last_used_at", "updated_at")}
 

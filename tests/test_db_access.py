@@ -39,10 +39,10 @@ from sqlalchemy import Engine
 
 from wellapi import db, errors
 from wellapi.http.handler import api_handler
-from wellapi.local import database as local_db
 from wellapi.migrate import migration_engine
 from wellapi.roles import API_ROLE, SYNC_ROLE
 from wellapi.settings import Settings, get_settings
+from welldev import database as local_db
 
 PID = "SELECT pg_backend_pid()"
 PACKAGED_CAS = {

@@ -30,16 +30,16 @@ from tests.support.api import Lambda, assert_valid_document
 from wellapi import db as wellapi_db
 from wellapi.auth import authorizer_handler
 from wellapi.http import api_handler
-from wellapi.local import database as local_db
-from wellapi.local import seed
-from wellapi.local import template as sam_template
-from wellapi.local.claims import sign_event
 from wellapi.principal import principal_from_claims
 from wellapi.resources import resource_named
 from wellapi.roles import API_ROLE, AUTH_ROLE, SYNC_ROLE
 from wellapi.statements import read_template, write_plan
 from wellapi.sync.handler import sync_handler
 from wellapi.sync.messages import parse_message
+from welldev import database as local_db
+from welldev import seed
+from welldev import template as sam_template
+from welldev.claims import sign_event
 
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS = ROOT / "events"

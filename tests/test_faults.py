@@ -1,7 +1,7 @@
 """The database fails under a running API: outages and statements cut by the server.
 
 A PostgreSQL of its own (the embedded one, in a temporary directory, migrated, the application roles
-made with ``wellapi.local.database``) sits behind the local server, which serves the template
+made with ``welldev.database``) sits behind the local server, which serves the template
 in this process as ``wellapi run`` does. The server is then stopped under traffic
 (``pg_ctl stop -m fast``, then ``-m immediate``) and started again; and rows are locked by an
 administrative transaction so that the API's writes wait past the role's ``lock_timeout`` or
@@ -39,9 +39,9 @@ from tests.support import factories as f
 from tests.support.wire import WireReply, send
 from wellapi import db as wellapi_db
 from wellapi import keys
-from wellapi.local import database as local_db
-from wellapi.local.load import Served, serving
 from wellapi.roles import API_ROLE
+from welldev import database as local_db
+from welldev.load import Served, serving
 
 FUNCTION_TIMEOUT_SECONDS = 15  # template.yaml, Globals.Function.Timeout
 # An outage must be answered well within the function timeout: a third of it at most. (With a

@@ -1,7 +1,7 @@
 """Schemathesis against the committed OpenAPI document and the local server, on every route.
 
 The server is the one ``wellapi run`` serves (the template, the key authorizer, the functions
-as ``well_api``), in this process on an ephemeral port (``wellapi.local.load.serving``). The
+as ``well_api``), in this process on an ephemeral port (``welldev.load.serving``). The
 requests are generated from ``openapi.json`` by Schemathesis' coverage phase (boundary and
 invalid values of every parameter and body member, deterministic) and its fuzzing phase
 (Hypothesis, positive and negative data), and sent with real API keys: the member keys of two
@@ -61,11 +61,11 @@ from schemathesis.specs.openapi.checks import (
 from tests.support import tenancy as tn
 from tests.support.api import JSONAPI, assert_valid_document
 from wellapi import keys
-from wellapi.local import database as local_db
-from wellapi.local.load import Served, serving
-from wellapi.openapi import ROUTES
 from wellapi.operations import OPERATIONS
 from wellapi.resources import PROVIDER_CATALOG, RESOURCES
+from welldev import database as local_db
+from welldev.load import Served, serving
+from welldev.openapi import ROUTES
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = int(os.environ.get("WELLAPI_FUZZ_EXAMPLES", "6"))

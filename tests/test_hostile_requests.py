@@ -1,7 +1,7 @@
 """A corpus of hostile requests, every route, over HTTP, against the local server.
 
 What the other suites lack, sent through the server ``wellapi run`` serves (the template, the
-key authorizer, the functions as ``well_api``; ``wellapi.local.load.serving``) with real keys:
+key authorizer, the functions as ``well_api``; ``welldev.load.serving``) with real keys:
 
 - charset (and other) parameters on the JSON:API media type, bodies in other encodings;
 - bodies over API Gateway's 10 MB (its own 413, before a byte of the body is read) and over our
@@ -44,13 +44,13 @@ from tests.support import tenancy as tn
 from tests.support.api import JSONAPI
 from tests.support.wire import WireReply, send
 from wellapi import keys
-from wellapi import openapi as spec
 from wellapi.jsonapi.body import MAX_BODY_BYTES
-from wellapi.local import database as local_db
-from wellapi.local.load import Served, serving
-from wellapi.local.payload import MAX_REQUEST_BODY_BYTES
 from wellapi.operations import OPERATIONS
 from wellapi.resources import PROVIDER_CATALOG, RESOURCES
+from welldev import database as local_db
+from welldev import openapi as spec
+from welldev.load import Served, serving
+from welldev.payload import MAX_REQUEST_BODY_BYTES
 
 AUTHENTICATION_COLUMNS = {"api_keys": ("last_used_at", "updated_at")}
 ROUTES = spec.ROUTES

@@ -21,8 +21,8 @@ from jsonapi_client.exceptions import DocumentError
 from tests.support import factories as f
 from tests.support import read_factories as rf
 from wellapi import keys
-from wellapi.local.load import Served, serving
 from wellapi.resources import SYSTEM_FIELDS
+from welldev.load import Served, serving
 
 JSONAPI = "application/vnd.api+json"
 # What the client needs to build a new resource: the members and which are relationships.

@@ -19,10 +19,10 @@ from tests.support import sqs
 from tests.support import sync as s
 from tests.support.api import Lambda
 from wellapi import db
-from wellapi.local.database import LocalDatabase
 from wellapi.roles import SYNC_ROLE
 from wellapi.sql import to_literal
 from wellapi.sync.handler import sync_handler
+from welldev.database import LocalDatabase
 
 HOSTILE = [
     "plain",

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from wellapi.local import database as local_db
-from wellapi.local import load
+from welldev import database as local_db
+from welldev import load
 
 KINDS = {
     "list ledger",

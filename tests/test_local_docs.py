@@ -14,8 +14,7 @@ from typing import Any
 
 import pytest
 
-from wellapi import openapi
-from wellapi.local import docs
+from welldev import docs, openapi
 
 ROOT = Path(__file__).resolve().parents[1]
 

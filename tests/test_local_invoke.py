@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from wellapi.local import template as sam
-from wellapi.local.invoke import invoke
-from wellapi.local.lambda_runtime import (
+from welldev import template as sam
+from welldev.invoke import invoke
+from welldev.lambda_runtime import (
     FunctionTimedOut,
     HandlerImportError,
     LambdaRuntime,

@@ -21,9 +21,9 @@ from typing import Any
 
 import pytest
 
-from wellapi.local import queues
-from wellapi.local import template as sam
-from wellapi.local.lambda_runtime import LambdaRuntime
+from welldev import queues
+from welldev import template as sam
+from welldev.lambda_runtime import LambdaRuntime
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -28,9 +28,9 @@ import pytest
 
 from wellapi import db as wellapi_db
 from wellapi.domain import SCHEMA
-from wellapi.local import cli, seed
-from wellapi.local import database as local_db
-from wellapi.local.server import LocalServer
+from welldev import cli, seed
+from welldev import database as local_db
+from welldev.server import LocalServer
 
 ROOT = Path(__file__).resolve().parents[1]
 POLLER_THREAD = "wellapi-queue-sync"

@@ -23,25 +23,25 @@ from typing import Any
 
 import pytest
 
-from wellapi.local import template as sam
-from wellapi.local.authorizers import (
+from welldev import template as sam
+from welldev.authorizers import (
     AuthorizerCache,
     AuthorizerFailed,
     identity_values,
     is_authorized,
 )
-from wellapi.local.cfn_yaml import load_yaml
-from wellapi.local.gateway import Gateway, LocalRoute
-from wellapi.local.intrinsics import LOCAL_ACCOUNT_ID
-from wellapi.local.lambda_runtime import LambdaRuntime
-from wellapi.local.payload import (
+from welldev.cfn_yaml import load_yaml
+from welldev.gateway import Gateway, LocalRoute
+from welldev.intrinsics import LOCAL_ACCOUNT_ID
+from welldev.lambda_runtime import LambdaRuntime
+from welldev.payload import (
     MAX_REQUEST_BODY_BYTES,
     InvalidLambdaResponse,
     map_response,
     raw_path_of,
 )
-from wellapi.local.routes import PathTemplate, Router, RouteTarget
-from wellapi.local.server import LocalServer
+from welldev.routes import PathTemplate, Router, RouteTarget
+from welldev.server import LocalServer
 
 TEMPLATE = """
 Globals:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from wellapi.local import template as sam
-from wellapi.local.cfn_yaml import CloudFormationYamlError, load_yaml
-from wellapi.local.intrinsics import LOCAL_ACCOUNT_ID, resolve_value
+from welldev import template as sam
+from welldev.cfn_yaml import CloudFormationYamlError, load_yaml
+from welldev.intrinsics import LOCAL_ACCOUNT_ID, resolve_value
 
 FIXTURE = """
 AWSTemplateFormatVersion: "2010-09-09"

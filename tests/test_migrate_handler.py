@@ -23,7 +23,7 @@ from alembic.script import ScriptDirectory
 
 from wellapi import migrate
 from wellapi.domain import SCHEMA
-from wellapi.local import database as local_db
+from welldev import database as local_db
 
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS = ROOT / "events"

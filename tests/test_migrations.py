@@ -43,9 +43,9 @@ from sqlalchemy.schema import DefaultClause
 
 from wellapi import migrate, schema
 from wellapi.domain import SCHEMA
-from wellapi.local import database as local_db
 from wellapi.migrate import migration_engine
 from wellapi.settings import Settings
+from welldev import database as local_db
 
 ROOT = Path(__file__).resolve().parents[1]
 

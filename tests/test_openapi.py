@@ -11,11 +11,12 @@ import pytest
 from tests.conftest import ROOT
 from tests.support import factories as f
 from tests.support.api import call, event, get, related
-from wellapi import errors, openapi, openapi_text, schema
+from wellapi import errors, schema
 from wellapi.errors import ERROR_CODES
 from wellapi.operations import OPERATIONS
 from wellapi.resources import PARENTS, PROVIDER_CATALOG, RESOURCES
 from wellapi.rules import RULES
+from welldev import openapi, openapi_text
 
 
 def test_committed_document_matches_the_resource_descriptions():

@@ -14,14 +14,13 @@ import pytest
 
 from tests.support.api import JSONAPI, Reply, event, invoke
 from wellapi import db as wellapi_db
-from wellapi import openapi
 from wellapi.http import api_handler
-from wellapi.local import database as local_db
-from wellapi.local import seed
-from wellapi.local.claims import claims
 from wellapi.operations import OPERATIONS
 from wellapi.resources import RESOURCES
 from wellapi.roles import API_ROLE, AUTH_ROLE, SYNC_ROLE
+from welldev import database as local_db
+from welldev import openapi, seed
+from welldev.claims import claims
 
 DOCUMENT = openapi.build_document()
 

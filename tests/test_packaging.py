@@ -32,7 +32,7 @@ import pytest
 import yaml
 from alembic.script import ScriptDirectory
 
-from wellapi.local import database as local_db
+from welldev import database as local_db
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / ".aws-sam" / "build"
@@ -248,17 +248,12 @@ def run_like_lambda(
     )
 
 
-def _files(root: Path, *, without: frozenset[str] = frozenset()) -> dict[str, bytes]:
-    """Relative path -> content of every non-bytecode file under ``root``.
-
-    ``without`` names top-level entries to leave out.
-    """
+def _files(root: Path) -> dict[str, bytes]:
+    """Relative path -> content of every non-bytecode file under ``root``."""
     return {
         p.relative_to(root).as_posix(): p.read_bytes()
         for p in sorted(root.rglob("*"))
-        if p.is_file()
-        and "__pycache__" not in p.parts
-        and p.relative_to(root).parts[0] not in without
+        if p.is_file() and "__pycache__" not in p.parts
     }
 
 
@@ -344,10 +339,10 @@ def test_migration_function_finds_every_revision_in_its_code_directory(build, ru
     assert report["revisions"] == sorted(s.revision for s in repository.walk_revisions())
 
 
-def test_layer_ships_the_wellapi_sources_without_the_local_runtime(build):
-    assert not (build.layer / "wellapi" / "local").exists()
+def test_layer_ships_the_wellapi_sources_and_no_toolkit(build):
+    assert not (build.layer / "welldev").exists()
     shipped = _files(build.layer / "wellapi")
-    source = _files(ROOT / "layers" / "shared" / "wellapi", without=frozenset({"local"}))
+    source = _files(ROOT / "layers" / "shared" / "wellapi")
     assert _differences(shipped, source) == [], REBUILD_HINT
 
 

@@ -26,13 +26,13 @@ from tests.support.api import JSONAPI, call, event
 from tests.support.read_factories import record_queries
 from wellapi import db, keys, schema
 from wellapi.errors import sqlstate_of
-from wellapi.local import database as local_db
-from wellapi.local.claims import claims
 from wellapi.queries import relationship_join, scope_condition
 from wellapi.resources import RESOURCES
 from wellapi.roles import API_ROLE
 from wellapi.sql import to_literal
 from wellapi.sql_compile import compile_template
+from welldev import database as local_db
+from welldev.claims import claims
 
 pytestmark = pytest.mark.usefixtures("api_database")
 

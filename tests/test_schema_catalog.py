@@ -18,7 +18,7 @@ import pg8000.native
 import pytest
 
 from wellapi.errors import sqlstate_of
-from wellapi.local import database as local_db
+from welldev import database as local_db
 
 SCHEMA = "core_api"
 

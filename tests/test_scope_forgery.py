@@ -17,10 +17,10 @@ import pg8000.native
 import pytest
 
 from tests.support import tenancy as tn
-from wellapi.local import database as local_db
-from wellapi.local.claims import claims
 from wellapi.roles import AUTH_ROLE, SYNC_ROLE
 from wellapi.sql import to_literal
+from welldev import database as local_db
+from welldev.claims import claims
 
 pytestmark = pytest.mark.usefixtures("api_database")
 

@@ -18,9 +18,9 @@ import pytest
 
 from wellapi import keys
 from wellapi.domain import SCHEMA
-from wellapi.local import database as local_db
-from wellapi.local import seed
 from wellapi.schema import metadata
+from welldev import database as local_db
+from welldev import seed
 
 TABLES = sorted(table.name for table in metadata.sorted_tables)
 # The five junctions and every parent they point at: the demo fills each of them.

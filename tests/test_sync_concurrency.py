@@ -25,11 +25,11 @@ from tests.support import factories as f
 from tests.support import sqs
 from tests.support import sync as s
 from wellapi import db
-from wellapi.local import database as local_db
-from wellapi.local.database import LocalDatabase
 from wellapi.sync.handler import process
 from wellapi.sync.messages import parse_message
 from wellapi.sync.writer import Applied, apply, check, resolve
+from welldev import database as local_db
+from welldev.database import LocalDatabase
 
 
 @pytest.fixture

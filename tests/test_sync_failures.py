@@ -29,10 +29,10 @@ from tests.support import sqs
 from tests.support import sync as s
 from tests.support.api import Lambda
 from wellapi import db
-from wellapi.local import database as local_db
-from wellapi.local.database import LocalDatabase
 from wellapi.sync import handler as sync_module
 from wellapi.sync import writer
+from welldev import database as local_db
+from welldev.database import LocalDatabase
 
 ROOT = Path(__file__).resolve().parents[1]
 # A batch event, and the idempotency keys of its good messages.

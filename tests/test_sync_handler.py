@@ -22,10 +22,10 @@ from tests.support import sqs
 from tests.support import sync as s
 from tests.support.api import Lambda
 from wellapi import db
-from wellapi.local.database import LocalDatabase
 from wellapi.sql import to_literal
 from wellapi.sync.handler import sync_handler
 from wellapi.sync.messages import MAX_RECORD_IDS
+from welldev.database import LocalDatabase
 
 handler = sync_handler()
 

@@ -23,8 +23,8 @@ from tests.support import factories as f
 from tests.support import sqs
 from tests.support import sync as s
 from tests.support.api import Lambda
-from wellapi.local.database import LocalDatabase
 from wellapi.sync.handler import sync_handler
+from welldev.database import LocalDatabase
 
 MAX_RECEIVE_COUNT = 5
 # (SQS client, queue URL, queue ARN, dead-letter queue URL)

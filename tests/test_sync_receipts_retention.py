@@ -15,8 +15,8 @@ from tests.support import factories as f
 from tests.support import sqs
 from tests.support import sync as s
 from tests.support.api import Lambda
-from wellapi.local.database import LocalDatabase
 from wellapi.sync.handler import sync_handler
+from welldev.database import LocalDatabase
 
 handler = sync_handler()
 

@@ -26,13 +26,13 @@ import yaml
 from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
 
-from wellapi.local import template as local_template
-from wellapi.local.cfn_yaml import load_yaml
 from wellapi.operations import OPERATIONS
 from wellapi.resources import RESOURCES as API_RESOURCES
 from wellapi.resources import resource_named
 from wellapi.settings import Settings
 from wellapi.sync.messages import MAX_RECORD_IDS, ProvenanceLinked
+from welldev import template as local_template
+from welldev.cfn_yaml import load_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 FUNCTIONS_DIR = ROOT / "functions"

@@ -753,7 +753,7 @@ def run_route(
 
 def served_routes() -> list[tuple[str, str]]:
     """(method, route template) of every route in ``ROUTES``."""
-    from wellapi.openapi import ROUTES
+    from welldev.openapi import ROUTES
 
     routes = []
     for resource, operation in ROUTES:

@@ -15,7 +15,7 @@ from uuid import UUID, uuid4
 import pg8000.native
 
 from wellapi import keys
-from wellapi.local.claims import claims
+from welldev.claims import claims
 
 _counter = itertools.count(1)
 

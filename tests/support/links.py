@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from wellapi.local.routes import PathTemplate
 from wellapi.operations import OPERATIONS
 from wellapi.resources import RESOURCES
+from welldev.routes import PathTemplate
 
 JSONAPI = "application/vnd.api+json"
 
@@ -32,7 +32,7 @@ JSONAPI = "application/vnd.api+json"
 class Route:
     resource: str
     operation: str
-    # Matched as the local gateway matches it (``wellapi.local.routes``), as API Gateway does.
+    # Matched as the local gateway matches it (``welldev.routes``), as API Gateway does.
     path: PathTemplate
 
     @property

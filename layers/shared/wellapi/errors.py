@@ -19,7 +19,7 @@ class ErrorCode(NamedTuple):
 
 
 # Every stable ``code`` an API function can answer with: its status, its title, and what it
-# means to a client. The OpenAPI document lists them per operation (``wellapi.openapi_text``)
+# means to a client. The OpenAPI document lists them per operation (``welldev.openapi_text``)
 # and explains each from here; a test finds every code the package's source can raise and
 # fails when one is missing here, or is documented for no operation.
 ERROR_CODES: dict[str, ErrorCode] = {

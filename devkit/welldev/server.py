@@ -13,8 +13,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
 
-from wellapi.local.gateway import Gateway
-from wellapi.local.payload import (
+from welldev.gateway import Gateway
+from welldev.payload import (
     MAX_REQUEST_BODY_BYTES,
     Request,
     Response,

@@ -383,7 +383,7 @@ def _try_it(access: str, scope: ScopeText) -> str:
     return (
         "**Try it** against `make run`: *Authorize* with "
         f"{key} from `.local/demo.json`. The examples use the demo's fixed ids "
-        "(`wellapi/local/seed.py`)."
+        "(`devkit/welldev/seed.py`)."
     )
 
 

@@ -12,7 +12,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-from wellapi import openapi_examples as examples
 from wellapi.errors import ERROR_CODES
 from wellapi.jsonapi import CURSOR_PROFILE, MEDIA_TYPE
 from wellapi.jsonapi.document import SERVED, served
@@ -25,7 +24,6 @@ from wellapi.jsonapi.query import (
     WORKSPACE_PARAMETERS,
     fields_of,
 )
-from wellapi.openapi_text import describe
 from wellapi.operations import OPERATIONS, Operation
 from wellapi.resources import (
     PARENTS,
@@ -36,6 +34,8 @@ from wellapi.resources import (
     Relationship,
     Resource,
 )
+from welldev import openapi_examples as examples
+from welldev.openapi_text import describe
 
 # (resource key, operation): every route the API serves; the template has one function each.
 ROUTES: tuple[tuple[str, str], ...] = (
@@ -747,7 +747,7 @@ def render() -> str:
 def main(argv: list[str] | None = None) -> None:
     # `--help` is an answer, not the name of the file written.
     parser = argparse.ArgumentParser(
-        prog="python -m wellapi.openapi", description="Write the OpenAPI 3.1 document."
+        prog="python -m welldev.openapi", description="Write the OpenAPI 3.1 document."
     )
     parser.add_argument("target", nargs="?", default="openapi.json", type=Path)
     parser.parse_args(argv).target.write_text(render())

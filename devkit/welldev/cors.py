@@ -31,8 +31,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from wellapi.local.payload import Response
-from wellapi.local.template import CorsConfiguration
+from welldev.payload import Response
+from welldev.template import CorsConfiguration
 
 PREFLIGHT = "gateway (CORS preflight)"
 

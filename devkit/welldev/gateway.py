@@ -19,16 +19,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
-from wellapi.local import cors
-from wellapi.local.authorizers import (
+from welldev import cors
+from welldev.authorizers import (
     AuthorizerCache,
     authorizer_event,
     identity_values,
     is_authorized,
     route_arn,
 )
-from wellapi.local.lambda_runtime import LambdaRuntime
-from wellapi.local.payload import (
+from welldev.lambda_runtime import LambdaRuntime
+from welldev.payload import (
     MAX_REQUEST_BODY_BYTES,
     Event,
     InvalidLambdaResponse,
@@ -40,8 +40,8 @@ from wellapi.local.payload import (
     raw_path_of,
     too_large,
 )
-from wellapi.local.routes import LocalHandler, PathTemplate, Router, RouteTarget
-from wellapi.local.template import (
+from welldev.routes import LocalHandler, PathTemplate, Router, RouteTarget
+from welldev.template import (
     DEFAULT_ROUTE,
     Authorizer,
     CorsConfiguration,

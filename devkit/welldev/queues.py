@@ -40,9 +40,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, TextIO
 
-from wellapi.local.intrinsics import LOCAL_ACCOUNT_ID, pseudo_parameters
-from wellapi.local.lambda_runtime import LambdaRuntime
-from wellapi.local.template import SqsEvent, SqsQueue, Template, TemplateError
+from welldev.intrinsics import LOCAL_ACCOUNT_ID, pseudo_parameters
+from welldev.lambda_runtime import LambdaRuntime
+from welldev.template import SqsEvent, SqsQueue, Template, TemplateError
 
 # Locally, instead of the template's VisibilityTimeout (360 s for SyncQueue).
 DEFAULT_VISIBILITY_TIMEOUT_SECONDS = 5.0

@@ -1,6 +1,6 @@
 """The OpenAPI document's examples: requests that work on the demo ``make run`` seeds.
 
-Every id is the demo's (``wellapi.local.seed.seed_id``: the same in every seeded database), so
+Every id is the demo's (``welldev.seed.seed_id``: the same in every seeded database), so
 an example pasted into Swagger UI reaches real rows: Acme Finance's, as its demo user Ada, who
 owns the demo workspace group. A test posts the Create and Update examples to the handlers on
 a freshly seeded database and gets 2xx.
@@ -45,7 +45,7 @@ _REMOVED_PROVIDER = ("providers", "qonto")
 
 
 def _seed_id(table: str, key: str) -> str:
-    from wellapi.local.seed import seed_id
+    from welldev.seed import seed_id
 
     return str(seed_id(table, key))
 

@@ -1,6 +1,6 @@
 """Init and first invoke of a function under the real Lambda runtime client.
 
-``wellapi.local.bench`` times a handler's import in a bare interpreter; a Lambda cold start also
+``welldev.bench`` times a handler's import in a bare interpreter; a Lambda cold start also
 holds the runtime client (``awslambdaric``, as in AWS's python3.13 image) and its calls to the
 Runtime API. This module serves a fake Runtime API (v2018-06-01) on 127.0.0.1, runs the client
 in a fresh ``python -I -S -B``, hands it one event and times, on this process's clock, init
@@ -29,7 +29,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from wellapi.local.bench_harness import link_installed
+from welldev.bench_harness import link_installed
 
 API = "/2018-06-01/runtime"
 # What awslambdaric imports beyond the standard library; runtime_client is its C extension

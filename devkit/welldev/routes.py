@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from wellapi.local.template import Authorizer, TemplateError
+from welldev.template import Authorizer, TemplateError
 
 # A route only the local server has: it takes the 2.0 event and answers like a function.
 LocalHandler = Callable[[dict[str, Any]], Any]

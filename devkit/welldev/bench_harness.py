@@ -20,8 +20,8 @@ from typing import Any
 from uuid import uuid4
 
 from wellapi import db as wellapi_db
-from wellapi.local import cli, database, queues
 from wellapi.roles import API_ROLE
+from welldev import cli, database, queues
 
 JSONAPI = "application/vnd.api+json"
 

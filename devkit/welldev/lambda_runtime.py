@@ -36,8 +36,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from wellapi.local.intrinsics import LOCAL_ACCOUNT_ID, pseudo_parameters
-from wellapi.local.template import Function, Template, resolve_environment
+from welldev.intrinsics import LOCAL_ACCOUNT_ID, pseudo_parameters
+from welldev.template import Function, Template, resolve_environment
 
 Handler = Callable[[Any, "LambdaContext"], Any]
 

@@ -1,6 +1,6 @@
 """``make bench``: the performance goals of the API, measured on this machine in one command.
 
-    python -m wellapi.local.bench [--quick] [--only cold,warm,...] [--output .local/bench.json]
+    python -m welldev.bench [--quick] [--only cold,warm,...] [--output .local/bench.json]
 
 It seeds its own data (an embedded PostgreSQL in ``.local/bench-pg``, or the server of
 ``DATABASE_URL``), runs every measurement several times, prints a table and writes
@@ -29,10 +29,10 @@ The seven measurements, and the floor each one is held against:
 6. peak RSS of a process serving 10,000 Retrieve requests, and its growth;
 7. every read shape of every resource for a tenant of 10,000,000 ledger rows and for a small
    tenant beside it, against the same shapes at 10,000 rows, and the sync writer's rows/s at
-   both sizes (``wellapi.local.bench_large``).
+   both sizes (``welldev.bench_large``).
 
 Beside the import-only cold start (reported, no longer a goal: see ``measure_cold``), phase
-``first`` (``wellapi.local.bench_first``) holds the cold start with the first request, every
+``first`` (``welldev.bench_first``) holds the cold start with the first request, every
 function's own event on the seeded demo, to 3x a fresh interpreter sending the same SQL with
 raw pg8000, and reports init and first invoke under the real runtime client (awslambdaric).
 
@@ -82,8 +82,10 @@ import pg8000.dbapi
 import pg8000.native
 
 from wellapi import db as wellapi_db
-from wellapi.local import database
-from wellapi.local.bench_harness import (
+from wellapi.migrate import migrations_dir
+from wellapi.roles import API_ROLE
+from welldev import database
+from welldev.bench_harness import (
     CONTEXT,
     BenchError,
     Handler,
@@ -97,21 +99,19 @@ from wellapi.local.bench_harness import (
     quiet_powertools,
     sync_events,
 )
-from wellapi.local.bench_large import LargeSizes, measure_large
-from wellapi.local.claims import claims
-from wellapi.local.cli import step
-from wellapi.migrate import migrations_dir
-from wellapi.roles import API_ROLE
+from welldev.bench_large import LargeSizes, measure_large
+from welldev.claims import claims
+from welldev.cli import step
 
-ROOT = Path(__file__).resolve().parents[4]
+ROOT = Path(__file__).resolve().parents[2]
 BUILD_DIR = ROOT / ".aws-sam" / "build"
 LOCAL_DIR = ROOT / ".local"
 # What the python3.13 Lambda runtime provides besides the standard library (as in
 # tests/test_packaging.py): linked from the venv, never copied into an artifact.
 RUNTIME_PACKAGES = ("boto3", "botocore", "jmespath", "s3transfer", "dateutil", "urllib3", "six")
-# Sources whose change makes the sam build stale (wellapi/local is not shipped).
+# Sources whose change makes the sam build stale (devkit/welldev is not shipped).
 BUILD_SOURCES = ("template.yaml", "functions", "layers/shared", "migrations")
-NOT_SHIPPED = ("layers/shared/wellapi/local/",)
+NOT_SHIPPED = ("devkit/welldev/",)
 SCOPE_PREFIX = "SELECT workspace_pk, person_pk FROM core_api.set_scope("
 MB = 1024 * 1024
 
@@ -1283,7 +1283,7 @@ def measure_cold(report: Report, box: Sandbox, runs: int) -> dict[str, Loaded]:
     """The import alone of every function against the third-party modules it loads.
 
     Reported, not a goal: the goal on cold start is phase ``first`` (import and first request
-    against raw pg8000, ``wellapi.local.bench_first``). This one shows what our own code costs
+    against raw pg8000, ``welldev.bench_first``). This one shows what our own code costs
     to import beside the libraries it loads: its ratio was held to 1.15x while those libraries
     (SQLAlchemy, pydantic, a router) cost about 600 ms; without them the floor is about 116 ms,
     and the same bound would punish importing less.
@@ -2166,7 +2166,7 @@ def run(
         if "cold" in config.phases and box is not None:
             _phase_cold(report, box, config)
         if "first" in config.phases and box is not None:
-            from wellapi.local.bench_first import measure_first
+            from welldev.bench_first import measure_first
 
             measure_first(report, box, server, config)
         needs_db = any(p not in ("cold", "first") for p in config.phases)
@@ -2262,7 +2262,7 @@ def table(report: Report) -> str:
             f" {f[name].median:>7.0f} {f[name + '.floor'].median:>7.0f}"
         )
     shown = {f"{n}{suffix}" for n in cold for suffix in ("", ".floor", ".cpu", ".floor.cpu")}
-    from wellapi.local.bench_first import table_lines
+    from welldev.bench_first import table_lines
 
     first, first_shown = table_lines(report)
     lines += ["", *first] if first else []

@@ -1,6 +1,6 @@
 """Documentation routes of the local server: the OpenAPI document and a Swagger UI for it.
 
-- ``GET /v1/openapi.json``: ``wellapi.openapi.render()``, the OpenAPI 3.1 document (the same
+- ``GET /v1/openapi.json``: ``welldev.openapi.render()``, the OpenAPI 3.1 document (the same
   text as the committed ``openapi.json``), as ``application/json``, or as
   ``application/vnd.oai.openapi+json;version=3.1`` when the client asks for that type;
 - ``GET /docs``: a Swagger UI page that loads that document, with its assets served from the
@@ -21,8 +21,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from wellapi import openapi
-from wellapi.local.gateway import LocalRoute
+from welldev import openapi
+from welldev.gateway import LocalRoute
 
 OPENAPI_MEDIA_TYPE = "application/vnd.oai.openapi+json;version=3.1"
 OPENAPI_PATH = "/v1/openapi.json"

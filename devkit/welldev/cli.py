@@ -37,18 +37,18 @@ from sqlalchemy.engine import make_url
 
 from wellapi import db as wellapi_db
 from wellapi import keys
-from wellapi.local import claims, database, docs, queues, seed
-from wellapi.local import template as sam_template
-from wellapi.local.gateway import Gateway, LocalRoute
-from wellapi.local.invoke import invoke
-from wellapi.local.lambda_runtime import (
+from wellapi.roles import API_ROLE, APP_ROLES, AUTH_ROLE, SYNC_ROLE
+from welldev import claims, database, docs, queues, seed
+from welldev import template as sam_template
+from welldev.gateway import Gateway, LocalRoute
+from welldev.invoke import invoke
+from welldev.lambda_runtime import (
     EnvironmentReport,
     HandlerImportError,
     LambdaRuntime,
     apply_template_environment,
 )
-from wellapi.local.server import LocalServer
-from wellapi.roles import API_ROLE, APP_ROLES, AUTH_ROLE, SYNC_ROLE
+from welldev.server import LocalServer
 
 LOCAL_DIR = Path(".local")
 EMBEDDED_DATA_DIR = LOCAL_DIR / "pg"

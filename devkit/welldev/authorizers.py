@@ -14,9 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from wellapi.local.intrinsics import LOCAL_ACCOUNT_ID, pseudo_parameters
-from wellapi.local.payload import STAGE, Event
-from wellapi.local.template import Authorizer
+from welldev.intrinsics import LOCAL_ACCOUNT_ID, pseudo_parameters
+from welldev.payload import STAGE, Event
+from welldev.template import Authorizer
 
 
 class AuthorizerFailed(Exception):

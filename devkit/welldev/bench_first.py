@@ -32,9 +32,10 @@ from uuid import uuid4
 import pg8000.native
 
 from wellapi import db as wellapi_db
-from wellapi.local import database, seed
-from wellapi.local.bench import ROOT, Config, Function, Sandbox, recording
-from wellapi.local.bench_harness import (
+from wellapi.roles import API_ROLE, AUTH_ROLE, SYNC_ROLE
+from welldev import database, seed
+from welldev.bench import ROOT, Config, Function, Sandbox, recording
+from welldev.bench_harness import (
     CONTEXT,
     BenchError,
     Handler,
@@ -45,10 +46,9 @@ from wellapi.local.bench_harness import (
     note,
     quiet_powertools,
 )
-from wellapi.local.bench_runtime import RuntimeFailure, measure_runtime
-from wellapi.local.claims import sign_event
-from wellapi.local.cli import step
-from wellapi.roles import API_ROLE, AUTH_ROLE, SYNC_ROLE
+from welldev.bench_runtime import RuntimeFailure, measure_runtime
+from welldev.claims import sign_event
+from welldev.cli import step
 
 EVENTS = ROOT / "events"
 GOAL = 3.0

@@ -1,6 +1,6 @@
 """Compile the common request shapes ahead of time into ``wellapi/compiled/<resource>.json``.
 
-``python -m wellapi.local.compiled`` rewrites the files; ``--check`` only says whether they
+``python -m welldev.compiled`` rewrites the files; ``--check`` only says whether they
 are what SQLAlchemy compiles now (``tests/test_compiled_statements.py`` holds them to it).
 Which shapes: for members and for services, each resource's Retrieve and List with no
 include, each include and all of them; every List in both sort orders of both sortable
@@ -26,17 +26,17 @@ from pathlib import Path
 from urllib.parse import quote
 
 from wellapi.jsonapi.query import parse_read_query
-from wellapi.local import large_tenant
 from wellapi.queries import compile_read
 from wellapi.resources import RESOURCES, VIEWS, Resource
 from wellapi.rules import RULES
 from wellapi.shapes import ReadShape, WriteShape
 from wellapi.statements import COMPILED_PACKAGE
 from wellapi.writes import compile_write
+from welldev import large_tenant
 
-PACKAGE_DIR = Path(__file__).resolve().parents[1]
-OUTPUT_DIR = PACKAGE_DIR / COMPILED_PACKAGE
-EVENTS_DIR = PACKAGE_DIR.parents[2] / "events"
+ROOT = Path(__file__).resolve().parents[2]
+OUTPUT_DIR = ROOT / "layers" / "shared" / "wellapi" / COMPILED_PACKAGE
+EVENTS_DIR = ROOT / "events"
 AN_ID = "00000000-0000-4000-8000-000000000001"
 OTHER_ID = "00000000-0000-4000-8000-000000000002"
 RANGE = "filter[created_at][gte]=2026-01-01T00:00:00Z&filter[created_at][lt]=2026-02-01T00:00:00Z"
@@ -200,7 +200,7 @@ def compile_all() -> dict[str, str]:
                 list(plan.relationships),
             ]
         document = {
-            "generated_by": "python -m wellapi.local.compiled",
+            "generated_by": "python -m welldev.compiled",
             "reads": reads,
             "writes": writes,
         }
@@ -237,7 +237,7 @@ def write_all(directory: Path = OUTPUT_DIR) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m wellapi.local.compiled", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m welldev.compiled", description=__doc__)
     parser.add_argument("--check", action="store_true", help="only report stale files")
     args = parser.parse_args(argv)
     if args.check:

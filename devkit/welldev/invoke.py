@@ -8,8 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from wellapi.local import template as sam_template
-from wellapi.local.lambda_runtime import LambdaRuntime, apply_template_environment, error_payload
+from welldev import template as sam_template
+from welldev.lambda_runtime import LambdaRuntime, apply_template_environment, error_payload
 
 
 def read_event(event_file: str | Path) -> Any:

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from wellapi.local.cfn_yaml import CloudFormationYamlError, get_att_parts, load_yaml
-from wellapi.local.intrinsics import Conditions, resolve_list, resolve_value, select_branch
+from welldev.cfn_yaml import CloudFormationYamlError, get_att_parts, load_yaml
+from welldev.intrinsics import Conditions, resolve_list, resolve_value, select_branch
 
 FUNCTION_TYPE = "AWS::Serverless::Function"
 QUEUE_TYPE = "AWS::SQS::Queue"

@@ -1,6 +1,6 @@
 """``make bench``, large tenants: every read shape on a 10,000,000-row tenant, against 10,000.
 
-Two databases, built once and kept between runs (``wellapi.local.large_tenant``; the big
+Two databases, built once and kept between runs (``welldev.large_tenant``; the big
 tenant's rows are written set-based inside PostgreSQL): in each, a big tenant (20 connectors)
 and a small one (3 connectors, 10,000 rows a ledger) on the same tables. In the first the big
 tenant holds 10,000 account ledger rows, in the second 10,000,000 (and a fifth of that in each
@@ -22,8 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from wellapi.local import database, large_tenant
-from wellapi.local.bench_harness import (
+from wellapi.migrate import migrations_dir
+from wellapi.resources import resource_named
+from welldev import database, large_tenant
+from welldev.bench_harness import (
     CONTEXT,
     BenchError,
     Report,
@@ -34,9 +36,7 @@ from wellapi.local.bench_harness import (
     note,
     sync_events,
 )
-from wellapi.local.claims import claims
-from wellapi.migrate import migrations_dir
-from wellapi.resources import resource_named
+from welldev.claims import claims
 
 SEED_VERSION = 1
 BASE_ROWS = 10_000

@@ -1,6 +1,6 @@
 """``make load``: a bounded load run against the local server, mixed reads and writes.
 
-    python -m wellapi.local.load [--duration 20] [--workers 8] [--output .local/load.json]
+    python -m welldev.load [--duration 20] [--workers 8] [--output .local/load.json]
 
 It builds its own database on the local server (``DATABASE_URL``, or the embedded PostgreSQL
 in ``.local/pg``): a fresh ``wellapi_load`` database, migrated, with the demo data and API keys
@@ -50,15 +50,15 @@ import pg8000.native
 
 from wellapi import db as wellapi_db
 from wellapi import keys, schema
-from wellapi.local import cli, database, seed
-from wellapi.local import template as sam_template
-from wellapi.local.authorizers import AuthorizerCache
-from wellapi.local.gateway import Gateway
-from wellapi.local.lambda_runtime import LambdaRuntime, apply_template_environment
-from wellapi.local.server import LocalServer
 from wellapi.roles import API_ROLE
+from welldev import cli, database, seed
+from welldev import template as sam_template
+from welldev.authorizers import AuthorizerCache
+from welldev.gateway import Gateway
+from welldev.lambda_runtime import LambdaRuntime, apply_template_environment
+from welldev.server import LocalServer
 
-ROOT = Path(__file__).resolve().parents[4]
+ROOT = Path(__file__).resolve().parents[2]
 LOCAL_DIR = ROOT / ".local"
 JSONAPI = "application/vnd.api+json"
 DATABASE_NAME = "wellapi_load"
@@ -565,7 +565,7 @@ def run(
 def main(argv: list[str] | None = None, server: database.LocalDatabase | None = None) -> int:
     """The command; ``server`` replaces ``DATABASE_URL`` / the embedded server (tests)."""
     parser = argparse.ArgumentParser(
-        prog="python -m wellapi.local.load",
+        prog="python -m welldev.load",
         description=(__doc__ or "").split("\n\n")[0],
     )
     parser.add_argument("--duration", type=float, default=DEFAULT_DURATION_SECONDS)
