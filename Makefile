@@ -31,7 +31,7 @@ find_python = $(or $(PYTHON),$(shell for c in $(PYTHON_CANDIDATES); do \
 INSTALL_PYTHON := install it (pyenv install 3.13, your package manager's python3.13, or \
 	python.org) and run make again, or name one: make PYTHON=/path/to/python3.13 ...
 
-.PHONY: install run test lint format typecheck template build pytest invoke enqueue bench clean \
+.PHONY: install run test test-fast lint format typecheck template build pytest invoke enqueue bench clean \
 	openapi lock
 
 # What serving needs (`make run`): the runtime lock, the local lock (embedded PostgreSQL, the
@@ -120,6 +120,11 @@ lock: install
 
 pytest: install
 	$(BIN)/pytest --cov --cov-report=term-missing $(PYTEST_ARGS)
+
+# The edit-test loop: the unit and contract tests, every module that needs no database server
+# and no build (tests/conftest.py marks them `fast`); under a minute. `make test` runs all.
+test-fast: install
+	$(BIN)/pytest -m fast -q $(PYTEST_ARGS)
 
 invoke: $(LOCAL_STAMP)
 	$(BIN)/wellapi invoke $(FUNCTION) $(EVENT)

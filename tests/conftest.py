@@ -23,6 +23,33 @@ ROOT = Path(__file__).resolve().parents[1]
 # Records every API key the run issues and fails the session if one shows up in any output.
 pytest_plugins = ["tests.support.key_audit", "tests.support.links"]
 
+# What puts a test outside the fast tier (`make test-fast`): a database server, the SAM build.
+SLOW_FIXTURES = frozenset({"server", "build"})
+
+
+def _makes_its_own_server(module: object) -> bool:
+    """A test module that starts or prepares databases itself holds the local database module."""
+    return any(value is local_db for value in vars(module).values()) if module else False
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``fast`` the tests of every module none of whose tests needs a server or the build.
+
+    The fast tier is the edit-test loop's: unit and contract tests, in well under a minute.
+    Whole modules, because a module's tests may share what one of them set up (an environment,
+    a database). ``make test`` runs every test, marked or not.
+    """
+    slow_modules = {
+        item.path
+        for item in items
+        if set(getattr(item, "fixturenames", ())) & SLOW_FIXTURES
+        or item.get_closest_marker("slow") is not None
+        or _makes_its_own_server(getattr(item, "module", None))
+    }
+    for item in items:
+        if item.path not in slow_modules:
+            item.add_marker(pytest.mark.fast)
+
 
 def reset_connection_caches() -> None:
     wellapi_db.reset_pools()

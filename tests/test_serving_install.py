@@ -53,8 +53,10 @@ def serving_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     python = venv / "bin" / "python"
     subprocess.run(
-        [str(uv), "pip", "install", "--quiet", "--python", str(python), "--require-hashes"]
-        + ["--no-deps", "-r", str(RUNTIME_LOCK), "-r", str(LOCAL_LOCK)],
+        [
+            *(str(uv), "pip", "install", "--quiet", "--python", str(python), "--require-hashes"),
+            *("--no-deps", "-r", str(RUNTIME_LOCK), "-r", str(LOCAL_LOCK)),
+        ],
         check=True,
         timeout=HANG,
     )
@@ -107,9 +109,10 @@ def serving(
     }
     env["DATABASE_URL"] = server.with_database(name).admin_url
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "layers" / "shared"), str(ROOT / "devkit")])
-    process = subprocess.Popen(  # the console script's own entry point, in the new environment
-        [str(serving_python), "-c", "import sys; from welldev.cli import main; sys.exit(main())"]
-        + ["run", "--port", "0", "--template", str(ROOT / "template.yaml")],
+    entry_point = "import sys; from welldev.cli import main; sys.exit(main())"  # the script's
+    template = str(ROOT / "template.yaml")
+    process = subprocess.Popen(
+        [str(serving_python), "-c", entry_point, "run", "--port", "0", "--template", template],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,
