@@ -165,5 +165,12 @@ load: install
 openapi: install
 	$(BIN)/python -m welldev.openapi openapi.json
 
+# template.yaml is written from its sources in template/ and the API's routes, never by hand
+# (devkit/welldev/template_writer.py says how the sources fit together; a test fails when the
+# file is stale).
+.PHONY: template.yaml
+template.yaml: $(LOCAL_STAMP)
+	$(BIN)/python -m welldev.template_writer
+
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .coverage

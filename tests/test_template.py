@@ -6,40 +6,39 @@ the README describes, and every route is the one the operation registry
 (``wellapi.operations.OPERATIONS``) gives the (resource, operation) its entry point binds.
 ``sam validate --lint`` (run by ``make test``) checks the template against SAM and
 CloudFormation; these tests check what they cannot know, some of it on the template as SAM
-transforms it (the authorizer's wiring exists only there).
+transforms it. The template's other concerns are tested beside this file: logs, alarms and the
+dashboard (``test_template_operations``), the authorizer and CORS (``test_template_http_api``),
+the limits (``test_template_limits``), the sync pipeline (``test_template_sync``), and the file
+against its sources in ``template/`` (``test_template_source``).
 """
 
 from __future__ import annotations
 
 import ast
-import json
 import re
 import tomllib
-from functools import cache
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
 
-import boto3
 import pytest
 import yaml
-from samtranslator.parser.parser import Parser
-from samtranslator.translator.translator import Translator
 
+from tests.support.template import (
+    API_FUNCTIONS,
+    FUNCTIONS,
+    FUNCTIONS_DIR,
+    GLOBALS,
+    RESOURCES,
+    ROOT,
+    TEMPLATE,
+    route_of,
+    transformed_template,
+)
 from wellapi.operations import OPERATIONS
 from wellapi.resources import RESOURCES as API_RESOURCES
 from wellapi.resources import resource_named
 from wellapi.settings import Settings
-from wellapi.sync.messages import MAX_RECORD_IDS, ProvenanceLinked
-from welldev import template as local_template
-from welldev.cfn_yaml import load_yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-FUNCTIONS_DIR = ROOT / "functions"
-
-FUNCTION_TYPE = "AWS::Serverless::Function"
-# Functions that serve no route.
-NON_ROUTE_FUNCTIONS = {"MigrationFunction", "AuthorizerFunction", "SyncFunction"}
 # The entry points of the functions that serve no route, and the factory each one calls.
 NON_ROUTE_ENTRY_POINTS = {
     "AuthorizerFunction": ("authorizer.py", "wellapi.auth", "authorizer_handler()"),
@@ -54,17 +53,6 @@ PLATFORM_BINDINGS = {
     "enrol": "workspace_group_workspaces",
     "unenrol": "workspace_group_workspaces",
 }
-AUTHORIZER = "ApiKeyAuthorizer"
-# AWS's guidance for an SQS event source: visibility timeout >= 6 x the function's timeout.
-VISIBILITY_FACTOR = 6
-SQS_MAX_MESSAGE_BYTES = 256 * 1024
-LAMBDA_MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
-
-TEMPLATE = load_yaml((ROOT / "template.yaml").read_text())
-RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
-GLOBALS: dict[str, Any] = TEMPLATE["Globals"]["Function"]
-FUNCTIONS = {k: v["Properties"] for k, v in RESOURCES.items() if v["Type"] == FUNCTION_TYPE}
-API_FUNCTIONS = sorted(set(FUNCTIONS) - NON_ROUTE_FUNCTIONS)
 
 
 def _pascal(snake: str) -> str:
@@ -101,56 +89,10 @@ def _binding(function_id: str) -> tuple[str, str]:
     return resource, operation
 
 
-def _route(function_id: str) -> dict[str, Any]:
-    (event,) = FUNCTIONS[function_id]["Events"].values()
-    return dict(event["Properties"])
-
-
 def _expected_bindings() -> list[tuple[str, str]]:
     generic = [name for name, op in OPERATIONS.items() if op.route is None]
     platform = [(resource, name) for name, resource in PLATFORM_BINDINGS.items()]
     return sorted([(r, op) for r in API_RESOURCES for op in generic] + platform)
-
-
-@cache
-def _transformed() -> dict[str, Any]:
-    """The template as SAM transforms it (what CloudFormation deploys), without AWS access."""
-    return _translate(())
-
-
-@cache
-def _translate(parameter_values: tuple[tuple[str, str], ...]) -> dict[str, Any]:
-    """The transformed template for these parameter values (SAM resolves some parameters)."""
-    document = load_yaml((ROOT / "template.yaml").read_text())
-    # The translator accepts only S3 locations for code; sam build/package put them there.
-    document["Globals"]["Function"]["CodeUri"] = "s3://bucket/functions.zip"
-    for resource in document["Resources"].values():
-        properties = resource.get("Properties", {})
-        if "CodeUri" in properties:
-            properties["CodeUri"] = "s3://bucket/code.zip"
-        if "ContentUri" in properties:
-            properties["ContentUri"] = "s3://bucket/layer.zip"
-    translator = Translator(
-        managed_policy_map={},
-        sam_parser=Parser(),
-        plugins=[],
-        boto_session=boto3.Session(region_name="eu-west-1"),
-    )
-    transformed: dict[str, Any] = translator.translate(
-        sam_template=document,
-        parameter_values=dict(parameter_values),
-        get_managed_policy_map=dict,
-    )
-    return transformed
-
-
-def _transformed_operations() -> dict[str, dict[str, Any]]:
-    body = _transformed()["Resources"]["HttpApi"]["Properties"]["Body"]
-    return {
-        f"{method.upper()} {path}": operation
-        for path, methods in body["paths"].items()
-        for method, operation in methods.items()
-    }
 
 
 # --- Globals ---------------------------------------------------------------------------------
@@ -206,123 +148,11 @@ def test_no_function_block_repeats_a_globals_setting():
     assert repeated == []
 
 
-def test_every_function_logs_to_its_own_group_kept_for_the_retention_parameter():
-    resources = _transformed()["Resources"]
-    functions = [k for k, r in resources.items() if r["Type"] == "AWS::Lambda::Function"]
-    assert len(functions) == len(FUNCTIONS) == 43
-    for function_id in functions:
-        config = resources[function_id]["Properties"]["LoggingConfig"]
-        assert config == {"LogGroup": {"Ref": f"{function_id}LogGroup"}}, function_id
-        group = resources[f"{function_id}LogGroup"]
-        assert group["Type"] == "AWS::Logs::LogGroup"
-        assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
-        name = group["Properties"]["LogGroupName"]
-        assert name == {"Fn::Sub": f"/aws/lambda/${{AWS::StackName}}/{function_id}"}
-    assert TEMPLATE["Parameters"]["LogRetentionDays"]["Default"] == 30
-
-
-def test_the_api_writes_a_json_access_log_line_per_request():
-    resources = _transformed()["Resources"]
-    (stage,) = [r for r in resources.values() if r["Type"] == "AWS::ApiGatewayV2::Stage"]
-    settings = stage["Properties"]["AccessLogSettings"]
-    assert settings["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]}
-    line = json.loads(settings["Format"])
-    assert {
-        "requestId": "$context.requestId",
-        "routeKey": "$context.routeKey",
-        "status": "$context.status",
-        "responseLatency": "$context.responseLatency",
-        "integrationLatency": "$context.integrationLatency",
-        "authorizerError": "$context.authorizer.error",
-        "principalId": "$context.authorizer.person_id",
-    }.items() <= line.items()
-    assert not [v for v in line.values() if "header" in v.lower() or "token" in v.lower()]
-    group = resources["ApiAccessLogGroup"]["Properties"]
-    assert group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
-
-
-# --- Alarms: nothing fails without a page ---------------------------------------------------
-
-TOPIC = {"Fn::If": ["CreateAlarmTopic", {"Ref": "AlarmTopic"}, {"Ref": "AlarmTopicArn"}]}
-NAMED_ALARMS = {
-    "SyncDeadLetterQueueNotEmptyAlarm": "ApproximateNumberOfMessagesVisible",
-    "SyncQueueOldestMessageAlarm": "ApproximateAgeOfOldestMessage",
-    "Api5xxRateAlarm": "5xx",
-    "ApiLatencyP99Alarm": "Latency",
-    "DbProxyBorrowLatencyAlarm": "DatabaseConnectionsBorrowLatency",
-}
-
-
-def _alarm_metrics(alarm: dict[str, Any]) -> list[str]:
-    if "MetricName" in alarm:
-        return [alarm["MetricName"]]
-    return [m["MetricStat"]["Metric"]["MetricName"] for m in alarm["Metrics"] if "MetricStat" in m]
-
-
-def test_every_alarm_has_a_reason_and_notifies_the_alarm_topic():
-    resources = _transformed()["Resources"]
-    alarms = {
-        k: r["Properties"] for k, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm"
-    }
-    assert len(alarms) == len(NAMED_ALARMS) + len(FUNCTIONS)
-    for name, alarm in alarms.items():
-        assert alarm["AlarmActions"] == [TOPIC], name
-        assert "README" in alarm["AlarmDescription"], name
-        assert alarm["TreatMissingData"] == "notBreaching", name
-    for name, metric in NAMED_ALARMS.items():
-        assert metric in _alarm_metrics(alarms[name]), name
-    assert resources["AlarmTopic"]["Condition"] == "CreateAlarmTopic"
-    assert _transformed()["Outputs"]["AlarmTopicArn"]["Value"] == TOPIC
-
-
-def test_every_function_pages_when_it_fails_or_is_throttled():
-    resources = _transformed()["Resources"]
-    for function_id in FUNCTIONS:
-        alarm = resources[f"{function_id}FailingAlarm"]["Properties"]
-        assert sorted(_alarm_metrics(alarm)) == ["Errors", "Throttles"], function_id
-        for query in [m for m in alarm["Metrics"] if "MetricStat" in m]:
-            dimensions = query["MetricStat"]["Metric"]["Dimensions"]
-            assert dimensions == [{"Name": "FunctionName", "Value": {"Ref": function_id}}]
-        assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (
-            1,
-            "GreaterThanOrEqualToThreshold",
-        )
-
-
-def test_a_single_poison_message_pages():
-    alarm = _transformed()["Resources"]["SyncDeadLetterQueueNotEmptyAlarm"]["Properties"]
-    assert alarm["Dimensions"] == [
-        {"Name": "QueueName", "Value": {"Fn::GetAtt": ["SyncDeadLetterQueue", "QueueName"]}}
-    ]
-    assert (alarm["Threshold"], alarm["Period"], alarm["EvaluationPeriods"]) == (1, 60, 1)
-
-
-def test_the_dashboard_shows_traffic_errors_latency_the_queues_and_sync_throughput():
-    body = _transformed()["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
-    widgets = json.loads(body)["widgets"]
-    shown = json.dumps(widgets)
-    for metric in (
-        "Count",
-        "5xx",
-        "Latency",
-        "Requests",
-        "Errors",
-        "Throttles",
-        "ApproximateAgeOfOldestMessage",
-        "${SyncDeadLetterQueue.QueueName}",
-        "RowsLinked",
-        "DatabaseConnectionsBorrowLatency",
-    ):
-        assert metric in shown, metric
-    titles = [w["properties"]["title"] for w in widgets]
-    assert len(titles) == len(set(titles)) == 8
-
-
 # --- Safe deploys: every function behind an alias that CodeDeploy shifts and rolls back -------
 
 
 def test_every_function_is_published_behind_an_alias_shifted_gradually_with_rollback():
-    resources = _transformed()["Resources"]
+    resources = transformed_template()["Resources"]
     assert GLOBALS["AutoPublishAlias"] == "live"
     assert GLOBALS["DeploymentPreference"]["Type"] == {"Ref": "DeploymentType"}
     assert TEMPLATE["Parameters"]["DeploymentType"]["Default"] == "Canary10Percent5Minutes"
@@ -454,7 +284,7 @@ def test_route_is_the_registry_route_of_the_operation_its_entry_point_binds(func
     resource, operation = _binding(function_id)
     registered = OPERATIONS[operation]
 
-    route = _route(function_id)
+    route = route_of(function_id)
     assert (route["Method"], route["Path"]) == (
         registered.method,
         registered.path(resource_named(resource)),
@@ -473,7 +303,7 @@ def test_logical_id_handler_and_file_follow_from_the_binding(function_id):
 @pytest.mark.parametrize("function_id", API_FUNCTIONS)
 def test_entry_point_is_a_docstring_an_import_and_the_handler(function_id):
     module = _module(_entry_point(function_id))
-    route = _route(function_id)
+    route = route_of(function_id)
 
     assert ast.get_docstring(module) == f"{route['Method']} {route['Path']}"
     assert [ast.unparse(node) for node in module.body[1:]] == [
@@ -483,7 +313,7 @@ def test_entry_point_is_a_docstring_an_import_and_the_handler(function_id):
 
 
 def test_no_two_functions_serve_the_same_route():
-    routes = [f"{r['Method']} {r['Path']}" for r in map(_route, API_FUNCTIONS)]
+    routes = [f"{r['Method']} {r['Path']}" for r in map(route_of, API_FUNCTIONS)]
     assert sorted(routes) == sorted(set(routes))
 
 
@@ -552,150 +382,6 @@ def test_sync_function_connects_as_the_sync_role_only():
     assert sync["Policies"] == [{"Ref": "SyncDatabaseConnectPolicy"}]
 
 
-# --- The authorizer --------------------------------------------------------------------------
-
-
-def test_every_route_is_behind_the_api_key_authorizer():
-    auth = RESOURCES["HttpApi"]["Properties"]["Auth"]
-    assert auth["DefaultAuthorizer"] == AUTHORIZER
-    # No route opts out (Auth.Authorizer: NONE) or picks another authorizer.
-    assert [f for f in API_FUNCTIONS if "Auth" in _route(f)] == []
-
-    operations = _transformed_operations()
-    expected = {f"{_route(f)['Method']} {_route(f)['Path']}" for f in API_FUNCTIONS}
-    assert set(operations) == expected
-    unprotected = {k for k, op in operations.items() if op.get("security") != [{AUTHORIZER: []}]}
-    assert unprotected == set()
-
-
-def test_authorizer_is_a_request_authorizer_with_simple_responses_called_for_every_request():
-    schemes = _transformed()["Resources"]["HttpApi"]["Properties"]["Body"]["components"]
-    authorizer = schemes["securitySchemes"][AUTHORIZER]["x-amazon-apigateway-authorizer"]
-
-    assert authorizer["type"] == "request"
-    assert authorizer["authorizerPayloadFormatVersion"] == "2.0"
-    assert authorizer["enableSimpleResponses"] is True
-    # No identity source and no API Gateway cache: with one, API Gateway would answer a request
-    # without an Authorization header itself, not with our JSON:API 401. The authorizer keeps
-    # its answer per key instead, for this long (a revoked key works at most this long).
-    assert authorizer["identitySource"] == []
-    assert authorizer["authorizerResultTtlInSeconds"] == 0
-    variables = FUNCTIONS["AuthorizerFunction"]["Environment"]["Variables"]
-    assert variables == {"AUTH_CACHE_SECONDS": "30", "DB_USER": {"Ref": "AuthDbUser"}}
-    uri = authorizer["authorizerUri"]["Fn::Sub"][1]["__FunctionArn__"]
-    assert uri == {"Ref": "AuthorizerFunctionAliaslive"}  # the alias CodeDeploy shifts
-
-
-def test_api_gateway_may_invoke_the_authorizer():
-    permissions = [
-        r["Properties"]
-        for r in _transformed()["Resources"].values()
-        if r["Type"] == "AWS::Lambda::Permission"
-        and r["Properties"]["FunctionName"] == {"Ref": "AuthorizerFunctionAliaslive"}
-    ]
-    (permission,) = permissions
-    assert permission["Action"] == "lambda:InvokeFunction"
-    assert permission["Principal"] == "apigateway.amazonaws.com"
-    source, variables = permission["SourceArn"]["Fn::Sub"]
-    assert source.endswith(":${__ApiId__}/authorizers/*")
-    assert variables == {"__ApiId__": {"Ref": "HttpApi"}}
-
-
-# --- The sync pipeline -----------------------------------------------------------------------
-
-
-def _queue(logical_id: str) -> dict[str, Any]:
-    queue = RESOURCES[logical_id]
-    assert queue["Type"] == "AWS::SQS::Queue"
-    return dict(queue.get("Properties", {}))
-
-
-@pytest.mark.parametrize("logical_id", ["SyncQueue", "SyncDeadLetterQueue"])
-def test_the_queues_outlive_the_stack_and_a_replacement(logical_id):
-    # Deleting the stack, or a change that replaces a queue, must not delete unapplied or
-    # poison messages with it.
-    resource = _transformed()["Resources"][logical_id]
-    assert resource["DeletionPolicy"] == resource["UpdateReplacePolicy"] == "Retain"
-
-
-def _sync_event() -> dict[str, Any]:
-    (event,) = FUNCTIONS["SyncFunction"]["Events"].values()
-    assert event["Type"] == "SQS"
-    return dict(event["Properties"])
-
-
-# --- Limits: what unauthenticated traffic and a burst of sync messages can cost ----------------
-
-
-def _parameter_default(name: str) -> Any:
-    return TEMPLATE["Parameters"][name]["Default"]
-
-
-def test_the_stage_throttles_every_route_from_parameters():
-    resources = _transformed()["Resources"]
-    (stage,) = [r for r in resources.values() if r["Type"] == "AWS::ApiGatewayV2::Stage"]
-    settings = stage["Properties"]["DefaultRouteSettings"]
-    assert settings == {
-        "ThrottlingRateLimit": {"Ref": "ApiThrottlingRateLimit"},
-        "ThrottlingBurstLimit": {"Ref": "ApiThrottlingBurstLimit"},
-    }
-    assert (
-        0
-        < _parameter_default("ApiThrottlingRateLimit")
-        <= _parameter_default("ApiThrottlingBurstLimit")
-    )
-
-
-def test_the_authorizer_and_the_sync_function_have_reserved_concurrency():
-    resources = _transformed()["Resources"]
-    for function_id, parameter in (
-        ("AuthorizerFunction", "AuthorizerReservedConcurrency"),
-        ("SyncFunction", "SyncReservedConcurrency"),
-    ):
-        function = resources[function_id]
-        assert function["Type"] == "AWS::Lambda::Function"
-        assert function["Properties"]["ReservedConcurrentExecutions"] == {"Ref": parameter}
-
-
-def test_the_queue_hands_the_sync_function_no_more_batches_than_it_has_environments():
-    resources = _transformed()["Resources"]
-    (mapping,) = [r for r in resources.values() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
-    assert mapping["Properties"]["ScalingConfig"] == {
-        "MaximumConcurrency": {"Ref": "SyncMaximumConcurrency"}
-    }
-    # Below the reserved concurrency, so the pollers are never throttled into retries.
-    assert _parameter_default("SyncMaximumConcurrency") <= _parameter_default(
-        "SyncReservedConcurrency"
-    )
-    assert TEMPLATE["Parameters"]["SyncMaximumConcurrency"]["MinValue"] == 2
-
-
-def test_sync_queues_are_standard_queues():
-    for logical_id in ("SyncQueue", "SyncDeadLetterQueue"):
-        assert not _queue(logical_id).get("FifoQueue", False), logical_id
-
-
-def test_poison_messages_reach_the_dead_letter_queue_after_five_receives():
-    redrive = _queue("SyncQueue")["RedrivePolicy"]
-    assert redrive == {
-        "deadLetterTargetArn": {"Fn::GetAtt": ["SyncDeadLetterQueue", "Arn"]},
-        "maxReceiveCount": 5,
-    }
-
-
-def test_dead_letter_queue_keeps_messages_14_days_and_longer_than_the_queue():
-    dlq = _queue("SyncDeadLetterQueue")["MessageRetentionPeriod"]
-    assert dlq == 14 * 24 * 3600
-    # A message keeps its enqueue time when it moves to a standard queue's DLQ.
-    assert _queue("SyncQueue")["MessageRetentionPeriod"] < dlq
-
-
-def test_sync_queue_visibility_timeout_is_at_least_six_times_the_function_timeout():
-    timeout = FUNCTIONS["SyncFunction"]["Timeout"]
-    assert timeout == 120
-    assert _queue("SyncQueue")["VisibilityTimeout"] >= VISIBILITY_FACTOR * timeout
-
-
 # API Gateway's integration timeout for an HTTP API, which no setting raises.
 API_GATEWAY_SECONDS = 30
 
@@ -714,43 +400,6 @@ def test_timeouts_line_up_from_the_database_to_api_gateway():
     migration = FUNCTIONS["MigrationFunction"]["Timeout"]
     service = RESOURCES["MigrationRun"]["Properties"]["ServiceTimeout"]
     assert migration < service <= migration + 60
-
-
-def test_sync_function_reads_the_queue_in_batches_and_reports_partial_failures():
-    event = _sync_event()
-    assert event["Queue"] == {"Fn::GetAtt": ["SyncQueue", "Arn"]}
-    assert event["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert 1 <= event["BatchSize"] <= 10
-    assert 1 <= event["MaximumBatchingWindowInSeconds"] <= 5
-
-    (mapping,) = [
-        r["Properties"]
-        for r in _transformed()["Resources"].values()
-        if r["Type"] == "AWS::Lambda::EventSourceMapping"
-    ]
-    assert mapping["FunctionName"] == {"Ref": "SyncFunctionAliaslive"}
-    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-
-
-def test_a_full_batch_of_the_largest_messages_fits_sqs_and_lambda_limits():
-    message = ProvenanceLinked.model_validate(
-        {
-            "type": "provenance.linked",
-            "version": 1,
-            "workspace_connector_id": str(uuid4()),
-            "occurred_at": "2026-01-01T00:00:00+00:00",
-            "idempotency_key": "k" * 200,
-            "direction": "input",
-            "record_type": "account",
-            "record_ids": [str(uuid4()) for _ in range(MAX_RECORD_IDS)],
-            "sync_run_id": "r" * 200,
-        }
-    )
-    size = len(message.model_dump_json().encode())
-    assert size < SQS_MAX_MESSAGE_BYTES
-    # Each record of the event carries its body plus ~1 KB of attributes, as JSON.
-    record = len(json.dumps({"body": message.model_dump_json()})) + 1024
-    assert _sync_event()["BatchSize"] * record < LAMBDA_MAX_PAYLOAD_BYTES
 
 
 # --- Layer, migrations, outputs --------------------------------------------------------------
@@ -801,52 +450,3 @@ def test_stack_outputs_the_api_url_and_the_sync_queues():
     assert outputs["ApiUrl"]["Value"]["Fn::Sub"].startswith("https://${HttpApi}.execute-api.")
     assert outputs["SyncQueueUrl"]["Value"] == {"Ref": "SyncQueue"}
     assert outputs["SyncDeadLetterQueueUrl"]["Value"] == {"Ref": "SyncDeadLetterQueue"}
-
-
-# --- CORS --------------------------------------------------------------------------------------
-
-ORIGINS = "https://app.example.com,http://localhost:5173"
-
-
-def _route_methods() -> set[str]:
-    return {_route(function_id)["Method"].upper() for function_id in API_FUNCTIONS}
-
-
-def test_cors_origins_is_a_validated_parameter_empty_by_default():
-    parameter = TEMPLATE["Parameters"]["CorsOrigins"]
-    assert (parameter["Type"], parameter["Default"]) == ("String", "")
-    pattern = re.compile(parameter["AllowedPattern"])
-    for good in ("", "https://app.example.com", ORIGINS, "http://127.0.0.1:5173"):
-        assert pattern.fullmatch(good), good
-    for bad in ("*", "https://*", "app.example.com", "https://a.example/", "https://a, https://b"):
-        assert not pattern.fullmatch(bad), bad
-    assert TEMPLATE["Conditions"]["HasCorsOrigins"] == {
-        "Fn::Not": [{"Fn::Equals": [{"Ref": "CorsOrigins"}, ""]}]
-    }
-
-
-def test_the_api_has_a_cors_configuration_exactly_when_origins_are_given():
-    # What CloudFormation deploys: the configuration behind the condition, from the parameter.
-    for value in ("", ORIGINS):
-        body = _translate((("CorsOrigins", value),))["Resources"]["HttpApi"]["Properties"]["Body"]
-        condition, configuration, otherwise = body["x-amazon-apigateway-cors"]["Fn::If"]
-        assert (condition, otherwise) == ("HasCorsOrigins", {"Ref": "AWS::NoValue"})
-        assert configuration["allowOrigins"] == {"Fn::Split": [",", value]}
-    # The same block as the local runtime reads it, the condition evaluated.
-    assert local_template.load(ROOT / "template.yaml").http_apis["HttpApi"].cors is None
-    cors = local_template.load(ROOT / "template.yaml", {"CorsOrigins": ORIGINS})
-    configuration = cors.http_apis["HttpApi"].cors
-    assert configuration is not None
-    assert configuration.allow_origins == tuple(ORIGINS.split(","))
-
-
-def test_cors_allows_the_served_methods_and_the_headers_clients_send_and_read():
-    configuration = local_template.load(ROOT / "template.yaml", {"CorsOrigins": ORIGINS})
-    cors = configuration.http_apis["HttpApi"].cors
-    assert cors is not None
-    assert set(cors.allow_methods) == _route_methods() | {"OPTIONS"}
-    assert set(cors.allow_headers) == {"authorization", "content-type", "accept"}
-    assert {"location", "retry-after", "www-authenticate"} <= set(cors.expose_headers)
-    assert cors.allow_credentials is False
-    assert cors.max_age is not None
-    assert 0 < cors.max_age <= 7200

@@ -1,0 +1,124 @@
+"""What an on-call engineer has from template.yaml: a log group per function, the API's access
+log, an alarm for whatever fails, and the dashboard (README, "Operations")."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.support.template import FUNCTIONS, TEMPLATE, transformed_template
+
+# --- Logs ------------------------------------------------------------------------------------
+
+
+def test_every_function_logs_to_its_own_group_kept_for_the_retention_parameter():
+    resources = transformed_template()["Resources"]
+    functions = [k for k, r in resources.items() if r["Type"] == "AWS::Lambda::Function"]
+    assert len(functions) == len(FUNCTIONS) == 43
+    for function_id in functions:
+        config = resources[function_id]["Properties"]["LoggingConfig"]
+        assert config == {"LogGroup": {"Ref": f"{function_id}LogGroup"}}, function_id
+        group = resources[f"{function_id}LogGroup"]
+        assert group["Type"] == "AWS::Logs::LogGroup"
+        assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+        name = group["Properties"]["LogGroupName"]
+        assert name == {"Fn::Sub": f"/aws/lambda/${{AWS::StackName}}/{function_id}"}
+    assert TEMPLATE["Parameters"]["LogRetentionDays"]["Default"] == 30
+
+
+def test_the_api_writes_a_json_access_log_line_per_request():
+    resources = transformed_template()["Resources"]
+    (stage,) = [r for r in resources.values() if r["Type"] == "AWS::ApiGatewayV2::Stage"]
+    settings = stage["Properties"]["AccessLogSettings"]
+    assert settings["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]}
+    line = json.loads(settings["Format"])
+    assert {
+        "requestId": "$context.requestId",
+        "routeKey": "$context.routeKey",
+        "status": "$context.status",
+        "responseLatency": "$context.responseLatency",
+        "integrationLatency": "$context.integrationLatency",
+        "authorizerError": "$context.authorizer.error",
+        "principalId": "$context.authorizer.person_id",
+    }.items() <= line.items()
+    assert not [v for v in line.values() if "header" in v.lower() or "token" in v.lower()]
+    group = resources["ApiAccessLogGroup"]["Properties"]
+    assert group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+
+
+# --- Alarms: nothing fails without a page ---------------------------------------------------
+
+TOPIC = {"Fn::If": ["CreateAlarmTopic", {"Ref": "AlarmTopic"}, {"Ref": "AlarmTopicArn"}]}
+NAMED_ALARMS = {
+    "SyncDeadLetterQueueNotEmptyAlarm": "ApproximateNumberOfMessagesVisible",
+    "SyncQueueOldestMessageAlarm": "ApproximateAgeOfOldestMessage",
+    "Api5xxRateAlarm": "5xx",
+    "ApiLatencyP99Alarm": "Latency",
+    "DbProxyBorrowLatencyAlarm": "DatabaseConnectionsBorrowLatency",
+}
+
+
+def _alarm_metrics(alarm: dict[str, Any]) -> list[str]:
+    if "MetricName" in alarm:
+        return [alarm["MetricName"]]
+    return [m["MetricStat"]["Metric"]["MetricName"] for m in alarm["Metrics"] if "MetricStat" in m]
+
+
+def test_every_alarm_has_a_reason_and_notifies_the_alarm_topic():
+    resources = transformed_template()["Resources"]
+    alarms = {
+        k: r["Properties"] for k, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm"
+    }
+    assert len(alarms) == len(NAMED_ALARMS) + len(FUNCTIONS)
+    for name, alarm in alarms.items():
+        assert alarm["AlarmActions"] == [TOPIC], name
+        assert "README" in alarm["AlarmDescription"], name
+        assert alarm["TreatMissingData"] == "notBreaching", name
+    for name, metric in NAMED_ALARMS.items():
+        assert metric in _alarm_metrics(alarms[name]), name
+    assert resources["AlarmTopic"]["Condition"] == "CreateAlarmTopic"
+    assert transformed_template()["Outputs"]["AlarmTopicArn"]["Value"] == TOPIC
+
+
+def test_every_function_pages_when_it_fails_or_is_throttled():
+    resources = transformed_template()["Resources"]
+    for function_id in FUNCTIONS:
+        alarm = resources[f"{function_id}FailingAlarm"]["Properties"]
+        assert sorted(_alarm_metrics(alarm)) == ["Errors", "Throttles"], function_id
+        for query in [m for m in alarm["Metrics"] if "MetricStat" in m]:
+            dimensions = query["MetricStat"]["Metric"]["Dimensions"]
+            assert dimensions == [{"Name": "FunctionName", "Value": {"Ref": function_id}}]
+        assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (
+            1,
+            "GreaterThanOrEqualToThreshold",
+        )
+
+
+def test_a_single_poison_message_pages():
+    alarm = transformed_template()["Resources"]["SyncDeadLetterQueueNotEmptyAlarm"]["Properties"]
+    assert alarm["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": ["SyncDeadLetterQueue", "QueueName"]}}
+    ]
+    assert (alarm["Threshold"], alarm["Period"], alarm["EvaluationPeriods"]) == (1, 60, 1)
+
+
+def test_the_dashboard_shows_traffic_errors_latency_the_queues_and_sync_throughput():
+    dashboard = transformed_template()["Resources"]["Dashboard"]["Properties"]
+    body = dashboard["DashboardBody"]["Fn::Sub"]
+    widgets = json.loads(body)["widgets"]
+    shown = json.dumps(widgets)
+    for metric in (
+        "Count",
+        "5xx",
+        "Latency",
+        "Requests",
+        "Errors",
+        "Throttles",
+        "ApproximateAgeOfOldestMessage",
+        "${SyncDeadLetterQueue.QueueName}",
+        "RowsLinked",
+        "DatabaseConnectionsBorrowLatency",
+    ):
+        assert metric in shown, metric
+    titles = [w["properties"]["title"] for w in widgets]
+    assert len(titles) == len(set(titles)) == 8

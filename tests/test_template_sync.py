@@ -1,0 +1,104 @@
+"""The connector sync pipeline in template.yaml: the queue, its dead-letter queue, and the sync
+function reading it in batches."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from uuid import uuid4
+
+import pytest
+
+from tests.support.template import FUNCTIONS, RESOURCES, transformed_template
+from wellapi.sync.messages import MAX_RECORD_IDS, ProvenanceLinked
+
+# AWS's guidance for an SQS event source: visibility timeout >= 6 x the function's timeout.
+VISIBILITY_FACTOR = 6
+SQS_MAX_MESSAGE_BYTES = 256 * 1024
+LAMBDA_MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
+
+
+# --- The sync pipeline -----------------------------------------------------------------------
+
+
+def _queue(logical_id: str) -> dict[str, Any]:
+    queue = RESOURCES[logical_id]
+    assert queue["Type"] == "AWS::SQS::Queue"
+    return dict(queue.get("Properties", {}))
+
+
+@pytest.mark.parametrize("logical_id", ["SyncQueue", "SyncDeadLetterQueue"])
+def test_the_queues_outlive_the_stack_and_a_replacement(logical_id):
+    # Deleting the stack, or a change that replaces a queue, must not delete unapplied or
+    # poison messages with it.
+    resource = transformed_template()["Resources"][logical_id]
+    assert resource["DeletionPolicy"] == resource["UpdateReplacePolicy"] == "Retain"
+
+
+def _sync_event() -> dict[str, Any]:
+    (event,) = FUNCTIONS["SyncFunction"]["Events"].values()
+    assert event["Type"] == "SQS"
+    return dict(event["Properties"])
+
+
+def test_sync_queues_are_standard_queues():
+    for logical_id in ("SyncQueue", "SyncDeadLetterQueue"):
+        assert not _queue(logical_id).get("FifoQueue", False), logical_id
+
+
+def test_poison_messages_reach_the_dead_letter_queue_after_five_receives():
+    redrive = _queue("SyncQueue")["RedrivePolicy"]
+    assert redrive == {
+        "deadLetterTargetArn": {"Fn::GetAtt": ["SyncDeadLetterQueue", "Arn"]},
+        "maxReceiveCount": 5,
+    }
+
+
+def test_dead_letter_queue_keeps_messages_14_days_and_longer_than_the_queue():
+    dlq = _queue("SyncDeadLetterQueue")["MessageRetentionPeriod"]
+    assert dlq == 14 * 24 * 3600
+    # A message keeps its enqueue time when it moves to a standard queue's DLQ.
+    assert _queue("SyncQueue")["MessageRetentionPeriod"] < dlq
+
+
+def test_sync_queue_visibility_timeout_is_at_least_six_times_the_function_timeout():
+    timeout = FUNCTIONS["SyncFunction"]["Timeout"]
+    assert timeout == 120
+    assert _queue("SyncQueue")["VisibilityTimeout"] >= VISIBILITY_FACTOR * timeout
+
+
+def test_sync_function_reads_the_queue_in_batches_and_reports_partial_failures():
+    event = _sync_event()
+    assert event["Queue"] == {"Fn::GetAtt": ["SyncQueue", "Arn"]}
+    assert event["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert 1 <= event["BatchSize"] <= 10
+    assert 1 <= event["MaximumBatchingWindowInSeconds"] <= 5
+
+    (mapping,) = [
+        r["Properties"]
+        for r in transformed_template()["Resources"].values()
+        if r["Type"] == "AWS::Lambda::EventSourceMapping"
+    ]
+    assert mapping["FunctionName"] == {"Ref": "SyncFunctionAliaslive"}
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def test_a_full_batch_of_the_largest_messages_fits_sqs_and_lambda_limits():
+    message = ProvenanceLinked.model_validate(
+        {
+            "type": "provenance.linked",
+            "version": 1,
+            "workspace_connector_id": str(uuid4()),
+            "occurred_at": "2026-01-01T00:00:00+00:00",
+            "idempotency_key": "k" * 200,
+            "direction": "input",
+            "record_type": "account",
+            "record_ids": [str(uuid4()) for _ in range(MAX_RECORD_IDS)],
+            "sync_run_id": "r" * 200,
+        }
+    )
+    size = len(message.model_dump_json().encode())
+    assert size < SQS_MAX_MESSAGE_BYTES
+    # Each record of the event carries its body plus ~1 KB of attributes, as JSON.
+    record = len(json.dumps({"body": message.model_dump_json()})) + 1024
+    assert _sync_event()["BatchSize"] * record < LAMBDA_MAX_PAYLOAD_BYTES
