@@ -15,7 +15,9 @@ from dataclasses import fields
 
 import pytest
 
+from wellapi import db
 from wellapi.errors import DatabaseUnavailable
+from wellapi.http.response import error_response
 from wellapi.settings import Settings, SettingsError, get_settings
 
 # Every variable the settings model reads (field names are matched case-insensitively).
@@ -115,7 +117,9 @@ def test_bad_combinations_are_rejected(environment, variables, message):
 def test_an_unavailable_database_tells_clients_the_configured_wait(environment):
     environment.setenv("DATABASE_URL", "postgresql://u@h/db")
     environment.setenv("DB_RETRY_AFTER_SECONDS", "7")
-    assert DatabaseUnavailable().headers() == {"Retry-After": "7"}
+    assert db.unavailable().headers() == {"Retry-After": "7"}
+    # An outage mapped from a driver's failure, or reported by the authorizer, is told the same.
+    assert error_response(DatabaseUnavailable(), None).headers["Retry-After"] == "7"
 
 
 def test_get_settings_validates_once_and_returns_the_cached_model(environment):

@@ -430,6 +430,11 @@ def reset_pools() -> None:
     get_settings.cache_clear()
 
 
+def unavailable() -> DatabaseUnavailable:
+    """The database cannot serve now: clients are told to wait as the settings say."""
+    return DatabaseUnavailable(retry_after_seconds=get_settings().db_retry_after_seconds)
+
+
 def execute(sql: str, *, retry: bool = True, pool: Pool | None = None) -> list[Row]:
     """Send one simple-protocol query and return the rows of every statement in it, in order.
 
@@ -444,12 +449,12 @@ def execute(sql: str, *, retry: bool = True, pool: Pool | None = None) -> list[R
         try:
             return pool.run(sql)
         except PoolExhausted as error:
-            raise DatabaseUnavailable() from error
+            raise unavailable() from error
         except ConnectFailed as error:
             if last:
-                raise DatabaseUnavailable() from error.__cause__
+                raise unavailable() from error.__cause__
         except _DISCONNECT_ERRORS as error:
             pool.dispose()
             if last:
-                raise DatabaseUnavailable() from error
+                raise unavailable() from error
     raise AssertionError("unreachable")  # pragma: no cover

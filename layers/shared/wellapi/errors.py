@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar, NamedTuple
 
-from wellapi.settings import get_settings
+import pg8000.dbapi
 
 
 class ErrorCode(NamedTuple):
@@ -347,11 +347,19 @@ class DatabaseUnavailable(ApiError):
     code = "SERVICE_UNAVAILABLE"
     title = "Service unavailable"
 
-    def __init__(self, detail: str | None = None) -> None:
+    def __init__(
+        self, detail: str | None = None, *, retry_after_seconds: int | None = None
+    ) -> None:
         super().__init__(detail or "The database is unavailable; retry shortly.")
+        # How long clients should wait is configuration (DB_RETRY_AFTER_SECONDS), which this
+        # module never reads: ``db`` passes it in, and the HTTP answer gives the configured wait
+        # to an error mapped here without one (``database_error``, the authorizer's outage).
+        self.retry_after_seconds = retry_after_seconds
 
     def headers(self) -> dict[str, str]:
-        return {"Retry-After": str(get_settings().db_retry_after_seconds)}
+        if self.retry_after_seconds is None:
+            return {}
+        return {"Retry-After": str(self.retry_after_seconds)}
 
 
 class ErrorList(Exception):
@@ -406,8 +414,6 @@ def database_error(error: BaseException) -> ApiError | None:
     Only "try again" conditions are mapped generically; rule violations (unique, foreign key,
     check) are mapped by the operation that knows which rule it wrote.
     """
-    import pg8000.dbapi
-
     if isinstance(error, DatabaseUnavailable):
         # What ``db.execute`` raises when it cannot connect (or reconnect): callers that catch
         # driver failures (the authorizer) must recognise it as the same outage.

@@ -6,9 +6,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from wellapi.errors import ApiError, ErrorList
+from wellapi.errors import ApiError, DatabaseUnavailable, ErrorList
 from wellapi.jsonapi import MEDIA_TYPE
 from wellapi.jsonapi.document import JSONAPI
+from wellapi.settings import get_settings
 
 
 @dataclass(frozen=True)
@@ -51,11 +52,17 @@ def document_response(
 MAX_ERRORS = 20
 
 
+def _headers(error: ApiError) -> dict[str, str]:
+    if isinstance(error, DatabaseUnavailable) and error.retry_after_seconds is None:
+        return {"Retry-After": str(get_settings().db_retry_after_seconds)}
+    return error.headers()
+
+
 def error_response(error: ApiError | ErrorList, trace_id: str | None) -> Response:
     errors = error.errors if isinstance(error, ErrorList) else [error]
     headers: dict[str, str] = {}
     for e in errors:
-        headers.update(e.headers())
+        headers.update(_headers(e))
     body: dict[str, Any] = {
         "jsonapi": JSONAPI,
         "errors": [e.to_object(trace_id) for e in errors[:MAX_ERRORS]],
