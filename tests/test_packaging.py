@@ -80,7 +80,7 @@ _COMMON = (
 # Every API function: the handler, the request and the document, the statements compiled ahead.
 _API = (
     *(f"wellapi.{m}" for m in ("domain", "principal", "resources", "shapes", "sql", "statements")),
-    *(f"wellapi.http{m}" for m in ("", ".handler", ".request", ".response")),
+    *("wellapi.http", "wellapi.http.handler", "wellapi.request", "wellapi.response"),
     *(f"wellapi.jsonapi{m}" for m in ("", ".cursor", ".document", ".ids", ".media", ".query")),
     *("wellapi.operations", "wellapi.operations.read", "wellapi.timestamps"),
 )

@@ -17,7 +17,7 @@ import pytest
 
 from wellapi import db
 from wellapi.errors import DatabaseUnavailable
-from wellapi.http.response import error_response
+from wellapi.response import error_response
 from wellapi.settings import Settings, SettingsError, get_settings
 
 # Every variable the settings model reads (field names are matched case-insensitively).

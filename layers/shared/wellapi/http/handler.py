@@ -18,11 +18,11 @@ from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
 from wellapi import db
 from wellapi.errors import ApiError, ErrorList, NotFound, database_error
-from wellapi.http.request import Request, request_from_event
-from wellapi.http.response import Response, error_response
 from wellapi.operations import OPERATIONS, Operation
 from wellapi.principal import logged_claims
+from wellapi.request import Request, request_from_event
 from wellapi.resources import RESOURCES, Resource
+from wellapi.response import Response, error_response
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 logger = Logger(service="wellapi", use_rfc3339=True)

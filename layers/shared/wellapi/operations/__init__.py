@@ -6,12 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import import_module
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # wellapi.http imports this registry; at run time only names are needed
-    from wellapi.http.request import Request
-    from wellapi.http.response import Response
-    from wellapi.resources import Resource
+from wellapi.request import Request
+from wellapi.resources import Resource
+from wellapi.response import Response
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,11 @@
 
 from __future__ import annotations
 
-from wellapi.http.request import Request
-from wellapi.http.response import Response
 from wellapi.operations.read import path_id
 from wellapi.operations.write import create_row, delete_row, upsert_row
+from wellapi.request import Request
 from wellapi.resources import Resource
+from wellapi.response import Response
 
 
 def select_provider(resource: Resource, request: Request) -> Response:

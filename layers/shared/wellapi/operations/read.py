@@ -8,8 +8,6 @@ from uuid import UUID
 
 from wellapi import db
 from wellapi.errors import BadRequest, NotFound
-from wellapi.http.request import Request
-from wellapi.http.response import Response, document_response
 from wellapi.jsonapi import CURSOR_PROFILE, MEDIA_TYPE
 from wellapi.jsonapi.cursor import Cursor
 from wellapi.jsonapi.document import DocumentBuilder, Linker
@@ -17,7 +15,9 @@ from wellapi.jsonapi.ids import public_id
 from wellapi.jsonapi.media import check_accept
 from wellapi.jsonapi.query import ReadQuery, parse_read_query
 from wellapi.principal import Principal, check_scope
+from wellapi.request import Request
 from wellapi.resources import PROVIDER_CATALOG, Resource
+from wellapi.response import Response, document_response
 from wellapi.shapes import Layout, ReadShape, read_params
 from wellapi.sql import script
 from wellapi.statements import read_template

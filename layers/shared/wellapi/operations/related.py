@@ -13,12 +13,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 from wellapi.errors import NotFound
-from wellapi.http.request import Request
-from wellapi.http.response import Response, document_response
 from wellapi.jsonapi.media import check_accept
 from wellapi.jsonapi.query import ReadQuery, parse_read_query
 from wellapi.operations.read import read_one
+from wellapi.request import Request
 from wellapi.resources import Relationship, Resource
+from wellapi.response import Response, document_response
 
 
 def _relationship(resource: Resource, request: Request) -> Relationship:

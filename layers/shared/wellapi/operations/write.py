@@ -24,8 +24,6 @@ from wellapi.errors import (
     constraint_of,
     sqlstate_of,
 )
-from wellapi.http.request import Request
-from wellapi.http.response import Response, document_response
 from wellapi.jsonapi.body import ResourceDocument, parse_resource_document
 from wellapi.jsonapi.document import DocumentBuilder
 from wellapi.jsonapi.ids import new_id
@@ -33,7 +31,9 @@ from wellapi.jsonapi.media import check_accept
 from wellapi.jsonapi.query import ReadQuery, parse_read_query
 from wellapi.operations.read import linker, parse_id, scoped_principal
 from wellapi.principal import Principal, check_scope
+from wellapi.request import Request
 from wellapi.resources import Resource
+from wellapi.response import Response, document_response
 from wellapi.rules import KEEPS_PREFIX, READ_ONLY_PREFIX, RULES
 from wellapi.shapes import ReadShape, WriteKind, WritePlan, WriteShape, read_params, write_params
 from wellapi.sql import script

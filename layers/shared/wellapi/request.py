@@ -1,4 +1,8 @@
-"""The parts of an API Gateway HTTP API (payload 2.0) event the operations use."""
+"""The parts of an API Gateway HTTP API (payload 2.0) event the operations use.
+
+Below the operations, which take a ``Request``, and ``wellapi.http``, which makes one: the
+handler imports the operations, so what both use cannot live in the handler's package.
+"""
 
 from __future__ import annotations
 
