@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import import_module
+from types import ModuleType
 
 from wellapi.request import Request
 from wellapi.resources import Resource
@@ -33,10 +33,33 @@ class Operation:
 
     def runner(self) -> Callable[[Resource, Request], Response]:
         module, _, function = self.target.rpartition(".")
-        run: Callable[[Resource, Request], Response] = getattr(
-            import_module(f"{__name__}.{module}"), function
-        )
+        run: Callable[[Resource, Request], Response] = getattr(_module(module), function)
         return run
+
+
+def _module(name: str) -> ModuleType:
+    """One operation module, imported when a function is built for one of its operations.
+
+    Imported here rather than at the top so that a function loads only its own operation's
+    module: a read never loads the write path and its SQL builders.
+    """
+    if name == "read":
+        from wellapi.operations import read
+
+        return read
+    if name == "related":
+        from wellapi.operations import related
+
+        return related
+    if name == "write":
+        from wellapi.operations import write
+
+        return write
+    if name == "nested":
+        from wellapi.operations import nested
+
+        return nested
+    raise KeyError(f"no operation module {name!r}")
 
 
 _WORKSPACE_PROVIDERS = "/v1/workspaces/{workspace_id}/providers"
