@@ -84,7 +84,7 @@ _API = (
     *(f"wellapi.jsonapi{m}" for m in ("", ".cursor", ".document", ".ids", ".media", ".query")),
     *("wellapi.operations", "wellapi.operations.read", "wellapi.timestamps"),
 )
-_WRITE = ("wellapi.jsonapi.body", "wellapi.operations.write", "wellapi.rules")
+_WRITE = ("wellapi.changes", "wellapi.jsonapi.body", "wellapi.operations.write", "wellapi.rules")
 INIT_MODULES: dict[str, list[str]] = {
     "read": sorted((*_COMMON, *_API)),
     # A related-resource or relationship read: the retrieve's modules and its own, no more.

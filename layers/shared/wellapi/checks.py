@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Boolean, ColumnElement, and_, bindparam, literal, or_
 
 from wellapi import schema
-from wellapi.jsonapi.body import ResourceDocument
+from wellapi.changes import ResourceDocument
 from wellapi.queries import exists_where, scope_person_pk
 from wellapi.resources import Resource
 from wellapi.rules import (

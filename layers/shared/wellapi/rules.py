@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from wellapi.changes import ResourceDocument
 from wellapi.errors import ApiError, Conflict, ErrorList, Forbidden, Unprocessable
-from wellapi.jsonapi.body import ResourceDocument
 from wellapi.resources import Resource
 from wellapi.shapes import WriteKind
 

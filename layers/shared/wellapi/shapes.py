@@ -13,8 +13,8 @@ from wellapi.jsonapi.query import ReadQuery
 from wellapi.resources import Resource, Walk, resource_named
 from wellapi.sql import Template
 
-if TYPE_CHECKING:  # a read function never parses a request body
-    from wellapi.jsonapi.body import ResourceDocument
+if TYPE_CHECKING:  # a read function never loads what a write document holds
+    from wellapi.changes import ResourceDocument
 
 
 @dataclass(frozen=True)

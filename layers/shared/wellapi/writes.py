@@ -40,8 +40,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert
 
 from wellapi import schema
+from wellapi.changes import ResourceDocument
 from wellapi.checks import CHECKS, Check, WriteContext
-from wellapi.jsonapi.body import ResourceDocument
 from wellapi.queries import parent_visible, scope_condition, scope_workspace_pk
 from wellapi.resources import RESOURCES, Resource
 from wellapi.rules import KEEPS_PREFIX, READ_ONLY_PREFIX, RULES

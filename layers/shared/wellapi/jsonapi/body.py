@@ -7,11 +7,11 @@ when they are of one kind; nothing is written unless the document is clean.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
+from wellapi.changes import ResourceDocument
 from wellapi.errors import (
     ApiError,
     Conflict,
@@ -40,18 +40,6 @@ DOCUMENT_MEMBERS = frozenset({"data", "meta", "jsonapi", "links"})
 RESOURCE_MEMBERS = frozenset({"type", "id", "attributes", "relationships", "meta", "links"})
 
 Mode = Literal["create", "update"]
-
-
-@dataclass(frozen=True)
-class ResourceDocument:
-    # The members a client may write (on update: "always" and create-only ones), and the
-    # relationships it names; on update, never-writable relationships are named here too, and
-    # the write compares them with the row's (``wellapi.writes``).
-    attributes: dict[str, Any] = field(default_factory=dict)
-    relationships: dict[str, UUID | None] = field(default_factory=dict)
-    # On update: read-only attributes (the timestamps, any never-writable one) sent back. They
-    # are accepted at the row's current values and refused as READ_ONLY_FIELD otherwise.
-    read_only: dict[str, Any] = field(default_factory=dict)
 
 
 class _DuplicateKey(ValueError):

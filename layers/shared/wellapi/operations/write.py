@@ -15,6 +15,7 @@ from uuid import UUID
 import pg8000.dbapi
 
 from wellapi import db
+from wellapi.changes import ResourceDocument
 from wellapi.errors import (
     ApiError,
     ErrorList,
@@ -24,7 +25,7 @@ from wellapi.errors import (
     constraint_of,
     sqlstate_of,
 )
-from wellapi.jsonapi.body import ResourceDocument, parse_resource_document
+from wellapi.jsonapi.body import parse_resource_document
 from wellapi.jsonapi.document import DocumentBuilder
 from wellapi.jsonapi.ids import new_id
 from wellapi.jsonapi.media import check_accept
