@@ -34,8 +34,8 @@ from sqlalchemy.sql.selectable import FromClause, NamedFromClause
 from wellapi import schema
 from wellapi.jsonapi.query import RANGE_OPERATORS
 from wellapi.resources import Attribute, Parent, Relationship, Resource, Walk, resource_named
-from wellapi.shapes import Layout, ReadShape
-from wellapi.sql import Template
+from wellapi.shapes import ReadShape
+from wellapi.sql import Layout, Template
 from wellapi.sql_compile import compile_template
 
 

@@ -115,16 +115,6 @@ def read_params(query: ReadQuery, *, row_id: Any = None) -> dict[str, Any]:
     return params
 
 
-@dataclass(frozen=True)
-class Layout:
-    """Where each value sits in a result row, by label."""
-
-    labels: tuple[str, ...]
-
-    def index(self) -> dict[str, int]:
-        return {label: i for i, label in enumerate(self.labels)}
-
-
 WriteKind = Literal["create", "update", "delete"]
 
 

@@ -50,6 +50,16 @@ class Template:
         return self.text % {name: to_literal(v) for name, v in values.items()}
 
 
+@dataclass(frozen=True)
+class Layout:
+    """Where each value sits in a result row, by label: what a ``Template``'s rows hold."""
+
+    labels: tuple[str, ...]
+
+    def index(self) -> dict[str, int]:
+        return {label: i for i, label in enumerate(self.labels)}
+
+
 def script(*statements: str) -> str:
     """Join statements into one simple query; PostgreSQL runs it as one implicit transaction."""
     return ";\n".join(statements)

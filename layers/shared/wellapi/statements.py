@@ -19,8 +19,8 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
-from wellapi.shapes import Layout, ReadShape, WritePlan, WriteShape
-from wellapi.sql import Template
+from wellapi.shapes import ReadShape, WritePlan, WriteShape
+from wellapi.sql import Layout, Template
 
 logger = logging.getLogger(__name__)
 

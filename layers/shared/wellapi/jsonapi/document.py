@@ -10,7 +10,7 @@ from uuid import UUID
 
 from wellapi.jsonapi.query import ReadQuery
 from wellapi.resources import RESOURCES, Attribute, Parent, Resource
-from wellapi.shapes import Layout
+from wellapi.sql import Layout
 
 JSONAPI = {"version": "1.1"}
 

@@ -18,8 +18,8 @@ from wellapi.principal import Principal, check_scope
 from wellapi.request import Request
 from wellapi.resources import PROVIDER_CATALOG, Resource
 from wellapi.response import Response, document_response
-from wellapi.shapes import Layout, ReadShape, read_params
-from wellapi.sql import script
+from wellapi.shapes import ReadShape, read_params
+from wellapi.sql import Layout, script
 from wellapi.statements import read_template
 
 COLLECTION_MEDIA_TYPE = f'{MEDIA_TYPE}; profile="{CURSOR_PROFILE}"'
