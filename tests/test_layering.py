@@ -1,0 +1,100 @@
+"""Imports in the shipped package go one way, and it never imports the local toolkit.
+
+The contracts are pyproject.toml's ``[tool.importlinter]`` (the layers the README's "Layout"
+lists); import-linter reads every import, those inside functions and under ``TYPE_CHECKING``
+too, so a lazy import must follow the layers as well. No database: this runs in a second.
+"""
+
+from __future__ import annotations
+
+import pkgutil
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import wellapi
+
+ROOT = Path(__file__).resolve().parent.parent
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+
+
+def _config() -> dict[str, Any]:
+    config: dict[str, Any] = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))
+    return config["tool"]["importlinter"]
+
+
+def _contract(contract_id: str) -> dict[str, Any]:
+    (contract,) = (c for c in _config()["contracts"] if c["id"] == contract_id)
+    return contract
+
+
+def _lint(config: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--config", str(config), "--no-cache", "--no-logo"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def _ini(contracts: list[dict[str, Any]]) -> str:
+    """The contracts in import-linter's INI form (the standard library writes no TOML)."""
+    lines = ["[importlinter]", "root_packages =", *(f"    {p}" for p in _config()["root_packages"])]
+    for contract in contracts:
+        lines.append(f"[importlinter:contract:{contract['id']}]")
+        for key, value in contract.items():
+            if key == "id":
+                continue
+            if isinstance(value, list):
+                lines.extend([f"{key} =", *(f"    {v}" for v in value)])
+            else:
+                lines.append(f"{key} = {value}")
+    return "\n".join(lines) + "\n"
+
+
+def test_the_shipped_package_keeps_its_layers_and_never_imports_the_toolkit():
+    result = _lint(ROOT / "pyproject.toml")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    for contract in _config()["contracts"]:
+        assert f"{contract['name']} KEPT" in result.stdout
+    assert f"Contracts: {len(_config()['contracts'])} kept, 0 broken." in result.stdout
+
+
+def test_every_module_of_the_shipped_package_has_a_layer():
+    # A module in no layer would be held to nothing: each must be placed on purpose.
+    layered = {
+        name.strip()
+        for layer in _contract("wellapi-layers")["layers"]
+        for name in re.split(r"[|:]", layer)
+    }
+    modules = {m.name for m in pkgutil.iter_modules(wellapi.__path__)}
+
+    assert modules == layered
+
+
+def test_imports_against_the_contracts_are_caught(tmp_path):
+    # The same packages, held to the layers upside down and to a toolkit that may not import
+    # the shipped package: every real import breaks them, so the check is not vacuous.
+    layers = _contract("wellapi-layers")
+    upside_down = {**layers, "id": "upside-down", "layers": layers["layers"][::-1]}
+    toolkit = _contract("toolkit-apart")
+    reversed_toolkit = {
+        **toolkit,
+        "id": "toolkit-reversed",
+        "source_modules": toolkit["forbidden_modules"],
+        "forbidden_modules": toolkit["source_modules"],
+    }
+    config = tmp_path / "contracts.ini"
+    config.write_text(_ini([upside_down, reversed_toolkit]), "utf-8")
+
+    result = _lint(config)
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Contracts: 0 kept, 2 broken." in result.stdout
+    # The report names an import that goes the wrong way, with its line.
+    assert re.search(r"- wellapi\.http\.handler -> wellapi\.operations \(l\.\d+\)", result.stdout)
