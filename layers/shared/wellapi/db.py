@@ -122,7 +122,7 @@ def _iam_password_factory(settings: Settings) -> Callable[[], str]:
 
 
 def _secret_credentials_factory(settings: Settings) -> Callable[[], tuple[str, str]]:
-    import boto3
+    import boto3  # as for IAM: only the functions that read the secret pay for boto3
 
     client = boto3.client("secretsmanager", region_name=settings.aws_region)
     secret_id = settings.db_secret_arn
