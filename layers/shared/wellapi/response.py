@@ -56,6 +56,8 @@ MAX_ERRORS = 20
 
 
 def _headers(error: ApiError) -> dict[str, str]:
+    # An outage mapped where no settings are read (``errors.database_error``, the authorizer's
+    # outage claim) carries no wait of its own; the client is still told the configured one.
     if isinstance(error, DatabaseUnavailable) and error.retry_after_seconds is None:
         return {"Retry-After": str(get_settings().db_retry_after_seconds)}
     return error.headers()
