@@ -172,6 +172,32 @@ def test_the_writer_links_what_it_may_unlink_when_both_parents_are_live(world, l
     assert taken  # not vacuous
 
 
+SERVICE = "a service key in w2"
+
+
+@pytest.mark.parametrize("ledger", tw.LEDGERS)
+def test_a_service_key_over_http_creates_exactly_the_links_the_writer_takes(
+    owner, world, scopes, ledger
+):
+    """The ledgers' other writer: the API's create, whose rules are ``wellapi.checks``'."""
+    record_type = tw.LEDGERS[ledger]
+    linking = tv.writer_verdicts(world, record_type, "provenance.linked")
+    before = set(tw.universe(owner, world, ledger))
+    answers = tv.api_link_verdicts(world, ledger, scopes[SERVICE])
+    created = {pair for pair, status in answers.items() if status == 201}
+    assert created == {pair for pair, plan in linking.items() if plan is not None}
+    # A crossed link is the rule's refusal (422), not a parent the service could not see.
+    crossed = {
+        (c, r)
+        for c, r in world.pairs(record_type)
+        if c.split("/")[0] != r.split("/")[0]
+        and c not in world.deleted_connectors
+        and r not in world.deleted_records
+    }
+    assert {answers[pair] for pair in crossed} == {422}
+    assert len(set(tw.universe(owner, world, ledger)) - before) == len(created)
+
+
 @pytest.mark.parametrize("ledger", tw.LEDGERS)
 def test_the_rows_the_writer_links_are_seen_through_every_wall_by_their_workspace_only(
     owner, api_role, world, scopes, ledger

@@ -321,6 +321,40 @@ def writer_verdicts(
     return verdicts
 
 
+def api_link_verdicts(world: World, ledger: str, scope: Scope) -> dict[Pair, int]:
+    """What the API's create (``wellapi.checks``: parents visible, ``same_workspace``) answers
+    a service key for every link, through the real handler: 201 writes the row."""
+    record_type = RESOURCES[ledger].scope_relationships[0]
+    verdicts: dict[Pair, int] = {}
+    for c, r in world.pairs(record_type):
+        document = {
+            "data": {
+                "type": RESOURCES[ledger].type,
+                "attributes": {"direction": "output"},
+                "relationships": {
+                    record_type: {
+                        "data": {"type": record_type, "id": str(world.records[record_type][r][1])}
+                    },
+                    "workspace_connector": {
+                        "data": {
+                            "type": "workspace_connector",
+                            "id": str(world.connectors[c][1]),
+                        }
+                    },
+                },
+            }
+        }
+        ev = event(
+            "POST",
+            "/v1/" + ledger.replace("_", "-"),
+            claims=scope.claims,
+            body=json.dumps(document),
+            headers={"content-type": "application/vnd.api+json"},
+        )
+        verdicts[(c, r)] = int(_handler(ledger, "create")(ev, Lambda())["statusCode"])
+    return verdicts
+
+
 def link_insert(world: World, ledger: str, record_type: str, pair: Pair) -> str:
     c, r = pair
     return (
