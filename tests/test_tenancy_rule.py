@@ -8,7 +8,9 @@ of two workspaces, pending and revoked memberships, a service key; groups whose 
 and enrolments cross workspaces; live and soft-deleted rows of every kind), for every
 resource and every principal, the API's answer, the query's condition alone and RLS alone
 must admit the same rows; for every (connector, record) link the data allows to ask for,
-the writer and the policies must put it in the same workspace, or refuse it.
+the writer and the policies must put it in the same workspace, or refuse it, and the API's
+create (``wellapi.checks``) must take the links the writer takes; every enrolment and
+provider selection a principal may ask for, the API's create and the policies admit alike.
 
 The last tests alter one writing at a time, on purpose, and show that the comparison then
 fails: it is a comparison, not three lists that happen to be empty.
@@ -236,6 +238,56 @@ def test_the_rows_the_writer_links_are_seen_through_every_wall_by_their_workspac
         assert seen == expected, p.label
 
 
+# ---- creates of the other junctions: the API's rules and the policies -------------------
+
+CREATES = {
+    "workspace_group_workspaces": (
+        tw.World.enrolments,
+        tv.enrolment_request,
+        tv.enrolment_insert,
+        {},
+    ),
+    "workspace_providers": (
+        tw.World.selections,
+        tv.selection_request,
+        tv.selection_insert,
+        {"is_selected": True, "is_matched": True},
+    ),
+}
+# The API's create admits a row when it writes it, or when it finds the same live row there
+# (409: the policy admitted the insert, the unique index refused it).
+ADMITTED = {201, 409}
+
+
+@pytest.mark.parametrize("resource", CREATES)
+def test_the_api_and_the_policies_let_every_principal_create_the_same_rows(
+    api_role, world, scopes, resource
+):
+    candidates_of, request, insert, attributes = CREATES[resource]
+    found = []
+    for scope in scopes.values():
+        p = scope.principal
+        candidates = candidates_of(world)
+        if p.kind == "service":
+            # A service may write in any workspace (RLS: the service arm); the API also wants
+            # the workspace live, which is not the tenancy rule's business.
+            candidates = [c for c in candidates if "w4" not in c]
+        # The policies first: the API's creates commit.
+        rls = {
+            c for c in candidates if api_role.attempt(scope, insert(world, c)) != tv.POLICY_REFUSED
+        }
+        api = {
+            c
+            for c in candidates
+            if tv.api_create(resource, scope, request(world, c), attributes) in ADMITTED
+        }
+        if rls != api:
+            found.append(f"{p.label}: RLS admits {sorted(rls - api)}, the API {sorted(api - rls)}")
+        if p.resolves and p.kind == "member" and resource == "workspace_providers":
+            assert rls, p.label  # not vacuous: a member selects for its own workspace
+    assert found == []
+
+
 # ---- the comparison fails when one writing changes ---------------------------------------
 
 
@@ -343,3 +395,30 @@ def test_a_ledger_policy_altered_to_check_the_connector_alone_is_caught(owner, w
         owner.run("ROLLBACK")
     found = tv.link_disagreements(world, record_type, writer_workspace, rls_admits, schema_admits)
     assert any("RLS admits" in line for line in found), found
+
+
+def test_an_enrolment_policy_altered_to_let_any_group_member_enrol_is_caught(owner, world, scopes):
+    scope = scopes[GROUP_MEMBER]  # a plain member of g2, active in w3
+    candidates = world.enrolments()
+    # The API first: its creates commit, and the altered policy, uncommitted, locks the table.
+    api = {
+        c
+        for c in candidates
+        if tv.api_create("workspace_group_workspaces", scope, tv.enrolment_request(world, c))
+        in ADMITTED
+    }
+    role = tv.AssumedRole(owner)
+    owner.run("BEGIN")
+    try:
+        owner.run(
+            "ALTER POLICY workspace_group_workspaces_api_insert "
+            "ON core_api.workspace_group_workspaces WITH CHECK (true)"
+        )
+        rls = {
+            c
+            for c in candidates
+            if role.attempt(scope, tv.enrolment_insert(world, c)) != tv.POLICY_REFUSED
+        }
+    finally:
+        owner.run("ROLLBACK")
+    assert ("g2", "w3") in rls - api

@@ -321,38 +321,86 @@ def writer_verdicts(
     return verdicts
 
 
+def api_create(
+    resource: str,
+    scope: Scope,
+    relationships: dict[str, tuple[str, UUID]],
+    attributes: dict[str, Any] | None = None,
+) -> int:
+    """The status the API's create answers, through the real handler (201 writes the row)."""
+    document = {
+        "data": {
+            "type": RESOURCES[resource].type,
+            "attributes": attributes or {},
+            "relationships": {
+                name: {"data": {"type": kind, "id": str(row_id)}}
+                for name, (kind, row_id) in relationships.items()
+            },
+        }
+    }
+    ev = event(
+        "POST",
+        "/v1/" + resource.replace("_", "-"),
+        claims=scope.claims,
+        body=json.dumps(document),
+        headers={"content-type": "application/vnd.api+json"},
+    )
+    return int(_handler(resource, "create")(ev, Lambda())["statusCode"])
+
+
 def api_link_verdicts(world: World, ledger: str, scope: Scope) -> dict[Pair, int]:
     """What the API's create (``wellapi.checks``: parents visible, ``same_workspace``) answers
-    a service key for every link, through the real handler: 201 writes the row."""
+    a service key for every link."""
     record_type = RESOURCES[ledger].scope_relationships[0]
-    verdicts: dict[Pair, int] = {}
-    for c, r in world.pairs(record_type):
-        document = {
-            "data": {
-                "type": RESOURCES[ledger].type,
-                "attributes": {"direction": "output"},
-                "relationships": {
-                    record_type: {
-                        "data": {"type": record_type, "id": str(world.records[record_type][r][1])}
-                    },
-                    "workspace_connector": {
-                        "data": {
-                            "type": "workspace_connector",
-                            "id": str(world.connectors[c][1]),
-                        }
-                    },
-                },
-            }
-        }
-        ev = event(
-            "POST",
-            "/v1/" + ledger.replace("_", "-"),
-            claims=scope.claims,
-            body=json.dumps(document),
-            headers={"content-type": "application/vnd.api+json"},
+    return {
+        (c, r): api_create(
+            ledger,
+            scope,
+            {
+                record_type: (record_type, world.records[record_type][r][1]),
+                "workspace_connector": ("workspace_connector", world.connectors[c][1]),
+            },
+            {"direction": "output"},
         )
-        verdicts[(c, r)] = int(_handler(ledger, "create")(ev, Lambda())["statusCode"])
-    return verdicts
+        for c, r in world.pairs(record_type)
+    }
+
+
+# What a principal may ask to create of the other two junctions: (candidate) -> the request's
+# relationships, and the row the API role would insert.
+Candidate = tuple[str, str]
+
+
+def enrolment_request(world: World, candidate: Candidate) -> dict[str, tuple[str, UUID]]:
+    group, workspace = candidate
+    return {
+        "workspace_group": ("workspace_group", world.groups[group][1]),
+        "workspace": ("workspace", world.workspaces[workspace][1]),
+    }
+
+
+def enrolment_insert(world: World, candidate: Candidate) -> str:
+    group, workspace = candidate
+    return (
+        "INSERT INTO core_api.workspace_group_workspaces (workspace_group_pk, workspace_pk) "
+        f"VALUES ({world.groups[group][0]}, {world.workspaces[workspace][0]})"
+    )
+
+
+def selection_request(world: World, candidate: Candidate) -> dict[str, tuple[str, UUID]]:
+    workspace, provider = candidate
+    return {
+        "workspace": ("workspace", world.workspaces[workspace][1]),
+        "provider": ("provider", world.providers[provider][1]),
+    }
+
+
+def selection_insert(world: World, candidate: Candidate) -> str:
+    workspace, provider = candidate
+    return (
+        "INSERT INTO core_api.workspace_providers (workspace_pk, provider_pk) "
+        f"VALUES ({world.workspaces[workspace][0]}, {world.providers[provider][0]})"
+    )
 
 
 def link_insert(world: World, ledger: str, record_type: str, pair: Pair) -> str:

@@ -63,6 +63,7 @@ class World:
     records: dict[str, dict[str, Ref]]
     deleted_records: frozenset[str]
     groups: dict[str, Ref]
+    providers: dict[str, Ref]  # "shared" (selected by w1, w2, w4), "free" (by nobody)
     principals: tuple[Principal, ...]
     # Principals that resolve, by kind: one member scope per live workspace is enough for
     # the ledger links (a ledger's rule looks at the workspace, never at the person).
@@ -72,6 +73,14 @@ class World:
         """Every (connector label, record label) link of one record type the data allows to
         ask for: crossed, soft-deleted and in the deleted workspace included."""
         return [(c, r) for c in sorted(self.connectors) for r in sorted(self.records[record_type])]
+
+    def enrolments(self) -> list[tuple[str, str]]:
+        """Every (group, workspace) a principal may ask to enrol, live enrolments included."""
+        return [(g, w) for g in sorted(self.groups) for w in sorted(self.workspaces)]
+
+    def selections(self) -> list[tuple[str, str]]:
+        """Every (workspace, provider) a principal may ask to select, live ones included."""
+        return [(w, p) for w in sorted(self.workspaces) for p in sorted(self.providers)]
 
     def workspace_pks(self) -> list[int]:
         return [pk for pk, _ in self.workspaces.values()]
@@ -232,6 +241,7 @@ def build(conn: pg8000.native.Connection) -> World:
         records=records,
         deleted_records=deleted_records,
         groups=groups,
+        providers={"shared": shared, "free": f.provider(conn)},
         principals=principals,
     )
     for p in principals:
