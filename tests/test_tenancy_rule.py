@@ -18,6 +18,7 @@ fails: it is a comparison, not three lists that happen to be empty.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
@@ -26,6 +27,7 @@ import pg8000.native
 import pytest
 from sqlalchemy import ColumnElement
 
+from tests.support import sync as sy
 from tests.support import tenancy_views as tv
 from tests.support import tenancy_world as tw
 from wellapi import db
@@ -33,6 +35,7 @@ from wellapi.queries import scope_condition, scope_workspace_pk
 from wellapi.resources import Resource
 from wellapi.roles import API_ROLE
 from wellapi.sync import writer
+from wellapi.sync.messages import parse_message
 from welldev import database as local_db
 
 pytestmark = pytest.mark.usefixtures("api_database")
@@ -236,6 +239,31 @@ def test_the_rows_the_writer_links_are_seen_through_every_wall_by_their_workspac
         else:
             expected = {row for row, ws in workspace_of.items() if ws == p.workspace[0]}
         assert seen == expected, p.label
+
+
+def test_a_revocation_soft_deletes_only_rows_its_connectors_workspace_sees(
+    owner, api_role, world, scopes
+):
+    """The writer's revocation names a connector and no workspace: every row it touches must
+    be one that the connector's workspace, and no other, sees through the policies."""
+    connector = "w2/c-second"
+    live_before = {ledger: tv.live(tw.universe(owner, world, ledger)) for ledger in tw.LEDGERS}
+    message = parse_message(json.dumps(sy.revoked(world.connectors[connector][1])))
+    resolution = writer.resolve([message], pool=db.get_pool("sync"))
+    plan = writer.check(message, resolution)
+    assert plan.workspace_pk == world.workspaces["w2"][0]
+    [applied] = writer.apply([plan], pool=db.get_pool("sync"))
+    touched = {
+        ledger: before - tv.live(tw.universe(owner, world, ledger))
+        for ledger, before in live_before.items()
+    }
+    assert applied.rows == sum(len(rows) for rows in touched.values()) > 0
+    for ledger, rows in touched.items():
+        for scope in scopes.values():
+            p = scope.principal
+            seen = set(tv.rls_rows(api_role, ledger, scope)) & rows
+            in_w2 = p.resolves and (p.kind == "service" or p.workspace == world.workspaces["w2"])
+            assert seen == (rows if in_w2 else set()), (ledger, p.label)
 
 
 # ---- creates of the other junctions: the API's rules and the policies -------------------
