@@ -6,12 +6,15 @@
   one every read statement is built with), run by the admin, whom row-level security ignores.
 - ``rls_rows``: what row-level security alone shows the API role with the signed scope set and
   no WHERE clause at all.
-- ``writer_verdicts`` and ``rls_link_verdict``: for the ledgers, which (connector, record)
-  links the sync writer takes and in which workspace, and which of them the policies let a
-  member scope insert.
+- ``writer_verdicts``: for the ledgers, which (connector, record) links the real sync writer
+  takes and in which workspace; ``ApiRole.attempt`` with ``link_insert``, which of them the
+  policies let a member scope insert; ``api_link_verdicts``, which the API's create takes.
+- ``api_create`` with ``ApiRole.attempt``: which enrolments and provider selections the API's
+  rules (``wellapi.checks``) and the policies let a principal create.
 
-``disagreements`` compares them and names every row on which they differ; the tests assert it
-finds nothing on the real rules, and something on rules altered on purpose.
+``disagreements`` and ``link_disagreements`` compare them and name every row or link on which
+they differ; the tests assert they find nothing on the real rules, and something on rules
+altered on purpose.
 """
 
 from __future__ import annotations
@@ -77,7 +80,8 @@ def _handler(resource: str, operation: str) -> Any:
 
 
 def _call(resource: str, scope: Scope, row_id: UUID | None = None) -> tuple[int, Any]:
-    """One GET through the function's handler (not the link walker's: a probe, not a client)."""
+    """One GET through the function's handler, called directly: hundreds of probes, whose
+    links the suite's link walker (``tests.support.api.invoke``) need not follow."""
     base = "/v1/" + resource.replace("_", "-")
     if row_id is None:
         ev = event("GET", base, query="page[size]=500", claims=scope.claims)
@@ -263,8 +267,8 @@ def disagreements(
 
     - the query's condition and the policies admit the same rows, soft-deleted ones included;
     - Retrieve answers exactly the live rows the policies admit, of every row probed;
-    - a member's List shows exactly the live rows the policies admit (its whole scope: a
-      scope holds at most the world's rows, so a row of another test's tenant shows here too);
+    - a member's List shows exactly the live rows the policies admit, all of them and not
+      only the probed ones, so a row of any other tenant (another test's too) would show;
       a service's List reads one workspace or the parents it names, a part of what it may see;
     - a scope that does not resolve is refused (403) and shows nothing anywhere.
     """
