@@ -1,0 +1,469 @@
+"""The three writings of the tenancy rule, each asked the same question on the same data.
+
+- ``api_rows``: what the API answers, through the real List and Retrieve handlers (the
+  compiled statements, RLS and all), for the principal's claims.
+- ``query_rows``: the engine's own scope condition (``wellapi.queries.scope_condition``, the
+  one every read statement is built with), run by the admin, whom row-level security ignores.
+- ``rls_rows``: what row-level security alone shows the API role with the signed scope set and
+  no WHERE clause at all.
+- ``writer_verdicts``: for the ledgers, which (connector, record) links the real sync writer
+  takes and in which workspace; ``ApiRole.attempt`` with ``link_insert``, which of them the
+  policies let a member scope insert; ``api_link_verdicts``, which the API's create takes.
+- ``api_create`` with ``ApiRole.attempt``: which enrolments and provider selections the API's
+  rules (``wellapi.checks``) and the policies let a principal create.
+
+``disagreements`` and ``link_disagreements`` compare them and name every row or link on which
+they differ; the tests assert they find nothing on the real rules, and something on rules
+altered on purpose.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, Protocol
+from uuid import UUID
+
+import pg8000.native
+from sqlalchemy import literal, select
+
+from tests.support import sync as sy
+from tests.support.api import Lambda, event
+from tests.support.tenancy_world import Principal, World
+from wellapi import db, schema
+from wellapi.errors import sqlstate_of
+from wellapi.http import api_handler
+from wellapi.queries import relationship_join, scope_condition
+from wellapi.resources import RESOURCES
+from wellapi.sql import to_literal
+from wellapi.sql_compile import compile_template
+from wellapi.sync import writer
+from wellapi.sync.messages import parse_message
+from welldev.claims import claims as signed_claims
+
+Rows = dict[UUID, bool]  # public id -> live
+POLICY_REFUSED = "42501"
+ScopeCondition = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A principal's claims, signed once (each ``claims`` call makes another caller)."""
+
+    principal: Principal
+    claims: dict[str, str]
+
+    @property
+    def statement(self) -> str:
+        token = self.claims["scope_token"]
+        return (
+            f"SELECT * FROM core_api.set_scope({to_literal(token)}, "
+            f"{to_literal(self.principal.workspace[1])})"
+        )
+
+
+def sign(admin: pg8000.native.Connection, principal: Principal) -> Scope:
+    return Scope(
+        principal,
+        signed_claims(admin, principal.person[1], principal.workspace[1], principal.kind),
+    )
+
+
+# ---- the API, as the application runs it ----------------------------------------------------
+
+
+@cache
+def _handler(resource: str, operation: str) -> Any:
+    return api_handler(resource, operation)
+
+
+def _call(resource: str, scope: Scope, row_id: UUID | None = None) -> tuple[int, Any]:
+    """One GET through the function's handler, called directly: hundreds of probes, whose
+    links the suite's link walker (``tests.support.api.invoke``) need not follow."""
+    base = "/v1/" + resource.replace("_", "-")
+    if row_id is None:
+        ev = event("GET", base, query="page[size]=500", claims=scope.claims)
+        result = _handler(resource, "list")(ev, Lambda())
+    else:
+        ev = event(
+            "GET",
+            f"{base}/{row_id}",
+            claims=scope.claims,
+            path_parameters={"id": str(row_id)},
+            route=base + "/{id}",
+        )
+        result = _handler(resource, "retrieve")(ev, Lambda())
+    return int(result["statusCode"]), json.loads(result.get("body") or "null")
+
+
+@dataclass(frozen=True)
+class ApiRows:
+    listed: frozenset[UUID]
+    retrieved: frozenset[UUID]  # of the probed rows, those Retrieve answers with 200
+    statuses: frozenset[int]  # every status the API answered
+
+
+def api_rows(resource: str, scope: Scope, probe: Rows) -> ApiRows:
+    status, body = _call(resource, scope)
+    statuses = {status}
+    listed: set[UUID] = set()
+    if status == 200:
+        assert not (body.get("links") or {}).get("next"), "more than one page: grow page[size]"
+        listed = {UUID(item["id"]) for item in body["data"]}
+    retrieved: set[UUID] = set()
+    for row_id in probe:
+        status, _ = _call(resource, scope, row_id)
+        statuses.add(status)
+        if status == 200:
+            retrieved.add(row_id)
+    return ApiRows(frozenset(listed), frozenset(retrieved), frozenset(statuses))
+
+
+# ---- the engine's scope condition, with row-level security out of the way ----------------
+
+
+def query_rows(
+    admin: pg8000.native.Connection,
+    resource: str,
+    scope: Scope,
+    condition: ScopeCondition = scope_condition,
+) -> Rows:
+    """Every row (soft-deleted ones too: RLS does not look at ``deleted_at``) the resource's
+    scope condition admits for the scope, joined to its parents as every read joins them.
+
+    A scope that does not resolve admits nothing, as in the application: ``check_scope``
+    answers 403 for the statement's first row before any row of the read is used.
+    """
+    r = RESOURCES[resource]
+    t = schema.table(r.table.name).alias("t")
+    parents = {
+        rel.name: schema.table(rel.parent.table.name).alias(f"p_{rel.name}")
+        for rel in r.relationships
+    }
+    joined: Any = t
+    for rel in r.relationships:
+        joined = joined.join(
+            parents[rel.name],
+            relationship_join(rel, t, parents[rel.name]),
+            isouter=not rel.required,
+        )
+    service = scope.principal.kind == "service"
+    statement = (
+        select(literal("row"), t.c[r.id_column], t.c.deleted_at.is_(None))
+        .select_from(joined)
+        .where(condition(r, t, parents, service=service))
+    )
+    admin.run("BEGIN")
+    try:
+        resolved = admin.run(scope.statement)[0][0] is not None
+        rows: list[Any] = admin.run(compile_template(statement).render())
+    finally:
+        admin.run("ROLLBACK")
+    if not resolved:
+        return {}
+    return {UUID(str(row_id)): bool(live) for _, row_id, live in rows}
+
+
+# ---- row-level security alone ------------------------------------------------------------
+
+
+class ApiRole(Protocol):
+    """Runs SQL as ``well_api``: a script in one implicit transaction, or a write attempt."""
+
+    def script(self, sql: str) -> list[list[Any]]: ...
+
+    def attempt(self, scope: Scope, statement: str) -> str: ...
+
+
+class LoginRole:
+    """The API's own pool (the role's login, as in production) and a plain connection of it."""
+
+    def __init__(self, conn: pg8000.native.Connection) -> None:
+        self.conn = conn
+
+    def script(self, sql: str) -> list[list[Any]]:
+        return db.execute(sql)
+
+    def attempt(self, scope: Scope, statement: str) -> str:
+        """``statement`` after ``set_scope``, rolled back: "ok" or the refusal's SQLSTATE."""
+        self.conn.run("BEGIN")
+        try:
+            self.conn.run(scope.statement)
+            self.conn.run(statement)
+            return "ok"
+        except pg8000.native.DatabaseError as error:
+            return sqlstate_of(error) or "?"
+        finally:
+            self.conn.run("ROLLBACK")
+
+
+class AssumedRole:
+    """``SET LOCAL ROLE well_api`` inside the admin's open transaction, each use under a
+    savepoint: sees what the transaction changed (a policy altered on purpose, never
+    committed)."""
+
+    def __init__(self, admin: pg8000.native.Connection) -> None:
+        self.admin = admin
+
+    def _under_savepoint(self, statements: list[str]) -> list[list[Any]]:
+        self.admin.run("SAVEPOINT as_api")
+        try:
+            self.admin.run("SET LOCAL ROLE well_api")
+            rows: list[list[Any]] = []
+            for statement in statements:
+                rows += self.admin.run(statement) or []
+            return rows
+        finally:
+            self.admin.run("ROLLBACK TO SAVEPOINT as_api")
+
+    def script(self, sql: str) -> list[list[Any]]:
+        return self._under_savepoint(sql.split(";\n"))
+
+    def attempt(self, scope: Scope, statement: str) -> str:
+        try:
+            self._under_savepoint([scope.statement, statement])
+            return "ok"
+        except pg8000.native.DatabaseError as error:
+            return sqlstate_of(error) or "?"
+
+
+def rls_rows(role: ApiRole, resource: str, scope: Scope) -> Rows:
+    """Every row the policies let the API role read with the scope set, and no WHERE."""
+    r = RESOURCES[resource]
+    rows = role.script(
+        f"{scope.statement};\n"
+        f"SELECT 'row', {r.id_column}, deleted_at IS NULL FROM core_api.{r.table.name}"
+    )
+    return {UUID(str(row[1])): bool(row[2]) for row in rows if len(row) == 3 and row[0] == "row"}
+
+
+# ---- the comparison ------------------------------------------------------------------------
+
+
+def _diff(what: str, left: set[UUID] | Rows, right: set[UUID] | Rows) -> list[str]:
+    a, b = set(left), set(right)
+    found = []
+    if a - b:
+        found.append(f"{what}: {len(a - b)} more on the left, e.g. {sorted(map(str, a - b))[:3]}")
+    if b - a:
+        found.append(f"{what}: {len(b - a)} more on the right, e.g. {sorted(map(str, b - a))[:3]}")
+    if isinstance(left, dict) and isinstance(right, dict):
+        flips = [k for k in a & b if left[k] != right[k]]
+        if flips:
+            found.append(f"{what}: liveness differs on {sorted(map(str, flips))[:3]}")
+    return found
+
+
+def live(rows: Rows) -> set[UUID]:
+    return {row_id for row_id, is_live in rows.items() if is_live}
+
+
+def disagreements(
+    resource: str, scope: Scope, api: ApiRows, query: Rows, rls: Rows, probed: Rows
+) -> list[str]:
+    """Where the three say different things of ``resource`` for ``scope``; empty when equal.
+
+    - the query's condition and the policies admit the same rows, soft-deleted ones included;
+    - Retrieve answers exactly the live rows the policies admit, of every row probed;
+    - a member's List shows exactly the live rows the policies admit, all of them and not
+      only the probed ones, so a row of any other tenant (another test's too) would show;
+      a service's List reads one workspace or the parents it names, a part of what it may see;
+    - a scope that does not resolve is refused (403) and shows nothing anywhere.
+    """
+    p = scope.principal
+    where = f"{resource} for {p.label}"
+    found = _diff(f"{where}: query (left) vs RLS (right)", query, rls)
+    found += _diff(
+        f"{where}: API Retrieve (left) vs RLS (right)", set(api.retrieved), live(rls) & set(probed)
+    )
+    if p.kind == "member":
+        found += _diff(f"{where}: API List (left) vs RLS (right)", set(api.listed), live(rls))
+    elif not api.listed <= live(rls):
+        found.append(f"{where}: the service's List shows rows RLS does not")
+    expected_statuses = {200, 404} if p.resolves else {403}
+    if not api.statuses <= expected_statuses:
+        found.append(f"{where}: the API answered {sorted(api.statuses)}")
+    if not p.resolves and (query or rls):
+        found.append(f"{where}: an unresolved scope admits rows")
+    return found
+
+
+# ---- the sync writer and the ledger links --------------------------------------------------
+
+Pair = tuple[str, str]  # (connector label, record label)
+
+
+def writer_verdicts(
+    world: World, record_type: str, message_type: str
+) -> dict[Pair, writer.Planned | None]:
+    """What the real writer makes of one message per link (``resolve`` for the whole batch,
+    then ``check`` per message, as the sync function does): the plan, or None if rejected."""
+    pairs = world.pairs(record_type)
+    build = sy.linked if message_type == "provenance.linked" else sy.unlinked
+    messages = [
+        parse_message(
+            json.dumps(
+                build(
+                    world.connectors[c][1],
+                    [world.records[record_type][r][1]],
+                    record_type=record_type,
+                    direction="output",
+                )
+            )
+        )
+        for c, r in pairs
+    ]
+    resolution = writer.resolve(messages, pool=db.get_pool("sync"))
+    verdicts: dict[Pair, writer.Planned | None] = {}
+    for pair, message in zip(pairs, messages, strict=True):
+        try:
+            verdicts[pair] = writer.check(message, resolution)
+        except writer.Rejected:
+            verdicts[pair] = None
+    return verdicts
+
+
+def api_create(
+    resource: str,
+    scope: Scope,
+    relationships: dict[str, tuple[str, UUID]],
+    attributes: dict[str, Any] | None = None,
+) -> int:
+    """The status the API's create answers, through the real handler (201 writes the row)."""
+    document = {
+        "data": {
+            "type": RESOURCES[resource].type,
+            "attributes": attributes or {},
+            "relationships": {
+                name: {"data": {"type": kind, "id": str(row_id)}}
+                for name, (kind, row_id) in relationships.items()
+            },
+        }
+    }
+    ev = event(
+        "POST",
+        "/v1/" + resource.replace("_", "-"),
+        claims=scope.claims,
+        body=json.dumps(document),
+        headers={"content-type": "application/vnd.api+json"},
+    )
+    return int(_handler(resource, "create")(ev, Lambda())["statusCode"])
+
+
+def api_link_verdicts(world: World, ledger: str, scope: Scope) -> dict[Pair, int]:
+    """What the API's create (``wellapi.checks``: parents visible, ``same_workspace``) answers
+    a service key for every link."""
+    record_type = RESOURCES[ledger].scope_relationships[0]
+    return {
+        (c, r): api_create(
+            ledger,
+            scope,
+            {
+                record_type: (record_type, world.records[record_type][r][1]),
+                "workspace_connector": ("workspace_connector", world.connectors[c][1]),
+            },
+            {"direction": "output"},
+        )
+        for c, r in world.pairs(record_type)
+    }
+
+
+# What a principal may ask to create of the other two junctions: (candidate) -> the request's
+# relationships, and the row the API role would insert.
+Candidate = tuple[str, str]
+
+
+def enrolment_request(world: World, candidate: Candidate) -> dict[str, tuple[str, UUID]]:
+    group, workspace = candidate
+    return {
+        "workspace_group": ("workspace_group", world.groups[group][1]),
+        "workspace": ("workspace", world.workspaces[workspace][1]),
+    }
+
+
+def enrolment_insert(world: World, candidate: Candidate) -> str:
+    group, workspace = candidate
+    return (
+        "INSERT INTO core_api.workspace_group_workspaces (workspace_group_pk, workspace_pk) "
+        f"VALUES ({world.groups[group][0]}, {world.workspaces[workspace][0]})"
+    )
+
+
+def selection_request(world: World, candidate: Candidate) -> dict[str, tuple[str, UUID]]:
+    workspace, provider = candidate
+    return {
+        "workspace": ("workspace", world.workspaces[workspace][1]),
+        "provider": ("provider", world.providers[provider][1]),
+    }
+
+
+def selection_insert(world: World, candidate: Candidate) -> str:
+    workspace, provider = candidate
+    return (
+        "INSERT INTO core_api.workspace_providers (workspace_pk, provider_pk) "
+        f"VALUES ({world.workspaces[workspace][0]}, {world.providers[provider][0]})"
+    )
+
+
+def link_insert(world: World, ledger: str, record_type: str, pair: Pair) -> str:
+    c, r = pair
+    return (
+        f"INSERT INTO core_api.{ledger} ({record_type}_pk, workspace_connector_pk, direction) "
+        f"VALUES ({world.records[record_type][r][0]}, {world.connectors[c][0]}, 'output')"
+    )
+
+
+def link_disagreements(
+    world: World,
+    record_type: str,
+    writer_workspace: dict[Pair, int | None],
+    rls_admits: dict[str, set[Pair]],
+    schema_admits: set[Pair],
+) -> list[str]:
+    """Where the writer and the policies differ on which links belong to which workspace.
+
+    ``writer_workspace``: the workspace pk the writer acts in for each link it takes (None:
+    rejected); ``rls_admits``: per live workspace, the links a member scope of it may insert
+    (the policy's WITH CHECK alone); ``schema_admits``: the links the database itself accepts
+    (revision 0007's triggers, which let both walls read a ledger row by its connector alone).
+    """
+    found = []
+    for label in world.live_workspaces:
+        pk = world.workspaces[label][0]
+        taken = {pair for pair, ws in writer_workspace.items() if ws == pk}
+        if taken - rls_admits[label]:
+            found.append(
+                f"{record_type} links of {label}: the writer takes "
+                f"{sorted(taken - rls_admits[label])} that RLS refuses"
+            )
+        if rls_admits[label] - taken:
+            found.append(
+                f"{record_type} links of {label}: RLS admits "
+                f"{sorted(rls_admits[label] - taken)} that the writer does not take there"
+            )
+    taken_anywhere = {pair for pair, ws in writer_workspace.items() if ws is not None}
+    if taken_anywhere - schema_admits:
+        found.append(
+            f"{record_type} links: the writer takes {sorted(taken_anywhere - schema_admits)} "
+            "that the schema refuses"
+        )
+    if schema_admits - taken_anywhere:
+        found.append(
+            f"{record_type} links: the writer rejects {sorted(schema_admits - taken_anywhere)} "
+            "that the schema accepts"
+        )
+    return found
+
+
+def owner_attempt(admin: pg8000.native.Connection, statement: str) -> str:
+    """``statement`` as the owner (no policy applies), rolled back: what the schema allows."""
+    admin.run("BEGIN")
+    try:
+        admin.run(statement)
+        return "ok"
+    except pg8000.native.DatabaseError as error:
+        return sqlstate_of(error) or "?"
+    finally:
+        admin.run("ROLLBACK")
