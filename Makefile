@@ -137,7 +137,7 @@ enqueue: $(LOCAL_STAMP)
 
 # Not part of `make test`: seeds its own databases (cached in .local/bench-pg), measures every
 # goal, prints a table and writes .local/bench.json; 2-3 minutes, more when the build is stale
-# (devkit/welldev/bench.py; `python -m welldev.bench --help` for --quick, --only...).
+# (devkit/welldev/bench/; `python -m welldev.bench --help` for --quick, --only...).
 bench: install
 	$(BIN)/python -m welldev.bench
 

@@ -16,7 +16,12 @@ from typing import Any
 
 import pytest
 
-from welldev import bench
+from welldev.bench.command_line import config_from, main, parser
+from welldev.bench.config import BUILD_DIR, Config
+from welldev.bench.databases import drop_databases
+from welldev.bench.report import diagnostics_text, table
+from welldev.bench.runner import run
+from welldev.bench.wire import Call, count_transactions, split_statements
 from welldev.database import LocalDatabase
 
 COLD_FUNCTION = "AccountWorkspaceConnectorsRetrieveFunction"
@@ -85,16 +90,16 @@ RATIOS = (
 
 @pytest.fixture(scope="module")
 def report(server: LocalDatabase, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    if not (bench.BUILD_DIR / "template.yaml").is_file():
+    if not (BUILD_DIR / "template.yaml").is_file():
         pytest.fail("no sam build: run `make build` before these tests; `make test` does")
-    config = bench.Config.tiny(COLD_FUNCTION)
+    config = Config.tiny(COLD_FUNCTION)
     output = tmp_path_factory.mktemp("bench") / "bench.json"
     try:
-        result = bench.run(config, server, output)
+        result = run(config, server, output)
     finally:
-        bench.drop_databases(server, config)
-    assert "first request" in bench.table(result)
-    assert bench.diagnostics_text(result)
+        drop_databases(server, config)
+    assert "first request" in table(result)
+    assert diagnostics_text(result)
     return dict(json.loads(output.read_text()))
 
 
@@ -136,7 +141,7 @@ def test_details_hold_the_third_party_packages_the_plans_and_the_diagnostics(rep
 
 
 def test_statements_are_split_outside_quoted_text():
-    assert bench.split_statements("SELECT 'a;b'; SELECT \"x;y\" FROM t;") == [
+    assert split_statements("SELECT 'a;b'; SELECT \"x;y\" FROM t;") == [
         "SELECT 'a;b'",
         'SELECT "x;y" FROM t',
     ]
@@ -144,25 +149,25 @@ def test_statements_are_split_outside_quoted_text():
 
 def test_transactions_are_counted_per_implicit_or_explicit_block():
     calls = [
-        bench.Call("simple", "SELECT 1; SELECT 2"),
-        bench.Call("unnamed", "begin transaction"),
-        bench.Call("unnamed", "INSERT INTO t VALUES (1)"),
-        bench.Call("unnamed", "commit"),
+        Call("simple", "SELECT 1; SELECT 2"),
+        Call("unnamed", "begin transaction"),
+        Call("unnamed", "INSERT INTO t VALUES (1)"),
+        Call("unnamed", "commit"),
     ]
-    assert bench.count_transactions(calls) == 2
+    assert count_transactions(calls) == 2
 
 
 def test_the_command_line_refuses_unknown_phases(capsys):
-    assert bench.main(["--only", "cold,nope"]) == 2
+    assert main(["--only", "cold,nope"]) == 2
     assert "unknown phases: nope" in capsys.readouterr().err
 
 
 def test_the_command_line_narrows_the_configuration(tmp_path: Path):
-    args = bench._parser().parse_args(
+    args = parser().parse_args(
         ["--quick", "--only", "warm,scale", "--iterations", "7", "--functions", "A,B"]
     )
-    config = bench.config_from(args)
+    config = config_from(args)
     assert config.phases == ("warm", "scale")
     assert config.warm_iterations == config.scale_iterations == 7
     assert config.cold_functions == config.first_functions == ("A", "B")
-    assert config.cold_runs == bench.Config.quick().cold_runs
+    assert config.cold_runs == Config.quick().cold_runs

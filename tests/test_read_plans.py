@@ -2,7 +2,7 @@
 
 A database of its own holds a big tenant (300,000 account ledger rows and 60,000 in each other
 ledger, over 20 connectors) and a small one (10,000 per ledger, 3 connectors) on the same tables
-(``welldev.large_tenant``), analysed. For every shape ``make bench`` measures, the API's
+(``welldev.bench.large_tenant``), analysed. For every shape ``make bench`` measures, the API's
 own statement runs under ``EXPLAIN (ANALYZE, BUFFERS)``, logged in as the API role, in the
 tenant's scope, and the rows it reads from each table are counted: every row a scan node
 returned or filtered away, times its loops. A ledger may be read at most
@@ -29,7 +29,7 @@ from wellapi.shapes import ReadShape, read_params
 from wellapi.sql import to_literal
 from wellapi.statements import read_template
 from welldev import database as local_db
-from welldev import large_tenant as lt
+from welldev.bench import large_tenant as lt
 from welldev.claims import claims
 
 BIG_ROWS = 300_000

@@ -32,7 +32,7 @@ from wellapi.rules import RULES
 from wellapi.shapes import ReadShape, WriteShape
 from wellapi.statements import COMPILED_PACKAGE
 from wellapi.writes import compile_write
-from welldev import large_tenant
+from welldev.bench import large_tenant
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUT_DIR = ROOT / "layers" / "shared" / "wellapi" / COMPILED_PACKAGE

@@ -1,6 +1,6 @@
 """``make bench``, large tenants: every read shape on a 10,000,000-row tenant, against 10,000.
 
-Two databases, built once and kept between runs (``welldev.large_tenant``; the big
+Two databases, built once and kept between runs (``welldev.bench.large_tenant``; the big
 tenant's rows are written set-based inside PostgreSQL): in each, a big tenant (20 connectors)
 and a small one (3 connectors, 10,000 rows a ledger) on the same tables. In the first the big
 tenant holds 10,000 account ledger rows, in the second 10,000,000 (and a fifth of that in each
@@ -24,11 +24,12 @@ from typing import Any
 
 from wellapi.migrate import migrations_dir
 from wellapi.resources import resource_named
-from welldev import database, large_tenant
-from welldev.bench_harness import (
+from welldev import database
+from welldev.bench import large_tenant
+from welldev.bench.config import LargeSizes
+from welldev.bench.errors import BenchError
+from welldev.bench.harness import (
     CONTEXT,
-    BenchError,
-    Report,
     api_event,
     functions_connected_to,
     handler_for,
@@ -36,26 +37,12 @@ from welldev.bench_harness import (
     note,
     sync_events,
 )
+from welldev.bench.report import Report
 from welldev.claims import claims
 
 SEED_VERSION = 1
-BASE_ROWS = 10_000
-SMALL_ROWS = 10_000
 GOAL = 1.5
-SYNC_IDS = 1_000  # record ids per message (large_tenant.RECORDS accounts at least)
 SYNC_MESSAGES = 10
-
-
-@dataclass(frozen=True)
-class LargeSizes:
-    rows: int  # the big tenant's account ledger rows in the large database
-    base_rows: int = BASE_ROWS
-    small_rows: int = SMALL_ROWS
-    iterations: int = 40
-    rounds: int = 4
-    warmup: int = 2
-    sync_batches: int = 6
-    sync_ids: int = SYNC_IDS
 
 
 def fingerprint(big_rows: int, small_rows: int) -> str:

@@ -9,7 +9,7 @@ fresh interpreter that imports pg8000 and ``json`` from the layer, connects as t
 sends the same SQL text (captured once in this process) and dumps its rows. The two take
 turns, ``first_runs`` times each; the demo rows are put back after every run, so every run
 does the same work. The same event is also served under the real runtime client
-(``bench_runtime``: awslambdaric and a fake Runtime API), whose init and first invoke are
+(``runtime_api``: awslambdaric and a fake Runtime API), whose init and first invoke are
 reported beside it. Development only: this package is not shipped in the layer.
 """
 
@@ -34,19 +34,21 @@ import pg8000.native
 from wellapi import db as wellapi_db
 from wellapi.roles import API_ROLE, AUTH_ROLE, SYNC_ROLE
 from welldev import database, seed
-from welldev.bench import ROOT, Config, Function, Sandbox, recording
-from welldev.bench_harness import (
+from welldev.bench.config import ROOT, Config
+from welldev.bench.errors import BenchError
+from welldev.bench.harness import (
     CONTEXT,
-    BenchError,
     Handler,
-    Report,
     functions_connected_to,
     handler_for,
     invoke,
     note,
     quiet_powertools,
 )
-from welldev.bench_runtime import RuntimeFailure, measure_runtime
+from welldev.bench.report import Report
+from welldev.bench.runtime_api import RuntimeFailure, measure_runtime
+from welldev.bench.sandbox import Function, Sandbox
+from welldev.bench.wire import recording
 from welldev.claims import sign_event
 from welldev.cli import step
 
@@ -79,54 +81,9 @@ SNAPSHOT = "bench_first"
 WRITES = re.compile(r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+core_api\.(\w+)", re.IGNORECASE)
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
-# The function as Lambda runs it: import the handler, then one request. CPU time is the
-# process's own since exec; the wall clock is CLOCK_MONOTONIC, shared with the parent.
-FUNCTION_SCRIPT = """
-import importlib, json, os, sys, time
-args = json.loads(sys.argv[1])
-sys.path[:0] = args["paths"]
-module, _, attribute = args["handler"].rpartition(".")
-handler = getattr(importlib.import_module(module), attribute)
-imported = time.process_time()
-class Context:
-    function_name = "bench"
-    function_version = "$LATEST"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:eu-west-1:000000000000:function:bench"
-    aws_request_id = "bench-request"
-    def get_remaining_time_in_millis(self):
-        return 15000
-response = handler(args["event"], Context())
-done, finished = time.process_time(), time.perf_counter()
-with open(args["out"], "w") as out:
-    json.dump({"cpu": done, "import": imported, "at": finished, "response": response}, out)
-os._exit(0)
-"""
-
-# The floor: the same SQL by hand, as the pool would send it (autocommit, TCP_NODELAY). A
-# request refused before any SQL (an immutable field) never connects: nor does its floor.
-FLOOR_SCRIPT = """
-import json, os, sys, time
-args = json.loads(sys.argv[1])
-sys.path[:0] = args["paths"]
-import pg8000.dbapi, socket
-if args["sql"]:
-    conn = pg8000.dbapi.connect(**args["connect"])
-    conn.autocommit = True
-    if conn._usock.family in (socket.AF_INET, socket.AF_INET6):
-        conn._usock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-documents = []
-for sql in args["sql"]:
-    cursor = conn.cursor()
-    cursor.execute(sql)
-    names = [d[0] for d in cursor.description or ()]
-    documents.append([dict(zip(names, row)) for row in (cursor.fetchall() if names else ())])
-body = json.dumps(documents, default=str)
-done, finished = time.process_time(), time.perf_counter()
-with open(args["out"], "w") as out:
-    json.dump({"cpu": done, "at": finished, "bytes": len(body)}, out)
-os._exit(0)
-"""
+# Run by path by the Lambda-like interpreter (-I: their own directory is not on sys.path).
+FUNCTION_CHILD = Path(__file__).with_name("child_first_request.py")
+FLOOR_CHILD = Path(__file__).with_name("child_first_floor.py")
 
 
 @dataclass(frozen=True)
@@ -276,14 +233,14 @@ def prepare(target: Target, demo: DemoState) -> Prepared:
     return Prepared(target, event, sql, fresh, before)
 
 
-def _child(script: str, args: dict[str, Any], env: dict[str, str], cwd: Path, who: str) -> Any:
+def _child(child: Path, args: dict[str, Any], env: dict[str, str], cwd: Path, who: str) -> Any:
     """Run one fresh interpreter; its result (JSON) and its wall time from spawn, in ms."""
     out = Path(args["out"])
     out.unlink(missing_ok=True)
-    command = [sys.executable, "-I", "-S", "-B", "-c", script, json.dumps(args)]
+    command = [sys.executable, "-I", "-S", "-B", str(child), json.dumps(args)]
     started = time.perf_counter()
     # stdout is the function's log (Lambda sends it to CloudWatch): written, not read.
-    run = subprocess.run(  # noqa: S603 - our interpreter and script
+    run = subprocess.run(  # noqa: S603 - our interpreter and child module
         command,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -342,7 +299,7 @@ def measure_one(
     who = target.function.logical_id
     demo.reset(prepared.before)
     for _ in range(config.first_runs):
-        result = _child(FUNCTION_SCRIPT, function_args, env, cwd, who)
+        result = _child(FUNCTION_CHILD, function_args, env, cwd, who)
         target.check(result["response"], "a fresh interpreter")
         samples["cpu"].append(result["cpu"] * 1000)
         samples["import.cpu"].append(result["import"] * 1000)
@@ -351,7 +308,7 @@ def measure_one(
         sql = prepared.sql
         for made in prepared.fresh_ids:
             sql = [s.replace(made, str(uuid4())) for s in sql]
-        floor = _child(FLOOR_SCRIPT, {**floor_args, "sql": sql}, env, cwd, who)
+        floor = _child(FLOOR_CHILD, {**floor_args, "sql": sql}, env, cwd, who)
         samples["floor.cpu"].append(floor["cpu"] * 1000)
         samples["floor.wall"].append(floor["wall"])
         demo.reset(prepared.before)
@@ -447,41 +404,3 @@ def _summary(report: Report, chosen: list[Target], ratios: dict[str, float]) -> 
         if target.kind in ("authorizer", "sync"):
             value = ratios[target.function.logical_id]
             report.ratio(f"first_request.{target.kind}", value, GOAL)
-
-
-def table_lines(report: Report) -> tuple[list[str], set[str]]:
-    """The section of the printed table, and the figures it shows."""
-    f, prefix = report.figures, "first_request."
-    ids = [
-        n.removeprefix(prefix).removesuffix(".cpu")
-        for n in f
-        if n.startswith(prefix) and n.endswith(".cpu") and n.count(".") == 2
-    ]
-    if not ids:
-        return [], set()
-    lines = [
-        f"{'first request (ms; goal: cpu <= 3x floor)':<44} {'cpu':>6} {'floor':>6} {'ratio':>6}"
-        f" {'import':>6} {'wall':>6} {'fl.wall':>7} {'rt init':>7} {'rt inv':>6}"
-    ]
-    shown: set[str] = set()
-
-    def median(name: str) -> str:
-        shown.add(name)
-        return f"{f[name].median:.0f}" if name in f else "-"
-
-    for i in ids:
-        name = prefix + i
-        shown.add(f"runtime.{i}.handler_init")  # in the JSON: part of rt init
-        lines.append(
-            f"{i:<44} {median(name + '.cpu'):>6} {median(name + '.floor.cpu'):>6}"
-            f" {report.ratios[name].value:>6.2f} {median(name + '.import.cpu'):>6}"
-            f" {median(name + '.wall'):>6} {median(name + '.floor.wall'):>7}"
-            f" {median(f'runtime.{i}.init'):>7} {median(f'runtime.{i}.first_invoke'):>6}"
-        )
-    worst = report.details.get("first_request", {}).get("worst", "")
-    for label in ("worst", "authorizer", "sync"):
-        ratio = report.ratios.get(prefix + label)
-        if ratio is not None:
-            what = f"{label} ({worst})" if label == "worst" else label
-            lines.append(f"{what:<58} {ratio.value:>6.2f}")
-    return lines, shown

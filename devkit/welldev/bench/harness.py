@@ -11,10 +11,9 @@ import contextlib
 import importlib.util
 import json
 import os
-import statistics
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -22,12 +21,9 @@ from uuid import uuid4
 from wellapi import db as wellapi_db
 from wellapi.roles import API_ROLE
 from welldev import cli, database, queues
+from welldev.bench.errors import BenchError
 
 JSONAPI = "application/vnd.api+json"
-
-
-class BenchError(Exception):
-    """The bench cannot measure (a missing build, an unexpected response...)."""
 
 
 def link_installed(directory: Path, names: Sequence[str]) -> None:
@@ -44,6 +40,11 @@ def link_installed(directory: Path, names: Sequence[str]) -> None:
 
 def note(message: str) -> None:
     print(f"    {message}", file=sys.stderr, flush=True)
+
+
+def elapsed(started: float) -> str:
+    seconds = time.perf_counter() - started
+    return f"{seconds:.1f} s" if seconds < 120 else f"{int(seconds // 60)} min {seconds % 60:.0f} s"
 
 
 class LambdaContext:
@@ -193,80 +194,3 @@ def sync_events(
             queue.send(json.dumps(body))
         events.append(queues.sqs_event(queue.receive(messages), queue))
     return events
-
-
-@dataclass(frozen=True)
-class Stats:
-    median: float
-    min: float
-    max: float
-    unit: str
-    n: int
-
-    @classmethod
-    def of(cls, samples: Sequence[float], unit: str) -> Stats:
-        if not samples:
-            raise BenchError("no samples")
-        return cls(statistics.median(samples), min(samples), max(samples), unit, len(samples))
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "median": _round(self.median),
-            "min": _round(self.min),
-            "max": _round(self.max),
-            "unit": self.unit,
-            "n": self.n,
-        }
-
-
-@dataclass(frozen=True)
-class Ratio:
-    value: float
-    goal: float
-    # Throughput is better high; time, memory and counts are better low.
-    higher_is_better: bool = False
-
-    @property
-    def met(self) -> bool:
-        return self.value >= self.goal if self.higher_is_better else self.value <= self.goal
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "value": _round(self.value),
-            "goal": _round(self.goal),
-            "met": self.met,
-            "compare": ">=" if self.higher_is_better else "<=",
-        }
-
-
-def _round(value: float) -> float:
-    return float(f"{value:.4g}")
-
-
-@dataclass
-class Report:
-    machine: dict[str, Any]
-    figures: dict[str, Stats] = field(default_factory=dict)
-    ratios: dict[str, Ratio] = field(default_factory=dict)
-    details: dict[str, Any] = field(default_factory=dict)
-
-    def figure(self, name: str, samples: Sequence[float], unit: str) -> Stats:
-        self.figures[name] = Stats.of(samples, unit)
-        return self.figures[name]
-
-    def ratio(
-        self, name: str, value: float, goal: float, *, higher_is_better: bool = False
-    ) -> Ratio:
-        self.ratios[name] = Ratio(value, goal, higher_is_better)
-        return self.ratios[name]
-
-    def missed(self, prefix: str) -> list[str]:
-        return [n for n, r in self.ratios.items() if n.startswith(prefix) and not r.met]
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "machine": self.machine,
-            "figures": {n: s.as_json() for n, s in self.figures.items()},
-            "ratios": {n: r.as_json() for n, r in self.ratios.items()},
-            "details": self.details,
-        }

@@ -1,0 +1,164 @@
+"""What a bench run measures, and on what: the phases, the sizes, the iterations.
+
+Development only: this package is not shipped in the layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+BUILD_DIR = ROOT / ".aws-sam" / "build"
+LOCAL_DIR = ROOT / ".local"
+
+
+# The large-tenant phase (``large``): the big and the small database, and the sync batches.
+BASE_ROWS = 10_000
+SMALL_ROWS = 10_000
+SYNC_IDS = 1_000  # record ids per message (large_tenant.RECORDS accounts at least)
+
+
+@dataclass(frozen=True)
+class LargeSizes:
+    rows: int  # the big tenant's account ledger rows in the large database
+    base_rows: int = BASE_ROWS
+    small_rows: int = SMALL_ROWS
+    iterations: int = 40
+    rounds: int = 4
+    warmup: int = 2
+    sync_batches: int = 6
+    sync_ids: int = SYNC_IDS
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """What a bench database holds."""
+
+    ledger_rows: int  # account_workspace_connectors rows (the scale table)
+    warm_rows: int  # company_workspace_connectors rows of the member's workspace
+    sync_records: int  # people the sync batches link (messages x ids per batch)
+    connectors: int = 20  # the ledger rows are spread over this many connectors...
+    workspaces: int = 5  # ...in this many workspaces
+    rows_per_account: int = 10  # every account is touched by ~10 sync runs
+    # The scale query's cursor: this many pages of PAGE_SIZE rows lie before the measured page.
+    deep_pages: int = 1
+
+
+@dataclass(frozen=True)
+class Config:
+    phases: tuple[str, ...]
+    database_prefix: str
+    large: Sizes
+    small: Sizes
+    cold_runs: int
+    cold_functions: tuple[str, ...] | None  # None: every function of the template
+    warm_iterations: int
+    warmup: int
+    scale_iterations: int
+    sync_messages: int
+    sync_ids: int
+    sync_batches: int
+    sync_reps: int
+    memory_requests: int
+    memory_sample_every: int
+    large_tenants: LargeSizes
+    profile_requests: int
+    diagnose: str  # "auto" (when a goal is missed), "always" or "never"
+    build: bool  # run `make build` when the build is missing or stale
+    first_runs: int = 9  # cold start with the first request: runs per function, each side
+    runtime_runs: int = 3  # the same under awslambdaric, per function
+    first_functions: tuple[str, ...] | None = None  # None: every function of the template
+
+    @classmethod
+    def full(cls) -> Config:
+        return cls(
+            phases=PHASES,
+            database_prefix="wellapi_bench",
+            # X, the measured connector, holds 1/20 of the rows: 50,000; ~39,600 live ones in its
+            # window, and the cursor sits after exactly 20,000 of those: page 1,001 at 20 rows a
+            # page. The 10,000-row database is the same shape at 1/100: page 11.
+            large=Sizes(1_000_000, warm_rows=300, sync_records=10_000, deep_pages=1_000),
+            small=Sizes(10_000, warm_rows=5, sync_records=10, deep_pages=10),
+            cold_runs=3,
+            cold_functions=None,
+            warm_iterations=300,
+            warmup=30,
+            scale_iterations=300,
+            sync_messages=10,
+            sync_ids=1_000,
+            sync_batches=3,
+            sync_reps=3,
+            memory_requests=10_000,
+            memory_sample_every=1_000,
+            large_tenants=LargeSizes(rows=10_000_000),
+            profile_requests=200,
+            diagnose="auto",
+            build=True,
+        )
+
+    @classmethod
+    def quick(cls) -> Config:
+        """Fewer runs and iterations, same data: a rough picture in about two minutes."""
+        return replace(
+            cls.full(),
+            cold_runs=1,
+            first_runs=3,
+            runtime_runs=1,
+            warm_iterations=60,
+            warmup=10,
+            scale_iterations=60,
+            sync_batches=1,
+            sync_reps=1,
+            memory_requests=2_000,
+            memory_sample_every=500,
+            large_tenants=LargeSizes(rows=10_000_000, iterations=12, sync_batches=1),
+            profile_requests=50,
+        )
+
+    @classmethod
+    def tiny(cls, cold_function: str = "AccountWorkspaceConnectorsRetrieveFunction") -> Config:
+        """Every code path on a handful of rows (the smoke test): shapes, not timings."""
+        return replace(
+            cls.full(),
+            database_prefix="wellapi_bench_smoke",
+            large=Sizes(2_000, warm_rows=30, sync_records=20, deep_pages=2),
+            small=Sizes(200, warm_rows=5, sync_records=2, deep_pages=1),
+            cold_runs=1,
+            cold_functions=(cold_function,),
+            first_runs=1,
+            runtime_runs=1,
+            first_functions=(
+                cold_function,
+                "AuthorizerFunction",
+                "SyncFunction",
+                "WorkspaceGroupWorkspacesEnrolFunction",
+            ),
+            warm_iterations=5,
+            warmup=2,
+            scale_iterations=6,
+            sync_messages=2,
+            sync_ids=10,
+            sync_batches=1,
+            sync_reps=1,
+            memory_requests=200,
+            memory_sample_every=50,
+            large_tenants=LargeSizes(
+                rows=2_000,
+                base_rows=500,
+                small_rows=300,
+                iterations=2,
+                rounds=2,
+                warmup=1,
+                sync_batches=1,
+                sync_ids=20,
+            ),
+            profile_requests=5,
+            diagnose="always",
+            build=False,
+        )
+
+
+PHASES = ("cold", "first", "round_trips", "warm", "scale", "sync", "memory", "large")
+EMBEDDED_SETTINGS = {"shared_buffers": "1GB"}
+PAGE_SIZE = 20  # the API's default page size, used by the scale query

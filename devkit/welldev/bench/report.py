@@ -1,0 +1,187 @@
+"""The report of a bench run: figures, goals held as ratios, details; and its printed table.
+
+Development only: this package is not shipped in the layer.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from welldev.bench.errors import BenchError
+
+
+@dataclass(frozen=True)
+class Stats:
+    median: float
+    min: float
+    max: float
+    unit: str
+    n: int
+
+    @classmethod
+    def of(cls, samples: Sequence[float], unit: str) -> Stats:
+        if not samples:
+            raise BenchError("no samples")
+        return cls(statistics.median(samples), min(samples), max(samples), unit, len(samples))
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "median": _round(self.median),
+            "min": _round(self.min),
+            "max": _round(self.max),
+            "unit": self.unit,
+            "n": self.n,
+        }
+
+
+@dataclass(frozen=True)
+class Ratio:
+    value: float
+    goal: float
+    # Throughput is better high; time, memory and counts are better low.
+    higher_is_better: bool = False
+
+    @property
+    def met(self) -> bool:
+        return self.value >= self.goal if self.higher_is_better else self.value <= self.goal
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "value": _round(self.value),
+            "goal": _round(self.goal),
+            "met": self.met,
+            "compare": ">=" if self.higher_is_better else "<=",
+        }
+
+
+def _round(value: float) -> float:
+    return float(f"{value:.4g}")
+
+
+@dataclass
+class Report:
+    machine: dict[str, Any]
+    figures: dict[str, Stats] = field(default_factory=dict)
+    ratios: dict[str, Ratio] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def figure(self, name: str, samples: Sequence[float], unit: str) -> Stats:
+        self.figures[name] = Stats.of(samples, unit)
+        return self.figures[name]
+
+    def ratio(
+        self, name: str, value: float, goal: float, *, higher_is_better: bool = False
+    ) -> Ratio:
+        self.ratios[name] = Ratio(value, goal, higher_is_better)
+        return self.ratios[name]
+
+    def missed(self, prefix: str) -> list[str]:
+        return [n for n, r in self.ratios.items() if n.startswith(prefix) and not r.met]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "machine": self.machine,
+            "figures": {n: s.as_json() for n, s in self.figures.items()},
+            "ratios": {n: r.as_json() for n, r in self.ratios.items()},
+            "details": self.details,
+        }
+
+
+def table(report: Report) -> str:
+    """Cold starts one line per function, then every other figure, then every goal."""
+    cold = [n for n in report.figures if n.startswith("cold_start.") and n.count(".") == 1]
+    lines = [
+        f"{'cold start, import only (ms; CPU time)':<50} {'cpu':>7} {'floor':>7} {'ratio':>6}"
+        f" {'wall':>7} {'floor':>7}"
+    ]
+    paired = report.details.get("cold_start", {}).get("paired_ratio", {})
+    for name in cold:
+        f = report.figures
+        function_id = name.removeprefix("cold_start.")
+        lines.append(
+            f"{function_id:<50} {f[name + '.cpu'].median:>7.0f}"
+            f" {f[name + '.floor.cpu'].median:>7.0f} {paired[function_id]:>6.2f}"
+            f" {f[name].median:>7.0f} {f[name + '.floor'].median:>7.0f}"
+        )
+    shown = {f"{n}{suffix}" for n in cold for suffix in ("", ".floor", ".cpu", ".floor.cpu")}
+    first, first_shown = _first_request_lines(report)
+    lines += ["", *first] if first else []
+    shown |= first_shown
+    lines += ["", f"{'figure':<76} {'median':>10} {'min':>10} {'max':>10}  unit"]
+    for name, s in report.figures.items():
+        if name not in shown:
+            lines.append(f"{name:<76} {s.median:>10.4g} {s.min:>10.4g} {s.max:>10.4g}  {s.unit}")
+    lines += ["", f"{'goal':<76} {'value':>10} {'goal':>10}  met"]
+    for name, r in report.ratios.items():
+        compare = ">=" if r.higher_is_better else "<="
+        mark = "yes" if r.met else "NO"
+        lines.append(f"{name:<76} {r.value:>10.4g} {compare}{r.goal:>8.4g}  {mark}")
+    missed = [n for n, r in report.ratios.items() if not r.met]
+    lines += ["", f"{len(report.ratios) - len(missed)} of {len(report.ratios)} goals met"]
+    return "\n".join(lines)
+
+
+def diagnostics_text(report: Report) -> str:
+    """The diagnostics, indented for reading; the JSON holds the same."""
+    lines: list[str] = []
+    for section, values in (report.details.get("diagnostics") or {}).items():
+        lines.append(f"[{section}]")
+        lines += _render(values, "  ")
+    return "\n".join(lines)
+
+
+def _render(values: dict[str, Any], indent: str) -> list[str]:
+    lines: list[str] = []
+    for key, item in values.items():
+        if isinstance(item, dict):
+            lines.append(f"{indent}{key}:")
+            lines += _render(item, indent + "  ")
+        elif isinstance(item, list):
+            lines.append(f"{indent}{key}:")
+            for entry in item:
+                text = " ".join(map(str, entry)) if isinstance(entry, list) else str(entry)
+                lines.append(f"{indent}  {text}")
+        else:
+            lines.append(f"{indent}{key}: {item}")
+    return lines
+
+
+def _first_request_lines(report: Report) -> tuple[list[str], set[str]]:
+    """The section of the printed table, and the figures it shows."""
+    f, prefix = report.figures, "first_request."
+    ids = [
+        n.removeprefix(prefix).removesuffix(".cpu")
+        for n in f
+        if n.startswith(prefix) and n.endswith(".cpu") and n.count(".") == 2
+    ]
+    if not ids:
+        return [], set()
+    lines = [
+        f"{'first request (ms; goal: cpu <= 3x floor)':<44} {'cpu':>6} {'floor':>6} {'ratio':>6}"
+        f" {'import':>6} {'wall':>6} {'fl.wall':>7} {'rt init':>7} {'rt inv':>6}"
+    ]
+    shown: set[str] = set()
+
+    def median(name: str) -> str:
+        shown.add(name)
+        return f"{f[name].median:.0f}" if name in f else "-"
+
+    for i in ids:
+        name = prefix + i
+        shown.add(f"runtime.{i}.handler_init")  # in the JSON: part of rt init
+        lines.append(
+            f"{i:<44} {median(name + '.cpu'):>6} {median(name + '.floor.cpu'):>6}"
+            f" {report.ratios[name].value:>6.2f} {median(name + '.import.cpu'):>6}"
+            f" {median(name + '.wall'):>6} {median(name + '.floor.wall'):>7}"
+            f" {median(f'runtime.{i}.init'):>7} {median(f'runtime.{i}.first_invoke'):>6}"
+        )
+    worst = report.details.get("first_request", {}).get("worst", "")
+    for label in ("worst", "authorizer", "sync"):
+        ratio = report.ratios.get(prefix + label)
+        if ratio is not None:
+            what = f"{label} ({worst})" if label == "worst" else label
+            lines.append(f"{what:<58} {ratio.value:>6.2f}")
+    return lines, shown

@@ -1,0 +1,139 @@
+"""Every phase of a bench run, in order, on one report."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from welldev import database
+from welldev.bench.cold_start import diagnose_cold, measure_cold
+from welldev.bench.config import Config
+from welldev.bench.databases import BenchDatabase, prepare_database
+from welldev.bench.first_request import measure_first
+from welldev.bench.harness import functions_connected_to, quiet_powertools
+from welldev.bench.large import measure_large
+from welldev.bench.machine import machine_info
+from welldev.bench.memory import MEMORY_FUNCTION, measure_memory
+from welldev.bench.report import Report
+from welldev.bench.round_trips import measure_round_trips
+from welldev.bench.sandbox import Sandbox, ensure_build, sandbox
+from welldev.bench.scale import diagnose_scale, measure_scale
+from welldev.bench.sync import diagnose_sync, measure_sync
+from welldev.bench.warm import diagnose_warm, measure_warm
+from welldev.cli import step
+
+
+def postgres_version(bench: BenchDatabase) -> str:
+    conn = bench.admin()
+    try:
+        return str(conn.run("SHOW server_version")[0][0])
+    finally:
+        conn.close()
+
+
+def run(
+    config: Config,
+    server: database.LocalDatabase,
+    output: Path | None,
+    *,
+    server_kind: str = "embedded",
+) -> Report:
+    """Every phase of ``config``; the report, also written to ``output`` when given."""
+    started = time.perf_counter()
+    report = Report(machine_info())
+    wanted: dict[str, tuple[str, ...] | None] = {
+        "cold": config.cold_functions,
+        "first": config.first_functions,
+        "memory": (MEMORY_FUNCTION,),
+    }
+    wanted = {phase: functions for phase, functions in wanted.items() if phase in config.phases}
+    with contextlib.ExitStack() as stack:
+        box = None
+        if wanted:
+            ensure_build(config.build)
+            # One phase that wants every function (None) gets the whole build.
+            every = None in wanted.values()
+            only = None if every else sorted({f for v in wanted.values() for f in v or ()})
+            box = stack.enter_context(sandbox(only))
+        if "cold" in config.phases and box is not None:
+            _phase_cold(report, box, config)
+        if "first" in config.phases and box is not None:
+            measure_first(report, box, server, config)
+        needs_db = any(p not in ("cold", "first") for p in config.phases)
+        if needs_db:
+            _database_phases(report, config, server, box, server_kind)
+    report.machine["load_average_at_end"] = list(os.getloadavg())
+    report.machine["bench_seconds"] = round(time.perf_counter() - started, 1)
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(json.dumps(report.as_json(), indent=2) + "\n")
+    return report
+
+
+def _should_diagnose(config: Config, report: Report, prefix: str) -> bool:
+    if config.diagnose == "always":
+        return True
+    return config.diagnose == "auto" and bool(report.missed(prefix))
+
+
+def _phase_cold(report: Report, box: Sandbox, config: Config) -> None:
+    functions = config.cold_functions
+    cold_box = (
+        box
+        if functions is None
+        else replace(box, functions={k: v for k, v in box.functions.items() if k in functions})
+    )
+    count = len(cold_box.functions)
+    step(f"1/7 cold start: {count} functions x {config.cold_runs} run(s), each with its floor")
+    loaded = measure_cold(report, cold_box, config.cold_runs)
+    if _should_diagnose(config, report, "cold_start."):
+        diagnose_cold(report, cold_box, loaded, config.cold_runs)
+
+
+def _database_phases(
+    report: Report,
+    config: Config,
+    server: database.LocalDatabase,
+    box: Sandbox | None,
+    server_kind: str,
+) -> None:
+    step(f"bench databases on the {server_kind} server")
+    large = prepare_database(server, config.database_prefix, config.large)
+    small = None
+    if "scale" in config.phases:
+        small = prepare_database(server, config.database_prefix + "_small", config.small)
+    report.machine["postgres"] = postgres_version(large)
+    report.machine["postgres_server"] = server_kind
+    with functions_connected_to(large.local), quiet_powertools():
+        if "warm" in config.phases:
+            step(f"2/7 warm latency: {config.warm_iterations} iterations after {config.warmup}")
+            cases = measure_warm(report, large, config)
+            if _should_diagnose(config, report, "warm."):
+                diagnose_warm(report, cases, config.profile_requests)
+        if "round_trips" in config.phases:
+            step("3/7 statements and round trips per request")
+            measure_round_trips(report, large)
+    if "scale" in config.phases and small is not None:
+        step("4/7 scale: the sync-status List with a deep cursor, 1M rows against 10k")
+        with quiet_powertools():
+            sqls = measure_scale(report, large, small, config)
+        if _should_diagnose(config, report, "scale."):
+            diagnose_scale(report, {"large": large, "small": small}, sqls)
+    if "sync" in config.phases:
+        step(f"5/7 sync throughput: {config.sync_messages} x {config.sync_ids} per batch")
+        with functions_connected_to(large.local):
+            measure_sync(report, large, config)
+            if _should_diagnose(config, report, "sync."):
+                diagnose_sync(report, large, config)
+    if "memory" in config.phases and box is not None:
+        step(f"6/7 memory: one process serving {config.memory_requests:,} Retrieve requests")
+        measure_memory(report, box, large, config)
+    if "large" in config.phases:
+        rows = config.large_tenants.rows
+        step(f"7/7 large tenants: every read shape at {rows:,} ledger rows against 10,000")
+        with quiet_powertools():
+            measure_large(report, server, config.database_prefix, config.large_tenants)

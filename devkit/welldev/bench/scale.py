@@ -1,0 +1,129 @@
+"""Phase ``scale``: the sync-status query deep in 1,000,000 rows against the same in 10,000."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from welldev.bench.api_requests import Requests
+from welldev.bench.config import PAGE_SIZE, Config
+from welldev.bench.databases import BenchDatabase
+from welldev.bench.harness import functions_connected_to, handler_for, invoke, note
+from welldev.bench.raw_client import RawClient, captured_sql
+from welldev.bench.report import Report
+from welldev.bench.wire import split_statements
+
+
+def _explain(bench: BenchDatabase, sql: str) -> list[str]:
+    """EXPLAIN ANALYZE of the List's SELECT, as the API role with the request's scope."""
+    scope, select = split_statements(sql)
+    raw = RawClient(bench.api_url)
+    try:
+        _, rows = raw.rows(f"{scope};\nEXPLAIN (ANALYZE, BUFFERS) {select}")
+    finally:
+        raw.close()
+    return [str(r[0]) for r in rows[1:]]
+
+
+def _scale_samples(
+    benches: dict[str, BenchDatabase], config: Config
+) -> tuple[dict[str, list[float]], dict[str, str]]:
+    """Milliseconds per request on each database, and the SQL each request sent.
+
+    One process serves one database at a time (one engine per role), so the databases take
+    turns in blocks, in alternating order; each block reconnects and warms up first.
+    """
+    handler = handler_for("account_workspace_connectors", "list")
+    events = {which: Requests.signed(bench).deep_list() for which, bench in benches.items()}
+    samples: dict[str, list[float]] = {which: [] for which in benches}
+    sqls: dict[str, str] = {}
+    blocks = 5
+    per_block = max(1, config.scale_iterations // blocks)
+    for block in range(blocks):
+        order = list(benches) if block % 2 == 0 else list(reversed(benches))
+        for which in order:
+            with functions_connected_to(benches[which].local):
+                for _ in range(max(2, config.warmup // 5)):
+                    invoke(handler, events[which], 200)
+                if which not in sqls:
+                    sqls[which] = captured_sql(handler, events[which], 200)
+                for _ in range(per_block):
+                    started = time.perf_counter()
+                    invoke(handler, events[which], 200)
+                    samples[which].append((time.perf_counter() - started) * 1000)
+    return samples, sqls
+
+
+def measure_scale(
+    report: Report, large: BenchDatabase, small: BenchDatabase, config: Config
+) -> dict[str, str]:
+    """The deep sync-status List through the handler on 1M rows against 10k; its plans."""
+    benches = {"large": large, "small": small}
+    samples, sqls = _scale_samples(benches, config)
+    big = report.figure("scale.deep_cursor.large", samples["large"], "ms")
+    little = report.figure("scale.deep_cursor.small", samples["small"], "ms")
+    ratio = report.ratio("scale.deep_cursor", big.median / little.median, 1.5)
+    report.details["scale"] = {
+        which: {
+            "ledger_rows": bench.sizes.ledger_rows,
+            "window_rows": bench.dataset.window_rows,
+            "rows_before_the_page": bench.dataset.cursor_depth,
+            "pages_deep": bench.dataset.cursor_depth / PAGE_SIZE,
+            "plan": _explain(bench, sqls[which]),
+        }
+        for which, bench in benches.items()
+    }
+    for which in benches:
+        d = report.details["scale"][which]
+        note(
+            f"{which}: {d['ledger_rows']:,} rows, window {d['window_rows']:,}, cursor after "
+            f"{d['rows_before_the_page']:,} rows (page {d['pages_deep'] + 1:g}): "
+            f"{report.figures['scale.deep_cursor.' + which].median:.2f} ms"
+        )
+        for line in _plan_top(d["plan"]):
+            note(f"  | {line}")
+    note(f"large / small: {ratio.value:.2f}x")
+    return sqls
+
+
+def _plan_top(plan: list[str], lines: int = 14, width: int = 150) -> list[str]:
+    """The plan's first lines, and how long it ran: enough to see the access path."""
+    top = [line if len(line) <= width else line[: width - 3] + "..." for line in plan[:lines]]
+    return top + [line for line in plan[lines:] if line.startswith("Execution Time")]
+
+
+def _execution_ms(plan: list[str]) -> float | None:
+    for line in plan:
+        if line.startswith("Execution Time:"):
+            return float(line.split(":")[1].split()[0])
+    return None
+
+
+def diagnose_scale(report: Report, benches: dict[str, BenchDatabase], sqls: dict[str, str]) -> None:
+    """Is the growth in the API's own SELECT or in row-level security?
+
+    The same statement with the same scope, run by the administrator (row-level security
+    does not apply to a superuser), against the API role's plan: and which parts of the API
+    role's plan read a whole table (a hashed SubPlan reads all of its rows once).
+    """
+    found: dict[str, Any] = {}
+    for which, bench in benches.items():
+        scope, select = split_statements(sqls[which])
+        conn = bench.admin()
+        try:
+            rows = conn.run(f"{scope};\nEXPLAIN (ANALYZE) {select}")
+        finally:
+            conn.close()
+        api_plan = report.details["scale"][which]["plan"]
+        found[which] = {
+            "api_role_execution_ms": _execution_ms(api_plan),
+            "without_row_level_security_execution_ms": _execution_ms([str(r[0]) for r in rows[1:]]),
+            # A hashed SubPlan reads every row its subquery matches, once per execution.
+            "hashed_subplans_in_the_api_plan": sum(
+                line.count("hashed SubPlan") for line in api_plan
+            ),
+            "seq_scans_in_the_api_plan": [
+                line.strip()[:160] for line in api_plan if "Seq Scan" in line
+            ],
+        }
+    report.details.setdefault("diagnostics", {})["scale"] = found

@@ -1,0 +1,189 @@
+"""Phase ``warm``: warm latency through the handler, against the same SQL by hand."""
+
+from __future__ import annotations
+
+import cProfile
+import functools
+import json
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from uuid import uuid4
+
+from welldev.bench.api_requests import Requests
+from welldev.bench.config import Config
+from welldev.bench.databases import BenchDatabase, remove_created_rows
+from welldev.bench.errors import BenchError
+from welldev.bench.harness import Handler, handler_for, invoke, note
+from welldev.bench.profiles import profile_lines
+from welldev.bench.raw_client import RawClient, captured_sql
+from welldev.bench.report import Report
+from welldev.bench.wire import recording
+
+
+def _interleaved(
+    first: Callable[[], Any], second: Callable[[], Any], iterations: int, warmup: int
+) -> tuple[list[float], list[float]]:
+    """Milliseconds of each call, alternating the two so that drift hits both alike."""
+    for _ in range(warmup):
+        first()
+        second()
+    a: list[float] = []
+    b: list[float] = []
+    for _ in range(iterations):
+        started = time.perf_counter()
+        first()
+        a.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        second()
+        b.append((time.perf_counter() - started) * 1000)
+    return a, b
+
+
+@dataclass(frozen=True)
+class WarmCase:
+    name: str
+    handler: Handler
+    event: dict[str, Any]
+    status: int
+    skip: int  # leading statements whose rows are not the document (scope, write outcome)
+    fresh_id: bool  # the SQL carries a new row id each time (Create)
+
+
+def warm_cases(requests: Requests) -> list[WarmCase]:
+    list_query = "page[size]=100&include=company,workspace_connector"
+    return [
+        WarmCase(
+            "retrieve",
+            handler_for("company_workspace_connectors", "retrieve"),
+            requests.retrieve(),
+            200,
+            skip=1,
+            fresh_id=False,
+        ),
+        WarmCase(
+            "related",
+            handler_for("company_workspace_connectors", "related"),
+            requests.related(),
+            200,
+            skip=1,
+            fresh_id=False,
+        ),
+        WarmCase(
+            "list",
+            handler_for("company_workspace_connectors", "list"),
+            requests.collection(list_query),
+            200,
+            skip=1,
+            fresh_id=False,
+        ),
+        WarmCase(
+            "create",
+            handler_for("company_workspace_connectors", "create"),
+            requests.create(),
+            201,
+            skip=2,
+            fresh_id=True,
+        ),
+    ]
+
+
+def _raw_call(raw: RawClient, case: WarmCase, sql: str, row_id: str | None) -> Callable[[], Any]:
+    if not case.fresh_id or row_id is None:
+        return lambda: raw.document(sql, case.skip)
+    # The handler makes a new id per Create; the raw floor must insert a new row too.
+    return lambda: raw.document(sql.replace(row_id, str(uuid4())), case.skip)
+
+
+def measure_warm(report: Report, bench: BenchDatabase, config: Config) -> list[WarmCase]:
+    requests = Requests.signed(bench)
+    cases = warm_cases(requests)
+    # The floor runs the same SQL as a role row-level security does not apply to (the
+    # administrator); the API role runs it too, so the policies' price shows on its own.
+    raw = RawClient(bench.local.admin_url)
+    raw_rls = RawClient(bench.api_url)
+    # The API role's planner settings come from the server (revision 0013); the floor plans
+    # with the same ones, so the two differ by the policies alone.
+    raw.rows(f"SET random_page_cost = {raw_rls.rows('SHOW random_page_cost')[1][0][0]}")
+    try:
+        for case in cases:
+            invoke(case.handler, case.event, case.status)  # connect, compile, cache
+            sql = captured_sql(case.handler, case.event, case.status)
+            row_id = _created_id(case, sql)
+            handler_ms, raw_ms = _interleaved(
+                functools.partial(invoke, case.handler, case.event, case.status),
+                _raw_call(raw, case, sql, row_id),
+                config.warm_iterations,
+                config.warmup,
+            )
+            rls_ms, plain_ms = _interleaved(
+                _raw_call(raw_rls, case, sql, row_id),
+                _raw_call(raw, case, sql, row_id),
+                config.warm_iterations,
+                config.warmup,
+            )
+            h = report.figure(f"warm.{case.name}.handler", handler_ms, "ms")
+            r = report.figure(f"warm.{case.name}.raw", raw_ms, "ms")
+            with_rls = report.figure(f"warm.{case.name}.raw_rls", rls_ms, "ms")
+            without = report.figure(f"warm.{case.name}.raw_no_rls", plain_ms, "ms")
+            ratio = report.ratio(f"warm.{case.name}", h.median / r.median, 2.0)
+            rls = report.ratio(f"warm.{case.name}.rls", with_rls.median / without.median, 1.2)
+            note(
+                f"{case.name}: handler {h.median:.2f} ms, raw {r.median:.2f} ms without "
+                f"row-level security: {ratio.value:.2f}x; the policies cost {rls.value:.2f}x"
+            )
+    finally:
+        raw.close()
+        raw_rls.close()
+        remove_created_rows(bench)
+    return cases
+
+
+def _created_id(case: WarmCase, sql: str) -> str | None:
+    if not case.fresh_id:
+        return None
+    # The one UUID literal of the script that is not in the request: the id the handler made.
+    body = str(case.event.get("body") or "") + json.dumps(case.event["requestContext"])
+    for token in sql.split("'"):
+        if len(token) == 36 and token.count("-") == 4 and token not in body:
+            return token
+    raise BenchError("could not find the created row's id in the Create's SQL")
+
+
+def _wire_split(case: WarmCase, requests_count: int) -> tuple[float, float]:
+    """Median ms of a request, and of its part spent in pg8000's query call.
+
+    The query call holds the network, the server and pg8000's parsing of the rows, which the
+    raw floor pays alike; the rest is the handler's own Python.
+    """
+    total: list[float] = []
+    wire_ms: list[float] = []
+    for _ in range(requests_count):
+        with recording() as wire:
+            started = time.perf_counter()
+            invoke(case.handler, case.event, case.status)
+            total.append((time.perf_counter() - started) * 1000)
+        wire_ms.append(wire.seconds * 1000)
+    return statistics.median(total), statistics.median(wire_ms)
+
+
+def diagnose_warm(report: Report, cases: list[WarmCase], requests_count: int) -> None:
+    """cProfile of the worst case's handler, and how much of a request is the database's."""
+    worst = max(cases, key=lambda c: report.ratios[f"warm.{c.name}"].value)
+    total, wire = _wire_split(worst, requests_count)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(requests_count):
+        invoke(worst.handler, worst.event, worst.status)
+    profiler.disable()
+    report.details.setdefault("diagnostics", {})["warm"] = {
+        "case": worst.name,
+        "request_ms": round(total, 3),
+        "query_call_ms": round(wire, 3),
+        "handler_python_ms": round(total - wire, 3),
+        "raw_median_ms": report.figures[f"warm.{worst.name}.raw"].median,
+        "profile_top_by_own_time": profile_lines(profiler, "tottime", requests_count),
+        "profile_top_by_cumulative_time": profile_lines(profiler, "cumulative", requests_count),
+    }

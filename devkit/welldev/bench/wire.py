@@ -1,0 +1,156 @@
+"""What reaches the database: statements, round trips and transactions at the pg8000 connection."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pg8000.core
+import pg8000.dbapi
+import pg8000.native
+
+SCOPE_PREFIX = "SELECT workspace_pk, person_pk FROM core_api.set_scope("
+
+
+@dataclass
+class Call:
+    protocol: str  # simple (one Query message), unnamed or named (extended protocol)
+    sql: str
+    round_trips: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class Wire:
+    calls: list[Call] = field(default_factory=list)
+    # Waits for ReadyForQuery outside any execute (connecting, authentication).
+    other_round_trips: int = 0
+
+    @property
+    def round_trips(self) -> int:
+        return sum(c.round_trips for c in self.calls) + self.other_round_trips
+
+    @property
+    def statements(self) -> list[str]:
+        return [s for c in self.calls for s in split_statements(c.sql)]
+
+    @property
+    def operation_statements(self) -> list[str]:
+        """Every statement but the scope statement each request opens with."""
+        return [s for s in self.statements if not s.startswith(SCOPE_PREFIX)]
+
+    @property
+    def seconds(self) -> float:
+        return sum(c.seconds for c in self.calls)
+
+    @property
+    def transactions(self) -> int:
+        return count_transactions(self.calls)
+
+
+def split_statements(sql: str) -> list[str]:
+    """The statements of a simple-protocol query: ``;`` outside quoted text splits them.
+
+    The API's and the sync writer's SQL never use dollar quoting, so quotes suffice.
+    """
+    parts: list[str] = []
+    current: list[str] = []
+    quote_char: str | None = None
+    for char in sql:
+        if quote_char is not None:
+            if char == quote_char:
+                quote_char = None
+        elif char in "'\"":
+            quote_char = char
+        elif char == ";":
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    parts.append("".join(current))
+    return [p.strip() for p in parts if p.strip()]
+
+
+_OPENS = ("BEGIN", "START")
+_CLOSES = ("COMMIT", "ROLLBACK", "END", "ABORT")
+
+
+def count_transactions(calls: Sequence[Call]) -> int:
+    """Transactions the calls ran: outside a BEGIN block, each call is its own implicit one."""
+    count = 0
+    in_block = False
+    for call in calls:
+        heads = [s.split(None, 1)[0].upper() for s in split_statements(call.sql)]
+        if not in_block and heads and heads[0] not in _CLOSES:
+            count += 1
+        for head in heads:
+            if head in _OPENS:
+                in_block = True
+            elif head in _CLOSES:
+                in_block = False
+    return count
+
+
+@contextlib.contextmanager
+def recording() -> Iterator[Wire]:
+    """Count every query and every wait for the server on every pg8000 connection.
+
+    ``handle_messages`` reads until ReadyForQuery: each call is one network round trip (a
+    simple query costs one, a parameterised statement three: Parse, Describe, Bind+Execute).
+    """
+    core = pg8000.core.CoreConnection
+    originals = {
+        name: getattr(core, name)
+        for name in ("execute_simple", "execute_unnamed", "execute_named", "handle_messages")
+    }
+    wire = Wire()
+    current: list[Call] = []
+
+    def traced(protocol: str, sql: str, run: Callable[[], Any]) -> Any:
+        call = Call(protocol, sql)
+        wire.calls.append(call)
+        current.append(call)
+        started = time.perf_counter()
+        try:
+            return run()
+        finally:
+            call.seconds = time.perf_counter() - started
+            current.pop()
+
+    def execute_simple(self: Any, statement: str) -> Any:
+        return traced("simple", statement, lambda: originals["execute_simple"](self, statement))
+
+    def execute_unnamed(self: Any, statement: str, *args: Any, **kwargs: Any) -> Any:
+        return traced(
+            "unnamed",
+            statement,
+            lambda: originals["execute_unnamed"](self, statement, *args, **kwargs),
+        )
+
+    def execute_named(self: Any, *args: Any, **kwargs: Any) -> Any:
+        statement = str(kwargs.get("statement", args[-1] if args else ""))
+        return traced("named", statement, lambda: originals["execute_named"](self, *args, **kwargs))
+
+    def handle_messages(self: Any, context: Any) -> Any:
+        if current:
+            current[-1].round_trips += 1
+        else:
+            wire.other_round_trips += 1
+        return originals["handle_messages"](self, context)
+
+    patches = {
+        "execute_simple": execute_simple,
+        "execute_unnamed": execute_unnamed,
+        "execute_named": execute_named,
+        "handle_messages": handle_messages,
+    }
+    for name, function in patches.items():
+        setattr(core, name, function)
+    try:
+        yield wire
+    finally:
+        for name, function in originals.items():
+            setattr(core, name, function)
