@@ -1,0 +1,169 @@
+"""The programs the bench runs in a fresh Lambda-like interpreter, run here in this process.
+
+``make bench`` starts them by path with ``python -I -S -B`` (tests/test_bench_smoke.py does
+too), where coverage cannot follow; here each ``main`` runs on a tiny handler of its own, and
+their imports are held to what the bench means to measure.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from wellapi import db as wellapi_db
+from welldev.bench import (
+    child_cold_import,
+    child_first_floor,
+    child_first_request,
+    child_memory,
+)
+from welldev.database import LocalDatabase
+
+BENCH = Path(child_cold_import.__file__).parent
+# Where a child's module comes from changes what it costs to import: never the venv's welldev.
+MEASURED_THIRD_PARTY = {"pg8000", "awslambdaric"}
+HANDLER_MODULE = "bench_child_app"
+HANDLER = """\
+import colorsys
+
+CALLS = []
+
+
+def handler(event, context):
+    CALLS.append(context.aws_request_id)
+    remaining = context.get_remaining_time_in_millis()
+    return {"statusCode": 200, "body": event["id"], "remaining": remaining}
+"""
+
+
+@pytest.fixture
+def code_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A function's code directory; sys.path and the handler's module are put back after."""
+    (tmp_path / f"{HANDLER_MODULE}.py").write_text(HANDLER)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    yield tmp_path
+    sys.modules.pop(HANDLER_MODULE, None)
+
+
+def imported_top_level(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("path", sorted(BENCH.glob("child_*.py")), ids=lambda p: p.stem)
+def test_a_child_program_imports_only_the_standard_library_and_what_it_measures(path: Path):
+    foreign = imported_top_level(path) - set(sys.stdlib_module_names) - MEASURED_THIRD_PARTY
+    assert foreign == set()
+
+
+def test_the_report_imports_no_phase():
+    own = {
+        node.module
+        for node in ast.walk(ast.parse((BENCH / "report.py").read_text()))
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("welldev")
+    }
+    assert own == {"welldev.bench.errors"}
+
+
+def test_the_cold_child_reports_its_cpu_time_and_lists_what_the_handler_loaded(
+    code_dir: Path, capsys: pytest.CaptureFixture[str]
+):
+    assert "colorsys" not in child_cold_import.BEFORE
+    sys.modules.pop("colorsys", None)
+    child_cold_import.main(
+        [json.dumps([str(code_dir)]), f"handler:{HANDLER_MODULE}.handler", "list"]
+    )
+    first, listing = capsys.readouterr().out.splitlines()
+    word, cpu, floor = first.split()
+    assert word == "imported"
+    assert float(cpu) > 0
+    assert floor == "None"
+    loaded = dict(json.loads(listing))
+    assert loaded[HANDLER_MODULE] == 0  # from the first path: the code directory
+    assert loaded["colorsys"] is None  # the standard library
+
+
+def test_a_paired_cold_run_notes_the_cpu_time_once_the_floor_is_imported(
+    code_dir: Path, capsys: pytest.CaptureFixture[str]
+):
+    target = f'paired:["colorsys"]|{HANDLER_MODULE}.handler'
+    child_cold_import.main([json.dumps([str(code_dir)]), target, "-"])
+    (line,) = capsys.readouterr().out.splitlines()
+    _, cpu, floor = line.split()
+    assert 0 < float(floor) <= float(cpu)
+
+
+def test_the_memory_child_samples_its_rss_and_counts_the_answers(
+    code_dir: Path, capsys: pytest.CaptureFixture[str]
+):
+    args = {
+        "paths": [str(code_dir)],
+        "handler": f"{HANDLER_MODULE}.handler",
+        "event": {"id": "PLACEHOLDER"},
+        "placeholder": "PLACEHOLDER",
+        "ids": ["a", "b"],
+        "requests": 6,
+        "every": 2,
+    }
+    child_memory.main([json.dumps(args)])
+    result = json.loads(capsys.readouterr().out)
+    assert [i for i, _ in result["samples"]] == [0, 2, 4, 6]
+    assert all(rss > 0 for _, rss in result["samples"])
+    assert result["peak"] >= max(rss for _, rss in result["samples"])
+    assert result["statuses"] == {"200": 6}
+
+
+def test_the_first_request_child_writes_the_answer_and_its_cpu_times(code_dir: Path):
+    out = code_dir / "function.json"
+    args = {
+        "paths": [str(code_dir)],
+        "handler": f"{HANDLER_MODULE}.handler",
+        "event": {"id": "row"},
+        "out": str(out),
+    }
+    child_first_request.main([json.dumps(args)])
+    result = json.loads(out.read_text())
+    assert result["response"] == {"statusCode": 200, "body": "row", "remaining": 15000}
+    assert 0 < result["import"] <= result["cpu"]
+    assert result["at"] > 0
+
+
+def test_the_floor_child_sends_the_sql_and_dumps_the_rows(database: LocalDatabase, tmp_path: Path):
+    out = tmp_path / "floor.json"
+    args = {
+        "paths": [],
+        "connect": wellapi_db.url_connect_kwargs(database.admin_url),
+        "sql": ["SELECT 1 AS one, 'two' AS two", "SELECT 3 AS three"],
+        "out": str(out),
+    }
+    child_first_floor.main([json.dumps(args)])
+    result = json.loads(out.read_text())
+    expected = json.dumps([[{"one": 1, "two": "two"}], [{"three": 3}]])
+    assert result["bytes"] == len(expected)
+    assert result["cpu"] > 0
+
+
+def test_a_floor_without_sql_never_connects(tmp_path: Path):
+    out = tmp_path / "floor.json"
+    args = {"paths": [], "connect": {"host": "nowhere.invalid"}, "sql": [], "out": str(out)}
+    child_first_floor.main([json.dumps(args)])
+    assert json.loads(out.read_text())["bytes"] == len("[]")
+
+
+def test_a_floor_cold_run_imports_the_modules_it_is_given(capsys: pytest.CaptureFixture[str]):
+    child_cold_import.main([json.dumps([]), json.dumps(["colorsys", "json"]), "-"])
+    (line,) = capsys.readouterr().out.splitlines()
+    word, _, floor = line.split()
+    assert (word, floor) == ("imported", "None")
+    assert "colorsys" in sys.modules
