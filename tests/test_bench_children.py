@@ -67,15 +67,6 @@ def test_a_child_program_imports_only_the_standard_library_and_what_it_measures(
     assert foreign == set()
 
 
-def test_the_report_imports_no_phase():
-    own = {
-        node.module
-        for node in ast.walk(ast.parse((BENCH / "report.py").read_text()))
-        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("welldev")
-    }
-    assert own == {"welldev.bench.errors"}
-
-
 def test_the_cold_child_reports_its_cpu_time_and_lists_what_the_handler_loaded(
     code_dir: Path, capsys: pytest.CaptureFixture[str]
 ):
