@@ -1,4 +1,4 @@
-"""Imports in the shipped package go one way, and it never imports the local toolkit.
+"""Imports in the shipped package and in the benchmark go one way; wellapi never imports welldev.
 
 The contracts are pyproject.toml's ``[tool.importlinter]`` (the layers the README's "Layout"
 lists); import-linter reads every import, those inside functions and under ``TYPE_CHECKING``
@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import wellapi
+from welldev import bench
 
 ROOT = Path(__file__).resolve().parent.parent
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
@@ -65,16 +66,29 @@ def test_the_shipped_package_keeps_its_layers_and_never_imports_the_toolkit():
     assert f"Contracts: {len(_config()['contracts'])} kept, 0 broken." in result.stdout
 
 
-def test_every_module_of_the_shipped_package_has_a_layer():
-    # A module in no layer would be held to nothing: each must be placed on purpose.
-    layered = {
+def _layered(contract_id: str) -> set[str]:
+    return {
         name.strip()
-        for layer in _contract("wellapi-layers")["layers"]
+        for layer in _contract(contract_id)["layers"]
         for name in re.split(r"[|:]", layer)
     }
+
+
+def test_every_module_of_the_shipped_package_has_a_layer():
+    # A module in no layer would be held to nothing: each must be placed on purpose.
     modules = {m.name for m in pkgutil.iter_modules(wellapi.__path__)}
 
-    assert modules == layered
+    assert modules == _layered("wellapi-layers")
+
+
+def test_every_module_of_the_bench_has_a_layer_or_is_a_child_program():
+    # The child programs run alone in a fresh interpreter: tests/test_bench_children.py holds
+    # them to the standard library, pg8000 and awslambdaric.
+    modules = {m.name for m in pkgutil.iter_modules(bench.__path__)} | {"__main__"}
+    children = {m for m in modules if m.startswith("child_")}
+
+    assert children
+    assert modules - children == _layered("bench-layers")
 
 
 def test_imports_against_the_contracts_are_caught(tmp_path):
