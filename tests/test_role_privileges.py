@@ -52,8 +52,8 @@ def _sync_uses() -> set[tuple[str, str]]:
         for c in schema.metadata.tables[f"core_api.{t}"].columns
     }
     for table in ("accounts", "companies", "peoples", "workspace_connectors"):
-        public_id = schema.public_id(schema.metadata.tables[f"core_api.{table}"])
-        used |= {(table, c) for c in ("pk", public_id, "workspace_pk", "deleted_at")}
+        id_column = schema.public_id_column(schema.metadata.tables[f"core_api.{table}"])
+        used |= {(table, c) for c in ("pk", id_column, "workspace_pk", "deleted_at")}
     return used
 
 

@@ -768,4 +768,4 @@ def test_every_table_a_resource_names_exists_with_that_public_id_column():
     refs |= {r.table for r in (*resources.RESOURCES.values(), *resources.VIEWS.values())}
     assert len(refs) == 12  # the five junctions and their seven parents
     for ref in refs:
-        assert schema.public_id(schema.table(ref.name)) == ref.id_column, ref
+        assert schema.public_id_column(schema.table(ref.name)) == ref.id_column, ref

@@ -511,7 +511,7 @@ def seed(conn: pg8000.native.Connection, keys: DemoKeys | None = None) -> Demo:
 
 
 def _insert(conn: pg8000.native.Connection, row: SeedRow) -> None:
-    id_column = schema.public_id(row.table)
+    id_column = schema.public_id_column(row.table)
     columns = [id_column]
     values = [":p0"]
     params: dict[str, Any] = {"p0": row.public_id}
@@ -523,7 +523,7 @@ def _insert(conn: pg8000.native.Connection, row: SeedRow) -> None:
             params[f"p{index}"] = seed_id(parent.name, value.key)
             values.append(
                 f"(SELECT pk FROM {SCHEMA}.{parent.name} "
-                f"WHERE {schema.public_id(parent)} = :p{index})"
+                f"WHERE {schema.public_id_column(parent)} = :p{index})"
             )
         else:
             values.append(f":p{index}")

@@ -39,9 +39,9 @@ LEDGER_SHARE = {
 SPAN_DAYS = 365
 
 
-def public_id(table: str) -> str:
+def public_id_column(table: str) -> str:
     """The public id column of a table of ``core_api``, as the schema names it."""
-    return schema.public_id(schema.metadata.tables[f"core_api.{table}"])
+    return schema.public_id_column(schema.metadata.tables[f"core_api.{table}"])
 
 
 # The built rows' created_at runs from BUILT_FROM to BUILT_UNTIL; rows written later are not
@@ -314,7 +314,7 @@ def tenant(conn: pg8000.native.Connection, name: str) -> Tenant:
     record_ids = {
         ledger: _one(
             conn,
-            f"SELECT {public_id(record_table)} FROM core_api.{record_table} "
+            f"SELECT {public_id_column(record_table)} FROM core_api.{record_table} "
             "WHERE workspace_pk = :w ORDER BY pk LIMIT 1",
             w=workspace_pk,
         )[0]
@@ -427,7 +427,7 @@ def deep_cursor(conn: pg8000.native.Connection, t: Tenant, ledger: str, sort: st
 
     column = sort.lstrip("-")
     order = "DESC" if sort.startswith("-") else "ASC"
-    public = public_id(ledger)
+    public = public_id_column(ledger)
     live = conn.run(
         f"SELECT count(*) FROM core_api.{ledger} l JOIN core_api.workspace_connectors c "
         "ON c.pk = l.workspace_connector_pk WHERE c.workspace_pk = :w AND l.deleted_at IS NULL",
@@ -481,7 +481,7 @@ def requests(conn: pg8000.native.Connection, t: Tenant) -> list[Request]:
 
 
 def _some_row(conn: pg8000.native.Connection, t: Tenant, resource: str) -> UUID:
-    public = public_id(resource)
+    public = public_id_column(resource)
     if resource in LEDGERS:
         sql = (
             f"SELECT l.{public} FROM core_api.{resource} l WHERE l.workspace_connector_pk = "

@@ -218,7 +218,7 @@ DIRECTION = Attribute(
 )
 
 
-def _provenance(record: str, parent: Parent) -> Resource:
+def _provenance_resource(record: str, parent: Parent) -> Resource:
     table = TableRef(f"{record}_workspace_connectors", f"{record}_workspace_connector_id")
     key = table.name
     return Resource(
@@ -241,9 +241,9 @@ def _provenance(record: str, parent: Parent) -> Resource:
 RESOURCES: dict[str, Resource] = {
     r.key: r
     for r in (
-        _provenance("account", ACCOUNT),
-        _provenance("company", COMPANY),
-        _provenance("people", PEOPLE),
+        _provenance_resource("account", ACCOUNT),
+        _provenance_resource("company", COMPANY),
+        _provenance_resource("people", PEOPLE),
         Resource(
             key="workspace_group_workspaces",
             type="workspace_group_workspace",

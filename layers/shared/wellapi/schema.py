@@ -8,8 +8,9 @@ PostgreSQL dialect (the partial indexes' ``postgresql_where`` and ``JSONB`` need
 engine needs anyway.
 
 Every table but ``sync_receipts`` has an internal identity ``pk`` (never exposed), a public
-UUID (``public_id(table)`` names it; ``<singular>_id``), and ``created_at`` / ``updated_at`` /
-``deleted_at`` (``updated_at`` is maintained by a trigger, so every write keeps it).
+UUID (``public_id_column(table)`` names it; ``<singular>_id``), and ``created_at`` /
+``updated_at`` / ``deleted_at`` (``updated_at`` is maintained by a trigger, so every write
+keeps it).
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ metadata = MetaData(schema=SCHEMA, naming_convention=NAMING)
 _PUBLIC_ID = "public_id"
 
 
-def public_id(table: Table) -> str:
+def public_id_column(table: Table) -> str:
     """The column holding the table's public UUID (the JSON:API id)."""
     return str(table.info[_PUBLIC_ID])
 
@@ -93,7 +94,7 @@ def _fk(name: str, target: str, *, nullable: bool = False, **actions: Any) -> Co
 
 
 def _table(
-    name: str, public_id_column: str, *items: SchemaItem, new_id: str = "gen_random_uuid()"
+    name: str, id_column: str, *items: SchemaItem, new_id: str = "gen_random_uuid()"
 ) -> Table:
     """A table with the columns every row has, in the order the migrations created them."""
     # Indexes and constraints go last: they may name the common columns, which come after.
@@ -103,7 +104,7 @@ def _table(
         name,
         metadata,
         Column(
-            public_id_column,
+            id_column,
             UUID(as_uuid=True),
             nullable=False,
             unique=True,
@@ -115,7 +116,7 @@ def _table(
         Column("updated_at", DateTime(timezone=True)),
         Column("deleted_at", DateTime(timezone=True)),
         *others,
-        info={_PUBLIC_ID: public_id_column},
+        info={_PUBLIC_ID: id_column},
     )
 
 
@@ -255,7 +256,7 @@ providers = _table(
 _DIRECTION = _enum(Direction, "direction_enum")
 
 
-def _provenance(record: str, record_table: str) -> Table:
+def _provenance_table(record: str, record_table: str) -> Table:
     """A provenance ledger: which workspace connector touched a record, and which way.
 
     No ``workspace_pk``: scope comes through both parents. No unique key on
@@ -263,10 +264,10 @@ def _provenance(record: str, record_table: str) -> Table:
     """
     name = f"{record}_workspace_connectors"
     record_pk = f"{record}_pk"
-    public_id = f"{record}_workspace_connector_id"
+    id_column = f"{record}_workspace_connector_id"
     return _table(
         name,
-        public_id,
+        id_column,
         _fk(record_pk, record_table, onupdate="CASCADE"),
         Column("direction", _DIRECTION, nullable=False),
         _fk("workspace_connector_pk", "workspace_connectors", onupdate="CASCADE"),
@@ -275,16 +276,16 @@ def _provenance(record: str, record_table: str) -> Table:
         *_walks(
             f"idx_{name}_wc",
             "workspace_connector_pk",
-            public_id,
+            id_column,
             {d.value: f"deleted_at IS NULL AND direction = '{d.value}'" for d in Direction},
         ),
-        *_walks(f"idx_{name}_record", record_pk, public_id, {"live": "deleted_at IS NULL"}),
+        *_walks(f"idx_{name}_record", record_pk, id_column, {"live": "deleted_at IS NULL"}),
         # Time-ordered, so new rows land on the public id index's last pages (revision 0010).
         new_id="core_api.uuid_v7()",
     )
 
 
-def _walks(prefix: str, key: str, public_id_column: str, parts: dict[str, str]) -> list[Index]:
+def _walks(prefix: str, key: str, id_column: str, parts: dict[str, str]) -> list[Index]:
     """The indexes a List walks per parent: one per sort and part (``<part>: <predicate>``).
 
     Per connector, a part per direction (revision 0008 says why); per record, one of live rows
@@ -295,7 +296,7 @@ def _walks(prefix: str, key: str, public_id_column: str, parts: dict[str, str]) 
             f"{prefix}_{part}_{sort[: -len('_at')]}",
             key,
             sort,
-            public_id_column,
+            id_column,
             postgresql_where=text(predicate),
         )
         for sort in ("created_at", "updated_at")
@@ -303,9 +304,9 @@ def _walks(prefix: str, key: str, public_id_column: str, parts: dict[str, str]) 
     ]
 
 
-account_workspace_connectors = _provenance("account", "accounts")
-company_workspace_connectors = _provenance("company", "companies")
-people_workspace_connectors = _provenance("people", "peoples")
+account_workspace_connectors = _provenance_table("account", "accounts")
+company_workspace_connectors = _provenance_table("company", "companies")
+people_workspace_connectors = _provenance_table("people", "peoples")
 
 workspace_group_workspaces = _table(
     "workspace_group_workspaces",

@@ -22,8 +22,8 @@ from wellapi.errors import (
     SchemaValidationError,
     Unprocessable,
 )
+from wellapi.jsonapi.ids import canonical_uuid
 from wellapi.jsonapi.ids import pointer as json_pointer
-from wellapi.jsonapi.ids import public_id
 from wellapi.jsonapi.media import check_content_type
 from wellapi.resources import Attribute, Resource
 from wellapi.timestamps import to_utc
@@ -183,7 +183,7 @@ def _linkage_id(resource: Resource, name: str, value: Any, pointer: str) -> UUID
     raw = linkage.get("id")
     if not isinstance(raw, str):
         raise SchemaValidationError("The id must be a string UUID.", pointer=f"{pointer}/data/id")
-    parsed = public_id(raw)
+    parsed = canonical_uuid(raw)
     if parsed is None:
         raise SchemaValidationError(f"'{raw}' is not a UUID.", pointer=f"{pointer}/data/id")
     return parsed
@@ -229,7 +229,7 @@ def parse_resource_document(
     if mode == "update":
         if not isinstance(data.get("id"), str):
             raise SchemaValidationError("data.id must be the resource's id.", pointer="/data/id")
-        if public_id(data["id"]) != row_id:
+        if canonical_uuid(data["id"]) != row_id:
             raise Conflict("data.id does not match the id in the URL.", pointer="/data/id")
 
     errors: list[ApiError] = []

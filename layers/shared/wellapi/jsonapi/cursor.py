@@ -10,7 +10,7 @@ from datetime import datetime
 from uuid import UUID
 
 from wellapi.errors import InvalidQueryParameter
-from wellapi.jsonapi.ids import public_id
+from wellapi.jsonapi.ids import canonical_uuid
 from wellapi.timestamps import to_utc
 
 
@@ -41,7 +41,7 @@ def decode_cursor(token: str, parameter: str, sort: str) -> Cursor:
         ):
             raise ValueError("not a cursor")
         sort_name, value, row_id = decoded
-        parsed_id = public_id(row_id)
+        parsed_id = canonical_uuid(row_id)
         if parsed_id is None:
             raise ValueError("not a cursor")
         # A cursor this API issued holds a UTC instant of a row; one out of range was forged.

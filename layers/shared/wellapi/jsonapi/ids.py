@@ -18,7 +18,7 @@ UUID_PATTERN = f"{HEX}{{8}}-{HEX}{{4}}-{HEX}{{4}}-{HEX}{{4}}-{HEX}{{12}}"
 _CANONICAL = re.compile(UUID_PATTERN)
 
 
-def public_id(value: Any) -> UUID | None:
+def canonical_uuid(value: Any) -> UUID | None:
     """The UUID ``value`` spells canonically, or None."""
     if not isinstance(value, str) or _CANONICAL.fullmatch(value) is None:
         return None

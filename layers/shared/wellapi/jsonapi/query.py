@@ -17,7 +17,7 @@ from uuid import UUID
 from wellapi.errors import InvalidQueryParameter
 from wellapi.jsonapi import CURSOR_PROFILE
 from wellapi.jsonapi.cursor import Cursor, decode_cursor
-from wellapi.jsonapi.ids import public_id
+from wellapi.jsonapi.ids import canonical_uuid
 from wellapi.resources import PARENTS, Parent, Resource
 from wellapi.timestamps import to_utc
 
@@ -80,7 +80,7 @@ def split_list(value: str, parameter: str) -> tuple[str, ...]:
 
 
 def parse_uuid(value: str, parameter: str) -> UUID:
-    parsed = public_id(value)
+    parsed = canonical_uuid(value)
     if parsed is None:
         raise _bad(f"'{value}' is not a UUID.", parameter, "INVALID_UUID")
     return parsed

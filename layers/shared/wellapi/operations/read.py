@@ -11,7 +11,7 @@ from wellapi.errors import BadRequest, NotFound
 from wellapi.jsonapi import CURSOR_PROFILE, MEDIA_TYPE
 from wellapi.jsonapi.cursor import Cursor
 from wellapi.jsonapi.document import DocumentBuilder, Linker
-from wellapi.jsonapi.ids import public_id
+from wellapi.jsonapi.ids import canonical_uuid
 from wellapi.jsonapi.media import check_accept
 from wellapi.jsonapi.query import ReadQuery, parse_read_query
 from wellapi.principal import Principal, check_scope
@@ -31,7 +31,7 @@ def scoped_principal(
     """The caller, moved to the workspace the URL or the query names, if any."""
     principal = request.principal()
     if path_workspace is not None:
-        workspace = public_id(path_workspace)
+        workspace = canonical_uuid(path_workspace)
         if workspace is None:
             raise NotFound("No such workspace.")
         return principal.in_workspace(workspace)
@@ -59,7 +59,7 @@ def linker(request: Request, query: ReadQuery, path_workspace: str | None = None
     """Links for this answer, carrying the workspace the request named (in the query or path)."""
     workspace = query.workspace_id
     if workspace is None and path_workspace is not None:
-        workspace = public_id(path_workspace)
+        workspace = canonical_uuid(path_workspace)
     return Linker(request.base_url, workspace)
 
 
@@ -71,7 +71,7 @@ def path_id(request: Request, name: str) -> UUID:
     the segment is named in ``meta.path_parameter``.
     """
     raw = request.path_parameters.get(name, "")
-    parsed = public_id(raw)
+    parsed = canonical_uuid(raw)
     if parsed is None:
         raise BadRequest(
             f"'{raw}' is not a UUID.", code="INVALID_ID", meta={"path_parameter": name}

@@ -48,7 +48,7 @@ class Rejected(Exception):
     """A message that cannot be applied; it fails alone and goes back to the queue."""
 
 
-class Parent(NamedTuple):
+class ResolvedConnector(NamedTuple):
     """A connector a message names: internal key, workspace, not soft-deleted."""
 
     pk: int
@@ -71,7 +71,7 @@ class Resolution:
     on the connector's workspace. A record that is not here is live and in that workspace.
     """
 
-    connectors: dict[UUID, Parent] = field(default_factory=dict)
+    connectors: dict[UUID, ResolvedConnector] = field(default_factory=dict)
     problems: dict[tuple[UUID, str, UUID], Problem] = field(default_factory=dict)
 
 
@@ -116,7 +116,7 @@ def resolve(messages: Sequence[AnyMessage], *, pool: Any = None) -> Resolution:
     rows = db.execute(" UNION ALL ".join(parts), pool=pool)
     for kind, connector_id, record_id, pk, workspace_pk, live in rows:
         if kind == "connector":
-            resolution.connectors[connector_id] = Parent(pk, workspace_pk, live)
+            resolution.connectors[connector_id] = ResolvedConnector(pk, workspace_pk, live)
         else:
             key = (connector_id, kind, record_id)
             resolution.problems[key] = Problem(workspace_pk, live if pk is not None else None)
