@@ -79,7 +79,10 @@ _COMMON = (
 )
 # Every API function: the handler, the request and the document, the statements compiled ahead.
 _API = (
-    *(f"wellapi.{m}" for m in ("domain", "principal", "resources", "shapes", "sql", "statements")),
+    *(
+        f"wellapi.{m}"
+        for m in ("domain", "principal", "resources", "rows", "shapes", "sql", "statements")
+    ),
     *("wellapi.http", "wellapi.http.handler", "wellapi.request", "wellapi.response"),
     *(f"wellapi.jsonapi{m}" for m in ("", ".cursor", ".document", ".ids", ".media", ".query")),
     *("wellapi.operations", "wellapi.operations.read", "wellapi.timestamps"),
@@ -92,7 +95,14 @@ INIT_MODULES: dict[str, list[str]] = {
     "write": sorted((*_COMMON, *_API, *_WRITE)),
     "nested write": sorted((*_COMMON, *_API, *_WRITE, "wellapi.operations.nested")),
     "authorizer": sorted(
-        (*_COMMON, "wellapi.auth", "wellapi.keys", "wellapi.principal", "wellapi.sql")
+        (
+            *_COMMON,
+            "wellapi.auth",
+            "wellapi.keys",
+            "wellapi.principal",
+            "wellapi.rows",
+            "wellapi.sql",
+        )
     ),
     "sync": sorted(
         (
@@ -100,7 +110,10 @@ INIT_MODULES: dict[str, list[str]] = {
             *(f"aws_lambda_powertools.{m}" for m in ("middleware_factory", "utilities.batch")),
             "aws_lambda_powertools.utilities.data_classes",
             *("annotated_types", "pydantic", "pydantic_core", "typing_inspection"),
-            *(f"wellapi.{m}" for m in ("domain", "sql", "timestamps", "sync", "sync.handler")),
+            *(
+                f"wellapi.{m}"
+                for m in ("domain", "rows", "sql", "timestamps", "sync", "sync.handler")
+            ),
             *("wellapi.sync.messages", "wellapi.sync.writer"),
         )
     ),

@@ -198,6 +198,7 @@ def compile_all() -> dict[str, str]:
                 defaults,
                 list(plan.checks),
                 list(plan.relationships),
+                list(plan.outcome),
             ]
         document = {
             "generated_by": "python -m welldev.compiled",

@@ -245,7 +245,7 @@ def _explain_sync_insert(
     if not isinstance(message, ProvenanceLinked):
         raise BenchError("the bench's sync messages are provenance.linked")
     planned = Planned(message, d.sync_connector_pk, workspace_pk, tuple(message.record_ids))
-    sql = statement(0, planned)
+    sql = statement(planned)
     # _fresh() looks for this transaction's receipt: make one, so that the INSERT runs.
     conn.run("BEGIN")
     try:

@@ -26,6 +26,7 @@ from wellapi import db
 from wellapi.errors import database_error
 from wellapi.keys import ParsedKey, parse_authorization
 from wellapi.principal import SCOPE_TOKEN_CLAIM, UNAVAILABLE_CLAIM, logged_claims
+from wellapi.rows import KeyRow, column_list
 from wellapi.settings import get_settings
 from wellapi.sql import to_literal
 
@@ -72,8 +73,9 @@ class ClaimsCache:
 
 
 def lookup_statement(key: ParsedKey) -> str:
+    """The key's row (``KeyRow``), if its prefix names a live key."""
     return (
-        "SELECT api_key_id, secret_hash, person_id, workspace_id, kind, scope_token "
+        f"SELECT {column_list(KeyRow._fields)} "
         f"FROM core_api.authenticate_key({to_literal(key.prefix)}, "
         f"decode({to_literal(key.secret_hash.hex())}, 'hex'))"
     )
@@ -90,19 +92,20 @@ def authenticate(header: str | None, cache: ClaimsCache | None = None) -> Claims
 
 def lookup(key: ParsedKey) -> Claims | None:
     # As the authorizer's own role, which can do nothing but this (revision 0014).
-    rows = db.execute(lookup_statement(key), pool=db.get_pool("auth"))
-    if not rows or not hmac.compare_digest(bytes(rows[0][1]), key.secret_hash):
+    answer = db.execute(lookup_statement(key), pool=db.get_pool("auth"))
+    rows = [KeyRow._make(row) for row in answer]
+    if not rows or not hmac.compare_digest(bytes(rows[0].secret_hash), key.secret_hash):
         logger.info(
             "authentication failed", extra={"reason": "unknown or revoked", "prefix": key.prefix}
         )
         return None
-    api_key_id, _, person_id, workspace_id, kind, scope_token = rows[0]
+    found = rows[0]
     return {
-        "api_key_id": str(api_key_id),
-        "person_id": str(person_id),
-        "workspace_id": str(workspace_id),
-        "principal_kind": str(kind),
-        SCOPE_TOKEN_CLAIM: str(scope_token),
+        "api_key_id": str(found.api_key_id),
+        "person_id": str(found.person_id),
+        "workspace_id": str(found.workspace_id),
+        "principal_kind": str(found.kind),
+        SCOPE_TOKEN_CLAIM: str(found.scope_token),
     }
 
 

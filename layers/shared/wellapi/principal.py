@@ -16,7 +16,8 @@ from typing import Any, Literal
 from uuid import UUID
 
 from wellapi.errors import DatabaseUnavailable, Forbidden, NotFound, Unauthorized
-from wellapi.sql import to_literal
+from wellapi.rows import ScopeRow, column_list
+from wellapi.sql import ScriptPart, to_literal
 
 PrincipalKind = Literal["member", "service"]
 # Set by the authorizer when it could not reach the database to check the key.
@@ -25,6 +26,10 @@ UNAVAILABLE_CLAIM = "auth_unavailable"
 SCOPE_TOKEN_CLAIM = "scope_token"  # noqa: S105 (a claim name, not a secret)
 # The claims a log line may carry: ids, never the key or the scope token.
 LOGGED_CLAIMS = ("person_id", "principal_kind", "workspace_id", "api_key_id")
+
+
+# The name of the scope statement's part in every request's script.
+SCOPE_PART = "scope"
 
 
 def logged_claims(claims: Any) -> dict[str, str]:
@@ -53,9 +58,13 @@ class Principal:
         return replace(self, workspace_id=workspace_id)
 
     def scope_statement(self) -> str:
-        """The statement that opens every request's round trip: it returns one row."""
+        """The statement that opens every request's round trip: it returns one ``ScopeRow``."""
         args = f"{to_literal(self.scope_token)}, {to_literal(self.workspace_id)}"
-        return f"SELECT workspace_pk, person_pk FROM core_api.set_scope({args})"
+        return f"SELECT {column_list(ScopeRow._fields)} FROM core_api.set_scope({args})"
+
+    def scope_part(self) -> ScriptPart:
+        """The scope statement as the first part of a request's script (``SCOPE_PART``)."""
+        return ScriptPart(SCOPE_PART, self.scope_statement(), "one")
 
 
 def _uuid(value: Any) -> UUID:
@@ -89,15 +98,18 @@ def principal_from_claims(claims: Any) -> Principal:
     )
 
 
-def check_scope(scope_row: list[Any], parameter: str | None = None, *, path: bool = False) -> None:
-    """The first row of every request: no workspace means the person may not act there.
+def check_scope(
+    answer: dict[str, list[list[Any]]], parameter: str | None = None, *, path: bool = False
+) -> None:
+    """The scope part of a request's answer: no workspace means the person may not act there.
 
     A workspace named in the URL path is a resource like any other: out of scope, it is 404.
     """
-    workspace_pk, person_pk = scope_row
-    if person_pk is None:
+    (row,) = answer[SCOPE_PART]
+    scope = ScopeRow._make(row)
+    if scope.person_pk is None:
         raise Unauthorized()
-    if workspace_pk is None:
+    if scope.workspace_pk is None:
         if path:
             raise NotFound("No such workspace.")
         raise Forbidden(

@@ -34,6 +34,13 @@ from sqlalchemy.sql.selectable import FromClause, NamedFromClause
 from wellapi import schema
 from wellapi.jsonapi.query import RANGE_OPERATORS
 from wellapi.resources import Attribute, Parent, Relationship, Resource, Walk, resource_named
+from wellapi.rows import (
+    ID_LABEL,
+    attribute_label,
+    included_label,
+    linkage_label,
+    visible_label,
+)
 from wellapi.shapes import ReadShape
 from wellapi.sql import Layout, Template
 from wellapi.sql_compile import compile_template
@@ -268,16 +275,22 @@ def _build(shape: ReadShape) -> tuple[Select[Any], Layout]:
         for rel in resource.relationships
     }
 
-    columns: list[ColumnElement[Any]] = [t.c[resource.id_column].label("id")]
-    columns += [attribute_column(a, t, parents).label(f"a_{a.name}") for a in resource.attributes]
+    columns: list[ColumnElement[Any]] = [t.c[resource.id_column].label(ID_LABEL)]
     columns += [
-        parents[r.name].c[r.parent.id_column].label(f"r_{r.name}") for r in resource.relationships
+        attribute_column(a, t, parents).label(attribute_label(a.name)) for a in resource.attributes
+    ]
+    columns += [
+        parents[r.name].c[r.parent.id_column].label(linkage_label(r.name))
+        for r in resource.relationships
     ]
     for name in shape.include:
         rel = resource.relationship(name)
         alias = parents[name]
-        columns.append(parent_visible(rel.parent, alias, service=shape.service).label(f"v_{name}"))
-        columns += [alias.c[a.column].label(f"i_{name}_{a.name}") for a in rel.parent.attributes]
+        visible = parent_visible(rel.parent, alias, service=shape.service)
+        columns.append(visible.label(visible_label(name)))
+        columns += [
+            alias.c[a.column].label(included_label(name, a.name)) for a in rel.parent.attributes
+        ]
 
     joined: FromClause = t
     for rel in resource.relationships:

@@ -7,10 +7,11 @@ so a function answering a shape compiled ahead of time never imports SQLAlchemy.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from wellapi.jsonapi.query import ReadQuery
 from wellapi.resources import Resource, Walk, resource_named
+from wellapi.rows import WriteKind as WriteKind
 from wellapi.sql import Template
 
 if TYPE_CHECKING:  # a read function never loads what a write document holds
@@ -115,9 +116,6 @@ def read_params(query: ReadQuery, *, row_id: Any = None) -> dict[str, Any]:
     return params
 
 
-WriteKind = Literal["create", "update", "delete"]
-
-
 @dataclass(frozen=True)
 class WriteShape:
     resource: str
@@ -160,13 +158,15 @@ class WriteShape:
 
 @dataclass(frozen=True)
 class WritePlan:
-    """A write's compiled statement, and how to read its outcome row."""
+    """A write's compiled statement, and how to read its outcome row (``WriteOutcome``)."""
 
     template: Template
-    # The rules' check names (``wellapi.rules``), in the order of their flags.
+    # The rules' check names (``wellapi.rules``), in the order their failures are reported.
     checks: tuple[str, ...]
-    # Relationship names in the order of their "found" flags, which come first.
+    # The relationships whose parents the write looks up, in the order they are reported.
     relationships: tuple[str, ...]
+    # The labels of the outcome row's columns, in the order the statement emits them.
+    outcome: tuple[str, ...]
 
 
 def write_params(

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from pg8000.native import literal as pg_literal
+
+from wellapi.rows import ReadRow
 
 
 def to_literal(value: Any) -> str:
@@ -52,17 +54,73 @@ class Template:
 
 @dataclass(frozen=True)
 class Layout:
-    """Where each value sits in a result row, by label: what a ``Template``'s rows hold."""
+    """Where each value sits in a result row, by label (``wellapi.rows``): the labels of a
+    ``Template``'s columns, in the order the statement emits them."""
 
     labels: tuple[str, ...]
 
     def index(self) -> dict[str, int]:
         return {label: i for i, label in enumerate(self.labels)}
 
+    def rows(self, values: list[list[Any]]) -> list[ReadRow]:
+        index = self.index()
+        return [ReadRow(row, index) for row in values]
+
 
 def script(*statements: str) -> str:
     """Join statements into one simple query; PostgreSQL runs it as one implicit transaction."""
     return ";\n".join(statements)
+
+
+# How many rows a statement of a script answers with.
+Returns = Literal["nothing", "one", "rows"]
+
+
+@dataclass(frozen=True)
+class ScriptPart:
+    """One statement of a script, named, with the number of rows it answers with."""
+
+    name: str
+    sql: str
+    returns: Returns
+
+
+@dataclass(frozen=True)
+class Script:
+    """Statements sent as one simple query, whose answer is taken apart again by name.
+
+    The server sends the rows of every statement of a simple query one after another, with
+    nothing to tell where one statement's end; each part says how many it gives, and one
+    part may give any number, so the parts that build the script also split its answer.
+    """
+
+    parts: tuple[ScriptPart, ...]
+
+    def __post_init__(self) -> None:
+        names = [p.name for p in self.parts]
+        if len(set(names)) != len(names):
+            raise ValueError(f"parts named twice: {names}")
+        if sum(p.returns == "rows" for p in self.parts) > 1:
+            raise ValueError("only one part may answer with any number of rows")
+
+    @property
+    def text(self) -> str:
+        return script(*(p.sql for p in self.parts))
+
+    def split(self, rows: Sequence[list[Any]]) -> dict[str, list[list[Any]]]:
+        """Each part's rows, by name."""
+        fixed = sum(p.returns == "one" for p in self.parts)
+        spare = len(rows) - fixed
+        open_ended = any(p.returns == "rows" for p in self.parts)
+        if spare < 0 or (spare and not open_ended):
+            raise RuntimeError(f"expected {fixed} rows besides a read's, got {len(rows)}")
+        answer: dict[str, list[list[Any]]] = {}
+        at = 0
+        for part in self.parts:
+            count = {"nothing": 0, "one": 1, "rows": spare}[part.returns]
+            answer[part.name] = list(rows[at : at + count])
+            at += count
+        return answer
 
 
 def render_all(templates: Sequence[Template], params: Mapping[str, Any]) -> str:

@@ -28,8 +28,9 @@ COMPILED_PACKAGE = "compiled"
 
 # A compiled read: the template text, the values SQLAlchemy bound itself, the result labels.
 ReadEntry = tuple[str, dict[str, Any], list[str]]
-# A compiled write: the template text, its bound values, its checks, its relationships.
-WriteEntry = tuple[str, dict[str, Any], list[str], list[str]]
+# A compiled write: the template text, its bound values, its checks, its relationships, the
+# labels of its outcome row.
+WriteEntry = tuple[str, dict[str, Any], list[str], list[str], list[str]]
 
 
 @cache
@@ -70,8 +71,10 @@ def read_template(shape: ReadShape) -> tuple[Template, Layout]:
 def write_plan(shape: WriteShape) -> WritePlan:
     entry = compiled_writes(shape.resource).get(repr(shape))
     if entry is not None:
-        text, defaults, checks, relationships = entry
-        return WritePlan(Template(text, defaults), tuple(checks), tuple(relationships))
+        text, defaults, checks, relationships, outcome = entry
+        return WritePlan(
+            Template(text, defaults), tuple(checks), tuple(relationships), tuple(outcome)
+        )
     logger.info("compiling a write shape on demand", extra={"shape": repr(shape)})
     # As for reads: the write builders (and SQLAlchemy) are imported on a miss only.
     from wellapi.writes import compile_write

@@ -7,6 +7,9 @@ when all of them hold, then reports each rule's outcome in one row.
          written    AS (INSERT ... / UPDATE ... WHERE every check holds RETURNING 1)
     SELECT checks.*, (SELECT count(*) FROM written) FROM checks
 
+Every column of that outcome row is labelled by ``wellapi.rows``, which also reads it back
+(``WriteOutcome``); the plan keeps the labels in the order the statement emits them.
+
 An update compares what it may not change with the target row instead: each create-only or
 read-only member sent back (a timestamp, ``created_by``, a parent by its public id) is a
 check that it IS NOT DISTINCT FROM the row's value, and its ``changes`` flag says whether any
@@ -44,6 +47,14 @@ from wellapi.changes import ResourceDocument
 from wellapi.checks import CHECKS, Check, WriteContext
 from wellapi.queries import parent_visible, scope_condition, scope_workspace_pk
 from wellapi.resources import RESOURCES, Resource
+from wellapi.rows import (
+    CHANGES_LABEL,
+    CREATED_LABEL,
+    FOUND_TARGET_LABEL,
+    WRITTEN_LABEL,
+    check_label,
+    found_label,
+)
 from wellapi.rules import KEEPS_PREFIX, READ_ONLY_PREFIX, RULES
 from wellapi.shapes import WritePlan, WriteShape
 from wellapi.sql_compile import compile_template
@@ -82,6 +93,11 @@ def _related(resource: Resource, shape: WriteShape, ctx: WriteContext) -> dict[s
     return related
 
 
+def _row_parent(name: str) -> str:
+    """The label under which the target row carries a relationship's public id."""
+    return f"rel_id_{name}"
+
+
 def _target(resource: Resource, shape: WriteShape) -> Any:
     t = schema.table(resource.table.name).alias("t")
     parents = {
@@ -104,7 +120,7 @@ def _target(resource: Resource, shape: WriteShape) -> Any:
     # An update compares the parents a document names with the row's, by public id.
     parent_ids = (
         [
-            parents[rel.name].c[rel.parent.id_column].label(f"rel_id_{rel.name}")
+            parents[rel.name].c[rel.parent.id_column].label(_row_parent(rel.name))
             for rel in resource.relationships
             if rel.reverse_column is None
         ]
@@ -150,7 +166,7 @@ def _member_checks(resource: Resource, shape: WriteShape, target: Any) -> list[C
         rel = resource.relationship(name)
         if rel.writable == "always":
             continue
-        current = target.c[f"rel_id_{rel.name}"]
+        current = target.c[_row_parent(rel.name)]
         same = (
             current.is_(None)
             if name in shape.null_relationships
@@ -162,7 +178,7 @@ def _member_checks(resource: Resource, shape: WriteShape, target: Any) -> list[C
 
 
 def _is_own_parent(target: Any, name: str) -> ColumnElement[bool]:
-    same: ColumnElement[bool] = target.c[f"rel_id_{name}"] == bindparam(f"rel_{name}")
+    same: ColumnElement[bool] = target.c[_row_parent(name)] == bindparam(f"rel_{name}")
     return same
 
 
@@ -195,7 +211,7 @@ def write_statement(
     related = _related(resource, shape, ctx)
     ctx.related = related
     flags: list[tuple[str, ColumnElement[bool]]] = [
-        (f"found_{name}", exists(select(literal(1)).select_from(cte)))
+        (found_label(name), exists(select(literal(1)).select_from(cte)))
         for name, cte in related.items()
     ]
     checks: list[Check]
@@ -204,11 +220,11 @@ def write_statement(
     else:
         target = _target(resource, shape)
         ctx.target = target
-        flags.insert(0, ("found_target", exists(select(literal(1)).select_from(target))))
+        flags.insert(0, (FOUND_TARGET_LABEL, exists(select(literal(1)).select_from(target))))
         if shape.kind == "update":
             # The row's own parent, named again, is found whatever has become of it since.
             flags[1:] = [
-                (f"found_{name}", or_(cond, _isolated(_is_own_parent(target, name))))
+                (found_label(name), or_(cond, _isolated(_is_own_parent(target, name))))
                 for name, (_, cond) in zip(related, flags[1:], strict=True)
             ]
             checks = _member_checks(resource, shape, target) + rules.update_checks(ctx)
@@ -216,13 +232,13 @@ def write_statement(
             checks = rules.delete_checks(ctx)
     # A rule about rows that were not found is moot: guard each with the found flags.
     found_all = and_(true(), *(cond for _, cond in flags))
-    conditions = [(c.name, and_(found_all, _isolated(c.condition))) for c in checks]
+    conditions = [(check_label(c.name), and_(found_all, _isolated(c.condition))) for c in checks]
     if shape.kind == "update":
         # Not a rule: whether to write at all. Evaluated on the row the statement read, as the
         # rules are; a row that is found and changes nothing is left alone.
         differs = _changes(resource, shape, target)
         changes = and_(found_all, _isolated(or_(*differs))) if differs else false()
-        outcomes = [("changes", changes)]
+        outcomes = [(CHANGES_LABEL, changes)]
     else:
         outcomes = []
     checks_cte = select(
@@ -254,9 +270,11 @@ def write_statement(
                 set_={
                     c: statement.excluded[c] for c in columns if c not in (*key, resource.id_column)
                 },
-            ).returning(literal_column("(xmax = 0)").label("created"))
+            ).returning(literal_column("(xmax = 0)").label(CREATED_LABEL))
         else:
-            written = statement.on_conflict_do_nothing().returning(literal(True).label("created"))
+            written = statement.on_conflict_do_nothing().returning(
+                literal(True).label(CREATED_LABEL)
+            )
     else:
         target_pk = select(ctx.target.c.pk).scalar_subquery()
         assignments: dict[str, Any]
@@ -267,7 +285,7 @@ def write_statement(
             }
             # The trigger moves updated_at; naming it keeps the SET list from ever being empty.
             assignments["updated_at"] = func.now()
-            guard.append(checks_cte.c.changes)
+            guard.append(checks_cte.c[CHANGES_LABEL])
         else:
             assignments = {"deleted_at": func.now(), **rules.delete_values()}
         written = (
@@ -279,9 +297,13 @@ def write_statement(
     written_cte = written.cte("written")
     stmt: Select[Any] = select(
         *(checks_cte.c[name] for name, _ in (*flags, *conditions, *outcomes)),
-        select(func.count()).select_from(written_cte).scalar_subquery().label("written"),
+        select(func.count()).select_from(written_cte).scalar_subquery().label(WRITTEN_LABEL),
         *(
-            [select(func.bool_or(written_cte.c.created)).scalar_subquery().label("created")]
+            [
+                select(func.bool_or(written_cte.c[CREATED_LABEL]))
+                .scalar_subquery()
+                .label(CREATED_LABEL)
+            ]
             if shape.kind == "create"
             else []
         ),
@@ -300,4 +322,5 @@ def write_context(shape: WriteShape) -> WriteContext:
 def compile_write(shape: WriteShape) -> WritePlan:
     """The plan of a write (``wellapi.statements`` caches it)."""
     stmt, checks, related = write_statement(shape, write_context(shape))
-    return WritePlan(compile_template(stmt), tuple(c.name for c in checks), related)
+    outcome = tuple(str(c.key) for c in stmt.selected_columns)
+    return WritePlan(compile_template(stmt), tuple(c.name for c in checks), related, outcome)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
@@ -10,7 +10,7 @@ from uuid import UUID
 
 from wellapi.jsonapi.query import ReadQuery
 from wellapi.resources import RESOURCES, Attribute, Parent, Resource
-from wellapi.sql import Layout
+from wellapi.rows import ReadRow
 
 JSONAPI = {"version": "1.1"}
 
@@ -69,34 +69,27 @@ class Linker:
 
 def _attributes(
     attributes: Sequence[Attribute],
-    row: Sequence[Any],
-    index: dict[str, int],
-    prefix: str,
+    value: Callable[[str], Any],
     wanted: frozenset[str] | None,
 ) -> dict[str, Any]:
     return {
-        a.name: json_value(row[index[prefix + a.name]])
-        for a in attributes
-        if wanted is None or a.name in wanted
+        a.name: json_value(value(a.name)) for a in attributes if wanted is None or a.name in wanted
     }
 
 
 class DocumentBuilder:
-    def __init__(
-        self, resource: Resource, query: ReadQuery, layout: Layout, linker: Linker
-    ) -> None:
+    def __init__(self, resource: Resource, query: ReadQuery, linker: Linker) -> None:
         self.resource = resource
         self.query = query
-        self.index = layout.index()
         self.linker = linker
         self.included: dict[tuple[str, str], dict[str, Any]] = {}
 
-    def resource_object(self, row: Sequence[Any]) -> dict[str, Any]:
-        resource, index = self.resource, self.index
-        row_id = str(row[index["id"]])
+    def resource_object(self, row: ReadRow) -> dict[str, Any]:
+        resource = self.resource
+        row_id = str(row.id)
         wanted = self.query.fields.get(resource.type)
         obj: dict[str, Any] = {"type": resource.type, "id": row_id}
-        attributes = _attributes(resource.attributes, row, index, "a_", wanted)
+        attributes = _attributes(resource.attributes, row.attribute, wanted)
         if attributes or wanted is None:
             obj["attributes"] = attributes
         relationships: dict[str, Any] = {}
@@ -114,29 +107,32 @@ class DocumentBuilder:
                 self.included.setdefault((included["type"], included["id"]), included)
         return obj
 
-    def linkage(self, row: Sequence[Any], name: str) -> dict[str, str] | None:
-        parent_id = row[self.index["r_" + name]]
+    def linkage(self, row: ReadRow, name: str) -> dict[str, str] | None:
+        parent_id = row.linkage(name)
         if parent_id is None:
             return None
         return {"type": self.resource.relationship(name).parent.type, "id": str(parent_id)}
 
-    def relationship_object(self, row: Sequence[Any], name: str) -> dict[str, Any]:
+    def relationship_object(self, row: ReadRow, name: str) -> dict[str, Any]:
         obj: dict[str, Any] = {"data": self.linkage(row, name)}
-        links = self.linker.relationship(self.resource, str(row[self.index["id"]]), name)
+        links = self.linker.relationship(self.resource, str(row.id), name)
         if links is not None:
             obj["links"] = links
         return obj
 
-    def parent_object(self, row: Sequence[Any], name: str) -> dict[str, Any] | None:
+    def parent_object(self, row: ReadRow, name: str) -> dict[str, Any] | None:
         """The record ``name`` points at, as ``include`` shows it: None if out of scope."""
-        index = self.index
         parent = self.resource.relationship(name).parent
-        parent_id = row[index["r_" + name]]
-        if parent_id is None or not row[index["v_" + name]]:
+        parent_id = row.linkage(name)
+        if parent_id is None or not row.visible(name):
             return None
         wanted = self.query.fields.get(parent.type)
         obj: dict[str, Any] = {"type": parent.type, "id": str(parent_id)}
-        attributes = _attributes(parent.attributes, row, index, f"i_{name}_", wanted)
+
+        def included(attribute: str) -> Any:
+            return row.included(name, attribute)
+
+        attributes = _attributes(parent.attributes, included, wanted)
         if attributes or wanted is None:
             obj["attributes"] = attributes
         link = self.linker.parent(parent, obj["id"])
@@ -144,7 +140,7 @@ class DocumentBuilder:
             obj["links"] = {"self": link}
         return obj
 
-    def related(self, row: Sequence[Any], name: str, self_link: str) -> dict[str, Any]:
+    def related(self, row: ReadRow, name: str, self_link: str) -> dict[str, Any]:
         """The related-resource document: what ``include=name`` would add, or null."""
         return {
             "jsonapi": JSONAPI,
@@ -152,7 +148,7 @@ class DocumentBuilder:
             "links": {"self": self_link},
         }
 
-    def relationship(self, row: Sequence[Any], name: str, self_link: str) -> dict[str, Any]:
+    def relationship(self, row: ReadRow, name: str, self_link: str) -> dict[str, Any]:
         """The relationship document: the linkage as the resource itself shows it."""
         obj = self.relationship_object(row, name)
         # A relationship route exists only for a resource served here, whose links exist.
@@ -162,7 +158,7 @@ class DocumentBuilder:
             "links": {"self": self_link, "related": obj["links"]["related"]},
         }
 
-    def single(self, row: Sequence[Any], self_link: str) -> dict[str, Any]:
+    def single(self, row: ReadRow, self_link: str) -> dict[str, Any]:
         doc: dict[str, Any] = {"jsonapi": JSONAPI, "data": self.resource_object(row)}
         if self.query.include_requested:
             doc["included"] = list(self.included.values())
@@ -171,7 +167,7 @@ class DocumentBuilder:
 
     def collection(
         self,
-        rows: Sequence[Sequence[Any]],
+        rows: Sequence[ReadRow],
         links: dict[str, str | None],
         meta: dict[str, Any] | None = None,
     ) -> dict[str, Any]:

@@ -18,11 +18,14 @@ from wellapi.principal import Principal, check_scope
 from wellapi.request import Request
 from wellapi.resources import PROVIDER_CATALOG, Resource
 from wellapi.response import Response, document_response
+from wellapi.rows import ReadRow
 from wellapi.shapes import ReadShape, read_params
-from wellapi.sql import Layout, script
+from wellapi.sql import Script, ScriptPart
 from wellapi.statements import read_template
 
 COLLECTION_MEDIA_TYPE = f'{MEDIA_TYPE}; profile="{CURSOR_PROFILE}"'
+# The name of the read's part in a request's script (a write's re-read goes by it too).
+READ_PART = "read"
 
 
 def scoped_principal(
@@ -46,13 +49,16 @@ def fetch(
     *,
     single: bool,
     path_workspace: str | None = None,
-) -> tuple[list[list[Any]], Layout]:
+) -> list[ReadRow]:
     principal = scoped_principal(request, query, path_workspace)
     shape = ReadShape.of(resource, query, single=single, service=principal.is_service)
     template, layout = read_template(shape)
-    rows = db.execute(script(principal.scope_statement(), template.render(params)))
-    check_scope(rows[0], query.workspace_parameter, path=path_workspace is not None)
-    return rows[1:], layout
+    request_script = Script(
+        (principal.scope_part(), ScriptPart(READ_PART, template.render(params), "rows"))
+    )
+    answer = request_script.split(db.execute(request_script.text))
+    check_scope(answer, query.workspace_parameter, path=path_workspace is not None)
+    return layout.rows(answer[READ_PART])
 
 
 def linker(request: Request, query: ReadQuery, path_workspace: str | None = None) -> Linker:
@@ -92,13 +98,13 @@ def retrieve_row(resource: Resource, request: Request) -> Response:
 
 def read_one(
     resource: Resource, request: Request, query: ReadQuery
-) -> tuple[DocumentBuilder, list[Any]]:
+) -> tuple[DocumentBuilder, ReadRow]:
     """The row the path's id names, as ``query`` reads it, and the builder of its documents."""
     row_id = parse_id(request)
-    rows, layout = fetch(request, resource, query, read_params(query, row_id=row_id), single=True)
+    rows = fetch(request, resource, query, read_params(query, row_id=row_id), single=True)
     if not rows:
         raise NotFound(f"No {resource.type} with id {row_id}.")
-    return DocumentBuilder(resource, query, layout, linker(request, query)), rows[0]
+    return DocumentBuilder(resource, query, linker(request, query)), rows[0]
 
 
 def _page_link(request: Request, replace: dict[str, str]) -> str:
@@ -116,18 +122,16 @@ def list_rows(
 ) -> Response:
     check_accept(request.header("accept"))
     query = parse_read_query(resource, request.raw_query, "list")
-    rows, layout = fetch(
+    rows = fetch(
         request, resource, query, read_params(query), single=False, path_workspace=path_workspace
     )
     has_more = len(rows) > query.page_size
     rows = rows[: query.page_size]
     if query.before is not None:
         rows.reverse()
-    index = layout.index()
-    sort_label = f"a_{query.sort}"
 
-    def cursor(row: list[Any]) -> str:
-        return Cursor(query.sort_token, row[index[sort_label]], row[index["id"]]).encode()
+    def cursor(row: ReadRow) -> str:
+        return Cursor(query.sort_token, row.attribute(query.sort), row.id).encode()
 
     next_link: str | None = None
     prev_link: str | None = None
@@ -138,7 +142,7 @@ def list_rows(
             next_link = _page_link(request, {"page[after]": cursor(rows[-1])})
         if (query.before is not None and has_more) or query.after is not None:
             prev_link = _page_link(request, {"page[before]": cursor(rows[0])})
-    builder = DocumentBuilder(resource, query, layout, linker(request, query, path_workspace))
+    builder = DocumentBuilder(resource, query, linker(request, query, path_workspace))
     links = {"self": request.url, "prev": prev_link, "next": next_link}
     document = builder.collection(rows, links)
     return document_response(200, document, media_type=COLLECTION_MEDIA_TYPE)

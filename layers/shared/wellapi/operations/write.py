@@ -30,21 +30,25 @@ from wellapi.jsonapi.document import DocumentBuilder
 from wellapi.jsonapi.ids import new_id
 from wellapi.jsonapi.media import check_accept
 from wellapi.jsonapi.query import ReadQuery, parse_read_query
-from wellapi.operations.read import linker, parse_id, scoped_principal
+from wellapi.operations.read import READ_PART, linker, parse_id, scoped_principal
 from wellapi.principal import Principal, check_scope
 from wellapi.request import Request
 from wellapi.resources import Resource
 from wellapi.response import Response, document_response
+from wellapi.rows import ReadRow, WriteOutcome
 from wellapi.rules import KEEPS_PREFIX, READ_ONLY_PREFIX, RULES
 from wellapi.shapes import ReadShape, WriteKind, WritePlan, WriteShape, read_params, write_params
-from wellapi.sql import script
+from wellapi.sql import Script, ScriptPart
 from wellapi.statements import read_template, write_plan
+
+# The name of the write statement's part in a request's script.
+WRITE_PART = "write"
 
 
 @dataclass(frozen=True)
 class Written:
     created: bool
-    rows: list[list[Any]]
+    rows: list[ReadRow]
 
 
 def writer(
@@ -56,19 +60,21 @@ def writer(
     return principal
 
 
-def _raise_for(outcome: list[Any], plan: WritePlan, kind: WriteKind, resource: Resource) -> bool:
+def _raise_for(row: list[Any], plan: WritePlan, kind: WriteKind, resource: Resource) -> bool:
     """Turn the outcome row into the first failed rule's error; return whether it created."""
-    values = iter(outcome)
-    if kind != "create" and not next(values):
+    outcome = WriteOutcome.read(
+        kind, plan.outcome, row, relationships=plan.relationships, checks=plan.checks
+    )
+    if not outcome.found_target:
         raise NotFound(f"No {resource.type} here with that id.")
     for name in plan.relationships:
-        if not next(values):
+        if not outcome.found[name]:
             raise NotFound(
                 f"The {name} this request points at does not exist.",
                 pointer=f"/data/relationships/{name}",
             )
     rules = RULES[resource.key]
-    failed = [check for check in plan.checks if not next(values)]
+    failed = [check for check in plan.checks if not outcome.checks[check]]
     members = [c for c in failed if c.startswith((KEEPS_PREFIX, READ_ONLY_PREFIX))]
     if members:
         # Each member sent back changed, reported together (all 403), before any other rule.
@@ -77,13 +83,12 @@ def _raise_for(outcome: list[Any], plan: WritePlan, kind: WriteKind, resource: R
     if failed:
         raise rules.check_error(resource, kind, failed[0])
     # An update writes only when it changes something: unchanged, it writes nothing.
-    changes = next(values) if kind == "update" else True
-    if not next(values) and changes:
+    if not outcome.written and outcome.changes:
         if kind == "create":
             raise rules.conflict(resource)
         # The row was deleted by a concurrent request between our read and our write.
         raise NotFound(f"No {resource.type} here with that id.")
-    return bool(next(values, False))
+    return outcome.created
 
 
 def _errors(answers: Iterable[ApiError | ErrorList]) -> list[ApiError]:
@@ -117,34 +122,35 @@ def run_write(
     path_scope: bool = False,
 ) -> Written:
     plan = write_plan(shape)
-    statements = [principal.scope_statement(), plan.template.render(params)]
+    parts = [principal.scope_part(), ScriptPart(WRITE_PART, plan.template.render(params), "one")]
+    layout = None
     if reread is not None:
-        read, _ = read_template(reread[0])
-        statements.append(read.render(reread[1]))
+        read, layout = read_template(reread[0])
+        parts.append(ScriptPart(READ_PART, read.render(reread[1]), "rows"))
+    request_script = Script(tuple(parts))
     try:
         # Not retried on a dropped connection: the first attempt may have committed.
-        rows = db.execute(script(*statements), retry=False)
+        answer = request_script.split(db.execute(request_script.text, retry=False))
     except pg8000.dbapi.DatabaseError as error:
         mapped = _database_rule_error(error, resource)
         if mapped is None:
             raise
         raise mapped from error
-    check_scope(rows[0], scope_parameter, path=path_scope)
-    created = _raise_for(rows[1], plan, shape.kind, resource)
-    return Written(created, rows[2:])
+    check_scope(answer, scope_parameter, path=path_scope)
+    (outcome,) = answer[WRITE_PART]
+    created = _raise_for(outcome, plan, shape.kind, resource)
+    return Written(created, layout.rows(answer[READ_PART]) if layout is not None else [])
 
 
 def respond(
     resource: Resource,
     request: Request,
     query: ReadQuery,
-    shape: ReadShape,
-    rows: list[list[Any]],
+    rows: list[ReadRow],
     status: int,
     path_workspace: str | None = None,
 ) -> Response:
-    _, layout = read_template(shape)
-    builder = DocumentBuilder(resource, query, layout, linker(request, query, path_workspace))
+    builder = DocumentBuilder(resource, query, linker(request, query, path_workspace))
     document = builder.single(rows[0], "")
     self_link = document["data"]["links"]["self"]
     document["links"] = {"self": self_link}
@@ -205,9 +211,7 @@ def _write_one(
         # An update that changed nothing took no lock: a delete may commit between the write
         # statement and the re-read, as it may before the write (then the write says so).
         raise NotFound(f"No {resource.type} here with that id.")
-    return respond(
-        resource, request, query, read_shape, result.rows, 201 if kind == "create" else 200
-    )
+    return respond(resource, request, query, result.rows, 201 if kind == "create" else 200)
 
 
 def update_row(resource: Resource, request: Request) -> Response:
@@ -306,6 +310,4 @@ def upsert_row(
         path_scope=path_workspace is not None,
     )
     status = 201 if result.created else 200
-    return respond(
-        resource, request, by_relationships, read_shape, result.rows, status, path_workspace
-    )
+    return respond(resource, request, by_relationships, result.rows, status, path_workspace)

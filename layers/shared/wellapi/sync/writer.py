@@ -26,7 +26,8 @@ from typing import Any, NamedTuple
 from uuid import UUID
 
 from wellapi import db
-from wellapi.sql import script, to_literal
+from wellapi.rows import select_list
+from wellapi.sql import Script, ScriptPart, to_literal
 from wellapi.sync.messages import (
     ConnectorRevoked,
     ProvenanceLinked,
@@ -75,6 +76,18 @@ class Resolution:
     problems: dict[tuple[UUID, str, UUID], Problem] = field(default_factory=dict)
 
 
+class ResolvedRow(NamedTuple):
+    """A row of ``resolve``'s statement: a connector (``kind`` 'connector'), or a record of
+    type ``kind`` that cannot be used (``pk`` NULL when it does not exist)."""
+
+    kind: str
+    connector_id: UUID
+    record_id: UUID | None
+    pk: int | None
+    workspace_pk: int | None
+    live: bool | None
+
+
 def _uuid_array(ids: Iterable[UUID]) -> str:
     # A UUID renders as hexadecimal digits and dashes only: one literal, nothing to escape.
     return "'{" + ",".join(map(str, ids)) + "}'::uuid[]"
@@ -94,9 +107,17 @@ def resolve(messages: Sequence[AnyMessage], *, pool: Any = None) -> Resolution:
         if not isinstance(m, ConnectorRevoked):
             ids = groups.setdefault((m.workspace_connector_id, m.record_type), {})
             ids.update(dict.fromkeys(m.record_ids))
+    connector_columns = select_list(
+        ResolvedRow._fields,
+        kind="'connector'",
+        connector_id="workspace_connector_id",
+        record_id="NULL::uuid",
+        pk="pk",
+        workspace_pk="workspace_pk",
+        live="deleted_at IS NULL",
+    )
     parts = [
-        "SELECT 'connector', workspace_connector_id, NULL::uuid, pk, workspace_pk, "
-        "deleted_at IS NULL FROM core_api.workspace_connectors "
+        f"SELECT {connector_columns} FROM core_api.workspace_connectors "
         f"WHERE workspace_connector_id = ANY({_uuid_array(connectors)})"
     ]
     for (connector_id, kind), ids in groups.items():
@@ -105,21 +126,35 @@ def resolve(messages: Sequence[AnyMessage], *, pool: Any = None) -> Resolution:
             "(SELECT workspace_pk FROM core_api.workspace_connectors "
             f"WHERE workspace_connector_id = {to_literal(connector_id)})"
         )
+        record_columns = select_list(
+            ResolvedRow._fields,
+            kind=to_literal(kind),
+            connector_id=f"{to_literal(connector_id)}::uuid",
+            record_id="u.id",
+            pk="r.pk",
+            workspace_pk="r.workspace_pk",
+            live="r.deleted_at IS NULL",
+        )
         parts.append(
-            f"SELECT {to_literal(kind)}, {to_literal(connector_id)}::uuid, u.id, r.pk, "
-            f"r.workspace_pk, r.deleted_at IS NULL FROM unnest({_uuid_array(ids)}) AS u(id) "
+            f"SELECT {record_columns} FROM unnest({_uuid_array(ids)}) AS u(id) "
             f"LEFT JOIN core_api.{table} r ON r.{id_column} = u.id "
             f"WHERE {workspace} IS NOT NULL AND (r.pk IS NULL OR r.deleted_at IS NOT NULL "
             f"OR r.workspace_pk <> {workspace})"
         )
     resolution = Resolution()
-    rows = db.execute(" UNION ALL ".join(parts), pool=pool)
-    for kind, connector_id, record_id, pk, workspace_pk, live in rows:
-        if kind == "connector":
-            resolution.connectors[connector_id] = ResolvedConnector(pk, workspace_pk, live)
+    for row in map(ResolvedRow._make, db.execute(" UNION ALL ".join(parts), pool=pool)):
+        if row.kind == "connector":
+            # A connector's row is read from its table: none of these is NULL.
+            assert row.pk is not None
+            assert row.workspace_pk is not None
+            assert row.live is not None
+            connector = ResolvedConnector(row.pk, row.workspace_pk, row.live)
+            resolution.connectors[row.connector_id] = connector
         else:
-            key = (connector_id, kind, record_id)
-            resolution.problems[key] = Problem(workspace_pk, live if pk is not None else None)
+            assert row.record_id is not None
+            key = (row.connector_id, row.kind, row.record_id)
+            live = row.live if row.pk is not None else None
+            resolution.problems[key] = Problem(row.workspace_pk, live)
     return resolution
 
 
@@ -220,8 +255,17 @@ def _soft_delete(table: str, condition: str) -> str:
     )
 
 
-def statement(index: int, planned: Planned) -> str:
-    """One set-based statement for one message; it returns (index, applied, rows).
+class MessageOutcome(NamedTuple):
+    """The one row of a message's statement."""
+
+    # Whether this transaction recorded the message's key, so the statement wrote.
+    applied: bool
+    # The ledger rows it linked or soft-deleted.
+    rows: int
+
+
+def statement(planned: Planned) -> str:
+    """One set-based statement for one message; it returns one ``MessageOutcome``.
 
     Records are found again by their public ids, and only in the connector's workspace: a
     record of another workspace is never linked, whatever happened since it was checked.
@@ -235,7 +279,8 @@ def statement(index: int, planned: Planned) -> str:
             for table, _, _ in LEDGERS.values()
         ]
         counted = " + ".join(f"(SELECT count(*) FROM {table})" for table, _, _ in LEDGERS.values())
-        return f"WITH {', '.join(updates)} SELECT {index}, {fresh}, {counted}"
+        outcome = select_list(MessageOutcome._fields, applied=fresh, rows=counted)
+        return f"WITH {', '.join(updates)} SELECT {outcome}"
     table, records, id_column = LEDGERS[m.record_type]
     record_pk = f"{m.record_type}_pk"
     direction = to_literal(m.direction.value) + "::core_api.direction_enum"
@@ -256,7 +301,10 @@ def statement(index: int, planned: Planned) -> str:
             f"AND direction = {direction} AND {fresh}"
         )
         change = f"changed AS ({_soft_delete(table, matching)})"
-    return f"WITH {change} SELECT {index}, {fresh}, (SELECT count(*) FROM changed)"
+    outcome = select_list(
+        MessageOutcome._fields, applied=fresh, rows="(SELECT count(*) FROM changed)"
+    )
+    return f"WITH {change} SELECT {outcome}"
 
 
 @dataclass(frozen=True)
@@ -279,16 +327,25 @@ def apply(planned: Sequence[Planned], *, pool: Any = None) -> list[Applied]:
     first: dict[str, int] = {}
     for index, p in enumerate(planned):
         first.setdefault(p.message.idempotency_key, index)
-    statements = [
-        receipts({key: planned[index] for key, index in first.items()}),
-        *(statement(index, planned[index]) for index in first.values()),
-        # Twice the receipts this batch adds: the table shrinks back to its retention.
-        prune(2 * len(first)),
-    ]
+    batch = Script(
+        (
+            ScriptPart("receipts", receipts({k: planned[i] for k, i in first.items()}), "nothing"),
+            *(ScriptPart(_message_part(i), statement(planned[i]), "one") for i in first.values()),
+            # Twice the receipts this batch adds: the table shrinks back to its retention.
+            ScriptPart("prune", prune(2 * len(first)), "nothing"),
+        )
+    )
     # Not retried on a dropped connection: the batch goes back to the queue instead, and
     # the receipts make the redelivery safe.
-    rows = db.execute(script(*statements), retry=False, pool=pool)
-    outcome = {int(index): (bool(applied), int(count)) for index, applied, count in rows}
-    if len(outcome) != len(first):
-        raise RuntimeError(f"expected {len(first)} results, got {len(outcome)}")
-    return [Applied(p.message, *outcome.get(index, (False, 0))) for index, p in enumerate(planned)]
+    answer = batch.split(db.execute(batch.text, retry=False, pool=pool))
+    applied: list[Applied] = []
+    for index, p in enumerate(planned):
+        # A message whose key an earlier message of the batch carries has no statement.
+        rows = answer.get(_message_part(index))
+        outcome = MessageOutcome._make(rows[0]) if rows else MessageOutcome(False, 0)
+        applied.append(Applied(p.message, bool(outcome.applied), int(outcome.rows)))
+    return applied
+
+
+def _message_part(index: int) -> str:
+    return f"message {index}"

@@ -1,0 +1,184 @@
+"""The rows the API's statements answer with, and the names their columns go by.
+
+Each row contract is written once, here. The SQL builders label their columns with these
+names (``queries``, ``writes``, the scope, key and sync statements), and the code that reads
+the answers reads them through the typed rows below, by the same names: the order in which a
+statement emits its columns is its own business, and a label one side renames is a KeyError
+on the other, never a value read from the wrong column.
+
+No SQLAlchemy here: the read path loads this module at init.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, NamedTuple
+
+# ---------------------------------------------------------------------------------------------
+# A read: one row per resource object, with its parents' linkage and the included records.
+# ---------------------------------------------------------------------------------------------
+
+ID_LABEL = "id"
+
+
+def attribute_label(attribute: str) -> str:
+    """The resource's own attribute."""
+    return f"a_{attribute}"
+
+
+def linkage_label(relationship: str) -> str:
+    """The public id of the parent a relationship points at (NULL when it points nowhere)."""
+    return f"r_{relationship}"
+
+
+def visible_label(relationship: str) -> str:
+    """Whether the caller may see that parent, so ``include`` shows it."""
+    return f"v_{relationship}"
+
+
+def included_label(relationship: str, attribute: str) -> str:
+    """An attribute of the included parent."""
+    return f"i_{relationship}_{attribute}"
+
+
+class ReadRow:
+    """One row of a read, its values found by label (``Layout`` says where each one sits)."""
+
+    __slots__ = ("_index", "_values")
+
+    def __init__(self, values: Sequence[Any], index: Mapping[str, int]) -> None:
+        self._values = values
+        self._index = index
+
+    def __getitem__(self, label: str) -> Any:
+        return self._values[self._index[label]]
+
+    @property
+    def id(self) -> Any:
+        return self[ID_LABEL]
+
+    def attribute(self, name: str) -> Any:
+        return self[attribute_label(name)]
+
+    def linkage(self, relationship: str) -> Any:
+        return self[linkage_label(relationship)]
+
+    def visible(self, relationship: str) -> bool:
+        return bool(self[visible_label(relationship)])
+
+    def included(self, relationship: str, attribute: str) -> Any:
+        return self[included_label(relationship, attribute)]
+
+
+# ---------------------------------------------------------------------------------------------
+# The rows of statements written by hand: their SELECT lists are made from these tuples.
+# ---------------------------------------------------------------------------------------------
+
+
+def column_list(fields: Sequence[str]) -> str:
+    """A SELECT list of columns that already bear the row's names, in the row's order."""
+    return ", ".join(fields)
+
+
+def select_list(fields: Sequence[str], **expressions: str) -> str:
+    """``<expression> AS <field>, ...`` in the row's order, one expression per field."""
+    if set(expressions) != set(fields):
+        raise ValueError(f"expected expressions for {sorted(fields)}, got {sorted(expressions)}")
+    return ", ".join(f"{expressions[name]} AS {name}" for name in fields)
+
+
+class ScopeRow(NamedTuple):
+    """``core_api.set_scope``'s answer, the first row of every request.
+
+    No person: the scope token did not hold. No workspace: the person may not act there.
+    """
+
+    workspace_pk: int | None
+    person_pk: int | None
+
+
+class KeyRow(NamedTuple):
+    """``core_api.authenticate_key``'s answer for a key prefix (the secret is compared after)."""
+
+    api_key_id: Any
+    secret_hash: bytes
+    person_id: Any
+    workspace_id: Any
+    kind: str
+    scope_token: str
+
+
+# ---------------------------------------------------------------------------------------------
+# A write's outcome: one row saying what was found, which rules held and what was written.
+# ---------------------------------------------------------------------------------------------
+
+FOUND_TARGET_LABEL = "found_target"
+CHANGES_LABEL = "changes"
+WRITTEN_LABEL = "written"
+CREATED_LABEL = "created"
+
+
+def found_label(relationship: str) -> str:
+    """Whether the parent the document points at exists and the caller may see it."""
+    return f"found_{relationship}"
+
+
+def check_label(check: str) -> str:
+    """Whether a rule (``wellapi.rules``) holds."""
+    return f"check_{check}"
+
+
+WriteKind = Literal["create", "update", "delete"]
+
+
+@dataclass(frozen=True)
+class WriteOutcome:
+    """The outcome row of a write, read by label."""
+
+    # The row an update or delete addresses was found (a create has none to find).
+    found_target: bool
+    # Each relationship's parent, by relationship name.
+    found: Mapping[str, bool]
+    # Each rule, by its check name, in the order the rules are reported.
+    checks: Mapping[str, bool]
+    # An update writes only when it changes something; a create or delete always would.
+    changes: bool
+    # Rows written: 0 when a rule failed, a conflict stopped an insert, or nothing changed.
+    written: int
+    # An upsert inserted (rather than updated); false for every other write.
+    created: bool
+
+    @classmethod
+    def read(
+        cls,
+        kind: WriteKind,
+        labels: Sequence[str],
+        values: Sequence[Any],
+        *,
+        relationships: Sequence[str],
+        checks: Sequence[str],
+    ) -> WriteOutcome:
+        row = dict(zip(labels, values, strict=True))
+        return cls(
+            found_target=kind == "create" or bool(row[FOUND_TARGET_LABEL]),
+            found={name: bool(row[found_label(name)]) for name in relationships},
+            checks={name: bool(row[check_label(name)]) for name in checks},
+            changes=kind != "update" or bool(row[CHANGES_LABEL]),
+            written=int(row[WRITTEN_LABEL]),
+            # NULL when nothing was written.
+            created=kind == "create" and bool(row[CREATED_LABEL]),
+        )
+
+
+def outcome_labels(
+    kind: WriteKind, relationships: Sequence[str], checks: Sequence[str]
+) -> frozenset[str]:
+    """Every label ``WriteOutcome.read`` needs from a write of this kind."""
+    labels = {WRITTEN_LABEL, *map(found_label, relationships), *map(check_label, checks)}
+    labels |= {
+        "create": {CREATED_LABEL},
+        "update": {FOUND_TARGET_LABEL, CHANGES_LABEL},
+        "delete": {FOUND_TARGET_LABEL},
+    }[kind]
+    return frozenset(labels)
