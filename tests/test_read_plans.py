@@ -67,7 +67,7 @@ def tenants(server: local_db.LocalDatabase) -> Iterator[tuple[Any, Any, dict[str
         local_db.drop_database(server, name)
 
 
-def statement(request: lt.Request, kind: str = "member") -> tuple[str, int]:
+def statement(request: lt.ShapeRequest, kind: str = "member") -> tuple[str, int]:
     """The SQL the API sends for ``request`` (as operations.read builds it) and its page size."""
     resource = resource_named(request.shape.resource)
     operation = "retrieve" if request.shape.single else "list"

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from welldev.payload import Response
+from welldev.payload import HttpResponse
 from welldev.template import CorsConfiguration
 
 PREFLIGHT = "gateway (CORS preflight)"
@@ -67,7 +67,7 @@ def allowed_origin(cors: CorsConfiguration, origin: str | None) -> str | None:
     return None
 
 
-def preflight(cors: CorsConfiguration, headers: Sequence[tuple[str, str]]) -> Response:
+def preflight(cors: CorsConfiguration, headers: Sequence[tuple[str, str]]) -> HttpResponse:
     """API Gateway's own answer to a preflight request (no route, no authorizer, no function)."""
     answer: list[tuple[str, str]] = []
     origin = allowed_origin(cors, header(headers, "origin"))
@@ -81,12 +81,12 @@ def preflight(cors: CorsConfiguration, headers: Sequence[tuple[str, str]]) -> Re
             answer.append(("access-control-allow-headers", ",".join(cors.allow_headers)))
         if cors.max_age is not None:
             answer.append(("access-control-max-age", str(cors.max_age)))
-    return Response(204, answer, b"", served_by=PREFLIGHT)
+    return HttpResponse(204, answer, b"", served_by=PREFLIGHT)
 
 
 def decorate(
-    cors: CorsConfiguration, headers: Sequence[tuple[str, str]], response: Response
-) -> Response:
+    cors: CorsConfiguration, headers: Sequence[tuple[str, str]], response: HttpResponse
+) -> HttpResponse:
     """A response as it leaves API Gateway: the integration's CORS headers dropped, the
     configured ones added when the request's origin is allowed."""
     kept = [(k, v) for k, v in response.headers if not k.lower().startswith("access-control-")]
@@ -97,4 +97,4 @@ def decorate(
             kept.append(("access-control-allow-credentials", "true"))
         if cors.expose_headers:
             kept.append(("access-control-expose-headers", ",".join(cors.expose_headers)))
-    return Response(response.status, kept, response.body, served_by=response.served_by)
+    return HttpResponse(response.status, kept, response.body, served_by=response.served_by)

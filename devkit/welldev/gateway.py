@@ -31,9 +31,9 @@ from welldev.lambda_runtime import LambdaRuntime
 from welldev.payload import (
     MAX_REQUEST_BODY_BYTES,
     Event,
+    HttpRequest,
+    HttpResponse,
     InvalidLambdaResponse,
-    Request,
-    Response,
     build_event,
     gateway_response,
     map_response,
@@ -146,7 +146,7 @@ class Gateway:
         api = self.template.http_apis.get(api_id or self._api_id)
         return api.cors if api is not None else None
 
-    def handle(self, request: Request) -> Response:
+    def handle(self, request: HttpRequest) -> HttpResponse:
         request_id = _request_id()
         api_id: str | None = None
         try:
@@ -160,7 +160,7 @@ class Gateway:
         response.headers.append(("apigw-requestid", request_id))
         return response
 
-    def _handle(self, request: Request, request_id: str) -> tuple[Response, str | None]:
+    def _handle(self, request: HttpRequest, request_id: str) -> tuple[HttpResponse, str | None]:
         """The response, and the API whose route took the request (None: no route did)."""
         if len(request.body) > MAX_REQUEST_BODY_BYTES:
             return too_large(), None
@@ -183,9 +183,9 @@ class Gateway:
         self,
         target: RouteTarget,
         path_parameters: dict[str, str],
-        request: Request,
+        request: HttpRequest,
         request_id: str,
-    ) -> Response:
+    ) -> HttpResponse:
         event = build_event(
             request,
             route_key=target.route_key,
@@ -212,9 +212,9 @@ class Gateway:
         except InvalidLambdaResponse as error:
             self._error(f"{target.name} returned an invalid response", str(error))
             return gateway_response(500, "Internal Server Error")
-        return Response(mapped.status, mapped.headers, mapped.body, served_by=target.name)
+        return HttpResponse(mapped.status, mapped.headers, mapped.body, served_by=target.name)
 
-    def _authorize(self, authorizer: Authorizer, event: Event) -> Response | None:
+    def _authorize(self, authorizer: Authorizer, event: Event) -> HttpResponse | None:
         """None when the request may go on (with the context set), else the response to send."""
         identity = identity_values(authorizer, event)
         if identity is None:

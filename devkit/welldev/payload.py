@@ -35,7 +35,7 @@ Event = dict[str, Any]
 
 
 @dataclass(frozen=True)
-class Request:
+class HttpRequest:
     method: str
     target: str  # the request-target as received: "/v1/things?x=1"
     headers: Sequence[tuple[str, str]]  # as received, repeats and order kept
@@ -46,20 +46,20 @@ class Request:
 
 
 @dataclass(frozen=True)
-class Response:
+class HttpResponse:
     status: int
     headers: list[tuple[str, str]]
     body: bytes
     served_by: str = "gateway"  # the function (or local route) that answered, for the log
 
 
-def gateway_response(status: int, message: str) -> Response:
+def gateway_response(status: int, message: str) -> HttpResponse:
     """One of API Gateway's own answers, with its exact body."""
     body = json.dumps({"message": message}, separators=(",", ":")).encode()
-    return Response(status, [("content-type", "application/json")], body)
+    return HttpResponse(status, [("content-type", "application/json")], body)
 
 
-def too_large() -> Response:
+def too_large() -> HttpResponse:
     return gateway_response(413, "Request Entity Too Large")
 
 
@@ -93,7 +93,7 @@ def _decode_escapes(match: re.Match[str]) -> str:
 
 
 def build_event(
-    request: Request,
+    request: HttpRequest,
     *,
     route_key: str,
     path_parameters: Mapping[str, str],
@@ -152,7 +152,7 @@ def build_event(
     return event
 
 
-def _event_headers(request: Request) -> tuple[dict[str, str], list[str]]:
+def _event_headers(request: HttpRequest) -> tuple[dict[str, str], list[str]]:
     """Lower-cased headers, repeats joined by commas; ``cookie`` moves to ``cookies``."""
     headers: dict[str, str] = {}
     cookies: list[str] = []
@@ -223,11 +223,11 @@ class InvalidLambdaResponse(ValueError):
 _FRAMING_HEADERS = {"content-length", "transfer-encoding", "connection"}
 
 
-def map_response(result: Any, warn: Callable[[str], None]) -> Response:
+def map_response(result: Any, warn: Callable[[str], None]) -> HttpResponse:
     if not (isinstance(result, dict) and "statusCode" in result):
         # No statusCode: API Gateway sends the whole result as a JSON (or text) body.
         text = result if isinstance(result, str) else json.dumps(result)
-        return Response(200, [("content-type", "application/json")], text.encode())
+        return HttpResponse(200, [("content-type", "application/json")], text.encode())
 
     status = result["statusCode"]
     if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
@@ -263,7 +263,7 @@ def map_response(result: Any, warn: Callable[[str], None]) -> Response:
         content = body.encode("utf-8")
     if content and not any(name.lower() == "content-type" for name, _ in headers):
         headers.append(("content-type", UNTYPED_BODY_CONTENT_TYPE))
-    return Response(status, headers, content)
+    return HttpResponse(status, headers, content)
 
 
 def _header_text(value: Any) -> str:

@@ -53,7 +53,7 @@ def seed_id(table: str, key: str) -> uuid.UUID:
 
 
 @dataclass(frozen=True)
-class Parent:
+class SeedRef:
     """A reference to a seeded row, resolved to its ``pk`` by the INSERT itself."""
 
     table: Table
@@ -197,7 +197,7 @@ def demo_rows(now: datetime) -> Iterator[SeedRow]:
             schema.peoples,
             f"{workspace}/{key}",
             {
-                "workspace_pk": Parent(schema.workspaces, workspace),
+                "workspace_pk": SeedRef(schema.workspaces, workspace),
                 "first_name": first,
                 "last_name": last,
                 "full_name": f"{first} {last}",
@@ -208,8 +208,8 @@ def demo_rows(now: datetime) -> Iterator[SeedRow]:
             schema.memberships,
             f"{workspace}/{person}",
             {
-                "workspace_pk": Parent(schema.workspaces, workspace),
-                "person_pk": Parent(schema.peoples, _person_key(person)),
+                "workspace_pk": SeedRef(schema.workspaces, workspace),
+                "person_pk": SeedRef(schema.peoples, _person_key(person)),
                 "role": role,
                 "status": status,
             },
@@ -221,8 +221,8 @@ def demo_rows(now: datetime) -> Iterator[SeedRow]:
             schema.workspace_connectors,
             f"{workspace}/{connector}",
             {
-                "workspace_pk": Parent(schema.workspaces, workspace),
-                "connector_pk": Parent(schema.connectors, connector),
+                "workspace_pk": SeedRef(schema.workspaces, workspace),
+                "connector_pk": SeedRef(schema.connectors, connector),
                 "status": status,
                 # A fake credential: proves the API never returns config.
                 "config": {
@@ -236,7 +236,7 @@ def demo_rows(now: datetime) -> Iterator[SeedRow]:
             schema.accounts,
             f"{workspace}/{key}",
             {
-                "workspace_pk": Parent(schema.workspaces, workspace),
+                "workspace_pk": SeedRef(schema.workspaces, workspace),
                 "type": account_type,
                 "account_name": name,
                 "account_external_id": external_id,
@@ -246,7 +246,7 @@ def demo_rows(now: datetime) -> Iterator[SeedRow]:
         yield SeedRow(
             schema.companies,
             f"{workspace}/{key}",
-            {"workspace_pk": Parent(schema.workspaces, workspace), "name": name, "domain": domain},
+            {"workspace_pk": SeedRef(schema.workspaces, workspace), "name": name, "domain": domain},
         )
     ledgers: tuple[tuple[Table, Table, str, tuple[Any, ...]], ...] = (
         (schema.account_workspace_connectors, schema.accounts, "account_pk", ACCOUNT_LINKS),
@@ -259,15 +259,15 @@ def demo_rows(now: datetime) -> Iterator[SeedRow]:
                 ledger,
                 f"{record}/{connector}/{direction}/{hours}",
                 {
-                    record_column: Parent(record_table, record),
-                    "workspace_connector_pk": Parent(schema.workspace_connectors, connector),
+                    record_column: SeedRef(record_table, record),
+                    "workspace_connector_pk": SeedRef(schema.workspace_connectors, connector),
                     "direction": direction,
                     "created_at": ago(hours),
                     "deleted_at": ago(hours - 1) if deleted else None,
                 },
             )
     group_key, group_name, group_creator = GROUP
-    creator = Parent(schema.peoples, _person_key(group_creator))
+    creator = SeedRef(schema.peoples, _person_key(group_creator))
     yield SeedRow(
         schema.workspace_groups, group_key, {"name": group_name, "created_by_pk": creator}
     )
@@ -276,8 +276,8 @@ def demo_rows(now: datetime) -> Iterator[SeedRow]:
             schema.workspace_group_workspaces,
             f"{group_key}/{workspace}",
             {
-                "workspace_group_pk": Parent(schema.workspace_groups, group_key),
-                "workspace_pk": Parent(schema.workspaces, workspace),
+                "workspace_group_pk": SeedRef(schema.workspace_groups, group_key),
+                "workspace_pk": SeedRef(schema.workspaces, workspace),
                 "created_by_pk": creator,
             },
         )
@@ -286,8 +286,8 @@ def demo_rows(now: datetime) -> Iterator[SeedRow]:
             schema.workspace_group_memberships,
             f"{group_key}/{person}",
             {
-                "workspace_group_pk": Parent(schema.workspace_groups, group_key),
-                "person_pk": Parent(schema.peoples, _person_key(person)),
+                "workspace_group_pk": SeedRef(schema.workspace_groups, group_key),
+                "person_pk": SeedRef(schema.peoples, _person_key(person)),
                 "role": role,
             },
         )
@@ -308,8 +308,8 @@ def demo_rows(now: datetime) -> Iterator[SeedRow]:
             schema.workspace_providers,
             f"{workspace}/{provider}",
             {
-                "workspace_pk": Parent(schema.workspaces, workspace),
-                "provider_pk": Parent(schema.providers, provider),
+                "workspace_pk": SeedRef(schema.workspaces, workspace),
+                "provider_pk": SeedRef(schema.providers, provider),
                 "is_selected": selected,
                 "is_matched": matched,
                 "deleted_at": ago(2) if removed else None,
@@ -518,7 +518,7 @@ def _insert(conn: pg8000.native.Connection, row: SeedRow) -> None:
     for index, (column, value) in enumerate(row.columns.items(), start=1):
         columns.append(column)
         params[f"p{index}"] = value
-        if isinstance(value, Parent):
+        if isinstance(value, SeedRef):
             parent = value.table
             params[f"p{index}"] = seed_id(parent.name, value.key)
             values.append(

@@ -16,8 +16,8 @@ from typing import Any, TextIO
 from welldev.gateway import Gateway
 from welldev.payload import (
     MAX_REQUEST_BODY_BYTES,
-    Request,
-    Response,
+    HttpRequest,
+    HttpResponse,
     gateway_response,
     too_large,
 )
@@ -88,7 +88,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             response = gateway_response(400, "Bad Request")
         else:
-            request = Request(
+            request = HttpRequest(
                 method=self.command,
                 target=self.path,
                 headers=list(self.headers.items()),
@@ -135,7 +135,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             body += self.rfile.read(size)
             self.rfile.readline()
 
-    def _write(self, response: Response) -> None:
+    def _write(self, response: HttpResponse) -> None:
         self.send_response(response.status)
         for name, value in response.headers:
             self.send_header(name, value)

@@ -83,7 +83,7 @@ def prepare(
     return local
 
 
-def event_for(request: large_tenant.Request, who: dict[str, str]) -> dict[str, Any]:
+def event_for(request: large_tenant.ShapeRequest, who: dict[str, str]) -> dict[str, Any]:
     resource = resource_named(request.shape.resource)
     base = f"/v1/{resource.path}"
     if request.shape.single:

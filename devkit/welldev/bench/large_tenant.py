@@ -449,13 +449,13 @@ def deep_cursor(conn: pg8000.native.Connection, t: Tenant, ledger: str, sort: st
 
 
 @dataclass(frozen=True)
-class Request:
+class ShapeRequest:
     shape: Shape
     query: str
     row_id: UUID | None
 
 
-def requests(conn: pg8000.native.Connection, t: Tenant) -> list[Request]:
+def requests(conn: pg8000.native.Connection, t: Tenant) -> list[ShapeRequest]:
     """Every shape with ``t``'s ids filled in."""
     cursors: dict[tuple[str, str], str] = {}
     out = []
@@ -476,7 +476,7 @@ def requests(conn: pg8000.native.Connection, t: Tenant) -> list[Request]:
             workspace=t.workspace_id,
         )
         row_id = _some_row(conn, t, shape.resource) if shape.single else None
-        out.append(Request(shape, query, row_id))
+        out.append(ShapeRequest(shape, query, row_id))
     return out
 
 
