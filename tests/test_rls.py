@@ -26,7 +26,7 @@ from tests.support.api import JSONAPI, call, event
 from tests.support.read_factories import record_queries
 from wellapi import db, keys, schema
 from wellapi.errors import sqlstate_of
-from wellapi.queries import relationship_join, scope_condition
+from wellapi.queries import scope_condition, with_parents
 from wellapi.resources import RESOURCES
 from wellapi.roles import API_ROLE
 from wellapi.sql import to_literal
@@ -292,17 +292,7 @@ def engine_scope(admin_conn: pg8000.native.Connection, resource: str, side: tn.S
     as row-level security does not look at deleted_at), run by the admin, whom RLS ignores."""
     r = RESOURCES[resource]
     t = schema.table(r.table.name).alias("t")
-    parents = {
-        rel.name: schema.table(rel.parent.table.name).alias(f"p_{rel.name}")
-        for rel in r.relationships
-    }
-    joined: Any = t
-    for rel in r.relationships:
-        joined = joined.join(
-            parents[rel.name],
-            relationship_join(rel, t, parents[rel.name]),
-            isouter=not rel.required,
-        )
+    parents, joined = with_parents(r, t)
     statement = select(t.c.pk).select_from(joined).where(scope_condition(r, t, parents))
     sql = compile_template(statement).render()
     rows = admin_conn.run(f"{scope(side)}; {sql}")

@@ -35,7 +35,7 @@ from tests.support.tenancy_world import Principal, World
 from wellapi import db, schema
 from wellapi.errors import sqlstate_of
 from wellapi.http import api_handler
-from wellapi.queries import relationship_join, scope_condition
+from wellapi.queries import scope_condition, with_parents
 from wellapi.resources import RESOURCES
 from wellapi.sql import to_literal
 from wellapi.sql_compile import compile_template
@@ -138,17 +138,7 @@ def query_rows(
     """
     r = RESOURCES[resource]
     t = schema.table(r.table.name).alias("t")
-    parents = {
-        rel.name: schema.table(rel.parent.table.name).alias(f"p_{rel.name}")
-        for rel in r.relationships
-    }
-    joined: Any = t
-    for rel in r.relationships:
-        joined = joined.join(
-            parents[rel.name],
-            relationship_join(rel, t, parents[rel.name]),
-            isouter=not rel.required,
-        )
+    parents, joined = with_parents(r, t)
     service = scope.principal.kind == "service"
     statement = (
         select(literal("row"), t.c[r.id_column], t.c.deleted_at.is_(None))

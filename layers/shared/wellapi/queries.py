@@ -129,6 +129,26 @@ def relationship_join(
     return alias.c.pk == table.c[rel.column]
 
 
+def with_parents(
+    resource: Resource, rows: FromClause
+) -> tuple[dict[str, NamedFromClause], FromClause]:
+    """Each relationship's parent table, aliased ``p_<name>``, and ``rows`` joined to them (an
+    outer join where the relationship is optional): what a read's columns, scope and filters
+    refer to."""
+    parents = {
+        rel.name: schema.table(rel.parent.table.name).alias(f"p_{rel.name}")
+        for rel in resource.relationships
+    }
+    joined: FromClause = rows
+    for rel in resource.relationships:
+        joined = joined.join(
+            parents[rel.name],
+            relationship_join(rel, rows, parents[rel.name]),
+            isouter=not rel.required,
+        )
+    return parents, joined
+
+
 def attribute_column(
     attribute: Attribute, table: FromClause, parents: dict[str, NamedFromClause]
 ) -> ColumnElement[Any]:
@@ -270,10 +290,7 @@ def _build(shape: ReadShape) -> tuple[Select[Any], Layout]:
     resource = resource_named(shape.resource)
     walk = shape.walk
     t = _walked_rows(shape, walk) if walk else schema.table(resource.table.name).alias("t")
-    parents = {
-        rel.name: schema.table(rel.parent.table.name).alias(f"p_{rel.name}")
-        for rel in resource.relationships
-    }
+    parents, joined = with_parents(resource, t)
 
     columns: list[ColumnElement[Any]] = [t.c[resource.id_column].label(ID_LABEL)]
     columns += [
@@ -291,14 +308,6 @@ def _build(shape: ReadShape) -> tuple[Select[Any], Layout]:
         columns += [
             alias.c[a.column].label(included_label(name, a.name)) for a in rel.parent.attributes
         ]
-
-    joined: FromClause = t
-    for rel in resource.relationships:
-        joined = joined.join(
-            parents[rel.name],
-            relationship_join(rel, t, parents[rel.name]),
-            isouter=not rel.required,
-        )
 
     conditions: list[ColumnElement[bool]] = []
     if walk is None:
