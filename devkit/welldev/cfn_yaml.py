@@ -37,8 +37,13 @@ _SHORT_FORM_FUNCTIONS = (
 )
 
 
+# libyaml's parser when PyYAML was built with it (its wheels are): ten times faster on the
+# project's template (0.09 s instead of 0.9), which every local command reads first.
+_SafeLoader = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
+
+
 # PyYAML ships no type information (mypy sees Any), hence the ignore.
-class _CloudFormationLoader(yaml.SafeLoader):  # type: ignore[misc]
+class _CloudFormationLoader(_SafeLoader):  # type: ignore[misc,valid-type]
     """A safe loader that knows ``!Ref``, ``!GetAtt``, ``!Sub``... and leaves dates as text.
 
     CloudFormation reads ``Version: 2012-10-17`` as a string; YAML 1.1 would make it a date.
