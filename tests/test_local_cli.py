@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import socket
+import subprocess
 import sys
 import textwrap
 import threading
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +27,9 @@ from sqlalchemy.engine import make_url
 from tests.support import key_audit
 from wellapi import db as wellapi_db
 from wellapi import keys
-from welldev import cli, seed
+from welldev import cli, console, revisions, seed
 from welldev import database as local_db
+from welldev.commands import run as run_command
 from welldev.server import LocalServer
 
 TEMPLATE = """
@@ -114,6 +118,13 @@ def workdir(
     local_db.drop_database(server, name)
 
 
+def refuse(what: str) -> Callable[..., Any]:
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError(what)
+
+    return refused
+
+
 def output(capsys: pytest.CaptureFixture[str]) -> tuple[Any, str]:
     captured = capsys.readouterr()
     return json.loads(captured.out) if captured.out.strip() else None, captured.err
@@ -144,6 +155,54 @@ def test_seeding_again_keeps_the_demo_keys_that_still_work(
     assert "==> kept the demo keys of the last run: demo:acme, demo:globex, demo:service" in log
     assert "issued" not in log
     assert (workdir / ".local" / "demo.json").read_text() == before
+
+
+def test_a_database_at_head_is_neither_migrated_nor_seeded_by_migrate(
+    workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(local_db, "migrate_to_head", refuse("migrated"))
+    monkeypatch.setattr(seed, "seed", refuse("seeded"))
+    assert cli.main(["migrate"]) == 0
+    _, log = output(capsys)
+    assert f"==> at head ({', '.join(revisions.head())})" in log
+    assert "migrating" not in log
+
+
+def test_seed_keeps_the_url_of_the_running_server_in_demo_json(
+    workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = workdir / ".local" / "demo.json"
+    recorded = json.loads(path.read_text())
+    # What `wellapi run --port 4321` wrote: a later seed must not say 3000.
+    path.write_text(json.dumps({**recorded, "base_url": "http://127.0.0.1:4321"}))
+    assert cli.main(["seed"]) == 0
+    assert json.loads(path.read_text())["base_url"] == "http://127.0.0.1:4321"
+    assert cli.main(["seed", "--url", "http://127.0.0.1:5555/"]) == 0
+    assert json.loads(path.read_text())["base_url"] == "http://127.0.0.1:5555"
+    monkeypatch.setenv("PORT", "8080")
+    assert cli.main(["seed"]) == 0
+    assert json.loads(path.read_text())["base_url"] == "http://127.0.0.1:8080"
+    path.write_text(json.dumps(recorded))
+    capsys.readouterr()
+
+
+def test_enqueue_to_no_server_says_where_it_found_the_url(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = workdir / ".local" / "demo.json"
+    recorded = path.read_text()
+    with socket.socket() as nobody:  # a loopback port nobody listens on
+        nobody.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{nobody.getsockname()[1]}"
+        path.write_text(json.dumps({**json.loads(recorded), "base_url": url}))
+        try:
+            assert cli.main(["enqueue", "event.json"]) == 1
+        finally:
+            path.write_text(recorded)
+    err = capsys.readouterr().err
+    assert f"no local server at {url}" in err
+    assert "that URL is the base_url of .local/demo.json" in err
+    assert "--url or PORT" in err
 
 
 # ---- wellapi keys ----------------------------------------------------------------------------
@@ -256,6 +315,16 @@ def test_keys_create_refuses_unknown_people_and_warns_about_keys_that_cannot_act
     assert "warning: the person has no active membership in that workspace" in captured.err
 
 
+def test_keys_need_no_migration_of_a_database_at_head_and_say_how_long_they_took(
+    workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(local_db, "migrate_to_head", refuse("migrated"))
+    _, err = create_key(capsys)
+    assert re.search(r"^==> done in \d+\.\d\d s$", err, re.MULTILINE)
+    assert cli.main(["keys", "list"]) == 0
+    assert re.search(r"^==> done in \d+\.\d\d s$", capsys.readouterr().err, re.MULTILINE)
+
+
 def test_keys_create_checks_its_arguments(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["keys", "create", "--person", "not-a-uuid", "--workspace", "x"])
@@ -297,6 +366,31 @@ def test_a_failing_function_exits_1_with_lambdas_error_payload(
     assert "RuntimeError: no luck" in log
 
 
+def test_invoke_never_seeds_nor_migrates_a_database_at_head(
+    workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(local_db, "migrate_to_head", refuse("migrated"))
+    monkeypatch.setattr(seed, "seed", refuse("seeded"))
+    assert cli.main(["invoke", "WhoamiFunction", "event.json"]) == 0
+    result, log = output(capsys)
+    assert json.loads(result["body"])["user"] == "well_api"
+    assert "seeding" not in log
+    assert re.search(r"^==> done in \d+\.\d\d s$", log, re.MULTILINE)
+
+
+def test_invoke_of_claims_the_database_lacks_says_to_seed_it(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stranger = {"person_id": str(uuid.uuid4()), "principal_kind": "member", "workspace_id": ""}
+    event = {"rawPath": "/whoami", "requestContext": {"authorizer": {"lambda": stranger}}}
+    (workdir / "stranger.json").write_text(json.dumps(event))
+    assert cli.main(["invoke", "WhoamiFunction", "stranger.json"]) == 2
+    result, log = output(capsys)
+    assert result is None  # the function never ran
+    assert f"wellapi: no person {stranger['person_id']}: the event's claims name" in log
+    assert "`wellapi seed` (or `make run`) inserts them" in log
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -324,7 +418,7 @@ def test_run_serves_the_template_with_the_demo_data(
             started.append(self)  # the port is bound earlier, before the database is ready
             super().serve_forever(poll_interval)
 
-    monkeypatch.setattr(cli, "LocalServer", RecordedServer)
+    monkeypatch.setattr(run_command, "LocalServer", RecordedServer)
     exit_codes: list[int] = []
     thread = threading.Thread(
         target=lambda: exit_codes.append(cli.main(["run", "--port", "0"])), daemon=True
@@ -359,6 +453,42 @@ def test_run_serves_the_template_with_the_demo_data(
 
 
 def test_printed_urls_never_show_a_password() -> None:
-    assert cli.redact("postgresql://admin:s3cret@db.example:5432/well") == (
+    assert console.redact("postgresql://admin:s3cret@db.example:5432/well") == (
         "postgresql://admin:***@db.example:5432/well"
+    )
+
+
+# ---- what a command prints besides: no XDG_RUNTIME_DIR warning -------------------------------
+# pyproject.toml's filterwarnings hides it in this session: the command runs in a process of its
+# own, as a user runs it, and its stderr is read.
+
+
+def run_wellapi(workdir: Path, *argv: str, **environment: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("XDG_RUNTIME_DIR", "PYTHONWARNINGS")}
+    command = Path(sys.executable).with_name("wellapi")
+    return subprocess.run(
+        [command, *argv],
+        cwd=workdir,
+        env={**env, **environment},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+
+def test_a_command_without_xdg_runtime_dir_prints_no_warning_about_it(workdir: Path) -> None:
+    done = run_wellapi(workdir, "keys", "list")
+    assert "XDG_RUNTIME_DIR" not in done.stderr
+    assert "Warning" not in done.stderr
+    assert "==> done in" in done.stderr
+
+
+def test_other_warnings_about_the_runtime_directory_still_show(
+    workdir: Path, tmp_path: Path
+) -> None:
+    not_a_directory = tmp_path / "runtime"
+    not_a_directory.write_text("")
+    done = run_wellapi(workdir, "keys", "list", XDG_RUNTIME_DIR=str(not_a_directory))
+    assert f"RuntimeDirWarning: XDG_RUNTIME_DIR {not_a_directory} is not a directory" in (
+        done.stderr
     )

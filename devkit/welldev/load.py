@@ -51,9 +51,10 @@ import pg8000.native
 from wellapi import db as wellapi_db
 from wellapi import keys, schema
 from wellapi.roles import API_ROLE
-from welldev import cli, database, seed
+from welldev import database, seed
 from welldev import template as sam_template
 from welldev.authorizers import AuthorizerCache
+from welldev.function_roles import connect_functions_as
 from welldev.gateway import Gateway
 from welldev.lambda_runtime import LambdaRuntime, apply_template_environment
 from welldev.server import LocalServer
@@ -103,7 +104,7 @@ def serving(
     saved_path = list(sys.path)
     saved_modules = set(sys.modules)
     os.environ["DB_POOL_SIZE"] = str(pool_size)
-    cli.connect_functions_as(db, API_ROLE)
+    connect_functions_as(db, API_ROLE)
     apply_template_environment(template, template.functions.values())
     runtime = LambdaRuntime(template)
     gateway = Gateway(template, runtime, cache=cache, log=log or io.StringIO())

@@ -29,7 +29,6 @@ and a new one is issued. ``seed(conn)`` without a key provider issues none (``nu
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -42,6 +41,7 @@ from sqlalchemy import Table
 
 from wellapi import keys, schema
 from wellapi.domain import SCHEMA
+from welldev import demo_file
 
 # Fixed for good: every seeded id derives from it, and events or docs may quote those ids.
 SEED_NAMESPACE = uuid.UUID("5f2b8a1e-7c3d-5e4f-9a0b-1c2d3e4f5a6b")
@@ -358,7 +358,7 @@ class NoKeys:
 class IssuedKeys:
     """Real demo keys: the previous run's when they still authenticate, else new ones.
 
-    ``previous`` is the last ``.local/demo.json`` (``read_demo``), or None.
+    ``previous`` is the last ``.local/demo.json`` (``demo_file.read_demo``), or None.
     """
 
     SERVICE_KEY_NAME = "demo:service"
@@ -535,19 +535,5 @@ def _insert(conn: pg8000.native.Connection, row: SeedRow) -> None:
 
 
 def write_demo(path: Path, demo: Demo, base_url: str) -> None:
-    """Write ``.local/demo.json``, readable by its owner only: it holds live API keys."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.touch(mode=0o600)
-    temporary.chmod(0o600)
-    temporary.write_text(json.dumps(demo.document(base_url), indent=2) + "\n", encoding="utf-8")
-    temporary.replace(path)
-
-
-def read_demo(path: Path) -> dict[str, Any] | None:
-    """The previous ``.local/demo.json``, or None when there is none that can be read."""
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return document if isinstance(document, dict) else None
+    """Write ``.local/demo.json`` (readable by its owner only: it holds live API keys)."""
+    demo_file.write_demo(path, demo.document(base_url))

@@ -19,7 +19,7 @@ from welldev.bench.config import EMBEDDED_SETTINGS, LOCAL_DIR, PHASES, Config
 from welldev.bench.errors import BenchError
 from welldev.bench.report import diagnostics_text, table
 from welldev.bench.runner import run
-from welldev.cli import step
+from welldev.console import step
 
 
 def parser() -> argparse.ArgumentParser:

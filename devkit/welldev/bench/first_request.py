@@ -50,7 +50,7 @@ from welldev.bench.runtime_api import RuntimeFailure, measure_runtime
 from welldev.bench.sandbox import Function, Sandbox
 from welldev.bench.wire import recording
 from welldev.claims import sign_event
-from welldev.cli import step
+from welldev.console import step
 
 EVENTS = ROOT / "events"
 GOAL = 3.0

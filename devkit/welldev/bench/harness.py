@@ -20,8 +20,9 @@ from uuid import uuid4
 
 from wellapi import db as wellapi_db
 from wellapi.roles import API_ROLE
-from welldev import cli, database, queues
+from welldev import database, queues
 from welldev.bench.errors import BenchError
+from welldev.function_roles import connect_functions_as
 
 JSONAPI = "application/vnd.api+json"
 
@@ -130,7 +131,7 @@ def functions_connected_to(local: database.LocalDatabase) -> Iterator[None]:
     """Point this process's handlers at ``bench`` as their own roles; restore afterwards."""
     names = ("DATABASE_URL", "SYNC_DATABASE_URL", "AUTH_DATABASE_URL", "DB_AUTH")
     saved = {name: os.environ.get(name) for name in names}
-    cli.connect_functions_as(local, API_ROLE)
+    connect_functions_as(local, API_ROLE)
     try:
         yield
     finally:

@@ -24,7 +24,7 @@ from welldev.bench.sandbox import Sandbox, ensure_build, sandbox
 from welldev.bench.scale import diagnose_scale, measure_scale
 from welldev.bench.sync import diagnose_sync, measure_sync
 from welldev.bench.warm import diagnose_warm, measure_warm
-from welldev.cli import step
+from welldev.console import step
 
 
 def postgres_version(bench: BenchDatabase) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 from welldev.bench.config import BUILD_DIR, ROOT
 from welldev.bench.errors import BenchError
 from welldev.bench.harness import elapsed, link_installed, note
-from welldev.cli import step
+from welldev.console import step
 
 # What the python3.13 Lambda runtime provides besides the standard library (as in
 # tests/test_packaging.py): linked from the venv, never copied into an artifact.

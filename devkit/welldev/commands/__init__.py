@@ -1,0 +1,1 @@
+"""The ``wellapi`` commands, one module each, imported only when that command runs."""

@@ -1,0 +1,56 @@
+"""The database of the commands: resolved, created when missing, migrated only when behind."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pg8000.native
+
+from welldev import database
+from welldev.console import redact, step
+
+EMBEDDED_DATA_DIR = Path(".local") / "pg"
+
+
+def resolve() -> database.LocalDatabase:
+    """DATABASE_URL's database, or the embedded server's ``well`` (started when it is not)."""
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        step(f"using DATABASE_URL {redact(url)}")
+    else:
+        step(f"embedded PostgreSQL in {EMBEDDED_DATA_DIR}")
+    return database.resolve(EMBEDDED_DATA_DIR)
+
+
+def _migrating(db: database.LocalDatabase) -> Callable[[database.Migration], None]:
+    def say(migration: database.Migration) -> None:
+        before = ", ".join(migration.before) or "no revision"
+        step(f"migrating {redact(db.admin_url)} from {before} to {', '.join(migration.head)}")
+
+    return say
+
+
+@contextmanager
+def admin_connection(
+    *, roles: bool = False
+) -> Iterator[tuple[database.LocalDatabase, pg8000.native.Connection]]:
+    """The resolved database at head, and an administrative connection to it.
+
+    ``roles``: give the application roles their local password (the commands that connect as
+    them need it).
+    """
+    db = resolve()
+    conn = database.connect_at_head(db, roles=roles, migrating=_migrating(db))
+    try:
+        yield db, conn
+    finally:
+        conn.close()
+
+
+def prepare_database() -> database.LocalDatabase:
+    """The database resolved, created if missing, migrated if behind, with the roles' passwords."""
+    with admin_connection(roles=True) as (db, _):
+        return db

@@ -1,0 +1,133 @@
+"""``wellapi run``: every HttpApi route of the template, the documentation and the local queues,
+on a database migrated when behind and seeded with the demo and its keys."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from collections.abc import Mapping
+
+from wellapi.roles import API_ROLE
+from welldev import demo_file, docs, queues
+from welldev import template as sam_template
+from welldev.cli import CORS_ORIGINS_VARIABLE, CORS_PARAMETER
+from welldev.commands.local_database import admin_connection
+from welldev.commands.seed import write_demo
+from welldev.console import step
+from welldev.function_roles import connect_functions_as
+from welldev.gateway import Gateway, LocalRoute
+from welldev.lambda_runtime import (
+    EnvironmentReport,
+    HandlerImportError,
+    LambdaRuntime,
+    apply_template_environment,
+)
+from welldev.queue_messages import QUEUES_PATH
+from welldev.server import LocalServer
+
+USAGE_ERRORS = (sam_template.TemplateError, HandlerImportError, queues.NotAMessage)
+# Connections per role for the functions ``wellapi run`` serves: one process serves concurrent
+# requests on many threads, where a Lambda environment serves one at a time (pool of one).
+LOCAL_DB_POOL_SIZE = 8
+
+
+def main(args: argparse.Namespace) -> int:
+    # Template, routes and the port first: what cannot be served fails before any database work.
+    overrides = {} if args.cors_origins is None else {CORS_PARAMETER: args.cors_origins.strip()}
+    template = sam_template.load(args.template, overrides)
+    runtime = LambdaRuntime(template)
+    visibility_timeout = args.visibility_timeout
+    if visibility_timeout is None:
+        visibility_timeout = queues.DEFAULT_VISIBILITY_TIMEOUT_SECONDS
+    mappings = queues.mappings_of(template, runtime, visibility_timeout=visibility_timeout)
+    local_queues = {mapping.queue.name: mapping.queue for mapping in mappings}
+    gateway = Gateway(template, runtime, local_routes=local_routes(local_queues))
+    port = args.port
+    if port is None:
+        port = int(os.environ.get("PORT", demo_file.DEFAULT_PORT))
+    server = LocalServer(gateway, args.host, port)
+    try:
+        with admin_connection(roles=True) as (db, conn):
+            write_demo(conn, server.url)
+        connect_functions_as(db, API_ROLE)
+        os.environ.setdefault("DB_POOL_SIZE", str(LOCAL_DB_POOL_SIZE))
+        step(f"database pool: {os.environ['DB_POOL_SIZE']} connections per role (DB_POOL_SIZE)")
+        # The SQS consumers share the API functions' environment; they log in as their own
+        # role through SYNC_DATABASE_URL (connect_functions_as).
+        served = [template.function(function_id) for function_id in gateway.function_ids]
+        report_environment(apply_template_environment(template, served))
+        for line in gateway.describe_routes():
+            print(f"    {line}", file=sys.stderr)
+        for mapping in mappings:
+            mapping.start()
+            step(describe_mapping(template, mapping))
+        cors = gateway.cors_of()
+        step(
+            f"CORS: {', '.join(cors.allow_origins)} ({CORS_PARAMETER}; --cors-origins to change)"
+            if cors is not None
+            else f"CORS: none (--cors-origins or {CORS_ORIGINS_VARIABLE} to allow a browser app)"
+        )
+        step(f"serving {len(gateway.route_keys)} routes on {server.url} (Ctrl-C stops)")
+        step(f"OpenAPI: {server.url}/v1/openapi.json, Swagger UI: {server.url}/docs")
+        if threading.current_thread() is threading.main_thread():
+            # A process manager's SIGTERM stops like Ctrl-C, so the embedded database stops too.
+            signal.signal(signal.SIGTERM, _interrupt)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            step("stopped")
+    finally:
+        for mapping in mappings:
+            if not mapping.stop():
+                step(f"warning: the poller of {mapping.queue.name} did not stop in time")
+        server.server_close()
+    return 0
+
+
+def describe_mapping(template: sam_template.Template, mapping: queues.EventSourceMapping) -> str:
+    queue, event = mapping.queue, mapping.event
+    declared = template.queues[queue.logical_id].visibility_timeout_seconds
+    limit = (
+        f"to the dead-letter list after {queue.max_receive_count} receives"
+        if queue.max_receive_count
+        else "no dead-letter queue"
+    )
+    return (
+        f"queue {queue.name} ({queue.logical_id}) -> {event.function_id}: batches of up to "
+        f"{event.batch_size}, window {event.batching_window_seconds} s, visibility timeout "
+        f"{queue.visibility_timeout:g} s (template: {declared} s), {limit}; "
+        f"`wellapi enqueue <file>` sends, GET {QUEUES_PATH}/{queue.name} shows"
+    )
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def local_routes(local_queues: Mapping[str, queues.LocalQueue]) -> list[LocalRoute]:
+    """Routes only the local server has: the documentation, and the local queues (by name) if any.
+
+    None of them is behind the authorizer.
+    """
+    routes = docs.doc_routes()
+    if local_queues:
+        handler = queues.queue_routes_handler(local_queues)
+        routes += [
+            LocalRoute("GET", QUEUES_PATH + "/{queue}", handler),
+            LocalRoute("POST", QUEUES_PATH + "/{queue}", handler),
+        ]
+    return routes
+
+
+def report_environment(report: EnvironmentReport) -> None:
+    if report.applied:
+        step(f"template environment: {', '.join(report.applied)}")
+    if report.kept:
+        step(f"kept the local values of: {', '.join(report.kept)}")
+    if report.unresolved:
+        step(f"left unset (they need deployed resources): {', '.join(report.unresolved)}")
+    for conflict in report.conflicts:
+        step(f"warning: functions disagree on {conflict}; one process holds one value")

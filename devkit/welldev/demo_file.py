@@ -1,0 +1,54 @@
+"""``.local/demo.json``: the demo's workspaces and keys, and where the local server listens.
+
+``wellapi run`` writes it with the URL it serves on; ``wellapi seed`` keeps that URL (or the one
+it is told); ``wellapi enqueue`` finds the server by it. Standard library only, so a command
+that needs nothing else from the demo does not import the seed's schema.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+DEMO_FILE = Path(".local") / "demo.json"
+DEFAULT_PORT = 3000
+
+
+def read_demo(path: Path) -> dict[str, Any] | None:
+    """The previous ``.local/demo.json``, or None when there is none that can be read."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return document if isinstance(document, dict) else None
+
+
+def write_demo(path: Path, document: dict[str, Any]) -> None:
+    """Write ``.local/demo.json``, readable by its owner only: it holds live API keys."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.touch(mode=0o600)
+    temporary.chmod(0o600)
+    temporary.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    temporary.replace(path)
+
+
+def base_url_and_origin(path: Path | None = None) -> tuple[str, str]:
+    """The local server's URL, and where it was found (said when nothing answers there).
+
+    ``$PORT`` when set, else the base URL the last ``wellapi run`` wrote, else port 3000.
+    """
+    if "PORT" in os.environ:
+        return f"http://127.0.0.1:{int(os.environ['PORT'])}", "$PORT"
+    path = path or DEMO_FILE
+    base_url = (read_demo(path) or {}).get("base_url")
+    if isinstance(base_url, str):
+        return base_url.rstrip("/"), f"the base_url of {path}"
+    return f"http://127.0.0.1:{DEFAULT_PORT}", "the default port"
+
+
+def default_base_url(path: Path | None = None) -> str:
+    """``$PORT`` when set, else the base URL the last ``wellapi run`` wrote, else port 3000."""
+    return base_url_and_origin(path)[0]

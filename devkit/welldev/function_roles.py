@@ -1,0 +1,35 @@
+"""Which database role a function of the template logs in as locally, and pointing it there."""
+
+from __future__ import annotations
+
+import os
+
+from wellapi import db as wellapi_db
+from wellapi.roles import API_ROLE, APP_ROLES, AUTH_ROLE, SYNC_ROLE
+from welldev import template as sam_template
+from welldev.database import LocalDatabase
+
+
+def connect_functions_as(db: LocalDatabase, role: str | None) -> None:
+    """Point the functions of this process at the local database, as ``role`` (None: admin).
+
+    The sync writer and the authorizer, which may share the process, get their own roles' URLs.
+    Set before the template's environment is applied, so these win over ``DB_AUTH=iam``.
+    """
+    os.environ["DATABASE_URL"] = db.url_for(role) if role else db.admin_url
+    os.environ["SYNC_DATABASE_URL"] = db.url_for(SYNC_ROLE)
+    os.environ["AUTH_DATABASE_URL"] = db.url_for(AUTH_ROLE)
+    os.environ["DB_AUTH"] = "url"
+    wellapi_db.reset_pools()
+
+
+def role_of(template: sam_template.Template, function: sam_template.Function) -> str | None:
+    """The role a function logs in as in AWS (its ``DB_USER``): an application role, else admin.
+
+    So ``invoke`` of the sync function writes as ``well_sync``, and the migration function,
+    whose user owns the schema, runs as the local administrator.
+    """
+    if "DB_USER" not in function.environment:
+        return API_ROLE  # what Settings assumes when DB_USER is not set
+    user = sam_template.resolve_environment(template, function).values.get("DB_USER")
+    return user if user in APP_ROLES else None

