@@ -7,6 +7,7 @@ its ``sys.modules`` afterwards.
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -127,3 +128,26 @@ def test_help_is_printed_by_the_installed_command(argv: list[str]) -> None:
     done = subprocess.run([command, *argv], capture_output=True, text=True, check=True)
     assert done.stdout.startswith("usage: wellapi")
     assert done.stderr == ""
+
+
+def bytecode_settings(**environment: str) -> list[Any]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHONPYCACHE")}
+    code = (
+        "import json, sys; from welldev import cli; cli._keep_bytecode(); "
+        "print(json.dumps([sys.pycache_prefix, sys.dont_write_bytecode, sys.prefix]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**env, **environment},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    settings: list[Any] = json.loads(done.stdout)
+    return settings
+
+
+def test_the_command_keeps_its_bytecode_under_the_virtualenv_whatever_the_environment() -> None:
+    prefix, dont_write, venv = bytecode_settings(PYTHONDONTWRITEBYTECODE="1")
+    assert (prefix, dont_write) == (str(Path(venv) / "pycache"), False)
+    assert bytecode_settings(PYTHONPYCACHEPREFIX="/somewhere")[0] == "/somewhere"
