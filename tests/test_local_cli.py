@@ -408,6 +408,20 @@ def test_usage_errors_exit_2_before_touching_the_database(
     assert "migrating" not in log
 
 
+def test_run_on_a_port_in_use_names_it_before_touching_the_database(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert cli.main(["run", "--port", str(port)]) == 2
+    log = capsys.readouterr().err
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in log
+    assert "PostgreSQL" not in log
+    assert "DATABASE_URL" not in log
+
+
 def test_run_serves_the_template_with_the_demo_data(
     workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
