@@ -279,6 +279,21 @@ def test_a_server_left_by_an_unclean_exit_is_stopped_by_the_next_clean_one(
             )
 
 
+def test_a_released_server_stops_unless_another_process_holds_it(server_home: Path) -> None:
+    data_dir = server_home / "pg"
+    code = (
+        "import sys; from pathlib import Path; from welldev import embedded_server; "
+        "d = Path(sys.argv[1]); embedded_server.start(d); "
+        "print(embedded_server.prune_stale_holders(d), end=' '); embedded_server.release(d); "
+        "print((d / 'postmaster.pid').exists())"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(data_dir)], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == ["[]", "False"]
+    assert json.loads((data_dir / embedded_server.HOLDERS_FILE).read_text()) == []
+
+
 def exited(pid: int) -> bool:
     """Gone, or a zombie: a process that ended, which its parent (maybe none here) never reaped."""
     try:

