@@ -109,7 +109,7 @@ def serving(
     }
     env["DATABASE_URL"] = server.with_database(name).admin_url
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "layers" / "shared"), str(ROOT / "devkit")])
-    entry_point = "import sys; from welldev.cli import main; sys.exit(main())"  # the script's
+    entry_point = "import sys; from welldev.cli import script; sys.exit(script())"  # the script's
     template = str(ROOT / "template.yaml")
     process = subprocess.Popen(
         [str(serving_python), "-c", entry_point, "run", "--port", "0", "--template", template],
