@@ -12,6 +12,7 @@ from tests.support.api import Lambda, get
 from wellapi import keys
 from wellapi.auth import ClaimsCache, authorizer_handler, lookup
 from wellapi.keys import parse_authorization
+from welldev import api_keys
 
 
 def authorize(header: str | None) -> dict:
@@ -91,9 +92,9 @@ def test_bad_credentials_pass_through_without_claims(api_database, header):
 
 def test_revoked_key_passes_through_without_claims(member_key, admin):
     _, key_id, key = member_key
-    assert keys.revoke_key(admin, str(key_id)) is True
+    assert api_keys.revoke_key(admin, str(key_id)) is True
     assert authorize(f"Bearer {key}") == {"isAuthorized": True, "context": {}}
-    assert keys.revoke_key(admin, str(key_id)) is False
+    assert api_keys.revoke_key(admin, str(key_id)) is False
 
 
 def test_right_prefix_with_wrong_secret_is_unknown(member_key):
@@ -104,7 +105,7 @@ def test_right_prefix_with_wrong_secret_is_unknown(member_key):
 
 def test_every_unauthenticated_request_gets_the_same_401(member_key, admin):
     _, key_id, key = member_key
-    keys.revoke_key(admin, str(key_id))
+    api_keys.revoke_key(admin, str(key_id))
     bodies = []
     for header in (None, "Bearer nope", f"Bearer {key}"):
         claims = authorize(header)["context"]
@@ -121,7 +122,7 @@ def test_every_unauthenticated_request_gets_the_same_401(member_key, admin):
 
 def test_keys_are_listed_without_secrets(member_key, admin):
     _, key_id, key = member_key
-    listed = {k.api_key_id: k for k in keys.list_keys(admin)}
+    listed = {k.api_key_id: k for k in api_keys.list_keys(admin)}
     assert listed[key_id].prefix in key
     assert key not in repr(listed[key_id])
 
@@ -129,7 +130,7 @@ def test_keys_are_listed_without_secrets(member_key, admin):
 def test_a_key_for_an_unknown_person_is_refused(api_database, admin):
     tenant = f.tenant(admin)
     with pytest.raises(LookupError):
-        keys.create_key(
+        api_keys.create_key(
             admin,
             person_id=tenant.workspace_id,
             workspace_id=tenant.workspace_id,
@@ -137,7 +138,7 @@ def test_a_key_for_an_unknown_person_is_refused(api_database, admin):
             name="x",
         )
     with pytest.raises(ValueError, match="kind"):
-        keys.create_key(
+        api_keys.create_key(
             admin,
             person_id=tenant.person_id,
             workspace_id=tenant.workspace_id,
@@ -167,7 +168,7 @@ def test_a_keys_answer_is_kept_for_the_ttl_so_a_revoked_key_works_until_it_expir
     claims = handler(event, Lambda())["context"]
     assert claims["api_key_id"] == str(key_id)
 
-    assert keys.revoke_key(admin, str(key_id)) is True
+    assert api_keys.revoke_key(admin, str(key_id)) is True
     clock.now += 29.9
     assert handler(event, Lambda())["context"] == claims  # answered from the cache
     clock.now += 0.2

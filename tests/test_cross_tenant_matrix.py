@@ -15,9 +15,9 @@ import pytest
 
 from tests.support import cross_tenant as ct
 from tests.support import tenancy as tn
-from wellapi import keys
 from wellapi.operations import OPERATIONS
 from wellapi.resources import RESOURCES
+from welldev import api_keys
 from welldev.openapi import ROUTES
 
 pytestmark = pytest.mark.usefixtures("api_database")
@@ -31,10 +31,10 @@ def world(admin) -> tn.World:
 @pytest.fixture
 def client(world, admin) -> ct.InProcessClient:
     a, b = world.a.tenant, world.b.tenant
-    key_id, revoked = keys.create_key(
+    key_id, revoked = api_keys.create_key(
         admin, person_id=b.person_id, workspace_id=b.workspace_id, kind="member", name="revoked"
     )
-    assert keys.revoke_key(admin, str(key_id))
+    assert api_keys.revoke_key(admin, str(key_id))
     claims = {
         ct.MEMBER_B: b.claims("member"),
         ct.MEMBER_A: a.claims("member"),

@@ -24,7 +24,7 @@ import pytest
 from tests.support import cross_tenant as ct
 from tests.support import tenancy as tn
 from tests.support.api import assert_valid_document
-from wellapi import keys
+from welldev import api_keys
 from welldev.gateway import Gateway
 from welldev.load import serving
 from welldev.openapi import ROUTES
@@ -56,18 +56,18 @@ def world(admin) -> tn.World:
 def client(running, world, admin) -> ct.HttpClient:
     def key(side: tn.Side, kind: str) -> str:
         t = side.tenant
-        return keys.create_key(
+        return api_keys.create_key(
             admin, person_id=t.person_id, workspace_id=t.workspace_id, kind=kind, name="matrix"
         )[1]
 
-    revoked_id, revoked = keys.create_key(
+    revoked_id, revoked = api_keys.create_key(
         admin,
         person_id=world.b.tenant.person_id,
         workspace_id=world.b.tenant.workspace_id,
         kind="member",
         name="revoked",
     )
-    assert keys.revoke_key(admin, str(revoked_id))
+    assert api_keys.revoke_key(admin, str(revoked_id))
     return ct.HttpClient(
         running.server.url,
         {

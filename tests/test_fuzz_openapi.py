@@ -60,9 +60,9 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.support import tenancy as tn
 from tests.support.api import JSONAPI, assert_valid_document
-from wellapi import keys
 from wellapi.operations import OPERATIONS
 from wellapi.resources import PROVIDER_CATALOG, RESOURCES
+from welldev import api_keys
 from welldev import database as local_db
 from welldev.load import Served, serving
 from welldev.openapi import ROUTES
@@ -280,7 +280,7 @@ def fuzzing(api_database: local_db.LocalDatabase) -> Iterator[Fuzzing]:
 
     def key(side: tn.Side, kind: str) -> str:
         t = side.tenant
-        return keys.create_key(
+        return api_keys.create_key(
             admin, person_id=t.person_id, workspace_id=t.workspace_id, kind=kind, name="fuzz"
         )[1]
 

@@ -43,10 +43,10 @@ from tests.support import cross_tenant as ct
 from tests.support import tenancy as tn
 from tests.support.api import JSONAPI
 from tests.support.wire import WireReply, send
-from wellapi import keys
 from wellapi.jsonapi.body import MAX_BODY_BYTES
 from wellapi.operations import OPERATIONS
 from wellapi.resources import PROVIDER_CATALOG, RESOURCES
+from welldev import api_keys
 from welldev import database as local_db
 from welldev import openapi as spec
 from welldev.load import Served, serving
@@ -199,7 +199,7 @@ def hostile(server: local_db.LocalDatabase) -> Iterator[Hostile]:
     t = world.a.tenant
 
     def key(kind: str) -> str:
-        return keys.create_key(
+        return api_keys.create_key(
             admin, person_id=t.person_id, workspace_id=t.workspace_id, kind=kind, name="hostile"
         )[1]
 
@@ -694,7 +694,7 @@ def test_each_routes_unmutated_request_succeeds(hostile, name):
     t = world.a.tenant
 
     def key(kind: str) -> str:
-        return keys.create_key(
+        return api_keys.create_key(
             hostile.admin, person_id=t.person_id, workspace_id=t.workspace_id, kind=kind, name="c"
         )[1]
 

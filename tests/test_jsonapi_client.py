@@ -20,8 +20,8 @@ from jsonapi_client.exceptions import DocumentError
 
 from tests.support import factories as f
 from tests.support import read_factories as rf
-from wellapi import keys
 from wellapi.resources import SYSTEM_FIELDS
+from welldev import api_keys
 from welldev.load import Served, serving
 
 JSONAPI = "application/vnd.api+json"
@@ -50,7 +50,7 @@ def running(api_database) -> Iterator[Served]:
 @pytest.fixture
 def tenant(admin) -> tuple[f.Tenant, str]:
     t = f.tenant(admin)
-    key = keys.create_key(
+    key = api_keys.create_key(
         admin, person_id=t.person_id, workspace_id=t.workspace_id, kind="member", name="client"
     )[1]
     return t, key

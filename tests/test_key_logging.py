@@ -27,6 +27,7 @@ from tests.support import tenancy as tn
 from tests.support.api import JSONAPI, Lambda, Reply, call, event
 from wellapi import auth, keys
 from wellapi.operations import read
+from welldev import api_keys
 
 pytestmark = pytest.mark.usefixtures("api_database")
 
@@ -98,7 +99,7 @@ def test_no_key_is_logged_by_creation_use_failure_or_revocation(admin, capture, 
     issued: list[str] = []
 
     def create(kind: str) -> tuple[str, str]:
-        key_id, key = keys.create_key(
+        key_id, key = api_keys.create_key(
             admin, person_id=a.person_id, workspace_id=a.workspace_id, kind=kind, name=kind
         )
         issued.append(key)
@@ -108,7 +109,7 @@ def test_no_key_is_logged_by_creation_use_failure_or_revocation(admin, capture, 
     _, service = create("service")
     revoked_id, revoked = create("member")
     _, by_prefix = create("member")
-    listed = keys.list_keys(admin)
+    listed = api_keys.list_keys(admin)
     logging.getLogger("wellapi").info("keys listed", extra={"keys": [repr(k) for k in listed]})
 
     # Authenticated requests, answered 200, 201, 404 and 403.
@@ -188,8 +189,8 @@ def test_no_key_is_logged_by_creation_use_failure_or_revocation(admin, capture, 
         secret,
     ):
         assert authorize(header) == {}
-    assert keys.revoke_key(admin, revoked_id)
-    assert keys.revoke_key(admin, key_audit.prefix_of(by_prefix))
+    assert api_keys.revoke_key(admin, revoked_id)
+    assert api_keys.revoke_key(admin, key_audit.prefix_of(by_prefix))
     for gone in (revoked, by_prefix):
         assert authorize(f"Bearer {gone}") == {}
         reply = request_with(gone, "account_workspace_connectors", "list", method="GET", path=base)
@@ -237,7 +238,7 @@ def test_the_authorizer_never_logs_its_event_whatever_the_environment_asks(
     """The authorizer's event carries the key (header and identity source)."""
     monkeypatch.setenv(variable, "true")
     t = f.tenant(admin)
-    _, key = keys.create_key(
+    _, key = api_keys.create_key(
         admin, person_id=t.person_id, workspace_id=t.workspace_id, kind="member", name="env"
     )
     assert authorize(f"Bearer {key}")["person_id"] == str(t.person_id)
@@ -250,10 +251,10 @@ def test_the_authorizer_never_logs_its_event_whatever_the_environment_asks(
 
 def test_the_database_never_holds_a_key_or_its_secret(admin):
     t = f.tenant(admin)
-    key_id, key = keys.create_key(
+    key_id, key = api_keys.create_key(
         admin, person_id=t.person_id, workspace_id=t.workspace_id, kind="service", name="stored"
     )
-    keys.revoke_key(admin, str(key_id))
+    api_keys.revoke_key(admin, str(key_id))
     stored = admin.run(
         "SELECT prefix, secret_hash FROM core_api.api_keys WHERE api_key_id = :i", i=str(key_id)
     )
@@ -270,10 +271,10 @@ def test_the_audit_plugin_records_every_issued_key_and_finds_its_secret(request,
         'add pytest_plugins = ["tests.support.key_audit"] to tests/conftest.py'
     )
     t = f.tenant(admin)
-    _, created = keys.create_key(
+    _, created = api_keys.create_key(
         admin, person_id=t.person_id, workspace_id=t.workspace_id, kind="member", name="audit"
     )
-    fresh, _, _ = keys.new_key()
+    fresh, _, _ = api_keys.new_key()
     assert {created, fresh} <= set(key_audit.AUDIT.issued)
     prefix = key_audit.prefix_of(created)
     assert key_audit.AUDIT.found_in(f"...{key_audit.secret_of(created)}...") == [prefix]

@@ -24,13 +24,14 @@ from tests.support import factories as f
 from tests.support import tenancy as tn
 from tests.support.api import JSONAPI, call, event
 from tests.support.read_factories import record_queries
-from wellapi import db, keys, schema
+from wellapi import db, schema
 from wellapi.errors import sqlstate_of
 from wellapi.queries import scope_condition, with_parents
 from wellapi.resources import RESOURCES
 from wellapi.roles import API_ROLE
 from wellapi.sql import to_literal
 from wellapi.sql_compile import compile_template
+from welldev import api_keys
 from welldev import database as local_db
 from welldev.claims import claims
 
@@ -98,7 +99,7 @@ def rls(admin_conn: pg8000.native.Connection) -> RlsWorld:
         admin_conn, shared_group[0], a.workspace[0], outsider.person_pk
     )
     for side in (a, b):
-        keys.create_key(
+        api_keys.create_key(
             admin_conn,
             person_id=side.person[1],
             workspace_id=side.workspace[1],

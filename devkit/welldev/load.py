@@ -49,9 +49,9 @@ from uuid import UUID
 import pg8000.native
 
 from wellapi import db as wellapi_db
-from wellapi import keys, schema
+from wellapi import schema
 from wellapi.roles import API_ROLE
-from welldev import database, seed
+from welldev import api_keys, database, seed
 from welldev import template as sam_template
 from welldev.authorizers import AuthorizerCache
 from welldev.function_roles import connect_functions_as
@@ -179,10 +179,10 @@ def prepare(
     tenants = []
     for index, (member, _) in enumerate(demo.members):
         workspace_id, person_id = member.workspace_id, member.person_id
-        _, member_key = keys.create_key(
+        _, member_key = api_keys.create_key(
             conn, person_id=person_id, workspace_id=workspace_id, kind="member", name="load"
         )
-        _, service_key = keys.create_key(
+        _, service_key = api_keys.create_key(
             conn, person_id=person_id, workspace_id=workspace_id, kind="service", name="load"
         )
         account_id, connector_id, row_id = _seeded_ledger_row(member.key)

@@ -41,7 +41,7 @@ from sqlalchemy import Table
 
 from wellapi import keys, schema
 from wellapi.domain import SCHEMA
-from welldev import demo_file
+from welldev import api_keys, demo_file
 
 # Fixed for good: every seeded id derives from it, and events or docs may quote those ids.
 SEED_NAMESPACE = uuid.UUID("5f2b8a1e-7c3d-5e4f-9a0b-1c2d3e4f5a6b")
@@ -417,7 +417,7 @@ class IssuedKeys:
             self.reused.append(name)
             return previous
         conn.run(revoke, name=name)
-        _, key = keys.create_key(
+        _, key = api_keys.create_key(
             conn, person_id=person_id, workspace_id=workspace_id, kind=kind, name=name
         )
         self.issued.append(name)

@@ -14,7 +14,7 @@ from uuid import UUID, uuid4
 
 import pg8000.native
 
-from wellapi import keys
+from welldev import api_keys
 from welldev.claims import claims
 
 _counter = itertools.count(1)
@@ -114,7 +114,7 @@ def connector(conn: pg8000.native.Connection, provider: str = "plaid_eu") -> int
 
 def member_key(conn: pg8000.native.Connection, t: Tenant, name: str = "test") -> tuple[UUID, str]:
     """A new member API key of the tenant's person, for its workspace: (key id, key)."""
-    return keys.create_key(
+    return api_keys.create_key(
         conn, person_id=t.person_id, workspace_id=t.workspace_id, kind="member", name=name
     )
 

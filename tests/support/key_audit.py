@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 
-from wellapi import keys
+from welldev import api_keys
 
 PLUGIN_NAME = __name__
 SCOPE_TOKEN = re.compile(r"t1\.\d+\.(?:member|service)\.\d+\.[0-9a-f]{64}")
@@ -153,16 +153,16 @@ def _recording(function: Callable[..., Any], key_of: Callable[[Any], str]) -> Ca
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    _originals.update(new_key=keys.new_key, create_key=keys.create_key)
-    keys.new_key = _recording(keys.new_key, lambda result: result[0])
-    keys.create_key = _recording(keys.create_key, lambda result: result[1])
+    _originals.update(new_key=api_keys.new_key, create_key=api_keys.create_key)
+    api_keys.new_key = _recording(api_keys.new_key, lambda result: result[0])
+    api_keys.create_key = _recording(api_keys.create_key, lambda result: result[1])
     logging.getLogger().addHandler(RECORDER)
     instrument_loggers(_set_stream)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     for name, original in _originals.items():
-        setattr(keys, name, original)
+        setattr(api_keys, name, original)
     _originals.clear()
     logging.getLogger().removeHandler(RECORDER)
 

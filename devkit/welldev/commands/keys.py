@@ -11,6 +11,7 @@ from typing import Any
 import pg8000.native
 
 from wellapi import keys
+from welldev import api_keys
 from welldev.commands.local_database import admin_connection
 from welldev.console import print_table, step
 
@@ -30,7 +31,7 @@ KEY_COLUMNS = (
 def create(args: argparse.Namespace) -> int:
     with admin_connection() as (_, conn):
         try:
-            key_id, key = keys.create_key(
+            key_id, key = api_keys.create_key(
                 conn,
                 person_id=args.person,
                 workspace_id=args.workspace,
@@ -69,7 +70,7 @@ def _is_active_member(
 
 def listing(args: argparse.Namespace) -> int:
     with admin_connection() as (_, conn):
-        records = keys.list_keys(conn)
+        records = api_keys.list_keys(conn)
     rows = [
         (
             str(r.api_key_id),
@@ -95,7 +96,7 @@ def revoke(args: argparse.Namespace) -> int:
     if parsed is not None:  # a whole key was given: its prefix finds it (never echo the key)
         wanted = parsed.prefix
     with admin_connection() as (_, conn):
-        revoked = keys.revoke_key(conn, wanted)
+        revoked = api_keys.revoke_key(conn, wanted)
     if not revoked:
         print(f"wellapi: no live API key with id or prefix {wanted}", file=sys.stderr)
         return 1
