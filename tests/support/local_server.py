@@ -1,0 +1,271 @@
+"""A local server in front of a fixture template, for the tests of what API Gateway clients see.
+
+The fixture functions are written to a temporary directory, so nothing here depends on the
+project's handlers; ``serve`` runs one server on an ephemeral port for a module's tests.
+"""
+
+from __future__ import annotations
+
+import http.client
+import io
+import json
+import sys
+import textwrap
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from welldev import template as sam
+from welldev.authorizers import AuthorizerCache
+from welldev.gateway import Gateway, LocalRoute
+from welldev.lambda_runtime import LambdaRuntime
+from welldev.server import LocalServer
+
+TEMPLATE = """
+Globals:
+  Function:
+    CodeUri: src/
+    Timeout: 5
+    MemorySize: 256
+Resources:
+  Api:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      Auth:
+        DefaultAuthorizer: ApiKey
+        Authorizers:
+          ApiKey:
+            FunctionArn: !GetAtt AuthorizerFunction.Arn
+            Identity: {Headers: [Authorization], ReauthorizeEvery: 300}
+            AuthorizerPayloadFormatVersion: "2.0"
+            EnableSimpleResponses: true
+  EchoFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: server_fixture_app.echo
+      Events:
+        Retrieve:
+          Type: HttpApi
+          Properties: {ApiId: !Ref Api, Method: GET, Path: "/v1/things/{id}"}
+        Create:
+          Type: HttpApi
+          Properties: {ApiId: !Ref Api, Method: POST, Path: /v1/things}
+        Files:
+          Type: HttpApi
+          Properties: {ApiId: !Ref Api, Method: ANY, Path: "/files/{proxy+}"}
+  SpecialFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: server_fixture_app.special
+      Events:
+        Special:
+          Type: HttpApi
+          Properties: {ApiId: !Ref Api, Method: GET, Path: /v1/things/special}
+  PublicFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: server_fixture_app.echo
+      Events:
+        Health:
+          Type: HttpApi
+          Properties: {ApiId: !Ref Api, Method: GET, Path: /health, Auth: {Authorizer: NONE}}
+  ShapesFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: server_fixture_app.shapes
+      Events:
+        Shapes:
+          Type: HttpApi
+          Properties:
+            {ApiId: !Ref Api, Method: GET, Path: "/shapes/{kind}", Auth: {Authorizer: NONE}}
+  AuthorizerFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: auth/
+      Handler: server_fixture_auth.handler
+"""
+
+APP = """
+import base64
+import json
+
+
+def echo(event, context):
+    details = {
+        "function_name": context.function_name,
+        "memory_limit_in_mb": context.memory_limit_in_mb,
+        "remaining": context.get_remaining_time_in_millis(),
+        "aws_request_id": context.aws_request_id,
+        "invoked_function_arn": context.invoked_function_arn,
+        "log_group_name": context.log_group_name,
+    }
+    return {
+        "statusCode": 200,
+        "headers": {"content-type": "application/json"},
+        "body": json.dumps({"event": event, "context": details}),
+    }
+
+
+def special(event, context):
+    return {"statusCode": 200, "body": "special"}
+
+
+def deleted(event, context):
+    # Exactly what the project's Delete handlers answer.
+    from wellapi.response import document_response
+
+    return document_response(204, None).to_gateway()
+
+
+def cors_headers(event, context):
+    # CORS headers of the function's own: API Gateway ignores them when CORS is configured.
+    return {
+        "statusCode": 200,
+        "headers": {
+            "content-type": "application/vnd.api+json",
+            "Access-Control-Allow-Origin": "https://evil.example",
+            "Location": "/v1/things/1",
+        },
+        "body": "{}",
+    }
+
+
+def shapes(event, context):
+    kind = event["pathParameters"]["kind"]
+    if kind == "plain":
+        return {"hello": "world"}
+    if kind == "text":
+        return "just text"
+    if kind == "binary":
+        return {
+            "statusCode": 201,
+            "headers": {"content-type": "image/png", "x-count": 2},
+            "cookies": ["a=1; Path=/", "b=2"],
+            "multiValueHeaders": {"x-many": ["1", "2"]},
+            "isBase64Encoded": True,
+            "body": base64.b64encode(bytes(range(256))).decode(),
+        }
+    if kind == "invalid":
+        return {"statusCode": 200, "body": {"not": "a string"}}
+    raise RuntimeError("the handler failed")
+"""
+
+AUTH = """
+CALLS = []
+
+
+def handler(event, context):
+    CALLS.append(event)
+    token = event["identitySource"][0]
+    if token == "Bearer crash":
+        raise RuntimeError("authorizer failed")
+    if token.startswith("Bearer good"):
+        return {"isAuthorized": True, "context": {"person_id": "p-1", "token": token}}
+    return {"isAuthorized": False}
+"""
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class Stack:
+    server: LocalServer
+    gateway: Gateway
+    log: io.StringIO
+    clock: FakeClock
+
+    @property
+    def authorizer_calls(self) -> list[dict[str, Any]]:
+        # The runtime imports the authorizer on its first call: until then it was never called.
+        module = sys.modules.get("server_fixture_auth")
+        calls: list[dict[str, Any]] = module.CALLS if module is not None else []
+        return calls
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        headers: list[tuple[str, str]] | None = None,
+        body: bytes | None = None,
+    ) -> tuple[int, http.client.HTTPMessage, bytes]:
+        host, port = self.server.server_address[:2]
+        connection = http.client.HTTPConnection(str(host), port, timeout=10)
+        try:
+            connection.putrequest(method, path)
+            for name, value in headers or []:
+                connection.putheader(name, value)
+            if body is not None:
+                connection.putheader("Content-Length", str(len(body)))
+            connection.endheaders(body)
+            response = connection.getresponse()
+            return response.status, response.headers, response.read()
+        finally:
+            connection.close()
+
+    def event(self, path: str, headers: list[tuple[str, str]] | None = None, **kw: Any) -> Any:
+        status, _, body = self.request(kw.pop("method", "GET"), path, headers, **kw)
+        assert status == 200, body
+        return json.loads(body)["event"]
+
+
+GOOD = [("Authorization", "Bearer good")]
+
+
+def serve(
+    tmp_path_factory: pytest.TempPathFactory,
+    template_text: str,
+    parameter_overrides: dict[str, str] | None = None,
+    root: Path | None = None,
+) -> Iterator[Stack]:
+    """A server for a template; a second one shares the first's ``root`` (one process holds
+    one module of a name, so both must run the same fixture files)."""
+    owns_files = root is None
+    if root is None:
+        root = tmp_path_factory.mktemp("server")
+        (root / "src").mkdir()
+        (root / "auth").mkdir()
+        (root / "src" / "server_fixture_app.py").write_text(textwrap.dedent(APP))
+        (root / "auth" / "server_fixture_auth.py").write_text(textwrap.dedent(AUTH))
+    path = root / ("template.yaml" if owns_files else "second-template.yaml")
+    path.write_text(template_text)
+    template = sam.load(path, parameter_overrides)
+    log = io.StringIO()
+    clock = FakeClock()
+    openapi = LocalRoute(
+        "GET", "/v1/openapi.json", lambda event: {"openapi": "3.1.0", "path": event["rawPath"]}
+    )
+    gateway = Gateway(
+        template,
+        LambdaRuntime(template),
+        local_routes=[openapi],
+        cache=AuthorizerCache(clock=clock),
+        log=log,
+    )
+    server = LocalServer(gateway, "127.0.0.1", 0, log=log)
+    thread = server.start_in_thread()
+    yield Stack(server, gateway, log, clock)
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+    if not owns_files:
+        return  # the first server's fixture files: it cleans them up
+    for name in ("server_fixture_app", "server_fixture_auth"):
+        sys.modules.pop(name, None)
+    for path in (root / "src", root / "auth"):
+        if str(path) in sys.path:
+            sys.path.remove(str(path))
+
+
+def reset_authorizer(stack: Stack) -> None:
+    """An empty authorizer cache and call log, for a test that counts the authorizer's calls."""
+    stack.authorizer_calls.clear()
+    stack.gateway.cache = AuthorizerCache(clock=stack.clock)

@@ -1,0 +1,199 @@
+"""CORS at the local gateway, as API Gateway answers it from the HTTP API's configuration.
+
+The CORS server shares the fixture files of the plain one (tests/support/local_server.py): one
+process holds one module of a name, so both must run the same fixture functions.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.local_server import GOOD, TEMPLATE, Stack, reset_authorizer, serve
+from welldev import template as sam
+from welldev.authorizers import AuthorizerCache
+from welldev.cfn_yaml import load_yaml
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    yield from serve(tmp_path_factory, TEMPLATE)
+
+
+@pytest.fixture(autouse=True)
+def fresh_authorizer(stack: Stack) -> None:
+    """Each test starts with an empty authorizer cache and call log."""
+    reset_authorizer(stack)
+
+
+APP_ORIGIN = "http://localhost:5173"
+CORS_TEMPLATE = (
+    """
+Parameters:
+  CorsOrigins:
+    Type: String
+    Default: ""
+Conditions:
+  HasCorsOrigins: !Not [!Equals [!Ref CorsOrigins, ""]]
+"""
+    + TEMPLATE.replace(
+        """      Auth:
+        DefaultAuthorizer: ApiKey""",
+        """      CorsConfiguration: !If
+        - HasCorsOrigins
+        - AllowOrigins: !Split [",", !Ref CorsOrigins]
+          AllowMethods: [GET, POST, DELETE, OPTIONS]
+          AllowHeaders: [Authorization, Content-Type]
+          ExposeHeaders: [Location, Retry-After]
+          MaxAge: 600
+        - !Ref AWS::NoValue
+      Auth:
+        DefaultAuthorizer: ApiKey""",
+        1,
+    )
+    + """
+  DeleteFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: server_fixture_app.deleted
+      Events:
+        Delete:
+          Type: HttpApi
+          Properties: {ApiId: !Ref Api, Method: DELETE, Path: "/v1/things/{id}"}
+  CorsHeadersFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: server_fixture_app.cors_headers
+      Events:
+        Own:
+          Type: HttpApi
+          Properties: {ApiId: !Ref Api, Method: GET, Path: /own-cors, Auth: {Authorizer: NONE}}
+"""
+)
+
+
+@pytest.fixture(scope="module")
+def cors_module(tmp_path_factory: pytest.TempPathFactory, stack: Stack) -> Iterator[Stack]:
+    # The origins come in as a parameter override, as `wellapi run --cors-origins` passes them.
+    yield from serve(
+        tmp_path_factory,
+        CORS_TEMPLATE,
+        {"CorsOrigins": f"https://app.example.com,{APP_ORIGIN}"},
+        root=stack.gateway.template.path.parent,
+    )
+
+
+@pytest.fixture
+def cors(cors_module: Stack) -> Stack:
+    cors_module.gateway.cache = AuthorizerCache(clock=cors_module.clock)
+    return cors_module
+
+
+def preflight(origin: str, method: str = "GET") -> list[tuple[str, str]]:
+    return [
+        ("Origin", origin),
+        ("Access-Control-Request-Method", method),
+        ("Access-Control-Request-Headers", "authorization,content-type"),
+    ]
+
+
+def test_the_cors_configuration_is_read_from_the_template_with_its_parameter(cors: Stack) -> None:
+    configuration = cors.gateway.cors_of()
+    assert configuration is not None
+    assert configuration.allow_origins == ("https://app.example.com", APP_ORIGIN)
+    assert configuration.allow_methods == ("GET", "POST", "DELETE", "OPTIONS")
+    assert configuration.allow_headers == ("authorization", "content-type")
+    assert configuration.expose_headers == ("location", "retry-after")
+    assert (configuration.max_age, configuration.allow_credentials) == (600, False)
+    # Without origins the condition leaves the configuration out.
+    plain = sam.parse(load_yaml(CORS_TEMPLATE), Path("/nowhere/template.yaml"))
+    assert plain.http_apis["Api"].cors is None
+
+
+def test_a_preflight_from_an_allowed_origin_is_answered_by_the_gateway(cors: Stack) -> None:
+    before = len(cors.authorizer_calls)
+    status, headers, body = cors.request(
+        "OPTIONS", "/v1/things/abc", preflight(APP_ORIGIN, "DELETE")
+    )
+    assert (status, body) == (204, b"")
+    assert headers["access-control-allow-origin"] == APP_ORIGIN
+    assert headers["access-control-allow-methods"] == "GET,POST,DELETE,OPTIONS"
+    assert headers["access-control-allow-headers"] == "authorization,content-type"
+    assert headers["access-control-max-age"] == "600"
+    assert "access-control-allow-credentials" not in headers
+    assert "content-type" not in headers
+    assert headers["apigw-requestid"]
+    # Neither the authorizer nor a function ran (there is no OPTIONS route to run).
+    assert len(cors.authorizer_calls) == before
+    # The server logs a request once its answer is written: the line may follow the answer.
+    deadline = time.monotonic() + 5
+    while "gateway (CORS preflight)" not in cors.log.getvalue() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert "gateway (CORS preflight)" in cors.log.getvalue()
+
+
+def test_a_preflight_from_another_origin_gets_no_cors_headers(cors: Stack) -> None:
+    status, headers, body = cors.request(
+        "OPTIONS", "/v1/things/abc", preflight("https://evil.example")
+    )
+    assert (status, body) == (204, b"")
+    assert not [name for name in headers if name.lower().startswith("access-control-")]
+    assert cors.authorizer_calls == []
+
+
+def test_an_options_request_that_is_no_preflight_is_routed_as_usual(cors: Stack) -> None:
+    status, _, body = cors.request("OPTIONS", "/v1/things/abc", [("Origin", APP_ORIGIN)])
+    assert (status, body) == (404, b'{"message":"Not Found"}')
+    # An ANY route takes OPTIONS, preflights included, through its authorizer (as in AWS).
+    status, _, _ = cors.request("OPTIONS", "/files/a", preflight(APP_ORIGIN))
+    assert status == 401  # the authorizer's identity source (Authorization) is missing
+
+
+def test_a_get_from_an_allowed_origin_carries_the_cors_headers(cors: Stack) -> None:
+    status, headers, body = cors.request("GET", "/v1/things/7", [*GOOD, ("Origin", APP_ORIGIN)])
+    assert status == 200, body
+    assert headers["access-control-allow-origin"] == APP_ORIGIN
+    assert headers["access-control-expose-headers"] == "location,retry-after"
+    assert len(cors.authorizer_calls) == 1
+    # Without an Origin header (curl, servers) nothing is added.
+    status, headers, _ = cors.request("GET", "/v1/things/7", GOOD)
+    assert status == 200
+    assert "access-control-allow-origin" not in headers
+
+
+def test_gateway_answers_carry_the_cors_headers_and_other_origins_get_none(cors: Stack) -> None:
+    status, headers, _ = cors.request("GET", "/nope", [("Origin", APP_ORIGIN)])
+    assert (status, headers["access-control-allow-origin"]) == (404, APP_ORIGIN)
+    status, headers, _ = cors.request("GET", "/v1/things/7", [("Origin", APP_ORIGIN)])
+    assert (status, headers["access-control-allow-origin"]) == (401, APP_ORIGIN)
+    status, headers, _ = cors.request("GET", "/v1/things/7", [*GOOD, ("Origin", "https://x.test")])
+    assert status == 200
+    assert "access-control-allow-origin" not in headers
+
+
+def test_the_functions_own_cors_headers_are_ignored(cors: Stack) -> None:
+    status, headers, _ = cors.request("GET", "/own-cors", [("Origin", "https://evil.example")])
+    assert status == 200
+    assert headers["location"] == "/v1/things/1"
+    assert "access-control-allow-origin" not in headers
+    status, headers, _ = cors.request("GET", "/own-cors", [("Origin", APP_ORIGIN)])
+    assert headers.get_all("access-control-allow-origin") == [APP_ORIGIN]
+
+
+def test_without_cors_an_options_preflight_is_still_a_404(stack: Stack) -> None:
+    assert stack.gateway.cors_of() is None
+    status, headers, body = stack.request("OPTIONS", "/v1/things/1", preflight(APP_ORIGIN))
+    assert (status, body) == (404, b'{"message":"Not Found"}')
+    assert "access-control-allow-origin" not in headers
+
+
+def test_a_delete_answers_204_without_content_type_or_body(cors: Stack) -> None:
+    for extra in ([], [("Origin", APP_ORIGIN)]):
+        status, headers, body = cors.request("DELETE", "/v1/things/1", [*GOOD, *extra])
+        assert (status, body) == (204, b"")
+        assert "content-type" not in headers
+        assert headers["content-length"] == "0"
+        assert headers["vary"] == "Accept"

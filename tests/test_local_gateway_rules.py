@@ -1,0 +1,285 @@
+"""The local gateway's rules of API Gateway, checked without a server or the network.
+
+Routing precedence, authorizer answers and identity sources, and the mapping of a function's
+result to an HTTP response; test_local_server.py checks the same through a running server.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from welldev import template as sam
+from welldev.authorizers import AuthorizerFailed, identity_values, is_authorized
+from welldev.gateway import Gateway
+from welldev.lambda_runtime import LambdaRuntime
+from welldev.payload import InvalidLambdaResponse, map_response
+from welldev.routes import PathTemplate, Router, RouteTarget
+
+ARN = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/$default/GET/v1/things/1"
+POLICY_AUTHORIZER = sam.Authorizer(name="Policy", kind="lambda", function_id="F")
+SIMPLE_AUTHORIZER = sam.Authorizer(
+    name="Simple", kind="lambda", function_id="F", simple_responses=True
+)
+
+
+def policy(*statements: tuple[str, object]) -> dict[str, Any]:
+    return {
+        "principalId": "p",
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Action": "execute-api:Invoke", "Effect": effect, "Resource": resource}
+                for effect, resource in statements
+            ],
+        },
+        "context": {"k": "v"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("answer", "allowed"),
+    [
+        (policy(("Allow", ARN)), True),
+        (policy(("Allow", ["arn:aws:execute-api:*:*:*/$default/GET/*"])), True),
+        (policy(("Allow", "arn:aws:execute-api:*:*:*/$default/POST/*")), False),
+        (policy(("Allow", "*"), ("Deny", "*/GET/v1/things/*")), False),
+    ],
+)
+def test_iam_policy_answers_are_evaluated_against_the_route(
+    answer: dict[str, Any], allowed: bool
+) -> None:
+    assert is_authorized(POLICY_AUTHORIZER, answer, ARN) is allowed
+
+
+@pytest.mark.parametrize(
+    ("authorizer", "answer"),
+    [
+        (SIMPLE_AUTHORIZER, {"isAuthorized": "yes"}),
+        (SIMPLE_AUTHORIZER, None),
+        (POLICY_AUTHORIZER, {"isAuthorized": True}),
+    ],
+)
+def test_an_answer_api_gateway_cannot_read_is_an_authorizer_failure(
+    authorizer: sam.Authorizer, answer: object
+) -> None:
+    with pytest.raises(AuthorizerFailed):
+        is_authorized(authorizer, answer, ARN)
+
+
+def test_identity_sources_can_be_headers_query_strings_or_context() -> None:
+    authorizer = sam.Authorizer(
+        name="A",
+        kind="lambda",
+        identity_sources=(
+            "$request.header.X-Key",
+            "$request.querystring.token",
+            "$context.http.sourceIp",
+        ),
+    )
+    event = {
+        "headers": {"x-key": "k"},
+        "queryStringParameters": {"token": "t"},
+        "requestContext": {"http": {"sourceIp": "10.0.0.1"}},
+    }
+    assert identity_values(authorizer, event) == ["k", "t", "10.0.0.1"]
+    del event["queryStringParameters"]
+    assert identity_values(authorizer, event) is None
+    staged = sam.Authorizer(name="S", kind="lambda", identity_sources=("$stageVariables.v",))
+    assert identity_values(staged, event) is None  # no stage variables locally
+
+
+@pytest.mark.parametrize(
+    ("result", "problem"),
+    [
+        ({"statusCode": True}, "statusCode"),
+        ({"statusCode": 99}, "statusCode"),
+        ({"statusCode": 200, "headers": ["x"]}, "headers must be an object"),
+        ({"statusCode": 200, "headers": {"x": ["1", "2"]}}, "single value"),
+        ({"statusCode": 200, "cookies": "a=1"}, "cookies"),
+        ({"statusCode": 200, "body": "%%%", "isBase64Encoded": True}, "base64"),
+    ],
+)
+def test_results_api_gateway_cannot_send_are_refused(result: dict[str, Any], problem: str) -> None:
+    with pytest.raises(InvalidLambdaResponse, match=problem):
+        map_response(result, warn=lambda note: None)
+
+
+def test_a_response_without_body_or_content_type_gets_api_gateways_defaults() -> None:
+    # No body, no Content-Type: API Gateway documents none for a result with a statusCode
+    # (payload.UNTYPED_BODY_CONTENT_TYPE says what is known); a 204 stays without one.
+    response = map_response(
+        {"statusCode": 204, "headers": {"Content-Length": "99", "X-Ok": True}}, warn=print
+    )
+    assert response.status == 204
+    assert response.body == b""
+    assert response.headers == [("X-Ok", "true")]
+    typed = map_response({"statusCode": 200, "body": "text"}, warn=print)
+    assert typed.headers == [("content-type", "text/plain")]
+
+
+def test_route_precedence_follows_api_gateway() -> None:
+    def target(method: str, path: str | None) -> RouteTarget:
+        return RouteTarget(
+            route_key=f"{method} {path}" if path else "$default",
+            method=method,
+            path=PathTemplate(path) if path else None,
+            api_id="Api",
+            function_id=f"{method} {path}",
+        )
+
+    router = Router(
+        [
+            target("ANY", None),
+            target("ANY", "/v1/{proxy+}"),
+            target("ANY", "/v1/things/{id}"),
+            target("GET", "/v1/things/{id}"),
+            target("GET", "/v1/things/special"),
+        ]
+    )
+
+    def winner(method: str, path: str) -> str | None:
+        matched = router.match(method, path)
+        return matched[0].function_id if matched else None
+
+    assert winner("GET", "/v1/things/special") == "GET /v1/things/special"
+    assert winner("GET", "/v1/things/1") == "GET /v1/things/{id}"
+    assert winner("PUT", "/v1/things/1") == "ANY /v1/things/{id}"
+    assert winner("PUT", "/v1/things/1/sub") == "ANY /v1/{proxy+}"
+    assert winner("GET", "/v1") == "ANY None"  # only $default is left
+    with pytest.raises(sam.TemplateError, match="greedy"):
+        PathTemplate("/{proxy+}/x")
+    with pytest.raises(sam.TemplateError, match="declared twice"):
+        Router([target("GET", "/x"), target("GET", "/x")])
+
+
+def test_a_literal_segment_wins_over_a_variable_at_any_depth() -> None:
+    # The related-resource and relationship routes of JSON:API: where a variable and the
+    # literal `relationships` could both take a segment, the literal does, whichever route
+    # the template declares first.
+    routes = [
+        "/v1/things/{id}/{relationship}",
+        "/v1/things/{id}/{relationship}/{rest}",
+        "/v1/things/{id}/relationships/{relationship}",
+        "/v1/things/{id}/relationships",
+    ]
+    for ordered in (routes, routes[::-1]):
+        router = Router(
+            [
+                RouteTarget(
+                    route_key=f"GET {path}",
+                    method="GET",
+                    path=PathTemplate(path),
+                    api_id="Api",
+                    function_id=path,
+                )
+                for path in ordered
+            ]
+        )
+
+        def winner(path: str, router: Router = router) -> tuple[str | None, dict[str, str]]:
+            matched = router.match("GET", path)
+            assert matched is not None, path
+            return matched[0].function_id, matched[1]
+
+        assert winner("/v1/things/1/owner") == (
+            "/v1/things/{id}/{relationship}",
+            {"id": "1", "relationship": "owner"},
+        )
+        assert winner("/v1/things/1/relationships/owner") == (
+            "/v1/things/{id}/relationships/{relationship}",
+            {"id": "1", "relationship": "owner"},
+        )
+        assert winner("/v1/things/1/relationships") == (
+            "/v1/things/{id}/relationships",
+            {"id": "1"},
+        )
+        assert winner("/v1/things/1/owner/x") == (
+            "/v1/things/{id}/{relationship}/{rest}",
+            {"id": "1", "relationship": "owner", "rest": "x"},
+        )
+
+
+def test_the_projects_item_routes_reach_the_function_api_gateway_would_choose() -> None:
+    # template.yaml as `wellapi run` serves it: a resource's retrieve, related-resource and
+    # relationship routes share their first segments; each request reaches its own function.
+    template = sam.load(Path(__file__).resolve().parents[1] / "template.yaml")
+    router = Gateway(template, LambdaRuntime(template)).router
+    item = "5da25330-d33b-5cbc-acef-5d77a5d45e01"
+    resources = {
+        "account-workspace-connectors": "AccountWorkspaceConnectors",
+        "company-workspace-connectors": "CompanyWorkspaceConnectors",
+        "people-workspace-connectors": "PeopleWorkspaceConnectors",
+        "workspace-group-workspaces": "WorkspaceGroupWorkspaces",
+        "workspace-providers": "WorkspaceProviders",
+    }
+    for path, logical in resources.items():
+
+        def chosen(
+            tail: str, base: str = f"/v1/{path}/{item}"
+        ) -> tuple[str | None, dict[str, str]]:
+            matched = router.match("GET", base + tail)
+            assert matched is not None, base + tail
+            return matched[0].function_id, matched[1]
+
+        assert chosen("") == (f"{logical}RetrieveFunction", {"id": item})
+        assert chosen("/workspace") == (
+            f"{logical}RelatedFunction",
+            {"id": item, "relationship": "workspace"},
+        )
+        assert chosen("/relationships/workspace") == (
+            f"{logical}RelationshipFunction",
+            {"id": item, "relationship": "workspace"},
+        )
+        # No route has the bare literal: API Gateway gives it to the variable, as here (the
+        # function answers 404, no such relationship).
+        assert chosen("/relationships") == (
+            f"{logical}RelatedFunction",
+            {"id": item, "relationship": "relationships"},
+        )
+        assert router.match("GET", f"/v1/{path}/{item}/relationships/workspace/x") is None
+
+
+UNSUPPORTED_AUTHORIZERS = {
+    "jwt": {"JwtConfiguration": {"issuer": "x"}, "IdentitySource": "$request.header.A"},
+    "payload 1.0": {
+        "FunctionArn": {"Fn::GetAtt": ["Fn", "Arn"]},
+        "AuthorizerPayloadFormatVersion": "1.0",
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("kind", "message"), [("jwt", "Lambda authorizers only"), ("payload 1.0", "format 2.0")]
+)
+def test_routes_the_local_gateway_cannot_emulate_are_refused(kind: str, message: str) -> None:
+    document = {
+        "Resources": {
+            "Api": {
+                "Type": "AWS::Serverless::HttpApi",
+                "Properties": {
+                    "Auth": {
+                        "DefaultAuthorizer": "A",
+                        "Authorizers": {"A": UNSUPPORTED_AUTHORIZERS[kind]},
+                    }
+                },
+            },
+            "Fn": {
+                "Type": "AWS::Serverless::Function",
+                "Properties": {
+                    "Handler": "app.handler",
+                    "Events": {
+                        "R": {
+                            "Type": "HttpApi",
+                            "Properties": {"ApiId": {"Ref": "Api"}, "Method": "GET", "Path": "/x"},
+                        }
+                    },
+                },
+            },
+        }
+    }
+    template = sam.parse(document, Path("/nowhere/template.yaml"))
+    with pytest.raises(sam.TemplateError, match=message):
+        Gateway(template, LambdaRuntime(template))
