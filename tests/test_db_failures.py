@@ -1,0 +1,256 @@
+"""Database access when the database fails: dropped connections, retries, timeouts, SQLSTATEs.
+
+Everything runs against the real test PostgreSQL: backends are terminated from an admin
+connection, and a forwarder (tests/support/db_access.py) plays a server that hangs up or
+never answers.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pg8000.dbapi
+import pytest
+
+from tests.support.db_access import (
+    api_pool,
+    backend_pid,
+    built_for,
+    dbapi_connection_of,
+)
+from wellapi import db, errors
+from wellapi.roles import API_ROLE
+from wellapi.settings import Settings
+from welldev import database as local_db
+
+# --- dropped connections --------------------------------------------------------------------
+
+
+def terminate(admin, pid: int) -> None:
+    # The timeout makes pg_terminate_backend wait until the backend has exited.
+    assert admin.run("SELECT pg_terminate_backend(:pid, 5000)", pid=pid) == [[True]]
+
+
+def sleep_on(pid: int) -> str:
+    """A read that sleeps only on backend ``pid``: the first attempt hangs, a retry does not."""
+    return f"SELECT pg_backend_pid() FROM pg_sleep(CASE WHEN pg_backend_pid() = {pid} THEN 4 END)"
+
+
+class Killer(threading.Thread):
+    """Terminates backend ``pid`` once it is busy sleeping, from its own admin connection."""
+
+    def __init__(self, admin_url: str, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.admin_url, self.pid, self.killed = admin_url, pid, False
+
+    def run(self) -> None:
+        conn = local_db.admin_connection(self.admin_url)
+        try:
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and not self.killed:
+                busy = conn.run(
+                    "SELECT 1 FROM pg_stat_activity "
+                    "WHERE pid = :pid AND state = 'active' AND wait_event = 'PgSleep'",
+                    pid=self.pid,
+                )
+                if busy:
+                    self.killed = conn.run("SELECT pg_terminate_backend(:pid)", pid=self.pid) == [
+                        [True]
+                    ]
+                else:
+                    time.sleep(0.005)
+        finally:
+            conn.close()
+
+
+@pytest.mark.parametrize("retry", [True, False], ids=["retry", "no-retry"])
+def test_connection_killed_between_reads_is_replaced_on_the_next_read(api_database, admin, retry):
+    first = backend_pid()
+    terminate(admin, first)
+
+    # The pool sees the hung-up socket at checkout and connects anew before sending anything,
+    # so even a caller that allows no retry gets its answer.
+    second = backend_pid(retry=retry)
+
+    assert second != first
+    assert backend_pid() == second
+
+
+def test_connection_dropped_during_a_read_is_retried_once_on_a_fresh_connection(
+    api_database, pools
+):
+    pool = api_pool(api_database)
+    pools.append(pool)
+    first = backend_pid(pool)
+    killer = Killer(api_database.admin_url, first)
+    killer.start()
+
+    started = time.monotonic()
+    rows = db.execute(sleep_on(first), pool=pool)
+
+    killer.join()
+    assert killer.killed
+    assert rows[0][0] != first
+    assert time.monotonic() - started < 3  # the first attempt was cut short, not waited out
+
+
+def test_connection_dropped_during_a_statement_without_retry_raises_database_unavailable(
+    api_database, pools
+):
+    pool = api_pool(api_database)
+    pools.append(pool)
+    first = backend_pid(pool)
+    killer = Killer(api_database.admin_url, first)
+    killer.start()
+
+    with pytest.raises(errors.DatabaseUnavailable) as raised:
+        db.execute(sleep_on(first), pool=pool, retry=False)
+
+    killer.join()
+    assert killer.killed
+    assert isinstance(raised.value.__cause__, pg8000.dbapi.InterfaceError)
+    assert raised.value.headers() == {"Retry-After": "2"}  # DB_RETRY_AFTER_SECONDS' default
+    assert raised.value.to_object()["code"] == "SERVICE_UNAVAILABLE"
+    # The broken connection was thrown away: the next read works.
+    assert backend_pid(pool) != first
+
+
+@pytest.mark.parametrize(("retry", "attempts"), [(True, 2), (False, 1)])
+def test_unreachable_database_is_tried_once_more_then_reported_unavailable(
+    forwarders, pools, retry, attempts
+):
+    server = forwarders(hang_up=True)
+    pool = db.build_pool(
+        Settings(database_url=f"postgresql://well_api:x@127.0.0.1:{server.port}/well")
+    )
+    pools.append(pool)
+
+    with pytest.raises(errors.DatabaseUnavailable) as raised:
+        db.execute("SELECT 1", pool=pool, retry=retry)
+
+    assert server.accepted == attempts
+    assert "network error" not in str(raised.value)  # no driver text towards the client
+
+
+@pytest.mark.parametrize("autocommit", [True, False], ids=["request-pool", "migration-engine"])
+def test_statement_longer_than_the_connect_timeout_is_not_cut_by_the_client(
+    api_database, pools, autocommit
+):
+    settings = Settings(database_url=api_database.url_for(API_ROLE), db_connect_timeout_seconds=0.2)
+    pool = built_for(settings, autocommit=autocommit)
+    pools.append(pool)
+
+    # Statements are bounded by the server's statement_timeout, not by the connect timeout.
+    with dbapi_connection_of(pool) as connection:
+        cursor = connection.cursor()
+        cursor.execute("SELECT pg_sleep(0.5), 1")
+        assert list(map(list, cursor.fetchall())) == [["", 1]]
+
+
+def test_a_reply_that_never_comes_is_given_up_on_after_the_read_timeout(api_database, pools):
+    settings = Settings(database_url=api_database.url_for(API_ROLE), db_read_timeout_seconds=0.3)
+    pool = db.build_pool(settings)
+    pools.append(pool)
+
+    started = time.monotonic()
+    with pytest.raises(errors.DatabaseUnavailable):
+        db.execute("SELECT pg_sleep(2)", pool=pool, retry=False)
+    assert time.monotonic() - started < 1.5
+
+
+def test_the_sync_writer_waits_longer_than_its_statement_timeout(api_database):
+    sync = db.settings_for("sync")
+    assert sync.db_read_timeout_seconds > 60 > db.settings_for("api").db_read_timeout_seconds > 5
+
+
+def test_server_that_never_answers_is_given_up_on_within_the_connect_timeout(forwarders, pools):
+    server = forwarders(silent=True)
+    pool = db.build_pool(
+        Settings(
+            database_url=f"postgresql://well_api:x@127.0.0.1:{server.port}/well",
+            db_connect_timeout_seconds=0.3,
+        )
+    )
+    pools.append(pool)
+
+    started = time.monotonic()
+    with pytest.raises(errors.DatabaseUnavailable):
+        db.execute("SELECT 1", pool=pool)
+
+    assert server.accepted == 2  # the first attempt and its one retry
+    assert time.monotonic() - started < 3
+
+
+# --- server-side statement timeout ----------------------------------------------------------
+
+
+def test_api_role_gets_its_statement_timeout_from_the_server(api_database):
+    assert db.execute("SHOW statement_timeout") == [["5s"]]
+
+
+def test_api_role_plans_with_the_random_page_cost_of_ssd_storage_from_the_server(api_database):
+    # Revision 0013: the ordered walk of a busy record's index must beat a bitmap of its rows.
+    assert db.execute("SHOW random_page_cost") == [["1.1"]]
+
+
+def test_statement_over_the_timeout_is_cancelled_with_an_unavailable_sqlstate(api_database):
+    started = time.monotonic()
+    with pytest.raises(pg8000.dbapi.DatabaseError) as raised:
+        # Transaction-local, so nothing session-level is set: the one-second sleep is cut at
+        # 50 ms exactly as the role's 5 s timeout would cut a longer one.
+        db.execute("SELECT set_config('statement_timeout', '50ms', true); SELECT pg_sleep(1)")
+    elapsed = time.monotonic() - started
+
+    assert errors.sqlstate_of(raised.value) == "57014"
+    assert errors.is_unavailable(errors.sqlstate_of(raised.value))
+    assert isinstance(errors.database_error(raised.value), errors.DatabaseUnavailable)
+    assert elapsed < 0.9
+    # The shortened timeout died with its transaction; the connection is still good.
+    assert db.execute("SHOW statement_timeout") == [["5s"]]
+
+
+@pytest.mark.parametrize(
+    ("sqlstate", "unavailable"),
+    [
+        ("57014", True),  # query_canceled (statement timeout)
+        ("57P01", True),  # admin_shutdown
+        ("08006", True),  # connection_failure
+        ("53300", True),  # too_many_connections
+        ("40001", True),  # serialization_failure
+        ("40P01", True),  # deadlock_detected
+        ("23505", False),  # unique_violation: a rule, not an outage
+        ("42501", False),  # insufficient_privilege
+        (None, False),
+    ],
+)
+def test_sqlstates_meaning_try_again_are_classified_unavailable(sqlstate, unavailable):
+    assert errors.is_unavailable(sqlstate) is unavailable
+
+
+def test_driver_failures_map_to_unavailable_and_rule_violations_are_left_to_the_caller():
+    assert isinstance(
+        errors.database_error(pg8000.dbapi.InterfaceError("network error")),
+        errors.DatabaseUnavailable,
+    )
+    assert isinstance(errors.database_error(ConnectionResetError()), errors.DatabaseUnavailable)
+    assert isinstance(
+        errors.database_error(pg8000.dbapi.DatabaseError({"C": "40001"})),
+        errors.DatabaseUnavailable,
+    )
+    assert errors.database_error(pg8000.dbapi.DatabaseError({"C": "23505"})) is None
+    assert errors.database_error(ValueError("not a driver error")) is None
+
+
+def test_sqlstate_and_constraint_are_read_from_driver_errors_only():
+    driver_error = pg8000.dbapi.DatabaseError(
+        {"S": "ERROR", "C": "23505", "n": "workspace_providers_workspace_provider_active_unique"}
+    )
+    assert errors.sqlstate_of(driver_error) == "23505"
+    assert errors.constraint_of(driver_error) == (
+        "workspace_providers_workspace_provider_active_unique"
+    )
+    assert errors.sqlstate_of(pg8000.dbapi.DatabaseError({"S": "ERROR"})) is None
+    assert errors.constraint_of(pg8000.dbapi.DatabaseError({"C": "57014"})) is None
+    assert errors.sqlstate_of(ValueError("57014")) is None
+    assert errors.constraint_of(ValueError()) is None
