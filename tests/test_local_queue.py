@@ -2,8 +2,13 @@
 
 The queue is exercised on its own (visibility timeouts, receive counts, receipt handles, the
 dead-letter list) and through the mapping, on a fixture function written to tmp_path that
-succeeds, reports failures, crashes or answers nonsense depending on the message body. The
-project's own sync function behind the running server is in ``tests/test_local_run.py``.
+succeeds, reports failures, crashes, answers nonsense or holds its batch until released,
+depending on the message body. The project's own sync function behind the running server is
+in ``tests/test_local_run.py``.
+
+No test waits for real time to pass: the queue runs on a clock of the test's
+(tests/support/clock.py), which a test moves, or on which every wait passes at once and is
+recorded; threads are followed through events, with timeouts that only bound a hang.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.clock import ManualClock, PassingTime
 from welldev import queues
 from welldev import template as sam
 from welldev.lambda_runtime import LambdaRuntime
@@ -31,7 +37,7 @@ TEMPLATE = """
 Globals:
   Function:
     CodeUri: src/
-    Timeout: 5
+    Timeout: 60  # the batch a test holds must not run out of time on a busy machine
 Resources:
   WorkerFunction:
     Type: AWS::Serverless::Function
@@ -68,9 +74,11 @@ Resources:
 """
 
 APP = """
-import time
+import threading
 
 EVENTS = []
+HOLDING = threading.Event()  # a batch with "hold" is being processed...
+RELEASE = threading.Event()  # ...until the test releases it
 
 
 def handler(event, context):
@@ -80,8 +88,9 @@ def handler(event, context):
         raise RuntimeError("the worker crashed")
     if "bogus" in bodies:
         return {"batchItemFailures": [{"itemIdentifier": "not-a-message-of-this-batch"}]}
-    if "slow" in bodies:
-        time.sleep(0.5)
+    if "hold" in bodies:
+        HOLDING.set()
+        RELEASE.wait(60)
     return {
         "batchItemFailures": [
             {"itemIdentifier": record["messageId"]}
@@ -99,20 +108,32 @@ class Fixture:
         self.log = io.StringIO()
 
     def mapping(
-        self, function_id: str = "WorkerFunction", visibility_timeout: float = 0.0
+        self,
+        function_id: str = "WorkerFunction",
+        visibility_timeout: float = 0.0,
+        passing: PassingTime | None = None,
     ) -> queues.EventSourceMapping:
+        timing: dict[str, Any] = {"clock": passing, "wait": passing.wait} if passing else {}
         (mapping,) = [
             m
             for m in queues.mappings_of(
-                self.template, self.runtime, visibility_timeout=visibility_timeout, log=self.log
+                self.template,
+                self.runtime,
+                visibility_timeout=visibility_timeout,
+                log=self.log,
+                **timing,
             )
             if m.function_id == function_id
         ]
         return mapping
 
     @property
+    def app(self) -> Any:
+        return sys.modules["queue_fixture_app"]
+
+    @property
     def events(self) -> list[dict[str, Any]]:
-        events: list[dict[str, Any]] = sys.modules["queue_fixture_app"].EVENTS
+        events: list[dict[str, Any]] = self.app.EVENTS
         return events
 
 
@@ -132,30 +153,68 @@ def fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fixture]:
 def no_events_yet(fixture: Fixture) -> None:
     fixture.runtime.handler("WorkerFunction")  # imported, so that its event list exists
     fixture.events.clear()
+    fixture.app.HOLDING.clear()
+    fixture.app.RELEASE.clear()
 
 
-def local_queue(visibility_timeout: float = 0.0, max_receive_count: int | None = 3) -> Any:
+def local_queue(
+    visibility_timeout: float = 0.0,
+    max_receive_count: int | None = 3,
+    clock: Callable[[], float] = time.monotonic,
+    wait: queues.Wait = threading.Condition.wait,
+) -> Any:
     return queues.LocalQueue(
         "jobs",
         arn=queues.queue_arn("JobsQueue"),
         visibility_timeout=visibility_timeout,
         max_receive_count=max_receive_count,
         log=io.StringIO(),
+        clock=clock,
+        wait=wait,
     )
 
 
-def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+def wait_until(condition: Callable[[], bool], timeout: float = 60.0) -> None:
+    """Until ``condition`` holds; the timeout only bounds a hang."""
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.02)
 
 
+class Waiter(threading.Thread):
+    """``wait_for_visible`` in a thread of its own, with a deadline the test's clock never
+    reaches unless the test moves it there."""
+
+    def __init__(self, queue: queues.LocalQueue, stop: threading.Event) -> None:
+        super().__init__(daemon=True)
+        self.queue, self.stop, self.visible = queue, stop, -1
+
+    def run(self) -> None:
+        self.visible = self.queue.wait_for_visible(1, 100.0, self.stop)
+
+    def result(self) -> int:
+        self.join(30)
+        assert not self.is_alive(), "the waiter never woke"
+        return self.visible
+
+
+def start_waiting(queue: queues.LocalQueue, clock: ManualClock, stop: threading.Event) -> Waiter:
+    """A waiter that is waiting: it reads the clock holding the queue's lock, which it lets go
+    only in its wait, so a send or a wake from the test comes after the waiter is waiting."""
+    clock.read.clear()
+    waiter = Waiter(queue, stop)
+    waiter.start()
+    assert clock.read.wait(30)
+    return waiter
+
+
 # ---- the queue ------------------------------------------------------------------------------
 
 
 def test_a_received_message_is_invisible_until_its_visibility_timeout_passes() -> None:
-    queue = local_queue(visibility_timeout=0.3)
+    clock = ManualClock()
+    queue = local_queue(visibility_timeout=30, clock=clock)
     queue.send("hello")
     (first,) = queue.receive(10)
     assert first.attributes["ApproximateReceiveCount"] == "1"
@@ -167,7 +226,9 @@ def test_a_received_message_is_invisible_until_its_visibility_timeout_passes() -
         "processed": 0,
         "sent": 1,
     }
-    time.sleep(0.35)
+    clock.advance(29.5)
+    assert queue.receive(10) == []  # not yet
+    clock.advance(1)
     (again,) = queue.receive(10)
     assert again.message_id == first.message_id
     assert again.attributes["ApproximateReceiveCount"] == "2"
@@ -221,23 +282,36 @@ def test_without_a_redrive_policy_a_message_comes_back_for_ever() -> None:
 
 
 def test_a_waiter_wakes_when_a_message_arrives_or_becomes_visible_again() -> None:
-    queue = local_queue(visibility_timeout=0.2)
+    clock = ManualClock()
+    queue = local_queue(visibility_timeout=30, clock=clock)
     stop = threading.Event()
-    threading.Timer(0.1, queue.send, args=("late",)).start()
-    started = time.monotonic()
-    assert queue.wait_for_visible(1, 5.0, stop) == 1
+    waiter = start_waiting(queue, clock, stop)
+    queue.send("late")
+    assert waiter.result() == 1  # woken by the send: its own deadline never came
     queue.receive(1)
-    assert queue.wait_for_visible(1, 5.0, stop) == 1  # after the visibility timeout
-    assert time.monotonic() - started < 2.0
+    waiter = start_waiting(queue, clock, stop)
+    clock.advance(30)
+    queue.wake()  # as the end of the wait it asked for would (next test)
+    assert waiter.result() == 1  # visible again after the visibility timeout
+
+
+def test_a_waiter_sleeps_until_the_next_message_becomes_visible_not_its_whole_timeout() -> None:
+    passing = PassingTime()
+    queue = local_queue(visibility_timeout=30, clock=passing, wait=passing.wait)
+    queue.send("again")
+    queue.receive(1)
+    assert queue.wait_for_visible(1, 100.0, threading.Event()) == 1
+    assert passing.waits == pytest.approx([30])
 
 
 def test_a_stop_interrupts_a_waiter() -> None:
-    queue = local_queue()
+    clock = ManualClock()
+    queue = local_queue(clock=clock)
     stop = threading.Event()
-    threading.Timer(0.1, lambda: (stop.set(), queue.wake())).start()
-    started = time.monotonic()
-    assert queue.wait_for_visible(1, 5.0, stop) == 0
-    assert time.monotonic() - started < 2.0
+    waiter = start_waiting(queue, clock, stop)
+    stop.set()
+    queue.wake()
+    assert waiter.result() == 0  # its deadline never came: the stop ended the wait
 
 
 def test_queue_settings_are_checked() -> None:
@@ -415,15 +489,17 @@ def test_batch_item_failures_are_read_by_lambdas_rules(answer: Any, failed: set[
 def test_the_batching_window_turns_a_burst_into_one_batch_of_at_most_batch_size(
     fixture: Fixture,
 ) -> None:
-    mapping = fixture.mapping()
+    passing = PassingTime()
+    mapping = fixture.mapping(passing=passing)
     for index in range(4):
         mapping.queue.send(f"burst-{index}")
     assert mapping.poll_once(0.1) == 3
-    started = time.monotonic()
+    assert passing.waits == []  # a full batch is sent at once
     assert mapping.poll_once(0.1) == 1  # the window (1 s) closed on a partial batch
-    assert time.monotonic() - started >= 0.9
+    assert passing.waits == [1]
     assert [len(event["Records"]) for event in fixture.events] == [3, 1]
     assert mapping.poll_once(0.1) == 0  # nothing left: returns after the wait
+    assert passing.waits == pytest.approx([1, 0.1])
 
 
 def test_the_poller_processes_messages_as_they_come_and_stops_cleanly(fixture: Fixture) -> None:
@@ -433,10 +509,13 @@ def test_the_poller_processes_messages_as_they_come_and_stops_cleanly(fixture: F
         assert mapping.running
         mapping.queue.send("ok")
         wait_until(lambda: mapping.queue.counts().processed == 1)
-        mapping.queue.send("slow")
-        wait_until(lambda: len(fixture.events) == 2)  # the slow batch is being processed
+        mapping.queue.send("hold")
+        assert fixture.app.HOLDING.wait(30)  # the batch is being processed
+        assert not mapping.stop(timeout=0)  # the poller does not drop the batch in progress
+        assert mapping.running
     finally:
-        assert mapping.stop(timeout=5)
+        fixture.app.RELEASE.set()
+        assert mapping.stop(timeout=60)
     assert not mapping.running
     assert mapping.queue.counts().processed == 2  # the batch in progress finished first
     assert not [t for t in threading.enumerate() if t.name == "wellapi-queue-jobs"]
@@ -463,15 +542,17 @@ def test_the_poller_survives_a_failure_of_its_own(
     monkeypatch.setattr(mapping, "poll_once", broken)
     mapping.start()
     wait_until(lambda: len(calls) >= 2)
-    assert mapping.stop(timeout=5)
+    assert mapping.stop(timeout=60)
     assert "the poller failed" in fixture.log.getvalue()
 
 
 def test_a_stop_during_the_batching_window_receives_nothing(fixture: Fixture) -> None:
-    mapping = fixture.mapping()
+    passing = PassingTime()
+    mapping = fixture.mapping(passing=passing)
+    passing.on_wait = lambda seconds: mapping.stop()
     mapping.queue.send("alone")  # fewer than BatchSize: the window (1 s) waits
-    threading.Timer(0.1, mapping.stop).start()
     assert mapping.poll_once(0.1) == 0
+    assert passing.waits == [1]  # stopped in the window
     assert mapping.queue.counts().visible == 1
     assert fixture.events == []
 

@@ -78,7 +78,7 @@ class _Message:
     receive_count: int = 0
     first_receive_ms: int | None = None
     receipt_handle: str | None = None  # of the latest receive
-    invisible_until: float = 0.0  # time.monotonic(); visible once it has passed
+    invisible_until: float = 0.0  # on the queue's clock; visible once it has passed
 
 
 @dataclass(frozen=True)
@@ -119,8 +119,17 @@ class Counts:
         return asdict(self)
 
 
+# How a queue waits on its condition for at most some seconds; a test passes one that lets
+# the time pass on its own clock instead.
+Wait = Callable[[threading.Condition, float], object]
+
+
 class LocalQueue:
-    """An SQS standard queue in memory, with its redrive policy; safe to share between threads."""
+    """An SQS standard queue in memory, with its redrive policy; safe to share between threads.
+
+    Visibility and waits are measured on ``clock`` (``time.monotonic`` unless a test gives its
+    own); ``wait`` is how a waiter sleeps until a change or its next deadline.
+    """
 
     def __init__(
         self,
@@ -131,6 +140,8 @@ class LocalQueue:
         max_receive_count: int | None = None,
         logical_id: str | None = None,
         log: TextIO | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        wait: Wait = threading.Condition.wait,
     ) -> None:
         if visibility_timeout < 0:
             raise ValueError("the visibility timeout cannot be negative")
@@ -147,10 +158,18 @@ class LocalQueue:
         self._processed = 0
         self._sent = 0
         self._changed = threading.Condition()
+        self._clock = clock
+        self._wait = wait
 
     @classmethod
     def from_template(
-        cls, queue: SqsQueue, *, visibility_timeout: float, log: TextIO | None = None
+        cls,
+        queue: SqsQueue,
+        *,
+        visibility_timeout: float,
+        log: TextIO | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        wait: Wait = threading.Condition.wait,
     ) -> LocalQueue:
         return cls(
             route_name(queue.logical_id),
@@ -159,6 +178,8 @@ class LocalQueue:
             max_receive_count=queue.max_receive_count,
             logical_id=queue.logical_id,
             log=log,
+            clock=clock,
+            wait=wait,
         )
 
     def send(self, body: str) -> Sent:
@@ -178,7 +199,7 @@ class LocalQueue:
         """
         received: list[Received] = []
         with self._changed:
-            now = time.monotonic()
+            now = self._clock()
             for message in list(self._messages.values()):
                 if len(received) >= max_messages:
                     break
@@ -232,7 +253,7 @@ class LocalQueue:
 
     def counts(self) -> Counts:
         with self._changed:
-            now = time.monotonic()
+            now = self._clock()
             in_flight = sum(1 for m in self._messages.values() if m.invisible_until > now)
             return Counts(
                 visible=len(self._messages) - in_flight,
@@ -251,10 +272,10 @@ class LocalQueue:
 
         Returns how many messages are visible then.
         """
-        deadline = time.monotonic() + timeout
         with self._changed:
+            deadline = self._clock() + timeout
             while True:
-                now = time.monotonic()
+                now = self._clock()
                 visible = 0
                 wake = deadline
                 for message in self._messages.values():
@@ -264,10 +285,10 @@ class LocalQueue:
                         wake = min(wake, message.invisible_until)
                 if visible >= count or now >= deadline or stop.is_set():
                     return visible
-                self._changed.wait(max(0.0, wake - now))
+                self._wait(self._changed, max(0.0, wake - now))
 
     def wake(self) -> None:
-        """Wake every waiter (they look at their stop event again)."""
+        """Wake every waiter (they look at the clock and their stop event again)."""
         with self._changed:
             self._changed.notify_all()
 
@@ -462,10 +483,12 @@ def mappings_of(
     *,
     visibility_timeout: float = DEFAULT_VISIBILITY_TIMEOUT_SECONDS,
     log: TextIO | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    wait: Wait = threading.Condition.wait,
 ) -> list[EventSourceMapping]:
     """An event source mapping for every SQS event whose queue the template declares.
 
-    Mappings on the same queue share one ``LocalQueue``.
+    Mappings on the same queue share one ``LocalQueue`` (on ``clock``, waiting with ``wait``).
     """
     log = log or sys.stderr
     queues: dict[str, LocalQueue] = {}
@@ -479,7 +502,11 @@ def mappings_of(
                 )
             if event.queue_id not in queues:
                 queues[event.queue_id] = LocalQueue.from_template(
-                    template.queues[event.queue_id], visibility_timeout=visibility_timeout, log=log
+                    template.queues[event.queue_id],
+                    visibility_timeout=visibility_timeout,
+                    log=log,
+                    clock=clock,
+                    wait=wait,
                 )
             mappings.append(EventSourceMapping(queues[event.queue_id], runtime, event, log))
     return mappings
