@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.clock import ManualClock
 from welldev import template as sam
 from welldev.invoke import invoke
 from welldev.lambda_runtime import (
@@ -86,6 +87,8 @@ import os
 import time
 
 IMPORTS = globals().get("IMPORTS", 0) + 1
+# How the slow function spends its time; a test makes it move its runtime's clock instead.
+SPEND = time.sleep
 
 
 def echo(event, context):
@@ -104,7 +107,7 @@ def fail(event, context):
 
 
 def slow(event, context):
-    time.sleep(1.05)
+    SPEND(event.get("seconds", 1.05))
     return "late"
 
 
@@ -223,9 +226,16 @@ def test_results_go_through_json_as_lambda_sends_them(runtime: LambdaRuntime) ->
         runtime.invoke("ShapeFunction", {"kind": "datetime"})
 
 
-def test_a_function_past_its_timeout_fails(runtime: LambdaRuntime) -> None:
+def test_a_function_past_its_timeout_fails(
+    fixture_template: sam.Template, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = ManualClock()
+    runtime = LambdaRuntime(fixture_template, clock=clock)
+    runtime.handler("SlowFunction")  # imported, so that its module can be given the clock
+    monkeypatch.setattr(sys.modules["invoke_fixture_app"], "SPEND", clock.advance)
+    assert runtime.invoke("SlowFunction", {"seconds": 0.95}) == "late"  # within its 1 s
     with pytest.raises(FunctionTimedOut, match=r"Task timed out after 1\.00 seconds"):
-        runtime.invoke("SlowFunction", {})
+        runtime.invoke("SlowFunction", {"seconds": 1.05})
 
 
 def test_a_handler_is_imported_once_per_function(runtime: LambdaRuntime) -> None:

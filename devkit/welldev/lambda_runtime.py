@@ -57,7 +57,12 @@ class ResponseNotSerializable(TypeError):
 class LambdaContext:
     """The ``context`` argument, attribute for attribute as the Python runtime builds it."""
 
-    def __init__(self, function: Function, log_stream_name: str) -> None:
+    def __init__(
+        self,
+        function: Function,
+        log_stream_name: str,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         region = pseudo_parameters()["AWS::Region"]
         self.function_name = function.function_name
         self.function_version = "$LATEST"
@@ -71,10 +76,11 @@ class LambdaContext:
         self.log_stream_name = log_stream_name
         self.identity: Any = None
         self.client_context: Any = None
-        self._deadline_ms = _now_ms() + function.timeout_seconds * 1000
+        self._clock = clock
+        self._deadline = clock() + function.timeout_seconds
 
     def get_remaining_time_in_millis(self) -> int:
-        return max(0, self._deadline_ms - _now_ms())
+        return max(0, int((self._deadline - self._clock()) * 1000))
 
 
 @dataclass
@@ -88,10 +94,14 @@ class _Environment:
 
 
 class LambdaRuntime:
-    """Imports and invokes the functions of one template; safe to share between threads."""
+    """Imports and invokes the functions of one template; safe to share between threads.
 
-    def __init__(self, template: Template) -> None:
+    A function's time runs on ``clock`` (``time.monotonic`` unless a test gives its own).
+    """
+
+    def __init__(self, template: Template, clock: Callable[[], float] = time.monotonic) -> None:
         self.template = template
+        self.clock = clock
         self._environments: dict[str, _Environment] = {}
         # Imports change sys.path and sys.modules, which every thread shares.
         self._lock = threading.Lock()
@@ -106,7 +116,7 @@ class LambdaRuntime:
         """
         function = self.template.function(function_id)
         environment = self._environment(function_id)  # the init phase is not timed
-        context = LambdaContext(function, environment.log_stream_name)
+        context = LambdaContext(function, environment.log_stream_name, self.clock)
         # Lambda hands the function a fresh copy parsed from JSON, never the caller's objects.
         result = environment.handler(json.loads(json.dumps(event)), context)
         if context.get_remaining_time_in_millis() == 0:
@@ -233,7 +243,3 @@ def apply_template_environment(
         unresolved=tuple(sorted(unresolved - set(chosen) - set(environ))),
         conflicts=tuple(text for name, text in sorted(conflicts.items()) if name not in kept),
     )
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
