@@ -14,7 +14,6 @@ import logging
 import os
 import re
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -552,24 +551,39 @@ def test_drift_check_catches_tables_that_no_longer_match_the_migrations(migrated
 def test_a_migration_waiting_for_a_lock_gives_up_after_a_second_and_tries_again(scratch, caplog):
     migrate.upgrade_with(admin_settings(scratch), "0013")
     holder = local_db.admin_connection(scratch.admin_url)
-    released = threading.Event()
+    locked, released, rolled_back = threading.Event(), threading.Event(), threading.Event()
 
     def hold_a_table_revision_0014_alters() -> None:
         holder.run("BEGIN")
         holder.run("LOCK TABLE core_api.workspace_providers IN ACCESS EXCLUSIVE MODE")
-        released.wait(timeout=30)
+        locked.set()
+        released.wait(timeout=60)
         holder.run("ROLLBACK")
+        rolled_back.set()
+
+    def revision() -> list[list[str]]:
+        conn = local_db.admin_connection(scratch.admin_url)
+        try:
+            return conn.run("SELECT version_num FROM core_api.alembic_version")
+        finally:
+            conn.close()
+
+    paused: list[tuple[float, list[list[str]]]] = []
+
+    def pause(seconds: float) -> None:
+        # In place of the migration's sleep: the lock is held through its first pause and let
+        # go in its second, so exactly two tries give up.
+        paused.append((seconds, revision()))
+        if len(paused) == 2:
+            released.set()
+            assert rolled_back.wait(timeout=60)
 
     thread = threading.Thread(target=hold_a_table_revision_0014_alters)
     thread.start()
     try:
-        time.sleep(0.2)
-        timer = threading.Timer(3.5, released.set)  # longer than a wait and a pause, at least
-        timer.start()
-        started = time.monotonic()
+        assert locked.wait(timeout=60)
         with caplog.at_level(logging.WARNING):
-            migrate.upgrade_with(admin_settings(scratch))
-        elapsed = time.monotonic() - started
+            migrate.upgrade_with(admin_settings(scratch), sleep=pause)
     finally:
         released.set()
         thread.join()
@@ -577,13 +591,11 @@ def test_a_migration_waiting_for_a_lock_gives_up_after_a_second_and_tries_again(
 
     retries = [r for r in caplog.records if "gave up waiting for a lock" in r.getMessage()]
     # Without its lock_timeout the migration would have waited for the lock, never retried.
-    assert len(retries) >= 1
-    assert elapsed >= 3.5  # it did not get in while the lock was held
-    conn = local_db.admin_connection(scratch.admin_url)
-    try:
-        assert conn.run("SELECT version_num FROM core_api.alembic_version") == [[head()]]
-    finally:
-        conn.close()
+    assert len(retries) == 2
+    # It paused as long as it asked, doubling, and did not get in while the lock was held.
+    first = migrate.LOCK_PAUSE_SECONDS
+    assert paused == [(first, [["0013"]]), (2 * first, [["0013"]])]
+    assert revision() == [[head()]]
     # Each wait was bounded by the migration's own lock_timeout, below the API role's 2 s.
     assert migrate.MIGRATION_LOCK_TIMEOUT_MS < 2000
 

@@ -122,9 +122,14 @@ LOCK_PAUSE_MAX_SECONDS = 5.0
 LOCK_NOT_AVAILABLE = "55P03"
 
 
-def _lock_retried[T](settings: Settings, work: Callable[[Connection], T]) -> T:
+def _lock_retried[T](
+    settings: Settings,
+    work: Callable[[Connection], T],
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
     """``work`` in one transaction that waits at most 1 s for any lock, tried again when it
-    did (the transaction rolled back whole, so every try starts from the same schema)."""
+    did (the transaction rolled back whole, so every try starts from the same schema) after a
+    pause spent in ``sleep``."""
     for attempt in range(1, LOCK_ATTEMPTS + 1):
         try:
             with _transaction(settings) as connection:
@@ -138,12 +143,14 @@ def _lock_retried[T](settings: Settings, work: Callable[[Connection], T]) -> T:
                 "the migration gave up waiting for a lock; it will try again",
                 extra={"attempt": attempt, "pause_seconds": pause},
             )
-            time.sleep(pause)
+            sleep(pause)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def upgrade_with(settings: Settings, revision: str = "head") -> None:
-    _lock_retried(settings, lambda connection: upgrade(connection, revision))
+def upgrade_with(
+    settings: Settings, revision: str = "head", sleep: Callable[[float], None] = time.sleep
+) -> None:
+    _lock_retried(settings, lambda connection: upgrade(connection, revision), sleep)
 
 
 def current_revisions(connection: Connection) -> tuple[str, ...]:
