@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 import re
 import socket
-import time
+import threading
 from typing import Any
 
 import pg8000.core
@@ -50,17 +50,32 @@ def test_environment_engine_is_created_on_first_use_once_and_connects_lazily(api
     assert pool.idle_count() == 1
 
 
+class ImpatientSlots(threading.BoundedSemaphore):
+    """A pool's slots that record the wait each checkout asks for and let it pass at once: a
+    slot that is not free at the start stays taken for the whole wait."""
+
+    def __init__(self, value: int) -> None:
+        super().__init__(value)
+        self.asked: list[float | None] = []
+
+    def acquire(self, blocking: bool = True, timeout: float | None = None) -> bool:
+        self.asked.append(timeout)
+        return super().acquire(blocking=False)
+
+
 def test_pool_holds_one_connection_and_a_second_checkout_reports_unavailable(api_database, pools):
-    pool = api_pool(api_database, db_connect_timeout_seconds=0.2)
+    settings = Settings(database_url=api_database.url_for(API_ROLE))
+    pool = db.build_pool(settings)
     pools.append(pool)
     assert pool.size == 1
+    pool._slots = slots = ImpatientSlots(pool.size)
 
-    with pool.connection():
-        started = time.monotonic()
-        with pytest.raises(errors.DatabaseUnavailable):
-            db.execute("SELECT 1", pool=pool)
-        assert time.monotonic() - started < 2
+    with pool.connection(), pytest.raises(errors.DatabaseUnavailable) as raised:
+        db.execute("SELECT 1", pool=pool)
 
+    assert isinstance(raised.value.__cause__, db.PoolExhausted)
+    # The second checkout waited for the one connection no longer than the connect timeout.
+    assert slots.asked == [settings.db_connect_timeout_seconds] * 2
     assert db.execute("SELECT 1", pool=pool) == [[1]]
 
 

@@ -44,6 +44,15 @@ def api_pool(database: local_db.LocalDatabase, **overrides: Any) -> db.Pool:
     return db.build_pool(Settings(database_url=database.url_for(API_ROLE), **overrides))
 
 
+def causes(error: BaseException | None) -> list[BaseException]:
+    """``error`` and every error it was raised from or while handling, outermost first."""
+    chain: list[BaseException] = []
+    while error is not None and error not in chain:
+        chain.append(error)
+        error = error.__cause__ or error.__context__
+    return chain
+
+
 def reset_environment_pools() -> None:
     """Forget the execution environment's pool (and settings), as a new environment would."""
     db.reset_pools()
