@@ -156,7 +156,7 @@ def _interrupt_the_waiting_write(database: LocalDatabase, function: str) -> Call
     def interrupt() -> None:
         watcher = local_db.admin_connection(database.admin_url)
         try:
-            deadline = time.monotonic() + 10
+            deadline = time.monotonic() + 60  # only bounds a hang
             while time.monotonic() < deadline:
                 waiting = watcher.run(
                     "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
@@ -174,8 +174,8 @@ def _interrupt_the_waiting_write(database: LocalDatabase, function: str) -> Call
     thread.start()
 
     def release() -> None:
-        done.wait(15)
-        thread.join(15)
+        done.wait(60)
+        thread.join(60)
         locker.run("ROLLBACK")
         locker.close()
 

@@ -11,6 +11,7 @@ import io
 import json
 import sys
 import textwrap
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -168,6 +169,25 @@ def handler(event, context):
 """
 
 
+class Log(io.StringIO):
+    """The gateway's and the server's log, on which a test can wait for a line."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._changed = threading.Condition()
+
+    def write(self, text: str) -> int:
+        with self._changed:
+            written = super().write(text)
+            self._changed.notify_all()
+        return written
+
+    def wait_for(self, text: str, timeout: float = 60) -> bool:
+        """Whether ``text`` was logged (the timeout only bounds a hang)."""
+        with self._changed:
+            return self._changed.wait_for(lambda: text in self.getvalue(), timeout)
+
+
 class FakeClock:
     def __init__(self) -> None:
         self.now = 1000.0
@@ -180,7 +200,7 @@ class FakeClock:
 class Stack:
     server: LocalServer
     gateway: Gateway
-    log: io.StringIO
+    log: Log
     clock: FakeClock
 
     @property
@@ -238,7 +258,7 @@ def serve(
     path = root / ("template.yaml" if owns_files else "second-template.yaml")
     path.write_text(template_text)
     template = sam.load(path, parameter_overrides)
-    log = io.StringIO()
+    log = Log()
     clock = FakeClock()
     openapi = LocalRoute(
         "GET", "/v1/openapi.json", lambda event: {"openapi": "3.1.0", "path": event["rawPath"]}
