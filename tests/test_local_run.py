@@ -146,7 +146,8 @@ def admin(running: Running) -> Iterator[pg8000.native.Connection]:
         conn.close()
 
 
-def wait_until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+def wait_until(condition: Callable[[], bool], timeout: float = 60.0) -> None:
+    """Until ``condition`` holds; the timeout only bounds a hang."""
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "timed out"
@@ -279,7 +280,7 @@ def test_a_poison_message_ends_in_the_dead_letter_list_after_five_receives(
     assert cli.main(["enqueue", str(event), "--url", running.server.url]) == 0
     poison_id = capsys.readouterr().out.splitlines()[1].split()[1]
     # Five receives, each after the visibility timeout and the 2 s batching window.
-    wait_until(lambda: running.queue()["dead_lettered"] == 1, timeout=60)
+    wait_until(lambda: running.queue()["dead_lettered"] == 1, timeout=180)
     queue = running.queue()
     assert queue["dead_letters"] == [
         {
@@ -353,23 +354,28 @@ def test_twenty_concurrent_requests_all_succeed_and_overlap_on_several_connectio
 ) -> None:
     runtime = running.server.gateway.runtime
     invoke = runtime.invoke
-    intervals: list[tuple[float, float]] = []
+    counted = {"in_flight": 0, "peak": 0, "done": 0}
     lock = threading.Lock()
 
-    def timed(function_id: str, event: Any) -> Any:
-        started = time.monotonic()
+    def counting(function_id: str, event: Any) -> Any:
+        listed = function_id == "AccountWorkspaceConnectorsListFunction"
+        if listed:
+            with lock:
+                counted["in_flight"] += 1
+                counted["peak"] = max(counted["peak"], counted["in_flight"])
         try:
             return invoke(function_id, event)
         finally:
-            if function_id == "AccountWorkspaceConnectorsListFunction":
+            if listed:
                 with lock:
-                    intervals.append((started, time.monotonic()))
+                    counted["in_flight"] -= 1
+                    counted["done"] += 1
 
-    monkeypatch.setattr(runtime, "invoke", timed)
+    monkeypatch.setattr(runtime, "invoke", counting)
     key = running.demo["workspaces"][0]["api_key"]
     path = "/v1/account-workspace-connectors?include=account,workspace_connector"
     running.request("GET", path, key)  # warm: the function is imported, the key cached
-    intervals.clear()
+    counted.update(peak=0, done=0)
     barrier = threading.Barrier(20)
 
     def call(_: int) -> int:
@@ -379,13 +385,8 @@ def test_twenty_concurrent_requests_all_succeed_and_overlap_on_several_connectio
     with ThreadPoolExecutor(max_workers=20) as pool:
         statuses = list(pool.map(call, range(20)))
     assert statuses == [200] * 20
-    events = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals])
-    in_flight = peak = 0
-    for _, step in events:
-        in_flight += step
-        peak = max(peak, in_flight)
-    assert len(intervals) == 20
-    assert peak >= 2, "the requests did not overlap"
+    assert counted["done"] == 20
+    assert counted["peak"] >= 2, "the requests did not overlap"
     pool_of_the_api = wellapi_db.get_pool()  # as db.execute() asks for it
     assert pool_of_the_api.size == run_command.LOCAL_DB_POOL_SIZE
     assert pool_of_the_api.idle_count() >= 2
