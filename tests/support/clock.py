@@ -50,10 +50,3 @@ class PassingTime(ManualClock):
         if self.on_wait is not None:
             self.on_wait(seconds)
         return False
-
-    def sleep(self, seconds: float) -> None:
-        """In place of ``time.sleep``."""
-        self.waits.append(seconds)
-        self.advance(seconds)
-        if self.on_wait is not None:
-            self.on_wait(seconds)
