@@ -10,6 +10,7 @@ bytes to the test server, terminating TLS with a context of the test's own.
 
 from __future__ import annotations
 
+import gc
 import json
 import select
 import socket
@@ -60,11 +61,17 @@ def reset_environment_pools() -> None:
 
 @pytest.fixture
 def pools() -> Iterator[list[db.Pool | Engine]]:
-    """Pools (and engines) a test builds, disposed at the end so no connection outlives it."""
+    """Pools (and engines) a test builds, disposed at the end so no connection outlives it.
+
+    A connection that failed may be held by its error's traceback, in a cycle with the test's
+    frame (``pytest.raises(...) as raised``): collected now, it is closed while the test's
+    sockets still exist, not at the interpreter's exit.
+    """
     built: list[db.Pool | Engine] = []
     yield built
     for pool in built:
         pool.dispose()
+    gc.collect()
 
 
 # --- a byte pipe from 127.0.0.1 to the test server, optionally terminating TLS ----------------
