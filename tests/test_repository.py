@@ -68,3 +68,46 @@ def test_the_check_finds_each_kind_of_outside_reference():
     assert not any(
         p.search("layers/shared/requirements.txt /opt/python /var/task") for p in OUTSIDE.values()
     )
+
+
+# No file a person writes is over MAX_LINES: past that a module, a test file or a document holds
+# more than one concern. What is exempt is written by a program (and held to its source by a
+# test) or taken as it is from elsewhere, and the migration history, which is never rewritten.
+MAX_LINES = 800
+NOT_WRITTEN_BY_HAND = (
+    re.compile(r"^template\.yaml$"),  # make template.yaml, from template/
+    re.compile(r"^openapi\.json$"),  # make openapi
+    re.compile(r"^layers/shared/wellapi/compiled/[\w-]+\.json$"),  # python -m welldev.compiled
+    re.compile(r"^(?:layers/shared/)?requirements(?:-\w+)?\.txt$"),  # make lock
+    re.compile(r"^layers/shared/wellapi/certs/[\w-]+\.pem$"),  # AWS's CA bundles, as published
+    re.compile(r"^tests/vendor/"),  # the JSON:API schemas, as published
+    re.compile(r"^migrations/versions/\w+\.py$"),  # the history
+)
+
+
+def long_files(paths: list[str]) -> list[str]:
+    long = []
+    for name in paths:
+        if any(pattern.match(name) for pattern in NOT_WRITTEN_BY_HAND):
+            continue
+        try:
+            lines = (ROOT / name).read_text(encoding="utf-8").count("\n")
+        except (UnicodeDecodeError, FileNotFoundError):
+            continue
+        if lines > MAX_LINES:
+            long.append(f"{name}: {lines} lines")
+    return long
+
+
+def test_no_file_written_by_hand_is_over_800_lines():
+    names = [p.relative_to(ROOT).as_posix() for p in tracked_files() if p.is_file()]
+    assert long_files(names) == []
+
+
+def test_the_line_limit_exempts_only_what_a_program_writes_or_history():
+    assert not any(p.match("README.md") for p in NOT_WRITTEN_BY_HAND)
+    assert not any(p.match("devkit/welldev/cli.py") for p in NOT_WRITTEN_BY_HAND)
+    assert not any(p.match("template/monitoring.yaml") for p in NOT_WRITTEN_BY_HAND)
+    assert any(
+        p.match("migrations/versions/0001_junction_resources.py") for p in NOT_WRITTEN_BY_HAND
+    )
