@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 
 from tests.support.clock import ManualClock, PassingTime
-from welldev import queues
+from welldev import queue_messages, queues
 from welldev import template as sam
 from welldev.lambda_runtime import LambdaRuntime
 
@@ -332,19 +332,19 @@ def test_queues_are_named_after_their_logical_id() -> None:
 
 def test_an_sqs_event_file_enqueues_each_records_body() -> None:
     text = (ROOT / "events" / "sync-poison.json").read_text()
-    bodies = queues.bodies_of(text)
+    bodies = queue_messages.bodies_of(text)
     assert bodies == [r["body"] for r in json.loads(text)["Records"]]
-    assert [queues.describe_body(b) for b in bodies] == [
+    assert [queue_messages.describe_body(b) for b in bodies] == [
         "provenance.linked globex/chift/sync-run-0003/people/input",
         "provenance.linked globex/chift/sync-run-0004/people/input",
     ]
 
 
 def test_anything_else_is_one_message_body() -> None:
-    assert queues.bodies_of('  {"type": "x"}\n') == ['{"type": "x"}']
-    assert queues.bodies_of("not json at all") == ["not json at all"]
-    assert queues.describe_body("not json at all") == "not json at all"
-    assert queues.describe_body("x" * 100) == "x" * 57 + "..."
+    assert queue_messages.bodies_of('  {"type": "x"}\n') == ['{"type": "x"}']
+    assert queue_messages.bodies_of("not json at all") == ["not json at all"]
+    assert queue_messages.describe_body("not json at all") == "not json at all"
+    assert queue_messages.describe_body("x" * 100) == "x" * 57 + "..."
 
 
 @pytest.mark.parametrize(
@@ -352,8 +352,8 @@ def test_anything_else_is_one_message_body() -> None:
     ["", "   \n", '{"Records": []}', '{"Records": [{"body": 1}]}', '{"Records": "no"}'],
 )
 def test_nothing_to_enqueue_is_refused(text: str) -> None:
-    with pytest.raises(queues.NotAMessage):
-        queues.bodies_of(text)
+    with pytest.raises(queue_messages.NotAMessage):
+        queue_messages.bodies_of(text)
 
 
 # ---- the event source mapping ----------------------------------------------------------------

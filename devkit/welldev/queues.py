@@ -42,6 +42,7 @@ from typing import Any, TextIO
 
 from welldev.intrinsics import LOCAL_ACCOUNT_ID, pseudo_parameters
 from welldev.lambda_runtime import LambdaRuntime
+from welldev.queue_messages import NotAMessage, bodies_of
 from welldev.template import SqsEvent, SqsQueue, Template, TemplateError
 
 # Locally, instead of the template's VisibilityTimeout (360 s for SyncQueue).
@@ -515,48 +516,6 @@ def mappings_of(
 # ---------------------------------------------------------------------------------------------
 # What the local routes and ``wellapi enqueue`` accept
 # ---------------------------------------------------------------------------------------------
-
-
-class NotAMessage(ValueError):
-    """The text holds nothing to enqueue."""
-
-
-def bodies_of(text: str) -> list[str]:
-    """The message bodies in ``text``: each record's body of an SQS event, or ``text`` itself.
-
-    An SQS event (``{"Records": [{"body": "..."}...]}``, like ``events/sync-*.json``) gives its
-    records' bodies, unchanged; anything else is one message whose body is the text (surrounding
-    white space removed), as a producer would send it.
-    """
-    stripped = text.strip()
-    if not stripped:
-        raise NotAMessage("an empty message")
-    try:
-        document = json.loads(stripped)
-    except ValueError:
-        return [stripped]
-    if not (isinstance(document, dict) and "Records" in document):
-        return [stripped]
-    records = document["Records"]
-    if not isinstance(records, list) or not records:
-        raise NotAMessage("Records must be a non-empty list")
-    bodies = [record.get("body") if isinstance(record, dict) else None for record in records]
-    if not all(isinstance(body, str) and body for body in bodies):
-        raise NotAMessage("every record of an SQS event needs a non-empty string body")
-    return [str(body) for body in bodies]
-
-
-def describe_body(body: str) -> str:
-    """A short description of a message body, for printing."""
-    try:
-        document = json.loads(body)
-    except ValueError:
-        document = None
-    if isinstance(document, dict) and isinstance(document.get("type"), str):
-        key = document.get("idempotency_key")
-        return f"{document['type']}" + (f" {key}" if isinstance(key, str) else "")
-    text = " ".join(body.split())
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def request_text(event: Mapping[str, Any]) -> str:

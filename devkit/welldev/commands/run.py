@@ -25,10 +25,10 @@ from welldev.lambda_runtime import (
     LambdaRuntime,
     apply_template_environment,
 )
-from welldev.queue_messages import QUEUES_PATH
+from welldev.queue_messages import QUEUES_PATH, NotAMessage
 from welldev.server import LocalServer
 
-USAGE_ERRORS = (sam_template.TemplateError, HandlerImportError, queues.NotAMessage)
+USAGE_ERRORS = (sam_template.TemplateError, HandlerImportError, NotAMessage)
 # Connections per role for the functions ``wellapi run`` serves: one process serves concurrent
 # requests on many threads, where a Lambda environment serves one at a time (pool of one).
 LOCAL_DB_POOL_SIZE = 8
