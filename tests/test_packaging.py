@@ -75,7 +75,7 @@ _COMMON = (
     *(f"aws_lambda_powertools{m}" for m in (".package_logger", ".shared", ".tracing")),
     *(f"aws_lambda_powertools{m}" for m in (".utilities", ".utilities.jmespath_utils")),
     "aws_lambda_powertools.warnings",
-    *(f"wellapi{m}" for m in ("", ".db", ".errors", ".settings")),
+    *(f"wellapi{m}" for m in ("", ".db", ".errors", ".roles", ".settings")),
 )
 # Every API function: the handler, the request and the document, the statements compiled ahead.
 _API = (

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from functools import lru_cache
 
+from wellapi.roles import API_ROLE
+
 DB_AUTH_MODES = ("url", "iam", "secret")
 
 
@@ -41,7 +43,7 @@ class Settings:
     db_host: str | None = None
     db_port: int = 5432
     db_name: str = "well"
-    db_user: str = "well_api"
+    db_user: str = API_ROLE
     db_secret_arn: str | None = None
     db_ca_bundle: str | None = None
     aws_region: str = "eu-west-1"
