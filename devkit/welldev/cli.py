@@ -29,6 +29,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from welldev.commands.options import CORS_ORIGINS_VARIABLE, CORS_PARAMETER
+
 # The module of each command, and its function when the module holds several.
 COMMANDS = {
     "run": "welldev.commands.run:main",
@@ -44,8 +46,6 @@ COMMANDS = {
 TIMED = frozenset({"invoke", "keys create", "keys list", "keys revoke", "enqueue"})
 # What a command's module may raise for a mistake of its user: printed in a line, exit 2.
 USAGE_ERRORS = "USAGE_ERRORS"
-CORS_PARAMETER = "CorsOrigins"
-CORS_ORIGINS_VARIABLE = "WELLAPI_CORS_ORIGINS"
 
 
 def script() -> int:

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from wellapi.roles import API_ROLE
 from welldev import demo_file, docs, queues
 from welldev import template as sam_template
-from welldev.cli import CORS_ORIGINS_VARIABLE, CORS_PARAMETER
 from welldev.commands.local_database import admin_connection
+from welldev.commands.options import CORS_ORIGINS_VARIABLE, CORS_PARAMETER
 from welldev.commands.seed import write_demo
 from welldev.console import step
 from welldev.function_roles import connect_functions_as

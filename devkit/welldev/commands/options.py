@@ -1,0 +1,5 @@
+"""What the command line and the commands both name: the template parameter and the environment
+variable an option stands for. Standard library only, as the command line imports it."""
+
+CORS_PARAMETER = "CorsOrigins"
+CORS_ORIGINS_VARIABLE = "WELLAPI_CORS_ORIGINS"
