@@ -4,9 +4,6 @@ Every id is the demo's (``welldev.seed.seed_id``: the same in every seeded datab
 an example pasted into Swagger UI reaches real rows: Acme Finance's, as its demo user Ada, who
 owns the demo workspace group. A test posts the Create and Update examples to the handlers on
 a freshly seeded database and gets 2xx.
-
-The seed is the local runtime's (not shipped in the layer): it is imported when the document
-is built, which only development tools do.
 """
 
 from __future__ import annotations
@@ -14,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from wellapi.resources import Resource
+from welldev.seed import seed_id
 
 # The demo rows the examples name, by (resource key, purpose): the seed's (table, key).
 _RECORDS = {
@@ -45,8 +43,6 @@ _REMOVED_PROVIDER = ("providers", "qonto")
 
 
 def _seed_id(table: str, key: str) -> str:
-    from welldev.seed import seed_id
-
     return str(seed_id(table, key))
 
 
