@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,7 +20,6 @@ class WireReply:
     status: int
     headers: dict[str, str]  # lower-cased names
     body: bytes
-    seconds: float
 
     @property
     def text(self) -> str:
@@ -68,7 +66,6 @@ def send(
     connection = http.client.HTTPConnection(
         parts.hostname or "127.0.0.1", parts.port, timeout=timeout
     )
-    started = time.perf_counter()
     try:
         connection.putrequest(method, target, skip_accept_encoding=True)
         for name, value in all_headers.items():
@@ -80,6 +77,6 @@ def send(
         response = connection.getresponse()
         data = response.read()
         reply_headers = {name.lower(): value for name, value in response.getheaders()}
-        return WireReply(response.status, reply_headers, data, time.perf_counter() - started)
+        return WireReply(response.status, reply_headers, data)
     finally:
         connection.close()
