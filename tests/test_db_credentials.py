@@ -293,9 +293,12 @@ class SecretMode:
 
 
 @pytest.fixture
-def secret_mode(aws, monkeypatch, api_database) -> SecretMode:
+def secret_mode(aws, monkeypatch, api_database) -> Iterator[SecretMode]:
     arn = create_secret("well/db-live", API_ROLE, local_db.LOCAL_ROLE_PASSWORD)
-    return SecretMode(monkeypatch, api_database.name, arn)
+    yield SecretMode(monkeypatch, api_database.name, arn)
+    # A failure's answer reads the settings (Retry-After), which caches them from this test's
+    # environment: forget them, so the next test reads its own.
+    reset_environment_pools()
 
 
 def test_secret_mode_reaches_a_server_whose_certificate_the_bundle_vouches_for(
