@@ -92,6 +92,40 @@ def test_an_outcome_row_missing_a_label_its_kind_needs_is_refused():
         WriteOutcome.read("update", ["written"], [1], relationships=[], checks=[])
 
 
+READ_VALUES = {
+    ID_LABEL: "row-1",
+    attribute_label("direction"): "input",
+    linkage_label("workspace_connector"): "wc-1",
+    visible_label("workspace_connector"): True,
+    included_label("workspace_connector", "status"): "enabled",
+}
+
+
+def test_a_read_row_reads_the_same_in_any_column_order():
+    labels = list(READ_VALUES)
+    for turn in range(len(labels)):
+        turned = labels[turn:] + labels[:turn]
+        layout = Layout(tuple(turned))
+        (row,) = layout.rows([[READ_VALUES[label] for label in turned]])
+        # Twice: the second read finds each position where the first one put it.
+        for _ in range(2):
+            assert row.id == "row-1"
+            assert row.attribute("direction") == "input"
+            assert row.linkage("workspace_connector") == "wc-1"
+            assert row.visible("workspace_connector") is True
+            assert row.included("workspace_connector", "status") == "enabled"
+
+
+def test_a_read_row_asked_for_a_label_its_statement_lacks_is_refused():
+    (row,) = Layout(tuple(READ_VALUES)).rows([list(READ_VALUES.values())])
+    with pytest.raises(KeyError):
+        row.attribute("status")
+    with pytest.raises(KeyError):
+        row.included("account", "account_name")
+    with pytest.raises(KeyError):
+        Layout((attribute_label("direction"),)).rows([["input"]])  # no id: not a read's row
+
+
 def test_a_select_list_follows_the_rows_fields_whatever_order_it_is_given():
     assert select_list(ScopeRow._fields, person_pk="p", workspace_pk="w") == (
         "w AS workspace_pk, p AS person_pk"

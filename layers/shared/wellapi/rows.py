@@ -11,7 +11,7 @@ No SQLAlchemy here: the read path loads this module at init.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
@@ -42,33 +42,62 @@ def included_label(relationship: str, attribute: str) -> str:
     return f"i_{relationship}_{attribute}"
 
 
+class _Positions(dict[Any, int]):
+    """The position of each value of one kind, found by its label the first time it is asked
+    for (a label is a name built from parts, and a List reads the same few for every row)."""
+
+    __slots__ = ("_label", "_positions")
+
+    def __init__(self, positions: Mapping[str, int], label: Callable[..., str]) -> None:
+        super().__init__()
+        self._positions = positions
+        self._label = label
+
+    def __missing__(self, key: Any) -> int:
+        label = self._label(*key) if isinstance(key, tuple) else self._label(key)
+        position = self[key] = self._positions[label]
+        return position
+
+
+class ReadColumns:
+    """Where each value of a read's rows sits, by label: one per statement layout, shared by
+    its rows and its requests."""
+
+    __slots__ = ("attributes", "id", "included", "linkages", "visible")
+
+    def __init__(self, labels: Sequence[str]) -> None:
+        positions = {label: i for i, label in enumerate(labels)}
+        self.id = positions[ID_LABEL]
+        self.attributes = _Positions(positions, attribute_label)
+        self.linkages = _Positions(positions, linkage_label)
+        self.visible = _Positions(positions, visible_label)
+        self.included = _Positions(positions, included_label)
+
+
 class ReadRow:
-    """One row of a read, its values found by label (``Layout`` says where each one sits)."""
+    """One row of a read, its values found by label through its layout's ``ReadColumns``."""
 
-    __slots__ = ("_index", "_values")
+    __slots__ = ("_columns", "_values")
 
-    def __init__(self, values: Sequence[Any], index: Mapping[str, int]) -> None:
+    def __init__(self, values: Sequence[Any], columns: ReadColumns) -> None:
         self._values = values
-        self._index = index
-
-    def __getitem__(self, label: str) -> Any:
-        return self._values[self._index[label]]
+        self._columns = columns
 
     @property
     def id(self) -> Any:
-        return self[ID_LABEL]
+        return self._values[self._columns.id]
 
     def attribute(self, name: str) -> Any:
-        return self[attribute_label(name)]
+        return self._values[self._columns.attributes[name]]
 
     def linkage(self, relationship: str) -> Any:
-        return self[linkage_label(relationship)]
+        return self._values[self._columns.linkages[relationship]]
 
     def visible(self, relationship: str) -> bool:
-        return bool(self[visible_label(relationship)])
+        return bool(self._values[self._columns.visible[relationship]])
 
     def included(self, relationship: str, attribute: str) -> Any:
-        return self[included_label(relationship, attribute)]
+        return self._values[self._columns.included[relationship, attribute]]
 
 
 # ---------------------------------------------------------------------------------------------

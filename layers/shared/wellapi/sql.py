@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 from uuid import UUID
 
 from pg8000.native import literal as pg_literal
 
-from wellapi.rows import ReadRow
+from wellapi.rows import ReadColumns, ReadRow
 
 
 def to_literal(value: Any) -> str:
@@ -59,12 +60,15 @@ class Layout:
 
     labels: tuple[str, ...]
 
-    def index(self) -> dict[str, int]:
-        return {label: i for i, label in enumerate(self.labels)}
+    @cached_property
+    def columns(self) -> ReadColumns:
+        # A layout lives as long as its compiled statement (statements.read_template's cache),
+        # so each label is looked up once per environment, not once per row.
+        return ReadColumns(self.labels)
 
     def rows(self, values: list[list[Any]]) -> list[ReadRow]:
-        index = self.index()
-        return [ReadRow(row, index) for row in values]
+        columns = self.columns
+        return [ReadRow(row, columns) for row in values]
 
 
 def script(*statements: str) -> str:
