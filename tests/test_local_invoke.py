@@ -13,7 +13,12 @@ from pathlib import Path
 import pytest
 
 from tests.support.clock import ManualClock
+from tests.support.template import ROOT
+from wellapi import db as wellapi_db
+from wellapi.roles import API_ROLE
 from welldev import template as sam
+from welldev.database import LocalDatabase
+from welldev.function_roles import connect_functions_as
 from welldev.invoke import invoke
 from welldev.lambda_runtime import (
     FunctionTimedOut,
@@ -212,6 +217,26 @@ def test_functions_that_disagree_on_a_variable_are_reported(
     assert report.applied == {"FIXTURE_MODE": "template"}
     assert report.kept == ("DB_AUTH",)
     assert report.conflicts == ("FIXTURE_MODE (EchoFunction vs ShapeFunction)",)
+
+
+def test_the_real_templates_functions_served_together_disagree_on_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # As `wellapi run` connects them: each role's login rides in its own URL, so the
+    # per-function DB_USER of the template is no disagreement a new user is warned about.
+    for name in ("DATABASE_URL", "SYNC_DATABASE_URL", "AUTH_DATABASE_URL", "DB_AUTH", "DB_USER"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(wellapi_db, "reset_pools", lambda: None)
+    template = sam.load(ROOT / "template.yaml")
+    functions = [f for f in template.functions.values() if f.logical_id != "MigrationFunction"]
+    connect_functions_as(LocalDatabase("postgresql://admin:pw@127.0.0.1:5999/well"), API_ROLE)
+    environ = dict(os.environ)
+
+    report = apply_template_environment(template, functions, environ)
+
+    assert report.conflicts == ()
+    assert "DB_USER" in report.kept
+    assert environ["DB_USER"] == API_ROLE
 
 
 def test_the_function_gets_its_own_copy_of_the_event(runtime: LambdaRuntime) -> None:

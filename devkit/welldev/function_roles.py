@@ -14,12 +14,20 @@ def connect_functions_as(db: LocalDatabase, role: str | None) -> None:
     """Point the functions of this process at the local database, as ``role`` (None: admin).
 
     The sync writer and the authorizer, which may share the process, get their own roles' URLs.
-    Set before the template's environment is applied, so these win over ``DB_AUTH=iam``.
+    Set before the template's environment is applied, so these win over ``DB_AUTH=iam`` and
+    the template's ``DB_USER``.
     """
     os.environ["DATABASE_URL"] = db.url_for(role) if role else db.admin_url
     os.environ["SYNC_DATABASE_URL"] = db.url_for(SYNC_ROLE)
     os.environ["AUTH_DATABASE_URL"] = db.url_for(AUTH_ROLE)
     os.environ["DB_AUTH"] = "url"
+    # The URLs carry each role's login, so DB_USER (read only where DB_AUTH is iam or secret)
+    # says the same as DATABASE_URL, and the template's per-function DB_USER, which one
+    # process could not hold, does not come up as a disagreement.
+    if role:
+        os.environ["DB_USER"] = role
+    else:
+        os.environ.pop("DB_USER", None)
     wellapi_db.reset_pools()
 
 

@@ -129,7 +129,7 @@ def invoke(handler: Handler, event: dict[str, Any], status: int) -> dict[str, An
 @contextlib.contextmanager
 def functions_connected_to(local: database.LocalDatabase) -> Iterator[None]:
     """Point this process's handlers at ``bench`` as their own roles; restore afterwards."""
-    names = ("DATABASE_URL", "SYNC_DATABASE_URL", "AUTH_DATABASE_URL", "DB_AUTH")
+    names = ("DATABASE_URL", "SYNC_DATABASE_URL", "AUTH_DATABASE_URL", "DB_AUTH", "DB_USER")
     saved = {name: os.environ.get(name) for name in names}
     connect_functions_as(local, API_ROLE)
     try:
