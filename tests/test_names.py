@@ -24,8 +24,10 @@ def defined_names(source: str) -> set[str]:
             names.add(node.name)
         elif isinstance(node, ast.Assign):
             names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
-        elif isinstance(node, ast.AnnAssign | ast.TypeAlias) and isinstance(node.target, ast.Name):
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
             names.add(node.target.id)
+        elif isinstance(node, ast.TypeAlias):
+            names.add(node.name.id)
     return names
 
 
@@ -49,4 +51,5 @@ def test_the_check_finds_a_name_defined_in_two_modules(tmp_path):
     (tmp_path / "a.py").write_text("class Parent:\n    pass\n\nlogger = 1\n")
     (tmp_path / "b.py").write_text("from a import Parent as P\n\nParent: int = 1\nlogger = 2\n")
     (tmp_path / "c.py").write_text("def Parent() -> None: ...\n")
-    assert names_with_two_meanings(tmp_path) == {"Parent": ["a.py", "b.py", "c.py"]}
+    (tmp_path / "d.py").write_text("type Parent = int\n")
+    assert names_with_two_meanings(tmp_path) == {"Parent": ["a.py", "b.py", "c.py", "d.py"]}

@@ -319,40 +319,38 @@ def test_the_api_and_the_policies_let_every_principal_create_the_same_rows(
 # ---- the comparison fails when one writing changes ---------------------------------------
 
 
-def test_a_policy_altered_to_forget_group_members_is_caught(owner, world, scopes):
+def group_member_disagreements(owner, world, scopes, *, alter_policy: bool) -> list[str]:
+    """What the comparison finds for the group member's enrolments, read with the API role's
+    policy as the owner assumes it; ``alter_policy`` makes the policy forget group members
+    first (uncommitted, so the API and the query are read before it locks the table)."""
     resource = "workspace_group_workspaces"
     scope = scopes[GROUP_MEMBER]
     probe = tw.universe(owner, world, resource)
-    # The API and the query first: the altered policy, uncommitted, locks the table.
     api = tv.api_rows(resource, scope, probe)
     query = tv.query_rows(owner, resource, scope)
     owner.run("BEGIN")
     try:
-        owner.run(
-            f"ALTER POLICY {resource}_api ON core_api.{resource} "
-            "USING (workspace_pk = (SELECT core_api.verified_workspace_pk()))"
-        )
+        if alter_policy:
+            owner.run(
+                f"ALTER POLICY {resource}_api ON core_api.{resource} "
+                "USING (workspace_pk = (SELECT core_api.verified_workspace_pk()))"
+            )
         rls = tv.rls_rows(tv.AssumedRole(owner), resource, scope)
     finally:
         owner.run("ROLLBACK")
-    found = tv.disagreements(resource, scope, api, query, rls, probe)
+    return tv.disagreements(resource, scope, api, query, rls, probe)
+
+
+def test_a_policy_altered_to_forget_group_members_is_caught(owner, world, scopes):
+    found = group_member_disagreements(owner, world, scopes, alter_policy=True)
+
     assert any("query (left) vs RLS (right)" in line for line in found), found
     assert any("API List (left) vs RLS (right)" in line for line in found), found
 
 
 def test_the_unaltered_policy_seen_the_same_way_agrees(owner, world, scopes):
     """The control of the test above: the same path, without the ALTER, finds nothing."""
-    resource = "workspace_group_workspaces"
-    scope = scopes[GROUP_MEMBER]
-    probe = tw.universe(owner, world, resource)
-    api = tv.api_rows(resource, scope, probe)
-    query = tv.query_rows(owner, resource, scope)
-    owner.run("BEGIN")
-    try:
-        rls = tv.rls_rows(tv.AssumedRole(owner), resource, scope)
-    finally:
-        owner.run("ROLLBACK")
-    assert tv.disagreements(resource, scope, api, query, rls, probe) == []
+    assert group_member_disagreements(owner, world, scopes, alter_policy=False) == []
 
 
 def test_a_query_condition_altered_to_forget_group_members_is_caught(
