@@ -15,8 +15,9 @@ import pg8000.native
 import pytest
 
 from wellapi import db as wellapi_db
-from wellapi.roles import API_ROLE, AUTH_ROLE, SYNC_ROLE
+from wellapi.roles import API_ROLE, SYNC_ROLE
 from welldev import database as local_db
+from welldev.function_roles import CONNECTION_VARIABLES, connect_functions_as
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -73,8 +74,7 @@ def database(server: local_db.LocalDatabase) -> Iterator[local_db.LocalDatabase]
 @pytest.fixture(scope="session", autouse=True)
 def api_environment(request: pytest.FixtureRequest) -> Iterator[None]:
     """Point the shared package at the test database as the API role, when a test needs it."""
-    names = ("DATABASE_URL", "SYNC_DATABASE_URL", "AUTH_DATABASE_URL", "DB_AUTH")
-    saved = {k: os.environ.get(k) for k in names}
+    saved = {k: os.environ.get(k) for k in CONNECTION_VARIABLES}
     yield
     for key, value in saved.items():
         if value is None:
@@ -86,11 +86,7 @@ def api_environment(request: pytest.FixtureRequest) -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def api_database(database: local_db.LocalDatabase) -> local_db.LocalDatabase:
-    os.environ["DATABASE_URL"] = database.url_for(API_ROLE)
-    os.environ["SYNC_DATABASE_URL"] = database.url_for(SYNC_ROLE)
-    os.environ["AUTH_DATABASE_URL"] = database.url_for(AUTH_ROLE)
-    os.environ["DB_AUTH"] = "url"
-    reset_connection_caches()
+    connect_functions_as(database, API_ROLE)
     return database
 
 

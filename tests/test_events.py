@@ -27,12 +27,11 @@ import pytest
 from pydantic import ValidationError
 
 from tests.support.api import Lambda, assert_valid_document
-from wellapi import db as wellapi_db
 from wellapi.auth import authorizer_handler
 from wellapi.http import api_handler
 from wellapi.principal import principal_from_claims
 from wellapi.resources import resource_named
-from wellapi.roles import API_ROLE, AUTH_ROLE, SYNC_ROLE
+from wellapi.roles import API_ROLE
 from wellapi.statements import read_template, write_plan
 from wellapi.sync.handler import sync_handler
 from wellapi.sync.messages import parse_message
@@ -40,6 +39,7 @@ from welldev import database as local_db
 from welldev import seed
 from welldev import template as sam_template
 from welldev.claims import sign_event
+from welldev.function_roles import functions_connected_as
 
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS = ROOT / "events"
@@ -264,14 +264,8 @@ def demo_database(server: local_db.LocalDatabase) -> Iterator[local_db.LocalData
         seed.seed(conn)
     finally:
         conn.close()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DB_AUTH", "url")
-        patch.setenv("DATABASE_URL", db.url_for(API_ROLE))
-        patch.setenv("SYNC_DATABASE_URL", db.url_for(SYNC_ROLE))
-        patch.setenv("AUTH_DATABASE_URL", db.url_for(AUTH_ROLE))
-        wellapi_db.reset_pools()
+    with functions_connected_as(db, API_ROLE):
         yield db
-    wellapi_db.reset_pools()
     local_db.drop_database(server, name)
 
 

@@ -18,7 +18,7 @@ from wellapi import db as wellapi_db
 from wellapi.roles import API_ROLE
 from welldev import template as sam
 from welldev.database import LocalDatabase
-from welldev.function_roles import connect_functions_as
+from welldev.function_roles import CONNECTION_VARIABLES, connect_functions_as
 from welldev.invoke import invoke
 from welldev.lambda_runtime import (
     FunctionTimedOut,
@@ -224,7 +224,7 @@ def test_the_real_templates_functions_served_together_disagree_on_nothing(
 ) -> None:
     # As `wellapi run` connects them: each role's login rides in its own URL, so the
     # per-function DB_USER of the template is no disagreement a new user is warned about.
-    for name in ("DATABASE_URL", "SYNC_DATABASE_URL", "AUTH_DATABASE_URL", "DB_AUTH", "DB_USER"):
+    for name in CONNECTION_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(wellapi_db, "reset_pools", lambda: None)
     template = sam.load(ROOT / "template.yaml")

@@ -13,14 +13,14 @@ from typing import Any
 import pytest
 
 from tests.support.api import JSONAPI, Reply, event, invoke
-from wellapi import db as wellapi_db
 from wellapi.http import api_handler
 from wellapi.operations import OPERATIONS
 from wellapi.resources import RESOURCES
-from wellapi.roles import API_ROLE, AUTH_ROLE, SYNC_ROLE
+from wellapi.roles import API_ROLE
 from welldev import database as local_db
 from welldev import openapi, seed
 from welldev.claims import claims
+from welldev.function_roles import functions_connected_as
 
 DOCUMENT = openapi.build_document()
 
@@ -40,14 +40,8 @@ def demo(server: local_db.LocalDatabase) -> Iterator[dict[str, dict[str, str]]]:
         }
     finally:
         admin.close()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DB_AUTH", "url")
-        patch.setenv("DATABASE_URL", db.url_for(API_ROLE))
-        patch.setenv("SYNC_DATABASE_URL", db.url_for(SYNC_ROLE))
-        patch.setenv("AUTH_DATABASE_URL", db.url_for(AUTH_ROLE))
-        wellapi_db.reset_pools()
+    with functions_connected_as(db, API_ROLE):
         yield keys
-    wellapi_db.reset_pools()
     local_db.drop_database(server, name)
 
 

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 
 from wellapi import db as wellapi_db
 from wellapi.roles import API_ROLE, APP_ROLES, AUTH_ROLE, SYNC_ROLE
 from welldev import template as sam_template
 from welldev.database import LocalDatabase
+
+# The variables connect_functions_as sets, which functions_connected_as puts back after.
+CONNECTION_VARIABLES = (
+    "DATABASE_URL",
+    "SYNC_DATABASE_URL",
+    "AUTH_DATABASE_URL",
+    "DB_AUTH",
+    "DB_USER",
+)
 
 
 def connect_functions_as(db: LocalDatabase, role: str | None) -> None:
@@ -29,6 +40,22 @@ def connect_functions_as(db: LocalDatabase, role: str | None) -> None:
     else:
         os.environ.pop("DB_USER", None)
     wellapi_db.reset_pools()
+
+
+@contextlib.contextmanager
+def functions_connected_as(db: LocalDatabase, role: str | None) -> Iterator[None]:
+    """``connect_functions_as`` for a while: the variables and pools as they were, after."""
+    saved = {name: os.environ.get(name) for name in CONNECTION_VARIABLES}
+    connect_functions_as(db, role)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        wellapi_db.reset_pools()
 
 
 def role_of(template: sam_template.Template, function: sam_template.Function) -> str | None:

@@ -39,7 +39,6 @@ from welldev.bench.errors import BenchError
 from welldev.bench.harness import (
     CONTEXT,
     Handler,
-    functions_connected_to,
     handler_for,
     invoke,
     note,
@@ -51,6 +50,7 @@ from welldev.bench.sandbox import Function, Sandbox
 from welldev.bench.wire import recording
 from welldev.claims import sign_event
 from welldev.console import step
+from welldev.function_roles import functions_connected_as
 
 EVENTS = ROOT / "events"
 GOAL = 3.0
@@ -357,7 +357,7 @@ def measure_first(
             stack.callback(admin.close)
             demo = DemoState(local, admin)
             workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="wellapi-")))
-            stack.enter_context(functions_connected_to(local))
+            stack.enter_context(functions_connected_as(local, API_ROLE))
             stack.enter_context(quiet_powertools())
             for index, target in enumerate(chosen, start=1):
                 prepared = prepare(target, demo)

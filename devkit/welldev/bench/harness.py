@@ -18,11 +18,8 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
-from wellapi import db as wellapi_db
-from wellapi.roles import API_ROLE
-from welldev import database, queues
+from welldev import queues
 from welldev.bench.errors import BenchError
-from welldev.function_roles import connect_functions_as
 
 JSONAPI = "application/vnd.api+json"
 
@@ -124,23 +121,6 @@ def invoke(handler: Handler, event: dict[str, Any], status: int) -> dict[str, An
             f"{str(response.get('body'))[:500]}"
         )
     return response
-
-
-@contextlib.contextmanager
-def functions_connected_to(local: database.LocalDatabase) -> Iterator[None]:
-    """Point this process's handlers at ``bench`` as their own roles; restore afterwards."""
-    names = ("DATABASE_URL", "SYNC_DATABASE_URL", "AUTH_DATABASE_URL", "DB_AUTH", "DB_USER")
-    saved = {name: os.environ.get(name) for name in names}
-    connect_functions_as(local, API_ROLE)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        wellapi_db.reset_pools()
 
 
 @contextlib.contextmanager

@@ -24,6 +24,7 @@ from typing import Any
 
 from wellapi.migrate import migrations_dir
 from wellapi.resources import resource_named
+from wellapi.roles import API_ROLE
 from welldev import database
 from welldev.bench import large_tenant
 from welldev.bench.config import LargeSizes
@@ -31,7 +32,6 @@ from welldev.bench.errors import BenchError
 from welldev.bench.harness import (
     CONTEXT,
     api_event,
-    functions_connected_to,
     handler_for,
     invoke,
     note,
@@ -39,6 +39,7 @@ from welldev.bench.harness import (
 )
 from welldev.bench.report import Report
 from welldev.claims import claims
+from welldev.function_roles import functions_connected_as
 
 SEED_VERSION = 1
 GOAL = 1.5
@@ -162,7 +163,7 @@ def measure(
         for n, key in enumerate(keys):
             order = list(dbs) if (round_ + n) % 2 == 0 else list(reversed(dbs))
             for size in order:
-                with functions_connected_to(dbs[size]):
+                with functions_connected_as(dbs[size], API_ROLE):
                     samples[size].setdefault(key, []).extend(
                         _samples_ms(calls[size][key], per_round, sizes.warmup)
                     )
@@ -209,7 +210,7 @@ def _sync_rep(handler: Any, target: _SyncTarget, ids: int) -> float:
         1,
         record_type="account",
     )
-    with functions_connected_to(target.local):
+    with functions_connected_as(target.local, API_ROLE):
         started = time.perf_counter()
         for event in events:
             response = handler(event, CONTEXT)

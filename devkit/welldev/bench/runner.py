@@ -9,12 +9,13 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from wellapi.roles import API_ROLE
 from welldev import database
 from welldev.bench.cold_start import diagnose_cold, measure_cold
 from welldev.bench.config import Config
 from welldev.bench.databases import BenchDatabase, prepare_database
 from welldev.bench.first_request import measure_first
-from welldev.bench.harness import functions_connected_to, quiet_powertools
+from welldev.bench.harness import quiet_powertools
 from welldev.bench.large import measure_large
 from welldev.bench.machine import machine_info
 from welldev.bench.memory import MEMORY_FUNCTION, measure_memory
@@ -25,6 +26,7 @@ from welldev.bench.scale import diagnose_scale, measure_scale
 from welldev.bench.sync import diagnose_sync, measure_sync
 from welldev.bench.warm import diagnose_warm, measure_warm
 from welldev.console import step
+from welldev.function_roles import functions_connected_as
 
 
 def postgres_version(bench: BenchDatabase) -> str:
@@ -108,7 +110,7 @@ def _database_phases(
         small = prepare_database(server, config.database_prefix + "_small", config.small)
     report.machine["postgres"] = postgres_version(large)
     report.machine["postgres_server"] = server_kind
-    with functions_connected_to(large.local), quiet_powertools():
+    with functions_connected_as(large.local, API_ROLE), quiet_powertools():
         if "warm" in config.phases:
             step(f"2/7 warm latency: {config.warm_iterations} iterations after {config.warmup}")
             cases = measure_warm(report, large, config)
@@ -125,7 +127,7 @@ def _database_phases(
             diagnose_scale(report, {"large": large, "small": small}, sqls)
     if "sync" in config.phases:
         step(f"5/7 sync throughput: {config.sync_messages} x {config.sync_ids} per batch")
-        with functions_connected_to(large.local):
+        with functions_connected_as(large.local, API_ROLE):
             measure_sync(report, large, config)
             if _should_diagnose(config, report, "sync."):
                 diagnose_sync(report, large, config)

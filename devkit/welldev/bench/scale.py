@@ -5,13 +5,15 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from wellapi.roles import API_ROLE
 from welldev.bench.api_requests import Requests
 from welldev.bench.config import PAGE_SIZE, Config
 from welldev.bench.databases import BenchDatabase
-from welldev.bench.harness import functions_connected_to, handler_for, invoke, note
+from welldev.bench.harness import handler_for, invoke, note
 from welldev.bench.raw_client import RawClient, captured_sql
 from welldev.bench.report import Report
 from welldev.bench.wire import split_statements
+from welldev.function_roles import functions_connected_as
 
 
 def _explain(bench: BenchDatabase, sql: str) -> list[str]:
@@ -42,7 +44,7 @@ def _scale_samples(
     for block in range(blocks):
         order = list(benches) if block % 2 == 0 else list(reversed(benches))
         for which in order:
-            with functions_connected_to(benches[which].local):
+            with functions_connected_as(benches[which].local, API_ROLE):
                 for _ in range(max(2, config.warmup // 5)):
                     invoke(handler, events[which], 200)
                 if which not in sqls:
