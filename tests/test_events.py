@@ -3,10 +3,11 @@
 ``events/index.json`` maps every function's logical id to its event files (see
 events/README.md). An API event is an API Gateway HTTP API payload 2.0 for its function's own
 route, with the authorizer's claims and, for POST and PATCH, a JSON:API request document; the
-SQS events carry messages of the sync contract (and one poison record); the authorizer and
-migration events are what API Gateway and CloudFormation send. The events are also run: on a
-freshly seeded demo database each API event gets the answer events/README.md promises, and the
-sync batches apply (the poison record alone failing).
+SQS events carry messages of the sync contract (and one poison record); the authorizer,
+migration and schedule events are what API Gateway, CloudFormation and EventBridge send. The
+events are also run: on a freshly seeded demo database each API event gets the answer
+events/README.md promises, the sync batches apply (the poison record alone failing), and the
+sweep leaves no revocation pending.
 """
 
 from __future__ import annotations
@@ -35,11 +36,13 @@ from wellapi.roles import API_ROLE
 from wellapi.statements import read_template, write_plan
 from wellapi.sync.handler import sync_handler
 from wellapi.sync.messages import parse_message
+from wellapi.sync.sweep_handler import sweep_handler
 from welldev import database as local_db
 from welldev import seed
 from welldev import template as sam_template
 from welldev.claims import sign_event
 from welldev.function_roles import functions_connected_as
+from welldev.schedules import scheduled_event
 
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS = ROOT / "events"
@@ -251,6 +254,23 @@ def test_migration_events_are_a_direct_invoke_and_cloudformation_requests():
         assert ("OldResourceProperties" in event) == (event["RequestType"] == "Update")
 
 
+def test_schedule_event_is_what_eventbridge_sends_for_the_sweeps_rule():
+    (name,) = INDEX["SweepFunction"]
+    event = _event(name)
+    (schedule,) = TEMPLATE.functions["SweepFunction"].schedule_events
+    # The same members as the event `wellapi run` sends at each firing of the rule.
+    assert event.keys() == scheduled_event(schedule).keys()
+    assert (event["version"], event["detail-type"], event["source"]) == (
+        "0",
+        "Scheduled Event",
+        "aws.events",
+    )
+    assert event["detail"] == {}
+    (rule,) = event["resources"]
+    assert rule.startswith(f"arn:aws:events:{event['region']}:{event['account']}:rule/")
+    assert schedule.rule_name in rule
+
+
 # --- The events, run against the seeded demo -------------------------------------------------
 
 
@@ -317,6 +337,13 @@ def test_sync_events_apply_and_only_the_poison_record_fails(demo_database):
         failed = [f["itemIdentifier"] for f in result["batchItemFailures"]]
         expected = [r["messageId"] for r in records if not _parses(r["body"])]
         assert failed == expected, name
+
+
+def test_sweep_event_leaves_no_revocation_pending(demo_database):
+    (name,) = INDEX["SweepFunction"]
+    # Time to sweep everything: no step is started with less than 15 s left.
+    result = sweep_handler()(_event(name), Lambda(remaining_ms=60_000))
+    assert (result["parts_left"], result["oldest_pending_revocation_seconds"]) == (0, 0)
 
 
 def test_authorizer_event_with_the_placeholder_key_gets_no_claims(demo_database):

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import wellapi
+from wellapi import sync
 from welldev import bench
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,6 +80,13 @@ def test_every_module_of_the_shipped_package_has_a_layer():
     modules = {m.name for m in pkgutil.iter_modules(wellapi.__path__)}
 
     assert modules == _layered("wellapi-layers")
+
+
+def test_every_module_of_the_sync_package_has_a_layer():
+    modules = {m.name for m in pkgutil.iter_modules(sync.__path__)}
+
+    assert {"handler", "sweep_handler", "sweeper", "writer", "messages"} <= modules
+    assert modules == _layered("sync-layers")
 
 
 def test_every_module_of_the_bench_has_a_layer_or_is_a_child_program():

@@ -1,12 +1,15 @@
-"""``wellapi run`` on the project's own template: demo keys, documentation, queue, concurrency.
+"""``wellapi run`` on the project's own template: demo keys, documentation, queue, schedule,
+concurrency.
 
 The command runs in a thread of this process, as ``make run`` would run it, against a database
 of its own on the session's server (named for this module instead of ``well``), with
-``.local/demo.json`` in a temporary directory and a local visibility timeout of 0.2 s. Every
-request goes over loopback through the API-key authorizer, as in AWS; the sync queue is fed
-with ``wellapi enqueue`` and drained by the real sync function.
+``.local/demo.json`` in a temporary directory, a local visibility timeout of 0.2 s and a local
+schedule period of 0.2 s. Every request goes over loopback through the API-key authorizer, as
+in AWS; the sync queue is fed with ``wellapi enqueue`` and drained by the real sync function,
+and the real sweep function runs on its schedule.
 
-The last test stops the server and checks that the queue poller stopped with it.
+The last test stops the server and checks that the queue poller and the schedule stopped with
+it.
 """
 
 from __future__ import annotations
@@ -35,7 +38,9 @@ from welldev.server import LocalServer
 
 ROOT = Path(__file__).resolve().parents[1]
 POLLER_THREAD = "wellapi-queue-sync"
+SCHEDULE_THREAD = "wellapi-schedule-SweepFunction"
 VISIBILITY_TIMEOUT = 0.2
+SCHEDULE_PERIOD = 0.2
 
 
 @dataclass
@@ -109,6 +114,8 @@ def running(
             str(ROOT / "template.yaml"),
             "--visibility-timeout",
             str(VISIBILITY_TIMEOUT),
+            "--schedule-period",
+            str(SCHEDULE_PERIOD),
         ]
         thread = threading.Thread(target=lambda: exit_codes.append(cli.main(argv)), daemon=True)
         thread.start()
@@ -152,6 +159,12 @@ def wait_until(condition: Callable[[], bool], timeout: float = 60.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.05)
+
+
+def command_output(capsys: pytest.CaptureFixture[str]) -> list[str]:
+    """The lines a command printed on stdout, without the JSON lines (logs, metrics) the
+    server's functions print there meanwhile: the scheduled sweep runs every 0.2 s."""
+    return [line for line in capsys.readouterr().out.splitlines() if not line.startswith("{")]
 
 
 def receipts(conn: pg8000.native.Connection, idempotency_key: str) -> int:
@@ -220,7 +233,7 @@ def test_the_related_and_relationship_routes_reach_their_own_functions(
     status, _, body = running.request("GET", f"{item}/relationships", key)
     assert status == 404, body
     assert json.loads(body)["errors"][0]["code"] == "UNKNOWN_RELATIONSHIP"
-    assert [f for f in served if f != "AuthorizerFunction"] == [
+    assert [f for f in served if f not in ("AuthorizerFunction", "SweepFunction")] == [
         "AccountWorkspaceConnectorsRelatedFunction",
         "AccountWorkspaceConnectorsRelationshipFunction",
         "AccountWorkspaceConnectorsRelatedFunction",
@@ -256,7 +269,7 @@ def test_enqueue_prints_what_it_sent_and_the_sync_function_writes_the_rows(
     before = running.queue()
     assert receipts(admin, body["idempotency_key"]) == 0
     assert cli.main(["enqueue", str(event), "--url", running.server.url]) == 0
-    printed = capsys.readouterr().out.splitlines()
+    printed = command_output(capsys)
     assert printed[0].startswith("enqueued ")
     assert printed[0].endswith(f"provenance.linked {body['idempotency_key']}")
     assert printed[1].startswith("queue sync: ")
@@ -278,7 +291,7 @@ def test_a_poison_message_ends_in_the_dead_letter_list_after_five_receives(
     event = ROOT / "events" / "sync-poison.json"
     good, poison = (json.loads(r["body"]) for r in json.loads(event.read_text())["Records"])
     assert cli.main(["enqueue", str(event), "--url", running.server.url]) == 0
-    poison_id = capsys.readouterr().out.splitlines()[1].split()[1]
+    poison_id = command_output(capsys)[1].split()[1]
     # Five receives, each after the visibility timeout and the 2 s batching window.
     wait_until(lambda: running.queue()["dead_lettered"] == 1, timeout=180)
     queue = running.queue()
@@ -346,6 +359,41 @@ def test_enqueue_finds_the_server_from_port_or_demo_json(
     assert demo_file.default_base_url() == "http://127.0.0.1:8080"
 
 
+# ---- the sweep's schedule ----------------------------------------------------------------------
+
+
+def revocation(conn: pg8000.native.Connection, connector_id: str) -> list[Any]:
+    """The connector's revocation: [when it was swept (None: not yet), rows swept], or []."""
+    rows = conn.run(
+        f"SELECT r.swept_at, r.rows_swept FROM {SCHEMA}.connector_revocations r "
+        f"JOIN {SCHEMA}.workspace_connectors w ON w.pk = r.workspace_connector_pk "
+        "WHERE w.workspace_connector_id = CAST(:id AS uuid)",
+        id=connector_id,
+    )
+    return list(rows[0]) if rows else []
+
+
+def test_a_revocation_put_on_the_queue_is_swept_by_the_scheduled_sweep_function(
+    running: Running, admin: pg8000.native.Connection, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert [t for t in threading.enumerate() if t.name == SCHEDULE_THREAD]
+    event = ROOT / "events" / "sync-connector-revoked.json"
+    body = json.loads(json.loads(event.read_text())["Records"][0]["body"])
+    connector = body["workspace_connector_id"]
+    assert revocation(admin, connector) == []
+    assert cli.main(["enqueue", str(event), "--url", running.server.url]) == 0
+    capsys.readouterr()
+    # The sync function records the revocation; the sweep, invoked every 0.2 s, sweeps it.
+    wait_until(lambda: (revocation(admin, connector) or [None])[0] is not None)
+    live = admin.run(
+        f"SELECT count(*) FROM {SCHEMA}.account_workspace_connectors l "
+        f"JOIN {SCHEMA}.workspace_connectors w ON w.pk = l.workspace_connector_pk "
+        "WHERE w.workspace_connector_id = CAST(:id AS uuid) AND l.deleted_at IS NULL",
+        id=connector,
+    )
+    assert live == [[0]]
+
+
 # ---- concurrency -----------------------------------------------------------------------------
 
 
@@ -395,12 +443,13 @@ def test_twenty_concurrent_requests_all_succeed_and_overlap_on_several_connectio
 # ---- stopping ------------------------------------------------------------------------------------
 
 
-def test_stopping_the_server_stops_the_queue_poller_and_exits_0(
+def test_stopping_the_server_stops_the_queue_poller_and_the_schedule_and_exits_0(
     running: Running, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert [t for t in threading.enumerate() if t.name == POLLER_THREAD]
+    threads = (POLLER_THREAD, SCHEDULE_THREAD)
+    assert {t.name for t in threading.enumerate() if t.name in threads} == set(threads)
     running.stop()
     assert not running.thread.is_alive()
     assert running.exit_codes == [0]
-    assert not [t for t in threading.enumerate() if t.name == POLLER_THREAD]
+    assert not [t for t in threading.enumerate() if t.name in threads]
     assert "did not stop in time" not in capsys.readouterr().err

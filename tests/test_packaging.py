@@ -117,6 +117,17 @@ INIT_MODULES: dict[str, list[str]] = {
             *("wellapi.sync.messages", "wellapi.sync.writer"),
         )
     ),
+    # The scheduled revocation sweeper: no batch utility, no data classes. pydantic comes only
+    # through wellapi.sync.writer (the sweeper's LEDGERS), which imports the messages.
+    "sweep": sorted(
+        (
+            *_COMMON,
+            *("annotated_types", "pydantic", "pydantic_core", "typing_inspection"),
+            *(f"wellapi.{m}" for m in ("domain", "rows", "sql", "timestamps", "sync")),
+            *("wellapi.sync.sweep_handler", "wellapi.sync.sweeper"),
+            *("wellapi.sync.messages", "wellapi.sync.writer"),
+        )
+    ),
     # The custom resource that runs the migrations: Alembic, and so SQLAlchemy.
     "migration": sorted(
         (
@@ -192,7 +203,7 @@ class Build:
 
     @property
     def api_code_dirs(self) -> list[Path]:
-        """The code directories built from functions/: the API, the authorizer and sync."""
+        """The code directories built from functions/: the API, the authorizer, sync, sweep."""
         return [d for f, (d, _) in self.functions.items() if f != "MigrationFunction"]
 
 
@@ -315,11 +326,15 @@ def imported(build, runtime_packages) -> dict[str, dict[str, Any]]:
 
 
 def test_every_function_imports_its_handler_from_its_artifacts_alone(build, imported):
-    # Not only the API: the authorizer and the sync function must import from the layer too.
-    assert {"MigrationFunction", "AuthorizerFunction", "SyncFunction"} <= set(build.functions)
+    # Not only the API: the authorizer, the sync and sweep functions must import from the
+    # layer too.
+    assert {"MigrationFunction", "AuthorizerFunction", "SyncFunction", "SweepFunction"} <= set(
+        build.functions
+    )
     assert build.functions["AuthorizerFunction"][1] == "authorizer.handler"
     assert build.functions["SyncFunction"][1] == "sync.handler"
-    assert len(build.api_code_dirs) >= 42  # 40 routes, the authorizer and sync
+    assert build.functions["SweepFunction"][1] == "sweep.handler"
+    assert len(build.api_code_dirs) >= 43  # 40 routes, the authorizer, sync and sweep
 
     def problem(function_id: str, report: dict[str, Any]) -> str | None:
         if "error" in report:
@@ -539,7 +554,7 @@ def test_migration_function_migrates_an_empty_database_from_its_artifacts_alone(
 
 def init_group(handler: str) -> str:
     """Which list of INIT_MODULES a function's handler is held to."""
-    if handler in ("authorizer.handler", "sync.handler"):
+    if handler in ("authorizer.handler", "sync.handler", "sweep.handler"):
         return handler.split(".")[0]
     if handler.startswith("wellapi.migrate."):
         return "migration"

@@ -52,8 +52,19 @@ PARENTS = (
 )
 SCOPED = (*JUNCTIONS, *PARENTS)
 CATALOG = ("providers",)  # global: readable by everyone, written by nobody here
-# No privilege at all: nothing of them is the API's business (revision 0014 for connectors).
-UNREADABLE = ("api_keys", "sync_receipts", "alembic_version", "connectors")
+# No privilege at all: nothing of them is the API's business (revision 0014 for connectors;
+# the sync pipeline's tombstones and sweep positions, revision 0015).
+UNREADABLE = (
+    "api_keys",
+    "sync_receipts",
+    "alembic_version",
+    "connectors",
+    "sync_tombstones",
+    "revocation_sweeps",
+)
+# Readable whole, through one column only, without a scope: which connectors are revoked
+# (their internal keys, no tenant data), so a read leaves their ledger rows out (revision 0015).
+KEYS_ONLY = {"connector_revocations": "workspace_connector_pk"}
 INSUFFICIENT_PRIVILEGE = "42501"
 
 
@@ -64,7 +75,9 @@ class RlsWorld:
     - a group of a third party where B's person is a plain member and A's workspace is
       enrolled: B sees that enrolment (and the workspace row it points at), A sees it as its
       own workspace's enrolment;
-    - an API key per tenant and a sync receipt per tenant's connector.
+    - an API key per tenant and a sync receipt per tenant's connector;
+    - the sync pipeline's own rows (a tombstone and a sweep position per tenant's connector),
+      and a revoked connector of the outsider, whose revocation hides no row of either tenant.
     """
 
     w: tn.World
@@ -112,6 +125,22 @@ def rls(admin_conn: pg8000.native.Connection) -> RlsWorld:
             k=f"rls-{side.workspace[1]}",
             w=side.workspace_connector[0],
         )
+        admin_conn.run(
+            "INSERT INTO core_api.sync_tombstones (workspace_connector_pk, record_type, "
+            "record_pk, direction, unlinked_at) VALUES (:w, 'account', :r, 'input', now())",
+            w=side.workspace_connector[0],
+            r=side.records["account"][0],
+        )
+        admin_conn.run(
+            "INSERT INTO core_api.revocation_sweeps (workspace_connector_pk, record_type, "
+            "direction) VALUES (:w, 'account', 'input')",
+            w=side.workspace_connector[0],
+        )
+    admin_conn.run(
+        "INSERT INTO core_api.connector_revocations (workspace_connector_pk, occurred_at) "
+        "VALUES (:w, now())",
+        w=outsider.workspace_connector_pk,
+    )
     return RlsWorld(w, shared_group, shared_enrolment)
 
 
@@ -156,8 +185,9 @@ def all_pks(conn: pg8000.native.Connection, table: str) -> set[Any]:
 
 
 def test_every_core_api_table_is_scoped_catalog_or_unreadable(admin_conn):
-    """A table added later must choose: row-level security, global catalog, or no access."""
-    assert set(tn.core_api_tables(admin_conn)) == {*SCOPED, *CATALOG, *UNREADABLE}
+    """A table added later must choose: row-level security, global catalog, its keys only, or
+    no access."""
+    assert set(tn.core_api_tables(admin_conn)) == {*SCOPED, *CATALOG, *KEYS_ONLY, *UNREADABLE}
 
 
 @pytest.mark.parametrize("table", SCOPED)
@@ -252,6 +282,32 @@ def test_the_api_role_may_not_read_keys_receipts_or_migration_state(rls, admin_c
         with pytest.raises(pg8000.dbapi.DatabaseError) as raised:
             db.execute(statement)
         assert sqlstate_of(raised.value) == INSUFFICIENT_PRIVILEGE
+
+
+@pytest.mark.parametrize(("table", "column"), KEYS_ONLY.items())
+def test_a_keys_only_table_is_readable_whole_through_its_key_alone(rls, admin_conn, table, column):
+    expected = pks(admin_conn.run(f"SELECT {column} FROM core_api.{table}"))
+    assert expected
+    # No tenant in it, so no row-level security: every key, with a scope or without.
+    assert pks(db.execute(f"SELECT {column} FROM core_api.{table}")) == expected
+    assert pks(scoped(f"SELECT {column} FROM core_api.{table}", rls.w.a)) == expected
+    others = [
+        name
+        for (name,) in admin_conn.run(
+            "SELECT attname FROM pg_attribute WHERE attrelid = CAST(:t AS regclass) "
+            "AND attnum > 0 AND NOT attisdropped AND attname <> :c",
+            t=f"core_api.{table}",
+            c=column,
+        )
+    ]
+    assert others
+    for statement in (
+        f"SELECT * FROM core_api.{table}",
+        *(f"SELECT {other} FROM core_api.{table}" for other in others),
+    ):
+        with pytest.raises(pg8000.dbapi.DatabaseError) as raised:
+            db.execute(statement)
+        assert sqlstate_of(raised.value) == INSUFFICIENT_PRIVILEGE, statement
 
 
 @pytest.mark.parametrize("table", CATALOG)

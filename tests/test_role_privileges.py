@@ -37,7 +37,9 @@ from wellapi.writes import WriteShape, write_context, write_statement
 pytestmark = pytest.mark.usefixtures("api_database")
 
 # What the sync writer's statements name (wellapi.sync.writer): the connectors and records a
-# message names (id, workspace, live), the ledgers it writes and the receipts it keeps.
+# message names (id, workspace, live), the ledgers it writes and the receipts it keeps, and
+# the tables of revision 0015 that are the sync role's own: the unlinks' tombstones, the
+# revocations and the sweeper's positions.
 _LEDGERS = (
     "account_workspace_connectors",
     "company_workspace_connectors",
@@ -48,7 +50,13 @@ _LEDGERS = (
 def _sync_uses() -> set[tuple[str, str]]:
     used = {
         (t, c.name)
-        for t in (*_LEDGERS, "sync_receipts")
+        for t in (
+            *_LEDGERS,
+            "sync_receipts",
+            "sync_tombstones",
+            "connector_revocations",
+            "revocation_sweeps",
+        )
         for c in schema.metadata.tables[f"core_api.{t}"].columns
     }
     for table in ("accounts", "companies", "peoples", "workspace_connectors"):

@@ -422,8 +422,11 @@ def test_provenance_junction_columns_and_shared_direction_enum(admin, table, rec
         "created_at",
         "updated_at",
         "deleted_at",
+        # When the link happened, as its sync message said (revision 0015); NULL over HTTP.
+        "occurred_at",
     }
     assert "workspace_pk" not in cols  # scope comes through both parents
+    assert cols["occurred_at"]["not_null"] is False
     assert cols["direction"] == column("core_api.direction_enum", not_null=True)
     for fk in (record_pk, "workspace_connector_pk"):
         assert (cols[fk]["type"], cols[fk]["not_null"]) == ("bigint", True)

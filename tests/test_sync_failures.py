@@ -44,8 +44,12 @@ class Crash(BaseException):
     """The function dying: nothing in the handler catches it, like a timeout or an OOM kill."""
 
 
+# The sync function's timeout (template/sync.yaml): a fresh invocation has all of it.
+SYNC_TIMEOUT_MS = 120_000
+
+
 def deliver(event: dict[str, Any]) -> list[str]:
-    return sqs.failed_ids(handler(event, Lambda()))
+    return sqs.failed_ids(handler(event, Lambda(remaining_ms=SYNC_TIMEOUT_MS)))
 
 
 @pytest.fixture
@@ -141,8 +145,11 @@ def test_an_unreachable_database_fails_every_record_and_the_redelivery_writes_on
 # --- the write is interrupted by the server -----------------------------------------------
 
 
-def _interrupt_the_waiting_write(database: LocalDatabase, function: str) -> Callable[[], None]:
-    """Hold a lock the write needs; once the write waits on it, ``function`` its backend.
+def _interrupt_the_waiting_write(
+    database: LocalDatabase, function: str, *, then_release: bool = False
+) -> Callable[[], None]:
+    """Hold a lock the write needs; once the write waits on it, ``function`` its backend (and,
+    with ``then_release``, let the lock go at once, so what the function does next can pass).
 
     Returns the function that joins the helper thread and releases the lock.
     """
@@ -164,6 +171,8 @@ def _interrupt_the_waiting_write(database: LocalDatabase, function: str) -> Call
                 )
                 if waiting:
                     watcher.run(f"SELECT {function}(:pid)", pid=waiting[0][0])
+                    if then_release:
+                        locker.run("ROLLBACK")
                     return
                 time.sleep(0.02)
         finally:
@@ -176,34 +185,57 @@ def _interrupt_the_waiting_write(database: LocalDatabase, function: str) -> Call
     def release() -> None:
         done.wait(60)
         thread.join(60)
-        locker.run("ROLLBACK")
+        if not then_release:
+            locker.run("ROLLBACK")
         locker.close()
 
     return release
 
 
-@pytest.mark.parametrize(
-    "interruption",
-    [
-        # the connection is lost in the middle of the transaction (failover, proxy restart)
-        "pg_terminate_backend",
-        # the statement fails in the middle of the transaction (timeout, cancellation)
-        "pg_cancel_backend",
-    ],
-)
-def test_a_write_interrupted_before_commit_leaves_nothing_and_the_redelivery_writes_once(
+def test_a_statement_cancelled_mid_batch_leaves_the_other_messages_applied_in_the_invocation(
     admin: Connection,
     api_database: LocalDatabase,
     tenant: f.Tenant,
     batch: Batch,
-    interruption: str,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    # The statement fails in the middle of the transaction (a timeout, a cancellation): the
+    # batch's transaction is gone, and each message is written again in one of its own.
     event, keys = batch
     s.follow_stdout(monkeypatch)
     capsys.readouterr()
-    release = _interrupt_the_waiting_write(api_database, interruption)
+    release = _interrupt_the_waiting_write(api_database, "pg_cancel_backend", then_release=True)
+    try:
+        failed = deliver(event)
+    finally:
+        release()
+
+    assert failed == [sqs.message_ids(event)[2]]
+    expected_after_one_application(tenant, admin)
+    printed = capsys.readouterr().out
+    (split,) = s.log_lines(printed, "the batch write failed; writing its messages one at a time")
+    assert split["workspace_connector_ids"] == [str(tenant.workspace_connector_id)]
+    assert s.metric_values(printed)["BatchesSplit"] == 1
+    assert s.receipts(admin, keys) == sorted(keys)
+    assert deliver(event) == [sqs.message_ids(event)[2]]
+    expected_after_one_application(tenant, admin)
+
+
+def test_a_connection_lost_mid_batch_leaves_nothing_and_the_redelivery_writes_once(
+    admin: Connection,
+    api_database: LocalDatabase,
+    tenant: f.Tenant,
+    batch: Batch,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The connection is lost in the middle of the transaction (failover, proxy restart): the
+    # database is unavailable, and every record goes back to the queue.
+    event, keys = batch
+    s.follow_stdout(monkeypatch)
+    capsys.readouterr()
+    release = _interrupt_the_waiting_write(api_database, "pg_terminate_backend")
     try:
         failed = deliver(event)
     finally:

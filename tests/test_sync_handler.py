@@ -28,11 +28,13 @@ from wellapi.sync.messages import MAX_RECORD_IDS
 from welldev.database import LocalDatabase
 
 handler = sync_handler()
+# The sync function's timeout (template/sync.yaml): a fresh invocation has all of it.
+SYNC_TIMEOUT_MS = 120_000
 
 
 def deliver(event: dict[str, Any]) -> list[str]:
     """Invoke the sync function; the ids of the records it reports failed."""
-    return sqs.failed_ids(handler(event, Lambda()))
+    return sqs.failed_ids(handler(event, Lambda(remaining_ms=SYNC_TIMEOUT_MS)))
 
 
 @pytest.fixture
@@ -146,14 +148,14 @@ def test_a_redelivered_unlink_does_not_remove_links_made_after_it(
     f.provenance(admin, "account_workspace_connectors", account_pk, tenant.workspace_connector_pk)
 
     assert deliver(unlink) == []
-    assert deliver(sqs.event(s.linked(wc, [account_id]))) == []
+    assert deliver(sqs.event(s.linked(wc, [account_id], occurred_at=s.at(1)))) == []
     assert deliver(unlink) == []
 
     links = s.ledger(admin, tenant.workspace_connector_pk)
     assert [link.live for link in links] == [False, True]
 
 
-def test_duplicate_keys_inside_one_batch_apply_the_first_message_only(
+def test_a_key_twice_in_one_batch_applies_the_first_and_refuses_another_body(
     admin: Connection, tenant: f.Tenant, output: pytest.CaptureFixture[str]
 ) -> None:
     accounts = s.records(admin, tenant, "account", 3)
@@ -163,15 +165,18 @@ def test_duplicate_keys_inside_one_batch_apply_the_first_message_only(
     same_key_other_ids = s.linked(wc, [accounts[1][1], accounts[2][1]], idempotency_key=key)
     event = sqs.event(first, first, same_key_other_ids)
 
-    assert deliver(event) == []
+    assert deliver(event) == [sqs.message_ids(event)[2]]
 
     assert s.live(admin, tenant.workspace_connector_pk) == [
         s.Link("account", accounts[0][0], "input", True)
     ]
     printed = output.readouterr().out
     assert len(s.log_lines(printed, "message applied")) == 1
-    assert len(s.log_lines(printed, "message already applied")) == 2
-    assert s.metric_values(printed)["MessagesDuplicate"] == 2
+    assert len(s.log_lines(printed, "message already applied")) == 1
+    (refused,) = s.log_lines(printed, "message refused")
+    assert refused["verdict"] == "key_reused"
+    assert s.metric_values(printed)["MessagesDuplicate"] == 1
+    assert s.metric_values(printed)["MessagesKeyReused"] == 1
 
 
 # --- revocation and unlinking -------------------------------------------------------------
@@ -195,6 +200,7 @@ def test_revocation_soft_deletes_every_live_row_of_the_connector_in_all_three_ta
     )
 
     assert deliver(sqs.event(s.revoked(tenant.workspace_connector_id))) == []
+    s.sweep(rows=2)  # several steps per ledger and direction
 
     revoked = s.ledger(admin, wc_pk)
     assert len(revoked) == 13
@@ -216,6 +222,7 @@ def test_a_connector_deleted_before_its_revocation_arrives_is_still_revoked(
     s.soft_delete(admin, "workspace_connectors", tenant.workspace_connector_pk)
 
     assert deliver(sqs.event(s.revoked(tenant.workspace_connector_id))) == []
+    s.sweep()
 
     assert s.live(admin, tenant.workspace_connector_pk) == []
 
@@ -352,7 +359,7 @@ def test_ten_messages_of_a_thousand_ids_write_ten_thousand_rows_in_two_round_tri
         s.linked(wc, [a[1] for a in accounts[i * 1000 : (i + 1) * 1000]], sync_run_id=f"run-{i}")
         for i in range(10)
     ]
-    assert deliver(sqs.event(s.revoked(wc))) == []  # the connection is open and warm
+    db.execute("SELECT 1", pool=db.get_pool("sync"))  # the connection is open and warm
     round_trips: list[str] = []
     for name in ("execute_simple", "execute_unnamed"):
         original = getattr(pg8000.core.CoreConnection, name)
@@ -421,7 +428,7 @@ def test_unlinked_then_linked_in_one_batch_leaves_the_new_row_live(
     account_pk, account_id = tenant.account()
     f.provenance(admin, "account_workspace_connectors", account_pk, tenant.workspace_connector_pk)
     wc = tenant.workspace_connector_id
-    event = sqs.event(s.unlinked(wc, [account_id]), s.linked(wc, [account_id]))
+    event = sqs.event(s.unlinked(wc, [account_id]), s.linked(wc, [account_id], occurred_at=s.at(1)))
 
     assert deliver(event) == []
 
@@ -431,22 +438,26 @@ def test_unlinked_then_linked_in_one_batch_leaves_the_new_row_live(
     ]
 
 
-def test_a_revocation_between_two_links_keeps_only_the_later_one(
+def test_links_in_one_batch_with_a_revocation_never_stay_live_and_a_later_one_is_refused(
     admin: Connection, tenant: f.Tenant
 ) -> None:
-    (first_pk, first_id), (second_pk, second_id) = s.records(admin, tenant, "people", 2)
+    (first_pk, first_id), (second_pk, second_id), (third_pk, third_id) = s.records(
+        admin, tenant, "people", 3
+    )
     wc = tenant.workspace_connector_id
     event = sqs.event(
-        s.linked(wc, [first_id], record_type="people"),
+        s.linked(wc, [first_id], record_type="people", occurred_at=s.at(-1)),
         s.revoked(wc),
-        s.linked(wc, [second_id], record_type="people"),
+        s.linked(wc, [second_id], record_type="people"),  # at the revocation's instant
+        s.linked(wc, [third_id], record_type="people", occurred_at=s.at(1)),
     )
 
-    assert deliver(event) == []
+    assert deliver(event) == [sqs.message_ids(event)[3]]
+    s.sweep()
 
     assert s.ledger(admin, tenant.workspace_connector_pk) == [
         s.Link("people", first_pk, "input", False),
-        s.Link("people", second_pk, "input", True),
+        s.Link("people", second_pk, "input", False),
     ]
 
 
@@ -548,17 +559,25 @@ def test_metrics_count_rows_linked_rows_unlinked_and_messages_failed(
     assert again["MessagesDuplicate"] == 4
 
 
-def test_revoked_rows_are_counted_as_unlinked(
+def test_a_revocation_is_counted_once_and_its_rows_by_the_sweeper(
     admin: Connection, tenant: f.Tenant, output: pytest.CaptureFixture[str]
 ) -> None:
     for record_type, (table, *_rest) in s.LEDGERS.items():
         record_pk = s.records(admin, tenant, record_type, 1)[0][0]
         f.provenance(admin, table, record_pk, tenant.workspace_connector_pk)
 
-    deliver(sqs.event(s.revoked(tenant.workspace_connector_id)))
+    message = s.revoked(tenant.workspace_connector_id)
+    deliver(sqs.event(message))
+    deliver(sqs.event(message))
+    report = s.sweep()
 
     metrics = s.metric_values(output.readouterr().out)
-    assert (metrics["RowsUnlinked"], metrics["RowsLinked"]) == (3, 0)
+    assert (metrics["ConnectorsRevoked"], metrics["RowsUnlinked"], metrics["RowsLinked"]) == (
+        1,
+        0,
+        0,
+    )
+    assert (report.rows, report.revocations_done) == (3, 1)
 
 
 def test_the_sync_role_can_record_receipts_but_never_change_them(

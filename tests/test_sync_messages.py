@@ -59,7 +59,15 @@ def refused_members(body: dict[str, Any] | str) -> set[str]:
 
 
 def test_a_linked_message_parses_into_typed_members() -> None:
-    message = parse(linked(CONNECTOR, RECORDS, direction="output", record_type="company"))
+    message = parse(
+        linked(
+            CONNECTOR,
+            RECORDS,
+            direction="output",
+            record_type="company",
+            occurred_at="2026-11-20T10:15:00+01:00",
+        )
+    )
 
     assert isinstance(message, ProvenanceLinked)
     assert message.workspace_connector_id == CONNECTOR

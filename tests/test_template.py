@@ -43,6 +43,7 @@ from wellapi.settings import Settings
 NON_ROUTE_ENTRY_POINTS = {
     "AuthorizerFunction": ("authorizer.py", "wellapi.auth", "authorizer_handler()"),
     "SyncFunction": ("sync.py", "wellapi.sync.handler", "sync_handler()"),
+    "SweepFunction": ("sweep.py", "wellapi.sync.sweep_handler", "sweep_handler()"),
 }
 # The resource each of the platform's nested routes serves. Every other operation of the
 # registry is generic: the API serves it for every resource.
@@ -328,7 +329,7 @@ def test_every_entry_point_file_is_deployed_by_exactly_one_function():
 
 
 @pytest.mark.parametrize("function_id", sorted(NON_ROUTE_ENTRY_POINTS))
-def test_authorizer_and_sync_entry_points_only_call_their_factory(function_id):
+def test_authorizer_sync_and_sweep_entry_points_only_call_their_factory(function_id):
     file_name, module_name, factory_call = NON_ROUTE_ENTRY_POINTS[function_id]
     path = _entry_point(function_id)
     assert path == FUNCTIONS_DIR / file_name

@@ -14,7 +14,7 @@ from tests.support.template import FUNCTIONS, TEMPLATE, transformed_template
 def test_every_function_logs_to_its_own_group_kept_for_the_retention_parameter():
     resources = transformed_template()["Resources"]
     functions = [k for k, r in resources.items() if r["Type"] == "AWS::Lambda::Function"]
-    assert len(functions) == len(FUNCTIONS) == 43
+    assert len(functions) == len(FUNCTIONS) == 44
     for function_id in functions:
         config = resources[function_id]["Properties"]["LoggingConfig"]
         assert config == {"LogGroup": {"Ref": f"{function_id}LogGroup"}}, function_id
@@ -52,6 +52,7 @@ TOPIC = {"Fn::If": ["CreateAlarmTopic", {"Ref": "AlarmTopic"}, {"Ref": "AlarmTop
 NAMED_ALARMS = {
     "SyncDeadLetterQueueNotEmptyAlarm": "ApproximateNumberOfMessagesVisible",
     "SyncQueueOldestMessageAlarm": "ApproximateAgeOfOldestMessage",
+    "RevocationSweepStalledAlarm": "OldestPendingRevocationSeconds",
     "Api5xxRateAlarm": "5xx",
     "ApiLatencyP99Alarm": "Latency",
     "DbProxyBorrowLatencyAlarm": "DatabaseConnectionsBorrowLatency",
@@ -102,7 +103,7 @@ def test_a_single_poison_message_pages():
     assert (alarm["Threshold"], alarm["Period"], alarm["EvaluationPeriods"]) == (1, 60, 1)
 
 
-def test_the_dashboard_shows_traffic_errors_latency_the_queues_and_sync_throughput():
+def test_the_dashboard_shows_traffic_errors_latency_the_queues_sync_and_the_sweep():
     dashboard = transformed_template()["Resources"]["Dashboard"]["Properties"]
     body = dashboard["DashboardBody"]["Fn::Sub"]
     widgets = json.loads(body)["widgets"]
@@ -117,8 +118,10 @@ def test_the_dashboard_shows_traffic_errors_latency_the_queues_and_sync_throughp
         "ApproximateAgeOfOldestMessage",
         "${SyncDeadLetterQueue.QueueName}",
         "RowsLinked",
+        "RowsRevoked",
+        "OldestPendingRevocationSeconds",
         "DatabaseConnectionsBorrowLatency",
     ):
         assert metric in shown, metric
     titles = [w["properties"]["title"] for w in widgets]
-    assert len(titles) == len(set(titles)) == 8
+    assert len(titles) == len(set(titles)) == 9

@@ -1,5 +1,5 @@
-"""The connector sync pipeline in template.yaml: the queue, its dead-letter queue, and the sync
-function reading it in batches."""
+"""The connector sync pipeline in template.yaml: the queue, its dead-letter queue, the sync
+function reading it in batches, and the sweep function its schedule runs every minute."""
 
 from __future__ import annotations
 
@@ -10,12 +10,17 @@ from uuid import uuid4
 import pytest
 
 from tests.support.template import FUNCTIONS, RESOURCES, transformed_template
+from wellapi.sync import sweep_handler
 from wellapi.sync.messages import MAX_RECORD_IDS, ProvenanceLinked
+from wellapi.sync.sweeper import STEP_BUDGET_MS
 
 # AWS's guidance for an SQS event source: visibility timeout >= 6 x the function's timeout.
 VISIBILITY_FACTOR = 6
 SQS_MAX_MESSAGE_BYTES = 256 * 1024
 LAMBDA_MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
+# The sweep's schedule, and the period it stands for.
+SWEEP_SCHEDULE = "rate(1 minute)"
+SWEEP_PERIOD_SECONDS = 60
 
 
 # --- The sync pipeline -----------------------------------------------------------------------
@@ -102,3 +107,57 @@ def test_a_full_batch_of_the_largest_messages_fits_sqs_and_lambda_limits():
     # Each record of the event carries its body plus ~1 KB of attributes, as JSON.
     record = len(json.dumps({"body": message.model_dump_json()})) + 1024
     assert _sync_event()["BatchSize"] * record < LAMBDA_MAX_PAYLOAD_BYTES
+
+
+# --- The revocation sweep --------------------------------------------------------------------
+
+
+def test_the_sweep_function_runs_every_minute_as_the_sync_role_one_at_a_time():
+    sweep = FUNCTIONS["SweepFunction"]
+    assert sweep["Handler"] == "sweep.handler"
+    (event,) = sweep["Events"].values()
+    assert event["Type"] == "Schedule"
+    assert event["Properties"]["Schedule"] == SWEEP_SCHEDULE
+    # The sync writer's role and only it: the revocations and their sweep cursors are its own.
+    assert sweep["Environment"]["Variables"] == {"DB_USER": {"Ref": "SyncDbUser"}}
+    assert sweep["Policies"] == [{"Ref": "SyncDatabaseConnectPolicy"}]
+    assert sweep["ReservedConcurrentExecutions"] == 1
+
+    resources = transformed_template()["Resources"]
+    assert resources["SweepFunction"]["Properties"]["ReservedConcurrentExecutions"] == 1
+    (rule,) = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Events::Rule"]
+    assert rule["ScheduleExpression"] == SWEEP_SCHEDULE
+    # Through the alias, like every event source: CodeDeploy shifts and rolls it back.
+    assert [target["Arn"] for target in rule["Targets"]] == [{"Ref": "SweepFunctionAliaslive"}]
+
+
+def test_a_sweep_run_ends_before_the_next_one_starts():
+    # A run starts no step with less than STEP_BUDGET_MS left, so it sweeps for at most
+    # Timeout - STEP_BUDGET_MS; with one environment reserved, a run still going when the next
+    # minute's starts would have that one throttled (a page: SweepFunctionFailingAlarm).
+    timeout = FUNCTIONS["SweepFunction"]["Timeout"]
+    assert STEP_BUDGET_MS / 1000 < timeout <= SWEEP_PERIOD_SECONDS
+    # The next minute's run is the retry: Lambda retries nothing and keeps no event a minute.
+    invoke_config = FUNCTIONS["SweepFunction"]["EventInvokeConfig"]
+    assert invoke_config == {"MaximumRetryAttempts": 0, "MaximumEventAgeInSeconds": 60}
+
+
+def test_a_sweep_that_stops_making_progress_pages():
+    resources = transformed_template()["Resources"]
+    alarm = resources["RevocationSweepStalledAlarm"]["Properties"]
+    # The metric the sweep function emits (EMF), under the service dimension Powertools adds.
+    assert (alarm["Namespace"], alarm["MetricName"]) == (
+        sweep_handler.metrics.namespace,
+        "OldestPendingRevocationSeconds",
+    )
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": sweep_handler.metrics.service}]
+    # The oldest revocation not yet swept has waited over an hour, for 3 periods of 5 minutes.
+    assert (alarm["Statistic"], alarm["Period"], alarm["Threshold"]) == ("Maximum", 300, 3600)
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+    assert (alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"]) == (3, 3)
+    assert alarm["TreatMissingData"] == "notBreaching"
+    # A run that fails or is throttled pages too, and rolls a deployment of it back.
+    failing = resources["SweepFunctionFailingAlarm"]["Properties"]
+    assert {"Name": "FunctionName", "Value": {"Ref": "SweepFunction"}} in (
+        failing["Metrics"][0]["MetricStat"]["Metric"]["Dimensions"]
+    )

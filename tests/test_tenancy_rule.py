@@ -34,7 +34,7 @@ from wellapi import db
 from wellapi.queries import scope_condition, scope_workspace_pk
 from wellapi.resources import Resource
 from wellapi.roles import API_ROLE
-from wellapi.sync import writer
+from wellapi.sync import sweeper, writer
 from wellapi.sync.messages import parse_message
 from welldev import database as local_db
 
@@ -244,8 +244,9 @@ def test_the_rows_the_writer_links_are_seen_through_every_wall_by_their_workspac
 def test_a_revocation_soft_deletes_only_rows_its_connectors_workspace_sees(
     owner, api_role, world, scopes
 ):
-    """The writer's revocation names a connector and no workspace: every row it touches must
-    be one that the connector's workspace, and no other, sees through the policies."""
+    """The writer's revocation names a connector and no workspace, and so does the sweeper
+    that soft-deletes its rows: every row they touch must be one that the connector's
+    workspace, and no other, sees through the policies."""
     connector = "w2/c-second"
     live_before = {ledger: tv.live(tw.universe(owner, world, ledger)) for ledger in tw.LEDGERS}
     message = parse_message(json.dumps(sy.revoked(world.connectors[connector][1])))
@@ -253,11 +254,18 @@ def test_a_revocation_soft_deletes_only_rows_its_connectors_workspace_sees(
     plan = writer.check(message, resolution)
     assert plan.workspace_pk == world.workspaces["w2"][0]
     [applied] = writer.apply([plan], pool=db.get_pool("sync"))
+    assert applied.applied
+    swept = 0
+    for part in sweeper.pending_parts(pool=db.get_pool("sync")):
+        if part.workspace_connector_pk == plan.connector_pk:
+            while not (step := sweeper.run_step(part, pool=db.get_pool("sync"), rows=1)).part_done:
+                swept += step.rows
+            swept += step.rows
     touched = {
         ledger: before - tv.live(tw.universe(owner, world, ledger))
         for ledger, before in live_before.items()
     }
-    assert applied.rows == sum(len(rows) for rows in touched.values()) > 0
+    assert swept == sum(len(rows) for rows in touched.values()) > 0
     for ledger, rows in touched.items():
         for scope in scopes.values():
             p = scope.principal

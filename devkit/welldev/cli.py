@@ -1,7 +1,8 @@
 """The ``wellapi`` command: the whole stack on one machine, without AWS and without Docker.
 
     wellapi run [--port P] [--host H]    database, migrations, demo data and keys, then every
-          [--cors-origins ORIGINS]       HttpApi route, the documentation and the local queues
+          [--cors-origins ORIGINS]       HttpApi route, the documentation, the local queues
+          [--schedule-period SECONDS]    and the schedules
     wellapi invoke <LogicalId> <event>   one function on one event file, like ``sam local invoke``
     wellapi migrate                      ``alembic upgrade head`` on the local database
     wellapi seed [--url URL]             the demo data and keys, and ``.local/demo.json``
@@ -102,6 +103,16 @@ def _environment_restored() -> Iterator[None]:
             pools.reset_pools()
 
 
+def _positive_seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds: {text!r}")
+    return seconds
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--template", type=Path, default=Path("template.yaml"))
@@ -116,6 +127,13 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         metavar="SECONDS",
         help="of the local queues, instead of the template's (default: a few seconds, printed)",
+    )
+    run.add_argument(
+        "--schedule-period",
+        type=_positive_seconds,
+        metavar="SECONDS",
+        help="how often each Schedule event of the template invokes its function, instead of "
+        "its rate (default: a few seconds, printed)",
     )
     run.add_argument(
         "--cors-origins",

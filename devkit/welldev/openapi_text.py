@@ -248,7 +248,9 @@ SCOPE_TEXT: dict[ScopeRule, ScopeText] = {
         "and records, whatever its filters name. A service key reads every workspace: a "
         "Retrieve finds its row anywhere, a List reads the connectors or records its filter "
         "names (`filter[workspace_connector]`, the record filter), in any workspace, and "
-        "otherwise the workspace it acts in.",
+        "otherwise the workspace it acts in. The rows of a revoked workspace connector are "
+        "deleted rows from the moment of the revocation: no List shows them, and their "
+        "Retrieve, PATCH and DELETE are 404 `NOT_FOUND`.",
         write="A service key only (the platform's own services; the connector sync pipeline "
         "writes the same rows from SQS). A member key is 403 `FORBIDDEN`, its body unread.",
         rules={
@@ -259,15 +261,17 @@ SCOPE_TEXT: dict[ScopeRule, ScopeText] = {
             "create": "`direction` (`input` or `output`) and both relationships are required "
             "(422 `UNPROCESSABLE_ENTITY` when absent). The record and the workspace connector "
             "must belong to one workspace, otherwise 422 `WORKSPACE_MISMATCH`, one error at "
-            "each relationship. There is no uniqueness: the same record, connector and "
-            "direction again add another row (one row per sync run).",
+            "each relationship. A revoked workspace connector takes no new links: 422 "
+            "`WORKSPACE_CONNECTOR_REVOKED` at `/data/relationships/workspace_connector`. There "
+            "is no uniqueness: the same record, connector and direction again add another row "
+            "(one row per sync run).",
             "update": "Nothing is writable: `direction` and both relationships are fixed at "
             "creation (another value is 403 `IMMUTABLE_FIELD`), so a PATCH only moves "
             "`updated_at`.",
             "delete": "The sync pipeline soft-deletes rows too, on `provenance.unlinked` and "
             "`workspace_connector.revoked` messages.",
         },
-        codes={"create": ("WORKSPACE_MISMATCH",)},
+        codes={"create": ("WORKSPACE_MISMATCH", "WORKSPACE_CONNECTOR_REVOKED")},
         demo_writer="service",
     ),
     "group_enrolment": ScopeText(

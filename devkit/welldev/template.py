@@ -1,4 +1,5 @@
-"""What the local runtime needs to know from ``template.yaml``: functions, routes, authorizers.
+"""What the local runtime needs to know from ``template.yaml``: functions, routes, authorizers,
+queues and schedules.
 
 The template is the single description of the deployable; the local server and local invoke
 read it here so they cannot drift from it. Reading follows SAM's own rules where they matter
@@ -34,6 +35,10 @@ DEFAULT_AUTHORIZER_TTL_SECONDS = 300
 DEFAULT_SQS_BATCH_SIZE = 10
 # SQS's default visibility timeout when a queue sets none.
 DEFAULT_VISIBILITY_TIMEOUT_SECONDS = 30
+# The units of an EventBridge rate expression, in seconds (singular for 1, plural otherwise).
+RATE_UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+_RATE = re.compile(r"rate\(\s*(\d+)\s+([a-z]+?)(s?)\s*\)")
+_CRON = re.compile(r"cron\([^()]+\)")
 
 
 class TemplateError(ValueError):
@@ -111,6 +116,23 @@ class SqsEvent:
 
 
 @dataclass(frozen=True)
+class ScheduleEvent:
+    """A ``Schedule`` event of a function: the EventBridge rule that invokes it on a schedule."""
+
+    function_id: str
+    event_name: str
+    expression: str  # "rate(1 minute)" or "cron(...)"
+    # The rate's period; None for a cron expression, which has no fixed one.
+    rate_seconds: int | None
+    # The rule's name: Name when literal, else the logical id SAM gives the rule.
+    rule_name: str
+    # False when the template disables the rule (Enabled: false, State: DISABLED).
+    enabled: bool = True
+    # The rule's Input: the JSON the target receives instead of the scheduled event.
+    input: str | None = None
+
+
+@dataclass(frozen=True)
 class SqsQueue:
     """An ``AWS::SQS::Queue`` of the template: what an event source mapping needs to know."""
 
@@ -135,6 +157,7 @@ class Function:
     environment: Mapping[str, Any]
     http_routes: tuple[HttpRoute, ...]
     sqs_events: tuple[SqsEvent, ...]
+    schedule_events: tuple[ScheduleEvent, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -268,6 +291,7 @@ def _function(
 
     routes: list[HttpRoute] = []
     sqs: list[SqsEvent] = []
+    schedules: list[ScheduleEvent] = []
     for event_name, event in _mapping(properties.get("Events"), f"{logical_id}.Events").items():
         event = _mapping(event, f"{logical_id}.Events.{event_name}")
         event_properties = _mapping(event.get("Properties"), f"{logical_id}.Events.{event_name}")
@@ -277,6 +301,8 @@ def _function(
             )
         elif event.get("Type") == "SQS":
             sqs.append(_sqs_event(logical_id, event_name, event_properties))
+        elif event.get("Type") == "Schedule":
+            schedules.append(_schedule_event(logical_id, event_name, event_properties, parameters))
 
     return Function(
         logical_id=logical_id,
@@ -289,6 +315,7 @@ def _function(
         environment=dict(_mapping(environment.get("Variables"), f"{logical_id}.Variables")),
         http_routes=tuple(routes),
         sqs_events=tuple(sqs),
+        schedule_events=tuple(schedules),
     )
 
 
@@ -468,6 +495,64 @@ def _sqs_event(function_id: str, event_name: str, properties: Mapping[str, Any])
         report_batch_item_failures="ReportBatchItemFailures"
         in (properties.get("FunctionResponseTypes") or ()),
     )
+
+
+def _schedule_event(
+    function_id: str,
+    event_name: str,
+    properties: Mapping[str, Any],
+    parameters: Mapping[str, Any],
+) -> ScheduleEvent:
+    where = f"{function_id}.Events.{event_name}"
+    expression = resolve_value(properties.get("Schedule"), parameters)
+    if expression is None:
+        raise TemplateError(f"{where}: a Schedule event needs a Schedule expression")
+    expression = expression.strip()
+    try:
+        rate = rate_seconds(expression)
+    except ValueError as error:
+        raise TemplateError(f"{where}: {error}") from None
+    if rate is None and not _CRON.fullmatch(expression):
+        raise TemplateError(
+            f"{where}: Schedule must be rate(<n> <unit>) or cron(...), not {expression!r}"
+        )
+    # A value the runtime cannot answer (a condition) leaves the rule enabled.
+    state = resolve_value(properties.get("State", "ENABLED"), parameters) or "ENABLED"
+    enabled = resolve_value(properties.get("Enabled", True), parameters) or "true"
+    name = properties.get("Name")
+    payload = properties.get("Input")
+    return ScheduleEvent(
+        function_id=function_id,
+        event_name=event_name,
+        expression=expression,
+        rate_seconds=rate,
+        rule_name=name if isinstance(name, str) else f"{function_id}{event_name}",
+        enabled=state.upper() != "DISABLED" and enabled.lower() != "false",
+        input=payload if isinstance(payload, str) else None,
+    )
+
+
+def rate_seconds(expression: str) -> int | None:
+    """The period of ``rate(<n> <unit>)`` in seconds; None for any other expression.
+
+    As EventBridge has it: a positive whole number, and its unit singular for 1 and plural
+    otherwise (``rate(1 minute)``, ``rate(5 minutes)``); seconds too, for local templates.
+    """
+    match = _RATE.fullmatch(expression)
+    if match is None:
+        if expression.startswith("rate("):
+            raise ValueError(f"{expression!r} is not rate(<n> <unit>)")
+        return None
+    count, unit, plural = int(match.group(1)), match.group(2), match.group(3)
+    if unit not in RATE_UNITS:
+        units = ", ".join(RATE_UNITS)
+        raise ValueError(f"{expression!r}: unknown unit {unit!r} (units: {units}, or plurals)")
+    if count < 1:
+        raise ValueError(f"{expression!r}: the rate must be at least 1")
+    if (count == 1) == bool(plural):
+        expected = f"rate({count} {unit}{'' if count == 1 else 's'})"
+        raise ValueError(f"{expression!r}: write {expected}")
+    return count * RATE_UNITS[unit]
 
 
 def _queue(

@@ -57,11 +57,12 @@ class Lambda:
     memory_limit_in_mb = 512
     invoked_function_arn = "arn:aws:lambda:eu-west-1:000000000000:function:test"
 
-    def __init__(self) -> None:
+    def __init__(self, remaining_ms: int = 15000) -> None:
         self.aws_request_id = str(uuid4())
+        self.remaining_ms = remaining_ms
 
     def get_remaining_time_in_millis(self) -> int:
-        return 15000
+        return self.remaining_ms
 
 
 def event(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime, timedelta, timezone
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +21,10 @@ import pg8000.native
 import pytest
 
 from tests.support import factories as f
+from wellapi import db
 from wellapi.sync import handler as sync_handler_module
+from wellapi.sync.sweeper import SweepReport
+from wellapi.sync.sweeper import sweep as run_sweeper
 
 # record_type -> (ledger table, record table, record foreign key, record public id)
 LEDGERS = {
@@ -29,7 +33,11 @@ LEDGERS = {
     "people": ("people_workspace_connectors", "peoples", "people_pk", "person_id"),
 }
 RECORD_TYPES = tuple(LEDGERS)
-OCCURRED_AT = "2026-11-20T10:15:00+01:00"
+# An hour ago, in another offset than UTC: well inside the window in which links are accepted
+# (a fixed date would be refused as stale once the calendar passes it by that window).
+OCCURRED_AT = (datetime.now(timezone(timedelta(hours=1))) - timedelta(hours=1)).isoformat(
+    timespec="seconds"
+)
 
 
 def key() -> str:
@@ -45,6 +53,7 @@ def linked(
     sync_run_id: str = "run-1",
     idempotency_key: str | None = None,
     kind: str = "provenance.linked",
+    occurred_at: str = OCCURRED_AT,
 ) -> dict[str, Any]:
     return {
         "type": kind,
@@ -54,7 +63,7 @@ def linked(
         "record_type": record_type,
         "record_ids": [str(r) for r in record_ids],
         "sync_run_id": sync_run_id,
-        "occurred_at": OCCURRED_AT,
+        "occurred_at": occurred_at,
         "idempotency_key": idempotency_key or key(),
     }
 
@@ -64,14 +73,27 @@ def unlinked(connector_id: UUID, record_ids: Iterable[UUID], **options: Any) -> 
     return linked(connector_id, record_ids, kind="provenance.unlinked", **options)
 
 
-def revoked(connector_id: UUID, *, idempotency_key: str | None = None) -> dict[str, Any]:
+def revoked(
+    connector_id: UUID, *, idempotency_key: str | None = None, occurred_at: str = OCCURRED_AT
+) -> dict[str, Any]:
     return {
         "type": "workspace_connector.revoked",
         "version": 1,
         "workspace_connector_id": str(connector_id),
-        "occurred_at": OCCURRED_AT,
+        "occurred_at": occurred_at,
         "idempotency_key": idempotency_key or key(),
     }
+
+
+def at(minutes: float) -> str:
+    """An ``occurred_at`` ``minutes`` after ``OCCURRED_AT`` (before it when negative)."""
+    return (datetime.fromisoformat(OCCURRED_AT) + timedelta(minutes=minutes)).isoformat()
+
+
+def sweep(rows: int | None = None) -> SweepReport:
+    """Run the revocation sweeper to the end, as the sync role (``rows`` per step if given)."""
+    pool = db.get_pool("sync")
+    return run_sweeper(pool=pool) if rows is None else run_sweeper(pool=pool, rows=rows)
 
 
 def records(

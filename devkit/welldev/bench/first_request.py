@@ -54,7 +54,10 @@ from welldev.function_roles import functions_connected_as
 
 EVENTS = ROOT / "events"
 GOAL = 3.0
-SKIPPED = {"wellapi.migrate": "migrates the schema: no request of the demo to measure"}
+SKIPPED = {
+    "wellapi.migrate": "migrates the schema: no request of the demo to measure",
+    "sweep": "sweeps revoked connectors on a schedule: no request of the demo to measure",
+}
 # As tests/test_events.py: the events whose designed answer is a refusal.
 REFUSED = {
     "account-workspace-connectors-update.json": 403,

@@ -1,9 +1,10 @@
-"""``wellapi run``: every HttpApi route of the template, the documentation and the local queues,
-on a database migrated when behind and seeded with the demo and its keys."""
+"""``wellapi run``: every HttpApi route of the template, the documentation, the local queues and
+the schedules, on a database migrated when behind and seeded with the demo and its keys."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
@@ -11,7 +12,7 @@ import threading
 from collections.abc import Mapping
 
 from wellapi.roles import API_ROLE
-from welldev import demo_file, docs, queues
+from welldev import demo_file, docs, queues, schedules
 from welldev import template as sam_template
 from welldev.commands.local_database import admin_connection
 from welldev.commands.options import CORS_ORIGINS_VARIABLE, CORS_PARAMETER
@@ -43,20 +44,25 @@ def main(args: argparse.Namespace) -> int:
     if visibility_timeout is None:
         visibility_timeout = queues.DEFAULT_VISIBILITY_TIMEOUT_SECONDS
     mappings = queues.mappings_of(template, runtime, visibility_timeout=visibility_timeout)
+    schedule_period = args.schedule_period
+    if schedule_period is None:
+        schedule_period = schedules.DEFAULT_SCHEDULE_PERIOD_SECONDS
+    invokers = schedules.schedules_of(template, runtime, period=schedule_period)
     local_queues = {mapping.queue.name: mapping.queue for mapping in mappings}
     gateway = Gateway(template, runtime, local_routes=local_routes(local_queues))
     port = args.port
     if port is None:
         port = int(os.environ.get("PORT", demo_file.DEFAULT_PORT))
     server = LocalServer(gateway, args.host, port)
+    held = contextlib.ExitStack()
     try:
         with admin_connection(roles=True, keep_server=True) as (db, conn):
             write_demo(conn, server.url)
         connect_functions_as(db, API_ROLE)
         os.environ.setdefault("DB_POOL_SIZE", str(LOCAL_DB_POOL_SIZE))
         step(f"database pool: {os.environ['DB_POOL_SIZE']} connections per role (DB_POOL_SIZE)")
-        # The SQS consumers share the API functions' environment; they log in as their own
-        # role through SYNC_DATABASE_URL (connect_functions_as).
+        # The SQS consumers and the scheduled functions share the API functions' environment;
+        # they log in as their own role through SYNC_DATABASE_URL (connect_functions_as).
         served = [template.function(function_id) for function_id in gateway.function_ids]
         report_environment(apply_template_environment(template, served))
         for line in gateway.describe_routes():
@@ -64,6 +70,17 @@ def main(args: argparse.Namespace) -> int:
         for mapping in mappings:
             mapping.start()
             step(describe_mapping(template, mapping))
+        if invokers:
+            # A scheduled invocation that did nothing prints nothing (schedules.held_output).
+            held.enter_context(schedules.output_held_per_thread())
+        for invoker in invokers:
+            invoker.start()
+            step(describe_schedule(invoker))
+        for event in schedules.disabled_schedules(template):
+            step(
+                f"schedule {event.rule_name} -> {event.function_id}: {event.expression}, "
+                "disabled in the template: not run"
+            )
         cors = gateway.cors_of()
         step(
             f"CORS: {', '.join(cors.allow_origins)} ({CORS_PARAMETER}; --cors-origins to change)"
@@ -83,6 +100,10 @@ def main(args: argparse.Namespace) -> int:
         for mapping in mappings:
             if not mapping.stop():
                 step(f"warning: the poller of {mapping.queue.name} did not stop in time")
+        for invoker in invokers:
+            if not invoker.stop():
+                step(f"warning: the schedule of {invoker.function_id} did not stop in time")
+        held.close()
         server.server_close()
     return 0
 
@@ -100,6 +121,15 @@ def describe_mapping(template: sam_template.Template, mapping: queues.EventSourc
         f"{event.batch_size}, window {event.batching_window_seconds} s, visibility timeout "
         f"{queue.visibility_timeout:g} s (template: {declared} s), {limit}; "
         f"`wellapi enqueue <file>` sends, GET {QUEUES_PATH}/{queue.name} shows"
+    )
+
+
+def describe_schedule(invoker: schedules.ScheduledInvoker) -> str:
+    event = invoker.event
+    return (
+        f"schedule {event.rule_name} -> {event.function_id}: every {invoker.period:g} s "
+        f"(template: {event.expression}), one invocation at a time; a line for each that did "
+        "something"
     )
 
 

@@ -14,10 +14,11 @@ from sqlalchemy import Boolean, ColumnElement, and_, bindparam, literal, or_
 
 from wellapi import schema
 from wellapi.changes import ResourceDocument
-from wellapi.queries import exists_where, scope_person_pk
+from wellapi.queries import connector_not_revoked, exists_where, scope_person_pk
 from wellapi.resources import Resource
 from wellapi.rules import (
     ADMIN_ROLES,
+    CONNECTOR_NOT_REVOKED,
     GROUP_ADMIN,
     SAME_WORKSPACE,
     SELECTED_IMPLIES_MATCHED,
@@ -95,8 +96,11 @@ class Checks:
 class ProvenanceChecks(Checks):
     def create_checks(self, ctx: WriteContext) -> list[Check]:
         record, connector = ctx.resource.scope_relationships
+        # A revoked connector takes no new links (its rows are on their way to soft-deletion,
+        # and none of them shows): reported first, since no other record would do either.
+        live = connector_not_revoked(ctx.related[connector].c.pk)
         same = ctx.related[record].c.workspace_pk == ctx.related[connector].c.workspace_pk
-        return [Check(SAME_WORKSPACE, same)]
+        return [Check(CONNECTOR_NOT_REVOKED, live), Check(SAME_WORKSPACE, same)]
 
 
 class GroupEnrolmentChecks(Checks):

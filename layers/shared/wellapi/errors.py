@@ -193,6 +193,12 @@ ERROR_CODES: dict[str, ErrorCode] = {
         "The record and the workspace connector belong to different workspaces (one error at "
         "each relationship).",
     ),
+    "WORKSPACE_CONNECTOR_REVOKED": ErrorCode(
+        422,
+        "Unprocessable entity",
+        "The workspace connector is revoked: it takes no new links (the error is at "
+        "`/data/relationships/workspace_connector`).",
+    ),
     "SELECTED_IMPLIES_MATCHED": ErrorCode(
         422,
         "Unprocessable entity",

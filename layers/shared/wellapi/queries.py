@@ -94,6 +94,50 @@ def group_member(group_pk: ColumnElement[Any]) -> ColumnElement[bool]:
     )
 
 
+def connector_not_revoked(connector_pk: ColumnElement[Any]) -> ColumnElement[bool]:
+    """The workspace connector whose internal key is ``connector_pk`` has not been revoked.
+
+    A revocation (``workspace_connector.revoked``) only records the connector in
+    ``connector_revocations``; the sweeper soft-deletes its ledger rows later, in bounded
+    steps (revision 0015). From the commit of that record on, a ledger row of the connector
+    counts as soft-deleted for every read and write: this condition stands beside
+    ``deleted_at IS NULL`` wherever a ledger row must be live (``live_row_conditions``), and
+    on the walked connector itself, so a revoked connector's rows are never read at all.
+
+    It says ``NOT EXISTS (a revocation of the connector)`` as ``connector_pk IS DISTINCT FROM
+    (SELECT the connector's revocation)``: the same truth (the sub-select finds the key or
+    NULL), a filter that probes the revocations' primary key once per connector walked or row
+    read, and an estimate the planner gets right. Written as NOT EXISTS, the planner makes it
+    an anti-join and, from the revocations' statistics (none for an empty table, or more
+    revocations than connectors walked), expects every connector to be revoked; kept a
+    sub-select it guesses half. Either shrinks the page it plans for, and the joins above it
+    turn into loops over whole tables (tests/test_read_plans.py).
+    """
+    revocations = schema.connector_revocations
+    key = revocations.c.workspace_connector_pk
+    revocation = select(key).where(key == connector_pk).scalar_subquery()
+    return connector_pk.is_distinct_from(revocation)
+
+
+def revocable_connector(resource: Resource) -> Relationship | None:
+    """The relationship whose revocation hides a row (``connector_not_revoked``): the
+    connector of a provenance ledger; None for every other resource."""
+    if resource.scope != "provenance":
+        return None
+    _, connector = resource.scope_relationships
+    return resource.relationship(connector)
+
+
+def live_row_conditions(resource: Resource, table: FromClause) -> list[ColumnElement[bool]]:
+    """What makes a row of ``resource`` live: not soft-deleted, and for a ledger row, its
+    connector not revoked (a revoked connector's rows count as soft-deleted)."""
+    conditions = [table.c.deleted_at.is_(None)]
+    connector = revocable_connector(resource)
+    if connector is not None:
+        conditions.append(connector_not_revoked(table.c[connector.column]))
+    return conditions
+
+
 def scope_condition(
     resource: Resource,
     table: FromClause,
@@ -244,6 +288,8 @@ def _walked_rows(shape: ReadShape, walk: Walk) -> FromClause:
     resource = resource_named(shape.resource)
     rel = resource.relationship(walk.relationship)
     parent = schema.table(rel.parent.table.name).alias("w")
+    connector = revocable_connector(resource)
+    walks_connector = connector is not None and connector.name == rel.name
     rest = replace(
         shape,
         relationship_filters=tuple(f for f in shape.relationship_filters if f[0] != rel.name),
@@ -253,7 +299,10 @@ def _walked_rows(shape: ReadShape, walk: Walk) -> FromClause:
     branches = []
     for value in shape.partitions if walk.partition else (None,):
         x = schema.table(resource.table.name).alias(f"x_{value or 'all'}")
-        conditions = [x.c[rel.column] == parent.c.pk, x.c.deleted_at.is_(None)]
+        # Walking the connectors, a revoked one is left out of the walk itself (below); a
+        # row reached through another parent (a record) is checked for its own connector.
+        live = [x.c.deleted_at.is_(None)] if walks_connector else live_row_conditions(resource, x)
+        conditions = [x.c[rel.column] == parent.c.pk, *live]
         if walk.partition is not None:
             column = x.c[resource.attribute(walk.partition).column]
             # Equal to the partial index's predicate, so the planner can prove it.
@@ -270,6 +319,10 @@ def _walked_rows(shape: ReadShape, walk: Walk) -> FromClause:
     ]
     if not shape.across_workspaces:
         walked.append(scope_parent(parent))
+    if walks_connector:
+        # On the walked connector, not on its rows: a revoked connector is not walked, so
+        # none of its rows is read, however many the sweeper has still to soft-delete.
+        walked.append(connector_not_revoked(parent.c.pk))
     order, _ = _order(shape, pages)
     return (
         select(pages)
@@ -313,7 +366,7 @@ def _build(shape: ReadShape) -> tuple[Select[Any], Layout]:
     if walk is None:
         # A walk has read only live rows in scope that pass every filter, already limited.
         conditions += [
-            t.c.deleted_at.is_(None),
+            *live_row_conditions(resource, t),
             scope_condition(resource, t, parents, service=shape.across_workspaces),
             *_row_filters(shape, t, parents),
         ]

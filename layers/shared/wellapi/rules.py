@@ -25,6 +25,7 @@ READ_ONLY_PREFIX = "read_only_"
 # The names of the resources' own checks: ``wellapi.checks`` builds each condition under its
 # name, and ``check_error`` answers by it.
 SAME_WORKSPACE = "same_workspace"
+CONNECTOR_NOT_REVOKED = "connector_not_revoked"
 GROUP_ADMIN = "group_admin"
 WORKSPACE_ACTIVE = "workspace_active"
 SELECTED_IMPLIES_MATCHED = "selected_implies_matched"
@@ -99,9 +100,15 @@ class ProvenanceRules(Rules):
     members_may_write = False
 
     def check_error(self, resource: Resource, kind: WriteKind, name: str) -> ApiError | ErrorList:
+        record, connector = resource.scope_relationships
+        if name == CONNECTOR_NOT_REVOKED:
+            return Unprocessable(
+                f"The {connector} is revoked: it takes no new links.",
+                pointer=f"/data/relationships/{connector}",
+                code="WORKSPACE_CONNECTOR_REVOKED",
+            )
         if name != SAME_WORKSPACE:
             return super().check_error(resource, kind, name)
-        record, connector = resource.scope_relationships
         # Either side may be the wrong one: point at both.
         return ErrorList(
             Unprocessable(
@@ -172,6 +179,7 @@ RULES: dict[str, Rules] = {
 
 __all__ = [
     "ADMIN_ROLES",
+    "CONNECTOR_NOT_REVOKED",
     "GROUP_ADMIN",
     "KEEPS_PREFIX",
     "READ_ONLY_PREFIX",

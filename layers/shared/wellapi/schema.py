@@ -32,6 +32,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -271,6 +272,9 @@ def _provenance_table(record: str, record_table: str) -> Table:
         _fk(record_pk, record_table, onupdate="CASCADE"),
         Column("direction", _DIRECTION, nullable=False),
         _fk("workspace_connector_pk", "workspace_connectors", onupdate="CASCADE"),
+        # When the link happened, as its sync message said; NULL (written over HTTP, or before
+        # revision 0015) is older than any message. An unlink removes rows that occurred before it.
+        Column("occurred_at", DateTime(timezone=True)),
         Index(f"idx_{name}_record_created", record_pk, "created_at"),
         Index(f"idx_{name}_wc_created_at", "workspace_connector_pk", "created_at"),
         *_walks(
@@ -338,19 +342,86 @@ workspace_providers = _table(
     Index("idx_workspace_providers_provider", "provider_pk"),
 )
 
-# The idempotency key of a sync message whose effect has been applied (exactly once).
+# The idempotency key of a sync message whose effect has been applied (exactly once): keys
+# are the connector's own, and the fingerprint tells a redelivery from another message that
+# reuses a key (revision 0015).
 sync_receipts = Table(
     "sync_receipts",
     metadata,
     Column("idempotency_key", Text, primary_key=True),
     Column("message_type", Text, nullable=False),
-    _fk("workspace_connector_pk", "workspace_connectors"),
+    Column(
+        "workspace_connector_pk",
+        BigInteger,
+        ForeignKey(f"{SCHEMA}.workspace_connectors.pk"),
+        primary_key=True,
+    ),
     Column("sync_run_id", Text),
     Column("occurred_at", DateTime(timezone=True), nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("fingerprint", LargeBinary),
     CheckConstraint("length(idempotency_key) BETWEEN 1 AND 200", name="sync_receipts_key_length"),
+    CheckConstraint("octet_length(fingerprint) = 32", name="sync_receipts_fingerprint_is_sha256"),
     # The oldest receipts, which the writer prunes (revision 0009).
     Index("idx_sync_receipts_received_at", "received_at"),
+)
+
+_RECORD_TYPES = "record_type IN ('account', 'company', 'people')"
+
+# The latest unlink of each (connector, record, direction): a link that occurred before it is
+# written soft-deleted, whatever order the two arrive in (revision 0015).
+sync_tombstones = Table(
+    "sync_tombstones",
+    metadata,
+    _fk("workspace_connector_pk", "workspace_connectors"),
+    Column("record_type", Text, nullable=False),
+    Column("record_pk", BigInteger, nullable=False),
+    Column("direction", _DIRECTION, nullable=False),
+    Column("unlinked_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint(
+        "workspace_connector_pk",
+        "record_type",
+        "record_pk",
+        "direction",
+        name="sync_tombstones_pkey",
+    ),
+    CheckConstraint(_RECORD_TYPES, name="sync_tombstones_record_type"),
+    Index("idx_sync_tombstones_unlinked_at", "unlinked_at"),
+)
+
+# A revoked connector: no read shows its rows from the moment this row commits; the sweeper
+# soft-deletes them in steps until ``swept_at`` (revision 0015).
+connector_revocations = Table(
+    "connector_revocations",
+    metadata,
+    _fk("workspace_connector_pk", "workspace_connectors"),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("swept_at", DateTime(timezone=True)),
+    Column("rows_swept", BigInteger, nullable=False, server_default=text("0")),
+    PrimaryKeyConstraint("workspace_connector_pk", name="connector_revocations_pkey"),
+    Index(
+        "idx_connector_revocations_pending",
+        "revoked_at",
+        postgresql_where=text("swept_at IS NULL"),
+    ),
+)
+
+# How far the sweep of a revoked connector went in one ledger and direction: the last
+# (created_at, public id) it soft-deleted on the walk index of revision 0008.
+revocation_sweeps = Table(
+    "revocation_sweeps",
+    metadata,
+    _fk("workspace_connector_pk", "workspace_connectors"),
+    Column("record_type", Text, nullable=False),
+    Column("direction", _DIRECTION, nullable=False),
+    Column("after_created_at", DateTime(timezone=True)),
+    Column("after_id", UUID(as_uuid=True)),
+    Column("done", Boolean, nullable=False, server_default=text("false")),
+    PrimaryKeyConstraint(
+        "workspace_connector_pk", "record_type", "direction", name="revocation_sweeps_pkey"
+    ),
+    CheckConstraint(_RECORD_TYPES, name="revocation_sweeps_record_type"),
 )
 
 # An API key: a public lookup prefix and the SHA-256 of its secret (never the secret).

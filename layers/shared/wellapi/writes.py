@@ -45,7 +45,12 @@ from sqlalchemy.dialects.postgresql import insert
 from wellapi import schema
 from wellapi.changes import ResourceDocument
 from wellapi.checks import CHECKS, Check, WriteContext
-from wellapi.queries import parent_visible, scope_condition, scope_workspace_pk
+from wellapi.queries import (
+    live_row_conditions,
+    parent_visible,
+    scope_condition,
+    scope_workspace_pk,
+)
 from wellapi.resources import RESOURCES, Resource
 from wellapi.rows import (
     CHANGES_LABEL,
@@ -132,7 +137,8 @@ def _target(resource: Resource, shape: WriteShape) -> Any:
         .select_from(joined)
         .where(
             *address,
-            t.c.deleted_at.is_(None),
+            # A ledger row of a revoked connector is not found, exactly like a deleted one.
+            *live_row_conditions(resource, t),
             scope_condition(resource, t, parents, service=shape.service),
         )
     )

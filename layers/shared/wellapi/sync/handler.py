@@ -2,13 +2,17 @@
 
 Every record is parsed and checked first (a bad one fails alone, is logged with its reason
 and reported in ``batchItemFailures``, and reaches the DLQ after its retries); then all good
-records are written together in one transaction. If that write fails (or the ids cannot be
-resolved), nothing is written and every record of the batch is reported failed, so SQS
-redelivers them all; their idempotency keys make that safe.
+records are written together in one transaction. If that write fails, each good record is
+written again in a transaction of its own, so only the records that fail alone are reported
+and the rest of the batch is applied in this invocation. A record the writer refuses (a link
+older than what is accepted, a link after its connector's revocation, an idempotency key
+another message of the connector used) fails alone with its reason. Nothing is acknowledged
+that was not applied, or applied before.
 
 Logs are Powertools JSON lines carrying ``workspace_connector_id``, ``sync_run_id`` and, for a
-rejection, its ``reason``; the metrics (EMF) are RowsLinked, RowsUnlinked (removed links and
-revocations), MessagesFailed and MessagesDuplicate.
+rejection, its ``reason``; the metrics (EMF) are RowsLinked, RowsSuperseded (links written
+already removed), RowsUnlinked, ConnectorsRevoked, MessagesFailed, MessagesDuplicate, one per
+kind of refusal (MessagesStale, MessagesAfterRevocation, MessagesKeyReused) and BatchesSplit.
 """
 
 from __future__ import annotations
@@ -24,13 +28,21 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import ValidationError
 
 from wellapi import db
-from wellapi.sync.messages import ConnectorRevoked, ProvenanceLinked, parse_message, sync_run_of
+from wellapi.errors import DatabaseUnavailable
+from wellapi.sync.messages import (
+    ConnectorRevoked,
+    ProvenanceLinked,
+    ProvenanceUnlinked,
+    parse_message,
+    sync_run_of,
+)
 from wellapi.sync.writer import (
     AnyMessage,
     Applied,
     Planned,
     Rejected,
     Resolution,
+    Verdict,
     apply,
     check,
     resolve,
@@ -94,17 +106,59 @@ def _batch_log_keys(messages: list[AnyMessage]) -> dict[str, Any]:
     }
 
 
-def _record_metrics(results: list[Applied], failed: int) -> None:
-    linked = sum(r.rows for r in results if isinstance(r.message, ProvenanceLinked))
-    unlinked = sum(r.rows for r in results if not isinstance(r.message, ProvenanceLinked))
-    metrics.add_metric(name="RowsLinked", unit=MetricUnit.Count, value=linked)
-    metrics.add_metric(name="RowsUnlinked", unit=MetricUnit.Count, value=unlinked)
+# Metric of each refusal, so an operator sees what kind of message the DLQ is collecting.
+REFUSAL_METRICS = {
+    Verdict.STALE: "MessagesStale",
+    Verdict.AFTER_REVOCATION: "MessagesAfterRevocation",
+    Verdict.KEY_REUSED: "MessagesKeyReused",
+}
+# The batch's one transaction is the fast path (a full batch takes ~2 s): past this, it is
+# cancelled and its messages are written one at a time under the role's own timeout (60 s).
+BATCH_STATEMENT_TIMEOUT_MS = 15_000
+# What a message written alone may take (the role's statement timeout, and the socket's read
+# bound above it): one is not started with less of the invocation left.
+MESSAGE_BUDGET_MS = 75_000
+
+
+class NotAttempted(Exception):
+    """The invocation had no time left to write this message alone; it is retried."""
+
+
+def _record_metrics(results: list[Applied], failed: int, *, split: bool = False) -> None:
+    def total(kinds: tuple[type, ...], attribute: str = "rows") -> int:
+        return sum(getattr(r, attribute) for r in results if isinstance(r.message, kinds))
+
+    metrics.add_metric(name="RowsLinked", unit=MetricUnit.Count, value=total((ProvenanceLinked,)))
+    metrics.add_metric(
+        name="RowsSuperseded",
+        unit=MetricUnit.Count,
+        value=total((ProvenanceLinked,), "superseded"),
+    )
+    metrics.add_metric(
+        name="RowsUnlinked", unit=MetricUnit.Count, value=total((ProvenanceUnlinked,))
+    )
+    metrics.add_metric(
+        name="ConnectorsRevoked",
+        unit=MetricUnit.Count,
+        value=sum(
+            1
+            for r in results
+            if isinstance(r.message, ConnectorRevoked) and r.verdict is Verdict.APPLIED
+        ),
+    )
     metrics.add_metric(name="MessagesFailed", unit=MetricUnit.Count, value=failed)
     metrics.add_metric(
         name="MessagesDuplicate",
         unit=MetricUnit.Count,
-        value=sum(1 for r in results if not r.applied),
+        value=sum(1 for r in results if r.verdict is Verdict.DUPLICATE),
     )
+    for verdict, name in REFUSAL_METRICS.items():
+        metrics.add_metric(
+            name=name,
+            unit=MetricUnit.Count,
+            value=sum(1 for r in results if r.verdict is verdict),
+        )
+    metrics.add_metric(name="BatchesSplit", unit=MetricUnit.Count, value=int(split))
 
 
 def _retry_everything(
@@ -119,63 +173,127 @@ def _retry_everything(
     return {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in records]}
 
 
-def process(event: dict[str, Any], *, pool: db.Pool | None = None) -> dict[str, Any]:
+Outcome = Applied | Exception
+
+
+def _write(
+    planned: dict[str, Planned], pool: db.Pool, time_left_ms: Callable[[], int]
+) -> tuple[dict[str, Outcome], bool]:
+    """Each planned record's outcome (by message id), and whether the batch had to be split.
+
+    The batch is one transaction; if it fails for any reason but an unreachable database,
+    each message is written in one of its own, so a failure stays with its message.
+    """
+    if not planned:
+        return {}, False
+    try:
+        results = apply(
+            list(planned.values()), pool=pool, statement_timeout_ms=BATCH_STATEMENT_TIMEOUT_MS
+        )
+        return dict(zip(planned, results, strict=True)), False
+    except DatabaseUnavailable:
+        raise
+    except Exception:
+        logger.warning(
+            "the batch write failed; writing its messages one at a time",
+            exc_info=True,
+            extra={
+                "messages": len(planned),
+                **_batch_log_keys([p.message for p in planned.values()]),
+            },
+        )
+    outcomes: dict[str, Outcome] = {}
+    for message_id, one in planned.items():
+        if time_left_ms() < MESSAGE_BUDGET_MS:
+            outcomes[message_id] = NotAttempted(
+                "not written: too little of the invocation was left after the batch failed"
+            )
+            continue
+        try:
+            outcomes[message_id] = apply([one], pool=pool)[0]
+        except Exception as error:
+            outcomes[message_id] = error
+    return outcomes, True
+
+
+def _failure_reason(error: Exception) -> str:
+    """What the log says of a write that failed: the error's kind and, from the server, its
+    SQLSTATE; never its text (it may quote the statement)."""
+    code = error.args[0].get("C") if error.args and isinstance(error.args[0], dict) else None
+    return f"the write failed: {type(error).__name__}" + (f" (SQLSTATE {code})" if code else "")
+
+
+def process(
+    event: dict[str, Any],
+    *,
+    pool: db.Pool | None = None,
+    time_left_ms: Callable[[], int] | None = None,
+) -> dict[str, Any]:
     """Validate every record, then write the good ones together; returns the SQS response.
 
-    ``pool`` defaults to the execution environment's sync pool.
+    ``pool`` defaults to the execution environment's sync pool; ``time_left_ms`` says how much
+    of the invocation is left (the Lambda context's, or unbounded).
     """
     records = list(event.get("Records") or [])
     parsed = _parse_all(records)
     messages = [m for m in parsed.values() if not isinstance(m, str)]
     pool = pool or db.get_pool("sync")
-    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     try:
         resolution = resolve(messages, pool=pool) if messages else Resolution()
     except Exception:
         return _retry_everything("could not resolve the batch's ids", records, messages)
+    rejected: dict[str, str] = {}
     planned: dict[str, Planned] = {}
-
-    def validate(record: SQSRecord) -> None:
-        message = parsed[record.message_id]
+    for record in records:
+        message_id = record["messageId"]
+        message = parsed[message_id]
         if isinstance(message, str):
-            logger.warning(
-                "message rejected",
-                extra={
-                    **_raw_log_keys(record.body),
-                    "reason": message,
-                    "message_id": record.message_id,
-                },
-            )
-            raise Rejected(message)
+            rejected[message_id] = message
+            continue
         try:
-            planned[record.message_id] = check(message, resolution)
+            planned[message_id] = check(message, resolution)
         except Rejected as rejection:
+            rejected[message_id] = str(rejection)
+    try:
+        outcomes, split = _write(planned, pool, time_left_ms or (lambda: 1 << 62))
+    except DatabaseUnavailable:
+        return _retry_everything(
+            "the database is unavailable", records, [p.message for p in planned.values()]
+        )
+
+    def settle(record: SQSRecord) -> None:
+        message = parsed[record.message_id]
+        if isinstance(message, str) or record.message_id in rejected:
+            reason = rejected[record.message_id]
+            keys = _raw_log_keys(record.body) if isinstance(message, str) else _log_keys(message)
             logger.warning(
                 "message rejected",
-                extra={
-                    "reason": str(rejection),
-                    "message_id": record.message_id,
-                    **_log_keys(message),
-                },
+                extra={**keys, "reason": reason, "message_id": record.message_id},
             )
-            raise
+            raise Rejected(reason)
+        outcome = outcomes[record.message_id]
+        keys = {"message_id": record.message_id, **_log_keys(message)}
+        if isinstance(outcome, Exception):
+            reason = str(outcome) if isinstance(outcome, NotAttempted) else _failure_reason(outcome)
+            logger.error("message not applied", extra={**keys, "reason": reason})
+            raise Rejected(reason)
+        if outcome.refused:
+            logger.warning(
+                "message refused",
+                extra={**keys, "reason": outcome.refused, "verdict": str(outcome.verdict)},
+            )
+            raise Rejected(outcome.refused)
+        logger.info(
+            "message applied" if outcome.verdict is Verdict.APPLIED else "message already applied",
+            extra={**keys, "rows": outcome.rows, "superseded": outcome.superseded},
+        )
 
-    with processor(records, handler=validate):
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    with processor(records, handler=settle):
         processor.process()
     response = processor.response()
-    good = [planned[r["messageId"]] for r in records if r["messageId"] in planned]
-    try:
-        results = apply(good, pool=pool)
-    except Exception:
-        # Nothing of the batch was written (one transaction): every record goes back to the
-        # queue, the rejected ones included, and the receipts make the redelivery safe.
-        return _retry_everything("the batch write failed", records, [p.message for p in good])
-    for result in results:
-        logger.info(
-            "message applied" if result.applied else "message already applied",
-            extra={"rows": result.rows, **_log_keys(result.message)},
-        )
-    _record_metrics(results, len(response["batchItemFailures"]))
+    results = [o for o in outcomes.values() if isinstance(o, Applied)]
+    _record_metrics(results, len(response["batchItemFailures"]), split=split)
     return dict(response)
 
 
@@ -185,7 +303,7 @@ def sync_handler() -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     @logger.inject_lambda_context
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        return process(event)
+        return process(event, time_left_ms=context.get_remaining_time_in_millis)
 
     return handler
 

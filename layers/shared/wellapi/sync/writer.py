@@ -1,27 +1,51 @@
-"""Set-based writing of a batch of sync messages.
+"""Set-based writing of a batch of sync messages, with the same end in any delivery order.
 
 Two round trips per batch, whatever its size: one statement resolves the batch's connectors
 and returns only the records that cannot be used (missing, soft-deleted, or in another
 workspace than their connector), so each message can be checked on its own; then one
-script — one implicit transaction — records the batch's idempotency keys and applies every
-good message with one set-based statement each (INSERT ... SELECT FROM unnest, or one
-UPDATE), in the order they arrived. The write finds records again by their public ids, and
-only in the connector's workspace.
+script — one implicit transaction — applies every good message with one set-based statement
+each. The write finds records again by their public ids, and only in the connector's
+workspace. If the script fails, the handler applies each message in a transaction of its own
+(``apply`` with one message), so a failure belongs to the message that caused it.
 
-Exactly once: the script's first statement inserts every distinct key of the batch into
-``sync_receipts`` (``ON CONFLICT DO NOTHING``). A message's statement writes only when its
-key's receipt was inserted by this very transaction (its ``xmin`` is the transaction's id);
-a key that was already there belongs to an earlier delivery, and the message writes nothing.
-The keys are inserted in sorted order, so two batches that share keys (a duplicated send
-delivered to two concurrent invocations) wait for each other instead of deadlocking: the
-second waits on the first's receipt, then finds it and writes nothing. A key carried by two
-messages of one batch is applied by the first of them only.
+Order does not matter. The ledger after any set of messages, delivered in any order and any
+number of times, has the live rows that applying each once in ``occurred_at`` order would
+leave (on equal times a removal comes after the link):
+
+- a link whose (connector, record, direction) has a tombstone at or after its time (an
+  unlink applied earlier, ``sync_tombstones``), or whose connector is revoked at or after its
+  time (``connector_revocations``), is written soft-deleted: the removal came first;
+- a link that occurred after its connector's revocation is refused (``AFTER_REVOCATION``), and
+  a link older than ``LINKS_ACCEPTED_WITHIN`` is refused as ``STALE``: the tombstones that
+  could remove it are pruned by then;
+- an unlink soft-deletes the live rows of its key that occurred at or before it (a row with no
+  ``occurred_at``, written over HTTP or before revision 0015, occurred before any message) and
+  records its time as the key's tombstone (the latest one wins);
+- a revocation is recorded, not swept: from its commit no read shows the connector's rows
+  (``wellapi.queries``), and ``wellapi.sync.sweeper`` soft-deletes them in bounded steps.
+
+Concurrent batches: the script first takes a transaction-level advisory lock per connector it
+names, sorted (shared for links; exclusive for unlinks and revocations, and the sweeper's), so
+a link and a removal of one connector never miss each other's uncommitted rows. Each later
+statement of the script runs on a snapshot taken after those locks were granted.
+
+Exactly once: the script then inserts every distinct (connector, key) of the batch into
+``sync_receipts`` (``ON CONFLICT DO NOTHING``), in sorted order, so two batches sharing keys
+wait for each other instead of deadlocking. A message's statement writes only when its key's
+receipt was inserted by this very transaction (its ``xmin`` is the transaction's id). A key
+that was already there is a redelivery when the receipt's fingerprint (the SHA-256 of the
+message's canonical content) is the message's own, and otherwise another message reusing the
+key (``KEY_REUSED``): refused, never acknowledged as applied. A refused message's statement
+deletes the receipt it inserted, so its redeliveries are judged again.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, NamedTuple
 from uuid import UUID
 
@@ -158,12 +182,67 @@ def resolve(messages: Sequence[AnyMessage], *, pool: Any = None) -> Resolution:
     return resolution
 
 
+class Verdict(StrEnum):
+    """What became of a message, as its statement answers."""
+
+    # Written now.
+    APPLIED = "applied"
+    # Its receipt was there with its own fingerprint: an earlier delivery applied it.
+    DUPLICATE = "duplicate"
+    # Refused: another message of this connector already used its idempotency key.
+    KEY_REUSED = "key_reused"
+    # Refused: a link older than ``LINKS_ACCEPTED_WITHIN``.
+    STALE = "stale"
+    # Refused: a link that occurred after its connector's revocation.
+    AFTER_REVOCATION = "after_revocation"
+
+
+REFUSED = {
+    Verdict.KEY_REUSED: "the idempotency key was already used by another message of this "
+    "workspace connector",
+    Verdict.STALE: "the link occurred longer ago than links are accepted",
+    Verdict.AFTER_REVOCATION: "the link occurred after its workspace connector was revoked",
+}
+
+# Receipts outlive every delivery of their message (revision 0009 says why).
+RECEIPTS_KEPT = "35 days"
+# A link may arrive this long after it occurred; an older one is refused (STALE). Tombstones are
+# kept a day longer, so every tombstone that could remove an accepted link is still there,
+# whatever the clock did between the transaction that pruned and the one that linked.
+LINKS_ACCEPTED_WITHIN = "35 days"
+TOMBSTONES_KEPT = "36 days"
+# Advisory locks taken on two int4 keys, whose space is apart from the one bigint key of the
+# connector locks: (class, hashtext(what)).
+LOCK_CLASS = 1_515_870_810
+
+
+def fingerprint(message: AnyMessage) -> bytes:
+    """The SHA-256 of what the message says, in a canonical form: the same message sent again
+    (any member order, record ids in any order or repeated, any offset) has the same one."""
+    content = message.model_dump(mode="json", exclude={"idempotency_key", "occurred_at"})
+    content["occurred_at"] = message.occurred_at.timestamp()
+    if "record_ids" in content:
+        content["record_ids"] = sorted(set(content["record_ids"]))
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).digest()
+
+
 @dataclass(frozen=True)
 class Planned:
     message: AnyMessage
     connector_pk: int
     workspace_pk: int
     record_ids: tuple[UUID, ...] = ()
+
+    @property
+    def receipt_key(self) -> tuple[int, str]:
+        """A receipt's key: idempotency keys are the connector's own."""
+        return (self.connector_pk, self.message.idempotency_key)
+
+    @property
+    def exclusive(self) -> bool:
+        """Whether the message removes links: it excludes links of its connector meanwhile."""
+        return not isinstance(self.message, ProvenanceLinked)
 
 
 def check(message: AnyMessage, resolution: Resolution) -> Planned:
@@ -196,57 +275,94 @@ def check(message: AnyMessage, resolution: Resolution) -> Planned:
     return Planned(message, connector.pk, connector.workspace_pk, ids)
 
 
-def receipts(first: dict[str, Planned]) -> str:
-    """Record each key (``first``: key -> its first message), in key order: the lock order."""
+def lock_connectors(planned: Sequence[Planned], *, statement_timeout_ms: int | None = None) -> str:
+    """One advisory lock per connector, in key order: exclusive when a message removes links.
+
+    The calls of one target list run left to right, so the order is the one written here.
+    ``statement_timeout_ms``, when given, bounds each later statement of the transaction
+    (``set_config`` local to it, which RDS Proxy does not pin a session for).
+    """
+    exclusive: dict[int, bool] = {}
+    for p in planned:
+        exclusive[p.connector_pk] = exclusive.get(p.connector_pk, False) or p.exclusive
+    calls = ", ".join(
+        f"pg_advisory_xact_lock{'' if exclusive[pk] else '_shared'}({int(pk)})"
+        for pk in sorted(exclusive)
+    )
+    if statement_timeout_ms is not None:
+        timeout = to_literal(f"{int(statement_timeout_ms)}ms")
+        calls = f"set_config('statement_timeout', {timeout}, true), {calls}"
+    return f"SELECT {calls}"
+
+
+def _bytes(value: bytes) -> str:
+    return f"decode('{value.hex()}', 'hex')"
+
+
+def receipts(first: Sequence[Planned]) -> str:
+    """Record each (connector, key) of ``first`` (a key's first message), in key order."""
     values = ",\n".join(
         "("
-        + ", ".join(
-            to_literal(v) for v in (key, p.message.type, p.connector_pk, sync_run_of(p.message))
-        )
-        + f", {to_literal(p.message.occurred_at)}::timestamptz)"
-        for key, p in sorted(first.items())
+        + ", ".join(to_literal(v) for v in (key, p.message.type, pk, sync_run_of(p.message)))
+        + f", {to_literal(p.message.occurred_at)}::timestamptz, {_bytes(fingerprint(p.message))})"
+        for (pk, key), p in sorted((p.receipt_key, p) for p in first)
     )
     return (
-        "INSERT INTO core_api.sync_receipts "
-        "(idempotency_key, message_type, workspace_connector_pk, sync_run_id, occurred_at) "
-        f"VALUES {values} ON CONFLICT (idempotency_key) DO NOTHING"
+        "INSERT INTO core_api.sync_receipts (idempotency_key, message_type, "
+        "workspace_connector_pk, sync_run_id, occurred_at, fingerprint) "
+        f"VALUES {values} ON CONFLICT (workspace_connector_pk, idempotency_key) DO NOTHING"
     )
 
 
-# Longer than any message can still be delivered (revision 0009 says why).
-RECEIPTS_KEPT = "35 days"
+def _prune(table: str, column: str, kept: str, key: str, count: int) -> str:
+    """Delete up to ``count`` rows of ``table`` whose ``column`` is older than ``kept``.
+
+    One batch prunes a table at a time: the first to take the transaction-level advisory lock
+    does, a concurrent one skips it (and never waits on, or deadlocks with, the other's deletes).
+    """
+    return (
+        f"DELETE FROM core_api.{table} WHERE (SELECT pg_try_advisory_xact_lock({LOCK_CLASS}, "
+        f"hashtext({to_literal(f'core_api.{table} prune')}))) AND ({key}) IN (SELECT {key} "
+        f"FROM core_api.{table} WHERE {column} < now() - interval {to_literal(kept)} "
+        f"ORDER BY {column} LIMIT {int(count)})"
+    )
 
 
 def prune(count: int) -> str:
-    """Delete up to ``count`` expired receipts, oldest first.
-
-    One batch prunes at a time: the first to take the transaction-level advisory lock does,
-    a concurrent one skips it (and never waits on, or deadlocks with, the other's deletes).
-    """
-    return (
-        "DELETE FROM core_api.sync_receipts WHERE "
-        "(SELECT pg_try_advisory_xact_lock(hashtext('core_api.sync_receipts prune'))) "
-        "AND idempotency_key IN (SELECT idempotency_key FROM core_api.sync_receipts "
-        f"WHERE received_at < now() - interval {to_literal(RECEIPTS_KEPT)} "
-        f"ORDER BY received_at LIMIT {int(count)})"
+    """Delete up to ``count`` expired receipts, oldest first."""
+    return _prune(
+        "sync_receipts",
+        "received_at",
+        RECEIPTS_KEPT,
+        "workspace_connector_pk, idempotency_key",
+        count,
     )
 
 
-def _fresh(key: str) -> str:
-    """True when this transaction inserted the key's receipt, i.e. the message is new."""
+def prune_tombstones(count: int) -> str:
+    """Delete up to ``count`` tombstones older than any link still accepted."""
+    return _prune(
+        "sync_tombstones",
+        "unlinked_at",
+        TOMBSTONES_KEPT,
+        "workspace_connector_pk, record_type, record_pk, direction",
+        count,
+    )
+
+
+def revoked(connector_pk: str) -> str:
+    """SQL: the connector (an expression of its ``pk``) is revoked."""
     return (
-        "EXISTS (SELECT 1 FROM core_api.sync_receipts "
-        f"WHERE idempotency_key = {to_literal(key)} "
-        "AND xmin = pg_current_xact_id_if_assigned()::xid)"
+        "EXISTS (SELECT 1 FROM core_api.connector_revocations cr "
+        f"WHERE cr.workspace_connector_pk = {connector_pk})"
     )
 
 
 def _soft_delete(table: str, condition: str) -> str:
     """Soft-delete the live rows of ``table`` that match, locking them in ``pk`` order.
 
-    Two writes over the same rows (an unlink and a revocation of one connector) then wait for
-    each other instead of deadlocking: in whatever order their plans would find the rows, each
-    locks them lowest key first.
+    Two writes over the same rows then wait for each other instead of deadlocking: in whatever
+    order their plans would find the rows, each locks them lowest key first.
     """
     return (
         f"UPDATE core_api.{table} SET deleted_at = now() WHERE pk IN (SELECT pk FROM "
@@ -258,10 +374,39 @@ def _soft_delete(table: str, condition: str) -> str:
 class MessageOutcome(NamedTuple):
     """The one row of a message's statement."""
 
-    # Whether this transaction recorded the message's key, so the statement wrote.
-    applied: bool
-    # The ledger rows it linked or soft-deleted.
+    verdict: str
+    # The ledger rows it linked (live), or soft-deleted.
     rows: int
+    # The ledger rows it linked already soft-deleted: a removal that occurred later came first.
+    superseded: int
+
+
+def _verdict(planned: Planned, *, linking: bool) -> str:
+    """The CTE ``verdict``: what becomes of the message, decided on this transaction's view."""
+    m = planned.message
+    wc = to_literal(planned.connector_pk)
+    occurred = f"{to_literal(m.occurred_at)}::timestamptz"
+    refusals = (
+        f"WHEN {occurred} < now() - interval {to_literal(LINKS_ACCEPTED_WITHIN)} "
+        f"THEN '{Verdict.STALE}' "
+        "WHEN EXISTS (SELECT 1 FROM core_api.connector_revocations cr "
+        f"WHERE cr.workspace_connector_pk = {wc} AND cr.occurred_at < {occurred}) "
+        f"THEN '{Verdict.AFTER_REVOCATION}' "
+        if linking
+        else ""
+    )
+    return (
+        "verdict AS (SELECT CASE "
+        "WHEN r.xmin IS DISTINCT FROM pg_current_xact_id_if_assigned()::xid THEN CASE "
+        f"WHEN r.fingerprint IS NULL OR r.fingerprint = {_bytes(fingerprint(m))} "
+        f"THEN '{Verdict.DUPLICATE}' ELSE '{Verdict.KEY_REUSED}' END "
+        f"{refusals}ELSE '{Verdict.APPLIED}' END AS verdict "
+        f"FROM core_api.sync_receipts r WHERE r.workspace_connector_pk = {wc} "
+        f"AND r.idempotency_key = {to_literal(m.idempotency_key)})"
+    )
+
+
+APPLYING = f"(SELECT verdict FROM verdict) = '{Verdict.APPLIED}'"
 
 
 def statement(planned: Planned) -> str:
@@ -272,80 +417,154 @@ def statement(planned: Planned) -> str:
     """
     m = planned.message
     wc = to_literal(planned.connector_pk)
-    fresh = _fresh(m.idempotency_key)
+    occurred = f"{to_literal(m.occurred_at)}::timestamptz"
+    linking = isinstance(m, ProvenanceLinked)
+    parts = [_verdict(planned, linking=linking)]
+    live = "(SELECT count(*) FROM changed)"
+    superseded = "0"
     if isinstance(m, ConnectorRevoked):
-        updates = [
-            f"{table} AS ({_soft_delete(table, f'workspace_connector_pk = {wc} AND {fresh}')})"
-            for table, _, _ in LEDGERS.values()
+        parts += [
+            "changed AS (INSERT INTO core_api.connector_revocations "
+            f"(workspace_connector_pk, occurred_at) SELECT {wc}, {occurred} WHERE {APPLYING} "
+            "ON CONFLICT (workspace_connector_pk) DO UPDATE SET occurred_at = "
+            "LEAST(connector_revocations.occurred_at, EXCLUDED.occurred_at) RETURNING 1)",
+            "sweeps AS (INSERT INTO core_api.revocation_sweeps "
+            "(workspace_connector_pk, record_type, direction) "
+            f"SELECT {wc}, t.record_type, d.direction FROM unnest({to_literal(list(LEDGERS))}) "
+            "AS t(record_type) CROSS JOIN unnest(enum_range(NULL::core_api.direction_enum)) "
+            f"AS d(direction) WHERE {APPLYING} ON CONFLICT DO NOTHING RETURNING 1)",
         ]
-        counted = " + ".join(f"(SELECT count(*) FROM {table})" for table, _, _ in LEDGERS.values())
-        outcome = select_list(MessageOutcome._fields, applied=fresh, rows=counted)
-        return f"WITH {', '.join(updates)} SELECT {outcome}"
-    table, records, id_column = LEDGERS[m.record_type]
-    record_pk = f"{m.record_type}_pk"
-    direction = to_literal(m.direction.value) + "::core_api.direction_enum"
-    found = (
-        f"unnest({_uuid_array(planned.record_ids)}) AS u(id) JOIN core_api.{records} r "
-        f"ON r.{id_column} = u.id AND r.workspace_pk = {to_literal(planned.workspace_pk)}"
-    )
-    if isinstance(m, ProvenanceLinked):
-        change = (
-            f"changed AS (INSERT INTO core_api.{table} "
-            f"({record_pk}, workspace_connector_pk, direction) "
-            f"SELECT r.pk, {wc}, {direction} FROM {found} AND r.deleted_at IS NULL "
-            f"WHERE {fresh} RETURNING 1)"
-        )
+        live = "0"
     else:
-        matching = (
-            f"{record_pk} IN (SELECT r.pk FROM {found}) AND workspace_connector_pk = {wc} "
-            f"AND direction = {direction} AND {fresh}"
+        table, records, id_column = LEDGERS[m.record_type]
+        record_pk = f"{m.record_type}_pk"
+        direction = to_literal(m.direction.value) + "::core_api.direction_enum"
+        found = (
+            f"unnest({_uuid_array(planned.record_ids)}) AS u(id) JOIN core_api.{records} r "
+            f"ON r.{id_column} = u.id AND r.workspace_pk = {to_literal(planned.workspace_pk)}"
         )
-        change = f"changed AS ({_soft_delete(table, matching)})"
+        if linking:
+            removed = f"tb.unlinked_at >= {occurred} OR (SELECT {revoked(wc)})"
+            parts += [
+                # A refused link leaves no receipt: its redeliveries are judged again.
+                "forgotten AS (DELETE FROM core_api.sync_receipts WHERE "
+                f"workspace_connector_pk = {wc} AND idempotency_key = "
+                f"{to_literal(m.idempotency_key)} AND (SELECT verdict FROM verdict) IN "
+                f"('{Verdict.STALE}', '{Verdict.AFTER_REVOCATION}') RETURNING 1)",
+                f"changed AS (INSERT INTO core_api.{table} "
+                f"({record_pk}, workspace_connector_pk, direction, occurred_at, deleted_at) "
+                f"SELECT r.pk, {wc}, {direction}, {occurred}, "
+                f"CASE WHEN {removed} THEN now() END FROM {found} AND r.deleted_at IS NULL "
+                "LEFT JOIN core_api.sync_tombstones tb ON tb.workspace_connector_pk = "
+                f"{wc} AND tb.record_type = {to_literal(m.record_type)} "
+                f"AND tb.record_pk = r.pk AND tb.direction = {direction} "
+                f"WHERE {APPLYING} RETURNING deleted_at IS NULL AS live)",
+            ]
+            live = "(SELECT count(*) FROM changed WHERE live)"
+            superseded = "(SELECT count(*) FROM changed WHERE NOT live)"
+        else:
+            matching = (
+                f"{record_pk} IN (SELECT r.pk FROM {found}) AND workspace_connector_pk = {wc} "
+                f"AND direction = {direction} "
+                f"AND coalesce(occurred_at, '-infinity') <= {occurred} AND {APPLYING}"
+            )
+            parts += [
+                "tombstones AS (INSERT INTO core_api.sync_tombstones "
+                "(workspace_connector_pk, record_type, record_pk, direction, unlinked_at) "
+                f"SELECT {wc}, {to_literal(m.record_type)}, r.pk, {direction}, {occurred} "
+                f"FROM {found} WHERE {APPLYING} ON CONFLICT "
+                "(workspace_connector_pk, record_type, record_pk, direction) DO UPDATE SET "
+                "unlinked_at = GREATEST(sync_tombstones.unlinked_at, EXCLUDED.unlinked_at) "
+                "RETURNING 1)",
+                f"changed AS ({_soft_delete(table, matching)})",
+            ]
     outcome = select_list(
-        MessageOutcome._fields, applied=fresh, rows="(SELECT count(*) FROM changed)"
+        MessageOutcome._fields,
+        verdict="(SELECT verdict FROM verdict)",
+        rows=live,
+        superseded=superseded,
     )
-    return f"WITH {change} SELECT {outcome}"
+    return f"WITH {', '.join(parts)} SELECT {outcome}"
 
 
 @dataclass(frozen=True)
 class Applied:
     message: AnyMessage
-    applied: bool
-    rows: int
+    verdict: Verdict
+    rows: int = 0
+    superseded: int = 0
+
+    @property
+    def applied(self) -> bool:
+        """Whether this delivery wrote the message's effect."""
+        return self.verdict is Verdict.APPLIED
+
+    @property
+    def refused(self) -> str | None:
+        """Why the message was refused, or None when it is applied or a duplicate."""
+        return REFUSED.get(self.verdict)
 
 
-def apply(planned: Sequence[Planned], *, pool: Any = None) -> list[Applied]:
+def script(
+    planned: Sequence[Planned],
+    *,
+    prune_count: int | None = None,
+    statement_timeout_ms: int | None = None,
+) -> Script:
+    """The one script of a batch: locks, receipts, a statement per key, the pruning."""
+    first: dict[tuple[int, str], Planned] = {}
+    for p in planned:
+        first.setdefault(p.receipt_key, p)
+    count = 2 * len(first) if prune_count is None else prune_count
+    parts = [
+        ScriptPart(
+            "locks", lock_connectors(planned, statement_timeout_ms=statement_timeout_ms), "one"
+        ),
+        ScriptPart("receipts", receipts(list(first.values())), "nothing"),
+        *(ScriptPart(_message_part(p), statement(p), "one") for p in first.values()),
+    ]
+    if count:
+        # Twice what this batch adds: the tables shrink back to their retention.
+        parts += [
+            ScriptPart("prune receipts", prune(count), "nothing"),
+            ScriptPart("prune tombstones", prune_tombstones(count), "nothing"),
+        ]
+    return Script(tuple(parts))
+
+
+def apply(
+    planned: Sequence[Planned], *, pool: Any = None, statement_timeout_ms: int | None = None
+) -> list[Applied]:
     """Write every planned message in one transaction; all of them or none.
 
-    The result has one entry per planned message, in order; ``applied`` is false for a
-    message whose key was already recorded (by an earlier delivery, or by an earlier message
-    of this batch).
+    The result has one entry per planned message, in order. A message whose (connector, key)
+    an earlier message of the batch carries has no statement of its own: it shares the first
+    one's verdict when it says the same, and is ``KEY_REUSED`` otherwise.
     """
     if not planned:
         return []
-    # Each key is applied by its first message only.
-    first: dict[str, int] = {}
-    for index, p in enumerate(planned):
-        first.setdefault(p.message.idempotency_key, index)
-    batch = Script(
-        (
-            ScriptPart("receipts", receipts({k: planned[i] for k, i in first.items()}), "nothing"),
-            *(ScriptPart(_message_part(i), statement(planned[i]), "one") for i in first.values()),
-            # Twice the receipts this batch adds: the table shrinks back to its retention.
-            ScriptPart("prune", prune(2 * len(first)), "nothing"),
-        )
-    )
+    batch = script(planned, statement_timeout_ms=statement_timeout_ms)
     # Not retried on a dropped connection: the batch goes back to the queue instead, and
     # the receipts make the redelivery safe.
     answer = batch.split(db.execute(batch.text, retry=False, pool=pool))
     applied: list[Applied] = []
-    for index, p in enumerate(planned):
-        # A message whose key an earlier message of the batch carries has no statement.
-        rows = answer.get(_message_part(index))
-        outcome = MessageOutcome._make(rows[0]) if rows else MessageOutcome(False, 0)
-        applied.append(Applied(p.message, bool(outcome.applied), int(outcome.rows)))
+    firsts: dict[tuple[int, str], Planned] = {}
+    for p in planned:
+        first = firsts.setdefault(p.receipt_key, p)
+        outcome = MessageOutcome._make(answer[_message_part(first)][0])
+        verdict = Verdict(outcome.verdict)
+        if first is not p:
+            same = fingerprint(p.message) == fingerprint(first.message)
+            if not same:
+                verdict = Verdict.KEY_REUSED
+            elif verdict in (Verdict.APPLIED, Verdict.DUPLICATE):
+                verdict = Verdict.DUPLICATE
+            applied.append(Applied(p.message, verdict))
+            continue
+        applied.append(Applied(p.message, verdict, int(outcome.rows), int(outcome.superseded)))
     return applied
 
 
-def _message_part(index: int) -> str:
-    return f"message {index}"
+def _message_part(planned: Planned) -> str:
+    connector_pk, key = planned.receipt_key
+    return f"message {connector_pk} {key}"

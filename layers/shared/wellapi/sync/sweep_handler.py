@@ -1,0 +1,57 @@
+"""The scheduled sweep function: soft-deletes revoked connectors' rows in bounded steps.
+
+Run every minute by its schedule, it sweeps while its invocation has time
+(``wellapi.sync.sweeper``), then reports what it did and how long the oldest revocation still
+being swept has waited. Metrics (EMF): RowsRevoked, RevocationsSwept, SweepSteps,
+OldestPendingRevocationSeconds (alarmed on, so a sweep that stops making progress is seen).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
+from wellapi import db
+from wellapi.sync.sweeper import pending_age_seconds, sweep
+
+logger = Logger(service="wellapi-sweep", use_rfc3339=True)
+metrics = Metrics(namespace="Well", service="wellapi-sweep")
+
+
+def process(*, pool: db.Pool | None = None, time_left_ms: Callable[[], int]) -> dict[str, Any]:
+    pool = pool or db.get_pool("sync")
+    report = sweep(pool=pool, time_left_ms=time_left_ms)
+    age = pending_age_seconds(pool=pool)
+    metrics.add_metric(name="RowsRevoked", unit=MetricUnit.Count, value=report.rows)
+    metrics.add_metric(
+        name="RevocationsSwept", unit=MetricUnit.Count, value=report.revocations_done
+    )
+    metrics.add_metric(name="SweepSteps", unit=MetricUnit.Count, value=report.steps)
+    metrics.add_metric(name="OldestPendingRevocationSeconds", unit=MetricUnit.Seconds, value=age)
+    summary = {
+        "rows": report.rows,
+        "steps": report.steps,
+        "revocations_swept": report.revocations_done,
+        "parts_left": report.parts_left,
+        "oldest_pending_revocation_seconds": round(age, 1),
+    }
+    if report.steps:
+        logger.info("revocations swept", extra=summary)
+    return summary
+
+
+def sweep_handler() -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    db.prepare_at_init("sync")
+
+    @logger.inject_lambda_context
+    @metrics.log_metrics
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return process(time_left_ms=context.get_remaining_time_in_millis)
+
+    return handler
+
+
+__all__ = ["sweep_handler"]
