@@ -114,18 +114,16 @@ INIT_MODULES: dict[str, list[str]] = {
                 f"wellapi.{m}"
                 for m in ("domain", "rows", "sql", "timestamps", "sync", "sync.handler")
             ),
-            *("wellapi.sync.messages", "wellapi.sync.writer"),
+            *("wellapi.sync.ledgers", "wellapi.sync.messages", "wellapi.sync.writer"),
         )
     ),
-    # The scheduled revocation sweeper: no batch utility, no data classes. pydantic comes only
-    # through wellapi.sync.writer (the sweeper's LEDGERS), which imports the messages.
+    # The scheduled revocation sweeper: no batch utility, no data classes, no pydantic (it
+    # reads no message).
     "sweep": sorted(
         (
             *_COMMON,
-            *("annotated_types", "pydantic", "pydantic_core", "typing_inspection"),
-            *(f"wellapi.{m}" for m in ("domain", "rows", "sql", "timestamps", "sync")),
-            *("wellapi.sync.sweep_handler", "wellapi.sync.sweeper"),
-            *("wellapi.sync.messages", "wellapi.sync.writer"),
+            *(f"wellapi.{m}" for m in ("rows", "sql", "sync")),
+            *("wellapi.sync.sweep_handler", "wellapi.sync.sweeper", "wellapi.sync.ledgers"),
         )
     ),
     # The custom resource that runs the migrations: Alembic, and so SQLAlchemy.

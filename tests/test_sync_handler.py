@@ -441,7 +441,7 @@ def test_unlinked_then_linked_in_one_batch_leaves_the_new_row_live(
 def test_links_in_one_batch_with_a_revocation_never_stay_live_and_a_later_one_is_refused(
     admin: Connection, tenant: f.Tenant
 ) -> None:
-    (first_pk, first_id), (second_pk, second_id), (third_pk, third_id) = s.records(
+    (first_pk, first_id), (second_pk, second_id), (_, third_id) = s.records(
         admin, tenant, "people", 3
     )
     wc = tenant.workspace_connector_id

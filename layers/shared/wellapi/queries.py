@@ -131,7 +131,7 @@ def revocable_connector(resource: Resource) -> Relationship | None:
 def live_row_conditions(resource: Resource, table: FromClause) -> list[ColumnElement[bool]]:
     """What makes a row of ``resource`` live: not soft-deleted, and for a ledger row, its
     connector not revoked (a revoked connector's rows count as soft-deleted)."""
-    conditions = [table.c.deleted_at.is_(None)]
+    conditions: list[ColumnElement[bool]] = [table.c.deleted_at.is_(None)]
     connector = revocable_connector(resource)
     if connector is not None:
         conditions.append(connector_not_revoked(table.c[connector.column]))

@@ -173,12 +173,12 @@ def _retry_everything(
     return {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in records]}
 
 
-Outcome = Applied | Exception
+MessageResult = Applied | Exception
 
 
 def _write(
     planned: dict[str, Planned], pool: db.Pool, time_left_ms: Callable[[], int]
-) -> tuple[dict[str, Outcome], bool]:
+) -> tuple[dict[str, MessageResult], bool]:
     """Each planned record's outcome (by message id), and whether the batch had to be split.
 
     The batch is one transaction; if it fails for any reason but an unreachable database,
@@ -202,7 +202,7 @@ def _write(
                 **_batch_log_keys([p.message for p in planned.values()]),
             },
         )
-    outcomes: dict[str, Outcome] = {}
+    outcomes: dict[str, MessageResult] = {}
     for message_id, one in planned.items():
         if time_left_ms() < MESSAGE_BUDGET_MS:
             outcomes[message_id] = NotAttempted(

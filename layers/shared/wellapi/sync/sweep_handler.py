@@ -21,7 +21,7 @@ logger = Logger(service="wellapi-sweep", use_rfc3339=True)
 metrics = Metrics(namespace="Well", service="wellapi-sweep")
 
 
-def process(*, pool: db.Pool | None = None, time_left_ms: Callable[[], int]) -> dict[str, Any]:
+def sweep_once(*, pool: db.Pool | None = None, time_left_ms: Callable[[], int]) -> dict[str, Any]:
     pool = pool or db.get_pool("sync")
     report = sweep(pool=pool, time_left_ms=time_left_ms)
     age = pending_age_seconds(pool=pool)
@@ -49,7 +49,7 @@ def sweep_handler() -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     @logger.inject_lambda_context
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        return process(time_left_ms=context.get_remaining_time_in_millis)
+        return sweep_once(time_left_ms=context.get_remaining_time_in_millis)
 
     return handler
 

@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 from wellapi import db
 from wellapi.rows import select_list
 from wellapi.sql import Script, ScriptPart, to_literal
-from wellapi.sync.writer import LEDGERS
+from wellapi.sync.ledgers import LEDGERS
 
 # Rows per step: ~0.3 s on this project's bench machine, far from the sync role's 60 s
 # statement timeout at any ledger size (each step walks the index from its cursor).

@@ -46,12 +46,14 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import Any, NamedTuple
 from uuid import UUID
 
 from wellapi import db
 from wellapi.rows import select_list
 from wellapi.sql import Script, ScriptPart, to_literal
+from wellapi.sync.ledgers import LEDGERS
 from wellapi.sync.messages import (
     ConnectorRevoked,
     ProvenanceLinked,
@@ -60,13 +62,6 @@ from wellapi.sync.messages import (
 )
 
 AnyMessage = ProvenanceLinked | ProvenanceUnlinked | ConnectorRevoked
-
-# record_type -> (ledger table, record table, public id column)
-LEDGERS = {
-    "account": ("account_workspace_connectors", "accounts", "account_id"),
-    "company": ("company_workspace_connectors", "companies", "company_id"),
-    "people": ("people_workspace_connectors", "peoples", "person_id"),
-}
 
 
 class Rejected(Exception):
@@ -234,6 +229,11 @@ class Planned:
     workspace_pk: int
     record_ids: tuple[UUID, ...] = ()
 
+    @cached_property
+    def fingerprint(self) -> bytes:
+        """The message's fingerprint, computed once for its receipt, its verdict and the batch."""
+        return fingerprint(self.message)
+
     @property
     def receipt_key(self) -> tuple[int, str]:
         """A receipt's key: idempotency keys are the connector's own."""
@@ -304,7 +304,7 @@ def receipts(first: Sequence[Planned]) -> str:
     values = ",\n".join(
         "("
         + ", ".join(to_literal(v) for v in (key, p.message.type, pk, sync_run_of(p.message)))
-        + f", {to_literal(p.message.occurred_at)}::timestamptz, {_bytes(fingerprint(p.message))})"
+        + f", {to_literal(p.message.occurred_at)}::timestamptz, {_bytes(p.fingerprint)})"
         for (pk, key), p in sorted((p.receipt_key, p) for p in first)
     )
     return (
@@ -398,7 +398,7 @@ def _verdict(planned: Planned, *, linking: bool) -> str:
     return (
         "verdict AS (SELECT CASE "
         "WHEN r.xmin IS DISTINCT FROM pg_current_xact_id_if_assigned()::xid THEN CASE "
-        f"WHEN r.fingerprint IS NULL OR r.fingerprint = {_bytes(fingerprint(m))} "
+        f"WHEN r.fingerprint IS NULL OR r.fingerprint = {_bytes(planned.fingerprint)} "
         f"THEN '{Verdict.DUPLICATE}' ELSE '{Verdict.KEY_REUSED}' END "
         f"{refusals}ELSE '{Verdict.APPLIED}' END AS verdict "
         f"FROM core_api.sync_receipts r WHERE r.workspace_connector_pk = {wc} "
@@ -505,7 +505,7 @@ class Applied:
         return REFUSED.get(self.verdict)
 
 
-def script(
+def batch_script(
     planned: Sequence[Planned],
     *,
     prune_count: int | None = None,
@@ -543,7 +543,7 @@ def apply(
     """
     if not planned:
         return []
-    batch = script(planned, statement_timeout_ms=statement_timeout_ms)
+    batch = batch_script(planned, statement_timeout_ms=statement_timeout_ms)
     # Not retried on a dropped connection: the batch goes back to the queue instead, and
     # the receipts make the redelivery safe.
     answer = batch.split(db.execute(batch.text, retry=False, pool=pool))
@@ -554,7 +554,7 @@ def apply(
         outcome = MessageOutcome._make(answer[_message_part(first)][0])
         verdict = Verdict(outcome.verdict)
         if first is not p:
-            same = fingerprint(p.message) == fingerprint(first.message)
+            same = p.fingerprint == first.fingerprint
             if not same:
                 verdict = Verdict.KEY_REUSED
             elif verdict in (Verdict.APPLIED, Verdict.DUPLICATE):
