@@ -21,6 +21,7 @@ import textwrap
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -591,3 +592,45 @@ def test_the_queue_route_refuses_a_body_that_is_not_text(encoded: str) -> None:
     response = handle(event)
     assert response["statusCode"] == 400
     assert "not UTF-8 text" in json.loads(response["body"])["message"]
+
+
+# ---- the examples' fixed times -----------------------------------------------------------------
+
+NOW = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def _body(occurred_at: str) -> str:
+    return json.dumps({"type": "provenance.linked", "occurred_at": occurred_at, "x": 1})
+
+
+def test_a_message_older_than_the_period_moves_forward_by_whole_periods_into_it() -> None:
+    old = _body("2026-11-21T09:29:55+00:00")
+    moved, shift = queue_messages.with_recent_times(old, NOW)
+    assert shift.days % 28 == 0
+    assert shift > timedelta(0)
+    occurred = datetime.fromisoformat(json.loads(moved)["occurred_at"])
+    assert NOW - queue_messages.EXAMPLE_PERIOD <= occurred < NOW
+    assert json.loads(moved)["x"] == 1
+
+
+def test_within_a_period_the_moved_message_is_the_same_so_a_resend_is_a_duplicate() -> None:
+    old = _body("2026-11-21T09:29:55+00:00")
+    first, _ = queue_messages.with_recent_times(old, NOW)
+    later, _ = queue_messages.with_recent_times(old, NOW + timedelta(days=2))
+    assert first == later
+
+
+def test_recent_messages_and_bodies_without_a_time_are_sent_as_written() -> None:
+    recent = _body((NOW - timedelta(days=3)).isoformat())
+    assert queue_messages.with_recent_times(recent, NOW) == (recent, timedelta(0))
+    assert queue_messages.with_recent_times("not json", NOW) == ("not json", timedelta(0))
+
+
+def test_an_sqs_events_records_move_together_keeping_their_order_and_gaps() -> None:
+    bodies = [_body("2026-10-01T00:00:00+00:00"), _body("2026-10-01T00:05:00+00:00")]
+    event = {"Records": [{"messageId": "a", "body": b} for b in bodies]}
+    moved, shift = queue_messages.with_recent_times(event, NOW)
+    times = [datetime.fromisoformat(json.loads(r["body"])["occurred_at"]) for r in moved["Records"]]
+    assert times[1] - times[0] == timedelta(minutes=5)
+    assert times[0] == datetime(2026, 10, 1, tzinfo=UTC) + shift
+    assert [r["messageId"] for r in moved["Records"]] == ["a", "a"]

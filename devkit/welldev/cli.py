@@ -191,5 +191,11 @@ def _parser() -> argparse.ArgumentParser:
     enqueue.add_argument(
         "--url", help="the running server (default: $PORT, else .local/demo.json's base_url)"
     )
+    enqueue.add_argument(
+        "--as-written",
+        action="store_true",
+        help="send the messages' occurred_at unchanged (by default, messages over 28 days old "
+        "are moved forward by whole 28-day periods: the writer refuses links over 35 days old)",
+    )
     enqueue.set_defaults(command="enqueue")
     return parser

@@ -14,6 +14,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -157,6 +158,8 @@ def sync_events(
 
     Sent through a local queue, so each event is the one the local event source mapping makes.
     """
+    # Recent: the writer refuses links older than 35 days.
+    occurred_at = datetime.now(UTC).isoformat(timespec="seconds")
     events = []
     for _ in range(batches):
         queue = queues.LocalQueue("sync", arn=queues.queue_arn("sync"))
@@ -169,7 +172,7 @@ def sync_events(
                 "record_type": record_type,
                 "record_ids": list(record_ids[m * ids : (m + 1) * ids]),
                 "sync_run_id": "bench",
-                "occurred_at": "2026-11-20T10:15:00+01:00",
+                "occurred_at": occurred_at,
                 "idempotency_key": f"bench-{uuid4()}",
             }
             queue.send(json.dumps(body))

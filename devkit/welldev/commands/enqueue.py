@@ -7,11 +7,18 @@ import json
 import sys
 import urllib.error
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from welldev import demo_file
-from welldev.queue_messages import QUEUES_PATH, NotAMessage, bodies_of, describe_body
+from welldev.queue_messages import (
+    QUEUES_PATH,
+    NotAMessage,
+    bodies_of,
+    describe_body,
+    with_recent_times,
+)
 
 USAGE_ERRORS = (NotAMessage,)
 
@@ -19,6 +26,8 @@ USAGE_ERRORS = (NotAMessage,)
 def main(args: argparse.Namespace) -> int:
     text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
     bodies = bodies_of(text)  # refuse an empty file before sending anything
+    if not args.as_written:
+        text, bodies = _recent(text, bodies)
     if args.url:
         base_url, origin = args.url.rstrip("/"), "--url"
     else:
@@ -48,6 +57,27 @@ def main(args: argparse.Namespace) -> int:
         f" (GET {url})"
     )
     return 0
+
+
+def _recent(text: str, bodies: list[str]) -> tuple[str, list[str]]:
+    """The messages with their times brought within the last 28 days (``with_recent_times``)."""
+    now = datetime.now(UTC)
+    try:
+        document: Any = json.loads(text)
+    except ValueError:
+        return text, bodies
+    if not isinstance(document, dict) or "Records" not in document:
+        document = text.strip()
+    moved, shift = with_recent_times(document, now)
+    if not shift:
+        return text, bodies
+    print(
+        f"occurred_at moved forward {shift.days} days: the file's times are over 28 days old, and "
+        "the sync writer refuses links older than 35 (--as-written sends them unchanged)",
+        file=sys.stderr,
+    )
+    text = moved if isinstance(moved, str) else json.dumps(moved)
+    return text, bodies_of(text)
 
 
 def _message_of(error: urllib.error.HTTPError) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import traceback
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from welldev.commands.local_database import admin_connection
 from welldev.function_roles import connect_functions_as, role_of
 from welldev.invoke import invoke
 from welldev.lambda_runtime import HandlerImportError, LambdaRuntime
+from welldev.queue_messages import with_recent_times
 
 
 class DemoMissing(LookupError):
@@ -37,7 +39,9 @@ def main(args: argparse.Namespace) -> int:
         connect_functions_as(db, role_of(template, function))
 
         def signed(event: Any) -> Any:
-            return _signed(admin, event)
+            # The examples' sync messages have fixed times; move old ones within reach.
+            recent, _ = with_recent_times(event, datetime.now(UTC))
+            return _signed(admin, recent)
 
         try:
             invoke(args.function, args.event, runtime=LambdaRuntime(template), prepare=signed)
