@@ -60,6 +60,11 @@ FIGURES = (
     "large.small.account_workspace_connectors.default.base",
     "large.sync.rows_per_second",
     "large.sync.rows_per_second.base",
+    "revocation.hidden_ms",
+    "revocation.sweep_seconds",
+    "revocation.step_seconds",
+    "revocation.other_tenant_rows_per_second_alone",
+    "revocation.other_tenant_rows_per_second_during_sweep",
 )
 RATIOS = (
     f"first_request.{COLD_FUNCTION}",
@@ -85,6 +90,9 @@ RATIOS = (
     "large.sync.slowdown",
     "large.big.people_workspace_connectors.cursor_deep",
     "large.small.workspace_providers.retrieve_include",
+    "revocation.hidden_ms",
+    "revocation.longest_statement_seconds",
+    "revocation.other_tenant_throughput_during_sweep",
 )
 
 

@@ -66,6 +66,10 @@ class Config:
     profile_requests: int
     diagnose: str  # "auto" (when a goal is missed), "always" or "never"
     build: bool  # run `make build` when the build is missing or stale
+    # The revocation phase: the revoked connector's rows, and how long the other tenant's
+    # traffic runs alone first.
+    revocation_rows: int = 10_000_000
+    revocation_baseline_seconds: float = 10.0
     first_runs: int = 9  # cold start with the first request: runs per function, each side
     runtime_runs: int = 3  # the same under awslambdaric, per function
     first_functions: tuple[str, ...] | None = None  # None: every function of the template
@@ -156,9 +160,21 @@ class Config:
             profile_requests=5,
             diagnose="always",
             build=False,
+            revocation_rows=2_000,
+            revocation_baseline_seconds=0.5,
         )
 
 
-PHASES = ("cold", "first", "round_trips", "warm", "scale", "sync", "memory", "large")
+PHASES = (
+    "cold",
+    "first",
+    "round_trips",
+    "warm",
+    "scale",
+    "sync",
+    "memory",
+    "large",
+    "revocation",
+)
 EMBEDDED_SETTINGS = {"shared_buffers": "1GB"}
 PAGE_SIZE = 20  # the API's default page size, used by the scale query

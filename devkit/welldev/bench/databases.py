@@ -116,7 +116,14 @@ def _cached_dataset(local: database.LocalDatabase, wanted: str, sizes: Sizes) ->
 
 
 def drop_databases(server: database.LocalDatabase, config: Config) -> None:
-    for suffix in ("", "_small", "_tenants_base", "_tenants_large"):
+    for suffix in (
+        "",
+        "_small",
+        "_tenants_base",
+        "_tenants_large",
+        "_revocation_seed",
+        "_revocation",
+    ):
         database.drop_database(server, config.database_prefix + suffix)
 
 

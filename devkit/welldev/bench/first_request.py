@@ -79,6 +79,9 @@ RESTORED = (
     "workspace_group_workspaces",
     "workspace_providers",
     "sync_receipts",
+    "sync_tombstones",
+    "connector_revocations",
+    "revocation_sweeps",
 )
 SNAPSHOT = "bench_first"
 WRITES = re.compile(r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+core_api\.(\w+)", re.IGNORECASE)

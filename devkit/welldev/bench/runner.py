@@ -20,6 +20,7 @@ from welldev.bench.large import measure_large
 from welldev.bench.machine import machine_info
 from welldev.bench.memory import MEMORY_FUNCTION, measure_memory
 from welldev.bench.report import Report
+from welldev.bench.revocation import measure_revocation
 from welldev.bench.round_trips import measure_round_trips
 from welldev.bench.sandbox import Sandbox, ensure_build, sandbox
 from welldev.bench.scale import diagnose_scale, measure_scale
@@ -90,7 +91,7 @@ def _phase_cold(report: Report, box: Sandbox, config: Config) -> None:
         else replace(box, functions={k: v for k, v in box.functions.items() if k in functions})
     )
     count = len(cold_box.functions)
-    step(f"1/7 cold start: {count} functions x {config.cold_runs} run(s), each with its floor")
+    step(f"1/8 cold start: {count} functions x {config.cold_runs} run(s), each with its floor")
     loaded = measure_cold(report, cold_box, config.cold_runs)
     if _should_diagnose(config, report, "cold_start."):
         diagnose_cold(report, cold_box, loaded, config.cold_runs)
@@ -112,30 +113,41 @@ def _database_phases(
     report.machine["postgres_server"] = server_kind
     with functions_connected_as(large.local, API_ROLE), quiet_powertools():
         if "warm" in config.phases:
-            step(f"2/7 warm latency: {config.warm_iterations} iterations after {config.warmup}")
+            step(f"2/8 warm latency: {config.warm_iterations} iterations after {config.warmup}")
             cases = measure_warm(report, large, config)
             if _should_diagnose(config, report, "warm."):
                 diagnose_warm(report, cases, config.profile_requests)
         if "round_trips" in config.phases:
-            step("3/7 statements and round trips per request")
+            step("3/8 statements and round trips per request")
             measure_round_trips(report, large)
     if "scale" in config.phases and small is not None:
-        step("4/7 scale: the sync-status List with a deep cursor, 1M rows against 10k")
+        step("4/8 scale: the sync-status List with a deep cursor, 1M rows against 10k")
         with quiet_powertools():
             sqls = measure_scale(report, large, small, config)
         if _should_diagnose(config, report, "scale."):
             diagnose_scale(report, {"large": large, "small": small}, sqls)
     if "sync" in config.phases:
-        step(f"5/7 sync throughput: {config.sync_messages} x {config.sync_ids} per batch")
+        step(f"5/8 sync throughput: {config.sync_messages} x {config.sync_ids} per batch")
         with functions_connected_as(large.local, API_ROLE):
             measure_sync(report, large, config)
             if _should_diagnose(config, report, "sync."):
                 diagnose_sync(report, large, config)
     if "memory" in config.phases and box is not None:
-        step(f"6/7 memory: one process serving {config.memory_requests:,} Retrieve requests")
+        step(f"6/8 memory: one process serving {config.memory_requests:,} Retrieve requests")
         measure_memory(report, box, large, config)
     if "large" in config.phases:
         rows = config.large_tenants.rows
-        step(f"7/7 large tenants: every read shape at {rows:,} ledger rows against 10,000")
+        step(f"7/8 large tenants: every read shape at {rows:,} ledger rows against 10,000")
         with quiet_powertools():
             measure_large(report, server, config.database_prefix, config.large_tenants)
+    if "revocation" in config.phases:
+        rows = config.revocation_rows
+        step(f"8/8 revocation of a connector of {rows:,} rows while another tenant syncs")
+        with quiet_powertools():
+            measure_revocation(
+                report,
+                server,
+                config.database_prefix,
+                rows,
+                config.revocation_baseline_seconds,
+            )

@@ -1,0 +1,318 @@
+"""Phase ``revocation``: revoking a connector of 10,000,000 ledger rows while another tenant syncs.
+
+What issue #28 asks the bench for:
+- how long until reads stop showing the connector's rows: the revocation message's batch,
+  from its delivery to its answer (it commits before it answers), then a List as the
+  connector's workspace owner, which must find nothing;
+- how long until the sweeper has soft-deleted every row, and its longest statement (a step
+  is one statement of at most ``STEP_ROWS`` rows);
+- another tenant's sync throughput (batches of links, back to back, on their own thread and
+  connection) while the sweep runs, against the same traffic with nothing else running.
+
+The connector's rows are built once in a seed database, reused while its fingerprint holds
+(``large_tenant.make_tenant``, the large-tenant phase's builder); the sweep soft-deletes them,
+so every run works on a copy of it (``CREATE DATABASE ... TEMPLATE``), dropped at the end.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from uuid import uuid4
+
+import pg8000.native
+
+from wellapi.migrate import migrations_dir
+from wellapi.roles import API_ROLE
+from welldev import database, queues
+from welldev.bench import large_tenant
+from welldev.bench.errors import BenchError
+from welldev.bench.harness import (
+    CONTEXT,
+    Handler,
+    api_event,
+    elapsed,
+    handler_for,
+    invoke,
+    note,
+    sync_events,
+)
+from welldev.bench.report import Report
+from welldev.claims import claims
+from welldev.function_roles import functions_connected_as
+
+SEED_VERSION = "1"
+LEDGER = "account_workspace_connectors"
+# The other tenant's traffic: batches of this many messages of this many record ids.
+TRAFFIC_MESSAGES = 10
+TRAFFIC_IDS = 100
+# Goals: reads stop showing the rows within a second of the message's delivery; no statement
+# of the sweep takes a tenth of the sync role's 60 s statement timeout; the other tenant keeps
+# at least half its throughput on this 2-core machine, where the sweep and its traffic share
+# the cores and the one PostgreSQL.
+HIDDEN_GOAL_MS = 1_000.0
+LONGEST_STEP_GOAL_S = 6.0
+THROUGHPUT_GOAL = 0.5
+
+
+def _fingerprint(rows: int) -> str:
+    digest = hashlib.sha256(f"{SEED_VERSION}:{rows}".encode())
+    for path in sorted((migrations_dir() / "versions").glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def prepare_seed(server: database.LocalDatabase, name: str, rows: int) -> None:
+    """Database ``name``: tenant ``revoked`` with ``rows`` account ledger rows on one connector,
+    and tenant ``other`` whose connector the traffic links; reused while its fingerprint holds."""
+    wanted = _fingerprint(rows)
+    local = database.create_database(server, name)
+    conn = database.admin_connection(local.admin_url)
+    try:
+        seeded = conn.run("SELECT to_regclass('public.revocation_seed')")[0][0] is not None
+        if seeded and conn.run("SELECT fingerprint FROM public.revocation_seed") == [[wanted]]:
+            note(f"{name}: reusing {rows:,} rows")
+            return
+    finally:
+        conn.close()
+    started = time.perf_counter()
+    local = database.prepare(server, name, replace=True)
+    conn = database.admin_connection(local.admin_url)
+    try:
+        large_tenant.make_providers(conn, 10)
+        only_accounts = {
+            "account_workspace_connectors": 1.0,
+            "company_workspace_connectors": 0.0,
+            "people_workspace_connectors": 0.0,
+        }
+        records = max(large_tenant.RECORDS, rows // 100)
+        large_tenant.make_tenant(
+            conn, "revoked", rows=rows, connectors=1, records=records, share=only_accounts
+        )
+        large_tenant.make_tenant(
+            conn,
+            "other",
+            rows=large_tenant.RECORDS,
+            connectors=1,
+            records=large_tenant.RECORDS,
+            share=only_accounts,
+        )
+        conn.run("VACUUM (ANALYZE)")
+        conn.run("CHECKPOINT")
+        conn.run("CREATE TABLE public.revocation_seed (fingerprint text NOT NULL)")
+        conn.run("INSERT INTO public.revocation_seed VALUES (:f)", f=wanted)
+    finally:
+        conn.close()
+    note(f"{name}: built {rows:,} rows in {elapsed(started)}")
+
+
+def _copy(server: database.LocalDatabase, seed: str, name: str) -> database.LocalDatabase:
+    database.drop_database(server, name)
+    conn = database.maintenance_connection(server)
+    try:
+        conn.run(
+            f"CREATE DATABASE {pg8000.native.identifier(name)} "
+            f"TEMPLATE {pg8000.native.identifier(seed)}"
+        )
+    finally:
+        conn.close()
+    local = server.with_database(name)
+    database.ensure_roles(local)
+    return local
+
+
+@dataclass
+class Traffic:
+    """The other tenant's sync batches, back to back on a thread of their own."""
+
+    handler: Handler
+    connector_id: str
+    account_ids: list[str]
+    batches: list[tuple[float, float, int]] = field(default_factory=list)  # start, end, rows
+    stop: threading.Event = field(default_factory=threading.Event)
+    error: BaseException | None = None
+
+    def one_batch(self) -> None:
+        (event,) = sync_events(
+            self.connector_id,
+            self.account_ids,
+            TRAFFIC_MESSAGES,
+            TRAFFIC_IDS,
+            1,
+            record_type="account",
+        )
+        started = time.perf_counter()
+        response = self.handler(event, CONTEXT)
+        if response["batchItemFailures"]:
+            raise BenchError(f"the other tenant's batch failed messages: {response}")
+        self.batches.append((started, time.perf_counter(), TRAFFIC_MESSAGES * TRAFFIC_IDS))
+
+    def run(self) -> None:
+        try:
+            while not self.stop.is_set():
+                self.one_batch()
+        except BaseException as error:  # reported by the measuring thread
+            self.error = error
+
+    def rate(self, start: float, end: float) -> float:
+        """Rows per second of the batches that ran, even in part, between ``start`` and
+        ``end`` (a window shorter than a batch still has the one it fell in)."""
+        inside = [(s, e, r) for s, e, r in self.batches if e > start and s < end]
+        if not inside:
+            raise BenchError("no batch of the other tenant ran inside the window")
+        return sum(r for _, _, r in inside) / (inside[-1][1] - inside[0][0])
+
+
+def measure_revocation(
+    report: Report,
+    server: database.LocalDatabase,
+    prefix: str,
+    rows: int,
+    baseline_seconds: float,
+) -> None:
+    from wellapi import db
+    from wellapi.sync import sweeper
+    from wellapi.sync.handler import sync_handler
+
+    seed = f"{prefix}_revocation_seed"
+    prepare_seed(server, seed, rows)
+    started = time.perf_counter()
+    local = _copy(server, seed, f"{prefix}_revocation")
+    note(f"copied the seed in {elapsed(started)}")
+    try:
+        conn = database.admin_connection(local.admin_url)
+        try:
+            revoked = large_tenant.tenant(conn, "revoked")
+            other = large_tenant.tenant(conn, "other")
+            owner = claims(conn, revoked.person_id, revoked.workspace_id, "member")
+            account_ids = [
+                str(r[0])
+                for r in conn.run(
+                    "SELECT account_id FROM core_api.accounts WHERE workspace_pk = :w "
+                    "ORDER BY pk LIMIT :n",
+                    w=other.workspace_pk,
+                    n=TRAFFIC_MESSAGES * TRAFFIC_IDS,
+                )
+            ]
+            # What the sweep must soft-delete: the connector's live rows in the three ledgers.
+            (live_before,) = conn.run(
+                "SELECT sum(n) FROM ("
+                + " UNION ALL ".join(
+                    f"SELECT count(*) AS n FROM core_api.{ledger} WHERE workspace_connector_pk "
+                    "= (SELECT pk FROM core_api.workspace_connectors "
+                    "WHERE workspace_connector_id = CAST(:c AS uuid)) AND deleted_at IS NULL"
+                    for ledger in large_tenant.LEDGERS
+                )
+                + ") s",
+                c=str(revoked.connector_ids[0]),
+            )[0]
+        finally:
+            conn.close()
+        with functions_connected_as(local, API_ROLE):
+            handler = sync_handler()
+            traffic = Traffic(handler, str(other.connector_ids[0]), account_ids)
+            traffic.one_batch()  # a warm environment
+            base_start = time.perf_counter()
+            while time.perf_counter() - base_start < baseline_seconds:
+                traffic.one_batch()
+            alone = traffic.rate(base_start, time.perf_counter())
+
+            listing = _list(owner)
+            if not listing()["data"]:
+                raise BenchError("the revoked tenant's List shows nothing before the revocation")
+            thread = threading.Thread(target=traffic.run, name="other tenant", daemon=True)
+            thread.start()
+            time.sleep(1.0)
+            revocation = _revocation_event(str(revoked.connector_ids[0]))
+            sent = time.perf_counter()
+            response = handler(revocation, CONTEXT)
+            hidden_ms = (time.perf_counter() - sent) * 1000
+            if response["batchItemFailures"]:
+                raise BenchError(f"the revocation failed: {response}")
+            shown = listing()["data"]
+            if shown:
+                raise BenchError(f"a List still shows {len(shown)} rows after the revocation")
+
+            pool = db.build_pool(db.settings_for("sync"))
+            steps: list[float] = []
+            swept = 0
+            sweep_start = time.perf_counter()
+            try:
+                for part in sweeper.pending_parts(pool=pool):
+                    while True:
+                        step_start = time.perf_counter()
+                        outcome = sweeper.run_step(part, pool=pool)
+                        steps.append(time.perf_counter() - step_start)
+                        swept += outcome.rows
+                        if outcome.part_done:
+                            break
+            finally:
+                pool.dispose()
+            sweep_end = time.perf_counter()
+            traffic.stop.set()
+            thread.join(120)
+            if traffic.error is not None:
+                raise BenchError(f"the other tenant's traffic failed: {traffic.error!r}")
+            during = traffic.rate(sweep_start, sweep_end)
+    finally:
+        database.drop_database(server, f"{prefix}_revocation")
+    if swept != live_before:
+        raise BenchError(f"the sweep soft-deleted {swept:,} rows of {live_before:,} live ones")
+    report.figure("revocation.hidden_ms", [hidden_ms], "ms")
+    report.figure("revocation.sweep_seconds", [sweep_end - sweep_start], "s")
+    report.figure("revocation.step_seconds", steps, "s")
+    report.figure("revocation.other_tenant_rows_per_second_alone", [alone], "rows/s")
+    report.figure("revocation.other_tenant_rows_per_second_during_sweep", [during], "rows/s")
+    report.ratio("revocation.hidden_ms", hidden_ms, HIDDEN_GOAL_MS)
+    report.ratio("revocation.longest_statement_seconds", max(steps), LONGEST_STEP_GOAL_S)
+    report.ratio(
+        "revocation.other_tenant_throughput_during_sweep",
+        during / alone,
+        THROUGHPUT_GOAL,
+        higher_is_better=True,
+    )
+    report.details["revocation"] = {
+        "rows": swept,
+        "steps": len(steps),
+        "rows_per_step": sweeper.STEP_ROWS,
+        "sweep_rows_per_second": round(swept / (sweep_end - sweep_start)),
+        "traffic": f"batches of {TRAFFIC_MESSAGES} messages x {TRAFFIC_IDS} ids, back to back",
+    }
+    note(
+        f"revocation of {swept:,} rows: hidden in {hidden_ms:.0f} ms, swept in "
+        f"{sweep_end - sweep_start:.0f} s ({len(steps)} steps, longest {max(steps):.2f} s); "
+        f"the other tenant {during:,.0f} rows/s during it, {alone:,.0f} alone"
+    )
+
+
+def _list(who: dict[str, str]) -> Any:
+    """The default List of the account ledger, as ``who``: a call that answers its document."""
+    handler = handler_for(LEDGER, "list")
+    path = "/v1/account-workspace-connectors"
+    event = api_event("GET", path, route=path, claims=who)
+
+    def call() -> dict[str, Any]:
+        body: dict[str, Any] = json.loads(invoke(handler, event, 200)["body"])
+        return body
+
+    return call
+
+
+def _revocation_event(connector_id: str) -> dict[str, Any]:
+    """The SQS event of one revocation of the connector, occurring now."""
+    queue = queues.LocalQueue("sync", arn=queues.queue_arn("sync"))
+    body = {
+        "type": "workspace_connector.revoked",
+        "version": 1,
+        "workspace_connector_id": connector_id,
+        "occurred_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "idempotency_key": f"bench-revoked-{uuid4()}",
+    }
+    queue.send(json.dumps(body))
+    return queues.sqs_event(queue.receive(1), queue)
