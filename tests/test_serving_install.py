@@ -97,6 +97,10 @@ def test_the_serving_environment_has_only_the_runtime_and_local_locks(serving_py
     assert "pytest" not in installed
 
 
+def _interrupt_by_default() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.fixture
 def serving(
     serving_python: Path, server: local_db.LocalDatabase, tmp_path: Path
@@ -118,6 +122,9 @@ def serving(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        # Ctrl-C as a terminal delivers it: a test run started in the background by a
+        # non-interactive shell ignores SIGINT, and the server would inherit that and never stop.
+        preexec_fn=_interrupt_by_default,
     )
     lines: list[str] = []
     found = threading.Event()
