@@ -13,7 +13,7 @@ from wellapi.roles import API_ROLE
 from welldev import database
 from welldev.bench.cold_start import diagnose_cold, measure_cold
 from welldev.bench.config import Config
-from welldev.bench.databases import BenchDatabase, prepare_database
+from welldev.bench.databases import prepare_database
 from welldev.bench.first_request import measure_first
 from welldev.bench.harness import quiet_powertools
 from welldev.bench.large import measure_large
@@ -29,9 +29,12 @@ from welldev.bench.warm import diagnose_warm, measure_warm
 from welldev.console import step
 from welldev.function_roles import functions_connected_as
 
+# The phases that read the bench database (and its small twin) prepare_database seeds.
+BENCH_DATABASE_PHASES = frozenset({"warm", "round_trips", "scale", "sync", "memory"})
 
-def postgres_version(bench: BenchDatabase) -> str:
-    conn = bench.admin()
+
+def postgres_version(local: database.LocalDatabase) -> str:
+    conn = database.admin_connection(local.admin_url)
     try:
         return str(conn.run("SHOW server_version")[0][0])
     finally:
@@ -105,12 +108,17 @@ def _database_phases(
     server_kind: str,
 ) -> None:
     step(f"bench databases on the {server_kind} server")
+    report.machine["postgres_server"] = server_kind
+    if not set(config.phases) & BENCH_DATABASE_PHASES:
+        # The large-tenant and revocation phases build databases of their own.
+        report.machine["postgres"] = postgres_version(server)
+        _own_database_phases(report, config, server)
+        return
     large = prepare_database(server, config.database_prefix, config.large)
     small = None
     if "scale" in config.phases:
         small = prepare_database(server, config.database_prefix + "_small", config.small)
-    report.machine["postgres"] = postgres_version(large)
-    report.machine["postgres_server"] = server_kind
+    report.machine["postgres"] = postgres_version(large.local)
     with functions_connected_as(large.local, API_ROLE), quiet_powertools():
         if "warm" in config.phases:
             step(f"2/8 warm latency: {config.warm_iterations} iterations after {config.warmup}")
@@ -135,6 +143,10 @@ def _database_phases(
     if "memory" in config.phases and box is not None:
         step(f"6/8 memory: one process serving {config.memory_requests:,} Retrieve requests")
         measure_memory(report, box, large, config)
+    _own_database_phases(report, config, server)
+
+
+def _own_database_phases(report: Report, config: Config, server: database.LocalDatabase) -> None:
     if "large" in config.phases:
         rows = config.large_tenants.rows
         step(f"7/8 large tenants: every read shape at {rows:,} ledger rows against 10,000")
