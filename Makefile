@@ -136,8 +136,10 @@ enqueue: $(LOCAL_STAMP)
 	$(BIN)/wellapi enqueue $(FILE)
 
 # Not part of `make test`: seeds its own databases (cached in .local/bench-pg), measures every
-# goal, prints a table and writes .local/bench.json; 2-3 minutes, more when the build is stale
-# (devkit/welldev/bench/; `python -m welldev.bench --help` for --quick, --only...).
+# goal, prints a table and writes .local/bench.json. The revocation phase sweeps 10 million rows
+# (about 9 minutes, and 3 more the first time it builds them); the others take a few minutes,
+# more when the build is stale (devkit/welldev/bench/; `python -m welldev.bench --help` for
+# --quick, --only...).
 bench: install
 	$(BIN)/python -m welldev.bench
 
