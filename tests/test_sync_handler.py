@@ -179,6 +179,27 @@ def test_a_key_twice_in_one_batch_applies_the_first_and_refuses_another_body(
     assert s.metric_values(printed)["MessagesKeyReused"] == 1
 
 
+def test_a_message_behind_a_refused_one_with_its_key_is_applied_and_then_a_duplicate(
+    admin: Connection, tenant: f.Tenant
+) -> None:
+    # Two different messages of one key in one batch: the first is refused as stale (and
+    # leaves no receipt), so the second is the key's message and is applied; delivered
+    # together again, the second is a duplicate and the first now reuses its key.
+    account_pk, account_id = tenant.account()
+    f.provenance(admin, "account_workspace_connectors", account_pk, tenant.workspace_connector_pk)
+    wc = tenant.workspace_connector_id
+    key = s.key()
+    stale = s.linked(wc, [account_id], idempotency_key=key, occurred_at=s.at(-60 * 24 * 40))
+    unlink = s.unlinked(wc, [account_id], idempotency_key=key)
+    event = sqs.event(stale, unlink)
+
+    assert deliver(event) == [sqs.message_ids(event)[0]]
+    assert s.live(admin, tenant.workspace_connector_pk) == []
+    again = sqs.event(stale, unlink)
+    assert deliver(again) == [sqs.message_ids(again)[0]]
+    assert s.receipts(admin, [key]) == [key]
+
+
 # --- revocation and unlinking -------------------------------------------------------------
 
 

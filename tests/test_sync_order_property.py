@@ -31,7 +31,7 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 from pg8000.native import Connection
 
@@ -236,6 +236,7 @@ def test_any_delivery_of_any_messages_ends_as_applying_them_once_in_time_order(
     scenario: tuple[list[Msg], list[int], list[int], int],
 ) -> None:
     messages, order, sizes, sweep_after = scenario
+    note(f"messages {messages}\norder {order}, batch sizes {sizes}, sweep after {sweep_after}")
     w = world(admin)
     # A key is the connector's own: give each connector's keys a prefix of its run, so that
     # examples never share receipts, and keys reused across connectors stay equal.
@@ -268,6 +269,16 @@ def test_any_delivery_of_any_messages_ends_as_applying_them_once_in_time_order(
     refused = {i for i in set(order) if always_refused(messages, i, held)}
     late = {i for i in set(order) - refused if after_revocation(messages, i, held)}
     applied = {held[i] for i in set(order) - refused - late}
+    # A key is its connector's own: a message no other message of its connector contradicts
+    # (same key, other body) is applied, unless it is poison, stale or after a revocation.
+    bodies_of_key: dict[tuple[int, str], set[str]] = {}
+    for m, b in zip(messages, bodies, strict=True):
+        bodies_of_key.setdefault((m.connector, m.key), set()).add(json.dumps(b, sort_keys=True))
+    for i in set(order):
+        m = messages[i]
+        contradicted = len(bodies_of_key[(m.connector, m.key)]) > 1
+        if not (contradicted or m.poison or m.minute < 0 or after_revocation(messages, i, held)):
+            assert i in held, f"message {i} was never applied"
     expected = model(messages, applied, w)
     assert rows(admin, w, visible=True) == expected
     assert refused <= dead <= refused | late

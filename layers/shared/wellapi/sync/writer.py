@@ -379,6 +379,10 @@ class MessageOutcome(NamedTuple):
     rows: int
     # The ledger rows it linked already soft-deleted: a removal that occurred later came first.
     superseded: int
+    # Whether the key's receipt stays (a refused link deletes the one it inserted), and its
+    # fingerprint: what the batch's other messages of the key are judged by.
+    receipt_kept: bool
+    receipt_fingerprint: bytes | None
 
 
 def _verdict(planned: Planned, *, linking: bool) -> str:
@@ -483,6 +487,12 @@ def statement(planned: Planned) -> str:
         verdict="(SELECT verdict FROM verdict)",
         rows=live,
         superseded=superseded,
+        receipt_kept=f"(SELECT verdict FROM verdict) NOT IN ('{Verdict.STALE}', "
+        f"'{Verdict.AFTER_REVOCATION}')",
+        # The statement's snapshot: the receipt as the receipts statement left it.
+        receipt_fingerprint="(SELECT fingerprint FROM core_api.sync_receipts "
+        f"WHERE workspace_connector_pk = {wc} "
+        f"AND idempotency_key = {to_literal(m.idempotency_key)})",
     )
     return f"WITH {', '.join(parts)} SELECT {outcome}"
 
@@ -538,8 +548,11 @@ def apply(
     """Write every planned message in one transaction; all of them or none.
 
     The result has one entry per planned message, in order. A message whose (connector, key)
-    an earlier message of the batch carries has no statement of its own: it shares the first
-    one's verdict when it says the same, and is ``KEY_REUSED`` otherwise.
+    an earlier message of the batch carries has no statement of its own: it is judged by the
+    key's receipt as that statement left it (``DUPLICATE`` when the receipt is its own,
+    ``KEY_REUSED`` when it is another message's). When that statement refused its message
+    and left no receipt, the message is written after, in a transaction of its own (rare:
+    two different messages of one key in one batch).
     """
     if not planned:
         return []
@@ -547,22 +560,31 @@ def apply(
     # Not retried on a dropped connection: the batch goes back to the queue instead, and
     # the receipts make the redelivery safe.
     answer = batch.split(db.execute(batch.text, retry=False, pool=pool))
-    applied: list[Applied] = []
+    results: list[Applied | None] = []
+    unjudged: list[int] = []
     firsts: dict[tuple[int, str], Planned] = {}
     for p in planned:
         first = firsts.setdefault(p.receipt_key, p)
         outcome = MessageOutcome._make(answer[_message_part(first)][0])
         verdict = Verdict(outcome.verdict)
-        if first is not p:
-            same = p.fingerprint == first.fingerprint
-            if not same:
-                verdict = Verdict.KEY_REUSED
-            elif verdict in (Verdict.APPLIED, Verdict.DUPLICATE):
-                verdict = Verdict.DUPLICATE
-            applied.append(Applied(p.message, verdict))
-            continue
-        applied.append(Applied(p.message, verdict, int(outcome.rows), int(outcome.superseded)))
-    return applied
+        if first is p:
+            results.append(Applied(p.message, verdict, int(outcome.rows), int(outcome.superseded)))
+        elif p.fingerprint == first.fingerprint:
+            # The same message again: what became of the first becomes of it.
+            same = Verdict.DUPLICATE if verdict is Verdict.APPLIED else verdict
+            results.append(Applied(p.message, same))
+        elif not outcome.receipt_kept:
+            unjudged.append(len(results))
+            results.append(None)
+        else:
+            owner = outcome.receipt_fingerprint
+            own = owner is None or bytes(owner) == p.fingerprint
+            results.append(Applied(p.message, Verdict.DUPLICATE if own else Verdict.KEY_REUSED))
+    if unjudged:
+        later = apply([planned[i] for i in unjudged], pool=pool)
+        for index, result in zip(unjudged, later, strict=True):
+            results[index] = result
+    return [r for r in results if r is not None]
 
 
 def _message_part(planned: Planned) -> str:
