@@ -128,9 +128,10 @@ class ScopeRow(NamedTuple):
 
 
 class KeyRow(NamedTuple):
-    """``core_api.authenticate_key``'s answer for the key whose proof the message spent."""
+    """``core_api.authenticate_key``'s answer for a key prefix (the secret is compared after)."""
 
     api_key_id: Any
+    secret_hash: bytes
     person_id: Any
     workspace_id: Any
     kind: str
