@@ -37,6 +37,12 @@ def deliver(*bodies: dict[str, Any]) -> list[str]:
     return [str(i) for i, m in enumerate(sqs.message_ids(event)) if m in failed]
 
 
+def deliver_each(*bodies: dict[str, Any]) -> None:
+    """Each body in a batch of its own, in this order; every one is applied."""
+    for body in bodies:
+        assert deliver(body) == [], body
+
+
 @pytest.fixture
 def tenant(api_database: LocalDatabase, admin: Connection) -> f.Tenant:
     return f.tenant(admin)
@@ -55,8 +61,10 @@ def test_a_link_older_than_an_applied_unlink_never_becomes_live(
     account_pk, account_id = tenant.account()
     wc = tenant.workspace_connector_id
 
-    assert deliver(s.unlinked(wc, [account_id], occurred_at=s.at(60))) == []  # 12:00
-    assert deliver(s.linked(wc, [account_id], occurred_at=s.at(0))) == []  # 11:00, later
+    deliver_each(
+        s.unlinked(wc, [account_id], occurred_at=s.at(60)),  # 12:00
+        s.linked(wc, [account_id], occurred_at=s.at(0)),  # 11:00, later
+    )
 
     assert links(admin, tenant) == [s.Link("account", account_pk, "input", False)]
 
@@ -67,8 +75,10 @@ def test_a_link_older_than_its_connectors_revocation_never_becomes_live(
     account_pk, account_id = tenant.account()
     wc = tenant.workspace_connector_id
 
-    assert deliver(s.revoked(wc, occurred_at=s.at(120))) == []  # 13:00
-    assert deliver(s.linked(wc, [account_id], occurred_at=s.at(119))) == []  # 12:59, later
+    deliver_each(
+        s.revoked(wc, occurred_at=s.at(120)),  # 13:00
+        s.linked(wc, [account_id], occurred_at=s.at(119)),  # 12:59, later
+    )
     s.sweep()
 
     assert links(admin, tenant) == [s.Link("account", account_pk, "input", False)]
@@ -151,11 +161,9 @@ def test_an_unlink_removes_only_rows_that_occurred_at_or_before_it(
 ) -> None:
     account_pk, account_id = tenant.account()
     wc = tenant.workspace_connector_id
-    assert deliver(s.linked(wc, [account_id], occurred_at=s.at(0))) == []
-    assert deliver(s.linked(wc, [account_id], occurred_at=s.at(10))) == []
-    assert deliver(s.linked(wc, [account_id], occurred_at=s.at(20))) == []
+    deliver_each(*(s.linked(wc, [account_id], occurred_at=s.at(t)) for t in (0, 10, 20)))
 
-    assert deliver(s.unlinked(wc, [account_id], occurred_at=s.at(10))) == []
+    deliver_each(s.unlinked(wc, [account_id], occurred_at=s.at(10)))
 
     assert links(admin, tenant) == [
         s.Link("account", account_pk, "input", False),
@@ -169,10 +177,12 @@ def test_the_latest_unlink_is_the_tombstone_whatever_order_they_arrive_in(
 ) -> None:
     account_pk, account_id = tenant.account()
     wc = tenant.workspace_connector_id
-    assert deliver(s.unlinked(wc, [account_id], occurred_at=s.at(30))) == []
-    assert deliver(s.unlinked(wc, [account_id], occurred_at=s.at(10))) == []
+    deliver_each(
+        s.unlinked(wc, [account_id], occurred_at=s.at(30)),
+        s.unlinked(wc, [account_id], occurred_at=s.at(10)),
+    )
 
-    assert deliver(s.linked(wc, [account_id], occurred_at=s.at(20))) == []  # before 30
+    deliver_each(s.linked(wc, [account_id], occurred_at=s.at(20)))  # before 30
 
     assert links(admin, tenant) == [s.Link("account", account_pk, "input", False)]
 
@@ -183,8 +193,10 @@ def test_tombstones_are_pruned_only_when_no_accepted_link_can_be_older(
     (old_pk, old_id), (young_pk, young_id), (_, linked_id) = s.records(admin, tenant, "account", 3)
     wc = tenant.workspace_connector_id
     # Unlinks are applied at any age; their tombstones are kept 36 days.
-    assert deliver(s.unlinked(wc, [old_id], occurred_at=s.at(-37 * 24 * 60))) == []
-    assert deliver(s.unlinked(wc, [young_id], occurred_at=s.at(-34 * 24 * 60))) == []
+    deliver_each(
+        s.unlinked(wc, [old_id], occurred_at=s.at(-37 * 24 * 60)),
+        s.unlinked(wc, [young_id], occurred_at=s.at(-34 * 24 * 60)),
+    )
 
     # Every batch prunes: this one deletes the tombstone no accepted link can be older than.
     assert deliver(s.linked(wc, [linked_id])) == []

@@ -199,6 +199,10 @@ REFUSED = {
     Verdict.AFTER_REVOCATION: "the link occurred after its workspace connector was revoked",
 }
 
+# The refusals of a link, whose statement deletes the receipt it inserted: each redelivery is
+# judged again, and the batch's next message of the key is the key's own.
+RECEIPT_DROPPED = frozenset({Verdict.STALE, Verdict.AFTER_REVOCATION})
+
 # Receipts outlive every delivery of their message (revision 0009 says why).
 RECEIPTS_KEPT = "35 days"
 # A link may arrive this long after it occurred; an older one is refused (STALE). Tombstones are
@@ -379,9 +383,8 @@ class MessageOutcome(NamedTuple):
     rows: int
     # The ledger rows it linked already soft-deleted: a removal that occurred later came first.
     superseded: int
-    # Whether the key's receipt stays (a refused link deletes the one it inserted), and its
-    # fingerprint: what the batch's other messages of the key are judged by.
-    receipt_kept: bool
+    # The key's receipt as this statement left it: what the batch's other messages of the key
+    # are judged by (none when the verdict is in RECEIPT_DROPPED).
     receipt_fingerprint: bytes | None
 
 
@@ -454,7 +457,8 @@ def statement(planned: Planned) -> str:
                 "forgotten AS (DELETE FROM core_api.sync_receipts WHERE "
                 f"workspace_connector_pk = {wc} AND idempotency_key = "
                 f"{to_literal(m.idempotency_key)} AND (SELECT verdict FROM verdict) IN "
-                f"('{Verdict.STALE}', '{Verdict.AFTER_REVOCATION}') RETURNING 1)",
+                f"({', '.join(sorted(to_literal(str(v)) for v in RECEIPT_DROPPED))}) "
+                "RETURNING 1)",
                 f"changed AS (INSERT INTO core_api.{table} "
                 f"({record_pk}, workspace_connector_pk, direction, occurred_at, deleted_at) "
                 f"SELECT r.pk, {wc}, {direction}, {occurred}, "
@@ -487,8 +491,6 @@ def statement(planned: Planned) -> str:
         verdict="(SELECT verdict FROM verdict)",
         rows=live,
         superseded=superseded,
-        receipt_kept=f"(SELECT verdict FROM verdict) NOT IN ('{Verdict.STALE}', "
-        f"'{Verdict.AFTER_REVOCATION}')",
         # The statement's snapshot: the receipt as the receipts statement left it.
         receipt_fingerprint="(SELECT fingerprint FROM core_api.sync_receipts "
         f"WHERE workspace_connector_pk = {wc} "
@@ -573,7 +575,7 @@ def apply(
             # The same message again: what became of the first becomes of it.
             same = Verdict.DUPLICATE if verdict is Verdict.APPLIED else verdict
             results.append(Applied(p.message, same))
-        elif not outcome.receipt_kept:
+        elif verdict in RECEIPT_DROPPED:
             unjudged.append(len(results))
             results.append(None)
         else:
