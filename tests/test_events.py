@@ -51,6 +51,8 @@ SCHEMAS = ROOT / "tests" / "vendor" / "jsonapi"
 # Files in events/ that are not events.
 NOT_EVENTS = {"index.json", "sam-local-env.json"}
 JSONAPI = "application/vnd.api+json"
+# A scope token's shape (``wellapi.proofs.SCOPE_TOKEN``), signed by nobody.
+UNSIGNED_TOKEN = "t1.0.member.0." + "0" * 64
 # API events whose designed answer is a refusal (events/README.md says why); every other API
 # event succeeds (2xx) when the events run in the order of RUN_ORDER.
 REFUSED = {
@@ -159,8 +161,9 @@ def test_api_event_is_a_payload_2_0_request_for_its_functions_route(function_id,
 def test_api_event_carries_a_demo_principal_and_its_api_key(function_id, name):
     event = _event(name)
     found = event["requestContext"]["authorizer"]["lambda"]
-    # No scope token: it expires, so `wellapi invoke` signs one for the claims when it runs.
-    principal = principal_from_claims({**found, "scope_token": "signed when invoked"})
+    # No scope token: it expires, so `wellapi invoke` signs one for the claims when it runs
+    # (here, one of a token's shape stands in for it).
+    principal = principal_from_claims({**found, "scope_token": UNSIGNED_TOKEN})
 
     assert "scope_token" not in found
     demo = {(m.person_id, m.workspace_id) for m in seed.demo_members()}

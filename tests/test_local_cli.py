@@ -27,6 +27,7 @@ from sqlalchemy.engine import make_url
 from tests.support import key_audit
 from wellapi import db as wellapi_db
 from wellapi import keys
+from wellapi.proofs import seal_with_key
 from welldev import cli, console, revisions, seed
 from welldev import database as local_db
 from welldev.commands import run as run_command
@@ -234,12 +235,16 @@ def test_keys_create_prints_the_key_once_on_stdout_and_its_id_and_prefix_on_stde
     assert "warning" not in err  # Ada is an active member of Acme
     conn = local_db.admin_connection(server.admin_url, DATABASE)
     try:
+        # The authorizer's own check: a message sealed by a proof of the key (revision 0016).
         rows = conn.run(
-            "SELECT k.name, k.kind::text, p.person_id::text FROM core_api.authenticate_key(:p, :h) "
-            "a JOIN core_api.api_keys k ON k.api_key_id = a.api_key_id "
-            "JOIN core_api.peoples p ON p.person_id = a.person_id",
-            p=parsed.prefix,
-            h=parsed.secret_hash,
+            seal_with_key(
+                "SELECT k.name, k.kind::text, p.person_id::text "
+                "FROM core_api.authenticate_key() a "
+                "JOIN core_api.api_keys k ON k.api_key_id = a.api_key_id "
+                "JOIN core_api.peoples p ON p.person_id = a.person_id",
+                parsed.prefix,
+                parsed.secret_hash,
+            )
         )
     finally:
         conn.close()

@@ -22,11 +22,11 @@ from typing import Any
 import pg8000.native
 import pytest
 
+from tests.support.sealed import SignedScope
 from wellapi.jsonapi.query import DEFAULT_PAGE_SIZE, parse_read_query
 from wellapi.resources import resource_named
 from wellapi.roles import API_ROLE
 from wellapi.shapes import ReadShape, read_params
-from wellapi.sql import to_literal
 from wellapi.statements import read_template
 from welldev import database as local_db
 from welldev.bench import large_tenant as lt
@@ -80,11 +80,8 @@ def statement(request: lt.ShapeRequest, kind: str = "member") -> tuple[str, int]
 def explain(
     conn: pg8000.native.Connection, t: lt.Tenant, token: str, sql: str, form: str = "JSON"
 ) -> Any:
-    conn.run("BEGIN")
     try:
-        conn.run(
-            f"SELECT * FROM core_api.set_scope({to_literal(token)}, {to_literal(t.workspace_id)})"
-        )
+        assert SignedScope(token, t.workspace_id).open(conn)[0] is not None
         rows = conn.run(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT {form}) {sql}")
     finally:
         conn.run("ROLLBACK")

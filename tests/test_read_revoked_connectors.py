@@ -27,10 +27,10 @@ from tests.support import read_factories as rf
 from tests.support import writes as w
 from tests.support.api import Reply, related
 from tests.support.read_factories import PROVENANCE, RECORD, ids, read
+from tests.support.sealed import SignedScope
 from wellapi.jsonapi.query import parse_read_query
 from wellapi.resources import resource_named
 from wellapi.shapes import ReadShape, read_params
-from wellapi.sql import to_literal
 from wellapi.statements import read_template
 
 pytestmark = pytest.mark.usefixtures("api_database")
@@ -390,13 +390,9 @@ def test_a_list_reads_none_of_a_revoked_connectors_rows(admin, api_conn, kind, q
     shape = ReadShape.of(resource_named(resource), parsed, single=False, service=kind == "service")
     template, _ = read_template(shape)
     sql = template.render(read_params(parsed))
-    token = case.claims(kind)["scope_token"]
-    api_conn.run("BEGIN")
+    scope = SignedScope.of(case.claims(kind))
     try:
-        api_conn.run(
-            f"SELECT * FROM core_api.set_scope({to_literal(token)}, "
-            f"{to_literal(case.tenant.workspace_id)})"
-        )
+        assert scope.open(api_conn)[0] == case.tenant.workspace_pk
         raw = api_conn.run(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}")[0][0]
     finally:
         api_conn.run("ROLLBACK")

@@ -1,4 +1,5 @@
-"""What reaches the database: one simple query per request, two statements, a good plan."""
+"""What reaches the database: one simple query per request (opened by its scope proof), two
+statements, a good plan."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 from tests.support import factories as f
 from tests.support import read_factories as rf
 from tests.support.read_factories import ALL, PROVENANCE, RECORD, T0, ids, read
+from tests.support.sealed import SCOPE_STATEMENT, SignedScope, unsealed
 from wellapi.jsonapi.cursor import Cursor
 
 pytestmark = pytest.mark.usefixtures("api_database")
@@ -25,7 +27,6 @@ RELATIONSHIPS = {
     "workspace_group_workspaces": "workspace_group,workspace,created_by",
     "workspace_providers": "workspace,provider",
 }
-SCOPE_STATEMENT = "SELECT workspace_pk, person_pk FROM core_api.set_scope("
 
 
 def statements(sql: str) -> list[str]:
@@ -67,11 +68,14 @@ def driver(admin, monkeypatch) -> list[tuple[str, str]]:
 
 
 def assert_one_round_trip(calls: list[tuple[str, str]]) -> list[str]:
-    """Exactly one simple query holding the scope statement and one SELECT; returns both."""
+    """Exactly one simple query: the scope proof's opening, then the scope statement and one
+    SELECT; returns those two."""
     assert len(calls) == 1, [c[1][:80] for c in calls]
     protocol, sql = calls[0]
     assert protocol == "simple"
-    parts = statements(sql)
+    sealed = unsealed(sql)
+    assert sealed is not None, sql[:120]
+    parts = statements(sealed)
     assert len(parts) == 2, parts
     assert parts[0].startswith(SCOPE_STATEMENT)
     assert parts[1].startswith("SELECT ")
@@ -218,12 +222,16 @@ def test_sync_status_query_reads_the_connector_created_at_index_between_its_boun
         (f"filter[workspace_connector]={x_id}&{window}&page[after]={cursor}", 4_001),
         (f"filter[workspace_connector]={x_id}&page[after]={cursor}", 5_001),
     ):
-        reply = read(resource, t.claims(), query=query)
+        claims = t.claims()
+        reply = read(resource, claims, query=query)
         assert len(ids(reply)) == 20
         scope, select = assert_one_round_trip(driver)
 
-        # The API's own statements, planned with the API's own scope, as the admin.
-        result = admin.run(f"{scope};\nEXPLAIN (ANALYZE, FORMAT JSON) {select}")
+        # The API's own statements, planned with the API's own scope, as the admin (sealed
+        # anew: the request's proof is spent).
+        explain = f"{scope};\nEXPLAIN (ANALYZE, FORMAT JSON) {select}"
+        result = admin.run(SignedScope.of(claims).seal(explain))
+        assert result[0][0] == t.workspace_pk, "the scope did not resolve"
         plan = result[-1][0]
         nodes = list(plan_nodes(plan[0]["Plan"]))
         on_junction = [n for n in nodes if n.get("Relation Name") == resource]

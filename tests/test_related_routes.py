@@ -32,6 +32,7 @@ from tests.support.read_factories import (
     TYPES,
     read,
 )
+from tests.support.sealed import SCOPE_STATEMENT, unsealed
 
 pytestmark = pytest.mark.usefixtures("api_database")
 
@@ -46,7 +47,6 @@ PARENT_TABLES = {
 }
 BASE = "https://api.test/v1"
 FUNCTIONS = Path(__file__).resolve().parents[1] / "functions"
-SCOPE_STATEMENT = "SELECT workspace_pk, person_pk FROM core_api.set_scope("
 ITEM = re.compile(r"/v1/(?P<path>[a-z-]+)/(?P<id>[^/]+)")
 LINK = re.compile(r"/v1/(?P<path>[a-z-]+)/(?P<id>[^/]+)(?P<linkage>/relationships)?/(?P<name>\w+)")
 
@@ -684,10 +684,14 @@ def test_each_route_is_one_round_trip_sending_the_retrieves_statements(
         assert retrieve().status == 200
         assert route().status == 200
         assert len(calls) == 2, [sql[:80] for _, sql in calls]
-        (protocol, sql), expected = calls[1], calls[0]
-        assert protocol == "simple"
-        assert sql.startswith(SCOPE_STATEMENT)
-        assert (protocol, sql) == expected
+        (protocol, sql), (expected_protocol, expected_sql) = calls[1], calls[0]
+        assert protocol == expected_protocol == "simple"
+        # The same text, each opened by a proof of its own (a proof is spent once).
+        sent, expected = unsealed(sql), unsealed(expected_sql)
+        assert sent is not None, sql[:120]
+        assert sent.startswith(SCOPE_STATEMENT)
+        assert sent == expected
+        assert sql != expected_sql
         calls.clear()
 
     # A request refused before the row is read sends nothing.

@@ -24,12 +24,12 @@ from tests.support import factories as f
 from tests.support import tenancy as tn
 from tests.support.api import JSONAPI, call, event
 from tests.support.read_factories import record_queries
+from tests.support.sealed import SCOPE_STATEMENT, SignedScope, unsealed
 from wellapi import db, schema
 from wellapi.errors import sqlstate_of
 from wellapi.queries import scope_condition, with_parents
 from wellapi.resources import RESOURCES
 from wellapi.roles import API_ROLE
-from wellapi.sql import to_literal
 from wellapi.sql_compile import compile_template
 from welldev import api_keys
 from welldev import database as local_db
@@ -144,19 +144,24 @@ def rls(admin_conn: pg8000.native.Connection) -> RlsWorld:
     return RlsWorld(w, shared_group, shared_enrolment)
 
 
-def scope_of(person: tn.Ref, workspace: tn.Ref, kind: str = "member") -> str:
+def scope_of(person: tn.Ref, workspace: tn.Ref, kind: str = "member") -> SignedScope:
     """``set_scope`` with the token the authorizer would have signed for the person's key."""
-    signed = claims(_ADMIN[0], person[1], workspace[1], kind)["scope_token"]
-    return f"SELECT * FROM core_api.set_scope({to_literal(signed)}, {to_literal(workspace[1])})"
+    return SignedScope.of(claims(_ADMIN[0], person[1], workspace[1], kind))
 
 
-def scope(side: tn.Side, kind: str = "member") -> str:
+def scope(side: tn.Side, kind: str = "member") -> SignedScope:
     return scope_of(side.person, side.workspace, kind)
+
+
+def in_scope(signed: SignedScope, statement: str) -> list[list[Any]]:
+    """``statement`` as the API role after ``set_scope``, in the same simple query, sealed with
+    a proof of the token as the API seals it (``db.execute(..., seal=...)``)."""
+    return db.execute(f"{signed.statement}; {statement}", seal=signed.seal)
 
 
 def scoped(statement: str, side: tn.Side, kind: str = "member") -> list[list[Any]]:
     """``statement`` as the API role after ``set_scope``, in the same simple query."""
-    rows = db.execute(f"{scope(side, kind)}; {statement}")
+    rows = in_scope(scope(side, kind), statement)
     assert rows[0][0] == side.workspace[0], "the scope did not resolve"
     return rows[1:]
 
@@ -275,12 +280,10 @@ def test_an_unscoped_select_returns_no_row_although_both_tenants_have_rows(rls, 
 @pytest.mark.parametrize("table", UNREADABLE)
 def test_the_api_role_may_not_read_keys_receipts_or_migration_state(rls, admin_conn, table):
     assert admin_conn.run(f"SELECT count(*) FROM core_api.{table}")[0][0] >= 1
-    for statement in (
-        f"SELECT * FROM core_api.{table}",
-        f"{scope(rls.w.a)}; SELECT * FROM core_api.{table}",
-    ):
+    statement = f"SELECT * FROM core_api.{table}"
+    for run in (lambda: db.execute(statement), lambda: in_scope(scope(rls.w.a), statement)):
         with pytest.raises(pg8000.dbapi.DatabaseError) as raised:
-            db.execute(statement)
+            run()
         assert sqlstate_of(raised.value) == INSUFFICIENT_PRIVILEGE
 
 
@@ -334,9 +337,7 @@ def test_a_scope_that_does_not_resolve_opens_nothing(rls):
     rows the person could see in a workspace where they do belong."""
     a, b = rls.w.a, rls.w.b
     for table in SCOPED:
-        rows = db.execute(
-            f"{scope_of(b.person, a.workspace)}; SELECT count(*) FROM core_api.{table}"
-        )
+        rows = in_scope(scope_of(b.person, a.workspace), f"SELECT count(*) FROM core_api.{table}")
         assert rows[0] == [None, b.person[0]]  # the person exists: the request is a 403
         assert rows[1:] == [[0]], table
 
@@ -352,7 +353,7 @@ def engine_scope(admin_conn: pg8000.native.Connection, resource: str, side: tn.S
     parents, joined = with_parents(r, t)
     statement = select(t.c.pk).select_from(joined).where(scope_condition(r, t, parents))
     sql = compile_template(statement).render()
-    rows = admin_conn.run(f"{scope(side)}; {sql}")
+    rows = admin_conn.run(scope(side).message(sql))
     return {int(r[0]) for r in rows if len(r) == 1}
 
 
@@ -463,15 +464,16 @@ def test_a_service_scope_sees_across_workspaces(rls, admin_conn, table):
 # ---- writes through row-level security ---------------------------------------------------------
 
 
-def attempt(conn: pg8000.native.Connection, prelude: str, statement: str) -> int | str:
-    """Run ``statement`` as the API role after ``prelude``, then roll back whatever happened.
+def attempt(
+    conn: pg8000.native.Connection, prelude: SignedScope | None, statement: str
+) -> int | str:
+    """Run ``statement`` as the API role in a transaction that ``prelude`` (if any) opened with
+    its scope, then roll back whatever happened.
 
     Returns the number of rows written, or the SQLSTATE of the refusal.
     """
-    conn.run("BEGIN")
     try:
-        if prelude:
-            conn.run(prelude)
+        conn.run("BEGIN" if prelude is None else prelude.begin())
         conn.run(statement)
         return int(conn.row_count)
     except pg8000.native.DatabaseError as error:
@@ -481,7 +483,8 @@ def attempt(conn: pg8000.native.Connection, prelude: str, statement: str) -> int
 
 
 Outcome = int | str  # rows written, or the SQLSTATE of the refusal
-WriteCase = Callable[[RlsWorld], tuple[str, str, Outcome]]  # -> (prelude, statement, outcome)
+Attempt = tuple[SignedScope | None, str, Outcome]  # (prelude, statement, outcome)
+WriteCase = Callable[[RlsWorld], Attempt]
 REFUSED = INSUFFICIENT_PRIVILEGE
 
 
@@ -503,36 +506,36 @@ def _provenance_cases(table: str, record: str) -> dict[str, WriteCase]:
             b.workspace_connector[0],
         )
 
-    def b_row(rls: RlsWorld) -> tuple[str, str, Outcome]:
+    def b_row(rls: RlsWorld) -> Attempt:
         a, _, _, r_b, _, wc_b = parts(rls)
         return scope(a), insert.format(r=r_b, wc=wc_b), REFUSED
 
-    def a_record_b_connector(rls: RlsWorld) -> tuple[str, str, Outcome]:
+    def a_record_b_connector(rls: RlsWorld) -> Attempt:
         a, _, r_a, _, _, wc_b = parts(rls)
         return scope(a), insert.format(r=r_a, wc=wc_b), REFUSED
 
-    def b_record_a_connector(rls: RlsWorld) -> tuple[str, str, Outcome]:
+    def b_record_a_connector(rls: RlsWorld) -> Attempt:
         a, _, _, r_b, wc_a, _ = parts(rls)
         return scope(a), insert.format(r=r_b, wc=wc_a), REFUSED
 
-    def unscoped_insert(rls: RlsWorld) -> tuple[str, str, Outcome]:
+    def unscoped_insert(rls: RlsWorld) -> Attempt:
         _, _, r_a, _, wc_a, _ = parts(rls)
-        return "", insert.format(r=r_a, wc=wc_a), REFUSED
+        return None, insert.format(r=r_a, wc=wc_a), REFUSED
 
-    def update_b_row(rls: RlsWorld) -> tuple[str, str, Outcome]:
+    def update_b_row(rls: RlsWorld) -> Attempt:
         a, b, *_ = parts(rls)
         return scope(a), soft_delete.format(pk=b.provenance[table][0]), 0
 
-    def repoint(rls: RlsWorld) -> tuple[str, str, Outcome]:
+    def repoint(rls: RlsWorld) -> Attempt:
         a, _, _, r_b, _, _ = parts(rls)
         statement = (
             f"UPDATE core_api.{table} SET {record}_pk = {r_b} WHERE pk = {a.provenance[table][0]}"
         )
         return scope(a), statement, REFUSED
 
-    def unscoped_update(rls: RlsWorld) -> tuple[str, str, Outcome]:
+    def unscoped_update(rls: RlsWorld) -> Attempt:
         a, *_ = parts(rls)
-        return "", soft_delete.format(pk=a.provenance[table][0]), 0
+        return None, soft_delete.format(pk=a.provenance[table][0]), 0
 
     return {
         f"{table}: insert B's row": b_row,
@@ -546,21 +549,21 @@ def _provenance_cases(table: str, record: str) -> dict[str, WriteCase]:
 
 
 def _other_cases() -> dict[str, WriteCase]:
-    def insert_selection_for_b(rls: RlsWorld) -> tuple[str, str, Outcome]:
+    def insert_selection_for_b(rls: RlsWorld) -> Attempt:
         statement = (
             "INSERT INTO core_api.workspace_providers (workspace_pk, provider_pk) "
             f"VALUES ({rls.w.b.workspace[0]}, {rls.w.free_provider[0]})"
         )
         return scope(rls.w.a), statement, REFUSED
 
-    def update_b_selection(rls: RlsWorld) -> tuple[str, str, Outcome]:
+    def update_b_selection(rls: RlsWorld) -> Attempt:
         statement = (
             "UPDATE core_api.workspace_providers SET is_selected = false "
             f"WHERE pk = {rls.w.b.selection[0]}"
         )
         return scope(rls.w.a), statement, 0
 
-    def repoint_selection(rls: RlsWorld) -> tuple[str, str, Outcome]:
+    def repoint_selection(rls: RlsWorld) -> Attempt:
         statement = (
             f"UPDATE core_api.workspace_providers SET workspace_pk = {rls.w.b.workspace[0]} "
             f"WHERE pk = {rls.w.a.selection[0]}"
@@ -568,7 +571,7 @@ def _other_cases() -> dict[str, WriteCase]:
         return scope(rls.w.a), statement, REFUSED
 
     def enrol(group: str) -> WriteCase:
-        def case(rls: RlsWorld) -> tuple[str, str, Outcome]:
+        def case(rls: RlsWorld) -> Attempt:
             side = getattr(rls.w, group)
             statement = (
                 "INSERT INTO core_api.workspace_group_workspaces "
@@ -579,32 +582,32 @@ def _other_cases() -> dict[str, WriteCase]:
 
         return case
 
-    def remove_b_enrolment(rls: RlsWorld) -> tuple[str, str, Outcome]:
+    def remove_b_enrolment(rls: RlsWorld) -> Attempt:
         statement = (
             "UPDATE core_api.workspace_group_workspaces SET deleted_at = now() "
             f"WHERE pk = {rls.w.b.enrolment[0]}"
         )
         return scope(rls.w.a), statement, 0
 
-    def repoint_enrolment(rls: RlsWorld) -> tuple[str, str, Outcome]:
+    def repoint_enrolment(rls: RlsWorld) -> Attempt:
         statement = (
             f"UPDATE core_api.workspace_group_workspaces SET workspace_pk = "
             f"{rls.w.b.workspace[0]} WHERE pk = {rls.w.a.enrolment[0]}"
         )
         return scope(rls.w.a), statement, REFUSED
 
-    def update_parent(rls: RlsWorld) -> tuple[str, str, Outcome]:
+    def update_parent(rls: RlsWorld) -> Attempt:
         statement = (
             "UPDATE core_api.accounts SET account_name = 'x' "
             f"WHERE pk = {rls.w.a.records['account'][0]}"
         )
         return scope(rls.w.a), statement, REFUSED
 
-    def delete_own(rls: RlsWorld) -> tuple[str, str, Outcome]:
+    def delete_own(rls: RlsWorld) -> Attempt:
         statement = f"DELETE FROM core_api.workspace_providers WHERE pk = {rls.w.a.selection[0]}"
         return scope(rls.w.a), statement, REFUSED
 
-    def enrol_as_a_plain_group_member(rls: RlsWorld) -> tuple[str, str, Outcome]:
+    def enrol_as_a_plain_group_member(rls: RlsWorld) -> Attempt:
         # B is a plain member of the shared group and an active member of its own workspace:
         # the API wants the owner or admin role on the group, and so do the policies (0014).
         statement = (
@@ -614,14 +617,14 @@ def _other_cases() -> dict[str, WriteCase]:
         )
         return scope(rls.w.b), statement, REFUSED
 
-    def remove_as_a_plain_group_member(rls: RlsWorld) -> tuple[str, str, Outcome]:
+    def remove_as_a_plain_group_member(rls: RlsWorld) -> Attempt:
         statement = (
             "UPDATE core_api.workspace_group_workspaces SET deleted_at = now() "
             f"WHERE pk = {rls.shared_enrolment[0]}"
         )
         return scope(rls.w.b), statement, 0
 
-    def update_catalog(rls: RlsWorld) -> tuple[str, str, Outcome]:
+    def update_catalog(rls: RlsWorld) -> Attempt:
         statement = f"UPDATE core_api.providers SET name = 'x' WHERE pk = {rls.w.free_provider[0]}"
         return scope(rls.w.a, "service"), statement, REFUSED
 
@@ -719,7 +722,7 @@ def test_a_retrieve_is_one_round_trip_that_sets_its_own_scope(rls, calls):
     )
     assert reply.status == 200, reply.body
     assert len(calls) == 1
-    assert calls[0][1].startswith("SELECT workspace_pk, person_pk FROM core_api.set_scope(")
+    assert (unsealed(calls[0][1]) or "").startswith(SCOPE_STATEMENT), calls[0][1][:120]
 
 
 def test_a_create_is_one_round_trip_that_sets_its_own_scope(rls, admin_conn, calls):
@@ -748,7 +751,7 @@ def test_a_create_is_one_round_trip_that_sets_its_own_scope(rls, admin_conn, cal
     )
     assert reply.status == 201, reply.body
     assert len(calls) == 1
-    assert calls[0][1].startswith("SELECT workspace_pk, person_pk FROM core_api.set_scope(")
+    assert (unsealed(calls[0][1]) or "").startswith(SCOPE_STATEMENT), calls[0][1][:120]
     assert "INSERT INTO core_api.workspace_providers" in calls[0][1]
 
 

@@ -11,7 +11,8 @@ with what the code uses:
 - the sync writer: the columns its SQL names (``_sync_uses``, below; its SQL is written by
   hand, and every sync test runs as that role, so a column it needs and cannot read fails
   there);
-- the authorizer: nothing at all (it only calls ``core_api.authenticate_key``).
+- the authorizer: nothing at all (it only spends a key's proof, ``core_api.spend_key_proof``,
+  and calls ``core_api.authenticate_key``, revision 0016).
 
 A column granted and not used fails here, as does one used and not granted.
 """
@@ -190,17 +191,45 @@ def test_the_sync_role_reads_exactly_the_columns_the_writer_uses(admin):
     assert sorted(readable(admin, SYNC_ROLE) ^ _sync_uses()) == []
 
 
-def test_the_authorizer_role_reads_nothing_and_may_only_check_a_key(admin):
-    assert readable(admin, AUTH_ROLE) == set()
-    functions = admin.run(
+def executable(admin: Any, role: str) -> list[str]:
+    """The functions and procedures of ``core_api`` and ``well_private`` the role may run
+    (trigger functions aside: nobody calls them)."""
+    rows = admin.run(
         "SELECT p.oid::regprocedure::text FROM pg_proc p "
         "WHERE has_function_privilege(:role, p.oid, 'EXECUTE') "
         "AND p.prorettype <> CAST('trigger' AS regtype) "
         "AND p.pronamespace IN (CAST('core_api' AS regnamespace), "
-        "CAST('well_private' AS regnamespace))",
-        role=AUTH_ROLE,
+        "CAST('well_private' AS regnamespace)) ORDER BY 1",
+        role=role,
     )
-    assert [f for (f,) in functions] == ["core_api.authenticate_key(text,bytea)"]
+    return [f for (f,) in rows]
+
+
+def test_the_authorizer_role_reads_nothing_and_may_only_check_a_key(admin):
+    assert readable(admin, AUTH_ROLE) == set()
+    # Spend a key's proof, then read the key that proof was made with (revision 0016).
+    assert executable(admin, AUTH_ROLE) == [
+        "core_api.authenticate_key()",
+        "core_api.spend_key_proof(text)",
+    ]
+
+
+# What takes a credential's proof, or answers from one (revision 0016).
+CREDENTIAL_FUNCTIONS = re.compile(r"core_api\.(set_scope|spend_\w+_proof|authenticate_key)\(")
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        (API_ROLE, ["core_api.set_scope(uuid)", "core_api.spend_scope_proof(text)"]),
+        (SYNC_ROLE, []),
+        (AUTH_ROLE, ["core_api.authenticate_key()", "core_api.spend_key_proof(text)"]),
+    ],
+)
+def test_only_the_api_role_opens_a_scope_and_only_the_authorizer_checks_a_key(
+    admin, role, expected
+):
+    assert [f for f in executable(admin, role) if CREDENTIAL_FUNCTIONS.match(f)] == expected
 
 
 @pytest.mark.parametrize("role", [API_ROLE, SYNC_ROLE, AUTH_ROLE])

@@ -18,6 +18,7 @@ import pytest
 
 from wellapi import keys
 from wellapi.domain import SCHEMA
+from wellapi.proofs import seal_with_key
 from wellapi.schema import metadata
 from welldev import api_keys, demo_file, seed
 from welldev import database as local_db
@@ -212,10 +213,13 @@ def identity(conn: pg8000.native.Connection, key: str) -> list[Any] | None:
     """Who the key authenticates as (person, workspace, kind), as the authorizer sees it."""
     parsed = keys.parse_key(key)
     assert parsed is not None
+    # The authorizer's own check: a message sealed by a proof of the key (revision 0016).
     rows = conn.run(
-        "SELECT person_id::text, workspace_id::text, kind FROM core_api.authenticate_key(:p, :h)",
-        p=parsed.prefix,
-        h=parsed.secret_hash,
+        seal_with_key(
+            "SELECT person_id::text, workspace_id::text, kind FROM core_api.authenticate_key()",
+            parsed.prefix,
+            parsed.secret_hash,
+        )
     )
     return rows[0] if rows else None
 

@@ -2,6 +2,8 @@
 
 The database signs the scope token; only the owner of the signing key may ask it to
 (``well_private.scope_token``, revision 0014), so this needs the administrator's connection.
+The token never reaches the database again: each request's text is sealed with a single-use
+proof of it (``wellapi.proofs``, revision 0016).
 """
 
 from __future__ import annotations

@@ -31,12 +31,15 @@ from sqlalchemy import literal, select
 
 from tests.support import sync as sy
 from tests.support.api import Lambda, event
+from tests.support.sealed import SignedScope
 from tests.support.tenancy_world import Principal, World
 from wellapi import db, schema
 from wellapi.errors import sqlstate_of
 from wellapi.http import api_handler
+from wellapi.principal import SCOPE_TOKEN_CLAIM
 from wellapi.queries import scope_condition, with_parents
 from wellapi.resources import RESOURCES
+from wellapi.roles import API_ROLE
 from wellapi.sql import to_literal
 from wellapi.sql_compile import compile_template
 from wellapi.sync import writer
@@ -56,12 +59,9 @@ class Scope:
     claims: dict[str, str]
 
     @property
-    def statement(self) -> str:
-        token = self.claims["scope_token"]
-        return (
-            f"SELECT * FROM core_api.set_scope({to_literal(token)}, "
-            f"{to_literal(self.principal.workspace[1])})"
-        )
+    def signed(self) -> SignedScope:
+        """The token and the workspace: what opens the scope, in a sealed message."""
+        return SignedScope(self.claims[SCOPE_TOKEN_CLAIM], self.principal.workspace[1])
 
 
 def sign(admin: pg8000.native.Connection, principal: Principal) -> Scope:
@@ -145,9 +145,8 @@ def query_rows(
         .select_from(joined)
         .where(condition(r, t, parents, service=service))
     )
-    admin.run("BEGIN")
     try:
-        resolved = admin.run(scope.statement)[0][0] is not None
+        resolved = scope.signed.open(admin)[0] is not None
         rows: list[Any] = admin.run(compile_template(statement).render())
     finally:
         admin.run("ROLLBACK")
@@ -160,9 +159,10 @@ def query_rows(
 
 
 class ApiRole(Protocol):
-    """Runs SQL as ``well_api``: a script in one implicit transaction, or a write attempt."""
+    """Runs SQL as ``well_api`` in a scope: a script in one implicit transaction, whose first
+    row is the scope's, or a write attempt."""
 
-    def script(self, sql: str) -> list[list[Any]]: ...
+    def script(self, scope: Scope, sql: str) -> list[list[Any]]: ...
 
     def attempt(self, scope: Scope, statement: str) -> str: ...
 
@@ -173,14 +173,15 @@ class LoginRole:
     def __init__(self, conn: pg8000.native.Connection) -> None:
         self.conn = conn
 
-    def script(self, sql: str) -> list[list[Any]]:
-        return db.execute(sql)
+    def script(self, scope: Scope, sql: str) -> list[list[Any]]:
+        """``sql`` after ``set_scope`` in one message, sealed as the API seals it."""
+        signed = scope.signed
+        return db.execute(f"{signed.statement};\n{sql}", seal=signed.seal)
 
     def attempt(self, scope: Scope, statement: str) -> str:
         """``statement`` after ``set_scope``, rolled back: "ok" or the refusal's SQLSTATE."""
-        self.conn.run("BEGIN")
         try:
-            self.conn.run(scope.statement)
+            scope.signed.open(self.conn)
             self.conn.run(statement)
             return "ok"
         except pg8000.native.DatabaseError as error:
@@ -192,39 +193,60 @@ class LoginRole:
 class AssumedRole:
     """``SET LOCAL ROLE well_api`` inside the admin's open transaction, each use under a
     savepoint: sees what the transaction changed (a policy altered on purpose, never
-    committed)."""
+    committed).
+
+    A sealed message cannot open the scope here: its proof's own transaction would commit
+    the admin's. The owner records instead, for its message, what ``spend_scope_proof``
+    records once it has checked a proof: the token's person and kind, if the token is the
+    database's own and unexpired. ``set_scope``, as ``well_api``, then reads them in the same
+    message, as it reads a spent proof."""
 
     def __init__(self, admin: pg8000.native.Connection) -> None:
         self.admin = admin
 
-    def _under_savepoint(self, statements: list[str]) -> list[list[Any]]:
+    def _under_savepoint(self, scope: Scope, statements: list[str]) -> list[list[Any]]:
         self.admin.run("SAVEPOINT as_api")
         try:
-            self.admin.run("SET LOCAL ROLE well_api")
-            rows: list[list[Any]] = []
+            rows: list[list[Any]] = self.admin.run(_spent_here(scope)) or []
             for statement in statements:
                 rows += self.admin.run(statement) or []
             return rows
         finally:
             self.admin.run("ROLLBACK TO SAVEPOINT as_api")
 
-    def script(self, sql: str) -> list[list[Any]]:
-        return self._under_savepoint(sql.split(";\n"))
+    def script(self, scope: Scope, sql: str) -> list[list[Any]]:
+        return self._under_savepoint(scope, sql.split(";\n"))
 
     def attempt(self, scope: Scope, statement: str) -> str:
         try:
-            self._under_savepoint([scope.statement, statement])
+            self._under_savepoint(scope, [statement])
             return "ok"
         except pg8000.native.DatabaseError as error:
             return sqlstate_of(error) or "?"
+
+
+def _spent_here(scope: Scope) -> str:
+    """As the owner, one message: the token's person and kind recorded as this message's
+    spent proof (``well_private.spent_proofs``, revision 0016) if the database signed the
+    token and it has not expired, then ``SET LOCAL ROLE well_api`` and ``set_scope``."""
+    signed = scope.signed
+    return (
+        "INSERT INTO well_private.spent_proofs (nonce, backend_pid, message_at, expires_at, "
+        "person_pk, kind) SELECT gen_random_uuid(), pg_backend_pid(), statement_timestamp(), "
+        "to_timestamp(t[4]::bigint), t[2]::bigint, t[3] "
+        f"FROM (SELECT string_to_array({to_literal(signed.token)}, '.') AS t) token "
+        "WHERE t[5] = well_private.mac('token|' || array_to_string(t[1:4], '.')) "
+        "AND t[4]::bigint > extract(epoch FROM clock_timestamp());"
+        f"SET LOCAL ROLE {API_ROLE};"
+        f"{signed.statement}"
+    )
 
 
 def rls_rows(role: ApiRole, resource: str, scope: Scope) -> Rows:
     """Every row the policies let the API role read with the scope set, and no WHERE."""
     r = RESOURCES[resource]
     rows = role.script(
-        f"{scope.statement};\n"
-        f"SELECT 'row', {r.id_column}, deleted_at IS NULL FROM core_api.{r.table.name}"
+        scope, f"SELECT 'row', {r.id_column}, deleted_at IS NULL FROM core_api.{r.table.name}"
     )
     return {UUID(str(row[1])): bool(row[2]) for row in rows if len(row) == 3 and row[0] == "row"}
 

@@ -6,7 +6,8 @@ function's own event from ``events/`` (signed; the authorizer's with a real demo
 served by a fresh ``python -I -S -B`` that sees only the sandbox, as Lambda lays it out; its
 CPU time at the answer (interpreter start, import, connect, the request) is held against a
 fresh interpreter that imports pg8000 and ``json`` from the layer, connects as the same role,
-sends the same SQL text (captured once in this process) and dumps its rows. The two take
+sends the same SQL text (captured once in this process, and opened by a fresh proof of the
+same credential for each run: a proof is spent once) and dumps its rows. The two take
 turns, ``first_runs`` times each; the demo rows are put back after every run, so every run
 does the same work. The same event is also served under the real runtime client
 (``runtime_api``: awslambdaric and a fake Runtime API), whose init and first invoke are
@@ -44,6 +45,7 @@ from welldev.bench.harness import (
     note,
     quiet_powertools,
 )
+from welldev.bench.raw_client import Captured
 from welldev.bench.report import Report
 from welldev.bench.runtime_api import RuntimeFailure, measure_runtime
 from welldev.bench.sandbox import Function, Sandbox
@@ -200,7 +202,9 @@ def _in_process(target: Target) -> Handler:
 class Prepared:
     target: Target
     event: dict[str, Any]
-    sql: list[str]
+    # What the function sent, without the proofs its messages opened with: each floor run
+    # seals them anew (a proof is spent once).
+    sql: list[Captured]
     fresh_ids: list[str]  # ids the function made (Create): new ones for each floor run
     before: tuple[Handler, dict[str, Any]] | None
 
@@ -230,13 +234,19 @@ def prepare(target: Target, demo: DemoState) -> Prepared:
     target.check(response, "in this process")
     if any(c.protocol != "simple" for c in wire.calls):
         raise BenchError(f"{target.function.logical_id} sent a parameterised statement")
-    sql = [c.sql for c in wire.calls]
-    unrestored = {t for s in sql for t in WRITES.findall(s)} - set(RESTORED)
+    sent = [Captured.of(c.sql, event) for c in wire.calls]
+    unrestored = {t for c in sent for t in WRITES.findall(c.sql)} - set(RESTORED)
     if unrestored:
         raise BenchError(f"{target.function.logical_id} writes {unrestored}, never put back")
     known = json.dumps(event).lower()
-    fresh = sorted({u for s in sql for u in UUID.findall(s.lower()) if u not in known})
-    return Prepared(target, event, sql, fresh, before)
+    fresh = sorted({u for c in sent for u in UUID.findall(c.sql.lower()) if u not in known})
+    return Prepared(target, event, sent, fresh, before)
+
+
+def _renamed(sql: str, renamed: dict[str, str]) -> str:
+    for made, new in renamed.items():
+        sql = sql.replace(made, new)
+    return sql
 
 
 def _child(child: Path, args: dict[str, Any], env: dict[str, str], cwd: Path, who: str) -> Any:
@@ -311,9 +321,8 @@ def measure_one(
         samples["import.cpu"].append(result["import"] * 1000)
         samples["wall"].append(result["wall"])
         demo.reset(prepared.before)
-        sql = prepared.sql
-        for made in prepared.fresh_ids:
-            sql = [s.replace(made, str(uuid4())) for s in sql]
+        renamed = {made: str(uuid4()) for made in prepared.fresh_ids}
+        sql = [c.sealed(_renamed(c.sql, renamed)) for c in prepared.sql]
         floor = _child(FLOOR_CHILD, {**floor_args, "sql": sql}, env, cwd, who)
         samples["floor.cpu"].append(floor["cpu"] * 1000)
         samples["floor.wall"].append(floor["wall"])
@@ -385,8 +394,9 @@ def measure_first(
         "method": (
             "fresh `python -I -S -B` on the sandbox: CPU time from exec to the first answer "
             "(import, connect, the request); the floor imports pg8000 and json from the layer, "
-            "connects as the same role, sends the same SQL (captured in this process) and "
-            "dumps the rows; they take turns; runtime.* is awslambdaric with a fake Runtime API"
+            "connects as the same role, sends the same SQL (captured in this process, sealed "
+            "anew with a proof of the same credential) and dumps the rows; they take turns; "
+            "runtime.* is awslambdaric with a fake Runtime API"
         ),
         "restore": (
             f"after every run, {', '.join(RESTORED)} are put back row for row from a snapshot "

@@ -1,9 +1,13 @@
-"""The raw floor: the same SQL text the handler sends, by hand with bare pg8000."""
+"""The raw floor: the same SQL text the handler sends, by hand with bare pg8000.
+
+The text is sealed anew for each run, as the handler seals each of its own (a proof is
+spent once, ``wellapi.proofs``): the floor pays for its proof as the handler does."""
 
 from __future__ import annotations
 
 import json
 import socket
+from dataclasses import dataclass
 from typing import Any
 
 import pg8000.core
@@ -11,9 +15,12 @@ import pg8000.dbapi
 import pg8000.native
 
 from wellapi import db as wellapi_db
+from wellapi.keys import parse_authorization
+from wellapi.principal import SCOPE_TOKEN_CLAIM
+from wellapi.proofs import is_scope_token, seal_with_key, seal_with_token
 from welldev.bench.errors import BenchError
 from welldev.bench.harness import Handler, invoke
-from welldev.bench.wire import recording
+from welldev.bench.wire import proof_of, recording
 
 
 class RawClient:
@@ -46,10 +53,48 @@ class RawClient:
         self.conn.close()
 
 
-def captured_sql(handler: Handler, event: dict[str, Any], status: int) -> str:
+@dataclass(frozen=True, eq=False)
+class Captured:
+    """A query a request sent, without the single-use proof it opened with (``proof``: its
+    kind, or None). The proof is spent: each replay is sealed anew (``sealed``) with the
+    credential the request's ``event`` carries, as the function seals each attempt."""
+
+    proof: str | None
+    sql: str
+    event: dict[str, Any]
+
+    @classmethod
+    def of(cls, sent: str, event: dict[str, Any]) -> Captured:
+        proof, sql = proof_of(sent)
+        return cls(proof, sql, event)
+
+    def sealed(self, sql: str | None = None) -> str:
+        """``sql`` (by default the captured text) as the function would send it now."""
+        return reseal(self.proof, self.sql if sql is None else sql, self.event)
+
+
+def reseal(proof: str | None, sql: str, event: dict[str, Any]) -> str:
+    """``sql`` opened by a fresh proof of the kind given, of the event's credential: the scope
+    token of its claims, or the API key of its Authorization header."""
+    if proof is None:
+        return sql
+    if proof == "scope":
+        claims = ((event.get("requestContext") or {}).get("authorizer") or {}).get("lambda")
+        token = (claims or {}).get(SCOPE_TOKEN_CLAIM)
+        if not isinstance(token, str) or not is_scope_token(token):
+            raise BenchError("the request was sealed, and its event carries no scope token")
+        return seal_with_token(sql, token)
+    headers = {str(k).lower(): v for k, v in (event.get("headers") or {}).items()}
+    key = parse_authorization(headers.get("authorization"))
+    if key is None:
+        raise BenchError("the request was sealed with a key, and its event carries none")
+    return seal_with_key(sql, key.prefix, key.secret_hash)
+
+
+def captured_sql(handler: Handler, event: dict[str, Any], status: int) -> Captured:
     """The one simple query a request sends (it must send exactly one)."""
     with recording() as wire:
         invoke(handler, event, status)
     if len(wire.calls) != 1 or wire.calls[0].protocol != "simple":
         raise BenchError(f"{event['routeKey']} sent {len(wire.calls)} queries, not one")
-    return wire.calls[0].sql
+    return Captured.of(wire.calls[0].sql, event)

@@ -10,18 +10,18 @@ from welldev.bench.api_requests import Requests
 from welldev.bench.config import PAGE_SIZE, Config
 from welldev.bench.databases import BenchDatabase
 from welldev.bench.harness import handler_for, invoke, note
-from welldev.bench.raw_client import RawClient, captured_sql
+from welldev.bench.raw_client import Captured, RawClient, captured_sql
 from welldev.bench.report import Report
 from welldev.bench.wire import split_statements
 from welldev.function_roles import functions_connected_as
 
 
-def _explain(bench: BenchDatabase, sql: str) -> list[str]:
+def _explain(bench: BenchDatabase, sent: Captured) -> list[str]:
     """EXPLAIN ANALYZE of the List's SELECT, as the API role with the request's scope."""
-    scope, select = split_statements(sql)
+    scope, select = split_statements(sent.sql)
     raw = RawClient(bench.api_url)
     try:
-        _, rows = raw.rows(f"{scope};\nEXPLAIN (ANALYZE, BUFFERS) {select}")
+        _, rows = raw.rows(sent.sealed(f"{scope};\nEXPLAIN (ANALYZE, BUFFERS) {select}"))
     finally:
         raw.close()
     return [str(r[0]) for r in rows[1:]]
@@ -29,7 +29,7 @@ def _explain(bench: BenchDatabase, sql: str) -> list[str]:
 
 def _scale_samples(
     benches: dict[str, BenchDatabase], config: Config
-) -> tuple[dict[str, list[float]], dict[str, str]]:
+) -> tuple[dict[str, list[float]], dict[str, Captured]]:
     """Milliseconds per request on each database, and the SQL each request sent.
 
     One process serves one database at a time (one engine per role), so the databases take
@@ -38,7 +38,7 @@ def _scale_samples(
     handler = handler_for("account_workspace_connectors", "list")
     events = {which: Requests.signed(bench).deep_list() for which, bench in benches.items()}
     samples: dict[str, list[float]] = {which: [] for which in benches}
-    sqls: dict[str, str] = {}
+    sqls: dict[str, Captured] = {}
     blocks = 5
     per_block = max(1, config.scale_iterations // blocks)
     for block in range(blocks):
@@ -58,7 +58,7 @@ def _scale_samples(
 
 def measure_scale(
     report: Report, large: BenchDatabase, small: BenchDatabase, config: Config
-) -> dict[str, str]:
+) -> dict[str, Captured]:
     """The deep sync-status List through the handler on 1M rows against 10k; its plans."""
     benches = {"large": large, "small": small}
     samples, sqls = _scale_samples(benches, config)
@@ -101,7 +101,9 @@ def _execution_ms(plan: list[str]) -> float | None:
     return None
 
 
-def diagnose_scale(report: Report, benches: dict[str, BenchDatabase], sqls: dict[str, str]) -> None:
+def diagnose_scale(
+    report: Report, benches: dict[str, BenchDatabase], sqls: dict[str, Captured]
+) -> None:
     """Is the growth in the API's own SELECT or in row-level security?
 
     The same statement with the same scope, run by the administrator (row-level security
@@ -110,10 +112,11 @@ def diagnose_scale(report: Report, benches: dict[str, BenchDatabase], sqls: dict
     """
     found: dict[str, Any] = {}
     for which, bench in benches.items():
-        scope, select = split_statements(sqls[which])
+        sent = sqls[which]
+        scope, select = split_statements(sent.sql)
         conn = bench.admin()
         try:
-            rows = conn.run(f"{scope};\nEXPLAIN (ANALYZE) {select}")
+            rows = conn.run(sent.sealed(f"{scope};\nEXPLAIN (ANALYZE) {select}"))
         finally:
             conn.close()
         api_plan = report.details["scale"][which]["plan"]

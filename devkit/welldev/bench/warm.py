@@ -18,7 +18,7 @@ from welldev.bench.databases import BenchDatabase, remove_created_rows
 from welldev.bench.errors import BenchError
 from welldev.bench.harness import Handler, handler_for, invoke, note
 from welldev.bench.profiles import profile_lines
-from welldev.bench.raw_client import RawClient, captured_sql
+from welldev.bench.raw_client import Captured, RawClient, captured_sql
 from welldev.bench.report import Report
 from welldev.bench.wire import recording
 
@@ -90,11 +90,14 @@ def warm_cases(requests: Requests) -> list[WarmCase]:
     ]
 
 
-def _raw_call(raw: RawClient, case: WarmCase, sql: str, row_id: str | None) -> Callable[[], Any]:
+def _raw_call(
+    raw: RawClient, case: WarmCase, sent: Captured, row_id: str | None
+) -> Callable[[], Any]:
+    # Sealed for each call, as the handler seals each request: a proof is spent once.
     if not case.fresh_id or row_id is None:
-        return lambda: raw.document(sql, case.skip)
+        return lambda: raw.document(sent.sealed(), case.skip)
     # The handler makes a new id per Create; the raw floor must insert a new row too.
-    return lambda: raw.document(sql.replace(row_id, str(uuid4())), case.skip)
+    return lambda: raw.document(sent.sealed(sent.sql.replace(row_id, str(uuid4()))), case.skip)
 
 
 def measure_warm(report: Report, bench: BenchDatabase, config: Config) -> list[WarmCase]:
@@ -110,17 +113,17 @@ def measure_warm(report: Report, bench: BenchDatabase, config: Config) -> list[W
     try:
         for case in cases:
             invoke(case.handler, case.event, case.status)  # connect, compile, cache
-            sql = captured_sql(case.handler, case.event, case.status)
-            row_id = _created_id(case, sql)
+            sent = captured_sql(case.handler, case.event, case.status)
+            row_id = _created_id(case, sent.sql)
             handler_ms, raw_ms = _interleaved(
                 functools.partial(invoke, case.handler, case.event, case.status),
-                _raw_call(raw, case, sql, row_id),
+                _raw_call(raw, case, sent, row_id),
                 config.warm_iterations,
                 config.warmup,
             )
             rls_ms, plain_ms = _interleaved(
-                _raw_call(raw_rls, case, sql, row_id),
-                _raw_call(raw, case, sql, row_id),
+                _raw_call(raw_rls, case, sent, row_id),
+                _raw_call(raw, case, sent, row_id),
                 config.warm_iterations,
                 config.warmup,
             )

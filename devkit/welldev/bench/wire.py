@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pg8000.core
@@ -13,6 +14,23 @@ import pg8000.dbapi
 import pg8000.native
 
 SCOPE_PREFIX = "SELECT workspace_pk, person_pk FROM core_api.set_scope("
+# How a sealed message opens (``wellapi.proofs``, revision 0016): the proof's own transaction,
+# which spends it before the request's statements run.
+PROOF_OPENING = re.compile(r"BEGIN;CALL core_api\.spend_(scope|key)_proof\('[^']*'\);COMMIT;")
+
+
+def proof_of(sql: str) -> tuple[str | None, str]:
+    """The kind of proof ``sql`` opens with ("scope", "key" or None), and the text after it:
+    what the request itself runs."""
+    opening = PROOF_OPENING.match(sql)
+    if opening is None:
+        return None, sql
+    return opening.group(1), sql[opening.end() :]
+
+
+def unsealed(sql: str) -> str:
+    """``sql`` without the proof it opens with, if any."""
+    return proof_of(sql)[1]
 
 
 @dataclass
@@ -35,12 +53,18 @@ class Wire:
 
     @property
     def statements(self) -> list[str]:
+        """Every statement sent, the proofs' openings included."""
         return [s for c in self.calls for s in split_statements(c.sql)]
 
     @property
     def operation_statements(self) -> list[str]:
-        """Every statement but the scope statement each request opens with."""
-        return [s for s in self.statements if not s.startswith(SCOPE_PREFIX)]
+        """Every statement but the proof's opening and the scope statement of each request."""
+        return [
+            s
+            for c in self.calls
+            for s in split_statements(unsealed(c.sql))
+            if not s.startswith(SCOPE_PREFIX)
+        ]
 
     @property
     def seconds(self) -> float:
@@ -48,7 +72,8 @@ class Wire:
 
     @property
     def transactions(self) -> int:
-        return count_transactions(self.calls)
+        """The requests' own transactions: a proof's, which only spends it, is not counted."""
+        return count_transactions([replace(c, sql=unsealed(c.sql)) for c in self.calls])
 
 
 def split_statements(sql: str) -> list[str]:

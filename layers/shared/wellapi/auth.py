@@ -12,7 +12,6 @@ answers a request without that header itself, with a body that is not ours (temp
 
 from __future__ import annotations
 
-import hmac
 import threading
 import time
 from collections import OrderedDict
@@ -26,9 +25,9 @@ from wellapi import db
 from wellapi.errors import database_error
 from wellapi.keys import ParsedKey, parse_authorization
 from wellapi.principal import SCOPE_TOKEN_CLAIM, UNAVAILABLE_CLAIM, logged_claims
+from wellapi.proofs import seal_with_key
 from wellapi.rows import KeyRow, column_list
 from wellapi.settings import get_settings
-from wellapi.sql import to_literal
 
 logger = Logger(service="wellapi-authorizer", use_rfc3339=True)
 UNAUTHENTICATED: dict[str, Any] = {"isAuthorized": True, "context": {}}
@@ -72,13 +71,14 @@ class ClaimsCache:
         return claims
 
 
-def lookup_statement(key: ParsedKey) -> str:
-    """The key's row (``KeyRow``), if its prefix names a live key."""
-    return (
-        f"SELECT {column_list(KeyRow._fields)} "
-        f"FROM core_api.authenticate_key({to_literal(key.prefix)}, "
-        f"decode({to_literal(key.secret_hash.hex())}, 'hex'))"
-    )
+# The key's row (``KeyRow``), if the message's proof was made with a live key's secret; the
+# statement names no key: the proof that opens the message does (``wellapi.proofs``).
+LOOKUP_STATEMENT = f"SELECT {column_list(KeyRow._fields)} FROM core_api.authenticate_key()"
+
+
+def seal_for(key: ParsedKey) -> Callable[[str], str]:
+    """How the key's lookup is sealed: a fresh proof of the key, made for each attempt."""
+    return lambda text: seal_with_key(text, key.prefix, key.secret_hash)
 
 
 def authenticate(header: str | None, cache: ClaimsCache | None = None) -> Claims | None:
@@ -92,9 +92,9 @@ def authenticate(header: str | None, cache: ClaimsCache | None = None) -> Claims
 
 def lookup(key: ParsedKey) -> Claims | None:
     # As the authorizer's own role, which can do nothing but this (revision 0014).
-    answer = db.execute(lookup_statement(key), pool=db.get_pool("auth"))
+    answer = db.execute(LOOKUP_STATEMENT, pool=db.get_pool("auth"), seal=seal_for(key))
     rows = [KeyRow._make(row) for row in answer]
-    if not rows or not hmac.compare_digest(bytes(rows[0].secret_hash), key.secret_hash):
+    if not rows:
         logger.info(
             "authentication failed", extra={"reason": "unknown or revoked", "prefix": key.prefix}
         )

@@ -435,19 +435,26 @@ def unavailable() -> DatabaseUnavailable:
     return DatabaseUnavailable(retry_after_seconds=get_settings().db_retry_after_seconds)
 
 
-def execute(sql: str, *, retry: bool = True, pool: Pool | None = None) -> list[Row]:
+def execute(
+    sql: str,
+    *,
+    retry: bool = True,
+    pool: Pool | None = None,
+    seal: Callable[[str], str] | None = None,
+) -> list[Row]:
     """Send one simple-protocol query and return the rows of every statement in it, in order.
 
-    A connection that drops is retried once when ``retry`` is true (reads, and writes whose
-    repetition is harmless); otherwise the failure is reported as the database being
-    unavailable, never as driver text.
+    ``seal`` opens the text with a single-use proof (``wellapi.proofs``), afresh for each
+    attempt: a proof the first attempt sent may have been spent. A connection that drops is
+    retried once when ``retry`` is true (reads, and writes whose repetition is harmless);
+    otherwise the failure is reported as the database being unavailable, never as driver text.
     """
     pool = pool or get_pool()
     attempts = 2 if retry else 1
     for attempt in range(attempts):
         last = attempt + 1 == attempts
         try:
-            return pool.run(sql)
+            return pool.run(seal(sql) if seal is not None else sql)
         except PoolExhausted as error:
             raise unavailable() from error
         except ConnectFailed as error:

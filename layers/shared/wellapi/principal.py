@@ -6,7 +6,9 @@ asks for (``workspace_id``, legacy ``workspaceId``), or keeps the key's default 
 Whether the person may act there is decided by the database, in the request's own round trip
 (``core_api.set_scope``), so it costs nothing extra. The database takes the person and the
 kind from the scope token the authorizer's key check signed, never from the other claims: the
-API role cannot choose its own scope (revision 0014).
+API role cannot choose its own scope (revision 0014). The token itself never reaches the
+database: the request's text is sealed with a single-use proof of it (``wellapi.proofs``,
+revision 0016).
 """
 
 from __future__ import annotations
@@ -15,7 +17,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 from uuid import UUID
 
+from aws_lambda_powertools import Logger
+
 from wellapi.errors import DatabaseUnavailable, Forbidden, NotFound, Unauthorized
+from wellapi.proofs import is_scope_token, seal_with_token
 from wellapi.rows import ScopeRow, column_list
 from wellapi.sql import ScriptPart, to_literal
 
@@ -27,6 +32,9 @@ SCOPE_TOKEN_CLAIM = "scope_token"  # noqa: S105 (a claim name, not a secret)
 # The claims a log line may carry: ids, never the key or the scope token.
 LOGGED_CLAIMS = ("person_id", "principal_kind", "workspace_id", "api_key_id")
 
+
+# The handler's logger ("wellapi"), whose request context these lines carry.
+logger = Logger(service="wellapi", child=True)
 
 # The name of the scope statement's part in every request's script.
 SCOPE_PART = "scope"
@@ -58,13 +66,24 @@ class Principal:
         return replace(self, workspace_id=workspace_id)
 
     def scope_statement(self) -> str:
-        """The statement that opens every request's round trip: it returns one ``ScopeRow``."""
-        args = f"{to_literal(self.scope_token)}, {to_literal(self.workspace_id)}"
-        return f"SELECT {column_list(ScopeRow._fields)} FROM core_api.set_scope({args})"
+        """The first statement of every request's script: it returns one ``ScopeRow``."""
+        return scope_statement(self.workspace_id)
 
     def scope_part(self) -> ScriptPart:
         """The scope statement as the first part of a request's script (``SCOPE_PART``)."""
         return ScriptPart(SCOPE_PART, self.scope_statement(), "one")
+
+    def seal(self, text: str) -> str:
+        """The request's text as sent: opened by a fresh single-use proof of the token."""
+        return seal_with_token(text, self.scope_token)
+
+
+def scope_statement(workspace_id: UUID) -> str:
+    """``set_scope`` for a workspace, as the person and kind the message's proof names."""
+    return (
+        f"SELECT {column_list(ScopeRow._fields)} "
+        f"FROM core_api.set_scope({to_literal(workspace_id)})"
+    )
 
 
 def _uuid(value: Any) -> UUID:
@@ -87,7 +106,7 @@ def principal_from_claims(claims: Any) -> Principal:
         raise Unauthorized()
     key_id = claims.get("api_key_id")
     token = claims.get(SCOPE_TOKEN_CLAIM)
-    if not isinstance(token, str) or not token:
+    if not isinstance(token, str) or not is_scope_token(token):
         raise Unauthorized()
     return Principal(
         person_id=_uuid(claims.get("person_id")),
@@ -108,6 +127,9 @@ def check_scope(
     (row,) = answer[SCOPE_PART]
     scope = ScopeRow._make(row)
     if scope.person_pk is None:
+        # The authorizer's token was well formed and the proof fresh, so the database refused
+        # a spent proof (a replay got there first), an expired token or a removed person.
+        logger.warning("scope proof refused")
         raise Unauthorized()
     if scope.workspace_pk is None:
         if path:

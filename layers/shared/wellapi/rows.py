@@ -128,10 +128,9 @@ class ScopeRow(NamedTuple):
 
 
 class KeyRow(NamedTuple):
-    """``core_api.authenticate_key``'s answer for a key prefix (the secret is compared after)."""
+    """``core_api.authenticate_key``'s answer for the key whose proof the message spent."""
 
     api_key_id: Any
-    secret_hash: bytes
     person_id: Any
     workspace_id: Any
     kind: str

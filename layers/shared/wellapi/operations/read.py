@@ -56,7 +56,7 @@ def fetch(
     request_script = Script(
         (principal.scope_part(), ScriptPart(READ_PART, template.render(params), "rows"))
     )
-    answer = request_script.split(db.execute(request_script.text))
+    answer = request_script.split(db.execute(request_script.text, seal=principal.seal))
     check_scope(answer, query.workspace_parameter, path=path_workspace is not None)
     return layout.rows(answer[READ_PART])
 

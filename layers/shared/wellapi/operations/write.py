@@ -130,7 +130,9 @@ def run_write(
     request_script = Script(tuple(parts))
     try:
         # Not retried on a dropped connection: the first attempt may have committed.
-        answer = request_script.split(db.execute(request_script.text, retry=False))
+        answer = request_script.split(
+            db.execute(request_script.text, retry=False, seal=principal.seal)
+        )
     except pg8000.dbapi.DatabaseError as error:
         mapped = _database_rule_error(error, resource)
         if mapped is None:
