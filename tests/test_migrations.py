@@ -629,7 +629,7 @@ BEFORE_THE_RULE = {
     "0009": "built the receipts' age index under a write lock",
     "0012": "built the per-record page indexes under a write lock",
     "0014": "dropped the forgeable scope on purpose: README, 'Revisions 0014 and 0016 break ...'",
-    "0016": "dropped the scope and key functions that took a credential in SQL text: same README line",
+    "0016": "dropped the functions that took a credential in SQL text: same README line",
 }
 
 
