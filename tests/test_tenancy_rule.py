@@ -1,19 +1,27 @@
-"""The tenancy rule, written three times, says the same thing on the same data.
+"""The tenancy rule, written three times, says the same thing on the same data, and the
+policies allow exactly the writes the API allows.
 
 The engine's queries (``wellapi.queries.scope_condition`` and the compiled statements built
-with it), the row-level-security policies (revisions 0004, 0007, 0014) and the sync writer's
-own SQL (``wellapi.sync.writer``) each decide which rows a principal may touch. On one dataset
-(``tests/support/tenancy_world.py``: four workspaces, one of them deleted; members of one and
-of two workspaces, pending and revoked memberships, a service key; groups whose memberships
-and enrolments cross workspaces; live and soft-deleted rows of every kind), for every
-resource and every principal, the API's answer, the query's condition alone and RLS alone
-must admit the same rows; for every (connector, record) link the data allows to ask for,
-the writer and the policies must put it in the same workspace, or refuse it, and the API's
-create (``wellapi.checks``) must take the links the writer takes; every enrolment and
-provider selection a principal may ask for, the API's create and the policies admit alike.
+with it), the row-level-security policies (revisions 0004, 0007, 0014, 0017) and the sync
+writer's own SQL (``wellapi.sync.writer``) each decide which rows a principal may touch. On one
+dataset (``tests/support/tenancy_world.py``: four workspaces, one of them deleted; members of
+one and of two workspaces in every workspace and group role, pending and revoked memberships,
+a service key; groups whose memberships and enrolments cross workspaces; live and soft-deleted
+rows of every kind):
 
-The last tests alter one writing at a time, on purpose, and show that the comparison then
-fails: it is a comparison, not three lists that happen to be empty.
+- reads: for every resource and every principal, the API's answer, the query's condition
+  alone and RLS alone admit the same rows;
+- ledger links: for every (connector, record) link the data allows to ask for, the writer
+  takes exactly the links the policies let a service scope insert, each in its connector's
+  workspace, and the API's create takes the links the writer takes;
+- every write: for every create, update and removal of every resource, asked of every row of
+  the dataset by every principal, the API (through its handlers) and the policies (the same
+  write as the API role's SQL) admit the same; and the writes the API never makes (a row
+  inserted removed or dated in the past, another author, a removal undone, a link for a
+  revoked connector, ...) are refused to everyone.
+
+The tests after those alter one writing at a time, on purpose, and show that the comparison
+then fails: it is a comparison, not lists that happen to be empty.
 """
 
 from __future__ import annotations
@@ -32,7 +40,7 @@ from tests.support import tenancy_views as tv
 from tests.support import tenancy_world as tw
 from wellapi import db
 from wellapi.queries import scope_condition, scope_workspace_pk
-from wellapi.resources import Resource
+from wellapi.resources import RESOURCES, Resource
 from wellapi.roles import API_ROLE
 from wellapi.sync import sweeper, writer
 from wellapi.sync.messages import parse_message
@@ -135,28 +143,35 @@ def link_verdicts(
     record_type = tw.LEDGERS[ledger]
     # An unlink is judged on tenancy alone (a soft-deleted connector or record may still be
     # unlinked); the workspace it acts in is its connector's.
-    plans = tv.writer_verdicts(world, record_type, "provenance.unlinked")
-    writer_workspace = {pair: plan and plan.workspace_pk for pair, plan in plans.items()}
-    rls_admits: dict[str, set[tv.Pair]] = {}
-    for label in world.live_workspaces:
-        scope = scopes[world.member_of_workspace[label].label]
-        rls_admits[label] = {
-            pair
-            for pair in world.pairs(record_type)
-            if role.attempt(scope, tv.link_insert(world, ledger, record_type, pair))
-            != tv.POLICY_REFUSED
-        }
+    unlinks = tv.writer_verdicts(world, record_type, "provenance.unlinked")
+    links = tv.writer_verdicts(world, record_type, "provenance.linked")
+    rls_admits = {
+        pair
+        for pair in world.pairs(record_type)
+        if role.attempt(scopes[SERVICE], tv.link_insert(world, ledger, record_type, pair))
+        in tv.RLS_ADMITS
+    }
     schema_admits = {
         pair
         for pair in world.pairs(record_type)
         if tv.owner_attempt(owner, tv.link_insert(world, ledger, record_type, pair))
         != CHECK_VIOLATION
     }
-    return tv.link_disagreements(world, record_type, writer_workspace, rls_admits, schema_admits)
+    return tv.link_disagreements(
+        world,
+        record_type,
+        {pair: plan and plan.workspace_pk for pair, plan in unlinks.items()},
+        {pair for pair, plan in links.items() if plan is not None},
+        rls_admits,
+        schema_admits,
+    )
+
+
+SERVICE = "a service key in w2"
 
 
 @pytest.mark.parametrize("ledger", tw.LEDGERS)
-def test_the_sync_writer_and_the_policies_put_every_link_in_the_same_workspace(
+def test_the_sync_writer_and_the_policies_take_the_same_links_each_in_its_connectors_workspace(
     owner, api_role, world, scopes, ledger
 ):
     assert link_verdicts(owner, api_role, world, scopes, ledger) == []
@@ -175,9 +190,6 @@ def test_the_writer_links_what_it_may_unlink_when_both_parents_are_live(world, l
     taken = {pair for pair, plan in linking.items() if plan is not None}
     assert taken == {pair for pair, plan in unlinking.items() if plan is not None} & live
     assert taken  # not vacuous
-
-
-SERVICE = "a service key in w2"
 
 
 @pytest.mark.parametrize("ledger", tw.LEDGERS)
@@ -274,54 +286,188 @@ def test_a_revocation_soft_deletes_only_rows_its_connectors_workspace_sees(
             assert seen == (rows if in_w2 else set()), (ledger, p.label)
 
 
-# ---- creates of the other junctions: the API's rules and the policies -------------------
+# ---- every write: the API's rules and the policies ---------------------------------------
 
-CREATES = {
-    "workspace_group_workspaces": (
-        tw.World.enrolments,
-        tv.enrolment_request,
-        tv.enrolment_insert,
-        {},
+# The links every principal asks to create: a connector and a record of the same workspace or
+# of two, live or soft-deleted, of the deleted workspace too (the writer's comparison above
+# asks for every pair).
+LINKED_CONNECTORS = ("w1/c", "w1/c-deleted", "w2/c", "w4/c")
+LINKED_RECORDS = ("w1/r1", "w1/r-deleted", "w2/r1", "w4/r1")
+# What each update asks, per resource: (what, the attributes sent, the SET it makes).
+UPDATES = {
+    **dict.fromkeys(
+        tw.LEDGERS,
+        # One of the two is the row's own (a PATCH that changes nothing), the other a change
+        # the API refuses: the direction is set on create only.
+        tuple(
+            (f"set {d} on", {"direction": d}, f"direction = '{d}', updated_at = now()")
+            for d in ("input", "output")
+        ),
     ),
+    "workspace_group_workspaces": (("modify", {}, "updated_at = now()"),),
     "workspace_providers": (
-        tw.World.selections,
-        tv.selection_request,
-        tv.selection_insert,
-        {"is_selected": True, "is_matched": True},
+        ("unselect", {"is_selected": False}, "is_selected = false, updated_at = now()"),
+        ("unmatch", {"is_matched": False}, "is_matched = false, updated_at = now()"),
+        ("select", {"is_selected": True}, "is_selected = true, is_matched = true"),
     ),
 }
-# The API's create admits a row when it writes it, or when it finds the same live row there
-# (409: the policy admitted the insert, the unique index refused it).
-ADMITTED = {201, 409}
+# What a removal sets (the API's ``Checks.delete_values`` beside ``deleted_at``).
+REMOVALS = {
+    **dict.fromkeys(tw.LEDGERS, "deleted_at = now()"),
+    "workspace_group_workspaces": "deleted_at = now()",
+    "workspace_providers": "deleted_at = now(), is_selected = false",
+}
 
 
-@pytest.mark.parametrize("resource", CREATES)
-def test_the_api_and_the_policies_let_every_principal_create_the_same_rows(
-    api_role, world, scopes, resource
+def _parent(world: tw.World, kind: str, label: str) -> tuple[str, UUID]:
+    refs = {
+        "workspace_connector": world.connectors,
+        "workspace": world.workspaces,
+        "workspace_group": world.groups,
+        "provider": world.providers,
+    }
+    return kind, (refs[kind] if kind in refs else world.records[kind])[label][1]
+
+
+def _creates(world: tw.World) -> list[tv.Write]:
+    writes = []
+    for ledger, record_type in tw.LEDGERS.items():
+        for pair in [(c, r) for c in LINKED_CONNECTORS for r in LINKED_RECORDS]:
+            writes.append(
+                tv.Write(
+                    ledger,
+                    f"create {ledger} {pair}",
+                    "POST",
+                    lambda scope, ledger=ledger, record_type=record_type, pair=pair: tv.link_insert(
+                        world, ledger, record_type, pair
+                    ),
+                    body=tv.document(
+                        ledger,
+                        {
+                            name: _parent(world, name, pair[i])
+                            for i, name in ((1, record_type), (0, "workspace_connector"))
+                        },
+                        {"direction": "output"},
+                    ),
+                )
+            )
+    for group, workspace in world.enrolments():
+        group_pk, workspace_pk = world.groups[group][0], world.workspaces[workspace][0]
+        writes.append(
+            tv.Write(
+                "workspace_group_workspaces",
+                f"enrol {workspace} in {group}",
+                "POST",
+                lambda scope, g=group_pk, w=workspace_pk: (
+                    "INSERT INTO core_api.workspace_group_workspaces (workspace_group_pk, "
+                    f"workspace_pk, created_by_pk) VALUES ({g}, {w}, {scope.principal.person[0]}) "
+                    "RETURNING 1"
+                ),
+                body=tv.document(
+                    "workspace_group_workspaces",
+                    {
+                        "workspace_group": _parent(world, "workspace_group", group),
+                        "workspace": _parent(world, "workspace", workspace),
+                    },
+                ),
+            )
+        )
+    for workspace, provider in world.selections():
+        workspace_pk, provider_pk = world.workspaces[workspace][0], world.providers[provider][0]
+        writes.append(
+            tv.Write(
+                "workspace_providers",
+                f"select {provider} for {workspace}",
+                "POST",
+                lambda scope, w=workspace_pk, p=provider_pk: (
+                    "INSERT INTO core_api.workspace_providers (workspace_pk, provider_pk, "
+                    f"is_selected, is_matched) VALUES ({w}, {p}, true, true) "
+                    "ON CONFLICT (workspace_pk, provider_pk) WHERE deleted_at IS NULL DO UPDATE "
+                    "SET is_selected = excluded.is_selected, is_matched = excluded.is_matched "
+                    "RETURNING 1"
+                ),
+                body=tv.document(
+                    "workspace_providers",
+                    {
+                        "workspace": _parent(world, "workspace", workspace),
+                        "provider": _parent(world, "provider", provider),
+                    },
+                    {"is_selected": True, "is_matched": True},
+                ),
+                # The create is an upsert: on a live selection it is an update.
+                changes=(
+                    f"workspace_pk = {workspace_pk} AND provider_pk = {provider_pk} "
+                    "AND deleted_at IS NULL"
+                ),
+            )
+        )
+    return writes
+
+
+def _updates_and_removals(world: tw.World) -> list[tv.Write]:
+    writes = []
+    for resource, rows in world.built.items():
+        r = RESOURCES[resource]
+        for row_id in rows:
+            where = f"{r.id_column} = '{row_id}'"
+            changes = [
+                (f"{what} {resource} {row_id}", "PATCH", attributes, sets)
+                for what, attributes, sets in UPDATES[resource]
+            ]
+            changes.append((f"remove {resource} {row_id}", "DELETE", None, REMOVALS[resource]))
+            for what, method, attributes, sets in changes:
+                writes.append(
+                    tv.Write(
+                        resource,
+                        what,
+                        method,
+                        lambda scope, sets=sets, where=where, table=r.table.name: (
+                            f"UPDATE core_api.{table} SET {sets} WHERE {where} RETURNING 1"
+                        ),
+                        row_id=row_id,
+                        body=None
+                        if attributes is None
+                        else tv.document(resource, {}, attributes, row_id),
+                        changes=where,
+                    )
+                )
+    return writes
+
+
+@pytest.fixture(scope="module")
+def every_write(owner, world, scopes) -> tuple[list[tv.Write], dict[tuple[str, int], bool]]:
+    """Every write of every resource, and whether the API admits each for each principal
+    (asked first: its writes commit, each undone, and a policy altered on purpose, never
+    committed, would lock the tables it asks)."""
+    writes = _creates(world) + _updates_and_removals(world)
+    return writes, tv.api_verdicts(owner, list(scopes.values()), writes)
+
+
+def test_the_api_and_the_policies_admit_the_same_writes_for_every_principal(
+    api_role, scopes, every_write
 ):
-    candidates_of, request, insert, attributes = CREATES[resource]
-    found = []
-    for scope in scopes.values():
-        p = scope.principal
-        candidates = candidates_of(world)
-        if p.kind == "service":
-            # A service may write in any workspace (RLS: the service arm); the API also wants
-            # the workspace live, which is not the tenancy rule's business.
-            candidates = [c for c in candidates if "w4" not in c]
-        # The policies first: the API's creates commit.
-        rls = {
-            c for c in candidates if api_role.attempt(scope, insert(world, c)) != tv.POLICY_REFUSED
-        }
-        api = {
-            c
-            for c in candidates
-            if tv.api_create(resource, scope, request(world, c), attributes) in ADMITTED
-        }
-        if rls != api:
-            found.append(f"{p.label}: RLS admits {sorted(rls - api)}, the API {sorted(api - rls)}")
-        if p.resolves and p.kind == "member" and resource == "workspace_providers":
-            assert rls, p.label  # not vacuous: a member selects for its own workspace
-    assert found == []
+    writes, api = every_write
+    rls = tv.rls_verdicts(api_role, list(scopes.values()), writes)
+    assert tv.write_disagreements(writes, api, rls) == []
+
+
+def test_every_write_is_admitted_for_someone_and_refused_to_someone(scopes, every_write):
+    """Not vacuous: each resource's creates, updates and removals are admitted for some
+    principal and refused to another, and a member's own provider selections are admitted."""
+    writes, api = every_write
+    for resource in tw.RESOURCE_KEYS:
+        for method in ("POST", "PATCH", "DELETE"):
+            verdicts = {
+                admitted
+                for (label, index), admitted in api.items()
+                if writes[index].resource == resource and writes[index].method == method
+            }
+            expected = (
+                {False}
+                if (resource, method) == ("workspace_group_workspaces", "PATCH")
+                else {True, False}
+            )
+            assert verdicts == expected, (resource, method)
 
 
 # ---- the comparison fails when one writing changes ---------------------------------------
@@ -396,63 +542,231 @@ def test_a_writer_altered_to_skip_the_workspace_check_is_caught(
     assert any("the schema refuses" in line for line in found), found
 
 
-def test_a_ledger_policy_altered_to_check_the_connector_alone_is_caught(owner, world, scopes):
-    ledger, record_type = "company_workspace_connectors", "company"
-    plans = tv.writer_verdicts(world, record_type, "provenance.unlinked")
-    writer_workspace = {pair: plan and plan.workspace_pk for pair, plan in plans.items()}
-    schema_admits = {
-        pair
-        for pair in world.pairs(record_type)
-        if tv.owner_attempt(owner, tv.link_insert(world, ledger, record_type, pair))
-        != CHECK_VIOLATION
-    }
-    role = tv.AssumedRole(owner)
+def loosened(owner, scopes, every_write, resource: str, *alterations: str) -> list[str]:
+    """What the comparison finds for ``resource``'s writes with its policies altered first
+    (uncommitted, read through the owner's transaction), against the API's verdicts."""
+    writes, api = every_write
+    asked = [i for i, write in enumerate(writes) if write.resource == resource]
     owner.run("BEGIN")
     try:
-        owner.run(
-            f"ALTER POLICY {ledger}_api ON core_api.{ledger} WITH CHECK (workspace_connector_pk "
-            "= ANY ((SELECT core_api.verified_workspace_connector_pks())::bigint[]))"
-        )
-        rls_admits = {
-            label: {
-                pair
-                for pair in world.pairs(record_type)
-                if role.attempt(
-                    scopes[world.member_of_workspace[label].label],
-                    tv.link_insert(world, ledger, record_type, pair),
-                )
-                != tv.POLICY_REFUSED
-            }
-            for label in world.live_workspaces
-        }
+        for alteration in alterations:
+            owner.run(alteration)
+        rls = tv.rls_verdicts(tv.AssumedRole(owner), list(scopes.values()), writes, asked)
     finally:
         owner.run("ROLLBACK")
-    found = tv.link_disagreements(world, record_type, writer_workspace, rls_admits, schema_admits)
-    assert any("RLS admits" in line for line in found), found
+    return tv.write_disagreements(writes, api, rls)
 
 
-def test_an_enrolment_policy_altered_to_let_any_group_member_enrol_is_caught(owner, world, scopes):
-    scope = scopes[GROUP_MEMBER]  # a plain member of g2, active in w3
-    candidates = world.enrolments()
-    # The API first: its creates commit, and the altered policy, uncommitted, locks the table.
-    api = {
-        c
-        for c in candidates
-        if tv.api_create("workspace_group_workspaces", scope, tv.enrolment_request(world, c))
-        in ADMITTED
-    }
-    role = tv.AssumedRole(owner)
+def test_a_ledger_policy_loosened_to_let_a_member_link_and_unlink_is_caught(
+    owner, world, scopes, every_write
+):
+    ledger = "company_workspace_connectors"
+    found = loosened(
+        owner,
+        scopes,
+        every_write,
+        ledger,
+        f"ALTER POLICY {ledger}_api ON core_api.{ledger} WITH CHECK (true)",
+        f"ALTER POLICY {ledger}_api_insert ON core_api.{ledger} WITH CHECK (true)",
+        f"ALTER POLICY {ledger}_api_update ON core_api.{ledger} USING (true) WITH CHECK (true)",
+    )
+    owner_of_w1 = "w1's owner in w1"
+    assert any(
+        line.startswith(f"{owner_of_w1}: create {ledger} ('w1/c', 'w1/r1')") for line in found
+    ), found
+    assert any(line.startswith(f"{owner_of_w1}: remove {ledger}") for line in found), found
+    assert all("the API refuses, the policies admits" in line for line in found), found
+
+
+def test_a_selection_policy_loosened_to_touch_removed_rows_is_caught(owner, scopes, every_write):
+    resource = "workspace_providers"
+    found = loosened(
+        owner,
+        scopes,
+        every_write,
+        resource,
+        f"ALTER POLICY {resource}_api_update ON core_api.{resource} USING (true) WITH CHECK (true)",
+    )
+    # w3's owner may select in w3, where one selection was removed: the API finds no such row.
+    assert any(
+        line.startswith("w3's owner (a member of a group without w3) in w3: unselect")
+        for line in found
+    ), found
+
+
+def test_an_enrolment_policy_loosened_to_let_any_group_member_enrol_is_caught(
+    owner, scopes, every_write
+):
+    resource = "workspace_group_workspaces"
+    found = loosened(
+        owner,
+        scopes,
+        every_write,
+        resource,
+        f"ALTER POLICY {resource}_api_insert ON core_api.{resource} WITH CHECK (true)",
+    )
+    # A plain member of g2, active in w3, may not enrol w3 in g2.
+    assert f"{GROUP_MEMBER}: enrol w3 in g2: the API refuses, the policies admits" in found, found
+
+
+def test_the_unaltered_write_policies_seen_the_same_way_agree(owner, scopes, every_write):
+    """The control of the three tests above: the same path, without the ALTER, finds nothing."""
+    for resource in tw.RESOURCE_KEYS:
+        assert loosened(owner, scopes, every_write, resource) == [], resource
+
+
+# ---- what the API never writes, refused to every principal ------------------------------
+
+
+def _id_of(owner, table: str, where: str, *, newest: bool = False) -> str:
+    """The condition naming one row: the dataset's own (the first written), or the newest."""
+    id_column = RESOURCES[table].id_column
+    order = "DESC" if newest else "ASC"
+    [[row_id]] = owner.run(
+        f"SELECT {id_column} FROM core_api.{table} WHERE {where} "
+        f"ORDER BY created_at {order}, pk {order} LIMIT 1"
+    )
+    return f"{id_column} = '{row_id}'"
+
+
+def test_writes_the_api_never_makes_are_refused_to_every_principal(owner, world, scopes):
+    """Each write below is one the API never makes, beside its fair twin, which the named
+    principal may make: the policies refuse the first to everyone, for the reason it shows."""
+    ws = {label: pk for label, (pk, _) in world.workspaces.items()}
+    person = {p.label: p.person[0] for p in world.principals}
+    w1_owner, w3_owner = "w1's owner in w1", GROUP_MEMBER
+    ledger = "account_workspace_connectors"
+    record = world.records["account"]["w2/r1"][0]
+    connector = world.connectors["w2/c"][0]
+    enrolments, selections = "workspace_group_workspaces", "workspace_providers"
+    g1, shared, free = (
+        world.groups["g1"][0],
+        world.providers["shared"][0],
+        world.providers["free"][0],
+    )
+
+    def link(connector_pk: int, extra: str = "", values: str = "") -> str:
+        return (
+            f"INSERT INTO core_api.{ledger} (account_pk, workspace_connector_pk, direction{extra}) "
+            f"VALUES ({record}, {connector_pk}, 'output'{values}) RETURNING 1"
+        )
+
+    def enrol(author: int, extra: str = "", values: str = "") -> str:
+        return (
+            f"INSERT INTO core_api.{enrolments} (workspace_group_pk, workspace_pk, "
+            f"created_by_pk{extra}) VALUES ({g1}, {ws['w2']}, {author}{values}) RETURNING 1"
+        )
+
+    def select(extra: str = "", values: str = "") -> str:
+        return (
+            f"INSERT INTO core_api.{selections} (workspace_pk, provider_pk, is_selected, "
+            f"is_matched{extra}) VALUES ({ws['w1']}, {free}, true, true{values}) RETURNING 1"
+        )
+
+    def update(table: str, sets: str, where: str) -> str:
+        return f"UPDATE core_api.{table} SET {sets} WHERE {where} RETURNING 1"
+
+    removed, backdated = (", deleted_at", ", now()"), (", created_at", ", now() - interval '1 day'")
     owner.run("BEGIN")
     try:
-        owner.run(
-            "ALTER POLICY workspace_group_workspaces_api_insert "
-            "ON core_api.workspace_group_workspaces WITH CHECK (true)"
+        # A revoked connector of w2 with a live row, and a live row of a connector that is not.
+        [[revoked]] = owner.run(
+            "INSERT INTO core_api.workspace_connectors (workspace_pk, connector_pk, status) "
+            "SELECT workspace_pk, connector_pk, status FROM core_api.workspace_connectors "
+            f"WHERE pk = {connector} RETURNING pk"
         )
-        rls = {
-            c
-            for c in candidates
-            if role.attempt(scope, tv.enrolment_insert(world, c)) != tv.POLICY_REFUSED
+        owner.run(link(revoked))
+        owner.run(link(connector))
+        owner.run(
+            "INSERT INTO core_api.connector_revocations (workspace_connector_pk, occurred_at) "
+            f"VALUES ({revoked}, now())"
+        )
+        of_revoked = _id_of(owner, ledger, f"workspace_connector_pk = {revoked}")
+        of_live = _id_of(
+            owner,
+            ledger,
+            f"workspace_connector_pk = {connector} AND account_pk = {record} "
+            "AND deleted_at IS NULL",
+            newest=True,
+        )
+        removed_enrolment = _id_of(
+            owner, enrolments, f"workspace_group_pk = {g1} AND workspace_pk = {ws['w2']}"
+        )
+        live_enrolment = _id_of(
+            owner, enrolments, f"workspace_group_pk = {g1} AND workspace_pk = {ws['w1']}"
+        )
+        selected = _id_of(
+            owner, selections, f"workspace_pk = {ws['w1']} AND provider_pk = {shared}"
+        )
+        unselected = _id_of(
+            owner, selections, f"workspace_pk = {ws['w3']} AND provider_pk <> {shared}"
+        )
+        removed_selection = _id_of(
+            owner, selections, f"workspace_pk = {ws['w3']} AND provider_pk = {shared}"
+        )
+        service = "a service key in w2"
+        cases = {
+            "a ledger row inserted removed": (link(connector, *removed), link(connector), service),
+            "a ledger row dated in the past": (
+                link(connector, *backdated),
+                link(connector),
+                service,
+            ),
+            "a link for a revoked connector": (link(revoked), link(connector), service),
+            "a revoked connector's row removed": (
+                update(ledger, "deleted_at = now()", of_revoked),
+                update(ledger, "deleted_at = now()", of_live),
+                service,
+            ),
+            "a ledger row's direction changed": (
+                update(ledger, "direction = 'input'", of_live),
+                update(ledger, "direction = 'output'", of_live),
+                service,
+            ),
+            "an enrolment by another author": (
+                # w4's owner: a person every scope of whom is refused.
+                enrol(person["w4's owner in w4, a deleted workspace"]),
+                enrol(person[w1_owner]),
+                w1_owner,
+            ),
+            "an enrolment inserted removed": (
+                enrol(person[w1_owner], *removed),
+                enrol(person[w1_owner]),
+                w1_owner,
+            ),
+            "an enrolment dated in the past": (
+                enrol(person[w1_owner], *backdated),
+                enrol(person[w1_owner]),
+                w1_owner,
+            ),
+            "a removed enrolment brought back": (
+                update(enrolments, "deleted_at = NULL", removed_enrolment),
+                update(enrolments, "deleted_at = now()", live_enrolment),
+                w1_owner,
+            ),
+            "a selection removed and still selected": (
+                update(selections, "deleted_at = now()", selected),
+                update(selections, "deleted_at = now(), is_selected = false", selected),
+                w1_owner,
+            ),
+            "a removed selection brought back": (
+                update(selections, "deleted_at = NULL, is_selected = false", removed_selection),
+                update(selections, "deleted_at = now(), is_selected = false", unselected),
+                w3_owner,
+            ),
+            "a selection inserted removed": (select(*removed), select(), w1_owner),
+            "a selection dated in the past": (select(*backdated), select(), w1_owner),
         }
+        role = tv.AssumedRole(owner)
+        found = []
+        for what, (never, fair, who) in cases.items():
+            if role.attempt(scopes[who], fair) not in tv.RLS_ADMITS:
+                found.append(f"{what}: the fair twin is refused to {who}")
+            found += [
+                f"{what}: admitted for {label}"
+                for label, scope in scopes.items()
+                if role.attempt(scope, never) in tv.RLS_ADMITS
+            ]
     finally:
         owner.run("ROLLBACK")
-    assert ("g2", "w3") in rls - api
+    assert found == []

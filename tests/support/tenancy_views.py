@@ -30,7 +30,7 @@ import pg8000.native
 from sqlalchemy import literal, select
 
 from tests.support import sync as sy
-from tests.support.api import Lambda, event
+from tests.support.api import JSONAPI, Lambda, event
 from tests.support.sealed import SignedScope
 from tests.support.tenancy_world import Principal, World
 from wellapi import db, schema
@@ -179,11 +179,10 @@ class LoginRole:
         return db.execute(f"{signed.statement};\n{sql}", seal=signed.seal)
 
     def attempt(self, scope: Scope, statement: str) -> str:
-        """``statement`` after ``set_scope``, rolled back: "ok" or the refusal's SQLSTATE."""
+        """``statement`` after ``set_scope``, rolled back: ``outcome`` of it."""
         try:
             scope.signed.open(self.conn)
-            self.conn.run(statement)
-            return "ok"
+            return outcome(self.conn.run(statement))
         except pg8000.native.DatabaseError as error:
             return sqlstate_of(error) or "?"
         finally:
@@ -205,9 +204,11 @@ class AssumedRole:
         self.admin = admin
 
     def _under_savepoint(self, scope: Scope, statements: list[str]) -> list[list[Any]]:
+        """The rows of ``statements`` (after the scope's own), under a savepoint."""
         self.admin.run("SAVEPOINT as_api")
         try:
-            rows: list[list[Any]] = self.admin.run(_spent_here(scope)) or []
+            rows: list[list[Any]] = []
+            self.admin.run(_spent_here(scope))
             for statement in statements:
                 rows += self.admin.run(statement) or []
             return rows
@@ -219,10 +220,16 @@ class AssumedRole:
 
     def attempt(self, scope: Scope, statement: str) -> str:
         try:
-            self._under_savepoint(scope, [statement])
-            return "ok"
+            return outcome(self._under_savepoint(scope, [statement]))
         except pg8000.native.DatabaseError as error:
             return sqlstate_of(error) or "?"
+
+
+def outcome(rows: list[list[Any]] | None) -> str:
+    """A write attempt that raised nothing: "ok" if it wrote a row (every write statement
+    here says ``RETURNING 1``), "no row" if its conditions (the policies' USING, say) let it
+    find none."""
+    return "ok" if rows else "no row"
 
 
 def _spent_here(scope: Scope) -> str:
@@ -337,31 +344,57 @@ def writer_verdicts(
     return verdicts
 
 
+def document(
+    resource: str,
+    relationships: dict[str, tuple[str, UUID]],
+    attributes: dict[str, Any] | None = None,
+    row_id: UUID | None = None,
+) -> dict[str, Any]:
+    """A JSON:API document of ``resource``: what a create (or, with ``row_id``, an update)
+    sends."""
+    data: dict[str, Any] = {"type": RESOURCES[resource].type, "attributes": attributes or {}}
+    if row_id is not None:
+        data["id"] = str(row_id)
+    if relationships:
+        data["relationships"] = {
+            name: {"data": {"type": kind, "id": str(parent_id)}}
+            for name, (kind, parent_id) in relationships.items()
+        }
+    return {"data": data}
+
+
+OPERATION = {"POST": "create", "PATCH": "update", "DELETE": "delete"}
+
+
+def api_request(
+    resource: str,
+    scope: Scope,
+    method: str,
+    row_id: UUID | None = None,
+    body: dict[str, Any] | None = None,
+) -> int:
+    """The status the API answers a write, through the real handler (a 2xx commits)."""
+    base = "/v1/" + resource.replace("_", "-")
+    ev = event(
+        method,
+        base if row_id is None else f"{base}/{row_id}",
+        claims=scope.claims,
+        body=None if body is None else json.dumps(body),
+        headers={"content-type": JSONAPI},
+        path_parameters=None if row_id is None else {"id": str(row_id)},
+        route=None if row_id is None else base + "/{id}",
+    )
+    return int(_handler(resource, OPERATION[method])(ev, Lambda())["statusCode"])
+
+
 def api_create(
     resource: str,
     scope: Scope,
     relationships: dict[str, tuple[str, UUID]],
     attributes: dict[str, Any] | None = None,
 ) -> int:
-    """The status the API's create answers, through the real handler (201 writes the row)."""
-    document = {
-        "data": {
-            "type": RESOURCES[resource].type,
-            "attributes": attributes or {},
-            "relationships": {
-                name: {"data": {"type": kind, "id": str(row_id)}}
-                for name, (kind, row_id) in relationships.items()
-            },
-        }
-    }
-    ev = event(
-        "POST",
-        "/v1/" + resource.replace("_", "-"),
-        claims=scope.claims,
-        body=json.dumps(document),
-        headers={"content-type": "application/vnd.api+json"},
-    )
-    return int(_handler(resource, "create")(ev, Lambda())["statusCode"])
+    """The status the API's create answers (201 writes the row)."""
+    return api_request(resource, scope, "POST", body=document(resource, relationships, attributes))
 
 
 def api_link_verdicts(world: World, ledger: str, scope: Scope) -> dict[Pair, int]:
@@ -382,80 +415,47 @@ def api_link_verdicts(world: World, ledger: str, scope: Scope) -> dict[Pair, int
     }
 
 
-# What a principal may ask to create of the other two junctions: (candidate) -> the request's
-# relationships, and the row the API role would insert.
-Candidate = tuple[str, str]
-
-
-def enrolment_request(world: World, candidate: Candidate) -> dict[str, tuple[str, UUID]]:
-    group, workspace = candidate
-    return {
-        "workspace_group": ("workspace_group", world.groups[group][1]),
-        "workspace": ("workspace", world.workspaces[workspace][1]),
-    }
-
-
-def enrolment_insert(world: World, candidate: Candidate) -> str:
-    group, workspace = candidate
-    return (
-        "INSERT INTO core_api.workspace_group_workspaces (workspace_group_pk, workspace_pk) "
-        f"VALUES ({world.groups[group][0]}, {world.workspaces[workspace][0]})"
-    )
-
-
-def selection_request(world: World, candidate: Candidate) -> dict[str, tuple[str, UUID]]:
-    workspace, provider = candidate
-    return {
-        "workspace": ("workspace", world.workspaces[workspace][1]),
-        "provider": ("provider", world.providers[provider][1]),
-    }
-
-
-def selection_insert(world: World, candidate: Candidate) -> str:
-    workspace, provider = candidate
-    return (
-        "INSERT INTO core_api.workspace_providers (workspace_pk, provider_pk) "
-        f"VALUES ({world.workspaces[workspace][0]}, {world.providers[provider][0]})"
-    )
-
-
 def link_insert(world: World, ledger: str, record_type: str, pair: Pair) -> str:
+    """The row the API role inserts for a link, as its create writes it."""
     c, r = pair
     return (
         f"INSERT INTO core_api.{ledger} ({record_type}_pk, workspace_connector_pk, direction) "
-        f"VALUES ({world.records[record_type][r][0]}, {world.connectors[c][0]}, 'output')"
+        f"VALUES ({world.records[record_type][r][0]}, {world.connectors[c][0]}, 'output') "
+        "RETURNING 1"
     )
 
 
 def link_disagreements(
     world: World,
     record_type: str,
-    writer_workspace: dict[Pair, int | None],
-    rls_admits: dict[str, set[Pair]],
+    unlinking: dict[Pair, int | None],
+    linking: set[Pair],
+    rls_admits: set[Pair],
     schema_admits: set[Pair],
 ) -> list[str]:
-    """Where the writer and the policies differ on which links belong to which workspace.
+    """Where the writer, the policies and the schema differ on the ledger's links.
 
-    ``writer_workspace``: the workspace pk the writer acts in for each link it takes (None:
-    rejected); ``rls_admits``: per live workspace, the links a member scope of it may insert
-    (the policy's WITH CHECK alone); ``schema_admits``: the links the database itself accepts
+    ``unlinking``: the workspace pk the writer acts in for each link an unlink may name (None:
+    rejected), judged on tenancy alone; ``linking``: the links the writer takes; ``rls_admits``:
+    the links the policies let a service scope insert (a member scope inserts none, as the
+    API's create refuses it); ``schema_admits``: the links the database itself accepts
     (revision 0007's triggers, which let both walls read a ledger row by its connector alone).
     """
     found = []
-    for label in world.live_workspaces:
-        pk = world.workspaces[label][0]
-        taken = {pair for pair, ws in writer_workspace.items() if ws == pk}
-        if taken - rls_admits[label]:
-            found.append(
-                f"{record_type} links of {label}: the writer takes "
-                f"{sorted(taken - rls_admits[label])} that RLS refuses"
-            )
-        if rls_admits[label] - taken:
-            found.append(
-                f"{record_type} links of {label}: RLS admits "
-                f"{sorted(rls_admits[label] - taken)} that the writer does not take there"
-            )
-    taken_anywhere = {pair for pair, ws in writer_workspace.items() if ws is not None}
+    for pair, workspace_pk in unlinking.items():
+        own = world.workspaces[world.connector_workspace[pair[0]]][0]
+        if workspace_pk is not None and workspace_pk != own:
+            found.append(f"{record_type} link {pair}: the writer acts outside its connector's")
+    if linking - rls_admits:
+        found.append(
+            f"{record_type} links: the writer takes {sorted(linking - rls_admits)} that RLS refuses"
+        )
+    if rls_admits - linking:
+        found.append(
+            f"{record_type} links: RLS admits {sorted(rls_admits - linking)} "
+            "that the writer does not take"
+        )
+    taken_anywhere = {pair for pair, ws in unlinking.items() if ws is not None}
     if taken_anywhere - schema_admits:
         found.append(
             f"{record_type} links: the writer takes {sorted(taken_anywhere - schema_admits)} "
@@ -467,6 +467,100 @@ def link_disagreements(
             "that the schema accepts"
         )
     return found
+
+
+# ---- every write: the API's rules and the policies -----------------------------------------
+
+UNIQUE_VIOLATION = "23505"
+# The API admits a write when it makes it, or when it finds the same live row there (409: the
+# rules admitted it, the live-row unique index refused it); a PATCH that changes nothing is
+# admitted too (200).
+API_ADMITS = frozenset({200, 201, 204, 409})
+# The policies admit a write when it writes its row, or when only the unique index refuses it.
+RLS_ADMITS = frozenset({"ok", UNIQUE_VIOLATION})
+# What an update or a removal may change, per resource: what the API puts back after a write
+# it admitted, so that every principal is asked about the same rows.
+RESTORED = {
+    "account_workspace_connectors": ("deleted_at", "direction"),
+    "company_workspace_connectors": ("deleted_at", "direction"),
+    "people_workspace_connectors": ("deleted_at", "direction"),
+    "workspace_group_workspaces": ("deleted_at",),
+    "workspace_providers": ("deleted_at", "is_selected", "is_matched"),
+}
+
+
+@dataclass(frozen=True)
+class Write:
+    """One write a principal may ask for, said twice: the API request, and the statement the
+    API role runs for it (``RETURNING 1``), for the scope's person (``statement``)."""
+
+    resource: str
+    what: str
+    method: str  # POST, PATCH or DELETE
+    statement: Callable[[Scope], str]
+    row_id: UUID | None = None
+    body: dict[str, Any] | None = None
+    # The rows the API's write may change (a WHERE clause), put back after it; None for a
+    # create, whose new row stays.
+    changes: str | None = None
+
+
+def api_verdicts(
+    owner: pg8000.native.Connection, scopes: list[Scope], writes: list[Write]
+) -> dict[tuple[str, int], bool]:
+    """Whether the API admits each write for each principal; each admitted change is undone."""
+    verdicts = {}
+    for scope in scopes:
+        for index, write in enumerate(writes):
+            table = RESOURCES[write.resource].table.name
+            columns = RESTORED[write.resource]
+            before = (
+                owner.run(
+                    f"SELECT pk, {', '.join(columns)} FROM core_api.{table} WHERE {write.changes}"
+                )
+                if write.changes
+                else []
+            )
+            status = api_request(write.resource, scope, write.method, write.row_id, write.body)
+            verdicts[(scope.principal.label, index)] = status in API_ADMITS
+            for pk, *values in before or []:
+                owner.run(
+                    f"UPDATE core_api.{table} SET "
+                    + ", ".join(f"{c} = :v{i}" for i, c in enumerate(columns))
+                    + " WHERE pk = :pk",
+                    pk=pk,
+                    **{f"v{i}": value for i, value in enumerate(values)},
+                )
+    return verdicts
+
+
+def rls_verdicts(
+    role: ApiRole, scopes: list[Scope], writes: list[Write], asked: list[int] | None = None
+) -> dict[tuple[str, int], bool]:
+    """Whether the policies let the API role make each write (or those ``asked``, by index)
+    for each principal."""
+    indexes = range(len(writes)) if asked is None else asked
+    return {
+        (scope.principal.label, index): role.attempt(scope, writes[index].statement(scope))
+        in RLS_ADMITS
+        for scope in scopes
+        for index in indexes
+    }
+
+
+def write_disagreements(
+    writes: list[Write],
+    api: dict[tuple[str, int], bool],
+    rls: dict[tuple[str, int], bool],
+) -> list[str]:
+    """Every (principal, write) the policies were asked on which they and the API differ."""
+    said = {True: "admits", False: "refuses"}
+    return [
+        f"{label}: {writes[index].what}: the API {said[api[key]]}, the policies {said[admitted]}"
+        for key, admitted in rls.items()
+        for label, index in [key]
+        if api[key] != admitted
+    ]
 
 
 def owner_attempt(admin: pg8000.native.Connection, statement: str) -> str:

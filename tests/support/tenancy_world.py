@@ -6,14 +6,15 @@ own SQL (``wellapi.sync.writer``). ``tests/test_tenancy_rule.py`` asks each of t
 data, which rows (or which ledger links) every principal may touch.
 
 Four workspaces (the fourth soft-deleted once its rows exist), each with a person who is its
-active owner, records of every kind (live and soft-deleted), connectors (one workspace has a
-soft-deleted one, another a second live one), ledger rows (live, soft-deleted, pointing at a
-soft-deleted record or connector), provider selections (of a provider two workspaces share,
-soft-deleted ones) and three groups whose enrolments and memberships cross workspaces: a
-person who belongs to a group without belonging to an enrolled workspace, a soft-deleted
-group membership, a soft-deleted enrolment, a group enrolling the deleted workspace. A ledger
-row whose record and connector sit in two workspaces cannot exist (revision 0007's triggers),
-so crossed ledger links are compared as candidates instead (``pairs``).
+active owner (and, in w1 and w3, a viewer and an admin: every workspace role), records of
+every kind (live and soft-deleted), connectors (one workspace has a soft-deleted one, another
+a second live one), ledger rows (live, soft-deleted, pointing at a soft-deleted record or
+connector), provider selections (of a provider two workspaces share, soft-deleted ones) and
+three groups whose enrolments and memberships cross workspaces: a person who belongs to a
+group without belonging to an enrolled workspace, every group role, a soft-deleted group
+membership, a soft-deleted enrolment, a group enrolling the deleted workspace. A ledger row
+whose record and connector sit in two workspaces cannot exist (revision 0007's triggers), so
+crossed ledger links are compared as candidates instead (``pairs``).
 """
 
 from __future__ import annotations
@@ -68,6 +69,9 @@ class World:
     # Principals that resolve, by kind: one member scope per live workspace is enough for
     # the ledger links (a ledger's rule looks at the workspace, never at the person).
     member_of_workspace: dict[str, Principal] = field(default_factory=dict)
+    # resource -> the rows the dataset was built with (public id -> live then): what the
+    # updates and removals are asked of, whatever later tests add.
+    built: dict[str, dict[UUID, bool]] = field(default_factory=dict)
 
     def pairs(self, record_type: str) -> list[tuple[str, str]]:
         """Every (connector label, record label) link of one record type the data allows to
@@ -191,6 +195,12 @@ def build(conn: pg8000.native.Connection) -> World:
     f.group_member(conn, groups["g1"][0], person["w1"][0], "owner")
     f.group_member(conn, groups["g2"][0], person["w2"][0], "admin")
     f.group_member(conn, groups["g2"][0], person["w3"][0], "member")  # not in w2 or w4
+    # The roles no owner holds: a viewer of w1 who is a guest of g1, an admin of w3 who is an
+    # admin of g1 (which enrols w3) too.
+    viewer = tenants["w1"].member(role="viewer")
+    f.group_member(conn, groups["g1"][0], viewer[0], "guest")
+    admin = tenants["w3"].member(role="admin")
+    f.group_member(conn, groups["g1"][0], admin[0], "admin")
     rf.group_membership(conn, groups["g2"][0], person["w1"][0], deleted=True)
     f.enrol(conn, groups["g1"][0], ws["w1"][0], person["w1"][0])
     f.enrol(conn, groups["g1"][0], ws["w3"][0], person["w1"][0])
@@ -215,6 +225,8 @@ def build(conn: pg8000.native.Connection) -> World:
     _soft_delete(conn, "workspace_connectors", connectors["w1/c-deleted"][0])
     _soft_delete(conn, "workspaces", ws["w4"][0])
 
+    person["w1 viewer"], person["w3 admin"] = viewer, admin
+
     def member(label: str, who: str, where: str, resolves: bool) -> Principal:
         return Principal(label, person[who], ws[where], "member", resolves)
 
@@ -227,6 +239,8 @@ def build(conn: pg8000.native.Connection) -> World:
         member("w3's owner in w1, where the membership was revoked", "w3", "w1", False),
         member("w3's owner in w2, with no membership there", "w3", "w2", False),
         member("w4's owner in w4, a deleted workspace", "w4", "w4", False),
+        member("w1's viewer (a guest of g1) in w1", "w1 viewer", "w1", True),
+        member("w3's admin (an admin of g1) in w3", "w3 admin", "w3", True),
         Principal("a service key in w2", person["w2"], ws["w2"], "service", True),
         Principal(
             "a service key in w4, a deleted workspace", person["w4"], ws["w4"], "service", False
@@ -248,6 +262,7 @@ def build(conn: pg8000.native.Connection) -> World:
         where = next(w for w, ref in ws.items() if ref == p.workspace)
         if p.kind == "member" and p.resolves:
             world.member_of_workspace.setdefault(where, p)
+    world.built = {resource: universe(conn, world, resource) for resource in UNIVERSE}
     return world
 
 
