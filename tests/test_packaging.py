@@ -81,9 +81,10 @@ _COMMON = (
 _API = (
     *(
         f"wellapi.{m}"
-        for m in ("domain", "principal", "resources", "rows", "shapes", "sql", "statements")
+        for m in ("domain", "principal", "proofs", "resources", "rows", "shapes", "sql")
     ),
     *("wellapi.http", "wellapi.http.handler", "wellapi.request", "wellapi.response"),
+    "wellapi.statements",
     *(f"wellapi.jsonapi{m}" for m in ("", ".cursor", ".document", ".ids", ".media", ".query")),
     *("wellapi.operations", "wellapi.operations.read", "wellapi.timestamps"),
 )
@@ -100,6 +101,7 @@ INIT_MODULES: dict[str, list[str]] = {
             "wellapi.auth",
             "wellapi.keys",
             "wellapi.principal",
+            "wellapi.proofs",
             "wellapi.rows",
             "wellapi.sql",
         )

@@ -575,8 +575,9 @@ def _other_cases() -> dict[str, WriteCase]:
             side = getattr(rls.w, group)
             statement = (
                 "INSERT INTO core_api.workspace_group_workspaces "
-                f"(workspace_group_pk, workspace_pk) "
-                f"VALUES ({side.group[0]}, {rls.w.b.spare_workspace[0]})"
+                "(workspace_group_pk, workspace_pk, created_by_pk) "
+                f"VALUES ({side.group[0]}, {rls.w.b.spare_workspace[0]}, "
+                f"{rls.w.a.tenant.person_pk})"
             )
             return scope(rls.w.a), statement, REFUSED
 
@@ -612,8 +613,8 @@ def _other_cases() -> dict[str, WriteCase]:
         # the API wants the owner or admin role on the group, and so do the policies (0014).
         statement = (
             "INSERT INTO core_api.workspace_group_workspaces "
-            "(workspace_group_pk, workspace_pk) "
-            f"VALUES ({rls.shared_group[0]}, {rls.w.b.workspace[0]})"
+            "(workspace_group_pk, workspace_pk, created_by_pk) "
+            f"VALUES ({rls.shared_group[0]}, {rls.w.b.workspace[0]}, {rls.w.b.tenant.person_pk})"
         )
         return scope(rls.w.b), statement, REFUSED
 
@@ -682,8 +683,9 @@ def test_the_refusals_are_not_for_want_of_privilege_or_scope(rls, api_conn):
         f"UPDATE core_api.workspace_providers SET is_selected = false WHERE pk = {a.selection[0]}",
         f"UPDATE core_api.workspace_group_workspaces SET deleted_at = now() "
         f"WHERE pk = {a.enrolment[0]}",
-        "INSERT INTO core_api.workspace_group_workspaces (workspace_group_pk, workspace_pk) "
-        f"VALUES ({a.group[0]}, {a.spare_workspace[0]})",
+        # The API names the caller as the enrolment's author (revision 0017).
+        "INSERT INTO core_api.workspace_group_workspaces (workspace_group_pk, workspace_pk, "
+        f"created_by_pk) VALUES ({a.group[0]}, {a.spare_workspace[0]}, {a.tenant.person_pk})",
     ]
     for statement in own:
         assert attempt(api_conn, scope(a), statement) == 1, statement
