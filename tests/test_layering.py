@@ -1,6 +1,6 @@
 """Imports in the shipped package and in the benchmark go one way; wellapi never imports welldev.
 
-The contracts are pyproject.toml's ``[tool.importlinter]`` (the layers the README's "Layout"
+The contracts are pyproject.toml's ``[tool.importlinter]`` (the layers docs/design.md's "Layout"
 lists); import-linter reads every import, those inside functions and under ``TYPE_CHECKING``
 too, so a lazy import must follow the layers as well. No database: this runs in a second.
 """

@@ -2,7 +2,7 @@
 
 Shared settings live in ``Globals``; an API function block says only what is its own (handler,
 one route, policies); logical ids, handlers and entry-point files agree with one another as
-the README describes, and every route is the one the operation registry
+docs/design.md describes, and every route is the one the operation registry
 (``wellapi.operations.OPERATIONS``) gives the (resource, operation) its entry point binds.
 ``sam validate --lint`` (run by ``make test``) checks the template against SAM and
 CloudFormation; these tests check what they cannot know, some of it on the template as SAM

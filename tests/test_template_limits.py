@@ -1,6 +1,6 @@
 """What unauthenticated traffic and a burst of sync messages can cost: the stage's throttling,
 the reserved concurrency of the authorizer and the sync function, the queue's batches at once
-(README, "Limits")."""
+(docs/operations.md, "Limits")."""
 
 from __future__ import annotations
 

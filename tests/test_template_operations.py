@@ -1,5 +1,5 @@
 """What an on-call engineer has from template.yaml: a log group per function, the API's access
-log, an alarm for whatever fails, and the dashboard (README, "Operations")."""
+log, an alarm for whatever fails, and the dashboard (docs/operations.md)."""
 
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ def test_every_alarm_has_a_reason_and_notifies_the_alarm_topic():
     assert len(alarms) == len(NAMED_ALARMS) + len(FUNCTIONS)
     for name, alarm in alarms.items():
         assert alarm["AlarmActions"] == [TOPIC], name
-        assert "README" in alarm["AlarmDescription"], name
+        assert "docs/operations.md" in alarm["AlarmDescription"], name
         assert alarm["TreatMissingData"] == "notBreaching", name
     for name, metric in NAMED_ALARMS.items():
         assert metric in _alarm_metrics(alarms[name]), name
