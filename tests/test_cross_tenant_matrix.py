@@ -15,7 +15,7 @@ import pytest
 
 from tests.support import cross_tenant as ct
 from tests.support import tenancy as tn
-from wellapi.operations import OPERATIONS
+from wellapi.operations.registry import OPERATIONS
 from wellapi.resources import RESOURCES
 from welldev import api_keys
 from welldev.openapi import ROUTES

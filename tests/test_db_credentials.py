@@ -26,6 +26,7 @@ from tests.support.db_access import (
 from tests.support.pki import assert_verifying_tls, ca_common_names, make_pki
 from wellapi import db, errors
 from wellapi.http.handler import api_handler
+from wellapi.operations.read import RETRIEVE
 from wellapi.roles import API_ROLE, SYNC_ROLE
 from wellapi.settings import Settings, get_settings
 from welldev import database as local_db
@@ -120,7 +121,7 @@ def test_in_lambda_an_api_function_makes_its_token_and_connects_during_init(
     tokens = _iam_environment(monkeypatch)
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "well-retrieve")
     try:
-        api_handler("account_workspace_connectors", "retrieve")  # what the module import runs
+        api_handler("account_workspace_connectors", RETRIEVE)  # what the module import runs
 
         assert len(tokens) == 1
         assert [call["password"] for call in captured_connects] == tokens
@@ -133,7 +134,7 @@ def test_in_lambda_an_api_function_makes_its_token_and_connects_during_init(
 def test_outside_lambda_init_opens_nothing_and_makes_no_credentials(aws, monkeypatch):
     tokens = _iam_environment(monkeypatch)
     try:
-        api_handler("account_workspace_connectors", "retrieve")  # no AWS_LAMBDA_FUNCTION_NAME
+        api_handler("account_workspace_connectors", RETRIEVE)  # no AWS_LAMBDA_FUNCTION_NAME
 
         assert tokens == []
         assert db.cached_pools() == 0
@@ -154,7 +155,7 @@ def lambda_with_url(api_database, monkeypatch) -> Iterator[None]:
 
 
 def test_in_lambda_with_a_url_init_connects_as_the_api_role(lambda_with_url):
-    api_handler("account_workspace_connectors", "retrieve")
+    api_handler("account_workspace_connectors", RETRIEVE)
 
     pool = db.get_pool()
     assert pool.idle_count() == 1
@@ -167,7 +168,7 @@ def test_after_a_snapstart_restore_the_connection_is_opened_anew(lambda_with_url
 
     monkeypatch.setattr(snapshot_restore_py, "_after_restore_registry", [])
     monkeypatch.setenv("AWS_LAMBDA_INITIALIZATION_TYPE", "snap-start")
-    api_handler("account_workspace_connectors", "retrieve")
+    api_handler("account_workspace_connectors", RETRIEVE)
     in_snapshot = db.get_pool()
     snapshot_pid = backend_pid()
 
@@ -186,7 +187,7 @@ def test_credentials_that_fail_during_init_are_left_to_the_first_request(aws, mo
     monkeypatch.delenv("DB_HOST")  # settings that cannot be built
     try:
         with caplog.at_level("WARNING", logger="wellapi.db"):
-            api_handler("account_workspace_connectors", "retrieve")
+            api_handler("account_workspace_connectors", RETRIEVE)
 
         assert db.cached_pools() == 0
         assert "during init" in caplog.text

@@ -31,6 +31,7 @@ from pydantic import ValidationError
 from tests.support.api import Lambda, assert_valid_document
 from wellapi.auth import authorizer_handler
 from wellapi.http import api_handler
+from wellapi.operations.registry import OPERATIONS
 from wellapi.principal import principal_from_claims
 from wellapi.resources import resource_named
 from wellapi.roles import API_ROLE
@@ -80,6 +81,11 @@ def _event(name: str) -> Any:
 def _binding(function_id: str) -> tuple[str, str]:
     resource, operation, _ = TEMPLATE.functions[function_id].handler.split(".")
     return resource, operation
+
+
+def _handler_of(function_id: str) -> Any:
+    resource, operation = _binding(function_id)
+    return api_handler(resource, OPERATIONS[operation])
 
 
 def _route(function_id: str) -> sam_template.HttpRoute:
@@ -302,7 +308,7 @@ def test_api_events_get_their_designed_answer_on_the_seeded_demo(demo_database):
     finally:
         admin.close()
     for function_id, name in ordered:
-        reply = api_handler(*_binding(function_id))(events[name], Lambda())
+        reply = _handler_of(function_id)(events[name], Lambda())
         if reply.get("body"):
             assert_valid_document(json.loads(reply["body"]))
         answers[name] = reply["statusCode"]
@@ -327,7 +333,7 @@ def test_every_api_event_is_served_from_statements_compiled_ahead(demo_database,
 
     with caplog.at_level(logging.INFO, logger="wellapi.statements"):
         for function_id, name in API_EVENTS:
-            api_handler(*_binding(function_id))(events[name], Lambda())
+            _handler_of(function_id)(events[name], Lambda())
 
     compiled_on_demand = [r for r in caplog.records if r.name == "wellapi.statements"]
     assert [getattr(r, "shape", r.getMessage()) for r in compiled_on_demand] == []

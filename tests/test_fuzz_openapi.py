@@ -60,7 +60,7 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.support import tenancy as tn
 from tests.support.api import JSONAPI, assert_valid_document
-from wellapi.operations import OPERATIONS
+from wellapi.operations.registry import OPERATIONS
 from wellapi.resources import PROVIDER_CATALOG, RESOURCES
 from welldev import api_keys
 from welldev import database as local_db

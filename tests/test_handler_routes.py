@@ -80,6 +80,7 @@ def test_concurrent_requests_in_one_process_each_run_with_their_own_event(admin,
     # with its own event: its claims, its path, its id.
     from tests.support import read_factories as rf
     from wellapi.http import api_handler
+    from wellapi.operations.read import LIST, RETRIEVE
 
     a, b = f.tenant(admin), f.tenant(admin)
     row = rf.make_row(admin, a, "workspace_providers")
@@ -93,8 +94,8 @@ def test_concurrent_requests_in_one_process_each_run_with_their_own_event(admin,
         return original(event)
 
     monkeypatch.setattr(http_handler, "request_from_event", pausing)
-    retrieve = api_handler("workspace_providers", "retrieve")
-    listing = api_handler("account_workspace_connectors", "list")
+    retrieve = api_handler("workspace_providers", RETRIEVE)
+    listing = api_handler("account_workspace_connectors", LIST)
     ev = event(
         "GET",
         f"/v1/workspace-providers/{row.id}",

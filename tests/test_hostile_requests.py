@@ -44,7 +44,7 @@ from tests.support import tenancy as tn
 from tests.support.api import JSONAPI
 from tests.support.wire import WireReply, send
 from wellapi.jsonapi.body import MAX_BODY_BYTES
-from wellapi.operations import OPERATIONS
+from wellapi.operations.registry import OPERATIONS
 from wellapi.resources import PROVIDER_CATALOG, RESOURCES
 from welldev import api_keys
 from welldev import database as local_db

@@ -13,7 +13,7 @@ from tests.support import factories as f
 from tests.support.api import call, event, get, related
 from wellapi import errors, schema
 from wellapi.errors import ERROR_CODES
-from wellapi.operations import OPERATIONS
+from wellapi.operations.registry import OPERATIONS
 from wellapi.resources import PARENTS, PROVIDER_CATALOG, RESOURCES
 from wellapi.rules import RULES
 from welldev import openapi, openapi_text

@@ -14,7 +14,7 @@ import pytest
 
 from tests.support.api import JSONAPI, Reply, event, invoke
 from wellapi.http import api_handler
-from wellapi.operations import OPERATIONS
+from wellapi.operations.registry import OPERATIONS
 from wellapi.resources import RESOURCES
 from wellapi.roles import API_ROLE
 from welldev import database as local_db
@@ -57,7 +57,7 @@ def send(keys: dict[str, dict[str, str]], resource: str, operation: str) -> Repl
         body = json.dumps(example["value"])
     kind = "service" if "`service_key`" in spec["description"] else "member"
     return invoke(
-        api_handler(resource, operation),
+        api_handler(resource, OPERATIONS[operation]),
         event(
             op.method,
             path.format(**parameters),

@@ -3,7 +3,7 @@
 Shared settings live in ``Globals``; an API function block says only what is its own (handler,
 one route, policies); logical ids, handlers and entry-point files agree with one another as
 docs/design.md describes, and every route is the one the operation registry
-(``wellapi.operations.OPERATIONS``) gives the (resource, operation) its entry point binds.
+(``wellapi.operations.registry.OPERATIONS``) gives the (resource, operation) its entry point binds.
 ``sam validate --lint`` (run by ``make test``) checks the template against SAM and
 CloudFormation; these tests check what they cannot know, some of it on the template as SAM
 transforms it. The template's other concerns are tested beside this file: logs, alarms and the
@@ -15,6 +15,7 @@ against its sources in ``template/`` (``test_template_source``).
 from __future__ import annotations
 
 import ast
+import importlib
 import re
 import tomllib
 from pathlib import Path
@@ -34,7 +35,8 @@ from tests.support.template import (
     route_of,
     transformed_template,
 )
-from wellapi.operations import OPERATIONS
+from wellapi.operations import Operation
+from wellapi.operations.registry import OPERATIONS
 from wellapi.resources import RESOURCES as API_RESOURCES
 from wellapi.resources import resource_named
 from wellapi.settings import Settings
@@ -83,11 +85,22 @@ def _handler_call(module: ast.Module) -> ast.Call:
 
 
 def _binding(function_id: str) -> tuple[str, str]:
-    """(resource, operation) that the function's entry point passes to ``api_handler``."""
-    call = _handler_call(_module(_entry_point(function_id)))
+    """(resource, operation name) that the function's entry point passes to ``api_handler``:
+    the resource's key and an operation it imports from its module."""
+    module = _module(_entry_point(function_id))
+    call = _handler_call(module)
     assert ast.unparse(call.func) == "api_handler", function_id
-    resource, operation = (ast.literal_eval(arg) for arg in call.args)
-    return resource, operation
+    resource_arg, operation_arg = call.args
+    imported = {
+        alias.name: node.module
+        for node in module.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+    assert isinstance(operation_arg, ast.Name), function_id
+    operation = getattr(importlib.import_module(imported[operation_arg.id]), operation_arg.id)
+    assert isinstance(operation, Operation), function_id
+    return ast.literal_eval(resource_arg), operation.name
 
 
 def _expected_bindings() -> list[tuple[str, str]]:
@@ -307,9 +320,12 @@ def test_entry_point_is_a_docstring_an_import_and_the_handler(function_id):
     route = route_of(function_id)
 
     assert ast.get_docstring(module) == f"{route['Method']} {route['Path']}"
+    resource, operation = _binding(function_id)
+    run = OPERATIONS[operation].run
     assert [ast.unparse(node) for node in module.body[1:]] == [
         "from wellapi.http import api_handler",
-        "handler = api_handler({!r}, {!r})".format(*_binding(function_id)),
+        f"from {run.__module__} import {operation.upper()}",
+        f"handler = api_handler({resource!r}, {operation.upper()})",
     ]
 
 

@@ -24,7 +24,8 @@ from wellapi.jsonapi.query import (
     WORKSPACE_PARAMETERS,
     fields_of,
 )
-from wellapi.operations import OPERATIONS, Operation
+from wellapi.operations import Operation
+from wellapi.operations.registry import OPERATIONS
 from wellapi.resources import (
     PARENTS,
     PROVIDER_CATALOG,

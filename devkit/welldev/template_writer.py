@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from wellapi.operations import OPERATIONS
+from wellapi.operations.registry import OPERATIONS
 from wellapi.resources import RESOURCES
 from welldev.cfn_yaml import load_yaml
 from welldev.openapi import ROUTES

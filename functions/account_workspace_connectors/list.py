@@ -1,5 +1,6 @@
 """GET /v1/account-workspace-connectors"""
 
 from wellapi.http import api_handler
+from wellapi.operations.read import LIST
 
-handler = api_handler("account_workspace_connectors", "list")
+handler = api_handler("account_workspace_connectors", LIST)

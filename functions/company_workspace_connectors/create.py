@@ -1,5 +1,6 @@
 """POST /v1/company-workspace-connectors"""
 
 from wellapi.http import api_handler
+from wellapi.operations.write import CREATE
 
-handler = api_handler("company_workspace_connectors", "create")
+handler = api_handler("company_workspace_connectors", CREATE)

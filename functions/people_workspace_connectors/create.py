@@ -1,5 +1,6 @@
 """POST /v1/people-workspace-connectors"""
 
 from wellapi.http import api_handler
+from wellapi.operations.write import CREATE
 
-handler = api_handler("people_workspace_connectors", "create")
+handler = api_handler("people_workspace_connectors", CREATE)

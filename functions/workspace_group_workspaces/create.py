@@ -1,5 +1,6 @@
 """POST /v1/workspace-group-workspaces"""
 
 from wellapi.http import api_handler
+from wellapi.operations.write import CREATE
 
-handler = api_handler("workspace_group_workspaces", "create")
+handler = api_handler("workspace_group_workspaces", CREATE)

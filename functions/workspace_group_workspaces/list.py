@@ -1,5 +1,6 @@
 """GET /v1/workspace-group-workspaces"""
 
 from wellapi.http import api_handler
+from wellapi.operations.read import LIST
 
-handler = api_handler("workspace_group_workspaces", "list")
+handler = api_handler("workspace_group_workspaces", LIST)

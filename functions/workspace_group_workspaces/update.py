@@ -1,5 +1,6 @@
 """PATCH /v1/workspace-group-workspaces/{id}"""
 
 from wellapi.http import api_handler
+from wellapi.operations.write import UPDATE
 
-handler = api_handler("workspace_group_workspaces", "update")
+handler = api_handler("workspace_group_workspaces", UPDATE)

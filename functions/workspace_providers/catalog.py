@@ -1,5 +1,6 @@
 """GET /v1/workspaces/{workspace_id}/providers"""
 
 from wellapi.http import api_handler
+from wellapi.operations.read import CATALOG
 
-handler = api_handler("workspace_providers", "catalog")
+handler = api_handler("workspace_providers", CATALOG)

@@ -1,5 +1,6 @@
 """POST /v1/workspace-providers"""
 
 from wellapi.http import api_handler
+from wellapi.operations.write import CREATE
 
-handler = api_handler("workspace_providers", "create")
+handler = api_handler("workspace_providers", CREATE)

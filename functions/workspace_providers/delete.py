@@ -1,5 +1,6 @@
 """DELETE /v1/workspace-providers/{id}"""
 
 from wellapi.http import api_handler
+from wellapi.operations.write import DELETE
 
-handler = api_handler("workspace_providers", "delete")
+handler = api_handler("workspace_providers", DELETE)

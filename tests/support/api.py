@@ -14,7 +14,7 @@ import jsonschema_rs
 
 from tests.support.links import WALKER, caller_key, route_of
 from wellapi.http import api_handler
-from wellapi.operations import OPERATIONS
+from wellapi.operations.registry import OPERATIONS
 from wellapi.resources import RESOURCES
 
 SCHEMA_DIR = Path(__file__).resolve().parents[1] / "vendor" / "jsonapi"
@@ -161,7 +161,7 @@ def _follow(ev: dict[str, Any], link: str) -> Reply:
 
 @cache
 def _handler(resource: str, operation: str) -> Any:
-    return api_handler(resource, operation)
+    return api_handler(resource, OPERATIONS[operation])
 
 
 def get(

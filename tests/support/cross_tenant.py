@@ -32,7 +32,7 @@ from tests.support import tenancy as tn
 from tests.support.api import JSONAPI, Lambda, Reply, assert_valid_document, call, event
 from tests.support.links import WALKER, caller_key
 from wellapi.auth import authorizer_handler
-from wellapi.operations import OPERATIONS
+from wellapi.operations.registry import OPERATIONS
 from wellapi.resources import PROVIDER_CATALOG, RESOURCES
 
 Route = tuple[str, str]

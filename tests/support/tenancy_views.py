@@ -36,6 +36,7 @@ from tests.support.tenancy_world import Principal, World
 from wellapi import db, schema
 from wellapi.errors import sqlstate_of
 from wellapi.http import api_handler
+from wellapi.operations.registry import OPERATIONS
 from wellapi.principal import SCOPE_TOKEN_CLAIM
 from wellapi.queries import scope_condition, with_parents
 from wellapi.resources import RESOURCES
@@ -76,7 +77,7 @@ def sign(admin: pg8000.native.Connection, principal: Principal) -> Scope:
 
 @cache
 def _handler(resource: str, operation: str) -> Any:
-    return api_handler(resource, operation)
+    return api_handler(resource, OPERATIONS[operation])
 
 
 def _call(resource: str, scope: Scope, row_id: UUID | None = None) -> tuple[int, Any]:

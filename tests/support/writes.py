@@ -26,6 +26,7 @@ from tests.support import factories as f
 from tests.support.api import JSONAPI, Reply, call, event, invoke
 from wellapi import db
 from wellapi.http import api_handler
+from wellapi.operations.registry import OPERATIONS
 from wellapi.roles import API_ROLE
 
 PROVENANCE = (
@@ -499,7 +500,7 @@ class Background:
 
     def submit(self, resource: str, operation: str, ev: Json) -> Future[Reply]:
         def run() -> Reply:
-            handler = api_handler(resource, operation)
+            handler = api_handler(resource, OPERATIONS[operation])
             db.execute("SELECT 1")
             self.start.wait(timeout=30)
             return invoke(handler, ev)

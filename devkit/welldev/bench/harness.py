@@ -109,8 +109,9 @@ def api_event(
 
 def handler_for(resource: str, operation: str) -> Handler:
     from wellapi.http.handler import api_handler
+    from wellapi.operations.registry import OPERATIONS
 
-    return api_handler(resource, operation)
+    return api_handler(resource, OPERATIONS[operation])
 
 
 def invoke(handler: Handler, event: dict[str, Any], status: int) -> dict[str, Any]:

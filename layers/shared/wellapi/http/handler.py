@@ -1,6 +1,7 @@
 """The handler factory: one Lambda handler per (resource, operation), all built alike.
 
-A function file calls ``api_handler(resource, operation)`` and nothing else. Every function
+A function file calls ``api_handler(resource, OPERATION)`` with the operation it imports, and
+nothing else. Every function
 serves exactly one route, which API Gateway has already matched, so there is no router: the
 handler checks the event's route key and runs the operation. Every error, typed or not,
 leaves as a JSON:API error object (a database error never as its text).
@@ -18,9 +19,9 @@ from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
 from wellapi import db
 from wellapi.errors import ApiError, ErrorList, NotFound, database_error
-from wellapi.operations import OPERATIONS, Operation
+from wellapi.operations import Operation, Run
 from wellapi.principal import logged_claims
-from wellapi.request import Request, request_from_event
+from wellapi.request import request_from_event
 from wellapi.resources import RESOURCES, Resource
 from wellapi.response import Response, error_response
 
@@ -46,7 +47,7 @@ def _unexpected(error: Exception, trace_id: str) -> Response:
 def serve(
     resource: Resource,
     operation: Operation,
-    run: Callable[[Resource, Request], Response],
+    run: Run,
     event: dict[str, Any],
 ) -> Response:
     """The operation's answer to one event, or the error object that stands for it."""
@@ -71,10 +72,9 @@ def _caller(event: dict[str, Any]) -> dict[str, str]:
     return logged_claims((context.get("authorizer") or {}).get("lambda"))
 
 
-def api_handler(resource_key: str, operation_name: str) -> Handler:
+def api_handler(resource_key: str, operation: Operation) -> Handler:
     resource = RESOURCES[resource_key]
-    operation = OPERATIONS[operation_name]
-    run = operation.runner()
+    run = operation.run
     route = f"{operation.method} {operation.path(resource)}"
     db.prepare_at_init("api")
 
@@ -102,5 +102,5 @@ def api_handler(resource_key: str, operation_name: str) -> Handler:
             metrics.flush_metrics()
         return response.to_gateway()
 
-    handler.__name__ = f"{resource_key}_{operation_name}"
+    handler.__name__ = f"{resource_key}_{operation.name}"
     return handler

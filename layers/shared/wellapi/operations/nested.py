@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from wellapi.operations import GROUP_WORKSPACES_ROUTE, WORKSPACE_PROVIDERS_ROUTE, Operation
 from wellapi.operations.read import path_id
 from wellapi.operations.write import create_row, delete_row, upsert_row
 from wellapi.request import Request
@@ -47,3 +48,13 @@ def remove_enrolment(resource: Resource, request: Request) -> Response:
     group = path_id(request, "workspace_group_id")
     workspace = path_id(request, "workspace_id")
     return delete_row(resource, request, target={"workspace_group": group, "workspace": workspace})
+
+
+SELECT = Operation("select", "POST", select_provider, route=WORKSPACE_PROVIDERS_ROUTE)
+REMOVE = Operation(
+    "remove", "DELETE", remove_provider, route=WORKSPACE_PROVIDERS_ROUTE + "/{provider_id}"
+)
+ENROL = Operation("enrol", "POST", enrol_workspace, route=GROUP_WORKSPACES_ROUTE)
+UNENROL = Operation(
+    "unenrol", "DELETE", remove_enrolment, route=GROUP_WORKSPACES_ROUTE + "/{workspace_id}"
+)

@@ -14,6 +14,7 @@ from wellapi.jsonapi.document import DocumentBuilder, Linker
 from wellapi.jsonapi.ids import canonical_uuid
 from wellapi.jsonapi.media import check_accept
 from wellapi.jsonapi.query import ReadQuery, parse_read_query
+from wellapi.operations import WORKSPACE_PROVIDERS_ROUTE, Operation
 from wellapi.principal import Principal, check_scope
 from wellapi.request import Request
 from wellapi.resources import PROVIDER_CATALOG, Resource
@@ -152,3 +153,8 @@ def provider_catalog(_resource: Resource, request: Request) -> Response:
     """GET /v1/workspaces/{workspace_id}/providers: the catalog as that workspace sees it."""
     workspace = str(path_id(request, "workspace_id"))
     return list_rows(PROVIDER_CATALOG, request, path_workspace=workspace)
+
+
+LIST = Operation("list", "GET", list_rows)
+RETRIEVE = Operation("retrieve", "GET", retrieve_row, item=True)
+CATALOG = Operation("catalog", "GET", provider_catalog, route=WORKSPACE_PROVIDERS_ROUTE)

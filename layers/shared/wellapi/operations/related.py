@@ -15,6 +15,7 @@ from dataclasses import replace
 from wellapi.errors import NotFound
 from wellapi.jsonapi.media import check_accept
 from wellapi.jsonapi.query import ReadQuery, parse_read_query
+from wellapi.operations import Operation
 from wellapi.operations.read import read_one
 from wellapi.request import Request
 from wellapi.resources import Relationship, Resource
@@ -55,3 +56,13 @@ def relationship_linkage(resource: Resource, request: Request) -> Response:
     query = parse_read_query(resource, request.raw_query, "relationship")
     builder, row = read_one(resource, request, query)
     return document_response(200, builder.relationship(row, rel.name, request.url))
+
+
+RELATED = Operation("related", "GET", related_resource, item=True, suffix="/{relationship}")
+RELATIONSHIP = Operation(
+    "relationship",
+    "GET",
+    relationship_linkage,
+    item=True,
+    suffix="/relationships/{relationship}",
+)

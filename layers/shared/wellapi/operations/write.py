@@ -30,6 +30,7 @@ from wellapi.jsonapi.document import DocumentBuilder
 from wellapi.jsonapi.ids import new_id
 from wellapi.jsonapi.media import check_accept
 from wellapi.jsonapi.query import ReadQuery, parse_read_query
+from wellapi.operations import Operation
 from wellapi.operations.read import READ_PART, linker, parse_id, scoped_principal
 from wellapi.principal import Principal, check_scope
 from wellapi.request import Request
@@ -313,3 +314,8 @@ def upsert_row(
     )
     status = 201 if result.created else 200
     return respond(resource, request, by_relationships, result.rows, status, path_workspace)
+
+
+CREATE = Operation("create", "POST", create_row)
+UPDATE = Operation("update", "PATCH", update_row, item=True)
+DELETE = Operation("delete", "DELETE", delete_row, item=True)
