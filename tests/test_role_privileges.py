@@ -33,7 +33,7 @@ from wellapi.queries import read_statement
 from wellapi.resources import RESOURCES, VIEWS, Resource
 from wellapi.roles import API_ROLE, AUTH_ROLE, SYNC_ROLE
 from wellapi.shapes import ReadShape
-from wellapi.writes import WriteShape, write_context, write_statement
+from wellapi.writes import BUILDERS, WriteShape, write_context
 
 pytestmark = pytest.mark.usefixtures("api_database")
 
@@ -146,7 +146,7 @@ def api_uses_in_statements() -> set[tuple[str, str]]:
             used |= columns_of(read_statement(shape))
     for resource in RESOURCES.values():
         for write in _write_shapes(resource):
-            used |= columns_of(write_statement(write, write_context(write))[0])
+            used |= columns_of(BUILDERS[write.kind](write, write_context(write)).statement)
     return used
 
 

@@ -35,7 +35,7 @@ from wellapi.shapes import ReadShape, WritePlan, WriteShape
 from wellapi.sql import Layout, Script, ScriptPart
 from wellapi.sql_compile import compile_template
 from wellapi.statements import compiled_reads, compiled_writes
-from wellapi.writes import compile_write, write_context, write_statement
+from wellapi.writes import BUILDERS, compile_write, write_context
 from welldev import compiled
 
 KEYS = sorted(RESOURCES) + sorted(VIEWS)
@@ -176,7 +176,8 @@ def reversed_read(shape: ReadShape) -> tuple[Any, Layout]:
 
 
 def reversed_write(shape: WriteShape) -> WritePlan:
-    stmt, checks, related = write_statement(shape, write_context(shape))
+    built = BUILDERS[shape.kind](shape, write_context(shape))
+    stmt, checks, related = built.statement, built.checks, built.relationships
     columns = list(reversed(stmt.selected_columns))
     flipped = stmt.with_only_columns(*columns, maintain_column_froms=False)
     outcome = tuple(str(c.key) for c in columns)

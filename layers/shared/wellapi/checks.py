@@ -7,6 +7,7 @@ or on demand for a shape that was not).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,14 +35,15 @@ class Check:
     condition: ColumnElement[bool]
 
 
-@dataclass
+@dataclass(frozen=True)
 class WriteContext:
-    """What a rule may look at: the relationship rows the request points at, the target row."""
+    """What a rule may look at: the relationship rows the request points at, the target row
+    (each builder of ``wellapi.writes`` gives them, once it has made them)."""
 
     resource: Resource
     document: ResourceDocument
     service: bool
-    related: dict[str, Any] = field(default_factory=dict)
+    related: Mapping[str, Any] = field(default_factory=dict)
     target: Any = None
 
 

@@ -23,6 +23,8 @@ ahead of time for the common ones, else on demand (``wellapi.statements``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import (
@@ -61,7 +63,7 @@ from wellapi.rows import (
     found_label,
 )
 from wellapi.rules import KEEPS_PREFIX, READ_ONLY_PREFIX, RULES
-from wellapi.shapes import WritePlan, WriteShape
+from wellapi.shapes import WriteKind, WritePlan, WriteShape
 from wellapi.sql_compile import compile_template
 
 
@@ -207,46 +209,49 @@ def _isolated(condition: ColumnElement[bool]) -> ColumnElement[bool]:
     return func.coalesce(select(condition).scalar_subquery(), false())
 
 
-def write_statement(
-    shape: WriteShape, ctx: WriteContext
-) -> tuple[Select[Any], tuple[Check, ...], tuple[str, ...]]:
-    """The one statement of a write, its rule checks and the relationships it resolves."""
-    resource = RESOURCES[shape.resource]
-    rules = CHECKS[resource.key]
-    table = schema.table(resource.table.name)
-    related = _related(resource, shape, ctx)
-    ctx.related = related
-    flags: list[tuple[str, ColumnElement[bool]]] = [
+@dataclass(frozen=True)
+class WriteStatement:
+    """What a write's builder makes: the one statement, its rule checks in the order the
+    outcome row reports them, and the relationships whose parents it resolves."""
+
+    statement: Select[Any]
+    checks: tuple[Check, ...]
+    relationships: tuple[str, ...]
+
+
+Flags = list[tuple[str, ColumnElement[bool]]]
+# The write itself, given the CTE of the checks and the condition that all of them hold.
+Writer = Callable[[Any, ColumnElement[bool]], Any]
+
+
+def _found(related: dict[str, Any]) -> Flags:
+    """Whether each relationship's parent was found (and may be pointed at)."""
+    return [
         (found_label(name), exists(select(literal(1)).select_from(cte)))
         for name, cte in related.items()
     ]
-    checks: list[Check]
-    if shape.kind == "create":
-        checks = rules.create_checks(ctx)
-    else:
-        target = _target(resource, shape)
-        ctx.target = target
-        flags.insert(0, (FOUND_TARGET_LABEL, exists(select(literal(1)).select_from(target))))
-        if shape.kind == "update":
-            # The row's own parent, named again, is found whatever has become of it since.
-            flags[1:] = [
-                (found_label(name), or_(cond, _isolated(_is_own_parent(target, name))))
-                for name, (_, cond) in zip(related, flags[1:], strict=True)
-            ]
-            checks = _member_checks(resource, shape, target) + rules.update_checks(ctx)
-        else:
-            checks = rules.delete_checks(ctx)
+
+
+def _assemble(
+    shape: WriteShape,
+    related: dict[str, Any],
+    flags: Flags,
+    checks: list[Check],
+    write: Writer,
+    changes: list[ColumnElement[bool]] | None = None,
+) -> WriteStatement:
+    """The statement around a write: the checks CTE, the write when every check holds, and
+    the outcome row (each flag and check, whether the update changes anything, how many rows
+    it wrote and, for a create, whether it created)."""
     # A rule about rows that were not found is moot: guard each with the found flags.
     found_all = and_(true(), *(cond for _, cond in flags))
     conditions = [(check_label(c.name), and_(found_all, _isolated(c.condition))) for c in checks]
-    if shape.kind == "update":
+    outcomes: Flags = []
+    if changes is not None:
         # Not a rule: whether to write at all. Evaluated on the row the statement read, as the
         # rules are; a row that is found and changes nothing is left alone.
-        differs = _changes(resource, shape, target)
-        changes = and_(found_all, _isolated(or_(*differs))) if differs else false()
-        outcomes = [(CHANGES_LABEL, changes)]
-    else:
-        outcomes = []
+        changed = and_(found_all, _isolated(or_(*changes))) if changes else false()
+        outcomes = [(CHANGES_LABEL, changed)]
     checks_cte = select(
         *(cond.label(name) for name, cond in (*flags, *conditions, *outcomes)),
     ).cte("checks")
@@ -256,9 +261,30 @@ def write_statement(
         scope_workspace_pk().is_not(None),
         *(checks_cte.c[name] for name, _ in (*flags, *conditions)),
     )
+    written_cte = write(checks_cte, every).cte("written")
+    created = (
+        [select(func.bool_or(written_cte.c[CREATED_LABEL])).scalar_subquery().label(CREATED_LABEL)]
+        if shape.kind == "create"
+        else []
+    )
+    stmt: Select[Any] = select(
+        *(checks_cte.c[name] for name, _ in (*flags, *conditions, *outcomes)),
+        select(func.count()).select_from(written_cte).scalar_subquery().label(WRITTEN_LABEL),
+        *created,
+    ).select_from(checks_cte)
+    return WriteStatement(stmt, tuple(checks), tuple(related))
 
-    written: Any
-    if shape.kind == "create":
+
+def build_create(shape: WriteShape, base: WriteContext) -> WriteStatement:
+    """INSERT ... SELECT the values FROM checks WHERE every check holds (ON CONFLICT: nothing,
+    or for an upsert the update of the live row)."""
+    resource = RESOURCES[shape.resource]
+    rules = CHECKS[resource.key]
+    related = _related(resource, shape, base)
+    ctx = replace(base, related=related)
+    table = schema.table(resource.table.name)
+
+    def insert_row(checks_cte: Any, every: ColumnElement[bool]) -> Any:
         values: dict[str, Any] = {resource.id_column: bindparam("row_id")}
         for name in shape.attributes:
             values[resource.attribute(name).column] = bindparam(f"attr_{name}")
@@ -268,53 +294,84 @@ def write_statement(
         columns = list(values)
         source = select(*(values[c] for c in columns)).select_from(checks_cte).where(every)
         statement = insert(table).from_select(columns, source)
-        if shape.upsert:
-            key = RULES[resource.key].upsert_key
-            written = statement.on_conflict_do_update(
-                index_elements=list(key),
-                index_where=table.c.deleted_at.is_(None),
-                set_={
-                    c: statement.excluded[c] for c in columns if c not in (*key, resource.id_column)
-                },
-            ).returning(literal_column("(xmax = 0)").label(CREATED_LABEL))
-        else:
-            written = statement.on_conflict_do_nothing().returning(
-                literal(True).label(CREATED_LABEL)
-            )
-    else:
-        target_pk = select(ctx.target.c.pk).scalar_subquery()
-        assignments: dict[str, Any]
-        guard: list[ColumnElement[bool]] = []
-        if shape.kind == "update":
-            assignments = {
-                resource.attribute(n).column: bindparam(f"attr_{n}") for n in shape.attributes
-            }
-            # The trigger moves updated_at; naming it keeps the SET list from ever being empty.
-            assignments["updated_at"] = func.now()
-            guard.append(checks_cte.c[CHANGES_LABEL])
-        else:
-            assignments = {"deleted_at": func.now(), **rules.delete_values()}
-        written = (
+        if not shape.upsert:
+            return statement.on_conflict_do_nothing().returning(literal(True).label(CREATED_LABEL))
+        key = RULES[resource.key].upsert_key
+        return statement.on_conflict_do_update(
+            index_elements=list(key),
+            index_where=table.c.deleted_at.is_(None),
+            set_={c: statement.excluded[c] for c in columns if c not in (*key, resource.id_column)},
+        ).returning(literal_column("(xmax = 0)").label(CREATED_LABEL))
+
+    return _assemble(shape, related, _found(related), rules.create_checks(ctx), insert_row)
+
+
+def _update_target(
+    table: Any, target: Any, assignments: dict[str, Any], *, if_changed: bool = False
+) -> Writer:
+    """UPDATE the target row (live) with ``assignments`` when every check holds (and, for a
+    PATCH, when it changes something)."""
+
+    def update_row(checks_cte: Any, every: ColumnElement[bool]) -> Any:
+        target_pk = select(target.c.pk).scalar_subquery()
+        guard = [checks_cte.c[CHANGES_LABEL]] if if_changed else []
+        return (
             update(table)
             .where(table.c.pk == target_pk, table.c.deleted_at.is_(None), every, *guard)
             .values(assignments)
             .returning(literal(1))
         )
-    written_cte = written.cte("written")
-    stmt: Select[Any] = select(
-        *(checks_cte.c[name] for name, _ in (*flags, *conditions, *outcomes)),
-        select(func.count()).select_from(written_cte).scalar_subquery().label(WRITTEN_LABEL),
-        *(
-            [
-                select(func.bool_or(written_cte.c[CREATED_LABEL]))
-                .scalar_subquery()
-                .label(CREATED_LABEL)
-            ]
-            if shape.kind == "create"
-            else []
-        ),
-    ).select_from(checks_cte)
-    return stmt, tuple(checks), tuple(related)
+
+    return update_row
+
+
+def _found_target(target: Any) -> tuple[str, ColumnElement[bool]]:
+    return FOUND_TARGET_LABEL, exists(select(literal(1)).select_from(target))
+
+
+def build_update(shape: WriteShape, base: WriteContext) -> WriteStatement:
+    """UPDATE the addressed row when every check holds and a writable attribute it sends
+    differs from the row's; what it may not change is compared with the row."""
+    resource = RESOURCES[shape.resource]
+    related = _related(resource, shape, base)
+    target = _target(resource, shape)
+    ctx = replace(base, related=related, target=target)
+    # The row's own parent, named again, is found whatever has become of it since.
+    flags: Flags = [_found_target(target)]
+    flags += [
+        (label, or_(found, _isolated(_is_own_parent(target, name))))
+        for name, (label, found) in zip(related, _found(related), strict=True)
+    ]
+    checks = _member_checks(resource, shape, target) + CHECKS[resource.key].update_checks(ctx)
+    assignments: dict[str, Any] = {
+        resource.attribute(n).column: bindparam(f"attr_{n}") for n in shape.attributes
+    }
+    # The trigger moves updated_at; naming it keeps the SET list from ever being empty.
+    assignments["updated_at"] = func.now()
+    write = _update_target(schema.table(resource.table.name), target, assignments, if_changed=True)
+    changes = _changes(resource, shape, target)
+    return _assemble(shape, related, flags, checks, write, changes)
+
+
+def build_delete(shape: WriteShape, base: WriteContext) -> WriteStatement:
+    """Soft-delete the addressed row (and clear what the resource clears with it) when every
+    check holds."""
+    resource = RESOURCES[shape.resource]
+    rules = CHECKS[resource.key]
+    related = _related(resource, shape, base)
+    target = _target(resource, shape)
+    ctx = replace(base, related=related, target=target)
+    flags: Flags = [_found_target(target), *_found(related)]
+    assignments = {"deleted_at": func.now(), **rules.delete_values()}
+    write = _update_target(schema.table(resource.table.name), target, assignments)
+    return _assemble(shape, related, flags, rules.delete_checks(ctx), write)
+
+
+BUILDERS: dict[WriteKind, Callable[[WriteShape, WriteContext], WriteStatement]] = {
+    "create": build_create,
+    "update": build_update,
+    "delete": build_delete,
+}
 
 
 def write_context(shape: WriteShape) -> WriteContext:
@@ -327,6 +384,7 @@ def write_context(shape: WriteShape) -> WriteContext:
 
 def compile_write(shape: WriteShape) -> WritePlan:
     """The plan of a write (``wellapi.statements`` caches it)."""
-    stmt, checks, related = write_statement(shape, write_context(shape))
-    outcome = tuple(str(c.key) for c in stmt.selected_columns)
-    return WritePlan(compile_template(stmt), tuple(c.name for c in checks), related, outcome)
+    built = BUILDERS[shape.kind](shape, write_context(shape))
+    outcome = tuple(str(c.key) for c in built.statement.selected_columns)
+    checks = tuple(c.name for c in built.checks)
+    return WritePlan(compile_template(built.statement), checks, built.relationships, outcome)
