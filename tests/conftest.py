@@ -23,7 +23,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # Records every API key the run issues and fails the session if one shows up in any output;
 # the database access tests' fixtures (pools, forwarders, aws, captured_connects).
-pytest_plugins = ["tests.support.key_audit", "tests.support.links", "tests.support.db_access"]
+# Under pytest-xdist the workers hand their figures to the controller (tests.support.workers).
+pytest_plugins = [
+    "tests.support.workers",
+    "tests.support.key_audit",
+    "tests.support.links",
+    "tests.support.db_access",
+]
 
 # What puts a test outside the fast tier (`make test-fast`): a database server, the SAM build.
 SLOW_FIXTURES = frozenset({"server", "build"})

@@ -107,7 +107,15 @@ def test_workspace_id_in_either_spelling_is_accepted(admin, resource, spelling):
 
 
 @pytest.mark.parametrize("spelling", ["workspace_id", "workspaceId"])
-@pytest.mark.parametrize("value", ["not-a-uuid", "", "1", f"{uuid4()},{uuid4()}"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "not-a-uuid",
+        "",
+        "1",
+        "8b67a82d-3fca-5c83-9b17-40bf42c01914,54ed0340-330c-55c5-8327-f08cb67c32f6",
+    ],
+)
 def test_a_malformed_workspace_id_is_rejected(admin, spelling, value):
     t = f.tenant(admin)
 
@@ -121,7 +129,7 @@ def test_a_malformed_workspace_id_is_rejected(admin, spelling, value):
     [
         ("filter[direction]", "input"),
         ("filter[created_at][gte]", "2024-05-10T08:00:00Z"),
-        ("filter[account]", str(uuid4())),
+        ("filter[account]", "0907e5f0-4eed-507b-bea5-8641238998ee"),
         ("sort", "created_at"),
         ("sort", "-created_at"),
         ("page[size]", "1"),

@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -145,7 +145,11 @@ def test_accept_listing_jsonapi_only_with_other_parameters_is_406(route, admin):
 
 # --- malformed JSON -----------------------------------------------------------------------------
 
-VALID = json.dumps(w.provider_document(uuid4(), uuid4()))
+VALID = json.dumps(
+    w.provider_document(
+        UUID("d0055dbc-fa8f-5b1b-bb5d-1b2073bad8d6"), UUID("5e1aa994-50c5-5240-8b4b-3673c67bf016")
+    )
+)
 MALFORMED: dict[str, str | bytes] = {
     "empty": "",
     "whitespace": " \n\t ",
@@ -305,7 +309,7 @@ def test_attributes_or_relationships_that_are_not_an_object_are_400(route, admin
 
 
 @pytest.mark.parametrize("name", ["create", "select", "enrol"])
-@pytest.mark.parametrize("row_id", [str(uuid4()), "", None, "my-own-id"])
+@pytest.mark.parametrize("row_id", ["d8f336f5-b334-5725-8fd1-e19f0e0b4ed4", "", None, "my-own-id"])
 def test_a_client_generated_id_on_create_is_403(admin, name, row_id):
     route = _route(admin, name)
     with w.writes_nothing(admin):
@@ -439,7 +443,7 @@ BAD_LINKAGE: dict[str, tuple[Any, int, str]] = {
     "an array": ([], 400, PROVIDER_POINTER),
     "no data member": ({}, 400, PROVIDER_POINTER),
     "an unknown member": (
-        {"data": {"type": "provider", "id": str(uuid4())}, "bogus": 1},
+        {"data": {"type": "provider", "id": "afd6803e-0b77-5d39-a94f-d9979f5f6ce9"}, "bogus": 1},
         400,
         PROVIDER_POINTER + "/bogus",
     ),
@@ -453,12 +457,12 @@ BAD_LINKAGE: dict[str, tuple[Any, int, str]] = {
         PROVIDER_POINTER + "/data/id",
     ),
     "an unknown linkage member": (
-        {"data": {"type": "provider", "id": str(uuid4()), "name": "x"}},
+        {"data": {"type": "provider", "id": "a8d4072a-3baa-5611-b4e2-7e2faedec4c2", "name": "x"}},
         400,
         PROVIDER_POINTER + "/data/name",
     ),
     "another type": (
-        {"data": {"type": "workspace", "id": str(uuid4())}},
+        {"data": {"type": "workspace", "id": "a11f361a-f19a-5ed5-bf81-8d3f4d53e6f5"}},
         409,
         PROVIDER_POINTER + "/data/type",
     ),

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,8 @@ EMBEDDED_DATABASE = "well"
 MAINTENANCE_DATABASES = ("postgres", "template1")
 # SQLSTATE invalid_catalog_name: the database does not exist.
 NO_SUCH_DATABASE = "3D000"
+# The advisory lock under which a process migrates a database or sets the roles' passwords.
+SERVER_SETUP_LOCK = 7_365_113_021
 
 
 @dataclass(frozen=True)
@@ -125,11 +128,30 @@ def maintenance_connection(server: LocalDatabase) -> pg8000.native.Connection:
     return admin_connection(server.with_database(MAINTENANCE_DATABASES[-1]).admin_url)
 
 
+@contextmanager
+def one_setup_at_a_time(server: LocalDatabase) -> Iterator[None]:
+    """Hold the server-wide lock under which databases are migrated and roles set up.
+
+    Roles belong to the whole server, not to a database: two processes migrating two databases
+    of one server at once (the test workers) would both create a role, or update one row of
+    ``pg_authid`` together and fail ("tuple concurrently updated"). An advisory lock belongs to
+    the database it is taken in, so every process takes it in the same maintenance database.
+    """
+    conn = maintenance_connection(server)
+    try:
+        conn.run("SELECT pg_advisory_lock(:key)", key=SERVER_SETUP_LOCK)
+        yield
+    finally:
+        # Closing the session releases its lock.
+        conn.close()
+
+
 def ensure_roles(db: LocalDatabase) -> None:
     """Give the application roles a local password; migrations create them if missing."""
     conn = admin_connection(db.admin_url)
     try:
-        give_roles_passwords(conn)
+        with one_setup_at_a_time(db):
+            give_roles_passwords(conn)
     finally:
         conn.close()
 
@@ -209,13 +231,13 @@ def connect_at_head(
         conn = admin_connection(db.admin_url)
     try:
         found = Migration(revisions.current(conn), revisions.head())
-        if found.before != found.head:
-            if migrating is not None:
-                migrating(found)
-            migrate_to_head(db)
-            roles = True
-        if roles:
-            give_roles_passwords(conn)
+        if found.before != found.head and migrating is not None:
+            migrating(found)
+        if found.before != found.head or roles:
+            with one_setup_at_a_time(db):
+                if found.before != found.head:
+                    migrate_to_head(db)
+                give_roles_passwords(conn)
     except BaseException:
         conn.close()
         raise

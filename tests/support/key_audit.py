@@ -28,6 +28,7 @@ from typing import Any
 
 import pytest
 
+from tests.support import workers
 from welldev import api_keys
 
 PLUGIN_NAME = __name__
@@ -175,28 +176,44 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if workers.from_worker(report):
+        return
     # A phase's report repeats the sections of the phases before it: check each once.
     for name, content in report.sections:
         if name.endswith(f" {report.when}"):
             AUDIT.check(content, f"{report.nodeid}, {name.lower()}")
 
 
+def _figures() -> tuple[dict[str, int], list[str]]:
+    """This process's figures and leaks, with those of every xdist worker it ran."""
+    counts, leaks = workers.received(PLUGIN_NAME)
+    mine = {
+        "issued": len(AUDIT.issued),
+        "texts": AUDIT.texts_checked,
+        "chars": AUDIT.chars_checked,
+    }
+    return {k: v + counts.get(k, 0) for k, v in mine.items()}, AUDIT.leaks + leaks
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if AUDIT.leaks:
+    counts, leaks = _figures()
+    workers.hand_over(session.config, PLUGIN_NAME, counts, leaks)
+    if leaks:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     terminalreporter.section("API key audit")
-    if AUDIT.leaks:
+    counts, leaks = _figures()
+    if leaks:
         terminalreporter.write_line(
-            f"FAILED: an issued API key appears in captured output ({len(AUDIT.leaks)} places):",
+            f"FAILED: an issued API key appears in captured output ({len(leaks)} places):",
             red=True,
         )
-        for leak in AUDIT.leaks[:50]:
+        for leak in leaks[:50]:
             terminalreporter.write_line(f"  {leak}")
         return
     terminalreporter.write_line(
-        f"{len(AUDIT.issued)} API keys issued; none in {AUDIT.texts_checked} captured texts "
-        f"({AUDIT.chars_checked} characters)."
+        f"{counts['issued']} API keys issued; none in {counts['texts']} captured texts "
+        f"({counts['chars']} characters)."
     )

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from tests.support import workers
 from wellapi.operations.registry import OPERATIONS
 from wellapi.resources import RESOURCES
 from welldev.routes import PathTemplate
@@ -147,8 +148,17 @@ class LinkWalker:
 WALKER = LinkWalker()
 
 
+def _followed() -> int:
+    """Links followed here and in every xdist worker this process ran."""
+    return WALKER.followed + workers.received(__name__)[0].get("followed", 0)
+
+
+def pytest_sessionfinish(session: Any) -> None:
+    workers.hand_over(session.config, __name__, {"followed": _followed()}, [])
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     terminalreporter.section("Link walker")
     terminalreporter.write_line(
-        f"{WALKER.followed} links followed, each answered 200 with a JSON:API document."
+        f"{_followed()} links followed, each answered 200 with a JSON:API document."
     )
