@@ -1,121 +1,151 @@
-"""Compile the common request shapes ahead of time into ``wellapi/compiled/<resource>.json``.
+"""Compile ahead of time the shapes a rule chooses from the API's description.
 
-``python -m welldev.compiled`` rewrites the files; ``--check`` only says whether they
-are what SQLAlchemy compiles now (``tests/test_compiled_statements.py`` holds them to it).
-Which shapes: for members and for services, each resource's Retrieve and List with no
-include, each include and all of them; every List in both sort orders of both sortable
-attributes, with each relationship or attribute filter, a ``created_at`` range beside the
-filter that walks the records; each of them on a first page and behind a cursor; the
-shapes of the examples in ``events/`` and of ``make bench`` (``large_tenant.SHAPES``, whose
-cursors may walk backwards); and every write shape a document can give (each set
-of writable members, by id or by the nested routes' path, plain or upsert, and an update
-sending back the whole resource as fetched, read-only members included), for the
-principals that may write. ``wellapi.statements`` compiles any other on demand.
+``python -m welldev.compiled`` rewrites ``wellapi/compiled/<resource>/<kind>-<digest>.json``, a
+file a shape; ``--check`` only says whether they are what SQLAlchemy compiles now
+(``tests/test_compiled_statements.py`` holds them to it). ``wellapi.statements`` compiles any
+other shape on demand. The shapes follow from the resources' descriptions, the query grammar
+and the document parser, never from a list of requests (the bench's, the examples'):
+
+- every Retrieve a client can send: each ``include``, in any order;
+- every write a document can ask for (``write_shapes``): each document the parser accepts and
+  the resource's rules keep, created or updated, upserted where the resource has an upsert
+  key, and each removal by id or by a nested route's path, for the principals that may write;
+- every List that departs from the default List in at most ``MAX_DIMENSIONS`` (two) of its
+  dimensions (``list_dimensions``: include, sort, relationship filters, attribute filters, a
+  ``created_at`` range, the page), one id or value per filter; not what the API refuses.
+
+All of it for members and for services. Every List a client can send is not a reasonable set:
+each id of a filter is a parameter of its own in the text (up to 100), so a ledger alone has
+15.6 million List shapes per principal; the rule gives 3,400 shapes in all.
+
+The files are committed, not built by ``make build``: they are a lock on the SQL the layer
+ships, so a change to a builder, a description or this rule shows in review as the statements
+it changes before it deploys, and the layer build needs neither this toolkit nor SQLAlchemy's
+compile. A file a shape, because a function reads only the file of the shape it serves: the
+first request's cost does not grow with the rule (docs/performance.md).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from itertools import combinations
+from itertools import combinations, permutations, product
 from pathlib import Path
 from urllib.parse import quote
+from uuid import UUID
 
-from wellapi.jsonapi.query import parse_read_query
+from wellapi.changes import ResourceDocument
+from wellapi.errors import ApiError, ErrorList, InvalidQueryParameter
+from wellapi.jsonapi import MEDIA_TYPE
+from wellapi.jsonapi.body import Mode, parse_resource_document
+from wellapi.jsonapi.query import RANGE_OPERATORS, SORTABLE, parse_read_query
 from wellapi.queries import compile_read
 from wellapi.resources import RESOURCES, VIEWS, Resource
 from wellapi.rules import RULES
 from wellapi.shapes import ReadShape, WriteShape
-from wellapi.statements import COMPILED_PACKAGE
+from wellapi.statements import COMPILED_DIR, shape_file
 from wellapi.writes import compile_write
-from welldev.bench import large_tenant
 
-ROOT = Path(__file__).resolve().parents[2]
-OUTPUT_DIR = ROOT / "layers" / "shared" / "wellapi" / COMPILED_PACKAGE
-EVENTS_DIR = ROOT / "events"
+OUTPUT_DIR = COMPILED_DIR
 AN_ID = "00000000-0000-4000-8000-000000000001"
-OTHER_ID = "00000000-0000-4000-8000-000000000002"
-RANGE = "filter[created_at][gte]=2026-01-01T00:00:00Z&filter[created_at][lt]=2026-02-01T00:00:00Z"
+# The bound of the rule: a List is compiled ahead when it departs from the default List in at
+# most this many of its dimensions (``list_dimensions``).
+MAX_DIMENSIONS = 2
+A_TIME = "2026-01-01T00:00:00Z"
+
+# An option of a List's dimension: its query parameters, and the page it asks for (a cursor's
+# value is a parameter; only its direction is in the SQL text).
+Option = tuple[str, str | None]
 
 
-def _includes(resource: Resource) -> list[str]:
+def include_options(resource: Resource) -> list[str]:
+    """Every ``include`` a client can send: each ordered selection of the relationships."""
     names = [r.name for r in resource.relationships]
-    return ["", *(f"include={n}" for n in names), f"include={','.join(names)}"]
+    return [",".join(chosen) for n in range(1, len(names) + 1) for chosen in permutations(names, n)]
 
 
-def _list_queries(resource: Resource) -> Iterator[str]:
-    yield from _includes(resource)
-    for sort in ("created_at", "updated_at", "-updated_at"):
-        yield f"sort={sort}"
-    everything = _includes(resource)[-1]
-    for rel in resource.relationships:
-        if rel.reverse_column is None:
-            yield f"filter[{rel.name}]={AN_ID}"
-            yield f"filter[{rel.name}]={AN_ID}&{everything}"
-    # Every relationship named at once: how a select (upsert) re-reads the row it wrote.
-    named = "&".join(
-        f"filter[{r.name}]={AN_ID}" for r in resource.relationships if r.reverse_column is None
-    )
-    yield from (named, f"{named}&{everything}")
-    for walk in resource.walks:
-        if walk.partition is None:
-            yield f"filter[{walk.relationship}]={AN_ID}&{RANGE}"
+def _nonempty_subsets(names: Sequence[str]) -> list[tuple[str, ...]]:
+    return [c for n in range(1, len(names) + 1) for c in combinations(names, n)]
+
+
+def _attribute_filters(resource: Resource) -> list[str]:
     partitions = {w.partition for w in resource.walks}
+    per_attribute: list[list[str]] = []
     for name in resource.filters:
-        values = resource.attribute(name).enum or ("true",)
-        # A filter's text depends on how many values it has, a partition's on which ones.
-        for value in values if name in partitions else values[:1]:
-            yield f"filter[{name}]={quote(value)}"
+        values = resource.attribute(name).enum
+        if name in partitions:
+            # Which values a partition shows decides the text (each has its own partial index);
+            # all of them is the default List.
+            chosen = [",".join(c) for n in range(1, len(values)) for c in combinations(values, n)]
+        else:
+            # Otherwise the text depends on how many values the filter holds: one.
+            chosen = [values[0] if values else "true"]
+        per_attribute.append(["", *(f"filter[{name}]={quote(v, safe=',')}" for v in chosen)])
+    return ["&".join(p for p in combo if p) for combo in product(*per_attribute) if any(combo)]
 
 
-def _event_queries(resource: Resource, operation: str) -> Iterator[str]:
-    # The catalog's example is named after the route's resource, not after the view.
-    pattern = "*-catalog.json" if operation == "catalog" else f"{resource.path}-{operation}.json"
-    for path in sorted(EVENTS_DIR.glob(pattern)):
-        yield json.loads(path.read_text("utf-8")).get("rawQueryString") or ""
+def _ranges() -> list[str]:
+    """A ``created_at`` range: a lower bound, an upper bound, or one of each."""
+    lower = [""] + [f"filter[created_at][{op}]={A_TIME}" for op in RANGE_OPERATORS if "g" in op]
+    upper = [""] + [f"filter[created_at][{op}]={A_TIME}" for op in RANGE_OPERATORS if "l" in op]
+    return ["&".join(p for p in pair if p) for pair in product(lower, upper) if any(pair)]
 
 
-# A bench shape's deep cursor, e.g. page[after]={cursor:-created_at}: the direction only
-# decides the SQL text; the cursor's value is a parameter.
-BENCH_CURSOR = re.compile(r"&?page\[(after|before)\]=\{cursor:[^}]+\}")
+def list_dimensions(resource: Resource) -> dict[str, list[Option]]:
+    """The dimensions of a List's query, each with its options other than the default List's.
+
+    A relationship filter names one id (each id is a parameter of its own in the text, so a
+    filter of two ids is another shape); a select (upsert) re-reads its row by every
+    relationship it names, one id each, which is one option of ``filter``.
+    """
+    filterable = [r.name for r in resource.relationships if r.reverse_column is None]
+    sorts = [f"{'-' if desc else ''}{name}" for name in SORTABLE for desc in (False, True)]
+    dimensions: dict[str, list[str]] = {
+        "include": [f"include={names}" for names in include_options(resource)],
+        "sort": [f"sort={s}" for s in sorts if s != "-created_at"],
+        "filter": [
+            "&".join(f"filter[{name}]={AN_ID}" for name in names)
+            for names in _nonempty_subsets(filterable)
+        ],
+        "attribute filter": _attribute_filters(resource),
+        "range": _ranges(),
+    }
+    options: dict[str, list[Option]] = {
+        name: [(query, None) for query in queries] for name, queries in dimensions.items()
+    }
+    options["page"] = [("", "after"), ("", "before")]
+    return {name: choices for name, choices in options.items() if choices}
 
 
-def _bench_shapes(resource: Resource) -> list[ReadShape]:
-    """The shapes ``make bench`` sends (large_tenant.SHAPES), for members and for services."""
-    shapes = []
-    for bench in large_tenant.SHAPES:
-        if bench.resource != resource.key:
-            continue
-        cursor = BENCH_CURSOR.search(bench.query)
-        query = BENCH_CURSOR.sub("", bench.query).lstrip("&")
-        query = query.format(
-            connector=AN_ID, export=OTHER_ID, record=AN_ID, group=AN_ID, workspace=AN_ID
-        )
-        parsed = parse_read_query(resource, query, "retrieve" if bench.single else "list")
-        for service in (False, True):
-            shape = ReadShape.of(resource, parsed, single=bench.single, service=service)
-            shapes.append(replace(shape, cursor=cursor.group(1)) if cursor else shape)
-    return shapes
+def _list_queries(resource: Resource) -> Iterator[Option]:
+    dimensions = list(list_dimensions(resource).values())
+    for n in range(MAX_DIMENSIONS + 1):
+        for chosen in combinations(dimensions, n):
+            for picks in product(*chosen):
+                query = "&".join(q for q, _ in picks if q)
+                yield query, next((cursor for _, cursor in picks if cursor), None)
 
 
 def common_shapes(resource: Resource, *, view: bool) -> list[ReadShape]:
-    """Every shape compiled ahead for ``resource`` (a view is only ever listed)."""
-    shapes: list[ReadShape] = []
-    kinds = [("list", False)] if view else [("list", False), ("retrieve", True)]
-    for operation, single in kinds:
-        queries = _list_queries(resource) if not single else iter(_includes(resource))
-        event_operation = "catalog" if view else operation
-        for raw in [*queries, *_event_queries(resource, event_operation)]:
-            query = parse_read_query(resource, raw, "retrieve" if single else "list")
-            for service in (False, True):
-                shape = ReadShape.of(resource, query, single=single, service=service)
-                pages = [shape] if single else [shape, replace(shape, cursor="after")]
-                shapes += [s for s in pages if s not in shapes]
-    return shapes + [s for s in _bench_shapes(resource) if s not in shapes]
+    """Every read shape compiled ahead for ``resource`` (a view is only ever listed)."""
+    shapes: dict[ReadShape, None] = {}
+    for service in (False, True):
+        if not view:
+            for include in ["", *include_options(resource)]:
+                raw = f"include={include}" if include else ""
+                query = parse_read_query(resource, raw, "retrieve")
+                shapes[ReadShape.of(resource, query, single=True, service=service)] = None
+        for raw, cursor in _list_queries(resource):
+            try:
+                query = parse_read_query(resource, raw, "list")
+            except InvalidQueryParameter:
+                continue  # a combination the API refuses (a range sorted by updated_at)
+            shape = ReadShape.of(resource, query, single=False, service=service)
+            shapes[replace(shape, cursor=cursor) if cursor else shape] = None
+    return list(shapes)
 
 
 # The nested routes address a row by these relationships' ids (wellapi.operations.nested).
@@ -123,90 +153,106 @@ NESTED_TARGETS = {
     "workspace_providers": ("provider", "workspace"),
     "workspace_group_workspaces": ("workspace", "workspace_group"),
 }
+ROW_ID = UUID("00000000-0000-4000-8000-00000000000a")
 
 
-def _subsets(names: Sequence[str]) -> list[tuple[str, ...]]:
-    return [tuple(sorted(c)) for n in range(len(names) + 1) for c in combinations(names, n)]
+def _values(resource: Resource, name: str) -> list[object]:
+    """The values a document may give an attribute that can change its write's shape."""
+    attribute = resource.attribute(name)
+    # A boolean's value can (a selected provider is matched: Rules.normalise).
+    samples: dict[str, list[object]] = {
+        "boolean": [True, False],
+        "datetime": [A_TIME],
+        "enum": list(attribute.enum[:1]),
+    }
+    sample = samples.get(attribute.kind, ["x"])
+    return [*sample, None] if attribute.nullable else sample
+
+
+def documents(resource: Resource, mode: Mode) -> Iterator[bytes]:
+    """Every document of ``mode`` up to values: each member absent or sent, each relationship
+    absent, linked or null (what the parser refuses is dropped by ``write_shapes``)."""
+    attributes = [a.name for a in resource.attributes]
+    relationships = list(resource.relationships)
+    attribute_choices = [
+        [None, *((name, v) for v in _values(resource, name))] for name in attributes
+    ]
+    relationship_choices = [
+        [None, (r.name, {"type": r.parent.type, "id": AN_ID}), (r.name, None)]
+        for r in relationships
+    ]
+    for given in product(*attribute_choices):
+        for linked in product(*relationship_choices):
+            data: dict[str, object] = {
+                "type": resource.type,
+                "attributes": dict(c for c in given if c is not None),
+                "relationships": {n: {"data": v} for n, v in (c for c in linked if c is not None)},
+            }
+            if mode == "update":
+                data["id"] = str(ROW_ID)
+            yield json.dumps({"data": data}).encode()
 
 
 def write_shapes(resource: Resource) -> list[WriteShape]:
-    """Every shape a write of ``resource`` can take, for the principals that may write."""
+    """Every shape a write of ``resource`` can take, for the principals that may write: each
+    document the parser accepts and the resource's rules keep, created (and upserted, where
+    the resource has an upsert key, when it sets something: the select route forces
+    ``is_selected``) or updated, and each removal, by id or by a nested route's path."""
     rules = RULES[resource.key]
-    attributes = [a.name for a in resource.attributes if a.writable != "never"]
-    writable = [r for r in resource.relationships if r.writable != "never"]
-    required = [r.name for r in writable if r.required]
-    optional = [r.name for r in writable if not r.required]
+    modes: tuple[Mode, ...] = ("create", "update") if rules.patch_allowed else ("create",)
+    accepted: list[tuple[Mode, ResourceDocument]] = []
+    for mode in modes:
+        for body in documents(resource, mode):
+            try:
+                document = parse_resource_document(resource, body, MEDIA_TYPE, mode, row_id=ROW_ID)
+                accepted.append((mode, rules.normalise(document, mode)))
+            except (ApiError, ErrorList):
+                continue
     shapes: list[WriteShape] = []
     for service in (True, False) if rules.members_may_write else (True,):
-        for members in _subsets(attributes):
-            for extra in _subsets(optional):
-                rels = tuple(sorted((*required, *extra)))
-                shapes.append(WriteShape(resource.key, "create", members, rels, (), service))
-                # An upsert always sets something: the select route forces is_selected.
-                if rules.upsert_key and members:
-                    shapes.append(
-                        WriteShape(resource.key, "create", members, rels, (), service, upsert=True)
-                    )
-            if rules.patch_allowed:
-                # An update may repeat create-only members at their values (checked as such).
-                for rels in _subsets([r.name for r in writable]):
-                    shapes.append(WriteShape(resource.key, "update", members, rels, (), service))
-        if rules.patch_allowed:
-            shapes += round_trips(resource, service)
+        for mode, document in accepted:
+            shape = WriteShape.of(resource, mode, document, service)
+            shapes.append(shape)
+            if mode == "create" and rules.upsert_key and shape.attributes:
+                shapes.append(replace(shape, upsert=True))
         for target in ((), NESTED_TARGETS.get(resource.key, ())):
             shapes.append(WriteShape(resource.key, "delete", (), (), (), service, target))
-    return list(dict.fromkeys(shapes))
+    return sorted(dict.fromkeys(shapes), key=repr)
 
 
-def round_trips(resource: Resource, service: bool) -> list[WriteShape]:
-    """The updates of a client that PATCHes back the resource it fetched: every attribute
-    (the read-only ones at their values), with every relationship as read (an optional one
-    linked or null) or with none."""
-    writable = tuple(sorted(a.name for a in resource.attributes if a.writable != "never"))
-    read_only = tuple(sorted(a.name for a in resource.attributes if a.writable == "never"))
-    rels = [r for r in resource.relationships if r.reverse_column is None]
-    required = [r.name for r in rels if r.required]
-    optional = [r.name for r in rels if not r.required]
-    shapes = [WriteShape(resource.key, "update", writable, (), (), service, read_only=read_only)]
-    for linked in _subsets(optional):
-        unlinked = tuple(sorted(set(optional) - set(linked)))
-        named = tuple(sorted((*required, *linked)))
-        shapes.append(
-            WriteShape(
-                resource.key, "update", writable, named, unlinked, service, read_only=read_only
-            )
-        )
-    return shapes
+def _file(shape: ReadShape | WriteShape, entry: dict[str, object]) -> tuple[str, str]:
+    name = shape_file(shape).relative_to(COMPILED_DIR).as_posix()
+    document = {"generated_by": "python -m welldev.compiled", "shape": repr(shape), **entry}
+    return name, json.dumps(document, indent=1, sort_keys=True) + "\n"
 
 
 def compile_all() -> dict[str, str]:
-    """File name -> content, for every resource and view."""
-    files: dict[str, str] = {}
+    """Path under ``compiled/`` -> content, a file a shape, for every resource and view."""
+    files: list[tuple[str, str]] = []
     targets = [(r, False) for r in RESOURCES.values()] + [(v, True) for v in VIEWS.values()]
     for resource, view in targets:
-        reads: dict[str, list[object]] = {}
         for shape in common_shapes(resource, view=view):
             template, layout = compile_read(shape)
-            defaults = _json_safe(shape, dict(template.defaults))
-            reads[repr(shape)] = [template.text, defaults, list(layout.labels)]
-        writes: dict[str, list[object]] = {}
+            entry: dict[str, object] = {
+                "sql": template.text,
+                "defaults": _json_safe(shape, dict(template.defaults)),
+                "labels": list(layout.labels),
+            }
+            files.append(_file(shape, entry))
         for write in [] if view else write_shapes(resource):
             plan = compile_write(write)
-            defaults = _json_safe(write, dict(plan.template.defaults))
-            writes[repr(write)] = [
-                plan.template.text,
-                defaults,
-                list(plan.checks),
-                list(plan.relationships),
-                list(plan.outcome),
-            ]
-        document = {
-            "generated_by": "python -m welldev.compiled",
-            "reads": reads,
-            "writes": writes,
-        }
-        files[f"{resource.key}.json"] = json.dumps(document, indent=1, sort_keys=True) + "\n"
-    return files
+            entry = {
+                "sql": plan.template.text,
+                "defaults": _json_safe(write, dict(plan.template.defaults)),
+                "checks": list(plan.checks),
+                "relationships": list(plan.relationships),
+                "outcome": list(plan.outcome),
+            }
+            files.append(_file(write, entry))
+    named = dict(files)
+    if len(named) != len(files):
+        raise ValueError("two shapes share a file name: lengthen the digest of shape_file")
+    return named
 
 
 def _json_safe(shape: object, defaults: dict[str, object]) -> dict[str, object]:
@@ -215,14 +261,18 @@ def _json_safe(shape: object, defaults: dict[str, object]) -> dict[str, object]:
     return defaults
 
 
+def _present(directory: Path) -> set[str]:
+    return {p.relative_to(directory).as_posix() for p in directory.rglob("*.json")}
+
+
 def stale_files(directory: Path = OUTPUT_DIR) -> list[str]:
     """The files that differ from what would be written now (or that should not be there)."""
     expected = compile_all()
-    present = {p.name for p in directory.glob("*.json")} if directory.is_dir() else set()
+    present = _present(directory) if directory.is_dir() else set()
     differing = [
         name
         for name, text in expected.items()
-        if not (directory / name).is_file() or (directory / name).read_text("utf-8") != text
+        if name not in present or (directory / name).read_text("utf-8") != text
     ]
     return sorted(differing + sorted(present - set(expected)))
 
@@ -230,10 +280,16 @@ def stale_files(directory: Path = OUTPUT_DIR) -> list[str]:
 def write_all(directory: Path = OUTPUT_DIR) -> list[str]:
     directory.mkdir(exist_ok=True)
     files = compile_all()
-    for stale in {p.name for p in directory.glob("*.json")} - set(files):
+    for stale in _present(directory) - set(files):
         (directory / stale).unlink()
+    for folder in directory.iterdir():
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()  # a resource that is no more
     for name, text in files.items():
-        (directory / name).write_text(text, "utf-8")
+        path = directory / name
+        path.parent.mkdir(exist_ok=True)
+        if not path.is_file() or path.read_text("utf-8") != text:
+            path.write_text(text, "utf-8")
     return sorted(files)
 
 
@@ -246,8 +302,8 @@ def main(argv: list[str] | None = None) -> int:
         for name in stale:
             print(f"stale: {OUTPUT_DIR / name}", file=sys.stderr)
         return 1 if stale else 0
-    for name in write_all():
-        print(OUTPUT_DIR / name)
+    written = write_all()
+    print(f"{len(written)} shapes in {OUTPUT_DIR}")
     return 0
 
 

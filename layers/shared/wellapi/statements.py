@@ -1,18 +1,20 @@
-"""The SQL text of a request's shape: compiled ahead of time for the common ones, else on demand.
+"""The SQL text of a request's shape: compiled ahead of time by a stated rule, else on demand.
 
-SQLAlchemy builds every statement (``wellapi.queries``), but importing it costs an API
-function more CPU at cold start than everything else it loads. So the shapes clients send
-most (each resource's default List and Retrieve, every include, filter, sort and cursor
-page; every write a document can ask for; the examples in ``events/``; for members and for
-services)
-are compiled when the repository is built into ``compiled/<resource>.json``, which ships in
-the layer and which a test holds equal to what SQLAlchemy compiles now. A function finds its
-shape there by the shape's ``repr``; only a shape that is not there imports SQLAlchemy, once
-per execution environment, and compiles it (logged, so the list can grow with real traffic).
+SQLAlchemy builds every statement (``wellapi.queries``, ``wellapi.writes``), but importing it
+costs an API function more CPU at cold start than everything else it loads. So the shapes that
+follow from the resources' descriptions by the rule of ``welldev.compiled`` (every Retrieve
+and every write a document can ask for; every List that departs from the default List in at
+most two of its dimensions; for members and for services) are compiled when the repository is
+built into ``compiled/<resource>/<kind>-<digest>.json``, one file a shape, committed and held
+by a test to what SQLAlchemy compiles now. A function reads the one file of the shape it
+serves, the first time it serves it: the cost does not grow with the number of shapes. Only a
+shape that is not there imports SQLAlchemy, once per execution environment, and compiles it
+(logged, so the rule can be weighed against real traffic).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from functools import cache, lru_cache
@@ -25,6 +27,28 @@ from wellapi.sql import Layout, Template
 logger = logging.getLogger(__name__)
 
 COMPILED_PACKAGE = "compiled"
+COMPILED_DIR = Path(__file__).parent / COMPILED_PACKAGE
+
+
+def shape_file(shape: ReadShape | WriteShape) -> Path:
+    """Where a shape's compiled statement is: named by its kind and a digest of its ``repr``."""
+    if isinstance(shape, ReadShape):
+        kind = "retrieve" if shape.single else "list"
+    else:
+        kind = "upsert" if shape.upsert else shape.kind
+    digest = hashlib.sha256(repr(shape).encode()).hexdigest()[:16]
+    return COMPILED_DIR / shape.resource / f"{kind}-{digest}.json"
+
+
+def compiled_entry(shape: ReadShape | WriteShape) -> dict[str, Any] | None:
+    """The shape's compiled statement, if it was compiled ahead of time."""
+    path = shape_file(shape)
+    if not path.is_file():
+        return None
+    entry: dict[str, Any] = json.loads(path.read_text("utf-8"))
+    # A digest names the file; the shape in it says which one it holds.
+    return entry if entry["shape"] == repr(shape) else None
+
 
 # A compiled read: the template text, the values SQLAlchemy bound itself, the result labels.
 ReadEntry = tuple[str, dict[str, Any], list[str]]
@@ -34,32 +58,37 @@ WriteEntry = tuple[str, dict[str, Any], list[str], list[str], list[str]]
 
 
 @cache
-def _compiled(resource: str) -> dict[str, Any]:
-    path = Path(__file__).parent / COMPILED_PACKAGE / f"{resource}.json"
-    if not path.is_file():
-        return {"reads": {}, "writes": {}}
-    document: dict[str, Any] = json.loads(path.read_text("utf-8"))
-    return document
+def _compiled_shapes(resource: str) -> dict[str, dict[str, Any]]:
+    entries = (
+        json.loads(p.read_text("utf-8")) for p in sorted((COMPILED_DIR / resource).glob("*.json"))
+    )
+    return {e["shape"]: e for e in entries}
 
 
+# For the tools and the tests: a function reads only the file of the shape it serves.
 def compiled_reads(resource: str) -> dict[str, ReadEntry]:
     """The read shapes of ``resource`` compiled ahead of time, by ``repr``."""
-    reads: dict[str, ReadEntry] = _compiled(resource)["reads"]
-    return reads
+    return {
+        shape: (e["sql"], e["defaults"], e["labels"])
+        for shape, e in _compiled_shapes(resource).items()
+        if shape.startswith(ReadShape.__name__ + "(")
+    }
 
 
 def compiled_writes(resource: str) -> dict[str, WriteEntry]:
     """The write shapes of ``resource`` compiled ahead of time, by ``repr``."""
-    writes: dict[str, WriteEntry] = _compiled(resource)["writes"]
-    return writes
+    return {
+        shape: (e["sql"], e["defaults"], e["checks"], e["relationships"], e["outcome"])
+        for shape, e in _compiled_shapes(resource).items()
+        if shape.startswith(WriteShape.__name__ + "(")
+    }
 
 
 @lru_cache(maxsize=1024)
 def read_template(shape: ReadShape) -> tuple[Template, Layout]:
-    entry = compiled_reads(shape.resource).get(repr(shape))
+    entry = compiled_entry(shape)
     if entry is not None:
-        text, defaults, labels = entry
-        return Template(text, defaults), Layout(tuple(labels))
+        return Template(entry["sql"], entry["defaults"]), Layout(tuple(entry["labels"]))
     logger.info("compiling a read shape on demand", extra={"shape": repr(shape)})
     # The SQL builders (and SQLAlchemy) are imported here on a miss only, never at init.
     from wellapi.queries import compile_read
@@ -69,11 +98,13 @@ def read_template(shape: ReadShape) -> tuple[Template, Layout]:
 
 @lru_cache(maxsize=512)
 def write_plan(shape: WriteShape) -> WritePlan:
-    entry = compiled_writes(shape.resource).get(repr(shape))
+    entry = compiled_entry(shape)
     if entry is not None:
-        text, defaults, checks, relationships, outcome = entry
         return WritePlan(
-            Template(text, defaults), tuple(checks), tuple(relationships), tuple(outcome)
+            Template(entry["sql"], entry["defaults"]),
+            tuple(entry["checks"]),
+            tuple(entry["relationships"]),
+            tuple(entry["outcome"]),
         )
     logger.info("compiling a write shape on demand", extra={"shape": repr(shape)})
     # As for reads: the write builders (and SQLAlchemy) are imported on a miss only.
