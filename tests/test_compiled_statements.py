@@ -22,8 +22,8 @@ import pytest
 
 from wellapi.jsonapi.body import parse_resource_document
 from wellapi.jsonapi.query import parse_read_query
-from wellapi.operations.related import related_query
 from wellapi.queries import compile_read
+from wellapi.request import related_query
 from wellapi.resources import RESOURCES, VIEWS
 from wellapi.rules import RULES
 from wellapi.shapes import ReadShape, WriteShape
@@ -168,7 +168,6 @@ def test_a_fetched_resource_sent_back_is_a_write_compiled_ahead(resource, relati
     document = parse_resource_document(
         RESOURCES[resource],
         fetched_resource(resource, relationships=relationships),
-        "application/vnd.api+json",
         "update",
         row_id=UUID(ROW_ID),
     )

@@ -86,14 +86,16 @@ _API = (
     *("wellapi.http", "wellapi.http.handler", "wellapi.request", "wellapi.response"),
     "wellapi.statements",
     *(f"wellapi.jsonapi{m}" for m in ("", ".cursor", ".document", ".ids", ".media", ".query")),
-    *("wellapi.operations", "wellapi.operations.read", "wellapi.timestamps"),
+    *("wellapi.operations", "wellapi.timestamps"),
 )
-_WRITE = ("wellapi.changes", "wellapi.jsonapi.body", "wellapi.operations.write", "wellapi.rules")
+# Every write function: the document parser, the rules and the guarded write they share.
+_WRITE = ("wellapi.changes", "wellapi.jsonapi.body", "wellapi.operations.guarded", "wellapi.rules")
 INIT_MODULES: dict[str, list[str]] = {
-    "read": sorted((*_COMMON, *_API)),
-    # A related-resource or relationship read: the retrieve's modules and its own, no more.
+    "read": sorted((*_COMMON, *_API, "wellapi.operations.read")),
+    # A related-resource or relationship read: the retrieve's modules (what every operation
+    # shares, in wellapi.operations) and its own, no more.
     "related": sorted((*_COMMON, *_API, "wellapi.operations.related")),
-    "write": sorted((*_COMMON, *_API, *_WRITE)),
+    "write": sorted((*_COMMON, *_API, *_WRITE, "wellapi.operations.write")),
     "nested write": sorted((*_COMMON, *_API, *_WRITE, "wellapi.operations.nested")),
     "authorizer": sorted(
         (

@@ -189,9 +189,9 @@ def emitted_in_reverse(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
     """Make every read and write statement emit its columns in reverse order, from now on."""
 
     def reverse() -> None:
-        monkeypatch.setattr("wellapi.operations.read.read_template", reversed_read)
-        monkeypatch.setattr("wellapi.operations.write.read_template", reversed_read)
-        monkeypatch.setattr("wellapi.operations.write.write_plan", reversed_write)
+        monkeypatch.setattr("wellapi.operations.read_template", reversed_read)
+        monkeypatch.setattr("wellapi.operations.guarded.read_template", reversed_read)
+        monkeypatch.setattr("wellapi.operations.guarded.write_plan", reversed_write)
 
     return reverse
 

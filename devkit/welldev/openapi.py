@@ -51,8 +51,8 @@ ROUTES: tuple[tuple[str, str], ...] = (
     ("workspace_group_workspaces", "enrol"),
     ("workspace_group_workspaces", "unenrol"),
 )
-# The operations whose workspace is the path's ``{workspace_id}`` (``operations.nested`` and
-# ``read.provider_catalog`` pass it as ``path_workspace``): they take no workspace parameter.
+# The operations whose workspace is the path's ``{workspace_id}`` (their ``Needs.scope``, in
+# ``operations.nested`` and ``operations.read``): they take no workspace parameter.
 PATH_SCOPED = frozenset({"catalog", "select", "remove"})
 TITLE = "Well junction-resources API"
 UUID_SCHEMA = {"type": "string", "format": "uuid"}

@@ -3,8 +3,10 @@
 A function file calls ``api_handler(resource, OPERATION)`` with the operation it imports, and
 nothing else. Every function
 serves exactly one route, which API Gateway has already matched, so there is no router: the
-handler checks the event's route key and runs the operation. Every error, typed or not,
-leaves as a JSON:API error object (a database error never as its text).
+handler checks the event's route key, understands the request once as the operation declares
+(``wellapi.request.understand``, which also says in what order a faulty request's errors
+come) and runs the operation on that. Every error, typed or not, leaves as a JSON:API error
+object (a database error never as its text).
 """
 
 from __future__ import annotations
@@ -19,9 +21,9 @@ from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
 from wellapi import db
 from wellapi.errors import ApiError, ErrorList, NotFound, database_error
-from wellapi.operations import Operation, Run
+from wellapi.operations import Operation
 from wellapi.principal import logged_claims
-from wellapi.request import request_from_event
+from wellapi.request import request_from_event, understand
 from wellapi.resources import RESOURCES, Resource
 from wellapi.response import Response, error_response
 
@@ -44,22 +46,15 @@ def _unexpected(error: Exception, trace_id: str) -> Response:
     return error_response(mapped, trace_id)
 
 
-def serve(
-    resource: Resource,
-    operation: Operation,
-    run: Run,
-    event: dict[str, Any],
-) -> Response:
+def serve(resource: Resource, operation: Operation, event: dict[str, Any]) -> Response:
     """The operation's answer to one event, or the error object that stands for it."""
     trace_id = str((event.get("requestContext") or {}).get("requestId") or "")
     # API Gateway matched the route; an event for another one was sent here by mistake.
     if event.get("routeKey") != f"{operation.method} {operation.path(resource)}":
         return error_response(NotFound("No such route."), trace_id)
     try:
-        request = request_from_event(event)
-        # Authenticate before anything else, so an anonymous caller learns nothing more.
-        request.principal()
-        return run(resource, request)
+        call = understand(request_from_event(event), resource, operation.needs)
+        return operation.run(call)
     except (ApiError, ErrorList) as error:
         return error_response(error, trace_id)
     except Exception as error:
@@ -74,7 +69,6 @@ def _caller(event: dict[str, Any]) -> dict[str, str]:
 
 def api_handler(resource_key: str, operation: Operation) -> Handler:
     resource = RESOURCES[resource_key]
-    run = operation.run
     route = f"{operation.method} {operation.path(resource)}"
     db.prepare_at_init("api")
 
@@ -83,7 +77,7 @@ def api_handler(resource_key: str, operation: Operation) -> Handler:
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         started = time.perf_counter()
         logger.set_correlation_id((event.get("requestContext") or {}).get("requestId"))
-        response = serve(resource, operation, run, event)
+        response = serve(resource, operation, event)
         duration_ms = round((time.perf_counter() - started) * 1000, 2)
         logger.info(
             "request",

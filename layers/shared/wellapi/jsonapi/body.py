@@ -7,6 +7,7 @@ when they are of one kind; nothing is written unless the document is clean.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
@@ -24,7 +25,6 @@ from wellapi.errors import (
 )
 from wellapi.jsonapi.ids import canonical_uuid
 from wellapi.jsonapi.ids import pointer as json_pointer
-from wellapi.jsonapi.media import check_content_type
 from wellapi.resources import Attribute, Resource
 from wellapi.timestamps import to_utc
 
@@ -192,14 +192,16 @@ def _linkage_id(resource: Resource, name: str, value: Any, pointer: str) -> UUID
 def parse_resource_document(
     resource: Resource,
     body: bytes | None,
-    content_type: str | None,
     mode: Mode,
     *,
     row_id: UUID | None = None,
     preset: dict[str, UUID] | None = None,
 ) -> ResourceDocument:
-    """Parse and check a document; ``preset`` relationships come from the URL path."""
-    check_content_type(content_type)
+    """Parse and check a document; ``preset`` relationships come from the URL path.
+
+    Its media type was checked before (``wellapi.request.understand``), with the ``Accept``
+    header, ahead of the query string.
+    """
     document = parse_json(body)
     unknown = sorted(set(document) - DOCUMENT_MEMBERS)
     if unknown:
@@ -322,3 +324,26 @@ def _read_only(attribute: Attribute) -> str:
     if attribute.system:
         return f"{attribute.name} is set by the server."
     return f"{attribute.name} cannot be written."
+
+
+@dataclass(frozen=True)
+class DocumentBody:
+    """A route's request body (``wellapi.request.Needs.body``): one resource document, to create
+    or to update. Declared by the write operations, so only a write function loads this module.
+    """
+
+    mode: Mode
+
+    def parse(
+        self,
+        resource: Resource,
+        body: bytes | None,
+        *,
+        row_id: UUID | None,
+        preset: dict[str, UUID],
+    ) -> ResourceDocument:
+        return parse_resource_document(resource, body, self.mode, row_id=row_id, preset=preset)
+
+
+CREATE_BODY = DocumentBody("create")
+UPDATE_BODY = DocumentBody("update")

@@ -1,28 +1,43 @@
 """The operations every function is built from. Each reads a resource description; none is
 written per resource.
 
-An operation is declared beside its code (``read``, ``write``, ``related``, ``nested``), and a
-function file imports the one it serves: ``api_handler("<resource>", LIST)``, so every static
-tool follows a request from its function to its SQL. A function loads only its own
-operation's module (a read never loads the write path and its SQL builders).
-``wellapi.operations.registry`` lists them all, for what needs every route (the template, the
-OpenAPI document, the tests); no function imports it.
+An operation is declared beside its code (``read``, ``write``, ``related``, ``nested``), with
+what it reads from a request (``Needs``), and a function file imports the one it serves:
+``api_handler("<resource>", LIST)``, so every static tool follows a request from its function
+to its SQL. The handler understands the request once (``wellapi.request.understand``) and the
+operation runs on that ``Call``. A function loads only its own operation's module (a read
+never loads the write path and its SQL builders); what several share is here (the read every
+answer is made of) or in ``guarded`` (the write every write route makes), never in another
+operation's module. ``wellapi.operations.registry`` lists them all, for what needs every
+route (the template, the OpenAPI document, the tests); no function imports it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from wellapi.request import Request
+from wellapi import db
+from wellapi.errors import NotFound
+from wellapi.jsonapi.document import DocumentBuilder, Linker
+from wellapi.jsonapi.query import ReadQuery
+from wellapi.principal import check_scope
+from wellapi.request import Call, Needs
 from wellapi.resources import Resource
 from wellapi.response import Response
+from wellapi.rows import ReadRow
+from wellapi.shapes import ReadShape, read_params
+from wellapi.sql import Script, ScriptPart
+from wellapi.statements import read_template
 
-Run = Callable[[Resource, Request], Response]
+Run = Callable[[Call], Response]
 
 # The platform's nested routes.
 WORKSPACE_PROVIDERS_ROUTE = "/v1/workspaces/{workspace_id}/providers"
 GROUP_WORKSPACES_ROUTE = "/v1/workspace-groups/{workspace_group_id}/workspaces"
+# The name of the read's part in a request's script (a write's re-read goes by it too).
+READ_PART = "read"
 
 
 @dataclass(frozen=True)
@@ -31,6 +46,8 @@ class Operation:
     method: str
     # What answers a request: the operation's own function in its module.
     run: Run
+    # What the handler reads from the request before ``run`` is called.
+    needs: Needs
     item: bool = False
     # A fixed route (the platform's nested routes); otherwise /v1/<resource path>[/{id}].
     route: str | None = None
@@ -42,3 +59,33 @@ class Operation:
             return self.route
         base = f"/v1/{resource.path}"
         return base + "/{id}" + self.suffix if self.item else base
+
+
+def fetch(call: Call, params: dict[str, Any], *, single: bool) -> list[ReadRow]:
+    """The rows ``call.query`` reads, in one round trip with the scope statement."""
+    principal = call.principal
+    shape = ReadShape.of(call.resource, call.query, single=single, service=principal.is_service)
+    template, layout = read_template(shape)
+    request_script = Script(
+        (principal.scope_part(), ScriptPart(READ_PART, template.render(params), "rows"))
+    )
+    answer = request_script.split(db.execute(request_script.text, seal=principal.seal))
+    check_scope(answer, call.query.workspace_parameter, path=call.path_workspace is not None)
+    return layout.rows(answer[READ_PART])
+
+
+def linker(call: Call, query: ReadQuery) -> Linker:
+    """Links for this answer, carrying the workspace the request named (in the query or path)."""
+    workspace = query.workspace_id
+    if workspace is None:
+        workspace = call.path_workspace
+    return Linker(call.base_url, workspace)
+
+
+def read_one(call: Call) -> tuple[DocumentBuilder, ReadRow]:
+    """The row the path's id names, as the call's query reads it, and its documents' builder."""
+    row_id = call.row_id
+    rows = fetch(call, read_params(call.query, row_id=row_id), single=True)
+    if not rows:
+        raise NotFound(f"No {call.resource.type} with id {row_id}.")
+    return DocumentBuilder(call.resource, call.query, linker(call, call.query)), rows[0]

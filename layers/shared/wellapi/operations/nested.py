@@ -1,5 +1,5 @@
-"""The platform's nested write routes, bound to the generic operations by their URL parameters
-(the nested read, the provider catalog, is ``wellapi.operations.read.provider_catalog``).
+"""The platform's nested write routes: the generic writes, with parents named by the path
+(the nested read, the provider catalog, is ``wellapi.operations.read.CATALOG``).
 
 - POST /v1/workspaces/{workspace_id}/providers: select (upsert), 201 new or 200 existing
 - DELETE /v1/workspaces/{workspace_id}/providers/{provider_id}: remove (soft delete, unselect)
@@ -9,52 +9,107 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from wellapi.errors import Unprocessable
+from wellapi.jsonapi.body import CREATE_BODY
+from wellapi.jsonapi.ids import new_id
+from wellapi.jsonapi.query import ReadQuery
 from wellapi.operations import GROUP_WORKSPACES_ROUTE, WORKSPACE_PROVIDERS_ROUTE, Operation
-from wellapi.operations.read import path_id
-from wellapi.operations.write import create_row, delete_row, upsert_row
-from wellapi.request import Request
-from wellapi.resources import Resource
+from wellapi.operations.guarded import create_one, delete_one, may_write, respond, run_write
+from wellapi.request import Call, Needs, PathId
 from wellapi.response import Response
+from wellapi.rules import RULES
+from wellapi.shapes import ReadShape, WriteShape, read_params, write_params
+
+# What selecting means: the route sets it, and a document may only repeat it.
+SELECTED = {"is_selected": True}
+WORKSPACE_IN_PATH = PathId("workspace_id", "workspace")
+GROUP_IN_PATH = PathId("workspace_group_id", "workspace_group")
 
 
-def select_provider(resource: Resource, request: Request) -> Response:
-    workspace = path_id(request, "workspace_id")
-    return upsert_row(
-        resource,
-        request,
-        preset={"workspace": workspace},
-        path_workspace=str(workspace),
-        force={"is_selected": True},
+def select_provider(call: Call) -> Response:
+    """Create the one live row for the path's workspace and the provider, or update it."""
+    document = call.sent()
+    for name, value in SELECTED.items():
+        if document.attributes.get(name, value) != value:
+            raise Unprocessable(
+                f"This route sets {name} to {value}.", pointer=f"/data/attributes/{name}"
+            )
+    document = replace(document, attributes={**document.attributes, **SELECTED})
+    document = RULES[call.resource.key].normalise(document, "create")
+    service = call.principal.is_service
+    shape = WriteShape.of(call.resource, "create", document, service, upsert=True)
+    # The row may be an existing one with its own id: re-read it by its relationships.
+    query = call.query
+    by_relationships = ReadQuery(
+        include=query.include,
+        fields=query.fields,
+        relationship_filters=tuple(
+            (k, (v,)) for k, v in sorted(document.relationships.items()) if v
+        ),
+        page_size=1,
+        include_requested=query.include_requested,
     )
-
-
-def remove_provider(resource: Resource, request: Request) -> Response:
-    workspace = path_id(request, "workspace_id")
-    provider = path_id(request, "provider_id")
-    return delete_row(
-        resource,
-        request,
-        target={"workspace": workspace, "provider": provider},
-        path_workspace=str(workspace),
+    read_shape = ReadShape.of(call.resource, by_relationships, single=False, service=service)
+    result = run_write(
+        call,
+        shape,
+        write_params(document, row_id=new_id()),
+        (read_shape, read_params(by_relationships)),
     )
+    status = 201 if result.created else 200
+    return respond(call, by_relationships, result.rows, status)
 
 
-def enrol_workspace(resource: Resource, request: Request) -> Response:
-    group = path_id(request, "workspace_group_id")
-    return create_row(resource, request, preset={"workspace_group": group})
+def remove_provider(call: Call) -> Response:
+    return delete_one(call)
 
 
-def remove_enrolment(resource: Resource, request: Request) -> Response:
-    group = path_id(request, "workspace_group_id")
-    workspace = path_id(request, "workspace_id")
-    return delete_row(resource, request, target={"workspace_group": group, "workspace": workspace})
+def enrol_workspace(call: Call) -> Response:
+    return create_one(call)
 
 
-SELECT = Operation("select", "POST", select_provider, route=WORKSPACE_PROVIDERS_ROUTE)
-REMOVE = Operation(
-    "remove", "DELETE", remove_provider, route=WORKSPACE_PROVIDERS_ROUTE + "/{provider_id}"
+def remove_enrolment(call: Call) -> Response:
+    return delete_one(call)
+
+
+SELECT = Operation(
+    "select",
+    "POST",
+    select_provider,
+    Needs(
+        "retrieve",
+        body=CREATE_BODY,
+        ids=(WORKSPACE_IN_PATH,),
+        scope="workspace_id",
+        permit=may_write,
+    ),
+    route=WORKSPACE_PROVIDERS_ROUTE,
 )
-ENROL = Operation("enrol", "POST", enrol_workspace, route=GROUP_WORKSPACES_ROUTE)
+REMOVE = Operation(
+    "remove",
+    "DELETE",
+    remove_provider,
+    Needs(
+        "retrieve",
+        ids=(WORKSPACE_IN_PATH, PathId("provider_id", "provider")),
+        scope="workspace_id",
+        permit=may_write,
+    ),
+    route=WORKSPACE_PROVIDERS_ROUTE + "/{provider_id}",
+)
+ENROL = Operation(
+    "enrol",
+    "POST",
+    enrol_workspace,
+    Needs("retrieve", body=CREATE_BODY, ids=(GROUP_IN_PATH,), permit=may_write),
+    route=GROUP_WORKSPACES_ROUTE,
+)
 UNENROL = Operation(
-    "unenrol", "DELETE", remove_enrolment, route=GROUP_WORKSPACES_ROUTE + "/{workspace_id}"
+    "unenrol",
+    "DELETE",
+    remove_enrolment,
+    Needs("retrieve", ids=(GROUP_IN_PATH, WORKSPACE_IN_PATH), permit=may_write),
+    route=GROUP_WORKSPACES_ROUTE + "/{workspace_id}",
 )

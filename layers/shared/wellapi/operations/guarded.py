@@ -1,0 +1,184 @@
+"""The guarded write every write route makes: one round trip (scope, the write, the re-read).
+
+The script is one implicit transaction: the scope statement, the write statement that checks
+every rule and writes only if all hold, and the same SELECT a Retrieve runs, so the response
+shows the row as committed. A rejected request writes nothing. ``write`` and ``nested``
+declare their routes on it; neither imports the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import pg8000.dbapi
+
+from wellapi import db
+from wellapi.changes import ResourceDocument
+from wellapi.errors import (
+    ApiError,
+    ErrorList,
+    Forbidden,
+    NotFound,
+    Unprocessable,
+    constraint_of,
+    sqlstate_of,
+)
+from wellapi.jsonapi.document import DocumentBuilder
+from wellapi.jsonapi.ids import new_id
+from wellapi.jsonapi.query import ReadQuery
+from wellapi.operations import READ_PART, linker
+from wellapi.principal import Principal, check_scope
+from wellapi.request import Call
+from wellapi.resources import Resource
+from wellapi.response import Response, document_response
+from wellapi.rows import ReadRow, WriteOutcome
+from wellapi.rules import KEEPS_PREFIX, READ_ONLY_PREFIX, RULES
+from wellapi.shapes import ReadShape, WriteKind, WritePlan, WriteShape, write_params
+from wellapi.sql import Script, ScriptPart
+from wellapi.statements import read_template, write_plan
+
+# The name of the write statement's part in a request's script.
+WRITE_PART = "write"
+
+
+@dataclass(frozen=True)
+class Written:
+    created: bool
+    rows: list[ReadRow]
+
+
+def may_write(resource: Resource, principal: Principal) -> None:
+    """Every write route's ``Needs.permit``: the ledgers are written by services only."""
+    if not principal.is_service and not RULES[resource.key].members_may_write:
+        raise Forbidden(f"{resource.type} rows are written by the connector sync pipeline only.")
+
+
+def _raise_for(row: list[Any], plan: WritePlan, kind: WriteKind, resource: Resource) -> bool:
+    """Turn the outcome row into the first failed rule's error; return whether it created."""
+    outcome = WriteOutcome.read(
+        kind, plan.outcome, row, relationships=plan.relationships, checks=plan.checks
+    )
+    if not outcome.found_target:
+        raise NotFound(f"No {resource.type} here with that id.")
+    for name in plan.relationships:
+        if not outcome.found[name]:
+            raise NotFound(
+                f"The {name} this request points at does not exist.",
+                pointer=f"/data/relationships/{name}",
+            )
+    rules = RULES[resource.key]
+    failed = [check for check in plan.checks if not outcome.checks[check]]
+    members = [c for c in failed if c.startswith((KEEPS_PREFIX, READ_ONLY_PREFIX))]
+    if members:
+        # Each member sent back changed, reported together (all 403), before any other rule.
+        errors = _errors(rules.check_error(resource, kind, c) for c in members)
+        raise errors[0] if len(errors) == 1 else ErrorList(errors)
+    if failed:
+        raise rules.check_error(resource, kind, failed[0])
+    # An update writes only when it changes something: unchanged, it writes nothing.
+    if not outcome.written and outcome.changes:
+        if kind == "create":
+            raise rules.conflict(resource)
+        # The row was deleted by a concurrent request between our read and our write.
+        raise NotFound(f"No {resource.type} here with that id.")
+    return outcome.created
+
+
+def _errors(answers: Iterable[ApiError | ErrorList]) -> list[ApiError]:
+    errors: list[ApiError] = []
+    for answer in answers:
+        errors += answer.errors if isinstance(answer, ErrorList) else [answer]
+    return errors
+
+
+def _database_rule_error(error: pg8000.dbapi.DatabaseError, resource: Resource) -> ApiError | None:
+    state = sqlstate_of(error)
+    if state == "23505":
+        return RULES[resource.key].conflict(resource)
+    if state == "23514":
+        constraint = constraint_of(error)
+        return RULES[resource.key].constraint_error(constraint) or Unprocessable(
+            f"The change breaks the rule {constraint or 'of this resource'}.",
+            pointer="/data/attributes",
+        )
+    return None
+
+
+def run_write(
+    call: Call,
+    shape: WriteShape,
+    params: dict[str, Any],
+    reread: tuple[ReadShape, dict[str, Any]] | None,
+) -> Written:
+    """Send the write (and the re-read, if any) and raise what its outcome row refuses."""
+    plan = write_plan(shape)
+    principal = call.principal
+    parts = [principal.scope_part(), ScriptPart(WRITE_PART, plan.template.render(params), "one")]
+    layout = None
+    if reread is not None:
+        read, layout = read_template(reread[0])
+        parts.append(ScriptPart(READ_PART, read.render(reread[1]), "rows"))
+    request_script = Script(tuple(parts))
+    try:
+        # Not retried on a dropped connection: the first attempt may have committed.
+        answer = request_script.split(
+            db.execute(request_script.text, retry=False, seal=principal.seal)
+        )
+    except pg8000.dbapi.DatabaseError as error:
+        mapped = _database_rule_error(error, call.resource)
+        if mapped is None:
+            raise
+        raise mapped from error
+    check_scope(answer, call.query.workspace_parameter, path=call.path_workspace is not None)
+    (outcome,) = answer[WRITE_PART]
+    created = _raise_for(outcome, plan, shape.kind, call.resource)
+    return Written(created, layout.rows(answer[READ_PART]) if layout is not None else [])
+
+
+def respond(call: Call, query: ReadQuery, rows: list[ReadRow], status: int) -> Response:
+    """The row as committed, read as ``query`` reads it: 201 with its location, or 200."""
+    builder = DocumentBuilder(call.resource, query, linker(call, query))
+    document = builder.single(rows[0], "")
+    self_link = document["data"]["links"]["self"]
+    document["links"] = {"self": self_link}
+    headers = {"Location": self_link} if status == 201 else {}
+    return document_response(status, document, headers)
+
+
+def write_one(call: Call, kind: WriteKind, document: ResourceDocument, row_id: UUID) -> Response:
+    """Create or update one row by id and answer with it as committed."""
+    service = call.principal.is_service
+    shape = WriteShape.of(call.resource, kind, document, service)
+    read_shape = ReadShape.of(call.resource, call.query, single=True, service=service)
+    result = run_write(
+        call, shape, write_params(document, row_id=row_id), (read_shape, {"row_id": row_id})
+    )
+    if not result.rows:
+        # An update that changed nothing took no lock: a delete may commit between the write
+        # statement and the re-read, as it may before the write (then the write says so).
+        raise NotFound(f"No {call.resource.type} here with that id.")
+    return respond(call, call.query, result.rows, 201 if kind == "create" else 200)
+
+
+def create_one(call: Call) -> Response:
+    """Create the row the document describes, under a new id."""
+    document = RULES[call.resource.key].normalise(call.sent(), "create")
+    return write_one(call, "create", document, new_id())
+
+
+def delete_one(call: Call) -> Response:
+    """Soft delete, addressed by id or (nested routes) by the parents the path names."""
+    target = dict(call.parents) or None
+    shape = WriteShape.of(
+        call.resource,
+        "delete",
+        ResourceDocument(),
+        call.principal.is_service,
+        target_by=tuple(sorted(target or {})),
+    )
+    row_id = None if target else call.row_id
+    run_write(call, shape, write_params(ResourceDocument(), row_id=row_id, target=target), None)
+    return document_response(204, None)

@@ -1,0 +1,365 @@
+"""A request is understood once, in one order on every route (``wellapi.request.understand``).
+
+Pure logic, no database: every request here is refused before the operation runs, or is
+understood without running it. For every function (resource and operation), a request broken
+in two ways at once gets the error of the earlier fault in the documented order: 401, then the
+route's 403, the relationship's 404, the path ids' 400 (in the route's order), 406, 415, the
+query's 400, the body's 400.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+
+from tests.support.api import JSONAPI, event
+from wellapi.errors import ApiError, Forbidden
+from wellapi.http.handler import serve
+from wellapi.operations import Operation
+from wellapi.operations.registry import OPERATIONS
+from wellapi.principal import principal_from_claims
+from wellapi.request import ROW_ID, Call, Request, request_from_event, understand
+from wellapi.resources import RESOURCES, Resource
+from wellapi.settings import get_settings
+
+FUNCTIONS = Path(__file__).resolve().parents[1] / "functions"
+# Every API function, as (resource, operation): a file functions/<resource>/<operation>.py.
+BINDINGS = sorted(
+    (p.parent.name, p.stem) for p in FUNCTIONS.glob("*/*.py") if p.parent.name in RESOURCES
+)
+WORKSPACE = uuid4()
+NAMED = uuid4()  # the workspace a query's workspace_id names
+IDS = {name: uuid4() for name in ("id", "workspace_id", "provider_id", "workspace_group_id")}
+
+
+@pytest.fixture(autouse=True)
+def settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Settings as a function has them; nothing here connects (the handler's init would)."""
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u@h/db")
+    monkeypatch.delenv("API_BASE_URL", raising=False)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def claims(kind: str) -> dict[str, str]:
+    """What the authorizer answers for a key: the scope token is only checked by its form here
+    (the database checks its signature)."""
+    return {
+        "person_id": str(uuid4()),
+        "principal_kind": kind,
+        "workspace_id": str(WORKSPACE),
+        "api_key_id": str(uuid4()),
+        "scope_token": f"t1.1.{kind}.9999999999.{'0' * 64}",
+    }
+
+
+def _value(kind: str, enum: tuple[str, ...]) -> Any:
+    return {"boolean": True, "enum": enum[0] if enum else None, "string": "x"}.get(kind)
+
+
+def document(resource: Resource, mode: str, parents: dict[str, UUID]) -> dict[str, Any]:
+    """A document the route takes: what a create requires (the parents the path names
+    repeated), or an update of the path's row."""
+    data: dict[str, Any] = {"type": resource.type}
+    if mode == "update":
+        data["id"] = str(IDS["id"])
+        return {"data": data}
+    data["attributes"] = {
+        a.name: _value(a.kind, a.enum)
+        for a in resource.attributes
+        if a.writable == "create" and not a.nullable
+    }
+    data["relationships"] = {
+        r.name: {"data": {"type": r.parent.type, "id": str(parents.get(r.name, uuid4()))}}
+        for r in resource.relationships
+        if r.required and r.writable != "never"
+    }
+    return {"data": data}
+
+
+@dataclass(frozen=True)
+class Binding:
+    resource: Resource
+    operation: Operation
+
+    @property
+    def template(self) -> str:
+        return self.operation.path(self.resource)
+
+    @property
+    def kind(self) -> str:
+        """A principal kind the route serves: the ledgers are written by services only."""
+        permit = self.operation.needs.permit
+        return "service" if permit is not None and self._refuses("member") else "member"
+
+    def _refuses(self, kind: str) -> bool:
+        permit = self.operation.needs.permit
+        try:
+            if permit is not None:
+                permit(self.resource, principal_from_claims(claims(kind)))
+        except ApiError:
+            return True
+        return False
+
+    @property
+    def refused_whoever_calls(self) -> bool:
+        """A route no caller may use (enrolments are never PATCHed): 403 after 401, always."""
+        return self._refuses("service")
+
+    def request(self) -> dict[str, Any]:
+        """The parts of a request this route understands, as ``event`` takes them."""
+        parameters = {
+            name: str(value) for name, value in IDS.items() if f"{{{name}}}" in self.template
+        }
+        if "{relationship}" in self.template:
+            parameters["relationship"] = self.resource.relationships[0].name
+        needs = self.operation.needs
+        parts: dict[str, Any] = {
+            "claims": claims(self.kind),
+            "path_parameters": parameters,
+            "query": f"workspace_id={NAMED}",
+            "headers": {"Accept": JSONAPI},
+        }
+        if needs.body is not None:
+            read = needs.reads or self.resource
+            parents = {p.relationship: IDS[p.parameter] for p in needs.ids if p.relationship}
+            parts["body"] = json.dumps(document(read, needs.body.mode, parents))
+            parts["headers"] = {"Accept": JSONAPI, "Content-Type": JSONAPI}
+        return parts
+
+    def event(self, parts: dict[str, Any]) -> dict[str, Any]:
+        path = self.template
+        for name, value in parts["path_parameters"].items():
+            path = path.replace(f"{{{name}}}", value)
+        return event(self.operation.method, path, route=self.template, **parts)
+
+
+def binding(resource: str, operation: str) -> Binding:
+    return Binding(RESOURCES[resource], OPERATIONS[operation])
+
+
+# A fault: its name, whether the route has it, what it does to a request, the answer it gets.
+Break = Callable[[dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    breaks: Break
+    status: int
+    code: str
+    source: dict[str, Any] | None = None
+
+
+def _faults(b: Binding) -> list[Fault]:
+    """The faults a request to ``b`` can have, in the order the API answers them."""
+    needs = b.operation.needs
+
+    def set_(key: str, value: Any) -> Break:
+        return lambda parts: parts.__setitem__(key, value)
+
+    def header(name: str, value: str) -> Break:
+        return lambda parts: parts.__setitem__("headers", {**parts["headers"], name: value})
+
+    def path(name: str, value: str) -> Break:
+        return lambda parts: parts["path_parameters"].__setitem__(name, value)
+
+    faults = [Fault("no claims", set_("claims", None), 401, "UNAUTHORIZED")]
+    if b.kind == "service":
+        faults.append(Fault("a member", set_("claims", claims("member")), 403, "FORBIDDEN"))
+    if needs.relationship:
+        faults.append(
+            Fault("relationship", path("relationship", "nope"), 404, "UNKNOWN_RELATIONSHIP")
+        )
+    faults += [Fault(p.parameter, path(p.parameter, "nope"), 400, "INVALID_ID") for p in needs.ids]
+    faults.append(
+        Fault("accept", header("Accept", f"{JSONAPI}; charset=utf-8"), 406, "NOT_ACCEPTABLE")
+    )
+    if needs.body is not None:
+        faults.append(
+            Fault(
+                "content type", header("Content-Type", "text/plain"), 415, "UNSUPPORTED_MEDIA_TYPE"
+            )
+        )
+    faults.append(
+        Fault(
+            "query",
+            set_("query", "bogus=1"),
+            400,
+            "UNKNOWN_QUERY_PARAMETER",
+            {"parameter": "bogus"},
+        )
+    )
+    if needs.body is not None:
+        faults.append(Fault("body", set_("body", "{"), 400, "INVALID_JSON", {"pointer": ""}))
+    return faults
+
+
+def answer(b: Binding, faults: tuple[Fault, ...]) -> tuple[int, str, dict[str, Any]]:
+    parts = b.request()
+    for fault in faults:
+        fault.breaks(parts)
+    response = serve(b.resource, b.operation, b.event(parts))
+    assert response.body is not None
+    (error,) = json.loads(response.body)["errors"]
+    return response.status, error["code"], error
+
+
+def _pairs() -> list[Any]:
+    cases = []
+    for resource, operation in BINDINGS:
+        faults = _faults(binding(resource, operation))
+        for first, second in combinations(faults, 2):
+            if {first.name, second.name} == {"no claims", "a member"}:
+                continue  # two claims at once: no request is broken in both ways
+            cases.append(
+                pytest.param(
+                    resource,
+                    operation,
+                    first.name,
+                    second.name,
+                    id=f"{resource}-{operation}-{first.name}+{second.name}",
+                )
+            )
+    return cases
+
+
+def test_every_function_is_bound():
+    assert len(BINDINGS) == 40
+    assert {operation for _, operation in BINDINGS} == set(OPERATIONS)
+
+
+@pytest.mark.parametrize(("resource", "operation"), BINDINGS)
+def test_the_request_each_function_takes_is_understood(resource, operation):
+    b = binding(resource, operation)
+    request = request_from_event(b.event(b.request()))
+    needs = b.operation.needs
+    if b.refused_whoever_calls:
+        with pytest.raises(Forbidden):
+            understand(request, b.resource, needs)
+        return
+    call = understand(request, b.resource, needs)
+    assert call.resource is (needs.reads or b.resource)
+    assert dict(call.ids) == {p.parameter: IDS[p.parameter] for p in needs.ids}
+    assert all(isinstance(v, UUID) for v in call.ids.values())
+    assert dict(call.parents) == {
+        p.relationship: IDS[p.parameter] for p in needs.ids if p.relationship
+    }
+    # The principal acts in the workspace the path names, or else in the one the query does.
+    scope = IDS[needs.scope] if needs.scope else NAMED
+    assert call.principal.workspace_id == scope
+    assert call.path_workspace == (IDS[needs.scope] if needs.scope else None)
+    assert call.query.workspace_id == NAMED
+    assert (call.document is not None) is (needs.body is not None)
+    assert (call.relationship is not None) is needs.relationship
+    if needs.query == "related":
+        assert call.relationship is not None
+        assert call.query.include == (call.relationship.name,)
+
+
+@pytest.mark.parametrize(("resource", "operation", "first", "second"), _pairs())
+def test_a_request_broken_in_two_ways_gets_the_earlier_error(resource, operation, first, second):
+    b = binding(resource, operation)
+    faults = {f.name: f for f in _faults(b)}
+    earlier = faults[first]
+
+    status, code, error = answer(b, (faults[first], faults[second]))
+
+    if b.refused_whoever_calls and earlier.status != 401:
+        assert (status, code) == (403, "FORBIDDEN")
+        return
+    assert (status, code) == (earlier.status, earlier.code), error
+    if earlier.code == "INVALID_ID":
+        assert error["meta"]["path_parameter"] == earlier.name
+    if earlier.source is not None:
+        assert error["source"] == earlier.source
+
+
+@pytest.mark.parametrize(("resource", "operation"), BINDINGS)
+def test_each_fault_alone_gets_its_own_error(resource, operation):
+    b = binding(resource, operation)
+    for fault in _faults(b):
+        status, code, _ = answer(b, (fault,))
+        if b.refused_whoever_calls and fault.status != 401:
+            assert (status, code) == (403, "FORBIDDEN"), fault.name
+        else:
+            assert (status, code) == (fault.status, fault.code), fault.name
+
+
+def test_a_body_that_is_not_base64_is_read_after_authentication():
+    b = binding("workspace_providers", "create")
+    parts = b.request()
+    ev = b.event(parts)
+    ev["body"], ev["isBase64Encoded"] = "%%%", True
+
+    assert serve(b.resource, b.operation, ev).status == 400
+    del ev["requestContext"]["authorizer"]
+    assert serve(b.resource, b.operation, ev).status == 401
+
+
+def test_a_body_encoded_in_base64_is_the_body_it_encodes():
+    b = binding("workspace_providers", "update")
+    ev = b.event(b.request())
+    plain = understand(request_from_event(ev), b.resource, b.operation.needs)
+    ev["body"] = base64.b64encode(ev["body"].encode()).decode()
+    ev["isBase64Encoded"] = True
+    encoded = understand(request_from_event(ev), b.resource, b.operation.needs)
+
+    assert encoded.document == plain.document
+
+
+def _call(**changes: Any) -> Call:
+    b = binding("workspace_providers", "list")
+    parts = {**b.request(), **changes}
+    return understand(request_from_event(b.event(parts)), b.resource, b.operation.needs)
+
+
+def test_a_page_link_keeps_every_parameter_but_the_cursor():
+    call = _call(query="page[size]=2&filter[is_selected]=true&workspace_id=" + str(NAMED))
+
+    assert call.kept_parameters() == [
+        ("page[size]", "2"),
+        ("filter[is_selected]", "true"),
+        ("workspace_id", str(NAMED)),
+    ]
+    assert call.url == (
+        f"https://api.test/v1/workspace-providers?page[size]=2&filter[is_selected]=true"
+        f"&workspace_id={NAMED}"
+    )
+
+
+def test_without_a_workspace_in_the_query_the_principal_stays_in_its_keys():
+    call = _call(query="")
+
+    assert call.principal.workspace_id == WORKSPACE
+    assert call.url == "https://api.test/v1/workspace-providers"
+
+
+def test_a_route_without_a_body_or_a_row_has_neither():
+    call = _call()
+
+    with pytest.raises(LookupError):
+        call.sent()
+    with pytest.raises(KeyError):
+        _ = call.row_id
+
+
+def test_the_request_keeps_only_what_the_event_sent():
+    ev = binding("workspace_providers", "retrieve").event(
+        binding("workspace_providers", "retrieve").request()
+    )
+    request = request_from_event(ev)
+
+    assert isinstance(request, Request)
+    assert request.path_parameters == {ROW_ID.parameter: str(IDS["id"])}
+    assert request.header("ACCEPT") == JSONAPI
+    assert request.body is None
