@@ -17,8 +17,8 @@ A request broken in several ways is answered with the first of these, on every r
 3. content negotiation: ``Accept`` (406), then ``Content-Type`` where the route reads a body
    (415);
 4. the query string (400);
-5. the body: its transfer encoding, then JSON, then the document (400, 413, then the kinds
-   ``wellapi.jsonapi.body`` orders: 400, 409, 403, 422).
+5. the body: its transfer encoding (400), its size (413) and JSON (400), then the document's
+   problems in the order ``wellapi.jsonapi.body`` reports them (400, 409, 403, 422).
 
 What the database decides (whether the principal may act in the workspace, whether the row is
 there, a write's rules) comes after all of these, in the request's one round trip.
