@@ -117,7 +117,7 @@ KEYS = sorted(RESOURCES) + sorted(VIEWS)
 
 
 @pytest.mark.parametrize("key", KEYS)
-def test_every_list_departing_from_the_default_in_at_most_two_dimensions_is_compiled_at_every_page(key):
+def test_every_list_departing_in_at_most_two_dimensions_is_compiled_at_every_page(key):
     resource = RESOURCES.get(key) or VIEWS[key]
     dimensions = compiled.list_dimensions(resource)
     # Counted from the description, apart from the enumeration: pairs of options of two

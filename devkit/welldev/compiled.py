@@ -61,7 +61,6 @@ PAGES = (None, "after", "before")
 A_TIME = "2026-01-01T00:00:00Z"
 
 
-
 def include_options(resource: Resource) -> list[str]:
     """Every ``include`` a client can send: each ordered selection of the relationships."""
     names = [r.name for r in resource.relationships]
