@@ -25,7 +25,6 @@ from wellapi.jsonapi.query import parse_read_query
 from wellapi.queries import compile_read
 from wellapi.request import related_query
 from wellapi.resources import RESOURCES, VIEWS
-from wellapi.rules import RULES
 from wellapi.shapes import ReadShape, WriteShape
 from wellapi.statements import compiled_reads, compiled_writes, read_template
 from welldev import compiled
@@ -137,7 +136,7 @@ def test_a_function_reads_one_small_file_for_its_shape():
 
 
 ROW_ID = "00000000-0000-4000-8000-00000000000a"
-PATCHABLE = sorted(k for k in RESOURCES if RULES[k].patch_allowed)
+PATCHABLE = sorted(k for k in RESOURCES if RESOURCES[k].rules.patch_allowed)
 
 
 def fetched_resource(resource: str, *, relationships: bool) -> bytes:
@@ -172,7 +171,7 @@ def test_a_fetched_resource_sent_back_is_a_write_compiled_ahead(resource, relati
         row_id=UUID(ROW_ID),
     )
     assert document.read_only, "the timestamps are sent back too"
-    for service in (True, False) if RULES[resource].members_may_write else (True,):
+    for service in (True, False) if RESOURCES[resource].rules.members_may_write else (True,):
         shape = WriteShape.of(RESOURCES[resource], "update", document, service)
         assert repr(shape) in compiled_writes(resource)
 

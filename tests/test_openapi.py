@@ -15,7 +15,6 @@ from wellapi import errors, schema
 from wellapi.errors import ERROR_CODES
 from wellapi.operations.registry import OPERATIONS
 from wellapi.resources import PARENTS, PROVIDER_CATALOG, RESOURCES
-from wellapi.rules import RULES
 from welldev import openapi, openapi_text
 
 
@@ -400,9 +399,9 @@ def test_every_error_code_the_package_can_raise_is_registered_and_documented():
     assert sorted(set(found) - ERROR_CODES.keys()) == [], "register them in ERROR_CODES"
     # The one code built from a name: a live-row conflict, for the resources whose table has a
     # live unique index (the provenance ledgers have none, so no conflict).
-    assert [d.split(":")[0] for d in dynamic] == ["rules.py"], dynamic
+    assert [d.split(":")[0] for d in dynamic] == ["resources/rules.py"], dynamic
     conflicts = {
-        RULES[key].conflict(resource).error_code
+        resource.rules.conflict(resource).error_code
         for key, resource in RESOURCES.items()
         if any(index.unique for index in schema.table(resource.table.name).indexes)
     }

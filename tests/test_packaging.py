@@ -77,19 +77,23 @@ _COMMON = (
     "aws_lambda_powertools.warnings",
     *(f"wellapi{m}" for m in ("", ".db", ".errors", ".roles", ".settings")),
 )
+# The resources' registry and the homes it lists, without their SQL conditions: every API
+# function, and the sync and sweep functions, whose ledgers are derived from it.
+_RESOURCES = tuple(
+    f"wellapi.resources{m}"
+    for m in ("", ".description", ".rules", ".parents", ".ledgers", ".enrolments", ".providers")
+)
 # Every API function: the handler, the request and the document, the statements compiled ahead.
 _API = (
-    *(
-        f"wellapi.{m}"
-        for m in ("domain", "principal", "proofs", "resources", "rows", "shapes", "sql")
-    ),
+    *(f"wellapi.{m}" for m in ("domain", "principal", "proofs", "rows", "shapes", "sql")),
+    *_RESOURCES,
     *("wellapi.http", "wellapi.http.handler", "wellapi.request", "wellapi.response"),
     "wellapi.statements",
     *(f"wellapi.jsonapi{m}" for m in ("", ".cursor", ".document", ".ids", ".media", ".query")),
     *("wellapi.operations", "wellapi.timestamps"),
 )
-# Every write function: the document parser, the rules and the guarded write they share.
-_WRITE = ("wellapi.changes", "wellapi.jsonapi.body", "wellapi.operations.guarded", "wellapi.rules")
+# Every write function: the document parser and the guarded write they share.
+_WRITE = ("wellapi.changes", "wellapi.jsonapi.body", "wellapi.operations.guarded")
 INIT_MODULES: dict[str, list[str]] = {
     "read": sorted((*_COMMON, *_API, "wellapi.operations.read")),
     # A related-resource or relationship read: the retrieve's modules (what every operation
@@ -119,6 +123,7 @@ INIT_MODULES: dict[str, list[str]] = {
                 for m in ("domain", "rows", "sql", "timestamps", "sync", "sync.handler")
             ),
             *("wellapi.sync.ledgers", "wellapi.sync.messages", "wellapi.sync.writer"),
+            *_RESOURCES,
         )
     ),
     # The scheduled revocation sweeper: no batch utility, no data classes, no pydantic (it
@@ -126,8 +131,9 @@ INIT_MODULES: dict[str, list[str]] = {
     "sweep": sorted(
         (
             *_COMMON,
-            *(f"wellapi.{m}" for m in ("rows", "sql", "sync")),
+            *(f"wellapi.{m}" for m in ("domain", "rows", "sql", "sync")),
             *("wellapi.sync.sweep_handler", "wellapi.sync.sweeper", "wellapi.sync.ledgers"),
+            *_RESOURCES,
         )
     ),
     # The custom resource that runs the migrations: Alembic, and so SQLAlchemy.

@@ -39,8 +39,9 @@ from tests.support import sync as sy
 from tests.support import tenancy_views as tv
 from tests.support import tenancy_world as tw
 from wellapi import db
-from wellapi.queries import scope_condition, scope_workspace_pk
+from wellapi.queries import scope_condition
 from wellapi.resources import RESOURCES, Resource
+from wellapi.resources.conditions import scope_workspace_pk
 from wellapi.roles import API_ROLE
 from wellapi.sync import sweeper, writer
 from wellapi.sync.messages import parse_message
@@ -196,7 +197,8 @@ def test_the_writer_links_what_it_may_unlink_when_both_parents_are_live(world, l
 def test_a_service_key_over_http_creates_exactly_the_links_the_writer_takes(
     owner, world, scopes, ledger
 ):
-    """The ledgers' other writer: the API's create, whose rules are ``wellapi.checks``'."""
+    """The ledgers' other writer: the API's create, whose rules are the ledgers' conditions
+    (``wellapi.resources.ledgers_sql``)."""
     record_type = tw.LEDGERS[ledger]
     linking = tv.writer_verdicts(world, record_type, "provenance.linked")
     before = set(tw.universe(owner, world, ledger))

@@ -21,7 +21,6 @@ from tests.support import factories as f
 from tests.support import writes as w
 from tests.support.api import get
 from wellapi.resources import RESOURCES, Attribute
-from wellapi.rules import RULES
 
 pytestmark = pytest.mark.usefixtures("api_database")
 
@@ -375,7 +374,7 @@ def test_a_no_op_patch_of_a_deleted_row_is_404(admin):
 def enrolments_patchable(monkeypatch: pytest.MonkeyPatch) -> None:
     """Enrolments are never PATCHed (removed and added instead); with that rule lifted, the
     generic engine compares their server-set ``created_by`` as it does any read-only member."""
-    monkeypatch.setattr(RULES[ENROLMENTS], "patch_allowed", True)
+    monkeypatch.setattr(RESOURCES[ENROLMENTS].rules, "patch_allowed", True)
 
 
 def enrolment(admin: Any, *, created_by: bool) -> tuple[f.Tenant, UUID]:

@@ -44,7 +44,6 @@ from wellapi.jsonapi.body import Mode, parse_resource_document
 from wellapi.jsonapi.query import RANGE_OPERATORS, SORTABLE, parse_read_query
 from wellapi.queries import compile_read
 from wellapi.resources import RESOURCES, VIEWS, Resource
-from wellapi.rules import RULES
 from wellapi.shapes import ReadShape, WriteShape
 from wellapi.statements import COMPILED_DIR, shape_file
 from wellapi.writes import compile_write
@@ -194,7 +193,7 @@ def write_shapes(resource: Resource) -> list[WriteShape]:
     document the parser accepts and the resource's rules keep, created (and upserted, where
     the resource has an upsert key, when it sets something: the select route forces
     ``is_selected``) or updated, and each removal, by id or by a nested route's path."""
-    rules = RULES[resource.key]
+    rules = resource.rules
     modes: tuple[Mode, ...] = ("create", "update") if rules.patch_allowed else ("create",)
     accepted: list[tuple[Mode, ResourceDocument]] = []
     for mode in modes:

@@ -10,7 +10,8 @@
   takes and in which workspace; ``ApiRole.attempt`` with ``link_insert``, which of them the
   policies let a member scope insert; ``api_link_verdicts``, which the API's create takes.
 - ``api_create`` with ``ApiRole.attempt``: which enrolments and provider selections the API's
-  rules (``wellapi.checks``) and the policies let a principal create.
+  rules (their homes' conditions, ``wellapi.resources.*_sql``) and the policies let a
+  principal create.
 
 ``disagreements`` and ``link_disagreements`` compare them and name every row or link on which
 they differ; the tests assert they find nothing on the real rules, and something on rules
@@ -399,8 +400,8 @@ def api_create(
 
 
 def api_link_verdicts(world: World, ledger: str, scope: Scope) -> dict[Pair, int]:
-    """What the API's create (``wellapi.checks``: parents visible, ``same_workspace``) answers
-    a service key for every link."""
+    """What the API's create (``wellapi.resources.ledgers_sql``: parents visible,
+    ``same_workspace``) answers a service key for every link."""
     record_type = RESOURCES[ledger].scope_relationships[0]
     return {
         (c, r): api_create(

@@ -34,6 +34,8 @@ from sqlalchemy.sql.selectable import FromClause, NamedFromClause
 from wellapi import schema
 from wellapi.jsonapi.query import RANGE_OPERATORS
 from wellapi.resources import Attribute, Parent, Relationship, Resource, Walk, resource_named
+from wellapi.resources.conditions import exists_where, scope_person_pk, scope_workspace_pk
+from wellapi.resources.ledgers_sql import connector_not_revoked
 from wellapi.rows import (
     ID_LABEL,
     attribute_label,
@@ -44,14 +46,6 @@ from wellapi.rows import (
 from wellapi.shapes import ReadShape
 from wellapi.sql import Layout, Template
 from wellapi.sql_compile import compile_template
-
-
-def scope_workspace_pk() -> ColumnElement[Any]:
-    return func.core_api.scope_workspace_pk()
-
-
-def scope_person_pk() -> ColumnElement[Any]:
-    return func.core_api.scope_person_pk()
 
 
 def parent_visible(
@@ -70,12 +64,6 @@ def parent_visible(
     return live
 
 
-def exists_where(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
-    """``EXISTS (SELECT 1 FROM ... WHERE ...)``; not ``SELECT *``, which would need the right to
-    read every column of the table (the roles may read only what they use: revision 0014)."""
-    return select(literal(1)).where(*conditions).exists()
-
-
 def group_enrolled(group_pk: ColumnElement[Any]) -> ColumnElement[bool]:
     wgw = schema.workspace_group_workspaces
     return exists_where(
@@ -92,31 +80,6 @@ def group_member(group_pk: ColumnElement[Any]) -> ColumnElement[bool]:
         gm.c.person_pk == scope_person_pk(),
         gm.c.deleted_at.is_(None),
     )
-
-
-def connector_not_revoked(connector_pk: ColumnElement[Any]) -> ColumnElement[bool]:
-    """The workspace connector whose internal key is ``connector_pk`` has not been revoked.
-
-    A revocation (``workspace_connector.revoked``) only records the connector in
-    ``connector_revocations``; the sweeper soft-deletes its ledger rows later, in bounded
-    steps (revision 0015). From the commit of that record on, a ledger row of the connector
-    counts as soft-deleted for every read and write: this condition stands beside
-    ``deleted_at IS NULL`` wherever a ledger row must be live (``live_row_conditions``), and
-    on the walked connector itself, so a revoked connector's rows are never read at all.
-
-    It says ``NOT EXISTS (a revocation of the connector)`` as ``connector_pk IS DISTINCT FROM
-    (SELECT the connector's revocation)``: the same truth (the sub-select finds the key or
-    NULL), a filter that probes the revocations' primary key once per connector walked or row
-    read, and an estimate the planner gets right. Written as NOT EXISTS, the planner makes it
-    an anti-join and, from the revocations' statistics (none for an empty table, or more
-    revocations than connectors walked), expects every connector to be revoked; kept a
-    sub-select it guesses half. Either shrinks the page it plans for, and the joins above it
-    turn into loops over whole tables (tests/test_read_plans.py).
-    """
-    revocations = schema.connector_revocations
-    key = revocations.c.workspace_connector_pk
-    revocation = select(key).where(key == connector_pk).scalar_subquery()
-    return connector_pk.is_distinct_from(revocation)
 
 
 def revocable_connector(resource: Resource) -> Relationship | None:

@@ -153,7 +153,7 @@ def found_label(relationship: str) -> str:
 
 
 def check_label(check: str) -> str:
-    """Whether a rule (``wellapi.rules``) holds."""
+    """Whether a rule (``wellapi.resources.rules``) holds."""
     return f"check_{check}"
 
 

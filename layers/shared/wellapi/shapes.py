@@ -161,7 +161,8 @@ class WritePlan:
     """A write's compiled statement, and how to read its outcome row (``WriteOutcome``)."""
 
     template: Template
-    # The rules' check names (``wellapi.rules``), in the order their failures are reported.
+    # The rules' check names (``wellapi.resources.rules``), in the order their failures are
+    # reported.
     checks: tuple[str, ...]
     # The relationships whose parents the write looks up, in the order they are reported.
     relationships: tuple[str, ...]

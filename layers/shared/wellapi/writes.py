@@ -46,14 +46,11 @@ from sqlalchemy.dialects.postgresql import insert
 
 from wellapi import schema
 from wellapi.changes import ResourceDocument
-from wellapi.checks import CHECKS, Check, WriteContext
-from wellapi.queries import (
-    live_row_conditions,
-    parent_visible,
-    scope_condition,
-    scope_workspace_pk,
-)
+from wellapi.queries import live_row_conditions, parent_visible, scope_condition
 from wellapi.resources import RESOURCES, Resource
+from wellapi.resources.all_conditions import CONDITIONS
+from wellapi.resources.conditions import Check, WriteContext, scope_workspace_pk
+from wellapi.resources.rules import KEEPS_PREFIX, READ_ONLY_PREFIX
 from wellapi.rows import (
     CHANGES_LABEL,
     CREATED_LABEL,
@@ -62,7 +59,6 @@ from wellapi.rows import (
     check_label,
     found_label,
 )
-from wellapi.rules import KEEPS_PREFIX, READ_ONLY_PREFIX, RULES
 from wellapi.shapes import WriteKind, WritePlan, WriteShape
 from wellapi.sql_compile import compile_template
 
@@ -81,12 +77,12 @@ def _resolved(resource: Resource, shape: WriteShape) -> list[str]:
 
 
 def _related(resource: Resource, shape: WriteShape, ctx: WriteContext) -> dict[str, Any]:
-    rules = CHECKS[resource.key]
+    conditions = CONDITIONS[resource]
     related: dict[str, Any] = {}
     for name in _resolved(resource, shape):
         rel = resource.relationship(name)
         alias = schema.table(rel.parent.table.name).alias(f"p_{name}")
-        visible = rules.relationship_visible(ctx, name, alias)
+        visible = conditions.relationship_visible(ctx, name, alias)
         if visible is None:
             visible = parent_visible(rel.parent, alias, service=shape.service)
         # Only what the rules compare: a parent's other columns are none of the API role's
@@ -279,7 +275,7 @@ def build_create(shape: WriteShape, base: WriteContext) -> WriteStatement:
     """INSERT ... SELECT the values FROM checks WHERE every check holds (ON CONFLICT: nothing,
     or for an upsert the update of the live row)."""
     resource = RESOURCES[shape.resource]
-    rules = CHECKS[resource.key]
+    conditions = CONDITIONS[resource]
     related = _related(resource, shape, base)
     ctx = replace(base, related=related)
     table = schema.table(resource.table.name)
@@ -290,20 +286,20 @@ def build_create(shape: WriteShape, base: WriteContext) -> WriteStatement:
             values[resource.attribute(name).column] = bindparam(f"attr_{name}")
         for name, cte in related.items():
             values[resource.relationship(name).column] = select(cte.c.pk).scalar_subquery()
-        values.update(rules.create_values(ctx))
+        values.update(conditions.create_values(ctx))
         columns = list(values)
         source = select(*(values[c] for c in columns)).select_from(checks_cte).where(every)
         statement = insert(table).from_select(columns, source)
         if not shape.upsert:
             return statement.on_conflict_do_nothing().returning(literal(True).label(CREATED_LABEL))
-        key = RULES[resource.key].upsert_key
+        key = resource.rules.upsert_key
         return statement.on_conflict_do_update(
             index_elements=list(key),
             index_where=table.c.deleted_at.is_(None),
             set_={c: statement.excluded[c] for c in columns if c not in (*key, resource.id_column)},
         ).returning(literal_column("(xmax = 0)").label(CREATED_LABEL))
 
-    return _assemble(shape, related, _found(related), rules.create_checks(ctx), insert_row)
+    return _assemble(shape, related, _found(related), conditions.create_checks(ctx), insert_row)
 
 
 def _update_target(
@@ -342,7 +338,7 @@ def build_update(shape: WriteShape, base: WriteContext) -> WriteStatement:
         (label, or_(found, _isolated(_is_own_parent(target, name))))
         for name, (label, found) in zip(related, _found(related), strict=True)
     ]
-    checks = _member_checks(resource, shape, target) + CHECKS[resource.key].update_checks(ctx)
+    checks = _member_checks(resource, shape, target) + CONDITIONS[resource].update_checks(ctx)
     assignments: dict[str, Any] = {
         resource.attribute(n).column: bindparam(f"attr_{n}") for n in shape.attributes
     }
@@ -357,14 +353,14 @@ def build_delete(shape: WriteShape, base: WriteContext) -> WriteStatement:
     """Soft-delete the addressed row (and clear what the resource clears with it) when every
     check holds."""
     resource = RESOURCES[shape.resource]
-    rules = CHECKS[resource.key]
+    conditions = CONDITIONS[resource]
     related = _related(resource, shape, base)
     target = _target(resource, shape)
     ctx = replace(base, related=related, target=target)
     flags: Flags = [_found_target(target), *_found(related)]
-    assignments = {"deleted_at": func.now(), **rules.delete_values()}
+    assignments = {"deleted_at": func.now(), **conditions.delete_values()}
     write = _update_target(schema.table(resource.table.name), target, assignments)
-    return _assemble(shape, related, flags, rules.delete_checks(ctx), write)
+    return _assemble(shape, related, flags, conditions.delete_checks(ctx), write)
 
 
 BUILDERS: dict[WriteKind, Callable[[WriteShape, WriteContext], WriteStatement]] = {

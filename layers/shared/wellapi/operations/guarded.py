@@ -35,7 +35,7 @@ from wellapi.request import Call
 from wellapi.resources import Resource
 from wellapi.response import Response, document_response
 from wellapi.rows import ReadRow, WriteOutcome
-from wellapi.rules import KEEPS_PREFIX, READ_ONLY_PREFIX, RULES
+from wellapi.resources.rules import KEEPS_PREFIX, READ_ONLY_PREFIX
 from wellapi.shapes import ReadShape, WriteKind, WritePlan, WriteShape, write_params
 from wellapi.sql import Script, ScriptPart
 from wellapi.statements import read_template, write_plan
@@ -52,7 +52,7 @@ class Written:
 
 def may_write(resource: Resource, principal: Principal) -> None:
     """Every write route's ``Needs.permit``: the ledgers are written by services only."""
-    if not principal.is_service and not RULES[resource.key].members_may_write:
+    if not principal.is_service and not resource.rules.members_may_write:
         raise Forbidden(f"{resource.type} rows are written by the connector sync pipeline only.")
 
 
@@ -69,7 +69,7 @@ def _raise_for(row: list[Any], plan: WritePlan, kind: WriteKind, resource: Resou
                 f"The {name} this request points at does not exist.",
                 pointer=f"/data/relationships/{name}",
             )
-    rules = RULES[resource.key]
+    rules = resource.rules
     failed = [check for check in plan.checks if not outcome.checks[check]]
     members = [c for c in failed if c.startswith((KEEPS_PREFIX, READ_ONLY_PREFIX))]
     if members:
@@ -97,10 +97,10 @@ def _errors(answers: Iterable[ApiError | ErrorList]) -> list[ApiError]:
 def _database_rule_error(error: pg8000.dbapi.DatabaseError, resource: Resource) -> ApiError | None:
     state = sqlstate_of(error)
     if state == "23505":
-        return RULES[resource.key].conflict(resource)
+        return resource.rules.conflict(resource)
     if state == "23514":
         constraint = constraint_of(error)
-        return RULES[resource.key].constraint_error(constraint) or Unprocessable(
+        return resource.rules.constraint_error(constraint) or Unprocessable(
             f"The change breaks the rule {constraint or 'of this resource'}.",
             pointer="/data/attributes",
         )
@@ -165,7 +165,7 @@ def write_one(call: Call, kind: WriteKind, document: ResourceDocument, row_id: U
 
 def create_one(call: Call) -> Response:
     """Create the row the document describes, under a new id."""
-    document = RULES[call.resource.key].normalise(call.sent(), "create")
+    document = call.resource.rules.normalise(call.sent(), "create")
     return write_one(call, "create", document, new_id())
 
 

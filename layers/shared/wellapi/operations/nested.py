@@ -19,7 +19,6 @@ from wellapi.operations import GROUP_WORKSPACES_ROUTE, WORKSPACE_PROVIDERS_ROUTE
 from wellapi.operations.guarded import create_one, delete_one, may_write, respond, run_write
 from wellapi.request import Call, Needs, PathId
 from wellapi.response import Response
-from wellapi.rules import RULES
 from wellapi.shapes import ReadShape, WriteShape, read_params, write_params
 
 # What selecting means: the route sets it, and a document may only repeat it.
@@ -37,7 +36,7 @@ def select_provider(call: Call) -> Response:
                 f"This route sets {name} to {value}.", pointer=f"/data/attributes/{name}"
             )
     document = replace(document, attributes={**document.attributes, **SELECTED})
-    document = RULES[call.resource.key].normalise(document, "create")
+    document = call.resource.rules.normalise(document, "create")
     service = call.principal.is_service
     shape = WriteShape.of(call.resource, "create", document, service, upsert=True)
     # The row may be an existing one with its own id: re-read it by its relationships.

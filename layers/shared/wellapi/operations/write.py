@@ -10,12 +10,11 @@ from wellapi.principal import Principal
 from wellapi.request import ROW_ID, Call, Needs
 from wellapi.resources import Resource
 from wellapi.response import Response
-from wellapi.rules import RULES
 
 
 def may_patch(resource: Resource, principal: Principal) -> None:
     """Update's ``Needs.permit``: a resource that is never modified, then ``may_write``."""
-    if not RULES[resource.key].patch_allowed:
+    if not resource.rules.patch_allowed:
         raise Forbidden(f"{resource.type} rows cannot be modified; remove and add again instead.")
     may_write(resource, principal)
 
@@ -25,7 +24,7 @@ def create_row(call: Call) -> Response:
 
 
 def update_row(call: Call) -> Response:
-    document = RULES[call.resource.key].normalise(call.sent(), "update")
+    document = call.resource.rules.normalise(call.sent(), "update")
     return write_one(call, "update", document, call.row_id)
 
 

@@ -1,15 +1,18 @@
-"""The three provenance ledgers as the sync writer and the revocation sweeper name them.
+"""The three provenance ledgers as the sync writer and the revocation sweeper name them,
+derived from their descriptions (``wellapi.resources.ledgers``).
 
 A module of its own so that the sweep function, which reads no message, loads no pydantic.
 """
 
 from __future__ import annotations
 
-# record_type -> (ledger table, record table, public id column)
+from wellapi.resources.ledgers import LEDGER_RESOURCES, record_relationship
+
+# record_type (a message's, and the record relationship's name) -> (ledger table, record
+# table, the record's public id column)
 LEDGERS = {
-    "account": ("account_workspace_connectors", "accounts", "account_id"),
-    "company": ("company_workspace_connectors", "companies", "company_id"),
-    "people": ("people_workspace_connectors", "peoples", "person_id"),
+    record.name: (ledger.table.name, record.parent.table.name, record.parent.id_column)
+    for ledger, record in ((r, record_relationship(r)) for r in LEDGER_RESOURCES)
 }
 
 __all__ = ["LEDGERS"]

@@ -1,0 +1,82 @@
+"""The resources: one home per family, each holding its descriptions, its rules and (in a
+``*_sql`` sibling the request path never imports) its rules as SQL conditions.
+
+    description   what a resource is (Resource, Attribute, Parent, Relationship, Walk, ...)
+    rules         what a rule is (Rules, CheckName, the member checks' prefixes)
+    conditions    what a rule is as SQL (Check, WriteContext, Conditions), build side only
+    parents       the tables the junctions point at
+    ledgers       the three provenance ledgers                 + ledgers_sql
+    enrolments    the workspace group enrolments               + enrolments_sql
+    providers     the workspace providers and the catalog      + providers_sql
+    all_conditions  each resource's conditions, for the SQL builders
+
+This module is the registry: ``RESOURCES`` is the one list of the API's resources, the
+engine (queries, documents, handlers, the OpenAPI document) reads it, and the sync writer's
+ledgers (``wellapi.sync.ledgers``) are derived from the same descriptions.
+"""
+
+from __future__ import annotations
+
+from wellapi.resources.description import (
+    SYSTEM_FIELDS,
+    Attribute,
+    Parent,
+    Relationship,
+    Resource,
+    ScopeRule,
+    TableRef,
+    Walk,
+)
+from wellapi.resources.enrolments import WORKSPACE_GROUP_WORKSPACES
+from wellapi.resources.ledgers import LEDGER_RESOURCES
+from wellapi.resources.parents import (
+    ACCOUNT,
+    COMPANY,
+    PEOPLE,
+    PROVIDER,
+    WORKSPACE,
+    WORKSPACE_CONNECTOR,
+    WORKSPACE_GROUP,
+)
+from wellapi.resources.providers import PROVIDER_CATALOG, WORKSPACE_PROVIDER, WORKSPACE_PROVIDERS
+
+RESOURCES: dict[str, Resource] = {
+    r.key: r for r in (*LEDGER_RESOURCES, WORKSPACE_GROUP_WORKSPACES, WORKSPACE_PROVIDERS)
+}
+
+VIEWS: dict[str, Resource] = {PROVIDER_CATALOG.key: PROVIDER_CATALOG}
+
+
+def resource_named(key: str) -> Resource:
+    return RESOURCES[key] if key in RESOURCES else VIEWS[key]
+
+
+PARENTS: dict[str, Parent] = {
+    p.type: p
+    for p in (
+        ACCOUNT,
+        COMPANY,
+        PEOPLE,
+        WORKSPACE_CONNECTOR,
+        WORKSPACE,
+        WORKSPACE_GROUP,
+        PROVIDER,
+        WORKSPACE_PROVIDER,
+    )
+}
+
+__all__ = [
+    "PARENTS",
+    "PROVIDER_CATALOG",
+    "RESOURCES",
+    "SYSTEM_FIELDS",
+    "VIEWS",
+    "Attribute",
+    "Parent",
+    "Relationship",
+    "Resource",
+    "ScopeRule",
+    "TableRef",
+    "Walk",
+    "resource_named",
+]

@@ -1,0 +1,149 @@
+"""What a resource is: the types every resource's description is made of.
+
+The engine (queries, documents, handlers, the OpenAPI document) reads only these; each
+resource's own description is in its home (``wellapi.resources.<family>``), and the registry
+(``wellapi.resources``) lists them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Literal
+
+from wellapi.resources.rules import Rules
+
+AttributeKind = Literal["string", "enum", "boolean", "datetime", "integer"]
+SYSTEM_FIELDS = ("created_at", "updated_at", "deleted_at")
+
+
+@dataclass(frozen=True)
+class TableRef:
+    """A table by name, and the column holding its public UUID (the JSON:API id).
+
+    Names, not SQLAlchemy tables: a function answering a compiled shape never imports
+    SQLAlchemy (``wellapi.statements``); ``wellapi.schema.table`` resolves a name where SQL is
+    built, and a test holds every reference to the schema.
+    """
+
+    name: str
+    id_column: str
+
+
+@dataclass(frozen=True)
+class Attribute:
+    name: str
+    column: str
+    kind: AttributeKind
+    enum: tuple[str, ...] = ()
+    nullable: bool = True
+    system: bool = False
+    # When a client may set it: never, only on create, or on create and update.
+    writable: Literal["never", "create", "always"] = "never"
+    # Read from a joined relationship's table instead of the resource's own (a view's column),
+    # with this value when that row is absent.
+    source: str | None = None
+    default: bool | None = None
+
+
+@dataclass(frozen=True)
+class Parent:
+    """A table a junction points at, serialised as a resource of its own type when included."""
+
+    type: str
+    table: TableRef
+    path: str
+    attributes: tuple[Attribute, ...]
+    # How visibility of an included parent is decided: it belongs to the scoped workspace,
+    # it is the scoped workspace, it is a group the scope may see, or it is global catalog.
+    visibility: Literal["workspace_owned", "workspace", "group", "global"]
+
+    @property
+    def id_column(self) -> str:
+        return self.table.id_column
+
+
+@dataclass(frozen=True)
+class Relationship:
+    name: str
+    parent: Parent
+    column: str
+    required: bool = True
+    writable: Literal["never", "create", "always"] = "create"
+    # Set when the parent points at us (``parent.<reverse_column> = t.pk``), one live row per
+    # scoped workspace; ``column`` is then unused.
+    reverse_column: str | None = None
+
+
+ScopeRule = Literal["provenance", "workspace", "group_enrolment", "catalog"]
+
+
+@dataclass(frozen=True)
+class Walk:
+    """How a List reaches a big table page by page (``wellapi.queries``, revisions 0008, 0011).
+
+    The List reads at most a page of rows for each parent of ``relationship`` it reads, from an
+    index in the page's order, and merges those pages. With a ``partition`` (an enum attribute)
+    there is one partial index per value, and the List walks each value it shows; such a walk
+    is a List's default. Without one, the walk is taken when the List names parents of
+    ``relationship`` in its filter.
+    """
+
+    relationship: str
+    partition: str | None = None
+
+
+@dataclass(frozen=True)
+class Resource:
+    key: str
+    type: str
+    path: str
+    table: TableRef
+    attributes: tuple[Attribute, ...]
+    relationships: tuple[Relationship, ...]
+    scope: ScopeRule
+    # The relationships through which the scope rule reaches a workspace.
+    scope_relationships: tuple[str, ...]
+    # Who may write, and what each failed rule answers; its conditions as SQL are
+    # ``wellapi.resources.all_conditions.CONDITIONS[resource]``.
+    rules: Rules
+    filters: tuple[str, ...] = ()
+    # Set on the ledgers: how a List walks its rows one parent at a time (``Walk``).
+    walks: tuple[Walk, ...] = ()
+
+    @property
+    def id_column(self) -> str:
+        return self.table.id_column
+
+    def relationship(self, name: str) -> Relationship:
+        for rel in self.relationships:
+            if rel.name == name:
+                return rel
+        raise KeyError(name)
+
+    def attribute(self, name: str) -> Attribute:
+        for attr in self.attributes:
+            if attr.name == name:
+                return attr
+        raise KeyError(name)
+
+    @property
+    def default_walk(self) -> Walk | None:
+        """The walk of a List that names no parent to walk: the one with a partition."""
+        return next((w for w in self.walks if w.partition is not None), None)
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(a.name for a in self.attributes) + tuple(r.name for r in self.relationships)
+
+
+def enum_values(enum_type: type[Enum]) -> tuple[str, ...]:
+    return tuple(str(member.value) for member in enum_type)
+
+
+def timestamps() -> tuple[Attribute, ...]:
+    return (
+        Attribute("created_at", "created_at", "datetime", nullable=False, system=True),
+        Attribute("updated_at", "updated_at", "datetime", system=True),
+        Attribute("deleted_at", "deleted_at", "datetime", system=True),
+    )
