@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import wellapi
-from wellapi import sync
+from wellapi import resources, sync
 from welldev import bench
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,6 +89,14 @@ def test_every_module_of_the_sync_package_has_a_layer():
     assert modules == _layered("sync-layers")
 
 
+def test_every_module_of_the_resources_package_has_a_layer():
+    # A home's SQL conditions (``*_sql``) sit above every module the request path loads.
+    modules = {m.name for m in pkgutil.iter_modules(resources.__path__)}
+
+    assert {"description", "rules", "conditions", "ledgers", "ledgers_sql"} <= modules
+    assert modules == _layered("resources-layers")
+
+
 def test_every_module_of_the_bench_has_a_layer_or_is_a_child_program():
     # The child programs run alone in a fresh interpreter: tests/test_bench_children.py holds
     # them to the standard library, pg8000 and awslambdaric.
@@ -104,6 +112,8 @@ def test_imports_against_the_contracts_are_caught(tmp_path):
     # the shipped package: every real import breaks them, so the check is not vacuous.
     layers = _contract("wellapi-layers")
     upside_down = {**layers, "id": "upside-down", "layers": layers["layers"][::-1]}
+    homes = _contract("resources-layers")
+    homes_upside_down = {**homes, "id": "homes-upside-down", "layers": homes["layers"][::-1]}
     toolkit = _contract("toolkit-apart")
     reversed_toolkit = {
         **toolkit,
@@ -112,11 +122,16 @@ def test_imports_against_the_contracts_are_caught(tmp_path):
         "forbidden_modules": toolkit["source_modules"],
     }
     config = tmp_path / "contracts.ini"
-    config.write_text(_ini([upside_down, reversed_toolkit]), "utf-8")
+    config.write_text(_ini([upside_down, homes_upside_down, reversed_toolkit]), "utf-8")
 
     result = _lint(config)
 
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "Contracts: 0 kept, 2 broken." in result.stdout
+    assert "Contracts: 0 kept, 3 broken." in result.stdout
     # The report names an import that goes the wrong way, with its line.
     assert re.search(r"- wellapi\.http\.handler -> wellapi\.operations \(l\.\d+\)", result.stdout)
+    # A home's conditions import its check names: upside down, that import is the wrong way.
+    assert re.search(
+        r"- wellapi\.resources\.ledgers_sql -> wellapi\.resources\.ledgers \(l\.\d+\)",
+        result.stdout,
+    )

@@ -1,0 +1,63 @@
+"""Each resource has one home: its description, its rules and its SQL conditions, joined by
+the resource object and by check names both sides import, never by a string key; and the sync
+writer's ledgers are derived from the same descriptions. No database: the compiled plans."""
+
+from __future__ import annotations
+
+import sys
+from typing import get_args
+
+from wellapi import schema
+from wellapi.errors import ApiError, ErrorList
+from wellapi.resources import RESOURCES, VIEWS, Resource
+from wellapi.resources.all_conditions import CONDITIONS
+from wellapi.resources.rules import KEEPS_PREFIX, READ_ONLY_PREFIX, CheckName
+from wellapi.statements import write_plan
+from wellapi.sync.ledgers import LEDGERS
+from wellapi.sync.messages import RecordType
+from welldev.compiled import write_shapes
+
+
+def _home_check_names(resource: Resource) -> set[str]:
+    """The check names defined in the home that defines the resource's rules."""
+    home = vars(sys.modules[type(resource.rules).__module__])
+    return {
+        str(member)
+        for value in home.values()
+        if isinstance(value, type) and issubclass(value, CheckName) and value is not CheckName
+        for member in value
+    }
+
+
+def test_every_written_resource_has_its_conditions_and_no_view_has_any():
+    assert set(CONDITIONS) == set(RESOURCES.values())
+    assert set(CONDITIONS).isdisjoint(VIEWS.values())
+
+
+def test_every_check_of_a_write_is_named_by_its_home_and_answered_by_its_rules():
+    for resource in RESOURCES.values():
+        names = _home_check_names(resource)
+        seen: set[str] = set()
+        for shape in write_shapes(resource):
+            for check in write_plan(shape).checks:
+                seen.add(check)
+                assert check.startswith((KEEPS_PREFIX, READ_ONLY_PREFIX)) or check in names, (
+                    resource.key,
+                    check,
+                )
+                error = resource.rules.check_error(resource, shape.kind, check)
+                assert isinstance(error, ApiError | ErrorList), (resource.key, check)
+        # No check name of a home is dead: some write of the resource builds each.
+        assert names <= seen, (resource.key, names - seen)
+
+
+def test_the_sync_writers_ledgers_are_the_ledger_resources():
+    ledgers = [r for r in RESOURCES.values() if r.scope == "provenance"]
+
+    assert list(LEDGERS) == list(get_args(RecordType))
+    assert [table for table, _, _ in LEDGERS.values()] == [r.table.name for r in ledgers]
+    for record_type, (table, records, id_column) in LEDGERS.items():
+        # What the writer and the sweeper name in their SQL exists in the schema.
+        assert f"{record_type}_pk" in schema.table(table).c
+        assert f"{record_type}_workspace_connector_id" in schema.table(table).c
+        assert id_column in schema.table(records).c
