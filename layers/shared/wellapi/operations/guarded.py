@@ -33,9 +33,9 @@ from wellapi.operations import READ_PART, linker
 from wellapi.principal import Principal, check_scope
 from wellapi.request import Call
 from wellapi.resources import Resource
+from wellapi.resources.rules import KEEPS_PREFIX, READ_ONLY_PREFIX
 from wellapi.response import Response, document_response
 from wellapi.rows import ReadRow, WriteOutcome
-from wellapi.resources.rules import KEEPS_PREFIX, READ_ONLY_PREFIX
 from wellapi.shapes import ReadShape, WriteKind, WritePlan, WriteShape, write_params
 from wellapi.sql import Script, ScriptPart
 from wellapi.statements import read_template, write_plan
