@@ -163,7 +163,7 @@ fuzz: install
 	status=$$?; cat .local/fuzz.json 2>/dev/null; exit $$status
 
 # Not part of `make test`: 20 s of mixed reads and writes by 8 workers in two workspaces against
-# the local server (in this process, DB_POOL_SIZE=8) on a fresh database `wellapi_load`; prints
+# the local server (8 execution environments per function, warm) on a fresh database `wellapi_load`; prints
 # throughput and p50/p90/p99/max latency, writes .local/load.json, fails on any error
 # (devkit/welldev/load.py; `python -m welldev.load --help` for --duration, --workers...).
 load: install

@@ -43,7 +43,7 @@ class Running:
 @pytest.fixture(scope="module")
 def running(api_database) -> Iterator[Running]:
     log = io.StringIO()
-    with serving(api_database, pool_size=1, log=log) as served:
+    with serving(api_database, processes=0, log=log) as served:
         yield Running(served.server, served.gateway, log)
 
 

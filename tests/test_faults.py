@@ -123,7 +123,7 @@ def _stack(data_dir: Path) -> Iterator[Stack]:
             name="faults",
         )[1]
         log = io.StringIO()
-        with serving(db, pool_size=4, log=log) as served:
+        with serving(db, processes=0, log=log) as served:
             stack = Stack(pg, db, served, admin, tenant, key, log)
             yield stack
         stack.admin.close()

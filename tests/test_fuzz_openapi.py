@@ -293,7 +293,7 @@ def fuzzing(api_database: local_db.LocalDatabase) -> Iterator[Fuzzing]:
     if SEED is not None:
         print(f"schemathesis seed: {SEED} (WELLAPI_FUZZ_SEED={SEED} replays this run)")
     try:
-        with serving(api_database, pool_size=2, log=log) as served:
+        with serving(api_database, processes=0, log=log) as served:
             yield Fuzzing(served, world, callers, admin, log)
     finally:
         admin.close()

@@ -205,7 +205,7 @@ def hostile(server: local_db.LocalDatabase) -> Iterator[Hostile]:
         )[1]
 
     try:
-        with serving(db, pool_size=2) as served:
+        with serving(db, processes=0) as served:
             yield Hostile(served, admin, _routes(world, key("member"), key("service")))
     finally:
         admin.close()

@@ -43,7 +43,7 @@ SCHEMA = {
 
 @pytest.fixture(scope="module")
 def running(api_database) -> Iterator[Served]:
-    with serving(api_database, pool_size=2, log=io.StringIO()) as served:
+    with serving(api_database, processes=0, log=io.StringIO()) as served:
         yield served
 
 

@@ -467,7 +467,10 @@ def test_run_serves_the_template_with_the_demo_data(
     assert "GET /docs -> local GET /docs" in log
     assert "/_local/queues" not in log
     assert "kept the local values of: DATABASE_URL, DB_AUTH" in log
-    assert "database pool: 8 connections per role (DB_POOL_SIZE)" in log
+    assert (
+        "execution environments: up to 8 per function, each a process serving one request at "
+        "a time, started on first use"
+    ) in log
     assert "demo workspaces and keys in .local/demo.json" in log
 
 

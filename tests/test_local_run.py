@@ -105,7 +105,6 @@ def running(
         patch.setattr(run_command, "LocalServer", RecordedServer)
         patch.setenv("DATABASE_URL", server.with_database(name).admin_url)
         patch.delenv("PORT", raising=False)
-        patch.delenv("DB_POOL_SIZE", raising=False)
         argv = [
             "run",
             "--port",
@@ -397,7 +396,7 @@ def test_a_revocation_put_on_the_queue_is_swept_by_the_scheduled_sweep_function(
 # ---- concurrency -----------------------------------------------------------------------------
 
 
-def test_twenty_concurrent_requests_all_succeed_and_overlap_on_several_connections(
+def test_twenty_concurrent_requests_all_succeed_and_overlap_in_several_environments(
     running: Running, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     runtime = running.server.gateway.runtime
@@ -435,9 +434,10 @@ def test_twenty_concurrent_requests_all_succeed_and_overlap_on_several_connectio
     assert statuses == [200] * 20
     assert counted["done"] == 20
     assert counted["peak"] >= 2, "the requests did not overlap"
-    pool_of_the_api = wellapi_db.get_pool()  # as db.execute() asks for it
-    assert pool_of_the_api.size == run_command.LOCAL_DB_POOL_SIZE
-    assert pool_of_the_api.idle_count() >= 2
+    environments = runtime.environments_of("AccountWorkspaceConnectorsListFunction")
+    assert environments.bound == run_command.LOCAL_ENVIRONMENTS
+    # Each request that overlapped another ran in an environment of its own.
+    assert 2 <= environments.peak_busy <= environments.started <= run_command.LOCAL_ENVIRONMENTS
 
 
 # ---- stopping ------------------------------------------------------------------------------------

@@ -109,7 +109,7 @@ def serving(
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("PYTEST", "COV_", "COVERAGE")) and k not in {"PORT", "DB_POOL_SIZE"}
+        if not k.startswith(("PYTEST", "COV_", "COVERAGE")) and k != "PORT"
     }
     env["DATABASE_URL"] = server.with_database(name).admin_url
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "layers" / "shared"), str(ROOT / "devkit")])

@@ -1,9 +1,10 @@
 """Sync batches for the same connector at the same time, on real concurrent connections.
 
-Each thread has its own pool (``build_pool(settings_for("sync"))``), as two Lambda
-execution environments would. To make the overlap certain rather than likely, the test holds
-a lock on a ledger table until every batch is waiting inside its transaction (seen in
-``pg_stat_activity``), then lets them all go at once.
+Each batch runs in a process of its own, with its own sync connection, as it would in a Lambda
+execution environment of its own (``tests/support/environments.py``). To make the overlap
+certain rather than likely, the test holds a lock on a ledger table until every batch is
+waiting inside its transaction (seen in ``pg_stat_activity``), then lets them all go at once;
+two batches given to one process would never wait together, and the test would fail.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from functools import partial
 from typing import Any
@@ -21,8 +22,8 @@ from typing import Any
 import pytest
 from pg8000.native import Connection
 
+from tests.support import environments, sqs
 from tests.support import factories as f
-from tests.support import sqs
 from tests.support import sync as s
 from wellapi import db
 from wellapi.sync.handler import process
@@ -31,17 +32,18 @@ from wellapi.sync.writer import Applied, apply, check, resolve
 from welldev import database as local_db
 from welldev.database import LocalDatabase
 
+ENVIRONMENTS = 4
+
 
 @pytest.fixture
-def pools(api_database: LocalDatabase) -> Iterator[list[db.Pool]]:
-    built = [db.build_pool(db.settings_for("sync")) for _ in range(4)]
-    yield built
-    for pool in built:
-        pool.dispose()
+def pools(api_database: LocalDatabase) -> Iterator[ProcessPoolExecutor]:
+    with environments.processes(ENVIRONMENTS) as executor:
+        yield executor
 
 
-def write(bodies: Sequence[dict[str, Any]], pool: db.Pool) -> list[Applied]:
-    """What the handler does with a batch of valid messages, on ``pool``."""
+def write(bodies: Sequence[dict[str, Any]]) -> list[Applied]:
+    """What the handler does with a batch of valid messages, on the environment's connection."""
+    pool = db.get_pool("sync")
     messages = [parse_message(json.dumps(b)) for b in bodies]
     resolution = resolve(messages, pool=pool)
     return apply([check(m, resolution) for m in messages], pool=pool)
@@ -78,16 +80,19 @@ def released_together(
 
 
 def together[T](
-    database: LocalDatabase, table: str | tuple[str, ...], jobs: Sequence[Callable[[], T]]
+    database: LocalDatabase,
+    table: str | tuple[str, ...],
+    jobs: Sequence[Callable[[], T]],
+    pool: ProcessPoolExecutor,
 ) -> list[T]:
-    with ThreadPoolExecutor(len(jobs)) as pool:
-        with released_together(database, table, len(jobs)):
-            futures = [pool.submit(job) for job in jobs]
-        return [future.result(timeout=30) for future in futures]
+    """The jobs' results, each job run in a process of the pool, all released at once."""
+    with released_together(database, table, len(jobs)):
+        futures = [pool.submit(job) for job in jobs]
+    return [future.result(timeout=30) for future in futures]
 
 
 def test_the_same_key_in_two_concurrent_batches_is_applied_by_exactly_one(
-    api_database: LocalDatabase, admin: Connection, pools: list[db.Pool]
+    api_database: LocalDatabase, admin: Connection, pools: ProcessPoolExecutor
 ) -> None:
     tenant = f.tenant(admin)
     accounts = s.records(admin, tenant, "account", 3)
@@ -96,7 +101,8 @@ def test_the_same_key_in_two_concurrent_batches_is_applied_by_exactly_one(
     results = together(
         api_database,
         "account_workspace_connectors",
-        [partial(write, [message], pool) for pool in pools[:2]],
+        [partial(write, [message]), partial(write, [message])],
+        pools,
     )
 
     assert sorted(result.applied for (result,) in results) == [False, True]
@@ -106,7 +112,7 @@ def test_the_same_key_in_two_concurrent_batches_is_applied_by_exactly_one(
 
 
 def test_batches_sharing_keys_in_opposite_orders_both_complete_without_deadlock(
-    api_database: LocalDatabase, admin: Connection, pools: list[db.Pool]
+    api_database: LocalDatabase, admin: Connection, pools: ProcessPoolExecutor
 ) -> None:
     tenant = f.tenant(admin)
     wc = tenant.workspace_connector_id
@@ -119,9 +125,10 @@ def test_batches_sharing_keys_in_opposite_orders_both_complete_without_deadlock(
         api_database,
         "account_workspace_connectors",
         [
-            partial(process, forward, pool=pools[0]),
-            partial(process, backward, pool=pools[1]),
+            partial(process, forward),
+            partial(process, backward),
         ],
+        pools,
     )
 
     assert responses == [{"batchItemFailures": []}] * 2
@@ -130,7 +137,7 @@ def test_batches_sharing_keys_in_opposite_orders_both_complete_without_deadlock(
 
 
 def test_many_concurrent_batches_of_overlapping_duplicates_apply_each_key_once(
-    api_database: LocalDatabase, admin: Connection, pools: list[db.Pool]
+    api_database: LocalDatabase, admin: Connection, pools: ProcessPoolExecutor
 ) -> None:
     tenant = f.tenant(admin)
     accounts = s.records(admin, tenant, "account", 40)
@@ -142,12 +149,13 @@ def test_many_concurrent_batches_of_overlapping_duplicates_apply_each_key_once(
     applied: Counter[str] = Counter()
     sent: set[str] = set()
     for _ in range(3):
-        batches = [shuffler.sample(messages, 10) for _ in pools]
+        batches = [shuffler.sample(messages, 10) for _ in range(ENVIRONMENTS)]
         sent.update(m["idempotency_key"] for batch in batches for m in batch)
         results = together(
             api_database,
             "account_workspace_connectors",
-            [partial(write, batch, pool) for batch, pool in zip(batches, pools, strict=False)],
+            [partial(write, batch) for batch in batches],
+            pools,
         )
         applied.update(r.message.idempotency_key for result in results for r in result if r.applied)
 
@@ -159,7 +167,7 @@ def test_many_concurrent_batches_of_overlapping_duplicates_apply_each_key_once(
 
 
 def test_a_revocation_racing_a_link_of_its_instant_leaves_no_link_of_the_connector_live(
-    api_database: LocalDatabase, admin: Connection, pools: list[db.Pool]
+    api_database: LocalDatabase, admin: Connection, pools: ProcessPoolExecutor
 ) -> None:
     tenant = f.tenant(admin)
     wc_pk = tenant.workspace_connector_pk
@@ -173,7 +181,8 @@ def test_a_revocation_racing_a_link_of_its_instant_leaves_no_link_of_the_connect
     results = together(
         api_database,
         ("account_workspace_connectors", "connector_revocations"),
-        [partial(write, [link], pools[0]), partial(write, [revoke], pools[1])],
+        [partial(write, [link]), partial(write, [revoke])],
+        pools,
     )
     s.sweep()
 
@@ -184,7 +193,7 @@ def test_a_revocation_racing_a_link_of_its_instant_leaves_no_link_of_the_connect
 
 
 def test_concurrent_unlinks_and_a_revocation_remove_each_link_once(
-    api_database: LocalDatabase, admin: Connection, pools: list[db.Pool]
+    api_database: LocalDatabase, admin: Connection, pools: ProcessPoolExecutor
 ) -> None:
     tenant = f.tenant(admin)
     accounts = s.records(admin, tenant, "account", 500)
@@ -206,7 +215,8 @@ def test_concurrent_unlinks_and_a_revocation_remove_each_link_once(
     results = together(
         api_database,
         ("account_workspace_connectors", "connector_revocations"),
-        [partial(write, batch, pool) for batch, pool in zip(batches, pools, strict=False)],
+        [partial(write, batch) for batch in batches],
+        pools,
     )
     swept = s.sweep()
 

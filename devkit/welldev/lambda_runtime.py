@@ -1,22 +1,30 @@
-"""Running a template function in this process, the way the Lambda Python runtime would.
+"""Running the functions of a template the way Lambda does: in execution environments.
 
-The handler is imported as Lambda does it (the function's CodeUri first on ``sys.path``, the
-module path taken from ``Handler``), once per function: later invocations reuse it, like a warm
-execution environment. Each invocation gets a context object with the runtime's attributes, and
-its result goes through JSON as Lambda's response does, so a handler that returns something
-Lambda could not send back fails here too.
+An execution environment imports one function (its init: the function's CodeUri first on
+``sys.path``, the module path taken from ``Handler``) and then serves one invocation at a
+time, warm, for as long as it lives. ``LambdaRuntime`` keeps them in one of two ways:
 
-Every function shares this one process, so some things differ from AWS, on purpose and only
-locally:
+- ``processes=N`` (``wellapi run``, ``make load``): each environment is a worker process
+  (``welldev.environment_worker``) with the function's own Lambda variables
+  (``AWS_LAMBDA_FUNCTION_NAME``...). A function gets a new environment, with its cold start,
+  when all of its environments are busy, up to N; beyond N a request waits for one to be free.
+  So concurrent requests to one function, and requests to different functions, run in
+  parallel in different processes, as in Lambda, and never two at once in one environment;
+  a function that runs past its ``Timeout`` is stopped (its process killed) and its
+  environment replaced, as Lambda does;
+- ``processes=0`` (``wellapi invoke``, and tests that look inside a function): this process
+  is the one environment of every function it imports, so it serves one invocation at a time
+  whatever the function. A function that runs longer than its ``Timeout`` is not stopped (a
+  thread cannot be killed): it fails after the fact with ``FunctionTimedOut``.
 
-- the environment is the process's: ``apply_template_environment`` sets the template's
-  variables once, for keys nobody has set yet (the local runner's ``DATABASE_URL`` and
-  ``DB_AUTH`` win over the template's ``DB_AUTH=iam``). When two functions disagree on a value,
-  one value wins for all of them and the disagreement is reported;
-- a function that runs longer than its ``Timeout`` is not stopped (a thread cannot be killed);
-  it fails after the fact with ``FunctionTimedOut``, as the caller would have seen in AWS;
-- Lambda's own variables (``AWS_LAMBDA_FUNCTION_NAME``, ``LAMBDA_TASK_ROOT``...) are not set:
-  they differ per function and the process has one environment.
+Each invocation gets a context object with the runtime's attributes, and its result goes
+through JSON as Lambda's response does, so a handler that returns something Lambda could not
+send back fails here too. What is not like AWS, on purpose: the environment variables are
+the process's at the time an environment starts (``apply_template_environment`` sets the
+template's, once, for keys nobody has set yet: the local runner's ``DATABASE_URL`` and
+``DB_AUTH`` win over the template's ``DB_AUTH=iam``; when two functions disagree on a value,
+one value wins for all of them and the disagreement is reported), and what a function prints
+is printed by the caller, where Lambda sends it to CloudWatch.
 """
 
 from __future__ import annotations
@@ -24,6 +32,8 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import socket
+import subprocess
 import sys
 import threading
 import time
@@ -33,6 +43,7 @@ from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +63,10 @@ class FunctionTimedOut(Exception):
 
 class ResponseNotSerializable(TypeError):
     """The handler returned something Lambda cannot send back as JSON (Runtime.MarshalError)."""
+
+
+class EnvironmentExited(Exception):
+    """The environment's process ended during an invocation or its init (Runtime.ExitError)."""
 
 
 class LambdaContext:
@@ -83,31 +98,237 @@ class LambdaContext:
         return max(0, int((self._deadline - self._clock()) * 1000))
 
 
+def log_stream_name() -> str:
+    """A new environment's log stream, named as Lambda names it."""
+    return f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
+
+
 @dataclass
 class _Environment:
-    """A warm execution environment: the imported handler and its log stream."""
+    """A warm execution environment in this process: the imported handler and its log stream."""
 
     handler: Handler
-    log_stream_name: str = field(
-        default_factory=lambda: f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
-    )
+    log_stream_name: str = field(default_factory=log_stream_name)
+
+
+# How long an environment may take to import its function; Lambda allows 10 s, the local
+# machine may be busier (coverage, several servers).
+INIT_TIMEOUT_SECONDS = 60.0
+
+
+class ProcessEnvironment:
+    """One execution environment in a worker process of its own, which it starts (init)."""
+
+    def __init__(self, function: Function) -> None:
+        self.function = function
+        ours, theirs = socket.socketpair()
+        environ = dict(os.environ)
+        environ.update(lambda_variables(function))
+        try:
+            self.process = subprocess.Popen(  # noqa: S603 - our interpreter and module
+                [sys.executable, "-m", "welldev.environment_worker", str(theirs.fileno())],
+                pass_fds=(theirs.fileno(),),
+                env=environ,
+            )
+        finally:
+            theirs.close()
+        self._connection = Connection(ours.detach())
+        self._connection.send(function)
+        try:
+            self._answer(INIT_TIMEOUT_SECONDS, "init")
+        except BaseException:
+            self.close()
+            raise
+
+    def invoke(self, event: Any) -> Any:
+        """What the function answers to ``event``; its error is raised as it was raised there."""
+        self._connection.send(event)
+        return self._answer(float(self.function.timeout_seconds), "invocation")
+
+    def _answer(self, timeout: float, phase: str) -> Any:
+        if not self._connection.poll(timeout):
+            self.close()
+            raise FunctionTimedOut(
+                f"{self.function.logical_id}: Task timed out after {timeout:.2f} seconds"
+            )
+        try:
+            kind, value, out, err = self._connection.recv()
+        except (EOFError, OSError) as error:
+            code = self.close()
+            raise EnvironmentExited(
+                f"{self.function.logical_id}: the environment exited during its {phase} "
+                f"(exit code {code})"
+            ) from error
+        sys.stdout.write(out)
+        sys.stderr.write(err)
+        if kind in ("error", "failed"):
+            raise value
+        return value
+
+    def close(self) -> int | None:
+        """Stop the environment (its process ends when its connection closes, or is killed)."""
+        self._connection.close()
+        try:
+            return self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait()
+
+
+def lambda_variables(function: Function) -> dict[str, str]:
+    """The variables Lambda sets in a function's environment, those the local runtime can."""
+    return {
+        "AWS_LAMBDA_FUNCTION_NAME": function.function_name,
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function.function_name}",
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "LAMBDA_TASK_ROOT": str(function.code_uri),
+    }
+
+
+class _Environments:
+    """A function's environments: a free one serves, else a new one starts, up to ``bound``."""
+
+    def __init__(self, function: Function, bound: int) -> None:
+        self.function = function
+        self.bound = bound
+        self.started = 0
+        self.peak_busy = 0
+        self._free: list[ProcessEnvironment] = []
+        self._alive = 0
+        self._changed = threading.Condition()
+
+    def invoke(self, event: Any) -> Any:
+        environment = self._take()
+        kept = False
+        try:
+            result = environment.invoke(event)
+            kept = True
+            return result
+        except (FunctionTimedOut, EnvironmentExited):
+            raise  # the environment is gone
+        except Exception:
+            kept = True  # the function failed; its environment lives on, as in Lambda
+            raise
+        finally:
+            self._give_back(environment if kept else None)
+
+    def prepare(self) -> None:
+        """Have one environment ready (its init done), unless one is already."""
+        with self._changed:
+            if self._alive:
+                return
+        self._give_back(self._take())
+
+    def provision(self, count: int) -> list[threading.Thread]:
+        """Threads that hold ``count`` environments (at most the bound) at once, then free them.
+
+        Lambda's provisioned concurrency: the cold starts happen now, together, not under
+        traffic. Started by the caller, which joins them.
+        """
+        all_taken = threading.Barrier(min(count, self.bound))
+
+        def hold() -> None:
+            try:
+                environment = self._take()
+            except Exception:
+                all_taken.abort()  # the others stop waiting for one that will not come
+                raise
+            try:
+                all_taken.wait()
+            except threading.BrokenBarrierError:
+                pass
+            finally:
+                self._give_back(environment)
+
+        return [threading.Thread(target=hold) for _ in range(min(count, self.bound))]
+
+    def _take(self) -> ProcessEnvironment:
+        with self._changed:
+            while not self._free and self._alive >= self.bound:
+                self._changed.wait()
+            if self._free:
+                taken = self._free.pop()
+                self._count_busy()
+                return taken
+            self._alive += 1
+            self.started += 1
+            self._count_busy()
+        try:
+            return ProcessEnvironment(self.function)  # a cold start, outside the lock
+        except BaseException:
+            self._give_back(None)
+            raise
+
+    def _count_busy(self) -> None:
+        self.peak_busy = max(self.peak_busy, self._alive - len(self._free))
+
+    def _give_back(self, environment: ProcessEnvironment | None) -> None:
+        with self._changed:
+            if environment is None:
+                self._alive -= 1
+            else:
+                self._free.append(environment)
+            self._changed.notify()
+
+    def close(self) -> None:
+        with self._changed:
+            free, self._free = self._free, []
+            self._alive -= len(free)
+        for environment in free:
+            environment.close()
 
 
 class LambdaRuntime:
     """Imports and invokes the functions of one template; safe to share between threads.
 
-    A function's time runs on ``clock`` (``time.monotonic`` unless a test gives its own).
+    ``processes``: at most this many environments per function, each a process (0: this
+    process is the one environment of every function). A function's time runs on ``clock``
+    (``time.monotonic`` unless a test gives its own) in this process's environment.
     """
 
-    def __init__(self, template: Template, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        template: Template,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        processes: int = 0,
+    ) -> None:
         self.template = template
         self.clock = clock
+        self.processes = processes
         self._environments: dict[str, _Environment] = {}
-        # Imports change sys.path and sys.modules, which every thread shares.
+        self._pools: dict[str, _Environments] = {}
+        # Invocations running at once in process environments, now and at most so far.
+        self.in_flight = 0
+        self.peak_in_flight = 0
+        # This process as an environment serves one invocation at a time, as Lambda's do.
+        self._serving = threading.Lock()
         self._lock = threading.Lock()
 
     def handler(self, function_id: str) -> Handler:
-        return self._environment(function_id).handler
+        """The function's handler imported in this process (``processes=0`` only)."""
+        if self.processes:
+            raise RuntimeError("the functions of this runtime run in their own processes")
+        with self._serving:
+            return self._environment(function_id).handler
+
+    def prepare(self, function_id: str) -> None:
+        """Import the function ahead of its first invocation, so that an import error shows."""
+        if self.processes:
+            self.environments_of(function_id).prepare()
+        else:
+            self.handler(function_id)
+
+    def environments_of(self, function_id: str) -> _Environments:
+        """The function's process environments (``processes`` > 0)."""
+        with self._lock:
+            pool = self._pools.get(function_id)
+            if pool is None:
+                function = self.template.function(function_id)
+                pool = self._pools[function_id] = _Environments(function, self.processes)
+            return pool
 
     def invoke(self, function_id: str, event: Any) -> Any:
         """Run the function on ``event`` and return what Lambda would return to the caller.
@@ -115,24 +336,50 @@ class LambdaRuntime:
         Handler exceptions propagate unchanged (the caller decides what they become).
         """
         function = self.template.function(function_id)
-        environment = self._environment(function_id)  # the init phase is not timed
-        context = LambdaContext(function, environment.log_stream_name, self.clock)
         # Lambda hands the function a fresh copy parsed from JSON, never the caller's objects.
-        result = environment.handler(json.loads(json.dumps(event)), context)
-        if context.get_remaining_time_in_millis() == 0:
-            raise FunctionTimedOut(
-                f"{function_id}: Task timed out after {function.timeout_seconds:.2f} seconds"
-            )
-        return marshal(result)
+        event = json.loads(json.dumps(event))
+        if self.processes:
+            environments = self.environments_of(function_id)
+            with self._lock:
+                self.in_flight += 1
+                self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+            try:
+                return environments.invoke(event)
+            finally:
+                with self._lock:
+                    self.in_flight -= 1
+        with self._serving:
+            environment = self._environment(function_id)  # the init phase is not timed
+            context = LambdaContext(function, environment.log_stream_name, self.clock)
+            result = environment.handler(event, context)
+            if context.get_remaining_time_in_millis() == 0:
+                raise FunctionTimedOut(
+                    f"{function_id}: Task timed out after {function.timeout_seconds:.2f} seconds"
+                )
+            return marshal(result)
+
+    def provision_used(self, count: int) -> None:
+        """``count`` environments ready for every function invoked so far, started at once."""
+        with self._lock:
+            pools = list(self._pools.values())
+        threads = [thread for pool in pools for thread in pool.provision(count)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    def close(self) -> None:
+        """Stop every idle process environment (a busy one stops when its parent exits)."""
+        with self._lock:
+            pools = list(self._pools.values())
+        for pool in pools:
+            pool.close()
 
     def _environment(self, function_id: str) -> _Environment:
         environment = self._environments.get(function_id)
         if environment is None:
-            with self._lock:
-                environment = self._environments.get(function_id)
-                if environment is None:
-                    handler = load_handler(self.template.function(function_id))
-                    environment = self._environments[function_id] = _Environment(handler)
+            handler = load_handler(self.template.function(function_id))
+            environment = self._environments[function_id] = _Environment(handler)
         return environment
 
 

@@ -5,8 +5,8 @@
 It builds its own database on the local server (``DATABASE_URL``, or the embedded PostgreSQL
 in ``.local/pg``): a fresh ``wellapi_load`` database, migrated, with the demo data and API keys
 made for the run. It then serves the template in this process, as ``wellapi run`` does, on an
-ephemeral loopback port, with ``DB_POOL_SIZE`` set to the number of workers so that
-concurrent requests do not queue on one connection.
+ephemeral loopback port, with as many execution environments per function as there are
+workers, so that concurrent requests do not queue for an environment.
 
 Each worker is a thread with one keep-alive ``http.client`` connection, acting for one of two
 workspaces (Acme or Globex, alternately), repeating a fixed mix for the whole duration:
@@ -88,25 +88,26 @@ def serving(
     db: database.LocalDatabase,
     *,
     template_path: Path = ROOT / "template.yaml",
-    pool_size: int = DEFAULT_WORKERS,
+    processes: int = DEFAULT_WORKERS,
     log: TextIO | None = None,
     cache: AuthorizerCache | None = None,
 ) -> Iterator[Served]:
     """Every route of the template on an ephemeral loopback port, functions connected to ``db``.
 
     Built as ``wellapi run`` builds it (the template's environment, the key authorizer, the
-    functions connecting as ``well_api``), with ``DB_POOL_SIZE=pool_size``. On exit the process
-    gets back its environment, import path and modules (the functions' modules are forgotten),
-    and the database pools are closed.
+    functions connecting as ``well_api``), with up to ``processes`` execution environments (each
+    a process) per function; 0 serves them in this process, one invocation at a time, for tests
+    that look inside a function. On exit the environments are stopped and the process gets
+    back its environment, import path and modules (the functions' modules are forgotten), and
+    its database connections are closed.
     """
     template = sam_template.load(template_path)
     saved_environ = dict(os.environ)
     saved_path = list(sys.path)
     saved_modules = set(sys.modules)
-    os.environ["DB_POOL_SIZE"] = str(pool_size)
     connect_functions_as(db, API_ROLE)
     apply_template_environment(template, template.functions.values())
-    runtime = LambdaRuntime(template)
+    runtime = LambdaRuntime(template, processes=processes)
     gateway = Gateway(template, runtime, cache=cache, log=log or io.StringIO())
     server = LocalServer(gateway, "127.0.0.1", 0, log=log or io.StringIO())
     thread = server.start_in_thread()
@@ -116,6 +117,7 @@ def serving(
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+        runtime.close()
         os.environ.clear()
         os.environ.update(saved_environ)
         sys.path[:] = saved_path
@@ -453,8 +455,16 @@ class LoadConfig:
     workers: int = DEFAULT_WORKERS
 
 
-def run_load(base_url: str, tenants: tuple[Tenant, Tenant], config: LoadConfig) -> dict[str, Any]:
-    """Drive the mix from ``config.workers`` threads for the duration; the summary."""
+def run_load(
+    base_url: str,
+    tenants: tuple[Tenant, Tenant],
+    config: LoadConfig,
+    warmed: Callable[[], None] = lambda: None,
+) -> dict[str, Any]:
+    """Drive the mix from ``config.workers`` threads for the duration; the summary.
+
+    ``warmed`` runs after the warm-up pass, before the measure starts.
+    """
     recorder = Recorder()
     workers = [
         Worker(base_url, tenants[i % 2], tenants[i % 2].providers[i]) for i in range(config.workers)
@@ -487,6 +497,7 @@ def run_load(base_url: str, tenants: tuple[Tenant, Tenant], config: LoadConfig) 
     for thread in threads:
         thread.start()
     warm.wait(timeout=120)
+    warmed()
     recorder.measuring = True
     started = time.perf_counter()
     time.sleep(config.duration_seconds)
@@ -535,6 +546,11 @@ def format_summary(summary: dict[str, Any]) -> str:
             f"{kind:<20}{stats['count']:>8}{stats['p50_ms']:>10}{stats['p90_ms']:>10}"
             f"{stats['p99_ms']:>10}{stats['max_ms']:>10}"
         )
+    if "peak_concurrent_invocations" in summary:
+        lines.append(
+            f"at most {summary['peak_concurrent_invocations']} invocations at once, each in an "
+            f"environment of its own (up to {summary['environments_per_function']} per function)"
+        )
     lines += [f"error: {e}" for e in summary["error_samples"]]
     return "\n".join(lines)
 
@@ -553,12 +569,22 @@ def run(
         tenants = prepare(conn, config.workers)
     finally:
         conn.close()
-    pool_size = max(1, min(config.workers, 64))
-    with serving(db, pool_size=pool_size, log=log) as served:
-        summary = run_load(served.url, tenants, config)
+    environments = max(1, config.workers)
+    with serving(db, processes=environments, log=log) as served:
+        # As many warm environments as workers for every function of the mix, so that the
+        # figures are of warm requests: Lambda's provisioned concurrency.
+        summary = run_load(
+            served.url,
+            tenants,
+            config,
+            warmed=lambda: served.runtime.provision_used(environments),
+        )
+        peak = served.runtime.peak_in_flight
     return {
         "machine": machine(),
-        "db_pool_size": pool_size,
+        "environments_per_function": environments,
+        # Invocations that ran at once, each in its own environment: up to one per worker.
+        "peak_concurrent_invocations": peak,
         **summary,
     }
 

@@ -394,7 +394,7 @@ class EventSourceMapping:
 
     def start(self) -> None:
         """Import the function (its init phase, so a broken handler fails now), then poll."""
-        self.runtime.handler(self.function_id)
+        self.runtime.prepare(self.function_id)
         self._thread = threading.Thread(
             target=self._poll, name=f"wellapi-queue-{self.queue.name}", daemon=True
         )

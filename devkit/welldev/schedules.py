@@ -196,7 +196,7 @@ class ScheduledInvoker:
     def start(self) -> None:
         """Import the function (its init phase, so a broken handler fails now), then run the
         schedule: the first invocation one period from now, as a new rule's."""
-        self.runtime.handler(self.function_id)
+        self.runtime.prepare(self.function_id)
         with self._changed:
             self._due = self._clock() + self.period
         self._thread = threading.Thread(

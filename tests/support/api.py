@@ -116,7 +116,13 @@ def call(resource: str, operation: str, ev: dict[str, Any]) -> Reply:
 
 def invoke(handler: Any, ev: dict[str, Any]) -> Reply:
     """What ``handler`` answers to ``ev``: every body must be a JSON:API document of ours."""
-    result = handler(ev, Lambda())
+    reply = answer(handler(ev, Lambda()))
+    WALKER.walk(_asked(ev), reply, caller_key(_claims(ev)), lambda link: _follow(ev, link))
+    return reply
+
+
+def answer(result: dict[str, Any]) -> Reply:
+    """A handler's result as a reply, its body checked to be a JSON:API document of ours."""
     headers = dict(result.get("headers") or {})
     for k, values in (result.get("multiValueHeaders") or {}).items():
         headers[k] = ", ".join(values)
@@ -124,7 +130,6 @@ def invoke(handler: Any, ev: dict[str, Any]) -> Reply:
     if reply.body:
         assert headers.get("Content-Type", "").startswith(JSONAPI), headers
         assert_valid_document(reply.json)
-    WALKER.walk(_asked(ev), reply, caller_key(_claims(ev)), lambda link: _follow(ev, link))
     return reply
 
 

@@ -1,32 +1,28 @@
 """Writes for the tests: documents, requests for every write route, database snapshots, and
-requests raced against each other with one database connection per thread.
+requests raced against each other, each in an execution environment (a process) of its own.
 
-Every reply goes through ``api.call`` (or, for a race, the same checks on a handler of the
-thread's own), so each body is checked to be a JSON:API 1.1 document with our media type.
+Every reply goes through ``api.call`` (or, for a race, the same checks on what the function
+answered in its environment), so each body is checked to be a JSON:API 1.1 document with our
+media type.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from unittest import mock
 from uuid import UUID
 
 import pg8000.native
 
+from tests.support import environments
 from tests.support import factories as f
-from tests.support.api import JSONAPI, Reply, call, event, invoke
-from wellapi import db
-from wellapi.http import api_handler
-from wellapi.operations.registry import OPERATIONS
+from tests.support.api import JSONAPI, Reply, answer, call, event
 from wellapi.roles import API_ROLE
 
 PROVENANCE = (
@@ -448,71 +444,12 @@ def writes_nothing(admin: pg8000.native.Connection) -> Iterator[None]:
 # --- races --------------------------------------------------------------------------------------
 
 
-class ThreadPools:
-    """One pool (so one connection) per thread, standing in for ``db.get_pool``.
-
-    The process-wide pool holds one connection, as a Lambda environment needs; a test that
-    races requests gives every thread its own, like separate Lambda environments.
-    """
-
-    def __init__(self) -> None:
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._pools: list[db.Pool] = []
-
-    def get_pool(self, role: str = "api") -> db.Pool:
-        pools: dict[str, db.Pool] = self._local.__dict__.setdefault("pools", {})
-        if role not in pools:
-            pools[role] = db.build_pool(db.settings_for(role))
-            with self._lock:
-                self._pools.append(pools[role])
-        return pools[role]
-
-    def dispose(self) -> None:
-        for pool in self._pools:
-            pool.dispose()
-
-
-class Background:
-    """Requests sent from threads of their own, each with its own handler and connection.
-
-    Each thread builds its own handler (a resolver holds the current event) and opens its own
-    connection before the start line, so requests started together reach the database
-    together.
-    """
-
-    def __init__(self, workers: int) -> None:
-        self.pools = ThreadPools()
-        self.start = threading.Barrier(workers)
-        self._patch = mock.patch.object(db, "get_pool", self.pools.get_pool)
-        self._pool = ThreadPoolExecutor(max_workers=workers)
-
-    def __enter__(self) -> Background:
-        self._patch.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        try:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-        finally:
-            self._patch.stop()
-            self.pools.dispose()
-
-    def submit(self, resource: str, operation: str, ev: Json) -> Future[Reply]:
-        def run() -> Reply:
-            handler = api_handler(resource, OPERATIONS[operation])
-            db.execute("SELECT 1")
-            self.start.wait(timeout=30)
-            return invoke(handler, ev)
-
-        return self._pool.submit(run)
-
-
 def race(requests: list[tuple[str, str, Json]]) -> list[Reply]:
-    """Send (resource, operation, event) requests at once, each from its own thread."""
-    with Background(len(requests)) as background:
-        futures = [background.submit(*r) for r in requests]
-        return [future.result(timeout=60) for future in futures]
+    """Send (resource, operation, event) requests at once, each to an environment of its own."""
+    functions = [environments.function_of(resource, op) for resource, op, _ in requests]
+    with environments.invoking(functions) as send:
+        futures = [send(i, ev) for i, (_, _, ev) in enumerate(requests)]
+        return [answer(future.result(timeout=60)) for future in futures]
 
 
 def wait_until_blocked(admin: pg8000.native.Connection, count: int = 1) -> None:
@@ -542,13 +479,14 @@ def waiting_on_a_lock(
     ``locker`` writes the row with ``statement`` in an open transaction, and commits only
     once the request is blocked on it.
     """
+    resource, operation, ev = request
     locker.run("BEGIN")
     locker.run(statement, **params)
-    with Background(1) as background:
-        pending = background.submit(*request)
+    with environments.invoking([environments.function_of(resource, operation)]) as send:
+        pending = send(0, ev)
         wait_until_blocked(admin)
         locker.run("COMMIT")
-        return pending.result(timeout=30)
+        return answer(pending.result(timeout=30))
 
 
 def statuses(replies: list[Reply]) -> list[int]:

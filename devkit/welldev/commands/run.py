@@ -30,16 +30,16 @@ from welldev.queue_messages import QUEUES_PATH, NotAMessage
 from welldev.server import LocalServer
 
 USAGE_ERRORS = (sam_template.TemplateError, HandlerImportError, NotAMessage)
-# Connections per role for the functions ``wellapi run`` serves: one process serves concurrent
-# requests on many threads, where a Lambda environment serves one at a time (pool of one).
-LOCAL_DB_POOL_SIZE = 8
+# Execution environments per function (each a process serving one request at a time, holding
+# one connection per database role): how many requests to one function run at once.
+LOCAL_ENVIRONMENTS = 8
 
 
 def main(args: argparse.Namespace) -> int:
     # Template, routes and the port first: what cannot be served fails before any database work.
     overrides = {} if args.cors_origins is None else {CORS_PARAMETER: args.cors_origins.strip()}
     template = sam_template.load(args.template, overrides)
-    runtime = LambdaRuntime(template)
+    runtime = LambdaRuntime(template, processes=LOCAL_ENVIRONMENTS)
     visibility_timeout = args.visibility_timeout
     if visibility_timeout is None:
         visibility_timeout = queues.DEFAULT_VISIBILITY_TIMEOUT_SECONDS
@@ -59,8 +59,10 @@ def main(args: argparse.Namespace) -> int:
         with admin_connection(roles=True, keep_server=True) as (db, conn):
             write_demo(conn, server.url)
         connect_functions_as(db, API_ROLE)
-        os.environ.setdefault("DB_POOL_SIZE", str(LOCAL_DB_POOL_SIZE))
-        step(f"database pool: {os.environ['DB_POOL_SIZE']} connections per role (DB_POOL_SIZE)")
+        step(
+            f"execution environments: up to {LOCAL_ENVIRONMENTS} per function, each a process "
+            "serving one request at a time, started on first use"
+        )
         # The SQS consumers and the scheduled functions share the API functions' environment;
         # they log in as their own role through SYNC_DATABASE_URL (connect_functions_as).
         served = [template.function(function_id) for function_id in gateway.function_ids]
@@ -105,6 +107,7 @@ def main(args: argparse.Namespace) -> int:
                 step(f"warning: the schedule of {invoker.function_id} did not stop in time")
         held.close()
         server.server_close()
+        runtime.close()
     return 0
 
 
