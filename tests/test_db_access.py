@@ -1,4 +1,4 @@
-"""Database access behind RDS Proxy: one lazy pool per environment, TCP_NODELAY, no pinning.
+"""Database access behind RDS Proxy: one lazy connection per role and environment, no pinning.
 
 Everything runs against the real test PostgreSQL; where the pool must speak TCP, a forwarder
 (tests/support/db_access.py) pipes 127.0.0.1 to the test server. Failures, retries and
@@ -11,7 +11,6 @@ from __future__ import annotations
 import inspect
 import re
 import socket
-import threading
 from typing import Any
 
 import pg8000.core
@@ -28,7 +27,7 @@ from tests.support.db_access import (
     reset_environment_pools,
     tcp_url,
 )
-from wellapi import db, errors
+from wellapi import db
 from wellapi.roles import API_ROLE
 from wellapi.settings import Settings
 
@@ -50,33 +49,21 @@ def test_environment_engine_is_created_on_first_use_once_and_connects_lazily(api
     assert pool.idle_count() == 1
 
 
-class ImpatientSlots(threading.BoundedSemaphore):
-    """A pool's slots that record the wait each checkout asks for and let it pass at once: a
-    slot that is not free at the start stays taken for the whole wait."""
-
-    def __init__(self, value: int) -> None:
-        super().__init__(value)
-        self.asked: list[float | None] = []
-
-    def acquire(self, blocking: bool = True, timeout: float | None = None) -> bool:
-        self.asked.append(timeout)
-        return super().acquire(blocking=False)
-
-
-def test_pool_holds_one_connection_and_a_second_checkout_reports_unavailable(api_database, pools):
-    settings = Settings(database_url=api_database.url_for(API_ROLE))
-    pool = db.build_pool(settings)
+def test_an_environment_keeps_one_connection_per_role_across_requests(api_database, pools):
+    # An environment serves one request at a time: one connection of each role serves them
+    # all, and a request that failed on the server's side leaves it in place.
+    pool = db.build_pool(Settings(database_url=api_database.url_for(API_ROLE)))
     pools.append(pool)
-    assert pool.size == 1
-    pool._slots = slots = ImpatientSlots(pool.size)
 
-    with pool.connection(), pytest.raises(errors.DatabaseUnavailable) as raised:
-        db.execute("SELECT 1", pool=pool)
+    first = backend_pid(pool)
+    with pytest.raises(pg8000.dbapi.DatabaseError):
+        db.execute("SELECT 1/0", pool=pool)
 
-    assert isinstance(raised.value.__cause__, db.PoolExhausted)
-    # The second checkout waited for the one connection no longer than the connect timeout.
-    assert slots.asked == [settings.db_connect_timeout_seconds] * 2
-    assert db.execute("SELECT 1", pool=pool) == [[1]]
+    assert backend_pid(pool) == first
+    assert (pool.idle_count(), pool.lent_count()) == (1, 0)
+    with pool.connection():
+        assert (pool.idle_count(), pool.lent_count()) == (0, 1)
+    assert (pool.idle_count(), pool.lent_count()) == (1, 0)
 
 
 def test_pooled_connection_is_recycled_before_the_proxy_idle_timeout(api_database, pools):
@@ -87,7 +74,8 @@ def test_pooled_connection_is_recycled_before_the_proxy_idle_timeout(api_databas
 
     first = backend_pid(pool)
     assert backend_pid(pool) == first  # young: reused
-    pool._idle[-1].opened_at -= settings.db_pool_recycle_seconds + 1  # as if it were that old
+    assert pool._idle is not None
+    pool._idle.opened_at -= settings.db_pool_recycle_seconds + 1  # as if it were that old
 
     assert backend_pid(pool) != first
 

@@ -12,7 +12,6 @@ answers a request without that header itself, with a body that is not ours (temp
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -50,24 +49,20 @@ class ClaimsCache:
     _entries: OrderedDict[ParsedKey, tuple[float, Claims | None]] = field(
         default_factory=OrderedDict
     )
-    # The local runtime serves concurrent requests from one process; Lambda never does.
-    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def answer(self, key: ParsedKey, lookup: Callable[[ParsedKey], Claims | None]) -> Claims | None:
         if self.ttl <= 0:
             return lookup(key)
         now = self.clock()
-        with self._lock:
-            hit = self._entries.get(key)
-            if hit is not None and hit[0] > now:
-                self._entries.move_to_end(key)
-                return hit[1]
-        claims = lookup(key)
-        with self._lock:
-            self._entries[key] = (now + self.ttl, claims)
+        hit = self._entries.get(key)
+        if hit is not None and hit[0] > now:
             self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
+            return hit[1]
+        claims = lookup(key)
+        self._entries[key] = (now + self.ttl, claims)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
         return claims
 
 

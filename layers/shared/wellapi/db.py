@@ -1,13 +1,15 @@
 """The database connections of one execution environment.
 
-One small pool per role, created on first use, of one connection in Lambda (an environment
-serves one request at a time). Connections run in autocommit mode: a request is a single
-simple-protocol query, which PostgreSQL executes as one implicit transaction, so no BEGIN or
-COMMIT round trips are spent and nothing session-scoped is ever set (RDS Proxy would pin).
+One connection per role, opened on first use and kept while the environment is warm: an
+execution environment serves one request at a time, in Lambda and in the local emulator (one
+process per environment), so nothing here is shared between threads. Connections run in
+autocommit mode: a request is a single simple-protocol query, which PostgreSQL executes as one
+implicit transaction, so no BEGIN or COMMIT round trips are spent and nothing session-scoped is
+ever set (RDS Proxy would pin).
 
-The pool is pg8000 and the standard library only: SQLAlchemy is what compiles the statements
-(``wellapi.statements``), and importing it would double an API function's cold start for a
-pool of one connection. Alembic's engine is built in ``wellapi.migrate`` from the same
+A role's connection is pg8000 and the standard library only: SQLAlchemy is what compiles the
+statements (``wellapi.statements``), and importing it would double an API function's cold
+start for one connection. Alembic's engine is built in ``wellapi.migrate`` from the same
 ``connection_factory``.
 """
 
@@ -18,7 +20,6 @@ import logging
 import os
 import select
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -223,107 +224,86 @@ class ConnectFailed(Exception):
     """A new connection could not be opened (the cause is the driver's error)."""
 
 
-class PoolExhausted(Exception):
-    """Every connection stayed busy for the whole connect timeout."""
-
-
 @dataclass
-class _Pooled:
+class _Opened:
     connection: Any
     opened_at: float
 
 
 class Pool:
-    """At most ``size`` connections of one role, each lent to one request at a time.
+    """The environment's one connection of a role, opened on first use and kept while warm.
 
-    Idle connections are reused last-in first-out; one older than ``recycle_seconds`` (RDS
-    Proxy drops clients idle for 30 minutes) or hung up by the server is closed and replaced
-    when it is next taken. A connection that failed at the network level is closed, never
-    lent again; one that received an error from the server is in a known state and is kept.
+    An execution environment serves one request at a time, so one connection is all it ever
+    lends, to one request at a time, and nothing here guards against a second caller. The
+    connection is replaced when it is next taken if it is older than ``recycle_seconds`` (RDS
+    Proxy drops clients idle for 30 minutes) or the server has hung up. One that failed at the
+    network level is closed, never used again; one that received an error from the server is
+    in a known state and is kept.
     """
 
     def __init__(
         self,
         connect: Callable[[], Any],
         *,
-        size: int,
         recycle_seconds: float,
-        timeout: float,
         read_timeout: float | None,
     ) -> None:
-        self.size = size
         self.recycle_seconds = recycle_seconds
         self._connect = connect
-        self._timeout = timeout
         self._read_timeout = read_timeout
-        self._slots = threading.BoundedSemaphore(size)
-        self._idle: list[_Pooled] = []
-        self._lock = threading.Lock()
-        self._lent = 0
+        self._idle: _Opened | None = None
+        self._lent = False
 
     def idle_count(self) -> int:
-        return len(self._idle)
+        return 0 if self._idle is None else 1
 
     def lent_count(self) -> int:
-        return self._lent
+        return 1 if self._lent else 0
 
-    def _take(self) -> _Pooled:
-        while True:
-            with self._lock:
-                pooled = self._idle.pop() if self._idle else None
-            if pooled is None:
-                break
-            too_old = time.monotonic() - pooled.opened_at > self.recycle_seconds
-            if not too_old and not _hung_up(pooled.connection):
-                return pooled
-            _close(pooled.connection)
+    def _take(self) -> _Opened:
+        kept, self._idle = self._idle, None
+        if kept is not None:
+            too_old = time.monotonic() - kept.opened_at > self.recycle_seconds
+            if not too_old and not _hung_up(kept.connection):
+                return kept
+            _close(kept.connection)
         try:
             connection = self._connect()
         except Exception as error:
             raise ConnectFailed(type(error).__name__) from error
         configure_connection(connection, autocommit=True, read_timeout=self._read_timeout)
-        return _Pooled(connection, time.monotonic())
+        return _Opened(connection, time.monotonic())
 
     @contextmanager
     def connection(self) -> Iterator[Any]:
-        """Lend one connection for the ``with`` block."""
-        if not self._slots.acquire(timeout=self._timeout):
-            raise PoolExhausted()
-        try:
-            pooled = self._take()
-        except BaseException:
-            self._slots.release()
-            raise
-        with self._lock:
-            self._lent += 1
+        """Lend the connection for the ``with`` block."""
+        opened = self._take()
+        self._lent = True
         reusable = False
         try:
-            yield pooled.connection
+            yield opened.connection
             reusable = True
         except pg8000.dbapi.DatabaseError:
             reusable = True  # the server answered: the connection is ready for the next query
             raise
         finally:
-            with self._lock:
-                self._lent -= 1
-                if reusable:
-                    self._idle.append(pooled)
-            if not reusable:
-                _close(pooled.connection)
-            self._slots.release()
+            self._lent = False
+            if reusable:
+                self._idle = opened
+            else:
+                _close(opened.connection)
 
     def open_one(self) -> None:
-        """Open a connection ahead of the first request, unless one is waiting already."""
-        if not self._idle:
+        """Open the connection ahead of the first request, unless it is open already."""
+        if self._idle is None:
             with self.connection():
                 pass
 
     def dispose(self) -> None:
-        """Close every idle connection (after a network failure, the others are suspect)."""
-        with self._lock:
-            idle, self._idle = self._idle, []
-        for pooled in idle:
-            _close(pooled.connection)
+        """Close the idle connection (after a network failure, it is suspect)."""
+        kept, self._idle = self._idle, None
+        if kept is not None:
+            _close(kept.connection)
 
     def run(self, sql: str) -> list[Row]:
         with self.connection() as connection:
@@ -338,9 +318,7 @@ class Pool:
 def build_pool(settings: Settings) -> Pool:
     return Pool(
         connection_factory(settings),
-        size=settings.db_pool_size,
         recycle_seconds=settings.db_pool_recycle_seconds,
-        timeout=settings.db_connect_timeout_seconds,
         read_timeout=settings.db_read_timeout_seconds,
     )
 
@@ -359,7 +337,6 @@ def settings_for(role: str) -> Settings:
 
 
 _pools: dict[str, Pool] = {}
-_pools_lock = threading.Lock()
 
 
 # Set by Lambda to "snap-start" when this init is the one a SnapStart snapshot is taken of.
@@ -399,21 +376,17 @@ def _open_first_connection(role: str) -> None:
 
 def reopen_after_restore(role: str) -> None:
     """After a SnapStart restore: a new pool (a new token) and a new first connection."""
-    with _pools_lock:
-        stale = _pools.pop(role, None)
+    stale = _pools.pop(role, None)
     if stale is not None:
         stale.dispose()
     _open_first_connection(role)
 
 
 def get_pool(role: str = "api") -> Pool:
-    """The execution environment's pool for a role, created on first use."""
+    """The execution environment's connection of a role, created on first use."""
     pool = _pools.get(role)
     if pool is None:
-        with _pools_lock:
-            pool = _pools.get(role)
-            if pool is None:
-                pool = _pools[role] = build_pool(settings_for(role))
+        pool = _pools[role] = build_pool(settings_for(role))
     return pool
 
 
@@ -423,10 +396,9 @@ def cached_pools() -> int:
 
 def reset_pools() -> None:
     """Close every pool and forget the settings (tests, and the local runner's setup)."""
-    with _pools_lock:
-        for pool in _pools.values():
-            pool.dispose()
-        _pools.clear()
+    for pool in _pools.values():
+        pool.dispose()
+    _pools.clear()
     get_settings.cache_clear()
 
 
@@ -455,8 +427,6 @@ def execute(
         last = attempt + 1 == attempts
         try:
             return pool.run(seal(sql) if seal is not None else sql)
-        except PoolExhausted as error:
-            raise unavailable() from error
         except ConnectFailed as error:
             if last:
                 raise unavailable() from error.__cause__

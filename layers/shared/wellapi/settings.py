@@ -52,9 +52,6 @@ class Settings:
     # Connect and read bounds of the API functions, twice over (one retry), fit their 20 s
     # timeout (template.yaml; tests/test_template.py checks the order).
     db_connect_timeout_seconds: float = 3.0
-    # A Lambda environment serves one request at a time: one connection. The local runtime,
-    # which serves concurrent requests from one process, raises it.
-    db_pool_size: int = 1
     # Bounds on waiting for a reply, above each role's server-side statement_timeout (5 s for
     # the API, 60 s for the sync writer; migration 0002), below the functions' timeouts.
     db_read_timeout_seconds: float = 6.0
@@ -74,7 +71,6 @@ class Settings:
     def _problems(self) -> list[str | None]:
         return [
             _within("DB_POOL_RECYCLE_SECONDS", self.db_pool_recycle_seconds, 1, 1799),
-            _within("DB_POOL_SIZE", self.db_pool_size, 1, 64),
             _within("DB_PORT", self.db_port, 1, 65535),
             _within("DB_RETRY_AFTER_SECONDS", self.db_retry_after_seconds, 1, 3600),
             _within("AUTH_CACHE_SECONDS", self.auth_cache_seconds, 0, 300),

@@ -11,7 +11,6 @@ object (a database error never as its text).
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -30,10 +29,9 @@ from wellapi.response import Response, error_response
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 logger = Logger(service="wellapi", use_rfc3339=True)
 # CloudWatch embedded metric format: one JSON line per request, no API call. Ephemeral: the
-# shared Metrics class would mix its dimensions with the sync function's in one process (the
-# local runtime), and the lock keeps concurrent requests' dimensions apart there.
+# shared Metrics class keeps its dimensions in class state, which every function imported in
+# one process would share (the local runtime's in-process mode, the tests).
 metrics = EphemeralMetrics(namespace="Well", service="wellapi")
-_metrics_lock = threading.Lock()
 
 
 def _unexpected(error: Exception, trace_id: str) -> Response:
@@ -88,12 +86,11 @@ def api_handler(resource_key: str, operation: Operation) -> Handler:
                 **_caller(event),
             },
         )
-        with _metrics_lock:
-            metrics.add_dimension("route", route)
-            metrics.add_dimension("status", str(response.status))
-            metrics.add_metric("Requests", MetricUnit.Count, 1)
-            metrics.add_metric("Latency", MetricUnit.Milliseconds, duration_ms)
-            metrics.flush_metrics()
+        metrics.add_dimension("route", route)
+        metrics.add_dimension("status", str(response.status))
+        metrics.add_metric("Requests", MetricUnit.Count, 1)
+        metrics.add_metric("Latency", MetricUnit.Milliseconds, duration_ms)
+        metrics.flush_metrics()
         return response.to_gateway()
 
     handler.__name__ = f"{resource_key}_{operation.name}"
