@@ -8,8 +8,6 @@ that function's to answer: a precise 400 for a bad id, never "No such route".
 from __future__ import annotations
 
 import json
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -73,27 +71,17 @@ def test_an_unexpected_failure_on_such_a_segment_is_a_jsonapi_500(admin, monkeyp
     assert "could not be read" not in reply.body
 
 
-def test_concurrent_requests_in_one_process_each_run_with_their_own_event(admin, monkeypatch):
-    # The local runtime serves concurrent requests from one process through the same handlers.
-    # A retrieve is held after its handler has been called and before it reads its event;
-    # meanwhile another function serves another tenant's list. The retrieve must still run
-    # with its own event: its claims, its path, its id.
+def test_requests_one_environment_serves_in_turn_each_run_with_their_own_event(admin):
+    # An execution environment serves one request at a time, but one after another through the
+    # same handlers (Lambda reuses a warm environment; the local runtime too). Two functions
+    # of one environment, two tenants, interleaved: each request runs with its own event, its
+    # claims, its path, its id, and nothing of the one before it.
     from tests.support import read_factories as rf
     from wellapi.http import api_handler
     from wellapi.operations.read import LIST, RETRIEVE
 
     a, b = f.tenant(admin), f.tenant(admin)
     row = rf.make_row(admin, a, "workspace_providers")
-    held, release = threading.Event(), threading.Event()
-    original = http_handler.request_from_event
-
-    def pausing(event: dict[str, Any]) -> Any:
-        if str(row.id) in event["rawPath"] and not release.is_set():
-            held.set()
-            assert release.wait(timeout=30)
-        return original(event)
-
-    monkeypatch.setattr(http_handler, "request_from_event", pausing)
     retrieve = api_handler("workspace_providers", RETRIEVE)
     listing = api_handler("account_workspace_connectors", LIST)
     ev = event(
@@ -103,15 +91,17 @@ def test_concurrent_requests_in_one_process_each_run_with_their_own_event(admin,
         path_parameters={"id": str(row.id)},
         route=ITEM,
     )
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = pool.submit(retrieve, ev, Lambda())
-        assert held.wait(timeout=30)
-        other = listing(
-            event("GET", "/v1/account-workspace-connectors", claims=b.claims()), Lambda()
-        )
-        release.set()
-        result = pending.result(timeout=30)
+    first = retrieve(ev, Lambda())
+    other = listing(event("GET", "/v1/account-workspace-connectors", claims=b.claims()), Lambda())
+    result = retrieve(ev, Lambda())
+    # Tenant b's claims, last used by this environment, do not reach tenant a's row.
+    stranger = retrieve(
+        {**ev, "requestContext": event("GET", "/", claims=b.claims())["requestContext"]}, Lambda()
+    )
 
     assert other["statusCode"] == 200
-    assert result["statusCode"] == 200, result["body"]
-    assert json.loads(result["body"])["data"]["id"] == str(row.id)
+    assert json.loads(other["body"])["data"] == []
+    for reply in (first, result):
+        assert reply["statusCode"] == 200, reply["body"]
+        assert json.loads(reply["body"])["data"]["id"] == str(row.id)
+    assert stranger["statusCode"] == 404, stranger["body"]
