@@ -1,5 +1,5 @@
 """The HTTP API's Lambda REQUEST authorizer: Authorization: Bearer <API key> -> principal"""
 
-from wellapi.auth import authorizer_handler
+from wellapi.handlers.authorizer import authorizer_handler
 
 handler = authorizer_handler()

@@ -1,5 +1,5 @@
 """Schedule -> the revocation sweeper (soft-deletes revoked connectors' rows in steps)"""
 
-from wellapi.sync.sweep_handler import sweep_handler
+from wellapi.handlers.sweep import sweep_handler
 
 handler = sweep_handler()

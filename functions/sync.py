@@ -1,5 +1,5 @@
 """SQS SyncQueue -> the connector sync writer (batches, partial batch failures)"""
 
-from wellapi.sync.handler import sync_handler
+from wellapi.handlers.sync import sync_handler
 
 handler = sync_handler()

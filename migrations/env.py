@@ -1,4 +1,4 @@
-"""Alembic environment. The caller passes an open connection (see ``wellapi.migrate``)."""
+"""Alembic environment. The caller passes an open connection (see ``wellapi.handlers.migration``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import text
 
 from wellapi.domain import SCHEMA
-from wellapi.schema import metadata
+from wellapi.resources.tables import metadata
 
 target_metadata = metadata
 
@@ -20,7 +20,9 @@ def include_name(name: str | None, type_: str, parent_names: object) -> bool:
 def run_migrations_online() -> None:
     connection = context.config.attributes.get("connection")
     if connection is None:
-        raise RuntimeError("run migrations through wellapi.migrate, which supplies a connection")
+        raise RuntimeError(
+            "run migrations through wellapi.handlers.migration, which supplies a connection"
+        )
     connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}"))
     context.configure(
         connection=connection,

@@ -14,8 +14,8 @@ from pathlib import Path
 import pg8000.native
 import pytest
 
-from wellapi import db as wellapi_db
 from wellapi.roles import API_ROLE, SYNC_ROLE
+from wellapi.store import connections as wellapi_db
 from welldev import database as local_db
 from welldev.function_roles import CONNECTION_VARIABLES, connect_functions_as
 

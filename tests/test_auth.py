@@ -9,9 +9,9 @@ import pytest
 
 from tests.support import factories as f
 from tests.support.api import Lambda, get
-from wellapi import keys
-from wellapi.auth import ClaimsCache, authorizer_handler, lookup
-from wellapi.keys import parse_authorization
+from wellapi.handlers.authorizer import ClaimsCache, authorizer_handler, lookup
+from wellapi.http import keys
+from wellapi.http.keys import parse_authorization
 from welldev import api_keys
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from wellapi import db as wellapi_db
+from wellapi.store import connections as wellapi_db
 from welldev.bench import (
     child_cold_import,
     child_first_floor,

@@ -1,7 +1,7 @@
 """Statements compiled ahead of time: current, chosen by the rule, found by shape, SQLAlchemy-free.
 
-``wellapi/compiled/<resource>/`` holds a file per shape that the rule of ``welldev.compiled``
-chooses from the resources' descriptions (``wellapi.statements``); a function serving one of
+``wellapi/store/compiled/<resource>/`` holds a file per shape that the rule of ``welldev.compiled``
+chooses from the resources' descriptions (``wellapi.store.statements``); a function serving one of
 them must not import SQLAlchemy, and any other shape is compiled on demand with the same
 result it would have had. The bench does not choose them: its shapes are checked against the
 rule here, and the one it sends that the rule leaves out is named.
@@ -20,13 +20,13 @@ from uuid import UUID
 
 import pytest
 
+from wellapi.http.request import related_query
 from wellapi.jsonapi.body import parse_resource_document
 from wellapi.jsonapi.query import parse_read_query
-from wellapi.queries import compile_read
-from wellapi.request import related_query
 from wellapi.resources import RESOURCES, VIEWS
-from wellapi.shapes import ReadShape, WriteShape
-from wellapi.statements import compiled_reads, compiled_writes, read_template
+from wellapi.sqlbuild.read_sql import compile_read
+from wellapi.store.shapes import ReadShape, WriteShape
+from wellapi.store.statements import compiled_reads, compiled_writes, read_template
 from welldev import compiled
 from welldev.bench import large_tenant
 
@@ -130,7 +130,7 @@ def test_every_list_departing_in_at_most_two_dimensions_is_compiled_at_every_pag
 
 def test_a_function_reads_one_small_file_for_its_shape():
     # What a first request pays does not grow with the number of shapes compiled ahead.
-    files = list((ROOT / "layers" / "shared" / "wellapi" / "compiled").rglob("*.json"))
+    files = list((ROOT / "layers" / "shared" / "wellapi" / "store" / "compiled").rglob("*.json"))
     assert len(files) == sum(len(compiled_reads(k)) + len(compiled_writes(k)) for k in KEYS)
     assert max(f.stat().st_size for f in files) < 16 * 1024
 
@@ -198,7 +198,7 @@ def test_a_shape_not_compiled_ahead_is_compiled_on_demand_and_logged(caplog):
     assert repr(shape) not in compiled_reads(resource.key)
     read_template.cache_clear()
 
-    with caplog.at_level(logging.INFO, logger="wellapi.statements"):
+    with caplog.at_level(logging.INFO, logger="wellapi.store.statements"):
         assert read_template(shape) == compile_read(shape)
 
     assert [r.shape for r in caplog.records] == [repr(shape)]  # type: ignore[attr-defined]
@@ -214,8 +214,8 @@ module = importlib.import_module(sys.argv[2])
 after_import = sorted(m for m in sys.modules if m.split(".")[0] == "sqlalchemy")
 from wellapi.jsonapi.query import parse_read_query
 from wellapi.resources import resource_named
-from wellapi.shapes import ReadShape
-from wellapi.statements import read_template
+from wellapi.store.shapes import ReadShape
+from wellapi.store.statements import read_template
 resource = resource_named(sys.argv[3])
 single = sys.argv[4] == "retrieve"
 query = parse_read_query(resource, sys.argv[5], sys.argv[4])

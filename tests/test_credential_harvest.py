@@ -31,11 +31,11 @@ from tests.support import factories as f
 from tests.support.api import get
 from tests.support.cross_tenant import authorize
 from tests.support.writes import post, provenance_document
-from wellapi import db
-from wellapi.principal import scope_statement
-from wellapi.proofs import seal_with_token
+from wellapi.http.principal import scope_statement
+from wellapi.http.proofs import seal_with_token
 from wellapi.roles import API_ROLE, AUTH_ROLE
-from wellapi.sql import to_literal
+from wellapi.store import connections as db
+from wellapi.store.templates import to_literal
 from welldev import api_keys
 from welldev import database as local_db
 

@@ -27,9 +27,9 @@ from tests.support.db_access import (
     reset_environment_pools,
     tcp_url,
 )
-from wellapi import db
 from wellapi.roles import API_ROLE
 from wellapi.settings import Settings
+from wellapi.store import connections as db
 
 # --- one pool per execution environment ---------------------------------------------------
 

@@ -24,11 +24,12 @@ from tests.support.db_access import (
     rotate_secret,
 )
 from tests.support.pki import assert_verifying_tls, ca_common_names, make_pki
-from wellapi import db, errors
-from wellapi.http.handler import api_handler
+from wellapi import errors
+from wellapi.handlers.api import api_handler
 from wellapi.operations.read import RETRIEVE
 from wellapi.roles import API_ROLE, SYNC_ROLE
 from wellapi.settings import Settings, get_settings
+from wellapi.store import connections as db
 from welldev import database as local_db
 
 PACKAGED_CAS = {
@@ -186,7 +187,7 @@ def test_credentials_that_fail_during_init_are_left_to_the_first_request(aws, mo
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "well-retrieve")
     monkeypatch.delenv("DB_HOST")  # settings that cannot be built
     try:
-        with caplog.at_level("WARNING", logger="wellapi.db"):
+        with caplog.at_level("WARNING", logger="wellapi.store.connections"):
             api_handler("account_workspace_connectors", RETRIEVE)
 
         assert db.cached_pools() == 0

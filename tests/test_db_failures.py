@@ -21,9 +21,10 @@ from tests.support.db_access import (
     causes,
     dbapi_connection_of,
 )
-from wellapi import db, errors
+from wellapi import errors
 from wellapi.roles import API_ROLE
 from wellapi.settings import Settings
+from wellapi.store import connections as db
 from welldev import database as local_db
 
 # --- dropped connections --------------------------------------------------------------------

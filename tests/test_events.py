@@ -29,16 +29,16 @@ import pytest
 from pydantic import ValidationError
 
 from tests.support.api import Lambda, assert_valid_document
-from wellapi.auth import authorizer_handler
-from wellapi.http import api_handler
+from wellapi.handlers.api import api_handler
+from wellapi.handlers.authorizer import authorizer_handler
+from wellapi.handlers.sweep import sweep_handler
+from wellapi.handlers.sync import sync_handler
+from wellapi.http.principal import principal_from_claims
 from wellapi.operations.registry import OPERATIONS
-from wellapi.principal import principal_from_claims
 from wellapi.resources import resource_named
 from wellapi.roles import API_ROLE
-from wellapi.statements import read_template, write_plan
-from wellapi.sync.handler import sync_handler
+from wellapi.store.statements import read_template, write_plan
 from wellapi.sync.messages import parse_message
-from wellapi.sync.sweep_handler import sweep_handler
 from welldev import database as local_db
 from welldev import queue_messages, seed
 from welldev import template as sam_template
@@ -52,7 +52,7 @@ SCHEMAS = ROOT / "tests" / "vendor" / "jsonapi"
 # Files in events/ that are not events.
 NOT_EVENTS = {"index.json", "sam-local-env.json"}
 JSONAPI = "application/vnd.api+json"
-# A scope token's shape (``wellapi.proofs.SCOPE_TOKEN``), signed by nobody.
+# A scope token's shape (``wellapi.http.proofs.SCOPE_TOKEN``), signed by nobody.
 UNSIGNED_TOKEN = "t1.0.member.0." + "0" * 64
 # API events whose designed answer is a refusal (events/README.md says why); every other API
 # event succeeds (2xx) when the events run in the order of RUN_ORDER.
@@ -322,7 +322,7 @@ def test_api_events_get_their_designed_answer_on_the_seeded_demo(demo_database):
 
 
 def test_every_api_event_is_served_from_statements_compiled_ahead(demo_database, caplog):
-    # wellapi.statements logs each shape it has to compile on demand (importing SQLAlchemy).
+    # wellapi.store.statements logs each shape it has to compile on demand (importing SQLAlchemy).
     read_template.cache_clear()
     write_plan.cache_clear()
     admin = local_db.admin_connection(demo_database.admin_url)
@@ -331,11 +331,11 @@ def test_every_api_event_is_served_from_statements_compiled_ahead(demo_database,
     finally:
         admin.close()
 
-    with caplog.at_level(logging.INFO, logger="wellapi.statements"):
+    with caplog.at_level(logging.INFO, logger="wellapi.store.statements"):
         for function_id, name in API_EVENTS:
             _handler_of(function_id)(events[name], Lambda())
 
-    compiled_on_demand = [r for r in caplog.records if r.name == "wellapi.statements"]
+    compiled_on_demand = [r for r in caplog.records if r.name == "wellapi.store.statements"]
     assert [getattr(r, "shape", r.getMessage()) for r in compiled_on_demand] == []
 
 

@@ -44,9 +44,9 @@ from tests.support import embedded
 from tests.support import factories as f
 from tests.support.db_access import causes
 from tests.support.wire import WireReply, send
-from wellapi import db as wellapi_db
 from wellapi.errors import sqlstate_of
 from wellapi.roles import API_ROLE
+from wellapi.store import connections as wellapi_db
 from welldev import api_keys
 from welldev import database as local_db
 from welldev.load import Served, serving
@@ -391,8 +391,8 @@ def test_an_outage_under_traffic_is_answered_503_at_once_and_the_warm_handlers_r
     assert failed == []
     assert warm_state(stack.served) == before
 
-    # The outage's answer for the unseen key was not kept (wellapi/auth.py): it is served at
-    # once, not after the authorizer's 30 s.
+    # The outage's answer for the unseen key was not kept (wellapi/handlers/authorizer.py): it is
+    # served at once, not after the authorizer's 30 s.
     again = send(stack.served.url, "GET", "/v1/workspace-providers", key=unseen_key)
     assert again.status == 200, again.text[:300]
 

@@ -14,7 +14,7 @@ import pytest
 
 from tests.support import factories as f
 from tests.support.api import Lambda, call, event
-from wellapi.http import handler as http_handler
+from wellapi.handlers import api as http_handler
 
 pytestmark = pytest.mark.usefixtures("api_database")
 ITEM = "/v1/workspace-providers/{id}"
@@ -77,7 +77,7 @@ def test_requests_one_environment_serves_in_turn_each_run_with_their_own_event(a
     # of one environment, two tenants, interleaved: each request runs with its own event, its
     # claims, its path, its id, and nothing of the one before it.
     from tests.support import read_factories as rf
-    from wellapi.http import api_handler
+    from wellapi.handlers.api import api_handler
     from wellapi.operations.read import LIST, RETRIEVE
 
     a, b = f.tenant(admin), f.tenant(admin)

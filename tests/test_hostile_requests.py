@@ -136,7 +136,7 @@ class Route:
     @property
     def refuses_every_patch(self) -> bool:
         """Enrolments are never modified: that PATCH is a 403 before anything but the claims
-        is read (``wellapi.request``'s order), its Accept header included."""
+        is read (``wellapi.http.request``'s order), its Accept header included."""
         return self.resource == "workspace_group_workspaces" and self.operation == "update"
 
     def with_path(self, name: str, raw_segment: str) -> str:

@@ -25,7 +25,8 @@ from tests.support import factories as f
 from tests.support import key_audit
 from tests.support import tenancy as tn
 from tests.support.api import JSONAPI, Lambda, Reply, call, event
-from wellapi import auth, keys
+from wellapi.handlers import authorizer as auth
+from wellapi.http import keys
 from wellapi.operations import read
 from welldev import api_keys
 

@@ -1,8 +1,10 @@
 """Imports in the shipped package and in the benchmark go one way; wellapi never imports welldev.
 
-The contracts are pyproject.toml's ``[tool.importlinter]`` (the layers docs/design.md's "Layout"
-lists); import-linter reads every import, those inside functions and under ``TYPE_CHECKING``
-too, so a lazy import must follow the layers as well. No database: this runs in a second.
+The contracts are pyproject.toml's ``[tool.importlinter]`` (the rooms docs/design.md's "Layout"
+lists): the rooms' layers, no SQLAlchemy on a request's path, no SQL room in the JSON:API
+package, the resources' and the sync package's own layers; import-linter reads every import, those
+inside functions and under ``TYPE_CHECKING`` too, so a lazy import must follow the layers as well.
+No database: this runs in a second.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import wellapi
+import wellapi.handlers
 from wellapi import resources, sync
 from welldev import bench
 
@@ -46,6 +49,7 @@ def _lint(config: Path) -> subprocess.CompletedProcess[str]:
 def _ini(contracts: list[dict[str, Any]]) -> str:
     """The contracts in import-linter's INI form (the standard library writes no TOML)."""
     lines = ["[importlinter]", "root_packages =", *(f"    {p}" for p in _config()["root_packages"])]
+    lines.append(f"include_external_packages = {_config()['include_external_packages']}")
     for contract in contracts:
         lines.append(f"[importlinter:contract:{contract['id']}]")
         for key, value in contract.items():
@@ -75,17 +79,54 @@ def _layered(contract_id: str) -> set[str]:
     }
 
 
-def test_every_module_of_the_shipped_package_has_a_layer():
-    # A module in no layer would be held to nothing: each must be placed on purpose.
-    modules = {m.name for m in pkgutil.iter_modules(wellapi.__path__)}
+# The ground floor: the only modules of wellapi outside a room, imported by every room.
+GROUND_FLOOR = {"domain", "errors", "settings", "roles"}
 
-    assert modules == _layered("wellapi-layers")
+
+def test_every_module_of_the_shipped_package_belongs_to_a_room():
+    # A module in no room would be held to nothing: each must be placed on purpose. Every
+    # top-level name is a room (a package) in a layer, or one of the ground floor's modules.
+    top = list(pkgutil.iter_modules(wellapi.__path__))
+    rooms = {m.name for m in top if m.ispkg}
+
+    assert {m.name for m in top if not m.ispkg} == GROUND_FLOOR
+    assert rooms == {"handlers", "operations", "sync", "http", "sqlbuild", "store", "jsonapi"} | {
+        "resources"
+    }
+    assert rooms | GROUND_FLOOR == _layered("wellapi-rooms")
+
+
+def test_the_request_path_is_every_room_a_request_or_a_sync_message_loads():
+    # The rooms a request never reaches SQLAlchemy through: every room but the builders, and of
+    # the entry points every one but the migration function's.
+    sources = set(_contract("request-path-without-sqlalchemy")["source_modules"])
+    handlers = {
+        f"wellapi.handlers.{m.name}" for m in pkgutil.iter_modules(wellapi.handlers.__path__)
+    }
+    homes = {
+        f"wellapi.resources.{m.name}"
+        for m in pkgutil.iter_modules(resources.__path__)
+        if m.name
+        not in _layered("resources-layers") - _below("resources-layers", "conditions | tables")
+    }
+
+    assert handlers - sources == {"wellapi.handlers.migration"}
+    assert {"wellapi.operations", "wellapi.sync", "wellapi.http", "wellapi.store"} <= sources
+    assert "wellapi.jsonapi" in sources
+    assert homes <= sources
+    assert not any(s.startswith("wellapi.sqlbuild") for s in sources)
+
+
+def _below(contract_id: str, layer: str) -> set[str]:
+    """The names of the layers below ``layer`` (a line of the contract's layers)."""
+    layers = _contract(contract_id)["layers"]
+    return {name.strip() for line in layers[layers.index(layer) + 1 :] for name in line.split("|")}
 
 
 def test_every_module_of_the_sync_package_has_a_layer():
     modules = {m.name for m in pkgutil.iter_modules(sync.__path__)}
 
-    assert {"handler", "sweep_handler", "sweeper", "writer", "messages"} <= modules
+    assert {"sweeper", "batches", "messages", "ledgers"} <= modules
     assert modules == _layered("sync-layers")
 
 
@@ -93,7 +134,7 @@ def test_every_module_of_the_resources_package_has_a_layer():
     # A home's SQL conditions (``*_sql``) sit above every module the request path loads.
     modules = {m.name for m in pkgutil.iter_modules(resources.__path__)}
 
-    assert {"description", "rules", "conditions", "ledgers", "ledgers_sql"} <= modules
+    assert {"description", "rules", "conditions", "tables", "ledgers", "ledgers_sql"} <= modules
     assert modules == _layered("resources-layers")
 
 
@@ -108,10 +149,21 @@ def test_every_module_of_the_bench_has_a_layer_or_is_a_child_program():
 
 
 def test_imports_against_the_contracts_are_caught(tmp_path):
-    # The same packages, held to the layers upside down and to a toolkit that may not import
-    # the shipped package: every real import breaks them, so the check is not vacuous.
-    layers = _contract("wellapi-layers")
-    upside_down = {**layers, "id": "upside-down", "layers": layers["layers"][::-1]}
+    # The same packages, held to the layers upside down, to a toolkit that may not import the
+    # shipped package, to a request path without the compile miss's exemption and to a JSON:API
+    # package that may not import the model: every real import breaks them, so the check is
+    # not vacuous.
+    layers = _contract("wellapi-rooms")
+    upside_down = {
+        **layers,
+        "id": "upside-down",
+        "layers": layers["layers"][::-1],
+        "ignore_imports": [],
+    }
+    request_path = _contract("request-path-without-sqlalchemy")
+    compile_miss = {**request_path, "id": "compile-miss", "ignore_imports": []}
+    apart = _contract("jsonapi-apart-from-sql")
+    jsonapi_without_model = {**apart, "id": "no-model", "forbidden_modules": ["wellapi.resources"]}
     homes = _contract("resources-layers")
     homes_upside_down = {**homes, "id": "homes-upside-down", "layers": homes["layers"][::-1]}
     toolkit = _contract("toolkit-apart")
@@ -122,14 +174,20 @@ def test_imports_against_the_contracts_are_caught(tmp_path):
         "forbidden_modules": toolkit["source_modules"],
     }
     config = tmp_path / "contracts.ini"
-    config.write_text(_ini([upside_down, homes_upside_down, reversed_toolkit]), "utf-8")
+    contracts = [upside_down, homes_upside_down, reversed_toolkit, compile_miss]
+    config.write_text(_ini([*contracts, jsonapi_without_model]), "utf-8")
 
     result = _lint(config)
 
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "Contracts: 0 kept, 3 broken." in result.stdout
+    assert "Contracts: 0 kept, 5 broken." in result.stdout
     # The report names an import that goes the wrong way, with its line.
-    assert re.search(r"- wellapi\.http\.handler -> wellapi\.operations \(l\.\d+\)", result.stdout)
+    assert re.search(r"- wellapi\.handlers\.api -> wellapi\.operations \(l\.\d+\)", result.stdout)
+    # Without its exemption, the compile miss is a request's way to SQLAlchemy.
+    assert re.search(
+        r"wellapi\.store\.statements -> wellapi\.sqlbuild\.(read|write)_sql \(l\.\d+\)",
+        result.stdout,
+    )
     # A home's conditions import its check names: upside down, that import is the wrong way.
     assert re.search(
         r"- wellapi\.resources\.ledgers_sql -> wellapi\.resources\.ledgers \(l\.\d+\)",

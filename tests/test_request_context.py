@@ -1,4 +1,4 @@
-"""A request is understood once, in one order on every route (``wellapi.request.understand``).
+"""A request is understood once, in one order on every route (``wellapi.http.request.understand``).
 
 Pure logic, no database: every request here is refused before the operation runs, or is
 understood without running it. For every function (resource and operation), a request broken
@@ -22,11 +22,11 @@ import pytest
 
 from tests.support.api import JSONAPI, event
 from wellapi.errors import ApiError, Forbidden
-from wellapi.http.handler import serve
+from wellapi.handlers.api import serve
+from wellapi.http.principal import principal_from_claims
+from wellapi.http.request import ROW_ID, Call, Request, request_from_event, understand
 from wellapi.operations import Operation
 from wellapi.operations.registry import OPERATIONS
-from wellapi.principal import principal_from_claims
-from wellapi.request import ROW_ID, Call, Request, request_from_event, understand
 from wellapi.resources import RESOURCES, Resource
 from wellapi.settings import get_settings
 

@@ -16,8 +16,8 @@ import pytest
 from tests.support import factories as f
 from tests.support import key_audit
 from tests.support.api import Lambda, call, event
-from wellapi.auth import authorizer_handler
-from wellapi.principal import SCOPE_TOKEN_CLAIM
+from wellapi.handlers.authorizer import authorizer_handler
+from wellapi.http.principal import SCOPE_TOKEN_CLAIM
 
 pytestmark = pytest.mark.usefixtures("api_database")
 

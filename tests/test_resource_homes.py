@@ -7,12 +7,12 @@ from __future__ import annotations
 import sys
 from typing import get_args
 
-from wellapi import schema
 from wellapi.errors import ApiError, ErrorList
 from wellapi.resources import RESOURCES, VIEWS, Resource
+from wellapi.resources import tables as schema
 from wellapi.resources.all_conditions import CONDITIONS
 from wellapi.resources.rules import KEEPS_PREFIX, READ_ONLY_PREFIX, CheckName
-from wellapi.statements import write_plan
+from wellapi.store.statements import write_plan
 from wellapi.sync.ledgers import LEDGERS
 from wellapi.sync.messages import RecordType
 from welldev.compiled import write_shapes

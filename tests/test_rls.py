@@ -1,10 +1,11 @@
 """Row-level security: the second wall, seen from inside PostgreSQL as the API's role.
 
-Every query here runs as ``well_api`` — through the API's own engine (``wellapi.db.execute``)
-or a plain pg8000 connection for that role — on tables that hold the rows of two tenants and
-more. With no scope a deliberately unscoped query returns nothing; with a member scope it
-returns what the policies of revisions 0004 and 0007 say, which for the five junctions is what
-the engine's own queries consider in scope; a write of the other tenant's rows is refused.
+Every query here runs as ``well_api`` — through the API's own engine
+(``wellapi.store.connections.execute``) or a plain pg8000 connection for that role — on tables that
+hold the rows of two tenants and more. With no scope a deliberately unscoped query returns nothing;
+with a member scope it returns what the policies of revisions 0004 and 0007 say, which for the five
+junctions is what the engine's own queries consider in scope; a write of the other tenant's rows is
+refused.
 """
 
 from __future__ import annotations
@@ -25,12 +26,13 @@ from tests.support import tenancy as tn
 from tests.support.api import JSONAPI, call, event
 from tests.support.read_factories import record_queries
 from tests.support.sealed import SCOPE_STATEMENT, SignedScope, unsealed
-from wellapi import db, schema
 from wellapi.errors import sqlstate_of
-from wellapi.queries import scope_condition, with_parents
 from wellapi.resources import RESOURCES
+from wellapi.resources import tables as schema
 from wellapi.roles import API_ROLE
-from wellapi.sql_compile import compile_template
+from wellapi.sqlbuild.compiler import compile_template
+from wellapi.sqlbuild.read_sql import scope_condition, with_parents
+from wellapi.store import connections as db
 from welldev import api_keys
 from welldev import database as local_db
 from welldev.claims import claims

@@ -28,16 +28,16 @@ from sqlalchemy import Select, Table
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import ColumnClause
 
-from wellapi import schema
-from wellapi.queries import read_statement
 from wellapi.resources import RESOURCES, VIEWS, Resource
+from wellapi.resources import tables as schema
 from wellapi.roles import API_ROLE, AUTH_ROLE, SYNC_ROLE
-from wellapi.shapes import ReadShape
-from wellapi.writes import BUILDERS, WriteShape, write_context
+from wellapi.sqlbuild.read_sql import read_statement
+from wellapi.sqlbuild.write_sql import BUILDERS, WriteShape, write_context
+from wellapi.store.shapes import ReadShape
 
 pytestmark = pytest.mark.usefixtures("api_database")
 
-# What the sync writer's statements name (wellapi.sync.writer): the connectors and records a
+# What the sync writer's statements name (wellapi.sync.batches): the connectors and records a
 # message names (id, workspace, live), the ledgers it writes and the receipts it keeps, and
 # the tables of revision 0015 that are the sync role's own: the unlinks' tombstones, the
 # revocations and the sweeper's positions.

@@ -1,5 +1,5 @@
 """Rows are read by label, never by position: the statements' columns and their readers agree
-on names (``wellapi.rows``), so the order in which a statement emits its columns is free.
+on names (``wellapi.store.rows``), so the order in which a statement emits its columns is free.
 
 Proved three ways: every compiled shape emits every label its reader needs (once); the
 readers themselves give the same answers with every statement's columns emitted in reverse
@@ -17,9 +17,11 @@ import pytest
 from tests.support import factories as f
 from tests.support import writes as w
 from tests.support.api import Reply, get
-from wellapi import queries
 from wellapi.resources import RESOURCES, VIEWS, resource_named
-from wellapi.rows import (
+from wellapi.sqlbuild import read_sql as queries
+from wellapi.sqlbuild.compiler import compile_template
+from wellapi.sqlbuild.write_sql import BUILDERS, compile_write, write_context
+from wellapi.store.rows import (
     ID_LABEL,
     ScopeRow,
     WriteOutcome,
@@ -31,11 +33,9 @@ from wellapi.rows import (
     select_list,
     visible_label,
 )
-from wellapi.shapes import ReadShape, WritePlan, WriteShape
-from wellapi.sql import Layout, Script, ScriptPart
-from wellapi.sql_compile import compile_template
-from wellapi.statements import compiled_reads, compiled_writes
-from wellapi.writes import BUILDERS, compile_write, write_context
+from wellapi.store.shapes import ReadShape, WritePlan, WriteShape
+from wellapi.store.statements import compiled_reads, compiled_writes
+from wellapi.store.templates import Layout, Script, ScriptPart
 from welldev import compiled
 
 KEYS = sorted(RESOURCES) + sorted(VIEWS)

@@ -21,10 +21,10 @@ import pytest
 
 from tests.support import tenancy as tn
 from tests.support.sealed import SCOPE_PROOF, SignedScope
-from wellapi.principal import scope_statement
-from wellapi.proofs import seal_with_token
+from wellapi.http.principal import scope_statement
+from wellapi.http.proofs import seal_with_token
 from wellapi.roles import API_ROLE, AUTH_ROLE, SYNC_ROLE
-from wellapi.sql import to_literal
+from wellapi.store.templates import to_literal
 from welldev import database as local_db
 from welldev.claims import claims
 

@@ -16,10 +16,10 @@ from typing import Any
 import pg8000.native
 import pytest
 
-from wellapi import keys
 from wellapi.domain import SCHEMA
-from wellapi.proofs import seal_with_key
-from wellapi.schema import metadata
+from wellapi.http import keys
+from wellapi.http.proofs import seal_with_key
+from wellapi.resources.tables import metadata
 from welldev import api_keys, demo_file, seed
 from welldev import database as local_db
 

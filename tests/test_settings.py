@@ -15,10 +15,10 @@ from dataclasses import fields
 
 import pytest
 
-from wellapi import db
 from wellapi.errors import DatabaseUnavailable
-from wellapi.response import error_response
+from wellapi.http.response import error_response
 from wellapi.settings import Settings, SettingsError, get_settings
+from wellapi.store import connections as db
 
 # Every variable the settings model reads (field names are matched case-insensitively).
 SETTINGS_VARIABLES = {f.name.upper() for f in fields(Settings)}
@@ -191,13 +191,14 @@ os.environ = Spy(
     original.encodevalue, original.decodevalue,
 )
 
-import wellapi.settings, wellapi.db, wellapi.sql, wellapi.errors, wellapi.schema
-import wellapi.roles, wellapi.migrate
+import wellapi.settings, wellapi.store.connections, wellapi.store.templates, wellapi.errors
+import wellapi.resources.tables
+import wellapi.roles, wellapi.handlers.migration
 
 print(json.dumps({
     "reads": reads,
     "settings_cached": wellapi.settings.get_settings.cache_info().currsize,
-    "engine_cached": wellapi.db.cached_pools(),
+    "engine_cached": wellapi.store.connections.cached_pools(),
     "boto3_imported": "boto3" in sys.modules,
 }))
 try:

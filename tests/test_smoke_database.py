@@ -1,4 +1,4 @@
-from wellapi import db
+from wellapi.store import connections as db
 
 
 def test_api_role_reads_the_migrated_schema(api_database):

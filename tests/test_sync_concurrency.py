@@ -25,10 +25,10 @@ from pg8000.native import Connection
 from tests.support import environments, sqs
 from tests.support import factories as f
 from tests.support import sync as s
-from wellapi import db
-from wellapi.sync.handler import process
+from wellapi.handlers.sync import process
+from wellapi.store import connections as db
+from wellapi.sync.batches import Applied, apply, check, resolve
 from wellapi.sync.messages import parse_message
-from wellapi.sync.writer import Applied, apply, check, resolve
 from welldev import database as local_db
 from welldev.database import LocalDatabase
 

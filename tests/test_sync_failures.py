@@ -28,9 +28,9 @@ from tests.support import factories as f
 from tests.support import sqs
 from tests.support import sync as s
 from tests.support.api import Lambda
-from wellapi import db
-from wellapi.sync import handler as sync_module
-from wellapi.sync import writer
+from wellapi.handlers import sync as sync_module
+from wellapi.store import connections as db
+from wellapi.sync import batches as writer
 from welldev import database as local_db
 from welldev.database import LocalDatabase
 
@@ -311,7 +311,8 @@ def test_a_crash_before_commit_leaves_nothing_and_the_redelivery_writes_once(
 KILLED_AFTER_COMMIT = """
 import json, os, sys
 from tests.support.api import Lambda
-from wellapi.sync import handler, writer
+from wellapi.handlers import sync as handler
+from wellapi.sync import batches as writer
 
 real_apply = writer.apply
 

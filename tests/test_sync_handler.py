@@ -21,9 +21,9 @@ from tests.support import factories as f
 from tests.support import sqs
 from tests.support import sync as s
 from tests.support.api import Lambda
-from wellapi import db
-from wellapi.sql import to_literal
-from wellapi.sync.handler import sync_handler
+from wellapi.handlers.sync import sync_handler
+from wellapi.store import connections as db
+from wellapi.store.templates import to_literal
 from wellapi.sync.messages import MAX_RECORD_IDS
 from welldev.database import LocalDatabase
 

@@ -39,8 +39,8 @@ from tests.support import factories as f
 from tests.support import sqs
 from tests.support import sync as s
 from tests.support.api import Lambda
-from wellapi.sync import writer
-from wellapi.sync.handler import sync_handler
+from wellapi.handlers.sync import sync_handler
+from wellapi.sync import batches as writer
 from wellapi.sync.messages import parse_message
 from welldev.database import LocalDatabase
 

@@ -18,10 +18,10 @@ from tests.support import factories as f
 from tests.support import sqs
 from tests.support import sync as s
 from tests.support.api import Lambda
-from wellapi import db
 from wellapi.errors import DatabaseUnavailable
+from wellapi.handlers.sync import sync_handler
+from wellapi.store import connections as db
 from wellapi.sync import sweeper
-from wellapi.sync.handler import sync_handler
 from welldev import database as local_db
 from welldev.database import LocalDatabase
 

@@ -23,7 +23,7 @@ from tests.support import factories as f
 from tests.support import sqs
 from tests.support import sync as s
 from tests.support.api import Lambda
-from wellapi.sync.handler import sync_handler
+from wellapi.handlers.sync import sync_handler
 from welldev.database import LocalDatabase
 
 MAX_RECEIVE_COUNT = 5

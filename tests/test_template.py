@@ -43,9 +43,9 @@ from wellapi.settings import Settings
 
 # The entry points of the functions that serve no route, and the factory each one calls.
 NON_ROUTE_ENTRY_POINTS = {
-    "AuthorizerFunction": ("authorizer.py", "wellapi.auth", "authorizer_handler()"),
-    "SyncFunction": ("sync.py", "wellapi.sync.handler", "sync_handler()"),
-    "SweepFunction": ("sweep.py", "wellapi.sync.sweep_handler", "sweep_handler()"),
+    "AuthorizerFunction": ("authorizer.py", "wellapi.handlers.authorizer", "authorizer_handler()"),
+    "SyncFunction": ("sync.py", "wellapi.handlers.sync", "sync_handler()"),
+    "SweepFunction": ("sweep.py", "wellapi.handlers.sweep", "sweep_handler()"),
 }
 # The resource each of the platform's nested routes serves. Every other operation of the
 # registry is generic: the API serves it for every resource.
@@ -323,7 +323,7 @@ def test_entry_point_is_a_docstring_an_import_and_the_handler(function_id):
     resource, operation = _binding(function_id)
     run = OPERATIONS[operation].run
     assert [ast.unparse(node) for node in module.body[1:]] == [
-        "from wellapi.http import api_handler",
+        "from wellapi.handlers.api import api_handler",
         f"from {run.__module__} import {operation.upper()}",
         f"handler = api_handler({resource!r}, {operation.upper()})",
     ]
@@ -437,7 +437,7 @@ def test_migration_function_runs_alembic_from_the_layer_as_the_migration_user():
     assert "build-MigrationFunction:" in (ROOT / "migrations/Makefile").read_text()
     properties = migration["Properties"]
     assert properties["CodeUri"] == "migrations/"
-    assert properties["Handler"] == "wellapi.migrate.handler"
+    assert properties["Handler"] == "wellapi.handlers.migration.handler"
     assert properties["Environment"]["Variables"] == {"DB_USER": {"Ref": "MigrationDbUser"}}
     (statement,) = properties["Policies"][0]["Statement"]
     assert statement["Resource"]["Fn::Sub"].endswith("/${MigrationDbUser}")

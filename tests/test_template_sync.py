@@ -10,7 +10,7 @@ from uuid import uuid4
 import pytest
 
 from tests.support.template import FUNCTIONS, RESOURCES, transformed_template
-from wellapi.sync import sweep_handler
+from wellapi.handlers import sweep as sweep_handler
 from wellapi.sync.messages import MAX_RECORD_IDS, ProvenanceLinked
 from wellapi.sync.sweeper import STEP_BUDGET_MS
 

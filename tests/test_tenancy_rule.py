@@ -1,9 +1,9 @@
 """The tenancy rule, written three times, says the same thing on the same data, and the
 policies allow exactly the writes the API allows.
 
-The engine's queries (``wellapi.queries.scope_condition`` and the compiled statements built
-with it), the row-level-security policies (revisions 0004, 0007, 0014, 0017) and the sync
-writer's own SQL (``wellapi.sync.writer``) each decide which rows a principal may touch. On one
+The engine's queries (``wellapi.sqlbuild.read_sql.scope_condition`` and the compiled statements
+built with it), the row-level-security policies (revisions 0004, 0007, 0014, 0017) and the sync
+writer's own SQL (``wellapi.sync.batches``) each decide which rows a principal may touch. On one
 dataset (``tests/support/tenancy_world.py``: four workspaces, one of them deleted; members of
 one and of two workspaces in every workspace and group role, pending and revoked memberships,
 a service key; groups whose memberships and enrolments cross workspaces; live and soft-deleted
@@ -38,12 +38,13 @@ from sqlalchemy import ColumnElement
 from tests.support import sync as sy
 from tests.support import tenancy_views as tv
 from tests.support import tenancy_world as tw
-from wellapi import db
-from wellapi.queries import scope_condition
 from wellapi.resources import RESOURCES, Resource
 from wellapi.resources.conditions import scope_workspace_pk
 from wellapi.roles import API_ROLE
-from wellapi.sync import sweeper, writer
+from wellapi.sqlbuild.read_sql import scope_condition
+from wellapi.store import connections as db
+from wellapi.sync import batches as writer
+from wellapi.sync import sweeper
 from wellapi.sync.messages import parse_message
 from welldev import database as local_db
 

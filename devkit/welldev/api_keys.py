@@ -1,6 +1,6 @@
 """Issuing, listing and revoking API keys: administration, run by ``wellapi keys``, the seed and
 the load test against a database URL, never in Lambda. A key is shown once, when created; only
-its prefix and the hash of its secret are stored (``wellapi.keys``, which the authorizer reads
+its prefix and the hash of its secret are stored (``wellapi.http.keys``, which the authorizer reads
 keys with).
 """
 
@@ -14,8 +14,8 @@ from uuid import UUID
 
 import pg8000.native
 
-from wellapi.keys import hash_secret
-from wellapi.rows import select_list
+from wellapi.http.keys import hash_secret
+from wellapi.store.rows import select_list
 
 
 def new_key() -> tuple[str, str, bytes]:

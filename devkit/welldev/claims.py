@@ -3,7 +3,7 @@
 The database signs the scope token; only the owner of the signing key may ask it to
 (``well_private.scope_token``, revision 0014), so this needs the administrator's connection.
 The token never reaches the database again: each request's text is sealed with a single-use
-proof of it (``wellapi.proofs``, revision 0016).
+proof of it (``wellapi.http.proofs``, revision 0016).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from uuid import UUID, uuid4
 
 import pg8000.native
 
-from wellapi.principal import SCOPE_TOKEN_CLAIM
+from wellapi.http.principal import SCOPE_TOKEN_CLAIM
 
 
 def claims(

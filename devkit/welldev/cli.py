@@ -98,7 +98,7 @@ def _environment_restored() -> Iterator[None]:
             del os.environ[name]
         os.environ.update(saved)
         # The functions' pools exist only if the command imported them: drop them with the URLs.
-        pools = sys.modules.get("wellapi.db")
+        pools = sys.modules.get("wellapi.store.connections")
         if pools is not None:
             pools.reset_pools()
 

@@ -1,9 +1,10 @@
 """Compile ahead of time the shapes a rule chooses from the API's description.
 
-``python -m welldev.compiled`` rewrites ``wellapi/compiled/<resource>/<kind>-<digest>.json``, a
-file a shape; ``--check`` only says whether they are what SQLAlchemy compiles now
-(``tests/test_compiled_statements.py`` holds them to it). ``wellapi.statements`` compiles any
-other shape on demand. The shapes follow from the resources' descriptions, the query grammar
+``python -m welldev.compiled`` rewrites
+``wellapi/store/compiled/<resource>/<kind>-<digest>.json``, a file a shape; ``--check`` only says
+whether they are what SQLAlchemy compiles now (``tests/test_compiled_statements.py`` holds them to
+it). ``wellapi.store.statements`` compiles any other shape on demand. The shapes follow from the
+resources' descriptions, the query grammar
 and the document parser, never from a list of requests (the bench's, the examples'):
 
 - every Retrieve a client can send: each ``include``, in any order;
@@ -38,15 +39,15 @@ from pathlib import Path
 from urllib.parse import quote
 from uuid import UUID
 
-from wellapi.changes import ResourceDocument
 from wellapi.errors import ApiError, ErrorList, InvalidQueryParameter
 from wellapi.jsonapi.body import Mode, parse_resource_document
 from wellapi.jsonapi.query import RANGE_OPERATORS, SORTABLE, parse_read_query
-from wellapi.queries import compile_read
 from wellapi.resources import RESOURCES, VIEWS, Resource
-from wellapi.shapes import ReadShape, WriteShape
-from wellapi.statements import COMPILED_DIR, shape_file
-from wellapi.writes import compile_write
+from wellapi.resources.changes import ResourceDocument
+from wellapi.sqlbuild.read_sql import compile_read
+from wellapi.sqlbuild.write_sql import compile_write
+from wellapi.store.shapes import ReadShape, WriteShape
+from wellapi.store.statements import COMPILED_DIR, shape_file
 
 OUTPUT_DIR = COMPILED_DIR
 AN_ID = "00000000-0000-4000-8000-000000000001"

@@ -22,10 +22,10 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 import pg8000.exceptions
 import pg8000.native
 
-from wellapi.db import url_connect_kwargs
 from wellapi.errors import sqlstate_of
 from wellapi.roles import APP_ROLES
 from wellapi.settings import Settings
+from wellapi.store.connections import url_connect_kwargs
 from welldev import embedded_server, revisions
 
 # Only ever set on local and test databases; production roles log in with IAM tokens.
@@ -200,7 +200,7 @@ def drop_database(server: LocalDatabase, name: str) -> None:
 
 def migrate_to_head(db: LocalDatabase) -> None:
     # Alembic and SQLAlchemy cost half a second to import: only a database behind pays for them.
-    from wellapi import migrate
+    from wellapi.handlers import migration as migrate
 
     migrate.upgrade_with(Settings(database_url=db.admin_url, db_auth="url"))
 

@@ -6,8 +6,8 @@ import contextlib
 import os
 from collections.abc import Iterator
 
-from wellapi import db as wellapi_db
 from wellapi.roles import API_ROLE, APP_ROLES, AUTH_ROLE, SYNC_ROLE
+from wellapi.store import connections as wellapi_db
 from welldev import template as sam_template
 from welldev.database import LocalDatabase
 

@@ -387,7 +387,7 @@ def load_handler(function: Function) -> Handler:
     """Import ``module.attribute`` from ``Handler`` with CodeUri searched first, as Lambda does.
 
     A module the CodeUri does not hold is looked up further along ``sys.path``: in AWS that is
-    the layer (``Handler: wellapi.migrate.handler``), here the editable install.
+    the layer (``Handler: wellapi.handlers.migration.handler``), here the editable install.
     """
     module_name, _, attribute = function.handler.rpartition(".")
     code_dir = function.code_uri

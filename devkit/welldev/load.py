@@ -48,9 +48,9 @@ from uuid import UUID
 
 import pg8000.native
 
-from wellapi import db as wellapi_db
-from wellapi import schema
+from wellapi.resources import tables as schema
 from wellapi.roles import API_ROLE
+from wellapi.store import connections as wellapi_db
 from welldev import api_keys, database, seed
 from welldev import template as sam_template
 from welldev.authorizers import AuthorizerCache

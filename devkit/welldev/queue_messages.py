@@ -57,7 +57,7 @@ def describe_body(body: str) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-# The sync writer refuses a link older than 35 days (``wellapi.sync.writer``), and the examples
+# The sync writer refuses a link older than 35 days (``wellapi.sync.batches``), and the examples
 # of ``events/`` have fixed times. A message older than this period is moved forward by whole
 # periods, so it stays the same for a period at a time: sent twice within one, it is a
 # duplicate, never another message reusing its key.

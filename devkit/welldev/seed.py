@@ -39,8 +39,9 @@ from typing import Any, Protocol
 import pg8000.native
 from sqlalchemy import Table
 
-from wellapi import keys, schema
 from wellapi.domain import SCHEMA
+from wellapi.http import keys
+from wellapi.resources import tables as schema
 from welldev import api_keys, demo_file
 
 # Fixed for good: every seeded id derives from it, and events or docs may quote those ids.

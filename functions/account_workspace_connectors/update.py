@@ -1,6 +1,6 @@
 """PATCH /v1/account-workspace-connectors/{id}"""
 
-from wellapi.http import api_handler
+from wellapi.handlers.api import api_handler
 from wellapi.operations.write import UPDATE
 
 handler = api_handler("account_workspace_connectors", UPDATE)

@@ -1,6 +1,6 @@
 """GET /v1/company-workspace-connectors"""
 
-from wellapi.http import api_handler
+from wellapi.handlers.api import api_handler
 from wellapi.operations.read import LIST
 
 handler = api_handler("company_workspace_connectors", LIST)

@@ -1,6 +1,6 @@
 """DELETE /v1/people-workspace-connectors/{id}"""
 
-from wellapi.http import api_handler
+from wellapi.handlers.api import api_handler
 from wellapi.operations.write import DELETE
 
 handler = api_handler("people_workspace_connectors", DELETE)

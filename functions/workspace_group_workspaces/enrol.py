@@ -1,6 +1,6 @@
 """POST /v1/workspace-groups/{workspace_group_id}/workspaces"""
 
-from wellapi.http import api_handler
+from wellapi.handlers.api import api_handler
 from wellapi.operations.nested import ENROL
 
 handler = api_handler("workspace_group_workspaces", ENROL)

@@ -13,7 +13,7 @@ from uuid import uuid4
 import jsonschema_rs
 
 from tests.support.links import WALKER, caller_key, route_of
-from wellapi.http import api_handler
+from wellapi.handlers.api import api_handler
 from wellapi.operations.registry import OPERATIONS
 from wellapi.resources import RESOURCES
 

@@ -31,7 +31,7 @@ from uuid import UUID
 from tests.support import tenancy as tn
 from tests.support.api import JSONAPI, Lambda, Reply, assert_valid_document, call, event
 from tests.support.links import WALKER, caller_key
-from wellapi.auth import authorizer_handler
+from wellapi.handlers.authorizer import authorizer_handler
 from wellapi.operations.registry import OPERATIONS
 from wellapi.resources import PROVIDER_CATALOG, RESOURCES
 

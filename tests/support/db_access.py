@@ -28,10 +28,10 @@ import pytest
 from moto import mock_aws
 from sqlalchemy import Engine
 
-from wellapi import db
-from wellapi.migrate import migration_engine
+from wellapi.handlers.migration import migration_engine
 from wellapi.roles import API_ROLE
 from wellapi.settings import Settings
+from wellapi.store import connections as db
 from welldev import database as local_db
 
 PID = "SELECT pg_backend_pid()"

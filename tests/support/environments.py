@@ -111,7 +111,8 @@ def invoking(
 
 @contextmanager
 def processes(count: int) -> Iterator[ProcessPoolExecutor]:
-    """``count`` processes, each its own environment (its own ``wellapi.db`` connections).
+    """``count`` processes, each its own environment (its own ``wellapi.store.connections``
+    connections).
 
     Spawned, never forked: a fork would copy this process's open connections. Jobs that block
     until all ``count`` wait together (``released_together``) each hold a process of their own.

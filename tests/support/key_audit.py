@@ -3,7 +3,7 @@ anything the run captured.
 
 Enabled from ``tests/conftest.py`` with ``pytest_plugins = ["tests.support.key_audit"]``.
 
-- Every key ``wellapi.keys.new_key`` / ``create_key`` returns is recorded (both are wrapped for
+- Every key ``wellapi.http.keys.new_key`` / ``create_key`` returns is recorded (both are wrapped for
   the whole session, before any test module is imported).
 - Everything the run captures is checked against the keys issued so far, as it is captured
   (a key cannot appear before it exists): every log record that reaches the root logger or a

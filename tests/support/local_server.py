@@ -116,7 +116,7 @@ def special(event, context):
 
 def deleted(event, context):
     # Exactly what the project's Delete handlers answer.
-    from wellapi.response import document_response
+    from wellapi.http.response import document_response
 
     return document_response(204, None).to_gateway()
 

@@ -1,7 +1,7 @@
 """A request's scope as the API opens it since revision 0016: in a message sealed by a proof.
 
 ``core_api.set_scope(workspace)`` takes the person and the kind from the single-use proof the
-same simple-query message opened with (``wellapi.proofs.seal_with_token``): the proof's MAC
+same simple-query message opened with (``wellapi.http.proofs.seal_with_token``): the proof's MAC
 covers the rest of the text exactly, and a message is worth one scope, once. A test that
 needs a scope for several messages (``BEGIN``, the scope, statements, ``ROLLBACK``) sends one
 sealed message whose text opens the transaction (``SignedScope.begin``): the explicit
@@ -18,8 +18,8 @@ from uuid import UUID
 
 import pg8000.native
 
-from wellapi.principal import SCOPE_TOKEN_CLAIM, scope_statement
-from wellapi.proofs import seal_with_token
+from wellapi.http.principal import SCOPE_TOKEN_CLAIM, scope_statement
+from wellapi.http.proofs import seal_with_token
 
 # The statement of every request's script that opens its scope (``Principal.scope_statement``).
 SCOPE_STATEMENT = "SELECT workspace_pk, person_pk FROM core_api.set_scope("

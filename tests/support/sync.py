@@ -21,8 +21,8 @@ import pg8000.native
 import pytest
 
 from tests.support import factories as f
-from wellapi import db
-from wellapi.sync import handler as sync_handler_module
+from wellapi.handlers import sync as sync_handler_module
+from wellapi.store import connections as db
 from wellapi.sync.sweeper import SweepReport
 from wellapi.sync.sweeper import sweep as run_sweeper
 

@@ -2,8 +2,8 @@
 
 - ``api_rows``: what the API answers, through the real List and Retrieve handlers (the
   compiled statements, RLS and all), for the principal's claims.
-- ``query_rows``: the engine's own scope condition (``wellapi.queries.scope_condition``, the
-  one every read statement is built with), run by the admin, whom row-level security ignores.
+- ``query_rows``: the engine's own scope condition (``wellapi.sqlbuild.read_sql.scope_condition``,
+  the one every read statement is built with), run by the admin, whom row-level security ignores.
 - ``rls_rows``: what row-level security alone shows the API role with the signed scope set and
   no WHERE clause at all.
 - ``writer_verdicts``: for the ledgers, which (connector, record) links the real sync writer
@@ -34,17 +34,18 @@ from tests.support import sync as sy
 from tests.support.api import JSONAPI, Lambda, event
 from tests.support.sealed import SignedScope
 from tests.support.tenancy_world import Principal, World
-from wellapi import db, schema
 from wellapi.errors import sqlstate_of
-from wellapi.http import api_handler
+from wellapi.handlers.api import api_handler
+from wellapi.http.principal import SCOPE_TOKEN_CLAIM
 from wellapi.operations.registry import OPERATIONS
-from wellapi.principal import SCOPE_TOKEN_CLAIM
-from wellapi.queries import scope_condition, with_parents
 from wellapi.resources import RESOURCES
+from wellapi.resources import tables as schema
 from wellapi.roles import API_ROLE
-from wellapi.sql import to_literal
-from wellapi.sql_compile import compile_template
-from wellapi.sync import writer
+from wellapi.sqlbuild.compiler import compile_template
+from wellapi.sqlbuild.read_sql import scope_condition, with_parents
+from wellapi.store import connections as db
+from wellapi.store.templates import to_literal
+from wellapi.sync import batches as writer
 from wellapi.sync.messages import parse_message
 from welldev.claims import claims as signed_claims
 

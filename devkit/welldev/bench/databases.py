@@ -15,7 +15,7 @@ import pg8000.core
 import pg8000.dbapi
 import pg8000.native
 
-from wellapi.migrate import migrations_dir
+from wellapi.handlers.migration import migrations_dir
 from wellapi.roles import API_ROLE
 from welldev import database
 from welldev.bench.config import PAGE_SIZE, Config, Sizes

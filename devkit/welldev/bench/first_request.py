@@ -32,8 +32,8 @@ from uuid import uuid4
 
 import pg8000.native
 
-from wellapi import db as wellapi_db
 from wellapi.roles import API_ROLE, AUTH_ROLE, SYNC_ROLE
+from wellapi.store import connections as wellapi_db
 from welldev import database, seed
 from welldev.bench.config import ROOT, Config
 from welldev.bench.errors import BenchError
@@ -57,7 +57,7 @@ from welldev.function_roles import functions_connected_as
 EVENTS = ROOT / "events"
 GOAL = 3.0
 SKIPPED = {
-    "wellapi.migrate": "migrates the schema: no request of the demo to measure",
+    "wellapi.handlers.migration": "migrates the schema: no request of the demo to measure",
     "sweep": "sweeps revoked connectors on a schedule: no request of the demo to measure",
 }
 # As tests/test_events.py: the events whose designed answer is a refusal.
@@ -187,8 +187,8 @@ def targets(box: Sandbox, only: tuple[str, ...] | None) -> tuple[list[Target], d
 
 
 def _in_process(target: Target) -> Handler:
-    from wellapi.auth import authorizer_handler
-    from wellapi.sync.handler import sync_handler
+    from wellapi.handlers.authorizer import authorizer_handler
+    from wellapi.handlers.sync import sync_handler
 
     if target.kind == "authorizer":
         return authorizer_handler()

@@ -109,7 +109,7 @@ def api_event(
 
 
 def handler_for(resource: str, operation: str) -> Handler:
-    from wellapi.http.handler import api_handler
+    from wellapi.handlers.api import api_handler
     from wellapi.operations.registry import OPERATIONS
 
     return api_handler(resource, OPERATIONS[operation])
@@ -137,13 +137,13 @@ class _Shapes(logging.Handler):
 
 @contextlib.contextmanager
 def compiled_on_demand() -> Iterator[list[str]]:
-    """The shapes ``wellapi.statements`` compiles on demand meanwhile (it logs each one), its
+    """The shapes ``wellapi.store.statements`` compiles on demand meanwhile (it logs each one), its
     caches emptied first: what the bench's requests find compiled ahead is what ships."""
-    from wellapi.statements import read_template, write_plan
+    from wellapi.store.statements import read_template, write_plan
 
     read_template.cache_clear()
     write_plan.cache_clear()
-    logger = logging.getLogger("wellapi.statements")
+    logger = logging.getLogger("wellapi.store.statements")
     collector, level = _Shapes(), logger.level
     logger.addHandler(collector)
     logger.setLevel(logging.INFO)
@@ -161,8 +161,8 @@ def quiet_powertools() -> Iterator[None]:
     They are still formatted and written (Lambda pays that too); only the terminal is spared.
     Powertools binds each logger to the stdout of import time, hence the handler streams.
     """
-    from wellapi.http import handler as http_handler
-    from wellapi.sync import handler as sync_handler
+    from wellapi.handlers import api as http_handler
+    from wellapi.handlers import sync as sync_handler
 
     with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
         handlers = [m.logger.registered_handler for m in (http_handler, sync_handler)]

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from wellapi.migrate import migrations_dir
+from wellapi.handlers.migration import migrations_dir
 from wellapi.resources import resource_named
 from wellapi.roles import API_ROLE
 from welldev import database
@@ -243,7 +243,7 @@ def _remove_sync_rows(target: _SyncTarget) -> None:
 
 def sync_rates(dbs: dict[str, database.LocalDatabase], sizes: LargeSizes) -> dict[str, list[float]]:
     """The sync handler's rows/s on each database, one batch on each in turn."""
-    from wellapi.sync.handler import sync_handler
+    from wellapi.handlers.sync import sync_handler
 
     handler = sync_handler()
     targets = {size: _sync_target(local, sizes.sync_ids) for size, local in dbs.items()}

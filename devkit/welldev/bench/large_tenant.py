@@ -23,7 +23,7 @@ from uuid import UUID
 
 import pg8000.native
 
-from wellapi import schema
+from wellapi.resources import tables as schema
 
 LEDGERS = {
     "account_workspace_connectors": ("accounts", "account"),

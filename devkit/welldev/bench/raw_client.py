@@ -1,7 +1,7 @@
 """The raw floor: the same SQL text the handler sends, by hand with bare pg8000.
 
 The text is sealed anew for each run, as the handler seals each of its own (a proof is
-spent once, ``wellapi.proofs``): the floor pays for its proof as the handler does."""
+spent once, ``wellapi.http.proofs``): the floor pays for its proof as the handler does."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ import pg8000.core
 import pg8000.dbapi
 import pg8000.native
 
-from wellapi import db as wellapi_db
-from wellapi.keys import parse_authorization
-from wellapi.principal import SCOPE_TOKEN_CLAIM
-from wellapi.proofs import is_scope_token, seal_with_key, seal_with_token
+from wellapi.http.keys import parse_authorization
+from wellapi.http.principal import SCOPE_TOKEN_CLAIM
+from wellapi.http.proofs import is_scope_token, seal_with_key, seal_with_token
+from wellapi.store import connections as wellapi_db
 from welldev.bench.errors import BenchError
 from welldev.bench.harness import Handler, invoke
 from welldev.bench.wire import proof_of, recording

@@ -27,7 +27,7 @@ from uuid import uuid4
 
 import pg8000.native
 
-from wellapi.migrate import migrations_dir
+from wellapi.handlers.migration import migrations_dir
 from wellapi.roles import API_ROLE
 from welldev import database, queues
 from welldev.bench import large_tenant
@@ -176,9 +176,9 @@ def measure_revocation(
     rows: int,
     baseline_seconds: float,
 ) -> None:
-    from wellapi import db
+    from wellapi.handlers.sync import sync_handler
+    from wellapi.store import connections as db
     from wellapi.sync import sweeper
-    from wellapi.sync.handler import sync_handler
 
     seed = f"{prefix}_revocation_seed"
     prepare_seed(server, seed, rows)

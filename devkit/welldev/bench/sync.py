@@ -129,7 +129,7 @@ def _sync_reps(
 
 
 def measure_sync(report: Report, bench: BenchDatabase, config: Config) -> None:
-    from wellapi.sync.handler import sync_handler
+    from wellapi.handlers.sync import sync_handler
 
     d = bench.dataset
     handler = sync_handler()
@@ -195,7 +195,7 @@ def diagnose_sync(report: Report, bench: BenchDatabase, config: Config) -> None:
     One batch is timed with the wire recorded, another is profiled (cProfile slows the
     client's side several times over, so its times are only shares).
     """
-    from wellapi.sync.handler import sync_handler
+    from wellapi.handlers.sync import sync_handler
 
     d = bench.dataset
     handler = sync_handler()
@@ -232,8 +232,8 @@ def _explain_sync_insert(
     conn: pg8000.native.Connection, d: Dataset, ids: Sequence[str]
 ) -> list[str]:
     """The plan of one message's INSERT ... SELECT, as the writer builds it (rolled back)."""
+    from wellapi.sync.batches import Planned, statement
     from wellapi.sync.messages import ProvenanceLinked, parse_message
-    from wellapi.sync.writer import Planned, statement
 
     event = sync_events(d.sync_connector_id, ids, 1, len(ids), 1)[0]
     message = parse_message(event["Records"][0]["body"])

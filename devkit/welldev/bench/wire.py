@@ -14,7 +14,7 @@ import pg8000.dbapi
 import pg8000.native
 
 SCOPE_PREFIX = "SELECT workspace_pk, person_pk FROM core_api.set_scope("
-# How a sealed message opens (``wellapi.proofs``, revision 0016): the proof's own transaction,
+# How a sealed message opens (``wellapi.http.proofs``, revision 0016): the proof's own transaction,
 # which spends it before the request's statements run.
 PROOF_OPENING = re.compile(r"BEGIN;CALL core_api\.spend_(scope|key)_proof\('[^']*'\);COMMIT;")
 

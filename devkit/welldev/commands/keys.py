@@ -10,7 +10,7 @@ from typing import Any
 
 import pg8000.native
 
-from wellapi import keys
+from wellapi.http import keys
 from welldev import api_keys
 from welldev.commands.local_database import admin_connection
 from welldev.console import print_table, step

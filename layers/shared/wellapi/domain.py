@@ -1,6 +1,6 @@
 """The schema's name and the closed sets of values its columns hold.
 
-Kept apart from the tables (``wellapi.schema``) so that code which only needs a value (the
+Kept apart from the tables (``wellapi.resources.tables``) so that code which only needs a value (the
 sync message contract, the migration runner) does not pay at cold start for building them and
 for the PostgreSQL dialect they load.
 """

@@ -59,8 +59,8 @@ class Settings:
     # Seconds a client is told to wait (Retry-After) when the database is unreachable.
     db_retry_after_seconds: int = 2
     api_base_url: str = ""
-    # How long the authorizer keeps its answer for a key (wellapi/auth.py): also how long a
-    # revoked key may still work. 0 looks every key up on every request.
+    # How long the authorizer keeps its answer for a key (wellapi/handlers/authorizer.py): also how
+    # long a revoked key may still work. 0 looks every key up on every request.
     auth_cache_seconds: int = 30
 
     def __post_init__(self) -> None:

@@ -1,5 +1,3 @@
-"""HTTP entry points: ``api_handler`` builds every API function's Lambda handler."""
-
-from wellapi.http.handler import api_handler
-
-__all__ = ["api_handler"]
+"""The HTTP request: who calls (``principal``, ``keys``, ``proofs``), what they ask (``request``)
+and what they are answered (``response``). The handler factory that serves it is
+``wellapi.handlers.api``; this package imports nothing, so the authorizer loads no request."""

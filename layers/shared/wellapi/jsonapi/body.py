@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from wellapi.changes import ResourceDocument
 from wellapi.errors import (
     ApiError,
     Conflict,
@@ -26,7 +25,8 @@ from wellapi.errors import (
 from wellapi.jsonapi.ids import canonical_uuid
 from wellapi.jsonapi.ids import pointer as json_pointer
 from wellapi.resources import Attribute, Resource
-from wellapi.timestamps import to_utc
+from wellapi.resources.changes import ResourceDocument
+from wellapi.resources.utc import to_utc
 
 # API Gateway accepts 10 MB; a single junction resource is a few hundred bytes.
 MAX_BODY_BYTES = 64 * 1024
@@ -199,7 +199,7 @@ def parse_resource_document(
 ) -> ResourceDocument:
     """Parse and check a document; ``preset`` relationships come from the URL path.
 
-    Its media type was checked before (``wellapi.request.understand``), with the ``Accept``
+    Its media type was checked before (``wellapi.http.request.understand``), with the ``Accept``
     header, ahead of the query string.
     """
     document = parse_json(body)
@@ -328,8 +328,9 @@ def _read_only(attribute: Attribute) -> str:
 
 @dataclass(frozen=True)
 class DocumentBody:
-    """A route's request body (``wellapi.request.Needs.body``): one resource document, to create
-    or to update. Declared by the write operations, so only a write function loads this module.
+    """A route's request body (``wellapi.http.request.Needs.body``): one resource document, to
+    create or to update. Declared by the write operations, so only a write function loads this
+    module.
     """
 
     mode: Mode

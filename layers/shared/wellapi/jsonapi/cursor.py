@@ -11,7 +11,7 @@ from uuid import UUID
 
 from wellapi.errors import InvalidQueryParameter
 from wellapi.jsonapi.ids import canonical_uuid
-from wellapi.timestamps import to_utc
+from wellapi.resources.utc import to_utc
 
 
 @dataclass(frozen=True)

@@ -5,14 +5,31 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from wellapi.jsonapi.query import ReadQuery
 from wellapi.resources import RESOURCES, Attribute, Parent, Resource
-from wellapi.rows import ReadRow
 
 JSONAPI = {"version": "1.1"}
+
+
+class ResourceRow(Protocol):
+    """What a document reads from one row of a read: its id, its attributes, each
+    relationship's linkage, whether the caller may see that parent, and the included parent's
+    attributes. ``wellapi.store.rows.ReadRow`` is one; this package never imports the SQL rooms.
+    """
+
+    @property
+    def id(self) -> Any: ...
+
+    def attribute(self, name: str) -> Any: ...
+
+    def linkage(self, relationship: str) -> Any: ...
+
+    def visible(self, relationship: str) -> bool: ...
+
+    def included(self, relationship: str, attribute: str) -> Any: ...
 
 
 def json_value(value: Any) -> Any:
@@ -84,7 +101,7 @@ class DocumentBuilder:
         self.linker = linker
         self.included: dict[tuple[str, str], dict[str, Any]] = {}
 
-    def resource_object(self, row: ReadRow) -> dict[str, Any]:
+    def resource_object(self, row: ResourceRow) -> dict[str, Any]:
         resource = self.resource
         row_id = str(row.id)
         wanted = self.query.fields.get(resource.type)
@@ -107,20 +124,20 @@ class DocumentBuilder:
                 self.included.setdefault((included["type"], included["id"]), included)
         return obj
 
-    def linkage(self, row: ReadRow, name: str) -> dict[str, str] | None:
+    def linkage(self, row: ResourceRow, name: str) -> dict[str, str] | None:
         parent_id = row.linkage(name)
         if parent_id is None:
             return None
         return {"type": self.resource.relationship(name).parent.type, "id": str(parent_id)}
 
-    def relationship_object(self, row: ReadRow, name: str) -> dict[str, Any]:
+    def relationship_object(self, row: ResourceRow, name: str) -> dict[str, Any]:
         obj: dict[str, Any] = {"data": self.linkage(row, name)}
         links = self.linker.relationship(self.resource, str(row.id), name)
         if links is not None:
             obj["links"] = links
         return obj
 
-    def parent_object(self, row: ReadRow, name: str) -> dict[str, Any] | None:
+    def parent_object(self, row: ResourceRow, name: str) -> dict[str, Any] | None:
         """The record ``name`` points at, as ``include`` shows it: None if out of scope."""
         parent = self.resource.relationship(name).parent
         parent_id = row.linkage(name)
@@ -140,7 +157,7 @@ class DocumentBuilder:
             obj["links"] = {"self": link}
         return obj
 
-    def related(self, row: ReadRow, name: str, self_link: str) -> dict[str, Any]:
+    def related(self, row: ResourceRow, name: str, self_link: str) -> dict[str, Any]:
         """The related-resource document: what ``include=name`` would add, or null."""
         return {
             "jsonapi": JSONAPI,
@@ -148,7 +165,7 @@ class DocumentBuilder:
             "links": {"self": self_link},
         }
 
-    def relationship(self, row: ReadRow, name: str, self_link: str) -> dict[str, Any]:
+    def relationship(self, row: ResourceRow, name: str, self_link: str) -> dict[str, Any]:
         """The relationship document: the linkage as the resource itself shows it."""
         obj = self.relationship_object(row, name)
         # A relationship route exists only for a resource served here, whose links exist.
@@ -158,7 +175,7 @@ class DocumentBuilder:
             "links": {"self": self_link, "related": obj["links"]["related"]},
         }
 
-    def single(self, row: ReadRow, self_link: str) -> dict[str, Any]:
+    def single(self, row: ResourceRow, self_link: str) -> dict[str, Any]:
         doc: dict[str, Any] = {"jsonapi": JSONAPI, "data": self.resource_object(row)}
         if self.query.include_requested:
             doc["included"] = list(self.included.values())
@@ -167,7 +184,7 @@ class DocumentBuilder:
 
     def collection(
         self,
-        rows: Sequence[ReadRow],
+        rows: Sequence[ResourceRow],
         links: dict[str, str | None],
         meta: dict[str, Any] | None = None,
     ) -> dict[str, Any]:

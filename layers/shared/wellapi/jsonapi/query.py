@@ -19,7 +19,7 @@ from wellapi.jsonapi import CURSOR_PROFILE
 from wellapi.jsonapi.cursor import Cursor, decode_cursor
 from wellapi.jsonapi.ids import canonical_uuid
 from wellapi.resources import PARENTS, Parent, Resource
-from wellapi.timestamps import to_utc
+from wellapi.resources.utc import to_utc
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 500

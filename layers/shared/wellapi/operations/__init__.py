@@ -4,7 +4,7 @@ written per resource.
 An operation is declared beside its code (``read``, ``write``, ``related``, ``nested``), with
 what it reads from a request (``Needs``), and a function file imports the one it serves:
 ``api_handler("<resource>", LIST)``, so every static tool follows a request from its function
-to its SQL. The handler understands the request once (``wellapi.request.understand``) and the
+to its SQL. The handler understands the request once (``wellapi.http.request.understand``) and the
 operation runs on that ``Call``. A function loads only its own operation's module (a read
 never loads the write path and its SQL builders); what several share is here (the read every
 answer is made of) or in ``guarded`` (the write every write route makes), never in another
@@ -18,18 +18,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from wellapi import db
 from wellapi.errors import NotFound
+from wellapi.http.principal import check_scope
+from wellapi.http.request import Call, Needs
+from wellapi.http.response import Response
 from wellapi.jsonapi.document import DocumentBuilder, Linker
 from wellapi.jsonapi.query import ReadQuery
-from wellapi.principal import check_scope
-from wellapi.request import Call, Needs
 from wellapi.resources import Resource
-from wellapi.response import Response
-from wellapi.rows import ReadRow
-from wellapi.shapes import ReadShape, read_params
-from wellapi.sql import Script, ScriptPart
-from wellapi.statements import read_template
+from wellapi.store import connections
+from wellapi.store.rows import ReadRow
+from wellapi.store.shapes import ReadShape, read_params
+from wellapi.store.statements import read_template
+from wellapi.store.templates import Script, ScriptPart
 
 Run = Callable[[Call], Response]
 
@@ -69,7 +69,7 @@ def fetch(call: Call, params: dict[str, Any], *, single: bool) -> list[ReadRow]:
     request_script = Script(
         (principal.scope_part(), ScriptPart(READ_PART, template.render(params), "rows"))
     )
-    answer = request_script.split(db.execute(request_script.text, seal=principal.seal))
+    answer = request_script.split(connections.execute(request_script.text, seal=principal.seal))
     check_scope(answer, call.query.workspace_parameter, path=call.path_workspace is not None)
     return layout.rows(answer[READ_PART])
 

@@ -15,8 +15,6 @@ from uuid import UUID
 
 import pg8000.dbapi
 
-from wellapi import db
-from wellapi.changes import ResourceDocument
 from wellapi.errors import (
     ApiError,
     ErrorList,
@@ -26,19 +24,21 @@ from wellapi.errors import (
     constraint_of,
     sqlstate_of,
 )
+from wellapi.http.principal import Principal, check_scope
+from wellapi.http.request import Call
+from wellapi.http.response import Response, document_response
 from wellapi.jsonapi.document import DocumentBuilder
 from wellapi.jsonapi.ids import new_id
 from wellapi.jsonapi.query import ReadQuery
 from wellapi.operations import READ_PART, linker
-from wellapi.principal import Principal, check_scope
-from wellapi.request import Call
 from wellapi.resources import Resource
+from wellapi.resources.changes import ResourceDocument, WriteKind
 from wellapi.resources.rules import KEEPS_PREFIX, READ_ONLY_PREFIX
-from wellapi.response import Response, document_response
-from wellapi.rows import ReadRow, WriteOutcome
-from wellapi.shapes import ReadShape, WriteKind, WritePlan, WriteShape, write_params
-from wellapi.sql import Script, ScriptPart
-from wellapi.statements import read_template, write_plan
+from wellapi.store import connections
+from wellapi.store.rows import ReadRow, WriteOutcome
+from wellapi.store.shapes import ReadShape, WritePlan, WriteShape, write_params
+from wellapi.store.statements import read_template, write_plan
+from wellapi.store.templates import Script, ScriptPart
 
 # The name of the write statement's part in a request's script.
 WRITE_PART = "write"
@@ -125,7 +125,7 @@ def run_write(
     try:
         # Not retried on a dropped connection: the first attempt may have committed.
         answer = request_script.split(
-            db.execute(request_script.text, retry=False, seal=principal.seal)
+            connections.execute(request_script.text, retry=False, seal=principal.seal)
         )
     except pg8000.dbapi.DatabaseError as error:
         mapped = _database_rule_error(error, call.resource)

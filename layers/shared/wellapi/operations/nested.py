@@ -12,14 +12,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 from wellapi.errors import Unprocessable
+from wellapi.http.request import Call, Needs, PathId
+from wellapi.http.response import Response
 from wellapi.jsonapi.body import CREATE_BODY
 from wellapi.jsonapi.ids import new_id
 from wellapi.jsonapi.query import ReadQuery
 from wellapi.operations import GROUP_WORKSPACES_ROUTE, WORKSPACE_PROVIDERS_ROUTE, Operation
 from wellapi.operations.guarded import create_one, delete_one, may_write, respond, run_write
-from wellapi.request import Call, Needs, PathId
-from wellapi.response import Response
-from wellapi.shapes import ReadShape, WriteShape, read_params, write_params
+from wellapi.store.shapes import ReadShape, WriteShape, read_params, write_params
 
 # What selecting means: the route sets it, and a document may only repeat it.
 SELECTED = {"is_selected": True}

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from wellapi.http.request import ROW_ID, Call, Needs, PathId
+from wellapi.http.response import Response, document_response
 from wellapi.jsonapi import CURSOR_PROFILE, MEDIA_TYPE
 from wellapi.jsonapi.cursor import Cursor
 from wellapi.jsonapi.document import DocumentBuilder
 from wellapi.operations import WORKSPACE_PROVIDERS_ROUTE, Operation, fetch, linker, read_one
-from wellapi.request import ROW_ID, Call, Needs, PathId
 from wellapi.resources import PROVIDER_CATALOG
-from wellapi.response import Response, document_response
-from wellapi.rows import ReadRow
-from wellapi.shapes import read_params
+from wellapi.store.rows import ReadRow
+from wellapi.store.shapes import read_params
 
 COLLECTION_MEDIA_TYPE = f'{MEDIA_TYPE}; profile="{CURSOR_PROFILE}"'
 

@@ -6,15 +6,15 @@
 
 Each is the resource's Retrieve (the same scope statement and compiled SELECT, one round
 trip) answered with a part of the row: the handler reads the query as a Retrieve with the
-record included (``wellapi.request.related_query``).
+record included (``wellapi.http.request.related_query``).
 """
 
 from __future__ import annotations
 
+from wellapi.http.request import ROW_ID, Call, Needs
+from wellapi.http.response import Response, document_response
 from wellapi.operations import Operation, read_one
-from wellapi.request import ROW_ID, Call, Needs
 from wellapi.resources import Relationship
-from wellapi.response import Response, document_response
 
 
 def _named(call: Call) -> Relationship:

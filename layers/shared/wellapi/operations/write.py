@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from wellapi.errors import Forbidden
+from wellapi.http.principal import Principal
+from wellapi.http.request import ROW_ID, Call, Needs
+from wellapi.http.response import Response
 from wellapi.jsonapi.body import CREATE_BODY, UPDATE_BODY
 from wellapi.operations import Operation
 from wellapi.operations.guarded import create_one, delete_one, may_write, write_one
-from wellapi.principal import Principal
-from wellapi.request import ROW_ID, Call, Needs
 from wellapi.resources import Resource
-from wellapi.response import Response
 
 
 def may_patch(resource: Resource, principal: Principal) -> None:

@@ -1,5 +1,6 @@
 """Every written resource's conditions, by the resource: the SQL side of the registry
-(``wellapi.resources.RESOURCES``), which only the SQL builders (``wellapi.writes``) import."""
+(``wellapi.resources.RESOURCES``), which only the SQL builders (``wellapi.sqlbuild.write_sql``)
+import."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, func, literal, select
 
-from wellapi.changes import ResourceDocument
+from wellapi.resources.changes import ResourceDocument
 from wellapi.resources.description import Resource
 
 
@@ -32,7 +32,7 @@ class Check:
 @dataclass(frozen=True)
 class WriteContext:
     """What a rule may look at: the relationship rows the request points at, the target row
-    (each builder of ``wellapi.writes`` gives them, once it has made them)."""
+    (each builder of ``wellapi.sqlbuild.write_sql`` gives them, once it has made them)."""
 
     resource: Resource
     document: ResourceDocument

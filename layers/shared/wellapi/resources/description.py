@@ -22,8 +22,8 @@ class TableRef:
     """A table by name, and the column holding its public UUID (the JSON:API id).
 
     Names, not SQLAlchemy tables: a function answering a compiled shape never imports
-    SQLAlchemy (``wellapi.statements``); ``wellapi.schema.table`` resolves a name where SQL is
-    built, and a test holds every reference to the schema.
+    SQLAlchemy (``wellapi.store.statements``); ``wellapi.resources.tables.table`` resolves a name
+    where SQL is built, and a test holds every reference to the schema.
     """
 
     name: str
@@ -80,7 +80,8 @@ ScopeRule = Literal["provenance", "workspace", "group_enrolment", "catalog"]
 
 @dataclass(frozen=True)
 class Walk:
-    """How a List reaches a big table page by page (``wellapi.queries``, revisions 0008, 0011).
+    """How a List reaches a big table page by page (``wellapi.sqlbuild.read_sql``, revisions 0008,
+    0011).
 
     The List reads at most a page of rows for each parent of ``relationship`` it reads, from an
     index in the page's order, and merges those pages. With a ``partition`` (an enum attribute)

@@ -4,7 +4,7 @@ enrolled in a workspace group.
 A member enrols a workspace only as an owner or admin of the group who is active in the
 workspace, and removes it only as an owner or admin; an enrolment is never modified. Its SQL
 conditions are ``wellapi.resources.enrolments_sql``; its table is
-``wellapi.schema.workspace_group_workspaces``, made and changed by the migrations.
+``wellapi.resources.tables.workspace_group_workspaces``, made and changed by the migrations.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from wellapi.resources.parents import PEOPLE, WORKSPACE, WORKSPACE_GROUP
 from wellapi.resources.rules import CheckName, Rules
 
 if TYPE_CHECKING:
-    from wellapi.rows import WriteKind
+    from wellapi.resources.changes import WriteKind
 
 # The roles of a group's membership that may enrol a workspace in it, or remove one.
 ADMIN_ROLES = ("owner", "admin")

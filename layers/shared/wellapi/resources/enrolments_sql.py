@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_
 
-from wellapi import schema
+from wellapi.resources import tables
 from wellapi.resources.conditions import (
     Check,
     Conditions,
@@ -19,7 +19,7 @@ from wellapi.resources.enrolments import ADMIN_ROLES, EnrolmentCheck
 
 
 def group_admin(group_pk: Any) -> ColumnElement[bool]:
-    gm = schema.workspace_group_memberships
+    gm = tables.workspace_group_memberships
     return exists_where(
         gm.c.workspace_group_pk == group_pk,
         gm.c.person_pk == scope_person_pk(),
@@ -30,7 +30,7 @@ def group_admin(group_pk: Any) -> ColumnElement[bool]:
 
 
 def workspace_membership(workspace_pk: Any, *, active: bool) -> ColumnElement[bool]:
-    ms = schema.memberships
+    ms = tables.memberships
     conditions = [
         ms.c.workspace_pk == workspace_pk,
         ms.c.person_pk == scope_person_pk(),

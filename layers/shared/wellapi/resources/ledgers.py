@@ -5,7 +5,7 @@ A ledger row says that a workspace connector brought a record into its workspace
 or carried it out (``output``). The connector sync pipeline writes them
 (``wellapi.sync.ledgers`` derives its table of ledgers from ``LEDGER_RESOURCES``); over HTTP
 only a service principal does. Their SQL conditions are ``wellapi.resources.ledgers_sql``;
-their tables are ``wellapi.schema.<record>_workspace_connectors`` (``_provenance_table``),
+their tables are ``wellapi.resources.tables.<record>_workspace_connectors`` (``_provenance_table``),
 made and changed by the migrations.
 """
 
@@ -29,7 +29,7 @@ from wellapi.resources.parents import ACCOUNT, COMPANY, PEOPLE, WORKSPACE_CONNEC
 from wellapi.resources.rules import CheckName, Rules
 
 if TYPE_CHECKING:
-    from wellapi.rows import WriteKind
+    from wellapi.resources.changes import WriteKind
 
 
 class LedgerCheck(CheckName):

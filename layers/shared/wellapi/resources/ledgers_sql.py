@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, select
 
-from wellapi import schema
+from wellapi.resources import tables
 from wellapi.resources.conditions import Check, Conditions, WriteContext
 from wellapi.resources.ledgers import LedgerCheck
 
@@ -20,7 +20,7 @@ def connector_not_revoked(connector_pk: ColumnElement[Any]) -> ColumnElement[boo
     ``connector_revocations``; the sweeper soft-deletes its ledger rows later, in bounded
     steps (revision 0015). From the commit of that record on, a ledger row of the connector
     counts as soft-deleted for every read and write: this condition stands beside
-    ``deleted_at IS NULL`` wherever a ledger row must be live (``wellapi.queries``'
+    ``deleted_at IS NULL`` wherever a ledger row must be live (``wellapi.sqlbuild.read_sql``'
     ``live_row_conditions``), and on the walked connector itself, so a revoked connector's
     rows are never read at all.
 
@@ -33,7 +33,7 @@ def connector_not_revoked(connector_pk: ColumnElement[Any]) -> ColumnElement[boo
     sub-select it guesses half. Either shrinks the page it plans for, and the joins above it
     turn into loops over whole tables (tests/test_read_plans.py).
     """
-    revocations = schema.connector_revocations
+    revocations = tables.connector_revocations
     key = revocations.c.workspace_connector_pk
     revocation = select(key).where(key == connector_pk).scalar_subquery()
     return connector_pk.is_distinct_from(revocation)

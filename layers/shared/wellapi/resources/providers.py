@@ -3,9 +3,9 @@ selected, or was matched to) and of the provider catalog as one workspace sees i
 
 Selecting a provider forces ``is_matched``; removing the row clears ``is_selected``. Its SQL
 conditions are ``wellapi.resources.providers_sql``; its table is
-``wellapi.schema.workspace_providers`` (with the constraint
+``wellapi.resources.tables.workspace_providers`` (with the constraint
 ``workspace_providers_selected_implies_matched``) and the catalog's is
-``wellapi.schema.providers``, made and changed by the migrations.
+``wellapi.resources.tables.providers``, made and changed by the migrations.
 """
 
 from __future__ import annotations
@@ -26,8 +26,7 @@ from wellapi.resources.parents import PROVIDER, WORKSPACE
 from wellapi.resources.rules import CheckName, Rules
 
 if TYPE_CHECKING:
-    from wellapi.changes import ResourceDocument
-    from wellapi.rows import WriteKind
+    from wellapi.resources.changes import ResourceDocument, WriteKind
 
 
 class ProviderCheck(CheckName):

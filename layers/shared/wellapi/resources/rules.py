@@ -16,15 +16,14 @@ from typing import TYPE_CHECKING
 from wellapi.errors import ApiError, Conflict, ErrorList, Forbidden
 
 if TYPE_CHECKING:
-    from wellapi.changes import ResourceDocument
+    from wellapi.resources.changes import ResourceDocument, WriteKind
     from wellapi.resources.description import Resource
-    from wellapi.rows import WriteKind
 
 # A member that may be set on create only, and that an update would change
-# (``wellapi.writes``): the check ``keeps_<member>``.
+# (``wellapi.sqlbuild.write_sql``): the check ``keeps_<member>``.
 KEEPS_PREFIX = "keeps_"
 # A member no client may write (a timestamp, ``created_by``), sent back on update with another
-# value than the row's (``wellapi.writes``): the check ``read_only_<member>``.
+# value than the row's (``wellapi.sqlbuild.write_sql``): the check ``read_only_<member>``.
 READ_ONLY_PREFIX = "read_only_"
 
 

@@ -27,7 +27,7 @@ from pydantic import (
 )
 
 from wellapi.domain import Direction
-from wellapi.timestamps import to_utc
+from wellapi.resources.utc import to_utc
 
 # A message may name this many records; a batch of ten stays well inside one statement.
 MAX_RECORD_IDS = 5000

@@ -1,6 +1,6 @@
 """The revocation sweeper: soft-deletes a revoked connector's ledger rows in bounded steps.
 
-A revocation message only records the revocation (``wellapi.sync.writer``): from its commit no
+A revocation message only records the revocation (``wellapi.sync.batches``): from its commit no
 read shows the connector's rows, whatever their number. This module does the physical
 soft-deletion after it, and is run by a scheduled function (``functions/sweep.py``) and, for
 a revocation applied locally, by ``make run`` the same way.
@@ -25,9 +25,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from wellapi import db
-from wellapi.rows import select_list
-from wellapi.sql import Script, ScriptPart, to_literal
+from wellapi.store import connections
+from wellapi.store.rows import select_list
+from wellapi.store.templates import Script, ScriptPart, to_literal
 from wellapi.sync.ledgers import LEDGERS
 
 # Rows per step: ~0.3 s on this project's bench machine, far from the sync role's 60 s
@@ -64,7 +64,7 @@ def pending_parts(*, pool: Any = None) -> list[SweepPart]:
         record_type="s.record_type",
         direction="s.direction::text",
     )
-    rows = db.execute(
+    rows = connections.execute(
         f"SELECT {columns} FROM core_api.revocation_sweeps s "
         "JOIN core_api.connector_revocations r USING (workspace_connector_pk) "
         "WHERE NOT s.done ORDER BY r.revoked_at, s.workspace_connector_pk, s.record_type, "
@@ -145,7 +145,7 @@ class SweepReport:
 
 def run_step(part: SweepPart, *, pool: Any = None, rows: int = STEP_ROWS) -> StepOutcome:
     script = step(part, rows=rows)
-    answer = script.split(db.execute(script.text, retry=False, pool=pool))
+    answer = script.split(connections.execute(script.text, retry=False, pool=pool))
     return StepOutcome._make(answer["sweep"][0])
 
 
@@ -174,7 +174,7 @@ def sweep(
 
 def pending_age_seconds(*, pool: Any = None) -> float:
     """How long the oldest revocation still being swept has waited (0 when none is)."""
-    rows = db.execute(
+    rows = connections.execute(
         "SELECT coalesce(extract(epoch FROM now() - min(revoked_at)), 0)::float8 "
         "FROM core_api.connector_revocations WHERE swept_at IS NULL",
         pool=pool,

@@ -37,10 +37,10 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
-from wellapi import db
 from wellapi.domain import SCHEMA
 from wellapi.errors import sqlstate_of
 from wellapi.settings import Settings
+from wellapi.store import connections
 
 logger = Logger(service="wellapi-migrate", use_rfc3339=True)
 
@@ -63,18 +63,18 @@ def migrations_dir() -> Path:
     task_root = os.environ.get("LAMBDA_TASK_ROOT")
     if task_root and (Path(task_root) / "env.py").exists():
         return Path(task_root)
-    return Path(__file__).resolve().parents[3] / "migrations"
+    return Path(__file__).resolve().parents[4] / "migrations"
 
 
 def migration_engine(settings: Settings) -> Engine:
     """Alembic's engine: the functions' connections, in transactions, without a read bound
     (a migration may run long; its statements are bounded by the server's lock timeout)."""
     engine = create_engine(
-        "postgresql+pg8000://", creator=db.connection_factory(settings), poolclass=NullPool
+        "postgresql+pg8000://", creator=connections.connection_factory(settings), poolclass=NullPool
     )
 
     def configure(connection: Any, _record: Any) -> None:
-        db.configure_connection(connection, autocommit=False, read_timeout=None)
+        connections.configure_connection(connection, autocommit=False, read_timeout=None)
 
     event.listen(engine, "connect", configure)
     return engine

@@ -27,16 +27,9 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import ValidationError
 
-from wellapi import db
 from wellapi.errors import DatabaseUnavailable
-from wellapi.sync.messages import (
-    ConnectorRevoked,
-    ProvenanceLinked,
-    ProvenanceUnlinked,
-    parse_message,
-    sync_run_of,
-)
-from wellapi.sync.writer import (
+from wellapi.store import connections
+from wellapi.sync.batches import (
     AnyMessage,
     Applied,
     Planned,
@@ -46,6 +39,13 @@ from wellapi.sync.writer import (
     apply,
     check,
     resolve,
+)
+from wellapi.sync.messages import (
+    ConnectorRevoked,
+    ProvenanceLinked,
+    ProvenanceUnlinked,
+    parse_message,
+    sync_run_of,
 )
 
 logger = Logger(service="wellapi-sync", use_rfc3339=True)
@@ -177,7 +177,7 @@ MessageResult = Applied | Exception
 
 
 def _write(
-    planned: dict[str, Planned], pool: db.Pool, time_left_ms: Callable[[], int]
+    planned: dict[str, Planned], pool: connections.Pool, time_left_ms: Callable[[], int]
 ) -> tuple[dict[str, MessageResult], bool]:
     """Each planned record's outcome (by message id), and whether the batch had to be split.
 
@@ -226,7 +226,7 @@ def _failure_reason(error: Exception) -> str:
 def process(
     event: dict[str, Any],
     *,
-    pool: db.Pool | None = None,
+    pool: connections.Pool | None = None,
     time_left_ms: Callable[[], int] | None = None,
 ) -> dict[str, Any]:
     """Validate every record, then write the good ones together; returns the SQS response.
@@ -237,7 +237,7 @@ def process(
     records = list(event.get("Records") or [])
     parsed = _parse_all(records)
     messages = [m for m in parsed.values() if not isinstance(m, str)]
-    pool = pool or db.get_pool("sync")
+    pool = pool or connections.get_pool("sync")
     try:
         resolution = resolve(messages, pool=pool) if messages else Resolution()
     except Exception:
@@ -298,7 +298,7 @@ def process(
 
 
 def sync_handler() -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    db.prepare_at_init("sync")
+    connections.prepare_at_init("sync")
 
     @logger.inject_lambda_context
     @metrics.log_metrics

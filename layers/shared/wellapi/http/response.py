@@ -1,6 +1,7 @@
 """Responses carrying JSON:API documents, in the shape API Gateway's HTTP API takes back.
 
-Below the operations, which answer with them, and ``wellapi.http``, which sends them back.
+Below the operations, which answer with them, and ``wellapi.handlers.api``, which sends them
+back.
 """
 
 from __future__ import annotations

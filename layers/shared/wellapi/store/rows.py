@@ -13,7 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:  # the authorizer, which reads rows, loads no write
+    from wellapi.resources.changes import WriteKind
 
 # ---------------------------------------------------------------------------------------------
 # A read: one row per resource object, with its parents' linkage and the included records.
@@ -155,9 +158,6 @@ def found_label(relationship: str) -> str:
 def check_label(check: str) -> str:
     """Whether a rule (``wellapi.resources.rules``) holds."""
     return f"check_{check}"
-
-
-WriteKind = Literal["create", "update", "delete"]
 
 
 @dataclass(frozen=True)

@@ -1,21 +1,78 @@
 """What decides the SQL text of a request (its shape), apart from the values in it.
 
-Shapes are plain data: ``wellapi.statements`` finds a shape's compiled text by its ``repr``,
+Shapes are plain data: ``wellapi.store.statements`` finds a shape's compiled text by its ``repr``,
 so a function answering a shape compiled ahead of time never imports SQLAlchemy.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from wellapi.jsonapi.query import ReadQuery
 from wellapi.resources import Resource, Walk, resource_named
-from wellapi.rows import WriteKind as WriteKind
-from wellapi.sql import Template
+from wellapi.store.templates import Template
 
 if TYPE_CHECKING:  # a read function never loads what a write document holds
-    from wellapi.changes import ResourceDocument
+    from wellapi.resources.changes import ResourceDocument, WriteKind
+
+
+# What a shape reads from a parsed query (``wellapi.jsonapi.query.ReadQuery`` is one): this
+# room never imports the JSON:API package, which parses it.
+
+
+class Bound(Protocol):
+    """A range filter: ``attribute`` ``operator`` ``value``."""
+
+    @property
+    def attribute(self) -> str: ...
+
+    @property
+    def operator(self) -> str: ...
+
+    @property
+    def value(self) -> Any: ...
+
+
+class Position(Protocol):
+    """A keyset cursor: the sort value and the id of the row to read after (or before)."""
+
+    @property
+    def value(self) -> Any: ...
+
+    @property
+    def id(self) -> Any: ...
+
+
+class ReadRequest(Protocol):
+    """A read's parameters, parsed and typed."""
+
+    @property
+    def include(self) -> tuple[str, ...]: ...
+
+    @property
+    def sort(self) -> str: ...
+
+    @property
+    def descending(self) -> bool: ...
+
+    @property
+    def relationship_filters(self) -> Sequence[tuple[str, Sequence[Any]]]: ...
+
+    @property
+    def attribute_filters(self) -> Sequence[tuple[str, Sequence[Any]]]: ...
+
+    @property
+    def ranges(self) -> Sequence[Bound]: ...
+
+    @property
+    def page_size(self) -> int: ...
+
+    @property
+    def after(self) -> Position | None: ...
+
+    @property
+    def before(self) -> Position | None: ...
 
 
 @dataclass(frozen=True)
@@ -39,7 +96,7 @@ class ReadShape:
 
     @classmethod
     def of(
-        cls, resource: Resource, query: ReadQuery, *, single: bool, service: bool = False
+        cls, resource: Resource, query: ReadRequest, *, single: bool, service: bool = False
     ) -> ReadShape:
         cursor = "after" if query.after else "before" if query.before else None
         attribute_filters = query.attribute_filters
@@ -98,7 +155,7 @@ class ReadShape:
         return None
 
 
-def read_params(query: ReadQuery, *, row_id: Any = None) -> dict[str, Any]:
+def read_params(query: ReadRequest, *, row_id: Any = None) -> dict[str, Any]:
     """The values that go into a ``ReadShape``'s template."""
     params: dict[str, Any] = {"limit": query.page_size + 1}
     if row_id is not None:

@@ -1,9 +1,9 @@
 """The SQL text of a request's shape: compiled ahead of time by a stated rule, else on demand.
 
-SQLAlchemy builds every statement (``wellapi.queries``, ``wellapi.writes``), but importing it
-costs an API function more CPU at cold start than everything else it loads. So the shapes that
-follow from the resources' descriptions by the rule of ``welldev.compiled`` (every Retrieve
-and every write a document can ask for; every List that departs from the default List in at
+SQLAlchemy builds every statement (``wellapi.sqlbuild.read_sql``, ``wellapi.sqlbuild.write_sql``),
+but importing it costs an API function more CPU at cold start than everything else it loads. So the
+shapes that follow from the resources' descriptions by the rule of ``welldev.compiled`` (every
+Retrieve and every write a document can ask for; every List that departs from the default List in at
 most two of its dimensions; for members and for services) are compiled when the repository is
 built into ``compiled/<resource>/<kind>-<digest>.json``, one file a shape, committed and held
 by a test to what SQLAlchemy compiles now. A function reads the one file of the shape it
@@ -21,8 +21,8 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
-from wellapi.shapes import ReadShape, WritePlan, WriteShape
-from wellapi.sql import Layout, Template
+from wellapi.store.shapes import ReadShape, WritePlan, WriteShape
+from wellapi.store.templates import Layout, Template
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ def read_template(shape: ReadShape) -> tuple[Template, Layout]:
         return Template(entry["sql"], entry["defaults"]), Layout(tuple(entry["labels"]))
     logger.info("compiling a read shape on demand", extra={"shape": repr(shape)})
     # The SQL builders (and SQLAlchemy) are imported here on a miss only, never at init.
-    from wellapi.queries import compile_read
+    from wellapi.sqlbuild.read_sql import compile_read
 
     return compile_read(shape)
 
@@ -108,6 +108,6 @@ def write_plan(shape: WriteShape) -> WritePlan:
         )
     logger.info("compiling a write shape on demand", extra={"shape": repr(shape)})
     # As for reads: the write builders (and SQLAlchemy) are imported on a miss only.
-    from wellapi.writes import compile_write
+    from wellapi.sqlbuild.write_sql import compile_write
 
     return compile_write(shape)

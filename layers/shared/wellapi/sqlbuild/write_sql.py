@@ -7,7 +7,7 @@ when all of them hold, then reports each rule's outcome in one row.
          written    AS (INSERT ... / UPDATE ... WHERE every check holds RETURNING 1)
     SELECT checks.*, (SELECT count(*) FROM written) FROM checks
 
-Every column of that outcome row is labelled by ``wellapi.rows``, which also reads it back
+Every column of that outcome row is labelled by ``wellapi.store.rows``, which also reads it back
 (``WriteOutcome``); the plan keeps the labels in the order the statement emits them.
 
 An update compares what it may not change with the target row instead: each create-only or
@@ -18,7 +18,7 @@ PATCH that changes nothing writes nothing (``updated_at`` stays, no trigger fire
 reports that it found the row, which the script then reads back.
 
 Compiled once per shape (resource, operation, which members the document has, principal kind):
-ahead of time for the common ones, else on demand (``wellapi.statements``).
+ahead of time for the common ones, else on demand (``wellapi.store.statements``).
 """
 
 from __future__ import annotations
@@ -44,14 +44,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert
 
-from wellapi import schema
-from wellapi.changes import ResourceDocument
-from wellapi.queries import live_row_conditions, parent_visible, scope_condition
-from wellapi.resources import RESOURCES, Resource
+from wellapi.resources import RESOURCES, Resource, tables
 from wellapi.resources.all_conditions import CONDITIONS
+from wellapi.resources.changes import ResourceDocument, WriteKind
 from wellapi.resources.conditions import Check, WriteContext, scope_workspace_pk
 from wellapi.resources.rules import KEEPS_PREFIX, READ_ONLY_PREFIX
-from wellapi.rows import (
+from wellapi.sqlbuild.compiler import compile_template
+from wellapi.sqlbuild.read_sql import live_row_conditions, parent_visible, scope_condition
+from wellapi.store.rows import (
     CHANGES_LABEL,
     CREATED_LABEL,
     FOUND_TARGET_LABEL,
@@ -59,8 +59,7 @@ from wellapi.rows import (
     check_label,
     found_label,
 )
-from wellapi.shapes import WriteKind, WritePlan, WriteShape
-from wellapi.sql_compile import compile_template
+from wellapi.store.shapes import WritePlan, WriteShape
 
 
 def _resolved(resource: Resource, shape: WriteShape) -> list[str]:
@@ -81,7 +80,7 @@ def _related(resource: Resource, shape: WriteShape, ctx: WriteContext) -> dict[s
     related: dict[str, Any] = {}
     for name in _resolved(resource, shape):
         rel = resource.relationship(name)
-        alias = schema.table(rel.parent.table.name).alias(f"p_{name}")
+        alias = tables.table(rel.parent.table.name).alias(f"p_{name}")
         visible = conditions.relationship_visible(ctx, name, alias)
         if visible is None:
             visible = parent_visible(rel.parent, alias, service=shape.service)
@@ -102,9 +101,9 @@ def _row_parent(name: str) -> str:
 
 
 def _target(resource: Resource, shape: WriteShape) -> Any:
-    t = schema.table(resource.table.name).alias("t")
+    t = tables.table(resource.table.name).alias("t")
     parents = {
-        rel.name: schema.table(rel.parent.table.name).alias(f"p_{rel.name}")
+        rel.name: tables.table(rel.parent.table.name).alias(f"p_{rel.name}")
         for rel in resource.relationships
     }
     joined: Any = t
@@ -278,7 +277,7 @@ def build_create(shape: WriteShape, base: WriteContext) -> WriteStatement:
     conditions = CONDITIONS[resource]
     related = _related(resource, shape, base)
     ctx = replace(base, related=related)
-    table = schema.table(resource.table.name)
+    table = tables.table(resource.table.name)
 
     def insert_row(checks_cte: Any, every: ColumnElement[bool]) -> Any:
         values: dict[str, Any] = {resource.id_column: bindparam("row_id")}
@@ -344,7 +343,7 @@ def build_update(shape: WriteShape, base: WriteContext) -> WriteStatement:
     }
     # The trigger moves updated_at; naming it keeps the SET list from ever being empty.
     assignments["updated_at"] = func.now()
-    write = _update_target(schema.table(resource.table.name), target, assignments, if_changed=True)
+    write = _update_target(tables.table(resource.table.name), target, assignments, if_changed=True)
     changes = _changes(resource, shape, target)
     return _assemble(shape, related, flags, checks, write, changes)
 
@@ -359,7 +358,7 @@ def build_delete(shape: WriteShape, base: WriteContext) -> WriteStatement:
     ctx = replace(base, related=related, target=target)
     flags: Flags = [_found_target(target), *_found(related)]
     assignments = {"deleted_at": func.now(), **conditions.delete_values()}
-    write = _update_target(schema.table(resource.table.name), target, assignments)
+    write = _update_target(tables.table(resource.table.name), target, assignments)
     return _assemble(shape, related, flags, conditions.delete_checks(ctx), write)
 
 
@@ -379,7 +378,7 @@ def write_context(shape: WriteShape) -> WriteContext:
 
 
 def compile_write(shape: WriteShape) -> WritePlan:
-    """The plan of a write (``wellapi.statements`` caches it)."""
+    """The plan of a write (``wellapi.store.statements`` caches it)."""
     built = BUILDERS[shape.kind](shape, write_context(shape))
     outcome = tuple(str(c.key) for c in built.statement.selected_columns)
     checks = tuple(c.name for c in built.checks)

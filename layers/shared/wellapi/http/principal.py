@@ -7,7 +7,7 @@ Whether the person may act there is decided by the database, in the request's ow
 (``core_api.set_scope``), so it costs nothing extra. The database takes the person and the
 kind from the scope token the authorizer's key check signed, never from the other claims: the
 API role cannot choose its own scope (revision 0014). The token itself never reaches the
-database: the request's text is sealed with a single-use proof of it (``wellapi.proofs``,
+database: the request's text is sealed with a single-use proof of it (``wellapi.http.proofs``,
 revision 0016).
 """
 
@@ -20,9 +20,9 @@ from uuid import UUID
 from aws_lambda_powertools import Logger
 
 from wellapi.errors import DatabaseUnavailable, Forbidden, NotFound, Unauthorized
-from wellapi.proofs import is_scope_token, seal_with_token
-from wellapi.rows import ScopeRow, column_list
-from wellapi.sql import ScriptPart, to_literal
+from wellapi.http.proofs import is_scope_token, seal_with_token
+from wellapi.store.rows import ScopeRow, column_list
+from wellapi.store.templates import ScriptPart, to_literal
 
 PrincipalKind = Literal["member", "service"]
 # Set by the authorizer when it could not reach the database to check the key.

@@ -7,15 +7,18 @@ builders read it. It lives below all of them so that none of those needs the bod
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
+
+# What a write does to its row; the rules, the write shapes and the outcome rows name it.
+WriteKind = Literal["create", "update", "delete"]
 
 
 @dataclass(frozen=True)
 class ResourceDocument:
     # The members a client may write (on update: "always" and create-only ones), and the
     # relationships it names; on update, never-writable relationships are named here too, and
-    # the write compares them with the row's (``wellapi.writes``).
+    # the write compares them with the row's (``wellapi.sqlbuild.write_sql``).
     attributes: dict[str, Any] = field(default_factory=dict)
     relationships: dict[str, UUID | None] = field(default_factory=dict)
     # On update: read-only attributes (the timestamps, any never-writable one) sent back. They

@@ -4,7 +4,7 @@ A function file calls ``api_handler(resource, OPERATION)`` with the operation it
 nothing else. Every function
 serves exactly one route, which API Gateway has already matched, so there is no router: the
 handler checks the event's route key, understands the request once as the operation declares
-(``wellapi.request.understand``, which also says in what order a faulty request's errors
+(``wellapi.http.request.understand``, which also says in what order a faulty request's errors
 come) and runs the operation on that. Every error, typed or not, leaves as a JSON:API error
 object (a database error never as its text).
 """
@@ -18,13 +18,13 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
-from wellapi import db
 from wellapi.errors import ApiError, ErrorList, NotFound, database_error
+from wellapi.http.principal import logged_claims
+from wellapi.http.request import request_from_event, understand
+from wellapi.http.response import Response, error_response
 from wellapi.operations import Operation
-from wellapi.principal import logged_claims
-from wellapi.request import request_from_event, understand
 from wellapi.resources import RESOURCES, Resource
-from wellapi.response import Response, error_response
+from wellapi.store import connections
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 logger = Logger(service="wellapi", use_rfc3339=True)
@@ -68,7 +68,7 @@ def _caller(event: dict[str, Any]) -> dict[str, str]:
 def api_handler(resource_key: str, operation: Operation) -> Handler:
     resource = RESOURCES[resource_key]
     route = f"{operation.method} {operation.path(resource)}"
-    db.prepare_at_init("api")
+    connections.prepare_at_init("api")
 
     # Never log the event: it holds the Authorization header.
     @logger.inject_lambda_context(log_event=False)

@@ -22,7 +22,7 @@ leave (on equal times a removal comes after the link):
   ``occurred_at``, written over HTTP or before revision 0015, occurred before any message) and
   records its time as the key's tombstone (the latest one wins);
 - a revocation is recorded, not swept: from its commit no read shows the connector's rows
-  (``wellapi.queries``), and ``wellapi.sync.sweeper`` soft-deletes them in bounded steps.
+  (``wellapi.sqlbuild.read_sql``), and ``wellapi.sync.sweeper`` soft-deletes them in bounded steps.
 
 Concurrent batches: the script first takes a transaction-level advisory lock per connector it
 names, sorted (shared for links; exclusive for unlinks and revocations, and the sweeper's), so
@@ -50,9 +50,9 @@ from functools import cached_property
 from typing import Any, NamedTuple
 from uuid import UUID
 
-from wellapi import db
-from wellapi.rows import select_list
-from wellapi.sql import Script, ScriptPart, to_literal
+from wellapi.store import connections
+from wellapi.store.rows import select_list
+from wellapi.store.templates import Script, ScriptPart, to_literal
 from wellapi.sync.ledgers import LEDGERS
 from wellapi.sync.messages import (
     ConnectorRevoked,
@@ -161,7 +161,7 @@ def resolve(messages: Sequence[AnyMessage], *, pool: Any = None) -> Resolution:
             f"OR r.workspace_pk <> {workspace})"
         )
     resolution = Resolution()
-    for row in map(ResolvedRow._make, db.execute(" UNION ALL ".join(parts), pool=pool)):
+    for row in map(ResolvedRow._make, connections.execute(" UNION ALL ".join(parts), pool=pool)):
         if row.kind == "connector":
             # A connector's row is read from its table: none of these is NULL.
             assert row.pk is not None
@@ -561,7 +561,7 @@ def apply(
     batch = batch_script(planned, statement_timeout_ms=statement_timeout_ms)
     # Not retried on a dropped connection: the batch goes back to the queue instead, and
     # the receipts make the redelivery safe.
-    answer = batch.split(db.execute(batch.text, retry=False, pool=pool))
+    answer = batch.split(connections.execute(batch.text, retry=False, pool=pool))
     results: list[Applied | None] = []
     unjudged: list[int] = []
     firsts: dict[tuple[int, str], Planned] = {}

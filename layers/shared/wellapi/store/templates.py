@@ -16,7 +16,7 @@ from uuid import UUID
 
 from pg8000.native import literal as pg_literal
 
-from wellapi.rows import ReadColumns, ReadRow
+from wellapi.store.rows import ReadColumns, ReadRow
 
 
 def to_literal(value: Any) -> str:
@@ -55,7 +55,7 @@ class Template:
 
 @dataclass(frozen=True)
 class Layout:
-    """Where each value sits in a result row, by label (``wellapi.rows``): the labels of a
+    """Where each value sits in a result row, by label (``wellapi.store.rows``): the labels of a
     ``Template``'s columns, in the order the statement emits them."""
 
     labels: tuple[str, ...]

@@ -1,6 +1,6 @@
 """SQL for reads, built from a resource description and compiled once per query shape.
 
-This module and its SQLAlchemy are loaded by ``wellapi.statements`` only for a shape that was
+This module and its SQLAlchemy are loaded by ``wellapi.store.statements`` only for a shape that was
 not compiled ahead of time.
 
 A List or Retrieve is one statement: tenant scope, soft delete, the joins that give every
@@ -31,21 +31,28 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.selectable import FromClause, NamedFromClause
 
-from wellapi import schema
 from wellapi.jsonapi.query import RANGE_OPERATORS
-from wellapi.resources import Attribute, Parent, Relationship, Resource, Walk, resource_named
+from wellapi.resources import (
+    Attribute,
+    Parent,
+    Relationship,
+    Resource,
+    Walk,
+    resource_named,
+    tables,
+)
 from wellapi.resources.conditions import exists_where, scope_person_pk, scope_workspace_pk
 from wellapi.resources.ledgers_sql import connector_not_revoked
-from wellapi.rows import (
+from wellapi.sqlbuild.compiler import compile_template
+from wellapi.store.rows import (
     ID_LABEL,
     attribute_label,
     included_label,
     linkage_label,
     visible_label,
 )
-from wellapi.shapes import ReadShape
-from wellapi.sql import Layout, Template
-from wellapi.sql_compile import compile_template
+from wellapi.store.shapes import ReadShape
+from wellapi.store.templates import Layout, Template
 
 
 def parent_visible(
@@ -65,7 +72,7 @@ def parent_visible(
 
 
 def group_enrolled(group_pk: ColumnElement[Any]) -> ColumnElement[bool]:
-    wgw = schema.workspace_group_workspaces
+    wgw = tables.workspace_group_workspaces
     return exists_where(
         wgw.c.workspace_group_pk == group_pk,
         wgw.c.workspace_pk == scope_workspace_pk(),
@@ -74,7 +81,7 @@ def group_enrolled(group_pk: ColumnElement[Any]) -> ColumnElement[bool]:
 
 
 def group_member(group_pk: ColumnElement[Any]) -> ColumnElement[bool]:
-    gm = schema.workspace_group_memberships
+    gm = tables.workspace_group_memberships
     return exists_where(
         gm.c.workspace_group_pk == group_pk,
         gm.c.person_pk == scope_person_pk(),
@@ -143,7 +150,7 @@ def with_parents(
     outer join where the relationship is optional): what a read's columns, scope and filters
     refer to."""
     parents = {
-        rel.name: schema.table(rel.parent.table.name).alias(f"p_{rel.name}")
+        rel.name: tables.table(rel.parent.table.name).alias(f"p_{rel.name}")
         for rel in resource.relationships
     }
     joined: FromClause = rows
@@ -176,7 +183,7 @@ def relationship_filter(
     bitmap-scan every row in the range and sort them all before the limit (the sync-status
     query on a 20k-row range: 19 ms against 0.08 ms).
     """
-    table = schema.table(rel.parent.table.name)
+    table = tables.table(rel.parent.table.name)
     id_column = table.c[rel.parent.id_column]
     ids: list[BindParameter[Any]] = [bindparam(f"rel_{rel.name}_{i}") for i in range(count)]
     if count == 1:
@@ -250,7 +257,7 @@ def _walked_rows(shape: ReadShape, walk: Walk) -> FromClause:
     """
     resource = resource_named(shape.resource)
     rel = resource.relationship(walk.relationship)
-    parent = schema.table(rel.parent.table.name).alias("w")
+    parent = tables.table(rel.parent.table.name).alias("w")
     connector = revocable_connector(resource)
     walks_connector = connector is not None and connector.name == rel.name
     rest = replace(
@@ -261,7 +268,7 @@ def _walked_rows(shape: ReadShape, walk: Walk) -> FromClause:
     )
     branches = []
     for value in shape.partitions if walk.partition else (None,):
-        x = schema.table(resource.table.name).alias(f"x_{value or 'all'}")
+        x = tables.table(resource.table.name).alias(f"x_{value or 'all'}")
         # Walking the connectors, a revoked one is left out of the walk itself (below); a
         # row reached through another parent (a record) is checked for its own connector.
         live = [x.c.deleted_at.is_(None)] if walks_connector else live_row_conditions(resource, x)
@@ -305,7 +312,7 @@ def scope_parent(parent: FromClause) -> ColumnElement[bool]:
 def _build(shape: ReadShape) -> tuple[Select[Any], Layout]:
     resource = resource_named(shape.resource)
     walk = shape.walk
-    t = _walked_rows(shape, walk) if walk else schema.table(resource.table.name).alias("t")
+    t = _walked_rows(shape, walk) if walk else tables.table(resource.table.name).alias("t")
     parents, joined = with_parents(resource, t)
 
     columns: list[ColumnElement[Any]] = [t.c[resource.id_column].label(ID_LABEL)]
@@ -355,7 +362,7 @@ def read_statement(shape: ReadShape) -> Select[Any]:
 
 
 def compile_read(shape: ReadShape) -> tuple[Template, Layout]:
-    """The template of a read and where its values sit (``wellapi.statements`` caches it)."""
+    """The template of a read and where its values sit (``wellapi.store.statements`` caches it)."""
     stmt, layout = _build(shape)
     return compile_template(stmt), layout
 

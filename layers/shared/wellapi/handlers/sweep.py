@@ -14,15 +14,17 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from wellapi import db
+from wellapi.store import connections
 from wellapi.sync.sweeper import pending_age_seconds, sweep
 
 logger = Logger(service="wellapi-sweep", use_rfc3339=True)
 metrics = Metrics(namespace="Well", service="wellapi-sweep")
 
 
-def sweep_once(*, pool: db.Pool | None = None, time_left_ms: Callable[[], int]) -> dict[str, Any]:
-    pool = pool or db.get_pool("sync")
+def sweep_once(
+    *, pool: connections.Pool | None = None, time_left_ms: Callable[[], int]
+) -> dict[str, Any]:
+    pool = pool or connections.get_pool("sync")
     report = sweep(pool=pool, time_left_ms=time_left_ms)
     age = pending_age_seconds(pool=pool)
     metrics.add_metric(name="RowsRevoked", unit=MetricUnit.Count, value=report.rows)
@@ -44,7 +46,7 @@ def sweep_once(*, pool: db.Pool | None = None, time_left_ms: Callable[[], int]) 
 
 
 def sweep_handler() -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    db.prepare_at_init("sync")
+    connections.prepare_at_init("sync")
 
     @logger.inject_lambda_context
     @metrics.log_metrics

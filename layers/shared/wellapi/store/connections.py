@@ -8,8 +8,8 @@ implicit transaction, so no BEGIN or COMMIT round trips are spent and nothing se
 ever set (RDS Proxy would pin).
 
 A role's connection is pg8000 and the standard library only: SQLAlchemy is what compiles the
-statements (``wellapi.statements``), and importing it would double an API function's cold
-start for one connection. Alembic's engine is built in ``wellapi.migrate`` from the same
+statements (``wellapi.store.statements``), and importing it would double an API function's cold
+start for one connection. Alembic's engine is built in ``wellapi.handlers.migration`` from the same
 ``connection_factory``.
 """
 
@@ -416,7 +416,7 @@ def execute(
 ) -> list[Row]:
     """Send one simple-protocol query and return the rows of every statement in it, in order.
 
-    ``seal`` opens the text with a single-use proof (``wellapi.proofs``), afresh for each
+    ``seal`` opens the text with a single-use proof (``wellapi.http.proofs``), afresh for each
     attempt: a proof the first attempt sent may have been spent. A connection that drops is
     retried once when ``retry`` is true (reads, and writes whose repetition is harmless);
     otherwise the failure is reported as the database being unavailable, never as driver text.

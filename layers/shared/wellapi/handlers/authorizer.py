@@ -20,13 +20,13 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from wellapi import db
 from wellapi.errors import database_error
-from wellapi.keys import ParsedKey, parse_authorization
-from wellapi.principal import SCOPE_TOKEN_CLAIM, UNAVAILABLE_CLAIM, logged_claims
-from wellapi.proofs import seal_with_key
-from wellapi.rows import KeyRow, column_list
+from wellapi.http.keys import ParsedKey, parse_authorization
+from wellapi.http.principal import SCOPE_TOKEN_CLAIM, UNAVAILABLE_CLAIM, logged_claims
+from wellapi.http.proofs import seal_with_key
 from wellapi.settings import get_settings
+from wellapi.store import connections
+from wellapi.store.rows import KeyRow, column_list
 
 logger = Logger(service="wellapi-authorizer", use_rfc3339=True)
 UNAUTHENTICATED: dict[str, Any] = {"isAuthorized": True, "context": {}}
@@ -67,7 +67,7 @@ class ClaimsCache:
 
 
 # The key's row (``KeyRow``), if the message's proof was made with a live key's secret; the
-# statement names no key: the proof that opens the message does (``wellapi.proofs``).
+# statement names no key: the proof that opens the message does (``wellapi.http.proofs``).
 LOOKUP_STATEMENT = f"SELECT {column_list(KeyRow._fields)} FROM core_api.authenticate_key()"
 
 
@@ -87,7 +87,9 @@ def authenticate(header: str | None, cache: ClaimsCache | None = None) -> Claims
 
 def lookup(key: ParsedKey) -> Claims | None:
     # As the authorizer's own role, which can do nothing but this (revision 0014).
-    answer = db.execute(LOOKUP_STATEMENT, pool=db.get_pool("auth"), seal=seal_for(key))
+    answer = connections.execute(
+        LOOKUP_STATEMENT, pool=connections.get_pool("auth"), seal=seal_for(key)
+    )
     rows = [KeyRow._make(row) for row in answer]
     if not rows:
         logger.info(
@@ -109,7 +111,7 @@ def authorizer_handler(
 ) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     # Built on the first request, not at import: settings are read when the function runs.
     caches = [cache] if cache is not None else []
-    db.prepare_at_init("auth")
+    connections.prepare_at_init("auth")
 
     def answer(event: dict[str, Any]) -> dict[str, Any]:
         headers = {str(k).lower(): v for k, v in (event.get("headers") or {}).items()}

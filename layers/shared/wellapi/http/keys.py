@@ -1,7 +1,7 @@
 """API keys: ``wk_<prefix>_<secret>``. The prefix finds the key; only SHA-256(secret) is stored.
 
 The secret is 32 random bytes, so a fast hash is the right one (there is nothing to brute
-force); the authorizer proves it holds the hash without sending it (``wellapi.proofs``), and
+force); the authorizer proves it holds the hash without sending it (``wellapi.http.proofs``), and
 the database checks the proof against the stored hash. This is what the authorizer needs to
 read a key; issuing, listing and revoking keys is administration, done by the toolkit's
 ``wellapi keys`` (``welldev.api_keys``), never in Lambda.

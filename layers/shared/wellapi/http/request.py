@@ -23,8 +23,8 @@ A request broken in several ways is answered with the first of these, on every r
 What the database decides (whether the principal may act in the workspace, whether the row is
 there, a write's rules) comes after all of these, in the request's one round trip.
 
-Below the operations, which take a ``Call``, and ``wellapi.http``, which makes one: the handler
-imports the operations, so what both use cannot live in the handler's package.
+Below the operations, which take a ``Call``, and ``wellapi.handlers.api``, which makes one:
+the handler imports the operations, so what both use lives in this room, below both.
 """
 
 from __future__ import annotations
@@ -38,16 +38,16 @@ from urllib.parse import parse_qsl
 from uuid import UUID
 
 from wellapi.errors import BadRequest, NotFound
+from wellapi.http.principal import Principal, principal_from_claims
 from wellapi.jsonapi.ids import canonical_uuid
 from wellapi.jsonapi.media import check_accept, check_content_type
 from wellapi.jsonapi.query import ReadKind, ReadQuery, parse_read_query
-from wellapi.principal import Principal, principal_from_claims
 from wellapi.resources import Relationship, Resource
 from wellapi.settings import get_settings
 
 if TYPE_CHECKING:
-    from wellapi.changes import ResourceDocument
     from wellapi.jsonapi.body import DocumentBody
+    from wellapi.resources.changes import ResourceDocument
 
 # The query parameters a page link replaces; it carries every other one over as sent.
 CURSOR_PARAMETERS = ("page[after]", "page[before]")

@@ -1,6 +1,6 @@
 """SQLAlchemy statements to ``Template``s: the one place SQL is compiled.
 
-Run ahead of time for the common shapes (``wellapi.statements``), and in a function only for a
+Run ahead of time for the common shapes (``wellapi.store.statements``), and in a function only for a
 shape that was not compiled ahead.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy.dialects.postgresql.pg8000 import PGDialect_pg8000
 from sqlalchemy.sql.expression import ClauseElement
 
-from wellapi.sql import Template
+from wellapi.store.templates import Template
 
 _DIALECT = PGDialect_pg8000(paramstyle="pyformat")  # type: ignore[no-untyped-call]
 

@@ -1,0 +1,11 @@
+"""The entry points: one module per kind of Lambda function, each building its handler.
+
+    api         every API function (``api_handler(resource, OPERATION)``)
+    authorizer  the HTTP API's REQUEST authorizer
+    sync        the SQS-triggered sync function
+    sweep       the scheduled revocation sweeper
+    migration   the custom resource (and command) that runs the Alembic migrations
+
+A function file imports one of them and nothing else of this package: this module imports
+nothing, so no function loads another's handler.
+"""
