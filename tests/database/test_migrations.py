@@ -46,7 +46,7 @@ from wellapi.migrate import migration_engine
 from wellapi.settings import Settings
 from welldev import database as local_db
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 # --- helpers --------------------------------------------------------------------------------

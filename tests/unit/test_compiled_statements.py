@@ -30,7 +30,7 @@ from wellapi.statements import compiled_reads, compiled_writes, read_template
 from welldev import compiled
 from welldev.bench import large_tenant
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_compiled_files_are_what_sqlalchemy_compiles_now():
