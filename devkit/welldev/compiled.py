@@ -2,7 +2,7 @@
 
 ``python -m welldev.compiled`` rewrites ``wellapi/compiled/<resource>/<kind>-<digest>.json``, a
 file a shape; ``--check`` only says whether they are what SQLAlchemy compiles now
-(``tests/unit/test_compiled_statements.py`` holds them to it). ``wellapi.statements`` compiles any
+(``tests/system/test_compiled_files.py`` holds them to it). ``wellapi.statements`` compiles any
 other shape on demand. The shapes follow from the resources' descriptions, the query grammar
 and the document parser, never from a list of requests (the bench's, the examples'):
 

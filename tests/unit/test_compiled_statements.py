@@ -33,10 +33,6 @@ from welldev.bench import large_tenant
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_the_compiled_files_are_what_sqlalchemy_compiles_now():
-    assert compiled.stale_files() == [], "run: .venv/bin/python -m welldev.compiled"
-
-
 READ_EXAMPLES = sorted(
     path
     for path in (ROOT / "events").glob("*-*.json")
