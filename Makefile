@@ -31,7 +31,7 @@ find_python = $(or $(PYTHON),$(shell for c in $(PYTHON_CANDIDATES); do \
 INSTALL_PYTHON := install it (pyenv install 3.13, your package manager's python3.13, or \
 	python.org) and run make again, or name one: make PYTHON=/path/to/python3.13 ...
 
-.PHONY: install run test test-fast lint format typecheck template build pytest invoke enqueue bench clean \
+.PHONY: install run test test-fast test-unit test-database test-system lint format typecheck template build pytest invoke enqueue bench clean \
 	openapi lock
 
 # What serving needs (`make run`): the runtime lock, the local lock (embedded PostgreSQL, the
@@ -126,10 +126,18 @@ XDIST := -n $(TEST_WORKERS) --dist loadfile
 pytest: install
 	$(BIN)/pytest $(XDIST) --cov --cov-report=term-missing $(PYTEST_ARGS)
 
-# The edit-test loop: the unit and contract tests, every module that needs no database server
-# and no build (tests/conftest.py marks them `fast`); under half a minute. `make test` runs all.
-test-fast: install
-	$(BIN)/pytest $(XDIST) -m fast -q $(PYTEST_ARGS)
+# One tier each, a folder of tests/ each (tests/conftest.py): the unit tests (no database
+# server, no build: the edit-test loop, under half a minute; test-fast is its other name), the
+# database tests, the system tests (test-system needs `make build` first for the packaging
+# tests). `make test` runs them all, with the gates before.
+test-unit test-fast: install
+	$(BIN)/pytest $(XDIST) -q tests/unit $(PYTEST_ARGS)
+
+test-database: install
+	$(BIN)/pytest $(XDIST) -q tests/database $(PYTEST_ARGS)
+
+test-system: install
+	$(BIN)/pytest $(XDIST) -q tests/system $(PYTEST_ARGS)
 
 invoke: $(LOCAL_STAMP)
 	$(BIN)/wellapi invoke $(FUNCTION) $(EVENT)
@@ -159,7 +167,7 @@ fuzz: install
 	@seed=$${WELLAPI_FUZZ_SEED:-$$($(BIN)/python -c 'import random; print(random.randrange(2**32))')}; \
 	echo "==> schemathesis seed $$seed (WELLAPI_FUZZ_SEED=$$seed make fuzz replays it)"; \
 	WELLAPI_FUZZ_SEED=$$seed WELLAPI_FUZZ_EXAMPLES=$${WELLAPI_FUZZ_EXAMPLES:-300} \
-		$(BIN)/pytest tests/test_fuzz_openapi.py -p no:cacheprovider -q; \
+		$(BIN)/pytest tests/system/test_fuzz_openapi.py -p no:cacheprovider -q; \
 	status=$$?; cat .local/fuzz.json 2>/dev/null; exit $$status
 
 # Not part of `make test`: 20 s of mixed reads and writes by 8 workers in two workspaces against

@@ -31,7 +31,12 @@ pytest_plugins = [
     "tests.support.db_access",
 ]
 
-# What puts a test outside the fast tier (`make test-fast`): a database server, the SAM build.
+# The tiers, one folder each, each a make target: `tests/unit` (make test-unit, alias
+# test-fast: no database server, no build), `tests/database` (make test-database: a real
+# PostgreSQL, the handlers in process), `tests/system` (make test-system: the stack as a user
+# runs it: the SAM build, the local server and CLI, installs, the bench and load tools).
+TIERS = ("unit", "database", "system")
+# What a unit test may not use: a database server or the build.
 SLOW_FIXTURES = frozenset({"server", "build"})
 
 
@@ -40,23 +45,30 @@ def _makes_its_own_server(module: object) -> bool:
     return any(value is local_db for value in vars(module).values()) if module else False
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark ``fast`` the tests of every module none of whose tests needs a server or the build.
+def tier_of(item: pytest.Item) -> str:
+    """The tier folder a test lives in (``tests/<tier>/...``)."""
+    parts = item.path.relative_to(ROOT / "tests").parts
+    return parts[0] if len(parts) > 1 and parts[0] in TIERS else ""
 
-    The fast tier is the edit-test loop's: unit and contract tests, in well under a minute.
-    Whole modules, because a module's tests may share what one of them set up (an environment,
-    a database). ``make test`` runs every test, marked or not.
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with its tier, and refuse a unit test that needs a server or the build.
+
+    The unit tier is the edit-test loop's (``make test-fast``): a test there that asked for a
+    database server or the SAM build would make it slow, so it is an error, not a quiet move.
     """
-    slow_modules = {
-        item.path
-        for item in items
-        if set(getattr(item, "fixturenames", ())) & SLOW_FIXTURES
-        or item.get_closest_marker("slow") is not None
-        or _makes_its_own_server(getattr(item, "module", None))
-    }
+    misplaced = []
     for item in items:
-        if item.path not in slow_modules:
-            item.add_marker(pytest.mark.fast)
+        tier = tier_of(item)
+        if not tier:
+            misplaced.append(f"{item.nodeid}: not in a tier folder ({', '.join(TIERS)})")
+            continue
+        item.add_marker(getattr(pytest.mark, tier))
+        needs = set(getattr(item, "fixturenames", ())) & SLOW_FIXTURES
+        if tier == "unit" and (needs or _makes_its_own_server(getattr(item, "module", None))):
+            misplaced.append(f"{item.nodeid}: a unit test needs {sorted(needs) or 'a server'}")
+    if misplaced:
+        raise pytest.UsageError("tests in the wrong tier:\n  " + "\n  ".join(misplaced))
 
 
 def reset_connection_caches() -> None:

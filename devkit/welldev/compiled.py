@@ -1,10 +1,9 @@
 """Compile ahead of time the shapes a rule chooses from the API's description.
 
-``python -m welldev.compiled`` rewrites
-``wellapi/store/compiled/<resource>/<kind>-<digest>.json``, a file a shape; ``--check`` only says
-whether they are what SQLAlchemy compiles now (``tests/test_compiled_statements.py`` holds them to
-it). ``wellapi.store.statements`` compiles any other shape on demand. The shapes follow from the
-resources' descriptions, the query grammar
+``python -m welldev.compiled`` rewrites ``wellapi/store/compiled/<resource>/<kind>-<digest>.json``,
+a file a shape; ``--check`` only says whether they are what SQLAlchemy compiles now
+(``tests/system/test_compiled_files.py`` holds them to it). ``wellapi.store.statements`` compiles
+any other shape on demand. The shapes follow from the resources' descriptions, the query grammar
 and the document parser, never from a list of requests (the bench's, the examples'):
 
 - every Retrieve a client can send: each ``include``, in any order;

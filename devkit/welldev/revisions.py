@@ -4,7 +4,7 @@ Alembic and SQLAlchemy take about half a second to import, which every local com
 learn that there was nothing to do. The head is read from the revision files' ``revision`` and
 ``down_revision`` assignments, and the database's revision from Alembic's version table, in one
 query; only a database behind the head is handed to Alembic (``database.migrate_to_head``).
-``tests/test_local_database.py`` holds this reading equal to Alembic's own.
+``tests/system/test_local_database.py`` holds this reading equal to Alembic's own.
 """
 
 from __future__ import annotations

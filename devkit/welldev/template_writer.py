@@ -18,7 +18,7 @@ The API functions are the API's routes (``welldev.openapi.ROUTES``), one functio
 resource's together; the log groups and alarms are for every function the other parts declare.
 
 ``python -m welldev.template_writer`` (``make template.yaml``) writes the file; ``--check`` only
-says whether it is stale (as ``tests/test_template_source.py`` does).
+says whether it is stale (as ``tests/unit/test_template_source.py`` does).
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ the rows per parent. For a parent much busier than the average (the one record t
 sync runs touched, while the average record has a dozen rows), the estimate is the average,
 and at 4 the bitmap looks cheaper: the List reads all of the record's rows, one heap page
 each, to show twenty. At 1.1 the ordered walk wins for any parent with about a page of rows
-(``tests/test_read_plans.py`` holds every read shape to it).
+(``tests/database/test_read_plans.py`` holds every read shape to it).
 
 Set per role and database, on the server, like the timeouts of revision 0002: a client never
 sends ``SET``, and a role's settings apply when it logs in (through RDS Proxy too).

@@ -27,7 +27,7 @@ the API role that states the API's rule for it (``wellapi.rules`` and ``wellapi.
 
 The ledgers' permissive policy no longer calls ``<ledger>_in_scope`` (a member's insert, which
 the API never makes); the functions stay until a later release, as the expand-then-contract
-rule wants. ``tests/test_tenancy_rule.py`` compares the API and these policies for every write,
+rule wants. ``tests/database/test_tenancy_rule.py`` compares the API and these policies for every write,
 every principal kind and role.
 """
 

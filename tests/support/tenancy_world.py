@@ -3,8 +3,8 @@
 The rule is written three times: the engine's queries
 (``wellapi.sqlbuild.read_sql.scope_condition``, the resources' conditions), the row-level-security
 policies (revisions 0004, 0007, 0014) and the sync writer's own SQL (``wellapi.sync.batches``).
-``tests/test_tenancy_rule.py`` asks each of them, on this data, which rows (or which ledger links)
-every principal may touch.
+``tests/database/test_tenancy_rule.py`` asks each of them, on this data, which rows (or which
+ledger links) every principal may touch.
 
 Four workspaces (the fourth soft-deleted once its rows exist), each with a person who is its
 active owner (and, in w1 and w3, a viewer and an admin: every workspace role), records of

@@ -16,7 +16,7 @@ The seven measurements, and the floor each one is held against:
    third-party modules that function loads (each module, not only its top-level package: the
    PostgreSQL dialect and Powertools' event handler are needed by the first request whatever
    the import order, so a floor without them would reward moving them out of the import);
-   ``tests/test_packaging.py`` fails any function that loads a module it does not need
+   ``tests/system/test_packaging.py`` fails any function that loads a module it does not need
    (``sqlalchemy.orm``, boto3);
 2. warm latency of Retrieve, List (100 rows, two includes) and Create through the Lambda
    handler, against the same SQL text sent by hand with raw pg8000 and dumped with ``json``,

@@ -60,7 +60,7 @@ SKIPPED = {
     "wellapi.handlers.migration": "migrates the schema: no request of the demo to measure",
     "sweep": "sweeps revoked connectors on a schedule: no request of the demo to measure",
 }
-# As tests/test_events.py: the events whose designed answer is a refusal.
+# As tests/database/test_events.py: the events whose designed answer is a refusal.
 REFUSED = {
     "account-workspace-connectors-update.json": 403,
     "company-workspace-connectors-update.json": 403,

@@ -18,7 +18,7 @@ from welldev.bench.harness import elapsed, link_installed, note
 from welldev.console import step
 
 # What the python3.13 Lambda runtime provides besides the standard library (as in
-# tests/test_packaging.py): linked from the venv, never copied into an artifact.
+# tests/system/test_packaging.py): linked from the venv, never copied into an artifact.
 RUNTIME_PACKAGES = ("boto3", "botocore", "jmespath", "s3transfer", "dateutil", "urllib3", "six")
 # Sources whose change makes the sam build stale (devkit/welldev is not shipped).
 BUILD_SOURCES = ("template.yaml", "functions", "layers/shared", "migrations")

@@ -50,7 +50,7 @@ class Settings:
     # RDS Proxy closes client connections idle for 30 minutes; recycle well before that.
     db_pool_recycle_seconds: int = 1500
     # Connect and read bounds of the API functions, twice over (one retry), fit their 20 s
-    # timeout (template.yaml; tests/test_template.py checks the order).
+    # timeout (template.yaml; tests/unit/test_template.py checks the order).
     db_connect_timeout_seconds: float = 3.0
     # Bounds on waiting for a reply, above each role's server-side statement_timeout (5 s for
     # the API, 60 s for the sync writer; migration 0002), below the functions' timeouts.

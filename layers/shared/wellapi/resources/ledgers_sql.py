@@ -31,7 +31,7 @@ def connector_not_revoked(connector_pk: ColumnElement[Any]) -> ColumnElement[boo
     an anti-join and, from the revocations' statistics (none for an empty table, or more
     revocations than connectors walked), expects every connector to be revoked; kept a
     sub-select it guesses half. Either shrinks the page it plans for, and the joins above it
-    turn into loops over whole tables (tests/test_read_plans.py).
+    turn into loops over whole tables (tests/database/test_read_plans.py).
     """
     revocations = tables.connector_revocations
     key = revocations.c.workspace_connector_pk

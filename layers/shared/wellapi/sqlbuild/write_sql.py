@@ -143,7 +143,7 @@ def _target(resource: Resource, shape: WriteShape) -> Any:
         # An update compares the row with what it was sent and writes only if something
         # changes: it must compare the row it would overwrite. Locked, the row is read at its
         # latest committed version once a concurrent writer commits, so a PATCH racing another
-        # is a no-op only against the row as that one left it (tests/test_races_extra.py).
+        # is a no-op only against the row as that one left it (tests/database/test_races_extra.py).
         read = read.with_for_update(of=t)
     return read.cte("target")
 

@@ -36,7 +36,7 @@ from welldev import database as local_db
 from welldev.commands import run as run_command
 from welldev.server import LocalServer
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 POLLER_THREAD = "wellapi-queue-sync"
 SCHEDULE_THREAD = "wellapi-schedule-SweepFunction"
 VISIBILITY_TIMEOUT = 0.2

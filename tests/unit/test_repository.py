@@ -13,7 +13,7 @@ import re
 import subprocess
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 UP = re.escape("..") + "/"
 
 OUTSIDE = {

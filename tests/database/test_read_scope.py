@@ -85,7 +85,8 @@ def out_of_scope_rows(admin, t: f.Tenant, resource: str) -> list[rf.Row]:
     other = f.tenant(admin)
     if resource in PROVENANCE:
         # A row whose record and connector sit in two workspaces cannot exist (see
-        # tests/test_ledger_parents.py): the other tenant's rows are the only way out of scope.
+        # tests/database/test_ledger_parents.py): the other tenant's rows are the only way out
+        # of scope.
         return [rf.provenance(admin, other, resource)]
     if resource == "workspace_group_workspaces":
         left = f.group(admin)

@@ -221,7 +221,7 @@ def test_sqs_events_are_read(fixture_template: sam.Template) -> None:
 
 
 def test_queues_are_read_with_their_visibility_timeout_and_redrive_policy() -> None:
-    template = sam.load(Path(__file__).resolve().parents[1] / "template.yaml")
+    template = sam.load(Path(__file__).resolve().parents[2] / "template.yaml")
     assert template.queues["SyncQueue"] == sam.SqsQueue(
         logical_id="SyncQueue",
         queue_name="SyncQueue",
@@ -361,7 +361,7 @@ def test_a_missing_template_or_function_is_named(tmp_path: Path) -> None:
 
 
 def test_the_project_template_is_readable() -> None:
-    template = sam.load(Path(__file__).resolve().parents[1] / "template.yaml")
+    template = sam.load(Path(__file__).resolve().parents[2] / "template.yaml")
     assert template.routes
     for route in template.routes:
         assert route.function_id in template.functions

@@ -34,7 +34,7 @@ from wellapi.sync import batches as writer
 from welldev import database as local_db
 from welldev.database import LocalDatabase
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 # A batch event, and the idempotency keys of its good messages.
 Batch = tuple[dict[str, Any], list[str]]
 handler = sync_module.sync_handler()

@@ -5,7 +5,7 @@ iterations, one function for the cold start, four for the first request (an API 
 enrolment that must be put back between runs, the authorizer and the sync function), every
 diagnostic. Timings mean nothing at this size and are not asserted; the report's shape is
 (~20 s, ~7 s more for the first request). The cold start, the first request and the memory
-process read ``.aws-sam/build`` like tests/test_packaging.py (``make test`` builds first).
+process read ``.aws-sam/build`` like tests/system/test_packaging.py (``make test`` builds first).
 """
 
 from __future__ import annotations

@@ -47,7 +47,7 @@ from wellapi.resources import tables as schema
 from wellapi.settings import Settings
 from welldev import database as local_db
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 # --- helpers --------------------------------------------------------------------------------

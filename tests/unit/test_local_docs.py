@@ -1,7 +1,7 @@
 """The local documentation routes: the OpenAPI document, and a Swagger UI served without a CDN.
 
 The handlers are called with payload 2.0 events as the gateway builds them; that they answer
-through the running server without an API key is in ``tests/test_local_run.py``.
+through the running server without an API key is in ``tests/system/test_local_run.py``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 
 from welldev import docs, openapi
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def event(path: str, headers: dict[str, str] | None = None, **path_parameters: str) -> Any:

@@ -517,7 +517,7 @@ def test_system_fields_are_never_writable_on_create(admin, resource, value):
 @pytest.mark.parametrize("resource", w.PATCHABLE)
 @pytest.mark.parametrize("field", w.SYSTEM_FIELDS)
 def test_a_system_field_sent_with_another_value_on_patch_is_403(admin, resource, field):
-    # At its current value it is accepted (tests/test_write_round_trips.py).
+    # At its current value it is accepted (tests/database/test_write_round_trips.py).
     case, row_id = w.arrange_row(admin, resource)
     doc = with_data(case.document, attributes={field: "2020-01-01T00:00:00Z"})
     with w.writes_nothing(admin):

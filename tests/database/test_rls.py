@@ -371,7 +371,8 @@ def test_a_member_scope_shows_the_junction_rows_the_engine_considers_in_scope(
 
 @pytest.mark.parametrize("resource", PROVENANCE)
 def test_a_provenance_row_is_visible_only_in_the_workspace_of_its_parents(rls, resource):
-    # Both parents sit in one workspace whatever writes the row (tests/test_ledger_parents.py).
+    # Both parents sit in one workspace whatever writes the row
+    # (tests/database/test_ledger_parents.py).
     a, b = rls.w.a, rls.w.b
     for me, other in ((a, b), (b, a)):
         visible = pks(scoped(f"SELECT pk FROM core_api.{resource}", me))

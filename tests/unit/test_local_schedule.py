@@ -3,7 +3,7 @@
 The invoker is exercised on a fixture function written to tmp_path that records its events
 and answers what the test queued for it: a sweep's summary, nothing, a crash, or a hold until
 the test releases it. The project's own sweep function behind the running server is in
-``tests/test_local_run.py``.
+``tests/system/test_local_run.py``.
 
 No test waits for real time to pass: the invoker runs on a clock of the test's
 (tests/support/clock.py), which a test moves, or on which every wait passes at once and is
@@ -30,7 +30,7 @@ from welldev import template as sam
 from welldev.intrinsics import LOCAL_ACCOUNT_ID
 from welldev.lambda_runtime import HandlerImportError, LambdaRuntime
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 TEMPLATE = """
 Globals:

@@ -2,8 +2,8 @@
 
 Messages arrive through the real sync handler (Lambda SQS events), one batch at a time, in the
 order a standard queue might deliver them; the ledgers are read back through the admin
-connection. ``tests/test_sync_order_property.py`` generates such sequences; these are the named
-cases, each with the state the rule promises.
+connection. ``tests/database/test_sync_order_property.py`` generates such sequences; these are
+the named cases, each with the state the rule promises.
 """
 
 from __future__ import annotations

@@ -67,7 +67,7 @@ from welldev import database as local_db
 from welldev.load import Served, serving
 from welldev.openapi import ROUTES
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = int(os.environ.get("WELLAPI_FUZZ_EXAMPLES", "6"))
 SEED_SETTING = os.environ.get("WELLAPI_FUZZ_SEED", "")  # "": deterministic, "random", or a number
 SEED = random.SystemRandom().randrange(2**32) if SEED_SETTING == "random" else None

@@ -22,7 +22,7 @@ import wellapi.handlers
 from wellapi import resources, sync
 from welldev import bench
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
@@ -139,7 +139,7 @@ def test_every_module_of_the_resources_package_has_a_layer():
 
 
 def test_every_module_of_the_bench_has_a_layer_or_is_a_child_program():
-    # The child programs run alone in a fresh interpreter: tests/test_bench_children.py holds
+    # The child programs run alone in a fresh interpreter: tests/system/test_bench_children.py holds
     # them to the standard library, pg8000 and awslambdaric.
     modules = {m.name for m in pkgutil.iter_modules(bench.__path__)} | {"__main__"}
     children = {m for m in modules if m.startswith("child_")}

@@ -30,7 +30,7 @@ from wellapi.operations.registry import OPERATIONS
 from wellapi.resources import RESOURCES, Resource
 from wellapi.settings import get_settings
 
-FUNCTIONS = Path(__file__).resolve().parents[1] / "functions"
+FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
 # Every API function, as (resource, operation): a file functions/<resource>/<operation>.py.
 BINDINGS = sorted(
     (p.parent.name, p.stem) for p in FUNCTIONS.glob("*/*.py") if p.parent.name in RESOURCES

@@ -25,7 +25,7 @@ from wellapi.domain import SCHEMA
 from wellapi.handlers import migration as migrate
 from welldev import database as local_db
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
 # The query string of a pre-signed URL is a credential: it must never reach the logs.
 SIGNATURE = "X-Amz-Signature=0123456789abcdef-never-logged"

@@ -25,7 +25,7 @@ import pytest
 
 from welldev import database as local_db
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RUNTIME_LOCK = ROOT / "layers" / "shared" / "requirements.txt"
 LOCAL_LOCK = ROOT / "requirements-local.txt"
 DEV_LOCK = ROOT / "requirements-dev.txt"

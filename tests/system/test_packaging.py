@@ -34,7 +34,7 @@ from alembic.script import ScriptDirectory
 
 from welldev import database as local_db
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / ".aws-sam" / "build"
 BUILT_TEMPLATE = BUILD / "template.yaml"
 REBUILD_HINT = "if sources changed since the last build, run `make build` (sam build)"

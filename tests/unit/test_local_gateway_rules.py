@@ -205,7 +205,7 @@ def test_a_literal_segment_wins_over_a_variable_at_any_depth() -> None:
 def test_the_projects_item_routes_reach_the_function_api_gateway_would_choose() -> None:
     # template.yaml as `wellapi run` serves it: a resource's retrieve, related-resource and
     # relationship routes share their first segments; each request reaches its own function.
-    template = sam.load(Path(__file__).resolve().parents[1] / "template.yaml")
+    template = sam.load(Path(__file__).resolve().parents[2] / "template.yaml")
     router = Gateway(template, LambdaRuntime(template)).router
     item = "5da25330-d33b-5cbc-acef-5d77a5d45e01"
     resources = {

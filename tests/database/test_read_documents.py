@@ -38,7 +38,7 @@ RELATIONSHIPS = {
     "workspace_providers": {"workspace", "provider"},
 }
 BASE = "https://api.test/v1"
-FUNCTIONS = Path(__file__).resolve().parents[1] / "functions"
+FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
 
 
 def assert_resource_object(obj: dict, row: rf.Row, resource: str) -> None:

@@ -46,7 +46,7 @@ PARENT_TABLES = {
     "provider": ("providers", "provider_id"),
 }
 BASE = "https://api.test/v1"
-FUNCTIONS = Path(__file__).resolve().parents[1] / "functions"
+FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
 ITEM = re.compile(r"/v1/(?P<path>[a-z-]+)/(?P<id>[^/]+)")
 LINK = re.compile(r"/v1/(?P<path>[a-z-]+)/(?P<id>[^/]+)(?P<linkage>/relationships)?/(?P<name>\w+)")
 

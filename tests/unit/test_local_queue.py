@@ -4,7 +4,7 @@ The queue is exercised on its own (visibility timeouts, receive counts, receipt 
 dead-letter list) and through the mapping, on a fixture function written to tmp_path that
 succeeds, reports failures, crashes, answers nonsense or holds its batch until released,
 depending on the message body. The project's own sync function behind the running server is
-in ``tests/test_local_run.py``.
+in ``tests/system/test_local_run.py``.
 
 No test waits for real time to pass: the queue runs on a clock of the test's
 (tests/support/clock.py), which a test moves, or on which every wait passes at once and is
@@ -32,7 +32,7 @@ from welldev import queue_messages, queues
 from welldev import template as sam
 from welldev.lambda_runtime import LambdaRuntime
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 TEMPLATE = """
 Globals:

@@ -12,7 +12,7 @@ import ast
 from collections import defaultdict
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parents[1] / "layers" / "shared" / "wellapi"
+PACKAGE = Path(__file__).resolve().parents[2] / "layers" / "shared" / "wellapi"
 ONE_MEANING_EVERYWHERE = {"logger", "metrics", "handler", "__all__"}
 
 

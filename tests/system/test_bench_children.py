@@ -1,6 +1,6 @@
 """The programs the bench runs in a fresh Lambda-like interpreter, run here in this process.
 
-``make bench`` starts them by path with ``python -I -S -B`` (tests/test_bench_smoke.py does
+``make bench`` starts them by path with ``python -I -S -B`` (tests/system/test_bench_smoke.py does
 too), where coverage cannot follow; here each ``main`` runs on a tiny handler of its own, and
 their imports are held to what the bench means to measure.
 """

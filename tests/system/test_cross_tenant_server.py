@@ -4,7 +4,7 @@ The server is built the way ``wellapi run`` builds it (the project's ``template.
 local gateway with the API-key authorizer, the functions connecting as ``well_api``) and runs
 in this process on an ephemeral port. Callers are real API keys made with
 ``wellapi.http.keys.create_key``: every request goes through the authorizer, as in AWS. The cases
-and their expected answers are those of ``tests/test_cross_tenant_matrix.py``.
+and their expected answers are those of ``tests/database/test_cross_tenant_matrix.py``.
 
 The authorizer records each successful use of a key (``api_keys.last_used_at``, which moves
 ``updated_at``), so those two columns of ``api_keys`` are left out of the byte-for-byte

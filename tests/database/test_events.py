@@ -46,7 +46,7 @@ from welldev.claims import sign_event
 from welldev.function_roles import functions_connected_as
 from welldev.schedules import scheduled_event
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
 SCHEMAS = ROOT / "tests" / "vendor" / "jsonapi"
 # Files in events/ that are not events.

@@ -1,0 +1,1 @@
+"""Unit tests of the pure logic: no database server, no build."""
