@@ -203,7 +203,7 @@ def test_no_key_is_logged_by_creation_use_failure_or_revocation(admin, capture, 
         def unavailable(*args: Any, **kwargs: Any) -> Any:
             raise pg8000.dbapi.InterfaceError("network error")
 
-        down.setattr(auth.db, "execute", unavailable)
+        down.setattr(auth.connections, "execute", unavailable)
         assert authorize(f"Bearer {service}") == {"auth_unavailable": "true"}
     with monkeypatch.context() as broken:
 

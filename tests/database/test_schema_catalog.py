@@ -765,7 +765,8 @@ def test_a_ledger_is_vacuumed_after_one_percent_of_its_rows_change(admin, table)
 def test_every_table_a_resource_names_exists_with_that_public_id_column():
     # The resources name tables as plain strings (no SQLAlchemy at cold start); the schema,
     # which the migrations are compared with, must hold each under that name and id column.
-    from wellapi import resources, schema
+    from wellapi import resources
+    from wellapi.resources import tables as schema
 
     refs = {p.table for p in resources.PARENTS.values()}
     refs |= {r.table for r in (*resources.RESOURCES.values(), *resources.VIEWS.values())}
