@@ -31,7 +31,7 @@ find_python = $(or $(PYTHON),$(shell for c in $(PYTHON_CANDIDATES); do \
 INSTALL_PYTHON := install it (pyenv install 3.13, your package manager's python3.13, or \
 	python.org) and run make again, or name one: make PYTHON=/path/to/python3.13 ...
 
-.PHONY: install run test test-fast test-unit test-database test-system lint format typecheck template build pytest invoke enqueue bench clean \
+.PHONY: install run demo-reset test test-fast test-unit test-database test-system lint format typecheck template build pytest invoke enqueue bench clean \
 	openapi lock
 
 # What serving needs (`make run`): the runtime lock, the local lock (embedded PostgreSQL, the
@@ -138,6 +138,12 @@ test-database: install
 
 test-system: install
 	$(BIN)/pytest $(XDIST) -q tests/system $(PYTEST_ARGS)
+
+# The demo back as seeded, so every Swagger UI example and event works again after a Delete:
+# with `make run` serving or not, on the embedded database (or a DATABASE_URL one that holds
+# the demo); keeps the demo keys of .local/demo.json while they work (devkit/welldev/demo_reset.py).
+demo-reset: $(LOCAL_STAMP)
+	$(BIN)/wellapi seed --reset
 
 invoke: $(LOCAL_STAMP)
 	$(BIN)/wellapi invoke $(FUNCTION) $(EVENT)

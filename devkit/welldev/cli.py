@@ -5,7 +5,8 @@
           [--schedule-period SECONDS]    and the schedules
     wellapi invoke <LogicalId> <event>   one function on one event file, like ``sam local invoke``
     wellapi migrate                      ``alembic upgrade head`` on the local database
-    wellapi seed [--url URL]             the demo data and keys, and ``.local/demo.json``
+    wellapi seed [--url URL] [--reset]   the demo data and keys, and ``.local/demo.json``;
+                                         --reset puts the demo back as seeded
     wellapi keys create|list|revoke      manage API keys
     wellapi enqueue <file>               send messages to a queue of the running ``wellapi run``
 
@@ -159,6 +160,13 @@ def _parser() -> argparse.ArgumentParser:
         "--url",
         help="the server's URL to record in .local/demo.json (default: $PORT, else the one "
         "recorded there, else http://127.0.0.1:3000)",
+    )
+    demo.add_argument(
+        "--reset",
+        action="store_true",
+        help="put the demo back as seeded (deleted or changed demo rows restored, rows added "
+        "to the demo removed, the demo keys kept or renewed), while `wellapi run` serves or "
+        "not; only the embedded database, or a DATABASE_URL one that holds the demo",
     )
     demo.set_defaults(command="seed")
 

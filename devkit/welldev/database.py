@@ -104,7 +104,7 @@ def configure_embedded(data_dir: Path, settings: dict[str, str]) -> None:
         )
 
 
-def _connect_unless_missing(db: LocalDatabase) -> pg8000.native.Connection | None:
+def connect_unless_missing(db: LocalDatabase) -> pg8000.native.Connection | None:
     """A connection to ``db``, or None when it does not exist; any other refusal is raised."""
     try:
         return admin_connection(db.admin_url)
@@ -122,7 +122,7 @@ def _connect_unless_missing(db: LocalDatabase) -> pg8000.native.Connection | Non
 def maintenance_connection(server: LocalDatabase) -> pg8000.native.Connection:
     """A connection to a database of ``server`` that exists, to create and drop others from."""
     for name in MAINTENANCE_DATABASES[:-1]:
-        conn = _connect_unless_missing(server.with_database(name))
+        conn = connect_unless_missing(server.with_database(name))
         if conn is not None:
             return conn
     return admin_connection(server.with_database(MAINTENANCE_DATABASES[-1]).admin_url)
@@ -170,7 +170,7 @@ def create_database(server: LocalDatabase, name: str, *, replace: bool = False) 
     """Database ``name`` on ``server``, created if missing (dropped first with ``replace``)."""
     target = server.with_database(name)
     if not replace:
-        existing = _connect_unless_missing(target)
+        existing = connect_unless_missing(target)
         if existing is not None:
             existing.close()
             return target
@@ -225,7 +225,7 @@ def connect_at_head(
     ``migrating`` is told). ``roles``: give the application roles their local password, which
     the commands that connect as those roles need.
     """
-    conn = _connect_unless_missing(db)
+    conn = connect_unless_missing(db)
     if conn is None:
         _create(db, db.name, replace=False)
         conn = admin_connection(db.admin_url)

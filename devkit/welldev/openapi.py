@@ -722,7 +722,9 @@ that following a link reads the rows the request read.
 **Try it locally:** `make run` serves this API on `http://127.0.0.1:3000` with demo data and \
 writes the demo keys to `.local/demo.json`: *Authorize* with the Acme Finance member key \
 (`workspaces[0].api_key`), or the service key (`service_key`) for the provenance writes. \
-The request examples use the demo's ids and succeed on it."""
+The request examples use the demo's ids and succeed on it. A DELETE example removes its demo \
+row for good (the examples naming it then answer 404), and a create leaves its row: \
+`make demo-reset` puts the demo back as seeded, with `make run` serving or not."""
 
 
 def build_document() -> dict[str, Any]:

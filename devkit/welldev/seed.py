@@ -25,6 +25,9 @@ secret cannot be recovered from its stored hash, so a key is reused only when th
 ``.local/demo.json`` holds it and it still authenticates (prefix and hash found, not revoked,
 for the same person, workspace and kind); otherwise the old demo keys of that name are revoked
 and a new one is issued. ``seed(conn)`` without a key provider issues none (``null`` keys).
+
+Putting the demo back as seeded after examples changed it (``wellapi seed --reset``):
+``welldev.demo_reset``.
 """
 
 from __future__ import annotations
@@ -512,6 +515,17 @@ def seed(conn: pg8000.native.Connection, keys: DemoKeys | None = None) -> Demo:
 
 
 def _insert(conn: pg8000.native.Connection, row: SeedRow) -> None:
+    id_column, columns, values, params = insert_parts(row)
+    conn.run(
+        f"INSERT INTO {SCHEMA}.{row.table.name} ({', '.join(columns)}) "
+        f"VALUES ({', '.join(values)}) ON CONFLICT ({id_column}) DO NOTHING",
+        **params,
+    )
+
+
+def insert_parts(row: SeedRow) -> tuple[str, list[str], list[str], dict[str, Any]]:
+    """The public id column, the columns, the value of each (a parent by its public id,
+    resolved to its ``pk`` by a subquery) and the parameters of the INSERT of ``row``."""
     id_column = schema.public_id_column(row.table)
     columns = [id_column]
     values = [":p0"]
@@ -528,11 +542,7 @@ def _insert(conn: pg8000.native.Connection, row: SeedRow) -> None:
             )
         else:
             values.append(f":p{index}")
-    conn.run(
-        f"INSERT INTO {SCHEMA}.{row.table.name} ({', '.join(columns)}) "
-        f"VALUES ({', '.join(values)}) ON CONFLICT ({id_column}) DO NOTHING",
-        **params,
-    )
+    return id_column, columns, values, params
 
 
 def write_demo(path: Path, demo: Demo, base_url: str) -> None:

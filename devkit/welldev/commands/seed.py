@@ -1,23 +1,71 @@
-"""``wellapi seed``: the demo data and keys, and ``.local/demo.json`` with the server's URL."""
+"""``wellapi seed``: the demo data and keys, and ``.local/demo.json`` with the server's URL.
+
+``wellapi seed --reset`` (``make demo-reset``) puts the demo back as seeded
+(``welldev.demo_reset``), whether ``wellapi run`` serves meanwhile or not. It works on the
+embedded database of ``.local/pg``, or on the one ``DATABASE_URL`` names when that one already
+holds the demo: a database without it is refused before anything is created, migrated or
+written there.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 
 import pg8000.native
 
-from welldev import demo_file, seed
-from welldev.commands.local_database import admin_connection
-from welldev.console import step
+from welldev import database, demo_file, demo_reset, seed
+from welldev.commands.local_database import EMBEDDED_DATA_DIR, admin_connection
+from welldev.console import redact, step
 
 
 def main(args: argparse.Namespace) -> int:
     # The URL of the server that runs (recorded by `wellapi run`), not a default port: the
     # commands that read demo.json find the server by it.
     base_url = (args.url or demo_file.default_base_url()).rstrip("/")
+    if getattr(args, "reset", False):
+        return reset(base_url)
     with admin_connection() as (_, conn):
         write_demo(conn, base_url)
     return 0
+
+
+def reset(base_url: str) -> int:
+    """``wellapi seed --reset``: 1, having touched nothing, when the database is not the demo's."""
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        named = database.resolve(EMBEDDED_DATA_DIR)
+        if not _holds_demo(named):
+            print(
+                f"wellapi: the database DATABASE_URL names ({redact(named.admin_url)}) holds no "
+                "demo data: nothing reset. `wellapi seed` (or `make run`) seeds a database of "
+                "yours first; unset DATABASE_URL to reset the embedded one.",
+                file=sys.stderr,
+            )
+            return 1
+        where = f"the database DATABASE_URL names, {redact(named.admin_url)}"
+    else:
+        where = f"the embedded database in {EMBEDDED_DATA_DIR}"
+    with admin_connection() as (_, conn):
+        step(f"resetting the demo data of {where}")
+        path = demo_file.DEMO_FILE
+        provider = seed.IssuedKeys(demo_file.read_demo(path))
+        demo, done = demo_reset.reset(conn, provider)
+        seed.write_demo(path, demo, base_url)
+    step(done.describe())
+    _say_keys(provider, path)
+    return 0
+
+
+def _holds_demo(db: database.LocalDatabase) -> bool:
+    conn = database.connect_unless_missing(db)
+    if conn is None:
+        return False
+    try:
+        return demo_reset.holds_demo(conn)
+    finally:
+        conn.close()
 
 
 def seed_demo(conn: pg8000.native.Connection, keys_provider: seed.DemoKeys) -> seed.Demo:
@@ -31,9 +79,13 @@ def write_demo(conn: pg8000.native.Connection, base_url: str) -> seed.Demo:
     provider = seed.IssuedKeys(demo_file.read_demo(path))
     demo = seed_demo(conn, provider)
     seed.write_demo(path, demo, base_url)
+    _say_keys(provider, path)
+    return demo
+
+
+def _say_keys(provider: seed.IssuedKeys, path: object) -> None:
     if provider.reused:
         step(f"kept the demo keys of the last run: {', '.join(provider.reused)}")
     if provider.issued:
         step(f"issued new demo keys: {', '.join(provider.issued)}")
     step(f"demo workspaces and keys in {path}")
-    return demo
