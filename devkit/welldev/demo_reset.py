@@ -37,9 +37,9 @@ from typing import Any
 import pg8000.exceptions
 import pg8000.native
 
-from wellapi import schema
 from wellapi.domain import SCHEMA
 from wellapi.errors import sqlstate_of
+from wellapi.resources import tables as schema
 from welldev import seed
 from welldev.seed import Demo, DemoKeys, NoKeys, SeedRow
 
