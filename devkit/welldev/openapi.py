@@ -14,6 +14,7 @@ from typing import Any
 
 from wellapi.errors import ERROR_CODES
 from wellapi.jsonapi import CURSOR_PROFILE, MEDIA_TYPE
+from wellapi.jsonapi.body import accepted_types
 from wellapi.jsonapi.document import SERVED, served
 from wellapi.jsonapi.ids import UUID_PATTERN
 from wellapi.jsonapi.query import (
@@ -36,7 +37,7 @@ from wellapi.resources import (
     Resource,
 )
 from welldev import openapi_examples as examples
-from welldev.openapi_text import describe
+from welldev.openapi_text import DESCRIPTION, describe
 
 # (resource key, operation): every route the API serves; the template has one function each.
 ROUTES: tuple[tuple[str, str], ...] = (
@@ -60,6 +61,13 @@ REF = "#/components/schemas/"
 EXAMPLES_REF = "#/components/examples/"
 # A member of a request document the server accepts with any value and ignores.
 IGNORED = {"description": "Accepted with any value, and ignored."}
+# Any other member of a request document's objects (``jsonapi.body``, after JSON:API 1.1).
+IGNORED_MEMBER = {"$ref": REF + "IgnoredMember"}
+# In an attributes or relationships object every member is a field, so a name the resource
+# does not have is 400; but an @-member is no field, and is ignored.
+AT_MEMBERS = {"^@": {"description": "An @-member: ignored (JSON:API 1.1, @-Members)."}}
+# A member a request document must not have.
+REFUSED: dict[str, Any] = {"not": {}}
 LINK = {"type": "string", "description": "An absolute URL of a route this API serves."}
 
 
@@ -180,19 +188,38 @@ def _resource_object(resource: Resource) -> dict[str, Any]:
     return schema
 
 
+def _written_type(described: Resource | Parent) -> dict[str, Any]:
+    """A request's ``type``: today's, which every read emits, or the platform's canonical one."""
+    types = accepted_types(described)
+    return {
+        "enum": list(types),
+        "description": (
+            f"`{types[0]}`, as reads emit it, or the platform's canonical `{types[-1]}` "
+            "(plural kebab-case)."
+            if len(types) > 1
+            else f"`{types[0]}`."
+        ),
+    }
+
+
 def _request_relationship(rel: Relationship, mode: str) -> dict[str, Any]:
     identifier: dict[str, Any] = {
         "type": "object",
         "required": ["type", "id"],
-        "properties": {"type": {"const": rel.parent.type}, "id": UUID_SCHEMA, "meta": IGNORED},
-        "additionalProperties": False,
+        "properties": {
+            "type": _written_type(rel.parent),
+            "id": UUID_SCHEMA,
+            "meta": IGNORED,
+            "lid": IGNORED,
+        },
+        "additionalProperties": IGNORED_MEMBER,
     }
     data = identifier if rel.required else {"oneOf": [identifier, {"type": "null"}]}
     member: dict[str, Any] = {
         "type": "object",
         "required": ["data"],
         "properties": {"data": data, "meta": IGNORED, "links": IGNORED},
-        "additionalProperties": False,
+        "additionalProperties": IGNORED_MEMBER,
     }
     if mode == "update":
         member["description"] = _current_value(rel.writable, relationship=True)
@@ -223,7 +250,11 @@ def _request_document(resource: Resource, mode: str) -> dict[str, Any]:
     A create carries the members a client may set. An update may carry every attribute and
     relationship, so that a fetched resource can be sent back as it is: the writable ones are
     marked so, and every other one is accepted only at its current value (not ``readOnly``,
-    which would say a request must not carry it).
+    which would say a request must not carry it). ``type`` (and each linkage's) is today's or
+    the canonical one. What JSON:API 1.1 has the server ignore is allowed wherever it may be:
+    the members the parser ignores, any member JSON:API does not define (``IgnoredMember``), and
+    the @-members of the attributes and relationships objects; a field the resource does not
+    have is not.
     """
     if mode == "create":
         attributes = _attributes(resource.attributes, writable="create")
@@ -234,29 +265,45 @@ def _request_document(resource: Resource, mode: str) -> dict[str, Any]:
             described = _current_value(attribute.writable, name=attribute.name)
             attributes["properties"][attribute.name]["description"] = described
         rels = list(resource.relationships)
+    attributes["patternProperties"] = AT_MEMBERS
     data: dict[str, Any] = {
         "type": "object",
         "required": ["type"] if mode == "create" else ["type", "id"],
         "properties": {
-            "type": {"const": resource.type},
+            "type": _written_type(resource),
             "attributes": attributes,
             "relationships": {
                 "type": "object",
                 "properties": {rel.name: _request_relationship(rel, mode) for rel in rels},
+                "patternProperties": AT_MEMBERS,
                 "additionalProperties": False,
             },
             "meta": IGNORED,
             "links": IGNORED,
+            "lid": IGNORED,
         },
-        "additionalProperties": False,
+        "additionalProperties": IGNORED_MEMBER,
     }
     if mode == "update":
         data["properties"]["id"] = {**UUID_SCHEMA, "description": "The id of the URL."}
+    else:
+        data["properties"]["id"] = {
+            **REFUSED,
+            "description": "The server chooses the id: one sent is 403 "
+            "`CLIENT_GENERATED_ID_NOT_ALLOWED`.",
+        }
     return {
         "type": "object",
         "required": ["data"],
-        "properties": {"data": data, "meta": IGNORED, "jsonapi": IGNORED, "links": IGNORED},
-        "additionalProperties": False,
+        "properties": {
+            "data": data,
+            "meta": IGNORED,
+            "jsonapi": IGNORED,
+            "links": IGNORED,
+            "included": IGNORED,
+            "errors": {**REFUSED, "description": "Never beside `data` (400)."},
+        },
+        "additionalProperties": IGNORED_MEMBER,
     }
 
 
@@ -617,6 +664,13 @@ def _operation(resource_key: str, op: Operation) -> dict[str, Any]:
 def _components() -> dict[str, Any]:
     schemas: dict[str, Any] = {
         "JsonApi": {"type": "object", "properties": {"version": {"const": "1.1"}}},
+        "IgnoredMember": {
+            "description": (
+                "A member JSON:API does not define in this object of a request document, or an "
+                "@-member: accepted with any value, and ignored (JSON:API 1.1: implementations "
+                '"MUST ignore non-compliant members").'
+            )
+        },
         "Error": {
             "type": "object",
             "required": ["status", "code", "title"],
@@ -699,32 +753,6 @@ def _error_example(code: str) -> dict[str, Any]:
         ]
     }
     return {"summary": code, "value": value}
-
-
-DESCRIPTION = """JSON:API 1.1 resources of Well: the provenance ledgers (which workspace \
-connector brought a bank account, company or person into a workspace, or carried it out), \
-workspace group enrolments, and each workspace's provider selections.
-
-Every request carries an API key (*Authorize*): a **member** key acts in one workspace at a \
-time, its default one or the one `workspace_id` names; a **service** key acts across \
-workspaces. Each operation says who may call it, its rules, and the error codes it can give; \
-every error is a JSON:API error object with a stable `code`, a `source` naming the culprit, \
-and `meta.trace_id`.
-
-**Links** lead only to routes this API serves: a resource's `links.self`, and each of its \
-relationships' `links.self` (`/v1/<resource>/{id}/relationships/<name>`, the linkage) and \
-`links.related` (`/v1/<resource>/{id}/<name>`, the record). The platform's own records \
-(accounts, companies, people, workspace connectors, workspaces, workspace groups, providers) \
-are served by another API and carry no links. When the request names a workspace (its \
-`workspace_id`, or the workspace of the path), every link carries it as `?workspace_id=`, so \
-that following a link reads the rows the request read.
-
-**Try it locally:** `make run` serves this API on `http://127.0.0.1:3000` with demo data and \
-writes the demo keys to `.local/demo.json`: *Authorize* with the Acme Finance member key \
-(`workspaces[0].api_key`), or the service key (`service_key`) for the provenance writes. \
-The request examples use the demo's ids and succeed on it. A DELETE example removes its demo \
-row for good (the examples naming it then answer 404), and a create leaves its row: \
-`make demo-reset` puts the demo back as seeded, with `make run` serving or not."""
 
 
 def build_document() -> dict[str, Any]:

@@ -6,7 +6,7 @@ select... does, and the codes every resource's operation of that kind can give),
 ``SCOPE_TEXT`` by a resource's scope rule (who may read and write it, and its own rules and
 codes, by operation). ``describe`` puts them together for one (resource, operation); the
 meaning of each code comes from ``wellapi.errors.ERROR_CODES``. A new operation kind is one
-entry in ``OPERATION_TEXT``.
+entry in ``OPERATION_TEXT``. ``DESCRIPTION`` is the document's own (``info.description``).
 """
 
 from __future__ import annotations
@@ -431,3 +431,39 @@ def describe(resource: Resource, operation: str, relationship: str | None = None
     )
     parts.append(_try_it(text.access, scope))
     return Described(text.summary.format(**names), "\n\n".join(parts), codes)
+
+
+# The document's own description (``info.description``).
+DESCRIPTION = """JSON:API 1.1 resources of Well: the provenance ledgers (which workspace \
+connector brought a bank account, company or person into a workspace, or carried it out), \
+workspace group enrolments, and each workspace's provider selections.
+
+Every request carries an API key (*Authorize*): a **member** key acts in one workspace at a \
+time, its default one or the one `workspace_id` names; a **service** key acts across \
+workspaces. Each operation says who may call it, its rules, and the error codes it can give; \
+every error is a JSON:API error object with a stable `code`, a `source` naming the culprit, \
+and `meta.trace_id`.
+
+**Links** lead only to routes this API serves: a resource's `links.self`, and each of its \
+relationships' `links.self` (`/v1/<resource>/{id}/relationships/<name>`, the linkage) and \
+`links.related` (`/v1/<resource>/{id}/<name>`, the record). The platform's own records \
+(accounts, companies, people, workspace connectors, workspaces, workspace groups, providers) \
+are served by another API and carry no links. When the request names a workspace (its \
+`workspace_id`, or the workspace of the path), every link carries it as `?workspace_id=`, so \
+that following a link reads the rows the request read.
+
+**Types.** Every response names a resource's type as it always has, in the singular with \
+underscores (`account_workspace_connector`). A write also takes the platform's canonical \
+type, plural kebab-case (`account-workspace-connectors`, and `accounts`, `workspace-groups` \
+... in relationship linkage), in `data.type` and in every linkage's `type`; another resource's \
+type is 409 `CONFLICT`. A request document's members that JSON:API defines but a write does \
+not use (`lid`, `links`, `meta`, `jsonapi`, a top-level `included`), any member JSON:API does \
+not define, and every @-member are accepted and ignored, so a client may send back what it \
+fetched; an attribute or relationship the resource does not have is 400.
+
+**Try it locally:** `make run` serves this API on `http://127.0.0.1:3000` with demo data and \
+writes the demo keys to `.local/demo.json`: *Authorize* with the Acme Finance member key \
+(`workspaces[0].api_key`), or the service key (`service_key`) for the provenance writes. \
+The request examples use the demo's ids and succeed on it. A DELETE example removes its demo \
+row for good (the examples naming it then answer 404), and a create leaves its row: \
+`make demo-reset` puts the demo back as seeded, with `make run` serving or not."""

@@ -20,6 +20,7 @@ import pytest
 from tests.support import factories as f
 from tests.support import writes as w
 from tests.support.api import get
+from wellapi.jsonapi.body import canonical_type
 from wellapi.resources import RESOURCES, Attribute
 
 pytestmark = pytest.mark.usefixtures("api_database")
@@ -205,6 +206,61 @@ def test_a_fetched_resource_with_a_writable_attribute_changed_is_200_and_changed
     assert row_version(admin, resource, row_id)[0] != before[0]
     assert w.db_row(admin, resource, row_id)[name] == value
     assert fetched(resource, case.claims, row_id) == after
+
+
+def kitsu_style(fetched_document: w.Json, resource: str, *, canonical: bool) -> w.Json:
+    """What a client sends back after a Retrieve with include (kitsu, jsona): the resource as
+    fetched, with its links, its relationships' links and a meta of the client's, beside the
+    answer's included records, links and jsonapi, and a top-level meta and @-member of its own.
+    With ``canonical``, every type in the platform's canonical spelling."""
+    doc = copy.deepcopy(fetched_document)
+    data = doc["data"]
+    assert data["links"]
+    assert all(r["links"] for r in data["relationships"].values())
+    assert doc.get("included"), "fetched with include: a round trip sends the records back"
+    data["meta"] = {"dirty": True}
+    for linked in data["relationships"].values():
+        linked["meta"] = {}
+    if canonical:
+        described = RESOURCES[resource]
+        data["type"] = canonical_type(described)
+        for name, linked in data["relationships"].items():
+            if linked["data"] is not None:
+                linked["data"]["type"] = canonical_type(described.relationship(name).parent)
+    doc["meta"] = {"client": "kitsu"}
+    doc["@context"] = "https://schema.org"
+    return doc
+
+
+@pytest.mark.parametrize("canonical", [False, True], ids=["today's types", "canonical types"])
+@pytest.mark.parametrize("resource", w.PATCHABLE)
+def test_a_kitsu_style_update_with_included_writes_exactly_the_attributes_sent(
+    admin, resource, canonical
+):
+    case, row_id = w.arrange_row(admin, resource)
+    include = ",".join(rel.name for rel in RESOURCES[resource].relationships)
+    reply = get(resource, case.claims, row_id=row_id, query=f"include={include}")
+    assert reply.status == 200, reply.body
+    doc = kitsu_style(reply.json, resource, canonical=canonical)
+    changed = dict([CHANGED[resource]]) if resource in CHANGED else {}
+    doc["data"]["attributes"].update(changed)
+    before = w.db_row(admin, resource, row_id)
+
+    answer = w.patch(resource, case.claims, row_id, doc)
+
+    assert answer.status == 200, answer.body
+    after = w.db_row(admin, resource, row_id)
+    differs = {column for column in after if after[column] != before[column]}
+    assert differs == ({*changed, "updated_at"} if changed else set())
+    assert {k: after[k] for k in changed} == changed
+    data = answer.json["data"]
+    assert data["type"] == w.type_of(resource)
+    assert data["relationships"] == reply.json["data"]["relationships"]
+    assert {k: v for k, v in data["attributes"].items() if k != "updated_at"} == {
+        k: changed.get(k, v)
+        for k, v in reply.json["data"]["attributes"].items()
+        if k != "updated_at"
+    }
 
 
 # --- changed: what may not change is refused -------------------------------------------------

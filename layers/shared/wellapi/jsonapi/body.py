@@ -1,7 +1,19 @@
-"""Strict parsing of JSON:API request documents (create and update of one resource).
+"""Parsing of JSON:API request documents (create and update of one resource).
 
 Every problem is reported with a JSON Pointer to the member at fault, all of them at once
 when they are of one kind; nothing is written unless the document is clean.
+
+What a document may hold is JSON:API 1.1's (https://jsonapi.org/format/1.1/), quoted beside
+each rule below. In short: the members the specification defines and this server does not use
+(``lid``, ``links``, ``meta``, ``jsonapi``, a top-level ``included``) are accepted with any value
+and ignored, and so is every member the specification does not define in the object it is in
+and every @-member; a name in ``attributes`` or ``relationships`` is a field of the resource,
+and one the resource does not have is 400 as ever. Where the specification leaves the server
+a choice, the choice is the one a generic client (kitsu, jsona, devour, jsonapi-client) needs:
+such a client sends back the resource it fetched, ``links``, ``meta``, ``included`` and all.
+
+A resource's ``type``, and a linkage's, may be today's (what every read emits) or the
+platform's canonical one (``canonical_type``).
 """
 
 from __future__ import annotations
@@ -24,7 +36,7 @@ from wellapi.errors import (
 )
 from wellapi.jsonapi.ids import canonical_uuid
 from wellapi.jsonapi.ids import pointer as json_pointer
-from wellapi.resources import Attribute, Resource
+from wellapi.resources import Attribute, Parent, Resource
 from wellapi.resources.changes import ResourceDocument
 from wellapi.resources.utc import to_utc
 
@@ -36,10 +48,39 @@ MAX_BODY_BYTES = 64 * 1024
 # does not depend on it; below it, a member nested where it does not belong is reported with
 # its pointer like any other schema error.
 MAX_DEPTH = 512
-DOCUMENT_MEMBERS = frozenset({"data", "meta", "jsonapi", "links"})
-RESOURCE_MEMBERS = frozenset({"type", "id", "attributes", "relationships", "meta", "links"})
 
 Mode = Literal["create", "update"]
+
+
+def canonical_type(described: Resource | Parent) -> str:
+    """The platform's canonical ``type`` of a resource or of a record a relationship points at.
+
+    The platform's naming conventions make the canonical type plural kebab-case, the name of
+    the collection: its path under ``/v1`` (``account-workspace-connectors``,
+    ``workspace-groups``, ``people``). Reads keep emitting ``described.type``.
+    """
+    return described.path
+
+
+def accepted_types(described: Resource | Parent) -> tuple[str, ...]:
+    """The ``type`` values a write takes for it: today's (what reads emit), then the canonical
+    one. Any other is another resource's, and 409."""
+    return tuple(dict.fromkeys((described.type, canonical_type(described))))
+
+
+def _is_at_member(name: str) -> bool:
+    # JSON:API 1.1, 7.8.3 @-Members: "Member names MAY also begin with an at sign (U+0040
+    # COMMERCIAL AT, "@"). Members named this way are called "@-Members". @-Members MAY
+    # appear anywhere in a document." ... "@-Members MUST be ignored when interpreting this
+    # specification's definitions and processing instructions given outside of this
+    # subsection. For example, an attribute is defined above as any member of the attributes
+    # object. However, because @-Members must be ignored when interpreting that definition,
+    # an @-Member that occurs in an attributes object is not an attribute."
+    return name.startswith("@")
+
+
+def _type_names(types: tuple[str, ...]) -> str:
+    return " or ".join(types)
 
 
 class _DuplicateKey(ValueError):
@@ -154,11 +195,14 @@ def _timestamp(attribute: Attribute, value: Any, pointer: str) -> datetime:
 
 def _linkage_id(resource: Resource, name: str, value: Any, pointer: str) -> UUID | None:
     rel = resource.relationship(name)
+    # 7.2.2.2: "A relationship's name is given by its key. The value at that key MUST be an
+    # object ("relationship object")."
     member = _expect_object(value, pointer)
-    extra = set(member) - {"data", "meta", "links"}
-    if extra:
-        key = sorted(extra)[0]
-        raise SchemaValidationError(f"Unknown member '{key}'.", pointer=pointer + json_pointer(key))
+    # 7.2.2.2 lists a relationship object's members (links, data, meta); any other, and any
+    # @-member, is ignored (7 Document Structure: "Client and server implementations MUST
+    # ignore non-compliant members."), and so are links and meta, which say nothing to a write.
+    # 9.1 (and 9.2.2 for a PATCH): "If a relationship is provided in the relationships member
+    # of the resource object, its value MUST be a relationship object with a data member."
     if "data" not in member:
         raise SchemaValidationError("A relationship needs a data member.", pointer=pointer)
     data = member["data"]
@@ -168,19 +212,30 @@ def _linkage_id(resource: Resource, name: str, value: Any, pointer: str) -> UUID
                 f"{name} is required and may not be null.", pointer=f"{pointer}/data"
             )
         return None
+    # 7.2.2.4: "Resource linkage MUST be represented as ... a single resource identifier
+    # object for non-empty to-one relationships." Every relationship here is to-one.
     linkage = _expect_object(data, f"{pointer}/data")
-    extra = set(linkage) - {"type", "id", "meta"}
-    if extra:
-        key = sorted(extra)[0]
-        raise SchemaValidationError(
-            f"Unknown member '{key}'.", pointer=pointer + json_pointer("data", key)
-        )
-    if linkage.get("type") != rel.parent.type:
+    # 7.3: "A "resource identifier object" MUST contain a type member. It MUST also contain an
+    # id member, except when it represents a new resource to be created on the server. In
+    # this case, a lid member MUST be included that identifies the new resource." ... "A
+    # "resource identifier object" MAY also include a meta member". meta and lid are accepted
+    # and ignored; so is any other member (7: "MUST ignore non-compliant members"), such as the
+    # attributes a client copies from an included record.
+    types = accepted_types(rel.parent)
+    if linkage.get("type") not in types:
         raise Conflict(
-            f"{name} must point at a resource of type {rel.parent.type}.",
+            f"{name} must point at a resource of type {_type_names(types)}.",
             pointer=f"{pointer}/data/type",
         )
     raw = linkage.get("id")
+    if raw is None and "lid" in linkage:
+        # A lid names a resource created by the same document: this server creates one
+        # resource per request, so the linkage names nothing it can find.
+        raise SchemaValidationError(
+            "The id must be a string UUID: a linkage here names an existing resource by its "
+            "id (a lid, which names a resource created by the same document, is not taken).",
+            pointer=f"{pointer}/data/id",
+        )
     if not isinstance(raw, str):
         raise SchemaValidationError("The id must be a string UUID.", pointer=f"{pointer}/data/id")
     parsed = canonical_uuid(raw)
@@ -203,31 +258,60 @@ def parse_resource_document(
     header, ahead of the query string.
     """
     document = parse_json(body)
-    unknown = sorted(set(document) - DOCUMENT_MEMBERS)
-    if unknown:
+    # 7 Document Structure: "Unless otherwise noted, objects defined by this specification or
+    # any applied extensions MUST NOT contain any additional members. Client and server
+    # implementations MUST ignore non-compliant members." So a top-level member other than
+    # those of 7.1, and any @-member, is ignored; of 7.1's, jsonapi, links and meta (which may
+    # hold anything: 7.5 "Any members MAY be specified within meta objects.") say nothing to a
+    # write and are ignored too, and so is included (below).
+    # 7.1: "The members data and errors MUST NOT coexist in the same document."
+    if "data" in document and "errors" in document:
         raise SchemaValidationError(
-            f"Unknown top-level member '{unknown[0]}'.", pointer=json_pointer(unknown[0])
+            "The members data and errors must not coexist in one document.", pointer="/errors"
         )
+    # 7.1: "A document MUST contain at least one of the following top-level members: data,
+    # errors, meta"; and 9.1, 9.2: "The request MUST include a single resource object as
+    # primary data." A write's document therefore has data, whatever else it has.
     if "data" not in document:
         raise SchemaValidationError("The document needs a data member.", pointer="")
+    # 7.1: "included: an array of resource objects that are related to the primary data" and
+    # "If a document does not contain a top-level data key, the included member MUST NOT be
+    # present either." (it has data, above). The specification gives included no meaning in a
+    # request, and this server creates or updates one resource per request: included is
+    # accepted, whatever it holds, and ignored. A client that fetched a resource with include
+    # (kitsu, jsona) sends it back with it.
     data = _expect_object(document["data"], "/data")
-    extra = sorted(set(data) - RESOURCE_MEMBERS)
-    if extra:
-        raise SchemaValidationError(
-            f"Unknown member '{extra[0]}'.", pointer=json_pointer("data", extra[0])
-        )
+    # 7.2: "A resource object MUST contain at least the following top-level members: id,
+    # type"; with "Exception: The id member is not required when the resource object
+    # originates at the client and represents a new resource to be created on the server. In
+    # that case, a client MAY include a lid member". 7.2 lists the others it MAY contain
+    # (attributes, relationships, links, meta). lid, links and meta are accepted and ignored
+    # (whatever their value: the server never reads them), and so is any other member and every
+    # @-member (7: "MUST ignore non-compliant members").
+    # 7.2.1: "The values of the id, type, and lid members MUST be strings." (lid, never read,
+    # is not looked at.)
     if not isinstance(data.get("type"), str):
         raise SchemaValidationError("data.type must be a string.", pointer="/data/type")
-    if data["type"] != resource.type:
+    # 9.1.2.6: "A server MUST return 409 Conflict when processing a POST request in which the
+    # resource object's type is not among the type(s) that constitute the collection
+    # represented by the endpoint." 9.2.3.6: "A server MUST return 409 Conflict when
+    # processing a PATCH request in which the resource object's type or id do not match the
+    # server's endpoint." The endpoint's types are today's and the canonical one.
+    types = accepted_types(resource)
+    if data["type"] not in types:
         raise Conflict(
-            f"This endpoint takes resources of type {resource.type}.", pointer="/data/type"
+            f"This endpoint takes resources of type {_type_names(types)}.", pointer="/data/type"
         )
+    # 9.1.1: "A server MUST return 403 Forbidden in response to an unsupported request to
+    # create a resource with a client-generated ID."
     if mode == "create" and "id" in data:
         raise Forbidden(
             "Client-generated ids are not supported.",
             pointer="/data/id",
             code="CLIENT_GENERATED_ID_NOT_ALLOWED",
         )
+    # 9.2: "The PATCH request MUST include a single resource object as primary data. The
+    # resource object MUST contain type and id members."
     if mode == "update":
         if not isinstance(data.get("id"), str):
             raise SchemaValidationError("data.id must be the resource's id.", pointer="/data/id")
@@ -237,9 +321,16 @@ def parse_resource_document(
     errors: list[ApiError] = []
     attributes: dict[str, Any] = {}
     read_only: dict[str, Any] = {}
+    # 7.2.2.1: "The value of the attributes key MUST be an object (an "attributes object").
+    # Members of the attributes object ("attributes") represent information about the
+    # resource object in which it's defined." Every member is an attribute, but an @-member
+    # (7.8.3: "an @-Member that occurs in an attributes object is not an attribute"): a name
+    # the resource does not have is an error, not a member to ignore.
     raw_attributes = _expect_object(data.get("attributes", {}), "/data/attributes")
     known = {a.name: a for a in resource.attributes}
     for name, value in raw_attributes.items():
+        if _is_at_member(name):
+            continue
         pointer = json_pointer("data", "attributes", name)
         attribute = known.get(name)
         try:
@@ -258,9 +349,15 @@ def parse_resource_document(
             errors.append(error)
 
     relationships: dict[str, UUID | None] = {}
+    # 7.2.2.2: "The value of the relationships key MUST be an object (a "relationships
+    # object"). Each member of a relationships object represents a "relationship"": as with
+    # attributes, a name the resource does not have is an error; an @-member is no
+    # relationship (7.8.3), and is ignored.
     raw_relationships = _expect_object(data.get("relationships", {}), "/data/relationships")
     names = {r.name: r for r in resource.relationships}
     for name, value in raw_relationships.items():
+        if _is_at_member(name):
+            continue
         pointer = json_pointer("data", "relationships", name)
         try:
             rel = names.get(name)
