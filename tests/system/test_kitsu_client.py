@@ -9,12 +9,13 @@ prints each result as JSON. Node and npm are required: without them the tests fa
 kitsu builds a collection's path from a model name (``workspaceProviders`` becomes
 ``/workspace-providers``) and a written type from the same name, camel-cased and pluralised
 (``workspaceProviders``). The reads, the links and the delete work with its defaults. A write
-needs the one setting ``camelCaseTypes: false`` (the type is then ``workspace-providers``, the
-platform's canonical plural-kebab type); accepting camel-cased types would break the
-platform's naming conventions. Until the server accepts the canonical type on write and
-ignores the members the specification says to ignore (#31), those writes are marked xfail
-(strict: they fail today, and the mark must go when they pass). docs/generic-client.md says
-all of this for a client's developer.
+needs the setting ``camelCaseTypes: false`` and the model named in kebab case
+(``post('workspace-provider', ...)``: the type is then ``workspace-providers``, the platform's
+canonical plural-kebab type, which a write takes beside the legacy one); accepting camel-cased
+types would break the platform's naming conventions. A resource fetched with ``include`` is sent
+back with the included record's attributes inside the linkage, which the server ignores
+(JSON:API 1.1's "MUST ignore"). docs/generic-client.md says all of this for a client's
+developer.
 """
 
 from __future__ import annotations
@@ -43,7 +44,6 @@ INSTALLED = CLIENT / "node_modules" / ".installed-lock-sha256"
 PAGE_ROWS = 23
 CLIENTS = ("defaults", "kebab_types", "legacy_request")
 ROW_PURPOSES = ("update", "round_trip", "round_trip_with_include", "delete")
-PENDING = pytest.mark.xfail(strict=True, reason="#31 type aliases / must-ignore")
 
 
 def _tool(name: str) -> str:
@@ -208,8 +208,8 @@ def test_kitsu_deletes_with_its_defaults(results, client):
     assert value(results, f"{client}:delete") == {"status": 204, "status_after": 404}
 
 
-def test_kitsu_writes_today_with_the_legacy_type_through_request(results, made):
-    # Until the canonical type is accepted: request() sends the legacy `workspace_provider`
+def test_kitsu_writes_with_the_legacy_type_through_request(results, made):
+    # The legacy type is still taken: request() sends `workspace_provider`
     # to the collection's path (docs/generic-client.md), for a create, an update and a fetched
     # resource sent back as kitsu holds it (its links and relationships' links included).
     rows = made["ids"]["rows"]["legacy_request"]
@@ -222,15 +222,13 @@ def test_kitsu_writes_today_with_the_legacy_type_through_request(results, made):
     assert (sent_back["status"], sent_back["row"]["id"]) == (200, rows["round_trip"])
 
 
-@pytest.mark.xfail(strict=True, reason="#31 type aliases / must-ignore")
 def test_kitsu_sends_back_with_the_legacy_type_a_resource_fetched_with_an_include(results):
-    # The included provider's attributes sit in the relationship's linkage: until the server
-    # ignores them (JSON:API 1.1's "MUST ignore"), 400.
+    # The included provider's attributes sit in the relationship's linkage: the server ignores
+    # them (JSON:API 1.1's "MUST ignore non-compliant members").
     found = value(results, "legacy_request:round_trip_with_include")
     assert found["status"] == 200
 
 
-@PENDING
 def test_kitsu_creates_with_the_canonical_type(results, made):
     found = value(results, "kebab_types:create")
     assert found["status"] == 201
@@ -238,21 +236,18 @@ def test_kitsu_creates_with_the_canonical_type(results, made):
     assert found["row"]["provider"]["id"] == made["ids"]["providers"]["kebab_types"]
 
 
-@PENDING
 def test_kitsu_updates_with_the_canonical_type(results):
     found = value(results, "kebab_types:update")
     assert found["status"] == 200
     assert found["row"]["is_selected"] is False
 
 
-@PENDING
 def test_kitsu_sends_back_a_resource_it_fetched(results, made):
     found = value(results, "kebab_types:round_trip")
     assert found["status"] == 200
     assert found["row"]["id"] == made["ids"]["rows"]["kebab_types"]["round_trip"]
 
 
-@PENDING
 def test_kitsu_sends_back_a_resource_it_fetched_with_an_include(results, made):
     found = value(results, "kebab_types:round_trip_with_include")
     assert found["status"] == 200

@@ -1,7 +1,7 @@
 // kitsu, a JSON:API client from npm, against the local server: every operation a client may
-// do here, each with the client's defaults; each write again with the one setting
-// docs/generic-client.md names (camelCaseTypes: false), and with the legacy type through
-// request(), which works before the server accepts the canonical type. Prints one JSON
+// do here, each with the client's defaults; each write again with the setting
+// docs/generic-client.md names (camelCaseTypes: false, the model named in kebab case), and with
+// the legacy type through request(), which the server still takes. Prints one JSON
 // object, an entry per operation: {"ok": true, "value": ...} or
 // {"ok": false, "status": ..., "codes": [...]}. tests/system/test_kitsu_client.py runs it
 // (after `npm ci` here) and asserts each entry.
@@ -19,7 +19,8 @@ const headers = { Authorization: `Bearer ${process.env.WELLAPI_KEY}` }
 
 // The defaults: only the server's URL and the key are given.
 const defaults = new Kitsu({ baseURL: base, headers })
-// The one setting for writes: send the plural-kebab type the platform names canonical.
+// The setting for writes: with the model named in kebab case (below), kitsu sends the
+// plural-kebab type the platform names canonical.
 const kebabTypes = new Kitsu({ baseURL: base, headers, camelCaseTypes: false })
 
 const results = {}
@@ -108,8 +109,8 @@ await step('related_and_relationship_links', async () => {
 
 // --- Writes: with the defaults, then with camelCaseTypes: false ---------------------------
 
-// Until the server accepts the canonical type (#31): the legacy type, which post() and patch()
-// cannot send to this API's paths (they derive both from one model name), through request().
+// The legacy type, which post() and patch() cannot send to this API's paths (they derive both
+// from one model name), through request(): the server still takes it.
 const legacy = new Kitsu({ baseURL: base, headers, camelCaseTypes: false, pluralize: false })
 const legacyWrites = {
   post: (model, body) =>
@@ -131,9 +132,12 @@ for (const [client, api] of [
   ['legacy_request', legacyWrites]
 ]) {
   const rows = ids.rows[client]
+  // kitsu writes the model's name, pluralised, as the type (camel-cased unless
+  // camelCaseTypes: false): the platform's kebab-case name makes the canonical type.
+  const model = client === 'kebab_types' ? 'workspace-provider' : 'workspaceProvider'
 
   await step(`${client}:create`, async () => {
-    const { data, status } = await api.post('workspaceProvider', {
+    const { data, status } = await api.post(model, {
       is_selected: false,
       is_matched: true,
       workspace: { data: { type: 'workspace', id: ids.workspace } },
@@ -143,7 +147,7 @@ for (const [client, api] of [
   })
 
   await step(`${client}:update`, async () => {
-    const { data, status } = await api.patch('workspaceProvider', {
+    const { data, status } = await api.patch(model, {
       id: rows.update,
       is_selected: false
     })
@@ -153,7 +157,7 @@ for (const [client, api] of [
   // A fetched resource sent back as kitsu holds it: its links, and relationships as fetched.
   await step(`${client}:round_trip`, async () => {
     const { data: fetched } = await api.get(`workspaceProviders/${rows.round_trip}`)
-    const { data, status } = await api.patch('workspaceProvider', fetched)
+    const { data, status } = await api.patch(model, fetched)
     return { status, row: summary(data) }
   })
 
@@ -162,7 +166,7 @@ for (const [client, api] of [
     const { data: fetched } = await api.get(`workspaceProviders/${rows.round_trip_with_include}`, {
       params: { include: 'provider' }
     })
-    const { data, status } = await api.patch('workspaceProvider', fetched)
+    const { data, status } = await api.patch(model, fetched)
     return { status, row: summary(data) }
   })
 
