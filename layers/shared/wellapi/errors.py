@@ -106,8 +106,9 @@ ERROR_CODES: dict[str, ErrorCode] = {
     "SCHEMA_VALIDATION_ERROR": ErrorCode(
         400,
         "Invalid request document",
-        "An unknown member, or a value of the wrong JSON type or outside its enum "
-        "(`source.pointer` names it).",
+        "An unknown attribute or relationship of the resource, a member the document needs "
+        "missing, or a value of the wrong JSON type or outside its enum (`source.pointer` "
+        "names it).",
     ),
     "UNAUTHORIZED": ErrorCode(
         401,
