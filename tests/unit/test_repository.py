@@ -115,3 +115,27 @@ def test_the_line_limit_exempts_only_what_a_program_writes_or_history():
     assert any(
         p.match("migrations/versions/0001_junction_resources.py") for p in NOT_WRITTEN_BY_HAND
     )
+
+
+def unclosed_fence(text: str) -> int | None:
+    """The line of a Markdown code fence opened and never closed, if any."""
+    opened = None
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.lstrip().startswith("```"):
+            opened = None if opened else number
+    return opened
+
+
+def test_every_markdown_file_closes_the_code_blocks_it_opens():
+    # An unclosed fence turns the rest of a document into one code block.
+    unclosed = {
+        str(path.relative_to(ROOT)): line
+        for path in tracked_files()
+        if path.suffix == ".md" and (line := unclosed_fence(path.read_text("utf-8")))
+    }
+    assert unclosed == {}
+
+
+def test_a_stray_fence_is_found():
+    assert unclosed_fence("text\n```sh\nmake run\n```\n") is None
+    assert unclosed_fence("```sh\nmake run\n```\nsaid.\n```\nmore") == 5
