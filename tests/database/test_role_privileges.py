@@ -238,3 +238,23 @@ def test_no_application_role_reads_connector_credentials_or_api_keys(admin, role
 
     assert ("workspace_connectors", "config") not in granted
     assert not {c for t, c in granted if t == "api_keys"}
+
+
+IDEMPOTENCY = (
+    "core_api.claim_idempotency_key(text,text)",
+    "core_api.remember_idempotent_answer(text,regclass,jsonb)",
+)
+
+
+@pytest.mark.parametrize("role", [API_ROLE, SYNC_ROLE, AUTH_ROLE])
+def test_kept_answers_are_reached_by_the_api_role_only_through_its_two_functions(admin, role):
+    """Revision 0018: no role touches ``well_private.idempotency_keys`` itself; the API role
+    claims a key and keeps an answer for the principal its verified scope names, no other."""
+    touched = admin.run(
+        "SELECT p FROM unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']) p "
+        "WHERE has_table_privilege(:role, 'well_private.idempotency_keys', p)",
+        role=role,
+    )
+    assert touched == []
+    runs = [f.replace(", ", ",") for f in executable(admin, role) if "idempot" in f]
+    assert runs == (list(IDEMPOTENCY) if role == API_ROLE else [])

@@ -377,6 +377,9 @@ ESCAPES = {
     "sign a token": "SELECT well_private.scope_token(1, 'service')",
     "sign anything": "SELECT well_private.mac('token|t1.1.service.9999999999')",
     "read the signing key": "SELECT * FROM well_private.scope_keys",
+    "read the kept answers of retried creates": "SELECT * FROM well_private.idempotency_keys",
+    "keep an answer for another principal": "INSERT INTO well_private.idempotency_keys "
+    "(person_pk, principal_kind, idempotency_key, fingerprint) VALUES (1, 'service', 'k', 'f')",
     "read connector credentials": "SELECT config FROM core_api.workspace_connectors",
     "read API keys": "SELECT secret_hash FROM core_api.api_keys",
     "create a function to run later": "CREATE FUNCTION public.f() RETURNS int LANGUAGE sql "
