@@ -37,7 +37,12 @@ from wellapi.resources import (
     Resource,
 )
 from welldev import openapi_examples as examples
-from welldev.openapi_text import DESCRIPTION, describe
+from welldev.openapi_text import (
+    DESCRIPTION,
+    IDEMPOTENCY_KEY_PARAMETER,
+    REPLAYED_HEADER,
+    describe,
+)
 
 # (resource key, operation): every route the API serves; the template has one function each.
 ROUTES: tuple[tuple[str, str], ...] = (
@@ -617,6 +622,7 @@ def _operation(resource_key: str, op: Operation) -> dict[str, Any]:
         "summary": text.summary,
         "description": text.description,
     }
+    ok: dict[str, Any]
     # The routes of one relationship of a resource: /v1/<resource>/{id}[/relationships]/<name>.
     if op.suffix:
         parameters += _related_parameters(resource, op.name)
@@ -655,6 +661,10 @@ def _operation(resource_key: str, op: Operation) -> dict[str, Any]:
             }
             if op.name == "select":
                 ok["200"] = {"description": "Already there; selected.", **document}
+        if op.needs.idempotent:
+            parameters.append(IDEMPOTENCY_KEY_PARAMETER)
+            for answer in ok.values():
+                answer["headers"] = {**answer.get("headers", {}), **REPLAYED_HEADER}
     _scope_parameters(op.name, path, parameters)
     spec["responses"] = {**ok, **_errors(text.codes)}
     spec["parameters"] = parameters

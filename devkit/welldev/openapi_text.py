@@ -12,6 +12,7 @@ entry in ``OPERATION_TEXT``. ``DESCRIPTION`` is the document's own (``info.descr
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from wellapi.errors import ERROR_CODES
 from wellapi.jsonapi.query import MAX_FILTER_VALUES, MAX_PAGE_SIZE
@@ -59,7 +60,17 @@ WORKSPACE_QUERY = (
 # ``/v1/<resource>/{id}/relationships/<name>``) can answer besides its query string's codes.
 RELATED_PATH = ("INVALID_ID", "FORBIDDEN", "NOT_FOUND", "UNKNOWN_RELATIONSHIP")
 RELATED = (*ALWAYS, *ONE_QUERY, *RELATED_PATH)
-CREATE = (*ALWAYS, *ONE_QUERY, *BODY, "CLIENT_GENERATED_ID_NOT_ALLOWED", "FORBIDDEN", "NOT_FOUND")
+# A create's Idempotency-Key (every create, select and enrol route).
+RETRY = ("INVALID_IDEMPOTENCY_KEY", "IDEMPOTENCY_KEY_REUSED")
+CREATE = (
+    *ALWAYS,
+    *ONE_QUERY,
+    *BODY,
+    *RETRY,
+    "CLIENT_GENERATED_ID_NOT_ALLOWED",
+    "FORBIDDEN",
+    "NOT_FOUND",
+)
 # ``{TYPE}`` stands for the resource's type in capitals: ``rules.Rules.conflict``'s code.
 ALREADY_EXISTS = "{TYPE}_ALREADY_EXISTS"
 
@@ -174,7 +185,15 @@ OPERATION_TEXT: dict[str, OperationText] = {
         "the path: 201 with `Location` for a new `workspace_provider` row, 200 when the "
         "workspace already had a live row for it, which is then selected and matched. The "
         "workspace comes from the path (naming another in the body is 409 `CONFLICT`).",
-        (*ALWAYS, *ONE_QUERY, *BODY, "INVALID_ID", "CLIENT_GENERATED_ID_NOT_ALLOWED", "NOT_FOUND"),
+        (
+            *ALWAYS,
+            *ONE_QUERY,
+            *BODY,
+            *RETRY,
+            "INVALID_ID",
+            "CLIENT_GENERATED_ID_NOT_ALLOWED",
+            "NOT_FOUND",
+        ),
         "write",
     ),
     "remove": OperationText(
@@ -467,3 +486,27 @@ writes the demo keys to `.local/demo.json`: *Authorize* with the Acme Finance me
 The request examples use the demo's ids and succeed on it. A DELETE example removes its demo \
 row for good (the examples naming it then answer 404), and a create leaves its row: \
 `make demo-reset` puts the demo back as seeded, with `make run` serving or not."""
+
+
+# Every create, select and enrol route takes it (docs/api.md, "Retry-safe creates").
+IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Makes the create safe to retry: the first request with a key is applied "
+    "and its answer kept for 24 hours; a retry with the same key, the same path, query string "
+    "and body, by the same key holder (person and kind of key), gets the same status, body and "
+    "`Location` without writing again, with `Idempotent-Replayed: true`. Two requests with one "
+    "key at once write once. The same key with another request is 422 "
+    "`IDEMPOTENCY_KEY_REUSED`; an empty, longer or non-ASCII key is 400 "
+    "`INVALID_IDEMPOTENCY_KEY`. A refused request keeps nothing: its key is free again.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
+    "example": "5f0c7d1e-retry-1",
+}
+REPLAYED_HEADER: dict[str, Any] = {
+    "Idempotent-Replayed": {
+        "description": "`true` on the answer given again to a retry with the same "
+        "`Idempotency-Key` (nothing was written); absent otherwise.",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+}

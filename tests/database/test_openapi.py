@@ -564,3 +564,20 @@ def test_an_update_may_carry_every_member_at_its_current_value():
     assert _validator("AccountWorkspaceConnectorsResource").is_valid(fetched["data"])
     errors = list(_validator("AccountWorkspaceConnectorsUpdateRequest").iter_errors(fetched))
     assert not errors, [e.message for e in errors]
+
+
+def test_every_post_takes_an_idempotency_key_and_marks_a_replayed_answer():
+    posts = [(path, spec) for path, method, spec in _operations() if method == "post"]
+    assert len(posts) == 7  # four creates, the enrolment's, select and enrol
+    for path, spec in posts:
+        (header,) = [p for p in spec["parameters"] if p["in"] == "header"]
+        assert header["name"] == "Idempotency-Key"
+        assert header["required"] is False
+        assert (header["schema"]["minLength"], header["schema"]["maxLength"]) == (1, 255)
+        answers = [spec["responses"][s] for s in ("200", "201") if s in spec["responses"]]
+        assert all("Idempotent-Replayed" in a["headers"] for a in answers), path
+        codes = _documented_codes(spec)
+        assert codes["INVALID_IDEMPOTENCY_KEY"] == 400
+        assert codes["IDEMPOTENCY_KEY_REUSED"] == 422
+    others = [spec for _, method, spec in _operations() if method != "post"]
+    assert not any(p["in"] == "header" for spec in others for p in spec["parameters"])

@@ -95,8 +95,14 @@ _API = (
     *(f"wellapi.jsonapi{m}" for m in ("", ".cursor", ".document", ".ids", ".media", ".query")),
     *("wellapi.operations", "wellapi.resources.utc"),
 )
-# Every write function: the document parser and the guarded write they share.
-_WRITE = ("wellapi.resources.changes", "wellapi.jsonapi.body", "wellapi.operations.guarded")
+# Every write function: the document parser and the guarded write they share (with the
+# statements of a retry-safe create, which its delete and update load and never send).
+_WRITE = (
+    "wellapi.resources.changes",
+    "wellapi.jsonapi.body",
+    "wellapi.operations.guarded",
+    "wellapi.store.remembered",
+)
 INIT_MODULES: dict[str, list[str]] = {
     "read": sorted((*_COMMON, *_API, "wellapi.operations.read")),
     # A related-resource or relationship read: the retrieve's modules (what every operation

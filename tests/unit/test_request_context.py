@@ -24,7 +24,14 @@ from tests.support.api import JSONAPI, event
 from wellapi.errors import ApiError, Forbidden
 from wellapi.handlers.api import serve
 from wellapi.http.principal import principal_from_claims
-from wellapi.http.request import ROW_ID, Call, Request, request_from_event, understand
+from wellapi.http.request import (
+    IDEMPOTENCY_KEY,
+    ROW_ID,
+    Call,
+    Request,
+    request_from_event,
+    understand,
+)
 from wellapi.operations import Operation
 from wellapi.operations.registry import OPERATIONS
 from wellapi.resources import RESOURCES, Resource
@@ -201,6 +208,16 @@ def _faults(b: Binding) -> list[Fault]:
     )
     if needs.body is not None:
         faults.append(Fault("body", set_("body", "{"), 400, "INVALID_JSON", {"pointer": ""}))
+    if needs.idempotent:
+        faults.append(
+            Fault(
+                "idempotency key",
+                header(IDEMPOTENCY_KEY, ""),
+                400,
+                "INVALID_IDEMPOTENCY_KEY",
+                {"header": IDEMPOTENCY_KEY},
+            )
+        )
     return faults
 
 
@@ -363,3 +380,80 @@ def test_the_request_keeps_only_what_the_event_sent():
     assert request.path_parameters == {ROW_ID.parameter: str(IDS["id"])}
     assert request.header("ACCEPT") == JSONAPI
     assert request.body is None
+
+
+# --- Idempotency-Key ---------------------------------------------------------------------------
+
+CREATES = [(r, o) for r, o in BINDINGS if OPERATIONS[o].needs.idempotent]
+
+
+def test_every_post_and_only_a_post_takes_an_idempotency_key():
+    assert {o for _, o in CREATES} == {"create", "select", "enrol"}
+    assert all(OPERATIONS[o].method == "POST" for _, o in CREATES)
+    assert all(
+        OPERATIONS[o].needs.idempotent for _, o in BINDINGS if OPERATIONS[o].method == "POST"
+    )
+
+
+def _keyed(b: Binding, parts: dict[str, Any], key: str | None, **changes: Any) -> Call:
+    parts = {**parts, **changes}
+    if key is not None:
+        parts["headers"] = {**parts["headers"], IDEMPOTENCY_KEY: key}
+    return understand(request_from_event(b.event(parts)), b.resource, b.operation.needs)
+
+
+@pytest.mark.parametrize(("resource", "operation"), CREATES)
+def test_a_create_carries_its_key_and_the_fingerprint_of_what_it_was_sent_with(resource, operation):
+    b = binding(resource, operation)
+    parts = b.request()
+    first = _keyed(b, parts, "k" * 255)
+    assert first.idempotency is not None
+    assert first.idempotency.key == "k" * 255
+    assert _keyed(b, parts, None).idempotency is None
+    # Sent again, the same; sent with anything else, another fingerprint.
+    assert _keyed(b, parts, "k" * 255).idempotency == first.idempotency
+    body = json.loads(parts["body"])
+    body["data"]["attributes"] = {**body["data"].get("attributes", {}), "@context": "x"}
+    include = b.resource.relationships[0].name
+    others = [
+        _keyed(b, parts, "k" * 255, body=json.dumps(body)),
+        _keyed(b, parts, "k" * 255, query=f"workspace_id={NAMED}&include={include}"),
+        _keyed(b, parts, "k" * 255, query=f"workspace_id={uuid4()}"),
+    ]
+    for other in others:
+        assert other.idempotency is not None
+        assert other.idempotency.fingerprint != first.idempotency.fingerprint
+
+
+def test_a_body_in_base64_has_the_fingerprint_of_the_body_it_encodes():
+    b = binding("workspace_providers", "create")
+    parts = b.request()
+    parts["headers"] = {**parts["headers"], IDEMPOTENCY_KEY: "k"}
+    ev = b.event(parts)
+    plain = understand(request_from_event(ev), b.resource, b.operation.needs)
+    ev["body"] = base64.b64encode(ev["body"].encode()).decode()
+    ev["isBase64Encoded"] = True
+
+    assert understand(request_from_event(ev), b.resource, b.operation.needs) == plain
+
+
+@pytest.mark.parametrize("key", ["", "x" * 256, "caf\u00e9", "new\nline"])
+def test_an_empty_long_or_unprintable_key_is_400_naming_the_header(key):
+    b = binding("workspace_providers", "select")
+    parts = b.request()
+    parts["headers"] = {**parts["headers"], IDEMPOTENCY_KEY: key}
+
+    response = serve(b.resource, b.operation, b.event(parts))
+
+    assert response.status == 400
+    assert response.body is not None
+    (error,) = json.loads(response.body)["errors"]
+    assert (error["code"], error["source"]) == (
+        "INVALID_IDEMPOTENCY_KEY",
+        {"header": IDEMPOTENCY_KEY},
+    )
+
+
+def test_a_route_that_is_not_a_create_ignores_the_header():
+    b = binding("workspace_providers", "update")
+    assert _keyed(b, b.request(), "").idempotency is None

@@ -103,6 +103,12 @@ ERROR_CODES: dict[str, ErrorCode] = {
         "The body is missing or is not a JSON object: invalid JSON, a member given twice, "
         "nesting deeper than 512 levels, or half a UTF-16 surrogate pair.",
     ),
+    "INVALID_IDEMPOTENCY_KEY": ErrorCode(
+        400,
+        "Bad request",
+        "The `Idempotency-Key` header is empty, longer than 255 characters, or holds a "
+        "character that is not printable ASCII (`source.header` names it).",
+    ),
     "SCHEMA_VALIDATION_ERROR": ErrorCode(
         400,
         "Invalid request document",
@@ -181,6 +187,13 @@ ERROR_CODES: dict[str, ErrorCode] = {
         "Unsupported media type",
         "The body is not sent as `application/vnd.api+json` (with no parameter but `ext` or "
         "`profile`).",
+    ),
+    "IDEMPOTENCY_KEY_REUSED": ErrorCode(
+        422,
+        "Unprocessable entity",
+        "The `Idempotency-Key` was sent, within the last 24 hours, with another request (another "
+        "body, path or query string): a retry repeats its request exactly, another request "
+        "takes a new key. Nothing was written.",
     ),
     "UNPROCESSABLE_ENTITY": ErrorCode(
         422,

@@ -18,7 +18,10 @@ A request broken in several ways is answered with the first of these, on every r
    (415);
 4. the query string (400);
 5. the body: its transfer encoding (400), its size (413) and JSON (400), then the document's
-   problems in the order ``wellapi.jsonapi.body`` reports them (400, 409, 403, 422).
+   problems in the order ``wellapi.jsonapi.body`` reports them (400, 409, 403, 422);
+6. on a create route, an ``Idempotency-Key`` header that is empty or too long (400
+   ``INVALID_IDEMPOTENCY_KEY``, ``source.header``): last, so a request without the header is
+   answered exactly as before it existed.
 
 What the database decides (whether the principal may act in the workspace, whether the row is
 there, a write's rules) comes after all of these, in the request's one round trip.
@@ -31,6 +34,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -51,6 +56,9 @@ if TYPE_CHECKING:
 
 # The query parameters a page link replaces; it carries every other one over as sent.
 CURSOR_PARAMETERS = ("page[after]", "page[before]")
+# The header a create's retry repeats (docs/api.md, "Retry-safe creates"), and its bounds.
+IDEMPOTENCY_KEY = "Idempotency-Key"
+IDEMPOTENCY_KEY_MAX = 255
 
 
 @dataclass(frozen=True)
@@ -129,6 +137,18 @@ class Needs:
     permit: Permit | None = None
     # What the route reads when it is not the function's resource (the provider catalog).
     reads: Resource | None = None
+    # A create: it takes an ``Idempotency-Key`` and a retry with it is answered, not applied.
+    idempotent: bool = False
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    """A create's ``Idempotency-Key`` and the fingerprint of what it was sent with."""
+
+    key: str
+    # SHA-256 of the path, the query string, the workspace and the body's bytes: the same key
+    # with anything else is another request (422 ``IDEMPOTENCY_KEY_REUSED``).
+    fingerprint: str
 
 
 @dataclass(frozen=True)
@@ -149,6 +169,7 @@ class Call:
     # The workspace a nested route's path names: out of scope there, it is 404, not 403.
     path_workspace: UUID | None = None
     document: ResourceDocument | None = None
+    idempotency: Idempotency | None = None
 
     @property
     def url(self) -> str:
@@ -220,6 +241,21 @@ def _body_bytes(request: Request) -> bytes | None:
         raise BadRequest("The request body is not valid base64.") from error
 
 
+def _idempotency(request: Request, body: bytes | None, workspace_id: UUID) -> Idempotency | None:
+    key = request.header(IDEMPOTENCY_KEY)
+    if key is None:
+        return None
+    if not 1 <= len(key) <= IDEMPOTENCY_KEY_MAX or not key.isascii() or not key.isprintable():
+        raise BadRequest(
+            f"An {IDEMPOTENCY_KEY} is 1 to {IDEMPOTENCY_KEY_MAX} printable ASCII characters.",
+            code="INVALID_IDEMPOTENCY_KEY",
+            header=IDEMPOTENCY_KEY,
+        )
+    sent = [request.path, request.raw_query, str(workspace_id), (body or b"").hex()]
+    fingerprint = hashlib.sha256(json.dumps(sent).encode()).hexdigest()
+    return Idempotency(key, fingerprint)
+
+
 def understand(request: Request, resource: Resource, needs: Needs) -> Call:
     """The request as the operation needs it, each fault answered in the module's order."""
     principal = principal_from_claims(request.claims)
@@ -237,15 +273,18 @@ def understand(request: Request, resource: Resource, needs: Needs) -> Call:
         query = parse_read_query(read, request.raw_query, needs.query)
     parents = {p.relationship: ids[p.parameter] for p in needs.ids if p.relationship}
     document = None
+    body = None
     if needs.body is not None:
         body = _body_bytes(request)
         document = needs.body.parse(read, body, row_id=ids.get(ROW_ID.parameter), preset=parents)
     path_workspace = ids[needs.scope] if needs.scope is not None else None
+    principal = principal.in_workspace(
+        query.workspace_id if path_workspace is None else path_workspace
+    )
+    idempotency = _idempotency(request, body, principal.workspace_id) if needs.idempotent else None
     return Call(
         resource=read,
-        principal=principal.in_workspace(
-            query.workspace_id if path_workspace is None else path_workspace
-        ),
+        principal=principal,
         query=query,
         base_url=request.base_url,
         path=request.path,
@@ -255,4 +294,5 @@ def understand(request: Request, resource: Resource, needs: Needs) -> Call:
         relationship=relationship,
         path_workspace=path_workspace,
         document=document,
+        idempotency=idempotency,
     )

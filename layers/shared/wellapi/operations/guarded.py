@@ -25,7 +25,7 @@ from wellapi.errors import (
     sqlstate_of,
 )
 from wellapi.http.principal import Principal, check_scope
-from wellapi.http.request import Call
+from wellapi.http.request import IDEMPOTENCY_KEY, Call
 from wellapi.http.response import Response, document_response
 from wellapi.jsonapi.document import DocumentBuilder
 from wellapi.jsonapi.ids import new_id
@@ -34,7 +34,7 @@ from wellapi.operations import READ_PART, linker
 from wellapi.resources import Resource
 from wellapi.resources.changes import ResourceDocument, WriteKind
 from wellapi.resources.rules import KEEPS_PREFIX, READ_ONLY_PREFIX
-from wellapi.store import connections
+from wellapi.store import connections, remembered
 from wellapi.store.rows import ReadRow, WriteOutcome
 from wellapi.store.shapes import ReadShape, WritePlan, WriteShape, write_params
 from wellapi.store.statements import read_template, write_plan
@@ -44,10 +44,16 @@ from wellapi.store.templates import Script, ScriptPart
 WRITE_PART = "write"
 
 
+# The header that marks an answer given again to a retry (docs/api.md, "Retry-safe creates").
+REPLAYED_HEADER = "Idempotent-Replayed"
+
+
 @dataclass(frozen=True)
 class Written:
     created: bool
     rows: list[ReadRow]
+    # The first answer to this Idempotency-Key, given again: nothing was written this time.
+    replayed: bool = False
 
 
 def may_write(resource: Resource, principal: Principal) -> None:
@@ -96,6 +102,13 @@ def _errors(answers: Iterable[ApiError | ErrorList]) -> list[ApiError]:
 
 def _database_rule_error(error: pg8000.dbapi.DatabaseError, resource: Resource) -> ApiError | None:
     state = sqlstate_of(error)
+    if state == remembered.REUSED_SQLSTATE:
+        return Unprocessable(
+            f"This {IDEMPOTENCY_KEY} was sent with another request; a retry repeats the first "
+            "request exactly, and another request takes a new key.",
+            code="IDEMPOTENCY_KEY_REUSED",
+            header=IDEMPOTENCY_KEY,
+        )
     if state == "23505":
         return resource.rules.conflict(resource)
     if state == "23514":
@@ -113,14 +126,34 @@ def run_write(
     params: dict[str, Any],
     reread: tuple[ReadShape, dict[str, Any]] | None,
 ) -> Written:
-    """Send the write (and the re-read, if any) and raise what its outcome row refuses."""
+    """Send the write (and the re-read, if any) and raise what its outcome row refuses.
+
+    With an ``Idempotency-Key`` (a create's), the key is claimed before the write and the
+    re-read is remembered after it, in the same script (``wellapi.store.remembered``): a retry
+    is answered from the first request's rows and writes nothing.
+    """
     plan = write_plan(shape)
     principal = call.principal
-    parts = [principal.scope_part(), ScriptPart(WRITE_PART, plan.template.render(params), "one")]
+    keyed = call.idempotency if reread is not None else None
+    parts = [principal.scope_part()]
+    if keyed is not None:
+        parts.append(remembered.claim_part(keyed.key, keyed.fingerprint))
+    parts.append(ScriptPart(WRITE_PART, plan.template.render(params), "one"))
     layout = None
     if reread is not None:
         read, layout = read_template(reread[0])
-        parts.append(ScriptPart(READ_PART, read.render(reread[1]), "rows"))
+        if keyed is None:
+            parts.append(ScriptPart(READ_PART, read.render(reread[1]), "rows"))
+        else:
+            parts.append(
+                remembered.remember_part(
+                    keyed.key,
+                    call.resource.table.name,
+                    read.render(reread[1]),
+                    layout,
+                    minted=params["row_id"],
+                )
+            )
     request_script = Script(tuple(parts))
     try:
         # Not retried on a dropped connection: the first attempt may have committed.
@@ -133,18 +166,33 @@ def run_write(
             raise
         raise mapped from error
     check_scope(answer, call.query.workspace_parameter, path=call.path_workspace is not None)
+    if keyed is not None and layout is not None:
+        (claimed,) = answer[remembered.CLAIM_PART]
+        claim = remembered.Claim._make(claimed)
+        if claim.replayed and claim.rows is not None:
+            # The write ran in no scope and wrote nothing: the first answer stands.
+            return Written(claim.status == 201, remembered.decoded(claim.rows, layout), True)
     (outcome,) = answer[WRITE_PART]
     created = _raise_for(outcome, plan, shape.kind, call.resource)
-    return Written(created, layout.rows(answer[READ_PART]) if layout is not None else [])
+    if layout is None:
+        return Written(created, [])
+    if keyed is not None:
+        (kept,) = answer[remembered.REMEMBER_PART]
+        return Written(created, remembered.decoded(remembered.Remembered._make(kept).rows, layout))
+    return Written(created, layout.rows(answer[READ_PART]))
 
 
-def respond(call: Call, query: ReadQuery, rows: list[ReadRow], status: int) -> Response:
+def respond(
+    call: Call, query: ReadQuery, rows: list[ReadRow], status: int, *, replayed: bool = False
+) -> Response:
     """The row as committed, read as ``query`` reads it: 201 with its location, or 200."""
     builder = DocumentBuilder(call.resource, query, linker(call, query))
     document = builder.single(rows[0], "")
     self_link = document["data"]["links"]["self"]
     document["links"] = {"self": self_link}
     headers = {"Location": self_link} if status == 201 else {}
+    if replayed:
+        headers[REPLAYED_HEADER] = "true"
     return document_response(status, document, headers)
 
 
@@ -160,7 +208,8 @@ def write_one(call: Call, kind: WriteKind, document: ResourceDocument, row_id: U
         # An update that changed nothing took no lock: a delete may commit between the write
         # statement and the re-read, as it may before the write (then the write says so).
         raise NotFound(f"No {call.resource.type} here with that id.")
-    return respond(call, call.query, result.rows, 201 if kind == "create" else 200)
+    status = 201 if kind == "create" else 200
+    return respond(call, call.query, result.rows, status, replayed=result.replayed)
 
 
 def create_one(call: Call) -> Response:

@@ -58,7 +58,7 @@ def select_provider(call: Call) -> Response:
         (read_shape, read_params(by_relationships)),
     )
     status = 201 if result.created else 200
-    return respond(call, by_relationships, result.rows, status)
+    return respond(call, by_relationships, result.rows, status, replayed=result.replayed)
 
 
 def remove_provider(call: Call) -> Response:
@@ -83,6 +83,7 @@ SELECT = Operation(
         ids=(WORKSPACE_IN_PATH,),
         scope="workspace_id",
         permit=may_write,
+        idempotent=True,
     ),
     route=WORKSPACE_PROVIDERS_ROUTE,
 )
@@ -102,7 +103,7 @@ ENROL = Operation(
     "enrol",
     "POST",
     enrol_workspace,
-    Needs("retrieve", body=CREATE_BODY, ids=(GROUP_IN_PATH,), permit=may_write),
+    Needs("retrieve", body=CREATE_BODY, ids=(GROUP_IN_PATH,), permit=may_write, idempotent=True),
     route=GROUP_WORKSPACES_ROUTE,
 )
 UNENROL = Operation(

@@ -33,7 +33,10 @@ def delete_row(call: Call) -> Response:
 
 
 CREATE = Operation(
-    "create", "POST", create_row, Needs("retrieve", body=CREATE_BODY, permit=may_write)
+    "create",
+    "POST",
+    create_row,
+    Needs("retrieve", body=CREATE_BODY, permit=may_write, idempotent=True),
 )
 UPDATE = Operation(
     "update",

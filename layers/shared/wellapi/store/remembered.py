@@ -1,0 +1,92 @@
+"""The statements of a retry-safe create, and its answer read back (revision 0018).
+
+A create sent with an ``Idempotency-Key`` runs, in its one round trip, the scope, the claim of
+the key, the write, and the re-read wrapped in the statement that remembers it:
+
+- ``claim_part``: ``core_api.claim_idempotency_key`` answers one ``Claim``: a replay carries
+  the first request's status and rows (and has emptied the scope, so the write after it writes
+  nothing); a new key carries nothing.
+- ``remember_part``: the re-read, each value sent as its type's OID and the text PostgreSQL
+  sends it as (``format('%s', v)`` calls the type's output function, as the wire protocol
+  does), kept by ``core_api.remember_idempotent_answer`` when the write wrote (whether it
+  inserted: the re-read found the row under the id the request minted).
+
+``decoded`` reads those values back with the driver's own converters (pg8000's ``PG_TYPES``,
+the text of an unknown type as a string, as pg8000 does): a replay's rows are the first
+request's rows, value for value, so its document is the same, byte for byte.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+from uuid import UUID
+
+from pg8000.converters import PG_TYPES, string_in
+
+from wellapi.store.rows import ID_LABEL, ReadRow
+from wellapi.store.templates import Layout, ScriptPart, to_literal
+
+# The names of the two parts in a request's script.
+CLAIM_PART = "idempotency claim"
+REMEMBER_PART = "idempotency answer"
+# The SQLSTATE the claim raises for a key sent again with another request.
+REUSED_SQLSTATE = "WI422"
+
+
+class Claim(NamedTuple):
+    replayed: bool
+    status: int | None
+    rows: list[list[list[Any]]] | None
+
+
+class Remembered(NamedTuple):
+    # 201 inserted, 200 updated, None: the write wrote nothing.
+    status: int | None
+    rows: list[list[list[Any]]]
+
+
+def claim_part(key: str, fingerprint: str) -> ScriptPart:
+    return ScriptPart(
+        CLAIM_PART,
+        "SELECT replayed, answer_status, answer_rows FROM "
+        f"core_api.claim_idempotency_key({to_literal(key)}, {to_literal(fingerprint)})",
+        "one",
+    )
+
+
+def _encoded(label: str) -> str:
+    column = f'r."{label}"'
+    return (
+        f"jsonb_build_array(pg_typeof({column})::oid, "
+        f"CASE WHEN {column} IS NULL THEN NULL ELSE format('%s', {column}) END)"
+    )
+
+
+def remember_part(
+    key: str, table: str, read_sql: str, layout: Layout, *, minted: UUID
+) -> ScriptPart:
+    """The re-read, encoded and kept: ``read_sql`` is a rendered read with ``layout``'s labels,
+    ``minted`` the id the write gives a row it inserts."""
+    row = ", ".join(_encoded(label) for label in layout.labels)
+    read = (
+        "(SELECT jsonb_build_object("
+        f"'created', coalesce(bool_or(r.\"{ID_LABEL}\" = {to_literal(minted)}::uuid), false), "
+        f"'rows', coalesce(jsonb_agg(jsonb_build_array({row})), '[]'::jsonb)) "
+        f"FROM ({read_sql}) r)"
+    )
+    return ScriptPart(
+        REMEMBER_PART,
+        "SELECT answer_status, answer_rows FROM core_api.remember_idempotent_answer("
+        f"{to_literal(key)}, {to_literal('core_api.' + table)}::regclass, {read})",
+        "one",
+    )
+
+
+def decoded(rows: list[list[list[Any]]], layout: Layout) -> list[ReadRow]:
+    """The rows as the driver would have read them from the re-read itself."""
+    return layout.rows(
+        [
+            [None if text is None else PG_TYPES.get(oid, string_in)(text) for oid, text in row]
+            for row in rows
+        ]
+    )
