@@ -122,8 +122,10 @@ def test_cors_allows_the_served_methods_and_the_headers_clients_send_and_read():
     cors = configuration.http_apis["HttpApi"].cors
     assert cors is not None
     assert set(cors.allow_methods) == _route_methods() | {"OPTIONS"}
-    assert set(cors.allow_headers) == {"authorization", "content-type", "accept"}
-    assert {"location", "retry-after", "www-authenticate"} <= set(cors.expose_headers)
+    assert set(cors.allow_headers) == {"authorization", "content-type", "accept", "idempotency-key"}
+    assert {"location", "idempotent-replayed", "retry-after", "www-authenticate"} <= set(
+        cors.expose_headers
+    )
     assert cors.allow_credentials is False
     assert cors.max_age is not None
     assert 0 < cors.max_age <= 7200
