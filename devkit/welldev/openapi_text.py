@@ -498,9 +498,10 @@ IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
     "and body, by the same key holder (person and kind of key), gets the same status, body and "
     "`Location` without writing again, with `Idempotent-Replayed: true`. Two requests with one "
     "key at once write once. The same key with another request is 422 "
-    "`IDEMPOTENCY_KEY_REUSED`; an empty, longer or non-ASCII key is 400 "
+    "`IDEMPOTENCY_KEY_REUSED`; an empty or longer key, or one with a space or a character "
+    "that is not visible ASCII, is 400 "
     "`INVALID_IDEMPOTENCY_KEY`. A refused request keeps nothing: its key is free again.",
-    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
     "example": "5f0c7d1e-retry-1",
 }
 REPLAYED_HEADER: dict[str, Any] = {

@@ -211,7 +211,7 @@ def _enrolment(admin: Any, t: f.Tenant) -> tuple[Any, Any]:
     return group_id, t.workspace_id
 
 
-@pytest.mark.parametrize("key", ["", "x" * 256, "caf\u00e9", "tab\there"])
+@pytest.mark.parametrize("key", ["", "x" * 256, "caf\u00e9", "tab\there", "a space"])
 def test_an_empty_long_or_unprintable_key_is_400_naming_the_header(admin, key):
     send, doc, _, _ = arranged(admin, "select")
 

@@ -437,7 +437,7 @@ def test_a_body_in_base64_has_the_fingerprint_of_the_body_it_encodes():
     assert understand(request_from_event(ev), b.resource, b.operation.needs) == plain
 
 
-@pytest.mark.parametrize("key", ["", "x" * 256, "caf\u00e9", "new\nline"])
+@pytest.mark.parametrize("key", ["", "x" * 256, "caf\u00e9", "new\nline", "a space"])
 def test_an_empty_long_or_unprintable_key_is_400_naming_the_header(key):
     b = binding("workspace_providers", "select")
     parts = b.request()

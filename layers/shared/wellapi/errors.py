@@ -107,7 +107,7 @@ ERROR_CODES: dict[str, ErrorCode] = {
         400,
         "Bad request",
         "The `Idempotency-Key` header is empty, longer than 255 characters, or holds a "
-        "character that is not printable ASCII (`source.header` names it).",
+        "character that is not visible ASCII, a space included (`source.header` names it).",
     ),
     "SCHEMA_VALIDATION_ERROR": ErrorCode(
         400,

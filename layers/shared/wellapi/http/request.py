@@ -245,9 +245,11 @@ def _idempotency(request: Request, body: bytes | None, workspace_id: UUID) -> Id
     key = request.header(IDEMPOTENCY_KEY)
     if key is None:
         return None
-    if not 1 <= len(key) <= IDEMPOTENCY_KEY_MAX or not key.isascii() or not key.isprintable():
+    # Visible ASCII only: no space, which HTTP strips at either end of a field's value.
+    if not 1 <= len(key) <= IDEMPOTENCY_KEY_MAX or not all("!" <= c <= "~" for c in key):
         raise BadRequest(
-            f"An {IDEMPOTENCY_KEY} is 1 to {IDEMPOTENCY_KEY_MAX} printable ASCII characters.",
+            f"An {IDEMPOTENCY_KEY} is 1 to {IDEMPOTENCY_KEY_MAX} visible ASCII characters "
+            "(no space).",
             code="INVALID_IDEMPOTENCY_KEY",
             header=IDEMPOTENCY_KEY,
         )
