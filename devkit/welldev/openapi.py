@@ -13,13 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from wellapi.errors import ERROR_CODES
-from wellapi.jsonapi import CURSOR_PROFILE, MEDIA_TYPE
+from wellapi.jsonapi import MEDIA_TYPE
 from wellapi.jsonapi.body import accepted_types
 from wellapi.jsonapi.document import SERVED, served
 from wellapi.jsonapi.ids import UUID_PATTERN
 from wellapi.jsonapi.query import (
     MAX_FILTER_VALUES,
-    MAX_PAGE_SIZE,
     RANGE_OPERATORS,
     SORTABLE,
     WORKSPACE_PARAMETERS,
@@ -37,6 +36,7 @@ from wellapi.resources import (
     Resource,
 )
 from welldev import openapi_examples as examples
+from welldev.openapi_pages import PAGE_PARAMETERS
 from welldev.openapi_text import (
     DESCRIPTION,
     IDEMPOTENCY_KEY_PARAMETER,
@@ -428,15 +428,7 @@ def _read_parameters(resource: Resource, collection: bool) -> list[dict[str, Any
     params.append(
         _parameter("sort", {"type": "string", "enum": sorts}, "Default -created_at; ties by id.")
     )
-    params.append(
-        _parameter(
-            "page[size]", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE}, "Default 20."
-        )
-    )
-    params += [
-        _parameter(f"page[{d}]", {"type": "string"}, f"Cursor ({CURSOR_PROFILE}).")
-        for d in ("after", "before")
-    ]
+    params += [_parameter(*p) for p in PAGE_PARAMETERS]
     params += [
         _parameter(
             f"filter[{r.name}]",

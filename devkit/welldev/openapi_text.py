@@ -35,6 +35,7 @@ LIST_QUERY = (
     "INVALID_PAGE_PARAMETER",
     "PAGE_SIZE_TOO_LARGE",
     "RANGE_PAGINATION_NOT_SUPPORTED",
+    "MIXED_PAGINATION",
     "INVALID_CURSOR",
     "INVALID_FILTER",
 )
@@ -125,8 +126,11 @@ OPERATION_TEXT: dict[str, OperationText] = {
     "list": OperationText(
         "List {type} resources",
         "The live `{type}` rows the caller may see, a page at a time: newest first by default "
-        f"(`sort`), `page[size]` rows (20, at most {MAX_PAGE_SIZE}), and cursor links "
-        "`links.next` / `links.prev` (`page[after]`, `page[before]`). `include` adds the "
+        f"(`sort`), `limit` rows (20, at most {MAX_PAGE_SIZE}), and cursor links "
+        "`links.next` / `links.prev` (`cursor`, whose value is the token of the previous "
+        "answer's link). The cursor pagination profile's `page[size]`, `page[after]` and "
+        "`page[before]` say the same; the links answer in the form the request used, and "
+        "mixing the two forms is 400 `MIXED_PAGINATION`. `include` adds the "
         "related records the caller may see (the linkage is there either way); "
         "`fields[<type>]` keeps only the fields it names; every `filter[...]` given must hold.",
         (*ALWAYS, *LIST_QUERY, "FORBIDDEN"),

@@ -6,6 +6,7 @@ import base64
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
+from urllib.parse import parse_qsl
 from uuid import uuid4
 
 import pytest
@@ -420,3 +421,101 @@ def test_a_sparse_fieldset_without_the_sort_field_still_pages(admin):
     )
 
     assert [row_id for page in pages for row_id in page] == order
+
+
+# --- the platform's limit and cursor -----------------------------------------------------------
+
+
+def query_parameters(link: str | None) -> list[str]:
+    assert link is not None
+    return [name for name, _ in parse_qsl(rf.follow(link), keep_blank_values=True)]
+
+
+@pytest.mark.parametrize("resource", ALL)
+@pytest.mark.parametrize("sort", ["-created_at", "created_at"])
+def test_limit_and_cursor_walk_the_same_pages_as_the_profiles_form(admin, resource, sort):
+    t = f.tenant(admin)
+    rows = seed(admin, t, resource, 11)
+
+    flat = walk(resource, t.claims(), f"limit=4&sort={sort}", "next")
+    profile = walk(resource, t.claims(), f"page[size]=4&sort={sort}", "next")
+
+    assert flat == profile
+    seen = [row_id for page in flat for row_id in page]
+    assert seen == expected_order(rows, admin, resource, descending=sort.startswith("-"))
+
+
+@pytest.mark.parametrize("resource", ALL)
+def test_the_links_of_a_flat_request_carry_cursor_and_never_page(admin, resource):
+    t = f.tenant(admin)
+    seed(admin, t, resource, 9)
+
+    first = read(resource, t.claims(), query="limit=3&sort=created_at")
+    next_link = links(first)["next"]
+    assert query_parameters(next_link) == ["limit", "sort", "cursor"]
+    second = read(resource, t.claims(), query=rf.follow(next_link))
+    assert query_parameters(links(second)["prev"]) == ["limit", "sort", "cursor"]
+    assert query_parameters(links(second)["next"]) == ["limit", "sort", "cursor"]
+    # Back from the second page is the first page again, still in the flat form.
+    back = read(resource, t.claims(), query=rf.follow(links(second)["prev"]))
+    assert ids(back) == ids(first)
+    assert links(back)["prev"] is None
+    assert query_parameters(links(back)["next"]) == ["limit", "sort", "cursor"]
+
+
+def test_walking_backward_with_cursor_returns_every_row_once(admin):
+    t = f.tenant(admin)
+    rows = seed(admin, t, "workspace_providers", 10)
+    forward = walk("workspace_providers", t.claims(), "limit=3", "next")
+    last_page = read("workspace_providers", t.claims(), query="limit=3")
+    while (link := links(last_page)["next"]) is not None:
+        last_page = read("workspace_providers", t.claims(), query=rf.follow(link))
+
+    prev = links(last_page)["prev"]
+    assert prev is not None
+    backward = walk("workspace_providers", t.claims(), rf.follow(prev), "prev")
+
+    assert [*reversed(backward), ids(last_page)] == forward
+    seen = [row_id for page in forward for row_id in page]
+    assert seen == expected_order(rows, admin, "workspace_providers", descending=True)
+
+
+def test_a_profile_request_keeps_profile_links(admin):
+    t = f.tenant(admin)
+    seed(admin, t, "company_workspace_connectors", 5)
+
+    first = read("company_workspace_connectors", t.claims(), query="page[size]=2")
+    second = read("company_workspace_connectors", t.claims(), query=rf.follow(links(first)["next"]))
+
+    assert query_parameters(links(first)["next"]) == ["page[size]", "page[after]"]
+    assert query_parameters(links(second)["prev"]) == ["page[size]", "page[before]"]
+
+
+@pytest.mark.parametrize(
+    ("query", "named"),
+    [("limit=2&page[size]=2", "page[size]"), ("page[size]=2&limit=2", "limit")],
+)
+def test_mixing_limit_or_cursor_with_page_is_a_400_naming_the_clash(admin, query, named):
+    t = f.tenant(admin)
+    seed(admin, t, "account_workspace_connectors", 3)
+    issued = links(read("account_workspace_connectors", t.claims(), query="limit=1"))["next"]
+    assert issued is not None
+    cursor = dict(parse_qsl(rf.follow(issued)))["cursor"]
+
+    for sent, name in [
+        (query, named),
+        (f"cursor={cursor}&page[after]={cursor}", "page[after]"),
+        (f"page[before]={cursor}&limit=1", "limit"),
+    ]:
+        reply = read("account_workspace_connectors", t.claims(), query=sent)
+        obj = rf.error(reply, 400, name)
+        assert obj["code"] == "MIXED_PAGINATION"
+
+
+@pytest.mark.parametrize("value", ["501", "0", "x"])
+def test_limit_has_the_bounds_of_page_size(admin, value):
+    t = f.tenant(admin)
+    reply = read("workspace_group_workspaces", t.claims(), query=f"limit={value}")
+    obj = rf.error(reply, 400, "limit")
+    expected = "PAGE_SIZE_TOO_LARGE" if value == "501" else "INVALID_PAGE_PARAMETER"
+    assert obj["code"] == expected

@@ -64,22 +64,28 @@ ERROR_CODES: dict[str, ErrorCode] = {
     "INVALID_PAGE_PARAMETER": ErrorCode(
         400,
         "Invalid query parameter",
-        "`page[size]` is not a whole number from 1.",
+        "`page[size]` (or `limit`) is not a whole number from 1.",
     ),
     "PAGE_SIZE_TOO_LARGE": ErrorCode(
         400,
         "Page size requested is too large.",
-        "`page[size]` is over 500 (`meta.page.maxSize`).",
+        "`page[size]` (or `limit`) is over 500 (`meta.page.maxSize`).",
     ),
     "RANGE_PAGINATION_NOT_SUPPORTED": ErrorCode(
         400,
         "Invalid query parameter",
         "`page[after]` and `page[before]` in one request.",
     ),
+    "MIXED_PAGINATION": ErrorCode(
+        400,
+        "Invalid query parameter",
+        "The platform's `limit` / `cursor` beside the profile's `page[size]`, `page[after]` or"
+        " `page[before]` in one request (`source.parameter` names the second form's first).",
+    ),
     "INVALID_CURSOR": ErrorCode(
         400,
         "Invalid query parameter",
-        "A `page[after]` or `page[before]` cursor this API did not issue for this sort.",
+        "A `cursor`, `page[after]` or `page[before]` this API did not issue for this sort.",
     ),
     "INVALID_FILTER": ErrorCode(
         400,

@@ -13,19 +13,32 @@ from wellapi.errors import InvalidQueryParameter
 from wellapi.jsonapi.ids import canonical_uuid
 from wellapi.resources.utc import to_utc
 
+# The fourth member of a flat ``cursor`` that reads backwards (a ``links.prev``): the profile's
+# ``page[after]`` / ``page[before]`` say the direction in the parameter's name, the platform's
+# one ``cursor`` parameter in the token itself.
+BACKWARD = "before"
+
 
 @dataclass(frozen=True)
 class Cursor:
     sort: str
     value: datetime
     id: UUID
+    # Only a flat ``cursor`` token says it: read the rows before this one.
+    backward: bool = False
 
     def encode(self) -> str:
-        raw = json.dumps([self.sort, self.value.isoformat(), str(self.id)], separators=(",", ":"))
+        parts = [self.sort, self.value.isoformat(), str(self.id)]
+        if self.backward:
+            parts.append(BACKWARD)
+        raw = json.dumps(parts, separators=(",", ":"))
         return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(token: str, parameter: str, sort: str) -> Cursor:
+def decode_cursor(token: str, parameter: str, sort: str, *, flat: bool = False) -> Cursor:
+    """The cursor ``token`` holds. Only a flat ``cursor`` (``flat``) may read backwards: a
+    ``page[after]`` or ``page[before]`` takes exactly what the profile's links carry."""
+
     def invalid(detail: str) -> InvalidQueryParameter:
         return InvalidQueryParameter(detail, parameter=parameter, code="INVALID_CURSOR")
 
@@ -34,18 +47,22 @@ def decode_cursor(token: str, parameter: str, sort: str) -> Cursor:
         decoded = json.loads(raw)
         # Exactly what encode() writes: three strings. Anything else (a number where the id
         # goes, a nested structure) is a forged or damaged cursor, never a server error.
+        lengths = (3, 4) if flat else (3,)
         if not (
             isinstance(decoded, list)
-            and len(decoded) == 3
+            and len(decoded) in lengths
             and all(isinstance(part, str) for part in decoded)
+            and decoded[3:] in ([], [BACKWARD])
         ):
             raise ValueError("not a cursor")
-        sort_name, value, row_id = decoded
+        sort_name, value, row_id = decoded[:3]
         parsed_id = canonical_uuid(row_id)
         if parsed_id is None:
             raise ValueError("not a cursor")
         # A cursor this API issued holds a UTC instant of a row; one out of range was forged.
-        cursor = Cursor(sort_name, to_utc(datetime.fromisoformat(value)), parsed_id)
+        cursor = Cursor(
+            sort_name, to_utc(datetime.fromisoformat(value)), parsed_id, len(decoded) == 4
+        )
     except (binascii.Error, ValueError, TypeError, RecursionError) as error:
         raise invalid("The cursor is not one this API issued.") from error
     if cursor.sort != sort:

@@ -1,14 +1,20 @@
 """Strict parsing of the query string into a typed request for the read engine.
 
 Every parameter is either one JSON:API reserves (include, fields, sort, page, filter) used as
-we define it, or one of ours (``workspace_id``, legacy ``workspaceId``). Anything else, a
-repeated parameter, or a value of the wrong shape is a 400 naming the parameter.
+we define it, or one of ours (``workspace_id``, legacy ``workspaceId``; the platform's flat
+pagination ``limit`` and ``cursor``). Anything else, a repeated parameter, or a value of the
+wrong shape is a 400 naming the parameter.
+
+A List pages in one of two forms, never both in one request (400 ``MIXED_PAGINATION``): the
+cursor pagination profile's ``page[size]``, ``page[after]``, ``page[before]``, or the
+platform's ``limit`` and ``cursor``, whose value is the token of the previous answer's
+``links.next`` (or ``links.prev``). The page links answer in the form the request used.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
 from urllib.parse import parse_qsl, unquote_plus
@@ -28,6 +34,15 @@ MAX_FILTER_VALUES = 100
 SORTABLE = ("created_at", "updated_at")
 RANGE_OPERATORS = {"gte": ">=", "gt": ">", "lte": "<=", "lt": "<"}
 WORKSPACE_PARAMETERS = ("workspace_id", "workspaceId")
+# The platform's flat pagination, beside the profile's ``page[...]``.
+LIMIT_PARAMETER = "limit"
+CURSOR_PARAMETER = "cursor"
+PROFILE_PAGE_PARAMETERS = ("page[size]", "page[after]", "page[before]")
+FLAT_PAGE_PARAMETERS = (LIMIT_PARAMETER, CURSOR_PARAMETER)
+
+# How a List asked for its page, and so how its links ask for the next: the cursor
+# pagination profile's page[...] (also when it named neither), or the platform's flat form.
+Pagination = Literal["profile", "flat"]
 
 _NAME = re.compile(r"^(?P<family>[A-Za-z_]+)(?P<path>(?:\[[^\[\]]*\])*)$")
 _SEGMENT = re.compile(r"\[([^\[\]]*)\]")
@@ -60,6 +75,7 @@ class ReadQuery:
     workspace_id: UUID | None = None
     workspace_parameter: str | None = None
     include_requested: bool = False
+    pagination: Pagination = "profile"
 
     @property
     def sort_token(self) -> str:
@@ -186,17 +202,21 @@ def _parse_page_size(value: str, parameter: str) -> int:
     digits = value.lstrip("0")
     if not _DIGITS.fullmatch(value) or not digits:
         raise _bad(
-            "page[size] must be a whole number from 1 to 500.", parameter, "INVALID_PAGE_PARAMETER"
+            f"{parameter} must be a whole number from 1 to {MAX_PAGE_SIZE}.",
+            parameter,
+            "INVALID_PAGE_PARAMETER",
         )
     # Any larger whole number is the profile's max-size error, however long it is (and a very
     # long one is never handed to int()).
     if len(digits) > len(str(MAX_PAGE_SIZE)) or int(digits) > MAX_PAGE_SIZE:
+        # The profile names its error by a type link; ``limit`` is not the profile's.
+        profile = parameter != LIMIT_PARAMETER
         raise InvalidQueryParameter(
-            f"page[size] may be at most {MAX_PAGE_SIZE}.",
+            f"{parameter} may be at most {MAX_PAGE_SIZE}.",
             parameter=parameter,
             code="PAGE_SIZE_TOO_LARGE",
             title="Page size requested is too large.",
-            links={"type": f"{CURSOR_PROFILE}/max-size-exceeded"},
+            links={"type": f"{CURSOR_PROFILE}/max-size-exceeded"} if profile else None,
             meta={"page": {"maxSize": MAX_PAGE_SIZE}},
         )
     return int(digits)
@@ -272,6 +292,9 @@ def parse_read_query(
     page_size = DEFAULT_PAGE_SIZE
     after_raw: tuple[str, str] | None = None
     before_raw: tuple[str, str] | None = None
+    flat_raw: tuple[str, str] | None = None
+    # The first page parameter of each form the request gave, to name a clash.
+    forms: dict[Pagination, str] = {}
     workspace_id: UUID | None = None
     workspace_parameter: str | None = None
     collection = kind == "list"
@@ -285,6 +308,17 @@ def parse_read_query(
         match = _NAME.match(name)
         family = match.group("family") if match else ""
         path = _SEGMENT.findall(match.group("path")) if match else []
+        if collection and (name in PROFILE_PAGE_PARAMETERS or name in FLAT_PAGE_PARAMETERS):
+            form: Pagination = "flat" if name in FLAT_PAGE_PARAMETERS else "profile"
+            forms.setdefault(form, name)
+            if len(forms) == 2:
+                other = forms["profile" if form == "flat" else "flat"]
+                raise _bad(
+                    f"{name} cannot be combined with {other}: page with limit and cursor, or "
+                    "with page[size], page[after] and page[before], not both.",
+                    name,
+                    "MIXED_PAGINATION",
+                )
         if family == "include" and not path and documents:
             include = _parse_include(resource, related, value, name)
             include_requested = True
@@ -292,8 +326,10 @@ def parse_read_query(
             fields[path[0]] = _parse_fields(resource, related, path[0], value, name)
         elif family == "sort" and not path and collection:
             sort, descending = _parse_sort(value, name)
-        elif family == "page" and path == ["size"] and collection:
+        elif ((family == "page" and path == ["size"]) or name == LIMIT_PARAMETER) and collection:
             page_size = _parse_page_size(value, name)
+        elif name == CURSOR_PARAMETER and collection:
+            flat_raw = (value, name)
         elif family == "page" and path in (["after"], ["before"]) and collection:
             if path == ["after"]:
                 after_raw = (value, name)
@@ -331,6 +367,12 @@ def parse_read_query(
     token = "-" + sort if descending else sort
     after = decode_cursor(after_raw[0], after_raw[1], token) if after_raw else None
     before = decode_cursor(before_raw[0], before_raw[1], token) if before_raw else None
+    if flat_raw:
+        flat = decode_cursor(flat_raw[0], flat_raw[1], token, flat=True)
+        if flat.backward:
+            before = replace(flat, backward=False)
+        else:
+            after = flat
     return ReadQuery(
         include=include,
         fields=fields,
@@ -345,4 +387,5 @@ def parse_read_query(
         workspace_id=workspace_id,
         workspace_parameter=workspace_parameter,
         include_requested=include_requested,
+        pagination="flat" if "flat" in forms else "profile",
     )

@@ -35,8 +35,13 @@ def list_rows(call: Call) -> Response:
     if query.before is not None:
         rows.reverse()
 
-    def cursor(row: ReadRow) -> str:
-        return Cursor(query.sort_token, row.attribute(query.sort), row.id).encode()
+    flat = query.pagination == "flat"
+
+    def cursor(row: ReadRow, backward: bool) -> dict[str, str]:
+        """The page link's cursor parameter, in the form the request paged with."""
+        token = Cursor(query.sort_token, row.attribute(query.sort), row.id, flat and backward)
+        name = "cursor" if flat else "page[before]" if backward else "page[after]"
+        return {name: token.encode()}
 
     next_link: str | None = None
     prev_link: str | None = None
@@ -44,9 +49,9 @@ def list_rows(call: Call) -> Response:
         # Walking forward, more rows lie ahead only if the extra row came back; walking
         # backward (page[before]) the cursor row itself lies ahead.
         if (query.before is None and has_more) or query.before is not None:
-            next_link = _page_link(call, {"page[after]": cursor(rows[-1])})
+            next_link = _page_link(call, cursor(rows[-1], backward=False))
         if (query.before is not None and has_more) or query.after is not None:
-            prev_link = _page_link(call, {"page[before]": cursor(rows[0])})
+            prev_link = _page_link(call, cursor(rows[0], backward=True))
     builder = DocumentBuilder(call.resource, query, linker(call, query))
     links = {"self": call.url, "prev": prev_link, "next": next_link}
     document = builder.collection(rows, links)

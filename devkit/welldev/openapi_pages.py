@@ -1,0 +1,29 @@
+"""How the OpenAPI document (``welldev.openapi``) says a List pages and counts.
+
+Two forms of the same cursor paging, one per request (``wellapi.jsonapi.query``): the
+platform's ``limit`` / ``cursor`` and the cursor pagination profile's ``page[...]``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wellapi.jsonapi import CURSOR_PROFILE
+from wellapi.jsonapi.query import MAX_PAGE_SIZE
+
+_SIZE: dict[str, Any] = {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE}
+_CURSOR: dict[str, Any] = {"type": "string"}
+
+# (name, schema, description) of each paging parameter of a List.
+PAGE_PARAMETERS: tuple[tuple[str, dict[str, Any], str], ...] = (
+    ("limit", _SIZE, "Rows per page, default 20 (the platform's form; not with `page[...]`)."),
+    (
+        "cursor",
+        _CURSOR,
+        "The `cursor` of the previous answer's `links.next` or `links.prev`, as it is: opaque "
+        "(the platform's form; not with `page[...]`).",
+    ),
+    ("page[size]", _SIZE, "Default 20 (the profile's form; not with `limit`)."),
+    ("page[after]", _CURSOR, f"Cursor ({CURSOR_PROFILE}; not with `cursor`)."),
+    ("page[before]", _CURSOR, f"Cursor ({CURSOR_PROFILE}; not with `cursor`)."),
+)
