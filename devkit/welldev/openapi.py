@@ -36,7 +36,7 @@ from wellapi.resources import (
     Resource,
 )
 from welldev import openapi_examples as examples
-from welldev.openapi_pages import PAGE_PARAMETERS
+from welldev.openapi_pages import LIST_META, PAGE_PARAMETERS
 from welldev.openapi_text import (
     DESCRIPTION,
     IDEMPOTENCY_KEY_PARAMETER,
@@ -324,7 +324,7 @@ def _document(resource: Resource, *, collection: bool) -> dict[str, Any]:
         page_link = {"type": ["string", "null"]}
         links["required"] = ["self", "prev", "next"]
         links["properties"].update({"prev": page_link, "next": page_link})
-    return {
+    document: dict[str, Any] = {
         "type": "object",
         "required": ["jsonapi", "data", "links"],
         "properties": {
@@ -339,6 +339,10 @@ def _document(resource: Resource, *, collection: bool) -> dict[str, Any]:
             "links": links,
         },
     }
+    if collection:
+        document["required"] = ["jsonapi", "data", "links", "meta"]
+        document["properties"]["meta"] = LIST_META
+    return document
 
 
 def _related_types(resource: Resource) -> list[str]:

@@ -27,3 +27,17 @@ PAGE_PARAMETERS: tuple[tuple[str, dict[str, Any], str], ...] = (
     ("page[after]", _CURSOR, f"Cursor ({CURSOR_PROFILE}; not with `cursor`)."),
     ("page[before]", _CURSOR, f"Cursor ({CURSOR_PROFILE}; not with `cursor`)."),
 )
+
+# A List's ``meta``: the platform's counts.
+LIST_META: dict[str, Any] = {
+    "type": "object",
+    "required": ["count"],
+    "properties": {
+        "count": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": MAX_PAGE_SIZE,
+            "description": "The rows of this page (`data`'s length).",
+        },
+    },
+}

@@ -13,6 +13,7 @@ import pytest
 
 from tests.support import factories as f
 from tests.support import read_factories as rf
+from tests.support import writes as w
 from tests.support.api import Reply
 from tests.support.read_factories import ALL, at, ids, read
 
@@ -519,3 +520,30 @@ def test_limit_has_the_bounds_of_page_size(admin, value):
     obj = rf.error(reply, 400, "limit")
     expected = "PAGE_SIZE_TOO_LARGE" if value == "501" else "INVALID_PAGE_PARAMETER"
     assert obj["code"] == expected
+
+
+# --- counts in meta ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("resource", ALL)
+def test_every_page_counts_its_rows_in_meta(admin, resource):
+    t = f.tenant(admin)
+    seed(admin, t, resource, 7)
+
+    pages = [read(resource, t.claims(), query="limit=3")]
+    while (link := links(pages[-1])["next"]) is not None:
+        pages.append(read(resource, t.claims(), query=rf.follow(link)))
+
+    assert [p.json["meta"]["count"] for p in pages] == [3, 3, 1]
+    assert [p.json["meta"]["count"] for p in pages] == [len(ids(p)) for p in pages]
+    empty = read(resource, f.tenant(admin).claims())
+    assert empty.json["meta"]["count"] == 0
+
+
+def test_the_catalog_counts_its_rows_in_meta(admin):
+    t = f.tenant(admin)
+    for _ in range(3):
+        f.provider(admin)
+    reply = w.catalog(t.claims(), t.workspace_id, "limit=2")
+    assert reply.status == 200, reply.body
+    assert reply.json["meta"]["count"] == len(reply.json["data"])

@@ -54,7 +54,8 @@ def list_rows(call: Call) -> Response:
             prev_link = _page_link(call, cursor(rows[0], backward=True))
     builder = DocumentBuilder(call.resource, query, linker(call, query))
     links = {"self": call.url, "prev": prev_link, "next": next_link}
-    document = builder.collection(rows, links)
+    # The platform's counts: how many rows this page holds.
+    document = builder.collection(rows, links, meta={"count": len(rows)})
     return document_response(200, document, media_type=COLLECTION_MEDIA_TYPE)
 
 
