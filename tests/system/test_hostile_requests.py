@@ -44,6 +44,7 @@ from tests.support import tenancy as tn
 from tests.support.api import JSONAPI
 from tests.support.wire import WireReply, send
 from wellapi.jsonapi.body import MAX_BODY_BYTES
+from wellapi.jsonapi.query import MAX_PAGE_SIZE
 from wellapi.operations.registry import OPERATIONS
 from wellapi.resources import PROVIDER_CATALOG, RESOURCES
 from welldev import api_keys
@@ -497,7 +498,7 @@ def test_a_page_size_of_zero_negative_huge_or_not_a_number_is_a_400_naming_it(ho
     cases = []
     for value in BAD_PAGE_SIZES:
         digits = value.lstrip("0")
-        too_large = digits.isascii() and digits.isdigit() and int(digits) > spec.MAX_PAGE_SIZE
+        too_large = digits.isascii() and digits.isdigit() and int(digits) > MAX_PAGE_SIZE
         code = "PAGE_SIZE_TOO_LARGE" if too_large else "INVALID_PAGE_PARAMETER"
         query = f"page%5Bsize%5D={encoded(value)}"
         cases.append(
