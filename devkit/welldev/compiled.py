@@ -43,7 +43,7 @@ from wellapi.jsonapi.body import Mode, parse_resource_document
 from wellapi.jsonapi.query import RANGE_OPERATORS, SORTABLE, parse_read_query
 from wellapi.resources import RESOURCES, VIEWS, Resource
 from wellapi.resources.changes import ResourceDocument
-from wellapi.sqlbuild.read_sql import compile_read
+from wellapi.sqlbuild.read_sql import compile_read, compile_total
 from wellapi.sqlbuild.write_sql import compile_write
 from wellapi.store.shapes import ReadShape, WriteShape
 from wellapi.store.statements import COMPILED_DIR, shape_file
@@ -233,6 +233,10 @@ def compile_all() -> dict[str, str]:
                 "defaults": _json_safe(shape, dict(template.defaults)),
                 "labels": list(layout.labels),
             }
+            if not shape.single:
+                total = compile_total(shape)
+                entry["total_sql"] = total.text
+                entry["total_defaults"] = _json_safe(shape, dict(total.defaults))
             files.append(_file(shape, entry))
         for write in [] if view else write_shapes(resource):
             plan = compile_write(write)

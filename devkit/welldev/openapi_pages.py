@@ -10,6 +10,7 @@ from typing import Any
 
 from wellapi.jsonapi import CURSOR_PROFILE
 from wellapi.jsonapi.query import MAX_PAGE_SIZE
+from wellapi.operations.read import TOTAL_BOUND
 
 _SIZE: dict[str, Any] = {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE}
 _CURSOR: dict[str, Any] = {"type": "string"}
@@ -31,8 +32,21 @@ PAGE_PARAMETERS: tuple[tuple[str, dict[str, Any], str], ...] = (
 # A List's ``meta``: the platform's counts.
 LIST_META: dict[str, Any] = {
     "type": "object",
-    "required": ["count"],
+    "required": ["total", "count"],
     "properties": {
+        "total": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": TOTAL_BOUND,
+            "description": f"The rows of every page of this List (the cursor aside): exact up to "
+            f"{TOTAL_BOUND}; a List holding more says {TOTAL_BOUND} and `total_is_lower_bound`.",
+        },
+        "total_is_lower_bound": {
+            "type": "boolean",
+            "enum": [True],
+            "description": f"Present (true) only when the List holds more than {TOTAL_BOUND} "
+            "rows: `total` is then a lower bound, not a count.",
+        },
         "count": {
             "type": "integer",
             "minimum": 0,

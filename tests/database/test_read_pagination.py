@@ -547,3 +547,41 @@ def test_the_catalog_counts_its_rows_in_meta(admin):
     reply = w.catalog(t.claims(), t.workspace_id, "limit=2")
     assert reply.status == 200, reply.body
     assert reply.json["meta"]["count"] == len(reply.json["data"])
+
+
+@pytest.mark.parametrize("resource", ALL)
+def test_every_page_says_the_lists_total_which_ignores_the_cursor(admin, resource):
+    t = f.tenant(admin)
+    seed(admin, t, resource, 7)
+
+    first = read(resource, t.claims(), query="limit=3")
+    second = read(resource, t.claims(), query=rf.follow(links(first)["next"]))
+
+    assert first.json["meta"] == {"total": 7, "count": 3}
+    assert second.json["meta"] == {"total": 7, "count": 3}
+    assert read(resource, f.tenant(admin).claims()).json["meta"] == {"total": 0, "count": 0}
+
+
+def test_the_total_counts_what_the_filters_keep(admin):
+    t = f.tenant(admin)
+    seed(admin, t, "workspace_providers", 4)
+    kept = read("workspace_providers", t.claims(), query="filter[is_selected]=true")
+    dropped = read("workspace_providers", t.claims(), query="filter[is_selected]=false")
+    assert kept.json["meta"]["total"] + dropped.json["meta"]["total"] == 4
+    assert kept.json["meta"]["total"] == len(ids(kept))
+
+
+@pytest.mark.parametrize("resource", ALL)
+def test_a_total_over_the_bound_is_the_bound_and_says_it_is_a_lower_bound(
+    admin, resource, monkeypatch
+):
+    monkeypatch.setattr("wellapi.operations.read.TOTAL_BOUND", 5)
+    t = f.tenant(admin)
+    seed(admin, t, resource, 7)
+
+    at_bound = read(resource, t.claims(), query="limit=2&sort=created_at")
+    assert at_bound.json["meta"] == {"total": 5, "count": 2, "total_is_lower_bound": True}
+
+    monkeypatch.setattr("wellapi.operations.read.TOTAL_BOUND", 7)
+    exact = read(resource, t.claims(), query="limit=2&sort=created_at")
+    assert exact.json["meta"] == {"total": 7, "count": 2}

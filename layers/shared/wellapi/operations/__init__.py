@@ -28,7 +28,7 @@ from wellapi.resources import Resource
 from wellapi.store import connections
 from wellapi.store.rows import ReadRow
 from wellapi.store.shapes import ReadShape, read_params
-from wellapi.store.statements import read_template
+from wellapi.store.statements import read_template, total_template
 from wellapi.store.templates import Script, ScriptPart
 
 Run = Callable[[Call], Response]
@@ -38,6 +38,8 @@ WORKSPACE_PROVIDERS_ROUTE = "/v1/workspaces/{workspace_id}/providers"
 GROUP_WORKSPACES_ROUTE = "/v1/workspace-groups/{workspace_group_id}/workspaces"
 # The name of the read's part in a request's script (a write's re-read goes by it too).
 READ_PART = "read"
+# A List's total, counted in the same script.
+TOTAL_PART = "total"
 
 
 @dataclass(frozen=True)
@@ -63,15 +65,32 @@ class Operation:
 
 def fetch(call: Call, params: dict[str, Any], *, single: bool) -> list[ReadRow]:
     """The rows ``call.query`` reads, in one round trip with the scope statement."""
+    return _fetch(call, params, single=single, total=False)[0]
+
+
+def fetch_page(call: Call, params: dict[str, Any]) -> tuple[list[ReadRow], int]:
+    """A List's rows and its total counted up to ``params["total_limit"]``: the scope
+    statement, the total and the page in one script, one round trip."""
+    rows, total = _fetch(call, params, single=False, total=True)
+    assert total is not None
+    return rows, total
+
+
+def _fetch(
+    call: Call, params: dict[str, Any], *, single: bool, total: bool
+) -> tuple[list[ReadRow], int | None]:
     principal = call.principal
     shape = ReadShape.of(call.resource, call.query, single=single, service=principal.is_service)
     template, layout = read_template(shape)
-    request_script = Script(
-        (principal.scope_part(), ScriptPart(READ_PART, template.render(params), "rows"))
-    )
+    parts = [principal.scope_part()]
+    if total:
+        parts.append(ScriptPart(TOTAL_PART, total_template(shape).render(params), "one"))
+    parts.append(ScriptPart(READ_PART, template.render(params), "rows"))
+    request_script = Script(tuple(parts))
     answer = request_script.split(connections.execute(request_script.text, seal=principal.seal))
     check_scope(answer, call.query.workspace_parameter, path=call.path_workspace is not None)
-    return layout.rows(answer[READ_PART])
+    counted = int(answer[TOTAL_PART][0][0]) if total else None
+    return layout.rows(answer[READ_PART]), counted
 
 
 def linker(call: Call, query: ReadQuery) -> Linker:

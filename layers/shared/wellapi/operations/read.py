@@ -9,10 +9,21 @@ from wellapi.http.response import Response, document_response
 from wellapi.jsonapi import CURSOR_PROFILE, MEDIA_TYPE
 from wellapi.jsonapi.cursor import Cursor
 from wellapi.jsonapi.document import DocumentBuilder
-from wellapi.operations import WORKSPACE_PROVIDERS_ROUTE, Operation, fetch, linker, read_one
+from wellapi.operations import (
+    WORKSPACE_PROVIDERS_ROUTE,
+    Operation,
+    fetch_page,
+    linker,
+    read_one,
+)
 from wellapi.resources import PROVIDER_CATALOG
 from wellapi.store.rows import ReadRow
 from wellapi.store.shapes import read_params
+
+# A List's meta.total is exact up to this many rows; beyond, it says TOTAL_BOUND and
+# total_is_lower_bound: true. Counting reads at most TOTAL_BOUND + 1 rows of the List's walk
+# (docs/performance.md "Counting a List").
+TOTAL_BOUND = 1000
 
 COLLECTION_MEDIA_TYPE = f'{MEDIA_TYPE}; profile="{CURSOR_PROFILE}"'
 
@@ -27,9 +38,17 @@ def _page_link(call: Call, replace: dict[str, str]) -> str:
     return f"{call.base_url}{call.path}?{urlencode(kept, safe='[],')}"
 
 
+def _total_and_rows(call: Call) -> tuple[int, list[ReadRow]]:
+    """The List's total, counted to one past ``TOTAL_BOUND`` at most, and its page's rows
+    (one more than the page when more lie ahead)."""
+    params = read_params(call.query) | {"total_limit": TOTAL_BOUND + 1}
+    rows, total = fetch_page(call, params)
+    return total, rows
+
+
 def list_rows(call: Call) -> Response:
     query = call.query
-    rows = fetch(call, read_params(query), single=False)
+    total, rows = _total_and_rows(call)
     has_more = len(rows) > query.page_size
     rows = rows[: query.page_size]
     if query.before is not None:
@@ -54,8 +73,11 @@ def list_rows(call: Call) -> Response:
             prev_link = _page_link(call, cursor(rows[0], backward=True))
     builder = DocumentBuilder(call.resource, query, linker(call, query))
     links = {"self": call.url, "prev": prev_link, "next": next_link}
-    # The platform's counts: how many rows this page holds.
-    document = builder.collection(rows, links, meta={"count": len(rows)})
+    # The platform's counts: how many rows this page holds, and the List's pages in all.
+    meta: dict[str, int | bool] = {"total": min(total, TOTAL_BOUND), "count": len(rows)}
+    if total > TOTAL_BOUND:
+        meta["total_is_lower_bound"] = True
+    document = builder.collection(rows, links, meta=meta)
     return document_response(200, document, media_type=COLLECTION_MEDIA_TYPE)
 
 

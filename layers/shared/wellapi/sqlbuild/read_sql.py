@@ -22,6 +22,7 @@ from sqlalchemy import (
     false,
     func,
     literal,
+    literal_column,
     or_,
     select,
     true,
@@ -246,14 +247,17 @@ def _row_filters(
     return conditions + _cursor(shape, table)
 
 
-def _walked_rows(shape: ReadShape, walk: Walk) -> FromClause:
+def _walked_rows(
+    shape: ReadShape, walk: Walk, *, limit: str = "limit", ordered: bool = True
+) -> FromClause:
     """A page of the resource's rows, read at most a page per walked parent (``Walk``).
 
     For each parent walked (the tenant's connectors, or the records the filter names) and each
     partition value the List shows, a LATERAL subquery reads up to ``limit`` live rows from an
     index in the page's order, starting at the cursor; the outer query merges them and keeps
     the first ``limit``. Rows read: at most ``limit`` x parents x partition values, whatever
-    the tenant holds.
+    the tenant holds. Unordered (``ordered=False``, the total's walk), the outer query merges
+    nothing: it stops at ``limit`` rows, however many parents are left to walk.
     """
     resource = resource_named(shape.resource)
     rel = resource.relationship(walk.relationship)
@@ -279,7 +283,7 @@ def _walked_rows(shape: ReadShape, walk: Walk) -> FromClause:
             conditions.append(column == literal(value, column.type))
         conditions += _row_filters(rest, x, {})
         order, _ = _order(shape, x)
-        branches.append(select(x).where(*conditions).order_by(*order).limit(bindparam("limit")))
+        branches.append(select(x).where(*conditions).order_by(*order).limit(bindparam(limit)))
     pages = (branches[0] if len(branches) == 1 else union_all(*branches)).lateral("page")
 
     walked = [
@@ -293,15 +297,10 @@ def _walked_rows(shape: ReadShape, walk: Walk) -> FromClause:
         # On the walked connector, not on its rows: a revoked connector is not walked, so
         # none of its rows is read, however many the sweeper has still to soft-delete.
         walked.append(connector_not_revoked(parent.c.pk))
-    order, _ = _order(shape, pages)
-    return (
-        select(pages)
-        .select_from(parent.join(pages, true()))
-        .where(*walked)
-        .order_by(*order)
-        .limit(bindparam("limit"))
-        .subquery("t")
-    )
+    merged = select(pages).select_from(parent.join(pages, true())).where(*walked)
+    if ordered:
+        merged = merged.order_by(*_order(shape, pages)[0])
+    return merged.limit(bindparam(limit)).subquery("t")
 
 
 def scope_parent(parent: FromClause) -> ColumnElement[bool]:
@@ -335,11 +334,7 @@ def _build(shape: ReadShape) -> tuple[Select[Any], Layout]:
     conditions: list[ColumnElement[bool]] = []
     if walk is None:
         # A walk has read only live rows in scope that pass every filter, already limited.
-        conditions += [
-            *live_row_conditions(resource, t),
-            scope_condition(resource, t, parents, service=shape.across_workspaces),
-            *_row_filters(shape, t, parents),
-        ]
+        conditions += _conditions(shape, t, parents)
         if shape.single:
             conditions.append(t.c[resource.id_column] == bindparam("row_id"))
 
@@ -356,6 +351,53 @@ def _build(shape: ReadShape) -> tuple[Select[Any], Layout]:
     return stmt, Layout(tuple(c.key for c in columns if c.key is not None))
 
 
+def _conditions(
+    shape: ReadShape, t: FromClause, parents: dict[str, NamedFromClause]
+) -> list[ColumnElement[bool]]:
+    """What a row read without a walk must meet: live, in scope, and every filter."""
+    resource = resource_named(shape.resource)
+    return [
+        *live_row_conditions(resource, t),
+        scope_condition(resource, t, parents, service=shape.across_workspaces),
+        *_row_filters(shape, t, parents),
+    ]
+
+
+# The bound parameter of a total's walk: how many rows it counts at most (TOTAL_BOUND + 1).
+TOTAL_LIMIT = "total_limit"
+
+
+def total_statement(shape: ReadShape) -> Select[Any]:
+    """How many rows a List's pages hold, counted up to ``total_limit`` and no further.
+
+    The List's rows from its first page on (no cursor), read the way its page is (the same
+    walk, each parent's index in the page's order), but not merged into one order: the count
+    stops at ``total_limit`` rows, so it costs at most that many index entries and rows,
+    whatever the tenant holds.
+    """
+    counted = replace(shape, cursor=None)
+    walk = counted.walk
+    if walk is not None:
+        rows = _walked_rows(counted, walk, limit=TOTAL_LIMIT, ordered=False)
+    else:
+        resource = resource_named(counted.resource)
+        t = tables.table(resource.table.name).alias("t")
+        parents, joined = with_parents(resource, t)
+        rows = (
+            select(literal_column("1").label("one"))
+            .select_from(joined)
+            .where(*_conditions(counted, t, parents))
+            .limit(bindparam(TOTAL_LIMIT))
+            .subquery("counted")
+        )
+    return select(func.count().label("total")).select_from(rows)
+
+
+def compile_total(shape: ReadShape) -> Template:
+    """The template of a List's total (``total_statement``)."""
+    return compile_template(total_statement(shape))
+
+
 def read_statement(shape: ReadShape) -> Select[Any]:
     """The one statement of a read, before it is compiled."""
     return _build(shape)[0]
@@ -367,4 +409,4 @@ def compile_read(shape: ReadShape) -> tuple[Template, Layout]:
     return compile_template(stmt), layout
 
 
-__all__ = ["compile_read", "false", "read_statement", "true"]
+__all__ = ["compile_read", "compile_total", "false", "read_statement", "total_statement", "true"]

@@ -96,6 +96,18 @@ def read_template(shape: ReadShape) -> tuple[Template, Layout]:
     return compile_read(shape)
 
 
+@lru_cache(maxsize=1024)
+def total_template(shape: ReadShape) -> Template:
+    """A List's total (``wellapi.sqlbuild.read_sql.total_statement``), kept in its shape's file."""
+    entry = compiled_entry(shape)
+    if entry is not None and "total_sql" in entry:
+        return Template(entry["total_sql"], entry["total_defaults"])
+    logger.info("compiling a total on demand", extra={"shape": repr(shape)})
+    from wellapi.sqlbuild.read_sql import compile_total
+
+    return compile_total(shape)
+
+
 @lru_cache(maxsize=512)
 def write_plan(shape: WriteShape) -> WritePlan:
     entry = compiled_entry(shape)
