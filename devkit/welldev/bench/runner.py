@@ -34,7 +34,9 @@ BENCH_DATABASE_PHASES = frozenset({"warm", "round_trips", "scale", "sync", "memo
 
 
 def postgres_version(local: database.LocalDatabase) -> str:
-    conn = database.admin_connection(local.admin_url)
+    # The server's maintenance database: a phase that builds databases of its own may run on
+    # a server where the bench's default one was never made.
+    conn = database.maintenance_connection(local)
     try:
         return str(conn.run("SHOW server_version")[0][0])
     finally:
