@@ -113,6 +113,11 @@ def _documents(admin: Any) -> dict[str, str]:
     )
     admin.run("UPDATE core_api.companies SET name = 'A company' WHERE workspace_pk = :w", w=w)
     admin.run(
+        "UPDATE core_api.peoples SET full_name = 'A person' WHERE workspace_pk = :w AND pk <> :p",
+        w=w,
+        p=t.person_pk,
+    )
+    admin.run(
         "UPDATE core_api.workspace_groups SET name = 'A group' WHERE created_by_pk = :p",
         p=t.person_pk,
     )

@@ -210,7 +210,7 @@ def test_no_key_is_logged_by_creation_use_failure_or_revocation(admin, capture, 
         def failing(*args: Any, **kwargs: Any) -> Any:
             raise RuntimeError("the read failed")
 
-        broken.setattr(read, "fetch", failing)
+        broken.setattr(read, "fetch_page", failing)
         reply = request_with(
             member, "account_workspace_connectors", "list", method="GET", path=base
         )

@@ -120,7 +120,9 @@ def test_the_query_alone_applies_the_tenant_rule_without_row_level_security(
     # row-level security.
     results = [admin.run(SignedScope.of(claims).seal(script)) for script in scripts]
     assert all(result[0][0] == t.workspace_pk for result in results)
-    assert [str(row[0]) for row in results[0][1:]] == [str(mine.id)]
+    # The List's script: the scope, its total, its page.
+    assert results[0][1] == [1]
+    assert [str(row[0]) for row in results[0][2:]] == [str(mine.id)]
     assert all(result[1:] == [] for result in results[1:])
 
 
