@@ -22,6 +22,7 @@ from wellapi.sqlbuild import read_sql as queries
 from wellapi.sqlbuild.compiler import compile_template
 from wellapi.sqlbuild.write_sql import BUILDERS, compile_write, write_context
 from wellapi.store.rows import (
+    DOCUMENT_LABEL,
     ID_LABEL,
     ScopeRow,
     WriteOutcome,
@@ -31,7 +32,6 @@ from wellapi.store.rows import (
     linkage_label,
     outcome_labels,
     select_list,
-    visible_label,
 )
 from wellapi.store.shapes import ReadShape, WritePlan, WriteShape
 from wellapi.store.statements import compiled_reads, compiled_writes
@@ -42,14 +42,12 @@ KEYS = sorted(RESOURCES) + sorted(VIEWS)
 
 
 def read_labels_needed(shape: ReadShape) -> set[str]:
-    """What ``DocumentBuilder`` and the page cursor read from a row of ``shape``."""
+    """What the documents, the relationship route and the page cursor read from a row of
+    ``shape``."""
     resource = resource_named(shape.resource)
-    needed = {ID_LABEL, *(attribute_label(a.name) for a in resource.attributes)}
+    needed = {ID_LABEL, DOCUMENT_LABEL, attribute_label(shape.sort)}
     needed |= {linkage_label(r.name) for r in resource.relationships}
-    for name in shape.include:
-        needed.add(visible_label(name))
-        parent = resource.relationship(name).parent
-        needed |= {included_label(name, a.name) for a in parent.attributes}
+    needed |= {included_label(name) for name in shape.include}
     return needed
 
 
@@ -94,10 +92,10 @@ def test_an_outcome_row_missing_a_label_its_kind_needs_is_refused():
 
 READ_VALUES = {
     ID_LABEL: "row-1",
-    attribute_label("direction"): "input",
+    DOCUMENT_LABEL: '{"type":"x","id":"row-1"}',
+    attribute_label("created_at"): "2024-05-10T08:00:00Z",
     linkage_label("workspace_connector"): "wc-1",
-    visible_label("workspace_connector"): True,
-    included_label("workspace_connector", "status"): "enabled",
+    included_label("workspace_connector"): '{"type":"workspace_connector","id":"wc-1"}',
 }
 
 
@@ -110,20 +108,23 @@ def test_a_read_row_reads_the_same_in_any_column_order():
         # Twice: the second read finds each position where the first one put it.
         for _ in range(2):
             assert row.id == "row-1"
-            assert row.attribute("direction") == "input"
+            assert row.document == '{"type":"x","id":"row-1"}'
+            assert row.attribute("created_at") == "2024-05-10T08:00:00Z"
             assert row.linkage("workspace_connector") == "wc-1"
-            assert row.visible("workspace_connector") is True
-            assert row.included("workspace_connector", "status") == "enabled"
+            assert (
+                row.included("workspace_connector")
+                == READ_VALUES[included_label("workspace_connector")]
+            )
 
 
 def test_a_read_row_asked_for_a_label_its_statement_lacks_is_refused():
     (row,) = Layout(tuple(READ_VALUES)).rows([list(READ_VALUES.values())])
     with pytest.raises(KeyError):
-        row.attribute("status")
+        row.attribute("updated_at")
     with pytest.raises(KeyError):
-        row.included("account", "account_name")
+        row.included("account")
     with pytest.raises(KeyError):
-        Layout((attribute_label("direction"),)).rows([["input"]])  # no id: not a read's row
+        Layout((ID_LABEL,)).rows([["row-1"]])  # no document: not a read's row
 
 
 def test_a_select_list_follows_the_rows_fields_whatever_order_it_is_given():

@@ -24,6 +24,7 @@ from welldev.bench.revocation import measure_revocation
 from welldev.bench.round_trips import measure_round_trips
 from welldev.bench.sandbox import Sandbox, ensure_build, sandbox
 from welldev.bench.scale import diagnose_scale, measure_scale
+from welldev.bench.split import measure_split
 from welldev.bench.sync import diagnose_sync, measure_sync
 from welldev.bench.warm import diagnose_warm, measure_warm
 from welldev.console import step
@@ -125,6 +126,7 @@ def _database_phases(
         if "warm" in config.phases:
             step(f"2/8 warm latency: {config.warm_iterations} iterations after {config.warmup}")
             cases = measure_warm(report, large, config)
+            measure_split(report, cases, config.warm_iterations)
             if _should_diagnose(config, report, "warm."):
                 diagnose_warm(report, cases, config.profile_requests)
         if "round_trips" in config.phases:

@@ -72,6 +72,14 @@ def warm_cases(requests: Requests) -> list[WarmCase]:
             fresh_id=False,
         ),
         WarmCase(
+            "list_default",
+            handler_for("company_workspace_connectors", "list"),
+            requests.collection(""),
+            200,
+            skip=1,
+            fresh_id=False,
+        ),
+        WarmCase(
             "list",
             handler_for("company_workspace_connectors", "list"),
             requests.collection(list_query),

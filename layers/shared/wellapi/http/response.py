@@ -6,13 +6,12 @@ back.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from wellapi.errors import ApiError, DatabaseUnavailable, ErrorList
 from wellapi.jsonapi import MEDIA_TYPE
-from wellapi.jsonapi.document import JSONAPI
+from wellapi.jsonapi.document import JSONAPI, dump
 from wellapi.settings import get_settings
 
 
@@ -34,13 +33,9 @@ class Response:
         }
 
 
-def dump(document: dict[str, Any]) -> str:
-    return json.dumps(document, separators=(",", ":"), ensure_ascii=False)
-
-
 def document_response(
     status: int,
-    document: dict[str, Any] | None,
+    document: dict[str, Any] | str | None,
     headers: dict[str, str] | None = None,
     *,
     media_type: str = MEDIA_TYPE,
@@ -48,7 +43,9 @@ def document_response(
     all_headers = {"Vary": "Accept", **(headers or {})}
     if document is None:
         return Response(status, all_headers)
-    return Response(status, {"Content-Type": media_type, **all_headers}, dump(document))
+    # A read's document comes as text already (``wellapi.jsonapi.document``).
+    body = document if isinstance(document, str) else dump(document)
+    return Response(status, {"Content-Type": media_type, **all_headers}, body)
 
 
 # A body with thousands of unknown members would otherwise be answered with an error each,

@@ -22,7 +22,7 @@ from wellapi.errors import NotFound
 from wellapi.http.principal import check_scope
 from wellapi.http.request import Call, Needs
 from wellapi.http.response import Response
-from wellapi.jsonapi.document import DocumentBuilder, Linker
+from wellapi.jsonapi.document import Linker, document_values
 from wellapi.jsonapi.query import ReadQuery
 from wellapi.resources import Resource
 from wellapi.store import connections
@@ -85,7 +85,8 @@ def _fetch(
     parts = [principal.scope_part()]
     if total:
         parts.append(ScriptPart(TOTAL_PART, total_template(shape).render(params), "one"))
-    parts.append(ScriptPart(READ_PART, template.render(params), "rows"))
+    page = template.render(params | document_params(call))
+    parts.append(ScriptPart(READ_PART, page, "rows"))
     request_script = Script(tuple(parts))
     answer = request_script.split(connections.execute(request_script.text, seal=principal.seal))
     check_scope(answer, call.query.workspace_parameter, path=call.path_workspace is not None)
@@ -93,18 +94,24 @@ def _fetch(
     return layout.rows(answer[READ_PART]), counted
 
 
-def linker(call: Call, query: ReadQuery) -> Linker:
+def linker(call: Call) -> Linker:
     """Links for this answer, carrying the workspace the request named (in the query or path)."""
-    workspace = query.workspace_id
+    workspace = call.query.workspace_id
     if workspace is None:
         workspace = call.path_workspace
     return Linker(call.base_url, workspace)
 
 
-def read_one(call: Call) -> tuple[DocumentBuilder, ReadRow]:
-    """The row the path's id names, as the call's query reads it, and its documents' builder."""
+def document_params(call: Call, query: ReadQuery | None = None) -> dict[str, Any]:
+    """What a read's statement needs to write its documents for this request: the links'
+    base and workspace, the fields kept (of ``query``, by default the request's own)."""
+    return document_values(call.resource, query or call.query, linker(call))
+
+
+def read_one(call: Call) -> ReadRow:
+    """The row the path's id names, as the call's query reads it."""
     row_id = call.row_id
     rows = fetch(call, read_params(call.query, row_id=row_id), single=True)
     if not rows:
         raise NotFound(f"No {call.resource.type} with id {row_id}.")
-    return DocumentBuilder(call.resource, call.query, linker(call, call.query)), rows[0]
+    return rows[0]

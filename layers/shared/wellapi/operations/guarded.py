@@ -27,10 +27,10 @@ from wellapi.errors import (
 from wellapi.http.principal import Principal, check_scope
 from wellapi.http.request import IDEMPOTENCY_KEY, Call
 from wellapi.http.response import Response, document_response
-from wellapi.jsonapi.document import DocumentBuilder
+from wellapi.jsonapi.document import resource_document
 from wellapi.jsonapi.ids import new_id
 from wellapi.jsonapi.query import ReadQuery
-from wellapi.operations import READ_PART, linker
+from wellapi.operations import READ_PART, document_params, linker
 from wellapi.resources import Resource
 from wellapi.resources.changes import ResourceDocument, WriteKind
 from wellapi.resources.rules import KEEPS_PREFIX, READ_ONLY_PREFIX
@@ -186,14 +186,12 @@ def respond(
     call: Call, query: ReadQuery, rows: list[ReadRow], status: int, *, replayed: bool = False
 ) -> Response:
     """The row as committed, read as ``query`` reads it: 201 with its location, or 200."""
-    builder = DocumentBuilder(call.resource, query, linker(call, query))
-    document = builder.single(rows[0], "")
-    self_link = document["data"]["links"]["self"]
-    document["links"] = {"self": self_link}
+    row = rows[0]
+    self_link = linker(call).item(call.resource, row.id)
     headers = {"Location": self_link} if status == 201 else {}
     if replayed:
         headers[REPLAYED_HEADER] = "true"
-    return document_response(status, document, headers)
+    return document_response(status, resource_document(row, query, self_link), headers)
 
 
 def write_one(call: Call, kind: WriteKind, document: ResourceDocument, row_id: UUID) -> Response:
@@ -201,9 +199,8 @@ def write_one(call: Call, kind: WriteKind, document: ResourceDocument, row_id: U
     service = call.principal.is_service
     shape = WriteShape.of(call.resource, kind, document, service)
     read_shape = ReadShape.of(call.resource, call.query, single=True, service=service)
-    result = run_write(
-        call, shape, write_params(document, row_id=row_id), (read_shape, {"row_id": row_id})
-    )
+    reread = {"row_id": row_id} | document_params(call)
+    result = run_write(call, shape, write_params(document, row_id=row_id), (read_shape, reread))
     if not result.rows:
         # An update that changed nothing took no lock: a delete may commit between the write
         # statement and the re-read, as it may before the write (then the write says so).

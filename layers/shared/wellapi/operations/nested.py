@@ -17,7 +17,12 @@ from wellapi.http.response import Response
 from wellapi.jsonapi.body import CREATE_BODY
 from wellapi.jsonapi.ids import new_id
 from wellapi.jsonapi.query import ReadQuery
-from wellapi.operations import GROUP_WORKSPACES_ROUTE, WORKSPACE_PROVIDERS_ROUTE, Operation
+from wellapi.operations import (
+    GROUP_WORKSPACES_ROUTE,
+    WORKSPACE_PROVIDERS_ROUTE,
+    Operation,
+    document_params,
+)
 from wellapi.operations.guarded import create_one, delete_one, may_write, respond, run_write
 from wellapi.store.shapes import ReadShape, WriteShape, read_params, write_params
 
@@ -55,7 +60,7 @@ def select_provider(call: Call) -> Response:
         call,
         shape,
         write_params(document, row_id=new_id()),
-        (read_shape, read_params(by_relationships)),
+        (read_shape, read_params(by_relationships) | document_params(call, by_relationships)),
     )
     status = 201 if result.created else 200
     return respond(call, by_relationships, result.rows, status, replayed=result.replayed)

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from urllib.parse import urlencode
+from uuid import UUID
 
 from wellapi.http.request import ROW_ID, Call, Needs, PathId
 from wellapi.http.response import Response, document_response
 from wellapi.jsonapi import CURSOR_PROFILE, MEDIA_TYPE
 from wellapi.jsonapi.cursor import Cursor
-from wellapi.jsonapi.document import DocumentBuilder
+from wellapi.jsonapi.document import collection_document, resource_document
 from wellapi.operations import (
     WORKSPACE_PROVIDERS_ROUTE,
     Operation,
     fetch_page,
-    linker,
     read_one,
 )
 from wellapi.resources import PROVIDER_CATALOG
@@ -29,8 +30,7 @@ COLLECTION_MEDIA_TYPE = f'{MEDIA_TYPE}; profile="{CURSOR_PROFILE}"'
 
 
 def retrieve_row(call: Call) -> Response:
-    builder, row = read_one(call)
-    return document_response(200, builder.single(row, call.url))
+    return document_response(200, resource_document(read_one(call), call.query, call.url))
 
 
 def _page_link(call: Call, replace: dict[str, str]) -> str:
@@ -58,7 +58,8 @@ def list_rows(call: Call) -> Response:
 
     def cursor(row: ReadRow, backward: bool) -> dict[str, str]:
         """The page link's cursor parameter, in the form the request paged with."""
-        token = Cursor(query.sort_token, row.attribute(query.sort), row.id, flat and backward)
+        value = datetime.fromisoformat(row.attribute(query.sort))
+        token = Cursor(query.sort_token, value, UUID(row.id), flat and backward)
         name = "cursor" if flat else "page[before]" if backward else "page[after]"
         return {name: token.encode()}
 
@@ -71,13 +72,12 @@ def list_rows(call: Call) -> Response:
             next_link = _page_link(call, cursor(rows[-1], backward=False))
         if (query.before is not None and has_more) or query.after is not None:
             prev_link = _page_link(call, cursor(rows[0], backward=True))
-    builder = DocumentBuilder(call.resource, query, linker(call, query))
     links = {"self": call.url, "prev": prev_link, "next": next_link}
     # The platform's counts: how many rows this page holds, and the List's pages in all.
     meta: dict[str, int | bool] = {"total": min(total, TOTAL_BOUND), "count": len(rows)}
     if total > TOTAL_BOUND:
         meta["total_is_lower_bound"] = True
-    document = builder.collection(rows, links, meta=meta)
+    document = collection_document(rows, query, links, meta)
     return document_response(200, document, media_type=COLLECTION_MEDIA_TYPE)
 
 

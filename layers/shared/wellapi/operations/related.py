@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from wellapi.http.request import ROW_ID, Call, Needs
 from wellapi.http.response import Response, document_response
-from wellapi.operations import Operation, read_one
+from wellapi.jsonapi.document import related_document, relationship_document
+from wellapi.operations import Operation, linker, read_one
 from wellapi.resources import Relationship
 
 
@@ -25,14 +26,16 @@ def _named(call: Call) -> Relationship:
 
 def related_resource(call: Call) -> Response:
     name = _named(call).name
-    builder, row = read_one(call)
-    return document_response(200, builder.related(row, name, call.url))
+    row = read_one(call)
+    return document_response(200, related_document(row.included(name), call.url))
 
 
 def relationship_linkage(call: Call) -> Response:
     name = _named(call).name
-    builder, row = read_one(call)
-    return document_response(200, builder.relationship(row, name, call.url))
+    row = read_one(call)
+    linkage = row.linkage(name)
+    document = relationship_document(call.resource, row.id, name, linkage, linker(call), call.url)
+    return document_response(200, document)
 
 
 RELATED = Operation(

@@ -17,8 +17,10 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Select,
+    Text,
     and_,
     bindparam,
+    cast,
     false,
     func,
     literal,
@@ -45,12 +47,13 @@ from wellapi.resources import (
 from wellapi.resources.conditions import exists_where, scope_person_pk, scope_workspace_pk
 from wellapi.resources.ledgers_sql import connector_not_revoked
 from wellapi.sqlbuild.compiler import compile_template
+from wellapi.sqlbuild.document_sql import included_record, instant, resource_object
 from wellapi.store.rows import (
+    DOCUMENT_LABEL,
     ID_LABEL,
     attribute_label,
     included_label,
     linkage_label,
-    visible_label,
 )
 from wellapi.store.shapes import ReadShape
 from wellapi.store.templates import Layout, Template
@@ -314,22 +317,27 @@ def _build(shape: ReadShape) -> tuple[Select[Any], Layout]:
     t = _walked_rows(shape, walk) if walk else tables.table(resource.table.name).alias("t")
     parents, joined = with_parents(resource, t)
 
-    columns: list[ColumnElement[Any]] = [t.c[resource.id_column].label(ID_LABEL)]
-    columns += [
-        attribute_column(a, t, parents).label(attribute_label(a.name)) for a in resource.attributes
+    # Every value is text: the document's JSON as PostgreSQL writes it, the ids and the sort
+    # value a cursor holds (``wellapi.store.rows``); nothing for the driver to parse.
+    row_id = cast(t.c[resource.id_column], Text)
+    linkages = {
+        r.name: cast(parents[r.name].c[r.parent.id_column], Text) for r in resource.relationships
+    }
+    attributes = {a.name: attribute_column(a, t, parents) for a in resource.attributes}
+    columns: list[ColumnElement[Any]] = [
+        row_id.label(ID_LABEL),
+        instant(attributes[shape.sort]).label(attribute_label(shape.sort)),
+        resource_object(resource, row_id, attributes, linkages).label(DOCUMENT_LABEL),
     ]
-    columns += [
-        parents[r.name].c[r.parent.id_column].label(linkage_label(r.name))
-        for r in resource.relationships
-    ]
+    columns += [linkages[r.name].label(linkage_label(r.name)) for r in resource.relationships]
     for name in shape.include:
         rel = resource.relationship(name)
         alias = parents[name]
         visible = parent_visible(rel.parent, alias, service=shape.service)
-        columns.append(visible.label(visible_label(name)))
-        columns += [
-            alias.c[a.column].label(included_label(name, a.name)) for a in rel.parent.attributes
-        ]
+        record = {a.name: alias.c[a.column] for a in rel.parent.attributes}
+        columns.append(
+            included_record(rel, linkages[name], record, visible).label(included_label(name))
+        )
 
     conditions: list[ColumnElement[bool]] = []
     if walk is None:

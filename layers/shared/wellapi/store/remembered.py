@@ -70,7 +70,7 @@ def remember_part(
     row = ", ".join(_encoded(label) for label in layout.labels)
     read = (
         "(SELECT jsonb_build_object("
-        f"'created', coalesce(bool_or(r.\"{ID_LABEL}\" = {to_literal(minted)}::uuid), false), "
+        f"'created', coalesce(bool_or(r.\"{ID_LABEL}\" = {to_literal(minted)}), false), "
         f"'rows', coalesce(jsonb_agg(jsonb_build_array({row})), '[]'::jsonb)) "
         f"FROM ({read_sql}) r)"
     )

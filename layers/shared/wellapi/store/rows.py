@@ -23,10 +23,12 @@ if TYPE_CHECKING:  # the authorizer, which reads rows, loads no write
 # ---------------------------------------------------------------------------------------------
 
 ID_LABEL = "id"
+# The row's resource object, as JSON text (``wellapi.sqlbuild.document_sql``).
+DOCUMENT_LABEL = "document"
 
 
 def attribute_label(attribute: str) -> str:
-    """The resource's own attribute."""
+    """An attribute of the resource's own, as ISO text: the sort value a page's cursor holds."""
     return f"a_{attribute}"
 
 
@@ -35,30 +37,25 @@ def linkage_label(relationship: str) -> str:
     return f"r_{relationship}"
 
 
-def visible_label(relationship: str) -> str:
-    """Whether the caller may see that parent, so ``include`` shows it."""
-    return f"v_{relationship}"
+def included_label(relationship: str) -> str:
+    """The record a relationship points at, as JSON text, as ``include`` shows it (NULL when
+    it shows nothing)."""
+    return f"i_{relationship}"
 
 
-def included_label(relationship: str, attribute: str) -> str:
-    """An attribute of the included parent."""
-    return f"i_{relationship}_{attribute}"
-
-
-class _Positions(dict[Any, int]):
+class _Positions(dict[str, int]):
     """The position of each value of one kind, found by its label the first time it is asked
     for (a label is a name built from parts, and a List reads the same few for every row)."""
 
     __slots__ = ("_label", "_positions")
 
-    def __init__(self, positions: Mapping[str, int], label: Callable[..., str]) -> None:
+    def __init__(self, positions: Mapping[str, int], label: Callable[[str], str]) -> None:
         super().__init__()
         self._positions = positions
         self._label = label
 
-    def __missing__(self, key: Any) -> int:
-        label = self._label(*key) if isinstance(key, tuple) else self._label(key)
-        position = self[key] = self._positions[label]
+    def __missing__(self, key: str) -> int:
+        position = self[key] = self._positions[self._label(key)]
         return position
 
 
@@ -66,19 +63,21 @@ class ReadColumns:
     """Where each value of a read's rows sits, by label: one per statement layout, shared by
     its rows and its requests."""
 
-    __slots__ = ("attributes", "id", "included", "linkages", "visible")
+    __slots__ = ("attributes", "document", "id", "included", "linkages")
 
     def __init__(self, labels: Sequence[str]) -> None:
         positions = {label: i for i, label in enumerate(labels)}
         self.id = positions[ID_LABEL]
+        self.document = positions[DOCUMENT_LABEL]
         self.attributes = _Positions(positions, attribute_label)
         self.linkages = _Positions(positions, linkage_label)
-        self.visible = _Positions(positions, visible_label)
         self.included = _Positions(positions, included_label)
 
 
 class ReadRow:
-    """One row of a read, its values found by label through its layout's ``ReadColumns``."""
+    """One row of a read, its values found by label through its layout's ``ReadColumns``.
+    Every value is text: the id, the resource object and included records as JSON, the
+    parents' ids, the sort value."""
 
     __slots__ = ("_columns", "_values")
 
@@ -87,20 +86,23 @@ class ReadRow:
         self._columns = columns
 
     @property
-    def id(self) -> Any:
-        return self._values[self._columns.id]
+    def id(self) -> str:
+        return str(self._values[self._columns.id])
 
-    def attribute(self, name: str) -> Any:
-        return self._values[self._columns.attributes[name]]
+    @property
+    def document(self) -> str:
+        return str(self._values[self._columns.document])
 
-    def linkage(self, relationship: str) -> Any:
-        return self._values[self._columns.linkages[relationship]]
+    def attribute(self, name: str) -> str:
+        return str(self._values[self._columns.attributes[name]])
 
-    def visible(self, relationship: str) -> bool:
-        return bool(self._values[self._columns.visible[relationship]])
+    def linkage(self, relationship: str) -> str | None:
+        value = self._values[self._columns.linkages[relationship]]
+        return None if value is None else str(value)
 
-    def included(self, relationship: str, attribute: str) -> Any:
-        return self._values[self._columns.included[relationship, attribute]]
+    def included(self, relationship: str) -> str | None:
+        value = self._values[self._columns.included[relationship]]
+        return None if value is None else str(value)
 
 
 # ---------------------------------------------------------------------------------------------

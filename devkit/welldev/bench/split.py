@@ -1,0 +1,104 @@
+"""Where a warm request's time goes: the database, the driver's decoding of the rows, the
+document, and the rest of the handler (understanding the request, logging, metrics, the
+response).
+
+Each request of a warm case is run with the pg8000 connection's query call timed (its
+network wait and row decoding, ``welldev.bench.wire.recording``), the driver's decoding of
+each row timed inside it (``CoreConnection.handle_DATA_ROW``), and the functions that make
+the documents timed where the operations call them. The database's part is the query call
+less the decoding: the server's work and the network, which no Python of ours can shorten.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pg8000.core
+
+from welldev.bench.harness import invoke
+from welldev.bench.report import Report
+from welldev.bench.warm import WarmCase
+from welldev.bench.wire import recording
+
+# Where the operations call the document functions (``wellapi.jsonapi.document``).
+DOCUMENT_CALLS = (
+    ("wellapi.operations.read", "resource_document"),
+    ("wellapi.operations.read", "collection_document"),
+    ("wellapi.operations.related", "related_document"),
+    ("wellapi.operations.related", "relationship_document"),
+    ("wellapi.operations.guarded", "resource_document"),
+)
+PARTS = ("database", "decoding", "document", "handler")
+# The handler's whole time against its statements' database time (issue #32): a List of 100
+# rows with two includes at most 2x, a Retrieve and a default List at most 1.5x.
+GOALS = {"list": 2.0, "retrieve": 1.5, "list_default": 1.5}
+
+
+def _timed(function: Callable[..., Any], spent: dict[str, float], part: str) -> Callable[..., Any]:
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            spent[part] += time.perf_counter() - started
+
+    return timed
+
+
+@contextlib.contextmanager
+def _timing(spent: dict[str, float]) -> Iterator[None]:
+    core = pg8000.core.CoreConnection
+    handle_messages = core.handle_messages
+
+    def decoding_timed(self: Any, context: Any) -> Any:
+        # A connection dispatches on a table of its own bound methods, made when it opened.
+        table = self.message_types
+        table[pg8000.core.DATA_ROW] = _timed(self.handle_DATA_ROW, spent, "decoding")
+        try:
+            return handle_messages(self, context)
+        finally:
+            table[pg8000.core.DATA_ROW] = self.handle_DATA_ROW
+
+    with contextlib.ExitStack() as stack:
+        patches: list[tuple[Any, str, Any]] = [
+            (
+                importlib.import_module(module),
+                name,
+                _timed(getattr(importlib.import_module(module), name), spent, "document"),
+            )
+            for module, name in DOCUMENT_CALLS
+        ]
+        patches.append((core, "handle_messages", decoding_timed))
+        for owner, name, replacement in patches:
+            stack.callback(setattr, owner, name, getattr(owner, name))
+            setattr(owner, name, replacement)
+        yield
+
+
+def measure_split(report: Report, cases: list[WarmCase], iterations: int) -> None:
+    """Each case's parts (median ms), and the handler against the database where a goal says."""
+    for case in cases:
+        samples: dict[str, list[float]] = {part: [] for part in (*PARTS, "total")}
+        for _ in range(iterations):
+            spent = {"decoding": 0.0, "document": 0.0}
+            with _timing(spent), recording() as wire:
+                started = time.perf_counter()
+                invoke(case.handler, case.event, case.status)
+                total = time.perf_counter() - started
+            database = wire.seconds - spent["decoding"]
+            samples["database"].append(database * 1000)
+            samples["decoding"].append(spent["decoding"] * 1000)
+            samples["document"].append(spent["document"] * 1000)
+            samples["handler"].append((total - wire.seconds - spent["document"]) * 1000)
+            samples["total"].append(total * 1000)
+        for part, values in samples.items():
+            report.figure(f"split.{case.name}.{part}", values, "ms")
+        goal = GOALS.get(case.name)
+        if goal is not None:
+            ratio = statistics.median(samples["total"]) / statistics.median(samples["database"])
+            report.ratio(f"split.{case.name}", ratio, goal)
