@@ -17,8 +17,9 @@ from welldev.function_roles import functions_connected_as
 
 
 def _explain(bench: BenchDatabase, sent: Captured) -> list[str]:
-    """EXPLAIN ANALYZE of the List's SELECT, as the API role with the request's scope."""
-    scope, select = split_statements(sent.sql)
+    """EXPLAIN ANALYZE of the List's page, as the API role with the request's scope (a List's
+    script is its scope, its total and its page)."""
+    scope, *_, select = split_statements(sent.sql)
     raw = RawClient(bench.api_url)
     try:
         _, rows = raw.rows(sent.sealed(f"{scope};\nEXPLAIN (ANALYZE, BUFFERS) {select}"))
@@ -113,7 +114,7 @@ def diagnose_scale(
     found: dict[str, Any] = {}
     for which, bench in benches.items():
         sent = sqls[which]
-        scope, select = split_statements(sent.sql)
+        scope, *_, select = split_statements(sent.sql)
         conn = bench.admin()
         try:
             rows = conn.run(sent.sealed(f"{scope};\nEXPLAIN (ANALYZE) {select}"))
