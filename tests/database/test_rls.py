@@ -67,6 +67,9 @@ UNREADABLE = (
 # Readable whole, through one column only, without a scope: which connectors are revoked
 # (their internal keys, no tenant data), so a read leaves their ledger rows out (revision 0015).
 KEYS_ONLY = {"connector_revocations": "workspace_connector_pk"}
+# The outbox (revision 0019): a scope reads its workspace's change records, and the API role
+# inserts only records of its own writes (tests/database/test_change_records.py).
+OUTBOX = ("change_records",)
 INSUFFICIENT_PRIVILEGE = "42501"
 
 
@@ -194,10 +197,11 @@ def all_pks(conn: pg8000.native.Connection, table: str) -> set[Any]:
 def test_every_core_api_table_is_scoped_catalog_or_unreadable(admin_conn):
     """A table added later must choose: row-level security, global catalog, its keys only, or
     no access."""
-    assert set(tn.core_api_tables(admin_conn)) == {*SCOPED, *CATALOG, *KEYS_ONLY, *UNREADABLE}
+    tables = {*SCOPED, *CATALOG, *KEYS_ONLY, *UNREADABLE, *OUTBOX}
+    assert set(tn.core_api_tables(admin_conn)) == tables
 
 
-@pytest.mark.parametrize("table", SCOPED)
+@pytest.mark.parametrize("table", [*SCOPED, *OUTBOX])
 def test_rls_is_enabled_and_forced(admin_conn, table):
     enabled, forced = admin_conn.run(
         "SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE oid = CAST(:t AS regclass)",
@@ -242,13 +246,13 @@ def test_the_api_role_may_not_delete_or_truncate_anything(admin_conn):
     assert admin_conn.run("SELECT has_table_privilege('core_api.workspaces', 'DELETE')") == [[True]]
 
 
-def test_the_api_role_inserts_only_junction_rows(admin_conn):
+def test_the_api_role_inserts_only_junction_rows_and_their_change_records(admin_conn):
     insertable = admin_conn.run(
         "SELECT relname FROM pg_class WHERE relnamespace = CAST('core_api' AS regnamespace) "
-        "AND relkind = 'r' AND has_table_privilege(:r, oid, 'INSERT') ORDER BY 1",
+        "AND relkind = 'r' AND has_any_column_privilege(:r, oid, 'INSERT') ORDER BY 1",
         r=API_ROLE,
     )
-    assert [r[0] for r in insertable] == sorted(JUNCTIONS)
+    assert [r[0] for r in insertable] == sorted((*JUNCTIONS, *OUTBOX))
 
 
 def test_the_api_role_updates_a_junction_rows_data_never_what_it_points_at(admin_conn):

@@ -74,3 +74,43 @@ class ProviderCategory(enum.StrEnum):
     ECOMMERCE_RETAIL = "E-commerce & Retail"
     MEDIA_SUBSCRIPTIONS = "Media & Subscriptions"
     GENERAL = "General"
+
+
+class ChangeKind(enum.StrEnum):
+    """What a change record says happened to its rows (revision 0019, docs/changes.md)."""
+
+    LINKED = "linked"
+    UNLINKED = "unlinked"
+    # A ledger row soft-deleted by its connector's revocation (the sweeper), or a selection
+    # removed.
+    REMOVED = "removed"
+    # A connector revoked: from that commit no read shows its ledger rows.
+    REVOKED = "revoked"
+    ENROLLED = "enrolled"
+    UNENROLLED = "unenrolled"
+    SELECTED = "selected"
+    CHANGED = "changed"
+
+
+class ActorKind(enum.StrEnum):
+    """Who made a change: an API principal of each kind, the sync writer, the sweeper."""
+
+    MEMBER = "member"
+    SERVICE = "service"
+    SYNC = "sync"
+    SWEEP = "sweep"
+
+
+# The ids one change record carries at most: a bulk change writes one record per this many
+# rows, so an event stays well under EventBridge's 256 KB and a feed page stays bounded.
+CHANGE_IDS = 1000
+# The resource types a change record is about: the five resources, and the workspace connector
+# of a revocation's own record.
+CHANGE_RESOURCE_TYPES = (
+    "account_workspace_connector",
+    "company_workspace_connector",
+    "people_workspace_connector",
+    "workspace_group_workspace",
+    "workspace_provider",
+    "workspace_connector",
+)

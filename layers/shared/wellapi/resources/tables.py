@@ -7,10 +7,10 @@ and mapping classes cost every cold start 75-150 ms. Defining the tables loads S
 PostgreSQL dialect (the partial indexes' ``postgresql_where`` and ``JSONB`` need it), which the
 engine needs anyway.
 
-Every table but ``sync_receipts`` has an internal identity ``pk`` (never exposed), a public
-UUID (``public_id_column(table)`` names it; ``<singular>_id``), and ``created_at`` /
-``updated_at`` / ``deleted_at`` (``updated_at`` is maintained by a trigger, so every write
-keeps it).
+Every table but the sync pipeline's own and ``change_records`` has an internal identity
+``pk`` (never exposed), a public UUID (``public_id_column(table)`` names it;
+``<singular>_id``), and ``created_at`` / ``updated_at`` / ``deleted_at`` (``updated_at`` is
+maintained by a trigger, so every write keeps it).
 """
 
 from __future__ import annotations
@@ -39,12 +39,18 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql.base import ischema_names
 from sqlalchemy.schema import SchemaItem
+from sqlalchemy.types import UserDefinedType
 
 from wellapi.domain import (
+    CHANGE_IDS,
+    CHANGE_RESOURCE_TYPES,
     SCHEMA,
     AccountType,
+    ActorKind,
+    ChangeKind,
     ConnectorProvider,
     Direction,
     GroupRole,
@@ -422,6 +428,65 @@ revocation_sweeps = Table(
         "workspace_connector_pk", "record_type", "direction", name="revocation_sweeps_pkey"
     ),
     CheckConstraint(_RECORD_TYPES, name="revocation_sweeps_record_type"),
+)
+
+
+class Xid8(UserDefinedType[int]):
+    """PostgreSQL's 64-bit transaction id (``pg_current_xact_id()``), which never wraps."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return "xid8"
+
+
+# So that reading the schema back (the migrations' drift check) knows the type.
+ischema_names.setdefault("xid8", Xid8)
+
+
+def _one_of(column: str, values: Any) -> str:
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
+
+
+# The transactional outbox (revision 0019, docs/changes.md): one record per change, or per
+# CHANGE_IDS rows of a bulk change, written by the statement that changes, in its transaction.
+# Read in (xid, pk) order behind the horizon of running transactions; no foreign keys (history,
+# and a key's check would lock the workspace row on every write).
+change_records = Table(
+    "change_records",
+    metadata,
+    Column("pk", BigInteger, Identity(always=True), primary_key=True),
+    Column("xid", Xid8, nullable=False, server_default=text("pg_current_xact_id()")),
+    Column("workspace_pk", BigInteger, nullable=False),
+    Column("resource_type", Text, nullable=False),
+    Column("change", Text, nullable=False),
+    Column("ids", ARRAY(UUID(as_uuid=True)), nullable=False),
+    Column("record_ids", ARRAY(UUID(as_uuid=True))),
+    Column("detail", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("actor_kind", Text, nullable=False),
+    Column("actor_person_pk", BigInteger),
+    Column("sync_run_id", Text),
+    Column("message_key", Text),
+    Column("sent_at", DateTime(timezone=True)),
+    CheckConstraint(f"cardinality(ids) BETWEEN 1 AND {CHANGE_IDS}", name="change_records_ids"),
+    CheckConstraint(
+        "record_ids IS NULL OR cardinality(record_ids) = cardinality(ids)",
+        name="change_records_record_ids",
+    ),
+    CheckConstraint(_one_of("change", ChangeKind), name="change_records_change"),
+    CheckConstraint(
+        _one_of("resource_type", CHANGE_RESOURCE_TYPES), name="change_records_resource_type"
+    ),
+    CheckConstraint(_one_of("actor_kind", ActorKind), name="change_records_actor_kind"),
+    CheckConstraint(
+        "(actor_kind IN ('member', 'service')) = (actor_person_pk IS NOT NULL)",
+        name="change_records_actor",
+    ),
+    # The feed: a workspace's records in order. The drainer: every unsent record in order.
+    Index("idx_change_records_feed", "workspace_pk", "xid", "pk"),
+    Index("idx_change_records_unsent", "xid", "pk", postgresql_where=text("sent_at IS NULL")),
 )
 
 # An API key: a public lookup prefix and the SHA-256 of its secret (never the secret).
