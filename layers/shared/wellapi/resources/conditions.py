@@ -49,6 +49,10 @@ def scope_person_pk() -> ColumnElement[Any]:
     return func.core_api.scope_person_pk()
 
 
+def scope_principal_kind() -> ColumnElement[Any]:
+    return func.core_api.scope_principal_kind()
+
+
 def exists_where(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
     """``EXISTS (SELECT 1 FROM ... WHERE ...)``; not ``SELECT *``, which would need the right to
     read every column of the table (the roles may read only what they use: revision 0014)."""

@@ -9,8 +9,10 @@ conditions are ``wellapi.resources.enrolments_sql``; its table is
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+from wellapi.domain import ChangeKind
 from wellapi.errors import ApiError, ErrorList, Forbidden
 from wellapi.resources.description import Relationship, Resource, TableRef, timestamps
 from wellapi.resources.parents import PEOPLE, WORKSPACE, WORKSPACE_GROUP
@@ -34,6 +36,13 @@ class EnrolmentRules(Rules):
     """Enrolment needs owner/admin on the group and an active membership in the workspace."""
 
     patch_allowed = False
+    change_kinds = MappingProxyType(
+        {
+            "create": ChangeKind.ENROLLED,
+            "update": ChangeKind.CHANGED,
+            "delete": ChangeKind.UNENROLLED,
+        }
+    )
 
     def check_error(self, resource: Resource, kind: WriteKind, name: str) -> ApiError | ErrorList:
         if name == EnrolmentCheck.GROUP_ADMIN and kind == "delete":

@@ -11,9 +11,10 @@ made and changed by the migrations.
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from wellapi.domain import Direction
+from wellapi.domain import ChangeKind, Direction
 from wellapi.errors import ApiError, ErrorList, Unprocessable
 from wellapi.resources.description import (
     Attribute,
@@ -43,6 +44,9 @@ class LedgerRules(Rules):
     """Written by the connector sync pipeline; over HTTP only by a service principal."""
 
     members_may_write = False
+    change_kinds = MappingProxyType(
+        {"create": ChangeKind.LINKED, "update": ChangeKind.CHANGED, "delete": ChangeKind.UNLINKED}
+    )
 
     def check_error(self, resource: Resource, kind: WriteKind, name: str) -> ApiError | ErrorList:
         record, connector = resource.scope_relationships

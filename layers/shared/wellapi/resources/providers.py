@@ -11,8 +11,10 @@ conditions are ``wellapi.resources.providers_sql``; its table is
 from __future__ import annotations
 
 from dataclasses import replace
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+from wellapi.domain import ChangeKind
 from wellapi.errors import ApiError, ErrorList, Unprocessable
 from wellapi.resources.description import (
     Attribute,
@@ -46,6 +48,10 @@ class ProviderRules(Rules):
     """Selecting a provider forces ``is_matched``; removing it clears ``is_selected``."""
 
     upsert_key = ("workspace_pk", "provider_pk")
+    # A select route's upsert of the live row is a selection too (it sets is_selected).
+    change_kinds = MappingProxyType(
+        {"create": ChangeKind.SELECTED, "update": ChangeKind.CHANGED, "delete": ChangeKind.REMOVED}
+    )
 
     def normalise(self, document: ResourceDocument, mode: str) -> ResourceDocument:
         attributes = dict(document.attributes)

@@ -10,9 +10,12 @@ homes' rules hold no SQL, so a write compiled ahead of time never imports SQLAlc
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+from wellapi.domain import ChangeKind
 from wellapi.errors import ApiError, Conflict, ErrorList, Forbidden
 
 if TYPE_CHECKING:
@@ -42,6 +45,11 @@ class Rules:
     patch_allowed = True
     # The columns of the live-row unique index an upsert resolves conflicts on.
     upsert_key: tuple[str, ...] = ()
+    # What the change record of each write says happened (revision 0019): a home names its
+    # create and delete in its own words.
+    change_kinds: Mapping[str, ChangeKind] = MappingProxyType(
+        {"create": ChangeKind.CHANGED, "update": ChangeKind.CHANGED, "delete": ChangeKind.REMOVED}
+    )
 
     def normalise(self, document: ResourceDocument, mode: str) -> ResourceDocument:
         return document

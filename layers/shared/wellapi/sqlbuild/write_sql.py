@@ -4,8 +4,14 @@ when all of them hold, then reports each rule's outcome in one row.
     WITH rel_<name> AS (the parent each relationship points at, if visible),
          target     AS (the row an update or delete addresses, if visible),
          checks     AS (one boolean per rule),
-         written    AS (INSERT ... / UPDATE ... WHERE every check holds RETURNING 1)
+         written    AS (INSERT ... / UPDATE ... WHERE every check holds RETURNING the row),
+         recorded   AS (INSERT INTO change_records SELECT ... FROM written)
     SELECT checks.*, (SELECT count(*) FROM written) FROM checks
+
+``recorded`` is the write's change record (revision 0019, docs/changes.md): made from the
+written row itself, so it commits exactly when the change does, in the same round trip, and a
+write that writes nothing (a failed rule, a PATCH that changes nothing, a create that meets a
+live row, a replayed create) records nothing.
 
 Every column of that outcome row is labelled by ``wellapi.store.rows``, which also reads it back
 (``WriteOutcome``); the plan keeps the labels in the order the statement emits them.
@@ -30,6 +36,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Select,
+    Text,
     and_,
     bindparam,
     exists,
@@ -37,17 +44,24 @@ from sqlalchemy import (
     func,
     literal,
     literal_column,
+    null,
     or_,
     select,
     true,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import array, insert
 
 from wellapi.resources import RESOURCES, Resource, tables
 from wellapi.resources.all_conditions import CONDITIONS
 from wellapi.resources.changes import ResourceDocument, WriteKind
-from wellapi.resources.conditions import Check, WriteContext, scope_workspace_pk
+from wellapi.resources.conditions import (
+    Check,
+    WriteContext,
+    scope_person_pk,
+    scope_principal_kind,
+    scope_workspace_pk,
+)
 from wellapi.resources.rules import KEEPS_PREFIX, READ_ONLY_PREFIX
 from wellapi.sqlbuild.compiler import compile_template
 from wellapi.sqlbuild.read_sql import live_row_conditions, parent_visible, scope_condition
@@ -219,6 +233,67 @@ Flags = list[tuple[str, ColumnElement[bool]]]
 Writer = Callable[[Any, ColumnElement[bool]], Any]
 
 
+def _recorded_relationships(resource: Resource) -> list[Any]:
+    """The relationships a change record names by public id: those a client may write."""
+    return [r for r in resource.relationships if r.writable != "never" and r.reverse_column is None]
+
+
+def _returned(resource: Resource, table: Any) -> list[Any]:
+    """What a write returns of each row it wrote, for the change record to be made from."""
+    columns = [
+        resource.id_column,
+        *(r.column for r in _recorded_relationships(resource)),
+        *(a.column for a in resource.attributes if a.writable != "never"),
+    ]
+    return [table.c[c] for c in dict.fromkeys(columns)]
+
+
+def _record(resource: Resource, kind: WriteKind, written: Any) -> Any:
+    """INSERT the change record of each row ``written`` returns (a write writes one at most).
+
+    The record names the row and, by public id, the parents a client points it at (a ledger
+    row's record in ``record_ids``, as the sync writer's records do, beside its
+    ``record_type``), with the writable attributes' values as written. Its workspace is the
+    row's own, or (a ledger row) its record's, which the database holds to its connector's.
+    """
+    rels = _recorded_relationships(resource)
+    parents = {r.name: tables.table(r.parent.table.name).alias(f"c_{r.name}") for r in rels}
+    joined: Any = written
+    for r in rels:
+        joined = joined.outerjoin(parents[r.name], parents[r.name].c.pk == written.c[r.column])
+    ledger = resource.scope == "provenance"
+    record = resource.scope_relationships[0] if ledger else None
+    workspace = (
+        written.c.workspace_pk
+        if "workspace_pk" in written.c
+        else parents[resource.scope_relationships[0]].c.workspace_pk
+    )
+    members: list[Any] = [literal("record_type", Text), literal(record, Text)] if record else []
+    for r in rels:
+        if r.name != record:
+            members += [literal(r.name, Text), parents[r.name].c[r.parent.id_column]]
+    for a in resource.attributes:
+        if a.writable != "never":
+            members += [literal(a.name, Text), written.c[a.column]]
+    values: dict[str, Any] = {
+        "workspace_pk": workspace,
+        "resource_type": literal(resource.type, Text),
+        "change": literal(str(resource.rules.change_kinds[kind]), Text),
+        "ids": array([written.c[resource.id_column]]),
+        "record_ids": (
+            array([parents[record].c[resource.relationship(record).parent.id_column]])
+            if record
+            else null()
+        ),
+        "detail": func.jsonb_build_object(*members),
+        "occurred_at": func.now(),
+        "actor_kind": scope_principal_kind(),
+        "actor_person_pk": scope_person_pk(),
+    }
+    source = select(*values.values()).select_from(joined)
+    return insert(tables.change_records).from_select(list(values), source)
+
+
 def _found(related: dict[str, Any]) -> Flags:
     """Whether each relationship's parent was found (and may be pointed at)."""
     return [
@@ -257,6 +332,7 @@ def _assemble(
         *(checks_cte.c[name] for name, _ in (*flags, *conditions)),
     )
     written_cte = write(checks_cte, every).cte("written")
+    recorded_cte = _record(RESOURCES[shape.resource], shape.kind, written_cte).cte("recorded")
     created = (
         [select(func.bool_or(written_cte.c[CREATED_LABEL])).scalar_subquery().label(CREATED_LABEL)]
         if shape.kind == "create"
@@ -267,6 +343,8 @@ def _assemble(
         select(func.count()).select_from(written_cte).scalar_subquery().label(WRITTEN_LABEL),
         *created,
     ).select_from(checks_cte)
+    # Referenced by nothing, it would not be rendered; a data-modifying CTE runs regardless.
+    stmt = stmt.add_cte(recorded_cte)
     return WriteStatement(stmt, tuple(checks), tuple(related))
 
 
@@ -289,20 +367,28 @@ def build_create(shape: WriteShape, base: WriteContext) -> WriteStatement:
         columns = list(values)
         source = select(*(values[c] for c in columns)).select_from(checks_cte).where(every)
         statement = insert(table).from_select(columns, source)
+        returned = _returned(resource, table)
         if not shape.upsert:
-            return statement.on_conflict_do_nothing().returning(literal(True).label(CREATED_LABEL))
+            return statement.on_conflict_do_nothing().returning(
+                literal(True).label(CREATED_LABEL), *returned
+            )
         key = resource.rules.upsert_key
         return statement.on_conflict_do_update(
             index_elements=list(key),
             index_where=table.c.deleted_at.is_(None),
             set_={c: statement.excluded[c] for c in columns if c not in (*key, resource.id_column)},
-        ).returning(literal_column("(xmax = 0)").label(CREATED_LABEL))
+        ).returning(literal_column("(xmax = 0)").label(CREATED_LABEL), *returned)
 
     return _assemble(shape, related, _found(related), conditions.create_checks(ctx), insert_row)
 
 
 def _update_target(
-    table: Any, target: Any, assignments: dict[str, Any], *, if_changed: bool = False
+    resource: Resource,
+    table: Any,
+    target: Any,
+    assignments: dict[str, Any],
+    *,
+    if_changed: bool = False,
 ) -> Writer:
     """UPDATE the target row (live) with ``assignments`` when every check holds (and, for a
     PATCH, when it changes something)."""
@@ -314,7 +400,7 @@ def _update_target(
             update(table)
             .where(table.c.pk == target_pk, table.c.deleted_at.is_(None), every, *guard)
             .values(assignments)
-            .returning(literal(1))
+            .returning(*_returned(resource, table))
         )
 
     return update_row
@@ -343,7 +429,8 @@ def build_update(shape: WriteShape, base: WriteContext) -> WriteStatement:
     }
     # The trigger moves updated_at; naming it keeps the SET list from ever being empty.
     assignments["updated_at"] = func.now()
-    write = _update_target(tables.table(resource.table.name), target, assignments, if_changed=True)
+    table = tables.table(resource.table.name)
+    write = _update_target(resource, table, target, assignments, if_changed=True)
     changes = _changes(resource, shape, target)
     return _assemble(shape, related, flags, checks, write, changes)
 
@@ -358,7 +445,7 @@ def build_delete(shape: WriteShape, base: WriteContext) -> WriteStatement:
     ctx = replace(base, related=related, target=target)
     flags: Flags = [_found_target(target), *_found(related)]
     assignments = {"deleted_at": func.now(), **conditions.delete_values()}
-    write = _update_target(tables.table(resource.table.name), target, assignments)
+    write = _update_target(resource, tables.table(resource.table.name), target, assignments)
     return _assemble(shape, related, flags, conditions.delete_checks(ctx), write)
 
 
