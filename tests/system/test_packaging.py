@@ -131,6 +131,7 @@ INIT_MODULES: dict[str, list[str]] = {
             *(f"wellapi.store.{m}" for m in ("rows", "templates")),
             *("wellapi.sync", "wellapi.handlers", "wellapi.handlers.sync"),
             *("wellapi.sync.ledgers", "wellapi.sync.messages", "wellapi.sync.batches"),
+            "wellapi.sync.outbox",
             *_RESOURCES,
         )
     ),
@@ -141,7 +142,7 @@ INIT_MODULES: dict[str, list[str]] = {
             *_COMMON,
             *("wellapi.domain", "wellapi.store.rows", "wellapi.store.templates"),
             *("wellapi.sync", "wellapi.handlers", "wellapi.handlers.sweep"),
-            *("wellapi.sync.sweeper", "wellapi.sync.ledgers"),
+            *("wellapi.sync.sweeper", "wellapi.sync.ledgers", "wellapi.sync.outbox"),
             *_RESOURCES,
         )
     ),

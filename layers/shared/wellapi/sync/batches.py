@@ -46,10 +46,11 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any, NamedTuple
 from uuid import UUID
 
+from wellapi.domain import ActorKind, ChangeKind
 from wellapi.store import connections
 from wellapi.store.rows import select_list
 from wellapi.store.templates import Script, ScriptPart, to_literal
@@ -60,6 +61,7 @@ from wellapi.sync.messages import (
     ProvenanceUnlinked,
     sync_run_of,
 )
+from wellapi.sync.outbox import ledger_changes, ledger_id_column, revocation_change
 
 AnyMessage = ProvenanceLinked | ProvenanceUnlinked | ConnectorRevoked
 
@@ -362,7 +364,7 @@ def revoked(connector_pk: str) -> str:
     )
 
 
-def _soft_delete(table: str, condition: str) -> str:
+def _soft_delete(table: str, condition: str, returning: str) -> str:
     """Soft-delete the live rows of ``table`` that match, locking them in ``pk`` order.
 
     Two writes over the same rows then wait for each other instead of deadlocking: in whatever
@@ -371,7 +373,7 @@ def _soft_delete(table: str, condition: str) -> str:
     return (
         f"UPDATE core_api.{table} SET deleted_at = now() WHERE pk IN (SELECT pk FROM "
         f"core_api.{table} WHERE {condition} AND deleted_at IS NULL ORDER BY pk FOR UPDATE) "
-        "RETURNING 1"
+        f"RETURNING {returning}"
     )
 
 
@@ -420,7 +422,9 @@ def statement(planned: Planned) -> str:
     """One set-based statement for one message; it returns one ``MessageOutcome``.
 
     Records are found again by their public ids, and only in the connector's workspace: a
-    record of another workspace is never linked, whatever happened since it was checked.
+    record of another workspace is never linked, whatever happened since it was checked. The
+    statement also writes the message's change records (``wellapi.sync.outbox``) from the rows
+    it changed: none when it changes nothing.
     """
     m = planned.message
     wc = to_literal(planned.connector_pk)
@@ -440,6 +444,14 @@ def statement(planned: Planned) -> str:
             f"SELECT {wc}, t.record_type, d.direction FROM unnest({to_literal(list(LEDGERS))}) "
             "AS t(record_type) CROSS JOIN unnest(enum_range(NULL::core_api.direction_enum)) "
             f"AS d(direction) WHERE {APPLYING} ON CONFLICT DO NOTHING RETURNING 1)",
+            revocation_change(
+                source="changed",
+                workspace_pk=to_literal(planned.workspace_pk),
+                connector_id=m.workspace_connector_id,
+                occurred_at=occurred,
+                sync_run_id=sync_run_of(m),
+                message_key=m.idempotency_key,
+            ),
         ]
         live = "0"
     else:
@@ -449,6 +461,23 @@ def statement(planned: Planned) -> str:
         found = (
             f"unnest({_uuid_array(planned.record_ids)}) AS u(id) JOIN core_api.{records} r "
             f"ON r.{id_column} = u.id AND r.workspace_pk = {to_literal(planned.workspace_pk)}"
+        )
+        # What the change records are made of: each changed row's public id and record.
+        returned = f"{ledger_id_column(m.record_type)} AS id, {record_pk} AS record_pk"
+        record_changes = partial(
+            ledger_changes,
+            source="changed",
+            record_type=m.record_type,
+            detail={
+                "record_type": m.record_type,
+                "workspace_connector": str(m.workspace_connector_id),
+                "direction": m.direction.value,
+            },
+            workspace_pk=to_literal(planned.workspace_pk),
+            occurred_at=occurred,
+            actor=ActorKind.SYNC,
+            sync_run_id=sync_run_of(m),
+            message_key=m.idempotency_key,
         )
         if linking:
             removed = f"tb.unlinked_at >= {occurred} OR (SELECT {revoked(wc)})"
@@ -466,7 +495,9 @@ def statement(planned: Planned) -> str:
                 "LEFT JOIN core_api.sync_tombstones tb ON tb.workspace_connector_pk = "
                 f"{wc} AND tb.record_type = {to_literal(m.record_type)} "
                 f"AND tb.record_pk = r.pk AND tb.direction = {direction} "
-                f"WHERE {APPLYING} RETURNING deleted_at IS NULL AS live)",
+                f"WHERE {APPLYING} RETURNING deleted_at IS NULL AS live, {returned})",
+                # A link written already soft-deleted changed nothing anyone could see.
+                record_changes(change=ChangeKind.LINKED, where="s.live"),
             ]
             live = "(SELECT count(*) FROM changed WHERE live)"
             superseded = "(SELECT count(*) FROM changed WHERE NOT live)"
@@ -484,7 +515,8 @@ def statement(planned: Planned) -> str:
                 "(workspace_connector_pk, record_type, record_pk, direction) DO UPDATE SET "
                 "unlinked_at = GREATEST(sync_tombstones.unlinked_at, EXCLUDED.unlinked_at) "
                 "RETURNING 1)",
-                f"changed AS ({_soft_delete(table, matching)})",
+                f"changed AS ({_soft_delete(table, matching, returned)})",
+                record_changes(change=ChangeKind.UNLINKED),
             ]
     outcome = select_list(
         MessageOutcome._fields,

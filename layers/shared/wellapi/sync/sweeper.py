@@ -17,6 +17,9 @@ connector turns live behind the cursor: a link of a revoked connector is written
 
 Rows are soft-deleted at the time the revocation was applied (``revoked_at``; at the row's own
 ``created_at`` if it was written later), so the ledger says when they stopped being shown.
+
+The step's statement also writes its change records (``wellapi.sync.outbox``): the rows it
+soft-deleted, ``removed``, one record per ``CHANGE_IDS`` of them, in the step's transaction.
 """
 
 from __future__ import annotations
@@ -25,10 +28,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from wellapi.domain import ActorKind, ChangeKind
 from wellapi.store import connections
 from wellapi.store.rows import select_list
 from wellapi.store.templates import Script, ScriptPart, to_literal
 from wellapi.sync.ledgers import LEDGERS
+from wellapi.sync.outbox import ledger_changes, ledger_id_column
 
 # Rows per step: ~0.3 s on this project's bench machine, far from the sync role's 60 s
 # statement timeout at any ledger size (each step walks the index from its cursor).
@@ -78,7 +83,7 @@ def step(part: SweepPart, *, rows: int = STEP_ROWS) -> Script:
     """One bounded step of ``part``: the connector's lock, then the soft-deletion and the
     cursor's move in one statement that answers one ``StepOutcome``."""
     table, _, _ = LEDGERS[part.record_type]
-    id_column = f"{part.record_type}_workspace_connector_id"
+    id_column = ledger_id_column(part.record_type)
     wc = to_literal(part.workspace_connector_pk)
     kind = to_literal(part.record_type)
     direction = f"{to_literal(part.direction)}::core_api.direction_enum"
@@ -88,6 +93,22 @@ def step(part: SweepPart, *, rows: int = STEP_ROWS) -> Script:
     cursor = (
         "(SELECT coalesce(after_created_at, '-infinity') FROM part), "
         "(SELECT coalesce(after_id, '00000000-0000-0000-0000-000000000000') FROM part)"
+    )
+    connector = f"FROM core_api.workspace_connectors WHERE pk = {wc}"
+    recorded = ledger_changes(
+        source="swept",
+        record_type=part.record_type,
+        change=ChangeKind.REMOVED,
+        workspace_pk=f"(SELECT workspace_pk {connector})",
+        detail=(
+            f"jsonb_build_object('direction', {direction}, 'record_type', {kind}, "
+            f"'workspace_connector', (SELECT workspace_connector_id {connector}))"
+        ),
+        occurred_at=(
+            "(SELECT occurred_at FROM core_api.connector_revocations "
+            f"WHERE workspace_connector_pk = {wc})"
+        ),
+        actor=ActorKind.SWEEP,
     )
     outcome = select_list(
         StepOutcome._fields,
@@ -107,7 +128,9 @@ def step(part: SweepPart, *, rows: int = STEP_ROWS) -> Script:
         f"swept AS (UPDATE core_api.{table} l SET deleted_at = greatest(("
         "SELECT revoked_at FROM core_api.connector_revocations "
         f"WHERE workspace_connector_pk = {wc}), l.created_at) "
-        "FROM batch b WHERE l.pk = b.pk AND l.deleted_at IS NULL RETURNING 1), "
+        "FROM batch b WHERE l.pk = b.pk AND l.deleted_at IS NULL "
+        f"RETURNING l.{id_column} AS id, l.{part.record_type}_pk AS record_pk), "
+        f"{recorded}, "
         "last AS (SELECT created_at, id FROM batch ORDER BY created_at DESC, id DESC LIMIT 1), "
         "moved AS (UPDATE core_api.revocation_sweeps SET "
         "after_created_at = coalesce((SELECT created_at FROM last), after_created_at), "
