@@ -84,6 +84,7 @@ RESTORED = (
     "sync_tombstones",
     "connector_revocations",
     "revocation_sweeps",
+    "change_records",
 )
 SNAPSHOT = "bench_first"
 WRITES = re.compile(r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+core_api\.(\w+)", re.IGNORECASE)
@@ -139,7 +140,8 @@ class DemoState:
                 f"DELETE FROM {live} x WHERE NOT EXISTS (SELECT FROM {saved} s WHERE {same})"
             )
             script.append(
-                f"INSERT INTO {live} SELECT * FROM {saved} s "
+                # The outbox's pk is GENERATED ALWAYS: a row put back keeps its own.
+                f"INSERT INTO {live} OVERRIDING SYSTEM VALUE SELECT * FROM {saved} s "
                 f"WHERE NOT EXISTS (SELECT FROM {live} x WHERE {same})"
             )
         self.restore_sql = ";\n".join([*filter(None, script), "COMMIT"])
