@@ -39,6 +39,7 @@ from welldev.bench.harness import (
     sync_events,
 )
 from welldev.bench.report import Report
+from welldev.bench.split import report_split, split_samples
 from welldev.claims import claims
 from welldev.function_roles import functions_connected_as
 
@@ -177,6 +178,25 @@ def measure(
     return samples, on_demand
 
 
+# The big tenant's shapes whose handler is held to its database time at 10,000,000 rows as at
+# the warm bench's size (``welldev.bench.split.GOALS``): the List of 100 with both includes
+# at most 2x, the default List at most 1.5x.
+SPLIT_AT_SIZE = {"include_page_100": 2.0, "default": 1.5}
+SPLIT_RESOURCE = "account_workspace_connectors"
+
+
+def split_at_size(report: Report, local: database.LocalDatabase, sizes: LargeSizes) -> None:
+    """Where the big tenant's time goes at the large size (``split.large.<shape>``)."""
+    calls = _calls(local, [(t, r) for t, r in _requests(local) if t.name == "big"])
+    with functions_connected_as(local, API_ROLE):
+        for shape, goal in SPLIT_AT_SIZE.items():
+            call = calls[("big", SPLIT_RESOURCE, shape)]
+            for _ in range(sizes.warmup):
+                call()
+            samples = split_samples(call, sizes.iterations)
+            report_split(report, f"large.{shape}", samples, goal)
+
+
 @dataclass
 class _SyncTarget:
     local: database.LocalDatabase
@@ -279,6 +299,7 @@ def measure_large(
         ratios[name] = report.ratio(name, big.median / b.median, GOAL).value
     worst = max(ratios, key=lambda n: ratios[n])
     report.ratio("large.worst", ratios[worst], GOAL)
+    split_at_size(report, dbs["large"], sizes)
     rates = sync_rates(dbs, sizes)
     base_rate = report.figure("large.sync.rows_per_second.base", rates["base"], "rows/s")
     large_rate = report.figure("large.sync.rows_per_second", rates["large"], "rows/s")

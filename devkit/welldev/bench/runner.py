@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import time
@@ -15,7 +16,7 @@ from welldev.bench.cold_start import diagnose_cold, measure_cold
 from welldev.bench.config import Config
 from welldev.bench.databases import prepare_database
 from welldev.bench.first_request import measure_first
-from welldev.bench.harness import quiet_powertools
+from welldev.bench.harness import invoke, quiet_powertools
 from welldev.bench.large import measure_large
 from welldev.bench.machine import machine_info
 from welldev.bench.memory import MEMORY_FUNCTION, measure_memory
@@ -126,7 +127,8 @@ def _database_phases(
         if "warm" in config.phases:
             step(f"2/8 warm latency: {config.warm_iterations} iterations after {config.warmup}")
             cases = measure_warm(report, large, config)
-            measure_split(report, cases, config.warm_iterations)
+            calls = {c.name: functools.partial(invoke, c.handler, c.event, c.status) for c in cases}
+            measure_split(report, calls, config.warm_iterations)
             if _should_diagnose(config, report, "warm."):
                 diagnose_warm(report, cases, config.profile_requests)
         if "round_trips" in config.phases:

@@ -15,14 +15,12 @@ import contextlib
 import importlib
 import statistics
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import pg8000.core
 
-from welldev.bench.harness import invoke
 from welldev.bench.report import Report
-from welldev.bench.warm import WarmCase
 from welldev.bench.wire import recording
 
 # Where the operations call the document functions (``wellapi.jsonapi.document``).
@@ -80,25 +78,36 @@ def _timing(spent: dict[str, float]) -> Iterator[None]:
         yield
 
 
-def measure_split(report: Report, cases: list[WarmCase], iterations: int) -> None:
-    """Each case's parts (median ms), and the handler against the database where a goal says."""
-    for case in cases:
-        samples: dict[str, list[float]] = {part: [] for part in (*PARTS, "total")}
-        for _ in range(iterations):
-            spent = {"decoding": 0.0, "document": 0.0}
-            with _timing(spent), recording() as wire:
-                started = time.perf_counter()
-                invoke(case.handler, case.event, case.status)
-                total = time.perf_counter() - started
-            database = wire.seconds - spent["decoding"]
-            samples["database"].append(database * 1000)
-            samples["decoding"].append(spent["decoding"] * 1000)
-            samples["document"].append(spent["document"] * 1000)
-            samples["handler"].append((total - wire.seconds - spent["document"]) * 1000)
-            samples["total"].append(total * 1000)
-        for part, values in samples.items():
-            report.figure(f"split.{case.name}.{part}", values, "ms")
-        goal = GOALS.get(case.name)
-        if goal is not None:
-            ratio = statistics.median(samples["total"]) / statistics.median(samples["database"])
-            report.ratio(f"split.{case.name}", ratio, goal)
+def split_samples(call: Callable[[], Any], iterations: int) -> dict[str, list[float]]:
+    """Milliseconds of each part of ``iterations`` calls (each part's own list)."""
+    samples: dict[str, list[float]] = {part: [] for part in (*PARTS, "total")}
+    for _ in range(iterations):
+        spent = {"decoding": 0.0, "document": 0.0}
+        with _timing(spent), recording() as wire:
+            started = time.perf_counter()
+            call()
+            total = time.perf_counter() - started
+        samples["database"].append((wire.seconds - spent["decoding"]) * 1000)
+        samples["decoding"].append(spent["decoding"] * 1000)
+        samples["document"].append(spent["document"] * 1000)
+        samples["handler"].append((total - wire.seconds - spent["document"]) * 1000)
+        samples["total"].append(total * 1000)
+    return samples
+
+
+def report_split(
+    report: Report, name: str, samples: dict[str, list[float]], goal: float | None
+) -> None:
+    """Each part's figure (``split.<name>.<part>``), and the handler against the database
+    (``split.<name>``) where a goal is set."""
+    for part, values in samples.items():
+        report.figure(f"split.{name}.{part}", values, "ms")
+    if goal is not None:
+        ratio = statistics.median(samples["total"]) / statistics.median(samples["database"])
+        report.ratio(f"split.{name}", ratio, goal)
+
+
+def measure_split(report: Report, calls: Mapping[str, Callable[[], Any]], iterations: int) -> None:
+    """Each warm case's parts, and the handler against the database where a goal says."""
+    for name, call in calls.items():
+        report_split(report, name, split_samples(call, iterations), GOALS.get(name))
