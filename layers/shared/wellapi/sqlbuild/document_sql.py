@@ -34,10 +34,15 @@ from wellapi.resources import Attribute, Parent, Relationship, Resource
 
 def constant(text: str) -> ColumnElement[str]:
     """``text`` as an SQL string constant written into the statement (not a value of it)."""
-    # The statement is a %-template (``wellapi.store.templates``): a percent sign would be one.
-    if "%" in text:
-        raise ValueError(f"a constant of a document holds a percent sign: {text!r}")
-    return sql_literal("'" + text.replace("'", "''") + "'", Text)
+    # The compiled statement is a %-template (``wellapi.store.templates``), which renders a
+    # doubled percent sign as one.
+    return sql_literal("'" + text.replace("'", "''").replace("%", "%%") + "'", Text)
+
+
+def formatted(template: str, *arguments: ColumnElement[Any]) -> ColumnElement[str]:
+    """``format(template, ...)``: an object's text in one call, each argument (``%N$s``)
+    computed once however often the text names it. A NULL argument writes nothing."""
+    return func.format(constant(template), *arguments)
 
 
 def joined(*parts: ColumnElement[Any] | str) -> ColumnElement[str]:
@@ -86,13 +91,14 @@ def _members(
     )
 
 
-def _link(path: str, row_id: ColumnElement[str], tail: str = "") -> ColumnElement[str]:
-    """A link of ours as JSON string text (``wellapi.jsonapi.document.Linker.item``)."""
-    return joined('"', _value(LINK_BASE), f"/v1/{path}/", row_id, tail, _value(LINK_SUFFIX), '"')
+def _prefix(path: str, row_id: ColumnElement[str]) -> ColumnElement[str]:
+    """A row's own link but for the workspace suffix, as JSON string text
+    (``wellapi.jsonapi.document.Linker.item``)."""
+    return joined(_value(LINK_BASE), f"/v1/{path}/", row_id)
 
 
 def _linkage(parent: Parent, parent_id: ColumnElement[str]) -> ColumnElement[str]:
-    identifier = joined('{"type":' + dump(parent.type) + ',"id":"', parent_id, '"}')
+    identifier = formatted('{"type":' + dump(parent.type) + ',"id":"%s"}', parent_id)
     return case((parent_id.is_(None), constant("null")), else_=identifier)
 
 
@@ -104,34 +110,38 @@ def resource_object(
 ) -> ColumnElement[str]:
     """The row's resource object: type, id, attributes, relationships (linkage and, for a
     resource served here, links), and its own link."""
+    ours = served(resource)
+    prefix = _prefix(resource.path, row_id)
+    suffix = _value(LINK_SUFFIX)
     relationships = []
     for rel in resource.relationships:
-        links: list[ColumnElement[str] | str] = []
-        if served(resource):
-            links = [
-                ',"links":{"self":',
-                _link(resource.path, row_id, f"/relationships/{rel.name}"),
-                ',"related":',
-                _link(resource.path, row_id, f"/{rel.name}"),
-                "}",
-            ]
-        value = joined('{"data":', _linkage(rel.parent, linkages[rel.name]), *links, "}")
+        linkage = _linkage(rel.parent, linkages[rel.name])
+        if ours:
+            value = formatted(
+                '{"data":%1$s,"links":{"self":"%2$s/relationships/'
+                + rel.name
+                + '%3$s","related":"%2$s/'
+                + rel.name
+                + '%3$s"}}',
+                linkage,
+                prefix,
+                suffix,
+            )
+        else:
+            value = joined('{"data":', linkage, "}")
         relationships.append((rel.name, value))
-    own_link: list[ColumnElement[str] | str] = []
-    if served(resource):
-        own_link = [',"links":{"self":', _link(resource.path, row_id), "}"]
-    return joined(
-        '{"type":' + dump(resource.type) + ',"id":"',
+    own_link = ',"links":{"self":"%4$s%5$s"}' if ours else ""
+    members = _members(
+        resource.type,
+        "attributes",
+        [(a.name, json_value(a, attributes[a.name])) for a in resource.attributes],
+    )
+    return formatted(
+        '{"type":' + dump(resource.type) + ',"id":"%1$s"%2$s%3$s' + own_link + "}",
         row_id,
-        '"',
-        _members(
-            resource.type,
-            "attributes",
-            [(a.name, json_value(a, attributes[a.name])) for a in resource.attributes],
-        ),
+        members,
         _members(resource.type, "relationships", relationships),
-        *own_link,
-        "}",
+        *((prefix, suffix) if ours else ()),
     )
 
 
@@ -145,19 +155,17 @@ def included_record(
     none or the caller may not see it."""
     parent = rel.parent
     ours = served_parent(parent)
-    own_link: list[ColumnElement[str] | str] = []
-    if ours is not None:
-        own_link = [',"links":{"self":', _link(ours.path, parent_id), "}"]
-    record = joined(
-        '{"type":' + dump(parent.type) + ',"id":"',
+    own_link = ',"links":{"self":"%3$s%4$s"}' if ours is not None else ""
+    links = (_prefix(ours.path, parent_id), _value(LINK_SUFFIX)) if ours is not None else ()
+    members = _members(
+        parent.type,
+        "attributes",
+        [(a.name, json_value(a, attributes[a.name])) for a in parent.attributes],
+    )
+    record = formatted(
+        '{"type":' + dump(parent.type) + ',"id":"%1$s"%2$s' + own_link + "}",
         parent_id,
-        '"',
-        _members(
-            parent.type,
-            "attributes",
-            [(a.name, json_value(a, attributes[a.name])) for a in parent.attributes],
-        ),
-        *own_link,
-        "}",
+        members,
+        *links,
     )
     return case((and_(parent_id.is_not(None), visible), record))
