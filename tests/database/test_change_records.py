@@ -561,6 +561,61 @@ def test_the_api_role_cannot_record_a_change_it_did_not_make(admin, two_tenants)
     assert all_changes(admin) == before + 1
 
 
+def _record_change(row_id: UUID | str, change: str = "changed", resource_type: str = "") -> str:
+    return (
+        f"SELECT core_api.record_change('{resource_type or 'workspace_provider'}', '{change}', "
+        f"'{row_id}')"
+    )
+
+
+def test_record_change_records_only_what_the_row_shows_this_transaction_did(admin, two_tenants):
+    # What the API's writes call (revision 0020): the record is made from the row, found
+    # among the rows this transaction wrote, its actor the verified scope's.
+    a, b = two_tenants
+    (mine,) = admin.run(
+        "SELECT workspace_provider_id::text, pk FROM core_api.workspace_providers "
+        "WHERE workspace_pk = :w",
+        w=a.workspace_pk,
+    )
+    (theirs,) = admin.run(
+        "SELECT workspace_provider_id::text FROM core_api.workspace_providers "
+        "WHERE workspace_pk = :w",
+        w=b.workspace_pk,
+    )
+    own_write = f"UPDATE core_api.workspace_providers SET is_matched = true WHERE pk = {mine[1]}; "
+    before = all_changes(admin)
+    forged = {
+        "a row it did not write": _record_change(mine[0]),
+        "another tenant's row": _record_change(theirs[0]),
+        "a removal of a row it left live": own_write + _record_change(mine[0], "removed"),
+        "a change of another resource type": own_write + _record_change(mine[0], "linked"),
+        "its row as another resource type's": (
+            own_write + _record_change(mine[0], "linked", "company_workspace_connector")
+        ),
+        "a type that records nothing": own_write + _record_change(mine[0], "revoked", "x"),
+    }
+    for name, statement in forged.items():
+        with pytest.raises(pg8000.native.DatabaseError) as raised:
+            scoped(a, "member", statement)
+        assert sqlstate_of(raised.value) == INSUFFICIENT_PRIVILEGE, name
+    # Without a verified scope, not even its own write.
+    with pytest.raises(pg8000.native.DatabaseError) as raised:
+        db.execute(
+            "UPDATE core_api.workspace_providers SET is_matched = true "
+            f"WHERE workspace_provider_id = '{mine[0]}'; " + _record_change(mine[0])
+        )
+    assert sqlstate_of(raised.value) == INSUFFICIENT_PRIVILEGE
+    assert all_changes(admin) == before
+
+    # The fair twin: the row this transaction wrote, as the row says, by the scope's principal.
+    scoped(a, "member", own_write + _record_change(mine[0]))
+    assert all_changes(admin) == before + 1
+    record = changes(admin, a.workspace_pk)[-1]
+    assert said(record) == api_record(a, "member", "workspace_providers", "changed", mine[0])
+    assert record.detail["is_matched"] is True
+    assert record.xid % 2**32 == xmin_of(admin, "workspace_providers", mine[0])
+
+
 # --- the order a reader walks -------------------------------------------------------------------
 
 _markers = itertools.count(-1, -1)

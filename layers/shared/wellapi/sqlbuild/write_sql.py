@@ -5,13 +5,13 @@ when all of them hold, then reports each rule's outcome in one row.
          target     AS (the row an update or delete addresses, if visible),
          checks     AS (one boolean per rule),
          written    AS (INSERT ... / UPDATE ... WHERE every check holds RETURNING the row),
-         recorded   AS (INSERT INTO change_records SELECT ... FROM written)
-    SELECT checks.*, (SELECT count(*) FROM written) FROM checks
+         recorded   AS (SELECT core_api.record_change(type, change, id) FROM written)
+    SELECT checks.*, (SELECT count(*) FROM recorded) FROM checks
 
-``recorded`` is the write's change record (revision 0019, docs/changes.md): made from the
-written row itself, so it commits exactly when the change does, in the same round trip, and a
-write that writes nothing (a failed rule, a PATCH that changes nothing, a create that meets a
-live row, a replayed create) records nothing.
+``recorded`` is the write's change record (revisions 0019 and 0020, docs/changes.md): made by
+the database from the written row itself, so it commits exactly when the change does, in the
+same round trip, and a write that writes nothing (a failed rule, a PATCH that changes nothing,
+a create that meets a live row, a replayed create) records nothing.
 
 Every column of that outcome row is labelled by ``wellapi.store.rows``, which also reads it back
 (``WriteOutcome``); the plan keeps the labels in the order the statement emits them.
@@ -44,13 +44,12 @@ from sqlalchemy import (
     func,
     literal,
     literal_column,
-    null,
     or_,
     select,
     true,
     update,
 )
-from sqlalchemy.dialects.postgresql import array, insert
+from sqlalchemy.dialects.postgresql import insert
 
 from wellapi.resources import RESOURCES, Resource, tables
 from wellapi.resources.all_conditions import CONDITIONS
@@ -58,8 +57,6 @@ from wellapi.resources.changes import ResourceDocument, WriteKind
 from wellapi.resources.conditions import (
     Check,
     WriteContext,
-    scope_person_pk,
-    scope_principal_kind,
     scope_workspace_pk,
 )
 from wellapi.resources.rules import KEEPS_PREFIX, READ_ONLY_PREFIX
@@ -233,65 +230,27 @@ Flags = list[tuple[str, ColumnElement[bool]]]
 Writer = Callable[[Any, ColumnElement[bool]], Any]
 
 
-def _recorded_relationships(resource: Resource) -> list[Any]:
-    """The relationships a change record names by public id: those a client may write."""
-    return [r for r in resource.relationships if r.writable != "never" and r.reverse_column is None]
-
-
 def _returned(resource: Resource, table: Any) -> list[Any]:
-    """What a write returns of each row it wrote, for the change record to be made from."""
-    columns = [
-        resource.id_column,
-        *(r.column for r in _recorded_relationships(resource)),
-        *(a.column for a in resource.attributes if a.writable != "never"),
-    ]
-    return [table.c[c] for c in dict.fromkeys(columns)]
+    """What a write returns of each row it wrote: its public id, for its change record."""
+    return [table.c[resource.id_column]]
 
 
 def _record(resource: Resource, kind: WriteKind, written: Any) -> Any:
-    """INSERT the change record of each row ``written`` returns (a write writes one at most).
+    """The change record of each row ``written`` returns (a write writes one at most).
 
-    The record names the row and, by public id, the parents a client points it at (a ledger
-    row's record in ``record_ids``, as the sync writer's records do, beside its
-    ``record_type``), with the writable attributes' values as written. Its workspace is the
-    row's own, or (a ledger row) its record's, which the database holds to its connector's.
+    ``core_api.record_change`` (revision 0020) makes it from the row itself, which it finds
+    by its id among the rows this transaction wrote: the row's workspace, its parents' public
+    ids (a ledger row's record in ``record_ids``, beside its ``record_type``), its writable
+    attributes as written, the verified scope's principal as actor. It raises rather than
+    record nothing, so a write never commits without its record.
     """
-    rels = _recorded_relationships(resource)
-    parents = {r.name: tables.table(r.parent.table.name).alias(f"c_{r.name}") for r in rels}
-    joined: Any = written
-    for r in rels:
-        joined = joined.outerjoin(parents[r.name], parents[r.name].c.pk == written.c[r.column])
-    ledger = resource.scope == "provenance"
-    record = resource.scope_relationships[0] if ledger else None
-    workspace = (
-        written.c.workspace_pk
-        if "workspace_pk" in written.c
-        else parents[resource.scope_relationships[0]].c.workspace_pk
-    )
-    members: list[Any] = [literal("record_type", Text), literal(record, Text)] if record else []
-    for r in rels:
-        if r.name != record:
-            members += [literal(r.name, Text), parents[r.name].c[r.parent.id_column]]
-    for a in resource.attributes:
-        if a.writable != "never":
-            members += [literal(a.name, Text), written.c[a.column]]
-    values: dict[str, Any] = {
-        "workspace_pk": workspace,
-        "resource_type": literal(resource.type, Text),
-        "change": literal(str(resource.rules.change_kinds[kind]), Text),
-        "ids": array([written.c[resource.id_column]]),
-        "record_ids": (
-            array([parents[record].c[resource.relationship(record).parent.id_column]])
-            if record
-            else null()
-        ),
-        "detail": func.jsonb_build_object(*members),
-        "occurred_at": func.now(),
-        "actor_kind": scope_principal_kind(),
-        "actor_person_pk": scope_person_pk(),
-    }
-    source = select(*values.values()).select_from(joined)
-    return insert(tables.change_records).from_select(list(values), source)
+    return select(
+        func.core_api.record_change(
+            literal(resource.type, Text),
+            literal(str(resource.rules.change_kinds[kind]), Text),
+            written.c[resource.id_column],
+        ).label("record_pk")
+    ).select_from(written)
 
 
 def _found(related: dict[str, Any]) -> Flags:
@@ -338,13 +297,13 @@ def _assemble(
         if shape.kind == "create"
         else []
     )
+    # Counted from ``recorded``: a SELECT CTE runs only when read, and it has a row for each
+    # row written (record_change raises rather than record nothing).
     stmt: Select[Any] = select(
         *(checks_cte.c[name] for name, _ in (*flags, *conditions, *outcomes)),
-        select(func.count()).select_from(written_cte).scalar_subquery().label(WRITTEN_LABEL),
+        select(func.count()).select_from(recorded_cte).scalar_subquery().label(WRITTEN_LABEL),
         *created,
     ).select_from(checks_cte)
-    # Referenced by nothing, it would not be rendered; a data-modifying CTE runs regardless.
-    stmt = stmt.add_cte(recorded_cte)
     return WriteStatement(stmt, tuple(checks), tuple(related))
 
 
