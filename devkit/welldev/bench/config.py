@@ -172,6 +172,7 @@ PHASES = (
     "warm",
     "scale",
     "sync",
+    "outbox",
     "memory",
     "large",
     "revocation",

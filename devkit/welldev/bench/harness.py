@@ -208,3 +208,22 @@ def sync_events(
             queue.send(json.dumps(body))
         events.append(queues.sqs_event(queue.receive(messages), queue))
     return events
+
+
+def interleaved(
+    first: Callable[[], Any], second: Callable[[], Any], iterations: int, warmup: int
+) -> tuple[list[float], list[float]]:
+    """Milliseconds of each call, alternating the two so that drift hits both alike."""
+    for _ in range(warmup):
+        first()
+        second()
+    a: list[float] = []
+    b: list[float] = []
+    for _ in range(iterations):
+        started = time.perf_counter()
+        first()
+        a.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        second()
+        b.append((time.perf_counter() - started) * 1000)
+    return a, b

@@ -16,30 +16,11 @@ from welldev.bench.api_requests import Requests
 from welldev.bench.config import Config
 from welldev.bench.databases import BenchDatabase, remove_created_rows
 from welldev.bench.errors import BenchError
-from welldev.bench.harness import Handler, handler_for, invoke, note
+from welldev.bench.harness import Handler, handler_for, interleaved, invoke, note
 from welldev.bench.profiles import profile_lines
 from welldev.bench.raw_client import Captured, RawClient, captured_sql
 from welldev.bench.report import Report
 from welldev.bench.wire import recording
-
-
-def _interleaved(
-    first: Callable[[], Any], second: Callable[[], Any], iterations: int, warmup: int
-) -> tuple[list[float], list[float]]:
-    """Milliseconds of each call, alternating the two so that drift hits both alike."""
-    for _ in range(warmup):
-        first()
-        second()
-    a: list[float] = []
-    b: list[float] = []
-    for _ in range(iterations):
-        started = time.perf_counter()
-        first()
-        a.append((time.perf_counter() - started) * 1000)
-        started = time.perf_counter()
-        second()
-        b.append((time.perf_counter() - started) * 1000)
-    return a, b
 
 
 @dataclass(frozen=True)
@@ -123,13 +104,13 @@ def measure_warm(report: Report, bench: BenchDatabase, config: Config) -> list[W
             invoke(case.handler, case.event, case.status)  # connect, compile, cache
             sent = captured_sql(case.handler, case.event, case.status)
             row_id = _created_id(case, sent.sql)
-            handler_ms, raw_ms = _interleaved(
+            handler_ms, raw_ms = interleaved(
                 functools.partial(invoke, case.handler, case.event, case.status),
                 _raw_call(raw, case, sent, row_id),
                 config.warm_iterations,
                 config.warmup,
             )
-            rls_ms, plain_ms = _interleaved(
+            rls_ms, plain_ms = interleaved(
                 _raw_call(raw_rls, case, sent, row_id),
                 _raw_call(raw, case, sent, row_id),
                 config.warm_iterations,
