@@ -509,6 +509,21 @@ def test_without_a_scope_no_record_is_readable_and_a_service_reads_every_workspa
     assert {a.workspace_pk, b.workspace_pk} <= service
 
 
+def _providers_of(admin: Any, a: f.Tenant, b: f.Tenant) -> tuple[list[Any], list[Any]]:
+    """The one workspace provider of ``a`` (id, pk) and of ``b`` (id)."""
+    (mine,) = admin.run(
+        "SELECT workspace_provider_id::text, pk FROM core_api.workspace_providers "
+        "WHERE workspace_pk = :w",
+        w=a.workspace_pk,
+    )
+    (theirs,) = admin.run(
+        "SELECT workspace_provider_id::text FROM core_api.workspace_providers "
+        "WHERE workspace_pk = :w",
+        w=b.workspace_pk,
+    )
+    return mine, theirs
+
+
 def _insert(t: f.Tenant, kind: str, row_id: UUID | str, *, workspace_pk: int | None = None) -> str:
     return (
         "INSERT INTO core_api.change_records (workspace_pk, resource_type, change, ids, detail, "
@@ -520,16 +535,7 @@ def _insert(t: f.Tenant, kind: str, row_id: UUID | str, *, workspace_pk: int | N
 
 def test_the_api_role_cannot_record_a_change_it_did_not_make(admin, two_tenants):
     a, b = two_tenants
-    (mine,) = admin.run(
-        "SELECT workspace_provider_id::text, pk FROM core_api.workspace_providers "
-        "WHERE workspace_pk = :w",
-        w=a.workspace_pk,
-    )
-    (theirs,) = admin.run(
-        "SELECT workspace_provider_id::text FROM core_api.workspace_providers "
-        "WHERE workspace_pk = :w",
-        w=b.workspace_pk,
-    )
+    mine, theirs = _providers_of(admin, a, b)
     before = all_changes(admin)
     forged = {
         "a row it did not write": _insert(a, "member", mine[0]),
@@ -572,16 +578,7 @@ def test_record_change_records_only_what_the_row_shows_this_transaction_did(admi
     # What the API's writes call (revision 0020): the record is made from the row, found
     # among the rows this transaction wrote, its actor the verified scope's.
     a, b = two_tenants
-    (mine,) = admin.run(
-        "SELECT workspace_provider_id::text, pk FROM core_api.workspace_providers "
-        "WHERE workspace_pk = :w",
-        w=a.workspace_pk,
-    )
-    (theirs,) = admin.run(
-        "SELECT workspace_provider_id::text FROM core_api.workspace_providers "
-        "WHERE workspace_pk = :w",
-        w=b.workspace_pk,
-    )
+    mine, theirs = _providers_of(admin, a, b)
     own_write = f"UPDATE core_api.workspace_providers SET is_matched = true WHERE pk = {mine[1]}; "
     before = all_changes(admin)
     forged = {

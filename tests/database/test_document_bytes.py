@@ -24,7 +24,8 @@ import pytest
 
 from tests.support import factories as f
 from tests.support import read_factories as rf
-from tests.support.api import call, event, related
+from tests.support import writes as w
+from tests.support.api import related
 from tests.support.read_factories import at, read
 
 pytestmark = pytest.mark.usefixtures("api_database")
@@ -107,14 +108,17 @@ def _documents(admin: Any) -> dict[str, str]:
     ]
 
     # Names the factories number from a counter the other tests of this process share.
-    w = t.workspace_pk
+    workspace = t.workspace_pk
     admin.run(
-        "UPDATE core_api.accounts SET account_name = 'An account' WHERE workspace_pk = :w", w=w
+        "UPDATE core_api.accounts SET account_name = 'An account' WHERE workspace_pk = :w",
+        w=workspace,
     )
-    admin.run("UPDATE core_api.companies SET name = 'A company' WHERE workspace_pk = :w", w=w)
+    admin.run(
+        "UPDATE core_api.companies SET name = 'A company' WHERE workspace_pk = :w", w=workspace
+    )
     admin.run(
         "UPDATE core_api.peoples SET full_name = 'A person' WHERE workspace_pk = :w AND pk <> :p",
-        w=w,
+        w=workspace,
         p=t.person_pk,
     )
     admin.run(
@@ -178,7 +182,6 @@ def _documents(admin: Any) -> dict[str, str]:
                 reply = related(resource, claims, str(row.id), name, linkage=True)
                 keep(f"{resource} relationship {name} {row_index}", reply.status, reply.body)
 
-    path = f"/v1/workspaces/{t.workspace_id}/providers"
     # The providers' own timestamps are the moment this test made them: left out.
     untimed = "fields[provider]=name,slug,url,category,popularity_score,is_selected,is_matched"
     for label, query in {
@@ -186,18 +189,7 @@ def _documents(admin: Any) -> dict[str, str]:
         "catalog include": f"filter[is_matched]=true&include=workspace_provider&{untimed}",
         "catalog sparse": "filter[is_matched]=true&fields[provider]=name,url,is_selected",
     }.items():
-        reply = call(
-            "workspace_providers",
-            "catalog",
-            event(
-                "GET",
-                path,
-                query=query,
-                claims=claims,
-                path_parameters={"workspace_id": str(t.workspace_id)},
-                route="/v1/workspaces/{workspace_id}/providers",
-            ),
-        )
+        reply = w.catalog(claims, t.workspace_id, query)
         keep(label, reply.status, reply.body)
     return out
 

@@ -10,7 +10,8 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.support import factories as f
-from tests.support.api import call, event, get, related
+from tests.support import writes as w
+from tests.support.api import get, related
 from wellapi import errors
 from wellapi.errors import ERROR_CODES
 from wellapi.operations.registry import OPERATIONS
@@ -117,19 +118,7 @@ def test_catalog_responses_conform_to_the_document(api_database, admin):
     a = f.tenant(admin)
     p, _ = f.provider(admin)
     f.workspace_provider(admin, a.workspace_pk, p)
-    path = f"/v1/workspaces/{a.workspace_id}/providers"
-    reply = call(
-        "workspace_providers",
-        "catalog",
-        event(
-            "GET",
-            path,
-            query="include=workspace_provider",
-            claims=a.claims(),
-            path_parameters={"workspace_id": str(a.workspace_id)},
-            route="/v1/workspaces/{workspace_id}/providers",
-        ),
-    )
+    reply = w.catalog(a.claims(), a.workspace_id, "include=workspace_provider")
     assert reply.status == 200, reply.body
     errors = list(_validator("ProviderCatalogCollection").iter_errors(reply.json))
     assert not errors, [e.message for e in errors[:3]]
