@@ -114,3 +114,7 @@ CHANGE_RESOURCE_TYPES = (
     "workspace_provider",
     "workspace_connector",
 )
+# How long a change record is kept once the drainer has sent it: the changes feed's promise
+# that a consumer that was away for up to this long catches up by following links.next
+# (docs/changes.md). An unsent record is never pruned.
+CHANGE_RETENTION_DAYS = 30
