@@ -21,6 +21,7 @@ from welldev.bench.large import measure_large
 from welldev.bench.machine import machine_info
 from welldev.bench.memory import MEMORY_FUNCTION, measure_memory
 from welldev.bench.outbox import measure_outbox_create, measure_outbox_sync
+from welldev.bench.peers import compare_with_peers
 from welldev.bench.report import Report
 from welldev.bench.revocation import measure_revocation
 from welldev.bench.round_trips import measure_round_trips
@@ -77,6 +78,7 @@ def run(
         needs_db = any(p not in ("cold", "first") for p in config.phases)
         if needs_db:
             _database_phases(report, config, server, box, server_kind)
+    compare_with_peers(report)
     report.machine["load_average_at_end"] = list(os.getloadavg())
     report.machine["bench_seconds"] = round(time.perf_counter() - started, 1)
     if output is not None:
