@@ -6,7 +6,7 @@ import contextlib
 import os
 from collections.abc import Iterator
 
-from wellapi.roles import API_ROLE, APP_ROLES, AUTH_ROLE, SYNC_ROLE
+from wellapi.roles import API_ROLE, APP_ROLES, AUTH_ROLE, DRAIN_ROLE, SYNC_ROLE
 from wellapi.store import connections as wellapi_db
 from welldev import template as sam_template
 from welldev.database import LocalDatabase
@@ -16,6 +16,7 @@ CONNECTION_VARIABLES = (
     "DATABASE_URL",
     "SYNC_DATABASE_URL",
     "AUTH_DATABASE_URL",
+    "DRAIN_DATABASE_URL",
     "DB_AUTH",
     "DB_USER",
 )
@@ -24,13 +25,15 @@ CONNECTION_VARIABLES = (
 def connect_functions_as(db: LocalDatabase, role: str | None) -> None:
     """Point the functions of this process at the local database, as ``role`` (None: admin).
 
-    The sync writer and the authorizer, which may share the process, get their own roles' URLs.
+    The sync writer, the authorizer and the drainer, which may share the process, get their own
+    roles' URLs.
     Set before the template's environment is applied, so these win over ``DB_AUTH=iam`` and
     the template's ``DB_USER``.
     """
     os.environ["DATABASE_URL"] = db.url_for(role) if role else db.admin_url
     os.environ["SYNC_DATABASE_URL"] = db.url_for(SYNC_ROLE)
     os.environ["AUTH_DATABASE_URL"] = db.url_for(AUTH_ROLE)
+    os.environ["DRAIN_DATABASE_URL"] = db.url_for(DRAIN_ROLE)
     os.environ["DB_AUTH"] = "url"
     # The URLs carry each role's login, so DB_USER (read only where DB_AUTH is iam or secret)
     # says the same as DATABASE_URL, and the template's per-function DB_USER, which one

@@ -12,7 +12,9 @@ with what the code uses:
   hand, and every sync test runs as that role, so a column it needs and cannot read fails
   there);
 - the authorizer: nothing at all (it only spends a key's proof, ``core_api.spend_key_proof``,
-  and calls ``core_api.authenticate_key``, revision 0016).
+  and calls ``core_api.authenticate_key``, revision 0016);
+- the change drainer: the change records' columns its events carry and ``sent_at``, which is
+  all it may update, and the workspaces' public ids (revision 0021).
 
 A column granted and not used fails here, as does one used and not granted.
 """
@@ -23,6 +25,7 @@ import itertools
 import re
 from typing import Any
 
+import pg8000.native
 import pytest
 from sqlalchemy import Select, Table
 from sqlalchemy.sql import visitors
@@ -30,10 +33,11 @@ from sqlalchemy.sql.elements import ColumnClause
 
 from wellapi.resources import RESOURCES, VIEWS, Resource
 from wellapi.resources import tables as schema
-from wellapi.roles import API_ROLE, AUTH_ROLE, SYNC_ROLE
+from wellapi.roles import API_ROLE, AUTH_ROLE, DRAIN_ROLE, SYNC_ROLE
 from wellapi.sqlbuild.read_sql import read_statement
 from wellapi.sqlbuild.write_sql import BUILDERS, WriteShape, write_context
 from wellapi.store.shapes import ReadShape
+from welldev import database as local_db
 
 pytestmark = pytest.mark.usefixtures("api_database")
 
@@ -248,6 +252,7 @@ CREDENTIAL_FUNCTIONS = re.compile(r"core_api\.(set_scope|spend_\w+_proof|authent
         (API_ROLE, ["core_api.set_scope(uuid)", "core_api.spend_scope_proof(text)"]),
         (SYNC_ROLE, []),
         (AUTH_ROLE, ["core_api.authenticate_key()", "core_api.spend_key_proof(text)"]),
+        (DRAIN_ROLE, []),
     ],
 )
 def test_only_the_api_role_opens_a_scope_and_only_the_authorizer_checks_a_key(
@@ -256,7 +261,7 @@ def test_only_the_api_role_opens_a_scope_and_only_the_authorizer_checks_a_key(
     assert [f for f in executable(admin, role) if CREDENTIAL_FUNCTIONS.match(f)] == expected
 
 
-@pytest.mark.parametrize("role", [API_ROLE, SYNC_ROLE, AUTH_ROLE])
+@pytest.mark.parametrize("role", [API_ROLE, SYNC_ROLE, AUTH_ROLE, DRAIN_ROLE])
 def test_no_application_role_reads_connector_credentials_or_api_keys(admin, role):
     granted = readable(admin, role)
 
@@ -270,7 +275,7 @@ IDEMPOTENCY = (
 )
 
 
-@pytest.mark.parametrize("role", [API_ROLE, SYNC_ROLE, AUTH_ROLE])
+@pytest.mark.parametrize("role", [API_ROLE, SYNC_ROLE, AUTH_ROLE, DRAIN_ROLE])
 def test_kept_answers_are_reached_by_the_api_role_only_through_its_two_functions(admin, role):
     """Revision 0018: no role touches ``well_private.idempotency_keys`` itself; the API role
     claims a key and keeps an answer for the principal its verified scope names, no other."""
@@ -282,3 +287,78 @@ def test_kept_answers_are_reached_by_the_api_role_only_through_its_two_functions
     assert touched == []
     runs = [f.replace(", ", ",") for f in executable(admin, role) if "idempot" in f]
     assert runs == (list(IDEMPOTENCY) if role == API_ROLE else [])
+
+
+# What the change drainer reads (wellapi.sync.drainer): the records an event carries and its
+# walk names (not the actor's person: an event says the actor's kind), and the workspaces'
+# public ids (revision 0021).
+DRAIN_READS = {
+    *(
+        ("change_records", c)
+        for c in (
+            "pk",
+            "xid",
+            "workspace_pk",
+            "resource_type",
+            "change",
+            "ids",
+            "record_ids",
+            "detail",
+            "occurred_at",
+            "recorded_at",
+            "actor_kind",
+            "sync_run_id",
+            "message_key",
+            "sent_at",
+        )
+    ),
+    ("workspaces", "pk"),
+    ("workspaces", "workspace_id"),
+}
+
+
+def test_the_drain_role_reads_the_records_and_workspace_ids_and_may_only_mark_sent(admin):
+    assert sorted(readable(admin, DRAIN_ROLE) ^ DRAIN_READS) == []
+    assert executable(admin, DRAIN_ROLE) == []
+    written = admin.run(
+        "SELECT c.relname, p FROM pg_class c, unnest(ARRAY['INSERT', 'DELETE', 'TRUNCATE']) p "
+        "WHERE c.relnamespace = CAST('core_api' AS regnamespace) AND c.relkind = 'r' "
+        "AND has_table_privilege(:role, c.oid, p)",
+        role=DRAIN_ROLE,
+    )
+    assert written == []
+    updated = admin.run(
+        "SELECT c.relname, a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+        "WHERE c.relnamespace = CAST('core_api' AS regnamespace) AND c.relkind = 'r' "
+        "AND a.attnum > 0 AND NOT a.attisdropped "
+        "AND has_column_privilege(:role, c.oid, a.attnum, 'UPDATE')",
+        role=DRAIN_ROLE,
+    )
+    assert updated == [["change_records", "sent_at"]]
+
+
+def test_the_drain_role_cannot_make_a_sent_record_unsent(admin, database):
+    admin.run(
+        "INSERT INTO core_api.change_records (workspace_pk, resource_type, change, ids, "
+        "occurred_at, actor_kind, sent_at) VALUES ((SELECT min(pk) FROM core_api.workspaces), "
+        "'workspace_provider', 'selected', ARRAY[gen_random_uuid()], now(), 'sweep', now())"
+    )
+    pk = admin.run("SELECT max(pk) FROM core_api.change_records")[0][0]
+    drain = local_db.admin_connection(database.url_for(DRAIN_ROLE))
+    try:
+        # A sent record is not the drainer's to update at all (the policy's USING)...
+        assert (
+            drain.run(
+                "UPDATE core_api.change_records SET sent_at = NULL WHERE pk = :pk RETURNING pk",
+                pk=pk,
+            )
+            == []
+        )
+        admin.run("UPDATE core_api.change_records SET sent_at = NULL WHERE pk = :pk", pk=pk)
+        # ... and an unsent one may only be given a time (WITH CHECK).
+        with pytest.raises(pg8000.native.DatabaseError) as refused:
+            drain.run("UPDATE core_api.change_records SET sent_at = NULL WHERE pk = :pk", pk=pk)
+        assert refused.value.args[0]["C"] == "42501"
+    finally:
+        drain.close()
+        admin.run("UPDATE core_api.change_records SET sent_at = now() WHERE pk = :pk", pk=pk)

@@ -4,10 +4,13 @@
 - ``well_sync``: the connector sync writer of the provenance ledgers.
 - ``well_auth``: the authorizer. It may only call ``core_api.authenticate_key``, which answers
   a key with a signed scope token (revision 0014).
+- ``well_drain``: the change drainer. It reads the change records (and the workspaces' public
+  ids) and sets their ``sent_at``, nothing else (revision 0021).
 - the owner: whoever runs the migrations (the RDS master or a migrator role).
 """
 
 API_ROLE = "well_api"
 SYNC_ROLE = "well_sync"
 AUTH_ROLE = "well_auth"
-APP_ROLES = (API_ROLE, SYNC_ROLE, AUTH_ROLE)
+DRAIN_ROLE = "well_drain"
+APP_ROLES = (API_ROLE, SYNC_ROLE, AUTH_ROLE, DRAIN_ROLE)

@@ -39,6 +39,8 @@ class Settings:
     sync_database_url: str | None = None
     # The same for the authorizer's role.
     auth_database_url: str | None = None
+    # The same for the change drainer's role.
+    drain_database_url: str | None = None
     db_auth: str = "url"
     db_host: str | None = None
     db_port: int = 5432
@@ -59,6 +61,8 @@ class Settings:
     # Seconds a client is told to wait (Retry-After) when the database is unreachable.
     db_retry_after_seconds: int = 2
     api_base_url: str = ""
+    # The event bus the change drainer publishes to (its name or ARN; wellapi.handlers.drain).
+    event_bus_name: str = ""
     # How long the authorizer keeps its answer for a key (wellapi/handlers/authorizer.py): also how
     # long a revoked key may still work. 0 looks every key up on every request.
     auth_cache_seconds: int = 30

@@ -324,7 +324,8 @@ def build_pool(settings: Settings) -> Pool:
 
 
 def settings_for(role: str) -> Settings:
-    """The API's settings, the sync writer's or the authorizer's (its own URL when one is set)."""
+    """The API's settings, the sync writer's, the authorizer's or the drainer's (its own URL
+    when one is set)."""
     settings = get_settings()
     update: dict[str, Any] = {}
     if role == "sync":
@@ -333,6 +334,8 @@ def settings_for(role: str) -> Settings:
             update["database_url"] = settings.sync_database_url
     if role == "auth" and settings.auth_database_url:
         update["database_url"] = settings.auth_database_url
+    if role == "drain" and settings.drain_database_url:
+        update["database_url"] = settings.drain_database_url
     return replace_settings(settings, **update) if update else settings
 
 
