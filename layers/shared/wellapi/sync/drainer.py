@@ -1,0 +1,310 @@
+"""The change drainer: publishes the outbox's records to EventBridge once, in order, and marks
+them sent (docs/changes.md, "Events").
+
+A run is a sequence of cycles. Each cycle is one transaction of the drainer's role
+(``well_drain``, revision 0021) held across its sends, and two round trips:
+
+1. ``BEGIN``, the drainer's transaction-level advisory lock (one drainer at a time: a second
+   one finds it taken and does nothing), and up to ``CYCLE_RECORDS`` unsent records **behind
+   the horizon** (``xid < pg_snapshot_xmin(pg_current_snapshot())``) in ``(xid, pk)`` order,
+   each already written as its event's ``detail`` by the statement (JSON text);
+2. the sends: ``PutEvents`` calls of at most ``PUT_EVENTS_ENTRIES`` entries and
+   ``PUT_EVENTS_BYTES``, **at most one record of a workspace per call**, a workspace's next
+   record only after EventBridge accepted the one before it; a workspace whose entry fails is
+   stopped for the rest of the run, so none of its later records is sent before it;
+3. ``UPDATE sent_at`` of exactly the entries EventBridge accepted, and ``COMMIT``.
+
+A crash at any point loses and reorders nothing: before the commit nothing is marked (the
+server rolls the transaction back when the connection goes), so the next run sends the same
+records again, from the first unsent one of each workspace, with the same ``event_id``
+(``<xid>-<pk>``): delivery is at least once, and a consumer that drops an ``event_id`` it has
+seen gets every workspace's changes exactly once, in commit order (``position`` orders them
+too: EventBridge itself promises no order to its targets).
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple, Protocol
+
+from wellapi.store import connections
+from wellapi.store.rows import select_list
+from wellapi.store.templates import Script, ScriptPart
+
+# The events' source, and the version of their detail (docs/schemas/change-event.schema.json).
+SOURCE = "well.junctions"
+DETAIL_VERSION = 1
+# EventBridge's limits on one PutEvents call.
+PUT_EVENTS_ENTRIES = 10
+PUT_EVENTS_BYTES = 256 * 1024
+# Records one cycle reads: a bulk change's record is about 80 KB as JSON (1,000 ids and record
+# ids), so a cycle holds at most some 16 MB, and it is sent in a few seconds.
+CYCLE_RECORDS = 200
+# A cycle is not started with less of the invocation left than this, and a cycle's sends stop
+# (what was accepted is marked) with less than SEND_BUDGET_MS left.
+CYCLE_BUDGET_MS = 20_000
+SEND_BUDGET_MS = 8_000
+# The drainers' advisory lock (transaction-level: released by the commit or the rollback).
+DRAIN_LOCK = 0x5745_4C4C_4452_4E00  # "WELLDRN\0"
+
+# An instant as the API writes one: UTC, microseconds only when there are some.
+_INSTANT = (
+    "replace(to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), '.000000Z', 'Z')"
+)
+
+
+class Unsent(NamedTuple):
+    """One unsent record, as its event."""
+
+    pk: int
+    workspace_pk: int
+    detail_type: str
+    time: str
+    detail: str
+
+
+# Each field of an event's detail, and the SQL of its value (``c`` the record, ``w`` its
+# workspace). The schema (docs/schemas/change-event.schema.json) says what each means.
+DETAIL_FIELDS = {
+    "version": str(DETAIL_VERSION),
+    "event_id": "c.xid::text || '-' || c.pk",
+    "position": "lpad(c.xid::text, 20, '0') || '-' || lpad(c.pk::text, 20, '0')",
+    "workspace_id": "w.workspace_id",
+    "resource_type": "c.resource_type",
+    "change": "c.change",
+    "ids": "c.ids",
+    "record_ids": "c.record_ids",
+    "details": "c.detail",
+    "occurred_at": _INSTANT.format("c.occurred_at"),
+    "recorded_at": _INSTANT.format("c.recorded_at"),
+    "actor_kind": "c.actor_kind",
+    "sync_run_id": "c.sync_run_id",
+    "message_key": "c.message_key",
+}
+
+
+def read_script(*, limit: int = CYCLE_RECORDS, stopped: Sequence[int] = ()) -> Script:
+    """A cycle's first round trip: the transaction, the lock, the records behind the horizon
+    (the workspaces ``stopped`` in this run left out)."""
+    detail = ", ".join(f"'{name}', {sql}" for name, sql in DETAIL_FIELDS.items())
+    columns = select_list(
+        Unsent._fields,
+        pk="c.pk",
+        workspace_pk="c.workspace_pk",
+        detail_type="c.resource_type || '.' || c.change",
+        time=_INSTANT.format("c.occurred_at"),
+        detail=f"json_build_object({detail})::text",
+    )
+    left_out = ", ".join(str(int(pk)) for pk in stopped)
+    unsent = (
+        f"SELECT {columns} FROM core_api.change_records c "
+        "JOIN core_api.workspaces w ON w.pk = c.workspace_pk "
+        "WHERE c.sent_at IS NULL AND c.xid < (SELECT pg_snapshot_xmin(pg_current_snapshot())) "
+        + (f"AND c.workspace_pk NOT IN ({left_out}) " if left_out else "")
+        + f"ORDER BY c.xid, c.pk LIMIT {int(limit)}"
+    )
+    return Script(
+        (
+            # A transaction a failed cycle left open on this connection ends first.
+            ScriptPart("rollback", "ROLLBACK", "nothing"),
+            ScriptPart("begin", "BEGIN", "nothing"),
+            ScriptPart("lock", f"SELECT pg_try_advisory_xact_lock({DRAIN_LOCK})", "one"),
+            ScriptPart("unsent", unsent, "rows"),
+        )
+    )
+
+
+def mark_sql(pks: Sequence[int]) -> str:
+    """A cycle's last round trip: mark what EventBridge accepted, and commit."""
+    if not pks:
+        return "ROLLBACK"
+    listed = ", ".join(str(int(pk)) for pk in pks)
+    return (
+        "UPDATE core_api.change_records SET sent_at = clock_timestamp() "
+        f"WHERE pk IN ({listed}) AND sent_at IS NULL; COMMIT"
+    )
+
+
+def mark(pks: Sequence[int], *, pool: Any) -> None:
+    """Mark ``pks`` sent and commit (or only end the transaction, when there are none)."""
+    connections.execute(mark_sql(pks), retry=False, pool=pool)
+
+
+class EventsClient(Protocol):
+    """What the drainer calls of boto3's EventBridge client."""
+
+    def put_events(self, *, Entries: list[dict[str, Any]]) -> dict[str, Any]: ...
+
+
+def entry_bytes(unsent: Unsent) -> int:
+    """An entry's size as EventBridge counts it: its source, detail type and detail in UTF-8,
+    and 14 bytes for its time."""
+    return 14 + len(SOURCE) + len(unsent.detail_type.encode()) + len(unsent.detail.encode())
+
+
+@dataclass
+class DrainReport:
+    """What a run of the drainer did."""
+
+    sent: int = 0
+    failed: int = 0
+    calls: int = 0
+    cycles: int = 0
+    # Whether another drainer held the lock (this run then did nothing).
+    busy: bool = False
+    # Workspaces stopped at a failed entry, and EventBridge's error codes for them.
+    stopped: set[int] = field(default_factory=set)
+    errors: dict[str, int] = field(default_factory=dict)
+
+
+class Sends:
+    """The sends of one cycle: each workspace's records in order, a workspace's next record
+    offered only once EventBridge accepted the one before it, none after one it refused."""
+
+    def __init__(self, records: Sequence[Unsent]) -> None:
+        self.accepted: list[int] = []
+        self._queues: dict[int, deque[tuple[int, Unsent]]] = {}
+        for index, record in enumerate(records):
+            self._queues.setdefault(record.workspace_pk, deque()).append((index, record))
+        # Each workspace's first record not yet sent, by its place in the cycle's order.
+        self._heads = [(queue[0][0], workspace) for workspace, queue in self._queues.items()]
+        heapq.heapify(self._heads)
+
+    def next_batch(self) -> list[Unsent]:
+        """The next call's records: at most one per workspace, the oldest heads first, within
+        EventBridge's limits; empty when nothing is left to send."""
+        batch: list[Unsent] = []
+        size = 0
+        while self._heads and len(batch) < PUT_EVENTS_ENTRIES:
+            _, workspace = self._heads[0]
+            record = self._queues[workspace][0][1]
+            if batch and size + entry_bytes(record) > PUT_EVENTS_BYTES:
+                break
+            heapq.heappop(self._heads)
+            batch.append(record)
+            size += entry_bytes(record)
+        return batch
+
+    def settle(
+        self, batch: Sequence[Unsent], answers: Sequence[dict[str, Any]], report: DrainReport
+    ) -> None:
+        """What EventBridge answered for each entry of ``batch``, in order."""
+        for record, answer in zip(batch, answers, strict=True):
+            queue = self._queues[record.workspace_pk]
+            if answer.get("ErrorCode") or not answer.get("EventId"):
+                report.failed += 1
+                report.stopped.add(record.workspace_pk)
+                code = str(answer.get("ErrorCode") or "NoEventId")
+                report.errors[code] = report.errors.get(code, 0) + 1
+                continue
+            self.accepted.append(record.pk)
+            queue.popleft()
+            if queue:
+                heapq.heappush(self._heads, (queue[0][0], record.workspace_pk))
+
+
+def entries(batch: Sequence[Unsent], bus: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "Source": SOURCE,
+            "DetailType": record.detail_type,
+            "Detail": record.detail,
+            "Time": record.time,
+            "EventBusName": bus,
+        }
+        for record in batch
+    ]
+
+
+def drain_cycle(
+    *,
+    pool: Any,
+    client: EventsClient,
+    bus: str,
+    report: DrainReport,
+    time_left_ms: Callable[[], int] = lambda: 1 << 62,
+    limit: int = CYCLE_RECORDS,
+) -> int:
+    """One cycle; answers how many records it read (0: nothing behind the horizon, or busy).
+
+    A ``PutEvents`` call that raises ends the cycle: what was accepted before it is marked,
+    then the error goes on (the run fails, and alarms).
+    """
+    script = read_script(limit=limit, stopped=sorted(report.stopped))
+    answer = script.split(connections.execute(script.text, retry=False, pool=pool))
+    if not answer["lock"][0][0]:
+        report.busy = True
+        connections.execute("ROLLBACK", retry=False, pool=pool)
+        return 0
+    sends = Sends([Unsent._make(row) for row in answer["unsent"]])
+    try:
+        while batch := sends.next_batch():
+            report.calls += 1
+            sends.settle(batch, client.put_events(Entries=entries(batch, bus))["Entries"], report)
+            if time_left_ms() < SEND_BUDGET_MS:
+                break
+    finally:
+        mark(sends.accepted, pool=pool)
+        report.sent += len(sends.accepted)
+    report.cycles += 1
+    return len(answer["unsent"])
+
+
+def drain(
+    *,
+    pool: Any,
+    client: EventsClient,
+    bus: str,
+    time_left_ms: Callable[[], int] = lambda: 1 << 62,
+    limit: int = CYCLE_RECORDS,
+) -> DrainReport:
+    """Drain while there are records behind the horizon and the invocation has time."""
+    report = DrainReport()
+    while time_left_ms() >= CYCLE_BUDGET_MS:
+        read = drain_cycle(
+            pool=pool, client=client, bus=bus, report=report, time_left_ms=time_left_ms, limit=limit
+        )
+        if read < limit:
+            break
+    return report
+
+
+def oldest_unsent_seconds(*, pool: Any = None) -> float:
+    """How long the first unsent record, in order, has waited since it was recorded (0 when
+    every record is sent): what the drainer's alarm watches."""
+    rows = connections.execute(
+        "SELECT coalesce((SELECT extract(epoch FROM clock_timestamp() - recorded_at) "
+        "FROM core_api.change_records WHERE sent_at IS NULL ORDER BY xid, pk LIMIT 1), 0)::float8",
+        pool=pool,
+    )
+    return float(rows[0][0])
+
+
+def event_of(entry: dict[str, Any]) -> dict[str, Any]:
+    """The detail of an entry as a consumer reads it (tests, the local bus)."""
+    detail: dict[str, Any] = json.loads(entry["Detail"])
+    return detail
+
+
+__all__ = [
+    "CYCLE_RECORDS",
+    "DETAIL_VERSION",
+    "PUT_EVENTS_BYTES",
+    "PUT_EVENTS_ENTRIES",
+    "SOURCE",
+    "DrainReport",
+    "EventsClient",
+    "Sends",
+    "Unsent",
+    "drain",
+    "drain_cycle",
+    "entries",
+    "mark",
+    "mark_sql",
+    "oldest_unsent_seconds",
+    "read_script",
+]
