@@ -67,6 +67,7 @@ LAYOUT: tuple[Verbatim | PerFunction, ...] = (
     Verbatim("migrations.yaml"),
     PerFunction("api-function.yaml", "api"),
     Verbatim("sync.yaml"),
+    Verbatim("changes.yaml"),
     PerFunction("log-group.yaml", "every"),
     Verbatim("monitoring.yaml"),
     PerFunction("failing-alarm.yaml", "every"),

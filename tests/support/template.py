@@ -17,7 +17,13 @@ FUNCTIONS_DIR = ROOT / "functions"
 
 FUNCTION_TYPE = "AWS::Serverless::Function"
 # Functions that serve no route.
-NON_ROUTE_FUNCTIONS = {"MigrationFunction", "AuthorizerFunction", "SyncFunction", "SweepFunction"}
+NON_ROUTE_FUNCTIONS = {
+    "MigrationFunction",
+    "AuthorizerFunction",
+    "SyncFunction",
+    "SweepFunction",
+    "DrainFunction",
+}
 
 TEMPLATE = load_yaml((ROOT / "template.yaml").read_text())
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]

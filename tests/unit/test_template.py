@@ -46,6 +46,7 @@ NON_ROUTE_ENTRY_POINTS = {
     "AuthorizerFunction": ("authorizer.py", "wellapi.handlers.authorizer", "authorizer_handler()"),
     "SyncFunction": ("sync.py", "wellapi.handlers.sync", "sync_handler()"),
     "SweepFunction": ("sweep.py", "wellapi.handlers.sweep", "sweep_handler()"),
+    "DrainFunction": ("drain.py", "wellapi.handlers.drain", "drain_handler()"),
 }
 # The resource each of the platform's nested routes serves. Every other operation of the
 # registry is generic: the API serves it for every resource.
@@ -455,11 +456,17 @@ def test_each_deploy_that_changes_the_migrations_or_the_layer_runs_them_before_t
     assert run["Properties"]["MigrationFunctionVersion"] == {"Ref": "MigrationFunction.Version"}
     # Every other function's role uses one of these policies, so functions change after the
     # migration.
-    for policy in ("ApiDatabaseConnectPolicy", "SyncDatabaseConnectPolicy"):
+    for policy in (
+        "ApiDatabaseConnectPolicy",
+        "SyncDatabaseConnectPolicy",
+        "DrainDatabaseConnectPolicy",
+    ):
         assert RESOURCES[policy]["DependsOn"] == "MigrationRun"
     for function_id in set(FUNCTIONS) - {"MigrationFunction"}:
-        (policy,) = FUNCTIONS[function_id]["Policies"]
+        # Besides it, only statements of the function's own (the drainer's PutEvents).
+        policy, *statements = FUNCTIONS[function_id]["Policies"]
         assert RESOURCES[policy["Ref"]]["DependsOn"] == "MigrationRun", function_id
+        assert all("Statement" in s for s in statements), function_id
 
 
 def test_stack_outputs_the_api_url_and_the_sync_queues():

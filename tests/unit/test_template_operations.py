@@ -14,7 +14,7 @@ from tests.support.template import FUNCTIONS, TEMPLATE, transformed_template
 def test_every_function_logs_to_its_own_group_kept_for_the_retention_parameter():
     resources = transformed_template()["Resources"]
     functions = [k for k, r in resources.items() if r["Type"] == "AWS::Lambda::Function"]
-    assert len(functions) == len(FUNCTIONS) == 44
+    assert len(functions) == len(FUNCTIONS) == 45
     for function_id in functions:
         config = resources[function_id]["Properties"]["LoggingConfig"]
         assert config == {"LogGroup": {"Ref": f"{function_id}LogGroup"}}, function_id
@@ -53,10 +53,17 @@ NAMED_ALARMS = {
     "SyncDeadLetterQueueNotEmptyAlarm": "ApproximateNumberOfMessagesVisible",
     "SyncQueueOldestMessageAlarm": "ApproximateAgeOfOldestMessage",
     "RevocationSweepStalledAlarm": "OldestPendingRevocationSeconds",
+    "ChangeEventsDelayedAlarm": "OldestUnsentChangeSeconds",
+    "ChangeEventsRefusedAlarm": "ChangeSendFailures",
     "Api5xxRateAlarm": "5xx",
     "ApiLatencyP99Alarm": "Latency",
     "DbProxyBorrowLatencyAlarm": "DatabaseConnectionsBorrowLatency",
 }
+
+
+# The alarms whose metric is reported by every run of a scheduled function: silence means the
+# function stopped.
+BREACHING_WHEN_SILENT = {"ChangeEventsDelayedAlarm"}
 
 
 def _alarm_metrics(alarm: dict[str, Any]) -> list[str]:
@@ -74,7 +81,9 @@ def test_every_alarm_has_a_reason_and_notifies_the_alarm_topic():
     for name, alarm in alarms.items():
         assert alarm["AlarmActions"] == [TOPIC], name
         assert "docs/operations.md" in alarm["AlarmDescription"], name
-        assert alarm["TreatMissingData"] == "notBreaching", name
+        # No traffic is no incident; but a drainer that stops reporting is one.
+        missing = "breaching" if name in BREACHING_WHEN_SILENT else "notBreaching"
+        assert alarm["TreatMissingData"] == missing, name
     for name, metric in NAMED_ALARMS.items():
         assert metric in _alarm_metrics(alarms[name]), name
     assert resources["AlarmTopic"]["Condition"] == "CreateAlarmTopic"

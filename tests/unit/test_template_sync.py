@@ -125,7 +125,11 @@ def test_the_sweep_function_runs_every_minute_as_the_sync_role_one_at_a_time():
 
     resources = transformed_template()["Resources"]
     assert resources["SweepFunction"]["Properties"]["ReservedConcurrentExecutions"] == 1
-    (rule,) = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Events::Rule"]
+    (rule,) = [
+        r["Properties"]
+        for r in resources.values()
+        if r["Type"] == "AWS::Events::Rule" and "Sweep" in json.dumps(r["Properties"]["Targets"])
+    ]
     assert rule["ScheduleExpression"] == SWEEP_SCHEDULE
     # Through the alias, like every event source: CodeDeploy shifts and rolls it back.
     assert [target["Arn"] for target in rule["Targets"]] == [{"Ref": "SweepFunctionAliaslive"}]
