@@ -31,7 +31,7 @@ find_python = $(or $(PYTHON),$(shell for c in $(PYTHON_CANDIDATES); do \
 INSTALL_PYTHON := install it (pyenv install 3.13, your package manager's python3.13, or \
 	python.org) and run make again, or name one: make PYTHON=/path/to/python3.13 ...
 
-.PHONY: install run demo-reset test test-fast test-unit test-database test-system lint format typecheck template build pytest invoke enqueue bench clean \
+.PHONY: install run demo-reset test test-fast test-unit test-database test-system lint format typecheck template build pytest invoke enqueue events bench clean \
 	openapi lock
 
 # What serving needs (`make run`): the runtime lock, the local lock (embedded PostgreSQL, the
@@ -153,6 +153,10 @@ invoke: $(LOCAL_STAMP)
 enqueue: $(LOCAL_STAMP)
 	$(if $(FILE),,$(error usage: make enqueue FILE=events/sync-provenance-linked.json))
 	$(BIN)/wellapi enqueue $(FILE)
+
+# The change events the drain function of `make run` published to its local bus (the last 100).
+events:
+	@curl -s http://127.0.0.1:$${PORT:-3000}/_local/events
 
 # Not part of `make test`: seeds its own databases (cached in .local/bench-pg), measures every
 # goal, prints a table and writes .local/bench.json. The revocation phase sweeps 10 million rows

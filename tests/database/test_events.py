@@ -264,10 +264,11 @@ def test_migration_events_are_a_direct_invoke_and_cloudformation_requests():
         assert ("OldResourceProperties" in event) == (event["RequestType"] == "Update")
 
 
-def test_schedule_event_is_what_eventbridge_sends_for_the_sweeps_rule():
-    (name,) = INDEX["SweepFunction"]
+@pytest.mark.parametrize("function_id", ["SweepFunction", "DrainFunction"])
+def test_schedule_event_is_what_eventbridge_sends_for_the_functions_rule(function_id):
+    (name,) = INDEX[function_id]
     event = _event(name)
-    (schedule,) = TEMPLATE.functions["SweepFunction"].schedule_events
+    (schedule,) = TEMPLATE.functions[function_id].schedule_events
     # The same members as the event `wellapi run` sends at each firing of the rule.
     assert event.keys() == scheduled_event(schedule).keys()
     assert (event["version"], event["detail-type"], event["source"]) == (

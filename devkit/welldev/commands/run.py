@@ -12,7 +12,7 @@ import threading
 from collections.abc import Mapping
 
 from wellapi.roles import API_ROLE
-from welldev import demo_file, docs, queues, schedules
+from welldev import demo_file, docs, local_bus, queues, schedules
 from welldev import template as sam_template
 from welldev.commands.local_database import admin_connection
 from welldev.commands.options import CORS_ORIGINS_VARIABLE, CORS_PARAMETER
@@ -20,6 +20,7 @@ from welldev.commands.seed import write_demo
 from welldev.console import step
 from welldev.function_roles import connect_functions_as
 from welldev.gateway import Gateway, LocalRoute
+from welldev.intrinsics import pseudo_parameters
 from welldev.lambda_runtime import (
     EnvironmentReport,
     HandlerImportError,
@@ -49,7 +50,8 @@ def main(args: argparse.Namespace) -> int:
         schedule_period = schedules.DEFAULT_SCHEDULE_PERIOD_SECONDS
     invokers = schedules.schedules_of(template, runtime, period=schedule_period)
     local_queues = {mapping.queue.name: mapping.queue for mapping in mappings}
-    gateway = Gateway(template, runtime, local_routes=local_routes(local_queues))
+    bus = local_bus.LocalBus(f"{pseudo_parameters()['AWS::StackName']}-changes")
+    gateway = Gateway(template, runtime, local_routes=local_routes(local_queues, bus))
     port = args.port
     if port is None:
         port = int(os.environ.get("PORT", demo_file.DEFAULT_PORT))
@@ -59,6 +61,7 @@ def main(args: argparse.Namespace) -> int:
         with admin_connection(roles=True, keep_server=True) as (db, conn):
             write_demo(conn, server.url)
         connect_functions_as(db, API_ROLE)
+        publish_to_local_bus(bus, server.url)
         step(
             f"execution environments: up to {LOCAL_ENVIRONMENTS} per function, each a process "
             "serving one request at a time, started on first use"
@@ -78,6 +81,10 @@ def main(args: argparse.Namespace) -> int:
         for invoker in invokers:
             invoker.start()
             step(describe_schedule(invoker))
+        step(
+            f"event bus {bus.name}: the drain function publishes the changes there; "
+            f"GET {local_bus.EVENTS_PATH} shows them (make events)"
+        )
         for event in schedules.disabled_schedules(template):
             step(
                 f"schedule {event.rule_name} -> {event.function_id}: {event.expression}, "
@@ -140,12 +147,34 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def local_routes(local_queues: Mapping[str, queues.LocalQueue]) -> list[LocalRoute]:
-    """Routes only the local server has: the documentation, and the local queues (by name) if any.
+def publish_to_local_bus(bus: local_bus.LocalBus, server_url: str) -> None:
+    """Point the functions' EventBridge client at the local bus (boto3 reads
+    ``AWS_ENDPOINT_URL_EVENTBRIDGE``), with the bus's name and stand-in credentials, which the local
+    bus does not check, where none are set: nothing else of ``wellapi run`` calls AWS."""
+    os.environ["AWS_ENDPOINT_URL_EVENTBRIDGE"] = server_url + local_bus.EVENTS_PATH
+    os.environ["EVENT_BUS_NAME"] = bus.name
+    if not os.environ.get("AWS_ACCESS_KEY_ID"):
+        os.environ["AWS_ACCESS_KEY_ID"] = "local"
+        os.environ["AWS_SECRET_ACCESS_KEY"] = "local"  # noqa: S105 (not a secret: unchecked)
+
+
+def local_routes(
+    local_queues: Mapping[str, queues.LocalQueue], bus: local_bus.LocalBus | None = None
+) -> list[LocalRoute]:
+    """Routes only the local server has: the documentation, the local queues (by name) if any,
+    and the local event bus.
 
     None of them is behind the authorizer.
     """
     routes = docs.doc_routes()
+    if bus is not None:
+        handler_of_bus = local_bus.bus_routes_handler(bus)
+        routes += [
+            LocalRoute("GET", local_bus.EVENTS_PATH, handler_of_bus),
+            LocalRoute("POST", local_bus.EVENTS_PATH, handler_of_bus),
+            # boto3 posts to the endpoint's path with a slash after it.
+            LocalRoute("POST", local_bus.EVENTS_PATH + "/", handler_of_bus),
+        ]
     if local_queues:
         handler = queues.queue_routes_handler(local_queues)
         routes += [

@@ -26,7 +26,7 @@ metrics = Metrics(namespace="Well", service="wellapi-drain")
 
 @cache
 def events_client() -> EventsClient:
-    """The environment's EventBridge client (boto3 reads ``AWS_ENDPOINT_URL_EVENTS``, which is
+    """The environment's EventBridge client (boto3 reads ``AWS_ENDPOINT_URL_EVENTBRIDGE``, which is
     how ``make run`` points it at its local bus)."""
     import boto3  # only the drain function pays for importing boto3
     from botocore.config import Config
