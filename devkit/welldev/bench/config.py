@@ -173,6 +173,7 @@ PHASES = (
     "scale",
     "sync",
     "outbox",
+    "drain",
     "memory",
     "large",
     "revocation",
