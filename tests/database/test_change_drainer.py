@@ -20,6 +20,7 @@ from typing import Any
 
 import boto3
 import jsonschema_rs
+import pg8000.dbapi
 import pg8000.native
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -234,6 +235,29 @@ def test_a_crash_between_send_and_mark_sends_the_same_events_again(
     assert {e["detail"]["event_id"] for e in first} <= {e["detail"]["event_id"] for e in second}
     deduplicated = list(dict.fromkeys(ids))
     assert [int(i.split("-")[1]) for i in deduplicated] == pks
+
+
+def test_a_mark_the_database_refuses_marks_nothing_and_the_next_run_sends_again(
+    admin, pool, consumer, monkeypatch
+):
+    all_sent(admin)
+    t = f.tenant(admin)
+    pks = insert_records(admin, t.workspace_pk, 2)
+    monkeypatch.setattr(drainer, "mark_sql", lambda pks: "SELECT 1/0")
+
+    with pytest.raises(pg8000.dbapi.DatabaseError):
+        drain_handler.drain_once(pool=pool, client=consumer.events, bus=BUS, time_left_ms=forever)
+    first = [e["detail"]["event_id"] for e in consumer.received()]
+    assert unsent(admin, pks) == pks
+
+    monkeypatch.undo()
+    summary = drain_handler.drain_once(
+        pool=pool, client=consumer.events, bus=BUS, time_left_ms=forever
+    )
+
+    assert summary["sent"] == 2
+    assert [e["detail"]["event_id"] for e in consumer.received()] == first
+    assert unsent(admin, pks) == []
 
 
 def test_a_second_drainer_finds_the_lock_taken_and_sends_nothing(admin, pool, database, consumer):

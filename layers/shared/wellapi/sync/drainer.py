@@ -24,6 +24,7 @@ too: EventBridge itself promises no order to its targets).
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import json
 from collections import deque
@@ -130,8 +131,17 @@ def mark_sql(pks: Sequence[int]) -> str:
 
 
 def mark(pks: Sequence[int], *, pool: Any) -> None:
-    """Mark ``pks`` sent and commit (or only end the transaction, when there are none)."""
-    connections.execute(mark_sql(pks), retry=False, pool=pool)
+    """Mark ``pks`` sent and commit (or only end the transaction, when there are none).
+
+    A mark that fails leaves nothing marked: its transaction is rolled back (the records are
+    sent again by the next run), and the error goes on.
+    """
+    try:
+        connections.execute(mark_sql(pks), retry=False, pool=pool)
+    except Exception:
+        with contextlib.suppress(Exception):
+            connections.execute("ROLLBACK", retry=False, pool=pool)
+        raise
 
 
 class EventsClient(Protocol):
