@@ -22,6 +22,7 @@ from typing import Any
 
 from welldev.intrinsics import LOCAL_ACCOUNT_ID, pseudo_parameters
 from welldev.queues import request_text
+from welldev.template import Template
 
 # Where the local server serves the bus: GET (what it received), POST (PutEvents).
 EVENTS_PATH = "/_local/events"
@@ -88,6 +89,14 @@ class LocalBus:
             return {"bus": self.name, "received": self.received, "events": shown}
 
 
+def bus_for(template: Template) -> LocalBus | None:
+    """The stack's change bus, when a function of the template publishes to one (its
+    environment names ``EVENT_BUS_NAME``), named as the stack names the bus it creates."""
+    if not any("EVENT_BUS_NAME" in f.environment for f in template.functions.values()):
+        return None
+    return LocalBus(f"{pseudo_parameters()['AWS::StackName']}-changes")
+
+
 def bus_routes_handler(bus: LocalBus) -> Callable[[dict[str, Any]], dict[str, Any]]:
     """``GET /_local/events``: what the bus received; ``POST``: EventBridge's ``PutEvents``."""
 
@@ -117,4 +126,4 @@ def _json(
     }
 
 
-__all__ = ["EVENTS_PATH", "LocalBus", "bus_routes_handler"]
+__all__ = ["EVENTS_PATH", "LocalBus", "bus_for", "bus_routes_handler"]

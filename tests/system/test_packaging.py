@@ -146,6 +146,15 @@ INIT_MODULES: dict[str, list[str]] = {
             *_RESOURCES,
         )
     ),
+    # The scheduled change drainer: the database, its own SQL, nothing of the resources (boto3's
+    # EventBridge client is made on the first run, not at init).
+    "drain": sorted(
+        (
+            *_COMMON,
+            *("wellapi.store.rows", "wellapi.store.templates"),
+            *("wellapi.sync", "wellapi.handlers", "wellapi.handlers.drain", "wellapi.sync.drainer"),
+        )
+    ),
     # The custom resource that runs the migrations: Alembic, and so SQLAlchemy.
     "migration": sorted(
         (
@@ -346,9 +355,13 @@ def imported(build, runtime_packages) -> dict[str, dict[str, Any]]:
 def test_every_function_imports_its_handler_from_its_artifacts_alone(build, imported):
     # Not only the API: the authorizer, the sync and sweep functions must import from the
     # layer too.
-    assert {"MigrationFunction", "AuthorizerFunction", "SyncFunction", "SweepFunction"} <= set(
-        build.functions
-    )
+    assert {
+        "MigrationFunction",
+        "AuthorizerFunction",
+        "SyncFunction",
+        "SweepFunction",
+        "DrainFunction",
+    } <= set(build.functions)
     assert build.functions["AuthorizerFunction"][1] == "authorizer.handler"
     assert build.functions["SyncFunction"][1] == "sync.handler"
     assert build.functions["SweepFunction"][1] == "sweep.handler"
@@ -572,7 +585,7 @@ def test_migration_function_migrates_an_empty_database_from_its_artifacts_alone(
 
 def init_group(handler: str) -> str:
     """Which list of INIT_MODULES a function's handler is held to."""
-    if handler in ("authorizer.handler", "sync.handler", "sweep.handler"):
+    if handler in ("authorizer.handler", "sync.handler", "sweep.handler", "drain.handler"):
         return handler.split(".")[0]
     if handler.startswith("wellapi.handlers.migration."):
         return "migration"

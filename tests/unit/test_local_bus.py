@@ -97,3 +97,15 @@ def test_the_canonical_change_event_validates_against_the_published_schema():
     validator.validate(event)
     event["detail"]["ids"] = []
     assert not validator.is_valid(event)
+
+
+def test_a_bus_is_served_when_a_function_of_the_template_publishes_to_one(tmp_path):
+    (bus,) = [local_bus.bus_for(sam_template.load(ROOT / "template.yaml", {}))]
+    assert bus is not None
+    assert bus.name.endswith("-changes")
+    quiet = tmp_path / "template.yaml"
+    quiet.write_text(
+        "Resources:\n  F:\n    Type: AWS::Serverless::Function\n"
+        "    Properties: {Handler: f.handler, CodeUri: src/}\n"
+    )
+    assert local_bus.bus_for(sam_template.load(quiet, {})) is None

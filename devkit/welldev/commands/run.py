@@ -20,7 +20,6 @@ from welldev.commands.seed import write_demo
 from welldev.console import step
 from welldev.function_roles import connect_functions_as
 from welldev.gateway import Gateway, LocalRoute
-from welldev.intrinsics import pseudo_parameters
 from welldev.lambda_runtime import (
     EnvironmentReport,
     HandlerImportError,
@@ -50,7 +49,7 @@ def main(args: argparse.Namespace) -> int:
         schedule_period = schedules.DEFAULT_SCHEDULE_PERIOD_SECONDS
     invokers = schedules.schedules_of(template, runtime, period=schedule_period)
     local_queues = {mapping.queue.name: mapping.queue for mapping in mappings}
-    bus = local_bus.LocalBus(f"{pseudo_parameters()['AWS::StackName']}-changes")
+    bus = local_bus.bus_for(template)
     gateway = Gateway(template, runtime, local_routes=local_routes(local_queues, bus))
     port = args.port
     if port is None:
@@ -61,7 +60,8 @@ def main(args: argparse.Namespace) -> int:
         with admin_connection(roles=True, keep_server=True) as (db, conn):
             write_demo(conn, server.url)
         connect_functions_as(db, API_ROLE)
-        publish_to_local_bus(bus, server.url)
+        if bus is not None:
+            publish_to_local_bus(bus, server.url)
         step(
             f"execution environments: up to {LOCAL_ENVIRONMENTS} per function, each a process "
             "serving one request at a time, started on first use"
@@ -81,10 +81,11 @@ def main(args: argparse.Namespace) -> int:
         for invoker in invokers:
             invoker.start()
             step(describe_schedule(invoker))
-        step(
-            f"event bus {bus.name}: the drain function publishes the changes there; "
-            f"GET {local_bus.EVENTS_PATH} shows them (make events)"
-        )
+        if bus is not None:
+            step(
+                f"event bus {bus.name}: the drain function publishes the changes there; "
+                f"GET {local_bus.EVENTS_PATH} shows them (make events)"
+            )
         for event in schedules.disabled_schedules(template):
             step(
                 f"schedule {event.rule_name} -> {event.function_id}: {event.expression}, "
@@ -162,7 +163,7 @@ def local_routes(
     local_queues: Mapping[str, queues.LocalQueue], bus: local_bus.LocalBus | None = None
 ) -> list[LocalRoute]:
     """Routes only the local server has: the documentation, the local queues (by name) if any,
-    and the local event bus.
+    and the local event bus if any.
 
     None of them is behind the authorizer.
     """
