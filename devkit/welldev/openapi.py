@@ -27,6 +27,7 @@ from wellapi.jsonapi.query import (
 from wellapi.operations import Operation
 from wellapi.operations.registry import OPERATIONS
 from wellapi.resources import (
+    CHANGES,
     PARENTS,
     PROVIDER_CATALOG,
     RESOURCES,
@@ -34,9 +35,18 @@ from wellapi.resources import (
     Parent,
     Relationship,
     Resource,
+    resource_named,
 )
 from welldev import openapi_examples as examples
-from welldev.openapi_pages import LIST_META, PAGE_PARAMETERS
+from welldev.openapi_pages import FEED_META, LIST_META, PAGE_PARAMETERS
+from welldev.openapi_parameters import (
+    UUID_SCHEMA,
+    comma_list,
+    escaped_names,
+    feed_parameters,
+    openapi_parameter,
+    workspace_parameters,
+)
 from welldev.openapi_text import (
     DESCRIPTION,
     IDEMPOTENCY_KEY_PARAMETER,
@@ -56,12 +66,12 @@ ROUTES: tuple[tuple[str, str], ...] = (
     ("workspace_providers", "remove"),
     ("workspace_group_workspaces", "enrol"),
     ("workspace_group_workspaces", "unenrol"),
+    ("changes", "feed"),
 )
 # The operations whose workspace is the path's ``{workspace_id}`` (their ``Needs.scope``, in
 # ``operations.nested`` and ``operations.read``): they take no workspace parameter.
 PATH_SCOPED = frozenset({"catalog", "select", "remove"})
 TITLE = "Well junction-resources API"
-UUID_SCHEMA = {"type": "string", "format": "uuid"}
 REF = "#/components/schemas/"
 EXAMPLES_REF = "#/components/examples/"
 # A member of a request document the server accepts with any value and ignores.
@@ -74,6 +84,8 @@ AT_MEMBERS = {"^@": {"description": "An @-member: ignored (JSON:API 1.1, @-Membe
 # A member a request document must not have.
 REFUSED: dict[str, Any] = {"not": {}}
 LINK = {"type": "string", "description": "An absolute URL of a route this API serves."}
+# A change record's id in the feed: its place in the order, ``<xid>-<pk>``.
+FEED_ID = {"type": "string", "pattern": "^[0-9]+-[0-9]+$"}
 
 
 def _links(*names: str) -> dict[str, Any]:
@@ -97,6 +109,8 @@ def _attribute_schema(attribute: Attribute) -> dict[str, Any]:
     schema: dict[str, Any]
     if attribute.kind == "enum":
         schema = {"type": "string", "enum": list(attribute.enum)}
+    elif attribute.kind == "uuids":
+        schema = {"type": "array", "items": UUID_SCHEMA}
     elif attribute.kind == "datetime":
         schema = {"type": "string", "format": "date-time"}
     else:
@@ -177,7 +191,7 @@ def _resource_object(resource: Resource) -> dict[str, Any]:
         "required": ["type", "id"],
         "properties": {
             "type": {"const": resource.type},
-            "id": UUID_SCHEMA,
+            "id": FEED_ID if resource.scope == "feed" else UUID_SCHEMA,
             "attributes": _attributes(resource.attributes),
             "relationships": {
                 "type": "object",
@@ -342,6 +356,9 @@ def _document(resource: Resource, *, collection: bool) -> dict[str, Any]:
     if collection:
         document["required"] = ["jsonapi", "data", "links", "meta"]
         document["properties"]["meta"] = LIST_META
+    if resource.scope == "feed":
+        document["properties"]["meta"] = FEED_META
+        del document["properties"]["included"]
     return document
 
 
@@ -380,63 +397,38 @@ def _relationship_document(resource: Resource) -> dict[str, Any]:
     }
 
 
-def _parameter(
-    name: str, schema: dict[str, Any], description: str, where: str = "query"
-) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": where,
-        "required": where == "path",
-        "schema": schema,
-        "description": description,
-    }
-
-
-def _escape(value: str) -> str:
-    return re.sub(r"([.^$*+?()\[\]{}|\\])", r"\\\1", value)
-
-
-def _comma_list(items: list[str], *, empty: bool) -> dict[str, Any]:
-    """A comma-separated list of the given regular expressions, as a string schema."""
-    item = "(?:" + "|".join(items) + ")"
-    pattern = f"{item}(?:,{item})*"
-    return {"type": "string", "pattern": f"^(?:{pattern})?$" if empty else f"^{pattern}$"}
-
-
-def _names(names: Any) -> list[str]:
-    return [_escape(str(name)) for name in names]
-
-
 def _read_parameters(resource: Resource, collection: bool) -> list[dict[str, Any]]:
     params = [
-        _parameter(
+        openapi_parameter(
             "include",
-            _comma_list(_names(r.name for r in resource.relationships), empty=True),
+            comma_list(escaped_names(r.name for r in resource.relationships), empty=True),
             "Comma-separated relationships to include: "
             + ", ".join(r.name for r in resource.relationships),
         )
     ]
     types = [resource.type, *sorted({r.parent.type for r in resource.relationships})]
     params += [
-        _parameter(
+        openapi_parameter(
             f"fields[{t}]",
-            _comma_list(_names(fields_of(resource, t) or ()), empty=True),
+            comma_list(escaped_names(fields_of(resource, t) or ()), empty=True),
             f"Sparse fieldset for {t}.",
         )
         for t in types
     ]
-    params += _workspace_parameters()
+    params += workspace_parameters()
     if not collection:
         return params
     sorts = [s for field in SORTABLE for s in (field, "-" + field)]
     params.append(
-        _parameter("sort", {"type": "string", "enum": sorts}, "Default -created_at; ties by id.")
+        openapi_parameter(
+            "sort", {"type": "string", "enum": sorts}, "Default -created_at; ties by id."
+        )
     )
-    params += [_parameter(*p) for p in PAGE_PARAMETERS]
+    params += [openapi_parameter(*p) for p in PAGE_PARAMETERS]
     params += [
-        _parameter(
+        openapi_parameter(
             f"filter[{r.name}]",
-            _comma_list([UUID_PATTERN], empty=False),
+            comma_list([UUID_PATTERN], empty=False),
             f"Comma-separated {r.parent.type} ids (at most {MAX_FILTER_VALUES}).",
         )
         for r in resource.relationships
@@ -444,13 +436,13 @@ def _read_parameters(resource: Resource, collection: bool) -> list[dict[str, Any
     for name in resource.filters:
         attribute = resource.attribute(name)
         schema: dict[str, Any] = (
-            _comma_list(_names(attribute.enum), empty=False)
+            comma_list(escaped_names(attribute.enum), empty=False)
             if attribute.kind == "enum"
             else {"type": "boolean"}
         )
-        params.append(_parameter(f"filter[{name}]", schema, f"Filter on {name}."))
+        params.append(openapi_parameter(f"filter[{name}]", schema, f"Filter on {name}."))
     params += [
-        _parameter(
+        openapi_parameter(
             f"filter[created_at][{op}]", {"type": "string", "format": "date-time"}, "Range bound."
         )
         for op in RANGE_OPERATORS
@@ -462,9 +454,9 @@ def _related_parameters(resource: Resource, operation: str) -> list[dict[str, An
     """The query of a related route (the record's fields, an empty include) or of a
     relationship route (none but the workspace)."""
     if operation == "relationship":
-        return _workspace_parameters()
+        return workspace_parameters()
     params = [
-        _parameter(
+        openapi_parameter(
             "include",
             {"type": "string", "const": ""},
             "Taken only empty: the record has no relationships of its own to include (a name "
@@ -474,15 +466,15 @@ def _related_parameters(resource: Resource, operation: str) -> list[dict[str, An
     for t in _related_types(resource):
         pointing = [rel.name for rel in resource.relationships if rel.parent.type == t]
         params.append(
-            _parameter(
+            openapi_parameter(
                 f"fields[{t}]",
-                _comma_list(_names(fields_of(resource, t) or ()), empty=True),
+                comma_list(escaped_names(fields_of(resource, t) or ()), empty=True),
                 f"Sparse fieldset for {t}, when the relationship is "
                 + " or ".join(f"`{name}`" for name in pointing)
                 + " (for another, 400 `INVALID_FIELDS`).",
             )
         )
-    return params + _workspace_parameters()
+    return params + workspace_parameters()
 
 
 # Answers API Gateway gives itself, before or instead of the function, with its own body
@@ -494,21 +486,6 @@ GATEWAY_STATUSES = {
     413: "Request Entity Too Large",
     429: "Too Many Requests",
 }
-
-
-def _workspace_parameters() -> list[dict[str, Any]]:
-    """The query parameters that choose the workspace a key acts in."""
-    current, legacy = WORKSPACE_PARAMETERS
-    return [
-        _parameter(
-            current,
-            UUID_SCHEMA,
-            "Act in this workspace instead of the key's default one: a member key needs an "
-            "active membership there (403 `FORBIDDEN` otherwise), a service key any live "
-            f"workspace. `{legacy}` is its legacy name (give one of the two).",
-        ),
-        _parameter(legacy, UUID_SCHEMA, f"The legacy name of `{current}`: the same meaning."),
-    ]
 
 
 def _scope_parameters(operation: str, path: str, parameters: list[dict[str, Any]]) -> None:
@@ -575,7 +552,7 @@ def _errors(codes: tuple[str, ...]) -> dict[str, Any]:
 def _relationship_parameter(resource: Resource, operation: str) -> dict[str, Any]:
     names = [rel.name for rel in resource.relationships]
     what = "to follow to its record" if operation == "related" else "whose linkage to answer"
-    parameter = _parameter(
+    parameter = openapi_parameter(
         "relationship",
         {"type": "string", "enum": names},
         f"The relationship {what}: "
@@ -600,13 +577,13 @@ def _id_parameter(name: str, resource: Resource, operation: str) -> dict[str, An
         meaning[name] = "The id of the workspace to remove from the group."
     elif operation in PATH_SCOPED and name == "workspace_id":
         meaning[name] = "The workspace the request acts in (and whose providers it reads)."
-    parameter = _parameter(name, UUID_SCHEMA, meaning.get(name, f"The {name}."), "path")
+    parameter = openapi_parameter(name, UUID_SCHEMA, meaning.get(name, f"The {name}."), "path")
     parameter["example"] = examples.path_parameters(resource, operation)[name]
     return parameter
 
 
 def _operation(resource_key: str, op: Operation) -> dict[str, Any]:
-    resource = PROVIDER_CATALOG if op.name == "catalog" else RESOURCES[resource_key]
+    resource = PROVIDER_CATALOG if op.name == "catalog" else resource_named(resource_key)
     name = _pascal(resource.key)
     path = op.path(resource)
     text = describe(resource, op.name)
@@ -620,7 +597,11 @@ def _operation(resource_key: str, op: Operation) -> dict[str, Any]:
     }
     ok: dict[str, Any]
     # The routes of one relationship of a resource: /v1/<resource>/{id}[/relationships]/<name>.
-    if op.suffix:
+    if resource.scope == "feed":
+        parameters += feed_parameters(resource)
+        schema = f"{name}Collection"
+        ok = {"200": {"description": "OK", "content": {MEDIA_TYPE: {"schema": _ref(schema)}}}}
+    elif op.suffix:
         parameters += _related_parameters(resource, op.name)
         schema = f"{name}{_pascal(op.name)}Document"
         ok = {"200": {"description": "OK", "content": {MEDIA_TYPE: {"schema": _ref(schema)}}}}
@@ -630,7 +611,7 @@ def _operation(resource_key: str, op: Operation) -> dict[str, Any]:
         schema = f"{name}Collection" if collection else f"{name}Document"
         ok = {"200": {"description": "OK", "content": {MEDIA_TYPE: {"schema": _ref(schema)}}}}
     elif op.method == "DELETE":
-        parameters += _workspace_parameters()
+        parameters += workspace_parameters()
         ok = {"204": {"description": "Deleted (soft)."}}
     else:
         mode = "update" if op.method == "PATCH" else "create"
@@ -717,10 +698,11 @@ def _components() -> dict[str, Any]:
     }
     for parent in PARENTS.values():
         schemas[f"{_pascal(parent.type)}Parent"] = _parent_resource(parent)
-    for resource in (*RESOURCES.values(), PROVIDER_CATALOG):
+    for resource in (*RESOURCES.values(), PROVIDER_CATALOG, CHANGES):
         name = _pascal(resource.key)
         schemas[f"{name}Resource"] = _resource_object(resource)
-        schemas[f"{name}Document"] = _document(resource, collection=False)
+        if resource.scope != "feed":
+            schemas[f"{name}Document"] = _document(resource, collection=False)
         schemas[f"{name}Collection"] = _document(resource, collection=True)
         if resource.key in RESOURCES:
             schemas[f"{name}CreateRequest"] = _request_document(resource, "create")
@@ -765,7 +747,7 @@ def build_document() -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for resource_key, operation in ROUTES:
         op = OPERATIONS[operation]
-        resource = PROVIDER_CATALOG if operation == "catalog" else RESOURCES[resource_key]
+        resource = PROVIDER_CATALOG if operation == "catalog" else resource_named(resource_key)
         paths.setdefault(op.path(resource), {})[op.method.lower()] = _operation(resource_key, op)
     return {
         "openapi": "3.1.0",

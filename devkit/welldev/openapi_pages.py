@@ -55,3 +55,38 @@ LIST_META: dict[str, Any] = {
         },
     },
 }
+
+# The changes feed pages forward only, in either form; its cursor is a record's place.
+FEED_PAGE_PARAMETERS: tuple[tuple[str, dict[str, Any], str], ...] = (
+    ("limit", _SIZE, "Records per page, default 20 (the platform's form; not with `page[...]`)."),
+    (
+        "cursor",
+        _CURSOR,
+        "The `cursor` of the previous answer's `links.next` or `links.poll`, as it is: opaque "
+        "(the platform's form; not with `page[...]`).",
+    ),
+    ("page[size]", _SIZE, "Default 20 (the profile's form; not with `limit`)."),
+    ("page[after]", _CURSOR, f"Cursor ({CURSOR_PROFILE}; not with `cursor`)."),
+)
+
+# The feed's ``meta``: how many records this page holds (a feed is not counted), and where to
+# ask later for what commits after it.
+FEED_META: dict[str, Any] = {
+    "type": "object",
+    "required": ["count", "poll"],
+    "properties": {
+        "poll": {
+            "type": "string",
+            "description": "The link to follow later for what commits after this page: after "
+            "its last record (an empty page: this request's own link). Always present; "
+            "`links.next` is the same link while more records are there now, null once the "
+            "consumer has caught up.",
+        },
+        "count": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": MAX_PAGE_SIZE,
+            "description": "The records of this page (`data`'s length).",
+        },
+    },
+}

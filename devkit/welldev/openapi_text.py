@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from wellapi.domain import CHANGE_RETENTION_DAYS
 from wellapi.errors import ERROR_CODES
 from wellapi.jsonapi.query import MAX_FILTER_VALUES, MAX_PAGE_SIZE
 from wellapi.resources import Resource, ScopeRule
@@ -122,7 +123,38 @@ class ScopeText:
     demo_writer: str = "member"
 
 
+# The changes feed's query string: its filters and its forward pages.
+FEED_QUERY = (
+    "INVALID_QUERY_PARAMETER",
+    "DUPLICATE_QUERY_PARAMETER",
+    "UNKNOWN_QUERY_PARAMETER",
+    "INVALID_UUID",
+    "INVALID_PAGE_PARAMETER",
+    "PAGE_SIZE_TOO_LARGE",
+    "MIXED_PAGINATION",
+    "INVALID_CURSOR",
+    "INVALID_FILTER",
+)
+
 OPERATION_TEXT: dict[str, OperationText] = {
+    "feed": OperationText(
+        "The changes feed",
+        "Every change this API and its sync pipeline made in the workspace, one `change` per "
+        "change record (a bulk change: one per 1,000 rows), in commit order: creates, updates, "
+        "deletions, sync links and unlinks, revocations and the removals that follow them. "
+        "A page holds `limit` records (20, at most "
+        f"{MAX_PAGE_SIZE}); `links.next` reads on while more records are there and is null "
+        "once the consumer has caught up; `meta.poll` is always there, the link to follow "
+        "later for what commits after this page. Following them never misses nor repeats a "
+        "record. The `page[size]` and `page[after]` of the cursor pagination profile say the "
+        "same; the feed reads forward only. `filter[sync_run_id]` is a sync run's outcome: "
+        "the records it linked and unlinked, each with `occurred_at`, `recorded_at` and "
+        f"`lag_seconds` between them. Records are kept {CHANGE_RETENTION_DAYS} days after they "
+        "are published; a cursor behind what was pruned is 410 `CURSOR_EXPIRED`: read from "
+        "the start again.",
+        (*ALWAYS, *FEED_QUERY, "FORBIDDEN", "CURSOR_EXPIRED"),
+        "read",
+    ),
     "list": OperationText(
         "List {type} resources",
         "The live `{type}` rows the caller may see, a page at a time: newest first by default "
@@ -359,6 +391,17 @@ SCOPE_TEXT: dict[ScopeRule, ScopeText] = {
         },
     ),
     "catalog": ScopeText(read=PATH_SCOPE, write=""),
+    "feed": ScopeText(
+        read=f"Any API key. {MEMBER_SCOPE} It reads the change records of the workspace it "
+        "acts in; a service key too (its default workspace, or the one `workspace_id` names): "
+        "no request reads every tenant at once.",
+        write="",
+        rules={
+            "feed": "Filters: `filter[resource_type]` and `filter[change]` (comma-separated; a "
+            "record with any of the values), `filter[sync_run_id]` (one sync run). Every "
+            "filter given must hold."
+        },
+    ),
 }
 
 

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Literal
 
 from wellapi.operations.registry import OPERATIONS
-from wellapi.resources import RESOURCES
+from wellapi.resources import FEEDS, RESOURCES, resource_named
 from welldev.cfn_yaml import load_yaml
 from welldev.openapi import ROUTES
 
@@ -88,7 +88,7 @@ def _pascal(snake: str) -> str:
 
 def api_functions() -> list[dict[str, str]]:
     """The placeholders of each API function: one per route, a resource's routes together."""
-    order = list(RESOURCES)
+    order = [*RESOURCES, *FEEDS]
     functions = []
     for resource, operation in sorted(ROUTES, key=lambda route: order.index(route[0])):
         op = OPERATIONS[operation]
@@ -98,7 +98,7 @@ def api_functions() -> list[dict[str, str]]:
                 "resource": resource,
                 "operation": operation,
                 "method": op.method,
-                "path": op.path(RESOURCES[resource]),
+                "path": op.path(resource_named(resource)),
             }
         )
     return functions

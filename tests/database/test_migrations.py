@@ -631,6 +631,9 @@ BEFORE_THE_RULE = {
     "0012": "built the per-record page indexes under a write lock",
     "0014": "dropped the forgeable scope on purpose: README, 'Revisions 0014 and 0016 break ...'",
     "0016": "dropped the functions that took a credential in SQL text: same README line",
+    "0022": "built the changes feed's indexes on the outbox of revision 0019, of the same "
+    "release, under a write lock: the runner's one transaction cannot build CONCURRENTLY "
+    "(the revision's docstring)",
 }
 
 

@@ -70,6 +70,9 @@ KEYS_ONLY = {"connector_revocations": "workspace_connector_pk"}
 # The outbox (revision 0019): a scope reads its workspace's change records, and the API role
 # inserts only records of its own writes (tests/database/test_change_records.py).
 OUTBOX = ("change_records",)
+# Where retention pruned each workspace's records (revision 0022): a scope reads its own
+# workspace's, to tell a cursor behind it (tests/database/test_changes_feed.py).
+PRUNED = ("change_feed_pruned",)
 INSUFFICIENT_PRIVILEGE = "42501"
 
 
@@ -197,11 +200,11 @@ def all_pks(conn: pg8000.native.Connection, table: str) -> set[Any]:
 def test_every_core_api_table_is_scoped_catalog_or_unreadable(admin_conn):
     """A table added later must choose: row-level security, global catalog, its keys only, or
     no access."""
-    tables = {*SCOPED, *CATALOG, *KEYS_ONLY, *UNREADABLE, *OUTBOX}
+    tables = {*SCOPED, *CATALOG, *KEYS_ONLY, *UNREADABLE, *OUTBOX, *PRUNED}
     assert set(tn.core_api_tables(admin_conn)) == tables
 
 
-@pytest.mark.parametrize("table", [*SCOPED, *OUTBOX])
+@pytest.mark.parametrize("table", [*SCOPED, *OUTBOX, *PRUNED])
 def test_rls_is_enabled_and_forced(admin_conn, table):
     enabled, forced = admin_conn.run(
         "SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE oid = CAST(:t AS regclass)",

@@ -33,7 +33,7 @@ from tests.support.api import JSONAPI, Lambda, Reply, assert_valid_document, cal
 from tests.support.links import WALKER, caller_key
 from wellapi.handlers.authorizer import authorizer_handler
 from wellapi.operations.registry import OPERATIONS
-from wellapi.resources import PROVIDER_CATALOG, RESOURCES
+from wellapi.resources import PROVIDER_CATALOG, RESOURCES, resource_named
 
 Route = tuple[str, str]
 
@@ -65,7 +65,7 @@ class Request:
     @property
     def route(self) -> str:
         """The route template (API Gateway's ``{name}`` spelling)."""
-        return OPERATIONS[self.operation].path(RESOURCES[self.resource])
+        return OPERATIONS[self.operation].path(resource_named(self.resource))
 
     @property
     def writes(self) -> bool:
@@ -232,7 +232,7 @@ def route_cases(route: Route, w: tn.World) -> tuple[list[Case], list[Case]]:
     """(attacks by B, controls by A) for one route."""
     resource, operation = route
     a, b = w.a, w.b
-    r = RESOURCES[resource]
+    r = resource_named(resource)
     base = f"/v1/{r.path}"
     rels = [rel.name for rel in r.relationships]
     include_all = "include=" + ",".join(rels)
@@ -255,6 +255,29 @@ def route_cases(route: Route, w: tn.World) -> tuple[list[Case], list[Case]]:
 
     in_a = f"workspace_id={a.workspace[1]}"
     provenance = resource in tn.PROVENANCE
+    if operation == "feed":
+        # The changes feed: B's own records only, whatever B names; A's need A's workspace.
+        attack("own feed", req(base), Expect(200, contains=frozenset({b.change})))
+        attack(
+            "own feed, every kind filtered",
+            req(base, "filter[resource_type]=workspace_provider&filter[change]=selected"),
+            Expect(200, contains=frozenset({b.change}), excludes=frozenset({a.change})),
+        )
+        attack("own feed", req(base), Expect(200, excludes=frozenset({a.change})))
+        attack("workspace_id = A's", req(base, in_a), forbidden("workspace_id"))
+        attack(
+            "workspaceId = A's",
+            req(base, f"workspaceId={a.workspace[1]}"),
+            forbidden("workspaceId"),
+        )
+        control("A's feed, by A", req(base), Expect(200, contains=frozenset({a.change})))
+        control(
+            "A's feed, by A's service key, in A's workspace",
+            req(base, in_a),
+            Expect(200, contains=frozenset({a.change}), excludes=frozenset({b.change})),
+            caller=SERVICE_A,
+        )
+        return attacks, controls
     a_row, b_row = a.row(resource)[1], b.row(resource)[1]
 
     if operation == "list":
@@ -758,6 +781,6 @@ def served_routes() -> list[tuple[str, str]]:
     routes = []
     for resource, operation in ROUTES:
         op = OPERATIONS[operation]
-        target = PROVIDER_CATALOG if operation == "catalog" else RESOURCES[resource]
+        target = PROVIDER_CATALOG if operation == "catalog" else resource_named(resource)
         routes.append((op.method, op.path(target)))
     return routes

@@ -23,7 +23,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 from tests.support import workers
 from wellapi.operations.registry import OPERATIONS
-from wellapi.resources import RESOURCES
+from wellapi.resources import resource_named
+from welldev.openapi import ROUTES as API_ROUTES
 from welldev.routes import PathTemplate
 
 JSONAPI = "application/vnd.api+json"
@@ -44,10 +45,9 @@ class Route:
 # Every GET route, the most specific first: a literal segment wins over a variable one.
 ROUTES = sorted(
     (
-        Route(resource, name, PathTemplate(op.path(RESOURCES[resource])))
-        for resource in RESOURCES
-        for name, op in OPERATIONS.items()
-        if op.method == "GET" and (op.route is None or resource == "workspace_providers")
+        Route(resource, name, PathTemplate(OPERATIONS[name].path(resource_named(resource))))
+        for resource, name in API_ROUTES
+        if OPERATIONS[name].method == "GET"
     ),
     key=lambda r: r.path.specificity,
     reverse=True,

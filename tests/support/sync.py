@@ -23,6 +23,8 @@ import pytest
 from tests.support import factories as f
 from wellapi.handlers import sync as sync_handler_module
 from wellapi.store import connections as db
+from wellapi.sync.retention import PruneReport
+from wellapi.sync.retention import prune_change_records as run_pruner
 from wellapi.sync.sweeper import SweepReport
 from wellapi.sync.sweeper import sweep as run_sweeper
 
@@ -94,6 +96,12 @@ def sweep(rows: int | None = None) -> SweepReport:
     """Run the revocation sweeper to the end, as the sync role (``rows`` per step if given)."""
     pool = db.get_pool("sync")
     return run_sweeper(pool=pool) if rows is None else run_sweeper(pool=pool, rows=rows)
+
+
+def prune(records: int | None = None) -> PruneReport:
+    """Run the change records' pruner to the end, as the sync role (``records`` per step)."""
+    pool = db.get_pool("sync")
+    return run_pruner(pool=pool) if records is None else run_pruner(pool=pool, records=records)
 
 
 def records(

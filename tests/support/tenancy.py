@@ -10,6 +10,7 @@ provider selections: one of a provider only this side selected, one of a provide
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -95,6 +96,7 @@ class Side:
     provider: Ref  # selected by this side only
     selection: Ref  # this side's workspace_provider of ``provider``
     shared_selection: Ref  # this side's workspace_provider of the world's shared provider
+    change: str  # the feed id of a change record of this side's workspace (its selection's)
 
     @property
     def workspace(self) -> Ref:
@@ -160,6 +162,7 @@ def side(conn: pg8000.native.Connection, shared_provider: Ref, name: str) -> Sid
     group = f.group(conn, f"{name} group", created_by_pk=t.person_pk)
     f.group_member(conn, group[0], t.person_pk, "owner")
     provider = f.provider(conn)
+    selection = selection_row(conn, t.workspace_pk, provider[0])
     return Side(
         tenant=t,
         records=records,
@@ -168,9 +171,35 @@ def side(conn: pg8000.native.Connection, shared_provider: Ref, name: str) -> Sid
         enrolment=enrolment_row(conn, group[0], t.workspace_pk, t.person_pk),
         spare_workspace=spare_workspace(conn, t.person_pk),
         provider=provider,
-        selection=selection_row(conn, t.workspace_pk, provider[0]),
+        selection=selection,
         shared_selection=selection_row(conn, t.workspace_pk, shared_provider[0]),
+        change=change_record(conn, t.workspace_pk, selection[1]),
     )
+
+
+def change_record(conn: pg8000.native.Connection, workspace_pk: int, selection_id: UUID) -> str:
+    """A change record of the workspace (its selection's), as the owner writes it: its feed id."""
+    rows = conn.run(
+        "INSERT INTO core_api.change_records (workspace_pk, resource_type, change, ids, "
+        "occurred_at, actor_kind) VALUES (:w, 'workspace_provider', 'selected', "
+        "ARRAY[CAST(:id AS uuid)], now(), 'sweep') RETURNING xid::text || '-' || pk",
+        w=workspace_pk,
+        id=str(selection_id),
+    )
+    return str(rows[0][0])
+
+
+def settled(conn: pg8000.native.Connection, timeout: float = 120.0) -> None:
+    """Wait until every change record written so far is behind the horizon the changes feed
+    reads up to. The horizon is the server's: a transaction open in any database of it (another
+    test worker's migration) holds every reader back until it ends (docs/changes.md)."""
+    deadline = time.monotonic() + timeout
+    while conn.run(
+        "SELECT EXISTS (SELECT 1 FROM core_api.change_records "
+        "WHERE xid >= pg_snapshot_xmin(pg_current_snapshot()))"
+    )[0][0]:
+        assert time.monotonic() < deadline, "a transaction held the horizon back"
+        time.sleep(0.05)
 
 
 @dataclass(frozen=True)
@@ -183,12 +212,14 @@ class World:
 
 def world(conn: pg8000.native.Connection) -> World:
     shared = f.provider(conn)
-    return World(
+    made = World(
         a=side(conn, shared, "Tenant A"),
         b=side(conn, shared, "Tenant B"),
         shared_provider=shared,
         free_provider=f.provider(conn),
     )
+    settled(conn)
+    return made
 
 
 # ---- the whole schema, byte for byte -----------------------------------------------------------

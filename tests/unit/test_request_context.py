@@ -34,13 +34,15 @@ from wellapi.http.request import (
 )
 from wellapi.operations import Operation
 from wellapi.operations.registry import OPERATIONS
-from wellapi.resources import RESOURCES, Resource
+from wellapi.resources import FEEDS, RESOURCES, Resource, resource_named
 from wellapi.settings import get_settings
 
 FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
 # Every API function, as (resource, operation): a file functions/<resource>/<operation>.py.
 BINDINGS = sorted(
-    (p.parent.name, p.stem) for p in FUNCTIONS.glob("*/*.py") if p.parent.name in RESOURCES
+    (p.parent.name, p.stem)
+    for p in FUNCTIONS.glob("*/*.py")
+    if p.parent.name in RESOURCES or p.parent.name in FEEDS
 )
 WORKSPACE = uuid4()
 NAMED = uuid4()  # the workspace a query's workspace_id names
@@ -151,7 +153,7 @@ class Binding:
 
 
 def binding(resource: str, operation: str) -> Binding:
-    return Binding(RESOURCES[resource], OPERATIONS[operation])
+    return Binding(resource_named(resource), OPERATIONS[operation])
 
 
 # A fault: its name, whether the route has it, what it does to a request, the answer it gets.
@@ -251,7 +253,7 @@ def _pairs() -> list[Any]:
 
 
 def test_every_function_is_bound():
-    assert len(BINDINGS) == 40
+    assert len(BINDINGS) == 41
     assert {operation for _, operation in BINDINGS} == set(OPERATIONS)
 
 

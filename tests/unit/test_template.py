@@ -37,8 +37,8 @@ from tests.support.template import (
 )
 from wellapi.operations import Operation
 from wellapi.operations.registry import OPERATIONS
+from wellapi.resources import FEEDS, resource_named
 from wellapi.resources import RESOURCES as API_RESOURCES
-from wellapi.resources import resource_named
 from wellapi.settings import Settings
 
 # The entry points of the functions that serve no route, and the factory each one calls.
@@ -56,6 +56,7 @@ PLATFORM_BINDINGS = {
     "remove": "workspace_providers",
     "enrol": "workspace_group_workspaces",
     "unenrol": "workspace_group_workspaces",
+    "feed": "changes",
 }
 
 
@@ -286,7 +287,7 @@ def test_every_api_function_has_exactly_one_route_on_the_http_api():
 def test_platform_bindings_name_exactly_the_registry_operations_with_a_fixed_route():
     fixed = {name for name, op in OPERATIONS.items() if op.route is not None}
     assert set(PLATFORM_BINDINGS) == fixed
-    assert set(PLATFORM_BINDINGS.values()) <= set(API_RESOURCES)
+    assert set(PLATFORM_BINDINGS.values()) <= set(API_RESOURCES) | set(FEEDS)
 
 
 def test_the_api_serves_every_operation_it_should_with_exactly_one_function():

@@ -87,6 +87,13 @@ ERROR_CODES: dict[str, ErrorCode] = {
         "Invalid query parameter",
         "A `cursor`, `page[after]` or `page[before]` this API did not issue for this sort.",
     ),
+    "CURSOR_EXPIRED": ErrorCode(
+        410,
+        "Cursor expired",
+        "A changes feed cursor behind what retention has pruned: a record after it is gone, so"
+        " following it would skip that record. Start again without a cursor (docs/changes.md,"
+        " Retention).",
+    ),
     "INVALID_FILTER": ErrorCode(
         400,
         "Invalid query parameter",
@@ -366,6 +373,12 @@ class Unprocessable(ApiError):
     status = 422
     code = "UNPROCESSABLE_ENTITY"
     title = "Unprocessable entity"
+
+
+class Gone(ApiError):
+    status = 410
+    code = "CURSOR_EXPIRED"
+    title = "Cursor expired"
 
 
 class DatabaseUnavailable(ApiError):

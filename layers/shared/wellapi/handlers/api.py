@@ -23,7 +23,7 @@ from wellapi.http.principal import logged_claims
 from wellapi.http.request import request_from_event, understand
 from wellapi.http.response import Response, error_response
 from wellapi.operations import Operation
-from wellapi.resources import RESOURCES, Resource
+from wellapi.resources import Resource, resource_named
 from wellapi.store import connections
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -66,7 +66,7 @@ def _caller(event: dict[str, Any]) -> dict[str, str]:
 
 
 def api_handler(resource_key: str, operation: Operation) -> Handler:
-    resource = RESOURCES[resource_key]
+    resource = resource_named(resource_key)
     route = f"{operation.method} {operation.path(resource)}"
     connections.prepare_at_init("api")
 

@@ -1,9 +1,12 @@
-"""The scheduled sweep function: soft-deletes revoked connectors' rows in bounded steps.
+"""The scheduled sweep function: soft-deletes revoked connectors' rows in bounded steps, and
+prunes the change records retention no longer keeps.
 
 Run every minute by its schedule, it sweeps while its invocation has time
-(``wellapi.sync.sweeper``), then reports what it did and how long the oldest revocation still
+(``wellapi.sync.sweeper``), then prunes the sent change records older than the retention
+(``wellapi.sync.retention``), then reports what it did and how long the oldest revocation still
 being swept has waited. Metrics (EMF): RowsRevoked, RevocationsSwept, SweepSteps,
-OldestPendingRevocationSeconds (alarmed on, so a sweep that stops making progress is seen).
+OldestPendingRevocationSeconds (alarmed on, so a sweep that stops making progress is seen),
+ChangeRecordsPruned, ChangePruneSteps.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from wellapi.store import connections
+from wellapi.sync.retention import prune_change_records
 from wellapi.sync.sweeper import pending_age_seconds, sweep
 
 logger = Logger(service="wellapi-sweep", use_rfc3339=True)
@@ -26,6 +30,7 @@ def sweep_once(
 ) -> dict[str, Any]:
     pool = pool or connections.get_pool("sync")
     report = sweep(pool=pool, time_left_ms=time_left_ms)
+    pruned = prune_change_records(pool=pool, time_left_ms=time_left_ms)
     age = pending_age_seconds(pool=pool)
     metrics.add_metric(name="RowsRevoked", unit=MetricUnit.Count, value=report.rows)
     metrics.add_metric(
@@ -33,6 +38,8 @@ def sweep_once(
     )
     metrics.add_metric(name="SweepSteps", unit=MetricUnit.Count, value=report.steps)
     metrics.add_metric(name="OldestPendingRevocationSeconds", unit=MetricUnit.Seconds, value=age)
+    metrics.add_metric(name="ChangeRecordsPruned", unit=MetricUnit.Count, value=pruned.records)
+    metrics.add_metric(name="ChangePruneSteps", unit=MetricUnit.Count, value=pruned.steps)
     summary = {
         "rows": report.rows,
         "steps": report.steps,
@@ -42,7 +49,16 @@ def sweep_once(
     }
     if report.steps:
         logger.info("revocations swept", extra=summary)
-    return summary
+    if pruned.records:
+        logger.info(
+            "change records pruned",
+            extra={
+                "records": pruned.records,
+                "steps": pruned.steps,
+                "unfinished": pruned.unfinished,
+            },
+        )
+    return summary | {"change_records_pruned": pruned.records}
 
 
 def sweep_handler() -> Callable[[dict[str, Any], Any], dict[str, Any]]:

@@ -70,3 +70,66 @@ def decode_cursor(token: str, parameter: str, sort: str, *, flat: bool = False) 
             f"The cursor was issued for sort={cursor.sort}; this request sorts by {sort}."
         )
     return cursor
+
+
+# The largest values of the two parts of a change record's place: ``xid8`` and ``bigint``.
+_XID_MAX = (1 << 64) - 1
+_PK_MAX = (1 << 63) - 1
+
+
+@dataclass(frozen=True, order=True)
+class ChangePlace:
+    """A change record's place in the feed's order: its transaction's ``xid`` and its ``pk``.
+
+    It is the record's id in the feed (``<xid>-<pk>``, ``wellapi.resources.feed``), and a feed
+    cursor holds the id of the last record a page showed; nothing else is in it.
+    """
+
+    xid: int
+    pk: int
+
+    @property
+    def id(self) -> str:
+        return f"{self.xid}-{self.pk}"
+
+    @classmethod
+    def of(cls, record_id: str) -> ChangePlace:
+        """The place a record id (``<xid>-<pk>``) names; ValueError for anything else."""
+        xid, sep, pk = record_id.partition("-")
+        if not (sep and xid.isascii() and xid.isdigit() and pk.isascii() and pk.isdigit()):
+            raise ValueError("not a change record id")
+        # Digits only, so no sign, space or underscore; a bounded length before int().
+        if len(xid) > 20 or len(pk) > 19:
+            raise ValueError("not a change record id")
+        position = cls(int(xid), int(pk))
+        if position.xid > _XID_MAX or not 1 <= position.pk <= _PK_MAX:
+            raise ValueError("not a change record id")
+        return position
+
+    def encode(self) -> str:
+        raw = json.dumps([FEED_ORDER, self.id], separators=(",", ":"))
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+# What a feed cursor says it orders by, so that a List's cursor is never taken for one.
+FEED_ORDER = "commit"
+
+
+def decode_position(token: str, parameter: str) -> ChangePlace:
+    """The place a feed cursor holds: exactly what ``ChangePlace.encode`` writes, else 400
+    ``INVALID_CURSOR`` naming ``parameter``."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        decoded = json.loads(raw)
+        if not (
+            isinstance(decoded, list)
+            and len(decoded) == 2
+            and decoded[0] == FEED_ORDER
+            and isinstance(decoded[1], str)
+        ):
+            raise ValueError("not a feed cursor")
+        return ChangePlace.of(decoded[1])
+    except (binascii.Error, ValueError, TypeError, RecursionError) as error:
+        raise InvalidQueryParameter(
+            "The cursor is not one this feed issued.", parameter=parameter, code="INVALID_CURSOR"
+        ) from error

@@ -22,9 +22,10 @@ from uuid import UUID
 
 from wellapi.errors import InvalidQueryParameter
 from wellapi.jsonapi import CURSOR_PROFILE
-from wellapi.jsonapi.cursor import Cursor, decode_cursor
+from wellapi.jsonapi.cursor import ChangePlace, Cursor, decode_cursor, decode_position
 from wellapi.jsonapi.ids import canonical_uuid
 from wellapi.resources import PARENTS, Parent, Resource
+from wellapi.resources.feed import SYNC_RUN_ID_MAX
 from wellapi.resources.utc import to_utc
 
 DEFAULT_PAGE_SIZE = 20
@@ -50,7 +51,8 @@ _DIGITS = re.compile(r"[0-9]+")
 
 # What a read answers: a collection, one resource, the resource one of its relationships
 # points at (whose type is the relationship's), or that relationship's linkage alone.
-ReadKind = Literal["list", "retrieve", "related", "relationship"]
+# ``feed``: the changes feed, a collection read forward in commit order (``operations.feed``).
+ReadKind = Literal["list", "retrieve", "related", "relationship", "feed"]
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,8 @@ class ReadQuery:
     workspace_parameter: str | None = None
     include_requested: bool = False
     pagination: Pagination = "profile"
+    # The changes feed's cursor: the place of the last record the previous page showed.
+    position: ChangePlace | None = None
 
     @property
     def sort_token(self) -> str:
@@ -233,7 +237,8 @@ def _parse_filter(
     resource: Resource, path: list[str], value: str, parameter: str, acc: _Filters
 ) -> None:
     name = path[0] if path else ""
-    relationships = {r.name for r in resource.relationships}
+    # The feed filters on its own attributes only: its scope is the workspace it acts in.
+    relationships = {r.name for r in resource.relationships} if resource.scope != "feed" else set()
     if name in relationships and len(path) == 1:
         ids = split_list(value, parameter)
         if len(ids) > MAX_FILTER_VALUES:
@@ -242,13 +247,28 @@ def _parse_filter(
             (name, tuple(dict.fromkeys(parse_uuid(v, parameter) for v in ids)))
         )
         return
-    if name == "created_at" and len(path) == 2 and path[1] in RANGE_OPERATORS:
+    if (
+        name == "created_at"
+        and len(path) == 2
+        and path[1] in RANGE_OPERATORS
+        and name in resource.field_names
+    ):
         acc.ranges.append(RangeFilter("created_at", path[1], parse_timestamp(value, parameter)))
         return
     if name in resource.filters and len(path) == 1:
         attribute = resource.attribute(name)
         values: tuple[str | bool, ...]
-        if attribute.kind == "boolean":
+        if attribute.kind == "string":
+            # One value: the changes feed's sync run (its index walks one run at a time).
+            if not 1 <= len(value) <= SYNC_RUN_ID_MAX or "," in value:
+                raise _bad(
+                    f"filter[{name}] takes one value of 1 to {SYNC_RUN_ID_MAX} characters, "
+                    "without a comma.",
+                    parameter,
+                    "INVALID_FILTER",
+                )
+            values = (value,)
+        elif attribute.kind == "boolean":
             if value not in ("true", "false"):
                 raise _bad(f"filter[{name}] must be true or false.", parameter, "INVALID_FILTER")
             values = (value == "true",)
@@ -297,9 +317,11 @@ def parse_read_query(
     forms: dict[Pagination, str] = {}
     workspace_id: UUID | None = None
     workspace_parameter: str | None = None
-    collection = kind == "list"
-    # A relationship route answers linkage only: nothing to include and no fields to choose.
-    documents = kind != "relationship"
+    feed = kind == "feed"
+    collection = kind in ("list", "feed")
+    # A relationship route answers linkage only: nothing to include and no fields to choose;
+    # the feed's records are written whole and have nothing to include.
+    documents = kind not in ("relationship", "feed")
 
     for name, value in pairs:
         if name in seen:
@@ -324,13 +346,13 @@ def parse_read_query(
             include_requested = True
         elif family == "fields" and len(path) == 1 and documents:
             fields[path[0]] = _parse_fields(resource, related, path[0], value, name)
-        elif family == "sort" and not path and collection:
+        elif family == "sort" and not path and collection and not feed:
             sort, descending = _parse_sort(value, name)
         elif ((family == "page" and path == ["size"]) or name == LIMIT_PARAMETER) and collection:
             page_size = _parse_page_size(value, name)
-        elif name == CURSOR_PARAMETER and collection:
+        elif (name == CURSOR_PARAMETER and collection) or (feed and name == "page[after]"):
             flat_raw = (value, name)
-        elif family == "page" and path in (["after"], ["before"]) and collection:
+        elif family == "page" and path in (["after"], ["before"]) and collection and not feed:
             if path == ["after"]:
                 after_raw = (value, name)
             else:
@@ -364,6 +386,11 @@ def parse_read_query(
             f"filter[created_at][{filters.ranges[0].operator}]; sort by created_at instead.",
             "sort",
         )
+    position = None
+    if feed and flat_raw:
+        # The feed reads forward only: its one cursor, in either form, is a record's place.
+        position = decode_position(*flat_raw)
+        flat_raw = None
     token = "-" + sort if descending else sort
     after = decode_cursor(after_raw[0], after_raw[1], token) if after_raw else None
     before = decode_cursor(before_raw[0], before_raw[1], token) if before_raw else None
@@ -388,4 +415,5 @@ def parse_read_query(
         workspace_parameter=workspace_parameter,
         include_requested=include_requested,
         pagination="flat" if "flat" in forms else "profile",
+        position=position,
     )

@@ -17,11 +17,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from wellapi.errors import NotFound
 from wellapi.http.principal import check_scope
 from wellapi.http.request import Call, Needs
 from wellapi.http.response import Response
+from wellapi.jsonapi import CURSOR_PROFILE, MEDIA_TYPE
 from wellapi.jsonapi.document import Linker, document_values
 from wellapi.jsonapi.query import ReadQuery
 from wellapi.resources import Resource
@@ -36,6 +38,10 @@ Run = Callable[[Call], Response]
 # The platform's nested routes.
 WORKSPACE_PROVIDERS_ROUTE = "/v1/workspaces/{workspace_id}/providers"
 GROUP_WORKSPACES_ROUTE = "/v1/workspace-groups/{workspace_group_id}/workspaces"
+# The changes feed: the one route of its resource.
+CHANGES_ROUTE = "/v1/changes"
+# A collection's answer: JSON:API with the cursor pagination profile it pages by.
+COLLECTION_MEDIA_TYPE = f'{MEDIA_TYPE}; profile="{CURSOR_PROFILE}"'
 # The name of the read's part in a request's script (a write's re-read goes by it too).
 READ_PART = "read"
 # A List's total, counted in the same script.
@@ -92,6 +98,12 @@ def _fetch(
     check_scope(answer, call.query.workspace_parameter, path=call.path_workspace is not None)
     counted = int(answer[TOTAL_PART][0][0]) if total else None
     return layout.rows(answer[READ_PART]), counted
+
+
+def page_link(call: Call, replace: dict[str, str]) -> str:
+    """The request's URL with its cursor parameter replaced: a page link of a collection."""
+    kept = call.kept_parameters() + list(replace.items())
+    return f"{call.base_url}{call.path}?{urlencode(kept, safe='[],')}"
 
 
 def linker(call: Call) -> Linker:

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from urllib.parse import urlencode
 from uuid import UUID
 
 from wellapi.http.request import ROW_ID, Call, Needs, PathId
 from wellapi.http.response import Response, document_response
-from wellapi.jsonapi import CURSOR_PROFILE, MEDIA_TYPE
 from wellapi.jsonapi.cursor import Cursor
 from wellapi.jsonapi.document import collection_document, resource_document
 from wellapi.operations import (
+    COLLECTION_MEDIA_TYPE,
     WORKSPACE_PROVIDERS_ROUTE,
     Operation,
     fetch_page,
+    page_link,
     read_one,
 )
 from wellapi.resources import PROVIDER_CATALOG
@@ -26,16 +26,9 @@ from wellapi.store.shapes import read_params
 # (docs/performance.md "Counting a List").
 TOTAL_BOUND = 1000
 
-COLLECTION_MEDIA_TYPE = f'{MEDIA_TYPE}; profile="{CURSOR_PROFILE}"'
-
 
 def retrieve_row(call: Call) -> Response:
     return document_response(200, resource_document(read_one(call), call.query, call.url))
-
-
-def _page_link(call: Call, replace: dict[str, str]) -> str:
-    kept = call.kept_parameters() + list(replace.items())
-    return f"{call.base_url}{call.path}?{urlencode(kept, safe='[],')}"
 
 
 def _total_and_rows(call: Call) -> tuple[int, list[ReadRow]]:
@@ -69,9 +62,9 @@ def list_rows(call: Call) -> Response:
         # Walking forward, more rows lie ahead only if the extra row came back; walking
         # backward (page[before]) the cursor row itself lies ahead.
         if (query.before is None and has_more) or query.before is not None:
-            next_link = _page_link(call, cursor(rows[-1], backward=False))
+            next_link = page_link(call, cursor(rows[-1], backward=False))
         if (query.before is not None and has_more) or query.after is not None:
-            prev_link = _page_link(call, cursor(rows[0], backward=True))
+            prev_link = page_link(call, cursor(rows[0], backward=True))
     links = {"self": call.url, "prev": prev_link, "next": next_link}
     # The platform's counts: how many rows this page holds, and the List's pages in all.
     meta: dict[str, int | bool] = {"total": min(total, TOTAL_BOUND), "count": len(rows)}

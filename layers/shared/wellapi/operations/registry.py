@@ -4,6 +4,7 @@ the tests). No function imports it: each imports its own operation's module alon
 from __future__ import annotations
 
 from wellapi.operations import Operation
+from wellapi.operations.feed import FEED
 from wellapi.operations.nested import ENROL, REMOVE, SELECT, UNENROL
 from wellapi.operations.read import CATALOG, LIST, RETRIEVE
 from wellapi.operations.related import RELATED, RELATIONSHIP
@@ -24,5 +25,6 @@ OPERATIONS: dict[str, Operation] = {
         REMOVE,
         ENROL,
         UNENROL,
+        FEED,
     )
 }

@@ -8,6 +8,7 @@
     ledgers       the three provenance ledgers                 + ledgers_sql
     enrolments    the workspace group enrolments               + enrolments_sql
     providers     the workspace providers and the catalog      + providers_sql
+    feed          the changes feed (the outbox's records, read in commit order)
     all_conditions  each resource's conditions, for the SQL builders
 
 This module is the registry: ``RESOURCES`` is the one list of the API's resources, the
@@ -28,6 +29,7 @@ from wellapi.resources.description import (
     Walk,
 )
 from wellapi.resources.enrolments import WORKSPACE_GROUP_WORKSPACES
+from wellapi.resources.feed import CHANGES
 from wellapi.resources.ledgers import LEDGER_RESOURCES
 from wellapi.resources.parents import (
     ACCOUNT,
@@ -46,9 +48,15 @@ RESOURCES: dict[str, Resource] = {
 
 VIEWS: dict[str, Resource] = {PROVIDER_CATALOG.key: PROVIDER_CATALOG}
 
+# Collections read by an operation of their own, never by the generic List or a write: the
+# changes feed. Their functions are ``functions/<key>/``.
+FEEDS: dict[str, Resource] = {CHANGES.key: CHANGES}
+
 
 def resource_named(key: str) -> Resource:
-    return RESOURCES[key] if key in RESOURCES else VIEWS[key]
+    if key in RESOURCES:
+        return RESOURCES[key]
+    return VIEWS[key] if key in VIEWS else FEEDS[key]
 
 
 PARENTS: dict[str, Parent] = {
@@ -66,6 +74,8 @@ PARENTS: dict[str, Parent] = {
 }
 
 __all__ = [
+    "CHANGES",
+    "FEEDS",
     "PARENTS",
     "PROVIDER_CATALOG",
     "RESOURCES",

@@ -13,7 +13,11 @@ from typing import Literal
 
 from wellapi.resources.rules import Rules
 
-AttributeKind = Literal["string", "enum", "boolean", "datetime", "integer"]
+# ``uuids``: a JSON array of UUID strings (or null); ``object``: a JSON object; ``number``: a
+# JSON number (the changes feed's attributes, which no write takes).
+AttributeKind = Literal[
+    "string", "enum", "boolean", "datetime", "integer", "uuids", "object", "number"
+]
 SYSTEM_FIELDS = ("created_at", "updated_at", "deleted_at")
 
 
@@ -75,7 +79,8 @@ class Relationship:
     reverse_column: str | None = None
 
 
-ScopeRule = Literal["provenance", "workspace", "group_enrolment", "catalog"]
+# ``feed``: the changes feed, a workspace's change records (``wellapi.resources.feed``).
+ScopeRule = Literal["provenance", "workspace", "group_enrolment", "catalog", "feed"]
 
 
 @dataclass(frozen=True)

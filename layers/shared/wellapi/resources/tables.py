@@ -487,6 +487,29 @@ change_records = Table(
     # The feed: a workspace's records in order. The drainer: every unsent record in order.
     Index("idx_change_records_feed", "workspace_pk", "xid", "pk"),
     Index("idx_change_records_unsent", "xid", "pk", postgresql_where=text("sent_at IS NULL")),
+    # The feed's filters (revision 0022): by resource type and change, by sync run; retention's
+    # walk of the sent records, oldest first.
+    Index("idx_change_records_feed_kind", "workspace_pk", "resource_type", "change", "xid", "pk"),
+    Index(
+        "idx_change_records_feed_sync_run",
+        "workspace_pk",
+        "sync_run_id",
+        "xid",
+        "pk",
+        postgresql_where=text("sync_run_id IS NOT NULL"),
+    ),
+    Index("idx_change_records_sent", "sent_at", postgresql_where=text("sent_at IS NOT NULL")),
+)
+
+# Where retention has pruned each workspace's change records (revision 0022): the largest
+# (xid, pk) it deleted there. A feed cursor below it would skip a record: 410.
+change_feed_pruned = Table(
+    "change_feed_pruned",
+    metadata,
+    Column("workspace_pk", BigInteger, primary_key=True),
+    Column("xid", Xid8, nullable=False),
+    Column("pk", BigInteger, nullable=False),
+    Column("pruned_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
 # An API key: a public lookup prefix and the SHA-256 of its secret (never the secret).

@@ -1,0 +1,70 @@
+"""Home of the changes feed (``changes``: the change records of a workspace, in commit order;
+docs/changes.md).
+
+A change record is history, not a row anyone writes over HTTP: the feed is a collection with
+one operation (``wellapi.operations.feed.FEED``), and its resource has no rules of its own. Its
+``id`` is the record's place in the order, ``<xid>-<pk>`` (the writing transaction and the
+record: a stable event id, which never changes and is never reused); ``lag_seconds`` is how long
+after ``occurred_at`` its transaction began writing it (``recorded_at``), the sync pipeline's lag
+for a sync record. The SQL that reads it is ``wellapi.store.feed``.
+"""
+
+from __future__ import annotations
+
+from wellapi.domain import CHANGE_RESOURCE_TYPES, ActorKind, ChangeKind
+from wellapi.resources.description import (
+    Attribute,
+    Relationship,
+    Resource,
+    TableRef,
+    enum_values,
+)
+from wellapi.resources.parents import WORKSPACE
+from wellapi.resources.rules import Rules
+
+# The longest sync run id a filter takes: the orchestrator's ids are UUIDs or short keys.
+SYNC_RUN_ID_MAX = 200
+
+# The changes each resource type's records can say (revision 0020's KINDS, the sync writer's
+# and the sweeper's, the revocation's): the feed walks one index range per pair a filter keeps.
+CHANGE_PAIRS: tuple[tuple[str, str], ...] = (
+    *(
+        (f"{kind}_workspace_connector", change)
+        for kind in ("account", "company", "people")
+        for change in (ChangeKind.LINKED, ChangeKind.UNLINKED, ChangeKind.REMOVED)
+    ),
+    ("workspace_group_workspace", ChangeKind.ENROLLED),
+    ("workspace_group_workspace", ChangeKind.UNENROLLED),
+    ("workspace_provider", ChangeKind.SELECTED),
+    ("workspace_provider", ChangeKind.CHANGED),
+    ("workspace_provider", ChangeKind.REMOVED),
+    ("workspace_connector", ChangeKind.REVOKED),
+)
+
+CHANGES = Resource(
+    key="changes",
+    type="change",
+    path="changes",
+    table=TableRef("change_records", "pk"),
+    attributes=(
+        Attribute(
+            "resource_type", "resource_type", "enum", enum=CHANGE_RESOURCE_TYPES, nullable=False
+        ),
+        Attribute("change", "change", "enum", enum=enum_values(ChangeKind), nullable=False),
+        Attribute("ids", "ids", "uuids", nullable=False),
+        Attribute("record_ids", "record_ids", "uuids"),
+        Attribute("detail", "detail", "object", nullable=False),
+        Attribute("occurred_at", "occurred_at", "datetime", nullable=False),
+        Attribute("recorded_at", "recorded_at", "datetime", nullable=False),
+        Attribute("lag_seconds", "lag_seconds", "number", nullable=False),
+        Attribute("actor_kind", "actor_kind", "enum", enum=enum_values(ActorKind), nullable=False),
+        Attribute("sync_run_id", "sync_run_id", "string"),
+        Attribute("message_key", "message_key", "string"),
+    ),
+    relationships=(Relationship("workspace", WORKSPACE, "workspace_pk", writable="never"),),
+    scope="feed",
+    scope_relationships=(),
+    # A collection no operation writes: the default rules are never asked.
+    rules=Rules(),
+    filters=("resource_type", "change", "sync_run_id"),
+)

@@ -1,0 +1,139 @@
+"""The changes feed's SQL: a page of the scoped workspace's change records in commit order.
+
+Every page follows the outbox's reader rule (docs/changes.md): only records with ``xid <
+pg_snapshot_xmin(pg_current_snapshot())``, in ``(xid, pk)`` order, after the cursor's place.
+Below that horizon every transaction has ended, so the records before a place a page has
+shown can never change: following ``links.next`` never misses nor repeats one.
+
+A page is one index range per walk, a page of entries each, whatever the workspace holds
+(revision 0022):
+
+- no filter: ``idx_change_records_feed`` ``(workspace_pk, xid, pk)``;
+- a sync run: ``idx_change_records_feed_sync_run`` ``(workspace_pk, sync_run_id, xid, pk)``,
+  any type or change filter checked on its rows;
+- resource types and/or changes: ``idx_change_records_feed_kind`` ``(workspace_pk,
+  resource_type, change, xid, pk)``, one LATERAL range per (type, change) pair the filters keep
+  (``wellapi.resources.feed.CHANGE_PAIRS``, at most 15), merged and cut to the page.
+
+The statement writes each record's JSON:API resource object itself, as the reads do
+(``wellapi.sqlbuild.document_sql``): every value is JSON text made by PostgreSQL. The values
+are typed before they get here (integers, the enums' members, a sync run id of bounded
+length), and every literal is written by ``to_literal``. The text is fixed but for them, so it
+is built here at run time, with no SQL builder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from wellapi.store.templates import to_literal
+
+# The labels of a page's columns: the record's id (its place), and its resource object.
+FEED_COLUMNS = ("id", "document")
+
+SCOPED_WORKSPACE = "core_api.scope_workspace_pk()"
+HORIZON = "pg_snapshot_xmin(pg_current_snapshot())"
+# What a page reads of a record (the feed's columns, revision 0019's grant to the API role).
+RECORD = (
+    "r.xid, r.pk, r.resource_type, r.change, r.ids, r.record_ids, r.detail, r.occurred_at, "
+    "r.recorded_at, r.actor_kind, r.sync_run_id, r.message_key"
+)
+
+
+def _instant(column: str) -> str:
+    """A ``timestamptz`` as the documents write it: ISO 8601 in UTC, no empty fraction."""
+    return (
+        f"replace(to_char({column} AT TIME ZONE 'UTC', "
+        "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), '.000000Z', 'Z')"
+    )
+
+
+def _after(after: tuple[int, int] | None) -> str:
+    if after is None:
+        return ""
+    return f" AND (r.xid, r.pk) > {_place(after)}"
+
+
+def _place(after: tuple[int, int]) -> str:
+    """A place in the order, ``(xid, pk)``, as a row of literals."""
+    xid, pk = after
+    return f"({to_literal(str(int(xid)))}::xid8, {int(pk)})"
+
+
+def _range(conditions: str, after: tuple[int, int] | None, limit: int) -> str:
+    """One walk: the records ``conditions`` keeps, behind the horizon, after the cursor."""
+    return (
+        f"SELECT {RECORD} FROM core_api.change_records r "
+        f"WHERE r.workspace_pk = {SCOPED_WORKSPACE} AND r.xid < {HORIZON}{_after(after)}"
+        f"{conditions} ORDER BY r.xid, r.pk LIMIT {int(limit)}"
+    )
+
+
+def _pairs_sql(pairs: Sequence[tuple[str, str]]) -> str:
+    return ", ".join(f"({to_literal(t)}, {to_literal(c)})" for t, c in pairs)
+
+
+def page_statement(
+    *,
+    after: tuple[int, int] | None,
+    limit: int,
+    pairs: Sequence[tuple[str, str]] | None = None,
+    sync_run_id: str | None = None,
+) -> str:
+    """Up to ``limit`` records after the place ``after``: their ids and resource objects, in order.
+
+    ``pairs``: the (resource type, change) pairs the filters keep (None: no such filter; empty:
+    nothing can match). ``sync_run_id``: one sync run's records only.
+    """
+    if pairs is not None and not pairs:
+        page = _range(" AND false", after, limit)
+    elif sync_run_id is not None:
+        kept = f" AND (r.resource_type, r.change) IN ({_pairs_sql(pairs)})" if pairs else ""
+        page = _range(f" AND r.sync_run_id = {to_literal(sync_run_id)}{kept}", after, limit)
+    elif pairs is not None:
+        walk = _range(
+            " AND r.resource_type = k.resource_type AND r.change = k.change", after, limit
+        )
+        page = (
+            f"SELECT w.* FROM (VALUES {_pairs_sql(pairs)}) AS k(resource_type, change) "
+            f"CROSS JOIN LATERAL ({walk}) w ORDER BY w.xid, w.pk LIMIT {int(limit)}"
+        )
+    else:
+        page = _range("", after, limit)
+    record_id = "c.xid::text || '-' || c.pk::text"
+    attributes = (
+        "json_build_object('resource_type', c.resource_type, 'change', c.change, "
+        "'ids', c.ids, 'record_ids', c.record_ids, 'detail', c.detail, "
+        f"'occurred_at', {_instant('c.occurred_at')}, "
+        f"'recorded_at', {_instant('c.recorded_at')}, "
+        "'lag_seconds', round(extract(epoch FROM c.recorded_at - c.occurred_at), 3), "
+        "'actor_kind', c.actor_kind, 'sync_run_id', c.sync_run_id, "
+        "'message_key', c.message_key)"
+    )
+    workspace = "json_build_object('data', json_build_object('type', 'workspace', 'id', w.id))"
+    document = (
+        f"json_build_object('type', 'change', 'id', {record_id}, 'attributes', {attributes}, "
+        f"'relationships', json_build_object('workspace', {workspace}))::text"
+    )
+    return (
+        f"SELECT {record_id} AS id, {document} AS document FROM ({page}) c, "
+        "(SELECT workspace_id::text AS id FROM core_api.workspaces "
+        f"WHERE pk = {SCOPED_WORKSPACE}) w ORDER BY c.xid, c.pk"
+    )
+
+
+def expired_statement(after: tuple[int, int]) -> str:
+    """Whether retention pruned a record after the place ``after`` in the scoped workspace: a cursor
+    there would skip it (one row, one boolean).
+
+    Run after the page, in the same script: the page's snapshot is older, and pruning only
+    moves forward, so when this says no, the page missed nothing either.
+    """
+    return (
+        "SELECT EXISTS (SELECT 1 FROM core_api.change_feed_pruned p "
+        f"WHERE p.workspace_pk = {SCOPED_WORKSPACE} AND (p.xid, p.pk) > "
+        f"{_place(after)})"
+    )
+
+
+__all__ = ["FEED_COLUMNS", "expired_statement", "page_statement"]

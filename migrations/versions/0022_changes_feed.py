@@ -1,0 +1,128 @@
+"""the changes feed's walks and the outbox's retention: an index per filter, the pruned
+positions a cursor is checked against, and the sync role's prune of sent records only
+
+Revision ID: 0022
+Revises: 0020
+Create Date: 2026-11-25
+
+The feed (``GET /v1/changes``, docs/changes.md) reads a workspace's records behind the
+``pg_snapshot_xmin`` horizon in ``(xid, pk)`` order, a page at a time. Unfiltered it walks
+revision 0019's ``idx_change_records_feed`` ``(workspace_pk, xid, pk)``. Each filter gets an
+index whose leading columns are equalities and whose tail is the order, so a page of a filter
+reads a page of index entries, however many records the workspace holds:
+
+- ``idx_change_records_feed_kind`` ``(workspace_pk, resource_type, change, xid, pk)``: a
+  filter on resource types and/or changes is walked once per (type, change) pair it keeps,
+  a page each, merged (``wellapi.store.feed``);
+- ``idx_change_records_feed_sync_run`` ``(workspace_pk, sync_run_id, xid, pk)`` on the sync
+  records: a sync run's records (the sync-run visibility).
+
+Retention (``wellapi.sync.retention``, run by the sweep function): a sent record is deleted
+``CHANGE_RETENTION_DAYS`` (30) after its ``sent_at``, in bounded steps on
+``idx_change_records_sent`` (``sent_at`` of the sent records); an unsent one never is. The
+database holds the sync role to that: it may read and delete only records sent more than 30
+days ago (its SELECT and DELETE policies), never another one, whatever SQL it runs.
+
+Each step raises, in the same statement, the workspace's pruned position in
+``core_api.change_feed_pruned`` to the largest ``(xid, pk)`` it deleted there. A feed request
+with a cursor below its workspace's pruned position would skip a record it never read: it is
+answered 410 ``CURSOR_EXPIRED`` instead, in the request's one round trip. The API role reads
+the positions of its verified scope's workspace (a service, every workspace), like the
+records.
+
+Independent of revision 0021 (the drainer's): it touches no object 0021 creates. The 30 days
+are written here as they are today (``wellapi.domain.CHANGE_RETENTION_DAYS``); a change of the
+promise is a revision of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "0022"
+down_revision: str | None = "0020"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+RETENTION = "interval '30 days'"
+PRUNABLE = f"sent_at < now() - {RETENTION}"
+SERVICE = "(SELECT core_api.verified_principal_kind()) = 'service'"
+WORKSPACE = "(SELECT core_api.verified_workspace_pk())"
+
+# Built in the migration's one transaction, under a write lock on the outbox: the migration
+# runner (wellapi.handlers.migration) holds every revision in one lock-retried transaction, so
+# it cannot run CREATE INDEX CONCURRENTLY. The outbox is revision 0019's, of the same release
+# (#33): deployed together, the table is near empty when these are built. Deployed after a
+# release that wrote records for long, the builds stop writes for their length (about 10 s per
+# 10,000,000 records on the bench machine): then build them CONCURRENTLY by hand first (IF NOT
+# EXISTS makes this revision take them as they are). tests/database/test_migrations.py lists
+# this revision among those that break the expand-only rule, with this reason.
+INDEXES = (
+    "CREATE INDEX IF NOT EXISTS idx_change_records_feed_kind "
+    "ON core_api.change_records (workspace_pk, resource_type, change, xid, pk)",
+    "CREATE INDEX IF NOT EXISTS idx_change_records_feed_sync_run "
+    "ON core_api.change_records (workspace_pk, sync_run_id, xid, pk) "
+    "WHERE sync_run_id IS NOT NULL",
+    "CREATE INDEX IF NOT EXISTS idx_change_records_sent "
+    "ON core_api.change_records (sent_at) WHERE sent_at IS NOT NULL",
+)
+
+PRUNED = """
+CREATE TABLE core_api.change_feed_pruned (
+  workspace_pk bigint NOT NULL,
+  xid xid8 NOT NULL,
+  pk bigint NOT NULL,
+  pruned_at timestamptz NOT NULL DEFAULT now(),
+  CONSTRAINT change_feed_pruned_pkey PRIMARY KEY (workspace_pk)
+);
+"""
+
+
+def upgrade() -> None:
+    for index in INDEXES:
+        op.execute(index)
+    op.execute(PRUNED)
+    op.execute("ALTER TABLE core_api.change_feed_pruned ENABLE ROW LEVEL SECURITY")
+    op.execute("ALTER TABLE core_api.change_feed_pruned FORCE ROW LEVEL SECURITY")
+    op.execute(
+        "CREATE POLICY change_feed_pruned_owner ON core_api.change_feed_pruned TO CURRENT_USER "
+        "USING (true) WITH CHECK (true)"
+    )
+    op.execute(
+        "CREATE POLICY change_feed_pruned_api_read ON core_api.change_feed_pruned FOR SELECT "
+        f"TO well_api USING (workspace_pk = {WORKSPACE} OR {SERVICE})"
+    )
+    op.execute(
+        "CREATE POLICY change_feed_pruned_sync ON core_api.change_feed_pruned "
+        "TO well_sync USING (true) WITH CHECK (true)"
+    )
+    op.execute("GRANT SELECT (workspace_pk, xid, pk) ON core_api.change_feed_pruned TO well_api")
+    op.execute("GRANT SELECT, INSERT, UPDATE ON core_api.change_feed_pruned TO well_sync")
+    # The prune: only records sent more than the retention ago, for reading and deleting.
+    op.execute(
+        "CREATE POLICY change_records_sync_prune_read ON core_api.change_records FOR SELECT "
+        f"TO well_sync USING ({PRUNABLE})"
+    )
+    op.execute(
+        "CREATE POLICY change_records_sync_prune ON core_api.change_records FOR DELETE "
+        f"TO well_sync USING ({PRUNABLE})"
+    )
+    op.execute(
+        "GRANT SELECT (pk, xid, workspace_pk, sent_at) ON core_api.change_records TO well_sync"
+    )
+    op.execute("GRANT DELETE ON core_api.change_records TO well_sync")
+
+
+def downgrade() -> None:
+    op.execute("REVOKE DELETE ON core_api.change_records FROM well_sync")
+    op.execute(
+        "REVOKE SELECT (pk, xid, workspace_pk, sent_at) ON core_api.change_records FROM well_sync"
+    )
+    op.execute("DROP POLICY change_records_sync_prune ON core_api.change_records")
+    op.execute("DROP POLICY change_records_sync_prune_read ON core_api.change_records")
+    op.execute("DROP TABLE core_api.change_feed_pruned")
+    op.execute("DROP INDEX core_api.idx_change_records_sent")
+    op.execute("DROP INDEX core_api.idx_change_records_feed_sync_run")
+    op.execute("DROP INDEX core_api.idx_change_records_feed_kind")
