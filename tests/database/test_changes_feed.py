@@ -24,8 +24,10 @@ from tests.support import sync as s
 from tests.support import tenancy as tn
 from tests.support import writes as w
 from tests.support.api import Lambda, Reply, call, event
+from wellapi.handlers.sweep import sweep_once
 from wellapi.handlers.sync import sync_handler
 from wellapi.jsonapi.cursor import ChangePlace
+from wellapi.store import connections as db
 
 pytestmark = pytest.mark.usefixtures("api_database")
 
@@ -368,3 +370,86 @@ def test_a_cursor_behind_a_pruned_record_is_410_and_one_after_it_reads_on(admin)
         r["id"] for r in feed(claims, f"cursor={ChangePlace.of(third).encode()}").json["data"]
     ] == [fourth]
     assert [r["id"] for r in every_page(claims)] == [fourth]
+
+
+def record(admin: pg8000.native.Connection, workspace_pk: int, sent: str | None) -> str:
+    """A change record of the workspace, sent ``sent`` ago (an interval), or never: its id."""
+    rows = admin.run(
+        "INSERT INTO core_api.change_records (workspace_pk, resource_type, change, ids, "
+        "occurred_at, actor_kind) VALUES (:w, 'workspace_provider', 'selected', "
+        "ARRAY[gen_random_uuid()], now() - interval '90 days', 'sweep') "
+        "RETURNING xid::text || '-' || pk",
+        w=workspace_pk,
+    )
+    record_id = str(rows[0][0])
+    if sent is not None:
+        admin.run(
+            "UPDATE core_api.change_records SET sent_at = now() - CAST(:sent AS interval) "
+            "WHERE xid::text || '-' || pk = :id",
+            sent=sent,
+            id=record_id,
+        )
+    return record_id
+
+
+def kept(admin: pg8000.native.Connection, workspace_pk: int) -> list[str]:
+    rows = admin.run(
+        "SELECT xid::text || '-' || pk FROM core_api.change_records WHERE workspace_pk = :w "
+        "ORDER BY xid, pk",
+        w=workspace_pk,
+    )
+    return [r[0] for r in rows]
+
+
+def test_retention_prunes_records_sent_longer_ago_in_bounded_steps_and_keeps_the_rest(admin):
+    t = f.tenant(admin)
+    unsent = record(admin, t.workspace_pk, None)
+    recent = record(admin, t.workspace_pk, "29 days 23 hours")
+    old = [record(admin, t.workspace_pk, f"{30 + i} days 1 hour") for i in range(5)]
+    # Another workspace's old record goes too, and raises its own pruned position only.
+    other = f.tenant(admin)
+    theirs = record(admin, other.workspace_pk, "40 days")
+
+    report = s.prune(records=2)
+
+    # Three full steps, and one that finds less than a step: done.
+    assert (report.records, report.steps) == (6, 4)
+    assert kept(admin, t.workspace_pk) == [unsent, recent]
+    assert kept(admin, other.workspace_pk) == []
+    positions = admin.run(
+        "SELECT workspace_pk, xid::text || '-' || pk FROM core_api.change_feed_pruned "
+        "WHERE workspace_pk IN (:a, :b) ORDER BY workspace_pk",
+        a=t.workspace_pk,
+        b=other.workspace_pk,
+    )
+    assert positions == sorted(
+        [[t.workspace_pk, max(old, key=ChangePlace.of)], [other.workspace_pk, theirs]]
+    )
+    assert s.prune().records == 0
+
+
+def test_the_sync_role_may_delete_no_record_retention_keeps(admin):
+    t = f.tenant(admin)
+    unsent = record(admin, t.workspace_pk, None)
+    recent = record(admin, t.workspace_pk, "1 day")
+
+    deleted = db.execute(
+        "WITH gone AS (DELETE FROM core_api.change_records RETURNING 1) SELECT count(*) FROM gone",
+        pool=db.get_pool("sync"),
+        retry=False,
+    )
+
+    assert deleted == [[0]]
+    assert kept(admin, t.workspace_pk) == [unsent, recent]
+
+
+def test_the_sweep_function_prunes_and_reports_it(admin, monkeypatch):
+    t = f.tenant(admin)
+    for _ in range(3):
+        record(admin, t.workspace_pk, "31 days")
+    s.follow_stdout(monkeypatch)
+
+    summary = sweep_once(pool=db.get_pool("sync"), time_left_ms=lambda: 60_000)
+
+    assert summary["change_records_pruned"] >= 3
+    assert kept(admin, t.workspace_pk) == []

@@ -115,7 +115,7 @@ class ChangePlace:
 FEED_ORDER = "commit"
 
 
-def decode_position(token: str, parameter: str) -> ChangePlace:
+def decode_change_place(token: str, parameter: str) -> ChangePlace:
     """The place a feed cursor holds: exactly what ``ChangePlace.encode`` writes, else 400
     ``INVALID_CURSOR`` naming ``parameter``."""
     try:

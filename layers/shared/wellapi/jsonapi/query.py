@@ -22,7 +22,7 @@ from uuid import UUID
 
 from wellapi.errors import InvalidQueryParameter
 from wellapi.jsonapi import CURSOR_PROFILE
-from wellapi.jsonapi.cursor import ChangePlace, Cursor, decode_cursor, decode_position
+from wellapi.jsonapi.cursor import ChangePlace, Cursor, decode_change_place, decode_cursor
 from wellapi.jsonapi.ids import canonical_uuid
 from wellapi.resources import PARENTS, Parent, Resource
 from wellapi.resources.feed import SYNC_RUN_ID_MAX
@@ -389,7 +389,7 @@ def parse_read_query(
     position = None
     if feed and flat_raw:
         # The feed reads forward only: its one cursor, in either form, is a record's place.
-        position = decode_position(*flat_raw)
+        position = decode_change_place(*flat_raw)
         flat_raw = None
     token = "-" + sort if descending else sort
     after = decode_cursor(after_raw[0], after_raw[1], token) if after_raw else None
