@@ -70,6 +70,11 @@ class Config:
     # traffic runs alone first.
     revocation_rows: int = 10_000_000
     revocation_baseline_seconds: float = 10.0
+    # The feed phase: the big and the small workspace's change records, and the requests
+    # timed of each case at each size.
+    feed_records: int = 10_000_000
+    feed_small_records: int = 10_000
+    feed_iterations: int = 200
     first_runs: int = 9  # cold start with the first request: runs per function, each side
     runtime_runs: int = 3  # the same under awslambdaric, per function
     first_functions: tuple[str, ...] | None = None  # None: every function of the template
@@ -162,6 +167,9 @@ class Config:
             build=False,
             revocation_rows=2_000,
             revocation_baseline_seconds=0.5,
+            feed_records=3_000,
+            feed_small_records=300,
+            feed_iterations=3,
         )
 
 
@@ -177,6 +185,7 @@ PHASES = (
     "memory",
     "large",
     "revocation",
+    "feed",
 )
 EMBEDDED_SETTINGS = {"shared_buffers": "1GB"}
 PAGE_SIZE = 20  # the API's default page size, used by the scale query

@@ -16,6 +16,7 @@ from welldev.bench.cold_start import diagnose_cold, measure_cold
 from welldev.bench.config import Config
 from welldev.bench.databases import prepare_database
 from welldev.bench.drain import measure_drain
+from welldev.bench.feed import measure_feed
 from welldev.bench.first_request import measure_first
 from welldev.bench.harness import invoke, quiet_powertools
 from welldev.bench.large import measure_large
@@ -104,7 +105,7 @@ def _phase_cold(report: Report, box: Sandbox, config: Config) -> None:
         else replace(box, functions={k: v for k, v in box.functions.items() if k in functions})
     )
     count = len(cold_box.functions)
-    step(f"1/10 cold start: {count} functions x {config.cold_runs} run(s), each with its floor")
+    step(f"1/11 cold start: {count} functions x {config.cold_runs} run(s), each with its floor")
     loaded = measure_cold(report, cold_box, config.cold_runs)
     if _should_diagnose(config, report, "cold_start."):
         diagnose_cold(report, cold_box, loaded, config.cold_runs)
@@ -131,39 +132,39 @@ def _database_phases(
     report.machine["postgres"] = postgres_version(large.local)
     with functions_connected_as(large.local, API_ROLE), quiet_powertools():
         if "warm" in config.phases:
-            step(f"2/10 warm latency: {config.warm_iterations} iterations after {config.warmup}")
+            step(f"2/11 warm latency: {config.warm_iterations} iterations after {config.warmup}")
             cases = measure_warm(report, large, config)
             calls = {c.name: functools.partial(invoke, c.handler, c.event, c.status) for c in cases}
             measure_split(report, calls, config.warm_iterations)
             if _should_diagnose(config, report, "warm."):
                 diagnose_warm(report, cases, config.profile_requests)
         if "round_trips" in config.phases:
-            step("3/10 statements and round trips per request")
+            step("3/11 statements and round trips per request")
             measure_round_trips(report, large)
     if "scale" in config.phases and small is not None:
-        step("4/10 scale: the sync-status List with a deep cursor, 1M rows against 10k")
+        step("4/11 scale: the sync-status List with a deep cursor, 1M rows against 10k")
         with quiet_powertools():
             sqls = measure_scale(report, large, small, config)
         if _should_diagnose(config, report, "scale."):
             diagnose_scale(report, {"large": large, "small": small}, sqls)
     if "sync" in config.phases:
-        step(f"5/10 sync throughput: {config.sync_messages} x {config.sync_ids} per batch")
+        step(f"5/11 sync throughput: {config.sync_messages} x {config.sync_ids} per batch")
         with functions_connected_as(large.local, API_ROLE):
             measure_sync(report, large, config)
             if _should_diagnose(config, report, "sync."):
                 diagnose_sync(report, large, config)
     if "outbox" in config.phases:
-        step("6/10 outbox: a Create and a sync batch, each with and without its change records")
+        step("6/11 outbox: a Create and a sync batch, each with and without its change records")
         with functions_connected_as(large.local, API_ROLE), quiet_powertools():
             measure_outbox_create(report, large, config)
         with functions_connected_as(large.local, API_ROLE):
             measure_outbox_sync(report, large, config)
     if "drain" in config.phases:
-        step("7/10 drain: 10,000 change records to an EventBridge stub, as the drainer's role")
+        step("7/11 drain: 10,000 change records to an EventBridge stub, as the drainer's role")
         with functions_connected_as(large.local, API_ROLE):
             measure_drain(report, large, config)
     if "memory" in config.phases and box is not None:
-        step(f"8/10 memory: one process serving {config.memory_requests:,} Retrieve requests")
+        step(f"8/11 memory: one process serving {config.memory_requests:,} Retrieve requests")
         measure_memory(report, box, large, config)
     _own_database_phases(report, config, server)
 
@@ -171,12 +172,12 @@ def _database_phases(
 def _own_database_phases(report: Report, config: Config, server: database.LocalDatabase) -> None:
     if "large" in config.phases:
         rows = config.large_tenants.rows
-        step(f"9/10 large tenants: every read shape at {rows:,} ledger rows against 10,000")
+        step(f"9/11 large tenants: every read shape at {rows:,} ledger rows against 10,000")
         with quiet_powertools():
             measure_large(report, server, config.database_prefix, config.large_tenants)
     if "revocation" in config.phases:
         rows = config.revocation_rows
-        step(f"10/10 revocation of a connector of {rows:,} rows while another tenant syncs")
+        step(f"10/11 revocation of a connector of {rows:,} rows while another tenant syncs")
         with quiet_powertools():
             measure_revocation(
                 report,
@@ -185,3 +186,10 @@ def _own_database_phases(report: Report, config: Config, server: database.LocalD
                 rows,
                 config.revocation_baseline_seconds,
             )
+    if "feed" in config.phases:
+        step(
+            f"11/11 changes feed: a page at {config.feed_records:,} change records against "
+            f"{config.feed_small_records:,}, each filter, a deep cursor"
+        )
+        with quiet_powertools():
+            measure_feed(report, server, config.database_prefix, config)

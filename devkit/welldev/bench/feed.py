@@ -1,0 +1,258 @@
+"""Phase ``feed``: the changes feed's page at 10,000,000 change records against 10,000 (#33).
+
+One database holds two workspaces: ``big``, with ``Config.feed_records`` change records, and
+``small``, with ``Config.feed_small_records``, alike in every other way (each record's
+resource type and change cycle through ``CHANGE_PAIRS``, a sync run every 1,000 records, one
+transaction per 1,000,000, most records sent ten days ago, the oldest 1% forty days ago). The
+records are made set-based (``generate_series``), their indexes built after the load, and the
+database is reused while its fingerprint holds.
+
+Each case is a feed request through the handler as the workspace's owner, a page of the
+default size, its cursor 90% deep into the workspace's records (or the sync run's first page),
+timed at both sizes taking turns: the big workspace's page takes at most ``FEED_GOAL`` x the
+small one's. Every statement the feed and retention write is explained (``EXPLAIN (ANALYZE,
+BUFFERS)``) at the big size, as the owner with the big workspace's scope (the API role's
+policies aside); retention's step is explained inside a transaction rolled back, so the seed
+keeps its records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pg8000.native
+
+from wellapi.roles import API_ROLE
+from welldev import database
+from welldev.bench import large_tenant
+from welldev.bench.config import Config
+from welldev.bench.errors import BenchError
+from welldev.bench.harness import api_event, elapsed, handler_for, interleaved, invoke, note
+from welldev.bench.report import Report
+from welldev.claims import claims
+from welldev.function_roles import functions_connected_as
+
+SEED_VERSION = "1"
+FEED_GOAL = 1.5
+# One transaction per this many records: distinct xids, as many writers' commits make.
+RECORDS_PER_XID = 1_000_000
+RECORDS_PER_RUN = 1_000
+# The feed's filters, each with the cursor 90% deep (the sync run: its own first page).
+CASES: dict[str, str] = {
+    "first_page": "",
+    "deep": "{cursor}",
+    "deep.resource_type": "filter[resource_type]=workspace_provider&{cursor}",
+    "deep.change": "filter[change]=unlinked,removed&{cursor}",
+    "deep.resource_type_and_change": (
+        "filter[resource_type]=account_workspace_connector&filter[change]=linked&{cursor}"
+    ),
+    "sync_run": "filter[sync_run_id]={run}",
+}
+
+
+def _fingerprint(big: int, small: int) -> str:
+    from wellapi.handlers.migration import migrations_dir
+
+    digest = hashlib.sha256(f"{SEED_VERSION}:{big}:{small}".encode())
+    for path in sorted((migrations_dir() / "versions").glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _records(conn: pg8000.native.Connection, workspace_pk: int, count: int) -> None:
+    """``count`` change records of the workspace, set-based, a transaction per million."""
+    from wellapi.resources.feed import CHANGE_PAIRS
+
+    pairs = ", ".join(f"({i}, '{t}', '{c}')" for i, (t, c) in enumerate(CHANGE_PAIRS))
+    for start in range(0, count, RECORDS_PER_XID):
+        end = min(count, start + RECORDS_PER_XID)
+        w, run = int(workspace_pk), RECORDS_PER_RUN
+        conn.run(
+            "INSERT INTO core_api.change_records (workspace_pk, resource_type, change, ids, "
+            "record_ids, detail, occurred_at, actor_kind, sync_run_id, message_key, sent_at) "
+            f"SELECT {w}, k.t, k.c, ARRAY[md5(g || '-{w}')::uuid], "
+            "CASE WHEN position('_workspace_connector' IN k.t) > 0 "
+            f"THEN ARRAY[md5('r' || g || '-{w}')::uuid] END, '{{}}'::jsonb, "
+            "now() - interval '45 days' + g * interval '1 ms', "
+            "CASE WHEN k.c IN ('linked', 'unlinked') THEN 'sync' ELSE 'sweep' END, "
+            f"CASE WHEN k.c IN ('linked', 'unlinked') THEN 'run-' || (g / {run}) END, "
+            "CASE WHEN k.c IN ('linked', 'unlinked') THEN 'key-' || g END, "
+            f"now() - CASE WHEN g < {int(count) // 100} THEN interval '40 days' "
+            "ELSE interval '10 days' END "
+            f"FROM generate_series({int(start)}, {int(end) - 1}) g "
+            f"JOIN (VALUES {pairs}) AS k(i, t, c) ON k.i = g % {len(CHANGE_PAIRS)}"
+        )
+
+
+def prepare_feed_seed(server: database.LocalDatabase, name: str, big: int, small: int) -> None:
+    wanted = _fingerprint(big, small)
+    local = database.create_database(server, name)
+    conn = database.admin_connection(local.admin_url)
+    try:
+        seeded = conn.run("SELECT to_regclass('public.feed_seed')")[0][0] is not None
+        if seeded and conn.run("SELECT fingerprint FROM public.feed_seed") == [[wanted]]:
+            note(f"{name}: reusing {big:,} and {small:,} change records")
+            return
+    finally:
+        conn.close()
+    started = time.perf_counter()
+    local = database.prepare(server, name, replace=True)
+    conn = database.admin_connection(local.admin_url)
+    try:
+        large_tenant.make_providers(conn, 10)
+        for tenant in ("big", "small"):
+            large_tenant.make_tenant(
+                conn, tenant, rows=100, connectors=1, records=large_tenant.RECORDS
+            )
+        # Built after the load, as one sort each: what the migrations made, the same.
+        indexes = conn.run(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'core_api' "
+            "AND tablename = 'change_records' AND indexname <> 'change_records_pkey'"
+        )
+        for index, _ in indexes:
+            conn.run(f"DROP INDEX core_api.{pg8000.native.identifier(index)}")
+        for tenant, count in (("big", big), ("small", small)):
+            _records(conn, large_tenant.tenant(conn, tenant).workspace_pk, count)
+        conn.run("SET maintenance_work_mem = '512MB'")
+        for _, definition in indexes:
+            conn.run(definition)
+        conn.run("VACUUM (ANALYZE) core_api.change_records")
+        conn.run("CHECKPOINT")
+        conn.run("CREATE TABLE public.feed_seed (fingerprint text NOT NULL)")
+        conn.run("INSERT INTO public.feed_seed VALUES (:f)", f=wanted)
+    finally:
+        conn.close()
+    note(f"{name}: built {big:,} and {small:,} change records in {elapsed(started)}")
+
+
+def _deep(conn: pg8000.native.Connection, workspace_pk: int) -> tuple[int, int]:
+    """The place of the record 90% of the way into the workspace's records."""
+    low, high = conn.run(
+        "SELECT min(pk), max(pk) FROM core_api.change_records WHERE workspace_pk = :w",
+        w=workspace_pk,
+    )[0]
+    xid, pk = conn.run(
+        "SELECT xid::text, pk FROM core_api.change_records WHERE workspace_pk = :w "
+        "AND pk >= :p ORDER BY pk LIMIT 1",
+        w=workspace_pk,
+        p=int(low + (high - low) * 0.9),
+    )[0]
+    return int(xid), int(pk)
+
+
+def _middle_run(records: int) -> str:
+    """A sync run in the middle of a workspace of ``records`` records (``_records``)."""
+    return f"run-{records // RECORDS_PER_RUN // 2}"
+
+
+def _call(who: dict[str, str], query: str) -> Callable[[], Any]:
+    handler = handler_for("changes", "feed")
+    event = api_event("GET", "/v1/changes", route="/v1/changes", claims=who, query=query)
+
+    def call() -> Any:
+        body = json.loads(invoke(handler, event, 200)["body"])
+        if not body["data"]:
+            raise BenchError(f"the feed's page is empty: GET /v1/changes?{query}")
+        return body
+
+    return call
+
+
+_EXECUTION = re.compile(r"Execution Time: ([0-9.]+) ms")
+_BUFFERS = re.compile(r"Buffers: shared hit=([0-9]+)(?: read=([0-9]+))?")
+
+
+def _explain(conn: pg8000.native.Connection, sql: str) -> dict[str, Any]:
+    plan = [str(r[0]) for r in conn.run(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")]
+    text = "\n".join(plan)
+    executed = _EXECUTION.search(text)
+    buffers = _BUFFERS.search(text)
+    return {
+        "execution_ms": float(executed.group(1)) if executed else None,
+        "buffers": int(buffers.group(1)) + int(buffers.group(2) or 0) if buffers else None,
+        "plan": plan,
+    }
+
+
+def _explain_all(
+    conn: pg8000.native.Connection, workspace_pk: int, deep: tuple[int, int], run: str
+) -> dict[str, Any]:
+    from wellapi.resources.feed import CHANGE_PAIRS
+    from wellapi.store.feed import expired_statement, page_statement
+    from wellapi.sync.retention import prune_statement
+
+    plans: dict[str, Any] = {}
+    conn.run("BEGIN")
+    try:
+        conn.run("SELECT set_config('well.workspace_pk', :w, true)", w=str(workspace_pk))
+        provider_pairs = tuple(p for p in CHANGE_PAIRS if p[0] == "workspace_provider")
+        statements = {
+            "page.deep": page_statement(after=deep, limit=21),
+            "page.deep.resource_type": page_statement(after=deep, limit=21, pairs=provider_pairs),
+            "page.sync_run": page_statement(after=None, limit=21, sync_run_id=run),
+            "expired": expired_statement(deep),
+        }
+        for name, sql in statements.items():
+            plans[name] = _explain(conn, sql)
+        plans["prune_step"] = _explain(conn, prune_statement())
+    finally:
+        conn.run("ROLLBACK")
+    return plans
+
+
+def measure_feed(
+    report: Report, server: database.LocalDatabase, prefix: str, config: Config
+) -> None:
+    name = f"{prefix}_feed"
+    prepare_feed_seed(server, name, config.feed_records, config.feed_small_records)
+    local = server.with_database(name)
+    database.ensure_roles(local)
+    conn = database.admin_connection(local.admin_url)
+    try:
+        big, small = (large_tenant.tenant(conn, t) for t in ("big", "small"))
+        owners = {t.name: claims(conn, t.person_id, t.workspace_id, "member") for t in (big, small)}
+        deep = {t.name: _deep(conn, t.workspace_pk) for t in (big, small)}
+        runs = {
+            "big": _middle_run(config.feed_records),
+            "small": _middle_run(config.feed_small_records),
+        }
+        plans = _explain_all(conn, big.workspace_pk, deep["big"], runs["big"])
+    finally:
+        conn.close()
+    from wellapi.jsonapi.cursor import ChangePlace
+
+    lines = []
+    with functions_connected_as(local, API_ROLE):
+        for case, template in CASES.items():
+
+            def call(tenant: str, template: str = template) -> Callable[[], Any]:
+                cursor = "cursor=" + ChangePlace(*deep[tenant]).encode()
+                query = template.format(cursor=cursor, run=runs[tenant]).strip("&")
+                return _call(owners[tenant], query)
+
+            big_ms, small_ms = interleaved(
+                call("big"), call("small"), config.feed_iterations, config.warmup
+            )
+            b = report.figure(f"feed.{case}.big", big_ms, "ms")
+            s = report.figure(f"feed.{case}.small", small_ms, "ms")
+            ratio = report.ratio(f"feed.{case}", b.median / s.median, FEED_GOAL)
+            lines.append(f"{case} {b.median:.2f} / {s.median:.2f} ms = {ratio.value:.2f}x")
+    report.details["feed"] = {
+        "records": {"big": config.feed_records, "small": config.feed_small_records},
+        "explain": {
+            k: {"execution_ms": v["execution_ms"], "buffers": v["buffers"]}
+            for k, v in plans.items()
+        },
+        "plans": {k: v["plan"] for k, v in plans.items()},
+    }
+    note(f"feed at {config.feed_records:,} records against {config.feed_small_records:,}:")
+    for line in lines:
+        note(f"  {line}")
+    for key, value in plans.items():
+        note(f"  EXPLAIN {key}: {value['execution_ms']} ms, {value['buffers']} buffers")
