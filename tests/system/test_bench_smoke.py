@@ -69,6 +69,10 @@ FIGURES = (
     "revocation.step_seconds",
     "revocation.other_tenant_rows_per_second_alone",
     "revocation.other_tenant_rows_per_second_during_sweep",
+    "feed.deep.big",
+    "feed.deep.small",
+    "feed.sync_run.big",
+    "feed.deep.resource_type_and_change.small",
 )
 RATIOS = (
     f"first_request.{COLD_FUNCTION}",
@@ -104,6 +108,12 @@ RATIOS = (
     "revocation.hidden_ms",
     "revocation.longest_statement_seconds",
     "revocation.other_tenant_throughput_during_sweep",
+    "feed.first_page",
+    "feed.deep",
+    "feed.deep.resource_type",
+    "feed.deep.change",
+    "feed.deep.resource_type_and_change",
+    "feed.sync_run",
 )
 
 
@@ -155,6 +165,16 @@ def test_details_hold_the_third_party_packages_the_plans_and_the_diagnostics(rep
     assert not {"sqlalchemy", "pydantic", "wellapi"} & set(packages)
     assert all(details["scale"][size]["plan"] for size in ("large", "small"))
     assert set(details["diagnostics"]) == {"cold_start", "warm", "scale", "sync"}
+    # The changes feed's statements and retention's step, each explained.
+    explained = details["feed"]["explain"]
+    assert set(explained) == {
+        "page.deep",
+        "page.deep.resource_type",
+        "page.sync_run",
+        "expired",
+        "prune_step",
+    }
+    assert all(e["execution_ms"] is not None and e["buffers"] for e in explained.values())
     assert details["first_request"]["queries"]["SyncFunction"] == 2
     assert details["first_request"]["worst"] in details["first_request"]["events"]
 

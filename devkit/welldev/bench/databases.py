@@ -123,6 +123,7 @@ def drop_databases(server: database.LocalDatabase, config: Config) -> None:
         "_tenants_large",
         "_revocation_seed",
         "_revocation",
+        "_feed",
     ):
         database.drop_database(server, config.database_prefix + suffix)
 
