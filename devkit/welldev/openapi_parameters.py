@@ -69,7 +69,7 @@ def feed_parameters(resource: Resource) -> list[dict[str, Any]]:
             text = f"Comma-separated values of `{name}`: a record with any of them."
         else:
             schema = {"type": "string", "minLength": 1, "maxLength": SYNC_RUN_ID_MAX}
-            schema["pattern"] = "^[^,]+$"
+            schema["pattern"] = "^[^,\\u0000-\\u001f\\u007f]+$"
             text = "One sync run's records: what it linked and unlinked, when, with what lag."
         params.append(openapi_parameter(f"filter[{name}]", schema, text))
     return params + workspace_parameters()

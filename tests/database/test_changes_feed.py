@@ -315,6 +315,8 @@ def test_a_cursor_the_feed_did_not_issue_is_400_invalid_cursor(admin, token, par
         ("filter[resource_type]=account", "INVALID_FILTER", "filter[resource_type]"),
         ("filter[sync_run_id]=a,b", "INVALID_FILTER", "filter[sync_run_id]"),
         ("filter[sync_run_id]=" + "x" * 201, "INVALID_FILTER", "filter[sync_run_id]"),
+        ("filter[sync_run_id]=run%00", "INVALID_FILTER", "filter[sync_run_id]"),
+        ("filter[sync_run_id]=run%0A1", "INVALID_FILTER", "filter[sync_run_id]"),
         ("filter[workspace]=5f0c7a8e-0000-4000-8000-000000000000", "INVALID_FILTER", None),
         ("filter[created_at][gte]=2026-01-01T00:00:00Z", "INVALID_FILTER", None),
         ("workspace_id=nope", "INVALID_UUID", "workspace_id"),

@@ -260,10 +260,15 @@ def _parse_filter(
         values: tuple[str | bool, ...]
         if attribute.kind == "string":
             # One value: the changes feed's sync run (its index walks one run at a time).
-            if not 1 <= len(value) <= SYNC_RUN_ID_MAX or "," in value:
+            # What a sync message's run id may be (no control character), one at a time.
+            if (
+                not 1 <= len(value) <= SYNC_RUN_ID_MAX
+                or "," in value
+                or any(c < " " or c == "\x7f" for c in value)
+            ):
                 raise _bad(
                     f"filter[{name}] takes one value of 1 to {SYNC_RUN_ID_MAX} characters, "
-                    "without a comma.",
+                    "without a comma or a control character.",
                     parameter,
                     "INVALID_FILTER",
                 )

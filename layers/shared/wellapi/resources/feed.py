@@ -22,7 +22,7 @@ from wellapi.resources.description import (
 from wellapi.resources.parents import WORKSPACE
 from wellapi.resources.rules import Rules
 
-# The longest sync run id a filter takes: the orchestrator's ids are UUIDs or short keys.
+# The longest sync run id a filter takes: the sync message contract's (wellapi.sync.messages).
 SYNC_RUN_ID_MAX = 200
 
 # The changes each resource type's records can say (revision 0020's KINDS, the sync writer's
