@@ -61,7 +61,7 @@ from schemathesis.specs.openapi.checks import (
 from tests.support import tenancy as tn
 from tests.support.api import JSONAPI, assert_valid_document
 from wellapi.operations.registry import OPERATIONS
-from wellapi.resources import PROVIDER_CATALOG, RESOURCES
+from wellapi.resources import PROVIDER_CATALOG, resource_named
 from welldev import api_keys
 from welldev import database as local_db
 from welldev.load import Served, serving
@@ -125,7 +125,7 @@ def _route_resources() -> dict[tuple[str, str], str]:
     routes = {}
     for resource, operation in ROUTES:
         op = OPERATIONS[operation]
-        target = PROVIDER_CATALOG if operation == "catalog" else RESOURCES[resource]
+        target = PROVIDER_CATALOG if operation == "catalog" else resource_named(resource)
         routes[(op.method, op.path(target))] = resource
     return routes
 

@@ -84,7 +84,10 @@ _COMMON = (
 # function, and the sync and sweep functions, whose ledgers are derived from it.
 _RESOURCES = tuple(
     f"wellapi.resources{m}"
-    for m in ("", ".description", ".rules", ".parents", ".ledgers", ".enrolments", ".providers")
+    for m in (
+        *("", ".description", ".rules", ".parents", ".ledgers", ".enrolments", ".providers"),
+        ".feed",
+    )
 )
 # Every API function: the handler, the request and the document, the statements compiled ahead.
 _API = (
@@ -108,6 +111,8 @@ INIT_MODULES: dict[str, list[str]] = {
     # A related-resource or relationship read: the retrieve's modules (what every operation
     # shares, in wellapi.operations) and its own, no more.
     "related": sorted((*_COMMON, *_API, "wellapi.operations.related")),
+    # The changes feed: its operation and its statement, nothing of the generic read's.
+    "feed": sorted((*_COMMON, *_API, "wellapi.operations.feed", "wellapi.store.feed")),
     "write": sorted((*_COMMON, *_API, *_WRITE, "wellapi.operations.write")),
     "nested write": sorted((*_COMMON, *_API, *_WRITE, "wellapi.operations.nested")),
     "authorizer": sorted(
@@ -143,6 +148,7 @@ INIT_MODULES: dict[str, list[str]] = {
             *("wellapi.domain", "wellapi.store.rows", "wellapi.store.templates"),
             *("wellapi.sync", "wellapi.handlers", "wellapi.handlers.sweep"),
             *("wellapi.sync.sweeper", "wellapi.sync.ledgers", "wellapi.sync.outbox"),
+            "wellapi.sync.retention",
             *_RESOURCES,
         )
     ),
@@ -594,6 +600,8 @@ def init_group(handler: str) -> str:
         return "read"
     if operation in ("related", "relationship"):
         return "related"
+    if operation == "feed":
+        return "feed"
     return "nested write" if operation in ("select", "remove", "enrol", "unenrol") else "write"
 
 
