@@ -56,18 +56,15 @@ LIST_META: dict[str, Any] = {
     },
 }
 
-# The changes feed pages forward only, in either form; its cursor is a record's place.
-FEED_PAGE_PARAMETERS: tuple[tuple[str, dict[str, Any], str], ...] = (
-    ("limit", _SIZE, "Records per page, default 20 (the platform's form; not with `page[...]`)."),
-    (
-        "cursor",
-        _CURSOR,
-        "The `cursor` of the previous answer's `links.next` or `links.poll`, as it is: opaque "
-        "(the platform's form; not with `page[...]`).",
-    ),
-    ("page[size]", _SIZE, "Default 20 (the profile's form; not with `limit`)."),
-    ("page[after]", _CURSOR, f"Cursor ({CURSOR_PROFILE}; not with `cursor`)."),
+# The changes feed pages forward only, in either form: no page[before], and its cursor comes
+# from links.next or meta.poll.
+_FEED_CURSOR = (
+    "cursor",
+    _CURSOR,
+    "The `cursor` of the previous answer's `links.next` or `meta.poll`, as it is: opaque (the "
+    "platform's form; not with `page[...]`).",
 )
+FEED_PAGE_PARAMETERS = (PAGE_PARAMETERS[0], _FEED_CURSOR, *PAGE_PARAMETERS[2:4])
 
 # The feed's ``meta``: how many records this page holds (a feed is not counted), and where to
 # ask later for what commits after it.

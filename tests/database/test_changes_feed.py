@@ -62,26 +62,30 @@ def places(admin: pg8000.native.Connection, workspace_pk: int) -> list[str]:
     """The workspace's records' ids, in the order a reader walks them (once they are all
     behind the horizon)."""
     tn.settled(admin)
-    rows = admin.run(
-        "SELECT xid::text || '-' || pk FROM core_api.change_records WHERE workspace_pk = :w "
-        "ORDER BY xid, pk",
-        w=workspace_pk,
-    )
-    return [r[0] for r in rows]
+    return kept(admin, workspace_pk)
 
 
 def cursor_of(link: str) -> str:
     return dict(parse_qsl(urlsplit(link).query))["cursor"]
 
 
-def test_a_consumer_following_links_next_reads_every_record_once_in_commit_order(admin):
+def selected_and_removed(
+    admin: pg8000.native.Connection, times: int
+) -> tuple[f.Tenant, dict[str, str]]:
+    """A tenant whose owner selected and removed a provider ``times`` times (two records
+    each), and the owner's claims."""
     t = f.tenant(admin)
     _, provider_id = f.provider(admin)
     claims = t.claims()
     body = w.provider_document(None, provider_id)
-    for _ in range(3):
+    for _ in range(times):
         w.created(w.select(claims, t.workspace_id, body))
         assert w.remove(claims, t.workspace_id, provider_id).status == 204
+    return t, claims
+
+
+def test_a_consumer_following_links_next_reads_every_record_once_in_commit_order(admin):
+    t, claims = selected_and_removed(admin, 3)
 
     tn.settled(admin)
     records = every_page(claims, "limit=2")
@@ -340,13 +344,7 @@ def test_without_credentials_the_feed_is_401(admin):
 
 
 def test_a_cursor_behind_a_pruned_record_is_410_and_one_after_it_reads_on(admin):
-    t = f.tenant(admin)
-    _, provider_id = f.provider(admin)
-    claims = t.claims()
-    body = w.provider_document(None, provider_id)
-    for _ in range(2):
-        w.created(w.select(claims, t.workspace_id, body))
-        assert w.remove(claims, t.workspace_id, provider_id).status == 204
+    t, claims = selected_and_removed(admin, 2)
     first, second, third, fourth = places(admin, t.workspace_pk)
     old_cursor = cursor_of(feed(claims, "limit=1").json["links"]["next"])
     assert ChangePlace.of(first).encode() == old_cursor
@@ -395,6 +393,7 @@ def record(admin: pg8000.native.Connection, workspace_pk: int, sent: str | None)
 
 
 def kept(admin: pg8000.native.Connection, workspace_pk: int) -> list[str]:
+    """The workspace's records' ids in the table, in ``(xid, pk)`` order."""
     rows = admin.run(
         "SELECT xid::text || '-' || pk FROM core_api.change_records WHERE workspace_pk = :w "
         "ORDER BY xid, pk",

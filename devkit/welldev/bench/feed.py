@@ -92,15 +92,9 @@ def _records(conn: pg8000.native.Connection, workspace_pk: int, count: int) -> N
 
 def prepare_feed_seed(server: database.LocalDatabase, name: str, big: int, small: int) -> None:
     wanted = _fingerprint(big, small)
-    local = database.create_database(server, name)
-    conn = database.admin_connection(local.admin_url)
-    try:
-        seeded = conn.run("SELECT to_regclass('public.feed_seed')")[0][0] is not None
-        if seeded and conn.run("SELECT fingerprint FROM public.feed_seed") == [[wanted]]:
-            note(f"{name}: reusing {big:,} and {small:,} change records")
-            return
-    finally:
-        conn.close()
+    if large_tenant.seed_is_current(server, name, "feed_seed", wanted):
+        note(f"{name}: reusing {big:,} and {small:,} change records")
+        return
     started = time.perf_counter()
     local = database.prepare(server, name, replace=True)
     conn = database.admin_connection(local.admin_url)
@@ -111,21 +105,12 @@ def prepare_feed_seed(server: database.LocalDatabase, name: str, big: int, small
                 conn, tenant, rows=100, connectors=1, records=large_tenant.RECORDS
             )
         # Built after the load, as one sort each: what the migrations made, the same.
-        indexes = conn.run(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'core_api' "
-            "AND tablename = 'change_records' AND indexname <> 'change_records_pkey'"
-        )
-        for index, _ in indexes:
-            conn.run(f"DROP INDEX core_api.{pg8000.native.identifier(index)}")
-        for tenant, count in (("big", big), ("small", small)):
-            _records(conn, large_tenant.tenant(conn, tenant).workspace_pk, count)
-        conn.run("SET maintenance_work_mem = '512MB'")
-        for _, definition in indexes:
-            conn.run(definition)
+        with large_tenant.indexes_built_after(conn, "change_records", big + small):
+            for tenant, count in (("big", big), ("small", small)):
+                _records(conn, large_tenant.tenant(conn, tenant).workspace_pk, count)
         conn.run("VACUUM (ANALYZE) core_api.change_records")
         conn.run("CHECKPOINT")
-        conn.run("CREATE TABLE public.feed_seed (fingerprint text NOT NULL)")
-        conn.run("INSERT INTO public.feed_seed VALUES (:f)", f=wanted)
+        large_tenant.mark_seed(conn, "feed_seed", wanted)
     finally:
         conn.close()
     note(f"{name}: built {big:,} and {small:,} change records in {elapsed(started)}")

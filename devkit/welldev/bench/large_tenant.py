@@ -24,6 +24,7 @@ from uuid import UUID
 import pg8000.native
 
 from wellapi.resources import tables as schema
+from welldev import database
 
 LEDGERS = {
     "account_workspace_connectors": ("accounts", "account"),
@@ -233,6 +234,24 @@ def indexes_built_after(conn: pg8000.native.Connection, ledger: str, rows: int) 
             )
         else:
             conn.run(definition)
+
+
+def seed_is_current(server: database.LocalDatabase, name: str, table: str, wanted: str) -> bool:
+    """Whether database ``name`` (made if missing) holds a seed marked ``wanted`` in
+    ``public.<table>`` (``mark_seed``): a phase's data, reused while its fingerprint holds."""
+    local = database.create_database(server, name)
+    conn = database.admin_connection(local.admin_url)
+    try:
+        seeded = conn.run("SELECT to_regclass(:t)", t=f"public.{table}")[0][0] is not None
+        return seeded and conn.run(f"SELECT fingerprint FROM public.{table}") == [[wanted]]
+    finally:
+        conn.close()
+
+
+def mark_seed(conn: pg8000.native.Connection, table: str, wanted: str) -> None:
+    """Mark a seed built: ``seed_is_current`` finds it while ``wanted`` is its fingerprint."""
+    conn.run(f"CREATE TABLE public.{table} (fingerprint text NOT NULL)")
+    conn.run(f"INSERT INTO public.{table} VALUES (:f)", f=wanted)
 
 
 def make_providers(conn: pg8000.native.Connection, count: int) -> None:

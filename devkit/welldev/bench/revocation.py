@@ -72,15 +72,9 @@ def prepare_seed(server: database.LocalDatabase, name: str, rows: int) -> None:
     """Database ``name``: tenant ``revoked`` with ``rows`` account ledger rows on one connector,
     and tenant ``other`` whose connector the traffic links; reused while its fingerprint holds."""
     wanted = _fingerprint(rows)
-    local = database.create_database(server, name)
-    conn = database.admin_connection(local.admin_url)
-    try:
-        seeded = conn.run("SELECT to_regclass('public.revocation_seed')")[0][0] is not None
-        if seeded and conn.run("SELECT fingerprint FROM public.revocation_seed") == [[wanted]]:
-            note(f"{name}: reusing {rows:,} rows")
-            return
-    finally:
-        conn.close()
+    if large_tenant.seed_is_current(server, name, "revocation_seed", wanted):
+        note(f"{name}: reusing {rows:,} rows")
+        return
     started = time.perf_counter()
     local = database.prepare(server, name, replace=True)
     conn = database.admin_connection(local.admin_url)
@@ -105,8 +99,7 @@ def prepare_seed(server: database.LocalDatabase, name: str, rows: int) -> None:
         )
         conn.run("VACUUM (ANALYZE)")
         conn.run("CHECKPOINT")
-        conn.run("CREATE TABLE public.revocation_seed (fingerprint text NOT NULL)")
-        conn.run("INSERT INTO public.revocation_seed VALUES (:f)", f=wanted)
+        large_tenant.mark_seed(conn, "revocation_seed", wanted)
     finally:
         conn.close()
     note(f"{name}: built {rows:,} rows in {elapsed(started)}")
