@@ -444,13 +444,17 @@ def test_the_sync_role_may_delete_no_record_retention_keeps(admin):
     assert kept(admin, t.workspace_pk) == [unsent, recent]
 
 
-def test_the_sweep_function_prunes_and_reports_it(admin, monkeypatch):
+def test_the_sweep_function_prunes_and_reports_it(admin, monkeypatch, capsys):
     t = f.tenant(admin)
     for _ in range(3):
         record(admin, t.workspace_pk, "31 days")
     s.follow_stdout(monkeypatch)
+    capsys.readouterr()
 
     summary = sweep_once(pool=db.get_pool("sync"), time_left_ms=lambda: 60_000)
 
-    assert summary["change_records_pruned"] >= 3
+    pruned = summary["change_records_pruned"]
+    assert pruned >= 3
     assert kept(admin, t.workspace_pk) == []
+    (line,) = s.log_lines(capsys.readouterr().out, "change records pruned")
+    assert (line["records"], line["steps"], line["unfinished"]) == (pruned, 1, False)
