@@ -2,7 +2,7 @@
 positions a cursor is checked against, and the sync role's prune of sent records only
 
 Revision ID: 0022
-Revises: 0020
+Revises: 0021
 Create Date: 2026-11-25
 
 The feed (``GET /v1/changes``, docs/changes.md) reads a workspace's records behind the
@@ -30,7 +30,7 @@ answered 410 ``CURSOR_EXPIRED`` instead, in the request's one round trip. The AP
 the positions of its verified scope's workspace (a service, every workspace), like the
 records.
 
-Independent of revision 0021 (the drainer's): it touches no object 0021 creates. The 30 days
+It touches no object revision 0021 (the drainer's role) creates. The 30 days
 are written here as they are today (``wellapi.domain.CHANGE_RETENTION_DAYS``); a change of the
 promise is a revision of its own.
 """
@@ -42,7 +42,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0022"
-down_revision: str | None = "0020"
+down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -54,20 +54,29 @@ WORKSPACE = "(SELECT core_api.verified_workspace_pk())"
 # Built in the migration's one transaction, under a write lock on the outbox: the migration
 # runner (wellapi.handlers.migration) holds every revision in one lock-retried transaction, so
 # it cannot run CREATE INDEX CONCURRENTLY. The outbox is revision 0019's, of the same release
-# (#33): deployed together, the table is near empty when these are built. Deployed after a
-# release that wrote records for long, the builds stop writes for their length (about 10 s per
-# 10,000,000 records on the bench machine): then build them CONCURRENTLY by hand first (IF NOT
-# EXISTS makes this revision take them as they are). tests/database/test_migrations.py lists
-# this revision among those that break the expand-only rule, with this reason.
-INDEXES = (
-    "CREATE INDEX IF NOT EXISTS idx_change_records_feed_kind "
-    "ON core_api.change_records (workspace_pk, resource_type, change, xid, pk)",
-    "CREATE INDEX IF NOT EXISTS idx_change_records_feed_sync_run "
-    "ON core_api.change_records (workspace_pk, sync_run_id, xid, pk) "
-    "WHERE sync_run_id IS NOT NULL",
-    "CREATE INDEX IF NOT EXISTS idx_change_records_sent "
-    "ON core_api.change_records (sent_at) WHERE sent_at IS NOT NULL",
-)
+# (#33): deployed together, the table is near empty when these are built (a few ms). The lock
+# is bounded: on an outbox of more than LOCKED_BUILD_RECORDS records the revision refuses to
+# build under it and fails, naming the CONCURRENTLY statements to run by hand first (IF NOT
+# EXISTS then takes them as they are), so no deploy stops the API's writes for the length of
+# a build. tests/database/test_migrations.py lists this revision among those that break the
+# expand-only rule, with this reason.
+LOCKED_BUILD_RECORDS = 100_000
+# Each index's name and what follows ON.
+INDEXES = {
+    "idx_change_records_feed_kind": (
+        "core_api.change_records (workspace_pk, resource_type, change, xid, pk)"
+    ),
+    "idx_change_records_feed_sync_run": (
+        "core_api.change_records (workspace_pk, sync_run_id, xid, pk) WHERE sync_run_id IS NOT NULL"
+    ),
+    "idx_change_records_sent": ("core_api.change_records (sent_at) WHERE sent_at IS NOT NULL"),
+}
+
+
+def _build(name: str, *, concurrently: bool = False) -> str:
+    how = "CONCURRENTLY " if concurrently else ""
+    return f"CREATE INDEX {how}IF NOT EXISTS {name} ON {INDEXES[name]}"
+
 
 PRUNED = """
 CREATE TABLE core_api.change_feed_pruned (
@@ -80,9 +89,30 @@ CREATE TABLE core_api.change_feed_pruned (
 """
 
 
+def _refuse_a_long_locked_build() -> None:
+    bind = op.get_bind()
+    missing = [
+        name
+        for name in INDEXES
+        if bind.exec_driver_sql(f"SELECT to_regclass('core_api.{name}') IS NULL").scalar()
+    ]
+    records = bind.exec_driver_sql(
+        "SELECT count(*) FROM (SELECT 1 FROM core_api.change_records "
+        f"LIMIT {LOCKED_BUILD_RECORDS + 1}) AS outbox"
+    ).scalar()
+    if missing and int(records or 0) > LOCKED_BUILD_RECORDS:
+        concurrently = ";\n".join(_build(name, concurrently=True) for name in missing)
+        raise RuntimeError(
+            f"revision 0022: the outbox holds more than {LOCKED_BUILD_RECORDS:,} change records, "
+            "and building its indexes here would stop the API's writes for the build. Build "
+            f"them first, outside a transaction, then deploy again:\n{concurrently};"
+        )
+
+
 def upgrade() -> None:
-    for index in INDEXES:
-        op.execute(index)
+    _refuse_a_long_locked_build()
+    for name in INDEXES:
+        op.execute(_build(name))
     op.execute(PRUNED)
     op.execute("ALTER TABLE core_api.change_feed_pruned ENABLE ROW LEVEL SECURITY")
     op.execute("ALTER TABLE core_api.change_feed_pruned FORCE ROW LEVEL SECURITY")

@@ -631,9 +631,9 @@ BEFORE_THE_RULE = {
     "0012": "built the per-record page indexes under a write lock",
     "0014": "dropped the forgeable scope on purpose: README, 'Revisions 0014 and 0016 break ...'",
     "0016": "dropped the functions that took a credential in SQL text: same README line",
-    "0022": "built the changes feed's indexes on the outbox of revision 0019, of the same "
-    "release, under a write lock: the runner's one transaction cannot build CONCURRENTLY "
-    "(the revision's docstring)",
+    "0022": "builds the changes feed's indexes on the outbox of revision 0019, of the same "
+    "release, under a write lock the runner's one transaction cannot avoid; bounded: past "
+    "LOCKED_BUILD_RECORDS records it refuses and names the CONCURRENTLY builds to run first",
 }
 
 
@@ -667,3 +667,23 @@ def test_every_revision_only_expands_what_old_code_reads_and_writes(scratch):
         event.remove(Engine, "before_cursor_execute", record)
 
     assert sorted(broken) == sorted(BEFORE_THE_RULE), broken
+
+
+def test_the_feed_indexes_are_never_built_under_the_lock_on_a_large_outbox(scratch):
+    # Revision 0022 breaks the expand-only rule only where the outbox is small: past its bound
+    # it builds nothing, says which CONCURRENTLY builds to run, and takes them once they exist.
+    migrate.upgrade_with(admin_settings(scratch), "0021")
+    run(
+        scratch,
+        "INSERT INTO core_api.change_records (workspace_pk, resource_type, change, ids, "
+        "occurred_at, actor_kind, sync_run_id, message_key) "
+        "SELECT 1, 'workspace_provider', 'selected', ARRAY[gen_random_uuid()], now(), 'sync', "
+        "'run', 'key-' || n FROM generate_series(1, 100001) AS n",
+    )
+    with pytest.raises(RuntimeError, match="CREATE INDEX CONCURRENTLY") as refused:
+        migrate.upgrade_with(admin_settings(scratch), "0022")
+    assert current_version(scratch) == ["0021"]
+    for statement in str(refused.value).split("\n")[1:]:
+        run(scratch, statement.rstrip(";"))
+    migrate.upgrade_with(admin_settings(scratch), "0022")
+    assert current_version(scratch) == ["0022"]
