@@ -147,6 +147,7 @@ INIT_MODULES: dict[str, list[str]] = {
             *_COMMON,
             *("wellapi.domain", "wellapi.store.rows", "wellapi.store.templates"),
             *("wellapi.sync", "wellapi.handlers", "wellapi.handlers.sweep"),
+            "wellapi.handlers.scheduled",
             *("wellapi.sync.sweeper", "wellapi.sync.ledgers", "wellapi.sync.outbox"),
             "wellapi.sync.retention",
             *_RESOURCES,
@@ -159,6 +160,7 @@ INIT_MODULES: dict[str, list[str]] = {
             *_COMMON,
             *("wellapi.store.rows", "wellapi.store.templates"),
             *("wellapi.sync", "wellapi.handlers", "wellapi.handlers.drain", "wellapi.sync.drainer"),
+            "wellapi.handlers.scheduled",
         )
     ),
     # The custom resource that runs the migrations: Alembic, and so SQLAlchemy.

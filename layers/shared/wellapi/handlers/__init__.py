@@ -3,9 +3,11 @@
     api         every API function (``api_handler(resource, OPERATION)``)
     authorizer  the HTTP API's REQUEST authorizer
     sync        the SQS-triggered sync function
-    sweep       the scheduled revocation sweeper
+    sweep       the scheduled revocation sweeper (and the change records' retention)
+    drain       the scheduled change drainer (EventBridge)
+    scheduled   what the two scheduled functions share
     migration   the custom resource (and command) that runs the Alembic migrations
 
-A function file imports one of them and nothing else of this package: this module imports
-nothing, so no function loads another's handler.
+A function file imports one of them (never ``scheduled``) and nothing else of this package:
+this module imports nothing, so no function loads another's handler.
 """

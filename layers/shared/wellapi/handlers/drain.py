@@ -16,6 +16,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
+from wellapi.handlers.scheduled import scheduled_handler
 from wellapi.settings import SettingsError, get_settings
 from wellapi.store import connections
 from wellapi.sync.drainer import DrainReport, EventsClient, drain, oldest_unsent_seconds
@@ -90,14 +91,7 @@ def drain_once(
 
 
 def drain_handler() -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    connections.prepare_at_init("drain")
-
-    @logger.inject_lambda_context
-    @metrics.log_metrics
-    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        return drain_once(time_left_ms=context.get_remaining_time_in_millis)
-
-    return handler
+    return scheduled_handler("drain", logger, metrics, drain_once)
 
 
 __all__ = ["drain_handler", "drain_once", "events_client"]

@@ -17,6 +17,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
+from wellapi.handlers.scheduled import scheduled_handler
 from wellapi.store import connections
 from wellapi.sync.retention import prune_change_records
 from wellapi.sync.sweeper import pending_age_seconds, sweep
@@ -62,14 +63,7 @@ def sweep_once(
 
 
 def sweep_handler() -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    connections.prepare_at_init("sync")
-
-    @logger.inject_lambda_context
-    @metrics.log_metrics
-    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        return sweep_once(time_left_ms=context.get_remaining_time_in_millis)
-
-    return handler
+    return scheduled_handler("sync", logger, metrics, sweep_once)
 
 
 __all__ = ["sweep_handler"]

@@ -1,0 +1,34 @@
+"""What the scheduled functions (the sweeper, the drainer) share: a handler that connects at
+init as its role and runs its job while the invocation has time, with its logger's context and
+its metrics flushed at the end."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from aws_lambda_powertools import Logger, Metrics
+
+from wellapi.store import connections
+
+
+class Job(Protocol):
+    """One run of a scheduled function, told how long its invocation has left."""
+
+    def __call__(self, *, time_left_ms: Callable[[], int]) -> dict[str, Any]: ...
+
+
+def scheduled_handler(
+    role: str, logger: Logger, metrics: Metrics, job: Job
+) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    connections.prepare_at_init(role)
+
+    @logger.inject_lambda_context
+    @metrics.log_metrics
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return job(time_left_ms=context.get_remaining_time_in_millis)
+
+    return handler
+
+
+__all__ = ["Job", "scheduled_handler"]
