@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from tests.support import sqs
 from tests.support import sync as s
 from tests.support import writes as w
 from tests.support.api import Lambda
+from tests.support.tenancy import settled
 from wellapi.handlers import drain as drain_handler
 from wellapi.handlers.sync import sync_handler
 from wellapi.roles import DRAIN_ROLE
@@ -76,18 +76,6 @@ def insert_records(admin: pg8000.native.Connection, workspace_pk: int, count: in
         )
         pks.append(int(rows[0][0]))
     return pks
-
-
-def behind_horizon(admin: pg8000.native.Connection, timeout: float = 60) -> None:
-    """Wait until every unsent record is behind the horizon: the tests of the other workers
-    share the server, and a transaction any of them holds open holds every reader back."""
-    deadline = time.monotonic() + timeout
-    while admin.run(
-        "SELECT EXISTS (SELECT 1 FROM core_api.change_records WHERE sent_at IS NULL "
-        "AND xid >= pg_snapshot_xmin(pg_current_snapshot()))"
-    )[0][0]:
-        assert time.monotonic() < deadline, "a transaction held the horizon back too long"
-        time.sleep(0.05)
 
 
 def unsent(admin: pg8000.native.Connection, pks: list[int]) -> list[int]:
@@ -175,7 +163,7 @@ def test_every_event_the_drainer_emits_validates_against_the_published_schema(
     expected = int(
         admin.run("SELECT count(*) FROM core_api.change_records WHERE sent_at IS NULL")[0][0]
     )
-    behind_horizon(admin)
+    settled(admin)
 
     summary = drain_handler.drain_once(
         pool=pool, client=consumer.events, bus=BUS, time_left_ms=forever
@@ -197,7 +185,7 @@ def test_an_event_says_what_its_record_says(admin, pool, consumer):
     all_sent(admin)
     t = f.tenant(admin)
     (pk,) = insert_records(admin, t.workspace_pk, 1)
-    behind_horizon(admin)
+    settled(admin)
     xid, ids, recorded = admin.run(
         "SELECT xid::text, ids::text[], recorded_at FROM core_api.change_records WHERE pk = :p",
         p=pk,
@@ -226,7 +214,7 @@ def test_a_crash_between_send_and_mark_sends_the_same_events_again(
     all_sent(admin)
     t = f.tenant(admin)
     pks = insert_records(admin, t.workspace_pk, 4)
-    behind_horizon(admin)
+    settled(admin)
 
     class Crash(BaseException):
         """The function dies: nothing after the send runs, its connection goes."""
@@ -259,7 +247,7 @@ def test_a_mark_the_database_refuses_marks_nothing_and_the_next_run_sends_again(
     all_sent(admin)
     t = f.tenant(admin)
     pks = insert_records(admin, t.workspace_pk, 2)
-    behind_horizon(admin)
+    settled(admin)
     monkeypatch.setattr(drainer, "mark_sql", lambda pks: "SELECT 1/0")
 
     with pytest.raises(pg8000.dbapi.DatabaseError):
@@ -281,7 +269,7 @@ def test_a_second_drainer_finds_the_lock_taken_and_sends_nothing(admin, pool, da
     all_sent(admin)
     t = f.tenant(admin)
     pks = insert_records(admin, t.workspace_pk, 2)
-    behind_horizon(admin)
+    settled(admin)
     holder = local_db.admin_connection(database.url_for(DRAIN_ROLE))
     try:
         holder.run("BEGIN")
@@ -316,7 +304,7 @@ def test_a_record_of_a_transaction_still_open_is_not_sent_nor_passed(
         writer.run("COMMIT")
     finally:
         writer.close()
-    behind_horizon(admin)
+    settled(admin)
 
     drain_handler.drain_once(pool=pool, client=consumer.events, bus=BUS, time_left_ms=forever)
 
@@ -382,7 +370,7 @@ def test_no_record_is_lost_and_each_workspace_arrives_in_commit_order_whatever_f
     turns = [n for n, count in enumerate(counts) for _ in range(count)]
     order.shuffle(turns)
     written = [(n, insert_records(admin, tenants[n].workspace_pk, 1)[0]) for n in turns]
-    behind_horizon(admin)
+    settled(admin)
     bus = FailingBus(plan)
     real_mark = drainer.mark
 

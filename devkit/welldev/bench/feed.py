@@ -18,10 +18,8 @@ keeps its records.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -32,7 +30,7 @@ from welldev import database
 from welldev.bench import large_tenant
 from welldev.bench.config import Config
 from welldev.bench.errors import BenchError
-from welldev.bench.harness import api_event, elapsed, handler_for, interleaved, invoke, note
+from welldev.bench.harness import api_event, handler_for, interleaved, invoke, note
 from welldev.bench.report import Report
 from welldev.claims import claims
 from welldev.function_roles import functions_connected_as
@@ -53,16 +51,6 @@ CASES: dict[str, str] = {
     ),
     "sync_run": "filter[sync_run_id]={run}",
 }
-
-
-def _fingerprint(big: int, small: int) -> str:
-    from wellapi.handlers.migration import migrations_dir
-
-    digest = hashlib.sha256(f"{SEED_VERSION}:{big}:{small}".encode())
-    for path in sorted((migrations_dir() / "versions").glob("*.py")):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 def _records(conn: pg8000.native.Connection, workspace_pk: int, count: int) -> None:
@@ -91,15 +79,7 @@ def _records(conn: pg8000.native.Connection, workspace_pk: int, count: int) -> N
 
 
 def prepare_feed_seed(server: database.LocalDatabase, name: str, big: int, small: int) -> None:
-    wanted = _fingerprint(big, small)
-    if large_tenant.seed_is_current(server, name, "feed_seed", wanted):
-        note(f"{name}: reusing {big:,} and {small:,} change records")
-        return
-    started = time.perf_counter()
-    local = database.prepare(server, name, replace=True)
-    conn = database.admin_connection(local.admin_url)
-    try:
-        large_tenant.make_providers(conn, 10)
+    def build(conn: pg8000.native.Connection) -> None:
         for tenant in ("big", "small"):
             large_tenant.make_tenant(
                 conn, tenant, rows=100, connectors=1, records=large_tenant.RECORDS
@@ -108,12 +88,10 @@ def prepare_feed_seed(server: database.LocalDatabase, name: str, big: int, small
         with large_tenant.indexes_built_after(conn, "change_records", big + small):
             for tenant, count in (("big", big), ("small", small)):
                 _records(conn, large_tenant.tenant(conn, tenant).workspace_pk, count)
-        conn.run("VACUUM (ANALYZE) core_api.change_records")
-        conn.run("CHECKPOINT")
-        large_tenant.mark_seed(conn, "feed_seed", wanted)
-    finally:
-        conn.close()
-    note(f"{name}: built {big:,} and {small:,} change records in {elapsed(started)}")
+
+    wanted = large_tenant.seed_fingerprint(SEED_VERSION, big, small)
+    what = f"{big:,} and {small:,} change records"
+    large_tenant.build_seed(server, name, "feed_seed", wanted, what, build)
 
 
 def _deep(conn: pg8000.native.Connection, workspace_pk: int) -> tuple[int, int]:

@@ -15,7 +15,9 @@ after they were made, and a record that a thousand sync runs touched.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import hashlib
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,8 +25,10 @@ from uuid import UUID
 
 import pg8000.native
 
+from wellapi.handlers.migration import migrations_dir
 from wellapi.resources import tables as schema
 from welldev import database
+from welldev.bench.harness import elapsed, note
 
 LEDGERS = {
     "account_workspace_connectors": ("accounts", "account"),
@@ -252,6 +256,43 @@ def mark_seed(conn: pg8000.native.Connection, table: str, wanted: str) -> None:
     """Mark a seed built: ``seed_is_current`` finds it while ``wanted`` is its fingerprint."""
     conn.run(f"CREATE TABLE public.{table} (fingerprint text NOT NULL)")
     conn.run(f"INSERT INTO public.{table} VALUES (:f)", f=wanted)
+
+
+def seed_fingerprint(*parts: object) -> str:
+    """A seed's fingerprint: what it is made of (``parts``) and the migrations' text, so that a
+    change of the schema builds it again."""
+    digest = hashlib.sha256(":".join(str(part) for part in parts).encode())
+    for path in sorted((migrations_dir() / "versions").glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def build_seed(
+    server: database.LocalDatabase,
+    name: str,
+    table: str,
+    wanted: str,
+    what: str,
+    build: Callable[[pg8000.native.Connection], None],
+) -> None:
+    """Database ``name`` as ``build`` seeds it (on ten providers), vacuumed, analysed and marked
+    ``wanted`` in ``public.<table>``; reused as it is while that mark holds."""
+    if seed_is_current(server, name, table, wanted):
+        note(f"{name}: reusing {what}")
+        return
+    started = time.perf_counter()
+    local = database.prepare(server, name, replace=True)
+    conn = database.admin_connection(local.admin_url)
+    try:
+        make_providers(conn, 10)
+        build(conn)
+        conn.run("VACUUM (ANALYZE)")
+        conn.run("CHECKPOINT")
+        mark_seed(conn, table, wanted)
+    finally:
+        conn.close()
+    note(f"{name}: built {what} in {elapsed(started)}")
 
 
 def make_providers(conn: pg8000.native.Connection, count: int) -> None:

@@ -16,7 +16,6 @@ so every run works on a copy of it (``CREATE DATABASE ... TEMPLATE``), dropped a
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 import time
@@ -27,7 +26,6 @@ from uuid import uuid4
 
 import pg8000.native
 
-from wellapi.handlers.migration import migrations_dir
 from wellapi.roles import API_ROLE
 from welldev import database, queues
 from welldev.bench import large_tenant
@@ -60,26 +58,11 @@ LONGEST_STEP_GOAL_S = 6.0
 THROUGHPUT_GOAL = 0.5
 
 
-def _fingerprint(rows: int) -> str:
-    digest = hashlib.sha256(f"{SEED_VERSION}:{rows}".encode())
-    for path in sorted((migrations_dir() / "versions").glob("*.py")):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
 def prepare_seed(server: database.LocalDatabase, name: str, rows: int) -> None:
     """Database ``name``: tenant ``revoked`` with ``rows`` account ledger rows on one connector,
     and tenant ``other`` whose connector the traffic links; reused while its fingerprint holds."""
-    wanted = _fingerprint(rows)
-    if large_tenant.seed_is_current(server, name, "revocation_seed", wanted):
-        note(f"{name}: reusing {rows:,} rows")
-        return
-    started = time.perf_counter()
-    local = database.prepare(server, name, replace=True)
-    conn = database.admin_connection(local.admin_url)
-    try:
-        large_tenant.make_providers(conn, 10)
+
+    def build(conn: pg8000.native.Connection) -> None:
         only_accounts = {
             "account_workspace_connectors": 1.0,
             "company_workspace_connectors": 0.0,
@@ -97,12 +80,9 @@ def prepare_seed(server: database.LocalDatabase, name: str, rows: int) -> None:
             records=large_tenant.RECORDS,
             share=only_accounts,
         )
-        conn.run("VACUUM (ANALYZE)")
-        conn.run("CHECKPOINT")
-        large_tenant.mark_seed(conn, "revocation_seed", wanted)
-    finally:
-        conn.close()
-    note(f"{name}: built {rows:,} rows in {elapsed(started)}")
+
+    wanted = large_tenant.seed_fingerprint(SEED_VERSION, rows)
+    large_tenant.build_seed(server, name, "revocation_seed", wanted, f"{rows:,} rows", build)
 
 
 def _copy(server: database.LocalDatabase, seed: str, name: str) -> database.LocalDatabase:
