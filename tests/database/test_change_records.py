@@ -32,6 +32,7 @@ from tests.support import sync as s
 from tests.support import writes as w
 from tests.support.api import Lambda
 from tests.support.sealed import SignedScope
+from tests.support.tenancy import settled
 from wellapi.domain import CHANGE_IDS
 from wellapi.errors import sqlstate_of
 from wellapi.handlers.sync import sync_handler
@@ -683,6 +684,7 @@ def test_a_reader_ahead_of_the_horizon_misses_a_record_that_commits_late(admin, 
         naive.read()
         careful.read()
         first.run("COMMIT")
+    settled(admin)  # another test's transaction on this server may hold the horizon back
     naive.read()
     careful.read()
 
@@ -728,10 +730,6 @@ def test_a_reader_behind_the_horizon_never_misses_nor_repeats_a_record(admin, da
             if is_open:
                 conns[i].run("COMMIT")
     everything = _committed(admin, workspace_pk)
-    # Another test's transaction on this server may hold the horizon back a moment.
-    for _ in range(200):
-        reader.read()
-        if len(reader.seen) == len(everything):
-            break
-        admin.run("SELECT pg_sleep(0.05)")
+    settled(admin)  # another test's transaction on this server may hold the horizon back
+    reader.read()
     assert reader.seen == everything
