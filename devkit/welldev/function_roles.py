@@ -14,6 +14,7 @@ from welldev.database import LocalDatabase
 # The variables connect_functions_as sets, which functions_connected_as puts back after.
 CONNECTION_VARIABLES = (
     "DATABASE_URL",
+    "DATABASE_READER_URL",
     "SYNC_DATABASE_URL",
     "AUTH_DATABASE_URL",
     "DRAIN_DATABASE_URL",
@@ -35,6 +36,8 @@ def connect_functions_as(db: LocalDatabase, role: str | None) -> None:
     os.environ["AUTH_DATABASE_URL"] = db.url_for(AUTH_ROLE)
     os.environ["DRAIN_DATABASE_URL"] = db.url_for(DRAIN_ROLE)
     os.environ["DB_AUTH"] = "url"
+    # Reads go where the writes go, unless a caller names a reader after this.
+    os.environ.pop("DATABASE_READER_URL", None)
     # The URLs carry each role's login, so DB_USER (read only where DB_AUTH is iam or secret)
     # says the same as DATABASE_URL, and the template's per-function DB_USER, which one
     # process could not hold, does not come up as a disagreement.

@@ -17,7 +17,6 @@ from tests.support import cross_tenant as ct
 from tests.support import tenancy as tn
 from wellapi.operations.registry import OPERATIONS
 from wellapi.resources import RESOURCES
-from welldev import api_keys
 from welldev.openapi import ROUTES
 
 pytestmark = pytest.mark.usefixtures("api_database")
@@ -30,17 +29,7 @@ def world(admin) -> tn.World:
 
 @pytest.fixture
 def client(world, admin) -> ct.InProcessClient:
-    a, b = world.a.tenant, world.b.tenant
-    key_id, revoked = api_keys.create_key(
-        admin, person_id=b.person_id, workspace_id=b.workspace_id, kind="member", name="revoked"
-    )
-    assert api_keys.revoke_key(admin, str(key_id))
-    claims = {
-        ct.MEMBER_B: b.claims("member"),
-        ct.MEMBER_A: a.claims("member"),
-        ct.SERVICE_A: a.claims("service"),
-    }
-    return ct.InProcessClient(claims, {ct.REVOKED_B: revoked})
+    return ct.in_process_client(admin, world)
 
 
 def test_the_matrix_covers_every_route_the_api_serves():

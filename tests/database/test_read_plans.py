@@ -22,7 +22,7 @@ from typing import Any
 import pg8000.native
 import pytest
 
-from tests.support.sealed import SignedScope
+from tests.support.proven import SignedScope
 from wellapi.jsonapi.query import DEFAULT_PAGE_SIZE, parse_read_query
 from wellapi.resources import resource_named
 from wellapi.roles import API_ROLE

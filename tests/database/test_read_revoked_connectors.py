@@ -26,8 +26,8 @@ from tests.support import factories as f
 from tests.support import read_factories as rf
 from tests.support import writes as w
 from tests.support.api import Reply, related
+from tests.support.proven import SignedScope
 from tests.support.read_factories import PROVENANCE, RECORD, ids, read
-from tests.support.sealed import SignedScope
 from wellapi.jsonapi.query import parse_read_query
 from wellapi.resources import resource_named
 from wellapi.store.shapes import ReadShape, read_params

@@ -1,5 +1,6 @@
-"""What reaches the database: one simple query per request (opened by its scope proof), two
-statements, a good plan."""
+"""What reaches the database: one read-only transaction per request, of two simple queries
+(the opening that asks the proof's context, then the proof, the scope statement and one
+SELECT), and a good plan."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ import pytest
 
 from tests.support import factories as f
 from tests.support import read_factories as rf
+from tests.support.proven import SCOPE_STATEMENT, SignedScope
 from tests.support.read_factories import ALL, PROVENANCE, RECORD, T0, ids, read
-from tests.support.sealed import SCOPE_STATEMENT, SignedScope, unsealed
 from wellapi.jsonapi.cursor import Cursor
 
 pytestmark = pytest.mark.usefixtures("api_database")
@@ -68,15 +69,12 @@ def driver(admin, monkeypatch) -> list[tuple[str, str]]:
 
 
 def assert_one_round_trip(calls: list[tuple[str, str]]) -> list[str]:
-    """Exactly one simple query: the scope proof's opening, then the scope statement and one
-    SELECT, with a List's total counted between them in the same script; returns the scope
-    statement and the SELECT."""
-    assert len(calls) == 1, [c[1][:80] for c in calls]
-    protocol, sql = calls[0]
-    assert protocol == "simple"
-    sealed = unsealed(sql)
-    assert sealed is not None, sql[:120]
-    parts = statements(sealed)
+    """Exactly one request: a read-only transaction's opening, then its proof, the scope
+    statement and one SELECT, with a List's total counted between them in the same script;
+    returns the scope statement and the SELECT."""
+    (request,) = rf.requests_of(calls)
+    assert request.read_only
+    parts = statements(request.statements)
     assert len(parts) in (2, 3), parts
     assert parts[0].startswith(SCOPE_STATEMENT)
     if len(parts) == 3:
@@ -230,10 +228,10 @@ def test_sync_status_query_reads_the_connector_created_at_index_between_its_boun
         assert len(ids(reply)) == 20
         scope, select = assert_one_round_trip(driver)
 
-        # The API's own statements, planned with the API's own scope, as the admin (sealed
-        # anew: the request's proof is spent).
+        # The API's own statements, planned with the API's own scope, as the admin (with a
+        # proof of its own transaction: the request's was bound to the request's).
         explain = f"{scope};\nEXPLAIN (ANALYZE, FORMAT JSON) {select}"
-        result = admin.run(SignedScope.of(claims).seal(explain))
+        result = SignedScope.of(claims).run(admin, explain)
         assert result[0][0] == t.workspace_pk, "the scope did not resolve"
         plan = result[-1][0]
         nodes = list(plan_nodes(plan[0]["Plan"]))

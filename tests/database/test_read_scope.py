@@ -6,8 +6,8 @@ import pytest
 
 from tests.support import factories as f
 from tests.support import read_factories as rf
+from tests.support.proven import SCOPE_STATEMENT, SignedScope
 from tests.support.read_factories import ALL, PROVENANCE, ids, read
-from tests.support.sealed import SCOPE_STATEMENT, SignedScope, unsealed
 from wellapi.resources import resource_named
 
 pytestmark = pytest.mark.usefixtures("api_database")
@@ -113,12 +113,12 @@ def test_the_query_alone_applies_the_tenant_rule_without_row_level_security(
         rf.error(read(resource, claims, row_id=row.id), 404)
 
     assert ids(listed) == [str(mine.id)]
-    scripts = [s for s in (unsealed(sql) for _, sql in queries) if s is not None]
+    scripts = [request.statements for request in rf.requests_of(queries)]
     assert all(script.startswith(SCOPE_STATEMENT) for script in scripts)
     assert len(scripts) == 1 + len(theirs)
-    # The API's own scripts (sealed anew: their proofs are spent), run by a role that bypasses
-    # row-level security.
-    results = [admin.run(SignedScope.of(claims).seal(script)) for script in scripts]
+    # The API's own scripts (each with a proof of its own transaction), run by a role that
+    # bypasses row-level security.
+    results = [SignedScope.of(claims).run(admin, script) for script in scripts]
     assert all(result[0][0] == t.workspace_pk for result in results)
     # The List's script: the scope, its total, its page.
     assert results[0][1] == [1]

@@ -22,6 +22,7 @@ import pytest
 from tests.support import factories as f
 from tests.support import read_factories as rf
 from tests.support.api import JSONAPI, Reply, related
+from tests.support.proven import SCOPE_STATEMENT
 from tests.support.read_factories import (
     ALL,
     PAIRS,
@@ -32,7 +33,6 @@ from tests.support.read_factories import (
     TYPES,
     read,
 )
-from tests.support.sealed import SCOPE_STATEMENT, unsealed
 
 pytestmark = pytest.mark.usefixtures("api_database")
 
@@ -683,15 +683,13 @@ def test_each_route_is_one_round_trip_sending_the_retrieves_statements(
     for retrieve, route in pairs:
         assert retrieve().status == 200
         assert route().status == 200
-        assert len(calls) == 2, [sql[:80] for _, sql in calls]
-        (protocol, sql), (expected_protocol, expected_sql) = calls[1], calls[0]
-        assert protocol == expected_protocol == "simple"
-        # The same text, each opened by a proof of its own (a proof is spent once).
-        sent, expected = unsealed(sql), unsealed(expected_sql)
-        assert sent is not None, sql[:120]
-        assert sent.startswith(SCOPE_STATEMENT)
-        assert sent == expected
-        assert sql != expected_sql
+        expected, sent = rf.requests_of(calls)
+        # The same statements, each opened by a proof of its own transaction.
+        assert sent.read_only
+        assert expected.read_only
+        assert sent.statements.startswith(SCOPE_STATEMENT)
+        assert sent.statements == expected.statements
+        assert sent.message != expected.message
         calls.clear()
 
     # A request refused before the row is read sends nothing.

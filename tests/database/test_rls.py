@@ -24,8 +24,8 @@ from sqlalchemy import select
 from tests.support import factories as f
 from tests.support import tenancy as tn
 from tests.support.api import JSONAPI, call, event
-from tests.support.read_factories import record_queries
-from tests.support.sealed import SCOPE_STATEMENT, SignedScope, unsealed
+from tests.support.proven import SCOPE_STATEMENT, SignedScope
+from tests.support.read_factories import record_queries, requests_of
 from wellapi.errors import sqlstate_of
 from wellapi.resources import RESOURCES
 from wellapi.resources import tables as schema
@@ -162,9 +162,9 @@ def scope(side: tn.Side, kind: str = "member") -> SignedScope:
 
 
 def in_scope(signed: SignedScope, statement: str) -> list[list[Any]]:
-    """``statement`` as the API role after ``set_scope``, in the same simple query, sealed with
-    a proof of the token as the API seals it (``db.execute(..., seal=...)``)."""
-    return db.execute(f"{signed.statement}; {statement}", seal=signed.seal)
+    """``statement`` as the API role after ``set_scope``, in the same simple query, opened by
+    a proof of the token for its transaction, as the API opens it (``db.execute``)."""
+    return db.execute(f"{signed.statement}; {statement}", prove=signed.prove)
 
 
 def scoped(statement: str, side: tn.Side, kind: str = "member") -> list[list[Any]]:
@@ -362,7 +362,8 @@ def engine_scope(admin_conn: pg8000.native.Connection, resource: str, side: tn.S
     parents, joined = with_parents(r, t)
     statement = select(t.c.pk).select_from(joined).where(scope_condition(r, t, parents))
     sql = compile_template(statement).render()
-    rows = admin_conn.run(scope(side).message(sql))
+    signed = scope(side)
+    rows = signed.run(admin_conn, f"{signed.statement};{sql}")
     return {int(r[0]) for r in rows if len(r) == 1}
 
 
@@ -483,7 +484,10 @@ def attempt(
     Returns the number of rows written, or the SQLSTATE of the refusal.
     """
     try:
-        conn.run("BEGIN" if prelude is None else prelude.begin())
+        if prelude is None:
+            conn.run("BEGIN")
+        else:
+            prelude.open(conn)
         conn.run(statement)
         return int(conn.row_count)
     except pg8000.native.DatabaseError as error:
@@ -717,7 +721,7 @@ def calls(rls, monkeypatch) -> list[tuple[str, str]]:
     return record_queries(monkeypatch)
 
 
-def test_a_retrieve_is_one_round_trip_that_sets_its_own_scope(rls, calls):
+def test_a_retrieve_is_one_read_only_transaction_that_sets_its_own_scope(rls, calls):
     a = rls.w.a
     row_id = str(a.provenance["account_workspace_connectors"][1])
     path = f"/v1/account-workspace-connectors/{row_id}"
@@ -733,11 +737,12 @@ def test_a_retrieve_is_one_round_trip_that_sets_its_own_scope(rls, calls):
         ),
     )
     assert reply.status == 200, reply.body
-    assert len(calls) == 1
-    assert (unsealed(calls[0][1]) or "").startswith(SCOPE_STATEMENT), calls[0][1][:120]
+    (request,) = requests_of(calls)
+    assert request.read_only
+    assert request.statements.startswith(SCOPE_STATEMENT), request.message[:120]
 
 
-def test_a_create_is_one_round_trip_that_sets_its_own_scope(rls, admin_conn, calls):
+def test_a_create_is_one_transaction_that_sets_its_own_scope(rls, admin_conn, calls):
     a = rls.w.a
     provider = f.provider(admin_conn)
     doc = {
@@ -762,9 +767,10 @@ def test_a_create_is_one_round_trip_that_sets_its_own_scope(rls, admin_conn, cal
         ),
     )
     assert reply.status == 201, reply.body
-    assert len(calls) == 1
-    assert (unsealed(calls[0][1]) or "").startswith(SCOPE_STATEMENT), calls[0][1][:120]
-    assert "INSERT INTO core_api.workspace_providers" in calls[0][1]
+    (request,) = requests_of(calls)
+    assert not request.read_only
+    assert request.statements.startswith(SCOPE_STATEMENT), request.message[:120]
+    assert "INSERT INTO core_api.workspace_providers" in request.statements
 
 
 def test_every_read_rule_calls_the_scope_functions_once_per_statement(admin_conn):

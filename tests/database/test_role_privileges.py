@@ -31,6 +31,7 @@ from sqlalchemy import Select, Table
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import ColumnClause
 
+from tests.support import factories as f
 from wellapi.resources import RESOURCES, VIEWS, Resource
 from wellapi.resources import tables as schema
 from wellapi.roles import API_ROLE, AUTH_ROLE, DRAIN_ROLE, SYNC_ROLE
@@ -241,23 +242,42 @@ def executable(admin: Any, role: str) -> list[str]:
 
 def test_the_authorizer_role_reads_nothing_and_may_only_check_a_key(admin):
     assert readable(admin, AUTH_ROLE) == set()
-    # Spend a key's proof, then read the key that proof was made with (revision 0016).
+    # Ask its transaction's context, prove a key for it, then read the key that proof was made
+    # with (revision 0023); the previous release's spent proof (revision 0016) until dropped.
     assert executable(admin, AUTH_ROLE) == [
         "core_api.authenticate_key()",
+        "core_api.proof_context()",
+        "core_api.prove_key(text)",
         "core_api.spend_key_proof(text)",
     ]
 
 
-# What takes a credential's proof, or answers from one (revision 0016).
-CREDENTIAL_FUNCTIONS = re.compile(r"core_api\.(set_scope|spend_\w+_proof|authenticate_key)\(")
+# What takes a credential's proof, or answers from one (revisions 0016 and 0023).
+CREDENTIAL_FUNCTIONS = re.compile(
+    r"core_api\.(set_scope|spend_\w+_proof|prove_\w+|authenticate_key)\("
+)
 
 
 @pytest.mark.parametrize(
     ("role", "expected"),
     [
-        (API_ROLE, ["core_api.set_scope(uuid)", "core_api.spend_scope_proof(text)"]),
+        (
+            API_ROLE,
+            [
+                "core_api.prove_scope(text)",
+                "core_api.set_scope(uuid)",
+                "core_api.spend_scope_proof(text)",
+            ],
+        ),
         (SYNC_ROLE, []),
-        (AUTH_ROLE, ["core_api.authenticate_key()", "core_api.spend_key_proof(text)"]),
+        (
+            AUTH_ROLE,
+            [
+                "core_api.authenticate_key()",
+                "core_api.prove_key(text)",
+                "core_api.spend_key_proof(text)",
+            ],
+        ),
         (DRAIN_ROLE, []),
     ],
 )
@@ -344,10 +364,12 @@ def test_the_drain_role_reads_the_records_and_workspace_ids_and_may_only_mark_se
 
 
 def test_the_drain_role_cannot_make_a_sent_record_unsent(admin, database):
+    # A workspace of its own: the test holds alone, whatever ran before it.
     admin.run(
         "INSERT INTO core_api.change_records (workspace_pk, resource_type, change, ids, "
-        "occurred_at, actor_kind, sent_at) VALUES ((SELECT min(pk) FROM core_api.workspaces), "
-        "'workspace_provider', 'selected', ARRAY[gen_random_uuid()], now(), 'sweep', now())"
+        "occurred_at, actor_kind, sent_at) VALUES (:w, "
+        "'workspace_provider', 'selected', ARRAY[gen_random_uuid()], now(), 'sweep', now())",
+        w=f.tenant(admin).workspace_pk,
     )
     pk = admin.run("SELECT max(pk) FROM core_api.change_records")[0][0]
     drain = local_db.admin_connection(database.url_for(DRAIN_ROLE))

@@ -1,18 +1,17 @@
-"""SQL running as the API role cannot widen its own scope (revisions 0014 and 0016).
+"""SQL running as the API role cannot widen its own scope (revisions 0014 and 0023).
 
 Each test is an attacker's request: a transaction on a plain connection as ``well_api`` that
-opens the request's own scope with a proof of its real token (tenant A's member), in one
-sealed message (``tests.support.sealed``), then runs SQL the API never sends, as injected SQL
-would: in later messages of the transaction, or inside the sealed message itself (the proof
-then covers it). Afterwards every table of the tenancy rule shows at most what A's own scope
-shows, never a row of tenant B, and writes reach no row of B. Without a valid scope (no proof,
-a proof altered, replayed, moved to other text or made with the wrong key) nothing is visible
-or writable at all.
+opens the request's own scope with a proof of its real token (tenant A's member) for that
+transaction (``tests.support.proven``), then runs SQL the API never sends, as injected SQL
+would: in later messages of the transaction, or in the proven message itself. Afterwards
+every table of the tenancy rule shows at most what A's own scope shows, never a row of tenant
+B, and writes reach no row of B. Without a valid scope (no proof, a proof altered, made for
+another transaction or with the wrong key) nothing is visible or writable at all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pg8000.exceptions
@@ -20,10 +19,11 @@ import pg8000.native
 import pytest
 
 from tests.support import tenancy as tn
-from tests.support.sealed import SCOPE_PROOF, SignedScope
+from tests.support.proven import SCOPE_PROOF, SignedScope, context_of
 from wellapi.http.principal import scope_statement
-from wellapi.http.proofs import seal_with_token
+from wellapi.http.proofs import scope_opening
 from wellapi.roles import API_ROLE, AUTH_ROLE, SYNC_ROLE
+from wellapi.store.connections import OPENING
 from wellapi.store.templates import to_literal
 from welldev import database as local_db
 from welldev.claims import claims
@@ -73,32 +73,44 @@ def seen(conn: Any) -> dict[str, set[tuple[Any, ...]]]:
     }
 
 
-def in_request(
-    conn: Any, *statements: str, scope: SignedScope | None, injected: bool = False
-) -> Any:
-    """One request's transaction: the scope (if any), then ``statements``; what it saw.
+# What an attack sends once its transaction is open: (the world, the admin, the context a
+# proof of this transaction is made for) -> its statements.
+Attack = Callable[[tn.World, Any, str], list[str]]
+Statements = Callable[[str], list[str]]
 
-    The scope is opened by a sealed message that begins the transaction; ``statements`` are
-    the next messages, or with ``injected`` part of that sealed message, after the scope.
-    """
+
+def in_request(
+    conn: Any, statements: Statements, *, scope: SignedScope | None, injected: bool = False
+) -> Any:
+    """One request's transaction: the scope (if any), then ``statements(context)``; what it
+    saw. The scope is opened as the API opens it; the statements are the next messages, or
+    with ``injected`` part of the proven message, after the scope."""
     assert scope is not None or not injected
     try:
+        conn.run("BEGIN")
+        context = context_of(conn)
         if scope is None:
-            conn.run("BEGIN")
+            sent = statements(context)
         elif injected:
-            conn.run(scope.begin(*statements))
+            conn.run(scope.prove(context) + ";".join((scope.statement, *statements(context))))
+            sent = []
         else:
-            conn.run(scope.begin())
-        for statement in () if injected else statements:
+            conn.run(scope.prove(context) + scope.statement)
+            sent = statements(context)
+        for statement in sent:
             conn.run(statement)
         return seen(conn)
     finally:
         conn.run("ROLLBACK")
 
 
+def nothing_more(context: str) -> list[str]:
+    return []
+
+
 def own_scope(conn: Any, world: tuple[tn.World, Any]) -> dict[str, set[tuple[Any, ...]]]:
     w, admin = world
-    return in_request(conn, scope=own(admin, w.a))
+    return in_request(conn, nothing_more, scope=own(admin, w.a))
 
 
 def assert_within(found: dict[str, set[Any]], allowed: dict[str, set[Any]], w: tn.World) -> None:
@@ -128,56 +140,62 @@ def _b_settings(w: tn.World) -> list[str]:
     ]
 
 
-FORGERIES = {
-    "the plain settings pointed at the other tenant": lambda w, _: _b_settings(w),
-    "the principal kind set to service": lambda w, _: [
+FORGERIES: dict[str, Attack] = {
+    "the plain settings pointed at the other tenant": lambda w, _, __: _b_settings(w),
+    "the principal kind set to service": lambda w, _, __: [
         "SELECT set_config('well.principal_kind', 'service', true)"
     ],
-    "both, session-wide": lambda w, _: (
+    "both, session-wide": lambda w, _, __: (
         [s.replace(", true)", ", false)") for s in _b_settings(w)]
         + ["SELECT set_config('well.principal_kind', 'service', false)"]
     ),
-    "a signed scope whose fields were changed to the other tenant's, as a service": lambda w, _: [
-        "SELECT set_config('well.scope', concat_ws('.', pg_backend_pid(), "
-        "(extract(epoch FROM transaction_timestamp()) * 1000000)::bigint, "
-        f"{w.b.workspace[0]}, {w.b.person[0]}, 'service', '{w.b.workspace_connector[0]}', "
-        "split_part(current_setting('well.scope'), '.', 7)), true)"
-    ],
-    "RESET ALL": lambda w, _: ["RESET ALL"],
-    "the scope reset": lambda w, _: ["RESET well.scope"],
-    # set_scope takes the person and the kind from the proof this very message spent: in the
-    # sealed message, A's member proof; in a later message, none at all.
-    "set_scope again for the other tenant's workspace": lambda w, _: [
+    "a signed scope whose fields were changed to the other tenant's, as a service": (
+        lambda w, _, __: [
+            "SELECT set_config('well.scope', concat_ws('.', pg_backend_pid(), "
+            "(extract(epoch FROM transaction_timestamp()) * 1000000)::bigint, "
+            f"{w.b.workspace[0]}, {w.b.person[0]}, 'service', '{w.b.workspace_connector[0]}', "
+            "split_part(current_setting('well.scope'), '.', 7)), true)"
+        ]
+    ),
+    "RESET ALL": lambda w, _, __: ["RESET ALL"],
+    "the scope reset": lambda w, _, __: ["RESET well.scope"],
+    # set_scope takes the person and the kind from the transaction's proof: A's member, who is
+    # no member of the other tenant's workspace.
+    "set_scope again for the other tenant's workspace": lambda w, _, __: [
         scope_statement(w.b.workspace[1])
     ],
 }
 
 
-def _altered_proof(message: str, old: str, new: str) -> str:
-    """``message`` with ``old`` replaced by ``new`` in the body of its proof, and only there."""
-    opening = SCOPE_PROOF.match(message)
-    assert opening is not None
-    assert old in opening.group(0)
-    return opening.group(0).replace(old, new, 1) + message[opening.end() :]
+def _altered(statement: str, old: str, new: str) -> str:
+    """A proof's statement with ``old`` replaced by ``new`` in its proof, and only there."""
+    proof = SCOPE_PROOF.fullmatch(statement)
+    assert proof is not None
+    assert old in proof.group(1)
+    return statement.replace(old, new, 1)
 
 
-# Whole sealed messages, sent after the request's own: each opens with the proof's own
-# transaction (which ends the request's) and begins a transaction of its own for its scope,
-# in which the tables are then read.
-SEALED_FORGERIES = {
-    "a message sealed with the own token for the other tenant's workspace": lambda w, admin: [
-        own(admin, w.a, w.b.workspace[1]).begin()
+def _proof(admin: Any, w: tn.World, context: str) -> str:
+    """The proof's statement of A's own token, for the transaction of ``context``."""
+    return own(admin, w.a).prove(context)
+
+
+# Proofs made for the request's own transaction, after its own scope opened: each is A's,
+# naming the other tenant's workspace, or altered to claim more.
+PROVEN_FORGERIES: dict[str, Attack] = {
+    "a proof of the own token for the other tenant's workspace": lambda w, admin, context: [
+        _proof(admin, w, context) + scope_statement(w.b.workspace[1])
     ],
-    "a proof of the own token with the kind changed to service": lambda w, admin: [
-        _altered_proof(own(admin, w.a, w.b.workspace[1]).begin(), ".member.", ".service.")
+    "a proof of the own token with the kind changed to service": lambda w, admin, context: [
+        _altered(_proof(admin, w, context), ".member.", ".service.")
+        + scope_statement(w.b.workspace[1])
     ],
-    "a proof of the own token with the person changed to the other tenant's": lambda w, admin: [
-        _altered_proof(
-            own(admin, w.a, w.b.workspace[1]).begin(),
-            f"t1.{w.a.person[0]}.",
-            f"t1.{w.b.person[0]}.",
-        )
-    ],
+    "a proof of the own token with the person changed to the other tenant's": (
+        lambda w, admin, context: [
+            _altered(_proof(admin, w, context), f"p1.{w.a.person[0]}.", f"p1.{w.b.person[0]}.")
+            + scope_statement(w.b.workspace[1])
+        ]
+    ),
 }
 
 
@@ -190,27 +208,27 @@ def _assert_no_more_than_own(found: Any, allowed: Any, w: tn.World) -> None:
     assert (w.b.selection[0],) not in found["workspace_providers"]
 
 
-@pytest.mark.parametrize("forgery", {**FORGERIES, **SEALED_FORGERIES})
+@pytest.mark.parametrize("forgery", {**FORGERIES, **PROVEN_FORGERIES})
 def test_a_forged_scope_shows_no_more_than_the_request_own_scope(api_conn, world, forgery):
     w, admin = world
     allowed = own_scope(api_conn, world)
-    statements = {**FORGERIES, **SEALED_FORGERIES}[forgery](w, admin)
+    attack = {**FORGERIES, **PROVEN_FORGERIES}[forgery]
 
-    found = in_request(api_conn, *statements, scope=own(admin, w.a))
+    found = in_request(api_conn, lambda c: attack(w, admin, c), scope=own(admin, w.a))
 
     _assert_no_more_than_own(found, allowed, w)
 
 
 @pytest.mark.parametrize("forgery", FORGERIES)
-def test_a_forgery_inside_the_sealed_message_shows_no_more_than_its_scope(api_conn, world, forgery):
-    """Injected into the request's own text before it was sealed: the proof covers it, and
-    the message's own spent proof is there for a second set_scope to find."""
+def test_a_forgery_inside_the_proven_message_shows_no_more_than_its_scope(api_conn, world, forgery):
+    """Injected into the request's own text, after its proof and its scope."""
     w, admin = world
     allowed = own_scope(api_conn, world)
+    attack = FORGERIES[forgery]
 
-    statements = FORGERIES[forgery](w, admin)
-
-    found = in_request(api_conn, *statements, scope=own(admin, w.a), injected=True)
+    found = in_request(
+        api_conn, lambda c: attack(w, admin, c), scope=own(admin, w.a), injected=True
+    )
 
     _assert_no_more_than_own(found, allowed, w)
 
@@ -219,44 +237,53 @@ def _signed_by_owner(admin: Any, body: str) -> str:
     return f"{body}.{admin.run('SELECT well_private.mac(:m)', m='token|' + body)[0][0]}"
 
 
-def _sealed_by(scope_token: str, w: tn.World) -> str:
-    """A message opening a transaction with a scope of A's workspace, sealed by the token."""
-    return seal_with_token("BEGIN;" + scope_statement(w.a.workspace[1]), scope_token)
+def _opened_by(scope_token: str, w: tn.World, context: str) -> str:
+    """A proof of the token for ``context``, then a scope of A's workspace."""
+    return scope_opening(scope_token, context) + scope_statement(w.a.workspace[1])
 
 
-def _moved_proof(admin: Any, w: tn.World) -> str:
-    """A valid proof of A's token, for a message of A's scope, opening other text."""
-    opening = SCOPE_PROOF.match(own(admin, w.a).begin())
-    assert opening is not None
-    return opening.group(0) + "BEGIN;" + scope_statement(w.a.workspace[1]) + ";SELECT 1"
+def _of_another_backend(context: str) -> str:
+    """The context of a transaction begun at the same moment on another backend."""
+    pid, started = context.split(".")
+    return f"{int(pid) + 1}.{started}"
 
 
-NO_SCOPE = {
-    "no scope at all": lambda w, admin: [],
-    "set_scope in a message without a proof": lambda w, admin: [scope_statement(w.a.workspace[1])],
-    "an expired token, correctly signed": lambda w, admin: [
-        _sealed_by(_signed_by_owner(admin, f"t1.{w.a.person[0]}.member.1700000000"), w)
+NO_SCOPE: dict[str, Attack] = {
+    "no scope at all": lambda w, admin, context: [],
+    "set_scope without a proof": lambda w, admin, context: [scope_statement(w.a.workspace[1])],
+    "an expired token, correctly signed": lambda w, admin, context: [
+        _opened_by(_signed_by_owner(admin, f"t1.{w.a.person[0]}.member.1700000000"), w, context)
     ],
-    "a token signed with another key": lambda w, admin: [
-        _sealed_by(f"t1.{w.a.person[0]}.service.9999999999." + "0" * 64, w)
+    "a token signed with another key": lambda w, admin, context: [
+        _opened_by(f"t1.{w.a.person[0]}.service.9999999999." + "0" * 64, w, context)
     ],
-    "a valid proof moved to another text": lambda w, admin: [_moved_proof(admin, w)],
+    "a valid proof of another backend's transaction begun at the same moment": (
+        lambda w, admin, context: [
+            _proof(admin, w, _of_another_backend(context)) + scope_statement(w.a.workspace[1])
+        ]
+    ),
+    "a valid proof of this backend's previous transaction": lambda w, admin, context: [
+        "COMMIT",
+        "BEGIN",
+        _proof(admin, w, context) + scope_statement(w.a.workspace[1]),
+    ],
     # Accepted, either would open a scope with rows: A's workspace as a service, B's as B.
-    "a valid proof with the kind changed to service": lambda w, admin: [
-        _altered_proof(own(admin, w.a).begin(), ".member.", ".service.")
+    "a valid proof with the kind changed to service": lambda w, admin, context: [
+        _altered(_proof(admin, w, context), ".member.", ".service.")
+        + scope_statement(w.a.workspace[1])
     ],
-    "a valid proof with the person changed to the other tenant's": lambda w, admin: [
-        _altered_proof(
-            own(admin, w.a, w.b.workspace[1]).begin(),
-            f"t1.{w.a.person[0]}.",
-            f"t1.{w.b.person[0]}.",
-        )
+    "a valid proof with the person changed to the other tenant's": lambda w, admin, context: [
+        _altered(_proof(admin, w, context), f"p1.{w.a.person[0]}.", f"p1.{w.b.person[0]}.")
+        + scope_statement(w.b.workspace[1])
     ],
-    "a valid proof that does not open its message": lambda w, admin: [
-        "SELECT 1;" + own(admin, w.a).begin()
+    "a valid proof kept as the setting by hand, then altered": lambda w, admin, context: [
+        "SELECT set_config('well.proof', "
+        + to_literal(SCOPE_PROOF.fullmatch(_proof(admin, w, context)).group(1)[:-1] + "0")
+        + ", true)",
+        scope_statement(w.a.workspace[1]),
     ],
     "a scope signed with a key of one's own, in a temporary table named like the real one": (
-        lambda w, admin: [
+        lambda w, admin, context: [
             "CREATE TEMP TABLE scope_keys ON COMMIT DROP AS SELECT 1::smallint AS id, "
             "'\\x00'::bytea AS inner_key, '\\x00'::bytea AS outer_key",
             "SET LOCAL search_path = pg_temp, core_api, pg_catalog",
@@ -267,7 +294,7 @@ NO_SCOPE = {
             f"{w.b.workspace[0]}, {w.b.person[0]}, 'service', '') AS body) b",
         ]
     ),
-    "a made-up scope setting": lambda w, admin: [
+    "a made-up scope setting": lambda w, admin, context: [
         f"SELECT set_config('well.scope', '1.1.{w.b.workspace[0]}.{w.b.person[0]}.service..ff', "
         "true)",
         *_b_settings(w),
@@ -278,38 +305,41 @@ NO_SCOPE = {
 @pytest.mark.parametrize("attempt", NO_SCOPE)
 def test_without_a_valid_scope_nothing_is_visible(api_conn, world, attempt):
     w, admin = world
+    attack = NO_SCOPE[attempt]
 
-    found = in_request(api_conn, *NO_SCOPE[attempt](w, admin), scope=None)
+    found = in_request(api_conn, lambda c: attack(w, admin, c), scope=None)
 
     assert found == {table: set() for table in SEEN}
 
 
-def test_a_sealed_message_opens_its_scope_once(api_conn, world, database):
+def test_a_requests_text_opens_its_scope_only_in_its_own_transaction(api_conn, world, database):
     """The text PostgreSQL keeps of a request (``pg_stat_activity``, the log) is worth nothing:
-    sent again, on the same connection or another, its proof is spent."""
+    sent again, on the same connection or another, its proof is of another transaction."""
     w, admin = world
-    message = own(admin, w.a).begin()
     allowed = own_scope(api_conn, world)
     assert (w.a.workspace[0],) in allowed["workspaces"]
+    api_conn.run("BEGIN")
+    message = own(admin, w.a).prove(context_of(api_conn)) + scope_statement(w.a.workspace[1])
 
-    def sent(conn: Any) -> Any:
+    def sent(conn: Any, opening: str | None) -> Any:
         try:
+            if opening is not None:
+                conn.run(opening)
             scope_row = conn.run(message)[0]
             return scope_row, seen(conn)
         finally:
             conn.run("ROLLBACK")
 
-    first = sent(api_conn)
-    again = sent(api_conn)
+    first = sent(api_conn, None)
     other = local_db.admin_connection(database.url_for(API_ROLE))
     try:
-        elsewhere = sent(other)
+        again = [sent(conn, o) for conn in (api_conn, other) for o in (None, "BEGIN", OPENING)]
     finally:
         other.close()
 
     assert first == ([w.a.workspace[0], w.a.person[0]], allowed)
     nothing = {table: set() for table in SEEN}
-    assert again == elsewhere == ([None, None], nothing)
+    assert again == [([None, None], nothing)] * 6
 
 
 def test_a_scope_signed_in_another_transaction_opens_nothing(api_conn, world):
@@ -321,9 +351,11 @@ def test_a_scope_signed_in_another_transaction_opens_nothing(api_conn, world):
     api_conn.run("COMMIT")
 
     replayed = in_request(
-        api_conn, f"SELECT set_config('well.scope', {to_literal(signed)}, true)", scope=None
+        api_conn,
+        lambda _: [f"SELECT set_config('well.scope', {to_literal(signed)}, true)"],
+        scope=None,
     )
-    inherited = in_request(api_conn, scope=None)
+    inherited = in_request(api_conn, nothing_more, scope=None)
 
     assert replayed == inherited == {table: set() for table in SEEN}
 
@@ -332,7 +364,7 @@ def test_a_forged_scope_writes_no_row_of_another_tenant(api_conn, world):
     w, admin = world
     try:
         own(admin, w.a).open(api_conn)
-        for statement in FORGERIES["both, session-wide"](w, admin):
+        for statement in FORGERIES["both, session-wide"](w, admin, ""):
             api_conn.run(statement.replace(", false)", ", true)"))
         touched = api_conn.run(
             "UPDATE core_api.workspace_providers SET updated_at = now() RETURNING workspace_pk"
@@ -370,6 +402,7 @@ ESCAPES = {
     "SET SESSION AUTHORIZATION to the owner": "SET SESSION AUTHORIZATION {owner}",
     "check a key itself": "SELECT * FROM core_api.authenticate_key()",
     "spend a key proof": "CALL core_api.spend_key_proof('k1.aaaaaaaaaaaa.1.x.' || repeat('0', 64))",
+    "prove a key": "CALL core_api.prove_key('k2.aaaaaaaaaaaa.' || repeat('0', 64))",
     "record a proof as spent": "INSERT INTO well_private.spent_proofs (nonce, backend_pid, "
     "message_at, expires_at, person_pk, kind) VALUES (gen_random_uuid(), pg_backend_pid(), "
     "statement_timestamp(), now() + interval '1 hour', 1, 'service')",

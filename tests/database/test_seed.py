@@ -16,9 +16,9 @@ from typing import Any
 import pg8000.native
 import pytest
 
+from tests.support.proven import run_with_key_proof
 from wellapi.domain import SCHEMA
 from wellapi.http import keys
-from wellapi.http.proofs import seal_with_key
 from wellapi.resources.tables import metadata
 from welldev import api_keys, demo_file, seed
 from welldev import database as local_db
@@ -213,13 +213,12 @@ def identity(conn: pg8000.native.Connection, key: str) -> list[Any] | None:
     """Who the key authenticates as (person, workspace, kind), as the authorizer sees it."""
     parsed = keys.parse_key(key)
     assert parsed is not None
-    # The authorizer's own check: a message sealed by a proof of the key (revision 0016).
-    rows = conn.run(
-        seal_with_key(
-            "SELECT person_id::text, workspace_id::text, kind FROM core_api.authenticate_key()",
-            parsed.prefix,
-            parsed.secret_hash,
-        )
+    # The authorizer's own check: opened by a proof of the key for its transaction.
+    rows = run_with_key_proof(
+        conn,
+        parsed.prefix,
+        parsed.secret_hash,
+        "SELECT person_id::text, workspace_id::text, kind FROM core_api.authenticate_key()",
     )
     return rows[0] if rows else None
 

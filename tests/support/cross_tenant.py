@@ -34,6 +34,7 @@ from tests.support.links import WALKER, caller_key
 from wellapi.handlers.authorizer import authorizer_handler
 from wellapi.operations.registry import OPERATIONS
 from wellapi.resources import PROVIDER_CATALOG, RESOURCES, resource_named
+from welldev import api_keys
 
 Route = tuple[str, str]
 
@@ -132,6 +133,17 @@ class InProcessClient:
             route=request.route,
         )
         return call(request.resource, request.operation, ev)
+
+
+def in_process_client(admin: Any, w: tn.World) -> InProcessClient:
+    """The matrix's callers in process (``CALLERS``; the revoked key through the authorizer)."""
+    a, b = w.a.tenant, w.b.tenant
+    key_id, revoked = api_keys.create_key(
+        admin, person_id=b.person_id, workspace_id=b.workspace_id, kind="member", name="revoked"
+    )
+    assert api_keys.revoke_key(admin, str(key_id))
+    claims = {MEMBER_B: b.claims(), MEMBER_A: a.claims(), SERVICE_A: a.claims("service")}
+    return InProcessClient(claims, {REVOKED_B: revoked})
 
 
 class HttpClient:

@@ -26,6 +26,8 @@ import pytest
 from tests.support import factories as f
 from tests.support.api import Reply, get
 from tests.support.links import WALKER
+from tests.support.proven import statements_of
+from wellapi.store import connections as db
 
 SECRET = "sk_live_never_returned"
 PROVENANCE = (
@@ -262,6 +264,30 @@ def record_queries(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     monkeypatch.setattr(pg8000.dbapi.Connection, "execute_simple", count_simple)
     monkeypatch.setattr(pg8000.dbapi.Connection, "execute_unnamed", count_unnamed)
     return calls
+
+
+@dataclass(frozen=True)
+class SentRequest:
+    """One request as the API sent it: a transaction of two simple-protocol messages."""
+
+    read_only: bool  # opened with BEGIN READ ONLY
+    statements: str  # the request's statements, its proof and COMMIT left out
+    message: str  # the second message as sent
+
+
+def requests_of(calls: list[tuple[str, str]]) -> list[SentRequest]:
+    """The requests among recorded messages (``record_queries``). Each must be exactly the
+    opening of its transaction (``BEGIN[ READ ONLY]`` and the proof's context), then the
+    proof, the request's statements and ``COMMIT``, both in the simple query protocol."""
+    assert len(calls) % 2 == 0, [sql[:80] for _, sql in calls]
+    requests = []
+    for (opened_by, opening), (sent_by, message) in zip(calls[::2], calls[1::2], strict=True):
+        assert opened_by == sent_by == "simple", (opened_by, sent_by)
+        assert opening in (db.OPENING, db.READ_ONLY_OPENING), opening
+        statements = statements_of(message)
+        assert statements is not None, message[:120]
+        requests.append(SentRequest(opening == db.READ_ONLY_OPENING, statements, message))
+    return requests
 
 
 # --- what every read response must satisfy ------------------------------------------------

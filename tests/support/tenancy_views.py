@@ -32,7 +32,7 @@ from sqlalchemy import literal, select
 
 from tests.support import sync as sy
 from tests.support.api import JSONAPI, Lambda, event
-from tests.support.sealed import SignedScope
+from tests.support.proven import SignedScope, context_of
 from tests.support.tenancy_world import Principal, World
 from wellapi.errors import sqlstate_of
 from wellapi.handlers.api import api_handler
@@ -44,7 +44,6 @@ from wellapi.roles import API_ROLE
 from wellapi.sqlbuild.compiler import compile_template
 from wellapi.sqlbuild.read_sql import scope_condition, with_parents
 from wellapi.store import connections as db
-from wellapi.store.templates import to_literal
 from wellapi.sync import batches as writer
 from wellapi.sync.messages import parse_message
 from welldev.claims import claims as signed_claims
@@ -63,7 +62,7 @@ class Scope:
 
     @property
     def signed(self) -> SignedScope:
-        """The token and the workspace: what opens the scope, in a sealed message."""
+        """The token and the workspace: what a proof of a transaction opens the scope with."""
         return SignedScope(self.claims[SCOPE_TOKEN_CLAIM], self.principal.workspace[1])
 
 
@@ -177,9 +176,10 @@ class LoginRole:
         self.conn = conn
 
     def script(self, scope: Scope, sql: str) -> list[list[Any]]:
-        """``sql`` after ``set_scope`` in one message, sealed as the API seals it."""
+        """``sql`` after ``set_scope`` in one message, opened by a proof of its transaction as
+        the API opens it."""
         signed = scope.signed
-        return db.execute(f"{signed.statement};\n{sql}", seal=signed.seal)
+        return db.execute(f"{signed.statement};\n{sql}", prove=signed.prove)
 
     def attempt(self, scope: Scope, statement: str) -> str:
         """``statement`` after ``set_scope``, rolled back: ``outcome`` of it."""
@@ -197,11 +197,8 @@ class AssumedRole:
     savepoint: sees what the transaction changed (a policy altered on purpose, never
     committed).
 
-    A sealed message cannot open the scope here: its proof's own transaction would commit
-    the admin's. The owner records instead, for its message, what ``spend_scope_proof``
-    records once it has checked a proof: the token's person and kind, if the token is the
-    database's own and unexpired. ``set_scope``, as ``well_api``, then reads them in the same
-    message, as it reads a spent proof."""
+    The scope is opened as the API opens it, inside the admin's transaction: as ``well_api``,
+    a proof of the token for that transaction's context, then ``set_scope``."""
 
     def __init__(self, admin: pg8000.native.Connection) -> None:
         self.admin = admin
@@ -211,7 +208,9 @@ class AssumedRole:
         self.admin.run("SAVEPOINT as_api")
         try:
             rows: list[list[Any]] = []
-            self.admin.run(_spent_here(scope))
+            self.admin.run(f"SET LOCAL ROLE {API_ROLE}")
+            signed = scope.signed
+            self.admin.run(signed.prove(context_of(self.admin)) + signed.statement)
             for statement in statements:
                 rows += self.admin.run(statement) or []
             return rows
@@ -233,23 +232,6 @@ def outcome(rows: list[list[Any]] | None) -> str:
     here says ``RETURNING 1``), "no row" if its conditions (the policies' USING, say) let it
     find none."""
     return "ok" if rows else "no row"
-
-
-def _spent_here(scope: Scope) -> str:
-    """As the owner, one message: the token's person and kind recorded as this message's
-    spent proof (``well_private.spent_proofs``, revision 0016) if the database signed the
-    token and it has not expired, then ``SET LOCAL ROLE well_api`` and ``set_scope``."""
-    signed = scope.signed
-    return (
-        "INSERT INTO well_private.spent_proofs (nonce, backend_pid, message_at, expires_at, "
-        "person_pk, kind) SELECT gen_random_uuid(), pg_backend_pid(), statement_timestamp(), "
-        "to_timestamp(t[4]::bigint), t[2]::bigint, t[3] "
-        f"FROM (SELECT string_to_array({to_literal(signed.token)}, '.') AS t) token "
-        "WHERE t[5] = well_private.mac('token|' || array_to_string(t[1:4], '.')) "
-        "AND t[4]::bigint > extract(epoch FROM clock_timestamp());"
-        f"SET LOCAL ROLE {API_ROLE};"
-        f"{signed.statement}"
-    )
 
 
 def rls_rows(role: ApiRole, resource: str, scope: Scope) -> Rows:

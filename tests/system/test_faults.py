@@ -277,18 +277,20 @@ class Failures:
 
 @pytest.fixture
 def failures(monkeypatch: pytest.MonkeyPatch) -> Failures:
-    """Every query goes through ``Pool.run`` (``db.execute``): its failures are recorded."""
+    """Every query goes through ``Pool.run`` or ``Pool.run_proven`` (``db.execute``): its
+    failures are recorded."""
     recorded = Failures()
-    run = wellapi_db.Pool.run
+    for name in ("run", "run_proven"):
+        original = getattr(wellapi_db.Pool, name)
 
-    def recording(pool: wellapi_db.Pool, sql: str) -> list[Any]:
-        try:
-            return run(pool, sql)
-        except Exception as error:
-            recorded.seen.append(Failed.of(recorded.phase(), error))
-            raise
+        def recording(pool: wellapi_db.Pool, *args: Any, _run: Any = original, **kw: Any) -> Any:
+            try:
+                return _run(pool, *args, **kw)
+            except Exception as error:
+                recorded.seen.append(Failed.of(recorded.phase(), error))
+                raise
 
-    monkeypatch.setattr(wellapi_db.Pool, "run", recording)
+        monkeypatch.setattr(wellapi_db.Pool, name, recording)
     return recorded
 
 

@@ -25,8 +25,8 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from tests.support import key_audit
+from tests.support.proven import run_with_key_proof
 from wellapi.http import keys
-from wellapi.http.proofs import seal_with_key
 from wellapi.store import connections as wellapi_db
 from welldev import cli, console, revisions, seed
 from welldev import database as local_db
@@ -235,16 +235,15 @@ def test_keys_create_prints_the_key_once_on_stdout_and_its_id_and_prefix_on_stde
     assert "warning" not in err  # Ada is an active member of Acme
     conn = local_db.admin_connection(server.admin_url, DATABASE)
     try:
-        # The authorizer's own check: a message sealed by a proof of the key (revision 0016).
-        rows = conn.run(
-            seal_with_key(
-                "SELECT k.name, k.kind::text, p.person_id::text "
-                "FROM core_api.authenticate_key() a "
-                "JOIN core_api.api_keys k ON k.api_key_id = a.api_key_id "
-                "JOIN core_api.peoples p ON p.person_id = a.person_id",
-                parsed.prefix,
-                parsed.secret_hash,
-            )
+        # The authorizer's own check: opened by a proof of the key for its transaction.
+        rows = run_with_key_proof(
+            conn,
+            parsed.prefix,
+            parsed.secret_hash,
+            "SELECT k.name, k.kind::text, p.person_id::text "
+            "FROM core_api.authenticate_key() a "
+            "JOIN core_api.api_keys k ON k.api_key_id = a.api_key_id "
+            "JOIN core_api.peoples p ON p.person_id = a.person_id",
         )
     finally:
         conn.close()

@@ -21,7 +21,9 @@ The seven measurements, and the floor each one is held against:
 2. warm latency of Retrieve, List (100 rows, two includes) and Create through the Lambda
    handler, against the same SQL text sent by hand with raw pg8000 and dumped with ``json``,
    by a role row-level security does not apply to; the same SQL as the API role beside it,
-   so the policies' own price is a goal too (at most 1.2x);
+   so the policies' own price is a goal too (at most 1.2x); and the same SQL as the API role
+   with the wall between tenants (its proof of its own transaction, two messages) against
+   without it (``wall``: at most 1.1x), beside the wall before it (revision 0016's spent proof);
 3. statements, round trips and transactions per request, counted at the pg8000 connection;
 4. the sync-status List with a cursor ~1,000 pages deep on 1,000,000 ledger rows, against the
    same request on 10,000 rows;
@@ -51,12 +53,14 @@ The package, one module per concern; imports go one way, down this list:
 
 - ``__main__`` and ``command_line``: the command (``python -m welldev.bench``, ``make bench``);
 - ``runner``: every phase of a run, in order, on one report;
-- the phases, each measuring and diagnosing one thing: ``cold_start`` (1), ``warm`` (2),
+- the phases, each measuring and diagnosing one thing: ``cold_start`` (1), ``warm`` and
+  ``wall`` (2),
   ``round_trips`` (3), ``scale`` (4), ``sync`` (5), ``memory`` (6), ``large`` (7, with the
   tenants and shapes of ``large_tenant``, which the plan test reads too) and ``first_request``
   (with ``runtime_api``, the fake Runtime API that awslambdaric is measured against);
 - ``child_*``: the programs the phases run in a fresh Lambda-like interpreter (``python -I -S
-  -B child_....py``, by path): standard library only, since what they import is measured;
+  -B child_....py``, by path): standard library only (and the layer's proofs for the floor's),
+  since what they import is measured;
 - what the phases share: ``sandbox`` (the build laid out as in Lambda), ``databases`` (the
   seeded bench databases), ``api_requests`` (the measured events), ``raw_client`` (the raw
   floor), ``wire`` (statements and round trips at the pg8000 connection), ``profiles``,

@@ -45,7 +45,7 @@ from welldev.bench.harness import (
     note,
     quiet_powertools,
 )
-from welldev.bench.raw_client import Captured
+from welldev.bench.raw_client import Captured, captured_requests
 from welldev.bench.report import Report
 from welldev.bench.runtime_api import RuntimeFailure, measure_runtime
 from welldev.bench.sandbox import Function, Sandbox
@@ -205,8 +205,8 @@ def _in_process(target: Target) -> Handler:
 class Prepared:
     target: Target
     event: dict[str, Any]
-    # What the function sent, without the proofs its messages opened with: each floor run
-    # seals them anew (a proof is spent once).
+    # What the function sent, without the proofs its requests opened with: each floor run
+    # makes fresh ones for its own transactions.
     sql: list[Captured]
     fresh_ids: list[str]  # ids the function made (Create): new ones for each floor run
     before: tuple[Handler, dict[str, Any]] | None
@@ -235,9 +235,7 @@ def prepare(target: Target, demo: DemoState) -> Prepared:
             raise BenchError(f"{target.function.logical_id} answered {str(response)[:800]}")
         target = replace(target, expected=status)
     target.check(response, "in this process")
-    if any(c.protocol != "simple" for c in wire.calls):
-        raise BenchError(f"{target.function.logical_id} sent a parameterised statement")
-    sent = [Captured.of(c.sql, event) for c in wire.calls]
+    sent = captured_requests(wire.calls, event)
     unrestored = {t for c in sent for t in WRITES.findall(c.sql)} - set(RESTORED)
     if unrestored:
         raise BenchError(f"{target.function.logical_id} writes {unrestored}, never put back")
@@ -325,8 +323,8 @@ def measure_one(
         samples["wall"].append(result["wall"])
         demo.reset(prepared.before)
         renamed = {made: str(uuid4()) for made in prepared.fresh_ids}
-        sql = [c.sealed(_renamed(c.sql, renamed)) for c in prepared.sql]
-        floor = _child(FLOOR_CHILD, {**floor_args, "sql": sql}, env, cwd, who)
+        requests = [c.floor_request(_renamed(c.sql, renamed)) for c in prepared.sql]
+        floor = _child(FLOOR_CHILD, {**floor_args, "requests": requests}, env, cwd, who)
         samples["floor.cpu"].append(floor["cpu"] * 1000)
         samples["floor.wall"].append(floor["wall"])
         demo.reset(prepared.before)
@@ -397,9 +395,9 @@ def measure_first(
         "method": (
             "fresh `python -I -S -B` on the sandbox: CPU time from exec to the first answer "
             "(import, connect, the request); the floor imports pg8000 and json from the layer, "
-            "connects as the same role, sends the same SQL (captured in this process, sealed "
-            "anew with a proof of the same credential) and dumps the rows; they take turns; "
-            "runtime.* is awslambdaric with a fake Runtime API"
+            "connects as the same role, sends the same SQL (captured in this process, each "
+            "request opened by a fresh proof of the same credential) and dumps the rows; they "
+            "take turns; runtime.* is awslambdaric with a fake Runtime API"
         ),
         "restore": (
             f"after every run, {', '.join(RESTORED)} are put back row for row from a snapshot "

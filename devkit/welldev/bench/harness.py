@@ -214,16 +214,21 @@ def interleaved(
     first: Callable[[], Any], second: Callable[[], Any], iterations: int, warmup: int
 ) -> tuple[list[float], list[float]]:
     """Milliseconds of each call, alternating the two so that drift hits both alike."""
+    samples = taking_turns({"first": first, "second": second}, iterations, warmup)
+    return samples["first"], samples["second"]
+
+
+def taking_turns(
+    calls: dict[str, Callable[[], Any]], iterations: int, warmup: int
+) -> dict[str, list[float]]:
+    """Milliseconds of each call, by name, the calls taking turns so that drift hits all alike."""
     for _ in range(warmup):
-        first()
-        second()
-    a: list[float] = []
-    b: list[float] = []
+        for call in calls.values():
+            call()
+    samples: dict[str, list[float]] = {name: [] for name in calls}
     for _ in range(iterations):
-        started = time.perf_counter()
-        first()
-        a.append((time.perf_counter() - started) * 1000)
-        started = time.perf_counter()
-        second()
-        b.append((time.perf_counter() - started) * 1000)
-    return a, b
+        for name, call in calls.items():
+            started = time.perf_counter()
+            call()
+            samples[name].append((time.perf_counter() - started) * 1000)
+    return samples

@@ -79,8 +79,8 @@ def measure_outbox_create(report: Report, bench: BenchDatabase, config: Config) 
     api = RawClient(bench.api_url)
 
     def create(sql: str) -> Any:
-        # A new row each time, sealed anew as the function seals each request.
-        return lambda: api.rows(sent.sealed(sql.replace(row_id, str(uuid.uuid4()))))
+        # A new row each time, with a fresh proof as the function makes for each request.
+        return lambda: api.proven_rows(sent, sql.replace(row_id, str(uuid.uuid4())))
 
     try:
         with_ms, without_ms = interleaved(

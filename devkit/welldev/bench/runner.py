@@ -14,7 +14,7 @@ from wellapi.roles import API_ROLE
 from welldev import database
 from welldev.bench.cold_start import diagnose_cold, measure_cold
 from welldev.bench.config import Config
-from welldev.bench.databases import prepare_database
+from welldev.bench.databases import prepare_database, remove_created_rows
 from welldev.bench.drain import measure_drain
 from welldev.bench.feed import measure_feed
 from welldev.bench.first_request import measure_first
@@ -23,7 +23,6 @@ from welldev.bench.large import measure_large
 from welldev.bench.machine import machine_info
 from welldev.bench.memory import MEMORY_FUNCTION, measure_memory
 from welldev.bench.outbox import measure_outbox_create, measure_outbox_sync
-from welldev.bench.peers import compare_with_peers
 from welldev.bench.report import Report
 from welldev.bench.revocation import measure_revocation
 from welldev.bench.round_trips import measure_round_trips
@@ -31,6 +30,7 @@ from welldev.bench.sandbox import Sandbox, ensure_build, sandbox
 from welldev.bench.scale import diagnose_scale, measure_scale
 from welldev.bench.split import measure_split
 from welldev.bench.sync import diagnose_sync, measure_sync
+from welldev.bench.wall import measure_wall
 from welldev.bench.warm import diagnose_warm, measure_warm
 from welldev.console import step
 from welldev.function_roles import functions_connected_as
@@ -82,7 +82,6 @@ def run(
         needs_db = any(p not in ("cold", "first") for p in config.phases)
         if needs_db:
             _database_phases(report, config, server, box, server_kind)
-    compare_with_peers(report)
     report.machine["load_average_at_end"] = list(os.getloadavg())
     report.machine["bench_seconds"] = round(time.perf_counter() - started, 1)
     if output is not None:
@@ -133,7 +132,11 @@ def _database_phases(
     with functions_connected_as(large.local, API_ROLE), quiet_powertools():
         if "warm" in config.phases:
             step(f"2/11 warm latency: {config.warm_iterations} iterations after {config.warmup}")
-            cases = measure_warm(report, large, config)
+            cases, sent = measure_warm(report, large, config)
+            try:
+                measure_wall(report, large, sent, config)
+            finally:
+                remove_created_rows(large)
             calls = {c.name: functools.partial(invoke, c.handler, c.event, c.status) for c in cases}
             measure_split(report, calls, config.warm_iterations)
             if _should_diagnose(config, report, "warm."):

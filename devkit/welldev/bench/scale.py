@@ -10,7 +10,7 @@ from welldev.bench.api_requests import Requests
 from welldev.bench.config import PAGE_SIZE, Config
 from welldev.bench.databases import BenchDatabase
 from welldev.bench.harness import handler_for, invoke, note
-from welldev.bench.raw_client import Captured, RawClient, captured_sql
+from welldev.bench.raw_client import Captured, RawClient, captured_sql, proven
 from welldev.bench.report import Report
 from welldev.bench.wire import split_statements
 from welldev.function_roles import functions_connected_as
@@ -22,7 +22,7 @@ def _explain(bench: BenchDatabase, sent: Captured) -> list[str]:
     scope, *_, select = split_statements(sent.sql)
     raw = RawClient(bench.api_url)
     try:
-        _, rows = raw.rows(sent.sealed(f"{scope};\nEXPLAIN (ANALYZE, BUFFERS) {select}"))
+        _, rows = raw.proven_rows(sent, f"{scope};\nEXPLAIN (ANALYZE, BUFFERS) {select}")
     finally:
         raw.close()
     return [str(r[0]) for r in rows[1:]]
@@ -117,7 +117,7 @@ def diagnose_scale(
         scope, *_, select = split_statements(sent.sql)
         conn = bench.admin()
         try:
-            rows = conn.run(sent.sealed(f"{scope};\nEXPLAIN (ANALYZE) {select}"))
+            rows = proven(conn.run, sent, f"{scope};\nEXPLAIN (ANALYZE) {select}")
         finally:
             conn.close()
         api_plan = report.details["scale"][which]["plan"]

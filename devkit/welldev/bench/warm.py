@@ -82,15 +82,23 @@ def warm_cases(requests: Requests) -> list[WarmCase]:
 def _raw_call(
     raw: RawClient, case: WarmCase, sent: Captured, row_id: str | None
 ) -> Callable[[], Any]:
-    # Sealed for each call, as the handler seals each request: a proof is spent once.
+    # A fresh proof for each call's transaction, as the handler makes for each request.
     if not case.fresh_id or row_id is None:
-        return lambda: raw.document(sent.sealed(), case.skip)
+        return lambda: raw.document(sent, case.skip)
     # The handler makes a new id per Create; the raw floor must insert a new row too.
-    return lambda: raw.document(sent.sealed(sent.sql.replace(row_id, str(uuid4()))), case.skip)
+    return lambda: raw.document(sent, case.skip, sent.sql.replace(row_id, str(uuid4())))
 
 
-def measure_warm(report: Report, bench: BenchDatabase, config: Config) -> list[WarmCase]:
+# Each warm case's request as the handler sent it, and the id its Create made (or None).
+Sent = dict[str, tuple[Captured, str | None]]
+
+
+def measure_warm(
+    report: Report, bench: BenchDatabase, config: Config
+) -> tuple[list[WarmCase], Sent]:
+    """Each warm case through the handler against its SQL by hand; the cases and their SQL."""
     requests = Requests.signed(bench)
+    captured: Sent = {}
     cases = warm_cases(requests)
     # The floor runs the same SQL as a role row-level security does not apply to (the
     # administrator); the API role runs it too, so the policies' price shows on its own.
@@ -104,6 +112,7 @@ def measure_warm(report: Report, bench: BenchDatabase, config: Config) -> list[W
             invoke(case.handler, case.event, case.status)  # connect, compile, cache
             sent = captured_sql(case.handler, case.event, case.status)
             row_id = _created_id(case, sent.sql)
+            captured[case.name] = (sent, row_id)
             handler_ms, raw_ms = interleaved(
                 functools.partial(invoke, case.handler, case.event, case.status),
                 _raw_call(raw, case, sent, row_id),
@@ -130,7 +139,7 @@ def measure_warm(report: Report, bench: BenchDatabase, config: Config) -> list[W
         raw.close()
         raw_rls.close()
         remove_created_rows(bench)
-    return cases
+    return cases, captured
 
 
 def _created_id(case: WarmCase, sql: str) -> str | None:

@@ -6,30 +6,34 @@ import contextlib
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import pg8000.core
 import pg8000.dbapi
 import pg8000.native
 
+from wellapi.store.connections import OPENING, READ_ONLY_OPENING
+
 SCOPE_PREFIX = "SELECT workspace_pk, person_pk FROM core_api.set_scope("
-# How a sealed message opens (``wellapi.http.proofs``, revision 0016): the proof's own transaction,
-# which spends it before the request's statements run.
-PROOF_OPENING = re.compile(r"BEGIN;CALL core_api\.spend_(scope|key)_proof\('[^']*'\);COMMIT;")
+# A request is a transaction of two messages (``wellapi.store.connections.Pool.run_proven``):
+# its opening, then the proof's statement (revision 0023), its statements and COMMIT.
+OPENINGS = (OPENING, READ_ONLY_OPENING)
+PROOF = re.compile(r"CALL core_api\.prove_(scope|key)\('[^']*'\);")
+COMMIT = ";COMMIT"
 
 
 def proof_of(sql: str) -> tuple[str | None, str]:
-    """The kind of proof ``sql`` opens with ("scope", "key" or None), and the text after it:
-    what the request itself runs."""
-    opening = PROOF_OPENING.match(sql)
-    if opening is None:
+    """The kind of proof a request's second message opens with ("scope", "key" or None), and
+    its statements: what the request itself runs, without the proof and the COMMIT."""
+    proof = PROOF.match(sql)
+    if proof is None:
         return None, sql
-    return opening.group(1), sql[opening.end() :]
+    return proof.group(1), sql[proof.end() :].removesuffix(COMMIT)
 
 
-def unsealed(sql: str) -> str:
-    """``sql`` without the proof it opens with, if any."""
+def unproven(sql: str) -> str:
+    """A message without the proof it opens with and its COMMIT, if it is a request's."""
     return proof_of(sql)[1]
 
 
@@ -53,16 +57,18 @@ class Wire:
 
     @property
     def statements(self) -> list[str]:
-        """Every statement sent, the proofs' openings included."""
+        """Every statement sent, the transactions' openings and the proofs included."""
         return [s for c in self.calls for s in split_statements(c.sql)]
 
     @property
     def operation_statements(self) -> list[str]:
-        """Every statement but the proof's opening and the scope statement of each request."""
+        """Every statement of the requests themselves: not their openings, proofs, scope
+        statements and COMMITs."""
         return [
             s
             for c in self.calls
-            for s in split_statements(unsealed(c.sql))
+            if c.sql not in OPENINGS
+            for s in split_statements(unproven(c.sql))
             if not s.startswith(SCOPE_PREFIX)
         ]
 
@@ -72,8 +78,8 @@ class Wire:
 
     @property
     def transactions(self) -> int:
-        """The requests' own transactions: a proof's, which only spends it, is not counted."""
-        return count_transactions([replace(c, sql=unsealed(c.sql)) for c in self.calls])
+        """The transactions the calls ran (a request's two messages are one)."""
+        return count_transactions(self.calls)
 
 
 def split_statements(sql: str) -> list[str]:

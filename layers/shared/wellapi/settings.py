@@ -41,8 +41,13 @@ class Settings:
     auth_database_url: str | None = None
     # The same for the change drainer's role.
     drain_database_url: str | None = None
+    # Where the read functions (List, Retrieve, the related and relationship routes, the
+    # changes feed) connect when set: a hot standby or an Aurora reader (DB_AUTH=url), or RDS
+    # Proxy's read-only endpoint (DB_AUTH=iam|secret). Unset, they use the writer's.
+    database_reader_url: str | None = None
     db_auth: str = "url"
     db_host: str | None = None
+    db_reader_host: str | None = None
     db_port: int = 5432
     db_name: str = "well"
     db_user: str = API_ROLE
@@ -94,6 +99,11 @@ class Settings:
             if self.db_auth == "secret" and not self.db_secret_arn
             else None,
         ]
+
+    @property
+    def has_reader(self) -> bool:
+        """Whether reads go to a reader endpoint of their own."""
+        return bool(self.database_reader_url if self.db_auth == "url" else self.db_reader_host)
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -68,7 +68,8 @@ def _caller(event: dict[str, Any]) -> dict[str, str]:
 def api_handler(resource_key: str, operation: Operation) -> Handler:
     resource = resource_named(resource_key)
     route = f"{operation.method} {operation.path(resource)}"
-    connections.prepare_at_init("api")
+    # A read connects where reads go: the reader endpoint, when one is set.
+    connections.prepare_at_init(connections.READER if operation.method == "GET" else "api")
 
     # Never log the event: it holds the Authorization header.
     @logger.inject_lambda_context(log_event=False)

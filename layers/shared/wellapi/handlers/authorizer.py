@@ -23,7 +23,7 @@ from aws_lambda_powertools import Logger
 from wellapi.errors import database_error
 from wellapi.http.keys import ParsedKey, parse_authorization
 from wellapi.http.principal import SCOPE_TOKEN_CLAIM, UNAVAILABLE_CLAIM, logged_claims
-from wellapi.http.proofs import seal_with_key
+from wellapi.http.proofs import key_opening
 from wellapi.settings import get_settings
 from wellapi.store import connections
 from wellapi.store.rows import KeyRow, column_list
@@ -66,14 +66,14 @@ class ClaimsCache:
         return claims
 
 
-# The key's row (``KeyRow``), if the message's proof was made with a live key's secret; the
-# statement names no key: the proof that opens the message does (``wellapi.http.proofs``).
+# The key's row (``KeyRow``), if the transaction's proof was made with a live key's secret;
+# the statement names no key: the proof that opens it does (``wellapi.http.proofs``).
 LOOKUP_STATEMENT = f"SELECT {column_list(KeyRow._fields)} FROM core_api.authenticate_key()"
 
 
-def seal_for(key: ParsedKey) -> Callable[[str], str]:
-    """How the key's lookup is sealed: a fresh proof of the key, made for each attempt."""
-    return lambda text: seal_with_key(text, key.prefix, key.secret_hash)
+def prover_for(key: ParsedKey) -> Callable[[str], str]:
+    """How the key's lookup is opened: a proof of the key for the transaction's context."""
+    return lambda context: key_opening(key.prefix, key.secret_hash, context)
 
 
 def authenticate(header: str | None, cache: ClaimsCache | None = None) -> Claims | None:
@@ -88,7 +88,7 @@ def authenticate(header: str | None, cache: ClaimsCache | None = None) -> Claims
 def lookup(key: ParsedKey) -> Claims | None:
     # As the authorizer's own role, which can do nothing but this (revision 0014).
     answer = connections.execute(
-        LOOKUP_STATEMENT, pool=connections.get_pool("auth"), seal=seal_for(key)
+        LOOKUP_STATEMENT, pool=connections.get_pool("auth"), prove=prover_for(key)
     )
     rows = [KeyRow._make(row) for row in answer]
     if not rows:

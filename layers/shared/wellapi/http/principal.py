@@ -7,8 +7,8 @@ Whether the person may act there is decided by the database, in the request's ow
 (``core_api.set_scope``), so it costs nothing extra. The database takes the person and the
 kind from the scope token the authorizer's key check signed, never from the other claims: the
 API role cannot choose its own scope (revision 0014). The token itself never reaches the
-database: the request's text is sealed with a single-use proof of it (``wellapi.http.proofs``,
-revision 0016).
+database: the request's statements are opened by a proof of it bound to their own transaction
+(``wellapi.http.proofs``, revision 0023).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from uuid import UUID
 from aws_lambda_powertools import Logger
 
 from wellapi.errors import DatabaseUnavailable, Forbidden, NotFound, Unauthorized
-from wellapi.http.proofs import is_scope_token, seal_with_token
+from wellapi.http.proofs import is_scope_token, scope_opening
 from wellapi.store.rows import ScopeRow, column_list
 from wellapi.store.templates import ScriptPart, to_literal
 
@@ -73,9 +73,10 @@ class Principal:
         """The scope statement as the first part of a request's script (``SCOPE_PART``)."""
         return ScriptPart(SCOPE_PART, self.scope_statement(), "one")
 
-    def seal(self, text: str) -> str:
-        """The request's text as sent: opened by a fresh single-use proof of the token."""
-        return seal_with_token(text, self.scope_token)
+    def prove(self, context: str) -> str:
+        """The statement that opens the request's statements: a proof of the token bound to
+        the transaction whose ``context`` the database named."""
+        return scope_opening(self.scope_token, context)
 
 
 def scope_statement(workspace_id: UUID) -> str:
@@ -127,8 +128,9 @@ def check_scope(
     (row,) = answer[SCOPE_PART]
     scope = ScopeRow._make(row)
     if scope.person_pk is None:
-        # The authorizer's token was well formed and the proof fresh, so the database refused
-        # a spent proof (a replay got there first), an expired token or a removed person.
+        # The authorizer's token was well formed and the proof made for this transaction, so
+        # the database refused an expired token, a token signed with a rotated key or a
+        # removed person.
         logger.warning("scope proof refused")
         raise Unauthorized()
     if scope.workspace_pk is None:

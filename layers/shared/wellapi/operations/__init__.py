@@ -94,7 +94,7 @@ def _fetch(
     page = template.render(params | document_params(call))
     parts.append(ScriptPart(READ_PART, page, "rows"))
     request_script = Script(tuple(parts))
-    answer = request_script.split(connections.execute(request_script.text, seal=principal.seal))
+    answer = request_script.split(connections.read(request_script.text, principal.prove))
     check_scope(answer, call.query.workspace_parameter, path=call.path_workspace is not None)
     counted = int(answer[TOTAL_PART][0][0]) if total else None
     return layout.rows(answer[READ_PART]), counted

@@ -158,7 +158,7 @@ def run_write(
     try:
         # Not retried on a dropped connection: the first attempt may have committed.
         answer = request_script.split(
-            connections.execute(request_script.text, retry=False, seal=principal.seal)
+            connections.execute(request_script.text, retry=False, prove=principal.prove)
         )
     except pg8000.dbapi.DatabaseError as error:
         mapped = _database_rule_error(error, call.resource)

@@ -3,9 +3,10 @@
 One connection per role, opened on first use and kept while the environment is warm: an
 execution environment serves one request at a time, in Lambda and in the local emulator (one
 process per environment), so nothing here is shared between threads. Connections run in
-autocommit mode: a request is a single simple-protocol query, which PostgreSQL executes as one
-implicit transaction, so no BEGIN or COMMIT round trips are spent and nothing session-scoped is
-ever set (RDS Proxy would pin).
+autocommit mode and speak the simple query protocol only. A request is one transaction of two
+messages: ``BEGIN`` and the question of its proof's context, then the proof, the request's
+statements and ``COMMIT`` (``wellapi.http.proofs``). Nothing session-scoped is ever set, so
+RDS Proxy multiplexes the connection again after each transaction and never pins it.
 
 A role's connection is pg8000 and the standard library only: SQLAlchemy is what compiles the
 statements (``wellapi.store.statements``), and importing it would double an API function's cold
@@ -309,10 +310,42 @@ class Pool:
         with self.connection() as connection:
             cursor = connection.cursor()
             try:
-                cursor.execute(sql)
-                return [list(r) for r in cursor.fetchall()] if cursor.description else []
+                return _rows(cursor, sql)
             finally:
                 cursor.close()
+
+    def run_proven(self, prove: Callable[[str], str], sql: str, *, read_only: bool) -> list[Row]:
+        """``sql`` in a transaction of its own, opened by a proof of that transaction.
+
+        The first message opens the transaction (read-only for a read, so the database itself
+        refuses any write) and asks its context; the second sends ``prove(context)``, ``sql``
+        and ``COMMIT``. A statement that fails leaves the transaction aborted: it is rolled
+        back before the connection is lent again.
+        """
+        with self.connection() as connection:
+            cursor = connection.cursor()
+            try:
+                (context,) = _rows(cursor, READ_ONLY_OPENING if read_only else OPENING)[0]
+                try:
+                    return _rows(cursor, f"{prove(str(context))}{sql};COMMIT")
+                except (pg8000.dbapi.DatabaseError, ValueError):
+                    cursor.execute("ROLLBACK")
+                    raise
+            finally:
+                cursor.close()
+
+
+# What the first message of a request asks, after BEGIN: the context its proof is bound to
+# (revision 0023: this backend's pid and this transaction's start).
+CONTEXT_STATEMENT = "SELECT core_api.proof_context()"
+# The first message of every proven request: its transaction and the context its proof binds.
+OPENING = f"BEGIN;{CONTEXT_STATEMENT}"
+READ_ONLY_OPENING = f"BEGIN READ ONLY;{CONTEXT_STATEMENT}"
+
+
+def _rows(cursor: Any, sql: str) -> list[Row]:
+    cursor.execute(sql)
+    return [list(r) for r in cursor.fetchall()] if cursor.description else []
 
 
 def build_pool(settings: Settings) -> Pool:
@@ -323,11 +356,18 @@ def build_pool(settings: Settings) -> Pool:
     )
 
 
+# The pool of the API's reads: the reader endpoint's connection, as the API role.
+READER = "read"
+
+
 def settings_for(role: str) -> Settings:
-    """The API's settings, the sync writer's, the authorizer's or the drainer's (its own URL
-    when one is set)."""
+    """The API's settings, its reads', the sync writer's, the authorizer's or the drainer's
+    (its own URL when one is set)."""
     settings = get_settings()
     update: dict[str, Any] = {}
+    if role == READER and settings.has_reader:
+        update["database_url"] = settings.database_reader_url
+        update["db_host"] = settings.db_reader_host
     if role == "sync":
         update["db_read_timeout_seconds"] = settings.db_sync_read_timeout_seconds
         if settings.sync_database_url:
@@ -379,14 +419,24 @@ def _open_first_connection(role: str) -> None:
 
 def reopen_after_restore(role: str) -> None:
     """After a SnapStart restore: a new pool (a new token) and a new first connection."""
-    stale = _pools.pop(role, None)
+    stale = _pools.pop(_pool_role(role), None)
     if stale is not None:
         stale.dispose()
     _open_first_connection(role)
 
 
+def _pool_role(role: str) -> str:
+    """The pool a role's connection is kept in: reads share the API's without a reader."""
+    return "api" if role == READER and not get_settings().has_reader else role
+
+
 def get_pool(role: str = "api") -> Pool:
-    """The execution environment's connection of a role, created on first use."""
+    """The execution environment's connection of a role, created on first use.
+
+    ``READER`` is the API role's connection to the reader endpoint, or its only connection
+    when no reader is set.
+    """
+    role = _pool_role(role)
     pool = _pools.get(role)
     if pool is None:
         pool = _pools[role] = build_pool(settings_for(role))
@@ -410,26 +460,36 @@ def unavailable() -> DatabaseUnavailable:
     return DatabaseUnavailable(retry_after_seconds=get_settings().db_retry_after_seconds)
 
 
+def read(sql: str, prove: Callable[[str], str]) -> list[Row]:
+    """A request that only reads: read-only, on the reader endpoint when one is set."""
+    return execute(sql, pool=get_pool(READER), prove=prove, read_only=True)
+
+
 def execute(
     sql: str,
     *,
     retry: bool = True,
     pool: Pool | None = None,
-    seal: Callable[[str], str] | None = None,
+    prove: Callable[[str], str] | None = None,
+    read_only: bool = False,
 ) -> list[Row]:
-    """Send one simple-protocol query and return the rows of every statement in it, in order.
+    """Run ``sql`` and return the rows of every statement in it, in order.
 
-    ``seal`` opens the text with a single-use proof (``wellapi.http.proofs``), afresh for each
-    attempt: a proof the first attempt sent may have been spent. A connection that drops is
-    retried once when ``retry`` is true (reads, and writes whose repetition is harmless);
-    otherwise the failure is reported as the database being unavailable, never as driver text.
+    With ``prove`` (the opening statement of a proof for a transaction's context,
+    ``wellapi.http.proofs``), in a transaction of its own opened by a proof of it
+    (``Pool.run_proven``), read-only when ``read_only``; without, as one simple-protocol query.
+    A connection that drops is retried once when ``retry`` is true (reads, and writes whose
+    repetition is harmless); otherwise the failure is reported as the database being
+    unavailable, never as driver text.
     """
     pool = pool or get_pool()
     attempts = 2 if retry else 1
     for attempt in range(attempts):
         last = attempt + 1 == attempts
         try:
-            return pool.run(seal(sql) if seal is not None else sql)
+            if prove is None:
+                return pool.run(sql)
+            return pool.run_proven(prove, sql, read_only=read_only)
         except ConnectFailed as error:
             if last:
                 raise unavailable() from error.__cause__

@@ -1,0 +1,103 @@
+"""A request's scope as the API opens it since revision 0023: by a proof of its transaction.
+
+A request is one transaction of two messages (``wellapi.store.connections.Pool.run_proven``):
+``BEGIN`` and ``core_api.proof_context()``, then a proof of the scope token bound to that
+context (``CALL core_api.prove_scope(...)``), the request's statements and ``COMMIT``.
+``core_api.set_scope(workspace)`` takes the person and the kind from that proof, and only in
+that transaction. A test that needs a scope on a connection of its own opens it the same way
+(``SignedScope.open``): the transaction stays open after it, and the connection's next messages
+run in the scope until the test ends it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import pg8000.native
+
+from wellapi.http.principal import SCOPE_TOKEN_CLAIM, scope_statement
+from wellapi.http.proofs import key_opening, scope_opening
+from wellapi.store.connections import CONTEXT_STATEMENT
+
+# The statement of every request's script that opens its scope (``Principal.scope_statement``).
+SCOPE_STATEMENT = "SELECT workspace_pk, person_pk FROM core_api.set_scope("
+# The opening of a request's second message: the proof of its scope for its transaction.
+SCOPE_PROOF = re.compile(r"CALL core_api\.prove_scope\('(p1\.[^']*)'\);")
+# How a request's second message ends.
+COMMIT = ";COMMIT"
+
+
+def statements_of(message: str) -> str | None:
+    """The request's statements in a message the API sent (its proof and ``COMMIT`` left
+    out); None for any other message (the transaction's opening, a rollback)."""
+    opening = SCOPE_PROOF.match(message)
+    return message[opening.end() :].removesuffix(COMMIT) if opening else None
+
+
+def context_of(conn: pg8000.native.Connection) -> str:
+    """The context of the transaction ``conn`` has open: what a proof is bound to."""
+    return str(conn.run(CONTEXT_STATEMENT)[0][0])
+
+
+@dataclass(frozen=True)
+class SignedScope:
+    """A scope token the database signed, and the workspace a request names with it."""
+
+    token: str
+    workspace_id: UUID
+
+    @classmethod
+    def of(cls, claims: Mapping[str, str]) -> SignedScope:
+        """The scope of the authorizer's claims (``welldev.claims.claims``)."""
+        return cls(claims[SCOPE_TOKEN_CLAIM], UUID(str(claims["workspace_id"])))
+
+    def at(self, workspace_id: UUID | str) -> SignedScope:
+        """The same token naming another workspace."""
+        return SignedScope(self.token, UUID(str(workspace_id)))
+
+    @property
+    def statement(self) -> str:
+        """``set_scope`` for the workspace, unproven: it opens nothing on its own."""
+        return scope_statement(self.workspace_id)
+
+    def prove(self, context: str) -> str:
+        """The proof's statement for a transaction (``db.execute(..., prove=...)``)."""
+        return scope_opening(self.token, context)
+
+    def open(self, conn: pg8000.native.Connection, *statements: str) -> list[Any]:
+        """``BEGIN``, the proof and the scope on ``conn``, then ``statements``; the scope's
+        row. The transaction stays open."""
+        conn.run("BEGIN")
+        rows = conn.run(self.prove(context_of(conn)) + ";".join((self.statement, *statements)))
+        return list(rows[0])
+
+    def run(self, conn: pg8000.native.Connection, script: str) -> list[Any]:
+        """A request's ``script`` (its scope statement first) in a transaction of its own, as
+        the API runs it: every statement's rows, in order."""
+        conn.run("BEGIN")
+        try:
+            rows = list(conn.run(self.prove(context_of(conn)) + script))
+        except Exception:
+            conn.run("ROLLBACK")
+            raise
+        conn.run("COMMIT")
+        return rows
+
+
+def run_with_key_proof(
+    conn: pg8000.native.Connection, prefix: str, secret_hash: bytes, sql: str
+) -> list[Any]:
+    """``sql`` as the authorizer runs its key check: in a transaction of its own, opened by a
+    proof of the key (its prefix and secret hash) for that transaction; its rows."""
+    conn.run("BEGIN")
+    try:
+        rows = list(conn.run(key_opening(prefix, secret_hash, context_of(conn)) + sql))
+    except Exception:
+        conn.run("ROLLBACK")
+        raise
+    conn.run("COMMIT")
+    return rows
