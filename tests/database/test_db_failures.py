@@ -304,3 +304,60 @@ def test_sqlstate_and_constraint_are_read_from_driver_errors_only():
     assert errors.constraint_of(pg8000.dbapi.DatabaseError({"C": "57014"})) is None
     assert errors.sqlstate_of(ValueError("57014")) is None
     assert errors.constraint_of(ValueError()) is None
+
+
+# --- a request's transaction that fails -----------------------------------------------------
+
+
+def _no_scope(context: str) -> str:
+    # Any opening statement: these tests are about the transaction, not the scope.
+    return "SELECT 1;"
+
+
+@pytest.mark.parametrize("read_only", [True, False])
+def test_a_request_that_fails_in_its_second_message_leaves_its_connection_usable(
+    api_database, read_only
+):
+    pool = api_pool(api_database)
+    try:
+        with pytest.raises(pg8000.dbapi.DatabaseError):
+            db.execute("SELECT 1/0", pool=pool, prove=_no_scope, read_only=read_only)
+        pid = backend_pid(pool)
+
+        # The same connection, out of the failed transaction: the next request runs.
+        rows = db.execute(
+            "SELECT pg_backend_pid(), now() = statement_timestamp()",
+            pool=pool,
+            prove=_no_scope,
+            read_only=read_only,
+        )
+    finally:
+        pool.dispose()
+    assert rows == [[1], [pid, False]]
+
+
+def test_a_request_whose_opening_fails_leaves_its_connection_usable(api_database, monkeypatch):
+    pool = api_pool(api_database)
+    try:
+        monkeypatch.setattr(db, "READ_ONLY_OPENING", "BEGIN READ ONLY;SELECT 1/0")
+        with pytest.raises(pg8000.dbapi.DatabaseError):
+            db.execute("SELECT 1", pool=pool, prove=_no_scope, read_only=True)
+        monkeypatch.undo()
+        pid = backend_pid(pool)
+
+        rows = db.execute("SELECT pg_backend_pid()", pool=pool, prove=_no_scope, read_only=True)
+    finally:
+        pool.dispose()
+    assert rows == [[1], [pid]]
+
+
+def test_a_read_cannot_write_even_through_sql_it_did_not_mean(api_database):
+    pool = api_pool(api_database)
+    try:
+        with pytest.raises(pg8000.dbapi.DatabaseError) as refused:
+            db.execute(
+                "CREATE TEMP TABLE written (x int)", pool=pool, prove=_no_scope, read_only=True
+            )
+    finally:
+        pool.dispose()
+    assert refused.value.args[0]["C"] == "25006"  # read_only_sql_transaction

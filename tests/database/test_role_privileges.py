@@ -390,3 +390,58 @@ def test_the_drain_role_cannot_make_a_sent_record_unsent(admin, database):
     finally:
         drain.close()
         admin.run("UPDATE core_api.change_records SET sent_at = now() WHERE pk = :pk", pk=pk)
+
+
+# Every change well_drain might try on an unsent record, but the one it makes (#42): each is
+# refused, whatever SQL it runs.
+DRAIN_REFUSED = {
+    "sent long ago (prunable at once)": "SET sent_at = now() - interval '400 days'",
+    "sent before its transaction began": "SET sent_at = now() - interval '1 second'",
+    "sent in the future": "SET sent_at = clock_timestamp() + interval '1 hour'",
+    "another column": "SET xid = xid",
+    "the record's workspace": "SET workspace_pk = workspace_pk",
+}
+
+
+def test_the_drain_role_may_only_mark_an_unsent_record_sent_in_its_own_transaction(admin, database):
+    admin.run(
+        "INSERT INTO core_api.change_records (workspace_pk, resource_type, change, ids, "
+        "occurred_at, actor_kind) VALUES (:w, 'workspace_provider', 'selected', "
+        "ARRAY[gen_random_uuid()], now(), 'sweep')",
+        w=f.tenant(admin).workspace_pk,
+    )
+    pk = admin.run("SELECT max(pk) FROM core_api.change_records")[0][0]
+    drain = local_db.admin_connection(database.url_for(DRAIN_ROLE))
+    refused: dict[str, str] = {}
+    try:
+        for name, change in DRAIN_REFUSED.items():
+            try:
+                drain.run(f"UPDATE core_api.change_records {change} WHERE pk = :pk", pk=pk)
+                refused[name] = "allowed"
+            except pg8000.native.DatabaseError as error:
+                refused[name] = error.args[0]["C"]
+        for name, statement in (
+            ("a deletion", "DELETE FROM core_api.change_records WHERE pk = :pk"),
+            (
+                "a record of its own",
+                "INSERT INTO core_api.change_records (workspace_pk) VALUES (:pk)",
+            ),
+        ):
+            try:
+                drain.run(statement, pk=pk)
+                refused[name] = "allowed"
+            except pg8000.native.DatabaseError as error:
+                refused[name] = error.args[0]["C"]
+        # The one change it makes: marked sent now, in a transaction of its own.
+        drain.run("BEGIN")
+        marked = drain.run(
+            "UPDATE core_api.change_records SET sent_at = clock_timestamp() "
+            "WHERE pk = :pk AND sent_at IS NULL RETURNING sent_at >= now()",
+            pk=pk,
+        )
+        drain.run("ROLLBACK")
+    finally:
+        drain.close()
+        admin.run("DELETE FROM core_api.change_records WHERE pk = :pk", pk=pk)
+    assert refused == dict.fromkeys([*DRAIN_REFUSED, "a deletion", "a record of its own"], "42501")
+    assert marked == [[True]]

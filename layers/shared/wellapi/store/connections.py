@@ -319,18 +319,18 @@ class Pool:
 
         The first message opens the transaction (read-only for a read, so the database itself
         refuses any write) and asks its context; the second sends ``prove(context)``, ``sql``
-        and ``COMMIT``. A statement that fails leaves the transaction aborted: it is rolled
-        back before the connection is lent again.
+        and ``COMMIT``. A statement that fails, in either message, leaves the transaction
+        aborted: it is rolled back before the connection is lent again.
         """
         with self.connection() as connection:
             cursor = connection.cursor()
             try:
                 (context,) = _rows(cursor, READ_ONLY_OPENING if read_only else OPENING)[0]
-                try:
-                    return _rows(cursor, f"{prove(str(context))}{sql};COMMIT")
-                except (pg8000.dbapi.DatabaseError, ValueError):
-                    cursor.execute("ROLLBACK")
-                    raise
+                return _rows(cursor, f"{prove(str(context))}{sql};COMMIT")
+            except (pg8000.dbapi.DatabaseError, ValueError):
+                # Outside a transaction (the opening itself failed before BEGIN) it only warns.
+                cursor.execute("ROLLBACK")
+                raise
             finally:
                 cursor.close()
 
