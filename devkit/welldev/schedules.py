@@ -94,6 +94,12 @@ def _did_something(value: Any) -> bool:
     return bool(value)
 
 
+def utf8(text: str) -> str:
+    """``text`` as a UTF-8 stream takes it: what a function prints may hold a lone surrogate
+    (a message escaped one in its JSON), relayed escaped rather than failing the relay."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 class HeldOutput:
     """What stands for ``sys.stdout`` while ``wellapi run`` serves: the writes of the threads it
     holds for (scheduled invocations running) are kept for them, every other thread's go to the
@@ -106,7 +112,7 @@ class HeldOutput:
     def write(self, text: str) -> int:
         held = self.held.get(threading.get_ident())
         if held is None:
-            return self.target.write(text)
+            return self.target.write(utf8(text))
         held.append(text)
         return len(text)
 
@@ -256,7 +262,7 @@ class ScheduledInvoker:
                     result = None
         described = describe_result(result)
         if printed and (failure is not None or described is not None):
-            sys.stdout.write("".join(printed))
+            sys.stdout.write(utf8("".join(printed)))
             sys.stdout.flush()
         if failure is not None:
             self._say(f"{self.function_id} failed:\n{failure}")

@@ -615,3 +615,28 @@ def test_the_sync_role_can_record_receipts_but_never_change_them(
             pool=db.get_pool("sync"),
         )
     assert s.receipts(admin, [key]) == [key]
+
+
+def test_a_message_with_a_lone_surrogate_fails_alone_and_its_log_line_is_valid_utf8(
+    admin: Connection, tenant: f.Tenant, output: pytest.CaptureFixture[str]
+) -> None:
+    accounts = s.records(admin, tenant, "account", 2)
+    first = s.linked(tenant.workspace_connector_id, [accounts[0][1]])
+    last = s.linked(tenant.workspace_connector_id, [accounts[1][1]])
+    # Valid JSON (json.dumps escapes them), and strings no UTF-8 text can hold once decoded.
+    bad_key = dict(s.revoked(tenant.workspace_connector_id), idempotency_key="key-\udcff")
+    bad_run = dict(s.linked(tenant.workspace_connector_id, [accounts[0][1]]), sync_run_id="\ud800")
+    event = sqs.event(first, bad_key, bad_run, last)
+
+    failed = deliver(event)
+    printed = output.readouterr().out
+
+    assert failed == sqs.message_ids(event)[1:3]
+    assert [link.record_pk for link in s.live(admin, tenant.workspace_connector_pk)] == sorted(
+        [accounts[0][0], accounts[1][0]]
+    )
+    printed.encode("utf-8")  # what a UTF-8 stream (Lambda's, the local runtime's) must take
+    rejected = s.log_lines(printed, "message rejected")
+    assert [line.get("idempotency_key") for line in rejected][:1] == ["key-\\udcff"]
+    assert rejected[1]["sync_run_id"] == "\\ud800"
+    assert all("body (json_invalid)" in line["reason"] for line in rejected)

@@ -436,3 +436,13 @@ def test_a_schedule_of_a_handler_that_cannot_be_imported_fails_when_it_starts(
         invoker.start()
     assert not invoker.running
     assert invoker.stop()
+
+
+def test_output_holding_a_lone_surrogate_is_relayed_escaped():
+    stream = io.StringIO()
+    held = schedules.HeldOutput(stream)
+
+    held.write('{"idempotency_key": "key-\udcff"}\n')
+
+    stream.getvalue().encode("utf-8")
+    assert stream.getvalue() == '{"idempotency_key": "key-\\udcff"}\n'

@@ -83,10 +83,17 @@ def _raw_log_keys(body: str | None) -> dict[str, Any]:
         "sync_run_id": "sync_run_id",
     }
     return {
-        logged: raw[member][:_MAX_LOGGED]
+        logged: printable(raw[member][:_MAX_LOGGED])
         for member, logged in names.items()
         if isinstance(raw.get(member), str)
     }
+
+
+def printable(text: str) -> str:
+    """``text`` as UTF-8 can carry it: JSON may escape a lone surrogate (``\\udcff``), which
+    Python decodes into a string no UTF-8 stream accepts, and a log line holding one would
+    fail the whole batch's output; it is written escaped instead."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _log_keys(message: AnyMessage) -> dict[str, Any]:
