@@ -25,6 +25,10 @@ from welldev.payload import (
 
 class LocalServer(ThreadingHTTPServer):
     daemon_threads = True
+    # The listen backlog (socketserver's default is 5): while a cold function imports, the
+    # accepting thread waits for the interpreter, and the kernel then resets the connections
+    # a client opens beyond the backlog. API Gateway queues far more; so does this.
+    request_queue_size = 1024
 
     def __init__(
         self, gateway: Gateway, host: str = "127.0.0.1", port: int = 3000, log: TextIO | None = None

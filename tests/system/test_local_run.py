@@ -441,6 +441,25 @@ def test_twenty_concurrent_requests_all_succeed_and_overlap_in_several_environme
     assert 2 <= environments.peak_busy <= environments.started <= run_command.LOCAL_ENVIRONMENTS
 
 
+def test_fifty_concurrent_requests_to_a_cold_function_are_each_answered(running: Running) -> None:
+    # No request of this module reaches this function before: its environments start cold,
+    # under the load, as the first POSTs of clients after `make run` do. Each is refused by
+    # the function itself (no JSON:API media type), and each gets that answer: none is reset
+    # by a listen backlog that overflowed while the function imported.
+    key = running.demo["service_key"]
+    body = json.dumps({"data": {"type": "company_workspace_connector"}}).encode()
+    barrier = threading.Barrier(50)
+
+    def call(_: int) -> int:
+        barrier.wait()
+        return running.request("POST", "/v1/company-workspace-connectors", key, body)[0]
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        statuses = list(pool.map(call, range(50)))
+
+    assert statuses == [415] * 50
+
+
 # ---- stopping ------------------------------------------------------------------------------------
 
 
