@@ -19,6 +19,11 @@ so a server that is serving meanwhile sees the demo before or after, never half 
   designed again: a live selection of Notion, or a second live enrolment of Globex, would
   make the Create and enrol examples 409, and the seeded enrolment could not be live beside
   it; a receipt would make a resent sync message a no-op;
+- the demo workspaces' change history is cleared (their change records and the feed's pruned
+  positions), as a fresh seed has none: the feed and the events then start again from the demo
+  as it is, rather than telling of rows the reset removed or put back without a record; and
+  the kept answers of creates retried with an ``Idempotency-Key`` by the demo keys' persons,
+  so a replayed select no longer answers with a row the reset removed. The reset says how many;
 - nothing else is touched: rows of any other workspace, the catalogs' other rows, API keys
   other than the demo's (``seed.IssuedKeys``: the keys ``.local/demo.json`` holds are kept
   while they authenticate, else new ones are issued and written there).
@@ -62,17 +67,22 @@ UNDEFINED_TABLE = "42P01"
 
 @dataclass(frozen=True)
 class Reset:
-    """What a reset did, by table: seeded rows put back, rows the demo never had removed."""
+    """What a reset did, by table: seeded rows put back, rows the demo never had removed, and
+    the history it cleared."""
 
     restored: dict[str, int]
     removed: dict[str, int]
+    cleared: dict[str, int]
 
     def describe(self) -> str:
         def counts(by_table: dict[str, int]) -> str:
             found = [f"{n} {table}" for table, n in sorted(by_table.items()) if n]
             return ", ".join(found) or "none"
 
-        return f"put back: {counts(self.restored)}; removed: {counts(self.removed)}"
+        return (
+            f"put back: {counts(self.restored)}; removed: {counts(self.removed)}; "
+            f"history cleared: {counts(self.cleared)}"
+        )
 
 
 def holds_demo(conn: pg8000.native.Connection) -> bool:
@@ -101,6 +111,7 @@ def reset(conn: pg8000.native.Connection, keys: DemoKeys | None = None) -> tuple
     conn.run("START TRANSACTION")
     try:
         removed = _remove_what_the_demo_never_had(conn, seeded)
+        cleared = _clear_history(conn, seeded[schema.workspaces.name])
         restored: dict[str, int] = defaultdict(int)
         for row in rows:
             restored[row.table.name] += _restore(conn, row)
@@ -112,7 +123,7 @@ def reset(conn: pg8000.native.Connection, keys: DemoKeys | None = None) -> tuple
     except BaseException:
         conn.run("ROLLBACK")
         raise
-    return demo, Reset(dict(restored), removed)
+    return demo, Reset(dict(restored), removed, cleared)
 
 
 def _remove_what_the_demo_never_had(
@@ -161,6 +172,35 @@ def _remove_what_the_demo_never_had(
         )
         removed[table.name] = int(found[0][0])
     return removed
+
+
+# What a reset clears beside the rows: the demo workspaces' change history, and the answers
+# kept for creates the demo keys' persons retried (revision 0018; the owner's to read).
+HISTORY = {
+    schema.change_records.name: f"{SCHEMA}.change_records WHERE workspace_pk IN {{workspaces}}",
+    schema.change_feed_pruned.name: (
+        f"{SCHEMA}.change_feed_pruned WHERE workspace_pk IN {{workspaces}}"
+    ),
+    "idempotency_keys": (
+        "well_private.idempotency_keys WHERE person_pk IN "
+        f"(SELECT person_pk FROM {SCHEMA}.api_keys WHERE name LIKE 'demo:%')"
+    ),
+}
+
+
+def _clear_history(conn: pg8000.native.Connection, workspace_ids: list[str]) -> dict[str, int]:
+    workspaces = (
+        f"(SELECT pk FROM {SCHEMA}.workspaces WHERE workspace_id = ANY(CAST(:ids AS uuid[])))"
+    )
+    cleared: dict[str, int] = {}
+    for name, target in HISTORY.items():
+        found = conn.run(
+            f"WITH gone AS (DELETE FROM {target.format(workspaces=workspaces)} RETURNING 1) "
+            "SELECT count(*) FROM gone",
+            ids=workspace_ids,
+        )
+        cleared[name] = int(found[0][0])
+    return cleared
 
 
 def _restore(conn: pg8000.native.Connection, row: SeedRow) -> int:

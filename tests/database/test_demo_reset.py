@@ -23,8 +23,9 @@ from tests.database import test_events as events
 from tests.database import test_openapi_examples as examples
 from tests.support import factories as f
 from tests.support import read_factories as rf
-from tests.support.api import Lambda
+from tests.support.api import JSONAPI, Lambda, Reply, call, event
 from wellapi.domain import SCHEMA
+from wellapi.operations.registry import OPERATIONS
 from wellapi.resources import RESOURCES
 from wellapi.roles import API_ROLE
 from welldev import cli, demo_reset, seed
@@ -176,7 +177,7 @@ def test_a_reset_of_an_untouched_demo_changes_nothing(demo, capsys: pytest.Captu
     db, _ = demo
     reset(db, capsys)
     before = updated_at(db)
-    assert "==> put back: none; removed: none" in reset(db, capsys)
+    assert "==> put back: none; removed: none; history cleared: none" in reset(db, capsys)
     assert updated_at(db) == before
 
 
@@ -230,3 +231,68 @@ def test_a_database_url_without_the_demo_is_refused_untouched(
                 admin.close()
         finally:
             local_db.drop_database(server, name)
+
+
+def select_with_key(db: local_db.LocalDatabase, key: str) -> Reply:
+    """The documented select of a provider, retried safely: with an ``Idempotency-Key``."""
+    route = OPERATIONS["select"].path(RESOURCES["workspace_providers"])
+    spec = examples.DOCUMENT["paths"][route]["post"]
+    parameters = {p["name"]: p["example"] for p in spec["parameters"] if p["in"] == "path"}
+    (example,) = spec["requestBody"]["content"][JSONAPI]["examples"].values()
+    return call(
+        "workspace_providers",
+        "select",
+        event(
+            "POST",
+            route.format(**parameters),
+            claims=demo_claims(db)["member"],
+            path_parameters=parameters,
+            body=json.dumps(example["value"]),
+            headers={"content-type": JSONAPI, "idempotency-key": key},
+            route=route,
+        ),
+    )
+
+
+def demo_history(db: local_db.LocalDatabase) -> list[Any]:
+    """The demo workspaces' change records, and the kept answers of the demo keys' persons."""
+    admin = local_db.admin_connection(db.admin_url)
+    try:
+        ids = [str(member.workspace_id) for member in seed.demo_members()]
+        return list(
+            admin.run(
+                f"SELECT (SELECT count(*) FROM {SCHEMA}.change_records c "
+                f"JOIN {SCHEMA}.workspaces w ON w.pk = c.workspace_pk "
+                "WHERE w.workspace_id = ANY(CAST(:ids AS uuid[]))), "
+                "(SELECT count(*) FROM well_private.idempotency_keys i "
+                f"WHERE i.person_pk IN (SELECT person_pk FROM {SCHEMA}.api_keys "
+                "WHERE name LIKE 'demo:%'))",
+                ids=ids,
+            )[0]
+        )
+    finally:
+        admin.close()
+
+
+def test_the_reset_clears_the_demos_history_and_its_kept_answers_and_says_so(
+    demo, capsys: pytest.CaptureFixture[str]
+):
+    db, _ = demo
+    reset(db, capsys)
+    first = select_with_key(db, "demo-reset-retry")
+    assert select_with_key(db, "demo-reset-retry").headers.get("Idempotent-Replayed") == "true"
+    run_the_delete_examples(db)
+    assert all(demo_history(db))
+
+    said = reset(db, capsys)
+    again = select_with_key(db, "demo-reset-retry")
+
+    assert "history cleared: " in said
+    assert "change_records" in said.split("history cleared: ")[1]
+    assert "idempotency_keys" in said.split("history cleared: ")[1]
+    # The retry after the reset is a new request: the row it names is live, as its record says.
+    assert first.status == again.status
+    assert "Idempotent-Replayed" not in again.headers
+    assert demo_history(db)[0] > 0
+    reset(db, capsys)
+    assert demo_history(db) == [0, 0]
