@@ -67,6 +67,36 @@ def test_proxy_modes_read_their_inputs_from_the_environment(environment):
     assert settings.database_url is None
 
 
+WRITER_URL = "postgresql://u:p@writer/well"
+READER_URL = "postgresql://u:p@reader/well"
+
+
+@pytest.mark.parametrize(
+    ("variables", "reader", "reads_from"),
+    [
+        ({"DATABASE_URL": WRITER_URL}, False, (WRITER_URL, None)),
+        ({"DATABASE_URL": WRITER_URL, "DATABASE_READER_URL": READER_URL}, True, (READER_URL, None)),
+        ({"DB_AUTH": "iam", "DB_HOST": "proxy", "DB_READER_HOST": ""}, False, (None, "proxy")),
+        ({"DB_AUTH": "iam", "DB_HOST": "proxy", "DB_READER_HOST": "ro"}, True, (None, "ro")),
+    ],
+)
+def test_reads_go_to_the_reader_endpoint_only_when_one_is_set(
+    environment, variables, reader, reads_from
+):
+    for name, value in variables.items():
+        environment.setenv(name, value)
+
+    read = db.settings_for(db.READER)
+
+    assert get_settings().has_reader is reader
+    assert (read.database_url, read.db_host) == reads_from
+    # Everything else is the API's own: its role, its timeouts.
+    assert (read.db_user, read.db_read_timeout_seconds) == (
+        get_settings().db_user,
+        get_settings().db_read_timeout_seconds,
+    )
+
+
 def test_defaults_recycle_connections_before_the_proxy_idle_timeout(environment):
     environment.setenv("DATABASE_URL", "postgresql://u@h/db")
 
