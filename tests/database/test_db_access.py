@@ -18,6 +18,8 @@ import pg8000.dbapi
 import pytest
 from sqlalchemy import Engine
 
+from tests.support import read_factories as rf
+from tests.support import writes as w
 from tests.support.db_access import (
     PID,
     api_pool,
@@ -27,6 +29,8 @@ from tests.support.db_access import (
     reset_environment_pools,
     tcp_url,
 )
+from tests.support.links import WALKER
+from tests.support.proven import COMMIT, SCOPE_PROOF, SCOPE_STATEMENT, statements_of
 from wellapi.roles import API_ROLE
 from wellapi.settings import Settings
 from wellapi.store import connections as db
@@ -202,7 +206,8 @@ def test_pinning_detector_allows_transaction_scoped_statements(statement):
 
 @pytest.fixture
 def sent_sql(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
-    """Every statement pg8000 puts on the wire, with the method that sent it."""
+    """Every statement pg8000 puts on the wire, with the method that sent it (the link
+    walker's requests, ``tests.support.links``, are not the test's)."""
     sent: list[tuple[str, str]] = []
     for name in ("execute_simple", "execute_unnamed", "prepare_statement", "execute_named"):
         original = getattr(pg8000.core.CoreConnection, name)
@@ -217,7 +222,8 @@ def sent_sql(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
             **kwargs: Any,
         ) -> Any:
             bound = _signature.bind(self, *args, **kwargs)
-            sent.append((_name, str(bound.arguments["statement"])))
+            if not WALKER.walking:
+                sent.append((_name, str(bound.arguments["statement"])))
             return _original(self, *args, **kwargs)
 
         monkeypatch.setattr(pg8000.core.CoreConnection, name, recording)
@@ -248,7 +254,8 @@ def test_ordinary_read_and_write_send_nothing_that_pins_a_proxy_session(
     assert len(written) == 1
     flagged = [(m, s, r) for m, s in sent_sql for r in pinning_reasons(m, s)]
     assert flagged == [], sent_sql
-    # Each request is one simple-protocol message, in autocommit: no BEGIN/COMMIT around it.
+    # Each query without a proof (the sync and drain functions') is one simple-protocol
+    # message, in autocommit: no BEGIN/COMMIT around it. The API's requests are below.
     assert [(m, s) for m, s in sent_sql if s in (READ, WRITE)] == [
         ("execute_simple", READ),
         ("execute_simple", WRITE),
@@ -257,3 +264,37 @@ def test_ordinary_read_and_write_send_nothing_that_pins_a_proxy_session(
     control = [s for _, s in sent_sql if s.split()[0].lower() in ("begin", "commit", "rollback")]
     # Not even once per connection: the pools run no driver or dialect initialisation.
     assert control == [], sent_sql
+
+
+def test_an_api_request_is_one_transaction_of_two_messages_that_pins_nothing(
+    api_database, admin, sent_sql
+):
+    # The API's own requests: a Create, then a Retrieve and a List of what it made.
+    case = w.arrange_create(admin, "workspace_providers")
+    reset_environment_pools()  # record from pool creation on
+    sent_sql.clear()  # what the admin connection sent to arrange the case
+
+    created = w.post("workspace_providers", case.claims, case.document)
+    assert created.status == 201, created.body
+    row_id = created.json["data"]["id"]
+    assert rf.read("workspace_providers", case.claims, row_id=row_id).status == 200
+    assert rf.read("workspace_providers", case.claims).status == 200
+
+    flagged = [(m, s, r) for m, s in sent_sql for r in pinning_reasons(m, s)]
+    assert flagged == [], sent_sql
+    # Each request: its transaction's opening (read-only for a read), then its proof, its
+    # statements and COMMIT; both simple-protocol messages, and nothing else on the wire.
+    assert [m for m, _ in sent_sql] == ["execute_simple"] * 6, sent_sql
+    openings, messages = [s for _, s in sent_sql[::2]], [s for _, s in sent_sql[1::2]]
+    assert openings == [db.OPENING, db.READ_ONLY_OPENING, db.READ_ONLY_OPENING]
+    proofs = set()
+    for message in messages:
+        proof = SCOPE_PROOF.match(message)
+        assert proof is not None, message[:120]
+        proofs.add(proof[1])
+        assert message.endswith(COMMIT), message[-120:]
+        statements = statements_of(message)
+        assert statements is not None
+        assert statements.startswith(SCOPE_STATEMENT), statements[:120]
+    # Each with a proof of its own transaction.
+    assert len(proofs) == 3

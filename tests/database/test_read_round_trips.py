@@ -68,7 +68,7 @@ def driver(admin, monkeypatch) -> list[tuple[str, str]]:
     return rf.record_queries(monkeypatch)
 
 
-def assert_one_round_trip(calls: list[tuple[str, str]]) -> list[str]:
+def assert_one_request(calls: list[tuple[str, str]]) -> list[str]:
     """Exactly one request: a read-only transaction's opening, then its proof, the scope
     statement and one SELECT, with a List's total counted between them in the same script;
     returns the scope statement and the SELECT."""
@@ -85,11 +85,11 @@ def assert_one_round_trip(calls: list[tuple[str, str]]) -> list[str]:
 
 
 @pytest.mark.parametrize("resource", ALL)
-def test_list_and_retrieve_are_one_round_trip_whatever_the_page_size_or_include(
+def test_list_and_retrieve_are_one_request_of_two_messages_whatever_the_page_size_or_include(
     admin, driver, resource
 ):
     t = f.tenant(admin)
-    # Thirty rows with thirty different parents: an N+1 would show as more calls.
+    # Thirty rows with thirty different parents: an N+1 would show as more messages.
     rows = [rf.make_row(admin, t, resource, created_at=rf.at(m)) for m in range(30)]
     everything = RELATIONSHIPS[resource]
     include = f"include={everything}"
@@ -108,16 +108,16 @@ def test_list_and_retrieve_are_one_round_trip_whatever_the_page_size_or_include(
     for request in requests:
         reply = read(resource, t.claims(), **request)
         assert reply.status == 200, reply.body
-        selects.append(assert_one_round_trip(driver)[1])
-    # Walking on with the cursor costs the same single round trip.
+        selects.append(assert_one_request(driver)[1])
+    # Walking on with the cursor costs the same one request.
     first = read(resource, t.claims(), query=f"page[size]=7&include={everything}")
-    assert_one_round_trip(driver)
+    assert_one_request(driver)
     second = read(resource, t.claims(), query=rf.follow(first.json["links"]["next"]))
     assert len(ids(second)) == 7
-    assert_one_round_trip(driver)
-    # Retrieving what does not exist is the same one round trip, then a 404.
+    assert_one_request(driver)
+    # Retrieving what does not exist is the same one request, then a 404.
     assert read(resource, t.claims(), row_id=uuid4()).status == 404
-    assert_one_round_trip(driver)
+    assert_one_request(driver)
     # One row or five hundred: the same statement, only the LIMIT literal differs.
     assert re.search(r"LIMIT 2\b", selects[0])
     assert re.search(r"LIMIT 501\b", selects[1])
@@ -152,13 +152,13 @@ def test_a_request_refused_before_the_database_sends_nothing(
     assert driver == []
 
 
-def test_a_forbidden_workspace_is_decided_in_the_same_round_trip(admin, driver):
+def test_a_forbidden_workspace_is_decided_in_the_same_request(admin, driver):
     t, other = f.tenant(admin), f.tenant(admin)
 
     reply = read("workspace_providers", t.claims(), query=f"workspace_id={other.workspace_id}")
 
     assert reply.status == 403
-    assert_one_round_trip(driver)
+    assert_one_request(driver)
 
 
 # --- the sync-status query plan ------------------------------------------------------------
@@ -226,7 +226,7 @@ def test_sync_status_query_reads_the_connector_created_at_index_between_its_boun
         claims = t.claims()
         reply = read(resource, claims, query=query)
         assert len(ids(reply)) == 20
-        scope, select = assert_one_round_trip(driver)
+        scope, select = assert_one_request(driver)
 
         # The API's own statements, planned with the API's own scope, as the admin (with a
         # proof of its own transaction: the request's was bound to the request's).

@@ -113,7 +113,9 @@ def test_the_query_alone_applies_the_tenant_rule_without_row_level_security(
         rf.error(read(resource, claims, row_id=row.id), 404)
 
     assert ids(listed) == [str(mine.id)]
-    scripts = [request.statements for request in rf.requests_of(queries)]
+    requests = rf.requests_of(queries)
+    assert all(request.read_only for request in requests)
+    scripts = [request.statements for request in requests]
     assert all(script.startswith(SCOPE_STATEMENT) for script in scripts)
     assert len(scripts) == 1 + len(theirs)
     # The API's own scripts (each with a proof of its own transaction), run by a role that

@@ -5,7 +5,8 @@
   would leave it out, or where the relationship is empty);
 - GET /v1/<resource>/{id}/relationships/{relationship}: the linkage, as the Retrieve shows it.
 
-Both are the resource's Retrieve: the same scope, the same statements, one round trip.
+Both are the resource's Retrieve: the same scope, the same statements, one read-only
+transaction of two messages.
 """
 
 from __future__ import annotations
@@ -655,7 +656,7 @@ def test_missing_claims_are_unauthorized(admin, resource, linkage):
 
 
 @pytest.mark.parametrize(("resource", "name"), PAIRS)
-def test_each_route_is_one_round_trip_sending_the_retrieves_statements(
+def test_each_route_is_one_read_only_request_sending_the_retrieves_statements(
     admin, monkeypatch, resource, name
 ):
     t = f.tenant(admin)

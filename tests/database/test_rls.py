@@ -705,7 +705,7 @@ def test_the_refusals_are_not_for_want_of_privilege_or_scope(rls, api_conn):
         assert attempt(api_conn, scope(a), statement) == 1, statement
 
 
-# ---- the scope rides in the request's one round trip -------------------------------------------
+# ---- the scope rides in the request's own transaction ------------------------------------------
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ import pytest
 from tests.support import factories as f
 from tests.support.api import Reply, get
 from tests.support.links import WALKER
-from tests.support.proven import statements_of
+from tests.support.proven import COMMIT, statements_of
 from wellapi.store import connections as db
 
 SECRET = "sk_live_never_returned"
@@ -286,6 +286,7 @@ def requests_of(calls: list[tuple[str, str]]) -> list[SentRequest]:
         assert opening in (db.OPENING, db.READ_ONLY_OPENING), opening
         statements = statements_of(message)
         assert statements is not None, message[:120]
+        assert message.endswith(COMMIT), message[-120:]
         requests.append(SentRequest(opening == db.READ_ONLY_OPENING, statements, message))
     return requests
 

@@ -176,8 +176,8 @@ class LoginRole:
         self.conn = conn
 
     def script(self, scope: Scope, sql: str) -> list[list[Any]]:
-        """``sql`` after ``set_scope`` in one message, opened by a proof of its transaction as
-        the API opens it."""
+        """``sql`` after ``set_scope``, in one transaction opened by a proof of it, as the API
+        sends a request (``db.execute(..., prove=...)``: two messages)."""
         signed = scope.signed
         return db.execute(f"{signed.statement};\n{sql}", prove=signed.prove)
 
