@@ -363,15 +363,23 @@ def test_the_drain_role_reads_the_records_and_workspace_ids_and_may_only_mark_se
     assert updated == [["change_records", "sent_at"]]
 
 
-def test_the_drain_role_cannot_make_a_sent_record_unsent(admin, database):
-    # A workspace of its own: the test holds alone, whatever ran before it.
-    admin.run(
-        "INSERT INTO core_api.change_records (workspace_pk, resource_type, change, ids, "
-        "occurred_at, actor_kind, sent_at) VALUES (:w, "
-        "'workspace_provider', 'selected', ARRAY[gen_random_uuid()], now(), 'sweep', now())",
-        w=f.tenant(admin).workspace_pk,
+def change_record(admin: pg8000.native.Connection, *, sent: bool) -> int:
+    """A change record of a workspace of its own (the test holds alone, whatever ran before
+    it), sent or not; its pk."""
+    return int(
+        admin.run(
+            "INSERT INTO core_api.change_records (workspace_pk, resource_type, change, ids, "
+            "occurred_at, actor_kind, sent_at) VALUES (:w, 'workspace_provider', 'selected', "
+            "ARRAY[gen_random_uuid()], now(), 'sweep', CASE WHEN :sent THEN now() END) "
+            "RETURNING pk",
+            w=f.tenant(admin).workspace_pk,
+            sent=sent,
+        )[0][0]
     )
-    pk = admin.run("SELECT max(pk) FROM core_api.change_records")[0][0]
+
+
+def test_the_drain_role_cannot_make_a_sent_record_unsent(admin, database):
+    pk = change_record(admin, sent=True)
     drain = local_db.admin_connection(database.url_for(DRAIN_ROLE))
     try:
         # A sent record is not the drainer's to update at all (the policy's USING)...
@@ -404,13 +412,7 @@ DRAIN_REFUSED = {
 
 
 def test_the_drain_role_may_only_mark_an_unsent_record_sent_in_its_own_transaction(admin, database):
-    admin.run(
-        "INSERT INTO core_api.change_records (workspace_pk, resource_type, change, ids, "
-        "occurred_at, actor_kind) VALUES (:w, 'workspace_provider', 'selected', "
-        "ARRAY[gen_random_uuid()], now(), 'sweep')",
-        w=f.tenant(admin).workspace_pk,
-    )
-    pk = admin.run("SELECT max(pk) FROM core_api.change_records")[0][0]
+    pk = change_record(admin, sent=False)
     drain = local_db.admin_connection(database.url_for(DRAIN_ROLE))
     refused: dict[str, str] = {}
     try:

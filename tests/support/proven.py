@@ -12,7 +12,7 @@ run in the scope until the test ends it.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -78,14 +78,20 @@ class SignedScope:
     def run(self, conn: pg8000.native.Connection, script: str) -> list[Any]:
         """A request's ``script`` (its scope statement first) in a transaction of its own, as
         the API runs it: every statement's rows, in order."""
-        conn.run("BEGIN")
-        try:
-            rows = list(conn.run(self.prove(context_of(conn)) + script))
-        except Exception:
-            conn.run("ROLLBACK")
-            raise
-        conn.run("COMMIT")
-        return rows
+        return proven(conn, self.prove, script)
+
+
+def proven(conn: pg8000.native.Connection, prove: Callable[[str], str], sql: str) -> list[Any]:
+    """``sql`` in a transaction of its own on ``conn``, opened by ``prove(context)``, as
+    ``wellapi.store.connections.Pool.run_proven`` sends a request; every statement's rows."""
+    conn.run("BEGIN")
+    try:
+        rows = list(conn.run(prove(context_of(conn)) + sql))
+    except Exception:
+        conn.run("ROLLBACK")
+        raise
+    conn.run("COMMIT")
+    return rows
 
 
 def run_with_key_proof(
@@ -93,11 +99,4 @@ def run_with_key_proof(
 ) -> list[Any]:
     """``sql`` as the authorizer runs its key check: in a transaction of its own, opened by a
     proof of the key (its prefix and secret hash) for that transaction; its rows."""
-    conn.run("BEGIN")
-    try:
-        rows = list(conn.run(key_opening(prefix, secret_hash, context_of(conn)) + sql))
-    except Exception:
-        conn.run("ROLLBACK")
-        raise
-    conn.run("COMMIT")
-    return rows
+    return proven(conn, lambda context: key_opening(prefix, secret_hash, context), sql)

@@ -17,10 +17,11 @@ import pg8000.core
 import pg8000.dbapi
 import pg8000.native
 
-from wellapi.http.keys import parse_authorization
+from wellapi.http.keys import ParsedKey, parse_authorization
 from wellapi.http.principal import SCOPE_TOKEN_CLAIM
 from wellapi.http.proofs import is_scope_token, key_opening, scope_opening
 from wellapi.store import connections as wellapi_db
+from wellapi.store.connections import OPENING, READ_ONLY_OPENING
 from welldev.bench.errors import BenchError
 from welldev.bench.harness import Handler, invoke
 from welldev.bench.wire import OPENINGS, Call, proof_of, recording
@@ -81,42 +82,46 @@ class Captured:
     sql: str
     event: dict[str, Any]
 
+    @property
+    def token(self) -> str:
+        """The scope token the request's event carries (its authorizer's claims)."""
+        claims = ((self.event.get("requestContext") or {}).get("authorizer") or {}).get("lambda")
+        token = (claims or {}).get(SCOPE_TOKEN_CLAIM)
+        if not isinstance(token, str) or not is_scope_token(token):
+            raise BenchError("the request was proven, and its event carries no scope token")
+        return token
+
+    @property
+    def key(self) -> ParsedKey:
+        """The API key the request's event carries (its Authorization header)."""
+        headers = {str(k).lower(): v for k, v in (self.event.get("headers") or {}).items()}
+        key = parse_authorization(headers.get("authorization"))
+        if key is None:
+            raise BenchError("the request was proven with a key, and its event carries none")
+        return key
+
+    @property
+    def opening(self) -> str:
+        return READ_ONLY_OPENING if self.read_only else OPENING
+
     def prover(self) -> Callable[[str], str] | None:
         """How the function opens this request's statements for a transaction's context."""
         if self.proof is None:
             return None
         if self.proof == "scope":
-            token = _scope_token(self.event)
+            token = self.token
             return lambda context: scope_opening(token, context)
-        headers = {str(k).lower(): v for k, v in (self.event.get("headers") or {}).items()}
-        key = parse_authorization(headers.get("authorization"))
-        if key is None:
-            raise BenchError("the request was proven with a key, and its event carries none")
+        key = self.key
         return lambda context: key_opening(key.prefix, key.secret_hash, context)
-
-    @property
-    def opening(self) -> str:
-        return OPENINGS[1] if self.read_only else OPENINGS[0]
 
     def floor_request(self, sql: str) -> dict[str, Any]:
         """``sql`` as the floor child sends it (``child_first_floor.proven``)."""
         if self.proof is None:
             return {"sql": sql}
         if self.proof == "scope":
-            return {"sql": sql, "opening": self.opening, "scope_token": _scope_token(self.event)}
-        headers = {str(k).lower(): v for k, v in (self.event.get("headers") or {}).items()}
-        key = parse_authorization(headers.get("authorization"))
-        if key is None:
-            raise BenchError("the request was proven with a key, and its event carries none")
+            return {"sql": sql, "opening": self.opening, "scope_token": self.token}
+        key = self.key
         return {"sql": sql, "opening": self.opening, "key": [key.prefix, key.secret_hash.hex()]}
-
-
-def _scope_token(event: dict[str, Any]) -> str:
-    claims = ((event.get("requestContext") or {}).get("authorizer") or {}).get("lambda")
-    token = (claims or {}).get(SCOPE_TOKEN_CLAIM)
-    if not isinstance(token, str) or not is_scope_token(token):
-        raise BenchError("the request was proven, and its event carries no scope token")
-    return token
 
 
 def proven(run: Callable[[str], Rows], sent: Captured, sql: str | None = None) -> Rows:
@@ -149,7 +154,7 @@ def captured_requests(calls: list[Call], event: dict[str, Any]) -> list[Captured
         if message is None:
             raise BenchError(f"{event.get('routeKey')} opened a transaction and sent nothing")
         proof, statements = proof_of(message.sql)
-        requests.append(Captured(proof, call.sql == OPENINGS[1], statements, event))
+        requests.append(Captured(proof, call.sql == READ_ONLY_OPENING, statements, event))
     return requests
 
 

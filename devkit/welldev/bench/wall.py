@@ -30,7 +30,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from wellapi.http.principal import SCOPE_TOKEN_CLAIM
 from wellapi.http.proofs import proof_mac
 from wellapi.roles import API_ROLE
 from wellapi.store.templates import to_literal
@@ -80,22 +79,17 @@ def unproven_scope(bench: BenchDatabase) -> Iterator[None]:
         admin.close()
 
 
-def _token(sent: Captured) -> str:
-    claims = sent.event["requestContext"]["authorizer"]["lambda"]
-    return str(claims[SCOPE_TOKEN_CLAIM])
-
-
 def without_wall(sent: Captured, sql: str) -> str:
     """The request's statements in one message, the scope set from the token itself."""
     if sql.count(SCOPE_CALL) != 1:
         raise ValueError("the request's statements have no scope statement to replace")
-    return sql.replace(SCOPE_CALL, f"{SCHEMA}.set_scope_unproven({to_literal(_token(sent))}, ")
+    return sql.replace(SCOPE_CALL, f"{SCHEMA}.set_scope_unproven({to_literal(sent.token)}, ")
 
 
 def spent_proof(sent: Captured, sql: str) -> str:
     """The statements in one message opened as revision 0016 opened them: a single-use proof
     of the token over a fresh nonce and the SHA-256 of the rest, spent in its own transaction."""
-    body, _, mac = _token(sent).rpartition(".")
+    body, _, mac = sent.token.rpartition(".")
     nonce = str(uuid.uuid4())
     digest = hashlib.sha256(sql.encode()).hexdigest()
     signature = proof_mac(bytes.fromhex(mac), f"proof|{body}|{nonce}|{digest}")

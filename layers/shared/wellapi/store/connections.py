@@ -366,8 +366,10 @@ def settings_for(role: str) -> Settings:
     settings = get_settings()
     update: dict[str, Any] = {}
     if role == READER and settings.has_reader:
-        update["database_url"] = settings.database_reader_url
-        update["db_host"] = settings.db_reader_host
+        if settings.db_auth == "url":
+            update["database_url"] = settings.database_reader_url
+        else:
+            update["db_host"] = settings.db_reader_host
     if role == "sync":
         update["db_read_timeout_seconds"] = settings.db_sync_read_timeout_seconds
         if settings.sync_database_url:
