@@ -19,11 +19,12 @@ so a server that is serving meanwhile sees the demo before or after, never half 
   designed again: a live selection of Notion, or a second live enrolment of Globex, would
   make the Create and enrol examples 409, and the seeded enrolment could not be live beside
   it; a receipt would make a resent sync message a no-op;
-- the demo workspaces' change history is cleared (their change records and the feed's pruned
-  positions), as a fresh seed has none: the feed and the events then start again from the demo
-  as it is, rather than telling of rows the reset removed or put back without a record; and
-  the kept answers of creates retried with an ``Idempotency-Key`` by the demo keys' persons,
-  so a replayed select no longer answers with a row the reset removed. The reset says how many;
+- the database records each row the reset puts back or removes, as every change (revision
+  0025, actor ``system``): the feed and the events tell of the reset, and a consumer of them
+  ends where the demo is;
+- the kept answers of creates retried with an ``Idempotency-Key`` by the demo keys' persons
+  are cleared, so a replayed select no longer answers with a row the reset removed. The reset
+  says how many;
 - nothing else is touched: rows of any other workspace, the catalogs' other rows, API keys
   other than the demo's (``seed.IssuedKeys``: the keys ``.local/demo.json`` holds are kept
   while they authenticate, else new ones are issued and written there).
@@ -68,7 +69,7 @@ UNDEFINED_TABLE = "42P01"
 @dataclass(frozen=True)
 class Reset:
     """What a reset did, by table: seeded rows put back, rows the demo never had removed, and
-    the history it cleared."""
+    the kept answers it cleared."""
 
     restored: dict[str, int]
     removed: dict[str, int]
@@ -81,7 +82,7 @@ class Reset:
 
         return (
             f"put back: {counts(self.restored)}; removed: {counts(self.removed)}; "
-            f"history cleared: {counts(self.cleared)}"
+            f"kept answers cleared: {counts(self.cleared)}"
         )
 
 
@@ -111,7 +112,7 @@ def reset(conn: pg8000.native.Connection, keys: DemoKeys | None = None) -> tuple
     conn.run("START TRANSACTION")
     try:
         removed = _remove_what_the_demo_never_had(conn, seeded)
-        cleared = _clear_history(conn, seeded[schema.workspaces.name])
+        cleared = _clear_kept_answers(conn)
         restored: dict[str, int] = defaultdict(int)
         for row in rows:
             restored[row.table.name] += _restore(conn, row)
@@ -174,33 +175,18 @@ def _remove_what_the_demo_never_had(
     return removed
 
 
-# What a reset clears beside the rows: the demo workspaces' change history, and the answers
-# kept for creates the demo keys' persons retried (revision 0018; the owner's to read).
-HISTORY = {
-    schema.change_records.name: f"{SCHEMA}.change_records WHERE workspace_pk IN {{workspaces}}",
-    schema.change_feed_pruned.name: (
-        f"{SCHEMA}.change_feed_pruned WHERE workspace_pk IN {{workspaces}}"
-    ),
-    "idempotency_keys": (
-        "well_private.idempotency_keys WHERE person_pk IN "
-        f"(SELECT person_pk FROM {SCHEMA}.api_keys WHERE name LIKE 'demo:%')"
-    ),
-}
+# The answers kept for creates the demo keys' persons retried (revision 0018; the owner's).
+KEPT_ANSWERS = (
+    "well_private.idempotency_keys WHERE person_pk IN "
+    f"(SELECT person_pk FROM {SCHEMA}.api_keys WHERE name LIKE 'demo:%')"
+)
 
 
-def _clear_history(conn: pg8000.native.Connection, workspace_ids: list[str]) -> dict[str, int]:
-    workspaces = (
-        f"(SELECT pk FROM {SCHEMA}.workspaces WHERE workspace_id = ANY(CAST(:ids AS uuid[])))"
+def _clear_kept_answers(conn: pg8000.native.Connection) -> dict[str, int]:
+    found = conn.run(
+        f"WITH gone AS (DELETE FROM {KEPT_ANSWERS} RETURNING 1) SELECT count(*) FROM gone"
     )
-    cleared: dict[str, int] = {}
-    for name, target in HISTORY.items():
-        found = conn.run(
-            f"WITH gone AS (DELETE FROM {target.format(workspaces=workspaces)} RETURNING 1) "
-            "SELECT count(*) FROM gone",
-            ids=workspace_ids,
-        )
-        cleared[name] = int(found[0][0])
-    return cleared
+    return {"idempotency_keys": int(found[0][0])}
 
 
 def _restore(conn: pg8000.native.Connection, row: SeedRow) -> int:

@@ -71,9 +71,11 @@ class Change:
 
 
 def changes(admin: pg8000.native.Connection, workspace_pk: int) -> list[Change]:
-    """The workspace's change records, in the order a reader walks them."""
+    """The workspace's change records, in the order a reader walks them, but the system's:
+    the rows a test arranges as the owner are recorded too, as ``system``."""
     rows = admin.run(
-        f"SELECT {COLUMNS} FROM core_api.change_records WHERE workspace_pk = :w ORDER BY xid, pk",
+        f"SELECT {COLUMNS} FROM core_api.change_records WHERE workspace_pk = :w "
+        "AND actor_kind <> 'system' ORDER BY xid, pk",
         w=workspace_pk,
     )
     return [Change(*r[:-1], int(r[-1])) for r in rows]
@@ -210,7 +212,7 @@ def test_an_update_records_the_values_it_wrote_and_one_that_changes_nothing_reco
     assert record.detail["is_selected"] is False
 
 
-def test_the_nested_routes_record_select_reselect_remove_enrol_and_unenrol(admin):
+def test_the_nested_routes_record_select_remove_enrol_and_unenrol_and_a_reselect_nothing(admin):
     t = f.tenant(admin)
     _, provider_id = f.provider(admin)
     group_pk, group_id = f.group(admin)
@@ -224,15 +226,15 @@ def test_the_nested_routes_record_select_reselect_remove_enrol_and_unenrol(admin
     enrolled = w.created(w.enrol(claims_, group_id, w.enrolment_document(None, t.workspace_id)))
     assert w.unenrol(claims_, group_id, t.workspace_id).status == 204
 
+    # Selected again, the live row changed nothing a reader sees: no record.
     records = changes(admin, t.workspace_pk)
     assert [(r.resource_type, r.change, r.ids) for r in records] == [
-        ("workspace_provider", "selected", [first["id"]]),
         ("workspace_provider", "selected", [first["id"]]),
         ("workspace_provider", "removed", [first["id"]]),
         ("workspace_group_workspace", "enrolled", [enrolled["id"]]),
         ("workspace_group_workspace", "unenrolled", [enrolled["id"]]),
     ]
-    assert records[2].detail["is_selected"] is False
+    assert records[1].detail["is_selected"] is False
     assert {r.actor_person_pk for r in records} == {t.person_pk}
 
 
@@ -539,7 +541,9 @@ def _insert(t: f.Tenant, kind: str, row_id: UUID | str, *, workspace_pk: int | N
     )
 
 
-def test_the_api_role_cannot_record_a_change_it_did_not_make(admin, two_tenants):
+def test_the_api_role_writes_no_record_and_every_change_it_makes_is_recorded(admin, two_tenants):
+    """Revision 0025: the database records each change of a junction row, whatever the SQL;
+    the API role may not insert a record, and revision 0020's function records nothing."""
     a, b = two_tenants
     mine, theirs = _providers_of(admin, a, b)
     before = all_changes(admin)
@@ -547,10 +551,6 @@ def test_the_api_role_cannot_record_a_change_it_did_not_make(admin, two_tenants)
         "a row it did not write": _insert(a, "member", mine[0]),
         "another tenant's row": _insert(a, "member", theirs[0], workspace_pk=b.workspace_pk),
         "as a service it is not": _insert(a, "service", mine[0]),
-        "its own write, in another workspace": (
-            f"UPDATE core_api.workspace_providers SET is_matched = true WHERE pk = {mine[1]}; "
-            + _insert(a, "member", mine[0], workspace_pk=b.workspace_pk)
-        ),
         "its own place in the order": (
             "INSERT INTO core_api.change_records (xid, workspace_pk, resource_type, change, ids, "
             "occurred_at, actor_kind, actor_person_pk) VALUES ('1', 1, 'workspace_provider', "
@@ -561,62 +561,92 @@ def test_the_api_role_cannot_record_a_change_it_did_not_make(admin, two_tenants)
         with pytest.raises(pg8000.native.DatabaseError) as raised:
             scoped(a, "member", statement)
         assert sqlstate_of(raised.value) == INSUFFICIENT_PRIVILEGE, name
+    # What the previous release's statements call records nothing: the trigger has.
+    assert scoped(a, "member", _record_change(theirs[0], "removed")) == [[None]]
     assert all_changes(admin) == before
 
-    # The fair twin: the row this transaction wrote, in its workspace, is recorded.
+    # A change made by hand, without the API's statement, is recorded all the same: once,
+    # by the scope's principal, with the values it wrote.
     scoped(
         a,
         "member",
-        f"UPDATE core_api.workspace_providers SET is_matched = true WHERE pk = {mine[1]}; "
-        + _insert(a, "member", mine[0]),
+        "UPDATE core_api.workspace_providers SET is_matched = true, updated_at = now() "
+        f"WHERE pk = {mine[1]}; " + _record_change(mine[0]),
     )
-    assert all_changes(admin) == before + 1
-
-
-def _record_change(row_id: UUID | str, change: str = "changed", resource_type: str = "") -> str:
-    return (
-        f"SELECT core_api.record_change('{resource_type or 'workspace_provider'}', '{change}', "
-        f"'{row_id}')"
-    )
-
-
-def test_record_change_records_only_what_the_row_shows_this_transaction_did(admin, two_tenants):
-    # What the API's writes call (revision 0020): the record is made from the row, found
-    # among the rows this transaction wrote, its actor the verified scope's.
-    a, b = two_tenants
-    mine, theirs = _providers_of(admin, a, b)
-    own_write = f"UPDATE core_api.workspace_providers SET is_matched = true WHERE pk = {mine[1]}; "
-    before = all_changes(admin)
-    forged = {
-        "a row it did not write": _record_change(mine[0]),
-        "another tenant's row": _record_change(theirs[0]),
-        "a removal of a row it left live": own_write + _record_change(mine[0], "removed"),
-        "a change of another resource type": own_write + _record_change(mine[0], "linked"),
-        "its row as another resource type's": (
-            own_write + _record_change(mine[0], "linked", "company_workspace_connector")
-        ),
-        "a type that records nothing": own_write + _record_change(mine[0], "revoked", "x"),
-    }
-    for name, statement in forged.items():
-        with pytest.raises(pg8000.native.DatabaseError) as raised:
-            scoped(a, "member", statement)
-        assert sqlstate_of(raised.value) == INSUFFICIENT_PRIVILEGE, name
-    # Without a verified scope, not even its own write.
-    with pytest.raises(pg8000.native.DatabaseError) as raised:
-        db.execute(
-            "UPDATE core_api.workspace_providers SET is_matched = true "
-            f"WHERE workspace_provider_id = '{mine[0]}'; " + _record_change(mine[0])
-        )
-    assert sqlstate_of(raised.value) == INSUFFICIENT_PRIVILEGE
-    assert all_changes(admin) == before
-
-    # The fair twin: the row this transaction wrote, as the row says, by the scope's principal.
-    scoped(a, "member", own_write + _record_change(mine[0]))
     assert all_changes(admin) == before + 1
     record = changes(admin, a.workspace_pk)[-1]
     assert said(record) == api_record(a, "member", "workspace_providers", "changed", mine[0])
     assert record.detail["is_matched"] is True
     assert record.xid % 2**32 == xmin_of(admin, "workspace_providers", mine[0])
+    # Written again with the values it has, the row changed nothing a reader sees.
+    scoped(
+        a,
+        "member",
+        f"UPDATE core_api.workspace_providers SET is_matched = true WHERE pk = {mine[1]}",
+    )
+    assert all_changes(admin) == before + 1
+
+
+def _record_change(row_id: UUID | str, change: str = "changed") -> str:
+    return f"SELECT core_api.record_change('workspace_provider', '{change}', '{row_id}')"
+
+
+def test_a_removal_by_hand_is_recorded_and_without_a_scope_the_api_role_changes_nothing(
+    admin, two_tenants
+):
+    a, b = two_tenants
+    mine, _ = _providers_of(admin, a, b)
+    before = all_changes(admin)
+    # Without a verified scope the API role's policies show it no row to change.
+    db.execute(
+        "UPDATE core_api.workspace_providers SET deleted_at = now(), is_selected = false "
+        f"WHERE workspace_provider_id = '{mine[0]}'"
+    )
+    assert all_changes(admin) == before
+
+    # The issue's bypass: the row removed with the member's own proven scope, no function
+    # called. The database records the removal.
+    scoped(
+        a,
+        "member",
+        "UPDATE core_api.workspace_providers SET deleted_at = now(), is_selected = false "
+        f"WHERE pk = {mine[1]}",
+    )
+    record = changes(admin, a.workspace_pk)[-1]
+    assert said(record) == api_record(a, "member", "workspace_providers", "removed", mine[0])
+    assert all_changes(admin) == before + 1
+
+
+def test_a_record_the_previous_sync_writer_inserts_itself_is_the_databases_once(admin, sync_conn):
+    """The previous release's sync writer inserts its records beside its write (expand only,
+    revision 0025): the trigger has recorded the change, and its own record is discarded."""
+    t = f.tenant(admin)
+    _, record_id = t.account()
+    deliver(s.linked(t.workspace_connector_id, [record_id]))
+    ((row_id,),) = admin.run(
+        "SELECT account_workspace_connector_id::text FROM core_api.account_workspace_connectors "
+        "WHERE workspace_connector_pk = :c",
+        c=t.workspace_connector_pk,
+    )
+    sync_conn.run("BEGIN")
+    sync_conn.run(
+        "UPDATE core_api.account_workspace_connectors SET deleted_at = now() "
+        "WHERE workspace_connector_pk = :c",
+        c=t.workspace_connector_pk,
+    )
+    sync_conn.run(
+        "INSERT INTO core_api.change_records (workspace_pk, resource_type, change, ids, "
+        "occurred_at, actor_kind) VALUES (:w, 'account_workspace_connector', 'unlinked', "
+        "ARRAY[CAST(:id AS uuid)], now(), 'sync')",
+        w=t.workspace_pk,
+        id=row_id,
+    )
+    sync_conn.run("COMMIT")
+
+    assert [(r.change, r.ids) for r in changes(admin, t.workspace_pk)] == [
+        ("linked", [row_id]),
+        ("unlinked", [row_id]),
+    ]
 
 
 # --- the order a reader walks -------------------------------------------------------------------

@@ -93,12 +93,14 @@ class ChangeKind(enum.StrEnum):
 
 
 class ActorKind(enum.StrEnum):
-    """Who made a change: an API principal of each kind, the sync writer, the sweeper."""
+    """Who made a change: an API principal of each kind, the sync writer, the sweeper, or
+    anyone else writing without a scope (an operator, a migration, the local demo)."""
 
     MEMBER = "member"
     SERVICE = "service"
     SYNC = "sync"
     SWEEP = "sweep"
+    SYSTEM = "system"
 
 
 # The ids one change record carries at most: a bulk change writes one record per this many

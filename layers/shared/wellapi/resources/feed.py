@@ -25,16 +25,23 @@ from wellapi.resources.rules import Rules
 # The longest sync run id a filter takes: the sync message contract's (wellapi.sync.messages).
 SYNC_RUN_ID_MAX = 200
 
-# The changes each resource type's records can say (revision 0020's KINDS, the sync writer's
-# and the sweeper's, the revocation's): the feed walks one index range per pair a filter keeps.
+# The changes each resource type's records can say (revision 0025's recorders, the revocation's):
+# the feed walks one index range per pair a filter keeps. ``changed`` of a ledger row or an
+# enrolment is a change of its parents no API operation makes (an operator's, by hand).
 CHANGE_PAIRS: tuple[tuple[str, str], ...] = (
     *(
         (f"{kind}_workspace_connector", change)
         for kind in ("account", "company", "people")
-        for change in (ChangeKind.LINKED, ChangeKind.UNLINKED, ChangeKind.REMOVED)
+        for change in (
+            ChangeKind.LINKED,
+            ChangeKind.UNLINKED,
+            ChangeKind.REMOVED,
+            ChangeKind.CHANGED,
+        )
     ),
     ("workspace_group_workspace", ChangeKind.ENROLLED),
     ("workspace_group_workspace", ChangeKind.UNENROLLED),
+    ("workspace_group_workspace", ChangeKind.CHANGED),
     ("workspace_provider", ChangeKind.SELECTED),
     ("workspace_provider", ChangeKind.CHANGED),
     ("workspace_provider", ChangeKind.REMOVED),
@@ -47,6 +54,8 @@ CHANGES = Resource(
     path="changes",
     table=TableRef("change_records", "pk"),
     attributes=(
+        # The order of its rows' changes: of two records of one row, the later change's is larger.
+        Attribute("sequence", "pk", "integer", nullable=False),
         Attribute(
             "resource_type", "resource_type", "enum", enum=CHANGE_RESOURCE_TYPES, nullable=False
         ),

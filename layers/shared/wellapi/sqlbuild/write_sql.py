@@ -4,14 +4,13 @@ when all of them hold, then reports each rule's outcome in one row.
     WITH rel_<name> AS (the parent each relationship points at, if visible),
          target     AS (the row an update or delete addresses, if visible),
          checks     AS (one boolean per rule),
-         written    AS (INSERT ... / UPDATE ... WHERE every check holds RETURNING the row),
-         recorded   AS (SELECT core_api.record_change(type, change, id) FROM written)
-    SELECT checks.*, (SELECT count(*) FROM recorded) FROM checks
+         written    AS (INSERT ... / UPDATE ... WHERE every check holds RETURNING the row)
+    SELECT checks.*, (SELECT count(*) FROM written) FROM checks
 
-``recorded`` is the write's change record (revisions 0019 and 0020, docs/changes.md): made by
-the database from the written row itself, so it commits exactly when the change does, in the
-same round trip, and a write that writes nothing (a failed rule, a PATCH that changes nothing,
-a create that meets a live row, a replayed create) records nothing.
+The database records the change itself (revision 0025, docs/changes.md): a trigger at the end
+of the statement writes the record of the row it changed, so it commits exactly when the
+change does, in the same round trip, and a write that changes nothing (a failed rule, a PATCH
+that changes nothing, a create that meets a live row, a replayed create) records nothing.
 
 Every column of that outcome row is labelled by ``wellapi.store.rows``, which also reads it back
 (``WriteOutcome``); the plan keeps the labels in the order the statement emits them.
@@ -36,7 +35,6 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Select,
-    Text,
     and_,
     bindparam,
     exists,
@@ -231,26 +229,8 @@ Writer = Callable[[Any, ColumnElement[bool]], Any]
 
 
 def _returned(resource: Resource, table: Any) -> list[Any]:
-    """What a write returns of each row it wrote: its public id, for its change record."""
+    """What a write returns of each row it wrote: its public id."""
     return [table.c[resource.id_column]]
-
-
-def _record(resource: Resource, kind: WriteKind, written: Any) -> Any:
-    """The change record of each row ``written`` returns (a write writes one at most).
-
-    ``core_api.record_change`` (revision 0020) makes it from the row itself, which it finds
-    by its id among the rows this transaction wrote: the row's workspace, its parents' public
-    ids (a ledger row's record in ``record_ids``, beside its ``record_type``), its writable
-    attributes as written, the verified scope's principal as actor. It raises rather than
-    record nothing, so a write never commits without its record.
-    """
-    return select(
-        func.core_api.record_change(
-            literal(resource.type, Text),
-            literal(str(resource.rules.change_kinds[kind]), Text),
-            written.c[resource.id_column],
-        ).label("record_pk")
-    ).select_from(written)
 
 
 def _found(related: dict[str, Any]) -> Flags:
@@ -291,17 +271,14 @@ def _assemble(
         *(checks_cte.c[name] for name, _ in (*flags, *conditions)),
     )
     written_cte = write(checks_cte, every).cte("written")
-    recorded_cte = _record(RESOURCES[shape.resource], shape.kind, written_cte).cte("recorded")
     created = (
         [select(func.bool_or(written_cte.c[CREATED_LABEL])).scalar_subquery().label(CREATED_LABEL)]
         if shape.kind == "create"
         else []
     )
-    # Counted from ``recorded``: a SELECT CTE runs only when read, and it has a row for each
-    # row written (record_change raises rather than record nothing).
     stmt: Select[Any] = select(
         *(checks_cte.c[name] for name, _ in (*flags, *conditions, *outcomes)),
-        select(func.count()).select_from(recorded_cte).scalar_subquery().label(WRITTEN_LABEL),
+        select(func.count()).select_from(written_cte).scalar_subquery().label(WRITTEN_LABEL),
         *created,
     ).select_from(checks_cte)
     return WriteStatement(stmt, tuple(checks), tuple(related))

@@ -102,7 +102,8 @@ def page_statement(
         page = _range("", after, limit)
     record_id = "c.xid::text || '-' || c.pk::text"
     attributes = (
-        "json_build_object('resource_type', c.resource_type, 'change', c.change, "
+        "json_build_object('sequence', c.pk, 'resource_type', c.resource_type, "
+        "'change', c.change, "
         "'ids', c.ids, 'record_ids', c.record_ids, 'detail', c.detail, "
         f"'occurred_at', {_instant('c.occurred_at')}, "
         f"'recorded_at', {_instant('c.recorded_at')}, "

@@ -46,11 +46,11 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cached_property, partial
+from functools import cached_property
 from typing import Any, NamedTuple
 from uuid import UUID
 
-from wellapi.domain import ActorKind, ChangeKind
+from wellapi.domain import ActorKind
 from wellapi.store import connections
 from wellapi.store.rows import select_list
 from wellapi.store.templates import Script, ScriptPart, to_literal
@@ -61,7 +61,7 @@ from wellapi.sync.messages import (
     ProvenanceUnlinked,
     sync_run_of,
 )
-from wellapi.sync.outbox import ledger_changes, ledger_id_column, revocation_change
+from wellapi.sync.outbox import declared, revocation_change
 
 AnyMessage = ProvenanceLinked | ProvenanceUnlinked | ConnectorRevoked
 
@@ -423,8 +423,7 @@ def statement(planned: Planned) -> str:
 
     Records are found again by their public ids, and only in the connector's workspace: a
     record of another workspace is never linked, whatever happened since it was checked. The
-    statement also writes the message's change records (``wellapi.sync.outbox``) from the rows
-    it changed: none when it changes nothing.
+    database records the rows it changed (revision 0025) as the message ``declaration`` names.
     """
     m = planned.message
     wc = to_literal(planned.connector_pk)
@@ -462,23 +461,6 @@ def statement(planned: Planned) -> str:
             f"unnest({_uuid_array(planned.record_ids)}) AS u(id) JOIN core_api.{records} r "
             f"ON r.{id_column} = u.id AND r.workspace_pk = {to_literal(planned.workspace_pk)}"
         )
-        # What the change records are made of: each changed row's public id and record.
-        returned = f"{ledger_id_column(m.record_type)} AS id, {record_pk} AS record_pk"
-        record_changes = partial(
-            ledger_changes,
-            source="changed",
-            record_type=m.record_type,
-            detail={
-                "record_type": m.record_type,
-                "workspace_connector": str(m.workspace_connector_id),
-                "direction": m.direction.value,
-            },
-            workspace_pk=to_literal(planned.workspace_pk),
-            occurred_at=occurred,
-            actor=ActorKind.SYNC,
-            sync_run_id=sync_run_of(m),
-            message_key=m.idempotency_key,
-        )
         if linking:
             removed = f"tb.unlinked_at >= {occurred} OR (SELECT {revoked(wc)})"
             parts += [
@@ -495,9 +477,7 @@ def statement(planned: Planned) -> str:
                 "LEFT JOIN core_api.sync_tombstones tb ON tb.workspace_connector_pk = "
                 f"{wc} AND tb.record_type = {to_literal(m.record_type)} "
                 f"AND tb.record_pk = r.pk AND tb.direction = {direction} "
-                f"WHERE {APPLYING} RETURNING deleted_at IS NULL AS live, {returned})",
-                # A link written already soft-deleted changed nothing anyone could see.
-                record_changes(change=ChangeKind.LINKED, where="s.live"),
+                f"WHERE {APPLYING} RETURNING deleted_at IS NULL AS live)",
             ]
             live = "(SELECT count(*) FROM changed WHERE live)"
             superseded = "(SELECT count(*) FROM changed WHERE NOT live)"
@@ -515,8 +495,7 @@ def statement(planned: Planned) -> str:
                 "(workspace_connector_pk, record_type, record_pk, direction) DO UPDATE SET "
                 "unlinked_at = GREATEST(sync_tombstones.unlinked_at, EXCLUDED.unlinked_at) "
                 "RETURNING 1)",
-                f"changed AS ({_soft_delete(table, matching, returned)})",
-                record_changes(change=ChangeKind.UNLINKED),
+                f"changed AS ({_soft_delete(table, matching, '1')})",
             ]
     outcome = select_list(
         MessageOutcome._fields,
@@ -529,6 +508,17 @@ def statement(planned: Planned) -> str:
         f"AND idempotency_key = {to_literal(m.idempotency_key)})",
     )
     return f"WITH {', '.join(parts)} SELECT {outcome}"
+
+
+def declaration(planned: Planned) -> str:
+    """What the database records of the message's changes: its run, its key, its time."""
+    m = planned.message
+    return declared(
+        ActorKind.SYNC,
+        occurred_at=f"{to_literal(m.occurred_at)}::timestamptz",
+        sync_run_id=sync_run_of(m),
+        message_key=m.idempotency_key,
+    )
 
 
 @dataclass(frozen=True)
@@ -565,7 +555,14 @@ def batch_script(
             "locks", lock_connectors(planned, statement_timeout_ms=statement_timeout_ms), "one"
         ),
         ScriptPart("receipts", receipts(list(first.values())), "nothing"),
-        *(ScriptPart(_message_part(p), statement(p), "one") for p in first.values()),
+        *(
+            part
+            for p in first.values()
+            for part in (
+                ScriptPart(f"declare {_message_part(p)}", declaration(p), "one"),
+                ScriptPart(_message_part(p), statement(p), "one"),
+            )
+        ),
     ]
     if count:
         # Twice what this batch adds: the tables shrink back to their retention.

@@ -74,6 +74,7 @@ DETAIL_FIELDS = {
     "version": str(DETAIL_VERSION),
     "event_id": "c.xid::text || '-' || c.pk",
     "position": "lpad(c.xid::text, 20, '0') || '-' || lpad(c.pk::text, 20, '0')",
+    "sequence": "c.pk",
     "workspace_id": "w.workspace_id",
     "resource_type": "c.resource_type",
     "change": "c.change",

@@ -1,22 +1,23 @@
-"""The change records of the sync writer and the sweeper (revision 0019, docs/changes.md).
+"""What the sync writer and the sweeper tell the database about the changes they make
+(revision 0025, docs/changes.md).
 
-Each is a CTE for the statement that changes the ledger, reading that statement's
-``RETURNING`` (``id``, the ledger row's public id, and ``record_pk``): it commits exactly when
-the change does, in the same round trip, and a statement that changes nothing records nothing.
-A bulk change is recorded set-based, one record per ``CHANGE_IDS`` rows in ledger-id order
-(UUIDv7, so roughly the order they were written): a message of 5,000 records writes 5, a sweep
-step of 10,000 rows 10, whatever the ledger holds.
+The database records every change of a junction row itself: a trigger at the end of each
+statement writes the records of the rows it changed, set-based (one record per ``CHANGE_IDS``
+rows). Without a verified scope it cannot know which message a change carries out, so each
+message's statement (and each sweep step) is preceded by ``declared``: a setting for the rest
+of the transaction, which the next message's declaration replaces, naming the actor, the
+message's sync run and key, and when the change occurred. A revocation's own record names the
+connector, not a junction row, and is still the writer's (``revocation_change``).
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from wellapi.domain import CHANGE_IDS, ActorKind, ChangeKind
+from wellapi.domain import ActorKind, ChangeKind
 from wellapi.store.templates import to_literal
-from wellapi.sync.ledgers import LEDGERS
 
+# The columns of a revocation's record the sync role sets (revision 0019's grant).
 COLUMNS = (
     "workspace_pk, resource_type, change, ids, record_ids, detail, occurred_at, actor_kind, "
     "sync_run_id, message_key"
@@ -28,39 +29,19 @@ def ledger_id_column(record_type: str) -> str:
     return f"{record_type}_workspace_connector_id"
 
 
-def _jsonb(value: dict[str, Any]) -> str:
-    return f"{to_literal(json.dumps(value, sort_keys=True))}::jsonb"
-
-
-def ledger_changes(
-    *,
-    source: str,
-    record_type: str,
-    change: ChangeKind,
-    workspace_pk: str,
-    detail: dict[str, Any] | str,
-    occurred_at: str,
+def declared(
     actor: ActorKind,
+    *,
+    occurred_at: str,
     sync_run_id: str | None = None,
     message_key: str | None = None,
-    where: str = "true",
 ) -> str:
-    """The CTE ``recorded``: the records of the ledger rows ``source`` returns (``where`` holds).
-
-    ``workspace_pk``, ``occurred_at`` and a ``detail`` given as a string are SQL expressions;
-    a ``detail`` given as a dict is a literal.
-    """
-    table, records, record_id = LEDGERS[record_type]
-    detail_sql = _jsonb(detail) if isinstance(detail, dict) else detail
+    """SQL: the statement that declares the changes the transaction makes next (``occurred_at``
+    is an SQL expression). It answers one row."""
     return (
-        f"recorded AS (INSERT INTO core_api.change_records ({COLUMNS}) "
-        f"SELECT {workspace_pk}, {to_literal(table[:-1])}, {to_literal(str(change))}, "
-        f"array_agg(c.id ORDER BY c.n), array_agg(r.{record_id} ORDER BY c.n), {detail_sql}, "
-        f"{occurred_at}, {to_literal(str(actor))}, {_text(sync_run_id)}, {_text(message_key)} "
-        "FROM (SELECT s.id, s.record_pk, row_number() OVER (ORDER BY s.id) - 1 AS n "
-        f"FROM {source} s WHERE {where}) c "
-        f"JOIN core_api.{records} r ON r.pk = c.record_pk "
-        f"GROUP BY c.n / {int(CHANGE_IDS)})"
+        "SELECT set_config('well.change', jsonb_build_object("
+        f"'actor', {to_literal(str(actor))}, 'occurred_at', {occurred_at}, "
+        f"'sync_run_id', {_text(sync_run_id)}, 'message_key', {_text(message_key)})::text, true)"
     )
 
 
@@ -86,7 +67,7 @@ def revocation_change(
 
 
 def _text(value: str | None) -> str:
-    return "NULL" if value is None else to_literal(value)
+    return "NULL" if value is None else f"{to_literal(value)}::text"
 
 
-__all__ = ["ledger_changes", "ledger_id_column", "revocation_change"]
+__all__ = ["declared", "ledger_id_column", "revocation_change"]

@@ -18,8 +18,8 @@ connector turns live behind the cursor: a link of a revoked connector is written
 Rows are soft-deleted at the time the revocation was applied (``revoked_at``; at the row's own
 ``created_at`` if it was written later), so the ledger says when they stopped being shown.
 
-The step's statement also writes its change records (``wellapi.sync.outbox``): the rows it
-soft-deleted, ``removed``, one record per ``CHANGE_IDS`` of them, in the step's transaction.
+The database records the rows a step soft-deletes (revision 0025): ``removed``, actor ``sweep``,
+at the revocation's time, one record per ``CHANGE_IDS`` of them, in the step's transaction.
 """
 
 from __future__ import annotations
@@ -28,12 +28,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from wellapi.domain import ActorKind, ChangeKind
+from wellapi.domain import ActorKind
 from wellapi.store import connections
 from wellapi.store.rows import select_list
 from wellapi.store.templates import Script, ScriptPart, to_literal
 from wellapi.sync.ledgers import LEDGERS
-from wellapi.sync.outbox import ledger_changes, ledger_id_column
+from wellapi.sync.outbox import declared, ledger_id_column
 
 # Rows per step: ~0.3 s on this project's bench machine, far from the sync role's 60 s
 # statement timeout at any ledger size (each step walks the index from its cursor).
@@ -94,21 +94,13 @@ def step(part: SweepPart, *, rows: int = STEP_ROWS) -> Script:
         "(SELECT coalesce(after_created_at, '-infinity') FROM part), "
         "(SELECT coalesce(after_id, '00000000-0000-0000-0000-000000000000') FROM part)"
     )
-    connector = f"FROM core_api.workspace_connectors WHERE pk = {wc}"
-    recorded = ledger_changes(
-        source="swept",
-        record_type=part.record_type,
-        change=ChangeKind.REMOVED,
-        workspace_pk=f"(SELECT workspace_pk {connector})",
-        detail=(
-            f"jsonb_build_object('direction', {direction}, 'record_type', {kind}, "
-            f"'workspace_connector', (SELECT workspace_connector_id {connector}))"
-        ),
+    # The database records the rows the step removes (revision 0025) as the revocation's.
+    declaration = declared(
+        ActorKind.SWEEP,
         occurred_at=(
             "(SELECT occurred_at FROM core_api.connector_revocations "
             f"WHERE workspace_connector_pk = {wc})"
         ),
-        actor=ActorKind.SWEEP,
     )
     outcome = select_list(
         StepOutcome._fields,
@@ -129,8 +121,7 @@ def step(part: SweepPart, *, rows: int = STEP_ROWS) -> Script:
         "SELECT revoked_at FROM core_api.connector_revocations "
         f"WHERE workspace_connector_pk = {wc}), l.created_at) "
         "FROM batch b WHERE l.pk = b.pk AND l.deleted_at IS NULL "
-        f"RETURNING l.{id_column} AS id, l.{part.record_type}_pk AS record_pk), "
-        f"{recorded}, "
+        "RETURNING 1), "
         "last AS (SELECT created_at, id FROM batch ORDER BY created_at DESC, id DESC LIMIT 1), "
         "moved AS (UPDATE core_api.revocation_sweeps SET "
         "after_created_at = coalesce((SELECT created_at FROM last), after_created_at), "
@@ -150,6 +141,7 @@ def step(part: SweepPart, *, rows: int = STEP_ROWS) -> Script:
     return Script(
         (
             ScriptPart("lock", f"SELECT pg_advisory_xact_lock({wc})", "one"),
+            ScriptPart("declare", declaration, "one"),
             ScriptPart("sweep", sweep, "one"),
         )
     )
