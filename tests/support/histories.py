@@ -13,15 +13,11 @@ from typing import Any
 
 import pg8000.native
 
+from wellapi.resources import RESOURCES
+
 REMOVALS = {"unlinked", "unenrolled", "removed"}
-# resource type -> its table.
-TABLES = {
-    "account_workspace_connector": "account_workspace_connectors",
-    "company_workspace_connector": "company_workspace_connectors",
-    "people_workspace_connector": "people_workspace_connectors",
-    "workspace_group_workspace": "workspace_group_workspaces",
-    "workspace_provider": "workspace_providers",
-}
+# resource type -> its table (the changes feed's own resource has none of its rows).
+TABLES = {r.type: r.table.name for r in RESOURCES.values() if r.type != "change"}
 # A row as a reader sees it: gone, or live with what its records say of it.
 GONE: tuple[Any, ...] = ("gone",)
 

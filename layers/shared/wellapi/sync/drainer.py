@@ -18,8 +18,9 @@ A crash at any point loses and reorders nothing: before the commit nothing is ma
 server rolls the transaction back when the connection goes), so the next run sends the same
 records again, from the first unsent one of each workspace, with the same ``event_id``
 (``<xid>-<pk>``): delivery is at least once, and a consumer that drops an ``event_id`` it has
-seen gets every workspace's changes exactly once, in commit order (``position`` orders them
-too: EventBridge itself promises no order to its targets).
+seen gets every workspace's changes exactly once, in the feed's order (``position``); each
+event's ``sequence`` orders its rows' changes, which is all a consumer needs, since EventBridge
+itself promises no order to its targets (docs/changes.md, "What a consumer does").
 """
 
 from __future__ import annotations
