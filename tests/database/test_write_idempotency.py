@@ -201,6 +201,24 @@ def test_a_refused_request_keeps_no_answer_and_frees_its_key(admin):
     assert send(key, doc).status == 201
 
 
+def test_a_refused_request_right_after_another_requests_update_keeps_no_answer(admin):
+    """Revision 0026: the update a previous request committed on the same connection (its
+    statistics not yet flushed) does not make a refused request look applied."""
+    send, doc, t, _ = arranged(admin, "workspace_group_workspaces")
+    assert send({}, doc).status == 201
+    other_send, other_doc, other, _ = arranged(admin, "workspace_group_workspaces")
+    assert other_send({}, other_doc).status == 201
+    w.unenrol(other.claims(), *_enrolment(admin, other))  # an UPDATE, committed just now
+    key = {KEY: "k-after-an-update"}
+
+    assert send(key, doc).status == 409
+    assert keys(admin) == []
+    w.unenrol(t.claims(), *_enrolment(admin, t))
+
+    again = send(key, doc)
+    assert (again.status, REPLAYED in again.headers) == (201, False)
+
+
 def _enrolment(admin: Any, t: f.Tenant) -> tuple[Any, Any]:
     (group_id,) = admin.run(
         "SELECT g.workspace_group_id FROM core_api.workspace_group_workspaces e "
