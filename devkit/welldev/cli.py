@@ -57,10 +57,10 @@ def script() -> int:
 
 
 def _keep_bytecode() -> None:
-    # A command imports a few hundred modules. With PYTHONDONTWRITEBYTECODE (the Makefile sets
-    # it, keeping __pycache__ out of the sources that sam build copies) every run compiled them
-    # all again: 1 to 2 s of each command. Their bytecode is kept under the virtualenv instead,
-    # out of the sources; outside a virtualenv, Python's own settings stand.
+    # A command imports a few hundred modules. With PYTHONDONTWRITEBYTECODE (set on many
+    # machines, to keep __pycache__ out of the sources) every run compiled them all again: 1 to
+    # 2 s of each command. Their bytecode is kept under the virtualenv instead, as the Makefile
+    # does for every target; outside a virtualenv, Python's own settings stand.
     if sys.prefix != sys.base_prefix and sys.pycache_prefix is None:
         sys.pycache_prefix = str(Path(sys.prefix) / "pycache")
         sys.dont_write_bytecode = False
