@@ -527,8 +527,9 @@ not use (`lid`, `links`, `meta`, `jsonapi`, a top-level `included`), any member 
 not define, and every @-member are accepted and ignored, so a client may send back what it \
 fetched; an attribute or relationship the resource does not have is 400.
 
-**Try it locally:** `make run` serves this API on `http://127.0.0.1:3000` with demo data and \
-writes the demo keys to `.local/demo.json`: *Authorize* with the Acme Finance member key \
+**Try it locally:** `make run` serves this API with demo data on the address it prints \
+(`http://127.0.0.1:3000`, or the port `PORT` names; this page is served by it) and writes \
+the demo keys to `.local/demo.json`: *Authorize* with the Acme Finance member key \
 (`workspaces[0].api_key`), or the service key (`service_key`) for the provenance writes. \
 The request examples use the demo's ids and succeed on it. A DELETE example removes its demo \
 row for good (the examples naming it then answer 404), and a create leaves its row: \
@@ -540,7 +541,9 @@ IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
     "name": "Idempotency-Key",
     "in": "header",
     "required": False,
-    "description": "Makes the create safe to retry: the first request with a key is applied "
+    "description": "Makes the create safe to retry: send a new value (a UUID, say) for each "
+    "create you mean to make, and the same value when you retry it. The first request with a "
+    "key is applied "
     "and its answer kept for 24 hours; a retry with the same key, the same path, query string "
     "and body, by the same key holder (person and kind of key), gets the same status, body and "
     "`Location` without writing again, with `Idempotent-Replayed: true`. Two requests with one "
@@ -549,7 +552,8 @@ IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
     "that is not visible ASCII, is 400 "
     "`INVALID_IDEMPOTENCY_KEY`. A refused request keeps nothing: its key is free again.",
     "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
-    "example": "5f0c7d1e-retry-1",
+    # No example: Swagger UI would send it with every Execute, and the second would be the
+    # first's answer replayed, never what the operation's own example promises.
 }
 REPLAYED_HEADER: dict[str, Any] = {
     "Idempotent-Replayed": {

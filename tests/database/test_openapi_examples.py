@@ -18,7 +18,7 @@ from wellapi.operations.registry import OPERATIONS
 from wellapi.resources import RESOURCES
 from wellapi.roles import API_ROLE
 from welldev import database as local_db
-from welldev import openapi, seed
+from welldev import demo_reset, openapi, seed
 from welldev.claims import claims
 from welldev.function_roles import functions_connected_as
 
@@ -26,8 +26,11 @@ DOCUMENT = openapi.build_document()
 
 
 @pytest.fixture(scope="module")
-def demo(server: local_db.LocalDatabase) -> Iterator[dict[str, dict[str, str]]]:
-    """A migrated and seeded database of its own, and the claims of the demo's two keys."""
+def demo_database(
+    server: local_db.LocalDatabase,
+) -> Iterator[tuple[str, dict[str, dict[str, str]]]]:
+    """A migrated and seeded database of its own (its admin URL), and the claims of the demo's
+    two keys."""
     name = f"wellapi_examples_{os.getpid()}"
     db = local_db.prepare(server, name, replace=True)
     admin = local_db.admin_connection(db.admin_url)
@@ -41,8 +44,20 @@ def demo(server: local_db.LocalDatabase) -> Iterator[dict[str, dict[str, str]]]:
     finally:
         admin.close()
     with functions_connected_as(db, API_ROLE):
-        yield keys
+        yield db.admin_url, keys
     local_db.drop_database(server, name)
+
+
+@pytest.fixture
+def demo(demo_database: tuple[str, dict[str, dict[str, str]]]) -> dict[str, dict[str, str]]:
+    """The demo as ``make run`` seeds it (``make demo-reset``), whatever a test before did."""
+    admin_url, keys = demo_database
+    admin = local_db.admin_connection(admin_url)
+    try:
+        demo_reset.reset(admin)
+    finally:
+        admin.close()
+    return keys
 
 
 def send(keys: dict[str, dict[str, str]], resource: str, operation: str) -> Reply:
@@ -56,6 +71,14 @@ def send(keys: dict[str, dict[str, str]], resource: str, operation: str) -> Repl
         (example,) = spec["requestBody"]["content"][JSONAPI]["examples"].values()
         body = json.dumps(example["value"])
     kind = "service" if "`service_key`" in spec["description"] else "member"
+    # As Swagger UI sends it: every header parameter that has an example, with that example.
+    headers = {
+        p["name"]: p["example"]
+        for p in spec["parameters"]
+        if p["in"] == "header" and "example" in p
+    }
+    if body is not None:
+        headers["content-type"] = JSONAPI
     return invoke(
         api_handler(resource, OPERATIONS[operation]),
         event(
@@ -64,14 +87,13 @@ def send(keys: dict[str, dict[str, str]], resource: str, operation: str) -> Repl
             claims=keys[kind],
             path_parameters=parameters or None,
             body=body,
-            headers={"content-type": JSONAPI} if body is not None else None,
+            headers=headers or None,
             route=path,
         ),
     )
 
 
 def test_the_read_examples_reach_demo_rows(demo):
-    # First: the enrolment test below removes the enrolment the Retrieve example names.
     for resource in RESOURCES:
         assert send(demo, resource, "retrieve").status == 200, resource
         # The relationship the examples follow leads to a record the demo key may see.
@@ -115,3 +137,18 @@ def test_the_enrolment_examples_do_what_they_say(demo):
     assert send(demo, "workspace_group_workspaces", "enrol").status == 201
     # Valid against the schema, and still refused: an enrolment is never modified.
     assert send(demo, "workspace_group_workspaces", "update").error_codes() == ["FORBIDDEN"]
+
+
+def test_the_select_example_sent_twice_answers_201_then_200_as_its_summary_says(demo):
+    """Swagger UI sends a parameter's example with every Execute: an example Idempotency-Key
+    would make the second answer the first's, replayed (201), never the promised 200."""
+    path = OPERATIONS["select"].path(RESOURCES["workspace_providers"])
+    (example,) = DOCUMENT["paths"][path]["post"]["requestBody"]["content"][JSONAPI][
+        "examples"
+    ].values()
+    assert "201 the first time, then 200" in example["summary"]
+
+    first, second = (send(demo, "workspace_providers", "select") for _ in range(2))
+
+    assert (first.status, second.status) == (201, 200)
+    assert "Idempotent-Replayed" not in second.headers
