@@ -521,11 +521,13 @@ that following a link reads the rows the request read.
 **Types.** Every response names a resource's type as it always has, in the singular with \
 underscores (`account_workspace_connector`). A write also takes the platform's canonical \
 type, plural kebab-case (`account-workspace-connectors`, and `accounts`, `workspace-groups` \
-... in relationship linkage), in `data.type` and in every linkage's `type`; another resource's \
-type is 409 `CONFLICT`. A request document's members that JSON:API defines but a write does \
-not use (`lid`, `links`, `meta`, `jsonapi`, a top-level `included`), any member JSON:API does \
-not define, and every @-member are accepted and ignored, so a client may send back what it \
-fetched; an attribute or relationship the resource does not have is 400.
+... in relationship linkage), in `data.type` and in every linkage's `type`, and either in any \
+case or number a client derives from a name (`accountWorkspaceConnectors`, \
+`account_workspace_connectors` ...); another resource's type is 409 `CONFLICT`. A request \
+document's members that JSON:API defines but a write does not use (`lid`, `links`, `meta`, \
+`jsonapi`, a top-level `included`), any member JSON:API does not define, and every @-member \
+are accepted and ignored, so a client may send back what it fetched; an attribute or \
+relationship the resource does not have is 400.
 
 **Try it locally:** `make run` serves this API with demo data on the address it prints \
 (`http://127.0.0.1:3000`, or the port `PORT` names; this page is served by it) and writes \

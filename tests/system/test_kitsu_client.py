@@ -8,14 +8,13 @@ prints each result as JSON. Node and npm are required: without them the tests fa
 
 kitsu builds a collection's path from a model name (``workspaceProviders`` becomes
 ``/workspace-providers``) and a written type from the same name, camel-cased and pluralised
-(``workspaceProviders``). The reads, the links and the delete work with its defaults. A write
-needs the setting ``camelCaseTypes: false`` and the model named in kebab case
-(``post('workspace-provider', ...)``: the type is then ``workspace-providers``, the platform's
-canonical plural-kebab type, which a write takes beside the legacy one); accepting camel-cased
-types would break the platform's naming conventions. A resource fetched with ``include`` is sent
-back with the included record's attributes inside the linkage, which the server ignores
-(JSON:API 1.1's "MUST ignore"). docs/generic-client.md says all of this for a client's
-developer.
+(``workspaceProviders``). Everything works with its defaults: a write takes every spelling of
+the resource's type a client derives from a name. With ``camelCaseTypes: false`` and the model
+named in kebab case (``post('workspace-provider', ...)``) it sends the platform's canonical
+type, ``workspace-providers``, which the scenario writes with too. A resource fetched with
+``include`` is sent back with the included record's attributes inside the linkage, which the
+server ignores (JSON:API 1.1's "MUST ignore"). docs/generic-client.md says all of this for a
+client's developer.
 """
 
 from __future__ import annotations
@@ -191,14 +190,19 @@ def test_kitsu_follows_the_related_and_relationship_links(results):
 # --- Writes ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("operation", ["create", "update", "round_trip", "round_trip_with_include"])
-def test_kitsus_default_type_is_refused_on_write(results, operation):
-    # kitsu writes the camel-cased plural `workspaceProviders`, neither the legacy nor the
-    # canonical type: refused, as a type of nothing this server serves (`camelCaseTypes: false`
-    # is the one setting that sends the canonical one).
-    entry = results[f"defaults:{operation}"]
-    assert not entry["ok"], entry
-    assert entry["status"] == 409, entry
+def test_kitsu_writes_with_its_defaults(results, made):
+    # kitsu writes the camel-cased plural `workspaceProviders`: a spelling of the resource's
+    # type, taken like the legacy and the canonical one (docs/generic-client.md), and answered
+    # in the type every read emits.
+    rows = made["ids"]["rows"]["defaults"]
+    created = value(results, "defaults:create")
+    assert (created["status"], created["row"]["type"]) == (201, "workspace_provider")
+    assert created["row"]["provider"]["id"] == made["ids"]["providers"]["defaults"]
+    updated = value(results, "defaults:update")
+    assert (updated["status"], updated["row"]["is_selected"]) == (200, False)
+    for sent_back in ("round_trip", "round_trip_with_include"):
+        found = value(results, f"defaults:{sent_back}")
+        assert (found["status"], found["row"]["id"]) == (200, rows[sent_back])
 
 
 @pytest.mark.parametrize("client", CLIENTS)

@@ -131,6 +131,28 @@ def test_an_update_takes_the_canonical_type_too(resource):
     assert canonical == _parse(resource, _update(resource), "update", row_id=ROW_ID)
 
 
+def test_a_type_is_taken_in_every_spelling_a_generic_client_derives_from_a_name():
+    # kitsu: camelCase plural; @orbit/jsonapi: camelCase singular; devour: its model's name.
+    assert set(accepted_types(RESOURCES["workspace_providers"])) == {
+        *("workspace_provider", "workspace_providers", "workspace-provider", "workspace-providers"),
+        *("workspaceProvider", "workspaceProviders", "WorkspaceProvider", "WorkspaceProviders"),
+    }
+    assert set(accepted_types(PARENTS["people"])) == {"people", "People"}
+
+
+@pytest.mark.parametrize("resource", WRITTEN, ids=lambda r: r.key)
+def test_a_create_in_any_spelling_of_its_types_is_the_same_create(resource):
+    plain = _parse(resource, _create(resource))
+    for index in range(len(accepted_types(resource))):
+        document = _create(resource)
+        document["data"]["type"] = accepted_types(resource)[index]
+        for name, linked in document["data"].get("relationships", {}).items():
+            spellings = accepted_types(resource.relationship(name).parent)
+            linked["data"]["type"] = spellings[index % len(spellings)]
+
+        assert _parse(resource, document) == plain, document
+
+
 def test_one_document_may_mix_the_two_spellings():
     resource = RESOURCES["workspace_providers"]
     document = _create(resource, canonical=True)
@@ -147,7 +169,8 @@ def test_another_resources_type_in_either_spelling_is_409(resource):
         if other is not resource
         for name in accepted_types(other)
     }
-    others |= {"Workspace-Providers", canonical_type(resource).rstrip("s"), resource.key}
+    # Not a spelling a client derives from a name: no case boundary, or the wrong case.
+    others |= {"Workspace-Providers", resource.key.replace("_", ""), resource.key.upper()}
     for name in sorted(others - set(accepted_types(resource))):
         document = _create(resource)
         document["data"]["type"] = name

@@ -12,8 +12,9 @@ and one the resource does not have is 400 as ever. Where the specification leave
 a choice, the choice is the one a generic client (kitsu, jsona, devour, jsonapi-client) needs:
 such a client sends back the resource it fetched, ``links``, ``meta``, ``included`` and all.
 
-A resource's ``type``, and a linkage's, may be today's (what every read emits) or the
-platform's canonical one (``canonical_type``).
+A resource's ``type``, and a linkage's, may be today's (what every read emits), the
+platform's canonical one (``canonical_type``), or either in another case or number
+(``accepted_types``).
 """
 
 from __future__ import annotations
@@ -62,10 +63,24 @@ def canonical_type(described: Resource | Parent) -> str:
     return described.path
 
 
+def _spellings(words: list[str]) -> tuple[str, ...]:
+    """``words`` as a generic client may write them: snake, kebab, camel and Pascal case."""
+    camel = words[0] + "".join(word.capitalize() for word in words[1:])
+    return ("_".join(words), "-".join(words), camel, camel[:1].upper() + camel[1:])
+
+
 def accepted_types(described: Resource | Parent) -> tuple[str, ...]:
-    """The ``type`` values a write takes for it: today's (what reads emit), then the canonical
-    one. Any other is another resource's, and 409."""
-    return tuple(dict.fromkeys((described.type, canonical_type(described))))
+    """The ``type`` values a write takes for it: today's (what reads emit), the canonical
+    one, then every spelling a generic client derives from a model's name (kitsu writes
+    ``workspaceProviders``, @orbit/jsonapi ``workspaceProvider``, devour
+    ``workspace_provider``): snake, kebab, camel or Pascal case, singular or plural. Each
+    names this resource and no other; any other type is another resource's, and 409."""
+    singular, plural = described.type.split("_"), described.path.split("-")
+    return tuple(
+        dict.fromkeys(
+            (described.type, canonical_type(described), *_spellings(singular), *_spellings(plural))
+        )
+    )
 
 
 def _is_at_member(name: str) -> bool:
@@ -80,7 +95,8 @@ def _is_at_member(name: str) -> bool:
 
 
 def _type_names(types: tuple[str, ...]) -> str:
-    return " or ".join(types)
+    # Today's and the canonical one; the other spellings are said, not listed.
+    return " or ".join(types[:2]) + " (snake, kebab or camel case, singular or plural)"
 
 
 class _DuplicateKey(ValueError):
