@@ -266,13 +266,16 @@ def with_data(doc: w.Json, **members: Any) -> w.Json:
     "type_name",
     [
         "workspace",
-        "workspace_providers",
         "Workspace_Provider",
-        # Other resources' canonical types, and near misses of one.
+        # Other resources' canonical types, in any spelling, and near misses of this one's
+        # (a spelling a client derives from a name, workspace_providers or workspaceProvider
+        # say, is this type: tests/unit/test_request_documents.py).
         "workspaces",
         "account-workspace-connectors",
-        "workspace-provider",
+        "accountWorkspaceConnector",
         "Workspace-Providers",
+        "workspaceproviders",
+        "WORKSPACE_PROVIDER",
     ],
 )
 def test_data_type_other_than_the_endpoints_is_409(route, admin, type_name):

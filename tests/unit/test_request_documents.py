@@ -24,7 +24,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from wellapi.errors import ApiError, ErrorList
-from wellapi.jsonapi.body import Mode, accepted_types, canonical_type, parse_resource_document
+from wellapi.jsonapi.body import (
+    CARRIED_BACK,
+    Mode,
+    accepted_types,
+    canonical_type,
+    parse_resource_document,
+)
 from wellapi.resources import PARENTS, PROVIDER_CATALOG, RESOURCES, Resource
 from wellapi.resources.changes import ResourceDocument
 
@@ -151,6 +157,33 @@ def test_a_create_in_any_spelling_of_its_types_is_the_same_create(resource):
             linked["data"]["type"] = spellings[index % len(spellings)]
 
         assert _parse(resource, document) == plain, document
+
+
+@pytest.mark.parametrize("resource", WRITTEN, ids=lambda r: r.key)
+def test_links_and_meta_a_client_carries_back_among_the_attributes_are_ignored(resource):
+    # jsona, with its defaults, sends a fetched resource back with its links (and meta, when
+    # it had some) among the attributes.
+    document = _create(resource)
+    document["data"].setdefault("attributes", {})
+    document["data"]["attributes"]["links"] = {"self": "https://api.example/v1/x/1"}
+    document["data"]["attributes"]["meta"] = {}
+
+    assert _parse(resource, document) == _parse(resource, _create(resource))
+
+
+@pytest.mark.parametrize("value", ["https://api.example/v1/x/1", None, [], 1])
+def test_links_among_the_attributes_that_is_no_links_object_is_400(value):
+    resource = RESOURCES["workspace_providers"]
+    document = _create(resource)
+    document["data"].setdefault("attributes", {})["links"] = value
+
+    assert _refusal(resource, document) == [(400, "/data/attributes/links")]
+
+
+def test_no_resource_has_an_attribute_named_as_what_a_client_carries_back():
+    described = [*RESOURCES.values(), PROVIDER_CATALOG, *PARENTS.values()]
+    for item in described:
+        assert not CARRIED_BACK & {a.name for a in item.attributes}, item.type
 
 
 def test_one_document_may_mix_the_two_spellings():

@@ -94,6 +94,17 @@ def _is_at_member(name: str) -> bool:
     return name.startswith("@")
 
 
+# A resource object's own members that a client's model keeps beside its attributes and sends
+# back among them (jsona does, with its defaults): no resource here has an attribute by these
+# names (a test holds it), so such an object, in ``attributes``, is the fetched resource's
+# links or meta carried back, ignored like the resource object's own. Any other value is 400.
+CARRIED_BACK = frozenset({"links", "meta"})
+
+
+def _carried_back(name: str, value: Any) -> bool:
+    return name in CARRIED_BACK and isinstance(value, dict)
+
+
 def _type_names(types: tuple[str, ...]) -> str:
     # Today's and the canonical one; the other spellings are said, not listed.
     return " or ".join(types[:2]) + " (snake, kebab or camel case, singular or plural)"
@@ -345,7 +356,7 @@ def parse_resource_document(
     raw_attributes = _expect_object(data.get("attributes", {}), "/data/attributes")
     known = {a.name: a for a in resource.attributes}
     for name, value in raw_attributes.items():
-        if _is_at_member(name):
+        if _is_at_member(name) or _carried_back(name, value):
             continue
         pointer = json_pointer("data", "attributes", name)
         attribute = known.get(name)
