@@ -478,11 +478,10 @@ def _related_parameters(resource: Resource, operation: str) -> list[dict[str, An
 
 
 # Answers API Gateway gives itself, before or instead of the function, with its own body
-# (``{"message": "..."}`` as application/json): no route for the path (404, e.g. a path
-# parameter holding an encoded slash), a body over its 10 MB limit (413), throttling (429).
-# Never 401: the authorizer has no identity source, so every 401 is ours (template.yaml).
+# (``{"message": "..."}`` as application/json): a body over its 10 MB limit (413), throttling
+# (429). Never 401: the authorizer has no identity source, so every 401 is ours (template.yaml);
+# never 404: a path no route has goes to the $default route's function, whose 404 is ours.
 GATEWAY_STATUSES = {
-    404: "Not Found",
     413: "Request Entity Too Large",
     429: "Too Many Requests",
 }
@@ -545,6 +544,13 @@ def _errors(codes: tuple[str, ...]) -> dict[str, Any]:
     if "503" in responses:
         responses["503"]["headers"] = {
             "Retry-After": {"schema": {"type": "string", "pattern": "^[0-9]+$"}}
+        }
+    if "405" in responses:
+        responses["405"]["headers"] = {
+            "Allow": {
+                "description": "The methods the path's routes serve.",
+                "schema": {"type": "string", "pattern": "^[A-Z]+(, [A-Z]+)*$"},
+            }
         }
     return responses
 

@@ -17,6 +17,7 @@ from typing import Any
 from wellapi.domain import CHANGE_RETENTION_DAYS
 from wellapi.errors import ERROR_CODES
 from wellapi.jsonapi.query import MAX_FILTER_VALUES, MAX_PAGE_SIZE
+from wellapi.operations.registry import OPERATIONS
 from wellapi.resources import Resource, ScopeRule
 
 # Every function's answers can carry these.
@@ -73,6 +74,12 @@ CREATE = (
     "FORBIDDEN",
     "NOT_FOUND",
 )
+# A path parameter holding an encoded slash (API Gateway decodes it before routing) makes
+# another path, which the $default route answers when no route has it (404), and, where it
+# makes an item's related-resource path under a write's method, 405 (docs/api.md, "Unmatched
+# routes").
+ROUTE_NOT_FOUND = "ROUTE_NOT_FOUND"
+METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
 # ``{TYPE}`` stands for the resource's type in capitals: ``rules.Rules.conflict``'s code.
 ALREADY_EXISTS = "{TYPE}_ALREADY_EXISTS"
 
@@ -423,6 +430,11 @@ def operation_codes(resource: Resource, operation: str) -> tuple[str, ...]:
     else:
         wanted = {*text.codes, *scope.codes.get(key, ())}
     wanted = {code.replace("{TYPE}", resource.type.upper()) for code in wanted}
+    routed = OPERATIONS[operation]
+    if "{" in routed.path(resource):
+        wanted.add(ROUTE_NOT_FOUND)
+    if routed.item and routed.method != "GET":
+        wanted.add(METHOD_NOT_ALLOWED)
     unknown = wanted - ERROR_CODES.keys()
     if unknown:
         raise KeyError(f"codes missing from wellapi.errors.ERROR_CODES: {sorted(unknown)}")
@@ -528,6 +540,16 @@ document's members that JSON:API defines but a write does not use (`lid`, `links
 `jsonapi`, a top-level `included`), any member JSON:API does not define, and every @-member \
 are accepted and ignored, so a client may send back what it fetched; an attribute or \
 relationship the resource does not have is 400.
+
+**Unmatched routes.** A request no route serves is answered as JSON:API too, never with API \
+Gateway's own body. A path that differs from a route's only by how it spells a collection \
+(`account_workspace_connectors`, `accountWorkspaceConnectors`, the singular \
+`account_workspace_connector`...), by a trailing slash or by a missing `/v1` is a \
+`308 Permanent Redirect` to the route's path (`Location`; ids and query string kept; 308 keeps \
+the method and the body, so a write follows too), with `meta.canonical_path` in its document. \
+A path a route has, with a method it does not serve, is 405 `METHOD_NOT_ALLOWED` with `Allow`; \
+`OPTIONS` there is 204 with `Allow`, without a key. Any other path is 404 `ROUTE_NOT_FOUND`. \
+Without a valid key, each of these is 401 first, as on every route.
 
 **Try it locally:** `make run` serves this API with demo data on the address it prints \
 (`http://127.0.0.1:3000`, or the port `PORT` names; this page is served by it) and writes \

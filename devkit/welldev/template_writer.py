@@ -12,10 +12,13 @@ the first block. A block's placeholders:
 - ``<Function>``: the function's logical id (``AccountWorkspaceConnectorsListFunction``);
 - ``<resource>``, ``<operation>``: an API function's binding, its entry point being
   ``functions/<resource>/<operation>.py``;
-- ``<method>``, ``<path>``: its route, as ``wellapi.operations`` gives it.
+- ``<method>``, ``<path>``: its route, as ``wellapi.operations`` gives it;
+- ``<name>``: the ``$default`` route's function, its entry point being ``functions/<name>.py``
+  (``wellapi.operations.registry.DEFAULT_ROUTE_FUNCTION``).
 
 The API functions are the API's routes (``welldev.openapi.ROUTES``), one function each, a
-resource's together; the log groups and alarms are for every function the other parts declare.
+resource's together, then the function of the ``$default`` route, which answers every request
+no route serves; the log groups and alarms are for every function the other parts declare.
 
 ``python -m welldev.template_writer`` (``make template.yaml``) writes the file; ``--check`` only
 says whether it is stale (as ``tests/unit/test_template_source.py`` does).
@@ -31,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from wellapi.operations.registry import OPERATIONS
+from wellapi.operations.registry import DEFAULT_ROUTE_FUNCTION, OPERATIONS
 from wellapi.resources import FEEDS, RESOURCES, resource_named
 from welldev.cfn_yaml import load_yaml
 from welldev.openapi import ROUTES
@@ -54,10 +57,11 @@ class Verbatim:
 
 @dataclass(frozen=True)
 class PerFunction:
-    """A file of ``template/per-function/``, written once for each API function or each function."""
+    """A file of ``template/per-function/``, written once for each API function, for the
+    ``$default`` route's function, or for each function."""
 
     file: str
-    functions: Literal["api", "every"]
+    functions: Literal["api", "default", "every"]
 
 
 LAYOUT: tuple[Verbatim | PerFunction, ...] = (
@@ -66,6 +70,7 @@ LAYOUT: tuple[Verbatim | PerFunction, ...] = (
     Verbatim("api.yaml"),
     Verbatim("migrations.yaml"),
     PerFunction("api-function.yaml", "api"),
+    PerFunction("default-route.yaml", "default"),
     Verbatim("sync.yaml"),
     Verbatim("changes.yaml"),
     PerFunction("log-group.yaml", "every"),
@@ -104,6 +109,12 @@ def api_functions() -> list[dict[str, str]]:
     return functions
 
 
+def default_route_function() -> dict[str, str]:
+    """The placeholders of the function of the ``$default`` route."""
+    name = DEFAULT_ROUTE_FUNCTION
+    return {"Function": f"{_pascal(name)}Function", "name": name}
+
+
 def _fill(block: str, values: Mapping[str, str], source: str) -> str:
     def value(match: re.Match[str]) -> str:
         name = match.group(1)
@@ -133,6 +144,9 @@ def render(source_dir: Path = SOURCE_DIR) -> str:
             parts[index] = (source_dir / part.file).read_text("utf-8")
         elif part.functions == "api":
             parts[index] = _per_function(source_dir / "per-function" / part.file, api_functions())
+        elif part.functions == "default":
+            path = source_dir / "per-function" / part.file
+            parts[index] = _per_function(path, [default_route_function()])
     # Every function the other parts declare, in their order, whatever its kind.
     resources = load_yaml("\n".join(parts[index] for index in sorted(parts)))["Resources"]
     every = [

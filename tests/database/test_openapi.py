@@ -35,8 +35,8 @@ def test_document_is_openapi_3_1_with_jsonapi_media_types():
                 assert list(body["content"]) == ["application/vnd.api+json"], (path, method)
             for status, response in spec["responses"].items():
                 content = dict(response.get("content", {}))
-                # API Gateway's own answers (no Authorization header, no route, a body over
-                # 10 MB, throttling) are {"message": ...} as application/json, never ours.
+                # API Gateway's own answers (a body over 10 MB, throttling) are
+                # {"message": ...} as application/json, never ours; a path no route has is ours.
                 gateway = content.pop("application/json", None)
                 if gateway is not None:
                     assert int(status) in openapi.GATEWAY_STATUSES, (path, method, status)
@@ -190,6 +190,9 @@ def test_who_may_call_each_operation_is_said_per_resource_and_kind_of_key():
         "NOT_ACCEPTABLE",
         "INTERNAL_ERROR",
         "SERVICE_UNAVAILABLE",
+        # The $default route's, for an id holding an encoded slash (another path).
+        "ROUTE_NOT_FOUND",
+        "METHOD_NOT_ALLOWED",
     }
     create = document["paths"]["/v1/workspace-providers"]["post"]
     assert {"WORKSPACE_PROVIDER_ALREADY_EXISTS", "SELECTED_IMPLIES_MATCHED"} <= set(
@@ -263,7 +266,10 @@ def test_the_related_and_relationship_routes_of_every_resource(key):
         assert codes["UNKNOWN_QUERY_PARAMETER"] == 400
         assert codes["FORBIDDEN"] == 403
         assert "`UNKNOWN_RELATIONSHIP`" in spec["responses"]["404"]["description"]
-        assert "API Gateway's own answer" in spec["responses"]["404"]["description"]
+        # A slash in the id makes another path: the $default route's 404, never API Gateway's.
+        assert codes["ROUTE_NOT_FOUND"] == 404
+        assert "API Gateway's own answer" not in spec["responses"]["404"]["description"]
+        assert list(spec["responses"]["404"]["content"]) == ["application/vnd.api+json"]
         for rel in names:
             assert f"`{rel}`" in spec["description"]
     query = {p["name"]: p for p in related_op["parameters"] if p["in"] == "query"}

@@ -10,6 +10,7 @@ import boto3
 from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
 
+from wellapi.operations.registry import DEFAULT_ROUTE_FUNCTION as DEFAULT_ROUTE_FUNCTION_NAME
 from welldev.cfn_yaml import load_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,11 +26,17 @@ NON_ROUTE_FUNCTIONS = {
     "DrainFunction",
 }
 
+# The function of API Gateway's $default route (wellapi.operations.registry): a route, but no
+# operation's, so not one of API_FUNCTIONS.
+DEFAULT_ROUTE_FUNCTION = (
+    "".join(part.capitalize() for part in DEFAULT_ROUTE_FUNCTION_NAME.split("_")) + "Function"
+)
+
 TEMPLATE = load_yaml((ROOT / "template.yaml").read_text())
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
 GLOBALS: dict[str, Any] = TEMPLATE["Globals"]["Function"]
 FUNCTIONS = {k: v["Properties"] for k, v in RESOURCES.items() if v["Type"] == FUNCTION_TYPE}
-API_FUNCTIONS = sorted(set(FUNCTIONS) - NON_ROUTE_FUNCTIONS)
+API_FUNCTIONS = sorted(set(FUNCTIONS) - NON_ROUTE_FUNCTIONS - {DEFAULT_ROUTE_FUNCTION})
 
 
 def route_of(function_id: str) -> dict[str, Any]:

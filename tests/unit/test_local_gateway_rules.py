@@ -239,7 +239,9 @@ def test_the_projects_item_routes_reach_the_function_api_gateway_would_choose() 
             f"{logical}RelatedFunction",
             {"id": item, "relationship": "relationships"},
         )
-        assert router.match("GET", f"/v1/{path}/{item}/relationships/workspace/x") is None
+        # What no route takes goes to the $default route's function.
+        assert chosen("/relationships/workspace/x") == ("UnmatchedFunction", {})
+        assert chosen("/") == ("UnmatchedFunction", {})
 
 
 UNSUPPORTED_AUTHORIZERS = {

@@ -26,6 +26,7 @@ import yaml
 
 from tests.support.template import (
     API_FUNCTIONS,
+    DEFAULT_ROUTE_FUNCTION,
     FUNCTIONS,
     FUNCTIONS_DIR,
     GLOBALS,
@@ -36,6 +37,7 @@ from tests.support.template import (
     transformed_template,
 )
 from wellapi.operations import Operation
+from wellapi.operations.registry import DEFAULT_ROUTE_FUNCTION as DEFAULT_ROUTE_NAME
 from wellapi.operations.registry import OPERATIONS
 from wellapi.resources import FEEDS, resource_named
 from wellapi.resources import RESOURCES as API_RESOURCES
@@ -363,6 +365,35 @@ def test_authorizer_sync_and_sweep_entry_points_only_call_their_factory(function
     assert [e for e in events if e["Type"] == "HttpApi"] == []
 
 
+# --- The $default route: every request no route serves ---------------------------------------
+
+
+def test_the_default_route_is_one_function_with_an_event_of_neither_path_nor_method():
+    function = FUNCTIONS[DEFAULT_ROUTE_FUNCTION]
+    (event,) = function["Events"].values()
+    # Neither Path nor Method: SAM makes it the API's $default route (ANY, every path).
+    assert event == {"Type": "HttpApi", "Properties": {"ApiId": {"Ref": "HttpApi"}}}
+    assert function["Handler"] == f"{DEFAULT_ROUTE_NAME}.handler"
+    # It reads the authorizer's claims and connects to nothing: no policy of its own.
+    assert set(function) == {
+        *("Handler", "Events", "LoggingConfig"),
+        *("AutoPublishAliasAllProperties", "DeploymentPreference"),
+    }
+    others = [f for f in FUNCTIONS if f != DEFAULT_ROUTE_FUNCTION]
+    assert all("Path" in route_of(f) for f in others if f in API_FUNCTIONS)
+
+
+def test_the_default_route_s_entry_point_only_calls_its_factory():
+    path = _entry_point(DEFAULT_ROUTE_FUNCTION)
+    assert path == FUNCTIONS_DIR / f"{DEFAULT_ROUTE_NAME}.py"
+    module = _module(path)
+    assert (ast.get_docstring(module) or "").startswith("$default: ")
+    assert [ast.unparse(node) for node in module.body[1:]] == [
+        "from wellapi.handlers.unmatched import unmatched_handler",
+        "handler = unmatched_handler()",
+    ]
+
+
 # --- Database roles --------------------------------------------------------------------------
 
 
@@ -463,7 +494,8 @@ def test_each_deploy_that_changes_the_migrations_or_the_layer_runs_them_before_t
         "DrainDatabaseConnectPolicy",
     ):
         assert RESOURCES[policy]["DependsOn"] == "MigrationRun"
-    for function_id in set(FUNCTIONS) - {"MigrationFunction"}:
+    # The $default route's function connects to nothing (it has no policy): no order to keep.
+    for function_id in set(FUNCTIONS) - {"MigrationFunction", DEFAULT_ROUTE_FUNCTION}:
         # Besides it, only statements of the function's own (the drainer's PutEvents).
         policy, *statements = FUNCTIONS[function_id]["Policies"]
         assert RESOURCES[policy["Ref"]]["DependsOn"] == "MigrationRun", function_id

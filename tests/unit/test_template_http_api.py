@@ -8,6 +8,7 @@ from typing import Any
 
 from tests.support.template import (
     API_FUNCTIONS,
+    DEFAULT_ROUTE_FUNCTION,
     FUNCTIONS,
     RESOURCES,
     ROOT,
@@ -41,9 +42,25 @@ def test_every_route_is_behind_the_api_key_authorizer():
 
     operations = _transformed_operations()
     expected = {f"{route_of(f)['Method']} {route_of(f)['Path']}" for f in API_FUNCTIONS}
-    assert set(operations) == expected
+    # And the $default route (SAM writes it as the path /$default, ANY method).
+    default = "X-AMAZON-APIGATEWAY-ANY-METHOD /$default"
+    assert set(operations) == expected | {default}
     unprotected = {k for k, op in operations.items() if op.get("security") != [{AUTHORIZER: []}]}
     assert unprotected == set()
+
+
+def test_the_default_route_takes_what_no_route_serves_through_the_authorizer():
+    # template/per-function/default-route.yaml says why it is behind the authorizer too.
+    default = _transformed_operations()["X-AMAZON-APIGATEWAY-ANY-METHOD /$default"]
+    assert default["isDefaultRoute"] is True
+    assert default["security"] == [{AUTHORIZER: []}]
+    integration = default["x-amazon-apigateway-integration"]
+    assert integration["payloadFormatVersion"] == "2.0"
+    assert f"${{{DEFAULT_ROUTE_FUNCTION}Aliaslive}}" in integration["uri"]["Fn::Sub"]
+    # As the local gateway reads it: the one $default route, behind the same authorizer.
+    template = local_template.load(ROOT / "template.yaml")
+    (route,) = [r for r in template.routes if r.function_id == DEFAULT_ROUTE_FUNCTION]
+    assert (route.route_key, route.authorizer) == ("$default", AUTHORIZER)
 
 
 def test_authorizer_is_a_request_authorizer_with_simple_responses_called_for_every_request():

@@ -14,7 +14,7 @@ from tests.support.template import FUNCTIONS, TEMPLATE, transformed_template
 def test_every_function_logs_to_its_own_group_kept_for_the_retention_parameter():
     resources = transformed_template()["Resources"]
     functions = [k for k, r in resources.items() if r["Type"] == "AWS::Lambda::Function"]
-    assert len(functions) == len(FUNCTIONS) == 46
+    assert len(functions) == len(FUNCTIONS) == 47
     for function_id in functions:
         config = resources[function_id]["Properties"]["LoggingConfig"]
         assert config == {"LogGroup": {"Ref": f"{function_id}LogGroup"}}, function_id

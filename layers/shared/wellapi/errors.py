@@ -171,6 +171,19 @@ ERROR_CODES: dict[str, ErrorCode] = {
         "A related-resource or relationship route names a relationship the resource does not "
         "have (`meta.path_parameter` is `relationship`).",
     ),
+    "ROUTE_NOT_FOUND": ErrorCode(
+        404,
+        "Not found",
+        "No route of this API has this path, under any spelling it redirects (docs/api.md, "
+        "Unmatched routes); a path parameter holding an encoded slash makes another path.",
+    ),
+    "METHOD_NOT_ALLOWED": ErrorCode(
+        405,
+        "Method not allowed",
+        "The path is a route of this API, but not for this method (a path parameter holding an "
+        "encoded slash can make it one): the `Allow` header and `meta.allowed_methods` list the "
+        "methods it serves.",
+    ),
     "NOT_ACCEPTABLE": ErrorCode(
         406,
         "Not acceptable",
@@ -343,6 +356,25 @@ class NotFound(ApiError):
     status = 404
     code = "NOT_FOUND"
     title = "Not found"
+
+
+class RouteNotFound(NotFound):
+    code = "ROUTE_NOT_FOUND"
+
+
+class MethodNotAllowed(ApiError):
+    status = 405
+    code = "METHOD_NOT_ALLOWED"
+    title = "Method not allowed"
+
+    def __init__(
+        self, detail: str, *, allowed: tuple[str, ...], meta: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(detail, meta={"allowed_methods": list(allowed), **(meta or {})})
+        self.allowed = allowed
+
+    def headers(self) -> dict[str, str]:
+        return {"Allow": ", ".join(self.allowed)}
 
 
 class NotAcceptable(ApiError):

@@ -34,7 +34,8 @@ logger = Logger(service="wellapi", use_rfc3339=True)
 metrics = EphemeralMetrics(namespace="Well", service="wellapi")
 
 
-def _unexpected(error: Exception, trace_id: str) -> Response:
+def unexpected(error: Exception, trace_id: str) -> Response:
+    """The answer to an exception no operation answered: a database outage, or a bug."""
     mapped = database_error(error)
     if mapped is None:
         logger.exception("unhandled error")
@@ -44,9 +45,14 @@ def _unexpected(error: Exception, trace_id: str) -> Response:
     return error_response(mapped, trace_id)
 
 
+def trace_id_of(event: dict[str, Any]) -> str:
+    """The request's id, which every error object carries as ``meta.trace_id``."""
+    return str((event.get("requestContext") or {}).get("requestId") or "")
+
+
 def serve(resource: Resource, operation: Operation, event: dict[str, Any]) -> Response:
     """The operation's answer to one event, or the error object that stands for it."""
-    trace_id = str((event.get("requestContext") or {}).get("requestId") or "")
+    trace_id = trace_id_of(event)
     # API Gateway matched the route; an event for another one was sent here by mistake.
     if event.get("routeKey") != f"{operation.method} {operation.path(resource)}":
         return error_response(NotFound("No such route."), trace_id)
@@ -56,7 +62,7 @@ def serve(resource: Resource, operation: Operation, event: dict[str, Any]) -> Re
     except (ApiError, ErrorList) as error:
         return error_response(error, trace_id)
     except Exception as error:
-        return _unexpected(error, trace_id)
+        return unexpected(error, trace_id)
 
 
 def _caller(event: dict[str, Any]) -> dict[str, str]:
@@ -65,18 +71,16 @@ def _caller(event: dict[str, Any]) -> dict[str, str]:
     return logged_claims((context.get("authorizer") or {}).get("lambda"))
 
 
-def api_handler(resource_key: str, operation: Operation) -> Handler:
-    resource = resource_named(resource_key)
-    route = f"{operation.method} {operation.path(resource)}"
-    # A read connects where reads go: the reader endpoint, when one is set.
-    connections.prepare_at_init(connections.READER if operation.method == "GET" else "api")
+def instrumented(route: str, name: str, answer: Callable[[dict[str, Any]], Response]) -> Handler:
+    """A Lambda handler answering each event with ``answer``, with the request's log line and
+    metrics under ``route``."""
 
     # Never log the event: it holds the Authorization header.
     @logger.inject_lambda_context(log_event=False)
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         started = time.perf_counter()
         logger.set_correlation_id((event.get("requestContext") or {}).get("requestId"))
-        response = serve(resource, operation, event)
+        response = answer(event)
         duration_ms = round((time.perf_counter() - started) * 1000, 2)
         logger.info(
             "request",
@@ -94,5 +98,15 @@ def api_handler(resource_key: str, operation: Operation) -> Handler:
         metrics.flush_metrics()
         return response.to_gateway()
 
-    handler.__name__ = f"{resource_key}_{operation.name}"
+    handler.__name__ = name
     return handler
+
+
+def api_handler(resource_key: str, operation: Operation) -> Handler:
+    resource = resource_named(resource_key)
+    route = f"{operation.method} {operation.path(resource)}"
+    # A read connects where reads go: the reader endpoint, when one is set.
+    connections.prepare_at_init(connections.READER if operation.method == "GET" else "api")
+    return instrumented(
+        route, f"{resource_key}_{operation.name}", lambda event: serve(resource, operation, event)
+    )

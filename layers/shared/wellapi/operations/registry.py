@@ -1,5 +1,6 @@
 """Every operation, by name: for what needs every route (the template, the OpenAPI document,
-the tests). No function imports it: each imports its own operation's module alone."""
+the tests, and the function of the ``$default`` route). No other function imports it: each
+imports its own operation's module alone."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from wellapi.operations.nested import ENROL, REMOVE, SELECT, UNENROL
 from wellapi.operations.read import CATALOG, LIST, RETRIEVE
 from wellapi.operations.related import RELATED, RELATIONSHIP
 from wellapi.operations.write import CREATE, DELETE, UPDATE
+from wellapi.resources import RESOURCES
 
 OPERATIONS: dict[str, Operation] = {
     op.name: op
@@ -28,3 +30,17 @@ OPERATIONS: dict[str, Operation] = {
         FEED,
     )
 }
+
+# The function of API Gateway's ``$default`` route, which answers every request no route above
+# serves (``wellapi.operations.unmatched``): ``functions/<name>.py``, ``<Name>Function``.
+DEFAULT_ROUTE_FUNCTION = "unmatched"
+
+
+def served_routes() -> tuple[tuple[str, str], ...]:
+    """(method, path) of every route a function serves: each generic operation for every
+    resource, and each operation with a route of its own once."""
+    generic = [op for op in OPERATIONS.values() if op.route is None]
+    fixed = [(op.method, op.route) for op in OPERATIONS.values() if op.route is not None]
+    return tuple((op.method, op.path(r)) for r in RESOURCES.values() for op in generic) + tuple(
+        fixed
+    )
