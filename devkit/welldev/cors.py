@@ -24,7 +24,11 @@ What it does not document, and is emulated here as HTTP APIs are commonly observ
 - a preflight from an origin that is not allowed is still a 204, without any CORS header, so
   the browser refuses the request;
 - API Gateway's own answers (404 without a route, 401/403 of an authorizer, 413, 500) get the
-  CORS headers of a normal response too.
+  CORS headers of a normal response too;
+- a preflight a route took (an ``OPTIONS`` or ``ANY`` route, or ``$default``, as this API's is)
+  and its integration answered gets the headers of API Gateway's own preflight answer added to
+  that answer ("API Gateway adds the configured CORS headers to the response from an
+  integration"), so a browser's preflight works when the function answers it with a 2xx.
 """
 
 from __future__ import annotations
@@ -85,10 +89,15 @@ def preflight(cors: CorsConfiguration, headers: Sequence[tuple[str, str]]) -> Ht
 
 
 def decorate(
-    cors: CorsConfiguration, headers: Sequence[tuple[str, str]], response: HttpResponse
+    cors: CorsConfiguration,
+    headers: Sequence[tuple[str, str]],
+    response: HttpResponse,
+    *,
+    preflight: bool = False,
 ) -> HttpResponse:
     """A response as it leaves API Gateway: the integration's CORS headers dropped, the
-    configured ones added when the request's origin is allowed."""
+    configured ones added when the request's origin is allowed (those of a preflight answer
+    too, when the request is a preflight a route took)."""
     kept = [(k, v) for k, v in response.headers if not k.lower().startswith("access-control-")]
     origin = allowed_origin(cors, header(headers, "origin"))
     if origin is not None:
@@ -97,4 +106,10 @@ def decorate(
             kept.append(("access-control-allow-credentials", "true"))
         if cors.expose_headers:
             kept.append(("access-control-expose-headers", ",".join(cors.expose_headers)))
+        if preflight and cors.allow_methods:
+            kept.append(("access-control-allow-methods", ",".join(cors.allow_methods)))
+        if preflight and cors.allow_headers:
+            kept.append(("access-control-allow-headers", ",".join(cors.allow_headers)))
+        if preflight and cors.max_age is not None:
+            kept.append(("access-control-max-age", str(cors.max_age)))
     return HttpResponse(response.status, kept, response.body, served_by=response.served_by)

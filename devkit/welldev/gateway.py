@@ -4,7 +4,10 @@
 API Gateway would get: the route is chosen as API Gateway chooses it, the Lambda authorizer
 runs with its cache, the function receives the payload format 2.0 event, and its result is
 turned into a response by the 2.0 rules. The gateway's own answers carry API Gateway's bodies
-(``{"message":"Not Found"}``...), so clients and tests see what they will see in AWS.
+(``{"message":"Not Found"}``...), so clients and tests see what they will see in AWS. A
+template with a ``$default`` route (this API's: ``wellapi.operations.unmatched``) sends every
+request no other route takes to that route's function, through its authorizer, as API Gateway
+does, so API Gateway's own 404 is then never seen.
 """
 
 from __future__ import annotations
@@ -156,7 +159,11 @@ class Gateway:
             response = gateway_response(500, "Internal Server Error")
         configuration = self.cors_of(api_id)
         if configuration is not None and response.served_by != cors.PREFLIGHT:
-            response = cors.decorate(configuration, request.headers, response)
+            # A preflight a route's integration answered (not API Gateway itself).
+            preflight = response.served_by != "gateway" and cors.is_preflight(
+                request.method, request.headers
+            )
+            response = cors.decorate(configuration, request.headers, response, preflight=preflight)
         response.headers.append(("apigw-requestid", request_id))
         return response
 

@@ -193,3 +193,53 @@ def test_a_delete_answers_204_without_content_type_or_body(cors: Stack) -> None:
         assert "content-type" not in headers
         assert headers["content-length"] == "0"
         assert headers["vary"] == "Accept"
+
+
+# A $default route (as the project's template has) takes every request no route serves,
+# preflights included: its integration answers, and the gateway adds the preflight's headers.
+DEFAULT_ROUTE_TEMPLATE = (
+    CORS_TEMPLATE
+    + """
+  DefaultFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: server_fixture_app.deleted
+      Events:
+        Default:
+          Type: HttpApi
+          Properties: {ApiId: !Ref Api, Auth: {Authorizer: NONE}}
+"""
+)
+
+
+@pytest.fixture(scope="module")
+def default_route(tmp_path_factory: pytest.TempPathFactory, stack: Stack) -> Iterator[Stack]:
+    yield from serve(
+        tmp_path_factory,
+        DEFAULT_ROUTE_TEMPLATE,
+        {"CorsOrigins": APP_ORIGIN},
+        root=stack.gateway.template.path.parent,
+    )
+
+
+def test_a_preflight_the_default_route_answers_gets_the_preflight_headers(
+    default_route: Stack,
+) -> None:
+    status, headers, body = default_route.request(
+        "OPTIONS", "/v1/things/abc", preflight(APP_ORIGIN, "DELETE")
+    )
+    assert (status, body) == (204, b"")
+    assert headers["access-control-allow-origin"] == APP_ORIGIN
+    assert headers["access-control-allow-methods"] == "GET,POST,DELETE,OPTIONS"
+    assert headers["access-control-allow-headers"] == "authorization,content-type"
+    assert headers["access-control-max-age"] == "600"
+    assert default_route.log.wait_for("DefaultFunction")
+    # Another origin's preflight gets none; a request that is no preflight, a normal answer's.
+    status, headers, _ = default_route.request(
+        "OPTIONS", "/v1/things/abc", preflight("https://evil.example")
+    )
+    assert status == 204
+    assert not [name for name in headers if name.lower().startswith("access-control-")]
+    status, headers, _ = default_route.request("GET", "/nope", [("Origin", APP_ORIGIN)])
+    assert (status, headers["access-control-allow-origin"]) == (204, APP_ORIGIN)
+    assert "access-control-allow-methods" not in headers
