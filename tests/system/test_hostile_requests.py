@@ -19,8 +19,10 @@ Each answer must be the precise 4xx: a JSON:API error (valid against the JSON:AP
 with the expected status and code, naming the culprit (``source.parameter`` for a query
 parameter, ``source.pointer`` for a member of the document, ``source.header`` for a header,
 ``meta.path_parameter`` for a path segment, which JSON:API has no source member for); or, where
-API Gateway answers itself, its own body. And every core_api table must be byte for byte what
-it was (one snapshot before and after each route's share of a category).
+API Gateway answers itself (a body over its 10 MB), its own body; a path no route has is the
+``$default`` route's JSON:API 404 (``wellapi.operations.unmatched``). And every core_api table
+must be byte for byte what it was (one snapshot before and after each route's share of a
+category).
 
 The server runs on a database of its own, so the snapshots stay small. The last test sends
 each route's unmutated request and expects it to succeed: the hostile requests differ from a
@@ -625,12 +627,15 @@ def test_meta_characters_and_invalid_uuids_in_every_path_id_are_a_400_naming_the
             target = route.with_path(parameter, value)
             cases.append((f"{parameter}={label}", {"target": target, "body": route.body}, expect))
         # An encoded slash makes another path (API Gateway decodes it before routing). No
-        # route matches it, API Gateway's 404; but /v1/<resource>/{id} with "<uuid>/x" for
-        # its id is the related-resource route of the relationship "x" of the row <uuid>.
+        # route has it: the $default route's 404 (never API Gateway's own); but
+        # /v1/<resource>/{id} with "<uuid>/x" for its id is the related-resource route of the
+        # relationship "x" of the row <uuid>, which a PATCH or a DELETE does not have (405).
         target = route.with_path(parameter, encoded(f"{A_UUID}/x"))
-        slashed = Expect(404, gateway="Not Found")
+        slashed = Expect(404, "ROUTE_NOT_FOUND")
         if route.operation == "retrieve":
             slashed = unknown_relationship()
+        elif route.operation in ("update", "delete"):
+            slashed = Expect(405, "METHOD_NOT_ALLOWED")
         cases.append((f"{parameter} with a slash", {"target": target, "body": route.body}, slashed))
     check_all(hostile, route, cases)
 

@@ -59,11 +59,16 @@ class Running:
         return document
 
     def request(
-        self, method: str, path: str, key: str | None = None, body: bytes | None = None
+        self,
+        method: str,
+        path: str,
+        key: str | None = None,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
     ) -> tuple[int, dict[str, str], bytes]:
         host, port = self.server.server_address[:2]
         connection = http.client.HTTPConnection(str(host), port, timeout=30)
-        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        headers = {**({"Authorization": f"Bearer {key}"} if key else {}), **(headers or {})}
         try:
             connection.request(method, path, body=body, headers=headers)
             response = connection.getresponse()
@@ -238,6 +243,100 @@ def test_the_related_and_relationship_routes_reach_their_own_functions(
         "AccountWorkspaceConnectorsRelationshipFunction",
         "AccountWorkspaceConnectorsRelatedFunction",
     ]
+
+
+# ---- what no route serves: the $default route's function -------------------------------------
+
+
+@pytest.fixture
+def served(running: Running, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The functions the gateway invokes from now on, but the authorizer and the scheduled ones."""
+    runtime = running.server.gateway.runtime
+    invoke = runtime.invoke
+    calls: list[str] = []
+
+    def recorded(function_id: str, event: Any) -> Any:
+        if function_id not in ("AuthorizerFunction", "SweepFunction", "DrainFunction"):
+            calls.append(function_id)
+        return invoke(function_id, event)
+
+    monkeypatch.setattr(runtime, "invoke", recorded)
+    return calls
+
+
+def test_a_misspelt_path_is_a_308_to_its_route_which_then_answers(
+    running: Running, served: list[str]
+) -> None:
+    key = running.demo["workspaces"][0]["api_key"]
+    # jsonapi-requests' trailing slash, devour-client's snake case, spraypaint's singular,
+    # @orbit/jsonapi's camel case, no /v1: each one redirect, the query string kept.
+    for written in ("workspace-providers/", "workspace_providers", "workspace_provider"):
+        for prefix in ("/v1/", "/"):
+            status, headers, body = running.request("GET", f"{prefix}{written}?page[size]=2", key)
+            assert status == 308, body
+            assert headers["Content-Type"] == "application/vnd.api+json"
+            location = headers["Location"]
+            assert location == f"{running.server.url}/v1/workspace-providers?page[size]=2"
+            assert json.loads(body)["meta"]["canonical_path"] == "/v1/workspace-providers"
+    status, _, body = running.request("GET", location.removeprefix(running.server.url), key)
+    assert status == 200, body
+    assert 0 < json.loads(body)["meta"]["count"] <= 2
+    assert set(served) == {"UnmatchedFunction", "WorkspaceProvidersListFunction"}
+
+
+def test_a_redirected_write_keeps_its_method_and_body(running: Running, served: list[str]) -> None:
+    workspace = running.demo["workspaces"][1]
+    key, workspace_id = workspace["api_key"], workspace["workspace_id"]
+    status, _, body = running.request(
+        "GET", f"/v1/workspaces/{workspace_id}/providers?page[size]=1", key
+    )
+    assert status == 200, body
+    provider = json.loads(body)["data"][0]["id"]
+    relationships = {"provider": {"data": {"type": "providers", "id": provider}}}
+    sent = json.dumps({"data": {"type": "workspace-providers", "relationships": relationships}})
+    headers = {"Content-Type": "application/vnd.api+json"}
+    status, answered, body = running.request(
+        "POST", f"/v1/Workspace/{workspace_id}/Provider/", key, sent.encode(), headers
+    )
+    assert status == 308, body
+    canonical = f"/v1/workspaces/{workspace_id}/providers"
+    assert answered["Location"] == running.server.url + canonical
+    # A client follows a 308 with the same method and body (RFC 9110, 15.4.9).
+    status, answered, body = running.request("POST", canonical, key, sent.encode(), headers)
+    assert status in (200, 201), body
+    selected = json.loads(body)["data"]
+    assert selected["relationships"]["provider"]["data"]["id"] == provider
+    assert selected["attributes"]["is_selected"] is True
+    assert served == [
+        "WorkspaceProvidersCatalogFunction",
+        "UnmatchedFunction",
+        "WorkspaceProvidersSelectFunction",
+    ]
+
+
+def test_a_path_no_route_has_is_a_jsonapi_404_and_a_wrong_method_a_405(
+    running: Running, served: list[str]
+) -> None:
+    key = running.demo["workspaces"][0]["api_key"]
+    status, headers, body = running.request("GET", "/v1/accounts?page[size]=1", key)
+    assert (status, headers["Content-Type"]) == (404, "application/vnd.api+json"), body
+    (error,) = json.loads(body)["errors"]
+    assert (error["code"], error["detail"]) == (
+        "ROUTE_NOT_FOUND",
+        "No route of this API serves GET /v1/accounts.",
+    )
+    assert error["meta"]["trace_id"] == headers["apigw-requestid"]
+    status, headers, body = running.request("PUT", "/v1/changes", key)
+    assert (status, headers["Allow"]) == (405, "GET"), body
+    assert json.loads(body)["errors"][0]["code"] == "METHOD_NOT_ALLOWED"
+    # Without a key: the same 401 as on every route, never API Gateway's own answer.
+    status, headers, body = running.request("GET", "/v1/accounts")
+    assert (status, headers["WWW-Authenticate"]) == (401, "Bearer"), body
+    assert json.loads(body)["errors"][0]["code"] == "UNAUTHORIZED"
+    # OPTIONS (a browser's preflight has no key): 204 with the methods of the path.
+    status, headers, body = running.request("OPTIONS", "/v1/workspace-providers")
+    assert (status, headers["Allow"], body) == (204, "GET, POST", b"")
+    assert served == ["UnmatchedFunction"] * 4
 
 
 # ---- documentation -----------------------------------------------------------------------------

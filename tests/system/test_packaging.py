@@ -115,6 +115,18 @@ INIT_MODULES: dict[str, list[str]] = {
     "feed": sorted((*_COMMON, *_API, "wellapi.operations.feed", "wellapi.store.feed")),
     "write": sorted((*_COMMON, *_API, *_WRITE, "wellapi.operations.write")),
     "nested write": sorted((*_COMMON, *_API, *_WRITE, "wellapi.operations.nested")),
+    # The $default route's function: every operation's module, which the registry imports for
+    # their routes (it runs none of them), and its own; it connects to nothing.
+    "unmatched": sorted(
+        (
+            *_COMMON,
+            *_API,
+            *_WRITE,
+            *(f"wellapi.operations.{m}" for m in ("read", "related", "feed", "write", "nested")),
+            *("wellapi.operations.registry", "wellapi.operations.unmatched"),
+            *("wellapi.store.feed", "wellapi.handlers.unmatched"),
+        )
+    ),
     "authorizer": sorted(
         (
             *_COMMON,
@@ -593,7 +605,10 @@ def test_migration_function_migrates_an_empty_database_from_its_artifacts_alone(
 
 def init_group(handler: str) -> str:
     """Which list of INIT_MODULES a function's handler is held to."""
-    if handler in ("authorizer.handler", "sync.handler", "sweep.handler", "drain.handler"):
+    if handler in (
+        *("authorizer.handler", "sync.handler", "sweep.handler", "drain.handler"),
+        "unmatched.handler",
+    ):
         return handler.split(".")[0]
     if handler.startswith("wellapi.handlers.migration."):
         return "migration"
