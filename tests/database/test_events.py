@@ -33,8 +33,10 @@ from wellapi.handlers.api import api_handler
 from wellapi.handlers.authorizer import authorizer_handler
 from wellapi.handlers.sweep import sweep_handler
 from wellapi.handlers.sync import sync_handler
+from wellapi.handlers.unmatched import unmatched_handler
 from wellapi.http.principal import principal_from_claims
 from wellapi.operations.registry import OPERATIONS
+from wellapi.operations.unmatched import DEFAULT_ROUTE
 from wellapi.resources import resource_named
 from wellapi.roles import API_ROLE
 from wellapi.store.statements import read_template, write_plan
@@ -69,7 +71,15 @@ MIGRATION_REQUEST_TYPES = ("Create", "Update", "Delete")
 
 TEMPLATE = sam_template.load(ROOT / "template.yaml")
 INDEX: dict[str, list[str]] = json.loads((EVENTS / "index.json").read_text())
-API_FUNCTIONS = sorted(f for f, fn in TEMPLATE.functions.items() if fn.http_routes)
+# The functions of the API's routes; the $default route's has an event of its own below.
+DEFAULT_FUNCTIONS = [
+    f
+    for f, fn in TEMPLATE.functions.items()
+    if any(route.path == DEFAULT_ROUTE for route in fn.http_routes)
+]
+API_FUNCTIONS = sorted(
+    f for f, fn in TEMPLATE.functions.items() if fn.http_routes and f not in DEFAULT_FUNCTIONS
+)
 API_EVENTS = [(f, name) for f in API_FUNCTIONS for name in INDEX.get(f, [])]
 SYNC_EVENTS = INDEX.get("SyncFunction", [])
 
@@ -205,6 +215,23 @@ def test_api_event_body_is_a_json_api_request_document_for_its_resource(function
         assert document["data"]["id"] == event["pathParameters"]["id"]
 
 
+def test_the_default_route_event_is_a_request_no_route_serves_by_a_demo_principal():
+    assert DEFAULT_FUNCTIONS == ["UnmatchedFunction"]
+    (name,) = INDEX["UnmatchedFunction"]
+    event = _event(name)
+    context = event["requestContext"]
+    assert event["version"] == "2.0"
+    assert event["routeKey"] == context["routeKey"] == DEFAULT_ROUTE
+    assert context["http"]["path"] == event["rawPath"]
+    assert "pathParameters" not in event
+    served = {r.route_key for r in TEMPLATE.routes}
+    assert f"{context['http']['method']} {event['rawPath']}" not in served
+    found = context["authorizer"]["lambda"]
+    principal = principal_from_claims({**found, "scope_token": UNSIGNED_TOKEN})
+    demo = {(m.person_id, m.workspace_id) for m in seed.demo_members()}
+    assert (principal.person_id, principal.workspace_id) in demo
+
+
 # --- Sync, authorizer and migration events ---------------------------------------------------
 
 
@@ -338,6 +365,20 @@ def test_every_api_event_is_served_from_statements_compiled_ahead(demo_database,
 
     compiled_on_demand = [r for r in caplog.records if r.name == "wellapi.store.statements"]
     assert [getattr(r, "shape", r.getMessage()) for r in compiled_on_demand] == []
+
+
+def test_the_default_route_event_is_redirected_to_the_route_it_misspells(demo_database):
+    (name,) = INDEX["UnmatchedFunction"]
+    admin = local_db.admin_connection(demo_database.admin_url)
+    try:
+        event = sign_event(admin, _event(name))
+    finally:
+        admin.close()
+    reply = unmatched_handler()(event, Lambda())
+    assert reply["statusCode"] == 308
+    location = f"https://{event['headers']['host']}/v1/workspace-providers"
+    assert reply["headers"]["Location"] == f"{location}?{event['rawQueryString']}"
+    assert_valid_document(json.loads(reply["body"]))
 
 
 def test_sync_events_apply_and_only_the_poison_record_fails(demo_database):

@@ -60,6 +60,7 @@ SKIPPED = {
     "wellapi.handlers.migration": "migrates the schema: no request of the demo to measure",
     "sweep": "sweeps revoked connectors on a schedule: no request of the demo to measure",
     "drain": "publishes change records on a schedule: its throughput is phase drain's",
+    "unmatched": "answers a route no function serves without the database: no query to compare",
 }
 # As tests/database/test_events.py: the events whose designed answer is a refusal.
 REFUSED = {
