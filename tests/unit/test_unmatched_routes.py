@@ -25,15 +25,14 @@ from wellapi.operations.unmatched import (
     MAX_PATH,
     SHOWN_PATH,
     RouteTable,
-    nouns,
-    spelling,
+    collections,
 )
 from wellapi.resources import FEEDS, PARENTS, RESOURCES, VIEWS, resource_named
 from wellapi.settings import get_settings
 from welldev.openapi import ROUTES
 
 ROOT = Path(__file__).resolve().parents[2]
-TABLE = RouteTable(served_routes(), nouns())
+TABLE = RouteTable(served_routes(), collections())
 ID, OTHER = str(uuid4()), str(uuid4())
 # A value for each path parameter of the routes: ids, and a relationship's name.
 VALUES = {"relationship": "workspace", "id": ID}
@@ -195,6 +194,7 @@ def test_what_generic_clients_send_redirects_to_the_canonical_path(method, writt
         "/v2/workspace-providers",
         "/v1/providers",  # the catalog is nested under its workspace
         "/v1/workspace-provider-things",
+        "/v1/workspace--providers",
         "/v1/workspace providers",
         "/v1/workspaces",
         f"/v1/workspaces/{ID}",
@@ -212,14 +212,21 @@ def test_a_path_no_route_has_in_any_spelling_is_missing(path):
         assert TABLE.resolve(method, path).kind == "missing", (method, path)
 
 
-def test_spellings_are_words_in_lower_case_joined_by_dashes():
-    for written in ("accountWorkspaceConnectors", "AccountWorkspaceConnectors"):
-        assert spelling(written) == "account-workspace-connectors"
-    assert spelling("ACCOUNT_WORKSPACE_CONNECTORS") == "account-workspace-connectors"
-    assert spelling("account__workspace-_connectors") == "account-workspace-connectors"
-    assert spelling("APIKeys") == "api-keys"
-    for no_name in ("", "-accounts", "1accounts", "accounts!", "é", "a b", "a.b"):
-        assert spelling(no_name) is None, no_name
+def test_a_collection_is_spelled_in_a_path_as_a_write_s_type_may_be():
+    # One rule for both (wellapi.jsonapi.body.accepted_types): snake, kebab, camel or Pascal
+    # case, singular or plural; nothing else.
+    spellings = collections()
+    for path, type_name in DESCRIBED.items():
+        written = {spelled(path, style, number) for style, number in SPELLINGS}
+        assert spellings[path] == written | {type_name}, path
+    for other in (
+        "ACCOUNT_WORKSPACE_CONNECTORS",
+        "account__workspace_connectors",
+        "account-workspace_connectors",
+        "Account_Workspace_Connectors",
+        "accountworkspaceconnectors",
+    ):
+        assert TABLE.resolve("GET", f"/v1/{other}").kind == "missing", other
 
 
 # --- The function, on API Gateway's events ------------------------------------------------------

@@ -16,11 +16,11 @@ from wellapi.handlers.api import Handler, instrumented, trace_id_of, unexpected
 from wellapi.http.request import request_from_event
 from wellapi.http.response import Response, error_response
 from wellapi.operations.registry import DEFAULT_ROUTE_FUNCTION, served_routes
-from wellapi.operations.unmatched import DEFAULT_ROUTE, RouteTable, answer, nouns
+from wellapi.operations.unmatched import DEFAULT_ROUTE, RouteTable, answer, collections
 
 
 def unmatched_handler() -> Handler:
-    table = RouteTable(served_routes(), nouns())
+    table = RouteTable(served_routes(), collections())
 
     def serve_unmatched(event: dict[str, Any]) -> Response:
         trace_id = trace_id_of(event)

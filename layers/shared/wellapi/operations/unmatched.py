@@ -6,8 +6,9 @@ docs/api.md says under "Unmatched routes":
 
 - a path that differs from a served route only by how it spells its collection segments
   (kebab, snake, camel or Pascal case; the plural or the type's singular, as each resource's
-  ``path`` and ``type`` give them), by a trailing slash, or by a missing ``/v1``, when the
-  canonical path serves the method: ``308 Permanent Redirect`` to the canonical path, its ids
+  ``path`` and ``type`` give them: the spellings a write's ``type`` may use, by one rule,
+  ``wellapi.jsonapi.body.accepted_types``), by a trailing slash, or by a missing ``/v1``, when
+  the canonical path serves the method: ``308 Permanent Redirect`` to the canonical path, its ids
   and query string kept (308 keeps the method and the body, so a write follows too), with a
   JSON:API document whose ``meta`` names the canonical path;
 - a path a route serves (under any of those spellings) but not with this method: 405
@@ -35,6 +36,7 @@ from wellapi.errors import MethodNotAllowed, RouteNotFound
 from wellapi.http.principal import principal_from_claims
 from wellapi.http.request import Request
 from wellapi.http.response import Response, document_response
+from wellapi.jsonapi.body import accepted_types
 from wellapi.jsonapi.document import JSONAPI
 from wellapi.resources import FEEDS, PARENTS, RESOURCES, VIEWS, Parent, Resource
 
@@ -54,32 +56,26 @@ _SEGMENT_SAFE = "!$&'()*+,;=:@-._~%"
 # What a query string keeps: the same, and its own delimiters and the brackets of
 # ``page[size]`` (sent raw by many clients).
 _QUERY_SAFE = _SEGMENT_SAFE + "/?[]"
-_SPELLABLE = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 _METHOD = re.compile(r"[A-Z]{1,16}")
 
 Kind = Literal["served", "redirect", "method", "missing"]
 
 
-def spelling(segment: str) -> str | None:
-    """A name's words, lower case, joined by dashes (``accountWorkspaceConnectors``,
-    ``account_workspace_connectors`` and ``AccountWorkspaceConnectors`` are all
-    ``account-workspace-connectors``); None for a segment that is no name."""
-    if _SPELLABLE.fullmatch(segment) is None:
-        return None
-    split = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "-", segment)
-    return "-".join(word for word in re.split(r"[-_]+", split.lower()) if word)
-
-
-def nouns() -> dict[str, str]:
-    """Each collection's path (plural, kebab case) and its type's singular: every resource,
-    view, feed and parent the API describes."""
+def collections() -> dict[str, frozenset[str]]:
+    """Each collection's path (plural, kebab case) and every spelling of it a path may use:
+    those a write's ``type`` may use for it (``wellapi.jsonapi.body.accepted_types``: snake,
+    kebab, camel or Pascal case, singular or plural), for every resource, view, feed and parent
+    the API describes."""
     described: tuple[Resource | Parent, ...] = (
         *RESOURCES.values(),
         *VIEWS.values(),
         *FEEDS.values(),
         *PARENTS.values(),
     )
-    return {d.path: d.type for d in described}
+    found: dict[str, frozenset[str]] = {}
+    for d in described:
+        found[d.path] = found.get(d.path, frozenset()) | frozenset(accepted_types(d))
+    return found
 
 
 @dataclass(frozen=True)
@@ -115,7 +111,9 @@ class Found:
 class RouteTable:
     """The served routes, grouped by path, and every spelling of their literal segments."""
 
-    def __init__(self, routes: Iterable[tuple[str, str]], names: Mapping[str, str]) -> None:
+    def __init__(
+        self, routes: Iterable[tuple[str, str]], spellings: Mapping[str, frozenset[str]]
+    ) -> None:
         methods: dict[str, set[str]] = {}
         for method, path in routes:
             methods.setdefault(path, set()).add(method)
@@ -123,12 +121,13 @@ class RouteTable:
             ServedPath(path, tuple(path.split("/")[1:]), _ordered(found))
             for path, found in methods.items()
         )
-        self._spellings: dict[str, frozenset[str | None]] = {}
-        for template in self.templates:
-            for segment in template.segments:
-                if not ServedPath.is_variable(segment):
-                    singular = names.get(segment, segment)
-                    self._spellings[segment] = frozenset({spelling(segment), spelling(singular)})
+        # A literal that names no collection (``v1``, ``relationships``) is only itself.
+        self._spellings = {
+            segment: spellings.get(segment, frozenset()) | {segment}
+            for template in self.templates
+            for segment in template.segments
+            if not ServedPath.is_variable(segment)
+        }
 
     def resolve(self, method: str, path: str) -> Found:
         if len(path) > MAX_PATH:
@@ -170,7 +169,7 @@ class RouteTable:
                 rank.append(1)
             elif part == segment:
                 rank.append(3)
-            elif spelling(part) in self._spellings[segment]:
+            elif part in self._spellings[segment]:
                 rank.append(2)
             else:
                 return None
