@@ -33,7 +33,8 @@ from welldev.openapi import ROUTES
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLE = RouteTable(served_routes(), collections())
-ID, OTHER = str(uuid4()), str(uuid4())
+# Fixed, so that every pytest-xdist worker collects the same test ids.
+ID, OTHER = "0b6e0f7e-6a51-4d0e-9b0e-3f2c1d4a5b6c", "5c4b3a2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d"
 # A value for each path parameter of the routes: ids, and a relationship's name.
 VALUES = {"relationship": "workspace", "id": ID}
 
