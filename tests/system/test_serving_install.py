@@ -4,7 +4,7 @@ A virtual environment is made from exactly those two locks (hashes required, no 
 resolution, as the Makefile installs them), the two packages are put on its path from the
 checkout, and ``wellapi run`` is started in it as a process of its own on a database of the
 session's server: it must migrate, seed, serve a member key's List and the documentation page,
-and stop cleanly. A module of the development lock (pytest, moto, SAM...) imported anywhere on
+and stop cleanly. A module of the development lock (pytest, SAM, mypy...) imported anywhere on
 that path would fail here, and so would a serving dependency missing from the local lock.
 """
 
@@ -66,8 +66,8 @@ def serving_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_local_lock_holds_no_development_tool():
     local = _pinned(LOCAL_LOCK) - _pinned(RUNTIME_LOCK)
     assert local, "the local lock adds nothing to the runtime lock"
-    assert {"pytest", "moto", "aws-sam-cli", "mypy", "ruff", "schemathesis"}.isdisjoint(local)
-    # The development lock is made with the local lock as constraints: one version of each.
+    assert {"pytest", "aws-sam-cli", "mypy", "ruff", "schemathesis"}.isdisjoint(local)
+    # The local lock is made with the development lock as constraints: one version of each.
     assert _pinned(LOCAL_LOCK) <= _pinned(DEV_LOCK)
 
 
