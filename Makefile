@@ -153,15 +153,16 @@ demo-reset: $(LOCAL_STAMP)
 invoke: $(LOCAL_STAMP)
 	$(BIN)/wellapi invoke $(FUNCTION) $(EVENT)
 
-# Needs `make run` serving in another terminal: puts FILE's messages (an SQS event such as
-# events/sync-provenance-linked.json, or a bare message body) on the local sync queue.
+# Need `make run` serving in another terminal, and find its local AWS (moto's server) where it
+# recorded it, .local/demo.json. enqueue puts FILE's messages (an SQS event such as
+# events/sync-provenance-linked.json, or a bare message body) on its sync queue; events shows
+# what the rule on its change bus delivered (the last 100: the drain function's change events).
 enqueue: $(LOCAL_STAMP)
 	$(if $(FILE),,$(error usage: make enqueue FILE=events/sync-provenance-linked.json))
 	$(BIN)/wellapi enqueue $(FILE)
 
-# The change events the drain function of `make run` published to its local bus (the last 100).
-events:
-	@curl -s http://127.0.0.1:$${PORT:-3000}/_local/events
+events: $(LOCAL_STAMP)
+	@$(BIN)/wellapi events
 
 # Not part of `make test`: seeds its own databases (cached in .local/bench-pg), measures every
 # goal, prints a table and writes .local/bench.json. The revocation phase sweeps 10 million rows

@@ -9,6 +9,8 @@
                                          --reset puts the demo back as seeded
     wellapi keys create|list|revoke      manage API keys
     wellapi enqueue <file>               send messages to a queue of the running ``wellapi run``
+    wellapi queue [name]                 that queue's counts and dead letters
+    wellapi events [--last N]            the events the running ``wellapi run``'s bus delivered
 
 The database is ``DATABASE_URL`` (an administrative connection) when it is set, otherwise an
 embedded PostgreSQL in ``.local/pg``; every command works in a database named ``well`` on that
@@ -42,7 +44,9 @@ COMMANDS = {
     "keys create": "welldev.commands.keys:create",
     "keys list": "welldev.commands.keys:listing",
     "keys revoke": "welldev.commands.keys:revoke",
-    "enqueue": "welldev.commands.enqueue:main",
+    "enqueue": "welldev.commands.aws:enqueue",
+    "queue": "welldev.commands.aws:queue",
+    "events": "welldev.commands.aws:events",
 }
 # The commands that end with the time they took (their own measure, from here to the end).
 TIMED = frozenset({"invoke", "keys create", "keys list", "keys revoke", "enqueue"})
@@ -104,6 +108,13 @@ def _environment_restored() -> Iterator[None]:
             pools.reset_pools()
 
 
+def _seconds(text: str) -> int:
+    """SQS's visibility timeout: whole seconds, 0 to 12 hours."""
+    if not text.isdigit() or int(text) > 43200:
+        raise argparse.ArgumentTypeError(f"not a whole number of seconds up to 43200: {text!r}")
+    return int(text)
+
+
 def _positive_seconds(text: str) -> float:
     try:
         seconds = float(text)
@@ -125,9 +136,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument(
         "--visibility-timeout",
-        type=float,
+        type=_seconds,
         metavar="SECONDS",
-        help="of the local queues, instead of the template's (default: a few seconds, printed)",
+        help="of the local queues, in whole seconds, instead of the template's (default: the "
+        "template's, printed)",
     )
     run.add_argument(
         "--schedule-period",
@@ -197,13 +209,24 @@ def _parser() -> argparse.ArgumentParser:
     )
     enqueue.add_argument("--queue", default="sync", help="local queue name (default: sync)")
     enqueue.add_argument(
-        "--url", help="the running server (default: $PORT, else .local/demo.json's base_url)"
-    )
-    enqueue.add_argument(
         "--as-written",
         action="store_true",
         help="send the messages' occurred_at unchanged (by default, messages over 28 days old "
         "are moved forward by whole 28-day periods: the writer refuses links over 35 days old)",
     )
     enqueue.set_defaults(command="enqueue")
+
+    shown = commands.add_parser(
+        "queue", help="a local queue's counts and dead letters, of the running server"
+    )
+    shown.add_argument("queue", nargs="?", default="sync", help="local queue name (default: sync)")
+    shown.set_defaults(command="queue")
+
+    delivered = commands.add_parser(
+        "events", help="the events the rule on the running server's bus delivered"
+    )
+    delivered.add_argument(
+        "--last", type=int, default=100, metavar="N", help="show the last N (default 100; 0: all)"
+    )
+    delivered.set_defaults(command="events")
     return parser

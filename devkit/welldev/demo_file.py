@@ -1,8 +1,9 @@
 """``.local/demo.json``: the demo's workspaces and keys, and where the local server listens.
 
-``wellapi run`` writes it with the URL it serves on; ``wellapi seed`` keeps that URL (or the one
-it is told); ``wellapi enqueue`` finds the server by it. Standard library only, so a command
-that needs nothing else from the demo does not import the seed's schema.
+``wellapi run`` writes it with the URL it serves on and, under ``aws``, where its local AWS is
+(``record_aws``); ``wellapi seed`` keeps both (the URL, or the one it is told); ``wellapi
+enqueue``, ``queue`` and ``events`` find the local AWS by it. Standard library only, so a
+command that needs nothing else from the demo does not import the seed's schema.
 """
 
 from __future__ import annotations
@@ -26,7 +27,11 @@ def read_demo(path: Path) -> dict[str, Any] | None:
 
 
 def write_demo(path: Path, document: dict[str, Any]) -> None:
-    """Write ``.local/demo.json``, readable by its owner only: it holds live API keys."""
+    """Write ``.local/demo.json``, readable by its owner only: it holds live API keys. What it
+    recorded of the local AWS stays unless ``document`` says otherwise."""
+    previous = read_demo(path) or {}
+    if "aws" in previous:
+        document = {"aws": previous["aws"], **document}
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(path.name + ".tmp")
     temporary.touch(mode=0o600)
@@ -35,20 +40,17 @@ def write_demo(path: Path, document: dict[str, Any]) -> None:
     temporary.replace(path)
 
 
-def base_url_and_origin(path: Path | None = None) -> tuple[str, str]:
-    """The local server's URL, and where it was found (said when nothing answers there).
-
-    ``$PORT`` when set, else the base URL the last ``wellapi run`` wrote, else port 3000.
-    """
-    if "PORT" in os.environ:
-        return f"http://127.0.0.1:{int(os.environ['PORT'])}", "$PORT"
+def record_aws(aws: dict[str, Any], path: Path | None = None) -> None:
+    """Record where the local AWS of ``wellapi run`` is (``welldev.local_aws``)."""
     path = path or DEMO_FILE
-    base_url = (read_demo(path) or {}).get("base_url")
-    if isinstance(base_url, str):
-        return base_url.rstrip("/"), f"the base_url of {path}"
-    return f"http://127.0.0.1:{DEFAULT_PORT}", "the default port"
+    write_demo(path, {**(read_demo(path) or {}), "aws": aws})
 
 
 def default_base_url(path: Path | None = None) -> str:
     """``$PORT`` when set, else the base URL the last ``wellapi run`` wrote, else port 3000."""
-    return base_url_and_origin(path)[0]
+    if "PORT" in os.environ:
+        return f"http://127.0.0.1:{int(os.environ['PORT'])}"
+    base_url = (read_demo(path or DEMO_FILE) or {}).get("base_url")
+    if isinstance(base_url, str):
+        return base_url.rstrip("/")
+    return f"http://127.0.0.1:{DEFAULT_PORT}"

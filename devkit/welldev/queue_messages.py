@@ -1,7 +1,6 @@
 """Message bodies as a producer sends them to a local queue: what ``wellapi enqueue`` reads.
 
-Standard library only: ``enqueue`` is one HTTP POST to the running server and imports nothing
-of the queues themselves (``welldev.queues``, which reads the template).
+Standard library only: ``wellapi invoke`` moves an event's times with it too.
 """
 
 from __future__ import annotations
@@ -10,9 +9,6 @@ import json
 import math
 from datetime import datetime, timedelta
 from typing import Any
-
-# Where the local server serves its queues: GET (counts) and POST (send) ``<path>/<queue>``.
-QUEUES_PATH = "/_local/queues"
 
 
 class NotAMessage(ValueError):

@@ -187,25 +187,6 @@ def test_seed_keeps_the_url_of_the_running_server_in_demo_json(
     capsys.readouterr()
 
 
-def test_enqueue_to_no_server_says_where_it_found_the_url(
-    workdir: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    path = workdir / ".local" / "demo.json"
-    recorded = path.read_text()
-    with socket.socket() as nobody:  # a loopback port nobody listens on
-        nobody.bind(("127.0.0.1", 0))
-        url = f"http://127.0.0.1:{nobody.getsockname()[1]}"
-        path.write_text(json.dumps({**json.loads(recorded), "base_url": url}))
-        try:
-            assert cli.main(["enqueue", "event.json"]) == 1
-        finally:
-            path.write_text(recorded)
-    err = capsys.readouterr().err
-    assert f"no local server at {url}" in err
-    assert "that URL is the base_url of .local/demo.json" in err
-    assert "--url or PORT" in err
-
-
 # ---- wellapi keys ----------------------------------------------------------------------------
 # ``keys create`` prints the key once, on stdout: each test reads it from capsys (which takes it
 # out of the captured output the key audit inspects) and compares keys by prefix only.
@@ -460,11 +441,13 @@ def test_run_serves_the_template_with_the_demo_data(
         thread.join(timeout=10)
     assert exit_codes == [0]
     log = capsys.readouterr().err
-    # The template's route and the documentation routes; no queue in this template.
+    # The template's route and the documentation routes; no queue nor bus in this template,
+    # so no local AWS either.
     assert f"serving 5 routes on {server.url}" in log
     assert "GET /whoami -> WhoamiFunction" in log
     assert "GET /docs -> local GET /docs" in log
-    assert "/_local/queues" not in log
+    assert "local AWS" not in log
+    assert "aws" not in demo
     assert "kept the local values of: DATABASE_URL, DB_AUTH" in log
     assert (
         "execution environments: up to 8 per function, each a process serving one request at "

@@ -3,10 +3,11 @@ concurrency.
 
 The command runs in a thread of this process, as ``make run`` would run it, against a database
 of its own on the session's server (named for this module instead of ``well``), with
-``.local/demo.json`` in a temporary directory, a local visibility timeout of 0.2 s and a local
+``.local/demo.json`` in a temporary directory, a local visibility timeout of 1 s and a local
 schedule period of 0.2 s. Every request goes over loopback through the API-key authorizer, as
-in AWS; the sync queue is fed with ``wellapi enqueue`` and drained by the real sync function,
-and the real sweep function runs on its schedule.
+in AWS; the sync queue on moto's server is fed with ``wellapi enqueue`` and drained by the real
+sync function, the real sweep function runs on its schedule, and the real drain function
+publishes to the bus on moto's server, whose rule delivers what ``wellapi events`` shows.
 
 The last test stops the server and checks that the queue poller and the schedule stopped with
 it.
@@ -17,6 +18,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import sys
 import threading
 import time
@@ -31,7 +33,7 @@ import pytest
 
 from wellapi.domain import SCHEMA
 from wellapi.store import connections as wellapi_db
-from welldev import cli, demo_file
+from welldev import cli, demo_file, local_aws
 from welldev import database as local_db
 from welldev.commands import run as run_command
 from welldev.server import LocalServer
@@ -39,7 +41,7 @@ from welldev.server import LocalServer
 ROOT = Path(__file__).resolve().parents[2]
 POLLER_THREAD = "wellapi-queue-sync"
 SCHEDULE_THREAD = "wellapi-schedule-SweepFunction"
-VISIBILITY_TIMEOUT = 0.2
+VISIBILITY_TIMEOUT = 1
 SCHEDULE_PERIOD = 0.2
 
 
@@ -76,11 +78,18 @@ class Running:
         finally:
             connection.close()
 
-    def queue(self) -> dict[str, Any]:
-        status, _, body = self.request("GET", "/_local/queues/sync")
-        assert status == 200
-        document: dict[str, Any] = json.loads(body)
-        return document
+    def counts(self, queue: str = "sync") -> tuple[int, int]:
+        """(visible, in flight) on the local queue, as SQS counts them."""
+        aws = self.demo["aws"]
+        sqs = local_aws.client("sqs", aws["endpoint_url"], aws["region"])
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=aws["queues"][queue],
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return (
+            int(attributes["ApproximateNumberOfMessages"]),
+            int(attributes["ApproximateNumberOfMessagesNotVisible"]),
+        )
 
     def stop(self) -> None:
         if not self.stopped:
@@ -357,23 +366,44 @@ def test_the_openapi_document_and_swagger_ui_are_served_without_a_key(running: R
     assert status == 404  # Swagger UI 5 renders the 3.1 document: no translated copy
 
 
-# ---- the sync queue ----------------------------------------------------------------------------
+# ---- the sync queue and the change bus ------------------------------------------------------
 
 
-def test_enqueue_prints_what_it_sent_and_the_sync_function_writes_the_rows(
+def shown(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, Any]:
+    """The JSON document ``wellapi queue`` or ``wellapi events`` printed, among the one-line
+    JSON logs and metrics the server's functions print on stdout meanwhile."""
+    assert cli.main(list(argv)) == 0
+    printed = re.search(r"^\{\n.*?^\}$", capsys.readouterr().out, re.MULTILINE | re.DOTALL)
+    assert printed is not None
+    document: dict[str, Any] = json.loads(printed.group())
+    return document
+
+
+def test_run_serves_the_templates_queues_and_bus_on_moto_and_records_them(
+    running: Running, capsys: pytest.CaptureFixture[str]
+) -> None:
+    aws = running.demo["aws"]
+    assert aws["endpoint_url"].startswith("http://127.0.0.1:")
+    assert sorted(aws["queues"]) == ["sync", "sync-dead-letter"]
+    assert aws["event_bus"] == "local-changes"
+    queue = shown(capsys, "queue", "sync")
+    assert queue["visibility_timeout_seconds"] == VISIBILITY_TIMEOUT  # --visibility-timeout
+    assert queue["max_receive_count"] == 5  # the template's maxReceiveCount
+    assert queue["dead_letter_queue"] == aws["queues"]["sync-dead-letter"]
+
+
+def test_enqueue_prints_what_it_sent_and_the_sync_function_writes_the_rows_and_their_events(
     running: Running, admin: pg8000.native.Connection, capsys: pytest.CaptureFixture[str]
 ) -> None:
     event = ROOT / "events" / "sync-provenance-linked.json"
     body = json.loads(json.loads(event.read_text())["Records"][0]["body"])
-    before = running.queue()
     assert receipts(admin, body["idempotency_key"]) == 0
-    assert cli.main(["enqueue", str(event), "--url", running.server.url]) == 0
+    assert cli.main(["enqueue", str(event)]) == 0  # the queue's URL from demo.json
     printed = command_output(capsys)
     assert printed[0].startswith("enqueued ")
     assert printed[0].endswith(f"provenance.linked {body['idempotency_key']}")
     assert printed[1].startswith("queue sync: ")
-    wait_until(lambda: running.queue()["processed"] == before["processed"] + 1)
-    assert receipts(admin, body["idempotency_key"]) == 1
+    wait_until(lambda: receipts(admin, body["idempotency_key"]) == 1)
     linked = admin.run(
         f"SELECT count(*) FROM {SCHEMA}.account_workspace_connectors l "
         f"JOIN {SCHEMA}.accounts a ON a.pk = l.account_pk "
@@ -382,71 +412,51 @@ def test_enqueue_prints_what_it_sent_and_the_sync_function_writes_the_rows(
         ids="{" + ",".join(body["record_ids"]) + "}",
     )
     assert linked == [[len(body["record_ids"])]]
+    wait_until(lambda: running.counts() == (0, 0))  # deleted once it succeeded
+
+    # The drain function, every 0.2 s, publishes the link's change to the bus on moto, whose
+    # rule delivers it to the queue `wellapi events` reads.
+    def published() -> list[dict[str, Any]]:
+        events = shown(capsys, "events", "--last", "0")["events"]
+        return [e for e in events if e["detail"].get("message_key") == body["idempotency_key"]]
+
+    wait_until(lambda: bool(published()))
+    (change,) = published()
+    assert change["source"] == "well.junctions"
+    assert change["detail-type"] == "account_workspace_connector.linked"
+    assert sorted(change["detail"]["record_ids"]) == sorted(body["record_ids"])
 
 
-def test_a_poison_message_ends_in_the_dead_letter_list_after_five_receives(
+def test_a_poison_message_ends_in_the_dead_letter_queue_after_five_receives(
     running: Running, admin: pg8000.native.Connection, capsys: pytest.CaptureFixture[str]
 ) -> None:
     event = ROOT / "events" / "sync-poison.json"
-    good, poison = (json.loads(r["body"]) for r in json.loads(event.read_text())["Records"])
-    assert cli.main(["enqueue", str(event), "--url", running.server.url]) == 0
+    records = json.loads(event.read_text())["Records"]
+    good, poison = (json.loads(r["body"]) for r in records)
+    assert cli.main(["enqueue", str(event)]) == 0
     poison_id = command_output(capsys)[1].split()[1]
     # Five receives, each after the visibility timeout and the 2 s batching window.
-    wait_until(lambda: running.queue()["dead_lettered"] == 1, timeout=180)
-    queue = running.queue()
-    assert queue["dead_letters"] == [
-        {
-            "messageId": poison_id,
-            "approximateReceiveCount": 5,
-            "body": json.loads(event.read_text())["Records"][1]["body"],
-        }
-    ]
-    assert (queue["visible"], queue["in_flight"]) == (0, 0)
+    wait_until(lambda: running.counts("sync-dead-letter") == (1, 0), timeout=180)
+    queue = shown(capsys, "queue", "sync")
+    assert queue["dead_letters"] == [{"messageId": poison_id, "body": records[1]["body"]}]
+    assert (queue["visible"], queue["in_flight"], queue["dead_lettered"]) == (0, 0, 1)
     assert receipts(admin, good["idempotency_key"]) == 1
     assert receipts(admin, poison["idempotency_key"]) == 0
 
 
-def test_the_queue_refuses_nothing_to_enqueue_and_names_the_queues_it_has(
+def test_enqueue_refuses_nothing_to_enqueue_and_names_the_queues_it_has(
     running: Running, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    status, _, body = running.request("POST", "/_local/queues/sync", body=b"  ")
-    assert (status, json.loads(body)) == (400, {"message": "an empty message"})
     message = tmp_path / "message.json"
     message.write_text('{"type": "provenance.linked"}')
-    url = running.server.url
-    assert cli.main(["enqueue", str(message), "--url", url, "--queue", "nope"]) == 1
-    assert "answered 404: no local queue 'nope' (queues: sync)" in capsys.readouterr().err
+    assert cli.main(["enqueue", str(message), "--queue", "nope"]) == 1
+    assert "no local queue 'nope' (queues: sync, sync-dead-letter)" in capsys.readouterr().err
     (tmp_path / "empty.json").write_text("")
-    assert cli.main(["enqueue", str(tmp_path / "empty.json"), "--url", url]) == 2
+    assert cli.main(["enqueue", str(tmp_path / "empty.json")]) == 2
     assert "wellapi: an empty message" in capsys.readouterr().err
 
 
-def test_enqueue_says_so_when_no_server_is_running(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    with socket_closed_port() as port:
-        message = tmp_path / "message.json"
-        message.write_text("{}")
-        assert cli.main(["enqueue", str(message), "--url", f"http://127.0.0.1:{port}"]) == 1
-    assert "no local server at http://127.0.0.1:" in capsys.readouterr().err
-
-
-class socket_closed_port:
-    """A loopback port nobody listens on."""
-
-    def __enter__(self) -> int:
-        import socket
-
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        port: int = self.sock.getsockname()[1]
-        return port
-
-    def __exit__(self, *exc: object) -> None:
-        self.sock.close()
-
-
-def test_enqueue_finds_the_server_from_port_or_demo_json(
+def test_the_url_seed_records_is_port_or_the_one_demo_json_holds(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setattr(demo_file, "DEMO_FILE", tmp_path / "demo.json")
@@ -480,7 +490,7 @@ def test_a_revocation_put_on_the_queue_is_swept_by_the_scheduled_sweep_function(
     body = json.loads(json.loads(event.read_text())["Records"][0]["body"])
     connector = body["workspace_connector_id"]
     assert revocation(admin, connector) == []
-    assert cli.main(["enqueue", str(event), "--url", running.server.url]) == 0
+    assert cli.main(["enqueue", str(event)]) == 0
     capsys.readouterr()
     # The sync function records the revocation; the sweep, invoked every 0.2 s, sweeps it.
     wait_until(lambda: (revocation(admin, connector) or [None])[0] is not None)
@@ -562,13 +572,16 @@ def test_fifty_concurrent_requests_to_a_cold_function_are_each_answered(running:
 # ---- stopping ------------------------------------------------------------------------------------
 
 
-def test_stopping_the_server_stops_the_queue_poller_and_the_schedule_and_exits_0(
+def test_stopping_the_server_stops_the_queue_poller_the_schedule_and_moto_and_exits_0(
     running: Running, capsys: pytest.CaptureFixture[str]
 ) -> None:
     threads = (POLLER_THREAD, SCHEDULE_THREAD)
     assert {t.name for t in threading.enumerate() if t.name in threads} == set(threads)
+    endpoint = running.demo["aws"]["endpoint_url"]
     running.stop()
     assert not running.thread.is_alive()
     assert running.exit_codes == [0]
     assert not [t for t in threading.enumerate() if t.name in threads]
     assert "did not stop in time" not in capsys.readouterr().err
+    assert cli.main(["events"]) == 1  # moto stopped with it, and the command says so
+    assert f'Could not connect to the endpoint URL: "{endpoint}/"' in capsys.readouterr().err

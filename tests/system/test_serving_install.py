@@ -185,3 +185,7 @@ def test_make_run_serves_from_the_runtime_and_local_locks_alone(serving: tuple[s
     assert len(body) > 100_000
     status, _ = _get(url, "/v1/workspace-providers")
     assert status == 401
+    # The queues and the change bus: moto's server mode, from the local lock too.
+    status, body = _get(demo["aws"]["endpoint_url"], "/moto-api/data.json")
+    assert status == 200
+    assert set(demo["aws"]["queues"]) == {"sync", "sync-dead-letter"}

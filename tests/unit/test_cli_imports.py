@@ -1,4 +1,5 @@
-"""What the ``wellapi`` command imports: nothing heavy for ``--help`` or for ``enqueue``.
+"""What the ``wellapi`` command imports: nothing heavy for ``--help``, nothing but boto3 for
+``enqueue``.
 
 Each check runs in a fresh interpreter (this session has imported everything already) and reads
 its ``sys.modules`` afterwards.
@@ -33,11 +34,14 @@ EVERY_HELP = (
     ["keys", "list"],
     ["keys", "revoke"],
     ["enqueue"],
+    ["queue"],
+    ["events"],
 )
 
 
-def modules_after(code: str, *args: str) -> dict[str, Any]:
-    """Run ``code`` in a new interpreter; what it reports as ``report`` (a dict), as JSON."""
+def modules_after(code: str, *args: str, cwd: Path | None = None) -> dict[str, Any]:
+    """Run ``code`` in a new interpreter (in ``cwd``); what it reports as ``report`` (a dict),
+    as JSON."""
     script = textwrap.dedent(
         """
         import contextlib, io, json, sys
@@ -48,7 +52,7 @@ def modules_after(code: str, *args: str) -> dict[str, Any]:
         """
     ).format(code=textwrap.dedent(code).strip())
     done = subprocess.run(
-        [sys.executable, "-c", script, *args], capture_output=True, text=True, check=True
+        [sys.executable, "-c", script, *args], capture_output=True, text=True, check=True, cwd=cwd
     )
     result: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
     return result
@@ -106,26 +110,31 @@ def test_every_command_has_its_module_and_its_function() -> None:
         assert callable(getattr(importlib.import_module(module), function)), command
 
 
-def test_enqueue_imports_neither_the_database_nor_the_template(tmp_path: Path) -> None:
+def test_enqueue_imports_boto3_and_neither_the_database_nor_the_template(tmp_path: Path) -> None:
     message = tmp_path / "message.json"
     message.write_text('{"type": "provenance.linked", "idempotency_key": "k"}')
     with socket.socket() as nobody:  # a loopback port nobody listens on
         nobody.bind(("127.0.0.1", 0))
         url = f"http://127.0.0.1:{nobody.getsockname()[1]}"
+        aws = {"endpoint_url": url, "region": "us-east-1", "queues": {"sync": f"{url}/1/Q"}}
+        (tmp_path / ".local").mkdir()
+        (tmp_path / ".local" / "demo.json").write_text(json.dumps({"aws": aws}))
         report = modules_after(
             """
             from welldev import cli
             with contextlib.redirect_stderr(io.StringIO()) as err:
-                code = cli.main(["enqueue", sys.argv[1], "--url", sys.argv[2]])
+                code = cli.main(["enqueue", sys.argv[1]])
             report = {"code": code, "err": err.getvalue()}
             """,
             str(message),
-            url,
+            cwd=tmp_path,
         )
     assert report["code"] == 1
-    assert f"no local server at {url}" in report["err"]
-    assert heavy_among(report["modules"]) == []
+    assert f'Could not connect to the endpoint URL: "{url}/"' in report["err"]
+    assert {m.partition(".")[0] for m in heavy_among(report["modules"])} == {"boto3"}
     assert "welldev.database" not in report["modules"]
+    assert "welldev.template" not in report["modules"]
+    assert "moto" not in report["modules"]
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["keys", "create", "--help"]])

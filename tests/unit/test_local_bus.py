@@ -1,11 +1,13 @@
-"""The local change bus of ``wellapi run`` (welldev.local_bus): boto3's EventBridge client,
-pointed at the local server as ``wellapi run`` points the drain function at it, puts events
-there, and ``GET /_local/events`` shows them as EventBridge would deliver them."""
+"""The change bus of ``wellapi run`` on moto's server (welldev.local_aws): boto3's EventBridge
+client, pointed at it as ``wellapi run`` points the drain function
+(``AWS_ENDPOINT_URL_EVENTBRIDGE``), puts events there, the rule on the bus delivers each to its
+queue as EventBridge would, and ``wellapi events`` shows them, finding the server in
+``.local/demo.json`` or saying why not."""
 
 from __future__ import annotations
 
 import json
-import urllib.request
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,29 +16,25 @@ import boto3
 import jsonschema_rs
 import pytest
 
-from welldev import local_bus
+from welldev import cli, demo_file, local_aws
 from welldev import template as sam_template
-from welldev.commands.run import local_routes
-from welldev.gateway import Gateway
-from welldev.lambda_runtime import LambdaRuntime
-from welldev.server import LocalServer
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def served() -> Iterator[tuple[local_bus.LocalBus, str]]:
-    template = sam_template.load(ROOT / "template.yaml", {})
-    runtime = LambdaRuntime(template, processes=1)
-    bus = local_bus.LocalBus("local-changes")
-    server = LocalServer(Gateway(template, runtime, local_routes=local_routes({}, bus)), port=0)
-    server.start_in_thread()
+def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[local_aws.LocalAws]:
+    """The project template's local AWS, recorded in a demo file of the test's."""
+    served = local_aws.LocalAws.start(sam_template.load(ROOT / "template.yaml", {}))
+    assert served is not None
+    monkeypatch.setattr(demo_file, "DEMO_FILE", tmp_path / "demo.json")
+    demo_file.record_aws(served.record())
+    for name, value in served.environment().items():
+        monkeypatch.setenv(name, value)
     try:
-        yield bus, server.url
+        yield served
     finally:
-        server.shutdown()
-        server.server_close()
-        runtime.close()
+        served.stop()
 
 
 def entry(detail: Any) -> dict[str, Any]:
@@ -49,16 +47,17 @@ def entry(detail: Any) -> dict[str, Any]:
     }
 
 
-def test_boto3_puts_change_events_on_the_local_bus_and_get_shows_them_as_delivered(served):
-    bus, url = served
-    assert bus.received == 0
-    client = boto3.client(
-        "events",
-        region_name="eu-west-1",
-        endpoint_url=url + local_bus.EVENTS_PATH,
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
+def shown(capsys: pytest.CaptureFixture[str], *options: str) -> dict[str, Any]:
+    assert cli.main(["events", *options]) == 0
+    document: dict[str, Any] = json.loads(capsys.readouterr().out)
+    return document
+
+
+def test_boto3_puts_change_events_on_the_bus_and_the_rule_delivers_them_as_eventbridge_does(
+    aws: local_aws.LocalAws, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert shown(capsys)["delivered"] == 0
+    client = boto3.client("events")  # the endpoint, region and credentials of the environment
 
     answer = client.put_events(Entries=[entry({"event_id": "7-1"}), entry("not json")])
 
@@ -66,31 +65,39 @@ def test_boto3_puts_change_events_on_the_local_bus_and_get_shows_them_as_deliver
     accepted, refused = answer["Entries"]
     assert "EventId" in accepted
     assert refused["ErrorCode"] == "MalformedDetail"
-    with urllib.request.urlopen(url + local_bus.EVENTS_PATH) as reply:  # noqa: S310 (local)
-        shown = json.loads(reply.read())
-    assert shown["bus"] == "local-changes"
-    assert shown["received"] == 1
-    (event,) = shown["events"]
+    document = shown(capsys)
+    assert (document["bus"], document["rule"], document["delivered"]) == (
+        "local-changes",
+        local_aws.RULE_NAME,
+        1,
+    )
+    (event,) = document["events"]
     assert event["id"] == accepted["EventId"]
     assert event["source"] == "well.junctions"
     assert event["detail-type"] == "workspace_provider.selected"
     assert event["time"] == "2026-11-21T09:29:55Z"
+    assert "account" not in event  # moto's delivery leaves it out (EventBridge's has it)
+    assert event["region"] == aws.region
     assert event["detail"] == {"event_id": "7-1"}
 
 
-def test_the_bus_keeps_the_newest_events_and_shows_the_last_hundred():
-    bus = local_bus.LocalBus("local-changes", keep=150)
-    for n in range(200):
-        bus.put_events(Entries=[entry({"n": n})])
+def test_events_shows_the_last_ones_oldest_first_and_leaves_them_delivered(
+    aws: local_aws.LocalAws, capsys: pytest.CaptureFixture[str]
+) -> None:
+    client = boto3.client("events")
+    for start in range(0, 25, 5):
+        client.put_events(Entries=[entry({"n": n}) for n in range(start, start + 5)])
 
-    shown = bus.describe()
+    last = shown(capsys, "--last", "10")
+    every = shown(capsys, "--last", "0")
 
-    assert shown["received"] == 200
-    assert [e["detail"]["n"] for e in bus.events()] == list(range(50, 200))
-    assert [e["detail"]["n"] for e in shown["events"]] == list(range(100, 200))
+    assert last["delivered"] == every["delivered"] == 25
+    assert [e["detail"]["n"] for e in last["events"]] == list(range(15, 25))
+    assert [e["detail"]["n"] for e in every["events"]] == list(range(25))
+    assert [e["detail"]["n"] for e in shown(capsys)["events"]] == list(range(25))
 
 
-def test_the_canonical_change_event_validates_against_the_published_schema():
+def test_the_canonical_change_event_validates_against_the_published_schema() -> None:
     schema = json.loads((ROOT / "docs" / "schemas" / "change-event.schema.json").read_text())
     validator = jsonschema_rs.validator_for(schema)
     event = json.loads((ROOT / "docs" / "schemas" / "change-event.example.json").read_text())
@@ -99,13 +106,42 @@ def test_the_canonical_change_event_validates_against_the_published_schema():
     assert not validator.is_valid(event)
 
 
-def test_a_bus_is_served_when_a_function_of_the_template_publishes_to_one(tmp_path):
-    (bus,) = [local_bus.bus_for(sam_template.load(ROOT / "template.yaml", {}))]
-    assert bus is not None
-    assert bus.name.endswith("-changes")
+def test_a_bus_is_served_when_a_function_of_the_template_publishes_to_one(tmp_path: Path) -> None:
+    assert local_aws.change_bus(sam_template.load(ROOT / "template.yaml", {})) == "local-changes"
     quiet = tmp_path / "template.yaml"
     quiet.write_text(
         "Resources:\n  F:\n    Type: AWS::Serverless::Function\n"
         "    Properties: {Handler: f.handler, CodeUri: src/}\n"
     )
-    assert local_bus.bus_for(sam_template.load(quiet, {})) is None
+    assert local_aws.change_bus(sam_template.load(quiet, {})) is None
+    assert local_aws.LocalAws.start(sam_template.load(quiet, {})) is None  # nothing to serve
+
+
+def test_events_and_enqueue_say_so_when_no_local_aws_is_recorded_or_none_answers(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "demo.json"
+    monkeypatch.setattr(demo_file, "DEMO_FILE", path)
+    message = tmp_path / "message.json"
+    message.write_text('{"type": "provenance.linked"}')
+    path.write_text('{"base_url": "http://127.0.0.1:3000"}')  # a demo file from before
+    assert cli.main(["events"]) == 1
+    err = capsys.readouterr().err
+    assert f"wellapi: {path} records no local AWS: `make run` starts one" in err
+
+    with socket.socket() as nobody:  # a loopback port nobody listens on
+        nobody.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{nobody.getsockname()[1]}"
+        queue = f"{url}/123456789012/SyncQueue"
+        demo_file.record_aws(
+            {"endpoint_url": url, "region": "us-east-1", "queues": {"sync": queue}}
+            | {"event_bus": "local-changes", "rule": "r", "delivered_to": queue}
+        )
+        assert cli.main(["events"]) == 1
+        events_err = capsys.readouterr().err
+        assert cli.main(["enqueue", str(message)]) == 1
+        enqueue_err = capsys.readouterr().err
+    for err in (events_err, enqueue_err):
+        assert f"wellapi: no local AWS answers at {url}, where {path} says it is" in err
+        assert f'(Could not connect to the endpoint URL: "{url}/")' in err
+    assert json.loads(path.read_text())["base_url"] == "http://127.0.0.1:3000"  # kept

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
-from welldev import queues
+from welldev import local_aws
 from welldev.bench.errors import BenchError
 
 JSONAPI = "application/vnd.api+json"
@@ -184,15 +184,13 @@ def sync_events(
     batches: int,
     record_type: str = "people",
 ) -> list[dict[str, Any]]:
-    """``batches`` SQS events of ``messages`` provenance.linked messages of ``ids`` records.
-
-    Sent through a local queue, so each event is the one the local event source mapping makes.
-    """
+    """``batches`` SQS events of ``messages`` provenance.linked messages of ``ids`` records,
+    each the one the local event source mapping makes (``local_aws.sqs_event``)."""
     # Recent: the writer refuses links older than 35 days.
     occurred_at = datetime.now(UTC).isoformat(timespec="seconds")
     events = []
     for _ in range(batches):
-        queue = queues.LocalQueue("sync", arn=queues.queue_arn("sync"))
+        bodies = []
         for m in range(messages):
             body = {
                 "type": "provenance.linked",
@@ -205,8 +203,8 @@ def sync_events(
                 "occurred_at": occurred_at,
                 "idempotency_key": f"bench-{uuid4()}",
             }
-            queue.send(json.dumps(body))
-        events.append(queues.sqs_event(queue.receive(messages), queue))
+            bodies.append(json.dumps(body))
+        events.append(local_aws.event_of(bodies, "sync"))
     return events
 
 

@@ -27,7 +27,7 @@ from uuid import uuid4
 import pg8000.native
 
 from wellapi.roles import API_ROLE
-from welldev import database, queues
+from welldev import database, local_aws
 from welldev.bench import large_tenant
 from welldev.bench.errors import BenchError
 from welldev.bench.harness import (
@@ -279,7 +279,6 @@ def _list(who: dict[str, str]) -> Any:
 
 def _revocation_event(connector_id: str) -> dict[str, Any]:
     """The SQS event of one revocation of the connector, occurring now."""
-    queue = queues.LocalQueue("sync", arn=queues.queue_arn("sync"))
     body = {
         "type": "workspace_connector.revoked",
         "version": 1,
@@ -287,5 +286,4 @@ def _revocation_event(connector_id: str) -> dict[str, Any]:
         "occurred_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "idempotency_key": f"bench-revoked-{uuid4()}",
     }
-    queue.send(json.dumps(body))
-    return queues.sqs_event(queue.receive(1), queue)
+    return local_aws.event_of([json.dumps(body)], "sync")

@@ -1,5 +1,6 @@
-"""``wellapi run``: every HttpApi route of the template, the documentation, the local queues and
-the schedules, on a database migrated when behind and seeded with the demo and its keys."""
+"""``wellapi run``: every HttpApi route of the template, the documentation, the queues and the
+change bus on moto's server, and the schedules, on a database migrated when behind and seeded
+with the demo and its keys."""
 
 from __future__ import annotations
 
@@ -9,27 +10,25 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Mapping
 
 from wellapi.roles import API_ROLE
-from welldev import demo_file, docs, local_bus, queues, schedules
+from welldev import demo_file, docs, local_aws, schedules
 from welldev import template as sam_template
 from welldev.commands.local_database import admin_connection
 from welldev.commands.options import CORS_ORIGINS_VARIABLE, CORS_PARAMETER
 from welldev.commands.seed import write_demo
 from welldev.console import step
 from welldev.function_roles import connect_functions_as
-from welldev.gateway import Gateway, LocalRoute
+from welldev.gateway import Gateway
 from welldev.lambda_runtime import (
     EnvironmentReport,
     HandlerImportError,
     LambdaRuntime,
     apply_template_environment,
 )
-from welldev.queue_messages import QUEUES_PATH, NotAMessage
 from welldev.server import LocalServer
 
-USAGE_ERRORS = (sam_template.TemplateError, HandlerImportError, NotAMessage)
+USAGE_ERRORS = (sam_template.TemplateError, HandlerImportError)
 # Execution environments per function (each a process serving one request at a time, holding
 # one connection per database role): how many requests to one function run at once.
 LOCAL_ENVIRONMENTS = 8
@@ -40,28 +39,31 @@ def main(args: argparse.Namespace) -> int:
     overrides = {} if args.cors_origins is None else {CORS_PARAMETER: args.cors_origins.strip()}
     template = sam_template.load(args.template, overrides)
     runtime = LambdaRuntime(template, processes=LOCAL_ENVIRONMENTS)
-    visibility_timeout = args.visibility_timeout
-    if visibility_timeout is None:
-        visibility_timeout = queues.DEFAULT_VISIBILITY_TIMEOUT_SECONDS
-    mappings = queues.mappings_of(template, runtime, visibility_timeout=visibility_timeout)
     schedule_period = args.schedule_period
     if schedule_period is None:
         schedule_period = schedules.DEFAULT_SCHEDULE_PERIOD_SECONDS
     invokers = schedules.schedules_of(template, runtime, period=schedule_period)
-    local_queues = {mapping.queue.name: mapping.queue for mapping in mappings}
-    bus = local_bus.bus_for(template)
-    gateway = Gateway(template, runtime, local_routes=local_routes(local_queues, bus))
+    gateway = Gateway(template, runtime, local_routes=docs.doc_routes())
     port = args.port
     if port is None:
         port = int(os.environ.get("PORT", demo_file.DEFAULT_PORT))
     server = LocalServer(gateway, args.host, port)
     held = contextlib.ExitStack()
+    aws: local_aws.LocalAws | None = None
+    mappings: list[local_aws.EventSourceMapping] = []
     try:
+        aws = local_aws.LocalAws.start(template, args.visibility_timeout)
+        if aws is not None:
+            mappings = local_aws.mappings_of(template, runtime, aws)
+            # The functions' boto3 (and this process's) reach moto, never a real account.
+            os.environ.update(aws.environment())
+            os.environ.pop("AWS_SESSION_TOKEN", None)
         with admin_connection(roles=True, keep_server=True) as (db, conn):
             write_demo(conn, server.url)
+        if aws is not None:
+            demo_file.record_aws(aws.record())
+            step(f"local AWS (moto) on {aws.endpoint_url}, recorded in {demo_file.DEMO_FILE}")
         connect_functions_as(db, API_ROLE)
-        if bus is not None:
-            publish_to_local_bus(bus, server.url)
         step(
             f"execution environments: up to {LOCAL_ENVIRONMENTS} per function, each a process "
             "serving one request at a time, started on first use"
@@ -81,10 +83,10 @@ def main(args: argparse.Namespace) -> int:
         for invoker in invokers:
             invoker.start()
             step(describe_schedule(invoker))
-        if bus is not None:
+        if aws is not None and aws.bus is not None:
             step(
-                f"event bus {bus.name}: the drain function publishes the changes there; "
-                f"GET {local_bus.EVENTS_PATH} shows them (make events)"
+                f"event bus {aws.bus}: the drain function publishes the changes there, and a "
+                "rule delivers each to a queue that `wellapi events` (make events) reads"
             )
         for event in schedules.disabled_schedules(template):
             step(
@@ -114,24 +116,26 @@ def main(args: argparse.Namespace) -> int:
             if not invoker.stop():
                 step(f"warning: the schedule of {invoker.function_id} did not stop in time")
         held.close()
+        if aws is not None:
+            aws.stop()
         server.server_close()
         runtime.close()
     return 0
 
 
-def describe_mapping(template: sam_template.Template, mapping: queues.EventSourceMapping) -> str:
+def describe_mapping(template: sam_template.Template, mapping: local_aws.EventSourceMapping) -> str:
     queue, event = mapping.queue, mapping.event
     declared = template.queues[queue.logical_id].visibility_timeout_seconds
     limit = (
-        f"to the dead-letter list after {queue.max_receive_count} receives"
+        f"to {queue.dead_letter_queue} after {queue.max_receive_count} receives"
         if queue.max_receive_count
         else "no dead-letter queue"
     )
     return (
         f"queue {queue.name} ({queue.logical_id}) -> {event.function_id}: batches of up to "
         f"{event.batch_size}, window {event.batching_window_seconds} s, visibility timeout "
-        f"{queue.visibility_timeout:g} s (template: {declared} s), {limit}; "
-        f"`wellapi enqueue <file>` sends, GET {QUEUES_PATH}/{queue.name} shows"
+        f"{queue.visibility_timeout} s (template: {declared} s), {limit}; "
+        f"`wellapi enqueue <file>` sends, `wellapi queue {queue.name}` shows"
     )
 
 
@@ -146,43 +150,6 @@ def describe_schedule(invoker: schedules.ScheduledInvoker) -> str:
 
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
-
-
-def publish_to_local_bus(bus: local_bus.LocalBus, server_url: str) -> None:
-    """Point the functions' EventBridge client at the local bus (boto3 reads
-    ``AWS_ENDPOINT_URL_EVENTBRIDGE``), with the bus's name and stand-in credentials, which the local
-    bus does not check, where none are set: nothing else of ``wellapi run`` calls AWS."""
-    os.environ["AWS_ENDPOINT_URL_EVENTBRIDGE"] = server_url + local_bus.EVENTS_PATH
-    os.environ["EVENT_BUS_NAME"] = bus.name
-    if not os.environ.get("AWS_ACCESS_KEY_ID"):
-        os.environ["AWS_ACCESS_KEY_ID"] = "local"
-        os.environ["AWS_SECRET_ACCESS_KEY"] = "local"  # noqa: S105 (not a secret: unchecked)
-
-
-def local_routes(
-    local_queues: Mapping[str, queues.LocalQueue], bus: local_bus.LocalBus | None = None
-) -> list[LocalRoute]:
-    """Routes only the local server has: the documentation, the local queues (by name) if any,
-    and the local event bus if any.
-
-    None of them is behind the authorizer.
-    """
-    routes = docs.doc_routes()
-    if bus is not None:
-        handler_of_bus = local_bus.bus_routes_handler(bus)
-        routes += [
-            LocalRoute("GET", local_bus.EVENTS_PATH, handler_of_bus),
-            LocalRoute("POST", local_bus.EVENTS_PATH, handler_of_bus),
-            # boto3 posts to the endpoint's path with a slash after it.
-            LocalRoute("POST", local_bus.EVENTS_PATH + "/", handler_of_bus),
-        ]
-    if local_queues:
-        handler = queues.queue_routes_handler(local_queues)
-        routes += [
-            LocalRoute("GET", QUEUES_PATH + "/{queue}", handler),
-            LocalRoute("POST", QUEUES_PATH + "/{queue}", handler),
-        ]
-    return routes
 
 
 def report_environment(report: EnvironmentReport) -> None:

@@ -1,0 +1,457 @@
+"""The template's queues and change bus on moto's server, and Lambda's pollers of the queues.
+
+``LocalAws.start`` runs moto in server mode (``ThreadedMotoServer``) in a thread of this
+process, on a free loopback port, and makes there through boto3, as a deployment would, what
+the template declares:
+
+- every ``AWS::SQS::Queue``, with its ``VisibilityTimeout`` (or the one ``wellapi run
+  --visibility-timeout`` gives) and its ``RedrivePolicy``: moto counts the receives, and the
+  receive after the ``maxReceiveCount``-th moves the message to the dead-letter queue, as SQS
+  does;
+- when a function publishes to a bus (its environment names ``EVENT_BUS_NAME``), that bus,
+  named as the stack names the one it creates, and a rule on it that delivers every event put
+  there to a queue of its own, which ``wellapi events`` reads.
+
+The functions reach them as they reach AWS, through boto3 (``environment``), and the
+``wellapi`` commands through what ``.local/demo.json`` records (``record``). Everything is in
+memory: it is gone when ``wellapi run`` stops.
+
+``EventSourceMapping`` is Lambda's poller for one ``SQS`` event of a function: it receives up
+to ``BatchSize`` messages, waiting at most ``MaximumBatchingWindowInSeconds`` to fill a batch,
+invokes the function with the event Lambda builds, deletes what succeeded and leaves the rest
+to come back after the visibility timeout. With ``FunctionResponseTypes:
+[ReportBatchItemFailures]`` only the records named in ``batchItemFailures`` are left (a
+malformed answer fails the whole batch, as in AWS); an error or a timeout of the function fails
+the whole batch. One poller per mapping, so batches of one function never run concurrently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import re
+import sys
+import threading
+import time
+import traceback
+import urllib.request
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, TextIO
+
+import boto3
+from botocore.config import Config
+
+from welldev.intrinsics import LOCAL_ACCOUNT_ID, pseudo_parameters
+
+if TYPE_CHECKING:  # `wellapi enqueue`, `queue` and `events` import this module, not these
+    from welldev.lambda_runtime import LambdaRuntime
+    from welldev.template import SqsEvent, Template
+
+LOOPBACK = "127.0.0.1"
+# Credentials moto does not check: the local functions never hold a real account's key.
+STAND_IN = "local"
+# What Lambda puts in the attributes of each record of an SQS event.
+RECORD_ATTRIBUTES = (
+    "ApproximateReceiveCount",
+    "SentTimestamp",
+    "SenderId",
+    "ApproximateFirstReceiveTimestamp",
+)
+# How long an idle poller waits on a receive (long polling) before it looks at its stop again.
+IDLE_WAIT_SECONDS = 1
+RULE_NAME = "every-event"
+# At most this many messages in one ReceiveMessage, DeleteMessageBatch...
+SQS_BATCH = 10
+
+
+def route_name(queue_logical_id: str) -> str:
+    """``SyncQueue`` -> ``sync``: the queue's name in the ``wellapi`` commands."""
+    base = queue_logical_id.removesuffix("Queue") or queue_logical_id
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", base).lower()
+
+
+def client(service: Literal["sqs", "events"], endpoint_url: str, region: str) -> Any:
+    """A boto3 client of the local endpoint, with stand-in credentials and no retries: an
+    endpoint nobody serves is said at once."""
+    return boto3.client(
+        service,
+        endpoint_url=endpoint_url,
+        region_name=region,
+        aws_access_key_id=STAND_IN,
+        aws_secret_access_key=STAND_IN,
+        config=Config(connect_timeout=5, read_timeout=60, retries={"total_max_attempts": 1}),
+    )
+
+
+def handles(messages: Sequence[Mapping[str, Any]], **entry: Any) -> list[list[dict[str, Any]]]:
+    """The messages' receipt handles as the entries of batch calls, ten at a time."""
+    entries = [
+        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], **entry} for i, m in enumerate(messages)
+    ]
+    return [entries[start : start + SQS_BATCH] for start in range(0, len(entries), SQS_BATCH)]
+
+
+def peek(sqs: Any, url: str) -> list[dict[str, Any]]:
+    """Every message on the queue, oldest first, left there: each is received, then made
+    visible again (a message a consumer holds meanwhile is not seen)."""
+    messages: list[dict[str, Any]] = []
+    while batch := sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=SQS_BATCH, VisibilityTimeout=60
+    ).get("Messages", []):
+        messages += batch
+    for entries in handles(messages, VisibilityTimeout=0):
+        sqs.change_message_visibility_batch(QueueUrl=url, Entries=entries)
+    return messages
+
+
+def change_bus(template: Template) -> str | None:
+    """The stack's change bus when a function of the template publishes to one (its environment
+    names ``EVENT_BUS_NAME``), named as the stack names the bus it creates."""
+    if not any("EVENT_BUS_NAME" in f.environment for f in template.functions.values()):
+        return None
+    return f"{pseudo_parameters()['AWS::StackName']}-changes"
+
+
+@dataclass(frozen=True)
+class Queue:
+    """A queue of the template, as made on the local endpoint."""
+
+    logical_id: str
+    name: str  # route_name: what the commands call it
+    url: str
+    arn: str
+    visibility_timeout: int
+    max_receive_count: int | None
+    dead_letter_queue: str | None  # its logical id
+
+
+class LocalAws:
+    """moto's server, with the template's queues and change bus; ``stop`` ends it."""
+
+    def __init__(self, server: Any, endpoint_url: str, region: str) -> None:
+        self.server = server
+        self.endpoint_url = endpoint_url
+        self.region = region
+        self.queues: dict[str, Queue] = {}  # by logical id
+        self.bus: str | None = None
+        self.delivered_url: str | None = None  # the queue the bus's rule delivers to
+
+    @classmethod
+    def start(cls, template: Template, visibility_timeout: int | None = None) -> LocalAws | None:
+        """Serve the template's queues and change bus; None when it has no queue, no SQS event
+        and no bus."""
+        bus = change_bus(template)
+        consumed = any(f.sqs_events for f in template.functions.values())
+        if not template.queues and not consumed and bus is None:
+            return None
+        from moto.server import ThreadedMotoServer  # only a template that uses one pays for moto
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
+        server = ThreadedMotoServer(ip_address=LOOPBACK, port=0, verbose=False)
+        server.start()
+        host, port = server.get_host_and_port()
+        local = cls(server, f"http://{host}:{port}", pseudo_parameters()["AWS::Region"])
+        try:
+            # moto's state is the process's: an earlier server of this process (a test) left its.
+            reset = f"{local.endpoint_url}/moto-api/reset"
+            request = urllib.request.Request(reset, method="POST")  # noqa: S310 (loopback)
+            urllib.request.urlopen(request, timeout=30).close()  # noqa: S310
+            local._make_queues(template, visibility_timeout)
+            if bus is not None:
+                local._make_bus(bus)
+        except BaseException:
+            local.stop()
+            raise
+        return local
+
+    def sqs(self) -> Any:
+        return client("sqs", self.endpoint_url, self.region)
+
+    def _make_queues(self, template: Template, visibility_timeout: int | None) -> None:
+        sqs = self.sqs()
+        # The dead-letter queues first: a redrive policy names its queue by ARN.
+        for queue in sorted(
+            template.queues.values(), key=lambda q: q.max_receive_count is not None
+        ):
+            seconds = visibility_timeout
+            if seconds is None:
+                seconds = queue.visibility_timeout_seconds
+            attributes = {"VisibilityTimeout": str(seconds)}
+            if queue.max_receive_count is not None:
+                dead = self.queues.get(queue.dead_letter_queue_id or "")
+                if dead is None:
+                    from welldev.template import TemplateError
+
+                    raise TemplateError(
+                        f"{queue.logical_id}.RedrivePolicy: only a queue of the template that "
+                        "has no dead-letter queue itself can be a dead-letter queue locally"
+                    )
+                redrive = {
+                    "deadLetterTargetArn": dead.arn,
+                    "maxReceiveCount": queue.max_receive_count,
+                }
+                attributes["RedrivePolicy"] = json.dumps(redrive)
+            url = sqs.create_queue(QueueName=queue.queue_name, Attributes=attributes)["QueueUrl"]
+            self.queues[queue.logical_id] = Queue(
+                logical_id=queue.logical_id,
+                name=route_name(queue.logical_id),
+                url=url,
+                arn=_queue_arn(sqs, url),
+                visibility_timeout=seconds,
+                max_receive_count=queue.max_receive_count,
+                dead_letter_queue=queue.dead_letter_queue_id,
+            )
+
+    def _make_bus(self, name: str) -> None:
+        events, sqs = client("events", self.endpoint_url, self.region), self.sqs()
+        account = events.create_event_bus(Name=name)["EventBusArn"].split(":")[4]
+        self.delivered_url = sqs.create_queue(QueueName=f"{name}-delivered")["QueueUrl"]
+        # Every event put on the bus: a rule needs a pattern, and each event carries its account.
+        events.put_rule(
+            Name=RULE_NAME, EventBusName=name, EventPattern=json.dumps({"account": [account]})
+        )
+        target = {"Id": "delivered", "Arn": _queue_arn(sqs, self.delivered_url)}
+        events.put_targets(Rule=RULE_NAME, EventBusName=name, Targets=[target])
+        self.bus = name
+
+    def environment(self) -> dict[str, str]:
+        """What points the functions' boto3 here (``wellapi run`` sets it on its process, whose
+        execution environments inherit it): the endpoints, the region, stand-in credentials."""
+        variables = {
+            "AWS_ENDPOINT_URL_SQS": self.endpoint_url,
+            "AWS_ENDPOINT_URL_EVENTBRIDGE": self.endpoint_url,
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_ACCESS_KEY_ID": STAND_IN,
+            "AWS_SECRET_ACCESS_KEY": STAND_IN,
+        }
+        if self.bus is not None:
+            variables["EVENT_BUS_NAME"] = self.bus
+        return variables
+
+    def record(self) -> dict[str, Any]:
+        """What ``.local/demo.json`` keeps for the commands (``aws``)."""
+        return {
+            "endpoint_url": self.endpoint_url,
+            "region": self.region,
+            "queues": {queue.name: queue.url for queue in self.queues.values()},
+            "event_bus": self.bus,
+            "rule": RULE_NAME if self.bus else None,
+            "delivered_to": self.delivered_url,
+        }
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+def _queue_arn(sqs: Any, url: str) -> str:
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+    return str(attributes["Attributes"]["QueueArn"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Lambda's side: the event source mapping
+# ---------------------------------------------------------------------------------------------
+
+
+def sqs_event(messages: Sequence[Mapping[str, Any]], queue_arn: str) -> dict[str, Any]:
+    """The event Lambda sends a function for messages ``ReceiveMessage`` returned."""
+    return {
+        "Records": [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": dict(m.get("Attributes", {})),
+                "messageAttributes": {},
+                "md5OfBody": m["MD5OfBody"],
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": queue_arn.split(":")[3],
+            }
+            for m in messages
+        ]
+    }
+
+
+def event_of(bodies: Sequence[str], queue_name: str) -> dict[str, Any]:
+    """The event Lambda would send for ``bodies`` received once, now, from the queue of that
+    name, made without a queue (the bench invokes the sync function with it)."""
+    region = pseudo_parameters()["AWS::Region"]
+    now = str(int(time.time() * 1000))
+    attributes = dict.fromkeys(RECORD_ATTRIBUTES, now) | {
+        "ApproximateReceiveCount": "1",
+        "SenderId": LOCAL_ACCOUNT_ID,
+    }
+    received = [
+        {
+            "MessageId": str(uuid.uuid4()),
+            "ReceiptHandle": uuid.uuid4().hex,
+            "Body": body,
+            "MD5OfBody": hashlib.md5(body.encode(), usedforsecurity=False).hexdigest(),
+            "Attributes": attributes,
+        }
+        for body in bodies
+    ]
+    return sqs_event(received, f"arn:aws:sqs:{region}:{LOCAL_ACCOUNT_ID}:{queue_name}")
+
+
+def failed_message_ids(result: Any, message_ids: Sequence[str]) -> set[str]:
+    """The messages of a batch that failed, read from a ``ReportBatchItemFailures`` answer.
+
+    AWS's rules: no answer, an empty one, or a null or empty ``batchItemFailures`` is a
+    success; an answer it cannot read, or an item without a valid ``itemIdentifier`` of this
+    batch, fails the whole batch.
+    """
+    everything = set(message_ids)
+    if result is None or result == {}:
+        return set()
+    if not isinstance(result, dict):
+        return everything
+    failures = result.get("batchItemFailures")
+    if failures is None:
+        return set()
+    if not isinstance(failures, list):
+        return everything
+    failed: set[str] = set()
+    for item in failures:
+        identifier = item.get("itemIdentifier") if isinstance(item, dict) else None
+        if not isinstance(identifier, str) or identifier not in everything:
+            return everything
+        failed.add(identifier)
+    return failed
+
+
+class EventSourceMapping:
+    """Lambda's poller for one SQS event of a function: receives, invokes, deletes."""
+
+    def __init__(
+        self,
+        aws: LocalAws,
+        queue: Queue,
+        runtime: LambdaRuntime,
+        event: SqsEvent,
+        log: TextIO | None = None,
+    ) -> None:
+        self.sqs = aws.sqs()
+        self.queue = queue
+        self.runtime = runtime
+        self.event = event
+        self.log = log or sys.stderr
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def function_id(self) -> str:
+        return self.event.function_id
+
+    def start(self) -> None:
+        """Import the function (its init phase, so a broken handler fails now), then poll."""
+        self.runtime.prepare(self.function_id)
+        self._thread = threading.Thread(
+            target=self._poll, name=f"wellapi-queue-{self.queue.name}", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self, timeout: float | None = None) -> bool:
+        """Stop polling; a batch being processed finishes first. True when the poller ended."""
+        self._stop.set()
+        if self._thread is None:
+            return True
+        if timeout is None:
+            timeout = self.runtime.template.function(self.function_id).timeout_seconds + 5
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _poll(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.poll_once(IDLE_WAIT_SECONDS)
+            except Exception:  # the poller must survive anything a batch or the queue does
+                self._say(f"the poller failed:\n{traceback.format_exc().rstrip()}")
+                self._stop.wait(IDLE_WAIT_SECONDS)
+
+    def poll_once(self, wait_seconds: int) -> int:
+        """Receive a batch (waiting at most ``wait_seconds`` for its first message, then the
+        batching window for the rest), process it; the number of messages received."""
+        batch = self._receive(self.event.batch_size, wait_seconds)
+        window_ends = time.monotonic() + self.event.batching_window_seconds
+        while batch and len(batch) < self.event.batch_size and not self._stop.is_set():
+            left = window_ends - time.monotonic()
+            if left <= 0:
+                break
+            batch += self._receive(self.event.batch_size - len(batch), math.ceil(left))
+        if batch:
+            self.process(batch)
+        return len(batch)
+
+    def _receive(self, count: int, wait_seconds: int) -> list[dict[str, Any]]:
+        messages: list[dict[str, Any]] = self.sqs.receive_message(
+            QueueUrl=self.queue.url,
+            MaxNumberOfMessages=min(count, SQS_BATCH),
+            WaitTimeSeconds=wait_seconds,
+            MessageSystemAttributeNames=list(RECORD_ATTRIBUTES),
+        ).get("Messages", [])
+        return messages
+
+    def process(self, batch: Sequence[Mapping[str, Any]]) -> None:
+        """Invoke the function on the batch; delete the messages that succeeded."""
+        ids = [m["MessageId"] for m in batch]
+        try:
+            result = self.runtime.invoke(self.function_id, sqs_event(batch, self.queue.arn))
+        except Exception:
+            failed = set(ids)
+            self._say(
+                f"{self.function_id} failed on a batch of {len(batch)}; every message will "
+                f"be received again:\n{traceback.format_exc().rstrip()}"
+            )
+        else:
+            failed = (
+                failed_message_ids(result, ids) if self.event.report_batch_item_failures else set()
+            )
+        done = [m for m in batch if m["MessageId"] not in failed]
+        for entries in handles(done):
+            self.sqs.delete_message_batch(QueueUrl=self.queue.url, Entries=entries)
+        limit = self.queue.max_receive_count
+        self._say(
+            f"batch of {len(batch)} -> {self.function_id}: {len(done)} done, {len(failed)} failed"
+            + (f" (visible again in {self.queue.visibility_timeout} s)" if failed else "")
+        )
+        for message in batch:
+            receives = int(message["Attributes"]["ApproximateReceiveCount"])
+            if message["MessageId"] in failed and limit is not None and receives >= limit:
+                self._say(
+                    f"message {message['MessageId']} failed its receive {receives} of {limit}: "
+                    f"the next receive moves it to the dead-letter queue"
+                )
+
+    def _say(self, message: str) -> None:
+        print(f"[queue {self.queue.name}] {message}", file=self.log, flush=True)
+
+
+def mappings_of(
+    template: Template, runtime: LambdaRuntime, aws: LocalAws, log: TextIO | None = None
+) -> list[EventSourceMapping]:
+    """An event source mapping for every SQS event of the template, on the queue ``aws`` made
+    for it."""
+    mappings: list[EventSourceMapping] = []
+    for function in sorted(template.functions.values(), key=lambda f: f.logical_id):
+        for event in function.sqs_events:
+            queue = aws.queues.get(event.queue_id or "")
+            if queue is None:
+                from welldev.template import TemplateError
+
+                raise TemplateError(
+                    f"{function.logical_id}.Events.{event.event_name}: only a queue of the "
+                    f"template (!GetAtt <Queue>.Arn) can be consumed locally"
+                )
+            mappings.append(EventSourceMapping(aws, queue, runtime, event, log))
+    return mappings
