@@ -128,21 +128,34 @@ lock: install
 TEST_WORKERS ?= auto
 XDIST := -n $(TEST_WORKERS) --dist loadfile
 
+# Every run orders the tests at random (pytest-randomly: the modules, and the tests within each
+# module), so that a test which passes only after another, or only alone, fails: a fresh seed
+# each run, printed before and after it, and `TEST_SEED=<seed> make <target>` replays that
+# order. The same seed seeds Hypothesis (--hypothesis-seed) for the properties that do not fix
+# their own, and `random` before each test (pytest-randomly resets it from the seed and the
+# test's id). The workers are handed the seed, so each orders its tests the same way.
+# A recipe is `@$(RANDOM_PYTEST) <arguments>; $(SHOW_SEED)`, which keeps pytest's exit status.
+RANDOM_PYTEST = seed=$${TEST_SEED:-$$($(BIN)/python -c 'import random; print(random.randrange(2**32))')}; \
+	echo "==> test order seed: $$seed (replay with TEST_SEED=$$seed make $@)"; \
+	$(BIN)/pytest -p randomly --randomly-seed=$$seed --hypothesis-seed=$$seed
+SHOW_SEED = status=$$?; echo "==> test order seed: $$seed (replay with TEST_SEED=$$seed make $@)"; \
+	exit $$status
+
 pytest: install
-	$(BIN)/pytest $(XDIST) --cov --cov-report=term-missing $(PYTEST_ARGS)
+	@$(RANDOM_PYTEST) $(XDIST) --cov --cov-report=term-missing $(PYTEST_ARGS); $(SHOW_SEED)
 
 # One tier each, a folder of tests/ each (tests/conftest.py): the unit tests (no database
 # server, no build: the edit-test loop, under half a minute; test-fast is its other name), the
 # database tests, the system tests (test-system needs `make build` first for the packaging
 # tests). `make test` runs them all, with the gates before.
 test-unit test-fast: install
-	$(BIN)/pytest $(XDIST) -q tests/unit $(PYTEST_ARGS)
+	@$(RANDOM_PYTEST) $(XDIST) -q tests/unit $(PYTEST_ARGS); $(SHOW_SEED)
 
 test-database: install
-	$(BIN)/pytest $(XDIST) -q tests/database $(PYTEST_ARGS)
+	@$(RANDOM_PYTEST) $(XDIST) -q tests/database $(PYTEST_ARGS); $(SHOW_SEED)
 
 test-system: install
-	$(BIN)/pytest $(XDIST) -q tests/system $(PYTEST_ARGS)
+	@$(RANDOM_PYTEST) $(XDIST) -q tests/system $(PYTEST_ARGS); $(SHOW_SEED)
 
 # The demo back as seeded, so every Swagger UI example and event works again after a Delete:
 # with `make run` serving or not, on the embedded database (or a DATABASE_URL one that holds
@@ -177,13 +190,14 @@ bench: install
 # Not part of `make test`, which runs a bounded, deterministic pass of the same test (a few
 # examples per operation, the same requests every run): Schemathesis against openapi.json and
 # the local server, WELLAPI_FUZZ_EXAMPLES (300) examples per operation, with a fresh random
-# seed each run; `WELLAPI_FUZZ_SEED=<the printed seed> make fuzz` replays one. About 3 minutes;
-# the requests sent, by status, are written to .local/fuzz.json.
+# seed each run (which orders the tests too); `WELLAPI_FUZZ_SEED=<the printed seed> make fuzz`
+# replays one. About 3 minutes; the requests sent, by status, are written to .local/fuzz.json.
 fuzz: install
 	@seed=$${WELLAPI_FUZZ_SEED:-$$($(BIN)/python -c 'import random; print(random.randrange(2**32))')}; \
 	echo "==> schemathesis seed $$seed (WELLAPI_FUZZ_SEED=$$seed make fuzz replays it)"; \
 	WELLAPI_FUZZ_SEED=$$seed WELLAPI_FUZZ_EXAMPLES=$${WELLAPI_FUZZ_EXAMPLES:-300} \
-		$(BIN)/pytest tests/system/test_fuzz_openapi.py -p no:cacheprovider -q; \
+		$(BIN)/pytest tests/system/test_fuzz_openapi.py -p no:cacheprovider -q \
+		-p randomly --randomly-seed=$$seed; \
 	status=$$?; cat .local/fuzz.json 2>/dev/null; exit $$status
 
 # Not part of `make test`: 20 s of mixed reads and writes by 8 workers in two workspaces against

@@ -153,8 +153,10 @@ def test_connection_dropped_during_a_statement_without_retry_raises_database_una
 
 @pytest.mark.parametrize(("retry", "attempts"), [(True, 2), (False, 1)])
 def test_unreachable_database_is_tried_once_more_then_reported_unavailable(
-    forwarders, pools, retry, attempts
+    api_database, forwarders, pools, retry, attempts
 ):
+    # api_database: the functions' environment, whose settings say how long a client told the
+    # database is unavailable should wait (the pool below is this test's own).
     server = forwarders(hang_up=True)
     pool = db.build_pool(
         Settings(database_url=f"postgresql://well_api:x@127.0.0.1:{server.port}/well")
@@ -206,8 +208,10 @@ def test_the_sync_writer_waits_longer_than_its_statement_timeout(api_database):
 
 
 def test_server_that_never_answers_is_given_up_on_within_the_connect_timeout(
-    forwarders, pools, monkeypatch
+    api_database, forwarders, pools, monkeypatch
 ):
+    # api_database: the functions' environment, whose settings say how long a client told the
+    # database is unavailable should wait (the pool below is this test's own).
     server = forwarders(silent=True)
     asked: list[float] = []
     connect = pg8000.dbapi.connect

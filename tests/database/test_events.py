@@ -42,7 +42,7 @@ from wellapi.roles import API_ROLE
 from wellapi.store.statements import read_template, write_plan
 from wellapi.sync.messages import parse_message
 from welldev import database as local_db
-from welldev import queue_messages, seed
+from welldev import demo_reset, queue_messages, seed
 from welldev import template as sam_template
 from welldev.claims import sign_event
 from welldev.function_roles import functions_connected_as
@@ -327,10 +327,21 @@ def demo_database(server: local_db.LocalDatabase) -> Iterator[local_db.LocalData
     local_db.drop_database(server, name)
 
 
-def test_api_events_get_their_designed_answer_on_the_seeded_demo(demo_database):
+@pytest.fixture
+def demo(demo_database: local_db.LocalDatabase) -> local_db.LocalDatabase:
+    """The demo as seeded (``make demo-reset``), whatever a test before this one ran on it."""
+    conn = local_db.admin_connection(demo_database.admin_url)
+    try:
+        demo_reset.reset(conn)
+    finally:
+        conn.close()
+    return demo_database
+
+
+def test_api_events_get_their_designed_answer_on_the_seeded_demo(demo):
     ordered = sorted(API_EVENTS, key=lambda e: RUN_ORDER.index(_route(e[0]).method))
     answers = {}
-    admin = local_db.admin_connection(demo_database.admin_url)
+    admin = local_db.admin_connection(demo.admin_url)
     try:
         events = {name: sign_event(admin, _event(name)) for _, name in ordered}
     finally:
@@ -349,11 +360,11 @@ def test_api_events_get_their_designed_answer_on_the_seeded_demo(demo_database):
     assert unexpected == {}
 
 
-def test_every_api_event_is_served_from_statements_compiled_ahead(demo_database, caplog):
+def test_every_api_event_is_served_from_statements_compiled_ahead(demo, caplog):
     # wellapi.store.statements logs each shape it has to compile on demand (importing SQLAlchemy).
     read_template.cache_clear()
     write_plan.cache_clear()
-    admin = local_db.admin_connection(demo_database.admin_url)
+    admin = local_db.admin_connection(demo.admin_url)
     try:
         events = {name: sign_event(admin, _event(name)) for _, name in API_EVENTS}
     finally:
@@ -381,7 +392,7 @@ def test_the_default_route_event_is_redirected_to_the_route_it_misspells(demo_da
     assert_valid_document(json.loads(reply["body"]))
 
 
-def test_sync_events_apply_and_only_the_poison_record_fails(demo_database):
+def test_sync_events_apply_and_only_the_poison_record_fails(demo):
     handler = sync_handler()
     for name in SYNC_EVENTS:
         records = _event(name)["Records"]
@@ -393,14 +404,32 @@ def test_sync_events_apply_and_only_the_poison_record_fails(demo_database):
         assert failed == expected, name
 
 
-def test_sweep_event_leaves_no_revocation_pending(demo_database):
+def unswept_revocations(db: local_db.LocalDatabase) -> int:
+    conn = local_db.admin_connection(db.admin_url)
+    try:
+        rows = conn.run(
+            "SELECT count(*) FROM core_api.connector_revocations WHERE swept_at IS NULL"
+        )
+    finally:
+        conn.close()
+    return int(rows[0][0])
+
+
+def test_sweep_event_leaves_no_revocation_pending(demo):
+    # The revocation of the sync events, applied, waits for the sweep.
+    event, _ = queue_messages.with_recent_times(
+        _event("sync-connector-revoked.json"), datetime.now(UTC)
+    )
+    assert sync_handler()(event, Lambda())["batchItemFailures"] == []
+    assert unswept_revocations(demo) == 1
     (name,) = INDEX["SweepFunction"]
     # Time to sweep everything: no step is started with less than 15 s left.
     result = sweep_handler()(_event(name), Lambda(remaining_ms=60_000))
     assert (result["parts_left"], result["oldest_pending_revocation_seconds"]) == (0, 0)
+    assert unswept_revocations(demo) == 0
 
 
-def test_authorizer_event_with_the_placeholder_key_gets_no_claims(demo_database):
+def test_authorizer_event_with_the_placeholder_key_gets_no_claims(demo):
     (name,) = INDEX["AuthorizerFunction"]
     result = authorizer_handler()(_event(name), Lambda())
     # The placeholder key exists nowhere: the request goes on unauthenticated (the handler

@@ -18,6 +18,7 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -93,30 +94,51 @@ def fail(event, context):
 DATABASE = f"wellapi_cli_{os.getpid()}"
 
 
+@contextmanager
+def commands_in(root: Path, server: local_db.LocalDatabase, name: str) -> Iterator[None]:
+    """The commands run from ``root`` on database ``name`` of the session's server, which does
+    not exist yet (the commands create the one the URL names); then the environment as it was,
+    and the database dropped."""
+    saved_environment = dict(os.environ)
+    wellapi_db.reset_pools()
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("DATABASE_URL", server.with_database(name).admin_url)
+            patch.delenv("PORT", raising=False)
+            patch.chdir(root)
+            yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_environment)
+        wellapi_db.reset_pools()
+        local_db.drop_database(server, name)
+
+
 @pytest.fixture(scope="module")
 def workdir(
     server: local_db.LocalDatabase, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Path]:
+    """The module's working directory and database, migrated and seeded as `make run` leaves
+    them (``.local/demo.json`` written), so that each test holds whichever runs before it."""
     root = tmp_path_factory.mktemp("cli")
     (root / "src").mkdir()
     (root / "src" / "cli_fixture_app.py").write_text(textwrap.dedent(APP))
     (root / "template.yaml").write_text(TEMPLATE)
     (root / "event.json").write_text(json.dumps({"hello": "cli"}))
-    name = DATABASE
-    saved_environment = dict(os.environ)
-    with pytest.MonkeyPatch.context() as patch:
-        # A database that does not exist yet: the commands create the one the URL names.
-        patch.setenv("DATABASE_URL", server.with_database(name).admin_url)
-        patch.delenv("PORT", raising=False)
-        patch.chdir(root)
+    with commands_in(root, server, DATABASE):
+        assert cli.main(["migrate"]) == 0
+        assert cli.main(["seed"]) == 0
         yield root
-        os.environ.clear()
-        os.environ.update(saved_environment)
-    wellapi_db.reset_pools()
     sys.modules.pop("cli_fixture_app", None)
     if str(root / "src") in sys.path:
         sys.path.remove(str(root / "src"))
-    local_db.drop_database(server, name)
+
+
+@pytest.fixture
+def first_run(server: local_db.LocalDatabase, tmp_path: Path) -> Iterator[Path]:
+    """A working directory and a database of their own that no command has touched yet."""
+    with commands_in(tmp_path, server, f"wellapi_cli_first_{os.getpid()}"):
+        yield tmp_path
 
 
 def refuse(what: str) -> Callable[..., Any]:
@@ -132,7 +154,7 @@ def output(capsys: pytest.CaptureFixture[str]) -> tuple[Any, str]:
 
 
 def test_migrate_then_seed_write_demo_json(
-    workdir: Path, capsys: pytest.CaptureFixture[str]
+    first_run: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert cli.main(["migrate"]) == 0
     assert cli.main(["seed"]) == 0
@@ -140,7 +162,7 @@ def test_migrate_then_seed_write_demo_json(
     assert "==> using DATABASE_URL" in log
     assert "==> seeding demo data" in log
     assert "==> issued new demo keys: demo:acme, demo:globex, demo:service" in log
-    demo = json.loads((workdir / ".local" / "demo.json").read_text())
+    demo = json.loads((first_run / ".local" / "demo.json").read_text())
     assert demo["base_url"] == "http://127.0.0.1:3000"
     assert len(demo["workspaces"]) == 2
     assert all(keys.parse_key(w["api_key"]) for w in demo["workspaces"])
@@ -173,17 +195,20 @@ def test_seed_keeps_the_url_of_the_running_server_in_demo_json(
     workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = workdir / ".local" / "demo.json"
-    recorded = json.loads(path.read_text())
-    # What `wellapi run --port 4321` wrote: a later seed must not say 3000.
-    path.write_text(json.dumps({**recorded, "base_url": "http://127.0.0.1:4321"}))
-    assert cli.main(["seed"]) == 0
-    assert json.loads(path.read_text())["base_url"] == "http://127.0.0.1:4321"
-    assert cli.main(["seed", "--url", "http://127.0.0.1:5555/"]) == 0
-    assert json.loads(path.read_text())["base_url"] == "http://127.0.0.1:5555"
-    monkeypatch.setenv("PORT", "8080")
-    assert cli.main(["seed"]) == 0
-    assert json.loads(path.read_text())["base_url"] == "http://127.0.0.1:8080"
-    path.write_text(json.dumps(recorded))
+    original = path.read_text()
+    recorded = json.loads(original)
+    try:
+        # What `wellapi run --port 4321` wrote: a later seed must not say 3000.
+        path.write_text(json.dumps({**recorded, "base_url": "http://127.0.0.1:4321"}))
+        assert cli.main(["seed"]) == 0
+        assert json.loads(path.read_text())["base_url"] == "http://127.0.0.1:4321"
+        assert cli.main(["seed", "--url", "http://127.0.0.1:5555/"]) == 0
+        assert json.loads(path.read_text())["base_url"] == "http://127.0.0.1:5555"
+        monkeypatch.setenv("PORT", "8080")
+        assert cli.main(["seed"]) == 0
+        assert json.loads(path.read_text())["base_url"] == "http://127.0.0.1:8080"
+    finally:
+        path.write_text(original)  # as the module's seed wrote it, for the tests after this one
     capsys.readouterr()
 
 

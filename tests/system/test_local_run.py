@@ -9,8 +9,8 @@ in AWS; the sync queue on moto's server is fed with ``wellapi enqueue`` and drai
 sync function, the real sweep function runs on its schedule, and the real drain function
 publishes to the bus on moto's server, whose rule delivers what ``wellapi events`` shows.
 
-The last test stops the server and checks that the queue poller and the schedule stopped with
-it.
+A test of its own starts a second server and stops it, and checks that its queue poller and
+its schedule stopped with it.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,12 +99,11 @@ class Running:
             self.thread.join(timeout=90)
 
 
-@pytest.fixture(scope="module")
-def running(
-    server: local_db.LocalDatabase, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Running]:
-    root = tmp_path_factory.mktemp("run")
-    name = f"wellapi_run_{os.getpid()}"
+@contextmanager
+def serving(server: local_db.LocalDatabase, root: Path, name: str) -> Iterator[Running]:
+    """``wellapi run`` in a thread, on a new database ``name`` of the session's server, with
+    ``.local/demo.json`` in ``root``; stopped at the end, and the process left as it was:
+    environment, import path, function modules, pools; the database dropped."""
     started: list[LocalServer] = []
 
     class RecordedServer(LocalServer):
@@ -113,48 +113,62 @@ def running(
 
     saved_path = list(sys.path)
     saved_modules = set(sys.modules)
+    saved_environment = dict(os.environ)
     exit_codes: list[int] = []
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(demo_file, "DEMO_FILE", root / "demo.json")
-        patch.setattr(run_command, "LocalServer", RecordedServer)
-        patch.setenv("DATABASE_URL", server.with_database(name).admin_url)
-        patch.delenv("PORT", raising=False)
-        argv = [
-            "run",
-            "--port",
-            "0",
-            "--template",
-            str(ROOT / "template.yaml"),
-            "--visibility-timeout",
-            str(VISIBILITY_TIMEOUT),
-            "--schedule-period",
-            str(SCHEDULE_PERIOD),
-        ]
-        thread = threading.Thread(target=lambda: exit_codes.append(cli.main(argv)), daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 180
-        while not started and thread.is_alive() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert started, f"the server did not start (exit codes {exit_codes})"
-        running = Running(
-            started[0],
-            thread,
-            exit_codes,
-            server.with_database(name),
-            root / "demo.json",
-        )
-        try:
-            yield running
-        finally:
-            running.stop()
-    # Leave the process as it was: import path, function modules, pools; drop the database.
-    sys.path[:] = saved_path
-    functions = str(ROOT / "functions")
-    for module in set(sys.modules) - saved_modules:
-        if (getattr(sys.modules[module], "__file__", None) or "").startswith(functions):
-            del sys.modules[module]
-    wellapi_db.reset_pools()
-    local_db.drop_database(server, name)
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(demo_file, "DEMO_FILE", root / "demo.json")
+            patch.setattr(run_command, "LocalServer", RecordedServer)
+            patch.setenv("DATABASE_URL", server.with_database(name).admin_url)
+            patch.delenv("PORT", raising=False)
+            argv = [
+                "run",
+                "--port",
+                "0",
+                "--template",
+                str(ROOT / "template.yaml"),
+                "--visibility-timeout",
+                str(VISIBILITY_TIMEOUT),
+                "--schedule-period",
+                str(SCHEDULE_PERIOD),
+            ]
+            thread = threading.Thread(target=lambda: exit_codes.append(cli.main(argv)), daemon=True)
+            thread.start()
+            deadline = time.monotonic() + 180
+            while not started and thread.is_alive() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert started, f"the server did not start (exit codes {exit_codes})"
+            running = Running(
+                started[0],
+                thread,
+                exit_codes,
+                server.with_database(name),
+                root / "demo.json",
+            )
+            try:
+                yield running
+            finally:
+                running.stop()
+    finally:
+        # `wellapi run` sets the functions' variables (the database roles' URLs, the bus...).
+        os.environ.clear()
+        os.environ.update(saved_environment)
+        sys.path[:] = saved_path
+        functions = str(ROOT / "functions")
+        for module in set(sys.modules) - saved_modules:
+            if (getattr(sys.modules[module], "__file__", None) or "").startswith(functions):
+                del sys.modules[module]
+        wellapi_db.reset_pools()
+        local_db.drop_database(server, name)
+
+
+@pytest.fixture(scope="module")
+def running(
+    server: local_db.LocalDatabase, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Running]:
+    """The module's server, which every test but the stopping one shares."""
+    with serving(server, tmp_path_factory.mktemp("run"), f"wellapi_run_{os.getpid()}") as up:
+        yield up
 
 
 @pytest.fixture
@@ -573,15 +587,21 @@ def test_fifty_concurrent_requests_to_a_cold_function_are_each_answered(running:
 
 
 def test_stopping_the_server_stops_the_queue_poller_the_schedule_and_moto_and_exits_0(
-    running: Running, capsys: pytest.CaptureFixture[str]
+    server: local_db.LocalDatabase, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # A server of its own: the module's serves the other tests, whichever run after this one.
+    # Its threads are those that start with it (the module's, when it runs, has its own).
     threads = (POLLER_THREAD, SCHEDULE_THREAD)
-    assert {t.name for t in threading.enumerate() if t.name in threads} == set(threads)
-    endpoint = running.demo["aws"]["endpoint_url"]
-    running.stop()
-    assert not running.thread.is_alive()
-    assert running.exit_codes == [0]
-    assert not [t for t in threading.enumerate() if t.name in threads]
-    assert "did not stop in time" not in capsys.readouterr().err
-    assert cli.main(["events"]) == 1  # moto stopped with it, and the command says so
-    assert f'Could not connect to the endpoint URL: "{endpoint}/"' in capsys.readouterr().err
+    before = set(threading.enumerate())
+    with serving(server, tmp_path, f"wellapi_run_stop_{os.getpid()}") as running:
+        its_own = [t for t in threading.enumerate() if t not in before and t.name in threads]
+        assert sorted(t.name for t in its_own) == sorted(threads)
+        endpoint = running.demo["aws"]["endpoint_url"]
+        running.stop()
+        assert not running.thread.is_alive()
+        assert running.exit_codes == [0]
+        assert not [t for t in its_own if t.is_alive()]
+        assert "did not stop in time" not in capsys.readouterr().err
+        # moto stopped with it, and the command says so (its demo.json still names it).
+        assert cli.main(["events"]) == 1
+        assert f'Could not connect to the endpoint URL: "{endpoint}/"' in capsys.readouterr().err
