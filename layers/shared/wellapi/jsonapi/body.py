@@ -282,9 +282,27 @@ def parse_resource_document(
     """Parse and check a document; ``preset`` relationships come from the URL path.
 
     Its media type was checked before (``wellapi.http.request.understand``), with the ``Accept``
-    header, ahead of the query string.
+    header, ahead of the query string. A problem of the document or of its resource object
+    (``data``, its ``type``, its ``id``) is raised at once; those of the object's fields are
+    gathered and reported together, the most fundamental kind first.
     """
-    document = parse_json(body)
+    data = _primary_data(parse_json(body), resource, mode, row_id)
+    errors: list[ApiError] = []
+    raw_attributes = _expect_object(data.get("attributes", {}), "/data/attributes")
+    attributes, read_only = _attributes(resource, raw_attributes, mode, errors)
+    raw_relationships = _expect_object(data.get("relationships", {}), "/data/relationships")
+    relationships = _relationships(resource, raw_relationships, mode, errors)
+    _apply_preset(relationships, preset or {}, errors)
+    if mode == "create":
+        errors += _missing_members(resource, raw_attributes, raw_relationships, relationships)
+    _raise_first_kind(errors)
+    return ResourceDocument(attributes, relationships, read_only)
+
+
+def _primary_data(
+    document: dict[str, Any], resource: Resource, mode: Mode, row_id: UUID | None
+) -> dict[str, Any]:
+    """The document's resource object (``data``), once it and its ``type`` and ``id`` are right."""
     # 7 Document Structure: "Unless otherwise noted, objects defined by this specification or
     # any applied extensions MUST NOT contain any additional members. Client and server
     # implementations MUST ignore non-compliant members." So a top-level member other than
@@ -329,6 +347,12 @@ def parse_resource_document(
         raise Conflict(
             f"This endpoint takes resources of type {_type_names(types)}.", pointer="/data/type"
         )
+    _check_id(data, mode, row_id)
+    return data
+
+
+def _check_id(data: dict[str, Any], mode: Mode, row_id: UUID | None) -> None:
+    """The resource object's ``id``: none on a create, the URL's on an update."""
     # 9.1.1: "A server MUST return 403 Forbidden in response to an unsupported request to
     # create a resource with a client-generated ID."
     if mode == "create" and "id" in data:
@@ -345,7 +369,12 @@ def parse_resource_document(
         if canonical_uuid(data["id"]) != row_id:
             raise Conflict("data.id does not match the id in the URL.", pointer="/data/id")
 
-    errors: list[ApiError] = []
+
+def _attributes(
+    resource: Resource, raw_attributes: dict[str, Any], mode: Mode, errors: list[ApiError]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The attributes a write sets, and those an update sent back as read (each checked
+    against the row's by the write); every problem is added to ``errors``."""
     attributes: dict[str, Any] = {}
     read_only: dict[str, Any] = {}
     # 7.2.2.1: "The value of the attributes key MUST be an object (an "attributes object").
@@ -353,7 +382,6 @@ def parse_resource_document(
     # resource object in which it's defined." Every member is an attribute, but an @-member
     # (7.8.3: "an @-Member that occurs in an attributes object is not an attribute"): a name
     # the resource does not have is an error, not a member to ignore.
-    raw_attributes = _expect_object(data.get("attributes", {}), "/data/attributes")
     known = {a.name: a for a in resource.attributes}
     for name, value in raw_attributes.items():
         if _is_at_member(name) or _carried_back(name, value):
@@ -374,13 +402,19 @@ def parse_resource_document(
             attributes[name] = _check_value(attribute, value, pointer)
         except ApiError as error:
             errors.append(error)
+    return attributes, read_only
 
+
+def _relationships(
+    resource: Resource, raw_relationships: dict[str, Any], mode: Mode, errors: list[ApiError]
+) -> dict[str, UUID | None]:
+    """The id each relationship the document sets points at (None: unset); every problem is
+    added to ``errors``."""
     relationships: dict[str, UUID | None] = {}
     # 7.2.2.2: "The value of the relationships key MUST be an object (a "relationships
     # object"). Each member of a relationships object represents a "relationship"": as with
     # attributes, a name the resource does not have is an error; an @-member is no
     # relationship (7.8.3), and is ignored.
-    raw_relationships = _expect_object(data.get("relationships", {}), "/data/relationships")
     names = {r.name: r for r in resource.relationships}
     for name, value in raw_relationships.items():
         if _is_at_member(name):
@@ -399,8 +433,14 @@ def parse_resource_document(
             relationships[name] = _linkage_id(resource, name, value, pointer)
         except ApiError as error:
             errors.append(error)
+    return relationships
 
-    for name, value in (preset or {}).items():
+
+def _apply_preset(
+    relationships: dict[str, UUID | None], preset: dict[str, UUID], errors: list[ApiError]
+) -> None:
+    """Sets the relationships the URL's path gives; a document naming another is a conflict."""
+    for name, value in preset.items():
         if relationships.get(name, value) != value:
             errors.append(
                 Conflict(
@@ -409,39 +449,48 @@ def parse_resource_document(
                 )
             )
         relationships[name] = value
-    if mode == "create":
-        for attribute in resource.attributes:
-            if (
-                attribute.writable == "create"
-                and not attribute.nullable
-                and attribute.name not in raw_attributes
-            ):
-                errors.append(
-                    Unprocessable(
-                        f"{attribute.name} is required.",
-                        pointer=f"/data/attributes/{attribute.name}",
-                    )
+
+
+def _missing_members(
+    resource: Resource,
+    raw_attributes: dict[str, Any],
+    raw_relationships: dict[str, Any],
+    relationships: dict[str, UUID | None],
+) -> list[ApiError]:
+    """What a create lacks: each attribute and relationship it must set and did not send."""
+    errors: list[ApiError] = []
+    for attribute in resource.attributes:
+        if (
+            attribute.writable == "create"
+            and not attribute.nullable
+            and attribute.name not in raw_attributes
+        ):
+            errors.append(
+                Unprocessable(
+                    f"{attribute.name} is required.",
+                    pointer=f"/data/attributes/{attribute.name}",
                 )
-        for rel in resource.relationships:
-            # A member the document has was checked (and any problem reported) above.
-            if (
-                rel.required
-                and rel.writable != "never"
-                and rel.name not in relationships
-                and rel.name not in raw_relationships
-            ):
-                errors.append(
-                    Unprocessable(
-                        f"{rel.name} is required.", pointer=f"/data/relationships/{rel.name}"
-                    )
-                )
-    if errors:
-        # One status per response: report the most fundamental kind of problem first.
-        for status in (400, 409, 403, 422):
-            same = [e for e in errors if e.error_status == status]
-            if same:
-                raise ErrorList(same)
-    return ResourceDocument(attributes, relationships, read_only)
+            )
+    for rel in resource.relationships:
+        # A member the document has was checked (and any problem reported) above.
+        if (
+            rel.required
+            and rel.writable != "never"
+            and rel.name not in relationships
+            and rel.name not in raw_relationships
+        ):
+            errors.append(
+                Unprocessable(f"{rel.name} is required.", pointer=f"/data/relationships/{rel.name}")
+            )
+    return errors
+
+
+def _raise_first_kind(errors: list[ApiError]) -> None:
+    """One status per response: the most fundamental kind of problem found, all of that kind."""
+    for status in (400, 409, 403, 422):
+        same = [e for e in errors if e.error_status == status]
+        if same:
+            raise ErrorList(same)
 
 
 def _read_only(attribute: Attribute) -> str:
