@@ -309,94 +309,138 @@ def parse_read_query(
     except UnicodeDecodeError as error:
         raise _undecodable(raw_query) from error
     seen: set[str] = set()
-    filters = _Filters()
-    include: tuple[str, ...] = ()
-    include_requested = False
-    fields: dict[str, frozenset[str]] = {}
-    sort, descending = "created_at", True
-    page_size = DEFAULT_PAGE_SIZE
-    after_raw: tuple[str, str] | None = None
-    before_raw: tuple[str, str] | None = None
-    flat_raw: tuple[str, str] | None = None
-    # The first page parameter of each form the request gave, to name a clash.
-    forms: dict[Pagination, str] = {}
-    workspace_id: UUID | None = None
-    workspace_parameter: str | None = None
-    feed = kind == "feed"
-    collection = kind in ("list", "feed")
-    # A relationship route answers linkage only: nothing to include and no fields to choose;
-    # the feed's records are written whole and have nothing to include.
-    documents = kind not in ("relationship", "feed")
-
+    given = _Given(resource, kind, related)
     for name, value in pairs:
         if name in seen:
             raise _bad(f"{name} is given more than once.", name, "DUPLICATE_QUERY_PARAMETER")
         seen.add(name)
-        match = _NAME.match(name)
-        family = match.group("family") if match else ""
-        path = _SEGMENT.findall(match.group("path")) if match else []
-        if collection and (name in PROFILE_PAGE_PARAMETERS or name in FLAT_PAGE_PARAMETERS):
-            form: Pagination = "flat" if name in FLAT_PAGE_PARAMETERS else "profile"
-            forms.setdefault(form, name)
-            if len(forms) == 2:
-                other = forms["profile" if form == "flat" else "flat"]
-                raise _bad(
-                    f"{name} cannot be combined with {other}: page with limit and cursor, or "
-                    "with page[size], page[after] and page[before], not both.",
-                    name,
-                    "MIXED_PAGINATION",
-                )
-        if family == "include" and not path and documents:
-            include = _parse_include(resource, related, value, name)
-            include_requested = True
-        elif family == "fields" and len(path) == 1 and documents:
-            fields[path[0]] = _parse_fields(resource, related, path[0], value, name)
-        elif family == "sort" and not path and collection and not feed:
-            sort, descending = _parse_sort(value, name)
-        elif ((family == "page" and path == ["size"]) or name == LIMIT_PARAMETER) and collection:
-            page_size = _parse_page_size(value, name)
-        elif (name == CURSOR_PARAMETER and collection) or (feed and name == "page[after]"):
-            flat_raw = (value, name)
-        elif family == "page" and path in (["after"], ["before"]) and collection and not feed:
-            if path == ["after"]:
-                after_raw = (value, name)
-            else:
-                before_raw = (value, name)
-        elif family == "filter" and path and collection:
-            _parse_filter(resource, path, value, name, filters)
-        elif name in WORKSPACE_PARAMETERS:
-            if workspace_parameter is not None:
-                raise _bad("Give workspace_id once.", name, "DUPLICATE_QUERY_PARAMETER")
-            workspace_id = parse_uuid(value, name)
-            workspace_parameter = name
-        else:
-            raise _bad(
-                f"{name} is not a query parameter of this endpoint.",
-                name,
-                "UNKNOWN_QUERY_PARAMETER",
-            )
+        if given.collection and (name in PROFILE_PAGE_PARAMETERS or name in FLAT_PAGE_PARAMETERS):
+            _check_page_form(given.forms, name)
+        _read_parameter(given, name, value)
+    _check_combinations(given)
+    return _read_query(given)
 
-    if after_raw and before_raw:
+
+@dataclass
+class _Given:
+    """What a query string gave, as its parameters are read one at a time."""
+
+    resource: Resource
+    kind: ReadKind
+    # The type a related route answers.
+    related: Parent | None
+    filters: _Filters = field(default_factory=_Filters)
+    include: tuple[str, ...] = ()
+    include_requested: bool = False
+    fields: dict[str, frozenset[str]] = field(default_factory=dict)
+    sort: str = "created_at"
+    descending: bool = True
+    page_size: int = DEFAULT_PAGE_SIZE
+    # Each cursor as sent, with the parameter that sent it: (value, name).
+    after_raw: tuple[str, str] | None = None
+    before_raw: tuple[str, str] | None = None
+    flat_raw: tuple[str, str] | None = None
+    # The first page parameter of each form the request gave, to name a clash.
+    forms: dict[Pagination, str] = field(default_factory=dict)
+    workspace_id: UUID | None = None
+    workspace_parameter: str | None = None
+
+    @property
+    def feed(self) -> bool:
+        return self.kind == "feed"
+
+    @property
+    def collection(self) -> bool:
+        return self.kind in ("list", "feed")
+
+    @property
+    def documents(self) -> bool:
+        # A relationship route answers linkage only: nothing to include and no fields to
+        # choose; the feed's records are written whole and have nothing to include.
+        return self.kind not in ("relationship", "feed")
+
+
+def _check_page_form(forms: dict[Pagination, str], name: str) -> None:
+    """Notes the form a page parameter belongs to: a request pages in one form only."""
+    form: Pagination = "flat" if name in FLAT_PAGE_PARAMETERS else "profile"
+    forms.setdefault(form, name)
+    if len(forms) == 2:
+        other = forms["profile" if form == "flat" else "flat"]
+        raise _bad(
+            f"{name} cannot be combined with {other}: page with limit and cursor, or "
+            "with page[size], page[after] and page[before], not both.",
+            name,
+            "MIXED_PAGINATION",
+        )
+
+
+def _read_parameter(given: _Given, name: str, value: str) -> None:
+    """Reads one parameter into ``given``, or raises the 400 naming it."""
+    match = _NAME.match(name)
+    family = match.group("family") if match else ""
+    path = _SEGMENT.findall(match.group("path")) if match else []
+    resource, related = given.resource, given.related
+    collection, feed = given.collection, given.feed
+    if family == "include" and not path and given.documents:
+        given.include = _parse_include(resource, related, value, name)
+        given.include_requested = True
+    elif family == "fields" and len(path) == 1 and given.documents:
+        given.fields[path[0]] = _parse_fields(resource, related, path[0], value, name)
+    elif family == "sort" and not path and collection and not feed:
+        given.sort, given.descending = _parse_sort(value, name)
+    elif ((family == "page" and path == ["size"]) or name == LIMIT_PARAMETER) and collection:
+        given.page_size = _parse_page_size(value, name)
+    elif (name == CURSOR_PARAMETER and collection) or (feed and name == "page[after]"):
+        given.flat_raw = (value, name)
+    elif family == "page" and path in (["after"], ["before"]) and collection and not feed:
+        if path == ["after"]:
+            given.after_raw = (value, name)
+        else:
+            given.before_raw = (value, name)
+    elif family == "filter" and path and collection:
+        _parse_filter(resource, path, value, name, given.filters)
+    elif name in WORKSPACE_PARAMETERS:
+        if given.workspace_parameter is not None:
+            raise _bad("Give workspace_id once.", name, "DUPLICATE_QUERY_PARAMETER")
+        given.workspace_id = parse_uuid(value, name)
+        given.workspace_parameter = name
+    else:
+        raise _bad(
+            f"{name} is not a query parameter of this endpoint.",
+            name,
+            "UNKNOWN_QUERY_PARAMETER",
+        )
+
+
+def _check_combinations(given: _Given) -> None:
+    """The parameters that are each valid but cannot be given together."""
+    if given.after_raw and given.before_raw:
         raise InvalidQueryParameter(
             "page[after] and page[before] cannot be combined.",
-            parameter=before_raw[1],
+            parameter=given.before_raw[1],
             code="RANGE_PAGINATION_NOT_SUPPORTED",
             links={"type": f"{CURSOR_PROFILE}/range-pagination-not-supported"},
         )
-    if sort == "updated_at" and filters.ranges:
+    if given.sort == "updated_at" and given.filters.ranges:
         # Rows made in a time range may have been updated at any time since: no index walks
         # them in updated_at order without stepping over every other row updated meanwhile.
         raise _unsupported_sort(
-            f"sort={'-' if descending else ''}updated_at cannot be combined with "
-            f"filter[created_at][{filters.ranges[0].operator}]; sort by created_at instead.",
+            f"sort={'-' if given.descending else ''}updated_at cannot be combined with "
+            f"filter[created_at][{given.filters.ranges[0].operator}]; sort by created_at instead.",
             "sort",
         )
+
+
+def _read_query(given: _Given) -> ReadQuery:
+    """The query ``given`` asks for, its cursors decoded."""
+    flat_raw = given.flat_raw
     position = None
-    if feed and flat_raw:
+    if given.feed and flat_raw:
         # The feed reads forward only: its one cursor, in either form, is a record's place.
         position = decode_change_place(*flat_raw)
         flat_raw = None
-    token = "-" + sort if descending else sort
+    token = "-" + given.sort if given.descending else given.sort
+    after_raw, before_raw = given.after_raw, given.before_raw
     after = decode_cursor(after_raw[0], after_raw[1], token) if after_raw else None
     before = decode_cursor(before_raw[0], before_raw[1], token) if before_raw else None
     if flat_raw:
@@ -406,19 +450,19 @@ def parse_read_query(
         else:
             after = flat
     return ReadQuery(
-        include=include,
-        fields=fields,
-        sort=sort,
-        descending=descending,
-        relationship_filters=tuple(filters.relationships),
-        attribute_filters=tuple(filters.attributes),
-        ranges=tuple(filters.ranges),
-        page_size=page_size,
+        include=given.include,
+        fields=given.fields,
+        sort=given.sort,
+        descending=given.descending,
+        relationship_filters=tuple(given.filters.relationships),
+        attribute_filters=tuple(given.filters.attributes),
+        ranges=tuple(given.filters.ranges),
+        page_size=given.page_size,
         after=after,
         before=before,
-        workspace_id=workspace_id,
-        workspace_parameter=workspace_parameter,
-        include_requested=include_requested,
-        pagination="flat" if "flat" in forms else "profile",
+        workspace_id=given.workspace_id,
+        workspace_parameter=given.workspace_parameter,
+        include_requested=given.include_requested,
+        pagination="flat" if "flat" in given.forms else "profile",
         position=position,
     )
