@@ -427,76 +427,18 @@ def statement(planned: Planned) -> str:
     """
     m = planned.message
     wc = to_literal(planned.connector_pk)
-    occurred = f"{to_literal(m.occurred_at)}::timestamptz"
-    linking = isinstance(m, ProvenanceLinked)
-    parts = [_verdict(planned, linking=linking)]
+    parts = [_verdict(planned, linking=isinstance(m, ProvenanceLinked))]
     live = "(SELECT count(*) FROM changed)"
     superseded = "0"
     if isinstance(m, ConnectorRevoked):
-        parts += [
-            "changed AS (INSERT INTO core_api.connector_revocations "
-            f"(workspace_connector_pk, occurred_at) SELECT {wc}, {occurred} WHERE {APPLYING} "
-            "ON CONFLICT (workspace_connector_pk) DO UPDATE SET occurred_at = "
-            "LEAST(connector_revocations.occurred_at, EXCLUDED.occurred_at) RETURNING 1)",
-            "sweeps AS (INSERT INTO core_api.revocation_sweeps "
-            "(workspace_connector_pk, record_type, direction) "
-            f"SELECT {wc}, t.record_type, d.direction FROM unnest({to_literal(list(LEDGERS))}) "
-            "AS t(record_type) CROSS JOIN unnest(enum_range(NULL::core_api.direction_enum)) "
-            f"AS d(direction) WHERE {APPLYING} ON CONFLICT DO NOTHING RETURNING 1)",
-            revocation_change(
-                source="changed",
-                workspace_pk=to_literal(planned.workspace_pk),
-                connector_id=m.workspace_connector_id,
-                occurred_at=occurred,
-                sync_run_id=sync_run_of(m),
-                message_key=m.idempotency_key,
-            ),
-        ]
+        parts += _revocation_parts(planned, m)
         live = "0"
+    elif isinstance(m, ProvenanceLinked):
+        parts += _link_parts(planned, m)
+        live = "(SELECT count(*) FROM changed WHERE live)"
+        superseded = "(SELECT count(*) FROM changed WHERE NOT live)"
     else:
-        table, records, id_column = LEDGERS[m.record_type]
-        record_pk = f"{m.record_type}_pk"
-        direction = to_literal(m.direction.value) + "::core_api.direction_enum"
-        found = (
-            f"unnest({_uuid_array(planned.record_ids)}) AS u(id) JOIN core_api.{records} r "
-            f"ON r.{id_column} = u.id AND r.workspace_pk = {to_literal(planned.workspace_pk)}"
-        )
-        if linking:
-            removed = f"tb.unlinked_at >= {occurred} OR (SELECT {revoked(wc)})"
-            parts += [
-                # A refused link leaves no receipt: its redeliveries are judged again.
-                "forgotten AS (DELETE FROM core_api.sync_receipts WHERE "
-                f"workspace_connector_pk = {wc} AND idempotency_key = "
-                f"{to_literal(m.idempotency_key)} AND (SELECT verdict FROM verdict) IN "
-                f"({', '.join(sorted(to_literal(str(v)) for v in RECEIPT_DROPPED))}) "
-                "RETURNING 1)",
-                f"changed AS (INSERT INTO core_api.{table} "
-                f"({record_pk}, workspace_connector_pk, direction, occurred_at, deleted_at) "
-                f"SELECT r.pk, {wc}, {direction}, {occurred}, "
-                f"CASE WHEN {removed} THEN now() END FROM {found} AND r.deleted_at IS NULL "
-                "LEFT JOIN core_api.sync_tombstones tb ON tb.workspace_connector_pk = "
-                f"{wc} AND tb.record_type = {to_literal(m.record_type)} "
-                f"AND tb.record_pk = r.pk AND tb.direction = {direction} "
-                f"WHERE {APPLYING} RETURNING deleted_at IS NULL AS live)",
-            ]
-            live = "(SELECT count(*) FROM changed WHERE live)"
-            superseded = "(SELECT count(*) FROM changed WHERE NOT live)"
-        else:
-            matching = (
-                f"{record_pk} IN (SELECT r.pk FROM {found}) AND workspace_connector_pk = {wc} "
-                f"AND direction = {direction} "
-                f"AND coalesce(occurred_at, '-infinity') <= {occurred} AND {APPLYING}"
-            )
-            parts += [
-                "tombstones AS (INSERT INTO core_api.sync_tombstones "
-                "(workspace_connector_pk, record_type, record_pk, direction, unlinked_at) "
-                f"SELECT {wc}, {to_literal(m.record_type)}, r.pk, {direction}, {occurred} "
-                f"FROM {found} WHERE {APPLYING} ON CONFLICT "
-                "(workspace_connector_pk, record_type, record_pk, direction) DO UPDATE SET "
-                "unlinked_at = GREATEST(sync_tombstones.unlinked_at, EXCLUDED.unlinked_at) "
-                "RETURNING 1)",
-                f"changed AS ({_soft_delete(table, matching, '1')})",
-            ]
+        parts += _unlink_parts(planned, m)
     outcome = select_list(
         MessageOutcome._fields,
         verdict="(SELECT verdict FROM verdict)",
@@ -508,6 +450,98 @@ def statement(planned: Planned) -> str:
         f"AND idempotency_key = {to_literal(m.idempotency_key)})",
     )
     return f"WITH {', '.join(parts)} SELECT {outcome}"
+
+
+def _revocation_parts(planned: Planned, m: ConnectorRevoked) -> list[str]:
+    """The CTEs of a revocation: the connector's revocation, its sweeps, its change record."""
+    wc = to_literal(planned.connector_pk)
+    occurred = f"{to_literal(m.occurred_at)}::timestamptz"
+    return [
+        "changed AS (INSERT INTO core_api.connector_revocations "
+        f"(workspace_connector_pk, occurred_at) SELECT {wc}, {occurred} WHERE {APPLYING} "
+        "ON CONFLICT (workspace_connector_pk) DO UPDATE SET occurred_at = "
+        "LEAST(connector_revocations.occurred_at, EXCLUDED.occurred_at) RETURNING 1)",
+        "sweeps AS (INSERT INTO core_api.revocation_sweeps "
+        "(workspace_connector_pk, record_type, direction) "
+        f"SELECT {wc}, t.record_type, d.direction FROM unnest({to_literal(list(LEDGERS))}) "
+        "AS t(record_type) CROSS JOIN unnest(enum_range(NULL::core_api.direction_enum)) "
+        f"AS d(direction) WHERE {APPLYING} ON CONFLICT DO NOTHING RETURNING 1)",
+        revocation_change(
+            source="changed",
+            workspace_pk=to_literal(planned.workspace_pk),
+            connector_id=m.workspace_connector_id,
+            occurred_at=occurred,
+            sync_run_id=sync_run_of(m),
+            message_key=m.idempotency_key,
+        ),
+    ]
+
+
+def _found_records(planned: Planned, m: ProvenanceLinked | ProvenanceUnlinked) -> str:
+    """The FROM items that find the message's records by public id, in the connector's
+    workspace only."""
+    _, records, id_column = LEDGERS[m.record_type]
+    return (
+        f"unnest({_uuid_array(planned.record_ids)}) AS u(id) JOIN core_api.{records} r "
+        f"ON r.{id_column} = u.id AND r.workspace_pk = {to_literal(planned.workspace_pk)}"
+    )
+
+
+def _direction(m: ProvenanceLinked | ProvenanceUnlinked) -> str:
+    return to_literal(m.direction.value) + "::core_api.direction_enum"
+
+
+def _link_parts(planned: Planned, m: ProvenanceLinked) -> list[str]:
+    """The CTEs of a link: a ledger row per live record, born deleted when a removal that
+    occurred later came first."""
+    wc = to_literal(planned.connector_pk)
+    occurred = f"{to_literal(m.occurred_at)}::timestamptz"
+    table = LEDGERS[m.record_type][0]
+    direction = _direction(m)
+    removed = f"tb.unlinked_at >= {occurred} OR (SELECT {revoked(wc)})"
+    return [
+        # A refused link leaves no receipt: its redeliveries are judged again.
+        "forgotten AS (DELETE FROM core_api.sync_receipts WHERE "
+        f"workspace_connector_pk = {wc} AND idempotency_key = "
+        f"{to_literal(m.idempotency_key)} AND (SELECT verdict FROM verdict) IN "
+        f"({', '.join(sorted(to_literal(str(v)) for v in RECEIPT_DROPPED))}) "
+        "RETURNING 1)",
+        f"changed AS (INSERT INTO core_api.{table} "
+        f"({m.record_type}_pk, workspace_connector_pk, direction, occurred_at, deleted_at) "
+        f"SELECT r.pk, {wc}, {direction}, {occurred}, "
+        f"CASE WHEN {removed} THEN now() END FROM {_found_records(planned, m)} "
+        "AND r.deleted_at IS NULL "
+        "LEFT JOIN core_api.sync_tombstones tb ON tb.workspace_connector_pk = "
+        f"{wc} AND tb.record_type = {to_literal(m.record_type)} "
+        f"AND tb.record_pk = r.pk AND tb.direction = {direction} "
+        f"WHERE {APPLYING} RETURNING deleted_at IS NULL AS live)",
+    ]
+
+
+def _unlink_parts(planned: Planned, m: ProvenanceUnlinked) -> list[str]:
+    """The CTEs of an unlink: the tombstones a later link is judged by, and the soft delete
+    of the live rows that match, up to the message's time."""
+    wc = to_literal(planned.connector_pk)
+    occurred = f"{to_literal(m.occurred_at)}::timestamptz"
+    table = LEDGERS[m.record_type][0]
+    record_pk = f"{m.record_type}_pk"
+    direction = _direction(m)
+    found = _found_records(planned, m)
+    matching = (
+        f"{record_pk} IN (SELECT r.pk FROM {found}) AND workspace_connector_pk = {wc} "
+        f"AND direction = {direction} "
+        f"AND coalesce(occurred_at, '-infinity') <= {occurred} AND {APPLYING}"
+    )
+    return [
+        "tombstones AS (INSERT INTO core_api.sync_tombstones "
+        "(workspace_connector_pk, record_type, record_pk, direction, unlinked_at) "
+        f"SELECT {wc}, {to_literal(m.record_type)}, r.pk, {direction}, {occurred} "
+        f"FROM {found} WHERE {APPLYING} ON CONFLICT "
+        "(workspace_connector_pk, record_type, record_pk, direction) DO UPDATE SET "
+        "unlinked_at = GREATEST(sync_tombstones.unlinked_at, EXCLUDED.unlinked_at) "
+        "RETURNING 1)",
+        f"changed AS ({_soft_delete(table, matching, '1')})",
+    ]
 
 
 def declaration(planned: Planned) -> str:
