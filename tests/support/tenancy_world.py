@@ -129,22 +129,79 @@ def build(conn: pg8000.native.Connection) -> World:
     tenants = {label: f.tenant(conn, f"Tenancy {label}") for label in ("w1", "w2", "w3", "w4")}
     ws = {label: (t.workspace_pk, t.workspace_id) for label, t in tenants.items()}
     person = {label: (t.person_pk, t.person_id) for label, t in tenants.items()}
+    connectors = _connectors(tenants)
+    records = _records(conn, tenants)
+    _ledger_rows(conn, tenants, connectors, records)
+    _memberships(conn, ws, person)
+    groups = _groups(conn, person)
+    # The roles no owner holds: a viewer of w1 who is a guest of g1, an admin of w3 who is an
+    # admin of g1 (which enrols w3) too.
+    viewer = tenants["w1"].member(role="viewer")
+    f.group_member(conn, groups["g1"][0], viewer[0], "guest")
+    admin = tenants["w3"].member(role="admin")
+    f.group_member(conn, groups["g1"][0], admin[0], "admin")
+    _enrolments(conn, groups, ws, person)
+    shared = _selections(conn, ws)
+    deleted_records = frozenset(
+        label for kind in records.values() for label in kind if label.endswith("r-deleted")
+    )
+    for kind, table in RECORD_TABLE.items():
+        for label in deleted_records:
+            _soft_delete(conn, table, records[kind][label][0])
+    _soft_delete(conn, "workspace_connectors", connectors["w1/c-deleted"][0])
+    _soft_delete(conn, "workspaces", ws["w4"][0])
+    person["w1 viewer"], person["w3 admin"] = viewer, admin
+    principals = _principals(ws, person)
+    world = World(
+        workspaces=ws,
+        live_workspaces=("w1", "w2", "w3"),
+        connectors=connectors,
+        connector_workspace={label: label.split("/")[0] for label in connectors},
+        deleted_connectors=frozenset({"w1/c-deleted"}),
+        records=records,
+        deleted_records=deleted_records,
+        groups=groups,
+        providers={"shared": shared, "free": f.provider(conn)},
+        principals=principals,
+    )
+    for p in principals:
+        where = next(w for w, ref in ws.items() if ref == p.workspace)
+        if p.kind == "member" and p.resolves:
+            world.member_of_workspace.setdefault(where, p)
+    world.built = {resource: universe(conn, world, resource) for resource in UNIVERSE}
+    return world
 
+
+def _connectors(tenants: dict[str, f.Tenant]) -> dict[str, Ref]:
+    """Each workspace's connector, w1's second (to be soft-deleted) and w2's second live one."""
     connectors = {
         f"{w}/c": (t.workspace_connector_pk, t.workspace_connector_id) for w, t in tenants.items()
     }
     connectors["w1/c-deleted"] = tenants["w1"].workspace_connector()
     connectors["w2/c-second"] = tenants["w2"].workspace_connector()
-    connector_workspace = {label: label.split("/")[0] for label in connectors}
+    return connectors
 
+
+def _records(
+    conn: pg8000.native.Connection, tenants: dict[str, f.Tenant]
+) -> dict[str, dict[str, Ref]]:
+    """Three records of every kind in every workspace: r1, r2 and r-deleted (soft-deleted last)."""
     records: dict[str, dict[str, Ref]] = {kind: {} for kind in LEDGERS.values()}
     for w, t in tenants.items():
         for kind in records:
             for n in ("r1", "r2", "r-deleted"):
                 label = f"{w}/{n}"
                 records[kind][label] = _record(conn, t, kind, f"Tenancy {kind} {label}")
+    return records
 
-    # Ledger rows, written before anything is soft-deleted (as the sync pipeline would have).
+
+def _ledger_rows(
+    conn: pg8000.native.Connection,
+    tenants: dict[str, f.Tenant],
+    connectors: dict[str, Ref],
+    records: dict[str, dict[str, Ref]],
+) -> None:
+    """Ledger rows, written before anything is soft-deleted (as the sync pipeline would have)."""
     for ledger, kind in LEDGERS.items():
         for w in tenants:
             c = connectors[f"{w}/c"]
@@ -177,7 +234,11 @@ def build(conn: pg8000.native.Connection) -> World:
             direction="output",
         )
 
-    # Memberships beyond each owner's own: several workspaces, pending, revoked.
+
+def _memberships(
+    conn: pg8000.native.Connection, ws: dict[str, Ref], person: dict[str, Ref]
+) -> None:
+    """Memberships beyond each owner's own: several workspaces, pending, revoked."""
     _membership(conn, person["w1"][0], ws["w2"][0], "active")  # w1's person in two workspaces
     _membership(conn, person["w2"][0], ws["w1"][0], "pending")
     _membership(conn, person["w3"][0], ws["w1"][0], "active")
@@ -188,6 +249,9 @@ def build(conn: pg8000.native.Connection) -> World:
         w=ws["w1"][0],
     )
 
+
+def _groups(conn: pg8000.native.Connection, person: dict[str, Ref]) -> dict[str, Ref]:
+    """Three groups and their owners' and members' memberships."""
     groups = {
         "g1": f.group(conn, "Tenancy g1", created_by_pk=person["w1"][0]),
         "g2": f.group(conn, "Tenancy g2", created_by_pk=person["w2"][0]),
@@ -196,12 +260,17 @@ def build(conn: pg8000.native.Connection) -> World:
     f.group_member(conn, groups["g1"][0], person["w1"][0], "owner")
     f.group_member(conn, groups["g2"][0], person["w2"][0], "admin")
     f.group_member(conn, groups["g2"][0], person["w3"][0], "member")  # not in w2 or w4
-    # The roles no owner holds: a viewer of w1 who is a guest of g1, an admin of w3 who is an
-    # admin of g1 (which enrols w3) too.
-    viewer = tenants["w1"].member(role="viewer")
-    f.group_member(conn, groups["g1"][0], viewer[0], "guest")
-    admin = tenants["w3"].member(role="admin")
-    f.group_member(conn, groups["g1"][0], admin[0], "admin")
+    return groups
+
+
+def _enrolments(
+    conn: pg8000.native.Connection,
+    groups: dict[str, Ref],
+    ws: dict[str, Ref],
+    person: dict[str, Ref],
+) -> None:
+    """A soft-deleted group membership, and the enrolments: live, soft-deleted, of the
+    workspace to be deleted."""
     rf.group_membership(conn, groups["g2"][0], person["w1"][0], deleted=True)
     f.enrol(conn, groups["g1"][0], ws["w1"][0], person["w1"][0])
     f.enrol(conn, groups["g1"][0], ws["w3"][0], person["w1"][0])
@@ -210,28 +279,25 @@ def build(conn: pg8000.native.Connection) -> World:
     f.enrol(conn, groups["g2"][0], ws["w4"][0], None)
     f.enrol(conn, groups["g3"][0], ws["w3"][0], None)
 
+
+def _selections(conn: pg8000.native.Connection, ws: dict[str, Ref]) -> Ref:
+    """The provider selections; the provider w1, w2 and w4 select, which is returned."""
     shared = f.provider(conn)
     for w in ("w1", "w2", "w4"):
         f.workspace_provider(conn, ws[w][0], shared[0])
         f.workspace_provider(conn, ws[w][0], f.provider(conn)[0], selected=False)
     f.workspace_provider(conn, ws["w3"][0], shared[0], deleted=True)
     f.workspace_provider(conn, ws["w3"][0], f.provider(conn)[0], matched=False, selected=False)
+    return shared
 
-    deleted_records = frozenset(
-        label for kind in records.values() for label in kind if label.endswith("r-deleted")
-    )
-    for kind, table in RECORD_TABLE.items():
-        for label in deleted_records:
-            _soft_delete(conn, table, records[kind][label][0])
-    _soft_delete(conn, "workspace_connectors", connectors["w1/c-deleted"][0])
-    _soft_delete(conn, "workspaces", ws["w4"][0])
 
-    person["w1 viewer"], person["w3 admin"] = viewer, admin
+def _principals(ws: dict[str, Ref], person: dict[str, Ref]) -> tuple[Principal, ...]:
+    """Every principal whose scope is asked, those that do not resolve included."""
 
     def member(label: str, who: str, where: str, resolves: bool) -> Principal:
         return Principal(label, person[who], ws[where], "member", resolves)
 
-    principals = (
+    return (
         member("w1's owner in w1", "w1", "w1", True),
         member("w1's owner in w2, where they are a member too", "w1", "w2", True),
         member("w2's owner (a group admin) in w2", "w2", "w2", True),
@@ -247,24 +313,6 @@ def build(conn: pg8000.native.Connection) -> World:
             "a service key in w4, a deleted workspace", person["w4"], ws["w4"], "service", False
         ),
     )
-    world = World(
-        workspaces=ws,
-        live_workspaces=("w1", "w2", "w3"),
-        connectors=connectors,
-        connector_workspace=connector_workspace,
-        deleted_connectors=frozenset({"w1/c-deleted"}),
-        records=records,
-        deleted_records=deleted_records,
-        groups=groups,
-        providers={"shared": shared, "free": f.provider(conn)},
-        principals=principals,
-    )
-    for p in principals:
-        where = next(w for w, ref in ws.items() if ref == p.workspace)
-        if p.kind == "member" and p.resolves:
-            world.member_of_workspace.setdefault(where, p)
-    world.built = {resource: universe(conn, world, resource) for resource in UNIVERSE}
-    return world
 
 
 BY_CONNECTOR = (
