@@ -1,10 +1,10 @@
 """Nobody sees or touches another workspace's rows: every route, in process.
 
 Tenant B's member (an active owner of its own workspace, owner of its own group) aims every
-route at tenant A's rows and ids; see ``tests/support/cross_tenant.py`` for the cases and what
-each must answer. The handlers are invoked as API Gateway would invoke them, with the claims the
-authorizer gives (and, for the revoked key, through the authorizer itself). After every write
-attempt the whole ``core_api`` schema is compared byte for byte with what it was.
+route at tenant A's rows and ids; see ``tests/support/cross_tenant_cases.py`` for the cases
+and what each must answer. The handlers are invoked as API Gateway would invoke them, with the
+claims the authorizer gives (and, for the revoked key, through the authorizer itself). After
+every write attempt the whole ``core_api`` schema is compared byte for byte with what it was.
 """
 
 from __future__ import annotations
