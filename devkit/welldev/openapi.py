@@ -68,7 +68,7 @@ ROUTES: tuple[tuple[str, str], ...] = (
     ("workspace_group_workspaces", "unenrol"),
     ("changes", "feed"),
 )
-# The operations whose workspace is the path's ``{workspace_id}`` (their ``Needs.scope``, in
+# The operations whose workspace is the path's ``{workspace_id}`` (their ``RequestSpec.scope``, in
 # ``operations.nested`` and ``operations.read``): they take no workspace parameter.
 PATH_SCOPED = frozenset({"catalog", "select", "remove"})
 TITLE = "Well junction-resources API"
@@ -644,7 +644,7 @@ def _operation(resource_key: str, op: Operation) -> dict[str, Any]:
             }
             if op.name == "select":
                 ok["200"] = {"description": "Already there; selected.", **document}
-        if op.needs.idempotent:
+        if op.request_spec.idempotent:
             parameters.append(IDEMPOTENCY_KEY_PARAMETER)
             for answer in ok.values():
                 answer["headers"] = {**answer.get("headers", {}), **REPLAYED_HEADER}

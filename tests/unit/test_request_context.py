@@ -1,7 +1,7 @@
-"""A request is understood once, in one order on every route (``wellapi.http.request.understand``).
+"""A request is parsed once, in one order on every route (``wellapi.http.request.parse_request``).
 
 Pure logic, no database: every request here is refused before the operation runs, or is
-understood without running it. For every function (resource and operation), a request broken
+parsed without running it. For every function (resource and operation), a request broken
 in two ways at once gets the error of the earlier fault in the documented order: 401, then the
 route's 403, the relationship's 404, the path ids' 400 (in the route's order), 406, 415, the
 query's 400, the body's 400.
@@ -27,10 +27,10 @@ from wellapi.http.principal import principal_from_claims
 from wellapi.http.request import (
     IDEMPOTENCY_KEY,
     ROW_ID,
-    Call,
+    ParsedRequest,
     Request,
+    parse_request,
     request_from_event,
-    understand,
 )
 from wellapi.operations import Operation
 from wellapi.operations.registry import OPERATIONS
@@ -107,11 +107,11 @@ class Binding:
     @property
     def kind(self) -> str:
         """A principal kind the route serves: the ledgers are written by services only."""
-        permit = self.operation.needs.permit
+        permit = self.operation.request_spec.permit
         return "service" if permit is not None and self._refuses("member") else "member"
 
     def _refuses(self, kind: str) -> bool:
-        permit = self.operation.needs.permit
+        permit = self.operation.request_spec.permit
         try:
             if permit is not None:
                 permit(self.resource, principal_from_claims(claims(kind)))
@@ -131,7 +131,7 @@ class Binding:
         }
         if "{relationship}" in self.template:
             parameters["relationship"] = self.resource.relationships[0].name
-        needs = self.operation.needs
+        needs = self.operation.request_spec
         parts: dict[str, Any] = {
             "claims": claims(self.kind),
             "path_parameters": parameters,
@@ -171,7 +171,7 @@ class Fault:
 
 def _faults(b: Binding) -> list[Fault]:
     """The faults a request to ``b`` can have, in the order the API answers them."""
-    needs = b.operation.needs
+    needs = b.operation.request_spec
 
     def set_(key: str, value: Any) -> Break:
         return lambda parts: parts.__setitem__(key, value)
@@ -261,12 +261,12 @@ def test_every_function_is_bound():
 def test_the_request_each_function_takes_is_understood(resource, operation):
     b = binding(resource, operation)
     request = request_from_event(b.event(b.request()))
-    needs = b.operation.needs
+    needs = b.operation.request_spec
     if b.refused_whoever_calls:
         with pytest.raises(Forbidden):
-            understand(request, b.resource, needs)
+            parse_request(request, b.resource, needs)
         return
-    call = understand(request, b.resource, needs)
+    call = parse_request(request, b.resource, needs)
     assert call.resource is (needs.reads or b.resource)
     assert dict(call.ids) == {p.parameter: IDS[p.parameter] for p in needs.ids}
     assert all(isinstance(v, UUID) for v in call.ids.values())
@@ -328,18 +328,18 @@ def test_a_body_that_is_not_base64_is_read_after_authentication():
 def test_a_body_encoded_in_base64_is_the_body_it_encodes():
     b = binding("workspace_providers", "update")
     ev = b.event(b.request())
-    plain = understand(request_from_event(ev), b.resource, b.operation.needs)
+    plain = parse_request(request_from_event(ev), b.resource, b.operation.request_spec)
     ev["body"] = base64.b64encode(ev["body"].encode()).decode()
     ev["isBase64Encoded"] = True
-    encoded = understand(request_from_event(ev), b.resource, b.operation.needs)
+    encoded = parse_request(request_from_event(ev), b.resource, b.operation.request_spec)
 
     assert encoded.document == plain.document
 
 
-def _call(**changes: Any) -> Call:
+def _call(**changes: Any) -> ParsedRequest:
     b = binding("workspace_providers", "list")
     parts = {**b.request(), **changes}
-    return understand(request_from_event(b.event(parts)), b.resource, b.operation.needs)
+    return parse_request(request_from_event(b.event(parts)), b.resource, b.operation.request_spec)
 
 
 def test_a_page_link_keeps_every_parameter_but_the_cursor():
@@ -386,22 +386,22 @@ def test_the_request_keeps_only_what_the_event_sent():
 
 # --- Idempotency-Key ---------------------------------------------------------------------------
 
-CREATES = [(r, o) for r, o in BINDINGS if OPERATIONS[o].needs.idempotent]
+CREATES = [(r, o) for r, o in BINDINGS if OPERATIONS[o].request_spec.idempotent]
 
 
 def test_every_post_and_only_a_post_takes_an_idempotency_key():
     assert {o for _, o in CREATES} == {"create", "select", "enrol"}
     assert all(OPERATIONS[o].method == "POST" for _, o in CREATES)
     assert all(
-        OPERATIONS[o].needs.idempotent for _, o in BINDINGS if OPERATIONS[o].method == "POST"
+        OPERATIONS[o].request_spec.idempotent for _, o in BINDINGS if OPERATIONS[o].method == "POST"
     )
 
 
-def _keyed(b: Binding, parts: dict[str, Any], key: str | None, **changes: Any) -> Call:
+def _keyed(b: Binding, parts: dict[str, Any], key: str | None, **changes: Any) -> ParsedRequest:
     parts = {**parts, **changes}
     if key is not None:
         parts["headers"] = {**parts["headers"], IDEMPOTENCY_KEY: key}
-    return understand(request_from_event(b.event(parts)), b.resource, b.operation.needs)
+    return parse_request(request_from_event(b.event(parts)), b.resource, b.operation.request_spec)
 
 
 @pytest.mark.parametrize(("resource", "operation"), CREATES)
@@ -432,11 +432,11 @@ def test_a_body_in_base64_has_the_fingerprint_of_the_body_it_encodes():
     parts = b.request()
     parts["headers"] = {**parts["headers"], IDEMPOTENCY_KEY: "k"}
     ev = b.event(parts)
-    plain = understand(request_from_event(ev), b.resource, b.operation.needs)
+    plain = parse_request(request_from_event(ev), b.resource, b.operation.request_spec)
     ev["body"] = base64.b64encode(ev["body"].encode()).decode()
     ev["isBase64Encoded"] = True
 
-    assert understand(request_from_event(ev), b.resource, b.operation.needs) == plain
+    assert parse_request(request_from_event(ev), b.resource, b.operation.request_spec) == plain
 
 
 @pytest.mark.parametrize("key", ["", "x" * 256, "caf\u00e9", "new\nline", "a space"])

@@ -1,5 +1,5 @@
 """Where a warm request's time goes: the database, the driver's decoding of the rows, the
-document, and the rest of the handler (understanding the request, logging, metrics, the
+document, and the rest of the handler (parsing the request, logging, metrics, the
 response).
 
 Each request of a warm case is run with the pg8000 connection's query call timed (its

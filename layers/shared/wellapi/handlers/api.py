@@ -3,9 +3,9 @@
 A function file calls ``api_handler(resource, OPERATION)`` with the operation it imports, and
 nothing else. Every function
 serves exactly one route, which API Gateway has already matched, so there is no router: the
-handler checks the event's route key, understands the request once as the operation declares
-(``wellapi.http.request.understand``, which also says in what order a faulty request's errors
-come) and runs the operation on that. Every error, typed or not, leaves as a JSON:API error
+handler checks the event's route key, parses the request once as the operation declares
+(``wellapi.http.request.parse_request``, which also says in what order a faulty request's
+errors come) and runs the operation on that. Every error, typed or not, leaves as a JSON:API error
 object (a database error never as its text).
 """
 
@@ -20,7 +20,7 @@ from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
 from wellapi.errors import ApiError, ErrorList, NotFound, database_error
 from wellapi.http.principal import logged_claims
-from wellapi.http.request import request_from_event, understand
+from wellapi.http.request import parse_request, request_from_event
 from wellapi.http.response import Response, error_response
 from wellapi.operations import Operation
 from wellapi.resources import Resource, resource_named
@@ -57,8 +57,8 @@ def serve(resource: Resource, operation: Operation, event: dict[str, Any]) -> Re
     if event.get("routeKey") != f"{operation.method} {operation.path(resource)}":
         return error_response(NotFound("No such route."), trace_id)
     try:
-        call = understand(request_from_event(event), resource, operation.needs)
-        return operation.run(call)
+        request = parse_request(request_from_event(event), resource, operation.request_spec)
+        return operation.run(request)
     except (ApiError, ErrorList) as error:
         return error_response(error, trace_id)
     except Exception as error:

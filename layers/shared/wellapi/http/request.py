@@ -1,10 +1,10 @@
-"""A request, understood once: the ``Call`` every operation receives.
+"""A request, parsed once: the ``ParsedRequest`` every operation receives.
 
 ``request_from_event`` takes the parts of an API Gateway HTTP API (payload 2.0) event the API
-reads; ``understand`` reads them as the operation declares (``Needs``: a query of which kind, a
-body of which mode, which ids the path holds) into one frozen ``Call``: the principal scoped to
-its workspace, the path's ids as UUIDs, the query, the document. An operation takes the ``Call``
-and parses nothing.
+reads; ``parse_request`` parses them as the operation declares (its ``RequestSpec``: a query of
+which kind, a body of which mode, which ids the path holds) into one frozen ``ParsedRequest``:
+the principal scoped to its workspace, the path's ids as UUIDs, the query, the document. An
+operation takes the ``ParsedRequest`` and parses nothing.
 
 A request broken in several ways is answered with the first of these, on every route alike:
 
@@ -26,8 +26,8 @@ A request broken in several ways is answered with the first of these, on every r
 What the database decides (whether the principal may act in the workspace, whether the row is
 there, a write's rules) comes after all of these, in the request's one round trip.
 
-Below the operations, which take a ``Call``, and ``wellapi.handlers.api``, which makes one:
-the handler imports the operations, so what both use lives in this room, below both.
+Below the operations, which take a ``ParsedRequest``, and ``wellapi.handlers.api``, which
+makes one: the handler imports the operations, so what both use lives in this room, below both.
 """
 
 from __future__ import annotations
@@ -122,8 +122,8 @@ Permit = Callable[[Resource, Principal], None]
 
 
 @dataclass(frozen=True)
-class Needs:
-    """What an operation reads from a request, declared beside it (``Operation.needs``)."""
+class RequestSpec:
+    """What an operation reads from a request, declared beside it (``Operation.request_spec``)."""
 
     # Every route reads a query string: a write's is that of the Retrieve it answers with.
     query: ReadKind
@@ -152,8 +152,8 @@ class Idempotency:
 
 
 @dataclass(frozen=True)
-class Call:
-    """A request as understood: what an operation needs, parsed and typed, and nothing raw."""
+class ParsedRequest:
+    """A request as parsed: what an operation reads, checked and typed, and nothing raw."""
 
     resource: Resource
     # Authenticated, and moved to the workspace the path or the query names.
@@ -258,33 +258,33 @@ def _idempotency(request: Request, body: bytes | None, workspace_id: UUID) -> Id
     return Idempotency(key, fingerprint)
 
 
-def understand(request: Request, resource: Resource, needs: Needs) -> Call:
-    """The request as the operation needs it, each fault answered in the module's order."""
+def parse_request(request: Request, resource: Resource, spec: RequestSpec) -> ParsedRequest:
+    """The request as ``spec`` declares it, each fault answered in the module's order."""
     principal = principal_from_claims(request.claims)
-    read = needs.reads or resource
-    if needs.permit is not None:
-        needs.permit(read, principal)
-    relationship = _relationship(read, request) if needs.relationship else None
-    ids = {p.parameter: _path_id(request, p.parameter) for p in needs.ids}
+    read = spec.reads or resource
+    if spec.permit is not None:
+        spec.permit(read, principal)
+    relationship = _relationship(read, request) if spec.relationship else None
+    ids = {p.parameter: _path_id(request, p.parameter) for p in spec.ids}
     check_accept(request.header("accept"))
-    if needs.body is not None:
+    if spec.body is not None:
         check_content_type(request.header("content-type"))
-    if relationship is not None and needs.query == "related":
+    if relationship is not None and spec.query == "related":
         query = related_query(read, relationship, request.raw_query)
     else:
-        query = parse_read_query(read, request.raw_query, needs.query)
-    parents = {p.relationship: ids[p.parameter] for p in needs.ids if p.relationship}
+        query = parse_read_query(read, request.raw_query, spec.query)
+    parents = {p.relationship: ids[p.parameter] for p in spec.ids if p.relationship}
     document = None
     body = None
-    if needs.body is not None:
+    if spec.body is not None:
         body = _body_bytes(request)
-        document = needs.body.parse(read, body, row_id=ids.get(ROW_ID.parameter), preset=parents)
-    path_workspace = ids[needs.scope] if needs.scope is not None else None
+        document = spec.body.parse(read, body, row_id=ids.get(ROW_ID.parameter), preset=parents)
+    path_workspace = ids[spec.scope] if spec.scope is not None else None
     principal = principal.in_workspace(
         query.workspace_id if path_workspace is None else path_workspace
     )
-    idempotency = _idempotency(request, body, principal.workspace_id) if needs.idempotent else None
-    return Call(
+    idempotency = _idempotency(request, body, principal.workspace_id) if spec.idempotent else None
+    return ParsedRequest(
         resource=read,
         principal=principal,
         query=query,

@@ -281,7 +281,7 @@ def parse_resource_document(
 ) -> ResourceDocument:
     """Parse and check a document; ``preset`` relationships come from the URL path.
 
-    Its media type was checked before (``wellapi.http.request.understand``), with the ``Accept``
+    Its media type was checked before (``wellapi.http.request.parse_request``), with the ``Accept``
     header, ahead of the query string. A problem of the document or of its resource object
     (``data``, its ``type``, its ``id``) is raised at once; those of the object's fields are
     gathered and reported together, the most fundamental kind first.
@@ -501,7 +501,7 @@ def _read_only(attribute: Attribute) -> str:
 
 @dataclass(frozen=True)
 class DocumentBody:
-    """A route's request body (``wellapi.http.request.Needs.body``): one resource document, to
+    """A route's request body (``wellapi.http.request.RequestSpec.body``): one resource document, to
     create or to update. Declared by the write operations, so only a write function loads this
     module.
     """

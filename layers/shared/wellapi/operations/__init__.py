@@ -2,10 +2,10 @@
 written per resource.
 
 An operation is declared beside its code (``read``, ``write``, ``related``, ``nested``), with
-what it reads from a request (``Needs``), and a function file imports the one it serves:
+what it reads from a request (``RequestSpec``), and a function file imports the one it serves:
 ``api_handler("<resource>", LIST)``, so every static tool follows a request from its function
-to its SQL. The handler understands the request once (``wellapi.http.request.understand``) and the
-operation runs on that ``Call``. A function loads only its own operation's module (a read
+to its SQL. The handler parses the request once (``wellapi.http.request.parse_request``) and the
+operation runs on that ``ParsedRequest``. A function loads only its own operation's module (a read
 never loads the write path and its SQL builders); what several share is here (the read every
 answer is made of) or in ``guarded`` (the write every write route makes), never in another
 operation's module. ``wellapi.operations.registry`` lists them all, for what needs every
@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 
 from wellapi.errors import NotFound
 from wellapi.http.principal import check_scope
-from wellapi.http.request import Call, Needs
+from wellapi.http.request import ParsedRequest, RequestSpec
 from wellapi.http.response import Response
 from wellapi.jsonapi import CURSOR_PROFILE, MEDIA_TYPE
 from wellapi.jsonapi.document import Linker, document_values
@@ -33,7 +33,7 @@ from wellapi.store.shapes import ReadShape, read_params
 from wellapi.store.statements import read_template, total_template
 from wellapi.store.templates import Script, ScriptPart
 
-Run = Callable[[Call], Response]
+Run = Callable[[ParsedRequest], Response]
 
 # The platform's nested routes.
 WORKSPACE_PROVIDERS_ROUTE = "/v1/workspaces/{workspace_id}/providers"
@@ -55,7 +55,7 @@ class Operation:
     # What answers a request: the operation's own function in its module.
     run: Run
     # What the handler reads from the request before ``run`` is called.
-    needs: Needs
+    request_spec: RequestSpec
     item: bool = False
     # A fixed route (the platform's nested routes); otherwise /v1/<resource path>[/{id}].
     route: str | None = None
@@ -69,61 +69,63 @@ class Operation:
         return base + "/{id}" + self.suffix if self.item else base
 
 
-def fetch(call: Call, params: dict[str, Any], *, single: bool) -> list[ReadRow]:
-    """The rows ``call.query`` reads, in one round trip with the scope statement."""
-    return _fetch(call, params, single=single, total=False)[0]
+def fetch(request: ParsedRequest, params: dict[str, Any], *, single: bool) -> list[ReadRow]:
+    """The rows ``request.query`` reads, in one round trip with the scope statement."""
+    return _fetch(request, params, single=single, total=False)[0]
 
 
-def fetch_page(call: Call, params: dict[str, Any]) -> tuple[list[ReadRow], int]:
+def fetch_page(request: ParsedRequest, params: dict[str, Any]) -> tuple[list[ReadRow], int]:
     """A List's rows and its total counted up to ``params["total_limit"]``: the scope
     statement, the total and the page in one script, one round trip."""
-    rows, total = _fetch(call, params, single=False, total=True)
+    rows, total = _fetch(request, params, single=False, total=True)
     assert total is not None
     return rows, total
 
 
 def _fetch(
-    call: Call, params: dict[str, Any], *, single: bool, total: bool
+    request: ParsedRequest, params: dict[str, Any], *, single: bool, total: bool
 ) -> tuple[list[ReadRow], int | None]:
-    principal = call.principal
-    shape = ReadShape.of(call.resource, call.query, single=single, service=principal.is_service)
+    principal = request.principal
+    shape = ReadShape.of(
+        request.resource, request.query, single=single, service=principal.is_service
+    )
     template, layout = read_template(shape)
     parts = [principal.scope_part()]
     if total:
         parts.append(ScriptPart(TOTAL_PART, total_template(shape).render(params), "one"))
-    page = template.render(params | document_params(call))
+    page = template.render(params | document_params(request))
     parts.append(ScriptPart(READ_PART, page, "rows"))
     request_script = Script(tuple(parts))
     answer = request_script.split(connections.read(request_script.text, principal.prove))
-    check_scope(answer, call.query.workspace_parameter, path=call.path_workspace is not None)
+    check_scope(answer, request.query.workspace_parameter, path=request.path_workspace is not None)
     counted = int(answer[TOTAL_PART][0][0]) if total else None
     return layout.rows(answer[READ_PART]), counted
 
 
-def page_link(call: Call, replace: dict[str, str]) -> str:
+def page_link(request: ParsedRequest, replace: dict[str, str]) -> str:
     """The request's URL with its cursor parameter replaced: a page link of a collection."""
-    kept = call.kept_parameters() + list(replace.items())
-    return f"{call.base_url}{call.path}?{urlencode(kept, safe='[],')}"
+    kept = request.kept_parameters() + list(replace.items())
+    return f"{request.base_url}{request.path}?{urlencode(kept, safe='[],')}"
 
 
-def linker(call: Call) -> Linker:
+def linker(request: ParsedRequest) -> Linker:
     """Links for this answer, carrying the workspace the request named (in the query or path)."""
-    workspace = call.query.workspace_id
+    workspace = request.query.workspace_id
     if workspace is None:
-        workspace = call.path_workspace
-    return Linker(call.base_url, workspace)
+        workspace = request.path_workspace
+    return Linker(request.base_url, workspace)
 
 
-def document_params(call: Call, query: ReadQuery | None = None) -> dict[str, Any]:
+def document_params(request: ParsedRequest, query: ReadQuery | None = None) -> dict[str, Any]:
     """What a read's statement needs to write its documents for this request: the links'
     base and workspace, the fields kept (of ``query``, by default the request's own)."""
-    return document_values(call.resource, query or call.query, linker(call))
+    return document_values(request.resource, query or request.query, linker(request))
 
 
-def read_one(call: Call) -> ReadRow:
-    """The row the path's id names, as the call's query reads it."""
-    row_id = call.row_id
-    rows = fetch(call, read_params(call.query, row_id=row_id), single=True)
+def read_one(request: ParsedRequest) -> ReadRow:
+    """The row the path's id names, as the request's query reads it."""
+    row_id = request.row_id
+    rows = fetch(request, read_params(request.query, row_id=row_id), single=True)
     if not rows:
-        raise NotFound(f"No {call.resource.type} with id {row_id}.")
+        raise NotFound(f"No {request.resource.type} with id {row_id}.")
     return rows[0]

@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 from wellapi.errors import Gone
 from wellapi.http.principal import check_scope
-from wellapi.http.request import Call, Needs
+from wellapi.http.request import ParsedRequest, RequestSpec
 from wellapi.http.response import Response, document_response
 from wellapi.jsonapi.cursor import ChangePlace
 from wellapi.jsonapi.document import collection_document
@@ -47,10 +47,10 @@ class FeedRow(NamedTuple):
         return None
 
 
-def kept_pairs(call: Call) -> tuple[tuple[str, str], ...] | None:
+def kept_pairs(request: ParsedRequest) -> tuple[tuple[str, str], ...] | None:
     """The (resource type, change) pairs the request's filters keep; None without such a
     filter."""
-    filters = dict(call.query.attribute_filters)
+    filters = dict(request.query.attribute_filters)
     types, changes = filters.get("resource_type"), filters.get("change")
     if types is None and changes is None:
         return None
@@ -61,16 +61,16 @@ def kept_pairs(call: Call) -> tuple[tuple[str, str], ...] | None:
     )
 
 
-def feed_rows(call: Call) -> Response:
-    query = call.query
-    principal = call.principal
+def feed_rows(request: ParsedRequest) -> Response:
+    query = request.query
+    principal = request.principal
     position = query.position
     after = (position.xid, position.pk) if position is not None else None
     sync_run = dict(query.attribute_filters).get("sync_run_id")
     page = page_statement(
         after=after,
         limit=query.page_size + 1,
-        pairs=kept_pairs(call),
+        pairs=kept_pairs(request),
         sync_run_id=str(sync_run[0]) if sync_run else None,
     )
     parts = [principal.scope_part(), ScriptPart(READ_PART, page, "rows")]
@@ -90,13 +90,13 @@ def feed_rows(call: Call) -> Response:
     rows = rows[: query.page_size]
     # Where to ask for what commits after this page: after its last record, or where this
     # request asked (an empty page). ``next`` is that link while more records are there now.
-    poll = call.url
+    poll = request.url
     if rows:
         name = "cursor" if query.pagination == "flat" else "page[after]"
-        poll = page_link(call, {name: ChangePlace.of(rows[-1].id).encode()})
-    links = {"self": call.url, "prev": None, "next": poll if has_more else None}
+        poll = page_link(request, {name: ChangePlace.of(rows[-1].id).encode()})
+    links = {"self": request.url, "prev": None, "next": poll if has_more else None}
     document = collection_document(rows, query, links, {"count": len(rows), "poll": poll})
     return document_response(200, document, media_type=COLLECTION_MEDIA_TYPE)
 
 
-FEED = Operation("feed", "GET", feed_rows, Needs("feed"), route=CHANGES_ROUTE)
+FEED = Operation("feed", "GET", feed_rows, RequestSpec("feed"), route=CHANGES_ROUTE)

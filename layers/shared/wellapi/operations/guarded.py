@@ -25,7 +25,7 @@ from wellapi.errors import (
     sqlstate_of,
 )
 from wellapi.http.principal import Principal, check_scope
-from wellapi.http.request import IDEMPOTENCY_KEY, Call
+from wellapi.http.request import IDEMPOTENCY_KEY, ParsedRequest
 from wellapi.http.response import Response, document_response
 from wellapi.jsonapi.document import resource_document
 from wellapi.jsonapi.ids import new_id
@@ -57,7 +57,7 @@ class Written:
 
 
 def may_write(resource: Resource, principal: Principal) -> None:
-    """Every write route's ``Needs.permit``: the ledgers are written by services only."""
+    """Every write route's ``RequestSpec.permit``: the ledgers are written by services only."""
     if not principal.is_service and not resource.rules.members_may_write:
         raise Forbidden(f"{resource.type} rows are written by the connector sync pipeline only.")
 
@@ -121,7 +121,7 @@ def _database_rule_error(error: pg8000.dbapi.DatabaseError, resource: Resource) 
 
 
 def run_write(
-    call: Call,
+    request: ParsedRequest,
     shape: WriteShape,
     params: dict[str, Any],
     reread: tuple[ReadShape, dict[str, Any]] | None,
@@ -133,8 +133,8 @@ def run_write(
     is answered from the first request's rows and writes nothing.
     """
     plan = write_plan(shape)
-    principal = call.principal
-    keyed = call.idempotency if reread is not None else None
+    principal = request.principal
+    keyed = request.idempotency if reread is not None else None
     parts = [principal.scope_part()]
     if keyed is not None:
         parts.append(remembered.claim_part(keyed.key, keyed.fingerprint))
@@ -148,7 +148,7 @@ def run_write(
             parts.append(
                 remembered.remember_part(
                     keyed.key,
-                    call.resource.table.name,
+                    request.resource.table.name,
                     read.render(reread[1]),
                     layout,
                     minted=params["row_id"],
@@ -161,11 +161,11 @@ def run_write(
             connections.execute(request_script.text, retry=False, prove=principal.prove)
         )
     except pg8000.dbapi.DatabaseError as error:
-        mapped = _database_rule_error(error, call.resource)
+        mapped = _database_rule_error(error, request.resource)
         if mapped is None:
             raise
         raise mapped from error
-    check_scope(answer, call.query.workspace_parameter, path=call.path_workspace is not None)
+    check_scope(answer, request.query.workspace_parameter, path=request.path_workspace is not None)
     if keyed is not None and layout is not None:
         (claimed,) = answer[remembered.CLAIM_PART]
         claim = remembered.Claim._make(claimed)
@@ -173,7 +173,7 @@ def run_write(
             # The write ran in no scope and wrote nothing: the first answer stands.
             return Written(claim.status == 201, remembered.decoded(claim.rows, layout), True)
     (outcome,) = answer[WRITE_PART]
-    created = _raise_for(outcome, plan, shape.kind, call.resource)
+    created = _raise_for(outcome, plan, shape.kind, request.resource)
     if layout is None:
         return Written(created, [])
     if keyed is not None:
@@ -183,48 +183,55 @@ def run_write(
 
 
 def respond(
-    call: Call, query: ReadQuery, rows: list[ReadRow], status: int, *, replayed: bool = False
+    request: ParsedRequest,
+    query: ReadQuery,
+    rows: list[ReadRow],
+    status: int,
+    *,
+    replayed: bool = False,
 ) -> Response:
     """The row as committed, read as ``query`` reads it: 201 with its location, or 200."""
     row = rows[0]
-    self_link = linker(call).item(call.resource, row.id)
+    self_link = linker(request).item(request.resource, row.id)
     headers = {"Location": self_link} if status == 201 else {}
     if replayed:
         headers[REPLAYED_HEADER] = "true"
     return document_response(status, resource_document(row, query, self_link), headers)
 
 
-def write_one(call: Call, kind: WriteKind, document: ResourceDocument, row_id: UUID) -> Response:
+def write_one(
+    request: ParsedRequest, kind: WriteKind, document: ResourceDocument, row_id: UUID
+) -> Response:
     """Create or update one row by id and answer with it as committed."""
-    service = call.principal.is_service
-    shape = WriteShape.of(call.resource, kind, document, service)
-    read_shape = ReadShape.of(call.resource, call.query, single=True, service=service)
-    reread = {"row_id": row_id} | document_params(call)
-    result = run_write(call, shape, write_params(document, row_id=row_id), (read_shape, reread))
+    service = request.principal.is_service
+    shape = WriteShape.of(request.resource, kind, document, service)
+    read_shape = ReadShape.of(request.resource, request.query, single=True, service=service)
+    reread = {"row_id": row_id} | document_params(request)
+    result = run_write(request, shape, write_params(document, row_id=row_id), (read_shape, reread))
     if not result.rows:
         # An update that changed nothing took no lock: a delete may commit between the write
         # statement and the re-read, as it may before the write (then the write says so).
-        raise NotFound(f"No {call.resource.type} here with that id.")
+        raise NotFound(f"No {request.resource.type} here with that id.")
     status = 201 if kind == "create" else 200
-    return respond(call, call.query, result.rows, status, replayed=result.replayed)
+    return respond(request, request.query, result.rows, status, replayed=result.replayed)
 
 
-def create_one(call: Call) -> Response:
+def create_one(request: ParsedRequest) -> Response:
     """Create the row the document describes, under a new id."""
-    document = call.resource.rules.normalise(call.sent(), "create")
-    return write_one(call, "create", document, new_id())
+    document = request.resource.rules.normalise(request.sent(), "create")
+    return write_one(request, "create", document, new_id())
 
 
-def delete_one(call: Call) -> Response:
+def delete_one(request: ParsedRequest) -> Response:
     """Soft delete, addressed by id or (nested routes) by the parents the path names."""
-    target = dict(call.parents) or None
+    target = dict(request.parents) or None
     shape = WriteShape.of(
-        call.resource,
+        request.resource,
         "delete",
         ResourceDocument(),
-        call.principal.is_service,
+        request.principal.is_service,
         target_by=tuple(sorted(target or {})),
     )
-    row_id = None if target else call.row_id
-    run_write(call, shape, write_params(ResourceDocument(), row_id=row_id, target=target), None)
+    row_id = None if target else request.row_id
+    run_write(request, shape, write_params(ResourceDocument(), row_id=row_id, target=target), None)
     return document_response(204, None)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from wellapi.errors import Unprocessable
-from wellapi.http.request import Call, Needs, PathId
+from wellapi.http.request import ParsedRequest, PathId, RequestSpec
 from wellapi.http.response import Response
 from wellapi.jsonapi.body import CREATE_BODY
 from wellapi.jsonapi.ids import new_id
@@ -32,20 +32,20 @@ WORKSPACE_IN_PATH = PathId("workspace_id", "workspace")
 GROUP_IN_PATH = PathId("workspace_group_id", "workspace_group")
 
 
-def select_provider(call: Call) -> Response:
+def select_provider(request: ParsedRequest) -> Response:
     """Create the one live row for the path's workspace and the provider, or update it."""
-    document = call.sent()
+    document = request.sent()
     for name, value in SELECTED.items():
         if document.attributes.get(name, value) != value:
             raise Unprocessable(
                 f"This route sets {name} to {value}.", pointer=f"/data/attributes/{name}"
             )
     document = replace(document, attributes={**document.attributes, **SELECTED})
-    document = call.resource.rules.normalise(document, "create")
-    service = call.principal.is_service
-    shape = WriteShape.of(call.resource, "create", document, service, upsert=True)
+    document = request.resource.rules.normalise(document, "create")
+    service = request.principal.is_service
+    shape = WriteShape.of(request.resource, "create", document, service, upsert=True)
     # The row may be an existing one with its own id: re-read it by its relationships.
-    query = call.query
+    query = request.query
     by_relationships = ReadQuery(
         include=query.include,
         fields=query.fields,
@@ -55,34 +55,34 @@ def select_provider(call: Call) -> Response:
         page_size=1,
         include_requested=query.include_requested,
     )
-    read_shape = ReadShape.of(call.resource, by_relationships, single=False, service=service)
+    read_shape = ReadShape.of(request.resource, by_relationships, single=False, service=service)
     result = run_write(
-        call,
+        request,
         shape,
         write_params(document, row_id=new_id()),
-        (read_shape, read_params(by_relationships) | document_params(call, by_relationships)),
+        (read_shape, read_params(by_relationships) | document_params(request, by_relationships)),
     )
     status = 201 if result.created else 200
-    return respond(call, by_relationships, result.rows, status, replayed=result.replayed)
+    return respond(request, by_relationships, result.rows, status, replayed=result.replayed)
 
 
-def remove_provider(call: Call) -> Response:
-    return delete_one(call)
+def remove_provider(request: ParsedRequest) -> Response:
+    return delete_one(request)
 
 
-def enrol_workspace(call: Call) -> Response:
-    return create_one(call)
+def enrol_workspace(request: ParsedRequest) -> Response:
+    return create_one(request)
 
 
-def remove_enrolment(call: Call) -> Response:
-    return delete_one(call)
+def remove_enrolment(request: ParsedRequest) -> Response:
+    return delete_one(request)
 
 
 SELECT = Operation(
     "select",
     "POST",
     select_provider,
-    Needs(
+    RequestSpec(
         "retrieve",
         body=CREATE_BODY,
         ids=(WORKSPACE_IN_PATH,),
@@ -96,7 +96,7 @@ REMOVE = Operation(
     "remove",
     "DELETE",
     remove_provider,
-    Needs(
+    RequestSpec(
         "retrieve",
         ids=(WORKSPACE_IN_PATH, PathId("provider_id", "provider")),
         scope="workspace_id",
@@ -108,13 +108,15 @@ ENROL = Operation(
     "enrol",
     "POST",
     enrol_workspace,
-    Needs("retrieve", body=CREATE_BODY, ids=(GROUP_IN_PATH,), permit=may_write, idempotent=True),
+    RequestSpec(
+        "retrieve", body=CREATE_BODY, ids=(GROUP_IN_PATH,), permit=may_write, idempotent=True
+    ),
     route=GROUP_WORKSPACES_ROUTE,
 )
 UNENROL = Operation(
     "unenrol",
     "DELETE",
     remove_enrolment,
-    Needs("retrieve", ids=(GROUP_IN_PATH, WORKSPACE_IN_PATH), permit=may_write),
+    RequestSpec("retrieve", ids=(GROUP_IN_PATH, WORKSPACE_IN_PATH), permit=may_write),
     route=GROUP_WORKSPACES_ROUTE + "/{workspace_id}",
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from wellapi.http.request import ROW_ID, Call, Needs, PathId
+from wellapi.http.request import ROW_ID, ParsedRequest, PathId, RequestSpec
 from wellapi.http.response import Response, document_response
 from wellapi.jsonapi.cursor import Cursor
 from wellapi.jsonapi.document import collection_document, resource_document
@@ -27,21 +27,21 @@ from wellapi.store.shapes import read_params
 TOTAL_BOUND = 1000
 
 
-def retrieve_row(call: Call) -> Response:
-    return document_response(200, resource_document(read_one(call), call.query, call.url))
+def retrieve_row(request: ParsedRequest) -> Response:
+    return document_response(200, resource_document(read_one(request), request.query, request.url))
 
 
-def _total_and_rows(call: Call) -> tuple[int, list[ReadRow]]:
+def _total_and_rows(request: ParsedRequest) -> tuple[int, list[ReadRow]]:
     """The List's total, counted to one past ``TOTAL_BOUND`` at most, and its page's rows
     (one more than the page when more lie ahead)."""
-    params = read_params(call.query) | {"total_limit": TOTAL_BOUND + 1}
-    rows, total = fetch_page(call, params)
+    params = read_params(request.query) | {"total_limit": TOTAL_BOUND + 1}
+    rows, total = fetch_page(request, params)
     return total, rows
 
 
-def list_rows(call: Call) -> Response:
-    query = call.query
-    total, rows = _total_and_rows(call)
+def list_rows(request: ParsedRequest) -> Response:
+    query = request.query
+    total, rows = _total_and_rows(request)
     has_more = len(rows) > query.page_size
     rows = rows[: query.page_size]
     if query.before is not None:
@@ -62,10 +62,10 @@ def list_rows(call: Call) -> Response:
         # Walking forward, more rows lie ahead only if the extra row came back; walking
         # backward (page[before]) the cursor row itself lies ahead.
         if (query.before is None and has_more) or query.before is not None:
-            next_link = page_link(call, cursor(rows[-1], backward=False))
+            next_link = page_link(request, cursor(rows[-1], backward=False))
         if (query.before is not None and has_more) or query.after is not None:
-            prev_link = page_link(call, cursor(rows[0], backward=True))
-    links = {"self": call.url, "prev": prev_link, "next": next_link}
+            prev_link = page_link(request, cursor(rows[0], backward=True))
+    links = {"self": request.url, "prev": prev_link, "next": next_link}
     # The platform's counts: how many rows this page holds, and the List's pages in all.
     meta: dict[str, int | bool] = {"total": min(total, TOTAL_BOUND), "count": len(rows)}
     if total > TOTAL_BOUND:
@@ -74,14 +74,18 @@ def list_rows(call: Call) -> Response:
     return document_response(200, document, media_type=COLLECTION_MEDIA_TYPE)
 
 
-LIST = Operation("list", "GET", list_rows, Needs("list"))
-RETRIEVE = Operation("retrieve", "GET", retrieve_row, Needs("retrieve", ids=(ROW_ID,)), item=True)
+LIST = Operation("list", "GET", list_rows, RequestSpec("list"))
+RETRIEVE = Operation(
+    "retrieve", "GET", retrieve_row, RequestSpec("retrieve", ids=(ROW_ID,)), item=True
+)
 # GET /v1/workspaces/{workspace_id}/providers: the catalog, listed as that workspace sees it
 # (the path's workspace is the one it is read for, not a relationship of it).
 CATALOG = Operation(
     "catalog",
     "GET",
     list_rows,
-    Needs("list", ids=(PathId("workspace_id"),), scope="workspace_id", reads=PROVIDER_CATALOG),
+    RequestSpec(
+        "list", ids=(PathId("workspace_id"),), scope="workspace_id", reads=PROVIDER_CATALOG
+    ),
     route=WORKSPACE_PROVIDERS_ROUTE,
 )

@@ -11,30 +11,32 @@ record included (``wellapi.http.request.related_query``).
 
 from __future__ import annotations
 
-from wellapi.http.request import ROW_ID, Call, Needs
+from wellapi.http.request import ROW_ID, ParsedRequest, RequestSpec
 from wellapi.http.response import Response, document_response
 from wellapi.jsonapi.document import related_document, relationship_document
 from wellapi.operations import Operation, linker, read_one
 from wellapi.resources import Relationship
 
 
-def _named(call: Call) -> Relationship:
-    if call.relationship is None:
+def _named(request: ParsedRequest) -> Relationship:
+    if request.relationship is None:
         raise LookupError("this route names no relationship")
-    return call.relationship
+    return request.relationship
 
 
-def related_resource(call: Call) -> Response:
-    name = _named(call).name
-    row = read_one(call)
-    return document_response(200, related_document(row.included(name), call.url))
+def related_resource(request: ParsedRequest) -> Response:
+    name = _named(request).name
+    row = read_one(request)
+    return document_response(200, related_document(row.included(name), request.url))
 
 
-def relationship_linkage(call: Call) -> Response:
-    name = _named(call).name
-    row = read_one(call)
+def relationship_linkage(request: ParsedRequest) -> Response:
+    name = _named(request).name
+    row = read_one(request)
     linkage = row.linkage(name)
-    document = relationship_document(call.resource, row.id, name, linkage, linker(call), call.url)
+    document = relationship_document(
+        request.resource, row.id, name, linkage, linker(request), request.url
+    )
     return document_response(200, document)
 
 
@@ -42,7 +44,7 @@ RELATED = Operation(
     "related",
     "GET",
     related_resource,
-    Needs("related", ids=(ROW_ID,), relationship=True),
+    RequestSpec("related", ids=(ROW_ID,), relationship=True),
     item=True,
     suffix="/{relationship}",
 )
@@ -50,7 +52,7 @@ RELATIONSHIP = Operation(
     "relationship",
     "GET",
     relationship_linkage,
-    Needs("relationship", ids=(ROW_ID,), relationship=True),
+    RequestSpec("relationship", ids=(ROW_ID,), relationship=True),
     item=True,
     suffix="/relationships/{relationship}",
 )

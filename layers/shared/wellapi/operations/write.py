@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from wellapi.errors import Forbidden
 from wellapi.http.principal import Principal
-from wellapi.http.request import ROW_ID, Call, Needs
+from wellapi.http.request import ROW_ID, ParsedRequest, RequestSpec
 from wellapi.http.response import Response
 from wellapi.jsonapi.body import CREATE_BODY, UPDATE_BODY
 from wellapi.operations import Operation
@@ -13,38 +13,42 @@ from wellapi.resources import Resource
 
 
 def may_patch(resource: Resource, principal: Principal) -> None:
-    """Update's ``Needs.permit``: a resource that is never modified, then ``may_write``."""
+    """Update's ``RequestSpec.permit``: a resource that is never modified, then ``may_write``."""
     if not resource.rules.patch_allowed:
         raise Forbidden(f"{resource.type} rows cannot be modified; remove and add again instead.")
     may_write(resource, principal)
 
 
-def create_row(call: Call) -> Response:
-    return create_one(call)
+def create_row(request: ParsedRequest) -> Response:
+    return create_one(request)
 
 
-def update_row(call: Call) -> Response:
-    document = call.resource.rules.normalise(call.sent(), "update")
-    return write_one(call, "update", document, call.row_id)
+def update_row(request: ParsedRequest) -> Response:
+    document = request.resource.rules.normalise(request.sent(), "update")
+    return write_one(request, "update", document, request.row_id)
 
 
-def delete_row(call: Call) -> Response:
-    return delete_one(call)
+def delete_row(request: ParsedRequest) -> Response:
+    return delete_one(request)
 
 
 CREATE = Operation(
     "create",
     "POST",
     create_row,
-    Needs("retrieve", body=CREATE_BODY, permit=may_write, idempotent=True),
+    RequestSpec("retrieve", body=CREATE_BODY, permit=may_write, idempotent=True),
 )
 UPDATE = Operation(
     "update",
     "PATCH",
     update_row,
-    Needs("retrieve", body=UPDATE_BODY, ids=(ROW_ID,), permit=may_patch),
+    RequestSpec("retrieve", body=UPDATE_BODY, ids=(ROW_ID,), permit=may_patch),
     item=True,
 )
 DELETE = Operation(
-    "delete", "DELETE", delete_row, Needs("retrieve", ids=(ROW_ID,), permit=may_write), item=True
+    "delete",
+    "DELETE",
+    delete_row,
+    RequestSpec("retrieve", ids=(ROW_ID,), permit=may_write),
+    item=True,
 )
