@@ -35,7 +35,7 @@ depends_on: str | Sequence[str] | None = None
 
 FUNCTION = "core_api.remember_idempotent_answer"
 # The text of a uuid, as PostgreSQL writes one. The re-read sends each value as [type OID, text]
-# (wellapi.store.remembered), the resource's id as text (a JSON:API id is a string).
+# (wellapi.store.idempotency), the resource's id as text (a JSON:API id is a string).
 UUID_TEXT = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
 

@@ -104,7 +104,7 @@ _WRITE = (
     "wellapi.resources.changes",
     "wellapi.jsonapi.body",
     "wellapi.operations.guarded",
-    "wellapi.store.remembered",
+    "wellapi.store.idempotency",
 )
 INIT_MODULES: dict[str, list[str]] = {
     "read": sorted((*_COMMON, *_API, "wellapi.operations.read")),

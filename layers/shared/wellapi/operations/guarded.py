@@ -34,7 +34,7 @@ from wellapi.operations import READ_PART, document_params, linker
 from wellapi.resources import Resource
 from wellapi.resources.changes import ResourceDocument, WriteKind
 from wellapi.resources.rules import KEEPS_PREFIX, READ_ONLY_PREFIX
-from wellapi.store import connections, remembered
+from wellapi.store import connections, idempotency
 from wellapi.store.rows import ReadRow, WriteOutcome
 from wellapi.store.shapes import ReadShape, WritePlan, WriteShape, write_params
 from wellapi.store.statements import read_template, write_plan
@@ -102,7 +102,7 @@ def _errors(answers: Iterable[ApiError | ErrorList]) -> list[ApiError]:
 
 def _database_rule_error(error: pg8000.dbapi.DatabaseError, resource: Resource) -> ApiError | None:
     state = sqlstate_of(error)
-    if state == remembered.REUSED_SQLSTATE:
+    if state == idempotency.REUSED_SQLSTATE:
         return Unprocessable(
             f"This {IDEMPOTENCY_KEY} was sent with another request; a retry repeats the first "
             "request exactly, and another request takes a new key.",
@@ -129,15 +129,15 @@ def run_write(
     """Send the write (and the re-read, if any) and raise what its outcome row refuses.
 
     With an ``Idempotency-Key`` (a create's), the key is claimed before the write and the
-    re-read is remembered after it, in the same script (``wellapi.store.remembered``): a retry
-    is answered from the first request's rows and writes nothing.
+    re-read is kept as its answer after it, in the same script (``wellapi.store.idempotency``):
+    a retry is answered from the first request's rows and writes nothing.
     """
     plan = write_plan(shape)
     principal = request.principal
     keyed = request.idempotency if reread is not None else None
     parts = [principal.scope_part()]
     if keyed is not None:
-        parts.append(remembered.claim_part(keyed.key, keyed.fingerprint))
+        parts.append(idempotency.claim_part(keyed.key, keyed.fingerprint))
     parts.append(ScriptPart(WRITE_PART, plan.template.render(params), "one"))
     layout = None
     if reread is not None:
@@ -146,7 +146,7 @@ def run_write(
             parts.append(ScriptPart(READ_PART, read.render(reread[1]), "rows"))
         else:
             parts.append(
-                remembered.remember_part(
+                idempotency.keep_answer_part(
                     keyed.key,
                     request.resource.table.name,
                     read.render(reread[1]),
@@ -167,18 +167,19 @@ def run_write(
         raise mapped from error
     check_scope(answer, request.query.workspace_parameter, path=request.path_workspace is not None)
     if keyed is not None and layout is not None:
-        (claimed,) = answer[remembered.CLAIM_PART]
-        claim = remembered.Claim._make(claimed)
+        (claimed,) = answer[idempotency.CLAIM_PART]
+        claim = idempotency.Claim._make(claimed)
         if claim.replayed and claim.rows is not None:
             # The write ran in no scope and wrote nothing: the first answer stands.
-            return Written(claim.status == 201, remembered.decoded(claim.rows, layout), True)
+            return Written(claim.status == 201, idempotency.decoded(claim.rows, layout), True)
     (outcome,) = answer[WRITE_PART]
     created = _raise_for(outcome, plan, shape.kind, request.resource)
     if layout is None:
         return Written(created, [])
     if keyed is not None:
-        (kept,) = answer[remembered.REMEMBER_PART]
-        return Written(created, remembered.decoded(remembered.Remembered._make(kept).rows, layout))
+        (kept,) = answer[idempotency.ANSWER_PART]
+        answer_rows = idempotency.KeptAnswer._make(kept).rows
+        return Written(created, idempotency.decoded(answer_rows, layout))
     return Written(created, layout.rows(answer[READ_PART]))
 
 

@@ -1,12 +1,12 @@
 """The statements of a retry-safe create, and its answer read back (revision 0018).
 
 A create sent with an ``Idempotency-Key`` runs, in its one round trip, the scope, the claim of
-the key, the write, and the re-read wrapped in the statement that remembers it:
+the key, the write, and the re-read wrapped in the statement that keeps it as the answer:
 
 - ``claim_part``: ``core_api.claim_idempotency_key`` answers one ``Claim``: a replay carries
   the first request's status and rows (and has emptied the scope, so the write after it writes
   nothing); a new key carries nothing.
-- ``remember_part``: the re-read, each value sent as its type's OID and the text PostgreSQL
+- ``keep_answer_part``: the re-read, each value sent as its type's OID and the text PostgreSQL
   sends it as (``format('%s', v)`` calls the type's output function, as the wire protocol
   does), kept by ``core_api.remember_idempotent_answer`` when the write wrote (whether it
   inserted: the re-read found the row under the id the request minted).
@@ -28,7 +28,7 @@ from wellapi.store.templates import Layout, ScriptPart, to_literal
 
 # The names of the two parts in a request's script.
 CLAIM_PART = "idempotency claim"
-REMEMBER_PART = "idempotency answer"
+ANSWER_PART = "idempotency answer"
 # The SQLSTATE the claim raises for a key sent again with another request.
 REUSED_SQLSTATE = "WI422"
 
@@ -39,7 +39,7 @@ class Claim(NamedTuple):
     rows: list[list[list[Any]]] | None
 
 
-class Remembered(NamedTuple):
+class KeptAnswer(NamedTuple):
     # 201 inserted, 200 updated, None: the write wrote nothing.
     status: int | None
     rows: list[list[list[Any]]]
@@ -62,7 +62,7 @@ def _encoded(label: str) -> str:
     )
 
 
-def remember_part(
+def keep_answer_part(
     key: str, table: str, read_sql: str, layout: Layout, *, minted: UUID
 ) -> ScriptPart:
     """The re-read, encoded and kept: ``read_sql`` is a rendered read with ``layout``'s labels,
@@ -75,7 +75,7 @@ def remember_part(
         f"FROM ({read_sql}) r)"
     )
     return ScriptPart(
-        REMEMBER_PART,
+        ANSWER_PART,
         "SELECT answer_status, answer_rows FROM core_api.remember_idempotent_answer("
         f"{to_literal(key)}, {to_literal('core_api.' + table)}::regclass, {read})",
         "one",
