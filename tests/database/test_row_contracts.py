@@ -191,8 +191,8 @@ def emitted_in_reverse(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
 
     def reverse() -> None:
         monkeypatch.setattr("wellapi.operations.read_template", reversed_read)
-        monkeypatch.setattr("wellapi.operations.guarded.read_template", reversed_read)
-        monkeypatch.setattr("wellapi.operations.guarded.write_plan", reversed_write)
+        monkeypatch.setattr("wellapi.operations.checked_write.read_template", reversed_read)
+        monkeypatch.setattr("wellapi.operations.checked_write.write_plan", reversed_write)
 
     return reverse
 

@@ -98,12 +98,12 @@ _API = (
     *(f"wellapi.jsonapi{m}" for m in ("", ".cursor", ".document", ".ids", ".media", ".query")),
     *("wellapi.operations", "wellapi.resources.utc"),
 )
-# Every write function: the document parser and the guarded write they share (with the
+# Every write function: the document parser and the checked write they share (with the
 # statements of a retry-safe create, which its delete and update load and never send).
 _WRITE = (
     "wellapi.resources.changes",
     "wellapi.jsonapi.body",
-    "wellapi.operations.guarded",
+    "wellapi.operations.checked_write",
     "wellapi.store.idempotency",
 )
 INIT_MODULES: dict[str, list[str]] = {

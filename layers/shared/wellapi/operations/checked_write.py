@@ -1,4 +1,4 @@
-"""The guarded write every write route makes: one round trip (scope, the write, the re-read).
+"""The checked write every write route makes: one round trip (scope, the write, the re-read).
 
 The script is one implicit transaction: the scope statement, the write statement that checks
 every rule and writes only if all hold, and the same SELECT a Retrieve runs, so the response
