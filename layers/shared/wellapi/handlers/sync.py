@@ -268,7 +268,8 @@ def process(
             "the database is unavailable", records, [p.message for p in planned.values()]
         )
 
-    def settle(record: SQSRecord) -> None:
+    def record_handler(record: SQSRecord) -> None:
+        """Logs what became of one message; raises when it failed, for ``batchItemFailures``."""
         message = parsed[record.message_id]
         if isinstance(message, str) or record.message_id in rejected:
             reason = rejected[record.message_id]
@@ -296,7 +297,7 @@ def process(
         )
 
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-    with processor(records, handler=settle):
+    with processor(records, handler=record_handler):
         processor.process()
     response = processor.response()
     results = [o for o in outcomes.values() if isinstance(o, Applied)]

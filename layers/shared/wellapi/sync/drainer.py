@@ -201,7 +201,7 @@ class Sends:
             size += entry_bytes(record)
         return batch
 
-    def settle(
+    def record_answers(
         self, batch: Sequence[Unsent], answers: Sequence[dict[str, Any]], report: DrainReport
     ) -> None:
         """What EventBridge answered for each entry of ``batch``, in order."""
@@ -256,7 +256,8 @@ def drain_cycle(
     try:
         while batch := sends.next_batch():
             report.calls += 1
-            sends.settle(batch, client.put_events(Entries=entries(batch, bus))["Entries"], report)
+            answers = client.put_events(Entries=entries(batch, bus))["Entries"]
+            sends.record_answers(batch, answers, report)
             if time_left_ms() < SEND_BUDGET_MS:
                 break
     finally:
