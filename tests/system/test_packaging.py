@@ -68,8 +68,8 @@ NEVER_IMPORTED = ("sqlalchemy.orm", "boto3")
 # Every function: the driver (pg8000 and what it imports), Powertools' logger (importing the
 # package aws_lambda_powertools also loads its metrics and tracing modules: its __init__ does,
 # and its user-agent hook imports botocore, which the Lambda runtime holds anyway), settings.
-# A room's package (wellapi.store, wellapi.handlers, wellapi.http) is a module of its own: its
-# docstring, nothing else.
+# A package's __init__ (wellapi.store, wellapi.handlers, wellapi.http) is a module of its own:
+# its docstring, nothing else.
 _COMMON = (
     *("asn1crypto", "botocore", "dateutil", "jmespath", "pg8000", "scramp", "six"),
     "typing_extensions",

@@ -1,9 +1,10 @@
 """Imports in the shipped package and in the benchmark go one way; wellapi never imports welldev.
 
-The contracts are pyproject.toml's ``[tool.importlinter]`` (the rooms docs/design.md's "Layout"
-lists): the rooms' layers, no SQLAlchemy on a request's path, no SQL room in the JSON:API
-package, the resources' and the sync package's own layers; import-linter reads every import, those
-inside functions and under ``TYPE_CHECKING`` too, so a lazy import must follow the layers as well.
+The contracts are pyproject.toml's ``[tool.importlinter]`` (the packages docs/design.md's
+"Layout" lists): the packages' layers, no SQLAlchemy on a request's path, no SQL package in the
+JSON:API package, the resources' and the sync package's own layers; import-linter reads every
+import, those inside functions and under ``TYPE_CHECKING`` too, so a lazy import must follow the
+layers as well.
 No database: this runs in a second.
 """
 
@@ -79,25 +80,25 @@ def _layered(contract_id: str) -> set[str]:
     }
 
 
-# The ground floor: the only modules of wellapi outside a room, imported by every room.
-GROUND_FLOOR = {"domain", "errors", "settings", "roles"}
+# The base modules: the only modules of wellapi outside a package, imported by every package.
+BASE_MODULES = {"domain", "errors", "settings", "roles"}
 
 
-def test_every_module_of_the_shipped_package_belongs_to_a_room():
-    # A module in no room would be held to nothing: each must be placed on purpose. Every
-    # top-level name is a room (a package) in a layer, or one of the ground floor's modules.
+def test_every_module_of_the_shipped_package_belongs_to_a_layer():
+    # A module in no layer would be held to nothing: each must be placed on purpose. Every
+    # top-level name is a package in a layer, or one of the base modules.
     top = list(pkgutil.iter_modules(wellapi.__path__))
-    rooms = {m.name for m in top if m.ispkg}
+    packages = {m.name for m in top if m.ispkg}
 
-    assert {m.name for m in top if not m.ispkg} == GROUND_FLOOR
-    assert rooms == {"handlers", "operations", "sync", "http", "sqlbuild", "store", "jsonapi"} | {
-        "resources"
+    assert {m.name for m in top if not m.ispkg} == BASE_MODULES
+    assert packages == {
+        *("handlers", "operations", "sync", "http", "sqlbuild", "store", "jsonapi", "resources")
     }
-    assert rooms | GROUND_FLOOR == _layered("wellapi-rooms")
+    assert packages | BASE_MODULES == _layered("wellapi-layers")
 
 
-def test_the_request_path_is_every_room_a_request_or_a_sync_message_loads():
-    # The rooms a request never reaches SQLAlchemy through: every room but the builders, and of
+def test_the_request_path_is_every_package_a_request_or_a_sync_message_loads():
+    # The packages a request never reaches SQLAlchemy through: every one but the builders, and of
     # the entry points every one but the migration function's.
     sources = set(_contract("request-path-without-sqlalchemy")["source_modules"])
     handlers = {
@@ -153,7 +154,7 @@ def test_imports_against_the_contracts_are_caught(tmp_path):
     # shipped package, to a request path without the compile miss's exemption and to a JSON:API
     # package that may not import the model: every real import breaks them, so the check is
     # not vacuous.
-    layers = _contract("wellapi-rooms")
+    layers = _contract("wellapi-layers")
     upside_down = {
         **layers,
         "id": "upside-down",

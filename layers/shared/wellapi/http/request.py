@@ -27,7 +27,7 @@ What the database decides (whether the principal may act in the workspace, wheth
 there, a write's rules) comes after all of these, in the request's one round trip.
 
 Below the operations, which take a ``ParsedRequest``, and ``wellapi.handlers.api``, which
-makes one: the handler imports the operations, so what both use lives in this room, below both.
+makes one: the handler imports the operations, so what both use lives in this package, below both.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ def dump(value: Any) -> str:
 class DocumentRow(Protocol):
     """What a document reads from one row of a read: its resource object as JSON text, and
     each requested include's record as JSON text (None where ``include`` shows nothing).
-    ``wellapi.store.rows.ReadRow`` is one; this package never imports the SQL rooms."""
+    ``wellapi.store.rows.ReadRow`` is one; this package never imports the SQL packages."""
 
     @property
     def document(self) -> str: ...
