@@ -80,7 +80,7 @@ _COMMON = (
     *(f"wellapi{m}" for m in ("", ".errors", ".roles", ".settings")),
     *("wellapi.store", "wellapi.store.connections"),
 )
-# The resources' registry and the homes it lists, without their SQL conditions: every API
+# The resources' registry and the family modules it lists, without their SQL conditions: every API
 # function, and the sync and sweep functions, whose ledgers are derived from it.
 _RESOURCES = tuple(
     f"wellapi.resources{m}"

@@ -104,7 +104,7 @@ def test_the_request_path_is_every_package_a_request_or_a_sync_message_loads():
     handlers = {
         f"wellapi.handlers.{m.name}" for m in pkgutil.iter_modules(wellapi.handlers.__path__)
     }
-    homes = {
+    family_modules = {
         f"wellapi.resources.{m.name}"
         for m in pkgutil.iter_modules(resources.__path__)
         if m.name
@@ -114,7 +114,7 @@ def test_the_request_path_is_every_package_a_request_or_a_sync_message_loads():
     assert handlers - sources == {"wellapi.handlers.migration"}
     assert {"wellapi.operations", "wellapi.sync", "wellapi.http", "wellapi.store"} <= sources
     assert "wellapi.jsonapi" in sources
-    assert homes <= sources
+    assert family_modules <= sources
     assert not any(s.startswith("wellapi.sqlbuild") for s in sources)
 
 
@@ -132,7 +132,7 @@ def test_every_module_of_the_sync_package_has_a_layer():
 
 
 def test_every_module_of_the_resources_package_has_a_layer():
-    # A home's SQL conditions (``*_sql``) sit above every module the request path loads.
+    # A family's SQL conditions (``*_sql``) sit above every module the request path loads.
     modules = {m.name for m in pkgutil.iter_modules(resources.__path__)}
 
     assert {"description", "rules", "conditions", "tables", "ledgers", "ledgers_sql"} <= modules
@@ -165,8 +165,12 @@ def test_imports_against_the_contracts_are_caught(tmp_path):
     compile_miss = {**request_path, "id": "compile-miss", "ignore_imports": []}
     apart = _contract("jsonapi-apart-from-sql")
     jsonapi_without_model = {**apart, "id": "no-model", "forbidden_modules": ["wellapi.resources"]}
-    homes = _contract("resources-layers")
-    homes_upside_down = {**homes, "id": "homes-upside-down", "layers": homes["layers"][::-1]}
+    families = _contract("resources-layers")
+    families_upside_down = {
+        **families,
+        "id": "families-upside-down",
+        "layers": families["layers"][::-1],
+    }
     toolkit = _contract("toolkit-apart")
     reversed_toolkit = {
         **toolkit,
@@ -175,7 +179,7 @@ def test_imports_against_the_contracts_are_caught(tmp_path):
         "forbidden_modules": toolkit["source_modules"],
     }
     config = tmp_path / "contracts.ini"
-    contracts = [upside_down, homes_upside_down, reversed_toolkit, compile_miss]
+    contracts = [upside_down, families_upside_down, reversed_toolkit, compile_miss]
     config.write_text(_ini([*contracts, jsonapi_without_model]), "utf-8")
 
     result = _lint(config)
@@ -189,7 +193,7 @@ def test_imports_against_the_contracts_are_caught(tmp_path):
         r"wellapi\.store\.statements -> wellapi\.sqlbuild\.(read|write)_sql \(l\.\d+\)",
         result.stdout,
     )
-    # A home's conditions import its check names: upside down, that import is the wrong way.
+    # A family's conditions import its check names: upside down, that import is the wrong way.
     assert re.search(
         r"- wellapi\.resources\.ledgers_sql -> wellapi\.resources\.ledgers \(l\.\d+\)",
         result.stdout,

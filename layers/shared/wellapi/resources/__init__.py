@@ -1,4 +1,4 @@
-"""The resources: one home per family, each holding its descriptions, its rules and (in a
+"""The resources: one module per family, each holding its descriptions, its rules and (in a
 ``*_sql`` sibling the request path never imports) its rules as SQL conditions.
 
     description   what a resource is (Resource, Attribute, Parent, Relationship, Walk, ...)

@@ -1,11 +1,11 @@
 """What a rule is as SQL: a named condition a write's one statement evaluates, what it may
-look at, and the words the homes' conditions are written in (the scope's person and
+look at, and the words the family modules' conditions are written in (the scope's person and
 workspace, an ``EXISTS``).
 
-Every check has a name (a ``CheckName`` of its home, or a member check of
+Every check has a name (a ``CheckName`` of its family module, or a member check of
 ``wellapi.resources.rules``); when it is false the client gets what the resource's rules
 answer for that name. Built with SQLAlchemy, so loaded only where statements are compiled
-(ahead of time, or on demand for a shape that was not): by the SQL builders and the homes'
+(ahead of time, or on demand for a shape that was not): by the SQL builders and the families'
 ``*_sql`` modules, never by the request path.
 """
 

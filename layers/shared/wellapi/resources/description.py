@@ -1,8 +1,8 @@
 """What a resource is: the types every resource's description is made of.
 
 The engine (queries, documents, handlers, the OpenAPI document) reads only these; each
-resource's own description is in its home (``wellapi.resources.<family>``), and the registry
-(``wellapi.resources``) lists them.
+resource's own description is in its family's module (``wellapi.resources.<family>``), and the
+registry (``wellapi.resources``) lists them.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Home of the workspace group enrolments (``workspace-group-workspaces``): a workspace
+"""The workspace group enrolments (``workspace-group-workspaces``): a workspace
 enrolled in a workspace group.
 
 A member enrols a workspace only as an owner or admin of the group who is active in the

@@ -1,4 +1,4 @@
-"""Home of the changes feed (``changes``: the change records of a workspace, in commit order;
+"""The changes feed (``changes``: the change records of a workspace, in commit order;
 docs/changes.md).
 
 A change record is history, not a row anyone writes over HTTP: the feed is a collection with

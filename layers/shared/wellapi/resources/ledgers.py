@@ -1,4 +1,4 @@
-"""Home of the three provenance ledgers (account, company and people workspace connectors):
+"""The three provenance ledgers (account, company and people workspace connectors):
 one definition, one ledger per kind of record a connector brings into a workspace.
 
 A ledger row says that a workspace connector brought a record into its workspace (``input``)

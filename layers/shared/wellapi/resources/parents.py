@@ -1,7 +1,7 @@
 """The tables the junctions point at, each served as a resource of its own type when included.
 
-Shared by the homes (a workspace is the parent of an enrolment and of a workspace provider);
-their tables are in ``wellapi.resources.tables``, as every table is.
+Shared by the family modules (a workspace is the parent of an enrolment and of a workspace
+provider); their tables are in ``wellapi.resources.tables``, as every table is.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Home of the workspace providers (``workspace-providers``: a catalog provider a workspace
+"""The workspace providers (``workspace-providers``: a catalog provider a workspace
 selected, or was matched to) and of the provider catalog as one workspace sees it.
 
 Selecting a provider forces ``is_matched``; removing the row clears ``is_selected``. Its SQL

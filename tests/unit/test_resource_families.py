@@ -1,6 +1,7 @@
-"""Each resource has one home: its description, its rules and its SQL conditions, joined by
-the resource object and by check names both sides import, never by a string key; and the sync
-writer's ledgers are derived from the same descriptions. No database: the compiled plans."""
+"""Each resource family has one module: its descriptions, its rules and (in a sibling) its SQL
+conditions, joined by the resource object and by check names both sides import, never by a
+string key; and the sync writer's ledgers are derived from the same descriptions. No database:
+the compiled plans."""
 
 from __future__ import annotations
 
@@ -18,12 +19,12 @@ from wellapi.sync.messages import RecordType
 from welldev.compiled import write_shapes
 
 
-def _home_check_names(resource: Resource) -> set[str]:
-    """The check names defined in the home that defines the resource's rules."""
-    home = vars(sys.modules[type(resource.rules).__module__])
+def _family_check_names(resource: Resource) -> set[str]:
+    """The check names defined in the family module that defines the resource's rules."""
+    family = vars(sys.modules[type(resource.rules).__module__])
     return {
         str(member)
-        for value in home.values()
+        for value in family.values()
         if isinstance(value, type) and issubclass(value, CheckName) and value is not CheckName
         for member in value
     }
@@ -34,9 +35,9 @@ def test_every_written_resource_has_its_conditions_and_no_view_has_any():
     assert set(CONDITIONS).isdisjoint(VIEWS.values())
 
 
-def test_every_check_of_a_write_is_named_by_its_home_and_answered_by_its_rules():
+def test_every_check_of_a_write_is_named_by_its_family_and_answered_by_its_rules():
     for resource in RESOURCES.values():
-        names = _home_check_names(resource)
+        names = _family_check_names(resource)
         seen: set[str] = set()
         for shape in write_shapes(resource):
             for check in write_plan(shape).checks:
@@ -47,7 +48,7 @@ def test_every_check_of_a_write_is_named_by_its_home_and_answered_by_its_rules()
                 )
                 error = resource.rules.check_error(resource, shape.kind, check)
                 assert isinstance(error, ApiError | ErrorList), (resource.key, check)
-        # No check name of a home is dead: some write of the resource builds each.
+        # No check name of a family is dead: some write of the resource builds each.
         assert names <= seen, (resource.key, names - seen)
 
 
