@@ -21,11 +21,11 @@ from __future__ import annotations
 import hashlib
 import re
 
-# The scope token's shape (revision 0014): anything else is refused before any SQL is sent.
+# The scope token's format (revision 0014): anything else is refused before any SQL is sent.
 SCOPE_TOKEN = re.compile(r"t1\.[0-9]{1,18}\.(?:member|service)\.[0-9]{1,12}\.[0-9a-f]{64}")
 # An API key's prefix (``wellapi.http.keys``).
 KEY_PREFIX = re.compile(r"[a-z2-7]{12}")
-# The context's shape: the backend's pid and the transaction's start in microseconds.
+# The context's format: the backend's pid and the transaction's start in microseconds.
 CONTEXT = re.compile(r"[0-9]{1,10}\.[0-9]{1,20}")
 
 

@@ -1,4 +1,4 @@
-"""Responses carrying JSON:API documents, in the shape API Gateway's HTTP API takes back.
+"""Responses carrying JSON:API documents, in the format API Gateway's HTTP API takes back.
 
 Below the operations, which answer with them, and ``wellapi.handlers.api``, which sends them
 back.

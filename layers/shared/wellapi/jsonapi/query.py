@@ -2,8 +2,8 @@
 
 Every parameter is either one JSON:API reserves (include, fields, sort, page, filter) used as
 we define it, or one of ours (``workspace_id``, legacy ``workspaceId``; the platform's flat
-pagination ``limit`` and ``cursor``). Anything else, a repeated parameter, or a value of the
-wrong shape is a 400 naming the parameter.
+pagination ``limit`` and ``cursor``). Anything else, a repeated parameter, or a malformed value
+is a 400 naming the parameter.
 
 A List pages in one of two forms, never both in one request (400 ``MIXED_PAGINATION``): the
 cursor pagination profile's ``page[size]``, ``page[after]``, ``page[before]``, or the
@@ -259,7 +259,7 @@ def _parse_filter(
         attribute = resource.attribute(name)
         values: tuple[str | bool, ...]
         if attribute.kind == "string":
-            # One value: the changes feed's sync run (its index walks one run at a time).
+            # One value: the changes feed's sync run (its index is scanned one run at a time).
             # What a sync message's run id may be (no control character), one at a time.
             if (
                 not 1 <= len(value) <= SYNC_RUN_ID_MAX
@@ -422,8 +422,8 @@ def _check_combinations(given: _Given) -> None:
             links={"type": f"{CURSOR_PROFILE}/range-pagination-not-supported"},
         )
     if given.sort == "updated_at" and given.filters.ranges:
-        # Rows made in a time range may have been updated at any time since: no index walks
-        # them in updated_at order without stepping over every other row updated meanwhile.
+        # Rows made in a time range may have been updated at any time since: no index scan
+        # reads them in updated_at order without stepping over every other row updated meanwhile.
         raise _unsupported_sort(
             f"sort={'-' if given.descending else ''}updated_at cannot be combined with "
             f"filter[created_at][{given.filters.ranges[0].operator}]; sort by created_at instead.",

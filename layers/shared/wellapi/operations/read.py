@@ -22,7 +22,7 @@ from wellapi.store.rows import ReadRow
 from wellapi.store.shapes import read_params
 
 # A List's meta.total is exact up to this many rows; beyond, it says TOTAL_BOUND and
-# total_is_lower_bound: true. Counting reads at most TOTAL_BOUND + 1 rows of the List's walk
+# total_is_lower_bound: true. Counting reads at most TOTAL_BOUND + 1 rows of the List's index scans
 # (docs/performance.md "Counting a List").
 TOTAL_BOUND = 1000
 
@@ -59,7 +59,7 @@ def list_rows(request: ParsedRequest) -> Response:
     next_link: str | None = None
     prev_link: str | None = None
     if rows:
-        # Walking forward, more rows lie ahead only if the extra row came back; walking
+        # Paging forward, more rows lie ahead only if the extra row came back; paging
         # backward (page[before]) the cursor row itself lies ahead.
         if (query.before is None and has_more) or query.before is not None:
             next_link = page_link(request, cursor(rows[-1], backward=False))

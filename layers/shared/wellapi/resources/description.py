@@ -86,13 +86,13 @@ ScopeRule = Literal["provenance", "workspace", "group_enrolment", "catalog", "fe
 @dataclass(frozen=True)
 class Walk:
     """How a List reaches a big table page by page (``wellapi.sqlbuild.read_sql``, revisions 0008,
-    0011).
+    0011): a walk (docs/design.md, "Glossary").
 
-    The List reads at most a page of rows for each parent of ``relationship`` it reads, from an
-    index in the page's order, and merges those pages. With a ``partition`` (an enum attribute)
-    there is one partial index per value, and the List walks each value it shows; such a walk
-    is a List's default. Without one, the walk is taken when the List names parents of
-    ``relationship`` in its filter.
+    The List reads at most a page of rows for each parent of ``relationship`` it reads, each an
+    index scan in the page's order, and merges those pages. With a ``partition`` (an enum
+    attribute, not a table partition) there is one partial index per value, and the List scans
+    the index of each value it shows; such a walk is a List's default. Without one, the walk is
+    taken when the List names parents of ``relationship`` in its filter.
     """
 
     relationship: str
@@ -114,7 +114,7 @@ class Resource:
     # ``wellapi.resources.all_conditions.CONDITIONS[resource]``.
     rules: Rules
     filters: tuple[str, ...] = ()
-    # Set on the ledgers: how a List walks its rows one parent at a time (``Walk``).
+    # Set on the ledgers: how a List reads its rows one parent at a time (``Walk``).
     walks: tuple[Walk, ...] = ()
 
     @property

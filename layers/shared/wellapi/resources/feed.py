@@ -26,7 +26,7 @@ from wellapi.resources.rules import Rules
 SYNC_RUN_ID_MAX = 200
 
 # The changes each resource type's records can say (revision 0025's recorders, the revocation's):
-# the feed walks one index range per pair a filter keeps. ``changed`` of a ledger row or an
+# the feed scans one index range per pair a filter keeps. ``changed`` of a ledger row or an
 # enrolment is a change of its parents no API operation makes (an operator's, by hand).
 CHANGE_PAIRS: tuple[tuple[str, str], ...] = (
     *(

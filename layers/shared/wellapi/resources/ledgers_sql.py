@@ -21,15 +21,15 @@ def connector_not_revoked(connector_pk: ColumnElement[Any]) -> ColumnElement[boo
     steps (revision 0015). From the commit of that record on, a ledger row of the connector
     counts as soft-deleted for every read and write: this condition stands beside
     ``deleted_at IS NULL`` wherever a ledger row must be live (``wellapi.sqlbuild.read_sql``'
-    ``live_row_conditions``), and on the walked connector itself, so a revoked connector's
+    ``live_row_conditions``), and on the connector whose index is scanned, so a revoked connector's
     rows are never read at all.
 
     It says ``NOT EXISTS (a revocation of the connector)`` as ``connector_pk IS DISTINCT FROM
     (SELECT the connector's revocation)``: the same truth (the sub-select finds the key or
-    NULL), a filter that probes the revocations' primary key once per connector walked or row
+    NULL), a filter that probes the revocations' primary key once per connector scanned or row
     read, and an estimate the planner gets right. Written as NOT EXISTS, the planner makes it
     an anti-join and, from the revocations' statistics (none for an empty table, or more
-    revocations than connectors walked), expects every connector to be revoked; kept a
+    revocations than connectors scanned), expects every connector to be revoked; kept a
     sub-select it guesses half. Either shrinks the page it plans for, and the joins above it
     turn into loops over whole tables (tests/database/test_read_plans.py).
     """

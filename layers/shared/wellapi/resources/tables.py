@@ -283,20 +283,24 @@ def _provenance_table(record: str, record_table: str) -> Table:
         Column("occurred_at", DateTime(timezone=True)),
         Index(f"idx_{name}_record_created", record_pk, "created_at"),
         Index(f"idx_{name}_wc_created_at", "workspace_connector_pk", "created_at"),
-        *_walks(
+        *_per_parent_indexes(
             f"idx_{name}_wc",
             "workspace_connector_pk",
             id_column,
             {d.value: f"deleted_at IS NULL AND direction = '{d.value}'" for d in Direction},
         ),
-        *_walks(f"idx_{name}_record", record_pk, id_column, {"live": "deleted_at IS NULL"}),
+        *_per_parent_indexes(
+            f"idx_{name}_record", record_pk, id_column, {"live": "deleted_at IS NULL"}
+        ),
         # Time-ordered, so new rows land on the public id index's last pages (revision 0010).
         new_id="core_api.uuid_v7()",
     )
 
 
-def _walks(prefix: str, key: str, id_column: str, parts: dict[str, str]) -> list[Index]:
-    """The indexes a List walks per parent: one per sort and part (``<part>: <predicate>``).
+def _per_parent_indexes(
+    prefix: str, key: str, id_column: str, parts: dict[str, str]
+) -> list[Index]:
+    """The indexes a List scans per parent: one per sort and part (``<part>: <predicate>``).
 
     Per connector, a part per direction (revision 0008 says why); per record, one of live rows
     (revision 0012).
@@ -414,7 +418,7 @@ connector_revocations = Table(
 )
 
 # How far the sweep of a revoked connector went in one ledger and direction: the last
-# (created_at, public id) it soft-deleted on the walk index of revision 0008.
+# (created_at, public id) it soft-deleted on the per-connector index of revision 0008.
 revocation_sweeps = Table(
     "revocation_sweeps",
     metadata,
@@ -488,7 +492,7 @@ change_records = Table(
     Index("idx_change_records_feed", "workspace_pk", "xid", "pk"),
     Index("idx_change_records_unsent", "xid", "pk", postgresql_where=text("sent_at IS NULL")),
     # The feed's filters (revision 0022): by resource type and change, by sync run; retention's
-    # walk of the sent records, oldest first.
+    # scan of the sent records, oldest first.
     Index("idx_change_records_feed_kind", "workspace_pk", "resource_type", "change", "xid", "pk"),
     Index(
         "idx_change_records_feed_sync_run",

@@ -5,8 +5,8 @@ pg_snapshot_xmin(pg_current_snapshot())``, in ``(xid, pk)`` order, after the cur
 Below that horizon every transaction has ended, so the records before a place a page has
 shown can never change: following ``links.next`` never misses nor repeats one.
 
-A page is one index range per walk, a page of entries each, whatever the workspace holds
-(revision 0022):
+A page scans index ranges, reading at most a page of entries from each, whatever the workspace
+holds (revision 0022):
 
 - no filter: ``idx_change_records_feed`` ``(workspace_pk, xid, pk)``;
 - a sync run: ``idx_change_records_feed_sync_run`` ``(workspace_pk, sync_run_id, xid, pk)``,
@@ -61,7 +61,8 @@ def _place(after: tuple[int, int]) -> str:
 
 
 def _range(conditions: str, after: tuple[int, int] | None, limit: int) -> str:
-    """One walk: the records ``conditions`` keeps, behind the horizon, after the cursor."""
+    """One index range scan: the records ``conditions`` keeps, behind the horizon, after the
+    cursor."""
     return (
         f"SELECT {RECORD} FROM core_api.change_records r "
         f"WHERE r.workspace_pk = {SCOPED_WORKSPACE} AND r.xid < {HORIZON}{_after(after)}"
@@ -91,12 +92,12 @@ def page_statement(
         kept = f" AND (r.resource_type, r.change) IN ({_pairs_sql(pairs)})" if pairs else ""
         page = _range(f" AND r.sync_run_id = {to_literal(sync_run_id)}{kept}", after, limit)
     elif pairs is not None:
-        walk = _range(
+        scan = _range(
             " AND r.resource_type = k.resource_type AND r.change = k.change", after, limit
         )
         page = (
             f"SELECT w.* FROM (VALUES {_pairs_sql(pairs)}) AS k(resource_type, change) "
-            f"CROSS JOIN LATERAL ({walk}) w ORDER BY w.xid, w.pk LIMIT {int(limit)}"
+            f"CROSS JOIN LATERAL ({scan}) w ORDER BY w.xid, w.pk LIMIT {int(limit)}"
         )
     else:
         page = _range("", after, limit)

@@ -9,7 +9,7 @@ Each step is one transaction and one round trip. It takes the connector's exclus
 lock (the one a sync batch takes to remove links, so no link or unlink of the connector runs
 meanwhile and no lock order can cycle), reads where the last committed step of this ledger and
 direction ended (``revocation_sweeps``), soft-deletes up to ``STEP_ROWS`` live rows after it
-on the walk index of revision 0008 (``(connector, created_at, id)`` of the live rows of one
+on the per-connector index of revision 0008 (``(connector, created_at, id)`` of the live rows of one
 direction), and moves the cursor past them in the same transaction. A crash at any point
 leaves either the whole step or none of it; the next run resumes at the cursor, and a row is
 soft-deleted once: the update sets ``deleted_at`` only where it is NULL. No row of the
@@ -36,7 +36,7 @@ from wellapi.sync.ledgers import LEDGERS
 from wellapi.sync.outbox import declared, ledger_id_column
 
 # Rows per step: ~0.3 s on this project's bench machine, far from the sync role's 60 s
-# statement timeout at any ledger size (each step walks the index from its cursor).
+# statement timeout at any ledger size (each step scans the index from its cursor).
 STEP_ROWS = 10_000
 # A step is not started with less of the invocation left than this.
 STEP_BUDGET_MS = 15_000
@@ -111,7 +111,7 @@ def step(part: SweepPart, *, rows: int = STEP_ROWS) -> Script:
     sweep = (
         f"WITH part AS (SELECT after_created_at, after_id FROM core_api.revocation_sweeps "
         f"WHERE {this_part} AND NOT done), "
-        # The live rows of this direction after the cursor, on the walk index, in its order.
+        # The live rows of this direction after the cursor, on that index, in its order.
         f"batch AS (SELECT l.pk, l.created_at, l.{id_column} AS id FROM core_api.{table} l "
         f"WHERE EXISTS (SELECT 1 FROM part) AND l.workspace_connector_pk = {wc} "
         f"AND l.deleted_at IS NULL AND l.direction = {direction} "
