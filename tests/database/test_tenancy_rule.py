@@ -83,6 +83,20 @@ def scopes(owner: pg8000.native.Connection, world: tw.World) -> dict[str, tv.Sco
     return {p.label: tv.sign(owner, p) for p in world.principals}
 
 
+# The module's world is never written to: every test compares on it as it was built, whichever
+# ran before. A test that writes (links, revokes) does so in a world of its own.
+
+
+@pytest.fixture
+def own_world(owner: pg8000.native.Connection) -> tw.World:
+    return tw.build(owner)
+
+
+@pytest.fixture
+def own_scopes(owner: pg8000.native.Connection, own_world: tw.World) -> dict[str, tv.Scope]:
+    return {p.label: tv.sign(owner, p) for p in own_world.principals}
+
+
 def compare_reads(
     owner: pg8000.native.Connection,
     role: tv.ApiRole,
@@ -196,10 +210,11 @@ def test_the_writer_links_what_it_may_unlink_when_both_parents_are_live(world, l
 
 @pytest.mark.parametrize("ledger", tw.LEDGERS)
 def test_a_service_key_over_http_creates_exactly_the_links_the_writer_takes(
-    owner, world, scopes, ledger
+    owner, own_world, own_scopes, ledger
 ):
     """The ledgers' other writer: the API's create, whose rules are the ledgers' conditions
     (``wellapi.resources.ledgers_sql``)."""
+    world, scopes = own_world, own_scopes
     record_type = tw.LEDGERS[ledger]
     linking = tv.writer_verdicts(world, record_type, "provenance.linked")
     before = set(tw.universe(owner, world, ledger))
@@ -220,8 +235,9 @@ def test_a_service_key_over_http_creates_exactly_the_links_the_writer_takes(
 
 @pytest.mark.parametrize("ledger", tw.LEDGERS)
 def test_the_rows_the_writer_links_are_seen_through_every_wall_by_their_workspace_only(
-    owner, api_role, world, scopes, ledger
+    owner, api_role, own_world, own_scopes, ledger
 ):
+    world, scopes = own_world, own_scopes
     record_type = tw.LEDGERS[ledger]
     plans = tv.writer_verdicts(world, record_type, "provenance.linked")
     taken = [plan for plan in plans.values() if plan is not None]
@@ -257,11 +273,12 @@ def test_the_rows_the_writer_links_are_seen_through_every_wall_by_their_workspac
 
 
 def test_a_revocation_soft_deletes_only_rows_its_connectors_workspace_sees(
-    owner, api_role, world, scopes
+    owner, api_role, own_world, own_scopes
 ):
     """The writer's revocation names a connector and no workspace, and so does the sweeper
     that soft-deletes its rows: every row they touch must be one that the connector's
     workspace, and no other, sees through the policies."""
+    world, scopes = own_world, own_scopes
     connector = "w2/c-second"
     live_before = {ledger: tv.live(tw.universe(owner, world, ledger)) for ledger in tw.LEDGERS}
     message = parse_message(json.dumps(sy.revoked(world.connectors[connector][1])))
