@@ -195,6 +195,7 @@ def test_a_revocation_racing_a_link_of_its_instant_leaves_no_link_of_the_connect
 def test_concurrent_unlinks_and_a_revocation_remove_each_link_once(
     api_database: LocalDatabase, admin: Connection, pools: ProcessPoolExecutor
 ) -> None:
+    s.sweep_what_others_left()  # so that the sweep below is this revocation's alone
     tenant = f.tenant(admin)
     accounts = s.records(admin, tenant, "account", 500)
     admin.run(

@@ -25,7 +25,7 @@ from wellapi.handlers import sync as sync_handler_module
 from wellapi.store import connections as db
 from wellapi.sync.retention import PruneReport
 from wellapi.sync.retention import prune_change_records as run_pruner
-from wellapi.sync.sweeper import SweepReport
+from wellapi.sync.sweeper import SweepReport, pending_parts
 from wellapi.sync.sweeper import sweep as run_sweeper
 
 # record_type -> (ledger table, record table, record foreign key, record public id)
@@ -98,10 +98,25 @@ def sweep(rows: int | None = None) -> SweepReport:
     return run_sweeper(pool=pool) if rows is None else run_sweeper(pool=pool, rows=rows)
 
 
+def sweep_what_others_left() -> None:
+    """Sweep every revocation pending now: the sweeper takes every workspace's, so a test that
+    counts what a sweep does calls this before its own revocation, and counts that alone,
+    whichever tests ran before it in the session's database."""
+    sweep()
+    assert pending_parts(pool=db.get_pool("sync")) == []
+
+
 def prune(records: int | None = None) -> PruneReport:
     """Run the change records' pruner to the end, as the sync role (``records`` per step)."""
     pool = db.get_pool("sync")
     return run_pruner(pool=pool) if records is None else run_pruner(pool=pool, records=records)
+
+
+def prune_what_others_left() -> None:
+    """Prune every record retention may prune now: the pruner takes every workspace's, so a
+    test that counts what a prune does calls this first, and counts its own records alone."""
+    prune()
+    assert prune().records == 0
 
 
 def records(
