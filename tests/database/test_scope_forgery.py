@@ -175,6 +175,12 @@ def _altered(statement: str, old: str, new: str) -> str:
     return statement.replace(old, new, 1)
 
 
+def _last_digit_changed(proof: str) -> str:
+    """The proof with its MAC's last hex digit changed (a fixed "0" would be no change in one
+    transaction in sixteen, whose MAC ends in 0)."""
+    return proof[:-1] + ("1" if proof.endswith("0") else "0")
+
+
 def _proof(admin: Any, w: tn.World, context: str) -> str:
     """The proof's statement of A's own token, for the transaction of ``context``."""
     return own(admin, w.a).prove(context)
@@ -278,7 +284,7 @@ NO_SCOPE: dict[str, Attack] = {
     ],
     "a valid proof kept as the setting by hand, then altered": lambda w, admin, context: [
         "SELECT set_config('well.proof', "
-        + to_literal(SCOPE_PROOF.fullmatch(_proof(admin, w, context)).group(1)[:-1] + "0")
+        + to_literal(_last_digit_changed(SCOPE_PROOF.fullmatch(_proof(admin, w, context)).group(1)))
         + ", true)",
         scope_statement(w.a.workspace[1]),
     ],
