@@ -54,12 +54,12 @@ WAITING = (
 
 @pytest.fixture
 def own_connections(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Each thread its own connection of each role, as each Lambda environment has."""
-    local = threading.local()
+    """Each thread its own connection of each role, as each Lambda environment has (closed
+    when the thread ends, ``Racing.run``)."""
     made: list[db.Pool] = []
 
     def get_pool(role: str = "api") -> db.Pool:
-        pools: dict[str, db.Pool] = local.__dict__.setdefault("pools", {})
+        pools: dict[str, db.Pool] = THREAD_POOLS.__dict__.setdefault("pools", {})
         role = db._pool_role(role)
         if role not in pools:
             pools[role] = db.build_pool(db.settings_for(role))
@@ -69,6 +69,19 @@ def own_connections(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(db, "get_pool", get_pool)
     yield
     for pool in made:
+        pool.dispose()
+
+
+# The pools own_connections made for the thread that runs: a test of many racing threads
+# would otherwise hold a connection per thread and role until its end, and with another
+# worker's tests beside it run the server out of connection slots.
+THREAD_POOLS = threading.local()
+
+
+def release_own_connections() -> None:
+    """Close the connections this thread opened through own_connections, as an environment's
+    end closes its own."""
+    for pool in THREAD_POOLS.__dict__.pop("pools", {}).values():
         pool.dispose()
 
 
@@ -289,6 +302,8 @@ class Racing(threading.Thread):
             self.reply = self.request(self.world, self)
         except BaseException as error:  # reported by the test, not lost in the thread
             self.error = error
+        finally:
+            release_own_connections()
 
 
 def waiting(conn: pg8000.native.Connection) -> int:
