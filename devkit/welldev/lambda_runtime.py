@@ -358,6 +358,19 @@ class LambdaRuntime:
                 )
             return marshal(result)
 
+    def join(
+        self, thread: threading.Thread | None, function_id: str, timeout: float | None
+    ) -> bool:
+        """Wait for ``thread``, which invokes ``function_id`` (a queue poller, a schedule), to
+        end: by default as long as one invocation may take, and a little more. True when it
+        ended."""
+        if thread is None:
+            return True
+        if timeout is None:
+            timeout = self.template.function(function_id).timeout_seconds + 5
+        thread.join(timeout)
+        return not thread.is_alive()
+
     def provision_used(self, count: int) -> None:
         """``count`` environments ready for every function invoked so far, started at once."""
         with self._lock:

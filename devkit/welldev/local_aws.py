@@ -360,12 +360,7 @@ class EventSourceMapping:
     def stop(self, timeout: float | None = None) -> bool:
         """Stop polling; a batch being processed finishes first. True when the poller ended."""
         self._stop.set()
-        if self._thread is None:
-            return True
-        if timeout is None:
-            timeout = self.runtime.template.function(self.function_id).timeout_seconds + 5
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
+        return self.runtime.join(self._thread, self.function_id, timeout)
 
     @property
     def running(self) -> bool:

@@ -215,12 +215,7 @@ class ScheduledInvoker:
         with self._changed:
             self._stopped = True
             self._changed.notify_all()
-        if self._thread is None:
-            return True
-        if timeout is None:
-            timeout = self.runtime.template.function(self.function_id).timeout_seconds + 5
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
+        return self.runtime.join(self._thread, self.function_id, timeout)
 
     @property
     def running(self) -> bool:
