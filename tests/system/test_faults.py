@@ -303,6 +303,13 @@ def role_setting(stack: Stack, name: str) -> str:
         conn.close()
 
 
+def set_role_settings(stack: Stack, settings: dict[str, str]) -> None:
+    """Gives the API role ``settings`` in this database; its connections log in again."""
+    for name, value in settings.items():
+        stack.admin.run(f"ALTER ROLE {API_ROLE} IN DATABASE faults SET {name} = '{value}'")
+    wellapi_db.get_pool().dispose()
+
+
 def problems_with_unavailable(reply: WireReply) -> list[str]:
     """What keeps ``reply`` from being the 503 JSON:API answer to an outage (nothing: [])."""
     if reply.status != 503:
@@ -483,9 +490,10 @@ def test_a_statement_past_the_statement_timeout_is_cancelled_by_the_server_and_a
     # This database only: no lock_timeout, so the wait runs into the statement_timeout, cut
     # short from the role's 5 s to keep the test quick. The API's connections are renewed so
     # that they log in with it.
-    stack.admin.run(f"ALTER ROLE {API_ROLE} IN DATABASE faults SET lock_timeout = 0")
-    stack.admin.run(f"ALTER ROLE {API_ROLE} IN DATABASE faults SET statement_timeout = '1s'")
-    wellapi_db.get_pool().dispose()
+    # Restored to the migration's values after, not RESET ALL: that would also drop the
+    # settings the migration gave the role in this database, for the tests that run after.
+    kept = {name: role_setting(stack, name) for name in ("lock_timeout", "statement_timeout")}
+    set_role_settings(stack, {"lock_timeout": "0", "statement_timeout": "1s"})
     try:
         row_id, patch = provider_row(stack)
         target = f"/v1/workspace-providers/{row_id}"
@@ -501,5 +509,4 @@ def test_a_statement_past_the_statement_timeout_is_cancelled_by_the_server_and_a
         locker.run("ROLLBACK")
         assert is_matched(stack, row_id) is False
     finally:
-        stack.admin.run(f"ALTER ROLE {API_ROLE} IN DATABASE faults RESET ALL")
-        wellapi_db.get_pool().dispose()
+        set_role_settings(stack, kept)
