@@ -2,7 +2,8 @@
 function and API providers), and where they differ, it is on purpose.
 
 SAM CLI is a development dependency, not a serving one: importing its providers takes about
-4 s (``make run`` starts in about 7 s) and they do not read everything this template says
+4.5 s (``make run`` answers its first request 2-7 s after it starts) and they do not read
+everything this template says
 (docs/development.md, "The template reader"). So ``make run`` keeps its own small reader
 (welldev.template) and this test holds it to SAM CLI's reading of the same file.
 """
