@@ -23,7 +23,6 @@ from typing import Any
 
 import pyperf
 
-from welldev.bench.config import ROOT
 from welldev.bench.errors import BenchError
 
 # Our units as pyperf's, and the factor from one to the other (rows/s has none in pyperf).
@@ -42,7 +41,7 @@ def _git(*args: str) -> str:
     try:
         run = subprocess.run(  # noqa: S603 - fixed arguments, no shell
             ["git", *args],  # noqa: S607 - git from PATH, like make does
-            cwd=ROOT,
+            cwd=Path(__file__).parent,  # git finds the checkout from inside it
             capture_output=True,
             text=True,
             check=False,
