@@ -203,28 +203,9 @@ def table(report: Report) -> str:
 
 
 def diagnostics_text(report: Report) -> str:
-    """The diagnostics, indented for reading; the JSON holds the same."""
-    lines: list[str] = []
-    for section, values in (report.details.get("diagnostics") or {}).items():
-        lines.append(f"[{section}]")
-        lines += _render(values, "  ")
-    return "\n".join(lines)
-
-
-def _render(values: dict[str, Any], indent: str) -> list[str]:
-    lines: list[str] = []
-    for key, item in values.items():
-        if isinstance(item, dict):
-            lines.append(f"{indent}{key}:")
-            lines += _render(item, indent + "  ")
-        elif isinstance(item, list):
-            lines.append(f"{indent}{key}:")
-            for entry in item:
-                text = " ".join(map(str, entry)) if isinstance(entry, list) else str(entry)
-                lines.append(f"{indent}  {text}")
-        else:
-            lines.append(f"{indent}{key}: {item}")
-    return lines
+    """The diagnostics as the JSON holds them, indented for reading."""
+    diagnostics = report.details.get("diagnostics")
+    return json.dumps(diagnostics, indent=2, ensure_ascii=False) if diagnostics else ""
 
 
 def _first_request_lines(report: Report) -> tuple[list[str], set[str]]:
