@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pyperf
 import pytest
 
 from welldev.bench.command_line import config_from, main, parser
@@ -25,7 +26,8 @@ from welldev.bench.wire import Call, count_transactions, split_statements
 from welldev.database import LocalDatabase
 
 COLD_FUNCTION = "AccountWorkspaceConnectorsRetrieveFunction"
-MACHINE = ("cpu_model", "cores", "memory_gb", "python", "postgres", "git_commit")
+# pyperf's metadata of the machine and interpreter, and what the bench adds to it.
+MACHINE = ("cpu_model_name", "cpu_count", "memory_gb", "python_version", "postgres", "git_commit")
 FIGURES = (
     f"cold_start.{COLD_FUNCTION}",
     f"cold_start.{COLD_FUNCTION}.floor",
@@ -126,7 +128,8 @@ RATIOS = (
 
 
 @pytest.fixture(scope="module")
-def report(server: LocalDatabase, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def output(server: LocalDatabase, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The goals file of a tiny run (pyperf's results beside it)."""
     if not (BUILD_DIR / "template.yaml").is_file():
         pytest.fail("no sam build: run `make build` before these tests; `make test` does")
     config = Config.tiny(COLD_FUNCTION)
@@ -137,12 +140,41 @@ def report(server: LocalDatabase, tmp_path_factory: pytest.TempPathFactory) -> d
         drop_databases(server, config)
     assert "first request" in table(result)
     assert diagnostics_text(result)
+    return output
+
+
+@pytest.fixture(scope="module")
+def report(output: Path) -> dict[str, Any]:
     return dict(json.loads(output.read_text()))
+
+
+def test_pyperf_reads_every_figure_it_has_a_unit_for(output: Path, report):
+    suite = pyperf.BenchmarkSuite.load(str(output.with_name("bench-pyperf.json")))
+    benchmarks = {b.get_name(): b for b in suite.get_benchmarks()}
+    units = {
+        "ms": ("second", 1e-3),
+        "ms cpu": ("second", 1e-3),
+        "s": ("second", 1),
+        "MB": ("byte", 2**20),
+    }
+    for name, figure in report["figures"].items():
+        if figure["unit"] not in units or figure["min"] <= 0:
+            continue
+        unit, factor = units[figure["unit"]]
+        benchmark = benchmarks.pop(name)
+        assert benchmark.get_unit() == unit, name
+        assert benchmark.get_nvalue() == figure["n"], name
+        # The goals file rounds to four significant digits.
+        assert benchmark.median() == pytest.approx(figure["median"] * factor, rel=1e-3), name
+    # Counts are pyperf integers; rows/s has no pyperf unit and stays in the goals file alone.
+    assert all(b.get_unit() == "integer" for b in benchmarks.values())
+    assert "sync.rows_per_second" not in benchmarks
+    assert suite.get_metadata()["git_commit"] == report["machine"]["git_commit"]
 
 
 def test_the_report_describes_the_machine(report):
     assert set(MACHINE) <= set(report["machine"])
-    assert report["machine"]["cores"] >= 1
+    assert report["machine"]["cpu_count"] >= 1
     assert report["machine"]["postgres"]
 
 

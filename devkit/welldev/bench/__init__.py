@@ -4,9 +4,12 @@
 
 It seeds its own data (an embedded PostgreSQL in ``.local/bench-pg``, or the server of
 ``DATABASE_URL``), runs every measurement several times, prints a table and writes
-``.local/bench.json``: ``machine``, ``figures`` (median/min/max and unit of every measured
+``.local/bench.json``: ``machine`` (pyperf's metadata of the machine and interpreter, with the
+commit and the PostgreSQL server), ``figures`` (median/min/max and unit of every measured
 quantity), ``ratios`` (every goal as a value next to its goal, measured in the same run as the
-floor it is compared with) and ``details`` (plans, samples, derived module lists, diagnostics).
+floor it is compared with) and ``details`` (plans, samples, derived module lists, diagnostics);
+and beside it ``.local/bench-pyperf.json``, every figure pyperf has a unit for as a pyperf
+benchmark, for ``python -m pyperf stats``, ``show`` and ``compare_to`` between runs.
 
 The seven measurements, and the floor each one is held against:
 
@@ -64,8 +67,9 @@ The package, one module per concern; imports go one way, down this list:
 - what the phases share: ``sandbox`` (the build laid out as in Lambda), ``databases`` (the
   seeded bench databases), ``api_requests`` (the measured events), ``raw_client`` (the raw
   floor), ``wire`` (statements and round trips at the pg8000 connection), ``profiles``,
-  ``harness`` (calling the handlers in this process), ``machine``, ``config``;
-- ``report`` (figures, goals and the printed table: it imports no phase) and ``errors``.
+  ``harness`` (calling the handlers in this process), ``config``;
+- ``report`` (figures on pyperf, goals and the printed table: it imports no phase) and
+  ``errors``.
 
 Development only: this package is not shipped in the layer.
 """

@@ -83,6 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     diagnostics = diagnostics_text(report)
     if diagnostics:
         print("\ndiagnostics (details.diagnostics in the JSON):\n" + diagnostics)
-    print(f"\nwrote {args.output} in {report.machine['bench_seconds']:.0f} s")
+    results = args.output.with_name(f"{args.output.stem}-pyperf.json")
+    print(f"\nwrote {args.output} and {results} in {report.machine['bench_seconds']:.0f} s")
+    print(f"(python -m pyperf stats {results}; compare two runs with pyperf compare_to)")
     missed = any(not r.met for r in report.ratios.values())
     return 1 if args.strict and missed else 0

@@ -37,6 +37,7 @@ from welldev.bench.harness import (
     invoke,
     note,
     sync_events,
+    taking_turns,
 )
 from welldev.bench.report import Report
 from welldev.bench.split import report_split, split_samples
@@ -102,17 +103,6 @@ def event_for(request: large_tenant.ShapeRequest, who: dict[str, str]) -> dict[s
     return api_event("GET", base, route=base, claims=who, query=request.query)
 
 
-def _samples_ms(call: Callable[[], Any], iterations: int, warmup: int) -> list[float]:
-    for _ in range(warmup):
-        call()
-    samples = []
-    for _ in range(iterations):
-        started = time.perf_counter()
-        call()
-        samples.append((time.perf_counter() - started) * 1000)
-    return samples
-
-
 def _requests(local: database.LocalDatabase) -> list[tuple[large_tenant.Tenant, list[Any]]]:
     conn = database.admin_connection(local.admin_url)
     try:
@@ -171,7 +161,7 @@ def measure(
                     before = len(compiled_now)
                     with functions_connected_as(dbs[size], API_ROLE):
                         samples[size].setdefault(key, []).extend(
-                            _samples_ms(calls[size][key], per_round, sizes.warmup)
+                            taking_turns({size: calls[size][key]}, per_round, sizes.warmup)[size]
                         )
                     if len(compiled_now) > before:
                         on_demand.add(key[1:])

@@ -1,16 +1,72 @@
 """The report of a bench run: figures, goals held as ratios, details; and its printed table.
 
+Statistics, results and the machine's description are pyperf's: every figure in a unit pyperf
+knows (time, bytes, counts; all values above 0) is also a pyperf benchmark of one run, and
+``write`` dumps them to pyperf's JSON beside the goals file, with pyperf's metadata of the
+machine and interpreter, so ``python -m pyperf stats`` and ``python -m pyperf compare_to
+OLD.json NEW.json`` read a bench run like any other. What pyperf has no notion of stays here:
+goals as ratios of two figures measured side by side, and the details.
+
 Development only: this package is not shipped in the layer.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import statistics
+import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import pyperf
+
 from welldev.bench.errors import BenchError
+
+# Our units as pyperf's, and the factor from one to the other (rows/s has none in pyperf).
+PYPERF_UNITS = {
+    "ms": ("second", 1e-3),
+    "ms cpu": ("second", 1e-3),
+    "s": ("second", 1.0),
+    "MB": ("byte", 1024 * 1024),
+    "round trips": ("integer", 1),
+    "statements": ("integer", 1),
+    "transactions": ("integer", 1),
+}
+
+
+def _git(*args: str) -> str:
+    try:
+        run = subprocess.run(  # noqa: S603 - fixed arguments, no shell
+            ["git", *args],  # noqa: S607 - git from PATH, like make does
+            cwd=Path(__file__).parent,  # git finds the checkout from inside it
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=30,
+        )
+    except OSError:
+        return ""
+    return run.stdout.strip()
+
+
+def machine_info() -> dict[str, Any]:
+    """pyperf's metadata of this machine and interpreter, and what it does not know: the
+    commit measured and the memory the server has."""
+    # A Run collects pyperf's metadata when it is made; its one value is never reported.
+    metadata: dict[str, Any] = dict(pyperf.Run([1.0]).get_metadata())
+    metadata.pop("mem_max_rss", None)  # this process's, not the machine's
+    pages, page_size = os.sysconf("SC_PHYS_PAGES"), os.sysconf("SC_PAGE_SIZE")
+    return {
+        **metadata,
+        "memory_gb": round(pages * page_size / 1024**3, 1),
+        "git_commit": _git("rev-parse", "HEAD"),
+        # The bench measures the working tree, which may hold uncommitted changes.
+        "git_dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
+        "load_average_at_start": list(os.getloadavg()),
+    }
 
 
 @dataclass(frozen=True)
@@ -67,9 +123,16 @@ class Report:
     figures: dict[str, Stats] = field(default_factory=dict)
     ratios: dict[str, Ratio] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)
+    benchmarks: list[pyperf.Benchmark] = field(default_factory=list)
 
     def figure(self, name: str, samples: Sequence[float], unit: str) -> Stats:
         self.figures[name] = Stats.of(samples, unit)
+        pyperf_unit, factor = PYPERF_UNITS.get(unit, ("", 0))
+        if pyperf_unit and all(value > 0 for value in samples):
+            metadata = {"name": name, "unit": pyperf_unit}
+            values = [value * factor for value in samples]
+            run = pyperf.Run(values, metadata=metadata, collect_metadata=False)
+            self.benchmarks.append(pyperf.Benchmark([run]))
         return self.figures[name]
 
     def ratio(
@@ -88,6 +151,21 @@ class Report:
             "ratios": {n: r.as_json() for n, r in self.ratios.items()},
             "details": self.details,
         }
+
+    def write(self, output: Path) -> Path:
+        """The goals file at ``output``, pyperf's JSON beside it (``<stem>-pyperf.json``)."""
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(json.dumps(self.as_json(), indent=2) + "\n")
+        results = output.with_name(f"{output.stem}-pyperf.json")
+        if self.benchmarks:
+            # The machine on every run, which pyperf shows once as the suite's metadata.
+            machine = {
+                k: str(v) if isinstance(v, bool | list) else v for k, v in self.machine.items()
+            }
+            for benchmark in self.benchmarks:
+                benchmark.update_metadata(machine)
+            pyperf.BenchmarkSuite(self.benchmarks).dump(str(results), replace=True)
+        return results
 
 
 def table(report: Report) -> str:
@@ -125,28 +203,9 @@ def table(report: Report) -> str:
 
 
 def diagnostics_text(report: Report) -> str:
-    """The diagnostics, indented for reading; the JSON holds the same."""
-    lines: list[str] = []
-    for section, values in (report.details.get("diagnostics") or {}).items():
-        lines.append(f"[{section}]")
-        lines += _render(values, "  ")
-    return "\n".join(lines)
-
-
-def _render(values: dict[str, Any], indent: str) -> list[str]:
-    lines: list[str] = []
-    for key, item in values.items():
-        if isinstance(item, dict):
-            lines.append(f"{indent}{key}:")
-            lines += _render(item, indent + "  ")
-        elif isinstance(item, list):
-            lines.append(f"{indent}{key}:")
-            for entry in item:
-                text = " ".join(map(str, entry)) if isinstance(entry, list) else str(entry)
-                lines.append(f"{indent}  {text}")
-        else:
-            lines.append(f"{indent}{key}: {item}")
-    return lines
+    """The diagnostics as the JSON holds them, indented for reading."""
+    diagnostics = report.details.get("diagnostics")
+    return json.dumps(diagnostics, indent=2, ensure_ascii=False) if diagnostics else ""
 
 
 def _first_request_lines(report: Report) -> tuple[list[str], set[str]]:

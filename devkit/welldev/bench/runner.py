@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import os
 import time
 from dataclasses import replace
@@ -20,10 +19,9 @@ from welldev.bench.feed import measure_feed
 from welldev.bench.first_request import measure_first
 from welldev.bench.harness import invoke, quiet_powertools
 from welldev.bench.large import measure_large
-from welldev.bench.machine import machine_info
 from welldev.bench.memory import MEMORY_FUNCTION, measure_memory
 from welldev.bench.outbox import measure_outbox_create, measure_outbox_sync
-from welldev.bench.report import Report
+from welldev.bench.report import Report, machine_info
 from welldev.bench.revocation import measure_revocation
 from welldev.bench.round_trips import measure_round_trips
 from welldev.bench.sandbox import Sandbox, ensure_build, sandbox
@@ -58,7 +56,8 @@ def run(
     *,
     server_kind: str = "embedded",
 ) -> Report:
-    """Every phase of ``config``; the report, also written to ``output`` when given."""
+    """Every phase of ``config``; the report, also written to ``output`` (and pyperf's JSON
+    beside it) when given."""
     started = time.perf_counter()
     report = Report(machine_info())
     wanted: dict[str, tuple[str, ...] | None] = {
@@ -85,8 +84,7 @@ def run(
     report.machine["load_average_at_end"] = list(os.getloadavg())
     report.machine["bench_seconds"] = round(time.perf_counter() - started, 1)
     if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(json.dumps(report.as_json(), indent=2) + "\n")
+        report.write(output)
     return report
 
 

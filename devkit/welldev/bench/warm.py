@@ -5,8 +5,6 @@ from __future__ import annotations
 import cProfile
 import functools
 import json
-import statistics
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +18,7 @@ from welldev.bench.harness import Handler, handler_for, interleaved, invoke, not
 from welldev.bench.profiles import profile_lines
 from welldev.bench.raw_client import Captured, RawClient, captured_sql
 from welldev.bench.report import Report
-from welldev.bench.wire import recording
+from welldev.bench.split import PARTS
 
 
 @dataclass(frozen=True)
@@ -153,27 +151,13 @@ def _created_id(case: WarmCase, sql: str) -> str | None:
     raise BenchError("could not find the created row's id in the Create's SQL")
 
 
-def _wire_split(case: WarmCase, requests_count: int) -> tuple[float, float]:
-    """Median ms of a request, and of its part spent in pg8000's query call.
-
-    The query call holds the network, the server and pg8000's parsing of the rows, which the
-    raw floor pays alike; the rest is the handler's own Python.
-    """
-    total: list[float] = []
-    wire_ms: list[float] = []
-    for _ in range(requests_count):
-        with recording() as wire:
-            started = time.perf_counter()
-            invoke(case.handler, case.event, case.status)
-            total.append((time.perf_counter() - started) * 1000)
-        wire_ms.append(wire.seconds * 1000)
-    return statistics.median(total), statistics.median(wire_ms)
-
-
 def diagnose_warm(report: Report, cases: list[WarmCase], requests_count: int) -> None:
-    """cProfile of the worst case's handler, and how much of a request is the database's."""
+    """cProfile of the worst case's handler, and how much of a request is the database's
+    (phase ``split``'s figures of the same case: the query call is the database and the
+    driver's decoding of the rows)."""
     worst = max(cases, key=lambda c: report.ratios[f"warm.{c.name}"].value)
-    total, wire = _wire_split(worst, requests_count)
+    split = {p: report.figures[f"split.{worst.name}.{p}"].median for p in ("total", *PARTS)}
+    total, wire = split["total"], split["database"] + split["decoding"]
     profiler = cProfile.Profile()
     profiler.enable()
     for _ in range(requests_count):
