@@ -402,9 +402,9 @@ def test_an_update_still_needs_the_urls_id_and_a_lid_does_not_replace_it():
     assert _refusal(PROVIDERS, document, "update") == [(400, "/data/id")]
 
 
-def test_a_client_generated_id_is_still_403_with_a_lid_beside_it():
+def test_a_client_generated_id_that_is_not_a_uuid_is_still_403_with_a_lid_beside_it():
     document = _provider_create()
-    document["data"].update({"id": _id("mine"), "lid": "local-1"})
+    document["data"].update({"id": "mine", "lid": "local-1"})
     assert _refusal(PROVIDERS, document) == [(403, "/data/id")]
 
 
