@@ -30,6 +30,8 @@ CLIENTS = Path(__file__).resolve().parents[1] / "system" / "clients"
 # Rows listed per resource: three pages of PAGE_SIZE, the last one short.
 LISTED = 7
 PAGE_SIZE = 3
+# What the line of a scenario's results starts with (common.mjs): a client may log to stdout.
+RESULTS = "WELLAPI_RESULTS "
 OPERATIONS = ("list", "pages", "fetch", "create", "update", "delete")
 
 
@@ -217,5 +219,7 @@ def run_node(
         check=False,
     )
     assert ran.returncode == 0, ran.stderr
-    found: dict[str, Any] = json.loads(ran.stdout)
+    lines = [line for line in ran.stdout.splitlines() if line.startswith(RESULTS)]
+    assert len(lines) == 1, f"{script} printed no results:\n{ran.stdout}\n{ran.stderr}"
+    found: dict[str, Any] = json.loads(lines[0].removeprefix(RESULTS))
     return found

@@ -9,6 +9,8 @@
 // "relationships": {name: {"type", "id"}}}, "update": {"attributes"}}]}.
 
 export const plan = JSON.parse(process.env.WELLAPI_PLAN)
+// What the line of results starts with.
+const RESULTS = 'WELLAPI_RESULTS '
 export const OPERATIONS = ['list', 'pages', 'fetch', 'create', 'update', 'delete']
 
 // The error a client raises, whatever its shape: the HTTP status and the JSON:API codes.
@@ -34,7 +36,8 @@ export async function run (client) {
       }
     }
   }
-  process.stdout.write(JSON.stringify(results))
+  // One line of its own: a client may log to stdout too (devour-client does).
+  process.stdout.write(`\n${RESULTS}${JSON.stringify(results)}\n`)
 }
 
 // The Authorization header of a resource's key.
