@@ -223,3 +223,35 @@ def run_node(
     assert len(lines) == 1, f"{script} printed no results:\n{ran.stdout}\n{ran.stderr}"
     found: dict[str, Any] = json.loads(lines[0].removeprefix(RESULTS))
     return found
+
+
+# --- PyPI ---------------------------------------------------------------------------------
+
+
+class ClientFailure(Exception):
+    """What a Python scenario raises for an answer its client refused: the status, the codes."""
+
+    def __init__(self, status: int | None, codes: list[str], message: str) -> None:
+        super().__init__(message)
+        self.status, self.codes = status, codes
+
+
+def run_python(client: Any, document: dict[str, Any]) -> dict[str, Any]:
+    """Each operation ``client`` has a method for, on each resource, as common.mjs runs them."""
+    results: dict[str, Any] = {}
+    for resource in document["resources"]:
+        for operation in OPERATIONS:
+            method = getattr(client, operation, None)
+            if method is None:
+                continue
+            name = f"{resource['name']}:{operation}"
+            try:
+                results[name] = {"ok": True, "value": method(resource)}
+            except ClientFailure as failure:
+                results[name] = {
+                    "ok": False,
+                    "status": failure.status,
+                    "codes": failure.codes,
+                    "message": str(failure),
+                }
+    return results
