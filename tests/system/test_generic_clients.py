@@ -87,7 +87,7 @@ class JsonapiRequests:
         linked = [row.relationships[resource["include"]].data for row in answer.data]
         return {
             "ids": [row.id for row in answer.data],
-            "included": [l.type for l in linked if (l.type, l.id) in included],
+            "included": [link.type for link in linked if (link.type, link.id) in included],
             "next": bool(answer.payload["links"].get("next")),
         }
 
@@ -114,7 +114,7 @@ class JsonapiRequests:
             {
                 "type": resource["type"],
                 "attributes": resource["create"]["attributes"],
-                "relationships": {name: {"data": l} for name, l in relationships.items()},
+                "relationships": {name: {"data": link} for name, link in relationships.items()},
             }
         )
         answer = self.call(resource, resource["path"], "post", object=sent)
