@@ -41,6 +41,7 @@ NPM_SCENARIOS = {
     "json-api-normalizer": "normalizer.mjs",
     "devour-client": "devour.mjs",
     "spraypaint": "spraypaint.mjs",
+    "@orbit/jsonapi": "orbit.mjs",
 }
 
 
@@ -261,6 +262,9 @@ PYPI_SCENARIOS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
 # What a client keeps of a 403's errors, where it is not their codes: devour-client keeps
 # their titles; spraypaint reads a 4xx other than 422 as "invalid json" and keeps nothing.
 FORBIDDEN_SAID = {"devour-client": ["Forbidden"], "spraypaint": []}
+# The clients that generate a new resource's id (a version 4 UUID) and send it: the server's
+# own are version 7.
+CLIENT_IDS = ("@orbit/jsonapi",)
 # The operations a client cannot address at all (docs/generic-client.md says why).
 UNADDRESSABLE = {
     "json-api-normalizer": ("create", "update", "delete"),
@@ -359,6 +363,7 @@ def test_a_create_answers_201_with_the_new_row(ran, resource):
         assert found["type"] == types(ran, resource)[0]
         assert found["id"] not in plan.listed[resource]
         assert str(UUID(found["id"])) == found["id"]
+        assert UUID(found["id"]).version == (4 if ran[0] in CLIENT_IDS else 7)
 
 
 @pytest.mark.parametrize("resource", ["ledger", "providers"])
