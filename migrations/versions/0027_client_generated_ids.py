@@ -17,9 +17,10 @@ transaction's): the whole script, the write included, is rolled back, and the AP
 passes; a row another request inserted first under the same id (a race the unique index
 settles) does not. It answers only that the id is used, never whose or in what state.
 
-Without a verified scope it raises nothing: a replayed ``Idempotency-Key`` empties the scope
-(its write wrote nothing, and the row its first answer made is there), and a request with no
-scope is refused by the scope check after the script.
+Without a verified scope (person and workspace) it raises nothing: a replayed
+``Idempotency-Key`` empties the scope (its write wrote nothing, and the row its first answer
+made is there), and a request out of scope is refused by the scope check after the script,
+403 or 404 as without an id.
 """
 
 import importlib.util
@@ -71,8 +72,9 @@ BEGIN
   IF v_column IS NULL THEN
     RAISE EXCEPTION 'no public id in %', p_table USING ERRCODE = 'invalid_parameter_value';
   END IF;
-  IF core_api.verified_person_pk() IS NULL THEN
-    -- No scope: a replay (nothing written now) or a request the scope check refuses.
+  IF core_api.verified_person_pk() IS NULL OR core_api.verified_workspace_pk() IS NULL THEN
+    -- No scope: a replay (nothing written now) or a request the scope check refuses (its
+    -- 403 or 404 comes first, and says nothing of the id).
     RETURN true;
   END IF;
   EXECUTE format('SELECT EXISTS (SELECT FROM %s WHERE %I = $1 AND xmin IS DISTINCT FROM $2)',

@@ -263,3 +263,20 @@ def test_creates_racing_with_one_client_id_make_one_row_one_201_and_409s(
         if reply.status == 409:
             refused_as_used(reply)
     assert rows_with_id(admin, route, row_id) == 1
+
+
+# --- out of scope ----------------------------------------------------------------------------
+
+
+def test_a_used_id_out_of_the_callers_workspace_is_its_403_not_409(admin):
+    # A key of a person with no membership in the workspace it names: the scope's answer, as
+    # without an id; the id is not looked at.
+    _, their_id = w.arrange_row(admin, "workspace_providers")
+    caller = w.arrange_create(admin, "workspace_providers")
+    other = f.tenant(admin)
+    claims = f.claims(admin, caller.tenant.person_id, other.workspace_id, "member")
+    doc = with_id(caller.document, str(their_id))
+
+    with w.writes_nothing(admin):
+        error = w.error(w.post("workspace_providers", claims, doc), 403)
+    assert error["code"] == "FORBIDDEN"
