@@ -419,3 +419,22 @@ def test_a_relationship_object_without_data_is_still_400(value):
     document = _provider_create()
     document["data"]["relationships"]["provider"] = value
     assert _refusal(PROVIDERS, document) == [(400, "/data/relationships/provider")]
+
+
+def test_a_client_generated_uuid_is_the_documents_client_id_in_its_canonical_spelling():
+    document = _provider_create()
+    document["data"]["id"] = str(ROW_ID).upper()
+    assert _parse(PROVIDERS, document).client_id == ROW_ID
+
+
+def test_a_create_without_an_id_has_no_client_id_and_an_update_never_has_one():
+    assert _parse(PROVIDERS, _provider_create()).client_id is None
+    update = {"data": {"type": "workspace_provider", "id": str(ROW_ID), "attributes": {}}}
+    assert _parse(PROVIDERS, update, "update", row_id=ROW_ID).client_id is None
+
+
+@pytest.mark.parametrize("row_id", [None, 7, [], {}])
+def test_a_client_generated_id_that_is_not_a_string_is_400(row_id):
+    document = _provider_create()
+    document["data"]["id"] = row_id
+    assert _refusal(PROVIDERS, document) == [(400, "/data/id")]
