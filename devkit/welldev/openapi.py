@@ -307,9 +307,10 @@ def _request_document(resource: Resource, mode: str) -> dict[str, Any]:
         data["properties"]["id"] = {**UUID_SCHEMA, "description": "The id of the URL."}
     else:
         data["properties"]["id"] = {
-            **REFUSED,
-            "description": "The server chooses the id: one sent is 403 "
-            "`CLIENT_GENERATED_ID_NOT_ALLOWED`.",
+            **UUID_SCHEMA,
+            "description": "Optional: the id the client generated for the new row, a UUID no "
+            "row of the table has had (a used one is 409 `ID_ALREADY_USED`, anything else 403 "
+            "`CLIENT_GENERATED_ID_NOT_ALLOWED`). Without it the server chooses the id.",
         }
     return {
         "type": "object",

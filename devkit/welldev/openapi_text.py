@@ -65,12 +65,14 @@ RELATED_PATH = ("INVALID_ID", "FORBIDDEN", "NOT_FOUND", "UNKNOWN_RELATIONSHIP")
 RELATED = (*ALWAYS, *ONE_QUERY, *RELATED_PATH)
 # A create's Idempotency-Key (every create, select and enrol route).
 RETRY = ("INVALID_IDEMPOTENCY_KEY", "IDEMPOTENCY_KEY_REUSED")
+# A create's client-generated id (every create, select and enrol route).
+CLIENT_ID = ("CLIENT_GENERATED_ID_NOT_ALLOWED", "ID_ALREADY_USED")
 CREATE = (
     *ALWAYS,
     *ONE_QUERY,
     *BODY,
     *RETRY,
-    "CLIENT_GENERATED_ID_NOT_ALLOWED",
+    *CLIENT_ID,
     "FORBIDDEN",
     "NOT_FOUND",
 )
@@ -187,8 +189,11 @@ OPERATION_TEXT: dict[str, OperationText] = {
     "create": OperationText(
         "Create {a_type}",
         "Creates {a_type_code} and answers 201 with the row as committed and a `Location` "
-        "header. The server chooses the id (`data.id` is 403 `CLIENT_GENERATED_ID_NOT_ALLOWED`) "
-        "and the timestamps (403 `READ_ONLY_FIELD`). Relationships are set here, once and for "
+        "header. The id is the client's `data.id` when it sends one (JSON:API 1.1's "
+        "client-generated id): a UUID no row of the table has ever had, another id 403 "
+        "`CLIENT_GENERATED_ID_NOT_ALLOWED`, a used one (live, deleted, or out of the caller's "
+        "reach) 409 `ID_ALREADY_USED`; without one the server chooses it. The server sets "
+        "the timestamps (403 `READ_ONLY_FIELD`). Relationships are set here, once and for "
         "all; one that points at a missing, deleted or invisible record is 404 `NOT_FOUND` "
         "with a `source.pointer` at it. A rejected create writes nothing.",
         CREATE,
@@ -227,14 +232,17 @@ OPERATION_TEXT: dict[str, OperationText] = {
         "Selects the provider the body names (`relationships.provider`) for the workspace of "
         "the path: 201 with `Location` for a new `workspace_provider` row, 200 when the "
         "workspace already had a live row for it, which is then selected and matched. The "
-        "workspace comes from the path (naming another in the body is 409 `CONFLICT`).",
+        "workspace comes from the path (naming another in the body is 409 `CONFLICT`). A "
+        "client-generated `data.id` names a new row: with one, the route only creates (201), "
+        "and a live row for the pair, which has its own id, is 409 "
+        "`WORKSPACE_PROVIDER_ALREADY_EXISTS`; a used id is 409 `ID_ALREADY_USED`.",
         (
             *ALWAYS,
             *ONE_QUERY,
             *BODY,
             *RETRY,
+            *CLIENT_ID,
             "INVALID_ID",
-            "CLIENT_GENERATED_ID_NOT_ALLOWED",
             "NOT_FOUND",
         ),
         "write",
@@ -394,7 +402,7 @@ SCOPE_TEXT: dict[ScopeRule, ScopeText] = {
         codes={
             "create": (ALREADY_EXISTS, "SELECTED_IMPLIES_MATCHED"),
             "update": ("SELECTED_IMPLIES_MATCHED",),
-            "select": ("SELECTED_IMPLIES_MATCHED",),
+            "select": (ALREADY_EXISTS, "SELECTED_IMPLIES_MATCHED"),
         },
     ),
     "catalog": ScopeText(read=PATH_SCOPE, write=""),

@@ -63,7 +63,7 @@ def _unknown(admin: Any, resource: str) -> Send:
 
 def _client_id(admin: Any, resource: str) -> Send:
     c = w.arrange_create(admin, resource)
-    c.document["data"]["id"] = str(uuid4())
+    c.document["data"]["id"] = f"not-a-uuid-{uuid4()}"
     return lambda: w.post(resource, c.claims, c.document)
 
 

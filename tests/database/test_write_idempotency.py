@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -22,7 +21,6 @@ import pytest
 from tests.support import factories as f
 from tests.support import read_factories as rf
 from tests.support import writes as w
-from tests.support.api import Reply
 from tests.support.proven import SCOPE_STATEMENT
 
 pytestmark = pytest.mark.usefixtures("api_database")
@@ -38,42 +36,8 @@ assert _spec.loader is not None
 r0018 = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(r0018)
 
-# A create route, arranged: the request (given its headers and document) and the table it writes.
-Send = Callable[[dict[str, str], dict[str, Any]], Reply]
-
-
-def arranged(admin: Any, route: str) -> tuple[Send, dict[str, Any], f.Tenant, str]:
-    """(send, a valid document, the tenant, the table) for one create route."""
-    if route in w.ALL:
-        a = w.arrange_create(admin, route)
-        return (
-            lambda headers, doc: w.post(route, a.claims, doc, headers=headers),
-            a.document,
-            a.tenant,
-            route,
-        )
-    t = f.tenant(admin)
-    if route == "select":
-        _, provider_id = f.provider(admin)
-        doc = w.provider_document(t.workspace_id, provider_id)
-        return (
-            lambda headers, d: w.select(t.claims(), t.workspace_id, d, headers=headers),
-            doc,
-            t,
-            "workspace_providers",
-        )
-    group_pk, group_id = f.group(admin)
-    f.group_member(admin, group_pk, t.person_pk, "owner")
-    doc = w.enrolment_document(None, t.workspace_id)
-    return (
-        lambda headers, d: w.enrol(t.claims(), group_id, d, headers=headers),
-        doc,
-        t,
-        "workspace_group_workspaces",
-    )
-
-
-ROUTES = (*w.ALL, "select", "enrol")
+arranged = w.arrange_route
+ROUTES = w.CREATE_ROUTES
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -154,6 +154,44 @@ def arrange_row(admin: pg8000.native.Connection, resource: str) -> tuple[Arrange
         )
         doc = document(type_of(resource), row_id=row_id, attributes={"is_matched": True})
     return Arranged(t, claims, doc), row_id
+
+
+# A create route, arranged: the request (given its headers and document) and the table it writes.
+RouteSend = Callable[[dict[str, str], dict[str, Any]], Reply]
+
+
+def arrange_route(admin: Any, route: str) -> tuple[RouteSend, dict[str, Any], f.Tenant, str]:
+    """(send, a valid document, the tenant, the table) for one create route."""
+    if route in ALL:
+        a = arrange_create(admin, route)
+        return (
+            lambda headers, doc: post(route, a.claims, doc, headers=headers),
+            a.document,
+            a.tenant,
+            route,
+        )
+    t = f.tenant(admin)
+    if route == "select":
+        _, provider_id = f.provider(admin)
+        doc = provider_document(t.workspace_id, provider_id)
+        return (
+            lambda headers, d: select(t.claims(), t.workspace_id, d, headers=headers),
+            doc,
+            t,
+            "workspace_providers",
+        )
+    group_pk, group_id = f.group(admin)
+    f.group_member(admin, group_pk, t.person_pk, "owner")
+    doc = enrolment_document(None, t.workspace_id)
+    return (
+        lambda headers, d: enrol(t.claims(), group_id, d, headers=headers),
+        doc,
+        t,
+        "workspace_group_workspaces",
+    )
+
+
+CREATE_ROUTES = (*ALL, "select", "enrol")
 
 
 # --- requests ---------------------------------------------------------------------------------

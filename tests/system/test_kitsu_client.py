@@ -19,11 +19,9 @@ client's developer.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,53 +30,21 @@ from typing import Any
 import pytest
 
 from tests.support import factories as f
+from tests.support.generic_clients import npm_installed
 from welldev import api_keys
 from welldev.database import admin_connection
 from welldev.load import Served, serving
 
 CLIENT = Path(__file__).resolve().parent / "clients" / "kitsu"
-LOCK = CLIENT / "package-lock.json"
-# Written into node_modules after `npm ci` succeeds: the lock file it installed.
-INSTALLED = CLIENT / "node_modules" / ".installed-lock-sha256"
 PAGE_ROWS = 23
 CLIENTS = ("defaults", "kebab_types", "legacy_request")
 ROW_PURPOSES = ("update", "round_trip", "round_trip_with_include", "delete")
 
 
-def _tool(name: str) -> str:
-    found = shutil.which(name)
-    if found is None:
-        pytest.fail(
-            f"{name} is not on PATH: the kitsu client test runs kitsu (npm) through Node. "
-            "Install Node.js 18 or later with npm (e.g. apt-get install nodejs npm) and run "
-            "the tests again.",
-            pytrace=False,
-        )
-    return found
-
-
 @pytest.fixture(scope="module")
 def node() -> str:
     """Node, with kitsu installed from the lock file (``npm ci``, once per lock file)."""
-    node = _tool("node")
-    npm = _tool("npm")
-    wanted = hashlib.sha256(LOCK.read_bytes()).hexdigest()
-    if not INSTALLED.exists() or INSTALLED.read_text().strip() != wanted:
-        installed = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=CLIENT,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        if installed.returncode != 0:
-            pytest.fail(
-                f"npm ci in {CLIENT} failed ({installed.returncode}):\n{installed.stderr}",
-                pytrace=False,
-            )
-        INSTALLED.write_text(wanted + "\n")
-    return node
+    return npm_installed(CLIENT)
 
 
 @pytest.fixture(scope="module")

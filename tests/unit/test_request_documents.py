@@ -402,9 +402,9 @@ def test_an_update_still_needs_the_urls_id_and_a_lid_does_not_replace_it():
     assert _refusal(PROVIDERS, document, "update") == [(400, "/data/id")]
 
 
-def test_a_client_generated_id_is_still_403_with_a_lid_beside_it():
+def test_a_client_generated_id_that_is_not_a_uuid_is_still_403_with_a_lid_beside_it():
     document = _provider_create()
-    document["data"].update({"id": _id("mine"), "lid": "local-1"})
+    document["data"].update({"id": "mine", "lid": "local-1"})
     assert _refusal(PROVIDERS, document) == [(403, "/data/id")]
 
 
@@ -419,3 +419,22 @@ def test_a_relationship_object_without_data_is_still_400(value):
     document = _provider_create()
     document["data"]["relationships"]["provider"] = value
     assert _refusal(PROVIDERS, document) == [(400, "/data/relationships/provider")]
+
+
+def test_a_client_generated_uuid_is_the_documents_client_id_in_its_canonical_spelling():
+    document = _provider_create()
+    document["data"]["id"] = str(ROW_ID).upper()
+    assert _parse(PROVIDERS, document).client_id == ROW_ID
+
+
+def test_a_create_without_an_id_has_no_client_id_and_an_update_never_has_one():
+    assert _parse(PROVIDERS, _provider_create()).client_id is None
+    update = {"data": {"type": "workspace_provider", "id": str(ROW_ID), "attributes": {}}}
+    assert _parse(PROVIDERS, update, "update", row_id=ROW_ID).client_id is None
+
+
+@pytest.mark.parametrize("row_id", [None, 7, [], {}])
+def test_a_client_generated_id_that_is_not_a_string_is_400(row_id):
+    document = _provider_create()
+    document["data"]["id"] = row_id
+    assert _refusal(PROVIDERS, document) == [(400, "/data/id")]

@@ -157,7 +157,8 @@ ERROR_CODES: dict[str, ErrorCode] = {
     "CLIENT_GENERATED_ID_NOT_ALLOWED": ErrorCode(
         403,
         "Forbidden",
-        "A create names `data.id`: the server chooses ids.",
+        "A create names a `data.id` that is not a UUID: a client-generated id is a UUID, or "
+        "left out for the server to choose.",
     ),
     "NOT_FOUND": ErrorCode(
         404,
@@ -195,6 +196,12 @@ ERROR_CODES: dict[str, ErrorCode] = {
         "Conflict",
         "`data.type` or a linkage `type` is not the expected one, `data.id` is not the URL's "
         "id, or the body names another parent than the path.",
+    ),
+    "ID_ALREADY_USED": ErrorCode(
+        409,
+        "Conflict",
+        "A create's client-generated `data.id` is the id of a row that exists or existed "
+        "(deleted, or out of the caller's reach): nothing is written.",
     ),
     "WORKSPACE_GROUP_WORKSPACE_ALREADY_EXISTS": ErrorCode(
         409,

@@ -296,7 +296,8 @@ def parse_resource_document(
     if mode == "create":
         errors += _missing_members(resource, raw_attributes, raw_relationships, relationships)
     _raise_first_kind(errors)
-    return ResourceDocument(attributes, relationships, read_only)
+    client_id = canonical_uuid(data.get("id")) if mode == "create" else None
+    return ResourceDocument(attributes, relationships, read_only, client_id)
 
 
 def _primary_data(
@@ -352,15 +353,20 @@ def _primary_data(
 
 
 def _check_id(data: dict[str, Any], mode: Mode, row_id: UUID | None) -> None:
-    """The resource object's ``id``: none on a create, the URL's on an update."""
-    # 9.1.1: "A server MUST return 403 Forbidden in response to an unsupported request to
-    # create a resource with a client-generated ID."
+    """The resource object's ``id``: a UUID or none on a create, the URL's on an update."""
+    # 7.2.2: "The values of the id and type members MUST be strings."
     if mode == "create" and "id" in data:
-        raise Forbidden(
-            "Client-generated ids are not supported.",
-            pointer="/data/id",
-            code="CLIENT_GENERATED_ID_NOT_ALLOWED",
-        )
+        if not isinstance(data["id"], str):
+            raise SchemaValidationError("data.id must be a string.", pointer="/data/id")
+        # 9.1.1: "A server MUST return 403 Forbidden in response to an unsupported request to
+        # create a resource with a client-generated ID." A UUID is supported; nothing else is.
+        if canonical_uuid(data["id"]) is None:
+            raise Forbidden(
+                f"'{data['id']}' is not a UUID: a client-generated id must be one "
+                "(8-4-4-4-12 hexadecimal digits), or left out for the server to choose.",
+                pointer="/data/id",
+                code="CLIENT_GENERATED_ID_NOT_ALLOWED",
+            )
     # 9.2: "The PATCH request MUST include a single resource object as primary data. The
     # resource object MUST contain type and id members."
     if mode == "update":

@@ -17,6 +17,7 @@ import pg8000.dbapi
 
 from wellapi.errors import (
     ApiError,
+    Conflict,
     ErrorList,
     Forbidden,
     NotFound,
@@ -38,10 +39,14 @@ from wellapi.store import connections, idempotency
 from wellapi.store.rows import ReadRow, WriteOutcome
 from wellapi.store.shapes import ReadShape, WritePlan, WriteShape, write_params
 from wellapi.store.statements import read_template, write_plan
-from wellapi.store.templates import Script, ScriptPart
+from wellapi.store.templates import Script, ScriptPart, to_literal
 
 # The name of the write statement's part in a request's script.
 WRITE_PART = "write"
+# The part after a create's write that checks the id the client generated (revision 0027).
+CLIENT_ID_PART = "client id"
+# The SQLSTATE it raises when a row of the table has the id and this request did not write it.
+ID_USED_SQLSTATE = "WI409"
 
 
 # The header that marks an answer given again to a retry (docs/api.md, "Retry-safe creates").
@@ -109,6 +114,13 @@ def _database_rule_error(error: pg8000.dbapi.DatabaseError, resource: Resource) 
             code="IDEMPOTENCY_KEY_REUSED",
             header=IDEMPOTENCY_KEY,
         )
+    if state == ID_USED_SQLSTATE:
+        return Conflict(
+            "This id is already used: a client-generated id names a new resource. Nothing was "
+            "written.",
+            pointer="/data/id",
+            code="ID_ALREADY_USED",
+        )
     if state == "23505":
         return resource.rules.conflict(resource)
     if state == "23514":
@@ -120,17 +132,35 @@ def _database_rule_error(error: pg8000.dbapi.DatabaseError, resource: Resource) 
     return None
 
 
+def client_id_part(request: ParsedRequest, client_id: UUID) -> ScriptPart:
+    """Roll the create back when ``client_id`` is a row's that this request did not write.
+
+    The create inserts with ON CONFLICT DO NOTHING, so an id in use writes nothing without
+    saying why; the check runs as the table's owner, who sees every tenant's and every
+    soft-deleted row (``core_api.check_client_id``, revision 0027).
+    """
+    table = to_literal(f"core_api.{request.resource.table.name}")
+    return ScriptPart(
+        CLIENT_ID_PART,
+        f"SELECT core_api.check_client_id({table}::regclass, {to_literal(client_id)}::uuid)",
+        "one",
+    )
+
+
 def run_write(
     request: ParsedRequest,
     shape: WriteShape,
     params: dict[str, Any],
     reread: tuple[ReadShape, dict[str, Any]] | None,
+    *,
+    client_id: UUID | None = None,
 ) -> Written:
     """Send the write (and the re-read, if any) and raise what its outcome row refuses.
 
     With an ``Idempotency-Key`` (a create's), the key is claimed before the write and the
     re-read is kept as its answer after it, in the same script (``wellapi.store.idempotency``):
-    a retry is answered from the first request's rows and writes nothing.
+    a retry is answered from the first request's rows and writes nothing. With a
+    ``client_id`` (a create's client-generated id), an id in use rolls the script back: 409.
     """
     plan = write_plan(shape)
     principal = request.principal
@@ -139,6 +169,8 @@ def run_write(
     if keyed is not None:
         parts.append(idempotency.claim_part(keyed.key, keyed.fingerprint))
     parts.append(ScriptPart(WRITE_PART, plan.template.render(params), "one"))
+    if client_id is not None:
+        parts.append(client_id_part(request, client_id))
     layout = None
     if reread is not None:
         read, layout = read_template(reread[0])
@@ -208,7 +240,13 @@ def write_one(
     shape = WriteShape.of(request.resource, kind, document, service)
     read_shape = ReadShape.of(request.resource, request.query, single=True, service=service)
     reread = {"row_id": row_id} | document_params(request)
-    result = run_write(request, shape, write_params(document, row_id=row_id), (read_shape, reread))
+    result = run_write(
+        request,
+        shape,
+        write_params(document, row_id=row_id),
+        (read_shape, reread),
+        client_id=document.client_id,
+    )
     if not result.rows:
         # An update that changed nothing took no lock: a delete may commit between the write
         # statement and the re-read, as it may before the write (then the write says so).
@@ -218,9 +256,9 @@ def write_one(
 
 
 def create_one(request: ParsedRequest) -> Response:
-    """Create the row the document describes, under a new id."""
+    """Create the row the document describes, under the id the client generated or a new one."""
     document = request.resource.rules.normalise(request.sent(), "create")
-    return write_one(request, "create", document, new_id())
+    return write_one(request, "create", document, document.client_id or new_id())
 
 
 def delete_one(request: ParsedRequest) -> Response:

@@ -43,7 +43,10 @@ def select_provider(request: ParsedRequest) -> Response:
     document = replace(document, attributes={**document.attributes, **SELECTED})
     document = request.resource.rules.normalise(document, "create")
     service = request.principal.is_service
-    shape = WriteShape.of(request.resource, "create", document, service, upsert=True)
+    # A client-generated id names a new row: with one, the select inserts or is refused (409,
+    # the live row with these parents has its own id), and never answers with another row.
+    upsert = document.client_id is None
+    shape = WriteShape.of(request.resource, "create", document, service, upsert=upsert)
     # The row may be an existing one with its own id: re-read it by its relationships.
     query = request.query
     by_relationships = ReadQuery(
@@ -59,8 +62,9 @@ def select_provider(request: ParsedRequest) -> Response:
     result = run_write(
         request,
         shape,
-        write_params(document, row_id=new_id()),
+        write_params(document, row_id=document.client_id or new_id()),
         (read_shape, read_params(by_relationships) | document_params(request, by_relationships)),
+        client_id=document.client_id,
     )
     status = 201 if result.created else 200
     return respond(request, by_relationships, result.rows, status, replayed=result.replayed)

@@ -24,3 +24,5 @@ class ResourceDocument:
     # On update: read-only attributes (the timestamps, any never-writable one) sent back. They
     # are accepted at the row's current values and refused as READ_ONLY_FIELD otherwise.
     read_only: dict[str, Any] = field(default_factory=dict)
+    # On create: the id the client generated for the new row (JSON:API 1.1), if it sent one.
+    client_id: UUID | None = None
