@@ -44,10 +44,14 @@ from wellapi.resources import (
     resource_named,
     tables,
 )
-from wellapi.resources.conditions import exists_where, scope_person_pk, scope_workspace_pk
-from wellapi.resources.ledgers_sql import connector_not_revoked
 from wellapi.sqlbuild.compiler import compile_template
 from wellapi.sqlbuild.document_sql import included_record, instant, resource_object
+from wellapi.sqlbuild.sa_rules import (
+    connector_not_revoked,
+    exists_where,
+    scope_person_pk,
+    scope_workspace_pk,
+)
 from wellapi.store.rows import (
     DOCUMENT_LABEL,
     ID_LABEL,

@@ -50,16 +50,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert
 
 from wellapi.resources import RESOURCES, Resource, tables
-from wellapi.resources.all_conditions import CONDITIONS
 from wellapi.resources.changes import ResourceDocument, WriteKind
-from wellapi.resources.conditions import (
-    Check,
-    WriteContext,
-    scope_workspace_pk,
-)
 from wellapi.resources.rules import KEEPS_PREFIX, READ_ONLY_PREFIX
 from wellapi.sqlbuild.compiler import compile_template
 from wellapi.sqlbuild.read_sql import live_row_conditions, parent_visible, scope_condition
+from wellapi.sqlbuild.sa_rules import CONDITIONS, Check, WriteContext, scope_workspace_pk
 from wellapi.store.rows import (
     CHANGES_LABEL,
     CREATED_LABEL,
