@@ -89,7 +89,7 @@ _RESOURCES = tuple(
         ".feed",
     )
 )
-# Every API function: the handler, the request and the document, the statements compiled ahead.
+# Every API function: the handler, the request and the document, the statements composed at run time.
 _API = (
     *(f"wellapi.http{m}" for m in ("", ".principal", ".proofs", ".request", ".response")),
     *(f"wellapi.store.{m}" for m in ("rows", "shapes", "templates", "statements")),

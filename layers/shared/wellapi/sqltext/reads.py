@@ -284,7 +284,7 @@ def walked_rows(shape: ReadShape, walk: Walk, *, limit: str = "limit", ordered: 
     return select(["page.*"], source, walked, order=order, limit=slot(limit))
 
 
-def _columns(shape: ReadShape) -> list[tuple[str, str]]:
+def read_columns(shape: ReadShape) -> list[tuple[str, str]]:
     """A read's columns, each with its label (``wellapi.store.rows``). Every value is text:
     the document's JSON as PostgreSQL writes it, the ids and the sort value a cursor holds;
     nothing for the driver to parse."""
@@ -323,7 +323,7 @@ def read_text(shape: ReadShape) -> tuple[str, Layout]:
     resource = resource_named(shape.resource)
     walk = shape.walk
     rows = f"({walked_rows(shape, walk)})" if walk else qualified(resource.table.name)
-    columns = _columns(shape)
+    columns = read_columns(shape)
     selected = [f"{value} AS {label}" for value, label in columns]
     layout = Layout(tuple(label for _, label in columns))
     source = with_parents(resource, rows, "t")

@@ -242,6 +242,16 @@ def _checks_cte(parts: Write) -> tuple[str, Flags, Flags]:
     return select([f"{cond} AS {name}" for name, cond in every]), conditions, outcomes
 
 
+def outcome_columns(shape: WriteShape, flags: Flags) -> list[tuple[str, str]]:
+    """The outcome row's columns, each with its label: each flag and check from the checks
+    CTE, how many rows the write wrote and, for a create, whether it created."""
+    columns = [(f"checks.{name}", name) for name, _ in flags]
+    columns.append(("(SELECT count(*) FROM written)", WRITTEN_LABEL))
+    if shape.kind == "create":
+        columns.append((f"(SELECT bool_or(written.{CREATED_LABEL}) FROM written)", CREATED_LABEL))
+    return columns
+
+
 def assemble(parts: Write) -> WritePlan:
     """The statement around a write: the checks CTE, the write when every check holds, and
     the outcome row (each flag and check, whether the update changes anything, how many rows
@@ -254,17 +264,13 @@ def assemble(parts: Write) -> WritePlan:
         *(f"checks.{name}" for name, _ in (*parts.flags, *conditions)),
     )
     ctes = [*parts.ctes, ("checks", checks_cte), ("written", parts.write.replace(EVERY, every))]
-    labels = [name for name, _ in (*parts.flags, *conditions, *outcomes)]
-    columns = [f"checks.{name}" for name in labels]
-    columns.append(f"(SELECT count(*) FROM written) AS {WRITTEN_LABEL}")
-    labels.append(WRITTEN_LABEL)
-    if parts.shape.kind == "create":
-        columns.append(f"(SELECT bool_or(written.{CREATED_LABEL}) FROM written) AS {CREATED_LABEL}")
-        labels.append(CREATED_LABEL)
+    columns = outcome_columns(parts.shape, [*parts.flags, *conditions, *outcomes])
     with_ = ",\n".join(f"{name} AS (\n{body}\n)" for name, body in ctes)
-    text = f"WITH {with_}\n{select(columns, 'checks')}"
+    selected = [f"{value} AS {label}" for value, label in columns]
+    text = f"WITH {with_}\n{select(selected, 'checks')}"
+    labels = tuple(label for _, label in columns)
     checks = tuple(c.name for c in parts.checks)
-    return WritePlan(template(text), checks, parts.relationships, tuple(labels))
+    return WritePlan(template(text), checks, parts.relationships, labels)
 
 
 def _insert(shape: WriteShape, ctx: WriteContext) -> str:
