@@ -89,10 +89,14 @@ _RESOURCES = tuple(
         ".feed",
     )
 )
-# Every API function: the handler, the request and the document, the statements composed at run time.
+# Every API function: the handler, the request and the document, the composer of its statements.
 _API = (
     *(f"wellapi.http{m}" for m in ("", ".principal", ".proofs", ".request", ".response")),
-    *(f"wellapi.store.{m}" for m in ("rows", "shapes", "templates", "statements")),
+    *(f"wellapi.store.{m}" for m in ("rows", "shapes", "templates")),
+    *(f"wellapi.sqltext{m}" for m in ("", ".statements", ".reads", ".writes", ".document", ".text")),
+    # The rules' conditions, as SQL text, and what a write asks (which they read).
+    *(f"wellapi.resources.{m}" for m in ("conditions", "all_conditions", "changes")),
+    *(f"wellapi.resources.{m}_sql" for m in ("ledgers", "enrolments", "providers")),
     *_RESOURCES,
     *("wellapi.handlers", "wellapi.handlers.api", "wellapi.domain"),
     *(f"wellapi.jsonapi{m}" for m in ("", ".cursor", ".document", ".ids", ".media", ".query")),
@@ -101,7 +105,6 @@ _API = (
 # Every write function: the document parser and the checked write they share (with the
 # statements of a retry-safe create, which its delete and update load and never send).
 _WRITE = (
-    "wellapi.resources.changes",
     "wellapi.jsonapi.body",
     "wellapi.operations.checked_write",
     "wellapi.store.idempotency",
