@@ -93,7 +93,8 @@ _RESOURCES = tuple(
 _API = (
     *(f"wellapi.http{m}" for m in ("", ".principal", ".proofs", ".request", ".response")),
     *(f"wellapi.store.{m}" for m in ("rows", "shapes", "templates")),
-    *(f"wellapi.sqltext{m}" for m in ("", ".statements", ".reads", ".writes", ".document", ".text")),
+    *(f"wellapi.sqltext{m}" for m in ("", ".statements", ".reads", ".writes")),
+    *(f"wellapi.sqltext.{m}" for m in ("document", "text")),
     # The rules' conditions, as SQL text, and what a write asks (which they read).
     *(f"wellapi.resources.{m}" for m in ("conditions", "all_conditions", "changes")),
     *(f"wellapi.resources.{m}_sql" for m in ("ledgers", "enrolments", "providers")),
