@@ -93,11 +93,10 @@ _RESOURCES = tuple(
 _API = (
     *(f"wellapi.http{m}" for m in ("", ".principal", ".proofs", ".request", ".response")),
     *(f"wellapi.store.{m}" for m in ("rows", "shapes", "templates")),
-    *(f"wellapi.sqltext{m}" for m in ("", ".statements", ".reads", ".writes")),
-    *(f"wellapi.sqltext.{m}" for m in ("document", "text")),
-    # The rules' conditions, as SQL text, and what a write asks (which they read).
-    *(f"wellapi.resources.{m}" for m in ("conditions", "all_conditions", "changes")),
-    *(f"wellapi.resources.{m}_sql" for m in ("ledgers", "enrolments", "providers")),
+    *(f"wellapi.sqltext{m}" for m in ("", ".statements", ".reads", ".document", ".text")),
+    # The words the rules' conditions are written in; the ledgers' (a read hides a revoked
+    # connector's rows).
+    *("wellapi.resources.conditions", "wellapi.resources.ledgers_sql"),
     *_RESOURCES,
     *("wellapi.handlers", "wellapi.handlers.api", "wellapi.domain"),
     *(f"wellapi.jsonapi{m}" for m in ("", ".cursor", ".document", ".ids", ".media", ".query")),
@@ -106,6 +105,7 @@ _API = (
 # Every write function: the document parser and the checked write they share (with the
 # statements of a retry-safe create, which its delete and update load and never send).
 _WRITE = (
+    "wellapi.resources.changes",
     "wellapi.jsonapi.body",
     "wellapi.operations.checked_write",
     "wellapi.store.idempotency",

@@ -12,11 +12,13 @@ descriptions only, values from a request only through ``%(name)s`` slots
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from wellapi.domain import SCHEMA
-from wellapi.resources.changes import ResourceDocument
-from wellapi.resources.description import Resource
+
+if TYPE_CHECKING:  # a read never loads what a write document holds
+    from wellapi.resources.changes import ResourceDocument
+    from wellapi.resources.description import Resource
 
 # The scope of the request, set by the connection (revision 0004's functions): row-level
 # security reads the same functions, so a statement and its policies agree.
@@ -64,28 +66,41 @@ def exists_where(table: str, alias: str, *conditions: str) -> str:
     return f"EXISTS (SELECT 1 FROM {qualified(table)} AS {alias} WHERE {all_of(*conditions)})"
 
 
-@dataclass(frozen=True)
+# Plain classes, not dataclasses: a read function imports this module for the words above,
+# and making a dataclass costs an import about a millisecond of CPU at every cold start.
 class Check:
     """A condition the write needs, by the name its error is found under (``Rules``), and the
     rows it reads (the target's, a relationship's: ``WriteContext``), which it is evaluated
     over."""
 
-    name: str
-    condition: str
-    reads: tuple[str, ...]
+    __slots__ = ("condition", "name", "reads")
+
+    def __init__(self, name: str, condition: str, reads: tuple[str, ...]) -> None:
+        self.name = name
+        self.condition = condition
+        self.reads = reads
 
 
-@dataclass(frozen=True)
 class WriteContext:
     """What a rule may look at: the row each relationship the request points at resolves to,
     and the target row, each by the name of the statement's CTE that holds it (the builders of
     ``wellapi.sqltext.writes`` name them, once they have made them)."""
 
-    resource: Resource
-    document: ResourceDocument
-    service: bool
-    related: Mapping[str, str] = field(default_factory=dict)
-    target: str = "target"
+    __slots__ = ("document", "related", "resource", "service", "target")
+
+    def __init__(
+        self,
+        resource: Resource,
+        document: ResourceDocument,
+        service: bool,
+        related: Mapping[str, str],
+        target: str,
+    ) -> None:
+        self.resource = resource
+        self.document = document
+        self.service = service
+        self.related = related
+        self.target = target
 
 
 class Conditions:

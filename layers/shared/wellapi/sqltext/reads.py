@@ -8,7 +8,7 @@ literals change.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from wellapi.jsonapi.query import RANGE_OPERATORS
 from wellapi.resources import Attribute, Parent, Relationship, Resource, Walk, resource_named
@@ -158,37 +158,36 @@ def relationship_filter(rel: Relationship, key: str, count: int) -> str:
     return f"{key} IN ({lookup} IN ({', '.join(ids)}))"
 
 
-@dataclass(frozen=True)
-class Order:
-    """The ORDER BY of a page, and whether it runs descending.
+def _sort_and_id(shape: ReadShape, alias: str) -> tuple[str, str]:
+    """The columns a page is ordered by: the sort attribute's, then the public id's."""
+    resource = resource_named(shape.resource)
+    return f"{alias}.{resource.attribute(shape.sort).column}", f"{alias}.{resource.id_column}"
 
-    Walking backwards (page[before]) reads the other way; the rows are reversed after.
+
+def descending(shape: ReadShape) -> bool:
+    """Whether a page of ``shape`` is read descending. Walking backwards (page[before]) reads
+    the other way; the rows are reversed after."""
+    return shape.descending == (shape.cursor != "before")
+
+
+def order_by(shape: ReadShape, alias: str) -> str:
+    """The ORDER BY of a page on ``alias``."""
+    way = "DESC" if descending(shape) else "ASC"
+    sort, row_id = _sort_and_id(shape, alias)
+    return f"{sort} {way}, {row_id} {way}"
+
+
+def after_cursor(shape: ReadShape, alias: str) -> str:
+    """The rows past the cursor, in the page's order.
+
+    One row comparison, which an index on (..., sort, id) or (..., sort) takes as its range
+    start. A plain bound on the sort column beside it would say the same twice, and the
+    planner, multiplying the two estimates, would expect a handful of rows past the cursor and
+    choose to fetch them all and sort instead of walking the index to the page's end.
     """
-
-    sort: str
-    id: str
-    descending: bool
-
-    @classmethod
-    def of(cls, shape: ReadShape, alias: str) -> Order:
-        resource = resource_named(shape.resource)
-        sort = f"{alias}.{resource.attribute(shape.sort).column}"
-        descending = shape.descending == (shape.cursor != "before")
-        return cls(sort, f"{alias}.{resource.id_column}", descending)
-
-    @property
-    def text(self) -> str:
-        way = "DESC" if self.descending else "ASC"
-        return f"{self.sort} {way}, {self.id} {way}"
-
-    def after_cursor(self) -> str:
-        # One row comparison, which an index on (..., sort, id) or (..., sort) takes as its
-        # range start. A plain bound on the sort column beside it would say the same twice,
-        # and the planner, multiplying the two estimates, would expect a handful of rows past
-        # the cursor and choose to fetch them all and sort instead of walking the index to the
-        # page's end.
-        way = "<" if self.descending else ">"
-        return f"({self.sort}, {self.id}) {way} ({slot('cursor_value')}, {slot('cursor_id')})"
+    way = "<" if descending(shape) else ">"
+    sort, row_id = _sort_and_id(shape, alias)
+    return f"({sort}, {row_id}) {way} ({slot('cursor_value')}, {slot('cursor_id')})"
 
 
 def _partition_filter(resource: Resource, shape: ReadShape, alias: str) -> list[str]:
@@ -220,7 +219,7 @@ def row_filters(shape: ReadShape, alias: str) -> list[str]:
             f"{attribute_column(attribute, alias)} {RANGE_OPERATORS[operator]} {value}"
         )
     if shape.cursor is not None:
-        conditions.append(Order.of(shape, alias).after_cursor())
+        conditions.append(after_cursor(shape, alias))
     return conditions
 
 
@@ -248,7 +247,7 @@ def _walk_branch(shape: ReadShape, walk: Walk, value: str | None, limit: str) ->
     )
     conditions += row_filters(rest, x)
     source = f"{qualified(resource.table.name)} AS {x}"
-    order = Order.of(shape, x).text
+    order = order_by(shape, x)
     return select([f"{x}.*"], source, conditions, order=order, limit=slot(limit))
 
 
@@ -280,7 +279,7 @@ def walked_rows(shape: ReadShape, walk: Walk, *, limit: str = "limit", ordered: 
         # none of its rows is read, however many the sweeper has still to soft-delete.
         walked.append(connector_not_revoked("w.pk"))
     source = f"{qualified(rel.parent.table.name)} AS w JOIN LATERAL ({pages}) AS page ON true"
-    order = Order.of(shape, "page").text if ordered else None
+    order = order_by(shape, "page") if ordered else None
     return select(["page.*"], source, walked, order=order, limit=slot(limit))
 
 
@@ -333,7 +332,7 @@ def read_text(shape: ReadShape) -> tuple[str, Layout]:
     # A walk has read only live rows in scope that pass every filter, already limited.
     where = [] if walk else _conditions(shape, "t")
     limit = None if walk else slot("limit")
-    order = Order.of(shape, "t").text
+    order = order_by(shape, "t")
     return select(selected, source, where, order=order, limit=limit), layout
 
 

@@ -1,9 +1,10 @@
 """The SQL text of a request's shape, composed the first time a function serves it.
 
-Every shape a client can send is composed here from the resources' descriptions
-(``wellapi.sqltext.reads``, ``wellapi.sqltext.writes``), in microseconds and with nothing to
-import, and kept for the life of the execution environment: a function's later requests of the
-same shape find it in the cache.
+Every shape a client can send is composed from the resources' descriptions
+(``wellapi.sqltext.reads``, ``wellapi.sqltext.writes``) and kept for the life of the execution
+environment: a function's later requests of the same shape find it in the cache. A read
+function never loads the write composer: ``write_plan`` imports it on a write function's first
+write, as the write path's other modules are loaded only by the functions that write.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 from functools import lru_cache
 
 from wellapi.sqltext.reads import compose_read, compose_total
-from wellapi.sqltext.writes import compose_write
 from wellapi.store.shapes import ReadShape, WritePlan, WriteShape
 from wellapi.store.templates import Layout, Template
 
@@ -31,4 +31,6 @@ def total_template(shape: ReadShape) -> Template:
 @lru_cache(maxsize=512)
 def write_plan(shape: WriteShape) -> WritePlan:
     """A Create's, Update's or Delete's one checked statement, and how to read its outcome."""
+    from wellapi.sqltext.writes import compose_write  # the write path's: see above
+
     return compose_write(shape)

@@ -28,8 +28,6 @@ kind), the first time a function serves it (``wellapi.sqltext.statements``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from wellapi.resources import RESOURCES, Resource
 from wellapi.resources.all_conditions import CONDITIONS
 from wellapi.resources.changes import ResourceDocument
@@ -205,19 +203,31 @@ def _found(related: dict[str, str]) -> Flags:
     return [(found_label(name), _exists(f"rel_{name}")) for name in related]
 
 
-@dataclass(frozen=True)
 class Write:
     """A write's parts, before they are assembled into its one statement: the CTEs it reads
     (relationships, target), its found flags and rule checks, whether an update changes
-    anything, and the write itself given the condition that every check holds."""
+    anything, and the write itself given the condition that every check holds. A plain class:
+    making a dataclass would cost a write function's cold start about a millisecond."""
 
-    shape: WriteShape
-    ctes: list[tuple[str, str]]
-    flags: Flags
-    checks: list[Check]
-    relationships: tuple[str, ...]
-    write: str
-    changes: list[str] | None = None
+    __slots__ = ("changes", "checks", "ctes", "flags", "relationships", "shape", "write")
+
+    def __init__(
+        self,
+        shape: WriteShape,
+        ctes: list[tuple[str, str]],
+        flags: Flags,
+        checks: list[Check],
+        relationships: tuple[str, ...],
+        write: str,
+        changes: list[str] | None = None,
+    ) -> None:
+        self.shape = shape
+        self.ctes = ctes
+        self.flags = flags
+        self.checks = checks
+        self.relationships = relationships
+        self.write = write
+        self.changes = changes
 
 
 def _checks_cte(parts: Write) -> tuple[str, Flags, Flags]:
