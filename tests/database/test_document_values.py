@@ -7,12 +7,11 @@ import json
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import Integer, Text, cast, literal, null, select
-from sqlalchemy.dialects.postgresql import TIMESTAMP
 
 from wellapi.resources import Attribute
-from wellapi.sqlbuild.compiler import compile_template
-from wellapi.sqlbuild.document_sql import instant, json_value
+from wellapi.sqltext.document import instant, json_value
+from wellapi.sqltext.text import template
+from wellapi.store.templates import to_literal
 
 INSTANTS = [
     datetime(2024, 5, 10, 8, 0, tzinfo=UTC),
@@ -26,8 +25,12 @@ TEXTS = ['Zoë "Q" \\ \t\n\r\b\f \x01\x1f\x7f \u2028 \u2013 𝄞', "", "plain"]
 
 
 def _one(admin, expression):
-    template = compile_template(select(expression.label("v")))
-    return admin.run(template.render())[0][0]
+    return admin.run(template(f"SELECT {expression} AS v").render())[0][0]
+
+
+def _typed(value, sql_type):
+    """A value as the composed statements read a column: of the column's type."""
+    return f"CAST({to_literal(value)} AS {sql_type})"
 
 
 @pytest.mark.parametrize("zone", ["UTC", "Pacific/Chatham", "America/St_Johns"])
@@ -35,10 +38,9 @@ def _one(admin, expression):
 def test_an_instant_is_written_as_python_writes_it_in_any_session_time_zone(admin, zone, value):
     admin.run(f"SET TIME ZONE '{zone}'")
     try:
-        written = _one(admin, instant(literal(value, TIMESTAMP(timezone=True))))
+        written = _one(admin, instant(_typed(value, "timestamptz")))
         as_json = _one(
-            admin,
-            json_value(Attribute("at", "at", "datetime"), literal(value, TIMESTAMP(timezone=True))),
+            admin, json_value(Attribute("at", "at", "datetime"), _typed(value, "timestamptz"))
         )
     finally:
         admin.run("SET TIME ZONE 'UTC'")
@@ -49,14 +51,14 @@ def test_an_instant_is_written_as_python_writes_it_in_any_session_time_zone(admi
 
 @pytest.mark.parametrize("text", TEXTS)
 def test_text_is_escaped_as_the_documents_json_escapes_it(admin, text):
-    written = _one(admin, json_value(Attribute("s", "s", "string"), literal(text, Text)))
+    written = _one(admin, json_value(Attribute("s", "s", "string"), _typed(text, "text")))
     assert written == json.dumps(text, ensure_ascii=False)
 
 
 @pytest.mark.parametrize(
     ("kind", "sql_type"),
-    [("string", Text()), ("datetime", TIMESTAMP(timezone=True)), ("integer", Integer())],
+    [("string", "text"), ("datetime", "timestamptz"), ("integer", "integer")],
 )
 def test_a_missing_value_is_null(admin, kind, sql_type):
-    missing = cast(null(), sql_type)
+    missing = f"CAST(NULL AS {sql_type})"
     assert _one(admin, json_value(Attribute("x", "x", kind), missing)) == "null"

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 import re
 from collections.abc import Iterator
@@ -39,7 +38,6 @@ from wellapi.operations.registry import OPERATIONS
 from wellapi.operations.unmatched import DEFAULT_ROUTE
 from wellapi.resources import resource_named
 from wellapi.roles import API_ROLE
-from wellapi.store.statements import read_template, write_plan
 from wellapi.sync.messages import parse_message
 from welldev import database as local_db
 from welldev import demo_reset, queue_messages, seed
@@ -358,24 +356,6 @@ def test_api_events_get_their_designed_answer_on_the_seeded_demo(demo):
         if (status != REFUSED[name] if name in REFUSED else not 200 <= status < 300)
     }
     assert unexpected == {}
-
-
-def test_every_api_event_is_served_from_statements_compiled_ahead(demo, caplog):
-    # wellapi.store.statements logs each shape it has to compile on demand (importing SQLAlchemy).
-    read_template.cache_clear()
-    write_plan.cache_clear()
-    admin = local_db.admin_connection(demo.admin_url)
-    try:
-        events = {name: sign_event(admin, _event(name)) for _, name in API_EVENTS}
-    finally:
-        admin.close()
-
-    with caplog.at_level(logging.INFO, logger="wellapi.store.statements"):
-        for function_id, name in API_EVENTS:
-            _handler_of(function_id)(events[name], Lambda())
-
-    compiled_on_demand = [r for r in caplog.records if r.name == "wellapi.store.statements"]
-    assert [getattr(r, "shape", r.getMessage()) for r in compiled_on_demand] == []
 
 
 def test_the_default_route_event_is_redirected_to_the_route_it_misspells(demo_database):

@@ -26,8 +26,8 @@ from tests.support.proven import SignedScope
 from wellapi.jsonapi.query import DEFAULT_PAGE_SIZE, parse_read_query
 from wellapi.resources import resource_named
 from wellapi.roles import API_ROLE
+from wellapi.sqltext.statements import read_template
 from wellapi.store.shapes import ReadShape, read_params
-from wellapi.store.statements import read_template
 from welldev import database as local_db
 from welldev.bench import large_tenant as lt
 from welldev.claims import claims

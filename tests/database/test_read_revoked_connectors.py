@@ -30,8 +30,8 @@ from tests.support.proven import SignedScope
 from tests.support.read_factories import PROVENANCE, RECORD, ids, read
 from wellapi.jsonapi.query import parse_read_query
 from wellapi.resources import resource_named
+from wellapi.sqltext.statements import read_template
 from wellapi.store.shapes import ReadShape, read_params
-from wellapi.store.statements import read_template
 
 pytestmark = pytest.mark.usefixtures("api_database")
 

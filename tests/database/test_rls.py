@@ -19,7 +19,6 @@ from typing import Any
 import pg8000.dbapi
 import pg8000.native
 import pytest
-from sqlalchemy import select
 
 from tests.support import factories as f
 from tests.support import tenancy as tn
@@ -28,10 +27,10 @@ from tests.support.proven import SCOPE_STATEMENT, SignedScope
 from tests.support.read_factories import record_queries, requests_of
 from wellapi.errors import sqlstate_of
 from wellapi.resources import RESOURCES
-from wellapi.resources import tables as schema
+from wellapi.resources.conditions import qualified
 from wellapi.roles import API_ROLE
-from wellapi.sqlbuild.compiler import compile_template
-from wellapi.sqlbuild.read_sql import scope_condition, with_parents
+from wellapi.sqltext.reads import scope_condition, with_parents
+from wellapi.sqltext.text import select, template
 from wellapi.store import connections as db
 from welldev import api_keys
 from welldev import database as local_db
@@ -358,10 +357,8 @@ def engine_scope(admin_conn: pg8000.native.Connection, resource: str, side: tn.S
     """The rows the engine's own read query considers in scope (soft-deleted ones included,
     as row-level security does not look at deleted_at), run by the admin, whom RLS ignores."""
     r = RESOURCES[resource]
-    t = schema.table(r.table.name).alias("t")
-    parents, joined = with_parents(r, t)
-    statement = select(t.c.pk).select_from(joined).where(scope_condition(r, t, parents))
-    sql = compile_template(statement).render()
+    joined = with_parents(r, qualified(r.table.name), "t")
+    sql = template(select(["t.pk"], joined, [scope_condition(r, "t")])).render()
     signed = scope(side)
     rows = signed.run(admin_conn, f"{signed.statement};{sql}")
     return {int(r[0]) for r in rows if len(r) == 1}

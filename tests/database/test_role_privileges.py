@@ -27,18 +27,15 @@ from typing import Any
 
 import pg8000.native
 import pytest
-from sqlalchemy import Select, Table
-from sqlalchemy.sql import visitors
-from sqlalchemy.sql.elements import ColumnClause
 
 from tests.support import factories as f
 from wellapi.resources import RESOURCES, VIEWS, Resource
 from wellapi.resources import tables as schema
 from wellapi.roles import API_ROLE, AUTH_ROLE, DRAIN_ROLE, SYNC_ROLE
-from wellapi.sqlbuild.read_sql import read_statement
-from wellapi.sqlbuild.write_sql import BUILDERS, WriteShape, write_context
+from wellapi.sqltext.reads import compose_read, compose_total
+from wellapi.sqltext.writes import compose_write
 from wellapi.store.feed import expired_statement, page_statement
-from wellapi.store.shapes import ReadShape
+from wellapi.store.shapes import ReadShape, WriteShape
 from welldev import database as local_db
 
 pytestmark = pytest.mark.usefixtures("api_database")
@@ -76,18 +73,31 @@ def _sync_uses() -> set[tuple[str, str]]:
     return used
 
 
-def columns_of(statement: Any) -> set[tuple[str, str]]:
-    """(table, column) of every column of ``core_api`` a SQLAlchemy statement names."""
-    found = set()
-    for element in visitors.iterate(statement):
-        # A SELECT of a whole table names its columns only through the table.
-        named = element.selected_columns if isinstance(element, Select) else [element]
-        for column in named:
-            if isinstance(column, ColumnClause):
-                for base in column.proxy_set:
-                    table = getattr(base, "table", None)
-                    if isinstance(table, Table) and table.schema == schema.SCHEMA:
-                        found.add((table.name, base.name))
+_ALIASED = re.compile(rf"\b{schema.SCHEMA}\.(\w+) AS (\w+)")
+_QUALIFIED = re.compile(rf"\b{schema.SCHEMA}\.(\w+)\.(\w+)\b")
+_NAMED = re.compile(r"\b(\w+)\.(\w+|\*)")
+_INSERTED = re.compile(rf"INSERT INTO {schema.SCHEMA}\.(\w+) \(([^)]*)\)")
+_UPDATED = re.compile(rf"UPDATE {schema.SCHEMA}\.(\w+) SET (.*?) FROM checks")
+
+
+def columns_of(text: str) -> set[tuple[str, str]]:
+    """(table, column) of every column of ``core_api`` a composed statement names: through
+    an alias of its table (``alias.*`` names them all), qualified, inserted or set."""
+    aliases: dict[str, set[str]] = {}
+    for table, alias in _ALIASED.findall(text):
+        aliases.setdefault(alias, set()).add(table)
+    found = set(_QUALIFIED.findall(text))
+    for alias, column in _NAMED.findall(text):
+        for table in aliases.get(alias, set()):
+            columns = schema.table(table).c
+            if column == "*":
+                found |= {(table, c.name) for c in columns}
+            elif column in columns:
+                found.add((table, column))
+    for table, columns in _INSERTED.findall(text):
+        found |= {(table, c.strip()) for c in columns.split(",")}
+    for table, assignments in _UPDATED.findall(text):
+        found |= {(table, a.split("=")[0].strip()) for a in assignments.split(", ")}
     return found
 
 
@@ -153,10 +163,12 @@ def api_uses_in_statements() -> set[tuple[str, str]]:
     used: set[tuple[str, str]] = set()
     for resource in (*RESOURCES.values(), *VIEWS.values()):
         for shape in _read_shapes(resource):
-            used |= columns_of(read_statement(shape))
+            used |= columns_of(compose_read(shape)[0].text)
+            if not shape.single:
+                used |= columns_of(compose_total(shape).text)
     for resource in RESOURCES.values():
         for write in _write_shapes(resource):
-            used |= columns_of(BUILDERS[write.kind](write, write_context(write)).statement)
+            used |= columns_of(compose_write(write).template.text)
     return used
 
 

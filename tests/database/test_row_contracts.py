@@ -1,7 +1,8 @@
 """Rows are read by label, never by position: the statements' columns and their readers agree
 on names (``wellapi.store.rows``), so the order in which a statement emits its columns is free.
 
-Proved three ways: every compiled shape emits every label its reader needs (once); the
+Proved three ways: every shape of the rule (``tests.support.shapes``) emits every label its
+reader needs (once); the
 readers themselves give the same answers with every statement's columns emitted in reverse
 (against real PostgreSQL, through the handlers); and the scripts' parts are split by name.
 """
@@ -15,12 +16,13 @@ from uuid import uuid4
 import pytest
 
 from tests.support import factories as f
+from tests.support import shapes as rule
 from tests.support import writes as w
 from tests.support.api import Reply, get
 from wellapi.resources import RESOURCES, VIEWS, resource_named
-from wellapi.sqlbuild import read_sql as queries
-from wellapi.sqlbuild.compiler import compile_template
-from wellapi.sqlbuild.write_sql import BUILDERS, compile_write, write_context
+from wellapi.sqltext import reads, writes
+from wellapi.sqltext.reads import compose_read
+from wellapi.sqltext.writes import compose_write
 from wellapi.store.rows import (
     DOCUMENT_LABEL,
     ID_LABEL,
@@ -34,9 +36,7 @@ from wellapi.store.rows import (
     select_list,
 )
 from wellapi.store.shapes import ReadShape, WritePlan, WriteShape
-from wellapi.store.statements import compiled_reads, compiled_writes
 from wellapi.store.templates import Layout, Script, ScriptPart
-from welldev import compiled
 
 KEYS = sorted(RESOURCES) + sorted(VIEWS)
 
@@ -52,22 +52,23 @@ def read_labels_needed(shape: ReadShape) -> set[str]:
 
 
 @pytest.mark.parametrize("key", KEYS)
-def test_every_compiled_read_emits_each_label_its_reader_needs_once(key):
+def test_every_read_emits_each_label_its_reader_needs_once(key):
     resource = resource_named(key)
-    shapes = compiled.common_shapes(resource, view=key in VIEWS)
-    assert {repr(s) for s in shapes} == set(compiled_reads(key))
+    shapes = rule.common_shapes(resource, view=key in VIEWS)
+    assert shapes
     for shape in shapes:
-        _, _, labels = compiled_reads(key)[repr(shape)]
+        labels = compose_read(shape)[1].labels
         assert len(set(labels)) == len(labels), shape
         assert read_labels_needed(shape) <= set(labels), shape
 
 
 @pytest.mark.parametrize("key", sorted(RESOURCES))
-def test_every_compiled_write_emits_exactly_the_outcome_labels_its_reader_needs(key):
-    shapes = compiled.write_shapes(RESOURCES[key])
-    assert {repr(s) for s in shapes} == set(compiled_writes(key))
+def test_every_write_emits_exactly_the_outcome_labels_its_reader_needs(key):
+    shapes = rule.write_shapes(RESOURCES[key])
+    assert shapes
     for shape in shapes:
-        _, _, checks, relationships, labels = compiled_writes(key)[repr(shape)]
+        plan = compose_write(shape)
+        checks, relationships, labels = plan.checks, plan.relationships, plan.outcome
         assert len(set(labels)) == len(labels), shape
         assert set(labels) == outcome_labels(shape.kind, relationships, checks), shape
 
@@ -170,19 +171,19 @@ def test_a_script_answer_with_rows_missing_or_to_spare_is_refused():
 
 
 def reversed_read(shape: ReadShape) -> tuple[Any, Layout]:
-    stmt = queries.read_statement(shape)
-    columns = list(reversed(stmt.selected_columns))
-    flipped = stmt.with_only_columns(*columns, maintain_column_froms=False)
-    return compile_template(flipped), Layout(tuple(str(c.key) for c in columns))
+    """The read of ``shape``, its columns composed in reverse."""
+    with pytest.MonkeyPatch.context() as patch:
+        columns = reads.read_columns
+        patch.setattr(reads, "read_columns", lambda s: list(reversed(columns(s))))
+        return compose_read(shape)
 
 
 def reversed_write(shape: WriteShape) -> WritePlan:
-    built = BUILDERS[shape.kind](shape, write_context(shape))
-    stmt, checks, related = built.statement, built.checks, built.relationships
-    columns = list(reversed(stmt.selected_columns))
-    flipped = stmt.with_only_columns(*columns, maintain_column_froms=False)
-    outcome = tuple(str(c.key) for c in columns)
-    return WritePlan(compile_template(flipped), tuple(c.name for c in checks), related, outcome)
+    """The write of ``shape``, its outcome row's columns composed in reverse."""
+    with pytest.MonkeyPatch.context() as patch:
+        columns = writes.outcome_columns
+        patch.setattr(writes, "outcome_columns", lambda s, f: list(reversed(columns(s, f))))
+        return compose_write(shape)
 
 
 @pytest.fixture
@@ -200,12 +201,12 @@ def emitted_in_reverse(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
 def test_reversing_a_statement_reverses_the_labels_it_emits():
     shape = WriteShape("workspace_providers", "create", ("is_matched",), ("provider",), (), False)
     plan = reversed_write(shape)
-    assert plan.outcome == tuple(reversed(compile_write(shape).outcome))
+    assert plan.outcome == tuple(reversed(compose_write(shape).outcome))
     text = plan.template.text
     assert text.rindex("checks.found_provider") > text.rindex("AS written")
     _, layout = reversed_read(ReadShape("workspace_providers", single=True))
     assert layout.labels == tuple(
-        reversed(queries.compile_read(ReadShape("workspace_providers", single=True))[1].labels)
+        reversed(compose_read(ReadShape("workspace_providers", single=True))[1].labels)
     )
 
 
@@ -301,9 +302,9 @@ def test_writes_answer_the_same_with_every_column_emitted_in_reverse(
     admin, emitted_in_reverse, scenario
 ):
     run = SCENARIOS[scenario]
-    as_compiled = [summary(r) for r in run(admin)]
+    as_composed = [summary(r) for r in run(admin)]
     emitted_in_reverse()
-    assert [summary(r) for r in run(admin)] == as_compiled
+    assert [summary(r) for r in run(admin)] == as_composed
 
 
 def read_requests(admin: Any) -> list[Callable[[], Reply]]:
@@ -325,7 +326,7 @@ def read_requests(admin: Any) -> list[Callable[[], Reply]]:
 @pytest.mark.usefixtures("api_database")
 def test_reads_answer_the_same_with_every_column_emitted_in_reverse(admin, emitted_in_reverse):
     requests = read_requests(admin)
-    as_compiled = [(r.status, r.json) for r in (request() for request in requests)]
-    assert {status for status, _ in as_compiled} == {200}
+    as_composed = [(r.status, r.json) for r in (request() for request in requests)]
+    assert {status for status, _ in as_composed} == {200}
     emitted_in_reverse()
-    assert [(r.status, r.json) for r in (request() for request in requests)] == as_compiled
+    assert [(r.status, r.json) for r in (request() for request in requests)] == as_composed

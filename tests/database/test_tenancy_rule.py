@@ -1,7 +1,7 @@
 """The tenancy rule, written three times, says the same thing on the same data, and the
 policies allow exactly the writes the API allows.
 
-The engine's queries (``wellapi.sqlbuild.read_sql.scope_condition`` and the compiled statements
+The engine's queries (``wellapi.sqltext.reads.scope_condition`` and the composed statements
 built with it), the row-level-security policies (revisions 0004, 0007, 0014, 0017) and the sync
 writer's own SQL (``wellapi.sync.batches``) each decide which rows a principal may touch. On one
 dataset (``tests/support/tenancy_world.py``: four workspaces, one of them deleted; members of
@@ -33,15 +33,14 @@ from uuid import UUID
 
 import pg8000.native
 import pytest
-from sqlalchemy import ColumnElement
 
 from tests.support import sync as sy
 from tests.support import tenancy_views as tv
 from tests.support import tenancy_world as tw
 from wellapi.resources import RESOURCES, Resource
-from wellapi.resources.conditions import scope_workspace_pk
+from wellapi.resources.conditions import SCOPE_WORKSPACE_PK
 from wellapi.roles import API_ROLE
-from wellapi.sqlbuild.read_sql import scope_condition
+from wellapi.sqltext.reads import scope_condition
 from wellapi.store import connections as db
 from wellapi.sync import batches as writer
 from wellapi.sync import sweeper
@@ -530,12 +529,10 @@ def test_the_unaltered_policy_seen_the_same_way_agrees(owner, world, scopes):
 def test_a_query_condition_altered_to_forget_group_members_is_caught(
     owner, api_role, world, scopes
 ):
-    def workspace_only(
-        resource: Resource, table: Any, parents: dict[str, Any], *, service: bool = False
-    ) -> ColumnElement[bool]:
+    def workspace_only(resource: Resource, alias: str, *, service: bool = False) -> str:
         if resource.scope != "group_enrolment" or service:
-            return scope_condition(resource, table, parents, service=service)
-        return table.c.workspace_pk == scope_workspace_pk()
+            return scope_condition(resource, alias, service=service)
+        return f"{alias}.workspace_pk = {SCOPE_WORKSPACE_PK}"
 
     resource = "workspace_group_workspaces"
     scope = scopes[GROUP_MEMBER]

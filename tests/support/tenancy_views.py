@@ -1,8 +1,8 @@
 """The three writings of the tenancy rule, each asked the same question on the same data.
 
 - ``api_rows``: what the API answers, through the real List and Retrieve handlers (the
-  compiled statements, RLS and all), for the principal's claims.
-- ``query_rows``: the engine's own scope condition (``wellapi.sqlbuild.read_sql.scope_condition``,
+  composed statements, RLS and all), for the principal's claims.
+- ``query_rows``: the engine's own scope condition (``wellapi.sqltext.reads.scope_condition``,
   the one every read statement is built with), run by the admin, whom row-level security ignores.
 - ``rls_rows``: what row-level security alone shows the API role with the signed scope set and
   no WHERE clause at all.
@@ -28,7 +28,6 @@ from typing import Any, Protocol
 from uuid import UUID
 
 import pg8000.native
-from sqlalchemy import literal, select
 
 from tests.support import sync as sy
 from tests.support.api import JSONAPI, Lambda, event
@@ -39,10 +38,10 @@ from wellapi.handlers.api import api_handler
 from wellapi.http.principal import SCOPE_TOKEN_CLAIM
 from wellapi.operations.registry import OPERATIONS
 from wellapi.resources import RESOURCES
-from wellapi.resources import tables as schema
+from wellapi.resources.conditions import qualified
 from wellapi.roles import API_ROLE
-from wellapi.sqlbuild.compiler import compile_template
-from wellapi.sqlbuild.read_sql import scope_condition, with_parents
+from wellapi.sqltext.reads import scope_condition, with_parents
+from wellapi.sqltext.text import select, template
 from wellapi.store import connections as db
 from wellapi.sync import batches as writer
 from wellapi.sync.messages import parse_message
@@ -139,17 +138,13 @@ def query_rows(
     answers 403 for the statement's first row before any row of the read is used.
     """
     r = RESOURCES[resource]
-    t = schema.table(r.table.name).alias("t")
-    parents, joined = with_parents(r, t)
+    joined = with_parents(r, qualified(r.table.name), "t")
     service = scope.principal.kind == "service"
-    statement = (
-        select(literal("row"), t.c[r.id_column], t.c.deleted_at.is_(None))
-        .select_from(joined)
-        .where(condition(r, t, parents, service=service))
-    )
+    columns = ["'row'", f"t.{r.id_column}", "t.deleted_at IS NULL"]
+    statement = select(columns, joined, [condition(r, "t", service=service)])
     try:
         resolved = scope.signed.open(admin)[0] is not None
-        rows: list[Any] = admin.run(compile_template(statement).render())
+        rows: list[Any] = admin.run(template(statement).render())
     finally:
         admin.run("ROLLBACK")
     if not resolved:

@@ -1,7 +1,7 @@
 """One dataset on which the three writings of the tenancy rule are compared.
 
 The rule is written three times: the engine's queries
-(``wellapi.sqlbuild.read_sql.scope_condition``, the resources' conditions), the row-level-security
+(``wellapi.sqltext.reads.scope_condition``, the resources' conditions), the row-level-security
 policies (revisions 0004, 0007, 0014) and the sync writer's own SQL (``wellapi.sync.batches``).
 ``tests/database/test_tenancy_rule.py`` asks each of them, on this data, which rows (or which
 ledger links) every principal may touch.

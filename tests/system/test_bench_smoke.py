@@ -201,7 +201,7 @@ def test_details_hold_the_third_party_packages_the_plans_and_the_diagnostics(rep
     assert details["cold_start"]["paired_ratio"][COLD_FUNCTION] > 0
     packages = details["cold_start"]["third_party_packages"][COLD_FUNCTION]
     assert {"pg8000", "aws_lambda_powertools"} <= set(packages)
-    # A Retrieve compiled ahead of time needs neither SQLAlchemy nor pydantic at cold start.
+    # A Retrieve composes its statement with neither SQLAlchemy nor pydantic at cold start.
     assert not {"sqlalchemy", "pydantic", "wellapi"} & set(packages)
     assert all(details["scale"][size]["plan"] for size in ("large", "small"))
     assert set(details["diagnostics"]) == {"cold_start", "warm", "scale", "sync"}
@@ -250,12 +250,3 @@ def test_the_command_line_narrows_the_configuration(tmp_path: Path):
     assert config.warm_iterations == config.scale_iterations == 7
     assert config.cold_functions == config.first_functions == ("A", "B")
     assert config.cold_runs == Config.quick().cold_runs
-
-
-def test_the_large_section_reports_the_shapes_it_found_compiled_ahead_and_on_demand(report):
-    # The shipped set follows a rule, not the bench: a filter of two ids is left on demand.
-    large = report["details"]["large"]
-    ledgers = ("account", "company", "people")
-    expected = [f"{ledger}_workspace_connectors.connectors_two" for ledger in ledgers]
-    assert large["compiled_on_demand"] == expected
-    assert large["compiled_ahead"] == large["shapes"] - len(expected)

@@ -89,10 +89,14 @@ _RESOURCES = tuple(
         ".feed",
     )
 )
-# Every API function: the handler, the request and the document, the statements compiled ahead.
+# Every API function: the handler, the request and the document, the composer of its statements.
 _API = (
     *(f"wellapi.http{m}" for m in ("", ".principal", ".proofs", ".request", ".response")),
-    *(f"wellapi.store.{m}" for m in ("rows", "shapes", "templates", "statements")),
+    *(f"wellapi.store.{m}" for m in ("rows", "shapes", "templates")),
+    *(f"wellapi.sqltext{m}" for m in ("", ".statements", ".reads", ".document", ".text")),
+    # The words the rules' conditions are written in; the ledgers' (a read hides a revoked
+    # connector's rows).
+    *("wellapi.resources.conditions", "wellapi.resources.ledgers_sql"),
     *_RESOURCES,
     *("wellapi.handlers", "wellapi.handlers.api", "wellapi.domain"),
     *(f"wellapi.jsonapi{m}" for m in ("", ".cursor", ".document", ".ids", ".media", ".query")),

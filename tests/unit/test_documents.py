@@ -2,7 +2,7 @@
 records once each, the values a statement takes for its links and sparse fieldsets.
 
 The rows' own JSON (resource objects, included records) is written by PostgreSQL
-(``wellapi.sqlbuild.document_sql``); ``tests/database/test_document_bytes.py`` holds it, and
+(``wellapi.sqltext.document``); ``tests/database/test_document_bytes.py`` holds it, and
 these envelopes, to the bytes the documents have always had.
 """
 

@@ -77,9 +77,6 @@ MAX_LINES = 800
 NOT_WRITTEN_BY_HAND = (
     re.compile(r"^template\.yaml$"),  # make template.yaml, from template/
     re.compile(r"^openapi\.json$"),  # make openapi
-    re.compile(
-        r"^layers/shared/wellapi/store/compiled/[\w-]+\.json$"
-    ),  # python -m welldev.compiled
     re.compile(r"^(?:layers/shared/)?requirements(?:-\w+)?\.txt$"),  # make lock
     re.compile(
         r"^layers/shared/wellapi/store/certs/[\w-]+\.pem$"

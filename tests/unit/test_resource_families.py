@@ -1,22 +1,22 @@
 """Each resource family has one module: its descriptions, its rules and (in a sibling) its SQL
 conditions, joined by the resource object and by check names both sides import, never by a
 string key; and the sync writer's ledgers are derived from the same descriptions. No database:
-the compiled plans."""
+the composed plans."""
 
 from __future__ import annotations
 
 import sys
 from typing import get_args
 
+from tests.support.shapes import write_shapes
 from wellapi.errors import ApiError, ErrorList
 from wellapi.resources import RESOURCES, VIEWS, Resource
 from wellapi.resources import tables as schema
 from wellapi.resources.all_conditions import CONDITIONS
 from wellapi.resources.rules import KEEPS_PREFIX, READ_ONLY_PREFIX, CheckName
-from wellapi.store.statements import write_plan
+from wellapi.sqltext.statements import write_plan
 from wellapi.sync.ledgers import LEDGERS
 from wellapi.sync.messages import RecordType
-from welldev.compiled import write_shapes
 
 
 def _family_check_names(resource: Resource) -> set[str]:

@@ -1,7 +1,7 @@
 """Shapes (``wellapi.store.shapes``): what decides a request's SQL text, apart from its values.
 
-Two requests that differ only in values are one shape (one compiled statement, found by the
-shape's ``repr``); two that differ in what the SQL must say are two. ``read_params`` and
+Two requests that differ only in values are one shape (one composed statement, cached by the
+shape); two that differ in what the SQL must say are two. ``read_params`` and
 ``write_params`` carry the values, and exactly those.
 """
 
@@ -17,11 +17,12 @@ import pytest
 
 from wellapi.jsonapi.body import Mode, parse_resource_document
 from wellapi.jsonapi.cursor import Cursor
+from wellapi.jsonapi.document import LINK_BASE, LINK_SUFFIX
 from wellapi.jsonapi.query import ReadKind, ReadQuery, parse_read_query
 from wellapi.resources import PROVIDER_CATALOG, RESOURCES, Resource
 from wellapi.resources.changes import ResourceDocument
+from wellapi.sqltext.statements import read_template
 from wellapi.store.shapes import ReadShape, WriteShape, read_params, write_params
-from wellapi.store.statements import compiled_entry, shape_file
 
 U1 = UUID("0190a0a0-0000-7000-8000-000000000001")
 U2 = UUID("0190a0a0-0000-7000-8000-000000000002")
@@ -130,7 +131,8 @@ def test_queries_differing_only_in_values_are_one_shape(key, first, second):
     assert a == b
     assert hash(a) == hash(b)
     assert repr(a) == repr(b)
-    assert shape_file(a) == shape_file(b)
+    # One statement, composed once.
+    assert read_template(a) is read_template(b)
 
 
 @pytest.mark.parametrize(("key", "first", "second"), DIFFERENT, ids=_ids(DIFFERENT))
@@ -139,7 +141,7 @@ def test_queries_differing_in_structure_are_two_shapes(key, first, second):
 
     assert a != b
     assert repr(a) != repr(b)
-    assert shape_file(a) != shape_file(b)
+    assert read_template(a)[0].text != read_template(b)[0].text
 
 
 @pytest.mark.parametrize("key", [AWC, WP, WGW])
@@ -170,7 +172,7 @@ def test_a_retrieve_is_one_shape_whichever_workspace_or_fields_it_names(key):
     assert repr(a) == repr(b)
 
 
-# --- the repr is the key of the compiled files --------------------------------------------------
+# --- the repr is stable -------------------------------------------------------------------------
 
 REPRS = [
     (
@@ -234,12 +236,10 @@ WRITE_REPRS = [
 @pytest.mark.parametrize(
     ("value", "text"), REPRS + WRITE_REPRS, ids=[t.split(",")[0] for _, t in REPRS + WRITE_REPRS]
 )
-def test_the_repr_of_a_shape_is_stable_and_names_its_compiled_file(value, text):
+def test_the_repr_of_a_shape_is_stable(value, text):
+    # What the logs say of a shape, and what the cache of its statement is keyed on.
     assert repr(value) == text
-    # The file of a shape compiled ahead is named by a digest of the repr, and holds the repr.
-    entry = compiled_entry(value)
-    assert entry is not None, shape_file(value)
-    assert entry["shape"] == text
+    assert eval(text, {"ReadShape": ReadShape, "WriteShape": WriteShape}) == value  # noqa: S307
 
 
 # --- the values ---------------------------------------------------------------------------------
@@ -282,7 +282,7 @@ def test_read_params_of_a_retrieve_carry_its_id_and_a_before_cursor_its_values()
 
 
 SLOTS = re.compile(r"%\((\w+)\)s")
-COMPILED_QUERIES = [
+QUERIES = [
     (WP, f"filter[is_selected]=true&filter[workspace]={U1}&page[before]={AFTER_1}", True),
     (AWC, f"filter[created_at][gte]=2024-05-10T08:00:00Z&page[after]={AFTER_1}", False),
     (AWC, "filter[direction]=input&page[size]=3", False),
@@ -290,16 +290,17 @@ COMPILED_QUERIES = [
 ]
 
 
-@pytest.mark.parametrize(("key", "query", "service"), COMPILED_QUERIES)
-def test_read_params_fill_every_slot_of_the_compiled_statement(key, query, service):
+@pytest.mark.parametrize(("key", "query", "service"), QUERIES)
+def test_read_params_fill_every_slot_of_the_composed_statement(key, query, service):
     read_query = parsed(key, query)
     value = ReadShape.of(resource_named(key), read_query, single=False, service=service)
-    entry = compiled_entry(value)
-    assert entry is not None, value
+    template, _ = read_template(value)
     params = read_params(read_query)
 
-    slots = set(SLOTS.findall(entry["sql"]))
-    assert slots <= set(params) | set(entry["defaults"])
+    slots = set(SLOTS.findall(template.text))
+    # Every slot but the document's own values (``document_values``: fields and links).
+    document = {s for s in slots if s.startswith(("show_", "any_"))} | {LINK_BASE, LINK_SUFFIX}
+    assert slots - document <= set(params)
     # Only the partition's values are in the text rather than in a slot.
     assert {p for p in params if p not in slots} <= {"attr_direction_0"}
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import json
-import logging
 import os
 import sys
 import time
@@ -124,34 +123,6 @@ def invoke(handler: Handler, event: dict[str, Any], status: int) -> dict[str, An
             f"{str(response.get('body'))[:500]}"
         )
     return response
-
-
-class _Shapes(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.INFO)
-        self.shapes: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.shapes.append(str(getattr(record, "shape", record.getMessage())))
-
-
-@contextlib.contextmanager
-def compiled_on_demand() -> Iterator[list[str]]:
-    """The shapes ``wellapi.store.statements`` compiles on demand meanwhile (it logs each one), its
-    caches emptied first: what the bench's requests find compiled ahead is what ships."""
-    from wellapi.store.statements import read_template, write_plan
-
-    read_template.cache_clear()
-    write_plan.cache_clear()
-    logger = logging.getLogger("wellapi.store.statements")
-    collector, level = _Shapes(), logger.level
-    logger.addHandler(collector)
-    logger.setLevel(logging.INFO)
-    try:
-        yield collector.shapes
-    finally:
-        logger.removeHandler(collector)
-        logger.setLevel(level)
 
 
 @contextlib.contextmanager

@@ -32,7 +32,6 @@ from welldev.bench.errors import BenchError
 from welldev.bench.harness import (
     CONTEXT,
     api_event,
-    compiled_on_demand,
     handler_for,
     invoke,
     note,
@@ -134,9 +133,8 @@ def _calls(
 
 def measure(
     dbs: dict[str, database.LocalDatabase], sizes: LargeSizes
-) -> tuple[dict[str, dict[tuple[str, str, str], list[float]]], set[tuple[str, str]]]:
-    """Milliseconds per (tenant, resource, shape) of the handler's answer, per database; and the
-    (resource, shape) whose statement was compiled on demand, not found compiled ahead.
+) -> dict[str, dict[tuple[str, str, str], list[float]]]:
+    """Milliseconds per (tenant, resource, shape) of the handler's answer, per database.
 
     Shape by shape, a block of iterations on one database and then on the other (the first
     one alternating), in several rounds: whatever the machine does meanwhile weighs on both
@@ -149,23 +147,18 @@ def measure(
         for r in tenant_requests
     ]
     samples: dict[str, dict[tuple[str, str, str], list[float]]] = {size: {} for size in dbs}
-    on_demand: set[tuple[str, str]] = set()
     per_round = max(1, sizes.iterations // sizes.rounds)
-    with compiled_on_demand() as compiled_now:
-        for round_ in range(sizes.rounds):
-            # Each round signs its own scope tokens: they expire (revision 0014).
-            calls = {size: _calls(dbs[size], tenants) for size, tenants in requests.items()}
-            for n, key in enumerate(keys):
-                order = list(dbs) if (round_ + n) % 2 == 0 else list(reversed(dbs))
-                for size in order:
-                    before = len(compiled_now)
-                    with functions_connected_as(dbs[size], API_ROLE):
-                        samples[size].setdefault(key, []).extend(
-                            taking_turns({size: calls[size][key]}, per_round, sizes.warmup)[size]
-                        )
-                    if len(compiled_now) > before:
-                        on_demand.add(key[1:])
-    return samples, on_demand
+    for round_ in range(sizes.rounds):
+        # Each round signs its own scope tokens: they expire (revision 0014).
+        calls = {size: _calls(dbs[size], tenants) for size, tenants in requests.items()}
+        for n, key in enumerate(keys):
+            order = list(dbs) if (round_ + n) % 2 == 0 else list(reversed(dbs))
+            for size in order:
+                with functions_connected_as(dbs[size], API_ROLE):
+                    samples[size].setdefault(key, []).extend(
+                        taking_turns({size: calls[size][key]}, per_round, sizes.warmup)[size]
+                    )
+    return samples
 
 
 # The big tenant's shapes whose handler is held to its database time at 10,000,000 rows as at
@@ -279,7 +272,7 @@ def measure_large(
         "base": prepare(server, f"{prefix}_tenants_base", sizes.base_rows, sizes.small_rows),
         "large": prepare(server, f"{prefix}_tenants_large", sizes.rows, sizes.small_rows),
     }
-    measured, on_demand = measure(dbs, sizes)
+    measured = measure(dbs, sizes)
     ratios: dict[str, float] = {}
     for key, base_samples in measured["base"].items():
         tenant, resource, shape = key
@@ -299,14 +292,9 @@ def measure_large(
         "shapes": len(large_tenant.SHAPES),
         "worst": {"shape": worst, "ratio": round(ratios[worst], 3)},
         "iterations": sizes.iterations,
-        # What the shipped set holds is chosen by a rule (welldev.compiled), not by the bench.
-        "compiled_ahead": len(large_tenant.SHAPES) - len(on_demand),
-        "compiled_on_demand": sorted(f"{resource}.{shape}" for resource, shape in on_demand),
     }
     note(
         f"large tenants: {len(ratios)} shape x tenant ratios, worst {worst} "
         f"{ratios[worst]:.2f}x; sync {large_rate.median:,.0f} rows/s at {sizes.rows:,} rows "
-        f"against {base_rate.median:,.0f} ({sync.value:.2f}x); "
-        f"{len(large_tenant.SHAPES) - len(on_demand)} of {len(large_tenant.SHAPES)} shapes "
-        f"compiled ahead, on demand: {', '.join(sorted('.'.join(k) for k in on_demand)) or 'none'}"
+        f"against {base_rate.median:,.0f} ({sync.value:.2f}x)"
     )

@@ -224,7 +224,7 @@ def _relationship(resource: Resource, request: Request) -> Relationship:
 def related_query(resource: Resource, relationship: Relationship, raw_query: str) -> ReadQuery:
     """The read a related route makes: the resource, with the record included.
 
-    The record is read as ``include`` reads it: the same visibility, the same compiled SQL.
+    The record is read as ``include`` reads it: the same visibility, the same composed SQL.
     """
     asked = parse_read_query(resource, raw_query, "related", related=relationship.parent)
     return replace(asked, include=(relationship.name,), include_requested=True)

@@ -1,13 +1,13 @@
 """JSON:API 1.1 documents, assembled from the JSON text PostgreSQL writes for each row.
 
-A read's statement (``wellapi.sqlbuild.document_sql``) writes every resource object, and every
+A read's statement (``wellapi.sqltext.document``) writes every resource object, and every
 included record, as JSON text: the values never become Python objects, so nothing is parsed,
 formatted back or encoded again on the way out. What is left here is the envelope: ``data``,
 ``included`` without duplicates, ``links`` and ``meta``, joined as text around the rows' own.
 
 What the statement cannot know is the request's: the links' base (scheme, host, stage) and the
 workspace a link carries, and which members ``fields[type]`` keeps. Both go into its template
-as values (``document_values``), so one compiled statement serves every request of its shape.
+as values (``document_values``), so one composed statement serves every request of its shape.
 """
 
 from __future__ import annotations

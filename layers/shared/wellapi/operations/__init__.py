@@ -27,10 +27,10 @@ from wellapi.jsonapi import CURSOR_PROFILE, MEDIA_TYPE
 from wellapi.jsonapi.document import Linker, document_values
 from wellapi.jsonapi.query import ReadQuery
 from wellapi.resources import Resource
+from wellapi.sqltext.statements import read_template, total_template
 from wellapi.store import connections
 from wellapi.store.rows import ReadRow
 from wellapi.store.shapes import ReadShape, read_params
-from wellapi.store.statements import read_template, total_template
 from wellapi.store.templates import Script, ScriptPart
 
 Run = Callable[[ParsedRequest], Response]

@@ -35,10 +35,10 @@ from wellapi.operations import READ_PART, document_params, linker
 from wellapi.resources import Resource
 from wellapi.resources.changes import ResourceDocument, WriteKind
 from wellapi.resources.rules import KEEPS_PREFIX, READ_ONLY_PREFIX
+from wellapi.sqltext.statements import read_template, write_plan
 from wellapi.store import connections, idempotency
 from wellapi.store.rows import ReadRow, WriteOutcome
 from wellapi.store.shapes import ReadShape, WritePlan, WriteShape, write_params
-from wellapi.store.statements import read_template, write_plan
 from wellapi.store.templates import Script, ScriptPart, to_literal
 
 # The name of the write statement's part in a request's script.

@@ -4,7 +4,7 @@
   ``include`` shows it (``data: null`` where ``include`` would leave it out: out of scope)
 - GET /v1/<resource>/{id}/relationships/{relationship}: the linkage, as the resource shows it
 
-Each is the resource's Retrieve (the same scope statement and compiled SELECT, one round
+Each is the resource's Retrieve (the same scope statement and composed SELECT, one round
 trip) answered with a part of the row: the handler reads the query as a Retrieve with the
 record included (``wellapi.http.request.related_query``).
 """

@@ -1,5 +1,5 @@
 """Every written resource's conditions, by the resource: the SQL side of the registry
-(``wellapi.resources.RESOURCES``), which only the SQL builders (``wellapi.sqlbuild.write_sql``)
+(``wellapi.resources.RESOURCES``), which only the write composer (``wellapi.sqltext.writes``)
 import."""
 
 from __future__ import annotations

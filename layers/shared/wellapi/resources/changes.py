@@ -18,7 +18,7 @@ WriteKind = Literal["create", "update", "delete"]
 class ResourceDocument:
     # The members a client may write (on update: "always" and create-only ones), and the
     # relationships it names; on update, never-writable relationships are named here too, and
-    # the write compares them with the row's (``wellapi.sqlbuild.write_sql``).
+    # the write compares them with the row's (``wellapi.sqltext.writes``).
     attributes: dict[str, Any] = field(default_factory=dict)
     relationships: dict[str, UUID | None] = field(default_factory=dict)
     # On update: read-only attributes (the timestamps, any never-writable one) sent back. They

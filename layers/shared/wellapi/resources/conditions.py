@@ -4,67 +4,109 @@ workspace, an ``EXISTS``).
 
 Every check has a name (a ``CheckName`` of its family module, or a member check of
 ``wellapi.resources.rules``); when it is false the client gets what the resource's rules
-answer for that name. Built with SQLAlchemy, so loaded only where statements are compiled
-(ahead of time, or on demand for a shape that was not): by the SQL builders and the families'
-``*_sql`` modules, never by the request path.
+answer for that name. A condition is SQL text: identifiers come from the resources'
+descriptions only, values from a request only through ``%(name)s`` slots
+(``wellapi.store.templates``), so no request can change the text.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, func, literal, select
+from wellapi.domain import SCHEMA
 
-from wellapi.resources.changes import ResourceDocument
-from wellapi.resources.description import Resource
+if TYPE_CHECKING:  # a read never loads what a write document holds
+    from wellapi.resources.changes import ResourceDocument
+    from wellapi.resources.description import Resource
+
+# The scope of the request, set by the connection (revision 0004's functions): row-level
+# security reads the same functions, so a statement and its policies agree.
+SCOPE_WORKSPACE_PK = f"{SCHEMA}.scope_workspace_pk()"
+SCOPE_PERSON_PK = f"{SCHEMA}.scope_person_pk()"
 
 
-@dataclass(frozen=True)
+def qualified(table: str) -> str:
+    """A table of the API's schema, by its name in a description."""
+    return f"{SCHEMA}.{table}"
+
+
+def slot(name: str, cast: str | None = None) -> str:
+    """Where a value goes (``Template``), with the type it is read as when the context alone
+    does not say (a boolean on its own, an instant compared with a bound, a UUID)."""
+    return f"%({name})s" + (f"::{cast}" if cast else "")
+
+
+def constant(text: str) -> str:
+    """``text`` as an SQL string constant written into the template (not a value of it): its
+    quotes doubled, and its percent signs too, which the template renders as one."""
+    return "'" + text.replace("'", "''").replace("%", "%%") + "'"
+
+
+def all_of(*conditions: str) -> str:
+    """Every condition holds (``true`` for none)."""
+    conditions = tuple(c for c in conditions if c != "true")
+    if not conditions:
+        return "true"
+    if len(conditions) == 1:
+        return conditions[0]
+    return " AND ".join(f"({c})" for c in conditions)
+
+
+def any_of(*conditions: str) -> str:
+    """One condition at least holds (``false`` for none)."""
+    if not conditions:
+        return "false"
+    return "(" + " OR ".join(f"({c})" for c in conditions) + ")"
+
+
+def exists_where(table: str, alias: str, *conditions: str) -> str:
+    """``EXISTS (SELECT 1 FROM <table> AS <alias> WHERE ...)``; not ``SELECT *``, which would
+    need the right to read every column of the table (revision 0014)."""
+    return f"EXISTS (SELECT 1 FROM {qualified(table)} AS {alias} WHERE {all_of(*conditions)})"
+
+
+# Plain classes, not dataclasses: a read function imports this module for the words above,
+# and making a dataclass costs an import about a millisecond of CPU at every cold start.
 class Check:
-    """A condition the write needs, by the name its error is found under (``Rules``)."""
+    """A condition the write needs, by the name its error is found under (``Rules``), and the
+    rows it reads (the target's, a relationship's: ``WriteContext``), which it is evaluated
+    over."""
 
-    name: str
-    condition: ColumnElement[bool]
+    __slots__ = ("condition", "name", "reads")
+
+    def __init__(self, name: str, condition: str, reads: tuple[str, ...]) -> None:
+        self.name = name
+        self.condition = condition
+        self.reads = reads
 
 
-@dataclass(frozen=True)
 class WriteContext:
-    """What a rule may look at: the relationship rows the request points at, the target row
-    (each builder of ``wellapi.sqlbuild.write_sql`` gives them, once it has made them)."""
+    """What a rule may look at: the row each relationship the request points at resolves to,
+    and the target row, each by the name of the statement's CTE that holds it (the builders of
+    ``wellapi.sqltext.writes`` name them, once they have made them)."""
 
-    resource: Resource
-    document: ResourceDocument
-    service: bool
-    related: Mapping[str, Any] = field(default_factory=dict)
-    target: Any = None
+    __slots__ = ("document", "related", "resource", "service", "target")
 
-
-def scope_workspace_pk() -> ColumnElement[Any]:
-    return func.core_api.scope_workspace_pk()
-
-
-def scope_person_pk() -> ColumnElement[Any]:
-    return func.core_api.scope_person_pk()
-
-
-def scope_principal_kind() -> ColumnElement[Any]:
-    return func.core_api.scope_principal_kind()
-
-
-def exists_where(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
-    """``EXISTS (SELECT 1 FROM ... WHERE ...)``; not ``SELECT *``, which would need the right to
-    read every column of the table (the roles may read only what they use: revision 0014)."""
-    return select(literal(1)).where(*conditions).exists()
+    def __init__(
+        self,
+        resource: Resource,
+        document: ResourceDocument,
+        service: bool,
+        related: Mapping[str, str],
+        target: str,
+    ) -> None:
+        self.resource = resource
+        self.document = document
+        self.service = service
+        self.related = related
+        self.target = target
 
 
 class Conditions:
     """The default: no extra conditions."""
 
-    def relationship_visible(
-        self, ctx: WriteContext, name: str, alias: Any
-    ) -> ColumnElement[bool] | None:
+    def relationship_visible(self, ctx: WriteContext, name: str, alias: str) -> str | None:
         """Override which parents a relationship may point at (None: as for include)."""
         return None
 
@@ -77,8 +119,8 @@ class Conditions:
     def delete_checks(self, ctx: WriteContext) -> list[Check]:
         return []
 
-    def create_values(self, ctx: WriteContext) -> dict[str, Any]:
+    def create_values(self, ctx: WriteContext) -> dict[str, str]:
         return {}
 
-    def delete_values(self) -> dict[str, Any]:
+    def delete_values(self) -> dict[str, str]:
         return {}

@@ -25,8 +25,8 @@ SYSTEM_FIELDS = ("created_at", "updated_at", "deleted_at")
 class TableRef:
     """A table by name, and the column holding its public UUID (the JSON:API id).
 
-    Names, not SQLAlchemy tables: a function answering a compiled shape never imports
-    SQLAlchemy (``wellapi.store.statements``); ``wellapi.resources.tables.table`` resolves a name
+    Names, not SQLAlchemy tables: a function composes its SQL text from them and never imports
+    SQLAlchemy (``wellapi.sqltext``); ``wellapi.resources.tables.table`` resolves a name
     where SQL is built, and a test holds every reference to the schema.
     """
 
@@ -85,7 +85,7 @@ ScopeRule = Literal["provenance", "workspace", "group_enrolment", "catalog", "fe
 
 @dataclass(frozen=True)
 class Walk:
-    """How a List reaches a big table page by page (``wellapi.sqlbuild.read_sql``, revisions 0008,
+    """How a List reaches a big table page by page (``wellapi.sqltext.reads``, revisions 0008,
     0011): a walk (docs/design.md, "Glossary").
 
     The List reads at most a page of rows for each parent of ``relationship`` it reads, each an

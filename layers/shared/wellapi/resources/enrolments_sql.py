@@ -1,73 +1,71 @@
-"""The workspace group enrolments' rules as SQL (``wellapi.resources.enrolments``), for the
-SQL builders only."""
+"""The workspace group enrolments' rules as SQL (``wellapi.resources.enrolments``)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import ColumnElement, and_, or_
-
-from wellapi.resources import tables
+from wellapi.domain import MembershipStatus
 from wellapi.resources.conditions import (
+    SCOPE_PERSON_PK,
     Check,
     Conditions,
     WriteContext,
+    all_of,
+    constant,
     exists_where,
-    scope_person_pk,
 )
 from wellapi.resources.enrolments import ADMIN_ROLES, EnrolmentCheck
 
 
-def group_admin(group_pk: Any) -> ColumnElement[bool]:
-    gm = tables.workspace_group_memberships
+def group_admin(group_pk: str) -> str:
+    roles = ", ".join(constant(role) for role in ADMIN_ROLES)
     return exists_where(
-        gm.c.workspace_group_pk == group_pk,
-        gm.c.person_pk == scope_person_pk(),
-        # Not IN (...): a literal list would be an "expanding" parameter, unknown at compile.
-        or_(*(gm.c.role == role for role in ADMIN_ROLES)),
-        gm.c.deleted_at.is_(None),
+        "workspace_group_memberships",
+        "admin_gm",
+        f"admin_gm.workspace_group_pk = {group_pk}",
+        f"admin_gm.person_pk = {SCOPE_PERSON_PK}",
+        f"admin_gm.role IN ({roles})",
+        "admin_gm.deleted_at IS NULL",
     )
 
 
-def workspace_membership(workspace_pk: Any, *, active: bool) -> ColumnElement[bool]:
-    ms = tables.memberships
+def workspace_membership(workspace_pk: str, *, active: bool) -> str:
     conditions = [
-        ms.c.workspace_pk == workspace_pk,
-        ms.c.person_pk == scope_person_pk(),
-        ms.c.deleted_at.is_(None),
+        f"ms.workspace_pk = {workspace_pk}",
+        f"ms.person_pk = {SCOPE_PERSON_PK}",
+        "ms.deleted_at IS NULL",
     ]
     if active:
-        conditions.append(ms.c.status == "active")
-    return exists_where(*conditions)
+        conditions.append(f"ms.status = {constant(MembershipStatus.ACTIVE.value)}")
+    return exists_where("memberships", "ms", *conditions)
 
 
 class EnrolmentConditions(Conditions):
-    def relationship_visible(
-        self, ctx: WriteContext, name: str, alias: Any
-    ) -> ColumnElement[bool] | None:
+    def relationship_visible(self, ctx: WriteContext, name: str, alias: str) -> str | None:
         if ctx.service:
             return None
         if name == "workspace":
             # A workspace the person belongs to in any state is visible; acting needs "active".
-            return and_(
-                alias.c.deleted_at.is_(None), workspace_membership(alias.c.pk, active=False)
-            )
+            live = f"{alias}.deleted_at IS NULL"
+            return all_of(live, workspace_membership(f"{alias}.pk", active=False))
         return None
 
     def create_checks(self, ctx: WriteContext) -> list[Check]:
         if ctx.service:
             return []
-        group = ctx.related["workspace_group"].c.pk
-        workspace = ctx.related["workspace"].c.pk
+        group, workspace = ctx.related["workspace_group"], ctx.related["workspace"]
         return [
-            Check(EnrolmentCheck.GROUP_ADMIN, group_admin(group)),
-            Check(EnrolmentCheck.WORKSPACE_ACTIVE, workspace_membership(workspace, active=True)),
+            Check(EnrolmentCheck.GROUP_ADMIN, group_admin(f"{group}.pk"), (group,)),
+            Check(
+                EnrolmentCheck.WORKSPACE_ACTIVE,
+                workspace_membership(f"{workspace}.pk", active=True),
+                (workspace,),
+            ),
         ]
 
     def delete_checks(self, ctx: WriteContext) -> list[Check]:
         if ctx.service:
             return []
-        return [Check(EnrolmentCheck.GROUP_ADMIN, group_admin(ctx.target.c.workspace_group_pk))]
+        admin = group_admin(f"{ctx.target}.workspace_group_pk")
+        return [Check(EnrolmentCheck.GROUP_ADMIN, admin, (ctx.target,))]
 
-    def create_values(self, ctx: WriteContext) -> dict[str, Any]:
-        return {"created_by_pk": scope_person_pk()}
+    def create_values(self, ctx: WriteContext) -> dict[str, str]:
+        return {"created_by_pk": SCOPE_PERSON_PK}

@@ -1,28 +1,23 @@
-"""The provenance ledgers' rules as SQL (``wellapi.resources.ledgers``), for the SQL builders
-only: a revoked connector takes no new links and hides its rows, and a link's record and
-connector belong to one workspace."""
+"""The provenance ledgers' rules as SQL (``wellapi.resources.ledgers``): a revoked connector
+takes no new links and hides its rows, and a link's record and connector belong to one
+workspace."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import ColumnElement, select
-
-from wellapi.resources import tables
-from wellapi.resources.conditions import Check, Conditions, WriteContext
+from wellapi.resources.conditions import Check, Conditions, WriteContext, qualified
 from wellapi.resources.ledgers import LedgerCheck
 
 
-def connector_not_revoked(connector_pk: ColumnElement[Any]) -> ColumnElement[bool]:
+def connector_not_revoked(connector_pk: str) -> str:
     """The workspace connector whose internal key is ``connector_pk`` has not been revoked.
 
     A revocation (``workspace_connector.revoked``) only records the connector in
     ``connector_revocations``; the sweeper soft-deletes its ledger rows later, in bounded
     steps (revision 0015). From the commit of that record on, a ledger row of the connector
     counts as soft-deleted for every read and write: this condition stands beside
-    ``deleted_at IS NULL`` wherever a ledger row must be live (``wellapi.sqlbuild.read_sql``'
-    ``live_row_conditions``), and on the connector whose index is scanned, so a revoked connector's
-    rows are never read at all.
+    ``deleted_at IS NULL`` wherever a ledger row must be live (``wellapi.sqltext.reads``'
+    ``live_row_conditions``), and on the connector whose index is scanned, so a revoked
+    connector's rows are never read at all.
 
     It says ``NOT EXISTS (a revocation of the connector)`` as ``connector_pk IS DISTINCT FROM
     (SELECT the connector's revocation)``: the same truth (the sub-select finds the key or
@@ -33,20 +28,23 @@ def connector_not_revoked(connector_pk: ColumnElement[Any]) -> ColumnElement[boo
     sub-select it guesses half. Either shrinks the page it plans for, and the joins above it
     turn into loops over whole tables (tests/database/test_read_plans.py).
     """
-    revocations = tables.connector_revocations
-    key = revocations.c.workspace_connector_pk
-    revocation = select(key).where(key == connector_pk).scalar_subquery()
-    return connector_pk.is_distinct_from(revocation)
+    revocations = qualified("connector_revocations")
+    revocation = (
+        f"SELECT cr.workspace_connector_pk FROM {revocations} AS cr"
+        f" WHERE cr.workspace_connector_pk = {connector_pk}"
+    )
+    return f"{connector_pk} IS DISTINCT FROM ({revocation})"
 
 
 class LedgerConditions(Conditions):
     def create_checks(self, ctx: WriteContext) -> list[Check]:
         record, connector = ctx.resource.scope_relationships
+        rec, con = ctx.related[record], ctx.related[connector]
         # A revoked connector takes no new links (its rows are on their way to soft-deletion,
         # and none of them shows): reported first, since no other record would do either.
-        live = connector_not_revoked(ctx.related[connector].c.pk)
-        same = ctx.related[record].c.workspace_pk == ctx.related[connector].c.workspace_pk
+        live = connector_not_revoked(f"{con}.pk")
+        same = f"{rec}.workspace_pk = {con}.workspace_pk"
         return [
-            Check(LedgerCheck.CONNECTOR_NOT_REVOKED, live),
-            Check(LedgerCheck.SAME_WORKSPACE, same),
+            Check(LedgerCheck.CONNECTOR_NOT_REVOKED, live, (con,)),
+            Check(LedgerCheck.SAME_WORKSPACE, same, (rec, con)),
         ]

@@ -1,13 +1,8 @@
-"""The workspace providers' rules as SQL (``wellapi.resources.providers``), for the SQL
-builders only."""
+"""The workspace providers' rules as SQL (``wellapi.resources.providers``)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import Boolean, bindparam, literal, or_
-
-from wellapi.resources.conditions import Check, Conditions, WriteContext
+from wellapi.resources.conditions import Check, Conditions, WriteContext, any_of, slot
 from wellapi.resources.providers import ProviderCheck
 
 
@@ -17,10 +12,11 @@ class ProviderConditions(Conditions):
         if "is_matched" not in attributes or "is_selected" in attributes:
             return []
         # Unmatching a row that stays selected would break the rule.
-        unmatched_only_if_unselected = or_(
-            ctx.target.c.is_selected.is_(False), bindparam("attr_is_matched", type_=Boolean)
+        unmatched_only_if_unselected = any_of(
+            f"{ctx.target}.is_selected IS false", slot("attr_is_matched", "BOOLEAN")
         )
-        return [Check(ProviderCheck.SELECTED_IMPLIES_MATCHED, unmatched_only_if_unselected)]
+        check = ProviderCheck.SELECTED_IMPLIES_MATCHED
+        return [Check(check, unmatched_only_if_unselected, (ctx.target,))]
 
-    def delete_values(self) -> dict[str, Any]:
-        return {"is_selected": literal(False)}
+    def delete_values(self) -> dict[str, str]:
+        return {"is_selected": "false"}

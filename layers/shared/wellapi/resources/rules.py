@@ -5,8 +5,7 @@ A check is a condition evaluated inside the write's one statement; the write hap
 every one holds, so a rejected request writes nothing. Its SQL is in the conditions module of
 the resource's family (``wellapi.resources.<family>_sql``), under the same name: a
 ``CheckName`` member of the family module, which both its rules and its conditions import.
-This module and the families' rules hold no SQL, so a write compiled ahead of time never
-imports SQLAlchemy.
+This module and the families' rules hold no SQL.
 """
 
 from __future__ import annotations
@@ -24,10 +23,10 @@ if TYPE_CHECKING:
     from wellapi.resources.description import Resource
 
 # A member that may be set on create only, and that an update would change
-# (``wellapi.sqlbuild.write_sql``): the check ``keeps_<member>``.
+# (``wellapi.sqltext.writes``): the check ``keeps_<member>``.
 KEEPS_PREFIX = "keeps_"
 # A member no client may write (a timestamp, ``created_by``), sent back on update with another
-# value than the row's (``wellapi.sqlbuild.write_sql``): the check ``read_only_<member>``.
+# value than the row's (``wellapi.sqltext.writes``): the check ``read_only_<member>``.
 READ_ONLY_PREFIX = "read_only_"
 
 
@@ -35,7 +34,7 @@ class CheckName(StrEnum):
     """The names of a resource family's own checks: each family module subclasses it.
 
     A member is its name as a string (``check_<name>`` labels the outcome row's column, and a
-    compiled plan lists it), so the rules compare a plan's check with it directly.
+    composed plan lists it), so the rules compare a plan's check with it directly.
     """
 
 

@@ -1,11 +1,12 @@
 """The tables of schema ``core_api``: the one definition of every column, index and constraint.
 
 The Alembic migrations create the schema; these SQLAlchemy Core tables describe it (they are
-Alembic's ``target_metadata``), and a test fails when the two drift apart. The runtime builds
-its SQL from them. Core, not ORM classes: no request needs ``sqlalchemy.orm``, and importing it
-and mapping classes cost every cold start 75-150 ms. Defining the tables loads SQLAlchemy's
-PostgreSQL dialect (the partial indexes' ``postgresql_where`` and ``JSONB`` need it), which the
-engine needs anyway.
+Alembic's ``target_metadata``), and a test fails when the two drift apart. Only the migration
+function, the local toolkit and the tests load them: a request's SQL is composed as text from
+the resources' descriptions (``wellapi.sqltext``), which name tables and columns the tests hold
+to these. Core, not ORM classes: nothing needs ``sqlalchemy.orm``. Defining the tables loads
+SQLAlchemy's PostgreSQL dialect (the partial indexes' ``postgresql_where`` and ``JSONB`` need
+it), which Alembic's engine needs anyway.
 
 Every table but the sync pipeline's own and ``change_records`` has an internal identity
 ``pk`` (never exposed), a public UUID (``public_id_column(table)`` names it;

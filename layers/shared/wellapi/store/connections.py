@@ -8,9 +8,9 @@ messages: ``BEGIN`` and the question of its proof's context, then the proof, the
 statements and ``COMMIT`` (``wellapi.http.proofs``). Nothing session-scoped is ever set, so
 RDS Proxy multiplexes the connection again after each transaction and never pins it.
 
-A role's connection is pg8000 and the standard library only: SQLAlchemy is what compiles the
-statements (``wellapi.store.statements``), and importing it would double an API function's cold
-start for one connection. Alembic's engine is built in ``wellapi.handlers.migration`` from the same
+A role's connection is pg8000 and the standard library only: the statements are SQL text
+(``wellapi.sqltext``), and importing SQLAlchemy would double an API function's cold start for
+one connection. Alembic's engine is built in ``wellapi.handlers.migration`` from the same
 ``connection_factory``.
 """
 

@@ -16,7 +16,7 @@ holds (revision 0022):
   (``wellapi.resources.feed.CHANGE_PAIRS``, at most 15), merged and cut to the page.
 
 The statement writes each record's JSON:API resource object itself, as the reads do
-(``wellapi.sqlbuild.document_sql``): every value is JSON text made by PostgreSQL. The values
+(``wellapi.sqltext.document``): every value is JSON text made by PostgreSQL. The values
 are typed before they get here (integers, the enums' members, a sync run id of bounded
 length), and every literal is written by ``to_literal``. The text is fixed but for them, so it
 is built here at run time, with no SQL builder.

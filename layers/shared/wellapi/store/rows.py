@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # the authorizer, which reads rows, loads no write
 # ---------------------------------------------------------------------------------------------
 
 ID_LABEL = "id"
-# The row's resource object, as JSON text (``wellapi.sqlbuild.document_sql``).
+# The row's resource object, as JSON text (``wellapi.sqltext.document``).
 DOCUMENT_LABEL = "document"
 
 

@@ -1,7 +1,7 @@
 """What decides the SQL text of a request (its shape), apart from the values in it.
 
-Shapes are plain data: ``wellapi.store.statements`` finds a shape's compiled text by its ``repr``,
-so a function answering a shape compiled ahead of time never imports SQLAlchemy.
+Shapes are plain data: ``wellapi.sqltext.statements`` composes a shape's text once and keeps it,
+keyed by the shape.
 """
 
 from __future__ import annotations
@@ -215,7 +215,7 @@ class WriteShape:
 
 @dataclass(frozen=True)
 class WritePlan:
-    """A write's compiled statement, and how to read its outcome row (``WriteOutcome``)."""
+    """A write's composed statement, and how to read its outcome row (``WriteOutcome``)."""
 
     template: Template
     # The rules' check names (``wellapi.resources.rules``), in the order their failures are

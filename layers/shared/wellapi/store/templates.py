@@ -1,4 +1,4 @@
-"""SQL text for the simple query protocol: compiled statements, values inlined safely.
+"""SQL text for the simple query protocol: composed statements, values inlined safely.
 
 Every request is sent as one simple-protocol query (one network round trip with pg8000,
 against three for a parameterised statement), so values are rendered as literals. They are
@@ -41,7 +41,7 @@ def to_literal(value: Any) -> str:
 
 @dataclass(frozen=True)
 class Template:
-    """A compiled statement with ``%(name)s`` slots and the defaults SQLAlchemy bound itself."""
+    """A composed statement with ``%(name)s`` slots and the values a request may leave unset."""
 
     text: str
     defaults: Mapping[str, Any] = field(default_factory=dict)
@@ -62,7 +62,7 @@ class Layout:
 
     @cached_property
     def columns(self) -> ReadColumns:
-        # A layout lives as long as its compiled statement (statements.read_template's cache),
+        # A layout lives as long as its composed statement (statements.read_template's cache),
         # so each label is looked up once per environment, not once per row.
         return ReadColumns(self.labels)
 

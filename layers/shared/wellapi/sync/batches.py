@@ -22,7 +22,7 @@ leave (on equal times a removal comes after the link):
   ``occurred_at``, written over HTTP or before revision 0015, occurred before any message) and
   records its time as the key's tombstone (the latest one wins);
 - a revocation is recorded, not swept: from its commit no read shows the connector's rows
-  (``wellapi.sqlbuild.read_sql``), and ``wellapi.sync.sweeper`` soft-deletes them in bounded steps.
+  (``wellapi.sqltext.reads``), and ``wellapi.sync.sweeper`` soft-deletes them in bounded steps.
 
 Concurrent batches: the script first takes a transaction-level advisory lock per connector it
 names, sorted (shared for links; exclusive for unlinks and revocations, and the sweeper's), so

@@ -1,0 +1,400 @@
+"""SQL for Create, Update and Delete: one statement that checks every rule and writes only
+when all of them hold, then reports each rule's outcome in one row.
+
+    WITH rel_<name> AS (the parent each relationship points at, if visible),
+         target     AS (the row an update or delete addresses, if visible),
+         checks     AS (one boolean per rule),
+         written    AS (INSERT ... / UPDATE ... WHERE every check holds RETURNING the row)
+    SELECT checks.*, (SELECT count(*) FROM written) FROM checks
+
+The database records the change itself (revision 0025, docs/changes.md): a trigger at the end
+of the statement writes the record of the row it changed, so it commits exactly when the
+change does, in the same round trip, and a write that changes nothing (a failed rule, a PATCH
+that changes nothing, a create that meets a live row, a replayed create) records nothing.
+
+Every column of that outcome row is labelled by ``wellapi.store.rows``, which also reads it back
+(``WriteOutcome``); the plan keeps the labels in the order the statement emits them.
+
+An update compares what it may not change with the target row instead: each create-only or
+read-only member sent back (a timestamp, ``created_by``, a parent by its public id) is a
+check that it IS NOT DISTINCT FROM the row's value, and its ``changes`` flag says whether any
+writable attribute sent differs from the row's. The row is updated only when it does, so a
+PATCH that changes nothing writes nothing (``updated_at`` stays, no trigger fires) and still
+reports that it found the row, which the script then reads back.
+
+Composed once per shape (resource, operation, which members the document has, principal
+kind), the first time a function serves it (``wellapi.sqltext.statements``).
+"""
+
+from __future__ import annotations
+
+from wellapi.resources import RESOURCES, Resource
+from wellapi.resources.all_conditions import CONDITIONS
+from wellapi.resources.changes import ResourceDocument
+from wellapi.resources.conditions import (
+    SCOPE_WORKSPACE_PK,
+    Check,
+    WriteContext,
+    all_of,
+    any_of,
+    qualified,
+    slot,
+)
+from wellapi.resources.rules import KEEPS_PREFIX, READ_ONLY_PREFIX
+from wellapi.sqltext.reads import (
+    SLOT_TYPES,
+    live_row_conditions,
+    parent_visible,
+    scope_condition,
+    with_parents,
+)
+from wellapi.sqltext.text import select, template
+from wellapi.store.rows import (
+    CHANGES_LABEL,
+    CREATED_LABEL,
+    FOUND_TARGET_LABEL,
+    WRITTEN_LABEL,
+    check_label,
+    found_label,
+)
+from wellapi.store.shapes import WritePlan, WriteShape
+
+TARGET = "target"
+# Where the write says "every check holds", filled by ``assemble``.
+EVERY = "<every check holds>"
+# A flag or check of the outcome row: its label and its condition.
+Flags = list[tuple[str, str]]
+
+
+def _resolved(resource: Resource, shape: WriteShape) -> list[str]:
+    """The relationships whose parents the write looks up (found, and visible to the caller).
+
+    An update looks up the parents a client may point at (create-only ones), for a parent it
+    names other than the row's: missing or invisible, that is 404 as on create. Named at the
+    row's own parent (by public id, ``_member_checks``), it is not looked up again: a parent
+    deleted since may be sent back. A read-only relationship is only compared.
+    """
+    if shape.kind == "create":
+        return list(shape.relationships)
+    return [n for n in shape.relationships if resource.relationship(n).writable != "never"]
+
+
+def _related(shape: WriteShape, ctx: WriteContext) -> dict[str, str]:
+    """Each resolved relationship's CTE (``rel_<name>``), by relationship."""
+    resource = ctx.resource
+    ctes: dict[str, str] = {}
+    for name in _resolved(resource, shape):
+        rel = resource.relationship(name)
+        alias = f"p_{name}"
+        condition = CONDITIONS[resource].relationship_visible(ctx, name, alias)
+        if condition is None:
+            condition = parent_visible(rel.parent, alias, service=shape.service)
+        # Only what the rules compare: a parent's other columns are none of the API role's
+        # business (revision 0014 lets it read no more). A parent owned by a workspace has it.
+        kept = [f"{alias}.pk"]
+        if rel.parent.visibility == "workspace_owned":
+            kept.append(f"{alias}.workspace_pk")
+        found = f"{alias}.{rel.parent.id_column} = {slot(f'rel_{name}', 'UUID')}"
+        source = f"{qualified(rel.parent.table.name)} AS {alias}"
+        ctes[name] = select(kept, source, [found, condition])
+    return ctes
+
+
+def _row_parent(name: str) -> str:
+    """The column under which the target row carries a relationship's public id."""
+    return f"rel_id_{name}"
+
+
+def _target(resource: Resource, shape: WriteShape) -> str:
+    """The row an update or delete addresses, live and in scope; an update's locked."""
+    if shape.target_by:
+        address = [
+            f"p_{n}.{resource.relationship(n).parent.id_column} = {slot(f'target_{n}', 'UUID')}"
+            for n in shape.target_by
+        ]
+    else:
+        address = [f"t.{resource.id_column} = {slot('row_id', 'UUID')}"]
+    columns = ["t.*"]
+    if shape.kind == "update":
+        # An update compares the parents a document names with the row's, by public id.
+        columns += [
+            f"p_{rel.name}.{rel.parent.id_column} AS {_row_parent(rel.name)}"
+            for rel in resource.relationships
+            if rel.reverse_column is None
+        ]
+    source = with_parents(resource, qualified(resource.table.name), "t")
+    where = [
+        *address,
+        # A ledger row of a revoked connector is not found, exactly like a deleted one.
+        *live_row_conditions(resource, "t"),
+        scope_condition(resource, "t", service=shape.service),
+    ]
+    read = select(columns, source, where)
+    if shape.kind == "update":
+        # An update compares the row with what it was sent and writes only if something
+        # changes: it must compare the row it would overwrite. Locked, the row is read at its
+        # latest committed version once a concurrent writer commits, so a PATCH racing another
+        # is a no-op only against the row as that one left it
+        # (tests/database/test_races_extra.py).
+        read += "\nFOR UPDATE OF t"
+    return read
+
+
+def _member_checks(resource: Resource, shape: WriteShape) -> list[Check]:
+    """What an update may not change, each compared with the row: a create-only member may
+    be sent again at its value (else IMMUTABLE_FIELD), and so may a read-only one (else
+    READ_ONLY_FIELD): a client may PATCH back the resource it fetched."""
+    checks: list[Check] = []
+    for name in shape.attributes:
+        attribute = resource.attribute(name)
+        if attribute.writable == "create":
+            sent = slot(f"attr_{name}", SLOT_TYPES.get(attribute.kind))
+            condition = f"{TARGET}.{attribute.column} = {sent}"
+            checks.append(Check(KEEPS_PREFIX + name, condition, (TARGET,)))
+    for name in shape.read_only:
+        # Typed after the column: a timestamp is compared as an instant (timestamptz).
+        attribute = resource.attribute(name)
+        sent = slot(f"ro_{name}", SLOT_TYPES.get(attribute.kind))
+        condition = f"{TARGET}.{attribute.column} IS NOT DISTINCT FROM {sent}"
+        checks.append(Check(READ_ONLY_PREFIX + name, condition, (TARGET,)))
+    for name in (*shape.relationships, *shape.null_relationships):
+        rel = resource.relationship(name)
+        if rel.writable == "always":
+            continue
+        current = f"{TARGET}.{_row_parent(rel.name)}"
+        same = (
+            f"{current} IS NULL"
+            if name in shape.null_relationships
+            else f"{current} IS NOT DISTINCT FROM {slot(f'rel_{name}', 'UUID')}"
+        )
+        prefix = KEEPS_PREFIX if rel.writable == "create" else READ_ONLY_PREFIX
+        checks.append(Check(prefix + name, same, (TARGET,)))
+    return checks
+
+
+def _changes(resource: Resource, shape: WriteShape) -> list[str]:
+    """For each writable attribute the update sends: whether it differs from the row's."""
+    changes = []
+    for name in shape.attributes:
+        attribute = resource.attribute(name)
+        if attribute.writable == "always":
+            sent = slot(f"attr_{name}", SLOT_TYPES.get(attribute.kind))
+            changes.append(f"{TARGET}.{attribute.column} IS DISTINCT FROM {sent}")
+    return changes
+
+
+def isolated(condition: str, reads: tuple[str, ...]) -> str:
+    """A rule as a subquery of its own over the rows it reads, false when one is missing.
+
+    A rule may read the target or a relationship's row; inline, that row would join the FROM
+    of the outcome row, which would then vanish whenever the row does not exist (the found
+    flags are there to report that, and the outcome row must always be there to carry them).
+    """
+    source = f" FROM {', '.join(reads)}" if reads else ""
+    return f"coalesce((SELECT {condition}{source}), false)"
+
+
+def _exists(cte: str) -> str:
+    return f"EXISTS (SELECT 1 FROM {cte})"
+
+
+def _found(related: dict[str, str]) -> Flags:
+    """Whether each relationship's parent was found (and may be pointed at)."""
+    return [(found_label(name), _exists(f"rel_{name}")) for name in related]
+
+
+class Write:
+    """A write's parts, before they are assembled into its one statement: the CTEs it reads
+    (relationships, target), its found flags and rule checks, whether an update changes
+    anything, and the write itself given the condition that every check holds. A plain class:
+    making a dataclass would cost a write function's cold start about a millisecond."""
+
+    __slots__ = ("changes", "checks", "ctes", "flags", "relationships", "shape", "write")
+
+    def __init__(
+        self,
+        shape: WriteShape,
+        ctes: list[tuple[str, str]],
+        flags: Flags,
+        checks: list[Check],
+        relationships: tuple[str, ...],
+        write: str,
+        changes: list[str] | None = None,
+    ) -> None:
+        self.shape = shape
+        self.ctes = ctes
+        self.flags = flags
+        self.checks = checks
+        self.relationships = relationships
+        self.write = write
+        self.changes = changes
+
+
+def _checks_cte(parts: Write) -> tuple[str, Flags, Flags]:
+    """The checks CTE: each flag, each rule guarded by the flags (a rule about rows that were
+    not found is moot), and an update's ``changes``; with the outcome's flags and checks."""
+    found_all = [condition for _, condition in parts.flags]
+    conditions = [
+        (check_label(c.name), all_of(*found_all, isolated(c.condition, c.reads)))
+        for c in parts.checks
+    ]
+    outcomes: Flags = []
+    if parts.changes is not None:
+        # Not a rule: whether to write at all. Evaluated on the row the statement read, as the
+        # rules are; a row that is found and changes nothing is left alone.
+        changed = (
+            all_of(*found_all, isolated(any_of(*parts.changes), (TARGET,)))
+            if parts.changes
+            else "false"
+        )
+        outcomes = [(CHANGES_LABEL, changed)]
+    every = [*parts.flags, *conditions, *outcomes]
+    return select([f"{cond} AS {name}" for name, cond in every]), conditions, outcomes
+
+
+def outcome_columns(shape: WriteShape, flags: Flags) -> list[tuple[str, str]]:
+    """The outcome row's columns, each with its label: each flag and check from the checks
+    CTE, how many rows the write wrote and, for a create, whether it created."""
+    columns = [(f"checks.{name}", name) for name, _ in flags]
+    columns.append(("(SELECT count(*) FROM written)", WRITTEN_LABEL))
+    if shape.kind == "create":
+        columns.append((f"(SELECT bool_or(written.{CREATED_LABEL}) FROM written)", CREATED_LABEL))
+    return columns
+
+
+def assemble(parts: Write) -> WritePlan:
+    """The statement around a write: the checks CTE, the write when every check holds, and
+    the outcome row (each flag and check, whether the update changes anything, how many rows
+    it wrote and, for a create, whether it created)."""
+    checks_cte, conditions, outcomes = _checks_cte(parts)
+    # No resolved scope (the person may not act in the requested workspace): the request is
+    # refused after the statement, so it must write nothing, whatever the rules say.
+    every = all_of(
+        f"{SCOPE_WORKSPACE_PK} IS NOT NULL",
+        *(f"checks.{name}" for name, _ in (*parts.flags, *conditions)),
+    )
+    ctes = [*parts.ctes, ("checks", checks_cte), ("written", parts.write.replace(EVERY, every))]
+    columns = outcome_columns(parts.shape, [*parts.flags, *conditions, *outcomes])
+    with_ = ",\n".join(f"{name} AS (\n{body}\n)" for name, body in ctes)
+    selected = [f"{value} AS {label}" for value, label in columns]
+    text = f"WITH {with_}\n{select(selected, 'checks')}"
+    labels = tuple(label for _, label in columns)
+    checks = tuple(c.name for c in parts.checks)
+    return WritePlan(template(text), checks, parts.relationships, labels)
+
+
+def _insert(shape: WriteShape, ctx: WriteContext) -> str:
+    """INSERT ... SELECT the values FROM checks WHERE every check holds (ON CONFLICT: nothing,
+    or for an upsert the update of the live row); ``EVERY`` is left for ``assemble``."""
+    resource = ctx.resource
+    values: dict[str, str] = {resource.id_column: slot("row_id")}
+    for name in shape.attributes:
+        values[resource.attribute(name).column] = slot(f"attr_{name}")
+    for name, cte in ctx.related.items():
+        values[resource.relationship(name).column] = f"(SELECT {cte}.pk FROM {cte})"
+    values.update(CONDITIONS[resource].create_values(ctx))
+    table = qualified(resource.table.name)
+    returned = f"{table}.{resource.id_column}"
+    source = select(list(values.values()), "checks", [EVERY])
+    insert = f"INSERT INTO {table} ({', '.join(values)})\n{source}"
+    if not shape.upsert:
+        return f"{insert}\nON CONFLICT DO NOTHING RETURNING true AS {CREATED_LABEL}, {returned}"
+    key = resource.rules.upsert_key
+    kept = [c for c in values if c not in (*key, resource.id_column)]
+    assignments = ", ".join(f"{c} = excluded.{c}" for c in kept)
+    return (
+        f"{insert}\nON CONFLICT ({', '.join(key)}) WHERE deleted_at IS NULL"
+        f" DO UPDATE SET {assignments}"
+        f"\nRETURNING (xmax = 0) AS {CREATED_LABEL}, {returned}"
+    )
+
+
+def _update(resource: Resource, assignments: dict[str, str], *, if_changed: bool) -> str:
+    """UPDATE the target row (live) with ``assignments`` when every check holds (and, for a
+    PATCH, when it changes something); ``EVERY`` is left for ``assemble``."""
+    table = qualified(resource.table.name)
+    guard = [f"checks.{CHANGES_LABEL}"] if if_changed else []
+    where = all_of(
+        f"{table}.pk = (SELECT {TARGET}.pk FROM {TARGET})",
+        f"{table}.deleted_at IS NULL",
+        EVERY,
+        *guard,
+    )
+    sets = ", ".join(f"{column} = {value}" for column, value in assignments.items())
+    return (
+        f"UPDATE {table} SET {sets} FROM checks WHERE {where}"
+        f" RETURNING {table}.{resource.id_column}"
+    )
+
+
+def _context(shape: WriteShape) -> WriteContext:
+    """What the rules see of a write of this shape, its relationships' CTEs named."""
+    resource = RESOURCES[shape.resource]
+    document = ResourceDocument(dict.fromkeys(shape.attributes), {})
+    related = {name: f"rel_{name}" for name in _resolved(resource, shape)}
+    return WriteContext(resource, document, shape.service, related, TARGET)
+
+
+def _relationship_ctes(shape: WriteShape, ctx: WriteContext) -> list[tuple[str, str]]:
+    return [(ctx.related[name], body) for name, body in _related(shape, ctx).items()]
+
+
+def compose_create(shape: WriteShape) -> WritePlan:
+    ctx = _context(shape)
+    checks = CONDITIONS[ctx.resource].create_checks(ctx)
+    write = _insert(shape, ctx)
+    parts = Write(
+        shape,
+        _relationship_ctes(shape, ctx),
+        _found(dict(ctx.related)),
+        checks,
+        tuple(ctx.related),
+        write,
+    )
+    return assemble(parts)
+
+
+def compose_update(shape: WriteShape) -> WritePlan:
+    """UPDATE the addressed row when every check holds and a writable attribute it sends
+    differs from the row's; what it may not change is compared with the row."""
+    ctx = _context(shape)
+    resource = ctx.resource
+    # The row's own parent, named again, is found whatever has become of it since.
+    flags: Flags = [(FOUND_TARGET_LABEL, _exists(TARGET))]
+    for name, cte in ctx.related.items():
+        own = f"{TARGET}.{_row_parent(name)} = {slot(f'rel_{name}', 'UUID')}"
+        flags.append((found_label(name), any_of(_exists(cte), isolated(own, (TARGET,)))))
+    checks = _member_checks(resource, shape) + CONDITIONS[resource].update_checks(ctx)
+    assignments = {
+        resource.attribute(n).column: slot(f"attr_{n}", SLOT_TYPES.get(resource.attribute(n).kind))
+        for n in shape.attributes
+    }
+    # The trigger moves updated_at; naming it keeps the SET list from ever being empty.
+    assignments["updated_at"] = "now()"
+    ctes = [(TARGET, _target(resource, shape)), *_relationship_ctes(shape, ctx)]
+    write = _update(resource, assignments, if_changed=True)
+    parts = Write(shape, ctes, flags, checks, tuple(ctx.related), write, _changes(resource, shape))
+    return assemble(parts)
+
+
+def compose_delete(shape: WriteShape) -> WritePlan:
+    """Soft-delete the addressed row (and clear what the resource clears with it) when every
+    check holds."""
+    ctx = _context(shape)
+    resource = ctx.resource
+    conditions = CONDITIONS[resource]
+    flags: Flags = [(FOUND_TARGET_LABEL, _exists(TARGET)), *_found(dict(ctx.related))]
+    ctes = [(TARGET, _target(resource, shape)), *_relationship_ctes(shape, ctx)]
+    assignments = {"deleted_at": "now()", **conditions.delete_values()}
+    write = _update(resource, assignments, if_changed=False)
+    checks = conditions.delete_checks(ctx)
+    return assemble(Write(shape, ctes, flags, checks, tuple(ctx.related), write))
+
+
+def compose_write(shape: WriteShape) -> WritePlan:
+    """The plan of a write (``wellapi.sqltext.statements`` caches it)."""
+    if shape.kind == "create":
+        return compose_create(shape)
+    if shape.kind == "update":
+        return compose_update(shape)
+    return compose_delete(shape)
