@@ -339,6 +339,9 @@ def _document(resource: Resource, *, collection: bool) -> dict[str, Any]:
         page_link = {"type": ["string", "null"]}
         links["required"] = ["self", "prev", "next"]
         links["properties"].update({"prev": page_link, "next": page_link})
+        # A numbered page's links only (page[number]): the first page, and the last while the
+        # total is exact and that page within MAX_PAGE_DEPTH (else null).
+        links["properties"].update({"first": page_link, "last": page_link})
     document: dict[str, Any] = {
         "type": "object",
         "required": ["jsonapi", "data", "links"],

@@ -1,7 +1,8 @@
 """How the OpenAPI document (``welldev.openapi``) says a List pages and counts.
 
-Two forms of the same cursor paging, one per request (``wellapi.jsonapi.query``): the
-platform's ``limit`` / ``cursor`` and the cursor pagination profile's ``page[...]``.
+Three forms, one per request (``wellapi.jsonapi.query``): the platform's ``limit`` /
+``cursor`` and the cursor pagination profile's ``page[...]`` (the same cursor paging), and
+numbered pages (``page[number]`` with ``page[size]``) as deep as ``MAX_PAGE_DEPTH`` rows.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from wellapi.jsonapi import CURSOR_PROFILE
-from wellapi.jsonapi.query import MAX_PAGE_SIZE
+from wellapi.jsonapi.query import MAX_PAGE_DEPTH, MAX_PAGE_SIZE
 from wellapi.operations.read import TOTAL_BOUND
 
 _SIZE: dict[str, Any] = {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE}
@@ -27,6 +28,14 @@ PAGE_PARAMETERS: tuple[tuple[str, dict[str, Any], str], ...] = (
     ("page[size]", _SIZE, "Default 20 (the profile's form; not with `limit`)."),
     ("page[after]", _CURSOR, f"Cursor ({CURSOR_PROFILE}; not with `cursor`)."),
     ("page[before]", _CURSOR, f"Cursor ({CURSOR_PROFILE}; not with `cursor`)."),
+    (
+        "page[number]",
+        {"type": "integer", "minimum": 1},
+        "A numbered page, 1 the first, of `page[size]` rows (not with a cursor or `limit`). It "
+        f"may start at most {MAX_PAGE_DEPTH} rows deep (400 `PAGE_NUMBER_TOO_DEEP`); the "
+        "deepest page's `links.next` is a cursor. The links are numbered: `first`, `prev`, "
+        f"`next`, and `last` while the List holds at most {TOTAL_BOUND} rows.",
+    ),
 )
 
 # A List's ``meta``: the platform's counts.

@@ -16,7 +16,7 @@ from typing import Any
 
 from wellapi.domain import CHANGE_RETENTION_DAYS
 from wellapi.errors import ERROR_CODES
-from wellapi.jsonapi.query import MAX_FILTER_VALUES, MAX_PAGE_SIZE
+from wellapi.jsonapi.query import MAX_FILTER_VALUES, MAX_PAGE_DEPTH, MAX_PAGE_SIZE
 from wellapi.operations.registry import OPERATIONS
 from wellapi.resources import Resource, ScopeRule
 
@@ -38,6 +38,7 @@ LIST_QUERY = (
     "PAGE_SIZE_TOO_LARGE",
     "RANGE_PAGINATION_NOT_SUPPORTED",
     "MIXED_PAGINATION",
+    "PAGE_NUMBER_TOO_DEEP",
     "INVALID_CURSOR",
     "INVALID_FILTER",
 )
@@ -170,8 +171,10 @@ OPERATION_TEXT: dict[str, OperationText] = {
         f"(`sort`), `limit` rows (20, at most {MAX_PAGE_SIZE}), and cursor links "
         "`links.next` / `links.prev` (`cursor`, whose value is the token of the previous "
         "answer's link). The cursor pagination profile's `page[size]`, `page[after]` and "
-        "`page[before]` say the same; the links answer in the form the request used, and "
-        "mixing the two forms is 400 `MIXED_PAGINATION`. `include` adds the "
+        "`page[before]` say the same. Numbered pages, `page[number]` with `page[size]`, start "
+        f"at most {MAX_PAGE_DEPTH} rows deep (400 `PAGE_NUMBER_TOO_DEEP`). The links answer "
+        "in the form the request used, and mixing forms is 400 `MIXED_PAGINATION`. "
+        "`include` adds the "
         "related records the caller may see (the linkage is there either way); "
         "`fields[<type>]` keeps only the fields it names; every `filter[...]` given must hold.",
         (*ALWAYS, *LIST_QUERY, "FORBIDDEN"),

@@ -17,13 +17,14 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pg8000.native
 import pytest
 
 from tests.support.proven import SignedScope
-from wellapi.jsonapi.query import DEFAULT_PAGE_SIZE, parse_read_query
+from wellapi.jsonapi.query import DEFAULT_PAGE_SIZE, MAX_PAGE_DEPTH, parse_read_query
 from wellapi.resources import resource_named
 from wellapi.roles import API_ROLE
 from wellapi.sqltext.statements import read_template
@@ -183,3 +184,44 @@ def test_a_ledger_built_in_bulk_gets_back_exactly_the_indexes_the_migrations_mad
 
     assert conn.run(catalog) == before
     assert len(during) < len(before)
+
+
+# Every List shape but the deep cursors, at its deepest numbered page (page[number]).
+NUMBERED = [
+    (tenant, shape)
+    for tenant in ("big", "small")
+    for shape in lt.SHAPES
+    if not shape.single and "{cursor:" not in shape.query
+]
+
+
+@pytest.mark.parametrize(
+    ("tenant", "shape"), NUMBERED, ids=[f"{t}-{s.resource}-{s.name}" for t, s in NUMBERED]
+)
+def test_the_deepest_numbered_page_reads_rows_bounded_by_its_depth_not_by_the_tenant(
+    tenants, tenant, shape
+):
+    _, conn, found = tenants
+    t, requests, signed = found[tenant]
+    request = requests[shape]
+    resource = resource_named(shape.resource)
+    size = parse_read_query(resource, request.query, "list").page_size
+    deepest = (MAX_PAGE_DEPTH - 1) // size + 1
+    query = "&".join(p for p in (request.query, f"page[number]={deepest}") if p)
+    sql, _ = statement(replace(request, query=query))
+    # The rows skipped and the page: what each walked parent may give.
+    depth = (deepest - 1) * size + size + 1
+    connectors = len(t.connector_ids)
+
+    plan = explain(conn, t, signed["member"], sql)
+
+    read: dict[str, float] = {}
+    for table, rows in rows_read(plan):
+        read[table] = read.get(table, 0) + rows
+    bounds = dict.fromkeys(read, depth * PER_PAGE_ROW + connectors + SLACK)
+    if shape.resource in lt.LEDGERS:
+        bounds[shape.resource] = depth * connectors * DIRECTIONS
+    else:
+        bounds[shape.resource] = depth * PER_PAGE_ROW + lt.PROVIDERS
+    over = {table: (read[table], bounds[table]) for table in read if read[table] > bounds[table]}
+    assert not over, f"{over}\n{sql}\n{explain(conn, t, signed['member'], sql, 'TEXT')}"

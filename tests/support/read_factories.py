@@ -61,7 +61,7 @@ PARENT_ATTRIBUTES = {
     "workspace_group": ("name",),
     "provider": ("name", "slug", "url", "category", "popularity_score"),
 }
-INTEGER_MEMBERS = frozenset({"popularity_score", "maxSize", "count", "total"})
+INTEGER_MEMBERS = frozenset({"popularity_score", "maxSize", "maxDepth", "count", "total"})
 # In the past, so rows touched by a test (updated_at = now()) sort after every fixed instant.
 T0 = datetime(2024, 5, 10, 8, 0, tzinfo=UTC)
 

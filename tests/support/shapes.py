@@ -8,9 +8,9 @@ descriptions, the query grammar and the document parser, never from a list of re
 - every List that departs from the default List in at most ``MAX_DIMENSIONS`` (two) of its
   dimensions (``list_dimensions``: include, sort, relationship filters, attribute filters, a
   ``created_at`` range), one id or value per filter, at every page (the first, after a cursor,
-  before one); not what the API refuses.
+  before one, a numbered page past the first); not what the API refuses.
 
-All of it for members and for services: 7,432 shapes, whose composed statements the tests hold
+All of it for members and for services: 9,726 shapes, whose composed statements the tests hold
 to their row contracts and plans (every other shape is composed by the same parts).
 """
 
@@ -35,8 +35,9 @@ AN_ID = "00000000-0000-4000-8000-000000000001"
 # their dimensions (``list_dimensions``), at every page.
 MAX_DIMENSIONS = 2
 # Every List is taken at each page: the first, after a cursor, before one (a cursor's value is
-# a parameter; only its direction is in the SQL text).
-PAGES = (None, "after", "before")
+# a parameter; only its direction is in the SQL text), and a numbered page past the first
+# (its offset is a parameter; only that it skips rows is in the text).
+PAGES = (None, "after", "before", "number")
 A_TIME = "2026-01-01T00:00:00Z"
 
 
@@ -119,8 +120,14 @@ def common_shapes(resource: Resource, *, view: bool) -> list[ReadShape]:
                 continue  # a combination the API refuses (a range sorted by updated_at)
             shape = ReadShape.of(resource, query, single=False, service=service)
             for page in PAGES:
-                shapes[replace(shape, cursor=page) if page else shape] = None
+                shapes[_at_page(shape, page)] = None
     return list(shapes)
+
+
+def _at_page(shape: ReadShape, page: str | None) -> ReadShape:
+    if page == "number":
+        return replace(shape, offset=True)
+    return replace(shape, cursor=page) if page else shape
 
 
 # The nested routes address a row by these relationships' ids (wellapi.operations.nested).

@@ -270,8 +270,6 @@ CLIENT_IDS = ("@orbit/jsonapi",)
 # The operations a client cannot address at all (docs/generic-client.md says why).
 UNADDRESSABLE = {
     "json-api-normalizer": ("create", "update", "delete"),
-    # It pages by page[number] only, which the server does not take yet.
-    "spraypaint": ("pages",),
 }
 
 

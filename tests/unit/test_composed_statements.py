@@ -116,10 +116,11 @@ def test_the_rule_takes_every_list_departing_in_at_most_two_dimensions_at_every_
     resource = RESOURCES.get(key) or VIEWS[key]
     dimensions = rule.list_dimensions(resource)
     # Counted from the description, apart from the enumeration: pairs of options of two
-    # dimensions, less the ranges sorted by updated_at the API refuses, each at three pages.
+    # dimensions, less the ranges sorted by updated_at the API refuses, each at four pages.
     sizes = [len(options) for options in dimensions.values()]
     refused = 2 * len(dimensions["range"])
-    lists = 3 * (1 + sum(sizes) + sum(a * b for a, b in combinations(sizes, 2)) - refused)
+    pairs = sum(a * b for a, b in combinations(sizes, 2))
+    lists = len(rule.PAGES) * (1 + sum(sizes) + pairs - refused)
     retrieves = 0 if key in VIEWS else 1 + len(rule.include_options(resource))
     shapes = rule.common_shapes(resource, view=key in VIEWS)
     assert len(shapes) == 2 * (lists + retrieves)  # members and services
@@ -167,8 +168,9 @@ def test_a_fetched_resource_sent_back_compares_every_read_only_member(resource, 
 
 # A fresh interpreter, as a Lambda environment: import a function, then compose a Retrieve
 # and a List departing from the default List in every dimension at once (every include, a
-# sort, every filter of two ids or values, a range, a cursor), its total, and every write of
-# the resource; print the modules loaded from SQLAlchemy at each step, and the List's shape.
+# sort, every filter of two ids or values, a range, a cursor or a numbered page), its total,
+# and every write of the resource; print the modules loaded from SQLAlchemy at each step,
+# and the List's shapes.
 PROBE = """
 import json, sys
 from dataclasses import replace
@@ -197,6 +199,10 @@ for service in (False, True):
     read_template(listed)
     total_template(listed)
     shapes.append(repr(listed))
+    # A numbered page instead of the cursor: the same List, skipping the pages before it.
+    numbered = replace(listed, cursor=None, offset=True)
+    read_template(numbered)
+    shapes.append(repr(numbered))
     if resource.key in RESOURCES:
         whole = parse_read_query(resource, parts[0], "retrieve")
         read_template(ReadShape.of(resource, whole, single=True, service=service))
@@ -235,7 +241,7 @@ def test_a_function_serving_any_shape_never_imports_sqlalchemy(function, resourc
     for text in shapes:
         assert f"include={tuple(r.name for r in description.relationships)!r}" in text
         assert "descending=False" in text
-        assert "cursor='after'" in text
+        assert "cursor='after', offset=False" in text or "cursor=None, offset=True" in text
         assert "ranges=(('created_at', 'gte'), ('created_at', 'lt'))" in text
         # Every filter: the catalog's one relationship points back at it (no filter).
         assert ("relationship_filters=()" in text) == (resource == "provider_catalog")

@@ -179,26 +179,32 @@ REPRS = [
         shape(AWC, ""),
         "ReadShape(resource='account_workspace_connectors', single=False, include=(), "
         "sort='created_at', descending=True, relationship_filters=(), attribute_filters=(), "
-        "ranges=(), cursor=None, service=False, partitions=('input', 'output'))",
+        "ranges=(), cursor=None, offset=False, service=False, partitions=('input', 'output'))",
     ),
     (
         shape(WP, f"filter[is_selected]=true&filter[workspace]={U1}", service=True),
         "ReadShape(resource='workspace_providers', single=False, include=(), "
         "sort='created_at', descending=True, relationship_filters=(('workspace', 1),), "
-        "attribute_filters=(('is_selected', 1),), ranges=(), cursor=None, service=True, "
-        "partitions=())",
+        "attribute_filters=(('is_selected', 1),), ranges=(), cursor=None, offset=False, "
+        "service=True, partitions=())",
     ),
     (
         shape(WGW, "include=created_by", single=True),
         "ReadShape(resource='workspace_group_workspaces', single=True, include=('created_by',), "
         "sort='created_at', descending=True, relationship_filters=(), attribute_filters=(), "
-        "ranges=(), cursor=None, service=False, partitions=())",
+        "ranges=(), cursor=None, offset=False, service=False, partitions=())",
     ),
     (
         shape(AWC, f"page[after]={AFTER_1}"),
         "ReadShape(resource='account_workspace_connectors', single=False, include=(), "
         "sort='created_at', descending=True, relationship_filters=(), attribute_filters=(), "
-        "ranges=(), cursor='after', service=False, partitions=('input', 'output'))",
+        "ranges=(), cursor='after', offset=False, service=False, partitions=('input', 'output'))",
+    ),
+    (
+        shape(AWC, "page[number]=2&page[size]=5"),
+        "ReadShape(resource='account_workspace_connectors', single=False, include=(), "
+        "sort='created_at', descending=True, relationship_filters=(), attribute_filters=(), "
+        "ranges=(), cursor=None, offset=True, service=False, partitions=('input', 'output'))",
     ),
 ]
 

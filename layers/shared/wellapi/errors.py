@@ -64,7 +64,13 @@ ERROR_CODES: dict[str, ErrorCode] = {
     "INVALID_PAGE_PARAMETER": ErrorCode(
         400,
         "Invalid query parameter",
-        "`page[size]` (or `limit`) is not a whole number from 1.",
+        "`page[size]` (or `limit`, or `page[number]`) is not a whole number from 1.",
+    ),
+    "PAGE_NUMBER_TOO_DEEP": ErrorCode(
+        400,
+        "Page number is too deep.",
+        "`page[number]` would start more than 1,000 rows deep (`meta.page.maxDepth`); follow"
+        " `links.next` to read further.",
     ),
     "PAGE_SIZE_TOO_LARGE": ErrorCode(
         400,
@@ -79,8 +85,9 @@ ERROR_CODES: dict[str, ErrorCode] = {
     "MIXED_PAGINATION": ErrorCode(
         400,
         "Invalid query parameter",
-        "The platform's `limit` / `cursor` beside the profile's `page[size]`, `page[after]` or"
-        " `page[before]` in one request (`source.parameter` names the second form's first).",
+        "Two pagination forms in one request: the platform's `limit` / `cursor`, the profile's"
+        " `page[size]`, `page[after]`, `page[before]`, numbered `page[number]` with `page[size]`"
+        " (`source.parameter` names the second form's first).",
     ),
     "INVALID_CURSOR": ErrorCode(
         400,

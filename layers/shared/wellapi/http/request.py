@@ -55,7 +55,7 @@ if TYPE_CHECKING:
     from wellapi.resources.changes import ResourceDocument
 
 # The query parameters a page link replaces; it carries every other one over as sent.
-CURSOR_PARAMETERS = ("page[after]", "page[before]", "cursor")
+CURSOR_PARAMETERS = ("page[after]", "page[before]", "page[number]", "cursor")
 # The header a create's retry repeats (docs/api.md, "Retry-safe creates"), and its bounds.
 IDEMPOTENCY_KEY = "Idempotency-Key"
 IDEMPOTENCY_KEY_MAX = 255

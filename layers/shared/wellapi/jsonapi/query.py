@@ -5,10 +5,13 @@ we define it, or one of ours (``workspace_id``, legacy ``workspaceId``; the plat
 pagination ``limit`` and ``cursor``). Anything else, a repeated parameter, or a malformed value
 is a 400 naming the parameter.
 
-A List pages in one of two forms, never both in one request (400 ``MIXED_PAGINATION``): the
-cursor pagination profile's ``page[size]``, ``page[after]``, ``page[before]``, or the
-platform's ``limit`` and ``cursor``, whose value is the token of the previous answer's
-``links.next`` (or ``links.prev``). The page links answer in the form the request used.
+A List pages in one of three forms, never two in one request (400 ``MIXED_PAGINATION``): the
+cursor pagination profile's ``page[size]``, ``page[after]``, ``page[before]`` (the default);
+the platform's ``limit`` and ``cursor``, whose value is the token of the previous answer's
+``links.next`` (or ``links.prev``); or numbered pages, ``page[number]`` with ``page[size]``, as
+page-number clients send them, as deep as ``MAX_PAGE_DEPTH`` rows (400 ``PAGE_NUMBER_TOO_DEEP``
+beyond: a numbered page reads every row before it). The page links answer in the form the
+request used; past the depth a numbered page's ``next`` is a cursor.
 """
 
 from __future__ import annotations
@@ -38,12 +41,19 @@ WORKSPACE_PARAMETERS = ("workspace_id", "workspaceId")
 # The platform's flat pagination, beside the profile's ``page[...]``.
 LIMIT_PARAMETER = "limit"
 CURSOR_PARAMETER = "cursor"
-PROFILE_PAGE_PARAMETERS = ("page[size]", "page[after]", "page[before]")
+PAGE_SIZE_PARAMETER = "page[size]"
+PAGE_NUMBER_PARAMETER = "page[number]"
+PROFILE_PAGE_PARAMETERS = (PAGE_SIZE_PARAMETER, "page[after]", "page[before]")
 FLAT_PAGE_PARAMETERS = (LIMIT_PARAMETER, CURSOR_PARAMETER)
+# How deep a numbered page may start: it skips every row before it, so its cost grows with its
+# depth (docs/api.md, "Numbered pages"). The same as the bound of meta.total, so a numbered
+# List whose total is exact can link its last page.
+MAX_PAGE_DEPTH = 1000
 
 # How a List asked for its page, and so how its links ask for the next: the cursor
-# pagination profile's page[...] (also when it named neither), or the platform's flat form.
-Pagination = Literal["profile", "flat"]
+# pagination profile's page[...] (also when it named neither), the platform's flat form, or
+# numbered pages.
+Pagination = Literal["profile", "flat", "number"]
 
 _NAME = re.compile(r"^(?P<family>[A-Za-z_]+)(?P<path>(?:\[[^\[\]]*\])*)$")
 _SEGMENT = re.compile(r"\[([^\[\]]*)\]")
@@ -78,12 +88,19 @@ class ReadQuery:
     workspace_parameter: str | None = None
     include_requested: bool = False
     pagination: Pagination = "profile"
+    # A numbered page's number (1 for the first); None when the List pages by cursor.
+    page_number: int | None = None
     # The changes feed's cursor: the place of the last record the previous page showed.
     position: ChangePlace | None = None
 
     @property
     def sort_token(self) -> str:
         return ("-" if self.descending else "") + self.sort
+
+    @property
+    def offset(self) -> int:
+        """The rows a numbered page skips: every row of the pages before it."""
+        return ((self.page_number or 1) - 1) * self.page_size
 
 
 def _bad(
@@ -226,6 +243,35 @@ def _parse_page_size(value: str, parameter: str) -> int:
     return int(digits)
 
 
+def _parse_page_number(value: str) -> int:
+    """A page number: a whole number from 1 (one too long to read is simply too deep)."""
+    digits = value.lstrip("0")
+    if not _DIGITS.fullmatch(value) or not digits:
+        raise _bad(
+            f"{PAGE_NUMBER_PARAMETER} must be a whole number from 1.",
+            PAGE_NUMBER_PARAMETER,
+            "INVALID_PAGE_PARAMETER",
+        )
+    if len(digits) > len(str(MAX_PAGE_DEPTH)):
+        return MAX_PAGE_DEPTH + 1
+    return int(digits)
+
+
+def _check_page_depth(number: int, size: int) -> None:
+    """A numbered page starts at most ``MAX_PAGE_DEPTH`` rows deep."""
+    if (number - 1) * size < MAX_PAGE_DEPTH:
+        return
+    deepest = (MAX_PAGE_DEPTH - 1) // size + 1
+    raise InvalidQueryParameter(
+        f"With page[size]={size}, page[number] may be at most {deepest}: a numbered page "
+        f"starts at most {MAX_PAGE_DEPTH} rows deep. Follow links.next to read further.",
+        parameter=PAGE_NUMBER_PARAMETER,
+        code="PAGE_NUMBER_TOO_DEEP",
+        title="Page number is too deep.",
+        meta={"page": {"maxDepth": MAX_PAGE_DEPTH}},
+    )
+
+
 @dataclass
 class _Filters:
     relationships: list[tuple[str, tuple[UUID, ...]]] = field(default_factory=list)
@@ -314,8 +360,9 @@ def parse_read_query(
         if name in seen:
             raise _bad(f"{name} is given more than once.", name, "DUPLICATE_QUERY_PARAMETER")
         seen.add(name)
-        if given.collection and (name in PROFILE_PAGE_PARAMETERS or name in FLAT_PAGE_PARAMETERS):
-            _check_page_form(given.forms, name)
+        form = _page_form(name, feed=given.feed) if given.collection else None
+        if form is not None:
+            _check_page_form(given.forms, name, form)
         _read_parameter(given, name, value)
     _check_combinations(given)
     return _read_query(given)
@@ -336,12 +383,14 @@ class _Given:
     sort: str = "created_at"
     descending: bool = True
     page_size: int = DEFAULT_PAGE_SIZE
+    page_number: int | None = None
     # Each cursor as sent, with the parameter that sent it: (value, name).
     after_raw: tuple[str, str] | None = None
     before_raw: tuple[str, str] | None = None
     flat_raw: tuple[str, str] | None = None
-    # The first page parameter of each form the request gave, to name a clash.
-    forms: dict[Pagination, str] = field(default_factory=dict)
+    # The first page parameter of each form the request gave, to name a clash: page[size]
+    # is the profile's and the numbered pages' both ("size").
+    forms: dict[str, str] = field(default_factory=dict)
     workspace_id: UUID | None = None
     workspace_parameter: str | None = None
 
@@ -360,18 +409,47 @@ class _Given:
         return self.kind not in ("relationship", "feed")
 
 
-def _check_page_form(forms: dict[Pagination, str], name: str) -> None:
-    """Notes the form a page parameter belongs to: a request pages in one form only."""
-    form: Pagination = "flat" if name in FLAT_PAGE_PARAMETERS else "profile"
+def _page_form(name: str, *, feed: bool) -> str | None:
+    """The pagination form a List's parameter belongs to, if it is a page parameter."""
+    if name in FLAT_PAGE_PARAMETERS:
+        return "flat"
+    if name == PAGE_SIZE_PARAMETER:
+        return "size"
+    if name == PAGE_NUMBER_PARAMETER:
+        # The feed reads forward from a place only: page[number] is not its parameter.
+        return None if feed else "number"
+    return "profile" if name in PROFILE_PAGE_PARAMETERS else None
+
+
+# The forms a page parameter's form cannot be given with.
+_CLASHES = {
+    "flat": {"size", "profile", "number"},
+    "size": {"flat"},
+    "profile": {"flat", "number"},
+    "number": {"flat", "profile"},
+}
+
+
+def _check_page_form(forms: dict[str, str], name: str, form: str) -> None:
+    """Notes the form a page parameter belongs to: a request pages in one form only
+    (page[size] goes with the profile's cursors or with page[number])."""
+    others = [first for f, first in forms.items() if f in _CLASHES[form]]
     forms.setdefault(form, name)
-    if len(forms) == 2:
-        other = forms["profile" if form == "flat" else "flat"]
+    if others:
+        other = others[0]
         raise _bad(
-            f"{name} cannot be combined with {other}: page with limit and cursor, or "
-            "with page[size], page[after] and page[before], not both.",
+            f"{name} cannot be combined with {other}: page with limit and cursor, with "
+            "page[size], page[after] and page[before], or with page[number] and page[size], "
+            "one form only.",
             name,
             "MIXED_PAGINATION",
         )
+
+
+def _pagination(forms: dict[str, str]) -> Pagination:
+    if "flat" in forms:
+        return "flat"
+    return "number" if "number" in forms else "profile"
 
 
 def _read_parameter(given: _Given, name: str, value: str) -> None:
@@ -390,6 +468,8 @@ def _read_parameter(given: _Given, name: str, value: str) -> None:
         given.sort, given.descending = _parse_sort(value, name)
     elif ((family == "page" and path == ["size"]) or name == LIMIT_PARAMETER) and collection:
         given.page_size = _parse_page_size(value, name)
+    elif name == PAGE_NUMBER_PARAMETER and collection and not feed:
+        given.page_number = _parse_page_number(value)
     elif (name == CURSOR_PARAMETER and collection) or (feed and name == "page[after]"):
         given.flat_raw = (value, name)
     elif family == "page" and path in (["after"], ["before"]) and collection and not feed:
@@ -414,6 +494,8 @@ def _read_parameter(given: _Given, name: str, value: str) -> None:
 
 def _check_combinations(given: _Given) -> None:
     """The parameters that are each valid but cannot be given together."""
+    if given.page_number is not None:
+        _check_page_depth(given.page_number, given.page_size)
     if given.after_raw and given.before_raw:
         raise InvalidQueryParameter(
             "page[after] and page[before] cannot be combined.",
@@ -463,6 +545,7 @@ def _read_query(given: _Given) -> ReadQuery:
         workspace_id=given.workspace_id,
         workspace_parameter=given.workspace_parameter,
         include_requested=given.include_requested,
-        pagination="flat" if "flat" in given.forms else "profile",
+        pagination=_pagination(given.forms),
+        page_number=given.page_number,
         position=position,
     )

@@ -9,6 +9,7 @@ from wellapi.http.request import ROW_ID, ParsedRequest, PathId, RequestSpec
 from wellapi.http.response import Response, document_response
 from wellapi.jsonapi.cursor import Cursor
 from wellapi.jsonapi.document import collection_document, resource_document
+from wellapi.jsonapi.query import MAX_PAGE_DEPTH, PAGE_NUMBER_PARAMETER, ReadQuery
 from wellapi.operations import (
     COLLECTION_MEDIA_TYPE,
     WORKSPACE_PROVIDERS_ROUTE,
@@ -26,6 +27,9 @@ from wellapi.store.shapes import read_params
 # (docs/performance.md "Counting a List").
 TOTAL_BOUND = 1000
 
+# A collection's links by name; a page link is null where there is no such page.
+Links = dict[str, str | None]
+
 
 def retrieve_row(request: ParsedRequest) -> Response:
     return document_response(200, resource_document(read_one(request), request.query, request.url))
@@ -39,6 +43,51 @@ def _total_and_rows(request: ParsedRequest) -> tuple[int, list[ReadRow]]:
     return total, rows
 
 
+def _cursor_parameter(query: ReadQuery, row: ReadRow, *, backward: bool) -> dict[str, str]:
+    """The page link's cursor parameter, in the form the request paged with (a numbered
+    page's, past ``MAX_PAGE_DEPTH``, in the profile's)."""
+    flat = query.pagination == "flat"
+    value = datetime.fromisoformat(row.attribute(query.sort))
+    token = Cursor(query.sort_token, value, UUID(row.id), flat and backward)
+    name = "cursor" if flat else "page[before]" if backward else "page[after]"
+    return {name: token.encode()}
+
+
+def _cursor_links(request: ParsedRequest, rows: list[ReadRow], has_more: bool) -> Links:
+    query = request.query
+    links: Links = {"prev": None, "next": None}
+    if rows:
+        # Paging forward, more rows lie ahead only if the extra row came back; paging
+        # backward (page[before]) the cursor row itself lies ahead.
+        if (query.before is None and has_more) or query.before is not None:
+            links["next"] = page_link(request, _cursor_parameter(query, rows[-1], backward=False))
+        if (query.before is not None and has_more) or query.after is not None:
+            links["prev"] = page_link(request, _cursor_parameter(query, rows[0], backward=True))
+    return links
+
+
+def _number_links(request: ParsedRequest, rows: list[ReadRow], has_more: bool, total: int) -> Links:
+    """A numbered page's links: first, prev, next, and last when the total is exact and the
+    last page is within reach; past ``MAX_PAGE_DEPTH`` next is a cursor."""
+    query = request.query
+    number, size = query.page_number or 1, query.page_size
+
+    def numbered(n: int) -> str:
+        return page_link(request, {PAGE_NUMBER_PARAMETER: str(n)})
+
+    links: Links = {"first": numbered(1), "last": None, "prev": None, "next": None}
+    if number > 1:
+        links["prev"] = numbered(number - 1)
+    if rows and has_more:
+        within = number * size < MAX_PAGE_DEPTH
+        after = _cursor_parameter(query, rows[-1], backward=False)
+        links["next"] = numbered(number + 1) if within else page_link(request, after)
+    last = max(1, -(-total // size))
+    if total <= TOTAL_BOUND and (last - 1) * size < MAX_PAGE_DEPTH:
+        links["last"] = numbered(last)
+    return links
+
+
 def list_rows(request: ParsedRequest) -> Response:
     query = request.query
     total, rows = _total_and_rows(request)
@@ -46,26 +95,11 @@ def list_rows(request: ParsedRequest) -> Response:
     rows = rows[: query.page_size]
     if query.before is not None:
         rows.reverse()
-
-    flat = query.pagination == "flat"
-
-    def cursor(row: ReadRow, backward: bool) -> dict[str, str]:
-        """The page link's cursor parameter, in the form the request paged with."""
-        value = datetime.fromisoformat(row.attribute(query.sort))
-        token = Cursor(query.sort_token, value, UUID(row.id), flat and backward)
-        name = "cursor" if flat else "page[before]" if backward else "page[after]"
-        return {name: token.encode()}
-
-    next_link: str | None = None
-    prev_link: str | None = None
-    if rows:
-        # Paging forward, more rows lie ahead only if the extra row came back; paging
-        # backward (page[before]) the cursor row itself lies ahead.
-        if (query.before is None and has_more) or query.before is not None:
-            next_link = page_link(request, cursor(rows[-1], backward=False))
-        if (query.before is not None and has_more) or query.after is not None:
-            prev_link = page_link(request, cursor(rows[0], backward=True))
-    links = {"self": request.url, "prev": prev_link, "next": next_link}
+    if query.pagination == "number":
+        pages = _number_links(request, rows, has_more, total)
+    else:
+        pages = _cursor_links(request, rows, has_more)
+    links: Links = {"self": request.url, **pages}
     # The platform's counts: how many rows this page holds, and the List's pages in all.
     meta: dict[str, int | bool] = {"total": min(total, TOTAL_BOUND), "count": len(rows)}
     if total > TOTAL_BOUND:

@@ -248,7 +248,14 @@ def _walk_branch(shape: ReadShape, walk: Walk, value: str | None, limit: str) ->
     conditions += row_filters(rest, x)
     source = f"{qualified(resource.table.name)} AS {x}"
     order = order_by(shape, x)
-    return select([f"{x}.*"], source, conditions, order=order, limit=slot(limit))
+    # A numbered page's rows lie after the rows it skips: each parent gives as many as both.
+    # That limit (up to MAX_PAGE_DEPTH + a page) can exceed the planner's estimate of a
+    # filtered branch (a range on one connector is underestimated severalfold), and a
+    # constant limit over the estimate makes it scan the whole range and sort it. Given as a
+    # sub-select, the limit is unknown when the plan is made and the planner plans for a
+    # fraction of the rows: the index walk in the page's order, which stops at the limit.
+    branch_limit = f"(SELECT {slot(limit)} + {slot('offset')})" if shape.offset else slot(limit)
+    return select([f"{x}.*"], source, conditions, order=order, limit=branch_limit)
 
 
 def walked_rows(shape: ReadShape, walk: Walk, *, limit: str = "limit", ordered: bool = True) -> str:
@@ -257,9 +264,10 @@ def walked_rows(shape: ReadShape, walk: Walk, *, limit: str = "limit", ordered: 
     For each parent walked (the tenant's connectors, or the records the filter names) and each
     partition value the List shows, a LATERAL subquery reads up to ``limit`` live rows from an
     index in the page's order, starting at the cursor; the outer query merges them and keeps
-    the first ``limit``. Rows read: at most ``limit`` x parents x partition values, whatever
-    the tenant holds. Unordered (``ordered=False``, the total's walk), the outer query merges
-    nothing: it stops at ``limit`` rows, however many parents are left to walk.
+    the first ``limit`` (after the ``offset`` rows a numbered page skips, which each branch
+    reads too). Rows read: at most (``limit`` + ``offset``) x parents x partition values,
+    whatever the tenant holds. Unordered (``ordered=False``, the total's walk), the outer query
+    merges nothing: it stops at ``limit`` rows, however many parents are left to walk.
     """
     resource = resource_named(shape.resource)
     rel = resource.relationship(walk.relationship)
@@ -279,8 +287,16 @@ def walked_rows(shape: ReadShape, walk: Walk, *, limit: str = "limit", ordered: 
         # none of its rows is read, however many the sweeper has still to soft-delete.
         walked.append(connector_not_revoked("w.pk"))
     source = f"{qualified(rel.parent.table.name)} AS w JOIN LATERAL ({pages}) AS page ON true"
-    order = order_by(shape, "page") if ordered else None
-    return select(["page.*"], source, walked, order=order, limit=slot(limit))
+    if not ordered:
+        return select(["page.*"], source, walked, limit=slot(limit))
+    order = order_by(shape, "page")
+    return select(["page.*"], source, walked, order=order, limit=page_limit(shape))
+
+
+def page_limit(shape: ReadShape) -> str:
+    """A List's ``LIMIT``: its page (and the row that says more lie ahead), after the rows a
+    numbered page skips."""
+    return f"{slot('limit')} OFFSET {slot('offset')}" if shape.offset else slot("limit")
 
 
 def read_columns(shape: ReadShape) -> list[tuple[str, str]]:
@@ -331,7 +347,7 @@ def read_text(shape: ReadShape) -> tuple[str, Layout]:
         return select(selected, source, where, limit="1"), layout
     # A walk has read only live rows in scope that pass every filter, already limited.
     where = [] if walk else _conditions(shape, "t")
-    limit = None if walk else slot("limit")
+    limit = None if walk else page_limit(shape)
     order = order_by(shape, "t")
     return select(selected, source, where, order=order, limit=limit), layout
 
@@ -354,7 +370,7 @@ def total_text(shape: ReadShape) -> str:
     stops at ``total_limit`` rows, so it costs at most that many index entries and rows,
     whatever the tenant holds.
     """
-    counted = replace(shape, cursor=None)
+    counted = replace(shape, cursor=None, offset=False)
     walk = counted.walk
     if walk is not None:
         rows = walked_rows(counted, walk, limit=TOTAL_LIMIT, ordered=False)

@@ -74,6 +74,9 @@ class ReadRequest(Protocol):
     @property
     def before(self) -> Position | None: ...
 
+    @property
+    def offset(self) -> int: ...
+
 
 @dataclass(frozen=True)
 class ReadShape:
@@ -88,6 +91,8 @@ class ReadShape:
     attribute_filters: tuple[tuple[str, int], ...] = ()
     ranges: tuple[tuple[str, str], ...] = ()
     cursor: str | None = None
+    # A numbered page past the first: the rows before it are skipped (``OFFSET``).
+    offset: bool = False
     # Service principals act across workspaces: no tenant condition (RLS says the same).
     service: bool = False
     # For a resource with a walk: the values of its partition attribute the List may show, in
@@ -119,6 +124,7 @@ class ReadShape:
             attribute_filters=tuple(sorted((n, len(v)) for n, v in attribute_filters)),
             ranges=tuple(sorted((r.attribute, r.operator) for r in query.ranges)),
             cursor=cursor,
+            offset=query.offset > 0 and not single,
             service=service,
             partitions=partitions,
         )
@@ -166,6 +172,8 @@ def read_params(query: ReadRequest, *, row_id: Any = None) -> dict[str, Any]:
         params.update({f"attr_{name}_{i}": v for i, v in enumerate(values)})
     for r in query.ranges:
         params[f"range_{r.attribute}_{r.operator}"] = r.value
+    if query.offset:
+        params["offset"] = query.offset
     cursor = query.after or query.before
     if cursor is not None:
         params["cursor_value"] = cursor.value

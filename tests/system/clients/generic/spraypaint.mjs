@@ -1,9 +1,10 @@
 // spraypaint (Graphiti's client) with its defaults: a model per type, named by the type
 // (`jsonapiType`), which is also its collection's path (`/workspace_provider`, answered with a
 // 308 to the route, which fetch follows with the method and the body); attributes camel-cased
-// on the client and snake-cased on the wire (its default keyCase). It pages with page[number],
-// which the server does not take yet: its run does not page (docs/generic-client.md). Its one
-// setting: the header it sends a token in (`Token token="..."` by default, `Bearer` here).
+// on the client and snake-cased on the wire (its default keyCase). It pages with page[number]
+// and page[size] (`page(n).per(size)`), never by a link: its run asks for the next number
+// while the answer's `links.next` says there is one. Its one setting: the header it sends a
+// token in (`Token token="..."` by default, `Bearer` here).
 import spraypaint from 'spraypaint'
 import { plan, run } from './common.mjs'
 
@@ -59,6 +60,17 @@ await run({
     const { data, raw } = await Model.includes(camel(resource.include)).per(resource.page_size).all()
     const included = data.map(row => row[camel(resource.include)]?.klass.jsonapiType).filter(Boolean)
     return { ids: data.map(row => row.id), included, next: Boolean(raw.links?.next) }
+  },
+  async pages (resource) {
+    const Model = models(resource)[resource.type]
+    const ids = []
+    let pages = 0
+    for (let number = 1; ; number++) {
+      const { data, raw } = await Model.per(resource.page_size).page(number).all()
+      ids.push(...data.map(row => row.id))
+      pages += 1
+      if (!raw.links?.next) return { ids, pages }
+    }
   },
   async fetch (resource) {
     const { data } = await models(resource)[resource.type].find(resource.fetch_id)
