@@ -105,6 +105,24 @@ def rows_read(node: dict[str, Any]) -> Iterator[tuple[str, float]]:
         yield from rows_read(child)
 
 
+def over_bounds(
+    plan: dict[str, Any], resource: str, limit: int, connectors: int
+) -> dict[str, tuple[float, int]]:
+    """The tables ``plan`` read more rows of than a read of ``limit`` rows per walked parent
+    may: (rows read, bound) by table."""
+    read: dict[str, float] = {}
+    for table, rows in rows_read(plan):
+        read[table] = read.get(table, 0) + rows
+    bounds = dict.fromkeys(read, limit * PER_PAGE_ROW + connectors + SLACK)
+    if resource in lt.LEDGERS:
+        bounds[resource] = limit * connectors * DIRECTIONS
+    else:
+        # A workspace holds at most one live row per provider of the catalog, and its
+        # enrolments are as few as its groups: bounded, but not by the page.
+        bounds[resource] = limit * PER_PAGE_ROW + lt.PROVIDERS
+    return {table: (read[table], bounds[table]) for table in read if read[table] > bounds[table]}
+
+
 # Every shape for a member of each tenant; a service key's Lists without a filter too (they
 # read the key's workspace, never every tenant: ``ReadShape.across_workspaces``).
 CASES = [
@@ -134,17 +152,7 @@ def test_a_read_shape_reads_rows_bounded_by_the_page_not_by_the_tenant(
 
     plan = explain(conn, t, signed[kind], sql)
 
-    read: dict[str, float] = {}
-    for table, rows in rows_read(plan):
-        read[table] = read.get(table, 0) + rows
-    bounds = dict.fromkeys(read, limit * PER_PAGE_ROW + connectors + SLACK)
-    if shape.resource in lt.LEDGERS:
-        bounds[shape.resource] = limit * connectors * DIRECTIONS
-    else:
-        # A workspace holds at most one live row per provider of the catalog, and its
-        # enrolments are as few as its groups: bounded, but not by the page.
-        bounds[shape.resource] = limit * PER_PAGE_ROW + lt.PROVIDERS
-    over = {table: (read[table], bounds[table]) for table in read if read[table] > bounds[table]}
+    over = over_bounds(plan, shape.resource, limit, connectors)
     assert not over, f"{over}\n{sql}\n{explain(conn, t, signed[kind], sql, 'TEXT')}"
     # The answer itself is a page (a plan that reads little because it finds nothing proves
     # nothing, except where the shape asks for nothing: the export connector's input rows).
@@ -215,13 +223,5 @@ def test_the_deepest_numbered_page_reads_rows_bounded_by_its_depth_not_by_the_te
 
     plan = explain(conn, t, signed["member"], sql)
 
-    read: dict[str, float] = {}
-    for table, rows in rows_read(plan):
-        read[table] = read.get(table, 0) + rows
-    bounds = dict.fromkeys(read, depth * PER_PAGE_ROW + connectors + SLACK)
-    if shape.resource in lt.LEDGERS:
-        bounds[shape.resource] = depth * connectors * DIRECTIONS
-    else:
-        bounds[shape.resource] = depth * PER_PAGE_ROW + lt.PROVIDERS
-    over = {table: (read[table], bounds[table]) for table in read if read[table] > bounds[table]}
+    over = over_bounds(plan, shape.resource, depth, connectors)
     assert not over, f"{over}\n{sql}\n{explain(conn, t, signed['member'], sql, 'TEXT')}"

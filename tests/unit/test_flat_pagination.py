@@ -10,28 +10,15 @@ from uuid import UUID
 
 import pytest
 
+from tests.support.queries import parse, refused
 from wellapi.errors import InvalidQueryParameter
 from wellapi.jsonapi.cursor import Cursor, decode_cursor
-from wellapi.jsonapi.query import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, parse_read_query
-from wellapi.resources import RESOURCES
+from wellapi.jsonapi.query import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
-RESOURCE = RESOURCES["account_workspace_connectors"]
 ROW_ID = UUID("0190a0a0-1234-7abc-8def-0123456789ab")
 AT = datetime(2024, 5, 10, 8, 0, 0, 123456, tzinfo=UTC)
 FORWARD = Cursor("-created_at", AT, ROW_ID).encode()
 BACKWARD = Cursor("-created_at", AT, ROW_ID, backward=True).encode()
-
-
-def parse(raw: str, kind: str = "list"):
-    return parse_read_query(RESOURCE, raw, kind)  # type: ignore[arg-type]
-
-
-def refused(raw: str, kind: str = "list") -> dict[str, object]:
-    with pytest.raises(InvalidQueryParameter) as caught:
-        parse(raw, kind)
-    obj = caught.value.to_object()
-    assert obj["status"] == "400"
-    return obj
 
 
 def test_no_page_parameter_is_the_profiles_form_with_the_default_size():

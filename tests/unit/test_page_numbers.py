@@ -11,32 +11,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wellapi.errors import InvalidQueryParameter
+from tests.support.queries import RESOURCE, parse, refused
 from wellapi.jsonapi.cursor import Cursor
 from wellapi.jsonapi.query import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_DEPTH,
     MAX_PAGE_SIZE,
-    parse_read_query,
 )
-from wellapi.resources import RESOURCES
 from wellapi.sqltext.statements import read_template, total_template
 from wellapi.store.shapes import ReadShape, read_params
 
-RESOURCE = RESOURCES["account_workspace_connectors"]
 AFTER = Cursor("-created_at", datetime(2024, 5, 10, tzinfo=UTC), UUID(int=7)).encode()
-
-
-def parse(raw: str, kind: str = "list"):
-    return parse_read_query(RESOURCE, raw, kind)  # type: ignore[arg-type]
-
-
-def refused(raw: str, kind: str = "list") -> dict[str, object]:
-    with pytest.raises(InvalidQueryParameter) as caught:
-        parse(raw, kind)
-    obj = caught.value.to_object()
-    assert obj["status"] == "400"
-    return obj
 
 
 def test_a_numbered_page_skips_the_rows_of_the_pages_before_it():

@@ -217,19 +217,25 @@ def _parse_sort(value: str, parameter: str) -> tuple[str, bool]:
     return bare, descending
 
 
-def _parse_page_size(value: str, parameter: str) -> int:
+def _whole_number(value: str, parameter: str, bound: int, expected: str) -> int | None:
+    """``value`` as a whole number from 1, or None when it is over ``bound``; 400 naming
+    ``parameter`` (which must be ``expected``) when it is no whole number from 1."""
     # The profile's "positive integer" is ^[0-9]+$ read in base 10: not str.isdigit(), which
     # also accepts other scripts' digits and superscripts (int() then fails on the latter).
     digits = value.lstrip("0")
     if not _DIGITS.fullmatch(value) or not digits:
-        raise _bad(
-            f"{parameter} must be a whole number from 1 to {MAX_PAGE_SIZE}.",
-            parameter,
-            "INVALID_PAGE_PARAMETER",
-        )
-    # Any larger whole number is the profile's max-size error, however long it is (and a very
-    # long one is never handed to int()).
-    if len(digits) > len(str(MAX_PAGE_SIZE)) or int(digits) > MAX_PAGE_SIZE:
+        raise _bad(f"{parameter} must be {expected}.", parameter, "INVALID_PAGE_PARAMETER")
+    # Any larger whole number is over the bound however long it is (and a very long one is
+    # never handed to int()).
+    if len(digits) > len(str(bound)) or int(digits) > bound:
+        return None
+    return int(digits)
+
+
+def _parse_page_size(value: str, parameter: str) -> int:
+    expected = f"a whole number from 1 to {MAX_PAGE_SIZE}"
+    size = _whole_number(value, parameter, MAX_PAGE_SIZE, expected)
+    if size is None:
         # The profile names its error by a type link; ``limit`` is not the profile's.
         profile = parameter != LIMIT_PARAMETER
         raise InvalidQueryParameter(
@@ -240,21 +246,13 @@ def _parse_page_size(value: str, parameter: str) -> int:
             links={"type": f"{CURSOR_PROFILE}/max-size-exceeded"} if profile else None,
             meta={"page": {"maxSize": MAX_PAGE_SIZE}},
         )
-    return int(digits)
+    return size
 
 
 def _parse_page_number(value: str) -> int:
-    """A page number: a whole number from 1 (one too long to read is simply too deep)."""
-    digits = value.lstrip("0")
-    if not _DIGITS.fullmatch(value) or not digits:
-        raise _bad(
-            f"{PAGE_NUMBER_PARAMETER} must be a whole number from 1.",
-            PAGE_NUMBER_PARAMETER,
-            "INVALID_PAGE_PARAMETER",
-        )
-    if len(digits) > len(str(MAX_PAGE_DEPTH)):
-        return MAX_PAGE_DEPTH + 1
-    return int(digits)
+    """A page number: a whole number from 1 (one past any depth is simply too deep)."""
+    number = _whole_number(value, PAGE_NUMBER_PARAMETER, MAX_PAGE_DEPTH, "a whole number from 1")
+    return MAX_PAGE_DEPTH + 1 if number is None else number
 
 
 def _check_page_depth(number: int, size: int) -> None:
