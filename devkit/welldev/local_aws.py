@@ -156,17 +156,23 @@ class LocalAws:
         host, port = server.get_host_and_port()
         local = cls(server, f"http://{host}:{port}", pseudo_parameters()["AWS::Region"])
         try:
-            # moto's state is the process's: an earlier server of this process (a test) left its.
-            reset = f"{local.endpoint_url}/moto-api/reset"
-            request = urllib.request.Request(reset, method="POST")  # noqa: S310 (loopback)
-            urllib.request.urlopen(request, timeout=30).close()  # noqa: S310
-            local._make_queues(template, visibility_timeout)
-            if bus is not None:
-                local._make_bus(bus)
+            local.provision(template, visibility_timeout)
         except BaseException:
             local.stop()
             raise
         return local
+
+    def provision(self, template: Template, visibility_timeout: int | None = None) -> None:
+        """Empty moto, then make the template's queues and change bus on it (again)."""
+        # moto's state is the process's: an earlier server of this process (a test) left its.
+        reset = f"{self.endpoint_url}/moto-api/reset"
+        request = urllib.request.Request(reset, method="POST")  # noqa: S310 (loopback)
+        urllib.request.urlopen(request, timeout=30).close()  # noqa: S310
+        self.queues, self.bus, self.delivered_url = {}, None, None
+        self._make_queues(template, visibility_timeout)
+        bus = change_bus(template)
+        if bus is not None:
+            self._make_bus(bus)
 
     def sqs(self) -> Any:
         return client("sqs", self.endpoint_url, self.region)

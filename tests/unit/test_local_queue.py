@@ -2,8 +2,9 @@
 function from them (welldev.local_aws).
 
 The queues come from a fixture template (a visibility timeout of 2 s, a redrive policy of three
-receives), served by moto in server mode in this process, and are reached over HTTP through
-boto3 as the functions reach them; the mapping invokes a fixture function written to tmp_path
+receives), served by moto in server mode in this process (one server for the module, emptied
+and provisioned again for each test), and are reached over HTTP through boto3 as the functions
+reach them; the mapping invokes a fixture function written to tmp_path
 that succeeds, reports failures, crashes, answers nonsense or holds its batch until released,
 depending on the message body. The project's own sync function behind the running server is in
 ``tests/system/test_local_run.py``.
@@ -102,19 +103,16 @@ def handler(event, context):
 
 
 class Fixture:
-    """The template, its functions (imported in this process) and, for each test, a moto
-    server of its own with the template's queues."""
+    """The template, its functions (imported in this process) and moto's server, whose queues
+    each test finds made anew from the template, empty."""
 
     def __init__(self, template: sam.Template) -> None:
         self.template = template
         self.runtime = LambdaRuntime(template)
         self.log = io.StringIO()
-
-    def serve(self) -> local_aws.LocalAws:
         aws = local_aws.LocalAws.start(self.template)
         assert aws is not None
         self.aws, self.sqs = aws, aws.sqs()
-        return aws
 
     def mapping(self, function_id: str = "WorkerFunction") -> local_aws.EventSourceMapping:
         mappings = local_aws.mappings_of(self.template, self.runtime, self.aws, self.log)
@@ -163,26 +161,26 @@ def functions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fixture]:
     (root / "src").mkdir()
     (root / "src" / "queue_fixture_app.py").write_text(textwrap.dedent(APP))
     (root / "template.yaml").write_text(TEMPLATE)
-    yield Fixture(sam.load(root / "template.yaml"))
+    # One server for the module: stopping one waits out its poll interval (half a second).
+    functions = Fixture(sam.load(root / "template.yaml"))
+    yield functions
+    functions.aws.stop()
     sys.modules.pop("queue_fixture_app", None)
     if str(root / "src") in sys.path:
         sys.path.remove(str(root / "src"))
 
 
 @pytest.fixture
-def fixture(functions: Fixture) -> Iterator[Fixture]:
-    """Empty queues on a new server, and a function that has received nothing."""
+def fixture(functions: Fixture) -> Fixture:
+    """Empty queues, made anew, and a function that has received nothing."""
     functions.runtime.handler("WorkerFunction")  # imported, so that its event list exists
     functions.events.clear()
     functions.app.HOLDING.clear()
     functions.app.RELEASE.clear()
     functions.log.seek(0)
     functions.log.truncate()
-    aws = functions.serve()
-    try:
-        yield functions
-    finally:
-        aws.stop()
+    functions.aws.provision(functions.template)
+    return functions
 
 
 def until(condition: Callable[[], bool], step: Callable[[], object], timeout: float = HANG) -> None:
