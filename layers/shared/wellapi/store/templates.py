@@ -30,7 +30,15 @@ def to_literal(value: Any) -> str:
     """
     if isinstance(value, UUID):
         return str(pg_literal(str(value)))
+    if isinstance(value, bytes):
+        # A ``bytea``: pg8000 writes bytes as ``X'...'``, which PostgreSQL reads as a bit string.
+        return "decode('" + value.hex() + "', 'hex')"
     if isinstance(value, list | tuple):
+        if value and all(isinstance(v, UUID) for v in value):
+            # A UUID is hexadecimal digits and dashes: the array's text form is one literal
+            # with nothing to escape, which the server reads at once (a batch's record ids
+            # run to thousands, each a constant of its own in an ARRAY[]).
+            return "'{" + ",".join(map(str, value)) + "}'"
         # ARRAY[] of an element type the caller casts; an empty array needs that cast to parse.
         return "ARRAY[" + ",".join(to_literal(v) for v in value) + "]"
     text = str(pg_literal(value))
