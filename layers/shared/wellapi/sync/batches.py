@@ -52,6 +52,13 @@ from uuid import UUID
 
 from wellapi.domain import ActorKind
 from wellapi.resources.conditions import constant, slot
+from wellapi.sqltext.sync import (
+    CONNECTOR_PK_SLOT,
+    DIRECTION_SLOT,
+    IDEMPOTENCY_KEY_SLOT,
+    OCCURRED_AT_SLOT,
+    WORKSPACE_PK_SLOT,
+)
 from wellapi.sqltext.text import numbered
 from wellapi.store import connections
 from wellapi.store.rows import select_list
@@ -434,22 +441,14 @@ class MessageOutcome(NamedTuple):
     receipt_fingerprint: bytes | None
 
 
-# A message's slots: the connector's and its workspace's keys, the message's key, time and
-# fingerprint, and a link's or unlink's direction and record ids.
-CONNECTOR_PK = slot("connector_pk")
-WORKSPACE_PK = slot("workspace_pk")
-IDEMPOTENCY_KEY = slot("idempotency_key")
-OCCURRED_AT = slot("occurred_at", "timestamptz")
-DIRECTION = slot("direction", "core_api.direction_enum")
-
-
 def _verdict(*, linking: bool) -> str:
     """The CTE ``verdict``: what becomes of the message, decided on this transaction's view."""
     refusals = (
-        f"WHEN {OCCURRED_AT} < now() - interval {slot('links_accepted_within')} "
+        f"WHEN {OCCURRED_AT_SLOT} < now() - interval {slot('links_accepted_within')} "
         f"THEN {constant(Verdict.STALE)} "
         "WHEN EXISTS (SELECT 1 FROM core_api.connector_revocations cr "
-        f"WHERE cr.workspace_connector_pk = {CONNECTOR_PK} AND cr.occurred_at < {OCCURRED_AT}) "
+        f"WHERE cr.workspace_connector_pk = {CONNECTOR_PK_SLOT} "
+        f"AND cr.occurred_at < {OCCURRED_AT_SLOT}) "
         f"THEN {constant(Verdict.AFTER_REVOCATION)} "
         if linking
         else ""
@@ -460,8 +459,8 @@ def _verdict(*, linking: bool) -> str:
         f"WHEN r.fingerprint IS NULL OR r.fingerprint = {slot('fingerprint')} "
         f"THEN {constant(Verdict.DUPLICATE)} ELSE {constant(Verdict.KEY_REUSED)} END "
         f"{refusals}ELSE {constant(Verdict.APPLIED)} END AS verdict "
-        f"FROM core_api.sync_receipts r WHERE r.workspace_connector_pk = {CONNECTOR_PK} "
-        f"AND r.idempotency_key = {IDEMPOTENCY_KEY})"
+        f"FROM core_api.sync_receipts r WHERE r.workspace_connector_pk = {CONNECTOR_PK_SLOT} "
+        f"AND r.idempotency_key = {IDEMPOTENCY_KEY_SLOT})"
     )
 
 
@@ -492,8 +491,8 @@ def message_template(message_type: str, record_type: str | None) -> Template:
         superseded=superseded,
         # The statement's snapshot: the receipt as the receipts statement left it.
         receipt_fingerprint="(SELECT fingerprint FROM core_api.sync_receipts "
-        f"WHERE workspace_connector_pk = {CONNECTOR_PK} "
-        f"AND idempotency_key = {IDEMPOTENCY_KEY})",
+        f"WHERE workspace_connector_pk = {CONNECTOR_PK_SLOT} "
+        f"AND idempotency_key = {IDEMPOTENCY_KEY_SLOT})",
     )
     return Template(f"WITH {', '.join(parts)} SELECT {outcome}")
 
@@ -538,21 +537,21 @@ def _revocation_parts() -> list[str]:
     ledgers = "ARRAY[" + ",".join(constant(kind) for kind in LEDGERS) + "]"
     return [
         "changed AS (INSERT INTO core_api.connector_revocations "
-        f"(workspace_connector_pk, occurred_at) SELECT {CONNECTOR_PK}, {OCCURRED_AT} "
+        f"(workspace_connector_pk, occurred_at) SELECT {CONNECTOR_PK_SLOT}, {OCCURRED_AT_SLOT} "
         f"WHERE {APPLYING} "
         "ON CONFLICT (workspace_connector_pk) DO UPDATE SET occurred_at = "
         "LEAST(connector_revocations.occurred_at, EXCLUDED.occurred_at) RETURNING 1)",
         "sweeps AS (INSERT INTO core_api.revocation_sweeps "
         "(workspace_connector_pk, record_type, direction) "
-        f"SELECT {CONNECTOR_PK}, t.record_type, d.direction FROM unnest({ledgers}) "
+        f"SELECT {CONNECTOR_PK_SLOT}, t.record_type, d.direction FROM unnest({ledgers}) "
         "AS t(record_type) CROSS JOIN unnest(enum_range(NULL::core_api.direction_enum)) "
         f"AS d(direction) WHERE {APPLYING} ON CONFLICT DO NOTHING RETURNING 1)",
         # A revocation has no sync run.
         revocation_change(
             source="changed",
-            workspace_pk=WORKSPACE_PK,
+            workspace_pk=WORKSPACE_PK_SLOT,
             connector_id=slot("connector_id"),
-            occurred_at=OCCURRED_AT,
+            occurred_at=OCCURRED_AT_SLOT,
             message_key=slot("idempotency_key", "text"),
         ),
     ]
@@ -564,7 +563,7 @@ def _found_records(record_type: str) -> str:
     _, records, id_column = LEDGERS[record_type]
     return (
         f"unnest({slot('record_ids', 'uuid[]')}) AS u(id) JOIN core_api.{records} r "
-        f"ON r.{id_column} = u.id AND r.workspace_pk = {WORKSPACE_PK}"
+        f"ON r.{id_column} = u.id AND r.workspace_pk = {WORKSPACE_PK_SLOT}"
     )
 
 
@@ -572,22 +571,22 @@ def _link_parts(record_type: str) -> list[str]:
     """The CTEs of a link: a ledger row per live record, born deleted when a removal that
     occurred later came first."""
     table = LEDGERS[record_type][0]
-    removed = f"tb.unlinked_at >= {OCCURRED_AT} OR (SELECT {revoked(CONNECTOR_PK)})"
+    removed = f"tb.unlinked_at >= {OCCURRED_AT_SLOT} OR (SELECT {revoked(CONNECTOR_PK_SLOT)})"
     dropped = ", ".join(sorted(constant(v) for v in RECEIPT_DROPPED))
     return [
         # A refused link leaves no receipt: its redeliveries are judged again.
         "forgotten AS (DELETE FROM core_api.sync_receipts WHERE "
-        f"workspace_connector_pk = {CONNECTOR_PK} AND idempotency_key = "
-        f"{IDEMPOTENCY_KEY} AND (SELECT verdict FROM verdict) IN ({dropped}) "
+        f"workspace_connector_pk = {CONNECTOR_PK_SLOT} AND idempotency_key = "
+        f"{IDEMPOTENCY_KEY_SLOT} AND (SELECT verdict FROM verdict) IN ({dropped}) "
         "RETURNING 1)",
         f"changed AS (INSERT INTO core_api.{table} "
         f"({record_type}_pk, workspace_connector_pk, direction, occurred_at, deleted_at) "
-        f"SELECT r.pk, {CONNECTOR_PK}, {DIRECTION}, {OCCURRED_AT}, "
+        f"SELECT r.pk, {CONNECTOR_PK_SLOT}, {DIRECTION_SLOT}, {OCCURRED_AT_SLOT}, "
         f"CASE WHEN {removed} THEN now() END FROM {_found_records(record_type)} "
         "AND r.deleted_at IS NULL "
         "LEFT JOIN core_api.sync_tombstones tb ON tb.workspace_connector_pk = "
-        f"{CONNECTOR_PK} AND tb.record_type = {constant(record_type)} "
-        f"AND tb.record_pk = r.pk AND tb.direction = {DIRECTION} "
+        f"{CONNECTOR_PK_SLOT} AND tb.record_type = {constant(record_type)} "
+        f"AND tb.record_pk = r.pk AND tb.direction = {DIRECTION_SLOT} "
         f"WHERE {APPLYING} RETURNING deleted_at IS NULL AS live)",
     ]
 
@@ -599,13 +598,14 @@ def _unlink_parts(record_type: str) -> list[str]:
     found = _found_records(record_type)
     matching = (
         f"{record_type}_pk IN (SELECT r.pk FROM {found}) "
-        f"AND workspace_connector_pk = {CONNECTOR_PK} AND direction = {DIRECTION} "
-        f"AND coalesce(occurred_at, '-infinity') <= {OCCURRED_AT} AND {APPLYING}"
+        f"AND workspace_connector_pk = {CONNECTOR_PK_SLOT} AND direction = {DIRECTION_SLOT} "
+        f"AND coalesce(occurred_at, '-infinity') <= {OCCURRED_AT_SLOT} AND {APPLYING}"
     )
     return [
         "tombstones AS (INSERT INTO core_api.sync_tombstones "
         "(workspace_connector_pk, record_type, record_pk, direction, unlinked_at) "
-        f"SELECT {CONNECTOR_PK}, {constant(record_type)}, r.pk, {DIRECTION}, {OCCURRED_AT} "
+        f"SELECT {CONNECTOR_PK_SLOT}, {constant(record_type)}, r.pk, {DIRECTION_SLOT}, "
+        f"{OCCURRED_AT_SLOT} "
         f"FROM {found} WHERE {APPLYING} ON CONFLICT "
         "(workspace_connector_pk, record_type, record_pk, direction) DO UPDATE SET "
         "unlinked_at = GREATEST(sync_tombstones.unlinked_at, EXCLUDED.unlinked_at) "
@@ -621,7 +621,7 @@ def declaration_template(revocation: bool) -> Template:
     return Template(
         declared(
             ActorKind.SYNC,
-            occurred_at=OCCURRED_AT,
+            occurred_at=OCCURRED_AT_SLOT,
             sync_run_id="NULL" if revocation else slot("sync_run_id", "text"),
             message_key=slot("idempotency_key", "text"),
         )

@@ -31,6 +31,7 @@ from typing import Any, NamedTuple
 
 from wellapi.domain import ActorKind
 from wellapi.resources.conditions import constant, slot
+from wellapi.sqltext.sync import CONNECTOR_PK_SLOT, DIRECTION_SLOT
 from wellapi.store import connections
 from wellapi.store.rows import select_list
 from wellapi.store.templates import Script, ScriptPart, Template
@@ -81,10 +82,8 @@ def pending_parts(*, pool: Any = None) -> list[SweepPart]:
     return [SweepPart(int(pk), str(kind), str(direction)) for pk, kind, direction in rows]
 
 
-# A step's slots: the connector, the direction of its ledger, and the rows a step sweeps.
-CONNECTOR_PK = slot("connector_pk")
-DIRECTION = slot("direction", "core_api.direction_enum")
-ROWS = slot("rows")
+# How many rows a step sweeps at most.
+STEP_ROWS_SLOT = slot("rows")
 
 
 @lru_cache(maxsize=len(LEDGERS))
@@ -92,19 +91,19 @@ def step_templates(record_type: str) -> tuple[Template, Template, Template]:
     """A step's statements over the ledger of ``record_type``: the connector's lock, the
     declaration of the rows it removes, and the sweep, which answers one ``StepOutcome``."""
     this_part = (
-        f"workspace_connector_pk = {CONNECTOR_PK} AND record_type = {constant(record_type)} "
-        f"AND direction = {DIRECTION}"
+        f"workspace_connector_pk = {CONNECTOR_PK_SLOT} AND record_type = {constant(record_type)} "
+        f"AND direction = {DIRECTION_SLOT}"
     )
     # The database records the rows the step removes (revision 0025) as the revocation's.
     declaration = declared(
         ActorKind.SWEEP,
         occurred_at=(
             "(SELECT occurred_at FROM core_api.connector_revocations "
-            f"WHERE workspace_connector_pk = {CONNECTOR_PK})"
+            f"WHERE workspace_connector_pk = {CONNECTOR_PK_SLOT})"
         ),
     )
     return (
-        Template(f"SELECT pg_advisory_xact_lock({CONNECTOR_PK})"),
+        Template(f"SELECT pg_advisory_xact_lock({CONNECTOR_PK_SLOT})"),
         Template(declaration),
         Template(_sweep(record_type, this_part)),
     )
@@ -130,29 +129,30 @@ def _sweep(record_type: str, this_part: str) -> str:
         f"WHERE {this_part} AND NOT done), "
         # The live rows of this direction after the cursor, on that index, in its order.
         f"batch AS (SELECT l.pk, l.created_at, l.{id_column} AS id FROM core_api.{table} l "
-        f"WHERE EXISTS (SELECT 1 FROM part) AND l.workspace_connector_pk = {CONNECTOR_PK} "
-        f"AND l.deleted_at IS NULL AND l.direction = {DIRECTION} "
+        f"WHERE EXISTS (SELECT 1 FROM part) AND l.workspace_connector_pk = {CONNECTOR_PK_SLOT} "
+        f"AND l.deleted_at IS NULL AND l.direction = {DIRECTION_SLOT} "
         f"AND (l.created_at, l.{id_column}) > ({cursor}) "
-        f"ORDER BY l.created_at, l.{id_column} LIMIT {ROWS}), "
+        f"ORDER BY l.created_at, l.{id_column} LIMIT {STEP_ROWS_SLOT}), "
         f"swept AS (UPDATE core_api.{table} l SET deleted_at = greatest(("
         "SELECT revoked_at FROM core_api.connector_revocations "
-        f"WHERE workspace_connector_pk = {CONNECTOR_PK}), l.created_at) "
+        f"WHERE workspace_connector_pk = {CONNECTOR_PK_SLOT}), l.created_at) "
         "FROM batch b WHERE l.pk = b.pk AND l.deleted_at IS NULL "
         "RETURNING 1), "
         "last AS (SELECT created_at, id FROM batch ORDER BY created_at DESC, id DESC LIMIT 1), "
         "moved AS (UPDATE core_api.revocation_sweeps SET "
         "after_created_at = coalesce((SELECT created_at FROM last), after_created_at), "
         "after_id = coalesce((SELECT id FROM last), after_id), "
-        f"done = (SELECT count(*) FROM batch) < {ROWS} "
+        f"done = (SELECT count(*) FROM batch) < {STEP_ROWS_SLOT} "
         f"WHERE {this_part} AND NOT done RETURNING done), "
         "counted AS (UPDATE core_api.connector_revocations SET "
         "rows_swept = rows_swept + (SELECT count(*) FROM swept), "
         "swept_at = CASE WHEN coalesce((SELECT done FROM moved), false) AND NOT EXISTS ("
         "SELECT 1 FROM core_api.revocation_sweeps o "
-        f"WHERE o.workspace_connector_pk = {CONNECTOR_PK} AND NOT o.done "
-        f"AND NOT (o.record_type = {constant(record_type)} AND o.direction = {DIRECTION})) "
+        f"WHERE o.workspace_connector_pk = {CONNECTOR_PK_SLOT} AND NOT o.done "
+        f"AND NOT (o.record_type = {constant(record_type)} AND o.direction = {DIRECTION_SLOT})) "
         "THEN now() END "
-        f"WHERE workspace_connector_pk = {CONNECTOR_PK} AND swept_at IS NULL RETURNING swept_at) "
+        f"WHERE workspace_connector_pk = {CONNECTOR_PK_SLOT} AND swept_at IS NULL "
+        "RETURNING swept_at) "
         f"SELECT {outcome}"
     )
 
