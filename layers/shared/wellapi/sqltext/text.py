@@ -1,13 +1,12 @@
-"""What every composed statement is made with: a SELECT from its clauses, a list of slots, and
-the ``Template`` of a finished text (every slot it names, unset until a request fills it)."""
+"""The two things every composed statement is made with: a SELECT from its clauses, and the
+``Template`` of a finished text (every slot it names, unset until a request fills it)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
-from wellapi.resources.conditions import all_of, slot
+from wellapi.resources.conditions import all_of
 from wellapi.store.templates import Template
 
 _SLOT = re.compile(r"%\((\w+)\)s")
@@ -32,17 +31,6 @@ def select(
     if limit is not None:
         text += f"\nLIMIT {limit}"
     return text
-
-
-def slots(name: str, count: int, cast: str | None = None) -> str:
-    """``count`` slots in a row, ``name_0, name_1, ...``: a list of values is a shape of its
-    length, each value in a slot of its own (``numbered`` fills them)."""
-    return ", ".join(slot(f"{name}_{i}", cast) for i in range(count))
-
-
-def numbered(name: str, values: Iterable[Any]) -> dict[str, Any]:
-    """The values of ``slots(name, ...)``, each under its slot's name."""
-    return {f"{name}_{i}": value for i, value in enumerate(values)}
 
 
 def template(text: str) -> Template:

@@ -8,7 +8,7 @@ and typed them (UUIDs, timestamps, integers, booleans, enum members).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
@@ -77,6 +77,20 @@ class Layout:
     def rows(self, values: list[list[Any]]) -> list[ReadRow]:
         columns = self.columns
         return [ReadRow(row, columns) for row in values]
+
+
+def slots(name: str, count: int, cast: str | None = None) -> str:
+    """``count`` slots in a row, ``%(name_0)s, %(name_1)s, ...``, each read as ``cast`` when one
+    is given: a list of values is a shape of its length, each value in a slot of its own
+    (``numbered`` fills them). The slot is ``wellapi.resources.conditions.slot``'s, written here
+    for the statements of the functions that load no resource (the drainer's)."""
+    read_as = f"::{cast}" if cast else ""
+    return ", ".join(f"%({name}_{i})s{read_as}" for i in range(count))
+
+
+def numbered(name: str, values: Iterable[Any]) -> dict[str, Any]:
+    """The values of ``slots(name, ...)``, each under its slot's name."""
+    return {f"{name}_{i}": value for i, value in enumerate(values)}
 
 
 def script(*statements: str) -> str:

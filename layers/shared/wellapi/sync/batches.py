@@ -59,10 +59,9 @@ from wellapi.sqltext.sync import (
     OCCURRED_AT_SLOT,
     WORKSPACE_PK_SLOT,
 )
-from wellapi.sqltext.text import numbered
 from wellapi.store import connections
 from wellapi.store.rows import select_list
-from wellapi.store.templates import Script, ScriptPart, Template
+from wellapi.store.templates import Script, ScriptPart, Template, numbered
 from wellapi.sync.ledgers import LEDGERS
 from wellapi.sync.messages import (
     ConnectorRevoked,

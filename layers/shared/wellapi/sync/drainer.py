@@ -34,11 +34,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, NamedTuple, Protocol
 
-from wellapi.resources.conditions import constant, slot
-from wellapi.sqltext.text import numbered, slots
 from wellapi.store import connections
 from wellapi.store.rows import select_list
-from wellapi.store.templates import Script, ScriptPart, Template
+from wellapi.store.templates import Script, ScriptPart, Template, numbered, slots
 
 # The events' source, and the version of their detail (docs/schemas/change-event.schema.json).
 SOURCE = "well.junctions"
@@ -97,7 +95,7 @@ DETAIL_FIELDS = {
 def unsent_template(stopped: int) -> Template:
     """Up to ``limit`` records behind the horizon, as events, the workspaces of the slots
     ``stopped_0`` ... ``stopped_<stopped - 1>`` left out."""
-    detail = ", ".join(f"{constant(name)}, {sql}" for name, sql in DETAIL_FIELDS.items())
+    detail = ", ".join(f"'{name}', {sql}" for name, sql in DETAIL_FIELDS.items())
     columns = select_list(
         Unsent._fields,
         pk="c.pk",
@@ -111,7 +109,7 @@ def unsent_template(stopped: int) -> Template:
         f"SELECT {columns} FROM core_api.change_records c "
         "JOIN core_api.workspaces w ON w.pk = c.workspace_pk "
         "WHERE c.sent_at IS NULL AND c.xid < (SELECT pg_snapshot_xmin(pg_current_snapshot())) "
-        f"{left_out}ORDER BY c.xid, c.pk LIMIT {slot('limit')}"
+        f"{left_out}ORDER BY c.xid, c.pk LIMIT %(limit)s"
     )
 
 
