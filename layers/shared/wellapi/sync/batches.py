@@ -37,6 +37,10 @@ that was already there is a redelivery when the receipt's fingerprint (the SHA-2
 message's canonical content) is the message's own, and otherwise another message reusing the
 key (``KEY_REUSED``): refused, never acknowledged as applied. A refused message's statement
 deletes the receipt it inserted, so its redeliveries are judged again.
+
+Every statement's text is composed once per shape (a message's type and ledger, how many
+connectors or receipts) and cached; every value of a message reaches it through a slot of its
+``Template`` (``wellapi.store.templates``), as the API's statements do.
 """
 
 from __future__ import annotations
@@ -327,29 +331,28 @@ def lock_connectors(planned: Sequence[Planned], *, statement_timeout_ms: int | N
     return template.render(params)
 
 
-# A receipt's columns, and the slot of each (``receipts_template``).
-RECEIPT_VALUES = {
-    "idempotency_key": "key",
-    "message_type": "message_type",
-    "workspace_connector_pk": "connector_pk",
-    "sync_run_id": "sync_run_id",
-    "occurred_at": "occurred_at",
-    "fingerprint": "fingerprint",
-}
+# The columns of a receipt: the ``i``-th receipt's value of each is in the slot
+# ``<column>_<i>``.
+RECEIPT_COLUMNS = (
+    "idempotency_key",
+    "message_type",
+    "workspace_connector_pk",
+    "sync_run_id",
+    "occurred_at",
+    "fingerprint",
+)
 
 
 @lru_cache(maxsize=64)
 def receipts_template(count: int) -> Template:
-    """Insert ``count`` receipts, the ``i``-th of the slots ``<value>_i``."""
+    """Insert ``count`` receipts; a key already there is left as it is."""
     casts = {"occurred_at": "timestamptz"}
     rows = ",\n".join(
-        "("
-        + ", ".join(slot(f"{name}_{i}", casts.get(name)) for name in RECEIPT_VALUES.values())
-        + ")"
+        "(" + ", ".join(slot(f"{c}_{i}", casts.get(c)) for c in RECEIPT_COLUMNS) + ")"
         for i in range(count)
     )
     return Template(
-        f"INSERT INTO core_api.sync_receipts ({', '.join(RECEIPT_VALUES)}) "
+        f"INSERT INTO core_api.sync_receipts ({', '.join(RECEIPT_COLUMNS)}) "
         f"VALUES {rows} ON CONFLICT (workspace_connector_pk, idempotency_key) DO NOTHING"
     )
 
@@ -359,15 +362,15 @@ def receipts(first: Sequence[Planned]) -> str:
     params: dict[str, Any] = {}
     for i, (_, p) in enumerate(sorted((p.receipt_key, p) for p in first)):
         m = p.message
-        receipt = {
-            "key": m.idempotency_key,
-            "message_type": m.type,
-            "connector_pk": p.connector_pk,
-            "sync_run_id": sync_run_of(m),
-            "occurred_at": m.occurred_at,
-            "fingerprint": p.fingerprint,
-        }
-        params |= {f"{name}_{i}": value for name, value in receipt.items()}
+        receipt = (
+            m.idempotency_key,
+            m.type,
+            p.connector_pk,
+            sync_run_of(m),
+            m.occurred_at,
+            p.fingerprint,
+        )
+        params |= {f"{c}_{i}": v for c, v in zip(RECEIPT_COLUMNS, receipt, strict=True)}
     return receipts_template(len(first)).render(params)
 
 

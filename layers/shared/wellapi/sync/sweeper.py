@@ -20,6 +20,9 @@ Rows are soft-deleted at the time the revocation was applied (``revoked_at``; at
 
 The database records the rows a step soft-deletes (revision 0025): ``removed``, actor ``sweep``,
 at the revocation's time, one record per ``CHANGE_IDS`` of them, in the step's transaction.
+
+A step's statements are composed once per ledger (``step_templates``); the connector, the
+direction and the step's size fill their slots.
 """
 
 from __future__ import annotations
