@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from wellapi.domain import CHANGE_RETENTION_DAYS
-from wellapi.resources.conditions import slot
 from wellapi.store import connections
 from wellapi.store.templates import Template
 
@@ -35,8 +34,8 @@ RETAINED = f"{CHANGE_RETENTION_DAYS} days"
 # workspace's pruned position, and answer (records deleted, workspaces marked).
 PRUNE = Template(
     "WITH doomed AS (SELECT pk FROM core_api.change_records "
-    f"WHERE sent_at < now() - interval {slot('retained')} "
-    f"ORDER BY sent_at LIMIT {slot('records')}), "
+    "WHERE sent_at < now() - interval %(retained)s "
+    "ORDER BY sent_at LIMIT %(records)s), "
     "gone AS (DELETE FROM core_api.change_records c USING doomed d WHERE c.pk = d.pk "
     "RETURNING c.workspace_pk, c.xid, c.pk), "
     "last AS (SELECT DISTINCT ON (workspace_pk) workspace_pk, xid, pk FROM gone "
