@@ -47,6 +47,19 @@ def test_every_string_reads_back_as_written_under_either_setting(admin, conformi
         admin.run("RESET standard_conforming_strings")
 
 
+@pytest.mark.parametrize("conforming", ["on", "off"])
+def test_bytes_and_uuid_lists_read_back_as_bytea_and_uuid_arrays(admin, conforming):
+    fingerprint = bytes(range(256))
+    ids = [uuid4(), uuid4(), uuid4()]
+    admin.run(f"SET standard_conforming_strings = {conforming}")
+    try:
+        assert admin.run(f"SELECT {to_literal(fingerprint)}") == [[fingerprint]]
+        assert admin.run(f"SELECT {to_literal(ids)}::uuid[]") == [[ids]]
+        assert admin.run(f"SELECT {to_literal(tuple(ids[:1]))}::uuid[]") == [[ids[:1]]]
+    finally:
+        admin.run("RESET standard_conforming_strings")
+
+
 @pytest.fixture
 def nonconforming_sync_role(api_database: LocalDatabase, admin: Connection):
     """The sync writer's sessions start with standard_conforming_strings off."""

@@ -22,7 +22,7 @@ from aws_lambda_powertools import Logger
 from wellapi.errors import DatabaseUnavailable, Forbidden, NotFound, Unauthorized
 from wellapi.http.proofs import is_scope_token, scope_opening
 from wellapi.store.rows import ScopeRow, column_list
-from wellapi.store.templates import ScriptPart, to_literal
+from wellapi.store.templates import ScriptPart, Template
 
 PrincipalKind = Literal["member", "service"]
 # Set by the authorizer when it could not reach the database to check the key.
@@ -79,12 +79,15 @@ class Principal:
         return scope_opening(self.scope_token, context)
 
 
+# ``set_scope`` for a workspace, as the person and kind the proof names: one ``ScopeRow``.
+SET_SCOPE = Template(
+    f"SELECT {column_list(ScopeRow._fields)} FROM core_api.set_scope(%(workspace_id)s)"
+)
+
+
 def scope_statement(workspace_id: UUID) -> str:
     """``set_scope`` for a workspace, as the person and kind the message's proof names."""
-    return (
-        f"SELECT {column_list(ScopeRow._fields)} "
-        f"FROM core_api.set_scope({to_literal(workspace_id)})"
-    )
+    return SET_SCOPE.render({"workspace_id": workspace_id})
 
 
 def _uuid(value: Any) -> UUID:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -34,12 +35,13 @@ from wellapi.jsonapi.query import ReadQuery
 from wellapi.operations import READ_PART, document_params, linker
 from wellapi.resources import Resource
 from wellapi.resources.changes import ResourceDocument, WriteKind
+from wellapi.resources.conditions import constant, qualified, slot
 from wellapi.resources.rules import KEEPS_PREFIX, READ_ONLY_PREFIX
 from wellapi.sqltext.statements import read_template, write_plan
 from wellapi.store import connections, idempotency
 from wellapi.store.rows import ReadRow, WriteOutcome
 from wellapi.store.shapes import ReadShape, WritePlan, WriteShape, write_params
-from wellapi.store.templates import Script, ScriptPart, to_literal
+from wellapi.store.templates import Script, ScriptPart, Template
 
 # The name of the write statement's part in a request's script.
 WRITE_PART = "write"
@@ -139,11 +141,16 @@ def client_id_part(request: ParsedRequest, client_id: UUID) -> ScriptPart:
     saying why; the check runs as the table's owner, who sees every tenant's and every
     soft-deleted row (``core_api.check_client_id``, revision 0027).
     """
-    table = to_literal(f"core_api.{request.resource.table.name}")
-    return ScriptPart(
-        CLIENT_ID_PART,
-        f"SELECT core_api.check_client_id({table}::regclass, {to_literal(client_id)}::uuid)",
-        "one",
+    sql = client_id_template(request.resource.table.name).render({"client_id": client_id})
+    return ScriptPart(CLIENT_ID_PART, sql, "one")
+
+
+@lru_cache(maxsize=32)
+def client_id_template(table: str) -> Template:
+    """``core_api.check_client_id`` over ``table``, for the id in the slot ``client_id``."""
+    return Template(
+        f"SELECT core_api.check_client_id({constant(qualified(table))}::regclass, "
+        f"{slot('client_id', 'uuid')})"
     )
 
 

@@ -16,17 +16,20 @@ holds (revision 0022):
   (``wellapi.resources.feed.CHANGE_PAIRS``, at most 15), merged and cut to the page.
 
 The statement writes each record's JSON:API resource object itself, as the reads do
-(``wellapi.sqltext.document``): every value is JSON text made by PostgreSQL. The values
-are typed before they get here (integers, the enums' members, a sync run id of bounded
-length), and every literal is written by ``to_literal``. The text is fixed but for them, so it
-is built here at run time, with no SQL builder.
+(``wellapi.sqltext.document``): every value is JSON text made by PostgreSQL. Its text is
+composed once per shape (a cursor or none, how many (type, change) pairs, a sync run or none)
+and its values (the cursor's place, the page's size, the pairs, the sync run id) go through
+the slots of its ``Template``, as every statement's do.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
 
-from wellapi.store.templates import to_literal
+from wellapi.resources.conditions import slot
+from wellapi.store.templates import Template
 
 # The labels of a page's columns: the record's id (its place), and its resource object.
 FEED_COLUMNS = ("id", "document")
@@ -48,59 +51,50 @@ def _instant(column: str) -> str:
     )
 
 
-def _after(after: tuple[int, int] | None) -> str:
-    if after is None:
-        return ""
-    return f" AND (r.xid, r.pk) > {_place(after)}"
+# A place in the order, ``(xid, pk)``: the cursor's.
+PLACE = f"({slot('after_xid', 'xid8')}, {slot('after_pk')})"
+# A page's size.
+LIMIT = slot("limit")
 
 
-def _place(after: tuple[int, int]) -> str:
-    """A place in the order, ``(xid, pk)``, as a row of literals."""
-    xid, pk = after
-    return f"({to_literal(str(int(xid)))}::xid8, {int(pk)})"
+def _after(after: bool) -> str:
+    return f" AND (r.xid, r.pk) > {PLACE}" if after else ""
 
 
-def _range(conditions: str, after: tuple[int, int] | None, limit: int) -> str:
+def _range(conditions: str, after: bool) -> str:
     """One index range scan: the records ``conditions`` keeps, behind the horizon, after the
     cursor."""
     return (
         f"SELECT {RECORD} FROM core_api.change_records r "
         f"WHERE r.workspace_pk = {SCOPED_WORKSPACE} AND r.xid < {HORIZON}{_after(after)}"
-        f"{conditions} ORDER BY r.xid, r.pk LIMIT {int(limit)}"
+        f"{conditions} ORDER BY r.xid, r.pk LIMIT {LIMIT}"
     )
 
 
-def _pairs_sql(pairs: Sequence[tuple[str, str]]) -> str:
-    return ", ".join(f"({to_literal(t)}, {to_literal(c)})" for t, c in pairs)
+def _pairs_sql(count: int) -> str:
+    return ", ".join(f"({slot(f'resource_type_{i}')}, {slot(f'change_{i}')})" for i in range(count))
 
 
-def page_statement(
-    *,
-    after: tuple[int, int] | None,
-    limit: int,
-    pairs: Sequence[tuple[str, str]] | None = None,
-    sync_run_id: str | None = None,
-) -> str:
-    """Up to ``limit`` records after the place ``after``: their ids and resource objects, in order.
-
-    ``pairs``: the (resource type, change) pairs the filters keep (None: no such filter; empty:
-    nothing can match). ``sync_run_id``: one sync run's records only.
-    """
-    if pairs is not None and not pairs:
-        page = _range(" AND false", after, limit)
-    elif sync_run_id is not None:
+def _page(after: bool, pairs: int | None, sync_run: bool) -> str:
+    """The records of a page, by the index range the filters choose (the module says which)."""
+    if pairs == 0:
+        return _range(" AND false", after)
+    if sync_run:
         kept = f" AND (r.resource_type, r.change) IN ({_pairs_sql(pairs)})" if pairs else ""
-        page = _range(f" AND r.sync_run_id = {to_literal(sync_run_id)}{kept}", after, limit)
-    elif pairs is not None:
-        scan = _range(
-            " AND r.resource_type = k.resource_type AND r.change = k.change", after, limit
-        )
-        page = (
+        return _range(f" AND r.sync_run_id = {slot('sync_run_id')}{kept}", after)
+    if pairs is not None:
+        scan = _range(" AND r.resource_type = k.resource_type AND r.change = k.change", after)
+        return (
             f"SELECT w.* FROM (VALUES {_pairs_sql(pairs)}) AS k(resource_type, change) "
-            f"CROSS JOIN LATERAL ({scan}) w ORDER BY w.xid, w.pk LIMIT {int(limit)}"
+            f"CROSS JOIN LATERAL ({scan}) w ORDER BY w.xid, w.pk LIMIT {LIMIT}"
         )
-    else:
-        page = _range("", after, limit)
+    return _range("", after)
+
+
+@lru_cache(maxsize=128)
+def page_template(after: bool, pairs: int | None, sync_run: bool) -> Template:
+    """A page's statement: after a cursor's place or from the start, of ``pairs`` (type,
+    change) pairs (None: no such filter; 0: nothing can match), of one sync run or of all."""
     record_id = "c.xid::text || '-' || c.pk::text"
     attributes = (
         "json_build_object('sequence', c.pk, 'resource_type', c.resource_type, "
@@ -117,11 +111,48 @@ def page_statement(
         f"json_build_object('type', 'change', 'id', {record_id}, 'attributes', {attributes}, "
         f"'relationships', json_build_object('workspace', {workspace}))::text"
     )
-    return (
+    page = _page(after, pairs, sync_run)
+    return Template(
         f"SELECT {record_id} AS id, {document} AS document FROM ({page}) c, "
         "(SELECT workspace_id::text AS id FROM core_api.workspaces "
         f"WHERE pk = {SCOPED_WORKSPACE}) w ORDER BY c.xid, c.pk"
     )
+
+
+def _place_params(after: tuple[int, int]) -> dict[str, Any]:
+    xid, pk = after
+    # An ``xid8`` is read from text: no integer casts to it.
+    return {"after_xid": str(int(xid)), "after_pk": int(pk)}
+
+
+def page_statement(
+    *,
+    after: tuple[int, int] | None,
+    limit: int,
+    pairs: Sequence[tuple[str, str]] | None = None,
+    sync_run_id: str | None = None,
+) -> str:
+    """Up to ``limit`` records after the place ``after``: their ids and resource objects, in order.
+
+    ``pairs``: the (resource type, change) pairs the filters keep (None: no such filter; empty:
+    nothing can match). ``sync_run_id``: one sync run's records only.
+    """
+    params: dict[str, Any] = {"limit": limit, "sync_run_id": sync_run_id}
+    if after is not None:
+        params |= _place_params(after)
+    for i, (resource_type, change) in enumerate(pairs or ()):
+        params |= {f"resource_type_{i}": resource_type, f"change_{i}": change}
+    shape = page_template(
+        after is not None, None if pairs is None else len(pairs), sync_run_id is not None
+    )
+    return shape.render(params)
+
+
+# Whether retention pruned a record after the place in the scoped workspace.
+EXPIRED = Template(
+    "SELECT EXISTS (SELECT 1 FROM core_api.change_feed_pruned p "
+    f"WHERE p.workspace_pk = {SCOPED_WORKSPACE} AND (p.xid, p.pk) > {PLACE})"
+)
 
 
 def expired_statement(after: tuple[int, int]) -> str:
@@ -131,11 +162,7 @@ def expired_statement(after: tuple[int, int]) -> str:
     Run after the page, in the same script: the page's snapshot is older, and pruning only
     moves forward, so when this says no, the page missed nothing either.
     """
-    return (
-        "SELECT EXISTS (SELECT 1 FROM core_api.change_feed_pruned p "
-        f"WHERE p.workspace_pk = {SCOPED_WORKSPACE} AND (p.xid, p.pk) > "
-        f"{_place(after)})"
-    )
+    return EXPIRED.render(_place_params(after))
 
 
 __all__ = ["FEED_COLUMNS", "expired_statement", "page_statement"]

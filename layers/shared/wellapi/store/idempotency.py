@@ -18,13 +18,15 @@ request's rows, value for value, so its document is the same, byte for byte.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, NamedTuple
 from uuid import UUID
 
 from pg8000.converters import PG_TYPES, string_in
 
+from wellapi.resources.conditions import constant, qualified, slot
 from wellapi.store.rows import ID_LABEL, ReadRow
-from wellapi.store.templates import Layout, ScriptPart, to_literal
+from wellapi.store.templates import Layout, ScriptPart, Template
 
 # The names of the two parts in a request's script.
 CLAIM_PART = "idempotency claim"
@@ -45,41 +47,49 @@ class KeptAnswer(NamedTuple):
     rows: list[list[list[Any]]]
 
 
+CLAIM = Template(
+    "SELECT replayed, answer_status, answer_rows FROM "
+    "core_api.claim_idempotency_key(%(key)s, %(fingerprint)s)"
+)
+# Where the kept answer ends, after the re-read it wraps.
+_ANSWER_CLOSING = ") r))"
+
+
 def claim_part(key: str, fingerprint: str) -> ScriptPart:
-    return ScriptPart(
-        CLAIM_PART,
-        "SELECT replayed, answer_status, answer_rows FROM "
-        f"core_api.claim_idempotency_key({to_literal(key)}, {to_literal(fingerprint)})",
-        "one",
-    )
+    return ScriptPart(CLAIM_PART, CLAIM.render({"key": key, "fingerprint": fingerprint}), "one")
 
 
 def _encoded(label: str) -> str:
     column = f'r."{label}"'
+    # ``%%`` in a template is one percent sign once it is rendered.
     return (
         f"jsonb_build_array(pg_typeof({column})::oid, "
-        f"CASE WHEN {column} IS NULL THEN NULL ELSE format('%s', {column}) END)"
+        f"CASE WHEN {column} IS NULL THEN NULL ELSE format('%%s', {column}) END)"
+    )
+
+
+@lru_cache(maxsize=64)
+def answer_opening(table: str, labels: tuple[str, ...]) -> Template:
+    """The kept answer up to the re-read it wraps (a read of ``table`` with ``labels``): the
+    key in the slot ``key``, the id a created row has in ``minted``."""
+    row = ", ".join(_encoded(label) for label in labels)
+    return Template(
+        "SELECT answer_status, answer_rows FROM core_api.remember_idempotent_answer("
+        f"{slot('key')}, {constant(qualified(table))}::regclass, "
+        "(SELECT jsonb_build_object("
+        f"'created', coalesce(bool_or(r.\"{ID_LABEL}\" = {slot('minted')}), false), "
+        f"'rows', coalesce(jsonb_agg(jsonb_build_array({row})), '[]'::jsonb)) FROM ("
     )
 
 
 def keep_answer_part(
     key: str, table: str, read_sql: str, layout: Layout, *, minted: UUID
 ) -> ScriptPart:
-    """The re-read, encoded and kept: ``read_sql`` is a rendered read with ``layout``'s labels,
-    ``minted`` the id the write gives a row it inserts."""
-    row = ", ".join(_encoded(label) for label in layout.labels)
-    read = (
-        "(SELECT jsonb_build_object("
-        f"'created', coalesce(bool_or(r.\"{ID_LABEL}\" = {to_literal(minted)}), false), "
-        f"'rows', coalesce(jsonb_agg(jsonb_build_array({row})), '[]'::jsonb)) "
-        f"FROM ({read_sql}) r)"
-    )
-    return ScriptPart(
-        ANSWER_PART,
-        "SELECT answer_status, answer_rows FROM core_api.remember_idempotent_answer("
-        f"{to_literal(key)}, {to_literal('core_api.' + table)}::regclass, {read})",
-        "one",
-    )
+    """The re-read, encoded and kept: ``read_sql`` is a rendered read with ``layout``'s labels
+    (its values already in: it goes between the opening and the closing, not through a
+    template's slots), ``minted`` the id the write gives a row it inserts."""
+    opening = answer_opening(table, layout.labels).render({"key": key, "minted": minted})
+    return ScriptPart(ANSWER_PART, opening + read_sql + _ANSWER_CLOSING, "one")
 
 
 def decoded(rows: list[list[list[Any]]], layout: Layout) -> list[ReadRow]:

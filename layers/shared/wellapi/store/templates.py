@@ -8,7 +8,7 @@ and typed them (UUIDs, timestamps, integers, booleans, enum members).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
@@ -30,7 +30,15 @@ def to_literal(value: Any) -> str:
     """
     if isinstance(value, UUID):
         return str(pg_literal(str(value)))
+    if isinstance(value, bytes):
+        # A ``bytea``: pg8000 writes bytes as ``X'...'``, which PostgreSQL reads as a bit string.
+        return "decode('" + value.hex() + "', 'hex')"
     if isinstance(value, list | tuple):
+        if value and all(isinstance(v, UUID) for v in value):
+            # A UUID is hexadecimal digits and dashes: the array's text form is one literal
+            # with nothing to escape, which the server reads at once (a batch's record ids
+            # run to thousands, each a constant of its own in an ARRAY[]).
+            return "'{" + ",".join(map(str, value)) + "}'"
         # ARRAY[] of an element type the caller casts; an empty array needs that cast to parse.
         return "ARRAY[" + ",".join(to_literal(v) for v in value) + "]"
     text = str(pg_literal(value))
@@ -69,6 +77,20 @@ class Layout:
     def rows(self, values: list[list[Any]]) -> list[ReadRow]:
         columns = self.columns
         return [ReadRow(row, columns) for row in values]
+
+
+def slots(name: str, count: int, cast: str | None = None) -> str:
+    """``count`` slots in a row, ``%(name_0)s, %(name_1)s, ...``, each read as ``cast`` when one
+    is given: a list of values is a shape of its length, each value in a slot of its own
+    (``numbered`` fills them). The slot is ``wellapi.resources.conditions.slot``'s, written here
+    for the statements of the functions that load no resource (the drainer's)."""
+    read_as = f"::{cast}" if cast else ""
+    return ", ".join(f"%({name}_{i})s{read_as}" for i in range(count))
+
+
+def numbered(name: str, values: Iterable[Any]) -> dict[str, Any]:
+    """The values of ``slots(name, ...)``, each under its slot's name."""
+    return {f"{name}_{i}": value for i, value in enumerate(values)}
 
 
 def script(*statements: str) -> str:

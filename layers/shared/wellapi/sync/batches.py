@@ -37,23 +37,35 @@ that was already there is a redelivery when the receipt's fingerprint (the SHA-2
 message's canonical content) is the message's own, and otherwise another message reusing the
 key (``KEY_REUSED``): refused, never acknowledged as applied. A refused message's statement
 deletes the receipt it inserted, so its redeliveries are judged again.
+
+Every statement's text is composed once per shape (a message's type and ledger, how many
+connectors or receipts) and cached; every value of a message reaches it through a slot of its
+``Template`` (``wellapi.store.templates``), as the API's statements do.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any, NamedTuple
 from uuid import UUID
 
 from wellapi.domain import ActorKind
+from wellapi.resources.conditions import constant, slot
+from wellapi.sqltext.sync import (
+    CONNECTOR_PK_SLOT,
+    DIRECTION_SLOT,
+    IDEMPOTENCY_KEY_SLOT,
+    OCCURRED_AT_SLOT,
+    WORKSPACE_PK_SLOT,
+)
 from wellapi.store import connections
 from wellapi.store.rows import select_list
-from wellapi.store.templates import Script, ScriptPart, to_literal
+from wellapi.store.templates import Script, ScriptPart, Template, numbered
 from wellapi.sync.ledgers import LEDGERS
 from wellapi.sync.messages import (
     ConnectorRevoked,
@@ -109,9 +121,46 @@ class ResolvedRow(NamedTuple):
     live: bool | None
 
 
-def _uuid_array(ids: Iterable[UUID]) -> str:
-    # A UUID renders as hexadecimal digits and dashes only: one literal, nothing to escape.
-    return "'{" + ",".join(map(str, ids)) + "}'::uuid[]"
+@lru_cache(maxsize=256)
+def resolve_template(kinds: tuple[str, ...]) -> Template:
+    """``resolve``'s statement for a batch naming records of ``kinds``, one per (connector,
+    record type) it names, in order: the connectors fill ``connectors``, the ``i``-th group
+    ``connector_i`` and ``ids_i``."""
+    connector_columns = select_list(
+        ResolvedRow._fields,
+        kind=constant("connector"),
+        connector_id="workspace_connector_id",
+        record_id="NULL::uuid",
+        pk="pk",
+        workspace_pk="workspace_pk",
+        live="deleted_at IS NULL",
+    )
+    parts = [
+        f"SELECT {connector_columns} FROM core_api.workspace_connectors "
+        f"WHERE workspace_connector_id = ANY({slot('connectors', 'uuid[]')})"
+    ]
+    for i, kind in enumerate(kinds):
+        _, table, id_column = LEDGERS[kind]
+        workspace = (
+            "(SELECT workspace_pk FROM core_api.workspace_connectors "
+            f"WHERE workspace_connector_id = {slot(f'connector_{i}')})"
+        )
+        record_columns = select_list(
+            ResolvedRow._fields,
+            kind=constant(kind),
+            connector_id=slot(f"connector_{i}", "uuid"),
+            record_id="u.id",
+            pk="r.pk",
+            workspace_pk="r.workspace_pk",
+            live="r.deleted_at IS NULL",
+        )
+        parts.append(
+            f"SELECT {record_columns} FROM unnest({slot(f'ids_{i}', 'uuid[]')}) AS u(id) "
+            f"LEFT JOIN core_api.{table} r ON r.{id_column} = u.id "
+            f"WHERE {workspace} IS NOT NULL AND (r.pk IS NULL OR r.deleted_at IS NOT NULL "
+            f"OR r.workspace_pk <> {workspace})"
+        )
+    return Template(" UNION ALL ".join(parts))
 
 
 def resolve(messages: Sequence[AnyMessage], *, pool: Any = None) -> Resolution:
@@ -128,42 +177,12 @@ def resolve(messages: Sequence[AnyMessage], *, pool: Any = None) -> Resolution:
         if not isinstance(m, ConnectorRevoked):
             ids = groups.setdefault((m.workspace_connector_id, m.record_type), {})
             ids.update(dict.fromkeys(m.record_ids))
-    connector_columns = select_list(
-        ResolvedRow._fields,
-        kind="'connector'",
-        connector_id="workspace_connector_id",
-        record_id="NULL::uuid",
-        pk="pk",
-        workspace_pk="workspace_pk",
-        live="deleted_at IS NULL",
-    )
-    parts = [
-        f"SELECT {connector_columns} FROM core_api.workspace_connectors "
-        f"WHERE workspace_connector_id = ANY({_uuid_array(connectors)})"
-    ]
-    for (connector_id, kind), ids in groups.items():
-        _, table, id_column = LEDGERS[kind]
-        workspace = (
-            "(SELECT workspace_pk FROM core_api.workspace_connectors "
-            f"WHERE workspace_connector_id = {to_literal(connector_id)})"
-        )
-        record_columns = select_list(
-            ResolvedRow._fields,
-            kind=to_literal(kind),
-            connector_id=f"{to_literal(connector_id)}::uuid",
-            record_id="u.id",
-            pk="r.pk",
-            workspace_pk="r.workspace_pk",
-            live="r.deleted_at IS NULL",
-        )
-        parts.append(
-            f"SELECT {record_columns} FROM unnest({_uuid_array(ids)}) AS u(id) "
-            f"LEFT JOIN core_api.{table} r ON r.{id_column} = u.id "
-            f"WHERE {workspace} IS NOT NULL AND (r.pk IS NULL OR r.deleted_at IS NOT NULL "
-            f"OR r.workspace_pk <> {workspace})"
-        )
+    params: dict[str, Any] = {"connectors": connectors}
+    for i, ((connector_id, _), ids) in enumerate(groups.items()):
+        params |= {f"connector_{i}": connector_id, f"ids_{i}": list(ids)}
+    sql = resolve_template(tuple(kind for _, kind in groups)).render(params)
     resolution = Resolution()
-    for row in map(ResolvedRow._make, connections.execute(" UNION ALL ".join(parts), pool=pool)):
+    for row in map(ResolvedRow._make, connections.execute(sql, pool=pool)):
         if row.kind == "connector":
             # A connector's row is read from its table: none of these is NULL.
             assert row.pk is not None
@@ -281,79 +300,113 @@ def check(message: AnyMessage, resolution: Resolution) -> Planned:
     return Planned(message, connector.pk, connector.workspace_pk, ids)
 
 
+@lru_cache(maxsize=256)
+def locks_template(exclusive: tuple[bool, ...], statement_timeout: bool) -> Template:
+    """One advisory lock per connector, in the order given (``lock_i``), each exclusive or
+    shared as ``exclusive`` says; first the statement timeout (``statement_timeout``) when one
+    is set. The calls of one target list run left to right, so the order is the one written."""
+    calls = [
+        f"pg_advisory_xact_lock{'' if alone else '_shared'}({slot(f'lock_{i}')})"
+        for i, alone in enumerate(exclusive)
+    ]
+    if statement_timeout:
+        calls.insert(0, f"set_config('statement_timeout', {slot('statement_timeout')}, true)")
+    return Template(f"SELECT {', '.join(calls)}")
+
+
 def lock_connectors(planned: Sequence[Planned], *, statement_timeout_ms: int | None = None) -> str:
     """One advisory lock per connector, in key order: exclusive when a message removes links.
 
-    The calls of one target list run left to right, so the order is the one written here.
     ``statement_timeout_ms``, when given, bounds each later statement of the transaction
     (``set_config`` local to it, which RDS Proxy does not pin a session for).
     """
     exclusive: dict[int, bool] = {}
     for p in planned:
         exclusive[p.connector_pk] = exclusive.get(p.connector_pk, False) or p.exclusive
-    calls = ", ".join(
-        f"pg_advisory_xact_lock{'' if exclusive[pk] else '_shared'}({int(pk)})"
-        for pk in sorted(exclusive)
-    )
+    keys = sorted(exclusive)
+    params = numbered("lock", keys)
     if statement_timeout_ms is not None:
-        timeout = to_literal(f"{int(statement_timeout_ms)}ms")
-        calls = f"set_config('statement_timeout', {timeout}, true), {calls}"
-    return f"SELECT {calls}"
+        params["statement_timeout"] = f"{statement_timeout_ms}ms"
+    template = locks_template(tuple(exclusive[k] for k in keys), statement_timeout_ms is not None)
+    return template.render(params)
 
 
-def _bytes(value: bytes) -> str:
-    return f"decode('{value.hex()}', 'hex')"
+# The columns of a receipt: the ``i``-th receipt's value of each is in the slot
+# ``<column>_<i>``.
+RECEIPT_COLUMNS = (
+    "idempotency_key",
+    "message_type",
+    "workspace_connector_pk",
+    "sync_run_id",
+    "occurred_at",
+    "fingerprint",
+)
+
+
+@lru_cache(maxsize=64)
+def receipts_template(count: int) -> Template:
+    """Insert ``count`` receipts; a key already there is left as it is."""
+    casts = {"occurred_at": "timestamptz"}
+    rows = ",\n".join(
+        "(" + ", ".join(slot(f"{c}_{i}", casts.get(c)) for c in RECEIPT_COLUMNS) + ")"
+        for i in range(count)
+    )
+    return Template(
+        f"INSERT INTO core_api.sync_receipts ({', '.join(RECEIPT_COLUMNS)}) "
+        f"VALUES {rows} ON CONFLICT (workspace_connector_pk, idempotency_key) DO NOTHING"
+    )
 
 
 def receipts(first: Sequence[Planned]) -> str:
     """Record each (connector, key) of ``first`` (a key's first message), in key order."""
-    values = ",\n".join(
-        "("
-        + ", ".join(to_literal(v) for v in (key, p.message.type, pk, sync_run_of(p.message)))
-        + f", {to_literal(p.message.occurred_at)}::timestamptz, {_bytes(p.fingerprint)})"
-        for (pk, key), p in sorted((p.receipt_key, p) for p in first)
-    )
-    return (
-        "INSERT INTO core_api.sync_receipts (idempotency_key, message_type, "
-        "workspace_connector_pk, sync_run_id, occurred_at, fingerprint) "
-        f"VALUES {values} ON CONFLICT (workspace_connector_pk, idempotency_key) DO NOTHING"
-    )
+    params: dict[str, Any] = {}
+    for i, (_, p) in enumerate(sorted((p.receipt_key, p) for p in first)):
+        m = p.message
+        receipt = (
+            m.idempotency_key,
+            m.type,
+            p.connector_pk,
+            sync_run_of(m),
+            m.occurred_at,
+            p.fingerprint,
+        )
+        params |= {f"{c}_{i}": v for c, v in zip(RECEIPT_COLUMNS, receipt, strict=True)}
+    return receipts_template(len(first)).render(params)
 
 
-def _prune(table: str, column: str, kept: str, key: str, count: int) -> str:
-    """Delete up to ``count`` rows of ``table`` whose ``column`` is older than ``kept``.
+def _prune(table: str, column: str, key: str) -> Template:
+    """Delete up to ``count`` rows of ``table`` whose ``column`` is older than ``kept`` (both
+    slots).
 
     One batch prunes a table at a time: the first to take the transaction-level advisory lock
     does, a concurrent one skips it (and never waits on, or deadlocks with, the other's deletes).
     """
-    return (
-        f"DELETE FROM core_api.{table} WHERE (SELECT pg_try_advisory_xact_lock({LOCK_CLASS}, "
-        f"hashtext({to_literal(f'core_api.{table} prune')}))) AND ({key}) IN (SELECT {key} "
-        f"FROM core_api.{table} WHERE {column} < now() - interval {to_literal(kept)} "
-        f"ORDER BY {column} LIMIT {int(count)})"
+    lock = (
+        f"pg_try_advisory_xact_lock({LOCK_CLASS}, hashtext({constant(f'core_api.{table} prune')}))"
     )
+    return Template(
+        f"DELETE FROM core_api.{table} WHERE (SELECT {lock}) AND ({key}) IN (SELECT {key} "
+        f"FROM core_api.{table} WHERE {column} < now() - interval {slot('kept')} "
+        f"ORDER BY {column} LIMIT {slot('count')})"
+    )
+
+
+PRUNE_RECEIPTS = _prune("sync_receipts", "received_at", "workspace_connector_pk, idempotency_key")
+PRUNE_TOMBSTONES = _prune(
+    "sync_tombstones",
+    "unlinked_at",
+    "workspace_connector_pk, record_type, record_pk, direction",
+)
 
 
 def prune(count: int) -> str:
     """Delete up to ``count`` expired receipts, oldest first."""
-    return _prune(
-        "sync_receipts",
-        "received_at",
-        RECEIPTS_KEPT,
-        "workspace_connector_pk, idempotency_key",
-        count,
-    )
+    return PRUNE_RECEIPTS.render({"kept": RECEIPTS_KEPT, "count": count})
 
 
 def prune_tombstones(count: int) -> str:
     """Delete up to ``count`` tombstones older than any link still accepted."""
-    return _prune(
-        "sync_tombstones",
-        "unlinked_at",
-        TOMBSTONES_KEPT,
-        "workspace_connector_pk, record_type, record_pk, direction",
-        count,
-    )
+    return PRUNE_TOMBSTONES.render({"kept": TOMBSTONES_KEPT, "count": count})
 
 
 def revoked(connector_pk: str) -> str:
@@ -390,32 +443,84 @@ class MessageOutcome(NamedTuple):
     receipt_fingerprint: bytes | None
 
 
-def _verdict(planned: Planned, *, linking: bool) -> str:
+def _verdict(*, linking: bool) -> str:
     """The CTE ``verdict``: what becomes of the message, decided on this transaction's view."""
-    m = planned.message
-    wc = to_literal(planned.connector_pk)
-    occurred = f"{to_literal(m.occurred_at)}::timestamptz"
     refusals = (
-        f"WHEN {occurred} < now() - interval {to_literal(LINKS_ACCEPTED_WITHIN)} "
-        f"THEN '{Verdict.STALE}' "
+        f"WHEN {OCCURRED_AT_SLOT} < now() - interval {slot('links_accepted_within')} "
+        f"THEN {constant(Verdict.STALE)} "
         "WHEN EXISTS (SELECT 1 FROM core_api.connector_revocations cr "
-        f"WHERE cr.workspace_connector_pk = {wc} AND cr.occurred_at < {occurred}) "
-        f"THEN '{Verdict.AFTER_REVOCATION}' "
+        f"WHERE cr.workspace_connector_pk = {CONNECTOR_PK_SLOT} "
+        f"AND cr.occurred_at < {OCCURRED_AT_SLOT}) "
+        f"THEN {constant(Verdict.AFTER_REVOCATION)} "
         if linking
         else ""
     )
     return (
         "verdict AS (SELECT CASE "
         "WHEN r.xmin IS DISTINCT FROM pg_current_xact_id_if_assigned()::xid THEN CASE "
-        f"WHEN r.fingerprint IS NULL OR r.fingerprint = {_bytes(planned.fingerprint)} "
-        f"THEN '{Verdict.DUPLICATE}' ELSE '{Verdict.KEY_REUSED}' END "
-        f"{refusals}ELSE '{Verdict.APPLIED}' END AS verdict "
-        f"FROM core_api.sync_receipts r WHERE r.workspace_connector_pk = {wc} "
-        f"AND r.idempotency_key = {to_literal(m.idempotency_key)})"
+        f"WHEN r.fingerprint IS NULL OR r.fingerprint = {slot('fingerprint')} "
+        f"THEN {constant(Verdict.DUPLICATE)} ELSE {constant(Verdict.KEY_REUSED)} END "
+        f"{refusals}ELSE {constant(Verdict.APPLIED)} END AS verdict "
+        f"FROM core_api.sync_receipts r WHERE r.workspace_connector_pk = {CONNECTOR_PK_SLOT} "
+        f"AND r.idempotency_key = {IDEMPOTENCY_KEY_SLOT})"
     )
 
 
-APPLYING = f"(SELECT verdict FROM verdict) = '{Verdict.APPLIED}'"
+APPLYING = f"(SELECT verdict FROM verdict) = {constant(Verdict.APPLIED)}"
+
+
+@lru_cache(maxsize=16)
+def message_template(message_type: str, record_type: str | None) -> Template:
+    """The statement of a message of ``message_type`` (of a ledger, ``record_type``, when it
+    links or unlinks), whose slots ``message_params`` fills."""
+    linking = message_type == "provenance.linked"
+    parts = [_verdict(linking=linking)]
+    live = "(SELECT count(*) FROM changed)"
+    superseded = "0"
+    if record_type is None:
+        parts += _revocation_parts()
+        live = "0"
+    elif linking:
+        parts += _link_parts(record_type)
+        live = "(SELECT count(*) FROM changed WHERE live)"
+        superseded = "(SELECT count(*) FROM changed WHERE NOT live)"
+    else:
+        parts += _unlink_parts(record_type)
+    outcome = select_list(
+        MessageOutcome._fields,
+        verdict="(SELECT verdict FROM verdict)",
+        rows=live,
+        superseded=superseded,
+        # The statement's snapshot: the receipt as the receipts statement left it.
+        receipt_fingerprint="(SELECT fingerprint FROM core_api.sync_receipts "
+        f"WHERE workspace_connector_pk = {CONNECTOR_PK_SLOT} "
+        f"AND idempotency_key = {IDEMPOTENCY_KEY_SLOT})",
+    )
+    return Template(f"WITH {', '.join(parts)} SELECT {outcome}")
+
+
+def message_params(planned: Planned) -> dict[str, Any]:
+    """The values of a message's statement and declaration."""
+    m = planned.message
+    params: dict[str, Any] = {
+        "connector_pk": planned.connector_pk,
+        "workspace_pk": planned.workspace_pk,
+        "idempotency_key": m.idempotency_key,
+        "occurred_at": m.occurred_at,
+        "fingerprint": planned.fingerprint,
+        "sync_run_id": sync_run_of(m),
+    }
+    if isinstance(m, ConnectorRevoked):
+        params["connector_id"] = m.workspace_connector_id
+    else:
+        params |= {"direction": m.direction.value, "record_ids": planned.record_ids}
+    if isinstance(m, ProvenanceLinked):
+        params["links_accepted_within"] = LINKS_ACCEPTED_WITHIN
+    return params
+
+
+def _record_type(message: AnyMessage) -> str | None:
+    return None if isinstance(message, ConnectorRevoked) else message.record_type
 
 
 def statement(planned: Planned) -> str:
@@ -426,116 +531,83 @@ def statement(planned: Planned) -> str:
     database records the rows it changed (revision 0025) as the message ``declaration`` names.
     """
     m = planned.message
-    wc = to_literal(planned.connector_pk)
-    parts = [_verdict(planned, linking=isinstance(m, ProvenanceLinked))]
-    live = "(SELECT count(*) FROM changed)"
-    superseded = "0"
-    if isinstance(m, ConnectorRevoked):
-        parts += _revocation_parts(planned, m)
-        live = "0"
-    elif isinstance(m, ProvenanceLinked):
-        parts += _link_parts(planned, m)
-        live = "(SELECT count(*) FROM changed WHERE live)"
-        superseded = "(SELECT count(*) FROM changed WHERE NOT live)"
-    else:
-        parts += _unlink_parts(planned, m)
-    outcome = select_list(
-        MessageOutcome._fields,
-        verdict="(SELECT verdict FROM verdict)",
-        rows=live,
-        superseded=superseded,
-        # The statement's snapshot: the receipt as the receipts statement left it.
-        receipt_fingerprint="(SELECT fingerprint FROM core_api.sync_receipts "
-        f"WHERE workspace_connector_pk = {wc} "
-        f"AND idempotency_key = {to_literal(m.idempotency_key)})",
-    )
-    return f"WITH {', '.join(parts)} SELECT {outcome}"
+    return message_template(m.type, _record_type(m)).render(message_params(planned))
 
 
-def _revocation_parts(planned: Planned, m: ConnectorRevoked) -> list[str]:
+def _revocation_parts() -> list[str]:
     """The CTEs of a revocation: the connector's revocation, its sweeps, its change record."""
-    wc = to_literal(planned.connector_pk)
-    occurred = f"{to_literal(m.occurred_at)}::timestamptz"
+    ledgers = "ARRAY[" + ",".join(constant(kind) for kind in LEDGERS) + "]"
     return [
         "changed AS (INSERT INTO core_api.connector_revocations "
-        f"(workspace_connector_pk, occurred_at) SELECT {wc}, {occurred} WHERE {APPLYING} "
+        f"(workspace_connector_pk, occurred_at) SELECT {CONNECTOR_PK_SLOT}, {OCCURRED_AT_SLOT} "
+        f"WHERE {APPLYING} "
         "ON CONFLICT (workspace_connector_pk) DO UPDATE SET occurred_at = "
         "LEAST(connector_revocations.occurred_at, EXCLUDED.occurred_at) RETURNING 1)",
         "sweeps AS (INSERT INTO core_api.revocation_sweeps "
         "(workspace_connector_pk, record_type, direction) "
-        f"SELECT {wc}, t.record_type, d.direction FROM unnest({to_literal(list(LEDGERS))}) "
+        f"SELECT {CONNECTOR_PK_SLOT}, t.record_type, d.direction FROM unnest({ledgers}) "
         "AS t(record_type) CROSS JOIN unnest(enum_range(NULL::core_api.direction_enum)) "
         f"AS d(direction) WHERE {APPLYING} ON CONFLICT DO NOTHING RETURNING 1)",
+        # A revocation has no sync run.
         revocation_change(
             source="changed",
-            workspace_pk=to_literal(planned.workspace_pk),
-            connector_id=m.workspace_connector_id,
-            occurred_at=occurred,
-            sync_run_id=sync_run_of(m),
-            message_key=m.idempotency_key,
+            workspace_pk=WORKSPACE_PK_SLOT,
+            connector_id=slot("connector_id"),
+            occurred_at=OCCURRED_AT_SLOT,
+            message_key=slot("idempotency_key", "text"),
         ),
     ]
 
 
-def _found_records(planned: Planned, m: ProvenanceLinked | ProvenanceUnlinked) -> str:
+def _found_records(record_type: str) -> str:
     """The FROM items that find the message's records by public id, in the connector's
     workspace only."""
-    _, records, id_column = LEDGERS[m.record_type]
+    _, records, id_column = LEDGERS[record_type]
     return (
-        f"unnest({_uuid_array(planned.record_ids)}) AS u(id) JOIN core_api.{records} r "
-        f"ON r.{id_column} = u.id AND r.workspace_pk = {to_literal(planned.workspace_pk)}"
+        f"unnest({slot('record_ids', 'uuid[]')}) AS u(id) JOIN core_api.{records} r "
+        f"ON r.{id_column} = u.id AND r.workspace_pk = {WORKSPACE_PK_SLOT}"
     )
 
 
-def _direction(m: ProvenanceLinked | ProvenanceUnlinked) -> str:
-    return to_literal(m.direction.value) + "::core_api.direction_enum"
-
-
-def _link_parts(planned: Planned, m: ProvenanceLinked) -> list[str]:
+def _link_parts(record_type: str) -> list[str]:
     """The CTEs of a link: a ledger row per live record, born deleted when a removal that
     occurred later came first."""
-    wc = to_literal(planned.connector_pk)
-    occurred = f"{to_literal(m.occurred_at)}::timestamptz"
-    table = LEDGERS[m.record_type][0]
-    direction = _direction(m)
-    removed = f"tb.unlinked_at >= {occurred} OR (SELECT {revoked(wc)})"
+    table = LEDGERS[record_type][0]
+    removed = f"tb.unlinked_at >= {OCCURRED_AT_SLOT} OR (SELECT {revoked(CONNECTOR_PK_SLOT)})"
+    dropped = ", ".join(sorted(constant(v) for v in RECEIPT_DROPPED))
     return [
         # A refused link leaves no receipt: its redeliveries are judged again.
         "forgotten AS (DELETE FROM core_api.sync_receipts WHERE "
-        f"workspace_connector_pk = {wc} AND idempotency_key = "
-        f"{to_literal(m.idempotency_key)} AND (SELECT verdict FROM verdict) IN "
-        f"({', '.join(sorted(to_literal(str(v)) for v in RECEIPT_DROPPED))}) "
+        f"workspace_connector_pk = {CONNECTOR_PK_SLOT} AND idempotency_key = "
+        f"{IDEMPOTENCY_KEY_SLOT} AND (SELECT verdict FROM verdict) IN ({dropped}) "
         "RETURNING 1)",
         f"changed AS (INSERT INTO core_api.{table} "
-        f"({m.record_type}_pk, workspace_connector_pk, direction, occurred_at, deleted_at) "
-        f"SELECT r.pk, {wc}, {direction}, {occurred}, "
-        f"CASE WHEN {removed} THEN now() END FROM {_found_records(planned, m)} "
+        f"({record_type}_pk, workspace_connector_pk, direction, occurred_at, deleted_at) "
+        f"SELECT r.pk, {CONNECTOR_PK_SLOT}, {DIRECTION_SLOT}, {OCCURRED_AT_SLOT}, "
+        f"CASE WHEN {removed} THEN now() END FROM {_found_records(record_type)} "
         "AND r.deleted_at IS NULL "
         "LEFT JOIN core_api.sync_tombstones tb ON tb.workspace_connector_pk = "
-        f"{wc} AND tb.record_type = {to_literal(m.record_type)} "
-        f"AND tb.record_pk = r.pk AND tb.direction = {direction} "
+        f"{CONNECTOR_PK_SLOT} AND tb.record_type = {constant(record_type)} "
+        f"AND tb.record_pk = r.pk AND tb.direction = {DIRECTION_SLOT} "
         f"WHERE {APPLYING} RETURNING deleted_at IS NULL AS live)",
     ]
 
 
-def _unlink_parts(planned: Planned, m: ProvenanceUnlinked) -> list[str]:
+def _unlink_parts(record_type: str) -> list[str]:
     """The CTEs of an unlink: the tombstones a later link is judged by, and the soft delete
     of the live rows that match, up to the message's time."""
-    wc = to_literal(planned.connector_pk)
-    occurred = f"{to_literal(m.occurred_at)}::timestamptz"
-    table = LEDGERS[m.record_type][0]
-    record_pk = f"{m.record_type}_pk"
-    direction = _direction(m)
-    found = _found_records(planned, m)
+    table = LEDGERS[record_type][0]
+    found = _found_records(record_type)
     matching = (
-        f"{record_pk} IN (SELECT r.pk FROM {found}) AND workspace_connector_pk = {wc} "
-        f"AND direction = {direction} "
-        f"AND coalesce(occurred_at, '-infinity') <= {occurred} AND {APPLYING}"
+        f"{record_type}_pk IN (SELECT r.pk FROM {found}) "
+        f"AND workspace_connector_pk = {CONNECTOR_PK_SLOT} AND direction = {DIRECTION_SLOT} "
+        f"AND coalesce(occurred_at, '-infinity') <= {OCCURRED_AT_SLOT} AND {APPLYING}"
     )
     return [
         "tombstones AS (INSERT INTO core_api.sync_tombstones "
         "(workspace_connector_pk, record_type, record_pk, direction, unlinked_at) "
-        f"SELECT {wc}, {to_literal(m.record_type)}, r.pk, {direction}, {occurred} "
+        f"SELECT {CONNECTOR_PK_SLOT}, {constant(record_type)}, r.pk, {DIRECTION_SLOT}, "
+        f"{OCCURRED_AT_SLOT} "
         f"FROM {found} WHERE {APPLYING} ON CONFLICT "
         "(workspace_connector_pk, record_type, record_pk, direction) DO UPDATE SET "
         "unlinked_at = GREATEST(sync_tombstones.unlinked_at, EXCLUDED.unlinked_at) "
@@ -544,14 +616,29 @@ def _unlink_parts(planned: Planned, m: ProvenanceUnlinked) -> list[str]:
     ]
 
 
+@lru_cache(maxsize=2)
+def declaration_template(revocation: bool) -> Template:
+    """What the database records of a message's changes: its run (a revocation has none), its
+    key, its time."""
+    return Template(
+        declared(
+            ActorKind.SYNC,
+            occurred_at=OCCURRED_AT_SLOT,
+            sync_run_id="NULL" if revocation else slot("sync_run_id", "text"),
+            message_key=slot("idempotency_key", "text"),
+        )
+    )
+
+
 def declaration(planned: Planned) -> str:
     """What the database records of the message's changes: its run, its key, its time."""
     m = planned.message
-    return declared(
-        ActorKind.SYNC,
-        occurred_at=f"{to_literal(m.occurred_at)}::timestamptz",
-        sync_run_id=sync_run_of(m),
-        message_key=m.idempotency_key,
+    return declaration_template(isinstance(m, ConnectorRevoked)).render(
+        {
+            "occurred_at": m.occurred_at,
+            "sync_run_id": sync_run_of(m),
+            "idempotency_key": m.idempotency_key,
+        }
     )
 
 

@@ -31,11 +31,12 @@ import json
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, NamedTuple, Protocol
 
 from wellapi.store import connections
 from wellapi.store.rows import select_list
-from wellapi.store.templates import Script, ScriptPart
+from wellapi.store.templates import Script, ScriptPart, Template, numbered, slots
 
 # The events' source, and the version of their detail (docs/schemas/change-event.schema.json).
 SOURCE = "well.junctions"
@@ -90,9 +91,10 @@ DETAIL_FIELDS = {
 }
 
 
-def read_script(*, limit: int = CYCLE_RECORDS, stopped: Sequence[int] = ()) -> Script:
-    """A cycle's first round trip: the transaction, the lock, the records behind the horizon
-    (the workspaces ``stopped`` in this run left out)."""
+@lru_cache(maxsize=64)
+def unsent_template(stopped: int) -> Template:
+    """Up to ``limit`` records behind the horizon, as events, the workspaces of the slots
+    ``stopped_0`` ... ``stopped_<stopped - 1>`` left out."""
     detail = ", ".join(f"'{name}', {sql}" for name, sql in DETAIL_FIELDS.items())
     columns = select_list(
         Unsent._fields,
@@ -102,14 +104,19 @@ def read_script(*, limit: int = CYCLE_RECORDS, stopped: Sequence[int] = ()) -> S
         time=_INSTANT.format("c.occurred_at"),
         detail=f"json_build_object({detail})::text",
     )
-    left_out = ", ".join(str(int(pk)) for pk in stopped)
-    unsent = (
+    left_out = f"AND c.workspace_pk NOT IN ({slots('stopped', stopped)}) " if stopped else ""
+    return Template(
         f"SELECT {columns} FROM core_api.change_records c "
         "JOIN core_api.workspaces w ON w.pk = c.workspace_pk "
         "WHERE c.sent_at IS NULL AND c.xid < (SELECT pg_snapshot_xmin(pg_current_snapshot())) "
-        + (f"AND c.workspace_pk NOT IN ({left_out}) " if left_out else "")
-        + f"ORDER BY c.xid, c.pk LIMIT {int(limit)}"
+        f"{left_out}ORDER BY c.xid, c.pk LIMIT %(limit)s"
     )
+
+
+def read_script(*, limit: int = CYCLE_RECORDS, stopped: Sequence[int] = ()) -> Script:
+    """A cycle's first round trip: the transaction, the lock, the records behind the horizon
+    (the workspaces ``stopped`` in this run left out)."""
+    unsent = unsent_template(len(stopped)).render({"limit": limit} | numbered("stopped", stopped))
     return Script(
         (
             # A transaction a failed cycle left open on this connection ends first.
@@ -121,15 +128,20 @@ def read_script(*, limit: int = CYCLE_RECORDS, stopped: Sequence[int] = ()) -> S
     )
 
 
+@lru_cache(maxsize=CYCLE_RECORDS + 1)
+def mark_template(count: int) -> Template:
+    """Mark the ``count`` records of the slots ``pk_<i>`` sent, and commit."""
+    return Template(
+        "UPDATE core_api.change_records SET sent_at = clock_timestamp() "
+        f"WHERE pk IN ({slots('pk', count)}) AND sent_at IS NULL; COMMIT"
+    )
+
+
 def mark_sql(pks: Sequence[int]) -> str:
     """A cycle's last round trip: mark what EventBridge accepted, and commit."""
     if not pks:
         return "ROLLBACK"
-    listed = ", ".join(str(int(pk)) for pk in pks)
-    return (
-        "UPDATE core_api.change_records SET sent_at = clock_timestamp() "
-        f"WHERE pk IN ({listed}) AND sent_at IS NULL; COMMIT"
-    )
+    return mark_template(len(pks)).render(numbered("pk", pks))
 
 
 def mark(pks: Sequence[int], *, pool: Any) -> None:

@@ -12,10 +12,8 @@ connector, not a junction row, and is still the writer's (``revocation_change``)
 
 from __future__ import annotations
 
-from typing import Any
-
 from wellapi.domain import ActorKind, ChangeKind
-from wellapi.store.templates import to_literal
+from wellapi.resources.conditions import constant
 
 # The columns of a revocation's record the sync role sets (revision 0019's grant).
 COLUMNS = (
@@ -33,15 +31,16 @@ def declared(
     actor: ActorKind,
     *,
     occurred_at: str,
-    sync_run_id: str | None = None,
-    message_key: str | None = None,
+    sync_run_id: str = "NULL",
+    message_key: str = "NULL",
 ) -> str:
-    """SQL: the statement that declares the changes the transaction makes next (``occurred_at``
-    is an SQL expression). It answers one row."""
+    """SQL: the statement that declares the changes the transaction makes next. It answers one
+    row. ``occurred_at``, ``sync_run_id`` and ``message_key`` are SQL expressions: a slot of
+    the caller's template, or NULL."""
     return (
         "SELECT set_config('well.change', jsonb_build_object("
-        f"'actor', {to_literal(str(actor))}, 'occurred_at', {occurred_at}, "
-        f"'sync_run_id', {_text(sync_run_id)}, 'message_key', {_text(message_key)})::text, true)"
+        f"'actor', {constant(actor)}, 'occurred_at', {occurred_at}, "
+        f"'sync_run_id', {sync_run_id}, 'message_key', {message_key})::text, true)"
     )
 
 
@@ -49,25 +48,22 @@ def revocation_change(
     *,
     source: str,
     workspace_pk: str,
-    connector_id: Any,
+    connector_id: str,
     occurred_at: str,
-    sync_run_id: str | None,
     message_key: str,
+    sync_run_id: str = "NULL",
 ) -> str:
     """The CTE ``recorded`` of a revocation: one record naming the connector, for each row
     ``source`` returns (one when the revocation is applied, none otherwise). Its ledger rows are
-    recorded by the sweep steps that soft-delete them; from this commit no read shows them."""
+    recorded by the sweep steps that soft-delete them; from this commit no read shows them.
+    Every argument but ``source`` is an SQL expression: a slot of the caller's template."""
     return (
         f"recorded AS (INSERT INTO core_api.change_records ({COLUMNS}) "
-        f"SELECT {workspace_pk}, 'workspace_connector', {to_literal(str(ChangeKind.REVOKED))}, "
-        f"ARRAY[{to_literal(connector_id)}]::uuid[], NULL, '{{}}'::jsonb, {occurred_at}, "
-        f"{to_literal(str(ActorKind.SYNC))}, {_text(sync_run_id)}, {_text(message_key)} "
+        f"SELECT {workspace_pk}, 'workspace_connector', {constant(ChangeKind.REVOKED)}, "
+        f"ARRAY[{connector_id}]::uuid[], NULL, '{{}}'::jsonb, {occurred_at}, "
+        f"{constant(ActorKind.SYNC)}, {sync_run_id}, {message_key} "
         f"FROM {source})"
     )
-
-
-def _text(value: str | None) -> str:
-    return "NULL" if value is None else f"{to_literal(value)}::text"
 
 
 __all__ = ["declared", "ledger_id_column", "revocation_change"]

@@ -18,6 +18,7 @@ from typing import Any
 
 from wellapi.domain import CHANGE_RETENTION_DAYS
 from wellapi.store import connections
+from wellapi.store.templates import Template
 
 # Records per step: a page of the sent index and as many deletions (~0.2 s on this project's
 # bench machine; docs/performance.md), far from the sync role's statement timeout.
@@ -26,23 +27,30 @@ STEP_RECORDS = 10_000
 PRUNE_BUDGET_MS = 5_000
 
 
+# How long a sent record is kept.
+RETAINED = f"{CHANGE_RETENTION_DAYS} days"
+
+# One step: delete up to ``records`` records sent more than ``retained`` ago, raise each
+# workspace's pruned position, and answer (records deleted, workspaces marked).
+PRUNE = Template(
+    "WITH doomed AS (SELECT pk FROM core_api.change_records "
+    "WHERE sent_at < now() - interval %(retained)s "
+    "ORDER BY sent_at LIMIT %(records)s), "
+    "gone AS (DELETE FROM core_api.change_records c USING doomed d WHERE c.pk = d.pk "
+    "RETURNING c.workspace_pk, c.xid, c.pk), "
+    "last AS (SELECT DISTINCT ON (workspace_pk) workspace_pk, xid, pk FROM gone "
+    "ORDER BY workspace_pk, xid DESC, pk DESC), "
+    "marked AS (INSERT INTO core_api.change_feed_pruned AS p (workspace_pk, xid, pk) "
+    "SELECT workspace_pk, xid, pk FROM last ON CONFLICT (workspace_pk) DO UPDATE "
+    "SET xid = excluded.xid, pk = excluded.pk, pruned_at = now() "
+    "WHERE (excluded.xid, excluded.pk) > (p.xid, p.pk) RETURNING 1) "
+    "SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM marked)"
+)
+
+
 def prune_statement(records: int = STEP_RECORDS) -> str:
-    """One step: delete up to ``records`` records sent more than the retention ago, raise each
-    workspace's pruned position, and answer (records deleted, workspaces marked)."""
-    return (
-        "WITH doomed AS (SELECT pk FROM core_api.change_records "
-        f"WHERE sent_at < now() - interval '{int(CHANGE_RETENTION_DAYS)} days' "
-        f"ORDER BY sent_at LIMIT {int(records)}), "
-        "gone AS (DELETE FROM core_api.change_records c USING doomed d WHERE c.pk = d.pk "
-        "RETURNING c.workspace_pk, c.xid, c.pk), "
-        "last AS (SELECT DISTINCT ON (workspace_pk) workspace_pk, xid, pk FROM gone "
-        "ORDER BY workspace_pk, xid DESC, pk DESC), "
-        "marked AS (INSERT INTO core_api.change_feed_pruned AS p (workspace_pk, xid, pk) "
-        "SELECT workspace_pk, xid, pk FROM last ON CONFLICT (workspace_pk) DO UPDATE "
-        "SET xid = excluded.xid, pk = excluded.pk, pruned_at = now() "
-        "WHERE (excluded.xid, excluded.pk) > (p.xid, p.pk) RETURNING 1) "
-        "SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM marked)"
-    )
+    """One step (``PRUNE``) of up to ``records`` records."""
+    return PRUNE.render({"retained": RETAINED, "records": records})
 
 
 @dataclass

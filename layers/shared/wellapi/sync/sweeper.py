@@ -20,18 +20,24 @@ Rows are soft-deleted at the time the revocation was applied (``revoked_at``; at
 
 The database records the rows a step soft-deletes (revision 0025): ``removed``, actor ``sweep``,
 at the revocation's time, one record per ``CHANGE_IDS`` of them, in the step's transaction.
+
+A step's statements are composed once per ledger (``step_templates``); the connector, the
+direction and the step's size fill their slots.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from wellapi.domain import ActorKind
+from wellapi.resources.conditions import constant, slot
+from wellapi.sqltext.sync import CONNECTOR_PK_SLOT, DIRECTION_SLOT
 from wellapi.store import connections
 from wellapi.store.rows import select_list
-from wellapi.store.templates import Script, ScriptPart, to_literal
+from wellapi.store.templates import Script, ScriptPart, Template
 from wellapi.sync.ledgers import LEDGERS
 from wellapi.sync.outbox import declared, ledger_id_column
 
@@ -79,28 +85,41 @@ def pending_parts(*, pool: Any = None) -> list[SweepPart]:
     return [SweepPart(int(pk), str(kind), str(direction)) for pk, kind, direction in rows]
 
 
-def step(part: SweepPart, *, rows: int = STEP_ROWS) -> Script:
-    """One bounded step of ``part``: the connector's lock, then the soft-deletion and the
-    cursor's move in one statement that answers one ``StepOutcome``."""
-    table, _, _ = LEDGERS[part.record_type]
-    id_column = ledger_id_column(part.record_type)
-    wc = to_literal(part.workspace_connector_pk)
-    kind = to_literal(part.record_type)
-    direction = f"{to_literal(part.direction)}::core_api.direction_enum"
+# How many rows a step sweeps at most.
+STEP_ROWS_SLOT = slot("rows")
+
+
+@lru_cache(maxsize=len(LEDGERS))
+def step_templates(record_type: str) -> tuple[Template, Template, Template]:
+    """A step's statements over the ledger of ``record_type``: the connector's lock, the
+    declaration of the rows it removes, and the sweep, which answers one ``StepOutcome``."""
     this_part = (
-        f"workspace_connector_pk = {wc} AND record_type = {kind} AND direction = {direction}"
-    )
-    cursor = (
-        "(SELECT coalesce(after_created_at, '-infinity') FROM part), "
-        "(SELECT coalesce(after_id, '00000000-0000-0000-0000-000000000000') FROM part)"
+        f"workspace_connector_pk = {CONNECTOR_PK_SLOT} AND record_type = {constant(record_type)} "
+        f"AND direction = {DIRECTION_SLOT}"
     )
     # The database records the rows the step removes (revision 0025) as the revocation's.
     declaration = declared(
         ActorKind.SWEEP,
         occurred_at=(
             "(SELECT occurred_at FROM core_api.connector_revocations "
-            f"WHERE workspace_connector_pk = {wc})"
+            f"WHERE workspace_connector_pk = {CONNECTOR_PK_SLOT})"
         ),
+    )
+    return (
+        Template(f"SELECT pg_advisory_xact_lock({CONNECTOR_PK_SLOT})"),
+        Template(declaration),
+        Template(_sweep(record_type, this_part)),
+    )
+
+
+def _sweep(record_type: str, this_part: str) -> str:
+    """The soft-deletion of up to ``rows`` live rows after the cursor, the cursor's move, and
+    the revocation's count, in one statement."""
+    table, _, _ = LEDGERS[record_type]
+    id_column = ledger_id_column(record_type)
+    cursor = (
+        "(SELECT coalesce(after_created_at, '-infinity') FROM part), "
+        "(SELECT coalesce(after_id, '00000000-0000-0000-0000-000000000000') FROM part)"
     )
     outcome = select_list(
         StepOutcome._fields,
@@ -108,41 +127,49 @@ def step(part: SweepPart, *, rows: int = STEP_ROWS) -> Script:
         part_done="coalesce((SELECT done FROM moved), true)",
         revocation_done="coalesce((SELECT swept_at IS NOT NULL FROM counted), false)",
     )
-    sweep = (
+    return (
         f"WITH part AS (SELECT after_created_at, after_id FROM core_api.revocation_sweeps "
         f"WHERE {this_part} AND NOT done), "
         # The live rows of this direction after the cursor, on that index, in its order.
         f"batch AS (SELECT l.pk, l.created_at, l.{id_column} AS id FROM core_api.{table} l "
-        f"WHERE EXISTS (SELECT 1 FROM part) AND l.workspace_connector_pk = {wc} "
-        f"AND l.deleted_at IS NULL AND l.direction = {direction} "
+        f"WHERE EXISTS (SELECT 1 FROM part) AND l.workspace_connector_pk = {CONNECTOR_PK_SLOT} "
+        f"AND l.deleted_at IS NULL AND l.direction = {DIRECTION_SLOT} "
         f"AND (l.created_at, l.{id_column}) > ({cursor}) "
-        f"ORDER BY l.created_at, l.{id_column} LIMIT {int(rows)}), "
+        f"ORDER BY l.created_at, l.{id_column} LIMIT {STEP_ROWS_SLOT}), "
         f"swept AS (UPDATE core_api.{table} l SET deleted_at = greatest(("
         "SELECT revoked_at FROM core_api.connector_revocations "
-        f"WHERE workspace_connector_pk = {wc}), l.created_at) "
+        f"WHERE workspace_connector_pk = {CONNECTOR_PK_SLOT}), l.created_at) "
         "FROM batch b WHERE l.pk = b.pk AND l.deleted_at IS NULL "
         "RETURNING 1), "
         "last AS (SELECT created_at, id FROM batch ORDER BY created_at DESC, id DESC LIMIT 1), "
         "moved AS (UPDATE core_api.revocation_sweeps SET "
         "after_created_at = coalesce((SELECT created_at FROM last), after_created_at), "
         "after_id = coalesce((SELECT id FROM last), after_id), "
-        f"done = (SELECT count(*) FROM batch) < {int(rows)} "
+        f"done = (SELECT count(*) FROM batch) < {STEP_ROWS_SLOT} "
         f"WHERE {this_part} AND NOT done RETURNING done), "
         "counted AS (UPDATE core_api.connector_revocations SET "
         "rows_swept = rows_swept + (SELECT count(*) FROM swept), "
         "swept_at = CASE WHEN coalesce((SELECT done FROM moved), false) AND NOT EXISTS ("
         "SELECT 1 FROM core_api.revocation_sweeps o "
-        f"WHERE o.workspace_connector_pk = {wc} AND NOT o.done "
-        f"AND NOT (o.record_type = {kind} AND o.direction = {direction})) "
+        f"WHERE o.workspace_connector_pk = {CONNECTOR_PK_SLOT} AND NOT o.done "
+        f"AND NOT (o.record_type = {constant(record_type)} AND o.direction = {DIRECTION_SLOT})) "
         "THEN now() END "
-        f"WHERE workspace_connector_pk = {wc} AND swept_at IS NULL RETURNING swept_at) "
+        f"WHERE workspace_connector_pk = {CONNECTOR_PK_SLOT} AND swept_at IS NULL "
+        "RETURNING swept_at) "
         f"SELECT {outcome}"
     )
+
+
+def step(part: SweepPart, *, rows: int = STEP_ROWS) -> Script:
+    """One bounded step of ``part``: the connector's lock, then the soft-deletion and the
+    cursor's move in one statement that answers one ``StepOutcome``."""
+    lock, declaration, sweep = step_templates(part.record_type)
+    params = {"connector_pk": part.workspace_connector_pk, "direction": part.direction}
     return Script(
         (
-            ScriptPart("lock", f"SELECT pg_advisory_xact_lock({wc})", "one"),
-            ScriptPart("declare", declaration, "one"),
-            ScriptPart("sweep", sweep, "one"),
+            ScriptPart("lock", lock.render(params), "one"),
+            ScriptPart("declare", declaration.render(params), "one"),
+            ScriptPart("sweep", sweep.render(params | {"rows": rows}), "one"),
         )
     )
 
