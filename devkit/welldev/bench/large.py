@@ -7,6 +7,7 @@ tenant holds 10,000 account ledger rows, in the second 10,000,000 (and a fifth o
 other ledger). Every shape of ``large_tenant.SHAPES`` is answered by the API handler for both
 tenants in both databases; the goal is each shape's median on the big database within 1.5x of
 its median on the 10,000-row one, for each tenant. The worst ratio is printed and recorded.
+Beside them, what the deepest numbered page costs against the first page (``numbered_pages``).
 
 The sync writer's rows/s is measured the same way: provenance.linked batches for the accounts
 of a third workspace, written into each database's ledger and removed after.
@@ -18,11 +19,12 @@ import functools
 import hashlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from wellapi.handlers.migration import migrations_dir
+from wellapi.jsonapi.query import DEFAULT_PAGE_SIZE, MAX_PAGE_DEPTH
 from wellapi.resources import resource_named
 from wellapi.roles import API_ROLE
 from welldev import database
@@ -180,6 +182,41 @@ def split_at_size(report: Report, local: database.LocalDatabase, sizes: LargeSiz
             report_split(report, f"large.{shape}", samples, goal)
 
 
+# What a numbered page pays for its depth: the deepest one at the default size (980 rows deep)
+# of the big tenant's account ledger at 10,000,000 rows, beside its first page and the cursor
+# 1,000 pages deep, in one run. The goal: never dearer than following links.next from the first
+# page to it (docs/performance.md, "Numbered pages").
+DEEPEST_NUMBER = (MAX_PAGE_DEPTH - 1) // DEFAULT_PAGE_SIZE + 1
+
+
+def numbered_pages(report: Report, local: database.LocalDatabase, sizes: LargeSizes) -> None:
+    big, requests = next((t, r) for t, r in _requests(local) if t.name == "big")
+    by_name = {r.shape.name: r for r in requests if r.shape.resource == SPLIT_RESOURCE}
+    deepest = replace(by_name["default"], query=f"page[number]={DEEPEST_NUMBER}")
+    conn = database.admin_connection(local.admin_url)
+    try:
+        who = claims(conn, big.person_id, big.workspace_id, "member")
+    finally:
+        conn.close()
+    handler = handler_for(SPLIT_RESOURCE, "list")
+    pages = {"first": by_name["default"], "cursor_deep": by_name["cursor_deep"]}
+    calls: dict[str, Callable[[], Any]] = {
+        name: functools.partial(invoke, handler, event_for(request, who), 200)
+        for name, request in {**pages, "number_deep": deepest}.items()
+    }
+    with functions_connected_as(local, API_ROLE):
+        samples = taking_turns(calls, sizes.iterations, sizes.warmup)
+    ms = {name: report.figure(f"large.pages.{name}", v, "ms").median for name, v in samples.items()}
+    ratio = report.ratio(
+        "large.pages.number_deep", ms["number_deep"] / ms["first"], float(DEEPEST_NUMBER)
+    )
+    note(
+        f"numbered pages: page[number]={DEEPEST_NUMBER} {ms['number_deep']:.2f} ms, the first "
+        f"page {ms['first']:.2f} ms ({ratio.value:.1f}x), the cursor 1,000 pages deep "
+        f"{ms['cursor_deep']:.2f} ms"
+    )
+
+
 @dataclass
 class _SyncTarget:
     local: database.LocalDatabase
@@ -283,6 +320,7 @@ def measure_large(
     worst = max(ratios, key=lambda n: ratios[n])
     report.ratio("large.worst", ratios[worst], GOAL)
     split_at_size(report, dbs["large"], sizes)
+    numbered_pages(report, dbs["large"], sizes)
     rates = sync_rates(dbs, sizes)
     base_rate = report.figure("large.sync.rows_per_second.base", rates["base"], "rows/s")
     large_rate = report.figure("large.sync.rows_per_second", rates["large"], "rows/s")
