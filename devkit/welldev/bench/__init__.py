@@ -34,7 +34,8 @@ The seven measurements, and the floor each one is held against:
 6. peak RSS of a process serving 10,000 Retrieve requests, and its growth;
 7. every read shape of every resource for a tenant of 10,000,000 ledger rows and for a small
    tenant beside it, against the same shapes at 10,000 rows, and the sync writer's rows/s at
-   both sizes (``welldev.bench.large``).
+   both sizes; the deepest numbered page against the first at 10,000,000 rows, at most what
+   following ``next`` to it costs (``welldev.bench.large``).
 
 Beside the import-only cold start (reported, no longer a goal: see
 ``cold_start.measure_cold``), phase ``first`` (``welldev.bench.first_request``) holds the cold
