@@ -50,15 +50,9 @@ def _revision(name: str) -> Any:
     return module
 
 
-def _public_id_columns() -> str:
-    r1 = _revision("0001_junction_resources_and_their_parents.py")
-    whens = " ".join(
-        f"WHEN 'core_api.{table}'::regclass THEN '{r1.public_id(table)}'" for table in r1.TABLES
-    )
-    return f"CASE p_table {whens} END"
-
-
 def _check() -> str:
+    # The CASE of each table's public id column, as revision 0026 writes it.
+    columns = _revision("0026_idempotent_answers_read_the_rows_own_writer.py")._public_id_columns()
     return f"""
 CREATE FUNCTION core_api.check_client_id(p_table regclass, p_id uuid)
 RETURNS boolean
@@ -66,7 +60,7 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-  v_column text := {_public_id_columns()};
+  v_column text := {columns};
   v_used boolean;
 BEGIN
   IF v_column IS NULL THEN

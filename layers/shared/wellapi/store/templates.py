@@ -147,7 +147,3 @@ class Script:
             answer[part.name] = list(rows[at : at + count])
             at += count
         return answer
-
-
-def render_all(templates: Sequence[Template], params: Mapping[str, Any]) -> str:
-    return script(*(t.render(params) for t in templates))

@@ -68,6 +68,11 @@ export async function request (url, resource, { method = 'GET', body } = {}) {
   return { status: response.status, document }
 }
 
+// A resource's collection URL.
+export function collection (resource) {
+  return `${plan.base}/${resource.path}`
+}
+
 // The query string of a list: the include and the page size.
 export function listQuery (resource) {
   return `include=${resource.include}&page[size]=${resource.page_size}`
@@ -77,7 +82,7 @@ export function listQuery (resource) {
 // {ids, next} for one page.
 export async function allPages (resource, read) {
   const ids = []
-  let url = `${plan.base}/${resource.path}?page[size]=${resource.page_size}`
+  let url = `${collection(resource)}?page[size]=${resource.page_size}`
   let pages = 0
   while (url) {
     const page = await read(url)

@@ -1,10 +1,9 @@
 // jsona (a JSON:API formatter: no HTTP of its own) with its defaults, over Node's fetch:
 // every answer deserialised, every write body serialised by it.
 import { Jsona } from 'jsona'
-import { allPages, plan, run, request, listQuery } from './common.mjs'
+import { allPages, collection, run, request, listQuery } from './common.mjs'
 
 const jsona = new Jsona()
-const collection = resource => `${plan.base}/${resource.path}`
 
 async function page (url, resource) {
   const { document } = await request(url, resource)

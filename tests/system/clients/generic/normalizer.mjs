@@ -1,11 +1,10 @@
 // json-api-normalizer (read only: it turns a document into a store keyed by type and id) with
 // its defaults, over Node's fetch. Its store keys types camel-cased (`workspaceProvider`).
 import normalizer from 'json-api-normalizer'
-import { allPages, plan, run, request, listQuery } from './common.mjs'
+import { allPages, collection, run, request, listQuery } from './common.mjs'
 
 // A CommonJS module: its function is the default export's `default`.
 const normalize = normalizer.default ?? normalizer
-const collection = resource => `${plan.base}/${resource.path}`
 const camel = name => name.replace(/_([a-z])/g, (_, c) => c.toUpperCase())
 
 async function page (url, resource) {
