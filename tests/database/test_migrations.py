@@ -620,6 +620,15 @@ BLOCKING_INDEX = re.compile(
     r"(ONLY\s+)?(?:\w+\.)?(?P<table>\w+)",
     re.IGNORECASE,
 )
+# Rights no release's statements ever used, taken away (revision 0028): making objects of a
+# role's own (temporary ones, or in schema public), and the sync role's UPDATE of ledger
+# columns other than deleted_at, the one column every release's writer and sweeper update
+# (test_role_privileges holds today's statements to it).
+UNUSED_RIGHTS = re.compile(
+    r"\bREVOKE\s+(TEMPORARY\s+ON\s+DATABASE|CREATE\s+ON\s+SCHEMA\s+public"
+    r"|UPDATE\s+ON\s+core_api\.\w+_workspace_connectors\s+FROM\s+well_sync)\b",
+    re.IGNORECASE,
+)
 CREATED_TABLE = re.compile(r"\bCREATE\s+TABLE\s+(IF\s+NOT\s+EXISTS\s+)?(?:\w+\.)?(\w+)", re.I)
 # The revisions written before the rule, each with why it breaks it. Nothing may be added here:
 # a new revision keeps the rule.
@@ -640,7 +649,7 @@ BEFORE_THE_RULE = {
 def _violations(recorded: list[str]) -> list[str]:
     statements = [part for s in recorded for part in s.split(";") if part.strip()]
     created = {m.group(2) for s in statements for m in CREATED_TABLE.finditer(s)}
-    found = [s for s in statements if CONTRACT.search(s)]
+    found = [s for s in statements if CONTRACT.search(s) and not UNUSED_RIGHTS.search(s)]
     for statement in statements:
         for match in BLOCKING_INDEX.finditer(statement):
             if match.group("table") not in created:

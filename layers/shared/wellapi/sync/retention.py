@@ -76,7 +76,7 @@ def prune_change_records(
             report.unfinished = True
             return report
         ((deleted, _marked),) = connections.execute(
-            prune_statement(records), retry=False, pool=pool
+            connections.transaction(prune_statement(records)), retry=False, pool=pool
         )
         report.steps += 1
         report.records += int(deleted)
