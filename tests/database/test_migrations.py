@@ -601,7 +601,7 @@ def test_a_migration_waiting_for_a_lock_gives_up_after_a_second_and_tries_again(
     assert migrate.MIGRATION_LOCK_TIMEOUT_MS < 2000
 
 
-# --- expand/contract: old code keeps working on the new schema (README, "Deploying") ------------
+# --- expand/contract: old code works on the new schema (docs/deploy.md, "Migrations expand") --
 
 # What old code cannot survive, or what blocks its traffic while it runs: a contract step
 # (dropping or renaming what old code uses, a new NOT NULL or type on an existing column, a
