@@ -549,6 +549,18 @@ def _errors(codes: tuple[str, ...]) -> dict[str, Any]:
         responses["503"]["headers"] = {
             "Retry-After": {"schema": {"type": "string", "pattern": "^[0-9]+$"}}
         }
+    if "401" in responses:
+        responses["401"]["headers"] = {
+            "WWW-Authenticate": {
+                "description": 'The RFC 6750 challenge: `Bearer realm="wellapi"`, with '
+                '`error="invalid_request"` for a malformed credential and '
+                '`error="invalid_token"` for a key that is not accepted.',
+                "schema": {
+                    "type": "string",
+                    "pattern": '^Bearer realm="[^"]+"(, error="[a-z_]+")?$',
+                },
+            }
+        }
     if "405" in responses:
         responses["405"]["headers"] = {
             "Allow": {
@@ -726,7 +738,9 @@ def _components() -> dict[str, Any]:
             "apiKey": {
                 "type": "http",
                 "scheme": "bearer",
-                "description": "An API key, sent as `Authorization: Bearer wk_{prefix}_{secret}`. "
+                "description": "An API key, sent as `Authorization: Bearer wk_{prefix}_{secret}` "
+                '(or `Authorization: Token token="wk_{prefix}_{secret}"`, as Rails\' token '
+                "authentication and spraypaint send it). "
                 "A member key acts in the workspaces where its person has an active membership; "
                 "a service key (the platform's own services) acts across workspaces. Keys are "
                 "made with `wellapi keys create`; `make run` writes the demo's to "

@@ -21,7 +21,14 @@ from wellapi.operations.registry import OPERATIONS
 from wellapi.resources import Resource, ScopeRule
 
 # Every function's answers can carry these.
-ALWAYS = ("UNAUTHORIZED", "NOT_ACCEPTABLE", "INTERNAL_ERROR", "SERVICE_UNAVAILABLE")
+ALWAYS = (
+    "CREDENTIALS_MISSING",
+    "CREDENTIALS_MALFORMED",
+    "CREDENTIALS_INVALID",
+    "NOT_ACCEPTABLE",
+    "INTERNAL_ERROR",
+    "SERVICE_UNAVAILABLE",
+)
 # The query string of a single-resource operation (writes too take include and fields).
 ONE_QUERY = (
     "INVALID_QUERY_PARAMETER",
@@ -532,6 +539,14 @@ time, its default one or the one `workspace_id` names; a **service** key acts ac
 workspaces. Each operation says who may call it, its rules, and the error codes it can give; \
 every error is a JSON:API error object with a stable `code`, a `source` naming the culprit, \
 and `meta.trace_id`.
+
+**Keys** go in `Authorization: Bearer <key>`, or `Authorization: Token token="<key>"` (the \
+header Rails' token authentication and spraypaint send). Without a key that works, every \
+route answers 401 before anything else, with an RFC 6750 `WWW-Authenticate` challenge and one \
+of three codes: `CREDENTIALS_MISSING` (no key sent: send one), `CREDENTIALS_MALFORMED` (not a \
+key of this API: send it whole, as issued), `CREDENTIALS_INVALID` (a key that is not \
+accepted: use another). An unknown, a revoked and a deleted key, and a wrong secret, get the \
+same answer: only its `meta.trace_id` differs.
 
 **Links** lead only to routes this API serves: a resource's `links.self`, and each of its \
 relationships' `links.self` (`/v1/<resource>/{id}/relationships/<name>`, the linkage) and \
