@@ -104,8 +104,9 @@ ERROR_CODES: dict[str, ErrorCode] = {
     "INVALID_FILTER": ErrorCode(
         400,
         "Invalid query parameter",
-        "A filter the resource does not have, a value outside its enum, more than 100 ids, or a"
-        " `filter[created_at]` bound that is not an ISO-8601 timestamp with a UTC offset.",
+        "A filter the resource does not have (`meta.filters` lists those it has), a value outside"
+        " its enum, more than 100 ids, or a `filter[created_at]` bound that is not an ISO-8601"
+        " timestamp with a UTC offset.",
     ),
     "INVALID_UUID": ErrorCode(
         400,
