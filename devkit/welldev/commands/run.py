@@ -21,14 +21,17 @@ from welldev.console import step
 from welldev.function_roles import connect_functions_as
 from welldev.gateway import Gateway
 from welldev.lambda_runtime import (
+    IDLE_SECONDS_VARIABLE,
     EnvironmentReport,
     HandlerImportError,
+    IdleSecondsError,
     LambdaRuntime,
     apply_template_environment,
+    idle_seconds_from_environment,
 )
 from welldev.server import LocalServer
 
-USAGE_ERRORS = (sam_template.TemplateError, HandlerImportError)
+USAGE_ERRORS = (sam_template.TemplateError, HandlerImportError, IdleSecondsError)
 # Execution environments per function (each a process serving one request at a time, holding
 # one connection per database role): how many requests to one function run at once.
 LOCAL_ENVIRONMENTS = 8
@@ -38,7 +41,8 @@ def main(args: argparse.Namespace) -> int:
     # Template, routes and the port first: what cannot be served fails before any database work.
     overrides = {} if args.cors_origins is None else {CORS_PARAMETER: args.cors_origins.strip()}
     template = sam_template.load(args.template, overrides)
-    runtime = LambdaRuntime(template, processes=LOCAL_ENVIRONMENTS)
+    idle_seconds = idle_seconds_from_environment()
+    runtime = LambdaRuntime(template, processes=LOCAL_ENVIRONMENTS, idle_seconds=idle_seconds)
     schedule_period = args.schedule_period
     if schedule_period is None:
         schedule_period = schedules.DEFAULT_SCHEDULE_PERIOD_SECONDS
@@ -66,7 +70,8 @@ def main(args: argparse.Namespace) -> int:
         connect_functions_as(db, API_ROLE)
         step(
             f"execution environments: up to {LOCAL_ENVIRONMENTS} per function, each a process "
-            "serving one request at a time, started on first use"
+            f"serving one request at a time, started on first use, stopped after {idle_seconds:g} "
+            f"s idle ({IDLE_SECONDS_VARIABLE})"
         )
         # The SQS consumers and the scheduled functions share the API functions' environment;
         # they log in as their own role through SYNC_DATABASE_URL (connect_functions_as).
