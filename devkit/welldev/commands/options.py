@@ -3,3 +3,6 @@ variable an option stands for. Standard library only, as the command line import
 
 CORS_PARAMETER = "CorsOrigins"
 CORS_ORIGINS_VARIABLE = "WELLAPI_CORS_ORIGINS"
+# The loopback port the embedded database listens on for containers (`sam local invoke`).
+DB_PORT_VARIABLE = "WELLAPI_DB_PORT"
+DEFAULT_DB_PORT = 55432

@@ -12,9 +12,9 @@ import sys
 import threading
 
 from wellapi.roles import API_ROLE
-from welldev import demo_file, docs, local_aws, schedules
+from welldev import demo_file, docs, embedded_server, local_aws, sam_local, schedules
 from welldev import template as sam_template
-from welldev.commands.local_database import admin_connection
+from welldev.commands.local_database import EMBEDDED_DATA_DIR, admin_connection
 from welldev.commands.options import CORS_ORIGINS_VARIABLE, CORS_PARAMETER
 from welldev.commands.seed import write_demo
 from welldev.console import step
@@ -62,8 +62,12 @@ def main(args: argparse.Namespace) -> int:
             # The functions' boto3 (and this process's) reach moto, never a real account.
             os.environ.update(aws.environment())
             os.environ.pop("AWS_SESSION_TOKEN", None)
-        with admin_connection(roles=True, keep_server=True) as (db, conn):
+        embedded = not os.environ.get("DATABASE_URL")
+        tcp = (sam_local.LOOPBACK, args.db_port) if embedded else None
+        with admin_connection(roles=True, keep_server=True, tcp=tcp) as (db, conn):
             write_demo(conn, server.url)
+            listening = embedded_server.tcp_address(EMBEDDED_DATA_DIR) if embedded else None
+            step(sam_local.write_for_containers(template, db, conn, listening))
         if aws is not None:
             demo_file.record_aws(aws.record())
             step(f"local AWS (moto) on {aws.endpoint_url}, recorded in {demo_file.DEMO_FILE}")
