@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import ipaddress
 import os
 import sys
 import time
@@ -39,7 +40,9 @@ from pathlib import Path
 from welldev.commands.options import (
     CORS_ORIGINS_VARIABLE,
     CORS_PARAMETER,
+    DB_LISTEN_VARIABLE,
     DB_PORT_VARIABLE,
+    DEFAULT_DB_LISTEN,
     DEFAULT_DB_PORT,
 )
 
@@ -130,6 +133,22 @@ def _port(text: str) -> int:
     return int(text)
 
 
+def _listen_addresses(text: str) -> str:
+    """IP addresses of this machine, comma-separated; never one that means every interface."""
+    addresses = [part.strip() for part in text.split(",")]
+    for address in addresses:
+        try:
+            parsed = ipaddress.ip_address(address)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an IP address: {address!r}") from None
+        if parsed.is_unspecified:
+            raise argparse.ArgumentTypeError(
+                f"{address} listens on every interface, other machines' included: name this "
+                "machine's own addresses (127.0.0.1, the Docker bridge's)"
+            )
+    return ",".join(addresses)
+
+
 def _positive_seconds(text: str) -> float:
     try:
         seconds = float(text)
@@ -173,9 +192,18 @@ def _parser() -> argparse.ArgumentParser:
         type=_port,
         default=os.environ.get(DB_PORT_VARIABLE) or str(DEFAULT_DB_PORT),
         metavar="PORT",
-        help=f"the loopback TCP port the embedded database listens on for `sam local`'s "
-        f"containers, every login with a password (default: ${DB_PORT_VARIABLE}, else "
-        f"{DEFAULT_DB_PORT}, else a free one; 0: a free one)",
+        help=f"the TCP port the embedded database listens on for `sam local`'s containers, "
+        f"every login with a password (default: ${DB_PORT_VARIABLE}, else {DEFAULT_DB_PORT}, "
+        "else a free one; 0: a free one)",
+    )
+    run.add_argument(
+        "--db-listen",
+        type=_listen_addresses,
+        default=os.environ.get(DB_LISTEN_VARIABLE) or DEFAULT_DB_LISTEN,
+        metavar="ADDRESSES",
+        help=f"the addresses of this machine it listens on, comma-separated (default: "
+        f"${DB_LISTEN_VARIABLE}, else {DEFAULT_DB_LISTEN}; on Linux, add the Docker bridge's "
+        "own address, e.g. 127.0.0.1,172.17.0.1)",
     )
     run.add_argument(
         "--visibility-timeout",

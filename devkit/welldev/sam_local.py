@@ -122,11 +122,14 @@ def write_env_vars(path: Path, document: Mapping[str, Mapping[str, str]]) -> Non
     temporary.replace(path)
 
 
+def _loopback(host: str) -> bool:
+    return host in ("localhost", LOOPBACK, "::1")
+
+
 def container_url(url: str) -> str:
     """A database URL of this machine as a container reaches it: loopback becomes the host."""
     parts = urlsplit(url)
-    host = parts.hostname or ""
-    if host not in ("localhost", LOOPBACK, "::1"):
+    if not _loopback(parts.hostname or ""):
         return url
     netloc = parts.netloc.rpartition("@")
     login = netloc[0] + netloc[1]
@@ -160,12 +163,12 @@ def write_for_containers(
         host, port = parts.hostname, parts.port or 5432
         user = unquote(parts.username or "")
         admin_url = container_url(db.admin_url)
-    reached = CONTAINER_HOST if host in ("localhost", LOOPBACK, "::1") else host
+    reached = CONTAINER_HOST if tcp is not None or _loopback(host) else host
     logins = {"": (admin_url, user)}
     for role in APP_ROLES:
         logins[role] = (role_url(reached, port, db.name, role, LOCAL_ROLE_PASSWORD), role)
     write_env_vars(path, env_vars_document(template, logins))
     return (
-        f"sam local: the database listens on {host}:{port} for containers "
+        f"sam local: the database listens on port {port} of {host} for containers "
         f"({reached}:{port}); --env-vars {path} logs each function in as its role"
     )

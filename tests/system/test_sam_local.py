@@ -45,8 +45,12 @@ SAM = Path(sys.executable).parent / "sam"
 # environment warm.
 IDLE_SECONDS = 20
 STARTED = "==> serving"
+# Another loopback address, standing for the Docker bridge's own address that a Linux host
+# adds (no Docker here): the database listens on both.
+SECOND_ADDRESS = "127.0.0.2"
 # `make run`, on free ports: the HTTP server's and the database's.
 RUN = (str(WELLAPI), "run", "--port", "0", "--db-port", "0")
+LISTEN = ("--db-listen", f"127.0.0.1,{SECOND_ADDRESS}")
 WORKER = "welldev.environment_worker"
 
 
@@ -106,7 +110,14 @@ def stack() -> Iterator[Stack]:
         log = home / "run.log"
         with log.open("wb") as out:
             process = subprocess.Popen(
-                [*RUN, "--template", str(ROOT / "template.yaml"), "--schedule-period", "3600"],
+                [
+                    *RUN,
+                    *LISTEN,
+                    "--template",
+                    str(ROOT / "template.yaml"),
+                    "--schedule-period",
+                    "3600",
+                ],
                 cwd=home,
                 env=_environment(),
                 stdout=subprocess.DEVNULL,  # the functions' log lines
@@ -137,12 +148,14 @@ def _logins(stack: Stack) -> dict[str, str]:
     }
 
 
-def _connect(url: str, password: str | None = None) -> pg8000.native.Connection:
+def _connect(
+    url: str, password: str | None = None, host: str | None = None
+) -> pg8000.native.Connection:
     parts = urlsplit(url)
     return pg8000.native.Connection(
         user=unquote(parts.username or ""),
         password=unquote(parts.password or "") if password is None else password,
-        host=parts.hostname or "",
+        host=host or parts.hostname or "",
         port=parts.port or 5432,
         database=parts.path.lstrip("/"),
         timeout=30,
@@ -208,6 +221,14 @@ def test_every_role_logs_in_over_loopback_tcp_with_the_files_password_and_only_s
             conn.close()
         with pytest.raises(pg8000.exceptions.DatabaseError, match="password authentication"):
             _connect(url, password="not-the-password").close()
+        # On the other address it listens on too, with the same password and only with it.
+        conn = _connect(url, host=SECOND_ADDRESS)
+        try:
+            assert conn.run("SELECT inet_server_addr()::text")[0] == [f"{SECOND_ADDRESS}/32"]
+        finally:
+            conn.close()
+        with pytest.raises(pg8000.exceptions.DatabaseError, match="password authentication"):
+            _connect(url, password="", host=SECOND_ADDRESS).close()
 
 
 def test_a_fresh_event_from_wellapi_event_answers_200_through_wellapi_invoke(

@@ -188,3 +188,16 @@ def test_a_container_reaches_this_machines_database_through_the_host_name() -> N
         sam_local.seen_from_the_host("postgresql://u:p@host.docker.internal:5433/well")
         == "postgresql://u:p@127.0.0.1:5433/well"
     )
+
+
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [("0.0.0.0", "every interface"), ("127.0.0.1,::", "every interface"), ("db", "not an IP")],
+)
+def test_the_database_listens_only_on_addresses_of_this_machine_named_one_by_one(
+    given: str, said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as refused:
+        cli.main(["run", "--db-listen", given])
+    assert refused.value.code == 2
+    assert said in capsys.readouterr().err

@@ -63,7 +63,7 @@ def main(args: argparse.Namespace) -> int:
             os.environ.update(aws.environment())
             os.environ.pop("AWS_SESSION_TOKEN", None)
         embedded = not os.environ.get("DATABASE_URL")
-        tcp = (sam_local.LOOPBACK, args.db_port) if embedded else None
+        tcp = (args.db_listen, args.db_port) if embedded else None
         with admin_connection(roles=True, keep_server=True, tcp=tcp) as (db, conn):
             write_demo(conn, server.url)
             listening = embedded_server.tcp_address(EMBEDDED_DATA_DIR) if embedded else None
