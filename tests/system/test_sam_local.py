@@ -35,6 +35,7 @@ import pytest
 
 from tests.support import embedded
 from tests.support.sam_build import BUILD, BUILT_TEMPLATE, Build
+from welldev import database as local_db
 from welldev import event_kinds, sam_local
 from welldev import template as sam_template
 
@@ -350,3 +351,22 @@ def test_the_documented_sam_local_invoke_commands_use_its_flags_and_functions(
                 assert word in flags, f"{command}: sam local invoke has no {word}"
         function_id = next(w for w in words[3:] if not w.startswith("-") and w[0].isupper())
         assert function_id in build.functions, command
+
+
+def test_a_database_url_on_loopback_gets_the_same_file_for_containers(
+    stack: Stack, tmp_path: Path
+) -> None:
+    # DATABASE_URL naming a server of this machine by TCP (here: the embedded one's port, as
+    # its administrator): the file reaches it through the host's name, each role as its own.
+    admin_url = sam_local.seen_from_the_host(stack.env_vars["MigrationFunction"]["DATABASE_URL"])
+    db = local_db.LocalDatabase(admin_url)
+    conn = local_db.admin_connection(admin_url)
+    try:
+        said = sam_local.write_for_containers(
+            sam_template.load(ROOT / "template.yaml"), db, conn, None, tmp_path / "env.json"
+        )
+    finally:
+        conn.close()
+    assert f"({sam_local.CONTAINER_HOST}:" in said
+    assert json.loads((tmp_path / "env.json").read_text()) == stack.env_vars
+    assert (tmp_path / "env.json").stat().st_mode & 0o777 == 0o600

@@ -67,7 +67,9 @@ def main(args: argparse.Namespace) -> int:
         with admin_connection(roles=True, keep_server=True, tcp=tcp) as (db, conn):
             write_demo(conn, server.url)
             listening = embedded_server.tcp_address(EMBEDDED_DATA_DIR) if embedded else None
-            step(sam_local.write_for_containers(template, db, conn, listening))
+            # Beside .local/demo.json: .local/sam-env.json.
+            env_vars = demo_file.DEMO_FILE.with_name(sam_local.ENV_VARS_FILE.name)
+            step(sam_local.write_for_containers(template, db, conn, listening, env_vars))
         if aws is not None:
             demo_file.record_aws(aws.record())
             step(f"local AWS (moto) on {aws.endpoint_url}, recorded in {demo_file.DEMO_FILE}")
