@@ -12,13 +12,17 @@ from welldev import template as sam_template
 from welldev.lambda_runtime import LambdaRuntime, apply_template_environment, error_payload
 
 
+class NotAnEvent(ValueError):
+    """The event file does not hold JSON."""
+
+
 def read_event(event_file: str | Path) -> Any:
     """The event from a JSON file, or from standard input when the file is ``-``."""
     text = sys.stdin.read() if str(event_file) == "-" else Path(event_file).read_text("utf-8")
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
-        raise ValueError(f"{event_file}: not a JSON event: {error}") from error
+        raise NotAnEvent(f"{event_file}: not a JSON event: {error}") from error
 
 
 def invoke(

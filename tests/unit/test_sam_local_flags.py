@@ -201,3 +201,14 @@ def test_the_database_listens_only_on_addresses_of_this_machine_named_one_by_one
         cli.main(["run", "--db-listen", given])
     assert refused.value.code == 2
     assert said in capsys.readouterr().err
+
+
+def test_an_event_that_is_not_json_is_named_in_a_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"Records": [')
+    code, err = _wellapi(capsys, "SyncFunction", "-e", str(broken))
+    assert code == 2
+    assert f"wellapi: {broken}: not a JSON event" in err
+    assert "Traceback" not in err

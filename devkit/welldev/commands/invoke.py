@@ -23,7 +23,7 @@ from welldev import claims, event_kinds, sam_local
 from welldev import template as sam_template
 from welldev.commands.local_database import admin_connection
 from welldev.function_roles import connect_functions_as, role_of
-from welldev.invoke import invoke_event, read_event
+from welldev.invoke import NotAnEvent, invoke_event, read_event
 from welldev.lambda_runtime import HandlerImportError, LambdaRuntime
 from welldev.queue_messages import with_recent_times
 
@@ -32,15 +32,16 @@ class DemoMissing(LookupError):
     """The event's claims name a person the database does not have."""
 
 
-class NoFunction(ValueError):
-    """No function, or no event, named where one is needed."""
+class UsageMistake(ValueError):
+    """What to invoke is not said, or said twice."""
 
 
 USAGE_ERRORS = (
     sam_template.TemplateError,
     HandlerImportError,
     DemoMissing,
-    NoFunction,
+    UsageMistake,
+    NotAnEvent,
     event_kinds.WrongEventKind,
     sam_local.SamFlagError,
 )
@@ -96,12 +97,12 @@ def _function_id(args: argparse.Namespace, template: sam_template.Template) -> s
         return str(args.function)
     if len(template.functions) == 1:  # as SAM: the only function needs no name
         return next(iter(template.functions))
-    raise NoFunction(f"name the function: {', '.join(sorted(template.functions))}")
+    raise UsageMistake(f"name the function: {', '.join(sorted(template.functions))}")
 
 
 def _event_source(args: argparse.Namespace) -> str | None:
     if args.event is not None and args.event_file is not None:
-        raise NoFunction(f"two events: -e {args.event} and {args.event_file}; give one")
+        raise UsageMistake(f"two events: -e {args.event} and {args.event_file}; give one")
     source = args.event if args.event is not None else args.event_file
     if source is not None and source != "-" and not Path(source).is_file():
         raise FileNotFoundError(f"event file {source} not found")
@@ -115,7 +116,7 @@ def _first_event(template: sam_template.Template, function_id: str) -> str:
     except (OSError, ValueError):
         listed = []
     if not listed:
-        raise NoFunction(f"{index} lists no event of {function_id}: give one with -e")
+        raise UsageMistake(f"{index} lists no event of {function_id}: give one with -e")
     return str(index.parent / listed[0])
 
 
