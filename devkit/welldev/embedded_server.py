@@ -119,10 +119,9 @@ def _listen(server: PostgresServer, hosts: str, port: int) -> None:
 
     ``hosts``: addresses of this machine, comma-separated (loopback; on Linux, the Docker
     bridge's own address, which only this machine's containers reach). Every TCP login then
-    needs its role's password (scram-sha-256): initdb --auth=trust lets any local user in as
-    anyone, which a Unix socket in a directory of the user's own keeps to the user, and a port
-    would not. The server restarts once, when it listens elsewhere; a port another program
-    holds is given up for a free one.
+    needs its role's password (scram-sha-256): the wheel's initdb --auth=trust lets whoever
+    reaches the server in as anyone, which a port must not. The server restarts once, when it
+    listens elsewhere; a port another program holds is given up for a free one.
     """
     found = tcp_address(server.pgdata)
     if found is not None and found[0] == hosts and port in (0, found[1]):
@@ -142,8 +141,9 @@ def _listen(server: PostgresServer, hosts: str, port: int) -> None:
     socket_dir = info.socket_dir or server.pgdata
     options = f"-h {hosts} -p {port} -k {socket_dir}"
     arguments = ("-D", str(server.pgdata), "-w", "-l", str(server.log), "-o", options, "restart")
-    pgexec("pg_ctl", arguments, bin_path=server.bin_path, user=server.system_user)
-    restarted = PostmasterInfo.read_from_pgdata(server.pgdata)
+    with PostgresServer._lock:  # the wheel's: no other process starts the server meanwhile
+        pgexec("pg_ctl", arguments, bin_path=server.bin_path, user=server.system_user)
+        restarted = PostmasterInfo.read_from_pgdata(server.pgdata)
     if restarted is None or not restarted.is_running():
         raise RuntimeError(f"the server of {server.pgdata} did not restart: see {server.log}")
     server._postmaster_info = restarted
