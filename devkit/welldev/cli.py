@@ -2,7 +2,8 @@
 
     wellapi run [--port P] [--host H]    database, migrations, demo data and keys, then every
           [--cors-origins ORIGINS]       HttpApi route, the documentation, the local queues
-          [--schedule-period SECONDS]    and the schedules
+          [--schedule-period SECONDS]    and the schedules; the database on a TCP port too, for
+          [--db-port P] [--db-listen A]  ``sam local invoke`` (``.local/sam-env.json``)
     wellapi invoke <LogicalId> [-e EVENT] one function on one event, with ``sam local invoke``'s
           [--env-vars F] [-t TEMPLATE]   flags (and its old form: ``wellapi invoke <LogicalId>
           [--parameter-overrides P]      <event-file>``)
