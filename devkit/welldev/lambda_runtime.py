@@ -11,7 +11,8 @@ time, warm, for as long as it lives. ``LambdaRuntime`` keeps them in one of two 
   So concurrent requests to one function, and requests to different functions, run in
   parallel in different processes, as in Lambda, and never two at once in one environment;
   a function that runs past its ``Timeout`` is stopped (its process killed) and its
-  environment replaced, as Lambda does;
+  environment replaced, as Lambda does; an environment left idle for ``idle_seconds`` is
+  stopped, as Lambda reclaims idle ones (it does not say after how long: minutes);
 - ``processes=0`` (``wellapi invoke``, and tests that look inside a function): this process
   is the one environment of every function it imports, so it serves one invocation at a time
   whatever the function. A function that runs longer than its ``Timeout`` is not stopped (a
@@ -55,6 +56,10 @@ Handler = Callable[[Any, "LambdaContext"], Any]
 
 class HandlerImportError(ImportError):
     """The handler named by the template cannot be imported (Lambda: Runtime.ImportModuleError)."""
+
+
+class IdleSecondsError(ValueError):
+    """``WELLAPI_IDLE_SECONDS`` is not a number of seconds above 0."""
 
 
 class FunctionTimedOut(Exception):
@@ -114,6 +119,27 @@ class _Environment:
 # How long an environment may take to import its function; Lambda allows 10 s, the local
 # machine may be busier (coverage, several servers).
 INIT_TIMEOUT_SECONDS = 60.0
+# How long a process environment may stay idle before it is stopped (Lambda reclaims idle
+# environments after an unspecified few minutes): each holds a process of about 35 MiB and a
+# database connection per role, and a crawl of every route starts one for each function.
+IDLE_SECONDS_VARIABLE = "WELLAPI_IDLE_SECONDS"
+DEFAULT_IDLE_SECONDS = 120.0
+
+
+def idle_seconds_from_environment() -> float:
+    """``$WELLAPI_IDLE_SECONDS`` when set (a positive number), else the default."""
+    text = os.environ.get(IDLE_SECONDS_VARIABLE, "").strip()
+    if not text:
+        return DEFAULT_IDLE_SECONDS
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0:
+        raise IdleSecondsError(
+            f"{IDLE_SECONDS_VARIABLE} must be a number of seconds above 0: {text!r}"
+        )
+    return seconds
 
 
 class ProcessEnvironment:
@@ -190,14 +216,37 @@ def lambda_variables(function: Function) -> dict[str, str]:
 class _Environments:
     """A function's environments: a free one serves, else a new one starts, up to ``bound``."""
 
-    def __init__(self, function: Function, bound: int) -> None:
+    def __init__(
+        self, function: Function, bound: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.function = function
         self.bound = bound
         self.started = 0
+        self.reclaimed = 0
         self.peak_busy = 0
-        self._free: list[ProcessEnvironment] = []
+        self._clock = clock
+        # The free environments, each with the time it became free; the last freed at the end.
+        self._free: list[tuple[ProcessEnvironment, float]] = []
         self._alive = 0
         self._changed = threading.Condition()
+
+    @property
+    def alive(self) -> int:
+        """Environments running now, busy or free."""
+        with self._changed:
+            return self._alive
+
+    def reclaim(self, idle_seconds: float) -> int:
+        """Stop the environments free for ``idle_seconds`` or more; how many were stopped."""
+        with self._changed:
+            cutoff = self._clock() - idle_seconds
+            idle = [environment for environment, since in self._free if since <= cutoff]
+            self._free = [(kept, since) for kept, since in self._free if since > cutoff]
+            self._alive -= len(idle)
+            self.reclaimed += len(idle)
+        for environment in idle:  # outside the lock: a process may take a moment to end
+            environment.close()
+        return len(idle)
 
     def invoke(self, event: Any) -> Any:
         environment = self._take()
@@ -249,7 +298,7 @@ class _Environments:
             while not self._free and self._alive >= self.bound:
                 self._changed.wait()
             if self._free:
-                taken = self._free.pop()
+                taken, _ = self._free.pop()  # the most recently used: the others may go idle
                 self._count_busy()
                 return taken
             self._alive += 1
@@ -269,14 +318,14 @@ class _Environments:
             if environment is None:
                 self._alive -= 1
             else:
-                self._free.append(environment)
+                self._free.append((environment, self._clock()))
             self._changed.notify()
 
     def close(self) -> None:
         with self._changed:
             free, self._free = self._free, []
             self._alive -= len(free)
-        for environment in free:
+        for environment, _ in free:
             environment.close()
 
 
@@ -284,8 +333,9 @@ class LambdaRuntime:
     """Imports and invokes the functions of one template; safe to share between threads.
 
     ``processes``: at most this many environments per function, each a process (0: this
-    process is the one environment of every function). A function's time runs on ``clock``
-    (``time.monotonic`` unless a test gives its own) in this process's environment.
+    process is the one environment of every function). ``idle_seconds``: a process environment
+    free for that long is stopped (None: kept until ``close``). A function's time runs on
+    ``clock`` (``time.monotonic`` unless a test gives its own) in this process's environment.
     """
 
     def __init__(
@@ -294,10 +344,14 @@ class LambdaRuntime:
         clock: Callable[[], float] = time.monotonic,
         *,
         processes: int = 0,
+        idle_seconds: float | None = None,
     ) -> None:
         self.template = template
         self.clock = clock
         self.processes = processes
+        self.idle_seconds = idle_seconds
+        self._closing = threading.Event()
+        self._reaper: threading.Thread | None = None
         self._environments: dict[str, _Environment] = {}
         self._pools: dict[str, _Environments] = {}
         # Invocations running at once in process environments, now and at most so far.
@@ -327,8 +381,38 @@ class LambdaRuntime:
             pool = self._pools.get(function_id)
             if pool is None:
                 function = self.template.function(function_id)
-                pool = self._pools[function_id] = _Environments(function, self.processes)
+                pool = _Environments(function, self.processes, self.clock)
+                self._pools[function_id] = pool
+                self._start_reaper()
             return pool
+
+    def environments_alive(self) -> int:
+        """Process environments running now, busy or free, of every function."""
+        with self._lock:
+            pools = list(self._pools.values())
+        return sum(pool.alive for pool in pools)
+
+    def reclaim_idle(self) -> int:
+        """Stop every process environment idle for ``idle_seconds``; how many were stopped."""
+        if self.idle_seconds is None:
+            return 0
+        with self._lock:
+            pools = list(self._pools.values())
+        return sum(pool.reclaim(self.idle_seconds) for pool in pools)
+
+    def _start_reaper(self) -> None:
+        # Called under self._lock. One thread looks a few times per idle period, so an
+        # environment goes between idle_seconds and a quarter more after its last invocation.
+        if self.idle_seconds is None or self._reaper is not None:
+            return
+        period = self.idle_seconds / 4
+
+        def reap() -> None:
+            while not self._closing.wait(period):
+                self.reclaim_idle()
+
+        self._reaper = threading.Thread(target=reap, name="wellapi-idle-reaper", daemon=True)
+        self._reaper.start()
 
     def invoke(self, function_id: str, event: Any) -> Any:
         """Run the function on ``event`` and return what Lambda would return to the caller.
@@ -383,6 +467,7 @@ class LambdaRuntime:
 
     def close(self) -> None:
         """Stop every idle process environment (a busy one stops when its parent exits)."""
+        self._closing.set()
         with self._lock:
             pools = list(self._pools.values())
         for pool in pools:

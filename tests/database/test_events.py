@@ -50,7 +50,7 @@ ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
 SCHEMAS = ROOT / "tests" / "vendor" / "jsonapi"
 # Files in events/ that are not events.
-NOT_EVENTS = {"index.json", "sam-local-env.json"}
+NOT_EVENTS = {"index.json"}
 JSONAPI = "application/vnd.api+json"
 # A scope token's shape (``wellapi.http.proofs.SCOPE_TOKEN``), signed by nobody.
 UNSIGNED_TOKEN = "t1.0.member.0." + "0" * 64

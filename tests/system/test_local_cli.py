@@ -6,6 +6,7 @@ a database named for this module instead of ``well``, from a temporary working d
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -28,6 +29,7 @@ from sqlalchemy.engine import make_url
 from tests.support import key_audit
 from tests.support.proven import run_with_key_proof
 from wellapi.http import keys
+from wellapi.roles import AUTH_ROLE, SYNC_ROLE
 from wellapi.store import connections as wellapi_db
 from welldev import cli, console, revisions, seed
 from welldev import database as local_db
@@ -66,6 +68,15 @@ Resources:
     Properties:
       Handler: cli_fixture_app.fail
 """
+
+# The least of an API Gateway request (payload 2.0) that `wellapi invoke` takes for a route's
+# function (welldev.event_kinds); the fixture function answers it back.
+API_EVENT = {
+    "version": "2.0",
+    "routeKey": "GET /whoami",
+    "rawPath": "/whoami",
+    "requestContext": {},
+}
 
 APP = """
 import json
@@ -124,7 +135,9 @@ def workdir(
     (root / "src").mkdir()
     (root / "src" / "cli_fixture_app.py").write_text(textwrap.dedent(APP))
     (root / "template.yaml").write_text(TEMPLATE)
-    (root / "event.json").write_text(json.dumps({"hello": "cli"}))
+    (root / "event.json").write_text(json.dumps(API_EVENT))
+    # What the functions no event source invokes take: a direct invoke's JSON.
+    (root / "direct.json").write_text(json.dumps({"hello": "cli"}))
     with commands_in(root, server, DATABASE):
         assert cli.main(["migrate"]) == 0
         assert cli.main(["seed"]) == 0
@@ -355,14 +368,40 @@ def test_invoke_prints_the_result_and_connects_as_the_functions_role(
         "database": DATABASE,
         "db_auth": "url",  # the local database's, not the template's "iam"
         "service": "cli-fixture",  # the template's
-        "event": {"hello": "cli"},
+        "event": "/whoami",  # the API event's path
     }
+
+
+def test_invoke_takes_sam_local_invokes_flags(
+    workdir: Path,
+    server: local_db.LocalDatabase,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # --env-vars as SAM reads it: the function's entry wins over Parameters and over the
+    # local runner's own connection.
+    sync_url = server.with_database(DATABASE).url_for(SYNC_ROLE)
+    env_vars = {
+        "Parameters": {"DATABASE_URL": "unused"},
+        "WhoamiFunction": {"DATABASE_URL": sync_url},
+    }
+    (workdir / "env.json").write_text(json.dumps(env_vars))
+    argv = ["invoke", "-e", "event.json", "--env-vars", "env.json", "WhoamiFunction"]
+    assert cli.main(argv) == 0
+    assert json.loads(output(capsys)[0]["body"])["user"] == SYNC_ROLE
+
+    # The event on standard input, and a parameter override naming the function's user.
+    monkeypatch.setattr(sys, "stdin", io.StringIO(json.dumps(API_EVENT)))
+    argv = ["invoke", "WhoamiFunction", "-t", "template.yaml", "-e", "-"]
+    assert cli.main([*argv, "--parameter-overrides", f"DbUser={AUTH_ROLE}"]) == 0
+    body = json.loads(output(capsys)[0]["body"])
+    assert (body["user"], body["event"]) == (AUTH_ROLE, API_EVENT["rawPath"])
 
 
 def test_a_function_whose_user_owns_the_schema_runs_as_the_administrator(
     workdir: Path, server: local_db.LocalDatabase, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert cli.main(["invoke", "MigratorFunction", "event.json"]) == 0
+    assert cli.main(["invoke", "MigratorFunction", "direct.json"]) == 0
     result, _ = output(capsys)
     assert json.loads(result["body"])["user"] == make_url(server.admin_url).username
 
@@ -370,7 +409,7 @@ def test_a_function_whose_user_owns_the_schema_runs_as_the_administrator(
 def test_a_failing_function_exits_1_with_lambdas_error_payload(
     workdir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert cli.main(["invoke", "FailingFunction", "event.json"]) == 1
+    assert cli.main(["invoke", "FailingFunction", "direct.json"]) == 1
     result, log = output(capsys)
     assert result["errorType"] == "RuntimeError"
     assert "RuntimeError: no luck" in log
@@ -392,7 +431,7 @@ def test_invoke_of_claims_the_database_lacks_says_to_seed_it(
     workdir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     stranger = {"person_id": str(uuid.uuid4()), "principal_kind": "member", "workspace_id": ""}
-    event = {"rawPath": "/whoami", "requestContext": {"authorizer": {"lambda": stranger}}}
+    event = {**API_EVENT, "requestContext": {"authorizer": {"lambda": stranger}}}
     (workdir / "stranger.json").write_text(json.dumps(event))
     assert cli.main(["invoke", "WhoamiFunction", "stranger.json"]) == 2
     result, log = output(capsys)

@@ -118,18 +118,20 @@ def test_a_url_without_user_or_database_means_the_operating_system_user() -> Non
 def test_without_a_url_the_embedded_server_serves_the_well_database(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    started: list[Path] = []
+    started: list[tuple[Path, tuple[str, int] | None]] = []
 
-    def start_embedded(data_dir: Path) -> local_db.LocalDatabase:
-        started.append(data_dir)
+    def start_embedded(data_dir: Path, tcp: tuple[str, int] | None) -> local_db.LocalDatabase:
+        started.append((data_dir, tcp))
         return local_db.LocalDatabase("postgresql://postgres:@/postgres?host=/run/pg")
 
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.setattr(local_db, "start_embedded", start_embedded)
 
     resolved = local_db.resolve(tmp_path / "pg")
+    local_db.resolve(tmp_path / "pg", ("127.0.0.1", 0))
 
-    assert started == [tmp_path / "pg"]
+    # A Unix socket only, unless a TCP address is asked for (`make run`, for containers).
+    assert started == [(tmp_path / "pg", None), (tmp_path / "pg", ("127.0.0.1", 0))]
     assert resolved.name == local_db.EMBEDDED_DATABASE == "well"
     assert resolved == local_db.LocalDatabase(
         "postgresql://postgres:@/postgres?host=/run/pg"

@@ -24,20 +24,16 @@ import sys
 import tomllib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from alembic.script import ScriptDirectory
 
+from tests.support.sam_build import BUILD, REBUILD_HINT, Build
 from welldev import database as local_db
 
 ROOT = Path(__file__).resolve().parents[2]
-BUILD = ROOT / ".aws-sam" / "build"
-BUILT_TEMPLATE = BUILD / "template.yaml"
-REBUILD_HINT = "if sources changed since the last build, run `make build` (sam build)"
 RUNTIME_LOCK = ROOT / "layers" / "shared" / "requirements.txt"
 DEV_LOCK = ROOT / "requirements-dev.txt"
 
@@ -247,42 +243,6 @@ script = ScriptDirectory.from_config(alembic_config())
 revisions = sorted(s.revision for s in script.walk_revisions())
 print(json.dumps({"dir": script.dir, "revisions": revisions}))
 """
-
-
-@dataclass(frozen=True)
-class Build:
-    functions: dict[str, tuple[Path, str]]  # logical id -> (code directory, handler)
-    layer: Path  # the layer's python/ directory, /opt/python in Lambda
-
-    def code_dir(self, function_id: str) -> Path:
-        return self.functions[function_id][0]
-
-    @property
-    def api_code_dirs(self) -> list[Path]:
-        """The code directories built from functions/: the API, the authorizer, sync, sweep."""
-        return [d for f, (d, _) in self.functions.items() if f != "MigrationFunction"]
-
-
-@pytest.fixture(scope="module")
-def build() -> Build:
-    if not BUILT_TEMPLATE.is_file():
-        pytest.fail(
-            f"{BUILT_TEMPLATE.relative_to(ROOT)} is missing: run `make build` (sam build) "
-            "before these tests; `make test` does",
-            pytrace=False,
-        )
-    if BUILT_TEMPLATE.stat().st_mtime < (ROOT / "template.yaml").stat().st_mtime:
-        pytest.fail(
-            f"template.yaml changed after the last sam build: {REBUILD_HINT}", pytrace=False
-        )
-    resources = yaml.safe_load(BUILT_TEMPLATE.read_text())["Resources"]
-    functions = {
-        function_id: (BUILD / r["Properties"]["CodeUri"], r["Properties"]["Handler"])
-        for function_id, r in resources.items()
-        if r["Type"] == "AWS::Serverless::Function"
-    }
-    layer = BUILD / resources["SharedLayer"]["Properties"]["ContentUri"] / "python"
-    return Build(functions=functions, layer=layer)
 
 
 @pytest.fixture(scope="module")

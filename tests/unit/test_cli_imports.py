@@ -27,6 +27,7 @@ EVERY_HELP = (
     [],
     ["run"],
     ["invoke"],
+    ["event"],
     ["migrate"],
     ["seed"],
     ["keys"],

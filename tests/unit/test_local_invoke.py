@@ -21,11 +21,15 @@ from welldev.database import LocalDatabase
 from welldev.function_roles import CONNECTION_VARIABLES, connect_functions_as
 from welldev.invoke import invoke
 from welldev.lambda_runtime import (
+    DEFAULT_IDLE_SECONDS,
+    IDLE_SECONDS_VARIABLE,
     FunctionTimedOut,
     HandlerImportError,
+    IdleSecondsError,
     LambdaRuntime,
     ResponseNotSerializable,
     apply_template_environment,
+    idle_seconds_from_environment,
     load_handler,
 )
 
@@ -296,3 +300,62 @@ def test_two_code_uris_with_one_module_name_are_refused(runtime: LambdaRuntime) 
     assert runtime.invoke("FirstCopyFunction", {}) == 1
     with pytest.raises(HandlerImportError, match="already imported from"):
         runtime.invoke("SecondCopyFunction", {})
+
+
+def test_an_environment_idle_past_the_idle_period_is_stopped_and_a_busy_one_is_kept(
+    fixture_template: sam.Template,
+) -> None:
+    clock = ManualClock()
+    runtime = LambdaRuntime(fixture_template, clock, processes=2, idle_seconds=60)
+    try:
+        assert runtime.invoke("EchoFunction", {"n": 1})["event"] == {"n": 1}
+        clock.advance(30)
+        assert runtime.invoke("ShapeFunction", {"kind": "decimal"}) == {"amount": 1.5}
+        first = runtime.environments_of("EchoFunction")
+        process = next(iter(first._free))[0].process
+        assert runtime.environments_alive() == 2
+
+        clock.advance(30)  # Echo's environment has been idle 60 s, Shape's 30 s
+
+        assert runtime.reclaim_idle() == 1
+        assert process.poll() is not None  # its process has ended
+        assert runtime.environments_alive() == 1
+        assert runtime.environments_of("ShapeFunction").alive == 1
+        # Echo's next invocation is a cold start in a new environment.
+        assert runtime.invoke("EchoFunction", {"n": 2})["event"] == {"n": 2}
+        assert (first.started, first.reclaimed) == (2, 1)
+    finally:
+        runtime.close()
+
+
+def test_without_an_idle_period_environments_live_until_the_runtime_closes(
+    fixture_template: sam.Template,
+) -> None:
+    clock = ManualClock()
+    runtime = LambdaRuntime(fixture_template, clock, processes=1)
+    try:
+        runtime.invoke("EchoFunction", {})
+        clock.advance(10**6)
+        assert runtime.reclaim_idle() == 0
+        assert runtime.environments_alive() == 1
+    finally:
+        runtime.close()
+    assert runtime.environments_alive() == 0
+
+
+@pytest.mark.parametrize("given", ["0", "-5", "soon"])
+def test_an_idle_period_that_is_not_a_positive_number_is_refused(
+    given: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(IDLE_SECONDS_VARIABLE, given)
+    with pytest.raises(IdleSecondsError, match=IDLE_SECONDS_VARIABLE):
+        idle_seconds_from_environment()
+
+
+def test_the_idle_period_is_the_variables_else_the_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(IDLE_SECONDS_VARIABLE, raising=False)
+    assert idle_seconds_from_environment() == DEFAULT_IDLE_SECONDS
+    monkeypatch.setenv(IDLE_SECONDS_VARIABLE, "2.5")
+    assert idle_seconds_from_environment() == 2.5

@@ -1,12 +1,16 @@
-"""``wellapi invoke``: one function of the template on one event, as ``sam local invoke`` runs it.
+"""``wellapi invoke``: one function of the template on one event, as ``sam local invoke`` runs it
+(its flags: ``-e/--event``, ``-n/--env-vars``, ``-t/--template``, ``--parameter-overrides``),
+and ``wellapi event``: a function's event signed now, for ``sam local invoke -e -``.
 
-It reads the database as it is: it migrates a database behind the head, and never seeds (the
+Both read the database as it is: they migrate a database behind the head, and never seed (the
 events of ``events/`` name the demo's rows: ``wellapi seed`` or ``make run`` inserts them).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import traceback
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,11 +18,12 @@ from typing import Any
 
 import pg8000.native
 
-from welldev import claims
+from wellapi.store import connections as wellapi_db
+from welldev import claims, event_kinds, sam_local
 from welldev import template as sam_template
 from welldev.commands.local_database import admin_connection
 from welldev.function_roles import connect_functions_as, role_of
-from welldev.invoke import invoke
+from welldev.invoke import NotAnEvent, invoke_event, read_event
 from welldev.lambda_runtime import HandlerImportError, LambdaRuntime
 from welldev.queue_messages import with_recent_times
 
@@ -27,24 +32,36 @@ class DemoMissing(LookupError):
     """The event's claims name a person the database does not have."""
 
 
-USAGE_ERRORS = (sam_template.TemplateError, HandlerImportError, DemoMissing)
+class UsageMistake(ValueError):
+    """What to invoke is not said, or said twice."""
+
+
+USAGE_ERRORS = (
+    sam_template.TemplateError,
+    HandlerImportError,
+    DemoMissing,
+    UsageMistake,
+    NotAnEvent,
+    event_kinds.WrongEventKind,
+    sam_local.SamFlagError,
+)
+# The event of an invoke without one, as `sam local invoke` sends it.
+NO_EVENT: dict[str, Any] = {}
 
 
 def main(args: argparse.Namespace) -> int:
-    template = sam_template.load(args.template)
-    function = template.function(args.function)
-    if args.event != "-" and not Path(args.event).is_file():
-        raise FileNotFoundError(f"event file {args.event} not found")
+    template = _template(args)
+    function_id = _function_id(args, template)
+    source = _event_source(args)
+    event = NO_EVENT if source is None else read_event(source)
+    event_kinds.check(template, function_id, event)
+    env_vars = {} if args.env_vars is None else sam_local.read_env_vars(args.env_vars)
     with admin_connection(roles=True) as (db, admin):
-        connect_functions_as(db, role_of(template, function))
-
-        def signed(event: Any) -> Any:
-            # The examples' sync messages have fixed times; move old ones within reach.
-            recent, _ = with_recent_times(event, datetime.now(UTC))
-            return _signed(admin, recent)
-
+        connect_functions_as(db, role_of(template, template.function(function_id)))
+        runtime = LambdaRuntime(template)
+        _apply(sam_local.env_var_overrides(env_vars, template.function(function_id)))
         try:
-            invoke(args.function, args.event, runtime=LambdaRuntime(template), prepare=signed)
+            invoke_event(function_id, _prepared(admin, event), runtime=runtime)
         except DemoMissing:
             raise
         except Exception:
@@ -53,12 +70,73 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
-def _signed(admin: pg8000.native.Connection, event: Any) -> Any:
-    """As the authorizer would have: the events' claims carry no token (tokens expire)."""
+def event(args: argparse.Namespace) -> int:
+    """Print the event, prepared as ``main`` prepares it, for ``sam local invoke -e -``."""
+    template = _template(args)
+    function_id = _function_id(args, template)
+    source = args.event or _first_event(template, function_id)
+    found = read_event(source)
+    event_kinds.check(template, function_id, found)
+    if event_kinds.kind_of(found) == event_kinds.API:
+        with admin_connection() as (_, admin):
+            found = _prepared(admin, found)
+    else:
+        found = _prepared(None, found)
+    print(json.dumps(found, indent=2))
+    return 0
+
+
+def _template(args: argparse.Namespace) -> sam_template.Template:
+    overrides = sam_local.parameter_overrides(args.parameter_overrides)
+    return sam_template.load(args.template, overrides)
+
+
+def _function_id(args: argparse.Namespace, template: sam_template.Template) -> str:
+    if args.function:
+        template.function(args.function)  # an unknown one is named, with the known ones
+        return str(args.function)
+    if len(template.functions) == 1:  # as SAM: the only function needs no name
+        return next(iter(template.functions))
+    raise UsageMistake(f"name the function: {', '.join(sorted(template.functions))}")
+
+
+def _event_source(args: argparse.Namespace) -> str | None:
+    if args.event is not None and args.event_file is not None:
+        raise UsageMistake(f"two events: -e {args.event} and {args.event_file}; give one")
+    source = args.event if args.event is not None else args.event_file
+    if source is not None and source != "-" and not Path(source).is_file():
+        raise FileNotFoundError(f"event file {source} not found")
+    return None if source is None else str(source)
+
+
+def _first_event(template: sam_template.Template, function_id: str) -> str:
+    index = template.path.parent / "events" / "index.json"
     try:
-        return claims.sign_event(admin, event)
+        listed = json.loads(index.read_text(encoding="utf-8")).get(function_id) or []
+    except (OSError, ValueError):
+        listed = []
+    if not listed:
+        raise UsageMistake(f"{index} lists no event of {function_id}: give one with -e")
+    return str(index.parent / listed[0])
+
+
+def _prepared(admin: pg8000.native.Connection | None, event: Any) -> Any:
+    """The event as AWS would send it now: the examples' sync messages have fixed times (moved
+    within the writer's reach), and the API events' claims carry no scope token (tokens expire:
+    one is signed now, as the authorizer would)."""
+    recent, _ = with_recent_times(event, datetime.now(UTC))
+    if admin is None:
+        return recent
+    try:
+        return claims.sign_event(admin, recent)
     except LookupError as error:
         raise DemoMissing(
             f"{error}: the event's claims name the demo's rows, which this database does not "
             "have; `wellapi seed` (or `make run`) inserts them"
         ) from error
+
+
+def _apply(overrides: dict[str, str]) -> None:
+    """The ``--env-vars`` values win over the local ones, as over the template's in SAM."""
+    os.environ.update({k: sam_local.seen_from_the_host(v) for k, v in overrides.items()})
+    wellapi_db.reset_pools()

@@ -15,14 +15,15 @@ from welldev.console import redact, step
 EMBEDDED_DATA_DIR = Path(".local") / "pg"
 
 
-def resolve() -> database.LocalDatabase:
-    """DATABASE_URL's database, or the embedded server's ``well`` (started when it is not)."""
+def resolve(tcp: tuple[str, int] | None = None) -> database.LocalDatabase:
+    """DATABASE_URL's database, or the embedded server's ``well`` (started when it is not;
+    listening on ``tcp`` as well when given)."""
     url = os.environ.get("DATABASE_URL")
     if url:
         step(f"using DATABASE_URL {redact(url)}")
     else:
         step(f"embedded PostgreSQL in {EMBEDDED_DATA_DIR}")
-    return database.resolve(EMBEDDED_DATA_DIR)
+    return database.resolve(EMBEDDED_DATA_DIR, tcp)
 
 
 def _migrating(db: database.LocalDatabase) -> Callable[[database.Migration], None]:
@@ -35,7 +36,7 @@ def _migrating(db: database.LocalDatabase) -> Callable[[database.Migration], Non
 
 @contextmanager
 def admin_connection(
-    *, roles: bool = False, keep_server: bool = False
+    *, roles: bool = False, keep_server: bool = False, tcp: tuple[str, int] | None = None
 ) -> Iterator[tuple[database.LocalDatabase, pg8000.native.Connection]]:
     """The resolved database at head, and an administrative connection to it.
 
@@ -44,7 +45,7 @@ def admin_connection(
     holds it), except with ``keep_server``: then it stops when the process does.
     """
     embedded = not os.environ.get("DATABASE_URL")
-    db = resolve()
+    db = resolve(tcp)
     try:
         conn = database.connect_at_head(db, roles=roles, migrating=_migrating(db))
         try:

@@ -12,23 +12,26 @@ import sys
 import threading
 
 from wellapi.roles import API_ROLE
-from welldev import demo_file, docs, local_aws, schedules
+from welldev import demo_file, docs, embedded_server, local_aws, sam_local, schedules
 from welldev import template as sam_template
-from welldev.commands.local_database import admin_connection
+from welldev.commands.local_database import EMBEDDED_DATA_DIR, admin_connection
 from welldev.commands.options import CORS_ORIGINS_VARIABLE, CORS_PARAMETER
 from welldev.commands.seed import write_demo
 from welldev.console import step
 from welldev.function_roles import connect_functions_as
 from welldev.gateway import Gateway
 from welldev.lambda_runtime import (
+    IDLE_SECONDS_VARIABLE,
     EnvironmentReport,
     HandlerImportError,
+    IdleSecondsError,
     LambdaRuntime,
     apply_template_environment,
+    idle_seconds_from_environment,
 )
 from welldev.server import LocalServer
 
-USAGE_ERRORS = (sam_template.TemplateError, HandlerImportError)
+USAGE_ERRORS = (sam_template.TemplateError, HandlerImportError, IdleSecondsError)
 # Execution environments per function (each a process serving one request at a time, holding
 # one connection per database role): how many requests to one function run at once.
 LOCAL_ENVIRONMENTS = 8
@@ -38,7 +41,8 @@ def main(args: argparse.Namespace) -> int:
     # Template, routes and the port first: what cannot be served fails before any database work.
     overrides = {} if args.cors_origins is None else {CORS_PARAMETER: args.cors_origins.strip()}
     template = sam_template.load(args.template, overrides)
-    runtime = LambdaRuntime(template, processes=LOCAL_ENVIRONMENTS)
+    idle_seconds = idle_seconds_from_environment()
+    runtime = LambdaRuntime(template, processes=LOCAL_ENVIRONMENTS, idle_seconds=idle_seconds)
     schedule_period = args.schedule_period
     if schedule_period is None:
         schedule_period = schedules.DEFAULT_SCHEDULE_PERIOD_SECONDS
@@ -58,15 +62,22 @@ def main(args: argparse.Namespace) -> int:
             # The functions' boto3 (and this process's) reach moto, never a real account.
             os.environ.update(aws.environment())
             os.environ.pop("AWS_SESSION_TOKEN", None)
-        with admin_connection(roles=True, keep_server=True) as (db, conn):
+        embedded = not os.environ.get("DATABASE_URL")
+        tcp = (args.db_listen, args.db_port) if embedded else None
+        with admin_connection(roles=True, keep_server=True, tcp=tcp) as (db, conn):
             write_demo(conn, server.url)
+            listening = embedded_server.tcp_address(EMBEDDED_DATA_DIR) if embedded else None
+            # Beside .local/demo.json: .local/sam-env.json.
+            env_vars = demo_file.DEMO_FILE.with_name(sam_local.ENV_VARS_FILE.name)
+            step(sam_local.write_for_containers(template, db, conn, listening, env_vars))
         if aws is not None:
             demo_file.record_aws(aws.record())
             step(f"local AWS (moto) on {aws.endpoint_url}, recorded in {demo_file.DEMO_FILE}")
         connect_functions_as(db, API_ROLE)
         step(
             f"execution environments: up to {LOCAL_ENVIRONMENTS} per function, each a process "
-            "serving one request at a time, started on first use"
+            f"serving one request at a time, started on first use, stopped after {idle_seconds:g} "
+            f"s idle ({IDLE_SECONDS_VARIABLE})"
         )
         # The SQS consumers and the scheduled functions share the API functions' environment;
         # they log in as their own role through SYNC_DATABASE_URL (connect_functions_as).
