@@ -21,7 +21,8 @@ things in that session which ran inside a later tenant's transaction. Now:
   session of that role has (the server's configuration, and the role's own timeouts and
   planner costs of the earlier revisions), comparing first and setting only what differs. A
   role may ``SET`` anything in its session, or even ``ALTER ROLE`` its own defaults: inside the
-  application's transactions it changes nothing. The transaction's isolation and access mode
+  application's transactions it changes nothing. Session-level advisory locks (the
+  application takes none) are let go first. The transaction's isolation and access mode
   are named in its ``BEGIN``. Nothing is set for the session: RDS Proxy sees no ``SET``.
 - **Names resolve where they were meant to.** Every security-definer function runs with
   ``search_path = pg_catalog, <its schemas>, pg_temp``; the plain SQL functions (the scope's
@@ -31,9 +32,10 @@ things in that session which ran inside a later tenant's transaction. Now:
   security definer), called by the sync writer, the sweeper and the drainer when they could
   not take a lock, ends every backend of an application role that has outlived what its role
   allows it (a statement longer than its ``statement_timeout``, a transaction idle longer than
-  its ``idle_in_transaction_session_timeout``, or session-level advisory locks held while idle
-  that long; a second beyond each, for clocks): a session that can only be in that state
-  because it turned its own timeouts off. The sync role now idles in a transaction for at most
+  its ``idle_in_transaction_session_timeout``, as ``well_private.session_bounds`` records them
+  from the roles' own settings; or session-level advisory locks held while idle 10 s; a
+  second beyond each, for clocks): a session that can only be in that state because it turned
+  its own timeouts off. The owner may tighten the bounds in that table. The sync role now idles in a transaction for at most
   10 s (its transactions are one message each).
 - **Every change leaves its record.** The sync role may update only ``deleted_at`` of the
   ledgers (revision 0025's triggers pair old and new rows by ``pk``; it could move a row's
@@ -93,6 +95,7 @@ OWN_SETTINGS = (
 )
 # The sync role's transactions are one message each since this revision.
 SYNC_IDLE_IN_TRANSACTION = "10s"
+IDLE = "idle_in_transaction_session_timeout"
 # Beyond a role's own timeout before its session counts as stalled: the server ends a session
 # that kept its timeouts at that bound, so one still there a second later turned them off.
 STALL_MARGIN = "1 second"
@@ -195,7 +198,9 @@ def settings_body(server: dict[str, str], roles: dict[str, dict[str, str]]) -> s
     150 settings), and leaves nothing for the commit to undo.
     """
     names = sorted(set(server) | {n for values in roles.values() for n in values})
-    lines = []
+    # The application takes only transaction-level advisory locks: a session-level one is a
+    # session's leftover, let go before the transaction does anything.
+    lines = ["  PERFORM pg_catalog.pg_advisory_unlock_all();"]
     for name in names:
         value = _value(name, server, roles)
         lines.append(
@@ -249,31 +254,38 @@ def refresh_settings() -> None:
     op.execute(settings_functions(settings_body(server_settings(), role_settings())))
 
 
-def _stall_bounds() -> str:
-    """Per role, what its own timeouts allow: (statement, idle in a transaction)."""
-    roles = role_settings()
-    rows = []
-    for role in APP_ROLES:
-        values = roles[role]
-        statement = values.get("statement_timeout", "0")
-        idle = values.get("idle_in_transaction_session_timeout", "0")
-        rows.append(f"({_literal(role)}, {_literal(statement)}, {_literal(idle)})")
-    return ", ".join(rows)
+def fill_session_bounds() -> None:
+    """Per role, what its own timeouts allow (statement, idle in a transaction), as this
+    revision found them: a role may lift its own defaults, never this table (the owner's)."""
+    op.execute(
+        "CREATE TABLE IF NOT EXISTS well_private.session_bounds (role name PRIMARY KEY, "
+        "statement_bound interval, idle_bound interval)"
+    )
+    for role, values in role_settings().items():
+        bounds = [values.get(name, "0") for name in ("statement_timeout", IDLE)]
+        op.get_bind().execute(
+            text(
+                "INSERT INTO well_private.session_bounds VALUES (:r, "
+                "nullif(:s, '0')::interval, nullif(:i, '0')::interval) ON CONFLICT (role) DO "
+                "UPDATE SET statement_bound = excluded.statement_bound, "
+                "idle_bound = excluded.idle_bound"
+            ),
+            {"r": role, "s": bounds[0], "i": bounds[1]},
+        )
 
 
-def end_stalled_sessions() -> str:
-    return f"""
+# What every session idle outside a transaction with a session-level advisory lock is allowed:
+# the application takes none.
+IDLE_WITH_ADVISORY_LOCKS = "10 s"
+END_STALLED_SESSIONS = f"""
 CREATE OR REPLACE FUNCTION core_api.end_stalled_sessions() RETURNS integer
 LANGUAGE sql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
-  WITH bounds(role, statement_bound, idle_bound) AS (
-    SELECT r, nullif(s, '0')::interval, nullif(i, '0')::interval
-      FROM (VALUES {_stall_bounds()}) AS v(r, s, i)
-  ), stalled AS (
+  WITH stalled AS (
     SELECT a.pid
       FROM pg_stat_activity a
-      JOIN bounds b ON b.role = a.usename
+      JOIN well_private.session_bounds b ON b.role = a.usename
      WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
        AND (
          (a.state = 'active' AND b.statement_bound IS NOT NULL
@@ -281,8 +293,8 @@ AS $fn$
          OR (a.state LIKE 'idle in transaction%' AND b.idle_bound IS NOT NULL
           AND a.state_change < clock_timestamp() - b.idle_bound - interval '{STALL_MARGIN}')
          OR (a.state = 'idle'
-          AND a.state_change < clock_timestamp()
-                               - coalesce(b.idle_bound, interval '10 s') - interval '{STALL_MARGIN}'
+          AND a.state_change < clock_timestamp() - interval '{IDLE_WITH_ADVISORY_LOCKS}'
+                               - interval '{STALL_MARGIN}'
           AND EXISTS (SELECT FROM pg_locks l
                        WHERE l.pid = a.pid AND l.locktype = 'advisory' AND l.granted))
        )
@@ -309,7 +321,8 @@ def _check_client_id() -> str:
 
 
 def _atomic_bodies() -> None:
-    """Each of ``ATOMIC`` again, its query now a SQL-standard body, its other traits kept."""
+    """Each of ``ATOMIC`` again, its query now a SQL-standard body, its other traits kept
+    (a downgrade leaves them so: they resolve what they resolved before)."""
     rows = op.get_bind().execute(
         text(
             "SELECT p.proname, pg_get_function_result(p.oid), p.prosrc, "
@@ -318,7 +331,7 @@ def _atomic_bodies() -> None:
             "CASE p.proparallel WHEN 's' THEN 'SAFE' WHEN 'r' THEN 'RESTRICTED' "
             "ELSE 'UNSAFE' END "
             "FROM pg_proc p WHERE p.pronamespace = 'core_api'::regnamespace "
-            "AND p.proname = ANY (:names) AND p.pronargs = 0"
+            "AND p.proname = ANY (:names) AND p.pronargs = 0 AND p.prosqlbody IS NULL"
         ),
         {"names": list(ATOMIC)},
     )
@@ -352,7 +365,8 @@ def upgrade() -> None:
     op.execute(f"GRANT EXECUTE ON FUNCTION core_api.request_context() TO {API}, {AUTH}")
     op.execute("REVOKE ALL ON PROCEDURE core_api.set_transaction_settings() FROM PUBLIC")
     op.execute(f"GRANT EXECUTE ON PROCEDURE core_api.set_transaction_settings() TO {SYNC}, {DRAIN}")
-    op.execute(end_stalled_sessions())
+    fill_session_bounds()
+    op.execute(END_STALLED_SESSIONS)
     op.execute("REVOKE ALL ON FUNCTION core_api.end_stalled_sessions() FROM PUBLIC")
     op.execute(f"GRANT EXECUTE ON FUNCTION core_api.end_stalled_sessions() TO {SYNC}, {DRAIN}")
     for table in LEDGERS:
@@ -371,6 +385,7 @@ def downgrade() -> None:
         op.execute(f"REVOKE UPDATE (deleted_at) ON core_api.{table} FROM {SYNC}")
         op.execute(f"GRANT UPDATE ON core_api.{table} TO {SYNC}")
     op.execute("DROP FUNCTION core_api.end_stalled_sessions()")
+    op.execute("DROP TABLE well_private.session_bounds")
     op.execute("DROP PROCEDURE core_api.set_transaction_settings()")
     op.execute("DROP FUNCTION core_api.request_context()")
     for signature, (_, path) in SEARCH_PATHS.items():

@@ -254,12 +254,14 @@ def executable(admin: Any, role: str) -> list[str]:
 
 def test_the_authorizer_role_reads_nothing_and_may_only_check_a_key(admin):
     assert readable(admin, AUTH_ROLE) == set()
-    # Ask its transaction's context, prove a key for it, then read the key that proof was made
-    # with (revision 0023); the previous release's spent proof (revision 0016) until dropped.
+    # Ask its transaction's context (with its settings since revision 0028), prove a key for
+    # it, then read the key that proof was made with (revision 0023); the previous release's
+    # context and spent proof (revision 0016) until dropped.
     assert executable(admin, AUTH_ROLE) == [
         "core_api.authenticate_key()",
         "core_api.proof_context()",
         "core_api.prove_key(text)",
+        "core_api.request_context()",
         "core_api.spend_key_proof(text)",
     ]
 
@@ -357,7 +359,12 @@ DRAIN_READS = {
 
 def test_the_drain_role_reads_the_records_and_workspace_ids_and_may_only_mark_sent(admin):
     assert sorted(readable(admin, DRAIN_ROLE) ^ DRAIN_READS) == []
-    assert executable(admin, DRAIN_ROLE) == []
+    # Its transactions' settings, and ending the sessions that hold its lock or its horizon
+    # past their role's timeouts (revision 0028).
+    assert executable(admin, DRAIN_ROLE) == [
+        "core_api.end_stalled_sessions()",
+        "core_api.set_transaction_settings()",
+    ]
     written = admin.run(
         "SELECT c.relname, p FROM pg_class c, unnest(ARRAY['INSERT', 'DELETE', 'TRUNCATE']) p "
         "WHERE c.relnamespace = CAST('core_api' AS regnamespace) AND c.relkind = 'r' "

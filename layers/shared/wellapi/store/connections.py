@@ -45,6 +45,10 @@ LAMBDA_FUNCTION_NAME = "AWS_LAMBDA_FUNCTION_NAME"
 Row = list[Any]
 
 _DISCONNECT_ERRORS = (pg8000.dbapi.InterfaceError, OSError, EOFError)
+# SQLSTATE query_canceled: a statement timeout, or a cancel. A timeout the session set itself
+# (statement_timeout = 1) can cancel a transaction's first message before the transaction's own
+# settings hold: the connection is replaced, and the message sent again.
+QUERY_CANCELED = "57014"
 
 
 def url_connect_kwargs(url: str) -> dict[str, Any]:
@@ -225,6 +229,11 @@ class ConnectFailed(Exception):
     """A new connection could not be opened (the cause is the driver's error)."""
 
 
+class OpeningFailed(Exception):
+    """A proven request's first message failed: none of its statements was sent, so it is
+    safe to send again on another connection (the cause is the driver's error)."""
+
+
 @dataclass
 class _Opened:
     connection: Any
@@ -243,6 +252,12 @@ _REPORTED_BY_THE_SERVER = frozenset({"in_hot_standby"})
 def _reported(dbapi_connection: Any) -> dict[str, str]:
     statuses = getattr(dbapi_connection, "parameter_statuses", {})
     return {k: v for k, v in statuses.items() if k not in _REPORTED_BY_THE_SERVER}
+
+
+def _between_transactions(dbapi_connection: Any) -> bool:
+    """Whether the server's last answer left no transaction open (pg8000's ReadyForQuery
+    status): inside one, a reported setting is the transaction's own (its search_path)."""
+    return getattr(dbapi_connection, "_transaction_status", b"I") == b"I"
 
 
 class Pool:
@@ -282,7 +297,10 @@ class Pool:
             # A reported setting that is no longer what the connection opened with was set
             # for the session by SQL that ran on it: the server's side is undone by every
             # transaction's settings (revision 0028), the driver's own state is not.
-            changed = _reported(kept.connection) != kept.reported
+            changed = (
+                _between_transactions(kept.connection)
+                and _reported(kept.connection) != kept.reported
+            )
             if not too_old and not changed and not _hung_up(kept.connection):
                 return kept
             _close(kept.connection)
@@ -337,6 +355,24 @@ class Pool:
             finally:
                 cursor.close()
 
+    def run_in_transaction(self, sql: str, *, commit: bool = True) -> list[Row]:
+        """``sql`` in a transaction opened as every transaction without a proof is: a first
+        message that opens it and sets its settings (``UNPROVEN_OPENING``), then ``sql``, and
+        ``COMMIT`` when ``commit`` (the drainer's read keeps its transaction for its mark).
+        A statement that fails leaves the transaction aborted: it is rolled back."""
+        with self.connection() as connection:
+            cursor = connection.cursor()
+            try:
+                if not _between_transactions(connection):
+                    cursor.execute("ROLLBACK")  # one a failed caller left open
+                _open(cursor, UNPROVEN_OPENING)
+                return _rows(cursor, f"{sql};COMMIT" if commit else sql)
+            except (pg8000.dbapi.DatabaseError, ValueError):
+                cursor.execute("ROLLBACK")
+                raise
+            finally:
+                cursor.close()
+
     def run_proven(self, prove: Callable[[str], str], sql: str, *, read_only: bool) -> list[Row]:
         """``sql`` in a transaction of its own, opened by a proof of that transaction.
 
@@ -348,7 +384,7 @@ class Pool:
         with self.connection() as connection:
             cursor = connection.cursor()
             try:
-                (context,) = _rows(cursor, READ_ONLY_OPENING if read_only else OPENING)[0]
+                (context,) = _open(cursor, READ_ONLY_OPENING if read_only else OPENING)[0]
                 return _rows(cursor, f"{prove(str(context))}{sql};COMMIT")
             except (pg8000.dbapi.DatabaseError, ValueError):
                 # Outside a transaction (the opening itself failed before BEGIN) it only warns.
@@ -369,16 +405,24 @@ BEGIN_READ_ONLY = "BEGIN ISOLATION LEVEL READ COMMITTED, READ ONLY"
 # The first message of every proven request: its transaction and the context its proof binds.
 OPENING = f"{BEGIN_READ_WRITE};{CONTEXT_STATEMENT}"
 READ_ONLY_OPENING = f"{BEGIN_READ_ONLY};{CONTEXT_STATEMENT}"
-# The opening of every transaction of the sync writer, the sweeper and the drainer (no proof):
-# the same settings, by a procedure, which answers no row.
+# The first message of every transaction of the sync writer, the sweeper and the drainer (no
+# proof): the same settings, by a procedure, which answers no row.
 SETTINGS_STATEMENT = "CALL core_api.set_transaction_settings()"
 UNPROVEN_OPENING = f"{BEGIN_READ_WRITE};{SETTINGS_STATEMENT}"
 
 
-def transaction(*statements: str) -> str:
-    """``statements`` as one message and one transaction of their own, opened as every
-    transaction without a proof is (its settings set first) and committed."""
-    return ";".join((UNPROVEN_OPENING, *statements, "COMMIT"))
+def _open(cursor: Any, opening: str) -> list[Row]:
+    """What a transaction's first message answers. One the session cut short (its connection
+    gone, or the message cancelled by a timeout the session set before the transaction's own
+    settings took hold) fails as ``OpeningFailed``."""
+    try:
+        return _rows(cursor, opening)
+    except _DISCONNECT_ERRORS as error:
+        raise OpeningFailed(type(error).__name__) from error
+    except pg8000.dbapi.DatabaseError as error:
+        if sqlstate_of(error) != QUERY_CANCELED:
+            raise
+        raise OpeningFailed(QUERY_CANCELED) from error
 
 
 def _rows(cursor: Any, sql: str) -> list[Row]:
@@ -520,22 +564,38 @@ def execute(
     (``Pool.run_proven``), read-only when ``read_only``; without, as one simple-protocol query.
     A connection that drops is retried once when ``retry`` is true (reads, and writes whose
     repetition is harmless); otherwise the failure is reported as the database being
-    unavailable, never as driver text.
+    unavailable, never as driver text. A first message the session cut short is sent again
+    once, on a new connection: nothing of the request was sent yet.
     """
     pool = pool or get_pool()
-    attempts = 2 if retry else 1
-    for attempt in range(attempts):
-        last = attempt + 1 == attempts
+    if prove is None:
+        return _attempts(lambda: pool.run(sql), pool, retry)
+    return _attempts(lambda: pool.run_proven(prove, sql, read_only=read_only), pool, retry)
+
+
+def in_transaction(
+    sql: str, *, retry: bool = True, pool: Pool | None = None, commit: bool = True
+) -> list[Row]:
+    """``sql`` in a transaction of its own without a proof (``Pool.run_in_transaction``): the
+    sync writer's, the sweeper's and the drainer's; retried as ``execute`` says."""
+    pool = pool or get_pool()
+    return _attempts(lambda: pool.run_in_transaction(sql, commit=commit), pool, retry)
+
+
+def _attempts(run: Callable[[], list[Row]], pool: Pool, retry: bool) -> list[Row]:
+    for attempt in range(2):
         try:
-            if prove is None:
-                return pool.run(sql)
-            return pool.run_proven(prove, sql, read_only=read_only)
+            return run()
         except ConnectFailed as error:
-            if last:
+            if attempt or not retry:
+                raise unavailable() from error.__cause__
+        except OpeningFailed as error:
+            pool.dispose()
+            if attempt:
                 raise unavailable() from error.__cause__
         except _DISCONNECT_ERRORS as error:
             pool.dispose()
-            if last:
+            if attempt or not retry:
                 raise unavailable() from error
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -547,9 +607,7 @@ STALL_ATTEMPTS = 3
 def end_stalled_sessions(pool: Pool) -> int:
     """End the sessions of application roles that outlived their role's timeouts (revision
     0028: only a session that turned its own timeouts off can); answers how many."""
-    ((ended,),) = execute(
-        transaction("SELECT core_api.end_stalled_sessions()"), retry=False, pool=pool
-    )
+    ((ended,),) = in_transaction("SELECT core_api.end_stalled_sessions()", pool=pool)
     return int(ended)
 
 
@@ -566,7 +624,7 @@ def execute_past_stalls(sql: str, *, pool: Pool | None = None) -> list[Row]:
     pool = pool or get_pool()
     for attempt in range(1, STALL_ATTEMPTS + 1):
         try:
-            return execute(transaction(sql), retry=False, pool=pool)
+            return in_transaction(sql, retry=False, pool=pool)
         except pg8000.dbapi.DatabaseError as error:
             if sqlstate_of(error) != LOCK_NOT_AVAILABLE or attempt == STALL_ATTEMPTS:
                 raise

@@ -182,7 +182,7 @@ def resolve(messages: Sequence[AnyMessage], *, pool: Any = None) -> Resolution:
         params |= {f"connector_{i}": connector_id, f"ids_{i}": list(ids)}
     sql = resolve_template(tuple(kind for _, kind in groups)).render(params)
     resolution = Resolution()
-    for row in map(ResolvedRow._make, connections.execute(connections.transaction(sql), pool=pool)):
+    for row in map(ResolvedRow._make, connections.in_transaction(sql, pool=pool)):
         if row.kind == "connector":
             # A connector's row is read from its table: none of these is NULL.
             assert row.pk is not None

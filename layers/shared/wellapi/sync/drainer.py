@@ -2,9 +2,10 @@
 them sent (docs/changes.md, "Events").
 
 A run is a sequence of cycles. Each cycle is one transaction of the drainer's role
-(``well_drain``, revision 0021) held across its sends, and two round trips:
+(``well_drain``, revision 0021) held across its sends, and three round trips:
 
-1. ``BEGIN``, the drainer's transaction-level advisory lock (one drainer at a time: a second
+1. ``BEGIN`` and the transaction's settings (revision 0028, ``connections.in_transaction``),
+   then the drainer's transaction-level advisory lock (one drainer at a time: a second
    one finds it taken and does nothing), and up to ``CYCLE_RECORDS`` unsent records **behind
    the horizon** (``xid < pg_snapshot_xmin(pg_current_snapshot())``) in ``(xid, pk)`` order,
    each already written as its event's ``detail`` by the statement (JSON text);
@@ -114,15 +115,11 @@ def unsent_template(stopped: int) -> Template:
 
 
 def read_script(*, limit: int = CYCLE_RECORDS, stopped: Sequence[int] = ()) -> Script:
-    """A cycle's first round trip: the transaction, the lock, the records behind the horizon
-    (the workspaces ``stopped`` in this run left out)."""
+    """A cycle's read, in the transaction its opening began: the lock, the records behind the
+    horizon (the workspaces ``stopped`` in this run left out)."""
     unsent = unsent_template(len(stopped)).render({"limit": limit} | numbered("stopped", stopped))
     return Script(
         (
-            # A transaction a failed cycle left open on this connection ends first.
-            ScriptPart("rollback", "ROLLBACK", "nothing"),
-            # Its settings first, as every transaction's (revision 0028).
-            ScriptPart("begin", connections.UNPROVEN_OPENING, "nothing"),
             ScriptPart("lock", f"SELECT pg_try_advisory_xact_lock({DRAIN_LOCK})", "one"),
             ScriptPart("unsent", unsent, "rows"),
         )
@@ -287,7 +284,10 @@ def _locked_read(script: Script, pool: Any) -> dict[str, list[list[Any]]] | None
     asked for once more.
     """
     for _ in range(2):
-        answer = script.split(connections.execute(script.text, retry=False, pool=pool))
+        # Its transaction opened as every transaction is (its settings first, revision 0028),
+        # and left open for the mark.
+        rows = connections.in_transaction(script.text, retry=False, pool=pool, commit=False)
+        answer = script.split(rows)
         if answer["lock"][0][0]:
             return answer
         connections.execute("ROLLBACK", retry=False, pool=pool)
@@ -323,8 +323,8 @@ def drain(
 def oldest_unsent_seconds(*, pool: Any = None) -> float:
     """How long the first unsent record, in order, has waited since it was recorded (0 when
     every record is sent): what the drainer's alarm watches."""
-    rows = connections.execute(
-        connections.transaction(
+    rows = connections.in_transaction(
+        (
             "SELECT coalesce((SELECT extract(epoch FROM clock_timestamp() - recorded_at) "
             "FROM core_api.change_records WHERE sent_at IS NULL ORDER BY xid, pk LIMIT 1), "
             "0)::float8"

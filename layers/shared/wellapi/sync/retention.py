@@ -75,8 +75,8 @@ def prune_change_records(
         if time_left_ms() < PRUNE_BUDGET_MS:
             report.unfinished = True
             return report
-        ((deleted, _marked),) = connections.execute(
-            connections.transaction(prune_statement(records)), retry=False, pool=pool
+        ((deleted, _marked),) = connections.in_transaction(
+            prune_statement(records), retry=False, pool=pool
         )
         report.steps += 1
         report.records += int(deleted)

@@ -75,8 +75,8 @@ def pending_parts(*, pool: Any = None) -> list[SweepPart]:
         record_type="s.record_type",
         direction="s.direction::text",
     )
-    rows = connections.execute(
-        connections.transaction(
+    rows = connections.in_transaction(
+        (
             f"SELECT {columns} FROM core_api.revocation_sweeps s "
             "JOIN core_api.connector_revocations r USING (workspace_connector_pk) "
             "WHERE NOT s.done ORDER BY r.revoked_at, s.workspace_connector_pk, s.record_type, "
@@ -218,8 +218,8 @@ def sweep(
 
 def pending_age_seconds(*, pool: Any = None) -> float:
     """How long the oldest revocation still being swept has waited (0 when none is)."""
-    rows = connections.execute(
-        connections.transaction(
+    rows = connections.in_transaction(
+        (
             "SELECT coalesce(extract(epoch FROM now() - min(revoked_at)), 0)::float8 "
             "FROM core_api.connector_revocations WHERE swept_at IS NULL"
         ),
