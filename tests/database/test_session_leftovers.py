@@ -193,17 +193,22 @@ def plant_profile(settings: list[tuple[str, str]], method: str, database: str) -
 
 @pytest.mark.parametrize("method", METHODS)
 def test_every_setting_a_role_may_change_at_each_hostile_value_changes_no_answer(
-    admin, bus, baseline, database, role_defaults, method
+    admin, bus, baseline, database, method
 ):
     """Profile ``k`` sets every setting to its ``k``-th hostile value; the profiles are shared
-    out among the three ways of planting, so that every value is planted one way."""
+    out among the three ways of planting, so that every value is planted one way. Each profile
+    is planted on a new environment's connections, the roles' own defaults as they were."""
     settings = lo.user_settings(admin)
-    start = METHODS.index(method)
-    for k in range(start, lo.profiles_needed(settings), len(METHODS)):
-        chosen = lo.profile(settings, k)
-        served = lo.serve(admin, bus, plant_profile(chosen, method, database.name))
-        db.reset_pools()
-        assert_served_alike(baseline, served, f"profile {k} {chosen}")
+    kept = lo.role_settings(admin)
+    try:
+        for k in range(METHODS.index(method), lo.profiles_needed(settings), len(METHODS)):
+            chosen = lo.profile(settings, k)
+            served = lo.serve(admin, bus, plant_profile(chosen, method, database.name))
+            lo.restore_role_settings(admin, kept)
+            db.reset_pools()
+            assert_served_alike(baseline, served, f"profile {k} {chosen}")
+    finally:
+        lo.restore_role_settings(admin, kept)
 
 
 # The most dangerous settings, each planted alone by every role (a profile would hide which).

@@ -529,6 +529,8 @@ def nothing(world: World) -> None:
 def serve(admin: pg8000.native.Connection, bus: Bus, planted: Plant = nothing) -> dict[str, Any]:
     """Arrange a world, ``planted`` on the environment's connections, then every worker's work
     on it through the handlers: what each answered and every row it wrote, normalised."""
+    # What other tests left pending is not this work's to sweep or send.
+    s.sweep_what_others_left()
     admin.run("UPDATE core_api.change_records SET sent_at = now() WHERE sent_at IS NULL")
     world = arrange(admin)
     planted(world)
