@@ -522,53 +522,68 @@ def describe(resource: Resource, operation: str, relationship: str | None = None
     return Described(text.summary.format(**names), "\n\n".join(parts), codes)
 
 
-# The document's own description (``info.description``).
-DESCRIPTION = """JSON:API 1.1 resources of Well: the provenance ledgers (which workspace \
-connector brought a bank account, company or person into a workspace, or carried it out), \
-workspace group enrolments, and each workspace's provider selections.
+# The document's own description (``info.description``): Swagger UI shows it first, above
+# every operation, so it opens with what the API is and how to try it; the rest is below it.
+DESCRIPTION = """JSON:API 1.1 resources of Well: which workspace connector brought a bank \
+account, company or person into a workspace, workspace group enrolments, and each workspace's \
+provider selections. To try an operation, *Authorize* with a key of `.local/demo.json` \
+(written by `make run`), then *Try it out*.
 
-Every request carries an API key (*Authorize*): a **member** key acts in one workspace at a \
-time, its default one or the one `workspace_id` names; a **service** key acts across \
-workspaces. Each operation says who may call it, its rules, and the error codes it can give; \
-every error is a JSON:API error object with a stable `code`, a `source` naming the culprit, \
-and `meta.trace_id`.
+### Keys
 
-**Links** lead only to routes this API serves: a resource's `links.self`, and each of its \
-relationships' `links.self` (`/v1/<resource>/{id}/relationships/<name>`, the linkage) and \
-`links.related` (`/v1/<resource>/{id}/<name>`, the record). The platform's own records \
-(accounts, companies, people, workspace connectors, workspaces, workspace groups, providers) \
-are served by another API and carry no links. When the request names a workspace (its \
-`workspace_id`, or the workspace of the path), every link carries it as `?workspace_id=`, so \
-that following a link reads the rows the request read.
+A **member** key acts in one workspace at a time, its default one or the one `workspace_id` \
+names; a **service** key acts across workspaces. Each operation says who may call it, its \
+rules and its error codes; every error is a JSON:API error object with a stable `code`, a \
+`source` naming the culprit, and `meta.trace_id`.
 
-**Types.** Every response names a resource's type as it always has, in the singular with \
-underscores (`account_workspace_connector`). A write also takes the platform's canonical \
-type, plural kebab-case (`account-workspace-connectors`, and `accounts`, `workspace-groups` \
-... in relationship linkage), in `data.type` and in every linkage's `type`, and either in any \
-case or number a client derives from a name (`accountWorkspaceConnectors`, \
-`account_workspace_connectors` ...); another resource's type is 409 `CONFLICT`. A request \
-document's members that JSON:API defines but a write does not use (`lid`, `links`, `meta`, \
-`jsonapi`, a top-level `included`), any member JSON:API does not define, and every @-member \
-are accepted and ignored, so a client may send back what it fetched; an attribute or \
-relationship the resource does not have is 400.
+### Trying it locally
 
-**Unmatched routes.** A request no route serves is answered as JSON:API too, never with API \
-Gateway's own body. A path that differs from a route's only by how it spells a collection \
-(`account_workspace_connectors`, `accountWorkspaceConnectors`, the singular \
-`account_workspace_connector`...), by a trailing slash or by a missing `/v1` is a \
-`308 Permanent Redirect` to the route's path (`Location`; ids and query string kept; 308 keeps \
-the method and the body, so a write follows too), with `meta.canonical_path` in its document. \
-A path a route has, with a method it does not serve, is 405 `METHOD_NOT_ALLOWED` with `Allow`; \
-`OPTIONS` there is 204 with `Allow`, without a key. Any other path is 404 `ROUTE_NOT_FOUND`. \
-Without a valid key, each of these is 401 first, as on every route.
+`make run` serves this page and the API with demo data (`http://127.0.0.1:3000`, or the port \
+`PORT` names). *Authorize* with the Acme Finance member key (`workspaces[0].api_key` in \
+`.local/demo.json`), or the service key (`service_key`) for the provenance writes. The \
+examples use the demo's ids and succeed on it; a DELETE example removes its row for good and a \
+create leaves one, so `make demo-reset` puts the demo back as seeded.
 
-**Try it locally:** `make run` serves this API with demo data on the address it prints \
-(`http://127.0.0.1:3000`, or the port `PORT` names; this page is served by it) and writes \
-the demo keys to `.local/demo.json`: *Authorize* with the Acme Finance member key \
-(`workspaces[0].api_key`), or the service key (`service_key`) for the provenance writes. \
-The request examples use the demo's ids and succeed on it. A DELETE example removes its demo \
-row for good (the examples naming it then answer 404), and a create leaves its row: \
-`make demo-reset` puts the demo back as seeded, with `make run` serving or not."""
+### Links
+
+Every link leads to a route of this API: a resource's `links.self`; each relationship's \
+`links.self` (`/v1/<resource>/{id}/relationships/<name>`, the linkage) and `links.related` \
+(`/v1/<resource>/{id}/<name>`, the record). The platform's own records (accounts, companies, \
+people, workspace connectors, workspaces, workspace groups, providers) carry no links. A \
+workspace the request named rides along on every link as `?workspace_id=`.
+
+### Types
+
+Responses name a type in the singular with underscores (`account_workspace_connector`). A \
+write also takes the plural kebab-case type (`account-workspace-connectors`; `accounts`, \
+`workspace-groups` ... in linkage) and any case or number a client derives from a name \
+(`accountWorkspaceConnectors` ...); another resource's type is 409 `CONFLICT`. A write \
+ignores the members it does not use (`lid`, `links`, `meta`, `included`, @-members ...), so a \
+client may send back what it fetched; an attribute or relationship the resource does not have \
+is 400.
+
+### Unmatched routes
+
+A path that differs from a route's only by how it spells a collection \
+(`account_workspace_connectors`, `accountWorkspaceConnector` ...), by a trailing slash or by \
+a missing `/v1` is a `308 Permanent Redirect` to the route (ids, query string, method and body \
+kept). A method the path does not serve is 405 `METHOD_NOT_ALLOWED` with `Allow` (`OPTIONS`: \
+204, without a key); any other path 404 `ROUTE_NOT_FOUND`; without a valid key, 401 first."""
+
+# The operations' groups in Swagger UI, one per collection, named as its path is.
+TAG_TEXT: dict[str, str] = {
+    "account_workspace_connectors": "Which workspace connector brought a bank account into the "
+    "workspace, or carried it out: a row per sync run (a ledger).",
+    "company_workspace_connectors": "Which workspace connector brought a company into the "
+    "workspace, or carried it out: a row per sync run (a ledger).",
+    "people_workspace_connectors": "Which workspace connector brought a person into the "
+    "workspace, or carried it out: a row per sync run (a ledger).",
+    "workspace_group_workspaces": "The workspaces enrolled in a workspace group.",
+    "workspace_providers": "Each workspace's selected and matched providers, and the provider "
+    "catalog as a workspace sees it.",
+    "changes": "The workspace's change records in commit order: what a consumer that missed "
+    "events reads.",
+}
 
 
 # Every create, select and enrol route takes it (docs/api.md, "Retry-safe creates").

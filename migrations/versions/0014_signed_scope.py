@@ -6,7 +6,7 @@ Create Date: 2026-11-22
 
 Until now the scope lived in transaction-local settings that any role may set, and
 ``set_scope`` believed the kind it was given: SQL running as ``well_api`` could widen its own
-scope to every tenant. Here (the README's "Tenancy against injected SQL" says why each part):
+scope to every tenant. Here (docs/tenancy.md says why each part):
 
 - A signing key in schema ``well_private``, which only the owner may use: two random 32-byte
   keys, drawn from ``gen_random_uuid()`` (PostgreSQL's strong random source). A MAC is

@@ -6,7 +6,7 @@ Create Date: 2026-11-24
 
 Standard SQS reorders and redelivers. Until now the writer applied messages in arrival order,
 keyed receipts on the idempotency key alone and soft-deleted a revoked connector's rows in one
-statement. Here (``wellapi.sync.writer`` and the README's "The sync message contract" say how
+statement. Here (``wellapi.sync.batches`` and docs/sync.md, "Keys, order and failures", say how
 each part is used):
 
 - ``occurred_at`` on each ledger row: when the link happened, as its message said. NULL on a

@@ -81,6 +81,7 @@ FIGURES = (
     "wall.retrieve.with",
     "wall.retrieve.without",
     "wall.retrieve.spent_proof",
+    "wall.retrieve.unsettled",
     "wall.create.with",
 )
 RATIOS = (
@@ -104,6 +105,9 @@ RATIOS = (
     "wall.retrieve",
     "wall.list_default",
     "wall.create",
+    "wall.retrieve.settings",
+    "wall.list_default.settings",
+    "wall.create.settings",
     "split.retrieve",
     "split.list_default",
     "split.list",

@@ -1,10 +1,10 @@
 """Imports in the shipped package and in the benchmark go one way; wellapi never imports welldev.
 
-The contracts are pyproject.toml's ``[tool.importlinter]`` (the packages docs/design.md's
-"Layout" lists): the packages' layers, no SQLAlchemy on a request's path, no SQL package in the
-JSON:API package, the resources' and the sync package's own layers; import-linter reads every
-import, those inside functions and under ``TYPE_CHECKING`` too, so a lazy import must follow the
-layers as well.
+The contracts are pyproject.toml's ``[tool.importlinter]`` (docs/code.md's "The layers of
+`wellapi`" lists the packages): the packages' layers, no SQLAlchemy on a request's path, no SQL
+package in the JSON:API package, the resources' and the sync package's own layers;
+import-linter reads every import, those inside functions and under ``TYPE_CHECKING`` too, so a
+lazy import must follow the layers as well.
 No database: this runs in a second.
 """
 

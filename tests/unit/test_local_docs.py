@@ -116,3 +116,32 @@ def test_the_documentation_routes() -> None:
         ("GET", "/docs/"),
         ("GET", "/docs/{asset}"),
     ]
+
+
+def test_swagger_ui_groups_each_operation_under_its_collection_named_as_in_the_path() -> None:
+    document = openapi.build_document()
+    groups = [tag["name"] for tag in document["tags"]]
+    assert len(set(groups)) == len(groups), groups
+    used = set()
+    for path, methods in document["paths"].items():
+        segments = [s for s in path.split("/")[2:] if not s.startswith("{")]
+        # /v1/workspaces/{workspace_id}/providers writes workspace-providers: the nested routes
+        # belong to the collection they write, named from their own two collections.
+        collection = segments[0] if segments[0] in groups else f"{segments[0][:-1]}-{segments[1]}"
+        for method, spec in methods.items():
+            assert spec["tags"] == [collection], (path, method, spec["tags"])
+            assert re.fullmatch(r"[a-z]+(-[a-z]+)*", collection), collection
+            used.add(collection)
+    assert used == set(groups)
+    assert all(tag["description"].strip() for tag in document["tags"])
+
+
+def test_the_swagger_page_opens_with_two_sentences_then_headed_sections() -> None:
+    description = openapi.build_document()["info"]["description"]
+    opening, *rest = description.split("\n\n")
+    assert len(re.findall(r"[.!?](?:\s|$)", opening)) <= 2, opening
+    assert "Authorize" in opening
+    # Everything after the opening sits under a heading, so the page can be skimmed.
+    assert rest, description
+    assert rest[0].startswith("### "), rest[0]
+    assert all(len(paragraph) <= 600 for paragraph in rest), [len(p) for p in rest]

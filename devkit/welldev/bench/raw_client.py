@@ -50,8 +50,11 @@ class RawClient:
             cursor.close()
         return names, [list(r) for r in rows]
 
-    def proven_rows(self, sent: Captured, sql: str | None = None) -> tuple[list[str], Rows]:
-        """``sql`` (by default the captured statements) sent as the function sends it."""
+    def proven_rows(
+        self, sent: Captured, sql: str | None = None, opening: str | None = None
+    ) -> tuple[list[str], Rows]:
+        """``sql`` (by default the captured statements) sent as the function sends it (after
+        ``opening``, by default the function's own)."""
         names: list[str] = []
 
         def run(text: str) -> Rows:
@@ -59,7 +62,7 @@ class RawClient:
             names[:] = found
             return rows
 
-        return names, proven(run, sent, sql)
+        return names, proven(run, sent, sql, opening)
 
     def document(self, sent: Captured, skip: int, sql: str | None = None) -> str:
         """Run the request, turn the rows after the first ``skip`` into dicts, dump them."""
@@ -124,14 +127,17 @@ class Captured:
         return {"sql": sql, "opening": self.opening, "key": [key.prefix, key.secret_hash.hex()]}
 
 
-def proven(run: Callable[[str], Rows], sent: Captured, sql: str | None = None) -> Rows:
+def proven(
+    run: Callable[[str], Rows], sent: Captured, sql: str | None = None, opening: str | None = None
+) -> Rows:
     """``sql`` (by default the captured statements) through ``run`` (one message, its rows)
-    as the function sends the request: in a transaction of its own, opened by a fresh proof."""
+    as the function sends the request: in a transaction of its own, opened by a fresh proof
+    (after ``opening``, by default the function's own)."""
     text = sent.sql if sql is None else sql
     prove = sent.prover()
     if prove is None:
         return run(text)
-    context = str(run(sent.opening)[0][0])
+    context = str(run(opening or sent.opening)[0][0])
     try:
         return run(f"{prove(context)}{text};COMMIT")
     except pg8000.dbapi.DatabaseError:

@@ -11,7 +11,10 @@ turns in one run:
   dropped after);
 - **with revision 0016's spent proof**, the wall before this one: one message opened by a
   single-use proof, inserted into ``well_private.spent_proofs`` and committed before the
-  statements (still accepted for the previous release's functions).
+  statements (still accepted for the previous release's functions);
+- **unsettled**: as with the wall, but opened as before revision 0028, by ``proof_context()``
+  alone, which sets none of the transaction's settings: against it, the price of setting every
+  setting a session may have changed (goal: at most 1.1x).
 
 Each is timed twice over, in two passes: end to end at the client (the network and pg8000
 included: what the Lambda waits), and as the database's own time, each message's from its
@@ -41,6 +44,12 @@ from welldev.bench.report import Report
 from welldev.revisions import migrations_dir
 
 WALL_GOAL = 1.1
+SETTINGS_GOAL = 1.1
+# The openings before revision 0028: the context asked, no setting set.
+UNSETTLED_OPENINGS = {
+    False: "BEGIN;SELECT core_api.proof_context()",
+    True: "BEGIN READ ONLY;SELECT core_api.proof_context()",
+}
 # The warm cases the issue holds to the goal.
 CASES = ("retrieve", "list_default", "create")
 SCHEMA = "bench_wall"
@@ -154,6 +163,9 @@ class Ways:
             "with": lambda: self.raw.proven_rows(self.sent, self._fresh()),
             "without": lambda: self.raw.rows(without_wall(self.sent, self._fresh())),
             "spent_proof": lambda: self.raw.rows(spent_proof(self.sent, self._fresh())),
+            "unsettled": lambda: self.raw.proven_rows(
+                self.sent, self._fresh(), UNSETTLED_OPENINGS[self.sent.read_only]
+            ),
         }
 
     def database(self, times: dict[str, list[float]]) -> dict[str, Callable[[], Any]]:
@@ -166,19 +178,23 @@ class Ways:
 
             return call
 
-        def two_messages() -> None:
-            spent = [0.0]
+        def two_messages(way: str, opening: str | None = None) -> Callable[[], None]:
+            def call() -> None:
+                spent = [0.0]
 
-            def run(text: str) -> list[list[Any]]:
-                rows = self.raw.rows(text)[1]
-                spent[0] += self.observer.last_ms()
-                return rows
+                def run(text: str) -> list[list[Any]]:
+                    rows = self.raw.rows(text)[1]
+                    spent[0] += self.observer.last_ms()
+                    return rows
 
-            proven(run, self.sent, self._fresh())
-            times["with"].append(spent[0])
+                proven(run, self.sent, self._fresh(), opening)
+                times[way].append(spent[0])
+
+            return call
 
         return {
-            "with": two_messages,
+            "with": two_messages("with"),
+            "unsettled": two_messages("unsettled", UNSETTLED_OPENINGS[self.sent.read_only]),
             "without": one_message("without", lambda: without_wall(self.sent, self._fresh())),
             "spent_proof": one_message(
                 "spent_proof", lambda: spent_proof(self.sent, self._fresh())
@@ -198,10 +214,15 @@ def _measure_case(report: Report, ways: Ways, name: str, config: Config) -> None
         way: report.figure(f"wall.{name}.{way}.database", ms, "ms") for way, ms in database.items()
     }
     ratio = report.ratio(f"wall.{name}", db["with"].median / db["without"].median, WALL_GOAL)
+    settings = report.ratio(
+        f"wall.{name}.settings", db["with"].median / db["unsettled"].median, SETTINGS_GOAL
+    )
     note(
         f"wall, {name}: the database's time {db['with'].median:.3f} ms with it (two messages), "
         f"{db['without'].median:.3f} ms without: {ratio.value:.2f}x "
         f"(revision 0016's spent proof {db['spent_proof'].median:.3f} ms); end to end "
         f"{end['with'].median:.2f} / {end['without'].median:.2f} / "
-        f"{end['spent_proof'].median:.2f} ms"
+        f"{end['spent_proof'].median:.2f} ms; the transaction's settings (revision 0028) "
+        f"{settings.value:.2f}x the database's time without them "
+        f"({db['unsettled'].median:.3f} ms)"
     )

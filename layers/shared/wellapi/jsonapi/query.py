@@ -46,7 +46,7 @@ PAGE_NUMBER_PARAMETER = "page[number]"
 PROFILE_PAGE_PARAMETERS = (PAGE_SIZE_PARAMETER, "page[after]", "page[before]")
 FLAT_PAGE_PARAMETERS = (LIMIT_PARAMETER, CURSOR_PARAMETER)
 # How deep a numbered page may start: it skips every row before it, so its cost grows with its
-# depth (docs/api.md, "Numbered pages"). The same as the bound of meta.total, so a numbered
+# depth (docs/api.md, "Pages"). The same as the bound of meta.total, so a numbered
 # List whose total is exact can link its last page.
 MAX_PAGE_DEPTH = 1000
 

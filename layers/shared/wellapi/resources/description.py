@@ -86,7 +86,7 @@ ScopeRule = Literal["provenance", "workspace", "group_enrolment", "catalog", "fe
 @dataclass(frozen=True)
 class Walk:
     """How a List reaches a big table page by page (``wellapi.sqltext.reads``, revisions 0008,
-    0011): a walk (docs/design.md, "Glossary").
+    0011): a walk (docs/code.md, "Glossary").
 
     The List reads at most a page of rows for each parent of ``relationship`` it reads, each an
     index scan in the page's order, and merges those pages. With a ``partition`` (an enum

@@ -32,7 +32,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pg8000.dbapi
 
-from wellapi.errors import DatabaseUnavailable
+from wellapi.errors import DatabaseUnavailable, sqlstate_of
 from wellapi.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -229,6 +229,20 @@ class ConnectFailed(Exception):
 class _Opened:
     connection: Any
     opened_at: float
+    # The settings the server reported when the connection opened (client_encoding,
+    # DateStyle, TimeZone, standard_conforming_strings, ...): pg8000 encodes what it sends and
+    # decodes what it reads by them.
+    reported: dict[str, str]
+
+
+# A reported setting that may change under a connection without anybody's SQL: a standby
+# promoted in place.
+_REPORTED_BY_THE_SERVER = frozenset({"in_hot_standby"})
+
+
+def _reported(dbapi_connection: Any) -> dict[str, str]:
+    statuses = getattr(dbapi_connection, "parameter_statuses", {})
+    return {k: v for k, v in statuses.items() if k not in _REPORTED_BY_THE_SERVER}
 
 
 class Pool:
@@ -265,7 +279,11 @@ class Pool:
         kept, self._idle = self._idle, None
         if kept is not None:
             too_old = time.monotonic() - kept.opened_at > self.recycle_seconds
-            if not too_old and not _hung_up(kept.connection):
+            # A reported setting that is no longer what the connection opened with was set
+            # for the session by SQL that ran on it: the server's side is undone by every
+            # transaction's settings (revision 0028), the driver's own state is not.
+            changed = _reported(kept.connection) != kept.reported
+            if not too_old and not changed and not _hung_up(kept.connection):
                 return kept
             _close(kept.connection)
         try:
@@ -273,7 +291,7 @@ class Pool:
         except Exception as error:
             raise ConnectFailed(type(error).__name__) from error
         configure_connection(connection, autocommit=True, read_timeout=self._read_timeout)
-        return _Opened(connection, time.monotonic())
+        return _Opened(connection, time.monotonic(), _reported(connection))
 
     @contextmanager
     def connection(self) -> Iterator[Any]:
@@ -307,10 +325,15 @@ class Pool:
             _close(kept.connection)
 
     def run(self, sql: str) -> list[Row]:
+        """``sql`` as one message. A statement that fails in a transaction the message
+        opened leaves it aborted: it is rolled back before the connection is lent again."""
         with self.connection() as connection:
             cursor = connection.cursor()
             try:
                 return _rows(cursor, sql)
+            except pg8000.dbapi.DatabaseError:
+                cursor.execute("ROLLBACK")  # outside a transaction, only a warning
+                raise
             finally:
                 cursor.close()
 
@@ -336,11 +359,26 @@ class Pool:
 
 
 # What the first message of a request asks, after BEGIN: the context its proof is bound to
-# (revision 0023: this backend's pid and this transaction's start).
-CONTEXT_STATEMENT = "SELECT core_api.proof_context()"
+# (revision 0023: this backend's pid and this transaction's start), once every setting a role
+# may change is set for this transaction to what the role runs with (revision 0028): nothing
+# a session left behind, set by hand or as the role's own default, reaches the request.
+CONTEXT_STATEMENT = "SELECT core_api.request_context()"
+# Each transaction names its isolation and access mode: the session's defaults are anybody's.
+BEGIN_READ_WRITE = "BEGIN ISOLATION LEVEL READ COMMITTED, READ WRITE"
+BEGIN_READ_ONLY = "BEGIN ISOLATION LEVEL READ COMMITTED, READ ONLY"
 # The first message of every proven request: its transaction and the context its proof binds.
-OPENING = f"BEGIN;{CONTEXT_STATEMENT}"
-READ_ONLY_OPENING = f"BEGIN READ ONLY;{CONTEXT_STATEMENT}"
+OPENING = f"{BEGIN_READ_WRITE};{CONTEXT_STATEMENT}"
+READ_ONLY_OPENING = f"{BEGIN_READ_ONLY};{CONTEXT_STATEMENT}"
+# The opening of every transaction of the sync writer, the sweeper and the drainer (no proof):
+# the same settings, by a procedure, which answers no row.
+SETTINGS_STATEMENT = "CALL core_api.set_transaction_settings()"
+UNPROVEN_OPENING = f"{BEGIN_READ_WRITE};{SETTINGS_STATEMENT}"
+
+
+def transaction(*statements: str) -> str:
+    """``statements`` as one message and one transaction of their own, opened as every
+    transaction without a proof is (its settings set first) and committed."""
+    return ";".join((UNPROVEN_OPENING, *statements, "COMMIT"))
 
 
 def _rows(cursor: Any, sql: str) -> list[Row]:
@@ -499,4 +537,44 @@ def execute(
             pool.dispose()
             if last:
                 raise unavailable() from error
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+# SQLSTATE lock_not_available: a lock another session held past this role's lock_timeout.
+LOCK_NOT_AVAILABLE = "55P03"
+# How many times a transaction waits out its lock_timeout for a lock a stalled session holds.
+STALL_ATTEMPTS = 3
+
+
+def end_stalled_sessions(pool: Pool) -> int:
+    """End the sessions of application roles that outlived their role's timeouts (revision
+    0028: only a session that turned its own timeouts off can); answers how many."""
+    ((ended,),) = execute(
+        transaction("SELECT core_api.end_stalled_sessions()"), retry=False, pool=pool
+    )
+    return int(ended)
+
+
+def execute_past_stalls(sql: str, *, pool: Pool | None = None) -> list[Row]:
+    """``sql`` in a transaction of its own (``transaction``), not retried on a dropped
+    connection; a lock it waited for past the role's lock_timeout is taken back.
+
+    A session of any application role that holds what this transaction needs and has turned
+    its own timeouts off is ended once it outlives them (``end_stalled_sessions``), and the
+    transaction is sent again, up to ``STALL_ATTEMPTS`` times in all: the sync writer and the
+    sweeper are stalled at most by the offending role's own bound (10 s for the API role, 60
+    s for the drainer's), never for good.
+    """
+    pool = pool or get_pool()
+    for attempt in range(1, STALL_ATTEMPTS + 1):
+        try:
+            return execute(transaction(sql), retry=False, pool=pool)
+        except pg8000.dbapi.DatabaseError as error:
+            if sqlstate_of(error) != LOCK_NOT_AVAILABLE or attempt == STALL_ATTEMPTS:
+                raise
+            ended = end_stalled_sessions(pool)
+            logger.warning(
+                "a lock was held past this role's lock_timeout",
+                extra={"attempt": attempt, "sessions_ended": ended},
+            )
     raise AssertionError("unreachable")  # pragma: no cover

@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # a read function never loads what a write document holds
 
 
 # What a shape reads from a parsed query (``wellapi.jsonapi.query.ReadQuery`` is one): this
-# room never imports the JSON:API package, which parses it.
+# package (store) never imports the JSON:API package, which parses it.
 
 
 class Bound(Protocol):

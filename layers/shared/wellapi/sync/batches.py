@@ -182,7 +182,7 @@ def resolve(messages: Sequence[AnyMessage], *, pool: Any = None) -> Resolution:
         params |= {f"connector_{i}": connector_id, f"ids_{i}": list(ids)}
     sql = resolve_template(tuple(kind for _, kind in groups)).render(params)
     resolution = Resolution()
-    for row in map(ResolvedRow._make, connections.execute(sql, pool=pool)):
+    for row in map(ResolvedRow._make, connections.execute(connections.transaction(sql), pool=pool)):
         if row.kind == "connector":
             # A connector's row is read from its table: none of these is NULL.
             assert row.pk is not None
@@ -710,8 +710,9 @@ def apply(
         return []
     batch = batch_script(planned, statement_timeout_ms=statement_timeout_ms)
     # Not retried on a dropped connection: the batch goes back to the queue instead, and
-    # the receipts make the redelivery safe.
-    answer = batch.split(connections.execute(batch.text, retry=False, pool=pool))
+    # the receipts make the redelivery safe. A connector's lock that a stalled session holds
+    # is taken back (connections.execute_past_stalls).
+    answer = batch.split(connections.execute_past_stalls(batch.text, pool=pool))
     results: list[Applied | None] = []
     unjudged: list[int] = []
     firsts: dict[tuple[int, str], Planned] = {}

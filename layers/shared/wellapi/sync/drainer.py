@@ -121,7 +121,8 @@ def read_script(*, limit: int = CYCLE_RECORDS, stopped: Sequence[int] = ()) -> S
         (
             # A transaction a failed cycle left open on this connection ends first.
             ScriptPart("rollback", "ROLLBACK", "nothing"),
-            ScriptPart("begin", "BEGIN", "nothing"),
+            # Its settings first, as every transaction's (revision 0028).
+            ScriptPart("begin", connections.UNPROVEN_OPENING, "nothing"),
             ScriptPart("lock", f"SELECT pg_try_advisory_xact_lock({DRAIN_LOCK})", "one"),
             ScriptPart("unsent", unsent, "rows"),
         )
@@ -258,11 +259,9 @@ def drain_cycle(
     A ``PutEvents`` call that raises ends the cycle: what was accepted before it is marked,
     then the error goes on (the run fails, and alarms).
     """
-    script = read_script(limit=limit, stopped=sorted(report.stopped))
-    answer = script.split(connections.execute(script.text, retry=False, pool=pool))
-    if not answer["lock"][0][0]:
+    answer = _locked_read(read_script(limit=limit, stopped=sorted(report.stopped)), pool)
+    if answer is None:
         report.busy = True
-        connections.execute("ROLLBACK", retry=False, pool=pool)
         return 0
     sends = Sends([Unsent._make(row) for row in answer["unsent"]])
     try:
@@ -277,6 +276,24 @@ def drain_cycle(
         report.sent += len(sends.accepted)
     report.cycles += 1
     return len(answer["unsent"])
+
+
+def _locked_read(script: Script, pool: Any) -> dict[str, list[list[Any]]] | None:
+    """The cycle's first round trip, its answer by part; None when another session holds the
+    drainers' lock (its transaction is then rolled back).
+
+    That session is another drainer, or one that holds the lock past what its role allows
+    (only a session that turned its own timeouts off can): that one is ended and the lock
+    asked for once more.
+    """
+    for _ in range(2):
+        answer = script.split(connections.execute(script.text, retry=False, pool=pool))
+        if answer["lock"][0][0]:
+            return answer
+        connections.execute("ROLLBACK", retry=False, pool=pool)
+        if not connections.end_stalled_sessions(pool):
+            return None
+    return None
 
 
 def drain(
@@ -302,8 +319,11 @@ def oldest_unsent_seconds(*, pool: Any = None) -> float:
     """How long the first unsent record, in order, has waited since it was recorded (0 when
     every record is sent): what the drainer's alarm watches."""
     rows = connections.execute(
-        "SELECT coalesce((SELECT extract(epoch FROM clock_timestamp() - recorded_at) "
-        "FROM core_api.change_records WHERE sent_at IS NULL ORDER BY xid, pk LIMIT 1), 0)::float8",
+        connections.transaction(
+            "SELECT coalesce((SELECT extract(epoch FROM clock_timestamp() - recorded_at) "
+            "FROM core_api.change_records WHERE sent_at IS NULL ORDER BY xid, pk LIMIT 1), "
+            "0)::float8"
+        ),
         pool=pool,
     )
     return float(rows[0][0])

@@ -20,7 +20,7 @@ from wellapi.domain import CHANGE_RETENTION_DAYS
 from wellapi.store import connections
 from wellapi.store.templates import Template
 
-# Records per step: a page of the sent index and as many deletions (~0.2 s on this project's
+# Records per step: a page of the sent index and as many deletions (~20 ms on this project's
 # bench machine; docs/performance.md), far from the sync role's statement timeout.
 STEP_RECORDS = 10_000
 # A step is not started with less of the invocation left than this.
@@ -76,7 +76,7 @@ def prune_change_records(
             report.unfinished = True
             return report
         ((deleted, _marked),) = connections.execute(
-            prune_statement(records), retry=False, pool=pool
+            connections.transaction(prune_statement(records)), retry=False, pool=pool
         )
         report.steps += 1
         report.records += int(deleted)

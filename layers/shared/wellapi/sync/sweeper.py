@@ -76,10 +76,12 @@ def pending_parts(*, pool: Any = None) -> list[SweepPart]:
         direction="s.direction::text",
     )
     rows = connections.execute(
-        f"SELECT {columns} FROM core_api.revocation_sweeps s "
-        "JOIN core_api.connector_revocations r USING (workspace_connector_pk) "
-        "WHERE NOT s.done ORDER BY r.revoked_at, s.workspace_connector_pk, s.record_type, "
-        "s.direction",
+        connections.transaction(
+            f"SELECT {columns} FROM core_api.revocation_sweeps s "
+            "JOIN core_api.connector_revocations r USING (workspace_connector_pk) "
+            "WHERE NOT s.done ORDER BY r.revoked_at, s.workspace_connector_pk, s.record_type, "
+            "s.direction"
+        ),
         pool=pool,
     )
     return [SweepPart(int(pk), str(kind), str(direction)) for pk, kind, direction in rows]
@@ -187,7 +189,7 @@ class SweepReport:
 
 def run_step(part: SweepPart, *, pool: Any = None, rows: int = STEP_ROWS) -> StepOutcome:
     script = step(part, rows=rows)
-    answer = script.split(connections.execute(script.text, retry=False, pool=pool))
+    answer = script.split(connections.execute_past_stalls(script.text, pool=pool))
     return StepOutcome._make(answer["sweep"][0])
 
 
@@ -217,8 +219,10 @@ def sweep(
 def pending_age_seconds(*, pool: Any = None) -> float:
     """How long the oldest revocation still being swept has waited (0 when none is)."""
     rows = connections.execute(
-        "SELECT coalesce(extract(epoch FROM now() - min(revoked_at)), 0)::float8 "
-        "FROM core_api.connector_revocations WHERE swept_at IS NULL",
+        connections.transaction(
+            "SELECT coalesce(extract(epoch FROM now() - min(revoked_at)), 0)::float8 "
+            "FROM core_api.connector_revocations WHERE swept_at IS NULL"
+        ),
         pool=pool,
     )
     return float(rows[0][0])
