@@ -37,8 +37,8 @@ OWN_TIMEOUTS = (
     "idle_session_timeout",
     "transaction_timeout",
 )
-# The roles' own timeouts in the test database while a stall is tried: the smallest that
-# leave the workers' own statements room (restored by ``role_defaults``).
+# The roles' own timeouts in the test database while a stall is tried, set by the owner: the
+# smallest that leave the workers' own statements room (restored after the test).
 ROLE_TIMEOUTS = {
     "statement_timeout": "2s",
     "lock_timeout": "1s",
@@ -64,10 +64,14 @@ class Offender:
 
 
 def offender(database: local_db.LocalDatabase, role: str) -> Offender:
-    """A new session of ``role``, its own timeouts off."""
+    """A new session of ``role``, its own timeouts off, and its role's too: a bound read from
+    the role's defaults would be the offender's to lift (``restore_role_settings`` puts them
+    back)."""
     conn = local_db.admin_connection(database.url_for(role))
     for name in OWN_TIMEOUTS:
         conn.run(f"SET {name} = 0")
+    for name in ROLE_TIMEOUTS:
+        conn.run(f"ALTER ROLE CURRENT_USER IN DATABASE {database.name} SET {name} = 0")
     return Offender(role, conn, int(conn.run("SELECT pg_backend_pid()")[0][0]))
 
 
