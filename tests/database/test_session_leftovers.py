@@ -18,9 +18,10 @@ gives on fresh connections (``baseline``), compared normalised (``tests.support.
   DATABASE ... SET``, then new connections), grouped in profiles; the most dangerous alone;
   the settings the schema's functions read (``well.*``);
 - prepared statements, cursors held open, ``LISTEN``, session advisory locks;
-- stalls: idle sessions of each role, their own timeouts off, holding advisory locks, rows or
-  whole tables the sync writer, the sweeper and the drainer need: the work gets done, and the
-  offending backends are ended.
+- stalls: idle sessions of each role, their own timeouts (and their role's) off, holding
+  advisory locks, rows or whole tables the sync writer, the sweeper and the drainer need, or
+  a transaction that holds the drainer's horizon back: the work gets done, and the offending
+  backends are ended.
 """
 
 from __future__ import annotations

@@ -87,6 +87,9 @@ def take(o: Offender, statement: str, **params: Any) -> bool:
             o.conn.run("ROLLBACK TO SAVEPOINT offence")
         return False
     o.held.append(statement)
+    if o.in_transaction:
+        # What it holds now stays held should a later statement be refused.
+        o.conn.run("SAVEPOINT offence")
     return True
 
 
@@ -145,10 +148,18 @@ def table_locks(o: Offender, world: lo.World) -> None:
         advisory(o, world, transaction=True)
 
 
+def horizon(o: Offender, world: lo.World) -> None:
+    """A transaction with an id of its own, left open: it holds no lock anybody waits for, but
+    the horizon the drainer and the changes feed read up to stays behind it."""
+    open_transaction(o, world)
+    take(o, "SELECT pg_current_xact_id()")
+
+
 OFFENCES: dict[str, Callable[[Offender, lo.World], None]] = {
     "session advisory locks": lambda o, world: advisory(o, world, transaction=False),
     "row locks in an open transaction": row_locks,
     "whole tables locked in an open transaction": table_locks,
+    "an open transaction holding the horizon back": horizon,
 }
 ROLES = (API_ROLE, SYNC_ROLE, DRAIN_ROLE, AUTH_ROLE)
 
