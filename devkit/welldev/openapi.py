@@ -51,6 +51,7 @@ from welldev.openapi_text import (
     DESCRIPTION,
     IDEMPOTENCY_KEY_PARAMETER,
     REPLAYED_HEADER,
+    STATUS_HEADERS,
     TAG_TEXT,
     describe,
 )
@@ -546,17 +547,9 @@ def _errors(codes: tuple[str, ...]) -> dict[str, Any]:
             )
             content.update(gateway)
         responses[str(status)] = {"description": description, "content": content}
-    if "503" in responses:
-        responses["503"]["headers"] = {
-            "Retry-After": {"schema": {"type": "string", "pattern": "^[0-9]+$"}}
-        }
-    if "405" in responses:
-        responses["405"]["headers"] = {
-            "Allow": {
-                "description": "The methods the path's routes serve.",
-                "schema": {"type": "string", "pattern": "^[A-Z]+(, [A-Z]+)*$"},
-            }
-        }
+    for code, headers in STATUS_HEADERS.items():
+        if code in responses:
+            responses[code]["headers"] = headers
     return responses
 
 
@@ -727,7 +720,9 @@ def _components() -> dict[str, Any]:
             "apiKey": {
                 "type": "http",
                 "scheme": "bearer",
-                "description": "An API key, sent as `Authorization: Bearer wk_{prefix}_{secret}`. "
+                "description": "An API key, sent as `Authorization: Bearer wk_{prefix}_{secret}` "
+                '(or `Authorization: Token token="wk_{prefix}_{secret}"`, as Rails\' token '
+                "authentication and spraypaint send it). "
                 "A member key acts in the workspaces where its person has an active membership; "
                 "a service key (the platform's own services) acts across workspaces. Keys are "
                 "made with `wellapi keys create`; `make run` writes the demo's to "

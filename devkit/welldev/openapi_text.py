@@ -21,7 +21,14 @@ from wellapi.operations.registry import OPERATIONS
 from wellapi.resources import Resource, ScopeRule
 
 # Every function's answers can carry these.
-ALWAYS = ("UNAUTHORIZED", "NOT_ACCEPTABLE", "INTERNAL_ERROR", "SERVICE_UNAVAILABLE")
+ALWAYS = (
+    "CREDENTIALS_MISSING",
+    "CREDENTIALS_MALFORMED",
+    "CREDENTIALS_INVALID",
+    "NOT_ACCEPTABLE",
+    "INTERNAL_ERROR",
+    "SERVICE_UNAVAILABLE",
+)
 # The query string of a single-resource operation (writes too take include and fields).
 ONE_QUERY = (
     "INVALID_QUERY_PARAMETER",
@@ -536,6 +543,13 @@ names; a **service** key acts across workspaces. Each operation says who may cal
 rules and its error codes; every error is a JSON:API error object with a stable `code`, a \
 `source` naming the culprit, and `meta.trace_id`.
 
+A key goes in `Authorization: Bearer <key>`, or `Authorization: Token token="<key>"` (the \
+header Rails' token authentication and spraypaint send). Without a key that works, every \
+route answers 401 with an RFC 6750 `WWW-Authenticate` challenge and one of three codes: \
+`CREDENTIALS_MISSING` (no key sent: send one), `CREDENTIALS_MALFORMED` (not a key of this \
+API: send it whole, as issued), `CREDENTIALS_INVALID` (a key that is not accepted: use \
+another). An unknown, a revoked and a deleted key, and a wrong secret, get the same answer.
+
 ### Trying it locally
 
 `make run` serves this page and the API with demo data (`http://127.0.0.1:3000`, or the port \
@@ -611,4 +625,24 @@ REPLAYED_HEADER: dict[str, Any] = {
         "`Idempotency-Key` (nothing was written); absent otherwise.",
         "schema": {"type": "string", "enum": ["true"]},
     }
+}
+
+
+# The headers an error's status carries, documented on every response of that status.
+STATUS_HEADERS: dict[str, dict[str, Any]] = {
+    "401": {
+        "WWW-Authenticate": {
+            "description": 'The RFC 6750 challenge: `Bearer realm="wellapi"`, with '
+            '`error="invalid_request"` for a malformed credential and '
+            '`error="invalid_token"` for a key that is not accepted.',
+            "schema": {"type": "string", "pattern": '^Bearer realm="[^"]+"(, error="[a-z_]+")?$'},
+        }
+    },
+    "405": {
+        "Allow": {
+            "description": "The methods the path's routes serve.",
+            "schema": {"type": "string", "pattern": "^[A-Z]+(, [A-Z]+)*$"},
+        }
+    },
+    "503": {"Retry-After": {"schema": {"type": "string", "pattern": "^[0-9]+$"}}},
 }

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import copy
 import time
+from uuid import uuid4
 
 import pytest
 
+from tests.support import api
 from tests.support import factories as f
-from tests.support.api import Lambda, get
+from tests.support.api import Lambda
 from wellapi.handlers.authorizer import ClaimsCache, authorizer_handler, lookup
 from wellapi.http import keys
 from wellapi.http.keys import parse_authorization
@@ -79,49 +80,156 @@ def test_use_is_recorded(member_key, admin):
 
 
 @pytest.mark.parametrize(
-    "header",
+    ("header", "reason"),
     [
-        None,
-        "",
-        "Bearer",
-        "Basic dXNlcjpwYXNz",
-        "Bearer not-a-key",
-        "Bearer wk_aaaaaaaaaaaa_" + "A" * 43,
+        (None, "missing"),
+        ("", "missing"),
+        ("   ", "missing"),
+        ("Basic dXNlcjpwYXNz", "unsupported"),
+        ("Digest username=x", "unsupported"),
+        ("Bearer", "malformed"),
+        ("Bearer not-a-key", "malformed"),
+        ("Bearer hello", "malformed"),
+        ("Bearer wk_nope_xxx", "malformed"),
+        ("Token hello", "malformed"),
+        ('Token token="hello"', "malformed"),
+        ('Token token="wk_aaaaaaaaaaaa_' + "A" * 43 + '", nonce="x"', "malformed"),
+        ("Bearer wk_aaaaaaaaaaaa_" + "A" * 43, "invalid"),
+        ('Token token="wk_aaaaaaaaaaaa_' + "A" * 43 + '"', "invalid"),
     ],
-    ids=["missing", "empty", "no-token", "wrong-scheme", "malformed", "unknown"],
 )
-def test_bad_credentials_pass_through_without_claims(api_database, header):
-    assert authorize(header) == {"isAuthorized": True, "context": {}}
+def test_bad_credentials_pass_through_with_the_reason_alone(api_database, header, reason):
+    assert authorize(header) == {"isAuthorized": True, "context": {"credentials": reason}}
 
 
-def test_revoked_key_passes_through_without_claims(member_key, admin):
+def test_revoked_key_passes_through_as_invalid(member_key, admin):
     _, key_id, key = member_key
     assert api_keys.revoke_key(admin, str(key_id)) is True
-    assert authorize(f"Bearer {key}") == {"isAuthorized": True, "context": {}}
+    assert authorize(f"Bearer {key}") == {"isAuthorized": True, "context": INVALID}
     assert api_keys.revoke_key(admin, str(key_id)) is False
 
 
-def test_right_prefix_with_wrong_secret_is_unknown(member_key):
+def test_right_prefix_with_wrong_secret_is_invalid_like_an_unknown_key(member_key):
     _, _, key = member_key
     forged = key[: len("wk_") + 13] + "B" * 43
-    assert authorize(f"Bearer {forged}")["context"] == {}
+    assert authorize(f"Bearer {forged}")["context"] == INVALID
 
 
-def test_every_unauthenticated_request_gets_the_same_401(member_key, admin):
+@pytest.mark.parametrize(
+    "spelling",
+    ['Token token="{}"', "Token token={}", 'token TOKEN = "{}"', '  Token   token="{}"  '],
+)
+def test_rails_token_header_is_the_same_key_as_bearer(member_key, spelling):
+    # spraypaint's default header, Rails' token authentication's.
     _, key_id, key = member_key
-    api_keys.revoke_key(admin, str(key_id))
-    bodies = []
-    for header in (None, "Bearer nope", f"Bearer {key}"):
-        claims = authorize(header)["context"]
-        reply = get("account_workspace_connectors", claims, query="page[size]=9999&bogus=1")
-        assert reply.status == 401
-        assert reply.headers["WWW-Authenticate"] == "Bearer"
-        body = copy.deepcopy(reply.json)
-        for error in body["errors"]:
-            error.get("meta", {}).pop("trace_id", None)
-        bodies.append(body)
-    assert bodies[0] == bodies[1] == bodies[2]
-    assert bodies[0]["errors"][0]["code"] == "UNAUTHORIZED"
+    bearer = authorize(f"Bearer {key}")["context"]
+    token = authorize(spelling.format(key))["context"]
+    assert token["api_key_id"] == bearer["api_key_id"] == str(key_id)
+    assert token["principal_kind"] == "member"
+
+
+# --- what a client is told: the handler's 401 for each reason -------------------------------
+
+INVALID = {"credentials": "invalid"}
+MISSING_CHALLENGE = 'Bearer realm="wellapi"'
+UNKNOWN = "Bearer wk_aaaaaaaaaaaa_" + "A" * 43
+
+
+def refused(header: str | None, request_id: str | None = None) -> api.Reply:
+    """The API's answer to a List sent with ``header``, through the real authorizer; the query
+    is broken too, and the credential is answered first."""
+    sent = api.event(
+        "GET",
+        "/v1/account-workspace-connectors",
+        query="page[size]=9999&bogus=1",
+        claims=authorize(header)["context"],
+    )
+    if request_id is not None:
+        sent["requestContext"]["requestId"] = request_id
+    return api.call("account_workspace_connectors", "list", sent)
+
+
+MALFORMED = "CREDENTIALS_MALFORMED", MISSING_CHALLENGE + ', error="invalid_request"'
+
+
+@pytest.mark.parametrize(
+    ("header", "code", "challenge", "advice"),
+    [
+        (None, "CREDENTIALS_MISSING", MISSING_CHALLENGE, "send one in the Authorization header"),
+        ("", "CREDENTIALS_MISSING", MISSING_CHALLENGE, "send one in the Authorization header"),
+        # RFC 6750: another scheme is no credential offered, so no error in the challenge.
+        ("Basic dXNlcjpwYXNz", "CREDENTIALS_MISSING", MISSING_CHALLENGE, "scheme this API"),
+        ("Bearer wk_nope_xxx", *MALFORMED, "Send the key whole, as it was issued"),
+        ("Bearer hello", *MALFORMED, "Send the key whole, as it was issued"),
+        ('Token token="hello"', *MALFORMED, "Send the key whole, as it was issued"),
+        (
+            UNKNOWN,
+            "CREDENTIALS_INVALID",
+            MISSING_CHALLENGE + ', error="invalid_token"',
+            "Send a key that is in use",
+        ),
+    ],
+)
+def test_each_kind_of_failed_authentication_has_its_code_challenge_and_advice(
+    api_database, header, code, challenge, advice
+):
+    reply = refused(header)
+    assert reply.status == 401
+    assert reply.headers["WWW-Authenticate"] == challenge
+    (error,) = reply.errors
+    assert (error["status"], error["code"], error["title"]) == ("401", code, "Unauthorized")
+    assert advice in error["detail"]
+    assert "source" not in error
+    # The detail never repeats what was sent.
+    assert header is None or not header or header.split()[-1] not in error["detail"]
+
+
+def test_a_key_that_opens_nothing_gets_one_answer_byte_for_byte(member_key, admin):
+    """Unknown, revoked, deleted, its person removed, a wrong secret for a live prefix, an
+    expired scope token: nothing in the answer tells them apart, or tells that a key exists."""
+    tenant, _, key = member_key
+    revoked_id, revoked = f.member_key(admin, tenant, "revoked")
+    api_keys.revoke_key(admin, str(revoked_id))
+    deleted_id, deleted = f.member_key(admin, tenant, "deleted")
+    admin.run(
+        "UPDATE core_api.api_keys SET deleted_at = now() WHERE api_key_id = :i", i=str(deleted_id)
+    )
+    gone = f.tenant(admin)
+    _, gone_key = f.member_key(admin, gone)
+    admin.run(
+        "UPDATE core_api.peoples SET deleted_at = now() WHERE person_id = :p", p=str(gone.person_id)
+    )
+    request_id = str(uuid4())
+    answers = {
+        name: refused(header, request_id)
+        for name, header in {
+            "unknown": UNKNOWN,
+            "revoked": f"Bearer {revoked}",
+            "deleted": f"Bearer {deleted}",
+            "person removed": f"Token token={gone_key}",
+            "wrong secret": f"Bearer {key[: len('wk_') + 13]}" + "B" * 43,
+        }.items()
+    }
+    # The authorizer's answer of ten minutes ago: its scope token, correctly signed, expired.
+    claims = authorize(f"Bearer {key}")["context"]
+    claims["scope_token"] = expired_token(admin, tenant.person_pk)
+    sent = api.event("GET", "/v1/account-workspace-connectors", claims=claims)
+    sent["requestContext"]["requestId"] = request_id
+    answers["expired"] = api.call("account_workspace_connectors", "list", sent)
+    unknown = answers["unknown"]
+    assert unknown.errors[0]["code"] == "CREDENTIALS_INVALID"
+    for name, reply in answers.items():
+        assert (reply.status, reply.headers, reply.body) == (
+            unknown.status,
+            unknown.headers,
+            unknown.body,
+        ), name
+
+
+def expired_token(admin, person_pk: int) -> str:
+    """A member scope token of the person that expired in 2023, signed with the live key."""
+    body = f"t1.{person_pk}.member.1700000000"
+    return f"{body}.{admin.run('SELECT well_private.mac(:m)', m='token|' + body)[0][0]}"
 
 
 def test_keys_are_listed_without_secrets(member_key, admin):
@@ -176,7 +284,7 @@ def test_a_keys_answer_is_kept_for_the_ttl_so_a_revoked_key_works_until_it_expir
     clock.now += 29.9
     assert handler(event, Lambda())["context"] == claims  # answered from the cache
     clock.now += 0.2
-    assert handler(event, Lambda()) == {"isAuthorized": True, "context": {}}
+    assert handler(event, Lambda()) == {"isAuthorized": True, "context": INVALID}
 
 
 def test_the_cache_is_keyed_by_the_key_not_the_header_spelling(member_key):

@@ -412,6 +412,6 @@ def test_sweep_event_leaves_no_revocation_pending(demo):
 def test_authorizer_event_with_the_placeholder_key_gets_no_claims(demo):
     (name,) = INDEX["AuthorizerFunction"]
     result = authorizer_handler()(_event(name), Lambda())
-    # The placeholder key exists nowhere: the request goes on unauthenticated (the handler
-    # answers 401), as for any unknown key.
-    assert result == {"isAuthorized": True, "context": {}}
+    # The placeholder key is well formed and exists nowhere: the request goes on with the
+    # reason alone (the handler answers 401 CREDENTIALS_INVALID), as for any unknown key.
+    assert result == {"isAuthorized": True, "context": {"credentials": "invalid"}}

@@ -189,11 +189,12 @@ def test_no_key_is_logged_by_creation_use_failure_or_revocation(admin, capture, 
         f"Bearer wk_{secret}",
         secret,
     ):
-        assert authorize(header) == {}
+        # No principal: the reason alone (invalid, malformed or unsupported), never the key.
+        assert list(authorize(header)) == ["credentials"]
     assert api_keys.revoke_key(admin, revoked_id)
     assert api_keys.revoke_key(admin, key_audit.prefix_of(by_prefix))
     for gone in (revoked, by_prefix):
-        assert authorize(f"Bearer {gone}") == {}
+        assert authorize(f"Bearer {gone}") == {"credentials": "invalid"}
         reply = request_with(gone, "account_workspace_connectors", "list", method="GET", path=base)
         assert reply.status == 401
 
@@ -244,7 +245,7 @@ def test_the_authorizer_never_logs_its_event_whatever_the_environment_asks(
     )
     assert authorize(f"Bearer {key}")["person_id"] == str(t.person_id)
     wrong = f"wk_{key_audit.prefix_of(key)}_{key_audit.secret_of(key)[::-1]}"
-    assert authorize(f"Bearer {wrong}") == {}
+    assert authorize(f"Bearer {wrong}") == {"credentials": "invalid"}
     everything = capture()
     assert "authentication failed" in everything.stdout
     assert_no_key_in(everything.text, [key])

@@ -142,6 +142,10 @@ def _operations(document=None):
             yield path, method, spec
 
 
+# Every operation's 401s: no key, not a key, a key not accepted.
+CREDENTIALS = {"CREDENTIALS_MISSING", "CREDENTIALS_MALFORMED", "CREDENTIALS_INVALID"}
+
+
 def _documented_codes(spec) -> dict[str, int]:
     """Every error code an operation's responses give, with the status that gives it."""
     codes = {}
@@ -157,7 +161,8 @@ def test_every_operation_has_a_summary_and_a_description_naming_its_error_codes(
         assert spec["summary"].strip(), (path, method)
         assert len(spec["description"]) > 200, (path, method)
         codes = _documented_codes(spec)
-        assert {"UNAUTHORIZED", "SERVICE_UNAVAILABLE"} <= codes.keys(), (path, method)
+        assert CREDENTIALS | {"SERVICE_UNAVAILABLE"} <= codes.keys(), (path, method)
+        assert "WWW-Authenticate" in spec["responses"]["401"]["headers"], (path, method)
         for code, status in codes.items():
             assert f"`{code}`" in spec["description"], (path, method, code)
             assert ERROR_CODES[code].status == status, (path, method, code)
@@ -185,7 +190,7 @@ def test_who_may_call_each_operation_is_said_per_resource_and_kind_of_key():
     assert "Nobody" in enrolment["description"]
     assert set(_documented_codes(enrolment)) == {
         "BAD_REQUEST",
-        "UNAUTHORIZED",
+        *CREDENTIALS,
         "FORBIDDEN",
         "NOT_ACCEPTABLE",
         "INTERNAL_ERROR",

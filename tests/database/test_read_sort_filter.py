@@ -10,8 +10,12 @@ import pytest
 
 from tests.support import factories as f
 from tests.support import read_factories as rf
+from tests.support import writes as w
+from tests.support.api import Reply, call, event
 from tests.support.read_factories import ALL, PROVENANCE, RECORD, at, ids, read
-from wellapi.resources import RESOURCES
+from wellapi.resources import RESOURCES, Resource
+from wellapi.resources.feed import CHANGES
+from wellapi.resources.providers import PROVIDER_CATALOG
 
 pytestmark = pytest.mark.usefixtures("api_database")
 
@@ -395,3 +399,74 @@ def test_a_filter_the_resource_does_not_define_is_rejected(admin, resource, para
     reply = read(resource, t.claims(), query=f"{parameter}=true")
 
     rf.error(reply, 400, parameter)
+
+
+# --- an unknown filter names the filters there are ---------------------------------------------
+
+
+def _list(name: str, t: f.Tenant, query: str) -> Reply:
+    """A List of ``name`` (a resource, the provider catalog or the changes feed) as ``t``."""
+    if name == "catalog":
+        return w.catalog(t.claims(), t.workspace_id, query)
+    if name == "changes":
+        return call("changes", "feed", event("GET", "/v1/changes", query=query, claims=t.claims()))
+    return read(name, t.claims(), query=query)
+
+
+def _described(name: str) -> Resource:
+    return {"catalog": PROVIDER_CATALOG, "changes": CHANGES}.get(name) or RESOURCES[name]
+
+
+def _a_value_it_takes(resource: Resource, parameter: str) -> str:
+    """A value ``parameter`` accepts, from the resource's description, not from the error."""
+    if parameter.startswith("filter[created_at]["):
+        return "2026-01-01T00%3A00%3A00Z"
+    name = parameter.removeprefix("filter[").removesuffix("]")
+    if name not in resource.filters:
+        return str(uuid4())  # a relationship's filter
+    attribute = resource.attribute(name)
+    if attribute.kind == "boolean":
+        return "true"
+    return attribute.enum[0] if attribute.enum else "run-1"
+
+
+LISTS = (*ALL, "catalog", "changes")
+
+
+@pytest.mark.parametrize("name", LISTS)
+def test_an_unknown_filter_names_every_filter_the_list_takes(admin, name):
+    t = f.tenant(admin)
+    resource = _described(name)
+
+    reply = _list(name, t, "filter[nope]=x")
+
+    obj = rf.error(reply, 400, "filter[nope]")
+    assert obj["code"] == "INVALID_FILTER"
+    named = obj["meta"]["filters"]
+    assert named
+    assert len(set(named)) == len(named)
+    for parameter in named:
+        assert parameter in obj["detail"]
+        # Each one named is taken: the list is what the parser reads, not a copy of it.
+        value = _a_value_it_takes(resource, parameter)
+        assert _list(name, t, f"{parameter}={value}").status == 200, parameter
+
+
+def test_an_unknown_filter_of_a_ledger_lists_its_relationships_direction_and_range(admin):
+    t = f.tenant(admin)
+
+    obj = rf.error(read("account_workspace_connectors", t.claims(), query="filter[nope]=x"), 400)
+
+    assert obj["meta"]["filters"] == [
+        "filter[account]",
+        "filter[workspace_connector]",
+        "filter[direction]",
+        "filter[created_at][gte]",
+        "filter[created_at][gt]",
+        "filter[created_at][lte]",
+        "filter[created_at][lt]",
+    ]
+    assert obj["detail"].startswith(
+        "filter[nope] is not a filter of account_workspace_connector; its filters are: "
+        "filter[account], filter[workspace_connector], filter[direction], "
+    )

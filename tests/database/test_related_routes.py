@@ -648,8 +648,8 @@ def test_missing_claims_are_unauthorized(admin, resource, linkage):
 
     reply = fetch(resource, None, row.id, RELATIONSHIPS[resource][0], linkage=linkage)
 
-    assert rf.error(reply, 401)["code"] == "UNAUTHORIZED"
-    assert reply.headers["WWW-Authenticate"] == "Bearer"
+    assert rf.error(reply, 401)["code"] == "CREDENTIALS_MISSING"
+    assert reply.headers["WWW-Authenticate"] == 'Bearer realm="wellapi"'
 
 
 # --- what reaches the database ------------------------------------------------------------------

@@ -676,7 +676,7 @@ def test_a_row_id_in_the_url_that_is_no_uuid_is_400(admin, resource):
 def test_writes_without_a_principal_are_401(admin, resource):
     case, row_id = w.arrange_row(admin, resource)
     with w.writes_nothing(admin):
-        assert w.error(w.post(resource, None, case.document), 401)["code"] == "UNAUTHORIZED"
+        assert w.error(w.post(resource, None, case.document), 401)["code"] == "CREDENTIALS_MISSING"
         assert w.error(w.patch(resource, None, row_id, case.document), 401)
         assert w.error(w.delete(resource, None, row_id), 401)
 

@@ -717,7 +717,9 @@ def route_cases(route: Route, w: tn.World) -> tuple[list[Case], list[Case]]:
     controls = [case for case in cases if case.caller != MEMBER_B]
     if kind != "feed":
         # A revoked key never gets past authentication, whatever it asks for.
-        revoked = Case("revoked key", REVOKED_B, controls[0].request, Expect(401, "UNAUTHORIZED"))
+        revoked = Case(
+            "revoked key", REVOKED_B, controls[0].request, Expect(401, "CREDENTIALS_INVALID")
+        )
         attacks.append(revoked)
     return attacks, controls
 

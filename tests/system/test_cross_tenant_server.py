@@ -97,6 +97,14 @@ def test_another_tenants_member_gets_nothing_of_a_over_http(route, running, worl
     assert failures == [], running.log.getvalue()[-3000:]
 
 
+CHALLENGE = 'Bearer realm="wellapi"'
+# What each Authorization header is answered with: (code, WWW-Authenticate).
+MISSING = ("CREDENTIALS_MISSING", CHALLENGE)
+MALFORMED = ("CREDENTIALS_MALFORMED", CHALLENGE + ', error="invalid_request"')
+INVALID = ("CREDENTIALS_INVALID", CHALLENGE + ', error="invalid_token"')
+UNKNOWN = "wk_aaaaaaaaaaaa_" + "A" * 43
+
+
 @pytest.mark.parametrize(
     ("method", "path"),
     [
@@ -104,35 +112,73 @@ def test_another_tenants_member_gets_nothing_of_a_over_http(route, running, worl
         ("GET", "/v1/workspace-providers/00000000-0000-4000-8000-000000000000"),
         ("POST", "/v1/workspace-group-workspaces"),
         ("DELETE", "/v1/company-workspace-connectors/00000000-0000-4000-8000-000000000000"),
+        ("GET", "/v1/no-such-route"),
     ],
 )
-def test_every_failed_authentication_gets_the_same_json_api_401_over_http(
-    method, path, running, client
+def test_each_failed_authentication_gets_its_json_api_401_over_http(
+    method, path, client, world, admin
 ):
     revoked = client.keys[ct.REVOKED_B]
+    member = client.keys[ct.MEMBER_B]
+    deleted_id, deleted = api_keys.create_key(
+        admin,
+        person_id=world.b.tenant.person_id,
+        workspace_id=world.b.tenant.workspace_id,
+        kind="member",
+        name="deleted",
+    )
+    admin.run(
+        "UPDATE core_api.api_keys SET deleted_at = now() WHERE api_key_id = :i", i=str(deleted_id)
+    )
     headers_by_case = {
-        "missing": {},
-        "empty": {"Authorization": ""},
-        "wrong scheme": {"Authorization": "Basic dXNlcjpwYXNz"},
-        "malformed": {"Authorization": "Bearer not-a-key"},
-        "unknown": {"Authorization": "Bearer wk_aaaaaaaaaaaa_" + "A" * 43},
-        "revoked": {"Authorization": f"Bearer {revoked}"},
+        "missing": ({}, MISSING),
+        "empty": ({"Authorization": ""}, MISSING),
+        "another scheme": ({"Authorization": "Basic dXNlcjpwYXNz"}, MISSING),
+        "malformed": ({"Authorization": "Bearer wk_nope_xxx"}, MALFORMED),
+        "not a key": ({"Authorization": "Bearer hello"}, MALFORMED),
+        "unknown": ({"Authorization": f"Bearer {UNKNOWN}"}, INVALID),
+        "unknown, as Token": ({"Authorization": f'Token token="{UNKNOWN}"'}, INVALID),
+        "revoked": ({"Authorization": f"Bearer {revoked}"}, INVALID),
+        "deleted": ({"Authorization": f"Bearer {deleted}"}, INVALID),
+        "wrong secret": ({"Authorization": f"Bearer {member[:16]}{'B' * 43}"}, INVALID),
     }
-    bodies = {}
-    for case, headers in headers_by_case.items():
-        connection = http.client.HTTPConnection("127.0.0.1", client.base.port, timeout=30)
-        try:
-            connection.request(method, path, body=b"{}", headers=headers)
-            response = connection.getresponse()
-            status, body = response.status, json.loads(response.read())
-            assert (case, status) == (case, 401), body
-            assert response.getheader("WWW-Authenticate") == "Bearer", case
-            assert response.getheader("Content-Type", "").startswith("application/vnd.api+json")
-        finally:
-            connection.close()
+    answers = {}
+    for case, (headers, (code, challenge)) in headers_by_case.items():
+        status, got, body = _sent(client, method, path, headers)
+        assert (case, status) == (case, 401), body
+        assert (case, got["www-authenticate"]) == (case, challenge)
+        assert got["content-type"].startswith("application/vnd.api+json")
         assert_valid_document(body)
-        for error in body["errors"]:
-            error.get("meta", {}).pop("trace_id", None)
-        bodies[case] = body
-    assert all(body == bodies["missing"] for body in bodies.values()), bodies
-    assert bodies["missing"]["errors"][0]["code"] == "UNAUTHORIZED"
+        (error,) = body["errors"]
+        assert (case, error["code"]) == (case, code)
+        # The only difference between two answers: the request's id (meta.trace_id and its
+        # header), and the Date.
+        assert error["meta"].pop("trace_id") == got.pop("apigw-requestid")
+        got.pop("date", None)
+        answers[case] = (got, body)
+    assert answers["empty"] == answers["missing"]
+    assert answers["not a key"] == answers["malformed"]
+    for case in ("unknown, as Token", "revoked", "deleted", "wrong secret"):
+        assert answers[case] == answers["unknown"], case
+
+
+def _sent(client, method, path, headers):
+    """(status, lower-cased headers, JSON body) of one request to the running server."""
+    connection = http.client.HTTPConnection("127.0.0.1", client.base.port, timeout=30)
+    try:
+        connection.request(method, path, body=b"{}", headers=headers)
+        response = connection.getresponse()
+        got = {name.lower(): value for name, value in response.getheaders()}
+        return response.status, got, json.loads(response.read())
+    finally:
+        connection.close()
+
+
+def test_a_key_sent_as_rails_token_is_the_same_key_as_bearer_over_http(client):
+    # spraypaint's default header: `Token token="<key>"`.
+    key = client.keys[ct.MEMBER_B]
+    path = "/v1/workspace-providers?page[size]=2"
+    bearer = _sent(client, "GET", path, {"Authorization": f"Bearer {key}"})
+    token = _sent(client, "GET", path, {"Authorization": f'Token token="{key}"'})
+    assert bearer[0] == token[0] == 200
+    assert [r["id"] for r in token[2]["data"]] == [r["id"] for r in bearer[2]["data"]]

@@ -222,8 +222,9 @@ def test_demo_json_holds_working_keys_for_each_workspace_and_the_service(
         "GET", "/v1/account-workspace-connectors", running.demo["service_key"]
     )
     assert status == 200
-    status, _, _ = running.request("GET", "/v1/account-workspace-connectors")
-    assert status == 401  # no key: API Gateway's own answer
+    status, _, body = running.request("GET", "/v1/account-workspace-connectors")
+    assert status == 401  # no key: ours, as JSON:API (never API Gateway's own answer)
+    assert json.loads(body)["errors"][0]["code"] == "CREDENTIALS_MISSING"
 
 
 # ---- a resource's item routes ------------------------------------------------------------------
@@ -349,8 +350,8 @@ def test_a_path_no_route_has_is_a_jsonapi_404_and_a_wrong_method_a_405(
     assert json.loads(body)["errors"][0]["code"] == "METHOD_NOT_ALLOWED"
     # Without a key: the same 401 as on every route, never API Gateway's own answer.
     status, headers, body = running.request("GET", "/v1/accounts")
-    assert (status, headers["WWW-Authenticate"]) == (401, "Bearer"), body
-    assert json.loads(body)["errors"][0]["code"] == "UNAUTHORIZED"
+    assert (status, headers["WWW-Authenticate"]) == (401, 'Bearer realm="wellapi"'), body
+    assert json.loads(body)["errors"][0]["code"] == "CREDENTIALS_MISSING"
     # OPTIONS (a browser's preflight has no key): 204 with the methods of the path.
     status, headers, body = running.request("OPTIONS", "/v1/workspace-providers")
     assert (status, headers["Allow"], body) == (204, "GET, POST", b"")

@@ -182,7 +182,7 @@ def _faults(b: Binding) -> list[Fault]:
     def path(name: str, value: str) -> Break:
         return lambda parts: parts["path_parameters"].__setitem__(name, value)
 
-    faults = [Fault("no claims", set_("claims", None), 401, "UNAUTHORIZED")]
+    faults = [Fault("no claims", set_("claims", None), 401, "CREDENTIALS_MISSING")]
     if b.kind == "service":
         faults.append(Fault("a member", set_("claims", claims("member")), 403, "FORBIDDEN"))
     if needs.relationship:

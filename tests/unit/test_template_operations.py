@@ -40,6 +40,8 @@ def test_the_api_writes_a_json_access_log_line_per_request():
         "integrationLatency": "$context.integrationLatency",
         "authorizerError": "$context.authorizer.error",
         "principalId": "$context.authorizer.person_id",
+        # Why a request had no principal (missing, unsupported, malformed, invalid).
+        "credentials": "$context.authorizer.credentials",
     }.items() <= line.items()
     assert not [v for v in line.values() if "header" in v.lower() or "token" in v.lower()]
     group = resources["ApiAccessLogGroup"]["Properties"]

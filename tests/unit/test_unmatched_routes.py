@@ -337,11 +337,25 @@ def test_options_is_answered_without_credentials_with_allow(handler):
 
 
 def test_without_a_valid_key_every_other_answer_is_401_first(handler):
+    # What the authorizer says of the credential decides the code and the challenge.
+    refusals = [
+        ({"credentials": "missing"}, "CREDENTIALS_MISSING", 'Bearer realm="wellapi"'),
+        (
+            {"credentials": "malformed"},
+            "CREDENTIALS_MALFORMED",
+            'Bearer realm="wellapi", error="invalid_request"',
+        ),
+        (
+            {"credentials": "invalid"},
+            "CREDENTIALS_INVALID",
+            'Bearer realm="wellapi", error="invalid_token"',
+        ),
+    ]
     for method, path in (("GET", "/v1/workspace_providers"), ("PUT", "/v1/changes"), ("GET", "/x")):
-        reply = send(handler, method, path, anonymous=True)
-        assert reply.status == 401
-        assert reply.headers["WWW-Authenticate"] == "Bearer"
-        assert error_of(reply)["code"] == "UNAUTHORIZED"
+        for claims, code, challenge in refusals:
+            reply = send(handler, method, path, caller=claims)
+            assert (reply.status, error_of(reply)["code"]) == (401, code), (path, claims)
+            assert reply.headers["WWW-Authenticate"] == challenge
     # The key store unreachable when the authorizer looked: 503, as on every route.
     reply = send(handler, "GET", "/v1/workspace_providers", caller={"auth_unavailable": "true"})
     assert (reply.status, error_of(reply)["code"]) == (503, "SERVICE_UNAVAILABLE")

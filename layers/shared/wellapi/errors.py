@@ -104,8 +104,9 @@ ERROR_CODES: dict[str, ErrorCode] = {
     "INVALID_FILTER": ErrorCode(
         400,
         "Invalid query parameter",
-        "A filter the resource does not have, a value outside its enum, more than 100 ids, or a"
-        " `filter[created_at]` bound that is not an ISO-8601 timestamp with a UTC offset.",
+        "A filter the resource does not have (`meta.filters` lists those it has), a value outside"
+        " its enum, more than 100 ids, or a `filter[created_at]` bound that is not an ISO-8601"
+        " timestamp with a UTC offset.",
     ),
     "INVALID_UUID": ErrorCode(
         400,
@@ -136,11 +137,27 @@ ERROR_CODES: dict[str, ErrorCode] = {
         "missing, or a value of the wrong JSON type or outside its enum (`source.pointer` "
         "names it).",
     ),
-    "UNAUTHORIZED": ErrorCode(
+    "CREDENTIALS_MISSING": ErrorCode(
         401,
         "Unauthorized",
-        "No valid API key: the Authorization header is missing or malformed, or the key is "
-        "unknown or revoked (`WWW-Authenticate: Bearer`).",
+        "No API key: no `Authorization` header, an empty one, or one of another scheme than "
+        "`Bearer` (or `Token`). Send `Authorization: Bearer <key>` (`WWW-Authenticate: Bearer "
+        'realm="wellapi"`).',
+    ),
+    "CREDENTIALS_MALFORMED": ErrorCode(
+        401,
+        "Unauthorized",
+        "The `Authorization` header is `Bearer` (or `Token`) with something that is not an API "
+        "key of this API (`wk_`, a 12-character prefix, `_`, a 43-character secret): send the "
+        'key whole, as it was issued (`WWW-Authenticate: Bearer realm="wellapi", '
+        'error="invalid_request"`).',
+    ),
+    "CREDENTIALS_INVALID": ErrorCode(
+        401,
+        "Unauthorized",
+        "The API key is not accepted: unknown, revoked, deleted, or its person or workspace "
+        "removed, one answer for all. Retrying does not help: use another key "
+        '(`WWW-Authenticate: Bearer realm="wellapi", error="invalid_token"`).',
     ),
     "FORBIDDEN": ErrorCode(
         403,
@@ -351,13 +368,63 @@ class SchemaValidationError(BadRequest):
     title = "Invalid request document"
 
 
+# The protection space every 401 names (RFC 6750's ``realm``): one for the whole API.
+REALM = "wellapi"
+
+
 class Unauthorized(ApiError):
+    """401 for a key that is well formed but not accepted: unknown, revoked, deleted, a wrong
+    secret for a live key's prefix, a person or workspace removed, a scope token refused. One
+    answer for all of them, byte for byte, so an answer never tells whether a key exists.
+
+    Its subclasses are the two other reasons a request has no principal; each answer names its
+    RFC 6750 ``error`` in ``WWW-Authenticate`` (none where no credential was offered).
+    """
+
     status = 401
-    code = "UNAUTHORIZED"
+    code = "CREDENTIALS_INVALID"
     title = "Unauthorized"
+    bearer_error: ClassVar[str | None] = "invalid_token"
+    default_detail: ClassVar[str] = (
+        "The API key is not accepted: it is unknown, revoked or no longer valid. Send a key "
+        "that is in use; retrying with this one will not succeed."
+    )
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail or self.default_detail)
 
     def headers(self) -> dict[str, str]:
-        return {"WWW-Authenticate": "Bearer"}
+        challenge = f'Bearer realm="{REALM}"'
+        if self.bearer_error is not None:
+            challenge += f', error="{self.bearer_error}"'
+        return {"WWW-Authenticate": challenge}
+
+
+class CredentialsMissing(Unauthorized):
+    code = "CREDENTIALS_MISSING"
+    bearer_error = None
+    default_detail = (
+        "The request carries no API key: send one in the Authorization header, as "
+        "`Authorization: Bearer <key>`."
+    )
+
+
+# The detail of a header whose scheme this API does not read (Basic...): RFC 6750 counts it as
+# no credential at all, so its code and challenge are those of a missing one.
+UNSUPPORTED_SCHEME = (
+    "The Authorization header does not use a scheme this API reads: send the API key as "
+    "`Authorization: Bearer <key>`."
+)
+
+
+class CredentialsMalformed(Unauthorized):
+    code = "CREDENTIALS_MALFORMED"
+    bearer_error = "invalid_request"
+    default_detail = (
+        "The Authorization header does not hold an API key of this API: a key is `wk_`, a "
+        "12-character prefix, `_` and a 43-character secret. Send the key whole, as it was "
+        "issued, as `Authorization: Bearer <key>`."
+    )
 
 
 class Forbidden(ApiError):
@@ -470,7 +537,9 @@ class ErrorList(Exception):
 # operator intervention (shutdown, statement timeout cancel), insufficient resources,
 # serialization failures and deadlocks the client may simply retry; and lock_not_available
 # (55P03), a row another transaction held past the role's lock_timeout.
-_UNAVAILABLE_SQLSTATES = ("08", "53", "57", "40", "55P03")
+# SQLSTATE lock_not_available: a lock another transaction held past this role's lock_timeout.
+LOCK_NOT_AVAILABLE = "55P03"
+_UNAVAILABLE_SQLSTATES = ("08", "53", "57", "40", LOCK_NOT_AVAILABLE)
 
 
 def sqlstate_of(error: BaseException) -> str | None:

@@ -1,9 +1,13 @@
 """The API Gateway REQUEST authorizer (payload 2.0, simple responses).
 
-It turns ``Authorization: Bearer <key>`` into the principal's claims. A missing, malformed,
-unknown or revoked key is not refused here: API Gateway would answer with its own body. The
-authorizer lets the request through with no claims, and the handler answers 401 as a JSON:API
-error with ``WWW-Authenticate: Bearer`` — the same for every case.
+It turns ``Authorization: Bearer <key>`` (or ``Token token="<key>"``) into the principal's
+claims. A missing, malformed, unknown or revoked key is not refused here: API Gateway would
+answer a deny with its own body (``{"message":"Forbidden"}``), which no HTTP API setting
+changes. The authorizer lets the request through with one claim saying why there is no
+principal (``CREDENTIALS_CLAIM``: missing, unsupported, malformed or invalid), and the handler
+answers 401 as a JSON:API error with its RFC 6750 ``WWW-Authenticate``. "invalid" is every key
+of the right shape that opens nothing (unknown, revoked, deleted, a wrong secret): the database
+answers them all with no row, so neither the claim nor the answer can tell them apart.
 
 The answer for a key is cached here, per key, for ``AUTH_CACHE_SECONDS`` (30 s), not by API
 Gateway: API Gateway's cache needs the Authorization header as the identity source, and then
@@ -21,15 +25,19 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from wellapi.errors import database_error
-from wellapi.http.keys import ParsedKey, parse_authorization
-from wellapi.http.principal import SCOPE_TOKEN_CLAIM, UNAVAILABLE_CLAIM, logged_claims
+from wellapi.http.keys import ParsedKey, read_credentials
+from wellapi.http.principal import (
+    CREDENTIALS_CLAIM,
+    SCOPE_TOKEN_CLAIM,
+    UNAVAILABLE_CLAIM,
+    logged_claims,
+)
 from wellapi.http.proofs import key_opening
 from wellapi.settings import get_settings
 from wellapi.store import connections
 from wellapi.store.rows import KeyRow, column_list
 
 logger = Logger(service="wellapi-authorizer", use_rfc3339=True)
-UNAUTHENTICATED: dict[str, Any] = {"isAuthorized": True, "context": {}}
 Claims = dict[str, str]
 
 
@@ -76,13 +84,15 @@ def prover_for(key: ParsedKey) -> Callable[[str], str]:
     return lambda context: key_opening(key.prefix, key.secret_hash, context)
 
 
-def authenticate(header: str | None, cache: ClaimsCache | None = None) -> Claims | None:
-    """The claims for a valid key, or None. Never logs the header or the key."""
-    key = parse_authorization(header)
-    if key is None:
-        logger.info("authentication failed", extra={"reason": "missing or malformed"})
-        return None
-    return lookup(key) if cache is None else cache.answer(key, lookup)
+def authenticate(header: str | None, cache: ClaimsCache | None = None) -> Claims:
+    """The claims for a valid key, else the one claim saying why there is no principal
+    (``CREDENTIALS_CLAIM``). Never logs the header or the key."""
+    key = read_credentials(header)
+    if not isinstance(key, ParsedKey):
+        logger.info("authentication failed", extra={"reason": key})
+        return {CREDENTIALS_CLAIM: key}
+    claims = lookup(key) if cache is None else cache.answer(key, lookup)
+    return {CREDENTIALS_CLAIM: "invalid"} if claims is None else claims
 
 
 def lookup(key: ParsedKey) -> Claims | None:
@@ -126,8 +136,6 @@ def authorizer_handler(
                 raise
             logger.warning("authentication unavailable", extra={"error_type": type(error).__name__})
             return {"isAuthorized": True, "context": {UNAVAILABLE_CLAIM: "true"}}
-        if claims is None:
-            return UNAUTHENTICATED
         return {"isAuthorized": True, "context": claims}
 
     # Never log the event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: its Authorization header
@@ -151,6 +159,7 @@ def authorizer_handler(
             extra={
                 "outcome": outcome,
                 "route": event.get("routeKey"),
+                "credentials": claims.get(CREDENTIALS_CLAIM),
                 "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                 **logged_claims(claims),
             },

@@ -38,7 +38,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 from wellapi.domain import SCHEMA
-from wellapi.errors import sqlstate_of
+from wellapi.errors import LOCK_NOT_AVAILABLE, sqlstate_of
 from wellapi.settings import Settings
 from wellapi.store import connections
 
@@ -119,7 +119,6 @@ MIGRATION_LOCK_TIMEOUT_MS = 1000
 LOCK_ATTEMPTS = 20
 LOCK_PAUSE_SECONDS = 0.25
 LOCK_PAUSE_MAX_SECONDS = 5.0
-LOCK_NOT_AVAILABLE = "55P03"
 
 
 def _lock_retried[T](

@@ -12,8 +12,21 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 _KEY = re.compile(r"^wk_(?P<prefix>[a-z2-7]{12})_(?P<secret>[A-Za-z0-9_-]{43})$")
+# The one parameter of the ``Token`` scheme (Rails' token authentication, spraypaint's default
+# header): ``token="<key>"``, or unquoted; the name is case-insensitive and the "=" may have
+# spaces around it, as RFC 9110's auth-param allows. A key holds no quote or backslash, so a
+# quoted-string with an escape is no key.
+_TOKEN_PARAMETER = re.compile(
+    r'^token[ \t]*=[ \t]*(?:"(?P<quoted>[^"\\]*)"|(?P<bare>[^\s",]+))$', re.IGNORECASE
+)
+
+# Why a header gives no key to look up (``read_credentials``): none at all, a scheme this API
+# does not read (RFC 6750 counts both as "no authentication information"), or a Bearer or Token
+# credential that is not shaped like a key of this API.
+NoKey = Literal["missing", "unsupported", "malformed"]
 
 
 @dataclass(frozen=True)
@@ -33,11 +46,24 @@ def parse_key(token: str) -> ParsedKey | None:
     return ParsedKey(match["prefix"], hash_secret(match["secret"]))
 
 
+def read_credentials(header: str | None) -> ParsedKey | NoKey:
+    """``Bearer <key>`` or ``Token token="<key>"`` (schemes case-insensitive) to a parsed key,
+    or why there is none. Says nothing of whether the key exists: only its shape is read."""
+    if header is None or not header.strip():
+        return "missing"
+    scheme, _, rest = header.strip().partition(" ")
+    scheme, rest = scheme.lower(), rest.strip()
+    if scheme == "bearer":
+        token = rest
+    elif scheme == "token":
+        match = _TOKEN_PARAMETER.match(rest)
+        token = "" if match is None else match["quoted"] or match["bare"] or ""
+    else:
+        return "unsupported"
+    return parse_key(token) or "malformed"
+
+
 def parse_authorization(header: str | None) -> ParsedKey | None:
-    """``Bearer <key>`` (scheme case-insensitive) to a parsed key, or None."""
-    if not header:
-        return None
-    scheme, _, token = header.strip().partition(" ")
-    if scheme.lower() != "bearer":
-        return None
-    return parse_key(token.strip())
+    """The key an Authorization header holds (``read_credentials``), or None."""
+    key = read_credentials(header)
+    return key if isinstance(key, ParsedKey) else None

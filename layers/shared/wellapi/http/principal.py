@@ -19,7 +19,15 @@ from uuid import UUID
 
 from aws_lambda_powertools import Logger
 
-from wellapi.errors import DatabaseUnavailable, Forbidden, NotFound, Unauthorized
+from wellapi.errors import (
+    UNSUPPORTED_SCHEME,
+    CredentialsMalformed,
+    CredentialsMissing,
+    DatabaseUnavailable,
+    Forbidden,
+    NotFound,
+    Unauthorized,
+)
 from wellapi.http.proofs import is_scope_token, scope_opening
 from wellapi.store.rows import ScopeRow, column_list
 from wellapi.store.templates import ScriptPart, Template
@@ -27,6 +35,10 @@ from wellapi.store.templates import ScriptPart, Template
 PrincipalKind = Literal["member", "service"]
 # Set by the authorizer when it could not reach the database to check the key.
 UNAVAILABLE_CLAIM = "auth_unavailable"
+# Set by the authorizer when the request has no principal, to say why: "missing" (no
+# Authorization header), "unsupported" (another scheme than Bearer or Token), "malformed" (no
+# key of this API's shape), "invalid" (a key of that shape that opens nothing).
+CREDENTIALS_CLAIM = "credentials"
 # The database's signed answer for the key: the only claim the database believes.
 SCOPE_TOKEN_CLAIM = "scope_token"  # noqa: S105 (a claim name, not a secret)
 # The claims a log line may carry: ids, never the key or the scope token.
@@ -99,12 +111,30 @@ def _uuid(value: Any) -> UUID:
         raise Unauthorized() from error
 
 
+def no_principal(claims: Any) -> Unauthorized:
+    """The 401 for claims that name no principal, as the authorizer's reason says.
+
+    Claims that are not the authorizer's at all (none: a route without it) are a missing
+    credential; claims that name a principal badly are an invalid one.
+    """
+    if not isinstance(claims, dict) or not claims:
+        return CredentialsMissing()
+    reason = claims.get(CREDENTIALS_CLAIM)
+    if reason == "missing":
+        return CredentialsMissing()
+    if reason == "unsupported":
+        return CredentialsMissing(UNSUPPORTED_SCHEME)
+    if reason == "malformed":
+        return CredentialsMalformed()
+    return Unauthorized()
+
+
 def principal_from_claims(claims: Any) -> Principal:
     """The principal from the authorizer's context; anything malformed is unauthenticated."""
-    if not isinstance(claims, dict):
-        raise Unauthorized()
-    if claims.get(UNAVAILABLE_CLAIM):
+    if isinstance(claims, dict) and claims.get(UNAVAILABLE_CLAIM):
         raise DatabaseUnavailable()
+    if not isinstance(claims, dict) or CREDENTIALS_CLAIM in claims or not claims:
+        raise no_principal(claims)
     kind = claims.get("principal_kind")
     if kind not in ("member", "service"):
         raise Unauthorized()

@@ -277,13 +277,39 @@ class _Filters:
     ranges: list[RangeFilter] = field(default_factory=list)
 
 
+def _relationship_filters(resource: Resource) -> tuple[str, ...]:
+    # The feed filters on its own attributes only: its scope is the workspace it acts in.
+    return tuple(r.name for r in resource.relationships) if resource.scope != "feed" else ()
+
+
+def _ranges(resource: Resource) -> bool:
+    return "created_at" in resource.field_names
+
+
+def known_filters(resource: Resource) -> list[str]:
+    """Every filter parameter ``resource`` takes, as a client writes it, in the parser's order."""
+    names = [f"filter[{name}]" for name in (*_relationship_filters(resource), *resource.filters)]
+    if _ranges(resource):
+        names += [f"filter[created_at][{operator}]" for operator in RANGE_OPERATORS]
+    return names
+
+
+def _unknown_filter(resource: Resource, parameter: str) -> InvalidQueryParameter:
+    # The filters there are, in ``detail`` for a person and ``meta.filters`` for a program.
+    known = known_filters(resource)
+    return InvalidQueryParameter(
+        f"{parameter} is not a filter of {resource.type}; its filters are: {', '.join(known)}.",
+        parameter=parameter,
+        code="INVALID_FILTER",
+        meta={"filters": known},
+    )
+
+
 def _parse_filter(
     resource: Resource, path: list[str], value: str, parameter: str, acc: _Filters
 ) -> None:
     name = path[0] if path else ""
-    # The feed filters on its own attributes only: its scope is the workspace it acts in.
-    relationships = {r.name for r in resource.relationships} if resource.scope != "feed" else set()
-    if name in relationships and len(path) == 1:
+    if name in _relationship_filters(resource) and len(path) == 1:
         ids = split_list(value, parameter)
         if len(ids) > MAX_FILTER_VALUES:
             raise _bad(f"At most {MAX_FILTER_VALUES} ids per filter.", parameter, "INVALID_FILTER")
@@ -291,12 +317,7 @@ def _parse_filter(
             (name, tuple(dict.fromkeys(parse_uuid(v, parameter) for v in ids)))
         )
         return
-    if (
-        name == "created_at"
-        and len(path) == 2
-        and path[1] in RANGE_OPERATORS
-        and name in resource.field_names
-    ):
+    if name == "created_at" and len(path) == 2 and path[1] in RANGE_OPERATORS and _ranges(resource):
         acc.ranges.append(RangeFilter("created_at", path[1], parse_timestamp(value, parameter)))
         return
     if name in resource.filters and len(path) == 1:
@@ -330,7 +351,7 @@ def _parse_filter(
             values = tuple(dict.fromkeys(items))
         acc.attributes.append((name, values))
         return
-    raise _bad(f"{parameter} is not a filter of {resource.type}.", parameter, "INVALID_FILTER")
+    raise _unknown_filter(resource, parameter)
 
 
 def _undecodable(raw_query: str) -> InvalidQueryParameter:

@@ -32,7 +32,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pg8000.dbapi
 
-from wellapi.errors import DatabaseUnavailable, sqlstate_of
+from wellapi.errors import LOCK_NOT_AVAILABLE, DatabaseUnavailable, sqlstate_of
 from wellapi.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -540,8 +540,6 @@ def execute(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-# SQLSTATE lock_not_available: a lock another session held past this role's lock_timeout.
-LOCK_NOT_AVAILABLE = "55P03"
 # How many times a transaction waits out its lock_timeout for a lock a stalled session holds.
 STALL_ATTEMPTS = 3
 

@@ -3,8 +3,8 @@
 // 308 to the route, which fetch follows with the method and the body); attributes camel-cased
 // on the client and snake-cased on the wire (its default keyCase). It pages with page[number]
 // and page[size] (`page(n).per(size)`), never by a link: its run asks for the next number
-// while the answer's `links.next` says there is one. Its one setting: the header it sends a
-// token in (`Token token="..."` by default, `Bearer` here).
+// while the answer's `links.next` says there is one. No setting of its own: it sends the key
+// (its `jwt`) as `Authorization: Token token="..."`, its default, which the API reads as Bearer.
 import spraypaint from 'spraypaint'
 import { plan, run } from './common.mjs'
 
@@ -16,8 +16,7 @@ function models (resource) {
     static: {
       baseUrl: origin.origin,
       apiNamespace: origin.pathname,
-      jwt: resource.key,
-      generateAuthHeader: token => `Bearer ${token}`
+      jwt: resource.key
     }
   })
   const model = (type, attrs) => Base.extend({ static: { jsonapiType: type }, attrs })
@@ -45,6 +44,10 @@ function models (resource) {
     })
   }
 }
+
+// The header its defaults send, checked once: the run proves the API reads it.
+const sent = models({ key: 'k' }).Base.fetchOptions().headers.Authorization
+if (sent !== 'Token token="k"') throw new Error(`spraypaint's default header changed: ${sent}`)
 
 const camel = name => name.replace(/_([a-z])/g, (_, c) => c.toUpperCase())
 
