@@ -166,7 +166,7 @@ def test_a_spy_in_the_temporary_schema_sees_nothing_the_work_after_it_handles(ad
         role: f"planted={planted[role]}, copied {len(values)} values, e.g. {values[:5]}"
         for role, values in seen.items()
     }
-    assert_served_alike(baseline, served)
+    assert_served_alike(baseline, served, "a spy in pg_temp")
 
 
 # ---- settings ------------------------------------------------------------------------------
@@ -268,7 +268,8 @@ def plant_custom_settings(admin: pg8000.native.Connection) -> lo.Plant:
 def test_the_settings_the_schema_reads_planted_for_the_session_change_no_answer(
     admin, bus, baseline
 ):
-    assert_served_alike(baseline, lo.serve(admin, bus, plant_custom_settings(admin)))
+    served = lo.serve(admin, bus, plant_custom_settings(admin))
+    assert_served_alike(baseline, served, "the well.* settings for the session")
 
 
 # ---- other session state -------------------------------------------------------------------
@@ -299,7 +300,8 @@ def plant_session_state(admin: pg8000.native.Connection) -> lo.Plant:
 def test_prepared_statements_cursors_listeners_and_session_locks_change_no_answer(
     admin, bus, baseline
 ):
-    assert_served_alike(baseline, lo.serve(admin, bus, plant_session_state(admin)))
+    served = lo.serve(admin, bus, plant_session_state(admin))
+    assert_served_alike(baseline, served, "PREPARE, a cursor WITH HOLD, LISTEN, advisory locks")
 
 
 # ---- stalls --------------------------------------------------------------------------------

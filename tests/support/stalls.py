@@ -237,7 +237,8 @@ def report(admin: pg8000.native.Connection, work: Work, offenders: list[Offender
     """What a failed stall test says: each worker's state, and each offender's."""
     return "\n".join(
         [
-            f"done: {work.done}",
+            f"done within {BOUND_SECONDS} s (the roles' timeouts set to {ROLE_TIMEOUTS}): "
+            f"{work.done}",
             f"failures: {work.failures}",
             f"offenders ended: {ended(admin, offenders)}",
             *(f"{o.role} held: {o.held}" for o in offenders),
