@@ -35,7 +35,8 @@ import pytest
 from tests.support import factories as f
 from tests.support import leftovers as lo
 from tests.support import stalls as st
-from wellapi.roles import APP_ROLES
+from tests.support.cross_tenant import authorize
+from wellapi.roles import API_ROLE, APP_ROLES
 from wellapi.store import connections as db
 from wellapi.sync.drainer import DRAIN_LOCK
 from welldev import database as local_db
@@ -187,7 +188,12 @@ def plant_profile(settings: list[tuple[str, str]], method: str, database: str) -
 
     def planting(world: lo.World) -> None:
         for role in APP_ROLES:
-            lo.plant(role, *statements)
+            if method == ROLE_DEFAULT:
+                # What the database refuses a role as its own default is no plant of its.
+                for statement in statements:
+                    lo.refused(role, statement)
+            else:
+                lo.plant(role, *statements)
         if method == ROLE_DEFAULT:
             # The role's defaults reach every session it opens after: a new environment's.
             db.reset_pools()
@@ -206,13 +212,40 @@ def test_every_setting_a_role_may_change_at_each_hostile_value_changes_no_answer
     kept = lo.role_settings(admin)
     try:
         for k in range(METHODS.index(method), lo.profiles_needed(settings), len(METHODS)):
-            chosen = lo.profile(settings, k)
+            chosen = [
+                (name, value)
+                for name, value in lo.profile(settings, k)
+                if method != ROLE_DEFAULT or name not in SESSION_START_TIMERS
+            ]
             served = lo.serve(admin, bus, plant_profile(chosen, method, database.name))
             lo.restore_role_settings(admin, kept)
             db.reset_pools()
             assert_served_alike(baseline, served, f"profile {k} {chosen}")
     finally:
         lo.restore_role_settings(admin, kept)
+
+
+# Timers that run from a session's start or a transaction's, before its first message can set
+# anything: as the role's own default, one below that message's cost fails the role's new
+# sessions (docs/tenancy.md, "Limits"), closed, as the test below shows.
+SESSION_START_TIMERS = frozenset({"statement_timeout", "transaction_timeout"})
+
+
+@pytest.mark.parametrize("name", sorted(SESSION_START_TIMERS))
+def test_a_timer_the_api_role_sets_as_its_own_default_fails_its_requests_closed(
+    admin, database, role_defaults, name
+):
+    world = lo.arrange(admin)
+    claims = authorize(world.key)
+    lo.plant(API_ROLE, lo.role_default_statement(database.name, name, "1"))
+    db.reset_pools()
+
+    answers = lo.reads(world, claims)
+
+    assert {step: answer["status"] for step, answer in answers.items()} == dict.fromkeys(
+        answers, 503
+    )
+    assert {a["body"]["errors"][0]["code"] for a in answers.values()} == {"SERVICE_UNAVAILABLE"}
 
 
 # The most dangerous settings, each planted alone by every role (a profile would hide which),
@@ -309,12 +342,17 @@ def test_prepared_statements_cursors_listeners_and_session_locks_change_no_answe
 
 @pytest.fixture
 def short_role_timeouts(
-    admin: pg8000.native.Connection,
-    database: local_db.LocalDatabase,
-    role_defaults: None,
-) -> None:
-    """The smallest timeouts the roles' own work allows, so the bound is short."""
+    admin: pg8000.native.Connection, database: local_db.LocalDatabase
+) -> Iterator[None]:
+    """The smallest timeouts the roles' own work allows, so the bound is short: the roles'
+    settings, then the transactions' settings and the stall bounds written from them (put
+    back after the test)."""
+    kept_settings = lo.role_settings(admin)
     lo.set_role_timeouts(admin, database.name, **st.ROLE_TIMEOUTS)
+    lo.refresh_transaction_settings(database)
+    yield
+    lo.restore_role_settings(admin, kept_settings)
+    lo.refresh_transaction_settings(database)
 
 
 @pytest.mark.parametrize("offence", st.OFFENCES)
