@@ -296,6 +296,8 @@ def _add_definition_routes(
 ) -> None:
     """The routes an HttpApi's ``DefinitionBody`` writes to a nested stack's function."""
     for api_id, api in http_apis.items():
+        if api_id not in resources:  # the implicit API, which has no body
+            continue
         body = _mapping(_properties(resources[api_id]).get("DefinitionBody"), f"{api_id}.Body")
         for path, methods in _mapping(body.get("paths"), f"{api_id}.paths").items():
             for method, operation in _mapping(methods, f"{api_id}.paths.{path}").items():
