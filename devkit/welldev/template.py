@@ -332,7 +332,7 @@ def _nested_function_of(
     uri = _mapping(integration, where).get("uri")
     match = _STACK_OUTPUT.search(uri.get("Fn::Sub", "")) if isinstance(uri, Mapping) else None
     stack = resources.get(match.group(1)) if match else None
-    if match is None or not _is_type(stack, APPLICATION_TYPE):
+    if match is None or stack is None or not _is_type(stack, APPLICATION_TYPE):
         raise TemplateError(f"{where}: the integration's uri must name a nested stack's output")
     location = base_dir / str(_properties(stack).get("Location"))
     return _output_function(match.group(1), location, match.group(2), where)

@@ -33,6 +33,7 @@ import yaml
 from alembic.script import ScriptDirectory
 
 from welldev import database as local_db
+from welldev.bench.sandbox import built_function_code
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / ".aws-sam" / "build"
@@ -276,11 +277,7 @@ def build() -> Build:
             f"template.yaml changed after the last sam build: {REBUILD_HINT}", pytrace=False
         )
     resources = yaml.safe_load(BUILT_TEMPLATE.read_text())["Resources"]
-    functions = {
-        function_id: (BUILD / r["Properties"]["CodeUri"], r["Properties"]["Handler"])
-        for function_id, r in resources.items()
-        if r["Type"] == "AWS::Serverless::Function"
-    }
+    functions = built_function_code(BUILT_TEMPLATE)
     layer = BUILD / resources["SharedLayer"]["Properties"]["ContentUri"] / "python"
     return Build(functions=functions, layer=layer)
 

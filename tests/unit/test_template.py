@@ -26,8 +26,8 @@ import yaml
 
 from tests.support.template import (
     API_FUNCTIONS,
-    DEFINITION_ROUTES,
     DEFAULT_ROUTE_FUNCTION,
+    DEFINITION_ROUTES,
     FUNCTIONS,
     FUNCTIONS_DIR,
     GLOBALS,
@@ -37,7 +37,6 @@ from tests.support.template import (
     TEMPLATE,
     route_of,
     transformed_resources,
-    transformed_template,
 )
 from wellapi.operations import Operation
 from wellapi.operations.registry import DEFAULT_ROUTE_FUNCTION as DEFAULT_ROUTE_NAME
