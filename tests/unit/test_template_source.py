@@ -111,3 +111,52 @@ def test_check_says_when_template_yaml_is_stale(monkeypatch, tmp_path, capsys):
     assert "make template.yaml" in capsys.readouterr().err
     assert template_writer.main([]) == 0
     assert template_writer.main(["--check"]) == 0
+
+
+def test_each_resource_s_functions_are_a_nested_stack_the_api_routes_to():
+    templates = template_writer.render_all()
+    parent = load_yaml(templates["template.yaml"])["Resources"]
+    paths = parent["HttpApi"]["Properties"]["DefinitionBody"]["paths"]
+    for function in template_writer.api_functions():
+        stack = parent[function["Stack"]]
+        location = stack["Properties"]["Location"]
+        assert location == template_writer.stack_file(function["resource"])
+        nested = load_yaml(templates[location])
+        assert nested["Resources"][function["Function"]]["Type"] == "AWS::Serverless::Function"
+        output = nested["Outputs"][f"{function['Function']}Alias"]["Value"]
+        assert output == {"Ref": f"{function['Function']}.Alias"}
+        operation = paths[function["path"]][function["method"].lower()]
+        uri = operation["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
+        assert f"${{{function['Stack']}.Outputs.{function['Function']}Alias}}" in uri
+    # Every template is one the sources make: nothing else in a nested stack's place.
+    made = {f"{template_writer.STACKS_DIR}/{p.name}" for p in template_writer.ROOT.glob("stacks/*")}
+    assert made == set(templates) - {"template.yaml"}
+
+
+def test_every_parameter_a_nested_stack_declares_is_passed_down_and_nothing_else():
+    templates = template_writer.render_all()
+    parent = load_yaml(templates["template.yaml"])["Resources"]
+    for name, text in templates.items():
+        if name == "template.yaml":
+            continue
+        (stack,) = [r for r in parent.values() if r["Properties"].get("Location") == name]
+        passed = set(stack["Properties"]["Parameters"])
+        assert passed == set(load_yaml(text)["Parameters"]), name
+
+
+def test_check_says_when_a_nested_stack_is_stale_or_no_longer_made(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(template_writer, "TARGET", tmp_path / "template.yaml")
+    assert template_writer.main([]) == 0
+    assert template_writer.main(["--check"]) == 0
+    nested = sorted((tmp_path / "stacks").glob("*.yaml"))
+    assert len(nested) == len(template_writer.render_all()) - 1
+    nested[0].write_text(nested[0].read_text("utf-8") + "# edited by hand\n")
+    leftover = tmp_path / "stacks" / "a-resource-no-longer-served.yaml"
+    leftover.write_text("Resources: {}\n")
+    assert template_writer.main(["--check"]) == 1
+    said = capsys.readouterr().err
+    assert nested[0].name in said
+    assert leftover.name in said
+    assert template_writer.main([]) == 0
+    assert not leftover.exists()
+    assert template_writer.main(["--check"]) == 0
