@@ -1,28 +1,41 @@
-"""Writes ``template.yaml`` from its hand-written sources in ``template/``.
+"""Writes ``template.yaml`` and its nested stacks from their hand-written sources in
+``template/``.
 
-Most of the template is the same few blocks repeated for each function: an API function with
-its route, a function's log group, a function's failing alarm. Each of these is written once,
-in ``template/per-function/``; everything else is written as it is deployed, in the other
-files of ``template/``, put together in the order of ``LAYOUT``.
+Most of the template is the same few blocks repeated for each function: an API function, its
+route and permission, a function's log group, a function's failing alarm. Each of these is
+written once, in ``template/per-function/``; everything else is written as it is deployed, in
+the other files of ``template/``, put together in the order of ``LAYOUT``.
+
+The API functions are in nested stacks, one per resource, ``stacks/<resource>.yaml``
+(``NESTED_LAYOUT``: the parameters of ``template/nested/``, the same Globals, the functions
+with their log groups and alarms, and each function's alias as an output), so that no stack
+nears CloudFormation's 500 resources (docs/deploy.md, "Stacks"). ``template.yaml`` holds a
+stack per resource (``template/per-resource/``), and the routes to the stacks' outputs: each
+route in the HttpApi's body (the ``<routes>`` line of ``api.yaml``, from ``ROUTES_FILE``) and
+API Gateway's permission to invoke its function.
 
 A per-function file holds one block, which begins at its first line starting with
-``  <Function>``; what comes before that line (a section's comment) is written once, before
-the first block. A block's placeholders:
+``  <Function>`` (``  <Stack>`` in a per-resource file); what comes before that line (a
+section's comment) is written once, before the first block. A block's placeholders:
 
 - ``<Function>``: the function's logical id (``AccountWorkspaceConnectorsListFunction``);
+- ``<alarm_topic>``: where its stack's alarms notify;
 - ``<resource>``, ``<operation>``: an API function's binding, its entry point being
-  ``functions/<resource>/<operation>.py``;
-- ``<method>``, ``<path>``: its route, as ``wellapi.operations`` gives it;
+  ``functions/<resource>/<operation>.py``; ``<Stack>``, its resource's nested stack;
+- ``<method>``, ``<openapi_method>``, ``<path>``, ``<arn_path>``: its route, as
+  ``wellapi.operations`` gives it (the method in capitals, then in small letters; the path as
+  served, then as an execute-api ARN has it);
 - ``<name>``: the ``$default`` route's function, its entry point being ``functions/<name>.py``
-  (``wellapi.operations.registry.DEFAULT_ROUTE_FUNCTION``).
+  (``wellapi.operations.registry.DEFAULT_ROUTE_FUNCTION``);
+- ``<location>`` (per resource): the nested stack's template.
 
 The API functions are the API's routes (``welldev.openapi.ROUTES``), one function each, a
 resource's together, then the function of the ``$default`` route, which answers every request
-no route serves; the log groups and alarms are for every function the other parts declare.
+no route serves; the log groups and alarms are for every function the other parts of a stack
+declare.
 
-``python -m welldev.template_writer`` (``make template.yaml``) writes the file; ``--check`` only
-says whether it is stale (as ``tests/unit/test_template_source.py`` does).
-"""
+``python -m welldev.template_writer`` (``make template.yaml``) writes the files; ``--check``
+only says whether one is stale (as ``tests/unit/test_template_source.py`` does)."""
 
 from __future__ import annotations
 
