@@ -97,8 +97,9 @@ $(IAC_STAMP): $(IAC_LOCK) $(STAMP)
 # or waived with its reason in .cfnlintrc.yaml or .checkov.yaml.
 template: install $(IAC_STAMP)
 	$(BIN)/sam validate --lint --template template.yaml
+	for stack in stacks/*.yaml; do $(BIN)/sam validate --lint --template $$stack || exit 1; done
 	$(BIN)/cfn-lint
-	$(IAC_VENV)/bin/checkov --config-file .checkov.yaml
+	$(IAC_VENV)/bin/checkov --config-file .checkov.yaml --file template.yaml stacks/*.yaml
 
 # The layer's Makefile installs with this venv's uv and compiles with its Python 3.13; SAM's
 # python workflow (the functions) looks for python3.13 on PATH, which the venv provides.

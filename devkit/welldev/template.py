@@ -6,7 +6,10 @@ read it here so they cannot drift from it. Reading follows SAM's own rules where
 locally: ``Globals`` merge into every resource (maps merge, lists add up, scalars are
 overridden), an ``HttpApi`` event without ``ApiId`` belongs to the implicit
 ``ServerlessHttpApi``, and a route's ``Auth.Authorizer`` overrides the API's
-``DefaultAuthorizer`` (``NONE`` turns authorization off for that route).
+``DefaultAuthorizer`` (``NONE`` turns authorization off for that route). A nested stack
+(``AWS::Serverless::Application`` with a local ``Location``) is read too: its functions are the
+template's, and a path of an HttpApi's ``DefinitionBody`` whose integration names a nested
+stack's output is a route to the function whose alias that output is.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,6 +27,7 @@ from welldev.intrinsics import Conditions, resolve_list, resolve_value, select_b
 FUNCTION_TYPE = "AWS::Serverless::Function"
 QUEUE_TYPE = "AWS::SQS::Queue"
 HTTP_API_TYPE = "AWS::Serverless::HttpApi"
+APPLICATION_TYPE = "AWS::Serverless::Application"
 IMPLICIT_HTTP_API = "ServerlessHttpApi"
 DEFAULT_ROUTE = "$default"
 
@@ -242,6 +246,11 @@ def parse(
             logical_id, properties, path.parent, parameters, http_apis, api_globals
         )
 
+    for logical_id, resource in resources.items():
+        if _is_type(resource, APPLICATION_TYPE):
+            functions.update(_nested_functions(logical_id, resource, path, parameters))
+    _add_definition_routes(resources, functions, http_apis, path.parent)
+
     queues = {
         logical_id: _queue(logical_id, _properties(resource), parameters)
         for logical_id, resource in resources.items()
@@ -256,6 +265,87 @@ def parse(
     )
     _check_routes(template)
     return template
+
+
+def _nested_functions(
+    logical_id: str, resource: Mapping[str, Any], path: Path, parameters: Mapping[str, Any]
+) -> dict[str, Function]:
+    """The functions of a nested stack, its parameters given the values of the parent's
+    parameters of the same names (what the parent passes down under the same name)."""
+    location = _properties(resource).get("Location")
+    if not isinstance(location, str):
+        raise TemplateError(f"{logical_id}: only a local Location can run locally")
+    child_path = (path.parent / location).resolve()
+    try:
+        document = load_yaml(child_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise TemplateError(f"{logical_id}: {location} not found") from None
+    except CloudFormationYamlError as error:
+        raise TemplateError(f"{location}: {error}") from error
+    declared = _mapping(document.get("Parameters"), f"{location}.Parameters")
+    values = {name: parameters[name] for name in declared if parameters.get(name) is not None}
+    nested = parse(document, child_path, values)
+    return dict(nested.functions)
+
+
+def _add_definition_routes(
+    resources: Mapping[str, Any],
+    functions: dict[str, Function],
+    http_apis: Mapping[str, HttpApi],
+    base_dir: Path,
+) -> None:
+    """The routes an HttpApi's ``DefinitionBody`` writes to a nested stack's function."""
+    for api_id, api in http_apis.items():
+        if api_id not in resources:  # the implicit API, which has no body
+            continue
+        body = _mapping(_properties(resources[api_id]).get("DefinitionBody"), f"{api_id}.Body")
+        for path, methods in _mapping(body.get("paths"), f"{api_id}.paths").items():
+            for method, operation in _mapping(methods, f"{api_id}.paths.{path}").items():
+                where = f"{api_id}.paths.{path}.{method}"
+                integration = _mapping(operation, where).get("x-amazon-apigateway-integration")
+                function_id = _nested_function_of(resources, integration, base_dir, where)
+                route = HttpRoute(
+                    api_id=api_id,
+                    method=method.upper(),
+                    path=path,
+                    function_id=function_id,
+                    event_name=f"{api_id}{method.upper()}{path}",
+                    authorizer=api.default_authorizer,
+                    payload_format_version=_version(
+                        _mapping(integration, where).get("payloadFormatVersion", "2.0")
+                    ),
+                )
+                function = functions[function_id]
+                functions[function_id] = replace(
+                    function, http_routes=(*function.http_routes, route)
+                )
+
+
+_STACK_OUTPUT = re.compile(r"\$\{([A-Za-z0-9]+)\.Outputs\.([A-Za-z0-9]+)\}")
+
+
+def _nested_function_of(
+    resources: Mapping[str, Any], integration: Any, base_dir: Path, where: str
+) -> str:
+    """The function whose alias a nested stack's output is, from an integration's uri
+    (``!Sub ...functions/${<Stack>.Outputs.<Output>}/invocations``)."""
+    uri = _mapping(integration, where).get("uri")
+    match = _STACK_OUTPUT.search(uri.get("Fn::Sub", "")) if isinstance(uri, Mapping) else None
+    stack = resources.get(match.group(1)) if match else None
+    if match is None or stack is None or not _is_type(stack, APPLICATION_TYPE):
+        raise TemplateError(f"{where}: the integration's uri must name a nested stack's output")
+    location = base_dir / str(_properties(stack).get("Location"))
+    return _output_function(match.group(1), location, match.group(2), where)
+
+
+def _output_function(stack: str, location: Path, output: str, where: str) -> str:
+    # Read again, and small: each nested stack is a few hundred lines.
+    document = load_yaml(location.read_text(encoding="utf-8"))
+    value = _mapping(_mapping(document.get("Outputs"), "Outputs").get(output), output).get("Value")
+    reference = value.get("Ref") if isinstance(value, Mapping) else None
+    if not isinstance(reference, str) or not reference.endswith(".Alias"):
+        raise TemplateError(f"{where}: {stack}'s output {output} must be !Ref <Function>.Alias")
+    return reference.removesuffix(".Alias")
 
 
 def merge_globals(globals_: Mapping[str, Any], local: Mapping[str, Any]) -> dict[str, Any]:

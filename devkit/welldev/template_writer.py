@@ -1,32 +1,46 @@
-"""Writes ``template.yaml`` from its hand-written sources in ``template/``.
+"""Writes ``template.yaml`` and its nested stacks from their hand-written sources in
+``template/``.
 
-Most of the template is the same few blocks repeated for each function: an API function with
-its route, a function's log group, a function's failing alarm. Each of these is written once,
-in ``template/per-function/``; everything else is written as it is deployed, in the other
-files of ``template/``, put together in the order of ``LAYOUT``.
+Most of the template is the same few blocks repeated for each function: an API function, its
+route and permission, a function's log group, a function's failing alarm. Each of these is
+written once, in ``template/per-function/``; everything else is written as it is deployed, in
+the other files of ``template/``, put together in the order of ``LAYOUT``.
+
+The API functions are in nested stacks, one per resource, ``stacks/<resource>.yaml``
+(``NESTED_LAYOUT``: the parameters of ``template/nested/``, the same Globals, the functions
+with their log groups and alarms, and each function's alias as an output), so that no stack
+nears CloudFormation's 500 resources (docs/deploy.md, "Stacks"). ``template.yaml`` holds a
+stack per resource (``template/per-resource/``), and the routes to the stacks' outputs: each
+route in the HttpApi's body (the ``<routes>`` line of ``api.yaml``, from ``ROUTES_FILE``) and
+API Gateway's permission to invoke its function.
 
 A per-function file holds one block, which begins at its first line starting with
-``  <Function>``; what comes before that line (a section's comment) is written once, before
-the first block. A block's placeholders:
+``  <Function>`` (``  <Stack>`` in a per-resource file); what comes before that line (a
+section's comment) is written once, before the first block. A block's placeholders:
 
 - ``<Function>``: the function's logical id (``AccountWorkspaceConnectorsListFunction``);
+- ``<alarm_topic>``: where its stack's alarms notify;
 - ``<resource>``, ``<operation>``: an API function's binding, its entry point being
-  ``functions/<resource>/<operation>.py``;
-- ``<method>``, ``<path>``: its route, as ``wellapi.operations`` gives it;
+  ``functions/<resource>/<operation>.py``; ``<Stack>``, its resource's nested stack;
+- ``<method>``, ``<openapi_method>``, ``<path>``, ``<arn_path>``: its route, as
+  ``wellapi.operations`` gives it (the method in capitals, then in small letters; the path as
+  served, then as an execute-api ARN has it);
 - ``<name>``: the ``$default`` route's function, its entry point being ``functions/<name>.py``
-  (``wellapi.operations.registry.DEFAULT_ROUTE_FUNCTION``).
+  (``wellapi.operations.registry.DEFAULT_ROUTE_FUNCTION``);
+- ``<location>`` (per resource): the nested stack's template.
 
 The API functions are the API's routes (``welldev.openapi.ROUTES``), one function each, a
 resource's together, then the function of the ``$default`` route, which answers every request
-no route serves; the log groups and alarms are for every function the other parts declare.
+no route serves; the log groups and alarms are for every function the other parts of a stack
+declare.
 
-``python -m welldev.template_writer`` (``make template.yaml``) writes the file; ``--check`` only
-says whether it is stale (as ``tests/unit/test_template_source.py`` does).
-"""
+``python -m welldev.template_writer`` (``make template.yaml``) writes the files; ``--check``
+only says whether one is stale (as ``tests/unit/test_template_source.py`` does)."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 from collections.abc import Mapping, Sequence
@@ -57,19 +71,30 @@ class Verbatim:
 
 @dataclass(frozen=True)
 class PerFunction:
-    """A file of ``template/per-function/``, written once for each API function, for the
-    ``$default`` route's function, or for each function."""
+    """A file of ``template/per-function/``, written once for each API function of the stack,
+    for the ``$default`` route's function, or for each function of the stack."""
 
     file: str
     functions: Literal["api", "default", "every"]
 
 
-LAYOUT: tuple[Verbatim | PerFunction, ...] = (
+@dataclass(frozen=True)
+class PerResource:
+    """A file of ``template/per-resource/``, written once for each API resource: its nested
+    stack."""
+
+    file: str
+
+
+# The API's stack, template.yaml. Its HttpApi's ``<routes>`` line becomes the routes of every
+# API function, from ROUTES_FILE.
+LAYOUT: tuple[Verbatim | PerFunction | PerResource, ...] = (
     Verbatim("parameters.yaml"),
     Verbatim("globals.yaml"),
     Verbatim("api.yaml"),
     Verbatim("migrations.yaml"),
-    PerFunction("api-function.yaml", "api"),
+    PerResource("resource-stack.yaml"),
+    PerFunction("api-permission.yaml", "api"),
     PerFunction("default-route.yaml", "default"),
     Verbatim("sync.yaml"),
     Verbatim("changes.yaml"),
@@ -78,9 +103,30 @@ LAYOUT: tuple[Verbatim | PerFunction, ...] = (
     PerFunction("failing-alarm.yaml", "every"),
     Verbatim("outputs.yaml"),
 )
+# Each resource's nested stack, stacks/<resource>.yaml: its API functions with the same
+# Globals, log groups and alarms as the parent's functions, and their aliases as outputs.
+NESTED_LAYOUT: tuple[Verbatim | PerFunction, ...] = (
+    Verbatim("nested/parameters.yaml"),
+    Verbatim("globals.yaml"),
+    PerFunction("api-function.yaml", "api"),
+    PerFunction("log-group.yaml", "every"),
+    PerFunction("failing-alarm.yaml", "every"),
+    PerFunction("api-output.yaml", "api"),
+)
+ROUTES_FILE = "per-function/api-route.yaml"
+STACKS_DIR = "stacks"
+_ROUTES_LINE = "          <routes>\n"
+# The nested stacks are one folder down: their code is too.
+_CODE_URI = "    CodeUri: functions/\n"
+_NESTED_CODE_URI = "    CodeUri: ../functions/\n"
+# Where each kind of stack's alarms notify: the parent's topic (made or given), or the one
+# the parent passes down.
+_PARENT_ALARM_TOPIC = "!If [CreateAlarmTopic, !Ref AlarmTopic, !Ref AlarmTopicArn]"
+_NESTED_ALARM_TOPIC = "!Ref AlarmTopic"
 
 _PLACEHOLDER = re.compile(r"<(\w+)>")
-_BLOCK_START = re.compile(r"^  <Function>", re.MULTILINE)
+_FUNCTION_BLOCK = re.compile(r"^  <Function>", re.MULTILINE)
+_STACK_BLOCK = re.compile(r"^  <Stack>", re.MULTILINE)
 
 
 class TemplateSourceError(ValueError):
@@ -97,13 +143,18 @@ def api_functions() -> list[dict[str, str]]:
     functions = []
     for resource, operation in sorted(ROUTES, key=lambda route: order.index(route[0])):
         op = OPERATIONS[operation]
+        path = op.path(resource_named(resource))
         functions.append(
             {
                 "Function": f"{_pascal(resource)}{_pascal(operation)}Function",
+                "Stack": f"{_pascal(resource)}Stack",
                 "resource": resource,
                 "operation": operation,
                 "method": op.method,
-                "path": op.path(resource_named(resource)),
+                "openapi_method": op.method.lower(),
+                "path": path,
+                # The route in an execute-api ARN: each path parameter is a wildcard.
+                "arn_path": re.sub(r"\{[^}]+\}", "*", path),
             }
         )
     return functions
@@ -113,6 +164,11 @@ def default_route_function() -> dict[str, str]:
     """The placeholders of the function of the ``$default`` route."""
     name = DEFAULT_ROUTE_FUNCTION
     return {"Function": f"{_pascal(name)}Function", "name": name}
+
+
+def stack_file(resource: str) -> str:
+    """Where a resource's nested stack is written, from the repository's root."""
+    return f"{STACKS_DIR}/{resource.replace('_', '-')}.yaml"
 
 
 def _fill(block: str, values: Mapping[str, str], source: str) -> str:
@@ -126,54 +182,134 @@ def _fill(block: str, values: Mapping[str, str], source: str) -> str:
     return _PLACEHOLDER.sub(value, block)
 
 
-def _per_function(path: Path, functions: Sequence[Mapping[str, str]]) -> str:
+def _blocks(
+    path: Path, each: Sequence[Mapping[str, str]], start: re.Pattern[str] = _FUNCTION_BLOCK
+) -> str:
     text = path.read_text("utf-8")
-    start = _BLOCK_START.search(text)
-    if start is None:
-        raise TemplateSourceError(f"{path.name}: no block (a line starting with '  <Function>')")
-    header, block = text[: start.start()], text[start.start() :]
-    return header + "\n".join(_fill(block, values, path.name) for values in functions)
+    found = start.search(text)
+    if found is None:
+        first = start.pattern.removeprefix("^")
+        raise TemplateSourceError(f"{path.name}: no block (a line starting with '{first}')")
+    header, block = text[: found.start()], text[found.start() :]
+    return header + "\n".join(_fill(block, values, path.name) for values in each)
 
 
-def render(source_dir: Path = SOURCE_DIR) -> str:
-    """The template the sources make: ``HEADER``, then the parts in ``LAYOUT`` order, a blank
-    line between."""
-    parts: dict[int, str] = {}
-    for index, part in enumerate(LAYOUT):
-        if isinstance(part, Verbatim):
-            parts[index] = (source_dir / part.file).read_text("utf-8")
-        elif part.functions == "api":
-            parts[index] = _per_function(source_dir / "per-function" / part.file, api_functions())
-        elif part.functions == "default":
-            path = source_dir / "per-function" / part.file
-            parts[index] = _per_function(path, [default_route_function()])
-    # Every function the other parts declare, in their order, whatever its kind.
-    resources = load_yaml("\n".join(parts[index] for index in sorted(parts)))["Resources"]
-    every = [
-        {"Function": logical_id}
+def _functions_of(text: str) -> list[str]:
+    resources = load_yaml(text)["Resources"]
+    return [
+        logical_id
         for logical_id, resource in resources.items()
         if resource["Type"] == "AWS::Serverless::Function"
     ]
-    for index, part in enumerate(LAYOUT):
+
+
+def _assemble(
+    layout: Sequence[Verbatim | PerFunction | PerResource],
+    source_dir: Path,
+    api: Sequence[Mapping[str, str]],
+    alarm_topic: str,
+) -> list[str]:
+    """The parts of one stack in ``layout`` order; the blocks for every function are written
+    last, for every function the other parts declare, in their order, whatever its kind."""
+    parts: dict[int, str] = {}
+    stacks = [
+        {"Stack": functions[0]["Stack"], "location": stack_file(functions[0]["resource"])}
+        for functions in _by_resource(api)
+    ]
+    for index, part in enumerate(layout):
+        if isinstance(part, Verbatim):
+            parts[index] = (source_dir / part.file).read_text("utf-8")
+        elif isinstance(part, PerResource):
+            path = source_dir / "per-resource" / part.file
+            parts[index] = _blocks(path, stacks, _STACK_BLOCK)
+        elif part.functions == "api":
+            parts[index] = _blocks(source_dir / "per-function" / part.file, api)
+        elif part.functions == "default":
+            path = source_dir / "per-function" / part.file
+            parts[index] = _blocks(path, [default_route_function()])
+    declared = _functions_of("\n".join(parts[index] for index in sorted(parts)))
+    every = [{"Function": logical_id, "alarm_topic": alarm_topic} for logical_id in declared]
+    for index, part in enumerate(layout):
         if isinstance(part, PerFunction) and part.functions == "every":
-            parts[index] = _per_function(source_dir / "per-function" / part.file, every)
-    return HEADER + "\n".join(parts[index] for index in range(len(LAYOUT)))
+            parts[index] = _blocks(source_dir / "per-function" / part.file, every)
+    return [parts[index] for index in range(len(layout))]
+
+
+def _by_resource(api: Sequence[Mapping[str, str]]) -> list[list[Mapping[str, str]]]:
+    groups: dict[str, list[Mapping[str, str]]] = {}
+    for function in api:
+        groups.setdefault(function["resource"], []).append(function)
+    return list(groups.values())
+
+
+def _routes(source_dir: Path, api: Sequence[Mapping[str, str]]) -> str:
+    """The HttpApi's paths: each path once, with the method of each function that serves it."""
+    block = (source_dir / ROUTES_FILE).read_text("utf-8")
+    paths: dict[str, list[str]] = {}
+    for function in api:
+        paths.setdefault(function["path"], []).append(_fill(block, function, ROUTES_FILE))
+    return "".join(
+        f"          {json.dumps(path)}:\n" + "".join(methods) for path, methods in paths.items()
+    )
+
+
+def render_all(
+    source_dir: Path = SOURCE_DIR, api: Sequence[Mapping[str, str]] | None = None
+) -> dict[str, str]:
+    """Every template the sources make, by its path from the repository's root: the API's
+    stack (``template.yaml``) and one nested stack per resource of ``api`` (the placeholders
+    of the API functions, ``api_functions()`` unless given), each ``HEADER`` then its parts, a
+    blank line between."""
+    api = api_functions() if api is None else api
+    parent = "\n".join(_assemble(LAYOUT, source_dir, api, _PARENT_ALARM_TOPIC))
+    if parent.count(_ROUTES_LINE) != 1:
+        raise TemplateSourceError(f"api.yaml: no line {_ROUTES_LINE.strip()!r} for the routes")
+    templates = {TARGET.name: HEADER + parent.replace(_ROUTES_LINE, _routes(source_dir, api))}
+    for functions in _by_resource(api):
+        nested = "\n".join(_assemble(NESTED_LAYOUT, source_dir, functions, _NESTED_ALARM_TOPIC))
+        if nested.count(_CODE_URI) != 1:
+            raise TemplateSourceError(f"globals.yaml: no line {_CODE_URI.strip()!r}")
+        text = HEADER + nested.replace(_CODE_URI, _NESTED_CODE_URI)
+        templates[stack_file(functions[0]["resource"])] = text
+    return templates
+
+
+def render(source_dir: Path = SOURCE_DIR) -> str:
+    """The API's stack, ``template.yaml``, as the sources make it."""
+    return render_all(source_dir)[TARGET.name]
+
+
+def _stale(root: Path, templates: Mapping[str, str]) -> list[Path]:
+    """The files that differ from what the sources make, and the nested stacks they no longer
+    make."""
+    stale = [
+        root / name
+        for name, text in templates.items()
+        if not (root / name).exists() or (root / name).read_text("utf-8") != text
+    ]
+    made = {root / name for name in templates}
+    return stale + sorted(set((root / STACKS_DIR).glob("*.yaml")) - made)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m welldev.template_writer",
-        description="Write template.yaml from its sources in template/.",
+        description="Write template.yaml and its nested stacks from their sources in template/.",
     )
     parser.add_argument("--check", action="store_true", help="only say whether it is stale")
     args = parser.parse_args(argv)
-    text = render()
+    root = TARGET.parent
+    templates = render_all()
+    stale = _stale(root, templates)
     if args.check:
-        if TARGET.read_text("utf-8") != text:
-            print(f"stale: {TARGET} (make template.yaml writes it)", file=sys.stderr)
-            return 1
-        return 0
-    TARGET.write_text(text, "utf-8")
+        for path in stale:
+            print(f"stale: {path} (make template.yaml writes it)", file=sys.stderr)
+        return 1 if stale else 0
+    for path in stale:
+        path.unlink(missing_ok=True)
+    (root / STACKS_DIR).mkdir(exist_ok=True)
+    for name, text in templates.items():
+        (root / name).write_text(text, "utf-8")
     return 0
 
 

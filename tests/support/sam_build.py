@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from welldev.bench.sandbox import built_function_code
+
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / ".aws-sam" / "build"
 BUILT_TEMPLATE = BUILD / "template.yaml"
@@ -45,10 +47,7 @@ def build() -> Build:
             f"template.yaml changed after the last sam build: {REBUILD_HINT}", pytrace=False
         )
     resources = yaml.safe_load(BUILT_TEMPLATE.read_text())["Resources"]
-    functions = {
-        function_id: (BUILD / r["Properties"]["CodeUri"], r["Properties"]["Handler"])
-        for function_id, r in resources.items()
-        if r["Type"] == "AWS::Serverless::Function"
-    }
+    # The functions of the template and of its nested stacks (one per resource).
+    functions = built_function_code(BUILT_TEMPLATE)
     layer = BUILD / resources["SharedLayer"]["Properties"]["ContentUri"] / "python"
     return Build(functions=functions, layer=layer)

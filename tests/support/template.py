@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -35,13 +36,92 @@ DEFAULT_ROUTE_FUNCTION = (
 TEMPLATE = load_yaml((ROOT / "template.yaml").read_text())
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
 GLOBALS: dict[str, Any] = TEMPLATE["Globals"]["Function"]
-FUNCTIONS = {k: v["Properties"] for k, v in RESOURCES.items() if v["Type"] == FUNCTION_TYPE}
+APPLICATION_TYPE = "AWS::Serverless::Application"
+# Each resource's nested stack, by its logical id in template.yaml: the template it deploys.
+NESTED: dict[str, dict[str, Any]] = {
+    stack_id: load_yaml((ROOT / resource["Properties"]["Location"]).read_text())
+    for stack_id, resource in RESOURCES.items()
+    if resource["Type"] == APPLICATION_TYPE
+}
+# Every function, template.yaml's and its nested stacks' (their logical ids are unique).
+FUNCTIONS = {
+    k: v["Properties"]
+    for document in (TEMPLATE, *NESTED.values())
+    for k, v in document["Resources"].items()
+    if v["Type"] == FUNCTION_TYPE
+}
 API_FUNCTIONS = sorted(set(FUNCTIONS) - NON_ROUTE_FUNCTIONS - {DEFAULT_ROUTE_FUNCTION})
+# The stack each nested function is in.
+STACK_OF = {
+    function_id: stack_id
+    for stack_id, document in NESTED.items()
+    for function_id, resource in document["Resources"].items()
+    if resource["Type"] == FUNCTION_TYPE
+}
+
+
+def _definition_routes() -> dict[str, dict[str, Any]]:
+    """The routes template.yaml's HttpApi writes to the nested stacks' functions, as an
+    HttpApi event would say them (``Method``, ``Path``, ``ApiId``)."""
+    paths = RESOURCES["HttpApi"]["Properties"]["DefinitionBody"]["paths"]
+    routes = {}
+    for path, methods in paths.items():
+        for method, operation in methods.items():
+            uri = operation["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
+            stack_id, output = re.search(r"\$\{(\w+)\.Outputs\.(\w+)\}", uri).groups()
+            alias = NESTED[stack_id]["Outputs"][output]["Value"]["Ref"]
+            routes[alias.removesuffix(".Alias")] = {
+                "ApiId": {"Ref": "HttpApi"},
+                "Method": method.upper(),
+                "Path": path,
+            }
+    return routes
+
+
+DEFINITION_ROUTES = _definition_routes()
 
 
 def route_of(function_id: str) -> dict[str, Any]:
+    """A function's one route: its HttpApi event, or the path template.yaml's HttpApi writes
+    to it."""
+    if function_id in DEFINITION_ROUTES:
+        return dict(DEFINITION_ROUTES[function_id])
     (event,) = FUNCTIONS[function_id]["Events"].values()
     return dict(event["Properties"])
+
+
+def _translate(document: dict[str, Any], parameter_values: dict[str, str]) -> dict[str, Any]:
+    # The translator accepts only S3 locations for code and nested templates; sam build and
+    # sam package put them there.
+    function_globals = document.get("Globals", {}).get("Function", {})
+    if "CodeUri" in function_globals:
+        function_globals["CodeUri"] = "s3://bucket/functions.zip"
+    for resource in document["Resources"].values():
+        properties = resource.get("Properties", {})
+        if "CodeUri" in properties:
+            properties["CodeUri"] = "s3://bucket/code.zip"
+        if "ContentUri" in properties:
+            properties["ContentUri"] = "s3://bucket/layer.zip"
+        if resource["Type"] == APPLICATION_TYPE:
+            location = properties["Location"]
+            properties["Location"] = f"https://bucket.s3.eu-west-1.amazonaws.com/{location}"
+    translator = Translator(
+        managed_policy_map={},
+        sam_parser=Parser(),
+        plugins=[],
+        boto_session=boto3.Session(region_name="eu-west-1"),
+    )
+    transformed: dict[str, Any] = translator.translate(
+        sam_template=document,
+        parameter_values=parameter_values,
+        get_managed_policy_map=dict,
+    )
+    return transformed
+
+
+def translate_stacks(templates: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """Each template of ``templates`` (its text by its path), as SAM transforms it."""
+    return {name: _translate(load_yaml(text), {}) for name, text in templates.items()}
 
 
 @cache
@@ -54,23 +134,25 @@ def transformed_template() -> dict[str, Any]:
 def translated_template(parameter_values: tuple[tuple[str, str], ...]) -> dict[str, Any]:
     """The transformed template for these parameter values (SAM resolves some parameters)."""
     document = load_yaml((ROOT / "template.yaml").read_text())
-    # The translator accepts only S3 locations for code; sam build/package put them there.
-    document["Globals"]["Function"]["CodeUri"] = "s3://bucket/functions.zip"
-    for resource in document["Resources"].values():
-        properties = resource.get("Properties", {})
-        if "CodeUri" in properties:
-            properties["CodeUri"] = "s3://bucket/code.zip"
-        if "ContentUri" in properties:
-            properties["ContentUri"] = "s3://bucket/layer.zip"
-    translator = Translator(
-        managed_policy_map={},
-        sam_parser=Parser(),
-        plugins=[],
-        boto_session=boto3.Session(region_name="eu-west-1"),
-    )
-    transformed: dict[str, Any] = translator.translate(
-        sam_template=document,
-        parameter_values=dict(parameter_values),
-        get_managed_policy_map=dict,
-    )
-    return transformed
+    return _translate(document, dict(parameter_values))
+
+
+@cache
+def transformed_nested() -> dict[str, dict[str, Any]]:
+    """Each nested stack as SAM transforms it, by its logical id in template.yaml."""
+    return {
+        stack_id: _translate(load_yaml((ROOT / resource["Properties"]["Location"]).read_text()), {})
+        for stack_id, resource in RESOURCES.items()
+        if resource["Type"] == APPLICATION_TYPE
+    }
+
+
+def transformed_resources() -> dict[str, Any]:
+    """The resources of every stack, transformed, by logical id: template.yaml's, then each
+    nested stack's but those SAM adds to every stack (CodeDeploy's application and role),
+    which are template.yaml's here."""
+    resources = dict(transformed_template()["Resources"])
+    for document in transformed_nested().values():
+        for logical_id, resource in document["Resources"].items():
+            resources.setdefault(logical_id, resource)
+    return resources

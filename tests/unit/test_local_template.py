@@ -367,6 +367,97 @@ def test_the_project_template_is_readable() -> None:
         assert route.function_id in template.functions
 
 
+NESTED_PARENT = """
+Parameters:
+  DbUser: {Type: String, Default: well_api}
+  Unused: {Type: String, Default: x}
+Resources:
+  Api:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      Auth:
+        DefaultAuthorizer: ApiKey
+        Authorizers:
+          ApiKey: {FunctionArn: !Ref AuthorizerFunction.Alias}
+      DefinitionBody:
+        openapi: "3.0.1"
+        paths:
+          "/v1/things/{id}":
+            get:
+              x-amazon-apigateway-integration:
+                type: aws_proxy
+                uri: !Sub functions/${ThingsStack.Outputs.ReadAlias}/invocations
+  AuthorizerFunction:
+    Type: AWS::Serverless::Function
+    Properties: {Handler: authorizer.handler}
+  ThingsStack:
+    Type: AWS::Serverless::Application
+    Properties:
+      Location: stacks/things.yaml
+      Parameters: {DbUser: !Ref DbUser}
+"""
+NESTED_CHILD = """
+Parameters:
+  DbUser: {Type: String}
+Globals:
+  Function:
+    CodeUri: ../functions/
+    Environment:
+      Variables: {DB_USER: !Ref DbUser}
+Resources:
+  ReadFunction:
+    Type: AWS::Serverless::Function
+    Properties: {Handler: things.read.handler}
+Outputs:
+  ReadAlias:
+    Value: !Ref ReadFunction.Alias
+"""
+
+
+def _nested(tmp_path: Path, parent: str = NESTED_PARENT, child: str = NESTED_CHILD) -> Path:
+    (tmp_path / "stacks").mkdir()
+    (tmp_path / "stacks" / "things.yaml").write_text(child)
+    (tmp_path / "template.yaml").write_text(parent)
+    return tmp_path / "template.yaml"
+
+
+def test_a_nested_stack_s_functions_are_served_on_the_routes_the_parent_writes_to_them(
+    tmp_path: Path,
+) -> None:
+    template = sam.load(_nested(tmp_path), {"DbUser": "well_other"})
+    function = template.function("ReadFunction")
+    # Its code is found from its own template's folder.
+    assert function.code_uri == (tmp_path / "functions").resolve()
+    (route,) = function.http_routes
+    assert (route.route_key, route.authorizer) == ("GET /v1/things/{id}", "ApiKey")
+    # Its parameters are the values the parent passes down.
+    environment = sam.resolve_environment(template, function).values
+    assert environment == {"DB_USER": "well_other"}
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("${ThingsStack.Outputs.ReadAlias}", "${ReadFunction.Arn}", "a nested stack's output"),
+        ("${ThingsStack.Outputs.ReadAlias}", "${Api.Outputs.ReadAlias}", "a nested stack's"),
+        ("Location: stacks/things.yaml", "Location: stacks/gone.yaml", "not found"),
+        ("Location: stacks/things.yaml", "Location: {ApplicationId: x}", "local Location"),
+    ],
+)
+def test_a_route_or_nested_stack_the_local_runtime_cannot_follow_is_refused(
+    tmp_path: Path, old: str, new: str, message: str
+) -> None:
+    path = _nested(tmp_path, NESTED_PARENT.replace(old, new))
+    with pytest.raises(sam.TemplateError, match=message):
+        sam.load(path)
+
+
+def test_a_nested_stack_s_output_must_be_a_function_s_alias(tmp_path: Path) -> None:
+    child = NESTED_CHILD.replace("!Ref ReadFunction.Alias", "!GetAtt ReadFunction.Arn")
+    with pytest.raises(sam.TemplateError, match=r"ReadAlias must be !Ref <Function>\.Alias"):
+        sam.load(_nested(tmp_path, child=child))
+
+
 def resources(**resources: object) -> dict[str, object]:
     return {"Resources": resources}
 

@@ -12,6 +12,7 @@ from tests.support.template import (
     FUNCTIONS,
     RESOURCES,
     ROOT,
+    STACK_OF,
     TEMPLATE,
     route_of,
     transformed_template,
@@ -94,6 +95,29 @@ def test_api_gateway_may_invoke_the_authorizer():
     source, variables = permission["SourceArn"]["Fn::Sub"]
     assert source.endswith(":${__ApiId__}/authorizers/*")
     assert variables == {"__ApiId__": {"Ref": "HttpApi"}}
+
+
+def test_api_gateway_may_invoke_each_api_function_on_its_own_route_of_this_api_only():
+    # In template.yaml, beside the routes: the nested stack would need the API's id, and the
+    # API needs the stack's aliases.
+    permissions = {
+        r["Properties"]["FunctionName"]["Fn::GetAtt"][1]: r["Properties"]
+        for r in transformed_template()["Resources"].values()
+        if r["Type"] == "AWS::Lambda::Permission"
+        and "Fn::GetAtt" in r["Properties"]["FunctionName"]
+    }
+    assert sorted(permissions) == sorted(f"Outputs.{f}Alias" for f in API_FUNCTIONS)
+    for function_id in API_FUNCTIONS:
+        permission = permissions[f"Outputs.{function_id}Alias"]
+        assert permission["FunctionName"]["Fn::GetAtt"][0] == STACK_OF[function_id]
+        assert (permission["Action"], permission["Principal"]) == (
+            "lambda:InvokeFunction",
+            "apigateway.amazonaws.com",
+        )
+        route = route_of(function_id)
+        arn_path = re.sub(r"\{[^}]+\}", "*", route["Path"])
+        source = permission["SourceArn"]["Fn::Sub"]
+        assert source.endswith(f":${{HttpApi}}/*/{route['Method']}{arn_path}"), function_id
 
 
 # --- CORS --------------------------------------------------------------------------------------

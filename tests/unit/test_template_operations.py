@@ -6,13 +6,20 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.support.template import FUNCTIONS, TEMPLATE, transformed_template
+from tests.support.template import (
+    FUNCTIONS,
+    NESTED,
+    TEMPLATE,
+    transformed_resources,
+    transformed_template,
+)
 
 # --- Logs ------------------------------------------------------------------------------------
 
 
 def test_every_function_logs_to_its_own_group_kept_for_the_retention_parameter():
-    resources = transformed_template()["Resources"]
+    # Named by its stack: template.yaml's, or its resource's nested stack's.
+    resources = transformed_resources()
     functions = [k for k, r in resources.items() if r["Type"] == "AWS::Lambda::Function"]
     assert len(functions) == len(FUNCTIONS) == 47
     for function_id in functions:
@@ -75,13 +82,19 @@ def _alarm_metrics(alarm: dict[str, Any]) -> list[str]:
 
 
 def test_every_alarm_has_a_reason_and_notifies_the_alarm_topic():
-    resources = transformed_template()["Resources"]
+    resources = transformed_resources()
     alarms = {
         k: r["Properties"] for k, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm"
     }
     assert len(alarms) == len(NAMED_ALARMS) + len(FUNCTIONS)
+    # A nested stack's alarms notify the topic template.yaml passes down.
+    for stack_id in NESTED:
+        parameters = resources[stack_id]["Properties"]["Parameters"]
+        assert parameters["AlarmTopic"] == TOPIC, stack_id
+    nested_alarms = {k for document in NESTED.values() for k in document["Resources"]}
     for name, alarm in alarms.items():
-        assert alarm["AlarmActions"] == [TOPIC], name
+        topic = {"Ref": "AlarmTopic"} if name in nested_alarms else TOPIC
+        assert alarm["AlarmActions"] == [topic], name
         assert "docs/operations.md" in alarm["AlarmDescription"], name
         # No traffic is no incident; but a drainer that stops reporting is one.
         missing = "breaching" if name in BREACHING_WHEN_SILENT else "notBreaching"
@@ -93,7 +106,7 @@ def test_every_alarm_has_a_reason_and_notifies_the_alarm_topic():
 
 
 def test_every_function_pages_when_it_fails_or_is_throttled():
-    resources = transformed_template()["Resources"]
+    resources = transformed_resources()
     for function_id in FUNCTIONS:
         alarm = resources[f"{function_id}FailingAlarm"]["Properties"]
         assert sorted(_alarm_metrics(alarm)) == ["Errors", "Throttles"], function_id

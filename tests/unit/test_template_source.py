@@ -35,11 +35,19 @@ def test_every_source_file_is_short_enough_to_read():
         assert len(path.read_text("utf-8").splitlines()) <= MAX_LINES, path
 
 
+def _source_of(part: template_writer.Verbatim | template_writer.PerFunction | object) -> str:
+    if isinstance(part, template_writer.Verbatim):
+        return part.file
+    if isinstance(part, template_writer.PerFunction):
+        return f"per-function/{part.file}"
+    assert isinstance(part, template_writer.PerResource)
+    return f"per-resource/{part.file}"
+
+
 def test_every_source_file_is_in_the_layout():
     laid_out = {
-        part.file if isinstance(part, template_writer.Verbatim) else f"per-function/{part.file}"
-        for part in template_writer.LAYOUT
-    }
+        _source_of(part) for part in (*template_writer.LAYOUT, *template_writer.NESTED_LAYOUT)
+    } | {template_writer.ROUTES_FILE}
     present = {
         path.relative_to(template_writer.SOURCE_DIR).as_posix()
         for path in template_writer.SOURCE_DIR.rglob("*.yaml")
@@ -102,4 +110,61 @@ def test_check_says_when_template_yaml_is_stale(monkeypatch, tmp_path, capsys):
     assert template_writer.main(["--check"]) == 1
     assert "make template.yaml" in capsys.readouterr().err
     assert template_writer.main([]) == 0
+    assert template_writer.main(["--check"]) == 0
+
+
+def test_each_resource_s_functions_are_a_nested_stack_the_api_routes_to():
+    templates = template_writer.render_all()
+    parent = load_yaml(templates["template.yaml"])["Resources"]
+    paths = parent["HttpApi"]["Properties"]["DefinitionBody"]["paths"]
+    for function in template_writer.api_functions():
+        stack = parent[function["Stack"]]
+        location = stack["Properties"]["Location"]
+        assert location == template_writer.stack_file(function["resource"])
+        nested = load_yaml(templates[location])
+        assert nested["Resources"][function["Function"]]["Type"] == "AWS::Serverless::Function"
+        output = nested["Outputs"][f"{function['Function']}Alias"]["Value"]
+        assert output == {"Ref": f"{function['Function']}.Alias"}
+        operation = paths[function["path"]][function["method"].lower()]
+        uri = operation["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
+        assert f"${{{function['Stack']}.Outputs.{function['Function']}Alias}}" in uri
+    # Every template is one the sources make: nothing else in a nested stack's place.
+    made = {f"{template_writer.STACKS_DIR}/{p.name}" for p in template_writer.ROOT.glob("stacks/*")}
+    assert made == set(templates) - {"template.yaml"}
+
+
+def test_every_parameter_a_nested_stack_declares_is_passed_down_and_nothing_else():
+    templates = template_writer.render_all()
+    parent = load_yaml(templates["template.yaml"])["Resources"]
+    for name, text in templates.items():
+        if name == "template.yaml":
+            continue
+        (stack,) = [r for r in parent.values() if r["Properties"].get("Location") == name]
+        passed = stack["Properties"]["Parameters"]
+        assert set(passed) == set(load_yaml(text)["Parameters"]), name
+        # Each under the parent's own name, so the Globals and blocks read the same in both:
+        # the API role's policy among them, which makes the stack wait for MigrationRun.
+        lists = {"SubnetIds", "SecurityGroupIds"}
+        for parameter in set(passed) - lists - {"AlarmTopic"}:
+            assert passed[parameter] == {"Ref": parameter}, (name, parameter)
+        for parameter in lists:
+            assert passed[parameter] == {"Fn::Join": [",", {"Ref": parameter}]}, name
+        assert parent["ApiDatabaseConnectPolicy"]["DependsOn"] == "MigrationRun"
+
+
+def test_check_says_when_a_nested_stack_is_stale_or_no_longer_made(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(template_writer, "TARGET", tmp_path / "template.yaml")
+    assert template_writer.main([]) == 0
+    assert template_writer.main(["--check"]) == 0
+    nested = sorted((tmp_path / "stacks").glob("*.yaml"))
+    assert len(nested) == len(template_writer.render_all()) - 1
+    nested[0].write_text(nested[0].read_text("utf-8") + "# edited by hand\n")
+    leftover = tmp_path / "stacks" / "a-resource-no-longer-served.yaml"
+    leftover.write_text("Resources: {}\n")
+    assert template_writer.main(["--check"]) == 1
+    said = capsys.readouterr().err
+    assert nested[0].name in said
+    assert leftover.name in said
+    assert template_writer.main([]) == 0
+    assert not leftover.exists()
     assert template_writer.main(["--check"]) == 0

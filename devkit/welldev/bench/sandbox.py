@@ -21,7 +21,7 @@ from welldev.console import step
 # tests/system/test_packaging.py): linked from the venv, never copied into an artifact.
 RUNTIME_PACKAGES = ("boto3", "botocore", "jmespath", "s3transfer", "dateutil", "urllib3", "six")
 # Sources whose change makes the sam build stale (devkit/welldev is not shipped).
-BUILD_SOURCES = ("template.yaml", "functions", "layers/shared", "migrations")
+BUILD_SOURCES = ("template.yaml", "stacks", "functions", "layers/shared", "migrations")
 NOT_SHIPPED = ("devkit/welldev/",)
 
 
@@ -92,17 +92,30 @@ def ensure_build(allowed: bool) -> None:
     note(f"built in {elapsed(started)}")
 
 
+def built_function_code(template: Path) -> dict[str, tuple[Path, str]]:
+    """Each function a built template deploys, its nested stacks' included: its built code
+    directory and its handler, by logical id. sam build writes a nested stack's template in a
+    folder of its own, its functions' code under it."""
+    import yaml
+
+    resources = yaml.safe_load(template.read_text())["Resources"]
+    functions = {
+        logical_id: (template.parent / r["Properties"]["CodeUri"], str(r["Properties"]["Handler"]))
+        for logical_id, r in resources.items()
+        if r["Type"] == "AWS::Serverless::Function"
+    }
+    for r in resources.values():
+        if r["Type"] == "AWS::Serverless::Application":
+            functions.update(built_function_code(template.parent / r["Properties"]["Location"]))
+    return functions
+
+
 def built_functions() -> tuple[dict[str, tuple[Path, str]], Path]:
     import yaml
 
     resources = yaml.safe_load((BUILD_DIR / "template.yaml").read_text())["Resources"]
-    functions = {
-        logical_id: (BUILD_DIR / r["Properties"]["CodeUri"], str(r["Properties"]["Handler"]))
-        for logical_id, r in resources.items()
-        if r["Type"] == "AWS::Serverless::Function"
-    }
     layer = BUILD_DIR / resources["SharedLayer"]["Properties"]["ContentUri"] / "python"
-    return functions, layer
+    return built_function_code(BUILD_DIR / "template.yaml"), layer
 
 
 def _set_writable(root: Path, writable: bool) -> None:
