@@ -227,7 +227,8 @@ def test_every_setting_a_role_may_change_at_each_hostile_value_changes_no_answer
 
 # Timers that run from a session's start or a transaction's, before its first message can set
 # anything: as the role's own default, one below that message's cost fails the role's new
-# sessions (docs/tenancy.md, "Limits"), closed, as the test below shows.
+# sessions, closed, as the test below shows (docs/tenancy.md, "The connection every tenant
+# shares").
 SESSION_START_TIMERS = frozenset({"statement_timeout", "transaction_timeout"})
 
 
