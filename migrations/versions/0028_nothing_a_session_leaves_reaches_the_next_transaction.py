@@ -357,6 +357,13 @@ def upgrade() -> None:
         f"idle_in_transaction_session_timeout = %L', current_database(), "
         f"'{SYNC_IDLE_IN_TRANSACTION}'); END $$"
     )
+    # The path every transaction sets, as the roles' own: a transaction then finds it already
+    # set, and sets (and at its end undoes) nothing for it.
+    for role in APP_ROLES:
+        op.execute(
+            f"DO $$ BEGIN EXECUTE format('ALTER ROLE {role} IN DATABASE %I SET search_path = "
+            f"{SEARCH_PATH}', current_database()); END $$"
+        )
     for signature, (path, _) in SEARCH_PATHS.items():
         op.execute(f"ALTER FUNCTION {signature} SET search_path = {path}")
     _atomic_bodies()
@@ -394,6 +401,11 @@ def downgrade() -> None:
         f"DO $$ BEGIN EXECUTE format('ALTER ROLE {SYNC} IN DATABASE %I SET "
         "idle_in_transaction_session_timeout = %L', current_database(), '60s'); END $$"
     )
+    for role in APP_ROLES:
+        op.execute(
+            f"DO $$ BEGIN EXECUTE format('ALTER ROLE {role} IN DATABASE %I RESET search_path', "
+            "current_database()); END $$"
+        )
     op.execute(
         "DO $$ BEGIN EXECUTE format('GRANT TEMPORARY ON DATABASE %I TO PUBLIC', "
         "current_database()); END $$"

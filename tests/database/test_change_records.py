@@ -431,12 +431,13 @@ def test_a_revocation_records_itself_and_each_sweep_step_its_rows(admin):
 def test_a_batch_that_fails_before_its_commit_leaves_no_record(admin, monkeypatch):
     t = f.tenant(admin)
     accounts = [pid for _, pid in s.records(admin, t, "account", 10)]
-    real = db.execute
+    real = db.execute_past_stalls
 
     def then_fail(sql: str, **kw: Any) -> Any:
         return real(sql + ";\nSELECT 1/0", **kw)
 
-    monkeypatch.setattr(batches.connections, "execute", then_fail)
+    # The batch's script (each transaction's opening before it, its COMMIT after).
+    monkeypatch.setattr(batches.connections, "execute_past_stalls", then_fail)
     body = s.linked(t.workspace_connector_id, accounts)
 
     assert len(deliver(body)) == 1

@@ -36,6 +36,7 @@ from tests.support import factories as f
 from tests.support import leftovers as lo
 from tests.support import stalls as st
 from tests.support.cross_tenant import authorize
+from tests.support.transaction_settings import refresh_transaction_settings
 from wellapi.roles import API_ROLE, APP_ROLES
 from wellapi.store import connections as db
 from wellapi.sync.drainer import DRAIN_LOCK
@@ -350,10 +351,10 @@ def short_role_timeouts(
     back after the test)."""
     kept_settings = lo.role_settings(admin)
     lo.set_role_timeouts(admin, database.name, **st.ROLE_TIMEOUTS)
-    lo.refresh_transaction_settings(database)
+    refresh_transaction_settings(database)
     yield
     lo.restore_role_settings(admin, kept_settings)
-    lo.refresh_transaction_settings(database)
+    refresh_transaction_settings(database)
 
 
 @pytest.mark.parametrize("offence", st.OFFENCES)

@@ -12,7 +12,6 @@ on fresh tenants compare equal when they behaved alike (``Normaliser``).
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -24,10 +23,7 @@ from uuid import UUID, uuid4
 import boto3
 import pg8000.dbapi
 import pg8000.native
-from alembic.operations import Operations
-from alembic.runtime.migration import MigrationContext
 from moto import mock_aws
-from sqlalchemy import create_engine
 
 from tests.support import factories as f
 from tests.support import sqs
@@ -42,11 +38,8 @@ from wellapi.handlers.sync import sync_handler
 from wellapi.http.principal import SCOPE_TOKEN_CLAIM
 from wellapi.roles import API_ROLE, APP_ROLES, AUTH_ROLE, DRAIN_ROLE, SYNC_ROLE
 from wellapi.store import connections as db
-from wellapi.store.connections import url_connect_kwargs
 from wellapi.sync import drainer
 from welldev import api_keys
-from welldev import database as local_db
-from welldev.revisions import migrations_dir
 
 # The environment's pool of each application role.
 POOLS = {API_ROLE: "api", SYNC_ROLE: "sync", AUTH_ROLE: "auth", DRAIN_ROLE: "drain"}
@@ -594,25 +587,3 @@ def differences(expected: Any, actual: Any, path: str = "") -> list[str]:
     if expected == actual:
         return []
     return [f"{path}: expected {str(expected)[:300]}, got {str(actual)[:300]}"]
-
-
-def refresh_transaction_settings(database: local_db.LocalDatabase) -> None:
-    """Write the transactions' settings and the stall bounds again from the roles' settings
-    as they are now (revision 0028 wrote them from the roles' settings of its day)."""
-    path = next((migrations_dir() / "versions").glob("0028_*.py"))
-    spec = importlib.util.spec_from_file_location("revision_0028", path)
-    assert spec is not None
-    assert spec.loader is not None
-    revision = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(revision)
-    kwargs = url_connect_kwargs(database.admin_url)
-    engine = create_engine("postgresql+pg8000://", creator=lambda: pg8000.dbapi.connect(**kwargs))
-    try:
-        with (
-            engine.begin() as connection,
-            Operations.context(MigrationContext.configure(connection)),
-        ):
-            revision.refresh_settings()
-            revision.fill_session_bounds()
-    finally:
-        engine.dispose()

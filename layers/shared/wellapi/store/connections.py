@@ -256,8 +256,9 @@ def _reported(dbapi_connection: Any) -> dict[str, str]:
 
 def _between_transactions(dbapi_connection: Any) -> bool:
     """Whether the server's last answer left no transaction open (pg8000's ReadyForQuery
-    status): inside one, a reported setting is the transaction's own (its search_path)."""
-    return getattr(dbapi_connection, "_transaction_status", b"I") == b"I"
+    status, None before the first query): inside one, a reported setting is the transaction's
+    own (its search_path)."""
+    return getattr(dbapi_connection, "_transaction_status", None) in (None, b"I")
 
 
 class Pool:

@@ -1,0 +1,41 @@
+"""The transactions' settings and the stall bounds written again from the roles' settings.
+
+Revision 0028 writes both from the roles' own settings as it finds them (a role may change its
+own defaults, never these): a test that gives a role other timeouts writes them again, and
+again once it puts the role's settings back.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pg8000.dbapi
+from alembic.operations import Operations
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine
+
+from wellapi.store.connections import url_connect_kwargs
+from welldev import database as local_db
+from welldev.revisions import migrations_dir
+
+
+def refresh_transaction_settings(database: local_db.LocalDatabase) -> None:
+    """Write the transactions' settings and the stall bounds again from the roles' settings
+    as they are now (revision 0028 wrote them from the roles' settings of its day)."""
+    path = next((migrations_dir() / "versions").glob("0028_*.py"))
+    spec = importlib.util.spec_from_file_location("revision_0028", path)
+    assert spec is not None
+    assert spec.loader is not None
+    revision = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(revision)
+    kwargs = url_connect_kwargs(database.admin_url)
+    engine = create_engine("postgresql+pg8000://", creator=lambda: pg8000.dbapi.connect(**kwargs))
+    try:
+        with (
+            engine.begin() as connection,
+            Operations.context(MigrationContext.configure(connection)),
+        ):
+            revision.refresh_settings()
+            revision.fill_session_bounds()
+    finally:
+        engine.dispose()
