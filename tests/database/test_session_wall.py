@@ -329,3 +329,30 @@ def test_a_client_id_check_tells_of_another_tenants_row_what_inserting_it_tells(
 
     assert checked == ("error", ID_USED)
     assert inserted == ("error", UNIQUE_VIOLATION)
+
+
+# --- every setting a role may change, set by every transaction ------------------------------
+
+# What a transaction names in its BEGIN, a role cannot become, or the client names itself.
+NOT_SET = {
+    "transaction_isolation",
+    "transaction_read_only",
+    "transaction_deferrable",
+    "role",
+    "session_authorization",
+    "application_name",
+}
+
+
+@pytest.mark.parametrize(
+    "function", ["core_api.request_context()", "core_api.set_transaction_settings()"]
+)
+def test_every_setting_a_role_may_change_on_this_server_is_set_by_every_transaction(
+    admin, function
+):
+    body = admin.run("SELECT prosrc FROM pg_proc WHERE oid = CAST(:f AS regprocedure)", f=function)
+    settable = {str(r[0]) for r in admin.run("SELECT name FROM pg_settings WHERE context = 'user'")}
+
+    missing = {name for name in settable - NOT_SET if f"set_config('{name}'" not in body[0][0]}
+
+    assert missing == set()
