@@ -230,8 +230,8 @@ class ConnectFailed(Exception):
 
 
 class OpeningFailed(Exception):
-    """A proven request's first message failed: none of its statements was sent, so it is
-    safe to send again on another connection (the cause is the driver's error)."""
+    """A transaction's first message failed: none of its statements was sent, so it is safe
+    to send again on another connection (the cause is the driver's error)."""
 
 
 @dataclass
@@ -613,14 +613,14 @@ def end_stalled_sessions(pool: Pool) -> int:
 
 
 def execute_past_stalls(sql: str, *, pool: Pool | None = None) -> list[Row]:
-    """``sql`` in a transaction of its own (``transaction``), not retried on a dropped
+    """``sql`` in a transaction of its own (``in_transaction``), not retried on a dropped
     connection; a lock it waited for past the role's lock_timeout is taken back.
 
     A session of any application role that holds what this transaction needs and has turned
     its own timeouts off is ended once it outlives them (``end_stalled_sessions``), and the
     transaction is sent again, up to ``STALL_ATTEMPTS`` times in all: the sync writer and the
-    sweeper are stalled at most by the offending role's own bound (10 s for the API role, 60
-    s for the drainer's), never for good.
+    sweeper are stalled at most by the offending role's own bound (``well_private.
+    session_bounds``: about 10 s for the API role, 60 s for the drainer's), never for good.
     """
     pool = pool or get_pool()
     for attempt in range(1, STALL_ATTEMPTS + 1):
