@@ -10,6 +10,7 @@ query; only a database behind the head is handed to Alembic (``database.migrate_
 from __future__ import annotations
 
 import ast
+import importlib.util
 import os
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,19 @@ def migrations_dir() -> Path:
     if configured:
         return Path(configured)
     return Path(__file__).resolve().parents[2] / "migrations"
+
+
+def revision_module(number: str) -> Any:
+    """The revision file numbered ``number`` (``"0028"``) as a module: its SQL and helpers,
+    for the bench and the tests (a revision's own loader stays in it: the migration function
+    ships the revisions without this toolkit)."""
+    path = next((migrations_dir() / "versions").glob(f"{number}_*.py"))
+    spec = importlib.util.spec_from_file_location(f"revision_{number}", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def head(directory: Path | None = None) -> tuple[str, ...]:

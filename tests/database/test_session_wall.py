@@ -20,10 +20,10 @@ import pytest
 
 from tests.support import tenancy as tn
 from tests.support.proven import SignedScope
-from tests.support.transaction_settings import revision_0028
 from wellapi.roles import API_ROLE, APP_ROLES, SYNC_ROLE
 from welldev import database as local_db
 from welldev.claims import claims
+from welldev.revisions import revision_module
 
 pytestmark = pytest.mark.usefixtures("api_database")
 
@@ -335,7 +335,7 @@ def test_a_client_id_check_tells_of_another_tenants_row_what_inserting_it_tells(
 # --- every setting a role may change, set by every transaction ------------------------------
 
 # What a transaction names in its BEGIN, a role cannot become, or the client names itself.
-NOT_SET = revision_0028().NOT_SET
+NOT_SET = revision_module("0028").NOT_SET
 
 
 @pytest.mark.parametrize(

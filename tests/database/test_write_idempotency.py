@@ -10,9 +10,7 @@ principals never meet; kept keys expire after ``KEYS_KEPT`` and are pruned by la
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
@@ -22,19 +20,13 @@ from tests.support import factories as f
 from tests.support import read_factories as rf
 from tests.support import writes as w
 from tests.support.proven import SCOPE_STATEMENT
+from welldev.revisions import revision_module
 
 pytestmark = pytest.mark.usefixtures("api_database")
 
 KEY = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
-_spec = importlib.util.spec_from_file_location(
-    "r0018",
-    Path(__file__).resolve().parents[2] / "migrations" / "versions" / "0018_idempotency_keys.py",
-)
-assert _spec is not None
-assert _spec.loader is not None
-r0018 = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(r0018)
+r0018 = revision_module("0018")
 
 arranged = w.arrange_route
 ROUTES = w.CREATE_ROUTES

@@ -7,9 +7,6 @@ again once it puts the role's settings back.
 
 from __future__ import annotations
 
-import importlib.util
-from typing import Any
-
 import pg8000.dbapi
 from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
@@ -17,13 +14,13 @@ from sqlalchemy import create_engine
 
 from wellapi.store.connections import url_connect_kwargs
 from welldev import database as local_db
-from welldev.revisions import migrations_dir
+from welldev.revisions import revision_module
 
 
 def refresh_transaction_settings(database: local_db.LocalDatabase) -> None:
     """Write the transactions' settings and the stall bounds again from the roles' settings
     as they are now (revision 0028 wrote them from the roles' settings of its day)."""
-    revision = revision_0028()
+    revision = revision_module("0028")
     kwargs = url_connect_kwargs(database.admin_url)
     engine = create_engine("postgresql+pg8000://", creator=lambda: pg8000.dbapi.connect(**kwargs))
     try:
@@ -35,14 +32,3 @@ def refresh_transaction_settings(database: local_db.LocalDatabase) -> None:
             revision.fill_session_bounds()
     finally:
         engine.dispose()
-
-
-def revision_0028() -> Any:
-    """The revision module, read from the migrations Alembic runs."""
-    path = next((migrations_dir() / "versions").glob("0028_*.py"))
-    spec = importlib.util.spec_from_file_location("revision_0028", path)
-    assert spec is not None
-    assert spec.loader is not None
-    revision = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(revision)
-    return revision

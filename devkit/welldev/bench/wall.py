@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib.util
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -41,7 +40,7 @@ from welldev.bench.databases import BenchDatabase
 from welldev.bench.harness import note, taking_turns
 from welldev.bench.raw_client import Captured, RawClient, proven
 from welldev.bench.report import Report
-from welldev.revisions import migrations_dir
+from welldev.revisions import revision_module
 
 WALL_GOAL = 1.1
 SETTINGS_GOAL = 1.1
@@ -58,13 +57,7 @@ SCOPE_CALL = "core_api.set_scope("
 
 def _unproven_set_scope() -> str:
     """Revision 0014's set_scope, which took the token itself, under the bench's own name."""
-    path = migrations_dir() / "versions" / "0014_signed_scope.py"
-    spec = importlib.util.spec_from_file_location("bench_revision_0014", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    body: str = module.SET_SCOPE
+    body: str = revision_module("0014").SET_SCOPE
     return body.replace(
         "CREATE FUNCTION core_api.set_scope(",
         f"CREATE OR REPLACE FUNCTION {SCHEMA}.set_scope_unproven(",
