@@ -191,28 +191,48 @@ def _value(name: str, server: dict[str, str], roles: dict[str, dict[str, str]]) 
     return f"(CASE CURRENT_USER {' '.join(cases)} ELSE {default} END)" if cases else default
 
 
+# The timers that could cut a transaction's first statement short: compared and set first, so
+# a session's own leaves the first statement a few microseconds at most.
+TIMERS = ("transaction_timeout", "statement_timeout", "idle_in_transaction_session_timeout")
+
+
+def _set_if_distinct(name: str, value: str, indent: str) -> str:
+    return (
+        f"{indent}IF pg_catalog.current_setting({_literal(name)}) IS DISTINCT FROM {value} THEN\n"
+        f"{indent}  PERFORM pg_catalog.set_config({_literal(name)}, {value}, true);\n"
+        f"{indent}END IF;"
+    )
+
+
 def settings_body(server: dict[str, str], roles: dict[str, dict[str, str]]) -> str:
     """PL/pgSQL statements setting, for the transaction, every setting that differs.
 
-    Compared first: the common case (nothing differs) only reads each setting (about 40 us for
-    150 settings), and leaves nothing for the commit to undo.
+    The timers first; then the rest compared all at once: the common case (nothing differs)
+    reads each setting once, in one expression (about 0.5 us a setting), and leaves nothing
+    for the commit to undo; only when something differs is each compared again, and set.
     """
     names = sorted(set(server) | {n for values in roles.values() for n in values})
-    # The application takes only transaction-level advisory locks: a session-level one is a
-    # session's leftover, let go before the transaction does anything.
-    lines = ["  PERFORM pg_catalog.pg_advisory_unlock_all();"]
-    for name in names:
-        value = _value(name, server, roles)
-        lines.append(
-            f"  IF pg_catalog.current_setting({_literal(name)}) IS DISTINCT FROM {value} THEN\n"
-            f"    PERFORM pg_catalog.set_config({_literal(name)}, {value}, true);\n  END IF;"
-        )
+    values = {name: _value(name, server, roles) for name in names if name not in TIMERS}
+    own = [f"COALESCE(pg_catalog.current_setting({_literal(n)}, true), '')" for n in OWN_SETTINGS]
+    now = [f"pg_catalog.current_setting({_literal(name)})" for name in values] + own
+    wanted = list(values.values()) + ["''"] * len(OWN_SETTINGS)
+    ladder = [_set_if_distinct(name, value, "    ") for name, value in values.items()]
     for name in OWN_SETTINGS:
-        lines.append(
-            f"  IF pg_catalog.current_setting({_literal(name)}, true) <> '' THEN\n"
-            f"    PERFORM pg_catalog.set_config({_literal(name)}, '', true);\n  END IF;"
+        ladder.append(
+            f"    IF pg_catalog.current_setting({_literal(name)}, true) <> '' THEN\n"
+            f"      PERFORM pg_catalog.set_config({_literal(name)}, '', true);\n    END IF;"
         )
-    return "\n".join(lines)
+    return "\n".join(
+        [
+            *(_set_if_distinct(name, _value(name, server, roles), "  ") for name in TIMERS),
+            # The application takes only transaction-level advisory locks: a session-level
+            # one is a session's leftover, let go before the transaction does anything.
+            "  PERFORM pg_catalog.pg_advisory_unlock_all();",
+            f"  IF ROW({', '.join(now)})\n     IS DISTINCT FROM ROW({', '.join(wanted)}) THEN",
+            *ladder,
+            "  END IF;",
+        ]
+    )
 
 
 def _context_sql() -> str:

@@ -22,7 +22,7 @@ from tests.support.db_access import (
     dbapi_connection_of,
 )
 from wellapi import errors
-from wellapi.roles import API_ROLE
+from wellapi.roles import API_ROLE, SYNC_ROLE
 from wellapi.settings import Settings
 from wellapi.store import connections as db
 from welldev import database as local_db
@@ -365,3 +365,123 @@ def test_a_read_cannot_write_even_through_sql_it_did_not_mean(api_database):
     finally:
         pool.dispose()
     assert refused.value.args[0]["C"] == "25006"  # read_only_sql_transaction
+
+
+# --- a worker's transaction: one message ----------------------------------------------------
+
+WORKER_PID = "SELECT pg_backend_pid()"
+
+
+def sync_pool(database: local_db.LocalDatabase, pools: list[Any]) -> db.Pool:
+    pool = db.build_pool(Settings(database_url=database.url_for(SYNC_ROLE)))
+    pools.append(pool)
+    return pool
+
+
+def messages_of(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every message the pools send from now on."""
+    sent: list[str] = []
+    rows = db._rows
+
+    def recording(cursor: Any, sql: str) -> list[Any]:
+        sent.append(sql)
+        return rows(cursor, sql)
+
+    monkeypatch.setattr(db, "_rows", recording)
+    return sent
+
+
+def slow_opening(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An opening that takes 50 ms before the transaction's settings: any timer the session
+    set below that cuts it."""
+    monkeypatch.setattr(
+        db,
+        "UNPROVEN_OPENING",
+        f"{db.BEGIN_READ_WRITE};SELECT pg_catalog.pg_sleep(0.05);{db.SETTINGS_STATEMENT}",
+    )
+
+
+def test_a_worker_transaction_is_one_message_with_its_settings_and_its_commit(
+    database, pools, monkeypatch
+):
+    pool = sync_pool(database, pools)
+    sent = messages_of(monkeypatch)
+
+    rows = db.in_transaction("SELECT current_setting('statement_timeout')", pool=pool)
+
+    assert rows == [["1min"]]
+    assert sent == [f"{db.UNPROVEN_OPENING};SELECT current_setting('statement_timeout');COMMIT"]
+
+
+def test_a_worker_transaction_cancelled_by_a_timer_its_session_set_is_sent_again(
+    api_database, pools, monkeypatch
+):
+    pool = sync_pool(api_database, pools)
+    first = int(db.in_transaction(WORKER_PID, pool=pool)[0][0])
+    # As SQL running as the role on the worker's connection could leave it.
+    db.execute("SET statement_timeout = 10", pool=pool)
+    slow_opening(monkeypatch)
+    sent = messages_of(monkeypatch)
+
+    rows = db.in_transaction(WORKER_PID, retry=False, pool=pool)
+
+    assert int(rows[-1][0]) != first
+    assert len([m for m in sent if m.endswith(f"{WORKER_PID};COMMIT")]) == 2
+
+
+def test_a_transaction_timeout_its_session_set_is_off_before_a_worker_statement_runs(
+    api_database, pools, monkeypatch
+):
+    pool = sync_pool(api_database, pools)
+    first = int(db.in_transaction(WORKER_PID, pool=pool)[0][0])
+    db.execute("SET transaction_timeout = 10", pool=pool)
+    sent = messages_of(monkeypatch)
+
+    rows = db.in_transaction(f"SELECT pg_sleep(0.05);{WORKER_PID}", retry=False, pool=pool)
+
+    assert int(rows[-1][0]) == first
+    assert len(sent) == 1
+
+
+def test_a_worker_read_its_session_ended_before_its_settings_held_is_sent_again(
+    api_database, pools, monkeypatch
+):
+    pool = sync_pool(api_database, pools)
+    first = int(db.in_transaction(WORKER_PID, pool=pool)[0][0])
+    db.execute("SET transaction_timeout = 10", pool=pool)
+    slow_opening(monkeypatch)
+
+    # Without its commit (the drainer's read): nothing of it can have been committed.
+    rows = db.in_transaction(WORKER_PID, retry=False, pool=pool, commit=False)
+    db.execute("ROLLBACK", pool=pool)
+
+    assert int(rows[-1][0]) != first
+
+
+def test_a_worker_statement_over_its_own_timeout_is_not_sent_again(database, pools, monkeypatch):
+    pool = sync_pool(database, pools)
+    first = int(db.in_transaction(WORKER_PID, pool=pool)[0][0])
+    sent = messages_of(monkeypatch)
+    over = "SELECT set_config('statement_timeout', '50ms', true); SELECT pg_sleep(1)"
+
+    with pytest.raises(pg8000.dbapi.DatabaseError) as raised:
+        db.in_transaction(over, pool=pool)
+
+    assert errors.sqlstate_of(raised.value) == "57014"
+    assert len([m for m in sent if over in m]) == 1
+    # The connection is kept, out of its failed transaction.
+    assert int(db.in_transaction(WORKER_PID, pool=pool)[0][0]) == first
+
+
+def test_a_worker_read_that_timed_out_is_not_waited_out_twice(api_database, pools, monkeypatch):
+    pool = db.build_pool(
+        Settings(database_url=api_database.url_for(SYNC_ROLE), db_read_timeout_seconds=0.5)
+    )
+    pools.append(pool)
+    sent = messages_of(monkeypatch)
+    hang = "SELECT set_config('statement_timeout', '0', true); SELECT pg_sleep(3)"
+
+    with pytest.raises(errors.DatabaseUnavailable):
+        db.in_transaction(hang, retry=False, pool=pool)
+
+    assert len([m for m in sent if hang in m]) == 1

@@ -357,18 +357,32 @@ class Pool:
                 cursor.close()
 
     def run_in_transaction(self, sql: str, *, commit: bool = True) -> list[Row]:
-        """``sql`` in a transaction opened as every transaction without a proof is: a first
-        message that opens it and sets its settings (``UNPROVEN_OPENING``), then ``sql``, and
-        ``COMMIT`` when ``commit`` (the drainer's read keeps its transaction for its mark).
-        A statement that fails leaves the transaction aborted: it is rolled back."""
+        """``sql`` in a transaction opened as every transaction without a proof is
+        (``UNPROVEN_OPENING``: its settings first), and ``COMMIT`` when ``commit`` (the
+        drainer's read keeps its transaction for its mark): one message.
+
+        A statement that fails leaves the transaction aborted: it is rolled back. One the
+        session cut short before the transaction's settings held (``_cut_short``) fails as
+        ``OpeningFailed``, to be sent again on a new connection: nothing of it was committed.
+        So does a message without ``COMMIT`` whose connection the server closed under it (a
+        read that timed out is not waited out twice). Whether a message with ``COMMIT`` was
+        committed before its connection went nobody can tell: that is the caller's to retry.
+        """
         with self.connection() as connection:
             cursor = connection.cursor()
             try:
                 if not _between_transactions(connection):
                     cursor.execute("ROLLBACK")  # one a failed caller left open
-                _open(cursor, UNPROVEN_OPENING)
-                return _rows(cursor, f"{sql};COMMIT" if commit else sql)
-            except (pg8000.dbapi.DatabaseError, ValueError):
+                return _rows(cursor, f"{UNPROVEN_OPENING};{sql}{';COMMIT' if commit else ''}")
+            except _DISCONNECT_ERRORS as error:
+                if commit or _timed_out(error):
+                    raise
+                raise OpeningFailed(type(error).__name__) from error
+            except pg8000.dbapi.DatabaseError as error:
+                if _cut_short(cursor, error):
+                    raise OpeningFailed(sqlstate_of(error) or "") from error
+                raise
+            except ValueError:
                 cursor.execute("ROLLBACK")
                 raise
             finally:
@@ -406,8 +420,8 @@ BEGIN_READ_ONLY = "BEGIN ISOLATION LEVEL READ COMMITTED, READ ONLY"
 # The first message of every proven request: its transaction and the context its proof binds.
 OPENING = f"{BEGIN_READ_WRITE};{CONTEXT_STATEMENT}"
 READ_ONLY_OPENING = f"{BEGIN_READ_ONLY};{CONTEXT_STATEMENT}"
-# The first message of every transaction of the sync writer, the sweeper and the drainer (no
-# proof): the same settings, by a procedure, which answers no row.
+# What opens every transaction of the sync writer, the sweeper and the drainer (no proof), in
+# the same message as its statements: the same settings, by a procedure, which answers no row.
 SETTINGS_STATEMENT = "CALL core_api.set_transaction_settings()"
 UNPROVEN_OPENING = f"{BEGIN_READ_WRITE};{SETTINGS_STATEMENT}"
 
@@ -424,6 +438,50 @@ def _open(cursor: Any, opening: str) -> list[Row]:
         if sqlstate_of(error) != QUERY_CANCELED:
             raise
         raise OpeningFailed(QUERY_CANCELED) from error
+
+
+# SQLSTATE transaction_timeout (FATAL): the server ended the session, and its transaction.
+TRANSACTION_TIMEOUT = "25P04"
+# Whether the session's own statement_timeout is other than the one it started with: a
+# cancel in a worker's message came from the session's timer, not from the transaction's.
+SESSION_TIMER_CHANGED = (
+    # pg8000 lets a failed transaction's connection send only what starts with "ROLLBACK ".
+    "ROLLBACK; SELECT setting IS DISTINCT FROM reset_val FROM pg_catalog.pg_settings "
+    "WHERE name = 'statement_timeout'"
+)
+
+
+def _timed_out(error: BaseException) -> bool:
+    """Whether a lost connection is a read that waited out its bound (pg8000 raises its
+    ``InterfaceError`` from the socket's ``TimeoutError``)."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, TimeoutError):
+            return True
+        seen = seen.__cause__
+    return False
+
+
+def _cut_short(cursor: Any, error: pg8000.dbapi.DatabaseError) -> bool:
+    """Whether a worker's message failed by a timer its session set before the transaction's
+    settings held (the transaction is rolled back either way).
+
+    A transaction timeout ended the session (the transactions' settings turn it off, so the
+    session's own ran). A cancel is the session's when its statement_timeout is not the one it
+    started with (the transaction's settings are gone with the rollback); a session that
+    cannot even answer that is cut short too. Any other error is the transaction's own.
+    """
+    code = sqlstate_of(error)
+    if code == TRANSACTION_TIMEOUT:
+        return True
+    if code != QUERY_CANCELED:
+        cursor.execute("ROLLBACK")
+        return False
+    try:
+        ((changed,),) = _rows(cursor, SESSION_TIMER_CHANGED)
+    except pg8000.dbapi.DatabaseError:
+        return True
+    return bool(changed)
 
 
 def _rows(cursor: Any, sql: str) -> list[Row]:
