@@ -230,8 +230,9 @@ class ConnectFailed(Exception):
 
 
 class OpeningFailed(Exception):
-    """A transaction's first message failed: none of its statements was sent, so it is safe
-    to send again on another connection (the cause is the driver's error)."""
+    """A transaction's opening failed before anything of it could be committed (a request's
+    first message, a worker's message cut short by its session): it is safe to send again on
+    another connection (the cause is the driver's error)."""
 
 
 @dataclass
