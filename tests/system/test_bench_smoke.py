@@ -223,9 +223,9 @@ def test_details_hold_the_third_party_packages_the_plans_and_the_diagnostics(rep
         "prune_step",
     }
     assert all(e["execution_ms"] is not None and e["buffers"] for e in explained.values())
-    # Two transactions (the records' resolution, the batch), each opened in a message of its
-    # own with its settings (revision 0028).
-    assert details["first_request"]["queries"]["SyncFunction"] == 4
+    # Two transactions (the records' resolution, the batch), each one message: its settings
+    # (revision 0028's procedure) first, its statements, its COMMIT.
+    assert details["first_request"]["queries"]["SyncFunction"] == 2
     assert details["first_request"]["worst"] in details["first_request"]["events"]
 
 
