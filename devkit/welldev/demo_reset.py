@@ -22,7 +22,7 @@ so a server that is serving meanwhile sees the demo before or after, never half 
 - the database records each row the reset puts back or removes, as every change (revision
   0025, actor ``system``): the feed and the events tell of the reset, and a consumer of them
   ends where the demo is;
-- the kept answers of creates retried with an ``Idempotency-Key`` by the demo keys' persons
+- the stored responses of creates retried with an ``Idempotency-Key`` by the demo keys' persons
   are cleared, so a replayed select no longer answers with a row the reset removed. The reset
   says how many;
 - nothing else is touched: rows of any other workspace, the catalogs' other rows, API keys
@@ -69,7 +69,7 @@ UNDEFINED_TABLE = "42P01"
 @dataclass(frozen=True)
 class Reset:
     """What a reset did, by table: seeded rows put back, rows the demo never had removed, and
-    the kept answers it cleared."""
+    the stored responses it cleared."""
 
     restored: dict[str, int]
     removed: dict[str, int]
@@ -82,7 +82,7 @@ class Reset:
 
         return (
             f"put back: {counts(self.restored)}; removed: {counts(self.removed)}; "
-            f"kept answers cleared: {counts(self.cleared)}"
+            f"stored responses cleared: {counts(self.cleared)}"
         )
 
 

@@ -36,7 +36,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 SIGNATURE = "core_api.check_client_id(regclass, uuid)"
-# The SQLSTATE of an id in use (wellapi.operations.checked_write maps it to 409).
+# The SQLSTATE of an id in use (wellapi.operations.conditional_write maps it to 409).
 USED_SQLSTATE = "WI409"
 
 

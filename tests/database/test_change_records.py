@@ -36,7 +36,7 @@ from tests.support.tenancy import settled
 from wellapi.domain import CHANGE_IDS
 from wellapi.errors import sqlstate_of
 from wellapi.handlers.sync import sync_handler
-from wellapi.operations import checked_write
+from wellapi.operations import conditional_write
 from wellapi.store import connections as db
 from wellapi.sync import batches
 from wellapi.sync.messages import parse_message
@@ -274,7 +274,7 @@ def test_a_replayed_create_records_nothing_again(admin):
     again = w.post("workspace_providers", arranged.claims, arranged.document, headers=headers)
 
     assert (first.status, again.status) == (201, 201)
-    assert again.headers.get(checked_write.REPLAYED_HEADER) == "true"
+    assert again.headers.get(conditional_write.REPLAYED_HEADER) == "true"
     assert len(changes(admin, arranged.tenant.workspace_pk)) == 1
 
 
@@ -289,7 +289,7 @@ def test_a_request_that_fails_after_its_write_leaves_neither_row_nor_record(
     def then_fail(sql: str, **kw: Any) -> Any:
         return real(sql + ";\nSELECT 1/0", **kw)
 
-    monkeypatch.setattr(checked_write.connections, "execute", then_fail)
+    monkeypatch.setattr(conditional_write.connections, "execute", then_fail)
     with w.writes_nothing(admin):
         reply = w.post(resource, arranged.claims, arranged.document)
 

@@ -40,7 +40,7 @@ from tests.support.writes import post, provenance_document
 from wellapi.http.principal import scope_statement
 from wellapi.roles import API_ROLE, AUTH_ROLE
 from wellapi.store import connections as db
-from wellapi.store.templates import to_literal
+from wellapi.store.sql import to_literal
 from welldev import api_keys
 from welldev import database as local_db
 

@@ -178,7 +178,7 @@ def test_a_reset_of_an_untouched_demo_changes_nothing(demo, capsys: pytest.Captu
     db, _ = demo
     reset(db, capsys)
     before = updated_at(db)
-    assert "==> put back: none; removed: none; kept answers cleared: none" in reset(db, capsys)
+    assert "==> put back: none; removed: none; stored responses cleared: none" in reset(db, capsys)
     assert updated_at(db) == before
 
 
@@ -256,7 +256,7 @@ def select_with_key(db: local_db.LocalDatabase, key: str) -> Reply:
 
 
 def kept_answers(db: local_db.LocalDatabase) -> int:
-    """The kept answers of the demo keys' persons."""
+    """The stored responses of the demo keys' persons."""
     admin = local_db.admin_connection(db.admin_url)
     try:
         return int(
@@ -302,8 +302,8 @@ def test_the_reset_records_what_it_changes_and_clears_its_kept_answers_and_says_
     said = reset(db, capsys)
     again = select_with_key(db, "demo-reset-retry")
 
-    assert "kept answers cleared: " in said
-    assert "idempotency_keys" in said.split("kept answers cleared: ")[1]
+    assert "stored responses cleared: " in said
+    assert "idempotency_keys" in said.split("stored responses cleared: ")[1]
     # The retry after the reset is a new request: the row it names is live, as its record says.
     assert first.status == again.status
     assert "Idempotent-Replayed" not in again.headers

@@ -11,7 +11,7 @@ import pytest
 from wellapi.resources import Attribute
 from wellapi.sqltext.document import instant, json_value
 from wellapi.sqltext.text import template
-from wellapi.store.templates import to_literal
+from wellapi.store.sql import to_literal
 
 INSTANTS = [
     datetime(2024, 5, 10, 8, 0, tzinfo=UTC),

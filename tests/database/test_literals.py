@@ -1,7 +1,7 @@
 """Values inlined into SQL read back exactly, whatever ``standard_conforming_strings`` says.
 
 Every request is one simple-protocol query with its values rendered as literals
-(``wellapi.store.templates.to_literal``). With ``standard_conforming_strings`` off (an RDS
+(``wellapi.store.sql.to_literal``). With ``standard_conforming_strings`` off (an RDS
 parameter group can set it) a backslash in an ordinary ``'...'`` literal escapes the next
 character, so a free-text value such as a sync message's ``idempotency_key`` could close its quote
 and run SQL of its own; ``to_literal`` writes such values as escape strings, read alike either way.
@@ -21,7 +21,7 @@ from tests.support.api import Lambda
 from wellapi.handlers.sync import sync_handler
 from wellapi.roles import SYNC_ROLE
 from wellapi.store import connections as db
-from wellapi.store.templates import to_literal
+from wellapi.store.sql import to_literal
 from welldev.database import LocalDatabase
 
 HOSTILE = [

@@ -104,10 +104,12 @@ def columns_of(text: str) -> set[tuple[str, str]]:
 def _read_shapes(resource: Resource) -> list[ReadShape]:
     rels = tuple(r.name for r in resource.relationships)
     enum = [a.name for a in resource.attributes if a.enum and a.name in resource.filters]
-    partitions = tuple(resource.attribute(enum[0]).enum) if enum else ()
+    enum_values = tuple(resource.attribute(enum[0]).enum) if enum else ()
     shapes = []
     for single, service in itertools.product((True, False), (False, True)):
-        base = ReadShape(resource.key, single, include=rels, service=service, partitions=partitions)
+        base = ReadShape(
+            resource.key, single, include=rels, service=service, enum_values=enum_values
+        )
         shapes.append(base)
         if single:
             continue
@@ -122,7 +124,7 @@ def _read_shapes(resource: Resource) -> list[ReadShape]:
                 ranges=(("created_at", "gte"), ("updated_at", "lt")),
                 cursor="after",
                 service=service,
-                partitions=partitions,
+                enum_values=enum_values,
             )
         )
         shapes += [
@@ -133,7 +135,7 @@ def _read_shapes(resource: Resource) -> list[ReadShape]:
                 relationship_filters=((name, 2),),
                 cursor="before",
                 service=service,
-                partitions=partitions,
+                enum_values=enum_values,
             )
             for name in rels
         ]

@@ -36,7 +36,7 @@ from wellapi.store.rows import (
     select_list,
 )
 from wellapi.store.shapes import ReadShape, WritePlan, WriteShape
-from wellapi.store.templates import Layout, Script, ScriptPart
+from wellapi.store.sql import Layout, Script, ScriptPart
 
 KEYS = sorted(RESOURCES) + sorted(VIEWS)
 
@@ -192,8 +192,8 @@ def emitted_in_reverse(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
 
     def reverse() -> None:
         monkeypatch.setattr("wellapi.operations.read_template", reversed_read)
-        monkeypatch.setattr("wellapi.operations.checked_write.read_template", reversed_read)
-        monkeypatch.setattr("wellapi.operations.checked_write.write_plan", reversed_write)
+        monkeypatch.setattr("wellapi.operations.conditional_write.read_template", reversed_read)
+        monkeypatch.setattr("wellapi.operations.conditional_write.write_plan", reversed_write)
 
     return reverse
 

@@ -24,7 +24,7 @@ from wellapi.http.principal import scope_statement
 from wellapi.http.proofs import scope_opening
 from wellapi.roles import API_ROLE, AUTH_ROLE, SYNC_ROLE
 from wellapi.store.connections import OPENING
-from wellapi.store.templates import to_literal
+from wellapi.store.sql import to_literal
 from welldev import database as local_db
 from welldev.claims import claims
 
@@ -406,7 +406,7 @@ ESCAPES = {
     "sign a token": "SELECT well_private.scope_token(1, 'service')",
     "sign anything": "SELECT well_private.mac('token|t1.1.service.9999999999')",
     "read the signing key": "SELECT * FROM well_private.scope_keys",
-    "read the kept answers of retried creates": "SELECT * FROM well_private.idempotency_keys",
+    "read the stored responses of retried creates": "SELECT * FROM well_private.idempotency_keys",
     "keep an answer for another principal": "INSERT INTO well_private.idempotency_keys "
     "(person_pk, principal_kind, idempotency_key, fingerprint) VALUES (1, 'service', 'k', 'f')",
     "read connector credentials": "SELECT config FROM core_api.workspace_connectors",

@@ -23,7 +23,7 @@ from tests.support import sync as s
 from tests.support.api import Lambda
 from wellapi.handlers.sync import sync_handler
 from wellapi.store import connections as db
-from wellapi.store.templates import to_literal
+from wellapi.store.sql import to_literal
 from wellapi.sync.messages import MAX_RECORD_IDS
 from welldev.database import LocalDatabase
 

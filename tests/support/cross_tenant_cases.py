@@ -612,7 +612,7 @@ CASES: Mapping[str, tuple[CaseTemplate | EachRelationship, ...]] = {
 
 def route_kind(route: Route) -> str:
     """The key of a route's cases in ``CASES``: its operation, and for a create, an update or a
-    delete, the family of the resource it writes."""
+    delete, the module of the resource it writes."""
     resource, operation = route
     if operation not in ("create", "update", "delete"):
         return operation

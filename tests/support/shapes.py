@@ -52,12 +52,12 @@ def _nonempty_subsets(names: Sequence[str]) -> list[tuple[str, ...]]:
 
 
 def _attribute_filters(resource: Resource) -> list[str]:
-    partitions = {w.partition for w in resource.walks}
+    indexed = {w.indexed_enum for w in resource.walks}
     per_attribute: list[list[str]] = []
     for name in resource.filters:
         values = resource.attribute(name).enum
-        if name in partitions:
-            # Which values a partition shows decides the text (each has its own partial index);
+        if name in indexed:
+            # Which values an indexed enum shows decides the text (each has its own partial index);
             # all of them is the default List.
             chosen = [",".join(c) for n in range(1, len(values)) for c in combinations(values, n)]
         else:

@@ -10,7 +10,7 @@
   takes and in which workspace; ``ApiRole.attempt`` with ``link_insert``, which of them the
   policies let a member scope insert; ``api_link_verdicts``, which the API's create takes.
 - ``api_create`` with ``ApiRole.attempt``: which enrolments and provider selections the API's
-  rules (their families' conditions, ``wellapi.resources.*_sql``) and the policies let a
+  rules (their modules' conditions, ``wellapi.resources.*_sql``) and the policies let a
   principal create.
 
 ``disagreements`` and ``link_disagreements`` compare them and name every row or link on which

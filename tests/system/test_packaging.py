@@ -76,7 +76,7 @@ _COMMON = (
     *(f"wellapi{m}" for m in ("", ".errors", ".roles", ".settings")),
     *("wellapi.store", "wellapi.store.connections"),
 )
-# The resources' registry and the family modules it lists, without their SQL conditions: every API
+# The resources' registry and the resource modules it lists, without their SQL conditions: every API
 # function, and the sync and sweep functions, whose ledgers are derived from it.
 _RESOURCES = tuple(
     f"wellapi.resources{m}"
@@ -91,7 +91,7 @@ _SYNC_SQL = ("wellapi.sqltext", "wellapi.sqltext.sync", "wellapi.resources.condi
 # Every API function: the handler, the request and the document, the composer of its statements.
 _API = (
     *(f"wellapi.http{m}" for m in ("", ".principal", ".proofs", ".request", ".response")),
-    *(f"wellapi.store.{m}" for m in ("rows", "shapes", "templates")),
+    *(f"wellapi.store.{m}" for m in ("rows", "shapes", "sql")),
     *(f"wellapi.sqltext{m}" for m in ("", ".statements", ".reads", ".document", ".text")),
     # The words the rules' conditions are written in; the ledgers' (a read hides a revoked
     # connector's rows).
@@ -101,12 +101,12 @@ _API = (
     *(f"wellapi.jsonapi{m}" for m in ("", ".cursor", ".document", ".ids", ".media", ".query")),
     *("wellapi.operations", "wellapi.resources.utc"),
 )
-# Every write function: the document parser and the checked write they share (with the
+# Every write function: the document parser and the conditional write they share (with the
 # statements of a retry-safe create, which its delete and update load and never send).
 _WRITE = (
     "wellapi.resources.changes",
     "wellapi.jsonapi.body",
-    "wellapi.operations.checked_write",
+    "wellapi.operations.conditional_write",
     "wellapi.store.idempotency",
 )
 INIT_MODULES: dict[str, list[str]] = {
@@ -138,7 +138,7 @@ INIT_MODULES: dict[str, list[str]] = {
             "wellapi.http.principal",
             "wellapi.http.proofs",
             "wellapi.store.rows",
-            "wellapi.store.templates",
+            "wellapi.store.sql",
         )
     ),
     "sync": sorted(
@@ -148,7 +148,7 @@ INIT_MODULES: dict[str, list[str]] = {
             "aws_lambda_powertools.utilities.data_classes",
             *("annotated_types", "pydantic", "pydantic_core", "typing_inspection"),
             *("wellapi.domain", "wellapi.resources.utc"),
-            *(f"wellapi.store.{m}" for m in ("rows", "templates")),
+            *(f"wellapi.store.{m}" for m in ("rows", "sql")),
             *("wellapi.sync", "wellapi.handlers", "wellapi.handlers.sync"),
             *("wellapi.sync.ledgers", "wellapi.sync.messages", "wellapi.sync.batches"),
             "wellapi.sync.outbox",
@@ -161,7 +161,7 @@ INIT_MODULES: dict[str, list[str]] = {
     "sweep": sorted(
         (
             *_COMMON,
-            *("wellapi.domain", "wellapi.store.rows", "wellapi.store.templates"),
+            *("wellapi.domain", "wellapi.store.rows", "wellapi.store.sql"),
             *("wellapi.sync", "wellapi.handlers", "wellapi.handlers.sweep"),
             "wellapi.handlers.scheduled",
             *("wellapi.sync.sweeper", "wellapi.sync.ledgers", "wellapi.sync.outbox"),
@@ -175,7 +175,7 @@ INIT_MODULES: dict[str, list[str]] = {
     "drain": sorted(
         (
             *_COMMON,
-            *("wellapi.store.rows", "wellapi.store.templates"),
+            *("wellapi.store.rows", "wellapi.store.sql"),
             *("wellapi.sync", "wellapi.handlers", "wellapi.handlers.drain", "wellapi.sync.drainer"),
             "wellapi.handlers.scheduled",
         )

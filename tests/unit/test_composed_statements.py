@@ -245,6 +245,6 @@ def test_a_function_serving_any_shape_never_imports_sqlalchemy(function, resourc
         assert "ranges=(('created_at', 'gte'), ('created_at', 'lt'))" in text
         # Every filter: the catalog's one relationship points back at it (no filter).
         assert ("relationship_filters=()" in text) == (resource == "provider_catalog")
-        # A partition's value is not a filter of the text but the partial indexes it scans.
-        chosen = "attribute_filters=()" not in text or "partitions=('output',)" in text
+        # An indexed enum's value is not a filter of the text but the partial indexes it scans.
+        chosen = "attribute_filters=()" not in text or "enum_values=('output',)" in text
         assert chosen == bool(description.filters)

@@ -9,7 +9,10 @@
 - every section a text names by its title (``docs/api.md, "Pages"``, ``README's "A first
   request"``, ``"CORS" in [deploy.md](deploy.md)``, ``see "CORS" below``), in the documents,
   the code, the template, the migrations and the tests, is a heading of that document or the
-  bold lead of one of its paragraphs (``**What a consumer does.**``).
+  bold lead of one of its paragraphs (``**What a consumer does.**``);
+- the glossary of ``docs/code.md`` defines at most seven words of the project's own, none of
+  them a word PostgreSQL or SAM already uses for something else, and the fields of a walk
+  and a read shape take none of those words either.
 
 ``test_doc_links.py`` holds the Markdown links themselves.
 """
@@ -213,6 +216,32 @@ def test_every_make_target_a_document_names_is_in_the_makefile() -> None:
 
 def test_every_section_a_text_names_is_in_its_document() -> None:
     assert unresolved_sections(scanned_files(ROOT), ROOT) == []
+
+
+GLOSSARY_LIMIT = 7
+# Words that already mean something to a PostgreSQL or SAM engineer: a project word must not
+# take them (a table partition, a SAM template, a plan the planner makes).
+COLLIDING_WORDS = ("partition", "template", "plan", "family")
+
+
+def _glossary() -> list[str]:
+    text = (ROOT / "docs/code.md").read_text("utf-8")
+    section = text.split("\n## Glossary\n", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"^- \*\*([^*]+)\*\*", section, flags=re.MULTILINE)
+
+
+def test_the_glossary_holds_at_most_seven_words_none_a_postgresql_or_sam_term() -> None:
+    words = _glossary()
+    assert 0 < len(words) <= GLOSSARY_LIMIT, words
+    assert not [w for w in words if any(c in w.lower() for c in COLLIDING_WORDS)], words
+
+
+def test_the_resource_descriptions_name_no_part_with_a_colliding_word() -> None:
+    from wellapi.resources import description
+    from wellapi.store import shapes
+
+    fields = {f for cls in (description.Walk, shapes.ReadShape) for f in cls.__dataclass_fields__}
+    assert not [f for f in fields if any(c in f for c in COLLIDING_WORDS)], fields
 
 
 def test_the_checks_find_what_drifted(tmp_path: Path) -> None:

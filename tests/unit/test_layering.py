@@ -132,7 +132,7 @@ def test_every_module_of_the_sync_package_has_a_layer():
 
 
 def test_every_module_of_the_resources_package_has_a_layer():
-    # A family's SQL conditions (``*_sql``) sit above every module the request path loads.
+    # A resource module's SQL conditions (``*_sql``) sit above every module the request path loads.
     modules = {m.name for m in pkgutil.iter_modules(resources.__path__)}
 
     assert {"description", "rules", "conditions", "tables", "ledgers", "ledgers_sql"} <= modules
@@ -191,7 +191,8 @@ def test_imports_against_the_contracts_are_caught(tmp_path):
     assert re.search(r"- wellapi\.handlers\.api -> wellapi\.operations \(l\.\d+\)", result.stdout)
     # The tables are SQLAlchemy's: on the request path, they would bring it in.
     assert re.search(r"wellapi\.resources\.tables -> sqlalchemy \(l\.\d+", result.stdout)
-    # A family's conditions import its check names: upside down, that import is the wrong way.
+    # A resource module's conditions import its check names: upside down, that import is the
+    # wrong way.
     assert re.search(
         r"- wellapi\.resources\.ledgers_sql -> wellapi\.resources\.ledgers \(l\.\d+\)",
         result.stdout,

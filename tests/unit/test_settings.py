@@ -221,7 +221,7 @@ os.environ = Spy(
     original.encodevalue, original.decodevalue,
 )
 
-import wellapi.settings, wellapi.store.connections, wellapi.store.templates, wellapi.errors
+import wellapi.settings, wellapi.store.connections, wellapi.store.sql, wellapi.errors
 import wellapi.resources.tables
 import wellapi.roles, wellapi.handlers.migration
 

@@ -64,7 +64,7 @@ SAME = [
     ),
     (AWC, f"page[after]={AFTER_1}", f"page[after]={AFTER_2}"),
     (AWC, f"workspace_id={U1}", f"workspaceId={U2}"),
-    # Both partitions of the direction are walked either way.
+    # Both values of the direction are walked either way.
     (AWC, "", "filter[direction]=input,output"),
     (AWC, "filter[direction]=output,input", "filter[direction]=input,output"),
     (AWC, "include=account", "include=account&fields[account]=account_name"),
@@ -102,7 +102,7 @@ DIFFERENT = [
     (AWC, f"filter[account]={U1}", f"filter[workspace_connector]={U1}"),
     (AWC, f"page[after]={AFTER_1}", f"page[before]={AFTER_1}"),
     (AWC, "", f"page[after]={AFTER_1}"),
-    # The partition's values are in the text: each has its own partial index.
+    # The indexed enum's values are in the text: each has its own partial index.
     (AWC, "filter[direction]=input", "filter[direction]=output"),
     (AWC, "", "filter[direction]=input"),
     (
@@ -179,32 +179,32 @@ REPRS = [
         shape(AWC, ""),
         "ReadShape(resource='account_workspace_connectors', single=False, include=(), "
         "sort='created_at', descending=True, relationship_filters=(), attribute_filters=(), "
-        "ranges=(), cursor=None, offset=False, service=False, partitions=('input', 'output'))",
+        "ranges=(), cursor=None, offset=False, service=False, enum_values=('input', 'output'))",
     ),
     (
         shape(WP, f"filter[is_selected]=true&filter[workspace]={U1}", service=True),
         "ReadShape(resource='workspace_providers', single=False, include=(), "
         "sort='created_at', descending=True, relationship_filters=(('workspace', 1),), "
         "attribute_filters=(('is_selected', 1),), ranges=(), cursor=None, offset=False, "
-        "service=True, partitions=())",
+        "service=True, enum_values=())",
     ),
     (
         shape(WGW, "include=created_by", single=True),
         "ReadShape(resource='workspace_group_workspaces', single=True, include=('created_by',), "
         "sort='created_at', descending=True, relationship_filters=(), attribute_filters=(), "
-        "ranges=(), cursor=None, offset=False, service=False, partitions=())",
+        "ranges=(), cursor=None, offset=False, service=False, enum_values=())",
     ),
     (
         shape(AWC, f"page[after]={AFTER_1}"),
         "ReadShape(resource='account_workspace_connectors', single=False, include=(), "
         "sort='created_at', descending=True, relationship_filters=(), attribute_filters=(), "
-        "ranges=(), cursor='after', offset=False, service=False, partitions=('input', 'output'))",
+        "ranges=(), cursor='after', offset=False, service=False, enum_values=('input', 'output'))",
     ),
     (
         shape(AWC, "page[number]=2&page[size]=5"),
         "ReadShape(resource='account_workspace_connectors', single=False, include=(), "
         "sort='created_at', descending=True, relationship_filters=(), attribute_filters=(), "
-        "ranges=(), cursor=None, offset=True, service=False, partitions=('input', 'output'))",
+        "ranges=(), cursor=None, offset=True, service=False, enum_values=('input', 'output'))",
     ),
 ]
 
@@ -307,7 +307,7 @@ def test_read_params_fill_every_slot_of_the_composed_statement(key, query, servi
     # Every slot but the document's own values (``document_values``: fields and links).
     document = {s for s in slots if s.startswith(("show_", "any_"))} | {LINK_BASE, LINK_SUFFIX}
     assert slots - document <= set(params)
-    # Only the partition's values are in the text rather than in a slot.
+    # Only the indexed enum's values are in the text rather than in a slot.
     assert {p for p in params if p not in slots} <= {"attr_direction_0"}
 
 

@@ -1,13 +1,13 @@
 """No module of the shipped package splices a value into the text of a statement.
 
-Values reach SQL in one way: a ``%(name)s`` slot of a ``Template``
-(``wellapi.store.templates``), filled at run time by ``Template.render`` through ``to_literal``.
+Values reach SQL in one way: a ``%(name)s`` slot of a ``Statement``
+(``wellapi.store.sql``), filled at run time by ``Statement.render`` through ``to_literal``.
 A statement's text is composed from fixed parts (identifiers and conditions from the
 resources' descriptions, the ledgers, module constants, other composed text) and holds no
 value of a request or a message.
 
 What the check reads, statically, in every module under ``layers/shared/wellapi`` but the
-renderer (``store/templates.py``, whose one job is to turn values into literals). A string
+renderer (``store/sql.py``, whose one job is to turn values into literals). A string
 expression "reads as SQL" when its fixed text holds an upper-case SQL keyword (``SELECT``,
 ``WHERE``, ``VALUES``, ``LIMIT``...), a cast (``::``), the schema's name, a ``pg_`` function,
 ``decode(`` or ``interval``:
@@ -33,7 +33,7 @@ What it does not see: a value that arrives as a ``str`` parameter, or under anot
 and is put into the text as it is (a ``str`` is also what every composed fragment is, so its
 origin would need a data-flow analysis); a value turned into text in one statement and put
 into SQL in another (``text = str(pk)``, then ``f"... {text}"``), unless the turning is a join
-(rule 5). Rendered statements joined to one another (a script, the re-read a kept answer
+(rule 5). Rendered statements joined to one another (a script, the re-read a stored response
 wraps) are text every value of which went through a slot. What it misses is held by the rule
 the modules follow (``wellapi.sqltext``: a text composed by a function of fixed choices,
 cached, its values only in slots) and by the database tests that send hostile text through
@@ -57,7 +57,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "layers" / "shared" / "wellapi"
 # The renderer: the one place a value becomes SQL text.
-RENDERER = PACKAGE / "store" / "templates.py"
+RENDERER = PACKAGE / "store" / "sql.py"
 
 _READS_AS_SQL = re.compile(
     r"\b(SELECT|INSERT|UPDATE|DELETE|WHERE|VALUES|LIMIT|FROM|JOIN|SET|INTERVAL)\b"

@@ -29,7 +29,7 @@ DOCUMENT_CALLS = (
     ("wellapi.operations.read", "collection_document"),
     ("wellapi.operations.related", "related_document"),
     ("wellapi.operations.related", "relationship_document"),
-    ("wellapi.operations.checked_write", "resource_document"),
+    ("wellapi.operations.conditional_write", "resource_document"),
 )
 PARTS = ("database", "decoding", "document", "handler")
 # The handler's whole time against its statements' database time (issues #32, #41), both

@@ -34,7 +34,7 @@ from typing import Any
 
 from wellapi.http.proofs import proof_mac
 from wellapi.roles import API_ROLE
-from wellapi.store.templates import to_literal
+from wellapi.store.sql import to_literal
 from welldev.bench.config import Config
 from welldev.bench.databases import BenchDatabase
 from welldev.bench.harness import note, taking_turns

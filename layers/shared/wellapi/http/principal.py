@@ -30,7 +30,7 @@ from wellapi.errors import (
 )
 from wellapi.http.proofs import is_scope_token, scope_opening
 from wellapi.store.rows import ScopeRow, column_list
-from wellapi.store.templates import ScriptPart, Template
+from wellapi.store.sql import ScriptPart, Statement
 
 PrincipalKind = Literal["member", "service"]
 # Set by the authorizer when it could not reach the database to check the key.
@@ -92,7 +92,7 @@ class Principal:
 
 
 # ``set_scope`` for a workspace, as the person and kind the proof names: one ``ScopeRow``.
-SET_SCOPE = Template(
+SET_SCOPE = Statement(
     f"SELECT {column_list(ScopeRow._fields)} FROM core_api.set_scope(%(workspace_id)s)"
 )
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from wellapi.store.templates import Template
+from wellapi.store.sql import Statement
 
 # The scope token's format (revision 0014): anything else is refused before any SQL is sent.
 SCOPE_TOKEN = re.compile(r"t1\.[0-9]{1,18}\.(?:member|service)\.[0-9]{1,12}\.[0-9a-f]{64}")
@@ -30,8 +30,8 @@ KEY_PREFIX = re.compile(r"[a-z2-7]{12}")
 # The context's format: the backend's pid and the transaction's start in microseconds.
 CONTEXT = re.compile(r"[0-9]{1,10}\.[0-9]{1,20}")
 # The statements that open a request's statements, or a key check, with a proof.
-PROVE_SCOPE = Template("CALL core_api.prove_scope(%(proof)s);")
-PROVE_KEY = Template("CALL core_api.prove_key(%(proof)s);")
+PROVE_SCOPE = Statement("CALL core_api.prove_scope(%(proof)s);")
+PROVE_KEY = Statement("CALL core_api.prove_key(%(proof)s);")
 
 
 def is_scope_token(value: object) -> bool:

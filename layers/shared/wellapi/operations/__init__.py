@@ -7,7 +7,7 @@ what it reads from a request (``RequestSpec``), and a function file imports the 
 to its SQL. The handler parses the request once (``wellapi.http.request.parse_request``) and the
 operation runs on that ``ParsedRequest``. A function loads only its own operation's module (a read
 never loads the write path and its SQL builders); what several share is here (the read every
-answer is made of) or in ``checked_write`` (the write every write route makes), never in another
+answer is made of) or in ``conditional_write`` (the write every write route makes), never in another
 operation's module. ``wellapi.operations.registry`` lists them all, for what needs every
 route (the template, the OpenAPI document, the tests); no function imports it.
 """
@@ -31,7 +31,7 @@ from wellapi.sqltext.statements import read_template, total_template
 from wellapi.store import connections
 from wellapi.store.rows import ReadRow
 from wellapi.store.shapes import ReadShape, read_params
-from wellapi.store.templates import Script, ScriptPart
+from wellapi.store.sql import Script, ScriptPart
 
 Run = Callable[[ParsedRequest], Response]
 

@@ -31,7 +31,7 @@ from wellapi.operations import (
 from wellapi.resources.feed import CHANGE_PAIRS
 from wellapi.store import connections
 from wellapi.store.feed import expired_statement, page_statement
-from wellapi.store.templates import Script, ScriptPart
+from wellapi.store.sql import Script, ScriptPart
 
 # The name of the cursor check's part in the request's script.
 EXPIRED_PART = "expired"

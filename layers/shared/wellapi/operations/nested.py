@@ -23,7 +23,13 @@ from wellapi.operations import (
     Operation,
     document_params,
 )
-from wellapi.operations.checked_write import create_one, delete_one, may_write, respond, run_write
+from wellapi.operations.conditional_write import (
+    create_one,
+    delete_one,
+    may_write,
+    respond,
+    run_write,
+)
 from wellapi.store.shapes import ReadShape, WriteShape, read_params, write_params
 
 # What selecting means: the route sets it, and a document may only repeat it.

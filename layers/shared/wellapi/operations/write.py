@@ -1,4 +1,4 @@
-"""Create, Update and Delete: one round trip each (``wellapi.operations.checked_write``)."""
+"""Create, Update and Delete: one round trip each (``wellapi.operations.conditional_write``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from wellapi.http.request import ROW_ID, ParsedRequest, RequestSpec
 from wellapi.http.response import Response
 from wellapi.jsonapi.body import CREATE_BODY, UPDATE_BODY
 from wellapi.operations import Operation
-from wellapi.operations.checked_write import create_one, delete_one, may_write, write_one
+from wellapi.operations.conditional_write import create_one, delete_one, may_write, write_one
 from wellapi.resources import Resource
 
 

@@ -1,5 +1,5 @@
-"""The resources: one module per family, each holding its descriptions, its rules and (in a
-``*_sql`` sibling the request path never imports) its rules as SQL conditions.
+"""The resources: one module per group of resources, each holding its descriptions, its rules
+and (in a ``*_sql`` sibling the request path never imports) its rules as SQL conditions.
 
     description   what a resource is (Resource, Attribute, Parent, Relationship, Walk, ...)
     rules         what a rule is (Rules, CheckName, the member checks' prefixes)

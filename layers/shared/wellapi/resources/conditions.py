@@ -1,12 +1,12 @@
 """What a rule is as SQL: a named condition a write's one statement evaluates, what it may
-look at, and the words the family modules' conditions are written in (the scope's person and
+look at, and the words the resource modules' conditions are written in (the scope's person and
 workspace, an ``EXISTS``).
 
-Every check has a name (a ``CheckName`` of its family module, or a member check of
+Every check has a name (a ``CheckName`` of its resource module, or a member check of
 ``wellapi.resources.rules``); when it is false the client gets what the resource's rules
 answer for that name. A condition is SQL text: identifiers come from the resources'
 descriptions only, values from a request only through ``%(name)s`` slots
-(``wellapi.store.templates``), so no request can change the text.
+(``wellapi.store.sql``), so no request can change the text.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def qualified(table: str) -> str:
 
 
 def slot(name: str, cast: str | None = None) -> str:
-    """Where a value goes (``Template``), with the type it is read as when the context alone
+    """Where a value goes (``Statement``), with the type it is read as when the context alone
     does not say (a boolean on its own, an instant compared with a bound, a UUID)."""
     return f"%({name})s" + (f"::{cast}" if cast else "")
 

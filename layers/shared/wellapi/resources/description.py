@@ -1,7 +1,7 @@
 """What a resource is: the types every resource's description is made of.
 
 The engine (queries, documents, handlers, the OpenAPI document) reads only these; each
-resource's own description is in its family's module (``wellapi.resources.<family>``), and the
+resource's own description is in its resource module (``wellapi.resources.<module>``), and the
 registry (``wellapi.resources``) lists them.
 """
 
@@ -89,14 +89,14 @@ class Walk:
     0011): a walk (docs/code.md, "Glossary").
 
     The List reads at most a page of rows for each parent of ``relationship`` it reads, each an
-    index scan in the page's order, and merges those pages. With a ``partition`` (an enum
-    attribute, not a table partition) there is one partial index per value, and the List scans
-    the index of each value it shows; such a walk is a List's default. Without one, the walk is
+    index scan in the page's order, and merges those pages. With an ``indexed_enum`` (an enum
+    attribute with one partial index per value), the List scans the index of each value it
+    shows; such a walk is a List's default. Without one, the walk is
     taken when the List names parents of ``relationship`` in its filter.
     """
 
     relationship: str
-    partition: str | None = None
+    indexed_enum: str | None = None
 
 
 @dataclass(frozen=True)
@@ -135,8 +135,8 @@ class Resource:
 
     @property
     def default_walk(self) -> Walk | None:
-        """The walk of a List that names no parent to walk: the one with a partition."""
-        return next((w for w in self.walks if w.partition is not None), None)
+        """The walk of a List that names no parent to walk: the one by enum value."""
+        return next((w for w in self.walks if w.indexed_enum is not None), None)
 
     @property
     def field_names(self) -> tuple[str, ...]:

@@ -1,6 +1,6 @@
 """The tables the junctions point at, each served as a resource of its own type when included.
 
-Shared by the family modules (a workspace is the parent of an enrolment and of a workspace
+Shared by the resource modules (a workspace is the parent of an enrolment and of a workspace
 provider); their tables are in ``wellapi.resources.tables``, as every table is.
 """
 

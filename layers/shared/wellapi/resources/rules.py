@@ -3,9 +3,9 @@ failed check answers, as the client meets them.
 
 A check is a condition evaluated inside the write's one statement; the write happens only when
 every one holds, so a rejected request writes nothing. Its SQL is in the conditions module of
-the resource's family (``wellapi.resources.<family>_sql``), under the same name: a
-``CheckName`` member of the family module, which both its rules and its conditions import.
-This module and the families' rules hold no SQL.
+the resource's module (``wellapi.resources.<module>_sql``), under the same name: a
+``CheckName`` member of the resource module, which both its rules and its conditions import.
+This module and the resource modules' rules hold no SQL.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ READ_ONLY_PREFIX = "read_only_"
 
 
 class CheckName(StrEnum):
-    """The names of a resource family's own checks: each family module subclasses it.
+    """The names of a resource module's own checks: each resource module subclasses it.
 
     A member is its name as a string (``check_<name>`` labels the outcome row's column, and a
     composed plan lists it), so the rules compare a plan's check with it directly.
@@ -45,7 +45,7 @@ class Rules:
     patch_allowed = True
     # The columns of the live-row unique index an upsert resolves conflicts on.
     upsert_key: tuple[str, ...] = ()
-    # What the change record of each write says happened (revision 0019): a family names
+    # What the change record of each write says happened (revision 0019): a resource module names
     # its create and delete in its own words.
     change_kinds: Mapping[str, ChangeKind] = MappingProxyType(
         {"create": ChangeKind.CHANGED, "update": ChangeKind.CHANGED, "delete": ChangeKind.REMOVED}

@@ -7,7 +7,7 @@ descriptions, in small parts (no SQL toolkit: a function imports nothing to buil
     statements  a shape's statement, composed the first time a function serves it (cached)
 
 Identifiers come only from the descriptions (``wellapi.resources``), values only through the
-``%(name)s`` slots of a ``Template`` (``wellapi.store.templates``). The rules' conditions are
-the families' ``wellapi.resources.<family>_sql`` modules, in the same words
+``%(name)s`` slots of a ``Statement`` (``wellapi.store.sql``). The rules' conditions are
+the resources' ``wellapi.resources.<module>_sql`` modules, in the same words
 (``wellapi.resources.conditions``).
 """

@@ -33,7 +33,7 @@ from wellapi.store.rows import (
     linkage_label,
 )
 from wellapi.store.shapes import ReadShape
-from wellapi.store.templates import Layout, Template
+from wellapi.store.sql import Layout, Statement
 
 # How each kind of attribute's value is read from a slot where nothing else says its type.
 SLOT_TYPES = {"datetime": "TIMESTAMPTZ", "boolean": "BOOLEAN", "integer": "INTEGER"}
@@ -190,12 +190,12 @@ def after_cursor(shape: ReadShape, alias: str) -> str:
     return f"({sort}, {row_id}) {way} ({slot('cursor_value')}, {slot('cursor_id')})"
 
 
-def _partition_filter(resource: Resource, shape: ReadShape, alias: str) -> list[str]:
+def _enum_filter(resource: Resource, shape: ReadShape, alias: str) -> list[str]:
     walk = resource.default_walk
-    if walk is None or walk.partition is None or not shape.partitions:
+    if walk is None or walk.indexed_enum is None or not shape.enum_values:
         return []
-    column = f"{alias}.{resource.attribute(walk.partition).column}"
-    return [f"{column} IN ({', '.join(constant(v) for v in shape.partitions)})"]
+    column = f"{alias}.{resource.attribute(walk.indexed_enum).column}"
+    return [f"{column} IN ({', '.join(constant(v) for v in shape.enum_values)})"]
 
 
 def row_filters(shape: ReadShape, alias: str) -> list[str]:
@@ -211,7 +211,7 @@ def row_filters(shape: ReadShape, alias: str) -> list[str]:
         cast = SLOT_TYPES.get(attribute.kind)
         values = ", ".join(slot(f"attr_{name}_{i}", cast) for i in range(count))
         conditions.append(f"{attribute_column(attribute, alias)} IN ({values})")
-    conditions += _partition_filter(resource, shape, alias)
+    conditions += _enum_filter(resource, shape, alias)
     for name, operator in shape.ranges:
         attribute = resource.attribute(name)
         value = slot(f"range_{name}_{operator}", SLOT_TYPES.get(attribute.kind))
@@ -225,7 +225,7 @@ def row_filters(shape: ReadShape, alias: str) -> list[str]:
 
 def _walk_branch(shape: ReadShape, walk: Walk, value: str | None, limit: str) -> str:
     """One LATERAL branch of a walk: up to ``limit`` live rows of one walked parent (``w``)
-    and, for a partitioned walk, one partition value, read in the page's order."""
+    and, for a walk by enum value, one value, read in the page's order."""
     resource = resource_named(shape.resource)
     rel = resource.relationship(walk.relationship)
     x = f"x_{value or 'all'}"
@@ -235,15 +235,15 @@ def _walk_branch(shape: ReadShape, walk: Walk, value: str | None, limit: str) ->
     # through another parent (a record) is checked for its own connector.
     live = [f"{x}.deleted_at IS NULL"] if walks_connector else live_row_conditions(resource, x)
     conditions = [f"{x}.{rel.column} = w.pk", *live]
-    if walk.partition is not None and value is not None:
-        column = resource.attribute(walk.partition).column
+    if walk.indexed_enum is not None and value is not None:
+        column = resource.attribute(walk.indexed_enum).column
         # Equal to the partial index's predicate, so the planner can prove it.
         conditions.append(f"{x}.{column} = {constant(value)}")
     rest = replace(
         shape,
         relationship_filters=tuple(f for f in shape.relationship_filters if f[0] != rel.name),
-        # A partitioned walk says the partition in each branch; another filters on it.
-        partitions=() if walk.partition else shape.partitions,
+        # A walk by enum value names its value in each branch; another filters on them.
+        enum_values=() if walk.indexed_enum else shape.enum_values,
     )
     conditions += row_filters(rest, x)
     source = f"{qualified(resource.table.name)} AS {x}"
@@ -262,16 +262,16 @@ def walked_rows(shape: ReadShape, walk: Walk, *, limit: str = "limit", ordered: 
     """A page of the resource's rows, read at most a page per walked parent (``Walk``).
 
     For each parent walked (the tenant's connectors, or the records the filter names) and each
-    partition value the List shows, a LATERAL subquery reads up to ``limit`` live rows from an
-    index in the page's order, starting at the cursor; the outer query merges them and keeps
+    value of its indexed enum the List shows, a LATERAL subquery reads up to ``limit`` live rows
+    from an index in the page's order, starting at the cursor; the outer query merges them and keeps
     the first ``limit`` (after the ``offset`` rows a numbered page skips, which each branch
-    reads too). Rows read: at most (``limit`` + ``offset``) x parents x partition values,
+    reads too). Rows read: at most (``limit`` + ``offset``) x parents x enum values,
     whatever the tenant holds. Unordered (``ordered=False``, the total's walk), the outer query
     merges nothing: it stops at ``limit`` rows, however many parents are left to walk.
     """
     resource = resource_named(shape.resource)
     rel = resource.relationship(walk.relationship)
-    values = shape.partitions if walk.partition else (None,)
+    values = shape.enum_values if walk.indexed_enum else (None,)
     branches = [f"({_walk_branch(shape, walk, value, limit)})" for value in values]
     pages = " UNION ALL ".join(branches)
     walked = [
@@ -352,7 +352,7 @@ def read_text(shape: ReadShape) -> tuple[str, Layout]:
     return select(selected, source, where, order=order, limit=limit), layout
 
 
-def compose_read(shape: ReadShape) -> tuple[Template, Layout]:
+def compose_read(shape: ReadShape) -> tuple[Statement, Layout]:
     """The template of a read and where its values sit (``wellapi.sqltext.statements``)."""
     text, layout = read_text(shape)
     return template(text), layout
@@ -382,6 +382,6 @@ def total_text(shape: ReadShape) -> str:
     return select(["count(*) AS total"], f"({rows}) AS counted")
 
 
-def compose_total(shape: ReadShape) -> Template:
+def compose_total(shape: ReadShape) -> Statement:
     """The template of a List's total (``total_text``)."""
     return template(total_text(shape))

@@ -13,17 +13,17 @@ from functools import lru_cache
 
 from wellapi.sqltext.reads import compose_read, compose_total
 from wellapi.store.shapes import ReadShape, WritePlan, WriteShape
-from wellapi.store.templates import Layout, Template
+from wellapi.store.sql import Layout, Statement
 
 
 @lru_cache(maxsize=1024)
-def read_template(shape: ReadShape) -> tuple[Template, Layout]:
+def read_template(shape: ReadShape) -> tuple[Statement, Layout]:
     """A List's or Retrieve's statement, and where its values sit."""
     return compose_read(shape)
 
 
 @lru_cache(maxsize=1024)
-def total_template(shape: ReadShape) -> Template:
+def total_template(shape: ReadShape) -> Statement:
     """A List's bounded total (``wellapi.sqltext.reads.total_text``)."""
     return compose_total(shape)
 

@@ -1,5 +1,5 @@
 """The two things every composed statement is made with: a SELECT from its clauses, and the
-``Template`` of a finished text (every slot it names, unset until a request fills it)."""
+``Statement`` of a finished text (every slot it names, unset until a request fills it)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 
 from wellapi.resources.conditions import all_of
-from wellapi.store.templates import Template
+from wellapi.store.sql import Statement
 
 _SLOT = re.compile(r"%\((\w+)\)s")
 
@@ -33,6 +33,6 @@ def select(
     return text
 
 
-def template(text: str) -> Template:
-    """A statement's ``Template``: a slot a request leaves unset renders as NULL."""
-    return Template(text, dict.fromkeys(sorted(set(_SLOT.findall(text)))))
+def template(text: str) -> Statement:
+    """A statement's ``Statement``: a slot a request leaves unset renders as NULL."""
+    return Statement(text, dict.fromkeys(sorted(set(_SLOT.findall(text)))))

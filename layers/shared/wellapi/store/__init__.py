@@ -1,9 +1,9 @@
 """Run-time SQL and the database, without SQLAlchemy: what every request and sync message runs.
 
 connections  the database connections of one execution environment
-templates    SQL text for the simple query protocol: templates, scripts, literals
+sql          SQL text for the simple query protocol: statements, scripts, literals
 rows         the rows statements answer with, and the labels of their columns
-idempotency  a retry-safe create's statements: the key's claim, the answer kept, read back
+idempotency  a retry-safe create's statements: the key's claim, the response stored, read back
 shapes       what decides a statement's text, apart from its values (``wellapi.sqltext``
              composes the text of each)
 certs/       the RDS certificate bundles ``connections`` verifies the server with

@@ -19,7 +19,7 @@ The statement writes each record's JSON:API resource object itself, as the reads
 (``wellapi.sqltext.document``): every value is JSON text made by PostgreSQL. Its text is
 composed once per shape (a cursor or none, how many (type, change) pairs, a sync run or none)
 and its values (the cursor's place, the page's size, the pairs, the sync run id) go through
-the slots of its ``Template``, as every statement's do.
+the slots of its ``Statement``, as every statement's do.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from functools import lru_cache
 from typing import Any
 
 from wellapi.resources.conditions import slot
-from wellapi.store.templates import Template
+from wellapi.store.sql import Statement
 
 # The labels of a page's columns: the record's id (its place), and its resource object.
 FEED_COLUMNS = ("id", "document")
@@ -92,7 +92,7 @@ def _page(after: bool, pairs: int | None, sync_run: bool) -> str:
 
 
 @lru_cache(maxsize=128)
-def page_template(after: bool, pairs: int | None, sync_run: bool) -> Template:
+def page_template(after: bool, pairs: int | None, sync_run: bool) -> Statement:
     """A page's statement: after a cursor's place or from the start, of ``pairs`` (type,
     change) pairs (None: no such filter; 0: nothing can match), of one sync run or of all."""
     record_id = "c.xid::text || '-' || c.pk::text"
@@ -112,7 +112,7 @@ def page_template(after: bool, pairs: int | None, sync_run: bool) -> Template:
         f"'relationships', json_build_object('workspace', {workspace}))::text"
     )
     page = _page(after, pairs, sync_run)
-    return Template(
+    return Statement(
         f"SELECT {record_id} AS id, {document} AS document FROM ({page}) c, "
         "(SELECT workspace_id::text AS id FROM core_api.workspaces "
         f"WHERE pk = {SCOPED_WORKSPACE}) w ORDER BY c.xid, c.pk"
@@ -149,7 +149,7 @@ def page_statement(
 
 
 # Whether retention pruned a record after the place in the scoped workspace.
-EXPIRED = Template(
+EXPIRED = Statement(
     "SELECT EXISTS (SELECT 1 FROM core_api.change_feed_pruned p "
     f"WHERE p.workspace_pk = {SCOPED_WORKSPACE} AND (p.xid, p.pk) > {PLACE})"
 )

@@ -26,7 +26,7 @@ from pg8000.converters import PG_TYPES, string_in
 
 from wellapi.resources.conditions import constant, qualified, slot
 from wellapi.store.rows import ID_LABEL, ReadRow
-from wellapi.store.templates import Layout, ScriptPart, Template
+from wellapi.store.sql import Layout, ScriptPart, Statement
 
 # The names of the two parts in a request's script.
 CLAIM_PART = "idempotency claim"
@@ -47,11 +47,11 @@ class KeptAnswer(NamedTuple):
     rows: list[list[list[Any]]]
 
 
-CLAIM = Template(
+CLAIM = Statement(
     "SELECT replayed, answer_status, answer_rows FROM "
     "core_api.claim_idempotency_key(%(key)s, %(fingerprint)s)"
 )
-# Where the kept answer ends, after the re-read it wraps.
+# Where the stored response ends, after the re-read it wraps.
 _ANSWER_CLOSING = ") r))"
 
 
@@ -69,11 +69,11 @@ def _encoded(label: str) -> str:
 
 
 @lru_cache(maxsize=64)
-def answer_opening(table: str, labels: tuple[str, ...]) -> Template:
-    """The kept answer up to the re-read it wraps (a read of ``table`` with ``labels``): the
+def answer_opening(table: str, labels: tuple[str, ...]) -> Statement:
+    """The stored response up to the re-read it wraps (a read of ``table`` with ``labels``): the
     key in the slot ``key``, the id a created row has in ``minted``."""
     row = ", ".join(_encoded(label) for label in labels)
-    return Template(
+    return Statement(
         "SELECT answer_status, answer_rows FROM core_api.remember_idempotent_answer("
         f"{slot('key')}, {constant(qualified(table))}::regclass, "
         "(SELECT jsonb_build_object("

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from wellapi.resources import Resource, Walk, resource_named
-from wellapi.store.templates import Template
+from wellapi.store.sql import Statement
 
 if TYPE_CHECKING:  # a read function never loads what a write document holds
     from wellapi.resources.changes import ResourceDocument, WriteKind
@@ -95,9 +95,9 @@ class ReadShape:
     offset: bool = False
     # Service principals act across workspaces: no tenant condition (RLS says the same).
     service: bool = False
-    # For a resource with a walk: the values of its partition attribute the List may show, in
+    # For a resource with a walk: the values of its indexed enum the List may show, in
     # the text (each value has its own partial index, which the planner matches on the text).
-    partitions: tuple[str, ...] = ()
+    enum_values: tuple[str, ...] = ()
 
     @classmethod
     def of(
@@ -105,14 +105,14 @@ class ReadShape:
     ) -> ReadShape:
         cursor = "after" if query.after else "before" if query.before else None
         attribute_filters = query.attribute_filters
-        partitions: tuple[str, ...] = ()
+        enum_values: tuple[str, ...] = ()
         walk = resource.default_walk
-        if walk is not None and walk.partition is not None:
-            partition = walk.partition
-            chosen = dict(attribute_filters).get(partition)
-            allowed = resource.attribute(partition).enum
-            partitions = tuple(v for v in allowed if chosen is None or v in chosen)
-            attribute_filters = tuple((n, v) for n, v in attribute_filters if n != partition)
+        if walk is not None and walk.indexed_enum is not None:
+            indexed = walk.indexed_enum
+            chosen = dict(attribute_filters).get(indexed)
+            allowed = resource.attribute(indexed).enum
+            enum_values = tuple(v for v in allowed if chosen is None or v in chosen)
+            attribute_filters = tuple((n, v) for n, v in attribute_filters if n != indexed)
         return cls(
             resource=resource.key,
             single=single,
@@ -126,7 +126,7 @@ class ReadShape:
             cursor=cursor,
             offset=query.offset > 0 and not single,
             service=service,
-            partitions=partitions,
+            enum_values=enum_values,
         )
 
     @property
@@ -154,9 +154,9 @@ class ReadShape:
             return None
         named = {name for name, _ in self.relationship_filters}
         for walk in resource.walks:
-            if walk.partition is None and walk.relationship in named:
+            if walk.indexed_enum is None and walk.relationship in named:
                 return walk
-            if walk.partition is not None and named <= {walk.relationship}:
+            if walk.indexed_enum is not None and named <= {walk.relationship}:
                 return walk
         return None
 
@@ -225,7 +225,7 @@ class WriteShape:
 class WritePlan:
     """A write's composed statement, and how to read its outcome row (``WriteOutcome``)."""
 
-    template: Template
+    template: Statement
     # The rules' check names (``wellapi.resources.rules``), in the order their failures are
     # reported.
     checks: tuple[str, ...]

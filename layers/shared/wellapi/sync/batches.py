@@ -40,7 +40,7 @@ deletes the receipt it inserted, so its redeliveries are judged again.
 
 Every statement's text is composed once per shape (a message's type and ledger, how many
 connectors or receipts) and cached; every value of a message reaches it through a slot of its
-``Template`` (``wellapi.store.templates``), as the API's statements do.
+``Statement`` (``wellapi.store.sql``), as the API's statements do.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ from wellapi.sqltext.sync import (
 )
 from wellapi.store import connections
 from wellapi.store.rows import select_list
-from wellapi.store.templates import Script, ScriptPart, Template, numbered
+from wellapi.store.sql import Script, ScriptPart, Statement, numbered
 from wellapi.sync.ledgers import LEDGERS
 from wellapi.sync.messages import (
     ConnectorRevoked,
@@ -122,7 +122,7 @@ class ResolvedRow(NamedTuple):
 
 
 @lru_cache(maxsize=256)
-def resolve_template(kinds: tuple[str, ...]) -> Template:
+def resolve_template(kinds: tuple[str, ...]) -> Statement:
     """``resolve``'s statement for a batch naming records of ``kinds``, one per (connector,
     record type) it names, in order: the connectors fill ``connectors``, the ``i``-th group
     ``connector_i`` and ``ids_i``."""
@@ -160,7 +160,7 @@ def resolve_template(kinds: tuple[str, ...]) -> Template:
             f"WHERE {workspace} IS NOT NULL AND (r.pk IS NULL OR r.deleted_at IS NOT NULL "
             f"OR r.workspace_pk <> {workspace})"
         )
-    return Template(" UNION ALL ".join(parts))
+    return Statement(" UNION ALL ".join(parts))
 
 
 def resolve(messages: Sequence[AnyMessage], *, pool: Any = None) -> Resolution:
@@ -301,7 +301,7 @@ def check(message: AnyMessage, resolution: Resolution) -> Planned:
 
 
 @lru_cache(maxsize=256)
-def locks_template(exclusive: tuple[bool, ...], statement_timeout: bool) -> Template:
+def locks_template(exclusive: tuple[bool, ...], statement_timeout: bool) -> Statement:
     """One advisory lock per connector, in the order given (``lock_i``), each exclusive or
     shared as ``exclusive`` says; first the statement timeout (``statement_timeout``) when one
     is set. The calls of one target list run left to right, so the order is the one written."""
@@ -311,7 +311,7 @@ def locks_template(exclusive: tuple[bool, ...], statement_timeout: bool) -> Temp
     ]
     if statement_timeout:
         calls.insert(0, f"set_config('statement_timeout', {slot('statement_timeout')}, true)")
-    return Template(f"SELECT {', '.join(calls)}")
+    return Statement(f"SELECT {', '.join(calls)}")
 
 
 def lock_connectors(planned: Sequence[Planned], *, statement_timeout_ms: int | None = None) -> str:
@@ -344,14 +344,14 @@ RECEIPT_COLUMNS = (
 
 
 @lru_cache(maxsize=64)
-def receipts_template(count: int) -> Template:
+def receipts_template(count: int) -> Statement:
     """Insert ``count`` receipts; a key already there is left as it is."""
     casts = {"occurred_at": "timestamptz"}
     rows = ",\n".join(
         "(" + ", ".join(slot(f"{c}_{i}", casts.get(c)) for c in RECEIPT_COLUMNS) + ")"
         for i in range(count)
     )
-    return Template(
+    return Statement(
         f"INSERT INTO core_api.sync_receipts ({', '.join(RECEIPT_COLUMNS)}) "
         f"VALUES {rows} ON CONFLICT (workspace_connector_pk, idempotency_key) DO NOTHING"
     )
@@ -374,7 +374,7 @@ def receipts(first: Sequence[Planned]) -> str:
     return receipts_template(len(first)).render(params)
 
 
-def _prune(table: str, column: str, key: str) -> Template:
+def _prune(table: str, column: str, key: str) -> Statement:
     """Delete up to ``count`` rows of ``table`` whose ``column`` is older than ``kept`` (both
     slots).
 
@@ -384,7 +384,7 @@ def _prune(table: str, column: str, key: str) -> Template:
     lock = (
         f"pg_try_advisory_xact_lock({LOCK_CLASS}, hashtext({constant(f'core_api.{table} prune')}))"
     )
-    return Template(
+    return Statement(
         f"DELETE FROM core_api.{table} WHERE (SELECT {lock}) AND ({key}) IN (SELECT {key} "
         f"FROM core_api.{table} WHERE {column} < now() - interval {slot('kept')} "
         f"ORDER BY {column} LIMIT {slot('count')})"
@@ -470,7 +470,7 @@ APPLYING = f"(SELECT verdict FROM verdict) = {constant(Verdict.APPLIED)}"
 
 
 @lru_cache(maxsize=16)
-def message_template(message_type: str, record_type: str | None) -> Template:
+def message_template(message_type: str, record_type: str | None) -> Statement:
     """The statement of a message of ``message_type`` (of a ledger, ``record_type``, when it
     links or unlinks), whose slots ``message_params`` fills."""
     linking = message_type == "provenance.linked"
@@ -496,7 +496,7 @@ def message_template(message_type: str, record_type: str | None) -> Template:
         f"WHERE workspace_connector_pk = {CONNECTOR_PK_SLOT} "
         f"AND idempotency_key = {IDEMPOTENCY_KEY_SLOT})",
     )
-    return Template(f"WITH {', '.join(parts)} SELECT {outcome}")
+    return Statement(f"WITH {', '.join(parts)} SELECT {outcome}")
 
 
 def message_params(planned: Planned) -> dict[str, Any]:
@@ -617,10 +617,10 @@ def _unlink_parts(record_type: str) -> list[str]:
 
 
 @lru_cache(maxsize=2)
-def declaration_template(revocation: bool) -> Template:
+def declaration_template(revocation: bool) -> Statement:
     """What the database records of a message's changes: its run (a revocation has none), its
     key, its time."""
-    return Template(
+    return Statement(
         declared(
             ActorKind.SYNC,
             occurred_at=OCCURRED_AT_SLOT,

@@ -37,7 +37,7 @@ from typing import Any, NamedTuple, Protocol
 
 from wellapi.store import connections
 from wellapi.store.rows import select_list
-from wellapi.store.templates import Script, ScriptPart, Template, numbered, slots
+from wellapi.store.sql import Script, ScriptPart, Statement, numbered, slots
 
 # The events' source, and the version of their detail (docs/schemas/change-event.schema.json).
 SOURCE = "well.junctions"
@@ -93,7 +93,7 @@ DETAIL_FIELDS = {
 
 
 @lru_cache(maxsize=64)
-def unsent_template(stopped: int) -> Template:
+def unsent_template(stopped: int) -> Statement:
     """Up to ``limit`` records behind the horizon, as events, the workspaces of the slots
     ``stopped_0`` ... ``stopped_<stopped - 1>`` left out."""
     detail = ", ".join(f"'{name}', {sql}" for name, sql in DETAIL_FIELDS.items())
@@ -106,7 +106,7 @@ def unsent_template(stopped: int) -> Template:
         detail=f"json_build_object({detail})::text",
     )
     left_out = f"AND c.workspace_pk NOT IN ({slots('stopped', stopped)}) " if stopped else ""
-    return Template(
+    return Statement(
         f"SELECT {columns} FROM core_api.change_records c "
         "JOIN core_api.workspaces w ON w.pk = c.workspace_pk "
         "WHERE c.sent_at IS NULL AND c.xid < (SELECT pg_snapshot_xmin(pg_current_snapshot())) "
@@ -127,9 +127,9 @@ def read_script(*, limit: int = CYCLE_RECORDS, stopped: Sequence[int] = ()) -> S
 
 
 @lru_cache(maxsize=CYCLE_RECORDS + 1)
-def mark_template(count: int) -> Template:
+def mark_template(count: int) -> Statement:
     """Mark the ``count`` records of the slots ``pk_<i>`` sent, and commit."""
-    return Template(
+    return Statement(
         "UPDATE core_api.change_records SET sent_at = clock_timestamp() "
         f"WHERE pk IN ({slots('pk', count)}) AND sent_at IS NULL; COMMIT"
     )

@@ -18,7 +18,7 @@ from typing import Any
 
 from wellapi.domain import CHANGE_RETENTION_DAYS
 from wellapi.store import connections
-from wellapi.store.templates import Template
+from wellapi.store.sql import Statement
 
 # Records per step: a page of the sent index and as many deletions (~20 ms on this project's
 # bench machine; docs/performance.md), far from the sync role's statement timeout.
@@ -32,7 +32,7 @@ RETAINED = f"{CHANGE_RETENTION_DAYS} days"
 
 # One step: delete up to ``records`` records sent more than ``retained`` ago, raise each
 # workspace's pruned position, and answer (records deleted, workspaces marked).
-PRUNE = Template(
+PRUNE = Statement(
     "WITH doomed AS (SELECT pk FROM core_api.change_records "
     "WHERE sent_at < now() - interval %(retained)s "
     "ORDER BY sent_at LIMIT %(records)s), "

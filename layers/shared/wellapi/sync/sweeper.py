@@ -37,7 +37,7 @@ from wellapi.resources.conditions import constant, slot
 from wellapi.sqltext.sync import CONNECTOR_PK_SLOT, DIRECTION_SLOT
 from wellapi.store import connections
 from wellapi.store.rows import select_list
-from wellapi.store.templates import Script, ScriptPart, Template
+from wellapi.store.sql import Script, ScriptPart, Statement
 from wellapi.sync.ledgers import LEDGERS
 from wellapi.sync.outbox import declared, ledger_id_column
 
@@ -92,7 +92,7 @@ STEP_ROWS_SLOT = slot("rows")
 
 
 @lru_cache(maxsize=len(LEDGERS))
-def step_templates(record_type: str) -> tuple[Template, Template, Template]:
+def step_templates(record_type: str) -> tuple[Statement, Statement, Statement]:
     """A step's statements over the ledger of ``record_type``: the connector's lock, the
     declaration of the rows it removes, and the sweep, which answers one ``StepOutcome``."""
     this_part = (
@@ -108,9 +108,9 @@ def step_templates(record_type: str) -> tuple[Template, Template, Template]:
         ),
     )
     return (
-        Template(f"SELECT pg_advisory_xact_lock({CONNECTOR_PK_SLOT})"),
-        Template(declaration),
-        Template(_sweep(record_type, this_part)),
+        Statement(f"SELECT pg_advisory_xact_lock({CONNECTOR_PK_SLOT})"),
+        Statement(declaration),
+        Statement(_sweep(record_type, this_part)),
     )
 
 

@@ -1,4 +1,4 @@
-"""Each resource family has one module: its descriptions, its rules and (in a sibling) its SQL
+"""Each group of resources has one module: its descriptions, its rules and (in a sibling) its SQL
 conditions, joined by the resource object and by check names both sides import, never by a
 string key; and the sync writer's ledgers are derived from the same descriptions. No database:
 the composed plans."""
@@ -20,7 +20,7 @@ from wellapi.sync.messages import RecordType
 
 
 def _family_check_names(resource: Resource) -> set[str]:
-    """The check names defined in the family module that defines the resource's rules."""
+    """The check names defined in the resource module that defines the resource's rules."""
     family = vars(sys.modules[type(resource.rules).__module__])
     return {
         str(member)
@@ -35,7 +35,7 @@ def test_every_written_resource_has_its_conditions_and_no_view_has_any():
     assert set(CONDITIONS).isdisjoint(VIEWS.values())
 
 
-def test_every_check_of_a_write_is_named_by_its_family_and_answered_by_its_rules():
+def test_every_check_of_a_write_is_named_by_its_module_and_answered_by_its_rules():
     for resource in RESOURCES.values():
         names = _family_check_names(resource)
         seen: set[str] = set()
@@ -48,7 +48,7 @@ def test_every_check_of_a_write_is_named_by_its_family_and_answered_by_its_rules
                 )
                 error = resource.rules.check_error(resource, shape.kind, check)
                 assert isinstance(error, ApiError | ErrorList), (resource.key, check)
-        # No check name of a family is dead: some write of the resource builds each.
+        # No check name of a resource module is dead: some write of the resource builds each.
         assert names <= seen, (resource.key, names - seen)
 
 

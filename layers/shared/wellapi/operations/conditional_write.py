@@ -1,4 +1,4 @@
-"""The checked write every write route makes: one round trip (scope, the write, the re-read).
+"""The conditional write every write route makes: one round trip (scope, the write, the re-read).
 
 The script is one implicit transaction: the scope statement, the write statement that checks
 every rule and writes only if all hold, and the same SELECT a Retrieve runs, so the response
@@ -41,7 +41,7 @@ from wellapi.sqltext.statements import read_template, write_plan
 from wellapi.store import connections, idempotency
 from wellapi.store.rows import ReadRow, WriteOutcome
 from wellapi.store.shapes import ReadShape, WritePlan, WriteShape, write_params
-from wellapi.store.templates import Script, ScriptPart, Template
+from wellapi.store.sql import Script, ScriptPart, Statement
 
 # The name of the write statement's part in a request's script.
 WRITE_PART = "write"
@@ -146,9 +146,9 @@ def client_id_part(request: ParsedRequest, client_id: UUID) -> ScriptPart:
 
 
 @lru_cache(maxsize=32)
-def client_id_template(table: str) -> Template:
+def client_id_template(table: str) -> Statement:
     """``core_api.check_client_id`` over ``table``, for the id in the slot ``client_id``."""
-    return Template(
+    return Statement(
         f"SELECT core_api.check_client_id({constant(qualified(table))}::regclass, "
         f"{slot('client_id', 'uuid')})"
     )

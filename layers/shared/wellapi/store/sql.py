@@ -48,7 +48,7 @@ def to_literal(value: Any) -> str:
 
 
 @dataclass(frozen=True)
-class Template:
+class Statement:
     """A composed statement with ``%(name)s`` slots and the values a request may leave unset."""
 
     text: str
@@ -64,7 +64,7 @@ class Template:
 @dataclass(frozen=True)
 class Layout:
     """Where each value sits in a result row, by label (``wellapi.store.rows``): the labels of a
-    ``Template``'s columns, in the order the statement emits them."""
+    ``Statement``'s columns, in the order the statement emits them."""
 
     labels: tuple[str, ...]
 
