@@ -32,12 +32,11 @@ import json
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, NamedTuple, Protocol
 
 from wellapi.store import connections
 from wellapi.store.rows import select_list
-from wellapi.store.sql import Script, ScriptPart, Statement, numbered, slots
+from wellapi.store.sql import Script, ScriptPart, Statement
 
 # The events' source, and the version of their detail (docs/schemas/change-event.schema.json).
 SOURCE = "well.junctions"
@@ -92,10 +91,9 @@ DETAIL_FIELDS = {
 }
 
 
-@lru_cache(maxsize=64)
-def unsent_template(stopped: int) -> Statement:
-    """Up to ``limit`` records behind the horizon, as events, the workspaces of the slots
-    ``stopped_0`` ... ``stopped_<stopped - 1>`` left out."""
+def _unsent_statement() -> Statement:
+    """Up to ``limit`` records behind the horizon, as events, the workspaces ``stopped`` (an
+    array, empty or not) left out: one statement, whatever the run stopped."""
     detail = ", ".join(f"'{name}', {sql}" for name, sql in DETAIL_FIELDS.items())
     columns = select_list(
         Unsent._fields,
@@ -105,19 +103,25 @@ def unsent_template(stopped: int) -> Statement:
         time=_INSTANT.format("c.occurred_at"),
         detail=f"json_build_object({detail})::text",
     )
-    left_out = f"AND c.workspace_pk NOT IN ({slots('stopped', stopped)}) " if stopped else ""
     return Statement(
-        f"SELECT {columns} FROM core_api.change_records c "
-        "JOIN core_api.workspaces w ON w.pk = c.workspace_pk "
-        "WHERE c.sent_at IS NULL AND c.xid < (SELECT pg_snapshot_xmin(pg_current_snapshot())) "
-        f"{left_out}ORDER BY c.xid, c.pk LIMIT %(limit)s"
+        f"""SELECT {columns}
+FROM core_api.change_records c
+JOIN core_api.workspaces w ON w.pk = c.workspace_pk
+WHERE c.sent_at IS NULL
+  AND c.xid < (SELECT pg_snapshot_xmin(pg_current_snapshot()))
+  AND c.workspace_pk <> ALL (%(stopped)s::bigint[])
+ORDER BY c.xid, c.pk
+LIMIT %(limit)s"""
     )
+
+
+UNSENT = _unsent_statement()
 
 
 def read_script(*, limit: int = CYCLE_RECORDS, stopped: Sequence[int] = ()) -> Script:
     """A cycle's read, in the transaction its opening began: the lock, the records behind the
     horizon (the workspaces ``stopped`` in this run left out)."""
-    unsent = unsent_template(len(stopped)).render({"limit": limit} | numbered("stopped", stopped))
+    unsent = UNSENT.render({"limit": limit, "stopped": list(stopped)})
     return Script(
         (
             ScriptPart("lock", f"SELECT pg_try_advisory_xact_lock({DRAIN_LOCK})", "one"),
@@ -126,20 +130,19 @@ def read_script(*, limit: int = CYCLE_RECORDS, stopped: Sequence[int] = ()) -> S
     )
 
 
-@lru_cache(maxsize=CYCLE_RECORDS + 1)
-def mark_template(count: int) -> Statement:
-    """Mark the ``count`` records of the slots ``pk_<i>`` sent, and commit."""
-    return Statement(
-        "UPDATE core_api.change_records SET sent_at = clock_timestamp() "
-        f"WHERE pk IN ({slots('pk', count)}) AND sent_at IS NULL; COMMIT"
-    )
+# A cycle's last statement: mark the records ``pks`` (an array) sent, and commit.
+MARK = Statement(
+    """UPDATE core_api.change_records SET sent_at = clock_timestamp()
+WHERE pk = ANY (%(pks)s::bigint[]) AND sent_at IS NULL;
+COMMIT"""
+)
 
 
 def mark_sql(pks: Sequence[int]) -> str:
     """A cycle's last round trip: mark what EventBridge accepted, and commit."""
     if not pks:
         return "ROLLBACK"
-    return mark_template(len(pks)).render(numbered("pk", pks))
+    return MARK.render({"pks": list(pks)})
 
 
 def mark(pks: Sequence[int], *, pool: Any) -> None:

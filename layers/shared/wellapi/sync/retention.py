@@ -33,18 +33,27 @@ RETAINED = f"{CHANGE_RETENTION_DAYS} days"
 # One step: delete up to ``records`` records sent more than ``retained`` ago, raise each
 # workspace's pruned position, and answer (records deleted, workspaces marked).
 PRUNE = Statement(
-    "WITH doomed AS (SELECT pk FROM core_api.change_records "
-    "WHERE sent_at < now() - interval %(retained)s "
-    "ORDER BY sent_at LIMIT %(records)s), "
-    "gone AS (DELETE FROM core_api.change_records c USING doomed d WHERE c.pk = d.pk "
-    "RETURNING c.workspace_pk, c.xid, c.pk), "
-    "last AS (SELECT DISTINCT ON (workspace_pk) workspace_pk, xid, pk FROM gone "
-    "ORDER BY workspace_pk, xid DESC, pk DESC), "
-    "marked AS (INSERT INTO core_api.change_feed_pruned AS p (workspace_pk, xid, pk) "
-    "SELECT workspace_pk, xid, pk FROM last ON CONFLICT (workspace_pk) DO UPDATE "
-    "SET xid = excluded.xid, pk = excluded.pk, pruned_at = now() "
-    "WHERE (excluded.xid, excluded.pk) > (p.xid, p.pk) RETURNING 1) "
-    "SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM marked)"
+    """WITH doomed AS (
+  SELECT pk FROM core_api.change_records
+  WHERE sent_at < now() - interval %(retained)s
+  ORDER BY sent_at
+  LIMIT %(records)s
+), gone AS (
+  DELETE FROM core_api.change_records c USING doomed d
+  WHERE c.pk = d.pk
+  RETURNING c.workspace_pk, c.xid, c.pk
+), last AS (
+  SELECT DISTINCT ON (workspace_pk) workspace_pk, xid, pk FROM gone
+  ORDER BY workspace_pk, xid DESC, pk DESC
+), marked AS (
+  INSERT INTO core_api.change_feed_pruned AS p (workspace_pk, xid, pk)
+  SELECT workspace_pk, xid, pk FROM last
+  ON CONFLICT (workspace_pk) DO UPDATE
+  SET xid = excluded.xid, pk = excluded.pk, pruned_at = now()
+  WHERE (excluded.xid, excluded.pk) > (p.xid, p.pk)
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM marked)"""
 )
 
 
