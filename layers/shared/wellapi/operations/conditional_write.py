@@ -185,7 +185,7 @@ def run_write(
             parts.append(ScriptPart(READ_PART, read.render(reread[1]), "rows"))
         else:
             parts.append(
-                idempotency.keep_answer_part(
+                idempotency.stored_response_part(
                     keyed.key,
                     request.resource.table.name,
                     read.render(reread[1]),
@@ -217,7 +217,7 @@ def run_write(
         return Written(created, [])
     if keyed is not None:
         (kept,) = answer[idempotency.ANSWER_PART]
-        answer_rows = idempotency.KeptAnswer._make(kept).rows
+        answer_rows = idempotency.StoredResponse._make(kept).rows
         return Written(created, idempotency.decoded(answer_rows, layout))
     return Written(created, layout.rows(answer[READ_PART]))
 

@@ -6,7 +6,7 @@ the key, the write, and the re-read wrapped in the statement that keeps it as th
 - ``claim_part``: ``core_api.claim_idempotency_key`` answers one ``Claim``: a replay carries
   the first request's status and rows (and has emptied the scope, so the write after it writes
   nothing); a new key carries nothing.
-- ``keep_answer_part``: the re-read, each value sent as its type's OID and the text PostgreSQL
+- ``stored_response_part``: the re-read, each value sent as its type's OID and the text PostgreSQL
   sends it as (``format('%s', v)`` calls the type's output function, as the wire protocol
   does), kept by ``core_api.remember_idempotent_answer`` when the write wrote (whether it
   inserted: the re-read found the row under the id the request minted).
@@ -41,7 +41,7 @@ class Claim(NamedTuple):
     rows: list[list[list[Any]]] | None
 
 
-class KeptAnswer(NamedTuple):
+class StoredResponse(NamedTuple):
     # 201 inserted, 200 updated, None: the write wrote nothing.
     status: int | None
     rows: list[list[list[Any]]]
@@ -82,7 +82,7 @@ def answer_opening(table: str, labels: tuple[str, ...]) -> Statement:
     )
 
 
-def keep_answer_part(
+def stored_response_part(
     key: str, table: str, read_sql: str, layout: Layout, *, minted: UUID
 ) -> ScriptPart:
     """The re-read, encoded and kept: ``read_sql`` is a rendered read with ``layout``'s labels
