@@ -169,12 +169,6 @@ def _parser() -> argparse.ArgumentParser:
     sam_invoke = argparse.ArgumentParser(add_help=False)
     sam_invoke.add_argument("function", nargs="?", metavar="LogicalId")
     sam_invoke.add_argument(
-        "-e",
-        "--event",
-        metavar="PATH",
-        help="JSON file of the event, - for standard input (invoke without one: {}, as SAM)",
-    )
-    sam_invoke.add_argument(
         "--parameter-overrides",
         action="append",
         default=[],
@@ -241,6 +235,12 @@ def _parser() -> argparse.ArgumentParser:
         "with (an API request for a route's function, an SQS batch for the sync function...).",
     )
     call.add_argument(
+        "-e",
+        "--event",
+        metavar="PATH",
+        help="JSON file of the event, - for standard input (without one: {}, as SAM)",
+    )
+    call.add_argument(
         "event_file", nargs="?", metavar="event-file", help="the event file, as -e gives it"
     )
     call.add_argument(
@@ -258,10 +258,18 @@ def _parser() -> argparse.ArgumentParser:
     sample = commands.add_parser(
         "event",
         parents=[common, sam_invoke],
-        help="print a function's event, signed now: pipe it to `sam local invoke <LogicalId> -e -`",
+        help="print a function's event, signed now: pipe it to `sam local invoke <LogicalId> -e - "
+        "--env-vars .local/sam-env.json`",
         description="Print one event of a function, ready to invoke: its claims' scope token "
         "signed now (it expires in ten minutes), its sync messages' times moved within reach. "
         "Without -e, the function's first event in events/index.json.",
+    )
+    sample.add_argument(
+        "-e",
+        "--event",
+        metavar="PATH",
+        help="JSON file of the event to sign, - for standard input (without one: the function's "
+        "first event in events/index.json)",
     )
     sample.set_defaults(command="event")
 

@@ -543,12 +543,12 @@ names; a **service** key acts across workspaces. Each operation says who may cal
 rules and its error codes; every error is a JSON:API error object with a stable `code`, a \
 `source` naming the culprit, and `meta.trace_id`.
 
-A key goes in `Authorization: Bearer <key>`, or `Authorization: Token token="<key>"` (the \
-header Rails' token authentication and spraypaint send). Without a key that works, every \
-route answers 401 with an RFC 6750 `WWW-Authenticate` challenge and one of three codes: \
-`CREDENTIALS_MISSING` (no key sent: send one), `CREDENTIALS_MALFORMED` (not a key of this \
-API: send it whole, as issued), `CREDENTIALS_INVALID` (a key that is not accepted: use \
-another). An unknown, a revoked and a deleted key, and a wrong secret, get the same answer.
+A key goes in `Authorization: Bearer <key>`, or `Authorization: Token token="<key>"` (the header \
+Rails' token authentication and spraypaint send) or `Token <key>`. Without a key that works, \
+every route answers 401 with an RFC 6750 `WWW-Authenticate` challenge and one of three codes: \
+`CREDENTIALS_MISSING` (no key sent: send one), `CREDENTIALS_MALFORMED` (not a key of this API: \
+send it whole, as issued), `CREDENTIALS_INVALID` (a key that is not accepted: use another). An \
+unknown, a revoked and a deleted key, and a wrong secret, get the same answer.
 
 ### Trying it locally
 

@@ -179,7 +179,8 @@ def test_each_kind_of_failed_authentication_has_its_code_challenge_and_advice(
     (error,) = reply.errors
     assert (error["status"], error["code"], error["title"]) == ("401", code, "Unauthorized")
     assert advice in error["detail"]
-    assert "source" not in error
+    # JSON:API's source names the header every reason is about, present or not.
+    assert error["source"] == {"header": "Authorization"}
     # The detail never repeats what was sent.
     assert header is None or not header or header.split()[-1] not in error["detail"]
 

@@ -9,8 +9,10 @@ events of ``events/`` name the demo's rows: ``wellapi seed`` or ``make run`` ins
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import sys
 import traceback
 from datetime import UTC, datetime
 from pathlib import Path
@@ -60,8 +62,12 @@ def main(args: argparse.Namespace) -> int:
         connect_functions_as(db, role_of(template, template.function(function_id)))
         runtime = LambdaRuntime(template)
         _apply(sam_local.env_var_overrides(env_vars, template.function(function_id)))
+        result_out = sys.stdout
         try:
-            invoke_event(function_id, _prepared(admin, event), runtime=runtime)
+            # As `sam local invoke`: the function's own output (its log lines and metrics) on
+            # standard error, its result alone on standard output, so `| jq` reads it.
+            with contextlib.redirect_stdout(sys.stderr):
+                invoke_event(function_id, _prepared(admin, event), runtime=runtime, out=result_out)
         except DemoMissing:
             raise
         except Exception:

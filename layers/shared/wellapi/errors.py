@@ -391,7 +391,8 @@ class Unauthorized(ApiError):
     )
 
     def __init__(self, detail: str | None = None) -> None:
-        super().__init__(detail or self.default_detail)
+        # Every reason is the Authorization header's (or its absence): the source names it.
+        super().__init__(detail or self.default_detail, header="Authorization")
 
     def headers(self) -> dict[str, str]:
         challenge = f'Bearer realm="{REALM}"'

@@ -47,8 +47,9 @@ def parse_key(token: str) -> ParsedKey | None:
 
 
 def read_credentials(header: str | None) -> ParsedKey | NoKey:
-    """``Bearer <key>`` or ``Token token="<key>"`` (schemes case-insensitive) to a parsed key,
-    or why there is none. Says nothing of whether the key exists: only its shape is read."""
+    """``Bearer <key>``, ``Token token="<key>"`` or ``Token <key>`` (schemes case-insensitive)
+    to a parsed key, or why there is none. Says nothing of whether the key exists: only its
+    shape is read."""
     if header is None or not header.strip():
         return "missing"
     scheme, _, rest = header.strip().partition(" ")
@@ -57,7 +58,8 @@ def read_credentials(header: str | None) -> ParsedKey | NoKey:
         token = rest
     elif scheme == "token":
         match = _TOKEN_PARAMETER.match(rest)
-        token = "" if match is None else match["quoted"] or match["bare"] or ""
+        # ``Token <key>`` without the parameter's name is read too: a key holds no "=".
+        token = rest if match is None else match["quoted"] or match["bare"] or ""
     else:
         return "unsupported"
     return parse_key(token) or "malformed"
