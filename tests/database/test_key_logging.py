@@ -185,7 +185,7 @@ def test_no_key_is_logged_by_creation_use_failure_or_revocation(admin, capture, 
         f"Bearer {member}x",
         f"Bearer {member} {member}",
         f"Basic {member}",
-        f"Token {member}",
+        f"Token key={member}",
         f"Bearer wk_{secret}",
         secret,
     ):

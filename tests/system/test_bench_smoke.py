@@ -83,6 +83,8 @@ FIGURES = (
     "wall.retrieve.spent_proof",
     "wall.retrieve.unsettled",
     "wall.create.with",
+    *(f"db_cpu.{c}.{p}" for c in ("retrieve", "create") for p in ("database", "function")),
+    "db_cpu.list.floor.database",
 )
 RATIOS = (
     f"first_request.{COLD_FUNCTION}",
@@ -132,6 +134,10 @@ RATIOS = (
     "feed.deep.change",
     "feed.deep.resource_type_and_change",
     "feed.sync_run",
+    "db_cpu.retrieve",
+    "db_cpu.list_default",
+    "db_cpu.list",
+    "db_cpu.create",
 )
 
 
@@ -213,6 +219,16 @@ def test_details_hold_the_third_party_packages_the_plans_and_the_diagnostics(rep
     assert not {"sqlalchemy", "pydantic", "wellapi"} & set(packages)
     assert all(details["scale"][size]["plan"] for size in ("large", "small"))
     assert set(details["diagnostics"]) == {"cold_start", "warm", "scale", "sync"}
+    # Each read's database CPU taken apart, each part a figure; every case's capacity.
+    parts = details["db_cpu"]["list.parts"]
+    assert set(parts) == {
+        "opening",
+        "proof_and_scope",
+        "statements_parse_and_plan",
+        "statements_execute",
+        "whole",
+    }
+    assert all(details["db_cpu"][c]["requests_per_core_second"] > 0 for c in ("retrieve", "create"))
     # The changes feed's statements and retention's step, each explained.
     explained = details["feed"]["explain"]
     assert set(explained) == {

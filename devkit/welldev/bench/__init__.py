@@ -27,6 +27,9 @@ The seven measurements, and the floor each one is held against:
    so the policies' own price is a goal too (at most 1.2x); and the same SQL as the API role
    with the wall between tenants (its proof of its own transaction, two messages) against
    without it (``wall``: at most 1.1x), beside the wall before it (revision 0016's spent proof);
+   and each request's database CPU (its backend's time on a CPU) against the plainest
+   statements any server must send for the same rows, prepared once (``db_cpu``: at most
+   1.2x), with a read's CPU taken apart (opening, proof and scope, parse and plan, execute);
 3. statements, round trips and transactions per request, counted at the pg8000 connection;
 4. the sync-status List with a cursor ~1,000 pages deep on 1,000,000 ledger rows, against the
    same request on 10,000 rows;
@@ -57,8 +60,8 @@ The package, one module per concern; imports go one way, down this list:
 
 - ``__main__`` and ``command_line``: the command (``python -m welldev.bench``, ``make bench``);
 - ``runner``: every phase of a run, in order, on one report;
-- the phases, each measuring and diagnosing one thing: ``cold_start`` (1), ``warm`` and
-  ``wall`` (2),
+- the phases, each measuring and diagnosing one thing: ``cold_start`` (1), ``warm``,
+  ``wall`` and ``db_cpu`` (2),
   ``round_trips`` (3), ``scale`` (4), ``sync`` (5), ``memory`` (6), ``large`` (7, with the
   tenants and shapes of ``large_tenant``, which the plan test reads too) and ``first_request``
   (with ``runtime_api``, the fake Runtime API that awslambdaric is measured against);

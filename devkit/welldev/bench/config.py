@@ -78,6 +78,9 @@ class Config:
     first_runs: int = 9  # cold start with the first request: runs per function, each side
     runtime_runs: int = 3  # the same under awslambdaric, per function
     first_functions: tuple[str, ...] | None = None  # None: every function of the template
+    # The db_cpu phase: requests per side and case, in rounds of this many taking turns.
+    db_cpu_requests: int = 1_000
+    db_cpu_round: int = 100
 
     @classmethod
     def full(cls) -> Config:
@@ -123,6 +126,7 @@ class Config:
             memory_sample_every=500,
             large_tenants=LargeSizes(rows=10_000_000, iterations=12, sync_batches=1),
             profile_requests=50,
+            db_cpu_requests=300,
         )
 
     @classmethod
@@ -170,6 +174,8 @@ class Config:
             feed_records=3_000,
             feed_small_records=300,
             feed_iterations=3,
+            db_cpu_requests=10,
+            db_cpu_round=5,
         )
 
 
@@ -178,6 +184,7 @@ PHASES = (
     "first",
     "round_trips",
     "warm",
+    "db_cpu",
     "scale",
     "sync",
     "outbox",

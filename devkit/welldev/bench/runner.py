@@ -14,6 +14,7 @@ from welldev import database
 from welldev.bench.cold_start import diagnose_cold, measure_cold
 from welldev.bench.config import Config
 from welldev.bench.databases import prepare_database, remove_created_rows
+from welldev.bench.db_cpu import measure_db_cpu
 from welldev.bench.drain import measure_drain
 from welldev.bench.feed import measure_feed
 from welldev.bench.first_request import measure_first
@@ -35,7 +36,7 @@ from welldev.function_roles import functions_connected_as
 
 # The phases that read the bench database (and its small twin) prepare_database seeds.
 BENCH_DATABASE_PHASES = frozenset(
-    {"warm", "round_trips", "scale", "sync", "outbox", "drain", "memory"}
+    {"warm", "db_cpu", "round_trips", "scale", "sync", "outbox", "drain", "memory"}
 )
 
 
@@ -139,6 +140,12 @@ def _database_phases(
             measure_split(report, calls, config.warm_iterations)
             if _should_diagnose(config, report, "warm."):
                 diagnose_warm(report, cases, config.profile_requests)
+        if "db_cpu" in config.phases:
+            step(
+                f"2/11 database CPU: {config.db_cpu_requests} requests of each case, and as "
+                "many of its floor"
+            )
+            measure_db_cpu(report, large, config)
         if "round_trips" in config.phases:
             step("3/11 statements and round trips per request")
             measure_round_trips(report, large)

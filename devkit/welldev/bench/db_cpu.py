@@ -1,0 +1,304 @@
+"""Phase ``db_cpu``: the database's CPU per request, against the floor any server must pay.
+
+The database is the tier that does not scale out, so a request's price is counted where it is
+scarce: the CPU of the backend that served it (its process's time on a CPU, from ``/proc``),
+not its latency. Each case's handler serves requests on its warm environment's one
+connection; beside it, in turns, the floor: the plainest statements that read or write the
+same rows through the same indexes, prepared once and run by bare pg8000 as the administrator
+(no row-level security, no proof, no scope, no JSON built in SQL), as a competent plain server
+would send them. The goal is ``db_cpu.<case>`` <= 1.2x; the figures also give each request's
+capacity (requests a database core serves at saturation) and each side's own CPU.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import pg8000.native
+
+from welldev.bench.api_requests import Requests
+from welldev.bench.config import Config
+from welldev.bench.databases import BenchDatabase, remove_created_rows
+from welldev.bench.harness import handler_for, invoke, note, taking_turns
+from welldev.bench.raw_client import Captured, RawClient, captured_sql
+from welldev.bench.report import Report
+from welldev.bench.wire import split_statements
+
+GOAL = 1.2
+TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
+DEFAULT_PAGE = 20
+BIG_PAGE = 100
+# A List's total is counted up to here, as the API counts it (meta.page.total's bound).
+COUNT_BOUND = 1001
+
+# A page of the member's company ledger in the default order, walked per connector and
+# direction through the partial indexes the API's walk reads (revision 0008).
+PAGE = """
+SELECT p.company_workspace_connector_id, p.direction, p.created_at, p.updated_at,
+       p.deleted_at, p.company_pk, w.workspace_connector_id, w.pk
+FROM core_api.workspace_connectors w
+CROSS JOIN LATERAL (
+  (SELECT * FROM core_api.company_workspace_connectors x
+   WHERE x.workspace_connector_pk = w.pk AND x.deleted_at IS NULL AND x.direction = 'input'
+   ORDER BY x.created_at DESC, x.company_workspace_connector_id DESC LIMIT :limit)
+  UNION ALL
+  (SELECT * FROM core_api.company_workspace_connectors x
+   WHERE x.workspace_connector_pk = w.pk AND x.deleted_at IS NULL AND x.direction = 'output'
+   ORDER BY x.created_at DESC, x.company_workspace_connector_id DESC LIMIT :limit)
+) p
+WHERE w.workspace_pk = :workspace_pk
+ORDER BY p.created_at DESC, p.company_workspace_connector_id DESC
+LIMIT :limit"""
+COUNT = f"""
+SELECT count(*) FROM (
+  SELECT 1 FROM core_api.workspace_connectors w
+  CROSS JOIN LATERAL (
+    (SELECT 1 FROM core_api.company_workspace_connectors x
+     WHERE x.workspace_connector_pk = w.pk AND x.deleted_at IS NULL AND x.direction = 'input'
+     LIMIT {COUNT_BOUND})
+    UNION ALL
+    (SELECT 1 FROM core_api.company_workspace_connectors x
+     WHERE x.workspace_connector_pk = w.pk AND x.deleted_at IS NULL AND x.direction = 'output'
+     LIMIT {COUNT_BOUND})
+  ) p
+  WHERE w.workspace_pk = :workspace_pk
+  LIMIT {COUNT_BOUND}
+) counted"""
+RETRIEVE = """
+SELECT t.company_workspace_connector_id, t.direction, t.created_at, t.updated_at,
+       t.deleted_at, c.company_id, w.workspace_connector_id
+FROM core_api.company_workspace_connectors t
+JOIN core_api.companies c ON c.pk = t.company_pk
+JOIN core_api.workspace_connectors w ON w.pk = t.workspace_connector_pk
+WHERE t.company_workspace_connector_id = CAST(:id AS uuid)
+  AND t.deleted_at IS NULL AND w.workspace_pk = :workspace_pk"""
+COMPANIES = """
+SELECT company_id, name, domain FROM core_api.companies WHERE pk = ANY(CAST(:pks AS bigint[]))"""
+CONNECTORS = """
+SELECT workspace_connector_id, status FROM core_api.workspace_connectors
+WHERE pk = ANY(CAST(:pks AS bigint[]))"""
+INSERT = """
+INSERT INTO core_api.company_workspace_connectors
+  (company_workspace_connector_id, company_pk, workspace_connector_pk, direction)
+VALUES (CAST(:id AS uuid), :company_pk, :connector_pk, 'input')
+RETURNING company_workspace_connector_id, direction, created_at, updated_at, deleted_at"""
+
+
+def backend_cpu_ms(pid: int) -> float:
+    """The CPU a backend process has used so far, in milliseconds: the scheduler's count in
+    nanoseconds (``/proc/<pid>/schedstat``), else user and system time in clock ticks."""
+    schedstat = Path(f"/proc/{pid}/schedstat")
+    if schedstat.exists():
+        return int(schedstat.read_text().split()[0]) / 1_000_000
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    # After the command's closing parenthesis: state is field 3, utime 14 and stime 15.
+    return (int(fields[11]) + int(fields[12])) * 1000 / TICKS_PER_SECOND
+
+
+class Floor:
+    """The plainest statements of each case, prepared once on a connection of their own."""
+
+    def __init__(self, bench: BenchDatabase) -> None:
+        self.conn = bench.admin()
+        self.pid = int(self.conn.run("SELECT pg_backend_pid()")[0][0])
+        d = bench.dataset
+        (self.workspace_pk,) = self.conn.run(
+            "SELECT pk FROM core_api.workspaces WHERE workspace_id = CAST(:w AS uuid)",
+            w=d.member_workspace_id,
+        )[0]
+        (self.company_pk,) = self.conn.run(
+            "SELECT pk FROM core_api.companies WHERE company_id = CAST(:c AS uuid)",
+            c=d.write_company_id,
+        )[0]
+        self.connector_pk = d.write_connector_pk
+        self.row_id = d.warm_row_ids[0]
+        self.page, self.count, self.retrieve, self.companies, self.connectors, self.insert = (
+            self.conn.prepare(sql) for sql in (PAGE, COUNT, RETRIEVE, COMPANIES, CONNECTORS, INSERT)
+        )
+
+    def calls(self) -> dict[str, Callable[[], Any]]:
+        return {
+            "retrieve": lambda: self.retrieve.run(id=self.row_id, workspace_pk=self.workspace_pk),
+            "list_default": lambda: self._list(DEFAULT_PAGE, include=False),
+            "list": lambda: self._list(BIG_PAGE, include=True),
+            "create": lambda: self.insert.run(
+                id=str(uuid4()), company_pk=self.company_pk, connector_pk=self.connector_pk
+            ),
+        }
+
+    def _list(self, size: int, *, include: bool) -> None:
+        # One row past the page says whether there is a next one, as the API reads it.
+        rows = self.page.run(limit=size + 1, workspace_pk=self.workspace_pk)
+        self.count.run(workspace_pk=self.workspace_pk)
+        if include:
+            self.companies.run(pks=sorted({r[5] for r in rows}))
+            self.connectors.run(pks=sorted({r[7] for r in rows}))
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def api_backend_pid(conn: pg8000.native.Connection) -> int:
+    """The backend of the environment's connection: the API role's that last ran a request."""
+    rows = conn.run(
+        "SELECT pid FROM pg_stat_activity WHERE usename = 'well_api' AND datname = "
+        "current_database() AND query LIKE 'CALL core_api.prove_%' ORDER BY state_change DESC"
+    )
+    return int(rows[0][0])
+
+
+@dataclass
+class Side:
+    """One side's samples: database CPU and own CPU per request, a sample per round."""
+
+    database_ms: list[float]
+    own_ms: list[float]
+
+
+def _round(call: Callable[[], Any], pid: int, requests: int, side: Side) -> None:
+    database, own = backend_cpu_ms(pid), time.process_time()
+    for _ in range(requests):
+        call()
+    side.own_ms.append((time.process_time() - own) * 1000 / requests)
+    side.database_ms.append((backend_cpu_ms(pid) - database) / requests)
+
+
+def measure_db_cpu(report: Report, bench: BenchDatabase, config: Config) -> None:
+    """``db_cpu.<case>``: each case's database CPU per request against its floor's."""
+    if not Path("/proc/self/stat").exists():
+        note("db_cpu: no /proc here to read the backends' CPU from; skipped")
+        return
+    requests = Requests.signed(bench)
+    handlers = {
+        "retrieve": (handler_for("company_workspace_connectors", "retrieve"), requests.retrieve()),
+        "list_default": (
+            handler_for("company_workspace_connectors", "list"),
+            requests.collection(""),
+        ),
+        "list": (
+            handler_for("company_workspace_connectors", "list"),
+            requests.collection(f"page[size]={BIG_PAGE}&include=company,workspace_connector"),
+        ),
+        "create": (handler_for("company_workspace_connectors", "create"), requests.create()),
+    }
+    statuses = {"create": 201}
+    floor = Floor(bench)
+    admin = bench.admin()
+    rounds = max(1, config.db_cpu_requests // config.db_cpu_round)
+    try:
+        for name, (handler, event) in handlers.items():
+            status = statuses.get(name, 200)
+            project_call = functools.partial(invoke, handler, event, status)
+            floor_call = floor.calls()[name]
+            for _ in range(config.warmup):
+                project_call()
+                floor_call()
+            pid = api_backend_pid(admin)
+            project, plain = Side([], []), Side([], [])
+            for _ in range(rounds):
+                _round(project_call, pid, config.db_cpu_round, project)
+                _round(floor_call, floor.pid, config.db_cpu_round, plain)
+            _report(report, name, project, plain)
+            if name != "create":  # a Create's statements cannot run twice as they are
+                _split(report, bench, name, captured_sql(handler, event, status), config)
+    finally:
+        admin.close()
+        floor.close()
+        remove_created_rows(bench)
+
+
+def _report(report: Report, name: str, project: Side, plain: Side) -> None:
+    db = report.figure(f"db_cpu.{name}.database", project.database_ms, "ms")
+    floor_db = report.figure(f"db_cpu.{name}.floor.database", plain.database_ms, "ms")
+    own = report.figure(f"db_cpu.{name}.function", project.own_ms, "ms")
+    floor_own = report.figure(f"db_cpu.{name}.floor.function", plain.own_ms, "ms")
+    # Means, not medians: the mean of the rounds is the whole run's CPU over its requests.
+    mean_db = sum(project.database_ms) / len(project.database_ms)
+    mean_floor = sum(plain.database_ms) / len(plain.database_ms)
+    ratio = report.ratio(f"db_cpu.{name}", mean_db / mean_floor if mean_floor else 0.0, GOAL)
+    per_core = 1000 / mean_db if mean_db else 0.0
+    report.details.setdefault("db_cpu", {})[name] = {
+        "database_ms": round(mean_db, 4),
+        "floor_database_ms": round(mean_floor, 4),
+        "requests_per_core_second": round(per_core),
+        "floor_requests_per_core_second": round(1000 / mean_floor) if mean_floor else None,
+    }
+    note(
+        f"db_cpu {name}: database {mean_db:.3f} ms a request against the floor's "
+        f"{mean_floor:.3f} ms ({ratio.value:.2f}x; {per_core:,.0f} a core a second); own CPU "
+        f"{own.median:.3f} ms against {floor_own.median:.3f} ms (medians of "
+        f"{db.median:.3f} / {floor_db.median:.3f})"
+    )
+
+
+class Parts:
+    """A read's database CPU taken apart, on a connection of the API role's own: its opening
+    alone; with its proof and scope; with its statements as sent (parsed, planned, executed);
+    with the same statements prepared once (executed only, their plans kept)."""
+
+    def __init__(self, bench: BenchDatabase, sent: Captured) -> None:
+        self.raw = RawClient(bench.api_url)
+        self.pid = int(self.raw.rows("SELECT pg_backend_pid()")[1][0][0])
+        self.sent = sent
+        scope, *self.statements = split_statements(sent.sql)
+        self.scope = scope
+        for i, statement in enumerate(self.statements):
+            self.raw.rows(f"PREPARE db_cpu_{i} AS {statement}")
+        self.executes = ";".join(f"EXECUTE db_cpu_{i}" for i in range(len(self.statements)))
+
+    def calls(self) -> dict[str, Callable[[], Any]]:
+        def opening() -> None:
+            self.raw.rows(self.sent.opening)
+            self.raw.rows("COMMIT")
+
+        return {
+            "opening": opening,
+            "scope": lambda: self.raw.proven_rows(self.sent, self.scope),
+            "sent": lambda: self.raw.proven_rows(self.sent),
+            "prepared": lambda: self.raw.proven_rows(self.sent, f"{self.scope};{self.executes}"),
+        }
+
+    def close(self) -> None:
+        self.raw.rows("DEALLOCATE ALL")
+        self.raw.close()
+
+
+def _split(report: Report, bench: BenchDatabase, name: str, sent: Captured, config: Config) -> None:
+    """``db_cpu.<case>.parts``: where a read's database CPU goes (means, ms a request)."""
+    parts = Parts(bench, sent)
+    try:
+        totals = dict.fromkeys(parts.calls(), 0.0)
+
+        def counted(part: str, call: Callable[[], Any]) -> Callable[[], None]:
+            def run() -> None:
+                before = backend_cpu_ms(parts.pid)
+                call()
+                totals[part] += backend_cpu_ms(parts.pid) - before
+
+            return run
+
+        calls = {part: counted(part, call) for part, call in parts.calls().items()}
+        taking_turns(calls, config.warmup, 0)
+        totals = dict.fromkeys(totals, 0.0)
+        taking_turns(calls, config.db_cpu_requests, 0)
+    finally:
+        parts.close()
+    mean = {part: total / config.db_cpu_requests for part, total in totals.items()}
+    split = {
+        "opening": mean["opening"],
+        "proof_and_scope": mean["scope"] - mean["opening"],
+        "statements_parse_and_plan": mean["sent"] - mean["prepared"],
+        "statements_execute": mean["prepared"] - mean["scope"],
+        "whole": mean["sent"],
+    }
+    report.details.setdefault("db_cpu", {})[f"{name}.parts"] = {
+        part: round(ms, 4) for part, ms in split.items()
+    }
+    note(f"db_cpu {name}, ms a request: " + ", ".join(f"{k} {v:.3f}" for k, v in split.items()))
