@@ -55,6 +55,8 @@ FIGURES = (
     "scale.deep_cursor.small",
     "sync.rows_per_second",
     "sync.copy_rows_per_second",
+    "sync.database_cpu_per_row",
+    "sync.copy_database_cpu_per_row",
     "outbox.create.with_record",
     "outbox.create.without_record",
     "outbox.sync_batch.with_record",

@@ -13,7 +13,6 @@ capacity (requests a database core serves at saturation) and each side's own CPU
 from __future__ import annotations
 
 import functools
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,13 +25,12 @@ import pg8000.native
 from welldev.bench.api_requests import Requests
 from welldev.bench.config import Config
 from welldev.bench.databases import BenchDatabase, remove_created_rows
-from welldev.bench.harness import handler_for, invoke, note, taking_turns
+from welldev.bench.harness import backend_cpu_ms, handler_for, invoke, note, taking_turns
 from welldev.bench.raw_client import Captured, RawClient, captured_sql
 from welldev.bench.report import Report
 from welldev.bench.wire import split_statements
 
 GOAL = 1.2
-TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
 DEFAULT_PAGE = 20
 BIG_PAGE = 100
 # A List's total is counted up to here, as the API counts it (meta.page.total's bound).
@@ -89,17 +87,6 @@ INSERT INTO core_api.company_workspace_connectors
   (company_workspace_connector_id, company_pk, workspace_connector_pk, direction)
 VALUES (CAST(:id AS uuid), :company_pk, :connector_pk, 'input')
 RETURNING company_workspace_connector_id, direction, created_at, updated_at, deleted_at"""
-
-
-def backend_cpu_ms(pid: int) -> float:
-    """The CPU a backend process has used so far, in milliseconds: the scheduler's count in
-    nanoseconds (``/proc/<pid>/schedstat``), else user and system time in clock ticks."""
-    schedstat = Path(f"/proc/{pid}/schedstat")
-    if schedstat.exists():
-        return int(schedstat.read_text().split()[0]) / 1_000_000
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    # After the command's closing parenthesis: state is field 3, utime 14 and stime 15.
-    return (int(fields[11]) + int(fields[12])) * 1000 / TICKS_PER_SECOND
 
 
 class Floor:

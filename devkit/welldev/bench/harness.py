@@ -201,3 +201,18 @@ def taking_turns(
             call()
             samples[name].append((time.perf_counter() - started) * 1000)
     return samples
+
+
+# The kernel's clock ticks a second, for a process's user and system time in /proc.
+TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
+
+
+def backend_cpu_ms(pid: int) -> float:
+    """The CPU a backend process has used so far, in milliseconds: the scheduler's count in
+    nanoseconds (``/proc/<pid>/schedstat``), else user and system time in clock ticks."""
+    schedstat = Path(f"/proc/{pid}/schedstat")
+    if schedstat.exists():
+        return int(schedstat.read_text().split()[0]) / 1_000_000
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    # After the command's closing parenthesis: state is field 3, utime 14 and stime 15.
+    return (int(fields[11]) + int(fields[12])) * 1000 / TICKS_PER_SECOND

@@ -8,6 +8,7 @@ import functools
 import io
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import pg8000.core
@@ -17,7 +18,14 @@ import pg8000.native
 from welldev.bench.config import Config
 from welldev.bench.databases import BenchDatabase, Dataset
 from welldev.bench.errors import BenchError
-from welldev.bench.harness import CONTEXT, Handler, note, quiet_powertools, sync_events
+from welldev.bench.harness import (
+    CONTEXT,
+    Handler,
+    backend_cpu_ms,
+    note,
+    quiet_powertools,
+    sync_events,
+)
 from welldev.bench.profiles import profile_lines
 from welldev.bench.report import Report
 from welldev.bench.wire import recording
@@ -95,14 +103,36 @@ def _sync_records(
     return [str(p[1]) for p in people], [int(p[0]) for p in people]
 
 
+@dataclass
+class SyncSides:
+    """Each side's rows/s, rep by rep, and the database CPU its rows cost (us a row)."""
+
+    sync_rates: list[float] = field(default_factory=list)
+    copy_rates: list[float] = field(default_factory=list)
+    sync_cpu_us: list[float] = field(default_factory=list)
+    copy_cpu_us: list[float] = field(default_factory=list)
+
+
+def _writer_pid(conn: pg8000.native.Connection) -> int:
+    """The backend of the sync handler's connection: the last to open a worker transaction."""
+    (pid,) = _one(
+        conn,
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+        "AND pid <> pg_backend_pid() AND query LIKE '%set_transaction_settings%' "
+        "ORDER BY state_change DESC LIMIT 1",
+    )
+    return int(pid)
+
+
 def _sync_reps(
     handler: Handler,
     conn: pg8000.native.Connection,
     d: Dataset,
     records: tuple[list[str], list[int]],
     config: Config,
-) -> tuple[list[float], list[float]]:
-    """Rows/s of the handler and of COPY, rep by rep, each side from an empty ledger.
+) -> SyncSides:
+    """Rows/s of the handler and of COPY, rep by rep, each side from an empty ledger, and the
+    CPU of the backend that wrote them (``/proc``).
 
     The sides alternate which goes first, so that neither always meets a just-vacuumed or a
     just-written table.
@@ -111,21 +141,25 @@ def _sync_reps(
     rows = len(pks) * config.sync_batches
     # A warm environment: connected, with the statements' shapes seen once.
     _sync_rep(handler, sync_events(d.sync_connector_id, ids, 1, config.sync_ids, 1), conn)
-    sync_rates: list[float] = []
-    copy_rates: list[float] = []
+    writer, copier = _writer_pid(conn), int(_one(conn, "SELECT pg_backend_pid()")[0])
+    sides = SyncSides()
     for rep in range(config.sync_reps):
         events = sync_events(
             d.sync_connector_id, ids, config.sync_messages, config.sync_ids, config.sync_batches
         )
         for side in ("sync", "copy") if rep % 2 == 0 else ("copy", "sync"):
             if side == "sync":
-                sync_rates.append(rows / _sync_rep(handler, events, conn))
+                before = backend_cpu_ms(writer)
+                sides.sync_rates.append(rows / _sync_rep(handler, events, conn))
+                sides.sync_cpu_us.append((backend_cpu_ms(writer) - before) * 1000 / rows)
             else:
-                copy_rates.append(
-                    rows / _copy_rep(conn, [pks] * config.sync_batches, d.sync_connector_pk)
-                )
+                batches = [pks] * config.sync_batches
+                before = backend_cpu_ms(copier)
+                sides.copy_rates.append(rows / _copy_rep(conn, batches, d.sync_connector_pk))
+                # The truncate before the copy is the administrator's too: not the rows' cost.
+                sides.copy_cpu_us.append((backend_cpu_ms(copier) - before) * 1000 / rows)
             _check_rows(conn, rows)
-    return sync_rates, copy_rates
+    return sides
 
 
 def measure_sync(report: Report, bench: BenchDatabase, config: Config) -> None:
@@ -137,13 +171,15 @@ def measure_sync(report: Report, bench: BenchDatabase, config: Config) -> None:
     try:
         records = _sync_records(conn, d, config.sync_messages * config.sync_ids)
         with quiet_powertools(), _copy_allowed(conn):
-            sync_rates, copy_rates = _sync_reps(handler, conn, d, records, config)
+            sides = _sync_reps(handler, conn, d, records, config)
             _sync_round_trips(report, handler, d, records[0], config, conn)
     finally:
         _truncate(conn)
         conn.close()
-    s = report.figure("sync.rows_per_second", sync_rates, "rows/s")
-    c = report.figure("sync.copy_rows_per_second", copy_rates, "rows/s")
+    s = report.figure("sync.rows_per_second", sides.sync_rates, "rows/s")
+    c = report.figure("sync.copy_rows_per_second", sides.copy_rates, "rows/s")
+    cpu = report.figure("sync.database_cpu_per_row", sides.sync_cpu_us, "us")
+    copy_cpu = report.figure("sync.copy_database_cpu_per_row", sides.copy_cpu_us, "us")
     ratio = report.ratio(
         "sync.throughput_vs_copy", s.median / c.median, 1 / 3, higher_is_better=True
     )
@@ -153,7 +189,10 @@ def measure_sync(report: Report, bench: BenchDatabase, config: Config) -> None:
         "reps": config.sync_reps,
         "copy_role": "administrator (COPY FROM is refused under row-level security)",
     }
-    note(f"sync {s.median:,.0f} rows/s, COPY {c.median:,.0f} rows/s: {ratio.value:.2f}")
+    note(
+        f"sync {s.median:,.0f} rows/s, COPY {c.median:,.0f} rows/s: {ratio.value:.2f}; the "
+        f"database's CPU {cpu.median:.1f} us a row, COPY's {copy_cpu.median:.1f}"
+    )
 
 
 def _check_rows(conn: pg8000.native.Connection, rows: int) -> None:
