@@ -33,7 +33,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from wellapi.domain import ActorKind
-from wellapi.resources.conditions import constant, slot
+from wellapi.resources.conditions import constant
 from wellapi.sqltext.sync import CONNECTOR_PK_SLOT, DIRECTION_SLOT
 from wellapi.store import connections
 from wellapi.store.rows import select_list
@@ -87,10 +87,6 @@ def pending_parts(*, pool: Any = None) -> list[SweepPart]:
     return [SweepPart(int(pk), str(kind), str(direction)) for pk, kind, direction in rows]
 
 
-# How many rows a step sweeps at most.
-STEP_ROWS_SLOT = slot("rows")
-
-
 @lru_cache(maxsize=len(LEDGERS))
 def step_templates(record_type: str) -> tuple[Statement, Statement, Statement]:
     """A step's statements over the ledger of ``record_type``: the connector's lock, the
@@ -114,52 +110,72 @@ def step_templates(record_type: str) -> tuple[Statement, Statement, Statement]:
     )
 
 
+# One step over a ledger: the soft-deletion of up to ``rows`` live rows of the part after its
+# cursor (on the walk index, in its order), the cursor's move, and the revocation's count, in
+# one statement answering one ``StepOutcome``. The ledger's table and id column are
+# identifiers of its description; every value is a named parameter.
+SWEEP = """
+WITH part AS (
+  SELECT after_created_at, after_id FROM core_api.revocation_sweeps
+  WHERE {this_part} AND NOT done
+), batch AS (
+  SELECT l.pk, l.created_at, l.{id_column} AS id FROM core_api.{table} l
+  WHERE EXISTS (SELECT 1 FROM part)
+    AND l.workspace_connector_pk = %(connector_pk)s
+    AND l.deleted_at IS NULL
+    AND l.direction = %(direction)s::core_api.direction_enum
+    AND (l.created_at, l.{id_column}) > (
+      (SELECT coalesce(after_created_at, '-infinity') FROM part),
+      (SELECT coalesce(after_id, '00000000-0000-0000-0000-000000000000') FROM part))
+  ORDER BY l.created_at, l.{id_column}
+  LIMIT %(rows)s
+), swept AS (
+  UPDATE core_api.{table} l
+  SET deleted_at = greatest((SELECT revoked_at FROM core_api.connector_revocations
+                             WHERE workspace_connector_pk = %(connector_pk)s), l.created_at)
+  FROM batch b
+  WHERE l.pk = b.pk AND l.deleted_at IS NULL
+  RETURNING 1
+), last AS (
+  SELECT created_at, id FROM batch ORDER BY created_at DESC, id DESC LIMIT 1
+), moved AS (
+  UPDATE core_api.revocation_sweeps
+  SET after_created_at = coalesce((SELECT created_at FROM last), after_created_at),
+      after_id = coalesce((SELECT id FROM last), after_id),
+      done = (SELECT count(*) FROM batch) < %(rows)s
+  WHERE {this_part} AND NOT done
+  RETURNING done
+), counted AS (
+  UPDATE core_api.connector_revocations
+  SET rows_swept = rows_swept + (SELECT count(*) FROM swept),
+      swept_at = CASE WHEN coalesce((SELECT done FROM moved), false) AND NOT EXISTS (
+                   SELECT 1 FROM core_api.revocation_sweeps o
+                   WHERE o.workspace_connector_pk = %(connector_pk)s AND NOT o.done
+                     AND NOT (o.record_type = {record_type}
+                              AND o.direction = %(direction)s::core_api.direction_enum))
+                 THEN now() END
+  WHERE workspace_connector_pk = %(connector_pk)s AND swept_at IS NULL
+  RETURNING swept_at
+)
+SELECT {outcome}"""
+
+
 def _sweep(record_type: str, this_part: str) -> str:
-    """The soft-deletion of up to ``rows`` live rows after the cursor, the cursor's move, and
-    the revocation's count, in one statement."""
+    """``SWEEP`` over the ledger of ``record_type``."""
     table, _, _ = LEDGERS[record_type]
-    id_column = ledger_id_column(record_type)
-    cursor = (
-        "(SELECT coalesce(after_created_at, '-infinity') FROM part), "
-        "(SELECT coalesce(after_id, '00000000-0000-0000-0000-000000000000') FROM part)"
-    )
     outcome = select_list(
         StepOutcome._fields,
         rows="(SELECT count(*) FROM swept)",
         part_done="coalesce((SELECT done FROM moved), true)",
         revocation_done="coalesce((SELECT swept_at IS NOT NULL FROM counted), false)",
     )
-    return (
-        f"WITH part AS (SELECT after_created_at, after_id FROM core_api.revocation_sweeps "
-        f"WHERE {this_part} AND NOT done), "
-        # The live rows of this direction after the cursor, on that index, in its order.
-        f"batch AS (SELECT l.pk, l.created_at, l.{id_column} AS id FROM core_api.{table} l "
-        f"WHERE EXISTS (SELECT 1 FROM part) AND l.workspace_connector_pk = {CONNECTOR_PK_SLOT} "
-        f"AND l.deleted_at IS NULL AND l.direction = {DIRECTION_SLOT} "
-        f"AND (l.created_at, l.{id_column}) > ({cursor}) "
-        f"ORDER BY l.created_at, l.{id_column} LIMIT {STEP_ROWS_SLOT}), "
-        f"swept AS (UPDATE core_api.{table} l SET deleted_at = greatest(("
-        "SELECT revoked_at FROM core_api.connector_revocations "
-        f"WHERE workspace_connector_pk = {CONNECTOR_PK_SLOT}), l.created_at) "
-        "FROM batch b WHERE l.pk = b.pk AND l.deleted_at IS NULL "
-        "RETURNING 1), "
-        "last AS (SELECT created_at, id FROM batch ORDER BY created_at DESC, id DESC LIMIT 1), "
-        "moved AS (UPDATE core_api.revocation_sweeps SET "
-        "after_created_at = coalesce((SELECT created_at FROM last), after_created_at), "
-        "after_id = coalesce((SELECT id FROM last), after_id), "
-        f"done = (SELECT count(*) FROM batch) < {STEP_ROWS_SLOT} "
-        f"WHERE {this_part} AND NOT done RETURNING done), "
-        "counted AS (UPDATE core_api.connector_revocations SET "
-        "rows_swept = rows_swept + (SELECT count(*) FROM swept), "
-        "swept_at = CASE WHEN coalesce((SELECT done FROM moved), false) AND NOT EXISTS ("
-        "SELECT 1 FROM core_api.revocation_sweeps o "
-        f"WHERE o.workspace_connector_pk = {CONNECTOR_PK_SLOT} AND NOT o.done "
-        f"AND NOT (o.record_type = {constant(record_type)} AND o.direction = {DIRECTION_SLOT})) "
-        "THEN now() END "
-        f"WHERE workspace_connector_pk = {CONNECTOR_PK_SLOT} AND swept_at IS NULL "
-        "RETURNING swept_at) "
-        f"SELECT {outcome}"
-    )
+    return SWEEP.format(
+        this_part=this_part,
+        table=table,
+        id_column=ledger_id_column(record_type),
+        record_type=constant(record_type),
+        outcome=outcome,
+    ).strip()
 
 
 def step(part: SweepPart, *, rows: int = STEP_ROWS) -> Script:
