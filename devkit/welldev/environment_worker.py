@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import pickle
+import signal
 import sys
 import traceback
 from multiprocessing.connection import Connection
@@ -86,6 +87,11 @@ def serve(connection: Connection) -> int:
 
 
 if __name__ == "__main__":
+    # Its parent ends it by hanging up (EOFError above). A signal to the whole process group
+    # (Ctrl-C, a process manager's SIGTERM to `make run`) is the parent's to act on: the
+    # parent stops its schedules first, then hangs up, so no invocation meets a dead worker.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     try:
         sys.exit(serve(Connection(int(sys.argv[1]))))
     except Exception:
