@@ -273,7 +273,7 @@ def _split(report: Report, bench: BenchDatabase, name: str, sent: Captured, conf
 
         calls = {part: counted(part, call) for part, call in parts.calls().items()}
         taking_turns(calls, config.warmup, 0)
-        totals = dict.fromkeys(totals, 0.0)
+        totals.update(dict.fromkeys(totals, 0.0))  # the warm-up's CPU is not counted
         taking_turns(calls, config.db_cpu_requests, 0)
     finally:
         parts.close()
