@@ -20,8 +20,9 @@ section's comment) is written once, before the first block. A block's placeholde
 
 - ``<Function>``: the function's logical id (``AccountWorkspaceConnectorsListFunction``);
 - ``<alarm_topic>``: where its stack's alarms notify;
-- ``<resource>``, ``<operation>``: an API function's binding, its entry point being
-  ``functions/<resource>/<operation>.py``; ``<Stack>``, its resource's nested stack;
+- ``<resource>``, ``<operation>``: an API function's binding; ``<handler>``, its handler in
+  ``functions/api.py`` (``wellapi.handlers.entry_points``); ``<Stack>``, its resource's nested
+  stack;
 - ``<method>``, ``<openapi_method>``, ``<path>``, ``<arn_path>``: its route, as
   ``wellapi.operations`` gives it (the method in capitals, then in small letters; the path as
   served, then as an execute-api ARN has it);
@@ -48,6 +49,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from wellapi.handlers.entry_points import handler_name
 from wellapi.operations.registry import DEFAULT_ROUTE_FUNCTION, OPERATIONS
 from wellapi.resources import FEEDS, RESOURCES, resource_named
 from welldev.cfn_yaml import load_yaml
@@ -150,6 +152,7 @@ def api_functions() -> list[dict[str, str]]:
                 "Stack": f"{_pascal(resource)}Stack",
                 "resource": resource,
                 "operation": operation,
+                "handler": handler_name(resource, operation),
                 "method": op.method,
                 "openapi_method": op.method.lower(),
                 "path": path,

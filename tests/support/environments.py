@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from wellapi.handlers.entry_points import handler_name
 from welldev import template as sam_template
 from welldev.lambda_runtime import ProcessEnvironment
 from welldev.template import Function
@@ -34,7 +35,7 @@ def _functions_by_handler() -> dict[str, Function]:
 
 def function_of(resource: str, operation: str) -> Function:
     """The template's function that serves ``operation`` of ``resource``."""
-    return _functions_by_handler()[f"{resource}.{operation}.handler"]
+    return _functions_by_handler()[handler_name(resource, operation)]
 
 
 # Warm environments between races, as Lambda keeps them: by function and by the variables they

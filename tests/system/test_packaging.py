@@ -31,6 +31,7 @@ import pytest
 from alembic.script import ScriptDirectory
 
 from tests.support.sam_build import BUILD, REBUILD_HINT, Build
+from wellapi.handlers.entry_points import binding_of
 from welldev import database as local_db
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,7 +98,8 @@ _API = (
     # connector's rows).
     *("wellapi.resources.conditions", "wellapi.resources.ledgers_sql"),
     *_RESOURCES,
-    *("wellapi.handlers", "wellapi.handlers.api", "wellapi.domain"),
+    *("wellapi.handlers", "wellapi.handlers.api", "wellapi.handlers.entry_points"),
+    "wellapi.domain",
     *(f"wellapi.jsonapi{m}" for m in ("", ".cursor", ".document", ".ids", ".media", ".query")),
     *("wellapi.operations", "wellapi.resources.utc"),
 )
@@ -583,7 +585,9 @@ def init_group(handler: str) -> str:
         return handler.split(".")[0]
     if handler.startswith("wellapi.handlers.migration."):
         return "migration"
-    operation = handler.split(".")[1]
+    binding = binding_of(handler)
+    assert binding is not None, handler
+    operation = binding[1]
     if operation in ("list", "retrieve", "catalog"):
         return "read"
     if operation in ("related", "relationship"):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.support.template import FUNCTIONS
+from wellapi.handlers.entry_points import binding_of
 from wellapi.operations.registry import OPERATIONS
 from welldev.bench.first_request import targets
 from welldev.bench.sandbox import Function, Sandbox
@@ -32,6 +33,6 @@ def test_every_measured_api_function_names_an_operation_the_bench_can_build():
     found, _ = targets(_sandbox(), None)
     for target in found:
         if target.kind == "api":
-            resource, operation = target.function.handler.split(".")[:2]
-            assert operation in OPERATIONS, target.function.logical_id
-            assert resource, target.function.logical_id
+            binding = binding_of(target.function.handler)
+            assert binding is not None, target.function.logical_id
+            assert binding[1] in OPERATIONS, target.function.logical_id

@@ -21,6 +21,7 @@ from uuid import UUID
 import pytest
 
 from tests.support import shapes as rule
+from wellapi.handlers.entry_points import handler_name
 from wellapi.http.request import related_query
 from wellapi.jsonapi.body import parse_resource_document
 from wellapi.jsonapi.query import parse_read_query
@@ -176,7 +177,8 @@ import json, sys
 from dataclasses import replace
 sys.path[:0] = [sys.argv[1]]
 import importlib
-module = importlib.import_module(sys.argv[2])
+module_name, _, attribute = sys.argv[2].rpartition(".")
+getattr(importlib.import_module(module_name), attribute)
 after_import = sorted(m for m in sys.modules if m.split(".")[0] == "sqlalchemy")
 from wellapi.jsonapi.query import parse_read_query
 from wellapi.resources import RESOURCES, resource_named
@@ -226,8 +228,9 @@ print(json.dumps([after_import, after_statement, shapes]))
 )
 def test_a_function_serving_any_shape_never_imports_sqlalchemy(function, resource):
     directory = resource if resource != "provider_catalog" else "workspace_providers"
+    handler = handler_name(directory, function)
     done = subprocess.run(
-        [sys.executable, "-c", PROBE, str(ROOT / "functions"), f"{directory}.{function}", resource],
+        [sys.executable, "-c", PROBE, str(ROOT / "functions"), handler, resource],
         capture_output=True,
         text=True,
         check=False,

@@ -23,6 +23,7 @@ import pytest
 from tests.support.api import JSONAPI, event
 from wellapi.errors import ApiError, Forbidden
 from wellapi.handlers.api import serve
+from wellapi.handlers.entry_points import binding_of
 from wellapi.http.principal import principal_from_claims
 from wellapi.http.request import (
     IDEMPOTENCY_KEY,
@@ -34,15 +35,16 @@ from wellapi.http.request import (
 )
 from wellapi.operations import Operation
 from wellapi.operations.registry import OPERATIONS
-from wellapi.resources import FEEDS, RESOURCES, Resource, resource_named
+from wellapi.resources import Resource, resource_named
 from wellapi.settings import get_settings
+from welldev import template as sam_template
 
-FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
-# Every API function, as (resource, operation): a file functions/<resource>/<operation>.py.
+TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
+# Every API function, as (resource, operation): its Handler in the template (every stack).
 BINDINGS = sorted(
-    (p.parent.name, p.stem)
-    for p in FUNCTIONS.glob("*/*.py")
-    if p.parent.name in RESOURCES or p.parent.name in FEEDS
+    binding
+    for function in sam_template.load(TEMPLATE).functions.values()
+    if (binding := binding_of(function.handler)) is not None
 )
 WORKSPACE = uuid4()
 NAMED = uuid4()  # the workspace a query's workspace_id names

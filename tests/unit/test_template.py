@@ -15,7 +15,6 @@ against its sources in ``template/`` (``test_template_source``).
 from __future__ import annotations
 
 import ast
-import importlib
 import re
 import tomllib
 from pathlib import Path
@@ -38,7 +37,7 @@ from tests.support.template import (
     route_of,
     transformed_resources,
 )
-from wellapi.operations import Operation
+from wellapi.handlers.entry_points import ENTRY_MODULE, binding_of, handler_name
 from wellapi.operations.registry import DEFAULT_ROUTE_FUNCTION as DEFAULT_ROUTE_NAME
 from wellapi.operations.registry import OPERATIONS
 from wellapi.resources import FEEDS, resource_named
@@ -79,34 +78,11 @@ def _module(path: Path) -> ast.Module:
     return ast.parse(path.read_text())
 
 
-def _handler_call(module: ast.Module) -> ast.Call:
-    (call,) = [
-        node.value
-        for node in module.body
-        if isinstance(node, ast.Assign)
-        and [ast.unparse(t) for t in node.targets] == ["handler"]
-        and isinstance(node.value, ast.Call)
-    ]
-    return call
-
-
 def _binding(function_id: str) -> tuple[str, str]:
-    """(resource, operation name) that the function's entry point passes to ``api_handler``:
-    the resource's key and an operation it imports from its module."""
-    module = _module(_entry_point(function_id))
-    call = _handler_call(module)
-    assert ast.unparse(call.func) == "api_handler", function_id
-    resource_arg, operation_arg = call.args
-    imported = {
-        alias.name: node.module
-        for node in module.body
-        if isinstance(node, ast.ImportFrom)
-        for alias in node.names
-    }
-    assert isinstance(operation_arg, ast.Name), function_id
-    operation = getattr(importlib.import_module(imported[operation_arg.id]), operation_arg.id)
-    assert isinstance(operation, Operation), function_id
-    return ast.literal_eval(resource_arg), operation.name
+    """(resource, operation name) that the function's ``Handler`` names in ``functions/api.py``."""
+    binding = binding_of(FUNCTIONS[function_id]["Handler"])
+    assert binding is not None, function_id
+    return binding
 
 
 def _expected_bindings() -> list[tuple[str, str]]:
@@ -319,23 +295,20 @@ def test_logical_id_handler_and_file_follow_from_the_binding(function_id):
     resource, operation = _binding(function_id)
 
     assert function_id == f"{_pascal(resource)}{_pascal(operation)}Function"
-    assert FUNCTIONS[function_id]["Handler"] == f"{resource}.{operation}.handler"
-    assert _entry_point(function_id) == FUNCTIONS_DIR / resource / f"{operation}.py"
+    assert FUNCTIONS[function_id]["Handler"] == handler_name(resource, operation)
+    assert _entry_point(function_id) == FUNCTIONS_DIR / f"{ENTRY_MODULE}.py"
 
 
-@pytest.mark.parametrize("function_id", API_FUNCTIONS)
-def test_entry_point_is_a_docstring_an_import_and_the_handler(function_id):
-    module = _module(_entry_point(function_id))
-    route = route_of(function_id)
-
-    assert ast.get_docstring(module) == f"{route['Method']} {route['Path']}"
-    resource, operation = _binding(function_id)
-    run = OPERATIONS[operation].run
-    assert [ast.unparse(node) for node in module.body[1:]] == [
-        "from wellapi.handlers.api import api_handler",
-        f"from {run.__module__} import {operation.upper()}",
-        f"handler = api_handler({resource!r}, {operation.upper()})",
+def test_the_api_entry_module_imports_only_the_entry_point_and_answers_any_name_by_it():
+    module = _module(FUNCTIONS_DIR / f"{ENTRY_MODULE}.py")
+    imports = [ast.unparse(n) for n in module.body if isinstance(n, ast.Import | ast.ImportFrom)]
+    assert imports == [
+        "from typing import Any",
+        "from wellapi.handlers.api import entry_point",
     ]
+    (function,) = [n for n in module.body if isinstance(n, ast.FunctionDef)]
+    assert function.name == "__getattr__"
+    assert "entry_point(name)" in ast.unparse(function)
 
 
 def test_no_two_functions_serve_the_same_route():
@@ -343,14 +316,17 @@ def test_no_two_functions_serve_the_same_route():
     assert sorted(routes) == sorted(set(routes))
 
 
-def test_every_entry_point_file_is_deployed_by_exactly_one_function():
+def test_every_entry_point_file_is_deployed_the_api_one_by_every_api_function():
     files = sorted(p.relative_to(FUNCTIONS_DIR).as_posix() for p in FUNCTIONS_DIR.rglob("*.py"))
-    deployed = sorted(
+    deployed = [
         _entry_point(f).relative_to(FUNCTIONS_DIR).as_posix()
         for f in FUNCTIONS
         if _entry_point(f).is_relative_to(FUNCTIONS_DIR)
-    )
-    assert deployed == files
+    ]
+    assert sorted(set(deployed)) == files
+    entry = f"{ENTRY_MODULE}.py"
+    assert deployed.count(entry) == len(API_FUNCTIONS)
+    assert all(deployed.count(name) == 1 for name in set(deployed) - {entry})
 
 
 @pytest.mark.parametrize("function_id", sorted(NON_ROUTE_ENTRY_POINTS))

@@ -32,6 +32,7 @@ from uuid import uuid4
 
 import pg8000.native
 
+from wellapi.handlers.entry_points import binding_of
 from wellapi.roles import API_ROLE, AUTH_ROLE, SYNC_ROLE
 from wellapi.store import connections as wellapi_db
 from welldev import database, seed
@@ -198,8 +199,15 @@ def _in_process(target: Target) -> Handler:
         return authorizer_handler()
     if target.kind == "sync":
         return sync_handler()
-    resource, operation = target.function.handler.split(".")[:2]
-    return handler_for(resource, operation)
+    return handler_for(*_binding(target))
+
+
+def _binding(target: Target) -> tuple[str, str]:
+    """(resource, operation) of an API function's target."""
+    binding = binding_of(target.function.handler)
+    if binding is None:
+        raise BenchError(f"{target.function.logical_id} is no API function")
+    return binding
 
 
 @dataclass(frozen=True)
@@ -224,7 +232,7 @@ def prepare(target: Target, demo: DemoState) -> Prepared:
         event = sign_event(demo.admin, event)
     operation = PREREQUISITES.get(target.event_file)
     if operation is not None:
-        resource = target.function.handler.split(".")[0]
+        resource = _binding(target)[0]
         name = f"{resource.replace('_', '-')}-{operation}.json"
         before = (handler_for(resource, operation), sign_event(demo.admin, _event(name)))
     demo.reset(before)

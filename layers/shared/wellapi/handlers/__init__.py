@@ -1,6 +1,8 @@
 """The entry points: one module per kind of Lambda function, each building its handler.
 
-    api         every API function (``api_handler(resource, OPERATION)``)
+    api         every API function (``api_handler(resource, OPERATION)``; ``functions/api.py``
+                names each handler as ``entry_points`` says)
+    entry_points  how an API function's Handler names its resource and operation
     authorizer  the HTTP API's REQUEST authorizer
     sync        the SQS-triggered sync function
     sweep       the scheduled revocation sweeper (and the change records' retention)

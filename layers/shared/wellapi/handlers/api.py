@@ -1,16 +1,19 @@
 """The handler factory: one Lambda handler per (resource, operation), all built alike.
 
-A function file calls ``api_handler(resource, OPERATION)`` with the operation it imports, and
-nothing else. Every function
-serves exactly one route, which API Gateway has already matched, so there is no router: the
-handler checks the event's route key, parses the request once as the operation declares
-(``wellapi.http.request.parse_request``, which also says in what order a faulty request's
-errors come) and runs the operation on that. Every error, typed or not, leaves as a JSON:API error
-object (a database error never as its text).
+Every API function's entry point is ``functions/api.py``; its ``Handler`` names the resource
+and the operation (``wellapi.handlers.entry_points``), and ``entry_point`` makes that handler
+with ``api_handler(resource, OPERATION)`` when Lambda's runtime first looks it up (at init),
+loading that operation's module alone. Every function serves exactly one route, which API
+Gateway has already matched, so there is no router: the handler checks the event's route key,
+parses the request once as the operation declares (``wellapi.http.request.parse_request``,
+which also says in what order a faulty request's errors come) and runs the operation on that.
+Every error, typed or not, leaves as a JSON:API error object (a database error never as its
+text).
 """
 
 from __future__ import annotations
 
+import importlib
 import time
 from collections.abc import Callable
 from typing import Any
@@ -19,11 +22,12 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
 from wellapi.errors import ApiError, ErrorList, NotFound, database_error
+from wellapi.handlers.entry_points import ENTRY_MODULE, OPERATION_MODULES, binding_of
 from wellapi.http.principal import logged_claims
 from wellapi.http.request import parse_request, request_from_event
 from wellapi.http.response import Response, error_response
 from wellapi.operations import Operation
-from wellapi.resources import Resource, resource_named
+from wellapi.resources import FEEDS, RESOURCES, Resource, resource_named
 from wellapi.store import connections
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -110,3 +114,14 @@ def api_handler(resource_key: str, operation: Operation) -> Handler:
     return instrumented(
         route, f"{resource_key}_{operation.name}", lambda event: serve(resource, operation, event)
     )
+
+
+def entry_point(name: str) -> Handler:
+    """The handler ``api.<name>`` names (``wellapi.handlers.entry_points``). Any other name is
+    no attribute of the entry module (AttributeError, as Python's lookups expect)."""
+    binding = binding_of(f"{ENTRY_MODULE}.{name}")
+    if binding is None or (binding[0] not in RESOURCES and binding[0] not in FEEDS):
+        raise AttributeError(f"{ENTRY_MODULE}.{name} names no resource and operation")
+    resource, operation = binding
+    module = importlib.import_module(f"wellapi.operations.{OPERATION_MODULES[operation]}")
+    return api_handler(resource, getattr(module, operation.upper()))

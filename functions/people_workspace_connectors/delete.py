@@ -1,6 +1,0 @@
-"""DELETE /v1/people-workspace-connectors/{id}"""
-
-from wellapi.handlers.api import api_handler
-from wellapi.operations.write import DELETE
-
-handler = api_handler("people_workspace_connectors", DELETE)
