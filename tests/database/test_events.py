@@ -30,6 +30,7 @@ from pydantic import ValidationError
 from tests.support.api import Lambda, assert_valid_document
 from wellapi.handlers.api import api_handler
 from wellapi.handlers.authorizer import authorizer_handler
+from wellapi.handlers.entry_points import binding_of
 from wellapi.handlers.sweep import sweep_handler
 from wellapi.handlers.sync import sync_handler
 from wellapi.handlers.unmatched import unmatched_handler
@@ -87,8 +88,9 @@ def _event(name: str) -> Any:
 
 
 def _binding(function_id: str) -> tuple[str, str]:
-    resource, operation, _ = TEMPLATE.functions[function_id].handler.split(".")
-    return resource, operation
+    binding = binding_of(TEMPLATE.functions[function_id].handler)
+    assert binding is not None, function_id
+    return binding
 
 
 def _handler_of(function_id: str) -> Any:
