@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from uuid import UUID, uuid4
@@ -47,7 +46,6 @@ PARENT_TABLES = {
     "provider": ("providers", "provider_id"),
 }
 BASE = "https://api.test/v1"
-FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
 ITEM = re.compile(r"/v1/(?P<path>[a-z-]+)/(?P<id>[^/]+)")
 LINK = re.compile(r"/v1/(?P<path>[a-z-]+)/(?P<id>[^/]+)(?P<linkage>/relationships)?/(?P<name>\w+)")
 

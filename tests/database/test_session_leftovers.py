@@ -179,13 +179,28 @@ ROLE_DEFAULT = "ALTER ROLE IN DATABASE"
 METHODS = ("SET", "set_config", ROLE_DEFAULT)
 
 
+# Timers a session's own value (1 ms) holds its next statements to: planted together, in one
+# message and transaction_timeout last, or a plant sent after them on a busy machine is itself
+# cancelled, or its session ended, before the handlers ever see what was planted.
+TIMERS_LAST = (
+    "idle_in_transaction_session_timeout",
+    "lock_timeout",
+    "statement_timeout",
+    "transaction_timeout",
+)
+
+
 def plant_profile(settings: list[tuple[str, str]], method: str, database: str) -> lo.Plant:
-    if method == "SET":
-        statements = [lo.set_statement(n, v) for n, v in settings]
-    elif method == "set_config":
-        statements = [lo.set_config_statement(n, v) for n, v in settings]
-    else:
+    if method == ROLE_DEFAULT:
         statements = [lo.role_default_statement(database, n, v) for n, v in settings]
+    else:
+        written = lo.set_statement if method == "SET" else lo.set_config_statement
+        timers = sorted(
+            (t for t in settings if t[0] in TIMERS_LAST), key=lambda t: TIMERS_LAST.index(t[0])
+        )
+        statements = [written(n, v) for n, v in settings if n not in TIMERS_LAST]
+        if timers:
+            statements.append(";".join(written(n, v) for n, v in timers))
 
     def planting(world: lo.World) -> None:
         for role in APP_ROLES:
