@@ -87,6 +87,8 @@ FIGURES = (
     "wall.create.with",
     *(f"db_cpu.{c}.{p}" for c in ("retrieve", "create") for p in ("database", "function")),
     "db_cpu.list.floor.database",
+    "wire.list_size_100_include.largest_message",
+    "wire.sync_batch_full.largest_message",
 )
 RATIOS = (
     f"first_request.{COLD_FUNCTION}",
@@ -140,6 +142,9 @@ RATIOS = (
     "db_cpu.list_default",
     "db_cpu.list",
     "db_cpu.create",
+    "wire.retrieve",
+    "wire.create",
+    "wire.sync_batch_full",
 )
 
 

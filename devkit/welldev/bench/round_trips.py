@@ -9,7 +9,7 @@ from welldev.bench.api_requests import Requests
 from welldev.bench.databases import BenchDatabase, remove_created_rows
 from welldev.bench.harness import Handler, handler_for, invoke, note
 from welldev.bench.report import Report
-from welldev.bench.wire import Wire, recording
+from welldev.bench.wire import Wire, largest_message, recording
 
 # A request is one transaction of two messages: its opening, which asks the proof's context,
 # then the proof, its statements and COMMIT (revision 0023, docs/tenancy.md).
@@ -25,6 +25,7 @@ def _count(report: Report, name: str, wire: Wire, *, read: bool, counted: bool =
     report.figure(f"transactions.{name}", [wire.transactions], "transactions")
     report.ratio(f"round_trips.{name}", wire.round_trips, ROUND_TRIPS)
     report.ratio(f"transactions.{name}", wire.transactions, 1)
+    largest_message(report, name, wire)
     if read:
         report.ratio(f"statements.{name}", statements, 2 if counted else 1)
 

@@ -28,7 +28,7 @@ from welldev.bench.harness import (
 )
 from welldev.bench.profiles import profile_lines
 from welldev.bench.report import Report
-from welldev.bench.wire import recording
+from welldev.bench.wire import largest_message, recording
 
 SYNC_LEDGER = "core_api.people_workspace_connectors"
 
@@ -221,6 +221,7 @@ def _sync_round_trips(
         report.figure(f"round_trips.{name}", [wire.round_trips], "round trips")
         report.figure(f"transactions.{name}", [wire.transactions], "transactions")
         report.ratio(f"round_trips.{name}", wire.round_trips, 2)
+        largest_message(report, name, wire)
     full_wire = wires["sync_batch_full"]
     report.details["sync_wire"] = {
         "full_batch_database_ms": [round(c.seconds * 1000, 1) for c in full_wire.calls],

@@ -14,6 +14,7 @@ import pg8000.dbapi
 import pg8000.native
 
 from wellapi.store.connections import OPENING, READ_ONLY_OPENING
+from welldev.bench.report import Report
 
 SCOPE_PREFIX = "SELECT workspace_pk, person_pk FROM core_api.set_scope("
 # A request is a transaction of two messages (``wellapi.store.connections.Pool.run_proven``):
@@ -21,6 +22,8 @@ SCOPE_PREFIX = "SELECT workspace_pk, person_pk FROM core_api.set_scope("
 OPENINGS = (OPENING, READ_ONLY_OPENING)
 PROOF = re.compile(r"CALL core_api\.prove_(scope|key)\('[^']*'\);")
 COMMIT = ";COMMIT"
+# RDS Proxy pins a client's session to one backend when a statement's text is longer than this.
+PINNING_BYTES = 16_384
 
 
 def proof_of(sql: str) -> tuple[str | None, str]:
@@ -75,6 +78,12 @@ class Wire:
     @property
     def seconds(self) -> float:
         return sum(c.seconds for c in self.calls)
+
+    @property
+    def largest_message_bytes(self) -> int:
+        """The longest query text sent (RDS Proxy pins a session to its backend for one over
+        16 KB: ``PINNING_BYTES``)."""
+        return max((len(c.sql.encode()) for c in self.calls), default=0)
 
     @property
     def transactions(self) -> int:
@@ -185,3 +194,9 @@ def recording() -> Iterator[Wire]:
     finally:
         for name, function in originals.items():
             setattr(core, name, function)
+
+
+def largest_message(report: Report, name: str, wire: Wire) -> None:
+    """``wire.<name>``: the request's longest message against what pins an RDS Proxy session."""
+    report.figure(f"wire.{name}.largest_message", [wire.largest_message_bytes], "bytes")
+    report.ratio(f"wire.{name}", wire.largest_message_bytes / PINNING_BYTES, 1.0)
