@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
@@ -13,6 +11,7 @@ from tests.support import read_factories as rf
 from tests.support.api import JSONAPI, Lambda, assert_valid_document, event
 from tests.support.environments import function_of
 from tests.support.read_factories import ALL, PROVENANCE, at, read
+from welldev.lambda_runtime import load_handler
 
 pytestmark = pytest.mark.usefixtures("api_database")
 
@@ -39,7 +38,6 @@ RELATIONSHIPS = {
     "workspace_providers": {"workspace", "provider"},
 }
 BASE = "https://api.test/v1"
-FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
 
 
 def assert_resource_object(obj: dict, row: rf.Row, resource: str) -> None:
@@ -196,15 +194,8 @@ def test_timestamps_are_utc_iso_8601_with_microseconds_kept(admin):
 @pytest.mark.parametrize("operation", ["list", "retrieve", "related", "relationship"])
 @pytest.mark.parametrize("resource", ALL)
 def test_each_read_route_has_a_function_serving_its_resource(admin, resource, operation):
-    # The template's function of the route, and its handler from the entry module it names.
-    module_name, _, attribute = function_of(resource, operation).handler.rpartition(".")
-    path = FUNCTIONS / f"{module_name}.py"
-    spec = importlib.util.spec_from_file_location(f"function_{resource}_{operation}", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    handler = getattr(module, attribute)
+    # The template's function of the route, its handler imported as Lambda imports it.
+    handler = load_handler(function_of(resource, operation))
     t = f.tenant(admin)
     row = rf.make_row(admin, t, resource)
     base = "/v1/" + resource.replace("_", "-")

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from welldev.bench.config import PAGE_SIZE
 from welldev.bench.databases import BenchDatabase, Dataset
-from welldev.bench.harness import api_event
+from welldev.bench.harness import Handler, api_event, handler_for
 from welldev.claims import claims
 
 COMPANY_LEDGER_PATH = "/v1/company-workspace-connectors"
@@ -105,3 +105,59 @@ class Requests:
 
     def delete(self, row_id: str) -> dict[str, Any]:
         return self._item("DELETE", row_id, self.service)
+
+
+@dataclass(frozen=True)
+class WarmCase:
+    name: str
+    handler: Handler
+    event: dict[str, Any]
+    status: int
+    skip: int  # leading statements whose rows are not the document (scope, write outcome)
+    fresh_id: bool  # the SQL carries a new row id each time (Create)
+
+
+def warm_cases(requests: Requests) -> list[WarmCase]:
+    list_query = "page[size]=100&include=company,workspace_connector"
+    return [
+        WarmCase(
+            "retrieve",
+            handler_for("company_workspace_connectors", "retrieve"),
+            requests.retrieve(),
+            200,
+            skip=1,
+            fresh_id=False,
+        ),
+        WarmCase(
+            "related",
+            handler_for("company_workspace_connectors", "related"),
+            requests.related(),
+            200,
+            skip=1,
+            fresh_id=False,
+        ),
+        WarmCase(
+            "list_default",
+            handler_for("company_workspace_connectors", "list"),
+            requests.collection(""),
+            200,
+            skip=1,
+            fresh_id=False,
+        ),
+        WarmCase(
+            "list",
+            handler_for("company_workspace_connectors", "list"),
+            requests.collection(list_query),
+            200,
+            skip=1,
+            fresh_id=False,
+        ),
+        WarmCase(
+            "create",
+            handler_for("company_workspace_connectors", "create"),
+            requests.create(),
+            201,
+            skip=2,
+            fresh_id=True,
+        ),
+    ]

@@ -20,18 +20,17 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
-import pg8000.native
-
-from welldev.bench.api_requests import Requests
-from welldev.bench.config import Config
+from welldev.bench.api_requests import Requests, warm_cases
+from welldev.bench.config import PAGE_SIZE, Config
 from welldev.bench.databases import BenchDatabase, remove_created_rows
-from welldev.bench.harness import backend_cpu_ms, handler_for, invoke, note, taking_turns
+from welldev.bench.harness import backend_cpu_ms, invoke, last_backend, note, taking_turns
 from welldev.bench.raw_client import Captured, RawClient, captured_sql
 from welldev.bench.report import Report
 from welldev.bench.wire import split_statements
 
 GOAL = 1.2
-DEFAULT_PAGE = 20
+# The requests measured, by their warm case's name; the floor answers the same.
+CASES = ("retrieve", "list_default", "list", "create")
 BIG_PAGE = 100
 # A List's total is counted up to here, as the API counts it (meta.page.total's bound).
 COUNT_BOUND = 1001
@@ -113,7 +112,7 @@ class Floor:
     def calls(self) -> dict[str, Callable[[], Any]]:
         return {
             "retrieve": lambda: self.retrieve.run(id=self.row_id, workspace_pk=self.workspace_pk),
-            "list_default": lambda: self._list(DEFAULT_PAGE, include=False),
+            "list_default": lambda: self._list(PAGE_SIZE, include=False),
             "list": lambda: self._list(BIG_PAGE, include=True),
             "create": lambda: self.insert.run(
                 id=str(uuid4()), company_pk=self.company_pk, connector_pk=self.connector_pk
@@ -130,15 +129,6 @@ class Floor:
 
     def close(self) -> None:
         self.conn.close()
-
-
-def api_backend_pid(conn: pg8000.native.Connection) -> int:
-    """The backend of the environment's connection: the API role's that last ran a request."""
-    rows = conn.run(
-        "SELECT pid FROM pg_stat_activity WHERE usename = 'well_api' AND datname = "
-        "current_database() AND query LIKE 'CALL core_api.prove_%' ORDER BY state_change DESC"
-    )
-    return int(rows[0][0])
 
 
 @dataclass
@@ -162,39 +152,30 @@ def measure_db_cpu(report: Report, bench: BenchDatabase, config: Config) -> None
     if not Path("/proc/self/stat").exists():
         note("db_cpu: no /proc here to read the backends' CPU from; skipped")
         return
-    requests = Requests.signed(bench)
-    handlers = {
-        "retrieve": (handler_for("company_workspace_connectors", "retrieve"), requests.retrieve()),
-        "list_default": (
-            handler_for("company_workspace_connectors", "list"),
-            requests.collection(""),
-        ),
-        "list": (
-            handler_for("company_workspace_connectors", "list"),
-            requests.collection(f"page[size]={BIG_PAGE}&include=company,workspace_connector"),
-        ),
-        "create": (handler_for("company_workspace_connectors", "create"), requests.create()),
-    }
-    statuses = {"create": 201}
+    # The warm phase's cases (warm_cases), its related read aside: the floor has no such read.
+    cases = [c for c in warm_cases(Requests.signed(bench)) if c.name in CASES]
     floor = Floor(bench)
     admin = bench.admin()
     rounds = max(1, config.db_cpu_requests // config.db_cpu_round)
     try:
-        for name, (handler, event) in handlers.items():
-            status = statuses.get(name, 200)
-            project_call = functools.partial(invoke, handler, event, status)
+        for case in cases:
+            name = case.name
+            project_call = functools.partial(invoke, case.handler, case.event, case.status)
             floor_call = floor.calls()[name]
             for _ in range(config.warmup):
                 project_call()
                 floor_call()
-            pid = api_backend_pid(admin)
+            # The environment's connection: the backend that last opened a proven request.
+            pid = last_backend(admin, "CALL core_api.prove_%")
             project, plain = Side([], []), Side([], [])
             for _ in range(rounds):
                 _round(project_call, pid, config.db_cpu_round, project)
                 _round(floor_call, floor.pid, config.db_cpu_round, plain)
             _report(report, name, project, plain)
             if name != "create":  # a Create's statements cannot run twice as they are
-                _split(report, bench, name, captured_sql(handler, event, status), config)
+                _split(
+                    report, bench, name, captured_sql(case.handler, case.event, case.status), config
+                )
     finally:
         admin.close()
         floor.close()

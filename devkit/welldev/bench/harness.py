@@ -216,3 +216,16 @@ def backend_cpu_ms(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     # After the command's closing parenthesis: state is field 3, utime 14 and stime 15.
     return (int(fields[11]) + int(fields[12])) * 1000 / TICKS_PER_SECOND
+
+
+def last_backend(conn: Any, query_like: str) -> int:
+    """The other backend of this database whose last query is ``LIKE query_like``, the most
+    recent first: the connection of a handler under measurement, read from another one."""
+    rows = conn.run(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+        "AND pid <> pg_backend_pid() AND query LIKE :q ORDER BY state_change DESC LIMIT 1",
+        q=query_like,
+    )
+    if not rows:
+        raise BenchError(f"no backend of this database last ran {query_like!r}")
+    return int(rows[0][0])

@@ -22,6 +22,7 @@ from welldev.bench.harness import (
     CONTEXT,
     Handler,
     backend_cpu_ms,
+    last_backend,
     note,
     quiet_powertools,
     sync_events,
@@ -113,17 +114,6 @@ class SyncSides:
     copy_cpu_us: list[float] = field(default_factory=list)
 
 
-def _writer_pid(conn: pg8000.native.Connection) -> int:
-    """The backend of the sync handler's connection: the last to open a worker transaction."""
-    (pid,) = _one(
-        conn,
-        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-        "AND pid <> pg_backend_pid() AND query LIKE '%set_transaction_settings%' "
-        "ORDER BY state_change DESC LIMIT 1",
-    )
-    return int(pid)
-
-
 def _sync_reps(
     handler: Handler,
     conn: pg8000.native.Connection,
@@ -141,7 +131,9 @@ def _sync_reps(
     rows = len(pks) * config.sync_batches
     # A warm environment: connected, with the statements' shapes seen once.
     _sync_rep(handler, sync_events(d.sync_connector_id, ids, 1, config.sync_ids, 1), conn)
-    writer, copier = _writer_pid(conn), int(_one(conn, "SELECT pg_backend_pid()")[0])
+    # The handler's connection: the backend that last opened a worker transaction.
+    writer = last_backend(conn, "%set_transaction_settings%")
+    copier = int(_one(conn, "SELECT pg_backend_pid()")[0])
     sides = SyncSides()
     for rep in range(config.sync_reps):
         events = sync_events(

@@ -6,75 +6,18 @@ import cProfile
 import functools
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 from uuid import uuid4
 
-from welldev.bench.api_requests import Requests
+from welldev.bench.api_requests import Requests, WarmCase, warm_cases
 from welldev.bench.config import Config
 from welldev.bench.databases import BenchDatabase, remove_created_rows
 from welldev.bench.errors import BenchError
-from welldev.bench.harness import Handler, handler_for, interleaved, invoke, note
+from welldev.bench.harness import interleaved, invoke, note
 from welldev.bench.profiles import profile_lines
 from welldev.bench.raw_client import Captured, RawClient, captured_sql
 from welldev.bench.report import Report
 from welldev.bench.split import PARTS
-
-
-@dataclass(frozen=True)
-class WarmCase:
-    name: str
-    handler: Handler
-    event: dict[str, Any]
-    status: int
-    skip: int  # leading statements whose rows are not the document (scope, write outcome)
-    fresh_id: bool  # the SQL carries a new row id each time (Create)
-
-
-def warm_cases(requests: Requests) -> list[WarmCase]:
-    list_query = "page[size]=100&include=company,workspace_connector"
-    return [
-        WarmCase(
-            "retrieve",
-            handler_for("company_workspace_connectors", "retrieve"),
-            requests.retrieve(),
-            200,
-            skip=1,
-            fresh_id=False,
-        ),
-        WarmCase(
-            "related",
-            handler_for("company_workspace_connectors", "related"),
-            requests.related(),
-            200,
-            skip=1,
-            fresh_id=False,
-        ),
-        WarmCase(
-            "list_default",
-            handler_for("company_workspace_connectors", "list"),
-            requests.collection(""),
-            200,
-            skip=1,
-            fresh_id=False,
-        ),
-        WarmCase(
-            "list",
-            handler_for("company_workspace_connectors", "list"),
-            requests.collection(list_query),
-            200,
-            skip=1,
-            fresh_id=False,
-        ),
-        WarmCase(
-            "create",
-            handler_for("company_workspace_connectors", "create"),
-            requests.create(),
-            201,
-            skip=2,
-            fresh_id=True,
-        ),
-    ]
 
 
 def _raw_call(
