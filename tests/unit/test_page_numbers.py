@@ -118,8 +118,9 @@ def test_a_numbered_page_past_the_first_is_its_own_shape_and_its_total_is_the_li
     assert (first_shape.offset, third_shape.offset) == (False, True)
     assert first_shape == ReadShape.of(RESOURCE, parse("page[size]=10"), single=False)
     page, _ = read_template(third_shape)
-    sql = page.render(read_params(third))
+    bound = page.bind(read_params(third))
+    limit, offset = (f"${bound.values.index(n) + 1}" for n in (11, 20))
     # Each walked connector gives the skipped rows and the page; the merge skips, then limits.
-    assert "LIMIT (SELECT 11 + 20)" in sql
-    assert "LIMIT 11 OFFSET 20" in sql
+    assert f"LIMIT (SELECT {limit} + {offset})" in bound.text
+    assert f"LIMIT {limit} OFFSET {offset}" in bound.text
     assert total_template(third_shape) == total_template(first_shape)

@@ -13,14 +13,16 @@ import pg8000.core
 import pg8000.dbapi
 import pg8000.native
 
+from wellapi.store import connections
 from wellapi.store.connections import OPENING, READ_ONLY_OPENING
 from welldev.bench.report import Report
 
 SCOPE_PREFIX = "SELECT workspace_pk, person_pk FROM core_api.set_scope("
 # A request is a transaction of two messages (``wellapi.store.connections.Pool.run_proven``):
-# its opening, then the proof's statement (revision 0023), its statements and COMMIT.
+# its opening, then the proof's statement (revision 0023), its statements and COMMIT, the
+# second pipelined (``connections.send``) and recorded as its statements' texts joined by ";".
 OPENINGS = (OPENING, READ_ONLY_OPENING)
-PROOF = re.compile(r"CALL core_api\.prove_(scope|key)\('[^']*'\);")
+PROOF = re.compile(r"CALL core_api\.prove_(scope|key)\((?:'[^']*'|\$1)\);")
 COMMIT = ";COMMIT"
 # RDS Proxy pins a client's session to one backend when a statement's text is longer than this.
 PINNING_BYTES = 16_384
@@ -42,10 +44,18 @@ def unproven(sql: str) -> str:
 
 @dataclass
 class Call:
-    protocol: str  # simple (one Query message), unnamed or named (extended protocol)
+    # simple (one Query message), pipelined (``connections.send``: every statement parsed and
+    # bound, one Sync), unnamed or named (pg8000's own extended protocol calls)
+    protocol: str
     sql: str
     round_trips: int = 0
     seconds: float = 0.0
+    # Each statement's text as parsed (a pipelined call's; a simple call is one text).
+    texts: tuple[str, ...] = ()
+
+    @property
+    def longest_statement_bytes(self) -> int:
+        return max((len(t.encode()) for t in self.texts or (self.sql,)), default=0)
 
 
 @dataclass
@@ -81,9 +91,10 @@ class Wire:
 
     @property
     def largest_message_bytes(self) -> int:
-        """The longest query text sent (RDS Proxy pins a session to its backend for one over
-        16 KB: ``PINNING_BYTES``)."""
-        return max((len(c.sql.encode()) for c in self.calls), default=0)
+        """The longest statement text sent, a simple query's whole text or one parsed statement
+        of a pipeline (RDS Proxy pins a session to its backend for one over 16 KB:
+        ``PINNING_BYTES``); values bound to parameters are not statement text."""
+        return max((c.longest_statement_bytes for c in self.calls), default=0)
 
     @property
     def transactions(self) -> int:
@@ -148,9 +159,10 @@ def recording() -> Iterator[Wire]:
     }
     wire = Wire()
     current: list[Call] = []
+    pipelined = connections.send
 
-    def traced(protocol: str, sql: str, run: Callable[[], Any]) -> Any:
-        call = Call(protocol, sql)
+    def traced(protocol: str, sql: str, run: Callable[[], Any], texts: tuple[str, ...] = ()) -> Any:
+        call = Call(protocol, sql, texts=texts)
         wire.calls.append(call)
         current.append(call)
         started = time.perf_counter()
@@ -159,6 +171,12 @@ def recording() -> Iterator[Wire]:
         finally:
             call.seconds = time.perf_counter() - started
             current.pop()
+
+    def send(connection: Any, statements: Sequence[Any]) -> Any:
+        texts = tuple(s.text for s in statements)
+        return traced(
+            "pipelined", ";".join(texts), lambda: pipelined(connection, statements), texts
+        )
 
     def execute_simple(self: Any, statement: str) -> Any:
         return traced("simple", statement, lambda: originals["execute_simple"](self, statement))
@@ -189,11 +207,13 @@ def recording() -> Iterator[Wire]:
     }
     for name, function in patches.items():
         setattr(core, name, function)
+    connections.send = send  # type: ignore[assignment]
     try:
         yield wire
     finally:
         for name, function in originals.items():
             setattr(core, name, function)
+        connections.send = pipelined  # type: ignore[assignment]
 
 
 def largest_message(report: Report, name: str, wire: Wire) -> None:

@@ -36,6 +36,7 @@ from wellapi.http.proofs import key_opening
 from wellapi.settings import get_settings
 from wellapi.store import connections
 from wellapi.store.rows import KeyRow, column_list
+from wellapi.store.sql import BoundStatement
 
 logger = Logger(service="wellapi-authorizer", use_rfc3339=True)
 Claims = dict[str, str]
@@ -76,10 +77,12 @@ class ClaimsCache:
 
 # The key's row (``KeyRow``), if the transaction's proof was made with a live key's secret;
 # the statement names no key: the proof that opens it does (``wellapi.http.proofs``).
-LOOKUP_STATEMENT = f"SELECT {column_list(KeyRow._fields)} FROM core_api.authenticate_key()"
+LOOKUP_STATEMENT = BoundStatement(
+    f"SELECT {column_list(KeyRow._fields)} FROM core_api.authenticate_key()"
+)
 
 
-def prover_for(key: ParsedKey) -> Callable[[str], str]:
+def prover_for(key: ParsedKey) -> Callable[[str], BoundStatement]:
     """How the key's lookup is opened: a proof of the key for the transaction's context."""
     return lambda context: key_opening(key.prefix, key.secret_hash, context)
 
@@ -98,7 +101,7 @@ def authenticate(header: str | None, cache: ClaimsCache | None = None) -> Claims
 def lookup(key: ParsedKey) -> Claims | None:
     # As the authorizer's own role, which can do nothing but this (revision 0014).
     answer = connections.execute(
-        LOOKUP_STATEMENT, pool=connections.get_pool("auth"), prove=prover_for(key)
+        [LOOKUP_STATEMENT], pool=connections.get_pool("auth"), prove=prover_for(key)
     )
     rows = [KeyRow._make(row) for row in answer]
     if not rows:

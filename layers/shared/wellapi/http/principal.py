@@ -30,7 +30,7 @@ from wellapi.errors import (
 )
 from wellapi.http.proofs import is_scope_token, scope_opening
 from wellapi.store.rows import ScopeRow, column_list
-from wellapi.store.sql import ScriptPart, Statement
+from wellapi.store.sql import BoundStatement, ScriptPart, Statement
 
 PrincipalKind = Literal["member", "service"]
 # Set by the authorizer when it could not reach the database to check the key.
@@ -77,7 +77,7 @@ class Principal:
             return self
         return replace(self, workspace_id=workspace_id)
 
-    def scope_statement(self) -> str:
+    def scope_statement(self) -> BoundStatement:
         """The first statement of every request's script: it returns one ``ScopeRow``."""
         return scope_statement(self.workspace_id)
 
@@ -85,7 +85,7 @@ class Principal:
         """The scope statement as the first part of a request's script (``SCOPE_PART``)."""
         return ScriptPart(SCOPE_PART, self.scope_statement(), "one")
 
-    def prove(self, context: str) -> str:
+    def prove(self, context: str) -> BoundStatement:
         """The statement that opens the request's statements: a proof of the token bound to
         the transaction whose ``context`` the database named."""
         return scope_opening(self.scope_token, context)
@@ -97,9 +97,9 @@ SET_SCOPE = Statement(
 )
 
 
-def scope_statement(workspace_id: UUID) -> str:
+def scope_statement(workspace_id: UUID) -> BoundStatement:
     """``set_scope`` for a workspace, as the person and kind the message's proof names."""
-    return SET_SCOPE.render({"workspace_id": workspace_id})
+    return SET_SCOPE.bind({"workspace_id": workspace_id})
 
 
 def _uuid(value: Any) -> UUID:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from wellapi.store.sql import Statement
+from wellapi.store.sql import BoundStatement, Statement
 
 # The scope token's format (revision 0014): anything else is refused before any SQL is sent.
 SCOPE_TOKEN = re.compile(r"t1\.[0-9]{1,18}\.(?:member|service)\.[0-9]{1,12}\.[0-9a-f]{64}")
@@ -30,8 +30,8 @@ KEY_PREFIX = re.compile(r"[a-z2-7]{12}")
 # The context's format: the backend's pid and the transaction's start in microseconds.
 CONTEXT = re.compile(r"[0-9]{1,10}\.[0-9]{1,20}")
 # The statements that open a request's statements, or a key check, with a proof.
-PROVE_SCOPE = Statement("CALL core_api.prove_scope(%(proof)s);")
-PROVE_KEY = Statement("CALL core_api.prove_key(%(proof)s);")
+PROVE_SCOPE = Statement("CALL core_api.prove_scope(%(proof)s)")
+PROVE_KEY = Statement("CALL core_api.prove_key(%(proof)s)")
 
 
 def is_scope_token(value: object) -> bool:
@@ -51,19 +51,19 @@ def _checked(context: str) -> str:
     return context
 
 
-def scope_opening(token: str, context: str) -> str:
+def scope_opening(token: str, context: str) -> BoundStatement:
     """The statement that opens a request's statements in the transaction of ``context``."""
     if not is_scope_token(token):
         raise ValueError("not a scope token")
     body, _, mac = token.rpartition(".")
     signature = proof_mac(bytes.fromhex(mac), f"scope|{body}|{_checked(context)}")
     _, person, kind, expiry = body.split(".")
-    return PROVE_SCOPE.render({"proof": f"p1.{person}.{kind}.{expiry}.{signature}"})
+    return PROVE_SCOPE.bind({"proof": f"p1.{person}.{kind}.{expiry}.{signature}"})
 
 
-def key_opening(prefix: str, secret_hash: bytes, context: str) -> str:
+def key_opening(prefix: str, secret_hash: bytes, context: str) -> BoundStatement:
     """The statement that opens a key check in the transaction of ``context``."""
     if KEY_PREFIX.fullmatch(prefix) is None:
         raise ValueError("not a key prefix")
     signature = proof_mac(secret_hash, f"key|{prefix}|{_checked(context)}")
-    return PROVE_KEY.render({"proof": f"k2.{prefix}.{signature}"})
+    return PROVE_KEY.bind({"proof": f"k2.{prefix}.{signature}"})

@@ -92,11 +92,11 @@ def _fetch(
     template, layout = read_template(shape)
     parts = [principal.scope_part()]
     if total:
-        parts.append(ScriptPart(TOTAL_PART, total_template(shape).render(params), "one"))
-    page = template.render(params | document_params(request))
+        parts.append(ScriptPart(TOTAL_PART, total_template(shape).bind(params), "one"))
+    page = template.bind(params | document_params(request))
     parts.append(ScriptPart(READ_PART, page, "rows"))
     request_script = Script(tuple(parts))
-    answer = request_script.split(connections.read(request_script.text, principal.prove))
+    answer = request_script.split(connections.read(request_script.statements, principal.prove))
     check_scope(answer, request.query.workspace_parameter, path=request.path_workspace is not None)
     counted = int(answer[TOTAL_PART][0][0]) if total else None
     return layout.rows(answer[READ_PART]), counted

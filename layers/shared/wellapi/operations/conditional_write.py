@@ -141,7 +141,7 @@ def client_id_part(request: ParsedRequest, client_id: UUID) -> ScriptPart:
     saying why; the check runs as the table's owner, who sees every tenant's and every
     soft-deleted row (``core_api.check_client_id``, revision 0027).
     """
-    sql = client_id_template(request.resource.table.name).render({"client_id": client_id})
+    sql = client_id_template(request.resource.table.name).bind({"client_id": client_id})
     return ScriptPart(CLIENT_ID_PART, sql, "one")
 
 
@@ -175,20 +175,21 @@ def run_write(
     parts = [principal.scope_part()]
     if keyed is not None:
         parts.append(idempotency.claim_part(keyed.key, keyed.fingerprint))
-    parts.append(ScriptPart(WRITE_PART, plan.template.render(params), "one"))
+    parts.append(ScriptPart(WRITE_PART, plan.template.bind(params), "one"))
     if client_id is not None:
         parts.append(client_id_part(request, client_id))
     layout = None
     if reread is not None:
         read, layout = read_template(reread[0])
         if keyed is None:
-            parts.append(ScriptPart(READ_PART, read.render(reread[1]), "rows"))
+            parts.append(ScriptPart(READ_PART, read.bind(reread[1]), "rows"))
         else:
             parts.append(
                 idempotency.stored_response_part(
                     keyed.key,
                     request.resource.table.name,
-                    read.render(reread[1]),
+                    read,
+                    reread[1],
                     layout,
                     minted=params["row_id"],
                 )
@@ -197,7 +198,7 @@ def run_write(
     try:
         # Not retried on a dropped connection: the first attempt may have committed.
         answer = request_script.split(
-            connections.execute(request_script.text, retry=False, prove=principal.prove)
+            connections.execute(request_script.statements, retry=False, prove=principal.prove)
         )
     except pg8000.dbapi.DatabaseError as error:
         mapped = _database_rule_error(error, request.resource)

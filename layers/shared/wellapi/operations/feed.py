@@ -77,7 +77,7 @@ def feed_rows(request: ParsedRequest) -> Response:
     if after is not None:
         parts.append(ScriptPart(EXPIRED_PART, expired_statement(after), "one"))
     request_script = Script(tuple(parts))
-    answer = request_script.split(connections.read(request_script.text, principal.prove))
+    answer = request_script.split(connections.read(request_script.statements, principal.prove))
     check_scope(answer, query.workspace_parameter)
     if after is not None and answer[EXPIRED_PART][0][0]:
         raise Gone(

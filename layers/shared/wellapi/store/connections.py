@@ -3,10 +3,12 @@
 One connection per role, opened on first use and kept while the environment is warm: an
 execution environment serves one request at a time, in Lambda and in the local emulator (one
 process per environment), so nothing here is shared between threads. Connections run in
-autocommit mode and speak the simple query protocol only. A request is one transaction of two
-messages: ``BEGIN`` and the question of its proof's context, then the proof, the request's
-statements and ``COMMIT`` (``wellapi.http.proofs``). Nothing session-scoped is ever set, so
-RDS Proxy multiplexes the connection again after each transaction and never pins it.
+autocommit mode. A request is one transaction of two messages: ``BEGIN`` and the question of
+its proof's context (a fixed text, as a simple query), then the proof, the request's
+statements and ``COMMIT``, each bound to its values and all pipelined over the extended query
+protocol before one Sync (``send``; ``wellapi.http.proofs``). Nothing session-scoped is ever
+set and every statement is unnamed, so RDS Proxy multiplexes the connection again after each
+transaction and never pins it.
 
 A role's connection is pg8000 and the standard library only: the statements are SQL text
 (``wellapi.sqltext``), and importing SQLAlchemy would double an API function's cold start for
@@ -21,8 +23,9 @@ import logging
 import os
 import select
 import socket
+import struct
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from dataclasses import replace as replace_settings
@@ -30,10 +33,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+import pg8000.core
 import pg8000.dbapi
+from pg8000.converters import make_param
 
 from wellapi.errors import LOCK_NOT_AVAILABLE, DatabaseUnavailable, sqlstate_of
 from wellapi.settings import Settings, get_settings
+from wellapi.store.sql import BoundStatement
 
 if TYPE_CHECKING:
     import ssl
@@ -43,6 +49,8 @@ logger = logging.getLogger(__name__)
 LAMBDA_FUNCTION_NAME = "AWS_LAMBDA_FUNCTION_NAME"
 
 Row = list[Any]
+# What one message of a transaction sends: its statements, each with its values.
+Statements = Sequence[BoundStatement]
 
 _DISCONNECT_ERRORS = (pg8000.dbapi.InterfaceError, OSError, EOFError)
 # SQLSTATE query_canceled: a statement timeout, or a cancel. A timeout the session set itself
@@ -344,21 +352,18 @@ class Pool:
         if kept is not None:
             _close(kept.connection)
 
-    def run(self, sql: str) -> list[Row]:
-        """``sql`` as one message. A statement that fails in a transaction the message
+    def run(self, statements: Statements) -> list[Row]:
+        """``statements`` as one message. A statement that fails in a transaction the message
         opened leaves it aborted: it is rolled back before the connection is lent again."""
         with self.connection() as connection:
-            cursor = connection.cursor()
             try:
-                return _rows(cursor, sql)
+                return send(connection, statements)
             except pg8000.dbapi.DatabaseError:
-                cursor.execute("ROLLBACK")  # outside a transaction, only a warning
+                _rows(connection.cursor(), "ROLLBACK")  # outside a transaction, only a warning
                 raise
-            finally:
-                cursor.close()
 
-    def run_in_transaction(self, sql: str, *, commit: bool = True) -> list[Row]:
-        """``sql`` in a transaction opened as every transaction without a proof is
+    def run_in_transaction(self, statements: Statements, *, commit: bool = True) -> list[Row]:
+        """``statements`` in a transaction opened as every transaction without a proof is
         (``UNPROVEN_OPENING``: its settings first), and ``COMMIT`` when ``commit`` (the
         drainer's read keeps its transaction for its mark): one message.
 
@@ -374,7 +379,8 @@ class Pool:
             try:
                 if not _between_transactions(connection):
                     cursor.execute("ROLLBACK")  # one a failed caller left open
-                return _rows(cursor, f"{UNPROVEN_OPENING};{sql}{';COMMIT' if commit else ''}")
+                closing = (COMMIT,) if commit else ()
+                return send(connection, (*UNPROVEN_OPENING, *statements, *closing))
             except _DISCONNECT_ERRORS as error:
                 if commit or _timed_out(error):
                     raise
@@ -389,19 +395,21 @@ class Pool:
             finally:
                 cursor.close()
 
-    def run_proven(self, prove: Callable[[str], str], sql: str, *, read_only: bool) -> list[Row]:
-        """``sql`` in a transaction of its own, opened by a proof of that transaction.
+    def run_proven(
+        self, prove: Callable[[str], BoundStatement], statements: Statements, *, read_only: bool
+    ) -> list[Row]:
+        """``statements`` in a transaction of its own, opened by a proof of that transaction.
 
         The first message opens the transaction (read-only for a read, so the database itself
-        refuses any write) and asks its context; the second sends ``prove(context)``, ``sql``
-        and ``COMMIT``. A statement that fails, in either message, leaves the transaction
-        aborted: it is rolled back before the connection is lent again.
+        refuses any write) and asks its context; the second sends ``prove(context)``,
+        ``statements`` and ``COMMIT``. A statement that fails, in either message, leaves the
+        transaction aborted: it is rolled back before the connection is lent again.
         """
         with self.connection() as connection:
             cursor = connection.cursor()
             try:
                 (context,) = _open(cursor, READ_ONLY_OPENING if read_only else OPENING)[0]
-                return _rows(cursor, f"{prove(str(context))}{sql};COMMIT")
+                return send(connection, (prove(str(context)), *statements, COMMIT))
             except (pg8000.dbapi.DatabaseError, ValueError):
                 # Outside a transaction (the opening itself failed before BEGIN) it only warns.
                 cursor.execute("ROLLBACK")
@@ -424,7 +432,8 @@ READ_ONLY_OPENING = f"{BEGIN_READ_ONLY};{CONTEXT_STATEMENT}"
 # What opens every transaction of the sync writer, the sweeper and the drainer (no proof), in
 # the same message as its statements: the same settings, by a procedure, which answers no row.
 SETTINGS_STATEMENT = "CALL core_api.set_transaction_settings()"
-UNPROVEN_OPENING = f"{BEGIN_READ_WRITE};{SETTINGS_STATEMENT}"
+UNPROVEN_OPENING = (BoundStatement(BEGIN_READ_WRITE), BoundStatement(SETTINGS_STATEMENT))
+COMMIT = BoundStatement("COMMIT")
 
 
 def _open(cursor: Any, opening: str) -> list[Row]:
@@ -488,6 +497,63 @@ def _cut_short(cursor: Any, error: pg8000.dbapi.DatabaseError) -> bool:
 def _rows(cursor: Any, sql: str) -> list[Row]:
     cursor.execute(sql)
     return [list(r) for r in cursor.fetchall()] if cursor.description else []
+
+
+_INT16 = struct.Struct("!h")
+_INT32 = struct.Struct("!i")
+
+
+def _message(code: bytes, body: bytes) -> bytes:
+    return code + _INT32.pack(len(body) + 4) + body
+
+
+# The unnamed portal described (its rows' types) and run to its end; the pipeline's end.
+_DESCRIBE_AND_EXECUTE = _message(b"D", b"P\x00") + _message(b"E", b"\x00" + _INT32.pack(0))
+_SYNC = _message(b"S", b"")
+
+
+def _parse_and_bind(connection: Any, statement: BoundStatement) -> bytes:
+    """Parse into the unnamed statement, then Bind its values (as text) to the unnamed portal.
+
+    Unnamed, so nothing outlives the message: each Parse replaces the last, and no statement a
+    session prepared under a name is ever run in its place.
+    """
+    encoding = connection._client_encoding
+    oids = statement.oids
+    parse = bytearray(b"\x00" + statement.text.encode(encoding) + b"\x00")
+    parse += _INT16.pack(len(oids))
+    for oid in oids:
+        parse += _INT32.pack(oid)
+    bind = bytearray(b"\x00\x00" + _INT16.pack(0) + _INT16.pack(len(statement.values)))
+    for value in statement.values:
+        text = None if value is None else make_param(connection.py_types, value)
+        if text is None:
+            bind += _INT32.pack(-1)
+        else:
+            data = text.encode(encoding)
+            bind += _INT32.pack(len(data)) + data
+    bind += _INT16.pack(0)
+    return _message(b"P", bytes(parse)) + _message(b"B", bytes(bind)) + _DESCRIBE_AND_EXECUTE
+
+
+def send(connection: Any, statements: Statements) -> list[Row]:
+    """``statements`` pipelined over the extended query protocol, then one Sync: one round
+    trip, the rows of every statement in order.
+
+    The server runs them as a simple query's statements run: one implicit transaction unless
+    one of them opens a block; after a failed statement it skips the rest up to the Sync, and
+    the error is raised once every answer is read, the connection ready for its next query.
+    ``connection`` is any pg8000 connection (the driver's own parameter conversion is used).
+    """
+    buffer = bytearray()
+    for statement in statements:
+        buffer += _parse_and_bind(connection, statement)
+    buffer += _SYNC
+    pg8000.core._write(connection._sock, bytes(buffer))
+    pg8000.core._flush(connection._sock)
+    context = pg8000.core.Context(statements[0].text if statements else "")
+    connection.handle_messages(context)
+    return context.rows or []
 
 
 def build_pool(settings: Settings) -> Pool:
@@ -604,24 +670,24 @@ def unavailable() -> DatabaseUnavailable:
     return DatabaseUnavailable(retry_after_seconds=get_settings().db_retry_after_seconds)
 
 
-def read(sql: str, prove: Callable[[str], str]) -> list[Row]:
+def read(statements: Statements, prove: Callable[[str], BoundStatement]) -> list[Row]:
     """A request that only reads: read-only, on the reader endpoint when one is set."""
-    return execute(sql, pool=get_pool(READER), prove=prove, read_only=True)
+    return execute(statements, pool=get_pool(READER), prove=prove, read_only=True)
 
 
 def execute(
-    sql: str,
+    statements: Statements,
     *,
     retry: bool = True,
     pool: Pool | None = None,
-    prove: Callable[[str], str] | None = None,
+    prove: Callable[[str], BoundStatement] | None = None,
     read_only: bool = False,
 ) -> list[Row]:
-    """Run ``sql`` and return the rows of every statement in it, in order.
+    """Send ``statements`` and return the rows of every one of them, in order.
 
     With ``prove`` (the opening statement of a proof for a transaction's context,
     ``wellapi.http.proofs``), in a transaction of its own opened by a proof of it
-    (``Pool.run_proven``), read-only when ``read_only``; without, as one simple-protocol query.
+    (``Pool.run_proven``), read-only when ``read_only``; without, as one message (``send``).
     A connection that drops is retried once when ``retry`` is true (reads, and writes whose
     repetition is harmless); otherwise the failure is reported as the database being
     unavailable, never as driver text. A first message the session cut short is sent again
@@ -629,17 +695,17 @@ def execute(
     """
     pool = pool or get_pool()
     if prove is None:
-        return _attempts(lambda: pool.run(sql), pool, retry)
-    return _attempts(lambda: pool.run_proven(prove, sql, read_only=read_only), pool, retry)
+        return _attempts(lambda: pool.run(statements), pool, retry)
+    return _attempts(lambda: pool.run_proven(prove, statements, read_only=read_only), pool, retry)
 
 
 def in_transaction(
-    sql: str, *, retry: bool = True, pool: Pool | None = None, commit: bool = True
+    statements: Statements, *, retry: bool = True, pool: Pool | None = None, commit: bool = True
 ) -> list[Row]:
-    """``sql`` in a transaction of its own without a proof (``Pool.run_in_transaction``): the
+    """``statements`` in a transaction of its own without a proof (``Pool.run_in_transaction``): the
     sync writer's, the sweeper's and the drainer's; retried as ``execute`` says."""
     pool = pool or get_pool()
-    return _attempts(lambda: pool.run_in_transaction(sql, commit=commit), pool, retry)
+    return _attempts(lambda: pool.run_in_transaction(statements, commit=commit), pool, retry)
 
 
 def _attempts(run: Callable[[], list[Row]], pool: Pool, retry: bool) -> list[Row]:
@@ -667,12 +733,15 @@ STALL_ATTEMPTS = 3
 def end_stalled_sessions(pool: Pool) -> int:
     """End the sessions of application roles that outlived their role's timeouts (revision
     0028: only a session that turned its own timeouts off can); answers how many."""
-    ((ended,),) = in_transaction("SELECT core_api.end_stalled_sessions()", pool=pool)
+    ((ended,),) = in_transaction([END_STALLED_SESSIONS], pool=pool)
     return int(ended)
 
 
-def execute_past_stalls(sql: str, *, pool: Pool | None = None) -> list[Row]:
-    """``sql`` in a transaction of its own (``in_transaction``), not retried on a dropped
+END_STALLED_SESSIONS = BoundStatement("SELECT core_api.end_stalled_sessions()")
+
+
+def execute_past_stalls(statements: Statements, *, pool: Pool | None = None) -> list[Row]:
+    """``statements`` in a transaction of its own (``in_transaction``), not retried on a dropped
     connection; a lock it waited for past the role's lock_timeout is taken back.
 
     A session of any application role that holds what this transaction needs and has turned
@@ -684,7 +753,7 @@ def execute_past_stalls(sql: str, *, pool: Pool | None = None) -> list[Row]:
     pool = pool or get_pool()
     for attempt in range(1, STALL_ATTEMPTS + 1):
         try:
-            return in_transaction(sql, retry=False, pool=pool)
+            return in_transaction(statements, retry=False, pool=pool)
         except pg8000.dbapi.DatabaseError as error:
             if sqlstate_of(error) != LOCK_NOT_AVAILABLE or attempt == STALL_ATTEMPTS:
                 raise

@@ -29,7 +29,7 @@ from functools import lru_cache
 from typing import Any
 
 from wellapi.resources.conditions import slot
-from wellapi.store.sql import Statement
+from wellapi.store.sql import BoundStatement, Statement
 
 # The labels of a page's columns: the record's id (its place), and its resource object.
 FEED_COLUMNS = ("id", "document")
@@ -131,7 +131,7 @@ def page_statement(
     limit: int,
     pairs: Sequence[tuple[str, str]] | None = None,
     sync_run_id: str | None = None,
-) -> str:
+) -> BoundStatement:
     """Up to ``limit`` records after the place ``after``: their ids and resource objects, in order.
 
     ``pairs``: the (resource type, change) pairs the filters keep (None: no such filter; empty:
@@ -145,7 +145,7 @@ def page_statement(
     shape = page_template(
         after is not None, None if pairs is None else len(pairs), sync_run_id is not None
     )
-    return shape.render(params)
+    return shape.bind(params)
 
 
 # Whether retention pruned a record after the place in the scoped workspace.
@@ -155,14 +155,14 @@ EXPIRED = Statement(
 )
 
 
-def expired_statement(after: tuple[int, int]) -> str:
+def expired_statement(after: tuple[int, int]) -> BoundStatement:
     """Whether retention pruned a record after the place ``after`` in the scoped workspace: a cursor
     there would skip it (one row, one boolean).
 
     Run after the page, in the same script: the page's snapshot is older, and pruning only
     moves forward, so when this says no, the page missed nothing either.
     """
-    return EXPIRED.render(_place_params(after))
+    return EXPIRED.bind(_place_params(after))
 
 
 __all__ = ["FEED_COLUMNS", "expired_statement", "page_statement"]

@@ -52,11 +52,11 @@ CLAIM = Statement(
     "core_api.claim_idempotency_key(%(key)s, %(fingerprint)s)"
 )
 # Where the stored response ends, after the re-read it wraps.
-_ANSWER_CLOSING = ") r))"
+_ANSWER_CLOSING = Statement(") r))")
 
 
 def claim_part(key: str, fingerprint: str) -> ScriptPart:
-    return ScriptPart(CLAIM_PART, CLAIM.render({"key": key, "fingerprint": fingerprint}), "one")
+    return ScriptPart(CLAIM_PART, CLAIM.bind({"key": key, "fingerprint": fingerprint}), "one")
 
 
 def _encoded(label: str) -> str:
@@ -83,13 +83,13 @@ def answer_opening(table: str, labels: tuple[str, ...]) -> Statement:
 
 
 def stored_response_part(
-    key: str, table: str, read_sql: str, layout: Layout, *, minted: UUID
+    key: str, table: str, read: Statement, params: dict[str, Any], layout: Layout, *, minted: UUID
 ) -> ScriptPart:
-    """The re-read, encoded and kept: ``read_sql`` is a rendered read with ``layout``'s labels
-    (its values already in: it goes between the opening and the closing, not through a
-    template's slots), ``minted`` the id the write gives a row it inserts."""
-    opening = answer_opening(table, layout.labels).render({"key": key, "minted": minted})
-    return ScriptPart(ANSWER_PART, opening + read_sql + _ANSWER_CLOSING, "one")
+    """The re-read, encoded and kept: ``read`` is a read with ``layout``'s labels and
+    ``params`` its values, wrapped between the opening and the closing; ``minted`` the id the
+    write gives a row it inserts."""
+    stored = answer_opening(table, layout.labels) + read + _ANSWER_CLOSING
+    return ScriptPart(ANSWER_PART, stored.bind(params | {"key": key, "minted": minted}), "one")
 
 
 def decoded(rows: list[list[list[Any]]], layout: Layout) -> list[ReadRow]:

@@ -1,50 +1,80 @@
-"""SQL text for the simple query protocol: composed statements, values inlined safely.
+"""Statements and the values bound to them: what a request sends the database.
 
-Every request is sent as one simple-protocol query (one network round trip with pg8000,
-against three for a parameterised statement), so values are rendered as literals. They are
-rendered by pg8000's own ``literal`` quoting, after the request layer has already validated
-and typed them (UUIDs, timestamps, integers, booleans, enum members).
+A statement's text is fixed by its shape and holds ``%(name)s`` slots; a request binds its
+values to them as the parameters ``$1, $2, ...`` of the extended query protocol, and the
+connection sends all of a message's statements pipelined, before one Sync: one network round
+trip (``wellapi.store.connections``). So no value is ever written into SQL text: the text the
+database keeps and shows (``pg_stat_activity``, ``pg_stat_statements``) holds ``$1`` where a
+proof or an id went, and a statement is no longer for holding more values: a batch of
+thousands of record ids is one array parameter, and no statement's text comes near the 16 KB
+past which RDS Proxy pins a session.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
 from functools import cached_property
 from typing import Any, Literal
 from uuid import UUID
 
-from pg8000.native import literal as pg_literal
-
 from wellapi.store.rows import ReadColumns, ReadRow
 
+# The type a parameter is declared with: its value's type where a literal of it would have one
+# (a number, a boolean, bytes, an array of numbers or of text), otherwise ``unknown`` (0), so
+# the server types it from where it stands, as it types a quoted literal.
+UNKNOWN = 0
+_SCALAR_OIDS: dict[type, int] = {bool: 16, bytes: 17, Decimal: 1700, float: 701}
+INT4, INT8, INT4_ARRAY, INT8_ARRAY, TEXT_ARRAY = 23, 20, 1007, 1016, 1009
+INT4_RANGE = range(-(2**31), 2**31)
 
-def to_literal(value: Any) -> str:
-    """Render one Python value as a PostgreSQL literal.
 
-    pg8000 quotes a string as ``'...'`` with quotes doubled and backslashes kept, which reads
-    right only while the server's ``standard_conforming_strings`` is on (an RDS parameter group
-    can turn it off, and then a backslash escapes the closing quote). A literal holding a
-    backslash is written as an escape string instead, ``E'...'`` with backslashes doubled,
-    which reads the same under either setting.
-    """
-    if isinstance(value, UUID):
-        return str(pg_literal(str(value)))
-    if isinstance(value, bytes):
-        # A ``bytea``: pg8000 writes bytes as ``X'...'``, which PostgreSQL reads as a bit string.
-        return "decode('" + value.hex() + "', 'hex')"
-    if isinstance(value, list | tuple):
-        if value and all(isinstance(v, UUID) for v in value):
-            # A UUID is hexadecimal digits and dashes: the array's text form is one literal
-            # with nothing to escape, which the server reads at once (a batch's record ids
-            # run to thousands, each a constant of its own in an ARRAY[]).
-            return "'{" + ",".join(map(str, value)) + "}'"
-        # ARRAY[] of an element type the caller casts; an empty array needs that cast to parse.
-        return "ARRAY[" + ",".join(to_literal(v) for v in value) + "]"
-    text = str(pg_literal(value))
-    if "\\" in text and text.startswith("'"):
-        return "E" + text.replace("\\", "\\\\")
-    return text
+def oid_of(value: Any) -> int:
+    """The type ``value`` is declared with when it is bound."""
+    if isinstance(value, bool):
+        return _SCALAR_OIDS[bool]
+    if isinstance(value, int):
+        return INT4 if value in INT4_RANGE else INT8
+    if isinstance(value, list | tuple) and value:
+        if all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+            return INT4_ARRAY if all(v in INT4_RANGE for v in value) else INT8_ARRAY
+        if all(isinstance(v, str) for v in value):
+            return TEXT_ARRAY
+        return UNKNOWN
+    if isinstance(value, UUID | str | datetime) or value is None:
+        return UNKNOWN
+    return _SCALAR_OIDS.get(type(value), UNKNOWN)
+
+
+@dataclass(frozen=True)
+class BoundStatement:
+    """One statement and the values of its parameters ``$1, $2, ...``, in order."""
+
+    text: str
+    values: tuple[Any, ...] = ()
+
+    @property
+    def oids(self) -> tuple[int, ...]:
+        return tuple(oid_of(v) for v in self.values)
+
+
+class _Numbering(dict[str, str]):
+    """Each slot's parameter, numbered in the order the text first names it."""
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        super().__init__()
+        self.given = values
+        self.bound: list[Any] = []
+
+    def __missing__(self, name: str) -> str:
+        value = self.given[name]  # a slot without a value is a KeyError, as it always was
+        if isinstance(value, tuple):
+            value = list(value)
+        self.bound.append(value)
+        self[name] = placeholder = f"${len(self.bound)}"
+        return placeholder
 
 
 @dataclass(frozen=True)
@@ -54,11 +84,22 @@ class Statement:
     text: str
     defaults: Mapping[str, Any] = field(default_factory=dict)
 
-    def render(self, params: Mapping[str, Any] | None = None) -> str:
+    def bind(self, params: Mapping[str, Any] | None = None) -> BoundStatement:
+        """The statement with its slots as parameters, and their values."""
         values = dict(self.defaults)
         if params:
             values.update(params)
-        return self.text % {name: to_literal(v) for name, v in values.items()}
+        numbering = _Numbering(values)
+        return BoundStatement(self.text % numbering, tuple(numbering.bound))
+
+    def __add__(self, other: Statement) -> Statement:
+        """The two texts as one statement (a statement that wraps another), both slots'."""
+        return Statement(self.text + other.text, {**self.defaults, **other.defaults})
+
+
+def fixed(text: str) -> BoundStatement:
+    """A statement without values."""
+    return BoundStatement(text)
 
 
 @dataclass(frozen=True)
@@ -79,25 +120,6 @@ class Layout:
         return [ReadRow(row, columns) for row in values]
 
 
-def slots(name: str, count: int, cast: str | None = None) -> str:
-    """``count`` slots in a row, ``%(name_0)s, %(name_1)s, ...``, each read as ``cast`` when one
-    is given: a list of values is a shape of its length, each value in a slot of its own
-    (``numbered`` fills them). The slot is ``wellapi.resources.conditions.slot``'s, written here
-    for the statements of the functions that load no resource (the drainer's)."""
-    read_as = f"::{cast}" if cast else ""
-    return ", ".join(f"%({name}_{i})s{read_as}" for i in range(count))
-
-
-def numbered(name: str, values: Iterable[Any]) -> dict[str, Any]:
-    """The values of ``slots(name, ...)``, each under its slot's name."""
-    return {f"{name}_{i}": value for i, value in enumerate(values)}
-
-
-def script(*statements: str) -> str:
-    """Join statements into one simple query; PostgreSQL runs it as one implicit transaction."""
-    return ";\n".join(statements)
-
-
 # How many rows a statement of a script answers with.
 Returns = Literal["nothing", "one", "rows"]
 
@@ -107,15 +129,15 @@ class ScriptPart:
     """One statement of a script, named, with the number of rows it answers with."""
 
     name: str
-    sql: str
+    statement: BoundStatement
     returns: Returns
 
 
 @dataclass(frozen=True)
 class Script:
-    """Statements sent as one simple query, whose answer is taken apart again by name.
+    """Statements sent as one message, whose answer is taken apart again by name.
 
-    The server sends the rows of every statement of a simple query one after another, with
+    The connection gathers the rows of every statement of a message one after another, with
     nothing to tell where one statement's end; each part says how many it gives, and one
     part may give any number, so the parts that build the script also split its answer.
     """
@@ -130,8 +152,8 @@ class Script:
             raise ValueError("only one part may answer with any number of rows")
 
     @property
-    def text(self) -> str:
-        return script(*(p.sql for p in self.parts))
+    def statements(self) -> tuple[BoundStatement, ...]:
+        return tuple(p.statement for p in self.parts)
 
     def split(self, rows: Sequence[list[Any]]) -> dict[str, list[list[Any]]]:
         """Each part's rows, by name."""

@@ -65,7 +65,7 @@ from wellapi.sqltext.sync import (
 )
 from wellapi.store import connections
 from wellapi.store.rows import select_list
-from wellapi.store.sql import Script, ScriptPart, Statement, numbered
+from wellapi.store.sql import BoundStatement, Script, ScriptPart, Statement
 from wellapi.sync.ledgers import LEDGERS
 from wellapi.sync.messages import (
     ConnectorRevoked,
@@ -180,9 +180,9 @@ def resolve(messages: Sequence[AnyMessage], *, pool: Any = None) -> Resolution:
     params: dict[str, Any] = {"connectors": connectors}
     for i, ((connector_id, _), ids) in enumerate(groups.items()):
         params |= {f"connector_{i}": connector_id, f"ids_{i}": list(ids)}
-    sql = resolve_template(tuple(kind for _, kind in groups)).render(params)
+    sql = resolve_template(tuple(kind for _, kind in groups)).bind(params)
     resolution = Resolution()
-    for row in map(ResolvedRow._make, connections.in_transaction(sql, pool=pool)):
+    for row in map(ResolvedRow._make, connections.in_transaction([sql], pool=pool)):
         if row.kind == "connector":
             # A connector's row is read from its table: none of these is NULL.
             assert row.pk is not None
@@ -300,6 +300,11 @@ def check(message: AnyMessage, resolution: Resolution) -> Planned:
     return Planned(message, connector.pk, connector.workspace_pk, ids)
 
 
+def numbered(name: str, values: Sequence[Any]) -> dict[str, Any]:
+    """The values of the slots ``name_0, name_1, ...``, each under its slot's name."""
+    return {f"{name}_{i}": value for i, value in enumerate(values)}
+
+
 @lru_cache(maxsize=256)
 def locks_template(exclusive: tuple[bool, ...], statement_timeout: bool) -> Statement:
     """One advisory lock per connector, in the order given (``lock_i``), each exclusive or
@@ -314,7 +319,9 @@ def locks_template(exclusive: tuple[bool, ...], statement_timeout: bool) -> Stat
     return Statement(f"SELECT {', '.join(calls)}")
 
 
-def lock_connectors(planned: Sequence[Planned], *, statement_timeout_ms: int | None = None) -> str:
+def lock_connectors(
+    planned: Sequence[Planned], *, statement_timeout_ms: int | None = None
+) -> BoundStatement:
     """One advisory lock per connector, in key order: exclusive when a message removes links.
 
     ``statement_timeout_ms``, when given, bounds each later statement of the transaction
@@ -328,7 +335,7 @@ def lock_connectors(planned: Sequence[Planned], *, statement_timeout_ms: int | N
     if statement_timeout_ms is not None:
         params["statement_timeout"] = f"{statement_timeout_ms}ms"
     template = locks_template(tuple(exclusive[k] for k in keys), statement_timeout_ms is not None)
-    return template.render(params)
+    return template.bind(params)
 
 
 # The columns of a receipt: the ``i``-th receipt's value of each is in the slot
@@ -357,7 +364,7 @@ def receipts_template(count: int) -> Statement:
     )
 
 
-def receipts(first: Sequence[Planned]) -> str:
+def receipts(first: Sequence[Planned]) -> BoundStatement:
     """Record each (connector, key) of ``first`` (a key's first message), in key order."""
     params: dict[str, Any] = {}
     for i, (_, p) in enumerate(sorted((p.receipt_key, p) for p in first)):
@@ -371,7 +378,7 @@ def receipts(first: Sequence[Planned]) -> str:
             p.fingerprint,
         )
         params |= {f"{c}_{i}": v for c, v in zip(RECEIPT_COLUMNS, receipt, strict=True)}
-    return receipts_template(len(first)).render(params)
+    return receipts_template(len(first)).bind(params)
 
 
 def _prune(table: str, column: str, key: str) -> Statement:
@@ -386,7 +393,7 @@ def _prune(table: str, column: str, key: str) -> Statement:
     )
     return Statement(
         f"DELETE FROM core_api.{table} WHERE (SELECT {lock}) AND ({key}) IN (SELECT {key} "
-        f"FROM core_api.{table} WHERE {column} < now() - interval {slot('kept')} "
+        f"FROM core_api.{table} WHERE {column} < now() - {slot('kept', 'interval')} "
         f"ORDER BY {column} LIMIT {slot('count')})"
     )
 
@@ -399,14 +406,14 @@ PRUNE_TOMBSTONES = _prune(
 )
 
 
-def prune(count: int) -> str:
+def prune(count: int) -> BoundStatement:
     """Delete up to ``count`` expired receipts, oldest first."""
-    return PRUNE_RECEIPTS.render({"kept": RECEIPTS_KEPT, "count": count})
+    return PRUNE_RECEIPTS.bind({"kept": RECEIPTS_KEPT, "count": count})
 
 
-def prune_tombstones(count: int) -> str:
+def prune_tombstones(count: int) -> BoundStatement:
     """Delete up to ``count`` tombstones older than any link still accepted."""
-    return PRUNE_TOMBSTONES.render({"kept": TOMBSTONES_KEPT, "count": count})
+    return PRUNE_TOMBSTONES.bind({"kept": TOMBSTONES_KEPT, "count": count})
 
 
 def revoked(connector_pk: str) -> str:
@@ -446,7 +453,7 @@ class MessageOutcome(NamedTuple):
 def _verdict(*, linking: bool) -> str:
     """The CTE ``verdict``: what becomes of the message, decided on this transaction's view."""
     refusals = (
-        f"WHEN {OCCURRED_AT_SLOT} < now() - interval {slot('links_accepted_within')} "
+        f"WHEN {OCCURRED_AT_SLOT} < now() - {slot('links_accepted_within', 'interval')} "
         f"THEN {constant(Verdict.STALE)} "
         "WHEN EXISTS (SELECT 1 FROM core_api.connector_revocations cr "
         f"WHERE cr.workspace_connector_pk = {CONNECTOR_PK_SLOT} "
@@ -523,7 +530,7 @@ def _record_type(message: AnyMessage) -> str | None:
     return None if isinstance(message, ConnectorRevoked) else message.record_type
 
 
-def statement(planned: Planned) -> str:
+def statement(planned: Planned) -> BoundStatement:
     """One set-based statement for one message; it returns one ``MessageOutcome``.
 
     Records are found again by their public ids, and only in the connector's workspace: a
@@ -531,7 +538,7 @@ def statement(planned: Planned) -> str:
     database records the rows it changed (revision 0025) as the message ``declaration`` names.
     """
     m = planned.message
-    return message_template(m.type, _record_type(m)).render(message_params(planned))
+    return message_template(m.type, _record_type(m)).bind(message_params(planned))
 
 
 def _revocation_parts() -> list[str]:
@@ -630,10 +637,10 @@ def declaration_template(revocation: bool) -> Statement:
     )
 
 
-def declaration(planned: Planned) -> str:
+def declaration(planned: Planned) -> BoundStatement:
     """What the database records of the message's changes: its run, its key, its time."""
     m = planned.message
-    return declaration_template(isinstance(m, ConnectorRevoked)).render(
+    return declaration_template(isinstance(m, ConnectorRevoked)).bind(
         {
             "occurred_at": m.occurred_at,
             "sync_run_id": sync_run_of(m),
@@ -712,7 +719,7 @@ def apply(
     # Not retried on a dropped connection: the batch goes back to the queue instead, and
     # the receipts make the redelivery safe. A connector's lock that a stalled session holds
     # is taken back (connections.execute_past_stalls).
-    answer = batch.split(connections.execute_past_stalls(batch.text, pool=pool))
+    answer = batch.split(connections.execute_past_stalls(batch.statements, pool=pool))
     results: list[Applied | None] = []
     unjudged: list[int] = []
     firsts: dict[tuple[int, str], Planned] = {}

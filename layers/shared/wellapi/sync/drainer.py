@@ -35,8 +35,9 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
 from wellapi.store import connections
+from wellapi.store.connections import COMMIT
 from wellapi.store.rows import select_list
-from wellapi.store.sql import Script, ScriptPart, Statement
+from wellapi.store.sql import BoundStatement, Script, ScriptPart, Statement
 
 # The events' source, and the version of their detail (docs/schemas/change-event.schema.json).
 SOURCE = "well.junctions"
@@ -121,28 +122,29 @@ UNSENT = _unsent_statement()
 def read_script(*, limit: int = CYCLE_RECORDS, stopped: Sequence[int] = ()) -> Script:
     """A cycle's read, in the transaction its opening began: the lock, the records behind the
     horizon (the workspaces ``stopped`` in this run left out)."""
-    unsent = UNSENT.render({"limit": limit, "stopped": list(stopped)})
+    unsent = UNSENT.bind({"limit": limit, "stopped": list(stopped)})
     return Script(
         (
-            ScriptPart("lock", f"SELECT pg_try_advisory_xact_lock({DRAIN_LOCK})", "one"),
+            ScriptPart("lock", LOCK, "one"),
             ScriptPart("unsent", unsent, "rows"),
         )
     )
 
 
-# A cycle's last statement: mark the records ``pks`` (an array) sent, and commit.
+LOCK = BoundStatement(f"SELECT pg_try_advisory_xact_lock({DRAIN_LOCK})")
+# A cycle's last statement: mark the records ``pks`` (an array) sent; then it commits.
 MARK = Statement(
     """UPDATE core_api.change_records SET sent_at = clock_timestamp()
-WHERE pk = ANY (%(pks)s::bigint[]) AND sent_at IS NULL;
-COMMIT"""
+WHERE pk = ANY (%(pks)s::bigint[]) AND sent_at IS NULL"""
 )
+ROLLBACK = BoundStatement("ROLLBACK")
 
 
-def mark_sql(pks: Sequence[int]) -> str:
+def mark_statements(pks: Sequence[int]) -> list[BoundStatement]:
     """A cycle's last round trip: mark what EventBridge accepted, and commit."""
     if not pks:
-        return "ROLLBACK"
-    return MARK.render({"pks": list(pks)})
+        return [ROLLBACK]
+    return [MARK.bind({"pks": list(pks)}), COMMIT]
 
 
 def mark(pks: Sequence[int], *, pool: Any) -> None:
@@ -152,10 +154,10 @@ def mark(pks: Sequence[int], *, pool: Any) -> None:
     sent again by the next run), and the error goes on.
     """
     try:
-        connections.execute(mark_sql(pks), retry=False, pool=pool)
+        connections.execute(mark_statements(pks), retry=False, pool=pool)
     except Exception:
         with contextlib.suppress(Exception):
-            connections.execute("ROLLBACK", retry=False, pool=pool)
+            connections.execute([ROLLBACK], retry=False, pool=pool)
         raise
 
 
@@ -289,11 +291,11 @@ def _locked_read(script: Script, pool: Any) -> dict[str, list[list[Any]]] | None
     for _ in range(2):
         # Its transaction opened as every transaction is (its settings first, revision 0028),
         # and left open for the mark.
-        rows = connections.in_transaction(script.text, retry=False, pool=pool, commit=False)
+        rows = connections.in_transaction(script.statements, retry=False, pool=pool, commit=False)
         answer = script.split(rows)
         if answer["lock"][0][0]:
             return answer
-        connections.execute("ROLLBACK", retry=False, pool=pool)
+        connections.execute([ROLLBACK], retry=False, pool=pool)
         if not connections.end_stalled_sessions(pool):
             return None
     return None
@@ -326,15 +328,16 @@ def drain(
 def oldest_unsent_seconds(*, pool: Any = None) -> float:
     """How long the first unsent record, in order, has waited since it was recorded (0 when
     every record is sent): what the drainer's alarm watches."""
-    rows = connections.in_transaction(
-        (
-            "SELECT coalesce((SELECT extract(epoch FROM clock_timestamp() - recorded_at) "
-            "FROM core_api.change_records WHERE sent_at IS NULL ORDER BY xid, pk LIMIT 1), "
-            "0)::float8"
-        ),
-        pool=pool,
-    )
+    rows = connections.in_transaction([OLDEST_UNSENT], pool=pool)
     return float(rows[0][0])
+
+
+OLDEST_UNSENT = BoundStatement(
+    """SELECT coalesce((
+    SELECT extract(epoch FROM clock_timestamp() - recorded_at)
+    FROM core_api.change_records WHERE sent_at IS NULL ORDER BY xid, pk LIMIT 1
+), 0)::float8"""
+)
 
 
 def event_of(entry: dict[str, Any]) -> dict[str, Any]:
@@ -357,7 +360,7 @@ __all__ = [
     "drain_cycle",
     "entries",
     "mark",
-    "mark_sql",
+    "mark_statements",
     "oldest_unsent_seconds",
     "read_script",
 ]

@@ -18,7 +18,7 @@ from typing import Any
 
 from wellapi.domain import CHANGE_RETENTION_DAYS
 from wellapi.store import connections
-from wellapi.store.sql import Statement
+from wellapi.store.sql import BoundStatement, Statement
 
 # Records per step: a page of the sent index and as many deletions (~20 ms on this project's
 # bench machine; docs/performance.md), far from the sync role's statement timeout.
@@ -35,7 +35,7 @@ RETAINED = f"{CHANGE_RETENTION_DAYS} days"
 PRUNE = Statement(
     """WITH doomed AS (
   SELECT pk FROM core_api.change_records
-  WHERE sent_at < now() - interval %(retained)s
+  WHERE sent_at < now() - %(retained)s::interval
   ORDER BY sent_at
   LIMIT %(records)s
 ), gone AS (
@@ -57,9 +57,9 @@ SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM marked)"""
 )
 
 
-def prune_statement(records: int = STEP_RECORDS) -> str:
+def prune_statement(records: int = STEP_RECORDS) -> BoundStatement:
     """One step (``PRUNE``) of up to ``records`` records."""
-    return PRUNE.render({"retained": RETAINED, "records": records})
+    return PRUNE.bind({"retained": RETAINED, "records": records})
 
 
 @dataclass
@@ -85,7 +85,7 @@ def prune_change_records(
             report.unfinished = True
             return report
         ((deleted, _marked),) = connections.in_transaction(
-            prune_statement(records), retry=False, pool=pool
+            [prune_statement(records)], retry=False, pool=pool
         )
         report.steps += 1
         report.records += int(deleted)

@@ -37,7 +37,7 @@ from wellapi.resources.conditions import constant
 from wellapi.sqltext.sync import CONNECTOR_PK_SLOT, DIRECTION_SLOT
 from wellapi.store import connections
 from wellapi.store.rows import select_list
-from wellapi.store.sql import Script, ScriptPart, Statement
+from wellapi.store.sql import BoundStatement, Script, ScriptPart, Statement
 from wellapi.sync.ledgers import LEDGERS
 from wellapi.sync.outbox import declared, ledger_id_column
 
@@ -76,12 +76,15 @@ def pending_parts(*, pool: Any = None) -> list[SweepPart]:
         direction="s.direction::text",
     )
     rows = connections.in_transaction(
-        (
-            f"SELECT {columns} FROM core_api.revocation_sweeps s "
-            "JOIN core_api.connector_revocations r USING (workspace_connector_pk) "
-            "WHERE NOT s.done ORDER BY r.revoked_at, s.workspace_connector_pk, s.record_type, "
-            "s.direction"
-        ),
+        [
+            BoundStatement(
+                f"""SELECT {columns}
+FROM core_api.revocation_sweeps s
+JOIN core_api.connector_revocations r USING (workspace_connector_pk)
+WHERE NOT s.done
+ORDER BY r.revoked_at, s.workspace_connector_pk, s.record_type, s.direction"""
+            )
+        ],
         pool=pool,
     )
     return [SweepPart(int(pk), str(kind), str(direction)) for pk, kind, direction in rows]
@@ -185,9 +188,9 @@ def step(part: SweepPart, *, rows: int = STEP_ROWS) -> Script:
     params = {"connector_pk": part.workspace_connector_pk, "direction": part.direction}
     return Script(
         (
-            ScriptPart("lock", lock.render(params), "one"),
-            ScriptPart("declare", declaration.render(params), "one"),
-            ScriptPart("sweep", sweep.render(params | {"rows": rows}), "one"),
+            ScriptPart("lock", lock.bind(params), "one"),
+            ScriptPart("declare", declaration.bind(params), "one"),
+            ScriptPart("sweep", sweep.bind(params | {"rows": rows}), "one"),
         )
     )
 
@@ -205,7 +208,7 @@ class SweepReport:
 
 def run_step(part: SweepPart, *, pool: Any = None, rows: int = STEP_ROWS) -> StepOutcome:
     script = step(part, rows=rows)
-    answer = script.split(connections.execute_past_stalls(script.text, pool=pool))
+    answer = script.split(connections.execute_past_stalls(script.statements, pool=pool))
     return StepOutcome._make(answer["sweep"][0])
 
 
@@ -232,15 +235,15 @@ def sweep(
     return report
 
 
+PENDING_AGE = BoundStatement(
+    """SELECT coalesce(extract(epoch FROM now() - min(revoked_at)), 0)::float8
+FROM core_api.connector_revocations WHERE swept_at IS NULL"""
+)
+
+
 def pending_age_seconds(*, pool: Any = None) -> float:
     """How long the oldest revocation still being swept has waited (0 when none is)."""
-    rows = connections.in_transaction(
-        (
-            "SELECT coalesce(extract(epoch FROM now() - min(revoked_at)), 0)::float8 "
-            "FROM core_api.connector_revocations WHERE swept_at IS NULL"
-        ),
-        pool=pool,
-    )
+    rows = connections.in_transaction([PENDING_AGE], pool=pool)
     return float(rows[0][0])
 
 
