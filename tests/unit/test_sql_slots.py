@@ -1,21 +1,22 @@
 """No module of the shipped package splices a value into the text of a statement.
 
-Values reach SQL in one way: a ``%(name)s`` slot of a ``Statement``
-(``wellapi.store.sql``), filled at run time by ``Statement.render`` through ``to_literal``.
+Values reach SQL in one way: a ``%(name)s`` slot of a ``Statement`` (``wellapi.store.sql``),
+which ``Statement.bind`` turns into a parameter (``$1``) whose value is sent apart from the
+text, in a Bind message (``wellapi.store.connections.send``).
 A statement's text is composed from fixed parts (identifiers and conditions from the
 resources' descriptions, the ledgers, module constants, other composed text) and holds no
 value of a request or a message.
 
-What the check reads, statically, in every module under ``layers/shared/wellapi`` but the
-renderer (``store/sql.py``, whose one job is to turn values into literals). A string
+What the check reads, statically, in every module under ``layers/shared/wellapi`` but
+``store/sql.py`` (which numbers the slots). A string
 expression "reads as SQL" when its fixed text holds an upper-case SQL keyword (``SELECT``,
 ``WHERE``, ``VALUES``, ``LIMIT``...), a cast (``::``), the schema's name, a ``pg_`` function,
 ``decode(`` or ``interval``:
 an f-string, a ``%`` or ``.format`` applied to a string constant, or a ``+`` chain with a
 string constant in it. The module fails when:
 
-1. it calls ``to_literal`` (or pg8000's ``literal``): nothing but the renderer turns a value
-   into SQL text;
+1. it calls a literal renderer (pg8000's ``literal``, or a ``to_literal`` of its own): no
+   value is turned into SQL text;
 2. an expression that reads as SQL puts in a value rendered on the spot: a call of ``int``,
    ``str``, ``float``, ``repr``, ``format``, ``hex``, ``map``, or of a value's ``.hex``,
    ``.isoformat``, ``.strftime``, or a ``!r``/``!s``/``!a`` conversion or a format spec;
@@ -33,11 +34,11 @@ What it does not see: a value that arrives as a ``str`` parameter, or under anot
 and is put into the text as it is (a ``str`` is also what every composed fragment is, so its
 origin would need a data-flow analysis); a value turned into text in one statement and put
 into SQL in another (``text = str(pk)``, then ``f"... {text}"``), unless the turning is a join
-(rule 5). Rendered statements joined to one another (a script, the re-read a stored response
-wraps) are text every value of which went through a slot. What it misses is held by the rule
+(rule 5). Statements joined to one another (the re-read a stored response wraps) are text
+every value of which goes through a slot. What it misses is held by the rule
 the modules follow (``wellapi.sqltext``: a text composed by a function of fixed choices,
-cached, its values only in slots) and by the database tests that send hostile text through
-the statements (``tests/database/test_literals.py``).
+cached, its values only in slots) and by the database tests that send hostile values through
+the statements.
 
 The check fails on the sync writer, the sweeper, the drainer and retention as they were
 written before they composed their statements this way (f-strings of ``to_literal``, ``int``
@@ -56,7 +57,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "layers" / "shared" / "wellapi"
-# The renderer: the one place a value becomes SQL text.
+# Where slots become parameters: the one module that writes a statement's final text.
 RENDERER = PACKAGE / "store" / "sql.py"
 
 _READS_AS_SQL = re.compile(

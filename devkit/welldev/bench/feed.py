@@ -25,6 +25,9 @@ from typing import Any
 
 import pg8000.native
 
+from wellapi.store import connections
+from wellapi.store.sql import BoundStatement
+
 from wellapi.roles import API_ROLE
 from welldev import database
 from welldev.bench import large_tenant
@@ -131,8 +134,9 @@ _EXECUTION = re.compile(r"Execution Time: ([0-9.]+) ms")
 _BUFFERS = re.compile(r"Buffers: shared hit=([0-9]+)(?: read=([0-9]+))?")
 
 
-def _explain(conn: pg8000.native.Connection, sql: str) -> dict[str, Any]:
-    plan = [str(r[0]) for r in conn.run(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")]
+def _explain(conn: pg8000.native.Connection, statement: BoundStatement) -> dict[str, Any]:
+    explain = BoundStatement(f"EXPLAIN (ANALYZE, BUFFERS) {statement.text}", statement.values)
+    plan = [str(r[0]) for r in connections.send(conn, [explain])]
     text = "\n".join(plan)
     executed = _EXECUTION.search(text)
     buffers = _BUFFERS.search(text)

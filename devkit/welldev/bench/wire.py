@@ -207,13 +207,13 @@ def recording() -> Iterator[Wire]:
     }
     for name, function in patches.items():
         setattr(core, name, function)
-    connections.send = send  # type: ignore[assignment]
+    connections.send = send
     try:
         yield wire
     finally:
         for name, function in originals.items():
             setattr(core, name, function)
-        connections.send = pipelined  # type: ignore[assignment]
+        connections.send = pipelined
 
 
 def largest_message(report: Report, name: str, wire: Wire) -> None:

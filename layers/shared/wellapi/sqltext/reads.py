@@ -3,7 +3,7 @@
 A List or Retrieve is one statement: tenant scope, soft delete, the joins that give every
 relationship's public id and every included parent's attributes, filters, keyset cursor and
 limit. Values are not part of the shape, so the text is reused across requests and only the
-literals change.
+values bound to its parameters change.
 """
 
 from __future__ import annotations
