@@ -115,11 +115,11 @@ def test_the_query_alone_applies_the_tenant_rule_without_row_level_security(
     assert ids(listed) == [str(mine.id)]
     requests = rf.requests_of(queries)
     assert all(request.read_only for request in requests)
-    scripts = [request.statements for request in requests]
-    assert all(script.startswith(SCOPE_STATEMENT) for script in scripts)
+    assert all(request.statements.startswith(SCOPE_STATEMENT) for request in requests)
+    scripts = [request.bound for request in requests]
     assert len(scripts) == 1 + len(theirs)
-    # The API's own scripts (each with a proof of its own transaction), run by a role that
-    # bypasses row-level security.
+    # The API's own statements with their bound values (each with a proof of its own
+    # transaction), run by a role that bypasses row-level security.
     results = [SignedScope.of(claims).run(admin, script) for script in scripts]
     assert all(result[0][0] == t.workspace_pk for result in results)
     # The List's script: the scope, its total, its page.

@@ -683,12 +683,13 @@ def test_each_route_is_one_read_only_request_sending_the_retrieves_statements(
         assert retrieve().status == 200
         assert route().status == 200
         expected, sent = rf.requests_of(calls)
-        # The same statements, each opened by a proof of its own transaction.
+        # The same statements bound to the same values, each opened by a proof of its own
+        # transaction.
         assert sent.read_only
         assert expected.read_only
         assert sent.statements.startswith(SCOPE_STATEMENT)
-        assert sent.statements == expected.statements
-        assert sent.message != expected.message
+        assert sent.bound == expected.bound
+        assert sent.proof != expected.proof
         calls.clear()
 
     # A request refused before the row is read sends nothing.

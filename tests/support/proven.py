@@ -12,7 +12,7 @@ run in the scope until the test ends it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -21,7 +21,8 @@ import pg8000.native
 
 from wellapi.http.principal import SCOPE_TOKEN_CLAIM, scope_statement
 from wellapi.http.proofs import key_opening, scope_opening
-from wellapi.store.connections import CONTEXT_STATEMENT
+from wellapi.store.connections import CONTEXT_STATEMENT, send
+from wellapi.store.sql import BoundStatement
 
 # The statement of every request's script that opens its scope (``Principal.scope_statement``).
 SCOPE_STATEMENT = "SELECT workspace_pk, person_pk FROM core_api.set_scope("
@@ -60,33 +61,51 @@ class SignedScope:
         return SignedScope(self.token, UUID(str(workspace_id)))
 
     @property
-    def statement(self) -> str:
+    def statement(self) -> BoundStatement:
         """``set_scope`` for the workspace, unproven: it opens nothing on its own."""
         return scope_statement(self.workspace_id)
 
-    def prove(self, context: str) -> str:
+    def prove(self, context: str) -> BoundStatement:
         """The proof's statement for a transaction (``db.execute(..., prove=...)``)."""
         return scope_opening(self.token, context)
 
-    def open(self, conn: pg8000.native.Connection, *statements: str) -> list[Any]:
+    def open(self, conn: pg8000.native.Connection, *statements: Sendable) -> list[Any]:
         """``BEGIN``, the proof and the scope on ``conn``, then ``statements``; the scope's
         row. The transaction stays open."""
         conn.run("BEGIN")
-        rows = conn.run(self.prove(context_of(conn)) + ";".join((self.statement, *statements)))
+        proof = self.prove(context_of(conn))
+        rows = send(conn, [proof, self.statement, *bound(statements)])
         return list(rows[0])
 
-    def run(self, conn: pg8000.native.Connection, script: str) -> list[Any]:
+    def run(
+        self, conn: pg8000.native.Connection, script: Sendable | Sequence[Sendable]
+    ) -> list[Any]:
         """A request's ``script`` (its scope statement first) in a transaction of its own, as
         the API runs it: every statement's rows, in order."""
         return proven(conn, self.prove, script)
 
 
-def proven(conn: pg8000.native.Connection, prove: Callable[[str], str], sql: str) -> list[Any]:
+# A statement as a test writes it: SQL text without values, or bound to its values.
+Sendable = str | BoundStatement
+
+
+def bound(statements: Sendable | Sequence[Sendable]) -> list[BoundStatement]:
+    """``statements`` as the application sends them; a text is one statement, no values."""
+    if isinstance(statements, str | BoundStatement):
+        statements = [statements]
+    return [BoundStatement(s) if isinstance(s, str) else s for s in statements]
+
+
+def proven(
+    conn: pg8000.native.Connection,
+    prove: Callable[[str], BoundStatement],
+    sql: Sendable | Sequence[Sendable],
+) -> list[Any]:
     """``sql`` in a transaction of its own on ``conn``, opened by ``prove(context)``, as
     ``wellapi.store.connections.Pool.run_proven`` sends a request; every statement's rows."""
     conn.run("BEGIN")
     try:
-        rows = list(conn.run(prove(context_of(conn)) + sql))
+        rows = list(send(conn, [prove(context_of(conn)), *bound(sql)]))
     except Exception:
         conn.run("ROLLBACK")
         raise
@@ -95,7 +114,7 @@ def proven(conn: pg8000.native.Connection, prove: Callable[[str], str], sql: str
 
 
 def run_with_key_proof(
-    conn: pg8000.native.Connection, prefix: str, secret_hash: bytes, sql: str
+    conn: pg8000.native.Connection, prefix: str, secret_hash: bytes, sql: Sendable
 ) -> list[Any]:
     """``sql`` as the authorizer runs its key check: in a transaction of its own, opened by a
     proof of the key (its prefix and secret hash) for that transaction; its rows."""

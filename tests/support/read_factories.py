@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,8 +27,8 @@ import pytest
 from tests.support import factories as f
 from tests.support.api import Reply, get
 from tests.support.links import WALKER
-from tests.support.proven import COMMIT, statements_of
 from wellapi.store import connections as db
+from wellapi.store.sql import BoundStatement
 
 SECRET = "sk_live_never_returned"
 PROVENANCE = (
@@ -240,54 +241,97 @@ def group_membership(
     )
 
 
-def record_queries(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
-    """From now on, every query the API's pg8000 connections send, as (protocol, text).
+@dataclass(frozen=True)
+class Sent:
+    """One message an API connection sent: a simple query (the transaction's opening, a
+    rollback), or the statements ``wellapi.store.connections.send`` pipelined, each bound to
+    its values."""
 
-    Only ``pg8000.dbapi`` connections (the API's engine) are wrapped; the admin connection of
-    the tests is a ``pg8000.native`` one and is not counted.
+    protocol: str  # "simple", "unnamed" (pg8000's own extended protocol) or "pipelined"
+    text: str  # a pipelined message's statements' texts joined by ";"
+    statements: tuple[BoundStatement, ...] = ()  # a pipelined message's, values and all
+
+
+def record_queries(monkeypatch: pytest.MonkeyPatch) -> list[Sent]:
+    """From now on, every message the API's pg8000 connections send (``Sent``).
+
+    Only ``pg8000.dbapi`` connections (the API's engine) are counted; the admin connection of
+    the tests is a ``pg8000.native`` one and is not, whatever it sends.
     """
-    calls: list[tuple[str, str]] = []
+    calls: list[Sent] = []
     simple = pg8000.dbapi.Connection.execute_simple
     unnamed = pg8000.dbapi.Connection.execute_unnamed
+    pipelined = db.send
 
     # The link walker's requests (``tests.support.links``) are not the request under test.
     def count_simple(self: Any, statement: str) -> Any:
         if not WALKER.walking:
-            calls.append(("simple", statement))
+            calls.append(Sent("simple", statement))
         return simple(self, statement)
 
     def count_unnamed(self: Any, statement: str, *args: Any, **kwargs: Any) -> Any:
         if not WALKER.walking:
-            calls.append(("unnamed", statement))
+            calls.append(Sent("unnamed", statement))
         return unnamed(self, statement, *args, **kwargs)
+
+    def count_pipelined(connection: Any, statements: Sequence[BoundStatement]) -> Any:
+        if isinstance(connection, pg8000.dbapi.Connection) and not WALKER.walking:
+            sent = tuple(statements)
+            calls.append(Sent("pipelined", ";".join(s.text for s in sent), sent))
+        return pipelined(connection, statements)
 
     monkeypatch.setattr(pg8000.dbapi.Connection, "execute_simple", count_simple)
     monkeypatch.setattr(pg8000.dbapi.Connection, "execute_unnamed", count_unnamed)
+    # ``wellapi.store.connections`` looks ``send`` up when it sends.
+    monkeypatch.setattr(db, "send", count_pipelined)
     return calls
+
+
+# The statement that opens a request's second message: the proof of its scope, a bound value.
+PROVE_SCOPE = "CALL core_api.prove_scope($1)"
+SCOPE_PROOF = re.compile(r"p1\.[0-9]+\.(?:member|service)\.[0-9]+\.[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
 class SentRequest:
-    """One request as the API sent it: a transaction of two simple-protocol messages."""
+    """One request as the API sent it: a transaction of two messages, its opening as a simple
+    query, then its proof, its statements and ``COMMIT`` pipelined."""
 
     read_only: bool  # opened with BEGIN READ ONLY
-    statements: str  # the request's statements, its proof and COMMIT left out
-    message: str  # the second message as sent
+    statements: str  # the request's statements' texts joined by ";", proof and COMMIT left out
+    message: str  # the second message's texts as sent, joined by ";"
+    proof: str  # the value bound to the proof's statement
+    bound: tuple[BoundStatement, ...]  # the request's statements with their values
 
 
-def requests_of(calls: list[tuple[str, str]]) -> list[SentRequest]:
+def requests_of(calls: list[Sent]) -> list[SentRequest]:
     """The requests among recorded messages (``record_queries``). Each must be exactly the
-    opening of its transaction (``BEGIN[ READ ONLY]`` and the proof's context), then the
-    proof, the request's statements and ``COMMIT``, both in the simple query protocol."""
-    assert len(calls) % 2 == 0, [sql[:80] for _, sql in calls]
+    opening of its transaction (``BEGIN[ READ ONLY]`` and the proof's context, a simple
+    query), then the proof, the request's statements and ``COMMIT``, pipelined; the proof is
+    a bound value, never in any statement's text."""
+    assert len(calls) % 2 == 0, [(c.protocol, c.text[:80]) for c in calls]
     requests = []
-    for (opened_by, opening), (sent_by, message) in zip(calls[::2], calls[1::2], strict=True):
-        assert opened_by == sent_by == "simple", (opened_by, sent_by)
-        assert opening in (db.OPENING, db.READ_ONLY_OPENING), opening
-        statements = statements_of(message)
-        assert statements is not None, message[:120]
-        assert message.endswith(COMMIT), message[-120:]
-        requests.append(SentRequest(opening == db.READ_ONLY_OPENING, statements, message))
+    for opening, message in zip(calls[::2], calls[1::2], strict=True):
+        assert (opening.protocol, message.protocol) == ("simple", "pipelined"), (
+            opening.protocol,
+            message.protocol,
+        )
+        assert opening.text in (db.OPENING, db.READ_ONLY_OPENING), opening.text
+        proof, *statements, commit = message.statements
+        assert proof.text == PROVE_SCOPE, message.text[:120]
+        (value,) = proof.values
+        assert SCOPE_PROOF.fullmatch(value), value
+        assert commit == db.COMMIT, message.text[-120:]
+        assert value not in message.text
+        requests.append(
+            SentRequest(
+                opening.text == db.READ_ONLY_OPENING,
+                ";".join(s.text for s in statements),
+                message.text,
+                value,
+                tuple(statements),
+            )
+        )
     return requests
 
 

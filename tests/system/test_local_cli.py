@@ -83,10 +83,12 @@ import json
 import os
 
 from wellapi.store import connections as db
+from wellapi.store.sql import BoundStatement
 
 
 def whoami(event, context):
-    user, database = db.execute("SELECT current_user::text, current_database()::text")[0]
+    who = BoundStatement("SELECT current_user::text, current_database()::text")
+    user, database = db.execute([who])[0]
     body = {
         "user": user,
         "database": database,

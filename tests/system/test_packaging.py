@@ -75,7 +75,8 @@ _COMMON = (
     *(f"aws_lambda_powertools{m}" for m in (".utilities", ".utilities.jmespath_utils")),
     "aws_lambda_powertools.warnings",
     *(f"wellapi{m}" for m in ("", ".errors", ".roles", ".settings")),
-    *("wellapi.store", "wellapi.store.connections"),
+    # The connection, and the statements and rows it sends and reads.
+    *(f"wellapi.store{m}" for m in ("", ".connections", ".rows", ".sql")),
 )
 # The resources' registry and the resource modules it lists, without their SQL conditions: every API
 # function, and the sync and sweep functions, whose ledgers are derived from it.
@@ -92,7 +93,7 @@ _SYNC_SQL = ("wellapi.sqltext", "wellapi.sqltext.sync", "wellapi.resources.condi
 # Every API function: the handler, the request and the document, the composer of its statements.
 _API = (
     *(f"wellapi.http{m}" for m in ("", ".principal", ".proofs", ".request", ".response")),
-    *(f"wellapi.store.{m}" for m in ("rows", "shapes", "sql")),
+    "wellapi.store.shapes",
     *(f"wellapi.sqltext{m}" for m in ("", ".statements", ".reads", ".document", ".text")),
     # The words the rules' conditions are written in; the ledgers' (a read hides a revoked
     # connector's rows).
@@ -139,8 +140,6 @@ INIT_MODULES: dict[str, list[str]] = {
             "wellapi.http.keys",
             "wellapi.http.principal",
             "wellapi.http.proofs",
-            "wellapi.store.rows",
-            "wellapi.store.sql",
         )
     ),
     "sync": sorted(
@@ -150,7 +149,6 @@ INIT_MODULES: dict[str, list[str]] = {
             "aws_lambda_powertools.utilities.data_classes",
             *("annotated_types", "pydantic", "pydantic_core", "typing_inspection"),
             *("wellapi.domain", "wellapi.resources.utc"),
-            *(f"wellapi.store.{m}" for m in ("rows", "sql")),
             *("wellapi.sync", "wellapi.handlers", "wellapi.handlers.sync"),
             *("wellapi.sync.ledgers", "wellapi.sync.messages", "wellapi.sync.batches"),
             "wellapi.sync.outbox",
@@ -163,7 +161,7 @@ INIT_MODULES: dict[str, list[str]] = {
     "sweep": sorted(
         (
             *_COMMON,
-            *("wellapi.domain", "wellapi.store.rows", "wellapi.store.sql"),
+            "wellapi.domain",
             *("wellapi.sync", "wellapi.handlers", "wellapi.handlers.sweep"),
             "wellapi.handlers.scheduled",
             *("wellapi.sync.sweeper", "wellapi.sync.ledgers", "wellapi.sync.outbox"),
@@ -177,7 +175,6 @@ INIT_MODULES: dict[str, list[str]] = {
     "drain": sorted(
         (
             *_COMMON,
-            *("wellapi.store.rows", "wellapi.store.sql"),
             *("wellapi.sync", "wellapi.handlers", "wellapi.handlers.drain", "wellapi.sync.drainer"),
             "wellapi.handlers.scheduled",
         )
