@@ -28,7 +28,9 @@ from wellapi.jsonapi.query import DEFAULT_PAGE_SIZE, MAX_PAGE_DEPTH, parse_read_
 from wellapi.resources import resource_named
 from wellapi.roles import API_ROLE
 from wellapi.sqltext.statements import read_template
+from wellapi.store.connections import send
 from wellapi.store.shapes import ReadShape, read_params
+from wellapi.store.sql import BoundStatement
 from welldev import database as local_db
 from welldev.bench import large_tenant as lt
 from welldev.claims import claims
@@ -68,22 +70,29 @@ def tenants(server: local_db.LocalDatabase) -> Iterator[tuple[Any, Any, dict[str
         local_db.drop_database(server, name)
 
 
-def statement(request: lt.ShapeRequest, kind: str = "member") -> tuple[str, int]:
-    """The SQL the API sends for ``request`` (as operations.read builds it) and its page size."""
+def statement(request: lt.ShapeRequest, kind: str = "member") -> tuple[BoundStatement, int]:
+    """The statement the API sends for ``request`` (as operations.read builds it), bound to its
+    values, and its page size."""
     resource = resource_named(request.shape.resource)
     operation = "retrieve" if request.shape.single else "list"
     query = parse_read_query(resource, request.query, operation)
     shape = ReadShape.of(resource, query, single=request.shape.single, service=kind == "service")
     template, _ = read_template(shape)
-    return template.render(read_params(query, row_id=request.row_id)), query.page_size
+    return template.bind(read_params(query, row_id=request.row_id)), query.page_size
 
 
 def explain(
-    conn: pg8000.native.Connection, t: lt.Tenant, token: str, sql: str, form: str = "JSON"
+    conn: pg8000.native.Connection,
+    t: lt.Tenant,
+    token: str,
+    sql: BoundStatement,
+    form: str = "JSON",
 ) -> Any:
+    """The plan of ``sql`` run with its bound values in the tenant's scope."""
+    analyze = BoundStatement(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT {form}) {sql.text}", sql.values)
     try:
         assert SignedScope(token, t.workspace_id).open(conn)[0] is not None
-        rows = conn.run(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT {form}) {sql}")
+        rows = send(conn, [analyze])
     finally:
         conn.run("ROLLBACK")
     if form == "TEXT":
@@ -91,6 +100,11 @@ def explain(
     raw = rows[0][0]
     plan = json.loads(raw) if isinstance(raw, str) else raw
     return plan[0]["Plan"]
+
+
+def shown(sql: BoundStatement) -> str:
+    """A statement and its bound values, for a failure's message."""
+    return f"{sql.text}\nbound: {sql.values}"
 
 
 def rows_read(node: dict[str, Any]) -> Iterator[tuple[str, float]]:
@@ -153,11 +167,11 @@ def test_a_read_shape_reads_rows_bounded_by_the_page_not_by_the_tenant(
     plan = explain(conn, t, signed[kind], sql)
 
     over = over_bounds(plan, shape.resource, limit, connectors)
-    assert not over, f"{over}\n{sql}\n{explain(conn, t, signed[kind], sql, 'TEXT')}"
+    assert not over, f"{over}\n{shown(sql)}\n{explain(conn, t, signed[kind], sql, 'TEXT')}"
     # The answer itself is a page (a plan that reads little because it finds nothing proves
     # nothing, except where the shape asks for nothing: the export connector's input rows).
     expected = 0 if shape.name == "export_input" else 1
-    assert plan["Actual Rows"] >= expected, sql
+    assert plan["Actual Rows"] >= expected, shown(sql)
 
 
 def test_the_big_tenant_is_big_and_the_small_one_small(tenants):
@@ -224,4 +238,4 @@ def test_the_deepest_numbered_page_reads_rows_bounded_by_its_depth_not_by_the_te
     plan = explain(conn, t, signed["member"], sql)
 
     over = over_bounds(plan, shape.resource, depth, connectors)
-    assert not over, f"{over}\n{sql}\n{explain(conn, t, signed['member'], sql, 'TEXT')}"
+    assert not over, f"{over}\n{shown(sql)}\n{explain(conn, t, signed['member'], sql, 'TEXT')}"

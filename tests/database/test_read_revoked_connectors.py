@@ -31,7 +31,9 @@ from tests.support.read_factories import PROVENANCE, RECORD, ids, read
 from wellapi.jsonapi.query import parse_read_query
 from wellapi.resources import resource_named
 from wellapi.sqltext.statements import read_template
+from wellapi.store.connections import send
 from wellapi.store.shapes import ReadShape, read_params
+from wellapi.store.sql import BoundStatement
 
 pytestmark = pytest.mark.usefixtures("api_database")
 
@@ -389,11 +391,12 @@ def test_a_list_reads_none_of_a_revoked_connectors_rows(admin, api_conn, kind, q
     parsed = parse_read_query(resource_named(resource), query, "list")
     shape = ReadShape.of(resource_named(resource), parsed, single=False, service=kind == "service")
     template, _ = read_template(shape)
-    sql = template.render(read_params(parsed))
+    sql = template.bind(read_params(parsed))
+    analyze = BoundStatement(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql.text}", sql.values)
     scope = SignedScope.of(case.claims(kind))
     try:
         assert scope.open(api_conn)[0] == case.tenant.workspace_pk
-        raw = api_conn.run(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}")[0][0]
+        raw = send(api_conn, [analyze])[0][0]
     finally:
         api_conn.run("ROLLBACK")
     plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]

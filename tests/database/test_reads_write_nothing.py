@@ -27,12 +27,13 @@ from tests.support import cross_tenant as ct
 from tests.support import read_factories as rf
 from tests.support import tenancy as tn
 from tests.support.api import Reply, call, event
-from tests.support.proven import SCOPE_PROOF, context_of
+from tests.support.proven import context_of
 from tests.support.standby import Standby, hot_standby
 from tests.support.writes import post, provenance_document
 from wellapi.operations.registry import OPERATIONS
 from wellapi.roles import API_ROLE
 from wellapi.store import connections as db
+from wellapi.store.sql import BoundStatement
 from welldev import database as local_db
 from welldev.openapi import ROUTES
 
@@ -142,8 +143,9 @@ def test_every_read_answers_on_a_hot_standby_as_on_the_primary(world, client, st
 
     on_standby, failures = replies(world, client)
 
-    assert db.get_pool(db.READER).run("SELECT pg_is_in_recovery()") == [[True]]
-    assert db.get_pool("api").run("SELECT pg_is_in_recovery()") == [[False]]
+    in_recovery = [BoundStatement("SELECT pg_is_in_recovery()")]
+    assert db.get_pool(db.READER).run(in_recovery) == [[True]]
+    assert db.get_pool("api").run(in_recovery) == [[False]]
     assert failures == []
     assert on_standby == on_primary
 
@@ -158,12 +160,16 @@ def test_a_message_copied_from_the_standby_opens_nothing_there(world, reads_on, 
     )
     assert listed.status == 200
     assert listed.json["data"]
-    message = next(text for _, text in sent if SCOPE_PROOF.match(text))
+    # The request's second message: the proof, the scope statement, the read and COMMIT,
+    # each with the values it was bound to.
+    message = next(
+        m.statements for m in sent if m.statements[:1] and m.statements[0].text == rf.PROVE_SCOPE
+    )
     attacker = local_db.admin_connection(reads_on.url_for(API_ROLE))
     try:
         attacker.run("BEGIN READ ONLY")
         context_of(attacker)
-        rows = attacker.run(message)
+        rows = db.send(attacker, message)
     finally:
         attacker.close()
 

@@ -24,7 +24,7 @@ from tests.support import factories as f
 from tests.support import tenancy as tn
 from tests.support.api import JSONAPI, call, event
 from tests.support.proven import SCOPE_STATEMENT, SignedScope
-from tests.support.read_factories import record_queries, requests_of
+from tests.support.read_factories import Sent, record_queries, requests_of
 from wellapi.errors import sqlstate_of
 from wellapi.resources import RESOURCES
 from wellapi.resources.conditions import qualified
@@ -32,6 +32,7 @@ from wellapi.roles import API_ROLE
 from wellapi.sqltext.reads import scope_condition, with_parents
 from wellapi.sqltext.text import select, template
 from wellapi.store import connections as db
+from wellapi.store.sql import BoundStatement
 from welldev import api_keys
 from welldev import database as local_db
 from welldev.claims import claims
@@ -160,14 +161,19 @@ def scope(side: tn.Side, kind: str = "member") -> SignedScope:
     return scope_of(side.person, side.workspace, kind)
 
 
+def unscoped(statement: str) -> list[list[Any]]:
+    """``statement`` as the API role, in a message of its own without a scope."""
+    return db.execute([BoundStatement(statement)])
+
+
 def in_scope(signed: SignedScope, statement: str) -> list[list[Any]]:
-    """``statement`` as the API role after ``set_scope``, in the same simple query, opened by
-    a proof of the token for its transaction, as the API opens it (``db.execute``)."""
-    return db.execute(f"{signed.statement}; {statement}", prove=signed.prove)
+    """``statement`` as the API role after ``set_scope``, pipelined in the same message, opened
+    by a proof of the token for its transaction, as the API opens it (``db.execute``)."""
+    return db.execute([signed.statement, BoundStatement(statement)], prove=signed.prove)
 
 
 def scoped(statement: str, side: tn.Side, kind: str = "member") -> list[list[Any]]:
-    """``statement`` as the API role after ``set_scope``, in the same simple query."""
+    """``statement`` as the API role after ``set_scope``, pipelined in the same message."""
     rows = in_scope(scope(side, kind), statement)
     assert rows[0][0] == side.workspace[0], "the scope did not resolve"
     return rows[1:]
@@ -282,14 +288,14 @@ def test_the_api_role_updates_a_junction_rows_data_never_what_it_points_at(admin
 def test_an_unscoped_select_returns_no_row_although_both_tenants_have_rows(rls, admin_conn, table):
     # The table really holds rows of both tenants (so "nothing" is the policy's doing).
     assert admin_conn.run(f"SELECT count(*) FROM core_api.{table}")[0][0] >= 2
-    assert db.execute(f"SELECT count(*) FROM core_api.{table}") == [[0]]
+    assert unscoped(f"SELECT count(*) FROM core_api.{table}") == [[0]]
 
 
 @pytest.mark.parametrize("table", UNREADABLE)
 def test_the_api_role_may_not_read_keys_receipts_or_migration_state(rls, admin_conn, table):
     assert admin_conn.run(f"SELECT count(*) FROM core_api.{table}")[0][0] >= 1
     statement = f"SELECT * FROM core_api.{table}"
-    for run in (lambda: db.execute(statement), lambda: in_scope(scope(rls.w.a), statement)):
+    for run in (lambda: unscoped(statement), lambda: in_scope(scope(rls.w.a), statement)):
         with pytest.raises(pg8000.dbapi.DatabaseError) as raised:
             run()
         assert sqlstate_of(raised.value) == INSUFFICIENT_PRIVILEGE
@@ -300,7 +306,7 @@ def test_a_keys_only_table_is_readable_whole_through_its_key_alone(rls, admin_co
     expected = pks(admin_conn.run(f"SELECT {column} FROM core_api.{table}"))
     assert expected
     # No tenant in it, so no row-level security: every key, with a scope or without.
-    assert pks(db.execute(f"SELECT {column} FROM core_api.{table}")) == expected
+    assert pks(unscoped(f"SELECT {column} FROM core_api.{table}")) == expected
     assert pks(scoped(f"SELECT {column} FROM core_api.{table}", rls.w.a)) == expected
     others = [
         name
@@ -317,7 +323,7 @@ def test_a_keys_only_table_is_readable_whole_through_its_key_alone(rls, admin_co
         *(f"SELECT {other} FROM core_api.{table}" for other in others),
     ):
         with pytest.raises(pg8000.dbapi.DatabaseError) as raised:
-            db.execute(statement)
+            unscoped(statement)
         assert sqlstate_of(raised.value) == INSUFFICIENT_PRIVILEGE, statement
 
 
@@ -325,15 +331,15 @@ def test_a_keys_only_table_is_readable_whole_through_its_key_alone(rls, admin_co
 def test_the_global_catalog_is_readable_without_a_scope(rls, admin_conn, table):
     expected = all_pks(admin_conn, table)
     assert expected
-    assert pks(db.execute(f"SELECT pk FROM core_api.{table}")) == expected
+    assert pks(unscoped(f"SELECT pk FROM core_api.{table}")) == expected
 
 
 def test_a_scope_ends_with_its_request_on_the_same_pooled_connection(rls):
     """The settings are transaction-local: the next request on the connection starts blank."""
     table = "account_workspace_connectors"
     assert scoped(f"SELECT pk FROM core_api.{table}", rls.w.a)
-    assert db.execute(f"SELECT pk FROM core_api.{table}") == []
-    assert db.execute(
+    assert unscoped(f"SELECT pk FROM core_api.{table}") == []
+    assert unscoped(
         "SELECT core_api.scope_workspace_pk(), core_api.scope_person_pk(), "
         "core_api.scope_principal_kind()"
     ) == [[None, None, None]]
@@ -358,9 +364,9 @@ def engine_scope(admin_conn: pg8000.native.Connection, resource: str, side: tn.S
     as row-level security does not look at deleted_at), run by the admin, whom RLS ignores."""
     r = RESOURCES[resource]
     joined = with_parents(r, qualified(r.table.name), "t")
-    sql = template(select(["t.pk"], joined, [scope_condition(r, "t")])).render()
+    statement = template(select(["t.pk"], joined, [scope_condition(r, "t")])).bind()
     signed = scope(side)
-    rows = signed.run(admin_conn, f"{signed.statement};{sql}")
+    rows = signed.run(admin_conn, [signed.statement, statement])
     return {int(r[0]) for r in rows if len(r) == 1}
 
 
@@ -706,8 +712,8 @@ def test_the_refusals_are_not_for_want_of_privilege_or_scope(rls, api_conn):
 
 
 @pytest.fixture
-def calls(rls, monkeypatch) -> list[tuple[str, str]]:
-    """Every query the API's pg8000 connection sends while a test runs (after a warm-up)."""
+def calls(rls, monkeypatch) -> list[Sent]:
+    """Every message the API's pg8000 connection sends while a test runs (after a warm-up)."""
     a = rls.w.a
     warm = call(
         "workspace_providers",

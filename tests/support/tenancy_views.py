@@ -43,6 +43,7 @@ from wellapi.roles import API_ROLE
 from wellapi.sqltext.reads import scope_condition, with_parents
 from wellapi.sqltext.text import select, template
 from wellapi.store import connections as db
+from wellapi.store.sql import BoundStatement
 from wellapi.sync import batches as writer
 from wellapi.sync.messages import parse_message
 from welldev.claims import claims as signed_claims
@@ -144,7 +145,7 @@ def query_rows(
     statement = select(columns, joined, [condition(r, "t", service=service)])
     try:
         resolved = scope.signed.open(admin)[0] is not None
-        rows: list[Any] = admin.run(template(statement).render())
+        rows: list[Any] = db.send(admin, [template(statement).bind()])
     finally:
         admin.run("ROLLBACK")
     if not resolved:
@@ -156,8 +157,8 @@ def query_rows(
 
 
 class ApiRole(Protocol):
-    """Runs SQL as ``well_api`` in a scope: a script in one implicit transaction, whose first
-    row is the scope's, or a write attempt."""
+    """Runs SQL as ``well_api`` in a scope: a script (statements separated by ``;\n``) in one
+    transaction, whose first row is the scope's, or a write attempt."""
 
     def script(self, scope: Scope, sql: str) -> list[list[Any]]: ...
 
@@ -171,10 +172,12 @@ class LoginRole:
         self.conn = conn
 
     def script(self, scope: Scope, sql: str) -> list[list[Any]]:
-        """``sql`` after ``set_scope``, in one transaction opened by a proof of it, as the API
-        sends a request (``db.execute(..., prove=...)``: two messages)."""
+        """``sql``'s statements after ``set_scope``, in one transaction opened by a proof of
+        it, as the API sends a request (``db.execute(..., prove=...)``: two messages, the
+        second pipelined)."""
         signed = scope.signed
-        return db.execute(f"{signed.statement};\n{sql}", prove=signed.prove)
+        statements = [BoundStatement(s) for s in sql.split(";\n")]
+        return db.execute([signed.statement, *statements], prove=signed.prove)
 
     def attempt(self, scope: Scope, statement: str) -> str:
         """``statement`` after ``set_scope``, rolled back: ``outcome`` of it."""
@@ -205,7 +208,7 @@ class AssumedRole:
             rows: list[list[Any]] = []
             self.admin.run(f"SET LOCAL ROLE {API_ROLE}")
             signed = scope.signed
-            self.admin.run(signed.prove(context_of(self.admin)) + signed.statement)
+            db.send(self.admin, [signed.prove(context_of(self.admin)), signed.statement])
             for statement in statements:
                 rows += self.admin.run(statement) or []
             return rows

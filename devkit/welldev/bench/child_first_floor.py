@@ -2,16 +2,21 @@
 
 Run by path by ``first_request.measure_one`` as ``python -I -S -B child_first_floor.py ARGS``,
 ARGS a JSON object: ``paths`` (the layer, where pg8000 comes from), ``connect`` (pg8000's
-connection arguments), ``requests`` (in order, each ``{"sql": ...}`` sent as it is, or with
-``opening`` and ``scope_token`` or ``key`` (prefix, secret hash in hex): a transaction opened
-by ``opening``, then a proof of the credential for it, ``sql`` and COMMIT, as the function
-sends a request) and ``out``, the file it writes its result to (JSON: ``cpu``, the CPU time
-since exec; ``at``, CLOCK_MONOTONIC; ``bytes``, the size of the rows dumped as JSON). It
+connection arguments), ``requests`` (in order, each ``{"statements": [[text, values], ...]}``
+sent as it is, or with ``opening`` and ``scope_token`` or ``key`` (prefix, secret hash in hex):
+a transaction opened by ``opening``, then a proof of the credential for it, the statements and
+COMMIT, as the function sends a request; values as JSON, bytes as ``{"bytes": hex}`` and
+decimals as ``{"decimal": text}``) and ``out``, the file it writes its result to (JSON:
+``cpu``, the CPU time since exec; ``at``, CLOCK_MONOTONIC; ``bytes``, the size of the rows
+dumped as JSON). It
 connects as the pool would (autocommit, TCP_NODELAY); a request refused before any SQL (an
-immutable field) never connects, nor does its floor.
+immutable field) never connects, nor does its floor. Each message is sent as the function
+sends it: every statement parsed and bound (its values as text, typed as the function types
+them: ``wellapi.store.sql.BoundStatement.oids``), all pipelined before one Sync (the same
+messages as ``wellapi.store.connections.send``, written here).
 
-Only the standard library, pg8000 and the layer's proofs (hashlib): what this process imports
-is what is measured.
+Only the standard library, pg8000 and the layer's statements and proofs (hashlib): what this
+process imports is what is measured.
 """
 
 import json
@@ -35,32 +40,81 @@ def main(argv: list[str]) -> None:
             conn._usock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     documents = []
     for request in args["requests"]:
-        cursor = conn.cursor()
-        cursor.execute(proven(cursor, request))
-        names = [d[0] for d in cursor.description or ()]
-        documents.append(
-            [dict(zip(names, row, strict=False)) for row in (cursor.fetchall() if names else ())]
-        )
+        context = proven(conn, request)
+        names = [c["name"] for c in context.columns or ()]
+        documents.append([dict(zip(names, row, strict=False)) for row in context.rows or ()])
     body = json.dumps(documents, default=str)
     done, finished = time.process_time(), time.perf_counter()
     with open(args["out"], "w") as out:
         json.dump({"cpu": done, "at": finished, "bytes": len(body)}, out)
 
 
-def proven(cursor: Any, request: dict[str, Any]) -> str:
-    """The request's text: as it is, or after its opening, proven for that transaction."""
+def value(sent: Any) -> Any:
+    """A bound value as the parent sent it (``raw_client.jsonable``)."""
+    if isinstance(sent, dict):
+        if "bytes" in sent:
+            return bytes.fromhex(sent["bytes"])
+        from decimal import Decimal
+
+        return Decimal(sent["decimal"])
+    return sent
+
+
+def proven(conn: Any, request: dict[str, Any]) -> Any:
+    """The request's message (its answer's context): as it is, or after its opening, proven
+    for that transaction and committed."""
+    from wellapi.store.sql import BoundStatement
+
+    statements = [
+        BoundStatement(text, tuple(value(v) for v in values))
+        for text, values in request["statements"]
+    ]
     if "opening" not in request:
-        return str(request["sql"])
+        return send(conn, statements)
     from wellapi.http.proofs import key_opening, scope_opening
 
-    cursor.execute(request["opening"])
-    context = str(cursor.fetchall()[0][0])
+    context = str(conn.execute_simple(request["opening"]).rows[0][0])
     if "scope_token" in request:
         proof = scope_opening(request["scope_token"], context)
     else:
         prefix, secret_hash = request["key"]
         proof = key_opening(prefix, bytes.fromhex(secret_hash), context)
-    return f"{proof}{request['sql']};COMMIT"
+    return send(conn, [proof, *statements, BoundStatement("COMMIT")])
+
+
+def send(conn: Any, statements: list[Any]) -> Any:
+    """Every statement parsed into the unnamed statement and bound to the unnamed portal,
+    described and executed, then one Sync: one round trip (``wellapi.store.connections.send``)."""
+    import struct
+
+    import pg8000.core
+    from pg8000.converters import make_param
+
+    def message(code: bytes, body: bytes) -> bytes:
+        return code + struct.pack("!i", len(body) + 4) + body
+
+    encoding = conn._client_encoding
+    run = message(b"D", b"P\x00") + message(b"E", b"\x00" + struct.pack("!i", 0))
+    buffer = bytearray()
+    for statement in statements:
+        oids = statement.oids
+        parse = b"\x00" + statement.text.encode(encoding) + b"\x00" + struct.pack("!h", len(oids))
+        parse += b"".join(struct.pack("!i", oid) for oid in oids)
+        bind = bytearray(b"\x00\x00" + struct.pack("!hh", 0, len(statement.values)))
+        for bound in statement.values:
+            if bound is None:
+                bind += struct.pack("!i", -1)
+            else:
+                data = make_param(conn.py_types, bound).encode(encoding)
+                bind += struct.pack("!i", len(data)) + data
+        bind += struct.pack("!h", 0)
+        buffer += message(b"P", parse) + message(b"B", bytes(bind)) + run
+    buffer += message(b"S", b"")
+    pg8000.core._write(conn._sock, bytes(buffer))
+    pg8000.core._flush(conn._sock)
+    context = pg8000.core.Context(statements[0].text)
+    conn.handle_messages(context)
+    return context
 
 
 if __name__ == "__main__":

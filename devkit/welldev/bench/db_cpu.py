@@ -20,13 +20,13 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
+from wellapi.store.sql import BoundStatement
 from welldev.bench.api_requests import Requests, warm_cases
 from welldev.bench.config import PAGE_SIZE, Config
 from welldev.bench.databases import BenchDatabase, remove_created_rows
 from welldev.bench.harness import backend_cpu_ms, invoke, last_backend, note, taking_turns
-from welldev.bench.raw_client import Captured, RawClient, captured_sql
+from welldev.bench.raw_client import Captured, RawClient, captured_sql, literal
 from welldev.bench.report import Report
-from welldev.bench.wire import split_statements
 
 GOAL = 1.2
 # The requests measured, by their warm case's name; the floor answers the same.
@@ -165,8 +165,9 @@ def measure_db_cpu(report: Report, bench: BenchDatabase, config: Config) -> None
             for _ in range(config.warmup):
                 project_call()
                 floor_call()
-            # The environment's connection: the backend that last opened a proven request.
-            pid = last_backend(admin, "CALL core_api.prove_%")
+            # The environment's connection: the backend that last committed a request (a
+            # pipelined message shows as its last statement, the request's COMMIT).
+            pid = last_backend(admin, "COMMIT")
             project, plain = Side([], []), Side([], [])
             for _ in range(rounds):
                 _round(project_call, pid, config.db_cpu_round, project)
@@ -206,20 +207,43 @@ def _report(report: Report, name: str, project: Side, plain: Side) -> None:
     )
 
 
+# A parameter's declared type, as ``BoundStatement.oids`` gives it (others: unknown, typed
+# from where it stands, as the function's are).
+TYPES = {
+    16: "boolean",
+    17: "bytea",
+    20: "bigint",
+    23: "integer",
+    701: "double precision",
+    1007: "integer[]",
+    1016: "bigint[]",
+    1009: "text[]",
+    1700: "numeric",
+}
+
+
 class Parts:
     """A read's database CPU taken apart, on a connection of the API role's own: its opening
     alone; with its proof and scope; with its statements as sent (parsed, planned, executed);
-    with the same statements prepared once (executed only, their plans kept)."""
+    with the same statements prepared once (``PREPARE`` of each text, its parameters typed as
+    the function binds them; ``EXECUTE`` with the values: executed only, their plans kept
+    once the plan cache keeps a generic plan)."""
 
     def __init__(self, bench: BenchDatabase, sent: Captured) -> None:
         self.raw = RawClient(bench.api_url)
         self.pid = int(self.raw.rows("SELECT pg_backend_pid()")[1][0][0])
         self.sent = sent
-        scope, *self.statements = split_statements(sent.sql)
-        self.scope = scope
-        for i, statement in enumerate(self.statements):
-            self.raw.rows(f"PREPARE db_cpu_{i} AS {statement}")
-        self.executes = ";".join(f"EXECUTE db_cpu_{i}" for i in range(len(self.statements)))
+        self.scope, *statements = sent.statements
+        executes = []
+        for i, statement in enumerate(statements):
+            types = ", ".join(TYPES.get(oid, "unknown") for oid in statement.oids)
+            declared = f"({types})" if types else ""
+            self.raw.rows(f"PREPARE db_cpu_{i}{declared} AS {statement.text}")
+            values = ", ".join(literal(v) for v in statement.values)
+            executes.append(
+                BoundStatement(f"EXECUTE db_cpu_{i}" + (f"({values})" if values else ""))
+            )
+        self.executes = tuple(executes)
 
     def calls(self) -> dict[str, Callable[[], Any]]:
         def opening() -> None:
@@ -228,10 +252,17 @@ class Parts:
 
         return {
             "opening": opening,
-            "scope": lambda: self.raw.proven_rows(self.sent, self.scope),
+            "scope": lambda: self.raw.proven_rows(self.sent, (self.scope,)),
             "sent": lambda: self.raw.proven_rows(self.sent),
-            "prepared": lambda: self.raw.proven_rows(self.sent, f"{self.scope};{self.executes}"),
+            "prepared": lambda: self.raw.proven_rows(self.sent, (self.scope, *self.executes)),
         }
+
+    def plans(self) -> dict[str, list[int]]:
+        """Each prepared statement's generic and custom plans so far."""
+        rows = self.raw.rows(
+            "SELECT name, generic_plans, custom_plans FROM pg_prepared_statements ORDER BY name"
+        )[1]
+        return {str(name): [int(generic), int(custom)] for name, generic, custom in rows}
 
     def close(self) -> None:
         self.raw.rows("DEALLOCATE ALL")
@@ -256,6 +287,7 @@ def _split(report: Report, bench: BenchDatabase, name: str, sent: Captured, conf
         taking_turns(calls, config.warmup, 0)
         totals.update(dict.fromkeys(totals, 0.0))  # the warm-up's CPU is not counted
         taking_turns(calls, config.db_cpu_requests, 0)
+        plans = parts.plans()
     finally:
         parts.close()
     mean = {part: total / config.db_cpu_requests for part, total in totals.items()}
@@ -270,3 +302,4 @@ def _split(report: Report, bench: BenchDatabase, name: str, sent: Captured, conf
         part: round(ms, 4) for part, ms in split.items()
     }
     note(f"db_cpu {name}, ms a request: " + ", ".join(f"{k} {v:.3f}" for k, v in split.items()))
+    note(f"db_cpu {name}, prepared statements' [generic, custom] plans: {plans}")

@@ -25,10 +25,9 @@ from typing import Any
 
 import pg8000.native
 
+from wellapi.roles import API_ROLE
 from wellapi.store import connections
 from wellapi.store.sql import BoundStatement
-
-from wellapi.roles import API_ROLE
 from welldev import database
 from welldev.bench import large_tenant
 from welldev.bench.config import Config

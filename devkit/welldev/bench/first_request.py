@@ -35,6 +35,7 @@ import pg8000.native
 from wellapi.handlers.entry_points import binding_of
 from wellapi.roles import API_ROLE, AUTH_ROLE, SYNC_ROLE
 from wellapi.store import connections as wellapi_db
+from wellapi.store.sql import BoundStatement
 from welldev import database, seed
 from welldev.bench.config import ROOT, Config
 from welldev.bench.errors import BenchError
@@ -46,7 +47,7 @@ from welldev.bench.harness import (
     note,
     quiet_powertools,
 )
-from welldev.bench.raw_client import Captured, captured_requests
+from welldev.bench.raw_client import Captured, captured_requests, replaced, values_of
 from welldev.bench.report import Report
 from welldev.bench.runtime_api import RuntimeFailure, measure_runtime
 from welldev.bench.sandbox import Function, Sandbox
@@ -245,18 +246,22 @@ def prepare(target: Target, demo: DemoState) -> Prepared:
         target = replace(target, expected=status)
     target.check(response, "in this process")
     sent = captured_requests(wire.calls, event)
-    unrestored = {t for c in sent for t in WRITES.findall(c.sql)} - set(RESTORED)
+    texts = [s.text for c in sent for s in c.statements]
+    unrestored = {t for text in texts for t in WRITES.findall(text)} - set(RESTORED)
     if unrestored:
         raise BenchError(f"{target.function.logical_id} writes {unrestored}, never put back")
     known = json.dumps(event).lower()
-    fresh = sorted({u for c in sent for u in UUID.findall(c.sql.lower()) if u not in known})
+    values = [str(v).lower() for c in sent for v in values_of(c.statements)]
+    fresh = sorted({v for v in values if UUID.fullmatch(v) and v not in known})
     return Prepared(target, event, sent, fresh, before)
 
 
-def _renamed(sql: str, renamed: dict[str, str]) -> str:
+def _renamed(sent: Captured, renamed: dict[str, str]) -> tuple[BoundStatement, ...]:
+    """The request's statements, each id the function made bound to a new one instead."""
+    statements = sent.statements
     for made, new in renamed.items():
-        sql = sql.replace(made, new)
-    return sql
+        statements = replaced(statements, made, new)
+    return statements
 
 
 def _child(child: Path, args: dict[str, Any], env: dict[str, str], cwd: Path, who: str) -> Any:
@@ -332,7 +337,7 @@ def measure_one(
         samples["wall"].append(result["wall"])
         demo.reset(prepared.before)
         renamed = {made: str(uuid4()) for made in prepared.fresh_ids}
-        requests = [c.floor_request(_renamed(c.sql, renamed)) for c in prepared.sql]
+        requests = [c.floor_request(_renamed(c, renamed)) for c in prepared.sql]
         floor = _child(FLOOR_CHILD, {**floor_args, "requests": requests}, env, cwd, who)
         samples["floor.cpu"].append(floor["cpu"] * 1000)
         samples["floor.wall"].append(floor["wall"])

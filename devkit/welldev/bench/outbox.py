@@ -35,7 +35,7 @@ from welldev.bench.harness import (
     quiet_powertools,
     sync_events,
 )
-from welldev.bench.raw_client import RawClient, captured_sql
+from welldev.bench.raw_client import Captured, RawClient, captured_sql, replaced, values_of
 from welldev.bench.report import Report
 
 # The bound on what the outbox may add to a Create and to a sync batch (#42).
@@ -45,7 +45,7 @@ CREATE_LEDGER = "core_api.company_workspace_connectors"
 # Calls per block of one side (the Create's): long enough that the untimed call after each
 # toggle is a small part of the run, short enough that drift hits both sides alike.
 BLOCK = 10
-UUID_LITERAL = re.compile(r"'([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})'")
+UUID_VALUE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def recording(bench: BenchDatabase, table: str, on: bool) -> None:
@@ -79,9 +79,11 @@ def in_blocks(
     return samples[True], samples[False]
 
 
-def _created_id(sql: str, event: dict[str, Any]) -> str:
+def _created_id(captured: Captured, event: dict[str, Any]) -> str:
     sent = str(event.get("body") or "")
-    for found in map(str, UUID_LITERAL.findall(sql)):
+    for found in map(str, values_of(captured.statements)):
+        if UUID_VALUE.fullmatch(found) is None:
+            continue
         if found not in sent and found not in str(event["requestContext"]):
             return found
     raise BenchError("could not find the created row's id in the Create's SQL")
@@ -93,12 +95,12 @@ def measure_outbox_create(report: Report, bench: BenchDatabase, config: Config) 
     event = requests.create()
     invoke(handler, event, 201)  # connect, compile, cache
     sent = captured_sql(handler, event, 201)
-    row_id = _created_id(sent.sql, event)
+    row_id = _created_id(sent, event)
     api = RawClient(bench.api_url)
 
     def create() -> Any:
         # A new row each time, with a fresh proof as the function makes for each request.
-        return api.proven_rows(sent, sent.sql.replace(row_id, str(uuid.uuid4())))
+        return api.proven_rows(sent, replaced(sent.statements, row_id, uuid.uuid4()))
 
     try:
         for _ in range(config.warmup):

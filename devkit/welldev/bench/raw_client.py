@@ -7,9 +7,13 @@ request: the floor pays for its proof as the handler does."""
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import json
+import re
 import socket
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,18 +26,30 @@ from wellapi.http.principal import SCOPE_TOKEN_CLAIM
 from wellapi.http.proofs import is_scope_token, key_opening, scope_opening
 from wellapi.store import connections as wellapi_db
 from wellapi.store.connections import OPENING, READ_ONLY_OPENING
+from wellapi.store.sql import BoundStatement
 from welldev.bench.errors import BenchError
 from welldev.bench.harness import Handler, invoke
-from welldev.bench.wire import OPENINGS, Call, proof_of, recording
+from welldev.bench.wire import OPENINGS, Call, proof_of, recording, split_statements
 
 Rows = list[list[Any]]
+Statements = Sequence[BoundStatement]
+
+
+class _Connection(pg8000.dbapi.Connection):  # type: ignore[misc]  # pg8000 is untyped
+    """pg8000's connection, keeping its last answer's context (a pipeline's column names)."""
+
+    last: pg8000.core.Context | None = None
+
+    def handle_messages(self, context: pg8000.core.Context) -> None:
+        self.last = context
+        super().handle_messages(context)
 
 
 class RawClient:
     """A bare pg8000 connection, set up like the engine's (autocommit, TCP_NODELAY)."""
 
     def __init__(self, url: str) -> None:
-        self.conn = pg8000.dbapi.connect(**wellapi_db.url_connect_kwargs(url))
+        self.conn = _Connection(**wellapi_db.url_connect_kwargs(url))
         self.conn.autocommit = True
         sock = getattr(self.conn, "_usock", None)
         if isinstance(sock, socket.socket) and sock.family in (socket.AF_INET, socket.AF_INET6):
@@ -41,6 +57,7 @@ class RawClient:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def rows(self, sql: str) -> tuple[list[str], Rows]:
+        """``sql`` as one simple query (its statements' text as it is)."""
         cursor = self.conn.cursor()
         try:
             cursor.execute(sql)
@@ -50,39 +67,115 @@ class RawClient:
             cursor.close()
         return names, [list(r) for r in rows]
 
+    def send(self, statements: Statements) -> tuple[list[str], Rows]:
+        """``statements`` pipelined as the function sends them (``connections.send``)."""
+        rows = wellapi_db.send(self.conn, statements)
+        return self._names(), rows
+
+    def _names(self) -> list[str]:
+        columns = self.conn.last.columns if self.conn.last is not None else None
+        return [c["name"] for c in columns or ()]
+
     def proven_rows(
-        self, sent: Captured, sql: str | None = None, opening: str | None = None
+        self, sent: Captured, statements: Statements | None = None, opening: str | None = None
     ) -> tuple[list[str], Rows]:
-        """``sql`` (by default the captured statements) sent as the function sends it (after
-        ``opening``, by default the function's own)."""
-        names: list[str] = []
+        """``statements`` (by default the captured ones) sent as the function sends them
+        (after ``opening``, by default the function's own)."""
+        rows = proven(self.conn, sent, statements, opening)
+        return self._names(), rows
 
-        def run(text: str) -> Rows:
-            found, rows = self.rows(text)
-            names[:] = found
-            return rows
-
-        return names, proven(run, sent, sql, opening)
-
-    def document(self, sent: Captured, skip: int, sql: str | None = None) -> str:
+    def document(self, sent: Captured, skip: int, statements: Statements | None = None) -> str:
         """Run the request, turn the rows after the first ``skip`` into dicts, dump them."""
-        names, rows = self.proven_rows(sent, sql)
+        names, rows = self.proven_rows(sent, statements)
         return json.dumps([dict(zip(names, r, strict=False)) for r in rows[skip:]], default=str)
 
     def close(self) -> None:
         self.conn.close()
 
 
+def simple(conn: pg8000.core.CoreConnection, sql: str) -> Rows:
+    """``sql`` as one simple query on any pg8000 connection (autocommit): its rows."""
+    return [list(r) for r in conn.execute_simple(sql).rows or ()]
+
+
+def replaced(statements: Statements, old: Any, new: Any) -> tuple[BoundStatement, ...]:
+    """``statements`` with every bound value equal to ``old`` (a created row's id, as text or
+    UUID) bound to ``new`` instead, in the value's own type."""
+    made = str(old).lower()
+
+    def one(value: Any) -> Any:
+        if isinstance(value, uuid.UUID) and str(value) == made:
+            return uuid.UUID(str(new))
+        if isinstance(value, str) and value.lower() == made:
+            return str(new)
+        if isinstance(value, list):
+            return [one(v) for v in value]
+        return value
+
+    return tuple(BoundStatement(s.text, tuple(one(v) for v in s.values)) for s in statements)
+
+
+def values_of(statements: Statements) -> list[Any]:
+    """Every value bound to ``statements``, arrays' items included."""
+    found: list[Any] = []
+    for statement in statements:
+        for value in statement.values:
+            found.extend(value if isinstance(value, list) else [value])
+    return found
+
+
+_PARAMETER = re.compile(r"\$(\d+)")
+
+
+def literal(value: Any) -> str:
+    """A bound value as an SQL literal of the same type (what the function once rendered)."""
+    if isinstance(value, list):
+        items = [
+            str(v) if isinstance(v, int) else json.dumps(str(v), ensure_ascii=False) for v in value
+        ]
+        array = str(pg8000.native.literal("{" + ",".join(items) + "}"))
+        oid = BoundStatement("", (value,)).oids[0]
+        return f"{array}::{_ARRAY_TYPES[oid]}" if oid in _ARRAY_TYPES else array
+    if isinstance(value, uuid.UUID):
+        return str(pg8000.native.literal(str(value)))
+    return str(pg8000.native.literal(value))
+
+
+_ARRAY_TYPES = {1007: "int4[]", 1016: "int8[]", 1009: "text[]"}
+
+
+def rendered(statement: BoundStatement) -> str:
+    """The statement's text with its values written in as literals (outside quoted text the
+    API's statements hold no ``$`` but their parameters)."""
+    parts = re.split(r"('(?:[^']|'')*')", statement.text)
+    for i in range(0, len(parts), 2):
+        parts[i] = _PARAMETER.sub(lambda m: literal(statement.values[int(m[1]) - 1]), parts[i])
+    return "".join(parts)
+
+
+def jsonable(value: Any) -> Any:
+    """A bound value as the floor child receives it (``child_first_floor.value``)."""
+    if isinstance(value, bytes):
+        return {"bytes": value.hex()}
+    if isinstance(value, decimal.Decimal):
+        return {"decimal": str(value)}
+    if isinstance(value, uuid.UUID | datetime.datetime | datetime.date):
+        return str(value)  # bound as unknown-typed text either way
+    if isinstance(value, list):
+        return [jsonable(v) for v in value]
+    return value
+
+
 @dataclass(frozen=True, eq=False)
 class Captured:
-    """A request the function sent: its statements, without the proof they opened with
-    (``proof``: its kind, or None for SQL sent as it is), and whether its transaction was
-    read-only. Each replay makes a fresh proof of the credential the request's ``event``
-    carries, for the replay's own transaction (``proven``)."""
+    """A request the function sent: its statements, their values bound, without the proof
+    they opened with (``proof``: its kind, or None for statements sent as they are), and
+    whether its transaction was read-only. Each replay makes a fresh proof of the credential
+    the request's ``event`` carries, for the replay's own transaction (``proven``)."""
 
     proof: str | None
     read_only: bool
-    sql: str
+    statements: tuple[BoundStatement, ...]
     event: dict[str, Any]
 
     @property
@@ -107,7 +200,7 @@ class Captured:
     def opening(self) -> str:
         return READ_ONLY_OPENING if self.read_only else OPENING
 
-    def prover(self) -> Callable[[str], str] | None:
+    def prover(self) -> Callable[[str], BoundStatement] | None:
         """How the function opens this request's statements for a transaction's context."""
         if self.proof is None:
             return None
@@ -117,50 +210,73 @@ class Captured:
         key = self.key
         return lambda context: key_opening(key.prefix, key.secret_hash, context)
 
-    def floor_request(self, sql: str) -> dict[str, Any]:
-        """``sql`` as the floor child sends it (``child_first_floor.proven``)."""
+    def floor_request(self, statements: Statements) -> dict[str, Any]:
+        """``statements`` as the floor child sends them (``child_first_floor.proven``): each
+        its text and its values."""
+        sent = [[s.text, [jsonable(v) for v in s.values]] for s in statements]
         if self.proof is None:
-            return {"sql": sql}
+            return {"statements": sent}
         if self.proof == "scope":
-            return {"sql": sql, "opening": self.opening, "scope_token": self.token}
+            return {"statements": sent, "opening": self.opening, "scope_token": self.token}
         key = self.key
-        return {"sql": sql, "opening": self.opening, "key": [key.prefix, key.secret_hash.hex()]}
+        return {
+            "statements": sent,
+            "opening": self.opening,
+            "key": [key.prefix, key.secret_hash.hex()],
+        }
 
 
 def proven(
-    run: Callable[[str], Rows], sent: Captured, sql: str | None = None, opening: str | None = None
+    conn: pg8000.core.CoreConnection,
+    sent: Captured,
+    statements: Statements | None = None,
+    opening: str | None = None,
+    first: Statements = (),
+    opened: Callable[[], None] | None = None,
 ) -> Rows:
-    """``sql`` (by default the captured statements) through ``run`` (one message, its rows)
-    as the function sends the request: in a transaction of its own, opened by a fresh proof
-    (after ``opening``, by default the function's own)."""
-    text = sent.sql if sql is None else sql
+    """``statements`` (by default the captured ones) on ``conn`` (any pg8000 connection, in
+    autocommit) as the function sends the request: in a transaction of its own, its opening
+    (``opening``, by default the function's own) as a simple query, then one pipelined message
+    (``connections.send``) of a fresh proof, the statements and COMMIT. ``first``: statements
+    sent ahead of the proof in that message (a measurement's own); ``opened``: called once
+    the opening has answered."""
+    body = tuple(sent.statements if statements is None else statements)
     prove = sent.prover()
     if prove is None:
-        return run(text)
-    context = str(run(opening or sent.opening)[0][0])
+        return wellapi_db.send(conn, (*first, *body))
+    context = str(simple(conn, opening or sent.opening)[0][0])
+    if opened is not None:
+        opened()
     try:
-        return run(f"{prove(context)}{text};COMMIT")
+        return wellapi_db.send(conn, (*first, prove(context), *body, wellapi_db.COMMIT))
     except pg8000.dbapi.DatabaseError:
-        run("ROLLBACK")
+        simple(conn, "ROLLBACK")
         raise
 
 
 def captured_requests(calls: list[Call], event: dict[str, Any]) -> list[Captured]:
-    """The requests among a function's messages: an opening and the message after it are one
-    request; any other message is sent as it is."""
+    """The requests among a function's messages: an opening and the message after it (its
+    proof, its statements and COMMIT) are one request; any other message is sent as it is."""
     requests: list[Captured] = []
     remaining = iter(calls)
     for call in remaining:
-        if call.protocol != "simple":
-            raise BenchError(f"{event.get('routeKey')} sent a parameterised statement")
-        if call.sql not in OPENINGS:
-            requests.append(Captured(None, False, call.sql, event))
-            continue
-        message = next(remaining, None)
-        if message is None:
-            raise BenchError(f"{event.get('routeKey')} opened a transaction and sent nothing")
-        proof, statements = proof_of(message.sql)
-        requests.append(Captured(proof, call.sql == READ_ONLY_OPENING, statements, event))
+        if call.protocol == "simple" and call.sql in OPENINGS:
+            message = next(remaining, None)
+            if message is None or message.protocol != "pipelined":
+                raise BenchError(f"{event.get('routeKey')} opened a transaction and sent nothing")
+            proof = proof_of(message.sql)[0]
+            statements = message.statements
+            if proof is None or statements[-1] != wellapi_db.COMMIT:
+                raise BenchError(f"{event.get('routeKey')} sent a request without its proof")
+            read_only = call.sql == READ_ONLY_OPENING
+            requests.append(Captured(proof, read_only, statements[1:-1], event))
+        elif call.protocol == "pipelined":
+            requests.append(Captured(None, False, call.statements, event))
+        elif call.protocol == "simple":
+            plain = tuple(BoundStatement(s) for s in split_statements(call.sql))
+            requests.append(Captured(None, False, plain, event))
+        else:
+            raise BenchError(f"{event.get('routeKey')} sent a statement through pg8000's own")
     return requests
 
 

@@ -6,26 +6,31 @@ import time
 from typing import Any
 
 from wellapi.roles import API_ROLE
+from wellapi.store.sql import BoundStatement
 from welldev.bench.api_requests import Requests
 from welldev.bench.config import PAGE_SIZE, Config
 from welldev.bench.databases import BenchDatabase
 from welldev.bench.harness import handler_for, invoke, note
 from welldev.bench.raw_client import Captured, RawClient, captured_sql, proven
 from welldev.bench.report import Report
-from welldev.bench.wire import split_statements
 from welldev.function_roles import functions_connected_as
 
 
 def _explain(bench: BenchDatabase, sent: Captured) -> list[str]:
     """EXPLAIN ANALYZE of the List's page, as the API role with the request's scope (a List's
     script is its scope, its total and its page)."""
-    scope, *_, select = split_statements(sent.sql)
     raw = RawClient(bench.api_url)
     try:
-        _, rows = raw.proven_rows(sent, f"{scope};\nEXPLAIN (ANALYZE, BUFFERS) {select}")
+        _, rows = raw.proven_rows(sent, _explained(sent, "EXPLAIN (ANALYZE, BUFFERS) "))
     finally:
         raw.close()
     return [str(r[0]) for r in rows[1:]]
+
+
+def _explained(sent: Captured, explain: str) -> tuple[BoundStatement, BoundStatement]:
+    """The request's scope, then its last statement (a List's page) explained."""
+    scope, *_, select = sent.statements
+    return scope, BoundStatement(explain + select.text, select.values)
 
 
 def _scale_samples(
@@ -114,10 +119,9 @@ def diagnose_scale(
     found: dict[str, Any] = {}
     for which, bench in benches.items():
         sent = sqls[which]
-        scope, *_, select = split_statements(sent.sql)
         conn = bench.admin()
         try:
-            rows = proven(conn.run, sent, f"{scope};\nEXPLAIN (ANALYZE) {select}")
+            rows = proven(conn, sent, _explained(sent, "EXPLAIN (ANALYZE) "))
         finally:
             conn.close()
         api_plan = report.details["scale"][which]["plan"]

@@ -15,6 +15,8 @@ import pg8000.core
 import pg8000.dbapi
 import pg8000.native
 
+from wellapi.store import connections
+from wellapi.store.sql import BoundStatement
 from welldev.bench.config import Config
 from welldev.bench.databases import BenchDatabase, Dataset
 from welldev.bench.errors import BenchError
@@ -131,8 +133,9 @@ def _sync_reps(
     rows = len(pks) * config.sync_batches
     # A warm environment: connected, with the statements' shapes seen once.
     _sync_rep(handler, sync_events(d.sync_connector_id, ids, 1, config.sync_ids, 1), conn)
-    # The handler's connection: the backend that last opened a worker transaction.
-    writer = last_backend(conn, "%set_transaction_settings%")
+    # The handler's connection: the backend that last committed a worker transaction (a
+    # pipelined message shows as its last statement, its COMMIT).
+    writer = last_backend(conn, "COMMIT")
     copier = int(_one(conn, "SELECT pg_backend_pid()")[0])
     sides = SyncSides()
     for rep in range(config.sync_reps):
@@ -277,7 +280,7 @@ def _explain_sync_insert(
     if not isinstance(message, ProvenanceLinked):
         raise BenchError("the bench's sync messages are provenance.linked")
     planned = Planned(message, d.sync_connector_pk, workspace_pk, tuple(message.record_ids))
-    sql = statement(planned)
+    insert = statement(planned)
     # _fresh() looks for this transaction's receipt: make one, so that the INSERT runs.
     conn.run("BEGIN")
     try:
@@ -287,7 +290,8 @@ def _explain_sync_insert(
             k=message.idempotency_key,
             w=d.sync_connector_pk,
         )
-        rows = conn.run(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
+        explained = BoundStatement(f"EXPLAIN (ANALYZE, BUFFERS) {insert.text}", insert.values)
+        rows = connections.send(conn, [explained])
     finally:
         conn.run("ROLLBACK")
     return [str(r[0]) for r in rows]

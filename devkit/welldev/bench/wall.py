@@ -19,7 +19,9 @@ turns in one run:
 Each is timed twice over, in two passes: end to end at the client (the network and pg8000
 included: what the Lambda waits), and as the database's own time, each message's from its
 receipt to its answer (``state_change - query_start`` of the backend's ``pg_stat_activity``
-row, read by an observer between messages). The goal holds the wall's database time to at most
+row, read by an observer between messages; a pipelined message's runs from the receipt of its
+first statement, which reads its own ``statement_timestamp()`` for it: ``pg_stat_activity``
+shows only a pipeline's last statement). The goal holds the wall's database time to at most
 1.1x the statements' without it; the end-to-end figures show the price of the second message's
 round trip beside the toll of the spent proof it replaced.
 """
@@ -34,11 +36,11 @@ from typing import Any
 
 from wellapi.http.proofs import proof_mac
 from wellapi.roles import API_ROLE
-from wellapi.store.sql import to_literal
+from wellapi.store.sql import BoundStatement
 from welldev.bench.config import Config
 from welldev.bench.databases import BenchDatabase
 from welldev.bench.harness import note, taking_turns
-from welldev.bench.raw_client import Captured, RawClient, proven
+from welldev.bench.raw_client import Captured, RawClient, Statements, proven, rendered, replaced
 from welldev.bench.report import Report
 from welldev.revisions import revision_module
 
@@ -53,6 +55,8 @@ UNSETTLED_OPENINGS = {
 CASES = ("retrieve", "list_default", "create")
 SCHEMA = "bench_wall"
 SCOPE_CALL = "core_api.set_scope("
+# The first statement of a pipelined message measured by the database's time: when it came.
+MARK = BoundStatement("SELECT statement_timestamp()")
 
 
 def _unproven_set_scope() -> str:
@@ -81,16 +85,26 @@ def unproven_scope(bench: BenchDatabase) -> Iterator[None]:
         admin.close()
 
 
-def without_wall(sent: Captured, sql: str) -> str:
-    """The request's statements in one message, the scope set from the token itself."""
-    if sql.count(SCOPE_CALL) != 1:
+def without_wall(sent: Captured, statements: Statements) -> tuple[BoundStatement, ...]:
+    """The request's statements (one message), the scope set from the token itself: bound to
+    one more parameter."""
+    if sum(s.text.count(SCOPE_CALL) for s in statements) != 1:
         raise ValueError("the request's statements have no scope statement to replace")
-    return sql.replace(SCOPE_CALL, f"{SCHEMA}.set_scope_unproven({to_literal(sent.token)}, ")
+    unproven = []
+    for s in statements:
+        if SCOPE_CALL in s.text:
+            token = f"{SCHEMA}.set_scope_unproven(${len(s.values) + 1}, "
+            s = BoundStatement(s.text.replace(SCOPE_CALL, token), (*s.values, sent.token))
+        unproven.append(s)
+    return tuple(unproven)
 
 
-def spent_proof(sent: Captured, sql: str) -> str:
-    """The statements in one message opened as revision 0016 opened them: a single-use proof
-    of the token over a fresh nonce and the SHA-256 of the rest, spent in its own transaction."""
+def spent_proof(sent: Captured, statements: Statements) -> str:
+    """The statements in one simple query opened as revision 0016 opened them: a single-use
+    proof of the token over a fresh nonce and the SHA-256 of the rest (the statements' text,
+    their values written in, as the functions of that revision sent them), spent in its own
+    transaction."""
+    sql = ";".join(rendered(s) for s in statements)
     body, _, mac = sent.token.rpartition(".")
     nonce = str(uuid.uuid4())
     digest = hashlib.sha256(sql.encode()).hexdigest()
@@ -107,10 +121,21 @@ class Observer:
         self.conn = bench.admin()
 
     def last_ms(self) -> float:
+        """A simple query's: from its receipt to its answer."""
         rows = self.conn.run(
             "SELECT extract(epoch FROM state_change - query_start) * 1000 "
             "FROM pg_stat_activity WHERE pid = :pid",
             pid=self.pid,
+        )
+        return float(rows[0][0])
+
+    def since_ms(self, received: Any) -> float:
+        """A pipelined message's, opened by ``MARK`` (which answered ``received``)."""
+        rows = self.conn.run(
+            "SELECT extract(epoch FROM state_change - CAST(:received AS timestamptz)) * 1000 "
+            "FROM pg_stat_activity WHERE pid = :pid",
+            pid=self.pid,
+            received=received,
         )
         return float(rows[0][0])
 
@@ -145,16 +170,16 @@ class Ways:
     def __init__(self, raw: RawClient, observer: Observer, sent: Captured, made: str | None):
         self.raw, self.observer, self.sent, self.made = raw, observer, sent, made
 
-    def _fresh(self) -> str:
-        # The Create's SQL makes a new row each time, as the function does.
+    def _fresh(self) -> tuple[BoundStatement, ...]:
+        # The Create's statements make a new row each time, as the function does.
         if self.made is None:
-            return self.sent.sql
-        return self.sent.sql.replace(self.made, str(uuid.uuid4()))
+            return self.sent.statements
+        return replaced(self.sent.statements, self.made, uuid.uuid4())
 
     def end_to_end(self) -> dict[str, Callable[[], Any]]:
         return {
             "with": lambda: self.raw.proven_rows(self.sent, self._fresh()),
-            "without": lambda: self.raw.rows(without_wall(self.sent, self._fresh())),
+            "without": lambda: self.raw.send(without_wall(self.sent, self._fresh())),
             "spent_proof": lambda: self.raw.rows(spent_proof(self.sent, self._fresh())),
             "unsettled": lambda: self.raw.proven_rows(
                 self.sent, self._fresh(), UNSETTLED_OPENINGS[self.sent.read_only]
@@ -164,34 +189,33 @@ class Ways:
     def database(self, times: dict[str, list[float]]) -> dict[str, Callable[[], Any]]:
         """Calls that add their messages' database time to ``times``."""
 
-        def one_message(way: str, text: Callable[[], str]) -> Callable[[], None]:
-            def call() -> None:
-                self.raw.rows(text())
-                times[way].append(self.observer.last_ms())
+        def without() -> None:
+            rows = self.raw.send((MARK, *without_wall(self.sent, self._fresh())))[1]
+            times["without"].append(self.observer.since_ms(rows[0][0]))
 
-            return call
+        def spent() -> None:
+            self.raw.rows(spent_proof(self.sent, self._fresh()))
+            times["spent_proof"].append(self.observer.last_ms())
 
         def two_messages(way: str, opening: str | None = None) -> Callable[[], None]:
             def call() -> None:
                 spent = [0.0]
 
-                def run(text: str) -> list[list[Any]]:
-                    rows = self.raw.rows(text)[1]
+                def opened() -> None:
                     spent[0] += self.observer.last_ms()
-                    return rows
 
-                proven(run, self.sent, self._fresh(), opening)
-                times[way].append(spent[0])
+                rows = proven(
+                    self.raw.conn, self.sent, self._fresh(), opening, first=(MARK,), opened=opened
+                )
+                times[way].append(spent[0] + self.observer.since_ms(rows[0][0]))
 
             return call
 
         return {
             "with": two_messages("with"),
             "unsettled": two_messages("unsettled", UNSETTLED_OPENINGS[self.sent.read_only]),
-            "without": one_message("without", lambda: without_wall(self.sent, self._fresh())),
-            "spent_proof": one_message(
-                "spent_proof", lambda: spent_proof(self.sent, self._fresh())
-            ),
+            "without": without,
+            "spent_proof": spent,
         }
 
 

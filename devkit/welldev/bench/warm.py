@@ -15,7 +15,7 @@ from welldev.bench.databases import BenchDatabase, remove_created_rows
 from welldev.bench.errors import BenchError
 from welldev.bench.harness import interleaved, invoke, note
 from welldev.bench.profiles import profile_lines
-from welldev.bench.raw_client import Captured, RawClient, captured_sql
+from welldev.bench.raw_client import Captured, RawClient, captured_sql, replaced, values_of
 from welldev.bench.report import Report
 from welldev.bench.split import PARTS
 
@@ -27,7 +27,7 @@ def _raw_call(
     if not case.fresh_id or row_id is None:
         return lambda: raw.document(sent, case.skip)
     # The handler makes a new id per Create; the raw floor must insert a new row too.
-    return lambda: raw.document(sent, case.skip, sent.sql.replace(row_id, str(uuid4())))
+    return lambda: raw.document(sent, case.skip, replaced(sent.statements, row_id, uuid4()))
 
 
 # Each warm case's request as the handler sent it, and the id its Create made (or None).
@@ -52,7 +52,7 @@ def measure_warm(
         for case in cases:
             invoke(case.handler, case.event, case.status)  # connect, compile, cache
             sent = captured_sql(case.handler, case.event, case.status)
-            row_id = _created_id(case, sent.sql)
+            row_id = _created_id(case, sent)
             captured[case.name] = (sent, row_id)
             handler_ms, raw_ms = interleaved(
                 functools.partial(invoke, case.handler, case.event, case.status),
@@ -83,14 +83,14 @@ def measure_warm(
     return cases, captured
 
 
-def _created_id(case: WarmCase, sql: str) -> str | None:
+def _created_id(case: WarmCase, sent: Captured) -> str | None:
     if not case.fresh_id:
         return None
-    # The one UUID literal of the script that is not in the request: the id the handler made.
+    # The one UUID bound to the script that is not in the request: the id the handler made.
     body = str(case.event.get("body") or "") + json.dumps(case.event["requestContext"])
-    for token in sql.split("'"):
-        if len(token) == 36 and token.count("-") == 4 and token not in body:
-            return token
+    for value in map(str, values_of(sent.statements)):
+        if len(value) == 36 and value.count("-") == 4 and value not in body:
+            return value
     raise BenchError("could not find the created row's id in the Create's SQL")
 
 

@@ -15,6 +15,7 @@ import pg8000.native
 
 from wellapi.store import connections
 from wellapi.store.connections import OPENING, READ_ONLY_OPENING
+from wellapi.store.sql import BoundStatement
 from welldev.bench.report import Report
 
 SCOPE_PREFIX = "SELECT workspace_pk, person_pk FROM core_api.set_scope("
@@ -52,6 +53,8 @@ class Call:
     seconds: float = 0.0
     # Each statement's text as parsed (a pipelined call's; a simple call is one text).
     texts: tuple[str, ...] = ()
+    # A pipelined call's statements as sent, their values bound (what a replay sends again).
+    statements: tuple[BoundStatement, ...] = ()
 
     @property
     def longest_statement_bytes(self) -> int:
@@ -161,8 +164,14 @@ def recording() -> Iterator[Wire]:
     current: list[Call] = []
     pipelined = connections.send
 
-    def traced(protocol: str, sql: str, run: Callable[[], Any], texts: tuple[str, ...] = ()) -> Any:
-        call = Call(protocol, sql, texts=texts)
+    def traced(
+        protocol: str,
+        sql: str,
+        run: Callable[[], Any],
+        texts: tuple[str, ...] = (),
+        statements: tuple[BoundStatement, ...] = (),
+    ) -> Any:
+        call = Call(protocol, sql, texts=texts, statements=statements)
         wire.calls.append(call)
         current.append(call)
         started = time.perf_counter()
@@ -172,10 +181,11 @@ def recording() -> Iterator[Wire]:
             call.seconds = time.perf_counter() - started
             current.pop()
 
-    def send(connection: Any, statements: Sequence[Any]) -> Any:
-        texts = tuple(s.text for s in statements)
+    def send(connection: Any, statements: Sequence[BoundStatement]) -> Any:
+        sent = tuple(statements)
+        texts = tuple(s.text for s in sent)
         return traced(
-            "pipelined", ";".join(texts), lambda: pipelined(connection, statements), texts
+            "pipelined", ";".join(texts), lambda: pipelined(connection, sent), texts, sent
         )
 
     def execute_simple(self: Any, statement: str) -> Any:
