@@ -37,6 +37,7 @@ from wellapi.handlers import drain as drain_handler
 from wellapi.handlers.sync import sync_handler
 from wellapi.roles import DRAIN_ROLE
 from wellapi.store import connections as db
+from wellapi.store.sql import fixed
 from wellapi.sync import drainer
 from welldev import database as local_db
 
@@ -248,7 +249,7 @@ def test_a_mark_the_database_refuses_marks_nothing_and_the_next_run_sends_again(
     t = f.tenant(admin)
     pks = insert_records(admin, t.workspace_pk, 2)
     settled(admin)
-    monkeypatch.setattr(drainer, "mark_sql", lambda pks: "SELECT 1/0")
+    monkeypatch.setattr(drainer, "mark_statements", lambda pks: [fixed("SELECT 1/0")])
 
     with pytest.raises(pg8000.dbapi.DatabaseError):
         drain_handler.drain_once(pool=pool, client=consumer.events, bus=BUS, time_left_ms=forever)

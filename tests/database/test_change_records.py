@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +38,7 @@ from wellapi.errors import sqlstate_of
 from wellapi.handlers.sync import sync_handler
 from wellapi.operations import conditional_write
 from wellapi.store import connections as db
+from wellapi.store.sql import BoundStatement, fixed
 from wellapi.sync import batches
 from wellapi.sync.messages import parse_message
 from welldev import database as local_db
@@ -286,8 +287,8 @@ def test_a_request_that_fails_after_its_write_leaves_neither_row_nor_record(
     arranged = w.arrange_create(admin, resource)
     real = db.execute
 
-    def then_fail(sql: str, **kw: Any) -> Any:
-        return real(sql + ";\nSELECT 1/0", **kw)
+    def then_fail(statements: Sequence[BoundStatement], **kw: Any) -> Any:
+        return real([*statements, fixed("SELECT 1/0")], **kw)
 
     monkeypatch.setattr(conditional_write.connections, "execute", then_fail)
     with w.writes_nothing(admin):
@@ -433,8 +434,8 @@ def test_a_batch_that_fails_before_its_commit_leaves_no_record(admin, monkeypatc
     accounts = [pid for _, pid in s.records(admin, t, "account", 10)]
     real = db.execute_past_stalls
 
-    def then_fail(sql: str, **kw: Any) -> Any:
-        return real(sql + ";\nSELECT 1/0", **kw)
+    def then_fail(statements: Sequence[BoundStatement], **kw: Any) -> Any:
+        return real([*statements, fixed("SELECT 1/0")], **kw)
 
     # The batch's script (each transaction's opening before it, its COMMIT after).
     monkeypatch.setattr(batches.connections, "execute_past_stalls", then_fail)
@@ -455,8 +456,7 @@ def test_a_writer_that_dies_mid_transaction_leaves_no_record(admin, database):
     writer = local_db.admin_connection(database.url_for("well_sync"))
     try:
         writer.run("BEGIN")
-        writer.run(batches.receipts([planned]))
-        writer.run(batches.statement(planned))
+        db.send(writer, [batches.receipts([planned]), batches.statement(planned)])
         # Inside: written (the sync role cannot read the records, the owner can't see them yet).
         assert writer.run(
             "SELECT count(*) FROM core_api.account_workspace_connectors "
@@ -473,9 +473,10 @@ def test_a_writer_that_dies_mid_transaction_leaves_no_record(admin, database):
 # --- tenancy --------------------------------------------------------------------------------------
 
 
-def scoped(t: f.Tenant, kind: str, statement: str) -> list[list[Any]]:
+def scoped(t: f.Tenant, kind: str, *statements: str) -> list[list[Any]]:
+    """``statements`` (SQL written by hand) in a request's transaction, after its scope."""
     signed = SignedScope.of(t.claims(kind))
-    rows = db.execute(f"{signed.statement}; {statement}", prove=signed.prove)
+    rows = db.execute([signed.statement, *map(fixed, statements)], prove=signed.prove)
     assert rows[0][0] == t.workspace_pk, "the scope did not resolve"
     return rows[1:]
 
@@ -507,7 +508,7 @@ def test_without_a_scope_no_record_is_readable_and_a_service_reads_every_workspa
 ):
     a, b = two_tenants
 
-    assert db.execute("SELECT count(*) FROM core_api.change_records") == [[0]]
+    assert db.execute([fixed("SELECT count(*) FROM core_api.change_records")]) == [[0]]
     service = {
         int(r[0]) for r in scoped(a, "service", "SELECT workspace_pk FROM core_api.change_records")
     }
@@ -568,7 +569,8 @@ def test_the_api_role_writes_no_record_and_every_change_it_makes_is_recorded(adm
         a,
         "member",
         "UPDATE core_api.workspace_providers SET is_matched = true, updated_at = now() "
-        f"WHERE pk = {mine[1]}; " + _record_change(mine[0]),
+        f"WHERE pk = {mine[1]}",
+        _record_change(mine[0]),
     )
     assert all_changes(admin) == before + 1
     record = changes(admin, a.workspace_pk)[-1]
@@ -596,8 +598,12 @@ def test_a_removal_by_hand_is_recorded_and_without_a_scope_the_api_role_changes_
     before = all_changes(admin)
     # Without a verified scope the API role's policies show it no row to change.
     db.execute(
-        "UPDATE core_api.workspace_providers SET deleted_at = now(), is_selected = false "
-        f"WHERE workspace_provider_id = '{mine[0]}'"
+        [
+            fixed(
+                "UPDATE core_api.workspace_providers SET deleted_at = now(), is_selected = false "
+                f"WHERE workspace_provider_id = '{mine[0]}'"
+            )
+        ]
     )
     assert all_changes(admin) == before
 

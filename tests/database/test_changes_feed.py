@@ -28,6 +28,7 @@ from wellapi.handlers.sweep import sweep_once
 from wellapi.handlers.sync import sync_handler
 from wellapi.jsonapi.cursor import ChangePlace
 from wellapi.store import connections as db
+from wellapi.store.sql import fixed
 
 pytestmark = pytest.mark.usefixtures("api_database")
 
@@ -437,7 +438,12 @@ def test_the_sync_role_may_delete_no_record_retention_keeps(admin):
     recent = record(admin, t.workspace_pk, "1 day")
 
     deleted = db.execute(
-        "WITH gone AS (DELETE FROM core_api.change_records RETURNING 1) SELECT count(*) FROM gone",
+        [
+            fixed(
+                "WITH gone AS (DELETE FROM core_api.change_records RETURNING 1) "
+                "SELECT count(*) FROM gone"
+            )
+        ],
         pool=db.get_pool("sync"),
         retry=False,
     )

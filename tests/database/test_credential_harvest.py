@@ -1,20 +1,22 @@
-"""No credential in any text the database keeps or shows, and no replay opens anything
-(revisions 0016 and 0023).
+"""No credential in any statement text the database keeps or shows, and no replay opens
+anything (revisions 0016 and 0023).
 
 The attacker runs SQL as ``well_api`` (and, for the key check, as ``well_auth``) with no scope
 of its own worth anything beside tenant A's member scope. Tenant B's service and member keys go
 through the real authorizer and the real handlers: requests that finished, one that failed,
-one still waiting for a lock before its scope opened and one waiting after. The attacker
-harvests every text the server keeps or shows — ``pg_stat_activity`` as each role, the server
-log with every statement logged, and, as the superset of whatever else could keep a
-statement's text (``pg_stat_statements``, ``auto_explain``, error reports), every message the
-application sent — and replays what it found in every way the database takes one: each
-message again (in no transaction, in one of its own, after asking its own proof context), each
-proof through ``prove_scope``/``prove_key``, through ``set_config('well.proof', ...)`` (for the
-transaction and for the session) and through revision 0016's procedures, anything shaped like
-a scope token or a key's hash in the functions that took them before. Nothing opens a scope or
-shows or changes a row of B, not even while B's request still runs with its proof in
-``pg_stat_activity``.
+one still waiting for a lock before its scope opened and one waiting after. The application
+binds every value to its statements (``wellapi.store.sql``), so a proof is never statement
+text: ``pg_stat_activity`` as each role shows ``$1`` where it went, and the proofs are found
+only where bound values are shown, in the server log (every statement logged, with its
+parameters) and, as the superset of whatever else could keep them (``pg_stat_statements``,
+``auto_explain``, error reports), every message the application sent with its bound values.
+The attacker replays what it found in every way the database takes one: each message again,
+its values bound (in no transaction, in one of its own, after asking its own proof context),
+each text again, each proof through ``prove_scope``/``prove_key``, through
+``set_config('well.proof', ...)`` (for the transaction and for the session) and through
+revision 0016's procedures, anything shaped like a scope token or a key's hash in the
+functions that took them before. Nothing opens a scope or shows or changes a row of B, not
+even while B's request still runs with its proof bound.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -40,7 +42,7 @@ from tests.support.writes import post, provenance_document
 from wellapi.http.principal import scope_statement
 from wellapi.roles import API_ROLE, AUTH_ROLE
 from wellapi.store import connections as db
-from wellapi.store.sql import to_literal
+from wellapi.store.sql import BoundStatement, fixed
 from welldev import api_keys
 from welldev import database as local_db
 
@@ -50,13 +52,21 @@ LEDGER = "account_workspace_connectors"
 # Whatever could be, or carry, a credential: a scope token, a proof of one or of a key, a
 # key's hash as the authorizer sent it before revision 0016.
 TOKEN = re.compile(r"t1\.[0-9]+\.(?:member|service)\.[0-9]+\.[0-9a-f]{64}")
-SCOPE_PROOF = re.compile(r"prove_scope\('([^']*)'\)")
-KEY_PROOF = re.compile(r"prove_key\('([^']*)'\)")
+# A proof of a scope or of a key (``wellapi.http.proofs``), wherever it shows: in a statement's
+# text, as before values were bound, or as a bound value.
+SCOPE_PROOF = re.compile(r"p1\.[0-9]+\.(?:member|service)\.[0-9]+\.[0-9a-f]{64}")
+KEY_PROOF = re.compile(r"k2\.[a-z2-7]{12}\.[0-9a-f]{64}")
 KEY_HASH = re.compile(r"authenticate_key\('([a-z2-7]{12})', decode\('([0-9a-f]{64})'")
-# A request's second message, as the server keeps it: from its proof to its end.
-MESSAGE = re.compile(r"CALL core_api\.prove_(?:scope|key)\('[^']*'\);.*", re.S)
+# A request's second message as a text shows it: from its proof to its end.
+MESSAGE = re.compile(r"CALL core_api\.prove_(?:scope|key)\((?:'[^']*'|\$1)\).*", re.S)
 # How the attacker opens a transaction before a replay, as the API does, or not at all.
 OPENINGS = (None, "BEGIN", db.OPENING)
+# The statements the database takes a proof with.
+PROVE_SCOPE = "CALL core_api.prove_scope($1)"
+PROVE_KEY = "CALL core_api.prove_key($1)"
+# One message: its statements, pipelined and bound to their values (a simple query's text is
+# one statement without values).
+Message = tuple[BoundStatement, ...]
 
 
 @dataclass
@@ -82,24 +92,39 @@ class Harvest:
 
 
 @pytest.fixture
-def sent(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every message the application's connections send, as the server receives it."""
-    texts: list[str] = []
+def sent(monkeypatch: pytest.MonkeyPatch) -> list[Message]:
+    """Every message the application's connections send, as the server receives it: each
+    statement's text and the values bound to it (the openings and rollbacks, simple queries,
+    as statements without values)."""
+    messages: list[Message] = []
     simple = pg8000.dbapi.Connection.execute_simple
+    pipelined = db.send
 
     def recording(self: pg8000.dbapi.Connection, statement: str) -> Any:
-        texts.append(statement)
+        messages.append((fixed(statement),))
         return simple(self, statement)
 
+    def send(connection: Any, statements: Sequence[BoundStatement]) -> list[Any]:
+        messages.append(tuple(statements))
+        return pipelined(connection, statements)
+
     monkeypatch.setattr(pg8000.dbapi.Connection, "execute_simple", recording)
-    return texts
+    monkeypatch.setattr(db, "send", send)
+    return messages
+
+
+def _texts_of(message: Message) -> list[str]:
+    """What a message shows one who reads it whole: its statements and its bound values."""
+    return [*(s.text for s in message), *(str(v) for s in message for v in s.values)]
 
 
 @pytest.fixture
 def logged(database: local_db.LocalDatabase, admin: pg8000.native.Connection) -> Iterator[Any]:
-    """The statements of the application's roles in the server log, logged from now on."""
+    """The statements of the application's roles in the server log, logged from now on with
+    their bound values (as the database's owner can set it)."""
     for role in (API_ROLE, AUTH_ROLE):
-        admin.run(f"ALTER ROLE {role} IN DATABASE {database.name} SET log_statement = 'all'")
+        for setting in ("log_statement = 'all'", "log_parameter_max_length = -1"):
+            admin.run(f"ALTER ROLE {role} IN DATABASE {database.name} SET {setting}")
     db.reset_pools()
     log = _log_file(admin)
     start = _log_size(admin, log) if log else 0
@@ -107,7 +132,8 @@ def logged(database: local_db.LocalDatabase, admin: pg8000.native.Connection) ->
         yield lambda: _logged_statements(_read_log(admin, log, start)) if log else []
     finally:
         for role in (API_ROLE, AUTH_ROLE):
-            admin.run(f"ALTER ROLE {role} IN DATABASE {database.name} RESET log_statement")
+            for name in ("log_statement", "log_parameter_max_length"):
+                admin.run(f"ALTER ROLE {role} IN DATABASE {database.name} RESET {name}")
         db.reset_pools()
 
 
@@ -135,7 +161,9 @@ def _read_log(admin: pg8000.native.Connection, log: str, start: int) -> str:
 
 # A log entry starts with its timestamp (log_line_prefix's %m or %t) and may span lines.
 LOG_ENTRY = re.compile(r"\n(?=\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)")
-LOGGED_STATEMENT = re.compile(r"(?:statement|STATEMENT):\s+(.*)", re.S)
+# A statement (a simple query's, or a pipelined one's as it ran: ``execute <unnamed>: ...``) or
+# the values bound to it (``DETAIL:  Parameters: $1 = '...'``).
+LOGGED_STATEMENT = re.compile(r"(?:statement|STATEMENT|execute [^:]*|DETAIL):\s+(.*)", re.S)
 
 
 def _logged_statements(log: str) -> list[str]:
@@ -235,20 +263,41 @@ def _b_rows_visible(conn: pg8000.native.Connection, v: Victim) -> int:
     )
 
 
+# What a replay sends in one message: a text as a simple query, or statements pipelined.
+Sendable = str | Message
+
+
 @dataclass(frozen=True)
 class Replay:
     how: str
     role: str
-    text: str  # the replay's message: its rows are judged
-    before: str | None = None  # sent first, on the same session (its rows are not judged)
+    message: Sendable  # the replay's message: its rows are judged
+    before: tuple[Sendable, ...] = ()  # sent first, on the same session (rows not judged)
+
+    @property
+    def text(self) -> str:
+        if isinstance(self.message, str):
+            return self.message
+        return ";".join(s.text for s in self.message)
+
+
+# The attacker's pipeline: ``connections.send`` itself, not the application's as ``sent``
+# records it.
+_pipelined = db.send
+
+
+def _run(conn: pg8000.native.Connection, message: Sendable) -> list[list[Any]]:
+    if isinstance(message, str):
+        return [list(r) for r in conn.run(message) or []]
+    return [list(r) for r in _pipelined(conn, message)]
 
 
 def _attempt(conn: pg8000.native.Connection, replay: Replay) -> list[list[Any]] | None:
     """The replay on ``conn``, rolled back; the rows of its message, or None if refused."""
     try:
-        if replay.before is not None:
-            conn.run(replay.before)
-        return [list(r) for r in conn.run(replay.text)]
+        for message in replay.before:
+            _run(conn, message)
+        return _run(conn, replay.message)
     except pg8000.exceptions.DatabaseError:
         return None
     finally:
@@ -257,73 +306,107 @@ def _attempt(conn: pg8000.native.Connection, replay: Replay) -> list[list[Any]] 
         conn.run("SELECT set_config('well.proof', '', false)")
 
 
-def _messages_again(found: str) -> Iterator[Replay]:
-    for message in MESSAGE.findall(found):
-        role = AUTH_ROLE if message.startswith("CALL core_api.prove_key") else API_ROLE
+def _opened_by(opening: str | None) -> tuple[Sendable, ...]:
+    return () if opening is None else (opening,)
+
+
+def _role_of(proof_statement: str) -> str:
+    return AUTH_ROLE if proof_statement.startswith("CALL core_api.prove_key") else API_ROLE
+
+
+def _messages_again(messages: Sequence[Message]) -> Iterator[Replay]:
+    """Each message that opened with a proof, whole again, its values bound as they were."""
+    for message in messages:
+        if MESSAGE.match(message[0].text):
+            for opening in OPENINGS:
+                how = f"the whole message again after {opening}"
+                yield Replay(how, _role_of(message[0].text), message, _opened_by(opening))
+
+
+def _texts_again(found: str) -> Iterator[Replay]:
+    """A text that shows a request's message (its proof's statement on), sent again as is."""
+    for text in MESSAGE.findall(found):
         for opening in OPENINGS:
-            yield Replay(f"the whole message again after {opening}", role, message, opening)
+            how = f"the text again after {opening}"
+            yield Replay(how, _role_of(text), text, _opened_by(opening))
+
+
+def _bound(text: str, *values: Any) -> BoundStatement:
+    return BoundStatement(text, values)
 
 
 def _scope_proofs(found: str, v: Victim, *, peek: bool = True) -> Iterator[Replay]:
     """Each scope proof found, for B's workspace; then a look at B's rows (``peek``)."""
-    scope = scope_statement(v.tenant.workspace_id)
+    scope: Message = (scope_statement(v.tenant.workspace_id),)
     if peek:
         scope += (
-            f"; SELECT count(*) FROM core_api.{LEDGER} "
-            f"WHERE workspace_connector_pk = {v.tenant.workspace_connector_pk}"
+            _bound(
+                f"SELECT count(*) FROM core_api.{LEDGER} WHERE workspace_connector_pk = $1",
+                v.tenant.workspace_connector_pk,
+            ),
         )
     for proof in SCOPE_PROOF.findall(found):
-        quoted = to_literal(proof)
         for opening in OPENINGS:
-            prove = f"CALL core_api.prove_scope({quoted});"
             how = f"the proof before other statements after {opening}"
-            yield Replay(how, API_ROLE, prove + scope, opening)
-        in_transaction = f"BEGIN;SELECT set_config('well.proof', {quoted}, true)"
+            message = (_bound(PROVE_SCOPE, proof), *scope)
+            yield Replay(how, API_ROLE, message, _opened_by(opening))
+        in_transaction = ("BEGIN", (_bound("SELECT set_config('well.proof', $1, true)", proof),))
         yield Replay("the proof as the transaction's setting", API_ROLE, scope, in_transaction)
-        in_session = f"SELECT set_config('well.proof', {quoted}, false)"
+        in_session = ((_bound("SELECT set_config('well.proof', $1, false)", proof),),)
         yield Replay("the proof as the session's setting", API_ROLE, scope, in_session)
-        spent = f"BEGIN;CALL core_api.spend_scope_proof({quoted});COMMIT;{scope}"
+        spent = (
+            fixed("BEGIN"),
+            _bound("CALL core_api.spend_scope_proof($1)", proof),
+            fixed("COMMIT"),
+            *scope,
+        )
         yield Replay("the proof spent as revision 0016 spent one", API_ROLE, spent)
 
 
 def _key_proofs(found: str) -> Iterator[Replay]:
-    check = "SELECT scope_token FROM core_api.authenticate_key()"
+    check = fixed("SELECT scope_token FROM core_api.authenticate_key()")
     for proof in KEY_PROOF.findall(found):
-        quoted = to_literal(proof)
         for opening in OPENINGS:
-            prove = f"CALL core_api.prove_key({quoted});"
-            yield Replay(
-                f"the key proof before the check after {opening}", AUTH_ROLE, prove + check, opening
-            )
+            how = f"the key proof before the check after {opening}"
+            message = (_bound(PROVE_KEY, proof), check)
+            yield Replay(how, AUTH_ROLE, message, _opened_by(opening))
         yield Replay(
             "the key proof as the session's setting",
             AUTH_ROLE,
+            (check,),
+            ((_bound("SELECT set_config('well.proof', $1, false)", proof),),),
+        )
+        spent = (
+            fixed("BEGIN"),
+            _bound("CALL core_api.spend_key_proof($1)", proof),
+            fixed("COMMIT"),
             check,
-            f"SELECT set_config('well.proof', {quoted}, false)",
         )
-        yield Replay(
-            "the key proof spent as revision 0016 spent one",
-            AUTH_ROLE,
-            f"BEGIN;CALL core_api.spend_key_proof({quoted});COMMIT;{check}",
-        )
+        yield Replay("the key proof spent as revision 0016 spent one", AUTH_ROLE, spent)
 
 
 def _credentials(found: str, v: Victim) -> Iterator[Replay]:
-    b_ws = to_literal(v.tenant.workspace_id)
+    b_ws = v.tenant.workspace_id
     for token in TOKEN.findall(found):
-        text = f"SELECT * FROM core_api.set_scope({to_literal(token)}, {b_ws})"
-        yield Replay("a token as set_scope took it", API_ROLE, text)
+        set_scope = _bound("SELECT * FROM core_api.set_scope($1, $2)", token, b_ws)
+        yield Replay("a token as set_scope took it", API_ROLE, (set_scope,))
+        # And as the one argument set_scope takes now, in case it took a token there.
+        yield Replay("a token in set_scope's place", API_ROLE, (_bound(SET_SCOPE_OF, token),))
     for prefix, digest in KEY_HASH.findall(found):
-        text = (
-            f"SELECT scope_token FROM core_api.authenticate_key({to_literal(prefix)}, "
-            f"decode({to_literal(digest)}, 'hex'))"
+        check = _bound(
+            "SELECT scope_token FROM core_api.authenticate_key($1, $2)",
+            prefix,
+            bytes.fromhex(digest),
         )
-        yield Replay("a key's hash as authenticate_key took it", AUTH_ROLE, text)
+        yield Replay("a key's hash as authenticate_key took it", AUTH_ROLE, (check,))
+
+
+SET_SCOPE_OF = "SELECT * FROM core_api.set_scope($1)"
 
 
 def _replays(found: str, v: Victim) -> Iterator[Replay]:
-    """Every way the database could take what was found."""
-    yield from _messages_again(found)
+    """Every way the database could take what was found in a text."""
+    yield from _texts_again(found)
     yield from _scope_proofs(found, v)
     yield from _key_proofs(found)
     yield from _credentials(found, v)
@@ -379,44 +462,69 @@ def attacker(database: local_db.LocalDatabase) -> Iterator[Attacker]:
         auth.close()
 
 
+SENT = "messages sent, their values bound (the superset)"
+LOG = "server log"
+
+
 def test_no_text_the_database_keeps_or_shows_opens_another_tenant(
     database, admin, victim, sent, logged, attacker
 ):
     harvest = Harvest()
 
     def race() -> None:
-        # While B's request waits on B's rows with its scope open and its proof in
-        # pg_stat_activity, replay each proof there (B's rows are locked: the scope's row says
-        # whether it opened).
+        # While B's request waits on B's rows with its scope open, replay its proof, found
+        # where its bound value shows: the messages sent since it began and the server log
+        # (pg_stat_activity shows its statement with $1). B's rows are locked: the scope's
+        # row says whether it opened.
         found = Harvest()
         attacker.look(found)
+        for message in sent[running:]:
+            for text in _texts_of(message):
+                found.add(SENT, text)
+        for text in logged():
+            found.add(LOG, text)
+        live = {p for t in found.texts.get(SENT, []) for p in SCOPE_PROOF.findall(t)}
         for source, texts in found.texts.items():
             for text in texts:
-                harvest.add(source, text)
-                replays = _scope_proofs(text, victim, peek=False)
+                if source.startswith("pg_stat_activity"):
+                    harvest.add(source, text)
+                proofs = [p for p in SCOPE_PROOF.findall(text) if source != LOG or p in live]
+                replays = _scope_proofs(" ".join(proofs), victim, peek=False)
                 attacker.replay(f"{source}, while it ran", replays)
-                raced.extend(SCOPE_PROOF.findall(text))
+                raced.extend(proofs)
 
     raced: list[str] = []
     _b_traffic(victim, admin)
-    attacker.look(harvest)  # idle backends keep their last message
+    attacker.look(harvest)  # idle backends keep their last statement
     before_scope = _waiting(
         victim, database, "well_private.scope_keys", lambda: attacker.look(harvest)
     )
+    running = len(sent)  # what B's waiting request sends from here on
     after_scope = _waiting(victim, database, f"core_api.{LEDGER}", race)
     assert before_scope["reply"].status == after_scope["reply"].status == 200
     assert before_scope["waited"]
     assert after_scope["waited"]
     for text in logged():
-        harvest.add("server log", text)
-    for text in sent:
-        harvest.add("messages sent (the superset)", text)
+        harvest.add(LOG, text)
+    for message in sent:
+        for text in _texts_of(message):
+            harvest.add(SENT, text)
 
-    found_proofs = [t for t in harvest.every() if SCOPE_PROOF.search(t)]
-    assert any("pg_stat_activity" in s for s in harvest.texts), harvest.texts.keys()
+    activity = [s for s in harvest.texts if s.startswith("pg_stat_activity")]
+    assert activity, harvest.texts.keys()
+    # What pg_stat_activity shows is statement text: no proof, no token, no key is in it.
+    credentials = (SCOPE_PROOF, KEY_PROOF, TOKEN, KEY_HASH)
+    shown = [t for s in activity for t in harvest.texts[s] if any(c.search(t) for c in credentials)]
+    assert shown == []
+    assert any("$1" in t for s in activity for t in harvest.texts[s]), harvest.texts
+    # The proofs are where the bound values are: the messages sent and, logged with their
+    # parameters, the server log.
     assert any(KEY_PROOF.search(t) for t in harvest.every()), "no key check was harvested"
-    assert found_proofs, "the harvest found nothing to replay"
+    assert any(SCOPE_PROOF.search(t) for t in harvest.every()), "the harvest found no proof"
+    if _log_file(admin):
+        assert any(SCOPE_PROOF.search(t) for t in harvest.texts.get(LOG, [])), "not logged"
     rows_before = admin.run(f"SELECT count(*) FROM core_api.{LEDGER}")[0][0]
+    attacker.replay(SENT, _messages_again(list(sent)))
     for source, texts in harvest.texts.items():
         for text in texts:
             attacker.replay(source, _replays(text, victim))
@@ -428,21 +536,22 @@ def test_no_text_the_database_keeps_or_shows_opens_another_tenant(
     assert _b_rows_visible(attacker.api, victim) == 0
 
 
-def test_the_text_of_a_request_that_failed_opens_nothing_afterwards(database, api_conn, victim):
-    """A request that failed (here on a lock) leaves a text whose replay, once the lock is
-    gone, opens nothing; the same statements with a proof of their own transaction do."""
+def test_the_message_of_a_request_that_failed_opens_nothing_afterwards(database, api_conn, victim):
+    """A request that failed (here on a lock) leaves a message whose replay, its values bound
+    as they were, opens nothing once the lock is gone; the same statements with a proof of
+    their own transaction do."""
     signed = SignedScope.of(authorize(victim.service_key))
-    peek = (
-        f"SELECT count(*) FROM core_api.{LEDGER} "
-        f"WHERE workspace_connector_pk = {victim.tenant.workspace_connector_pk}"
+    peek = _bound(
+        f"SELECT count(*) FROM core_api.{LEDGER} WHERE workspace_connector_pk = $1",
+        victim.tenant.workspace_connector_pk,
     )
-    statements = f"SELECT set_config('lock_timeout', '200', true); {signed.statement}; {peek}"
+    statements = (fixed("SELECT set_config('lock_timeout', '200', true)"), signed.statement, peek)
     blocker = local_db.admin_connection(database.admin_url)
     try:
         blocker.run("BEGIN")
         blocker.run(f"LOCK TABLE core_api.{LEDGER} IN ACCESS EXCLUSIVE MODE")
         api_conn.run(db.OPENING)
-        message = signed.prove(context_of(api_conn)) + statements
+        message = (signed.prove(context_of(api_conn)), *statements)
         failed = Replay("the failed request", API_ROLE, message)
         assert _attempt(api_conn, failed) is None
     finally:
@@ -450,7 +559,7 @@ def test_the_text_of_a_request_that_failed_opens_nothing_afterwards(database, ap
         blocker.close()
 
     for opening in OPENINGS:
-        again = Replay(f"its text again after {opening}", API_ROLE, message, opening)
+        again = Replay(f"its message again after {opening}", API_ROLE, message, _opened_by(opening))
         assert _attempt(api_conn, again) == [["200ms"], [None, None], [0]]
     assert signed.run(api_conn, statements) == [
         ["200ms"],

@@ -11,6 +11,8 @@ from __future__ import annotations
 import inspect
 import re
 import socket
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pg8000.core
@@ -30,10 +32,11 @@ from tests.support.db_access import (
     tcp_url,
 )
 from tests.support.links import WALKER
-from tests.support.proven import COMMIT, SCOPE_PROOF, SCOPE_STATEMENT, statements_of
+from tests.support.proven import SCOPE_STATEMENT
 from wellapi.roles import API_ROLE
 from wellapi.settings import Settings
 from wellapi.store import connections as db
+from wellapi.store.sql import BoundStatement, fixed
 
 # --- one pool per execution environment ---------------------------------------------------
 
@@ -61,7 +64,7 @@ def test_an_environment_keeps_one_connection_per_role_across_requests(api_databa
 
     first = backend_pid(pool)
     with pytest.raises(pg8000.dbapi.DatabaseError):
-        db.execute("SELECT 1/0", pool=pool)
+        db.execute([fixed("SELECT 1/0")], pool=pool)
 
     assert backend_pid(pool) == first
     assert (pool.idle_count(), pool.lent_count()) == (1, 0)
@@ -84,16 +87,16 @@ def test_pooled_connection_is_recycled_before_the_proxy_idle_timeout(api_databas
     assert backend_pid(pool) != first
 
 
-def test_engine_runs_in_autocommit_one_implicit_transaction_per_query(api_database, admin, pools):
+def test_engine_runs_in_autocommit_one_implicit_transaction_per_message(api_database, admin, pools):
     pool = api_pool(api_database)
     pools.append(pool)
-    xact = "SELECT pg_current_xact_id()::text"
+    xact = fixed("SELECT pg_current_xact_id()::text")
 
-    (first,), (same,) = db.execute(f"{xact}; {xact}", pool=pool)
-    ((next_query,),) = db.execute(xact, pool=pool)
+    (first,), (same,) = db.execute([xact, xact], pool=pool)
+    ((next_message,),) = db.execute([xact], pool=pool)
 
-    assert first == same  # the statements of one query share its implicit transaction
-    assert next_query != first  # which ended with the query: no COMMIT was needed
+    assert first == same  # the statements pipelined in one message share its transaction
+    assert next_message != first  # which ended with the message's Sync: no COMMIT was needed
     with pool.connection() as conn:
         assert conn.autocommit is True
         cursor = conn.cursor()
@@ -204,11 +207,25 @@ def test_pinning_detector_allows_transaction_scoped_statements(statement):
     assert pinning_reasons("execute_simple", statement) == []
 
 
+@dataclass(frozen=True)
+class Sent:
+    """One message on the wire: the pg8000 method or ``connections.send`` (``"pipelined"``)
+    that sent it, and its statements (a simple query's text is one)."""
+
+    method: str
+    statements: tuple[BoundStatement, ...]
+
+    @property
+    def texts(self) -> list[str]:
+        return [s.text for s in self.statements]
+
+
 @pytest.fixture
-def sent_sql(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
-    """Every statement pg8000 puts on the wire, with the method that sent it (the link
-    walker's requests, ``tests.support.links``, are not the test's)."""
-    sent: list[tuple[str, str]] = []
+def sent_sql(monkeypatch: pytest.MonkeyPatch) -> list[Sent]:
+    """Every message pg8000 puts on the wire, with the method that sent it: the driver's own,
+    or ``connections.send``'s pipeline (the link walker's requests, ``tests.support.links``,
+    are not the test's)."""
+    sent: list[Sent] = []
     for name in ("execute_simple", "execute_unnamed", "prepare_statement", "execute_named"):
         original = getattr(pg8000.core.CoreConnection, name)
         signature = inspect.signature(original)
@@ -223,15 +240,35 @@ def sent_sql(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
         ) -> Any:
             bound = _signature.bind(self, *args, **kwargs)
             if not WALKER.walking:
-                sent.append((_name, str(bound.arguments["statement"])))
+                sent.append(Sent(_name, (fixed(str(bound.arguments["statement"])),)))
             return _original(self, *args, **kwargs)
 
         monkeypatch.setattr(pg8000.core.CoreConnection, name, recording)
+    pipelined = db.send
+
+    def send(connection: Any, statements: Sequence[BoundStatement]) -> list[Any]:
+        if not WALKER.walking:
+            sent.append(Sent("pipelined", tuple(statements)))
+        return pipelined(connection, statements)
+
+    monkeypatch.setattr(db, "send", send)
     return sent
 
 
-READ = "SELECT workspace_id, name FROM core_api.workspaces WHERE deleted_at IS NULL LIMIT 5"
-WRITE = "INSERT INTO core_api.workspaces (name) VALUES ('pinning probe') RETURNING workspace_id"
+def flagged_in(sent: list[Sent]) -> list[tuple[str, str, str]]:
+    """Every statement sent that would pin a proxy session, and why."""
+    return [
+        (m.method, text, reason)
+        for m in sent
+        for text in m.texts
+        for reason in pinning_reasons(m.method, text)
+    ]
+
+
+READ = fixed("SELECT workspace_id, name FROM core_api.workspaces WHERE deleted_at IS NULL LIMIT 5")
+WRITE = fixed(
+    "INSERT INTO core_api.workspaces (name) VALUES ('pinning probe') RETURNING workspace_id"
+)
 
 
 def test_ordinary_read_and_write_send_nothing_that_pins_a_proxy_session(
@@ -240,30 +277,43 @@ def test_ordinary_read_and_write_send_nothing_that_pins_a_proxy_session(
     reset_environment_pools()  # record from pool creation on
     admin_pool = db.build_pool(Settings(database_url=api_database.admin_url))
     try:
-        db.execute(READ)
-        written = db.execute(WRITE, pool=admin_pool, retry=False)
-        db.execute(READ)
+        db.execute([READ])
+        written = db.execute([WRITE], pool=admin_pool, retry=False)
+        db.execute([READ])
         monkeypatch.undo()  # stop recording before cleaning up
         db.execute(
-            f"DELETE FROM core_api.workspaces WHERE workspace_id = '{written[0][0]}'",
+            [
+                BoundStatement(
+                    "DELETE FROM core_api.workspaces WHERE workspace_id = $1", (written[0][0],)
+                )
+            ],
             pool=admin_pool,
         )
     finally:
         admin_pool.dispose()
 
     assert len(written) == 1
-    flagged = [(m, s, r) for m, s in sent_sql for r in pinning_reasons(m, s)]
-    assert flagged == [], sent_sql
-    # Each query without a proof (the sync and drain functions') is one simple-protocol
-    # message, in autocommit: no BEGIN/COMMIT around it. The API's requests are below.
-    assert [(m, s) for m, s in sent_sql if s in (READ, WRITE)] == [
-        ("execute_simple", READ),
-        ("execute_simple", WRITE),
-        ("execute_simple", READ),
+    assert flagged_in(sent_sql) == [], sent_sql
+    # Each query without a proof (the sync and drain functions') is one pipelined message,
+    # in autocommit: no BEGIN/COMMIT around it. The API's requests are below.
+    assert [m for m in sent_sql if set(m.statements) & {READ, WRITE}] == [
+        Sent("pipelined", (READ,)),
+        Sent("pipelined", (WRITE,)),
+        Sent("pipelined", (READ,)),
     ]
-    control = [s for _, s in sent_sql if s.split()[0].lower() in ("begin", "commit", "rollback")]
+    control = [
+        text
+        for m in sent_sql
+        for text in m.texts
+        if text.split()[0].lower() in ("begin", "commit", "rollback")
+    ]
     # Not even once per connection: the pools run no driver or dialect initialisation.
     assert control == [], sent_sql
+
+
+# A request's proof: the proof's statement, its value bound (revision 0023).
+PROVE_SCOPE = "CALL core_api.prove_scope($1)"
+PROOF_VALUE = re.compile(r"p1\.[0-9]+\.(?:member|service)\.[0-9]+\.[0-9a-f]{64}")
 
 
 def test_an_api_request_is_one_transaction_of_two_messages_that_pins_nothing(
@@ -280,21 +330,23 @@ def test_an_api_request_is_one_transaction_of_two_messages_that_pins_nothing(
     assert rf.read("workspace_providers", case.claims, row_id=row_id).status == 200
     assert rf.read("workspace_providers", case.claims).status == 200
 
-    flagged = [(m, s, r) for m, s in sent_sql for r in pinning_reasons(m, s)]
-    assert flagged == [], sent_sql
-    # Each request: its transaction's opening (read-only for a read), then its proof, its
-    # statements and COMMIT; both simple-protocol messages, and nothing else on the wire.
-    assert [m for m, _ in sent_sql] == ["execute_simple"] * 6, sent_sql
-    openings, messages = [s for _, s in sent_sql[::2]], [s for _, s in sent_sql[1::2]]
-    assert openings == [db.OPENING, db.READ_ONLY_OPENING, db.READ_ONLY_OPENING]
+    assert flagged_in(sent_sql) == [], sent_sql
+    # Each request: its transaction's opening (read-only for a read) as a simple query, then
+    # its proof, its statements and COMMIT pipelined; nothing else on the wire.
+    assert [m.method for m in sent_sql] == ["execute_simple", "pipelined"] * 3, sent_sql
+    openings = [m.texts for m in sent_sql[::2]]
+    assert openings == [[db.OPENING], [db.READ_ONLY_OPENING], [db.READ_ONLY_OPENING]]
     proofs = set()
-    for message in messages:
-        proof = SCOPE_PROOF.match(message)
-        assert proof is not None, message[:120]
-        proofs.add(proof[1])
-        assert message.endswith(COMMIT), message[-120:]
-        statements = statements_of(message)
-        assert statements is not None
-        assert statements.startswith(SCOPE_STATEMENT), statements[:120]
+    for message in sent_sql[1::2]:
+        proof, *statements, commit = message.statements
+        assert proof.text == PROVE_SCOPE, proof
+        (value,) = proof.values
+        assert PROOF_VALUE.fullmatch(value), value
+        proofs.add(value)
+        assert commit == db.COMMIT, commit
+        assert statements, message
+        assert statements[0].text.startswith(SCOPE_STATEMENT), statements[0].text[:120]
+        # Bound, never written into a statement's text.
+        assert not [s.text for s in message.statements if value in s.text]
     # Each with a proof of its own transaction.
     assert len(proofs) == 3

@@ -30,7 +30,10 @@ from wellapi.operations.read import RETRIEVE
 from wellapi.roles import API_ROLE, SYNC_ROLE
 from wellapi.settings import Settings, get_settings
 from wellapi.store import connections as db
+from wellapi.store.sql import fixed
 from welldev import database as local_db
+
+CURRENT_USER = fixed("SELECT current_user")
 
 PACKAGED_CAS = {
     "proxy": Path(db.__file__).parent / "certs" / "amazon-root-cas.pem",
@@ -160,7 +163,7 @@ def test_in_lambda_with_a_url_init_connects_as_the_api_role(lambda_with_url):
 
     pool = db.get_pool()
     assert pool.idle_count() == 1
-    assert db.execute("SELECT current_user") == [[API_ROLE]]
+    assert db.execute([CURRENT_USER]) == [[API_ROLE]]
     assert pool.idle_count() == 1  # the request used the connection init opened
 
 
@@ -311,7 +314,7 @@ def test_secret_mode_reaches_a_server_whose_certificate_the_bundle_vouches_for(
     pool = db.build_pool(secret_mode.settings(proxy.port, "localhost", pki.ca_file))
     pools.append(pool)
 
-    assert db.execute("SELECT current_user", pool=pool) == [[API_ROLE]]
+    assert db.execute([CURRENT_USER], pool=pool) == [[API_ROLE]]
     with pool.connection() as conn:
         sock = conn._usock
         assert isinstance(sock, ssl.SSLSocket)
@@ -320,7 +323,7 @@ def test_secret_mode_reaches_a_server_whose_certificate_the_bundle_vouches_for(
     # A rotated secret is used by the next new connection, without a new environment.
     rotate_secret(secret_mode.arn, SYNC_ROLE, local_db.LOCAL_ROLE_PASSWORD)
     pool.dispose()
-    assert db.execute("SELECT current_user", pool=pool) == [[SYNC_ROLE]]
+    assert db.execute([CURRENT_USER], pool=pool) == [[SYNC_ROLE]]
 
 
 @pytest.mark.parametrize(
@@ -341,7 +344,7 @@ def test_proxy_modes_never_talk_to_a_server_they_cannot_verify(
     pools.append(pool)
 
     with pytest.raises(errors.DatabaseUnavailable) as raised:
-        db.execute("SELECT current_user", pool=pool)
+        db.execute([CURRENT_USER], pool=pool)
 
     causes = []
     cause: BaseException | None = raised.value

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import pg8000.dbapi
@@ -25,6 +26,7 @@ from wellapi import errors
 from wellapi.roles import API_ROLE, SYNC_ROLE
 from wellapi.settings import Settings
 from wellapi.store import connections as db
+from wellapi.store.sql import BoundStatement, fixed
 from welldev import database as local_db
 
 # --- dropped connections --------------------------------------------------------------------
@@ -38,18 +40,20 @@ def terminate(admin, pid: int) -> None:
 SLEEPER_READ_TIMEOUT_SECONDS = 300.0
 
 
-def sleep_on(pid: int) -> str:
+def sleep_on(pid: int) -> list[BoundStatement]:
     """A read that sleeps only on backend ``pid``: the first attempt hangs, a retry does not.
 
     The hang outlasts any wait for the killer on a busy machine (the role's 5 s
     statement_timeout is lifted for it; pools for it read with SLEEPER_READ_TIMEOUT_SECONDS),
     so only the drop can end it early. The backend's pid is the last row.
     """
-    return (
-        "SELECT set_config('statement_timeout', '0', true); "
-        "SELECT pg_backend_pid() FROM pg_sleep(CASE WHEN pg_backend_pid() = "
-        f"{pid} THEN 120 END)"
-    )
+    return [
+        fixed("SELECT set_config('statement_timeout', '0', true)"),
+        BoundStatement(
+            "SELECT pg_backend_pid() FROM pg_sleep(CASE WHEN pg_backend_pid() = $1 THEN 120 END)",
+            (pid,),
+        ),
+    ]
 
 
 def failures_of(pool: db.Pool, monkeypatch: pytest.MonkeyPatch) -> list[tuple[type, bool]]:
@@ -59,9 +63,9 @@ def failures_of(pool: db.Pool, monkeypatch: pytest.MonkeyPatch) -> list[tuple[ty
     failures: list[tuple[type, bool]] = []
     run = pool.run
 
-    def recording(sql: str) -> list[Any]:
+    def recording(statements: Sequence[BoundStatement]) -> list[Any]:
         try:
-            return run(sql)
+            return run(statements)
         except Exception as error:
             timed_out = any(isinstance(cause, TimeoutError) for cause in causes(error))
             failures.append((type(error), timed_out))
@@ -164,7 +168,7 @@ def test_unreachable_database_is_tried_once_more_then_reported_unavailable(
     pools.append(pool)
 
     with pytest.raises(errors.DatabaseUnavailable) as raised:
-        db.execute("SELECT 1", pool=pool, retry=retry)
+        db.execute([fixed("SELECT 1")], pool=pool, retry=retry)
 
     assert server.accepted == attempts
     assert "network error" not in str(raised.value)  # no driver text towards the client
@@ -194,7 +198,7 @@ def test_a_reply_that_never_comes_is_given_up_on_after_the_read_timeout(api_data
     pools.append(pool)
 
     with pytest.raises(errors.DatabaseUnavailable) as raised:
-        db.execute("SELECT pg_sleep(2)", pool=pool, retry=False)
+        db.execute([fixed("SELECT pg_sleep(2)")], pool=pool, retry=False)
 
     # The reply would have come after 2 s: the read bound the pool set ended the wait first.
     assert [c for c in causes(raised.value) if isinstance(c, TimeoutError)]
@@ -230,7 +234,7 @@ def test_server_that_never_answers_is_given_up_on_within_the_connect_timeout(
     pools.append(pool)
 
     with pytest.raises(errors.DatabaseUnavailable) as raised:
-        db.execute("SELECT 1", pool=pool)
+        db.execute([fixed("SELECT 1")], pool=pool)
 
     assert server.accepted == 2  # the first attempt and its one retry
     assert asked == [0.3, 0.3]  # each bounded by the connect timeout...
@@ -239,21 +243,28 @@ def test_server_that_never_answers_is_given_up_on_within_the_connect_timeout(
 
 # --- server-side statement timeout ----------------------------------------------------------
 
+SHOW_STATEMENT_TIMEOUT = fixed("SHOW statement_timeout")
+
 
 def test_api_role_gets_its_statement_timeout_from_the_server(api_database):
-    assert db.execute("SHOW statement_timeout") == [["5s"]]
+    assert db.execute([SHOW_STATEMENT_TIMEOUT]) == [["5s"]]
 
 
 def test_api_role_plans_with_the_random_page_cost_of_ssd_storage_from_the_server(api_database):
     # Revision 0013: the ordered walk of a busy record's index must beat a bitmap of its rows.
-    assert db.execute("SHOW random_page_cost") == [["1.1"]]
+    assert db.execute([fixed("SHOW random_page_cost")]) == [["1.1"]]
 
 
 def test_statement_over_the_timeout_is_cancelled_with_an_unavailable_sqlstate(api_database):
     with pytest.raises(pg8000.dbapi.DatabaseError) as raised:
         # Transaction-local, so nothing session-level is set: the one-second sleep is cut at
         # 50 ms exactly as the role's 5 s timeout would cut a longer one.
-        db.execute("SELECT set_config('statement_timeout', '50ms', true); SELECT pg_sleep(1)")
+        db.execute(
+            [
+                fixed("SELECT set_config('statement_timeout', '50ms', true)"),
+                fixed("SELECT pg_sleep(1)"),
+            ]
+        )
 
     assert errors.sqlstate_of(raised.value) == "57014"
     # Cut by the timeout, not ended otherwise: the server says which cancel it was.
@@ -261,7 +272,7 @@ def test_statement_over_the_timeout_is_cancelled_with_an_unavailable_sqlstate(ap
     assert errors.is_unavailable(errors.sqlstate_of(raised.value))
     assert isinstance(errors.database_error(raised.value), errors.DatabaseUnavailable)
     # The shortened timeout died with its transaction; the connection is still good.
-    assert db.execute("SHOW statement_timeout") == [["5s"]]
+    assert db.execute([SHOW_STATEMENT_TIMEOUT]) == [["5s"]]
 
 
 @pytest.mark.parametrize(
@@ -313,9 +324,9 @@ def test_sqlstate_and_constraint_are_read_from_driver_errors_only():
 # --- a request's transaction that fails -----------------------------------------------------
 
 
-def _no_scope(context: str) -> str:
+def _no_scope(context: str) -> BoundStatement:
     # Any opening statement: these tests are about the transaction, not the scope.
-    return "SELECT 1;"
+    return fixed("SELECT 1")
 
 
 @pytest.mark.parametrize("read_only", [True, False])
@@ -325,12 +336,12 @@ def test_a_request_that_fails_in_its_second_message_leaves_its_connection_usable
     pool = api_pool(api_database)
     try:
         with pytest.raises(pg8000.dbapi.DatabaseError):
-            db.execute("SELECT 1/0", pool=pool, prove=_no_scope, read_only=read_only)
+            db.execute([fixed("SELECT 1/0")], pool=pool, prove=_no_scope, read_only=read_only)
         pid = backend_pid(pool)
 
         # The same connection, out of the failed transaction: the next request runs.
         rows = db.execute(
-            "SELECT pg_backend_pid(), now() = statement_timestamp()",
+            [fixed("SELECT pg_backend_pid(), now() = statement_timestamp()")],
             pool=pool,
             prove=_no_scope,
             read_only=read_only,
@@ -345,11 +356,13 @@ def test_a_request_whose_opening_fails_leaves_its_connection_usable(api_database
     try:
         monkeypatch.setattr(db, "READ_ONLY_OPENING", "BEGIN READ ONLY;SELECT 1/0")
         with pytest.raises(pg8000.dbapi.DatabaseError):
-            db.execute("SELECT 1", pool=pool, prove=_no_scope, read_only=True)
+            db.execute([fixed("SELECT 1")], pool=pool, prove=_no_scope, read_only=True)
         monkeypatch.undo()
         pid = backend_pid(pool)
 
-        rows = db.execute("SELECT pg_backend_pid()", pool=pool, prove=_no_scope, read_only=True)
+        rows = db.execute(
+            [fixed("SELECT pg_backend_pid()")], pool=pool, prove=_no_scope, read_only=True
+        )
     finally:
         pool.dispose()
     assert rows == [[1], [pid]]
@@ -360,7 +373,10 @@ def test_a_read_cannot_write_even_through_sql_it_did_not_mean(api_database):
     try:
         with pytest.raises(pg8000.dbapi.DatabaseError) as refused:
             db.execute(
-                "CREATE TEMP TABLE written (x int)", pool=pool, prove=_no_scope, read_only=True
+                [fixed("CREATE TEMP TABLE written (x int)")],
+                pool=pool,
+                prove=_no_scope,
+                read_only=True,
             )
     finally:
         pool.dispose()
@@ -369,7 +385,7 @@ def test_a_read_cannot_write_even_through_sql_it_did_not_mean(api_database):
 
 # --- a worker's transaction: one message ----------------------------------------------------
 
-WORKER_PID = "SELECT pg_backend_pid()"
+WORKER_PID = fixed("SELECT pg_backend_pid()")
 
 
 def sync_pool(database: local_db.LocalDatabase, pools: list[Any]) -> db.Pool:
@@ -378,17 +394,32 @@ def sync_pool(database: local_db.LocalDatabase, pools: list[Any]) -> db.Pool:
     return pool
 
 
-def messages_of(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every message the pools send from now on."""
-    sent: list[str] = []
-    rows = db._rows
+# One message: its statements, pipelined, or a simple query's text as one statement.
+Message = tuple[BoundStatement, ...]
 
-    def recording(cursor: Any, sql: str) -> list[Any]:
-        sent.append(sql)
+
+def messages_of(monkeypatch: pytest.MonkeyPatch) -> list[Message]:
+    """Every message the pools send from now on: pipelined (``connections.send``) or as a
+    simple query (a rollback, the question of a session's timer)."""
+    sent: list[Message] = []
+    rows = db._rows
+    pipelined = db.send
+
+    def simple(cursor: Any, sql: str) -> list[Any]:
+        sent.append((fixed(sql),))
         return rows(cursor, sql)
 
-    monkeypatch.setattr(db, "_rows", recording)
+    def send(connection: Any, statements: Sequence[BoundStatement]) -> list[Any]:
+        sent.append(tuple(statements))
+        return pipelined(connection, statements)
+
+    monkeypatch.setattr(db, "_rows", simple)
+    monkeypatch.setattr(db, "send", send)
     return sent
+
+
+def ends_with(message: Message, *statements: BoundStatement) -> bool:
+    return message[-len(statements) :] == statements
 
 
 def slow_opening(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -397,7 +428,11 @@ def slow_opening(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
         db,
         "UNPROVEN_OPENING",
-        f"{db.BEGIN_READ_WRITE};SELECT pg_catalog.pg_sleep(0.05);{db.SETTINGS_STATEMENT}",
+        (
+            fixed(db.BEGIN_READ_WRITE),
+            fixed("SELECT pg_catalog.pg_sleep(0.05)"),
+            fixed(db.SETTINGS_STATEMENT),
+        ),
     )
 
 
@@ -407,37 +442,38 @@ def test_a_worker_transaction_is_one_message_with_its_settings_and_its_commit(
     pool = sync_pool(database, pools)
     sent = messages_of(monkeypatch)
 
-    rows = db.in_transaction("SELECT current_setting('statement_timeout')", pool=pool)
+    timeout = fixed("SELECT current_setting('statement_timeout')")
+    rows = db.in_transaction([timeout], pool=pool)
 
     assert rows == [["1min"]]
-    assert sent == [f"{db.UNPROVEN_OPENING};SELECT current_setting('statement_timeout');COMMIT"]
+    assert sent == [(*db.UNPROVEN_OPENING, timeout, db.COMMIT)]
 
 
 def test_a_worker_transaction_cancelled_by_a_timer_its_session_set_is_sent_again(
     api_database, pools, monkeypatch
 ):
     pool = sync_pool(api_database, pools)
-    first = int(db.in_transaction(WORKER_PID, pool=pool)[0][0])
+    first = int(db.in_transaction([WORKER_PID], pool=pool)[0][0])
     # As SQL running as the role on the worker's connection could leave it.
-    db.execute("SET statement_timeout = 10", pool=pool)
+    db.execute([fixed("SET statement_timeout = 10")], pool=pool)
     slow_opening(monkeypatch)
     sent = messages_of(monkeypatch)
 
-    rows = db.in_transaction(WORKER_PID, retry=False, pool=pool)
+    rows = db.in_transaction([WORKER_PID], retry=False, pool=pool)
 
     assert int(rows[-1][0]) != first
-    assert len([m for m in sent if m.endswith(f"{WORKER_PID};COMMIT")]) == 2
+    assert len([m for m in sent if ends_with(m, WORKER_PID, db.COMMIT)]) == 2
 
 
 def test_a_transaction_timeout_its_session_set_is_off_before_a_worker_statement_runs(
     api_database, pools, monkeypatch
 ):
     pool = sync_pool(api_database, pools)
-    first = int(db.in_transaction(WORKER_PID, pool=pool)[0][0])
-    db.execute("SET transaction_timeout = 10", pool=pool)
+    first = int(db.in_transaction([WORKER_PID], pool=pool)[0][0])
+    db.execute([fixed("SET transaction_timeout = 10")], pool=pool)
     sent = messages_of(monkeypatch)
 
-    rows = db.in_transaction(f"SELECT pg_sleep(0.05);{WORKER_PID}", retry=False, pool=pool)
+    rows = db.in_transaction([fixed("SELECT pg_sleep(0.05)"), WORKER_PID], retry=False, pool=pool)
 
     assert int(rows[-1][0]) == first
     assert len(sent) == 1
@@ -447,30 +483,33 @@ def test_a_worker_read_its_session_ended_before_its_settings_held_is_sent_again(
     api_database, pools, monkeypatch
 ):
     pool = sync_pool(api_database, pools)
-    first = int(db.in_transaction(WORKER_PID, pool=pool)[0][0])
-    db.execute("SET transaction_timeout = 10", pool=pool)
+    first = int(db.in_transaction([WORKER_PID], pool=pool)[0][0])
+    db.execute([fixed("SET transaction_timeout = 10")], pool=pool)
     slow_opening(monkeypatch)
 
     # Without its commit (the drainer's read): nothing of it can have been committed.
-    rows = db.in_transaction(WORKER_PID, retry=False, pool=pool, commit=False)
-    db.execute("ROLLBACK", pool=pool)
+    rows = db.in_transaction([WORKER_PID], retry=False, pool=pool, commit=False)
+    db.execute([fixed("ROLLBACK")], pool=pool)
 
     assert int(rows[-1][0]) != first
 
 
 def test_a_worker_statement_over_its_own_timeout_is_not_sent_again(database, pools, monkeypatch):
     pool = sync_pool(database, pools)
-    first = int(db.in_transaction(WORKER_PID, pool=pool)[0][0])
+    first = int(db.in_transaction([WORKER_PID], pool=pool)[0][0])
     sent = messages_of(monkeypatch)
-    over = "SELECT set_config('statement_timeout', '50ms', true); SELECT pg_sleep(1)"
+    over = (
+        fixed("SELECT set_config('statement_timeout', '50ms', true)"),
+        fixed("SELECT pg_sleep(1)"),
+    )
 
     with pytest.raises(pg8000.dbapi.DatabaseError) as raised:
         db.in_transaction(over, pool=pool)
 
     assert errors.sqlstate_of(raised.value) == "57014"
-    assert len([m for m in sent if over in m]) == 1
+    assert len([m for m in sent if ends_with(m, *over, db.COMMIT)]) == 1
     # The connection is kept, out of its failed transaction.
-    assert int(db.in_transaction(WORKER_PID, pool=pool)[0][0]) == first
+    assert int(db.in_transaction([WORKER_PID], pool=pool)[0][0]) == first
 
 
 def test_a_worker_read_that_timed_out_is_not_waited_out_twice(api_database, pools, monkeypatch):
@@ -479,9 +518,12 @@ def test_a_worker_read_that_timed_out_is_not_waited_out_twice(api_database, pool
     )
     pools.append(pool)
     sent = messages_of(monkeypatch)
-    hang = "SELECT set_config('statement_timeout', '0', true); SELECT pg_sleep(3)"
+    hang = (
+        fixed("SELECT set_config('statement_timeout', '0', true)"),
+        fixed("SELECT pg_sleep(3)"),
+    )
 
     with pytest.raises(errors.DatabaseUnavailable):
         db.in_transaction(hang, retry=False, pool=pool)
 
-    assert len([m for m in sent if hang in m]) == 1
+    assert len([m for m in sent if ends_with(m, *hang, db.COMMIT)]) == 1

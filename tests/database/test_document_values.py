@@ -11,7 +11,7 @@ import pytest
 from wellapi.resources import Attribute
 from wellapi.sqltext.document import instant, json_value
 from wellapi.sqltext.text import template
-from wellapi.store.sql import to_literal
+from wellapi.store.connections import send
 
 INSTANTS = [
     datetime(2024, 5, 10, 8, 0, tzinfo=UTC),
@@ -24,13 +24,14 @@ INSTANTS = [
 TEXTS = ['Zoë "Q" \\ \t\n\r\b\f \x01\x1f\x7f \u2028 \u2013 𝄞', "", "plain"]
 
 
-def _one(admin, expression):
-    return admin.run(template(f"SELECT {expression} AS v").render())[0][0]
+def _one(admin, expression, value=None):
+    """``expression`` read with ``value`` bound to its slot, as a request's statement is sent."""
+    return send(admin, [template(f"SELECT {expression} AS v").bind({"value": value})])[0][0]
 
 
-def _typed(value, sql_type):
-    """A value as the composed statements read a column: of the column's type."""
-    return f"CAST({to_literal(value)} AS {sql_type})"
+def _typed(sql_type):
+    """The bound value as the composed statements read a column: of the column's type."""
+    return f"CAST(%(value)s AS {sql_type})"
 
 
 @pytest.mark.parametrize("zone", ["UTC", "Pacific/Chatham", "America/St_Johns"])
@@ -38,9 +39,9 @@ def _typed(value, sql_type):
 def test_an_instant_is_written_as_python_writes_it_in_any_session_time_zone(admin, zone, value):
     admin.run(f"SET TIME ZONE '{zone}'")
     try:
-        written = _one(admin, instant(_typed(value, "timestamptz")))
+        written = _one(admin, instant(_typed("timestamptz")), value)
         as_json = _one(
-            admin, json_value(Attribute("at", "at", "datetime"), _typed(value, "timestamptz"))
+            admin, json_value(Attribute("at", "at", "datetime"), _typed("timestamptz")), value
         )
     finally:
         admin.run("SET TIME ZONE 'UTC'")
@@ -51,7 +52,7 @@ def test_an_instant_is_written_as_python_writes_it_in_any_session_time_zone(admi
 
 @pytest.mark.parametrize("text", TEXTS)
 def test_text_is_escaped_as_the_documents_json_escapes_it(admin, text):
-    written = _one(admin, json_value(Attribute("s", "s", "string"), _typed(text, "text")))
+    written = _one(admin, json_value(Attribute("s", "s", "string"), _typed("text")), text)
     assert written == json.dumps(text, ensure_ascii=False)
 
 

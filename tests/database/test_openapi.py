@@ -387,6 +387,8 @@ def _source_codes() -> tuple[dict[str, str], list[str]]:
             for value in values:
                 if isinstance(value, ast.Constant) and isinstance(value.value, str):
                     found[value.value] = where
+                elif isinstance(value, ast.Constant) and isinstance(value.value, bytes):
+                    continue  # a wire message's type byte (store/connections.py), not an error
                 elif isinstance(value, ast.JoinedStr):
                     dynamic.append(f"{where}:{value.lineno}")
                 elif not isinstance(value, ast.Name):  # a parameter passed on

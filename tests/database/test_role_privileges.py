@@ -218,8 +218,8 @@ def feed_reads() -> set[tuple[str, str]]:
     ]
     statements.append(expired_statement((1, 2)))
     used = {("workspaces", "workspace_id"), ("workspaces", "pk")}
-    for text in statements:
-        for alias, column in re.findall(r"\b([rp])\.(\w+)", text):
+    for statement in statements:
+        for alias, column in re.findall(r"\b([rp])\.(\w+)", statement.text):
             used.add((_FEED_ALIASES[alias], column))
     return used | _GRANTED_FOR_THE_FEED
 

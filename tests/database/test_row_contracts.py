@@ -36,7 +36,7 @@ from wellapi.store.rows import (
     select_list,
 )
 from wellapi.store.shapes import ReadShape, WritePlan, WriteShape
-from wellapi.store.sql import Layout, Script, ScriptPart
+from wellapi.store.sql import BoundStatement, Layout, Script, ScriptPart, fixed
 
 KEYS = sorted(RESOURCES) + sorted(VIEWS)
 
@@ -140,10 +140,10 @@ def test_a_select_list_follows_the_rows_fields_whatever_order_it_is_given():
 def test_a_script_answer_is_split_into_its_parts_by_name():
     script = Script(
         (
-            ScriptPart("receipts", "INSERT ...", "nothing"),
-            ScriptPart("scope", "SELECT 1", "one"),
-            ScriptPart("read", "SELECT ...", "rows"),
-            ScriptPart("outcome", "SELECT 2", "one"),
+            ScriptPart("receipts", BoundStatement("INSERT ...", ("k",)), "nothing"),
+            ScriptPart("scope", fixed("SELECT 1"), "one"),
+            ScriptPart("read", BoundStatement("SELECT ...", (1, 2)), "rows"),
+            ScriptPart("outcome", fixed("SELECT 2"), "one"),
         )
     )
     answer = script.split([["s"], ["r1"], ["r2"], ["o"]])
@@ -154,17 +154,24 @@ def test_a_script_answer_is_split_into_its_parts_by_name():
         "outcome": [["o"]],
     }
     assert script.split([["s"], ["o"]])["read"] == []
-    assert script.text == "INSERT ...;\nSELECT 1;\nSELECT ...;\nSELECT 2"
+    assert script.statements == (
+        BoundStatement("INSERT ...", ("k",)),
+        fixed("SELECT 1"),
+        BoundStatement("SELECT ...", (1, 2)),
+        fixed("SELECT 2"),
+    )
 
 
 def test_a_script_answer_with_rows_missing_or_to_spare_is_refused():
-    script = Script((ScriptPart("scope", "SELECT 1", "one"), ScriptPart("write", "", "one")))
+    script = Script(
+        (ScriptPart("scope", fixed("SELECT 1"), "one"), ScriptPart("write", fixed(""), "one"))
+    )
     with pytest.raises(RuntimeError):
         script.split([["s"]])
     with pytest.raises(RuntimeError):
         script.split([["s"], ["o"], ["extra"]])
     with pytest.raises(ValueError, match="named twice"):
-        Script((ScriptPart("a", "", "one"), ScriptPart("a", "", "one")))
+        Script((ScriptPart("a", fixed(""), "one"), ScriptPart("a", fixed(""), "one")))
 
 
 # --- every statement's columns emitted in reverse, through the handlers ------------------------

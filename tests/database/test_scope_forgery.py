@@ -17,14 +17,15 @@ from typing import Any
 import pg8000.exceptions
 import pg8000.native
 import pytest
+from pg8000.native import literal
 
 from tests.support import tenancy as tn
-from tests.support.proven import SCOPE_PROOF, SignedScope, context_of
+from tests.support.proven import SignedScope, context_of
 from wellapi.http.principal import scope_statement
 from wellapi.http.proofs import scope_opening
 from wellapi.roles import API_ROLE, AUTH_ROLE, SYNC_ROLE
-from wellapi.store.connections import OPENING
-from wellapi.store.sql import to_literal
+from wellapi.store.connections import OPENING, send
+from wellapi.store.sql import BoundStatement, fixed
 from welldev import database as local_db
 from welldev.claims import claims
 
@@ -73,10 +74,22 @@ def seen(conn: Any) -> dict[str, set[tuple[Any, ...]]]:
     }
 
 
+# One message of an attack: SQL written by hand (a simple query), or statements bound to their
+# values and pipelined as the API sends them (``connections.send``).
+Message = str | list[BoundStatement]
 # What an attack sends once its transaction is open: (the world, the admin, the context a
-# proof of this transaction is made for) -> its statements.
-Attack = Callable[[tn.World, Any, str], list[str]]
-Statements = Callable[[str], list[str]]
+# proof of this transaction is made for) -> its messages.
+Attack = Callable[[tn.World, Any, str], list[Message]]
+Statements = Callable[[str], list[Message]]
+
+
+def run(conn: Any, message: Message) -> Any:
+    return conn.run(message) if isinstance(message, str) else send(conn, message)
+
+
+def bound(messages: list[Message]) -> list[BoundStatement]:
+    """The messages' statements as one pipeline."""
+    return [s for m in messages for s in ([fixed(m)] if isinstance(m, str) else m)]
 
 
 def in_request(
@@ -92,19 +105,19 @@ def in_request(
         if scope is None:
             sent = statements(context)
         elif injected:
-            conn.run(scope.prove(context) + ";".join((scope.statement, *statements(context))))
+            send(conn, [scope.prove(context), scope.statement, *bound(statements(context))])
             sent = []
         else:
-            conn.run(scope.prove(context) + scope.statement)
+            send(conn, [scope.prove(context), scope.statement])
             sent = statements(context)
-        for statement in sent:
-            conn.run(statement)
+        for message in sent:
+            run(conn, message)
         return seen(conn)
     finally:
         conn.run("ROLLBACK")
 
 
-def nothing_more(context: str) -> list[str]:
+def nothing_more(context: str) -> list[Message]:
     return []
 
 
@@ -131,7 +144,7 @@ def test_the_own_scope_sees_its_rows_and_none_of_the_other_tenant(api_conn, worl
         assert mine[ledger] == {(w.a.provenance[ledger][0],)}
 
 
-def _b_settings(w: tn.World) -> list[str]:
+def _b_settings(w: tn.World) -> list[Message]:
     b = w.b
     return [
         f"SELECT set_config('well.workspace_pk', '{b.workspace[0]}', true)",
@@ -146,7 +159,7 @@ FORGERIES: dict[str, Attack] = {
         "SELECT set_config('well.principal_kind', 'service', true)"
     ],
     "both, session-wide": lambda w, _, __: (
-        [s.replace(", true)", ", false)") for s in _b_settings(w)]
+        [str(s).replace(", true)", ", false)") for s in _b_settings(w)]
         + ["SELECT set_config('well.principal_kind', 'service', false)"]
     ),
     "a signed scope whose fields were changed to the other tenant's, as a service": (
@@ -162,17 +175,20 @@ FORGERIES: dict[str, Attack] = {
     # set_scope takes the person and the kind from the transaction's proof: A's member, who is
     # no member of the other tenant's workspace.
     "set_scope again for the other tenant's workspace": lambda w, _, __: [
-        scope_statement(w.b.workspace[1])
+        [scope_statement(w.b.workspace[1])]
     ],
 }
 
 
-def _altered(statement: str, old: str, new: str) -> str:
+PROVE_SCOPE = "CALL core_api.prove_scope($1)"
+
+
+def _altered(statement: BoundStatement, old: str, new: str) -> BoundStatement:
     """A proof's statement with ``old`` replaced by ``new`` in its proof, and only there."""
-    proof = SCOPE_PROOF.fullmatch(statement)
-    assert proof is not None
-    assert old in proof.group(1)
-    return statement.replace(old, new, 1)
+    assert statement.text == PROVE_SCOPE
+    (proof,) = statement.values
+    assert old in proof
+    return BoundStatement(statement.text, (proof.replace(old, new, 1),))
 
 
 def _last_digit_changed(proof: str) -> str:
@@ -181,7 +197,7 @@ def _last_digit_changed(proof: str) -> str:
     return proof[:-1] + ("1" if proof.endswith("0") else "0")
 
 
-def _proof(admin: Any, w: tn.World, context: str) -> str:
+def _proof(admin: Any, w: tn.World, context: str) -> BoundStatement:
     """The proof's statement of A's own token, for the transaction of ``context``."""
     return own(admin, w.a).prove(context)
 
@@ -190,16 +206,20 @@ def _proof(admin: Any, w: tn.World, context: str) -> str:
 # naming the other tenant's workspace, or altered to claim more.
 PROVEN_FORGERIES: dict[str, Attack] = {
     "a proof of the own token for the other tenant's workspace": lambda w, admin, context: [
-        _proof(admin, w, context) + scope_statement(w.b.workspace[1])
+        [_proof(admin, w, context), scope_statement(w.b.workspace[1])]
     ],
     "a proof of the own token with the kind changed to service": lambda w, admin, context: [
-        _altered(_proof(admin, w, context), ".member.", ".service.")
-        + scope_statement(w.b.workspace[1])
+        [
+            _altered(_proof(admin, w, context), ".member.", ".service."),
+            scope_statement(w.b.workspace[1]),
+        ]
     ],
     "a proof of the own token with the person changed to the other tenant's": (
         lambda w, admin, context: [
-            _altered(_proof(admin, w, context), f"p1.{w.a.person[0]}.", f"p1.{w.b.person[0]}.")
-            + scope_statement(w.b.workspace[1])
+            [
+                _altered(_proof(admin, w, context), f"p1.{w.a.person[0]}.", f"p1.{w.b.person[0]}."),
+                scope_statement(w.b.workspace[1]),
+            ]
         ]
     ),
 }
@@ -243,9 +263,9 @@ def _signed_by_owner(admin: Any, body: str) -> str:
     return f"{body}.{admin.run('SELECT well_private.mac(:m)', m='token|' + body)[0][0]}"
 
 
-def _opened_by(scope_token: str, w: tn.World, context: str) -> str:
+def _opened_by(scope_token: str, w: tn.World, context: str) -> list[BoundStatement]:
     """A proof of the token for ``context``, then a scope of A's workspace."""
-    return scope_opening(scope_token, context) + scope_statement(w.a.workspace[1])
+    return [scope_opening(scope_token, context), scope_statement(w.a.workspace[1])]
 
 
 def _of_another_backend(context: str) -> str:
@@ -256,7 +276,7 @@ def _of_another_backend(context: str) -> str:
 
 NO_SCOPE: dict[str, Attack] = {
     "no scope at all": lambda w, admin, context: [],
-    "set_scope without a proof": lambda w, admin, context: [scope_statement(w.a.workspace[1])],
+    "set_scope without a proof": lambda w, admin, context: [[scope_statement(w.a.workspace[1])]],
     "an expired token, correctly signed": lambda w, admin, context: [
         _opened_by(_signed_by_owner(admin, f"t1.{w.a.person[0]}.member.1700000000"), w, context)
     ],
@@ -265,28 +285,35 @@ NO_SCOPE: dict[str, Attack] = {
     ],
     "a valid proof of another backend's transaction begun at the same moment": (
         lambda w, admin, context: [
-            _proof(admin, w, _of_another_backend(context)) + scope_statement(w.a.workspace[1])
+            [_proof(admin, w, _of_another_backend(context)), scope_statement(w.a.workspace[1])]
         ]
     ),
     "a valid proof of this backend's previous transaction": lambda w, admin, context: [
         "COMMIT",
         "BEGIN",
-        _proof(admin, w, context) + scope_statement(w.a.workspace[1]),
+        [_proof(admin, w, context), scope_statement(w.a.workspace[1])],
     ],
     # Accepted, either would open a scope with rows: A's workspace as a service, B's as B.
     "a valid proof with the kind changed to service": lambda w, admin, context: [
-        _altered(_proof(admin, w, context), ".member.", ".service.")
-        + scope_statement(w.a.workspace[1])
+        [
+            _altered(_proof(admin, w, context), ".member.", ".service."),
+            scope_statement(w.a.workspace[1]),
+        ]
     ],
     "a valid proof with the person changed to the other tenant's": lambda w, admin, context: [
-        _altered(_proof(admin, w, context), f"p1.{w.a.person[0]}.", f"p1.{w.b.person[0]}.")
-        + scope_statement(w.b.workspace[1])
+        [
+            _altered(_proof(admin, w, context), f"p1.{w.a.person[0]}.", f"p1.{w.b.person[0]}."),
+            scope_statement(w.b.workspace[1]),
+        ]
     ],
     "a valid proof kept as the setting by hand, then altered": lambda w, admin, context: [
-        "SELECT set_config('well.proof', "
-        + to_literal(_last_digit_changed(SCOPE_PROOF.fullmatch(_proof(admin, w, context)).group(1)))
-        + ", true)",
-        scope_statement(w.a.workspace[1]),
+        [
+            BoundStatement(
+                "SELECT set_config('well.proof', $1, true)",
+                (_last_digit_changed(_proof(admin, w, context).values[0]),),
+            )
+        ],
+        [scope_statement(w.a.workspace[1])],
     ],
     # A scope signed with a key of one's own in a temporary table named like the real one:
     # no role may make a temporary table since revision 0028 (test_session_wall.py).
@@ -309,19 +336,20 @@ def test_without_a_valid_scope_nothing_is_visible(api_conn, world, attempt):
 
 
 def test_a_requests_text_opens_its_scope_only_in_its_own_transaction(api_conn, world, database):
-    """The text PostgreSQL keeps of a request (``pg_stat_activity``, the log) is worth nothing:
-    sent again, on the same connection or another, its proof is of another transaction."""
+    """A request's message, its proof bound as the API sent it (what the log with its
+    parameters keeps), is worth nothing: sent again, on the same connection or another, its
+    proof is of another transaction."""
     w, admin = world
     allowed = own_scope(api_conn, world)
     assert (w.a.workspace[0],) in allowed["workspaces"]
     api_conn.run("BEGIN")
-    message = own(admin, w.a).prove(context_of(api_conn)) + scope_statement(w.a.workspace[1])
+    message = [own(admin, w.a).prove(context_of(api_conn)), scope_statement(w.a.workspace[1])]
 
     def sent(conn: Any, opening: str | None) -> Any:
         try:
             if opening is not None:
                 conn.run(opening)
-            scope_row = conn.run(message)[0]
+            scope_row = send(conn, message)[0]
             return scope_row, seen(conn)
         finally:
             conn.run("ROLLBACK")
@@ -348,7 +376,7 @@ def test_a_scope_signed_in_another_transaction_opens_nothing(api_conn, world):
 
     replayed = in_request(
         api_conn,
-        lambda _: [f"SELECT set_config('well.scope', {to_literal(signed)}, true)"],
+        lambda _: [f"SELECT set_config('well.scope', {literal(signed)}, true)"],
         scope=None,
     )
     inherited = in_request(api_conn, nothing_more, scope=None)

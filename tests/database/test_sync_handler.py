@@ -8,7 +8,7 @@ the batch is written in one transaction, exactly once per idempotency key.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import uuid4
 
@@ -23,7 +23,7 @@ from tests.support import sync as s
 from tests.support.api import Lambda
 from wellapi.handlers.sync import sync_handler
 from wellapi.store import connections as db
-from wellapi.store.sql import to_literal
+from wellapi.store.sql import BoundStatement, fixed
 from wellapi.sync.messages import MAX_RECORD_IDS
 from welldev.database import LocalDatabase
 
@@ -380,16 +380,32 @@ def test_ten_messages_of_a_thousand_ids_write_ten_thousand_rows_in_two_round_tri
         s.linked(wc, [a[1] for a in accounts[i * 1000 : (i + 1) * 1000]], sync_run_id=f"run-{i}")
         for i in range(10)
     ]
-    db.execute("SELECT 1", pool=db.get_pool("sync"))  # the connection is open and warm
-    round_trips: list[str] = []
+    db.execute([fixed("SELECT 1")], pool=db.get_pool("sync"))  # the connection is open and warm
+    sent_messages: list[str] = []
     for name in ("execute_simple", "execute_unnamed"):
         original = getattr(pg8000.core.CoreConnection, name)
 
         def counted(self: Any, statement: str, *args: Any, _o: Any = original, **kw: Any) -> Any:
-            round_trips.append(statement[:40])
+            sent_messages.append(statement[:40])
             return _o(self, statement, *args, **kw)
 
         monkeypatch.setattr(pg8000.core.CoreConnection, name, counted)
+    pipelined = db.send
+
+    def sent(connection: Any, statements: Sequence[BoundStatement]) -> Any:
+        sent_messages.append(";".join(st.text for st in statements)[:40])
+        return pipelined(connection, statements)
+
+    monkeypatch.setattr(db, "send", sent)
+    # Each wait for the server's ReadyForQuery is one round trip, whatever sent the message.
+    round_trips: list[str] = []
+    handle_messages = pg8000.core.CoreConnection.handle_messages
+
+    def waited(self: Any, context: Any, *args: Any, **kw: Any) -> Any:
+        round_trips.append(str(getattr(context, "statement", ""))[:40])
+        return handle_messages(self, context, *args, **kw)
+
+    monkeypatch.setattr(pg8000.core.CoreConnection, "handle_messages", waited)
 
     # Throughput is measured by `make bench` (sync phase), not asserted here.
     failed = deliver(sqs.event(*messages))
@@ -397,6 +413,7 @@ def test_ten_messages_of_a_thousand_ids_write_ten_thousand_rows_in_two_round_tri
     assert failed == []
     # Two transactions (the records' resolution, the batch), each one message that sets its
     # settings first (revision 0028), whatever the batch's size.
+    assert len(sent_messages) == 2, sent_messages
     assert len(round_trips) == 2, round_trips
     links = s.live(admin, tenant.workspace_connector_pk)
     assert len(links) == 10_000
@@ -613,8 +630,13 @@ def test_the_sync_role_can_record_receipts_but_never_change_them(
 
     with pytest.raises(DatabaseError, match="permission denied"):
         db.execute(
-            "UPDATE core_api.sync_receipts SET occurred_at = now() "
-            f"WHERE idempotency_key = {to_literal(key)}",
+            [
+                BoundStatement(
+                    "UPDATE core_api.sync_receipts SET occurred_at = now() "
+                    "WHERE idempotency_key = $1",
+                    (key,),
+                )
+            ],
             pool=db.get_pool("sync"),
         )
     assert s.receipts(admin, [key]) == [key]

@@ -32,13 +32,14 @@ from wellapi.handlers.migration import migration_engine
 from wellapi.roles import API_ROLE
 from wellapi.settings import Settings
 from wellapi.store import connections as db
+from wellapi.store.sql import fixed
 from welldev import database as local_db
 
 PID = "SELECT pg_backend_pid()"
 
 
 def backend_pid(pool: db.Pool | None = None, *, retry: bool = True) -> int:
-    return int(db.execute(PID, pool=pool, retry=retry)[0][0])
+    return int(db.execute([fixed(PID)], pool=pool, retry=retry)[0][0])
 
 
 def api_pool(database: local_db.LocalDatabase, **overrides: Any) -> db.Pool:

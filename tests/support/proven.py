@@ -11,7 +11,6 @@ run in the scope until the test ends it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,17 +25,6 @@ from wellapi.store.sql import BoundStatement
 
 # The statement of every request's script that opens its scope (``Principal.scope_statement``).
 SCOPE_STATEMENT = "SELECT workspace_pk, person_pk FROM core_api.set_scope("
-# The opening of a request's second message: the proof of its scope for its transaction.
-SCOPE_PROOF = re.compile(r"CALL core_api\.prove_scope\('(p1\.[^']*)'\);")
-# How a request's second message ends.
-COMMIT = ";COMMIT"
-
-
-def statements_of(message: str) -> str | None:
-    """The request's statements in a message the API sent (its proof and ``COMMIT`` left
-    out); None for any other message (the transaction's opening, a rollback)."""
-    opening = SCOPE_PROOF.match(message)
-    return message[opening.end() :].removesuffix(COMMIT) if opening else None
 
 
 def context_of(conn: pg8000.native.Connection) -> str:

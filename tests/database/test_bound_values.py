@@ -1,10 +1,11 @@
-"""Values inlined into SQL read back exactly, whatever ``standard_conforming_strings`` says.
+"""Values bound to statements read back exactly, whatever ``standard_conforming_strings`` says.
 
-Every request is one simple-protocol query with its values rendered as literals
-(``wellapi.store.sql.to_literal``). With ``standard_conforming_strings`` off (an RDS
-parameter group can set it) a backslash in an ordinary ``'...'`` literal escapes the next
-character, so a free-text value such as a sync message's ``idempotency_key`` could close its quote
-and run SQL of its own; ``to_literal`` writes such values as escape strings, read alike either way.
+Every request binds its values to its statements' parameters (``wellapi.store.sql.Statement.
+bind``) and sends them pipelined over the extended query protocol (``wellapi.store.connections.
+send``). With ``standard_conforming_strings`` off (an RDS parameter group can set it) a
+backslash in an ordinary ``'...'`` literal escapes the next character, so a free-text value
+such as a sync message's ``idempotency_key`` written into SQL text could close its quote and run
+SQL of its own; a bound value is never SQL text, and reads back alike under either setting.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from tests.support.api import Lambda
 from wellapi.handlers.sync import sync_handler
 from wellapi.roles import SYNC_ROLE
 from wellapi.store import connections as db
-from wellapi.store.sql import to_literal
+from wellapi.store.sql import Statement, fixed
 from welldev.database import LocalDatabase
 
 HOSTILE = [
@@ -37,12 +38,22 @@ HOSTILE = [
 ]
 
 
+def _read_back(admin: Connection, text: str, value: object) -> list[list[object]]:
+    """What ``text`` answers with ``value`` bound to its one slot, sent as requests send."""
+    return db.send(admin, [Statement(text).bind({"v": value})])
+
+
 @pytest.mark.parametrize("conforming", ["on", "off"])
 def test_every_string_reads_back_as_written_under_either_setting(admin, conforming):
     admin.run(f"SET standard_conforming_strings = {conforming}")
     try:
+        assert admin.run("SHOW standard_conforming_strings") == [[conforming]]
         for value in HOSTILE:
-            assert admin.run(f"SELECT {to_literal(value)}::text") == [[value]], value
+            assert _read_back(admin, "SELECT %(v)s::text", value) == [[value]], value
+            # Typed from where it stands, as a literal would be, not cast by the statement.
+            assert _read_back(admin, "SELECT pg_catalog.length(%(v)s)", value) == [[len(value)]], (
+                value
+            )
     finally:
         admin.run("RESET standard_conforming_strings")
 
@@ -53,9 +64,10 @@ def test_bytes_and_uuid_lists_read_back_as_bytea_and_uuid_arrays(admin, conformi
     ids = [uuid4(), uuid4(), uuid4()]
     admin.run(f"SET standard_conforming_strings = {conforming}")
     try:
-        assert admin.run(f"SELECT {to_literal(fingerprint)}") == [[fingerprint]]
-        assert admin.run(f"SELECT {to_literal(ids)}::uuid[]") == [[ids]]
-        assert admin.run(f"SELECT {to_literal(tuple(ids[:1]))}::uuid[]") == [[ids[:1]]]
+        assert admin.run("SHOW standard_conforming_strings") == [[conforming]]
+        assert _read_back(admin, "SELECT %(v)s", fingerprint) == [[fingerprint]]
+        assert _read_back(admin, "SELECT %(v)s::uuid[]", ids) == [[ids]]
+        assert _read_back(admin, "SELECT %(v)s::uuid[]", tuple(ids[:1])) == [[ids[:1]]]
     finally:
         admin.run("RESET standard_conforming_strings")
 
@@ -85,7 +97,9 @@ def test_the_sync_writer_stores_hostile_text_exactly_on_a_nonconforming_server(
     key = f"\\'); DELETE FROM core_api.sync_receipts; -- {uuid4()}"
     run = "run\\'); SELECT pg_sleep(5); --"
     before = admin.run("SELECT count(*) FROM core_api.sync_receipts")[0][0]
-    assert db.execute("SHOW standard_conforming_strings", pool=db.get_pool("sync")) == [["off"]]
+    assert db.execute([fixed("SHOW standard_conforming_strings")], pool=db.get_pool("sync")) == [
+        ["off"]
+    ]
 
     event = sqs.event(
         s.linked(tenant.workspace_connector_id, [account[1]], idempotency_key=key, sync_run_id=run)
