@@ -27,9 +27,9 @@ from welldev.database import LocalDatabase
 BENCH = Path(child_cold_import.__file__).parent
 # Where a child's module comes from changes what it costs to import: never the venv's welldev.
 MEASURED_THIRD_PARTY = {"pg8000", "awslambdaric"}
-# The one module of the layer a child may load: the floor proves its requests as the function
-# does (hashlib, no more).
-MEASURED_OWN = {"wellapi.http.proofs"}
+# The modules of the layer a child may load: the floor proves its requests as the function
+# does (hashlib, no more), and binds their values with the types the function gives them.
+MEASURED_OWN = {"wellapi.http.proofs", "wellapi.store.sql"}
 HANDLER_MODULE = "bench_child_app"
 HANDLER = """\
 import colorsys
@@ -142,7 +142,10 @@ def test_the_floor_child_sends_the_sql_and_dumps_the_rows(database: LocalDatabas
     args = {
         "paths": [],
         "connect": wellapi_db.url_connect_kwargs(database.admin_url),
-        "requests": [{"sql": "SELECT 1 AS one, 'two' AS two"}, {"sql": "SELECT 3 AS three"}],
+        "requests": [
+            {"statements": [["SELECT $1::int AS one, $2 AS two", [1, "two"]]]},
+            {"statements": [["SELECT 3 AS three", []]]},
+        ],
         "out": str(out),
     }
     child_first_floor.main([json.dumps(args)])
