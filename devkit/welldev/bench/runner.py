@@ -20,6 +20,7 @@ from welldev.bench.feed import measure_feed
 from welldev.bench.first_request import measure_first
 from welldev.bench.harness import invoke, quiet_powertools
 from welldev.bench.large import measure_large
+from welldev.bench.latency import measure_latency
 from welldev.bench.memory import MEMORY_FUNCTION, measure_memory
 from welldev.bench.outbox import measure_outbox_create, measure_outbox_sync
 from welldev.bench.report import Report, machine_info
@@ -147,8 +148,9 @@ def _database_phases(
             )
             measure_db_cpu(report, large, config)
         if "round_trips" in config.phases:
-            step("3/11 statements and round trips per request")
+            step("3/11 statements and round trips per request, and each at a 1 ms round trip")
             measure_round_trips(report, large)
+            measure_latency(report, large, config.warm_iterations)
     if "scale" in config.phases and small is not None:
         step("4/11 scale: the sync-status List with a deep cursor, 1M rows against 10k")
         with quiet_powertools():

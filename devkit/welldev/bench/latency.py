@@ -1,0 +1,143 @@
+"""Phase ``round_trips``, at a network's latency: each warm request through a proxy that
+delays what crosses it, at a 0 ms and a 1 ms round trip, taking turns in one run.
+
+Between a function and the database through RDS Proxy a round trip costs far more than
+loopback's 0.05 ms. Both sides go through the same kind of proxy (the 0 ms one only relays),
+so the difference is the delay alone: what a request pays per round trip it takes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import queue
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pg8000.dbapi
+
+from wellapi.store import connections
+from welldev.bench.api_requests import Requests, WarmCase, warm_cases
+from welldev.bench.databases import BenchDatabase, remove_created_rows
+from welldev.bench.harness import invoke, note, taking_turns
+from welldev.bench.report import Report
+from welldev.bench.wire import recording
+
+ROUND_TRIPS_MS = (0.0, 1.0)
+WARMUP = 3
+
+
+class DelayingProxy:
+    """Relays TCP connections to the database, each chunk held half the round trip."""
+
+    def __init__(self, upstream: dict[str, Any], round_trip_ms: float) -> None:
+        self.upstream = upstream
+        self.one_way = round_trip_ms / 2000
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.server.getsockname()[1])
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _connect_upstream(self) -> socket.socket:
+        if "unix_sock" in self.upstream:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.connect(self.upstream["unix_sock"])
+            return sock
+        sock = socket.create_connection((self.upstream["host"], self.upstream["port"]))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return  # closed
+            client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            upstream = self._connect_upstream()
+            for source, target in ((client, upstream), (upstream, client)):
+                held: queue.Queue[tuple[float, bytes]] = queue.Queue()
+                threading.Thread(target=self._receive, args=(source, held), daemon=True).start()
+                threading.Thread(target=self._relay, args=(target, held), daemon=True).start()
+
+    def _receive(self, source: socket.socket, held: queue.Queue[tuple[float, bytes]]) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                held.put((time.perf_counter() + self.one_way, data))
+        held.put((0.0, b""))
+
+    @staticmethod
+    def _relay(target: socket.socket, held: queue.Queue[tuple[float, bytes]]) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                due, data = held.get()
+                if not data:
+                    target.shutdown(socket.SHUT_WR)
+                    return
+                wait = due - time.perf_counter()
+                if wait > 0:
+                    time.sleep(wait)
+                target.sendall(data)
+
+    def close(self) -> None:
+        self.server.close()
+
+
+def _through(upstream: dict[str, Any], proxy: DelayingProxy) -> connections.Pool:
+    """A pool of the API role's connections through ``proxy``."""
+    kwargs = {k: v for k, v in upstream.items() if k not in ("unix_sock", "host", "port")}
+    kwargs |= {"host": "127.0.0.1", "port": proxy.port}
+    return connections.Pool(
+        functools.partial(pg8000.dbapi.connect, **kwargs), recycle_seconds=3600, read_timeout=60
+    )
+
+
+@contextlib.contextmanager
+def _pools(upstream: dict[str, Any]) -> Iterator[dict[float, connections.Pool]]:
+    proxies = {ms: DelayingProxy(upstream, ms) for ms in ROUND_TRIPS_MS}
+    pools = {ms: _through(upstream, proxy) for ms, proxy in proxies.items()}
+    kept = connections._pools.get("api")
+    try:
+        yield pools
+    finally:
+        for pool in pools.values():
+            pool.dispose()
+        for proxy in proxies.values():
+            proxy.close()
+        if kept is not None:
+            connections._pools["api"] = kept
+
+
+def _at(pool: connections.Pool, case: WarmCase) -> None:
+    # The API's reads and writes share the role's one pool when no reader is set.
+    connections._pools["api"] = pool
+    invoke(case.handler, case.event, case.status)
+
+
+def measure_latency(report: Report, bench: BenchDatabase, iterations: int) -> None:
+    """``latency.<case>.<n>ms``: each warm case at a 0 and a 1 ms round trip, and what each
+    round trip it takes added."""
+    upstream = connections.url_connect_kwargs(bench.api_url)
+    try:
+        with _pools(upstream) as pools:
+            for case in warm_cases(Requests.signed(bench)):
+                with recording() as wire:
+                    _at(pools[0.0], case)
+                calls: dict[str, Callable[[], Any]] = {
+                    f"{ms:g}ms": functools.partial(_at, p, case) for ms, p in pools.items()
+                }
+                samples = taking_turns(calls, iterations, WARMUP)
+                zero, one = (
+                    report.figure(f"latency.{case.name}.{name}", samples[name], "ms")
+                    for name in calls
+                )
+                added = (one.median - zero.median) / max(wire.round_trips, 1)
+                report.figure(f"latency.{case.name}.added_per_round_trip", [added], "ms")
+                note(
+                    f"{case.name}: {zero.median:.2f} ms at 0 ms, {one.median:.2f} ms at a 1 ms "
+                    f"round trip; {wire.round_trips} round trips, {added:.2f} ms added each"
+                )
+    finally:
+        remove_created_rows(bench)
