@@ -3,7 +3,7 @@ revocation sweeper's (``wellapi.sync.sweeper``).
 
 Their statements are composed as the API's are: the text once per shape, from the ledgers'
 descriptions (``wellapi.sync.ledgers``), and every value of a message or a step through a
-``%(name)s`` slot of a ``Statement`` (``wellapi.store.sql``), filled when it is rendered.
+``%(name)s`` slot of a ``Statement`` (``wellapi.store.sql``), bound to it as a parameter.
 """
 
 from __future__ import annotations

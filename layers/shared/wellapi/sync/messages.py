@@ -4,10 +4,10 @@ Each SQS message body is one JSON object. Ids are the public UUIDs; timestamps a
 strings that carry an offset. Anything else — an unknown type or version, a missing or extra
 member, a number where a timestamp or the version belongs — fails validation.
 
-Every value a message carries is later rendered into SQL or a log line, so the contract also
-refuses what could make that fail for the whole batch instead of for the message alone:
-control characters (PostgreSQL text cannot hold NUL) and timestamps outside the range every
-offset can be converted from.
+Every value a message carries is later bound to a statement or written to a log line, so the
+contract also refuses what could make that fail for the whole batch instead of for the message
+alone: control characters (PostgreSQL text cannot hold NUL) and timestamps outside the range
+every offset can be converted from.
 """
 
 from __future__ import annotations
