@@ -38,9 +38,10 @@ message's canonical content) is the message's own, and otherwise another message
 key (``KEY_REUSED``): refused, never acknowledged as applied. A refused message's statement
 deletes the receipt it inserted, so its redeliveries are judged again.
 
-Every statement's text is composed once per shape (a message's type and ledger, how many
-connectors or receipts) and cached; every value of a message reaches it through a slot of its
-``Statement`` (``wellapi.store.sql``), as the API's statements do.
+The locks and the receipts are fixed statements, their values arrays and JSON; a message's
+statement is composed once per message type and ledger, the resolving one per (connector,
+record type) groups, and cached. Every value reaches a statement through a slot of its
+``Statement`` (``wellapi.store.sql``), bound as a parameter, as the API's values are.
 """
 
 from __future__ import annotations
@@ -300,85 +301,85 @@ def check(message: AnyMessage, resolution: Resolution) -> Planned:
     return Planned(message, connector.pk, connector.workspace_pk, ids)
 
 
-def numbered(name: str, values: Sequence[Any]) -> dict[str, Any]:
-    """The values of the slots ``name_0, name_1, ...``, each under its slot's name."""
-    return {f"{name}_{i}": value for i, value in enumerate(values)}
-
-
-@lru_cache(maxsize=256)
-def locks_template(exclusive: tuple[bool, ...], statement_timeout: bool) -> Statement:
-    """One advisory lock per connector, in the order given (``lock_i``), each exclusive or
-    shared as ``exclusive`` says; first the statement timeout (``statement_timeout``) when one
-    is set. The calls of one target list run left to right, so the order is the one written."""
-    calls = [
-        f"pg_advisory_xact_lock{'' if alone else '_shared'}({slot(f'lock_{i}')})"
-        for i, alone in enumerate(exclusive)
-    ]
-    if statement_timeout:
-        calls.insert(0, f"set_config('statement_timeout', {slot('statement_timeout')}, true)")
-    return Statement(f"SELECT {', '.join(calls)}")
+# One advisory lock per connector, in the order of the arrays (``unnest`` yields them in
+# order, and the sort keeps it): exclusive or shared as ``lock_exclusive`` says. The statement
+# timeout, when one is given, bounds each later statement of the transaction (``set_config``
+# local to it, which RDS Proxy does not pin a session for); without one, it stays as it is.
+LOCKS = Statement(
+    """SELECT count(*) AS locks, set_config(
+    'statement_timeout',
+    coalesce(%(statement_timeout)s::text, current_setting('statement_timeout')),
+    true
+)
+FROM (
+    SELECT CASE WHEN l.exclusive
+        THEN pg_advisory_xact_lock(l.key)::text
+        ELSE pg_advisory_xact_lock_shared(l.key)::text
+    END
+    FROM unnest(%(lock_keys)s::bigint[], %(lock_exclusive)s::boolean[])
+        WITH ORDINALITY AS l(key, exclusive, n)
+    ORDER BY l.n
+) AS taken"""
+)
 
 
 def lock_connectors(
     planned: Sequence[Planned], *, statement_timeout_ms: int | None = None
 ) -> BoundStatement:
-    """One advisory lock per connector, in key order: exclusive when a message removes links.
-
-    ``statement_timeout_ms``, when given, bounds each later statement of the transaction
-    (``set_config`` local to it, which RDS Proxy does not pin a session for).
-    """
+    """One advisory lock per connector, in key order: exclusive when a message removes links."""
     exclusive: dict[int, bool] = {}
     for p in planned:
         exclusive[p.connector_pk] = exclusive.get(p.connector_pk, False) or p.exclusive
     keys = sorted(exclusive)
-    params = numbered("lock", keys)
-    if statement_timeout_ms is not None:
-        params["statement_timeout"] = f"{statement_timeout_ms}ms"
-    template = locks_template(tuple(exclusive[k] for k in keys), statement_timeout_ms is not None)
-    return template.bind(params)
+    timeout = None if statement_timeout_ms is None else f"{statement_timeout_ms}ms"
+    return LOCKS.bind(
+        {
+            "lock_keys": keys,
+            "lock_exclusive": [exclusive[k] for k in keys],
+            "statement_timeout": timeout,
+        }
+    )
 
 
-# The columns of a receipt: the ``i``-th receipt's value of each is in the slot
-# ``<column>_<i>``.
-RECEIPT_COLUMNS = (
-    "idempotency_key",
-    "message_type",
-    "workspace_connector_pk",
-    "sync_run_id",
-    "occurred_at",
-    "fingerprint",
+# The receipts of a batch, one JSON array of objects (its text values escaped by JSON, never
+# by an array literal's rules), inserted in the array's order; a key already there is left as
+# it is.
+RECEIPTS = Statement(
+    """INSERT INTO core_api.sync_receipts (
+    idempotency_key, message_type, workspace_connector_pk, sync_run_id, occurred_at, fingerprint
 )
-
-
-@lru_cache(maxsize=64)
-def receipts_template(count: int) -> Statement:
-    """Insert ``count`` receipts; a key already there is left as it is."""
-    casts = {"occurred_at": "timestamptz"}
-    rows = ",\n".join(
-        "(" + ", ".join(slot(f"{c}_{i}", casts.get(c)) for c in RECEIPT_COLUMNS) + ")"
-        for i in range(count)
+SELECT r.idempotency_key, r.message_type, r.workspace_connector_pk, r.sync_run_id,
+    r.occurred_at, decode(r.fingerprint, 'hex')
+FROM ROWS FROM (
+    jsonb_to_recordset(%(receipts)s::jsonb) AS (
+        idempotency_key text, message_type text, workspace_connector_pk bigint,
+        sync_run_id text, occurred_at timestamptz, fingerprint text
     )
-    return Statement(
-        f"INSERT INTO core_api.sync_receipts ({', '.join(RECEIPT_COLUMNS)}) "
-        f"VALUES {rows} ON CONFLICT (workspace_connector_pk, idempotency_key) DO NOTHING"
-    )
+) WITH ORDINALITY AS r(
+    idempotency_key, message_type, workspace_connector_pk, sync_run_id, occurred_at,
+    fingerprint, n
+)
+ORDER BY r.n
+ON CONFLICT (workspace_connector_pk, idempotency_key) DO NOTHING"""
+)
 
 
 def receipts(first: Sequence[Planned]) -> BoundStatement:
     """Record each (connector, key) of ``first`` (a key's first message), in key order."""
-    params: dict[str, Any] = {}
-    for i, (_, p) in enumerate(sorted((p.receipt_key, p) for p in first)):
+    rows = []
+    for _, p in sorted((p.receipt_key, p) for p in first):
         m = p.message
-        receipt = (
-            m.idempotency_key,
-            m.type,
-            p.connector_pk,
-            sync_run_of(m),
-            m.occurred_at,
-            p.fingerprint,
+        rows.append(
+            {
+                "idempotency_key": m.idempotency_key,
+                "message_type": m.type,
+                "workspace_connector_pk": p.connector_pk,
+                "sync_run_id": sync_run_of(m),
+                "occurred_at": m.occurred_at.isoformat(),
+                "fingerprint": p.fingerprint.hex(),
+            }
         )
-        params |= {f"{c}_{i}": v for c, v in zip(RECEIPT_COLUMNS, receipt, strict=True)}
-    return receipts_template(len(first)).bind(params)
+    return RECEIPTS.bind({"receipts": json.dumps(rows)})
 
 
 def _prune(table: str, column: str, key: str) -> Statement:
