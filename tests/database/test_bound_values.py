@@ -72,6 +72,13 @@ def test_bytes_and_uuid_lists_read_back_as_bytea_and_uuid_arrays(admin, conformi
         admin.run("RESET standard_conforming_strings")
 
 
+def test_a_list_of_strings_reads_back_element_for_element(admin):
+    # Bare in an array's text form, ``null`` in any case would read as NULL.
+    words = ["null", "NULL", "Null", 'say "hi"', "a,b", "{}", "", *HOSTILE, None]
+    assert _read_back(admin, "SELECT %(v)s::text[]", words) == [[words]]
+    assert _read_back(admin, "SELECT %(v)s::bigint[]", [1, 2**40, None]) == [[[1, 2**40, None]]]
+
+
 @pytest.fixture
 def nonconforming_sync_role(api_database: LocalDatabase, admin: Connection):
     """The sync writer's sessions start with standard_conforming_strings off."""

@@ -526,7 +526,7 @@ def _parse_and_bind(connection: Any, statement: BoundStatement) -> bytes:
         parse += _INT32.pack(oid)
     bind = bytearray(b"\x00\x00" + _INT16.pack(0) + _INT16.pack(len(statement.values)))
     for value in statement.values:
-        text = None if value is None else make_param(connection.py_types, value)
+        text = None if value is None else _text_of(connection, value)
         if text is None:
             bind += _INT32.pack(-1)
         else:
@@ -534,6 +534,20 @@ def _parse_and_bind(connection: Any, statement: BoundStatement) -> bytes:
             bind += _INT32.pack(len(data)) + data
     bind += _INT16.pack(0)
     return _message(b"P", bytes(parse)) + _message(b"B", bytes(bind)) + _DESCRIBE_AND_EXECUTE
+
+
+def _text_of(connection: Any, value: Any) -> str:
+    """A value in PostgreSQL's text form. An array's elements are each quoted: pg8000 leaves
+    ``null`` (any case but upper) bare, which PostgreSQL reads as NULL."""
+    if not isinstance(value, list | tuple):
+        return str(make_param(connection.py_types, value))
+    elements = (
+        "NULL"
+        if v is None
+        else '"' + _text_of(connection, v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+        for v in value
+    )
+    return "{" + ",".join(elements) + "}"
 
 
 def send(connection: Any, statements: Statements) -> list[Row]:
