@@ -118,46 +118,20 @@ class WarmCase:
 
 
 def warm_cases(requests: Requests) -> list[WarmCase]:
-    list_query = "page[size]=100&include=company,workspace_connector"
+    def case(name: str, operation: str, event: dict[str, Any]) -> WarmCase:
+        handler = handler_for("company_workspace_connectors", operation)
+        if operation == "create":  # its scope and its write's outcome, then the document
+            return WarmCase(name, handler, event, 201, skip=2, fresh_id=True)
+        return WarmCase(name, handler, event, 200, skip=1, fresh_id=False)
+
     return [
-        WarmCase(
-            "retrieve",
-            handler_for("company_workspace_connectors", "retrieve"),
-            requests.retrieve(),
-            200,
-            skip=1,
-            fresh_id=False,
-        ),
-        WarmCase(
-            "related",
-            handler_for("company_workspace_connectors", "related"),
-            requests.related(),
-            200,
-            skip=1,
-            fresh_id=False,
-        ),
-        WarmCase(
-            "list_default",
-            handler_for("company_workspace_connectors", "list"),
-            requests.collection(""),
-            200,
-            skip=1,
-            fresh_id=False,
-        ),
-        WarmCase(
+        case("retrieve", "retrieve", requests.retrieve()),
+        case("related", "related", requests.related()),
+        case("list_default", "list", requests.collection("")),
+        case(
             "list",
-            handler_for("company_workspace_connectors", "list"),
-            requests.collection(list_query),
-            200,
-            skip=1,
-            fresh_id=False,
+            "list",
+            requests.collection("page[size]=100&include=company,workspace_connector"),
         ),
-        WarmCase(
-            "create",
-            handler_for("company_workspace_connectors", "create"),
-            requests.create(),
-            201,
-            skip=2,
-            fresh_id=True,
-        ),
+        case("create", "create", requests.create()),
     ]

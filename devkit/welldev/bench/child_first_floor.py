@@ -83,34 +83,13 @@ def proven(conn: Any, request: dict[str, Any]) -> Any:
 
 
 def send(conn: Any, statements: list[Any]) -> Any:
-    """Every statement parsed into the unnamed statement and bound to the unnamed portal,
-    described and executed, then one Sync: one round trip (``wellapi.store.connections.send``)."""
-    import struct
-
+    """The statements pipelined as ``wellapi.store.connections.send`` sends them (the same
+    messages, ``wellapi.store.sql.pipeline``): one round trip."""
     import pg8000.core
-    from pg8000.converters import make_param
 
-    def message(code: bytes, body: bytes) -> bytes:
-        return code + struct.pack("!i", len(body) + 4) + body
+    from wellapi.store.sql import pipeline
 
-    encoding = conn._client_encoding
-    run = message(b"D", b"P\x00") + message(b"E", b"\x00" + struct.pack("!i", 0))
-    buffer = bytearray()
-    for statement in statements:
-        oids = statement.oids
-        parse = b"\x00" + statement.text.encode(encoding) + b"\x00" + struct.pack("!h", len(oids))
-        parse += b"".join(struct.pack("!i", oid) for oid in oids)
-        bind = bytearray(b"\x00\x00" + struct.pack("!hh", 0, len(statement.values)))
-        for bound in statement.values:
-            if bound is None:
-                bind += struct.pack("!i", -1)
-            else:
-                data = make_param(conn.py_types, bound).encode(encoding)
-                bind += struct.pack("!i", len(data)) + data
-        bind += struct.pack("!h", 0)
-        buffer += message(b"P", parse) + message(b"B", bytes(bind)) + run
-    buffer += message(b"S", b"")
-    pg8000.core._write(conn._sock, bytes(buffer))
+    pg8000.core._write(conn._sock, pipeline(conn, statements))
     pg8000.core._flush(conn._sock)
     context = pg8000.core.Context(statements[0].text)
     conn.handle_messages(context)

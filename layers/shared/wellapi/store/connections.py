@@ -23,7 +23,6 @@ import logging
 import os
 import select
 import socket
-import struct
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -35,11 +34,10 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pg8000.core
 import pg8000.dbapi
-from pg8000.converters import make_param
 
 from wellapi.errors import LOCK_NOT_AVAILABLE, DatabaseUnavailable, sqlstate_of
 from wellapi.settings import Settings, get_settings
-from wellapi.store.sql import BoundStatement
+from wellapi.store.sql import BoundStatement, pipeline
 
 if TYPE_CHECKING:
     import ssl
@@ -499,57 +497,6 @@ def _rows(cursor: Any, sql: str) -> list[Row]:
     return [list(r) for r in cursor.fetchall()] if cursor.description else []
 
 
-_INT16 = struct.Struct("!h")
-_INT32 = struct.Struct("!i")
-
-
-def _message(code: bytes, body: bytes) -> bytes:
-    return code + _INT32.pack(len(body) + 4) + body
-
-
-# The unnamed portal described (its rows' types) and run to its end; the pipeline's end.
-_DESCRIBE_AND_EXECUTE = _message(b"D", b"P\x00") + _message(b"E", b"\x00" + _INT32.pack(0))
-_SYNC = _message(b"S", b"")
-
-
-def _parse_and_bind(connection: Any, statement: BoundStatement) -> bytes:
-    """Parse into the unnamed statement, then Bind its values (as text) to the unnamed portal.
-
-    Unnamed, so nothing outlives the message: each Parse replaces the last, and no statement a
-    session prepared under a name is ever run in its place.
-    """
-    encoding = connection._client_encoding
-    oids = statement.oids
-    parse = bytearray(b"\x00" + statement.text.encode(encoding) + b"\x00")
-    parse += _INT16.pack(len(oids))
-    for oid in oids:
-        parse += _INT32.pack(oid)
-    bind = bytearray(b"\x00\x00" + _INT16.pack(0) + _INT16.pack(len(statement.values)))
-    for value in statement.values:
-        text = None if value is None else _text_of(connection, value)
-        if text is None:
-            bind += _INT32.pack(-1)
-        else:
-            data = text.encode(encoding)
-            bind += _INT32.pack(len(data)) + data
-    bind += _INT16.pack(0)
-    return _message(b"P", bytes(parse)) + _message(b"B", bytes(bind)) + _DESCRIBE_AND_EXECUTE
-
-
-def _text_of(connection: Any, value: Any) -> str:
-    """A value in PostgreSQL's text form. An array's elements are each quoted: pg8000 leaves
-    ``null`` (any case but upper) bare, which PostgreSQL reads as NULL."""
-    if not isinstance(value, list | tuple):
-        return str(make_param(connection.py_types, value))
-    elements = (
-        "NULL"
-        if v is None
-        else '"' + _text_of(connection, v).replace("\\", "\\\\").replace('"', '\\"') + '"'
-        for v in value
-    )
-    return "{" + ",".join(elements) + "}"
-
-
 def send(connection: Any, statements: Statements) -> list[Row]:
     """``statements`` pipelined over the extended query protocol, then one Sync: one round
     trip, the rows of every statement in order.
@@ -559,11 +506,7 @@ def send(connection: Any, statements: Statements) -> list[Row]:
     the error is raised once every answer is read, the connection ready for its next query.
     ``connection`` is any pg8000 connection (the driver's own parameter conversion is used).
     """
-    buffer = bytearray()
-    for statement in statements:
-        buffer += _parse_and_bind(connection, statement)
-    buffer += _SYNC
-    pg8000.core._write(connection._sock, bytes(buffer))
+    pg8000.core._write(connection._sock, pipeline(connection, statements))
     pg8000.core._flush(connection._sock)
     context = pg8000.core.Context(statements[0].text if statements else "")
     connection.handle_messages(context)

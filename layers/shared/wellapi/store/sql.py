@@ -12,6 +12,7 @@ past which RDS Proxy pins a session.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,6 +20,8 @@ from decimal import Decimal
 from functools import cached_property
 from typing import Any, Literal
 from uuid import UUID
+
+from pg8000.converters import make_param
 
 from wellapi.store.rows import ReadColumns, ReadRow
 
@@ -100,6 +103,67 @@ class Statement:
 def fixed(text: str) -> BoundStatement:
     """A statement without values."""
     return BoundStatement(text)
+
+
+_INT16 = struct.Struct("!h")
+_INT32 = struct.Struct("!i")
+
+
+def _message(code: bytes, body: bytes) -> bytes:
+    return code + _INT32.pack(len(body) + 4) + body
+
+
+# The unnamed portal described (its rows' types) and run to its end; the pipeline's end.
+_DESCRIBE_AND_EXECUTE = _message(b"D", b"P\x00") + _message(b"E", b"\x00" + _INT32.pack(0))
+_SYNC = _message(b"S", b"")
+
+
+def _parse_and_bind(connection: Any, statement: BoundStatement) -> bytes:
+    """Parse into the unnamed statement, then Bind its values (as text) to the unnamed portal.
+
+    Unnamed, so nothing outlives the message: each Parse replaces the last, and no statement a
+    session prepared under a name is ever run in its place.
+    """
+    encoding = connection._client_encoding
+    oids = statement.oids
+    parse = bytearray(b"\x00" + statement.text.encode(encoding) + b"\x00")
+    parse += _INT16.pack(len(oids))
+    for oid in oids:
+        parse += _INT32.pack(oid)
+    bind = bytearray(b"\x00\x00" + _INT16.pack(0) + _INT16.pack(len(statement.values)))
+    for value in statement.values:
+        text = None if value is None else _text_of(connection, value)
+        if text is None:
+            bind += _INT32.pack(-1)
+        else:
+            data = text.encode(encoding)
+            bind += _INT32.pack(len(data)) + data
+    bind += _INT16.pack(0)
+    return _message(b"P", bytes(parse)) + _message(b"B", bytes(bind)) + _DESCRIBE_AND_EXECUTE
+
+
+def _text_of(connection: Any, value: Any) -> str:
+    """A value in PostgreSQL's text form. An array's elements are each quoted: pg8000 leaves
+    ``null`` (any case but upper) bare, which PostgreSQL reads as NULL."""
+    if not isinstance(value, list | tuple):
+        return str(make_param(connection.py_types, value))
+    elements = (
+        "NULL"
+        if v is None
+        else '"' + _text_of(connection, v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+        for v in value
+    )
+    return "{" + ",".join(elements) + "}"
+
+
+def pipeline(connection: Any, statements: Sequence[BoundStatement]) -> bytes:
+    """The messages that send ``statements`` over the extended query protocol, pipelined: each
+    parsed, bound, described and executed, then one Sync (``wellapi.store.connections.send``
+    writes them). ``connection`` is a pg8000 connection: its encoding and its conversions."""
+    buffer = bytearray()
+    for statement in statements:
+        buffer += _parse_and_bind(connection, statement)
+    return bytes(buffer + _SYNC)
 
 
 @dataclass(frozen=True)
