@@ -465,12 +465,21 @@ def test_a_worker_transaction_cancelled_by_a_timer_its_session_set_is_sent_again
     assert len([m for m in sent if ends_with(m, WORKER_PID, db.COMMIT)]) == 2
 
 
+# A transaction_timeout of 10 ms for the session's later transactions. Set inside a transaction
+# its timer starts there and then, so set alone it could end this very session on a busy
+# machine; set first to an hour, that hour's timer is the one this transaction runs under.
+SESSION_TRANSACTION_TIMEOUT = [
+    fixed("SET transaction_timeout = '1h'"),
+    fixed("SET transaction_timeout = 10"),
+]
+
+
 def test_a_transaction_timeout_its_session_set_is_off_before_a_worker_statement_runs(
     api_database, pools, monkeypatch
 ):
     pool = sync_pool(api_database, pools)
     first = int(db.in_transaction([WORKER_PID], pool=pool)[0][0])
-    db.execute([fixed("SET transaction_timeout = 10")], pool=pool)
+    db.execute(SESSION_TRANSACTION_TIMEOUT, pool=pool)
     sent = messages_of(monkeypatch)
 
     rows = db.in_transaction([fixed("SELECT pg_sleep(0.05)"), WORKER_PID], retry=False, pool=pool)
@@ -484,7 +493,7 @@ def test_a_worker_read_its_session_ended_before_its_settings_held_is_sent_again(
 ):
     pool = sync_pool(api_database, pools)
     first = int(db.in_transaction([WORKER_PID], pool=pool)[0][0])
-    db.execute([fixed("SET transaction_timeout = 10")], pool=pool)
+    db.execute(SESSION_TRANSACTION_TIMEOUT, pool=pool)
     slow_opening(monkeypatch)
 
     # Without its commit (the drainer's read): nothing of it can have been committed.

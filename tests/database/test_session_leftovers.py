@@ -182,6 +182,13 @@ METHODS = ("SET", "set_config", ROLE_DEFAULT)
 # Timers a session's own value (1 ms) holds its next statements to: planted together, in one
 # message and transaction_timeout last, or a plant sent after them on a busy machine is itself
 # cancelled, or its session ended, before the handlers ever see what was planted.
+#
+# transaction_timeout set inside a transaction starts its timer there and then, so 1 ms would
+# end the planting session itself whenever its commit and reply take longer (on a busy machine
+# about one run in six). Set first to an hour, in the same transaction, its timer runs for that
+# hour, and the second value only stays for the session's later transactions (PostgreSQL
+# starts the timer only where none runs): an attacker's way of planting it every time.
+ARMED_FIRST = {"transaction_timeout": "1h"}
 TIMERS_LAST = (
     "idle_in_transaction_session_timeout",
     "lock_timeout",
@@ -200,7 +207,8 @@ def plant_profile(settings: list[tuple[str, str]], method: str, database: str) -
         )
         statements = [written(n, v) for n, v in settings if n not in TIMERS_LAST]
         if timers:
-            statements.append(";".join(written(n, v) for n, v in timers))
+            armed = [(n, ARMED_FIRST[n]) for n, _ in timers if n in ARMED_FIRST]
+            statements.append(";".join(written(n, v) for n, v in armed + timers))
 
     def planting(world: lo.World) -> None:
         for role in APP_ROLES:
