@@ -77,9 +77,7 @@ def _documents(admin: Any) -> dict[str, str]:
     rows: dict[str, list[rf.Row]] = {}
     for resource in rf.PROVENANCE:
         record = f.record_of(t, resource)
-        record_table = {"account": "accounts", "company": "companies", "people": "peoples"}[
-            rf.RECORD[resource]
-        ]
+        record_table = f.RECORD_TABLE[rf.RECORD[resource]]
         # A second record, soft-deleted: its row points at a record include leaves out.
         gone = f.record_of(t, resource)
         admin.run(

@@ -16,11 +16,7 @@ from tests.support.read_factories import PROVENANCE, RECORD
 from wellapi.errors import sqlstate_of
 
 CHECK_VIOLATION = "23514"
-RECORD_TABLE = {
-    "account_workspace_connectors": "accounts",
-    "company_workspace_connectors": "companies",
-    "people_workspace_connectors": "peoples",
-}
+RECORD_TABLE = {table: parent.table.name for table, parent in f.LEDGER_PARENT.items()}
 
 
 def refused(conn: pg8000.native.Connection, sql: str, **params: object) -> str:

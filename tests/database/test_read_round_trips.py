@@ -144,11 +144,7 @@ def test_a_forbidden_workspace_is_decided_in_the_same_request(admin, driver):
 ROWS = 40_000
 CONNECTORS = 4  # X holds every fourth row: 10,000 of them, one a minute from T0.
 RECORDS = 997
-RECORD_TABLE = {
-    "account_workspace_connectors": "accounts",
-    "company_workspace_connectors": "companies",
-    "people_workspace_connectors": "peoples",
-}
+RECORD_TABLE = {table: parent.table.name for table, parent in f.LEDGER_PARENT.items()}
 
 
 def plan_nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:

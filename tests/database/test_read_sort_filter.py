@@ -13,8 +13,7 @@ from tests.support import read_factories as rf
 from tests.support import writes as w
 from tests.support.api import Reply, call, event
 from tests.support.read_factories import ALL, PROVENANCE, RECORD, at, ids, read
-from wellapi.resources import RESOURCES, Resource
-from wellapi.resources.feed import CHANGES
+from wellapi.resources import CHANGES, RESOURCES, Resource
 from wellapi.resources.providers import PROVIDER_CATALOG
 
 pytestmark = pytest.mark.usefixtures("api_database")

@@ -14,6 +14,8 @@ from uuid import UUID, uuid4
 
 import pg8000.native
 
+from wellapi.resources.description import Parent
+from wellapi.resources.ledgers import LEDGER_RESOURCES, record_relationship
 from welldev import api_keys
 from welldev.claims import claims
 
@@ -155,11 +157,27 @@ def join_workspace(
     )
 
 
-PROVENANCE_RECORD = {
-    "account_workspace_connectors": "account",
-    "company_workspace_connectors": "company",
-    "people_workspace_connectors": "people",
-}
+# ledger table -> the parent its rows bring in (a relationship of the same name)
+LEDGER_PARENT = {r.table.name: record_relationship(r).parent for r in LEDGER_RESOURCES}
+PROVENANCE_RECORD = {table: parent.type for table, parent in LEDGER_PARENT.items()}
+# record type -> its table
+RECORD_TABLE = {parent.type: parent.table.name for parent in LEDGER_PARENT.values()}
+
+
+def record_rows(parent: Parent) -> str:
+    """An INSERT of ``:n`` rows of a workspace's records (``:w``), returning their pks: each
+    string attribute says which (``Account 3``), each required enum its first value."""
+    label = parent.type.replace("_", " ").capitalize()
+    values = {
+        a.column: f"'{label} ' || g" if a.kind == "string" else f"'{a.enum[0]}'"
+        for a in parent.attributes
+        if a.kind == "string" or (a.kind == "enum" and not a.nullable)
+    }
+    return (
+        f"INSERT INTO core_api.{parent.table.name} (workspace_pk, {', '.join(values)}) "
+        f"SELECT :w, {', '.join(values.values())} FROM generate_series(1, :n) g "
+        f"RETURNING pk, {parent.id_column}"
+    )
 
 
 def provenance(
@@ -190,11 +208,9 @@ def provenance(
 
 
 def record_of(t: Tenant, table: str) -> tuple[int, UUID]:
-    if table == "account_workspace_connectors":
-        return t.account()
-    if table == "company_workspace_connectors":
-        return t.company()
-    return t.people()
+    """A new record of the kind the ledger ``table`` brings in, in ``t``'s workspace."""
+    pk, pid = _one(t.conn, record_rows(LEDGER_PARENT[table]), w=t.workspace_pk, n=1)
+    return pk, pid
 
 
 def group(

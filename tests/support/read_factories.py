@@ -27,21 +27,14 @@ import pytest
 from tests.support import factories as f
 from tests.support.api import Reply, get
 from tests.support.links import WALKER
+from wellapi.resources import RESOURCES
 from wellapi.store import connections as db
 from wellapi.store.sql import BoundStatement
 
 SECRET = "sk_live_never_returned"
-PROVENANCE = (
-    "account_workspace_connectors",
-    "company_workspace_connectors",
-    "people_workspace_connectors",
-)
-ALL = (*PROVENANCE, "workspace_group_workspaces", "workspace_providers")
-RECORD = {
-    "account_workspace_connectors": "account",
-    "company_workspace_connectors": "company",
-    "people_workspace_connectors": "people",
-}
+PROVENANCE = tuple(f.LEDGER_PARENT)
+ALL = tuple(RESOURCES)
+RECORD = f.PROVENANCE_RECORD
 # Integer values a document may legitimately carry, by member name.
 # Every relationship of every resource, and what include shows of the record it points at.
 RELATIONSHIPS = {
@@ -205,14 +198,7 @@ def make_row(
     return workspace_provider(conn, t, created_at=created_at, deleted=deleted)
 
 
-RECORD_INSERT = {
-    "account_workspace_connectors": "INSERT INTO core_api.accounts (workspace_pk, account_name) "
-    "SELECT :w, 'Account ' || g FROM generate_series(1, :n) g RETURNING pk",
-    "company_workspace_connectors": "INSERT INTO core_api.companies (workspace_pk, name) "
-    "SELECT :w, 'Company ' || g FROM generate_series(1, :n) g RETURNING pk",
-    "people_workspace_connectors": "INSERT INTO core_api.peoples (workspace_pk, full_name) "
-    "SELECT :w, 'Person ' || g FROM generate_series(1, :n) g RETURNING pk",
-}
+RECORD_INSERT = {table: f.record_rows(parent) for table, parent in f.LEDGER_PARENT.items()}
 
 
 def bulk_records(conn: pg8000.native.Connection, t: f.Tenant, table: str, count: int) -> list[int]:

@@ -31,13 +31,9 @@ from tests.support import read_factories as rf
 from wellapi.resources import RESOURCES
 
 Ref = tuple[int, UUID]  # (internal pk, public id)
-LEDGERS = {
-    "account_workspace_connectors": "account",
-    "company_workspace_connectors": "company",
-    "people_workspace_connectors": "people",
-}
-RECORD_TABLE = {"account": "accounts", "company": "companies", "people": "peoples"}
-RECORD_ID = {"account": "account_id", "company": "company_id", "people": "person_id"}
+LEDGERS = f.PROVENANCE_RECORD
+RECORD_TABLE = f.RECORD_TABLE
+RECORD_ID = {parent.type: parent.id_column for parent in f.LEDGER_PARENT.values()}
 RESOURCE_KEYS = tuple(RESOURCES)
 
 

@@ -8,8 +8,7 @@ import pytest
 from wellapi.errors import InvalidQueryParameter
 from wellapi.jsonapi.cursor import ChangePlace, decode_change_place
 from wellapi.jsonapi.query import parse_read_query
-from wellapi.resources import CHANGES
-from wellapi.resources.feed import CHANGE_PAIRS
+from wellapi.resources import CHANGE_PAIRS, CHANGES
 from wellapi.store.feed import page_statement
 
 pytestmark = pytest.mark.unit

@@ -6,17 +6,16 @@ the composed plans."""
 from __future__ import annotations
 
 import sys
-from typing import get_args
 
 from tests.support.shapes import write_shapes
 from wellapi.errors import ApiError, ErrorList
 from wellapi.resources import RESOURCES, VIEWS, Resource
 from wellapi.resources import tables as schema
 from wellapi.resources.all_conditions import CONDITIONS
+from wellapi.resources.ledgers import RECORD_TYPES
 from wellapi.resources.rules import KEEPS_PREFIX, READ_ONLY_PREFIX, CheckName
 from wellapi.sqltext.statements import write_plan
 from wellapi.sync.ledgers import LEDGERS
-from wellapi.sync.messages import RecordType
 
 
 def _family_check_names(resource: Resource) -> set[str]:
@@ -55,7 +54,7 @@ def test_every_check_of_a_write_is_named_by_its_module_and_answered_by_its_rules
 def test_the_sync_writers_ledgers_are_the_ledger_resources():
     ledgers = [r for r in RESOURCES.values() if r.scope == "provenance"]
 
-    assert list(LEDGERS) == list(get_args(RecordType))
+    assert list(LEDGERS) == list(RECORD_TYPES)
     assert [table for table, _, _ in LEDGERS.values()] == [r.table.name for r in ledgers]
     for record_type, (table, records, id_column) in LEDGERS.items():
         # What the writer and the sweeper name in their SQL exists in the schema.

@@ -57,7 +57,7 @@ CASES: dict[str, str] = {
 
 def _records(conn: pg8000.native.Connection, workspace_pk: int, count: int) -> None:
     """``count`` change records of the workspace, set-based, a transaction per million."""
-    from wellapi.resources.feed import CHANGE_PAIRS
+    from wellapi.resources import CHANGE_PAIRS
 
     pairs = ", ".join(f"({i}, '{t}', '{c}')" for i, (t, c) in enumerate(CHANGE_PAIRS))
     for start in range(0, count, RECORDS_PER_XID):
@@ -149,7 +149,7 @@ def _explain(conn: pg8000.native.Connection, statement: BoundStatement) -> dict[
 def _explain_all(
     conn: pg8000.native.Connection, workspace_pk: int, deep: tuple[int, int], run: str
 ) -> dict[str, Any]:
-    from wellapi.resources.feed import CHANGE_PAIRS
+    from wellapi.resources import CHANGE_PAIRS
     from wellapi.store.feed import expired_statement, page_statement
     from wellapi.sync.retention import prune_statement
 

@@ -106,16 +106,6 @@ class ActorKind(enum.StrEnum):
 # The ids one change record carries at most: a bulk change writes one record per this many
 # rows, so an event stays well under EventBridge's 256 KB and a feed page stays bounded.
 CHANGE_IDS = 1000
-# The resource types a change record is about: the five resources, and the workspace connector
-# of a revocation's own record.
-CHANGE_RESOURCE_TYPES = (
-    "account_workspace_connector",
-    "company_workspace_connector",
-    "people_workspace_connector",
-    "workspace_group_workspace",
-    "workspace_provider",
-    "workspace_connector",
-)
 # How long a change record is kept once the drainer has sent it: the changes feed's promise
 # that a consumer that was away for up to this long catches up by following links.next
 # (docs/changes.md). An unsent record is never pruned.

@@ -28,7 +28,7 @@ from wellapi.operations import (
     Operation,
     page_link,
 )
-from wellapi.resources.feed import CHANGE_PAIRS
+from wellapi.resources import CHANGE_PAIRS
 from wellapi.store import connections
 from wellapi.store.feed import expired_statement, page_statement
 from wellapi.store.sql import Script, ScriptPart

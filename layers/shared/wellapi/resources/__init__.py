@@ -29,7 +29,7 @@ from wellapi.resources.description import (
     Walk,
 )
 from wellapi.resources.enrolments import WORKSPACE_GROUP_WORKSPACES
-from wellapi.resources.feed import CHANGES
+from wellapi.resources.feed import change_pairs, changes_feed
 from wellapi.resources.ledgers import LEDGER_RESOURCES
 from wellapi.resources.parents import (
     ACCOUNT,
@@ -48,8 +48,14 @@ RESOURCES: dict[str, Resource] = {
 
 VIEWS: dict[str, Resource] = {PROVIDER_CATALOG.key: PROVIDER_CATALOG}
 
+# The resource types a change record is about: every resource's, and the workspace connector of
+# a revocation's own record; and the changes each type's records can say.
+CHANGE_RESOURCE_TYPES = (*(r.type for r in RESOURCES.values()), WORKSPACE_CONNECTOR.type)
+CHANGE_PAIRS = change_pairs(RESOURCES.values())
+CHANGES = changes_feed(CHANGE_RESOURCE_TYPES)
+
 # Collections read by an operation of their own, never by the generic List or a write: the
-# changes feed. Their functions are ``functions/<key>/``.
+# changes feed.
 FEEDS: dict[str, Resource] = {CHANGES.key: CHANGES}
 
 
@@ -75,6 +81,8 @@ PARENTS: dict[str, Parent] = {
 
 __all__ = [
     "CHANGES",
+    "CHANGE_PAIRS",
+    "CHANGE_RESOURCE_TYPES",
     "FEEDS",
     "PARENTS",
     "PROVIDER_CATALOG",

@@ -11,7 +11,9 @@ for a sync record. The SQL that reads it is ``wellapi.store.feed``.
 
 from __future__ import annotations
 
-from wellapi.domain import CHANGE_RESOURCE_TYPES, ActorKind, ChangeKind
+from collections.abc import Iterable
+
+from wellapi.domain import ActorKind, ChangeKind
 from wellapi.resources.description import (
     Attribute,
     Relationship,
@@ -19,61 +21,55 @@ from wellapi.resources.description import (
     TableRef,
     enum_values,
 )
-from wellapi.resources.parents import WORKSPACE
+from wellapi.resources.parents import WORKSPACE, WORKSPACE_CONNECTOR
 from wellapi.resources.rules import Rules
 
 # The longest sync run id a filter takes: the sync message contract's (wellapi.sync.messages).
 SYNC_RUN_ID_MAX = 200
 
-# The changes each resource type's records can say (revision 0025's recorders, the revocation's):
-# the feed scans one index range per pair a filter keeps. ``changed`` of a ledger row or an
-# enrolment is a change of its parents no API operation makes (an operator's, by hand).
-CHANGE_PAIRS: tuple[tuple[str, str], ...] = (
-    *(
-        (f"{kind}_workspace_connector", change)
-        for kind in ("account", "company", "people")
-        for change in (
-            ChangeKind.LINKED,
-            ChangeKind.UNLINKED,
-            ChangeKind.REMOVED,
-            ChangeKind.CHANGED,
-        )
-    ),
-    ("workspace_group_workspace", ChangeKind.ENROLLED),
-    ("workspace_group_workspace", ChangeKind.UNENROLLED),
-    ("workspace_group_workspace", ChangeKind.CHANGED),
-    ("workspace_provider", ChangeKind.SELECTED),
-    ("workspace_provider", ChangeKind.CHANGED),
-    ("workspace_provider", ChangeKind.REMOVED),
-    ("workspace_connector", ChangeKind.REVOKED),
-)
+# The revocation's own record (wellapi.sync.revocation), about the workspace connector revoked.
+REVOCATION = (WORKSPACE_CONNECTOR.type, str(ChangeKind.REVOKED))
 
-CHANGES = Resource(
-    key="changes",
-    type="change",
-    path="changes",
-    table=TableRef("change_records", "pk"),
-    attributes=(
-        # The order of its rows' changes: of two records of one row, the later change's is larger.
-        Attribute("sequence", "pk", "integer", nullable=False),
-        Attribute(
-            "resource_type", "resource_type", "enum", enum=CHANGE_RESOURCE_TYPES, nullable=False
+
+def change_pairs(resources: Iterable[Resource]) -> tuple[tuple[str, str], ...]:
+    """The changes each resource type's records can say (the recorders of revision 0025 and
+    their successors, the revocation's): the feed scans one index range per pair a filter
+    keeps. ``changed`` of a ledger row or an enrolment is a change of its parents no API
+    operation makes (an operator's, by hand)."""
+    pairs = ((r.type, str(change)) for r in resources for change in r.rules.changes())
+    return (*pairs, REVOCATION)
+
+
+def changes_feed(resource_types: tuple[str, ...]) -> Resource:
+    """The feed's resource, whose records are about ``resource_types``."""
+    return Resource(
+        key="changes",
+        type="change",
+        path="changes",
+        table=TableRef("change_records", "pk"),
+        attributes=(
+            # The order of its rows' changes: of two records of a row, the later change's is larger.
+            Attribute("sequence", "pk", "integer", nullable=False),
+            Attribute(
+                "resource_type", "resource_type", "enum", enum=resource_types, nullable=False
+            ),
+            Attribute("change", "change", "enum", enum=enum_values(ChangeKind), nullable=False),
+            Attribute("ids", "ids", "uuids", nullable=False),
+            Attribute("record_ids", "record_ids", "uuids"),
+            Attribute("detail", "detail", "object", nullable=False),
+            Attribute("occurred_at", "occurred_at", "datetime", nullable=False),
+            Attribute("recorded_at", "recorded_at", "datetime", nullable=False),
+            Attribute("lag_seconds", "lag_seconds", "number", nullable=False),
+            Attribute(
+                "actor_kind", "actor_kind", "enum", enum=enum_values(ActorKind), nullable=False
+            ),
+            Attribute("sync_run_id", "sync_run_id", "string"),
+            Attribute("message_key", "message_key", "string"),
         ),
-        Attribute("change", "change", "enum", enum=enum_values(ChangeKind), nullable=False),
-        Attribute("ids", "ids", "uuids", nullable=False),
-        Attribute("record_ids", "record_ids", "uuids"),
-        Attribute("detail", "detail", "object", nullable=False),
-        Attribute("occurred_at", "occurred_at", "datetime", nullable=False),
-        Attribute("recorded_at", "recorded_at", "datetime", nullable=False),
-        Attribute("lag_seconds", "lag_seconds", "number", nullable=False),
-        Attribute("actor_kind", "actor_kind", "enum", enum=enum_values(ActorKind), nullable=False),
-        Attribute("sync_run_id", "sync_run_id", "string"),
-        Attribute("message_key", "message_key", "string"),
-    ),
-    relationships=(Relationship("workspace", WORKSPACE, "workspace_pk", writable="never"),),
-    scope="feed",
-    scope_relationships=(),
-    # A collection no operation writes: the default rules are never asked.
-    rules=Rules(),
-    filters=("resource_type", "change", "sync_run_id"),
-)
+        relationships=(Relationship("workspace", WORKSPACE, "workspace_pk", writable="never"),),
+        scope="feed",
+        scope_relationships=(),
+        # A collection no operation writes: the default rules are never asked.
+        rules=Rules(),
+        filters=("resource_type", "change", "sync_run_id"),
+    )

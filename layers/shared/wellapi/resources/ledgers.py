@@ -47,6 +47,8 @@ class LedgerRules(Rules):
     change_kinds = MappingProxyType(
         {"create": ChangeKind.LINKED, "update": ChangeKind.CHANGED, "delete": ChangeKind.UNLINKED}
     )
+    # A revoked connector's rows, taken out by the sweeper (revision 0015).
+    other_changes = (ChangeKind.REMOVED,)
 
     def check_error(self, resource: Resource, kind: WriteKind, name: str) -> ApiError | ErrorList:
         record, connector = resource.scope_relationships
@@ -107,3 +109,7 @@ LEDGER_RESOURCES = (
 def record_relationship(ledger: Resource) -> Relationship:
     """The relationship to the record a ledger's rows bring in or carry out."""
     return ledger.relationship(ledger.scope_relationships[0])
+
+
+# The kinds of record the ledgers bring in, as a sync message's record_type names them.
+RECORD_TYPES = tuple(record_relationship(r).name for r in LEDGER_RESOURCES)

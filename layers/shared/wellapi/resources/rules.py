@@ -50,6 +50,12 @@ class Rules:
     change_kinds: Mapping[str, ChangeKind] = MappingProxyType(
         {"create": ChangeKind.CHANGED, "update": ChangeKind.CHANGED, "delete": ChangeKind.REMOVED}
     )
+    # What else its change records can say, written by no API operation (a revocation's sweep).
+    other_changes: tuple[ChangeKind, ...] = ()
+
+    def changes(self) -> tuple[ChangeKind, ...]:
+        """Every change its records can say, once each: the feed scans one range per change."""
+        return tuple(dict.fromkeys((*self.change_kinds.values(), *self.other_changes)))
 
     def normalise(self, document: ResourceDocument, mode: str) -> ResourceDocument:
         return document

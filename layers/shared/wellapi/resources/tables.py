@@ -47,7 +47,6 @@ from sqlalchemy.types import UserDefinedType
 
 from wellapi.domain import (
     CHANGE_IDS,
-    CHANGE_RESOURCE_TYPES,
     SCHEMA,
     AccountType,
     ActorKind,
@@ -60,6 +59,8 @@ from wellapi.domain import (
     ProviderCategory,
     WorkspaceConnectorStatus,
 )
+from wellapi.resources import CHANGE_RESOURCE_TYPES
+from wellapi.resources.ledgers import RECORD_TYPES
 
 # PostgreSQL's own default names, so the migrations and these tables name constraints alike.
 NAMING = {
@@ -131,6 +132,10 @@ def _table(
 def _live_unique(name: str, *columns: str) -> Index:
     """At most one live (not soft-deleted) row per ``columns``."""
     return Index(name, *columns, unique=True, postgresql_where=text("deleted_at IS NULL"))
+
+
+def _one_of(column: str, values: Any) -> str:
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
 
 
 workspaces = _table(
@@ -377,7 +382,7 @@ sync_receipts = Table(
     Index("idx_sync_receipts_received_at", "received_at"),
 )
 
-_RECORD_TYPES = "record_type IN ('account', 'company', 'people')"
+_RECORD_TYPES = _one_of("record_type", RECORD_TYPES)
 
 # The latest unlink of each (connector, record, direction): a link that occurred before it is
 # written soft-deleted, whatever order the two arrive in (revision 0015).
@@ -447,10 +452,6 @@ class Xid8(UserDefinedType[int]):
 
 # So that reading the schema back (the migrations' drift check) knows the type.
 ischema_names.setdefault("xid8", Xid8)
-
-
-def _one_of(column: str, values: Any) -> str:
-    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
 
 
 # The transactional outbox (revision 0019, docs/changes.md): one record per change, or per

@@ -17,6 +17,7 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -27,13 +28,23 @@ from pydantic import (
 )
 
 from wellapi.domain import Direction
+from wellapi.resources.ledgers import RECORD_TYPES
 from wellapi.resources.utc import to_utc
 
 # A message may name this many records; a batch of ten stays well inside one statement.
 MAX_RECORD_IDS = 5000
 # Keys and sync run ids are stored as text and logged: bounded, printable.
 MAX_TEXT_LENGTH = 200
-RecordType = Literal["account", "company", "people"]
+
+
+def _ledger_record(value: str) -> str:
+    if value not in RECORD_TYPES:
+        raise ValueError(f"Input should be one of {', '.join(map(repr, RECORD_TYPES))}")
+    return value
+
+
+# The kind of record a ledger of the registry brings in.
+RecordType = Annotated[str, AfterValidator(_ledger_record)]
 Text = Annotated[
     str,
     StringConstraints(min_length=1, max_length=MAX_TEXT_LENGTH, pattern=r"^[^\x00-\x1f\x7f]+$"),
