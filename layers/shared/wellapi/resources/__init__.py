@@ -4,7 +4,7 @@ and (in a ``*_sql`` sibling the request path never imports) its rules as SQL con
     description   what a resource is (Resource, Attribute, Parent, Relationship, Walk, ...)
     rules         what a rule is (Rules, CheckName, the member checks' prefixes)
     conditions    what a rule is as SQL (Check, WriteContext, Conditions), build side only
-    parents       the tables the junctions point at
+    parents       the tables the junctions point at (PARENTS: those a relationship names)
     ledgers       the three provenance ledgers                 + ledgers_sql
     enrolments    the workspace group enrolments               + enrolments_sql
     providers     the workspace providers and the catalog      + providers_sql
@@ -31,16 +31,8 @@ from wellapi.resources.description import (
 from wellapi.resources.enrolments import WORKSPACE_GROUP_WORKSPACES
 from wellapi.resources.feed import change_pairs, changes_feed
 from wellapi.resources.ledgers import LEDGER_RESOURCES
-from wellapi.resources.parents import (
-    ACCOUNT,
-    COMPANY,
-    PEOPLE,
-    PROVIDER,
-    WORKSPACE,
-    WORKSPACE_CONNECTOR,
-    WORKSPACE_GROUP,
-)
-from wellapi.resources.providers import PROVIDER_CATALOG, WORKSPACE_PROVIDER, WORKSPACE_PROVIDERS
+from wellapi.resources.parents import WORKSPACE_CONNECTOR
+from wellapi.resources.providers import PROVIDER_CATALOG, WORKSPACE_PROVIDERS
 
 RESOURCES: dict[str, Resource] = {
     r.key: r for r in (*LEDGER_RESOURCES, WORKSPACE_GROUP_WORKSPACES, WORKSPACE_PROVIDERS)
@@ -65,18 +57,11 @@ def resource_named(key: str) -> Resource:
     return VIEWS[key] if key in VIEWS else FEEDS[key]
 
 
+# Every table a relationship points at, each served as a resource of its own type when included.
 PARENTS: dict[str, Parent] = {
-    p.type: p
-    for p in (
-        ACCOUNT,
-        COMPANY,
-        PEOPLE,
-        WORKSPACE_CONNECTOR,
-        WORKSPACE,
-        WORKSPACE_GROUP,
-        PROVIDER,
-        WORKSPACE_PROVIDER,
-    )
+    rel.parent.type: rel.parent
+    for r in (*RESOURCES.values(), *VIEWS.values(), *FEEDS.values())
+    for rel in r.relationships
 }
 
 __all__ = [
