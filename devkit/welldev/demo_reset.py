@@ -46,15 +46,12 @@ import pg8000.native
 from wellapi.domain import SCHEMA
 from wellapi.errors import sqlstate_of
 from wellapi.resources import tables as schema
+from wellapi.resources.ledgers import LEDGER_RESOURCES
 from welldev import seed
 from welldev.seed import Demo, DemoKeys, NoKeys, SeedRow
 
 # The resources' tables, children of the demo's workspaces (ledgers through their connector).
-LEDGERS = (
-    schema.account_workspace_connectors,
-    schema.company_workspace_connectors,
-    schema.people_workspace_connectors,
-)
+LEDGERS = tuple(schema.table(ledger.table.name) for ledger in LEDGER_RESOURCES)
 # The sync pipeline's state, one row per workspace connector (and more).
 SYNC_STATE = (
     schema.sync_receipts,

@@ -52,7 +52,6 @@ from welldev.openapi_text import (
     IDEMPOTENCY_KEY_PARAMETER,
     REPLAYED_HEADER,
     STATUS_HEADERS,
-    TAG_TEXT,
     describe,
 )
 
@@ -752,7 +751,10 @@ def _error_example(code: str) -> dict[str, Any]:
 def _tags() -> list[dict[str, str]]:
     """Swagger UI's groups in the order of ``ROUTES``, each named as its collection's path."""
     keys = dict.fromkeys(key for key, _ in ROUTES)
-    return [{"name": resource_named(key).path, "description": TAG_TEXT[key]} for key in keys]
+    return [
+        {"name": resource_named(key).path, "description": resource_named(key).summary}
+        for key in keys
+    ]
 
 
 def build_document() -> dict[str, Any]:

@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from wellapi.resources import Resource
-from welldev.seed import seed_id
+from wellapi.resources.ledgers import record_relationship
+from welldev.seed import generated_links, seed_id
 
 # The demo rows the examples name, by (resource key, purpose): the seed's (table, key).
 _RECORDS = {
@@ -29,11 +30,9 @@ _ROWS = {
 }
 _CONNECTOR = ("workspace_connectors", "acme/plaid_eu")
 # The relationship the related-resource and relationship examples follow from that row: one
-# whose record Acme's member key may see (Ada owns the demo group), so `data` is a record.
+# whose record Acme's member key may see (Ada owns the demo group), so `data` is a record; of
+# a ledger, its record.
 _RELATIONSHIPS = {
-    "account_workspace_connectors": "account",
-    "company_workspace_connectors": "company",
-    "people_workspace_connectors": "people",
     "workspace_group_workspaces": "workspace_group",
     "workspace_providers": "provider",
 }
@@ -59,8 +58,20 @@ def group() -> str:
 
 
 def row_id(resource: Resource) -> str:
-    """A live row of ``resource`` on the demo (Acme's, or Globex's enrolment in the group)."""
-    return _seed_id(resource.table.name, _ROWS[resource.key])
+    """A live row of ``resource`` on the demo (Acme's, or Globex's enrolment in the group); of
+    a ledger the seed generated, its first."""
+    if resource.key in _ROWS:
+        return _seed_id(resource.table.name, _ROWS[resource.key])
+    key, connector, direction, hours, _ = generated_links(record_relationship(resource).parent)[0]
+    return _seed_id(resource.table.name, f"{key}/{connector}/{direction}/{hours}")
+
+
+def _record(resource: Resource) -> str:
+    """A record of Acme the ledger ``resource`` may link (a generated one, if nobody named it)."""
+    parent = record_relationship(resource).parent
+    if parent.type in _RECORDS:
+        return _seed_id(*_RECORDS[parent.type])
+    return _seed_id(parent.table.name, generated_links(parent)[0][0])
 
 
 def _linkage(type_name: str, id_: str) -> dict[str, Any]:
@@ -76,7 +87,7 @@ def path_parameters(resource: Resource, operation: str) -> dict[str, str]:
     else:
         values = {"id": row_id(resource)}
     if operation in ("related", "relationship"):
-        values["relationship"] = _RELATIONSHIPS[resource.key]
+        values["relationship"] = _RELATIONSHIPS.get(resource.key) or resource.scope_relationships[0]
     return values
 
 
@@ -115,7 +126,7 @@ def _create_example(resource: Resource) -> tuple[str, dict[str, Any]]:
                 "type": resource.type,
                 "attributes": {"direction": "output"},
                 "relationships": {
-                    record: _linkage(record, _seed_id(*_RECORDS[record])),
+                    record: _linkage(record, _record(resource)),
                     "workspace_connector": _linkage("workspace_connector", _seed_id(*_CONNECTOR)),
                 },
             }

@@ -584,22 +584,6 @@ a missing `/v1` is a `308 Permanent Redirect` to the route (ids, query string, m
 kept). A method the path does not serve is 405 `METHOD_NOT_ALLOWED` with `Allow` (`OPTIONS`: \
 204, without a key); any other path 404 `ROUTE_NOT_FOUND`; without a valid key, 401 first."""
 
-# The operations' groups in Swagger UI, one per collection, named as its path is.
-TAG_TEXT: dict[str, str] = {
-    "account_workspace_connectors": "Which workspace connector brought a bank account into the "
-    "workspace, or carried it out: a row per sync run (a ledger).",
-    "company_workspace_connectors": "Which workspace connector brought a company into the "
-    "workspace, or carried it out: a row per sync run (a ledger).",
-    "people_workspace_connectors": "Which workspace connector brought a person into the "
-    "workspace, or carried it out: a row per sync run (a ledger).",
-    "workspace_group_workspaces": "The workspaces enrolled in a workspace group.",
-    "workspace_providers": "Each workspace's selected and matched providers, and the provider "
-    "catalog as a workspace sees it.",
-    "changes": "The workspace's change records in commit order: what a consumer that missed "
-    "events reads.",
-}
-
-
 # Every create, select and enrol route takes it (docs/api.md, "Retry-safe creates").
 IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
     "name": "Idempotency-Key",

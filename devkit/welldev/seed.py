@@ -45,6 +45,8 @@ from sqlalchemy import Table
 from wellapi.domain import SCHEMA
 from wellapi.http import keys
 from wellapi.resources import tables as schema
+from wellapi.resources.description import Parent
+from wellapi.resources.ledgers import LEDGER_RESOURCES, record_relationship
 from welldev import api_keys, demo_file
 
 # Fixed for good: every seeded id derives from it, and events or docs may quote those ids.
@@ -160,6 +162,15 @@ PEOPLE_LINKS = (
     ("globex/alan", "globex/chift", "input", 25, False),
     ("globex/katherine", "globex/chift", "output", 5, False),
 )
+# record type -> its ledger rows; a ledger not named here gets GENERATED_LINKS of its own records.
+LINKS = {"account": ACCOUNT_LINKS, "company": COMPANY_LINKS, "people": PEOPLE_LINKS}
+# A ledger's demo rows when nobody wrote them: a record of each name per workspace,
+# ``<workspace>/<type>-<n>`` (``generated_record``), each string attribute saying which.
+GENERATED_LINKS = (
+    ("acme/1", "acme/plaid_eu", "input", 30, False),
+    ("acme/2", "acme/apideck", "output", 10, False),
+    ("globex/1", "globex/chift", "input", 20, False),
+)
 GROUP = ("consolidation", "Acme & Globex consolidation", "ada")
 GROUP_WORKSPACES = ("acme", "globex")
 GROUP_MEMBERS = (("ada", "owner"), ("grace", "member"))
@@ -252,18 +263,19 @@ def demo_rows(now: datetime) -> Iterator[SeedRow]:
             f"{workspace}/{key}",
             {"workspace_pk": SeedRef(schema.workspaces, workspace), "name": name, "domain": domain},
         )
-    ledgers: tuple[tuple[Table, Table, str, tuple[Any, ...]], ...] = (
-        (schema.account_workspace_connectors, schema.accounts, "account_pk", ACCOUNT_LINKS),
-        (schema.company_workspace_connectors, schema.companies, "company_pk", COMPANY_LINKS),
-        (schema.people_workspace_connectors, schema.peoples, "people_pk", PEOPLE_LINKS),
-    )
-    for ledger, record_table, record_column, links in ledgers:
-        for record, connector, direction, hours, deleted in links:
+    for resource in LEDGER_RESOURCES:
+        ledger, record = schema.table(resource.table.name), record_relationship(resource)
+        record_table = schema.table(record.parent.table.name)
+        links = LINKS.get(record.name)
+        if links is None:
+            links = generated_links(record.parent)
+            yield from _generated_records(record.parent, record_table, links)
+        for key, connector, direction, hours, deleted in links:
             yield SeedRow(
                 ledger,
-                f"{record}/{connector}/{direction}/{hours}",
+                f"{key}/{connector}/{direction}/{hours}",
                 {
-                    record_column: SeedRef(record_table, record),
+                    record.column: SeedRef(record_table, key),
                     "workspace_connector_pk": SeedRef(schema.workspace_connectors, connector),
                     "direction": direction,
                     "created_at": ago(hours),
@@ -319,6 +331,32 @@ def demo_rows(now: datetime) -> Iterator[SeedRow]:
                 "deleted_at": ago(2) if removed else None,
             },
         )
+
+
+def generated_record(parent: Parent, key: str) -> str:
+    """The seed's key of a generated record: ``acme/1`` of documents is ``acme/document-1``."""
+    workspace, n = key.split("/")
+    return f"{workspace}/{parent.type}-{n}"
+
+
+def generated_links(parent: Parent) -> tuple[tuple[str, str, str, int, bool], ...]:
+    return tuple(
+        (generated_record(parent, key), connector, direction, hours, deleted)
+        for key, connector, direction, hours, deleted in GENERATED_LINKS
+    )
+
+
+def _generated_records(parent: Parent, table: Table, links: Any) -> Iterator[SeedRow]:
+    label = parent.type.replace("_", " ").capitalize()
+    for key in dict.fromkeys(link[0] for link in links):
+        workspace, name = key.split("/")
+        values: dict[str, Any] = {"workspace_pk": SeedRef(schema.workspaces, workspace)}
+        for a in parent.attributes:
+            if a.kind == "string":
+                values[a.column] = f"{label} {name.rpartition('-')[2]} of {workspace}"
+            elif a.kind == "enum" and not a.nullable:
+                values[a.column] = a.enum[0]
+        yield SeedRow(table, key, values)
 
 
 def _person_key(person: str) -> str:

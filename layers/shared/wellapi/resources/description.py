@@ -116,6 +116,8 @@ class Resource:
     filters: tuple[str, ...] = ()
     # Set on the ledgers: how a List reads its rows one parent at a time (``Walk``).
     walks: tuple[Walk, ...] = ()
+    # What its collection holds, in a sentence: the OpenAPI document's description of its tag.
+    summary: str = ""
 
     @property
     def id_column(self) -> str:

@@ -74,4 +74,5 @@ WORKSPACE_GROUP_WORKSPACES = Resource(
     scope="group_enrolment",
     scope_relationships=("workspace", "workspace_group"),
     rules=EnrolmentRules(),
+    summary="The workspaces enrolled in a workspace group.",
 )

@@ -71,5 +71,7 @@ def changes_feed(resource_types: tuple[str, ...]) -> Resource:
         scope_relationships=(),
         # A collection no operation writes: the default rules are never asked.
         rules=Rules(),
+        summary="The workspace's change records in commit order: what a consumer that missed "
+        "events reads.",
         filters=("resource_type", "change", "sync_run_id"),
     )

@@ -77,7 +77,8 @@ DIRECTION = Attribute(
 _RULES = LedgerRules()
 
 
-def _ledger(record: str, parent: Parent) -> Resource:
+def _ledger(record: str, parent: Parent, noun: str) -> Resource:
+    """The ledger of the records of ``parent`` (``noun``: one of them, with its article)."""
     table = TableRef(f"{record}_workspace_connectors", f"{record}_workspace_connector_id")
     key = table.name
     return Resource(
@@ -96,13 +97,15 @@ def _ledger(record: str, parent: Parent) -> Resource:
         rules=_RULES,
         filters=("direction",),
         walks=(Walk(record), Walk("workspace_connector", "direction")),
+        summary=f"Which workspace connector brought {noun} into the workspace, or carried it "
+        "out: a row per sync run (a ledger).",
     )
 
 
 LEDGER_RESOURCES = (
-    _ledger("account", ACCOUNT),
-    _ledger("company", COMPANY),
-    _ledger("people", PEOPLE),
+    _ledger("account", ACCOUNT, "a bank account"),
+    _ledger("company", COMPANY, "a company"),
+    _ledger("people", PEOPLE, "a person"),
 )
 
 

@@ -93,6 +93,8 @@ WORKSPACE_PROVIDERS = Resource(
     scope="workspace",
     scope_relationships=("workspace",),
     rules=ProviderRules(),
+    summary="Each workspace's selected and matched providers, and the provider catalog as a "
+    "workspace sees it.",
     filters=("is_selected", "is_matched"),
 )
 
