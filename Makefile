@@ -36,7 +36,7 @@ INSTALL_PYTHON := install it (pyenv install 3.13, your package manager's python3
 	python.org) and run make again, or name one: make PYTHON=/path/to/python3.13 ...
 
 .PHONY: install run demo-reset test test-fast test-unit test-database test-system lint format typecheck template build pytest invoke enqueue events bench clean \
-	openapi lock
+	openapi lock generate
 
 # What serving needs (`make run`): the runtime lock, the local lock (embedded PostgreSQL, the
 # template reader, Swagger UI) and the two packages, wellapi and the toolkit welldev, editable.
@@ -210,6 +210,13 @@ load: install
 
 openapi: install
 	$(BIN)/python -m welldev.openapi openapi.json
+
+# What the registry derives, after a resource is added or changed (docs/adding-a-resource.md):
+# template.yaml and its stacks, openapi.json, and the API events of routes that have none.
+generate: install
+	$(BIN)/python -m welldev.template_writer
+	$(BIN)/python -m welldev.openapi openapi.json
+	$(BIN)/python -m welldev.api_events
 
 # template.yaml is written from its sources in template/ and the API's routes, never by hand
 # (devkit/welldev/template_writer.py says how the sources fit together; a test fails when the

@@ -57,12 +57,12 @@ def group() -> str:
     return _seed_id("workspace_groups", "consolidation")
 
 
-def row_id(resource: Resource) -> str:
+def row_id(resource: Resource, n: int = 0) -> str:
     """A live row of ``resource`` on the demo (Acme's, or Globex's enrolment in the group); of
-    a ledger the seed generated, its first."""
-    if resource.key in _ROWS:
+    a ledger the seed generated rows for, its ``n``-th."""
+    if resource.key in _ROWS and n == 0:
         return _seed_id(resource.table.name, _ROWS[resource.key])
-    key, connector, direction, hours, _ = generated_links(record_relationship(resource).parent)[0]
+    key, connector, direction, hours, _ = generated_links(record_relationship(resource).parent)[n]
     return _seed_id(resource.table.name, f"{key}/{connector}/{direction}/{hours}")
 
 
