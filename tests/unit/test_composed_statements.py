@@ -44,8 +44,8 @@ READ_EXAMPLES = sorted(
 
 
 def test_the_read_examples_are_found():
-    # List, Retrieve, related and relationship of five resources, and the catalog.
-    assert len(READ_EXAMPLES) == 21
+    # List, Retrieve, related and relationship of every resource, and the catalog.
+    assert len(READ_EXAMPLES) == 4 * len(RESOURCES) + 1
 
 
 def example_shapes(event_file: Path) -> list[ReadShape]:

@@ -202,9 +202,6 @@ def test_the_events_table_names_every_file_of_events() -> None:
     assert named - files == set(), "the table names files events/ does not hold"
     assert files - named - api_events == set(), "files of events/ the table does not name"
     assert api_events <= files, "routes without their event"
-    count = re.match(r"\d+", pattern_row.removeprefix(pattern))
-    assert count is not None, pattern_row
-    assert int(count.group()) == len(api_events), pattern_row
 
 
 def test_every_make_target_a_document_names_is_in_the_makefile() -> None:

@@ -35,7 +35,7 @@ from wellapi.http.request import (
 )
 from wellapi.operations import Operation
 from wellapi.operations.registry import OPERATIONS
-from wellapi.resources import Resource, resource_named
+from wellapi.resources import RESOURCES, Resource, resource_named
 from wellapi.settings import get_settings
 from welldev import template as sam_template
 
@@ -255,7 +255,9 @@ def _pairs() -> list[Any]:
 
 
 def test_every_function_is_bound():
-    assert len(BINDINGS) == 41
+    # Seven routes of every resource, and the six of their own (catalog, select, remove, enrol,
+    # unenrol, the feed).
+    assert len(BINDINGS) == 7 * len(RESOURCES) + 6
     assert {operation for _, operation in BINDINGS} == set(OPERATIONS)
 
 

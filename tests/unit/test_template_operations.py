@@ -13,6 +13,7 @@ from tests.support.template import (
     transformed_resources,
     transformed_template,
 )
+from wellapi.resources import RESOURCES
 
 # --- Logs ------------------------------------------------------------------------------------
 
@@ -21,7 +22,9 @@ def test_every_function_logs_to_its_own_group_kept_for_the_retention_parameter()
     # Named by its stack: template.yaml's, or its resource's nested stack's.
     resources = transformed_resources()
     functions = [k for k, r in resources.items() if r["Type"] == "AWS::Lambda::Function"]
-    assert len(functions) == len(FUNCTIONS) == 47
+    # One per route (seven per resource, six of their own), the $default route's, the
+    # authorizer, the sync writer, the sweeper, the drainer and the migration.
+    assert len(functions) == len(FUNCTIONS) == 7 * len(RESOURCES) + 6 + 6
     for function_id in functions:
         config = resources[function_id]["Properties"]["LoggingConfig"]
         assert config == {"LogGroup": {"Ref": f"{function_id}LogGroup"}}, function_id
