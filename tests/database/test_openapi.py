@@ -49,7 +49,9 @@ def test_every_route_has_one_operation():
     declared = {
         (method.upper(), path) for path, methods in document["paths"].items() for method in methods
     }
-    assert len(declared) == len(openapi.ROUTES) == 41
+    # Seven routes of every resource, and the six of their own (catalog, select, remove, enrol,
+    # unenrol, the feed).
+    assert len(declared) == len(openapi.ROUTES) == 7 * len(RESOURCES) + 6
     for _resource, operation in openapi.ROUTES:
         assert OPERATIONS[operation].method in {m for m, _ in declared}
 
@@ -570,7 +572,7 @@ def test_an_update_may_carry_every_member_at_its_current_value():
 
 def test_every_post_takes_an_idempotency_key_and_marks_a_replayed_answer():
     posts = [(path, spec) for path, method, spec in _operations() if method == "post"]
-    assert len(posts) == 7  # four creates, the enrolment's, select and enrol
+    assert len(posts) == len(RESOURCES) + 2  # every resource's create, select and enrol
     for path, spec in posts:
         (header,) = [p for p in spec["parameters"] if p["in"] == "header"]
         assert header["name"] == "Idempotency-Key"
