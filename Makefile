@@ -39,7 +39,7 @@ INSTALL_PYTHON := install it (pyenv install 3.13, your package manager's python3
 	openapi lock generate
 
 # What serving needs (`make run`): the runtime lock, the local lock (embedded PostgreSQL, the
-# template reader, Swagger UI) and the two packages, wellapi and the toolkit welldev, editable.
+# YAML reader, Swagger UI) and the two packages, wellapi and the toolkit welldev, editable.
 $(LOCAL_STAMP): pyproject.toml devkit/pyproject.toml $(RUNTIME_LOCK) $(LOCAL_LOCK)
 	@python="$(find_python)"; \
 	if [ -z "$$python" ]; then \

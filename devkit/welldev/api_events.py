@@ -18,12 +18,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-from wellapi.operations.registry import OPERATIONS
+from wellapi.operations.registry import OPERATIONS, ROUTES
 from wellapi.resources import RESOURCES, resource_named
 from welldev import openapi_examples as examples
-from welldev.openapi import ROUTES
 from welldev.seed import seed_id
-from welldev.template_writer import api_functions
+from welldev.stack import api_functions
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 API_ID = "a1b2c3d4e5"

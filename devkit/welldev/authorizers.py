@@ -14,9 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from welldev.intrinsics import LOCAL_ACCOUNT_ID, pseudo_parameters
 from welldev.payload import STAGE, Event
-from welldev.template import Authorizer
+from welldev.stack import LOCAL_ACCOUNT_ID, Authorizer, local_region
 
 
 class AuthorizerFailed(Exception):
@@ -72,7 +71,7 @@ def identity_values(authorizer: Authorizer, event: Event) -> list[str] | None:
 
 def route_arn(event: Event) -> str:
     context = event["requestContext"]
-    region = pseudo_parameters()["AWS::Region"]
+    region = local_region()
     return (
         f"arn:aws:execute-api:{region}:{LOCAL_ACCOUNT_ID}:{context['apiId']}/{STAGE}/"
         f"{context['http']['method']}{event['rawPath']}"

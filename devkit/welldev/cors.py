@@ -36,7 +36,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from welldev.payload import HttpResponse
-from welldev.template import CorsConfiguration
+from welldev.stack import CorsConfiguration
 
 PREFLIGHT = "gateway (CORS preflight)"
 

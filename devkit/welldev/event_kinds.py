@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from welldev import template as sam_template
+from welldev import stack as local_stack
 
 API = "an API Gateway HTTP API request (payload 2.0)"
 AUTHORIZER = "an API Gateway Lambda authorizer request (payload 2.0)"
@@ -49,7 +49,7 @@ def _from_sqs(record: Any) -> bool:
     return isinstance(record, dict) and record.get("eventSource") == "aws:sqs"
 
 
-def kinds_for(template: sam_template.Template, function: sam_template.Function) -> tuple[str, ...]:
+def kinds_for(template: local_stack.Stack, function: local_stack.Function) -> tuple[str, ...]:
     """The kinds of event ``function`` is invoked with, as its template wires it."""
     authorizers = {
         authorizer.function_id
@@ -73,7 +73,7 @@ def kinds_for(template: sam_template.Template, function: sam_template.Function) 
     return tuple(kinds)
 
 
-def check(template: sam_template.Template, function_id: str, event: Any) -> None:
+def check(template: local_stack.Stack, function_id: str, event: Any) -> None:
     """Raise ``WrongEventKind`` unless ``event`` is of a kind the function is invoked with."""
     function = template.function(function_id)
     expected = kinds_for(template, function)

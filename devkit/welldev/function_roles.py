@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from wellapi.roles import API_ROLE, APP_ROLES, AUTH_ROLE, DRAIN_ROLE, SYNC_ROLE
 from wellapi.store import connections as wellapi_db
-from welldev import template as sam_template
+from welldev import stack as local_stack
 from welldev.database import LocalDatabase
 
 # The variables connect_functions_as sets, which functions_connected_as puts back after.
@@ -64,7 +64,7 @@ def functions_connected_as(db: LocalDatabase, role: str | None) -> Iterator[None
         wellapi_db.reset_pools()
 
 
-def role_of(template: sam_template.Template, function: sam_template.Function) -> str | None:
+def role_of(template: local_stack.Stack, function: local_stack.Function) -> str | None:
     """The role a function logs in as in AWS (its ``DB_USER``): an application role, else admin.
 
     So ``invoke`` of the sync function writes as ``well_sync``, and the migration function,
@@ -72,5 +72,5 @@ def role_of(template: sam_template.Template, function: sam_template.Function) ->
     """
     if "DB_USER" not in function.environment:
         return API_ROLE  # what Settings assumes when DB_USER is not set
-    user = sam_template.resolve_environment(template, function).values.get("DB_USER")
+    user = local_stack.resolve_environment(template, function).values.get("DB_USER")
     return user if user in APP_ROLES else None

@@ -44,13 +44,12 @@ from welldev.payload import (
     too_large,
 )
 from welldev.routes import LocalHandler, PathTemplate, Router, RouteTarget
-from welldev.template import (
+from welldev.stack import (
     DEFAULT_ROUTE,
     Authorizer,
     CorsConfiguration,
     HttpRoute,
-    Template,
-    TemplateError,
+    Stack,
 )
 
 
@@ -71,7 +70,7 @@ class Gateway:
 
     def __init__(
         self,
-        template: Template,
+        template: Stack,
         runtime: LambdaRuntime,
         *,
         local_routes: Sequence[LocalRoute] = (),
@@ -101,21 +100,8 @@ class Gateway:
         self.router = Router(targets)
 
     def _target(self, route: HttpRoute) -> RouteTarget:
-        if route.payload_format_version != "2.0":
-            raise TemplateError(
-                f"{route.function_id}: only payload format 2.0 can run locally, "
-                f"not {route.payload_format_version}"
-            )
-        authorizer: Authorizer | None = None
-        if route.authorizer is not None:
-            authorizer = self.template.http_apis[route.api_id].authorizers.get(route.authorizer)
-            if authorizer is None or authorizer.kind != "lambda":
-                raise TemplateError(
-                    f"{route.function_id}: the local server runs Lambda authorizers only, "
-                    f"not {route.authorizer!r}"
-                )
-            if authorizer.payload_format_version != "2.0":
-                raise TemplateError(f"authorizer {authorizer.name}: only payload format 2.0")
+        authorizers = self.template.http_apis[route.api_id].authorizers
+        authorizer = None if route.authorizer is None else authorizers[route.authorizer]
         return RouteTarget(
             route_key=route.route_key,
             method=route.method,

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from welldev import template as sam_template
+from welldev import stack as local_stack
 from welldev.lambda_runtime import LambdaRuntime, apply_template_environment, error_payload
 
 
@@ -29,7 +29,6 @@ def invoke(
     function_logical_id: str,
     event_file: str | Path,
     *,
-    template_path: Path = Path("template.yaml"),
     runtime: LambdaRuntime | None = None,
     out: TextIO | None = None,
     prepare: Callable[[Any], Any] | None = None,
@@ -38,7 +37,7 @@ def invoke(
 
     A function error prints Lambda's error payload instead, then raises the error.
     """
-    runtime = runtime or LambdaRuntime(sam_template.load(template_path))
+    runtime = runtime or LambdaRuntime(local_stack.load())
     runtime.template.function(function_logical_id)  # an unknown function before the event
     event = read_event(event_file)
     if prepare is not None:

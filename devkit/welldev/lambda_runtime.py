@@ -48,8 +48,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from welldev.intrinsics import LOCAL_ACCOUNT_ID, pseudo_parameters
-from welldev.template import Function, Template, resolve_environment
+from welldev.stack import LOCAL_ACCOUNT_ID, Function, Stack, local_region, resolve_environment
 
 Handler = Callable[[Any, "LambdaContext"], Any]
 
@@ -83,7 +82,7 @@ class LambdaContext:
         log_stream_name: str,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        region = pseudo_parameters()["AWS::Region"]
+        region = local_region()
         self.function_name = function.function_name
         self.function_version = "$LATEST"
         self.invoked_function_arn = (
@@ -340,7 +339,7 @@ class LambdaRuntime:
 
     def __init__(
         self,
-        template: Template,
+        template: Stack,
         clock: Callable[[], float] = time.monotonic,
         *,
         processes: int = 0,
@@ -564,7 +563,7 @@ class EnvironmentReport:
 
 
 def apply_template_environment(
-    template: Template,
+    template: Stack,
     functions: Iterable[Function],
     environ: MutableMapping[str, str] = os.environ,
 ) -> EnvironmentReport:

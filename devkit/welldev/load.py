@@ -52,7 +52,7 @@ from wellapi.resources import tables as schema
 from wellapi.roles import API_ROLE
 from wellapi.store import connections as wellapi_db
 from welldev import api_keys, database, seed
-from welldev import template as sam_template
+from welldev import stack as local_stack
 from welldev.authorizers import AuthorizerCache
 from welldev.function_roles import connect_functions_as
 from welldev.gateway import Gateway
@@ -87,7 +87,6 @@ class Served:
 def serving(
     db: database.LocalDatabase,
     *,
-    template_path: Path = ROOT / "template.yaml",
     processes: int = DEFAULT_WORKERS,
     log: TextIO | None = None,
     cache: AuthorizerCache | None = None,
@@ -101,7 +100,7 @@ def serving(
     back its environment, import path and modules (the functions' modules are forgotten), and
     its database connections are closed.
     """
-    template = sam_template.load(template_path)
+    template = local_stack.load()
     saved_environ = dict(os.environ)
     saved_path = list(sys.path)
     saved_modules = set(sys.modules)
@@ -121,7 +120,7 @@ def serving(
         os.environ.clear()
         os.environ.update(saved_environ)
         sys.path[:] = saved_path
-        functions = str(template_path.parent / "functions")
+        functions = str(ROOT / "functions")
         for name in set(sys.modules) - saved_modules:
             origin = getattr(sys.modules[name], "__file__", None) or ""
             if origin.startswith(functions):

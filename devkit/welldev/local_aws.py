@@ -45,11 +45,11 @@ from typing import TYPE_CHECKING, Any, Literal, TextIO
 import boto3
 from botocore.config import Config
 
-from welldev.intrinsics import LOCAL_ACCOUNT_ID, pseudo_parameters
+from welldev.stack import LOCAL_ACCOUNT_ID, LOCAL_STACK_NAME, local_region
 
 if TYPE_CHECKING:  # `wellapi enqueue`, `queue` and `events` import this module, not these
     from welldev.lambda_runtime import LambdaRuntime
-    from welldev.template import SqsEvent, Template
+    from welldev.stack import SqsEvent, Stack
 
 LOOPBACK = "127.0.0.1"
 # Credentials moto does not check: the local functions never hold a real account's key.
@@ -108,12 +108,12 @@ def peek(sqs: Any, url: str) -> list[dict[str, Any]]:
     return messages
 
 
-def change_bus(template: Template) -> str | None:
+def change_bus(template: Stack) -> str | None:
     """The stack's change bus when a function of the template publishes to one (its environment
     names ``EVENT_BUS_NAME``), named as the stack names the bus it creates."""
     if not any("EVENT_BUS_NAME" in f.environment for f in template.functions.values()):
         return None
-    return f"{pseudo_parameters()['AWS::StackName']}-changes"
+    return f"{LOCAL_STACK_NAME}-changes"
 
 
 @dataclass(frozen=True)
@@ -141,7 +141,7 @@ class LocalAws:
         self.delivered_url: str | None = None  # the queue the bus's rule delivers to
 
     @classmethod
-    def start(cls, template: Template, visibility_timeout: int | None = None) -> LocalAws | None:
+    def start(cls, template: Stack, visibility_timeout: int | None = None) -> LocalAws | None:
         """Serve the template's queues and change bus; None when it has no queue, no SQS event
         and no bus."""
         bus = change_bus(template)
@@ -154,7 +154,7 @@ class LocalAws:
         server = ThreadedMotoServer(ip_address=LOOPBACK, port=0, verbose=False)
         server.start()
         host, port = server.get_host_and_port()
-        local = cls(server, f"http://{host}:{port}", pseudo_parameters()["AWS::Region"])
+        local = cls(server, f"http://{host}:{port}", local_region())
         try:
             local.provision(template, visibility_timeout)
         except BaseException:
@@ -162,7 +162,7 @@ class LocalAws:
             raise
         return local
 
-    def provision(self, template: Template, visibility_timeout: int | None = None) -> None:
+    def provision(self, template: Stack, visibility_timeout: int | None = None) -> None:
         """Empty moto, then make the template's queues and change bus on it (again)."""
         # moto's state is the process's: an earlier server of this process (a test) left its.
         reset = f"{self.endpoint_url}/moto-api/reset"
@@ -177,7 +177,7 @@ class LocalAws:
     def sqs(self) -> Any:
         return client("sqs", self.endpoint_url, self.region)
 
-    def _make_queues(self, template: Template, visibility_timeout: int | None) -> None:
+    def _make_queues(self, template: Stack, visibility_timeout: int | None) -> None:
         sqs = self.sqs()
         # The dead-letter queues first: a redrive policy names its queue by ARN.
         for queue in sorted(
@@ -188,14 +188,7 @@ class LocalAws:
                 seconds = queue.visibility_timeout_seconds
             attributes = {"VisibilityTimeout": str(seconds)}
             if queue.max_receive_count is not None:
-                dead = self.queues.get(queue.dead_letter_queue_id or "")
-                if dead is None:
-                    from welldev.template import TemplateError
-
-                    raise TemplateError(
-                        f"{queue.logical_id}.RedrivePolicy: only a queue of the template that "
-                        "has no dead-letter queue itself can be a dead-letter queue locally"
-                    )
+                dead = self.queues[queue.dead_letter_queue_id or ""]
                 redrive = {
                     "deadLetterTargetArn": dead.arn,
                     "maxReceiveCount": queue.max_receive_count,
@@ -287,7 +280,7 @@ def sqs_event(messages: Sequence[Mapping[str, Any]], queue_arn: str) -> dict[str
 def event_of(bodies: Sequence[str], queue_name: str) -> dict[str, Any]:
     """The event Lambda would send for ``bodies`` received once, now, from the queue of that
     name, made without a queue (the bench invokes the sync function with it)."""
-    region = pseudo_parameters()["AWS::Region"]
+    region = local_region()
     now = str(int(time.time() * 1000))
     attributes = dict.fromkeys(RECORD_ATTRIBUTES, now) | {
         "ApproximateReceiveCount": "1",
@@ -439,20 +432,13 @@ class EventSourceMapping:
 
 
 def mappings_of(
-    template: Template, runtime: LambdaRuntime, aws: LocalAws, log: TextIO | None = None
+    template: Stack, runtime: LambdaRuntime, aws: LocalAws, log: TextIO | None = None
 ) -> list[EventSourceMapping]:
     """An event source mapping for every SQS event of the template, on the queue ``aws`` made
     for it."""
     mappings: list[EventSourceMapping] = []
     for function in sorted(template.functions.values(), key=lambda f: f.logical_id):
         for event in function.sqs_events:
-            queue = aws.queues.get(event.queue_id or "")
-            if queue is None:
-                from welldev.template import TemplateError
-
-                raise TemplateError(
-                    f"{function.logical_id}.Events.{event.event_name}: only a queue of the "
-                    f"template (!GetAtt <Queue>.Arn) can be consumed locally"
-                )
+            queue = aws.queues[event.queue_id]
             mappings.append(EventSourceMapping(aws, queue, runtime, event, log))
     return mappings

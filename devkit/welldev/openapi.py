@@ -25,7 +25,7 @@ from wellapi.jsonapi.query import (
     fields_of,
 )
 from wellapi.operations import Operation
-from wellapi.operations.registry import OPERATIONS
+from wellapi.operations.registry import OPERATIONS, ROUTES
 from wellapi.resources import (
     CHANGES,
     PARENTS,
@@ -55,20 +55,6 @@ from welldev.openapi_text import (
     describe,
 )
 
-# (resource key, operation): every route the API serves; the template has one function each.
-ROUTES: tuple[tuple[str, str], ...] = (
-    *(
-        (key, op)
-        for key in RESOURCES
-        for op in ("list", "retrieve", "create", "update", "delete", "related", "relationship")
-    ),
-    ("workspace_providers", "catalog"),
-    ("workspace_providers", "select"),
-    ("workspace_providers", "remove"),
-    ("workspace_group_workspaces", "enrol"),
-    ("workspace_group_workspaces", "unenrol"),
-    ("changes", "feed"),
-)
 # The operations whose workspace is the path's ``{workspace_id}`` (their ``RequestSpec.scope``, in
 # ``operations.nested`` and ``operations.read``): they take no workspace parameter.
 PATH_SCOPED = frozenset({"catalog", "select", "remove"})

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from welldev.intrinsics import LOCAL_ACCOUNT_ID
+from welldev.stack import LOCAL_ACCOUNT_ID
 
 MAX_REQUEST_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 STAGE = "$default"

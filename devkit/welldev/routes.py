@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from welldev.template import Authorizer, TemplateError
+from welldev.stack import Authorizer, StackError
 
 # A route only the local server has: it takes the 2.0 event and answers like a function.
 LocalHandler = Callable[[dict[str, Any]], Any]
@@ -33,7 +33,7 @@ class PathTemplate:
                 self._segments.append(("literal", part))
             elif match.group(2):
                 if index != len(parts) - 1:
-                    raise TemplateError(f"{path}: a greedy variable must be the last segment")
+                    raise StackError(f"{path}: a greedy variable must be the last segment")
                 self._segments.append(("greedy", match.group(1)))
             else:
                 self._segments.append(("variable", match.group(1)))
@@ -88,7 +88,7 @@ class Router:
         keys = [(t.api_id, t.route_key) for t in self._targets]
         duplicates = sorted({key for key in keys if keys.count(key) > 1})
         if duplicates:
-            raise TemplateError(f"routes declared twice: {duplicates}")
+            raise StackError(f"routes declared twice: {duplicates}")
 
     @property
     def targets(self) -> list[RouteTarget]:

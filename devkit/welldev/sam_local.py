@@ -22,7 +22,7 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 import pg8000.native
 
 from wellapi.roles import APP_ROLES
-from welldev import template as sam_template
+from welldev import stack as local_stack
 from welldev.database import LOCAL_ROLE_PASSWORD, LocalDatabase
 from welldev.function_roles import role_of
 
@@ -75,7 +75,7 @@ def read_env_vars(path: Path) -> dict[str, dict[str, Any]]:
 
 
 def env_var_overrides(
-    document: Mapping[str, Mapping[str, Any]], function: sam_template.Function
+    document: Mapping[str, Mapping[str, Any]], function: local_stack.Function
 ) -> dict[str, str]:
     """The variables the file gives ``function``, as SAM CLI applies them: ``Parameters``,
     then the function's own entry, only for variables the template declares for it."""
@@ -96,7 +96,7 @@ def role_url(host: str, port: int, database: str, user: str, password: str) -> s
 
 
 def env_vars_document(
-    template: sam_template.Template, logins: Mapping[str, tuple[str, str]]
+    template: local_stack.Stack, logins: Mapping[str, tuple[str, str]]
 ) -> dict[str, dict[str, str]]:
     """The ``--env-vars`` file's content: for each function, a ``DATABASE_URL`` for its role.
 
@@ -138,7 +138,7 @@ def container_url(url: str) -> str:
 
 
 def write_for_containers(
-    template: sam_template.Template,
+    template: local_stack.Stack,
     db: LocalDatabase,
     admin: pg8000.native.Connection,
     tcp: tuple[str, int] | None,

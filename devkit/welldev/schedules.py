@@ -33,9 +33,8 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, TextIO, cast
 
-from welldev.intrinsics import LOCAL_ACCOUNT_ID, pseudo_parameters
 from welldev.lambda_runtime import LambdaRuntime
-from welldev.template import ScheduleEvent, Template, TemplateError
+from welldev.stack import LOCAL_ACCOUNT_ID, ScheduleEvent, Stack, StackError, local_region
 
 # Locally, instead of the template's rate (rate(1 minute) for SweepFunction).
 DEFAULT_SCHEDULE_PERIOD_SECONDS = 5.0
@@ -46,7 +45,7 @@ Wait = Callable[[threading.Condition, float], object]
 
 
 def rule_arn(event: ScheduleEvent) -> str:
-    region = pseudo_parameters()["AWS::Region"]
+    region = local_region()
     return f"arn:aws:events:{region}:{LOCAL_ACCOUNT_ID}:rule/{event.rule_name}"
 
 
@@ -62,7 +61,7 @@ def scheduled_event(event: ScheduleEvent, at: datetime | None = None) -> Any:
         "source": "aws.events",
         "account": LOCAL_ACCOUNT_ID,
         "time": at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": pseudo_parameters()["AWS::Region"],
+        "region": local_region(),
         "resources": [rule_arn(event)],
         "detail": {},
     }
@@ -175,7 +174,7 @@ class ScheduledInvoker:
     ) -> None:
         if period is None:
             if event.rate_seconds is None:
-                raise TemplateError(
+                raise StackError(
                     f"{event.function_id}.Events.{event.event_name}: {event.expression} has no "
                     "fixed period; run it at a local one (wellapi run --schedule-period)"
                 )
@@ -277,7 +276,7 @@ class ScheduledInvoker:
 
 
 def schedules_of(
-    template: Template,
+    template: Stack,
     runtime: LambdaRuntime,
     *,
     period: float | None = DEFAULT_SCHEDULE_PERIOD_SECONDS,
@@ -301,7 +300,7 @@ def schedules_of(
     return invokers
 
 
-def disabled_schedules(template: Template) -> list[ScheduleEvent]:
+def disabled_schedules(template: Stack) -> list[ScheduleEvent]:
     """The ``Schedule`` events the template disables: not run locally either."""
     return [
         event

@@ -15,9 +15,8 @@ import pytest
 
 from tests.support import cross_tenant as ct
 from tests.support import tenancy as tn
-from wellapi.operations.registry import OPERATIONS
+from wellapi.operations.registry import OPERATIONS, ROUTES
 from wellapi.resources import RESOURCES
-from welldev.openapi import ROUTES
 
 pytestmark = pytest.mark.usefixtures("api_database")
 

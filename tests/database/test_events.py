@@ -42,7 +42,7 @@ from wellapi.roles import API_ROLE
 from wellapi.sync.messages import parse_message
 from welldev import database as local_db
 from welldev import demo_reset, queue_messages, seed
-from welldev import template as sam_template
+from welldev import stack as local_stack
 from welldev.claims import sign_event
 from welldev.function_roles import functions_connected_as
 from welldev.schedules import scheduled_event
@@ -68,7 +68,7 @@ REFUSED = {
 RUN_ORDER = ("GET", "DELETE", "POST", "PATCH")
 MIGRATION_REQUEST_TYPES = ("Create", "Update", "Delete")
 
-TEMPLATE = sam_template.load(ROOT / "template.yaml")
+TEMPLATE = local_stack.load()
 INDEX: dict[str, list[str]] = json.loads((EVENTS / "index.json").read_text())
 # The functions of the API's routes; the $default route's has an event of its own below.
 DEFAULT_FUNCTIONS = [
@@ -98,7 +98,7 @@ def _handler_of(function_id: str) -> Any:
     return api_handler(resource, OPERATIONS[operation])
 
 
-def _route(function_id: str) -> sam_template.HttpRoute:
+def _route(function_id: str) -> local_stack.HttpRoute:
     (route,) = TEMPLATE.functions[function_id].http_routes
     return route
 

@@ -30,12 +30,11 @@ from tests.support.api import Reply, call, event
 from tests.support.proven import context_of
 from tests.support.standby import Standby, hot_standby
 from tests.support.writes import post, provenance_document
-from wellapi.operations.registry import OPERATIONS
+from wellapi.operations.registry import OPERATIONS, ROUTES
 from wellapi.roles import API_ROLE
 from wellapi.store import connections as db
 from wellapi.store.sql import BoundStatement
 from welldev import database as local_db
-from welldev.openapi import ROUTES
 
 pytestmark = pytest.mark.usefixtures("api_database")
 

@@ -215,7 +215,7 @@ def run_route(
 
 def served_routes() -> list[tuple[str, str]]:
     """(method, route template) of every route in ``ROUTES``."""
-    from welldev.openapi import ROUTES
+    from wellapi.operations.registry import ROUTES
 
     routes = []
     for resource, operation in ROUTES:

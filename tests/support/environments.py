@@ -20,16 +20,16 @@ from pathlib import Path
 from typing import Any
 
 from wellapi.handlers.entry_points import handler_name
-from welldev import template as sam_template
+from welldev import stack as local_stack
 from welldev.lambda_runtime import ProcessEnvironment
-from welldev.template import Function
+from welldev.stack import Function
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @functools.cache
 def _functions_by_handler() -> dict[str, Function]:
-    template = sam_template.load(ROOT / "template.yaml")
+    template = local_stack.load()
     return {function.handler: function for function in template.functions.values()}
 
 

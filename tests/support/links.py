@@ -23,8 +23,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 from tests.support import workers
 from wellapi.operations.registry import OPERATIONS
+from wellapi.operations.registry import ROUTES as API_ROUTES
 from wellapi.resources import resource_named
-from welldev.openapi import ROUTES as API_ROUTES
 from welldev.routes import PathTemplate
 
 JSONAPI = "application/vnd.api+json"

@@ -1,4 +1,4 @@
-"""A local server in front of a fixture template, for the tests of what API Gateway clients see.
+"""A local server in front of a fixture stack, for the tests of what API Gateway clients see.
 
 The fixture functions are written to a temporary directory, so nothing here depends on the
 project's handlers; ``serve`` runs one server on an ephemeral port for a module's tests.
@@ -12,82 +12,58 @@ import json
 import sys
 import textwrap
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from welldev import template as sam
+from tests.support.stacks import function, stack
 from welldev.authorizers import AuthorizerCache
 from welldev.gateway import Gateway, LocalRoute
 from welldev.lambda_runtime import LambdaRuntime
 from welldev.server import LocalServer
+from welldev.stack import Authorizer, CorsConfiguration, Function
 
-TEMPLATE = """
-Globals:
-  Function:
-    CodeUri: src/
-    Timeout: 5
-    MemorySize: 256
-Resources:
-  Api:
-    Type: AWS::Serverless::HttpApi
-    Properties:
-      Auth:
-        DefaultAuthorizer: ApiKey
-        Authorizers:
-          ApiKey:
-            FunctionArn: !GetAtt AuthorizerFunction.Arn
-            Identity: {Headers: [Authorization], ReauthorizeEvery: 300}
-            AuthorizerPayloadFormatVersion: "2.0"
-            EnableSimpleResponses: true
-  EchoFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      Handler: server_fixture_app.echo
-      Events:
-        Retrieve:
-          Type: HttpApi
-          Properties: {ApiId: !Ref Api, Method: GET, Path: "/v1/things/{id}"}
-        Create:
-          Type: HttpApi
-          Properties: {ApiId: !Ref Api, Method: POST, Path: /v1/things}
-        Files:
-          Type: HttpApi
-          Properties: {ApiId: !Ref Api, Method: ANY, Path: "/files/{proxy+}"}
-  SpecialFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      Handler: server_fixture_app.special
-      Events:
-        Special:
-          Type: HttpApi
-          Properties: {ApiId: !Ref Api, Method: GET, Path: /v1/things/special}
-  PublicFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      Handler: server_fixture_app.echo
-      Events:
-        Health:
-          Type: HttpApi
-          Properties: {ApiId: !Ref Api, Method: GET, Path: /health, Auth: {Authorizer: NONE}}
-  ShapesFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      Handler: server_fixture_app.shapes
-      Events:
-        Shapes:
-          Type: HttpApi
-          Properties:
-            {ApiId: !Ref Api, Method: GET, Path: "/shapes/{kind}", Auth: {Authorizer: NONE}}
-  AuthorizerFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: auth/
-      Handler: server_fixture_auth.handler
-"""
+AUTHORIZER = Authorizer(
+    "ApiKey",
+    "AuthorizerFunction",
+    identity_sources=("$request.header.Authorization",),
+    ttl_seconds=300,
+    simple_responses=True,
+)
+
+
+def fixture_functions(root: Path, *more: Function) -> list[Function]:
+    """The plain server's functions, their code under ``root``, and ``more``."""
+    src = root / "src"
+    return [
+        function(
+            "EchoFunction",
+            "server_fixture_app.echo",
+            src,
+            routes=[("GET", "/v1/things/{id}"), ("POST", "/v1/things"), ("ANY", "/files/{proxy+}")],
+        ),
+        function(
+            "SpecialFunction",
+            "server_fixture_app.special",
+            src,
+            routes=[("GET", "/v1/things/special")],
+        ),
+        function(
+            "PublicFunction", "server_fixture_app.echo", src, routes=[("GET", "/health", None)]
+        ),
+        function(
+            "ShapesFunction",
+            "server_fixture_app.shapes",
+            src,
+            routes=[("GET", "/shapes/{kind}", None)],
+        ),
+        function("AuthorizerFunction", "server_fixture_auth.handler", root / "auth"),
+        *more,
+    ]
+
 
 APP = """
 import base64
@@ -202,6 +178,7 @@ class Stack:
     gateway: Gateway
     log: Log
     clock: FakeClock
+    root: Path  # where the fixture functions' code is
 
     @property
     def authorizer_calls(self) -> list[dict[str, Any]]:
@@ -242,12 +219,13 @@ GOOD = [("Authorization", "Bearer good")]
 
 def serve(
     tmp_path_factory: pytest.TempPathFactory,
-    template_text: str,
-    parameter_overrides: dict[str, str] | None = None,
+    more: Callable[[Path], list[Function]] = lambda _: [],
+    cors: CorsConfiguration | None = None,
     root: Path | None = None,
 ) -> Iterator[Stack]:
-    """A server for a template; a second one shares the first's ``root`` (one process holds
-    one module of a name, so both must run the same fixture files)."""
+    """A server for the fixture functions and ``more`` (made from where their code is); a
+    second one shares the first's ``root`` (one process holds one module of a name, so both
+    must run the same fixture files)."""
     owns_files = root is None
     if root is None:
         root = tmp_path_factory.mktemp("server")
@@ -255,9 +233,7 @@ def serve(
         (root / "auth").mkdir()
         (root / "src" / "server_fixture_app.py").write_text(textwrap.dedent(APP))
         (root / "auth" / "server_fixture_auth.py").write_text(textwrap.dedent(AUTH))
-    path = root / ("template.yaml" if owns_files else "second-template.yaml")
-    path.write_text(template_text)
-    template = sam.load(path, parameter_overrides)
+    template = stack(*fixture_functions(root, *more(root)), authorizer=AUTHORIZER, cors=cors)
     log = Log()
     clock = FakeClock()
     openapi = LocalRoute(
@@ -272,7 +248,7 @@ def serve(
     )
     server = LocalServer(gateway, "127.0.0.1", 0, log=log)
     thread = server.start_in_thread()
-    yield Stack(server, gateway, log, clock)
+    yield Stack(server, gateway, log, clock, root)
     server.shutdown()
     server.server_close()
     thread.join(timeout=5)

@@ -24,10 +24,10 @@ import pytest
 from tests.support import cross_tenant as ct
 from tests.support import tenancy as tn
 from tests.support.api import assert_valid_document
+from wellapi.operations.registry import ROUTES
 from welldev import api_keys
 from welldev.gateway import Gateway
 from welldev.load import serving
-from welldev.openapi import ROUTES
 from welldev.server import LocalServer
 
 AUTHENTICATION_COLUMNS = {"api_keys": ("last_used_at", "updated_at")}

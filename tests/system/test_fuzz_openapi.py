@@ -60,12 +60,11 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.support import tenancy as tn
 from tests.support.api import JSONAPI, assert_valid_document
-from wellapi.operations.registry import OPERATIONS
+from wellapi.operations.registry import OPERATIONS, ROUTES
 from wellapi.resources import PROVIDER_CATALOG, resource_named
 from welldev import api_keys
 from welldev import database as local_db
 from welldev.load import Served, serving
-from welldev.openapi import ROUTES
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = int(os.environ.get("WELLAPI_FUZZ_EXAMPLES", "6"))

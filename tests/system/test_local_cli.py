@@ -1,4 +1,4 @@
-"""The ``wellapi`` command end to end: a database of its own, a fixture template, real requests.
+"""The ``wellapi`` command end to end: a database of its own, a fixture stack, real requests.
 
 The commands run against the session's PostgreSQL server (``DATABASE_URL`` points at it), in
 a database named for this module instead of ``well``, from a temporary working directory.
@@ -18,7 +18,7 @@ import threading
 import time
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -28,46 +28,41 @@ from sqlalchemy.engine import make_url
 
 from tests.support import key_audit
 from tests.support.proven import run_with_key_proof
+from tests.support.stacks import function, stack
 from wellapi.http import keys
 from wellapi.roles import AUTH_ROLE, SYNC_ROLE
 from wellapi.store import connections as wellapi_db
 from welldev import cli, console, revisions, seed
 from welldev import database as local_db
+from welldev import stack as local_stack
 from welldev.commands import run as run_command
 from welldev.server import LocalServer
+from welldev.stack import Ref, Stack
 
-TEMPLATE = """
-Parameters:
-  DbUser: {Type: String, Default: well_api}
-  MigrationDbUser: {Type: String}
-Globals:
-  Function:
-    CodeUri: src/
-    Environment:
-      Variables:
-        DB_AUTH: iam
-        DB_USER: !Ref DbUser
-        DATABASE_URL: ""
-        POWERTOOLS_SERVICE_NAME: cli-fixture
-Resources:
-  WhoamiFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      Handler: cli_fixture_app.whoami
-      Events:
-        Route: {Type: HttpApi, Properties: {Method: GET, Path: /whoami}}
-  MigratorFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      Handler: cli_fixture_app.whoami
-      Environment:
-        Variables:
-          DB_USER: !Ref MigrationDbUser
-  FailingFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      Handler: cli_fixture_app.fail
-"""
+
+def fixture_stack(src: Path, overrides: Mapping[str, str] | None = None) -> Stack:
+    """The module's stack: what `wellapi run` and `invoke` run instead of the project's."""
+    environment = {
+        "DB_AUTH": "iam",
+        "DB_USER": Ref("DbUser"),
+        "DATABASE_URL": "",
+        "POWERTOOLS_SERVICE_NAME": "cli-fixture",
+    }
+    migrator = {**environment, "DB_USER": Ref("MigrationDbUser")}
+    whoami = function(
+        "WhoamiFunction",
+        "cli_fixture_app.whoami",
+        src,
+        environment=environment,
+        routes=[("GET", "/whoami", None)],
+    )
+    return stack(
+        whoami,
+        function("MigratorFunction", "cli_fixture_app.whoami", src, environment=migrator),
+        function("FailingFunction", "cli_fixture_app.fail", src, environment=environment),
+        parameters={"DbUser": "well_api", "MigrationDbUser": None, **(overrides or {})},
+    )
+
 
 # The least of an API Gateway request (payload 2.0) that `wellapi invoke` takes for a route's
 # function (welldev.event_kinds); the fixture function answers it back.
@@ -136,11 +131,14 @@ def workdir(
     root = tmp_path_factory.mktemp("cli")
     (root / "src").mkdir()
     (root / "src" / "cli_fixture_app.py").write_text(textwrap.dedent(APP))
-    (root / "template.yaml").write_text(TEMPLATE)
     (root / "event.json").write_text(json.dumps(API_EVENT))
     # What the functions no event source invokes take: a direct invoke's JSON.
     (root / "direct.json").write_text(json.dumps({"hello": "cli"}))
-    with commands_in(root, server, DATABASE):
+    with commands_in(root, server, DATABASE), pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            local_stack, "load", lambda overrides=None: fixture_stack(root / "src", overrides)
+        )
+        patch.setattr(local_stack, "check_template", lambda path: None)
         assert cli.main(["migrate"]) == 0
         assert cli.main(["seed"]) == 0
         yield root
@@ -394,7 +392,7 @@ def test_invoke_takes_sam_local_invokes_flags(
 
     # The event on standard input, and a parameter override naming the function's user.
     monkeypatch.setattr(sys, "stdin", io.StringIO(json.dumps(API_EVENT)))
-    argv = ["invoke", "WhoamiFunction", "-t", "template.yaml", "-e", "-"]
+    argv = ["invoke", "WhoamiFunction", "-e", "-"]
     assert cli.main([*argv, "--parameter-overrides", f"DbUser={AUTH_ROLE}"]) == 0
     body = json.loads(output(capsys)[0]["body"])
     assert (body["user"], body["event"]) == (AUTH_ROLE, API_EVENT["rawPath"])
@@ -447,7 +445,6 @@ def test_invoke_of_claims_the_database_lacks_says_to_seed_it(
     [
         (["invoke", "WhoamiFunction", "missing.json"], "event file missing.json not found"),
         (["invoke", "Nope", "event.json"], "no function 'Nope'"),
-        (["run", "--template", "missing.yaml"], "missing.yaml not found"),
     ],
 )
 def test_usage_errors_exit_2_before_touching_the_database(

@@ -37,7 +37,7 @@ from tests.support import embedded
 from tests.support.sam_build import BUILD, BUILT_TEMPLATE, Build
 from welldev import database as local_db
 from welldev import event_kinds, sam_local
-from welldev import template as sam_template
+from welldev import stack as local_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 WELLAPI = Path(sys.executable).parent / "wellapi"
@@ -192,7 +192,7 @@ def test_sam_cli_gives_each_built_function_its_roles_login_from_the_env_vars_fil
     stack: Stack, build: Build, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     env_vars = stack.env_vars
-    template = sam_template.load(ROOT / "template.yaml")
+    template = local_stack.load()
     assert set(env_vars) == set(template.functions) == set(build.functions)
 
     given = _sam_environments(env_vars, monkeypatch)
@@ -257,16 +257,16 @@ def test_wellapi_event_prints_an_event_of_the_functions_kind(
 ) -> None:
     printed = stack.wellapi("event", function_id)
     assert printed.returncode == 0, printed.stderr
-    template = sam_template.load(ROOT / "template.yaml")
+    template = local_stack.load()
     event_kinds.check(template, function_id, json.loads(printed.stdout))
 
 
-def _crawl_requests(template: sam_template.Template) -> list[tuple[str, str, bytes | None]]:
+def _crawl_requests(template: local_stack.Stack) -> list[tuple[str, str, bytes | None]]:
     """One request for every route (a wrong id answers 404: the function runs all the same)."""
     requests = []
     for route in template.routes:
         method = "GET" if route.method == "ANY" else route.method
-        path = "/v1/no-such-route" if route.path == sam_template.DEFAULT_ROUTE else route.path
+        path = "/v1/no-such-route" if route.path == local_stack.DEFAULT_ROUTE else route.path
         path = re.sub(r"\{[^}]+\}", str(uuid.uuid4()), path)
         body = b"{}" if method in ("POST", "PATCH") else None
         requests.append((method, path, body))
@@ -293,7 +293,7 @@ def _rss(processes: list[psutil.Process]) -> int:
 
 
 def test_idle_environments_are_reclaimed_and_memory_comes_back_down(stack: Stack) -> None:
-    template = sam_template.load(ROOT / "template.yaml")
+    template = local_stack.load()
     server = psutil.Process(stack.process.pid)
     key = stack.demo["workspaces"][0]["api_key"]
     server_before = server.memory_info().rss
@@ -360,7 +360,7 @@ def test_a_database_url_on_loopback_gets_the_same_file_for_containers(
     conn = local_db.admin_connection(admin_url)
     try:
         said = sam_local.write_for_containers(
-            sam_template.load(ROOT / "template.yaml"), db, conn, None, tmp_path / "env.json"
+            local_stack.load(), db, conn, None, tmp_path / "env.json"
         )
     finally:
         conn.close()

@@ -17,6 +17,7 @@ from typing import Any
 from tests.support.template import translate_stacks
 from wellapi.resources import RESOURCES
 from welldev import template_writer
+from welldev.stack import api_functions
 
 # What every stack must stay under: CloudFormation refuses 500, and a stack close to it would
 # refuse the next resource's functions.
@@ -40,7 +41,7 @@ def _copy(function: Mapping[str, str], copy: int) -> dict[str, str]:
 
 def _api_of(resources: int) -> list[dict[str, str]]:
     """Today's API functions, and copies of the resources' until there are ``resources``."""
-    functions = template_writer.api_functions()
+    functions = api_functions()
     copies = []
     for copy in range(resources - len(RESOURCES)):
         resource = list(RESOURCES)[copy % len(RESOURCES)]
@@ -58,7 +59,7 @@ def _nested_stacks(transformed: Mapping[str, Any]) -> int:
 
 
 def test_every_stack_of_todays_api_stays_under_the_limit():
-    sizes = _sizes(template_writer.api_functions())
+    sizes = _sizes(api_functions())
     assert len(sizes) == 1 + len(RESOURCES) + 1  # template.yaml, a stack per resource, the feed
     assert max(sizes.values()) < MOST_RESOURCES, sizes
 

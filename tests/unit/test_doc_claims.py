@@ -26,8 +26,8 @@ from pathlib import Path
 
 import pytest
 
+from wellapi.operations.registry import ROUTES
 from wellapi.resources import resource_named
-from welldev.openapi import ROUTES
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = sorted((ROOT / "docs").glob("*.md"))

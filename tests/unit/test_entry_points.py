@@ -13,9 +13,8 @@ import pytest
 
 from wellapi.handlers import entry_points
 from wellapi.handlers.entry_points import OPERATION_MODULES, binding_of, handler_name
-from wellapi.operations.registry import OPERATIONS
+from wellapi.operations.registry import OPERATIONS, ROUTES
 from wellapi.settings import get_settings
-from welldev.openapi import ROUTES
 
 ENTRY = Path(__file__).resolve().parents[2] / "functions" / f"{entry_points.ENTRY_MODULE}.py"
 

@@ -16,8 +16,9 @@ import boto3
 import jsonschema_rs
 import pytest
 
+from tests.support.stacks import function, stack
 from welldev import cli, demo_file, local_aws
-from welldev import template as sam_template
+from welldev import stack as local_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[local_aws.LocalAws]:
     """The project template's local AWS, recorded in a demo file of the test's."""
-    served = local_aws.LocalAws.start(sam_template.load(ROOT / "template.yaml", {}))
+    served = local_aws.LocalAws.start(local_stack.load())
     assert served is not None
     monkeypatch.setattr(demo_file, "DEMO_FILE", tmp_path / "demo.json")
     demo_file.record_aws(served.record())
@@ -106,15 +107,11 @@ def test_the_canonical_change_event_validates_against_the_published_schema() -> 
     assert not validator.is_valid(event)
 
 
-def test_a_bus_is_served_when_a_function_of_the_template_publishes_to_one(tmp_path: Path) -> None:
-    assert local_aws.change_bus(sam_template.load(ROOT / "template.yaml", {})) == "local-changes"
-    quiet = tmp_path / "template.yaml"
-    quiet.write_text(
-        "Resources:\n  F:\n    Type: AWS::Serverless::Function\n"
-        "    Properties: {Handler: f.handler, CodeUri: src/}\n"
-    )
-    assert local_aws.change_bus(sam_template.load(quiet, {})) is None
-    assert local_aws.LocalAws.start(sam_template.load(quiet, {})) is None  # nothing to serve
+def test_a_bus_is_served_when_a_function_of_the_stack_publishes_to_one(tmp_path: Path) -> None:
+    assert local_aws.change_bus(local_stack.load()) == "local-changes"
+    quiet = stack(function("F", "f.handler", tmp_path))
+    assert local_aws.change_bus(quiet) is None
+    assert local_aws.LocalAws.start(quiet) is None  # nothing to serve
 
 
 def test_events_and_enqueue_say_so_when_no_local_aws_is_recorded_or_none_answers(

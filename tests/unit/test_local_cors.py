@@ -7,19 +7,20 @@ process holds one module of a name, so both must run the same fixture functions.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from tests.support.local_server import GOOD, TEMPLATE, Stack, reset_authorizer, serve
-from welldev import template as sam
+from tests.support.local_server import GOOD, Stack, reset_authorizer, serve
+from tests.support.stacks import function, route
 from welldev.authorizers import AuthorizerCache
-from welldev.cfn_yaml import load_yaml
+from welldev.stack import CorsConfiguration, Function
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    yield from serve(tmp_path_factory, TEMPLATE)
+    yield from serve(tmp_path_factory)
 
 
 @pytest.fixture(autouse=True)
@@ -29,60 +30,36 @@ def fresh_authorizer(stack: Stack) -> None:
 
 
 APP_ORIGIN = "http://localhost:5173"
-CORS_TEMPLATE = (
-    """
-Parameters:
-  CorsOrigins:
-    Type: String
-    Default: ""
-Conditions:
-  HasCorsOrigins: !Not [!Equals [!Ref CorsOrigins, ""]]
-"""
-    + TEMPLATE.replace(
-        """      Auth:
-        DefaultAuthorizer: ApiKey""",
-        """      CorsConfiguration: !If
-        - HasCorsOrigins
-        - AllowOrigins: !Split [",", !Ref CorsOrigins]
-          AllowMethods: [GET, POST, DELETE, OPTIONS]
-          AllowHeaders: [Authorization, Content-Type]
-          ExposeHeaders: [Location, Retry-After]
-          MaxAge: 600
-        - !Ref AWS::NoValue
-      Auth:
-        DefaultAuthorizer: ApiKey""",
-        1,
-    )
-    + """
-  DeleteFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      Handler: server_fixture_app.deleted
-      Events:
-        Delete:
-          Type: HttpApi
-          Properties: {ApiId: !Ref Api, Method: DELETE, Path: "/v1/things/{id}"}
-  CorsHeadersFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      Handler: server_fixture_app.cors_headers
-      Events:
-        Own:
-          Type: HttpApi
-          Properties: {ApiId: !Ref Api, Method: GET, Path: /own-cors, Auth: {Authorizer: NONE}}
-"""
+CORS = CorsConfiguration(
+    allow_origins=("https://app.example.com", APP_ORIGIN),
+    allow_methods=("GET", "POST", "DELETE", "OPTIONS"),
+    allow_headers=("authorization", "content-type"),
+    expose_headers=("location", "retry-after"),
+    max_age=600,
 )
+
+
+def cors_functions(root: Path) -> list[Function]:
+    src = root / "src"
+    return [
+        function(
+            "DeleteFunction",
+            "server_fixture_app.deleted",
+            src,
+            routes=[("DELETE", "/v1/things/{id}")],
+        ),
+        function(
+            "CorsHeadersFunction",
+            "server_fixture_app.cors_headers",
+            src,
+            routes=[("GET", "/own-cors", None)],
+        ),
+    ]
 
 
 @pytest.fixture(scope="module")
 def cors_module(tmp_path_factory: pytest.TempPathFactory, stack: Stack) -> Iterator[Stack]:
-    # The origins come in as a parameter override, as `wellapi run --cors-origins` passes them.
-    yield from serve(
-        tmp_path_factory,
-        CORS_TEMPLATE,
-        {"CorsOrigins": f"https://app.example.com,{APP_ORIGIN}"},
-        root=stack.gateway.template.path.parent,
-    )
+    yield from serve(tmp_path_factory, cors_functions, CORS, root=stack.root)
 
 
 @pytest.fixture
@@ -99,17 +76,9 @@ def preflight(origin: str, method: str = "GET") -> list[tuple[str, str]]:
     ]
 
 
-def test_the_cors_configuration_is_read_from_the_template_with_its_parameter(cors: Stack) -> None:
-    configuration = cors.gateway.cors_of()
-    assert configuration is not None
-    assert configuration.allow_origins == ("https://app.example.com", APP_ORIGIN)
-    assert configuration.allow_methods == ("GET", "POST", "DELETE", "OPTIONS")
-    assert configuration.allow_headers == ("authorization", "content-type")
-    assert configuration.expose_headers == ("location", "retry-after")
-    assert (configuration.max_age, configuration.allow_credentials) == (600, False)
-    # Without origins the condition leaves the configuration out.
-    plain = sam.parse(load_yaml(CORS_TEMPLATE), Path("/nowhere/template.yaml"))
-    assert plain.http_apis["Api"].cors is None
+def test_the_gateway_answers_with_its_apis_cors_configuration(cors: Stack, stack: Stack) -> None:
+    assert cors.gateway.cors_of() == CORS
+    assert stack.gateway.cors_of() is None
 
 
 def test_a_preflight_from_an_allowed_origin_is_answered_by_the_gateway(cors: Stack) -> None:
@@ -197,29 +166,18 @@ def test_a_delete_answers_204_without_content_type_or_body(cors: Stack) -> None:
 
 # A $default route (as the project's template has) takes every request no route serves,
 # preflights included: its integration answers, and the gateway adds the preflight's headers.
-DEFAULT_ROUTE_TEMPLATE = (
-    CORS_TEMPLATE
-    + """
-  DefaultFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      Handler: server_fixture_app.deleted
-      Events:
-        Default:
-          Type: HttpApi
-          Properties: {ApiId: !Ref Api, Auth: {Authorizer: NONE}}
-"""
-)
+def default_route_functions(root: Path) -> list[Function]:
+    default = function("DefaultFunction", "server_fixture_app.deleted", root / "src")
+    return [
+        *cors_functions(root),
+        replace(default, http_routes=(route(default.logical_id, "ANY", "$default", None),)),
+    ]
 
 
 @pytest.fixture(scope="module")
 def default_route(tmp_path_factory: pytest.TempPathFactory, stack: Stack) -> Iterator[Stack]:
-    yield from serve(
-        tmp_path_factory,
-        DEFAULT_ROUTE_TEMPLATE,
-        {"CorsOrigins": APP_ORIGIN},
-        root=stack.gateway.template.path.parent,
-    )
+    only_app = replace(CORS, allow_origins=(APP_ORIGIN,))
+    yield from serve(tmp_path_factory, default_route_functions, only_app, root=stack.root)
 
 
 def test_a_preflight_the_default_route_answers_gets_the_preflight_headers(

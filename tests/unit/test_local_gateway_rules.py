@@ -6,23 +6,21 @@ result to an HTTP response; test_local_server.py checks the same through a runni
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from welldev import template as sam
+from welldev import stack as local_stack
 from welldev.authorizers import AuthorizerFailed, identity_values, is_authorized
 from welldev.gateway import Gateway
 from welldev.lambda_runtime import LambdaRuntime
 from welldev.payload import InvalidLambdaResponse, map_response
 from welldev.routes import PathTemplate, Router, RouteTarget
+from welldev.stack import Authorizer, StackError
 
 ARN = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/$default/GET/v1/things/1"
-POLICY_AUTHORIZER = sam.Authorizer(name="Policy", kind="lambda", function_id="F")
-SIMPLE_AUTHORIZER = sam.Authorizer(
-    name="Simple", kind="lambda", function_id="F", simple_responses=True
-)
+POLICY_AUTHORIZER = Authorizer(name="Policy", function_id="F")
+SIMPLE_AUTHORIZER = Authorizer(name="Simple", function_id="F", simple_responses=True)
 
 
 def policy(*statements: tuple[str, object]) -> dict[str, Any]:
@@ -63,16 +61,16 @@ def test_iam_policy_answers_are_evaluated_against_the_route(
     ],
 )
 def test_an_answer_api_gateway_cannot_read_is_an_authorizer_failure(
-    authorizer: sam.Authorizer, answer: object
+    authorizer: Authorizer, answer: object
 ) -> None:
     with pytest.raises(AuthorizerFailed):
         is_authorized(authorizer, answer, ARN)
 
 
 def test_identity_sources_can_be_headers_query_strings_or_context() -> None:
-    authorizer = sam.Authorizer(
+    authorizer = Authorizer(
         name="A",
-        kind="lambda",
+        function_id="F",
         identity_sources=(
             "$request.header.X-Key",
             "$request.querystring.token",
@@ -87,7 +85,7 @@ def test_identity_sources_can_be_headers_query_strings_or_context() -> None:
     assert identity_values(authorizer, event) == ["k", "t", "10.0.0.1"]
     del event["queryStringParameters"]
     assert identity_values(authorizer, event) is None
-    staged = sam.Authorizer(name="S", kind="lambda", identity_sources=("$stageVariables.v",))
+    staged = Authorizer(name="S", function_id="F", identity_sources=("$stageVariables.v",))
     assert identity_values(staged, event) is None  # no stage variables locally
 
 
@@ -149,9 +147,9 @@ def test_route_precedence_follows_api_gateway() -> None:
     assert winner("PUT", "/v1/things/1") == "ANY /v1/things/{id}"
     assert winner("PUT", "/v1/things/1/sub") == "ANY /v1/{proxy+}"
     assert winner("GET", "/v1") == "ANY None"  # only $default is left
-    with pytest.raises(sam.TemplateError, match="greedy"):
+    with pytest.raises(StackError, match="greedy"):
         PathTemplate("/{proxy+}/x")
-    with pytest.raises(sam.TemplateError, match="declared twice"):
+    with pytest.raises(StackError, match="declared twice"):
         Router([target("GET", "/x"), target("GET", "/x")])
 
 
@@ -203,9 +201,9 @@ def test_a_literal_segment_wins_over_a_variable_at_any_depth() -> None:
 
 
 def test_the_projects_item_routes_reach_the_function_api_gateway_would_choose() -> None:
-    # template.yaml as `wellapi run` serves it: a resource's retrieve, related-resource and
+    # The project's stack as `wellapi run` serves it: a resource's retrieve, related-resource and
     # relationship routes share their first segments; each request reaches its own function.
-    template = sam.load(Path(__file__).resolve().parents[2] / "template.yaml")
+    template = local_stack.load()
     router = Gateway(template, LambdaRuntime(template)).router
     item = "5da25330-d33b-5cbc-acef-5d77a5d45e01"
     resources = {
@@ -242,46 +240,3 @@ def test_the_projects_item_routes_reach_the_function_api_gateway_would_choose() 
         # What no route takes goes to the $default route's function.
         assert chosen("/relationships/workspace/x") == ("UnmatchedFunction", {})
         assert chosen("/") == ("UnmatchedFunction", {})
-
-
-UNSUPPORTED_AUTHORIZERS = {
-    "jwt": {"JwtConfiguration": {"issuer": "x"}, "IdentitySource": "$request.header.A"},
-    "payload 1.0": {
-        "FunctionArn": {"Fn::GetAtt": ["Fn", "Arn"]},
-        "AuthorizerPayloadFormatVersion": "1.0",
-    },
-}
-
-
-@pytest.mark.parametrize(
-    ("kind", "message"), [("jwt", "Lambda authorizers only"), ("payload 1.0", "format 2.0")]
-)
-def test_routes_the_local_gateway_cannot_emulate_are_refused(kind: str, message: str) -> None:
-    document = {
-        "Resources": {
-            "Api": {
-                "Type": "AWS::Serverless::HttpApi",
-                "Properties": {
-                    "Auth": {
-                        "DefaultAuthorizer": "A",
-                        "Authorizers": {"A": UNSUPPORTED_AUTHORIZERS[kind]},
-                    }
-                },
-            },
-            "Fn": {
-                "Type": "AWS::Serverless::Function",
-                "Properties": {
-                    "Handler": "app.handler",
-                    "Events": {
-                        "R": {
-                            "Type": "HttpApi",
-                            "Properties": {"ApiId": {"Ref": "Api"}, "Method": "GET", "Path": "/x"},
-                        }
-                    },
-                },
-            },
-        }
-    }
-    template = sam.parse(document, Path("/nowhere/template.yaml"))
-    with pytest.raises(sam.TemplateError, match=message):
-        Gateway(template, LambdaRuntime(template))

@@ -9,14 +9,15 @@ import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.support.clock import ManualClock
-from tests.support.template import ROOT
+from tests.support.stacks import function, stack
 from wellapi.roles import API_ROLE
 from wellapi.store import connections as wellapi_db
-from welldev import template as sam
+from welldev import stack as local_stack
 from welldev.database import LocalDatabase
 from welldev.function_roles import CONNECTION_VARIABLES, connect_functions_as
 from welldev.invoke import invoke
@@ -32,62 +33,34 @@ from welldev.lambda_runtime import (
     idle_seconds_from_environment,
     load_handler,
 )
+from welldev.stack import Function, Stack, StackError
 
-TEMPLATE = """
-Globals:
-  Function:
-    CodeUri: src/
-    Timeout: 3
-    Environment:
-      Variables:
-        FIXTURE_MODE: template
-        DB_AUTH: iam
-Resources:
-  EchoFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      Handler: invoke_fixture_app.echo
-      MemorySize: 1024
-  FailingFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      Handler: invoke_fixture_app.fail
-  SlowFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      Handler: invoke_fixture_app.slow
-      Timeout: 1
-  ShapeFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      Handler: invoke_fixture_app.shape
-      Environment:
-        Variables:
-          FIXTURE_MODE: shape
-  MissingModuleFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      Handler: invoke_fixture_nowhere.handler
-  MissingHandlerFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      Handler: invoke_fixture_app.nothing
-  LayerFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: empty/
-      Handler: wellapi.handlers.migration.handler
-  FirstCopyFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: one/
-      Handler: invoke_fixture_dup.handler
-  SecondCopyFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: two/
-      Handler: invoke_fixture_dup.handler
-"""
+
+def fixture_stack(root: Path) -> Stack:
+    src = root / "src"
+    environment = {"FIXTURE_MODE": "template", "DB_AUTH": "iam"}
+
+    def app(logical_id: str, handler: str, **given: Any) -> Function:
+        return function(
+            logical_id, handler, src, **{"timeout": 3, "environment": environment, **given}
+        )
+
+    return stack(
+        app("EchoFunction", "invoke_fixture_app.echo", memory=1024),
+        app("FailingFunction", "invoke_fixture_app.fail"),
+        app("SlowFunction", "invoke_fixture_app.slow", timeout=1),
+        app(
+            "ShapeFunction",
+            "invoke_fixture_app.shape",
+            environment={**environment, "FIXTURE_MODE": "shape"},
+        ),
+        app("MissingModuleFunction", "invoke_fixture_nowhere.handler"),
+        app("MissingHandlerFunction", "invoke_fixture_app.nothing"),
+        function("LayerFunction", "wellapi.handlers.migration.handler", root / "empty"),
+        function("FirstCopyFunction", "invoke_fixture_dup.handler", root / "one"),
+        function("SecondCopyFunction", "invoke_fixture_dup.handler", root / "two"),
+    )
+
 
 APP = """
 import datetime
@@ -128,15 +101,14 @@ def shape(event, context):
 
 
 @pytest.fixture(scope="module")
-def fixture_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sam.Template]:
+def fixture_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     root = tmp_path_factory.mktemp("invoke")
     for folder in ("src", "empty", "one", "two"):
         (root / folder).mkdir()
     (root / "src" / "invoke_fixture_app.py").write_text(textwrap.dedent(APP))
     (root / "one" / "invoke_fixture_dup.py").write_text("def handler(e, c):\n    return 1\n")
     (root / "two" / "invoke_fixture_dup.py").write_text("def handler(e, c):\n    return 2\n")
-    (root / "template.yaml").write_text(TEMPLATE)
-    yield sam.load(root / "template.yaml")
+    yield fixture_stack(root)
     for name in ("invoke_fixture_app", "invoke_fixture_dup"):
         sys.modules.pop(name, None)
     for folder in ("src", "empty", "one", "two"):
@@ -145,7 +117,7 @@ def fixture_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sam.T
 
 
 @pytest.fixture
-def runtime(fixture_template: sam.Template) -> LambdaRuntime:
+def runtime(fixture_template: Stack) -> LambdaRuntime:
     return LambdaRuntime(fixture_template)
 
 
@@ -197,7 +169,7 @@ def test_a_function_error_prints_lambdas_error_payload_and_raises(
 
 
 def test_an_unknown_function_is_named(runtime: LambdaRuntime, event_file: Path) -> None:
-    with pytest.raises(sam.TemplateError, match="no function 'Nope'"):
+    with pytest.raises(StackError, match="no function 'Nope'"):
         invoke("Nope", event_file, runtime=runtime, out=io.StringIO())
 
 
@@ -212,7 +184,7 @@ def test_the_template_environment_fills_only_unset_variables(
 
 
 def test_functions_that_disagree_on_a_variable_are_reported(
-    fixture_template: sam.Template,
+    fixture_template: Stack,
 ) -> None:
     environ = {"DB_AUTH": "url"}
     functions = [fixture_template.function(n) for n in ("EchoFunction", "ShapeFunction")]
@@ -231,7 +203,7 @@ def test_the_real_templates_functions_served_together_disagree_on_nothing(
     for name in CONNECTION_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(wellapi_db, "reset_pools", lambda: None)
-    template = sam.load(ROOT / "template.yaml")
+    template = local_stack.load()
     functions = [f for f in template.functions.values() if f.logical_id != "MigrationFunction"]
     connect_functions_as(LocalDatabase("postgresql://admin:pw@127.0.0.1:5999/well"), API_ROLE)
     environ = dict(os.environ)
@@ -256,7 +228,7 @@ def test_results_go_through_json_as_lambda_sends_them(runtime: LambdaRuntime) ->
 
 
 def test_a_function_past_its_timeout_fails(
-    fixture_template: sam.Template, monkeypatch: pytest.MonkeyPatch
+    fixture_template: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock = ManualClock()
     runtime = LambdaRuntime(fixture_template, clock=clock)
@@ -289,7 +261,7 @@ def test_a_handler_that_cannot_be_imported_is_named(
 
 
 def test_a_module_beyond_code_uri_comes_from_the_installed_layer(
-    fixture_template: sam.Template,
+    fixture_template: Stack,
 ) -> None:
     from wellapi.handlers import migration as migrate
 
@@ -303,7 +275,7 @@ def test_two_code_uris_with_one_module_name_are_refused(runtime: LambdaRuntime) 
 
 
 def test_an_environment_idle_past_the_idle_period_is_stopped_and_a_busy_one_is_kept(
-    fixture_template: sam.Template,
+    fixture_template: Stack,
 ) -> None:
     clock = ManualClock()
     runtime = LambdaRuntime(fixture_template, clock, processes=2, idle_seconds=60)
@@ -329,7 +301,7 @@ def test_an_environment_idle_past_the_idle_period_is_stopped_and_a_busy_one_is_k
 
 
 def test_without_an_idle_period_environments_live_until_the_runtime_closes(
-    fixture_template: sam.Template,
+    fixture_template: Stack,
 ) -> None:
     clock = ManualClock()
     runtime = LambdaRuntime(fixture_template, clock, processes=1)

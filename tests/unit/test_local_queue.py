@@ -1,7 +1,7 @@
 """The queues ``wellapi run`` makes on moto's server, and the event source mapping that feeds a
 function from them (welldev.local_aws).
 
-The queues come from a fixture template (a visibility timeout of 2 s, a redrive policy of three
+The queues come from a fixture stack (a visibility timeout of 2 s, a redrive policy of three
 receives), served by moto in server mode in this process (one server for the module, emptied
 and provisioned again for each test), and are reached over HTTP through boto3 as the functions
 reach them; the mapping invokes a fixture function written to tmp_path
@@ -27,52 +27,38 @@ from typing import Any
 
 import pytest
 
+from tests.support.stacks import function, sqs, stack
 from welldev import local_aws, queue_messages
-from welldev import template as sam
 from welldev.lambda_runtime import LambdaRuntime
+from welldev.stack import SqsQueue, Stack
 
 ROOT = Path(__file__).resolve().parents[2]
 HANG = 60  # seconds: bounds a hang, says nothing about speed
 
-TEMPLATE = """
-Globals:
-  Function:
-    CodeUri: src/
-    Timeout: 60  # the batch a test holds must not run out of time on a busy machine
-Resources:
-  WorkerFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      Handler: queue_fixture_app.handler
-      Events:
-        Jobs:
-          Type: SQS
-          Properties:
-            Queue: !GetAtt JobsQueue.Arn
-            BatchSize: 3
-            MaximumBatchingWindowInSeconds: 1
-            FunctionResponseTypes: [ReportBatchItemFailures]
-  PlainFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      Handler: queue_fixture_app.handler
-      Events:
-        Plain:
-          Type: SQS
-          Properties:
-            Queue: !GetAtt PlainQueue.Arn
-  JobsQueue:
-    Type: AWS::SQS::Queue
-    Properties:
-      VisibilityTimeout: 2
-      RedrivePolicy:
-        deadLetterTargetArn: !GetAtt JobsDeadLetterQueue.Arn
-        maxReceiveCount: 3
-  JobsDeadLetterQueue:
-    Type: AWS::SQS::Queue
-  PlainQueue:
-    Type: AWS::SQS::Queue
-"""
+
+def fixture_stack(src: Path) -> Stack:
+    # A 60 s timeout: the batch a test holds must not run out of time on a busy machine.
+    worker = function(
+        "WorkerFunction",
+        "queue_fixture_app.handler",
+        src,
+        timeout=60,
+        sqs_events=[sqs("WorkerFunction", "JobsQueue", batch_size=3, window=1, report=True)],
+    )
+    plain = function(
+        "PlainFunction",
+        "queue_fixture_app.handler",
+        src,
+        timeout=60,
+        sqs_events=[sqs("PlainFunction", "PlainQueue")],
+    )
+    queues = [
+        SqsQueue("JobsQueue", "JobsQueue", 2, 3, "JobsDeadLetterQueue"),
+        SqsQueue("JobsDeadLetterQueue", "JobsDeadLetterQueue", 30),
+        SqsQueue("PlainQueue", "PlainQueue", 30),
+    ]
+    return stack(worker, plain, queues=queues)
+
 
 APP = """
 import threading
@@ -106,7 +92,7 @@ class Fixture:
     """The template, its functions (imported in this process) and moto's server, whose queues
     each test finds made anew from the template, empty."""
 
-    def __init__(self, template: sam.Template) -> None:
+    def __init__(self, template: Stack) -> None:
         self.template = template
         self.runtime = LambdaRuntime(template)
         self.log = io.StringIO()
@@ -160,9 +146,8 @@ def functions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fixture]:
     root = tmp_path_factory.mktemp("queue")
     (root / "src").mkdir()
     (root / "src" / "queue_fixture_app.py").write_text(textwrap.dedent(APP))
-    (root / "template.yaml").write_text(TEMPLATE)
     # One server for the module: stopping one waits out its poll interval (half a second).
-    functions = Fixture(sam.load(root / "template.yaml"))
+    functions = Fixture(fixture_stack(root / "src"))
     yield functions
     functions.aws.stop()
     sys.modules.pop("queue_fixture_app", None)
@@ -246,16 +231,6 @@ def test_queues_are_named_after_their_logical_id() -> None:
     assert local_aws.route_name("Queue") == "queue"
 
 
-def test_a_dead_letter_queue_outside_the_template_is_refused(tmp_path: Path) -> None:
-    (tmp_path / "template.yaml").write_text(
-        "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties:\n      RedrivePolicy:\n"
-        "        deadLetterTargetArn: arn:aws:sqs:us-east-1:123456789012:elsewhere\n"
-        "        maxReceiveCount: 2\n"
-    )
-    with pytest.raises(sam.TemplateError, match=r"Q\.RedrivePolicy: only a queue of the template"):
-        local_aws.LocalAws.start(sam.load(tmp_path / "template.yaml"))
-
-
 # ---- what is enqueued ------------------------------------------------------------------------
 
 
@@ -299,25 +274,6 @@ def test_mappings_read_batch_size_window_and_redrive_policy_from_the_template(
     plain = fixture.mapping("PlainFunction")
     assert plain.queue.max_receive_count is None
     assert (plain.event.batch_size, plain.event.batching_window_seconds) == (10, 0)
-
-
-def test_a_queue_outside_the_template_cannot_be_consumed(fixture: Fixture) -> None:
-    template = sam.parse(
-        {
-            "Resources": {
-                "F": {
-                    "Type": "AWS::Serverless::Function",
-                    "Properties": {
-                        "Handler": "a.b",
-                        "Events": {"E": {"Type": "SQS", "Properties": {"Queue": "arn:x"}}},
-                    },
-                }
-            }
-        },
-        fixture.template.path,
-    )
-    with pytest.raises(sam.TemplateError, match="only a queue of the template"):
-        local_aws.mappings_of(template, fixture.runtime, fixture.aws)
 
 
 def test_the_function_receives_the_event_lambda_builds_for_an_sqs_batch(fixture: Fixture) -> None:

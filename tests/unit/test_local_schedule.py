@@ -25,54 +25,46 @@ from typing import Any
 import pytest
 
 from tests.support.clock import ManualClock, PassingTime
+from tests.support.stacks import function, schedule, stack
 from welldev import schedules
-from welldev import template as sam
-from welldev.intrinsics import LOCAL_ACCOUNT_ID
+from welldev import stack as local_stack
 from welldev.lambda_runtime import HandlerImportError, LambdaRuntime
+from welldev.stack import LOCAL_ACCOUNT_ID, ScheduleEvent, Stack, StackError
 
 ROOT = Path(__file__).resolve().parents[2]
 
-TEMPLATE = """
-Globals:
-  Function:
-    CodeUri: src/
-    Timeout: 60  # an invocation a test holds must not run out of time on a busy machine
-Resources:
-  TickFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      Handler: schedule_fixture_app.handler
-      Events:
-        EveryMinute:
-          Type: Schedule
-          Properties:
-            Schedule: rate(1 minute)
-  ReportFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      Handler: schedule_fixture_app.handler
-      Events:
-        Nightly:
-          Type: Schedule
-          Properties:
-            Name: nightly-report
-            Schedule: cron(0 3 * * ? *)
-            Input: '{"report": "nightly"}'
-        Hourly:
-          Type: Schedule
-          Properties:
-            Schedule: rate(1 hour)
-        Paused:
-          Type: Schedule
-          Properties:
-            Schedule: rate(5 minutes)
-            State: DISABLED
-        Stopped:
-          Type: Schedule
-          Properties:
-            Schedule: rate(2 hours)
-            Enabled: false
-"""
+
+def fixture_stack(src: Path) -> Stack:
+    # A 60 s timeout: an invocation a test holds must not run out of time on a busy machine.
+    tick = function(
+        "TickFunction",
+        "schedule_fixture_app.handler",
+        src,
+        timeout=60,
+        schedule_events=[schedule("TickFunction", "EveryMinute", "rate(1 minute)")],
+    )
+    nightly = ScheduleEvent(
+        "ReportFunction",
+        "Nightly",
+        "cron(0 3 * * ? *)",
+        None,
+        "nightly-report",
+        input='{"report": "nightly"}',
+    )
+    report = function(
+        "ReportFunction",
+        "schedule_fixture_app.handler",
+        src,
+        timeout=60,
+        schedule_events=[
+            nightly,
+            schedule("ReportFunction", "Hourly", "rate(1 hour)"),
+            schedule("ReportFunction", "Paused", "rate(5 minutes)", enabled=False),
+            schedule("ReportFunction", "Stopped", "rate(2 hours)", enabled=False),
+        ],
+    )
+    return stack(tick, report)
+
 
 APP = """
 import threading
@@ -115,9 +107,10 @@ NOTHING_SWEPT = {
 
 
 class Fixture:
-    def __init__(self, template: sam.Template) -> None:
-        self.template = template
-        self.runtime = LambdaRuntime(template)
+    def __init__(self, src: Path) -> None:
+        self.src = src  # the fixture functions' code
+        self.template = fixture_stack(src)
+        self.runtime = LambdaRuntime(self.template)
         self.log = io.StringIO()
 
     def event(self, function_id: str = "TickFunction", name: str = "EveryMinute") -> Any:
@@ -156,8 +149,7 @@ def fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fixture]:
     root = tmp_path_factory.mktemp("schedule")
     (root / "src").mkdir()
     (root / "src" / "schedule_fixture_app.py").write_text(textwrap.dedent(APP))
-    (root / "template.yaml").write_text(TEMPLATE)
-    yield Fixture(sam.load(root / "template.yaml"))
+    yield Fixture(root / "src")
     sys.modules.pop("schedule_fixture_app", None)
     if str(root / "src") in sys.path:
         sys.path.remove(str(root / "src"))
@@ -178,22 +170,13 @@ def fresh(fixture: Fixture) -> None:
 # ---- the template ----------------------------------------------------------------------------
 
 
-def test_schedule_events_are_read_from_the_template(fixture: Fixture) -> None:
-    tick = fixture.event()
-    assert (tick.expression, tick.rate_seconds, tick.rule_name) == (
-        "rate(1 minute)",
+def test_the_projects_schedules_run_every_minute() -> None:
+    (sweep,) = local_stack.load().function("SweepFunction").schedule_events
+    assert (sweep.rate_seconds, sweep.rule_name, sweep.enabled) == (
         60,
-        "TickFunctionEveryMinute",  # the logical id SAM gives the rule
+        "SweepFunctionEveryMinute",  # the logical id SAM gives the rule
+        True,
     )
-    assert (tick.enabled, tick.input) == (True, None)
-    nightly = fixture.event("ReportFunction", "Nightly")
-    assert (nightly.rate_seconds, nightly.rule_name) == (None, "nightly-report")
-    assert nightly.input == '{"report": "nightly"}'
-    assert not fixture.event("ReportFunction", "Paused").enabled
-    assert not fixture.event("ReportFunction", "Stopped").enabled
-    # The project's own: the sweep, every minute.
-    (sweep,) = sam.load(ROOT / "template.yaml").function("SweepFunction").schedule_events
-    assert (sweep.rate_seconds, sweep.enabled) == (60, True)
 
 
 @pytest.mark.parametrize(
@@ -210,42 +193,7 @@ def test_schedule_events_are_read_from_the_template(fixture: Fixture) -> None:
     ],
 )
 def test_rates_are_read_as_eventbridge_writes_them(expression: str, seconds: int | None) -> None:
-    assert sam.rate_seconds(expression) == seconds
-
-
-@pytest.mark.parametrize(
-    ("expression", "message"),
-    [
-        ("rate(1 minutes)", "write rate(1 minute)"),
-        ("rate(5 minute)", "write rate(5 minutes)"),
-        ("rate(0 minutes)", "at least 1"),
-        ("rate(3 weeks)", "unknown unit 'week'"),
-        ("rate(often)", "not rate(<n> <unit>)"),
-    ],
-)
-def test_a_rate_eventbridge_would_refuse_is_refused(expression: str, message: str) -> None:
-    with pytest.raises(ValueError, match=re.escape(message)):
-        sam.rate_seconds(expression)
-
-
-@pytest.mark.parametrize("expression", ["rate(5 minute)", "every minute", None])
-def test_a_template_with_a_schedule_that_cannot_run_is_refused(
-    fixture: Fixture, expression: str | None
-) -> None:
-    properties = {} if expression is None else {"Schedule": expression}
-    document = {
-        "Resources": {
-            "F": {
-                "Type": "AWS::Serverless::Function",
-                "Properties": {
-                    "Handler": "a.b",
-                    "Events": {"E": {"Type": "Schedule", "Properties": properties}},
-                },
-            }
-        }
-    }
-    with pytest.raises(sam.TemplateError, match=r"^F\.Events\.E: "):
-        sam.parse(document, fixture.template.path)
+    assert local_stack.rate_seconds(expression) == seconds
 
 
 # ---- the invokers ------------------------------------------------------------------------------
@@ -269,7 +217,7 @@ def test_every_enabled_schedule_runs_at_the_local_period_else_at_its_rate(
     assert nightly._lock is hourly._lock
     assert tick._lock is not nightly._lock
     # At the template's own rate a cron expression has no period.
-    with pytest.raises(sam.TemplateError, match=r"cron.* has no fixed period"):
+    with pytest.raises(StackError, match=r"cron.* has no fixed period"):
         schedules.schedules_of(fixture.template, fixture.runtime, period=None)
     assert fixture.invoker(period=None).period == 60
     with pytest.raises(ValueError, match="positive"):
@@ -416,21 +364,13 @@ def test_the_schedule_invokes_until_stopped_and_an_invocation_in_progress_finish
 def test_a_schedule_of_a_handler_that_cannot_be_imported_fails_when_it_starts(
     fixture: Fixture,
 ) -> None:
-    document = {
-        "Resources": {
-            "BrokenFunction": {
-                "Type": "AWS::Serverless::Function",
-                "Properties": {
-                    "CodeUri": "src/",
-                    "Handler": "no_such_module.handler",
-                    "Events": {
-                        "E": {"Type": "Schedule", "Properties": {"Schedule": "rate(1 minute)"}}
-                    },
-                },
-            }
-        }
-    }
-    template = sam.parse(document, fixture.template.path)
+    broken = function(
+        "BrokenFunction",
+        "no_such_module.handler",
+        fixture.src,
+        schedule_events=[schedule("BrokenFunction", "E", "rate(1 minute)")],
+    )
+    template = stack(broken)
     (invoker,) = schedules.schedules_of(template, LambdaRuntime(template))
     with pytest.raises(HandlerImportError, match="no_such_module"):
         invoker.start()

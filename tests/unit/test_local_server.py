@@ -18,15 +18,15 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.local_server import GOOD, TEMPLATE, Stack, reset_authorizer, serve
-from welldev.intrinsics import LOCAL_ACCOUNT_ID
+from tests.support.local_server import GOOD, Stack, reset_authorizer, serve
 from welldev.payload import MAX_REQUEST_BODY_BYTES, raw_path_of
 from welldev.server import LocalServer
+from welldev.stack import LOCAL_ACCOUNT_ID
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    yield from serve(tmp_path_factory, TEMPLATE)
+    yield from serve(tmp_path_factory)
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,6 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import combinations
-from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -37,13 +36,12 @@ from wellapi.operations import Operation
 from wellapi.operations.registry import OPERATIONS
 from wellapi.resources import RESOURCES, Resource, resource_named
 from wellapi.settings import get_settings
-from welldev import template as sam_template
+from welldev import stack as local_stack
 
-TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
-# Every API function, as (resource, operation): its Handler in the template (every stack).
+# Every API function, as (resource, operation): its Handler (welldev.stack, as the template).
 BINDINGS = sorted(
     binding
-    for function in sam_template.load(TEMPLATE).functions.values()
+    for function in local_stack.load().functions.values()
     if (binding := binding_of(function.handler)) is not None
 )
 WORKSPACE = uuid4()

@@ -14,7 +14,7 @@ import pytest
 from tests.support.template import ROOT
 from wellapi.roles import API_ROLE, AUTH_ROLE, DRAIN_ROLE, SYNC_ROLE
 from welldev import cli, event_kinds, sam_local
-from welldev import template as sam_template
+from welldev import stack as local_stack
 
 EVENTS = ROOT / "events"
 ADMIN = "admin"
@@ -29,8 +29,8 @@ BY_KIND = {
 
 
 @cache
-def _template() -> sam_template.Template:
-    return sam_template.load(ROOT / "template.yaml")
+def _template() -> local_stack.Stack:
+    return local_stack.load()
 
 
 def _event(name: str) -> Any:
@@ -106,6 +106,11 @@ def test_invoke_names_a_missing_template(
     code = cli.main(["invoke", "--template-file", str(tmp_path / "nowhere.yaml"), "SyncFunction"])
     assert code == 2
     assert "nowhere.yaml not found" in capsys.readouterr().err
+    # Another template: the local stack is the registry's, which writes template.yaml alone.
+    (tmp_path / "other.yaml").write_text("Resources: {}\n")
+    code = cli.main(["invoke", "-t", str(tmp_path / "other.yaml"), "SyncFunction"])
+    assert code == 2
+    assert "only " + str(ROOT / "template.yaml") + " runs locally" in capsys.readouterr().err
 
 
 def test_parameter_overrides_are_read_in_both_of_sams_forms() -> None:
@@ -124,10 +129,8 @@ def test_parameter_overrides_are_read_in_both_of_sams_forms() -> None:
 
 
 def test_an_override_reaches_the_template_as_sam_local_gives_it() -> None:
-    overridden = sam_template.load(
-        ROOT / "template.yaml", sam_local.parameter_overrides(["SyncDbUser=someone_else"])
-    )
-    environment = sam_template.resolve_environment(overridden, overridden.function("SyncFunction"))
+    overridden = local_stack.load(sam_local.parameter_overrides(["SyncDbUser=someone_else"]))
+    environment = local_stack.resolve_environment(overridden, overridden.function("SyncFunction"))
     assert environment.values["DB_USER"] == "someone_else"
 
 

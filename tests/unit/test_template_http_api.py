@@ -11,14 +11,13 @@ from tests.support.template import (
     DEFAULT_ROUTE_FUNCTION,
     FUNCTIONS,
     RESOURCES,
-    ROOT,
     STACK_OF,
     TEMPLATE,
     route_of,
     transformed_template,
     translated_template,
 )
-from welldev import template as local_template
+from welldev import stack as local_stack
 
 AUTHORIZER = "ApiKeyAuthorizer"
 
@@ -59,7 +58,7 @@ def test_the_default_route_takes_what_no_route_serves_through_the_authorizer():
     assert integration["payloadFormatVersion"] == "2.0"
     assert f"${{{DEFAULT_ROUTE_FUNCTION}Aliaslive}}" in integration["uri"]["Fn::Sub"]
     # As the local gateway reads it: the one $default route, behind the same authorizer.
-    template = local_template.load(ROOT / "template.yaml")
+    template = local_stack.load()
     (route,) = [r for r in template.routes if r.function_id == DEFAULT_ROUTE_FUNCTION]
     assert (route.route_key, route.authorizer) == ("$default", AUTHORIZER)
 
@@ -151,15 +150,15 @@ def test_the_api_has_a_cors_configuration_exactly_when_origins_are_given():
         assert (condition, otherwise) == ("HasCorsOrigins", {"Ref": "AWS::NoValue"})
         assert configuration["allowOrigins"] == {"Fn::Split": [",", value]}
     # The same block as the local runtime reads it, the condition evaluated.
-    assert local_template.load(ROOT / "template.yaml").http_apis["HttpApi"].cors is None
-    cors = local_template.load(ROOT / "template.yaml", {"CorsOrigins": ORIGINS})
+    assert local_stack.load().http_apis["HttpApi"].cors is None
+    cors = local_stack.load({"CorsOrigins": ORIGINS})
     configuration = cors.http_apis["HttpApi"].cors
     assert configuration is not None
     assert configuration.allow_origins == tuple(ORIGINS.split(","))
 
 
 def test_cors_allows_the_served_methods_and_the_headers_clients_send_and_read():
-    configuration = local_template.load(ROOT / "template.yaml", {"CorsOrigins": ORIGINS})
+    configuration = local_stack.load({"CorsOrigins": ORIGINS})
     cors = configuration.http_apis["HttpApi"].cors
     assert cors is not None
     assert set(cors.allow_methods) == _route_methods() | {"OPTIONS"}

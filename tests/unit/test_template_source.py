@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from wellapi.operations.registry import ROUTES
 from welldev import template_writer
 from welldev.cfn_yaml import load_yaml
-from welldev.openapi import ROUTES
+from welldev.stack import api_functions
 
 MAX_LINES = 800
 
@@ -56,7 +57,7 @@ def test_every_source_file_is_in_the_layout():
 
 
 def test_there_is_one_api_function_per_route_with_its_own_logical_id():
-    functions = template_writer.api_functions()
+    functions = api_functions()
     assert sorted((f["resource"], f["operation"]) for f in functions) == sorted(ROUTES)
     assert len({f["Function"] for f in functions}) == len(ROUTES)
 
@@ -89,6 +90,15 @@ def test_a_placeholder_the_writer_does_not_know_is_refused(sources: Path):
         template_writer.render(sources)
 
 
+def test_a_value_welldev_stack_does_not_have_is_refused(sources: Path):
+    api = sources / "api.yaml"
+    api.write_text(api.read_text("utf-8").replace("<<Cors.MaxAge>>", "<<Cors.MaxAgeSeconds>>"))
+    with pytest.raises(
+        template_writer.TemplateSourceError, match=r"api\.yaml.*Cors\.MaxAgeSeconds"
+    ):
+        template_writer.render(sources)
+
+
 def test_a_placeholder_of_api_functions_is_refused_in_a_block_for_every_function(sources: Path):
     block = sources / "per-function" / "log-group.yaml"
     block.write_text(block.read_text("utf-8") + "      Tags: [{Key: route, Value: <path>}]\n")
@@ -117,7 +127,7 @@ def test_each_resource_s_functions_are_a_nested_stack_the_api_routes_to():
     templates = template_writer.render_all()
     parent = load_yaml(templates["template.yaml"])["Resources"]
     paths = parent["HttpApi"]["Properties"]["DefinitionBody"]["paths"]
-    for function in template_writer.api_functions():
+    for function in api_functions():
         stack = parent[function["Stack"]]
         location = stack["Properties"]["Location"]
         assert location == template_writer.stack_file(function["resource"])

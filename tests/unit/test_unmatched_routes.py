@@ -19,7 +19,7 @@ import pytest
 
 from tests.support.api import Lambda, Reply, answer, event
 from wellapi.errors import ERROR_CODES
-from wellapi.operations.registry import OPERATIONS, served_routes
+from wellapi.operations.registry import OPERATIONS, ROUTES, served_routes
 from wellapi.operations.unmatched import (
     DEFAULT_ROUTE,
     MAX_PATH,
@@ -29,7 +29,6 @@ from wellapi.operations.unmatched import (
 )
 from wellapi.resources import FEEDS, PARENTS, RESOURCES, VIEWS, resource_named
 from wellapi.settings import get_settings
-from welldev.openapi import ROUTES
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLE = RouteTable(served_routes(), collections())

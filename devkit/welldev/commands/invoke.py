@@ -22,7 +22,7 @@ import pg8000.native
 
 from wellapi.store import connections as wellapi_db
 from welldev import claims, event_kinds, sam_local
-from welldev import template as sam_template
+from welldev import stack as local_stack
 from welldev.commands.local_database import admin_connection
 from welldev.function_roles import connect_functions_as, role_of
 from welldev.invoke import NotAnEvent, invoke_event, read_event
@@ -39,7 +39,7 @@ class UsageMistake(ValueError):
 
 
 USAGE_ERRORS = (
-    sam_template.TemplateError,
+    local_stack.StackError,
     HandlerImportError,
     DemoMissing,
     UsageMistake,
@@ -92,12 +92,13 @@ def event(args: argparse.Namespace) -> int:
     return 0
 
 
-def _template(args: argparse.Namespace) -> sam_template.Template:
+def _template(args: argparse.Namespace) -> local_stack.Stack:
     overrides = sam_local.parameter_overrides(args.parameter_overrides)
-    return sam_template.load(args.template, overrides)
+    local_stack.check_template(args.template)
+    return local_stack.load(overrides)
 
 
-def _function_id(args: argparse.Namespace, template: sam_template.Template) -> str:
+def _function_id(args: argparse.Namespace, template: local_stack.Stack) -> str:
     if args.function:
         template.function(args.function)  # an unknown one is named, with the known ones
         return str(args.function)
@@ -115,8 +116,8 @@ def _event_source(args: argparse.Namespace) -> str | None:
     return None if source is None else str(source)
 
 
-def _first_event(template: sam_template.Template, function_id: str) -> str:
-    index = template.path.parent / "events" / "index.json"
+def _first_event(template: local_stack.Stack, function_id: str) -> str:
+    index = local_stack.ROOT / "events" / "index.json"
     try:
         listed = json.loads(index.read_text(encoding="utf-8")).get(function_id) or []
     except (OSError, ValueError):

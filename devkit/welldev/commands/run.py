@@ -13,7 +13,7 @@ import threading
 
 from wellapi.roles import API_ROLE
 from welldev import demo_file, docs, embedded_server, local_aws, sam_local, schedules
-from welldev import template as sam_template
+from welldev import stack as local_stack
 from welldev.commands.local_database import EMBEDDED_DATA_DIR, admin_connection
 from welldev.commands.options import CORS_ORIGINS_VARIABLE, CORS_PARAMETER
 from welldev.commands.seed import write_demo
@@ -31,16 +31,17 @@ from welldev.lambda_runtime import (
 )
 from welldev.server import LocalServer
 
-USAGE_ERRORS = (sam_template.TemplateError, HandlerImportError, IdleSecondsError)
+USAGE_ERRORS = (local_stack.StackError, HandlerImportError, IdleSecondsError)
 # Execution environments per function (each a process serving one request at a time, holding
 # one connection per database role): how many requests to one function run at once.
 LOCAL_ENVIRONMENTS = 8
 
 
 def main(args: argparse.Namespace) -> int:
-    # Template, routes and the port first: what cannot be served fails before any database work.
+    # Stack, routes and the port first: what cannot be served fails before any database work.
     overrides = {} if args.cors_origins is None else {CORS_PARAMETER: args.cors_origins.strip()}
-    template = sam_template.load(args.template, overrides)
+    local_stack.check_template(args.template)
+    template = local_stack.load(overrides)
     idle_seconds = idle_seconds_from_environment()
     runtime = LambdaRuntime(template, processes=LOCAL_ENVIRONMENTS, idle_seconds=idle_seconds)
     schedule_period = args.schedule_period
@@ -134,7 +135,7 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
-def describe_mapping(template: sam_template.Template, mapping: local_aws.EventSourceMapping) -> str:
+def describe_mapping(template: local_stack.Stack, mapping: local_aws.EventSourceMapping) -> str:
     queue, event = mapping.queue, mapping.event
     declared = template.queues[queue.logical_id].visibility_timeout_seconds
     limit = (

@@ -31,6 +31,21 @@ OPERATIONS: dict[str, Operation] = {
     )
 }
 
+# (resource key, operation): every route the API serves; the template has one function each.
+ROUTES: tuple[tuple[str, str], ...] = (
+    *(
+        (key, op)
+        for key in RESOURCES
+        for op in ("list", "retrieve", "create", "update", "delete", "related", "relationship")
+    ),
+    ("workspace_providers", "catalog"),
+    ("workspace_providers", "select"),
+    ("workspace_providers", "remove"),
+    ("workspace_group_workspaces", "enrol"),
+    ("workspace_group_workspaces", "unenrol"),
+    ("changes", "feed"),
+)
+
 # The function of API Gateway's ``$default`` route, which answers every request no route above
 # serves (``wellapi.operations.unmatched``): ``functions/<name>.py``, ``<Name>Function``.
 DEFAULT_ROUTE_FUNCTION = "unmatched"

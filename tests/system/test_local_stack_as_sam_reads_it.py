@@ -1,11 +1,10 @@
-"""The local runtime reads template.yaml as SAM CLI's own readers do (``sam local``'s stack,
-function and API providers), and where they differ, it is on purpose.
+"""The local runtime runs the stack SAM CLI's own readers read in template.yaml (``sam
+local``'s stack, function and API providers), and where they differ, it is on purpose.
 
 SAM CLI is a development dependency, not a serving one: importing its providers takes about
-4.5 s (``make run`` answers its first request 2-7 s after it starts) and they do not read
-everything this template says
-(docs/development.md, "The template reader"). So ``make run`` keeps its own small reader
-(welldev.template) and this test holds it to SAM CLI's reading of the same file.
+4.5 s and they do not read everything this template says (docs/development.md, "The local
+stack"). So ``make run`` runs welldev.stack, from which the template is written, and this test
+holds it to SAM CLI's reading of the written file.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.support.template import DEFAULT_ROUTE_FUNCTION, ROOT
-from welldev import template as local_template
+from welldev import stack as local_stack
 
 # SAM CLI's API provider spells the $default route's method this way (as API Gateway's
 # OpenAPI extension does) and adds an OPTIONS method to every route for CORS preflights.
@@ -37,8 +36,8 @@ def _sam_stacks(overrides: tuple[tuple[str, str], ...] = ()) -> list[Any]:
 
 
 @cache
-def _local() -> local_template.Template:
-    return local_template.load(ROOT / "template.yaml")
+def _local() -> local_stack.Stack:
+    return local_stack.load()
 
 
 def _sam_functions() -> dict[str, Any]:
@@ -85,7 +84,7 @@ def test_environment_values_are_sam_clis_and_deployed_ones_stay_unset() -> None:
     for logical_id, function in template.functions.items():
         theirs = (sam[logical_id].environment or {}).get("Variables", {})
         assert set(function.environment) == set(theirs), logical_id
-        environment = local_template.resolve_environment(template, function)
+        environment = local_stack.resolve_environment(template, function)
         # Every value that needs no deployment is the one SAM CLI gives the function, but an
         # empty parameter passed down to a nested stack, which SAM CLI reads as the
         # parameter's name and the local runtime as deployed, empty.
@@ -113,7 +112,7 @@ def _passed_down_empty(function: Any, variable: str) -> str | None:
     if not function.stack_path:
         return None
     reference = _local().functions[function.name].environment.get(variable)
-    name = reference.get("Ref") if isinstance(reference, dict) else None
+    name = reference.name if isinstance(reference, local_stack.Ref) else None
     parameters = _local().parameters
     return name if name in parameters and parameters[name] == "" else None
 
@@ -136,7 +135,7 @@ def test_every_route_is_what_sam_cli_serves(caplog: pytest.LogCaptureFixture) ->
     nested = {route for route in local if route[2] in _nested_function_ids()}
     assert len(nested) == len(local) - 1
     assert local - nested == sam
-    assert ("ANY", local_template.DEFAULT_ROUTE, DEFAULT_ROUTE_FUNCTION) in local
+    assert ("ANY", local_stack.DEFAULT_ROUTE, DEFAULT_ROUTE_FUNCTION) in local
     # What SAM CLI cannot read and the local runtime must: the authorizer given as the
     # published alias (!Ref AuthorizerFunction.Alias), which SAM CLI skips (its routes would
     # run with no authorizer at all).
@@ -150,7 +149,7 @@ def test_cors_under_if_is_read_where_sam_cli_reads_none() -> None:
 
     origins = "https://app.example,https://admin.example"
     sam = ApiProvider(_sam_stacks((("CorsOrigins", origins),))).api.cors
-    local = local_template.load(ROOT / "template.yaml", {"CorsOrigins": origins})
+    local = local_stack.load({"CorsOrigins": origins})
     cors = local.http_apis["HttpApi"].cors
     assert cors is not None
     assert cors.allow_origins == tuple(origins.split(","))
@@ -184,7 +183,7 @@ def _nested_function_ids() -> set[str]:
 
 def test_the_sam_stacks_are_read_from_the_same_files() -> None:
     stacks = {stack.stack_path: ROOT / stack.location for stack in _sam_stacks()}
-    assert stacks.pop("").resolve() == _local().path
+    assert stacks.pop("").resolve() == ROOT / "template.yaml"
     # Each nested stack of the local runtime's functions is one SAM CLI reads, and the other
     # way round.
     assert set(stacks) == {

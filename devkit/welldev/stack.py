@@ -1,0 +1,557 @@
+"""The stack the local runtime runs: its functions, routes, authorizer, CORS, queues and schedules.
+
+The API functions and their routes come from the operation registry (``wellapi.operations``),
+as the template writer makes them; the other functions, the authorizer, the queues and the
+schedules are described here, and the template writer writes each value below into
+``template.yaml`` (its ``<<Name>>`` placeholders, ``template_values``). So what a function
+gets locally (its handler, timeout, memory, variables, events) is what the template gives it in
+AWS, and ``make run`` never reads the template back.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_ROUTE = "$default"
+HTTP_API = "HttpApi"
+AUTHORIZER = "ApiKeyAuthorizer"
+SYNC_QUEUE = "SyncQueue"
+DEAD_LETTER_QUEUE = "SyncDeadLetterQueue"
+
+# Stand-ins for the pseudo parameters AWS::AccountId and AWS::StackName when nothing is
+# deployed.
+LOCAL_ACCOUNT_ID = "123456789012"
+LOCAL_STACK_NAME = "local"
+
+
+def local_region() -> str:
+    """AWS::Region locally: the environment's, as boto3 reads it."""
+    return os.environ.get("AWS_REGION", "us-east-1")
+
+
+class StackError(ValueError):
+    """The stack says something the local runtime cannot run (or a parameter it lacks)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# The model the local runtime works with.
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ref:
+    """``!Ref <Parameter>``: the parameter's value, locally its default unless overridden."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Deployed:
+    """A value only a deployment has (an endpoint, a resource's name), written into the template
+    as this YAML; locally the variable is left unset (or set by the local AWS)."""
+
+    yaml: str
+
+
+Value = str | Ref | Deployed
+
+
+@dataclass(frozen=True)
+class Authorizer:
+    """An HTTP API Lambda REQUEST authorizer (payload format 2.0)."""
+
+    name: str
+    function_id: str
+    # API Gateway selection expressions, e.g. "$request.header.Authorization".
+    identity_sources: tuple[str, ...] = ()
+    ttl_seconds: int = 300
+    simple_responses: bool = False
+
+
+@dataclass(frozen=True)
+class CorsConfiguration:
+    """An HTTP API's ``CorsConfiguration`` (header names lower-cased)."""
+
+    allow_origins: tuple[str, ...]
+    allow_methods: tuple[str, ...] = ()
+    allow_headers: tuple[str, ...] = ()
+    expose_headers: tuple[str, ...] = ()
+    max_age: int | None = None
+    allow_credentials: bool = False
+
+
+@dataclass(frozen=True)
+class HttpApi:
+    logical_id: str
+    default_authorizer: str | None
+    authorizers: Mapping[str, Authorizer]
+    # None when the API has no CorsConfiguration (no CorsOrigins).
+    cors: CorsConfiguration | None = None
+
+
+@dataclass(frozen=True)
+class HttpRoute:
+    """One route of an HTTP API to a function, with the authorizer that applies to it."""
+
+    api_id: str
+    method: str  # upper case; "ANY" matches every method
+    path: str  # "/v1/things/{id}", or "$default" for the catch-all route
+    function_id: str
+    event_name: str
+    authorizer: str | None
+
+    @property
+    def route_key(self) -> str:
+        return DEFAULT_ROUTE if self.path == DEFAULT_ROUTE else f"{self.method} {self.path}"
+
+
+@dataclass(frozen=True)
+class SqsEvent:
+    function_id: str
+    event_name: str
+    queue_id: str
+    batch_size: int
+    batching_window_seconds: int
+    report_batch_item_failures: bool
+
+
+@dataclass(frozen=True)
+class ScheduleEvent:
+    """A ``Schedule`` event of a function: the EventBridge rule that invokes it on a schedule."""
+
+    function_id: str
+    event_name: str
+    expression: str  # "rate(1 minute)" or "cron(...)"
+    # The rate's period; None for a cron expression, which has no fixed one.
+    rate_seconds: int | None
+    # The logical id SAM gives the rule: the function's, then the event's.
+    rule_name: str
+    enabled: bool = True
+    # The rule's Input: the JSON the target receives instead of the scheduled event.
+    input: str | None = None
+
+
+@dataclass(frozen=True)
+class SqsQueue:
+    """A queue of the stack: what an event source mapping needs to know."""
+
+    logical_id: str
+    queue_name: str
+    visibility_timeout_seconds: int
+    # RedrivePolicy: receives before a message moves to the dead-letter queue (None: never).
+    max_receive_count: int | None = None
+    dead_letter_queue_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Function:
+    logical_id: str
+    function_name: str  # the logical id, as SAM local names it
+    code_uri: Path  # absolute
+    handler: str
+    runtime: str | None
+    timeout_seconds: int
+    memory_mb: int
+    # The Globals' variables and the function's own.
+    environment: Mapping[str, Value]
+    http_routes: tuple[HttpRoute, ...] = ()
+    sqs_events: tuple[SqsEvent, ...] = ()
+    schedule_events: tuple[ScheduleEvent, ...] = ()
+
+
+@dataclass(frozen=True)
+class Stack:
+    parameters: Mapping[str, str | None]  # name -> value (None: only a deployment has one)
+    functions: Mapping[str, Function]
+    http_apis: Mapping[str, HttpApi]
+    queues: Mapping[str, SqsQueue] = field(default_factory=dict)
+
+    @property
+    def routes(self) -> tuple[HttpRoute, ...]:
+        return tuple(route for f in self.functions.values() for route in f.http_routes)
+
+    def function(self, logical_id: str) -> Function:
+        try:
+            return self.functions[logical_id]
+        except KeyError:
+            known = ", ".join(sorted(self.functions)) or "none"
+            raise StackError(f"no function {logical_id!r} (functions: {known})") from None
+
+
+@dataclass(frozen=True)
+class ResolvedEnvironment:
+    values: Mapping[str, str]
+    # Variables whose value needs a deployed resource (an endpoint, an ARN): left unset.
+    unresolved: tuple[str, ...]
+
+
+def resolve_environment(stack: Stack, function: Function) -> ResolvedEnvironment:
+    values: dict[str, str] = {}
+    unresolved: list[str] = []
+    for name, raw in function.environment.items():
+        value = stack.parameters.get(raw.name) if isinstance(raw, Ref) else raw
+        if isinstance(value, str):
+            values[name] = value
+        else:
+            unresolved.append(name)
+    return ResolvedEnvironment(values=values, unresolved=tuple(unresolved))
+
+
+# ---------------------------------------------------------------------------------------------
+# What the template writer writes and the local runtime runs.
+# ---------------------------------------------------------------------------------------------
+
+# The parameters a function's variables or the API's CORS read, with their defaults (None: no
+# default, a deployment names it). ``--parameter-overrides`` replaces them, as in a deploy.
+PARAMETERS: dict[str, str | None] = {
+    "DbProxyEndpoint": None,
+    "DbProxyReaderEndpoint": "",
+    "DbName": "well",
+    "DbUser": "well_api",
+    "SyncDbUser": "well_sync",
+    "AuthDbUser": "well_auth",
+    "DrainDbUser": "well_drain",
+    "MigrationDbUser": None,
+    "LogLevel": "INFO",
+    "CorsOrigins": "",
+}
+# Lambda's runtime and the size of every function (the Globals).
+RUNTIME = "python3.13"
+MEMORY_MB = 512
+# Above the worst a request can wait on the database (a connect and a read, then one more of
+# each after a dropped connection: 2 x (3 + 6) s, wellapi.settings), below API Gateway's 30 s;
+# tests/unit/test_template.py checks the order.
+TIMEOUT_SECONDS = 20
+# Every function's variables (the Globals'); a function's own are added to them.
+GLOBAL_ENVIRONMENT: dict[str, Value] = {
+    "POWERTOOLS_SERVICE_NAME": "wellapi",
+    "POWERTOOLS_METRICS_NAMESPACE": "Well",
+    "POWERTOOLS_LOG_LEVEL": Ref("LogLevel"),
+    "DB_AUTH": "iam",
+    "DB_HOST": Ref("DbProxyEndpoint"),
+    # Where the read functions connect when set (docs/deploy.md, "Reads on replicas"); the
+    # other functions never read it.
+    "DB_READER_HOST": Ref("DbProxyReaderEndpoint"),
+    "DB_PORT": "5432",
+    "DB_NAME": Ref("DbName"),
+    "DB_USER": Ref("DbUser"),
+    # Unused in AWS (DB_AUTH=iam). Declared so that `sam local --env-vars` can set them: SAM
+    # only overrides variables the template declares (.local/sam-env.json, make run).
+    "DATABASE_URL": "",
+    "DATABASE_READER_URL": "",
+}
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """A function the template declares by hand (in ``template/``), as both write it."""
+
+    handler: str
+    timeout_seconds: int = TIMEOUT_SECONDS
+    environment: Mapping[str, Value] = field(default_factory=dict)
+    code_dir: str = "functions"
+
+
+FUNCTIONS: dict[str, FunctionSpec] = {
+    "AuthorizerFunction": FunctionSpec(
+        "authorizer.handler",
+        # How long a key's answer is kept in a warm environment; also how long a revoked key
+        # may still work (API Gateway's own cache is off: AUTHORIZER_TTL_SECONDS).
+        environment={"DB_USER": Ref("AuthDbUser"), "AUTH_CACHE_SECONDS": "30"},
+    ),
+    "MigrationFunction": FunctionSpec(
+        "wellapi.handlers.migration.handler",
+        300,
+        {"DB_USER": Ref("MigrationDbUser")},
+        code_dir="migrations",
+    ),
+    "SyncFunction": FunctionSpec("sync.handler", 120, {"DB_USER": Ref("SyncDbUser")}),
+    "SweepFunction": FunctionSpec("sweep.handler", 60, {"DB_USER": Ref("SyncDbUser")}),
+    "DrainFunction": FunctionSpec(
+        "drain.handler",
+        60,
+        {
+            "DB_USER": Ref("DrainDbUser"),
+            # Locally the local AWS's bus (welldev.local_aws).
+            "EVENT_BUS_NAME": Deployed(
+                "!If [CreateChangeEventBus, !Ref ChangeEventBus, !Ref ChangeEventBusName]"
+            ),
+        },
+    ),
+}
+# No identity source, so no API Gateway cache (template/api.yaml says why).
+AUTHORIZER_TTL_SECONDS = 0
+# The sync queue's consumer (template/sync.yaml says why each).
+SYNC_BATCH_SIZE = 10
+SYNC_BATCHING_WINDOW_SECONDS = 2
+SYNC_VISIBILITY_TIMEOUT_SECONDS = 720
+SYNC_MAX_RECEIVE_COUNT = 5
+# The functions run on a schedule, each by its rule ``EveryMinute``.
+SCHEDULES = {"SweepFunction": "rate(1 minute)", "DrainFunction": "rate(1 minute)"}
+# The CORS configuration when CorsOrigins names origins (template/api.yaml says why each).
+CORS_METHODS = ("GET", "POST", "PATCH", "DELETE", "OPTIONS")
+CORS_ALLOW_HEADERS = ("Authorization", "Content-Type", "Accept", "Idempotency-Key")
+CORS_EXPOSE_HEADERS = (
+    "Location",
+    "Idempotent-Replayed",
+    "Retry-After",
+    "WWW-Authenticate",
+    "Apigw-Requestid",
+)
+CORS_MAX_AGE_SECONDS = 3600
+
+
+def _pascal(snake: str) -> str:
+    return "".join(part.capitalize() for part in snake.split("_"))
+
+
+def api_functions() -> list[dict[str, str]]:
+    """Each API function, from the registry: one per route, a resource's routes together (the
+    template writer's placeholders)."""
+    from wellapi.handlers.entry_points import handler_name
+    from wellapi.operations.registry import OPERATIONS, ROUTES
+    from wellapi.resources import FEEDS, RESOURCES, resource_named
+
+    order = [*RESOURCES, *FEEDS]
+    functions = []
+    for resource, operation in sorted(ROUTES, key=lambda route: order.index(route[0])):
+        op = OPERATIONS[operation]
+        path = op.path(resource_named(resource))
+        functions.append(
+            {
+                "Function": f"{_pascal(resource)}{_pascal(operation)}Function",
+                "Stack": f"{_pascal(resource)}Stack",
+                "resource": resource,
+                "operation": operation,
+                "handler": handler_name(resource, operation),
+                "method": op.method,
+                "openapi_method": op.method.lower(),
+                "path": path,
+                # The route in an execute-api ARN: each path parameter is a wildcard.
+                "arn_path": re.sub(r"\{[^}]+\}", "*", path),
+            }
+        )
+    return functions
+
+
+def default_route_function() -> dict[str, str]:
+    """The function of the ``$default`` route (the template writer's placeholders)."""
+    from wellapi.operations.registry import DEFAULT_ROUTE_FUNCTION
+
+    return {
+        "Function": f"{_pascal(DEFAULT_ROUTE_FUNCTION)}Function",
+        "name": DEFAULT_ROUTE_FUNCTION,
+    }
+
+
+def _yaml(value: Value | int | bool | tuple[str, ...]) -> str:
+    """A value as the template writes it (YAML's flow style, JSON's quoting)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, tuple):
+        return "[" + ", ".join(value) + "]"
+    if isinstance(value, Ref):
+        return f"!Ref {value.name}"
+    if isinstance(value, Deployed):
+        return value.yaml
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _variables(environment: Mapping[str, Value], indent: int) -> str:
+    return "\n".join(f"{' ' * indent}{name}: {_yaml(v)}" for name, v in environment.items())
+
+
+def template_values() -> dict[str, str]:
+    """What the template writer puts for each ``<<Name>>`` of ``template/``."""
+    values = {f"{name}.Default": _yaml(v) for name, v in PARAMETERS.items() if v is not None}
+    values |= {
+        "Globals.Runtime": RUNTIME,
+        "Globals.MemorySize": _yaml(MEMORY_MB),
+        "Globals.Timeout": _yaml(TIMEOUT_SECONDS),
+        "Globals.Variables": _variables(GLOBAL_ENVIRONMENT, 8).lstrip(),
+        "ApiKeyAuthorizer.ReauthorizeEvery": _yaml(AUTHORIZER_TTL_SECONDS),
+        "Cors.AllowMethods": _yaml(CORS_METHODS),
+        "Cors.AllowHeaders": _yaml(CORS_ALLOW_HEADERS),
+        "Cors.ExposeHeaders": _yaml(CORS_EXPOSE_HEADERS),
+        "Cors.MaxAge": _yaml(CORS_MAX_AGE_SECONDS),
+        "SyncQueue.VisibilityTimeout": _yaml(SYNC_VISIBILITY_TIMEOUT_SECONDS),
+        "SyncQueue.maxReceiveCount": _yaml(SYNC_MAX_RECEIVE_COUNT),
+        "SyncFunction.BatchSize": _yaml(SYNC_BATCH_SIZE),
+        "SyncFunction.MaximumBatchingWindowInSeconds": _yaml(SYNC_BATCHING_WINDOW_SECONDS),
+    }
+    for logical_id, spec in FUNCTIONS.items():
+        values[f"{logical_id}.Handler"] = spec.handler
+        values[f"{logical_id}.Timeout"] = _yaml(spec.timeout_seconds)
+        values[f"{logical_id}.Variables"] = _variables(spec.environment, 10).lstrip()
+    for logical_id, expression in SCHEDULES.items():
+        values[f"{logical_id}.Schedule"] = expression
+    return values
+
+
+# ---------------------------------------------------------------------------------------------
+# The stack, put together.
+# ---------------------------------------------------------------------------------------------
+
+
+def check_template(path: Path) -> None:
+    """``-t/--template`` as ``sam local`` takes it: locally only this project's
+    ``template.yaml`` runs, whose stack this module describes."""
+    if not path.is_file():
+        raise StackError(f"{path} not found")
+    if path.resolve() != ROOT / "template.yaml":
+        raise StackError(
+            f"{path}: only {ROOT / 'template.yaml'} runs locally (its functions are the "
+            "operation registry's, welldev.stack)"
+        )
+
+
+def load(parameter_overrides: Mapping[str, str] | None = None) -> Stack:
+    """The stack, its parameters given ``parameter_overrides`` (as ``sam local
+    --parameter-overrides`` and ``sam deploy`` give them)."""
+    parameters = dict(PARAMETERS)
+    for name, value in (parameter_overrides or {}).items():
+        if name not in parameters:
+            known = ", ".join(sorted(parameters))
+            raise StackError(f"no parameter {name!r} the local stack reads (parameters: {known})")
+        parameters[name] = value
+    functions = [*_described_functions(), _default_route_function(), *_api_functions()]
+    queues = {
+        SYNC_QUEUE: SqsQueue(
+            SYNC_QUEUE,
+            SYNC_QUEUE,
+            SYNC_VISIBILITY_TIMEOUT_SECONDS,
+            SYNC_MAX_RECEIVE_COUNT,
+            DEAD_LETTER_QUEUE,
+        ),
+        # Its visibility timeout is SQS's default: nothing consumes it.
+        DEAD_LETTER_QUEUE: SqsQueue(DEAD_LETTER_QUEUE, DEAD_LETTER_QUEUE, 30),
+    }
+    return Stack(
+        parameters=parameters,
+        functions={f.logical_id: f for f in functions},
+        http_apis={HTTP_API: _http_api(parameters.get("CorsOrigins") or "")},
+        queues=queues,
+    )
+
+
+def _function(logical_id: str, handler: str, **given: object) -> Function:
+    """A function with the Globals' values where ``given`` says nothing."""
+    own = given.pop("environment", {})
+    assert isinstance(own, Mapping)
+    values: dict[str, object] = {
+        "code_uri": ROOT / "functions",
+        "timeout_seconds": TIMEOUT_SECONDS,
+        **given,
+    }
+    return Function(
+        logical_id=logical_id,
+        function_name=logical_id,
+        handler=handler,
+        runtime=RUNTIME,
+        memory_mb=MEMORY_MB,
+        environment={**GLOBAL_ENVIRONMENT, **own},
+        **values,  # type: ignore[arg-type]
+    )
+
+
+def _api_functions() -> list[Function]:
+    return [
+        _function(
+            f["Function"],
+            f["handler"],
+            http_routes=(
+                HttpRoute(
+                    HTTP_API,
+                    f["method"],
+                    f["path"],
+                    f["Function"],
+                    f"{HTTP_API}{f['method']}{f['path']}",
+                    AUTHORIZER,
+                ),
+            ),
+        )
+        for f in api_functions()
+    ]
+
+
+def _default_route_function() -> Function:
+    values = default_route_function()
+    route = HttpRoute(
+        HTTP_API, "ANY", DEFAULT_ROUTE, values["Function"], "DefaultRoute", AUTHORIZER
+    )
+    return _function(values["Function"], f"{values['name']}.handler", http_routes=(route,))
+
+
+def _described_functions() -> list[Function]:
+    functions = []
+    for logical_id, spec in FUNCTIONS.items():
+        events: dict[str, object] = {}
+        if logical_id in SCHEDULES:
+            expression = SCHEDULES[logical_id]
+            events["schedule_events"] = (
+                ScheduleEvent(
+                    logical_id,
+                    "EveryMinute",
+                    expression,
+                    rate_seconds(expression),
+                    f"{logical_id}EveryMinute",
+                ),
+            )
+        if logical_id == "SyncFunction":
+            events["sqs_events"] = (
+                SqsEvent(
+                    logical_id,
+                    "Queue",
+                    SYNC_QUEUE,
+                    SYNC_BATCH_SIZE,
+                    SYNC_BATCHING_WINDOW_SECONDS,
+                    report_batch_item_failures=True,
+                ),
+            )
+        functions.append(
+            _function(
+                logical_id,
+                spec.handler,
+                code_uri=ROOT / spec.code_dir,
+                timeout_seconds=spec.timeout_seconds,
+                environment=spec.environment,
+                **events,
+            )
+        )
+    return functions
+
+
+def _http_api(cors_origins: str) -> HttpApi:
+    authorizer = Authorizer(
+        AUTHORIZER,
+        "AuthorizerFunction",
+        ttl_seconds=AUTHORIZER_TTL_SECONDS,
+        simple_responses=True,
+    )
+    cors = None
+    if cors_origins:  # the template's HasCorsOrigins
+        cors = CorsConfiguration(
+            allow_origins=tuple(o for o in cors_origins.split(",") if o),
+            allow_methods=CORS_METHODS,
+            allow_headers=tuple(h.lower() for h in CORS_ALLOW_HEADERS),
+            expose_headers=tuple(h.lower() for h in CORS_EXPOSE_HEADERS),
+            max_age=CORS_MAX_AGE_SECONDS,
+        )
+    return HttpApi(HTTP_API, AUTHORIZER, {AUTHORIZER: authorizer}, cors)
+
+
+_RATE = re.compile(r"rate\((\d+) (second|minute|hour|day)s?\)")
+_UNIT_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+
+
+def rate_seconds(expression: str) -> int | None:
+    """The period of ``rate(<n> <unit>)`` in seconds; None for a cron expression."""
+    match = _RATE.fullmatch(expression)
+    return None if match is None else int(match[1]) * _UNIT_SECONDS[match[2]]

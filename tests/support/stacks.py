@@ -1,0 +1,96 @@
+"""Fixture stacks for the local runtime's tests: a few functions of a test's own, with the
+routes, authorizer, queues and schedules each test needs, built as ``welldev.stack`` builds the
+project's."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from welldev.stack import (
+    Authorizer,
+    CorsConfiguration,
+    Function,
+    HttpApi,
+    HttpRoute,
+    ScheduleEvent,
+    SqsEvent,
+    SqsQueue,
+    Stack,
+    Value,
+    rate_seconds,
+)
+
+API = "Api"
+
+
+def route(function_id: str, method: str, path: str, authorizer: str | None = "ApiKey") -> HttpRoute:
+    """A route of the fixture API (``path`` "$default": its catch-all route)."""
+    event = f"{method}{path}"
+    return HttpRoute(API, method, path, function_id, event, authorizer)
+
+
+def sqs(
+    function_id: str, queue_id: str, batch_size: int = 10, window: int = 0, report: bool = False
+) -> SqsEvent:
+    return SqsEvent(function_id, queue_id, queue_id, batch_size, window, report)
+
+
+def schedule(
+    function_id: str,
+    name: str,
+    expression: str,
+    enabled: bool = True,
+    payload: str | None = None,
+) -> ScheduleEvent:
+    rule = f"{function_id}{name}"
+    return ScheduleEvent(
+        function_id, name, expression, rate_seconds(expression), rule, enabled, payload
+    )
+
+
+def function(
+    logical_id: str,
+    handler: str,
+    code_uri: Path,
+    *,
+    timeout: int = 5,
+    memory: int = 256,
+    environment: Mapping[str, Value] | None = None,
+    routes: Iterable[tuple[str, str] | tuple[str, str, str | None]] = (),
+    sqs_events: Iterable[SqsEvent] = (),
+    schedule_events: Iterable[ScheduleEvent] = (),
+) -> Function:
+    """A function; each of ``routes`` is (method, path) behind the API's authorizer, or
+    (method, path, authorizer)."""
+    return Function(
+        logical_id=logical_id,
+        function_name=logical_id,
+        code_uri=code_uri,
+        handler=handler,
+        runtime="python3.13",
+        timeout_seconds=timeout,
+        memory_mb=memory,
+        environment=dict(environment or {}),
+        http_routes=tuple(route(logical_id, *r) for r in routes),
+        sqs_events=tuple(sqs_events),
+        schedule_events=tuple(schedule_events),
+    )
+
+
+def stack(
+    *functions: Function,
+    authorizer: Authorizer | None = None,
+    cors: CorsConfiguration | None = None,
+    queues: Iterable[SqsQueue] = (),
+    parameters: Mapping[str, str | None] | None = None,
+) -> Stack:
+    """A stack of ``functions`` behind one API, whose default authorizer is ``authorizer``."""
+    authorizers = {} if authorizer is None else {authorizer.name: authorizer}
+    default = None if authorizer is None else authorizer.name
+    return Stack(
+        parameters=dict(parameters or {}),
+        functions={f.logical_id: f for f in functions},
+        http_apis={API: HttpApi(API, default, authorizers, cors)},
+        queues={q.logical_id: q for q in queues},
+    )
