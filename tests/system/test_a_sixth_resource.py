@@ -1,0 +1,136 @@
+"""A resource is its description and its migration (docs/adding-a-resource.md).
+
+A copy of the repository gains a sixth resource, ``document_workspace_connectors`` (the ledger
+the specifications name as the precedent, of a new parent, ``documents``), exactly as that page
+says: the description's lines (``sixth_resource/description.patch``, at most
+``HAND_WRITTEN_LIMIT`` lines), its migration (``sixth_resource/migration.py``), then ``make
+generate``. Everything else (its functions and routes, events, template, nested stack,
+OpenAPI document, change types, error codes, demo rows, the tests' parameters) follows from the
+registry: the copy's own tests then run for it, its List, Retrieve, Create, Update, Delete and
+related routes (its API events on the seeded demo), its sync messages, its change records and
+feed, its tenancy, and the drift checks of the template, the OpenAPI document and the schema.
+The sixth resource is not shipped: only the copy has it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from welldev import revisions
+
+ROOT = Path(__file__).resolve().parents[2]
+SIXTH = Path(__file__).with_name("sixth_resource")
+HAND_WRITTEN_LIMIT = 150
+KEY = "document_workspace_connectors"
+# What the copy's tests check for it: whole files (drift, every event), and the tests of every
+# resource or ledger, for the sixth alone.
+WHOLE = (
+    "tests/unit/test_template_source.py",
+    "tests/database/test_openapi.py",
+    "tests/database/test_migrations.py",
+    "tests/database/test_events.py",
+)
+FOR_EACH_RESOURCE = (
+    "tests/database/test_read_documents.py",
+    "tests/database/test_write_documents.py",
+    "tests/database/test_write_provenance.py",
+    "tests/database/test_sync_handler.py",
+    "tests/database/test_changes_feed.py",
+    "tests/database/test_change_records.py",
+    "tests/database/test_tenancy_rule.py",
+    "tests/database/test_rls.py",
+)
+
+
+def _files() -> Iterator[str]:
+    """The repository as a clone of it holds it, with what is not committed yet."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    yield from (name for name in listed.split("\0") if name and (ROOT / name).is_file())
+
+
+def _environment(copy: Path) -> dict[str, str]:
+    """The copy's packages before this checkout's; no coverage of this run's."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COV")}
+    env["PYTHONPATH"] = os.pathsep.join(
+        str(copy / part) for part in ("layers/shared", "devkit", ".")
+    )
+    return env
+
+
+def _run(copy: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *args], cwd=copy, env=_environment(copy), capture_output=True, text=True
+    )
+
+
+def hand_written_lines() -> int:
+    patch = (SIXTH / "description.patch").read_text(encoding="utf-8")
+    return sum(1 for line in patch.splitlines() if line.startswith("+") and not line.startswith("+++"))
+
+
+def _add_migration(copy: Path) -> None:
+    (head,) = revisions.head(copy / "migrations")
+    number = f"{int(head) + 1:04d}"
+    text = (SIXTH / "migration.py").read_text(encoding="utf-8")
+    text = re.sub(r'^revision: str = "\d+"', f'revision: str = "{number}"', text, flags=re.M)
+    text = re.sub(
+        r"^down_revision: str \| None = None.*$",
+        f'down_revision: str | None = "{head}"',
+        text,
+        flags=re.M,
+    )
+    (copy / "migrations" / "versions" / f"{number}_{KEY}.py").write_text(text, encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The repository with the sixth resource added as docs/adding-a-resource.md says."""
+    copy = tmp_path_factory.mktemp("sixth-resource") / "repository"
+    for name in _files():
+        (copy / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, copy / name)
+    subprocess.run(["git", "apply", str(SIXTH / "description.patch")], cwd=copy, check=True)
+    _add_migration(copy)
+    for generator in ("welldev.template_writer", "welldev.openapi", "welldev.api_events"):
+        args = ("-m", generator, "openapi.json") if generator == "welldev.openapi" else ("-m", generator)
+        done = _run(copy, *args)
+        assert done.returncode == 0, done.stderr
+    return copy
+
+
+def test_the_sixth_resource_takes_at_most_150_hand_written_lines_outside_its_migration():
+    assert hand_written_lines() <= HAND_WRITTEN_LIMIT
+
+
+def test_make_generate_derives_its_functions_events_stack_and_openapi_paths(copy: Path):
+    path = KEY.replace("_", "-")
+    assert (copy / "stacks" / f"{path}.yaml").is_file()
+    assert f"/v1/{path}" in (copy / "openapi.json").read_text(encoding="utf-8")
+    operations = ("list", "retrieve", "create", "update", "delete", "related", "relationship")
+    for operation in operations:
+        assert (copy / "events" / f"{path}-{operation}.json").is_file(), operation
+    assert f"DocumentWorkspaceConnectorsListFunction" in (copy / "template.yaml").read_text()
+
+
+def test_the_copys_tests_hold_for_the_sixth_resource(copy: Path):
+    whole = _run(copy, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", *WHOLE)
+    assert whole.returncode == 0, whole.stdout[-6000:]
+    each = _run(
+        copy, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
+        "-k", "document", *FOR_EACH_RESOURCE,
+    )
+    assert each.returncode == 0, each.stdout[-6000:]
+    assert re.search(r"(\d+) passed", each.stdout), each.stdout[-2000:]
