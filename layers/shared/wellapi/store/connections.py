@@ -7,8 +7,8 @@ autocommit mode. A request is one transaction of two messages: ``BEGIN`` and the
 its proof's context (a fixed text, as a simple query), then the proof, the request's
 statements and ``COMMIT``, each bound to its values and all pipelined over the extended query
 protocol before one Sync (``send``; ``wellapi.http.proofs``). Nothing session-scoped is ever
-set and every statement is unnamed, so RDS Proxy multiplexes the connection again after each
-transaction and never pins it.
+set; the statements with values are kept prepared under names from their text, checked before
+each reuse (``wellapi.store.sql.named_pipeline``).
 
 A role's connection is pg8000 and the standard library only: the statements are SQL text
 (``wellapi.sqltext``), and importing SQLAlchemy would double an API function's cold start for

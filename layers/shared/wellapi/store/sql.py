@@ -119,7 +119,7 @@ _DESCRIBE_AND_EXECUTE = _message(b"D", b"P\x00") + _message(b"E", b"\x00" + _INT
 _SYNC = _message(b"S", b"")
 
 
-def _parse(name: bytes, connection: Any, statement: BoundStatement) -> bytes:
+def _parse_message(name: bytes, connection: Any, statement: BoundStatement) -> bytes:
     """Parse ``statement`` under ``name`` (empty: the unnamed statement, which the next Parse
     replaces, so nothing of it outlives the message)."""
     oids = statement.oids
@@ -166,7 +166,7 @@ def pipeline(connection: Any, statements: Sequence[BoundStatement]) -> bytes:
     connection: its encoding and its conversions."""
     buffer = bytearray()
     for statement in statements:
-        buffer += _parse(b"", connection, statement) + _bind(b"", connection, statement)
+        buffer += _parse_message(b"", connection, statement) + _bind(b"", connection, statement)
     return bytes(buffer + _SYNC)
 
 
@@ -197,7 +197,7 @@ def _digest(text: str) -> str:
     return hashlib.md5(text.encode("utf-8"), usedforsecurity=False).hexdigest()
 
 
-def _named(statement: BoundStatement) -> bool:
+def _kept_prepared(statement: BoundStatement) -> bool:
     """Whether ``statement`` is worth keeping prepared: one with values is a request's (the
     proof, the scope, an operation's), run again and again; one without is a fixed command
     (``BEGIN``, ``COMMIT``, ``CALL``) that costs nothing to parse."""
@@ -226,7 +226,7 @@ def check_statement(statements: Sequence[BoundStatement], held: set[str]) -> Bou
     the message's own runs between its Parse and its Bind)."""
     checked: dict[str, BoundStatement] = {}
     for statement in statements:
-        if _named(statement):
+        if _kept_prepared(statement):
             name = name_of(statement.text, statement.oids)
             if name in held:
                 checked[name] = statement
@@ -240,29 +240,29 @@ def check_statement(statements: Sequence[BoundStatement], held: set[str]) -> Bou
 def named_pipeline(
     connection: Any, statements: Sequence[BoundStatement], prepared: Prepared
 ) -> Framed:
-    """``statements`` as ``pipeline`` sends them, each one worth it (``_named``) prepared under
-    its name: closed and parsed the first time the session sees it, only bound after; the
-    names an earlier message parsed checked (``check_statement``) before the first of them is
-    bound."""
+    """``statements`` as ``pipeline`` sends them, each one worth it (``_kept_prepared``)
+    prepared under its name: closed and parsed the first time the session sees it, only bound
+    after; the names an earlier message parsed checked (``check_statement``) before the first
+    of them is bound."""
     buffer = bytearray()
     check = check_statement(statements, prepared.held)
     parsed: set[str] = set()
     for statement in statements:
-        if not _named(statement):
-            buffer += _parse(b"", connection, statement) + _bind(b"", connection, statement)
+        if not _kept_prepared(statement):
+            buffer += _parse_message(b"", connection, statement) + _bind(b"", connection, statement)
             continue
         name = name_of(statement.text, statement.oids)
         encoded = name.encode("ascii")
         if name in prepared.held and check is not None:
             # Before the first Bind of a name an earlier message parsed: only this message's
             # own statements ran since the last check.
-            buffer += _parse(b"", connection, check) + _bind(b"", connection, check)
+            buffer += _parse_message(b"", connection, check) + _bind(b"", connection, check)
             check = None
         elif name not in prepared.held and name not in parsed:
             # A Close of a name the session does not hold is no error; of one it holds, SQL's
             # own PREPARE included, it makes room for ours.
             buffer += _message(b"C", b"S" + encoded + b"\x00")
-            buffer += _parse(encoded, connection, statement)
+            buffer += _parse_message(encoded, connection, statement)
             parsed.add(name)
         buffer += _bind(encoded, connection, statement)
     return Framed(bytes(buffer + _SYNC), frozenset(parsed))
