@@ -258,9 +258,11 @@ def test_the_authorizer_role_reads_nothing_and_may_only_check_a_key(admin):
     assert readable(admin, AUTH_ROLE) == set()
     # Ask its transaction's context (with its settings since revision 0028), prove a key for
     # it, then read the key that proof was made with (revision 0023); the previous release's
-    # context and spent proof (revision 0016) until dropped.
+    # context and spent proof (revision 0016) until dropped; the check of the statements its
+    # connection keeps prepared (revision 0029).
     assert executable(admin, AUTH_ROLE) == [
         "core_api.authenticate_key()",
+        "core_api.check_prepared(text[],text[],text[])",
         "core_api.proof_context()",
         "core_api.prove_key(text)",
         "core_api.request_context()",
@@ -362,8 +364,10 @@ DRAIN_READS = {
 def test_the_drain_role_reads_the_records_and_workspace_ids_and_may_only_mark_sent(admin):
     assert sorted(readable(admin, DRAIN_ROLE) ^ DRAIN_READS) == []
     # Its transactions' settings, and ending the sessions that hold its lock or its horizon
-    # past their role's timeouts (revision 0028).
+    # past their role's timeouts (revision 0028); the check of the statements its connection
+    # keeps prepared (revision 0029).
     assert executable(admin, DRAIN_ROLE) == [
+        "core_api.check_prepared(text[],text[],text[])",
         "core_api.end_stalled_sessions()",
         "core_api.set_transaction_settings()",
     ]

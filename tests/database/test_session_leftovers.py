@@ -17,7 +17,8 @@ gives on fresh connections (``baseline``), compared normalised (``tests.support.
   ``set_config(..., false)`` and as the role's own default (``ALTER ROLE CURRENT_USER IN
   DATABASE ... SET``, then new connections), grouped in profiles; the most dangerous alone;
   the settings the schema's functions read (``well.*``);
-- prepared statements, cursors held open, ``LISTEN``, session advisory locks;
+- prepared statements, cursors held open, ``LISTEN``, session advisory locks; statements
+  prepared by SQL under the names the connection keeps ours under, ours deallocated;
 - stalls: idle sessions of each role, their own timeouts (and their role's) off, holding
   advisory locks, rows or whole tables the sync writer, the sweeper and the drainer need, or
   a transaction that holds the drainer's horizon back: the work gets done, and the offending
@@ -360,6 +361,26 @@ def test_prepared_statements_cursors_listeners_and_session_locks_change_no_answe
 ):
     served = lo.serve(admin, bus, plant_session_state(admin))
     assert_served_alike(baseline, served, "PREPARE, a cursor WITH HOLD, LISTEN, advisory locks")
+
+
+def plant_under_our_names(subverted: dict[str, int]) -> lo.Plant:
+    """On each role's warm connection, SQL's own statement under every name it keeps ours."""
+
+    def planting(world: lo.World) -> None:
+        for role in APP_ROLES:
+            subverted[role] = lo.subvert_names(role)
+
+    return planting
+
+
+def test_statements_planted_under_the_names_of_ours_change_no_answer(admin, bus, baseline):
+    lo.serve(admin, bus)  # the work once: every role's connection keeps its statements named
+    subverted: dict[str, int] = {}
+
+    served = lo.serve(admin, bus, plant_under_our_names(subverted))
+
+    assert all(subverted.values()), f"names subverted per role: {subverted}"
+    assert_served_alike(baseline, served, "DEALLOCATE and PREPARE under our names")
 
 
 # ---- stalls --------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from tests.support import sync as s
 from tests.support.api import Lambda, get
 from wellapi.handlers.sync import sync_handler
 from wellapi.jsonapi.query import MAX_FILTER_VALUES, MAX_PAGE_SIZE
+from wellapi.store.connections import reset_pools
 from wellapi.sync.messages import MAX_RECORD_IDS
 from welldev.database import LocalDatabase
 
@@ -82,6 +83,9 @@ def test_the_wire_reader_finds_the_texts_of_queries_and_parses():
 
 
 def _deliver(connector_id: Any, id_sets: list[list[Any]]) -> list[str]:
+    """The batch, served by a new environment: on its new connections every statement is parsed
+    (a warm one only binds the statements it keeps prepared, and sends no text)."""
+    reset_pools()
     handler = sync_handler()
     event = sqs.event(*(s.linked(connector_id, ids) for ids in id_sets))
     return sqs.failed_ids(handler(event, Lambda(remaining_ms=120_000)))
@@ -127,6 +131,7 @@ def test_the_largest_list_the_api_takes_sends_no_statement_longer_than_16_kb(
         )
     )
 
+    reset_pools()  # a new connection's: every statement parsed, its text on the wire
     with on_the_wire(monkeypatch) as texts:
         reply = get("account_workspace_connectors", tenant.claims(), query=query)
 

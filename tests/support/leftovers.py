@@ -84,6 +84,37 @@ def literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+# What the attacker's statements under our names answer, were they ever run: nothing, so that
+# every read, write and batch they served would answer otherwise.
+NOT_OURS = "SELECT WHERE false"
+
+
+def names_held(role: str) -> list[tuple[str, str]]:
+    """The names ``role``'s connection keeps our statements under, each with its parameters'
+    types as the session has them (as a ``PREPARE`` declares them)."""
+    with db.get_pool(POOLS[role]).connection() as connection:
+        held = sorted(getattr(connection, db.PREPARED).held)
+        cursor = connection.cursor()
+        try:
+            cursor.execute(
+                "SELECT name, array_to_string(parameter_types, ', ') FROM pg_prepared_statements "
+                "WHERE name = ANY(%s) ORDER BY name",
+                (held,),
+            )
+            return [(str(name), str(types)) for name, types in cursor.fetchall()]
+        finally:
+            cursor.close()
+
+
+def subvert_names(role: str) -> int:
+    """Put a statement of SQL's own under each name ``role``'s connection holds one of ours
+    (``DEALLOCATE`` ours, ``PREPARE`` another with the same parameters' types); how many."""
+    held = names_held(role)
+    for name, types in held:
+        plant(role, f"DEALLOCATE {name}", f"PREPARE {name}({types}) AS {NOT_OURS}")
+    return len(held)
+
+
 # ---- hostile values of every setting a role may change ------------------------------------------
 
 # Values no rule derives: strings, and integers whose extremes are not the hostile ones (a

@@ -7,8 +7,8 @@ autocommit mode. A request is one transaction of two messages: ``BEGIN`` and the
 its proof's context (a fixed text, as a simple query), then the proof, the request's
 statements and ``COMMIT``, each bound to its values and all pipelined over the extended query
 protocol before one Sync (``send``; ``wellapi.http.proofs``). Nothing session-scoped is ever
-set and every statement is unnamed, so RDS Proxy multiplexes the connection again after each
-transaction and never pins it.
+set; the statements with values are kept prepared under names from their text, checked before
+each reuse (``wellapi.store.sql.named_pipeline``).
 
 A role's connection is pg8000 and the standard library only: the statements are SQL text
 (``wellapi.sqltext``), and importing SQLAlchemy would double an API function's cold start for
@@ -37,7 +37,13 @@ import pg8000.dbapi
 
 from wellapi.errors import LOCK_NOT_AVAILABLE, DatabaseUnavailable, sqlstate_of
 from wellapi.settings import Settings, get_settings
-from wellapi.store.sql import BoundStatement, pipeline
+from wellapi.store.sql import (
+    SUBVERTED_SQLSTATE,
+    BoundStatement,
+    Prepared,
+    named_pipeline,
+    pipeline,
+)
 
 if TYPE_CHECKING:
     import ssl
@@ -200,6 +206,9 @@ def configure_connection(
     """What every new connection gets before first use (the pools' and Alembic's)."""
     if autocommit:
         dbapi_connection.autocommit = True
+        # A pool's connection keeps a request's statements prepared (``send``); Alembic's
+        # does not.
+        setattr(dbapi_connection, PREPARED, Prepared())
     sock = _socket_of(dbapi_connection)
     if sock is None:
         return
@@ -328,7 +337,7 @@ class Pool:
         try:
             yield opened.connection
             reusable = True
-        except pg8000.dbapi.DatabaseError:
+        except (pg8000.dbapi.DatabaseError, NamesSubverted):
             reusable = True  # the server answered: the connection is ready for the next query
             raise
         finally:
@@ -356,8 +365,9 @@ class Pool:
         with self.connection() as connection:
             try:
                 return send(connection, statements)
-            except pg8000.dbapi.DatabaseError:
+            except pg8000.dbapi.DatabaseError as error:
                 _rows(connection.cursor(), "ROLLBACK")  # outside a transaction, only a warning
+                _raise_if_subverted(error)
                 raise
 
     def run_in_transaction(self, statements: Statements, *, commit: bool = True) -> list[Row]:
@@ -386,6 +396,7 @@ class Pool:
             except pg8000.dbapi.DatabaseError as error:
                 if _cut_short(cursor, error):
                     raise OpeningFailed(sqlstate_of(error) or "") from error
+                _raise_if_subverted(error)
                 raise
             except ValueError:
                 cursor.execute("ROLLBACK")
@@ -408,9 +419,10 @@ class Pool:
             try:
                 (context,) = _open(cursor, READ_ONLY_OPENING if read_only else OPENING)[0]
                 return send(connection, (prove(str(context)), *statements, COMMIT))
-            except (pg8000.dbapi.DatabaseError, ValueError):
+            except (pg8000.dbapi.DatabaseError, ValueError) as error:
                 # Outside a transaction (the opening itself failed before BEGIN) it only warns.
                 cursor.execute("ROLLBACK")
+                _raise_if_subverted(error)
                 raise
             finally:
                 cursor.close()
@@ -497,6 +509,15 @@ def _rows(cursor: Any, sql: str) -> list[Row]:
     return [list(r) for r in cursor.fetchall()] if cursor.description else []
 
 
+# The attribute of a connection that says what its session holds under our names.
+PREPARED = "_well_prepared"
+# SQLSTATEs after which the names a session held are no longer known to hold our statements:
+# one not ours (the check), one gone (invalid_sql_statement_name), one whose plan no longer
+# answers its columns after a migration (feature_not_supported: "cached plan must not change
+# result type").
+_NAMES_LOST = frozenset({SUBVERTED_SQLSTATE, "26000", "0A000"})
+
+
 def send(connection: Any, statements: Statements) -> list[Row]:
     """``statements`` pipelined over the extended query protocol, then one Sync: one round
     trip, the rows of every statement in order.
@@ -505,12 +526,43 @@ def send(connection: Any, statements: Statements) -> list[Row]:
     one of them opens a block; after a failed statement it skips the rest up to the Sync, and
     the error is raised once every answer is read, the connection ready for its next query.
     ``connection`` is any pg8000 connection (the driver's own parameter conversion is used).
+    On a pool's, the statements with values are kept prepared under their names
+    (``wellapi.store.sql.named_pipeline``): a name's first message parses it, the later ones
+    check it and bind it; after an error that says a name may not hold ours, each is parsed
+    again.
     """
-    pg8000.core._write(connection._sock, pipeline(connection, statements))
+    prepared: Prepared | None = getattr(connection, PREPARED, None)
+    if prepared is None:
+        data, parsed = pipeline(connection, statements), frozenset[str]()
+    else:
+        framed = named_pipeline(connection, statements, prepared)
+        data, parsed = framed.data, framed.parsed
+    pg8000.core._write(connection._sock, data)
     pg8000.core._flush(connection._sock)
     context = pg8000.core.Context(statements[0].text if statements else "")
-    connection.handle_messages(context)
+    try:
+        connection.handle_messages(context)
+    except pg8000.dbapi.DatabaseError as error:
+        if prepared is not None and sqlstate_of(error) in _NAMES_LOST:
+            prepared.held.clear()
+        raise
+    if prepared is not None:
+        prepared.held |= parsed
     return context.rows or []
+
+
+class NamesSubverted(Exception):
+    """A message failed its check of the names it binds (``wellapi.store.sql.check_statement``):
+    a name held a statement that was not ours, so nothing of the message ran. Sent again, it
+    parses every name afresh (the cause is the driver's error)."""
+
+
+def _raise_if_subverted(error: BaseException) -> None:
+    """``NamesSubverted`` for a message that failed its check (already rolled back)."""
+    if sqlstate_of(error) == SUBVERTED_SQLSTATE:
+        # SQL on this session put a statement of its own under one of our names: an attack.
+        logger.warning("a statement held under one of our names was not ours")
+        raise NamesSubverted(SUBVERTED_SQLSTATE) from error
 
 
 def build_pool(settings: Settings) -> Pool:
@@ -674,6 +726,11 @@ def _attempts(run: Callable[[], list[Row]], pool: Pool, retry: bool) -> list[Row
                 raise unavailable() from error.__cause__
         except OpeningFailed as error:
             pool.dispose()
+            if attempt:
+                raise unavailable() from error.__cause__
+        except NamesSubverted as error:
+            # Nothing of the message ran; sent again, it parses every name it binds afresh
+            # (``send`` forgot them), so it cannot fail the check twice.
             if attempt:
                 raise unavailable() from error.__cause__
         except _DISCONNECT_ERRORS as error:

@@ -12,12 +12,13 @@ past which RDS Proxy pins a session.
 
 from __future__ import annotations
 
+import hashlib
 import struct
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any, Literal
 from uuid import UUID
 
@@ -118,19 +119,22 @@ _DESCRIBE_AND_EXECUTE = _message(b"D", b"P\x00") + _message(b"E", b"\x00" + _INT
 _SYNC = _message(b"S", b"")
 
 
-def _parse_and_bind(connection: Any, statement: BoundStatement) -> bytes:
-    """Parse into the unnamed statement, then Bind its values (as text) to the unnamed portal.
-
-    Unnamed, so nothing outlives the message: each Parse replaces the last, and no statement a
-    session prepared under a name is ever run in its place.
-    """
-    encoding = connection._client_encoding
+def _parse_message(name: bytes, connection: Any, statement: BoundStatement) -> bytes:
+    """Parse ``statement`` under ``name`` (empty: the unnamed statement, which the next Parse
+    replaces, so nothing of it outlives the message)."""
     oids = statement.oids
-    parse = bytearray(b"\x00" + statement.text.encode(encoding) + b"\x00")
+    parse = bytearray(name + b"\x00" + statement.text.encode(connection._client_encoding) + b"\x00")
     parse += _INT16.pack(len(oids))
     for oid in oids:
         parse += _INT32.pack(oid)
-    bind = bytearray(b"\x00\x00" + _INT16.pack(0) + _INT16.pack(len(statement.values)))
+    return _message(b"P", bytes(parse))
+
+
+def _bind(name: bytes, connection: Any, statement: BoundStatement) -> bytes:
+    """Bind the values (as text) of the statement prepared as ``name`` to the unnamed portal,
+    then describe and run it."""
+    encoding = connection._client_encoding
+    bind = bytearray(b"\x00" + name + b"\x00" + _INT16.pack(0) + _INT16.pack(len(statement.values)))
     for value in statement.values:
         text = None if value is None else _text_of(connection, value)
         if text is None:
@@ -139,7 +143,7 @@ def _parse_and_bind(connection: Any, statement: BoundStatement) -> bytes:
             data = text.encode(encoding)
             bind += _INT32.pack(len(data)) + data
     bind += _INT16.pack(0)
-    return _message(b"P", bytes(parse)) + _message(b"B", bytes(bind)) + _DESCRIBE_AND_EXECUTE
+    return _message(b"B", bytes(bind)) + _DESCRIBE_AND_EXECUTE
 
 
 def _text_of(connection: Any, value: Any) -> str:
@@ -158,12 +162,110 @@ def _text_of(connection: Any, value: Any) -> str:
 
 def pipeline(connection: Any, statements: Sequence[BoundStatement]) -> bytes:
     """The messages that send ``statements`` over the extended query protocol, pipelined: each
-    parsed, bound, described and executed, then one Sync (``wellapi.store.connections.send``
-    writes them). ``connection`` is a pg8000 connection: its encoding and its conversions."""
+    parsed unnamed, bound, described and executed, then one Sync. ``connection`` is a pg8000
+    connection: its encoding and its conversions."""
     buffer = bytearray()
     for statement in statements:
-        buffer += _parse_and_bind(connection, statement)
+        buffer += _parse_message(b"", connection, statement) + _bind(b"", connection, statement)
     return bytes(buffer + _SYNC)
+
+
+# ---- statements kept prepared under a name ----------------------------------------------------
+
+# What a session holds under one of our names must be what we parsed under it: a name is the
+# hash of its text and declared types, and every message that binds a name an earlier message
+# parsed first calls the check of revision 0029, which fails the message (the server skips the
+# rest, up to the Sync) unless each such name holds that text, those types, and was made by a
+# Parse message (``from_sql`` false), which SQL cannot make: a session's own ``PREPARE`` under
+# our name, after a ``DEALLOCATE`` of ours, never serves a request.
+CHECK_PREPARED = "CALL core_api.check_prepared($1, $2, $3)"
+SUBVERTED_SQLSTATE = "WP001"
+
+
+# Bounded: a function composes a few dozen shapes, the sync writer a handful.
+@lru_cache(maxsize=1024)
+def name_of(text: str, oids: tuple[int, ...]) -> str:
+    """The name ``text`` is prepared under with parameters of types ``oids``."""
+    signature = text.encode("utf-8") + b"\x00" + ",".join(map(str, oids)).encode("ascii")
+    return "w_" + hashlib.sha256(signature).hexdigest()[:40]
+
+
+@lru_cache(maxsize=1024)
+def _digest(text: str) -> str:
+    """What ``pg_prepared_statements`` shows of ``text``, as the check compares it. md5 tells
+    our own texts apart; what SQL cannot forge is ``from_sql`` false, not a digest."""
+    return hashlib.md5(text.encode("utf-8"), usedforsecurity=False).hexdigest()
+
+
+def _kept_prepared(statement: BoundStatement) -> bool:
+    """Whether ``statement`` is worth keeping prepared: one with values is a request's (the
+    proof, the scope, an operation's), run again and again; one without is a fixed command
+    (``BEGIN``, ``COMMIT``, ``CALL``) that costs nothing to parse."""
+    return bool(statement.values)
+
+
+@dataclass
+class Prepared:
+    """The names the session of one connection holds our statements under, as far as its
+    messages that succeeded say (``wellapi.store.connections.send``)."""
+
+    held: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class Framed:
+    """One message's bytes, and the names it parses (held once it succeeds)."""
+
+    data: bytes
+    parsed: frozenset[str]
+
+
+def check_statement(statements: Sequence[BoundStatement], held: set[str]) -> BoundStatement | None:
+    """The check of every name that ``statements`` bind and an earlier message parsed (None when
+    there is none: a name parsed in the message itself holds what it parsed, since no SQL but
+    the message's own runs between its Parse and its Bind)."""
+    checked: dict[str, BoundStatement] = {}
+    for statement in statements:
+        if _kept_prepared(statement):
+            name = name_of(statement.text, statement.oids)
+            if name in held:
+                checked[name] = statement
+    if not checked:
+        return None
+    digests = [_digest(s.text) for s in checked.values()]
+    types = ["{" + ",".join(map(str, s.oids)) + "}" for s in checked.values()]
+    return BoundStatement(CHECK_PREPARED, (list(checked), digests, types))
+
+
+def named_pipeline(
+    connection: Any, statements: Sequence[BoundStatement], prepared: Prepared
+) -> Framed:
+    """``statements`` as ``pipeline`` sends them, each one worth it (``_kept_prepared``)
+    prepared under its name: closed and parsed the first time the session sees it, only bound
+    after; the names an earlier message parsed checked (``check_statement``) before the first
+    of them is bound."""
+    buffer = bytearray()
+    check = check_statement(statements, prepared.held)
+    parsed: set[str] = set()
+    for statement in statements:
+        if not _kept_prepared(statement):
+            buffer += _parse_message(b"", connection, statement) + _bind(b"", connection, statement)
+            continue
+        name = name_of(statement.text, statement.oids)
+        encoded = name.encode("ascii")
+        if name in prepared.held and check is not None:
+            # Before the first Bind of a name an earlier message parsed: only this message's
+            # own statements ran since the last check.
+            buffer += _parse_message(b"", connection, check) + _bind(b"", connection, check)
+            check = None
+        elif name not in prepared.held and name not in parsed:
+            # A Close of a name the session does not hold is no error; of one it holds, SQL's
+            # own PREPARE included, it makes room for ours.
+            buffer += _message(b"C", b"S" + encoded + b"\x00")
+            buffer += _parse_message(encoded, connection, statement)
+            parsed.add(name)
+        buffer += _bind(encoded, connection, statement)
+    return Framed(bytes(buffer + _SYNC), frozenset(parsed))
 
 
 @dataclass(frozen=True)
