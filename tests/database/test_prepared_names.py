@@ -77,6 +77,24 @@ def test_without_the_check_a_statement_planted_under_our_name_would_answer(
     assert again != first
 
 
+def test_a_session_that_keeps_losing_our_names_is_sent_every_statement_unnamed(admin):
+    """A proxy that does not keep a client's names on the backend it lends would fail every
+    request's check: past the limit the connection names nothing, and answers alike."""
+    world = lo.arrange(admin)
+    claims = authorize(world.key)
+    first = retrieve(world, claims)
+    for _ in range(db.NAMES_LOST_LIMIT):
+        lo.subvert_names(API_ROLE)
+        assert retrieve(world, claims) == first
+
+    lo.subvert_names(API_ROLE)  # now nothing of ours is there to subvert, nor checked
+    again = retrieve(world, claims)
+
+    assert again == first
+    with db.get_pool().connection() as connection:
+        assert getattr(connection, db.PREPARED) is None
+
+
 def from_sql(role: str) -> list[str]:
     """The names on ``role``'s connection that SQL's own ``PREPARE`` made."""
     with db.get_pool(lo.POOLS[role]).connection() as connection:

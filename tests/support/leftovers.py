@@ -90,16 +90,15 @@ NOT_OURS = "SELECT WHERE false"
 
 
 def names_held(role: str) -> list[tuple[str, str]]:
-    """The names ``role``'s connection keeps our statements under, each with its parameters'
-    types as the session has them (as a ``PREPARE`` declares them)."""
+    """The names ``role``'s session holds our statements under (every one a Parse message
+    made), each with its parameters' types as the session has them (as ``PREPARE`` declares
+    them)."""
     with db.get_pool(POOLS[role]).connection() as connection:
-        held = sorted(getattr(connection, db.PREPARED).held)
         cursor = connection.cursor()
         try:
             cursor.execute(
                 "SELECT name, array_to_string(parameter_types, ', ') FROM pg_prepared_statements "
-                "WHERE name = ANY(%s) ORDER BY name",
-                (held,),
+                "WHERE NOT from_sql ORDER BY name"
             )
             return [(str(name), str(types)) for name, types in cursor.fetchall()]
         finally:

@@ -516,6 +516,10 @@ PREPARED = "_well_prepared"
 # answers its columns after a migration (feature_not_supported: "cached plan must not change
 # result type").
 _NAMES_LOST = frozenset({SUBVERTED_SQLSTATE, "26000", "0A000"})
+# A connection whose session lost our names this often sends every statement unnamed for the
+# rest of its life: a proxy that does not keep a client's names on the backend it lends would
+# otherwise cost every request a failed check and a second transaction.
+NAMES_LOST_LIMIT = 3
 
 
 def send(connection: Any, statements: Statements) -> list[Row]:
@@ -545,6 +549,10 @@ def send(connection: Any, statements: Statements) -> list[Row]:
     except pg8000.dbapi.DatabaseError as error:
         if prepared is not None and sqlstate_of(error) in _NAMES_LOST:
             prepared.held.clear()
+            prepared.lost += 1
+            if prepared.lost >= NAMES_LOST_LIMIT:
+                logger.warning("the session keeps losing our statements' names: unnamed now")
+                setattr(connection, PREPARED, None)
         raise
     if prepared is not None:
         prepared.held |= parsed

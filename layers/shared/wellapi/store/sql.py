@@ -210,6 +210,9 @@ class Prepared:
     messages that succeeded say (``wellapi.store.connections.send``)."""
 
     held: set[str] = field(default_factory=set)
+    # How many of its messages found a name not holding ours: past ``NAMES_LOST_LIMIT`` the
+    # connection stops naming (``wellapi.store.connections.send``).
+    lost: int = 0
 
 
 @dataclass(frozen=True)
