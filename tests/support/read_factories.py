@@ -27,7 +27,7 @@ import pytest
 from tests.support import factories as f
 from tests.support.api import Reply, get
 from tests.support.links import WALKER
-from wellapi.resources import RESOURCES
+from wellapi.resources import PARENTS, RESOURCES
 from wellapi.store import connections as db
 from wellapi.store.sql import BoundStatement
 
@@ -35,26 +35,12 @@ SECRET = "sk_live_never_returned"
 PROVENANCE = tuple(f.LEDGER_PARENT)
 ALL = tuple(RESOURCES)
 RECORD = f.PROVENANCE_RECORD
-# Integer values a document may legitimately carry, by member name.
 # Every relationship of every resource, and what include shows of the record it points at.
-RELATIONSHIPS = {
-    "account_workspace_connectors": ("account", "workspace_connector"),
-    "company_workspace_connectors": ("company", "workspace_connector"),
-    "people_workspace_connectors": ("people", "workspace_connector"),
-    "workspace_group_workspaces": ("workspace_group", "workspace", "created_by"),
-    "workspace_providers": ("workspace", "provider"),
-}
+RELATIONSHIPS = {key: tuple(rel.name for rel in r.relationships) for key, r in RESOURCES.items()}
 PAIRS = [(resource, name) for resource, names in RELATIONSHIPS.items() for name in names]
 TYPES = {r: r[:-1] for r in ALL}
-PARENT_ATTRIBUTES = {
-    "account": ("account_type", "account_name"),
-    "company": ("name", "domain"),
-    "people": ("first_name", "last_name", "full_name"),
-    "workspace_connector": ("status",),
-    "workspace": ("name",),
-    "workspace_group": ("name",),
-    "provider": ("name", "slug", "url", "category", "popularity_score"),
-}
+PARENT_ATTRIBUTES = {type_: tuple(a.name for a in p.attributes) for type_, p in PARENTS.items()}
+# Integer values a document may legitimately carry, by member name.
 INTEGER_MEMBERS = frozenset({"popularity_score", "maxSize", "maxDepth", "count", "total"})
 # In the past, so rows touched by a test (updated_at = now()) sort after every fixed instant.
 T0 = datetime(2024, 5, 10, 8, 0, tzinfo=UTC)

@@ -18,13 +18,10 @@ from uuid import UUID
 import pg8000.native
 
 from tests.support import factories as f
+from wellapi.resources import RESOURCES
 
-PROVENANCE = {
-    "account_workspace_connectors": "account",
-    "company_workspace_connectors": "company",
-    "people_workspace_connectors": "people",
-}
-JUNCTIONS = (*PROVENANCE, "workspace_group_workspaces", "workspace_providers")
+PROVENANCE = f.PROVENANCE_RECORD
+JUNCTIONS = tuple(RESOURCES)
 
 Ref = tuple[int, UUID]  # (internal pk, public id)
 
@@ -154,7 +151,7 @@ class Side:
 
 def side(conn: pg8000.native.Connection, shared_provider: Ref, name: str) -> Side:
     t = f.tenant(conn, name)
-    records = {"account": t.account(), "company": t.company(), "people": t.people()}
+    records = {record: f.record_of(t, table) for table, record in PROVENANCE.items()}
     ledgers = {
         table: provenance_row(conn, table, records[record][0], t.workspace_connector_pk)
         for table, record in PROVENANCE.items()

@@ -144,7 +144,7 @@ def test_the_copys_tests_hold_for_the_sixth_resource(copy: Path):
         "-p",
         "no:randomly",
         "-k",
-        "document",
+        KEY,
         *FOR_EACH_RESOURCE,
     )
     assert each.returncode == 0, each.stdout[-6000:]
