@@ -33,18 +33,12 @@ from tests.support.read_factories import (
     TYPES,
     read,
 )
+from wellapi.resources import PARENTS
 
 pytestmark = pytest.mark.usefixtures("api_database")
 
 # The table and public id column of each related type, to soft-delete one.
-PARENT_TABLES = {
-    "account": ("accounts", "account_id"),
-    "company": ("companies", "company_id"),
-    "people": ("peoples", "person_id"),
-    "workspace_connector": ("workspace_connectors", "workspace_connector_id"),
-    "workspace_group": ("workspace_groups", "workspace_group_id"),
-    "provider": ("providers", "provider_id"),
-}
+PARENT_TABLES = {type_: (p.table.name, p.id_column) for type_, p in PARENTS.items()}
 BASE = "https://api.test/v1"
 ITEM = re.compile(r"/v1/(?P<path>[a-z-]+)/(?P<id>[^/]+)")
 LINK = re.compile(r"/v1/(?P<path>[a-z-]+)/(?P<id>[^/]+)(?P<linkage>/relationships)?/(?P<name>\w+)")

@@ -87,22 +87,10 @@ class World:
         return [pk for pk, _ in self.workspaces.values()]
 
 
-def _people_record(conn: pg8000.native.Connection, workspace_pk: int, name: str) -> Ref:
-    row = conn.run(
-        "INSERT INTO core_api.peoples (workspace_pk, full_name) VALUES (:w, :n) "
-        "RETURNING pk, person_id",
-        w=workspace_pk,
-        n=name,
-    )[0]
-    return int(row[0]), UUID(str(row[1]))
-
-
 def _record(conn: pg8000.native.Connection, t: f.Tenant, record_type: str, label: str) -> Ref:
-    if record_type == "account":
-        return t.account()
-    if record_type == "company":
-        return t.company()
-    return _people_record(conn, t.workspace_pk, label)
+    """A new record of ``record_type`` in ``t``'s workspace (``label`` names the world's)."""
+    (table,) = [table for table, record in LEDGERS.items() if record == record_type]
+    return f.record_of(t, table)
 
 
 def _soft_delete(conn: pg8000.native.Connection, table: str, pk: int) -> None:
