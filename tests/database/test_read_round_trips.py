@@ -22,13 +22,7 @@ from wellapi.store.sql import BoundStatement
 
 pytestmark = pytest.mark.usefixtures("api_database")
 
-RELATIONSHIPS = {
-    "account_workspace_connectors": "account,workspace_connector",
-    "company_workspace_connectors": "company,workspace_connector",
-    "people_workspace_connectors": "people,workspace_connector",
-    "workspace_group_workspaces": "workspace_group,workspace,created_by",
-    "workspace_providers": "workspace,provider",
-}
+RELATIONSHIPS = {key: ",".join(names) for key, names in rf.RELATIONSHIPS.items()}
 
 
 @pytest.fixture

@@ -71,13 +71,7 @@ def test_provenance_rows_of_another_workspaces_connector_are_not_found_by_filter
 
 # --- the query's own rule, with row-level security out of the way ----------------------------
 
-EVERYTHING = {
-    "account_workspace_connectors": "account,workspace_connector",
-    "company_workspace_connectors": "company,workspace_connector",
-    "people_workspace_connectors": "people,workspace_connector",
-    "workspace_group_workspaces": "workspace_group,workspace,created_by",
-    "workspace_providers": "workspace,provider",
-}
+EVERYTHING = {key: ",".join(names) for key, names in rf.RELATIONSHIPS.items()}
 
 
 def out_of_scope_rows(admin, t: f.Tenant, resource: str) -> list[rf.Row]:

@@ -47,6 +47,9 @@ WHOLE = (
 )
 FOR_EACH_RESOURCE = (
     "tests/database/test_read_include_fields.py",
+    "tests/database/test_read_round_trips.py",
+    "tests/database/test_read_scope.py",
+    "tests/database/test_read_sort_filter.py",
     "tests/database/test_related_routes.py",
     "tests/database/test_write_provenance.py",
     "tests/database/test_sync_handler.py",
