@@ -71,9 +71,13 @@ def _files() -> Iterator[str]:
     yield from (name for name in listed.split("\0") if name and (ROOT / name).is_file())
 
 
+# The environment as this run began, before a test set a role's connection variables in it.
+BEFORE_THE_TESTS = dict(os.environ)
+
+
 def _environment(copy: Path) -> dict[str, str]:
     """The copy's packages before this checkout's; no coverage of this run's."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COV")}
+    env = {k: v for k, v in BEFORE_THE_TESTS.items() if not k.startswith("COV")}
     env["PYTHONPATH"] = os.pathsep.join(
         str(copy / part) for part in ("layers/shared", "devkit", ".")
     )
