@@ -201,12 +201,14 @@ fuzz: install
 		-p randomly --randomly-seed=$$seed; \
 	status=$$?; cat .local/fuzz.json 2>/dev/null; exit $$status
 
-# Not part of `make test`: 20 s of mixed reads and writes by 8 workers in two workspaces against
-# the local server (8 execution environments per function, warm) on a fresh database `wellapi_load`; prints
-# throughput and p50/p90/p99/max latency, writes .local/load.json, fails on any error
-# (devkit/welldev/load.py; `python -m welldev.load --help` for --duration, --workers...).
+# Not part of `make test`: 20 s of mixed reads and writes by 8 locust users in two workspaces
+# against the local server (8 execution environments per function, warm) on a fresh database
+# `wellapi_load`; locust prints throughput and the latency percentiles, .local/load.json holds
+# p50/p90/p99/max, any failure exits 1. A locustfile (devkit/welldev/load.py), its defaults in
+# pyproject.toml's [tool.locust]: `make load LOAD_ARGS="--users 16 --run-time 1m"`, and every
+# flag of `.venv/bin/locust --help` (--csv, --html...).
 load: install
-	$(BIN)/python -m welldev.load
+	$(BIN)/locust $(LOAD_ARGS)
 
 openapi: install
 	$(BIN)/python -m welldev.openapi openapi.json

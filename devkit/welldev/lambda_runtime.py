@@ -30,6 +30,7 @@ is printed by the caller, where Lambda sends it to CloudWatch.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
@@ -147,6 +148,10 @@ class ProcessEnvironment:
     def __init__(self, function: Function) -> None:
         self.function = function
         ours, theirs = socket.socketpair()
+        for end in (ours, theirs):
+            # Blocking, as both sides read it: under gevent (locust runs `make load` in this
+            # process) a socket is non-blocking, and the worker's read would fail at once.
+            os.set_blocking(end.fileno(), True)
         environ = dict(os.environ)
         environ.update(lambda_variables(function))
         try:
@@ -157,7 +162,8 @@ class ProcessEnvironment:
             )
         finally:
             theirs.close()
-        self._connection = Connection(ours.detach())
+        self._socket = ours
+        self._connection = Connection(os.dup(ours.fileno()))
         self._connection.send(function)
         try:
             self._answer(INIT_TIMEOUT_SECONDS, "init")
@@ -192,6 +198,11 @@ class ProcessEnvironment:
 
     def close(self) -> int | None:
         """Stop the environment (its process ends when its connection closes, or is killed)."""
+        # Shut down, not only closed: the worker reads its end at once even where a close is
+        # deferred (gevent's, when locust runs `make load` in this process).
+        with contextlib.suppress(OSError):  # closed already, or the worker went first
+            self._socket.shutdown(socket.SHUT_RDWR)
+        self._socket.close()
         self._connection.close()
         try:
             return self.process.wait(timeout=5)

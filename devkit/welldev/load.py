@@ -1,154 +1,100 @@
-"""``make load``: a bounded load run against the local server, mixed reads and writes.
+"""``make load``: a locustfile, mixed reads and writes against the local server.
 
-    python -m welldev.load [--duration 20] [--workers 8] [--output .local/load.json]
+    .venv/bin/locust [--users 8] [--spawn-rate 8] [--run-time 20s] [--database wellapi_load]
+                     [--output .local/load.json]   # and every flag of ``locust --help``
 
-It builds its own database on the local server (``DATABASE_URL``, or the embedded PostgreSQL
-in ``.local/pg``): a fresh ``wellapi_load`` database, migrated, with the demo data and API keys
-made for the run. It then serves the template in this process, as ``wellapi run`` does, on an
-ephemeral loopback port, with as many execution environments per function as there are
-workers, so that concurrent requests do not queue for an environment.
+The defaults are ``[tool.locust]`` in ``pyproject.toml``. The tests do not import this file:
+importing locust monkey-patches the process with gevent.
 
-Each worker is a thread with one keep-alive ``http.client`` connection, acting for one of two
-workspaces (Acme or Globex, alternately), repeating a fixed mix for the whole duration:
+Before locust's clock starts (its ``init`` event), it makes a fresh ``wellapi_load`` database
+on the local server (``DATABASE_URL``, or the embedded PostgreSQL in ``.local/pg``), migrated,
+with the demo data and API keys made for the run; serves the template in this process
+(``welldev.serving``) with one execution environment per user for every function; has every
+user run the mix once, then starts one environment per user for each function the mix reached
+(Lambda's provisioned concurrency), so that locust measures warm requests only.
+
+Each user acts for one of two workspaces (Acme or Globex, alternately), repeating the mix:
 
 - reads: List of each ledger with both relationships included, List of group enrolments, a
-  Retrieve of a seeded row, the provider catalog of the worker's workspace;
-- writes: select a provider of the worker's own (201), flip its ``is_matched`` with a PATCH
+  Retrieve of a seeded row, the provider catalog of the user's workspace;
+- writes: select a provider of the user's own (201), flip its ``is_matched`` with a PATCH
   (200), remove it (204); and, with the workspace's service key, create a ledger row (201)
   and delete it (204).
 
-Every request expects exactly one status; anything else, a body that is not JSON:API, or a
-transport error counts as an error. The run prints throughput and latency percentiles
-(p50/p90/p99/max, overall and per kind) and writes them to ``.local/load.json``; it exits 1
-when there was any error. A warm-up pass (each kind once per worker) is not measured.
+A request that gets another status, or a body that is not a JSON:API document, is a failure:
+the user stops (its rows' state is unknown) and locust exits 1. Locust prints the throughput
+and percentiles by kind; ``--output`` holds p50/p90/p99/max, overall and by kind.
 
 Development only: this package is not shipped in the layer.
 """
 
 from __future__ import annotations
 
-import argparse
-import http.client
-import io
+import itertools
 import json
-import math
 import os
 import platform
-import sys
 import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
-from urllib.parse import urlsplit
+from typing import Any
 from uuid import UUID
 
 import pg8000.native
+from locust import FastHttpUser, constant, events, task
+from locust.argument_parser import LocustArgumentParser
+from locust.env import Environment
+from locust.exception import StopUser
+from locust.stats import StatsEntry
 
 from wellapi.resources import tables as schema
-from wellapi.roles import API_ROLE
-from wellapi.store import connections as wellapi_db
 from welldev import api_keys, database, seed
-from welldev import stack as local_stack
-from welldev.authorizers import AuthorizerCache
-from welldev.function_roles import connect_functions_as
-from welldev.gateway import Gateway
-from welldev.lambda_runtime import LambdaRuntime, apply_template_environment
-from welldev.server import LocalServer
+from welldev.serving import Served, serving
 
-ROOT = Path(__file__).resolve().parents[2]
-LOCAL_DIR = ROOT / ".local"
+LOCAL_DIR = Path(__file__).resolve().parents[2] / ".local"
 JSONAPI = "application/vnd.api+json"
-DATABASE_NAME = "wellapi_load"
-DEFAULT_DURATION_SECONDS = 20.0
-DEFAULT_WORKERS = 8
-
-
-# ---------------------------------------------------------------------------------------------
-# The server, in this process
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Served:
-    server: LocalServer
-    gateway: Gateway
-    runtime: LambdaRuntime
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-
-@contextmanager
-def serving(
-    db: database.LocalDatabase,
-    *,
-    processes: int = DEFAULT_WORKERS,
-    log: TextIO | None = None,
-    cache: AuthorizerCache | None = None,
-) -> Iterator[Served]:
-    """Every route of the template on an ephemeral loopback port, functions connected to ``db``.
-
-    Built as ``wellapi run`` builds it (the template's environment, the key authorizer, the
-    functions connecting as ``well_api``), with up to ``processes`` execution environments (each
-    a process) per function; 0 serves them in this process, one invocation at a time, for tests
-    that look inside a function. On exit the environments are stopped and the process gets
-    back its environment, import path and modules (the functions' modules are forgotten), and
-    its database connections are closed.
-    """
-    template = local_stack.load()
-    saved_environ = dict(os.environ)
-    saved_path = list(sys.path)
-    saved_modules = set(sys.modules)
-    connect_functions_as(db, API_ROLE)
-    apply_template_environment(template, template.functions.values())
-    runtime = LambdaRuntime(template, processes=processes)
-    gateway = Gateway(template, runtime, cache=cache, log=log or io.StringIO())
-    server = LocalServer(gateway, "127.0.0.1", 0, log=log or io.StringIO())
-    thread = server.start_in_thread()
-    try:
-        yield Served(server, gateway, runtime)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
-        runtime.close()
-        os.environ.clear()
-        os.environ.update(saved_environ)
-        sys.path[:] = saved_path
-        functions = str(ROOT / "functions")
-        for name in set(sys.modules) - saved_modules:
-            origin = getattr(sys.modules[name], "__file__", None) or ""
-            if origin.startswith(functions):
-                del sys.modules[name]
-        wellapi_db.reset_pools()
-
-
-# ---------------------------------------------------------------------------------------------
-# The data of a run
-# ---------------------------------------------------------------------------------------------
+# Each user gets an execution environment (a process) per function: past this, the machine.
+MAX_USERS = 64
+READS = ("list ledger", "list enrolments", "retrieve", "catalog")
 
 
 @dataclass(frozen=True)
 class Tenant:
     """One of the two workspaces: its member key, its service key, ids the mix uses."""
 
-    name: str
     workspace_id: UUID
     member_key: str
     service_key: str
     account_id: UUID  # a record of the workspace, to write ledger rows about
     workspace_connector_id: UUID
     ledger_row_id: UUID  # a seeded live ledger row, to retrieve
-    providers: tuple[UUID, ...]  # one per worker, selected and removed by that worker only
+    providers: tuple[UUID, ...]  # one per user, selected and removed by that user only
 
 
-def _one(conn: pg8000.native.Connection, sql: str, **params: Any) -> list[Any]:
-    return list(conn.run(sql, **params)[0])
+@dataclass
+class Run:
+    """What the listeners share: the tenants, the served API, and what stops it."""
+
+    tenants: tuple[Tenant, ...] = ()
+    served: Served | None = None
+    users: int = 0
+    numbers: itertools.count[int] = field(default_factory=itertools.count)
+    stack: ExitStack = field(default_factory=ExitStack)
+
+
+RUN = Run()
+
+
+def _options(parser: LocustArgumentParser) -> None:
+    parser.add_argument("--database", default="wellapi_load", help="created anew on the server")
+    parser.add_argument("--output", default=str(LOCAL_DIR / "load.json"), help="the summary")
+
+
+# ---------------------------------------------------------------------------------------------
+# The data of a run
+# ---------------------------------------------------------------------------------------------
 
 
 def _seeded_ledger_row(workspace: str) -> tuple[UUID, UUID, UUID]:
@@ -171,75 +117,43 @@ def _seeded_ledger_row(workspace: str) -> tuple[UUID, UUID, UUID]:
     )
 
 
-def prepare(
-    conn: pg8000.native.Connection, workers: int, run_tag: str | None = None
-) -> tuple[Tenant, Tenant]:
-    """The demo data, and for each demo workspace its keys and a provider per worker."""
-    demo = seed.seed(conn)
-    tag = run_tag or f"{os.getpid()}-{time.time_ns()}"
+def _providers(conn: pg8000.native.Connection, tenant: int, users: int) -> tuple[UUID, ...]:
+    """A provider of the catalog per user, so that no two users select the same one."""
+    rows = conn.run(
+        "INSERT INTO core_api.providers (name, slug, category) "
+        "SELECT 'Load provider ' || CAST(:slug AS text) || n, CAST(:slug AS text) || n, 'Finance' "
+        "FROM generate_series(1, :users) AS n RETURNING provider_id",
+        slug=f"load-{tenant}-",
+        users=users,
+    )
+    return tuple(UUID(str(row[0])) for row in rows)
+
+
+def prepare(conn: pg8000.native.Connection, users: int) -> tuple[Tenant, ...]:
+    """The demo data, and for each demo workspace its keys and a provider per user."""
     tenants = []
-    for index, (member, _) in enumerate(demo.members):
-        workspace_id, person_id = member.workspace_id, member.person_id
-        _, member_key = api_keys.create_key(
-            conn, person_id=person_id, workspace_id=workspace_id, kind="member", name="load"
+    for index, (member, _) in enumerate(seed.seed(conn).members):
+        member_key, service_key = (
+            api_keys.create_key(
+                conn,
+                person_id=member.person_id,
+                workspace_id=member.workspace_id,
+                kind=kind,
+                name="load",
+            )[1]
+            for kind in ("member", "service")
         )
-        _, service_key = api_keys.create_key(
-            conn, person_id=person_id, workspace_id=workspace_id, kind="service", name="load"
-        )
-        account_id, connector_id, row_id = _seeded_ledger_row(member.key)
-        providers = tuple(
-            UUID(
-                str(
-                    _one(
-                        conn,
-                        "INSERT INTO core_api.providers (name, slug, category) "
-                        "VALUES (:n, :s, 'Finance') RETURNING provider_id",
-                        n=f"Load provider {index}-{worker}",
-                        s=f"load-{tag}-{index}-{worker}",
-                    )[0]
-                )
-            )
-            for worker in range(workers)
-        )
+        account, connector, row = _seeded_ledger_row(member.key)
+        providers = _providers(conn, index, users)
         tenants.append(
-            Tenant(
-                member.name,
-                workspace_id,
-                member_key,
-                service_key,
-                account_id,
-                connector_id,
-                row_id,
-                providers,
-            )
+            Tenant(member.workspace_id, member_key, service_key, account, connector, row, providers)
         )
-    return tenants[0], tenants[1]
+    return tuple(tenants)
 
 
 # ---------------------------------------------------------------------------------------------
 # The mix
 # ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Call:
-    kind: str
-    method: str
-    target: str
-    status: int  # the one status this request must get
-    key: str
-    body: dict[str, Any] | None = None
-
-
-@dataclass(frozen=True)
-class Reply:
-    status: int
-    body: bytes
-    content_type: str
-
-
-class MixError(Exception):
-    """A reply the mix did not expect."""
 
 
 def _document(type_name: str, **data: Any) -> dict[str, Any]:
@@ -250,368 +164,202 @@ def _linkage(type_name: str, row_id: UUID | str) -> dict[str, Any]:
     return {"data": {"type": type_name, "id": str(row_id)}}
 
 
-class Worker:
-    """One client connection acting for one tenant; ``cycle`` is one pass of the mix."""
+def problem(status: int, content_type: str, body: bytes, expected: int) -> str | None:
+    """What is wrong with an answer the mix expected to be ``expected``, or None."""
+    if status != expected:
+        return f"answered {status}, expected {expected}: {body[:300]!r}"
+    if not body:
+        return None
+    if not content_type.startswith(JSONAPI):
+        return f"answered {content_type!r}, not JSON:API"
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return "the reply is not JSON"
+    if not isinstance(document, dict) or "data" not in document:
+        return "the reply has no primary data"
+    return None
 
-    def __init__(self, base_url: str, tenant: Tenant, provider: UUID) -> None:
-        parts = urlsplit(base_url)
-        self.host = parts.hostname or "127.0.0.1"
-        self.port = parts.port or 80
-        self.tenant = tenant
-        self.provider = provider
-        self.connection: http.client.HTTPConnection | None = None
 
-    def send(self, call: Call) -> Reply:
-        headers = {"Authorization": f"Bearer {call.key}", "Accept": JSONAPI}
-        body = None
-        if call.body is not None:
-            body = json.dumps(call.body).encode()
+class LoadUser(FastHttpUser):
+    """One keep-alive connection acting for one tenant; ``cycle`` is one pass of the mix."""
+
+    wait_time = constant(0)
+    tenant: Tenant
+    provider: UUID
+
+    def on_start(self) -> None:
+        number = next(RUN.numbers) % RUN.users
+        self.tenant = RUN.tenants[number % 2]
+        self.provider = self.tenant.providers[number]
+
+    def call(
+        self, kind: str, method: str, path: str, status: int, key: str, body: Any = None
+    ) -> Any:
+        """The document of the answer; a failure (locust's, by ``kind``) stops the user."""
+        headers = {"Authorization": f"Bearer {key}", "Accept": JSONAPI}
+        if body is not None:
             headers["Content-Type"] = JSONAPI
-        for attempt in (1, 2):
-            if self.connection is None:
-                self.connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
-            try:
-                self.connection.request(call.method, call.target, body=body, headers=headers)
-                response = self.connection.getresponse()
-                data = response.read()
-                if response.getheader("Connection", "").lower() == "close":
-                    self.close()
-                return Reply(response.status, data, response.getheader("Content-Type", ""))
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-                # A keep-alive connection the server closed between requests: reconnect once.
-                self.close()
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")  # pragma: no cover
+        data = None if body is None else json.dumps(body)
+        with self.client.request(
+            method, path, name=kind, data=data, headers=headers, catch_response=True
+        ) as reply:
+            content, content_type = reply.content or b"", reply.headers.get("Content-Type", "")
+            wrong = problem(reply.status_code, content_type, content, status)
+            if wrong is None:
+                return json.loads(content) if content else None
+            reply.failure(f"{path} {wrong}")
+        raise StopUser
 
-    def close(self) -> None:
-        if self.connection is not None:
-            self.connection.close()
-            self.connection = None
+    @task
+    def cycle(self) -> None:
+        self.read()
+        self.select_provider()
+        self.write_ledger_row()
 
-    def check(self, call: Call, reply: Reply) -> dict[str, Any] | None:
-        if reply.status != call.status:
-            raise MixError(
-                f"{call.kind}: {call.method} {call.target} answered {reply.status}, "
-                f"expected {call.status}: {reply.body[:300]!r}"
-            )
-        if not reply.body:
-            return None
-        if not reply.content_type.startswith(JSONAPI):
-            raise MixError(f"{call.kind}: answered {reply.content_type!r}, not JSON:API")
-        document = json.loads(reply.body)
-        if not isinstance(document, dict) or "data" not in document:
-            raise MixError(f"{call.kind}: the reply has no primary data")
-        return document
-
-    def cycle(self, record: Callable[[str, float, str | None], None]) -> None:
-        t = self.tenant
-        ws = t.workspace_id
-
-        def run(call: Call) -> dict[str, Any] | None:
-            started = time.perf_counter()
-            try:
-                document = self.check(call, self.send(call))
-            except (MixError, OSError, http.client.HTTPException, ValueError) as error:
-                record(call.kind, time.perf_counter() - started, f"{type(error).__name__}: {error}")
-                raise
-            record(call.kind, time.perf_counter() - started, None)
-            return document
-
-        member, service = t.member_key, t.service_key
+    def read(self) -> None:
+        key, tenant = self.tenant.member_key, self.tenant
         for ledger in ("account", "company", "people"):
-            run(
-                Call(
-                    "list ledger",
-                    "GET",
-                    f"/v1/{ledger}-workspace-connectors?include={ledger},workspace_connector"
-                    "&page[size]=20",
-                    200,
-                    member,
-                )
-            )
-        run(Call("list enrolments", "GET", "/v1/workspace-group-workspaces", 200, member))
-        run(
-            Call(
-                "retrieve",
-                "GET",
-                f"/v1/account-workspace-connectors/{t.ledger_row_id}?include=account",
-                200,
-                member,
-            )
+            path = f"/v1/{ledger}-workspace-connectors?include={ledger},workspace_connector"
+            self.call("list ledger", "GET", f"{path}&page[size]=20", 200, key)
+        self.call("list enrolments", "GET", "/v1/workspace-group-workspaces", 200, key)
+        retrieve = f"/v1/account-workspace-connectors/{tenant.ledger_row_id}?include=account"
+        self.call("retrieve", "GET", retrieve, 200, key)
+        catalog = f"/v1/workspaces/{tenant.workspace_id}/providers?page[size]=50"
+        self.call("catalog", "GET", catalog, 200, key)
+
+    def select_provider(self) -> None:
+        key, path = self.tenant.member_key, f"/v1/workspaces/{self.tenant.workspace_id}/providers"
+        linkage = {"provider": _linkage("provider", self.provider)}
+        body = _document("workspace_provider", relationships=linkage)
+        row_id = self.call("select provider", "POST", path, 201, key, body)["data"]["id"]
+        patch = _document("workspace_provider", id=row_id, attributes={"is_matched": True})
+        self.call("patch provider", "PATCH", f"/v1/workspace-providers/{row_id}", 200, key, patch)
+        self.call("remove provider", "DELETE", f"{path}/{self.provider}", 204, key)
+
+    def write_ledger_row(self) -> None:
+        tenant, key, path = self.tenant, self.tenant.service_key, "/v1/account-workspace-connectors"
+        links = {
+            "account": _linkage("account", tenant.account_id),
+            "workspace_connector": _linkage("workspace_connector", tenant.workspace_connector_id),
+        }
+        body = _document(
+            "account_workspace_connector", attributes={"direction": "output"}, relationships=links
         )
-        run(Call("catalog", "GET", f"/v1/workspaces/{ws}/providers?page[size]=50", 200, member))
-        selected = run(
-            Call(
-                "select provider",
-                "POST",
-                f"/v1/workspaces/{ws}/providers",
-                201,
-                member,
-                _document(
-                    "workspace_provider",
-                    relationships={"provider": _linkage("provider", self.provider)},
-                ),
-            )
-        )
-        assert selected is not None
-        row_id = selected["data"]["id"]
-        run(
-            Call(
-                "patch provider",
-                "PATCH",
-                f"/v1/workspace-providers/{row_id}",
-                200,
-                member,
-                _document("workspace_provider", id=row_id, attributes={"is_matched": True}),
-            )
-        )
-        run(
-            Call(
-                "remove provider",
-                "DELETE",
-                f"/v1/workspaces/{ws}/providers/{self.provider}",
-                204,
-                member,
-            )
-        )
-        created = run(
-            Call(
-                "create ledger row",
-                "POST",
-                "/v1/account-workspace-connectors",
-                201,
-                service,
-                _document(
-                    "account_workspace_connector",
-                    attributes={"direction": "output"},
-                    relationships={
-                        "account": _linkage("account", t.account_id),
-                        "workspace_connector": _linkage(
-                            "workspace_connector", t.workspace_connector_id
-                        ),
-                    },
-                ),
-            )
-        )
-        assert created is not None
-        run(
-            Call(
-                "delete ledger row",
-                "DELETE",
-                f"/v1/account-workspace-connectors/{created['data']['id']}",
-                204,
-                service,
-            )
-        )
+        row_id = self.call("create ledger row", "POST", path, 201, key, body)["data"]["id"]
+        self.call("delete ledger row", "DELETE", f"{path}/{row_id}", 204, key)
 
 
 # ---------------------------------------------------------------------------------------------
-# Measuring
+# Before and after locust's run
 # ---------------------------------------------------------------------------------------------
 
 
-def percentile(sorted_values: list[float], fraction: float) -> float:
-    """The nearest-rank percentile of already sorted values (0 for none)."""
-    if not sorted_values:
-        return 0.0
-    # The smallest value with at least ``fraction`` of the values at or below it (the rounding
-    # keeps 0.9 * 100 from reading as 90.00000000000001).
-    rank = max(1, min(len(sorted_values), math.ceil(round(fraction * len(sorted_values), 9))))
-    return sorted_values[rank - 1]
-
-
-def latency_summary(seconds: list[float]) -> dict[str, float | int]:
-    values = sorted(seconds)
-    ms = [v * 1000 for v in values]
-    return {
-        "count": len(values),
-        "p50_ms": round(percentile(ms, 0.50), 2),
-        "p90_ms": round(percentile(ms, 0.90), 2),
-        "p99_ms": round(percentile(ms, 0.99), 2),
-        "max_ms": round(ms[-1], 2) if ms else 0.0,
-    }
-
-
-@dataclass
-class Recorder:
-    measuring: bool = False
-    samples: dict[str, list[float]] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def __call__(self, kind: str, seconds: float, error: str | None) -> None:
-        with self.lock:
-            if error is not None:
-                self.errors.append(error)
-            elif self.measuring:
-                self.samples.setdefault(kind, []).append(seconds)
-
-
-@dataclass(frozen=True)
-class LoadConfig:
-    duration_seconds: float = DEFAULT_DURATION_SECONDS
-    workers: int = DEFAULT_WORKERS
-
-
-def run_load(
-    base_url: str,
-    tenants: tuple[Tenant, Tenant],
-    config: LoadConfig,
-    warmed: Callable[[], None] = lambda: None,
-) -> dict[str, Any]:
-    """Drive the mix from ``config.workers`` threads for the duration; the summary.
-
-    ``warmed`` runs after the warm-up pass, before the measure starts.
-    """
-    recorder = Recorder()
-    workers = [
-        Worker(base_url, tenants[i % 2], tenants[i % 2].providers[i]) for i in range(config.workers)
-    ]
-    warm = threading.Barrier(config.workers + 1)
-    stop = threading.Event()
-    cycles = [0] * config.workers
-
-    def drive(index: int) -> None:
-        worker = workers[index]
-        try:
-            try:
-                worker.cycle(recorder)  # warm-up: imports, connections, authorizer cache
-            finally:
-                warm.wait(timeout=120)
-            while not stop.is_set():
-                worker.cycle(recorder)
-                cycles[index] += 1
-        except Exception as error:
-            # The error is recorded; a worker whose mix broke stops (its row state is unknown).
-            if not recorder.errors:
-                recorder.errors.append(f"{type(error).__name__}: {error}")
-        finally:
-            worker.close()
-
-    threads = [
-        threading.Thread(target=drive, args=(i,), name=f"load-{i}", daemon=True)
-        for i in range(config.workers)
-    ]
-    for thread in threads:
-        thread.start()
-    warm.wait(timeout=120)
-    warmed()
-    recorder.measuring = True
-    started = time.perf_counter()
-    time.sleep(config.duration_seconds)
-    stop.set()
-    for thread in threads:
-        thread.join(timeout=60)
-    elapsed = time.perf_counter() - started
-    all_samples = [s for values in recorder.samples.values() for s in values]
-    reads = [s for k, v in recorder.samples.items() if _is_read(k) for s in v]
-    return {
-        "duration_s": round(elapsed, 2),
-        "workers": config.workers,
-        "requests": len(all_samples),
-        "errors": len(recorder.errors),
-        "error_samples": recorder.errors[:10],
-        "throughput_rps": round(len(all_samples) / elapsed, 1) if elapsed else 0.0,
-        "read_share": round(len(reads) / len(all_samples), 3) if all_samples else 0.0,
-        "cycles": sum(cycles),
-        "latency": latency_summary(all_samples),
-        "by_kind": {kind: latency_summary(v) for kind, v in sorted(recorder.samples.items())},
-    }
-
-
-def _is_read(kind: str) -> bool:
-    return kind.startswith(("list", "retrieve", "catalog"))
-
-
-def machine() -> dict[str, Any]:
-    return {
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "cpus": os.cpu_count(),
-    }
-
-
-def format_summary(summary: dict[str, Any]) -> str:
-    lines = [
-        f"{summary['requests']} requests in {summary['duration_s']} s from "
-        f"{summary['workers']} workers: {summary['throughput_rps']} req/s, "
-        f"{summary['errors']} errors ({summary['read_share']:.0%} reads)",
-        f"{'kind':<20}{'count':>8}{'p50 ms':>10}{'p90 ms':>10}{'p99 ms':>10}{'max ms':>10}",
-    ]
-    rows = [("all", summary["latency"]), *summary["by_kind"].items()]
-    for kind, stats in rows:
-        lines.append(
-            f"{kind:<20}{stats['count']:>8}{stats['p50_ms']:>10}{stats['p90_ms']:>10}"
-            f"{stats['p99_ms']:>10}{stats['max_ms']:>10}"
-        )
-    if "peak_concurrent_invocations" in summary:
-        lines.append(
-            f"at most {summary['peak_concurrent_invocations']} invocations at once, each in an "
-            f"environment of its own (up to {summary['environments_per_function']} per function)"
-        )
-    lines += [f"error: {e}" for e in summary["error_samples"]]
-    return "\n".join(lines)
-
-
-def run(
-    server: database.LocalDatabase,
-    config: LoadConfig,
-    *,
-    name: str = DATABASE_NAME,
-    log: TextIO | None = None,
-) -> dict[str, Any]:
-    """The whole run on ``server``: database, data, the served API, the load, the summary."""
-    db = database.prepare(server, name, replace=True)  # a fresh database for every run
+def _serve_and_warm(environment: Environment, **_: Any) -> None:
+    """The database, the served API, and a warm mix, before locust's clock starts."""
+    options = environment.parsed_options
+    assert options is not None
+    RUN.users = options.num_users or 1
+    if not 1 <= RUN.users <= MAX_USERS:
+        raise ValueError(f"--users must be 1-{MAX_USERS}: each is a process per function")
+    db = database.prepare(database.resolve(LOCAL_DIR / "pg"), options.database, replace=True)
     conn = database.admin_connection(db.admin_url)
     try:
-        tenants = prepare(conn, config.workers)
+        RUN.tenants = prepare(conn, RUN.users)
     finally:
         conn.close()
-    environments = max(1, config.workers)
-    with serving(db, processes=environments, log=log) as served:
-        # As many warm environments as workers for every function of the mix, so that the
-        # figures are of warm requests: Lambda's provisioned concurrency.
-        summary = run_load(
-            served.url,
-            tenants,
-            config,
-            warmed=lambda: served.runtime.provision_used(environments),
-        )
-        peak = served.runtime.peak_in_flight
+    RUN.served = RUN.stack.enter_context(serving(db, processes=RUN.users))
+    environment.host = LoadUser.host = RUN.served.url
+    try:
+        _warm_up(environment)
+    except BaseException:
+        RUN.stack.close()
+        raise
+
+
+def _warm_up(environment: Environment) -> None:
+    """Every user's mix once, all at once, then one warm environment per user for each function.
+
+    Locust clears these requests' figures when it starts; a failure here ends the run.
+    """
+    assert RUN.served is not None
+    users = [LoadUser(environment) for _ in range(RUN.users)]
+    # Threads are greenlets here (locust has patched the process): the users run together.
+    threads = [threading.Thread(target=_warm, args=(user,)) for user in users]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if environment.stats.total.num_failures:
+        errors = "; ".join(error.to_name() for error in environment.stats.errors.values())
+        raise RuntimeError(f"the warm-up failed: {errors}")
+    RUN.served.runtime.provision_used(RUN.users)
+
+
+def _warm(user: LoadUser) -> None:
+    user.on_start()
+    with suppress(StopUser):  # the failure is in locust's figures, read next
+        user.cycle()
+
+
+def _report(environment: Environment, **_: Any) -> None:
+    """The summary in ``--output``; the served API stopped."""
+    options = environment.parsed_options
+    if RUN.served is None or options is None:
+        return
+    summary = summarise(environment, RUN.served)
+    output = Path(options.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    print(
+        f"at most {summary['peak_concurrent_invocations']} invocations at once, each in an "
+        f"environment of its own (up to {RUN.users} per function); written to {output}"
+    )
+    RUN.stack.close()
+    RUN.served = None
+
+
+def summarise(environment: Environment, served: Served) -> dict[str, Any]:
+    stats = environment.stats
+    total = stats.total
+    last = total.last_request_timestamp or total.start_time
+    reads = sum(entry.num_requests for (name, _), entry in stats.entries.items() if name in READS)
     return {
-        "machine": machine(),
-        "environments_per_function": environments,
-        # Invocations that ran at once, each in its own environment: up to one per worker.
-        "peak_concurrent_invocations": peak,
-        **summary,
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+        },
+        "users": RUN.users,
+        "environments_per_function": RUN.users,
+        # Invocations that ran at once, each in its own environment: up to one per user.
+        "peak_concurrent_invocations": served.runtime.peak_in_flight,
+        "duration_s": round(last - total.start_time, 2),
+        "requests": total.num_requests,
+        "errors": total.num_failures,
+        "error_samples": [error.to_name() for error in list(stats.errors.values())[:10]],
+        "throughput_rps": round(total.total_rps, 1),
+        "read_share": round(reads / total.num_requests, 3) if total.num_requests else 0.0,
+        "latency": _latency(total),
+        "by_kind": {name: _latency(entry) for (name, _), entry in sorted(stats.entries.items())},
     }
 
 
-def main(argv: list[str] | None = None, server: database.LocalDatabase | None = None) -> int:
-    """The command; ``server`` replaces ``DATABASE_URL`` / the embedded server (tests)."""
-    parser = argparse.ArgumentParser(
-        prog="python -m welldev.load",
-        description=(__doc__ or "").split("\n\n")[0],
-    )
-    parser.add_argument("--duration", type=float, default=DEFAULT_DURATION_SECONDS)
-    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS)
-    parser.add_argument("--output", type=Path, default=LOCAL_DIR / "load.json")
-    parser.add_argument("--database", default=DATABASE_NAME, help="created anew on the server")
-    args = parser.parse_args(argv)
-    if not 1 <= args.workers <= 64 or args.duration <= 0:
-        parser.error("--workers must be 1-64 and --duration positive")
-    print("==> preparing the load database and serving the API in this process", file=sys.stderr)
-    server = server or database.resolve(LOCAL_DIR / "pg")
-    print(f"==> {args.workers} workers for {args.duration:g} s", file=sys.stderr)
-    config = LoadConfig(args.duration, args.workers)
-    summary = run(server, config, name=args.database)
-    print(format_summary(summary))
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    print(f"==> written to {args.output}", file=sys.stderr)
-    return 1 if summary["errors"] else 0
+def _latency(entry: StatsEntry) -> dict[str, float | int]:
+    """Locust's percentiles (its response times are kept in buckets of 2 significant digits)."""
+    percentile = entry.get_response_time_percentile
+    return {
+        "count": entry.num_requests,
+        "p50_ms": percentile(0.50),
+        "p90_ms": percentile(0.90),
+        "p99_ms": percentile(0.99),
+        "max_ms": round(entry.max_response_time, 2),
+    }
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+for _hook, _listener in (
+    (events.init_command_line_parser, _options),
+    (events.init, _serve_and_warm),
+    (events.quitting, _report),
+):
+    _hook.add_listener(_listener)  # type: ignore[no-untyped-call]  # locust leaves it unannotated

@@ -27,8 +27,8 @@ from tests.support.api import assert_valid_document
 from wellapi.operations.registry import ROUTES
 from welldev import api_keys
 from welldev.gateway import Gateway
-from welldev.load import serving
 from welldev.server import LocalServer
+from welldev.serving import serving
 
 AUTHENTICATION_COLUMNS = {"api_keys": ("last_used_at", "updated_at")}
 

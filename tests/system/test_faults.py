@@ -50,7 +50,7 @@ from wellapi.roles import API_ROLE
 from wellapi.store import connections as wellapi_db
 from welldev import api_keys
 from welldev import database as local_db
-from welldev.load import Served, serving
+from welldev.serving import Served, serving
 
 DRIVER_TEXT = (
     "pg8000",

@@ -1,7 +1,7 @@
 """Schemathesis against the committed OpenAPI document and the local server, on every route.
 
 The server is the one ``wellapi run`` serves (the template, the key authorizer, the functions
-as ``well_api``), in this process on an ephemeral port (``welldev.load.serving``). The
+as ``well_api``), in this process on an ephemeral port (``welldev.serving``). The
 requests are generated from ``openapi.json`` by Schemathesis' coverage phase (boundary and
 invalid values of every parameter and body member, deterministic) and its fuzzing phase
 (Hypothesis, positive and negative data), and sent with real API keys: the member keys of two
@@ -64,7 +64,7 @@ from wellapi.operations.registry import OPERATIONS, ROUTES
 from wellapi.resources import PROVIDER_CATALOG, resource_named
 from welldev import api_keys
 from welldev import database as local_db
-from welldev.load import Served, serving
+from welldev.serving import Served, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = int(os.environ.get("WELLAPI_FUZZ_EXAMPLES", "6"))

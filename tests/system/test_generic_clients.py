@@ -32,7 +32,7 @@ from jsonapi_requests.request_factory import ApiClientError
 
 from tests.support import generic_clients as g
 from welldev.database import admin_connection
-from welldev.load import Served, serving
+from welldev.serving import Served, serving
 
 NPM = g.CLIENTS / "generic"
 # Each npm client's scenario, in NPM.

@@ -1,7 +1,7 @@
 """A corpus of hostile requests, every route, over HTTP, against the local server.
 
 What the other suites lack, sent through the server ``wellapi run`` serves (the template, the
-key authorizer, the functions as ``well_api``; ``welldev.load.serving``) with real keys:
+key authorizer, the functions as ``well_api``; ``welldev.serving``) with real keys:
 
 - charset (and other) parameters on the JSON:API media type, bodies in other encodings;
 - bodies over API Gateway's 10 MB (its own 413, before a byte of the body is read) and over our
@@ -52,8 +52,8 @@ from wellapi.resources import PROVIDER_CATALOG, RESOURCES, resource_named
 from welldev import api_keys
 from welldev import database as local_db
 from welldev import openapi as spec
-from welldev.load import Served, serving
 from welldev.payload import MAX_REQUEST_BODY_BYTES
+from welldev.serving import Served, serving
 
 AUTHENTICATION_COLUMNS = {"api_keys": ("last_used_at", "updated_at")}
 ROUTES = spec.ROUTES

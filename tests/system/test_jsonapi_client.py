@@ -22,7 +22,7 @@ from tests.support import factories as f
 from tests.support import read_factories as rf
 from wellapi.resources import SYSTEM_FIELDS
 from welldev import api_keys
-from welldev.load import Served, serving
+from welldev.serving import Served, serving
 
 JSONAPI = "application/vnd.api+json"
 # What the client needs to build a new resource: the members and which are relationships.

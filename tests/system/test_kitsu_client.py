@@ -33,7 +33,7 @@ from tests.support import factories as f
 from tests.support.generic_clients import npm_installed
 from welldev import api_keys
 from welldev.database import admin_connection
-from welldev.load import Served, serving
+from welldev.serving import Served, serving
 
 CLIENT = Path(__file__).resolve().parent / "clients" / "kitsu"
 PAGE_ROWS = 23
