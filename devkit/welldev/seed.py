@@ -12,8 +12,9 @@ What is there, and why:
   ``workspace_id`` scope override;
 - a global connector catalog and workspace connectors whose ``config`` holds a fake credential
   (the API must never return it);
-- provenance rows in the three ledgers, both directions, several sync runs on the same record,
-  and some soft-deleted ones;
+- provenance rows in every ledger, both directions, several sync runs on the same record,
+  and some soft-deleted ones (a ledger without rows written here gets generated records and
+  rows: ``GENERATED_LINKS``);
 - a workspace group with both workspaces enrolled, Ada its owner and Grace a member;
 - a provider catalog and workspace selections (``is_selected`` implies ``is_matched``), with
   one removed (soft-deleted, no longer selected).
