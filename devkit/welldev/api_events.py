@@ -139,9 +139,8 @@ def _context(resource: str, operation: str, method: str, route: str, path: str) 
 
 
 def file_name(resource: str, operation: str) -> str:
-    if (resource, operation) == ("changes", "feed"):
-        return "changes-feed.json"
-    return f"{resource.replace('_', '-')}-{operation}.json"
+    """``<path>-<operation>.json``, as events/README.md names an API event."""
+    return f"{resource_named(resource).path}-{operation}.json"
 
 
 def rendered(events: Path = EVENTS) -> dict[str, str]:

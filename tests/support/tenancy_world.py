@@ -87,12 +87,6 @@ class World:
         return [pk for pk, _ in self.workspaces.values()]
 
 
-def _record(conn: pg8000.native.Connection, t: f.Tenant, record_type: str, label: str) -> Ref:
-    """A new record of ``record_type`` in ``t``'s workspace (``label`` names the world's)."""
-    (table,) = [table for table, record in LEDGERS.items() if record == record_type]
-    return f.record_of(t, table)
-
-
 def _soft_delete(conn: pg8000.native.Connection, table: str, pk: int) -> None:
     conn.run(f"UPDATE core_api.{table} SET deleted_at = now() WHERE pk = :pk", pk=pk)
 
@@ -114,7 +108,7 @@ def build(conn: pg8000.native.Connection) -> World:
     ws = {label: (t.workspace_pk, t.workspace_id) for label, t in tenants.items()}
     person = {label: (t.person_pk, t.person_id) for label, t in tenants.items()}
     connectors = _connectors(tenants)
-    records = _records(conn, tenants)
+    records = _records(tenants)
     _ledger_rows(conn, tenants, connectors, records)
     _memberships(conn, ws, person)
     groups = _groups(conn, person)
@@ -166,16 +160,13 @@ def _connectors(tenants: dict[str, f.Tenant]) -> dict[str, Ref]:
     return connectors
 
 
-def _records(
-    conn: pg8000.native.Connection, tenants: dict[str, f.Tenant]
-) -> dict[str, dict[str, Ref]]:
+def _records(tenants: dict[str, f.Tenant]) -> dict[str, dict[str, Ref]]:
     """Three records of every kind in every workspace: r1, r2 and r-deleted (soft-deleted last)."""
     records: dict[str, dict[str, Ref]] = {kind: {} for kind in LEDGERS.values()}
     for w, t in tenants.items():
-        for kind in records:
+        for table, kind in LEDGERS.items():
             for n in ("r1", "r2", "r-deleted"):
-                label = f"{w}/{n}"
-                records[kind][label] = _record(conn, t, kind, f"Tenancy {kind} {label}")
+                records[kind][f"{w}/{n}"] = f.record_of(t, table)
     return records
 
 
