@@ -38,10 +38,10 @@ message's canonical content) is the message's own, and otherwise another message
 key (``KEY_REUSED``): refused, never acknowledged as applied. A refused message's statement
 deletes the receipt it inserted, so its redeliveries are judged again.
 
-The locks and the receipts are fixed statements, their values arrays and JSON; a message's
-statement is composed once per message type and ledger, the resolving one per (connector,
-record type) groups, and cached. Every value reaches a statement through a slot of its
-``Statement`` (``wellapi.store.sql``), bound as a parameter, as the API's values are.
+The locks, the receipts and the three forms of a message's statement (``LINK``, ``UNLINK``,
+``REVOKE``) are plain SQL with named parameters, a form's ledger names filled in once per
+ledger; the resolving statement is composed per (connector, record type) groups. Every value
+is bound as a parameter (``wellapi.store.sql``), as the API's values are.
 """
 
 from __future__ import annotations
@@ -58,11 +58,7 @@ from uuid import UUID
 from wellapi.domain import ActorKind
 from wellapi.resources.conditions import constant, slot
 from wellapi.sqltext.sync import (
-    CONNECTOR_PK_SLOT,
-    DIRECTION_SLOT,
-    IDEMPOTENCY_KEY_SLOT,
     OCCURRED_AT_SLOT,
-    WORKSPACE_PK_SLOT,
 )
 from wellapi.store import connections
 from wellapi.store.rows import select_list
@@ -74,7 +70,7 @@ from wellapi.sync.messages import (
     ProvenanceUnlinked,
     sync_run_of,
 )
-from wellapi.sync.outbox import declared, revocation_change
+from wellapi.sync.outbox import declared
 
 AnyMessage = ProvenanceLinked | ProvenanceUnlinked | ConnectorRevoked
 
@@ -417,27 +413,6 @@ def prune_tombstones(count: int) -> BoundStatement:
     return PRUNE_TOMBSTONES.bind({"kept": TOMBSTONES_KEPT, "count": count})
 
 
-def revoked(connector_pk: str) -> str:
-    """SQL: the connector (an expression of its ``pk``) is revoked."""
-    return (
-        "EXISTS (SELECT 1 FROM core_api.connector_revocations cr "
-        f"WHERE cr.workspace_connector_pk = {connector_pk})"
-    )
-
-
-def _soft_delete(table: str, condition: str, returning: str) -> str:
-    """Soft-delete the live rows of ``table`` that match, locking them in ``pk`` order.
-
-    Two writes over the same rows then wait for each other instead of deadlocking: in whatever
-    order their plans would find the rows, each locks them lowest key first.
-    """
-    return (
-        f"UPDATE core_api.{table} SET deleted_at = now() WHERE pk IN (SELECT pk FROM "
-        f"core_api.{table} WHERE {condition} AND deleted_at IS NULL ORDER BY pk FOR UPDATE) "
-        f"RETURNING {returning}"
-    )
-
-
 class MessageOutcome(NamedTuple):
     """The one row of a message's statement."""
 
@@ -451,60 +426,157 @@ class MessageOutcome(NamedTuple):
     receipt_fingerprint: bytes | None
 
 
-def _verdict(*, linking: bool) -> str:
-    """The CTE ``verdict``: what becomes of the message, decided on this transaction's view."""
-    refusals = (
-        f"WHEN {OCCURRED_AT_SLOT} < now() - {slot('links_accepted_within', 'interval')} "
-        f"THEN {constant(Verdict.STALE)} "
-        "WHEN EXISTS (SELECT 1 FROM core_api.connector_revocations cr "
-        f"WHERE cr.workspace_connector_pk = {CONNECTOR_PK_SLOT} "
-        f"AND cr.occurred_at < {OCCURRED_AT_SLOT}) "
-        f"THEN {constant(Verdict.AFTER_REVOCATION)} "
-        if linking
-        else ""
-    )
-    return (
-        "verdict AS (SELECT CASE "
-        "WHEN r.xmin IS DISTINCT FROM pg_current_xact_id_if_assigned()::xid THEN CASE "
-        f"WHEN r.fingerprint IS NULL OR r.fingerprint = {slot('fingerprint')} "
-        f"THEN {constant(Verdict.DUPLICATE)} ELSE {constant(Verdict.KEY_REUSED)} END "
-        f"{refusals}ELSE {constant(Verdict.APPLIED)} END AS verdict "
-        f"FROM core_api.sync_receipts r WHERE r.workspace_connector_pk = {CONNECTOR_PK_SLOT} "
-        f"AND r.idempotency_key = {IDEMPOTENCY_KEY_SLOT})"
-    )
+# A message's statement: plain SQL, one of three, its values named parameters and its ledger's
+# names (``{table}``, ``{record}``, ``{records}``, ``{id_column}``, from ``LEDGERS``) filled in
+# once per ledger. Each begins with the CTE ``verdict``, what becomes of the message, decided
+# on this transaction's view (a receipt another transaction inserted makes it a duplicate or a
+# reused key); a link is also refused when stale or after its connector's revocation. Each
+# writes only when the verdict is 'applied', and ends with its ``MessageOutcome``.
+VERDICT = """verdict AS (
+    SELECT CASE
+        WHEN r.xmin IS DISTINCT FROM pg_current_xact_id_if_assigned()::xid THEN CASE
+            WHEN r.fingerprint IS NULL OR r.fingerprint = %(fingerprint)s THEN 'duplicate'
+            ELSE 'key_reused' END
+        {refusals}ELSE 'applied' END AS verdict
+    FROM core_api.sync_receipts r
+    WHERE r.workspace_connector_pk = %(connector_pk)s
+        AND r.idempotency_key = %(idempotency_key)s
+)"""
+LINK_REFUSALS = """WHEN %(occurred_at)s::timestamptz < now() - %(links_accepted_within)s::interval
+            THEN 'stale'
+        WHEN EXISTS (
+            SELECT 1 FROM core_api.connector_revocations cr
+            WHERE cr.workspace_connector_pk = %(connector_pk)s
+                AND cr.occurred_at < %(occurred_at)s::timestamptz
+        ) THEN 'after_revocation'
+        """
+OUTCOME = """SELECT (SELECT verdict FROM verdict) AS verdict, {rows} AS rows,
+    {superseded} AS superseded,
+    (
+        SELECT fingerprint FROM core_api.sync_receipts
+        WHERE workspace_connector_pk = %(connector_pk)s
+            AND idempotency_key = %(idempotency_key)s
+    ) AS receipt_fingerprint"""
+# The message's records, found again by public id, in the connector's workspace only.
+FOUND = """unnest(%(record_ids)s::uuid[]) AS u(id)
+    JOIN core_api.{records} r ON r.{id_column} = u.id AND r.workspace_pk = %(workspace_pk)s"""
 
+# A link: a ledger row per live record, born deleted when a removal that occurred later came
+# first (a tombstone at or after its time, or its connector's revocation). A refused link
+# leaves no receipt (``forgotten``): its redeliveries are judged again.
+LINK = """WITH {verdict},
+forgotten AS (
+    DELETE FROM core_api.sync_receipts
+    WHERE workspace_connector_pk = %(connector_pk)s AND idempotency_key = %(idempotency_key)s
+        AND (SELECT verdict FROM verdict) IN ('after_revocation', 'stale')
+    RETURNING 1
+),
+changed AS (
+    INSERT INTO core_api.{table}
+        ({record}_pk, workspace_connector_pk, direction, occurred_at, deleted_at)
+    SELECT r.pk, %(connector_pk)s, %(direction)s::core_api.direction_enum,
+        %(occurred_at)s::timestamptz,
+        CASE WHEN tb.unlinked_at >= %(occurred_at)s::timestamptz OR (SELECT EXISTS (
+            SELECT 1 FROM core_api.connector_revocations cr
+            WHERE cr.workspace_connector_pk = %(connector_pk)s
+        )) THEN now() END
+    FROM {found} AND r.deleted_at IS NULL
+    LEFT JOIN core_api.sync_tombstones tb ON tb.workspace_connector_pk = %(connector_pk)s
+        AND tb.record_type = %(record_type)s AND tb.record_pk = r.pk
+        AND tb.direction = %(direction)s::core_api.direction_enum
+    WHERE (SELECT verdict FROM verdict) = 'applied'
+    RETURNING deleted_at IS NULL AS live
+)
+{outcome}"""
 
-APPLYING = f"(SELECT verdict FROM verdict) = {constant(Verdict.APPLIED)}"
+# An unlink: the tombstones a later link is judged by (the latest time wins), and the soft
+# delete of the live rows of its key that occurred at or before it (a row with no time, written
+# over HTTP, occurred before any message), locked in ``pk`` order so that two writes over the
+# same rows wait for each other instead of deadlocking.
+UNLINK = """WITH {verdict},
+tombstones AS (
+    INSERT INTO core_api.sync_tombstones
+        (workspace_connector_pk, record_type, record_pk, direction, unlinked_at)
+    SELECT %(connector_pk)s, %(record_type)s, r.pk, %(direction)s::core_api.direction_enum,
+        %(occurred_at)s::timestamptz
+    FROM {found}
+    WHERE (SELECT verdict FROM verdict) = 'applied'
+    ON CONFLICT (workspace_connector_pk, record_type, record_pk, direction) DO UPDATE
+    SET unlinked_at = GREATEST(sync_tombstones.unlinked_at, EXCLUDED.unlinked_at)
+    RETURNING 1
+),
+changed AS (
+    UPDATE core_api.{table} SET deleted_at = now() WHERE pk IN (
+        SELECT pk FROM core_api.{table}
+        WHERE {record}_pk IN (SELECT r.pk FROM {found})
+            AND workspace_connector_pk = %(connector_pk)s
+            AND direction = %(direction)s::core_api.direction_enum
+            AND coalesce(occurred_at, '-infinity') <= %(occurred_at)s::timestamptz
+            AND (SELECT verdict FROM verdict) = 'applied'
+            AND deleted_at IS NULL
+        ORDER BY pk FOR UPDATE
+    )
+    RETURNING 1
+)
+{outcome}"""
+
+# A revocation: recorded (the earliest time wins), not swept: from its commit no read shows
+# the connector's rows, and a sweep per ledger and direction soft-deletes them in bounded
+# steps (``wellapi.sync.sweeper``). Its change record names the connector; it has no sync run.
+REVOKE = """WITH {verdict},
+changed AS (
+    INSERT INTO core_api.connector_revocations (workspace_connector_pk, occurred_at)
+    SELECT %(connector_pk)s, %(occurred_at)s::timestamptz
+    WHERE (SELECT verdict FROM verdict) = 'applied'
+    ON CONFLICT (workspace_connector_pk) DO UPDATE
+    SET occurred_at = LEAST(connector_revocations.occurred_at, EXCLUDED.occurred_at)
+    RETURNING 1
+),
+sweeps AS (
+    INSERT INTO core_api.revocation_sweeps (workspace_connector_pk, record_type, direction)
+    SELECT %(connector_pk)s, t.record_type, d.direction
+    FROM unnest(%(record_types)s::text[]) AS t(record_type)
+    CROSS JOIN unnest(enum_range(NULL::core_api.direction_enum)) AS d(direction)
+    WHERE (SELECT verdict FROM verdict) = 'applied'
+    ON CONFLICT DO NOTHING
+    RETURNING 1
+),
+recorded AS (
+    INSERT INTO core_api.change_records (
+        workspace_pk, resource_type, change, ids, record_ids, detail, occurred_at, actor_kind,
+        sync_run_id, message_key
+    )
+    SELECT %(workspace_pk)s, 'workspace_connector', 'revoked', ARRAY[%(connector_id)s::uuid],
+        NULL, jsonb_build_object(), %(occurred_at)s::timestamptz, 'sync', NULL,
+        %(idempotency_key)s::text
+    FROM changed
+)
+{outcome}"""
 
 
 @lru_cache(maxsize=16)
 def message_template(message_type: str, record_type: str | None) -> Statement:
     """The statement of a message of ``message_type`` (of a ledger, ``record_type``, when it
-    links or unlinks), whose slots ``message_params`` fills."""
+    links or unlinks), whose parameters ``message_params`` gives."""
     linking = message_type == "provenance.linked"
-    parts = [_verdict(linking=linking)]
-    live = "(SELECT count(*) FROM changed)"
-    superseded = "0"
+    verdict = VERDICT.format(refusals=LINK_REFUSALS if linking else "")
     if record_type is None:
-        parts += _revocation_parts()
-        live = "0"
-    elif linking:
-        parts += _link_parts(record_type)
-        live = "(SELECT count(*) FROM changed WHERE live)"
-        superseded = "(SELECT count(*) FROM changed WHERE NOT live)"
+        outcome = OUTCOME.format(rows="0", superseded="0")
+        return Statement(REVOKE.format(verdict=verdict, outcome=outcome))
+    table, records, id_column = LEDGERS[record_type]
+    found = FOUND.format(records=records, id_column=id_column)
+    if linking:
+        text = LINK
+        outcome = OUTCOME.format(
+            rows="(SELECT count(*) FROM changed WHERE live)",
+            superseded="(SELECT count(*) FROM changed WHERE NOT live)",
+        )
     else:
-        parts += _unlink_parts(record_type)
-    outcome = select_list(
-        MessageOutcome._fields,
-        verdict="(SELECT verdict FROM verdict)",
-        rows=live,
-        superseded=superseded,
-        # The statement's snapshot: the receipt as the receipts statement left it.
-        receipt_fingerprint="(SELECT fingerprint FROM core_api.sync_receipts "
-        f"WHERE workspace_connector_pk = {CONNECTOR_PK_SLOT} "
-        f"AND idempotency_key = {IDEMPOTENCY_KEY_SLOT})",
+        text = UNLINK
+        outcome = OUTCOME.format(rows="(SELECT count(*) FROM changed)", superseded="0")
+    return Statement(
+        text.format(verdict=verdict, table=table, record=record_type, found=found, outcome=outcome)
     )
-    return Statement(f"WITH {', '.join(parts)} SELECT {outcome}")
 
 
 def message_params(planned: Planned) -> dict[str, Any]:
@@ -519,9 +591,13 @@ def message_params(planned: Planned) -> dict[str, Any]:
         "sync_run_id": sync_run_of(m),
     }
     if isinstance(m, ConnectorRevoked):
-        params["connector_id"] = m.workspace_connector_id
+        params |= {"connector_id": m.workspace_connector_id, "record_types": list(LEDGERS)}
     else:
-        params |= {"direction": m.direction.value, "record_ids": planned.record_ids}
+        params |= {
+            "direction": m.direction.value,
+            "record_ids": planned.record_ids,
+            "record_type": m.record_type,
+        }
     if isinstance(m, ProvenanceLinked):
         params["links_accepted_within"] = LINKS_ACCEPTED_WITHIN
     return params
@@ -540,88 +616,6 @@ def statement(planned: Planned) -> BoundStatement:
     """
     m = planned.message
     return message_template(m.type, _record_type(m)).bind(message_params(planned))
-
-
-def _revocation_parts() -> list[str]:
-    """The CTEs of a revocation: the connector's revocation, its sweeps, its change record."""
-    ledgers = "ARRAY[" + ",".join(constant(kind) for kind in LEDGERS) + "]"
-    return [
-        "changed AS (INSERT INTO core_api.connector_revocations "
-        f"(workspace_connector_pk, occurred_at) SELECT {CONNECTOR_PK_SLOT}, {OCCURRED_AT_SLOT} "
-        f"WHERE {APPLYING} "
-        "ON CONFLICT (workspace_connector_pk) DO UPDATE SET occurred_at = "
-        "LEAST(connector_revocations.occurred_at, EXCLUDED.occurred_at) RETURNING 1)",
-        "sweeps AS (INSERT INTO core_api.revocation_sweeps "
-        "(workspace_connector_pk, record_type, direction) "
-        f"SELECT {CONNECTOR_PK_SLOT}, t.record_type, d.direction FROM unnest({ledgers}) "
-        "AS t(record_type) CROSS JOIN unnest(enum_range(NULL::core_api.direction_enum)) "
-        f"AS d(direction) WHERE {APPLYING} ON CONFLICT DO NOTHING RETURNING 1)",
-        # A revocation has no sync run.
-        revocation_change(
-            source="changed",
-            workspace_pk=WORKSPACE_PK_SLOT,
-            connector_id=slot("connector_id"),
-            occurred_at=OCCURRED_AT_SLOT,
-            message_key=slot("idempotency_key", "text"),
-        ),
-    ]
-
-
-def _found_records(record_type: str) -> str:
-    """The FROM items that find the message's records by public id, in the connector's
-    workspace only."""
-    _, records, id_column = LEDGERS[record_type]
-    return (
-        f"unnest({slot('record_ids', 'uuid[]')}) AS u(id) JOIN core_api.{records} r "
-        f"ON r.{id_column} = u.id AND r.workspace_pk = {WORKSPACE_PK_SLOT}"
-    )
-
-
-def _link_parts(record_type: str) -> list[str]:
-    """The CTEs of a link: a ledger row per live record, born deleted when a removal that
-    occurred later came first."""
-    table = LEDGERS[record_type][0]
-    removed = f"tb.unlinked_at >= {OCCURRED_AT_SLOT} OR (SELECT {revoked(CONNECTOR_PK_SLOT)})"
-    dropped = ", ".join(sorted(constant(v) for v in RECEIPT_DROPPED))
-    return [
-        # A refused link leaves no receipt: its redeliveries are judged again.
-        "forgotten AS (DELETE FROM core_api.sync_receipts WHERE "
-        f"workspace_connector_pk = {CONNECTOR_PK_SLOT} AND idempotency_key = "
-        f"{IDEMPOTENCY_KEY_SLOT} AND (SELECT verdict FROM verdict) IN ({dropped}) "
-        "RETURNING 1)",
-        f"changed AS (INSERT INTO core_api.{table} "
-        f"({record_type}_pk, workspace_connector_pk, direction, occurred_at, deleted_at) "
-        f"SELECT r.pk, {CONNECTOR_PK_SLOT}, {DIRECTION_SLOT}, {OCCURRED_AT_SLOT}, "
-        f"CASE WHEN {removed} THEN now() END FROM {_found_records(record_type)} "
-        "AND r.deleted_at IS NULL "
-        "LEFT JOIN core_api.sync_tombstones tb ON tb.workspace_connector_pk = "
-        f"{CONNECTOR_PK_SLOT} AND tb.record_type = {constant(record_type)} "
-        f"AND tb.record_pk = r.pk AND tb.direction = {DIRECTION_SLOT} "
-        f"WHERE {APPLYING} RETURNING deleted_at IS NULL AS live)",
-    ]
-
-
-def _unlink_parts(record_type: str) -> list[str]:
-    """The CTEs of an unlink: the tombstones a later link is judged by, and the soft delete
-    of the live rows that match, up to the message's time."""
-    table = LEDGERS[record_type][0]
-    found = _found_records(record_type)
-    matching = (
-        f"{record_type}_pk IN (SELECT r.pk FROM {found}) "
-        f"AND workspace_connector_pk = {CONNECTOR_PK_SLOT} AND direction = {DIRECTION_SLOT} "
-        f"AND coalesce(occurred_at, '-infinity') <= {OCCURRED_AT_SLOT} AND {APPLYING}"
-    )
-    return [
-        "tombstones AS (INSERT INTO core_api.sync_tombstones "
-        "(workspace_connector_pk, record_type, record_pk, direction, unlinked_at) "
-        f"SELECT {CONNECTOR_PK_SLOT}, {constant(record_type)}, r.pk, {DIRECTION_SLOT}, "
-        f"{OCCURRED_AT_SLOT} "
-        f"FROM {found} WHERE {APPLYING} ON CONFLICT "
-        "(workspace_connector_pk, record_type, record_pk, direction) DO UPDATE SET "
-        "unlinked_at = GREATEST(sync_tombstones.unlinked_at, EXCLUDED.unlinked_at) "
-        "RETURNING 1)",
-        f"changed AS ({_soft_delete(table, matching, '1')})",
-    ]
 
 
 @lru_cache(maxsize=2)

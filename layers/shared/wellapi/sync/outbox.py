@@ -7,19 +7,13 @@ rows). Without a verified scope it cannot know which message a change carries ou
 message's statement (and each sweep step) is preceded by ``declared``: a setting for the rest
 of the transaction, which the next message's declaration replaces, naming the actor, the
 message's sync run and key, and when the change occurred. A revocation's own record names the
-connector, not a junction row, and is still the writer's (``revocation_change``).
+connector, not a junction row, and is still the writer's (``wellapi.sync.batches.REVOKE``).
 """
 
 from __future__ import annotations
 
-from wellapi.domain import ActorKind, ChangeKind
+from wellapi.domain import ActorKind
 from wellapi.resources.conditions import constant
-
-# The columns of a revocation's record the sync role sets (revision 0019's grant).
-COLUMNS = (
-    "workspace_pk, resource_type, change, ids, record_ids, detail, occurred_at, actor_kind, "
-    "sync_run_id, message_key"
-)
 
 
 def ledger_id_column(record_type: str) -> str:
@@ -44,26 +38,4 @@ def declared(
     )
 
 
-def revocation_change(
-    *,
-    source: str,
-    workspace_pk: str,
-    connector_id: str,
-    occurred_at: str,
-    message_key: str,
-    sync_run_id: str = "NULL",
-) -> str:
-    """The CTE ``recorded`` of a revocation: one record naming the connector, for each row
-    ``source`` returns (one when the revocation is applied, none otherwise). Its ledger rows are
-    recorded by the sweep steps that soft-delete them; from this commit no read shows them.
-    Every argument but ``source`` is an SQL expression: a slot of the caller's template."""
-    return (
-        f"recorded AS (INSERT INTO core_api.change_records ({COLUMNS}) "
-        f"SELECT {workspace_pk}, 'workspace_connector', {constant(ChangeKind.REVOKED)}, "
-        f"ARRAY[{connector_id}]::uuid[], NULL, '{{}}'::jsonb, {occurred_at}, "
-        f"{constant(ActorKind.SYNC)}, {sync_run_id}, {message_key} "
-        f"FROM {source})"
-    )
-
-
-__all__ = ["declared", "ledger_id_column", "revocation_change"]
+__all__ = ["declared", "ledger_id_column"]
