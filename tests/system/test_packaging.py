@@ -87,9 +87,6 @@ _RESOURCES = tuple(
         ".feed",
     )
 )
-# The sync and sweep functions' statements: the slots they share and the words of the
-# resources' conditions they are written in (the resources' registry, which they load anyway).
-_SYNC_SQL = ("wellapi.sqltext", "wellapi.sqltext.sync", "wellapi.resources.conditions")
 # Every API function: the handler, the request and the document, the composer of its statements.
 _API = (
     *(f"wellapi.http{m}" for m in ("", ".principal", ".proofs", ".request", ".response")),
@@ -151,9 +148,9 @@ INIT_MODULES: dict[str, list[str]] = {
             *("wellapi.domain", "wellapi.resources.utc"),
             *("wellapi.sync", "wellapi.handlers", "wellapi.handlers.sync"),
             *("wellapi.sync.ledgers", "wellapi.sync.messages", "wellapi.sync.batches"),
-            "wellapi.sync.outbox",
             *_RESOURCES,
-            *_SYNC_SQL,
+            # The words of the resolving statement, composed per batch.
+            "wellapi.resources.conditions",
         )
     ),
     # The scheduled revocation sweeper: no batch utility, no data classes, no pydantic (it
@@ -164,10 +161,9 @@ INIT_MODULES: dict[str, list[str]] = {
             "wellapi.domain",
             *("wellapi.sync", "wellapi.handlers", "wellapi.handlers.sweep"),
             "wellapi.handlers.scheduled",
-            *("wellapi.sync.sweeper", "wellapi.sync.ledgers", "wellapi.sync.outbox"),
+            *("wellapi.sync.sweeper", "wellapi.sync.ledgers"),
             "wellapi.sync.retention",
             *_RESOURCES,
-            *_SYNC_SQL,
         )
     ),
     # The scheduled change drainer: the database, its own SQL, nothing of the resources (boto3's

@@ -55,11 +55,7 @@ from functools import cached_property, lru_cache
 from typing import Any, NamedTuple
 from uuid import UUID
 
-from wellapi.domain import ActorKind
 from wellapi.resources.conditions import constant, slot
-from wellapi.sqltext.sync import (
-    OCCURRED_AT_SLOT,
-)
 from wellapi.store import connections
 from wellapi.store.rows import select_list
 from wellapi.store.sql import BoundStatement, Script, ScriptPart, Statement
@@ -70,7 +66,6 @@ from wellapi.sync.messages import (
     ProvenanceUnlinked,
     sync_run_of,
 )
-from wellapi.sync.outbox import declared
 
 AnyMessage = ProvenanceLinked | ProvenanceUnlinked | ConnectorRevoked
 
@@ -228,9 +223,8 @@ RECEIPTS_KEPT = "35 days"
 # whatever the clock did between the transaction that pruned and the one that linked.
 LINKS_ACCEPTED_WITHIN = "35 days"
 TOMBSTONES_KEPT = "36 days"
-# Advisory locks taken on two int4 keys, whose space is apart from the one bigint key of the
-# connector locks: (class, hashtext(what)).
-LOCK_CLASS = 1_515_870_810
+# The pruning's advisory locks are taken on two int4 keys, whose space is apart from the one
+# bigint key of the connector locks: (class 1515870810, hashtext(what)).
 
 
 def fingerprint(message: AnyMessage) -> bytes:
@@ -378,28 +372,28 @@ def receipts(first: Sequence[Planned]) -> BoundStatement:
     return RECEIPTS.bind({"receipts": json.dumps(rows)})
 
 
-def _prune(table: str, column: str, key: str) -> Statement:
-    """Delete up to ``count`` rows of ``table`` whose ``column`` is older than ``kept`` (both
-    slots).
-
-    One batch prunes a table at a time: the first to take the transaction-level advisory lock
-    does, a concurrent one skips it (and never waits on, or deadlocks with, the other's deletes).
-    """
-    lock = (
-        f"pg_try_advisory_xact_lock({LOCK_CLASS}, hashtext({constant(f'core_api.{table} prune')}))"
-    )
-    return Statement(
-        f"DELETE FROM core_api.{table} WHERE (SELECT {lock}) AND ({key}) IN (SELECT {key} "
-        f"FROM core_api.{table} WHERE {column} < now() - {slot('kept', 'interval')} "
-        f"ORDER BY {column} LIMIT {slot('count')})"
-    )
-
-
-PRUNE_RECEIPTS = _prune("sync_receipts", "received_at", "workspace_connector_pk, idempotency_key")
-PRUNE_TOMBSTONES = _prune(
-    "sync_tombstones",
-    "unlinked_at",
-    "workspace_connector_pk, record_type, record_pk, direction",
+# Delete up to ``count`` rows older than ``kept``, oldest first. One batch prunes a table at a
+# time: the first to take the transaction-level advisory lock (class 1515870810, the
+# table's name) does, a concurrent one skips it (and never waits on, or deadlocks with, the
+# other's deletes).
+PRUNE_RECEIPTS = Statement(
+    """DELETE FROM core_api.sync_receipts
+WHERE (SELECT pg_try_advisory_xact_lock(1515870810, hashtext('core_api.sync_receipts prune')))
+    AND (workspace_connector_pk, idempotency_key) IN (
+        SELECT workspace_connector_pk, idempotency_key FROM core_api.sync_receipts
+        WHERE received_at < now() - %(kept)s::interval
+        ORDER BY received_at LIMIT %(count)s
+    )"""
+)
+PRUNE_TOMBSTONES = Statement(
+    """DELETE FROM core_api.sync_tombstones
+WHERE (SELECT pg_try_advisory_xact_lock(1515870810, hashtext('core_api.sync_tombstones prune')))
+    AND (workspace_connector_pk, record_type, record_pk, direction) IN (
+        SELECT workspace_connector_pk, record_type, record_pk, direction
+        FROM core_api.sync_tombstones
+        WHERE unlinked_at < now() - %(kept)s::interval
+        ORDER BY unlinked_at LIMIT %(count)s
+    )"""
 )
 
 
@@ -618,24 +612,22 @@ def statement(planned: Planned) -> BoundStatement:
     return message_template(m.type, _record_type(m)).bind(message_params(planned))
 
 
-@lru_cache(maxsize=2)
-def declaration_template(revocation: bool) -> Statement:
-    """What the database records of a message's changes: its run (a revocation has none), its
-    key, its time."""
-    return Statement(
-        declared(
-            ActorKind.SYNC,
-            occurred_at=OCCURRED_AT_SLOT,
-            sync_run_id="NULL" if revocation else slot("sync_run_id", "text"),
-            message_key=slot("idempotency_key", "text"),
-        )
-    )
+# What the database records of a message's changes (revision 0025): made by the sync writer,
+# its run (a revocation has none), its key, its time.
+MESSAGE_DECLARATION = Statement(
+    """SELECT set_config('well.change', jsonb_build_object(
+    'actor', 'sync',
+    'occurred_at', %(occurred_at)s::timestamptz,
+    'sync_run_id', %(sync_run_id)s::text,
+    'message_key', %(idempotency_key)s::text
+)::text, true)"""
+)
 
 
 def declaration(planned: Planned) -> BoundStatement:
     """What the database records of the message's changes: its run, its key, its time."""
     m = planned.message
-    return declaration_template(isinstance(m, ConnectorRevoked)).bind(
+    return MESSAGE_DECLARATION.bind(
         {
             "occurred_at": m.occurred_at,
             "sync_run_id": sync_run_of(m),

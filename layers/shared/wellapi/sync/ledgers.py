@@ -15,4 +15,10 @@ LEDGERS = {
     for ledger, record in ((r, record_relationship(r)) for r in LEDGER_RESOURCES)
 }
 
-__all__ = ["LEDGERS"]
+
+def ledger_id_column(record_type: str) -> str:
+    """The public id column of a ledger's rows."""
+    return f"{record_type}_workspace_connector_id"
+
+
+__all__ = ["LEDGERS", "ledger_id_column"]

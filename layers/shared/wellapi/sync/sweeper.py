@@ -21,8 +21,8 @@ Rows are soft-deleted at the time the revocation was applied (``revoked_at``; at
 The database records the rows a step soft-deletes (revision 0025): ``removed``, actor ``sweep``,
 at the revocation's time, one record per ``CHANGE_IDS`` of them, in the step's transaction.
 
-A step's statements are composed once per ledger (``step_templates``); the connector, the
-direction and the step's size fill their slots.
+A step's statements are plain SQL with named parameters, the sweep's ledger names filled in
+once per ledger (``sweep_template``).
 """
 
 from __future__ import annotations
@@ -32,14 +32,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from wellapi.domain import ActorKind
-from wellapi.resources.conditions import constant
-from wellapi.sqltext.sync import CONNECTOR_PK_SLOT, DIRECTION_SLOT
 from wellapi.store import connections
 from wellapi.store.rows import select_list
 from wellapi.store.sql import BoundStatement, Script, ScriptPart, Statement
-from wellapi.sync.ledgers import LEDGERS
-from wellapi.sync.outbox import declared, ledger_id_column
+from wellapi.sync.ledgers import LEDGERS, ledger_id_column
 
 # Rows per step: ~0.3 s on this project's bench machine, far from the sync role's 60 s
 # statement timeout at any ledger size (each step scans the index from its cursor).
@@ -90,35 +86,31 @@ ORDER BY r.revoked_at, s.workspace_connector_pk, s.record_type, s.direction"""
     return [SweepPart(int(pk), str(kind), str(direction)) for pk, kind, direction in rows]
 
 
-@lru_cache(maxsize=len(LEDGERS))
-def step_templates(record_type: str) -> tuple[Statement, Statement, Statement]:
-    """A step's statements over the ledger of ``record_type``: the connector's lock, the
-    declaration of the rows it removes, and the sweep, which answers one ``StepOutcome``."""
-    this_part = (
-        f"workspace_connector_pk = {CONNECTOR_PK_SLOT} AND record_type = {constant(record_type)} "
-        f"AND direction = {DIRECTION_SLOT}"
-    )
-    # The database records the rows the step removes (revision 0025) as the revocation's.
-    declaration = declared(
-        ActorKind.SWEEP,
-        occurred_at=(
-            "(SELECT occurred_at FROM core_api.connector_revocations "
-            f"WHERE workspace_connector_pk = {CONNECTOR_PK_SLOT})"
-        ),
-    )
-    return (
-        Statement(f"SELECT pg_advisory_xact_lock({CONNECTOR_PK_SLOT})"),
-        Statement(declaration),
-        Statement(_sweep(record_type, this_part)),
-    )
+# The connector's lock, which its messages' batches take too.
+CONNECTOR_LOCK = Statement("SELECT pg_advisory_xact_lock(%(connector_pk)s)")
+# What the database records of the rows a step removes (revision 0025): the revocation's,
+# made by the sweeper, with no sync run or message.
+STEP_DECLARATION = Statement(
+    """SELECT set_config('well.change', jsonb_build_object(
+    'actor', 'sweep',
+    'occurred_at', (
+        SELECT occurred_at FROM core_api.connector_revocations
+        WHERE workspace_connector_pk = %(connector_pk)s
+    ),
+    'sync_run_id', NULL,
+    'message_key', NULL
+)::text, true)"""
+)
+# The part a step sweeps, in ``revocation_sweeps``.
+THIS_PART = """workspace_connector_pk = %(connector_pk)s AND record_type = %(record_type)s
+    AND direction = %(direction)s::core_api.direction_enum"""
 
 
 # One step over a ledger: the soft-deletion of up to ``rows`` live rows of the part after its
 # cursor (on the walk index, in its order), the cursor's move, and the revocation's count, in
 # one statement answering one ``StepOutcome``. The ledger's table and id column are
 # identifiers of its description; every value is a named parameter.
-SWEEP = """
-WITH part AS (
+SWEEP = """WITH part AS (
   SELECT after_created_at, after_id FROM core_api.revocation_sweeps
   WHERE {this_part} AND NOT done
 ), batch AS (
@@ -154,43 +146,40 @@ WITH part AS (
       swept_at = CASE WHEN coalesce((SELECT done FROM moved), false) AND NOT EXISTS (
                    SELECT 1 FROM core_api.revocation_sweeps o
                    WHERE o.workspace_connector_pk = %(connector_pk)s AND NOT o.done
-                     AND NOT (o.record_type = {record_type}
+                     AND NOT (o.record_type = %(record_type)s
                               AND o.direction = %(direction)s::core_api.direction_enum))
                  THEN now() END
   WHERE workspace_connector_pk = %(connector_pk)s AND swept_at IS NULL
   RETURNING swept_at
 )
-SELECT {outcome}"""
+SELECT (SELECT count(*) FROM swept) AS rows,
+  coalesce((SELECT done FROM moved), true) AS part_done,
+  coalesce((SELECT swept_at IS NOT NULL FROM counted), false) AS revocation_done"""
 
 
-def _sweep(record_type: str, this_part: str) -> str:
+@lru_cache(maxsize=len(LEDGERS))
+def sweep_template(record_type: str) -> Statement:
     """``SWEEP`` over the ledger of ``record_type``."""
     table, _, _ = LEDGERS[record_type]
-    outcome = select_list(
-        StepOutcome._fields,
-        rows="(SELECT count(*) FROM swept)",
-        part_done="coalesce((SELECT done FROM moved), true)",
-        revocation_done="coalesce((SELECT swept_at IS NOT NULL FROM counted), false)",
+    return Statement(
+        SWEEP.format(this_part=THIS_PART, table=table, id_column=ledger_id_column(record_type))
     )
-    return SWEEP.format(
-        this_part=this_part,
-        table=table,
-        id_column=ledger_id_column(record_type),
-        record_type=constant(record_type),
-        outcome=outcome,
-    ).strip()
 
 
 def step(part: SweepPart, *, rows: int = STEP_ROWS) -> Script:
     """One bounded step of ``part``: the connector's lock, then the soft-deletion and the
     cursor's move in one statement that answers one ``StepOutcome``."""
-    lock, declaration, sweep = step_templates(part.record_type)
-    params = {"connector_pk": part.workspace_connector_pk, "direction": part.direction}
+    params = {
+        "connector_pk": part.workspace_connector_pk,
+        "record_type": part.record_type,
+        "direction": part.direction,
+    }
+    sweep = sweep_template(part.record_type).bind(params | {"rows": rows})
     return Script(
         (
-            ScriptPart("lock", lock.bind(params), "one"),
-            ScriptPart("declare", declaration.bind(params), "one"),
-            ScriptPart("sweep", sweep.bind(params | {"rows": rows}), "one"),
+            ScriptPart("lock", CONNECTOR_LOCK.bind(params), "one"),
+            ScriptPart("declare", STEP_DECLARATION.bind(params), "one"),
+            ScriptPart("sweep", sweep, "one"),
         )
     )
 
