@@ -13,7 +13,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -187,20 +187,41 @@ def interleaved(
     return samples["first"], samples["second"]
 
 
+def wall_ms(call: Callable[[], Any]) -> float:
+    """The milliseconds ``call`` takes."""
+    started = time.perf_counter()
+    call()
+    return (time.perf_counter() - started) * 1000
+
+
+def returned(call: Callable[[], Any]) -> Any:
+    """What ``call`` answers: a call that measures itself (the database's time, CPU)."""
+    return call()
+
+
 def taking_turns(
-    calls: dict[str, Callable[[], Any]], iterations: int, warmup: int
-) -> dict[str, list[float]]:
-    """Milliseconds of each call, by name, the calls taking turns so that drift hits all alike."""
+    calls: Mapping[str, Callable[[], Any]],
+    iterations: int,
+    warmup: int,
+    measure: Callable[[Callable[[], Any]], Any] = wall_ms,
+) -> dict[str, list[Any]]:
+    """``measure`` of each call (by default its milliseconds), by name, ``iterations`` times
+    after ``warmup`` rounds unmeasured, the calls taking turns so that drift hits all alike."""
     for _ in range(warmup):
         for call in calls.values():
             call()
-    samples: dict[str, list[float]] = {name: [] for name in calls}
+    samples: dict[str, list[Any]] = {name: [] for name in calls}
     for _ in range(iterations):
         for name, call in calls.items():
-            started = time.perf_counter()
-            call()
-            samples[name].append((time.perf_counter() - started) * 1000)
+            samples[name].append(measure(call))
     return samples
+
+
+def backend_cpu(pid: int, call: Callable[[], Any]) -> float:
+    """The CPU milliseconds the backend ``pid`` spends while ``call`` runs."""
+    before = backend_cpu_ms(pid)
+    call()
+    return backend_cpu_ms(pid) - before
 
 
 # The kernel's clock ticks a second, for a process's user and system time in /proc.

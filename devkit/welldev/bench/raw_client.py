@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import functools
 import json
 import re
 import socket
@@ -35,45 +36,34 @@ Rows = list[list[Any]]
 Statements = Sequence[BoundStatement]
 
 
-class _Connection(pg8000.dbapi.Connection):  # type: ignore[misc]  # pg8000 is untyped
-    """pg8000's connection, keeping its last answer's context (a pipeline's column names)."""
+class RawClient(pg8000.native.Connection):  # type: ignore[misc]  # pg8000 is untyped
+    """A bare pg8000 connection, set up like the engine's (autocommit, TCP_NODELAY), keeping
+    its last answer's context (a pipeline's column names)."""
 
     last: pg8000.core.Context | None = None
+
+    def __init__(self, url: str) -> None:
+        super().__init__(**wellapi_db.url_connect_kwargs(url))
+        if self._usock.family in (socket.AF_INET, socket.AF_INET6):
+            # As the engine does: without it, pg8000 stalls on delayed ACKs over TCP.
+            self._usock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def handle_messages(self, context: pg8000.core.Context) -> None:
         self.last = context
         super().handle_messages(context)
 
-
-class RawClient:
-    """A bare pg8000 connection, set up like the engine's (autocommit, TCP_NODELAY)."""
-
-    def __init__(self, url: str) -> None:
-        self.conn = _Connection(**wellapi_db.url_connect_kwargs(url))
-        self.conn.autocommit = True
-        sock = getattr(self.conn, "_usock", None)
-        if isinstance(sock, socket.socket) and sock.family in (socket.AF_INET, socket.AF_INET6):
-            # As the engine does: without it, pg8000 stalls on delayed ACKs over TCP.
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def rows(self, sql: str) -> tuple[list[str], Rows]:
-        """``sql`` as one simple query (its statements' text as it is)."""
-        cursor = self.conn.cursor()
-        try:
-            cursor.execute(sql)
-            rows = cursor.fetchall() if cursor.description else []
-            names = [d[0] for d in cursor.description or []]
-        finally:
-            cursor.close()
-        return names, [list(r) for r in rows]
+    @functools.cached_property
+    def pid(self) -> int:
+        """Its backend's process."""
+        return int(self.run("SELECT pg_backend_pid()")[0][0])
 
     def send(self, statements: Statements) -> tuple[list[str], Rows]:
         """``statements`` pipelined as the function sends them (``connections.send``)."""
-        rows = wellapi_db.send(self.conn, statements)
+        rows = wellapi_db.send(self, statements)
         return self._names(), rows
 
     def _names(self) -> list[str]:
-        columns = self.conn.last.columns if self.conn.last is not None else None
+        columns = self.last.columns if self.last is not None else None
         return [c["name"] for c in columns or ()]
 
     def proven_rows(
@@ -81,21 +71,13 @@ class RawClient:
     ) -> tuple[list[str], Rows]:
         """``statements`` (by default the captured ones) sent as the function sends them
         (after ``opening``, by default the function's own)."""
-        rows = proven(self.conn, sent, statements, opening)
+        rows = proven(self, sent, statements, opening)
         return self._names(), rows
 
     def document(self, sent: Captured, skip: int, statements: Statements | None = None) -> str:
         """Run the request, turn the rows after the first ``skip`` into dicts, dump them."""
         names, rows = self.proven_rows(sent, statements)
         return json.dumps([dict(zip(names, r, strict=False)) for r in rows[skip:]], default=str)
-
-    def close(self) -> None:
-        self.conn.close()
-
-
-def simple(conn: pg8000.core.CoreConnection, sql: str) -> Rows:
-    """``sql`` as one simple query on any pg8000 connection (autocommit): its rows."""
-    return [list(r) for r in conn.execute_simple(sql).rows or ()]
 
 
 def replaced(statements: Statements, old: Any, new: Any) -> tuple[BoundStatement, ...]:
@@ -244,13 +226,13 @@ def proven(
     prove = sent.prover()
     if prove is None:
         return wellapi_db.send(conn, (*first, *body))
-    context = str(simple(conn, opening or sent.opening)[0][0])
+    context = str(conn.execute_simple(opening or sent.opening).rows[0][0])
     if opened is not None:
         opened()
     try:
         return wellapi_db.send(conn, (*first, prove(context), *body, wellapi_db.COMMIT))
     except pg8000.dbapi.DatabaseError:
-        simple(conn, "ROLLBACK")
+        conn.execute_simple("ROLLBACK")
         raise
 
 
