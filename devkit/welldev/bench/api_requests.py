@@ -3,6 +3,7 @@ warm requests most phases time, each with its handler and the SQL it sends."""
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -140,7 +141,8 @@ class Case:
         """A Create's new row id: the one UUID bound to its SQL that its event does not carry."""
         if self.status != 201:
             return None
-        known = str(self.event.get("body") or "") + json.dumps(self.event["requestContext"])
+        body = base64.b64decode(self.event.get("body") or "").decode()  # as API Gateway sends it
+        known = body + json.dumps(self.event["requestContext"])
         for value in map(str, values_of(self.sent.statements)):
             if len(value) == 36 and value.count("-") == 4 and value not in known:
                 return value

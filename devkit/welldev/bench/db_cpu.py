@@ -195,27 +195,17 @@ def _report(report: Report, name: str, rounds: dict[str, list[tuple[float, float
     )
 
 
-# A parameter's declared type, as ``BoundStatement.oids`` gives it (others: unknown, typed
-# from where it stands, as the function's are).
-TYPES = {
-    16: "boolean",
-    17: "bytea",
-    20: "bigint",
-    23: "integer",
-    701: "double precision",
-    1007: "integer[]",
-    1016: "bigint[]",
-    1009: "text[]",
-    1700: "numeric",
-}
-
-
 def _prepared(raw: RawClient, statements: Statements) -> tuple[BoundStatement, ...]:
-    """``statements`` prepared once on ``raw`` (``PREPARE`` of each text, its parameters typed
-    as the function binds them), as ``EXECUTE`` with their values."""
+    """``statements`` prepared once on ``raw`` (``PREPARE`` of each text, its parameters of the
+    types the function binds them as), as ``EXECUTE`` with their values."""
     executes = []
     for i, statement in enumerate(statements):
-        types = ", ".join(TYPES.get(oid, "unknown") for oid in statement.oids)
+        ((types,),) = raw.run(
+            # Unspecified (0, "-"): unknown, typed from where it stands, as the function's are.
+            "SELECT string_agg(coalesce(nullif(format_type(o, NULL), '-'), 'unknown'), ', ' "
+            "ORDER BY n) FROM unnest(CAST(:oids AS oid[])) WITH ORDINALITY AS t(o, n)",
+            oids=list(statement.oids),
+        )
         raw.run(f"PREPARE db_cpu_{i}{f'({types})' if types else ''} AS {statement.text}")
         values = ", ".join(literal(v) for v in statement.values)
         executes.append(BoundStatement(f"EXECUTE db_cpu_{i}" + (f"({values})" if values else "")))

@@ -21,6 +21,7 @@ from uuid import uuid4
 
 from welldev import local_aws
 from welldev.bench.errors import BenchError
+from welldev.payload import HttpRequest, build_event
 
 JSONAPI = "application/vnd.api+json"
 
@@ -72,38 +73,22 @@ def api_event(
     path_parameters: dict[str, str] | None = None,
     body: str | None = None,
 ) -> dict[str, Any]:
-    """An API Gateway HTTP API (payload 2.0) event, as tests/support/api.py builds them."""
-    headers = {"host": "api.bench", "x-forwarded-proto": "https", "accept": JSONAPI}
+    """An API Gateway HTTP API (payload 2.0) event, as the local gateway builds it, with the
+    authorizer's ``claims``."""
+    headers = [("host", "api.bench"), ("accept", JSONAPI)]
     if body is not None:
-        headers["content-type"] = JSONAPI
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": f"{method} {route}",
-        "rawPath": path,
-        "rawQueryString": query,
-        "headers": headers,
-        "requestContext": {
-            "accountId": "000000000000",
-            "apiId": "bench",
-            "domainName": "api.bench",
-            "http": {
-                "method": method,
-                "path": path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": "127.0.0.1",
-                "userAgent": "bench",
-            },
-            "requestId": "bench-request",
-            "routeKey": f"{method} {route}",
-            "stage": "$default",
-            "authorizer": {"lambda": claims},
-        },
-        "isBase64Encoded": False,
-    }
-    if path_parameters:
-        event["pathParameters"] = path_parameters
-    if body is not None:
-        event["body"] = body
+        headers.append(("content-type", JSONAPI))
+    target = f"{path}?{query}" if query else path
+    request = HttpRequest(method, target, headers, (body or "").encode(), "127.0.0.1", 443)
+    event = build_event(
+        request,
+        route_key=f"{method} {route}",
+        path_parameters=path_parameters or {},
+        api_id="bench",
+        request_id="bench-request",
+        now=time.time(),
+    )
+    event["requestContext"]["authorizer"] = {"lambda": claims}
     return event
 
 

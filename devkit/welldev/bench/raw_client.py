@@ -57,22 +57,13 @@ class RawClient(pg8000.native.Connection):  # type: ignore[misc]  # pg8000 is un
         """Its backend's process."""
         return int(self.run("SELECT pg_backend_pid()")[0][0])
 
-    def send(self, statements: Statements) -> tuple[list[str], Rows]:
-        """``statements`` pipelined as the function sends them (``connections.send``)."""
-        rows = wellapi_db.send(self, statements)
-        return self._names(), rows
-
-    def _names(self) -> list[str]:
-        columns = self.last.columns if self.last is not None else None
-        return [c["name"] for c in columns or ()]
-
     def proven_rows(
         self, sent: Captured, statements: Statements | None = None, opening: str | None = None
     ) -> tuple[list[str], Rows]:
         """``statements`` (by default the captured ones) sent as the function sends them
-        (after ``opening``, by default the function's own)."""
+        (after ``opening``, by default the function's own): the columns' names, the rows."""
         rows = proven(self, sent, statements, opening)
-        return self._names(), rows
+        return [c["name"] for c in (self.last and self.last.columns) or ()], rows
 
     def document(self, sent: Captured, skip: int, statements: Statements | None = None) -> str:
         """Run the request, turn the rows after the first ``skip`` into dicts, dump them."""
@@ -106,24 +97,15 @@ def values_of(statements: Statements) -> list[Any]:
     return found
 
 
-_PARAMETER = re.compile(r"\$(\d+)")
-
-
 def literal(value: Any) -> str:
     """A bound value as an SQL literal of the same type (what the function once rendered)."""
-    if isinstance(value, list):
-        items = [
-            str(v) if isinstance(v, int) else json.dumps(str(v), ensure_ascii=False) for v in value
-        ]
-        array = str(pg8000.native.literal("{" + ",".join(items) + "}"))
-        oid = BoundStatement("", (value,)).oids[0]
-        return f"{array}::{_ARRAY_TYPES[oid]}" if oid in _ARRAY_TYPES else array
-    if isinstance(value, uuid.UUID):
-        return str(pg8000.native.literal(str(value)))
-    return str(pg8000.native.literal(value))
+    text = str(pg8000.native.literal(value))
+    oid = BoundStatement("", (value,)).oids[0]
+    return f"{text}::{_ARRAY_TYPES[oid]}" if oid in _ARRAY_TYPES else text
 
 
 _ARRAY_TYPES = {1007: "int4[]", 1016: "int8[]", 1009: "text[]"}
+_PARAMETER = re.compile(r"\$(\d+)")
 
 
 def rendered(statement: BoundStatement) -> str:
@@ -246,8 +228,8 @@ def captured_requests(calls: list[Call], event: dict[str, Any]) -> list[Captured
             message = next(remaining, None)
             if message is None or message.protocol != "pipelined":
                 raise BenchError(f"{event.get('routeKey')} opened a transaction and sent nothing")
-            proof = proof_of(message.sql)[0]
             statements = message.statements
+            proof = proof_of(statements)
             if proof is None or statements[-1] != wellapi_db.COMMIT:
                 raise BenchError(f"{event.get('routeKey')} sent a request without its proof")
             read_only = call.sql == READ_ONLY_OPENING

@@ -17,6 +17,7 @@ import statistics
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
+from unittest import mock
 
 import pg8000.core
 
@@ -65,18 +66,11 @@ def _timing(spent: dict[str, float]) -> Iterator[None]:
             table[pg8000.core.DATA_ROW] = self.handle_DATA_ROW
 
     with contextlib.ExitStack() as stack:
-        patches: list[tuple[Any, str, Any]] = [
-            (
-                importlib.import_module(module),
-                name,
-                _timed(getattr(importlib.import_module(module), name), spent, "document"),
-            )
-            for module, name in DOCUMENT_CALLS
-        ]
-        patches.append((core, "handle_messages", decoding_timed))
-        for owner, name, replacement in patches:
-            stack.callback(setattr, owner, name, getattr(owner, name))
-            setattr(owner, name, replacement)
+        for module, name in DOCUMENT_CALLS:
+            owner = importlib.import_module(module)
+            timed = _timed(getattr(owner, name), spent, "document")
+            stack.enter_context(mock.patch.object(owner, name, timed))
+        stack.enter_context(mock.patch.object(core, "handle_messages", decoding_timed))
         yield
 
 

@@ -32,6 +32,7 @@ import pg8000.native
 
 from wellapi.http.proofs import proof_mac
 from wellapi.roles import API_ROLE
+from wellapi.store import connections as wellapi_db
 from wellapi.store.sql import BoundStatement
 from welldev.bench.api_requests import Case
 from welldev.bench.config import Config
@@ -118,31 +119,23 @@ def measure_wall(report: Report, bench: BenchDatabase, cases: list[Case], config
     try:
         with unproven_scope(bench):
             for case in (c for c in cases if c.name in CASES):
-                _measure_case(report, Ways(raw, observer, case), case.name, config)
+                ways = Ways(raw, observer, case)
+                _measure_case(report, ways, case.name, config)
     finally:
         observer.close()
         raw.close()
 
 
 class Ways:
-    """The ways of sending a case's SQL, each timed end to end or by the database (its
-    backend's ``pg_stat_activity`` row, read by ``observer``)."""
+    """The four ways of sending a case's SQL on ``raw``; observed, each answers its messages'
+    database time, read by ``observer`` from ``raw``'s backend's ``pg_stat_activity`` row."""
 
     def __init__(self, raw: RawClient, observer: pg8000.native.Connection, case: Case) -> None:
-        self.raw, self.observer, self.case, self.sent = raw, observer, case, case.sent
-
-    def end_to_end(self) -> dict[str, Callable[[], Any]]:
-        sent, fresh, unsettled = self.sent, self.case.fresh, UNSETTLED_OPENINGS[self.sent.read_only]
-        return {
-            "with": lambda: self.raw.proven_rows(sent, fresh()),
-            "without": lambda: self.raw.send(without_wall(sent, fresh())),
-            "spent_proof": lambda: self.raw.run(spent_proof(sent, fresh())),
-            "unsettled": lambda: self.raw.proven_rows(sent, fresh(), unsettled),
-        }
+        self.raw, self.observer, self.case = raw, observer, case
 
     def _since(self, received: Any = None) -> float:
-        """The database's time of the last message: a simple query's from its receipt, a
-        pipelined one's from ``received`` (what its first statement, ``MARK``, answered)."""
+        """The last message's database time: a simple query's from its receipt, a pipelined
+        one's from ``received`` (what its first statement, ``MARK``, answered)."""
         start = "query_start" if received is None else "CAST(:received AS timestamptz)"
         rows = self.observer.run(
             f"SELECT extract(epoch FROM state_change - {start}) * 1000 "
@@ -152,30 +145,29 @@ class Ways:
         )
         return float(rows[0][0])
 
-    def database(self) -> dict[str, Callable[[], float]]:
-        """Calls that answer their messages' database time."""
-        sent, fresh = self.sent, self.case.fresh
+    def calls(self, observed: bool) -> dict[str, Callable[[], float]]:
+        sent, fresh = self.case.sent, self.case.fresh
+        first = (MARK,) if observed else ()
+
+        def since(rows: list[list[Any]] | None = None) -> float:
+            if not observed:
+                return 0.0
+            return self._since(None if rows is None else rows[0][0])
 
         def without() -> float:
-            rows = self.raw.send((MARK, *without_wall(sent, fresh())))[1]
-            return self._since(rows[0][0])
+            return since(wellapi_db.send(self.raw, (*first, *without_wall(sent, fresh()))))
 
         def spent() -> float:
             self.raw.run(spent_proof(sent, fresh()))
-            return self._since()
+            return since()
 
         def two_messages(opening: str | None = None) -> Callable[[], float]:
             def call() -> float:
                 opened: list[float] = []
                 rows = proven(
-                    self.raw,
-                    sent,
-                    fresh(),
-                    opening,
-                    first=(MARK,),
-                    opened=lambda: opened.append(self._since()),
+                    self.raw, sent, fresh(), opening, first, lambda: opened.append(since())
                 )
-                return opened[0] + self._since(rows[0][0])
+                return sum(opened) + since(rows)
 
             return call
 
@@ -188,8 +180,8 @@ class Ways:
 
 
 def _measure_case(report: Report, ways: Ways, name: str, config: Config) -> None:
-    ends = taking_turns(ways.end_to_end(), config.warm_iterations, config.warmup)
-    database = taking_turns(ways.database(), config.warm_iterations, config.warmup, returned)
+    ends = taking_turns(ways.calls(False), config.warm_iterations, config.warmup)
+    database = taking_turns(ways.calls(True), config.warm_iterations, config.warmup, returned)
     end = {way: report.figure(f"wall.{name}.{way}", ms, "ms") for way, ms in ends.items()}
     db = {
         way: report.figure(f"wall.{name}.{way}.database", ms, "ms") for way, ms in database.items()
