@@ -44,14 +44,19 @@ class Requests:
             conn.close()
         return cls(data, member, service)
 
-    def _item(self, method: str, row_id: str, who: dict[str, str], **kwargs: Any) -> dict[str, Any]:
-        """An event on one company ledger row (Retrieve, Update, Delete)."""
+    def _item(
+        self, method: str, row_id: str, who: dict[str, str], relationship: str = "", **kwargs: Any
+    ) -> dict[str, Any]:
+        """An event on one company ledger row (Retrieve, Update, Delete), or on the record its
+        ``relationship`` points at."""
+        params = {"id": row_id} | ({"relationship": relationship} if relationship else {})
+        tail = "/{relationship}" if relationship else ""
         return api_event(
             method,
-            f"{COMPANY_LEDGER_PATH}/{row_id}",
-            route=COMPANY_LEDGER_PATH + "/{id}",
+            f"{COMPANY_LEDGER_PATH}/{row_id}{tail.format(**params)}",
+            route=COMPANY_LEDGER_PATH + "/{id}" + tail,
             claims=who,
-            path_parameters={"id": row_id},
+            path_parameters=params,
             **kwargs,
         )
 
@@ -59,15 +64,7 @@ class Requests:
         return self._item("GET", row_id or self.data.warm_row_ids[0], self.member, query=query)
 
     def related(self, relationship: str = "company") -> dict[str, Any]:
-        """The record a row's relationship points at, through the relationship's link."""
-        row_id = self.data.warm_row_ids[0]
-        return api_event(
-            "GET",
-            f"{COMPANY_LEDGER_PATH}/{row_id}/{relationship}",
-            route=COMPANY_LEDGER_PATH + "/{id}/{relationship}",
-            claims=self.member,
-            path_parameters={"id": row_id, "relationship": relationship},
-        )
+        return self._item("GET", self.data.warm_row_ids[0], self.member, relationship)
 
     def collection(self, query: str) -> dict[str, Any]:
         path = COMPANY_LEDGER_PATH

@@ -100,14 +100,12 @@ class Floor:
     def __init__(self, bench: BenchDatabase) -> None:
         self.conn = RawClient(bench.local.admin_url)
         d = bench.dataset
-        (self.workspace_pk,) = self.conn.run(
-            "SELECT pk FROM core_api.workspaces WHERE workspace_id = CAST(:w AS uuid)",
+        ((self.workspace_pk, self.company_pk),) = self.conn.run(
+            "SELECT (SELECT pk FROM core_api.workspaces WHERE workspace_id = CAST(:w AS uuid)), "
+            "(SELECT pk FROM core_api.companies WHERE company_id = CAST(:c AS uuid))",
             w=d.member_workspace_id,
-        )[0]
-        (self.company_pk,) = self.conn.run(
-            "SELECT pk FROM core_api.companies WHERE company_id = CAST(:c AS uuid)",
             c=d.write_company_id,
-        )[0]
+        )
         self.connector_pk = d.write_connector_pk
         self.row_id = d.warm_row_ids[0]
         self.page, self.count, self.retrieve, self.companies, self.connectors, self.insert = (

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from unittest import mock
 from uuid import uuid4
 
 from welldev import local_aws
@@ -120,16 +121,11 @@ def quiet_powertools() -> Iterator[None]:
     from wellapi.handlers import api as http_handler
     from wellapi.handlers import sync as sync_handler
 
-    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
-        handlers = [m.logger.registered_handler for m in (http_handler, sync_handler)]
-        saved = [getattr(h, "stream", None) for h in handlers]
-        for h in handlers:
-            h.stream = sink
-        try:
-            yield
-        finally:
-            for h, stream in zip(handlers, saved, strict=True):
-                h.stream = stream
+    with open(os.devnull, "w") as sink, contextlib.ExitStack() as stack:
+        stack.enter_context(contextlib.redirect_stdout(sink))
+        for module in (http_handler, sync_handler):
+            stack.enter_context(mock.patch.object(module.logger.registered_handler, "stream", sink))
+        yield
 
 
 def sync_events(

@@ -164,30 +164,30 @@ class Captured:
     def opening(self) -> str:
         return READ_ONLY_OPENING if self.read_only else OPENING
 
+    def credential(self) -> dict[str, Any]:
+        """What proves the request again, as the floor child takes it: its opening and the
+        scope token or the key its event carries (nothing for statements sent as they are)."""
+        if self.proof is None:
+            return {}
+        if self.proof == "scope":
+            return {"opening": self.opening, "scope_token": self.token}
+        return {"opening": self.opening, "key": [self.key.prefix, self.key.secret_hash.hex()]}
+
     def prover(self) -> Callable[[str], BoundStatement] | None:
         """How the function opens this request's statements for a transaction's context."""
-        if self.proof is None:
-            return None
-        if self.proof == "scope":
-            token = self.token
-            return lambda context: scope_opening(token, context)
-        key = self.key
-        return lambda context: key_opening(key.prefix, key.secret_hash, context)
+        credential = self.credential()
+        if "scope_token" in credential:
+            return lambda context: scope_opening(credential["scope_token"], context)
+        if "key" in credential:
+            prefix, secret_hash = credential["key"]
+            return lambda context: key_opening(prefix, bytes.fromhex(secret_hash), context)
+        return None
 
     def floor_request(self, statements: Statements) -> dict[str, Any]:
         """``statements`` as the floor child sends them (``child_first_floor.proven``): each
-        its text and its values."""
+        its text and its values, and the credential that proves them."""
         sent = [[s.text, [jsonable(v) for v in s.values]] for s in statements]
-        if self.proof is None:
-            return {"statements": sent}
-        if self.proof == "scope":
-            return {"statements": sent, "opening": self.opening, "scope_token": self.token}
-        key = self.key
-        return {
-            "statements": sent,
-            "opening": self.opening,
-            "key": [key.prefix, key.secret_hash.hex()],
-        }
+        return {"statements": sent, **self.credential()}
 
 
 def proven(
