@@ -234,7 +234,6 @@ def _split(report: Report, bench: BenchDatabase, name: str, sent: Captured, conf
                 "SELECT name, generic_plans, custom_plans FROM pg_prepared_statements ORDER BY 1"
             )
         }
-        raw.run("DEALLOCATE ALL")
     finally:
         raw.close()
     mean = {part: statistics.fmean(ms) for part, ms in cpu.items()}

@@ -58,26 +58,18 @@ SCOPE_CALL = "core_api.set_scope("
 MARK = BoundStatement("SELECT statement_timestamp()")
 
 
-def _unproven_set_scope() -> str:
-    """Revision 0014's set_scope, which took the token itself, under the bench's own name."""
-    body: str = revision_module("0014").SET_SCOPE
-    return body.replace(
-        "CREATE FUNCTION core_api.set_scope(",
-        f"CREATE OR REPLACE FUNCTION {SCHEMA}.set_scope_unproven(",
-    )
-
-
 @contextlib.contextmanager
 def unproven_scope(bench: BenchDatabase) -> Iterator[None]:
-    """``bench_wall.set_scope_unproven`` in the bench's database, for the API role, meanwhile."""
+    """``bench_wall.set_scope_unproven``, revision 0014's set_scope (which took the token
+    itself) under the bench's own name, in the bench's database for the API role, meanwhile."""
+    created: str = revision_module("0014").SET_SCOPE.replace(
+        "CREATE FUNCTION core_api.set_scope(", f"CREATE FUNCTION {SCHEMA}.set_scope_unproven("
+    )
     admin = bench.admin()
     try:
-        admin.run(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
-        admin.run(_unproven_set_scope())
+        admin.run(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE; CREATE SCHEMA {SCHEMA}; {created}")
         admin.run(f"GRANT USAGE ON SCHEMA {SCHEMA} TO {API_ROLE}")
-        admin.run(
-            f"GRANT EXECUTE ON FUNCTION {SCHEMA}.set_scope_unproven(text, uuid) TO {API_ROLE}"
-        )
+        admin.run(f"GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA {SCHEMA} TO {API_ROLE}")
         yield
     finally:
         admin.run(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")

@@ -94,27 +94,14 @@ class Wire:
         return count_transactions(self.calls)
 
 
-def split_statements(sql: str) -> list[str]:
-    """The statements of a simple-protocol query: ``;`` outside quoted text splits them.
+# A statement of a simple-protocol query: up to a ``;`` outside quoted text (the API's and the
+# sync writer's SQL never use dollar quoting, so quotes suffice).
+_STATEMENT = re.compile(r"""(?:'[^']*'|"[^"]*"|[^;'"])+""")
 
-    The API's and the sync writer's SQL never use dollar quoting, so quotes suffice.
-    """
-    parts: list[str] = []
-    current: list[str] = []
-    quote_char: str | None = None
-    for char in sql:
-        if quote_char is not None:
-            if char == quote_char:
-                quote_char = None
-        elif char in "'\"":
-            quote_char = char
-        elif char == ";":
-            parts.append("".join(current))
-            current = []
-            continue
-        current.append(char)
-    parts.append("".join(current))
-    return [p.strip() for p in parts if p.strip()]
+
+def split_statements(sql: str) -> list[str]:
+    """The statements of a simple-protocol query: ``;`` outside quoted text splits them."""
+    return [s.strip() for s in _STATEMENT.findall(sql) if s.strip()]
 
 
 _OPENS = ("BEGIN", "START")
