@@ -1,18 +1,27 @@
-"""The events of every API request the bench measures, signed for a bench database."""
+"""The events of every API request the bench measures, signed for a bench database, and the
+warm requests most phases time, each with its handler and the SQL it sends."""
 
 from __future__ import annotations
 
+import base64
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 from urllib.parse import quote
+from uuid import uuid4
 
+from wellapi.store.sql import BoundStatement
 from welldev.bench.config import PAGE_SIZE
 from welldev.bench.databases import BenchDatabase, Dataset
-from welldev.bench.harness import Handler, api_event, handler_for
+from welldev.bench.errors import BenchError
+from welldev.bench.harness import Handler, api_event, handler_for, invoke
+from welldev.bench.raw_client import Captured, RawClient, captured_sql, replaced, values_of
 from welldev.claims import claims
 
 COMPANY_LEDGER_PATH = "/v1/company-workspace-connectors"
+BOTH_INCLUDES = "include=company,workspace_connector"
 
 
 @dataclass(frozen=True)
@@ -35,14 +44,19 @@ class Requests:
             conn.close()
         return cls(data, member, service)
 
-    def _item(self, method: str, row_id: str, who: dict[str, str], **kwargs: Any) -> dict[str, Any]:
-        """An event on one company ledger row (Retrieve, Update, Delete)."""
+    def _item(
+        self, method: str, row_id: str, who: dict[str, str], relationship: str = "", **kwargs: Any
+    ) -> dict[str, Any]:
+        """An event on one company ledger row (Retrieve, Update, Delete), or on the record its
+        ``relationship`` points at."""
+        params = {"id": row_id} | ({"relationship": relationship} if relationship else {})
+        tail = "/{relationship}" if relationship else ""
         return api_event(
             method,
-            f"{COMPANY_LEDGER_PATH}/{row_id}",
-            route=COMPANY_LEDGER_PATH + "/{id}",
+            f"{COMPANY_LEDGER_PATH}/{row_id}{tail.format(**params)}",
+            route=COMPANY_LEDGER_PATH + "/{id}" + tail,
             claims=who,
-            path_parameters={"id": row_id},
+            path_parameters=params,
             **kwargs,
         )
 
@@ -50,15 +64,7 @@ class Requests:
         return self._item("GET", row_id or self.data.warm_row_ids[0], self.member, query=query)
 
     def related(self, relationship: str = "company") -> dict[str, Any]:
-        """The record a row's relationship points at, through the relationship's link."""
-        row_id = self.data.warm_row_ids[0]
-        return api_event(
-            "GET",
-            f"{COMPANY_LEDGER_PATH}/{row_id}/{relationship}",
-            route=COMPANY_LEDGER_PATH + "/{id}/{relationship}",
-            claims=self.member,
-            path_parameters={"id": row_id, "relationship": relationship},
-        )
+        return self._item("GET", self.data.warm_row_ids[0], self.member, relationship)
 
     def collection(self, query: str) -> dict[str, Any]:
         path = COMPANY_LEDGER_PATH
@@ -107,31 +113,65 @@ class Requests:
         return self._item("DELETE", row_id, self.service)
 
 
-@dataclass(frozen=True)
-class WarmCase:
+@dataclass(eq=False)
+class Case:
+    """A warm request: its handler, its event, the status of a correct answer, and how many
+    leading statements' rows are not its document (its scope, a write's outcome)."""
+
     name: str
     handler: Handler
     event: dict[str, Any]
     status: int
-    skip: int  # leading statements whose rows are not the document (scope, write outcome)
-    fresh_id: bool  # the SQL carries a new row id each time (Create)
+    skip: int
+
+    def call(self) -> dict[str, Any]:
+        return invoke(self.handler, self.event, self.status)
+
+    @cached_property
+    def sent(self) -> Captured:
+        """The request the handler sends, captured once its environment is warm."""
+        self.call()  # connect, compile, cache
+        return captured_sql(self.handler, self.event, self.status)
+
+    @cached_property
+    def created_id(self) -> str | None:
+        """A Create's new row id: the one UUID bound to its SQL that its event does not carry."""
+        if self.status != 201:
+            return None
+        body = base64.b64decode(self.event.get("body") or "").decode()  # as API Gateway sends it
+        known = body + json.dumps(self.event["requestContext"])
+        for value in map(str, values_of(self.sent.statements)):
+            if len(value) == 36 and value.count("-") == 4 and value not in known:
+                return value
+        raise BenchError("could not find the created row's id in the Create's SQL")
+
+    def replay(self, raw: RawClient) -> str:
+        """Its SQL by hand on ``raw``, a fresh proof for its own transaction (as the handler
+        makes one for each request), and its rows dumped as the document's JSON."""
+        return raw.document(self.sent, self.skip, self.fresh())
+
+    def fresh(self) -> tuple[BoundStatement, ...]:
+        """Its statements to send again: a Create's with a new row id, as the handler makes."""
+        statements, made = self.sent.statements, self.created_id
+        return statements if made is None else replaced(statements, made, uuid4())
 
 
-def warm_cases(requests: Requests) -> list[WarmCase]:
-    def case(name: str, operation: str, event: dict[str, Any]) -> WarmCase:
+def warm_cases(bench: BenchDatabase, names: Collection[str] | None = None) -> list[Case]:
+    """The warm requests (or those of ``names``): a Retrieve, its related read, the default
+    List, a List of 100 with both includes, a Create; scope tokens freshly signed."""
+    requests = Requests.signed(bench)
+
+    def case(name: str, operation: str, event: dict[str, Any]) -> Case:
         handler = handler_for("company_workspace_connectors", operation)
         if operation == "create":  # its scope and its write's outcome, then the document
-            return WarmCase(name, handler, event, 201, skip=2, fresh_id=True)
-        return WarmCase(name, handler, event, 200, skip=1, fresh_id=False)
+            return Case(name, handler, event, 201, skip=2)
+        return Case(name, handler, event, 200, skip=1)
 
-    return [
+    cases = [
         case("retrieve", "retrieve", requests.retrieve()),
         case("related", "related", requests.related()),
         case("list_default", "list", requests.collection("")),
-        case(
-            "list",
-            "list",
-            requests.collection("page[size]=100&include=company,workspace_connector"),
-        ),
+        case("list", "list", requests.collection(f"page[size]=100&{BOTH_INCLUDES}")),
         case("create", "create", requests.create()),
     ]
+    return [c for c in cases if names is None or c.name in names]

@@ -12,20 +12,26 @@ capacity (requests a database core serves at saturation) and each side's own CPU
 
 from __future__ import annotations
 
-import functools
+import statistics
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
 from wellapi.store.sql import BoundStatement
-from welldev.bench.api_requests import Requests, warm_cases
+from welldev.bench.api_requests import warm_cases
 from welldev.bench.config import PAGE_SIZE, Config
 from welldev.bench.databases import BenchDatabase, remove_created_rows
-from welldev.bench.harness import backend_cpu_ms, invoke, last_backend, note, taking_turns
-from welldev.bench.raw_client import Captured, RawClient, captured_sql, literal
+from welldev.bench.harness import (
+    backend_cpu,
+    backend_cpu_ms,
+    last_backend,
+    note,
+    returned,
+    taking_turns,
+)
+from welldev.bench.raw_client import Captured, RawClient, Statements, literal
 from welldev.bench.report import Report
 
 GOAL = 1.2
@@ -92,17 +98,14 @@ class Floor:
     """The plainest statements of each case, prepared once on a connection of their own."""
 
     def __init__(self, bench: BenchDatabase) -> None:
-        self.conn = bench.admin()
-        self.pid = int(self.conn.run("SELECT pg_backend_pid()")[0][0])
+        self.conn = RawClient(bench.local.admin_url)
         d = bench.dataset
-        (self.workspace_pk,) = self.conn.run(
-            "SELECT pk FROM core_api.workspaces WHERE workspace_id = CAST(:w AS uuid)",
+        ((self.workspace_pk, self.company_pk),) = self.conn.run(
+            "SELECT (SELECT pk FROM core_api.workspaces WHERE workspace_id = CAST(:w AS uuid)), "
+            "(SELECT pk FROM core_api.companies WHERE company_id = CAST(:c AS uuid))",
             w=d.member_workspace_id,
-        )[0]
-        (self.company_pk,) = self.conn.run(
-            "SELECT pk FROM core_api.companies WHERE company_id = CAST(:c AS uuid)",
             c=d.write_company_id,
-        )[0]
+        )
         self.connector_pk = d.write_connector_pk
         self.row_id = d.warm_row_ids[0]
         self.page, self.count, self.retrieve, self.companies, self.connectors, self.insert = (
@@ -127,24 +130,18 @@ class Floor:
             self.companies.run(pks=sorted({r[5] for r in rows}))
             self.connectors.run(pks=sorted({r[7] for r in rows}))
 
-    def close(self) -> None:
-        self.conn.close()
 
+def _round(call: Callable[[], Any], pid: int, requests: int) -> Callable[[], tuple[float, float]]:
+    """A round of ``requests`` calls, answering their database CPU and own CPU a request."""
 
-@dataclass
-class Side:
-    """One side's samples: database CPU and own CPU per request, a sample per round."""
+    def measured() -> tuple[float, float]:
+        database, own = backend_cpu_ms(pid), time.process_time()
+        for _ in range(requests):
+            call()
+        own_ms = (time.process_time() - own) * 1000
+        return (backend_cpu_ms(pid) - database) / requests, own_ms / requests
 
-    database_ms: list[float]
-    own_ms: list[float]
-
-
-def _round(call: Callable[[], Any], pid: int, requests: int, side: Side) -> None:
-    database, own = backend_cpu_ms(pid), time.process_time()
-    for _ in range(requests):
-        call()
-    side.own_ms.append((time.process_time() - own) * 1000 / requests)
-    side.database_ms.append((backend_cpu_ms(pid) - database) / requests)
+    return measured
 
 
 def measure_db_cpu(report: Report, bench: BenchDatabase, config: Config) -> None:
@@ -152,45 +149,34 @@ def measure_db_cpu(report: Report, bench: BenchDatabase, config: Config) -> None
     if not Path("/proc/self/stat").exists():
         note("db_cpu: no /proc here to read the backends' CPU from; skipped")
         return
-    # The warm phase's cases (warm_cases), its related read aside: the floor has no such read.
-    cases = [c for c in warm_cases(Requests.signed(bench)) if c.name in CASES]
     floor = Floor(bench)
     admin = bench.admin()
     rounds = max(1, config.db_cpu_requests // config.db_cpu_round)
     try:
-        for case in cases:
-            name = case.name
-            project_call = functools.partial(invoke, case.handler, case.event, case.status)
-            floor_call = floor.calls()[name]
-            for _ in range(config.warmup):
-                project_call()
-                floor_call()
+        for case in warm_cases(bench, CASES):
+            calls = {"project": case.call, "floor": floor.calls()[case.name]}
+            taking_turns(calls, 0, config.warmup)
             # The environment's connection: the backend that last committed a request (a
             # pipelined message shows as its last statement, the request's COMMIT).
-            pid = last_backend(admin, "COMMIT")
-            project, plain = Side([], []), Side([], [])
-            for _ in range(rounds):
-                _round(project_call, pid, config.db_cpu_round, project)
-                _round(floor_call, floor.pid, config.db_cpu_round, plain)
-            _report(report, name, project, plain)
-            if name != "create":  # a Create's statements cannot run twice as they are
-                _split(
-                    report, bench, name, captured_sql(case.handler, case.event, case.status), config
-                )
+            pids = {"project": last_backend(admin, "COMMIT"), "floor": floor.conn.pid}
+            sides = {side: _round(calls[side], pids[side], config.db_cpu_round) for side in calls}
+            _report(report, case.name, taking_turns(sides, rounds, 0, returned))
+            if case.name != "create":  # a Create's statements cannot run twice as they are
+                _split(report, bench, case.name, case.sent, config)
     finally:
         admin.close()
-        floor.close()
+        floor.conn.close()
         remove_created_rows(bench)
 
 
-def _report(report: Report, name: str, project: Side, plain: Side) -> None:
-    db = report.figure(f"db_cpu.{name}.database", project.database_ms, "ms")
-    floor_db = report.figure(f"db_cpu.{name}.floor.database", plain.database_ms, "ms")
-    own = report.figure(f"db_cpu.{name}.function", project.own_ms, "ms")
-    floor_own = report.figure(f"db_cpu.{name}.floor.function", plain.own_ms, "ms")
+def _report(report: Report, name: str, rounds: dict[str, list[tuple[float, float]]]) -> None:
+    """Each side's figures from its rounds' (database, own) CPU a request."""
+    for side, prefix in (("project", ""), ("floor", "floor.")):
+        database_ms, own_ms = zip(*rounds[side], strict=True)
+        report.figure(f"db_cpu.{name}.{prefix}database", list(database_ms), "ms")
+        report.figure(f"db_cpu.{name}.{prefix}function", list(own_ms), "ms")
     # Means, not medians: the mean of the rounds is the whole run's CPU over its requests.
-    mean_db = sum(project.database_ms) / len(project.database_ms)
-    mean_floor = sum(plain.database_ms) / len(plain.database_ms)
+    mean_db, mean_floor = (statistics.fmean(r[0] for r in rounds[s]) for s in ("project", "floor"))
     ratio = report.ratio(f"db_cpu.{name}", mean_db / mean_floor if mean_floor else 0.0, GOAL)
     per_core = 1000 / mean_db if mean_db else 0.0
     report.details.setdefault("db_cpu", {})[name] = {
@@ -199,98 +185,58 @@ def _report(report: Report, name: str, project: Side, plain: Side) -> None:
         "requests_per_core_second": round(per_core),
         "floor_requests_per_core_second": round(1000 / mean_floor) if mean_floor else None,
     }
+    own, floor_own = (report.figures[f"db_cpu.{name}.{p}function"].median for p in ("", "floor."))
     note(
         f"db_cpu {name}: database {mean_db:.3f} ms a request against the floor's "
         f"{mean_floor:.3f} ms ({ratio.value:.2f}x; {per_core:,.0f} a core a second); own CPU "
-        f"{own.median:.3f} ms against {floor_own.median:.3f} ms (medians of "
-        f"{db.median:.3f} / {floor_db.median:.3f})"
+        f"{own:.3f} ms against {floor_own:.3f} ms"
     )
 
 
-# A parameter's declared type, as ``BoundStatement.oids`` gives it (others: unknown, typed
-# from where it stands, as the function's are).
-TYPES = {
-    16: "boolean",
-    17: "bytea",
-    20: "bigint",
-    23: "integer",
-    701: "double precision",
-    1007: "integer[]",
-    1016: "bigint[]",
-    1009: "text[]",
-    1700: "numeric",
-}
-
-
-class Parts:
-    """A read's database CPU taken apart, on a connection of the API role's own: its opening
-    alone; with its proof and scope; with its statements as sent (parsed, planned, executed);
-    with the same statements prepared once (``PREPARE`` of each text, its parameters typed as
-    the function binds them; ``EXECUTE`` with the values: executed only, their plans kept
-    once the plan cache keeps a generic plan)."""
-
-    def __init__(self, bench: BenchDatabase, sent: Captured) -> None:
-        self.raw = RawClient(bench.api_url)
-        self.pid = int(self.raw.rows("SELECT pg_backend_pid()")[1][0][0])
-        self.sent = sent
-        self.scope, *statements = sent.statements
-        executes = []
-        for i, statement in enumerate(statements):
-            types = ", ".join(TYPES.get(oid, "unknown") for oid in statement.oids)
-            declared = f"({types})" if types else ""
-            self.raw.rows(f"PREPARE db_cpu_{i}{declared} AS {statement.text}")
-            values = ", ".join(literal(v) for v in statement.values)
-            executes.append(
-                BoundStatement(f"EXECUTE db_cpu_{i}" + (f"({values})" if values else ""))
-            )
-        self.executes = tuple(executes)
-
-    def calls(self) -> dict[str, Callable[[], Any]]:
-        def opening() -> None:
-            self.raw.rows(self.sent.opening)
-            self.raw.rows("COMMIT")
-
-        return {
-            "opening": opening,
-            "scope": lambda: self.raw.proven_rows(self.sent, (self.scope,)),
-            "sent": lambda: self.raw.proven_rows(self.sent),
-            "prepared": lambda: self.raw.proven_rows(self.sent, (self.scope, *self.executes)),
-        }
-
-    def plans(self) -> dict[str, list[int]]:
-        """Each prepared statement's generic and custom plans so far."""
-        rows = self.raw.rows(
-            "SELECT name, generic_plans, custom_plans FROM pg_prepared_statements ORDER BY name"
-        )[1]
-        return {str(name): [int(generic), int(custom)] for name, generic, custom in rows}
-
-    def close(self) -> None:
-        self.raw.rows("DEALLOCATE ALL")
-        self.raw.close()
+def _prepared(raw: RawClient, statements: Statements) -> tuple[BoundStatement, ...]:
+    """``statements`` prepared once on ``raw`` (``PREPARE`` of each text, its parameters of the
+    types the function binds them as), as ``EXECUTE`` with their values."""
+    executes = []
+    for i, statement in enumerate(statements):
+        ((types,),) = raw.run(
+            # Unspecified (0, "-"): unknown, typed from where it stands, as the function's are.
+            "SELECT string_agg(coalesce(nullif(format_type(o, NULL), '-'), 'unknown'), ', ' "
+            "ORDER BY n) FROM unnest(CAST(:oids AS oid[])) WITH ORDINALITY AS t(o, n)",
+            oids=list(statement.oids),
+        )
+        raw.run(f"PREPARE db_cpu_{i}{f'({types})' if types else ''} AS {statement.text}")
+        values = ", ".join(literal(v) for v in statement.values)
+        executes.append(BoundStatement(f"EXECUTE db_cpu_{i}" + (f"({values})" if values else "")))
+    return tuple(executes)
 
 
 def _split(report: Report, bench: BenchDatabase, name: str, sent: Captured, config: Config) -> None:
-    """``db_cpu.<case>.parts``: where a read's database CPU goes (means, ms a request)."""
-    parts = Parts(bench, sent)
+    """``db_cpu.<case>.parts``: where a read's database CPU goes (means, ms a request), on a
+    connection of the API role's own: its opening alone; with its proof and scope; with its
+    statements as sent (parsed, planned, executed); with the same statements prepared once
+    (executed only, their plans kept once the plan cache keeps a generic plan)."""
+    raw = RawClient(bench.api_url)
+    scope, *statements = sent.statements
     try:
-        totals = dict.fromkeys(parts.calls(), 0.0)
-
-        def counted(part: str, call: Callable[[], Any]) -> Callable[[], None]:
-            def run() -> None:
-                before = backend_cpu_ms(parts.pid)
-                call()
-                totals[part] += backend_cpu_ms(parts.pid) - before
-
-            return run
-
-        calls = {part: counted(part, call) for part, call in parts.calls().items()}
-        taking_turns(calls, config.warmup, 0)
-        totals.update(dict.fromkeys(totals, 0.0))  # the warm-up's CPU is not counted
-        taking_turns(calls, config.db_cpu_requests, 0)
-        plans = parts.plans()
+        executes = _prepared(raw, statements)
+        calls: dict[str, Callable[[], Any]] = {
+            "opening": lambda: (raw.run(sent.opening), raw.run("COMMIT")),
+            "scope": lambda: raw.proven_rows(sent, (scope,)),
+            "sent": lambda: raw.proven_rows(sent),
+            "prepared": lambda: raw.proven_rows(sent, (scope, *executes)),
+        }
+        cpu = taking_turns(
+            calls, config.db_cpu_requests, config.warmup, lambda call: backend_cpu(raw.pid, call)
+        )
+        plans = {
+            str(statement): [int(generic), int(custom)]
+            for statement, generic, custom in raw.run(
+                "SELECT name, generic_plans, custom_plans FROM pg_prepared_statements ORDER BY 1"
+            )
+        }
     finally:
-        parts.close()
-    mean = {part: total / config.db_cpu_requests for part, total in totals.items()}
+        raw.close()
+    mean = {part: statistics.fmean(ms) for part, ms in cpu.items()}
     split = {
         "opening": mean["opening"],
         "proof_and_scope": mean["scope"] - mean["opening"],

@@ -13,14 +13,16 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from unittest import mock
 from uuid import uuid4
 
 from welldev import local_aws
 from welldev.bench.errors import BenchError
+from welldev.payload import HttpRequest, build_event
 
 JSONAPI = "application/vnd.api+json"
 
@@ -72,38 +74,22 @@ def api_event(
     path_parameters: dict[str, str] | None = None,
     body: str | None = None,
 ) -> dict[str, Any]:
-    """An API Gateway HTTP API (payload 2.0) event, as tests/support/api.py builds them."""
-    headers = {"host": "api.bench", "x-forwarded-proto": "https", "accept": JSONAPI}
+    """An API Gateway HTTP API (payload 2.0) event, as the local gateway builds it, with the
+    authorizer's ``claims``."""
+    headers = [("host", "api.bench"), ("accept", JSONAPI)]
     if body is not None:
-        headers["content-type"] = JSONAPI
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": f"{method} {route}",
-        "rawPath": path,
-        "rawQueryString": query,
-        "headers": headers,
-        "requestContext": {
-            "accountId": "000000000000",
-            "apiId": "bench",
-            "domainName": "api.bench",
-            "http": {
-                "method": method,
-                "path": path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": "127.0.0.1",
-                "userAgent": "bench",
-            },
-            "requestId": "bench-request",
-            "routeKey": f"{method} {route}",
-            "stage": "$default",
-            "authorizer": {"lambda": claims},
-        },
-        "isBase64Encoded": False,
-    }
-    if path_parameters:
-        event["pathParameters"] = path_parameters
-    if body is not None:
-        event["body"] = body
+        headers.append(("content-type", JSONAPI))
+    target = f"{path}?{query}" if query else path
+    request = HttpRequest(method, target, headers, (body or "").encode(), "127.0.0.1", 443)
+    event = build_event(
+        request,
+        route_key=f"{method} {route}",
+        path_parameters=path_parameters or {},
+        api_id="bench",
+        request_id="bench-request",
+        now=time.time(),
+    )
+    event["requestContext"]["authorizer"] = {"lambda": claims}
     return event
 
 
@@ -135,16 +121,11 @@ def quiet_powertools() -> Iterator[None]:
     from wellapi.handlers import api as http_handler
     from wellapi.handlers import sync as sync_handler
 
-    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
-        handlers = [m.logger.registered_handler for m in (http_handler, sync_handler)]
-        saved = [getattr(h, "stream", None) for h in handlers]
-        for h in handlers:
-            h.stream = sink
-        try:
-            yield
-        finally:
-            for h, stream in zip(handlers, saved, strict=True):
-                h.stream = stream
+    with open(os.devnull, "w") as sink, contextlib.ExitStack() as stack:
+        stack.enter_context(contextlib.redirect_stdout(sink))
+        for module in (http_handler, sync_handler):
+            stack.enter_context(mock.patch.object(module.logger.registered_handler, "stream", sink))
+        yield
 
 
 def sync_events(
@@ -187,20 +168,41 @@ def interleaved(
     return samples["first"], samples["second"]
 
 
+def wall_ms(call: Callable[[], Any]) -> float:
+    """The milliseconds ``call`` takes."""
+    started = time.perf_counter()
+    call()
+    return (time.perf_counter() - started) * 1000
+
+
+def returned(call: Callable[[], Any]) -> Any:
+    """What ``call`` answers: a call that measures itself (the database's time, CPU)."""
+    return call()
+
+
 def taking_turns(
-    calls: dict[str, Callable[[], Any]], iterations: int, warmup: int
-) -> dict[str, list[float]]:
-    """Milliseconds of each call, by name, the calls taking turns so that drift hits all alike."""
+    calls: Mapping[str, Callable[[], Any]],
+    iterations: int,
+    warmup: int,
+    measure: Callable[[Callable[[], Any]], Any] = wall_ms,
+) -> dict[str, list[Any]]:
+    """``measure`` of each call (by default its milliseconds), by name, ``iterations`` times
+    after ``warmup`` rounds unmeasured, the calls taking turns so that drift hits all alike."""
     for _ in range(warmup):
         for call in calls.values():
             call()
-    samples: dict[str, list[float]] = {name: [] for name in calls}
+    samples: dict[str, list[Any]] = {name: [] for name in calls}
     for _ in range(iterations):
         for name, call in calls.items():
-            started = time.perf_counter()
-            call()
-            samples[name].append((time.perf_counter() - started) * 1000)
+            samples[name].append(measure(call))
     return samples
+
+
+def backend_cpu(pid: int, call: Callable[[], Any]) -> float:
+    """The CPU milliseconds the backend ``pid`` spends while ``call`` runs."""
+    before = backend_cpu_ms(pid)
+    call()
+    return backend_cpu_ms(pid) - before
 
 
 # The kernel's clock ticks a second, for a process's user and system time in /proc.

@@ -14,15 +14,15 @@ import queue
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
 from typing import Any
+from unittest import mock
 
 import pg8000.dbapi
 
 from wellapi.store import connections
-from welldev.bench.api_requests import Requests, WarmCase, warm_cases
+from welldev.bench.api_requests import Case, warm_cases
 from welldev.bench.databases import BenchDatabase, remove_created_rows
-from welldev.bench.harness import invoke, note, taking_turns
+from welldev.bench.harness import note, taking_turns
 from welldev.bench.report import Report
 from welldev.bench.wire import recording
 
@@ -85,49 +85,33 @@ class DelayingProxy:
         self.server.close()
 
 
-def _through(upstream: dict[str, Any], proxy: DelayingProxy) -> connections.Pool:
-    """A pool of the API role's connections through ``proxy``."""
-    kwargs = {k: v for k, v in upstream.items() if k not in ("unix_sock", "host", "port")}
-    kwargs |= {"host": "127.0.0.1", "port": proxy.port}
-    return connections.Pool(
-        functools.partial(pg8000.dbapi.connect, **kwargs), recycle_seconds=3600, read_timeout=60
-    )
-
-
-@contextlib.contextmanager
-def _pools(upstream: dict[str, Any]) -> Iterator[dict[float, connections.Pool]]:
-    proxies = {ms: DelayingProxy(upstream, ms) for ms in ROUND_TRIPS_MS}
-    pools = {ms: _through(upstream, proxy) for ms, proxy in proxies.items()}
-    kept = connections._pools.get("api")
-    try:
-        yield pools
-    finally:
-        for pool in pools.values():
-            pool.dispose()
-        for proxy in proxies.values():
-            proxy.close()
-        if kept is not None:
-            connections._pools["api"] = kept
-
-
-def _at(pool: connections.Pool, case: WarmCase) -> None:
+def _at(pool: connections.Pool, case: Case) -> None:
     # The API's reads and writes share the role's one pool when no reader is set.
     connections._pools["api"] = pool
-    invoke(case.handler, case.event, case.status)
+    case.call()
 
 
 def measure_latency(report: Report, bench: BenchDatabase, iterations: int) -> None:
     """``latency.<case>.<n>ms``: each warm case at a 0 and a 1 ms round trip, and what each
     round trip it takes added."""
     upstream = connections.url_connect_kwargs(bench.api_url)
+    # The API role's connections through each proxy.
+    through = {k: v for k, v in upstream.items() if k not in ("unix_sock", "host", "port")}
+    proxies = {ms: DelayingProxy(upstream, ms) for ms in ROUND_TRIPS_MS}
+    pools = {
+        ms: connections.Pool(
+            functools.partial(pg8000.dbapi.connect, **through, host="127.0.0.1", port=p.port),
+            recycle_seconds=3600,
+            read_timeout=60,
+        )
+        for ms, p in proxies.items()
+    }
     try:
-        with _pools(upstream) as pools:
-            for case in warm_cases(Requests.signed(bench)):
+        with mock.patch.dict(connections._pools):  # the role's own pool put back after
+            for case in warm_cases(bench):
                 with recording() as wire:
                     _at(pools[0.0], case)
-                calls: dict[str, Callable[[], Any]] = {
-                    f"{ms:g}ms": functools.partial(_at, p, case) for ms, p in pools.items()
-                }
+                calls = {f"{ms:g}ms": functools.partial(_at, p, case) for ms, p in pools.items()}
                 samples = taking_turns(calls, iterations, WARMUP)
                 zero, one = (
                     report.figure(f"latency.{case.name}.{name}", samples[name], "ms")
@@ -140,4 +124,8 @@ def measure_latency(report: Report, bench: BenchDatabase, iterations: int) -> No
                     f"round trip; {wire.round_trips} round trips, {added:.2f} ms added each"
                 )
     finally:
+        for pool in pools.values():
+            pool.dispose()
+        for proxy in proxies.values():
+            proxy.close()
         remove_created_rows(bench)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import functools
 import json
 import re
 import socket
@@ -35,67 +36,39 @@ Rows = list[list[Any]]
 Statements = Sequence[BoundStatement]
 
 
-class _Connection(pg8000.dbapi.Connection):  # type: ignore[misc]  # pg8000 is untyped
-    """pg8000's connection, keeping its last answer's context (a pipeline's column names)."""
+class RawClient(pg8000.native.Connection):  # type: ignore[misc]  # pg8000 is untyped
+    """A bare pg8000 connection, set up like the engine's (autocommit, TCP_NODELAY), keeping
+    its last answer's context (a pipeline's column names)."""
 
     last: pg8000.core.Context | None = None
+
+    def __init__(self, url: str) -> None:
+        super().__init__(**wellapi_db.url_connect_kwargs(url))
+        if self._usock.family in (socket.AF_INET, socket.AF_INET6):
+            # As the engine does: without it, pg8000 stalls on delayed ACKs over TCP.
+            self._usock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def handle_messages(self, context: pg8000.core.Context) -> None:
         self.last = context
         super().handle_messages(context)
 
-
-class RawClient:
-    """A bare pg8000 connection, set up like the engine's (autocommit, TCP_NODELAY)."""
-
-    def __init__(self, url: str) -> None:
-        self.conn = _Connection(**wellapi_db.url_connect_kwargs(url))
-        self.conn.autocommit = True
-        sock = getattr(self.conn, "_usock", None)
-        if isinstance(sock, socket.socket) and sock.family in (socket.AF_INET, socket.AF_INET6):
-            # As the engine does: without it, pg8000 stalls on delayed ACKs over TCP.
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def rows(self, sql: str) -> tuple[list[str], Rows]:
-        """``sql`` as one simple query (its statements' text as it is)."""
-        cursor = self.conn.cursor()
-        try:
-            cursor.execute(sql)
-            rows = cursor.fetchall() if cursor.description else []
-            names = [d[0] for d in cursor.description or []]
-        finally:
-            cursor.close()
-        return names, [list(r) for r in rows]
-
-    def send(self, statements: Statements) -> tuple[list[str], Rows]:
-        """``statements`` pipelined as the function sends them (``connections.send``)."""
-        rows = wellapi_db.send(self.conn, statements)
-        return self._names(), rows
-
-    def _names(self) -> list[str]:
-        columns = self.conn.last.columns if self.conn.last is not None else None
-        return [c["name"] for c in columns or ()]
+    @functools.cached_property
+    def pid(self) -> int:
+        """Its backend's process."""
+        return int(self.run("SELECT pg_backend_pid()")[0][0])
 
     def proven_rows(
         self, sent: Captured, statements: Statements | None = None, opening: str | None = None
     ) -> tuple[list[str], Rows]:
         """``statements`` (by default the captured ones) sent as the function sends them
-        (after ``opening``, by default the function's own)."""
-        rows = proven(self.conn, sent, statements, opening)
-        return self._names(), rows
+        (after ``opening``, by default the function's own): the columns' names, the rows."""
+        rows = proven(self, sent, statements, opening)
+        return [c["name"] for c in (self.last and self.last.columns) or ()], rows
 
     def document(self, sent: Captured, skip: int, statements: Statements | None = None) -> str:
         """Run the request, turn the rows after the first ``skip`` into dicts, dump them."""
         names, rows = self.proven_rows(sent, statements)
         return json.dumps([dict(zip(names, r, strict=False)) for r in rows[skip:]], default=str)
-
-    def close(self) -> None:
-        self.conn.close()
-
-
-def simple(conn: pg8000.core.CoreConnection, sql: str) -> Rows:
-    """``sql`` as one simple query on any pg8000 connection (autocommit): its rows."""
-    return [list(r) for r in conn.execute_simple(sql).rows or ()]
 
 
 def replaced(statements: Statements, old: Any, new: Any) -> tuple[BoundStatement, ...]:
@@ -124,24 +97,15 @@ def values_of(statements: Statements) -> list[Any]:
     return found
 
 
-_PARAMETER = re.compile(r"\$(\d+)")
-
-
 def literal(value: Any) -> str:
     """A bound value as an SQL literal of the same type (what the function once rendered)."""
-    if isinstance(value, list):
-        items = [
-            str(v) if isinstance(v, int) else json.dumps(str(v), ensure_ascii=False) for v in value
-        ]
-        array = str(pg8000.native.literal("{" + ",".join(items) + "}"))
-        oid = BoundStatement("", (value,)).oids[0]
-        return f"{array}::{_ARRAY_TYPES[oid]}" if oid in _ARRAY_TYPES else array
-    if isinstance(value, uuid.UUID):
-        return str(pg8000.native.literal(str(value)))
-    return str(pg8000.native.literal(value))
+    text = str(pg8000.native.literal(value))
+    oid = BoundStatement("", (value,)).oids[0]
+    return f"{text}::{_ARRAY_TYPES[oid]}" if oid in _ARRAY_TYPES else text
 
 
 _ARRAY_TYPES = {1007: "int4[]", 1016: "int8[]", 1009: "text[]"}
+_PARAMETER = re.compile(r"\$(\d+)")
 
 
 def rendered(statement: BoundStatement) -> str:
@@ -200,30 +164,30 @@ class Captured:
     def opening(self) -> str:
         return READ_ONLY_OPENING if self.read_only else OPENING
 
+    def credential(self) -> dict[str, Any]:
+        """What proves the request again, as the floor child takes it: its opening and the
+        scope token or the key its event carries (nothing for statements sent as they are)."""
+        if self.proof is None:
+            return {}
+        if self.proof == "scope":
+            return {"opening": self.opening, "scope_token": self.token}
+        return {"opening": self.opening, "key": [self.key.prefix, self.key.secret_hash.hex()]}
+
     def prover(self) -> Callable[[str], BoundStatement] | None:
         """How the function opens this request's statements for a transaction's context."""
-        if self.proof is None:
-            return None
-        if self.proof == "scope":
-            token = self.token
-            return lambda context: scope_opening(token, context)
-        key = self.key
-        return lambda context: key_opening(key.prefix, key.secret_hash, context)
+        credential = self.credential()
+        if "scope_token" in credential:
+            return lambda context: scope_opening(credential["scope_token"], context)
+        if "key" in credential:
+            prefix, secret_hash = credential["key"]
+            return lambda context: key_opening(prefix, bytes.fromhex(secret_hash), context)
+        return None
 
     def floor_request(self, statements: Statements) -> dict[str, Any]:
         """``statements`` as the floor child sends them (``child_first_floor.proven``): each
-        its text and its values."""
+        its text and its values, and the credential that proves them."""
         sent = [[s.text, [jsonable(v) for v in s.values]] for s in statements]
-        if self.proof is None:
-            return {"statements": sent}
-        if self.proof == "scope":
-            return {"statements": sent, "opening": self.opening, "scope_token": self.token}
-        key = self.key
-        return {
-            "statements": sent,
-            "opening": self.opening,
-            "key": [key.prefix, key.secret_hash.hex()],
-        }
+        return {"statements": sent, **self.credential()}
 
 
 def proven(
@@ -244,13 +208,13 @@ def proven(
     prove = sent.prover()
     if prove is None:
         return wellapi_db.send(conn, (*first, *body))
-    context = str(simple(conn, opening or sent.opening)[0][0])
+    context = str(conn.execute_simple(opening or sent.opening).rows[0][0])
     if opened is not None:
         opened()
     try:
         return wellapi_db.send(conn, (*first, prove(context), *body, wellapi_db.COMMIT))
     except pg8000.dbapi.DatabaseError:
-        simple(conn, "ROLLBACK")
+        conn.execute_simple("ROLLBACK")
         raise
 
 
@@ -264,8 +228,8 @@ def captured_requests(calls: list[Call], event: dict[str, Any]) -> list[Captured
             message = next(remaining, None)
             if message is None or message.protocol != "pipelined":
                 raise BenchError(f"{event.get('routeKey')} opened a transaction and sent nothing")
-            proof = proof_of(message.sql)[0]
             statements = message.statements
+            proof = proof_of(statements)
             if proof is None or statements[-1] != wellapi_db.COMMIT:
                 raise BenchError(f"{event.get('routeKey')} sent a request without its proof")
             read_only = call.sql == READ_ONLY_OPENING

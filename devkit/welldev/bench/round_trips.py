@@ -5,20 +5,26 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from welldev.bench.api_requests import Requests
+from welldev.bench.api_requests import BOTH_INCLUDES, Requests
 from welldev.bench.databases import BenchDatabase, remove_created_rows
-from welldev.bench.harness import Handler, handler_for, invoke, note
+from welldev.bench.harness import handler_for, invoke, note
 from welldev.bench.report import Report
 from welldev.bench.wire import Wire, largest_message, recording
 
 # A request is one transaction of two messages: its opening, which asks the proof's context,
 # then the proof, its statements and COMMIT (revision 0023, docs/tenancy.md).
 ROUND_TRIPS = 2
+LEDGER = "company_workspace_connectors"
 
 
-def _count(report: Report, name: str, wire: Wire, *, read: bool, counted: bool = False) -> None:
-    """A read is one statement, and a List (``counted``) one more for its ``meta.total``: all
-    in the request's one transaction of two round trips."""
+def _counted(
+    report: Report, name: str, operation: str, event: dict[str, Any], status: int = 200
+) -> tuple[Wire, dict[str, Any]]:
+    """The request's round trips, statements and transactions: a read's is one statement, and
+    a List's one more for its ``meta.total``, all in one transaction of two round trips."""
+    resource = "account_workspace_connectors" if name == "list_deep_cursor" else LEDGER
+    with recording() as wire:
+        response = invoke(handler_for(resource, operation), event, status)
     statements = len(wire.operation_statements)
     report.figure(f"round_trips.{name}", [wire.round_trips], "round trips")
     report.figure(f"statements.{name}", [statements], "statements")
@@ -26,37 +32,23 @@ def _count(report: Report, name: str, wire: Wire, *, read: bool, counted: bool =
     report.ratio(f"round_trips.{name}", wire.round_trips, ROUND_TRIPS)
     report.ratio(f"transactions.{name}", wire.transactions, 1)
     largest_message(report, name, wire)
-    if read:
-        report.ratio(f"statements.{name}", statements, 2 if counted else 1)
-
-
-def _wire_of(handler: Handler, event: dict[str, Any], status: int) -> tuple[Wire, dict[str, Any]]:
-    with recording() as wire:
-        response = invoke(handler, event, status)
+    if operation in ("retrieve", "related", "list"):
+        report.ratio(f"statements.{name}", statements, 2 if operation == "list" else 1)
     return wire, response
 
 
 def measure_round_trips(report: Report, bench: BenchDatabase) -> None:
     requests = Requests.signed(bench)
-    retrieve = handler_for("company_workspace_connectors", "retrieve")
-    listing = handler_for("company_workspace_connectors", "list")
-    both = "include=company,workspace_connector"
     reads = {
-        "retrieve": (retrieve, requests.retrieve()),
-        "retrieve_include": (retrieve, requests.retrieve(query=both)),
-        "related": (handler_for("company_workspace_connectors", "related"), requests.related()),
-        "list_size_1": (listing, requests.collection("page[size]=1")),
-        "list_size_100_include": (listing, requests.collection(f"page[size]=100&{both}")),
-        "list_deep_cursor": (
-            handler_for("account_workspace_connectors", "list"),
-            requests.deep_list(),
-        ),
+        "retrieve": ("retrieve", requests.retrieve()),
+        "retrieve_include": ("retrieve", requests.retrieve(query=BOTH_INCLUDES)),
+        "related": ("related", requests.related()),
+        "list_size_1": ("list", requests.collection("page[size]=1")),
+        "list_size_100_include": ("list", requests.collection(f"page[size]=100&{BOTH_INCLUDES}")),
+        "list_deep_cursor": ("list", requests.deep_list()),
     }
-    invoke(retrieve, requests.retrieve(), 200)  # connect before counting
-    wires = {}
-    for name, (handler, event) in reads.items():
-        wires[name], _ = _wire_of(handler, event, 200)
-        _count(report, name, wires[name], read=True, counted=name.startswith("list"))
+    invoke(handler_for(LEDGER, "retrieve"), requests.retrieve(), 200)  # connect before counting
+    wires = {name: _counted(report, name, *read)[0] for name, read in reads.items()}
     small, large = wires["list_size_1"], wires["list_size_100_include"]
     report.ratio(
         "round_trips.growth_with_page_size_and_include", large.round_trips / small.round_trips, 1.0
@@ -67,7 +59,10 @@ def measure_round_trips(report: Report, bench: BenchDatabase) -> None:
         1.0,
     )
     try:
-        _count_writes(report, requests)
+        response = _counted(report, "create", "create", requests.create(), 201)[1]
+        row_id = json.loads(response["body"])["data"]["id"]
+        _counted(report, "update", "update", requests.update(row_id))
+        _counted(report, "delete", "delete", requests.delete(row_id), 204)
     finally:
         remove_created_rows(bench)
     note(
@@ -77,16 +72,3 @@ def measure_round_trips(report: Report, bench: BenchDatabase) -> None:
         )
         + " round trip(s)"
     )
-
-
-def _count_writes(report: Report, requests: Requests) -> None:
-    create = handler_for("company_workspace_connectors", "create")
-    wire, response = _wire_of(create, requests.create(), 201)
-    _count(report, "create", wire, read=False)
-    row_id = json.loads(response["body"])["data"]["id"]
-    update = handler_for("company_workspace_connectors", "update")
-    wire, _ = _wire_of(update, requests.update(row_id), 200)
-    _count(report, "update", wire, read=False)
-    delete = handler_for("company_workspace_connectors", "delete")
-    wire, _ = _wire_of(delete, requests.delete(row_id), 204)
-    _count(report, "delete", wire, read=False)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import time
 from dataclasses import replace
@@ -18,7 +17,7 @@ from welldev.bench.db_cpu import measure_db_cpu
 from welldev.bench.drain import measure_drain
 from welldev.bench.feed import measure_feed
 from welldev.bench.first_request import measure_first
-from welldev.bench.harness import invoke, quiet_powertools
+from welldev.bench.harness import quiet_powertools
 from welldev.bench.large import measure_large
 from welldev.bench.latency import measure_latency
 from welldev.bench.memory import MEMORY_FUNCTION, measure_memory
@@ -28,7 +27,6 @@ from welldev.bench.revocation import measure_revocation
 from welldev.bench.round_trips import measure_round_trips
 from welldev.bench.sandbox import Sandbox, ensure_build, sandbox
 from welldev.bench.scale import diagnose_scale, measure_scale
-from welldev.bench.split import measure_split
 from welldev.bench.sync import diagnose_sync, measure_sync
 from welldev.bench.wall import measure_wall
 from welldev.bench.warm import diagnose_warm, measure_warm
@@ -132,13 +130,11 @@ def _database_phases(
     with functions_connected_as(large.local, API_ROLE), quiet_powertools():
         if "warm" in config.phases:
             step(f"2/11 warm latency: {config.warm_iterations} iterations after {config.warmup}")
-            cases, sent = measure_warm(report, large, config)
+            cases = measure_warm(report, large, config)
             try:
-                measure_wall(report, large, sent, config)
+                measure_wall(report, large, cases, config)
             finally:
                 remove_created_rows(large)
-            calls = {c.name: functools.partial(invoke, c.handler, c.event, c.status) for c in cases}
-            measure_split(report, calls, config.warm_iterations)
             if _should_diagnose(config, report, "warm."):
                 diagnose_warm(report, cases, config.profile_requests)
         if "db_cpu" in config.phases:

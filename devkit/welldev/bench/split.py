@@ -1,8 +1,8 @@
 """Where a warm request's time goes: the database, the driver's decoding of the rows, the
 document, and the rest of the handler (parsing the request, logging, metrics, the
-response).
+response): phase ``warm`` times each of its calls so.
 
-Each request of a warm case is run with the pg8000 connection's query call timed (its
+Each request is run with the pg8000 connection's query call timed (its
 network wait and row decoding, ``welldev.bench.wire.recording``), the driver's decoding of
 each row timed inside it (``CoreConnection.handle_DATA_ROW``), and the functions that make
 the documents timed where the operations call them. The database's part is the query call
@@ -15,11 +15,13 @@ import contextlib
 import importlib
 import statistics
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from typing import Any
+from unittest import mock
 
 import pg8000.core
 
+from welldev.bench.harness import taking_turns
 from welldev.bench.report import Report
 from welldev.bench.wire import recording
 
@@ -64,36 +66,38 @@ def _timing(spent: dict[str, float]) -> Iterator[None]:
             table[pg8000.core.DATA_ROW] = self.handle_DATA_ROW
 
     with contextlib.ExitStack() as stack:
-        patches: list[tuple[Any, str, Any]] = [
-            (
-                importlib.import_module(module),
-                name,
-                _timed(getattr(importlib.import_module(module), name), spent, "document"),
-            )
-            for module, name in DOCUMENT_CALLS
-        ]
-        patches.append((core, "handle_messages", decoding_timed))
-        for owner, name, replacement in patches:
-            stack.callback(setattr, owner, name, getattr(owner, name))
-            setattr(owner, name, replacement)
+        for module, name in DOCUMENT_CALLS:
+            owner = importlib.import_module(module)
+            timed = _timed(getattr(owner, name), spent, "document")
+            stack.enter_context(mock.patch.object(owner, name, timed))
+        stack.enter_context(mock.patch.object(core, "handle_messages", decoding_timed))
         yield
+
+
+def parts(call: Callable[[], Any]) -> dict[str, float]:
+    """Milliseconds of one call: each part's, and the whole (``total``)."""
+    spent = {"decoding": 0.0, "document": 0.0}
+    with _timing(spent), recording() as wire:
+        started = time.perf_counter()
+        call()
+        total = time.perf_counter() - started
+    return {
+        "database": (wire.seconds - spent["decoding"]) * 1000,
+        "decoding": spent["decoding"] * 1000,
+        "document": spent["document"] * 1000,
+        "handler": (total - wire.seconds - spent["document"]) * 1000,
+        "total": total * 1000,
+    }
+
+
+def by_part(samples: list[dict[str, float]]) -> dict[str, list[float]]:
+    """Samples of ``parts``, each part's own list."""
+    return {part: [s[part] for s in samples] for part in (*PARTS, "total")}
 
 
 def split_samples(call: Callable[[], Any], iterations: int) -> dict[str, list[float]]:
     """Milliseconds of each part of ``iterations`` calls (each part's own list)."""
-    samples: dict[str, list[float]] = {part: [] for part in (*PARTS, "total")}
-    for _ in range(iterations):
-        spent = {"decoding": 0.0, "document": 0.0}
-        with _timing(spent), recording() as wire:
-            started = time.perf_counter()
-            call()
-            total = time.perf_counter() - started
-        samples["database"].append((wire.seconds - spent["decoding"]) * 1000)
-        samples["decoding"].append(spent["decoding"] * 1000)
-        samples["document"].append(spent["document"] * 1000)
-        samples["handler"].append((total - wire.seconds - spent["document"]) * 1000)
-        samples["total"].append(total * 1000)
-    return samples
+    return by_part(taking_turns({"call": call}, iterations, 0, parts)["call"])
 
 
 def report_split(
@@ -106,9 +110,3 @@ def report_split(
     if goal is not None:
         ratio = statistics.median(samples["total"]) / statistics.median(samples["database"])
         report.ratio(f"split.{name}", ratio, goal)
-
-
-def measure_split(report: Report, calls: Mapping[str, Callable[[], Any]], iterations: int) -> None:
-    """Each warm case's parts, and the handler against the database where a goal says."""
-    for name, call in calls.items():
-        report_split(report, name, split_samples(call, iterations), GOALS.get(name))

@@ -1,29 +1,23 @@
 """Part of phase ``warm``: what the wall between tenants costs a request (issue #41).
 
-The warm Retrieve's, default List's and Create's SQL as the API role, three ways, taking
-turns in one run:
+The warm Retrieve's, default List's and Create's SQL as the API role, four ways, taking turns:
 
 - **with the wall**, as the function sends it: a transaction of two messages, the opening that
   asks the proof's context, then the proof (revision 0023), the statements and COMMIT;
 - **without it**: the same statements in one message, the scope set from the token itself by
-  revision 0014's ``set_scope(token, workspace)``, which believed whatever token text it was
-  given (made here in the bench's database only, as ``bench_wall.set_scope_unproven``, and
-  dropped after);
+  revision 0014's ``set_scope(token, workspace)``, which believed any token text (made here,
+  in the bench's database only, as ``bench_wall.set_scope_unproven``, and dropped after);
 - **with revision 0016's spent proof**, the wall before this one: one message opened by a
-  single-use proof, inserted into ``well_private.spent_proofs`` and committed before the
-  statements (still accepted for the previous release's functions);
+  single-use proof, spent in its own transaction before the statements;
 - **unsettled**: as with the wall, but opened as before revision 0028, by ``proof_context()``
-  alone, which sets none of the transaction's settings: against it, the price of setting every
-  setting a session may have changed (goal: at most 1.1x).
+  alone, which sets none of the transaction's settings: the settings' price (goal <= 1.1x).
 
-Each is timed twice over, in two passes: end to end at the client (the network and pg8000
-included: what the Lambda waits), and as the database's own time, each message's from its
-receipt to its answer (``state_change - query_start`` of the backend's ``pg_stat_activity``
-row, read by an observer between messages; a pipelined message's runs from the receipt of its
-first statement, which reads its own ``statement_timestamp()`` for it: ``pg_stat_activity``
-shows only a pipeline's last statement). The goal holds the wall's database time to at most
-1.1x the statements' without it; the end-to-end figures show the price of the second message's
-round trip beside the toll of the spent proof it replaced.
+Each is timed in two passes: end to end at the client (what the Lambda waits), and as the
+database's own time, each message's from its receipt to its answer (``state_change -
+query_start`` in ``pg_stat_activity``, read by an observer between messages, which would slow
+the first pass; a pipelined message's from its first statement's own
+``statement_timestamp()``, since the view shows only a pipeline's last statement). The goal
+holds the wall's database time to at most 1.1x the statements' without it.
 """
 
 from __future__ import annotations
@@ -34,13 +28,17 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import pg8000.native
+
 from wellapi.http.proofs import proof_mac
 from wellapi.roles import API_ROLE
+from wellapi.store import connections as wellapi_db
 from wellapi.store.sql import BoundStatement
+from welldev.bench.api_requests import Case
 from welldev.bench.config import Config
 from welldev.bench.databases import BenchDatabase
-from welldev.bench.harness import note, taking_turns
-from welldev.bench.raw_client import Captured, RawClient, Statements, proven, rendered, replaced
+from welldev.bench.harness import note, returned, taking_turns
+from welldev.bench.raw_client import Captured, RawClient, Statements, proven, rendered
 from welldev.bench.report import Report
 from welldev.revisions import revision_module
 
@@ -59,26 +57,18 @@ SCOPE_CALL = "core_api.set_scope("
 MARK = BoundStatement("SELECT statement_timestamp()")
 
 
-def _unproven_set_scope() -> str:
-    """Revision 0014's set_scope, which took the token itself, under the bench's own name."""
-    body: str = revision_module("0014").SET_SCOPE
-    return body.replace(
-        "CREATE FUNCTION core_api.set_scope(",
-        f"CREATE OR REPLACE FUNCTION {SCHEMA}.set_scope_unproven(",
-    )
-
-
 @contextlib.contextmanager
 def unproven_scope(bench: BenchDatabase) -> Iterator[None]:
-    """``bench_wall.set_scope_unproven`` in the bench's database, for the API role, meanwhile."""
+    """``bench_wall.set_scope_unproven``, revision 0014's set_scope (which took the token
+    itself) under the bench's own name, in the bench's database for the API role, meanwhile."""
+    created: str = revision_module("0014").SET_SCOPE.replace(
+        "CREATE FUNCTION core_api.set_scope(", f"CREATE FUNCTION {SCHEMA}.set_scope_unproven("
+    )
     admin = bench.admin()
     try:
-        admin.run(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
-        admin.run(_unproven_set_scope())
+        admin.run(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE; CREATE SCHEMA {SCHEMA}; {created}")
         admin.run(f"GRANT USAGE ON SCHEMA {SCHEMA} TO {API_ROLE}")
-        admin.run(
-            f"GRANT EXECUTE ON FUNCTION {SCHEMA}.set_scope_unproven(text, uuid) TO {API_ROLE}"
-        )
+        admin.run(f"GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA {SCHEMA} TO {API_ROLE}")
         yield
     finally:
         admin.run(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
@@ -113,119 +103,77 @@ def spent_proof(sent: Captured, statements: Statements) -> str:
     return f"BEGIN;CALL core_api.spend_scope_proof('{proof}');COMMIT;{sql}"
 
 
-class Observer:
-    """The database's own time of a connection's last message, read from another one."""
-
-    def __init__(self, bench: BenchDatabase, raw: RawClient) -> None:
-        self.pid = int(raw.rows("SELECT pg_backend_pid()")[1][0][0])
-        self.conn = bench.admin()
-
-    def last_ms(self) -> float:
-        """A simple query's: from its receipt to its answer."""
-        rows = self.conn.run(
-            "SELECT extract(epoch FROM state_change - query_start) * 1000 "
-            "FROM pg_stat_activity WHERE pid = :pid",
-            pid=self.pid,
-        )
-        return float(rows[0][0])
-
-    def since_ms(self, received: Any) -> float:
-        """A pipelined message's, opened by ``MARK`` (which answered ``received``)."""
-        rows = self.conn.run(
-            "SELECT extract(epoch FROM state_change - CAST(:received AS timestamptz)) * 1000 "
-            "FROM pg_stat_activity WHERE pid = :pid",
-            pid=self.pid,
-            received=received,
-        )
-        return float(rows[0][0])
-
-    def close(self) -> None:
-        self.conn.close()
-
-
-def measure_wall(
-    report: Report,
-    bench: BenchDatabase,
-    sent: dict[str, tuple[Captured, str | None]],
-    config: Config,
-) -> None:
+def measure_wall(report: Report, bench: BenchDatabase, cases: list[Case], config: Config) -> None:
     """``wall.<case>``: each case's database time with the wall against without it (goal
-    <= 1.1x), and the same end to end; ``sent``: each case's request and the id its Create
-    made (a new one for every call)."""
+    <= 1.1x), and the same end to end."""
     raw = RawClient(bench.api_url)
-    observer = Observer(bench, raw)
+    observer = bench.admin()
     try:
         with unproven_scope(bench):
-            for name in CASES:
-                request, made = sent[name]
-                _measure_case(report, Ways(raw, observer, request, made), name, config)
+            for case in (c for c in cases if c.name in CASES):
+                ways = Ways(raw, observer, case)
+                _measure_case(report, ways, case.name, config)
     finally:
         observer.close()
         raw.close()
 
 
 class Ways:
-    """The three ways of sending a case's SQL, each timed end to end or by the database."""
+    """The four ways of sending a case's SQL on ``raw``; observed, each answers its messages'
+    database time, read by ``observer`` from ``raw``'s backend's ``pg_stat_activity`` row."""
 
-    def __init__(self, raw: RawClient, observer: Observer, sent: Captured, made: str | None):
-        self.raw, self.observer, self.sent, self.made = raw, observer, sent, made
+    def __init__(self, raw: RawClient, observer: pg8000.native.Connection, case: Case) -> None:
+        self.raw, self.observer, self.case = raw, observer, case
 
-    def _fresh(self) -> tuple[BoundStatement, ...]:
-        # The Create's statements make a new row each time, as the function does.
-        if self.made is None:
-            return self.sent.statements
-        return replaced(self.sent.statements, self.made, uuid.uuid4())
+    def _since(self, received: Any = None) -> float:
+        """The last message's database time: a simple query's from its receipt, a pipelined
+        one's from ``received`` (what its first statement, ``MARK``, answered)."""
+        start = "query_start" if received is None else "CAST(:received AS timestamptz)"
+        rows = self.observer.run(
+            f"SELECT extract(epoch FROM state_change - {start}) * 1000 "
+            "FROM pg_stat_activity WHERE pid = :pid",
+            pid=self.raw.pid,
+            received=received,
+        )
+        return float(rows[0][0])
 
-    def end_to_end(self) -> dict[str, Callable[[], Any]]:
-        return {
-            "with": lambda: self.raw.proven_rows(self.sent, self._fresh()),
-            "without": lambda: self.raw.send(without_wall(self.sent, self._fresh())),
-            "spent_proof": lambda: self.raw.rows(spent_proof(self.sent, self._fresh())),
-            "unsettled": lambda: self.raw.proven_rows(
-                self.sent, self._fresh(), UNSETTLED_OPENINGS[self.sent.read_only]
-            ),
-        }
+    def calls(self, observed: bool) -> dict[str, Callable[[], float]]:
+        sent, fresh = self.case.sent, self.case.fresh
+        first = (MARK,) if observed else ()
 
-    def database(self, times: dict[str, list[float]]) -> dict[str, Callable[[], Any]]:
-        """Calls that add their messages' database time to ``times``."""
+        def since(rows: list[list[Any]] | None = None) -> float:
+            if not observed:
+                return 0.0
+            return self._since(None if rows is None else rows[0][0])
 
-        def without() -> None:
-            rows = self.raw.send((MARK, *without_wall(self.sent, self._fresh())))[1]
-            times["without"].append(self.observer.since_ms(rows[0][0]))
+        def without() -> float:
+            return since(wellapi_db.send(self.raw, (*first, *without_wall(sent, fresh()))))
 
-        def spent() -> None:
-            self.raw.rows(spent_proof(self.sent, self._fresh()))
-            times["spent_proof"].append(self.observer.last_ms())
+        def spent() -> float:
+            self.raw.run(spent_proof(sent, fresh()))
+            return since()
 
-        def two_messages(way: str, opening: str | None = None) -> Callable[[], None]:
-            def call() -> None:
-                spent = [0.0]
-
-                def opened() -> None:
-                    spent[0] += self.observer.last_ms()
-
+        def two_messages(opening: str | None = None) -> Callable[[], float]:
+            def call() -> float:
+                opened: list[float] = []
                 rows = proven(
-                    self.raw.conn, self.sent, self._fresh(), opening, first=(MARK,), opened=opened
+                    self.raw, sent, fresh(), opening, first, lambda: opened.append(since())
                 )
-                times[way].append(spent[0] + self.observer.since_ms(rows[0][0]))
+                return sum(opened) + since(rows)
 
             return call
 
         return {
-            "with": two_messages("with"),
-            "unsettled": two_messages("unsettled", UNSETTLED_OPENINGS[self.sent.read_only]),
+            "with": two_messages(),
             "without": without,
             "spent_proof": spent,
+            "unsettled": two_messages(UNSETTLED_OPENINGS[sent.read_only]),
         }
 
 
 def _measure_case(report: Report, ways: Ways, name: str, config: Config) -> None:
-    ends = taking_turns(ways.end_to_end(), config.warm_iterations, config.warmup)
-    database: dict[str, list[float]] = {way: [] for way in ends}
-    taking_turns(ways.database(database), config.warm_iterations, config.warmup)
-    for way in ends:
-        # The warm-up's calls are not samples.
-        database[way] = database[way][config.warmup :]
+    ends = taking_turns(ways.calls(False), config.warm_iterations, config.warmup)
+    database = taking_turns(ways.calls(True), config.warm_iterations, config.warmup, returned)
     end = {way: report.figure(f"wall.{name}.{way}", ms, "ms") for way, ms in ends.items()}
     db = {
         way: report.figure(f"wall.{name}.{way}.database", ms, "ms") for way, ms in database.items()

@@ -8,10 +8,9 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from unittest import mock
 
 import pg8000.core
-import pg8000.dbapi
-import pg8000.native
 
 from wellapi.store import connections
 from wellapi.store.connections import OPENING, READ_ONLY_OPENING
@@ -21,26 +20,17 @@ from welldev.bench.report import Report
 SCOPE_PREFIX = "SELECT workspace_pk, person_pk FROM core_api.set_scope("
 # A request is a transaction of two messages (``wellapi.store.connections.Pool.run_proven``):
 # its opening, then the proof's statement (revision 0023), its statements and COMMIT, the
-# second pipelined (``connections.send``) and recorded as its statements' texts joined by ";".
+# second pipelined (``connections.send``).
 OPENINGS = (OPENING, READ_ONLY_OPENING)
-PROOF = re.compile(r"CALL core_api\.prove_(scope|key)\((?:'[^']*'|\$1)\);")
-COMMIT = ";COMMIT"
+PROOF = re.compile(r"CALL core_api\.prove_(scope|key)\(")
 # RDS Proxy pins a client's session to one backend when a statement's text is longer than this.
 PINNING_BYTES = 16_384
 
 
-def proof_of(sql: str) -> tuple[str | None, str]:
-    """The kind of proof a request's second message opens with ("scope", "key" or None), and
-    its statements: what the request itself runs, without the proof and the COMMIT."""
-    proof = PROOF.match(sql)
-    if proof is None:
-        return None, sql
-    return proof.group(1), sql[proof.end() :].removesuffix(COMMIT)
-
-
-def unproven(sql: str) -> str:
-    """A message without the proof it opens with and its COMMIT, if it is a request's."""
-    return proof_of(sql)[1]
+def proof_of(statements: Sequence[BoundStatement]) -> str | None:
+    """The kind of proof a message opens with: "scope", "key" or None."""
+    proof = PROOF.match(statements[0].text) if statements else None
+    return proof.group(1) if proof else None
 
 
 @dataclass
@@ -48,17 +38,16 @@ class Call:
     # simple (one Query message), pipelined (``connections.send``: every statement parsed and
     # bound, one Sync), unnamed or named (pg8000's own extended protocol calls)
     protocol: str
-    sql: str
+    sql: str  # a pipelined call's statements' texts joined by ";"
     round_trips: int = 0
     seconds: float = 0.0
-    # Each statement's text as parsed (a pipelined call's; a simple call is one text).
-    texts: tuple[str, ...] = ()
     # A pipelined call's statements as sent, their values bound (what a replay sends again).
     statements: tuple[BoundStatement, ...] = ()
 
     @property
-    def longest_statement_bytes(self) -> int:
-        return max((len(t.encode()) for t in self.texts or (self.sql,)), default=0)
+    def texts(self) -> list[str]:
+        """Each statement's text as parsed (a simple call's is one text)."""
+        return [s.text for s in self.statements] or [self.sql]
 
 
 @dataclass
@@ -84,8 +73,8 @@ class Wire:
             s
             for c in self.calls
             if c.sql not in OPENINGS
-            for s in split_statements(unproven(c.sql))
-            if not s.startswith(SCOPE_PREFIX)
+            for s in ([s.text for s in c.statements] or split_statements(c.sql))
+            if not (PROOF.match(s) or s == "COMMIT" or s.startswith(SCOPE_PREFIX))
         ]
 
     @property
@@ -97,7 +86,7 @@ class Wire:
         """The longest statement text sent, a simple query's whole text or one parsed statement
         of a pipeline (RDS Proxy pins a session to its backend for one over 16 KB:
         ``PINNING_BYTES``); values bound to parameters are not statement text."""
-        return max((c.longest_statement_bytes for c in self.calls), default=0)
+        return max((len(t.encode()) for c in self.calls for t in c.texts), default=0)
 
     @property
     def transactions(self) -> int:
@@ -105,27 +94,14 @@ class Wire:
         return count_transactions(self.calls)
 
 
-def split_statements(sql: str) -> list[str]:
-    """The statements of a simple-protocol query: ``;`` outside quoted text splits them.
+# A statement of a simple-protocol query: up to a ``;`` outside quoted text (the API's and the
+# sync writer's SQL never use dollar quoting, so quotes suffice).
+_STATEMENT = re.compile(r"""(?:'[^']*'|"[^"]*"|[^;'"])+""")
 
-    The API's and the sync writer's SQL never use dollar quoting, so quotes suffice.
-    """
-    parts: list[str] = []
-    current: list[str] = []
-    quote_char: str | None = None
-    for char in sql:
-        if quote_char is not None:
-            if char == quote_char:
-                quote_char = None
-        elif char in "'\"":
-            quote_char = char
-        elif char == ";":
-            parts.append("".join(current))
-            current = []
-            continue
-        current.append(char)
-    parts.append("".join(current))
-    return [p.strip() for p in parts if p.strip()]
+
+def split_statements(sql: str) -> list[str]:
+    """The statements of a simple-protocol query: ``;`` outside quoted text splits them."""
+    return [s.strip() for s in _STATEMENT.findall(sql) if s.strip()]
 
 
 _OPENS = ("BEGIN", "START")
@@ -156,74 +132,56 @@ def recording() -> Iterator[Wire]:
     simple query costs one, a parameterised statement three: Parse, Describe, Bind+Execute).
     """
     core = pg8000.core.CoreConnection
-    originals = {
-        name: getattr(core, name)
-        for name in ("execute_simple", "execute_unnamed", "execute_named", "handle_messages")
-    }
     wire = Wire()
     current: list[Call] = []
-    pipelined = connections.send
 
-    def traced(
-        protocol: str,
-        sql: str,
-        run: Callable[[], Any],
-        texts: tuple[str, ...] = (),
-        statements: tuple[BoundStatement, ...] = (),
-    ) -> Any:
-        call = Call(protocol, sql, texts=texts, statements=statements)
-        wire.calls.append(call)
-        current.append(call)
-        started = time.perf_counter()
-        try:
-            return run()
-        finally:
-            call.seconds = time.perf_counter() - started
-            current.pop()
+    def traced(run: Callable[..., Any], call_of: Callable[..., Call]) -> Callable[..., Any]:
+        def call_traced(*args: Any, **kwargs: Any) -> Any:
+            call = call_of(*args, **kwargs)
+            wire.calls.append(call)
+            current.append(call)
+            started = time.perf_counter()
+            try:
+                return run(*args, **kwargs)
+            finally:
+                call.seconds = time.perf_counter() - started
+                current.pop()
 
-    def send(connection: Any, statements: Sequence[BoundStatement]) -> Any:
-        sent = tuple(statements)
-        texts = tuple(s.text for s in sent)
-        return traced(
-            "pipelined", ";".join(texts), lambda: pipelined(connection, sent), texts, sent
-        )
+        return call_traced
 
-    def execute_simple(self: Any, statement: str) -> Any:
-        return traced("simple", statement, lambda: originals["execute_simple"](self, statement))
+    handle_messages = core.handle_messages
 
-    def execute_unnamed(self: Any, statement: str, *args: Any, **kwargs: Any) -> Any:
-        return traced(
-            "unnamed",
-            statement,
-            lambda: originals["execute_unnamed"](self, statement, *args, **kwargs),
-        )
-
-    def execute_named(self: Any, *args: Any, **kwargs: Any) -> Any:
-        statement = str(kwargs.get("statement", args[-1] if args else ""))
-        return traced("named", statement, lambda: originals["execute_named"](self, *args, **kwargs))
-
-    def handle_messages(self: Any, context: Any) -> Any:
+    def waited(self: Any, context: Any) -> Any:
         if current:
             current[-1].round_trips += 1
         else:
             wire.other_round_trips += 1
-        return originals["handle_messages"](self, context)
+        return handle_messages(self, context)
 
-    patches = {
-        "execute_simple": execute_simple,
-        "execute_unnamed": execute_unnamed,
-        "execute_named": execute_named,
-        "handle_messages": handle_messages,
-    }
-    for name, function in patches.items():
-        setattr(core, name, function)
-    connections.send = send
-    try:
+    def simple(_: Any, sql: str, *args: Any, **kwargs: Any) -> Call:
+        return Call("simple", sql)
+
+    def unnamed(_: Any, sql: str, *args: Any, **kwargs: Any) -> Call:
+        return Call("unnamed", sql)
+
+    def named(_: Any, *args: Any, **kwargs: Any) -> Call:
+        return Call("named", str(kwargs.get("statement", args[-1] if args else "")))
+
+    def pipelined(_: Any, statements: Sequence[BoundStatement]) -> Call:
+        texts = ";".join(s.text for s in statements)
+        return Call("pipelined", texts, statements=tuple(statements))
+
+    patches = [
+        (core, "execute_simple", traced(core.execute_simple, simple)),
+        (core, "execute_unnamed", traced(core.execute_unnamed, unnamed)),
+        (core, "execute_named", traced(core.execute_named, named)),
+        (core, "handle_messages", waited),
+        (connections, "send", traced(connections.send, pipelined)),
+    ]
+    with contextlib.ExitStack() as stack:
+        for owner, name, function in patches:
+            stack.enter_context(mock.patch.object(owner, name, function))
         yield wire
-    finally:
-        for name, function in originals.items():
-            setattr(core, name, function)
-        connections.send = pipelined
 
 
 def largest_message(report: Report, name: str, wire: Wire) -> None:
