@@ -2,7 +2,7 @@
 
 A database of its own holds a big tenant (300,000 account ledger rows and 60,000 in each other
 ledger, over 20 connectors) and a small one (10,000 per ledger, 3 connectors) on the same tables
-(``welldev.bench.large_tenant``), analysed. For every shape ``make bench`` measures, the API's
+(``welldev.bench.databases.build``), analysed. For every shape ``make bench`` measures, the API's
 own statement runs under ``EXPLAIN (ANALYZE, BUFFERS)``, logged in as the API role, in the
 tenant's scope, and the rows it reads from each table are counted: every row a scan node
 returned or filtered away, times its loops. A ledger may be read at most
@@ -36,6 +36,7 @@ from wellapi.store.connections import send
 from wellapi.store.shapes import ReadShape, read_params
 from wellapi.store.sql import BoundStatement
 from welldev import database as local_db
+from welldev.bench import databases as seed
 from welldev.bench import large_tenant as lt
 from welldev.claims import claims
 
@@ -54,7 +55,8 @@ def tenants(server: local_db.LocalDatabase) -> Iterator[tuple[Any, Any, dict[str
     db = local_db.prepare(server, name, replace=True)
     conn = local_db.admin_connection(db.admin_url)
     try:
-        lt.build(conn, big_rows=BIG_ROWS, small_rows=SMALL_ROWS)
+        seed.build(conn, big_rows=BIG_ROWS, small_rows=SMALL_ROWS)
+        conn.run("VACUUM (ANALYZE)")
         found = {}
         for tenant_name in ("big", "small"):
             t = lt.tenant(conn, tenant_name)
@@ -171,12 +173,12 @@ def over_bounds(
     for table, rows in rows_read(plan):
         read[table] = read.get(table, 0) + rows
     bounds = dict.fromkeys(read, limit * PER_PAGE_ROW + connectors + SLACK)
-    if resource in lt.LEDGERS:
+    if resource in seed.LEDGERS:
         bounds[resource] = limit * connectors * DIRECTIONS
     else:
         # A workspace holds at most one live row per provider of the catalog, and its
         # enrolments are as few as its groups: bounded, but not by the page.
-        bounds[resource] = limit * PER_PAGE_ROW + lt.PROVIDERS
+        bounds[resource] = limit * PER_PAGE_ROW + seed.PROVIDERS
     return {table: (read[table], bounds[table]) for table in read if read[table] > bounds[table]}
 
 
@@ -265,7 +267,7 @@ def test_a_ledger_built_in_bulk_gets_back_exactly_the_indexes_the_migrations_mad
     )
     before = conn.run(catalog)
 
-    with lt.indexes_built_after(conn, "people_workspace_connectors", lt.BULK_ROWS):
+    with seed.bulk(conn, "people_workspace_connectors", seed.BULK_ROWS):
         during = conn.run(catalog)
 
     assert conn.run(catalog) == before

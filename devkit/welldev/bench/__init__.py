@@ -69,8 +69,8 @@ The package, one module per concern; imports go one way, down this list:
 - ``child_*``: the programs the phases run in a fresh Lambda-like interpreter (``python -I -S
   -B child_....py``, by path): standard library only (and the layer's proofs for the floor's),
   since what they import is measured;
-- what the phases share: ``sandbox`` (the build laid out as in Lambda), ``databases`` (the
-  seeded bench databases), ``api_requests`` (the measured events), ``raw_client`` (the raw
+- what the phases share: ``sandbox`` (the build laid out as in Lambda), ``databases`` (every
+  seeded database), ``api_requests`` (the measured events), ``raw_client`` (the raw
   floor), ``wire`` (statements and round trips at the pg8000 connection), ``profiles``,
   ``harness`` (calling the handlers in this process), ``config``;
 - ``report`` (figures on pyperf, goals and the printed table: it imports no phase) and

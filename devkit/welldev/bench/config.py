@@ -16,7 +16,7 @@ LOCAL_DIR = ROOT / ".local"
 # The large-tenant phase (``large``): the big and the small database, and the sync batches.
 BASE_ROWS = 10_000
 SMALL_ROWS = 10_000
-SYNC_IDS = 1_000  # record ids per message (large_tenant.RECORDS accounts at least)
+SYNC_IDS = 1_000  # record ids per message (databases.RECORDS accounts at least)
 
 
 @dataclass(frozen=True)

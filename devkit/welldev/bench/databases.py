@@ -1,28 +1,187 @@
-"""Bench databases: seeded set-based, cached by fingerprint."""
+"""Every bench database, seeded inside PostgreSQL (``INSERT ... SELECT ... FROM generate_series``)
+and kept between runs while its fingerprint (the sizes, this module, the migrations) holds.
+
+- the bench database and its small twin (``prepare_database``), which most phases read;
+- the large-tenant databases (``large_tenants``): a big and a small tenant on the same tables,
+  whose read shapes ``large_tenant`` names, and which the plan test builds too (``build``);
+- the revocation seed (``revocation_seed``) and the changes feed's (``feed_seed``).
+
+Ledger rows are written with the triggers off (``session_replication_role``, where the
+administrator may) and, by the million, with their secondary indexes built after.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import pg8000.core
-import pg8000.dbapi
 import pg8000.native
 
 from wellapi.handlers.migration import migrations_dir
+from wellapi.resources import tables as schema
 from wellapi.roles import API_ROLE
 from welldev import database
 from welldev.bench.config import PAGE_SIZE, Config, Sizes
 from welldev.bench.errors import BenchError
-from welldev.bench.harness import elapsed, note
+from welldev.bench.harness import elapsed, note, taking_turns
+from welldev.function_roles import functions_connected_as
 
-SEED_VERSION = 6
+LEDGERS = {
+    "account_workspace_connectors": ("accounts", "account"),
+    "company_workspace_connectors": ("companies", "company"),
+    "people_workspace_connectors": ("peoples", "people"),
+}
+BULK_ROWS = 1_000_000  # from this many rows a table's indexes are built after its rows
+
+
+def public_id_column(table: str) -> str:
+    """The public id column of a table of ``core_api``, as the schema names it."""
+    return schema.public_id_column(schema.metadata.tables[f"core_api.{table}"])
+
+
+def one(conn: pg8000.native.Connection, sql: str, **params: Any) -> list[Any]:
+    """The first row ``sql`` answers."""
+    return list(conn.run(sql, **params)[0])
+
+
+def fingerprint(*parts: object) -> str:
+    """What a seed is made of: ``parts``, this module and the migrations (a change of either
+    seeds it again)."""
+    digest = hashlib.sha256(":".join(map(str, parts)).encode())
+    digest.update(Path(__file__).read_bytes())
+    for path in sorted((migrations_dir() / "versions").glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def seeded(
+    server: database.LocalDatabase,
+    name: str,
+    what: str,
+    build: Callable[[pg8000.native.Connection], Any],
+    *parts: object,
+) -> tuple[database.LocalDatabase, Any]:
+    """Database ``name`` as ``build`` seeds it, vacuumed, analysed and checkpointed, and what
+    ``build`` answered (stored as JSON beside the fingerprint); reused while both hold."""
+    wanted = fingerprint(name, *parts)
+    conn = database.admin_connection(database.create_database(server, name).admin_url)
+    try:
+        found = conn.run("SELECT to_regclass('public.seeded') IS NOT NULL")[0][0] and conn.run(
+            "SELECT fingerprint, data FROM public.seeded"
+        )
+    finally:
+        conn.close()
+    if found and found[0][0] == wanted:
+        local = server.with_database(name)
+        database.ensure_roles(local)
+        note(f"{name}: reusing {what}")
+        return local, found[0][1]
+    started = time.perf_counter()
+    local = database.prepare(server, name, replace=True)
+    conn = database.admin_connection(local.admin_url)
+    try:
+        data = build(conn)
+        # Hint bits, the visibility map and statistics set now, and the pages written out: not
+        # by autovacuum or a checkpoint in the middle of the measurements.
+        conn.run("VACUUM (ANALYZE)")
+        conn.run("CHECKPOINT")
+        conn.run("CREATE TABLE public.seeded (fingerprint text NOT NULL, data jsonb)")
+        conn.run(
+            "INSERT INTO public.seeded VALUES (:f, CAST(:d AS jsonb))",
+            f=wanted,
+            d=json.dumps(data),
+        )
+    finally:
+        conn.close()
+    note(f"{name}: built {what} in {elapsed(started)}")
+    return local, data
+
+
+def alternating(
+    dbs: dict[str, database.LocalDatabase],
+    calls_of: Callable[[], dict[str, dict[Any, Callable[[], Any]]]],
+    rounds: int,
+    iterations: int,
+    warmup: int,
+) -> dict[str, dict[Any, list[float]]]:
+    """Milliseconds of each call on each database, by database and key.
+
+    Key by key, a block of ``iterations`` (after ``warmup``) on one database and then on the
+    other, the first one alternating, in ``rounds``: whatever the machine does meanwhile weighs
+    on both figures of a key alike. One process serves one database at a time (one engine per
+    role): each block connects the functions to its database. ``calls_of`` makes each round's
+    calls, by database and key (a scope token expires: revision 0014).
+    """
+    samples: dict[str, dict[Any, list[float]]] = {size: {} for size in dbs}
+    for round_ in range(rounds):
+        calls = calls_of()
+        for n, key in enumerate(calls[next(iter(dbs))]):
+            for size in list(dbs)[:: 1 if (round_ + n) % 2 == 0 else -1]:
+                with functions_connected_as(dbs[size], API_ROLE):
+                    timed = taking_turns({size: calls[size][key]}, iterations, warmup)
+                samples[size].setdefault(key, []).extend(timed[size])
+    return samples
+
+
+def drop_databases(server: database.LocalDatabase, config: Config) -> None:
+    for suffix in ("", "_small", "_tenants_base", "_tenants_large", "_revocation_seed", "_feed"):
+        database.drop_database(server, config.database_prefix + suffix)
+    database.drop_database(server, config.database_prefix + "_revocation")
+
+
+@contextlib.contextmanager
+def bulk(conn: pg8000.native.Connection, table: str, rows: int) -> Iterator[None]:
+    """Rows written into ``table`` without its triggers (``touch_row``, the foreign-key checks,
+    the change records), where the administrator is a superuser (another one keeps them and
+    seeds more slowly); from ``BULK_ROWS`` rows its secondary indexes are built after.
+
+    Kept while rows go in, indexes whose keys arrive out of order (the public ids, the
+    connector walks) are updated page by random page; built after, each is one sort. The
+    definitions are read from the catalog, so what is rebuilt is what the migrations made.
+    """
+    bypass = conn.run("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")[0][0]
+    found = conn.run(
+        "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid), c.conname, "
+        "pg_get_constraintdef(c.oid) FROM pg_index i "
+        "LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.contype = 'u' "
+        "WHERE i.indrelid = CAST(:t AS regclass) AND NOT i.indisprimary AND :bulk",
+        t=f"core_api.{table}",
+        bulk=rows >= BULK_ROWS,
+    )
+    for name, _, constraint, _ in found:
+        conn.run(
+            f"ALTER TABLE core_api.{table} DROP CONSTRAINT {constraint}"
+            if constraint
+            else f"DROP INDEX {name}"
+        )
+    if bypass:
+        conn.run("SET session_replication_role = replica")
+    try:
+        yield
+    finally:
+        if bypass:
+            conn.run("SET session_replication_role = DEFAULT")
+    conn.run("SET maintenance_work_mem = '512MB'")
+    for _, definition, constraint, constraint_definition in found:
+        conn.run(
+            f"ALTER TABLE core_api.{table} ADD CONSTRAINT {constraint} {constraint_definition}"
+            if constraint
+            else definition
+        )
+
+
+# --- the bench database -----------------------------------------------------------------------
+
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 LEDGER = "core_api.account_workspace_connectors"
 
@@ -49,12 +208,6 @@ class Dataset:
     sync_connector_pk: int
     sync_workspace_pk: int
 
-    @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> Dataset:
-        raw = dict(raw)
-        raw["warm_row_ids"] = tuple(raw["warm_row_ids"])
-        return cls(**raw)
-
 
 @dataclass(frozen=True)
 class BenchDatabase:
@@ -70,278 +223,143 @@ class BenchDatabase:
         return database.admin_connection(self.local.admin_url)
 
 
-def fingerprint(sizes: Sizes) -> str:
-    """What the seeded data depends on: a change in any of it means seeding again."""
-    digest = hashlib.sha256(f"{SEED_VERSION}:{asdict(sizes)}".encode())
-    for path in sorted((migrations_dir() / "versions").glob("*.py")):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
 def prepare_database(server: database.LocalDatabase, name: str, sizes: Sizes) -> BenchDatabase:
-    """The seeded bench database ``name``: reused when its fingerprint and rows still match."""
-    local = database.create_database(server, name)
-    wanted = fingerprint(sizes)
-    dataset = _cached_dataset(local, wanted, sizes)
-    if dataset is not None:
-        database.ensure_roles(local)
-        note(f"{name}: reusing the seeded data ({sizes.ledger_rows:,} ledger rows)")
-        return BenchDatabase(local, sizes, dataset)
-    started = time.perf_counter()
-    local = database.prepare(server, name, replace=True)
-    conn = database.admin_connection(local.admin_url)
-    try:
-        dataset = seed(conn, sizes, wanted)
-    finally:
-        conn.close()
-    note(f"{name}: seeded {sizes.ledger_rows:,} ledger rows in {elapsed(started)}")
-    return BenchDatabase(local, sizes, dataset)
+    """The seeded bench database ``name``: reused while its fingerprint holds."""
+    what = f"{sizes.ledger_rows:,} ledger rows"
+    local, data = seeded(server, name, what, functools.partial(_bench, sizes=sizes), asdict(sizes))
+    data["warm_row_ids"] = tuple(data["warm_row_ids"])
+    return BenchDatabase(local, sizes, Dataset(**data))
 
 
-def _cached_dataset(local: database.LocalDatabase, wanted: str, sizes: Sizes) -> Dataset | None:
-    conn = database.admin_connection(local.admin_url)
-    try:
-        if conn.run("SELECT to_regclass('public.bench_seed')")[0][0] is None:
-            return None
-        stored = dict(conn.run("SELECT key, value FROM public.bench_seed"))
-        if stored.get("fingerprint") != wanted:
-            return None
-        # A run that died half-way, or someone's experiment, leaves other counts.
-        if conn.run(f"SELECT count(*) FROM {LEDGER}")[0][0] != sizes.ledger_rows:
-            return None
-        return Dataset.from_json(json.loads(stored["dataset"]))
-    finally:
-        conn.close()
-
-
-def drop_databases(server: database.LocalDatabase, config: Config) -> None:
-    for suffix in (
-        "",
-        "_small",
-        "_tenants_base",
-        "_tenants_large",
-        "_revocation_seed",
-        "_revocation",
-        "_feed",
-    ):
-        database.drop_database(server, config.database_prefix + suffix)
-
-
-@dataclass(frozen=True)
-class _Tenants:
-    scale_workspaces: list[int]  # pks, workspace 0 is the member's
-    member_workspace_id: str
-    member_person_id: str
-    connector_lo: int  # the scale connectors' pks are contiguous: lo .. lo + connectors - 1
-    scale_connector_id: str
-    write_workspace: tuple[int, str]
-    service_person_id: str
-    write_connector: tuple[int, str]
-    sync_workspace: int
-    sync_connector: tuple[int, str]
-
-
-def _one(conn: pg8000.native.Connection, sql: str, **params: Any) -> list[Any]:
-    return list(conn.run(sql, **params)[0])
-
-
-def _workspace(conn: pg8000.native.Connection, name: str) -> tuple[int, str]:
-    pk, public_id = _one(
-        conn,
-        "INSERT INTO core_api.workspaces (name) VALUES (:n) RETURNING pk, workspace_id",
-        n=name,
-    )
-    return int(pk), str(public_id)
-
-
-def _person(conn: pg8000.native.Connection, workspace_pk: int, *, owner: bool) -> str:
-    pk, public_id = _one(
-        conn,
-        "INSERT INTO core_api.peoples (workspace_pk, first_name, last_name, full_name) "
-        "VALUES (:w, 'Bench', 'Person', 'Bench Person') RETURNING pk, person_id",
-        w=workspace_pk,
-    )
-    if owner:
-        conn.run(
-            "INSERT INTO core_api.memberships (workspace_pk, person_pk, role, status) "
-            "VALUES (:w, :p, 'owner', 'active')",
-            w=workspace_pk,
-            p=pk,
-        )
-    return str(public_id)
-
-
-def _connectors(
-    conn: pg8000.native.Connection, connector_pk: int, workspaces: Sequence[int], count: int
-) -> list[tuple[int, str]]:
-    """``count`` workspace connectors, the i-th in ``workspaces[i % len]``, in pk order."""
-    rows = conn.run(
-        "INSERT INTO core_api.workspace_connectors (workspace_pk, connector_pk, status, config) "
-        "SELECT (CAST(:ws AS bigint[]))[1 + i % cardinality(CAST(:ws AS bigint[]))], :c, "
-        "'enabled', CAST('{\"api_secret\": \"sk_bench\"}' AS jsonb) "
-        "FROM generate_series(0, :n - 1) i ORDER BY i RETURNING pk, workspace_connector_id",
-        ws=list(workspaces),
-        c=connector_pk,
-        n=count,
-    )
-    return sorted((int(pk), str(public_id)) for pk, public_id in rows)
-
-
-def _tenants(conn: pg8000.native.Connection, sizes: Sizes) -> _Tenants:
-    scale = [_workspace(conn, f"bench scale {i}") for i in range(sizes.workspaces)]
-    member = _person(conn, scale[0][0], owner=True)
-    for pk, _ in scale[1:]:
-        _person(conn, pk, owner=True)
-    write = _workspace(conn, "bench write")
-    service = _person(conn, write[0], owner=False)
-    sync = _workspace(conn, "bench sync")
-    (connector_pk,) = _one(
-        conn,
-        "INSERT INTO core_api.connectors (name, provider) VALUES ('bench', 'plaid_eu') "
-        "RETURNING pk",
-    )
-    scale_connectors = _connectors(conn, connector_pk, [pk for pk, _ in scale], sizes.connectors)
-    lo = scale_connectors[0][0]
-    if scale_connectors[-1][0] != lo + sizes.connectors - 1:
-        raise BenchError("the scale connectors' keys are not contiguous")
-    return _Tenants(
-        scale_workspaces=[pk for pk, _ in scale],
-        member_workspace_id=scale[0][1],
-        member_person_id=member,
-        connector_lo=lo,
-        scale_connector_id=scale_connectors[0][1],
-        write_workspace=write,
-        service_person_id=service,
-        write_connector=_connectors(conn, connector_pk, [write[0]], 1)[0],
-        sync_workspace=sync[0],
-        sync_connector=_connectors(conn, connector_pk, [sync[0]], 1)[0],
-    )
-
-
-def _accounts(conn: pg8000.native.Connection, sizes: Sizes, tenants: _Tenants) -> int:
-    """Accounts of every scale workspace, workspace by workspace; the first one's pk.
+def _bench(conn: pg8000.native.Connection, sizes: Sizes) -> dict[str, Any]:
+    """Workspaces ``bench scale 0..`` (each with its owner; the first's is the member), ``bench
+    write`` (a service person, a company) and ``bench sync`` (the people the sync batches link),
+    their connectors, the scale workspaces' accounts and ledger, the member's company ledger.
 
     Public ids come from md5: ``gen_random_uuid()`` costs ~9 µs a row on this kind of machine,
     which alone would be 9 s of the 1M-row seed.
     """
-    per_workspace = _accounts_per_workspace(sizes)
-    conn.run(
-        "INSERT INTO core_api.accounts (account_id, workspace_pk, account_name, type, "
-        "created_at, updated_at) "
-        "SELECT CAST(md5('bench-account-' || w || '-' || i) AS uuid), "
-        "(CAST(:ws AS bigint[]))[1 + w], 'Account ' || i, 'deposit', :t0, :t0 "
-        "FROM generate_series(0, :w_count - 1) w, generate_series(0, :a - 1) i ORDER BY w, i",
-        ws=tenants.scale_workspaces,
-        w_count=sizes.workspaces,
-        a=per_workspace,
-        t0=T0,
-    )
-    lo, hi = _one(
-        conn,
-        "SELECT min(pk), max(pk) FROM core_api.accounts WHERE workspace_pk = ANY(CAST(:ws AS "
-        "bigint[]))",
-        ws=tenants.scale_workspaces,
-    )
-    if hi - lo + 1 != per_workspace * sizes.workspaces:
-        raise BenchError("the accounts' keys are not contiguous")
-    return int(lo)
-
-
-def _accounts_per_workspace(sizes: Sizes) -> int:
-    return max(1, sizes.ledger_rows // (sizes.rows_per_account * sizes.workspaces))
-
-
-def _ledger_indexes(conn: pg8000.native.Connection) -> tuple[list[list[str]], list[list[str]]]:
-    """The ledger's plain indexes and its key constraints, as SQL to create them again."""
-    indexes = conn.run(
-        "SELECT pg_get_indexdef(indexrelid), indexrelid::regclass::text FROM pg_index "
-        "WHERE indrelid = CAST(:t AS regclass) "
-        "AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conindid = indexrelid)",
-        t=LEDGER,
-    )
-    constraints = conn.run(
-        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-        "WHERE conrelid = CAST(:t AS regclass) AND contype IN ('p', 'u')",
-        t=LEDGER,
-    )
-    return indexes, constraints
-
-
-def _ledger(conn: pg8000.native.Connection, sizes: Sizes, tenants: _Tenants, lo: int) -> None:
-    """The ledger rows, set-based: one INSERT ... SELECT over generate_series.
-
-    Row g belongs to connector g % C (its workspace is that connector's) and to an account of
-    the same workspace; it was created g minutes after T0; one in 97 is soft-deleted, a third
-    go out. Indexes are dropped and built again after the insert (4 s against 18 s of index
-    maintenance for 1M rows), inside the seed's one transaction.
-    """
-    indexes, constraints = _ledger_indexes(conn)
-    for _, name in indexes:
-        conn.run(f"DROP INDEX {name}")
-    for name, _ in constraints:
-        conn.run(f"ALTER TABLE {LEDGER} DROP CONSTRAINT {pg8000.native.identifier(name)}")
-    conn.run(
-        f"INSERT INTO {LEDGER} (account_workspace_connector_id, account_pk, "
-        "workspace_connector_pk, direction, created_at, updated_at, deleted_at) "
-        "SELECT CAST(md5('bench-awc-' || g) AS uuid), "
-        ":lo + ((g % :c) % :w) * :a + (g / :c) % :a, :wc + g % :c, "
-        "CAST(CASE WHEN (g / :c) % 3 = 2 THEN 'output' ELSE 'input' END "
-        "AS core_api.direction_enum), at, at, "
-        "CASE WHEN g % 97 = 13 THEN at + interval '1 day' END "
-        "FROM generate_series(0, :n - 1) g, "
-        "LATERAL (SELECT CAST(:t0 AS timestamptz) + g * interval '1 minute' AS at) a",
-        lo=lo,
-        c=sizes.connectors,
-        w=sizes.workspaces,
-        a=_accounts_per_workspace(sizes),
-        wc=tenants.connector_lo,
-        t0=T0,
-        n=sizes.ledger_rows,
-    )
-    for name, definition in constraints:
+    scale = [f"bench scale {i}" for i in range(sizes.workspaces)]
+    workspaces = sorted(
         conn.run(
-            f"ALTER TABLE {LEDGER} ADD CONSTRAINT {pg8000.native.identifier(name)} {definition}"
+            "INSERT INTO core_api.workspaces (name) SELECT unnest(CAST(:n AS text[])) "
+            "RETURNING pk, workspace_id::text",
+            n=[*scale, "bench write", "bench sync"],
         )
-    for definition, _ in indexes:
-        conn.run(definition)
-
-
-def _warm_rows(conn: pg8000.native.Connection, sizes: Sizes, tenants: _Tenants) -> list[str]:
-    """The member's company ledger: small, so warm latency measures the code, not a scan."""
-    rows = conn.run(
+    )
+    (*scale_pks, write_pk, sync_pk) = [pk for pk, _ in workspaces]
+    people = dict(
+        conn.run(
+            "WITH p AS (INSERT INTO core_api.peoples (workspace_pk, first_name, last_name, "
+            "full_name) SELECT unnest(CAST(:w AS bigint[])), 'Bench', 'Person', 'Bench Person' "
+            "RETURNING pk, workspace_pk, person_id), "
+            "m AS (INSERT INTO core_api.memberships (workspace_pk, person_pk, role, status) "
+            "SELECT workspace_pk, pk, 'owner', 'active' FROM p WHERE workspace_pk <> :write) "
+            "SELECT workspace_pk, person_id::text FROM p",
+            w=[*scale_pks, write_pk],
+            write=write_pk,
+        )
+    )
+    # The i-th scale connector is in scale workspace i % workspaces; the write and sync
+    # workspaces' follow.
+    connectors = sorted(
+        conn.run(
+            "WITH c AS (INSERT INTO core_api.connectors (name, provider) "
+            "VALUES ('bench', 'plaid_eu') RETURNING pk) "
+            "INSERT INTO core_api.workspace_connectors (workspace_pk, connector_pk, status, "
+            "config) SELECT w.pk, c.pk, 'enabled', "
+            'CAST(\'{"api_secret": "sk_bench"}\' AS jsonb) '
+            "FROM c, unnest(CAST(:w AS bigint[])) WITH ORDINALITY w(pk, i) ORDER BY w.i "
+            "RETURNING pk, workspace_connector_id::text",
+            w=[scale_pks[i % sizes.workspaces] for i in range(sizes.connectors)]
+            + [write_pk, sync_pk],
+        )
+    )
+    (*scale_connectors, write, sync) = connectors
+    per_workspace = max(1, sizes.ledger_rows // (sizes.rows_per_account * sizes.workspaces))
+    # The accounts, then the ledger: row g belongs to connector g % C (its workspace is that
+    # connector's) and to an account of the same workspace; it was created g minutes after T0;
+    # one in 97 is soft-deleted, a third go out.
+    with bulk(conn, LEDGER.split(".")[1], sizes.ledger_rows):
+        conn.run(
+            "INSERT INTO core_api.accounts (account_id, workspace_pk, account_name, type, "
+            "created_at, updated_at) "
+            "SELECT CAST(md5('bench-account-' || w || '-' || i) AS uuid), "
+            "(CAST(:ws AS bigint[]))[1 + w], 'Account ' || i, 'deposit', :t0, :t0 "
+            "FROM generate_series(0, :w_count - 1) w, generate_series(0, :a - 1) i ORDER BY w, i",
+            ws=scale_pks,
+            w_count=sizes.workspaces,
+            a=per_workspace,
+            t0=T0,
+        )
+        conn.run(
+            f"WITH a AS (SELECT array_agg(pk ORDER BY pk) AS pks FROM core_api.accounts "
+            "WHERE workspace_pk = ANY(CAST(:ws AS bigint[]))) "
+            f"INSERT INTO {LEDGER} (account_workspace_connector_id, account_pk, "
+            "workspace_connector_pk, direction, created_at, updated_at, deleted_at) "
+            "SELECT CAST(md5('bench-awc-' || g) AS uuid), "
+            "a.pks[1 + ((g % :c) % :w) * :a + (g / :c) % :a], (CAST(:wc AS bigint[]))[1 + g % :c], "
+            "CAST(CASE WHEN (g / :c) % 3 = 2 THEN 'output' ELSE 'input' END "
+            "AS core_api.direction_enum), at, at, "
+            "CASE WHEN g % 97 = 13 THEN at + interval '1 day' END "
+            "FROM a, generate_series(0, :n - 1) g, "
+            "LATERAL (SELECT CAST(:t0 AS timestamptz) + g * interval '1 minute' AS at) t",
+            ws=scale_pks,
+            c=sizes.connectors,
+            w=sizes.workspaces,
+            a=per_workspace,
+            wc=[pk for pk, _ in scale_connectors],
+            t0=T0,
+            n=sizes.ledger_rows,
+        )
+    # The member's company ledger: small, so warm latency measures the code, not a scan.
+    warm = conn.run(
         "WITH c AS (INSERT INTO core_api.companies (workspace_pk, name, domain) "
         "SELECT :w, 'Company ' || i, 'example.com' FROM generate_series(1, :n) i "
         "RETURNING pk) "
         "INSERT INTO core_api.company_workspace_connectors (company_pk, workspace_connector_pk, "
         "direction, created_at) "
         "SELECT pk, :wc, 'input', CAST(:t0 AS timestamptz) + pk * interval '1 minute' FROM c "
-        "RETURNING company_workspace_connector_id",
-        w=tenants.scale_workspaces[0],
-        wc=tenants.connector_lo,
+        "RETURNING company_workspace_connector_id::text",
+        w=scale_pks[0],
+        wc=scale_connectors[0][0],
         n=sizes.warm_rows,
         t0=T0,
     )
-    return [str(r[0]) for r in rows]
-
-
-def _write_company(conn: pg8000.native.Connection, tenants: _Tenants) -> str:
-    (company_id,) = _one(
+    (write_company,) = one(
         conn,
         "INSERT INTO core_api.companies (workspace_pk, name, domain) "
-        "VALUES (:w, 'Bench Company', 'example.com') RETURNING company_id",
-        w=tenants.write_workspace[0],
+        "VALUES (:w, 'Bench Company', 'example.com') RETURNING company_id::text",
+        w=write_pk,
     )
-    return str(company_id)
-
-
-def _sync_people(conn: pg8000.native.Connection, sizes: Sizes, tenants: _Tenants) -> None:
     conn.run(
         "INSERT INTO core_api.peoples (person_id, workspace_pk, first_name, last_name, "
         "full_name) SELECT CAST(md5('bench-person-' || i) AS uuid), :w, 'Ada', 'Lovelace', "
         "'Person ' || i FROM generate_series(1, :n) i",
-        w=tenants.sync_workspace,
+        w=sync_pk,
         n=sizes.sync_records,
+    )
+    t1, t2, rows, depth, cursor = _deep_cursor(conn, sizes, scale_connectors[0][0])
+    return asdict(
+        Dataset(
+            member_person_id=people[scale_pks[0]],
+            member_workspace_id=workspaces[0][1],
+            scale_connector_id=scale_connectors[0][1],
+            window_start=t1.isoformat(),
+            window_end=t2.isoformat(),
+            window_rows=rows,
+            cursor=cursor,
+            cursor_depth=depth,
+            warm_row_ids=tuple(r[0] for r in warm),
+            service_person_id=people[write_pk],
+            write_workspace_id=workspaces[-2][1],
+            write_company_id=write_company,
+            write_connector_id=write[1],
+            write_connector_pk=write[0],
+            sync_connector_id=sync[1],
+            sync_connector_pk=sync[0],
+            sync_workspace_pk=sync_pk,
+        )
     )
 
 
@@ -361,10 +379,10 @@ def _deep_cursor(
         f"FROM {LEDGER} WHERE workspace_connector_pk = :x AND created_at >= :t1 "
         "AND created_at < :t2 AND deleted_at IS NULL"
     )
-    (rows,) = _one(conn, f"SELECT count(*) {live_window}", x=connector_pk, t1=t1, t2=t2)
+    (rows,) = one(conn, f"SELECT count(*) {live_window}", x=connector_pk, t1=t1, t2=t2)
     # Tiny databases (the smoke test) have fewer rows than pages ask for: stay inside.
     depth = max(1, min(sizes.deep_pages * PAGE_SIZE, rows - 1))
-    created_at, row_id = _one(
+    created_at, row_id = one(
         conn,
         f"SELECT created_at, account_workspace_connector_id {live_window} "
         "ORDER BY created_at DESC, account_workspace_connector_id DESC OFFSET :o LIMIT 1",
@@ -377,58 +395,20 @@ def _deep_cursor(
     return t1, t2, int(rows), depth, cursor
 
 
-def seed(conn: pg8000.native.Connection, sizes: Sizes, wanted: str) -> Dataset:
-    """Everything in one transaction, as the administrator; then VACUUM ANALYZE."""
-    conn.run("BEGIN")
-    try:
-        tenants = _tenants(conn, sizes)
-        # Bulk rows bypass the triggers (touch_row and the foreign-key checks): they are built
-        # consistent, updated_at is set as touch_row would, and a superuser may skip them.
-        # Another administrator keeps them and seeds more slowly.
-        bypass = bool(conn.run("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")[0][0])
-        if bypass:
-            conn.run("SET LOCAL session_replication_role = replica")
-        conn.run("SET LOCAL maintenance_work_mem = '512MB'")
-        lo = _accounts(conn, sizes, tenants)
-        _ledger(conn, sizes, tenants, lo)
-        if bypass:
-            conn.run("SET LOCAL session_replication_role = origin")
-        warm = _warm_rows(conn, sizes, tenants)
-        write_company = _write_company(conn, tenants)
-        _sync_people(conn, sizes, tenants)
-        t1, t2, rows, depth, cursor = _deep_cursor(conn, sizes, tenants.connector_lo)
-        dataset = Dataset(
-            member_person_id=tenants.member_person_id,
-            member_workspace_id=tenants.member_workspace_id,
-            scale_connector_id=tenants.scale_connector_id,
-            window_start=t1.isoformat(),
-            window_end=t2.isoformat(),
-            window_rows=rows,
-            cursor=cursor,
-            cursor_depth=depth,
-            warm_row_ids=tuple(warm),
-            service_person_id=tenants.service_person_id,
-            write_workspace_id=tenants.write_workspace[1],
-            write_company_id=write_company,
-            write_connector_id=tenants.write_connector[1],
-            write_connector_pk=tenants.write_connector[0],
-            sync_connector_id=tenants.sync_connector[1],
-            sync_connector_pk=tenants.sync_connector[0],
-            sync_workspace_pk=tenants.sync_workspace,
-        )
-        conn.run("CREATE TABLE public.bench_seed (key text PRIMARY KEY, value text NOT NULL)")
-        conn.run(
-            "INSERT INTO public.bench_seed VALUES ('fingerprint', :f), ('dataset', :d)",
-            f=wanted,
-            d=json.dumps(asdict(dataset)),
-        )
-        conn.run("COMMIT")
-    except BaseException:
-        conn.run("ROLLBACK")
-        raise
-    # Hint bits and the visibility map set now, not by the first measured reads.
-    conn.run("VACUUM (ANALYZE)")
-    return dataset
+def first_records(
+    conn: pg8000.native.Connection, table: str, workspace_pk: int, count: int
+) -> tuple[list[str], list[int]]:
+    """The public ids and keys of the workspace's first ``count`` records of ``table`` (the
+    ones a sync batch links)."""
+    rows = conn.run(
+        f"SELECT {public_id_column(table)}::text, pk FROM core_api.{table} "
+        "WHERE workspace_pk = :w ORDER BY pk LIMIT :n",
+        w=workspace_pk,
+        n=count,
+    )
+    if len(rows) < count:
+        raise BenchError(f"the workspace has {len(rows)} {table}, a batch needs {count}")
+    return [r[0] for r in rows], [int(r[1]) for r in rows]
 
 
 def remove_created_rows(bench: BenchDatabase) -> None:
@@ -443,3 +423,236 @@ def remove_created_rows(bench: BenchDatabase) -> None:
         conn.run("VACUUM (ANALYZE) core_api.company_workspace_connectors")
     finally:
         conn.close()
+
+
+# --- tenants on the same tables: the large-tenant, revocation and feed databases -------------
+
+# The built rows' created_at runs from BUILT_FROM to BUILT_UNTIL; rows written later are not
+# the build's.
+SPAN_DAYS = 365
+BUILT_FROM = datetime(2025, 11, 22, tzinfo=UTC)
+BUILT_UNTIL = BUILT_FROM + timedelta(days=SPAN_DAYS)
+PROVIDERS = 300
+NEIGHBOURS = 40
+RECORDS = 1_000  # of each kind, at least: a sync message may name a thousand
+# The first record of each kind is touched by this many of its ledger's rows at any size (the
+# others share the rest): a List filtered by record reads that record's rows, so the measured
+# record must hold the same number at 10,000 rows and at 10 million.
+BUSY_RECORD_ROWS = 1_000
+# Of the big tenant's rows per ledger, relative to the account ledger.
+LARGE_SHARE = {
+    "account_workspace_connectors": 1.0,
+    "company_workspace_connectors": 0.2,
+    "people_workspace_connectors": 0.2,
+}
+# The revocation's tenants: their rows in the account ledger (one in each other).
+ONLY_ACCOUNTS = {"company_workspace_connectors": 0.0, "people_workspace_connectors": 0.0}
+
+RECORD_COLUMNS = {
+    "accounts": (
+        "type, account_name, account_external_id",
+        "'deposit', 'Account ' || g, 'ext-' || g",
+    ),
+    "companies": ("name, domain", "'Company ' || g, 'c' || g || '.example'"),
+    "peoples": ("first_name, last_name, full_name", "'Ada', 'N' || g, 'Ada N' || g"),
+}
+LEDGER_ROWS = """
+WITH r AS (SELECT array_agg(pk ORDER BY pk) AS pks FROM core_api.{record_table}
+            WHERE workspace_pk = :w),
+     c AS (SELECT array_agg(pk ORDER BY pk) AS pks FROM core_api.workspace_connectors
+            WHERE workspace_pk = :w)
+INSERT INTO core_api.{ledger}
+       ({record}_pk, workspace_connector_pk, direction, created_at, updated_at, deleted_at)
+SELECT r.pks[CASE WHEN g % greatest(1, :n / {busy}) = 0 THEN 1
+                 ELSE (1 + (g * 7919) % cardinality(r.pks))::int END],
+       c.pks[(1 + g % cardinality(c.pks))::int],
+       CASE WHEN g % cardinality(c.pks) = 0 OR g % 3 = 1 THEN 'output' ELSE 'input' END
+         ::core_api.direction_enum,
+       s.at,
+       s.at + CASE WHEN g % 10 = 3 THEN interval '9 days' ELSE interval '0' END,
+       CASE WHEN g % 33 = 5 THEN s.at + interval '2 days' END
+  FROM generate_series(1::bigint, :n) g, r, c,
+       LATERAL (SELECT :start::timestamptz + (g::float8 / :n) * interval '{span} days' AS at) s
+"""
+
+
+def make_tenant(
+    conn: pg8000.native.Connection,
+    name: str,
+    *,
+    rows: int,
+    connectors: int,
+    records: int,
+    share: dict[str, float] | None = None,
+) -> None:
+    """A workspace, its owner, connectors, records, three groups, its provider selections and
+    ledger rows: ``rows`` x its ``share`` (1 where not given) in each ledger.
+
+    Its rows' timestamps are spread over a year, as a real ledger's are. What makes plans go
+    wrong is there: the first connector only carries records out (``filter[direction]=input``
+    finds nothing there), a share of the rows is deleted, some were updated after they were
+    made, and one record of each kind was touched by ``BUSY_RECORD_ROWS`` rows.
+    """
+    workspace_pk, person_pk = one(
+        conn,
+        "WITH w AS (INSERT INTO core_api.workspaces (name) VALUES (:n) RETURNING pk), "
+        "p AS (INSERT INTO core_api.peoples (workspace_pk, first_name, last_name, full_name) "
+        "SELECT pk, 'Owner', :n, 'Owner ' || :n FROM w RETURNING pk, workspace_pk), "
+        "m AS (INSERT INTO core_api.memberships (workspace_pk, person_pk, role, status) "
+        "SELECT workspace_pk, pk, 'owner', 'active' FROM p), "
+        "c AS (INSERT INTO core_api.connectors (name, provider) "
+        "VALUES (:n || ' connector', 'plaid_eu') RETURNING pk), "
+        "wc AS (INSERT INTO core_api.workspace_connectors (workspace_pk, connector_pk, status) "
+        "SELECT w.pk, c.pk, 'enabled' FROM w, c, generate_series(1, :k)) "
+        "SELECT workspace_pk, pk FROM p",
+        n=name,
+        k=connectors,
+    )
+    for table, (columns, values) in RECORD_COLUMNS.items():
+        conn.run(
+            f"INSERT INTO core_api.{table} (workspace_pk, {columns}) "
+            f"SELECT :w, {values} FROM generate_series(1, :n) g",
+            w=workspace_pk,
+            n=records,
+        )
+    conn.run(
+        "WITH g AS (INSERT INTO core_api.workspace_groups (name, created_by_pk) "
+        "SELECT :n || ' group ' || g, :p FROM generate_series(0, 2) g RETURNING pk), "
+        "m AS (INSERT INTO core_api.workspace_group_memberships (workspace_group_pk, person_pk, "
+        "role) SELECT pk, :p, 'owner' FROM g) "
+        "INSERT INTO core_api.workspace_group_workspaces (workspace_group_pk, workspace_pk, "
+        "created_by_pk) SELECT pk, :w, :p FROM g",
+        n=name,
+        p=person_pk,
+        w=workspace_pk,
+    )
+    conn.run(
+        "INSERT INTO core_api.workspace_providers (workspace_pk, provider_pk, is_selected, "
+        "is_matched) SELECT :w, pk, pk % 3 = 0, pk % 3 = 0 OR pk % 2 = 0 FROM core_api.providers",
+        w=workspace_pk,
+    )
+    for ledger, (record_table, record) in LEDGERS.items():
+        count = max(1, int(rows * (share or {}).get(ledger, 1.0)))
+        sql = LEDGER_ROWS.format(
+            ledger=ledger,
+            record_table=record_table,
+            record=record,
+            span=SPAN_DAYS,
+            busy=BUSY_RECORD_ROWS,
+        )
+        with bulk(conn, ledger, count):
+            conn.run(sql, w=workspace_pk, n=count, start=BUILT_FROM)
+
+
+def make_providers(conn: pg8000.native.Connection, count: int) -> None:
+    conn.run(
+        "INSERT INTO core_api.providers (name, slug, url, category, popularity_score) "
+        "SELECT 'Provider ' || g, 'provider-' || g, 'https://p' || g || '.example', "
+        "'Finance', g FROM generate_series(1, :n) g",
+        n=count,
+    )
+
+
+def build(conn: pg8000.native.Connection, *, big_rows: int, small_rows: int) -> None:
+    """The large-tenant databases' tenants: ``big`` (20 connectors, ``LARGE_SHARE``), ``small``
+    (3 connectors), ``sync`` and the neighbours. ``seeded`` analyses them after."""
+    make_providers(conn, PROVIDERS)
+    make_tenant(
+        conn,
+        "big",
+        rows=big_rows,
+        connectors=20,
+        records=max(RECORDS, big_rows // 100),
+        share=LARGE_SHARE,
+    )
+    make_tenant(
+        conn, "small", rows=small_rows, connectors=3, records=max(RECORDS, small_rows // 100)
+    )
+    # Where the bench's sync writer writes (and removes what it wrote): the rows it leaves
+    # dead until a vacuum are then on no index the two tenants' Lists walk.
+    make_tenant(conn, "sync", rows=RECORDS, connectors=1, records=RECORDS)
+    # Other workspaces with their own provider selections and a group each, as a platform has:
+    # a plan that reads those tables whole instead of by workspace reads theirs too.
+    conn.run(
+        "WITH w AS (INSERT INTO core_api.workspaces (name) "
+        "SELECT 'neighbour ' || g FROM generate_series(1, :n) g RETURNING pk), "
+        "g AS (INSERT INTO core_api.workspace_groups (name) "
+        "SELECT 'neighbours ' || g FROM generate_series(1, 3) g RETURNING pk), "
+        "e AS (INSERT INTO core_api.workspace_group_workspaces (workspace_group_pk, workspace_pk) "
+        "SELECT g.pk, w.pk FROM w, g) "
+        "INSERT INTO core_api.workspace_providers (workspace_pk, provider_pk, is_selected, "
+        "is_matched) SELECT w.pk, p.pk, true, true FROM w, core_api.providers p",
+        n=NEIGHBOURS,
+    )
+
+
+def large_tenants(
+    server: database.LocalDatabase, name: str, big_rows: int, small_rows: int
+) -> database.LocalDatabase:
+    seed = functools.partial(build, big_rows=big_rows, small_rows=small_rows)
+    return seeded(server, name, f"{big_rows:,} rows", seed, big_rows, small_rows)[0]
+
+
+def revocation_seed(server: database.LocalDatabase, name: str, rows: int) -> None:
+    """Tenant ``revoked`` with ``rows`` account ledger rows on one connector, and tenant
+    ``other`` whose connector the traffic links."""
+
+    def seed(conn: pg8000.native.Connection) -> None:
+        make_providers(conn, 10)
+        records = max(RECORDS, rows // 100)
+        make_tenant(conn, "revoked", rows=rows, connectors=1, records=records, share=ONLY_ACCOUNTS)
+        make_tenant(conn, "other", rows=RECORDS, connectors=1, records=RECORDS, share=ONLY_ACCOUNTS)
+
+    seeded(server, name, f"{rows:,} rows", seed, rows)
+
+
+# One transaction per this many change records: distinct xids, as many writers' commits make.
+RECORDS_PER_XID = 1_000_000
+RECORDS_PER_RUN = 1_000
+CHANGE_RECORDS = """
+INSERT INTO core_api.change_records (workspace_pk, resource_type, change, ids, record_ids, detail,
+       occurred_at, actor_kind, sync_run_id, message_key, sent_at)
+SELECT w, k.t, k.c, ARRAY[md5(g || '-' || w)::uuid],
+       CASE WHEN position('_workspace_connector' IN k.t) > 0
+            THEN ARRAY[md5('r' || g || '-' || w)::uuid] END,
+       '{{}}'::jsonb, now() - interval '45 days' + g * interval '1 ms',
+       CASE WHEN k.c IN ('linked', 'unlinked') THEN 'sync' ELSE 'sweep' END,
+       CASE WHEN k.c IN ('linked', 'unlinked') THEN 'run-' || (g / :run) END,
+       CASE WHEN k.c IN ('linked', 'unlinked') THEN 'key-' || g END,
+       now() - CASE WHEN g < :old THEN interval '40 days' ELSE interval '10 days' END
+  FROM (SELECT pk FROM core_api.workspaces WHERE name = :tenant) AS t(w),
+       generate_series(:start, :end - 1) g
+  JOIN (VALUES {pairs}) AS k(i, t, c) ON k.i = g % {count}
+"""
+
+
+def feed_seed(
+    server: database.LocalDatabase, name: str, big: int, small: int
+) -> database.LocalDatabase:
+    """Workspaces ``big`` and ``small`` with ``big`` and ``small`` change records, alike in every
+    other way: each record's resource type and change cycle through ``CHANGE_PAIRS``, a sync
+    run every ``RECORDS_PER_RUN`` records, a transaction per ``RECORDS_PER_XID``, most records
+    sent ten days ago, the oldest 1% forty days ago."""
+    from wellapi.resources import CHANGE_PAIRS
+
+    pairs = ", ".join(f"({i}, '{t}', '{c}')" for i, (t, c) in enumerate(CHANGE_PAIRS))
+    records = CHANGE_RECORDS.format(pairs=pairs, count=len(CHANGE_PAIRS))
+
+    def seed(conn: pg8000.native.Connection) -> None:
+        make_providers(conn, 10)
+        for tenant in ("big", "small"):
+            make_tenant(conn, tenant, rows=100, connectors=1, records=RECORDS)
+        with bulk(conn, "change_records", big + small):
+            for tenant, count in (("big", big), ("small", small)):
+                for start in range(0, count, RECORDS_PER_XID):
+                    end = min(count, start + RECORDS_PER_XID)
+                    conn.run(
+                        records,
+                        tenant=tenant,
+                        run=RECORDS_PER_RUN,
+                        old=count // 100,
+                        start=start,
+                        end=end,
+                    )
+
+    return seeded(server, name, f"{big:,} and {small:,} change records", seed, big, small)[0]

@@ -1,11 +1,8 @@
 """Phase ``feed``: the changes feed's page at 10,000,000 change records against 10,000 (#33).
 
-One database holds two workspaces: ``big``, with ``Config.feed_records`` change records, and
-``small``, with ``Config.feed_small_records``, alike in every other way (each record's
-resource type and change cycle through ``CHANGE_PAIRS``, a sync run every 1,000 records, one
-transaction per 1,000,000, most records sent ten days ago, the oldest 1% forty days ago). The
-records are made set-based (``generate_series``), their indexes built after the load, and the
-database is reused while its fingerprint holds.
+One database (``databases.feed_seed``) holds two workspaces: ``big``, with
+``Config.feed_records`` change records, and ``small``, with ``Config.feed_small_records``,
+alike in every other way.
 
 Each case is a feed request through the handler as the workspace's owner, a page of the
 default size, its cursor 90% deep into the workspace's records (or the sync run's first page),
@@ -31,17 +28,14 @@ from wellapi.store.sql import BoundStatement
 from welldev import database
 from welldev.bench import large_tenant
 from welldev.bench.config import Config
+from welldev.bench.databases import RECORDS_PER_RUN, feed_seed
 from welldev.bench.errors import BenchError
 from welldev.bench.harness import api_event, handler_for, interleaved, invoke, note
 from welldev.bench.report import Report
 from welldev.claims import claims
 from welldev.function_roles import functions_connected_as
 
-SEED_VERSION = "1"
 FEED_GOAL = 1.5
-# One transaction per this many records: distinct xids, as many writers' commits make.
-RECORDS_PER_XID = 1_000_000
-RECORDS_PER_RUN = 1_000
 # The feed's filters, each with the cursor 90% deep (the sync run: its own first page).
 CASES: dict[str, str] = {
     "first_page": "",
@@ -53,47 +47,6 @@ CASES: dict[str, str] = {
     ),
     "sync_run": "filter[sync_run_id]={run}",
 }
-
-
-def _records(conn: pg8000.native.Connection, workspace_pk: int, count: int) -> None:
-    """``count`` change records of the workspace, set-based, a transaction per million."""
-    from wellapi.resources import CHANGE_PAIRS
-
-    pairs = ", ".join(f"({i}, '{t}', '{c}')" for i, (t, c) in enumerate(CHANGE_PAIRS))
-    for start in range(0, count, RECORDS_PER_XID):
-        end = min(count, start + RECORDS_PER_XID)
-        w, run = int(workspace_pk), RECORDS_PER_RUN
-        conn.run(
-            "INSERT INTO core_api.change_records (workspace_pk, resource_type, change, ids, "
-            "record_ids, detail, occurred_at, actor_kind, sync_run_id, message_key, sent_at) "
-            f"SELECT {w}, k.t, k.c, ARRAY[md5(g || '-{w}')::uuid], "
-            "CASE WHEN position('_workspace_connector' IN k.t) > 0 "
-            f"THEN ARRAY[md5('r' || g || '-{w}')::uuid] END, '{{}}'::jsonb, "
-            "now() - interval '45 days' + g * interval '1 ms', "
-            "CASE WHEN k.c IN ('linked', 'unlinked') THEN 'sync' ELSE 'sweep' END, "
-            f"CASE WHEN k.c IN ('linked', 'unlinked') THEN 'run-' || (g / {run}) END, "
-            "CASE WHEN k.c IN ('linked', 'unlinked') THEN 'key-' || g END, "
-            f"now() - CASE WHEN g < {int(count) // 100} THEN interval '40 days' "
-            "ELSE interval '10 days' END "
-            f"FROM generate_series({int(start)}, {int(end) - 1}) g "
-            f"JOIN (VALUES {pairs}) AS k(i, t, c) ON k.i = g % {len(CHANGE_PAIRS)}"
-        )
-
-
-def prepare_feed_seed(server: database.LocalDatabase, name: str, big: int, small: int) -> None:
-    def build(conn: pg8000.native.Connection) -> None:
-        for tenant in ("big", "small"):
-            large_tenant.make_tenant(
-                conn, tenant, rows=100, connectors=1, records=large_tenant.RECORDS
-            )
-        # Built after the load, as one sort each: what the migrations made, the same.
-        with large_tenant.indexes_built_after(conn, "change_records", big + small):
-            for tenant, count in (("big", big), ("small", small)):
-                _records(conn, large_tenant.tenant(conn, tenant).workspace_pk, count)
-
-    wanted = large_tenant.seed_fingerprint(SEED_VERSION, big, small)
-    what = f"{big:,} and {small:,} change records"
-    large_tenant.build_seed(server, name, "feed_seed", wanted, what, build)
 
 
 def _deep(conn: pg8000.native.Connection, workspace_pk: int) -> tuple[int, int]:
@@ -176,9 +129,7 @@ def measure_feed(
     report: Report, server: database.LocalDatabase, prefix: str, config: Config
 ) -> None:
     name = f"{prefix}_feed"
-    prepare_feed_seed(server, name, config.feed_records, config.feed_small_records)
-    local = server.with_database(name)
-    database.ensure_roles(local)
+    local = feed_seed(server, name, config.feed_records, config.feed_small_records)
     conn = database.admin_connection(local.admin_url)
     try:
         big, small = (large_tenant.tenant(conn, t) for t in ("big", "small"))

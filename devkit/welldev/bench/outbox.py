@@ -24,7 +24,7 @@ import pg8000.native
 
 from welldev.bench.api_requests import Requests
 from welldev.bench.config import Config
-from welldev.bench.databases import BenchDatabase, remove_created_rows
+from welldev.bench.databases import BenchDatabase, first_records, remove_created_rows
 from welldev.bench.errors import BenchError
 from welldev.bench.harness import (
     CONTEXT,
@@ -146,14 +146,7 @@ def measure_outbox_sync(report: Report, bench: BenchDatabase, config: Config) ->
     handler = sync_handler()
     conn = bench.admin()
     count = config.sync_messages * config.sync_ids
-    people = conn.run(
-        "SELECT person_id FROM core_api.peoples WHERE workspace_pk = :w ORDER BY pk LIMIT :n",
-        w=d.sync_workspace_pk,
-        n=count,
-    )
-    ids = [str(p[0]) for p in people]
-    if len(ids) < count:
-        raise BenchError(f"the sync workspace has {len(ids)} people, a batch needs {count}")
+    ids, _ = first_records(conn, "peoples", d.sync_workspace_pk, count)
     with_ms: list[float] = []
     without_ms: list[float] = []
     try:

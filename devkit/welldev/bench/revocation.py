@@ -9,9 +9,9 @@ What issue #28 asks the bench for:
 - another tenant's sync throughput (batches of links, back to back, on their own thread and
   connection) while the sweep runs, against the same traffic with nothing else running.
 
-The connector's rows are built once in a seed database, reused while its fingerprint holds
-(``large_tenant.make_tenant``, the large-tenant phase's builder); the sweep soft-deletes them,
-so every run works on a copy of it (``CREATE DATABASE ... TEMPLATE``), dropped at the end.
+The connector's rows are built once in a seed database (``databases.revocation_seed``), reused
+while its fingerprint holds; the sweep soft-deletes them, so every run works on a copy of it
+(``CREATE DATABASE ... TEMPLATE``), dropped at the end.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import pg8000.native
 from wellapi.roles import API_ROLE
 from welldev import database, local_aws
 from welldev.bench import large_tenant
+from welldev.bench.databases import LEDGERS, first_records, revocation_seed
 from welldev.bench.errors import BenchError
 from welldev.bench.harness import (
     CONTEXT,
@@ -44,7 +45,6 @@ from welldev.bench.report import Report
 from welldev.claims import claims
 from welldev.function_roles import functions_connected_as
 
-SEED_VERSION = "1"
 LEDGER = "account_workspace_connectors"
 # The other tenant's traffic: batches of this many messages of this many record ids.
 TRAFFIC_MESSAGES = 10
@@ -56,33 +56,6 @@ TRAFFIC_IDS = 100
 HIDDEN_GOAL_MS = 1_000.0
 LONGEST_STEP_GOAL_S = 6.0
 THROUGHPUT_GOAL = 0.5
-
-
-def prepare_seed(server: database.LocalDatabase, name: str, rows: int) -> None:
-    """Database ``name``: tenant ``revoked`` with ``rows`` account ledger rows on one connector,
-    and tenant ``other`` whose connector the traffic links; reused while its fingerprint holds."""
-
-    def build(conn: pg8000.native.Connection) -> None:
-        only_accounts = {
-            "account_workspace_connectors": 1.0,
-            "company_workspace_connectors": 0.0,
-            "people_workspace_connectors": 0.0,
-        }
-        records = max(large_tenant.RECORDS, rows // 100)
-        large_tenant.make_tenant(
-            conn, "revoked", rows=rows, connectors=1, records=records, share=only_accounts
-        )
-        large_tenant.make_tenant(
-            conn,
-            "other",
-            rows=large_tenant.RECORDS,
-            connectors=1,
-            records=large_tenant.RECORDS,
-            share=only_accounts,
-        )
-
-    wanted = large_tenant.seed_fingerprint(SEED_VERSION, rows)
-    large_tenant.build_seed(server, name, "revocation_seed", wanted, f"{rows:,} rows", build)
 
 
 def _copy(server: database.LocalDatabase, seed: str, name: str) -> database.LocalDatabase:
@@ -154,7 +127,7 @@ def measure_revocation(
     from wellapi.sync import sweeper
 
     seed = f"{prefix}_revocation_seed"
-    prepare_seed(server, seed, rows)
+    revocation_seed(server, seed, rows)
     started = time.perf_counter()
     local = _copy(server, seed, f"{prefix}_revocation")
     note(f"copied the seed in {elapsed(started)}")
@@ -164,26 +137,18 @@ def measure_revocation(
             revoked = large_tenant.tenant(conn, "revoked")
             other = large_tenant.tenant(conn, "other")
             owner = claims(conn, revoked.person_id, revoked.workspace_id, "member")
-            account_ids = [
-                str(r[0])
-                for r in conn.run(
-                    "SELECT account_id FROM core_api.accounts WHERE workspace_pk = :w "
-                    "ORDER BY pk LIMIT :n",
-                    w=other.workspace_pk,
-                    n=TRAFFIC_MESSAGES * TRAFFIC_IDS,
-                )
-            ]
+            count = TRAFFIC_MESSAGES * TRAFFIC_IDS
+            account_ids, _ = first_records(conn, "accounts", other.workspace_pk, count)
             # What the sweep must soft-delete: the connector's live rows in the three ledgers.
             (live_before,) = conn.run(
                 "SELECT sum(n) FROM ("
                 + " UNION ALL ".join(
-                    f"SELECT count(*) AS n FROM core_api.{ledger} WHERE workspace_connector_pk "
-                    "= (SELECT pk FROM core_api.workspace_connectors "
-                    "WHERE workspace_connector_id = CAST(:c AS uuid)) AND deleted_at IS NULL"
-                    for ledger in large_tenant.LEDGERS
+                    f"SELECT count(*) AS n FROM core_api.{ledger} "
+                    "WHERE workspace_connector_pk = :c AND deleted_at IS NULL"
+                    for ledger in LEDGERS
                 )
                 + ") s",
-                c=str(revoked.connector_ids[0]),
+                c=revoked.connector_pks[0],
             )[0]
         finally:
             conn.close()

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import time
+import functools
 from typing import Any
 
 from wellapi.roles import API_ROLE
 from wellapi.store.sql import BoundStatement
 from welldev.bench.api_requests import Requests
 from welldev.bench.config import PAGE_SIZE, Config
-from welldev.bench.databases import BenchDatabase
+from welldev.bench.databases import BenchDatabase, alternating
 from welldev.bench.harness import handler_for, invoke, note
 from welldev.bench.raw_client import Captured, RawClient, captured_sql, proven
 from welldev.bench.report import Report
@@ -36,30 +36,25 @@ def _explained(sent: Captured, explain: str) -> tuple[BoundStatement, BoundState
 def _scale_samples(
     benches: dict[str, BenchDatabase], config: Config
 ) -> tuple[dict[str, list[float]], dict[str, Captured]]:
-    """Milliseconds per request on each database, and the SQL each request sent.
-
-    One process serves one database at a time (one engine per role), so the databases take
-    turns in blocks, in alternating order; each block reconnects and warms up first.
-    """
+    """Milliseconds per request on each database, in five blocks each taking turns, and the
+    SQL each request sent."""
     handler = handler_for("account_workspace_connectors", "list")
     events = {which: Requests.signed(bench).deep_list() for which, bench in benches.items()}
-    samples: dict[str, list[float]] = {which: [] for which in benches}
     sqls: dict[str, Captured] = {}
-    blocks = 5
-    per_block = max(1, config.scale_iterations // blocks)
-    for block in range(blocks):
-        order = list(benches) if block % 2 == 0 else list(reversed(benches))
-        for which in order:
-            with functions_connected_as(benches[which].local, API_ROLE):
-                for _ in range(max(2, config.warmup // 5)):
-                    invoke(handler, events[which], 200)
-                if which not in sqls:
-                    sqls[which] = captured_sql(handler, events[which], 200)
-                for _ in range(per_block):
-                    started = time.perf_counter()
-                    invoke(handler, events[which], 200)
-                    samples[which].append((time.perf_counter() - started) * 1000)
-    return samples, sqls
+    for which, bench in benches.items():
+        with functions_connected_as(bench.local, API_ROLE):
+            invoke(handler, events[which], 200)  # connected: the SQL is a warm request's
+            sqls[which] = captured_sql(handler, events[which], 200)
+    samples = alternating(
+        {which: bench.local for which, bench in benches.items()},
+        lambda: {
+            w: {"deep": functools.partial(invoke, handler, e, 200)} for w, e in events.items()
+        },
+        5,
+        max(1, config.scale_iterations // 5),
+        max(2, config.warmup // 5),
+    )
+    return {which: s["deep"] for which, s in samples.items()}, sqls
 
 
 def measure_scale(

@@ -18,7 +18,7 @@ import pg8000.native
 from wellapi.store import connections
 from wellapi.store.sql import BoundStatement
 from welldev.bench.config import Config
-from welldev.bench.databases import BenchDatabase, Dataset
+from welldev.bench.databases import BenchDatabase, Dataset, first_records, one
 from welldev.bench.errors import BenchError
 from welldev.bench.harness import (
     CONTEXT,
@@ -34,10 +34,6 @@ from welldev.bench.report import Report
 from welldev.bench.wire import largest_message, recording
 
 SYNC_LEDGER = "core_api.people_workspace_connectors"
-
-
-def _one(conn: pg8000.native.Connection, sql: str, **params: Any) -> list[Any]:
-    return list(conn.run(sql, **params)[0])
 
 
 def _truncate(conn: pg8000.native.Connection) -> None:
@@ -60,7 +56,7 @@ def _copy_allowed(conn: pg8000.native.Connection) -> Iterator[None]:
     Another administrator owns the table (it ran the migrations): lifting FORCE for the
     measurement lets the owner COPY, as the policy for the sync role (USING true) would.
     """
-    (bypass,) = _one(
+    (bypass,) = one(
         conn, "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user"
     )
     if not bypass:
@@ -90,20 +86,6 @@ def _copy_rep(conn: pg8000.native.Connection, batches: list[list[int]], connecto
     for pks in batches:
         _copy(conn, pks, connector_pk)
     return time.perf_counter() - started
-
-
-def _sync_records(
-    conn: pg8000.native.Connection, d: Dataset, count: int
-) -> tuple[list[str], list[int]]:
-    """The public ids (for the messages) and keys (for COPY) of a batch's people."""
-    people = conn.run(
-        "SELECT pk, person_id FROM core_api.peoples WHERE workspace_pk = :w ORDER BY pk LIMIT :n",
-        w=d.sync_workspace_pk,
-        n=count,
-    )
-    if len(people) < count:
-        raise BenchError(f"the sync workspace has {len(people)} people, a batch needs {count}")
-    return [str(p[1]) for p in people], [int(p[0]) for p in people]
 
 
 @dataclass
@@ -136,7 +118,7 @@ def _sync_reps(
     # The handler's connection: the backend that last committed a worker transaction (a
     # pipelined message shows as its last statement, its COMMIT).
     writer = last_backend(conn, "COMMIT")
-    copier = int(_one(conn, "SELECT pg_backend_pid()")[0])
+    copier = int(one(conn, "SELECT pg_backend_pid()")[0])
     sides = SyncSides()
     for rep in range(config.sync_reps):
         events = sync_events(
@@ -164,7 +146,9 @@ def measure_sync(report: Report, bench: BenchDatabase, config: Config) -> None:
     handler = sync_handler()
     conn = bench.admin()
     try:
-        records = _sync_records(conn, d, config.sync_messages * config.sync_ids)
+        records = first_records(
+            conn, "peoples", d.sync_workspace_pk, config.sync_messages * config.sync_ids
+        )
         with quiet_powertools(), _copy_allowed(conn):
             sides = _sync_reps(handler, conn, d, records, config)
             _sync_round_trips(report, handler, d, records[0], config, conn)
@@ -191,7 +175,7 @@ def measure_sync(report: Report, bench: BenchDatabase, config: Config) -> None:
 
 
 def _check_rows(conn: pg8000.native.Connection, rows: int) -> None:
-    (count,) = _one(conn, f"SELECT count(*) FROM {SYNC_LEDGER}")
+    (count,) = one(conn, f"SELECT count(*) FROM {SYNC_LEDGER}")
     if count != rows:
         raise BenchError(f"expected {rows} ledger rows after a rep, found {count}")
 
@@ -236,7 +220,9 @@ def diagnose_sync(report: Report, bench: BenchDatabase, config: Config) -> None:
     handler = sync_handler()
     conn = bench.admin()
     try:
-        ids, _ = _sync_records(conn, d, config.sync_messages * config.sync_ids)
+        ids, _ = first_records(
+            conn, "peoples", d.sync_workspace_pk, config.sync_messages * config.sync_ids
+        )
         batch = functools.partial(
             sync_events, d.sync_connector_id, ids, config.sync_messages, config.sync_ids, 1
         )
@@ -272,7 +258,7 @@ def _explain_sync_insert(
 
     event = sync_events(d.sync_connector_id, ids, 1, len(ids), 1)[0]
     message = parse_message(event["Records"][0]["body"])
-    (workspace_pk,) = _one(
+    (workspace_pk,) = one(
         conn,
         "SELECT workspace_pk FROM core_api.workspace_connectors WHERE pk = :p",
         p=d.sync_connector_pk,
