@@ -221,15 +221,14 @@ def requests(conn: pg8000.native.Connection, t: Tenant) -> list[ShapeRequest]:
 def _some_row(conn: pg8000.native.Connection, t: Tenant, resource: str) -> UUID:
     public = public_id_column(resource)
     if resource in LEDGERS:
+        # The second connector's: the first only carries records out.
         sql = (
-            f"SELECT l.{public} FROM core_api.{resource} l WHERE l.workspace_connector_pk = "
-            "(SELECT pk FROM core_api.workspace_connectors WHERE workspace_pk = :w "
-            "ORDER BY pk OFFSET 1 LIMIT 1) AND l.deleted_at IS NULL "
-            "ORDER BY l.created_at LIMIT 1"
+            f"SELECT {public} FROM core_api.{resource} WHERE workspace_connector_pk = :c "
+            "AND deleted_at IS NULL ORDER BY created_at LIMIT 1"
         )
     else:
         sql = (
             f"SELECT {public} FROM core_api.{resource} WHERE workspace_pk = :w "
             "AND deleted_at IS NULL ORDER BY pk LIMIT 1"
         )
-    return UUID(str(one(conn, sql, w=t.workspace_pk)[0]))
+    return UUID(str(one(conn, sql, w=t.workspace_pk, c=t.connector_pks[1])[0]))
