@@ -70,18 +70,27 @@ IGNORED_MEMBER = {"$ref": REF + "IgnoredMember"}
 AT_MEMBERS = {"^@": {"description": "An @-member: ignored (JSON:API 1.1, @-Members)."}}
 # A member a request document must not have.
 REFUSED: dict[str, Any] = {"not": {}}
-LINK = {"type": "string", "description": "An absolute URL of a route this API serves."}
+STRING = {"type": "string"}
+LINK = {**STRING, "description": "An absolute URL of a route this API serves."}
+PAGE_LINK = {"type": ["string", "null"]}
 # A change record's id in the feed: its place in the order, ``<xid>-<pk>``.
 FEED_ID = {"type": "string", "pattern": "^[0-9]+-[0-9]+$"}
 
 
+def _object(
+    properties: dict[str, Any], *required: str, additional: Any = False, **more: Any
+) -> dict[str, Any]:
+    """An object schema: ``required`` when any, ``additionalProperties`` unless None."""
+    schema: dict[str, Any] = {"type": "object", "properties": properties, **more}
+    if required:
+        schema["required"] = list(required)
+    if additional is not None:
+        schema["additionalProperties"] = additional
+    return schema
+
+
 def _links(*names: str) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "required": list(names),
-        "properties": dict.fromkeys(names, LINK),
-        "additionalProperties": False,
-    }
+    return _object(dict.fromkeys(names, LINK), *names)
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -90,6 +99,14 @@ def _ref(name: str) -> dict[str, str]:
 
 def _pascal(name: str) -> str:
     return "".join(part.capitalize() for part in name.split("_"))
+
+
+def _ok(schema: str) -> dict[str, Any]:
+    return {"200": {"description": "OK", "content": {MEDIA_TYPE: {"schema": _ref(schema)}}}}
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"oneOf": [schema, {"type": "null"}]}
 
 
 def _attribute_schema(attribute: Attribute) -> dict[str, Any]:
@@ -103,10 +120,8 @@ def _attribute_schema(attribute: Attribute) -> dict[str, Any]:
     else:
         schema = {"type": attribute.kind}
     if attribute.nullable:
-        schema = (
-            {"oneOf": [schema, {"type": "null"}]}
-            if "enum" in schema
-            else {**schema, "type": [schema["type"], "null"]}
+        return (
+            _nullable(schema) if "enum" in schema else {**schema, "type": [schema["type"], "null"]}
         )
     return schema
 
@@ -115,21 +130,30 @@ def _attributes(
     attributes: tuple[Attribute, ...], *, writable: str | None = None
 ) -> dict[str, Any]:
     chosen = [a for a in attributes if writable is None or a.writable in (writable, "always")]
-    return {
-        "type": "object",
-        "properties": {a.name: _attribute_schema(a) for a in chosen},
-        "additionalProperties": False,
-    }
+    return _object({a.name: _attribute_schema(a) for a in chosen})
 
 
 def _linkage(type_name: str, *, nullable: bool) -> dict[str, Any]:
-    identifier = {
-        "type": "object",
-        "required": ["type", "id"],
-        "properties": {"type": {"const": type_name}, "id": UUID_SCHEMA},
-        "additionalProperties": False,
-    }
-    return {"oneOf": [identifier, {"type": "null"}]} if nullable else identifier
+    identifier = _object({"type": {"const": type_name}, "id": UUID_SCHEMA}, "type", "id")
+    return _nullable(identifier) if nullable else identifier
+
+
+def _record(described: Resource | Parent, links: bool, **properties: Any) -> dict[str, Any]:
+    """A resource object: its type, id and attributes, and ``links.self`` when it has links."""
+    schema = _object(
+        {
+            "type": {"const": described.type},
+            "id": UUID_SCHEMA,
+            "attributes": _attributes(described.attributes),
+            **properties,
+        },
+        "type",
+        "id",
+    )
+    if links:
+        schema["required"].append("links")
+        schema["properties"]["links"] = _links("self")
+    return schema
 
 
 def _parent_resource(parent: Parent) -> dict[str, Any]:
@@ -138,20 +162,8 @@ def _parent_resource(parent: Parent) -> dict[str, Any]:
     Only a record this API serves (a ``workspace_provider``, from the catalog) links to its
     route; the platform's own records are another API's, and carry no links.
     """
-    schema: dict[str, Any] = {
-        "type": "object",
-        "required": ["type", "id"],
-        "properties": {
-            "type": {"const": parent.type},
-            "id": UUID_SCHEMA,
-            "attributes": _attributes(parent.attributes),
-        },
-        "additionalProperties": False,
-    }
-    if parent.type in SERVED:
-        schema["required"].append("links")
-        schema["properties"]["links"] = _links("self")
-    else:
+    schema = _record(parent, parent.type in SERVED)
+    if parent.type not in SERVED:
         schema["description"] = "A record of the platform, served by another API: no links."
     return schema
 
@@ -163,34 +175,14 @@ def _resource_object(resource: Resource) -> dict[str, Any]:
     is_served = served(resource)
     relationships = {}
     for rel in resource.relationships:
-        member: dict[str, Any] = {
-            "type": "object",
-            "required": ["data"],
-            "properties": {"data": _linkage(rel.parent.type, nullable=not rel.required)},
-            "additionalProperties": False,
-        }
+        member = _object({"data": _linkage(rel.parent.type, nullable=not rel.required)}, "data")
         if is_served:
             member["required"].append("links")
             member["properties"]["links"] = _links("self", "related")
         relationships[rel.name] = member
-    schema: dict[str, Any] = {
-        "type": "object",
-        "required": ["type", "id"],
-        "properties": {
-            "type": {"const": resource.type},
-            "id": FEED_ID if resource.scope == "feed" else UUID_SCHEMA,
-            "attributes": _attributes(resource.attributes),
-            "relationships": {
-                "type": "object",
-                "properties": relationships,
-                "additionalProperties": False,
-            },
-        },
-        "additionalProperties": False,
-    }
-    if is_served:
-        schema["required"].append("links")
-        schema["properties"]["links"] = _links("self")
+    schema = _record(resource, is_served, relationships=_object(relationships))
+    if resource.scope == "feed":
+        schema["properties"]["id"] = FEED_ID
     return schema
 
 
@@ -209,24 +201,16 @@ def _written_type(described: Resource | Parent) -> dict[str, Any]:
 
 
 def _request_relationship(rel: Relationship, mode: str) -> dict[str, Any]:
-    identifier: dict[str, Any] = {
-        "type": "object",
-        "required": ["type", "id"],
-        "properties": {
-            "type": _written_type(rel.parent),
-            "id": UUID_SCHEMA,
-            "meta": IGNORED,
-            "lid": IGNORED,
-        },
-        "additionalProperties": IGNORED_MEMBER,
-    }
-    data = identifier if rel.required else {"oneOf": [identifier, {"type": "null"}]}
-    member: dict[str, Any] = {
-        "type": "object",
-        "required": ["data"],
-        "properties": {"data": data, "meta": IGNORED, "links": IGNORED},
-        "additionalProperties": IGNORED_MEMBER,
-    }
+    identifier = _object(
+        {"type": _written_type(rel.parent), "id": UUID_SCHEMA, "meta": IGNORED, "lid": IGNORED},
+        "type",
+        "id",
+        additional=IGNORED_MEMBER,
+    )
+    data = identifier if rel.required else _nullable(identifier)
+    member = _object(
+        {"data": data, "meta": IGNORED, "links": IGNORED}, "data", additional=IGNORED_MEMBER
+    )
     if mode == "update":
         member["description"] = _current_value(rel.writable, relationship=True)
     return member
@@ -265,92 +249,64 @@ def _request_document(resource: Resource, mode: str) -> dict[str, Any]:
     if mode == "create":
         attributes = _attributes(resource.attributes, writable="create")
         rels = [rel for rel in resource.relationships if rel.writable != "never"]
+        id_text = (
+            "Optional: the id the client generated for the new row, a UUID no row of the table "
+            "has had (a used one is 409 `ID_ALREADY_USED`, anything else 403 "
+            "`CLIENT_GENERATED_ID_NOT_ALLOWED`). Without it the server chooses the id."
+        )
     else:
         attributes = _attributes(resource.attributes)
         for attribute in resource.attributes:
             described = _current_value(attribute.writable, name=attribute.name)
             attributes["properties"][attribute.name]["description"] = described
         rels = list(resource.relationships)
+        id_text = "The id of the URL."
     attributes["patternProperties"] = AT_MEMBERS
-    data: dict[str, Any] = {
-        "type": "object",
-        "required": ["type"] if mode == "create" else ["type", "id"],
-        "properties": {
+    relationships = {rel.name: _request_relationship(rel, mode) for rel in rels}
+    data = _object(
+        {
             "type": _written_type(resource),
+            "id": {**UUID_SCHEMA, "description": id_text},
             "attributes": attributes,
-            "relationships": {
-                "type": "object",
-                "properties": {rel.name: _request_relationship(rel, mode) for rel in rels},
-                "patternProperties": AT_MEMBERS,
-                "additionalProperties": False,
-            },
-            "meta": IGNORED,
-            "links": IGNORED,
-            "lid": IGNORED,
+            "relationships": _object(relationships, patternProperties=AT_MEMBERS),
+            **dict.fromkeys(("meta", "links", "lid"), IGNORED),
         },
-        "additionalProperties": IGNORED_MEMBER,
-    }
-    if mode == "update":
-        data["properties"]["id"] = {**UUID_SCHEMA, "description": "The id of the URL."}
-    else:
-        data["properties"]["id"] = {
-            **UUID_SCHEMA,
-            "description": "Optional: the id the client generated for the new row, a UUID no "
-            "row of the table has had (a used one is 409 `ID_ALREADY_USED`, anything else 403 "
-            "`CLIENT_GENERATED_ID_NOT_ALLOWED`). Without it the server chooses the id.",
-        }
-    return {
-        "type": "object",
-        "required": ["data"],
-        "properties": {
+        *(["type"] if mode == "create" else ["type", "id"]),
+        additional=IGNORED_MEMBER,
+    )
+    return _object(
+        {
             "data": data,
-            "meta": IGNORED,
-            "jsonapi": IGNORED,
-            "links": IGNORED,
-            "included": IGNORED,
+            **dict.fromkeys(("meta", "jsonapi", "links", "included"), IGNORED),
             "errors": {**REFUSED, "description": "Never beside `data` (400)."},
         },
-        "additionalProperties": IGNORED_MEMBER,
-    }
+        "data",
+        additional=IGNORED_MEMBER,
+    )
 
 
 def _document(resource: Resource, *, collection: bool) -> dict[str, Any]:
-    name = _pascal(resource.key)
-    included = sorted({rel.parent.type for rel in resource.relationships})
-    links: dict[str, Any] = {
-        "type": "object",
-        "required": ["self"],
-        "properties": {"self": {"type": "string"}},
+    resource_ref = _ref(f"{_pascal(resource.key)}Resource")
+    links = _object({"self": {"type": "string"}}, "self", additional=None)
+    properties: dict[str, Any] = {
+        "jsonapi": _ref("JsonApi"),
+        "data": {"type": "array", "items": resource_ref} if collection else resource_ref,
+        "links": links,
     }
-    if collection:
-        page_link = {"type": ["string", "null"]}
-        links["required"] = ["self", "prev", "next"]
-        links["properties"].update({"prev": page_link, "next": page_link})
-        # A numbered page's links only (page[number]): the first page, and the last while the
-        # total is exact and that page within MAX_PAGE_DEPTH (else null).
-        links["properties"].update({"first": page_link, "last": page_link})
-    document: dict[str, Any] = {
-        "type": "object",
-        "required": ["jsonapi", "data", "links"],
-        "properties": {
-            "jsonapi": _ref("JsonApi"),
-            "data": {"type": "array", "items": _ref(f"{name}Resource")}
-            if collection
-            else _ref(f"{name}Resource"),
-            "included": {
-                "type": "array",
-                "items": {"oneOf": [_ref(f"{_pascal(t)}Parent") for t in included]},
-            },
-            "links": links,
-        },
-    }
-    if collection:
-        document["required"] = ["jsonapi", "data", "links", "meta"]
-        document["properties"]["meta"] = LIST_META
     if resource.scope == "feed":
-        document["properties"]["meta"] = FEED_META
-        del document["properties"]["included"]
-    return document
+        properties["meta"] = FEED_META
+    else:
+        parents = [_ref(f"{_pascal(t)}Parent") for t in _related_types(resource)]
+        properties["included"] = {"type": "array", "items": {"oneOf": parents}}
+    if not collection:
+        return _object(properties, "jsonapi", "data", "links", additional=None)
+    # A numbered page's links too (page[number]): the first page, and the last while the total
+    # is exact and that page within MAX_PAGE_DEPTH (else null).
+    pages = ("prev", "next", "first", "last")
+    links["properties"].update(dict.fromkeys(pages, PAGE_LINK))
+    links["required"] = ["self", "prev", "next"]
+    properties.setdefault("meta", LIST_META)
+    return _object(properties, "jsonapi", "data", "links", "meta", additional=None)
 
 
 def _related_types(resource: Resource) -> list[str]:
@@ -361,31 +317,18 @@ def _related_types(resource: Resource) -> list[str]:
 def _related_document(resource: Resource) -> dict[str, Any]:
     """GET /v1/<resource>/{id}/<relationship>: the record, as ``include`` shows it, or null."""
     records = [_ref(f"{_pascal(t)}Parent") for t in _related_types(resource)]
-    return {
-        "type": "object",
-        "required": ["jsonapi", "data", "links"],
-        "properties": {
-            "jsonapi": _ref("JsonApi"),
-            "data": {"oneOf": [*records, {"type": "null"}]},
-            "links": _links("self"),
-        },
-        "additionalProperties": False,
-    }
+    return _linkage_document({"oneOf": [*records, {"type": "null"}]}, _links("self"))
 
 
 def _relationship_document(resource: Resource) -> dict[str, Any]:
     """GET /v1/<resource>/{id}/relationships/<relationship>: the linkage, or null."""
     linkages = [_linkage(t, nullable=False) for t in _related_types(resource)]
-    return {
-        "type": "object",
-        "required": ["jsonapi", "data", "links"],
-        "properties": {
-            "jsonapi": _ref("JsonApi"),
-            "data": {"oneOf": [*linkages, {"type": "null"}]},
-            "links": _links("self", "related"),
-        },
-        "additionalProperties": False,
-    }
+    return _linkage_document({"oneOf": [*linkages, {"type": "null"}]}, _links("self", "related"))
+
+
+def _linkage_document(data: dict[str, Any], links: dict[str, Any]) -> dict[str, Any]:
+    properties = {"jsonapi": _ref("JsonApi"), "data": data, "links": links}
+    return _object(properties, "jsonapi", "data", "links")
 
 
 def _read_parameters(resource: Resource, collection: bool) -> list[dict[str, Any]]:
@@ -397,7 +340,7 @@ def _read_parameters(resource: Resource, collection: bool) -> list[dict[str, Any
             + ", ".join(r.name for r in resource.relationships),
         )
     ]
-    types = [resource.type, *sorted({r.parent.type for r in resource.relationships})]
+    types = [resource.type, *_related_types(resource)]
     params += [
         openapi_parameter(
             f"fields[{t}]",
@@ -588,43 +531,33 @@ def _operation(resource_key: str, op: Operation) -> dict[str, Any]:
     # The routes of one relationship of a resource: /v1/<resource>/{id}[/relationships]/<name>.
     if resource.scope == "feed":
         parameters += feed_parameters(resource)
-        schema = f"{name}Collection"
-        ok = {"200": {"description": "OK", "content": {MEDIA_TYPE: {"schema": _ref(schema)}}}}
+        ok = _ok(f"{name}Collection")
     elif op.suffix:
         parameters += _related_parameters(resource, op.name)
-        schema = f"{name}{_pascal(op.name)}Document"
-        ok = {"200": {"description": "OK", "content": {MEDIA_TYPE: {"schema": _ref(schema)}}}}
+        ok = _ok(f"{name}{_pascal(op.name)}Document")
     elif op.method == "GET":
-        collection = not op.item
-        parameters += _read_parameters(resource, collection)
-        schema = f"{name}Collection" if collection else f"{name}Document"
-        ok = {"200": {"description": "OK", "content": {MEDIA_TYPE: {"schema": _ref(schema)}}}}
+        parameters += _read_parameters(resource, not op.item)
+        ok = _ok(f"{name}Document" if op.item else f"{name}Collection")
     elif op.method == "DELETE":
         parameters += workspace_parameters()
         ok = {"204": {"description": "Deleted (soft)."}}
     else:
-        mode = "update" if op.method == "PATCH" else "create"
         parameters += _read_parameters(resource, False)
-        body_schema = f"{name}{'Update' if mode == 'update' else 'Create'}Request"
         summary, body = examples.request_example(resource, op.name)
+        request = "Update" if op.method == "PATCH" else "Create"
         spec["requestBody"] = {
             "required": True,
             "content": {
                 MEDIA_TYPE: {
-                    "schema": _ref(body_schema),
+                    "schema": _ref(f"{name}{request}Request"),
                     "examples": {"demo": {"summary": summary, "value": body}},
                 }
             },
         }
         ok = {"200": {"description": "OK", **document}}
-        if mode == "create":
-            ok = {
-                "201": {
-                    "description": "Created",
-                    **document,
-                    "headers": {"Location": {"schema": {"type": "string"}}},
-                }
-            }
+        if request == "Create":
+            location = {"Location": {"schema": {"type": "string"}}}
+            ok = {"201": {"description": "Created", **document, "headers": location}}
             if op.name == "select":
                 ok["200"] = {"description": "Already there; selected.", **document}
         if op.request_spec.idempotent:
@@ -647,43 +580,38 @@ def _components() -> dict[str, Any]:
                 '"MUST ignore non-compliant members").'
             )
         },
-        "Error": {
-            "type": "object",
-            "required": ["status", "code", "title"],
-            "properties": {
-                "status": {"type": "string"},
+        "Error": _object(
+            {
+                **dict.fromkeys(("status", "title", "detail"), STRING),
                 "code": {
                     "type": "string",
                     "enum": list(ERROR_CODES),
                     "description": "Stable: what a client acts on. Each operation lists the "
                     "codes it can give, with their meaning, under its error responses.",
                 },
-                "title": {"type": "string"},
-                "detail": {"type": "string"},
-                "source": {
-                    "type": "object",
-                    "properties": {
-                        k: {"type": "string"} for k in ("pointer", "parameter", "header")
-                    },
-                },
+                "source": _object(
+                    dict.fromkeys(("pointer", "parameter", "header"), STRING),
+                    additional=None,
+                ),
                 "links": {"type": "object"},
                 "meta": {"type": "object"},
             },
-        },
-        "ErrorDocument": {
-            "type": "object",
-            "required": ["errors"],
-            "properties": {
-                "jsonapi": _ref("JsonApi"),
-                "errors": {"type": "array", "items": _ref("Error")},
-            },
-        },
-        "GatewayMessage": {
-            "type": "object",
-            "required": ["message"],
-            "properties": {"message": {"type": "string"}},
-            "description": "API Gateway's own answer (not a JSON:API document).",
-        },
+            "status",
+            "code",
+            "title",
+            additional=None,
+        ),
+        "ErrorDocument": _object(
+            {"jsonapi": _ref("JsonApi"), "errors": {"type": "array", "items": _ref("Error")}},
+            "errors",
+            additional=None,
+        ),
+        "GatewayMessage": _object(
+            {"message": {"type": "string"}},
+            "message",
+            additional=None,
+            description="API Gateway's own answer (not a JSON:API document).",
+        ),
     }
     for parent in PARENTS.values():
         schemas[f"{_pascal(parent.type)}Parent"] = _parent_resource(parent)
@@ -719,28 +647,16 @@ def _components() -> dict[str, Any]:
 
 
 def _error_example(code: str) -> dict[str, Any]:
-    error = ERROR_CODES[code]
-    value = {
-        "errors": [
-            {
-                "status": str(error.status),
-                "code": code,
-                "title": error.title,
-                "detail": error.meaning,
-                "meta": {"trace_id": "<the request id>"},
-            }
-        ]
-    }
+    status, title, meaning = ERROR_CODES[code]
+    error = {"status": str(status), "code": code, "title": title, "detail": meaning}
+    value = {"errors": [{**error, "meta": {"trace_id": "<the request id>"}}]}
     return {"summary": code, "value": value}
 
 
 def _tags() -> list[dict[str, str]]:
     """Swagger UI's groups in the order of ``ROUTES``, each named as its collection's path."""
-    keys = dict.fromkeys(key for key, _ in ROUTES)
-    return [
-        {"name": resource_named(key).path, "description": resource_named(key).summary}
-        for key in keys
-    ]
+    resources = map(resource_named, dict.fromkeys(key for key, _ in ROUTES))
+    return [{"name": r.path, "description": r.summary} for r in resources]
 
 
 def build_document() -> dict[str, Any]:
