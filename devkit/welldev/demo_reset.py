@@ -48,7 +48,7 @@ from wellapi.errors import sqlstate_of
 from wellapi.resources import tables as schema
 from wellapi.resources.ledgers import LEDGER_RESOURCES
 from welldev import seed
-from welldev.seed import Demo, DemoKeys, NoKeys, SeedRow
+from welldev.seed import Demo, IssuedKeys, SeedRow
 
 # The resources' tables, children of the demo's workspaces (ledgers through their connector).
 LEDGERS = tuple(schema.table(ledger.table.name) for ledger in LEDGER_RESOURCES)
@@ -99,28 +99,19 @@ def holds_demo(conn: pg8000.native.Connection) -> bool:
     return bool(rows[0][0] == len(ids))
 
 
-def reset(conn: pg8000.native.Connection, keys: DemoKeys | None = None) -> tuple[Demo, Reset]:
+def reset(conn: pg8000.native.Connection, keys: IssuedKeys | None = None) -> tuple[Demo, Reset]:
     """Put every demo row back as seeded and remove what the demo never had (one transaction)."""
-    keys = keys or NoKeys()
     rows = list(seed.demo_rows(datetime.now(UTC)))
     seeded: dict[str, list[str]] = defaultdict(list)
     for row in rows:
         seeded[row.table.name].append(str(row.public_id))
-    conn.run("START TRANSACTION")
-    try:
+    restored: dict[str, int] = defaultdict(int)
+    with seed.transaction(conn):
         removed = _remove_what_the_demo_never_had(conn, seeded)
         cleared = _clear_kept_answers(conn)
-        restored: dict[str, int] = defaultdict(int)
         for row in rows:
             restored[row.table.name] += _restore(conn, row)
-        demo = Demo(
-            members=tuple((m, keys.member_key(conn, m)) for m in seed.demo_members()),
-            service_key=keys.service_key(conn),
-        )
-        conn.run("COMMIT")
-    except BaseException:
-        conn.run("ROLLBACK")
-        raise
+        demo = seed.issue(conn, keys)
     return demo, Reset(dict(restored), removed, cleared)
 
 
