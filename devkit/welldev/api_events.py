@@ -64,7 +64,7 @@ def claims(resource: str, operation: str) -> dict[str, str]:
     return {
         "person_id": str(seed_id("peoples", "acme/ada")),
         "principal_kind": "service" if service else "member",
-        "workspace_id": examples.acme(),
+        "workspace_id": examples.ACME,
         "api_key_id": str(seed_id("api_keys", "acme/service" if service else "acme/ada")),
     }
 
