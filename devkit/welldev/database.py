@@ -48,7 +48,8 @@ class LocalDatabase:
         """The same server and database, logged in as ``role``."""
         parts = urlsplit(self.admin_url)
         login = f"{quote(role, safe='')}:{quote_password(LOCAL_ROLE_PASSWORD)}"
-        return urlunsplit(parts._replace(netloc=f"{login}@{_host_of(parts.netloc)}"))
+        host = parts.netloc.rpartition("@")[2]  # host:port, without the login
+        return urlunsplit(parts._replace(netloc=f"{login}@{host}"))
 
     def with_database(self, name: str) -> LocalDatabase:
         parts = urlsplit(self.admin_url)
@@ -59,11 +60,6 @@ class LocalDatabase:
         """The database, defaulting as libpq does: to the user's name, then the OS user's."""
         parts = urlsplit(self.admin_url)
         return unquote(parts.path.lstrip("/")) or unquote(parts.username or "") or getpass.getuser()
-
-
-def _host_of(netloc: str) -> str:
-    """``host:port`` of a URL's network location, without the login."""
-    return netloc.rpartition("@")[2]
 
 
 def admin_connection(url: str, database: str | None = None) -> pg8000.native.Connection:
@@ -190,15 +186,6 @@ def _create(server: LocalDatabase, name: str, *, replace: bool) -> None:
         conn.close()
 
 
-def drop_database(server: LocalDatabase, name: str) -> None:
-    """Drop database ``name`` of ``server`` if it exists, whoever is connected to it."""
-    conn = maintenance_connection(server)
-    try:
-        conn.run(f"DROP DATABASE IF EXISTS {pg8000.native.identifier(name)} WITH (FORCE)")
-    finally:
-        conn.close()
-
-
 def migrate_to_head(db: LocalDatabase) -> None:
     # Alembic and SQLAlchemy cost half a second to import: only a database behind pays for them.
     from wellapi.handlers import migration as migrate
@@ -260,14 +247,10 @@ def resolve(data_dir: Path, tcp: tuple[str, int] | None = None) -> LocalDatabase
     """
     url = os.environ.get("DATABASE_URL")
     if url:
-        named = LocalDatabase(normalise_url(url))
+        # postgres:// and driver-qualified spellings too: kept in libpq's form.
+        named = LocalDatabase(urlunsplit(urlsplit(url)._replace(scheme="postgresql")))
         return named.with_database(named.name)
     return start_embedded(data_dir, tcp).with_database(EMBEDDED_DATABASE)
-
-
-def normalise_url(url: str) -> str:
-    """Accept ``postgres://`` and driver-qualified spellings; keep the libpq form."""
-    return urlunsplit(urlsplit(url)._replace(scheme="postgresql"))
 
 
 def quote_password(password: str) -> str:
