@@ -186,6 +186,15 @@ def _create(server: LocalDatabase, name: str, *, replace: bool) -> None:
         conn.close()
 
 
+def drop_database(server: LocalDatabase, name: str) -> None:
+    """Drop database ``name`` of ``server`` if it exists, whoever is connected to it."""
+    conn = maintenance_connection(server)
+    try:
+        conn.run(f"DROP DATABASE IF EXISTS {pg8000.native.identifier(name)} WITH (FORCE)")
+    finally:
+        conn.close()
+
+
 def migrate_to_head(db: LocalDatabase) -> None:
     # Alembic and SQLAlchemy cost half a second to import: only a database behind pays for them.
     from wellapi.handlers import migration as migrate

@@ -6,26 +6,19 @@
 The defaults are ``[tool.locust]`` in ``pyproject.toml``. The tests do not import this file:
 importing locust monkey-patches the process with gevent.
 
-Before locust's clock starts (its ``init`` event), it makes a fresh ``wellapi_load`` database
-on the local server (``DATABASE_URL``, or the embedded PostgreSQL in ``.local/pg``), migrated,
-with the demo data and API keys made for the run; serves the template in this process
-(``welldev.serving``) with one execution environment per user for every function; has every
-user run the mix once, then starts one environment per user for each function the mix reached
-(Lambda's provisioned concurrency), so that locust measures warm requests only.
+Before locust's clock starts (its ``init`` event) it makes a fresh ``wellapi_load`` database on
+the local server (``DATABASE_URL``, or the embedded PostgreSQL in ``.local/pg``) with the demo
+data and keys made for the run, serves the template in this process (``welldev.serving``) with
+one execution environment per user for every function, has every user run the mix once, then
+starts one environment per user for each function the mix reached (Lambda's provisioned
+concurrency): locust measures warm requests only.
 
-Each user acts for one of two workspaces (Acme or Globex, alternately), repeating the mix:
-
-- reads: List of each ledger with both relationships included, List of group enrolments, a
-  Retrieve of a seeded row, the provider catalog of the user's workspace;
-- writes: select a provider of the user's own (201), flip its ``is_matched`` with a PATCH
-  (200), remove it (204); and, with the workspace's service key, create a ledger row (201)
-  and delete it (204).
-
-A request that gets another status, or a body that is not a JSON:API document, is a failure:
-the user stops (its rows' state is unknown) and locust exits 1. Locust prints the throughput
-and percentiles by kind; ``--output`` holds p50/p90/p99/max, overall and by kind.
-
-Development only: this package is not shipped in the layer.
+Each user acts for Acme or Globex (alternately), repeating the mix: List of each ledger with
+both relationships included, List of group enrolments, a Retrieve of a seeded row, the
+provider catalog of its workspace; select a provider of its own (201), PATCH its
+``is_matched`` (200), remove it (204); with the service key, create a ledger row (201) and
+delete it (204). Another status, or a body that is not a JSON:API document, is a failure: the
+user stops and locust exits 1. ``--output`` holds p50/p90/p99/max, overall and by kind.
 """
 
 from __future__ import annotations
@@ -160,8 +153,8 @@ def _document(type_name: str, **data: Any) -> dict[str, Any]:
     return {"data": {"type": type_name, **data}}
 
 
-def _linkage(type_name: str, row_id: UUID | str) -> dict[str, Any]:
-    return {"data": {"type": type_name, "id": str(row_id)}}
+def _linkage(type_name: str, row_id: UUID) -> dict[str, Any]:
+    return _document(type_name, id=str(row_id))
 
 
 def problem(status: int, content_type: str, body: bytes, expected: int) -> str | None:
