@@ -16,15 +16,9 @@ from wellapi.errors import ERROR_CODES
 from wellapi.jsonapi import MEDIA_TYPE
 from wellapi.jsonapi.body import accepted_types
 from wellapi.jsonapi.document import SERVED, served
-from wellapi.jsonapi.ids import UUID_PATTERN
-from wellapi.jsonapi.query import (
-    MAX_FILTER_VALUES,
-    RANGE_OPERATORS,
-    SORTABLE,
-    WORKSPACE_PARAMETERS,
-    fields_of,
-)
+from wellapi.jsonapi.query import MAX_PAGE_SIZE
 from wellapi.operations import Operation
+from wellapi.operations.read import TOTAL_BOUND
 from wellapi.operations.registry import OPERATIONS, ROUTES
 from wellapi.resources import (
     CHANGES,
@@ -38,13 +32,14 @@ from wellapi.resources import (
     resource_named,
 )
 from welldev import openapi_examples as examples
-from welldev.openapi_pages import FEED_META, LIST_META, PAGE_PARAMETERS
 from welldev.openapi_parameters import (
     UUID_SCHEMA,
-    comma_list,
-    escaped_names,
     feed_parameters,
-    openapi_parameter,
+    id_parameter,
+    read_parameters,
+    related_parameters,
+    related_types,
+    scope_parameters,
     workspace_parameters,
 )
 from welldev.openapi_text import (
@@ -55,9 +50,6 @@ from welldev.openapi_text import (
     describe,
 )
 
-# The operations whose workspace is the path's ``{workspace_id}`` (their ``RequestSpec.scope``, in
-# ``operations.nested`` and ``operations.read``): they take no workspace parameter.
-PATH_SCOPED = frozenset({"catalog", "select", "remove"})
 TITLE = "Well junction-resources API"
 REF = "#/components/schemas/"
 EXAMPLES_REF = "#/components/examples/"
@@ -87,6 +79,51 @@ def _object(
     if additional is not None:
         schema["additionalProperties"] = additional
     return schema
+
+
+def _count(what: str) -> dict[str, Any]:
+    return {"type": "integer", "minimum": 0, "maximum": MAX_PAGE_SIZE, "description": what}
+
+
+# A List's ``meta``: the platform's counts.
+LIST_META = _object(
+    {
+        "total": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": TOTAL_BOUND,
+            "description": f"The rows of every page of this List (the cursor aside): exact up to "
+            f"{TOTAL_BOUND}; a List holding more says {TOTAL_BOUND} and `total_is_lower_bound`.",
+        },
+        "total_is_lower_bound": {
+            "type": "boolean",
+            "enum": [True],
+            "description": f"Present (true) only when the List holds more than {TOTAL_BOUND} "
+            "rows: `total` is then a lower bound, not a count.",
+        },
+        "count": _count("The rows of this page (`data`'s length)."),
+    },
+    "total",
+    "count",
+    additional=None,
+)
+# The feed's ``meta``: how many records this page holds (a feed is not counted), and where to
+# ask later for what commits after it.
+FEED_META = _object(
+    {
+        "poll": {
+            "type": "string",
+            "description": "The link to follow later for what commits after this page: after "
+            "its last record (an empty page: this request's own link). Always present; "
+            "`links.next` is the same link while more records are there now, null once the "
+            "consumer has caught up.",
+        },
+        "count": _count("The records of this page (`data`'s length)."),
+    },
+    "count",
+    "poll",
+    additional=None,
+)
 
 
 def _links(*names: str) -> dict[str, Any]:
@@ -296,7 +333,7 @@ def _document(resource: Resource, *, collection: bool) -> dict[str, Any]:
     if resource.scope == "feed":
         properties["meta"] = FEED_META
     else:
-        parents = [_ref(f"{_pascal(t)}Parent") for t in _related_types(resource)]
+        parents = [_ref(f"{_pascal(t)}Parent") for t in related_types(resource)]
         properties["included"] = {"type": "array", "items": {"oneOf": parents}}
     if not collection:
         return _object(properties, "jsonapi", "data", "links", additional=None)
@@ -309,106 +346,21 @@ def _document(resource: Resource, *, collection: bool) -> dict[str, Any]:
     return _object(properties, "jsonapi", "data", "links", "meta", additional=None)
 
 
-def _related_types(resource: Resource) -> list[str]:
-    """The types of the records ``resource``'s relationships point at."""
-    return sorted({rel.parent.type for rel in resource.relationships})
-
-
 def _related_document(resource: Resource) -> dict[str, Any]:
     """GET /v1/<resource>/{id}/<relationship>: the record, as ``include`` shows it, or null."""
-    records = [_ref(f"{_pascal(t)}Parent") for t in _related_types(resource)]
+    records = [_ref(f"{_pascal(t)}Parent") for t in related_types(resource)]
     return _linkage_document({"oneOf": [*records, {"type": "null"}]}, _links("self"))
 
 
 def _relationship_document(resource: Resource) -> dict[str, Any]:
     """GET /v1/<resource>/{id}/relationships/<relationship>: the linkage, or null."""
-    linkages = [_linkage(t, nullable=False) for t in _related_types(resource)]
+    linkages = [_linkage(t, nullable=False) for t in related_types(resource)]
     return _linkage_document({"oneOf": [*linkages, {"type": "null"}]}, _links("self", "related"))
 
 
 def _linkage_document(data: dict[str, Any], links: dict[str, Any]) -> dict[str, Any]:
     properties = {"jsonapi": _ref("JsonApi"), "data": data, "links": links}
     return _object(properties, "jsonapi", "data", "links")
-
-
-def _read_parameters(resource: Resource, collection: bool) -> list[dict[str, Any]]:
-    params = [
-        openapi_parameter(
-            "include",
-            comma_list(escaped_names(r.name for r in resource.relationships), empty=True),
-            "Comma-separated relationships to include: "
-            + ", ".join(r.name for r in resource.relationships),
-        )
-    ]
-    types = [resource.type, *_related_types(resource)]
-    params += [
-        openapi_parameter(
-            f"fields[{t}]",
-            comma_list(escaped_names(fields_of(resource, t) or ()), empty=True),
-            f"Sparse fieldset for {t}.",
-        )
-        for t in types
-    ]
-    params += workspace_parameters()
-    if not collection:
-        return params
-    sorts = [s for field in SORTABLE for s in (field, "-" + field)]
-    params.append(
-        openapi_parameter(
-            "sort", {"type": "string", "enum": sorts}, "Default -created_at; ties by id."
-        )
-    )
-    params += [openapi_parameter(*p) for p in PAGE_PARAMETERS]
-    params += [
-        openapi_parameter(
-            f"filter[{r.name}]",
-            comma_list([UUID_PATTERN], empty=False),
-            f"Comma-separated {r.parent.type} ids (at most {MAX_FILTER_VALUES}).",
-        )
-        for r in resource.relationships
-    ]
-    for name in resource.filters:
-        attribute = resource.attribute(name)
-        schema: dict[str, Any] = (
-            comma_list(escaped_names(attribute.enum), empty=False)
-            if attribute.kind == "enum"
-            else {"type": "boolean"}
-        )
-        params.append(openapi_parameter(f"filter[{name}]", schema, f"Filter on {name}."))
-    params += [
-        openapi_parameter(
-            f"filter[created_at][{op}]", {"type": "string", "format": "date-time"}, "Range bound."
-        )
-        for op in RANGE_OPERATORS
-    ]
-    return params
-
-
-def _related_parameters(resource: Resource, operation: str) -> list[dict[str, Any]]:
-    """The query of a related route (the record's fields, an empty include) or of a
-    relationship route (none but the workspace)."""
-    if operation == "relationship":
-        return workspace_parameters()
-    params = [
-        openapi_parameter(
-            "include",
-            {"type": "string", "const": ""},
-            "Taken only empty: the record has no relationships of its own to include (a name "
-            "is 400 `INVALID_INCLUDE`).",
-        )
-    ]
-    for t in _related_types(resource):
-        pointing = [rel.name for rel in resource.relationships if rel.parent.type == t]
-        params.append(
-            openapi_parameter(
-                f"fields[{t}]",
-                comma_list(escaped_names(fields_of(resource, t) or ()), empty=True),
-                f"Sparse fieldset for {t}, when the relationship is "
-                + " or ".join(f"`{name}`" for name in pointing)
-                + " (for another, 400 `INVALID_FIELDS`).",
-            )
-        )
-    return params + workspace_parameters()
 
 
 # Answers API Gateway gives itself, before or instead of the function, with its own body
@@ -419,29 +371,6 @@ GATEWAY_STATUSES = {
     413: "Request Entity Too Large",
     429: "Too Many Requests",
 }
-
-
-def _scope_parameters(operation: str, path: str, parameters: list[dict[str, Any]]) -> None:
-    """Keep only the workspace query parameters the route takes, under names of their own.
-
-    Where the path's ``{workspace_id}`` is the workspace the request acts in, the query's are
-    not taken (the server reads and ignores them). Where the path's ``{workspace_id}`` is
-    another workspace (the enrolled one of an unenrol), the workspace the key acts in is given
-    by the legacy name only, so that one operation never shows two inputs named alike.
-    """
-    current, legacy = WORKSPACE_PARAMETERS
-    if "{workspace_id}" not in path:
-        return
-    drop = {current, legacy} if operation in PATH_SCOPED else {current}
-    parameters[:] = [p for p in parameters if p["in"] == "path" or p["name"] not in drop]
-    for parameter in parameters:
-        if parameter["in"] == "query" and parameter["name"] == legacy:
-            parameter["description"] = (
-                "Act in this workspace instead of the key's default one (a member key needs an "
-                "active membership there: 403 `FORBIDDEN` otherwise). Other routes call it "
-                f"`{current}`, which this one takes too; the path's `{{{current}}}` is the "
-                "workspace being removed from the group."
-            )
 
 
 def _error_content(codes: list[str]) -> dict[str, Any]:
@@ -481,45 +410,12 @@ def _errors(codes: tuple[str, ...]) -> dict[str, Any]:
     return responses
 
 
-def _relationship_parameter(resource: Resource, operation: str) -> dict[str, Any]:
-    names = [rel.name for rel in resource.relationships]
-    what = "to follow to its record" if operation == "related" else "whose linkage to answer"
-    parameter = openapi_parameter(
-        "relationship",
-        {"type": "string", "enum": names},
-        f"The relationship {what}: "
-        + ", ".join(f"`{name}`" for name in names)
-        + ". Another name is 404 `UNKNOWN_RELATIONSHIP`.",
-        "path",
-    )
-    parameter["example"] = examples.path_parameters(resource, operation)["relationship"]
-    return parameter
-
-
-def _id_parameter(name: str, resource: Resource, operation: str) -> dict[str, Any]:
-    if name == "relationship":
-        return _relationship_parameter(resource, operation)
-    meaning = {
-        "id": f"The {resource.type}'s id.",
-        "workspace_id": "The workspace's id.",
-        "workspace_group_id": "The workspace group's id.",
-        "provider_id": "The provider's id.",
-    }
-    if operation == "unenrol" and name == "workspace_id":
-        meaning[name] = "The id of the workspace to remove from the group."
-    elif operation in PATH_SCOPED and name == "workspace_id":
-        meaning[name] = "The workspace the request acts in (and whose providers it reads)."
-    parameter = openapi_parameter(name, UUID_SCHEMA, meaning.get(name, f"The {name}."), "path")
-    parameter["example"] = examples.path_parameters(resource, operation)[name]
-    return parameter
-
-
 def _operation(resource_key: str, op: Operation) -> dict[str, Any]:
     resource = PROVIDER_CATALOG if op.name == "catalog" else resource_named(resource_key)
     name = _pascal(resource.key)
     path = op.path(resource)
     text = describe(resource, op.name)
-    parameters = [_id_parameter(p, resource, op.name) for p in re.findall(r"\{(\w+)\}", path)]
+    parameters = [id_parameter(p, resource, op.name) for p in re.findall(r"\{(\w+)\}", path)]
     document = {"content": {MEDIA_TYPE: {"schema": _ref(f"{name}Document")}}}
     spec: dict[str, Any] = {
         "operationId": f"{resource_key}_{op.name}",
@@ -533,16 +429,16 @@ def _operation(resource_key: str, op: Operation) -> dict[str, Any]:
         parameters += feed_parameters(resource)
         ok = _ok(f"{name}Collection")
     elif op.suffix:
-        parameters += _related_parameters(resource, op.name)
+        parameters += related_parameters(resource, op.name)
         ok = _ok(f"{name}{_pascal(op.name)}Document")
     elif op.method == "GET":
-        parameters += _read_parameters(resource, not op.item)
+        parameters += read_parameters(resource, not op.item)
         ok = _ok(f"{name}Document" if op.item else f"{name}Collection")
     elif op.method == "DELETE":
         parameters += workspace_parameters()
         ok = {"204": {"description": "Deleted (soft)."}}
     else:
-        parameters += _read_parameters(resource, False)
+        parameters += read_parameters(resource, False)
         summary, body = examples.request_example(resource, op.name)
         request = "Update" if op.method == "PATCH" else "Create"
         spec["requestBody"] = {
@@ -564,7 +460,7 @@ def _operation(resource_key: str, op: Operation) -> dict[str, Any]:
             parameters.append(IDEMPOTENCY_KEY_PARAMETER)
             for answer in ok.values():
                 answer["headers"] = {**answer.get("headers", {}), **REPLAYED_HEADER}
-    _scope_parameters(op.name, path, parameters)
+    scope_parameters(op.name, path, parameters)
     spec["responses"] = {**ok, **_errors(text.codes)}
     spec["parameters"] = parameters
     return spec
