@@ -101,8 +101,7 @@ def _environment_restored() -> Iterator[None]:
     try:
         yield
     finally:
-        for name in set(os.environ) - set(saved):
-            del os.environ[name]
+        os.environ.clear()
         os.environ.update(saved)
         # The functions' pools exist only if the command imported them: drop them with the URLs.
         pools = sys.modules.get("wellapi.store.connections")

@@ -38,7 +38,6 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pg8000.native
@@ -49,7 +48,7 @@ from wellapi.http import keys
 from wellapi.resources import tables as schema
 from wellapi.resources.description import Parent
 from wellapi.resources.ledgers import LEDGER_RESOURCES, record_relationship
-from welldev import api_keys, demo_file
+from welldev import api_keys
 
 # Fixed for good: every seeded id derives from it, and events or docs may quote those ids.
 SEED_NAMESPACE = uuid.UUID("5f2b8a1e-7c3d-5e4f-9a0b-1c2d3e4f5a6b")
@@ -499,8 +498,3 @@ def insert_parts(row: SeedRow) -> tuple[str, list[str], list[str], dict[str, Any
         else:
             values.append(f":p{index}")
     return id_column, columns, values, params
-
-
-def write_demo(path: Path, demo: Demo, base_url: str) -> None:
-    """Write ``.local/demo.json`` (readable by its owner only: it holds live API keys)."""
-    demo_file.write_demo(path, demo.document(base_url))

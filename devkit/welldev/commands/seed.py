@@ -68,7 +68,7 @@ def write_demo(conn: pg8000.native.Connection, base_url: str, *, reset: bool = F
     else:
         step("seeding demo data")
         demo = seed.seed(conn, provider)
-    seed.write_demo(path, demo, base_url)
+    demo_file.write_demo(path, demo.document(base_url))
     if provider.reused:
         step(f"kept the demo keys of the last run: {', '.join(provider.reused)}")
     if provider.issued:
