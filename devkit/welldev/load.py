@@ -256,11 +256,8 @@ def _serve_and_warm(environment: Environment, **_: Any) -> None:
     if not 1 <= RUN.users <= MAX_USERS:
         raise ValueError(f"--users must be 1-{MAX_USERS}: each is a process per function")
     db = database.prepare(database.resolve(LOCAL_DIR / "pg"), options.database, replace=True)
-    conn = database.admin_connection(db.admin_url)
-    try:
+    with database.admin_connection(db.admin_url) as conn:
         RUN.tenants = prepare(conn, RUN.users)
-    finally:
-        conn.close()
     RUN.served = RUN.stack.enter_context(serving(db, processes=RUN.users))
     environment.host = LoadUser.host = RUN.served.url
     try:

@@ -44,11 +44,8 @@ def admin_connection(
         step(f"migrating {redact(db.admin_url)} from {before} to {', '.join(migration.head)}")
 
     try:
-        conn = database.connect_at_head(db, roles=roles, migrating=migrating)
-        try:
+        with database.connect_at_head(db, roles=roles, migrating=migrating) as conn:
             yield db, conn
-        finally:
-            conn.close()
     finally:
         if embedded and not keep_server:
             embedded_server.release(EMBEDDED_DATA_DIR)

@@ -51,10 +51,8 @@ def _holds_demo(db: database.LocalDatabase) -> bool:
     conn = database.connect_unless_missing(db)
     if conn is None:
         return False
-    try:
+    with conn:
         return demo_reset.holds_demo(conn)
-    finally:
-        conn.close()
 
 
 def write_demo(conn: pg8000.native.Connection, base_url: str, *, reset: bool = False) -> None:
