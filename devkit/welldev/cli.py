@@ -153,6 +153,9 @@ def _parser() -> argparse.ArgumentParser:
     sam_invoke = argparse.ArgumentParser(add_help=False)
     sam_invoke.add_argument("function", nargs="?", metavar="LogicalId")
     sam_invoke.add_argument(
+        "-e", "--event", metavar="PATH", help="JSON file of the event, - for standard input"
+    )
+    sam_invoke.add_argument(
         "--parameter-overrides",
         action="append",
         default=[],
@@ -215,13 +218,8 @@ def _parser() -> argparse.ArgumentParser:
         help="run one function on one event, as `sam local invoke` does",
         description="Run one function of the template on one event in this process, with the "
         "flags of `sam local invoke`; the event must be of the kind the function is invoked "
-        "with (an API request for a route's function, an SQS batch for the sync function...).",
-    )
-    call.add_argument(
-        "-e",
-        "--event",
-        metavar="PATH",
-        help="JSON file of the event, - for standard input (without one: {}, as SAM)",
+        "with (an API request for a route's function, an SQS batch for the sync function...). "
+        "Without -e, the event is {}, as SAM's.",
     )
     call.add_argument(
         "event_file", nargs="?", metavar="event-file", help="the event file, as -e gives it"
@@ -237,7 +235,7 @@ def _parser() -> argparse.ArgumentParser:
         "here)",
     )
 
-    sample = commands.add_parser(
+    commands.add_parser(
         "event",
         parents=[common, sam_invoke],
         help="print a function's event, signed now: pipe it to `sam local invoke <LogicalId> -e - "
@@ -245,13 +243,6 @@ def _parser() -> argparse.ArgumentParser:
         description="Print one event of a function, ready to invoke: its claims' scope token "
         "signed now (it expires in ten minutes), its sync messages' times moved within reach. "
         "Without -e, the function's first event in events/index.json.",
-    )
-    sample.add_argument(
-        "-e",
-        "--event",
-        metavar="PATH",
-        help="JSON file of the event to sign, - for standard input (without one: the function's "
-        "first event in events/index.json)",
     )
 
     commands.add_parser("migrate", help="upgrade the local database to head")
