@@ -30,7 +30,6 @@ import platform
 import threading
 from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -42,7 +41,6 @@ from locust.env import Environment
 from locust.exception import StopUser
 from locust.stats import StatsEntry
 
-from wellapi.resources import tables as schema
 from welldev import api_keys, database, seed
 from welldev.serving import Served, serving
 
@@ -93,20 +91,16 @@ def _options(parser: LocustArgumentParser) -> None:
 def _seeded_ledger_row(workspace: str) -> tuple[UUID, UUID, UUID]:
     """A live account ledger row the seed gives ``workspace`` ("acme"): account, connector, id.
 
-    The seed's public ids are fixed, so they are read from its rows, not from the database.
+    The seed's public ids are fixed, so they are known without reading the database.
     """
-    row = next(
-        row
-        for row in seed.demo_rows(datetime.now(UTC))
-        if row.table is schema.account_workspace_connectors
-        and row.key.startswith(f"{workspace}/")
-        and row.columns["deleted_at"] is None
+    account, connector, direction, hours, _ = next(
+        link for link in seed.ACCOUNT_LINKS if link[0].startswith(f"{workspace}/") and not link[4]
     )
-    account, connector = row.columns["account_pk"], row.columns["workspace_connector_pk"]
+    row = f"{account}/{connector}/{direction}/{hours}"
     return (
-        seed.seed_id(account.table.name, account.key),
-        seed.seed_id(connector.table.name, connector.key),
-        row.public_id,
+        seed.seed_id("accounts", account),
+        seed.seed_id("workspace_connectors", connector),
+        seed.seed_id("account_workspace_connectors", row),
     )
 
 
