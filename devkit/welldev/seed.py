@@ -367,35 +367,31 @@ class IssuedKeys:
         previous: Any,
     ) -> str:
         parsed = keys.parse_key(previous) if isinstance(previous, str) else None
-        # The id of the previous key when it authenticates as this demo key.
-        kept = parsed and conn.run(
-            f"SELECT k.api_key_id FROM {SCHEMA}.api_keys k "
+        # The previous key is kept when it authenticates as this demo key; any other live key of
+        # this name is a demo key whose secret is lost: revoked.
+        kept = conn.run(
+            f"WITH kept AS (SELECT k.api_key_id FROM {SCHEMA}.api_keys k "
             f"JOIN {SCHEMA}.peoples p ON p.pk = k.person_pk "
             f"JOIN {SCHEMA}.workspaces w ON w.pk = k.workspace_pk "
             "WHERE k.prefix = :prefix AND k.secret_hash = :hash "
             "AND k.revoked_at IS NULL AND k.deleted_at IS NULL "
             "AND p.deleted_at IS NULL AND w.deleted_at IS NULL "
-            "AND k.name = :name AND k.kind::text = :kind "
-            "AND p.person_id = CAST(:person AS uuid) AND w.workspace_id = CAST(:workspace AS uuid)",
-            prefix=parsed.prefix,
-            hash=parsed.secret_hash,
+            "AND k.name = :name AND k.kind::text = :kind AND p.person_id = CAST(:person AS uuid) "
+            "AND w.workspace_id = CAST(:workspace AS uuid)), "
+            f"revoked AS (UPDATE {SCHEMA}.api_keys SET revoked_at = now() WHERE name = :name "
+            "AND revoked_at IS NULL AND deleted_at IS NULL "
+            "AND api_key_id NOT IN (SELECT api_key_id FROM kept)) "
+            "SELECT count(*) FROM kept",
+            prefix=parsed.prefix if parsed else None,
+            hash=parsed.secret_hash if parsed else None,
             name=name,
             kind=kind,
             person=str(member.person_id),
             workspace=str(member.workspace_id),
         )
-        # Any other live key of this name is a demo key whose secret is lost: revoke it.
-        revoke = (
-            f"UPDATE {SCHEMA}.api_keys SET revoked_at = now() "
-            "WHERE name = :name AND revoked_at IS NULL AND deleted_at IS NULL"
-        )
-        if kept:
-            conn.run(
-                revoke + " AND api_key_id <> CAST(:kept AS uuid)", name=name, kept=str(kept[0][0])
-            )
+        if kept[0][0]:
             self.reused.append(name)
             return str(previous)
-        conn.run(revoke, name=name)
         _, key = api_keys.create_key(
             conn,
             person_id=member.person_id,
