@@ -131,24 +131,17 @@ def related_types(resource: Resource) -> list[str]:
     return sorted({rel.parent.type for rel in resource.relationships})
 
 
+def _fields(resource: Resource, type_name: str, description: str) -> dict[str, Any]:
+    schema = comma_list(fields_of(resource, type_name) or (), empty=True)
+    return openapi_parameter(f"fields[{type_name}]", schema, description)
+
+
 def read_parameters(resource: Resource, collection: bool) -> list[dict[str, Any]]:
-    params = [
-        openapi_parameter(
-            "include",
-            comma_list((r.name for r in resource.relationships), empty=True),
-            "Comma-separated relationships to include: "
-            + ", ".join(r.name for r in resource.relationships),
-        )
-    ]
-    types = [resource.type, *related_types(resource)]
-    params += [
-        openapi_parameter(
-            f"fields[{t}]",
-            comma_list(fields_of(resource, t) or (), empty=True),
-            f"Sparse fieldset for {t}.",
-        )
-        for t in types
-    ]
+    names = [r.name for r in resource.relationships]
+    include = "Comma-separated relationships to include: " + ", ".join(names)
+    params = [openapi_parameter("include", comma_list(names, empty=True), include)]
+    for t in [resource.type, *related_types(resource)]:
+        params.append(_fields(resource, t, f"Sparse fieldset for {t}."))
     params += workspace_parameters()
     if not collection:
         return params
@@ -198,16 +191,9 @@ def related_parameters(resource: Resource, operation: str) -> list[dict[str, Any
         )
     ]
     for t in related_types(resource):
-        pointing = [rel.name for rel in resource.relationships if rel.parent.type == t]
-        params.append(
-            openapi_parameter(
-                f"fields[{t}]",
-                comma_list(fields_of(resource, t) or (), empty=True),
-                f"Sparse fieldset for {t}, when the relationship is "
-                + " or ".join(f"`{name}`" for name in pointing)
-                + " (for another, 400 `INVALID_FIELDS`).",
-            )
-        )
+        pointing = " or ".join(f"`{r.name}`" for r in resource.relationships if r.parent.type == t)
+        text = f"Sparse fieldset for {t}, when the relationship is {pointing}"
+        params.append(_fields(resource, t, text + " (for another, 400 `INVALID_FIELDS`)."))
     return params + workspace_parameters()
 
 
