@@ -145,21 +145,13 @@ def read_parameters(resource: Resource, collection: bool) -> list[dict[str, Any]
     params += workspace_parameters()
     if not collection:
         return params
-    sorts = [s for field in SORTABLE for s in (field, "-" + field)]
-    params.append(
-        openapi_parameter(
-            "sort", {"type": "string", "enum": sorts}, "Default -created_at; ties by id."
-        )
-    )
+    sort = {"type": "string", "enum": [s for f in SORTABLE for s in (f, "-" + f)]}
+    params.append(openapi_parameter("sort", sort, "Default -created_at; ties by id."))
     params += [openapi_parameter(*p) for p in PAGE_PARAMETERS]
-    params += [
-        openapi_parameter(
-            f"filter[{r.name}]",
-            comma_list((), empty=False, pattern=UUID_PATTERN),
-            f"Comma-separated {r.parent.type} ids (at most {MAX_FILTER_VALUES}).",
-        )
-        for r in resource.relationships
-    ]
+    ids = comma_list((), empty=False, pattern=UUID_PATTERN)
+    for r in resource.relationships:
+        text = f"Comma-separated {r.parent.type} ids (at most {MAX_FILTER_VALUES})."
+        params.append(openapi_parameter(f"filter[{r.name}]", ids, text))
     for name in resource.filters:
         attribute = resource.attribute(name)
         schema: dict[str, Any] = (
@@ -168,12 +160,9 @@ def read_parameters(resource: Resource, collection: bool) -> list[dict[str, Any]
             else {"type": "boolean"}
         )
         params.append(openapi_parameter(f"filter[{name}]", schema, f"Filter on {name}."))
-    params += [
-        openapi_parameter(
-            f"filter[created_at][{op}]", {"type": "string", "format": "date-time"}, "Range bound."
-        )
-        for op in RANGE_OPERATORS
-    ]
+    when = {"type": "string", "format": "date-time"}
+    for op in RANGE_OPERATORS:
+        params.append(openapi_parameter(f"filter[created_at][{op}]", when, "Range bound."))
     return params
 
 
