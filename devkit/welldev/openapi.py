@@ -373,15 +373,6 @@ GATEWAY_STATUSES = {
 }
 
 
-def _error_content(codes: list[str]) -> dict[str, Any]:
-    return {
-        MEDIA_TYPE: {
-            "schema": _ref("ErrorDocument"),
-            "examples": {code: {"$ref": EXAMPLES_REF + code} for code in codes},
-        }
-    }
-
-
 def _errors(codes: tuple[str, ...]) -> dict[str, Any]:
     """The error responses of an operation that can answer ``codes``, and API Gateway's own."""
     by_status: dict[int, list[str]] = {}
@@ -397,7 +388,8 @@ def _errors(codes: tuple[str, ...]) -> dict[str, Any]:
             continue
         lines = [f"- `{code}`: {ERROR_CODES[code].meaning}" for code in mine]
         description = "A JSON:API error document; `code` is one of:\n\n" + "\n".join(lines)
-        content = _error_content(mine)
+        refs = {code: {"$ref": EXAMPLES_REF + code} for code in mine}
+        content: dict[str, Any] = {MEDIA_TYPE: {"schema": _ref("ErrorDocument"), "examples": refs}}
         if status in GATEWAY_STATUSES:
             description += (
                 f"\n\nOr API Gateway's own answer ({GATEWAY_STATUSES[status]}) as application/json."
