@@ -209,34 +209,23 @@ def scope_parameters(operation: str, path: str, parameters: list[dict[str, Any]]
             )
 
 
-def _relationship_parameter(resource: Resource, operation: str) -> dict[str, Any]:
-    names = [rel.name for rel in resource.relationships]
-    what = "to follow to its record" if operation == "related" else "whose linkage to answer"
-    parameter = openapi_parameter(
-        "relationship",
-        {"type": "string", "enum": names},
-        f"The relationship {what}: "
-        + ", ".join(f"`{name}`" for name in names)
-        + ". Another name is 404 `UNKNOWN_RELATIONSHIP`.",
-        "path",
-    )
-    parameter["example"] = examples.path_parameters(resource, operation)["relationship"]
-    return parameter
-
-
 def id_parameter(name: str, resource: Resource, operation: str) -> dict[str, Any]:
+    """A path parameter of ``operation`` on ``resource``, the demo's value its example."""
+    schema: dict[str, Any] = UUID_SCHEMA
     if name == "relationship":
-        return _relationship_parameter(resource, operation)
-    meaning = {
-        "id": f"The {resource.type}'s id.",
-        "workspace_id": "The workspace's id.",
-        "workspace_group_id": "The workspace group's id.",
-        "provider_id": "The provider's id.",
-    }
-    if operation == "unenrol" and name == "workspace_id":
-        meaning[name] = "The id of the workspace to remove from the group."
+        names = [rel.name for rel in resource.relationships]
+        what = "to follow to its record" if operation == "related" else "whose linkage to answer"
+        listed = ", ".join(f"`{n}`" for n in names)
+        schema = {"type": "string", "enum": names}
+        text = f"The relationship {what}: {listed}. Another name is 404 `UNKNOWN_RELATIONSHIP`."
+    elif name == "id":
+        text = f"The {resource.type}'s id."
+    elif operation == "unenrol" and name == "workspace_id":
+        text = "The id of the workspace to remove from the group."
     elif operation in PATH_SCOPED and name == "workspace_id":
-        meaning[name] = "The workspace the request acts in (and whose providers it reads)."
-    parameter = openapi_parameter(name, UUID_SCHEMA, meaning.get(name, f"The {name}."), "path")
+        text = "The workspace the request acts in (and whose providers it reads)."
+    else:  # workspace_id: "The workspace's id."
+        text = f"The {name.removesuffix('_id').replace('_', ' ')}'s id."
+    parameter = openapi_parameter(name, schema, text, "path")
     parameter["example"] = examples.path_parameters(resource, operation)[name]
     return parameter
