@@ -64,27 +64,29 @@ def claims(resource: str, operation: str) -> dict[str, str]:
     return {
         "person_id": str(seed_id("peoples", "acme/ada")),
         "principal_kind": "service" if service else "member",
-        "workspace_id": examples.acme(),
+        "workspace_id": examples.ACME,
         "api_key_id": str(seed_id("api_keys", "acme/service" if service else "acme/ada")),
     }
 
 
 def event(resource: str, operation: str, method: str, route: str) -> dict[str, Any]:
     """The event of one route (``route``: its path with ``{parameters}``)."""
-    params = examples.path_parameters(resource_named(resource), operation) if "{" in route else {}
+    described = resource_named(resource)
+    params = examples.path_parameters(described, operation) if "{" in route else {}
     if operation == "delete":
-        params["id"] = examples.row_id(resource_named(resource), 1)
-    path = route.format(**params)
-    raw_query = query(resource, operation)
-    body = _body(resource, operation, method)
+        params["id"] = examples.row_id(described, 1)
+    path, raw_query = route.format(**params), query(resource, operation)
     headers = {"accept": JSONAPI, "authorization": f"Bearer {PLACEHOLDER_KEY}"}
-    if body is not None:
+    body = None
+    if method in ("POST", "PATCH"):
+        _, document = examples.request_example(described, operation)
+        body = json.dumps(document, separators=(",", ":"))
         headers |= {"content-length": str(len(body.encode())), "content-type": JSONAPI}
-    name = f"{resource}/{operation}"
+    trace = hashlib.sha256(f"{resource}/{operation}".encode()).hexdigest()[:24]
     headers |= {
         "host": HOST,
         "user-agent": "curl/8.5.0",
-        "x-amzn-trace-id": f"Root=1-6b016498-{hashlib.sha256(name.encode()).hexdigest()[:24]}",
+        "x-amzn-trace-id": f"Root=1-6b016498-{trace}",
         "x-forwarded-for": "203.0.113.10",
         "x-forwarded-port": "443",
         "x-forwarded-proto": "https",
@@ -101,23 +103,7 @@ def event(resource: str, operation: str, method: str, route: str) -> dict[str, A
     route_params = {k: v for k, v in params.items() if f"{{{k}}}" in route}
     if route_params:
         found["pathParameters"] = route_params
-    found["requestContext"] = _context(resource, operation, method, route, path)
-    if body is not None:
-        found["body"] = body
-    found["isBase64Encoded"] = False
-    return found
-
-
-def _body(resource: str, operation: str, method: str) -> str | None:
-    if method not in ("POST", "PATCH"):
-        return None
-    _, document = examples.request_example(resource_named(resource), operation)
-    return json.dumps(document, separators=(",", ":"))
-
-
-def _context(resource: str, operation: str, method: str, route: str, path: str) -> dict[str, Any]:
-    code = OPERATION_CODES.get(operation, operation[:4])
-    return {
+    found["requestContext"] = {
         "accountId": "123456789012",
         "apiId": API_ID,
         "authorizer": {"lambda": claims(resource, operation)},
@@ -130,12 +116,16 @@ def _context(resource: str, operation: str, method: str, route: str, path: str) 
             "sourceIp": "203.0.113.10",
             "userAgent": "curl/8.5.0",
         },
-        "requestId": f"{resource[:4]}{code}EXAMPLE=",
+        "requestId": f"{resource[:4]}{OPERATION_CODES.get(operation, operation[:4])}EXAMPLE=",
         "routeKey": f"{method} {route}",
         "stage": "$default",
         "time": "21/Nov/2026:09:30:00 +0000",
         "timeEpoch": 1795253400000,
     }
+    if body is not None:
+        found["body"] = body
+    found["isBase64Encoded"] = False
+    return found
 
 
 def file_name(resource: str, operation: str) -> str:

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import base64
 import secrets
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 import pg8000.native
 
 from wellapi.http.keys import hash_secret
-from wellapi.store.rows import select_list
 
 
 def new_key() -> tuple[str, str, bytes]:
@@ -64,20 +63,9 @@ def create_key(
 
 
 def list_keys(conn: pg8000.native.Connection) -> list[KeyRecord]:
-    columns = select_list(
-        [f.name for f in fields(KeyRecord)],
-        api_key_id="k.api_key_id",
-        name="k.name",
-        prefix="k.prefix",
-        kind="k.kind::text",
-        person_id="p.person_id",
-        workspace_id="w.workspace_id",
-        created_at="k.created_at",
-        last_used_at="k.last_used_at",
-        revoked_at="k.revoked_at",
-    )
     rows = conn.run(
-        f"SELECT {columns} FROM core_api.api_keys k "
+        "SELECT k.api_key_id, k.name, k.prefix, k.kind::text, p.person_id, w.workspace_id, "
+        "k.created_at, k.last_used_at, k.revoked_at FROM core_api.api_keys k "
         "JOIN core_api.peoples p ON p.pk = k.person_pk "
         "JOIN core_api.workspaces w ON w.pk = k.workspace_pk "
         "WHERE k.deleted_at IS NULL ORDER BY k.created_at, k.api_key_id"

@@ -8,6 +8,7 @@ proof of it (``wellapi.http.proofs``, revision 0016).
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -42,19 +43,12 @@ def sign_event(admin: pg8000.native.Connection, event: dict[str, Any]) -> dict[s
     The API events of ``events/`` carry the claims of a demo key without a token (a token
     expires ten minutes after it is signed); an event without claims is returned as it is.
     """
-    context = event.get("requestContext")
-    if not isinstance(context, dict):
-        return event
-    authorizer = context.get("authorizer")
-    found = authorizer.get("lambda") if isinstance(authorizer, dict) else None
+    context = event.get("requestContext") or {}
+    found = (context.get("authorizer") or {}).get("lambda")
     if not isinstance(found, dict) or not {"person_id", "principal_kind"} <= found.keys():
         return event
-    assert isinstance(authorizer, dict)
-    fresh = claims(
-        admin, found["person_id"], found.get("workspace_id", ""), found["principal_kind"]
-    )
-    signed = {**found, SCOPE_TOKEN_CLAIM: fresh[SCOPE_TOKEN_CLAIM]}
-    return {
-        **event,
-        "requestContext": {**context, "authorizer": {**authorizer, "lambda": signed}},
-    }
+    person, kind = found["person_id"], found["principal_kind"]
+    fresh = claims(admin, person, found.get("workspace_id", ""), kind)[SCOPE_TOKEN_CLAIM]
+    signed = copy.deepcopy(event)
+    signed["requestContext"]["authorizer"]["lambda"][SCOPE_TOKEN_CLAIM] = fresh
+    return signed

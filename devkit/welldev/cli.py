@@ -1,20 +1,7 @@
 """The ``wellapi`` command: the whole stack on one machine, without AWS and without Docker.
 
-    wellapi run [--port P] [--host H]    database, migrations, demo data and keys, then every
-          [--cors-origins ORIGINS]       HttpApi route, the documentation, the local queues
-          [--schedule-period SECONDS]    and the schedules; the database on a TCP port too, for
-          [--db-port P] [--db-listen A]  ``sam local invoke`` (``.local/sam-env.json``)
-    wellapi invoke <LogicalId> [-e EVENT] one function on one event, with ``sam local invoke``'s
-          [--env-vars F] [-t TEMPLATE]   flags (and its old form: ``wellapi invoke <LogicalId>
-          [--parameter-overrides P]      <event-file>``)
-    wellapi event <LogicalId> [-e EVENT] a function's event signed now, for ``sam local invoke``
-    wellapi migrate                      ``alembic upgrade head`` on the local database
-    wellapi seed [--url URL] [--reset]   the demo data and keys, and ``.local/demo.json``;
-                                         --reset puts the demo back as seeded
-    wellapi keys create|list|revoke      manage API keys
-    wellapi enqueue <file>               send messages to a queue of the running ``wellapi run``
-    wellapi queue [name]                 that queue's counts and dead letters
-    wellapi events [--last N]            the events the running ``wellapi run``'s bus delivered
+``wellapi --help`` lists the commands (run, invoke, event, migrate, seed, keys, enqueue, queue,
+events), and ``wellapi <command> --help`` each one's flags.
 
 The database is ``DATABASE_URL`` (an administrative connection) when it is set, otherwise an
 embedded PostgreSQL in ``.local/pg``; every command works in a database named ``well`` on that
@@ -34,7 +21,7 @@ import os
 import sys
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -86,6 +73,8 @@ def _keep_bytecode() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     args = _parser().parse_args(argv)
+    if args.command == "keys":
+        args.command = f"keys {args.action}"
     module_name, _, function_name = COMMANDS[args.command].partition(":")
     module = importlib.import_module(module_name)
     usage_errors: tuple[type[BaseException], ...] = (OSError, *getattr(module, USAGE_ERRORS, ()))
@@ -112,8 +101,7 @@ def _environment_restored() -> Iterator[None]:
     try:
         yield
     finally:
-        for name in set(os.environ) - set(saved):
-            del os.environ[name]
+        os.environ.clear()
         os.environ.update(saved)
         # The functions' pools exist only if the command imported them: drop them with the URLs.
         pools = sys.modules.get("wellapi.store.connections")
@@ -121,17 +109,13 @@ def _environment_restored() -> Iterator[None]:
             pools.reset_pools()
 
 
-def _seconds(text: str) -> int:
-    """SQS's visibility timeout: whole seconds, 0 to 12 hours."""
-    if not text.isdigit() or int(text) > 43200:
-        raise argparse.ArgumentTypeError(f"not a whole number of seconds up to 43200: {text!r}")
-    return int(text)
+def _whole(maximum: int, what: str) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        if not text.isdigit() or int(text) > maximum:
+            raise argparse.ArgumentTypeError(f"not {what}: {text!r}")
+        return int(text)
 
-
-def _port(text: str) -> int:
-    if not text.isdigit() or int(text) > 65535:
-        raise argparse.ArgumentTypeError(f"not a TCP port (0 to 65535): {text!r}")
-    return int(text)
+    return parse
 
 
 def _listen_addresses(text: str) -> str:
@@ -169,6 +153,9 @@ def _parser() -> argparse.ArgumentParser:
     sam_invoke = argparse.ArgumentParser(add_help=False)
     sam_invoke.add_argument("function", nargs="?", metavar="LogicalId")
     sam_invoke.add_argument(
+        "-e", "--event", metavar="PATH", help="JSON file of the event, - for standard input"
+    )
+    sam_invoke.add_argument(
         "--parameter-overrides",
         action="append",
         default=[],
@@ -177,14 +164,14 @@ def _parser() -> argparse.ArgumentParser:
         "'ParameterKey=Key,ParameterValue=Value ...'",
     )
     parser = argparse.ArgumentParser(prog="wellapi", description=__doc__.split("\n\n")[0])
-    commands = parser.add_subparsers(required=True, metavar="command")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="command")
 
     run = commands.add_parser("run", parents=[common], help="serve every HttpApi route")
     run.add_argument("--port", type=int, help="default: $PORT, else 3000")
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument(
         "--db-port",
-        type=_port,
+        type=_whole(65535, "a TCP port (0 to 65535)"),
         default=os.environ.get(DB_PORT_VARIABLE) or str(DEFAULT_DB_PORT),
         metavar="PORT",
         help=f"the TCP port the embedded database listens on for `sam local`'s containers, "
@@ -202,7 +189,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--visibility-timeout",
-        type=_seconds,
+        type=_whole(43200, "a whole number of seconds up to 43200"),
         metavar="SECONDS",
         help="of the local queues, in whole seconds, instead of the template's (default: the "
         "template's, printed)",
@@ -224,7 +211,6 @@ def _parser() -> argparse.ArgumentParser:
             f"${CORS_ORIGINS_VARIABLE}, else the parameter's default)"
         ),
     )
-    run.set_defaults(command="run")
 
     call = commands.add_parser(
         "invoke",
@@ -232,13 +218,8 @@ def _parser() -> argparse.ArgumentParser:
         help="run one function on one event, as `sam local invoke` does",
         description="Run one function of the template on one event in this process, with the "
         "flags of `sam local invoke`; the event must be of the kind the function is invoked "
-        "with (an API request for a route's function, an SQS batch for the sync function...).",
-    )
-    call.add_argument(
-        "-e",
-        "--event",
-        metavar="PATH",
-        help="JSON file of the event, - for standard input (without one: {}, as SAM)",
+        "with (an API request for a route's function, an SQS batch for the sync function...). "
+        "Without -e, the event is {}, as SAM's.",
     )
     call.add_argument(
         "event_file", nargs="?", metavar="event-file", help="the event file, as -e gives it"
@@ -253,9 +234,8 @@ def _parser() -> argparse.ArgumentParser:
         "for the function; host.docker.internal, the host as a container sees it, is 127.0.0.1 "
         "here)",
     )
-    call.set_defaults(command="invoke")
 
-    sample = commands.add_parser(
+    commands.add_parser(
         "event",
         parents=[common, sam_invoke],
         help="print a function's event, signed now: pipe it to `sam local invoke <LogicalId> -e - "
@@ -264,17 +244,8 @@ def _parser() -> argparse.ArgumentParser:
         "signed now (it expires in ten minutes), its sync messages' times moved within reach. "
         "Without -e, the function's first event in events/index.json.",
     )
-    sample.add_argument(
-        "-e",
-        "--event",
-        metavar="PATH",
-        help="JSON file of the event to sign, - for standard input (without one: the function's "
-        "first event in events/index.json)",
-    )
-    sample.set_defaults(command="event")
 
-    migrate = commands.add_parser("migrate", help="upgrade the local database to head")
-    migrate.set_defaults(command="migrate")
+    commands.add_parser("migrate", help="upgrade the local database to head")
     demo = commands.add_parser("seed", help="insert the demo data, write .local/demo.json")
     demo.add_argument(
         "--url",
@@ -288,10 +259,9 @@ def _parser() -> argparse.ArgumentParser:
         "to the demo removed, the demo keys kept or renewed), while `wellapi run` serves or "
         "not; only the embedded database, or a DATABASE_URL one that holds the demo",
     )
-    demo.set_defaults(command="seed")
 
     api_keys = commands.add_parser("keys", help="create, list and revoke API keys")
-    key_commands = api_keys.add_subparsers(required=True, metavar="action")
+    key_commands = api_keys.add_subparsers(dest="action", required=True, metavar="action")
     create = key_commands.add_parser(
         "create", help="issue a key: printed once on stdout, never again"
     )
@@ -301,12 +271,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     create.add_argument("--kind", choices=("member", "service"), required=True)
     create.add_argument("--name", required=True, help="what the key is for")
-    create.set_defaults(command="keys create")
-    listing = key_commands.add_parser("list", help="every key (never a secret)")
-    listing.set_defaults(command="keys list")
+    key_commands.add_parser("list", help="every key (never a secret)")
     revoke = key_commands.add_parser("revoke", help="revoke a key by id or prefix")
     revoke.add_argument("key", metavar="id-or-prefix")
-    revoke.set_defaults(command="keys revoke")
 
     enqueue = commands.add_parser(
         "enqueue", help="send messages to a local queue of the running server"
@@ -322,13 +289,11 @@ def _parser() -> argparse.ArgumentParser:
         help="send the messages' occurred_at unchanged (by default, messages over 28 days old "
         "are moved forward by whole 28-day periods: the writer refuses links over 35 days old)",
     )
-    enqueue.set_defaults(command="enqueue")
 
     shown = commands.add_parser(
         "queue", help="a local queue's counts and dead letters, of the running server"
     )
     shown.add_argument("queue", nargs="?", default="sync", help="local queue name (default: sync)")
-    shown.set_defaults(command="queue")
 
     delivered = commands.add_parser(
         "events", help="the events the rule on the running server's bus delivered"
@@ -336,5 +301,4 @@ def _parser() -> argparse.ArgumentParser:
     delivered.add_argument(
         "--last", type=int, default=100, metavar="N", help="show the last N (default 100; 0: all)"
     )
-    delivered.set_defaults(command="events")
     return parser

@@ -48,7 +48,8 @@ class LocalDatabase:
         """The same server and database, logged in as ``role``."""
         parts = urlsplit(self.admin_url)
         login = f"{quote(role, safe='')}:{quote_password(LOCAL_ROLE_PASSWORD)}"
-        return urlunsplit(parts._replace(netloc=f"{login}@{_host_of(parts.netloc)}"))
+        host = parts.netloc.rpartition("@")[2]  # host:port, without the login
+        return urlunsplit(parts._replace(netloc=f"{login}@{host}"))
 
     def with_database(self, name: str) -> LocalDatabase:
         parts = urlsplit(self.admin_url)
@@ -59,11 +60,6 @@ class LocalDatabase:
         """The database, defaulting as libpq does: to the user's name, then the OS user's."""
         parts = urlsplit(self.admin_url)
         return unquote(parts.path.lstrip("/")) or unquote(parts.username or "") or getpass.getuser()
-
-
-def _host_of(netloc: str) -> str:
-    """``host:port`` of a URL's network location, without the login."""
-    return netloc.rpartition("@")[2]
 
 
 def admin_connection(url: str, database: str | None = None) -> pg8000.native.Connection:
@@ -86,16 +82,13 @@ def configure_embedded(data_dir: Path, settings: dict[str, str]) -> None:
     would have; kept in the data directory (``ALTER SYSTEM``), so the restart happens once.
     """
     server = embedded_server.get_server(data_dir, cleanup_mode="stop")
-    conn = admin_connection(server.get_uri("postgres"))
-    try:
-        changed = False
+    changed = False
+    with admin_connection(server.get_uri("postgres")) as conn:
         for name, value in settings.items():
             if conn.run("SELECT current_setting(:n)", n=name)[0][0] != value:
                 quoted = pg8000.native.literal(value)
                 conn.run(f"ALTER SYSTEM SET {pg8000.native.identifier(name)} = {quoted}")
                 changed = True
-    finally:
-        conn.close()
     if changed:
         embedded_server.pgexec(
             "pg_ctl",
@@ -138,23 +131,15 @@ def one_setup_at_a_time(server: LocalDatabase) -> Iterator[None]:
     ``pg_authid`` together and fail ("tuple concurrently updated"). An advisory lock belongs to
     the database it is taken in, so every process takes it in the same maintenance database.
     """
-    conn = maintenance_connection(server)
-    try:
+    with maintenance_connection(server) as conn:  # closing the session releases its lock
         conn.run("SELECT pg_advisory_lock(:key)", key=SERVER_SETUP_LOCK)
         yield
-    finally:
-        # Closing the session releases its lock.
-        conn.close()
 
 
 def ensure_roles(db: LocalDatabase) -> None:
     """Give the application roles a local password; migrations create them if missing."""
-    conn = admin_connection(db.admin_url)
-    try:
-        with one_setup_at_a_time(db):
-            give_roles_passwords(conn)
-    finally:
-        conn.close()
+    with admin_connection(db.admin_url) as conn, one_setup_at_a_time(db):
+        give_roles_passwords(conn)
 
 
 def give_roles_passwords(conn: pg8000.native.Connection) -> None:
@@ -180,23 +165,17 @@ def create_database(server: LocalDatabase, name: str, *, replace: bool = False) 
 
 
 def _create(server: LocalDatabase, name: str, *, replace: bool) -> None:
-    conn = maintenance_connection(server)
-    try:
+    with maintenance_connection(server) as conn:
         if replace:
             conn.run(f"DROP DATABASE IF EXISTS {pg8000.native.identifier(name)} WITH (FORCE)")
         if not conn.run("SELECT 1 FROM pg_database WHERE datname = :n", n=name):
             conn.run(f"CREATE DATABASE {pg8000.native.identifier(name)}")
-    finally:
-        conn.close()
 
 
 def drop_database(server: LocalDatabase, name: str) -> None:
     """Drop database ``name`` of ``server`` if it exists, whoever is connected to it."""
-    conn = maintenance_connection(server)
-    try:
+    with maintenance_connection(server) as conn:
         conn.run(f"DROP DATABASE IF EXISTS {pg8000.native.identifier(name)} WITH (FORCE)")
-    finally:
-        conn.close()
 
 
 def migrate_to_head(db: LocalDatabase) -> None:
@@ -260,14 +239,10 @@ def resolve(data_dir: Path, tcp: tuple[str, int] | None = None) -> LocalDatabase
     """
     url = os.environ.get("DATABASE_URL")
     if url:
-        named = LocalDatabase(normalise_url(url))
+        # postgres:// and driver-qualified spellings too: kept in libpq's form.
+        named = LocalDatabase(urlunsplit(urlsplit(url)._replace(scheme="postgresql")))
         return named.with_database(named.name)
     return start_embedded(data_dir, tcp).with_database(EMBEDDED_DATABASE)
-
-
-def normalise_url(url: str) -> str:
-    """Accept ``postgres://`` and driver-qualified spellings; keep the libpq form."""
-    return urlunsplit(urlsplit(url)._replace(scheme="postgresql"))
 
 
 def quote_password(password: str) -> str:

@@ -1,36 +1,26 @@
 """The demo put back as seeded: what ``wellapi seed --reset`` (``make demo-reset``) does.
 
 The Swagger UI examples and the events in ``events/`` name demo rows by their fixed ids
-(``seed.seed_id``); a Delete example soft-deletes its row for good, so the Retrieve, PATCH,
-related and relationship examples of that row answer 404 afterwards, and a Create example
-leaves a live row that makes the next one 409. ``reset`` undoes all of it, in one transaction,
-so a server that is serving meanwhile sees the demo before or after, never half of it:
+(``seed.seed_id``); a Delete example soft-deletes its row for good, and a Create example leaves
+a live row that makes the next one 409. ``reset`` undoes all of it in one transaction, so a
+server serving meanwhile sees the demo before or after, never half of it:
 
-- every seeded row is back with the seed's values: re-inserted with its id when it is gone,
-  undeleted when the seed has it live, its columns (``is_selected``, a connector's
-  ``status``...) set back; a row the seed has soft-deleted stays so (its ``deleted_at`` kept).
-  ``created_at`` is the row's own (the database keeps it on update), ``updated_at`` moves
-  forward on the rows put back only;
-- the rows the demo never had are removed (deleted, not soft-deleted): in the five resources,
-  those of the demo workspaces and of the demo group whose id is not the seed's (what a
-  Create, select or enrol example, or a sync message, added); and the sync pipeline's state
-  of the demo workspace connectors (receipts, unlink tombstones, revocations and their sweeps),
-  which a fresh seed has none of. Removing them is what makes every example answer as
-  designed again: a live selection of Notion, or a second live enrolment of Globex, would
-  make the Create and enrol examples 409, and the seeded enrolment could not be live beside
-  it; a receipt would make a resent sync message a no-op;
-- the database records each row the reset puts back or removes, as every change (revision
-  0025, actor ``system``): the feed and the events tell of the reset, and a consumer of them
-  ends where the demo is;
-- the stored responses of creates retried with an ``Idempotency-Key`` by the demo keys' persons
-  are cleared, so a replayed select no longer answers with a row the reset removed. The reset
-  says how many;
-- nothing else is touched: rows of any other workspace, the catalogs' other rows, API keys
-  other than the demo's (``seed.IssuedKeys``: the keys ``.local/demo.json`` holds are kept
-  while they authenticate, else new ones are issued and written there).
+- every seeded row is back with the seed's values (re-inserted with its id, undeleted, its
+  columns set back); a row the seed has soft-deleted stays so. ``created_at`` is the row's own,
+  ``updated_at`` moves forward on the rows put back only;
+- the rows the demo never had are deleted (not soft-deleted): in the five resources, those of
+  the demo workspaces and group whose id is not the seed's (what a Create, select or enrol
+  example, or a sync message, added), and the sync pipeline's state of the demo workspace
+  connectors (receipts, tombstones, revocations and their sweeps). Otherwise a live selection
+  of Notion would make the Create example 409, and a receipt a resent sync message a no-op;
+- the database records each row put back or removed, as every change (revision 0025, actor
+  ``system``): the feed and the events tell of the reset;
+- the stored responses of creates the demo keys' persons retried with an ``Idempotency-Key``
+  are cleared, so a replayed select no longer answers with a row the reset removed;
+- nothing else is touched: other workspaces' rows, the catalogs' other rows, API keys other
+  than the demo's (``seed.IssuedKeys``).
 
-Which database it may run on is the command's concern (``welldev.commands.seed``): the local
-embedded one, or the one ``DATABASE_URL`` names when it already holds the demo.
+Which database it may run on is the command's concern (``welldev.commands.seed``).
 """
 
 from __future__ import annotations
@@ -48,7 +38,7 @@ from wellapi.errors import sqlstate_of
 from wellapi.resources import tables as schema
 from wellapi.resources.ledgers import LEDGER_RESOURCES
 from welldev import seed
-from welldev.seed import Demo, DemoKeys, NoKeys, SeedRow
+from welldev.seed import Demo, IssuedKeys, SeedRow
 
 # The resources' tables, children of the demo's workspaces (ledgers through their connector).
 LEDGERS = tuple(schema.table(ledger.table.name) for ledger in LEDGER_RESOURCES)
@@ -99,28 +89,19 @@ def holds_demo(conn: pg8000.native.Connection) -> bool:
     return bool(rows[0][0] == len(ids))
 
 
-def reset(conn: pg8000.native.Connection, keys: DemoKeys | None = None) -> tuple[Demo, Reset]:
+def reset(conn: pg8000.native.Connection, keys: IssuedKeys | None = None) -> tuple[Demo, Reset]:
     """Put every demo row back as seeded and remove what the demo never had (one transaction)."""
-    keys = keys or NoKeys()
     rows = list(seed.demo_rows(datetime.now(UTC)))
     seeded: dict[str, list[str]] = defaultdict(list)
     for row in rows:
         seeded[row.table.name].append(str(row.public_id))
-    conn.run("START TRANSACTION")
-    try:
+    restored: dict[str, int] = defaultdict(int)
+    with seed.transaction(conn):
         removed = _remove_what_the_demo_never_had(conn, seeded)
-        cleared = _clear_kept_answers(conn)
-        restored: dict[str, int] = defaultdict(int)
+        cleared = {"idempotency_keys": _delete(conn, KEPT_ANSWERS)}
         for row in rows:
             restored[row.table.name] += _restore(conn, row)
-        demo = Demo(
-            members=tuple((m, keys.member_key(conn, m)) for m in seed.demo_members()),
-            service_key=keys.service_key(conn),
-        )
-        conn.run("COMMIT")
-    except BaseException:
-        conn.run("ROLLBACK")
-        raise
+        demo = seed.issue(conn, keys)
     return demo, Reset(dict(restored), removed, cleared)
 
 
@@ -154,22 +135,26 @@ def _remove_what_the_demo_never_had(
     removed: dict[str, int] = {}
     for table, condition in removals:
         id_column = schema.public_id_column(table)
-        found = conn.run(
-            f"WITH gone AS (DELETE FROM {SCHEMA}.{table.name} WHERE {condition} "
-            f"AND NOT {id_column} = ANY(CAST(:seeded AS uuid[])) RETURNING 1) "
-            "SELECT count(*) FROM gone",
+        not_seeded = f"AND NOT {id_column} = ANY(CAST(:seeded AS uuid[]))"
+        removed[table.name] = _delete(
+            conn,
+            f"{SCHEMA}.{table.name} WHERE {condition} {not_seeded}",
             seeded=seeded[table.name],
             **scope,
         )
-        removed[table.name] = int(found[0][0])
     for table in SYNC_STATE:
-        found = conn.run(
-            f"WITH gone AS (DELETE FROM {SCHEMA}.{table.name} "
-            f"WHERE workspace_connector_pk IN {connectors} RETURNING 1) SELECT count(*) FROM gone",
-            workspaces=scope["workspaces"],
+        removed[table.name] = _delete(
+            conn, f"{SCHEMA}.{table.name} WHERE workspace_connector_pk IN {connectors}", **scope
         )
-        removed[table.name] = int(found[0][0])
     return removed
+
+
+def _delete(conn: pg8000.native.Connection, rows: str, **params: Any) -> int:
+    """Delete ``rows`` (a table and a WHERE clause); how many."""
+    found = conn.run(
+        f"WITH gone AS (DELETE FROM {rows} RETURNING 1) SELECT count(*) FROM gone", **params
+    )
+    return int(found[0][0])
 
 
 # The answers kept for creates the demo keys' persons retried (revision 0018; the owner's).
@@ -177,13 +162,6 @@ KEPT_ANSWERS = (
     "well_private.idempotency_keys WHERE person_pk IN "
     f"(SELECT person_pk FROM {SCHEMA}.api_keys WHERE name LIKE 'demo:%')"
 )
-
-
-def _clear_kept_answers(conn: pg8000.native.Connection) -> dict[str, int]:
-    found = conn.run(
-        f"WITH gone AS (DELETE FROM {KEPT_ANSWERS} RETURNING 1) SELECT count(*) FROM gone"
-    )
-    return {"idempotency_keys": int(found[0][0])}
 
 
 def _restore(conn: pg8000.native.Connection, row: SeedRow) -> int:

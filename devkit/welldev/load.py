@@ -6,26 +6,19 @@
 The defaults are ``[tool.locust]`` in ``pyproject.toml``. The tests do not import this file:
 importing locust monkey-patches the process with gevent.
 
-Before locust's clock starts (its ``init`` event), it makes a fresh ``wellapi_load`` database
-on the local server (``DATABASE_URL``, or the embedded PostgreSQL in ``.local/pg``), migrated,
-with the demo data and API keys made for the run; serves the template in this process
-(``welldev.serving``) with one execution environment per user for every function; has every
-user run the mix once, then starts one environment per user for each function the mix reached
-(Lambda's provisioned concurrency), so that locust measures warm requests only.
+Before locust's clock starts (its ``init`` event) it makes a fresh ``wellapi_load`` database on
+the local server (``DATABASE_URL``, or the embedded PostgreSQL in ``.local/pg``) with the demo
+data and keys made for the run, serves the template in this process (``welldev.serving``) with
+one execution environment per user for every function, has every user run the mix once, then
+starts one environment per user for each function the mix reached (Lambda's provisioned
+concurrency): locust measures warm requests only.
 
-Each user acts for one of two workspaces (Acme or Globex, alternately), repeating the mix:
-
-- reads: List of each ledger with both relationships included, List of group enrolments, a
-  Retrieve of a seeded row, the provider catalog of the user's workspace;
-- writes: select a provider of the user's own (201), flip its ``is_matched`` with a PATCH
-  (200), remove it (204); and, with the workspace's service key, create a ledger row (201)
-  and delete it (204).
-
-A request that gets another status, or a body that is not a JSON:API document, is a failure:
-the user stops (its rows' state is unknown) and locust exits 1. Locust prints the throughput
-and percentiles by kind; ``--output`` holds p50/p90/p99/max, overall and by kind.
-
-Development only: this package is not shipped in the layer.
+Each user acts for Acme or Globex (alternately), repeating the mix: List of each ledger with
+both relationships included, List of group enrolments, a Retrieve of a seeded row, the
+provider catalog of its workspace; select a provider of its own (201), PATCH its
+``is_matched`` (200), remove it (204); with the service key, create a ledger row (201) and
+delete it (204). Another status, or a body that is not a JSON:API document, is a failure: the
+user stops and locust exits 1. ``--output`` holds p50/p90/p99/max, overall and by kind.
 """
 
 from __future__ import annotations
@@ -37,7 +30,6 @@ import platform
 import threading
 from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -49,7 +41,6 @@ from locust.env import Environment
 from locust.exception import StopUser
 from locust.stats import StatsEntry
 
-from wellapi.resources import tables as schema
 from welldev import api_keys, database, seed
 from welldev.serving import Served, serving
 
@@ -100,20 +91,16 @@ def _options(parser: LocustArgumentParser) -> None:
 def _seeded_ledger_row(workspace: str) -> tuple[UUID, UUID, UUID]:
     """A live account ledger row the seed gives ``workspace`` ("acme"): account, connector, id.
 
-    The seed's public ids are fixed, so they are read from its rows, not from the database.
+    The seed's public ids are fixed, so they are known without reading the database.
     """
-    row = next(
-        row
-        for row in seed.demo_rows(datetime.now(UTC))
-        if row.table is schema.account_workspace_connectors
-        and row.key.startswith(f"{workspace}/")
-        and row.columns["deleted_at"] is None
+    account, connector, direction, hours, _ = next(
+        link for link in seed.ACCOUNT_LINKS if link[0].startswith(f"{workspace}/") and not link[4]
     )
-    account, connector = row.columns["account_pk"], row.columns["workspace_connector_pk"]
+    row = f"{account}/{connector}/{direction}/{hours}"
     return (
-        seed.seed_id(account.table.name, account.key),
-        seed.seed_id(connector.table.name, connector.key),
-        row.public_id,
+        seed.seed_id("accounts", account),
+        seed.seed_id("workspace_connectors", connector),
+        seed.seed_id("account_workspace_connectors", row),
     )
 
 
@@ -160,8 +147,8 @@ def _document(type_name: str, **data: Any) -> dict[str, Any]:
     return {"data": {"type": type_name, **data}}
 
 
-def _linkage(type_name: str, row_id: UUID | str) -> dict[str, Any]:
-    return {"data": {"type": type_name, "id": str(row_id)}}
+def _linkage(type_name: str, row_id: UUID) -> dict[str, Any]:
+    return _document(type_name, id=str(row_id))
 
 
 def problem(status: int, content_type: str, body: bytes, expected: int) -> str | None:
@@ -263,11 +250,8 @@ def _serve_and_warm(environment: Environment, **_: Any) -> None:
     if not 1 <= RUN.users <= MAX_USERS:
         raise ValueError(f"--users must be 1-{MAX_USERS}: each is a process per function")
     db = database.prepare(database.resolve(LOCAL_DIR / "pg"), options.database, replace=True)
-    conn = database.admin_connection(db.admin_url)
-    try:
+    with database.admin_connection(db.admin_url) as conn:
         RUN.tenants = prepare(conn, RUN.users)
-    finally:
-        conn.close()
     RUN.served = RUN.stack.enter_context(serving(db, processes=RUN.users))
     environment.host = LoadUser.host = RUN.served.url
     try:

@@ -16,15 +16,9 @@ from wellapi.errors import ERROR_CODES
 from wellapi.jsonapi import MEDIA_TYPE
 from wellapi.jsonapi.body import accepted_types
 from wellapi.jsonapi.document import SERVED, served
-from wellapi.jsonapi.ids import UUID_PATTERN
-from wellapi.jsonapi.query import (
-    MAX_FILTER_VALUES,
-    RANGE_OPERATORS,
-    SORTABLE,
-    WORKSPACE_PARAMETERS,
-    fields_of,
-)
+from wellapi.jsonapi.query import MAX_PAGE_SIZE
 from wellapi.operations import Operation
+from wellapi.operations.read import TOTAL_BOUND
 from wellapi.operations.registry import OPERATIONS, ROUTES
 from wellapi.resources import (
     CHANGES,
@@ -38,13 +32,14 @@ from wellapi.resources import (
     resource_named,
 )
 from welldev import openapi_examples as examples
-from welldev.openapi_pages import FEED_META, LIST_META, PAGE_PARAMETERS
 from welldev.openapi_parameters import (
     UUID_SCHEMA,
-    comma_list,
-    escaped_names,
     feed_parameters,
-    openapi_parameter,
+    id_parameter,
+    read_parameters,
+    related_parameters,
+    related_types,
+    scope_parameters,
     workspace_parameters,
 )
 from welldev.openapi_text import (
@@ -55,9 +50,6 @@ from welldev.openapi_text import (
     describe,
 )
 
-# The operations whose workspace is the path's ``{workspace_id}`` (their ``RequestSpec.scope``, in
-# ``operations.nested`` and ``operations.read``): they take no workspace parameter.
-PATH_SCOPED = frozenset({"catalog", "select", "remove"})
 TITLE = "Well junction-resources API"
 REF = "#/components/schemas/"
 EXAMPLES_REF = "#/components/examples/"
@@ -70,18 +62,72 @@ IGNORED_MEMBER = {"$ref": REF + "IgnoredMember"}
 AT_MEMBERS = {"^@": {"description": "An @-member: ignored (JSON:API 1.1, @-Members)."}}
 # A member a request document must not have.
 REFUSED: dict[str, Any] = {"not": {}}
-LINK = {"type": "string", "description": "An absolute URL of a route this API serves."}
+STRING = {"type": "string"}
+LINK = {**STRING, "description": "An absolute URL of a route this API serves."}
+PAGE_LINK = {"type": ["string", "null"]}
 # A change record's id in the feed: its place in the order, ``<xid>-<pk>``.
 FEED_ID = {"type": "string", "pattern": "^[0-9]+-[0-9]+$"}
 
 
+def _object(
+    properties: dict[str, Any], *required: str, additional: Any = False, **more: Any
+) -> dict[str, Any]:
+    """An object schema: ``required`` when any, ``additionalProperties`` unless None."""
+    schema: dict[str, Any] = {"type": "object", "properties": properties, **more}
+    if required:
+        schema["required"] = list(required)
+    if additional is not None:
+        schema["additionalProperties"] = additional
+    return schema
+
+
+def _count(what: str) -> dict[str, Any]:
+    return {"type": "integer", "minimum": 0, "maximum": MAX_PAGE_SIZE, "description": what}
+
+
+# A List's ``meta``: the platform's counts.
+LIST_META = _object(
+    {
+        "total": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": TOTAL_BOUND,
+            "description": f"The rows of every page of this List (the cursor aside): exact up to "
+            f"{TOTAL_BOUND}; a List holding more says {TOTAL_BOUND} and `total_is_lower_bound`.",
+        },
+        "total_is_lower_bound": {
+            "type": "boolean",
+            "enum": [True],
+            "description": f"Present (true) only when the List holds more than {TOTAL_BOUND} "
+            "rows: `total` is then a lower bound, not a count.",
+        },
+        "count": _count("The rows of this page (`data`'s length)."),
+    },
+    "total",
+    "count",
+    additional=None,
+)
+# The feed's ``meta``: how many records this page holds (a feed is not counted), and where to
+# ask later for what commits after it.
+FEED_META = _object(
+    {
+        "poll": {
+            "type": "string",
+            "description": "The link to follow later for what commits after this page: after "
+            "its last record (an empty page: this request's own link). Always present; "
+            "`links.next` is the same link while more records are there now, null once the "
+            "consumer has caught up.",
+        },
+        "count": _count("The records of this page (`data`'s length)."),
+    },
+    "count",
+    "poll",
+    additional=None,
+)
+
+
 def _links(*names: str) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "required": list(names),
-        "properties": dict.fromkeys(names, LINK),
-        "additionalProperties": False,
-    }
+    return _object(dict.fromkeys(names, LINK), *names)
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -90,6 +136,14 @@ def _ref(name: str) -> dict[str, str]:
 
 def _pascal(name: str) -> str:
     return "".join(part.capitalize() for part in name.split("_"))
+
+
+def _ok(schema: str) -> dict[str, Any]:
+    return {"200": {"description": "OK", "content": {MEDIA_TYPE: {"schema": _ref(schema)}}}}
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"oneOf": [schema, {"type": "null"}]}
 
 
 def _attribute_schema(attribute: Attribute) -> dict[str, Any]:
@@ -103,10 +157,8 @@ def _attribute_schema(attribute: Attribute) -> dict[str, Any]:
     else:
         schema = {"type": attribute.kind}
     if attribute.nullable:
-        schema = (
-            {"oneOf": [schema, {"type": "null"}]}
-            if "enum" in schema
-            else {**schema, "type": [schema["type"], "null"]}
+        return (
+            _nullable(schema) if "enum" in schema else {**schema, "type": [schema["type"], "null"]}
         )
     return schema
 
@@ -115,21 +167,30 @@ def _attributes(
     attributes: tuple[Attribute, ...], *, writable: str | None = None
 ) -> dict[str, Any]:
     chosen = [a for a in attributes if writable is None or a.writable in (writable, "always")]
-    return {
-        "type": "object",
-        "properties": {a.name: _attribute_schema(a) for a in chosen},
-        "additionalProperties": False,
-    }
+    return _object({a.name: _attribute_schema(a) for a in chosen})
 
 
 def _linkage(type_name: str, *, nullable: bool) -> dict[str, Any]:
-    identifier = {
-        "type": "object",
-        "required": ["type", "id"],
-        "properties": {"type": {"const": type_name}, "id": UUID_SCHEMA},
-        "additionalProperties": False,
-    }
-    return {"oneOf": [identifier, {"type": "null"}]} if nullable else identifier
+    identifier = _object({"type": {"const": type_name}, "id": UUID_SCHEMA}, "type", "id")
+    return _nullable(identifier) if nullable else identifier
+
+
+def _record(described: Resource | Parent, links: bool, **properties: Any) -> dict[str, Any]:
+    """A resource object: its type, id and attributes, and ``links.self`` when it has links."""
+    schema = _object(
+        {
+            "type": {"const": described.type},
+            "id": UUID_SCHEMA,
+            "attributes": _attributes(described.attributes),
+            **properties,
+        },
+        "type",
+        "id",
+    )
+    if links:
+        schema["required"].append("links")
+        schema["properties"]["links"] = _links("self")
+    return schema
 
 
 def _parent_resource(parent: Parent) -> dict[str, Any]:
@@ -138,20 +199,8 @@ def _parent_resource(parent: Parent) -> dict[str, Any]:
     Only a record this API serves (a ``workspace_provider``, from the catalog) links to its
     route; the platform's own records are another API's, and carry no links.
     """
-    schema: dict[str, Any] = {
-        "type": "object",
-        "required": ["type", "id"],
-        "properties": {
-            "type": {"const": parent.type},
-            "id": UUID_SCHEMA,
-            "attributes": _attributes(parent.attributes),
-        },
-        "additionalProperties": False,
-    }
-    if parent.type in SERVED:
-        schema["required"].append("links")
-        schema["properties"]["links"] = _links("self")
-    else:
+    schema = _record(parent, parent.type in SERVED)
+    if parent.type not in SERVED:
         schema["description"] = "A record of the platform, served by another API: no links."
     return schema
 
@@ -163,34 +212,14 @@ def _resource_object(resource: Resource) -> dict[str, Any]:
     is_served = served(resource)
     relationships = {}
     for rel in resource.relationships:
-        member: dict[str, Any] = {
-            "type": "object",
-            "required": ["data"],
-            "properties": {"data": _linkage(rel.parent.type, nullable=not rel.required)},
-            "additionalProperties": False,
-        }
+        member = _object({"data": _linkage(rel.parent.type, nullable=not rel.required)}, "data")
         if is_served:
             member["required"].append("links")
             member["properties"]["links"] = _links("self", "related")
         relationships[rel.name] = member
-    schema: dict[str, Any] = {
-        "type": "object",
-        "required": ["type", "id"],
-        "properties": {
-            "type": {"const": resource.type},
-            "id": FEED_ID if resource.scope == "feed" else UUID_SCHEMA,
-            "attributes": _attributes(resource.attributes),
-            "relationships": {
-                "type": "object",
-                "properties": relationships,
-                "additionalProperties": False,
-            },
-        },
-        "additionalProperties": False,
-    }
-    if is_served:
-        schema["required"].append("links")
-        schema["properties"]["links"] = _links("self")
+    schema = _record(resource, is_served, relationships=_object(relationships))
+    if resource.scope == "feed":
+        schema["properties"]["id"] = FEED_ID
     return schema
 
 
@@ -209,24 +238,16 @@ def _written_type(described: Resource | Parent) -> dict[str, Any]:
 
 
 def _request_relationship(rel: Relationship, mode: str) -> dict[str, Any]:
-    identifier: dict[str, Any] = {
-        "type": "object",
-        "required": ["type", "id"],
-        "properties": {
-            "type": _written_type(rel.parent),
-            "id": UUID_SCHEMA,
-            "meta": IGNORED,
-            "lid": IGNORED,
-        },
-        "additionalProperties": IGNORED_MEMBER,
-    }
-    data = identifier if rel.required else {"oneOf": [identifier, {"type": "null"}]}
-    member: dict[str, Any] = {
-        "type": "object",
-        "required": ["data"],
-        "properties": {"data": data, "meta": IGNORED, "links": IGNORED},
-        "additionalProperties": IGNORED_MEMBER,
-    }
+    identifier = _object(
+        {"type": _written_type(rel.parent), "id": UUID_SCHEMA, "meta": IGNORED, "lid": IGNORED},
+        "type",
+        "id",
+        additional=IGNORED_MEMBER,
+    )
+    data = identifier if rel.required else _nullable(identifier)
+    member = _object(
+        {"data": data, "meta": IGNORED, "links": IGNORED}, "data", additional=IGNORED_MEMBER
+    )
     if mode == "update":
         member["description"] = _current_value(rel.writable, relationship=True)
     return member
@@ -265,207 +286,81 @@ def _request_document(resource: Resource, mode: str) -> dict[str, Any]:
     if mode == "create":
         attributes = _attributes(resource.attributes, writable="create")
         rels = [rel for rel in resource.relationships if rel.writable != "never"]
+        id_text = (
+            "Optional: the id the client generated for the new row, a UUID no row of the table "
+            "has had (a used one is 409 `ID_ALREADY_USED`, anything else 403 "
+            "`CLIENT_GENERATED_ID_NOT_ALLOWED`). Without it the server chooses the id."
+        )
     else:
         attributes = _attributes(resource.attributes)
         for attribute in resource.attributes:
             described = _current_value(attribute.writable, name=attribute.name)
             attributes["properties"][attribute.name]["description"] = described
         rels = list(resource.relationships)
+        id_text = "The id of the URL."
     attributes["patternProperties"] = AT_MEMBERS
-    data: dict[str, Any] = {
-        "type": "object",
-        "required": ["type"] if mode == "create" else ["type", "id"],
-        "properties": {
+    relationships = {rel.name: _request_relationship(rel, mode) for rel in rels}
+    data = _object(
+        {
             "type": _written_type(resource),
+            "id": {**UUID_SCHEMA, "description": id_text},
             "attributes": attributes,
-            "relationships": {
-                "type": "object",
-                "properties": {rel.name: _request_relationship(rel, mode) for rel in rels},
-                "patternProperties": AT_MEMBERS,
-                "additionalProperties": False,
-            },
-            "meta": IGNORED,
-            "links": IGNORED,
-            "lid": IGNORED,
+            "relationships": _object(relationships, patternProperties=AT_MEMBERS),
+            **dict.fromkeys(("meta", "links", "lid"), IGNORED),
         },
-        "additionalProperties": IGNORED_MEMBER,
-    }
-    if mode == "update":
-        data["properties"]["id"] = {**UUID_SCHEMA, "description": "The id of the URL."}
-    else:
-        data["properties"]["id"] = {
-            **UUID_SCHEMA,
-            "description": "Optional: the id the client generated for the new row, a UUID no "
-            "row of the table has had (a used one is 409 `ID_ALREADY_USED`, anything else 403 "
-            "`CLIENT_GENERATED_ID_NOT_ALLOWED`). Without it the server chooses the id.",
-        }
-    return {
-        "type": "object",
-        "required": ["data"],
-        "properties": {
+        *(["type"] if mode == "create" else ["type", "id"]),
+        additional=IGNORED_MEMBER,
+    )
+    return _object(
+        {
             "data": data,
-            "meta": IGNORED,
-            "jsonapi": IGNORED,
-            "links": IGNORED,
-            "included": IGNORED,
+            **dict.fromkeys(("meta", "jsonapi", "links", "included"), IGNORED),
             "errors": {**REFUSED, "description": "Never beside `data` (400)."},
         },
-        "additionalProperties": IGNORED_MEMBER,
-    }
+        "data",
+        additional=IGNORED_MEMBER,
+    )
 
 
 def _document(resource: Resource, *, collection: bool) -> dict[str, Any]:
-    name = _pascal(resource.key)
-    included = sorted({rel.parent.type for rel in resource.relationships})
-    links: dict[str, Any] = {
-        "type": "object",
-        "required": ["self"],
-        "properties": {"self": {"type": "string"}},
+    resource_ref = _ref(f"{_pascal(resource.key)}Resource")
+    links = _object({"self": {"type": "string"}}, "self", additional=None)
+    properties: dict[str, Any] = {
+        "jsonapi": _ref("JsonApi"),
+        "data": {"type": "array", "items": resource_ref} if collection else resource_ref,
+        "links": links,
     }
-    if collection:
-        page_link = {"type": ["string", "null"]}
-        links["required"] = ["self", "prev", "next"]
-        links["properties"].update({"prev": page_link, "next": page_link})
-        # A numbered page's links only (page[number]): the first page, and the last while the
-        # total is exact and that page within MAX_PAGE_DEPTH (else null).
-        links["properties"].update({"first": page_link, "last": page_link})
-    document: dict[str, Any] = {
-        "type": "object",
-        "required": ["jsonapi", "data", "links"],
-        "properties": {
-            "jsonapi": _ref("JsonApi"),
-            "data": {"type": "array", "items": _ref(f"{name}Resource")}
-            if collection
-            else _ref(f"{name}Resource"),
-            "included": {
-                "type": "array",
-                "items": {"oneOf": [_ref(f"{_pascal(t)}Parent") for t in included]},
-            },
-            "links": links,
-        },
-    }
-    if collection:
-        document["required"] = ["jsonapi", "data", "links", "meta"]
-        document["properties"]["meta"] = LIST_META
     if resource.scope == "feed":
-        document["properties"]["meta"] = FEED_META
-        del document["properties"]["included"]
-    return document
-
-
-def _related_types(resource: Resource) -> list[str]:
-    """The types of the records ``resource``'s relationships point at."""
-    return sorted({rel.parent.type for rel in resource.relationships})
+        properties["meta"] = FEED_META
+    else:
+        parents = [_ref(f"{_pascal(t)}Parent") for t in related_types(resource)]
+        properties["included"] = {"type": "array", "items": {"oneOf": parents}}
+    if not collection:
+        return _object(properties, "jsonapi", "data", "links", additional=None)
+    # A numbered page's links too (page[number]): the first page, and the last while the total
+    # is exact and that page within MAX_PAGE_DEPTH (else null).
+    pages = ("prev", "next", "first", "last")
+    links["properties"].update(dict.fromkeys(pages, PAGE_LINK))
+    links["required"] = ["self", "prev", "next"]
+    properties.setdefault("meta", LIST_META)
+    return _object(properties, "jsonapi", "data", "links", "meta", additional=None)
 
 
 def _related_document(resource: Resource) -> dict[str, Any]:
     """GET /v1/<resource>/{id}/<relationship>: the record, as ``include`` shows it, or null."""
-    records = [_ref(f"{_pascal(t)}Parent") for t in _related_types(resource)]
-    return {
-        "type": "object",
-        "required": ["jsonapi", "data", "links"],
-        "properties": {
-            "jsonapi": _ref("JsonApi"),
-            "data": {"oneOf": [*records, {"type": "null"}]},
-            "links": _links("self"),
-        },
-        "additionalProperties": False,
-    }
+    records = [_ref(f"{_pascal(t)}Parent") for t in related_types(resource)]
+    return _linkage_document({"oneOf": [*records, {"type": "null"}]}, _links("self"))
 
 
 def _relationship_document(resource: Resource) -> dict[str, Any]:
     """GET /v1/<resource>/{id}/relationships/<relationship>: the linkage, or null."""
-    linkages = [_linkage(t, nullable=False) for t in _related_types(resource)]
-    return {
-        "type": "object",
-        "required": ["jsonapi", "data", "links"],
-        "properties": {
-            "jsonapi": _ref("JsonApi"),
-            "data": {"oneOf": [*linkages, {"type": "null"}]},
-            "links": _links("self", "related"),
-        },
-        "additionalProperties": False,
-    }
+    linkages = [_linkage(t, nullable=False) for t in related_types(resource)]
+    return _linkage_document({"oneOf": [*linkages, {"type": "null"}]}, _links("self", "related"))
 
 
-def _read_parameters(resource: Resource, collection: bool) -> list[dict[str, Any]]:
-    params = [
-        openapi_parameter(
-            "include",
-            comma_list(escaped_names(r.name for r in resource.relationships), empty=True),
-            "Comma-separated relationships to include: "
-            + ", ".join(r.name for r in resource.relationships),
-        )
-    ]
-    types = [resource.type, *sorted({r.parent.type for r in resource.relationships})]
-    params += [
-        openapi_parameter(
-            f"fields[{t}]",
-            comma_list(escaped_names(fields_of(resource, t) or ()), empty=True),
-            f"Sparse fieldset for {t}.",
-        )
-        for t in types
-    ]
-    params += workspace_parameters()
-    if not collection:
-        return params
-    sorts = [s for field in SORTABLE for s in (field, "-" + field)]
-    params.append(
-        openapi_parameter(
-            "sort", {"type": "string", "enum": sorts}, "Default -created_at; ties by id."
-        )
-    )
-    params += [openapi_parameter(*p) for p in PAGE_PARAMETERS]
-    params += [
-        openapi_parameter(
-            f"filter[{r.name}]",
-            comma_list([UUID_PATTERN], empty=False),
-            f"Comma-separated {r.parent.type} ids (at most {MAX_FILTER_VALUES}).",
-        )
-        for r in resource.relationships
-    ]
-    for name in resource.filters:
-        attribute = resource.attribute(name)
-        schema: dict[str, Any] = (
-            comma_list(escaped_names(attribute.enum), empty=False)
-            if attribute.kind == "enum"
-            else {"type": "boolean"}
-        )
-        params.append(openapi_parameter(f"filter[{name}]", schema, f"Filter on {name}."))
-    params += [
-        openapi_parameter(
-            f"filter[created_at][{op}]", {"type": "string", "format": "date-time"}, "Range bound."
-        )
-        for op in RANGE_OPERATORS
-    ]
-    return params
-
-
-def _related_parameters(resource: Resource, operation: str) -> list[dict[str, Any]]:
-    """The query of a related route (the record's fields, an empty include) or of a
-    relationship route (none but the workspace)."""
-    if operation == "relationship":
-        return workspace_parameters()
-    params = [
-        openapi_parameter(
-            "include",
-            {"type": "string", "const": ""},
-            "Taken only empty: the record has no relationships of its own to include (a name "
-            "is 400 `INVALID_INCLUDE`).",
-        )
-    ]
-    for t in _related_types(resource):
-        pointing = [rel.name for rel in resource.relationships if rel.parent.type == t]
-        params.append(
-            openapi_parameter(
-                f"fields[{t}]",
-                comma_list(escaped_names(fields_of(resource, t) or ()), empty=True),
-                f"Sparse fieldset for {t}, when the relationship is "
-                + " or ".join(f"`{name}`" for name in pointing)
-                + " (for another, 400 `INVALID_FIELDS`).",
-            )
-        )
-    return params + workspace_parameters()
+def _linkage_document(data: dict[str, Any], links: dict[str, Any]) -> dict[str, Any]:
+    properties = {"jsonapi": _ref("JsonApi"), "data": data, "links": links}
+    return _object(properties, "jsonapi", "data", "links")
 
 
 # Answers API Gateway gives itself, before or instead of the function, with its own body
@@ -476,38 +371,6 @@ GATEWAY_STATUSES = {
     413: "Request Entity Too Large",
     429: "Too Many Requests",
 }
-
-
-def _scope_parameters(operation: str, path: str, parameters: list[dict[str, Any]]) -> None:
-    """Keep only the workspace query parameters the route takes, under names of their own.
-
-    Where the path's ``{workspace_id}`` is the workspace the request acts in, the query's are
-    not taken (the server reads and ignores them). Where the path's ``{workspace_id}`` is
-    another workspace (the enrolled one of an unenrol), the workspace the key acts in is given
-    by the legacy name only, so that one operation never shows two inputs named alike.
-    """
-    current, legacy = WORKSPACE_PARAMETERS
-    if "{workspace_id}" not in path:
-        return
-    drop = {current, legacy} if operation in PATH_SCOPED else {current}
-    parameters[:] = [p for p in parameters if p["in"] == "path" or p["name"] not in drop]
-    for parameter in parameters:
-        if parameter["in"] == "query" and parameter["name"] == legacy:
-            parameter["description"] = (
-                "Act in this workspace instead of the key's default one (a member key needs an "
-                "active membership there: 403 `FORBIDDEN` otherwise). Other routes call it "
-                f"`{current}`, which this one takes too; the path's `{{{current}}}` is the "
-                "workspace being removed from the group."
-            )
-
-
-def _error_content(codes: list[str]) -> dict[str, Any]:
-    return {
-        MEDIA_TYPE: {
-            "schema": _ref("ErrorDocument"),
-            "examples": {code: {"$ref": EXAMPLES_REF + code} for code in codes},
-        }
-    }
 
 
 def _errors(codes: tuple[str, ...]) -> dict[str, Any]:
@@ -525,7 +388,8 @@ def _errors(codes: tuple[str, ...]) -> dict[str, Any]:
             continue
         lines = [f"- `{code}`: {ERROR_CODES[code].meaning}" for code in mine]
         description = "A JSON:API error document; `code` is one of:\n\n" + "\n".join(lines)
-        content = _error_content(mine)
+        refs = {code: {"$ref": EXAMPLES_REF + code} for code in mine}
+        content: dict[str, Any] = {MEDIA_TYPE: {"schema": _ref("ErrorDocument"), "examples": refs}}
         if status in GATEWAY_STATUSES:
             description += (
                 f"\n\nOr API Gateway's own answer ({GATEWAY_STATUSES[status]}) as application/json."
@@ -538,45 +402,12 @@ def _errors(codes: tuple[str, ...]) -> dict[str, Any]:
     return responses
 
 
-def _relationship_parameter(resource: Resource, operation: str) -> dict[str, Any]:
-    names = [rel.name for rel in resource.relationships]
-    what = "to follow to its record" if operation == "related" else "whose linkage to answer"
-    parameter = openapi_parameter(
-        "relationship",
-        {"type": "string", "enum": names},
-        f"The relationship {what}: "
-        + ", ".join(f"`{name}`" for name in names)
-        + ". Another name is 404 `UNKNOWN_RELATIONSHIP`.",
-        "path",
-    )
-    parameter["example"] = examples.path_parameters(resource, operation)["relationship"]
-    return parameter
-
-
-def _id_parameter(name: str, resource: Resource, operation: str) -> dict[str, Any]:
-    if name == "relationship":
-        return _relationship_parameter(resource, operation)
-    meaning = {
-        "id": f"The {resource.type}'s id.",
-        "workspace_id": "The workspace's id.",
-        "workspace_group_id": "The workspace group's id.",
-        "provider_id": "The provider's id.",
-    }
-    if operation == "unenrol" and name == "workspace_id":
-        meaning[name] = "The id of the workspace to remove from the group."
-    elif operation in PATH_SCOPED and name == "workspace_id":
-        meaning[name] = "The workspace the request acts in (and whose providers it reads)."
-    parameter = openapi_parameter(name, UUID_SCHEMA, meaning.get(name, f"The {name}."), "path")
-    parameter["example"] = examples.path_parameters(resource, operation)[name]
-    return parameter
-
-
 def _operation(resource_key: str, op: Operation) -> dict[str, Any]:
     resource = PROVIDER_CATALOG if op.name == "catalog" else resource_named(resource_key)
     name = _pascal(resource.key)
     path = op.path(resource)
     text = describe(resource, op.name)
-    parameters = [_id_parameter(p, resource, op.name) for p in re.findall(r"\{(\w+)\}", path)]
+    parameters = [id_parameter(p, resource, op.name) for p in re.findall(r"\{(\w+)\}", path)]
     document = {"content": {MEDIA_TYPE: {"schema": _ref(f"{name}Document")}}}
     spec: dict[str, Any] = {
         "operationId": f"{resource_key}_{op.name}",
@@ -588,50 +419,40 @@ def _operation(resource_key: str, op: Operation) -> dict[str, Any]:
     # The routes of one relationship of a resource: /v1/<resource>/{id}[/relationships]/<name>.
     if resource.scope == "feed":
         parameters += feed_parameters(resource)
-        schema = f"{name}Collection"
-        ok = {"200": {"description": "OK", "content": {MEDIA_TYPE: {"schema": _ref(schema)}}}}
+        ok = _ok(f"{name}Collection")
     elif op.suffix:
-        parameters += _related_parameters(resource, op.name)
-        schema = f"{name}{_pascal(op.name)}Document"
-        ok = {"200": {"description": "OK", "content": {MEDIA_TYPE: {"schema": _ref(schema)}}}}
+        parameters += related_parameters(resource, op.name)
+        ok = _ok(f"{name}{_pascal(op.name)}Document")
     elif op.method == "GET":
-        collection = not op.item
-        parameters += _read_parameters(resource, collection)
-        schema = f"{name}Collection" if collection else f"{name}Document"
-        ok = {"200": {"description": "OK", "content": {MEDIA_TYPE: {"schema": _ref(schema)}}}}
+        parameters += read_parameters(resource, not op.item)
+        ok = _ok(f"{name}Document" if op.item else f"{name}Collection")
     elif op.method == "DELETE":
         parameters += workspace_parameters()
         ok = {"204": {"description": "Deleted (soft)."}}
     else:
-        mode = "update" if op.method == "PATCH" else "create"
-        parameters += _read_parameters(resource, False)
-        body_schema = f"{name}{'Update' if mode == 'update' else 'Create'}Request"
+        parameters += read_parameters(resource, False)
         summary, body = examples.request_example(resource, op.name)
+        request = "Update" if op.method == "PATCH" else "Create"
         spec["requestBody"] = {
             "required": True,
             "content": {
                 MEDIA_TYPE: {
-                    "schema": _ref(body_schema),
+                    "schema": _ref(f"{name}{request}Request"),
                     "examples": {"demo": {"summary": summary, "value": body}},
                 }
             },
         }
         ok = {"200": {"description": "OK", **document}}
-        if mode == "create":
-            ok = {
-                "201": {
-                    "description": "Created",
-                    **document,
-                    "headers": {"Location": {"schema": {"type": "string"}}},
-                }
-            }
+        if request == "Create":
+            location = {"Location": {"schema": {"type": "string"}}}
+            ok = {"201": {"description": "Created", **document, "headers": location}}
             if op.name == "select":
                 ok["200"] = {"description": "Already there; selected.", **document}
         if op.request_spec.idempotent:
             parameters.append(IDEMPOTENCY_KEY_PARAMETER)
             for answer in ok.values():
                 answer["headers"] = {**answer.get("headers", {}), **REPLAYED_HEADER}
-    _scope_parameters(op.name, path, parameters)
+    scope_parameters(op.name, path, parameters)
     spec["responses"] = {**ok, **_errors(text.codes)}
     spec["parameters"] = parameters
     return spec
@@ -647,43 +468,38 @@ def _components() -> dict[str, Any]:
                 '"MUST ignore non-compliant members").'
             )
         },
-        "Error": {
-            "type": "object",
-            "required": ["status", "code", "title"],
-            "properties": {
-                "status": {"type": "string"},
+        "Error": _object(
+            {
+                **dict.fromkeys(("status", "title", "detail"), STRING),
                 "code": {
                     "type": "string",
                     "enum": list(ERROR_CODES),
                     "description": "Stable: what a client acts on. Each operation lists the "
                     "codes it can give, with their meaning, under its error responses.",
                 },
-                "title": {"type": "string"},
-                "detail": {"type": "string"},
-                "source": {
-                    "type": "object",
-                    "properties": {
-                        k: {"type": "string"} for k in ("pointer", "parameter", "header")
-                    },
-                },
+                "source": _object(
+                    dict.fromkeys(("pointer", "parameter", "header"), STRING),
+                    additional=None,
+                ),
                 "links": {"type": "object"},
                 "meta": {"type": "object"},
             },
-        },
-        "ErrorDocument": {
-            "type": "object",
-            "required": ["errors"],
-            "properties": {
-                "jsonapi": _ref("JsonApi"),
-                "errors": {"type": "array", "items": _ref("Error")},
-            },
-        },
-        "GatewayMessage": {
-            "type": "object",
-            "required": ["message"],
-            "properties": {"message": {"type": "string"}},
-            "description": "API Gateway's own answer (not a JSON:API document).",
-        },
+            "status",
+            "code",
+            "title",
+            additional=None,
+        ),
+        "ErrorDocument": _object(
+            {"jsonapi": _ref("JsonApi"), "errors": {"type": "array", "items": _ref("Error")}},
+            "errors",
+            additional=None,
+        ),
+        "GatewayMessage": _object(
+            {"message": {"type": "string"}},
+            "message",
+            additional=None,
+            description="API Gateway's own answer (not a JSON:API document).",
+        ),
     }
     for parent in PARENTS.values():
         schemas[f"{_pascal(parent.type)}Parent"] = _parent_resource(parent)
@@ -719,28 +535,16 @@ def _components() -> dict[str, Any]:
 
 
 def _error_example(code: str) -> dict[str, Any]:
-    error = ERROR_CODES[code]
-    value = {
-        "errors": [
-            {
-                "status": str(error.status),
-                "code": code,
-                "title": error.title,
-                "detail": error.meaning,
-                "meta": {"trace_id": "<the request id>"},
-            }
-        ]
-    }
+    status, title, meaning = ERROR_CODES[code]
+    error = {"status": str(status), "code": code, "title": title, "detail": meaning}
+    value = {"errors": [{**error, "meta": {"trace_id": "<the request id>"}}]}
     return {"summary": code, "value": value}
 
 
 def _tags() -> list[dict[str, str]]:
     """Swagger UI's groups in the order of ``ROUTES``, each named as its collection's path."""
-    keys = dict.fromkeys(key for key, _ in ROUTES)
-    return [
-        {"name": resource_named(key).path, "description": resource_named(key).summary}
-        for key in keys
-    ]
+    resources = map(resource_named, dict.fromkeys(key for key, _ in ROUTES))
+    return [{"name": r.path, "description": r.summary} for r in resources]
 
 
 def build_document() -> dict[str, Any]:

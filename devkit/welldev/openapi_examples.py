@@ -14,7 +14,15 @@ from wellapi.resources import Resource
 from wellapi.resources.ledgers import record_relationship
 from welldev.seed import generated_links, seed_id
 
-# The demo rows the examples name, by (resource key, purpose): the seed's (table, key).
+# The demo rows the examples name: the seed's (table, key).
+ACME = str(seed_id("workspaces", "acme"))
+GLOBEX = str(seed_id("workspaces", "globex"))
+GROUP = str(seed_id("workspace_groups", "consolidation"))
+CONNECTOR = str(seed_id("workspace_connectors", "acme/plaid_eu"))
+# A provider Acme has no row for: creating or selecting it succeeds on the fresh demo.
+NEW_PROVIDER = str(seed_id("providers", "notion"))
+REMOVED_PROVIDER = str(seed_id("providers", "qonto"))
+# A record of Acme each ledger may link, by the record's type.
 _RECORDS = {
     "account": ("accounts", "acme/operating"),
     "company": ("companies", "acme/initech"),
@@ -28,7 +36,6 @@ _ROWS = {
     "workspace_group_workspaces": "consolidation/globex",
     "workspace_providers": "acme/xero",
 }
-_CONNECTOR = ("workspace_connectors", "acme/plaid_eu")
 # The relationship the related-resource and relationship examples follow from that row: one
 # whose record Acme's member key may see (Ada owns the demo group), so `data` is a record; of
 # a ledger, its record.
@@ -36,42 +43,27 @@ _RELATIONSHIPS = {
     "workspace_group_workspaces": "workspace_group",
     "workspace_providers": "provider",
 }
-# A provider Acme has no row for: creating or selecting it succeeds on the fresh demo.
-_NEW_PROVIDER = ("providers", "notion")
-_REMOVED_PROVIDER = ("providers", "qonto")
-
-
-def _seed_id(table: str, key: str) -> str:
-    return str(seed_id(table, key))
-
-
-def acme() -> str:
-    return _seed_id("workspaces", "acme")
-
-
-def globex() -> str:
-    return _seed_id("workspaces", "globex")
-
-
-def group() -> str:
-    return _seed_id("workspace_groups", "consolidation")
+_ENROL_NOTE = (
+    "Enrol Globex Holdings in the demo group. Both demo workspaces are enrolled when `make "
+    "run` seeds, so this is 409 until Globex's enrolment is removed (the DELETE examples)."
+)
 
 
 def row_id(resource: Resource, n: int = 0) -> str:
     """A live row of ``resource`` on the demo (Acme's, or Globex's enrolment in the group); of
     a ledger the seed generated rows for, its ``n``-th."""
     if resource.key in _ROWS and n == 0:
-        return _seed_id(resource.table.name, _ROWS[resource.key])
+        return str(seed_id(resource.table.name, _ROWS[resource.key]))
     key, connector, direction, hours, _ = generated_links(record_relationship(resource).parent)[n]
-    return _seed_id(resource.table.name, f"{key}/{connector}/{direction}/{hours}")
+    return str(seed_id(resource.table.name, f"{key}/{connector}/{direction}/{hours}"))
 
 
 def _record(resource: Resource) -> str:
     """A record of Acme the ledger ``resource`` may link (a generated one, if nobody named it)."""
     parent = record_relationship(resource).parent
     if parent.type in _RECORDS:
-        return _seed_id(*_RECORDS[parent.type])
-    return _seed_id(parent.table.name, generated_links(parent)[0][0])
+        return str(seed_id(*_RECORDS[parent.type]))
+    return str(seed_id(parent.table.name, generated_links(parent)[0][0]))
 
 
 def _linkage(type_name: str, id_: str) -> dict[str, Any]:
@@ -81,9 +73,9 @@ def _linkage(type_name: str, id_: str) -> dict[str, Any]:
 def path_parameters(resource: Resource, operation: str) -> dict[str, str]:
     """An example value for each path parameter of ``operation`` on ``resource``."""
     if operation in ("catalog", "select", "remove"):
-        values = {"workspace_id": acme(), "provider_id": _seed_id(*_REMOVED_PROVIDER)}
+        values = {"workspace_id": ACME, "provider_id": REMOVED_PROVIDER}
     elif operation in ("enrol", "unenrol"):
-        values = {"workspace_group_id": group(), "workspace_id": globex()}
+        values = {"workspace_group_id": GROUP, "workspace_id": GLOBEX}
     else:
         values = {"id": row_id(resource)}
     if operation in ("related", "relationship"):
@@ -93,74 +85,42 @@ def path_parameters(resource: Resource, operation: str) -> dict[str, str]:
 
 def request_example(resource: Resource, operation: str) -> tuple[str, dict[str, Any]]:
     """The description and the body of ``operation``'s request example."""
+    data: dict[str, Any] = {"type": resource.type}
+    provider, globex = _linkage("provider", NEW_PROVIDER), _linkage("workspace", GLOBEX)
+    update = operation == "update"
+    if update:
+        data["id"] = row_id(resource)
     if operation == "select":
-        body = {"data": {"type": resource.type, "relationships": {"provider": _provider()}}}
-        return "Select Notion for Acme Finance (201 the first time, then 200).", body
-    if operation == "enrol":
-        body = {"data": {"type": resource.type, "relationships": {"workspace": _workspace()}}}
-        return _ENROL_NOTE, body
-    if operation == "update":
-        return _update_example(resource)
-    return _create_example(resource)
-
-
-_ENROL_NOTE = (
-    "Enrol Globex Holdings in the demo group. Both demo workspaces are enrolled when `make "
-    "run` seeds, so this is 409 until Globex's enrolment is removed (the DELETE examples)."
-)
-
-
-def _provider() -> dict[str, Any]:
-    return _linkage("provider", _seed_id(*_NEW_PROVIDER))
-
-
-def _workspace() -> dict[str, Any]:
-    return _linkage("workspace", globex())
-
-
-def _create_example(resource: Resource) -> tuple[str, dict[str, Any]]:
-    if resource.scope == "provenance":
-        record = resource.scope_relationships[0]
-        body = {
-            "data": {
-                "type": resource.type,
-                "attributes": {"direction": "output"},
-                "relationships": {
-                    record: _linkage(record, _record(resource)),
-                    "workspace_connector": _linkage("workspace_connector", _seed_id(*_CONNECTOR)),
-                },
-            }
-        }
-        return f"Acme's {record} record was carried out by Acme's Plaid (EU) connector.", body
-    if resource.scope == "group_enrolment":
-        relationships = {
-            "workspace_group": _linkage("workspace_group", group()),
-            "workspace": _workspace(),
-        }
-        return _ENROL_NOTE, {"data": {"type": resource.type, "relationships": relationships}}
-    relationships = {"workspace": _linkage("workspace", acme()), "provider": _provider()}
-    body = {
-        "data": {
-            "type": resource.type,
-            "attributes": {"is_selected": True},
-            "relationships": relationships,
-        }
-    }
-    return "Acme Finance selects Notion (201; 409 once Acme has a live row for it).", body
-
-
-def _update_example(resource: Resource) -> tuple[str, dict[str, Any]]:
-    data: dict[str, Any] = {"type": resource.type, "id": row_id(resource)}
-    if resource.scope == "provenance":
+        data["relationships"] = {"provider": provider}
+        summary = "Select Notion for Acme Finance (201 the first time, then 200)."
+    elif operation == "enrol":
+        data["relationships"] = {"workspace": globex}
+        summary = _ENROL_NOTE
+    elif resource.scope == "provenance" and update:
         data["attributes"] = {"direction": "input"}
-        return (
+        summary = (
             "Sends the row's direction back at its current value: accepted, and only "
-            "`updated_at` moves (another direction is 403 `IMMUTABLE_FIELD`).",
-            {"data": data},
+            "`updated_at` moves (another direction is 403 `IMMUTABLE_FIELD`)."
         )
-    if resource.scope == "group_enrolment":
-        return "Valid, and still 403 `FORBIDDEN`: an enrolment is never modified.", {"data": data}
-    data["attributes"] = {"is_selected": True}
-    return "Acme Finance selects Xero, which it had matched (is_matched stays true).", {
-        "data": data
-    }
+    elif resource.scope == "provenance":
+        record = resource.scope_relationships[0]
+        data["attributes"] = {"direction": "output"}
+        data["relationships"] = {
+            record: _linkage(record, _record(resource)),
+            "workspace_connector": _linkage("workspace_connector", CONNECTOR),
+        }
+        summary = f"Acme's {record} record was carried out by Acme's Plaid (EU) connector."
+    elif resource.scope == "group_enrolment" and update:
+        summary = "Valid, and still 403 `FORBIDDEN`: an enrolment is never modified."
+    elif resource.scope == "group_enrolment":
+        group = _linkage("workspace_group", GROUP)
+        data["relationships"] = {"workspace_group": group, "workspace": globex}
+        summary = _ENROL_NOTE
+    elif update:
+        data["attributes"] = {"is_selected": True}
+        summary = "Acme Finance selects Xero, which it had matched (is_matched stays true)."
+    else:
+        data["attributes"] = {"is_selected": True}
+        data["relationships"] = {"workspace": _linkage("workspace", ACME), "provider": provider}
+        summary = "Acme Finance selects Notion (201; 409 once Acme has a live row for it)."
+    return summary, {"data": data}

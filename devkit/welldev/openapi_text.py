@@ -20,70 +20,44 @@ from wellapi.jsonapi.query import MAX_FILTER_VALUES, MAX_PAGE_DEPTH, MAX_PAGE_SI
 from wellapi.operations.registry import OPERATIONS
 from wellapi.resources import Resource, ScopeRule
 
-# Every function's answers can carry these.
+# The codes of each part of a request; an operation's codes are a set, listed in the order of
+# ``ERROR_CODES``. Every function's answers can carry these.
 ALWAYS = (
-    "CREDENTIALS_MISSING",
-    "CREDENTIALS_MALFORMED",
-    "CREDENTIALS_INVALID",
-    "NOT_ACCEPTABLE",
-    "INTERNAL_ERROR",
-    "SERVICE_UNAVAILABLE",
-)
-# The query string of a single-resource operation (writes too take include and fields).
-ONE_QUERY = (
-    "INVALID_QUERY_PARAMETER",
-    "DUPLICATE_QUERY_PARAMETER",
-    "UNKNOWN_QUERY_PARAMETER",
-    "INVALID_INCLUDE",
-    "INVALID_FIELDS",
-    "INVALID_UUID",
-)
-LIST_QUERY = (
-    *ONE_QUERY,
-    "INVALID_SORT",
-    "INVALID_PAGE_PARAMETER",
-    "PAGE_SIZE_TOO_LARGE",
-    "RANGE_PAGINATION_NOT_SUPPORTED",
-    "MIXED_PAGINATION",
-    "PAGE_NUMBER_TOO_DEEP",
-    "INVALID_CURSOR",
-    "INVALID_FILTER",
-)
-# A request document.
-BODY = (
-    "BAD_REQUEST",
-    "UNSUPPORTED_MEDIA_TYPE",
-    "PAYLOAD_TOO_LARGE",
-    "INVALID_JSON",
-    "SCHEMA_VALIDATION_ERROR",
-    "CONFLICT",
-    "READ_ONLY_FIELD",
-    "UNPROCESSABLE_ENTITY",
+    *("CREDENTIALS_MISSING", "CREDENTIALS_MALFORMED", "CREDENTIALS_INVALID", "NOT_ACCEPTABLE"),
+    *("INTERNAL_ERROR", "SERVICE_UNAVAILABLE"),
 )
 # The query string of a relationship route: the workspace parameters only.
 WORKSPACE_QUERY = (
-    "INVALID_QUERY_PARAMETER",
-    "DUPLICATE_QUERY_PARAMETER",
-    "UNKNOWN_QUERY_PARAMETER",
+    *("INVALID_QUERY_PARAMETER", "DUPLICATE_QUERY_PARAMETER", "UNKNOWN_QUERY_PARAMETER"),
     "INVALID_UUID",
+)
+# The query string of a single-resource operation (writes too take include and fields).
+ONE_QUERY = (*WORKSPACE_QUERY, "INVALID_INCLUDE", "INVALID_FIELDS")
+# The changes feed's query string: its filters and its forward pages.
+FEED_QUERY = (
+    *WORKSPACE_QUERY,
+    *("INVALID_PAGE_PARAMETER", "PAGE_SIZE_TOO_LARGE", "MIXED_PAGINATION", "INVALID_CURSOR"),
+    "INVALID_FILTER",
+)
+LIST_QUERY = (
+    *ONE_QUERY,
+    *FEED_QUERY,
+    *("INVALID_SORT", "RANGE_PAGINATION_NOT_SUPPORTED", "PAGE_NUMBER_TOO_DEEP"),
+)
+# A request document.
+BODY = (
+    *("BAD_REQUEST", "UNSUPPORTED_MEDIA_TYPE", "PAYLOAD_TOO_LARGE", "INVALID_JSON", "CONFLICT"),
+    *("SCHEMA_VALIDATION_ERROR", "READ_ONLY_FIELD", "UNPROCESSABLE_ENTITY"),
 )
 # What a related-resource or relationship route (``/v1/<resource>/{id}/<name>``,
 # ``/v1/<resource>/{id}/relationships/<name>``) can answer besides its query string's codes.
 RELATED_PATH = ("INVALID_ID", "FORBIDDEN", "NOT_FOUND", "UNKNOWN_RELATIONSHIP")
-RELATED = (*ALWAYS, *ONE_QUERY, *RELATED_PATH)
-# A create's Idempotency-Key (every create, select and enrol route).
-RETRY = ("INVALID_IDEMPOTENCY_KEY", "IDEMPOTENCY_KEY_REUSED")
-# A create's client-generated id (every create, select and enrol route).
-CLIENT_ID = ("CLIENT_GENERATED_ID_NOT_ALLOWED", "ID_ALREADY_USED")
-CREATE = (
-    *ALWAYS,
-    *ONE_QUERY,
-    *BODY,
-    *RETRY,
-    *CLIENT_ID,
-    "FORBIDDEN",
-    "NOT_FOUND",
+# A create's Idempotency-Key and client-generated id (every create, select and enrol route).
+CREATED = (
+    *("INVALID_IDEMPOTENCY_KEY", "IDEMPOTENCY_KEY_REUSED"),
+    *("CLIENT_GENERATED_ID_NOT_ALLOWED", "ID_ALREADY_USED"),
 )
+CREATE = (*ALWAYS, *ONE_QUERY, *BODY, *CREATED, "FORBIDDEN", "NOT_FOUND")
 # A path parameter holding an encoded slash (API Gateway decodes it before routing) makes
 # another path, which the $default route answers when no route has it (404), and, where it
 # makes an item's related-resource path under a write's method, 405 (docs/api.md, "Unmatched
@@ -139,19 +113,6 @@ class ScopeText:
     # Who can write it over HTTP with the demo's keys: "member" or "service".
     demo_writer: str = "member"
 
-
-# The changes feed's query string: its filters and its forward pages.
-FEED_QUERY = (
-    "INVALID_QUERY_PARAMETER",
-    "DUPLICATE_QUERY_PARAMETER",
-    "UNKNOWN_QUERY_PARAMETER",
-    "INVALID_UUID",
-    "INVALID_PAGE_PARAMETER",
-    "PAGE_SIZE_TOO_LARGE",
-    "MIXED_PAGINATION",
-    "INVALID_CURSOR",
-    "INVALID_FILTER",
-)
 
 OPERATION_TEXT: dict[str, OperationText] = {
     "feed": OperationText(
@@ -246,15 +207,7 @@ OPERATION_TEXT: dict[str, OperationText] = {
         "client-generated `data.id` names a new row: with one, the route only creates (201), "
         "and a live row for the pair, which has its own id, is 409 "
         "`WORKSPACE_PROVIDER_ALREADY_EXISTS`; a used id is 409 `ID_ALREADY_USED`.",
-        (
-            *ALWAYS,
-            *ONE_QUERY,
-            *BODY,
-            *RETRY,
-            *CLIENT_ID,
-            "INVALID_ID",
-            "NOT_FOUND",
-        ),
+        (*ALWAYS, *ONE_QUERY, *BODY, *CREATED, "INVALID_ID", "NOT_FOUND"),
         "write",
     ),
     "remove": OperationText(
@@ -301,7 +254,7 @@ OPERATION_TEXT: dict[str, OperationText] = {
         "`UNKNOWN_QUERY_PARAMETER`). A relationship the `{type}` does not have is 404 "
         "`UNKNOWN_RELATIONSHIP`. A `{type}` that does not exist, was deleted, or is outside "
         "the caller's scope is 404 `NOT_FOUND`: the same answer for all three.",
-        RELATED,
+        (*ALWAYS, *ONE_QUERY, *RELATED_PATH),
         "read",
     ),
     # GET /v1/<resource>/{id}/relationships/<relationship>

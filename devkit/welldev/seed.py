@@ -19,13 +19,13 @@ What is there, and why:
 - a provider catalog and workspace selections (``is_selected`` implies ``is_matched``), with
   one removed (soft-deleted, no longer selected).
 
-API keys: ``DemoKeys`` issues them inside the seed's transaction. ``IssuedKeys`` (what
-``wellapi run`` and ``wellapi seed`` use) gives each demo user a member key for their workspace
+API keys: ``IssuedKeys`` (what ``wellapi run`` and ``wellapi seed`` use) issues them inside the
+seed's transaction: each demo user gets a member key for their workspace
 and the first demo user a service key, named ``demo:<workspace>`` and ``demo:service``. A key's
 secret cannot be recovered from its stored hash, so a key is reused only when the previous
 ``.local/demo.json`` holds it and it still authenticates (prefix and hash found, not revoked,
 for the same person, workspace and kind); otherwise the old demo keys of that name are revoked
-and a new one is issued. ``seed(conn)`` without a key provider issues none (``null`` keys).
+and a new one is issued. ``seed(conn)`` without ``IssuedKeys`` issues none (``null`` keys).
 
 Putting the demo back as seeded after examples changed it (``wellapi seed --reset``):
 ``welldev.demo_reset``.
@@ -35,10 +35,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import pg8000.native
 from sqlalchemy import Table
@@ -48,7 +48,7 @@ from wellapi.http import keys
 from wellapi.resources import tables as schema
 from wellapi.resources.description import Parent
 from wellapi.resources.ledgers import LEDGER_RESOURCES, record_relationship
-from welldev import api_keys, demo_file
+from welldev import api_keys
 
 # Fixed for good: every seeded id derives from it, and events or docs may quote those ids.
 SEED_NAMESPACE = uuid.UUID("5f2b8a1e-7c3d-5e4f-9a0b-1c2d3e4f5a6b")
@@ -82,29 +82,30 @@ class SeedRow:
 # The data
 # ---------------------------------------------------------------------------------------------
 
+# Each row's key: "<workspace>/<name>" for a workspace's rows, then its columns' values.
 WORKSPACES = (
     # key, name, external id
     ("acme", "Acme Finance", "acme-finance"),
     ("globex", "Globex Holdings", "globex-holdings"),
 )
 PEOPLE = (
-    # workspace, key, first, last; the first person of a workspace is its demo user
-    ("acme", "ada", "Ada", "Lovelace"),
-    ("acme", "charles", "Charles", "Babbage"),
-    ("acme", "mary", "Mary", "Somerville"),
-    ("globex", "grace", "Grace", "Hopper"),
-    ("globex", "alan", "Alan", "Turing"),
-    ("globex", "katherine", "Katherine", "Johnson"),
+    # first, last; the first person of a workspace is its demo user
+    ("acme/ada", "Ada", "Lovelace"),
+    ("acme/charles", "Charles", "Babbage"),
+    ("acme/mary", "Mary", "Somerville"),
+    ("globex/grace", "Grace", "Hopper"),
+    ("globex/alan", "Alan", "Turing"),
+    ("globex/katherine", "Katherine", "Johnson"),
 )
 MEMBERSHIPS = (
-    # workspace, person, role, status
-    ("acme", "ada", "owner", "active"),
-    ("acme", "charles", "member", "active"),
-    ("acme", "mary", "viewer", "pending"),
-    ("globex", "grace", "owner", "active"),
-    ("globex", "alan", "admin", "active"),
-    ("globex", "katherine", "member", "active"),
-    ("globex", "ada", "member", "active"),
+    # "<workspace>/<person>", role, status
+    ("acme/ada", "owner", "active"),
+    ("acme/charles", "member", "active"),
+    ("acme/mary", "viewer", "pending"),
+    ("globex/grace", "owner", "active"),
+    ("globex/alan", "admin", "active"),
+    ("globex/katherine", "member", "active"),
+    ("globex/ada", "member", "active"),
 )
 CONNECTORS = (
     # key (also the provider enum value), name
@@ -114,28 +115,28 @@ CONNECTORS = (
     ("chift", "Chift"),
 )
 WORKSPACE_CONNECTORS = (
-    # workspace, connector, status
-    ("acme", "plaid_eu", "enabled"),
-    ("acme", "apideck", "error"),
-    ("globex", "plaid_eu", "enabled"),
-    ("globex", "chift", "to_configure"),
-    ("globex", "apideck", "disabled"),
+    # "<workspace>/<connector>", status
+    ("acme/plaid_eu", "enabled"),
+    ("acme/apideck", "error"),
+    ("globex/plaid_eu", "enabled"),
+    ("globex/chift", "to_configure"),
+    ("globex/apideck", "disabled"),
 )
 ACCOUNTS = (
-    # workspace, key, type, name, external id
-    ("acme", "operating", "deposit", "Operating account", "acme-op-001"),
-    ("acme", "card", "credit", "Corporate card", "acme-cc-001"),
-    ("acme", "loan", "loan", "Equipment loan", "acme-ln-001"),
-    ("globex", "treasury", "deposit", "Treasury", "globex-tr-001"),
-    ("globex", "payroll", "payroll", "Payroll account", "globex-pr-001"),
-    ("globex", "portfolio", "investment", "Investment portfolio", "globex-iv-001"),
+    # type, name, external id
+    ("acme/operating", "deposit", "Operating account", "acme-op-001"),
+    ("acme/card", "credit", "Corporate card", "acme-cc-001"),
+    ("acme/loan", "loan", "Equipment loan", "acme-ln-001"),
+    ("globex/treasury", "deposit", "Treasury", "globex-tr-001"),
+    ("globex/payroll", "payroll", "Payroll account", "globex-pr-001"),
+    ("globex/portfolio", "investment", "Investment portfolio", "globex-iv-001"),
 )
 COMPANIES = (
-    # workspace, key, name, domain
-    ("acme", "initech", "Initech", "initech.example"),
-    ("acme", "umbrella", "Umbrella Corporation", "umbrella.example"),
-    ("globex", "hooli", "Hooli", "hooli.example"),
-    ("globex", "stark", "Stark Industries", "stark.example"),
+    # name, domain
+    ("acme/initech", "Initech", "initech.example"),
+    ("acme/umbrella", "Umbrella Corporation", "umbrella.example"),
+    ("globex/hooli", "Hooli", "hooli.example"),
+    ("globex/stark", "Stark Industries", "stark.example"),
 )
 # Ledger rows: record, workspace connector ("<workspace>/<connector>"), direction, hours ago,
 # soft-deleted. The same record may appear several times: one row per sync run.
@@ -189,14 +190,14 @@ PROVIDERS = (
     ("shopify", "Shopify", "https://www.shopify.com", "E-commerce & Retail", 82),
 )
 WORKSPACE_PROVIDERS = (
-    # workspace, provider, selected, matched, removed (soft-deleted and no longer selected)
-    ("acme", "qonto", True, True, False),
-    ("acme", "stripe", True, True, False),
-    ("acme", "xero", False, True, False),
-    ("acme", "hubspot", False, True, True),
-    ("globex", "pennylane", True, True, False),
-    ("globex", "aws", False, True, False),
-    ("globex", "shopify", True, True, False),
+    # "<workspace>/<provider>", selected, matched, removed (soft-deleted and no longer selected)
+    ("acme/qonto", True, True, False),
+    ("acme/stripe", True, True, False),
+    ("acme/xero", False, True, False),
+    ("acme/hubspot", False, True, True),
+    ("globex/pennylane", True, True, False),
+    ("globex/aws", False, True, False),
+    ("globex/shopify", True, True, False),
 )
 
 
@@ -206,64 +207,38 @@ def demo_rows(now: datetime) -> Iterator[SeedRow]:
     def ago(hours: int) -> datetime:
         return now - timedelta(hours=hours)
 
+    def workspace(key: str) -> SeedRef:
+        return SeedRef(schema.workspaces, key.partition("/")[0])
+
+    def person(key: str) -> SeedRef:
+        return SeedRef(schema.peoples, _person_key(key.rpartition("/")[2]))
+
     for key, name, external_id in WORKSPACES:
         yield SeedRow(schema.workspaces, key, {"name": name, "external_workspace_id": external_id})
-    for workspace, key, first, last in PEOPLE:
-        yield SeedRow(
-            schema.peoples,
-            f"{workspace}/{key}",
-            {
-                "workspace_pk": SeedRef(schema.workspaces, workspace),
-                "first_name": first,
-                "last_name": last,
-                "full_name": f"{first} {last}",
-            },
-        )
-    for workspace, person, role, status in MEMBERSHIPS:
-        yield SeedRow(
-            schema.memberships,
-            f"{workspace}/{person}",
-            {
-                "workspace_pk": SeedRef(schema.workspaces, workspace),
-                "person_pk": SeedRef(schema.peoples, _person_key(person)),
-                "role": role,
-                "status": status,
-            },
-        )
+    for key, first, last in PEOPLE:
+        names = {"first_name": first, "last_name": last, "full_name": f"{first} {last}"}
+        yield SeedRow(schema.peoples, key, {"workspace_pk": workspace(key), **names})
+    for key, role, status in MEMBERSHIPS:
+        columns = {"person_pk": person(key), "role": role, "status": status}
+        yield SeedRow(schema.memberships, key, {"workspace_pk": workspace(key), **columns})
     for key, name in CONNECTORS:
         yield SeedRow(schema.connectors, key, {"name": name, "provider": key})
-    for workspace, connector, status in WORKSPACE_CONNECTORS:
-        yield SeedRow(
-            schema.workspace_connectors,
-            f"{workspace}/{connector}",
-            {
-                "workspace_pk": SeedRef(schema.workspaces, workspace),
-                "connector_pk": SeedRef(schema.connectors, connector),
-                "status": status,
-                # A fake credential: proves the API never returns config.
-                "config": {
-                    "client_id": f"demo-{workspace}-{connector}",
-                    "secret": f"demo-secret-{workspace}-{connector}-never-returned",
-                },
-            },
-        )
-    for workspace, key, account_type, name, external_id in ACCOUNTS:
-        yield SeedRow(
-            schema.accounts,
-            f"{workspace}/{key}",
-            {
-                "workspace_pk": SeedRef(schema.workspaces, workspace),
-                "type": account_type,
-                "account_name": name,
-                "account_external_id": external_id,
-            },
-        )
-    for workspace, key, name, domain in COMPANIES:
-        yield SeedRow(
-            schema.companies,
-            f"{workspace}/{key}",
-            {"workspace_pk": SeedRef(schema.workspaces, workspace), "name": name, "domain": domain},
-        )
+    for key, status in WORKSPACE_CONNECTORS:
+        catalog = SeedRef(schema.connectors, key.partition("/")[2])
+        # A fake credential: proves the API never returns config.
+        config = {
+            "client_id": f"demo-{key.replace('/', '-')}",
+            "secret": f"demo-secret-{key.replace('/', '-')}-never-returned",
+        }
+        columns = {"connector_pk": catalog, "status": status, "config": config}
+        yield SeedRow(schema.workspace_connectors, key, {"workspace_pk": workspace(key), **columns})
+    for table, named, rows in (
+        (schema.accounts, ("type", "account_name", "account_external_id"), ACCOUNTS),
+        (schema.companies, ("name", "domain"), COMPANIES),
+    ):
+        for key, *values in rows:
+            own = dict(zip(named, values, strict=True))
+            yield SeedRow(table, key, {"workspace_pk": workspace(key), **own})
     for resource in LEDGER_RESOURCES:
         ledger, record = schema.table(resource.table.name), record_relationship(resource)
         record_table = schema.table(record.parent.table.name)
@@ -284,54 +259,28 @@ def demo_rows(now: datetime) -> Iterator[SeedRow]:
                 },
             )
     group_key, group_name, group_creator = GROUP
-    creator = SeedRef(schema.peoples, _person_key(group_creator))
+    group = {"workspace_group_pk": SeedRef(schema.workspace_groups, group_key)}
+    creator = person(group_creator)
     yield SeedRow(
         schema.workspace_groups, group_key, {"name": group_name, "created_by_pk": creator}
     )
-    for workspace in GROUP_WORKSPACES:
-        yield SeedRow(
-            schema.workspace_group_workspaces,
-            f"{group_key}/{workspace}",
-            {
-                "workspace_group_pk": SeedRef(schema.workspace_groups, group_key),
-                "workspace_pk": SeedRef(schema.workspaces, workspace),
-                "created_by_pk": creator,
-            },
-        )
-    for person, role in GROUP_MEMBERS:
-        yield SeedRow(
-            schema.workspace_group_memberships,
-            f"{group_key}/{person}",
-            {
-                "workspace_group_pk": SeedRef(schema.workspace_groups, group_key),
-                "person_pk": SeedRef(schema.peoples, _person_key(person)),
-                "role": role,
-            },
-        )
+    for key in GROUP_WORKSPACES:
+        enrolment = {**group, "workspace_pk": workspace(key), "created_by_pk": creator}
+        yield SeedRow(schema.workspace_group_workspaces, f"{group_key}/{key}", enrolment)
+    for key, role in GROUP_MEMBERS:
+        membership = {**group, "person_pk": person(key), "role": role}
+        yield SeedRow(schema.workspace_group_memberships, f"{group_key}/{key}", membership)
     for slug, name, url, category, popularity in PROVIDERS:
-        yield SeedRow(
-            schema.providers,
-            slug,
-            {
-                "name": name,
-                "slug": slug,
-                "url": url,
-                "category": category,
-                "popularity_score": popularity,
-            },
-        )
-    for workspace, provider, selected, matched, removed in WORKSPACE_PROVIDERS:
-        yield SeedRow(
-            schema.workspace_providers,
-            f"{workspace}/{provider}",
-            {
-                "workspace_pk": SeedRef(schema.workspaces, workspace),
-                "provider_pk": SeedRef(schema.providers, provider),
-                "is_selected": selected,
-                "is_matched": matched,
-                "deleted_at": ago(2) if removed else None,
-            },
-        )
+        columns = {"name": name, "slug": slug, "url": url, "category": category}
+        yield SeedRow(schema.providers, slug, {**columns, "popularity_score": popularity})
+    for key, selected, matched, removed in WORKSPACE_PROVIDERS:
+        columns = {
+            "provider_pk": SeedRef(schema.providers, key.partition("/")[2]),
+            "is_selected": selected,
+            "is_matched": matched,
+            "deleted_at": ago(2) if removed else None,
+        }
+        yield SeedRow(schema.workspace_providers, key, {"workspace_pk": workspace(key), **columns})
 
 
 def generated_record(parent: Parent, key: str) -> str:
@@ -361,8 +310,8 @@ def _generated_records(parent: Parent, table: Table, links: Any) -> Iterator[See
 
 
 def _person_key(person: str) -> str:
-    workspace = next(w for w, key, *_ in PEOPLE if key == person)
-    return f"{workspace}/{person}"
+    """``acme/ada`` of ``ada``: a person's key, in the workspace they belong to."""
+    return next(key for key, *_ in PEOPLE if key.endswith(f"/{person}"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -380,24 +329,6 @@ class DemoMember:
     key: str  # the workspace's seed key ("acme"): names its demo key, "demo:acme"
 
 
-class DemoKeys(Protocol):
-    """Issues the demo's API keys inside the seed's transaction (None: no key)."""
-
-    def member_key(self, conn: pg8000.native.Connection, member: DemoMember) -> str | None: ...
-
-    def service_key(self, conn: pg8000.native.Connection) -> str | None: ...
-
-
-class NoKeys:
-    """Until API keys exist: every key is None."""
-
-    def member_key(self, conn: pg8000.native.Connection, member: DemoMember) -> str | None:
-        return None
-
-    def service_key(self, conn: pg8000.native.Connection) -> str | None:
-        return None
-
-
 class IssuedKeys:
     """Real demo keys: the previous run's when they still authenticate, else new ones.
 
@@ -408,94 +339,68 @@ class IssuedKeys:
 
     def __init__(self, previous: Mapping[str, Any] | None = None) -> None:
         previous = previous or {}
-        self._previous_members: dict[str, str] = {}
         workspaces = previous.get("workspaces")
-        for entry in workspaces if isinstance(workspaces, list) else ():
-            if isinstance(entry, dict) and isinstance(entry.get("api_key"), str):
-                self._previous_members[str(entry.get("workspace_id"))] = entry["api_key"]
-        service = previous.get("service_key")
-        self._previous_service = service if isinstance(service, str) else None
+        # The previous keys, by the workspace they were for, or "service".
+        self._previous = {
+            str(entry.get("workspace_id")): entry.get("api_key")
+            for entry in (workspaces if isinstance(workspaces, list) else ())
+            if isinstance(entry, dict)
+        }
+        self._previous["service"] = previous.get("service_key")
         self.reused: list[str] = []  # names of the keys kept from the previous run
         self.issued: list[str] = []  # names of the keys issued by this run
 
     def member_key(self, conn: pg8000.native.Connection, member: DemoMember) -> str:
-        return self._key(
-            conn,
-            name=f"demo:{member.key}",
-            person_id=member.person_id,
-            workspace_id=member.workspace_id,
-            kind="member",
-            previous=self._previous_members.get(str(member.workspace_id)),
-        )
+        previous = self._previous.get(str(member.workspace_id))
+        return self._key(conn, f"demo:{member.key}", member, "member", previous)
 
     def service_key(self, conn: pg8000.native.Connection) -> str:
-        owner = demo_members()[0]
-        return self._key(
-            conn,
-            name=self.SERVICE_KEY_NAME,
-            person_id=owner.person_id,
-            workspace_id=owner.workspace_id,
-            kind="service",
-            previous=self._previous_service,
-        )
+        previous = self._previous["service"]
+        return self._key(conn, "demo:service", demo_members()[0], "service", previous)
 
     def _key(
         self,
         conn: pg8000.native.Connection,
-        *,
         name: str,
-        person_id: uuid.UUID,
-        workspace_id: uuid.UUID,
+        member: DemoMember,
         kind: str,
-        previous: str | None,
+        previous: Any,
     ) -> str:
-        kept = self._still_valid(conn, previous, name, person_id, workspace_id, kind)
-        # Any other live key of this name is a demo key whose secret is lost: revoke it.
-        revoke = (
-            f"UPDATE {SCHEMA}.api_keys SET revoked_at = now() "
-            "WHERE name = :name AND revoked_at IS NULL AND deleted_at IS NULL"
-        )
-        if kept is not None and previous is not None:
-            conn.run(revoke + " AND api_key_id <> CAST(:kept AS uuid)", name=name, kept=kept)
-            self.reused.append(name)
-            return previous
-        conn.run(revoke, name=name)
-        _, key = api_keys.create_key(
-            conn, person_id=person_id, workspace_id=workspace_id, kind=kind, name=name
-        )
-        self.issued.append(name)
-        return key
-
-    @staticmethod
-    def _still_valid(
-        conn: pg8000.native.Connection,
-        previous: str | None,
-        name: str,
-        person_id: uuid.UUID,
-        workspace_id: uuid.UUID,
-        kind: str,
-    ) -> str | None:
-        """The id of the previous key when it authenticates as this demo key, else None."""
-        parsed = keys.parse_key(previous) if previous else None
-        if parsed is None:
-            return None
-        rows = conn.run(
-            f"SELECT k.api_key_id FROM {SCHEMA}.api_keys k "
+        parsed = keys.parse_key(previous) if isinstance(previous, str) else None
+        # The previous key is kept when it authenticates as this demo key; any other live key of
+        # this name is a demo key whose secret is lost: revoked.
+        kept = conn.run(
+            f"WITH kept AS (SELECT k.api_key_id FROM {SCHEMA}.api_keys k "
             f"JOIN {SCHEMA}.peoples p ON p.pk = k.person_pk "
             f"JOIN {SCHEMA}.workspaces w ON w.pk = k.workspace_pk "
             "WHERE k.prefix = :prefix AND k.secret_hash = :hash "
             "AND k.revoked_at IS NULL AND k.deleted_at IS NULL "
             "AND p.deleted_at IS NULL AND w.deleted_at IS NULL "
-            "AND k.name = :name AND k.kind::text = :kind "
-            "AND p.person_id = CAST(:person AS uuid) AND w.workspace_id = CAST(:workspace AS uuid)",
-            prefix=parsed.prefix,
-            hash=parsed.secret_hash,
+            "AND k.name = :name AND k.kind::text = :kind AND p.person_id = CAST(:person AS uuid) "
+            "AND w.workspace_id = CAST(:workspace AS uuid)), "
+            f"revoked AS (UPDATE {SCHEMA}.api_keys SET revoked_at = now() WHERE name = :name "
+            "AND revoked_at IS NULL AND deleted_at IS NULL "
+            "AND api_key_id NOT IN (SELECT api_key_id FROM kept)) "
+            "SELECT count(*) FROM kept",
+            prefix=parsed.prefix if parsed else None,
+            hash=parsed.secret_hash if parsed else None,
             name=name,
             kind=kind,
-            person=str(person_id),
-            workspace=str(workspace_id),
+            person=str(member.person_id),
+            workspace=str(member.workspace_id),
         )
-        return str(rows[0][0]) if rows else None
+        if kept[0][0]:
+            self.reused.append(name)
+            return str(previous)
+        _, key = api_keys.create_key(
+            conn,
+            person_id=member.person_id,
+            workspace_id=member.workspace_id,
+            kind=kind,
+            name=name,
+        )
+        self.issued.append(name)
+        return key
 
 
 @dataclass(frozen=True)
@@ -521,36 +426,43 @@ class Demo:
 
 
 def demo_members() -> tuple[DemoMember, ...]:
-    first_person: dict[str, str] = {}
-    for workspace, key, *_ in PEOPLE:
-        first_person.setdefault(workspace, key)
+    first_person = {key.partition("/")[0]: key for key, *_ in reversed(PEOPLE)}
     return tuple(
         DemoMember(
             workspace_id=seed_id(schema.workspaces.name, key),
             name=name,
-            person_id=seed_id(schema.peoples.name, f"{key}/{first_person[key]}"),
+            person_id=seed_id(schema.peoples.name, first_person[key]),
             key=key,
         )
         for key, name, _ in WORKSPACES
     )
 
 
-def seed(conn: pg8000.native.Connection, keys: DemoKeys | None = None) -> Demo:
+def seed(conn: pg8000.native.Connection, keys: IssuedKeys | None = None) -> Demo:
     """Insert the demo rows that are missing, in one transaction, and issue the demo keys."""
-    keys = keys or NoKeys()
-    conn.run("START TRANSACTION")
-    try:
+    with transaction(conn):
         for row in demo_rows(datetime.now(UTC)):
             _insert(conn, row)
-        demo = Demo(
-            members=tuple((m, keys.member_key(conn, m)) for m in demo_members()),
-            service_key=keys.service_key(conn),
-        )
+        return issue(conn, keys)
+
+
+@contextmanager
+def transaction(conn: pg8000.native.Connection) -> Iterator[None]:
+    conn.run("START TRANSACTION")
+    try:
+        yield
         conn.run("COMMIT")
     except BaseException:
         conn.run("ROLLBACK")
         raise
-    return demo
+
+
+def issue(conn: pg8000.native.Connection, keys: IssuedKeys | None) -> Demo:
+    """The demo users and their keys, issued by ``keys`` (None: no keys)."""
+    members = demo_members()
+    if keys is None:
+        return Demo(tuple((m, None) for m in members), None)
+    return Demo(tuple((m, keys.member_key(conn, m)) for m in members), keys.service_key(conn))
 
 
 def _insert(conn: pg8000.native.Connection, row: SeedRow) -> None:
@@ -582,8 +494,3 @@ def insert_parts(row: SeedRow) -> tuple[str, list[str], list[str], dict[str, Any
         else:
             values.append(f":p{index}")
     return id_column, columns, values, params
-
-
-def write_demo(path: Path, demo: Demo, base_url: str) -> None:
-    """Write ``.local/demo.json`` (readable by its owner only: it holds live API keys)."""
-    demo_file.write_demo(path, demo.document(base_url))

@@ -1,47 +1,33 @@
 """Writes ``template.yaml`` and its nested stacks from their hand-written sources in
 ``template/``.
 
-Most of the template is the same few blocks repeated for each function: an API function, its
-route and permission, a function's log group, a function's failing alarm. Each of these is
-written once, in ``template/per-function/``; everything else is written as it is deployed, in
-the other files of ``template/``, put together in the order of ``LAYOUT``.
+Most of the template is the same few blocks repeated for each function (an API function, its
+route and permission, its log group, its failing alarm): each is written once, in
+``template/per-function/``; the rest is written as deployed, in the other files of
+``template/``, put together in the order of ``LAYOUT``. The API functions are in nested stacks,
+one per resource, ``stacks/<resource>.yaml`` (``NESTED_LAYOUT``), so that no stack nears
+CloudFormation's 500 resources (docs/deploy.md, "Stacks"); ``template.yaml`` holds a stack per
+resource (``template/per-resource/``) and the routes to the stacks' outputs (the ``<routes>``
+line of ``api.yaml``, from ``ROUTES_FILE``).
 
-The API functions are in nested stacks, one per resource, ``stacks/<resource>.yaml``
-(``NESTED_LAYOUT``: the parameters of ``template/nested/``, the same Globals, the functions
-with their log groups and alarms, and each function's alias as an output), so that no stack
-nears CloudFormation's 500 resources (docs/deploy.md, "Stacks"). ``template.yaml`` holds a
-stack per resource (``template/per-resource/``), and the routes to the stacks' outputs: each
-route in the HttpApi's body (the ``<routes>`` line of ``api.yaml``, from ``ROUTES_FILE``) and
-API Gateway's permission to invoke its function.
+A per-function file's block begins at its first line starting with ``  <Function>``
+(``  <Stack>`` in a per-resource file); what comes before is written once. A block's
+placeholders:
 
-A per-function file holds one block, which begins at its first line starting with
-``  <Function>`` (``  <Stack>`` in a per-resource file); what comes before that line (a
-section's comment) is written once, before the first block. A block's placeholders:
-
-- ``<Function>``: the function's logical id (``AccountWorkspaceConnectorsListFunction``);
-- ``<alarm_topic>``: where its stack's alarms notify;
+- ``<Function>``: the function's logical id; ``<alarm_topic>``: where its stack's alarms notify;
 - ``<resource>``, ``<operation>``: an API function's binding; ``<handler>``, its handler in
-  ``functions/api.py`` (``wellapi.handlers.entry_points``); ``<Stack>``, its resource's nested
-  stack;
+  ``functions/api.py``; ``<Stack>``, its resource's nested stack;
 - ``<method>``, ``<openapi_method>``, ``<path>``, ``<arn_path>``: its route, as
   ``wellapi.operations`` gives it (the method in capitals, then in small letters; the path as
   served, then as an execute-api ARN has it);
-- ``<name>``: the ``$default`` route's function, its entry point being ``functions/<name>.py``
-  (``wellapi.operations.registry.DEFAULT_ROUTE_FUNCTION``);
+- ``<name>``: the ``$default`` route's function, whose entry point is ``functions/<name>.py``;
 - ``<location>`` (per resource): the nested stack's template.
 
-The API functions are the API's routes (``wellapi.operations.registry.ROUTES``), one function
-each, a resource's together, then the function of the ``$default`` route, which answers every
-request no route serves; the log groups and alarms are for every function the other parts of a
-stack declare.
+Any file may hold a value of ``welldev.stack`` as ``<<Name>>`` (``<<SyncFunction.Timeout>>``,
+``welldev.stack.template_values``), which the local runtime runs from too.
 
 ``python -m welldev.template_writer`` (``make template.yaml``) writes the files; ``--check``
-only says whether one is stale (as ``tests/unit/test_template_source.py`` does).
-
-Any file may hold a value of ``welldev.stack`` as ``<<Name>>`` (``<<SyncFunction.Timeout>>``,
-``welldev.stack.template_values``): a function's handler, timeout and variables, its events,
-the authorizer's, the queue's and CORS's settings, the parameters' defaults, which the local
-runtime runs from the same values."""
+only says whether one is stale."""
 
 from __future__ import annotations
 
@@ -50,7 +36,6 @@ import json
 import re
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -66,56 +51,37 @@ HEADER = """\
 """
 
 
-@dataclass(frozen=True)
-class Verbatim:
-    """A file of ``template/``, written as it is."""
-
-    file: str
-
-
-@dataclass(frozen=True)
-class PerFunction:
-    """A file of ``template/per-function/``, written once for each API function of the stack,
-    for the ``$default`` route's function, or for each function of the stack."""
-
-    file: str
-    functions: Literal["api", "default", "every"]
-
-
-@dataclass(frozen=True)
-class PerResource:
-    """A file of ``template/per-resource/``, written once for each API resource: its nested
-    stack."""
-
-    file: str
-
-
+# Each part of a stack: a file of ``template/``, and what it is written for: as it is (None), for
+# each API function of the stack ("api"), for the ``$default`` route's function ("default"),
+# for every function the stack's other parts declare ("every"), or for each API resource's
+# nested stack ("resource").
+Part = tuple[str, Literal["api", "default", "every", "resource"] | None]
 # The API's stack, template.yaml. Its HttpApi's ``<routes>`` line becomes the routes of every
 # API function, from ROUTES_FILE.
-LAYOUT: tuple[Verbatim | PerFunction | PerResource, ...] = (
-    Verbatim("parameters.yaml"),
-    Verbatim("globals.yaml"),
-    Verbatim("api.yaml"),
-    Verbatim("migrations.yaml"),
-    PerResource("resource-stack.yaml"),
-    PerFunction("api-permission.yaml", "api"),
-    PerFunction("default-route.yaml", "default"),
-    Verbatim("sync.yaml"),
-    Verbatim("changes.yaml"),
-    PerFunction("log-group.yaml", "every"),
-    Verbatim("monitoring.yaml"),
-    PerFunction("failing-alarm.yaml", "every"),
-    Verbatim("outputs.yaml"),
+LAYOUT: tuple[Part, ...] = (
+    ("parameters.yaml", None),
+    ("globals.yaml", None),
+    ("api.yaml", None),
+    ("migrations.yaml", None),
+    ("per-resource/resource-stack.yaml", "resource"),
+    ("per-function/api-permission.yaml", "api"),
+    ("per-function/default-route.yaml", "default"),
+    ("sync.yaml", None),
+    ("changes.yaml", None),
+    ("per-function/log-group.yaml", "every"),
+    ("monitoring.yaml", None),
+    ("per-function/failing-alarm.yaml", "every"),
+    ("outputs.yaml", None),
 )
 # Each resource's nested stack, stacks/<resource>.yaml: its API functions with the same
 # Globals, log groups and alarms as the parent's functions, and their aliases as outputs.
-NESTED_LAYOUT: tuple[Verbatim | PerFunction, ...] = (
-    Verbatim("nested/parameters.yaml"),
-    Verbatim("globals.yaml"),
-    PerFunction("api-function.yaml", "api"),
-    PerFunction("log-group.yaml", "every"),
-    PerFunction("failing-alarm.yaml", "every"),
-    PerFunction("api-output.yaml", "api"),
+NESTED_LAYOUT: tuple[Part, ...] = (
+    ("nested/parameters.yaml", None),
+    ("globals.yaml", None),
+    ("per-function/api-function.yaml", "api"),
+    ("per-function/log-group.yaml", "every"),
+    ("per-function/failing-alarm.yaml", "every"),
+    ("per-function/api-output.yaml", "api"),
 )
 ROUTES_FILE = "per-function/api-route.yaml"
 STACKS_DIR = "stacks"
@@ -185,34 +151,30 @@ def _functions_of(text: str) -> list[str]:
 
 
 def _assemble(
-    layout: Sequence[Verbatim | PerFunction | PerResource],
+    layout: Sequence[Part],
     source_dir: Path,
     api: Sequence[Mapping[str, str]],
     alarm_topic: str,
 ) -> list[str]:
     """The parts of one stack in ``layout`` order; the blocks for every function are written
     last, for every function the other parts declare, in their order, whatever its kind."""
-    parts: dict[int, str] = {}
     stacks = [
         {"Stack": functions[0]["Stack"], "location": stack_file(functions[0]["resource"])}
         for functions in _by_resource(api)
     ]
-    for index, part in enumerate(layout):
-        if isinstance(part, Verbatim):
-            parts[index] = _read(source_dir / part.file)
-        elif isinstance(part, PerResource):
-            path = source_dir / "per-resource" / part.file
-            parts[index] = _blocks(path, stacks, _STACK_BLOCK)
-        elif part.functions == "api":
-            parts[index] = _blocks(source_dir / "per-function" / part.file, api)
-        elif part.functions == "default":
-            path = source_dir / "per-function" / part.file
-            parts[index] = _blocks(path, [default_route_function()])
+    each = {"api": api, "default": [default_route_function()], "resource": stacks}
+    parts: dict[int, str] = {}
+    for index, (file, blocks) in enumerate(layout):
+        if blocks is None:
+            parts[index] = _read(source_dir / file)
+        elif blocks != "every":
+            start = _STACK_BLOCK if blocks == "resource" else _FUNCTION_BLOCK
+            parts[index] = _blocks(source_dir / file, each[blocks], start)
     declared = _functions_of("\n".join(parts[index] for index in sorted(parts)))
     every = [{"Function": logical_id, "alarm_topic": alarm_topic} for logical_id in declared]
-    for index, part in enumerate(layout):
-        if isinstance(part, PerFunction) and part.functions == "every":
-            parts[index] = _blocks(source_dir / "per-function" / part.file, every)
+    for index, (file, blocks) in enumerate(layout):
+        if blocks == "every":
+            parts[index] = _blocks(source_dir / file, every)
     return [parts[index] for index in range(len(layout))]
 
 

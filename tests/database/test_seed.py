@@ -163,7 +163,7 @@ def test_workspace_providers_follow_the_selection_rules(conn: pg8000.native.Conn
 
 def test_demo_json_lists_both_workspaces(conn: pg8000.native.Connection, tmp_path: Path) -> None:
     path = tmp_path / ".local" / "demo.json"
-    seed.write_demo(path, seed.seed(conn), "http://127.0.0.1:3000")
+    demo_file.write_demo(path, seed.seed(conn).document("http://127.0.0.1:3000"))
     document = json.loads(path.read_text())
     assert document["base_url"] == "http://127.0.0.1:3000"
     assert document["service_key"] is None
@@ -321,7 +321,8 @@ def test_demo_json_is_private_and_a_missing_or_broken_one_reads_as_none(
     path = tmp_path / ".local" / "demo.json"
     assert demo_file.read_demo(path) is None
     document, _ = seed_keys(conn)
-    seed.write_demo(path, seed.seed(conn, seed.IssuedKeys(document)), "http://127.0.0.1:3000")
+    demo = seed.seed(conn, seed.IssuedKeys(document))
+    demo_file.write_demo(path, demo.document("http://127.0.0.1:3000"))
     assert path.stat().st_mode & 0o777 == 0o600
     assert prefixes(demo_file.read_demo(path) or {}) == prefixes(document)
     path.write_text("{broken")

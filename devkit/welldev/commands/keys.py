@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import sys
 import uuid
+from dataclasses import astuple
+from datetime import datetime
 from typing import Any
 
 import pg8000.native
@@ -15,16 +17,10 @@ from welldev import api_keys
 from welldev.commands.local_database import admin_connection
 from welldev.console import print_table, step
 
+# The columns of ``wellapi keys list``: ``api_keys.KeyRecord``'s fields, as the table heads them.
 KEY_COLUMNS = (
-    "id",
-    "name",
-    "prefix",
-    "kind",
-    "person",
-    "workspace",
-    "created",
-    "last used",
-    "revoked",
+    *("id", "name", "prefix", "kind", "person", "workspace"),
+    *("created", "last used", "revoked"),
 )
 
 
@@ -71,20 +67,7 @@ def _is_active_member(
 def listing(args: argparse.Namespace) -> int:
     with admin_connection() as (_, conn):
         records = api_keys.list_keys(conn)
-    rows = [
-        (
-            str(r.api_key_id),
-            r.name,
-            r.prefix,
-            r.kind,
-            str(r.person_id),
-            str(r.workspace_id),
-            _when(r.created_at),
-            _when(r.last_used_at),
-            _when(r.revoked_at),
-        )
-        for r in records
-    ]
+    rows = [[_cell(value) for value in astuple(record)] for record in records]
     print_table(KEY_COLUMNS, rows)
     step(f"{len(rows)} keys, {sum(1 for r in records if r.revoked_at is None)} not revoked")
     return 0
@@ -104,5 +87,7 @@ def revoke(args: argparse.Namespace) -> int:
     return 0
 
 
-def _when(value: Any) -> str:
-    return value.isoformat(timespec="seconds") if value is not None else "-"
+def _cell(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    return "-" if value is None else str(value)

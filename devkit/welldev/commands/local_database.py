@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -26,14 +26,6 @@ def resolve(tcp: tuple[str, int] | None = None) -> database.LocalDatabase:
     return database.resolve(EMBEDDED_DATA_DIR, tcp)
 
 
-def _migrating(db: database.LocalDatabase) -> Callable[[database.Migration], None]:
-    def say(migration: database.Migration) -> None:
-        before = ", ".join(migration.before) or "no revision"
-        step(f"migrating {redact(db.admin_url)} from {before} to {', '.join(migration.head)}")
-
-    return say
-
-
 @contextmanager
 def admin_connection(
     *, roles: bool = False, keep_server: bool = False, tcp: tuple[str, int] | None = None
@@ -46,12 +38,14 @@ def admin_connection(
     """
     embedded = not os.environ.get("DATABASE_URL")
     db = resolve(tcp)
+
+    def migrating(migration: database.Migration) -> None:
+        before = ", ".join(migration.before) or "no revision"
+        step(f"migrating {redact(db.admin_url)} from {before} to {', '.join(migration.head)}")
+
     try:
-        conn = database.connect_at_head(db, roles=roles, migrating=_migrating(db))
-        try:
+        with database.connect_at_head(db, roles=roles, migrating=migrating) as conn:
             yield db, conn
-        finally:
-            conn.close()
     finally:
         if embedded and not keep_server:
             embedded_server.release(EMBEDDED_DATA_DIR)

@@ -24,17 +24,11 @@ def main(args: argparse.Namespace) -> int:
     # The URL of the server that runs (recorded by `wellapi run`), not a default port: the
     # commands that read demo.json find the server by it.
     base_url = (args.url or demo_file.default_base_url()).rstrip("/")
-    if getattr(args, "reset", False):
-        return reset(base_url)
-    with admin_connection() as (_, conn):
-        write_demo(conn, base_url)
-    return 0
-
-
-def reset(base_url: str) -> int:
-    """``wellapi seed --reset``: 1, having touched nothing, when the database is not the demo's."""
-    url = os.environ.get("DATABASE_URL")
-    if url:
+    if not getattr(args, "reset", False):
+        with admin_connection() as (_, conn):
+            write_demo(conn, base_url)
+        return 0
+    if os.environ.get("DATABASE_URL"):
         named = database.resolve(EMBEDDED_DATA_DIR)
         if not _holds_demo(named):
             print(
@@ -49,12 +43,7 @@ def reset(base_url: str) -> int:
         where = f"the embedded database in {EMBEDDED_DATA_DIR}"
     with admin_connection() as (_, conn):
         step(f"resetting the demo data of {where}")
-        path = demo_file.DEMO_FILE
-        provider = seed.IssuedKeys(demo_file.read_demo(path))
-        demo, done = demo_reset.reset(conn, provider)
-        seed.write_demo(path, demo, base_url)
-    step(done.describe())
-    _say_keys(provider, path)
+        write_demo(conn, base_url, reset=True)
     return 0
 
 
@@ -62,28 +51,22 @@ def _holds_demo(db: database.LocalDatabase) -> bool:
     conn = database.connect_unless_missing(db)
     if conn is None:
         return False
-    try:
+    with conn:
         return demo_reset.holds_demo(conn)
-    finally:
-        conn.close()
 
 
-def seed_demo(conn: pg8000.native.Connection, keys_provider: seed.DemoKeys) -> seed.Demo:
-    step("seeding demo data")
-    return seed.seed(conn, keys_provider)
-
-
-def write_demo(conn: pg8000.native.Connection, base_url: str) -> seed.Demo:
-    """Seed with real keys (the previous ones while they still work), write ``.local/demo.json``."""
+def write_demo(conn: pg8000.native.Connection, base_url: str, *, reset: bool = False) -> None:
+    """Seed (or reset) with real keys, the previous ones while they still work, and write
+    ``.local/demo.json``."""
     path = demo_file.DEMO_FILE
     provider = seed.IssuedKeys(demo_file.read_demo(path))
-    demo = seed_demo(conn, provider)
-    seed.write_demo(path, demo, base_url)
-    _say_keys(provider, path)
-    return demo
-
-
-def _say_keys(provider: seed.IssuedKeys, path: object) -> None:
+    if reset:
+        demo, done = demo_reset.reset(conn, provider)
+        step(done.describe())
+    else:
+        step("seeding demo data")
+        demo = seed.seed(conn, provider)
+    demo_file.write_demo(path, demo.document(base_url))
     if provider.reused:
         step(f"kept the demo keys of the last run: {', '.join(provider.reused)}")
     if provider.issued:
