@@ -39,8 +39,10 @@ class Printed(io.TextIOBase):
         return len(text)
 
     def take(self) -> str:
+        """The text kept so far, as a UTF-8 stream takes it: a lone surrogate (a message that
+        escaped one in its JSON) is relayed escaped rather than failing the relay."""
         text, self._parts = "".join(self._parts), []
-        return text
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class RemoteError(Exception):

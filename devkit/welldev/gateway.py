@@ -2,7 +2,7 @@
 
 ``Gateway.handle`` takes a request as it came off the wire and returns the response a client of
 API Gateway would get: the route is chosen as API Gateway chooses it, the Lambda authorizer
-runs with its cache, the function receives the payload format 2.0 event, and its result is
+runs, the function receives the payload format 2.0 event, and its result is
 turned into a response by the 2.0 rules. The gateway's own answers carry API Gateway's bodies
 (``{"message":"Not Found"}``...), so clients and tests see what they will see in AWS. A
 template with a ``$default`` route (this API's: ``wellapi.operations.unmatched``) sends every
@@ -23,16 +23,10 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from welldev import cors
-from welldev.authorizers import (
-    AuthorizerCache,
-    authorizer_event,
-    identity_values,
-    is_authorized,
-    route_arn,
-)
 from welldev.lambda_runtime import LambdaRuntime
 from welldev.payload import (
     MAX_REQUEST_BODY_BYTES,
+    STAGE,
     Event,
     HttpRequest,
     HttpResponse,
@@ -46,10 +40,12 @@ from welldev.payload import (
 from welldev.routes import LocalHandler, PathTemplate, Router, RouteTarget
 from welldev.stack import (
     DEFAULT_ROUTE,
+    LOCAL_ACCOUNT_ID,
     Authorizer,
     CorsConfiguration,
     HttpRoute,
     Stack,
+    local_region,
 )
 
 
@@ -74,12 +70,10 @@ class Gateway:
         runtime: LambdaRuntime,
         *,
         local_routes: Sequence[LocalRoute] = (),
-        cache: AuthorizerCache | None = None,
         log: TextIO | None = None,
     ) -> None:
         self.template = template
         self.runtime = runtime
-        self.cache = cache or AuthorizerCache()
         self._log = log or sys.stderr
         self._warned: set[tuple[str, str]] = set()
         targets = [self._target(route) for route in template.routes]
@@ -208,28 +202,30 @@ class Gateway:
         return HttpResponse(mapped.status, mapped.headers, mapped.body, served_by=target.name)
 
     def _authorize(self, authorizer: Authorizer, event: Event) -> HttpResponse | None:
-        """None when the request may go on (with the context set), else the response to send."""
-        identity = identity_values(authorizer, event)
-        if identity is None:
-            return gateway_response(401, "Unauthorized")
-        key = (event["requestContext"]["apiId"], authorizer.name, tuple(identity))
+        """None when the request may go on (with the context set), else the response to send.
+
+        The stack's authorizer has no identity source and simple responses, so API Gateway
+        calls it for every request (no cache) and reads ``isAuthorized``.
+        """
+        context = event["requestContext"]
+        arn = (
+            f"arn:aws:execute-api:{local_region()}:{LOCAL_ACCOUNT_ID}:{context['apiId']}/{STAGE}/"
+            f"{context['http']['method']}{event['rawPath']}"
+        )
+        request = {k: v for k, v in event.items() if k not in ("body", "isBase64Encoded")}
         try:
-            response = self.cache.get(key)
-            if response is None:
-                assert authorizer.function_id is not None
-                response = self.runtime.invoke(
-                    authorizer.function_id, authorizer_event(event, identity)
-                )
-                allowed = is_authorized(authorizer, response, route_arn(event))
-                self.cache.put(key, authorizer.ttl_seconds, response)
-            else:
-                allowed = is_authorized(authorizer, response, route_arn(event))
+            response = self.runtime.invoke(
+                authorizer.function_id, {"type": "REQUEST", "routeArn": arn, **request}
+            )
+            allowed = response.get("isAuthorized") if isinstance(response, dict) else None
+            if not isinstance(allowed, bool):
+                raise TypeError(f"isAuthorized must be a boolean: {response!r}")
         except Exception:
             self._error(f"authorizer {authorizer.name} failed", traceback.format_exc())
             return gateway_response(500, "Internal Server Error")
         if not allowed:
             return gateway_response(403, "Forbidden")
-        event["requestContext"]["authorizer"] = {"lambda": response.get("context")}
+        context["authorizer"] = {"lambda": response.get("context")}
         return None
 
     def _error(self, what: str, detail: str) -> None:

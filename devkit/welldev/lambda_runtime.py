@@ -171,12 +171,13 @@ class ProcessEnvironment:
             self.close()
             raise
 
-    def invoke(self, event: Any) -> Any:
-        """What the function answers to ``event``; its error is raised as it was raised there."""
+    def invoke(self, event: Any, printed: list[str] | None = None) -> Any:
+        """What the function answers to ``event``; its error is raised as it was raised there.
+        What it printed is printed, or kept in ``printed`` when given."""
         self._connection.send(event)
-        return self._answer(float(self.function.timeout_seconds), "invocation")
+        return self._answer(float(self.function.timeout_seconds), "invocation", printed)
 
-    def _answer(self, timeout: float, phase: str) -> Any:
+    def _answer(self, timeout: float, phase: str, printed: list[str] | None = None) -> Any:
         if not self._connection.poll(timeout):
             self.close()
             raise FunctionTimedOut(
@@ -190,8 +191,11 @@ class ProcessEnvironment:
                 f"{self.function.logical_id}: the environment exited during its {phase} "
                 f"(exit code {code})"
             ) from error
-        sys.stdout.write(out)
-        sys.stderr.write(err)
+        if printed is not None:
+            printed += [out, err]
+        else:
+            sys.stdout.write(out)
+            sys.stderr.write(err)
         if kind in ("error", "failed"):
             raise value
         return value
@@ -258,11 +262,11 @@ class _Environments:
             environment.close()
         return len(idle)
 
-    def invoke(self, event: Any) -> Any:
+    def invoke(self, event: Any, printed: list[str] | None = None) -> Any:
         environment = self._take()
         kept = False
         try:
-            result = environment.invoke(event)
+            result = environment.invoke(event, printed)
             kept = True
             return result
         except (FunctionTimedOut, EnvironmentExited):
@@ -424,10 +428,12 @@ class LambdaRuntime:
         self._reaper = threading.Thread(target=reap, name="wellapi-idle-reaper", daemon=True)
         self._reaper.start()
 
-    def invoke(self, function_id: str, event: Any) -> Any:
+    def invoke(self, function_id: str, event: Any, printed: list[str] | None = None) -> Any:
         """Run the function on ``event`` and return what Lambda would return to the caller.
 
-        Handler exceptions propagate unchanged (the caller decides what they become).
+        Handler exceptions propagate unchanged (the caller decides what they become). What a
+        process environment prints is kept in ``printed`` when given (this process's own
+        output is printed as it comes).
         """
         function = self.template.function(function_id)
         # Lambda hands the function a fresh copy parsed from JSON, never the caller's objects.
@@ -438,7 +444,7 @@ class LambdaRuntime:
                 self.in_flight += 1
                 self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
             try:
-                return environments.invoke(event)
+                return environments.invoke(event, printed)
             finally:
                 with self._lock:
                     self.in_flight -= 1
@@ -565,36 +571,17 @@ def error_payload(error: BaseException) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True)
-class EnvironmentReport:
-    applied: dict[str, str]  # set now, from the template
-    kept: tuple[str, ...]  # already set by the local runner: its value wins
-    unresolved: tuple[str, ...]  # needs a deployed resource (an endpoint, an ARN): left unset
-    conflicts: tuple[str, ...]  # functions disagree on the value: the first function's won
-
-
 def apply_template_environment(
     template: Stack,
     functions: Iterable[Function],
     environ: MutableMapping[str, str] = os.environ,
-) -> EnvironmentReport:
-    """Set the functions' template variables on the process, never over a value already set."""
-    chosen: dict[str, tuple[str, str]] = {}  # name -> (value, function that set it)
-    conflicts: dict[str, str] = {}
-    unresolved: set[str] = set()
+) -> list[str]:
+    """Set the functions' template variables on the process, never over a value already set
+    (the first function's wins where two disagree); the names set."""
+    applied: list[str] = []
     for function in sorted(functions, key=lambda f: f.logical_id):
-        resolved = resolve_environment(template, function)
-        unresolved.update(resolved.unresolved)
-        for name, value in resolved.values.items():
-            if name in chosen and chosen[name][0] != value:
-                conflicts.setdefault(name, f"{name} ({chosen[name][1]} vs {function.logical_id})")
-            chosen.setdefault(name, (value, function.logical_id))
-    kept = tuple(name for name in sorted(chosen) if name in environ)
-    applied = {name: value for name, (value, _) in sorted(chosen.items()) if name not in environ}
-    environ.update(applied)
-    return EnvironmentReport(
-        applied=applied,
-        kept=kept,
-        unresolved=tuple(sorted(unresolved - set(chosen) - set(environ))),
-        conflicts=tuple(text for name, text in sorted(conflicts.items()) if name not in kept),
-    )
+        for name, value in resolve_environment(template, function).values.items():
+            if name not in environ:
+                environ[name] = value
+                applied.append(name)
+    return applied

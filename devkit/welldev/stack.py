@@ -63,14 +63,11 @@ Value = str | Ref | Deployed
 
 @dataclass(frozen=True)
 class Authorizer:
-    """An HTTP API Lambda REQUEST authorizer (payload format 2.0)."""
+    """An HTTP API Lambda REQUEST authorizer (payload format 2.0) with simple responses and no
+    identity source (so no cache: ``AUTHORIZER_TTL_SECONDS``)."""
 
     name: str
     function_id: str
-    # API Gateway selection expressions, e.g. "$request.header.Authorization".
-    identity_sources: tuple[str, ...] = ()
-    ttl_seconds: int = 300
-    simple_responses: bool = False
 
 
 @dataclass(frozen=True)
@@ -126,14 +123,7 @@ class ScheduleEvent:
 
     function_id: str
     event_name: str
-    expression: str  # "rate(1 minute)" or "cron(...)"
-    # The rate's period; None for a cron expression, which has no fixed one.
-    rate_seconds: int | None
-    # The logical id SAM gives the rule: the function's, then the event's.
-    rule_name: str
-    enabled: bool = True
-    # The rule's Input: the JSON the target receives instead of the scheduled event.
-    input: str | None = None
+    expression: str  # "rate(1 minute)"
 
 
 @dataclass(frozen=True)
@@ -494,16 +484,8 @@ def _described_functions() -> list[Function]:
     for logical_id, spec in FUNCTIONS.items():
         events: dict[str, object] = {}
         if logical_id in SCHEDULES:
-            expression = SCHEDULES[logical_id]
-            events["schedule_events"] = (
-                ScheduleEvent(
-                    logical_id,
-                    "EveryMinute",
-                    expression,
-                    rate_seconds(expression),
-                    f"{logical_id}EveryMinute",
-                ),
-            )
+            schedule = ScheduleEvent(logical_id, "EveryMinute", SCHEDULES[logical_id])
+            events["schedule_events"] = (schedule,)
         if logical_id == "SyncFunction":
             events["sqs_events"] = (
                 SqsEvent(
@@ -529,12 +511,7 @@ def _described_functions() -> list[Function]:
 
 
 def _http_api(cors_origins: str) -> HttpApi:
-    authorizer = Authorizer(
-        AUTHORIZER,
-        "AuthorizerFunction",
-        ttl_seconds=AUTHORIZER_TTL_SECONDS,
-        simple_responses=True,
-    )
+    authorizer = Authorizer(AUTHORIZER, "AuthorizerFunction")
     cors = None
     if cors_origins:  # the template's HasCorsOrigins
         cors = CorsConfiguration(
@@ -545,13 +522,3 @@ def _http_api(cors_origins: str) -> HttpApi:
             max_age=CORS_MAX_AGE_SECONDS,
         )
     return HttpApi(HTTP_API, AUTHORIZER, {AUTHORIZER: authorizer}, cors)
-
-
-_RATE = re.compile(r"rate\((\d+) (second|minute|hour|day)s?\)")
-_UNIT_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
-
-
-def rate_seconds(expression: str) -> int | None:
-    """The period of ``rate(<n> <unit>)`` in seconds; None for a cron expression."""
-    match = _RATE.fullmatch(expression)
-    return None if match is None else int(match[1]) * _UNIT_SECONDS[match[2]]

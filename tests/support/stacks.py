@@ -18,7 +18,6 @@ from welldev.stack import (
     SqsQueue,
     Stack,
     Value,
-    rate_seconds,
 )
 
 API = "Api"
@@ -34,19 +33,6 @@ def sqs(
     function_id: str, queue_id: str, batch_size: int = 10, window: int = 0, report: bool = False
 ) -> SqsEvent:
     return SqsEvent(function_id, queue_id, queue_id, batch_size, window, report)
-
-
-def schedule(
-    function_id: str,
-    name: str,
-    expression: str,
-    enabled: bool = True,
-    payload: str | None = None,
-) -> ScheduleEvent:
-    rule = f"{function_id}{name}"
-    return ScheduleEvent(
-        function_id, name, expression, rate_seconds(expression), rule, enabled, payload
-    )
 
 
 def function(

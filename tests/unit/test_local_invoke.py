@@ -15,11 +15,6 @@ import pytest
 
 from tests.support.clock import ManualClock
 from tests.support.stacks import function, stack
-from wellapi.roles import API_ROLE
-from wellapi.store import connections as wellapi_db
-from welldev import stack as local_stack
-from welldev.database import LocalDatabase
-from welldev.function_roles import CONNECTION_VARIABLES, connect_functions_as
 from welldev.invoke import invoke
 from welldev.lambda_runtime import (
     DEFAULT_IDLE_SECONDS,
@@ -29,7 +24,6 @@ from welldev.lambda_runtime import (
     IdleSecondsError,
     LambdaRuntime,
     ResponseNotSerializable,
-    apply_template_environment,
     idle_seconds_from_environment,
     load_handler,
 )
@@ -181,38 +175,6 @@ def test_the_template_environment_fills_only_unset_variables(
     result = invoke("EchoFunction", event_file, runtime=runtime, out=io.StringIO())
     assert result["db_auth"] == "url"
     assert result["mode"] == "template"
-
-
-def test_functions_that_disagree_on_a_variable_are_reported(
-    fixture_template: Stack,
-) -> None:
-    environ = {"DB_AUTH": "url"}
-    functions = [fixture_template.function(n) for n in ("EchoFunction", "ShapeFunction")]
-    report = apply_template_environment(fixture_template, functions, environ)
-    assert environ == {"DB_AUTH": "url", "FIXTURE_MODE": "template"}
-    assert report.applied == {"FIXTURE_MODE": "template"}
-    assert report.kept == ("DB_AUTH",)
-    assert report.conflicts == ("FIXTURE_MODE (EchoFunction vs ShapeFunction)",)
-
-
-def test_the_real_templates_functions_served_together_disagree_on_nothing(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # As `wellapi run` connects them: each role's login rides in its own URL, so the
-    # per-function DB_USER of the template is no disagreement a new user is warned about.
-    for name in CONNECTION_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(wellapi_db, "reset_pools", lambda: None)
-    template = local_stack.load()
-    functions = [f for f in template.functions.values() if f.logical_id != "MigrationFunction"]
-    connect_functions_as(LocalDatabase("postgresql://admin:pw@127.0.0.1:5999/well"), API_ROLE)
-    environ = dict(os.environ)
-
-    report = apply_template_environment(template, functions, environ)
-
-    assert report.conflicts == ()
-    assert "DB_USER" in report.kept
-    assert environ["DB_USER"] == API_ROLE
 
 
 def test_the_function_gets_its_own_copy_of_the_event(runtime: LambdaRuntime) -> None:

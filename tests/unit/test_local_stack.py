@@ -75,9 +75,13 @@ def test_the_authorizer_is_the_template_s() -> None:
     ((name, spec),) = written.items()
     authorizer = STACK.http_apis[local_stack.HTTP_API].authorizers[name]
     assert spec["FunctionArn"] == {"Ref": f"{authorizer.function_id}.Alias"}
-    assert spec["Identity"] == {"ReauthorizeEvery": authorizer.ttl_seconds}
-    assert authorizer.identity_sources == ()
-    assert spec["EnableSimpleResponses"] is authorizer.simple_responses is True
+    assert (
+        spec["Identity"]
+        == {"ReauthorizeEvery": local_stack.AUTHORIZER_TTL_SECONDS}
+        == {"ReauthorizeEvery": 0}
+    )
+    assert "IdentitySource" not in spec["Identity"]
+    assert spec["EnableSimpleResponses"] is True
 
 
 def test_cors_is_the_template_s_when_origins_are_given() -> None:
@@ -134,12 +138,8 @@ def test_queue_and_schedule_events_are_the_template_s(logical_id: str) -> None:
         {k: v for k, v in p.items() if k != "ScalingConfig"}
         for p in _events(logical_id, "SQS").values()
     ]
-    assert [
-        (e.event_name, e.expression, e.rule_name, e.enabled, e.input)
-        for e in function.schedule_events
-    ] == [
-        (name, p["Schedule"], f"{logical_id}{name}", True, None)
-        for name, p in _events(logical_id, "Schedule").items()
+    assert [(e.event_name, e.expression) for e in function.schedule_events] == [
+        (name, p["Schedule"]) for name, p in _events(logical_id, "Schedule").items()
     ]
 
 

@@ -5,7 +5,6 @@ with the demo and its keys."""
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import signal
 import sys
@@ -22,7 +21,6 @@ from welldev.function_roles import connect_functions_as
 from welldev.gateway import Gateway
 from welldev.lambda_runtime import (
     IDLE_SECONDS_VARIABLE,
-    EnvironmentReport,
     HandlerImportError,
     IdleSecondsError,
     LambdaRuntime,
@@ -44,16 +42,13 @@ def main(args: argparse.Namespace) -> int:
     template = local_stack.load(overrides)
     idle_seconds = idle_seconds_from_environment()
     runtime = LambdaRuntime(template, processes=LOCAL_ENVIRONMENTS, idle_seconds=idle_seconds)
-    schedule_period = args.schedule_period
-    if schedule_period is None:
-        schedule_period = schedules.DEFAULT_SCHEDULE_PERIOD_SECONDS
-    invokers = schedules.schedules_of(template, runtime, period=schedule_period)
+    period = args.schedule_period or schedules.DEFAULT_SCHEDULE_PERIOD_SECONDS
+    invokers = schedules.schedules_of(template, runtime, period)
     gateway = Gateway(template, runtime, local_routes=docs.doc_routes())
     port = args.port
     if port is None:
         port = int(os.environ.get("PORT", demo_file.DEFAULT_PORT))
     server = LocalServer(gateway, args.host, port)
-    held = contextlib.ExitStack()
     aws: local_aws.LocalAws | None = None
     mappings: list[local_aws.EventSourceMapping] = []
     try:
@@ -83,15 +78,13 @@ def main(args: argparse.Namespace) -> int:
         # The SQS consumers and the scheduled functions share the API functions' environment;
         # they log in as their own role through SYNC_DATABASE_URL (connect_functions_as).
         served = [template.function(function_id) for function_id in gateway.function_ids]
-        report_environment(apply_template_environment(template, served))
+        applied = apply_template_environment(template, served)
+        step(f"template environment: {', '.join(applied) or 'nothing unset'}")
         for line in gateway.describe_routes():
             print(f"    {line}", file=sys.stderr)
         for mapping in mappings:
             mapping.start()
             step(describe_mapping(template, mapping))
-        if invokers:
-            # A scheduled invocation that did nothing prints nothing (schedules.held_output).
-            held.enter_context(schedules.output_held_per_thread())
         for invoker in invokers:
             invoker.start()
             step(describe_schedule(invoker))
@@ -99,11 +92,6 @@ def main(args: argparse.Namespace) -> int:
             step(
                 f"event bus {aws.bus}: the drain function publishes the changes there, and a "
                 "rule delivers each to a queue that `wellapi events` (make events) reads"
-            )
-        for event in schedules.disabled_schedules(template):
-            step(
-                f"schedule {event.rule_name} -> {event.function_id}: {event.expression}, "
-                "disabled in the template: not run"
             )
         cors = gateway.cors_of()
         step(
@@ -127,7 +115,6 @@ def main(args: argparse.Namespace) -> int:
         for invoker in invokers:
             if not invoker.stop():
                 step(f"warning: the schedule of {invoker.function_id} did not stop in time")
-        held.close()
         if aws is not None:
             aws.stop()
         server.server_close()
@@ -151,25 +138,14 @@ def describe_mapping(template: local_stack.Stack, mapping: local_aws.EventSource
     )
 
 
-def describe_schedule(invoker: schedules.ScheduledInvoker) -> str:
-    event = invoker.event
+def describe_schedule(schedule: schedules.Schedule) -> str:
+    event = schedule.event
     return (
-        f"schedule {event.rule_name} -> {event.function_id}: every {invoker.period:g} s "
-        f"(template: {event.expression}), one invocation at a time; a line for each that did "
-        "something"
+        f"schedule {event.function_id}{event.event_name} -> {event.function_id}: every "
+        f"{schedule.period:g} s (template: {event.expression}), one invocation at a time; a "
+        "line for each that did something"
     )
 
 
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
-
-
-def report_environment(report: EnvironmentReport) -> None:
-    if report.applied:
-        step(f"template environment: {', '.join(report.applied)}")
-    if report.kept:
-        step(f"kept the local values of: {', '.join(report.kept)}")
-    if report.unresolved:
-        step(f"left unset (they need deployed resources): {', '.join(report.unresolved)}")
-    for conflict in report.conflicts:
-        step(f"warning: functions disagree on {conflict}; one process holds one value")
