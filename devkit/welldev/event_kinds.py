@@ -51,13 +51,8 @@ def _from_sqs(record: Any) -> bool:
 
 def kinds_for(template: local_stack.Stack, function: local_stack.Function) -> tuple[str, ...]:
     """The kinds of event ``function`` is invoked with, as its template wires it."""
-    authorizers = {
-        authorizer.function_id
-        for api in template.http_apis.values()
-        for authorizer in api.authorizers.values()
-    }
     kinds: list[str] = []
-    if function.logical_id in authorizers:
+    if template.authorizer and function.logical_id == template.authorizer.function_id:
         kinds.append(AUTHORIZER)
     if function.http_routes:
         kinds.append(API)

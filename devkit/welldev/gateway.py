@@ -40,10 +40,9 @@ from welldev.payload import (
 from welldev.routes import LocalHandler, PathTemplate, Router, RouteTarget
 from welldev.stack import (
     DEFAULT_ROUTE,
+    HTTP_API,
     LOCAL_ACCOUNT_ID,
     Authorizer,
-    CorsConfiguration,
-    HttpRoute,
     Stack,
     local_region,
 )
@@ -61,8 +60,12 @@ class LocalRoute:
     handler: LocalHandler
 
 
+# A stable 10-character API id, shaped like API Gateway's, for the stack's HttpApi.
+API_ID = hashlib.sha256(HTTP_API.encode()).hexdigest()[:10]
+
+
 class Gateway:
-    """Every HttpApi route of the template, plus the local routes the runner adds."""
+    """Every route of the stack's HTTP API, plus the local routes the runner adds."""
 
     def __init__(
         self,
@@ -74,36 +77,24 @@ class Gateway:
     ) -> None:
         self.template = template
         self.runtime = runtime
+        self.cors = template.cors
         self._log = log or sys.stderr
         self._warned: set[tuple[str, str]] = set()
-        targets = [self._target(route) for route in template.routes]
-        api_id = next(iter(template.http_apis), "local")
-        # One server serves every API of the template; a request no route takes is answered
-        # with the CORS configuration of the first (the local routes' API).
-        self._api_id = api_id
-        targets += [
+        targets = [
             RouteTarget(
-                route_key=f"{r.method.upper()} {r.path}",
-                method=r.method.upper(),
-                path=PathTemplate(r.path),
-                api_id=api_id,
-                local=r.handler,
+                route_key=route.route_key,
+                method=route.method,
+                path=None if route.path == DEFAULT_ROUTE else PathTemplate(route.path),
+                function_id=route.function_id,
+                authorizer=template.authorizer if route.authorizer else None,
             )
+            for route in template.routes
+        ]
+        targets += [
+            RouteTarget(f"{r.method} {r.path}", r.method, PathTemplate(r.path), local=r.handler)
             for r in local_routes
         ]
         self.router = Router(targets)
-
-    def _target(self, route: HttpRoute) -> RouteTarget:
-        authorizers = self.template.http_apis[route.api_id].authorizers
-        authorizer = None if route.authorizer is None else authorizers[route.authorizer]
-        return RouteTarget(
-            route_key=route.route_key,
-            method=route.method,
-            path=None if route.path == DEFAULT_ROUTE else PathTemplate(route.path),
-            api_id=route.api_id,
-            function_id=route.function_id,
-            authorizer=authorizer,
-        )
 
     @property
     def function_ids(self) -> list[str]:
@@ -113,10 +104,6 @@ class Gateway:
         }
         return sorted(i for i in ids if i is not None)
 
-    @property
-    def route_keys(self) -> list[str]:
-        return [target.route_key for target in self.router.targets]
-
     def describe_routes(self) -> list[str]:
         lines = []
         for target in self.router.targets:
@@ -124,47 +111,32 @@ class Gateway:
             lines.append(f"{target.route_key} -> {target.name}{auth}")
         return lines
 
-    def cors_of(self, api_id: str | None = None) -> CorsConfiguration | None:
-        """The CORS configuration of an API of the template (default: the local routes' API)."""
-        api = self.template.http_apis.get(api_id or self._api_id)
-        return api.cors if api is not None else None
-
     def handle(self, request: HttpRequest) -> HttpResponse:
         request_id = _request_id()
-        api_id: str | None = None
         try:
-            response, api_id = self._handle(request, request_id)
+            response = self._handle(request, request_id)
         except Exception:  # a bug of the gateway itself must still answer like API Gateway
             self._error("the local gateway failed", traceback.format_exc())
             response = gateway_response(500, "Internal Server Error")
-        configuration = self.cors_of(api_id)
-        if configuration is not None and response.served_by != cors.PREFLIGHT:
+        if self.cors is not None and response.served_by != cors.PREFLIGHT:
             # A preflight a route's integration answered (not API Gateway itself).
             preflight = response.served_by != "gateway" and cors.is_preflight(
                 request.method, request.headers
             )
-            response = cors.decorate(configuration, request.headers, response, preflight=preflight)
+            response = cors.decorate(self.cors, request.headers, response, preflight=preflight)
         response.headers.append(("apigw-requestid", request_id))
         return response
 
-    def _handle(self, request: HttpRequest, request_id: str) -> tuple[HttpResponse, str | None]:
-        """The response, and the API whose route took the request (None: no route did)."""
+    def _handle(self, request: HttpRequest, request_id: str) -> HttpResponse:
         if len(request.body) > MAX_REQUEST_BODY_BYTES:
-            return too_large(), None
-        path = raw_path_of(request.target)
-        matched = self.router.match(request.method, path)
-        configuration = self.cors_of()
-        if (
-            matched is None
-            and configuration is not None
-            and cors.is_preflight(request.method, request.headers)
-        ):
+            return too_large()
+        matched = self.router.match(request.method, raw_path_of(request.target))
+        if matched is not None:
+            return self._run(*matched, request, request_id)
+        if self.cors is not None and cors.is_preflight(request.method, request.headers):
             # No OPTIONS (or ANY, or $default) route: API Gateway answers the preflight itself.
-            return cors.preflight(configuration, request.headers), None
-        if matched is None:
-            return gateway_response(404, "Not Found"), None
-        target, path_parameters = matched
-        return self._run(target, path_parameters, request, request_id), target.api_id
+            return cors.preflight(self.cors, request.headers)
+        return gateway_response(404, "Not Found")
 
     def _run(
         self,
@@ -177,7 +149,7 @@ class Gateway:
             request,
             route_key=target.route_key,
             path_parameters=path_parameters,
-            api_id=api_gateway_id(target.api_id),
+            api_id=API_ID,
             request_id=request_id,
             now=time.time(),
         )
@@ -235,11 +207,6 @@ class Gateway:
         if (name, note) not in self._warned:
             self._warned.add((name, note))
             print(f"[gateway] {name}: {note}", file=self._log, flush=True)
-
-
-def api_gateway_id(logical_id: str) -> str:
-    """A stable 10-character API id, shaped like API Gateway's, for a template's HttpApi."""
-    return hashlib.sha256(logical_id.encode()).hexdigest()[:10]
 
 
 def _request_id() -> str:

@@ -16,53 +16,37 @@ from welldev.stack import Authorizer, StackError
 
 # A route only the local server has: it takes the 2.0 event and answers like a function.
 LocalHandler = Callable[[dict[str, Any]], Any]
+_VARIABLE = re.compile(r"\{(\w+)(\+?)\}")
 
 
 class PathTemplate:
     """``/v1/things/{id}`` or ``/files/{proxy+}``: literal segments, variables, a greedy tail."""
 
-    _VARIABLE = re.compile(r"\{([A-Za-z0-9_.-]+)(\+?)\}")
-
     def __init__(self, path: str) -> None:
         self.path = path
-        self._segments: list[tuple[str, str]] = []  # (kind, literal text or variable name)
-        parts = path.split("/")[1:]
-        for index, part in enumerate(parts):
-            match = self._VARIABLE.fullmatch(part)
-            if match is None:
-                self._segments.append(("literal", part))
-            elif match.group(2):
-                if index != len(parts) - 1:
-                    raise StackError(f"{path}: a greedy variable must be the last segment")
-                self._segments.append(("greedy", match.group(1)))
+        segments = path.split("/")[1:]
+        pattern = ""
+        rank: list[int] = []
+        for index, segment in enumerate(segments):
+            variable = _VARIABLE.fullmatch(segment)
+            if variable is None:
+                pattern += "/" + re.escape(segment)
+                rank.append(2)
+            elif not variable[2]:
+                pattern += f"/(?P<{variable[1]}>[^/]+)"
+                rank.append(1)
+            elif index == len(segments) - 1:
+                pattern += f"/(?P<{variable[1]}>.+)"
+                rank.append(0)
             else:
-                self._segments.append(("variable", match.group(1)))
-
-    @property
-    def specificity(self) -> tuple[int, ...]:
+                raise StackError(f"{path}: a greedy variable must be the last segment")
         # API Gateway prefers literal segments to variables, and both to a greedy tail.
-        rank = {"literal": 2, "variable": 1, "greedy": 0}
-        return tuple(rank[kind] for kind, _ in self._segments)
+        self.specificity = tuple(rank)
+        self._pattern = re.compile(pattern)
 
     def match(self, path: str) -> dict[str, str] | None:
-        parts = path.split("/")[1:]
-        values: dict[str, str] = {}
-        for index, (kind, text) in enumerate(self._segments):
-            if kind == "greedy":
-                rest = "/".join(parts[index:])
-                if not rest:
-                    return None
-                values[text] = rest
-                return values
-            if index >= len(parts):
-                return None
-            if kind == "literal" and parts[index] != text:
-                return None
-            if kind == "variable":
-                if not parts[index]:
-                    return None
-                values[text] = parts[index]
-        return values if len(parts) == len(self._segments) else None
+        matched = self._pattern.fullmatch(path)
+        return None if matched is None else matched.groupdict()
 
 
 @dataclass(frozen=True)
@@ -72,7 +56,6 @@ class RouteTarget:
     route_key: str
     method: str
     path: PathTemplate | None  # None for $default
-    api_id: str
     function_id: str | None = None
     authorizer: Authorizer | None = None
     local: LocalHandler | None = None
@@ -84,20 +67,16 @@ class RouteTarget:
 
 class Router:
     def __init__(self, targets: Sequence[RouteTarget]) -> None:
-        self._targets = list(targets)
-        keys = [(t.api_id, t.route_key) for t in self._targets]
+        self.targets = list(targets)
+        keys = [t.route_key for t in self.targets]
         duplicates = sorted({key for key in keys if keys.count(key) > 1})
         if duplicates:
             raise StackError(f"routes declared twice: {duplicates}")
 
-    @property
-    def targets(self) -> list[RouteTarget]:
-        return list(self._targets)
-
     def match(self, method: str, path: str) -> tuple[RouteTarget, dict[str, str]] | None:
         best: tuple[tuple[tuple[int, ...], int], RouteTarget, dict[str, str]] | None = None
         fallback: RouteTarget | None = None
-        for target in self._targets:
+        for target in self.targets:
             if target.path is None:
                 fallback = fallback or target
                 continue

@@ -79,27 +79,15 @@ class CorsConfiguration:
     allow_headers: tuple[str, ...] = ()
     expose_headers: tuple[str, ...] = ()
     max_age: int | None = None
-    allow_credentials: bool = False
-
-
-@dataclass(frozen=True)
-class HttpApi:
-    logical_id: str
-    default_authorizer: str | None
-    authorizers: Mapping[str, Authorizer]
-    # None when the API has no CorsConfiguration (no CorsOrigins).
-    cors: CorsConfiguration | None = None
 
 
 @dataclass(frozen=True)
 class HttpRoute:
-    """One route of an HTTP API to a function, with the authorizer that applies to it."""
+    """One route of the HTTP API to a function, with the authorizer that applies to it."""
 
-    api_id: str
     method: str  # upper case; "ANY" matches every method
     path: str  # "/v1/things/{id}", or "$default" for the catch-all route
     function_id: str
-    event_name: str
     authorizer: str | None
 
     @property
@@ -158,7 +146,9 @@ class Function:
 class Stack:
     parameters: Mapping[str, str | None]  # name -> value (None: only a deployment has one)
     functions: Mapping[str, Function]
-    http_apis: Mapping[str, HttpApi]
+    # The HTTP API's authorizer, and its CorsConfiguration (None: none, no CorsOrigins).
+    authorizer: Authorizer | None
+    cors: CorsConfiguration | None
     queues: Mapping[str, SqsQueue] = field(default_factory=dict)
 
     @property
@@ -426,7 +416,8 @@ def load(parameter_overrides: Mapping[str, str] | None = None) -> Stack:
     return Stack(
         parameters=parameters,
         functions={f.logical_id: f for f in functions},
-        http_apis={HTTP_API: _http_api(parameters.get("CorsOrigins") or "")},
+        authorizer=Authorizer(AUTHORIZER, "AuthorizerFunction"),
+        cors=_cors(parameters.get("CorsOrigins") or ""),
         queues=queues,
     )
 
@@ -456,16 +447,7 @@ def _api_functions() -> list[Function]:
         _function(
             f["Function"],
             f["handler"],
-            http_routes=(
-                HttpRoute(
-                    HTTP_API,
-                    f["method"],
-                    f["path"],
-                    f["Function"],
-                    f"{HTTP_API}{f['method']}{f['path']}",
-                    AUTHORIZER,
-                ),
-            ),
+            http_routes=(HttpRoute(f["method"], f["path"], f["Function"], AUTHORIZER),),
         )
         for f in api_functions()
     ]
@@ -473,9 +455,7 @@ def _api_functions() -> list[Function]:
 
 def _default_route_function() -> Function:
     values = default_route_function()
-    route = HttpRoute(
-        HTTP_API, "ANY", DEFAULT_ROUTE, values["Function"], "DefaultRoute", AUTHORIZER
-    )
+    route = HttpRoute("ANY", DEFAULT_ROUTE, values["Function"], AUTHORIZER)
     return _function(values["Function"], f"{values['name']}.handler", http_routes=(route,))
 
 
@@ -510,15 +490,13 @@ def _described_functions() -> list[Function]:
     return functions
 
 
-def _http_api(cors_origins: str) -> HttpApi:
-    authorizer = Authorizer(AUTHORIZER, "AuthorizerFunction")
-    cors = None
-    if cors_origins:  # the template's HasCorsOrigins
-        cors = CorsConfiguration(
-            allow_origins=tuple(o for o in cors_origins.split(",") if o),
-            allow_methods=CORS_METHODS,
-            allow_headers=tuple(h.lower() for h in CORS_ALLOW_HEADERS),
-            expose_headers=tuple(h.lower() for h in CORS_EXPOSE_HEADERS),
-            max_age=CORS_MAX_AGE_SECONDS,
-        )
-    return HttpApi(HTTP_API, AUTHORIZER, {AUTHORIZER: authorizer}, cors)
+def _cors(cors_origins: str) -> CorsConfiguration | None:
+    if not cors_origins:  # the template's HasCorsOrigins
+        return None
+    return CorsConfiguration(
+        allow_origins=tuple(o for o in cors_origins.split(",") if o),
+        allow_methods=CORS_METHODS,
+        allow_headers=tuple(h.lower() for h in CORS_ALLOW_HEADERS),
+        expose_headers=tuple(h.lower() for h in CORS_EXPOSE_HEADERS),
+        max_age=CORS_MAX_AGE_SECONDS,
+    )

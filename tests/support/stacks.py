@@ -11,7 +11,6 @@ from welldev.stack import (
     Authorizer,
     CorsConfiguration,
     Function,
-    HttpApi,
     HttpRoute,
     ScheduleEvent,
     SqsEvent,
@@ -20,13 +19,10 @@ from welldev.stack import (
     Value,
 )
 
-API = "Api"
-
 
 def route(function_id: str, method: str, path: str, authorizer: str | None = "ApiKey") -> HttpRoute:
     """A route of the fixture API (``path`` "$default": its catch-all route)."""
-    event = f"{method}{path}"
-    return HttpRoute(API, method, path, function_id, event, authorizer)
+    return HttpRoute(method, path, function_id, authorizer)
 
 
 def sqs(
@@ -72,11 +68,10 @@ def stack(
     parameters: Mapping[str, str | None] | None = None,
 ) -> Stack:
     """A stack of ``functions`` behind one API, whose default authorizer is ``authorizer``."""
-    authorizers = {} if authorizer is None else {authorizer.name: authorizer}
-    default = None if authorizer is None else authorizer.name
     return Stack(
         parameters=dict(parameters or {}),
         functions={f.logical_id: f for f in functions},
-        http_apis={API: HttpApi(API, default, authorizers, cors)},
+        authorizer=authorizer,
+        cors=cors,
         queues={q.logical_id: q for q in queues},
     )

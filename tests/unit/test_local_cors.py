@@ -75,8 +75,8 @@ def preflight(origin: str, method: str = "GET") -> list[tuple[str, str]]:
 
 
 def test_the_gateway_answers_with_its_apis_cors_configuration(cors: Stack, stack: Stack) -> None:
-    assert cors.gateway.cors_of() == CORS
-    assert stack.gateway.cors_of() is None
+    assert cors.gateway.cors == CORS
+    assert stack.gateway.cors is None
 
 
 def test_a_preflight_from_an_allowed_origin_is_answered_by_the_gateway(cors: Stack) -> None:
@@ -147,7 +147,7 @@ def test_the_functions_own_cors_headers_are_ignored(cors: Stack) -> None:
 
 
 def test_without_cors_an_options_preflight_is_still_a_404(stack: Stack) -> None:
-    assert stack.gateway.cors_of() is None
+    assert stack.gateway.cors is None
     status, headers, body = stack.request("OPTIONS", "/v1/things/1", preflight(APP_ORIGIN))
     assert (status, body) == (404, b'{"message":"Not Found"}')
     assert "access-control-allow-origin" not in headers

@@ -53,7 +53,6 @@ def test_route_precedence_follows_api_gateway() -> None:
             route_key=f"{method} {path}" if path else "$default",
             method=method,
             path=PathTemplate(path) if path else None,
-            api_id="Api",
             function_id=f"{method} {path}",
         )
 
@@ -99,7 +98,6 @@ def test_a_literal_segment_wins_over_a_variable_at_any_depth() -> None:
                     route_key=f"GET {path}",
                     method="GET",
                     path=PathTemplate(path),
-                    api_id="Api",
                     function_id=path,
                 )
                 for path in ordered

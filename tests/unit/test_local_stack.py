@@ -73,7 +73,9 @@ def test_the_routes_are_the_template_s_behind_its_authorizer() -> None:
 def test_the_authorizer_is_the_template_s() -> None:
     written = RESOURCES["HttpApi"]["Properties"]["Auth"]["Authorizers"]
     ((name, spec),) = written.items()
-    authorizer = STACK.http_apis[local_stack.HTTP_API].authorizers[name]
+    authorizer = STACK.authorizer
+    assert authorizer is not None
+    assert authorizer.name == name
     assert spec["FunctionArn"] == {"Ref": f"{authorizer.function_id}.Alias"}
     assert (
         spec["Identity"]
@@ -88,19 +90,16 @@ def test_cors_is_the_template_s_when_origins_are_given() -> None:
     configuration = RESOURCES["HttpApi"]["Properties"]["CorsConfiguration"]
     condition, written, otherwise = configuration["Fn::If"]
     assert (condition, otherwise) == ("HasCorsOrigins", {"Ref": "AWS::NoValue"})
-    assert STACK.http_apis["HttpApi"].cors is None
+    assert STACK.cors is None
     origins = "http://localhost:5173,https://app.example.com"
-    cors = local_stack.load({"CorsOrigins": origins}).http_apis["HttpApi"].cors
+    cors = local_stack.load({"CorsOrigins": origins}).cors
     assert cors is not None
     assert written["AllowOrigins"] == {"Fn::Split": [",", {"Ref": "CorsOrigins"}]}
     assert cors.allow_origins == tuple(origins.split(","))
     assert cors.allow_methods == tuple(written["AllowMethods"])
     assert cors.allow_headers == tuple(h.lower() for h in written["AllowHeaders"])
     assert cors.expose_headers == tuple(h.lower() for h in written["ExposeHeaders"])
-    assert (cors.max_age, cors.allow_credentials) == (
-        written["MaxAge"],
-        written["AllowCredentials"],
-    )
+    assert (cors.max_age, False) == (written["MaxAge"], written["AllowCredentials"])
 
 
 def test_queues_are_the_template_s() -> None:

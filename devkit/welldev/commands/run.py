@@ -93,13 +93,13 @@ def main(args: argparse.Namespace) -> int:
                 f"event bus {aws.bus}: the drain function publishes the changes there, and a "
                 "rule delivers each to a queue that `wellapi events` (make events) reads"
             )
-        cors = gateway.cors_of()
+        cors = gateway.cors
         step(
             f"CORS: {', '.join(cors.allow_origins)} ({CORS_PARAMETER}; --cors-origins to change)"
             if cors is not None
             else f"CORS: none (--cors-origins or {CORS_ORIGINS_VARIABLE} to allow a browser app)"
         )
-        step(f"serving {len(gateway.route_keys)} routes on {server.url} (Ctrl-C stops)")
+        step(f"serving {len(gateway.router.targets)} routes on {server.url} (Ctrl-C stops)")
         step(f"OpenAPI: {server.url}/v1/openapi.json, Swagger UI: {server.url}/docs")
         if threading.current_thread() is threading.main_thread():
             # A process manager's SIGTERM stops like Ctrl-C, so the embedded database stops too.
