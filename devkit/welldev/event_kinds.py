@@ -11,6 +11,8 @@ authorizer's request with no failures), which hides the mistake.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from welldev import stack as local_stack
@@ -21,6 +23,9 @@ SQS = "an SQS batch"
 SCHEDULE = "an EventBridge scheduled event"
 CLOUDFORMATION = "a CloudFormation custom-resource request"
 DIRECT = "a direct invoke (any other JSON)"
+
+
+EVENTS = local_stack.ROOT / "events"
 
 
 class WrongEventKind(ValueError):
@@ -75,10 +80,12 @@ def check(template: local_stack.Stack, function_id: str, event: Any) -> None:
     found = kind_of(event)
     if found not in expected:
         raise WrongEventKind(
-            f"{function_id} is invoked with {' or '.join(expected)}, and this event is {found}"
-            f"{_hint(function_id)}"
+            f"{function_id} is invoked with {' or '.join(expected)}, and this event is {found}; "
+            f"events/index.json lists the events of {function_id}"
         )
 
 
-def _hint(function_id: str) -> str:
-    return f"; events/index.json lists the events of {function_id}"
+def first_event(function_id: str) -> Path | None:
+    """The function's first event of ``events/`` (as ``events/index.json`` lists them)."""
+    listed = json.loads((EVENTS / "index.json").read_text(encoding="utf-8")).get(function_id)
+    return EVENTS / listed[0] if listed else None

@@ -46,7 +46,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from multiprocessing.connection import Connection
-from pathlib import Path
 from typing import Any
 
 from welldev.stack import LOCAL_ACCOUNT_ID, Function, Stack, local_region, resolve_environment
@@ -518,33 +517,12 @@ def load_handler(function: Function) -> Handler:
                 f"(searched {code_dir} first): {error}"
             ) from error
         raise
-    _check_origin(function, module_name, getattr(module, "__file__", None))
     handler = getattr(module, attribute, None)
     if not callable(handler):
         raise HandlerImportError(
             f"{function.logical_id}: Handler '{attribute}' missing on module '{module_name}'"
         )
     return handler  # type: ignore[no-any-return]
-
-
-def _check_origin(function: Function, module_name: str, loaded_from: str | None) -> None:
-    """Refuse to run another CodeUri's module that happens to have the same name.
-
-    Lambda gives each function its own process; here one ``sys.modules`` serves them all, so
-    two CodeUris that both define ``app.py`` would silently share the first one imported.
-    """
-    relative = Path(*module_name.split("."))
-    candidates = (
-        function.code_uri / relative.with_suffix(".py"),
-        function.code_uri / relative / "__init__.py",
-    )
-    expected = next((c.resolve() for c in candidates if c.is_file()), None)
-    if expected is not None and loaded_from and Path(loaded_from).resolve() != expected:
-        raise HandlerImportError(
-            f"{function.logical_id}: module '{module_name}' was already imported from "
-            f"{loaded_from}; one process cannot hold two modules of that name "
-            f"(rename one of them to run both locally)"
-        )
 
 
 def marshal(result: Any) -> Any:

@@ -8,9 +8,9 @@ the template declares:
   --visibility-timeout`` gives) and its ``RedrivePolicy``: moto counts the receives, and the
   receive after the ``maxReceiveCount``-th moves the message to the dead-letter queue, as SQS
   does;
-- when a function publishes to a bus (its environment names ``EVENT_BUS_NAME``), that bus,
-  named as the stack names the one it creates, and a rule on it that delivers every event put
-  there to a queue of its own, which ``wellapi events`` reads.
+- the change bus the drain function publishes to, named as the stack names the one it
+  creates, and a rule on it that delivers every event put there to a queue of its own, which
+  ``wellapi events`` reads.
 
 The functions reach them as they reach AWS, through boto3 (``environment``), and the
 ``wellapi`` commands through what ``.local/demo.json`` records (``record``). Everything is in
@@ -64,6 +64,8 @@ RECORD_ATTRIBUTES = (
 # How long an idle poller waits on a receive (long polling) before it looks at its stop again.
 IDLE_WAIT_SECONDS = 1
 RULE_NAME = "every-event"
+# The change bus, named as the stack names the one it creates.
+BUS = f"{LOCAL_STACK_NAME}-changes"
 # At most this many messages in one ReceiveMessage, DeleteMessageBatch...
 SQS_BATCH = 10
 
@@ -108,14 +110,6 @@ def peek(sqs: Any, url: str) -> list[dict[str, Any]]:
     return messages
 
 
-def change_bus(template: Stack) -> str | None:
-    """The stack's change bus when a function of the template publishes to one (its environment
-    names ``EVENT_BUS_NAME``), named as the stack names the bus it creates."""
-    if not any("EVENT_BUS_NAME" in f.environment for f in template.functions.values()):
-        return None
-    return f"{LOCAL_STACK_NAME}-changes"
-
-
 @dataclass(frozen=True)
 class Queue:
     """A queue of the template, as made on the local endpoint."""
@@ -137,18 +131,12 @@ class LocalAws:
         self.endpoint_url = endpoint_url
         self.region = region
         self.queues: dict[str, Queue] = {}  # by logical id
-        self.bus: str | None = None
-        self.delivered_url: str | None = None  # the queue the bus's rule delivers to
+        self.delivered_url = ""  # the queue the bus's rule delivers to
 
     @classmethod
-    def start(cls, template: Stack, visibility_timeout: int | None = None) -> LocalAws | None:
-        """Serve the template's queues and change bus; None when it has no queue, no SQS event
-        and no bus."""
-        bus = change_bus(template)
-        consumed = any(f.sqs_events for f in template.functions.values())
-        if not template.queues and not consumed and bus is None:
-            return None
-        from moto.server import ThreadedMotoServer  # only a template that uses one pays for moto
+    def start(cls, template: Stack, visibility_timeout: int | None = None) -> LocalAws:
+        """Serve the template's queues and the change bus."""
+        from moto.server import ThreadedMotoServer  # `wellapi enqueue`, `queue`, `events` need none
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
         server = ThreadedMotoServer(ip_address=LOOPBACK, port=0, verbose=False)
@@ -168,11 +156,9 @@ class LocalAws:
         reset = f"{self.endpoint_url}/moto-api/reset"
         request = urllib.request.Request(reset, method="POST")  # noqa: S310 (loopback)
         urllib.request.urlopen(request, timeout=30).close()  # noqa: S310
-        self.queues, self.bus, self.delivered_url = {}, None, None
+        self.queues = {}
         self._make_queues(template, visibility_timeout)
-        bus = change_bus(template)
-        if bus is not None:
-            self._make_bus(bus)
+        self._make_bus()
 
     def sqs(self) -> Any:
         return client("sqs", self.endpoint_url, self.region)
@@ -205,32 +191,29 @@ class LocalAws:
                 dead_letter_queue=queue.dead_letter_queue_id,
             )
 
-    def _make_bus(self, name: str) -> None:
+    def _make_bus(self) -> None:
         events, sqs = client("events", self.endpoint_url, self.region), self.sqs()
-        account = events.create_event_bus(Name=name)["EventBusArn"].split(":")[4]
-        self.delivered_url = sqs.create_queue(QueueName=f"{name}-delivered")["QueueUrl"]
+        account = events.create_event_bus(Name=BUS)["EventBusArn"].split(":")[4]
+        self.delivered_url = sqs.create_queue(QueueName=f"{BUS}-delivered")["QueueUrl"]
         # Every event put on the bus: a rule needs a pattern, and each event carries its account.
         events.put_rule(
-            Name=RULE_NAME, EventBusName=name, EventPattern=json.dumps({"account": [account]})
+            Name=RULE_NAME, EventBusName=BUS, EventPattern=json.dumps({"account": [account]})
         )
         target = {"Id": "delivered", "Arn": _queue_arn(sqs, self.delivered_url)}
-        events.put_targets(Rule=RULE_NAME, EventBusName=name, Targets=[target])
-        self.bus = name
+        events.put_targets(Rule=RULE_NAME, EventBusName=BUS, Targets=[target])
 
     def environment(self) -> dict[str, str]:
         """What points the functions' boto3 here (``wellapi run`` sets it on its process, whose
         execution environments inherit it): the endpoints, the region, stand-in credentials."""
-        variables = {
+        return {
             "AWS_ENDPOINT_URL_SQS": self.endpoint_url,
             "AWS_ENDPOINT_URL_EVENTBRIDGE": self.endpoint_url,
             "AWS_REGION": self.region,
             "AWS_DEFAULT_REGION": self.region,
             "AWS_ACCESS_KEY_ID": STAND_IN,
             "AWS_SECRET_ACCESS_KEY": STAND_IN,
+            "EVENT_BUS_NAME": BUS,
         }
-        if self.bus is not None:
-            variables["EVENT_BUS_NAME"] = self.bus
-        return variables
 
     def record(self) -> dict[str, Any]:
         """What ``.local/demo.json`` keeps for the commands (``aws``)."""
@@ -238,8 +221,8 @@ class LocalAws:
             "endpoint_url": self.endpoint_url,
             "region": self.region,
             "queues": {queue.name: queue.url for queue in self.queues.values()},
-            "event_bus": self.bus,
-            "rule": RULE_NAME if self.bus else None,
+            "event_bus": BUS,
+            "rule": RULE_NAME,
             "delivered_to": self.delivered_url,
         }
 

@@ -26,19 +26,20 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from welldev.event_kinds import first_event
 from welldev.lambda_runtime import LambdaRuntime
-from welldev.stack import ROOT, ScheduleEvent, Stack
+from welldev.stack import ScheduleEvent, Stack
 
 # Locally, instead of the template's rate (rate(1 minute) for SweepFunction).
 DEFAULT_SCHEDULE_PERIOD_SECONDS = 5.0
-EVENTS = ROOT / "events"
 
 
 def scheduled_event(function_id: str) -> Any:
     """What EventBridge sends the function at a firing of its rule: the function's event of
-    ``events/`` (the first ``events/index.json`` lists), with a new id and the time now."""
-    name = json.loads((EVENTS / "index.json").read_text(encoding="utf-8"))[function_id][0]
-    event = json.loads((EVENTS / name).read_text(encoding="utf-8"))
+    ``events/``, with a new id and the time now."""
+    path = first_event(function_id)
+    assert path is not None, f"events/index.json lists no event of {function_id}"
+    event = json.loads(path.read_text(encoding="utf-8"))
     return event | {"id": str(uuid.uuid4()), "time": f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}"}
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from tests.support.clock import ManualClock
 from tests.support.stacks import function, stack
-from welldev.invoke import invoke
+from welldev.commands.invoke import invoke_event, read_event
 from welldev.lambda_runtime import (
     DEFAULT_IDLE_SECONDS,
     IDLE_SECONDS_VARIABLE,
@@ -51,8 +51,6 @@ def fixture_stack(root: Path) -> Stack:
         app("MissingModuleFunction", "invoke_fixture_nowhere.handler"),
         app("MissingHandlerFunction", "invoke_fixture_app.nothing"),
         function("LayerFunction", "wellapi.handlers.migration.handler", root / "empty"),
-        function("FirstCopyFunction", "invoke_fixture_dup.handler", root / "one"),
-        function("SecondCopyFunction", "invoke_fixture_dup.handler", root / "two"),
     )
 
 
@@ -97,15 +95,12 @@ def shape(event, context):
 @pytest.fixture(scope="module")
 def fixture_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     root = tmp_path_factory.mktemp("invoke")
-    for folder in ("src", "empty", "one", "two"):
+    for folder in ("src", "empty"):
         (root / folder).mkdir()
     (root / "src" / "invoke_fixture_app.py").write_text(textwrap.dedent(APP))
-    (root / "one" / "invoke_fixture_dup.py").write_text("def handler(e, c):\n    return 1\n")
-    (root / "two" / "invoke_fixture_dup.py").write_text("def handler(e, c):\n    return 2\n")
     yield fixture_stack(root)
-    for name in ("invoke_fixture_app", "invoke_fixture_dup"):
-        sys.modules.pop(name, None)
-    for folder in ("src", "empty", "one", "two"):
+    sys.modules.pop("invoke_fixture_app", None)
+    for folder in ("src", "empty"):
         if str(root / folder) in sys.path:
             sys.path.remove(str(root / folder))
 
@@ -122,6 +117,11 @@ def restore_environment() -> Iterator[None]:
     yield
     os.environ.clear()
     os.environ.update(saved)
+
+
+def invoke(function_id: str, event_file: Path | str, runtime: LambdaRuntime, out: Any) -> Any:
+    """``wellapi invoke``'s run of a function on an event file."""
+    return invoke_event(function_id, read_event(event_file), runtime=runtime, out=out)
 
 
 @pytest.fixture
@@ -228,12 +228,6 @@ def test_a_module_beyond_code_uri_comes_from_the_installed_layer(
     from wellapi.handlers import migration as migrate
 
     assert load_handler(fixture_template.function("LayerFunction")) is migrate.handler
-
-
-def test_two_code_uris_with_one_module_name_are_refused(runtime: LambdaRuntime) -> None:
-    assert runtime.invoke("FirstCopyFunction", {}) == 1
-    with pytest.raises(HandlerImportError, match="already imported from"):
-        runtime.invoke("SecondCopyFunction", {})
 
 
 def test_an_environment_idle_past_the_idle_period_is_stopped_and_a_busy_one_is_kept(

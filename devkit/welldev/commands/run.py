@@ -53,11 +53,10 @@ def main(args: argparse.Namespace) -> int:
     mappings: list[local_aws.EventSourceMapping] = []
     try:
         aws = local_aws.LocalAws.start(template, args.visibility_timeout)
-        if aws is not None:
-            mappings = local_aws.mappings_of(template, runtime, aws)
-            # The functions' boto3 (and this process's) reach moto, never a real account.
-            os.environ.update(aws.environment())
-            os.environ.pop("AWS_SESSION_TOKEN", None)
+        mappings = local_aws.mappings_of(template, runtime, aws)
+        # The functions' boto3 (and this process's) reach moto, never a real account.
+        os.environ.update(aws.environment())
+        os.environ.pop("AWS_SESSION_TOKEN", None)
         embedded = not os.environ.get("DATABASE_URL")
         tcp = (args.db_listen, args.db_port) if embedded else None
         with admin_connection(roles=True, keep_server=True, tcp=tcp) as (db, conn):
@@ -66,9 +65,8 @@ def main(args: argparse.Namespace) -> int:
             # Beside .local/demo.json: .local/sam-env.json.
             env_vars = demo_file.DEMO_FILE.with_name(sam_local.ENV_VARS_FILE.name)
             step(sam_local.write_for_containers(template, db, conn, listening, env_vars))
-        if aws is not None:
-            demo_file.record_aws(aws.record())
-            step(f"local AWS (moto) on {aws.endpoint_url}, recorded in {demo_file.DEMO_FILE}")
+        demo_file.record_aws(aws.record())
+        step(f"local AWS (moto) on {aws.endpoint_url}, recorded in {demo_file.DEMO_FILE}")
         connect_functions_as(db, API_ROLE)
         step(
             f"execution environments: up to {LOCAL_ENVIRONMENTS} per function, each a process "
@@ -84,15 +82,24 @@ def main(args: argparse.Namespace) -> int:
             print(f"    {line}", file=sys.stderr)
         for mapping in mappings:
             mapping.start()
-            step(describe_mapping(template, mapping))
+            queue, event = mapping.queue, mapping.event
+            step(
+                f"queue {queue.name} -> {event.function_id}: batches of up to {event.batch_size}, "
+                f"window {event.batching_window_seconds} s, visibility timeout "
+                f"{queue.visibility_timeout} s, to {queue.dead_letter_queue} after "
+                f"{queue.max_receive_count} receives; `wellapi enqueue <file>` sends, "
+                f"`wellapi queue {queue.name}` shows"
+            )
         for invoker in invokers:
             invoker.start()
-            step(describe_schedule(invoker))
-        if aws is not None and aws.bus is not None:
             step(
-                f"event bus {aws.bus}: the drain function publishes the changes there, and a "
-                "rule delivers each to a queue that `wellapi events` (make events) reads"
+                f"schedule {invoker.function_id}: every {invoker.period:g} s (template: "
+                f"{invoker.event.expression}), a line for each invocation that did something"
             )
+        step(
+            f"event bus {local_aws.BUS}: the drain function publishes the changes there, and a "
+            "rule delivers each to a queue that `wellapi events` (make events) reads"
+        )
         cors = gateway.cors
         step(
             f"CORS: {', '.join(cors.allow_origins)} ({CORS_PARAMETER}; --cors-origins to change)"
@@ -120,31 +127,6 @@ def main(args: argparse.Namespace) -> int:
         server.server_close()
         runtime.close()
     return 0
-
-
-def describe_mapping(template: local_stack.Stack, mapping: local_aws.EventSourceMapping) -> str:
-    queue, event = mapping.queue, mapping.event
-    declared = template.queues[queue.logical_id].visibility_timeout_seconds
-    limit = (
-        f"to {queue.dead_letter_queue} after {queue.max_receive_count} receives"
-        if queue.max_receive_count
-        else "no dead-letter queue"
-    )
-    return (
-        f"queue {queue.name} ({queue.logical_id}) -> {event.function_id}: batches of up to "
-        f"{event.batch_size}, window {event.batching_window_seconds} s, visibility timeout "
-        f"{queue.visibility_timeout} s (template: {declared} s), {limit}; "
-        f"`wellapi enqueue <file>` sends, `wellapi queue {queue.name}` shows"
-    )
-
-
-def describe_schedule(schedule: schedules.Schedule) -> str:
-    event = schedule.event
-    return (
-        f"schedule {event.function_id}{event.event_name} -> {event.function_id}: every "
-        f"{schedule.period:g} s (template: {event.expression}), one invocation at a time; a "
-        "line for each that did something"
-    )
 
 
 def _interrupt(signum: int, frame: object) -> None:
