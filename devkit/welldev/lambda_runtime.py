@@ -23,9 +23,11 @@ through JSON as Lambda's response does, so a handler that returns something Lamb
 send back fails here too. What is not like AWS, on purpose: the environment variables are
 the process's at the time an environment starts (``apply_template_environment`` sets the
 template's, once, for keys nobody has set yet: the local runner's ``DATABASE_URL`` and
-``DB_AUTH`` win over the template's ``DB_AUTH=iam``; when two functions disagree on a value,
-one value wins for all of them and the disagreement is reported), and what a function prints
-is printed by the caller, where Lambda sends it to CloudWatch.
+``DB_AUTH`` win over the template's ``DB_AUTH=iam``), and what a function prints is printed by
+the caller, where Lambda sends it to CloudWatch.
+
+``Invoker`` is a thread of this process that invokes one function until stopped: a queue's
+poller (``welldev.local_aws``), a schedule (``welldev.schedules``).
 """
 
 from __future__ import annotations
@@ -42,11 +44,10 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterable, MutableMapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, TextIO
 
 from welldev.stack import LOCAL_ACCOUNT_ID, Function, Stack, local_region, resolve_environment
 
@@ -105,14 +106,6 @@ class LambdaContext:
 def log_stream_name() -> str:
     """A new environment's log stream, named as Lambda names it."""
     return f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
-
-
-@dataclass
-class _Environment:
-    """A warm execution environment in this process: the imported handler and its log stream."""
-
-    handler: Handler
-    log_stream_name: str = field(default_factory=log_stream_name)
 
 
 # How long an environment may take to import its function; Lambda allows 10 s, the local
@@ -365,7 +358,8 @@ class LambdaRuntime:
         self.idle_seconds = idle_seconds
         self._closing = threading.Event()
         self._reaper: threading.Thread | None = None
-        self._environments: dict[str, _Environment] = {}
+        # This process's environments (``processes=0``): each function's handler and log stream.
+        self._environments: dict[str, tuple[Handler, str]] = {}
         self._pools: dict[str, _Environments] = {}
         # Invocations running at once in process environments, now and at most so far.
         self.in_flight = 0
@@ -379,7 +373,7 @@ class LambdaRuntime:
         if self.processes:
             raise RuntimeError("the functions of this runtime run in their own processes")
         with self._serving:
-            return self._environment(function_id).handler
+            return self._environment(function_id)[0]
 
     def prepare(self, function_id: str) -> None:
         """Import the function ahead of its first invocation, so that an import error shows."""
@@ -448,27 +442,14 @@ class LambdaRuntime:
                 with self._lock:
                     self.in_flight -= 1
         with self._serving:
-            environment = self._environment(function_id)  # the init phase is not timed
-            context = LambdaContext(function, environment.log_stream_name, self.clock)
-            result = environment.handler(event, context)
+            handler, stream = self._environment(function_id)  # the init phase is not timed
+            context = LambdaContext(function, stream, self.clock)
+            result = handler(event, context)
             if context.get_remaining_time_in_millis() == 0:
                 raise FunctionTimedOut(
                     f"{function_id}: Task timed out after {function.timeout_seconds:.2f} seconds"
                 )
             return marshal(result)
-
-    def join(
-        self, thread: threading.Thread | None, function_id: str, timeout: float | None
-    ) -> bool:
-        """Wait for ``thread``, which invokes ``function_id`` (a queue poller, a schedule), to
-        end: by default as long as one invocation may take, and a little more. True when it
-        ended."""
-        if thread is None:
-            return True
-        if timeout is None:
-            timeout = self.template.function(function_id).timeout_seconds + 5
-        thread.join(timeout)
-        return not thread.is_alive()
 
     def provision_used(self, count: int) -> None:
         """``count`` environments ready for every function invoked so far, started at once."""
@@ -488,12 +469,54 @@ class LambdaRuntime:
         for pool in pools:
             pool.close()
 
-    def _environment(self, function_id: str) -> _Environment:
-        environment = self._environments.get(function_id)
-        if environment is None:
+    def _environment(self, function_id: str) -> tuple[Handler, str]:
+        if function_id not in self._environments:
             handler = load_handler(self.template.function(function_id))
-            environment = self._environments[function_id] = _Environment(handler)
-        return environment
+            self._environments[function_id] = (handler, log_stream_name())
+        return self._environments[function_id]
+
+
+class Invoker:
+    """A thread that invokes one function of ``runtime`` until stopped (``run``, in a subclass:
+    a queue's poller, a schedule); it logs to ``log`` with ``prefix``."""
+
+    def __init__(
+        self, runtime: LambdaRuntime, function_id: str, prefix: str, log: TextIO | None
+    ) -> None:
+        self.runtime = runtime
+        self.function_id = function_id
+        self.prefix = prefix
+        self.log = log or sys.stderr
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Import the function (its init phase, so a broken handler fails now), then run."""
+        self.runtime.prepare(self.function_id)
+        name = f"wellapi-{self.prefix.replace(' ', '-')}-{self.function_id}"
+        self._thread = threading.Thread(target=self.run, name=name, daemon=True)
+        self._thread.start()
+
+    def run(self) -> None:
+        raise NotImplementedError
+
+    def stop(self, timeout: float | None = None) -> bool:
+        """Stop; an invocation in progress finishes first, waited for (by default) as long as
+        one may take, and a little more. True when the thread ended."""
+        self._stop.set()
+        if self._thread is None:
+            return True
+        if timeout is None:
+            timeout = self.runtime.template.function(self.function_id).timeout_seconds + 5
+        self._thread.join(timeout)
+        return not self.running
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def say(self, message: str) -> None:
+        print(f"[{self.prefix}] {message}", file=self.log, flush=True)
 
 
 def load_handler(function: Function) -> Handler:

@@ -32,8 +32,6 @@ import json
 import logging
 import math
 import re
-import sys
-import threading
 import time
 import traceback
 import urllib.request
@@ -45,9 +43,10 @@ from typing import TYPE_CHECKING, Any, Literal, TextIO
 import boto3
 from botocore.config import Config
 
+from welldev.lambda_runtime import Invoker
 from welldev.stack import LOCAL_ACCOUNT_ID, LOCAL_STACK_NAME, local_region
 
-if TYPE_CHECKING:  # `wellapi enqueue`, `queue` and `events` import this module, not these
+if TYPE_CHECKING:
     from welldev.lambda_runtime import LambdaRuntime
     from welldev.stack import SqsEvent, Stack
 
@@ -308,7 +307,7 @@ def failed_message_ids(result: Any, message_ids: Sequence[str]) -> set[str]:
     return failed
 
 
-class EventSourceMapping:
+class EventSourceMapping(Invoker):
     """Lambda's poller for one SQS event of a function: receives, invokes, deletes."""
 
     def __init__(
@@ -319,41 +318,17 @@ class EventSourceMapping:
         event: SqsEvent,
         log: TextIO | None = None,
     ) -> None:
+        super().__init__(runtime, event.function_id, f"queue {queue.name}", log)
         self.sqs = aws.sqs()
         self.queue = queue
-        self.runtime = runtime
         self.event = event
-        self.log = log or sys.stderr
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    @property
-    def function_id(self) -> str:
-        return self.event.function_id
-
-    def start(self) -> None:
-        """Import the function (its init phase, so a broken handler fails now), then poll."""
-        self.runtime.prepare(self.function_id)
-        self._thread = threading.Thread(
-            target=self._poll, name=f"wellapi-queue-{self.queue.name}", daemon=True
-        )
-        self._thread.start()
-
-    def stop(self, timeout: float | None = None) -> bool:
-        """Stop polling; a batch being processed finishes first. True when the poller ended."""
-        self._stop.set()
-        return self.runtime.join(self._thread, self.function_id, timeout)
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def _poll(self) -> None:
+    def run(self) -> None:
         while not self._stop.is_set():
             try:
                 self.poll_once(IDLE_WAIT_SECONDS)
             except Exception:  # the poller must survive anything a batch or the queue does
-                self._say(f"the poller failed:\n{traceback.format_exc().rstrip()}")
+                self.say(f"the poller failed:\n{traceback.format_exc().rstrip()}")
                 self._stop.wait(IDLE_WAIT_SECONDS)
 
     def poll_once(self, wait_seconds: int) -> int:
@@ -386,7 +361,7 @@ class EventSourceMapping:
             result = self.runtime.invoke(self.function_id, sqs_event(batch, self.queue.arn))
         except Exception:
             failed = set(ids)
-            self._say(
+            self.say(
                 f"{self.function_id} failed on a batch of {len(batch)}; every message will "
                 f"be received again:\n{traceback.format_exc().rstrip()}"
             )
@@ -398,20 +373,17 @@ class EventSourceMapping:
         for entries in handles(done):
             self.sqs.delete_message_batch(QueueUrl=self.queue.url, Entries=entries)
         limit = self.queue.max_receive_count
-        self._say(
+        self.say(
             f"batch of {len(batch)} -> {self.function_id}: {len(done)} done, {len(failed)} failed"
             + (f" (visible again in {self.queue.visibility_timeout} s)" if failed else "")
         )
         for message in batch:
             receives = int(message["Attributes"]["ApproximateReceiveCount"])
             if message["MessageId"] in failed and limit is not None and receives >= limit:
-                self._say(
+                self.say(
                     f"message {message['MessageId']} failed its receive {receives} of {limit}: "
                     f"the next receive moves it to the dead-letter queue"
                 )
-
-    def _say(self, message: str) -> None:
-        print(f"[queue {self.queue.name}] {message}", file=self.log, flush=True)
 
 
 def mappings_of(

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import sys
-import threading
 import traceback
 import uuid
 from collections.abc import Mapping
@@ -27,7 +26,7 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from welldev.event_kinds import first_event
-from welldev.lambda_runtime import LambdaRuntime
+from welldev.lambda_runtime import Invoker, LambdaRuntime
 from welldev.stack import ScheduleEvent, Stack
 
 # Locally, instead of the template's rate (rate(1 minute) for SweepFunction).
@@ -69,8 +68,9 @@ def _did_something(value: Any) -> bool:
     return bool(value)
 
 
-class Schedule:
-    """EventBridge's rule for one ``Schedule`` event: invokes the function once ``period``."""
+class Schedule(Invoker):
+    """EventBridge's rule for one ``Schedule`` event: invokes the function once ``period``, the
+    first one period after ``start``, as a new rule's."""
 
     def __init__(
         self,
@@ -81,42 +81,17 @@ class Schedule:
     ) -> None:
         if period <= 0:
             raise ValueError("the schedule period must be positive")
-        self.runtime = runtime
+        super().__init__(runtime, event.function_id, "schedule", log)
         self.event = event
         self.period = period
-        self.log = log or sys.stderr
         self.invocations = 0  # so far
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    @property
-    def function_id(self) -> str:
-        return self.event.function_id
-
-    def start(self) -> None:
-        """Import the function (its init phase, so a broken handler fails now), then run the
-        schedule: the first invocation one period from now, as a new rule's."""
-        self.runtime.prepare(self.function_id)
-        self._thread = threading.Thread(
-            target=self._run, name=f"wellapi-schedule-{self.function_id}", daemon=True
-        )
-        self._thread.start()
-
-    def stop(self, timeout: float | None = None) -> bool:
-        """Stop the schedule; an invocation in progress finishes first. True when it ended."""
-        self._stop.set()
-        return self.runtime.join(self._thread, self.function_id, timeout)
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def _run(self) -> None:
+    def run(self) -> None:
         while not self._stop.wait(self.period):
             try:
                 self.invoke_once()
             except Exception:  # the schedule must survive anything an invocation does
-                self._say(f"the schedule failed:\n{traceback.format_exc().rstrip()}")
+                self.say(f"the schedule failed:\n{traceback.format_exc().rstrip()}")
 
     def invoke_once(self) -> Any:
         """Invoke the function on a scheduled event, and log what it did (if anything).
@@ -140,13 +115,10 @@ class Schedule:
         sys.stdout.write("".join(printed))
         sys.stdout.flush()
         if failure is not None:
-            self._say(f"{self.function_id} failed:\n{failure}")
+            self.say(f"{self.function_id} failed:\n{failure}")
         else:
-            self._say(f"{self.function_id}: {described}")
+            self.say(f"{self.function_id}: {described}")
         return result
-
-    def _say(self, message: str) -> None:
-        print(f"[schedule] {message}", file=self.log, flush=True)
 
 
 def schedules_of(

@@ -398,7 +398,7 @@ def test_the_poller_processes_messages_as_they_come_and_stops_cleanly(fixture: F
         assert mapping.stop(timeout=HANG)
     assert not mapping.running
     assert fixture.counts() == (0, 0)  # the batch in progress finished, and was deleted
-    assert not [t for t in threading.enumerate() if t.name == "wellapi-queue-jobs"]
+    assert not [t for t in threading.enumerate() if t.name == "wellapi-queue-jobs-WorkerFunction"]
 
 
 def test_a_poller_that_never_started_stops_at_once(fixture: Fixture) -> None:
