@@ -179,7 +179,7 @@ class LocalAws:
                     "maxReceiveCount": queue.max_receive_count,
                 }
                 attributes["RedrivePolicy"] = json.dumps(redrive)
-            url = sqs.create_queue(QueueName=queue.queue_name, Attributes=attributes)["QueueUrl"]
+            url = sqs.create_queue(QueueName=queue.logical_id, Attributes=attributes)["QueueUrl"]
             self.queues[queue.logical_id] = Queue(
                 logical_id=queue.logical_id,
                 name=route_name(queue.logical_id),

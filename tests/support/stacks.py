@@ -47,10 +47,8 @@ def function(
     (method, path, authorizer)."""
     return Function(
         logical_id=logical_id,
-        function_name=logical_id,
         code_uri=code_uri,
         handler=handler,
-        runtime="python3.13",
         timeout_seconds=timeout,
         memory_mb=memory,
         environment=dict(environment or {}),

@@ -53,9 +53,9 @@ def fixture_stack(src: Path) -> Stack:
         sqs_events=[sqs("PlainFunction", "PlainQueue")],
     )
     queues = [
-        SqsQueue("JobsQueue", "JobsQueue", 2, 3, "JobsDeadLetterQueue"),
-        SqsQueue("JobsDeadLetterQueue", "JobsDeadLetterQueue", 30),
-        SqsQueue("PlainQueue", "PlainQueue", 30),
+        SqsQueue("JobsQueue", 2, 3, "JobsDeadLetterQueue"),
+        SqsQueue("JobsDeadLetterQueue", 30),
+        SqsQueue("PlainQueue", 30),
     ]
     return stack(worker, plain, queues=queues)
 
