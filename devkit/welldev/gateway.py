@@ -1,9 +1,11 @@
 """API Gateway's HTTP API in front of the template's functions, without the network part.
 
 ``Gateway.handle`` takes a request as it came off the wire and returns the response a client of
-API Gateway would get: the route is chosen as API Gateway chooses it, the Lambda authorizer
-runs, the function receives the payload format 2.0 event, and its result is
-turned into a response by the 2.0 rules. The gateway's own answers carry API Gateway's bodies
+API Gateway would get: the route is chosen as API Gateway chooses it (literal segments beat
+variables, variables beat a greedy ``{proxy+}`` tail, a named method beats ``ANY``, a path that
+matches with another method is no match: 404, not 405), the Lambda authorizer runs, the
+function receives the payload format 2.0 event, and its result is turned into a response by the
+2.0 rules. The gateway's own answers carry API Gateway's bodies
 (``{"message":"Not Found"}``...), so clients and tests see what they will see in AWS. A
 template with a ``$default`` route (this API's: ``wellapi.operations.unmatched``) sends every
 request no other route takes to that route's function, through its authorizer, as API Gateway
@@ -15,12 +17,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import re
 import sys
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TextIO
+from typing import Any, TextIO
 
 from welldev import cors
 from welldev.lambda_runtime import LambdaRuntime
@@ -37,15 +40,93 @@ from welldev.payload import (
     raw_path_of,
     too_large,
 )
-from welldev.routes import LocalHandler, PathTemplate, Router, RouteTarget
 from welldev.stack import (
     DEFAULT_ROUTE,
     HTTP_API,
     LOCAL_ACCOUNT_ID,
     Authorizer,
     Stack,
+    StackError,
     local_region,
 )
+
+_VARIABLE = re.compile(r"\{(\w+)(\+?)\}")
+# A route only the local server has: it takes the 2.0 event and answers like a function.
+LocalHandler = Callable[[dict[str, Any]], Any]
+
+
+class PathTemplate:
+    """``/v1/things/{id}`` or ``/files/{proxy+}``: literal segments, variables, a greedy tail."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        segments = path.split("/")[1:]
+        pattern = ""
+        rank: list[int] = []
+        for index, segment in enumerate(segments):
+            variable = _VARIABLE.fullmatch(segment)
+            if variable is None:
+                pattern += "/" + re.escape(segment)
+                rank.append(2)
+            elif not variable[2]:
+                pattern += f"/(?P<{variable[1]}>[^/]+)"
+                rank.append(1)
+            elif index == len(segments) - 1:
+                pattern += f"/(?P<{variable[1]}>.+)"
+                rank.append(0)
+            else:
+                raise StackError(f"{path}: a greedy variable must be the last segment")
+        # API Gateway prefers literal segments to variables, and both to a greedy tail.
+        self.specificity = tuple(rank)
+        self._pattern = re.compile(pattern)
+
+    def match(self, path: str) -> dict[str, str] | None:
+        matched = self._pattern.fullmatch(path)
+        return None if matched is None else matched.groupdict()
+
+
+@dataclass(frozen=True)
+class RouteTarget:
+    """Where a route leads: a template function (maybe behind an authorizer), or a local one."""
+
+    route_key: str
+    method: str
+    path: PathTemplate | None  # None for $default
+    function_id: str | None = None
+    authorizer: Authorizer | None = None
+    local: LocalHandler | None = None
+
+    @property
+    def name(self) -> str:
+        return self.function_id or f"local {self.route_key}"
+
+
+class Router:
+    def __init__(self, targets: Sequence[RouteTarget]) -> None:
+        self.targets = list(targets)
+        keys = [t.route_key for t in self.targets]
+        duplicates = sorted({key for key in keys if keys.count(key) > 1})
+        if duplicates:
+            raise StackError(f"routes declared twice: {duplicates}")
+
+    def match(self, method: str, path: str) -> tuple[RouteTarget, dict[str, str]] | None:
+        best: tuple[tuple[tuple[int, ...], int], RouteTarget, dict[str, str]] | None = None
+        fallback: RouteTarget | None = None
+        for target in self.targets:
+            if target.path is None:
+                fallback = fallback or target
+                continue
+            if target.method not in (method, "ANY"):
+                continue
+            values = target.path.match(path)
+            if values is None:
+                continue
+            rank = (target.path.specificity, 0 if target.method == "ANY" else 1)
+            if best is None or rank > best[0]:
+                best = (rank, target, values)
+        if best is not None:
+            return best[1], best[2]
+        return (fallback, {}) if fallback is not None else None
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ in the local database, at the address the database listens on for containers.
 from __future__ import annotations
 
 import json
-import re
 import secrets
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -24,6 +23,7 @@ import pg8000.native
 from wellapi.roles import APP_ROLES
 from welldev import stack as local_stack
 from welldev.database import LOCAL_ROLE_PASSWORD, LocalDatabase
+from welldev.demo_file import write_private
 from welldev.function_roles import role_of
 
 # The host as a container sees it (Docker Desktop; on Linux, `--add-host` maps it).
@@ -34,7 +34,6 @@ ENV_VARS_FILE = Path(".local") / "sam-env.json"
 # The variables the file sets: all declared in the template's Globals (a variable the template
 # does not declare is ignored by SAM).
 SET_VARIABLES = ("DB_AUTH", "DATABASE_URL", "DB_USER")
-_PAIR = re.compile(r"ParameterKey=([^,\s]+),ParameterValue=(\S*)")
 
 
 class SamFlagError(ValueError):
@@ -42,15 +41,11 @@ class SamFlagError(ValueError):
 
 
 def parameter_overrides(given: Iterable[str]) -> dict[str, str]:
-    """``--parameter-overrides`` as SAM reads it: ``Key=Value`` pairs separated by spaces, or
-    CloudFormation's ``ParameterKey=Key,ParameterValue=Value``; each flag may hold several."""
+    """``--parameter-overrides`` as SAM reads it: ``Key=Value`` pairs separated by spaces; each
+    flag may hold several."""
     overrides: dict[str, str] = {}
     for text in given:
         for item in text.split():
-            found = _PAIR.fullmatch(item)
-            if found is not None:
-                overrides[found[1]] = found[2]
-                continue
             key, equals, value = item.partition("=")
             if not equals or not key:
                 raise SamFlagError(f"--parameter-overrides: not Key=Value: {item!r}")
@@ -112,16 +107,6 @@ def env_vars_document(
     return document
 
 
-def write_env_vars(path: Path, document: Mapping[str, Mapping[str, str]]) -> None:
-    """Write the file readable by its owner only: it holds the roles' passwords."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.touch(mode=0o600)
-    temporary.chmod(0o600)
-    temporary.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    temporary.replace(path)
-
-
 def _loopback(host: str) -> bool:
     return host in ("localhost", LOOPBACK, "::1")
 
@@ -167,7 +152,8 @@ def write_for_containers(
     logins = {"": (admin_url, user)}
     for role in APP_ROLES:
         logins[role] = (role_url(reached, port, db.name, role, LOCAL_ROLE_PASSWORD), role)
-    write_env_vars(path, env_vars_document(template, logins))
+    # Readable by its owner only: it holds the roles' passwords.
+    write_private(path, env_vars_document(template, logins))
     return (
         f"sam local: the database listens on port {port} of {host} for containers "
         f"({reached}:{port}); --env-vars {path} logs each function in as its role"

@@ -11,10 +11,9 @@ from typing import Any
 import pytest
 
 from welldev import stack as local_stack
-from welldev.gateway import Gateway
+from welldev.gateway import Gateway, PathTemplate, Router, RouteTarget
 from welldev.lambda_runtime import LambdaRuntime
 from welldev.payload import InvalidLambdaResponse, map_response
-from welldev.routes import PathTemplate, Router, RouteTarget
 from welldev.stack import StackError
 
 
