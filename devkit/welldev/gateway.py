@@ -177,14 +177,6 @@ class Gateway:
         ]
         self.router = Router(targets)
 
-    @property
-    def function_ids(self) -> list[str]:
-        """The template functions this gateway runs: route targets and their authorizers."""
-        ids = {t.function_id for t in self.router.targets} | {
-            t.authorizer.function_id for t in self.router.targets if t.authorizer
-        }
-        return sorted(i for i in ids if i is not None)
-
     def describe_routes(self) -> list[str]:
         lines = []
         for target in self.router.targets:

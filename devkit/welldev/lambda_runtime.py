@@ -5,26 +5,21 @@ An execution environment imports one function (its init: the function's CodeUri 
 time, warm, for as long as it lives. ``LambdaRuntime`` keeps them in one of two ways:
 
 - ``processes=N`` (``wellapi run``, ``make load``): each environment is a worker process
-  (``welldev.environment_worker``) with the function's own Lambda variables
-  (``AWS_LAMBDA_FUNCTION_NAME``...). A function gets a new environment, with its cold start,
-  when all of its environments are busy, up to N; beyond N a request waits for one to be free.
-  So concurrent requests to one function, and requests to different functions, run in
-  parallel in different processes, as in Lambda, and never two at once in one environment;
-  a function that runs past its ``Timeout`` is stopped (its process killed) and its
-  environment replaced, as Lambda does; an environment left idle for ``idle_seconds`` is
-  stopped, as Lambda reclaims idle ones (it does not say after how long: minutes);
-- ``processes=0`` (``wellapi invoke``, and tests that look inside a function): this process
-  is the one environment of every function it imports, so it serves one invocation at a time
-  whatever the function. A function that runs longer than its ``Timeout`` is not stopped (a
-  thread cannot be killed): it fails after the fact with ``FunctionTimedOut``.
+  (``welldev.environment_worker``) with the function's Lambda variables, started (a cold start)
+  when all of the function's environments are busy, up to N; beyond N a request waits. So
+  requests run in parallel in different processes, never two at once in one environment; one
+  that runs past its ``Timeout`` has its process killed and its environment replaced, and an
+  environment idle for ``idle_seconds`` is stopped, as Lambda reclaims idle ones;
+- ``processes=0`` (``wellapi invoke``, and tests that look inside a function): this process is
+  the one environment of every function, serving one invocation at a time. A function past its
+  ``Timeout`` is not stopped (a thread cannot be killed): it fails after the fact.
 
 Each invocation gets a context object with the runtime's attributes, and its result goes
-through JSON as Lambda's response does, so a handler that returns something Lambda could not
-send back fails here too. What is not like AWS, on purpose: the environment variables are
-the process's at the time an environment starts (``apply_template_environment`` sets the
-template's, once, for keys nobody has set yet: the local runner's ``DATABASE_URL`` and
-``DB_AUTH`` win over the template's ``DB_AUTH=iam``), and what a function prints is printed by
-the caller, where Lambda sends it to CloudWatch.
+through JSON as Lambda's response does. What is not like AWS, on purpose: the environment
+variables are the process's when an environment starts (``apply_template_environment`` sets
+the template's where nobody has set one: the local runner's ``DATABASE_URL`` and ``DB_AUTH``
+win over the template's ``DB_AUTH=iam``), and what a function prints is printed by the caller,
+where Lambda sends it to CloudWatch.
 
 ``Invoker`` is a thread of this process that invokes one function until stopped: a queue's
 poller (``welldev.local_aws``), a schedule (``welldev.schedules``).
@@ -120,9 +115,7 @@ DEFAULT_IDLE_SECONDS = 120.0
 
 def idle_seconds_from_environment() -> float:
     """``$WELLAPI_IDLE_SECONDS`` when set (a positive number), else the default."""
-    text = os.environ.get(IDLE_SECONDS_VARIABLE, "").strip()
-    if not text:
-        return DEFAULT_IDLE_SECONDS
+    text = os.environ.get(IDLE_SECONDS_VARIABLE, "").strip() or str(DEFAULT_IDLE_SECONDS)
     try:
         seconds = float(text)
     except ValueError:
@@ -228,7 +221,6 @@ class _Environments:
         self.function = function
         self.bound = bound
         self.started = 0
-        self.reclaimed = 0
         self.peak_busy = 0
         self._clock = clock
         # The free environments, each with the time it became free; the last freed at the end.
@@ -249,7 +241,6 @@ class _Environments:
             idle = [environment for environment, since in self._free if since <= cutoff]
             self._free = [(kept, since) for kept, since in self._free if since > cutoff]
             self._alive -= len(idle)
-            self.reclaimed += len(idle)
         for environment in idle:  # outside the lock: a process may take a moment to end
             environment.close()
         return len(idle)

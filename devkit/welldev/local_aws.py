@@ -1,28 +1,21 @@
 """The template's queues and change bus on moto's server, and Lambda's pollers of the queues.
 
 ``LocalAws.start`` runs moto in server mode (``ThreadedMotoServer``) in a thread of this
-process, on a free loopback port, and makes there through boto3, as a deployment would, what
-the template declares:
-
-- every ``AWS::SQS::Queue``, with its ``VisibilityTimeout`` (or the one ``wellapi run
-  --visibility-timeout`` gives) and its ``RedrivePolicy``: moto counts the receives, and the
-  receive after the ``maxReceiveCount``-th moves the message to the dead-letter queue, as SQS
-  does;
-- the change bus the drain function publishes to, named as the stack names the one it
-  creates, and a rule on it that delivers every event put there to a queue of its own, which
-  ``wellapi events`` reads.
-
-The functions reach them as they reach AWS, through boto3 (``environment``), and the
-``wellapi`` commands through what ``.local/demo.json`` records (``record``). Everything is in
-memory: it is gone when ``wellapi run`` stops.
+process, on a free loopback port, and makes there through boto3, as a deployment would, every
+``AWS::SQS::Queue`` of the template with its ``VisibilityTimeout`` (or ``wellapi run
+--visibility-timeout``'s) and ``RedrivePolicy`` (moto moves a message to the dead-letter queue
+at the receive after the ``maxReceiveCount``-th, as SQS does), and the change bus the drain
+function publishes to, with a rule that delivers every event to a queue ``wellapi events``
+reads. The functions reach them through boto3 (``environment``), the ``wellapi`` commands
+through ``.local/demo.json`` (``record``). Everything is in memory, gone when ``wellapi run``
+stops.
 
 ``EventSourceMapping`` is Lambda's poller for one ``SQS`` event of a function: it receives up
 to ``BatchSize`` messages, waiting at most ``MaximumBatchingWindowInSeconds`` to fill a batch,
-invokes the function with the event Lambda builds, deletes what succeeded and leaves the rest
-to come back after the visibility timeout. With ``FunctionResponseTypes:
-[ReportBatchItemFailures]`` only the records named in ``batchItemFailures`` are left (a
-malformed answer fails the whole batch, as in AWS); an error or a timeout of the function fails
-the whole batch. One poller per mapping, so batches of one function never run concurrently.
+invokes the function with the event Lambda builds and deletes what succeeded: with
+``ReportBatchItemFailures`` all but the records ``batchItemFailures`` names (a malformed answer
+fails the whole batch, as in AWS), which come back after the visibility timeout; an error or a
+timeout fails the whole batch. One poller per mapping: a function's batches never overlap.
 """
 
 from __future__ import annotations
@@ -291,20 +284,13 @@ def failed_message_ids(result: Any, message_ids: Sequence[str]) -> set[str]:
     everything = set(message_ids)
     if result is None or result == {}:
         return set()
-    if not isinstance(result, dict):
-        return everything
-    failures = result.get("batchItemFailures")
+    failures = result.get("batchItemFailures") if isinstance(result, dict) else "unreadable"
     if failures is None:
         return set()
     if not isinstance(failures, list):
         return everything
-    failed: set[str] = set()
-    for item in failures:
-        identifier = item.get("itemIdentifier") if isinstance(item, dict) else None
-        if not isinstance(identifier, str) or identifier not in everything:
-            return everything
-        failed.add(identifier)
-    return failed
+    named = {item.get("itemIdentifier") if isinstance(item, dict) else None for item in failures}
+    return everything & named if named <= everything else everything
 
 
 class EventSourceMapping(Invoker):

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.local_server import GOOD, Stack, reset_authorizer, serve
+from tests.support.local_server import AUTHORIZER, GOOD, Stack, reset_authorizer, serve
 from welldev.payload import MAX_REQUEST_BODY_BYTES, raw_path_of
 from welldev.server import LocalServer
 from welldev.stack import LOCAL_ACCOUNT_ID
@@ -79,13 +79,13 @@ def test_every_httpapi_route_of_the_template_is_served(stack: Stack) -> None:
 
 
 def test_the_gateway_runs_the_route_functions_and_their_authorizer(stack: Stack) -> None:
-    assert stack.gateway.function_ids == [
-        "AuthorizerFunction",
-        "EchoFunction",
-        "PublicFunction",
-        "ShapesFunction",
-        "SpecialFunction",
-    ]
+    assert {t.function_id: t.authorizer for t in stack.gateway.router.targets} == {
+        "EchoFunction": AUTHORIZER,
+        "PublicFunction": None,
+        "ShapesFunction": None,
+        "SpecialFunction": AUTHORIZER,
+        None: None,  # the local route
+    }
 
 
 def test_a_path_variable_reaches_the_function_with_its_route_key(stack: Stack) -> None:

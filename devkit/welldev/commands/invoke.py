@@ -138,8 +138,6 @@ def _function_id(args: argparse.Namespace, template: local_stack.Stack) -> str:
     if args.function:
         template.function(args.function)  # an unknown one is named, with the known ones
         return str(args.function)
-    if len(template.functions) == 1:  # as SAM: the only function needs no name
-        return next(iter(template.functions))
     raise UsageMistake(f"name the function: {', '.join(sorted(template.functions))}")
 
 

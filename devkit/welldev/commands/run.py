@@ -45,10 +45,8 @@ def main(args: argparse.Namespace) -> int:
     period = args.schedule_period or schedules.DEFAULT_SCHEDULE_PERIOD_SECONDS
     invokers = schedules.schedules_of(template, runtime, period)
     gateway = Gateway(template, runtime, local_routes=docs.doc_routes())
-    port = args.port
-    if port is None:
-        port = int(os.environ.get("PORT", demo_file.DEFAULT_PORT))
-    server = LocalServer(gateway, args.host, port)
+    port = args.port if args.port is not None else os.environ.get("PORT", demo_file.DEFAULT_PORT)
+    server = LocalServer(gateway, args.host, int(port))
     aws: local_aws.LocalAws | None = None
     mappings: list[local_aws.EventSourceMapping] = []
     try:
@@ -73,10 +71,8 @@ def main(args: argparse.Namespace) -> int:
             f"serving one request at a time, started on first use, stopped after {idle_seconds:g} "
             f"s idle ({IDLE_SECONDS_VARIABLE})"
         )
-        # The SQS consumers and the scheduled functions share the API functions' environment;
-        # they log in as their own role through SYNC_DATABASE_URL (connect_functions_as).
-        served = [template.function(function_id) for function_id in gateway.function_ids]
-        applied = apply_template_environment(template, served)
+        # Each function logs in as its own role through its URL (connect_functions_as).
+        applied = apply_template_environment(template, template.functions.values())
         step(f"template environment: {', '.join(applied) or 'nothing unset'}")
         for line in gateway.describe_routes():
             print(f"    {line}", file=sys.stderr)
