@@ -12,6 +12,7 @@ in the local database, at the address the database listens on for containers.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -34,6 +35,7 @@ ENV_VARS_FILE = Path(".local") / "sam-env.json"
 # The variables the file sets: all declared in the template's Globals (a variable the template
 # does not declare is ignored by SAM).
 SET_VARIABLES = ("DB_AUTH", "DATABASE_URL", "DB_USER")
+_PAIR = re.compile(r"ParameterKey=([^,\s]+),ParameterValue=(\S*)")
 
 
 class SamFlagError(ValueError):
@@ -41,11 +43,15 @@ class SamFlagError(ValueError):
 
 
 def parameter_overrides(given: Iterable[str]) -> dict[str, str]:
-    """``--parameter-overrides`` as SAM reads it: ``Key=Value`` pairs separated by spaces; each
-    flag may hold several."""
+    """``--parameter-overrides`` as SAM reads it: ``Key=Value`` pairs separated by spaces, or
+    CloudFormation's ``ParameterKey=Key,ParameterValue=Value``; each flag may hold several."""
     overrides: dict[str, str] = {}
     for text in given:
         for item in text.split():
+            found = _PAIR.fullmatch(item)
+            if found is not None:
+                overrides[found[1]] = found[2]
+                continue
             key, equals, value = item.partition("=")
             if not equals or not key:
                 raise SamFlagError(f"--parameter-overrides: not Key=Value: {item!r}")

@@ -113,8 +113,11 @@ def test_invoke_names_a_missing_template(
     assert "only " + str(ROOT / "template.yaml") + " runs locally" in capsys.readouterr().err
 
 
-def test_parameter_overrides_are_read_as_sam_reads_them() -> None:
-    given = ["LogLevel=DEBUG CorsOrigins=http://localhost:5173", "DbName=other Empty="]
+def test_parameter_overrides_are_read_in_both_of_sams_forms() -> None:
+    given = [
+        "LogLevel=DEBUG CorsOrigins=http://localhost:5173",
+        "ParameterKey=DbName,ParameterValue=other ParameterKey=Empty,ParameterValue=",
+    ]
     assert sam_local.parameter_overrides(given) == {
         "LogLevel": "DEBUG",
         "CorsOrigins": "http://localhost:5173",
