@@ -56,21 +56,17 @@ def _from_sqs(record: Any) -> bool:
 
 def kinds_for(template: local_stack.Stack, function: local_stack.Function) -> tuple[str, ...]:
     """The kinds of event ``function`` is invoked with, as its template wires it."""
-    kinds: list[str] = []
     if template.authorizer and function.logical_id == template.authorizer.function_id:
-        kinds.append(AUTHORIZER)
+        return (AUTHORIZER,)
     if function.http_routes:
-        kinds.append(API)
+        return (API,)
     if function.sqs_events:
-        kinds.append(SQS)
-    if function.schedule_events:
-        # A schedule with its own Input delivers that instead; the handler reads neither.
-        kinds += [SCHEDULE, DIRECT]
-    if not kinds:
-        # Wired to nothing that invokes it (the migration function: a deploy's custom resource
-        # or an operator's direct invoke).
-        kinds += [CLOUDFORMATION, DIRECT]
-    return tuple(kinds)
+        return (SQS,)
+    if function.schedule_events:  # or a direct invoke: the handler reads neither
+        return (SCHEDULE, DIRECT)
+    # Wired to nothing that invokes it (the migration function: a deploy's custom resource or
+    # an operator's direct invoke).
+    return (CLOUDFORMATION, DIRECT)
 
 
 def check(template: local_stack.Stack, function_id: str, event: Any) -> None:

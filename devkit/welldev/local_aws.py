@@ -106,7 +106,6 @@ def peek(sqs: Any, url: str) -> list[dict[str, Any]]:
 class Queue:
     """A queue of the template, as made on the local endpoint."""
 
-    logical_id: str
     name: str  # route_name: what the commands call it
     url: str
     arn: str
@@ -174,7 +173,6 @@ class LocalAws:
                 attributes["RedrivePolicy"] = json.dumps(redrive)
             url = sqs.create_queue(QueueName=queue.logical_id, Attributes=attributes)["QueueUrl"]
             self.queues[queue.logical_id] = Queue(
-                logical_id=queue.logical_id,
                 name=route_name(queue.logical_id),
                 url=url,
                 arn=_queue_arn(sqs, url),
