@@ -32,6 +32,11 @@ def write_demo(path: Path, document: dict[str, Any]) -> None:
     previous = read_demo(path) or {}
     if "aws" in previous:
         document = {"aws": previous["aws"], **document}
+    write_private(path, document)
+
+
+def write_private(path: Path, document: Any) -> None:
+    """Write ``document`` as JSON to ``path``, readable by its owner only."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(path.name + ".tmp")
     temporary.touch(mode=0o600)

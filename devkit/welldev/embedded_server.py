@@ -128,7 +128,7 @@ def _listen(server: PostgresServer, hosts: str, port: int) -> None:
         return
     addresses = hosts.split(",")
     if port == 0 or not all(_free(address, port) for address in addresses):
-        wanted, port = port, _free_port(addresses[0])
+        wanted, port = port, _bound(addresses[0], 0)
         if wanted:
             print(f"port {wanted} is taken: the database listens on {port}", file=sys.stderr)
     hba = server.pgdata / "pg_hba.conf"
@@ -149,23 +149,19 @@ def _listen(server: PostgresServer, hosts: str, port: int) -> None:
     server._postmaster_info = restarted
 
 
-def _family(address: str) -> socket.AddressFamily:
-    return socket.AF_INET6 if ":" in address else socket.AF_INET
+def _bound(address: str, port: int) -> int:
+    """The port a socket binds to at ``address``:``port`` (0: a free one); OSError if taken."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.bind((address, port))
+        return int(probe.getsockname()[1])
 
 
 def _free(address: str, port: int) -> bool:
-    with socket.socket(_family(address), socket.SOCK_STREAM) as probe:
-        try:
-            probe.bind((address, port))
-        except OSError:
-            return False
-    return True
-
-
-def _free_port(address: str) -> int:
-    with socket.socket(_family(address), socket.SOCK_STREAM) as probe:
-        probe.bind((address, 0))
-        return int(probe.getsockname()[1])
+    try:
+        return _bound(address, port) == port
+    except OSError:
+        return False
 
 
 def release(data_dir: Path) -> None:

@@ -21,26 +21,20 @@ from typing import Any
 PRINTED_IN_THE_ENVIRONMENT = "raised in the execution environment:"
 
 
-class Printed(io.TextIOBase):
+class Printed(io.StringIO):
     """What stands for ``sys.stdout`` (or ``stderr``) in the environment: it keeps the text.
 
     Installed before the function is imported, so that loggers made at import (Powertools
     binds its stream then) write here too.
     """
 
-    def __init__(self) -> None:
-        self._parts: list[str] = []
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, text: str) -> int:
-        self._parts.append(text)
-        return len(text)
-
     def take(self) -> str:
-        text, self._parts = "".join(self._parts), []
-        return text
+        """The text kept so far, as a UTF-8 stream takes it: a lone surrogate (a message that
+        escaped one in its JSON) is relayed escaped rather than failing the relay."""
+        text = self.getvalue()
+        self.seek(0)
+        self.truncate()
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class RemoteError(Exception):

@@ -11,6 +11,8 @@ authorizer's request with no failures), which hides the mistake.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from welldev import stack as local_stack
@@ -21,6 +23,9 @@ SQS = "an SQS batch"
 SCHEDULE = "an EventBridge scheduled event"
 CLOUDFORMATION = "a CloudFormation custom-resource request"
 DIRECT = "a direct invoke (any other JSON)"
+
+
+EVENTS = local_stack.ROOT / "events"
 
 
 class WrongEventKind(ValueError):
@@ -51,26 +56,17 @@ def _from_sqs(record: Any) -> bool:
 
 def kinds_for(template: local_stack.Stack, function: local_stack.Function) -> tuple[str, ...]:
     """The kinds of event ``function`` is invoked with, as its template wires it."""
-    authorizers = {
-        authorizer.function_id
-        for api in template.http_apis.values()
-        for authorizer in api.authorizers.values()
-    }
-    kinds: list[str] = []
-    if function.logical_id in authorizers:
-        kinds.append(AUTHORIZER)
+    if template.authorizer and function.logical_id == template.authorizer.function_id:
+        return (AUTHORIZER,)
     if function.http_routes:
-        kinds.append(API)
+        return (API,)
     if function.sqs_events:
-        kinds.append(SQS)
-    if function.schedule_events:
-        # A schedule with its own Input delivers that instead; the handler reads neither.
-        kinds += [SCHEDULE, DIRECT]
-    if not kinds:
-        # Wired to nothing that invokes it (the migration function: a deploy's custom resource
-        # or an operator's direct invoke).
-        kinds += [CLOUDFORMATION, DIRECT]
-    return tuple(kinds)
+        return (SQS,)
+    if function.schedule_events:  # or a direct invoke: the handler reads neither
+        return (SCHEDULE, DIRECT)
+    # Wired to nothing that invokes it (the migration function: a deploy's custom resource or
+    # an operator's direct invoke).
+    return (CLOUDFORMATION, DIRECT)
 
 
 def check(template: local_stack.Stack, function_id: str, event: Any) -> None:
@@ -80,10 +76,12 @@ def check(template: local_stack.Stack, function_id: str, event: Any) -> None:
     found = kind_of(event)
     if found not in expected:
         raise WrongEventKind(
-            f"{function_id} is invoked with {' or '.join(expected)}, and this event is {found}"
-            f"{_hint(function_id)}"
+            f"{function_id} is invoked with {' or '.join(expected)}, and this event is {found}; "
+            f"events/index.json lists the events of {function_id}"
         )
 
 
-def _hint(function_id: str) -> str:
-    return f"; events/index.json lists the events of {function_id}"
+def first_event(function_id: str) -> Path | None:
+    """The function's first event of ``events/`` (as ``events/index.json`` lists them)."""
+    listed = json.loads((EVENTS / "index.json").read_text(encoding="utf-8")).get(function_id)
+    return EVENTS / listed[0] if listed else None

@@ -1,9 +1,11 @@
 """API Gateway's HTTP API in front of the template's functions, without the network part.
 
 ``Gateway.handle`` takes a request as it came off the wire and returns the response a client of
-API Gateway would get: the route is chosen as API Gateway chooses it, the Lambda authorizer
-runs with its cache, the function receives the payload format 2.0 event, and its result is
-turned into a response by the 2.0 rules. The gateway's own answers carry API Gateway's bodies
+API Gateway would get: the route is chosen as API Gateway chooses it (literal segments beat
+variables, variables beat a greedy ``{proxy+}`` tail, a named method beats ``ANY``, a path that
+matches with another method is no match: 404, not 405), the Lambda authorizer runs, the
+function receives the payload format 2.0 event, and its result is turned into a response by the
+2.0 rules. The gateway's own answers carry API Gateway's bodies
 (``{"message":"Not Found"}``...), so clients and tests see what they will see in AWS. A
 template with a ``$default`` route (this API's: ``wellapi.operations.unmatched``) sends every
 request no other route takes to that route's function, through its authorizer, as API Gateway
@@ -15,24 +17,19 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import re
 import sys
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TextIO
+from typing import Any, TextIO
 
 from welldev import cors
-from welldev.authorizers import (
-    AuthorizerCache,
-    authorizer_event,
-    identity_values,
-    is_authorized,
-    route_arn,
-)
 from welldev.lambda_runtime import LambdaRuntime
 from welldev.payload import (
     MAX_REQUEST_BODY_BYTES,
+    STAGE,
     Event,
     HttpRequest,
     HttpResponse,
@@ -43,14 +40,93 @@ from welldev.payload import (
     raw_path_of,
     too_large,
 )
-from welldev.routes import LocalHandler, PathTemplate, Router, RouteTarget
 from welldev.stack import (
     DEFAULT_ROUTE,
+    HTTP_API,
+    LOCAL_ACCOUNT_ID,
     Authorizer,
-    CorsConfiguration,
-    HttpRoute,
     Stack,
+    StackError,
+    local_region,
 )
+
+_VARIABLE = re.compile(r"\{(\w+)(\+?)\}")
+# A route only the local server has: it takes the 2.0 event and answers like a function.
+LocalHandler = Callable[[dict[str, Any]], Any]
+
+
+class PathTemplate:
+    """``/v1/things/{id}`` or ``/files/{proxy+}``: literal segments, variables, a greedy tail."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        segments = path.split("/")[1:]
+        pattern = ""
+        rank: list[int] = []
+        for index, segment in enumerate(segments):
+            variable = _VARIABLE.fullmatch(segment)
+            if variable is None:
+                pattern += "/" + re.escape(segment)
+                rank.append(2)
+            elif not variable[2]:
+                pattern += f"/(?P<{variable[1]}>[^/]+)"
+                rank.append(1)
+            elif index == len(segments) - 1:
+                pattern += f"/(?P<{variable[1]}>.+)"
+                rank.append(0)
+            else:
+                raise StackError(f"{path}: a greedy variable must be the last segment")
+        # API Gateway prefers literal segments to variables, and both to a greedy tail.
+        self.specificity = tuple(rank)
+        self._pattern = re.compile(pattern)
+
+    def match(self, path: str) -> dict[str, str] | None:
+        matched = self._pattern.fullmatch(path)
+        return None if matched is None else matched.groupdict()
+
+
+@dataclass(frozen=True)
+class RouteTarget:
+    """Where a route leads: a template function (maybe behind an authorizer), or a local one."""
+
+    route_key: str
+    method: str
+    path: PathTemplate | None  # None for $default
+    function_id: str | None = None
+    authorizer: Authorizer | None = None
+    local: LocalHandler | None = None
+
+    @property
+    def name(self) -> str:
+        return self.function_id or f"local {self.route_key}"
+
+
+class Router:
+    def __init__(self, targets: Sequence[RouteTarget]) -> None:
+        self.targets = list(targets)
+        keys = [t.route_key for t in self.targets]
+        duplicates = sorted({key for key in keys if keys.count(key) > 1})
+        if duplicates:
+            raise StackError(f"routes declared twice: {duplicates}")
+
+    def match(self, method: str, path: str) -> tuple[RouteTarget, dict[str, str]] | None:
+        best: tuple[tuple[tuple[int, ...], int], RouteTarget, dict[str, str]] | None = None
+        fallback: RouteTarget | None = None
+        for target in self.targets:
+            if target.path is None:
+                fallback = fallback or target
+                continue
+            if target.method not in (method, "ANY"):
+                continue
+            values = target.path.match(path)
+            if values is None:
+                continue
+            rank = (target.path.specificity, 0 if target.method == "ANY" else 1)
+            if best is None or rank > best[0]:
+                best = (rank, target, values)
+        if best is not None:
+            return best[1], best[2]
+        return (fallback, {}) if fallback is not None else None
 
 
 @dataclass(frozen=True)
@@ -65,8 +141,12 @@ class LocalRoute:
     handler: LocalHandler
 
 
+# A stable 10-character API id, shaped like API Gateway's, for the stack's HttpApi.
+API_ID = hashlib.sha256(HTTP_API.encode()).hexdigest()[:10]
+
+
 class Gateway:
-    """Every HttpApi route of the template, plus the local routes the runner adds."""
+    """Every route of the stack's HTTP API, plus the local routes the runner adds."""
 
     def __init__(
         self,
@@ -74,54 +154,28 @@ class Gateway:
         runtime: LambdaRuntime,
         *,
         local_routes: Sequence[LocalRoute] = (),
-        cache: AuthorizerCache | None = None,
         log: TextIO | None = None,
     ) -> None:
         self.template = template
         self.runtime = runtime
-        self.cache = cache or AuthorizerCache()
+        self.cors = template.cors
         self._log = log or sys.stderr
         self._warned: set[tuple[str, str]] = set()
-        targets = [self._target(route) for route in template.routes]
-        api_id = next(iter(template.http_apis), "local")
-        # One server serves every API of the template; a request no route takes is answered
-        # with the CORS configuration of the first (the local routes' API).
-        self._api_id = api_id
-        targets += [
+        targets = [
             RouteTarget(
-                route_key=f"{r.method.upper()} {r.path}",
-                method=r.method.upper(),
-                path=PathTemplate(r.path),
-                api_id=api_id,
-                local=r.handler,
+                route_key=route.route_key,
+                method=route.method,
+                path=None if route.path == DEFAULT_ROUTE else PathTemplate(route.path),
+                function_id=route.function_id,
+                authorizer=template.authorizer if route.authorizer else None,
             )
+            for route in template.routes
+        ]
+        targets += [
+            RouteTarget(f"{r.method} {r.path}", r.method, PathTemplate(r.path), local=r.handler)
             for r in local_routes
         ]
         self.router = Router(targets)
-
-    def _target(self, route: HttpRoute) -> RouteTarget:
-        authorizers = self.template.http_apis[route.api_id].authorizers
-        authorizer = None if route.authorizer is None else authorizers[route.authorizer]
-        return RouteTarget(
-            route_key=route.route_key,
-            method=route.method,
-            path=None if route.path == DEFAULT_ROUTE else PathTemplate(route.path),
-            api_id=route.api_id,
-            function_id=route.function_id,
-            authorizer=authorizer,
-        )
-
-    @property
-    def function_ids(self) -> list[str]:
-        """The template functions this gateway runs: route targets and their authorizers."""
-        ids = {t.function_id for t in self.router.targets} | {
-            t.authorizer.function_id for t in self.router.targets if t.authorizer
-        }
-        return sorted(i for i in ids if i is not None)
-
-    @property
-    def route_keys(self) -> list[str]:
-        return [target.route_key for target in self.router.targets]
 
     def describe_routes(self) -> list[str]:
         lines = []
@@ -130,47 +184,32 @@ class Gateway:
             lines.append(f"{target.route_key} -> {target.name}{auth}")
         return lines
 
-    def cors_of(self, api_id: str | None = None) -> CorsConfiguration | None:
-        """The CORS configuration of an API of the template (default: the local routes' API)."""
-        api = self.template.http_apis.get(api_id or self._api_id)
-        return api.cors if api is not None else None
-
     def handle(self, request: HttpRequest) -> HttpResponse:
         request_id = _request_id()
-        api_id: str | None = None
         try:
-            response, api_id = self._handle(request, request_id)
+            response = self._handle(request, request_id)
         except Exception:  # a bug of the gateway itself must still answer like API Gateway
             self._error("the local gateway failed", traceback.format_exc())
             response = gateway_response(500, "Internal Server Error")
-        configuration = self.cors_of(api_id)
-        if configuration is not None and response.served_by != cors.PREFLIGHT:
+        if self.cors is not None and response.served_by != cors.PREFLIGHT:
             # A preflight a route's integration answered (not API Gateway itself).
             preflight = response.served_by != "gateway" and cors.is_preflight(
                 request.method, request.headers
             )
-            response = cors.decorate(configuration, request.headers, response, preflight=preflight)
+            response = cors.decorate(self.cors, request.headers, response, preflight=preflight)
         response.headers.append(("apigw-requestid", request_id))
         return response
 
-    def _handle(self, request: HttpRequest, request_id: str) -> tuple[HttpResponse, str | None]:
-        """The response, and the API whose route took the request (None: no route did)."""
+    def _handle(self, request: HttpRequest, request_id: str) -> HttpResponse:
         if len(request.body) > MAX_REQUEST_BODY_BYTES:
-            return too_large(), None
-        path = raw_path_of(request.target)
-        matched = self.router.match(request.method, path)
-        configuration = self.cors_of()
-        if (
-            matched is None
-            and configuration is not None
-            and cors.is_preflight(request.method, request.headers)
-        ):
+            return too_large()
+        matched = self.router.match(request.method, raw_path_of(request.target))
+        if matched is not None:
+            return self._run(*matched, request, request_id)
+        if self.cors is not None and cors.is_preflight(request.method, request.headers):
             # No OPTIONS (or ANY, or $default) route: API Gateway answers the preflight itself.
-            return cors.preflight(configuration, request.headers), None
-        if matched is None:
-            return gateway_response(404, "Not Found"), None
-        target, path_parameters = matched
-        return self._run(target, path_parameters, request, request_id), target.api_id
+            return cors.preflight(self.cors, request.headers)
+        return gateway_response(404, "Not Found")
 
     def _run(
         self,
@@ -183,7 +222,7 @@ class Gateway:
             request,
             route_key=target.route_key,
             path_parameters=path_parameters,
-            api_id=api_gateway_id(target.api_id),
+            api_id=API_ID,
             request_id=request_id,
             now=time.time(),
         )
@@ -208,28 +247,30 @@ class Gateway:
         return HttpResponse(mapped.status, mapped.headers, mapped.body, served_by=target.name)
 
     def _authorize(self, authorizer: Authorizer, event: Event) -> HttpResponse | None:
-        """None when the request may go on (with the context set), else the response to send."""
-        identity = identity_values(authorizer, event)
-        if identity is None:
-            return gateway_response(401, "Unauthorized")
-        key = (event["requestContext"]["apiId"], authorizer.name, tuple(identity))
+        """None when the request may go on (with the context set), else the response to send.
+
+        The stack's authorizer has no identity source and simple responses, so API Gateway
+        calls it for every request (no cache) and reads ``isAuthorized``.
+        """
+        context = event["requestContext"]
+        arn = (
+            f"arn:aws:execute-api:{local_region()}:{LOCAL_ACCOUNT_ID}:{context['apiId']}/{STAGE}/"
+            f"{context['http']['method']}{event['rawPath']}"
+        )
+        request = {k: v for k, v in event.items() if k not in ("body", "isBase64Encoded")}
         try:
-            response = self.cache.get(key)
-            if response is None:
-                assert authorizer.function_id is not None
-                response = self.runtime.invoke(
-                    authorizer.function_id, authorizer_event(event, identity)
-                )
-                allowed = is_authorized(authorizer, response, route_arn(event))
-                self.cache.put(key, authorizer.ttl_seconds, response)
-            else:
-                allowed = is_authorized(authorizer, response, route_arn(event))
+            response = self.runtime.invoke(
+                authorizer.function_id, {"type": "REQUEST", "routeArn": arn, **request}
+            )
+            allowed = response.get("isAuthorized") if isinstance(response, dict) else None
+            if not isinstance(allowed, bool):
+                raise TypeError(f"isAuthorized must be a boolean: {response!r}")
         except Exception:
             self._error(f"authorizer {authorizer.name} failed", traceback.format_exc())
             return gateway_response(500, "Internal Server Error")
         if not allowed:
             return gateway_response(403, "Forbidden")
-        event["requestContext"]["authorizer"] = {"lambda": response.get("context")}
+        context["authorizer"] = {"lambda": response.get("context")}
         return None
 
     def _error(self, what: str, detail: str) -> None:
@@ -239,11 +280,6 @@ class Gateway:
         if (name, note) not in self._warned:
             self._warned.add((name, note))
             print(f"[gateway] {name}: {note}", file=self._log, flush=True)
-
-
-def api_gateway_id(logical_id: str) -> str:
-    """A stable 10-character API id, shaped like API Gateway's, for a template's HttpApi."""
-    return hashlib.sha256(logical_id.encode()).hexdigest()[:10]
 
 
 def _request_id() -> str:

@@ -5,27 +5,24 @@ An execution environment imports one function (its init: the function's CodeUri 
 time, warm, for as long as it lives. ``LambdaRuntime`` keeps them in one of two ways:
 
 - ``processes=N`` (``wellapi run``, ``make load``): each environment is a worker process
-  (``welldev.environment_worker``) with the function's own Lambda variables
-  (``AWS_LAMBDA_FUNCTION_NAME``...). A function gets a new environment, with its cold start,
-  when all of its environments are busy, up to N; beyond N a request waits for one to be free.
-  So concurrent requests to one function, and requests to different functions, run in
-  parallel in different processes, as in Lambda, and never two at once in one environment;
-  a function that runs past its ``Timeout`` is stopped (its process killed) and its
-  environment replaced, as Lambda does; an environment left idle for ``idle_seconds`` is
-  stopped, as Lambda reclaims idle ones (it does not say after how long: minutes);
-- ``processes=0`` (``wellapi invoke``, and tests that look inside a function): this process
-  is the one environment of every function it imports, so it serves one invocation at a time
-  whatever the function. A function that runs longer than its ``Timeout`` is not stopped (a
-  thread cannot be killed): it fails after the fact with ``FunctionTimedOut``.
+  (``welldev.environment_worker``) with the function's Lambda variables, started (a cold start)
+  when all of the function's environments are busy, up to N; beyond N a request waits. So
+  requests run in parallel in different processes, never two at once in one environment; one
+  that runs past its ``Timeout`` has its process killed and its environment replaced, and an
+  environment idle for ``idle_seconds`` is stopped, as Lambda reclaims idle ones;
+- ``processes=0`` (``wellapi invoke``, and tests that look inside a function): this process is
+  the one environment of every function, serving one invocation at a time. A function past its
+  ``Timeout`` is not stopped (a thread cannot be killed): it fails after the fact.
 
 Each invocation gets a context object with the runtime's attributes, and its result goes
-through JSON as Lambda's response does, so a handler that returns something Lambda could not
-send back fails here too. What is not like AWS, on purpose: the environment variables are
-the process's at the time an environment starts (``apply_template_environment`` sets the
-template's, once, for keys nobody has set yet: the local runner's ``DATABASE_URL`` and
-``DB_AUTH`` win over the template's ``DB_AUTH=iam``; when two functions disagree on a value,
-one value wins for all of them and the disagreement is reported), and what a function prints
-is printed by the caller, where Lambda sends it to CloudWatch.
+through JSON as Lambda's response does. What is not like AWS, on purpose: the environment
+variables are the process's when an environment starts (``apply_template_environment`` sets
+the template's where nobody has set one: the local runner's ``DATABASE_URL`` and ``DB_AUTH``
+win over the template's ``DB_AUTH=iam``), and what a function prints is printed by the caller,
+where Lambda sends it to CloudWatch.
+
+``Invoker`` is a thread of this process that invokes one function until stopped: a queue's
+poller (``welldev.local_aws``), a schedule (``welldev.schedules``).
 """
 
 from __future__ import annotations
@@ -42,12 +39,10 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterable, MutableMapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from multiprocessing.connection import Connection
-from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from welldev.stack import LOCAL_ACCOUNT_ID, Function, Stack, local_region, resolve_environment
 
@@ -108,14 +103,6 @@ def log_stream_name() -> str:
     return f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
 
 
-@dataclass
-class _Environment:
-    """A warm execution environment in this process: the imported handler and its log stream."""
-
-    handler: Handler
-    log_stream_name: str = field(default_factory=log_stream_name)
-
-
 # How long an environment may take to import its function; Lambda allows 10 s, the local
 # machine may be busier (coverage, several servers).
 INIT_TIMEOUT_SECONDS = 60.0
@@ -128,9 +115,7 @@ DEFAULT_IDLE_SECONDS = 120.0
 
 def idle_seconds_from_environment() -> float:
     """``$WELLAPI_IDLE_SECONDS`` when set (a positive number), else the default."""
-    text = os.environ.get(IDLE_SECONDS_VARIABLE, "").strip()
-    if not text:
-        return DEFAULT_IDLE_SECONDS
+    text = os.environ.get(IDLE_SECONDS_VARIABLE, "").strip() or str(DEFAULT_IDLE_SECONDS)
     try:
         seconds = float(text)
     except ValueError:
@@ -171,12 +156,13 @@ class ProcessEnvironment:
             self.close()
             raise
 
-    def invoke(self, event: Any) -> Any:
-        """What the function answers to ``event``; its error is raised as it was raised there."""
+    def invoke(self, event: Any, printed: list[str] | None = None) -> Any:
+        """What the function answers to ``event``; its error is raised as it was raised there.
+        What it printed is printed, or kept in ``printed`` when given."""
         self._connection.send(event)
-        return self._answer(float(self.function.timeout_seconds), "invocation")
+        return self._answer(float(self.function.timeout_seconds), "invocation", printed)
 
-    def _answer(self, timeout: float, phase: str) -> Any:
+    def _answer(self, timeout: float, phase: str, printed: list[str] | None = None) -> Any:
         if not self._connection.poll(timeout):
             self.close()
             raise FunctionTimedOut(
@@ -190,8 +176,11 @@ class ProcessEnvironment:
                 f"{self.function.logical_id}: the environment exited during its {phase} "
                 f"(exit code {code})"
             ) from error
-        sys.stdout.write(out)
-        sys.stderr.write(err)
+        if printed is not None:
+            printed += [out, err]
+        else:
+            sys.stdout.write(out)
+            sys.stderr.write(err)
         if kind in ("error", "failed"):
             raise value
         return value
@@ -232,7 +221,6 @@ class _Environments:
         self.function = function
         self.bound = bound
         self.started = 0
-        self.reclaimed = 0
         self.peak_busy = 0
         self._clock = clock
         # The free environments, each with the time it became free; the last freed at the end.
@@ -253,16 +241,15 @@ class _Environments:
             idle = [environment for environment, since in self._free if since <= cutoff]
             self._free = [(kept, since) for kept, since in self._free if since > cutoff]
             self._alive -= len(idle)
-            self.reclaimed += len(idle)
         for environment in idle:  # outside the lock: a process may take a moment to end
             environment.close()
         return len(idle)
 
-    def invoke(self, event: Any) -> Any:
+    def invoke(self, event: Any, printed: list[str] | None = None) -> Any:
         environment = self._take()
         kept = False
         try:
-            result = environment.invoke(event)
+            result = environment.invoke(event, printed)
             kept = True
             return result
         except (FunctionTimedOut, EnvironmentExited):
@@ -362,7 +349,8 @@ class LambdaRuntime:
         self.idle_seconds = idle_seconds
         self._closing = threading.Event()
         self._reaper: threading.Thread | None = None
-        self._environments: dict[str, _Environment] = {}
+        # This process's environments (``processes=0``): each function's handler and log stream.
+        self._environments: dict[str, tuple[Handler, str]] = {}
         self._pools: dict[str, _Environments] = {}
         # Invocations running at once in process environments, now and at most so far.
         self.in_flight = 0
@@ -376,7 +364,7 @@ class LambdaRuntime:
         if self.processes:
             raise RuntimeError("the functions of this runtime run in their own processes")
         with self._serving:
-            return self._environment(function_id).handler
+            return self._environment(function_id)[0]
 
     def prepare(self, function_id: str) -> None:
         """Import the function ahead of its first invocation, so that an import error shows."""
@@ -424,10 +412,12 @@ class LambdaRuntime:
         self._reaper = threading.Thread(target=reap, name="wellapi-idle-reaper", daemon=True)
         self._reaper.start()
 
-    def invoke(self, function_id: str, event: Any) -> Any:
+    def invoke(self, function_id: str, event: Any, printed: list[str] | None = None) -> Any:
         """Run the function on ``event`` and return what Lambda would return to the caller.
 
-        Handler exceptions propagate unchanged (the caller decides what they become).
+        Handler exceptions propagate unchanged (the caller decides what they become). What a
+        process environment prints is kept in ``printed`` when given (this process's own
+        output is printed as it comes).
         """
         function = self.template.function(function_id)
         # Lambda hands the function a fresh copy parsed from JSON, never the caller's objects.
@@ -438,32 +428,19 @@ class LambdaRuntime:
                 self.in_flight += 1
                 self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
             try:
-                return environments.invoke(event)
+                return environments.invoke(event, printed)
             finally:
                 with self._lock:
                     self.in_flight -= 1
         with self._serving:
-            environment = self._environment(function_id)  # the init phase is not timed
-            context = LambdaContext(function, environment.log_stream_name, self.clock)
-            result = environment.handler(event, context)
+            handler, stream = self._environment(function_id)  # the init phase is not timed
+            context = LambdaContext(function, stream, self.clock)
+            result = handler(event, context)
             if context.get_remaining_time_in_millis() == 0:
                 raise FunctionTimedOut(
                     f"{function_id}: Task timed out after {function.timeout_seconds:.2f} seconds"
                 )
             return marshal(result)
-
-    def join(
-        self, thread: threading.Thread | None, function_id: str, timeout: float | None
-    ) -> bool:
-        """Wait for ``thread``, which invokes ``function_id`` (a queue poller, a schedule), to
-        end: by default as long as one invocation may take, and a little more. True when it
-        ended."""
-        if thread is None:
-            return True
-        if timeout is None:
-            timeout = self.template.function(function_id).timeout_seconds + 5
-        thread.join(timeout)
-        return not thread.is_alive()
 
     def provision_used(self, count: int) -> None:
         """``count`` environments ready for every function invoked so far, started at once."""
@@ -483,12 +460,54 @@ class LambdaRuntime:
         for pool in pools:
             pool.close()
 
-    def _environment(self, function_id: str) -> _Environment:
-        environment = self._environments.get(function_id)
-        if environment is None:
+    def _environment(self, function_id: str) -> tuple[Handler, str]:
+        if function_id not in self._environments:
             handler = load_handler(self.template.function(function_id))
-            environment = self._environments[function_id] = _Environment(handler)
-        return environment
+            self._environments[function_id] = (handler, log_stream_name())
+        return self._environments[function_id]
+
+
+class Invoker:
+    """A thread that invokes one function of ``runtime`` until stopped (``run``, in a subclass:
+    a queue's poller, a schedule); it logs to ``log`` with ``prefix``."""
+
+    def __init__(
+        self, runtime: LambdaRuntime, function_id: str, prefix: str, log: TextIO | None
+    ) -> None:
+        self.runtime = runtime
+        self.function_id = function_id
+        self.prefix = prefix
+        self.log = log or sys.stderr
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Import the function (its init phase, so a broken handler fails now), then run."""
+        self.runtime.prepare(self.function_id)
+        name = f"wellapi-{self.prefix.replace(' ', '-')}-{self.function_id}"
+        self._thread = threading.Thread(target=self.run, name=name, daemon=True)
+        self._thread.start()
+
+    def run(self) -> None:
+        raise NotImplementedError
+
+    def stop(self, timeout: float | None = None) -> bool:
+        """Stop; an invocation in progress finishes first, waited for (by default) as long as
+        one may take, and a little more. True when the thread ended."""
+        self._stop.set()
+        if self._thread is None:
+            return True
+        if timeout is None:
+            timeout = self.runtime.template.function(self.function_id).timeout_seconds + 5
+        self._thread.join(timeout)
+        return not self.running
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def say(self, message: str) -> None:
+        print(f"[{self.prefix}] {message}", file=self.log, flush=True)
 
 
 def load_handler(function: Function) -> Handler:
@@ -512,33 +531,12 @@ def load_handler(function: Function) -> Handler:
                 f"(searched {code_dir} first): {error}"
             ) from error
         raise
-    _check_origin(function, module_name, getattr(module, "__file__", None))
     handler = getattr(module, attribute, None)
     if not callable(handler):
         raise HandlerImportError(
             f"{function.logical_id}: Handler '{attribute}' missing on module '{module_name}'"
         )
     return handler  # type: ignore[no-any-return]
-
-
-def _check_origin(function: Function, module_name: str, loaded_from: str | None) -> None:
-    """Refuse to run another CodeUri's module that happens to have the same name.
-
-    Lambda gives each function its own process; here one ``sys.modules`` serves them all, so
-    two CodeUris that both define ``app.py`` would silently share the first one imported.
-    """
-    relative = Path(*module_name.split("."))
-    candidates = (
-        function.code_uri / relative.with_suffix(".py"),
-        function.code_uri / relative / "__init__.py",
-    )
-    expected = next((c.resolve() for c in candidates if c.is_file()), None)
-    if expected is not None and loaded_from and Path(loaded_from).resolve() != expected:
-        raise HandlerImportError(
-            f"{function.logical_id}: module '{module_name}' was already imported from "
-            f"{loaded_from}; one process cannot hold two modules of that name "
-            f"(rename one of them to run both locally)"
-        )
 
 
 def marshal(result: Any) -> Any:
@@ -565,36 +563,17 @@ def error_payload(error: BaseException) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True)
-class EnvironmentReport:
-    applied: dict[str, str]  # set now, from the template
-    kept: tuple[str, ...]  # already set by the local runner: its value wins
-    unresolved: tuple[str, ...]  # needs a deployed resource (an endpoint, an ARN): left unset
-    conflicts: tuple[str, ...]  # functions disagree on the value: the first function's won
-
-
 def apply_template_environment(
     template: Stack,
     functions: Iterable[Function],
     environ: MutableMapping[str, str] = os.environ,
-) -> EnvironmentReport:
-    """Set the functions' template variables on the process, never over a value already set."""
-    chosen: dict[str, tuple[str, str]] = {}  # name -> (value, function that set it)
-    conflicts: dict[str, str] = {}
-    unresolved: set[str] = set()
+) -> list[str]:
+    """Set the functions' template variables on the process, never over a value already set
+    (the first function's wins where two disagree); the names set."""
+    applied: list[str] = []
     for function in sorted(functions, key=lambda f: f.logical_id):
-        resolved = resolve_environment(template, function)
-        unresolved.update(resolved.unresolved)
-        for name, value in resolved.values.items():
-            if name in chosen and chosen[name][0] != value:
-                conflicts.setdefault(name, f"{name} ({chosen[name][1]} vs {function.logical_id})")
-            chosen.setdefault(name, (value, function.logical_id))
-    kept = tuple(name for name in sorted(chosen) if name in environ)
-    applied = {name: value for name, (value, _) in sorted(chosen.items()) if name not in environ}
-    environ.update(applied)
-    return EnvironmentReport(
-        applied=applied,
-        kept=kept,
-        unresolved=tuple(sorted(unresolved - set(chosen) - set(environ))),
-        conflicts=tuple(text for name, text in sorted(conflicts.items()) if name not in kept),
-    )
+        for name, value in resolve_environment(template, function).values.items():
+            if name not in environ:
+                environ[name] = value
+                applied.append(name)
+    return applied

@@ -1,28 +1,21 @@
 """The template's queues and change bus on moto's server, and Lambda's pollers of the queues.
 
 ``LocalAws.start`` runs moto in server mode (``ThreadedMotoServer``) in a thread of this
-process, on a free loopback port, and makes there through boto3, as a deployment would, what
-the template declares:
-
-- every ``AWS::SQS::Queue``, with its ``VisibilityTimeout`` (or the one ``wellapi run
-  --visibility-timeout`` gives) and its ``RedrivePolicy``: moto counts the receives, and the
-  receive after the ``maxReceiveCount``-th moves the message to the dead-letter queue, as SQS
-  does;
-- when a function publishes to a bus (its environment names ``EVENT_BUS_NAME``), that bus,
-  named as the stack names the one it creates, and a rule on it that delivers every event put
-  there to a queue of its own, which ``wellapi events`` reads.
-
-The functions reach them as they reach AWS, through boto3 (``environment``), and the
-``wellapi`` commands through what ``.local/demo.json`` records (``record``). Everything is in
-memory: it is gone when ``wellapi run`` stops.
+process, on a free loopback port, and makes there through boto3, as a deployment would, every
+``AWS::SQS::Queue`` of the template with its ``VisibilityTimeout`` (or ``wellapi run
+--visibility-timeout``'s) and ``RedrivePolicy`` (moto moves a message to the dead-letter queue
+at the receive after the ``maxReceiveCount``-th, as SQS does), and the change bus the drain
+function publishes to, with a rule that delivers every event to a queue ``wellapi events``
+reads. The functions reach them through boto3 (``environment``), the ``wellapi`` commands
+through ``.local/demo.json`` (``record``). Everything is in memory, gone when ``wellapi run``
+stops.
 
 ``EventSourceMapping`` is Lambda's poller for one ``SQS`` event of a function: it receives up
 to ``BatchSize`` messages, waiting at most ``MaximumBatchingWindowInSeconds`` to fill a batch,
-invokes the function with the event Lambda builds, deletes what succeeded and leaves the rest
-to come back after the visibility timeout. With ``FunctionResponseTypes:
-[ReportBatchItemFailures]`` only the records named in ``batchItemFailures`` are left (a
-malformed answer fails the whole batch, as in AWS); an error or a timeout of the function fails
-the whole batch. One poller per mapping, so batches of one function never run concurrently.
+invokes the function with the event Lambda builds and deletes what succeeded: with
+``ReportBatchItemFailures`` all but the records ``batchItemFailures`` names (a malformed answer
+fails the whole batch, as in AWS), which come back after the visibility timeout; an error or a
+timeout fails the whole batch. One poller per mapping: a function's batches never overlap.
 """
 
 from __future__ import annotations
@@ -32,8 +25,6 @@ import json
 import logging
 import math
 import re
-import sys
-import threading
 import time
 import traceback
 import urllib.request
@@ -45,9 +36,10 @@ from typing import TYPE_CHECKING, Any, Literal, TextIO
 import boto3
 from botocore.config import Config
 
+from welldev.lambda_runtime import Invoker
 from welldev.stack import LOCAL_ACCOUNT_ID, LOCAL_STACK_NAME, local_region
 
-if TYPE_CHECKING:  # `wellapi enqueue`, `queue` and `events` import this module, not these
+if TYPE_CHECKING:
     from welldev.lambda_runtime import LambdaRuntime
     from welldev.stack import SqsEvent, Stack
 
@@ -64,6 +56,8 @@ RECORD_ATTRIBUTES = (
 # How long an idle poller waits on a receive (long polling) before it looks at its stop again.
 IDLE_WAIT_SECONDS = 1
 RULE_NAME = "every-event"
+# The change bus, named as the stack names the one it creates.
+BUS = f"{LOCAL_STACK_NAME}-changes"
 # At most this many messages in one ReceiveMessage, DeleteMessageBatch...
 SQS_BATCH = 10
 
@@ -108,19 +102,10 @@ def peek(sqs: Any, url: str) -> list[dict[str, Any]]:
     return messages
 
 
-def change_bus(template: Stack) -> str | None:
-    """The stack's change bus when a function of the template publishes to one (its environment
-    names ``EVENT_BUS_NAME``), named as the stack names the bus it creates."""
-    if not any("EVENT_BUS_NAME" in f.environment for f in template.functions.values()):
-        return None
-    return f"{LOCAL_STACK_NAME}-changes"
-
-
 @dataclass(frozen=True)
 class Queue:
     """A queue of the template, as made on the local endpoint."""
 
-    logical_id: str
     name: str  # route_name: what the commands call it
     url: str
     arn: str
@@ -137,18 +122,12 @@ class LocalAws:
         self.endpoint_url = endpoint_url
         self.region = region
         self.queues: dict[str, Queue] = {}  # by logical id
-        self.bus: str | None = None
-        self.delivered_url: str | None = None  # the queue the bus's rule delivers to
+        self.delivered_url = ""  # the queue the bus's rule delivers to
 
     @classmethod
-    def start(cls, template: Stack, visibility_timeout: int | None = None) -> LocalAws | None:
-        """Serve the template's queues and change bus; None when it has no queue, no SQS event
-        and no bus."""
-        bus = change_bus(template)
-        consumed = any(f.sqs_events for f in template.functions.values())
-        if not template.queues and not consumed and bus is None:
-            return None
-        from moto.server import ThreadedMotoServer  # only a template that uses one pays for moto
+    def start(cls, template: Stack, visibility_timeout: int | None = None) -> LocalAws:
+        """Serve the template's queues and the change bus."""
+        from moto.server import ThreadedMotoServer  # `wellapi enqueue`, `queue`, `events` need none
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
         server = ThreadedMotoServer(ip_address=LOOPBACK, port=0, verbose=False)
@@ -168,11 +147,9 @@ class LocalAws:
         reset = f"{self.endpoint_url}/moto-api/reset"
         request = urllib.request.Request(reset, method="POST")  # noqa: S310 (loopback)
         urllib.request.urlopen(request, timeout=30).close()  # noqa: S310
-        self.queues, self.bus, self.delivered_url = {}, None, None
+        self.queues = {}
         self._make_queues(template, visibility_timeout)
-        bus = change_bus(template)
-        if bus is not None:
-            self._make_bus(bus)
+        self._make_bus()
 
     def sqs(self) -> Any:
         return client("sqs", self.endpoint_url, self.region)
@@ -194,9 +171,8 @@ class LocalAws:
                     "maxReceiveCount": queue.max_receive_count,
                 }
                 attributes["RedrivePolicy"] = json.dumps(redrive)
-            url = sqs.create_queue(QueueName=queue.queue_name, Attributes=attributes)["QueueUrl"]
+            url = sqs.create_queue(QueueName=queue.logical_id, Attributes=attributes)["QueueUrl"]
             self.queues[queue.logical_id] = Queue(
-                logical_id=queue.logical_id,
                 name=route_name(queue.logical_id),
                 url=url,
                 arn=_queue_arn(sqs, url),
@@ -205,32 +181,29 @@ class LocalAws:
                 dead_letter_queue=queue.dead_letter_queue_id,
             )
 
-    def _make_bus(self, name: str) -> None:
+    def _make_bus(self) -> None:
         events, sqs = client("events", self.endpoint_url, self.region), self.sqs()
-        account = events.create_event_bus(Name=name)["EventBusArn"].split(":")[4]
-        self.delivered_url = sqs.create_queue(QueueName=f"{name}-delivered")["QueueUrl"]
+        account = events.create_event_bus(Name=BUS)["EventBusArn"].split(":")[4]
+        self.delivered_url = sqs.create_queue(QueueName=f"{BUS}-delivered")["QueueUrl"]
         # Every event put on the bus: a rule needs a pattern, and each event carries its account.
         events.put_rule(
-            Name=RULE_NAME, EventBusName=name, EventPattern=json.dumps({"account": [account]})
+            Name=RULE_NAME, EventBusName=BUS, EventPattern=json.dumps({"account": [account]})
         )
         target = {"Id": "delivered", "Arn": _queue_arn(sqs, self.delivered_url)}
-        events.put_targets(Rule=RULE_NAME, EventBusName=name, Targets=[target])
-        self.bus = name
+        events.put_targets(Rule=RULE_NAME, EventBusName=BUS, Targets=[target])
 
     def environment(self) -> dict[str, str]:
         """What points the functions' boto3 here (``wellapi run`` sets it on its process, whose
         execution environments inherit it): the endpoints, the region, stand-in credentials."""
-        variables = {
+        return {
             "AWS_ENDPOINT_URL_SQS": self.endpoint_url,
             "AWS_ENDPOINT_URL_EVENTBRIDGE": self.endpoint_url,
             "AWS_REGION": self.region,
             "AWS_DEFAULT_REGION": self.region,
             "AWS_ACCESS_KEY_ID": STAND_IN,
             "AWS_SECRET_ACCESS_KEY": STAND_IN,
+            "EVENT_BUS_NAME": BUS,
         }
-        if self.bus is not None:
-            variables["EVENT_BUS_NAME"] = self.bus
-        return variables
 
     def record(self) -> dict[str, Any]:
         """What ``.local/demo.json`` keeps for the commands (``aws``)."""
@@ -238,8 +211,8 @@ class LocalAws:
             "endpoint_url": self.endpoint_url,
             "region": self.region,
             "queues": {queue.name: queue.url for queue in self.queues.values()},
-            "event_bus": self.bus,
-            "rule": RULE_NAME if self.bus else None,
+            "event_bus": BUS,
+            "rule": RULE_NAME,
             "delivered_to": self.delivered_url,
         }
 
@@ -309,23 +282,16 @@ def failed_message_ids(result: Any, message_ids: Sequence[str]) -> set[str]:
     everything = set(message_ids)
     if result is None or result == {}:
         return set()
-    if not isinstance(result, dict):
-        return everything
-    failures = result.get("batchItemFailures")
+    failures = result.get("batchItemFailures") if isinstance(result, dict) else "unreadable"
     if failures is None:
         return set()
     if not isinstance(failures, list):
         return everything
-    failed: set[str] = set()
-    for item in failures:
-        identifier = item.get("itemIdentifier") if isinstance(item, dict) else None
-        if not isinstance(identifier, str) or identifier not in everything:
-            return everything
-        failed.add(identifier)
-    return failed
+    named = {item.get("itemIdentifier") if isinstance(item, dict) else None for item in failures}
+    return everything & named if named <= everything else everything
 
 
-class EventSourceMapping:
+class EventSourceMapping(Invoker):
     """Lambda's poller for one SQS event of a function: receives, invokes, deletes."""
 
     def __init__(
@@ -336,41 +302,17 @@ class EventSourceMapping:
         event: SqsEvent,
         log: TextIO | None = None,
     ) -> None:
+        super().__init__(runtime, event.function_id, f"queue {queue.name}", log)
         self.sqs = aws.sqs()
         self.queue = queue
-        self.runtime = runtime
         self.event = event
-        self.log = log or sys.stderr
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    @property
-    def function_id(self) -> str:
-        return self.event.function_id
-
-    def start(self) -> None:
-        """Import the function (its init phase, so a broken handler fails now), then poll."""
-        self.runtime.prepare(self.function_id)
-        self._thread = threading.Thread(
-            target=self._poll, name=f"wellapi-queue-{self.queue.name}", daemon=True
-        )
-        self._thread.start()
-
-    def stop(self, timeout: float | None = None) -> bool:
-        """Stop polling; a batch being processed finishes first. True when the poller ended."""
-        self._stop.set()
-        return self.runtime.join(self._thread, self.function_id, timeout)
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def _poll(self) -> None:
+    def run(self) -> None:
         while not self._stop.is_set():
             try:
                 self.poll_once(IDLE_WAIT_SECONDS)
             except Exception:  # the poller must survive anything a batch or the queue does
-                self._say(f"the poller failed:\n{traceback.format_exc().rstrip()}")
+                self.say(f"the poller failed:\n{traceback.format_exc().rstrip()}")
                 self._stop.wait(IDLE_WAIT_SECONDS)
 
     def poll_once(self, wait_seconds: int) -> int:
@@ -403,7 +345,7 @@ class EventSourceMapping:
             result = self.runtime.invoke(self.function_id, sqs_event(batch, self.queue.arn))
         except Exception:
             failed = set(ids)
-            self._say(
+            self.say(
                 f"{self.function_id} failed on a batch of {len(batch)}; every message will "
                 f"be received again:\n{traceback.format_exc().rstrip()}"
             )
@@ -415,20 +357,17 @@ class EventSourceMapping:
         for entries in handles(done):
             self.sqs.delete_message_batch(QueueUrl=self.queue.url, Entries=entries)
         limit = self.queue.max_receive_count
-        self._say(
+        self.say(
             f"batch of {len(batch)} -> {self.function_id}: {len(done)} done, {len(failed)} failed"
             + (f" (visible again in {self.queue.visibility_timeout} s)" if failed else "")
         )
         for message in batch:
             receives = int(message["Attributes"]["ApproximateReceiveCount"])
             if message["MessageId"] in failed and limit is not None and receives >= limit:
-                self._say(
+                self.say(
                     f"message {message['MessageId']} failed its receive {receives} of {limit}: "
                     f"the next receive moves it to the dead-letter queue"
                 )
-
-    def _say(self, message: str) -> None:
-        print(f"[queue {self.queue.name}] {message}", file=self.log, flush=True)
 
 
 def mappings_of(

@@ -16,13 +16,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
 import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 from welldev.stack import LOCAL_ACCOUNT_ID
 
@@ -73,23 +72,7 @@ def raw_path_of(target: str) -> str:
     path = target.split("?", 1)[0].split("#", 1)[0]
     if "://" in path:  # absolute-form request-target
         path = "/" + path.split("://", 1)[1].partition("/")[2]
-    return re.sub(r"(?:%[0-9A-Fa-f]{2})+", _decode_escapes, path or "/")
-
-
-def _decode_escapes(match: re.Match[str]) -> str:
-    run = match.group(0)
-    out: list[str] = []
-    pending = bytearray()
-    for i in range(0, len(run), 3):
-        byte = int(run[i + 1 : i + 3], 16)
-        if byte == 0x25:
-            out.append(pending.decode("utf-8", "replace"))
-            pending.clear()
-            out.append("%25")
-        else:
-            pending.append(byte)
-    out.append(pending.decode("utf-8", "replace"))
-    return "".join(out)
+    return "%25".join(unquote(part) for part in (path or "/").split("%25"))
 
 
 def build_event(
@@ -193,9 +176,7 @@ def _body_text(body: bytes, content_type: str | None) -> str | None:
 def _request_time(now: float) -> str:
     # "21/Nov/2026:09:30:00 +0000", in English whatever the process locale is.
     t = time.gmtime(now)
-    return (
-        f"{t.tm_mday:02d}/{_MONTHS[t.tm_mon - 1]}/{t.tm_year}:{time.strftime('%H:%M:%S', t)} +0000"
-    )
+    return f"{t.tm_mday:02d}/{_MONTHS[t.tm_mon - 1]}/{time.strftime('%Y:%H:%M:%S', t)} +0000"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -204,15 +185,10 @@ def _request_time(now: float) -> str:
 
 
 # The Content-Type of a result with a statusCode, a body and no content-type header. AWS documents
-# application/json only for a result without statusCode ("API Gateway makes the following
-# assumptions if your Lambda function returns valid JSON and doesn't return a statusCode: ...
-# content-type is application/json", docs.aws.amazon.com/apigateway/latest/developerguide/
-# http-api-develop-integrations-lambda.html) and nothing for one with a statusCode. Users whose
-# content-type header got lost report text/plain from HTTP APIs
-# (github.com/aws-powertools/powertools-lambda-python/issues/2464,
-# github.com/awslabs/aws-lambda-go-api-proxy/issues/116, github.com/quarkusio/quarkus/issues/15909).
-# A result without a body (a 204) gets no Content-Type here: nothing documents or reports one,
-# and an empty answer has no content to type (RFC 9110, section 8.3).
+# application/json only for a result without statusCode (docs.aws.amazon.com/apigateway/latest/
+# developerguide/http-api-develop-integrations-lambda.html); users whose header got lost report
+# text/plain (github.com/aws-powertools/powertools-lambda-python/issues/2464). A result without a
+# body (a 204) gets none: an empty answer has no content to type (RFC 9110, section 8.3).
 UNTYPED_BODY_CONTENT_TYPE = "text/plain"
 
 

@@ -24,6 +24,7 @@ import pg8000.native
 from wellapi.roles import APP_ROLES
 from welldev import stack as local_stack
 from welldev.database import LOCAL_ROLE_PASSWORD, LocalDatabase
+from welldev.demo_file import write_private
 from welldev.function_roles import role_of
 
 # The host as a container sees it (Docker Desktop; on Linux, `--add-host` maps it).
@@ -112,16 +113,6 @@ def env_vars_document(
     return document
 
 
-def write_env_vars(path: Path, document: Mapping[str, Mapping[str, str]]) -> None:
-    """Write the file readable by its owner only: it holds the roles' passwords."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.touch(mode=0o600)
-    temporary.chmod(0o600)
-    temporary.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    temporary.replace(path)
-
-
 def _loopback(host: str) -> bool:
     return host in ("localhost", LOOPBACK, "::1")
 
@@ -167,7 +158,8 @@ def write_for_containers(
     logins = {"": (admin_url, user)}
     for role in APP_ROLES:
         logins[role] = (role_url(reached, port, db.name, role, LOCAL_ROLE_PASSWORD), role)
-    write_env_vars(path, env_vars_document(template, logins))
+    # Readable by its owner only: it holds the roles' passwords.
+    write_private(path, env_vars_document(template, logins))
     return (
         f"sam local: the database listens on port {port} of {host} for containers "
         f"({reached}:{port}); --env-vars {path} logs each function in as its role"

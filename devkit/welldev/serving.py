@@ -18,7 +18,6 @@ from wellapi.roles import API_ROLE
 from wellapi.store import connections as wellapi_db
 from welldev import database
 from welldev import stack as local_stack
-from welldev.authorizers import AuthorizerCache
 from welldev.function_roles import connect_functions_as
 from welldev.gateway import Gateway
 from welldev.lambda_runtime import LambdaRuntime, apply_template_environment
@@ -41,7 +40,6 @@ def serving(
     *,
     processes: int,
     log: TextIO | None = None,
-    cache: AuthorizerCache | None = None,
 ) -> Iterator[Served]:
     """Every route of the template on an ephemeral loopback port, functions connected to ``db``.
 
@@ -59,7 +57,7 @@ def serving(
     connect_functions_as(db, API_ROLE)
     apply_template_environment(template, template.functions.values())
     runtime = LambdaRuntime(template, processes=processes)
-    gateway = Gateway(template, runtime, cache=cache, log=log or io.StringIO())
+    gateway = Gateway(template, runtime, log=log or io.StringIO())
     server = LocalServer(gateway, "127.0.0.1", 0, log=log or io.StringIO())
     thread = server.start_in_thread()
     try:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,6 +23,13 @@ AUTHORIZER = "ApiKeyAuthorizer"
 SYNC_QUEUE = "SyncQueue"
 DEAD_LETTER_QUEUE = "SyncDeadLetterQueue"
 
+# Lambda's runtime and the size of every function (the Globals).
+RUNTIME = "python3.13"
+MEMORY_MB = 512
+# Above the worst a request can wait on the database (a connect and a read, then one more of
+# each after a dropped connection: 2 x (3 + 6) s, wellapi.settings), below API Gateway's 30 s;
+# tests/unit/test_template.py checks the order.
+TIMEOUT_SECONDS = 20
 # Stand-ins for the pseudo parameters AWS::AccountId and AWS::StackName when nothing is
 # deployed.
 LOCAL_ACCOUNT_ID = "123456789012"
@@ -63,14 +70,11 @@ Value = str | Ref | Deployed
 
 @dataclass(frozen=True)
 class Authorizer:
-    """An HTTP API Lambda REQUEST authorizer (payload format 2.0)."""
+    """An HTTP API Lambda REQUEST authorizer (payload format 2.0) with simple responses and no
+    identity source (so no cache: ``AUTHORIZER_TTL_SECONDS``)."""
 
     name: str
     function_id: str
-    # API Gateway selection expressions, e.g. "$request.header.Authorization".
-    identity_sources: tuple[str, ...] = ()
-    ttl_seconds: int = 300
-    simple_responses: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,27 +86,15 @@ class CorsConfiguration:
     allow_headers: tuple[str, ...] = ()
     expose_headers: tuple[str, ...] = ()
     max_age: int | None = None
-    allow_credentials: bool = False
-
-
-@dataclass(frozen=True)
-class HttpApi:
-    logical_id: str
-    default_authorizer: str | None
-    authorizers: Mapping[str, Authorizer]
-    # None when the API has no CorsConfiguration (no CorsOrigins).
-    cors: CorsConfiguration | None = None
 
 
 @dataclass(frozen=True)
 class HttpRoute:
-    """One route of an HTTP API to a function, with the authorizer that applies to it."""
+    """One route of the HTTP API to a function, with the authorizer that applies to it."""
 
-    api_id: str
     method: str  # upper case; "ANY" matches every method
     path: str  # "/v1/things/{id}", or "$default" for the catch-all route
     function_id: str
-    event_name: str
     authorizer: str | None
 
     @property
@@ -126,22 +118,14 @@ class ScheduleEvent:
 
     function_id: str
     event_name: str
-    expression: str  # "rate(1 minute)" or "cron(...)"
-    # The rate's period; None for a cron expression, which has no fixed one.
-    rate_seconds: int | None
-    # The logical id SAM gives the rule: the function's, then the event's.
-    rule_name: str
-    enabled: bool = True
-    # The rule's Input: the JSON the target receives instead of the scheduled event.
-    input: str | None = None
+    expression: str  # "rate(1 minute)"
 
 
 @dataclass(frozen=True)
 class SqsQueue:
     """A queue of the stack: what an event source mapping needs to know."""
 
-    logical_id: str
-    queue_name: str
+    logical_id: str  # and its QueueName
     visibility_timeout_seconds: int
     # RedrivePolicy: receives before a message moves to the dead-letter queue (None: never).
     max_receive_count: int | None = None
@@ -151,24 +135,30 @@ class SqsQueue:
 @dataclass(frozen=True)
 class Function:
     logical_id: str
-    function_name: str  # the logical id, as SAM local names it
     code_uri: Path  # absolute
     handler: str
-    runtime: str | None
-    timeout_seconds: int
-    memory_mb: int
     # The Globals' variables and the function's own.
     environment: Mapping[str, Value]
+    timeout_seconds: int = TIMEOUT_SECONDS
+    memory_mb: int = MEMORY_MB
+    runtime: str = RUNTIME
     http_routes: tuple[HttpRoute, ...] = ()
     sqs_events: tuple[SqsEvent, ...] = ()
     schedule_events: tuple[ScheduleEvent, ...] = ()
+
+    @property
+    def function_name(self) -> str:
+        """The logical id, as SAM local names the function."""
+        return self.logical_id
 
 
 @dataclass(frozen=True)
 class Stack:
     parameters: Mapping[str, str | None]  # name -> value (None: only a deployment has one)
     functions: Mapping[str, Function]
-    http_apis: Mapping[str, HttpApi]
+    # The HTTP API's authorizer, and its CorsConfiguration (None: none, no CorsOrigins).
+    authorizer: Authorizer | None
+    cors: CorsConfiguration | None
     queues: Mapping[str, SqsQueue] = field(default_factory=dict)
 
     @property
@@ -220,13 +210,6 @@ PARAMETERS: dict[str, str | None] = {
     "LogLevel": "INFO",
     "CorsOrigins": "",
 }
-# Lambda's runtime and the size of every function (the Globals).
-RUNTIME = "python3.13"
-MEMORY_MB = 512
-# Above the worst a request can wait on the database (a connect and a read, then one more of
-# each after a dropped connection: 2 x (3 + 6) s, wellapi.settings), below API Gateway's 30 s;
-# tests/unit/test_template.py checks the order.
-TIMEOUT_SECONDS = 20
 # Every function's variables (the Globals'); a function's own are added to them.
 GLOBAL_ENVIRONMENT: dict[str, Value] = {
     "POWERTOOLS_SERVICE_NAME": "wellapi",
@@ -424,134 +407,63 @@ def load(parameter_overrides: Mapping[str, str] | None = None) -> Stack:
     functions = [*_described_functions(), _default_route_function(), *_api_functions()]
     queues = {
         SYNC_QUEUE: SqsQueue(
-            SYNC_QUEUE,
-            SYNC_QUEUE,
-            SYNC_VISIBILITY_TIMEOUT_SECONDS,
-            SYNC_MAX_RECEIVE_COUNT,
-            DEAD_LETTER_QUEUE,
+            SYNC_QUEUE, SYNC_VISIBILITY_TIMEOUT_SECONDS, SYNC_MAX_RECEIVE_COUNT, DEAD_LETTER_QUEUE
         ),
         # Its visibility timeout is SQS's default: nothing consumes it.
-        DEAD_LETTER_QUEUE: SqsQueue(DEAD_LETTER_QUEUE, DEAD_LETTER_QUEUE, 30),
+        DEAD_LETTER_QUEUE: SqsQueue(DEAD_LETTER_QUEUE, 30),
     }
     return Stack(
         parameters=parameters,
         functions={f.logical_id: f for f in functions},
-        http_apis={HTTP_API: _http_api(parameters.get("CorsOrigins") or "")},
+        authorizer=Authorizer(AUTHORIZER, "AuthorizerFunction"),
+        cors=_cors(parameters.get("CorsOrigins") or ""),
         queues=queues,
     )
 
 
-def _function(logical_id: str, handler: str, **given: object) -> Function:
-    """A function with the Globals' values where ``given`` says nothing."""
-    own = given.pop("environment", {})
-    assert isinstance(own, Mapping)
-    values: dict[str, object] = {
-        "code_uri": ROOT / "functions",
-        "timeout_seconds": TIMEOUT_SECONDS,
-        **given,
-    }
-    return Function(
-        logical_id=logical_id,
-        function_name=logical_id,
-        handler=handler,
-        runtime=RUNTIME,
-        memory_mb=MEMORY_MB,
-        environment={**GLOBAL_ENVIRONMENT, **own},
-        **values,  # type: ignore[arg-type]
-    )
+def _api_function(logical_id: str, handler: str, method: str, path: str) -> Function:
+    route = HttpRoute(method, path, logical_id, AUTHORIZER)
+    code = ROOT / "functions"
+    return Function(logical_id, code, handler, GLOBAL_ENVIRONMENT, http_routes=(route,))
 
 
 def _api_functions() -> list[Function]:
     return [
-        _function(
-            f["Function"],
-            f["handler"],
-            http_routes=(
-                HttpRoute(
-                    HTTP_API,
-                    f["method"],
-                    f["path"],
-                    f["Function"],
-                    f"{HTTP_API}{f['method']}{f['path']}",
-                    AUTHORIZER,
-                ),
-            ),
-        )
-        for f in api_functions()
+        _api_function(f["Function"], f["handler"], f["method"], f["path"]) for f in api_functions()
     ]
 
 
 def _default_route_function() -> Function:
     values = default_route_function()
-    route = HttpRoute(
-        HTTP_API, "ANY", DEFAULT_ROUTE, values["Function"], "DefaultRoute", AUTHORIZER
-    )
-    return _function(values["Function"], f"{values['name']}.handler", http_routes=(route,))
+    logical_id = values["Function"]
+    return _api_function(logical_id, f"{values['name']}.handler", "ANY", DEFAULT_ROUTE)
 
 
 def _described_functions() -> list[Function]:
     functions = []
     for logical_id, spec in FUNCTIONS.items():
-        events: dict[str, object] = {}
+        code = ROOT / spec.code_dir
+        environment = {**GLOBAL_ENVIRONMENT, **spec.environment}
+        function = Function(logical_id, code, spec.handler, environment, spec.timeout_seconds)
         if logical_id in SCHEDULES:
-            expression = SCHEDULES[logical_id]
-            events["schedule_events"] = (
-                ScheduleEvent(
-                    logical_id,
-                    "EveryMinute",
-                    expression,
-                    rate_seconds(expression),
-                    f"{logical_id}EveryMinute",
-                ),
-            )
+            schedule = ScheduleEvent(logical_id, "EveryMinute", SCHEDULES[logical_id])
+            function = replace(function, schedule_events=(schedule,))
         if logical_id == "SyncFunction":
-            events["sqs_events"] = (
-                SqsEvent(
-                    logical_id,
-                    "Queue",
-                    SYNC_QUEUE,
-                    SYNC_BATCH_SIZE,
-                    SYNC_BATCHING_WINDOW_SECONDS,
-                    report_batch_item_failures=True,
-                ),
+            queue = SqsEvent(
+                logical_id, "Queue", SYNC_QUEUE, SYNC_BATCH_SIZE, SYNC_BATCHING_WINDOW_SECONDS, True
             )
-        functions.append(
-            _function(
-                logical_id,
-                spec.handler,
-                code_uri=ROOT / spec.code_dir,
-                timeout_seconds=spec.timeout_seconds,
-                environment=spec.environment,
-                **events,
-            )
-        )
+            function = replace(function, sqs_events=(queue,))
+        functions.append(function)
     return functions
 
 
-def _http_api(cors_origins: str) -> HttpApi:
-    authorizer = Authorizer(
-        AUTHORIZER,
-        "AuthorizerFunction",
-        ttl_seconds=AUTHORIZER_TTL_SECONDS,
-        simple_responses=True,
+def _cors(cors_origins: str) -> CorsConfiguration | None:
+    if not cors_origins:  # the template's HasCorsOrigins
+        return None
+    return CorsConfiguration(
+        allow_origins=tuple(o for o in cors_origins.split(",") if o),
+        allow_methods=CORS_METHODS,
+        allow_headers=tuple(h.lower() for h in CORS_ALLOW_HEADERS),
+        expose_headers=tuple(h.lower() for h in CORS_EXPOSE_HEADERS),
+        max_age=CORS_MAX_AGE_SECONDS,
     )
-    cors = None
-    if cors_origins:  # the template's HasCorsOrigins
-        cors = CorsConfiguration(
-            allow_origins=tuple(o for o in cors_origins.split(",") if o),
-            allow_methods=CORS_METHODS,
-            allow_headers=tuple(h.lower() for h in CORS_ALLOW_HEADERS),
-            expose_headers=tuple(h.lower() for h in CORS_EXPOSE_HEADERS),
-            max_age=CORS_MAX_AGE_SECONDS,
-        )
-    return HttpApi(HTTP_API, AUTHORIZER, {AUTHORIZER: authorizer}, cors)
-
-
-_RATE = re.compile(r"rate\((\d+) (second|minute|hour|day)s?\)")
-_UNIT_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
-
-
-def rate_seconds(expression: str) -> int | None:
-    """The period of ``rate(<n> <unit>)`` in seconds; None for a cron expression."""
-    match = _RATE.fullmatch(expression)
-    return None if match is None else int(match[1]) * _UNIT_SECONDS[match[2]]

@@ -25,7 +25,7 @@ from tests.support import workers
 from wellapi.operations.registry import OPERATIONS
 from wellapi.operations.registry import ROUTES as API_ROUTES
 from wellapi.resources import resource_named
-from welldev.routes import PathTemplate
+from welldev.gateway import PathTemplate
 
 JSONAPI = "application/vnd.api+json"
 
@@ -34,7 +34,7 @@ JSONAPI = "application/vnd.api+json"
 class Route:
     resource: str
     operation: str
-    # Matched as the local gateway matches it (``welldev.routes``), as API Gateway does.
+    # Matched as the local gateway matches it (``welldev.gateway``), as API Gateway does.
     path: PathTemplate
 
     @property

@@ -20,19 +20,12 @@ from typing import Any
 import pytest
 
 from tests.support.stacks import function, stack
-from welldev.authorizers import AuthorizerCache
 from welldev.gateway import Gateway, LocalRoute
 from welldev.lambda_runtime import LambdaRuntime
 from welldev.server import LocalServer
 from welldev.stack import Authorizer, CorsConfiguration, Function
 
-AUTHORIZER = Authorizer(
-    "ApiKey",
-    "AuthorizerFunction",
-    identity_sources=("$request.header.Authorization",),
-    ttl_seconds=300,
-    simple_responses=True,
-)
+AUTHORIZER = Authorizer("ApiKey", "AuthorizerFunction")
 
 
 def fixture_functions(root: Path, *more: Function) -> list[Function]:
@@ -136,7 +129,7 @@ CALLS = []
 
 def handler(event, context):
     CALLS.append(event)
-    token = event["identitySource"][0]
+    token = event["headers"].get("authorization", "")
     if token == "Bearer crash":
         raise RuntimeError("authorizer failed")
     if token.startswith("Bearer good"):
@@ -164,20 +157,11 @@ class Log(io.StringIO):
             return self._changed.wait_for(lambda: text in self.getvalue(), timeout)
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @dataclass
 class Stack:
     server: LocalServer
     gateway: Gateway
     log: Log
-    clock: FakeClock
     root: Path  # where the fixture functions' code is
 
     @property
@@ -235,7 +219,6 @@ def serve(
         (root / "auth" / "server_fixture_auth.py").write_text(textwrap.dedent(AUTH))
     template = stack(*fixture_functions(root, *more(root)), authorizer=AUTHORIZER, cors=cors)
     log = Log()
-    clock = FakeClock()
     openapi = LocalRoute(
         "GET", "/v1/openapi.json", lambda event: {"openapi": "3.1.0", "path": event["rawPath"]}
     )
@@ -243,12 +226,11 @@ def serve(
         template,
         LambdaRuntime(template),
         local_routes=[openapi],
-        cache=AuthorizerCache(clock=clock),
         log=log,
     )
     server = LocalServer(gateway, "127.0.0.1", 0, log=log)
     thread = server.start_in_thread()
-    yield Stack(server, gateway, log, clock, root)
+    yield Stack(server, gateway, log, root)
     server.shutdown()
     server.server_close()
     thread.join(timeout=5)
@@ -262,6 +244,5 @@ def serve(
 
 
 def reset_authorizer(stack: Stack) -> None:
-    """An empty authorizer cache and call log, for a test that counts the authorizer's calls."""
+    """An empty authorizer call log, for a test that counts the authorizer's calls."""
     stack.authorizer_calls.clear()
-    stack.gateway.cache = AuthorizerCache(clock=stack.clock)

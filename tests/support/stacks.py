@@ -11,42 +11,24 @@ from welldev.stack import (
     Authorizer,
     CorsConfiguration,
     Function,
-    HttpApi,
     HttpRoute,
     ScheduleEvent,
     SqsEvent,
     SqsQueue,
     Stack,
     Value,
-    rate_seconds,
 )
-
-API = "Api"
 
 
 def route(function_id: str, method: str, path: str, authorizer: str | None = "ApiKey") -> HttpRoute:
     """A route of the fixture API (``path`` "$default": its catch-all route)."""
-    event = f"{method}{path}"
-    return HttpRoute(API, method, path, function_id, event, authorizer)
+    return HttpRoute(method, path, function_id, authorizer)
 
 
 def sqs(
     function_id: str, queue_id: str, batch_size: int = 10, window: int = 0, report: bool = False
 ) -> SqsEvent:
     return SqsEvent(function_id, queue_id, queue_id, batch_size, window, report)
-
-
-def schedule(
-    function_id: str,
-    name: str,
-    expression: str,
-    enabled: bool = True,
-    payload: str | None = None,
-) -> ScheduleEvent:
-    rule = f"{function_id}{name}"
-    return ScheduleEvent(
-        function_id, name, expression, rate_seconds(expression), rule, enabled, payload
-    )
 
 
 def function(
@@ -65,10 +47,8 @@ def function(
     (method, path, authorizer)."""
     return Function(
         logical_id=logical_id,
-        function_name=logical_id,
         code_uri=code_uri,
         handler=handler,
-        runtime="python3.13",
         timeout_seconds=timeout,
         memory_mb=memory,
         environment=dict(environment or {}),
@@ -86,11 +66,10 @@ def stack(
     parameters: Mapping[str, str | None] | None = None,
 ) -> Stack:
     """A stack of ``functions`` behind one API, whose default authorizer is ``authorizer``."""
-    authorizers = {} if authorizer is None else {authorizer.name: authorizer}
-    default = None if authorizer is None else authorizer.name
     return Stack(
         parameters=dict(parameters or {}),
         functions={f.logical_id: f for f in functions},
-        http_apis={API: HttpApi(API, default, authorizers, cors)},
+        authorizer=authorizer,
+        cors=cors,
         queues={q.logical_id: q for q in queues},
     )

@@ -504,14 +504,13 @@ def test_run_serves_the_template_with_the_demo_data(
         thread.join(timeout=10)
     assert exit_codes == [0]
     log = capsys.readouterr().err
-    # The template's route and the documentation routes; no queue nor bus in this template,
-    # so no local AWS either.
+    # The template's route and the documentation routes, and the local AWS with the bus.
     assert f"serving 5 routes on {server.url}" in log
     assert "GET /whoami -> WhoamiFunction" in log
     assert "GET /docs -> local GET /docs" in log
-    assert "local AWS" not in log
-    assert "aws" not in demo
-    assert "kept the local values of: DATABASE_URL, DB_AUTH" in log
+    assert "local AWS (moto) on http://127.0.0.1:" in log
+    assert demo["aws"]["event_bus"] == "local-changes"
+    assert "template environment: " in log
     assert (
         "execution environments: up to 8 per function, each a process serving one request at "
         "a time, started on first use"

@@ -40,7 +40,7 @@ from welldev.commands import run as run_command
 from welldev.server import LocalServer
 
 ROOT = Path(__file__).resolve().parents[2]
-POLLER_THREAD = "wellapi-queue-sync"
+POLLER_THREAD = "wellapi-queue-sync-SyncFunction"
 SCHEDULE_THREAD = "wellapi-schedule-SweepFunction"
 VISIBILITY_TIMEOUT = 1
 SCHEDULE_PERIOD = 0.2

@@ -150,7 +150,7 @@ def test_cors_under_if_is_read_where_sam_cli_reads_none() -> None:
     origins = "https://app.example,https://admin.example"
     sam = ApiProvider(_sam_stacks((("CorsOrigins", origins),))).api.cors
     local = local_stack.load({"CorsOrigins": origins})
-    cors = local.http_apis["HttpApi"].cors
+    cors = local.cors
     assert cors is not None
     assert cors.allow_origins == tuple(origins.split(","))
     # SAM CLI does not evaluate the !If: no origin, so `sam local` would answer no browser.

@@ -16,7 +16,6 @@ import boto3
 import jsonschema_rs
 import pytest
 
-from tests.support.stacks import function, stack
 from welldev import cli, demo_file, local_aws
 from welldev import stack as local_stack
 
@@ -105,13 +104,6 @@ def test_the_canonical_change_event_validates_against_the_published_schema() -> 
     validator.validate(event)
     event["detail"]["ids"] = []
     assert not validator.is_valid(event)
-
-
-def test_a_bus_is_served_when_a_function_of_the_stack_publishes_to_one(tmp_path: Path) -> None:
-    assert local_aws.change_bus(local_stack.load()) == "local-changes"
-    quiet = stack(function("F", "f.handler", tmp_path))
-    assert local_aws.change_bus(quiet) is None
-    assert local_aws.LocalAws.start(quiet) is None  # nothing to serve
 
 
 def test_events_and_enqueue_say_so_when_no_local_aws_is_recorded_or_none_answers(

@@ -14,7 +14,6 @@ import pytest
 
 from tests.support.local_server import GOOD, Stack, reset_authorizer, serve
 from tests.support.stacks import function, route
-from welldev.authorizers import AuthorizerCache
 from welldev.stack import CorsConfiguration, Function
 
 
@@ -25,7 +24,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 @pytest.fixture(autouse=True)
 def fresh_authorizer(stack: Stack) -> None:
-    """Each test starts with an empty authorizer cache and call log."""
+    """Each test starts with an empty authorizer call log."""
     reset_authorizer(stack)
 
 
@@ -64,7 +63,6 @@ def cors_module(tmp_path_factory: pytest.TempPathFactory, stack: Stack) -> Itera
 
 @pytest.fixture
 def cors(cors_module: Stack) -> Stack:
-    cors_module.gateway.cache = AuthorizerCache(clock=cors_module.clock)
     return cors_module
 
 
@@ -77,8 +75,8 @@ def preflight(origin: str, method: str = "GET") -> list[tuple[str, str]]:
 
 
 def test_the_gateway_answers_with_its_apis_cors_configuration(cors: Stack, stack: Stack) -> None:
-    assert cors.gateway.cors_of() == CORS
-    assert stack.gateway.cors_of() is None
+    assert cors.gateway.cors == CORS
+    assert stack.gateway.cors is None
 
 
 def test_a_preflight_from_an_allowed_origin_is_answered_by_the_gateway(cors: Stack) -> None:
@@ -114,7 +112,7 @@ def test_an_options_request_that_is_no_preflight_is_routed_as_usual(cors: Stack)
     assert (status, body) == (404, b'{"message":"Not Found"}')
     # An ANY route takes OPTIONS, preflights included, through its authorizer (as in AWS).
     status, _, _ = cors.request("OPTIONS", "/files/a", preflight(APP_ORIGIN))
-    assert status == 401  # the authorizer's identity source (Authorization) is missing
+    assert status == 403  # the authorizer refuses a request without a key
 
 
 def test_a_get_from_an_allowed_origin_carries_the_cors_headers(cors: Stack) -> None:
@@ -133,7 +131,7 @@ def test_gateway_answers_carry_the_cors_headers_and_other_origins_get_none(cors:
     status, headers, _ = cors.request("GET", "/nope", [("Origin", APP_ORIGIN)])
     assert (status, headers["access-control-allow-origin"]) == (404, APP_ORIGIN)
     status, headers, _ = cors.request("GET", "/v1/things/7", [("Origin", APP_ORIGIN)])
-    assert (status, headers["access-control-allow-origin"]) == (401, APP_ORIGIN)
+    assert (status, headers["access-control-allow-origin"]) == (403, APP_ORIGIN)
     status, headers, _ = cors.request("GET", "/v1/things/7", [*GOOD, ("Origin", "https://x.test")])
     assert status == 200
     assert "access-control-allow-origin" not in headers
@@ -149,7 +147,7 @@ def test_the_functions_own_cors_headers_are_ignored(cors: Stack) -> None:
 
 
 def test_without_cors_an_options_preflight_is_still_a_404(stack: Stack) -> None:
-    assert stack.gateway.cors_of() is None
+    assert stack.gateway.cors is None
     status, headers, body = stack.request("OPTIONS", "/v1/things/1", preflight(APP_ORIGIN))
     assert (status, body) == (404, b'{"message":"Not Found"}')
     assert "access-control-allow-origin" not in headers

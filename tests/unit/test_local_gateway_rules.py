@@ -1,6 +1,6 @@
 """The local gateway's rules of API Gateway, checked without a server or the network.
 
-Routing precedence, authorizer answers and identity sources, and the mapping of a function's
+Routing precedence and the mapping of a function's
 result to an HTTP response; test_local_server.py checks the same through a running server.
 """
 
@@ -11,82 +11,10 @@ from typing import Any
 import pytest
 
 from welldev import stack as local_stack
-from welldev.authorizers import AuthorizerFailed, identity_values, is_authorized
-from welldev.gateway import Gateway
+from welldev.gateway import Gateway, PathTemplate, Router, RouteTarget
 from welldev.lambda_runtime import LambdaRuntime
 from welldev.payload import InvalidLambdaResponse, map_response
-from welldev.routes import PathTemplate, Router, RouteTarget
-from welldev.stack import Authorizer, StackError
-
-ARN = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/$default/GET/v1/things/1"
-POLICY_AUTHORIZER = Authorizer(name="Policy", function_id="F")
-SIMPLE_AUTHORIZER = Authorizer(name="Simple", function_id="F", simple_responses=True)
-
-
-def policy(*statements: tuple[str, object]) -> dict[str, Any]:
-    return {
-        "principalId": "p",
-        "policyDocument": {
-            "Version": "2012-10-17",
-            "Statement": [
-                {"Action": "execute-api:Invoke", "Effect": effect, "Resource": resource}
-                for effect, resource in statements
-            ],
-        },
-        "context": {"k": "v"},
-    }
-
-
-@pytest.mark.parametrize(
-    ("answer", "allowed"),
-    [
-        (policy(("Allow", ARN)), True),
-        (policy(("Allow", ["arn:aws:execute-api:*:*:*/$default/GET/*"])), True),
-        (policy(("Allow", "arn:aws:execute-api:*:*:*/$default/POST/*")), False),
-        (policy(("Allow", "*"), ("Deny", "*/GET/v1/things/*")), False),
-    ],
-)
-def test_iam_policy_answers_are_evaluated_against_the_route(
-    answer: dict[str, Any], allowed: bool
-) -> None:
-    assert is_authorized(POLICY_AUTHORIZER, answer, ARN) is allowed
-
-
-@pytest.mark.parametrize(
-    ("authorizer", "answer"),
-    [
-        (SIMPLE_AUTHORIZER, {"isAuthorized": "yes"}),
-        (SIMPLE_AUTHORIZER, None),
-        (POLICY_AUTHORIZER, {"isAuthorized": True}),
-    ],
-)
-def test_an_answer_api_gateway_cannot_read_is_an_authorizer_failure(
-    authorizer: Authorizer, answer: object
-) -> None:
-    with pytest.raises(AuthorizerFailed):
-        is_authorized(authorizer, answer, ARN)
-
-
-def test_identity_sources_can_be_headers_query_strings_or_context() -> None:
-    authorizer = Authorizer(
-        name="A",
-        function_id="F",
-        identity_sources=(
-            "$request.header.X-Key",
-            "$request.querystring.token",
-            "$context.http.sourceIp",
-        ),
-    )
-    event = {
-        "headers": {"x-key": "k"},
-        "queryStringParameters": {"token": "t"},
-        "requestContext": {"http": {"sourceIp": "10.0.0.1"}},
-    }
-    assert identity_values(authorizer, event) == ["k", "t", "10.0.0.1"]
-    del event["queryStringParameters"]
-    assert identity_values(authorizer, event) is None
-    staged = Authorizer(name="S", function_id="F", identity_sources=("$stageVariables.v",))
-    assert identity_values(staged, event) is None  # no stage variables locally
+from welldev.stack import StackError
 
 
 @pytest.mark.parametrize(
@@ -124,7 +52,6 @@ def test_route_precedence_follows_api_gateway() -> None:
             route_key=f"{method} {path}" if path else "$default",
             method=method,
             path=PathTemplate(path) if path else None,
-            api_id="Api",
             function_id=f"{method} {path}",
         )
 
@@ -170,7 +97,6 @@ def test_a_literal_segment_wins_over_a_variable_at_any_depth() -> None:
                     route_key=f"GET {path}",
                     method="GET",
                     path=PathTemplate(path),
-                    api_id="Api",
                     function_id=path,
                 )
                 for path in ordered

@@ -15,12 +15,7 @@ import pytest
 
 from tests.support.clock import ManualClock
 from tests.support.stacks import function, stack
-from wellapi.roles import API_ROLE
-from wellapi.store import connections as wellapi_db
-from welldev import stack as local_stack
-from welldev.database import LocalDatabase
-from welldev.function_roles import CONNECTION_VARIABLES, connect_functions_as
-from welldev.invoke import invoke
+from welldev.commands.invoke import invoke_event, read_event
 from welldev.lambda_runtime import (
     DEFAULT_IDLE_SECONDS,
     IDLE_SECONDS_VARIABLE,
@@ -29,7 +24,6 @@ from welldev.lambda_runtime import (
     IdleSecondsError,
     LambdaRuntime,
     ResponseNotSerializable,
-    apply_template_environment,
     idle_seconds_from_environment,
     load_handler,
 )
@@ -57,8 +51,6 @@ def fixture_stack(root: Path) -> Stack:
         app("MissingModuleFunction", "invoke_fixture_nowhere.handler"),
         app("MissingHandlerFunction", "invoke_fixture_app.nothing"),
         function("LayerFunction", "wellapi.handlers.migration.handler", root / "empty"),
-        function("FirstCopyFunction", "invoke_fixture_dup.handler", root / "one"),
-        function("SecondCopyFunction", "invoke_fixture_dup.handler", root / "two"),
     )
 
 
@@ -103,15 +95,12 @@ def shape(event, context):
 @pytest.fixture(scope="module")
 def fixture_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     root = tmp_path_factory.mktemp("invoke")
-    for folder in ("src", "empty", "one", "two"):
+    for folder in ("src", "empty"):
         (root / folder).mkdir()
     (root / "src" / "invoke_fixture_app.py").write_text(textwrap.dedent(APP))
-    (root / "one" / "invoke_fixture_dup.py").write_text("def handler(e, c):\n    return 1\n")
-    (root / "two" / "invoke_fixture_dup.py").write_text("def handler(e, c):\n    return 2\n")
     yield fixture_stack(root)
-    for name in ("invoke_fixture_app", "invoke_fixture_dup"):
-        sys.modules.pop(name, None)
-    for folder in ("src", "empty", "one", "two"):
+    sys.modules.pop("invoke_fixture_app", None)
+    for folder in ("src", "empty"):
         if str(root / folder) in sys.path:
             sys.path.remove(str(root / folder))
 
@@ -128,6 +117,11 @@ def restore_environment() -> Iterator[None]:
     yield
     os.environ.clear()
     os.environ.update(saved)
+
+
+def invoke(function_id: str, event_file: Path | str, runtime: LambdaRuntime, out: Any) -> Any:
+    """``wellapi invoke``'s run of a function on an event file."""
+    return invoke_event(function_id, read_event(event_file), runtime=runtime, out=out)
 
 
 @pytest.fixture
@@ -183,38 +177,6 @@ def test_the_template_environment_fills_only_unset_variables(
     assert result["mode"] == "template"
 
 
-def test_functions_that_disagree_on_a_variable_are_reported(
-    fixture_template: Stack,
-) -> None:
-    environ = {"DB_AUTH": "url"}
-    functions = [fixture_template.function(n) for n in ("EchoFunction", "ShapeFunction")]
-    report = apply_template_environment(fixture_template, functions, environ)
-    assert environ == {"DB_AUTH": "url", "FIXTURE_MODE": "template"}
-    assert report.applied == {"FIXTURE_MODE": "template"}
-    assert report.kept == ("DB_AUTH",)
-    assert report.conflicts == ("FIXTURE_MODE (EchoFunction vs ShapeFunction)",)
-
-
-def test_the_real_templates_functions_served_together_disagree_on_nothing(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # As `wellapi run` connects them: each role's login rides in its own URL, so the
-    # per-function DB_USER of the template is no disagreement a new user is warned about.
-    for name in CONNECTION_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(wellapi_db, "reset_pools", lambda: None)
-    template = local_stack.load()
-    functions = [f for f in template.functions.values() if f.logical_id != "MigrationFunction"]
-    connect_functions_as(LocalDatabase("postgresql://admin:pw@127.0.0.1:5999/well"), API_ROLE)
-    environ = dict(os.environ)
-
-    report = apply_template_environment(template, functions, environ)
-
-    assert report.conflicts == ()
-    assert "DB_USER" in report.kept
-    assert environ["DB_USER"] == API_ROLE
-
-
 def test_the_function_gets_its_own_copy_of_the_event(runtime: LambdaRuntime) -> None:
     event = {"kind": "copy"}
     runtime.invoke("EchoFunction", event)
@@ -268,12 +230,6 @@ def test_a_module_beyond_code_uri_comes_from_the_installed_layer(
     assert load_handler(fixture_template.function("LayerFunction")) is migrate.handler
 
 
-def test_two_code_uris_with_one_module_name_are_refused(runtime: LambdaRuntime) -> None:
-    assert runtime.invoke("FirstCopyFunction", {}) == 1
-    with pytest.raises(HandlerImportError, match="already imported from"):
-        runtime.invoke("SecondCopyFunction", {})
-
-
 def test_an_environment_idle_past_the_idle_period_is_stopped_and_a_busy_one_is_kept(
     fixture_template: Stack,
 ) -> None:
@@ -295,7 +251,7 @@ def test_an_environment_idle_past_the_idle_period_is_stopped_and_a_busy_one_is_k
         assert runtime.environments_of("ShapeFunction").alive == 1
         # Echo's next invocation is a cold start in a new environment.
         assert runtime.invoke("EchoFunction", {"n": 2})["event"] == {"n": 2}
-        assert (first.started, first.reclaimed) == (2, 1)
+        assert first.started == 2
     finally:
         runtime.close()
 

@@ -53,9 +53,9 @@ def fixture_stack(src: Path) -> Stack:
         sqs_events=[sqs("PlainFunction", "PlainQueue")],
     )
     queues = [
-        SqsQueue("JobsQueue", "JobsQueue", 2, 3, "JobsDeadLetterQueue"),
-        SqsQueue("JobsDeadLetterQueue", "JobsDeadLetterQueue", 30),
-        SqsQueue("PlainQueue", "PlainQueue", 30),
+        SqsQueue("JobsQueue", 2, 3, "JobsDeadLetterQueue"),
+        SqsQueue("JobsDeadLetterQueue", 30),
+        SqsQueue("PlainQueue", 30),
     ]
     return stack(worker, plain, queues=queues)
 
@@ -96,9 +96,8 @@ class Fixture:
         self.template = template
         self.runtime = LambdaRuntime(template)
         self.log = io.StringIO()
-        aws = local_aws.LocalAws.start(self.template)
-        assert aws is not None
-        self.aws, self.sqs = aws, aws.sqs()
+        self.aws = local_aws.LocalAws.start(self.template)
+        self.sqs = self.aws.sqs()
 
     def mapping(self, function_id: str = "WorkerFunction") -> local_aws.EventSourceMapping:
         mappings = local_aws.mappings_of(self.template, self.runtime, self.aws, self.log)
@@ -197,7 +196,6 @@ def test_the_queues_are_made_with_the_templates_visibility_timeout_and_redrive_p
         QueueUrl=fixture.aws.queues["PlainQueue"].url, AttributeNames=["All"]
     )["Attributes"]
     assert "RedrivePolicy" not in plain
-    assert fixture.aws.bus is None  # no function of this template publishes to one
 
 
 def test_a_received_message_is_invisible_until_its_visibility_timeout_then_comes_back(
@@ -400,7 +398,7 @@ def test_the_poller_processes_messages_as_they_come_and_stops_cleanly(fixture: F
         assert mapping.stop(timeout=HANG)
     assert not mapping.running
     assert fixture.counts() == (0, 0)  # the batch in progress finished, and was deleted
-    assert not [t for t in threading.enumerate() if t.name == "wellapi-queue-jobs"]
+    assert not [t for t in threading.enumerate() if t.name == "wellapi-queue-jobs-WorkerFunction"]
 
 
 def test_a_poller_that_never_started_stops_at_once(fixture: Fixture) -> None:

@@ -150,22 +150,21 @@ def test_the_api_has_a_cors_configuration_exactly_when_origins_are_given():
         assert (condition, otherwise) == ("HasCorsOrigins", {"Ref": "AWS::NoValue"})
         assert configuration["allowOrigins"] == {"Fn::Split": [",", value]}
     # The same block as the local runtime reads it, the condition evaluated.
-    assert local_stack.load().http_apis["HttpApi"].cors is None
+    assert local_stack.load().cors is None
     cors = local_stack.load({"CorsOrigins": ORIGINS})
-    configuration = cors.http_apis["HttpApi"].cors
+    configuration = cors.cors
     assert configuration is not None
     assert configuration.allow_origins == tuple(ORIGINS.split(","))
 
 
 def test_cors_allows_the_served_methods_and_the_headers_clients_send_and_read():
     configuration = local_stack.load({"CorsOrigins": ORIGINS})
-    cors = configuration.http_apis["HttpApi"].cors
+    cors = configuration.cors
     assert cors is not None
     assert set(cors.allow_methods) == _route_methods() | {"OPTIONS"}
     assert set(cors.allow_headers) == {"authorization", "content-type", "accept", "idempotency-key"}
     assert {"location", "idempotent-replayed", "retry-after", "www-authenticate"} <= set(
         cors.expose_headers
     )
-    assert cors.allow_credentials is False
     assert cors.max_age is not None
     assert 0 < cors.max_age <= 7200

@@ -16,7 +16,7 @@ import sys
 import traceback
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import pg8000.native
 
@@ -25,9 +25,17 @@ from welldev import claims, event_kinds, sam_local
 from welldev import stack as local_stack
 from welldev.commands.local_database import admin_connection
 from welldev.function_roles import connect_functions_as, role_of
-from welldev.invoke import NotAnEvent, invoke_event, read_event
-from welldev.lambda_runtime import HandlerImportError, LambdaRuntime
+from welldev.lambda_runtime import (
+    HandlerImportError,
+    LambdaRuntime,
+    apply_template_environment,
+    error_payload,
+)
 from welldev.queue_messages import with_recent_times
+
+
+class NotAnEvent(ValueError):
+    """The event file does not hold JSON."""
 
 
 class DemoMissing(LookupError):
@@ -76,11 +84,39 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
+def read_event(event_file: str | Path) -> Any:
+    """The event from a JSON file, or from standard input when the file is ``-``."""
+    text = sys.stdin.read() if str(event_file) == "-" else Path(event_file).read_text("utf-8")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise NotAnEvent(f"{event_file}: not a JSON event: {error}") from error
+
+
+def invoke_event(
+    function_logical_id: str, event: Any, *, runtime: LambdaRuntime, out: TextIO | None = None
+) -> Any:
+    """The template's variables set where nothing set them, the function run on ``event``, its
+    result (or Lambda's error payload, then the error) printed as JSON."""
+    out = out or sys.stdout
+    function = runtime.template.function(function_logical_id)
+    apply_template_environment(runtime.template, [function])
+    try:
+        result = runtime.invoke(function_logical_id, event)
+    except Exception as error:
+        print(json.dumps(error_payload(error), indent=2), file=out)
+        raise
+    print(json.dumps(result, indent=2), file=out)
+    return result
+
+
 def event(args: argparse.Namespace) -> int:
     """Print the event, prepared as ``main`` prepares it, for ``sam local invoke -e -``."""
     template = _template(args)
     function_id = _function_id(args, template)
-    source = args.event or _first_event(template, function_id)
+    source = args.event or event_kinds.first_event(function_id)
+    if source is None:
+        raise UsageMistake(f"events/index.json lists no event of {function_id}: give one with -e")
     found = read_event(source)
     event_kinds.check(template, function_id, found)
     if event_kinds.kind_of(found) == event_kinds.API:
@@ -102,8 +138,6 @@ def _function_id(args: argparse.Namespace, template: local_stack.Stack) -> str:
     if args.function:
         template.function(args.function)  # an unknown one is named, with the known ones
         return str(args.function)
-    if len(template.functions) == 1:  # as SAM: the only function needs no name
-        return next(iter(template.functions))
     raise UsageMistake(f"name the function: {', '.join(sorted(template.functions))}")
 
 
@@ -114,17 +148,6 @@ def _event_source(args: argparse.Namespace) -> str | None:
     if source is not None and source != "-" and not Path(source).is_file():
         raise FileNotFoundError(f"event file {source} not found")
     return None if source is None else str(source)
-
-
-def _first_event(template: local_stack.Stack, function_id: str) -> str:
-    index = local_stack.ROOT / "events" / "index.json"
-    try:
-        listed = json.loads(index.read_text(encoding="utf-8")).get(function_id) or []
-    except (OSError, ValueError):
-        listed = []
-    if not listed:
-        raise UsageMistake(f"{index} lists no event of {function_id}: give one with -e")
-    return str(index.parent / listed[0])
 
 
 def _prepared(admin: pg8000.native.Connection | None, event: Any) -> Any:

@@ -5,7 +5,6 @@ with the demo and its keys."""
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import signal
 import sys
@@ -22,7 +21,6 @@ from welldev.function_roles import connect_functions_as
 from welldev.gateway import Gateway
 from welldev.lambda_runtime import (
     IDLE_SECONDS_VARIABLE,
-    EnvironmentReport,
     HandlerImportError,
     IdleSecondsError,
     LambdaRuntime,
@@ -44,25 +42,19 @@ def main(args: argparse.Namespace) -> int:
     template = local_stack.load(overrides)
     idle_seconds = idle_seconds_from_environment()
     runtime = LambdaRuntime(template, processes=LOCAL_ENVIRONMENTS, idle_seconds=idle_seconds)
-    schedule_period = args.schedule_period
-    if schedule_period is None:
-        schedule_period = schedules.DEFAULT_SCHEDULE_PERIOD_SECONDS
-    invokers = schedules.schedules_of(template, runtime, period=schedule_period)
+    period = args.schedule_period or schedules.DEFAULT_SCHEDULE_PERIOD_SECONDS
+    invokers = schedules.schedules_of(template, runtime, period)
     gateway = Gateway(template, runtime, local_routes=docs.doc_routes())
-    port = args.port
-    if port is None:
-        port = int(os.environ.get("PORT", demo_file.DEFAULT_PORT))
-    server = LocalServer(gateway, args.host, port)
-    held = contextlib.ExitStack()
+    port = args.port if args.port is not None else os.environ.get("PORT", demo_file.DEFAULT_PORT)
+    server = LocalServer(gateway, args.host, int(port))
     aws: local_aws.LocalAws | None = None
     mappings: list[local_aws.EventSourceMapping] = []
     try:
         aws = local_aws.LocalAws.start(template, args.visibility_timeout)
-        if aws is not None:
-            mappings = local_aws.mappings_of(template, runtime, aws)
-            # The functions' boto3 (and this process's) reach moto, never a real account.
-            os.environ.update(aws.environment())
-            os.environ.pop("AWS_SESSION_TOKEN", None)
+        mappings = local_aws.mappings_of(template, runtime, aws)
+        # The functions' boto3 (and this process's) reach moto, never a real account.
+        os.environ.update(aws.environment())
+        os.environ.pop("AWS_SESSION_TOKEN", None)
         embedded = not os.environ.get("DATABASE_URL")
         tcp = (args.db_listen, args.db_port) if embedded else None
         with admin_connection(roles=True, keep_server=True, tcp=tcp) as (db, conn):
@@ -71,47 +63,46 @@ def main(args: argparse.Namespace) -> int:
             # Beside .local/demo.json: .local/sam-env.json.
             env_vars = demo_file.DEMO_FILE.with_name(sam_local.ENV_VARS_FILE.name)
             step(sam_local.write_for_containers(template, db, conn, listening, env_vars))
-        if aws is not None:
-            demo_file.record_aws(aws.record())
-            step(f"local AWS (moto) on {aws.endpoint_url}, recorded in {demo_file.DEMO_FILE}")
+        demo_file.record_aws(aws.record())
+        step(f"local AWS (moto) on {aws.endpoint_url}, recorded in {demo_file.DEMO_FILE}")
         connect_functions_as(db, API_ROLE)
         step(
             f"execution environments: up to {LOCAL_ENVIRONMENTS} per function, each a process "
             f"serving one request at a time, started on first use, stopped after {idle_seconds:g} "
             f"s idle ({IDLE_SECONDS_VARIABLE})"
         )
-        # The SQS consumers and the scheduled functions share the API functions' environment;
-        # they log in as their own role through SYNC_DATABASE_URL (connect_functions_as).
-        served = [template.function(function_id) for function_id in gateway.function_ids]
-        report_environment(apply_template_environment(template, served))
+        # Each function logs in as its own role through its URL (connect_functions_as).
+        applied = apply_template_environment(template, template.functions.values())
+        step(f"template environment: {', '.join(applied) or 'nothing unset'}")
         for line in gateway.describe_routes():
             print(f"    {line}", file=sys.stderr)
         for mapping in mappings:
             mapping.start()
-            step(describe_mapping(template, mapping))
-        if invokers:
-            # A scheduled invocation that did nothing prints nothing (schedules.held_output).
-            held.enter_context(schedules.output_held_per_thread())
+            queue, event = mapping.queue, mapping.event
+            step(
+                f"queue {queue.name} -> {event.function_id}: batches of up to {event.batch_size}, "
+                f"window {event.batching_window_seconds} s, visibility timeout "
+                f"{queue.visibility_timeout} s, to {queue.dead_letter_queue} after "
+                f"{queue.max_receive_count} receives; `wellapi enqueue <file>` sends, "
+                f"`wellapi queue {queue.name}` shows"
+            )
         for invoker in invokers:
             invoker.start()
-            step(describe_schedule(invoker))
-        if aws is not None and aws.bus is not None:
             step(
-                f"event bus {aws.bus}: the drain function publishes the changes there, and a "
-                "rule delivers each to a queue that `wellapi events` (make events) reads"
+                f"schedule {invoker.function_id}: every {invoker.period:g} s (template: "
+                f"{invoker.event.expression}), a line for each invocation that did something"
             )
-        for event in schedules.disabled_schedules(template):
-            step(
-                f"schedule {event.rule_name} -> {event.function_id}: {event.expression}, "
-                "disabled in the template: not run"
-            )
-        cors = gateway.cors_of()
+        step(
+            f"event bus {local_aws.BUS}: the drain function publishes the changes there, and a "
+            "rule delivers each to a queue that `wellapi events` (make events) reads"
+        )
+        cors = gateway.cors
         step(
             f"CORS: {', '.join(cors.allow_origins)} ({CORS_PARAMETER}; --cors-origins to change)"
             if cors is not None
             else f"CORS: none (--cors-origins or {CORS_ORIGINS_VARIABLE} to allow a browser app)"
         )
-        step(f"serving {len(gateway.route_keys)} routes on {server.url} (Ctrl-C stops)")
+        step(f"serving {len(gateway.router.targets)} routes on {server.url} (Ctrl-C stops)")
         step(f"OpenAPI: {server.url}/v1/openapi.json, Swagger UI: {server.url}/docs")
         if threading.current_thread() is threading.main_thread():
             # A process manager's SIGTERM stops like Ctrl-C, so the embedded database stops too.
@@ -127,7 +118,6 @@ def main(args: argparse.Namespace) -> int:
         for invoker in invokers:
             if not invoker.stop():
                 step(f"warning: the schedule of {invoker.function_id} did not stop in time")
-        held.close()
         if aws is not None:
             aws.stop()
         server.server_close()
@@ -135,41 +125,5 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
-def describe_mapping(template: local_stack.Stack, mapping: local_aws.EventSourceMapping) -> str:
-    queue, event = mapping.queue, mapping.event
-    declared = template.queues[queue.logical_id].visibility_timeout_seconds
-    limit = (
-        f"to {queue.dead_letter_queue} after {queue.max_receive_count} receives"
-        if queue.max_receive_count
-        else "no dead-letter queue"
-    )
-    return (
-        f"queue {queue.name} ({queue.logical_id}) -> {event.function_id}: batches of up to "
-        f"{event.batch_size}, window {event.batching_window_seconds} s, visibility timeout "
-        f"{queue.visibility_timeout} s (template: {declared} s), {limit}; "
-        f"`wellapi enqueue <file>` sends, `wellapi queue {queue.name}` shows"
-    )
-
-
-def describe_schedule(invoker: schedules.ScheduledInvoker) -> str:
-    event = invoker.event
-    return (
-        f"schedule {event.rule_name} -> {event.function_id}: every {invoker.period:g} s "
-        f"(template: {event.expression}), one invocation at a time; a line for each that did "
-        "something"
-    )
-
-
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
-
-
-def report_environment(report: EnvironmentReport) -> None:
-    if report.applied:
-        step(f"template environment: {', '.join(report.applied)}")
-    if report.kept:
-        step(f"kept the local values of: {', '.join(report.kept)}")
-    if report.unresolved:
-        step(f"left unset (they need deployed resources): {', '.join(report.unresolved)}")
-    for conflict in report.conflicts:
-        step(f"warning: functions disagree on {conflict}; one process holds one value")
