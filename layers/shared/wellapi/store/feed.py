@@ -16,111 +16,88 @@ holds (revision 0022):
   (``wellapi.resources.feed.CHANGE_PAIRS``, at most 15), merged and cut to the page.
 
 The statement writes each record's JSON:API resource object itself, as the reads do
-(``wellapi.sqltext.document``): every value is JSON text made by PostgreSQL. Its text is
-composed once per shape (a cursor or none, how many (type, change) pairs, a sync run or none)
-and its values (the cursor's place, the page's size, the pairs, the sync run id) go through
-the slots of its ``Statement``, as every statement's do.
+(``wellapi.sqltext.document``): every value is JSON text made by PostgreSQL. The three
+statements are plain SQL whose values (the cursor's place, the page's size, the pairs as two
+arrays, the sync run id) are named parameters.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
 from typing import Any
 
-from wellapi.resources.conditions import slot
 from wellapi.store.sql import BoundStatement, Statement
 
 # The labels of a page's columns: the record's id (its place), and its resource object.
 FEED_COLUMNS = ("id", "document")
 
-SCOPED_WORKSPACE = "core_api.scope_workspace_pk()"
-HORIZON = "pg_snapshot_xmin(pg_current_snapshot())"
-# What a page reads of a record (the feed's columns, revision 0019's grant to the API role).
-RECORD = (
-    "r.xid, r.pk, r.resource_type, r.change, r.ids, r.record_ids, r.detail, r.occurred_at, "
-    "r.recorded_at, r.actor_kind, r.sync_run_id, r.message_key"
+# A page: the records ``{records}`` reads, each written as its JSON:API resource object,
+# instants in ISO 8601 UTC with no empty fraction, as the documents write them.
+PAGE = """SELECT c.xid::text || '-' || c.pk::text AS id, json_build_object(
+    'type', 'change',
+    'id', c.xid::text || '-' || c.pk::text,
+    'attributes', json_build_object(
+        'sequence', c.pk, 'resource_type', c.resource_type, 'change', c.change,
+        'ids', c.ids, 'record_ids', c.record_ids, 'detail', c.detail,
+        'occurred_at', replace(to_char(c.occurred_at AT TIME ZONE 'UTC',
+            'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), '.000000Z', 'Z'),
+        'recorded_at', replace(to_char(c.recorded_at AT TIME ZONE 'UTC',
+            'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), '.000000Z', 'Z'),
+        'lag_seconds', round(extract(epoch FROM c.recorded_at - c.occurred_at), 3),
+        'actor_kind', c.actor_kind, 'sync_run_id', c.sync_run_id, 'message_key', c.message_key
+    ),
+    'relationships', json_build_object('workspace', json_build_object(
+        'data', json_build_object('type', 'workspace', 'id', w.id)
+    ))
+)::text AS document
+FROM ({records}) c, (
+    SELECT workspace_id::text AS id FROM core_api.workspaces
+    WHERE pk = core_api.scope_workspace_pk()
+) w
+ORDER BY c.xid, c.pk"""
+
+# One index range scan: the scoped workspace's records behind the horizon, after the cursor's
+# place (``(0, 0)`` for the first page), those ``{kept}`` keeps, a page of them at most. What it
+# reads of a record is the feed's columns (revision 0019's grant to the API role).
+RANGE = """SELECT r.xid, r.pk, r.resource_type, r.change, r.ids, r.record_ids, r.detail,
+    r.occurred_at, r.recorded_at, r.actor_kind, r.sync_run_id, r.message_key
+FROM core_api.change_records r
+WHERE r.workspace_pk = core_api.scope_workspace_pk()
+    AND r.xid < pg_snapshot_xmin(pg_current_snapshot())
+    AND (r.xid, r.pk) > (%(after_xid)s::xid8, %(after_pk)s)
+    AND {kept}
+ORDER BY r.xid, r.pk
+LIMIT %(limit)s"""
+
+# The three pages, by the index range the filters choose (the module says which): every record;
+# one sync run's, of the (type, change) pairs kept when ``by_pairs``; one range per pair kept,
+# merged and cut to the page.
+EVERY_RECORD = Statement(PAGE.format(records=RANGE.format(kept="true")))
+SYNC_RUN = Statement(
+    PAGE.format(
+        records=RANGE.format(
+            kept="""r.sync_run_id = %(sync_run_id)s AND (NOT %(by_pairs)s::boolean
+        OR (r.resource_type, r.change) IN (
+            SELECT * FROM unnest(%(resource_types)s::text[], %(changes)s::text[])
+        ))"""
+        )
+    )
+)
+PAIRS = Statement(
+    PAGE.format(
+        records="""SELECT p.* FROM unnest(%(resource_types)s::text[], %(changes)s::text[])
+    AS k(resource_type, change)
+CROSS JOIN LATERAL ("""
+        + RANGE.format(kept="r.resource_type = k.resource_type AND r.change = k.change")
+        + """) p
+ORDER BY p.xid, p.pk
+LIMIT %(limit)s"""
+    )
 )
 
 
-def _instant(column: str) -> str:
-    """A ``timestamptz`` as the documents write it: ISO 8601 in UTC, no empty fraction."""
-    return (
-        f"replace(to_char({column} AT TIME ZONE 'UTC', "
-        "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), '.000000Z', 'Z')"
-    )
-
-
-# A place in the order, ``(xid, pk)``: the cursor's.
-PLACE = f"({slot('after_xid', 'xid8')}, {slot('after_pk')})"
-# A page's size.
-LIMIT = slot("limit")
-
-
-def _after(after: bool) -> str:
-    return f" AND (r.xid, r.pk) > {PLACE}" if after else ""
-
-
-def _range(conditions: str, after: bool) -> str:
-    """One index range scan: the records ``conditions`` keeps, behind the horizon, after the
-    cursor."""
-    return (
-        f"SELECT {RECORD} FROM core_api.change_records r "
-        f"WHERE r.workspace_pk = {SCOPED_WORKSPACE} AND r.xid < {HORIZON}{_after(after)}"
-        f"{conditions} ORDER BY r.xid, r.pk LIMIT {LIMIT}"
-    )
-
-
-def _pairs_sql(count: int) -> str:
-    return ", ".join(f"({slot(f'resource_type_{i}')}, {slot(f'change_{i}')})" for i in range(count))
-
-
-def _page(after: bool, pairs: int | None, sync_run: bool) -> str:
-    """The records of a page, by the index range the filters choose (the module says which)."""
-    if pairs == 0:
-        return _range(" AND false", after)
-    if sync_run:
-        kept = f" AND (r.resource_type, r.change) IN ({_pairs_sql(pairs)})" if pairs else ""
-        return _range(f" AND r.sync_run_id = {slot('sync_run_id')}{kept}", after)
-    if pairs is not None:
-        scan = _range(" AND r.resource_type = k.resource_type AND r.change = k.change", after)
-        return (
-            f"SELECT w.* FROM (VALUES {_pairs_sql(pairs)}) AS k(resource_type, change) "
-            f"CROSS JOIN LATERAL ({scan}) w ORDER BY w.xid, w.pk LIMIT {LIMIT}"
-        )
-    return _range("", after)
-
-
-@lru_cache(maxsize=128)
-def page_template(after: bool, pairs: int | None, sync_run: bool) -> Statement:
-    """A page's statement: after a cursor's place or from the start, of ``pairs`` (type,
-    change) pairs (None: no such filter; 0: nothing can match), of one sync run or of all."""
-    record_id = "c.xid::text || '-' || c.pk::text"
-    attributes = (
-        "json_build_object('sequence', c.pk, 'resource_type', c.resource_type, "
-        "'change', c.change, "
-        "'ids', c.ids, 'record_ids', c.record_ids, 'detail', c.detail, "
-        f"'occurred_at', {_instant('c.occurred_at')}, "
-        f"'recorded_at', {_instant('c.recorded_at')}, "
-        "'lag_seconds', round(extract(epoch FROM c.recorded_at - c.occurred_at), 3), "
-        "'actor_kind', c.actor_kind, 'sync_run_id', c.sync_run_id, "
-        "'message_key', c.message_key)"
-    )
-    workspace = "json_build_object('data', json_build_object('type', 'workspace', 'id', w.id))"
-    document = (
-        f"json_build_object('type', 'change', 'id', {record_id}, 'attributes', {attributes}, "
-        f"'relationships', json_build_object('workspace', {workspace}))::text"
-    )
-    page = _page(after, pairs, sync_run)
-    return Statement(
-        f"SELECT {record_id} AS id, {document} AS document FROM ({page}) c, "
-        "(SELECT workspace_id::text AS id FROM core_api.workspaces "
-        f"WHERE pk = {SCOPED_WORKSPACE}) w ORDER BY c.xid, c.pk"
-    )
-
-
-def _place_params(after: tuple[int, int]) -> dict[str, Any]:
-    xid, pk = after
+def _place_params(after: tuple[int, int] | None) -> dict[str, Any]:
+    xid, pk = after or (0, 0)
     # An ``xid8`` is read from text: no integer casts to it.
     return {"after_xid": str(int(xid)), "after_pk": int(pk)}
 
@@ -137,21 +114,25 @@ def page_statement(
     ``pairs``: the (resource type, change) pairs the filters keep (None: no such filter; empty:
     nothing can match). ``sync_run_id``: one sync run's records only.
     """
-    params: dict[str, Any] = {"limit": limit, "sync_run_id": sync_run_id}
-    if after is not None:
-        params |= _place_params(after)
-    for i, (resource_type, change) in enumerate(pairs or ()):
-        params |= {f"resource_type_{i}": resource_type, f"change_{i}": change}
-    shape = page_template(
-        after is not None, None if pairs is None else len(pairs), sync_run_id is not None
-    )
-    return shape.bind(params)
+    kept = list(pairs or ())
+    params: dict[str, Any] = _place_params(after) | {
+        "limit": limit,
+        "resource_types": [t for t, _ in kept],
+        "changes": [c for _, c in kept],
+    }
+    if sync_run_id is not None:
+        params |= {"sync_run_id": sync_run_id, "by_pairs": pairs is not None}
+        return SYNC_RUN.bind(params)
+    return EVERY_RECORD.bind(params) if pairs is None else PAIRS.bind(params)
 
 
 # Whether retention pruned a record after the place in the scoped workspace.
 EXPIRED = Statement(
-    "SELECT EXISTS (SELECT 1 FROM core_api.change_feed_pruned p "
-    f"WHERE p.workspace_pk = {SCOPED_WORKSPACE} AND (p.xid, p.pk) > {PLACE})"
+    """SELECT EXISTS (
+    SELECT 1 FROM core_api.change_feed_pruned p
+    WHERE p.workspace_pk = core_api.scope_workspace_pk()
+        AND (p.xid, p.pk) > (%(after_xid)s::xid8, %(after_pk)s)
+)"""
 )
 
 
