@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from welldev.bench.config import BUILD_DIR, ROOT
 from welldev.bench.errors import BenchError
@@ -23,6 +25,9 @@ RUNTIME_PACKAGES = ("boto3", "botocore", "jmespath", "s3transfer", "dateutil", "
 # Sources whose change makes the sam build stale (devkit/welldev is not shipped).
 BUILD_SOURCES = ("template.yaml", "stacks", "functions", "layers/shared", "migrations")
 NOT_SHIPPED = ("devkit/welldev/",)
+# The programs run by path in the fresh interpreter (-I: their own directory is not on sys.path).
+HANDLER_CHILD = Path(__file__).with_name("child_handler.py")
+FLOOR_CHILD = Path(__file__).with_name("child_first_floor.py")
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,38 @@ class Sandbox:
             "PATH": "/usr/bin:/bin",
             "PYTHONDONTWRITEBYTECODE": "1",
         }
+
+    def run(
+        self,
+        function: Function,
+        args: dict[str, Any],
+        env: dict[str, str] | None = None,
+        *,
+        child: Path = HANDLER_CHILD,
+        flags: Sequence[str] = (),
+    ) -> dict[str, Any]:
+        """``child`` on ``args`` in a fresh ``python -I -S -B`` in the function's code directory,
+        its paths on ``sys.path`` unless ``args`` says otherwise: its result, with ``wall`` (ms
+        from the spawn to its ``at``) and ``stderr``. The function's log (stdout) is dropped."""
+        with tempfile.TemporaryDirectory(prefix="wellapi-child-") as tmp:
+            out = Path(tmp) / "out.json"
+            args = {"paths": self.paths(function), **args, "out": str(out)}
+            started = time.perf_counter()
+            run = subprocess.run(  # noqa: S603 - our interpreter and child program
+                [sys.executable, "-I", "-S", "-B", *flags, str(child), json.dumps(args)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+                env={**self.environment(function), **(env or {})},
+                cwd=function.code_dir,
+                timeout=900,
+                check=False,
+            )
+            if run.returncode != 0 or not out.is_file():
+                who = f"{function.logical_id} ({child.name})"
+                raise BenchError(f"{who} failed ({run.returncode}): {run.stderr[-2000:]}")
+            result: dict[str, Any] = json.loads(out.read_text())
+        return {**result, "wall": (result["at"] - started) * 1000, "stderr": run.stderr}
 
 
 def _shipped_sources() -> Iterator[Path]:
