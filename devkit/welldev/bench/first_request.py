@@ -121,7 +121,11 @@ class DemoState:
     def __init__(self, local: database.LocalDatabase, admin: pg8000.native.Connection) -> None:
         self.local = local
         self.admin = admin
-        self.key_owner, self.key = _seed(admin)
+        # The demo with real keys: the first member and their key, for the authorizer.
+        member, key = seed.seed(admin, seed.IssuedKeys()).members[0]
+        if key is None:
+            raise BenchError("the demo seed issued no API key")
+        self.key_owner, self.key = str(member.person_id), key
         admin.run(f"CREATE SCHEMA {SNAPSHOT}")
         for table in RESTORED:
             admin.run(f"CREATE TABLE {SNAPSHOT}.{table} AS TABLE core_api.{table}")
@@ -146,14 +150,6 @@ class DemoState:
         self.admin.run(self.restore_sql)
         if before is not None:
             invoke(before[0], before[1], 204)
-
-
-def _seed(admin: pg8000.native.Connection) -> tuple[str, str]:
-    """The demo with real keys: the first member and their key, for the authorizer."""
-    member, key = seed.seed(admin, seed.IssuedKeys()).members[0]
-    if key is None:
-        raise BenchError("the demo seed issued no API key")
-    return str(member.person_id), key
 
 
 def _event(name: str) -> dict[str, Any]:
@@ -255,18 +251,6 @@ def _renamed(sent: Captured, renamed: dict[str, str]) -> tuple[BoundStatement, .
     return statements
 
 
-def _environment(box: Sandbox, prepared: Prepared, demo: DemoState) -> dict[str, str]:
-    """The template's variables, with the database as a URL for the function's own role."""
-    return {
-        **box.environment(prepared.target.function),
-        "POWERTOOLS_SERVICE_NAME": "wellapi",
-        "POWERTOOLS_METRICS_NAMESPACE": "Well",
-        "POWERTOOLS_LOG_LEVEL": "INFO",
-        "DB_AUTH": "url",
-        "DATABASE_URL": demo.local.url_for(prepared.target.role),
-    }
-
-
 Samples = defaultdict[str, list[float]]
 
 
@@ -277,8 +261,16 @@ def measure_one(box: Sandbox, prepared: Prepared, demo: DemoState, config: Confi
     after ``runtime.<id>.``), in ms.
     """
     target, function = prepared.target, prepared.target.function
-    env = _environment(box, prepared, demo)
-    connect = wellapi_db.url_connect_kwargs(demo.local.url_for(target.role))
+    url = demo.local.url_for(target.role)
+    # The template's variables, with the database as a URL for the function's own role.
+    env = {
+        **box.environment(function),
+        "POWERTOOLS_SERVICE_NAME": "wellapi",
+        "POWERTOOLS_METRICS_NAMESPACE": "Well",
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+        "DB_AUTH": "url",
+        "DATABASE_URL": url,
+    }
     samples: Samples = defaultdict(list)
     demo.reset(prepared.before)
     for _ in range(config.first_runs):
@@ -290,6 +282,7 @@ def measure_one(box: Sandbox, prepared: Prepared, demo: DemoState, config: Confi
         demo.reset(prepared.before)
         renamed = {made: str(uuid4()) for made in prepared.fresh_ids}
         requests = [c.floor_request(_renamed(c, renamed)) for c in prepared.sql]
+        connect = wellapi_db.url_connect_kwargs(url)
         floor_args = {"paths": [str(box.layer)], "connect": connect, "requests": requests}
         floor = box.run(function, floor_args, env, child=FLOOR_CHILD)
         samples["floor.cpu"].append(floor["cpu"] * 1000)

@@ -147,14 +147,6 @@ def built_function_code(template: Path) -> dict[str, tuple[Path, str]]:
     return functions
 
 
-def built_functions() -> tuple[dict[str, tuple[Path, str]], Path]:
-    import yaml
-
-    resources = yaml.safe_load((BUILD_DIR / "template.yaml").read_text())["Resources"]
-    layer = BUILD_DIR / resources["SharedLayer"]["Properties"]["ContentUri"] / "python"
-    return built_function_code(BUILD_DIR / "template.yaml"), layer
-
-
 def _set_writable(root: Path, writable: bool) -> None:
     for path in [root, *root.rglob("*")]:
         if path.is_symlink():
@@ -166,7 +158,11 @@ def _set_writable(root: Path, writable: bool) -> None:
 @contextlib.contextmanager
 def sandbox(only: Sequence[str] | None = None) -> Iterator[Sandbox]:
     """Copy the build to a temporary directory and make the code read-only, as in Lambda."""
-    built, layer = built_functions()
+    import yaml
+
+    resources = yaml.safe_load((BUILD_DIR / "template.yaml").read_text())["Resources"]
+    layer = BUILD_DIR / resources["SharedLayer"]["Properties"]["ContentUri"] / "python"
+    built = built_function_code(BUILD_DIR / "template.yaml")
     if only is not None:
         unknown = sorted(set(only) - set(built))
         if unknown:
