@@ -24,7 +24,6 @@ from welldev.console import step
 RUNTIME_PACKAGES = ("boto3", "botocore", "jmespath", "s3transfer", "dateutil", "urllib3", "six")
 # Sources whose change makes the sam build stale (devkit/welldev is not shipped).
 BUILD_SOURCES = ("template.yaml", "stacks", "functions", "layers/shared", "migrations")
-NOT_SHIPPED = ("devkit/welldev/",)
 # The programs run by path in the fresh interpreter (-I: their own directory is not on sys.path).
 HANDLER_CHILD = Path(__file__).with_name("child_handler.py")
 FLOOR_CHILD = Path(__file__).with_name("child_first_floor.py")
@@ -94,13 +93,7 @@ def _shipped_sources() -> Iterator[Path]:
     for source in BUILD_SOURCES:
         path = ROOT / source
         for f in [path] if path.is_file() else path.rglob("*"):
-            relative = f.relative_to(ROOT).as_posix()
-            if (
-                f.is_file()
-                and "__pycache__" not in f.parts
-                and not relative.startswith(NOT_SHIPPED)
-                and ".egg-info/" not in relative
-            ):
+            if f.is_file() and "__pycache__" not in f.parts and ".egg-info/" not in f.as_posix():
                 yield f
 
 
