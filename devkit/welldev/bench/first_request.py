@@ -10,8 +10,8 @@ sends the same SQL text (captured once in this process, and opened by a fresh pr
 same credential for each run: a proof is spent once) and dumps its rows. The two take
 turns, ``first_runs`` times each; the demo rows are put back after every run, so every run
 does the same work. The same event is also served under the real runtime client
-(``runtime_api``: awslambdaric and a fake Runtime API), whose init and first invoke are
-reported beside it. Development only: this package is not shipped in the layer.
+(``runtime_api``: awslambdaric behind AWS's Runtime Interface Emulator), whose init and
+first invoke are reported beside it. Development only: this package is not shipped in the layer.
 """
 
 from __future__ import annotations
@@ -350,7 +350,7 @@ def measure_first(
             "(import, connect, the request); the floor imports pg8000 and json from the layer, "
             "connects as the same role, sends the same SQL (captured in this process, each "
             "request opened by a fresh proof of the same credential) and dumps the rows; they "
-            "take turns; runtime.* is awslambdaric with a fake Runtime API"
+            "take turns; runtime.* is awslambdaric behind AWS's Runtime Interface Emulator"
         ),
         "restore": (
             f"after every run, {', '.join(RESTORED)} are put back row for row from a snapshot "
