@@ -12,19 +12,15 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from wellapi.store import connections as wellapi_db
-from welldev.bench import (
-    child_cold_import,
-    child_first_floor,
-    child_first_request,
-    child_memory,
-)
+from welldev.bench import child_first_floor, child_handler
 from welldev.database import LocalDatabase
 
-BENCH = Path(child_cold_import.__file__).parent
+BENCH = Path(child_handler.__file__).parent
 # Where a child's module comes from changes what it costs to import: never the venv's welldev.
 MEASURED_THIRD_PARTY = {"pg8000", "awslambdaric"}
 # The modules of the layer a child may load: the floor proves its requests as the function
@@ -72,50 +68,38 @@ def test_a_child_program_imports_only_the_standard_library_and_what_it_measures(
     assert foreign == set()
 
 
-def test_the_cold_child_reports_its_cpu_time_and_lists_what_the_handler_loaded(
-    code_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+def handled(tmp_path: Path, **args: Any) -> dict[str, Any]:
+    """What the handler's child writes for ``args``, its code directory first on its path."""
+    out = tmp_path / "out.json"
+    child_handler.main([json.dumps({"paths": [str(tmp_path)], **args, "out": str(out)})])
+    result: dict[str, Any] = json.loads(out.read_text())
+    return result
+
+
+def test_the_cold_child_reports_its_cpu_times_and_lists_what_the_handler_loaded(
+    code_dir: Path, monkeypatch: pytest.MonkeyPatch
 ):
     # As in a fresh interpreter, whatever this session imported before the child module: the
     # handler's colorsys is not loaded yet, nor among what the child found loaded at its start.
-    monkeypatch.setattr(child_cold_import, "BEFORE", child_cold_import.BEFORE - {"colorsys"})
+    monkeypatch.setattr(child_handler, "BEFORE", child_handler.BEFORE - {"colorsys"})
     monkeypatch.delitem(sys.modules, "colorsys", raising=False)
-    child_cold_import.main(
-        [json.dumps([str(code_dir)]), f"handler:{HANDLER_MODULE}.handler", "list"]
-    )
-    first, listing = capsys.readouterr().out.splitlines()
-    word, cpu, floor = first.split()
-    assert word == "imported"
-    assert float(cpu) > 0
-    assert floor == "None"
-    loaded = dict(json.loads(listing))
+    result = handled(code_dir, modules=["json"], handler=f"{HANDLER_MODULE}.handler", list=True)
+    assert 0 < result["modules"] <= result["import"] <= result["cpu"]
+    loaded = dict(result["loaded"])
     assert loaded[HANDLER_MODULE] == 0  # from the first path: the code directory
     assert loaded["colorsys"] is None  # the standard library
 
 
-def test_a_paired_cold_run_notes_the_cpu_time_once_the_floor_is_imported(
-    code_dir: Path, capsys: pytest.CaptureFixture[str]
-):
-    target = f'paired:["colorsys"]|{HANDLER_MODULE}.handler'
-    child_cold_import.main([json.dumps([str(code_dir)]), target, "-"])
-    (line,) = capsys.readouterr().out.splitlines()
-    _, cpu, floor = line.split()
-    assert 0 < float(floor) <= float(cpu)
-
-
-def test_the_memory_child_samples_its_rss_and_counts_the_answers(
-    code_dir: Path, capsys: pytest.CaptureFixture[str]
-):
-    args = {
-        "paths": [str(code_dir)],
-        "handler": f"{HANDLER_MODULE}.handler",
-        "event": {"id": "PLACEHOLDER"},
-        "placeholder": "PLACEHOLDER",
-        "ids": ["a", "b"],
-        "requests": 6,
-        "every": 2,
-    }
-    child_memory.main([json.dumps(args)])
-    result = json.loads(capsys.readouterr().out)
+def test_the_memory_child_samples_its_rss_and_counts_the_answers(code_dir: Path):
+    result = handled(
+        code_dir,
+        handler=f"{HANDLER_MODULE}.handler",
+        event={"id": "PLACEHOLDER"},
+        placeholder="PLACEHOLDER",
+        ids=["a", "b"],
+        requests=6,
+        every=2,
+    )
     assert [i for i, _ in result["samples"]] == [0, 2, 4, 6]
     assert all(rss > 0 for _, rss in result["samples"])
     assert result["peak"] >= max(rss for _, rss in result["samples"])
@@ -123,15 +107,7 @@ def test_the_memory_child_samples_its_rss_and_counts_the_answers(
 
 
 def test_the_first_request_child_writes_the_answer_and_its_cpu_times(code_dir: Path):
-    out = code_dir / "function.json"
-    args = {
-        "paths": [str(code_dir)],
-        "handler": f"{HANDLER_MODULE}.handler",
-        "event": {"id": "row"},
-        "out": str(out),
-    }
-    child_first_request.main([json.dumps(args)])
-    result = json.loads(out.read_text())
+    result = handled(code_dir, handler=f"{HANDLER_MODULE}.handler", event={"id": "row"})
     assert result["response"] == {"statusCode": 200, "body": "row", "remaining": 15000}
     assert 0 < result["import"] <= result["cpu"]
     assert result["at"] > 0
@@ -160,11 +136,3 @@ def test_a_floor_without_sql_never_connects(tmp_path: Path):
     args = {"paths": [], "connect": {"host": "nowhere.invalid"}, "requests": [], "out": str(out)}
     child_first_floor.main([json.dumps(args)])
     assert json.loads(out.read_text())["bytes"] == len("[]")
-
-
-def test_a_floor_cold_run_imports_the_modules_it_is_given(capsys: pytest.CaptureFixture[str]):
-    child_cold_import.main([json.dumps([]), json.dumps(["colorsys", "json"]), "-"])
-    (line,) = capsys.readouterr().out.splitlines()
-    word, _, floor = line.split()
-    assert (word, floor) == ("imported", "None")
-    assert "colorsys" in sys.modules

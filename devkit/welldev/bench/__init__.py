@@ -65,7 +65,7 @@ The package, one module per concern; imports go one way, down this list:
   ``wall`` and ``db_cpu`` (2),
   ``round_trips`` (3), ``scale`` (4), ``sync`` (5), ``memory`` (6), ``large`` (7, with the
   tenants and shapes of ``large_tenant``, which the plan test reads too) and ``first_request``
-  (with ``runtime_api``, the fake Runtime API that awslambdaric is measured against);
+  (with ``runtime_api``, awslambdaric behind AWS's Runtime Interface Emulator);
 - ``child_*``: the programs the phases run in a fresh Lambda-like interpreter (``python -I -S
   -B child_....py``, by path): standard library only (and the layer's proofs for the floor's),
   since what they import is measured;

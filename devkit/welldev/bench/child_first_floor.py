@@ -1,19 +1,18 @@
 """Phase ``first``, in the child: the floor, the function's SQL sent by hand with pg8000.
 
-Run by path by ``first_request.measure_one`` as ``python -I -S -B child_first_floor.py ARGS``,
-ARGS a JSON object: ``paths`` (the layer, where pg8000 comes from), ``connect`` (pg8000's
+Run by path by ``Sandbox.run`` as ``python -I -S -B child_first_floor.py ARGS``, ARGS a JSON
+object: ``paths`` (the layer, where pg8000 comes from), ``connect`` (pg8000's
 connection arguments), ``requests`` (in order, each ``{"statements": [[text, values], ...]}``
 sent as it is, or with ``opening`` and ``scope_token`` or ``key`` (prefix, secret hash in hex):
 a transaction opened by ``opening``, then a proof of the credential for it, the statements and
 COMMIT, as the function sends a request; values as JSON, bytes as ``{"bytes": hex}`` and
 decimals as ``{"decimal": text}``) and ``out``, the file it writes its result to (JSON:
 ``cpu``, the CPU time since exec; ``at``, CLOCK_MONOTONIC; ``bytes``, the size of the rows
-dumped as JSON). It
-connects as the pool would (autocommit, TCP_NODELAY); a request refused before any SQL (an
-immutable field) never connects, nor does its floor. Each message is sent as the function
-sends it: every statement parsed and bound (its values as text, typed as the function types
-them: ``wellapi.store.sql.BoundStatement.oids``), all pipelined before one Sync (the same
-messages as ``wellapi.store.connections.send``, written here).
+dumped as JSON). It connects as the pool would (autocommit, TCP_NODELAY); a request refused
+before any SQL (an immutable field) never connects, nor does its floor. Each message is sent
+as the function sends it: every statement parsed and bound (its values as text, typed as the
+function types them: ``wellapi.store.sql.BoundStatement.oids``), all pipelined before one Sync
+(the same messages as ``wellapi.store.connections.send``, written here).
 
 Only the standard library, pg8000 and the layer's statements and proofs (hashlib): what this
 process imports is what is measured.

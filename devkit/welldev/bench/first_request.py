@@ -10,8 +10,8 @@ sends the same SQL text (captured once in this process, and opened by a fresh pr
 same credential for each run: a proof is spent once) and dumps its rows. The two take
 turns, ``first_runs`` times each; the demo rows are put back after every run, so every run
 does the same work. The same event is also served under the real runtime client
-(``runtime_api``: awslambdaric and a fake Runtime API), whose init and first invoke are
-reported beside it. Development only: this package is not shipped in the layer.
+(``runtime_api``: awslambdaric behind AWS's Runtime Interface Emulator), whose init and
+first invoke are reported beside it. Development only: this package is not shipped in the layer.
 """
 
 from __future__ import annotations
@@ -20,13 +20,8 @@ import contextlib
 import json
 import re
 import statistics
-import subprocess
-import sys
-import tempfile
-import time
 from collections import defaultdict
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
@@ -49,8 +44,8 @@ from welldev.bench.harness import (
 )
 from welldev.bench.raw_client import Captured, captured_requests, replaced, values_of
 from welldev.bench.report import Report
-from welldev.bench.runtime_api import RuntimeFailure, measure_runtime
-from welldev.bench.sandbox import Function, Sandbox
+from welldev.bench.runtime_api import measure_runtime
+from welldev.bench.sandbox import FLOOR_CHILD, Function, Sandbox
 from welldev.bench.wire import recording
 from welldev.claims import sign_event
 from welldev.console import step
@@ -94,10 +89,6 @@ SNAPSHOT = "bench_first"
 WRITES = re.compile(r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+core_api\.(\w+)", re.IGNORECASE)
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
-# Run by path by the Lambda-like interpreter (-I: their own directory is not on sys.path).
-FUNCTION_CHILD = Path(__file__).with_name("child_first_request.py")
-FLOOR_CHILD = Path(__file__).with_name("child_first_floor.py")
-
 
 @dataclass(frozen=True)
 class Target:
@@ -130,7 +121,11 @@ class DemoState:
     def __init__(self, local: database.LocalDatabase, admin: pg8000.native.Connection) -> None:
         self.local = local
         self.admin = admin
-        self.key_owner, self.key = _seed(admin)
+        # The demo with real keys: the first member and their key, for the authorizer.
+        member, key = seed.seed(admin, seed.IssuedKeys()).members[0]
+        if key is None:
+            raise BenchError("the demo seed issued no API key")
+        self.key_owner, self.key = str(member.person_id), key
         admin.run(f"CREATE SCHEMA {SNAPSHOT}")
         for table in RESTORED:
             admin.run(f"CREATE TABLE {SNAPSHOT}.{table} AS TABLE core_api.{table}")
@@ -155,14 +150,6 @@ class DemoState:
         self.admin.run(self.restore_sql)
         if before is not None:
             invoke(before[0], before[1], 204)
-
-
-def _seed(admin: pg8000.native.Connection) -> tuple[str, str]:
-    """The demo with real keys: the first member and their key, for the authorizer."""
-    member, key = seed.seed(admin, seed.IssuedKeys()).members[0]
-    if key is None:
-        raise BenchError("the demo seed issued no API key")
-    return str(member.person_id), key
 
 
 def _event(name: str) -> dict[str, Any]:
@@ -264,73 +251,30 @@ def _renamed(sent: Captured, renamed: dict[str, str]) -> tuple[BoundStatement, .
     return statements
 
 
-def _child(child: Path, args: dict[str, Any], env: dict[str, str], cwd: Path, who: str) -> Any:
-    """Run one fresh interpreter; its result (JSON) and its wall time from spawn, in ms."""
-    out = Path(args["out"])
-    out.unlink(missing_ok=True)
-    command = [sys.executable, "-I", "-S", "-B", str(child), json.dumps(args)]
-    started = time.perf_counter()
-    # stdout is the function's log (Lambda sends it to CloudWatch): written, not read.
-    run = subprocess.run(  # noqa: S603 - our interpreter and child module
-        command,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        cwd=cwd,
-        timeout=120,
-        check=False,
-    )
-    if run.returncode != 0 or not out.is_file():
-        raise BenchError(f"{who} failed ({run.returncode}): {run.stderr[-2000:]}")
-    result = json.loads(out.read_text())
-    result["wall"] = (result["at"] - started) * 1000
-    return result
-
-
-def _environment(box: Sandbox, prepared: Prepared, demo: DemoState) -> dict[str, str]:
-    """The template's variables, with the database as a URL for the function's own role."""
-    return {
-        **box.environment(prepared.target.function),
-        "POWERTOOLS_SERVICE_NAME": "wellapi",
-        "POWERTOOLS_METRICS_NAMESPACE": "Well",
-        "POWERTOOLS_LOG_LEVEL": "INFO",
-        "DB_AUTH": "url",
-        "DATABASE_URL": demo.local.url_for(prepared.target.role),
-    }
-
-
 Samples = defaultdict[str, list[float]]
 
 
-def measure_one(
-    box: Sandbox, prepared: Prepared, demo: DemoState, config: Config, workdir: Path
-) -> Samples:
+def measure_one(box: Sandbox, prepared: Prepared, demo: DemoState, config: Config) -> Samples:
     """The function and its floor in turn, the demo put back after each; then the runtime.
 
     The samples' keys are the figures' names after ``first_request.<id>.`` (``runtime.*``
     after ``runtime.<id>.``), in ms.
     """
     target, function = prepared.target, prepared.target.function
-    paths, cwd = box.paths(function), function.code_dir
-    env = _environment(box, prepared, demo)
     url = demo.local.url_for(target.role)
-    function_args = {
-        "paths": paths,
-        "handler": function.handler,
-        "event": prepared.event,
-        "out": str(workdir / "function.json"),
-    }
-    floor_args: dict[str, Any] = {
-        "paths": [str(box.layer)],
-        "connect": wellapi_db.url_connect_kwargs(url),
-        "out": str(workdir / "floor.json"),
+    # The template's variables, with the database as a URL for the function's own role.
+    env = {
+        **box.environment(function),
+        "POWERTOOLS_SERVICE_NAME": "wellapi",
+        "POWERTOOLS_METRICS_NAMESPACE": "Well",
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+        "DB_AUTH": "url",
+        "DATABASE_URL": url,
     }
     samples: Samples = defaultdict(list)
-    who = target.function.logical_id
     demo.reset(prepared.before)
     for _ in range(config.first_runs):
-        result = _child(FUNCTION_CHILD, function_args, env, cwd, who)
+        result = box.run(function, {"handler": function.handler, "event": prepared.event}, env)
         target.check(result["response"], "a fresh interpreter")
         samples["cpu"].append(result["cpu"] * 1000)
         samples["import.cpu"].append(result["import"] * 1000)
@@ -338,24 +282,20 @@ def measure_one(
         demo.reset(prepared.before)
         renamed = {made: str(uuid4()) for made in prepared.fresh_ids}
         requests = [c.floor_request(_renamed(c, renamed)) for c in prepared.sql]
-        floor = _child(FLOOR_CHILD, {**floor_args, "requests": requests}, env, cwd, who)
+        connect = wellapi_db.url_connect_kwargs(url)
+        floor_args = {"paths": [str(box.layer)], "connect": connect, "requests": requests}
+        floor = box.run(function, floor_args, env, child=FLOOR_CHILD)
         samples["floor.cpu"].append(floor["cpu"] * 1000)
         samples["floor.wall"].append(floor["wall"])
         demo.reset(prepared.before)
     for _ in range(config.runtime_runs):
-        try:
-            run = measure_runtime(
-                sys.executable, paths, function.handler, env, prepared.event, str(cwd)
-            )
-        except RuntimeFailure as failure:
-            raise BenchError(f"{who} under awslambdaric: {failure}") from failure
-        if run.error is not None:
-            raise BenchError(f"{who} under awslambdaric raised: {run.error}\n{run.output[-2000:]}")
+        run = measure_runtime(
+            box.paths(function), function.handler, env, prepared.event, str(function.code_dir)
+        )
         target.check(run.response, "awslambdaric")
         samples["runtime.init"].append(run.init_ms)
         samples["runtime.first_invoke"].append(run.first_invoke_ms)
-        if run.handler_init_ms is not None:
-            samples["runtime.handler_init"].append(run.handler_init_ms)
+        samples["runtime.handler_init"].append(run.handler_init_ms)
         demo.reset(prepared.before)
     return samples
 
@@ -386,12 +326,11 @@ def measure_first(
             admin = database.admin_connection(local.admin_url)
             stack.callback(admin.close)
             demo = DemoState(local, admin)
-            workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="wellapi-")))
             stack.enter_context(functions_connected_as(local, API_ROLE))
             stack.enter_context(quiet_powertools())
             for index, target in enumerate(chosen, start=1):
                 prepared = prepare(target, demo)
-                samples = measure_one(box, prepared, demo, config, workdir)
+                samples = measure_one(box, prepared, demo, config)
                 logical_id = target.function.logical_id
                 ratios[logical_id] = _figures(report, logical_id, samples)
                 statements[logical_id] = len(prepared.sql)
@@ -411,7 +350,7 @@ def measure_first(
             "(import, connect, the request); the floor imports pg8000 and json from the layer, "
             "connects as the same role, sends the same SQL (captured in this process, each "
             "request opened by a fresh proof of the same credential) and dumps the rows; they "
-            "take turns; runtime.* is awslambdaric with a fake Runtime API"
+            "take turns; runtime.* is awslambdaric behind AWS's Runtime Interface Emulator"
         ),
         "restore": (
             f"after every run, {', '.join(RESTORED)} are put back row for row from a snapshot "

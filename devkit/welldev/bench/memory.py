@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-from typing import Any
-
 from welldev.bench.api_requests import Requests
 from welldev.bench.config import Config
 from welldev.bench.databases import BenchDatabase
@@ -17,11 +11,7 @@ from welldev.bench.report import Report
 from welldev.bench.sandbox import Sandbox
 
 MB = 1024 * 1024
-
-
 MEMORY_FUNCTION = "CompanyWorkspaceConnectorsRetrieveFunction"
-# Run by path by the Lambda-like interpreter (-I: its own directory is not on sys.path).
-CHILD = Path(__file__).with_name("child_memory.py")
 
 
 def measure_memory(report: Report, box: Sandbox, bench: BenchDatabase, config: Config) -> None:
@@ -31,7 +21,6 @@ def measure_memory(report: Report, box: Sandbox, bench: BenchDatabase, config: C
         raise BenchError(f"{MEMORY_FUNCTION} is not in the sandbox")
     placeholder = "00000000-0000-0000-0000-00000000beef"
     args = {
-        "paths": box.paths(function),
         "handler": function.handler,
         "event": Requests.signed(bench).retrieve(placeholder),
         "placeholder": placeholder,
@@ -39,30 +28,10 @@ def measure_memory(report: Report, box: Sandbox, bench: BenchDatabase, config: C
         "requests": config.memory_requests,
         "every": config.memory_sample_every,
     }
-    env = {
-        **box.environment(function),
-        "DATABASE_URL": bench.api_url,
-        "DB_AUTH": "url",
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
-    }
-    run = subprocess.run(  # noqa: S603 - our interpreter and script
-        [sys.executable, "-I", "-S", "-B", str(CHILD), json.dumps(args)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=function.code_dir,
-        timeout=900,
-        check=False,
-    )
-    if run.returncode != 0:
-        raise BenchError(f"the memory process failed: {run.stderr[-2000:]}")
-    result = json.loads(run.stdout.strip().splitlines()[-1])
+    env = {"DATABASE_URL": bench.api_url, "DB_AUTH": "url", "POWERTOOLS_LOG_LEVEL": "WARNING"}
+    result = box.run(function, args, env)
     if set(result["statuses"]) != {"200"}:
         raise BenchError(f"the memory process got answers other than 200: {result['statuses']}")
-    _memory_figures(report, result, config)
-
-
-def _memory_figures(report: Report, result: dict[str, Any], config: Config) -> None:
     samples = [(int(i), rss / MB) for i, rss in result["samples"]]
     first = next(rss for i, rss in samples if i >= config.memory_sample_every)
     last = samples[-1][1]

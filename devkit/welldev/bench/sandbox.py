@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from welldev.bench.config import BUILD_DIR, ROOT
 from welldev.bench.errors import BenchError
@@ -22,7 +24,9 @@ from welldev.console import step
 RUNTIME_PACKAGES = ("boto3", "botocore", "jmespath", "s3transfer", "dateutil", "urllib3", "six")
 # Sources whose change makes the sam build stale (devkit/welldev is not shipped).
 BUILD_SOURCES = ("template.yaml", "stacks", "functions", "layers/shared", "migrations")
-NOT_SHIPPED = ("devkit/welldev/",)
+# The programs run by path in the fresh interpreter (-I: their own directory is not on sys.path).
+HANDLER_CHILD = Path(__file__).with_name("child_handler.py")
+FLOOR_CHILD = Path(__file__).with_name("child_first_floor.py")
 
 
 @dataclass(frozen=True)
@@ -52,18 +56,44 @@ class Sandbox:
             "PYTHONDONTWRITEBYTECODE": "1",
         }
 
+    def run(
+        self,
+        function: Function,
+        args: dict[str, Any],
+        env: dict[str, str] | None = None,
+        *,
+        child: Path = HANDLER_CHILD,
+        flags: Sequence[str] = (),
+    ) -> dict[str, Any]:
+        """``child`` on ``args`` in a fresh ``python -I -S -B`` in the function's code directory,
+        its paths on ``sys.path`` unless ``args`` says otherwise: its result, with ``wall`` (ms
+        from the spawn to its ``at``) and ``stderr``. The function's log (stdout) is dropped."""
+        with tempfile.TemporaryDirectory(prefix="wellapi-child-") as tmp:
+            out = Path(tmp) / "out.json"
+            args = {"paths": self.paths(function), **args, "out": str(out)}
+            started = time.perf_counter()
+            run = subprocess.run(  # noqa: S603 - our interpreter and child program
+                [sys.executable, "-I", "-S", "-B", *flags, str(child), json.dumps(args)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+                env={**self.environment(function), **(env or {})},
+                cwd=function.code_dir,
+                timeout=900,
+                check=False,
+            )
+            if run.returncode != 0 or not out.is_file():
+                who = f"{function.logical_id} ({child.name})"
+                raise BenchError(f"{who} failed ({run.returncode}): {run.stderr[-2000:]}")
+            result: dict[str, Any] = json.loads(out.read_text())
+        return {**result, "wall": (result["at"] - started) * 1000, "stderr": run.stderr}
+
 
 def _shipped_sources() -> Iterator[Path]:
     for source in BUILD_SOURCES:
         path = ROOT / source
         for f in [path] if path.is_file() else path.rglob("*"):
-            relative = f.relative_to(ROOT).as_posix()
-            if (
-                f.is_file()
-                and "__pycache__" not in f.parts
-                and not relative.startswith(NOT_SHIPPED)
-                and ".egg-info/" not in relative
-            ):
+            if f.is_file() and "__pycache__" not in f.parts and ".egg-info/" not in f.as_posix():
                 yield f
 
 
@@ -110,14 +140,6 @@ def built_function_code(template: Path) -> dict[str, tuple[Path, str]]:
     return functions
 
 
-def built_functions() -> tuple[dict[str, tuple[Path, str]], Path]:
-    import yaml
-
-    resources = yaml.safe_load((BUILD_DIR / "template.yaml").read_text())["Resources"]
-    layer = BUILD_DIR / resources["SharedLayer"]["Properties"]["ContentUri"] / "python"
-    return built_function_code(BUILD_DIR / "template.yaml"), layer
-
-
 def _set_writable(root: Path, writable: bool) -> None:
     for path in [root, *root.rglob("*")]:
         if path.is_symlink():
@@ -129,7 +151,11 @@ def _set_writable(root: Path, writable: bool) -> None:
 @contextlib.contextmanager
 def sandbox(only: Sequence[str] | None = None) -> Iterator[Sandbox]:
     """Copy the build to a temporary directory and make the code read-only, as in Lambda."""
-    built, layer = built_functions()
+    import yaml
+
+    resources = yaml.safe_load((BUILD_DIR / "template.yaml").read_text())["Resources"]
+    layer = BUILD_DIR / resources["SharedLayer"]["Properties"]["ContentUri"] / "python"
+    built = built_function_code(BUILD_DIR / "template.yaml")
     if only is not None:
         unknown = sorted(set(only) - set(built))
         if unknown:
