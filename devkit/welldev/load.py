@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import itertools
 import json
-import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -265,13 +265,9 @@ def _warm_up(environment: Environment) -> None:
     Locust clears these requests' figures when it starts; a failure here ends the run.
     """
     assert RUN.served is not None
-    users = [LoadUser(environment) for _ in range(RUN.users)]
     # Threads are greenlets here (locust has patched the process): the users run together.
-    threads = [threading.Thread(target=_warm, args=(user,)) for user in users]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    with ThreadPoolExecutor(RUN.users) as users:
+        list(users.map(_warm, [LoadUser(environment) for _ in range(RUN.users)]))
     if environment.stats.total.num_failures:
         errors = "; ".join(error.to_name() for error in environment.stats.errors.values())
         raise RuntimeError(f"the warm-up failed: {errors}")
