@@ -559,7 +559,7 @@ def apply_template_environment(
     (the first function's wins where two disagree); the names set."""
     applied: list[str] = []
     for function in sorted(functions, key=lambda f: f.logical_id):
-        for name, value in resolve_environment(template, function).values.items():
+        for name, value in resolve_environment(template, function).items():
             if name not in environ:
                 environ[name] = value
                 applied.append(name)

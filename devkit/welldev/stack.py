@@ -173,23 +173,15 @@ class Stack:
             raise StackError(f"no function {logical_id!r} (functions: {known})") from None
 
 
-@dataclass(frozen=True)
-class ResolvedEnvironment:
-    values: Mapping[str, str]
-    # Variables whose value needs a deployed resource (an endpoint, an ARN): left unset.
-    unresolved: tuple[str, ...]
-
-
-def resolve_environment(stack: Stack, function: Function) -> ResolvedEnvironment:
-    values: dict[str, str] = {}
-    unresolved: list[str] = []
+def resolve_environment(stack: Stack, function: Function) -> dict[str, str]:
+    """The function's variables that have a value locally: those whose value needs a deployed
+    resource (an endpoint, an ARN) are left out, unset."""
+    values = {}
     for name, raw in function.environment.items():
         value = stack.parameters.get(raw.name) if isinstance(raw, Ref) else raw
         if isinstance(value, str):
             values[name] = value
-        else:
-            unresolved.append(name)
-    return ResolvedEnvironment(values=values, unresolved=tuple(unresolved))
+    return values
 
 
 # ---------------------------------------------------------------------------------------------
