@@ -203,8 +203,8 @@ fuzz: install
 
 # Not part of `make test`: 20 s of mixed reads and writes by 8 locust users in two workspaces
 # against the local server (8 execution environments per function, warm) on a fresh database
-# `wellapi_load`; locust prints throughput and the latency percentiles, .local/load.json holds
-# p50/p90/p99/max, any failure exits 1. A locustfile (devkit/welldev/load.py), its defaults in
+# `wellapi_load`; locust prints throughput and the latency percentiles, .local/load_stats.csv
+# holds them by kind, any failure exits 1. A locustfile (devkit/welldev/load.py), its defaults in
 # pyproject.toml's [tool.locust]: `make load LOAD_ARGS="--users 16 --run-time 1m"`, and every
 # flag of `.venv/bin/locust --help` (--csv, --html...).
 load: install

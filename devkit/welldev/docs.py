@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from welldev import openapi
-from welldev.gateway import LocalRoute
+from welldev.gateway import RouteTarget
 
 OPENAPI_MEDIA_TYPE = "application/vnd.oai.openapi+json;version=3.1"
 OPENAPI_PATH = "/v1/openapi.json"
@@ -71,12 +71,12 @@ PAGE = f"""<!DOCTYPE html>
 """
 
 
-def doc_routes() -> list[LocalRoute]:
+def doc_routes() -> list[RouteTarget]:
     return [
-        LocalRoute("GET", OPENAPI_PATH, openapi_document),
-        LocalRoute("GET", DOCS_PATH, swagger_page),
-        LocalRoute("GET", f"{DOCS_PATH}/", swagger_page),
-        LocalRoute("GET", DOCS_PATH + "/{asset}", swagger_asset),
+        RouteTarget("GET", OPENAPI_PATH, local=openapi_document),
+        RouteTarget("GET", DOCS_PATH, local=swagger_page),
+        RouteTarget("GET", f"{DOCS_PATH}/", local=swagger_page),
+        RouteTarget("GET", DOCS_PATH + "/{asset}", local=swagger_asset),
     ]
 
 

@@ -72,5 +72,5 @@ def role_of(template: local_stack.Stack, function: local_stack.Function) -> str 
     """
     if "DB_USER" not in function.environment:
         return API_ROLE  # what Settings assumes when DB_USER is not set
-    user = local_stack.resolve_environment(template, function).values.get("DB_USER")
+    user = local_stack.resolve_environment(template, function).get("DB_USER")
     return user if user in APP_ROLES else None

@@ -22,10 +22,9 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from welldev import cors
 from welldev.lambda_runtime import LambdaRuntime
 from welldev.payload import (
     MAX_REQUEST_BODY_BYTES,
@@ -45,6 +44,7 @@ from welldev.stack import (
     HTTP_API,
     LOCAL_ACCOUNT_ID,
     Authorizer,
+    CorsConfiguration,
     Stack,
     StackError,
     local_region,
@@ -87,14 +87,24 @@ class PathTemplate:
 
 @dataclass(frozen=True)
 class RouteTarget:
-    """Where a route leads: a template function (maybe behind an authorizer), or a local one."""
+    """A route and where it leads: a template function (maybe behind an authorizer), or a
+    handler only the local server has (the documentation pages), which takes the same 2.0
+    event and answers like a function."""
 
-    route_key: str
     method: str
-    path: PathTemplate | None  # None for $default
+    path: str  # or $default
     function_id: str | None = None
     authorizer: Authorizer | None = None
     local: LocalHandler | None = None
+    pattern: PathTemplate | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        pattern = None if self.path == DEFAULT_ROUTE else PathTemplate(self.path)
+        object.__setattr__(self, "pattern", pattern)
+
+    @property
+    def route_key(self) -> str:
+        return DEFAULT_ROUTE if self.path == DEFAULT_ROUTE else f"{self.method} {self.path}"
 
     @property
     def name(self) -> str:
@@ -113,32 +123,20 @@ class Router:
         best: tuple[tuple[tuple[int, ...], int], RouteTarget, dict[str, str]] | None = None
         fallback: RouteTarget | None = None
         for target in self.targets:
-            if target.path is None:
+            if target.pattern is None:
                 fallback = fallback or target
                 continue
             if target.method not in (method, "ANY"):
                 continue
-            values = target.path.match(path)
+            values = target.pattern.match(path)
             if values is None:
                 continue
-            rank = (target.path.specificity, 0 if target.method == "ANY" else 1)
+            rank = (target.pattern.specificity, 0 if target.method == "ANY" else 1)
             if best is None or rank > best[0]:
                 best = (rank, target, values)
         if best is not None:
             return best[1], best[2]
         return (fallback, {}) if fallback is not None else None
-
-
-@dataclass(frozen=True)
-class LocalRoute:
-    """A route only the local server has (documentation pages...): no authorizer, no function.
-
-    The handler receives the same 2.0 event and answers like a function does.
-    """
-
-    method: str
-    path: str
-    handler: LocalHandler
 
 
 # A stable 10-character API id, shaped like API Gateway's, for the stack's HttpApi.
@@ -153,7 +151,7 @@ class Gateway:
         template: Stack,
         runtime: LambdaRuntime,
         *,
-        local_routes: Sequence[LocalRoute] = (),
+        local_routes: Sequence[RouteTarget] = (),
         log: TextIO | None = None,
     ) -> None:
         self.template = template
@@ -163,19 +161,14 @@ class Gateway:
         self._warned: set[tuple[str, str]] = set()
         targets = [
             RouteTarget(
-                route_key=route.route_key,
-                method=route.method,
-                path=None if route.path == DEFAULT_ROUTE else PathTemplate(route.path),
-                function_id=route.function_id,
-                authorizer=template.authorizer if route.authorizer else None,
+                route.method,
+                route.path,
+                route.function_id,
+                template.authorizer if route.authorizer else None,
             )
             for route in template.routes
         ]
-        targets += [
-            RouteTarget(f"{r.method} {r.path}", r.method, PathTemplate(r.path), local=r.handler)
-            for r in local_routes
-        ]
-        self.router = Router(targets)
+        self.router = Router([*targets, *local_routes])
 
     def describe_routes(self) -> list[str]:
         lines = []
@@ -191,12 +184,12 @@ class Gateway:
         except Exception:  # a bug of the gateway itself must still answer like API Gateway
             self._error("the local gateway failed", traceback.format_exc())
             response = gateway_response(500, "Internal Server Error")
-        if self.cors is not None and response.served_by != cors.PREFLIGHT:
+        if self.cors is not None and response.served_by != PREFLIGHT:
             # A preflight a route's integration answered (not API Gateway itself).
-            preflight = response.served_by != "gateway" and cors.is_preflight(
+            preflight = response.served_by != "gateway" and is_preflight(
                 request.method, request.headers
             )
-            response = cors.decorate(self.cors, request.headers, response, preflight=preflight)
+            response = cors_decorate(self.cors, request.headers, response, preflight=preflight)
         response.headers.append(("apigw-requestid", request_id))
         return response
 
@@ -206,9 +199,9 @@ class Gateway:
         matched = self.router.match(request.method, raw_path_of(request.target))
         if matched is not None:
             return self._run(*matched, request, request_id)
-        if self.cors is not None and cors.is_preflight(request.method, request.headers):
+        if self.cors is not None and is_preflight(request.method, request.headers):
             # No OPTIONS (or ANY, or $default) route: API Gateway answers the preflight itself.
-            return cors.preflight(self.cors, request.headers)
+            return cors_preflight(self.cors, request.headers)
         return gateway_response(404, "Not Found")
 
     def _run(
@@ -285,3 +278,99 @@ class Gateway:
 def _request_id() -> str:
     # API Gateway's request ids look like "JKJaXmPLvHcESHA=".
     return base64.b64encode(os.urandom(11)).decode("ascii")
+
+
+# ---------------------------------------------------------------------------------------------
+# CORS, as API Gateway applies an HTTP API's CorsConfiguration
+# ---------------------------------------------------------------------------------------------
+
+# What AWS documents (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-cors.html):
+# API Gateway answers a preflight ``OPTIONS`` itself unless a route matches it (an ``OPTIONS`` or
+# ``ANY`` route, or ``$default``: it then goes through the route's authorizer); it adds the
+# configured CORS headers to an integration's response and ignores the integration's own; it
+# returns CORS headers only to a request with an ``Origin`` (and, for a preflight, an
+# ``Access-Control-Request-Method``); ``AllowOrigins`` may hold ``*``, or ``https://*`` /
+# ``http://*`` (every origin of a scheme).
+#
+# What it does not document, and is emulated here as HTTP APIs are commonly observed to answer
+# (check against a deployed stage before relying on it): the preflight answer is ``204 No
+# Content`` without a body, with ``Access-Control-Allow-Origin`` (the request's origin, or
+# ``*``), ``-Allow-Methods``, ``-Allow-Headers`` and ``-Max-Age``; one from an origin not allowed
+# is still a 204, without CORS headers, so the browser refuses the request; API Gateway's own
+# answers (404, 401/403 of an authorizer, 413, 500) get the CORS headers of a normal response;
+# and a preflight a route's integration answered gets those of API Gateway's own preflight
+# answer too, so a browser's preflight works when the function answers it with a 2xx.
+
+PREFLIGHT = "gateway (CORS preflight)"
+
+
+def _header(headers: Sequence[tuple[str, str]], name: str) -> str | None:
+    """The first value of a request header, by case-insensitive name."""
+    wanted = name.lower()
+    return next((value for key, value in headers if key.lower() == wanted), None)
+
+
+def is_preflight(method: str, headers: Sequence[tuple[str, str]]) -> bool:
+    return (
+        method == "OPTIONS"
+        and bool(_header(headers, "origin"))
+        and bool(_header(headers, "access-control-request-method"))
+    )
+
+
+def allowed_origin(cors: CorsConfiguration, origin: str | None) -> str | None:
+    """The ``Access-Control-Allow-Origin`` value for this origin, or None when it is refused."""
+    if not origin:
+        return None
+    candidate = origin.strip().lower()
+    for allowed in cors.allow_origins:
+        pattern = allowed.strip().lower()
+        if pattern == "*":
+            return "*"
+        if pattern in ("https://*", "http://*") and candidate.startswith(pattern[:-1]):
+            return origin
+        if pattern == candidate:
+            return origin
+    return None
+
+
+def _cors_headers(
+    cors: CorsConfiguration, headers: Sequence[tuple[str, str]], *, expose: bool, preflight: bool
+) -> list[tuple[str, str]]:
+    """The CORS headers of an answer to a request from an allowed origin (none otherwise):
+    ``expose`` those of an answer to a request, ``preflight`` those of an answer to a preflight.
+    """
+    origin = allowed_origin(cors, _header(headers, "origin"))
+    if origin is None:
+        return []
+    added = [("access-control-allow-origin", origin)]
+    if expose and cors.expose_headers:
+        added.append(("access-control-expose-headers", ",".join(cors.expose_headers)))
+    if preflight and cors.allow_methods:
+        added.append(("access-control-allow-methods", ",".join(cors.allow_methods)))
+    if preflight and cors.allow_headers:
+        added.append(("access-control-allow-headers", ",".join(cors.allow_headers)))
+    if preflight and cors.max_age is not None:
+        added.append(("access-control-max-age", str(cors.max_age)))
+    return added
+
+
+def cors_preflight(cors: CorsConfiguration, headers: Sequence[tuple[str, str]]) -> HttpResponse:
+    """API Gateway's own answer to a preflight request (no route, no authorizer, no function)."""
+    answer = _cors_headers(cors, headers, expose=False, preflight=True)
+    return HttpResponse(204, answer, b"", served_by=PREFLIGHT)
+
+
+def cors_decorate(
+    cors: CorsConfiguration,
+    headers: Sequence[tuple[str, str]],
+    response: HttpResponse,
+    *,
+    preflight: bool = False,
+) -> HttpResponse:
+    """A response as it leaves API Gateway: the integration's CORS headers dropped, the
+    configured ones added when the request's origin is allowed (those of a preflight answer
+    too, when the request is a preflight a route took)."""
+    kept = [(k, v) for k, v in response.headers if not k.lower().startswith("access-control-")]
+    kept += _cors_headers(cors, headers, expose=True, preflight=preflight)
+    return HttpResponse(response.status, kept, response.body, served_by=response.served_by)

@@ -39,6 +39,7 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterable, MutableMapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from decimal import Decimal
 from multiprocessing.connection import Connection
@@ -267,28 +268,16 @@ class _Environments:
                 return
         self._give_back(self._take())
 
-    def provision(self, count: int) -> list[threading.Thread]:
-        """Threads that hold ``count`` environments (at most the bound) at once, then free them.
-
-        Lambda's provisioned concurrency: the cold starts happen now, together, not under
-        traffic. Started by the caller, which joins them.
-        """
-        all_taken = threading.Barrier(min(count, self.bound))
-
-        def hold() -> None:
-            try:
-                environment = self._take()
-            except Exception:
-                all_taken.abort()  # the others stop waiting for one that will not come
-                raise
-            try:
-                all_taken.wait()
-            except threading.BrokenBarrierError:
-                pass
-            finally:
+    def provision(self, count: int) -> None:
+        """Hold ``count`` environments (at most the bound) at once, starting those missing, then
+        free them: Lambda's provisioned concurrency, the cold starts now, not under traffic."""
+        held: list[ProcessEnvironment] = []
+        try:
+            for _ in range(min(count, self.bound)):
+                held.append(self._take())
+        finally:
+            for environment in held:
                 self._give_back(environment)
-
-        return [threading.Thread(target=hold) for _ in range(min(count, self.bound))]
 
     def _take(self) -> ProcessEnvironment:
         with self._changed:
@@ -443,14 +432,12 @@ class LambdaRuntime:
             return marshal(result)
 
     def provision_used(self, count: int) -> None:
-        """``count`` environments ready for every function invoked so far, started at once."""
+        """``count`` environments ready for every function invoked so far."""
         with self._lock:
             pools = list(self._pools.values())
-        threads = [thread for pool in pools for thread in pool.provision(count)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        # The functions side by side, each one's environments in turn.
+        with ThreadPoolExecutor(max(len(pools), 1)) as executor:
+            list(executor.map(lambda pool: pool.provision(count), pools))
 
     def close(self) -> None:
         """Stop every idle process environment (a busy one stops when its parent exits)."""
@@ -572,7 +559,7 @@ def apply_template_environment(
     (the first function's wins where two disagree); the names set."""
     applied: list[str] = []
     for function in sorted(functions, key=lambda f: f.logical_id):
-        for name, value in resolve_environment(template, function).values.items():
+        for name, value in resolve_environment(template, function).items():
             if name not in environ:
                 environ[name] = value
                 applied.append(name)

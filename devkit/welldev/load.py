@@ -1,7 +1,7 @@
 """``make load``: a locustfile, mixed reads and writes against the local server.
 
     .venv/bin/locust [--users 8] [--spawn-rate 8] [--run-time 20s] [--database wellapi_load]
-                     [--output .local/load.json]   # and every flag of ``locust --help``
+                     [--csv .local/load]   # and every flag of ``locust --help``
 
 The defaults are ``[tool.locust]`` in ``pyproject.toml``. The tests do not import this file:
 importing locust monkey-patches the process with gevent.
@@ -18,16 +18,15 @@ both relationships included, List of group enrolments, a Retrieve of a seeded ro
 provider catalog of its workspace; select a provider of its own (201), PATCH its
 ``is_matched`` (200), remove it (204); with the service key, create a ledger row (201) and
 delete it (204). Another status, or a body that is not a JSON:API document, is a failure: the
-user stops and locust exits 1. ``--output`` holds p50/p90/p99/max, overall and by kind.
+user stops and locust exits 1. The figures are locust's: its table, and its ``--csv`` files
+(``.local/load_stats.csv``: the percentiles, by kind and aggregated).
 """
 
 from __future__ import annotations
 
 import itertools
 import json
-import os
-import platform
-import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +38,6 @@ from locust import FastHttpUser, constant, events, task
 from locust.argument_parser import LocustArgumentParser
 from locust.env import Environment
 from locust.exception import StopUser
-from locust.stats import StatsEntry
 
 from welldev import api_keys, database, seed
 from welldev.serving import Served, serving
@@ -48,7 +46,6 @@ LOCAL_DIR = Path(__file__).resolve().parents[2] / ".local"
 JSONAPI = "application/vnd.api+json"
 # Each user gets an execution environment (a process) per function: past this, the machine.
 MAX_USERS = 64
-READS = ("list ledger", "list enrolments", "retrieve", "catalog")
 
 
 @dataclass(frozen=True)
@@ -80,7 +77,6 @@ RUN = Run()
 
 def _options(parser: LocustArgumentParser) -> None:
     parser.add_argument("--database", default="wellapi_load", help="created anew on the server")
-    parser.add_argument("--output", default=str(LOCAL_DIR / "load.json"), help="the summary")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -247,6 +243,8 @@ def _serve_and_warm(environment: Environment, **_: Any) -> None:
     options = environment.parsed_options
     assert options is not None
     RUN.users = options.num_users or 1
+    if options.csv_prefix:  # locust writes its files there, but makes no directory
+        Path(options.csv_prefix).parent.mkdir(parents=True, exist_ok=True)
     if not 1 <= RUN.users <= MAX_USERS:
         raise ValueError(f"--users must be 1-{MAX_USERS}: each is a process per function")
     db = database.prepare(database.resolve(LOCAL_DIR / "pg"), options.database, replace=True)
@@ -267,13 +265,9 @@ def _warm_up(environment: Environment) -> None:
     Locust clears these requests' figures when it starts; a failure here ends the run.
     """
     assert RUN.served is not None
-    users = [LoadUser(environment) for _ in range(RUN.users)]
     # Threads are greenlets here (locust has patched the process): the users run together.
-    threads = [threading.Thread(target=_warm, args=(user,)) for user in users]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    with ThreadPoolExecutor(RUN.users) as users:
+        list(users.map(_warm, [LoadUser(environment) for _ in range(RUN.users)]))
     if environment.stats.total.num_failures:
         errors = "; ".join(error.to_name() for error in environment.stats.errors.values())
         raise RuntimeError(f"the warm-up failed: {errors}")
@@ -286,64 +280,20 @@ def _warm(user: LoadUser) -> None:
         user.cycle()
 
 
-def _report(environment: Environment, **_: Any) -> None:
-    """The summary in ``--output``; the served API stopped."""
-    options = environment.parsed_options
-    if RUN.served is None or options is None:
-        return
-    summary = summarise(environment, RUN.served)
-    output = Path(options.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    print(
-        f"at most {summary['peak_concurrent_invocations']} invocations at once, each in an "
-        f"environment of its own (up to {RUN.users} per function); written to {output}"
-    )
+def _stop(environment: Environment, **_: Any) -> None:
+    """The served API stopped, after saying how many invocations ran at once."""
+    if RUN.served is not None:
+        print(
+            f"at most {RUN.served.runtime.peak_in_flight} invocations at once, each in an "
+            f"environment of its own (up to {RUN.users} per function)"
+        )
     RUN.stack.close()
     RUN.served = None
-
-
-def summarise(environment: Environment, served: Served) -> dict[str, Any]:
-    stats = environment.stats
-    total = stats.total
-    last = total.last_request_timestamp or total.start_time
-    reads = sum(entry.num_requests for (name, _), entry in stats.entries.items() if name in READS)
-    return {
-        "machine": {
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-        },
-        "users": RUN.users,
-        "environments_per_function": RUN.users,
-        # Invocations that ran at once, each in its own environment: up to one per user.
-        "peak_concurrent_invocations": served.runtime.peak_in_flight,
-        "duration_s": round(last - total.start_time, 2),
-        "requests": total.num_requests,
-        "errors": total.num_failures,
-        "error_samples": [error.to_name() for error in list(stats.errors.values())[:10]],
-        "throughput_rps": round(total.total_rps, 1),
-        "read_share": round(reads / total.num_requests, 3) if total.num_requests else 0.0,
-        "latency": _latency(total),
-        "by_kind": {name: _latency(entry) for (name, _), entry in sorted(stats.entries.items())},
-    }
-
-
-def _latency(entry: StatsEntry) -> dict[str, float | int]:
-    """Locust's percentiles (its response times are kept in buckets of 2 significant digits)."""
-    percentile = entry.get_response_time_percentile
-    return {
-        "count": entry.num_requests,
-        "p50_ms": percentile(0.50),
-        "p90_ms": percentile(0.90),
-        "p99_ms": percentile(0.99),
-        "max_ms": round(entry.max_response_time, 2),
-    }
 
 
 for _hook, _listener in (
     (events.init_command_line_parser, _options),
     (events.init, _serve_and_warm),
-    (events.quitting, _report),
+    (events.quitting, _stop),
 ):
     _hook.add_listener(_listener)  # type: ignore[no-untyped-call]  # locust leaves it unannotated

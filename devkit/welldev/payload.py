@@ -122,16 +122,10 @@ def build_event(
     }
     if path_parameters:
         event["pathParameters"] = dict(path_parameters)
+    text = _body_text(request.body, headers.get("content-type"))
     if request.body:
-        text = _body_text(request.body, headers.get("content-type"))
-        if text is None:
-            event["body"] = base64.b64encode(request.body).decode("ascii")
-            event["isBase64Encoded"] = True
-        else:
-            event["body"] = text
-            event["isBase64Encoded"] = False
-    else:
-        event["isBase64Encoded"] = False
+        event["body"] = base64.b64encode(request.body).decode() if text is None else text
+    event["isBase64Encoded"] = bool(request.body) and text is None
     return event
 
 

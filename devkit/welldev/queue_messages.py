@@ -69,19 +69,19 @@ def _occurred_at(body: str) -> datetime | None:
     return when if when.tzinfo is not None else None
 
 
-def example_shift(bodies: list[str], now: datetime) -> timedelta:
-    """How far to move the messages' times: whole periods that bring the newest within the
-    last period, or nothing when it is there already."""
+def with_recent_bodies(bodies: list[str], now: datetime) -> tuple[list[str], timedelta]:
+    """The messages with their times moved by whole periods that bring the newest within the
+    last period (none when it is there already), and the shift."""
     times = [t for t in map(_occurred_at, bodies) if t is not None]
     if not times or max(times) >= now - EXAMPLE_PERIOD:
-        return timedelta(0)
-    periods = math.ceil((now - EXAMPLE_PERIOD - max(times)) / EXAMPLE_PERIOD)
-    return periods * EXAMPLE_PERIOD
+        return bodies, timedelta(0)
+    shift = math.ceil((now - EXAMPLE_PERIOD - max(times)) / EXAMPLE_PERIOD) * EXAMPLE_PERIOD
+    return [_moved(body, shift) for body in bodies], shift
 
 
 def _moved(body: str, shift: timedelta) -> str:
     when = _occurred_at(body)
-    if when is None or not shift:
+    if when is None:
         return body
     document = json.loads(body)
     document["occurred_at"] = (when + shift).isoformat()
@@ -89,22 +89,13 @@ def _moved(body: str, shift: timedelta) -> str:
 
 
 def with_recent_times(event: Any, now: datetime) -> tuple[Any, timedelta]:
-    """An SQS event (or a bare body's text) with its messages' times moved by ``example_shift``,
-    and the shift; anything else unchanged."""
-    if isinstance(event, str):
-        shift = example_shift([event], now)
-        return _moved(event, shift), shift
+    """An SQS event with its messages' times moved by ``with_recent_bodies``, and the shift;
+    anything else unchanged."""
     records = event.get("Records") if isinstance(event, dict) else None
-    if not isinstance(records, list):
+    if not isinstance(records, list) or not all(
+        isinstance(r, dict) and isinstance(r.get("body"), str) for r in records
+    ):
         return event, timedelta(0)
-    bodies = [r.get("body") for r in records if isinstance(r, dict)]
-    shift = example_shift([b for b in bodies if isinstance(b, str)], now)
-    if not shift:
-        return event, shift
-    moved = [
-        dict(r, body=_moved(r["body"], shift))
-        if isinstance(r, dict) and isinstance(r.get("body"), str)
-        else r
-        for r in records
-    ]
+    bodies, shift = with_recent_bodies([r["body"] for r in records], now)
+    moved = [dict(r, body=body) for r, body in zip(records, bodies, strict=True)]
     return dict(event, Records=moved), shift

@@ -173,23 +173,15 @@ class Stack:
             raise StackError(f"no function {logical_id!r} (functions: {known})") from None
 
 
-@dataclass(frozen=True)
-class ResolvedEnvironment:
-    values: Mapping[str, str]
-    # Variables whose value needs a deployed resource (an endpoint, an ARN): left unset.
-    unresolved: tuple[str, ...]
-
-
-def resolve_environment(stack: Stack, function: Function) -> ResolvedEnvironment:
-    values: dict[str, str] = {}
-    unresolved: list[str] = []
+def resolve_environment(stack: Stack, function: Function) -> dict[str, str]:
+    """The function's variables that have a value locally: those whose value needs a deployed
+    resource (an endpoint, an ARN) are left out, unset."""
+    values = {}
     for name, raw in function.environment.items():
         value = stack.parameters.get(raw.name) if isinstance(raw, Ref) else raw
         if isinstance(value, str):
             values[name] = value
-        else:
-            unresolved.append(name)
-    return ResolvedEnvironment(values=values, unresolved=tuple(unresolved))
+    return values
 
 
 # ---------------------------------------------------------------------------------------------
@@ -230,34 +222,46 @@ GLOBAL_ENVIRONMENT: dict[str, Value] = {
 }
 
 
-@dataclass(frozen=True)
-class FunctionSpec:
-    """A function the template declares by hand (in ``template/``), as both write it."""
-
-    handler: str
-    timeout_seconds: int = TIMEOUT_SECONDS
-    environment: Mapping[str, Value] = field(default_factory=dict)
-    code_dir: str = "functions"
-
-
-FUNCTIONS: dict[str, FunctionSpec] = {
-    "AuthorizerFunction": FunctionSpec(
+CODE = ROOT / "functions"  # every function's CodeUri but the migration's
+# The functions the template declares by hand (in ``template/``), each with its own variables
+# (the Globals' are added when the stack is loaded) and its events.
+FUNCTIONS = (
+    Function(
+        "AuthorizerFunction",
+        CODE,
         "authorizer.handler",
         # How long a key's answer is kept in a warm environment; also how long a revoked key
         # may still work (API Gateway's own cache is off: AUTHORIZER_TTL_SECONDS).
-        environment={"DB_USER": Ref("AuthDbUser"), "AUTH_CACHE_SECONDS": "30"},
+        {"DB_USER": Ref("AuthDbUser"), "AUTH_CACHE_SECONDS": "30"},
     ),
-    "MigrationFunction": FunctionSpec(
+    Function(
+        "MigrationFunction",
+        ROOT / "migrations",
         "wellapi.handlers.migration.handler",
-        300,
         {"DB_USER": Ref("MigrationDbUser")},
-        code_dir="migrations",
+        timeout_seconds=300,
     ),
-    "SyncFunction": FunctionSpec("sync.handler", 120, {"DB_USER": Ref("SyncDbUser")}),
-    "SweepFunction": FunctionSpec("sweep.handler", 60, {"DB_USER": Ref("SyncDbUser")}),
-    "DrainFunction": FunctionSpec(
+    Function(
+        "SyncFunction",
+        CODE,
+        "sync.handler",
+        {"DB_USER": Ref("SyncDbUser")},
+        timeout_seconds=120,
+        # The sync queue's consumer (template/sync.yaml says why each value).
+        sqs_events=(SqsEvent("SyncFunction", "Queue", SYNC_QUEUE, 10, 2, True),),
+    ),
+    Function(
+        "SweepFunction",
+        CODE,
+        "sweep.handler",
+        {"DB_USER": Ref("SyncDbUser")},
+        timeout_seconds=60,
+        schedule_events=(ScheduleEvent("SweepFunction", "EveryMinute", "rate(1 minute)"),),
+    ),
+    Function(
+        "DrainFunction",
+        CODE,
         "drain.handler",
-        60,
         {
             "DB_USER": Ref("DrainDbUser"),
             # Locally the local AWS's bus (welldev.local_aws).
@@ -265,17 +269,15 @@ FUNCTIONS: dict[str, FunctionSpec] = {
                 "!If [CreateChangeEventBus, !Ref ChangeEventBus, !Ref ChangeEventBusName]"
             ),
         },
+        timeout_seconds=60,
+        schedule_events=(ScheduleEvent("DrainFunction", "EveryMinute", "rate(1 minute)"),),
     ),
-}
+)
 # No identity source, so no API Gateway cache (template/api.yaml says why).
 AUTHORIZER_TTL_SECONDS = 0
-# The sync queue's consumer (template/sync.yaml says why each).
-SYNC_BATCH_SIZE = 10
-SYNC_BATCHING_WINDOW_SECONDS = 2
+# The sync queue (template/sync.yaml says why each).
 SYNC_VISIBILITY_TIMEOUT_SECONDS = 720
 SYNC_MAX_RECEIVE_COUNT = 5
-# The functions run on a schedule, each by its rule ``EveryMinute``.
-SCHEDULES = {"SweepFunction": "rate(1 minute)", "DrainFunction": "rate(1 minute)"}
 # The CORS configuration when CorsOrigins names origins (template/api.yaml says why each).
 CORS_METHODS = ("GET", "POST", "PATCH", "DELETE", "OPTIONS")
 CORS_ALLOW_HEADERS = ("Authorization", "Content-Type", "Accept", "Idempotency-Key")
@@ -366,15 +368,17 @@ def template_values() -> dict[str, str]:
         "Cors.MaxAge": _yaml(CORS_MAX_AGE_SECONDS),
         "SyncQueue.VisibilityTimeout": _yaml(SYNC_VISIBILITY_TIMEOUT_SECONDS),
         "SyncQueue.maxReceiveCount": _yaml(SYNC_MAX_RECEIVE_COUNT),
-        "SyncFunction.BatchSize": _yaml(SYNC_BATCH_SIZE),
-        "SyncFunction.MaximumBatchingWindowInSeconds": _yaml(SYNC_BATCHING_WINDOW_SECONDS),
     }
-    for logical_id, spec in FUNCTIONS.items():
-        values[f"{logical_id}.Handler"] = spec.handler
-        values[f"{logical_id}.Timeout"] = _yaml(spec.timeout_seconds)
-        values[f"{logical_id}.Variables"] = _variables(spec.environment, 10).lstrip()
-    for logical_id, expression in SCHEDULES.items():
-        values[f"{logical_id}.Schedule"] = expression
+    for function in FUNCTIONS:
+        name = function.logical_id
+        values[f"{name}.Handler"] = function.handler
+        values[f"{name}.Timeout"] = _yaml(function.timeout_seconds)
+        values[f"{name}.Variables"] = _variables(function.environment, 10).lstrip()
+        for schedule in function.schedule_events:
+            values[f"{name}.Schedule"] = schedule.expression
+        for queue in function.sqs_events:
+            values[f"{name}.BatchSize"] = _yaml(queue.batch_size)
+            values[f"{name}.MaximumBatchingWindowInSeconds"] = _yaml(queue.batching_window_seconds)
     return values
 
 
@@ -404,7 +408,8 @@ def load(parameter_overrides: Mapping[str, str] | None = None) -> Stack:
             known = ", ".join(sorted(parameters))
             raise StackError(f"no parameter {name!r} the local stack reads (parameters: {known})")
         parameters[name] = value
-    functions = [*_described_functions(), _default_route_function(), *_api_functions()]
+    described = [replace(f, environment={**GLOBAL_ENVIRONMENT, **f.environment}) for f in FUNCTIONS]
+    functions = [*described, _default_route_function(), *_api_functions()]
     queues = {
         SYNC_QUEUE: SqsQueue(
             SYNC_QUEUE, SYNC_VISIBILITY_TIMEOUT_SECONDS, SYNC_MAX_RECEIVE_COUNT, DEAD_LETTER_QUEUE
@@ -423,8 +428,7 @@ def load(parameter_overrides: Mapping[str, str] | None = None) -> Stack:
 
 def _api_function(logical_id: str, handler: str, method: str, path: str) -> Function:
     route = HttpRoute(method, path, logical_id, AUTHORIZER)
-    code = ROOT / "functions"
-    return Function(logical_id, code, handler, GLOBAL_ENVIRONMENT, http_routes=(route,))
+    return Function(logical_id, CODE, handler, GLOBAL_ENVIRONMENT, http_routes=(route,))
 
 
 def _api_functions() -> list[Function]:
@@ -437,24 +441,6 @@ def _default_route_function() -> Function:
     values = default_route_function()
     logical_id = values["Function"]
     return _api_function(logical_id, f"{values['name']}.handler", "ANY", DEFAULT_ROUTE)
-
-
-def _described_functions() -> list[Function]:
-    functions = []
-    for logical_id, spec in FUNCTIONS.items():
-        code = ROOT / spec.code_dir
-        environment = {**GLOBAL_ENVIRONMENT, **spec.environment}
-        function = Function(logical_id, code, spec.handler, environment, spec.timeout_seconds)
-        if logical_id in SCHEDULES:
-            schedule = ScheduleEvent(logical_id, "EveryMinute", SCHEDULES[logical_id])
-            function = replace(function, schedule_events=(schedule,))
-        if logical_id == "SyncFunction":
-            queue = SqsEvent(
-                logical_id, "Queue", SYNC_QUEUE, SYNC_BATCH_SIZE, SYNC_BATCHING_WINDOW_SECONDS, True
-            )
-            function = replace(function, sqs_events=(queue,))
-        functions.append(function)
-    return functions
 
 
 def _cors(cors_origins: str) -> CorsConfiguration | None:

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from tests.support.stacks import function, stack
-from welldev.gateway import Gateway, LocalRoute
+from welldev.gateway import Gateway, RouteTarget
 from welldev.lambda_runtime import LambdaRuntime
 from welldev.server import LocalServer
 from welldev.stack import Authorizer, CorsConfiguration, Function
@@ -219,8 +219,10 @@ def serve(
         (root / "auth" / "server_fixture_auth.py").write_text(textwrap.dedent(AUTH))
     template = stack(*fixture_functions(root, *more(root)), authorizer=AUTHORIZER, cors=cors)
     log = Log()
-    openapi = LocalRoute(
-        "GET", "/v1/openapi.json", lambda event: {"openapi": "3.1.0", "path": event["rawPath"]}
+    openapi = RouteTarget(
+        "GET",
+        "/v1/openapi.json",
+        local=lambda event: {"openapi": "3.1.0", "path": event["rawPath"]},
     )
     gateway = Gateway(
         template,

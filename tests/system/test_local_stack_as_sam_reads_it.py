@@ -92,10 +92,12 @@ def test_environment_values_are_sam_clis_and_deployed_ones_stay_unset() -> None:
             name: "" if value == _passed_down_empty(sam[logical_id], name) else value
             for name, value in theirs.items()
         }
-        assert environment.values == {
-            name: value for name, value in theirs.items() if name not in environment.unresolved
+        assert environment == {
+            name: value for name, value in theirs.items() if name in environment
         }, logical_id
-        unresolved[logical_id] = {name: theirs[name] for name in environment.unresolved}
+        unresolved[logical_id] = {
+            name: value for name, value in theirs.items() if name not in environment
+        }
     # Where a value needs a deployed resource, SAM CLI makes one up from the logical ids (a
     # proxy endpoint "DbProxyEndpoint", a bus name "ChangeEventBus"), which no local client
     # could reach; the local runtime leaves the variable unset and says so (make run).

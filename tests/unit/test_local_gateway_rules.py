@@ -47,17 +47,12 @@ def test_a_response_without_body_or_content_type_gets_api_gateways_defaults() ->
 
 
 def test_route_precedence_follows_api_gateway() -> None:
-    def target(method: str, path: str | None) -> RouteTarget:
-        return RouteTarget(
-            route_key=f"{method} {path}" if path else "$default",
-            method=method,
-            path=PathTemplate(path) if path else None,
-            function_id=f"{method} {path}",
-        )
+    def target(method: str, path: str) -> RouteTarget:
+        return RouteTarget(method, path, function_id=f"{method} {path}")
 
     router = Router(
         [
-            target("ANY", None),
+            target("ANY", "$default"),
             target("ANY", "/v1/{proxy+}"),
             target("ANY", "/v1/things/{id}"),
             target("GET", "/v1/things/{id}"),
@@ -73,7 +68,7 @@ def test_route_precedence_follows_api_gateway() -> None:
     assert winner("GET", "/v1/things/1") == "GET /v1/things/{id}"
     assert winner("PUT", "/v1/things/1") == "ANY /v1/things/{id}"
     assert winner("PUT", "/v1/things/1/sub") == "ANY /v1/{proxy+}"
-    assert winner("GET", "/v1") == "ANY None"  # only $default is left
+    assert winner("GET", "/v1") == "ANY $default"  # only $default is left
     with pytest.raises(StackError, match="greedy"):
         PathTemplate("/{proxy+}/x")
     with pytest.raises(StackError, match="declared twice"):
@@ -91,17 +86,7 @@ def test_a_literal_segment_wins_over_a_variable_at_any_depth() -> None:
         "/v1/things/{id}/relationships",
     ]
     for ordered in (routes, routes[::-1]):
-        router = Router(
-            [
-                RouteTarget(
-                    route_key=f"GET {path}",
-                    method="GET",
-                    path=PathTemplate(path),
-                    function_id=path,
-                )
-                for path in ordered
-            ]
-        )
+        router = Router([RouteTarget("GET", path, function_id=path) for path in ordered])
 
         def winner(path: str, router: Router = router) -> tuple[str | None, dict[str, str]]:
             matched = router.match("GET", path)

@@ -131,7 +131,7 @@ def test_parameter_overrides_are_read_in_both_of_sams_forms() -> None:
 def test_an_override_reaches_the_template_as_sam_local_gives_it() -> None:
     overridden = local_stack.load(sam_local.parameter_overrides(["SyncDbUser=someone_else"]))
     environment = local_stack.resolve_environment(overridden, overridden.function("SyncFunction"))
-    assert environment.values["DB_USER"] == "someone_else"
+    assert environment["DB_USER"] == "someone_else"
 
 
 def test_env_vars_apply_as_sam_applies_them() -> None:

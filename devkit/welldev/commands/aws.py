@@ -19,7 +19,7 @@ from botocore.exceptions import EndpointConnectionError
 
 from welldev import demo_file
 from welldev.local_aws import client, peek
-from welldev.queue_messages import NotAMessage, bodies_of, describe_body, with_recent_times
+from welldev.queue_messages import NotAMessage, bodies_of, describe_body, with_recent_bodies
 
 USAGE_ERRORS = (NotAMessage,)
 
@@ -28,7 +28,14 @@ def enqueue(args: argparse.Namespace) -> int:
     text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
     bodies = bodies_of(text)  # refuse an empty file before sending anything
     if not args.as_written:
-        bodies = _recent(text, bodies)
+        bodies, shift = with_recent_bodies(bodies, datetime.now(UTC))
+        if shift:
+            print(
+                f"occurred_at moved forward {shift.days} days: the file's times are over 28 days "
+                "old, and the sync writer refuses links older than 35 (--as-written sends them "
+                "unchanged)",
+                file=sys.stderr,
+            )
 
     def send(aws: dict[str, Any], sqs: Any) -> int:
         url = _queue_url(aws, args.queue)
@@ -131,22 +138,3 @@ def _describe(sqs: Any, url: str, *, dead_letters: bool) -> dict[str, Any]:
             {"messageId": m["MessageId"], "body": m["Body"]} for m in peek(sqs, dead_url)
         ]
     return described
-
-
-def _recent(text: str, bodies: list[str]) -> list[str]:
-    """The messages with their times brought within the last 28 days (``with_recent_times``)."""
-    try:
-        document: Any = json.loads(text)
-    except ValueError:
-        return bodies
-    if not isinstance(document, dict) or "Records" not in document:
-        document = text.strip()
-    moved, shift = with_recent_times(document, datetime.now(UTC))
-    if not shift:
-        return bodies
-    print(
-        f"occurred_at moved forward {shift.days} days: the file's times are over 28 days old, and "
-        "the sync writer refuses links older than 35 (--as-written sends them unchanged)",
-        file=sys.stderr,
-    )
-    return bodies_of(moved if isinstance(moved, str) else json.dumps(moved))
