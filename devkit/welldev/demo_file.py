@@ -31,7 +31,7 @@ def write_demo(path: Path, document: dict[str, Any]) -> None:
     recorded of the local AWS stays unless ``document`` says otherwise."""
     previous = read_demo(path) or {}
     if "aws" in previous:
-        document = {"aws": previous["aws"], **document}
+        document = {**document, "aws": previous["aws"]}
     write_private(path, document)
 
 

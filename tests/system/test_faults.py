@@ -336,7 +336,7 @@ def expected_success(what: str, status: int) -> bool:
 
 def warm_state(served: Served) -> tuple[dict[str, int], int]:
     """The identity of every imported handler, and of the API's database pool."""
-    handlers = {name: id(env.handler) for name, env in served.runtime._environments.items()}
+    handlers = {name: id(handler) for name, (handler, _) in served.runtime._environments.items()}
     return handlers, id(wellapi_db.get_pool())
 
 
