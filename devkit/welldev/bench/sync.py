@@ -184,59 +184,48 @@ def _sync_round_trips(
     """Round trips of a one-record batch and of a full batch: two each, whatever the size."""
     one = sync_events(d.sync_connector_id, ids, 1, 1, 1)[0]
     full = sync_events(d.sync_connector_id, ids, config.sync_messages, config.sync_ids, 1)[0]
-    wires = {}
     for name, event in (("sync_batch_of_1", one), ("sync_batch_full", full)):
         _truncate(conn)
         with recording() as wire:
+            started = time.perf_counter()
             handler(event, CONTEXT)
-        wires[name] = wire
+            seconds = time.perf_counter() - started
         report.figure(f"round_trips.{name}", [wire.round_trips], "round trips")
         report.figure(f"transactions.{name}", [wire.transactions], "transactions")
         report.ratio(f"round_trips.{name}", wire.round_trips, 2)
         largest_message(report, name, wire)
-    full_wire = wires["sync_batch_full"]
+    # The full batch's time (the loop's last), each round trip's and the client's work.
     report.details["sync_wire"] = {
-        "full_batch_database_ms": [round(c.seconds * 1000, 1) for c in full_wire.calls],
-        "full_batch_statements": len(full_wire.statements),
+        "full_batch_ms": round(seconds * 1000, 1),
+        "full_batch_database_ms": [round(c.seconds * 1000, 1) for c in wire.calls],
+        "full_batch_client_ms": round((seconds - wire.seconds) * 1000, 1),
+        "full_batch_statements": len(wire.statements),
     }
 
 
 def diagnose_sync(report: Report, bench: BenchDatabase, config: Config) -> None:
-    """Where a full batch's time goes: each round trip, the client's work, and its profile.
-
-    One batch is timed with the wire recorded, another is profiled (cProfile slows the
-    client's side several times over, so its times are only shares).
-    """
+    """Where a full batch's time goes: each round trip and the client's work (the round trips'
+    full batch, ``details.sync_wire``), the profile of another (cProfile slows the client's
+    side several times over, so its times are only shares), and one message's plan."""
     from wellapi.handlers.sync import sync_handler
 
     d = bench.dataset
     handler = sync_handler()
     conn = bench.admin()
     try:
-        ids, _ = first_records(
-            conn, "peoples", d.sync_workspace_pk, config.sync_messages * config.sync_ids
-        )
-        batch = functools.partial(
-            sync_events, d.sync_connector_id, ids, config.sync_messages, config.sync_ids, 1
-        )
+        count = config.sync_messages * config.sync_ids
+        ids, _ = first_records(conn, "peoples", d.sync_workspace_pk, count)
+        event = sync_events(d.sync_connector_id, ids, config.sync_messages, config.sync_ids, 1)
         profiler = cProfile.Profile()
         with quiet_powertools():
             _truncate(conn)
-            event = batch()[0]
-            with recording() as wire:
-                started = time.perf_counter()
-                handler(event, CONTEXT)
-                total = time.perf_counter() - started
-            _truncate(conn)
-            profiler.runcall(handler, batch()[0], CONTEXT)
+            profiler.runcall(handler, event[0], CONTEXT)
         explain = _explain_sync_insert(conn, d, ids[: config.sync_ids])
     finally:
         _truncate(conn)
         conn.close()
     report.details.setdefault("diagnostics", {})["sync"] = {
-        "batch_ms": round(total * 1000, 1),
-        "round_trips_ms": [round(c.seconds * 1000, 1) for c in wire.calls],
-        "client_ms": round((total - wire.seconds) * 1000, 1),
+        "full_batch": "details.sync_wire",
         "profile_top_by_own_time": profile_lines(profiler, "tottime", 1),
         "one_message_insert_plan": explain,
     }
