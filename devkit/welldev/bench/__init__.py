@@ -34,7 +34,8 @@ The seven measurements, and the floor each one is held against:
 4. the sync-status List with a cursor ~1,000 pages deep on 1,000,000 ledger rows, against the
    same request on 10,000 rows;
 5. rows/s through the sync handler, against raw ``COPY`` of the same rows into the same table,
-   and the database CPU each spends a row;
+   and the database CPU each spends a row; the same batches with the recording triggers off
+   give what the change records cost (``outbox.sync_batch``);
 6. peak RSS of a process serving 10,000 Retrieve requests, and its growth;
 7. every read shape of every resource for a tenant of 10,000,000 ledger rows and for a small
    tenant beside it, against the same shapes at 10,000 rows, and the sync writer's rows/s at

@@ -35,13 +35,10 @@ class Requests:
     @classmethod
     def signed(cls, bench: BenchDatabase) -> Requests:
         """With the claims of a member and a service key, their scope tokens freshly signed."""
-        conn = bench.admin()
-        try:
+        with bench.admin() as conn:
             data = bench.dataset
             member = claims(conn, data.member_person_id, data.member_workspace_id, "member")
             service = claims(conn, data.service_person_id, data.write_workspace_id, "service")
-        finally:
-            conn.close()
         return cls(data, member, service)
 
     def _item(

@@ -40,7 +40,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def config_from(args: argparse.Namespace) -> Config:
-    config = Config.quick() if args.quick else Config.full()
+    config = Config.quick() if args.quick else Config()
     changes: dict[str, Any] = {"diagnose": args.diagnose, "build": not args.no_build}
     if args.only:
         phases = tuple(p.strip() for p in args.only.split(","))

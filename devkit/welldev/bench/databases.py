@@ -32,8 +32,7 @@ from wellapi.roles import API_ROLE
 from welldev import database
 from welldev.bench.config import PAGE_SIZE, Config, Sizes
 from welldev.bench.errors import BenchError
-from welldev.bench.harness import elapsed, note, taking_turns
-from welldev.function_roles import functions_connected_as
+from welldev.bench.harness import elapsed, note
 
 LEDGERS = {
     "account_workspace_connectors": ("accounts", "account"),
@@ -74,13 +73,10 @@ def seeded(
     """Database ``name`` as ``build`` seeds it, vacuumed, analysed and checkpointed, and what
     ``build`` answered (stored as JSON beside the fingerprint); reused while both hold."""
     wanted = fingerprint(name, *parts)
-    conn = database.admin_connection(database.create_database(server, name).admin_url)
-    try:
+    with database.admin_connection(database.create_database(server, name).admin_url) as conn:
         found = conn.run("SELECT to_regclass('public.seeded') IS NOT NULL")[0][0] and conn.run(
             "SELECT fingerprint, data FROM public.seeded"
         )
-    finally:
-        conn.close()
     if found and found[0][0] == wanted:
         local = server.with_database(name)
         database.ensure_roles(local)
@@ -88,8 +84,7 @@ def seeded(
         return local, found[0][1]
     started = time.perf_counter()
     local = database.prepare(server, name, replace=True)
-    conn = database.admin_connection(local.admin_url)
-    try:
+    with database.admin_connection(local.admin_url) as conn:
         data = build(conn)
         # Hint bits, the visibility map and statistics set now, and the pages written out: not
         # by autovacuum or a checkpoint in the middle of the measurements.
@@ -101,36 +96,8 @@ def seeded(
             f=wanted,
             d=json.dumps(data),
         )
-    finally:
-        conn.close()
     note(f"{name}: built {what} in {elapsed(started)}")
     return local, data
-
-
-def alternating(
-    dbs: dict[str, database.LocalDatabase],
-    calls_of: Callable[[], dict[str, dict[Any, Callable[[], Any]]]],
-    rounds: int,
-    iterations: int,
-    warmup: int,
-) -> dict[str, dict[Any, list[float]]]:
-    """Milliseconds of each call on each database, by database and key.
-
-    Key by key, a block of ``iterations`` (after ``warmup``) on one database and then on the
-    other, the first one alternating, in ``rounds``: whatever the machine does meanwhile weighs
-    on both figures of a key alike. One process serves one database at a time (one engine per
-    role): each block connects the functions to its database. ``calls_of`` makes each round's
-    calls, by database and key (a scope token expires: revision 0014).
-    """
-    samples: dict[str, dict[Any, list[float]]] = {size: {} for size in dbs}
-    for round_ in range(rounds):
-        calls = calls_of()
-        for n, key in enumerate(calls[next(iter(dbs))]):
-            for size in list(dbs)[:: 1 if (round_ + n) % 2 == 0 else -1]:
-                with functions_connected_as(dbs[size], API_ROLE):
-                    timed = taking_turns({size: calls[size][key]}, iterations, warmup)
-                samples[size].setdefault(key, []).extend(timed[size])
-    return samples
 
 
 def drop_databases(server: database.LocalDatabase, config: Config) -> None:
@@ -413,16 +380,22 @@ def first_records(
 
 def remove_created_rows(bench: BenchDatabase) -> None:
     """The write tenant's rows are the bench's own: rerun after rerun, start from none."""
-    conn = bench.admin()
-    try:
+    with bench.admin() as conn:
         conn.run(
             "DELETE FROM core_api.company_workspace_connectors WHERE workspace_connector_pk = :w",
             w=bench.dataset.write_connector_pk,
         )
         # The next run's plans then see the same table, not one with a growing dead tail.
         conn.run("VACUUM (ANALYZE) core_api.company_workspace_connectors")
-    finally:
-        conn.close()
+
+
+def triggers(bench: BenchDatabase, table: str, on: bool) -> None:
+    """Enable or disable ``table``'s recording triggers (revision 0025's three)."""
+    name = table.split(".")[1]
+    action = "ENABLE" if on else "DISABLE"
+    with bench.admin() as conn:
+        for event in ("insert", "update", "delete"):
+            conn.run(f"ALTER TABLE {table} {action} TRIGGER {name}_recorded_{event}")
 
 
 # --- tenants on the same tables: the large-tenant, revocation and feed databases -------------

@@ -30,7 +30,7 @@ from welldev.bench import large_tenant
 from welldev.bench.config import Config
 from welldev.bench.databases import RECORDS_PER_RUN, feed_seed
 from welldev.bench.errors import BenchError
-from welldev.bench.harness import api_event, handler_for, interleaved, invoke, note
+from welldev.bench.harness import api_event, handler_for, invoke, note, taking_turns
 from welldev.bench.report import Report
 from welldev.claims import claims
 from welldev.function_roles import functions_connected_as
@@ -125,13 +125,10 @@ def _explain_all(
     return plans
 
 
-def measure_feed(
-    report: Report, server: database.LocalDatabase, prefix: str, config: Config
-) -> None:
-    name = f"{prefix}_feed"
+def measure_feed(report: Report, server: database.LocalDatabase, config: Config) -> None:
+    name = f"{config.database_prefix}_feed"
     local = feed_seed(server, name, config.feed_records, config.feed_small_records)
-    conn = database.admin_connection(local.admin_url)
-    try:
+    with database.admin_connection(local.admin_url) as conn:
         big, small = (large_tenant.tenant(conn, t) for t in ("big", "small"))
         owners = {t.name: claims(conn, t.person_id, t.workspace_id, "member") for t in (big, small)}
         deep = {t.name: _deep(conn, t.workspace_pk) for t in (big, small)}
@@ -140,8 +137,6 @@ def measure_feed(
             "small": _middle_run(config.feed_small_records),
         }
         plans = _explain_all(conn, big.workspace_pk, deep["big"], runs["big"])
-    finally:
-        conn.close()
     from wellapi.jsonapi.cursor import ChangePlace
 
     lines = []
@@ -153,11 +148,10 @@ def measure_feed(
                 query = template.format(cursor=cursor, run=runs[tenant]).strip("&")
                 return _call(owners[tenant], query)
 
-            big_ms, small_ms = interleaved(
-                call("big"), call("small"), config.feed_iterations, config.warmup
-            )
-            b = report.figure(f"feed.{case}.big", big_ms, "ms")
-            s = report.figure(f"feed.{case}.small", small_ms, "ms")
+            calls = {tenant: call(tenant) for tenant in ("big", "small")}
+            ms = taking_turns(calls, config.feed_iterations, config.warmup)
+            b = report.figure(f"feed.{case}.big", ms["big"], "ms")
+            s = report.figure(f"feed.{case}.small", ms["small"], "ms")
             ratio = report.ratio(f"feed.{case}", b.median / s.median, FEED_GOAL)
             lines.append(f"{case} {b.median:.2f} / {s.median:.2f} ms = {ratio.value:.2f}x")
     report.details["feed"] = {

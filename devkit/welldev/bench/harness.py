@@ -20,8 +20,10 @@ from typing import Any
 from unittest import mock
 from uuid import uuid4
 
-from welldev import local_aws
+from wellapi.roles import API_ROLE
+from welldev import database, local_aws
 from welldev.bench.errors import BenchError
+from welldev.function_roles import functions_connected_as
 from welldev.payload import HttpRequest, build_event
 
 JSONAPI = "application/vnd.api+json"
@@ -111,6 +113,13 @@ def invoke(handler: Handler, event: dict[str, Any], status: int) -> dict[str, An
     return response
 
 
+def synced(handler: Handler, event: dict[str, Any]) -> None:
+    """Call the sync handler with an SQS event and insist that it failed no message."""
+    response = handler(event, CONTEXT)
+    if response["batchItemFailures"]:
+        raise BenchError(f"the sync handler failed messages: {response}")
+
+
 @contextlib.contextmanager
 def quiet_powertools() -> Iterator[None]:
     """Send the functions' log lines and EMF metrics to /dev/null while measuring.
@@ -160,14 +169,6 @@ def sync_events(
     return events
 
 
-def interleaved(
-    first: Callable[[], Any], second: Callable[[], Any], iterations: int, warmup: int
-) -> tuple[list[float], list[float]]:
-    """Milliseconds of each call, alternating the two so that drift hits both alike."""
-    samples = taking_turns({"first": first, "second": second}, iterations, warmup)
-    return samples["first"], samples["second"]
-
-
 def wall_ms(call: Callable[[], Any]) -> float:
     """The milliseconds ``call`` takes."""
     started = time.perf_counter()
@@ -195,6 +196,36 @@ def taking_turns(
     for _ in range(iterations):
         for name, call in calls.items():
             samples[name].append(measure(call))
+    return samples
+
+
+def alternating(
+    dbs: dict[str, database.LocalDatabase],
+    calls_of: Callable[[], dict[str, dict[Any, Callable[[], Any]]]],
+    rounds: int,
+    iterations: int,
+    warmup: int,
+) -> dict[str, dict[Any, list[float]]]:
+    """Milliseconds of each call on each database, by database and key.
+
+    Key by key, a block of ``iterations`` (after ``warmup``) on one database and then on the
+    other, the first one alternating, in ``rounds``: whatever the machine does meanwhile weighs
+    on both figures of a key alike. One process serves one database at a time (one engine per
+    role): each block connects the functions to its database. ``calls_of`` makes each round's
+    calls, by database and key (a scope token expires: revision 0014).
+    """
+    samples: dict[str, dict[Any, list[float]]] = {size: {} for size in dbs}
+    for round_ in range(rounds):
+        calls = calls_of()
+        # A key one database lacks is timed on the others alone.
+        keys = dict.fromkeys(key for size in dbs for key in calls[size])
+        for n, key in enumerate(keys):
+            for size in list(dbs)[:: 1 if (round_ + n) % 2 == 0 else -1]:
+                if key not in calls[size]:
+                    continue
+                with functions_connected_as(dbs[size], API_ROLE):
+                    timed = taking_turns({size: calls[size][key]}, iterations, warmup)
+                samples[size].setdefault(key, []).extend(timed[size])
     return samples
 
 

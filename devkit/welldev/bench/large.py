@@ -6,8 +6,8 @@ In the first the big tenant holds 10,000 account ledger rows, in the second 10,0
 fifth of that in each other ledger). Every shape of ``large_tenant.SHAPES`` is answered by the
 API handler for both tenants in both databases; the goal is each shape's median on the big
 database within 1.5x of its median on the 10,000-row one, for each tenant. The worst ratio is
-printed and recorded. Beside them, what the deepest numbered page costs against the first page
-(``numbered_pages``).
+printed and recorded. Beside them, on the big database only, what the deepest numbered page
+costs against the first page (``numbered_pages``).
 
 The sync writer's rows/s is measured the same way: provenance.linked batches for the accounts
 of a third workspace, written into each database's ledger and removed after.
@@ -25,18 +25,17 @@ from wellapi.resources import resource_named
 from wellapi.roles import API_ROLE
 from welldev import database
 from welldev.bench import large_tenant
-from welldev.bench.config import LargeSizes
-from welldev.bench.databases import BUILT_UNTIL, alternating, first_records, large_tenants
-from welldev.bench.errors import BenchError
+from welldev.bench.config import Config, LargeSizes
+from welldev.bench.databases import BUILT_UNTIL, first_records, large_tenants
 from welldev.bench.harness import (
-    CONTEXT,
     Handler,
+    alternating,
     api_event,
     handler_for,
     invoke,
     note,
     sync_events,
-    taking_turns,
+    synced,
 )
 from welldev.bench.report import Report
 from welldev.bench.split import report_split, split_samples
@@ -64,23 +63,17 @@ def event_for(request: large_tenant.ShapeRequest, who: dict[str, str]) -> dict[s
 
 
 def _requests(local: database.LocalDatabase) -> Requests:
-    conn = database.admin_connection(local.admin_url)
-    try:
+    with database.admin_connection(local.admin_url) as conn:
         tenants = [large_tenant.tenant(conn, name) for name in ("big", "small")]
         return [(t, large_tenant.requests(conn, t)) for t in tenants]
-    finally:
-        conn.close()
 
 
 def _calls(
     local: database.LocalDatabase, tenants: Requests
 ) -> dict[tuple[str, str, str], Callable[[], Any]]:
     """A call of the handler per (tenant, resource, shape), with the tenant's fresh claims."""
-    conn = database.admin_connection(local.admin_url)
-    try:
+    with database.admin_connection(local.admin_url) as conn:
         who = {t.name: claims(conn, t.person_id, t.workspace_id, "member") for t, _ in tenants}
-    finally:
-        conn.close()
     calls: dict[tuple[str, str, str], Callable[[], Any]] = {}
     for t, tenant_requests in tenants:
         for request in tenant_requests:
@@ -93,20 +86,6 @@ def _calls(
 
 
 Requests = list[tuple[large_tenant.Tenant, list[Any]]]
-
-
-def measure(
-    dbs: dict[str, database.LocalDatabase], requests: dict[str, Requests], sizes: LargeSizes
-) -> dict[str, dict[tuple[str, str, str], list[float]]]:
-    """Milliseconds per (tenant, resource, shape) of the handler's answer, per database, the
-    databases taking turns shape by shape in ``sizes.rounds`` rounds."""
-    return alternating(
-        dbs,
-        lambda: {size: _calls(dbs[size], tenants) for size, tenants in requests.items()},
-        sizes.rounds,
-        max(1, sizes.iterations // sizes.rounds),
-        sizes.warmup,
-    )
 
 
 # The big tenant's shapes whose handler is held to its database time at 10,000,000 rows as at
@@ -132,14 +111,15 @@ def split_at_size(
 
 # What a numbered page pays for its depth: the deepest one at the default size (980 rows deep)
 # of the big tenant's account ledger at 10,000,000 rows, beside its first page and the cursor
-# 1,000 pages deep, in one run. The goal: never dearer than following links.next from the first
-# page to it (docs/performance.md, "Numbered pages").
+# 1,000 pages deep, timed in the same turns as every shape (``large.pages.*``). The goal: never
+# dearer than following links.next from the first page to it (docs/performance.md, "Numbered
+# pages").
 DEEPEST_NUMBER = (MAX_PAGE_DEPTH - 1) // DEFAULT_PAGE_SIZE + 1
+PAGES = {"first": "default", "cursor_deep": "cursor_deep", "number_deep": "number_deep"}
 
 
-def numbered_pages(
-    report: Report, local: database.LocalDatabase, requests: Requests, sizes: LargeSizes
-) -> None:
+def with_numbered_page(requests: Requests) -> Requests:
+    """The big tenant's requests and its deepest numbered page (only the large database's)."""
     big, big_requests = next((t, r) for t, r in requests if t.name == "big")
     default = next(
         r for r in big_requests if (r.shape.resource, r.shape.name) == (SPLIT_RESOURCE, "default")
@@ -149,22 +129,20 @@ def numbered_pages(
         shape=replace(default.shape, name="number_deep"),
         query=f"page[number]={DEEPEST_NUMBER}",
     )
-    calls = _calls(local, [(big, [*big_requests, deepest])])
-    pages = {"first": "default", "cursor_deep": "cursor_deep", "number_deep": "number_deep"}
-    with functions_connected_as(local, API_ROLE):
-        samples = taking_turns(
-            {page: calls[("big", SPLIT_RESOURCE, shape)] for page, shape in pages.items()},
-            sizes.iterations,
-            sizes.warmup,
-        )
-    ms = {name: report.figure(f"large.pages.{name}", v, "ms").median for name, v in samples.items()}
-    ratio = report.ratio(
-        "large.pages.number_deep", ms["number_deep"] / ms["first"], float(DEEPEST_NUMBER)
-    )
+    return [(t, [*r, deepest] if t is big else r) for t, r in requests]
+
+
+def numbered_pages(report: Report, samples: dict[tuple[str, str, str], list[float]]) -> None:
+    ms = {
+        page: report.figure(f"large.pages.{page}", samples[("big", SPLIT_RESOURCE, shape)], "ms")
+        for page, shape in PAGES.items()
+    }
+    first, deep = ms["first"].median, ms["number_deep"].median
+    ratio = report.ratio("large.pages.number_deep", deep / first, float(DEEPEST_NUMBER))
     note(
-        f"numbered pages: page[number]={DEEPEST_NUMBER} {ms['number_deep']:.2f} ms, the first "
-        f"page {ms['first']:.2f} ms ({ratio.value:.1f}x), the cursor 1,000 pages deep "
-        f"{ms['cursor_deep']:.2f} ms"
+        f"numbered pages: page[number]={DEEPEST_NUMBER} {deep:.2f} ms, the first page "
+        f"{first:.2f} ms ({ratio.value:.1f}x), the cursor 1,000 pages deep "
+        f"{ms['cursor_deep'].median:.2f} ms"
     )
 
 
@@ -172,12 +150,9 @@ def _sync_batches(
     local: database.LocalDatabase, handler: Handler, ids: int, batches: int
 ) -> Callable[[], None]:
     """One batch of SYNC_MESSAGES messages linking the sync tenant's accounts, a call each."""
-    conn = database.admin_connection(local.admin_url)
-    try:
+    with database.admin_connection(local.admin_url) as conn:
         t = large_tenant.tenant(conn, "sync")
         accounts, _ = first_records(conn, "accounts", t.workspace_pk, ids)
-    finally:
-        conn.close()
     events = iter(
         sync_events(
             str(t.connector_ids[0]),
@@ -189,18 +164,12 @@ def _sync_batches(
         )
     )
 
-    def batch() -> None:
-        response = handler(next(events), CONTEXT)
-        if response["batchItemFailures"]:
-            raise BenchError(f"the sync handler failed messages: {response}")
-
-    return batch
+    return lambda: synced(handler, next(events))
 
 
 def _remove_sync_rows(local: database.LocalDatabase) -> None:
     """Only the bench's own rows: the built ones end at the build's fixed last day."""
-    conn = database.admin_connection(local.admin_url)
-    try:
+    with database.admin_connection(local.admin_url) as conn:
         conn.run(
             "DELETE FROM core_api.account_workspace_connectors WHERE workspace_connector_pk = "
             "(SELECT c.pk FROM core_api.workspace_connectors c JOIN core_api.workspaces w "
@@ -208,8 +177,6 @@ def _remove_sync_rows(local: database.LocalDatabase) -> None:
             end=BUILT_UNTIL,
         )
         conn.run("DELETE FROM core_api.sync_receipts WHERE sync_run_id = 'bench'")
-    finally:
-        conn.close()
 
 
 def sync_rates(dbs: dict[str, database.LocalDatabase], sizes: LargeSizes) -> dict[str, list[float]]:
@@ -234,17 +201,25 @@ def sync_rates(dbs: dict[str, database.LocalDatabase], sizes: LargeSizes) -> dic
     return {size: [rows * 1000 / m for m in ms[size]["batch"][1:]] for size in dbs}
 
 
-def measure_large(
-    report: Report, server: database.LocalDatabase, prefix: str, sizes: LargeSizes
-) -> None:
+def measure_large(report: Report, server: database.LocalDatabase, config: Config) -> None:
+    sizes, prefix = config.large_tenants, config.database_prefix
     dbs = {
         size: large_tenants(server, f"{prefix}_tenants_{size}", rows, sizes.small_rows)
         for size, rows in (("base", sizes.base_rows), ("large", sizes.rows))
     }
     requests = {size: _requests(local) for size, local in dbs.items()}
-    measured = measure(dbs, requests, sizes)
+    requests["large"] = with_numbered_page(requests["large"])
+    # Milliseconds per (tenant, resource, shape) per database, the databases taking turns shape
+    # by shape in ``sizes.rounds`` rounds.
+    measured = alternating(
+        dbs,
+        lambda: {size: _calls(dbs[size], tenants) for size, tenants in requests.items()},
+        sizes.rounds,
+        max(1, sizes.iterations // sizes.rounds),
+        sizes.warmup,
+    )
     ratios: dict[str, float] = {}
-    for key, base_samples in measured["base"].items():
+    for key, base_samples in measured["base"].items():  # number_deep is the large one's
         tenant, resource, shape = key
         name = f"large.{tenant}.{resource}.{shape}"
         b = report.figure(f"{name}.base", base_samples, "ms")
@@ -253,7 +228,7 @@ def measure_large(
     worst = max(ratios, key=lambda n: ratios[n])
     report.ratio("large.worst", ratios[worst], GOAL)
     split_at_size(report, dbs["large"], requests["large"], sizes)
-    numbered_pages(report, dbs["large"], requests["large"], sizes)
+    numbered_pages(report, measured["large"])
     rates = sync_rates(dbs, sizes)
     base_rate = report.figure("large.sync.rows_per_second.base", rates["base"], "rows/s")
     large_rate = report.figure("large.sync.rows_per_second", rates["large"], "rows/s")

@@ -84,13 +84,7 @@ class Stats:
         return cls(statistics.median(samples), min(samples), max(samples), unit, len(samples))
 
     def as_json(self) -> dict[str, Any]:
-        return {
-            "median": _round(self.median),
-            "min": _round(self.min),
-            "max": _round(self.max),
-            "unit": self.unit,
-            "n": self.n,
-        }
+        return {k: _round(v) if k in ("median", "min", "max") else v for k, v in vars(self).items()}
 
 
 @dataclass(frozen=True)

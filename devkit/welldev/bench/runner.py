@@ -21,7 +21,7 @@ from welldev.bench.harness import quiet_powertools
 from welldev.bench.large import measure_large
 from welldev.bench.latency import measure_latency
 from welldev.bench.memory import MEMORY_FUNCTION, measure_memory
-from welldev.bench.outbox import measure_outbox_create, measure_outbox_sync
+from welldev.bench.outbox import measure_outbox
 from welldev.bench.report import Report, machine_info
 from welldev.bench.revocation import measure_revocation
 from welldev.bench.round_trips import measure_round_trips
@@ -42,11 +42,8 @@ BENCH_DATABASE_PHASES = frozenset(
 def postgres_version(local: database.LocalDatabase) -> str:
     # The server's maintenance database: a phase that builds databases of its own may run on
     # a server where the bench's default one was never made.
-    conn = database.maintenance_connection(local)
-    try:
+    with database.maintenance_connection(local) as conn:
         return str(conn.run("SHOW server_version")[0][0])
-    finally:
-        conn.close()
 
 
 def run(
@@ -153,22 +150,16 @@ def _database_phases(
             sqls = measure_scale(report, large, small, config)
         if _should_diagnose(config, report, "scale."):
             diagnose_scale(report, {"large": large, "small": small}, sqls)
-    if "sync" in config.phases:
-        step(f"5/11 sync throughput: {config.sync_messages} x {config.sync_ids} per batch")
-        with functions_connected_as(large.local, API_ROLE):
-            measure_sync(report, large, config)
-            if _should_diagnose(config, report, "sync."):
-                diagnose_sync(report, large, config)
-    if "outbox" in config.phases:
-        step("6/11 outbox: a Create and a sync batch, each with and without its change records")
-        with functions_connected_as(large.local, API_ROLE), quiet_powertools():
-            measure_outbox_create(report, large, config)
-        with functions_connected_as(large.local, API_ROLE):
-            measure_outbox_sync(report, large, config)
-    if "drain" in config.phases:
-        step("7/11 drain: 10,000 change records to an EventBridge stub, as the drainer's role")
-        with functions_connected_as(large.local, API_ROLE):
-            measure_drain(report, large, config)
+    bench_phases = {"sync": measure_sync, "outbox": measure_outbox, "drain": measure_drain}
+    for phase, measure in bench_phases.items():
+        # The sync phase's batches write the outbox phase's sync batch figures too.
+        if phase in config.phases or (phase == "sync" and "outbox" in config.phases):
+            step(TITLES[phase].format(c=config))
+            with functions_connected_as(large.local, API_ROLE), quiet_powertools():
+                measure(report, large, config)
+            if phase == "sync" and _should_diagnose(config, report, "sync."):
+                with functions_connected_as(large.local, API_ROLE):
+                    diagnose_sync(report, large, config)
     if "memory" in config.phases and box is not None:
         step(f"8/11 memory: one process serving {config.memory_requests:,} Retrieve requests")
         measure_memory(report, box, large, config)
@@ -176,26 +167,20 @@ def _database_phases(
 
 
 def _own_database_phases(report: Report, config: Config, server: database.LocalDatabase) -> None:
-    if "large" in config.phases:
-        rows = config.large_tenants.rows
-        step(f"9/11 large tenants: every read shape at {rows:,} ledger rows against 10,000")
-        with quiet_powertools():
-            measure_large(report, server, config.database_prefix, config.large_tenants)
-    if "revocation" in config.phases:
-        rows = config.revocation_rows
-        step(f"10/11 revocation of a connector of {rows:,} rows while another tenant syncs")
-        with quiet_powertools():
-            measure_revocation(
-                report,
-                server,
-                config.database_prefix,
-                rows,
-                config.revocation_baseline_seconds,
-            )
-    if "feed" in config.phases:
-        step(
-            f"11/11 changes feed: a page at {config.feed_records:,} change records against "
-            f"{config.feed_small_records:,}, each filter, a deep cursor"
-        )
-        with quiet_powertools():
-            measure_feed(report, server, config.database_prefix, config)
+    own_phases = {"large": measure_large, "revocation": measure_revocation, "feed": measure_feed}
+    for phase, measure in own_phases.items():
+        if phase in config.phases:
+            step(TITLES[phase].format(c=config))
+            with quiet_powertools():
+                measure(report, server, config)
+
+
+# The line each of these phases starts with, of the config ``c``.
+TITLES = {
+    "sync": "5/11 sync: {c.sync_messages} x {c.sync_ids} a batch, with and without records; COPY",
+    "outbox": "6/11 outbox: a Create with and without its change record",
+    "drain": "7/11 drain: 10,000 change records to an EventBridge stub, as the drainer's role",
+    "large": "9/11 large tenants: every read shape at {c.large_tenants.rows:,} rows against 10,000",
+    "revocation": "10/11 revocation of {c.revocation_rows:,} rows while another tenant syncs",
+    "feed": "11/11 changes feed: {c.feed_records:,} records against {c.feed_small_records:,}",
+}

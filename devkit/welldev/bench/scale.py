@@ -9,8 +9,8 @@ from wellapi.roles import API_ROLE
 from wellapi.store.sql import BoundStatement
 from welldev.bench.api_requests import Requests
 from welldev.bench.config import PAGE_SIZE, Config
-from welldev.bench.databases import BenchDatabase, alternating
-from welldev.bench.harness import handler_for, invoke, note
+from welldev.bench.databases import BenchDatabase
+from welldev.bench.harness import alternating, handler_for, invoke, note
 from welldev.bench.raw_client import Captured, RawClient, captured_sql, proven
 from welldev.bench.report import Report
 from welldev.function_roles import functions_connected_as
@@ -19,11 +19,8 @@ from welldev.function_roles import functions_connected_as
 def _explain(bench: BenchDatabase, sent: Captured) -> list[str]:
     """EXPLAIN ANALYZE of the List's page, as the API role with the request's scope (a List's
     script is its scope, its total and its page)."""
-    raw = RawClient(bench.api_url)
-    try:
+    with RawClient(bench.api_url) as raw:
         _, rows = raw.proven_rows(sent, _explained(sent, "EXPLAIN (ANALYZE, BUFFERS) "))
-    finally:
-        raw.close()
     return [str(r[0]) for r in rows[1:]]
 
 
@@ -114,11 +111,8 @@ def diagnose_scale(
     found: dict[str, Any] = {}
     for which, bench in benches.items():
         sent = sqls[which]
-        conn = bench.admin()
-        try:
+        with bench.admin() as conn:
             rows = proven(conn, sent, _explained(sent, "EXPLAIN (ANALYZE) "))
-        finally:
-            conn.close()
         api_plan = report.details["scale"][which]["plan"]
         found[which] = {
             "api_role_execution_ms": _execution_ms(api_plan),

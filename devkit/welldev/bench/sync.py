@@ -8,8 +8,6 @@ import functools
 import io
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
 import pg8000.core
 import pg8000.dbapi
@@ -17,8 +15,8 @@ import pg8000.native
 
 from wellapi.store import connections
 from wellapi.store.sql import BoundStatement
-from welldev.bench.config import Config
-from welldev.bench.databases import BenchDatabase, Dataset, first_records, one
+from welldev.bench.config import OUTBOX_GOAL, Config
+from welldev.bench.databases import BenchDatabase, Dataset, first_records, one, triggers
 from welldev.bench.errors import BenchError
 from welldev.bench.harness import (
     CONTEXT,
@@ -28,6 +26,7 @@ from welldev.bench.harness import (
     note,
     quiet_powertools,
     sync_events,
+    synced,
 )
 from welldev.bench.profiles import profile_lines
 from welldev.bench.report import Report
@@ -37,7 +36,7 @@ SYNC_LEDGER = "core_api.people_workspace_connectors"
 
 
 def _truncate(conn: pg8000.native.Connection) -> None:
-    conn.run(f"TRUNCATE {SYNC_LEDGER}, core_api.sync_receipts")
+    conn.run(f"TRUNCATE {SYNC_LEDGER}, core_api.sync_receipts, core_api.change_records")
 
 
 def _copy(conn: pg8000.native.Connection, pks: Sequence[int], connector_pk: int) -> None:
@@ -68,116 +67,110 @@ def _copy_allowed(conn: pg8000.native.Connection) -> Iterator[None]:
             conn.run(f"ALTER TABLE {SYNC_LEDGER} FORCE ROW LEVEL SECURITY")
 
 
-def _sync_rep(
-    handler: Handler, events: list[dict[str, Any]], conn: pg8000.native.Connection
-) -> float:
-    _truncate(conn)
-    started = time.perf_counter()
-    for event in events:
-        response = handler(event, CONTEXT)
-        if response["batchItemFailures"]:
-            raise BenchError(f"the sync handler failed messages: {response}")
-    return time.perf_counter() - started
+# A sample of each side is one full batch from an empty ledger: the handler with the change
+# records its rows make (``sync.rows_per_second``, ``outbox.sync_batch.with_record``), the
+# handler with the recording triggers disabled (``outbox.sync_batch.without_record``), and
+# COPY of the same rows as the administrator.
+SIDES = ("recorded", "unrecorded", "copy")
 
 
-def _copy_rep(conn: pg8000.native.Connection, batches: list[list[int]], connector_pk: int) -> float:
-    _truncate(conn)
-    started = time.perf_counter()
-    for pks in batches:
-        _copy(conn, pks, connector_pk)
-    return time.perf_counter() - started
-
-
-@dataclass
-class SyncSides:
-    """Each side's rows/s, rep by rep, and the database CPU its rows cost (us a row)."""
-
-    sync_rates: list[float] = field(default_factory=list)
-    copy_rates: list[float] = field(default_factory=list)
-    sync_cpu_us: list[float] = field(default_factory=list)
-    copy_cpu_us: list[float] = field(default_factory=list)
-
-
-def _sync_reps(
+def _samples(
     handler: Handler,
     conn: pg8000.native.Connection,
-    d: Dataset,
+    bench: BenchDatabase,
     records: tuple[list[str], list[int]],
     config: Config,
-) -> SyncSides:
-    """Rows/s of the handler and of COPY, rep by rep, each side from an empty ledger, and the
-    CPU of the backend that wrote them (``/proc``).
+) -> dict[str, list[tuple[float, float]]]:
+    """Each side's seconds and its backend's CPU milliseconds (``/proc``), batch by batch.
 
-    The sides alternate which goes first, so that neither always meets a just-vacuumed or a
-    just-written table.
+    The sides take turns, the first of each round moving on, so that none always meets a
+    just-truncated or a just-altered table; the first round warms each side up.
     """
-    ids, pks = records
-    rows = len(pks) * config.sync_batches
-    # A warm environment: connected, with the statements' shapes seen once.
-    _sync_rep(handler, sync_events(d.sync_connector_id, ids, 1, config.sync_ids, 1), conn)
+    d, (ids, pks) = bench.dataset, records
+    batch = functools.partial(
+        sync_events, d.sync_connector_id, ids, config.sync_messages, config.sync_ids, 1
+    )
+    _truncate(conn)
+    synced(handler, sync_events(d.sync_connector_id, ids, 1, config.sync_ids, 1)[0])
     # The handler's connection: the backend that last committed a worker transaction (a
     # pipelined message shows as its last statement, its COMMIT).
-    writer = last_backend(conn, "COMMIT")
-    copier = int(one(conn, "SELECT pg_backend_pid()")[0])
-    sides = SyncSides()
-    for rep in range(config.sync_reps):
-        events = sync_events(
-            d.sync_connector_id, ids, config.sync_messages, config.sync_ids, config.sync_batches
-        )
-        for side in ("sync", "copy") if rep % 2 == 0 else ("copy", "sync"):
-            if side == "sync":
-                before = backend_cpu_ms(writer)
-                sides.sync_rates.append(rows / _sync_rep(handler, events, conn))
-                sides.sync_cpu_us.append((backend_cpu_ms(writer) - before) * 1000 / rows)
-            else:
-                batches = [pks] * config.sync_batches
-                before = backend_cpu_ms(copier)
-                sides.copy_rates.append(rows / _copy_rep(conn, batches, d.sync_connector_pk))
-                # The truncate before the copy is the administrator's too: not the rows' cost.
-                sides.copy_cpu_us.append((backend_cpu_ms(copier) - before) * 1000 / rows)
-            _check_rows(conn, rows)
-    return sides
+    backends = {
+        "handler": last_backend(conn, "COMMIT"),
+        "copy": int(one(conn, "SELECT pg_backend_pid()")[0]),
+    }
+    samples: dict[str, list[tuple[float, float]]] = {side: [] for side in SIDES}
+    recorded = True
+    try:
+        for rep in range(max(config.sync_reps * config.sync_batches, 4) + 1):
+            for side in SIDES[rep % 3 :] + SIDES[: rep % 3]:
+                event = batch()[0]
+                if recorded != (side != "unrecorded"):
+                    recorded = not recorded
+                    triggers(bench, SYNC_LEDGER, recorded)
+                # The truncate is the administrator's too: not the rows' cost.
+                _truncate(conn)
+                pid = backends["copy" if side == "copy" else "handler"]
+                cpu, started = backend_cpu_ms(pid), time.perf_counter()
+                if side == "copy":
+                    _copy(conn, pks, d.sync_connector_pk)
+                else:
+                    synced(handler, event)
+                seconds = time.perf_counter() - started
+                if rep:
+                    samples[side].append((seconds, backend_cpu_ms(pid) - cpu))
+                _check(conn, len(pks), side)
+    finally:
+        triggers(bench, SYNC_LEDGER, True)
+    return samples
+
+
+def _check(conn: pg8000.native.Connection, rows: int, side: str) -> None:
+    (count,) = one(conn, f"SELECT count(*) FROM {SYNC_LEDGER}")
+    if count != rows:
+        raise BenchError(f"expected {rows} ledger rows after a {side} batch, found {count}")
+    (records,) = one(conn, "SELECT count(*) FROM core_api.change_records")
+    if side != "copy" and (records > 0) != (side == "recorded"):
+        raise BenchError(f"a {side} sync batch wrote {records} change records")
 
 
 def measure_sync(report: Report, bench: BenchDatabase, config: Config) -> None:
+    """The sync phase's figures and the outbox phase's of a sync batch, from one set of batches."""
     from wellapi.handlers.sync import sync_handler
 
-    d = bench.dataset
     handler = sync_handler()
     conn = bench.admin()
+    rows = config.sync_messages * config.sync_ids
     try:
-        records = first_records(
-            conn, "peoples", d.sync_workspace_pk, config.sync_messages * config.sync_ids
-        )
+        records = first_records(conn, "peoples", bench.dataset.sync_workspace_pk, rows)
         with quiet_powertools(), _copy_allowed(conn):
-            sides = _sync_reps(handler, conn, d, records, config)
-            _sync_round_trips(report, handler, d, records[0], config, conn)
+            samples = _samples(handler, conn, bench, records, config)
+            _sync_round_trips(report, handler, bench.dataset, records[0], config, conn)
     finally:
         _truncate(conn)
         conn.close()
-    s = report.figure("sync.rows_per_second", sides.sync_rates, "rows/s")
-    c = report.figure("sync.copy_rows_per_second", sides.copy_rates, "rows/s")
-    cpu = report.figure("sync.database_cpu_per_row", sides.sync_cpu_us, "us")
-    copy_cpu = report.figure("sync.copy_database_cpu_per_row", sides.copy_cpu_us, "us")
+    seconds = {side: [t for t, _ in samples[side]] for side in SIDES}
+    cpu_us = {side: [ms * 1000 / rows for _, ms in samples[side]] for side in SIDES}
+    s = report.figure("sync.rows_per_second", [rows / t for t in seconds["recorded"]], "rows/s")
+    c = report.figure("sync.copy_rows_per_second", [rows / t for t in seconds["copy"]], "rows/s")
+    cpu = report.figure("sync.database_cpu_per_row", cpu_us["recorded"], "us")
+    copy_cpu = report.figure("sync.copy_database_cpu_per_row", cpu_us["copy"], "us")
     ratio = report.ratio(
         "sync.throughput_vs_copy", s.median / c.median, 1 / 3, higher_is_better=True
     )
+    ms = {side: [t * 1000 for t in seconds[side]] for side in ("recorded", "unrecorded")}
+    w = report.figure("outbox.sync_batch.with_record", ms["recorded"], "ms")
+    wo = report.figure("outbox.sync_batch.without_record", ms["unrecorded"], "ms")
+    outbox = report.ratio("outbox.sync_batch", w.median / wo.median, OUTBOX_GOAL)
     report.details["sync"] = {
         "batch": f"{config.sync_messages} messages x {config.sync_ids} record ids",
-        "batches_per_rep": config.sync_batches,
-        "reps": config.sync_reps,
+        "batches_per_side": len(samples["copy"]),
         "copy_role": "administrator (COPY FROM is refused under row-level security)",
     }
     note(
         f"sync {s.median:,.0f} rows/s, COPY {c.median:,.0f} rows/s: {ratio.value:.2f}; the "
-        f"database's CPU {cpu.median:.1f} us a row, COPY's {copy_cpu.median:.1f}"
+        f"database's CPU {cpu.median:.1f} us a row, COPY's {copy_cpu.median:.1f}; a batch "
+        f"{w.median:.1f} ms, {wo.median:.1f} ms without its records: {outbox.value:.2f}x"
     )
-
-
-def _check_rows(conn: pg8000.native.Connection, rows: int) -> None:
-    (count,) = one(conn, f"SELECT count(*) FROM {SYNC_LEDGER}")
-    if count != rows:
-        raise BenchError(f"expected {rows} ledger rows after a rep, found {count}")
 
 
 def _sync_round_trips(
@@ -191,59 +184,48 @@ def _sync_round_trips(
     """Round trips of a one-record batch and of a full batch: two each, whatever the size."""
     one = sync_events(d.sync_connector_id, ids, 1, 1, 1)[0]
     full = sync_events(d.sync_connector_id, ids, config.sync_messages, config.sync_ids, 1)[0]
-    wires = {}
     for name, event in (("sync_batch_of_1", one), ("sync_batch_full", full)):
         _truncate(conn)
         with recording() as wire:
+            started = time.perf_counter()
             handler(event, CONTEXT)
-        wires[name] = wire
+            seconds = time.perf_counter() - started
         report.figure(f"round_trips.{name}", [wire.round_trips], "round trips")
         report.figure(f"transactions.{name}", [wire.transactions], "transactions")
         report.ratio(f"round_trips.{name}", wire.round_trips, 2)
         largest_message(report, name, wire)
-    full_wire = wires["sync_batch_full"]
+    # The full batch's time (the loop's last), each round trip's and the client's work.
     report.details["sync_wire"] = {
-        "full_batch_database_ms": [round(c.seconds * 1000, 1) for c in full_wire.calls],
-        "full_batch_statements": len(full_wire.statements),
+        "full_batch_ms": round(seconds * 1000, 1),
+        "full_batch_database_ms": [round(c.seconds * 1000, 1) for c in wire.calls],
+        "full_batch_client_ms": round((seconds - wire.seconds) * 1000, 1),
+        "full_batch_statements": len(wire.statements),
     }
 
 
 def diagnose_sync(report: Report, bench: BenchDatabase, config: Config) -> None:
-    """Where a full batch's time goes: each round trip, the client's work, and its profile.
-
-    One batch is timed with the wire recorded, another is profiled (cProfile slows the
-    client's side several times over, so its times are only shares).
-    """
+    """Where a full batch's time goes: each round trip and the client's work (the round trips'
+    full batch, ``details.sync_wire``), the profile of another (cProfile slows the client's
+    side several times over, so its times are only shares), and one message's plan."""
     from wellapi.handlers.sync import sync_handler
 
     d = bench.dataset
     handler = sync_handler()
     conn = bench.admin()
     try:
-        ids, _ = first_records(
-            conn, "peoples", d.sync_workspace_pk, config.sync_messages * config.sync_ids
-        )
-        batch = functools.partial(
-            sync_events, d.sync_connector_id, ids, config.sync_messages, config.sync_ids, 1
-        )
+        count = config.sync_messages * config.sync_ids
+        ids, _ = first_records(conn, "peoples", d.sync_workspace_pk, count)
+        event = sync_events(d.sync_connector_id, ids, config.sync_messages, config.sync_ids, 1)
         profiler = cProfile.Profile()
         with quiet_powertools():
             _truncate(conn)
-            event = batch()[0]
-            with recording() as wire:
-                started = time.perf_counter()
-                handler(event, CONTEXT)
-                total = time.perf_counter() - started
-            _truncate(conn)
-            profiler.runcall(handler, batch()[0], CONTEXT)
+            profiler.runcall(handler, event[0], CONTEXT)
         explain = _explain_sync_insert(conn, d, ids[: config.sync_ids])
     finally:
         _truncate(conn)
         conn.close()
     report.details.setdefault("diagnostics", {})["sync"] = {
-        "batch_ms": round(total * 1000, 1),
-        "round_trips_ms": [round(c.seconds * 1000, 1) for c in wire.calls],
-        "client_ms": round((total - wire.seconds) * 1000, 1),
+        "full_batch": "details.sync_wire",
         "profile_top_by_own_time": profile_lines(profiler, "tottime", 1),
         "one_message_insert_plan": explain,
     }
