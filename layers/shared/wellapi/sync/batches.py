@@ -38,10 +38,10 @@ message's canonical content) is the message's own, and otherwise another message
 key (``KEY_REUSED``): refused, never acknowledged as applied. A refused message's statement
 deletes the receipt it inserted, so its redeliveries are judged again.
 
-The resolving statement, the locks, the receipts and the three forms of a message's statement
-(``LINK``, ``UNLINK``, ``REVOKE``) are plain SQL with named parameters, the ledgers' names
-filled in once. Every value is bound as a parameter (``wellapi.store.sql``), as the API's
-values are.
+The locks, the receipts and the three forms of a message's statement (``LINK``, ``UNLINK``,
+``REVOKE``) are plain SQL with named parameters, a form's ledger names filled in once per
+ledger; the resolving statement is composed per (connector, record type) groups. Every value
+is bound as a parameter (``wellapi.store.sql``), as the API's values are.
 """
 
 from __future__ import annotations
@@ -55,7 +55,9 @@ from functools import cached_property, lru_cache
 from typing import Any, NamedTuple
 from uuid import UUID
 
+from wellapi.resources.conditions import constant, slot
 from wellapi.store import connections
+from wellapi.store.rows import select_list
 from wellapi.store.sql import BoundStatement, Script, ScriptPart, Statement
 from wellapi.sync.ledgers import LEDGERS
 from wellapi.sync.messages import (
@@ -111,33 +113,46 @@ class ResolvedRow(NamedTuple):
     live: bool | None
 
 
-# ``resolve``'s statement: every connector the batch names, then, for each ledger's record
-# type, the (connector, record) pairs the batch names (two arrays of one length) whose record is
-# missing, soft-deleted or in another workspace than the connector; a pair whose connector does
-# not exist is left out (its message is rejected for the connector). Plain SQL, one branch per
-# ledger, its names filled in once.
-RESOLVE_CONNECTORS = """SELECT 'connector' AS kind, workspace_connector_id AS connector_id,
-    NULL::uuid AS record_id, pk, workspace_pk, deleted_at IS NULL AS live
-FROM core_api.workspace_connectors
-WHERE workspace_connector_id = ANY(%(connectors)s::uuid[])"""
-RESOLVE_RECORDS = """SELECT '{record}', g.connector_id, g.record_id, r.pk, r.workspace_pk,
-    r.deleted_at IS NULL
-FROM unnest(%({record}_connectors)s::uuid[], %({record}_ids)s::uuid[])
-    AS g(connector_id, record_id)
-JOIN core_api.workspace_connectors c ON c.workspace_connector_id = g.connector_id
-LEFT JOIN core_api.{records} r ON r.{id_column} = g.record_id
-WHERE r.pk IS NULL OR r.deleted_at IS NOT NULL OR r.workspace_pk <> c.workspace_pk"""
-RESOLVE = Statement(
-    "\nUNION ALL\n".join(
-        [
-            RESOLVE_CONNECTORS,
-            *(
-                RESOLVE_RECORDS.format(record=record, records=records, id_column=id_column)
-                for record, (_, records, id_column) in LEDGERS.items()
-            ),
-        ]
+@lru_cache(maxsize=256)
+def resolve_template(kinds: tuple[str, ...]) -> Statement:
+    """``resolve``'s statement for a batch naming records of ``kinds``, one per (connector,
+    record type) it names, in order: the connectors fill ``connectors``, the ``i``-th group
+    ``connector_i`` and ``ids_i``."""
+    connector_columns = select_list(
+        ResolvedRow._fields,
+        kind=constant("connector"),
+        connector_id="workspace_connector_id",
+        record_id="NULL::uuid",
+        pk="pk",
+        workspace_pk="workspace_pk",
+        live="deleted_at IS NULL",
     )
-)
+    parts = [
+        f"SELECT {connector_columns} FROM core_api.workspace_connectors "
+        f"WHERE workspace_connector_id = ANY({slot('connectors', 'uuid[]')})"
+    ]
+    for i, kind in enumerate(kinds):
+        _, table, id_column = LEDGERS[kind]
+        workspace = (
+            "(SELECT workspace_pk FROM core_api.workspace_connectors "
+            f"WHERE workspace_connector_id = {slot(f'connector_{i}')})"
+        )
+        record_columns = select_list(
+            ResolvedRow._fields,
+            kind=constant(kind),
+            connector_id=slot(f"connector_{i}", "uuid"),
+            record_id="u.id",
+            pk="r.pk",
+            workspace_pk="r.workspace_pk",
+            live="r.deleted_at IS NULL",
+        )
+        parts.append(
+            f"SELECT {record_columns} FROM unnest({slot(f'ids_{i}', 'uuid[]')}) AS u(id) "
+            f"LEFT JOIN core_api.{table} r ON r.{id_column} = u.id "
+            f"WHERE {workspace} IS NOT NULL AND (r.pk IS NULL OR r.deleted_at IS NOT NULL "
+            f"OR r.workspace_pk <> {workspace})"
+        )
+    return Statement(" UNION ALL ".join(parts))
 
 
 def resolve(messages: Sequence[AnyMessage], *, pool: Any = None) -> Resolution:
@@ -149,16 +164,15 @@ def resolve(messages: Sequence[AnyMessage], *, pool: Any = None) -> Resolution:
     connector or a record is gone (that is often why links are removed).
     """
     connectors = sorted({m.workspace_connector_id for m in messages}, key=str)
-    pairs: dict[str, dict[tuple[UUID, UUID], None]] = {record: {} for record in LEDGERS}
+    groups: dict[tuple[UUID, str], dict[UUID, None]] = {}
     for m in messages:
         if not isinstance(m, ConnectorRevoked):
-            named = pairs[m.record_type]
-            named.update(dict.fromkeys((m.workspace_connector_id, i) for i in m.record_ids))
+            ids = groups.setdefault((m.workspace_connector_id, m.record_type), {})
+            ids.update(dict.fromkeys(m.record_ids))
     params: dict[str, Any] = {"connectors": connectors}
-    for record, named in pairs.items():
-        params[f"{record}_connectors"] = [connector for connector, _ in named]
-        params[f"{record}_ids"] = [record_id for _, record_id in named]
-    sql = RESOLVE.bind(params)
+    for i, ((connector_id, _), ids) in enumerate(groups.items()):
+        params |= {f"connector_{i}": connector_id, f"ids_{i}": list(ids)}
+    sql = resolve_template(tuple(kind for _, kind in groups)).bind(params)
     resolution = Resolution()
     for row in map(ResolvedRow._make, connections.in_transaction([sql], pool=pool)):
         if row.kind == "connector":
