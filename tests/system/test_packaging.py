@@ -149,6 +149,8 @@ INIT_MODULES: dict[str, list[str]] = {
             *("wellapi.sync", "wellapi.handlers", "wellapi.handlers.sync"),
             *("wellapi.sync.ledgers", "wellapi.sync.messages", "wellapi.sync.batches"),
             *_RESOURCES,
+            # The words of the resolving statement, composed per batch's groups.
+            "wellapi.resources.conditions",
         )
     ),
     # The scheduled revocation sweeper: no batch utility, no data classes, no pydantic (it

@@ -40,8 +40,10 @@ deletes the receipt it inserted, so its redeliveries are judged again.
 
 The locks, the receipts and the three forms of a message's statement (``LINK``, ``UNLINK``,
 ``REVOKE``) are plain SQL with named parameters, a form's ledger names filled in once per
-ledger; the resolving statement is composed per (connector, record type) groups. Every value
-is bound as a parameter (``wellapi.store.sql``), as the API's values are.
+ledger. The resolving statement is composed per (connector, record type) groups, each
+connector's workspace read once for its records: one fixed statement that joined every record
+id to its connector cost the writer 4 % of its rows a second. Every value is bound as a
+parameter (``wellapi.store.sql``), as the API's values are.
 """
 
 from __future__ import annotations
