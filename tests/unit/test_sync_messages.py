@@ -9,6 +9,7 @@ at fault.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from uuid import uuid4
@@ -311,3 +312,13 @@ def test_python_callers_may_pass_aware_datetimes_but_not_naive_ones() -> None:
     assert ConnectorRevoked.model_validate(aware).occurred_at.utcoffset() == timedelta(hours=2)
     with pytest.raises(ValidationError):
         ConnectorRevoked.model_validate(naive)
+
+
+def test_the_message_statements_answer_every_verdict_and_drop_the_receipts_the_writer_expects():
+    # The statements are plain SQL: their verdicts are written in it, as ``Verdict`` names them.
+    from wellapi.sync import batches
+
+    linking = batches.VERDICT.format(refusals=batches.LINK_REFUSALS)
+    assert {f"'{v.value}'" for v in batches.Verdict} <= set(re.findall(r"'[a-z_]+'", linking))
+    dropped = ", ".join(f"'{v.value}'" for v in sorted(batches.RECEIPT_DROPPED))
+    assert f"(SELECT verdict FROM verdict) IN ({dropped})" in batches.LINK
