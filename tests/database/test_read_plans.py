@@ -38,6 +38,7 @@ from wellapi.store.sql import BoundStatement
 from welldev import database as local_db
 from welldev.bench import databases as seed
 from welldev.bench import large_tenant as lt
+from welldev.bench.raw_client import prepared
 from welldev.claims import claims
 
 BIG_ROWS = 300_000
@@ -87,37 +88,7 @@ def statement(request: lt.ShapeRequest, kind: str = "member") -> tuple[BoundStat
     return template.bind(read_params(query, row_id=request.row_id)), query.page_size
 
 
-# A type for each parameter's oid, as ``PREPARE`` names it (0: typed from where it stands).
-TYPE_NAMES = {0: "unknown", 16: "bool", 17: "bytea", 20: "int8", 23: "int4", 701: "float8"}
-TYPE_NAMES |= {1700: "numeric", 1007: "int4[]", 1016: "int8[]", 1009: "text[]"}
 GENERIC = "plan_check"
-
-
-def generic(conn: pg8000.native.Connection, sql: BoundStatement, form: str) -> BoundStatement:
-    """``sql`` prepared, and the ``EXPLAIN`` of its generic plan run with its bound values: the
-    plan a connection keeps for its named statement once PostgreSQL stops planning it per value
-    (revision 0029), whichever tenant's values it planned first."""
-    types = ", ".join(TYPE_NAMES[oid] for oid in sql.oids)
-    conn.run(
-        f"PREPARE {GENERIC} ({types}) AS {sql.text}"
-        if types
-        else f"PREPARE {GENERIC} AS {sql.text}"
-    )
-    # EXECUTE's arguments are not typed where a message is parsed, so they cannot be bound:
-    # each is written as a literal, cast to the type the prepared statement inferred.
-    inferred = conn.run(
-        "SELECT CAST(parameter_types AS text[]) FROM pg_prepared_statements WHERE name = :n",
-        n=GENERIC,
-    )[0][0]
-    args = ", ".join(
-        f"CAST({as_literal(v)} AS {t})" for v, t in zip(sql.values, inferred, strict=True)
-    )
-    run = f"EXPLAIN (ANALYZE, BUFFERS, FORMAT {form}) EXECUTE {GENERIC}"
-    return BoundStatement(run + (f"({args})" if args else ""))
-
-
-def as_literal(value: Any) -> str:
-    return f"'\\x{value.hex()}'" if isinstance(value, bytes) else str(pg8000.native.literal(value))
 
 
 def explain(
@@ -134,12 +105,16 @@ def explain(
     try:
         assert SignedScope(token, t.workspace_id).open(conn)[0] is not None
         if plan == "generic":
+            # The plan a connection keeps for its named statement once PostgreSQL stops
+            # planning it per value (revision 0029), whichever tenant's values it planned first.
             conn.run("SET LOCAL plan_cache_mode = force_generic_plan")
-            analyze = generic(conn, sql, form)
+            execute = prepared(conn, GENERIC, sql)
+            analyze = BoundStatement(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT {form}) {execute.text}")
         rows = send(conn, [analyze])
     finally:
         conn.run("ROLLBACK")
-        conn.run("DEALLOCATE ALL")
+        if plan == "generic":
+            conn.run(f"DEALLOCATE {GENERIC}")
     if form == "TEXT":
         return "\n".join(r[0] for r in rows)
     raw = rows[0][0]

@@ -31,7 +31,7 @@ from welldev.bench.harness import (
     returned,
     taking_turns,
 )
-from welldev.bench.raw_client import Captured, RawClient, Statements, literal
+from welldev.bench.raw_client import Captured, RawClient, Statements, prepared
 from welldev.bench.report import Report
 
 GOAL = 1.2
@@ -194,20 +194,8 @@ def _report(report: Report, name: str, rounds: dict[str, list[tuple[float, float
 
 
 def _prepared(raw: RawClient, statements: Statements) -> tuple[BoundStatement, ...]:
-    """``statements`` prepared once on ``raw`` (``PREPARE`` of each text, its parameters of the
-    types the function binds them as), as ``EXECUTE`` with their values."""
-    executes = []
-    for i, statement in enumerate(statements):
-        ((types,),) = raw.run(
-            # Unspecified (0, "-"): unknown, typed from where it stands, as the function's are.
-            "SELECT string_agg(coalesce(nullif(format_type(o, NULL), '-'), 'unknown'), ', ' "
-            "ORDER BY n) FROM unnest(CAST(:oids AS oid[])) WITH ORDINALITY AS t(o, n)",
-            oids=list(statement.oids),
-        )
-        raw.run(f"PREPARE db_cpu_{i}{f'({types})' if types else ''} AS {statement.text}")
-        values = ", ".join(literal(v) for v in statement.values)
-        executes.append(BoundStatement(f"EXECUTE db_cpu_{i}" + (f"({values})" if values else "")))
-    return tuple(executes)
+    """``statements`` prepared once on ``raw``, as ``EXECUTE`` with their values."""
+    return tuple(prepared(raw, f"db_cpu_{i}", s) for i, s in enumerate(statements))
 
 
 def _split(report: Report, bench: BenchDatabase, name: str, sent: Captured, config: Config) -> None:

@@ -105,6 +105,24 @@ def literal(value: Any) -> str:
 
 
 _ARRAY_TYPES = {1007: "int4[]", 1016: "int8[]", 1009: "text[]"}
+
+
+def prepared(
+    conn: pg8000.native.Connection, name: str, statement: BoundStatement
+) -> BoundStatement:
+    """``statement`` prepared on ``conn`` under ``name`` (``PREPARE``, its parameters of the
+    types the function binds them as), and the ``EXECUTE`` of it with its values."""
+    ((types,),) = conn.run(
+        # Unspecified (0, "-"): unknown, typed from where it stands, as the function's are.
+        "SELECT string_agg(coalesce(nullif(format_type(o, NULL), '-'), 'unknown'), ', ' "
+        "ORDER BY n) FROM unnest(CAST(:oids AS oid[])) WITH ORDINALITY AS t(o, n)",
+        oids=list(statement.oids),
+    )
+    conn.run(f"PREPARE {name}{f'({types})' if types else ''} AS {statement.text}")
+    values = ", ".join(literal(v) for v in statement.values)
+    return BoundStatement(f"EXECUTE {name}" + (f"({values})" if values else ""))
+
+
 _PARAMETER = re.compile(r"\$(\d+)")
 
 

@@ -14,11 +14,7 @@ LEDGERS = {
     record.name: (ledger.table.name, record.parent.table.name, record.parent.id_column)
     for ledger, record in ((r, record_relationship(r)) for r in LEDGER_RESOURCES)
 }
+# record_type -> the public id column of the ledger's own rows
+LEDGER_ID_COLUMNS = {record_relationship(r).name: r.id_column for r in LEDGER_RESOURCES}
 
-
-def ledger_id_column(record_type: str) -> str:
-    """The public id column of a ledger's rows."""
-    return f"{record_type}_workspace_connector_id"
-
-
-__all__ = ["LEDGERS", "ledger_id_column"]
+__all__ = ["LEDGERS", "LEDGER_ID_COLUMNS"]

@@ -35,7 +35,7 @@ from typing import Any, NamedTuple
 from wellapi.store import connections
 from wellapi.store.rows import select_list
 from wellapi.store.sql import BoundStatement, Script, ScriptPart, Statement
-from wellapi.sync.ledgers import LEDGERS, ledger_id_column
+from wellapi.sync.ledgers import LEDGER_ID_COLUMNS, LEDGERS
 
 # Rows per step: ~0.3 s on this project's bench machine, far from the sync role's 60 s
 # statement timeout at any ledger size (each step scans the index from its cursor).
@@ -162,7 +162,7 @@ def sweep_template(record_type: str) -> Statement:
     """``SWEEP`` over the ledger of ``record_type``."""
     table, _, _ = LEDGERS[record_type]
     return Statement(
-        SWEEP.format(this_part=THIS_PART, table=table, id_column=ledger_id_column(record_type))
+        SWEEP.format(this_part=THIS_PART, table=table, id_column=LEDGER_ID_COLUMNS[record_type])
     )
 
 
