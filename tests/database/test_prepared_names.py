@@ -149,3 +149,32 @@ CHECKS = {
 @pytest.mark.parametrize(("setup", "given", "expected"), CHECKS.values(), ids=list(CHECKS))
 def test_the_check_passes_only_our_own_statement_under_its_name(setup, given, expected):
     assert checked(*setup, **given) == expected
+
+
+# ---- how many names a connection keeps -------------------------------------------------------
+
+# More shapes than a connection keeps names for: each sort, include and filter a statement.
+SHAPES = [
+    f"sort={sort}&include={include}{direction}"
+    for sort in ("created_at", "-created_at", "updated_at", "-updated_at")
+    for include in ("", "account", "workspace_connector", "account,workspace_connector")
+    for direction in ("", "&filter[direction]=input")
+]
+
+
+def test_a_connection_serving_more_shapes_than_it_keeps_names_for_holds_at_most_the_bound(admin):
+    """The check reads every statement the session holds: past ``MAX_NAMES`` the names bound
+    least recently are closed, and each shape answers as it did when first named."""
+    world = lo.arrange(admin)
+    claims = authorize(world.key)
+    assert len(SHAPES) > sql.MAX_NAMES
+
+    first = [lo.answered(get(RESOURCE, claims, query=q)) for q in SHAPES]
+    again = [lo.answered(get(RESOURCE, claims, query=q)) for q in reversed(SHAPES)]
+
+    assert {a["status"] for a in first} == {200}
+    assert again == first[::-1]
+    held = lo.names_held(API_ROLE)
+    assert 0 < len(held) <= sql.MAX_NAMES
+    with db.get_pool().connection() as connection:
+        assert set(getattr(connection, db.PREPARED).held) == {name for name, _ in held}

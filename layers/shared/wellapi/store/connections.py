@@ -536,26 +536,26 @@ def send(connection: Any, statements: Statements) -> list[Row]:
     again.
     """
     prepared: Prepared | None = getattr(connection, PREPARED, None)
-    if prepared is None:
-        data, parsed = pipeline(connection, statements), frozenset[str]()
-    else:
-        framed = named_pipeline(connection, statements, prepared)
-        data, parsed = framed.data, framed.parsed
-    pg8000.core._write(connection._sock, data)
+    framed = None if prepared is None else named_pipeline(connection, statements, prepared)
+    pg8000.core._write(
+        connection._sock, pipeline(connection, statements) if framed is None else framed.data
+    )
     pg8000.core._flush(connection._sock)
     context = pg8000.core.Context(statements[0].text if statements else "")
     try:
         connection.handle_messages(context)
     except pg8000.dbapi.DatabaseError as error:
-        if prepared is not None and sqlstate_of(error) in _NAMES_LOST:
-            prepared.held.clear()
-            prepared.lost += 1
-            if prepared.lost >= NAMES_LOST_LIMIT:
-                logger.warning("the session keeps losing our statements' names: unnamed now")
-                setattr(connection, PREPARED, None)
+        if prepared is not None and framed is not None:
+            prepared.settle(framed, succeeded=False)
+            if sqlstate_of(error) in _NAMES_LOST:
+                prepared.held.clear()
+                prepared.lost += 1
+                if prepared.lost >= NAMES_LOST_LIMIT:
+                    logger.warning("the session keeps losing our statements' names: unnamed now")
+                    setattr(connection, PREPARED, None)
         raise
-    if prepared is not None:
-        prepared.held |= parsed
+    if prepared is not None and framed is not None:
+        prepared.settle(framed, succeeded=True)
     return context.rows or []
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -204,26 +204,48 @@ def _kept_prepared(statement: BoundStatement) -> bool:
     return bool(statement.values)
 
 
+# The most names one connection keeps. The check of revision 0029 reads every statement its
+# session holds (``pg_prepared_statements`` lists them all, a few microseconds each), and each
+# name keeps its plans in the backend's memory: past this, the names bound least recently are
+# closed, so a function that serves many shapes pays the same check as one that serves few.
+MAX_NAMES = 16
+
+
 @dataclass
 class Prepared:
     """The names the session of one connection holds our statements under, as far as its
-    messages that succeeded say (``wellapi.store.connections.send``)."""
+    messages that succeeded say (``wellapi.store.connections.send``), least recently bound
+    first."""
 
-    held: set[str] = field(default_factory=set)
+    held: dict[str, None] = field(default_factory=dict)
     # How many of its messages found a name not holding ours: past ``NAMES_LOST_LIMIT`` the
     # connection stops naming (``wellapi.store.connections.send``).
     lost: int = 0
 
+    def settle(self, framed: Framed, *, succeeded: bool) -> None:
+        """What the session holds once ``framed`` was answered. Its Close messages come first,
+        so they took effect even when a statement after them failed."""
+        for name in framed.closed:
+            self.held.pop(name, None)
+        if succeeded:
+            for name in framed.bound:
+                self.held.pop(name, None)
+                self.held[name] = None
+
 
 @dataclass(frozen=True)
 class Framed:
-    """One message's bytes, and the names it parses (held once it succeeds)."""
+    """One message's bytes; the names it closes, and those it binds (parsed or held), in the
+    order it binds them."""
 
     data: bytes
-    parsed: frozenset[str]
+    closed: frozenset[str] = frozenset()
+    bound: tuple[str, ...] = ()
 
 
-def check_statement(statements: Sequence[BoundStatement], held: set[str]) -> BoundStatement | None:
+def check_statement(
+    statements: Sequence[BoundStatement], held: Collection[str]
+) -> BoundStatement | None:
     """The check of every name that ``statements`` bind and an earlier message parsed (None when
     there is none: a name parsed in the message itself holds what it parsed, since no SQL but
     the message's own runs between its Parse and its Bind)."""
@@ -246,15 +268,18 @@ def named_pipeline(
     """``statements`` as ``pipeline`` sends them, each one worth it (``_kept_prepared``)
     prepared under its name: closed and parsed the first time the session sees it, only bound
     after; the names an earlier message parsed checked (``check_statement``) before the first
-    of them is bound."""
-    buffer = bytearray()
+    of them is bound; first, the names that would keep the session past ``MAX_NAMES``
+    closed."""
+    names = [name_of(s.text, s.oids) if _kept_prepared(s) else None for s in statements]
+    bound = tuple(dict.fromkeys(n for n in names if n is not None))
+    closed = _least_recent(prepared, bound)
+    buffer = bytearray(b"".join(_close(name) for name in closed))
     check = check_statement(statements, prepared.held)
     parsed: set[str] = set()
-    for statement in statements:
-        if not _kept_prepared(statement):
+    for statement, name in zip(statements, names, strict=True):
+        if name is None:
             buffer += _parse_message(b"", connection, statement) + _bind(b"", connection, statement)
             continue
-        name = name_of(statement.text, statement.oids)
         encoded = name.encode("ascii")
         if name in prepared.held and check is not None:
             # Before the first Bind of a name an earlier message parsed: only this message's
@@ -264,11 +289,25 @@ def named_pipeline(
         elif name not in prepared.held and name not in parsed:
             # A Close of a name the session does not hold is no error; of one it holds, SQL's
             # own PREPARE included, it makes room for ours.
-            buffer += _message(b"C", b"S" + encoded + b"\x00")
-            buffer += _parse_message(encoded, connection, statement)
+            buffer += _close(name) + _parse_message(encoded, connection, statement)
             parsed.add(name)
         buffer += _bind(encoded, connection, statement)
-    return Framed(bytes(buffer + _SYNC), frozenset(parsed))
+    return Framed(bytes(buffer + _SYNC), closed, bound)
+
+
+def _least_recent(prepared: Prepared, bound: Sequence[str]) -> frozenset[str]:
+    """The held names to close so that the session keeps at most ``MAX_NAMES`` once ``bound``
+    are parsed: those bound least recently, none of ``bound``."""
+    fresh = sum(name not in prepared.held for name in bound)
+    over = len(prepared.held) + fresh - MAX_NAMES
+    if over <= 0:
+        return frozenset()
+    idle = (name for name in prepared.held if name not in bound)
+    return frozenset(name for name, _ in zip(idle, range(over), strict=False))
+
+
+def _close(name: str) -> bytes:
+    return _message(b"C", b"S" + name.encode("ascii") + b"\x00")
 
 
 @dataclass(frozen=True)
