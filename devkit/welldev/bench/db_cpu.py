@@ -19,22 +19,26 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
-from wellapi.store.sql import BoundStatement
-from welldev.bench.api_requests import warm_cases
+from wellapi.store import connections as wellapi_db
+from wellapi.store.sql import MAX_NAMES, BoundStatement, Prepared
+from welldev.bench.api_requests import Case, Requests, warm_cases
 from welldev.bench.config import PAGE_SIZE, Config
 from welldev.bench.databases import BenchDatabase, remove_created_rows
 from welldev.bench.harness import (
     backend_cpu,
     backend_cpu_ms,
+    handler_for,
     last_backend,
     note,
     returned,
     taking_turns,
 )
-from welldev.bench.raw_client import Captured, RawClient, Statements, prepared
+from welldev.bench.raw_client import Captured, RawClient, Statements, captured_sql, prepared
 from welldev.bench.report import Report
 
 GOAL = 1.2
+# A Retrieve on a connection holding as many names as it keeps, against one holding its own.
+NAMES_GOAL = 1.1
 # The requests measured, by their warm case's name; the floor answers the same.
 CASES = ("retrieve", "list_default", "list", "create")
 BIG_PAGE = 100
@@ -163,6 +167,8 @@ def measure_db_cpu(report: Report, bench: BenchDatabase, config: Config) -> None
             _report(report, case.name, taking_turns(sides, rounds, 0, returned))
             if case.name != "create":  # a Create's statements cannot run twice as they are
                 _split(report, bench, case.name, case.sent, config)
+            if case.name == "retrieve":
+                _names(report, bench, case, config)
     finally:
         admin.close()
         floor.conn.close()
@@ -237,3 +243,39 @@ def _split(report: Report, bench: BenchDatabase, name: str, sent: Captured, conf
     }
     note(f"db_cpu {name}, ms a request: " + ", ".join(f"{k} {v:.3f}" for k, v in split.items()))
     note(f"db_cpu {name}, prepared statements' [generic, custom] plans: {plans}")
+
+
+def _names(report: Report, bench: BenchDatabase, case: Case, config: Config) -> None:
+    """``db_cpu.retrieve.names``: the Retrieve, its statements kept under names as a pool's
+    connection keeps them, on a connection that also holds ``MAX_NAMES`` List shapes' names
+    (the most it keeps) against one holding only its own. The check of revision 0029 reads
+    every statement the session holds: this is what a function serving many shapes pays."""
+    requests = Requests.signed(bench)
+    lister = handler_for("company_workspace_connectors", "list")
+    shapes = [
+        captured_sql(lister, requests.collection(f"sort={sort}&include={include}"), 200)
+        for sort in ("created_at", "-created_at", "updated_at", "-updated_at")
+        for include in ("", "company", "workspace_connector", "company,workspace_connector")
+    ]
+    raws = {side: RawClient(bench.api_url) for side in ("many", "few")}
+    try:
+        for side, raw in raws.items():
+            setattr(raw, wellapi_db.PREPARED, Prepared())
+            for sent in shapes if side == "many" else ():
+                raw.proven_rows(sent)
+            raw.proven_rows(case.sent)
+        ((held,),) = raws["many"].run("SELECT count(*) FROM pg_prepared_statements")
+        calls = {
+            side: (lambda raw=raw: backend_cpu(raw.pid, lambda: raw.proven_rows(case.sent)))
+            for side, raw in raws.items()
+        }
+        cpu = taking_turns(calls, config.db_cpu_requests, config.warmup, lambda call: call())
+    finally:
+        for raw in raws.values():
+            raw.close()
+    many, few = (statistics.fmean(cpu[side]) for side in ("many", "few"))
+    report.ratio("db_cpu.retrieve.names", many / few, NAMES_GOAL)
+    note(
+        f"db_cpu retrieve: {many:.3f} ms a request on a connection holding {held} names "
+        f"(MAX_NAMES {MAX_NAMES}) against {few:.3f} ms"
+    )
