@@ -1,4 +1,4 @@
-"""welldev.bench.runtime_api: awslambdaric behind the Runtime Interface Emulator, on tiny handlers.
+"""Sandbox.run_runtime: awslambdaric behind the Runtime Interface Emulator, on tiny handlers.
 
 Each test starts a real interpreter with the runtime client (~0.1 s); the figures are only
 checked to be there, not for their size.
@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from welldev.bench.errors import BenchError
-from welldev.bench.runtime_api import RuntimeRun, measure_runtime
+from welldev.bench.harness import link_installed
+from welldev.bench.sandbox import RUNTIME_CLIENT, Function, Sandbox
 
 HANDLERS = """\
 import os
@@ -45,28 +47,30 @@ def sleep(event, context):
 """
 
 
-def run(tmp_path: Path, handler: str, timeout: int = 30) -> RuntimeRun:
+def run(tmp_path: Path, handler: str, timeout: int = 30) -> tuple[dict[str, float], Any]:
     (tmp_path / "app.py").write_text(HANDLERS)
     (tmp_path / "broken.py").write_text("raise ImportError('broken at import')\n")
-    return measure_runtime(
-        [str(tmp_path)], handler, {"MARK": "from env"}, {"hello": "world"}, str(tmp_path), timeout
-    )
+    (tmp_path / "runtime").mkdir()
+    link_installed(tmp_path / "runtime", RUNTIME_CLIENT)
+    box = Sandbox(tmp_path, tmp_path / "runtime", {})
+    function = Function("App", tmp_path, handler)
+    return box.run_runtime(function, {"MARK": "from env"}, {"hello": "world"}, timeout)
 
 
 def test_the_response_comes_back_with_positive_figures(tmp_path: Path) -> None:
-    result = run(tmp_path, "app.ok")
-    assert result.response["statusCode"] == 200
-    assert result.response["body"] == "ok"
-    assert result.response["event"] == {"hello": "world"}
-    assert result.response["mark"] == "from env"
-    assert 0 < result.response["remaining_ms"] <= 30_000
-    assert result.init_ms > 0
-    assert result.first_invoke_ms > 0
-    assert 0 < result.handler_init_ms < result.init_ms
+    figures, response = run(tmp_path, "app.ok")
+    assert response["statusCode"] == 200
+    assert response["body"] == "ok"
+    assert response["event"] == {"hello": "world"}
+    assert response["mark"] == "from env"
+    assert 0 < response["remaining_ms"] <= 30_000
+    assert figures["init"] > 0
+    assert figures["first_invoke"] > 0
+    assert 0 < figures["handler_init"] < figures["init"]
 
 
 def test_a_result_that_is_not_an_object_is_kept_as_posted(tmp_path: Path) -> None:
-    assert run(tmp_path, "app.none").response is None
+    assert run(tmp_path, "app.none")[1] is None
 
 
 def test_a_handler_that_raises_fails_with_the_invocation_error(tmp_path: Path) -> None:

@@ -51,7 +51,8 @@ real runtime client (awslambdaric).
 The seeded databases are cached between runs (their fingerprint covers the migrations, the
 seed and the sizes), so only the first run pays the ~10 s of seeding. A full run took 2-3
 minutes on a 2-core AMD EPYC VM (plus ~20-50 s when ``sam build`` is stale), most of it the
-cold starts (33 functions x 3 runs x 2 interpreters); ``--quick`` takes about a minute.
+cold starts (every function: 3 runs, and one listing its modules); ``--quick`` takes about a
+minute.
 Cold starts are judged on the child's CPU time, reported beside its wall time: on a shared
 machine the wall time of a single-threaded import mostly measures the other processes.
 When a goal is missed, the bench also records what it costs (``-X importtime`` by package,
@@ -66,11 +67,12 @@ The package, one module per concern; imports go one way, down this list:
   ``wall`` and ``db_cpu`` (2),
   ``round_trips`` (3), ``scale`` (4), ``sync`` (5), ``memory`` (6), ``large`` (7, with the
   tenants and shapes of ``large_tenant``, which the plan test reads too) and ``first_request``
-  (with ``runtime_api``, awslambdaric behind AWS's Runtime Interface Emulator);
-- ``child_*``: the programs the phases run in a fresh Lambda-like interpreter (``python -I -S
-  -B child_....py``, by path): standard library only (and the layer's proofs for the floor's),
-  since what they import is measured;
-- what the phases share: ``sandbox`` (the build laid out as in Lambda), ``databases`` (every
+  (awslambdaric behind AWS's Runtime Interface Emulator: ``Sandbox.run_runtime``);
+- ``child_handler``: the program the phases run in a fresh Lambda-like interpreter (``python -I
+  -S -B child_handler.py``, by path): standard library only (and pg8000 and the layer's proofs
+  for the floor's), since what it imports is measured;
+- what the phases share: ``sandbox`` (the build laid out as in Lambda, a function run there
+  fresh, alone or behind the emulator), ``databases`` (every
   seeded database), ``api_requests`` (the measured events), ``raw_client`` (the raw
   floor), ``wire`` (statements and round trips at the pg8000 connection), ``profiles``,
   ``harness`` (calling the handlers in this process), ``config``;

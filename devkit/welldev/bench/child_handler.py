@@ -1,21 +1,21 @@
 """A function in a fresh Lambda-like interpreter: its handler imported, serving, or in the client.
 
-Run by path by ``Sandbox.run`` (and ``runtime_api``) as ``python -I -S -B child_handler.py
-ARGS``, ARGS a JSON object: ``paths`` (put first on ``sys.path``: -I ignores PYTHONPATH),
-``out`` (the file its result goes to, as JSON: stdout is the function's log, as in Lambda) and:
+Run by path by ``Sandbox.run`` (and ``Sandbox.run_runtime``) as ``python -I -S -B
+child_handler.py ARGS``, ARGS a JSON object: ``paths`` (put first on ``sys.path``: -I ignores
+PYTHONPATH) and what to do, below. Its result is the last line of its stderr, as JSON (stdout
+is the function's log, as in Lambda):
 
 - ``modules``, then ``handler``: what it imports (phase ``cold``; ``list`` adds every module
   loaded, with the index of the path it came from, None for the standard library);
-- ``event``: served once after the import (phase ``first``); with ``requests`` and ``every``,
-  served that many times, each with its ``placeholder`` replaced by one of ``ids``, sampling
-  the RSS every so many (phase ``memory``);
-- ``runtime``: the runtime client's directory (appended to ``sys.path``, as ``/var/runtime``):
-  awslambdaric runs the handler; the result is written once the handler is imported.
+- ``event``: served once after the import (phase ``first``, whose floor is the handler
+  ``__main__.floor`` below); with ``requests`` and ``every``, served that many times, each
+  with its ``placeholder`` replaced by one of ``ids``, sampling the RSS every so many (phase
+  ``memory``);
+- ``runtime``, a handler: awslambdaric runs it; the time its import took is printed.
 
-The result holds the CPU time since exec (``time.process_time``: the process's utime+stime)
-once the modules were imported (``modules``), once the handler was (``import``) and at the end
-(``cpu``, at the answer), and CLOCK_MONOTONIC, the parent's clock too, once the modules were
-imported (``modules_at``) and at the end (``at``).
+The result holds, once the modules were imported (``modules``), once the handler was
+(``import``) and at the answer (``answer``), the CPU time since exec in ms
+(``time.process_time``: the process's utime+stime) and CLOCK_MONOTONIC, the parent's clock too.
 What this process imports is what is measured: the standard library modules below and nothing
 else (no typing, no welldev), so every annotation here is a builtin type.
 """
@@ -28,6 +28,9 @@ import time
 
 # Loaded before the target: the listing names only what the target brought in.
 BEFORE = set(sys.modules)
+TYPE_CHECKING = False  # typing is never imported here, but mypy reads it (as typing's)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class Context:
@@ -41,9 +44,61 @@ class Context:
         return 15000
 
 
-def write(out: str, result: dict[str, object]) -> None:
-    with open(out, "w") as f:
-        json.dump(result, f)
+def floor(event: "dict[str, Any]", context: object) -> "dict[str, int]":
+    """Phase ``first``'s floor: the function's SQL sent by hand with pg8000, the rows dumped.
+
+    ``event``: ``connect`` (pg8000's connection arguments) and ``requests`` (in order, each
+    ``raw_client.Captured.floor_request``: statements as text and values, bytes as ``{"bytes":
+    hex}``, decimals as ``{"decimal": text}``, sent as they are, or with ``opening`` and
+    ``scope_token`` or ``key`` (prefix, secret hash in hex): a transaction opened by
+    ``opening``, then a proof of the credential for it, the statements and COMMIT). It
+    connects as the pool would (autocommit, TCP_NODELAY), never when there is no SQL (a
+    request refused before any), and pipelines each message as the function does
+    (``wellapi.store.sql.pipeline``, the messages of ``wellapi.store.connections.send``).
+    """
+    # Only now: pg8000 and the layer's statements and proofs (hashlib) are what is measured.
+    import socket
+
+    import pg8000.core
+    import pg8000.dbapi
+
+    from wellapi.store.sql import BoundStatement, pipeline
+
+    if event["requests"]:
+        conn = pg8000.dbapi.connect(**event["connect"])
+        conn.autocommit = True
+        if conn._usock.family in (socket.AF_INET, socket.AF_INET6):
+            conn._usock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    documents = []
+    for request in event["requests"]:
+        statements = [BoundStatement(t, tuple(map(value, v))) for t, v in request["statements"]]
+        if "opening" in request:
+            from wellapi.http.proofs import key_opening, scope_opening
+
+            opened = str(conn.execute_simple(request["opening"]).rows[0][0])
+            if "scope_token" in request:
+                proof = scope_opening(request["scope_token"], opened)
+            else:
+                proof = key_opening(request["key"][0], bytes.fromhex(request["key"][1]), opened)
+            statements = [proof, *statements, BoundStatement("COMMIT")]
+        pg8000.core._write(conn._sock, pipeline(conn, statements))
+        pg8000.core._flush(conn._sock)
+        answer = pg8000.core.Context(statements[0].text)
+        conn.handle_messages(answer)
+        names = [c["name"] for c in answer.columns or ()]
+        documents.append([dict(zip(names, row, strict=False)) for row in answer.rows or ()])
+    return {"bytes": len(json.dumps(documents, default=str))}
+
+
+def value(sent: object) -> object:
+    """A bound value as the parent sent it (``raw_client.jsonable``)."""
+    if isinstance(sent, dict):
+        if "bytes" in sent:
+            return bytes.fromhex(sent["bytes"])
+        from decimal import Decimal
+
+        return Decimal(sent["decimal"])
+    return sent
 
 
 def loaded_modules(paths: list[str]) -> list[tuple[str, int | None]]:
@@ -63,9 +118,8 @@ def vm(key: str) -> int:
         return next(int(line.split()[1]) * 1024 for line in f if line.startswith(key + ":"))
 
 
-def runtime(handler: str, runtime_dir: str, out: str) -> None:
-    """The handler under awslambdaric, the handler's import timed in the client's _get_handler."""
-    sys.path.append(runtime_dir)
+def runtime(handler: str) -> None:
+    """The handler under awslambdaric, its import timed in the client's _get_handler."""
     from awslambdaric import __main__ as ric  # type: ignore[import-untyped]
     from awslambdaric import bootstrap
 
@@ -76,7 +130,7 @@ def runtime(handler: str, runtime_dir: str, out: str) -> None:
         try:
             return get_handler(name)
         finally:
-            write(out, {"handler_init": time.perf_counter() - start})
+            print(f"bench handler_init: {(time.perf_counter() - start) * 1000}", flush=True)
 
     bootstrap._get_handler = timed
     ric.main(["awslambdaric", handler])
@@ -86,15 +140,15 @@ def main(argv: list[str]) -> None:
     args = json.loads(argv[0])
     sys.path[:0] = args["paths"]
     if "runtime" in args:
-        runtime(args["handler"], args["runtime"], args["out"])
+        runtime(args["runtime"])
         return
     for name in args.get("modules", ()):
         importlib.import_module(name)
-    result: dict[str, object] = {"modules": time.process_time(), "modules_at": time.perf_counter()}
+    result: dict[str, object] = {"modules": [time.process_time() * 1000, time.perf_counter()]}
     if args.get("handler"):
         module_name, _, attribute = args["handler"].rpartition(".")
         handler = getattr(importlib.import_module(module_name), attribute)
-        result["import"] = time.process_time()
+        result["import"] = [time.process_time() * 1000, time.perf_counter()]
     if "requests" in args:
         text, placeholder = json.dumps(args["event"]), args["placeholder"]
         events = [json.loads(text.replace(placeholder, row_id)) for row_id in args["ids"]]
@@ -108,10 +162,10 @@ def main(argv: list[str]) -> None:
         result.update(samples=samples, peak=vm("VmHWM"), statuses=statuses)
     elif "event" in args:
         result["response"] = handler(args["event"], Context())
-    result.update(cpu=time.process_time(), at=time.perf_counter())
+    result["answer"] = [time.process_time() * 1000, time.perf_counter()]
     if args.get("list"):
         result["loaded"] = loaded_modules(args["paths"])
-    write(args["out"], result)
+    print(json.dumps(result), file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import heapq
 import statistics
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,21 +23,9 @@ def run_cold(
     listing: bool = False,
     flags: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """A fresh interpreter importing ``modules``, then the handler: its CPU and wall times in
-    ms, at the end and once the modules were imported."""
-    args = {
-        "modules": list(modules),
-        "handler": function.handler if handler else None,
-        "list": listing,
-    }
-    r = box.run(function, args, flags=flags)
-    modules_wall = r["wall"] - (r["at"] - r["modules_at"]) * 1000
-    return {
-        **r,
-        "cpu": r["cpu"] * 1000,
-        "modules": r["modules"] * 1000,
-        "modules_wall": modules_wall,
-    }
+    """A fresh interpreter importing ``modules``, then the handler (``Sandbox.run``'s result)."""
+    args = {"modules": list(modules), "handler": function.handler if handler else None}
+    return box.run(function, {**args, "list": listing}, flags=flags)
 
 
 @dataclass(frozen=True)
@@ -47,21 +37,6 @@ class Loaded:
     total: int
 
 
-def third_party(entries: list[tuple[str, int | None]], function: Function) -> Loaded:
-    own = function.handler.split(".")[0]
-    packages: list[str] = []
-    modules: list[str] = []
-    for name, root in entries:
-        top = name.split(".")[0]
-        # root: 0 the code directory, 1 the layer, 2 the runtime; None the standard library.
-        if root is None or top in ("wellapi", own):
-            continue
-        modules.append(name)
-        if top not in packages:
-            packages.append(top)
-    return Loaded(tuple(packages), tuple(modules), len(entries))
-
-
 def measure_cold(report: Report, box: Sandbox, runs: int) -> dict[str, Loaded]:
     """The import alone of every function against the third-party modules it loads.
 
@@ -71,42 +46,43 @@ def measure_cold(report: Report, box: Sandbox, runs: int) -> dict[str, Loaded]:
     (SQLAlchemy, pydantic, a router) cost about 600 ms; without them the floor is about 116 ms,
     and the same bound would punish importing less.
 
-    Two fresh interpreters take turns, ``runs`` times each (a slow patch of the machine then
-    lands on no one side): the handler (the first run also lists what it loaded: its
-    third-party modules are the floor), and the two paired: the floor's modules, whose times
-    are the floor's, then the handler, which then costs only its own code. Judged on CPU time
-    (the child's own, from exec to imported): a cold start is one single-threaded, CPU-bound
-    process, and on a shared machine its wall time mostly measures the other processes; wall
-    times are reported beside it. The ratio is taken within paired runs, as two interpreters
-    doing the same work differ by ±10-20 % of CPU time here; the separate one is in
-    ``separate_ratio``.
+    A first fresh interpreter imports the handler and lists what it loaded: its third-party
+    modules are the floor. Then ``runs`` fresh interpreters import the floor's modules, whose
+    times are the floor's, then the handler, which then costs only its own code; their times
+    at the end are the handler's. Judged on CPU time (the child's own, from exec to imported):
+    a cold start is one single-threaded, CPU-bound process, and on a shared machine its wall
+    time mostly measures the other processes; wall times are reported beside it. The ratio is
+    taken within each run, as two interpreters doing the same work differ by ±10-20 % of CPU
+    time here.
     """
     loaded: dict[str, Loaded] = {}
-    wall_ratios: dict[str, float] = {}
-    separate_ratios: dict[str, float] = {}
     paired_ratios: dict[str, float] = {}
+    wall_ratios: dict[str, float] = {}
     for index, function in enumerate(box.functions.values(), start=1):
-        first = run_cold(box, function, listing=True)
-        loaded[function.logical_id] = imports = third_party(first["loaded"], function)
-        handler, paired = [first], []
-        for run in range(runs):
-            paired.append(run_cold(box, function, imports.modules))
-            if run + 1 < runs:
-                handler.append(run_cold(box, function))
+        listed = run_cold(box, function, listing=True)["loaded"]
+        own = function.handler.split(".")[0]
+        # root: 0 the code directory, 1 the layer, 2 the runtime; None the standard library.
+        floor = [
+            n for n, root in listed if root is not None and n.split(".")[0] not in ("wellapi", own)
+        ]
+        packages = tuple(dict.fromkeys(n.split(".")[0] for n in floor))
+        loaded[function.logical_id] = Loaded(packages, tuple(floor), len(listed))
+        # Each run's times at the end and once the modules were imported: (CPU, wall) in ms.
+        runs_times = [run_cold(box, function, floor) for _ in range(runs)]
+        ends, floors = [r["answer"] for r in runs_times], [r["modules"] for r in runs_times]
         name = f"cold_start.{function.logical_id}"
-        h = report.figure(name, [r["wall"] for r in handler], "ms")
-        f = report.figure(f"{name}.floor", [r["modules_wall"] for r in paired], "ms")
-        hc = report.figure(f"{name}.cpu", [r["cpu"] for r in handler], "ms cpu")
-        fc = report.figure(f"{name}.floor.cpu", [r["modules"] for r in paired], "ms cpu")
-        own = report.figure(f"{name}.own.cpu", [r["cpu"] - r["modules"] for r in paired], "ms cpu")
-        ratio = statistics.median(r["cpu"] / r["modules"] for r in paired)
-        paired_ratios[function.logical_id] = ratio
+        h = report.figure(name, [wall for _, wall in ends], "ms")
+        f = report.figure(f"{name}.floor", [wall for _, wall in floors], "ms")
+        hc = report.figure(f"{name}.cpu", [cpu for cpu, _ in ends], "ms cpu")
+        fc = report.figure(f"{name}.floor.cpu", [cpu for cpu, _ in floors], "ms cpu")
+        parts = [(end[0], part[0]) for end, part in zip(ends, floors, strict=True)]
+        own_code = report.figure(f"{name}.own.cpu", [e - p for e, p in parts], "ms cpu")
+        ratio = paired_ratios[function.logical_id] = statistics.median(e / p for e, p in parts)
         wall_ratios[function.logical_id] = round(h.median / f.median, 3)
-        separate_ratios[function.logical_id] = round(hc.median / fc.median, 3)
         note(
             f"[{index}/{len(box.functions)}] {function.logical_id}: {hc.median:.0f} ms cpu "
             f"({h.median:.0f} wall), floor {fc.median:.0f} ms cpu ({f.median:.0f} wall, "
-            f"{len(imports.modules)} modules), own code {own.median:.0f} ms cpu: {ratio:.2f}x"
+            f"{len(floor)} modules), own code {own_code.median:.0f} ms cpu: {ratio:.2f}x"
         )
     report.details["cold_start"] = {
         "paired_ratio": {k: round(v, 3) for k, v in paired_ratios.items()},
@@ -116,7 +92,6 @@ def measure_cold(report: Report, box: Sandbox, runs: int) -> dict[str, Loaded]:
             "floor and handler paired in one interpreter, the floor's figures its first part "
             "(measure_cold)"
         ),
-        "separate_ratio": separate_ratios,
         "wall_ratio": wall_ratios,
         "floor": "every third-party module the handler loads (its top-level packages: below)",
         "third_party_packages": {k: list(v.packages) for k, v in loaded.items()},
@@ -129,22 +104,19 @@ def measure_cold(report: Report, box: Sandbox, runs: int) -> dict[str, Loaded]:
 def importtime_breakdown(box: Sandbox, function: Function, top: int = 12) -> dict[str, Any]:
     """``-X importtime`` of one handler import, self time summed by top-level package."""
     stderr = run_cold(box, function, flags=("-X", "importtime"))["stderr"]
-    by_package: dict[str, float] = {}
+    by_package: Counter[str] = Counter()  # self time in µs
     modules: list[tuple[float, str]] = []
     for line in stderr.splitlines():
-        if not line.startswith("import time:") or "self [us]" in line:
-            continue
-        self_us, _, name = (part.strip() for part in line.replace("import time:", "").split("|"))
-        package = name.split(".")[0]
-        by_package[package] = by_package.get(package, 0.0) + int(self_us) / 1000
-        modules.append((int(self_us) / 1000, name))
-    modules.sort(reverse=True)
+        if line.startswith("import time:") and "self [us]" not in line:
+            self_us, _, name = (
+                part.strip() for part in line.removeprefix("import time:").split("|")
+            )
+            by_package[name.split(".")[0]] += int(self_us)
+            modules.append((int(self_us) / 1000, name))
     return {
         "function": function.logical_id,
-        "self_ms_by_package": dict(
-            sorted(((k, round(v, 1)) for k, v in by_package.items()), key=lambda kv: -kv[1])[:top]
-        ),
-        "slowest_modules_ms": [[name, round(ms, 1)] for ms, name in modules[:top]],
+        "self_ms_by_package": {k: round(us / 1000, 1) for k, us in by_package.most_common(top)},
+        "slowest_modules_ms": [[name, round(ms, 1)] for ms, name in heapq.nlargest(top, modules)],
         "note": "-X importtime inflates every import; compare shares, not absolute times",
     }
 
@@ -160,7 +132,9 @@ def diagnose_cold(report: Report, box: Sandbox, loaded: dict[str, Loaded], runs:
     logical_id = max(box.functions, key=lambda f: paired[f])
     function = box.functions[logical_id]
     packages = loaded[logical_id].packages
-    samples = [run_cold(box, function, packages, handler=False)["cpu"] for _ in range(max(runs, 3))]
+    samples = [
+        run_cold(box, function, packages, handler=False)["answer"][0] for _ in range(max(runs, 3))
+    ]
     name = f"cold_start.{logical_id}"
     top = report.figure(f"{name}.top_level_packages.cpu", samples, "ms cpu")
     h = report.figures[f"{name}.cpu"].median

@@ -7,11 +7,12 @@ served by a fresh ``python -I -S -B`` that sees only the sandbox, as Lambda lays
 CPU time at the answer (interpreter start, import, connect, the request) is held against a
 fresh interpreter that imports pg8000 and ``json`` from the layer, connects as the same role,
 sends the same SQL text (captured once in this process, and opened by a fresh proof of the
-same credential for each run: a proof is spent once) and dumps its rows. The two take
-turns, ``first_runs`` times each; the demo rows are put back after every run, so every run
-does the same work. The same event is also served under the real runtime client
-(``runtime_api``: awslambdaric behind AWS's Runtime Interface Emulator), whose init and
-first invoke are reported beside it. Development only: this package is not shipped in the layer.
+same credential for each run: a proof is spent once) and dumps its rows (``child_handler.floor``).
+The two take turns, ``first_runs`` times each; the demo rows are put back after every run, so
+every run does the same work (a Create's ids too). The same event is also served under the
+real runtime client (``Sandbox.run_runtime``: awslambdaric behind AWS's Runtime Interface
+Emulator), whose init and first invoke are reported beside it. Development only: this package
+is not shipped in the layer.
 """
 
 from __future__ import annotations
@@ -19,18 +20,15 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-import statistics
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from typing import Any
-from uuid import uuid4
 
 import pg8000.native
 
 from wellapi.handlers.entry_points import binding_of
 from wellapi.roles import API_ROLE, AUTH_ROLE, SYNC_ROLE
 from wellapi.store import connections as wellapi_db
-from wellapi.store.sql import BoundStatement
 from welldev import database, seed
 from welldev.bench.config import ROOT, Config
 from welldev.bench.errors import BenchError
@@ -42,10 +40,9 @@ from welldev.bench.harness import (
     note,
     quiet_powertools,
 )
-from welldev.bench.raw_client import Captured, captured_requests, replaced, values_of
+from welldev.bench.raw_client import Captured, captured_requests
 from welldev.bench.report import Report
-from welldev.bench.runtime_api import measure_runtime
-from welldev.bench.sandbox import FLOOR_CHILD, Function, Sandbox
+from welldev.bench.sandbox import Function, Sandbox
 from welldev.bench.wire import recording
 from welldev.claims import sign_event
 from welldev.console import step
@@ -87,7 +84,12 @@ RESTORED = (
 )
 SNAPSHOT = "bench_first"
 WRITES = re.compile(r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+core_api\.(\w+)", re.IGNORECASE)
-UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+# Where each kind of function says what it answered: the status, the person, the failures.
+ANSWERS = {
+    "api": ("statusCode",),
+    "authorizer": ("context", "person_id"),
+    "sync": ("batchItemFailures",),
+}
 
 
 @dataclass(frozen=True)
@@ -97,18 +99,17 @@ class Target:
     function: Function
     kind: str  # api, authorizer or sync
     event_file: str
-    role: str
-    expected: Any  # the status (api), the person (authorizer), the failures (sync)
+    expected: Any  # ANSWERS' value in a correct answer
+
+    @property
+    def role(self) -> str:
+        return {"authorizer": AUTH_ROLE, "sync": SYNC_ROLE}.get(self.kind, API_ROLE)
 
     def check(self, response: Any, where: str) -> None:
-        if self.kind == "api":
-            ok = isinstance(response, dict) and response.get("statusCode") == self.expected
-        elif self.kind == "authorizer":
-            context = response.get("context") if isinstance(response, dict) else None
-            ok = isinstance(context, dict) and context.get("person_id") == self.expected
-        else:
-            ok = isinstance(response, dict) and response.get("batchItemFailures") == self.expected
-        if not ok:
+        answer = response
+        for key in ANSWERS[self.kind]:
+            answer = answer.get(key) if isinstance(answer, dict) else None
+        if answer != self.expected:
             raise BenchError(
                 f"{self.function.logical_id} ({where}) answered {str(response)[:800]}, "
                 f"expected {self.expected!r}"
@@ -170,12 +171,9 @@ def targets(box: Sandbox, only: tuple[str, ...] | None) -> tuple[list[Target], d
             skipped[logical_id] = SKIPPED[module]
             continue
         name = index[logical_id][0]
-        if module == "authorizer":
-            found.append(Target(function, "authorizer", name, AUTH_ROLE, None))
-        elif module == "sync":
-            found.append(Target(function, "sync", name, SYNC_ROLE, []))
-        else:
-            found.append(Target(function, "api", name, API_ROLE, REFUSED.get(name)))
+        kind = module if module in ("authorizer", "sync") else "api"
+        # The authorizer's person and a 2xx status are settled in prepare().
+        found.append(Target(function, kind, name, [] if kind == "sync" else REFUSED.get(name)))
     return found, skipped
 
 
@@ -205,7 +203,6 @@ class Prepared:
     # What the function sent, without the proofs its requests opened with: each floor run
     # makes fresh ones for its own transactions.
     sql: list[Captured]
-    fresh_ids: list[str]  # ids the function made (Create): new ones for each floor run
     before: tuple[Handler, dict[str, Any]] | None
 
 
@@ -226,39 +223,26 @@ def prepare(target: Target, demo: DemoState) -> Prepared:
     demo.reset(before)
     with recording() as wire:
         response = _in_process(target)(event, CONTEXT)
-    if target.kind == "api" and target.expected is None:
+    if target.expected is None:  # an API function not refused: the 2xx status it gave
         status = response.get("statusCode")
         if not isinstance(status, int) or not 200 <= status < 300:
             raise BenchError(f"{target.function.logical_id} answered {str(response)[:800]}")
         target = replace(target, expected=status)
     target.check(response, "in this process")
     sent = captured_requests(wire.calls, event)
-    texts = [s.text for c in sent for s in c.statements]
-    unrestored = {t for text in texts for t in WRITES.findall(text)} - set(RESTORED)
+    written = {t for c in sent for s in c.statements for t in WRITES.findall(s.text)}
+    unrestored = written - set(RESTORED)
     if unrestored:
         raise BenchError(f"{target.function.logical_id} writes {unrestored}, never put back")
-    known = json.dumps(event).lower()
-    values = [str(v).lower() for c in sent for v in values_of(c.statements)]
-    fresh = sorted({v for v in values if UUID.fullmatch(v) and v not in known})
-    return Prepared(target, event, sent, fresh, before)
+    return Prepared(target, event, sent, before)
 
 
-def _renamed(sent: Captured, renamed: dict[str, str]) -> tuple[BoundStatement, ...]:
-    """The request's statements, each id the function made bound to a new one instead."""
-    statements = sent.statements
-    for made, new in renamed.items():
-        statements = replaced(statements, made, new)
-    return statements
-
-
-Samples = defaultdict[str, list[float]]
-
-
-def measure_one(box: Sandbox, prepared: Prepared, demo: DemoState, config: Config) -> Samples:
+def measure_one(
+    box: Sandbox, prepared: Prepared, demo: DemoState, config: Config
+) -> dict[str, list[float]]:
     """The function and its floor in turn, the demo put back after each; then the runtime.
 
-    The samples' keys are the figures' names after ``first_request.<id>.`` (``runtime.*``
-    after ``runtime.<id>.``), in ms.
+    Its samples, in ms, by the figures' names: ``first_request.<id>.*`` and ``runtime.<id>.*``.
     """
     target, function = prepared.target, prepared.target.function
     url = demo.local.url_for(target.role)
@@ -271,44 +255,34 @@ def measure_one(box: Sandbox, prepared: Prepared, demo: DemoState, config: Confi
         "DB_AUTH": "url",
         "DATABASE_URL": url,
     }
-    samples: Samples = defaultdict(list)
+    served = {"handler": function.handler, "event": prepared.event}
+    requests = [c.floor_request(c.statements) for c in prepared.sql]
+    connect = wellapi_db.url_connect_kwargs(url)
+    floor_event = {"connect": connect, "requests": requests}
+    # The floor is a handler of the child itself, its paths only the layer's (pg8000).
+    floor = {"paths": [str(box.layer)], "handler": "__main__.floor", "event": floor_event}
+    name, runtime = f"first_request.{function.logical_id}", f"runtime.{function.logical_id}"
+    samples: defaultdict[str, list[float]] = defaultdict(list)
     demo.reset(prepared.before)
     for _ in range(config.first_runs):
-        result = box.run(function, {"handler": function.handler, "event": prepared.event}, env)
+        result = box.run(function, served, env)
         target.check(result["response"], "a fresh interpreter")
-        samples["cpu"].append(result["cpu"] * 1000)
-        samples["import.cpu"].append(result["import"] * 1000)
-        samples["wall"].append(result["wall"])
+        (cpu, wall), (imported, _) = result["answer"], result["import"]
+        samples[f"{name}.cpu"].append(cpu)
+        samples[f"{name}.import.cpu"].append(imported)
+        samples[f"{name}.wall"].append(wall)
         demo.reset(prepared.before)
-        renamed = {made: str(uuid4()) for made in prepared.fresh_ids}
-        requests = [c.floor_request(_renamed(c, renamed)) for c in prepared.sql]
-        connect = wellapi_db.url_connect_kwargs(url)
-        floor_args = {"paths": [str(box.layer)], "connect": connect, "requests": requests}
-        floor = box.run(function, floor_args, env, child=FLOOR_CHILD)
-        samples["floor.cpu"].append(floor["cpu"] * 1000)
-        samples["floor.wall"].append(floor["wall"])
+        cpu, wall = box.run(function, floor, env)["answer"]
+        samples[f"{name}.floor.cpu"].append(cpu)
+        samples[f"{name}.floor.wall"].append(wall)
         demo.reset(prepared.before)
     for _ in range(config.runtime_runs):
-        run = measure_runtime(
-            box.paths(function), function.handler, env, prepared.event, str(function.code_dir)
-        )
-        target.check(run.response, "awslambdaric")
-        samples["runtime.init"].append(run.init_ms)
-        samples["runtime.first_invoke"].append(run.first_invoke_ms)
-        samples["runtime.handler_init"].append(run.handler_init_ms)
+        figures, response = box.run_runtime(function, env, prepared.event)
+        target.check(response, "awslambdaric")
+        for key, ms in figures.items():
+            samples[f"{runtime}.{key}"].append(ms)
         demo.reset(prepared.before)
     return samples
-
-
-def _figures(report: Report, logical_id: str, samples: Samples) -> float:
-    name = f"first_request.{logical_id}"
-    for key, values in samples.items():
-        if key.startswith("runtime."):
-            report.figure(f"runtime.{logical_id}.{key.removeprefix('runtime.')}", values, "ms")
-        else:
-            report.figure(f"{name}.{key}", values, "ms cpu" if key.endswith("cpu") else "ms")
-    cpu, floor = report.figures[f"{name}.cpu"], report.figures[f"{name}.floor.cpu"]
-    return report.ratio(name, cpu.median / floor.median, GOAL).value
 
 
 def measure_first(
@@ -330,14 +304,17 @@ def measure_first(
             stack.enter_context(quiet_powertools())
             for index, target in enumerate(chosen, start=1):
                 prepared = prepare(target, demo)
-                samples = measure_one(box, prepared, demo, config)
+                for figure, values in measure_one(box, prepared, demo, config).items():
+                    report.figure(figure, values, "ms cpu" if figure.endswith("cpu") else "ms")
                 logical_id = target.function.logical_id
-                ratios[logical_id] = _figures(report, logical_id, samples)
+                name = f"first_request.{logical_id}"
+                cpu = report.figures[f"{name}.cpu"].median
+                floor = report.figures[f"{name}.floor.cpu"].median
+                ratios[logical_id] = report.ratio(name, cpu / floor, GOAL).value
                 statements[logical_id] = len(prepared.sql)
                 note(
-                    f"[{index}/{len(chosen)}] {logical_id}: "
-                    f"{statistics.median(samples['cpu']):.0f} ms cpu, floor "
-                    f"{statistics.median(samples['floor.cpu']):.0f}: {ratios[logical_id]:.2f}x"
+                    f"[{index}/{len(chosen)}] {logical_id}: {cpu:.0f} ms cpu, floor "
+                    f"{floor:.0f}: {ratios[logical_id]:.2f}x"
                 )
             triggers_off = demo.triggers_off
     finally:
@@ -361,16 +338,10 @@ def measure_first(
         "queries": statements,
         "skipped": skipped,
     }
-    _summary(report, chosen, ratios)
-
-
-def _summary(report: Report, chosen: list[Target], ratios: dict[str, float]) -> None:
-    if not ratios:
-        return
-    worst = max(ratios, key=lambda k: ratios[k])
-    report.ratio("first_request.worst", ratios[worst], GOAL)
-    report.details["first_request"]["worst"] = worst
+    if ratios:
+        worst = max(ratios, key=ratios.__getitem__)
+        report.ratio("first_request.worst", ratios[worst], GOAL)
+        report.details["first_request"]["worst"] = worst
     for target in chosen:
-        if target.kind in ("authorizer", "sync"):
-            value = ratios[target.function.logical_id]
-            report.ratio(f"first_request.{target.kind}", value, GOAL)
+        if target.kind != "api":
+            report.ratio(f"first_request.{target.kind}", ratios[target.function.logical_id], GOAL)

@@ -136,7 +136,7 @@ def rendered(statement: BoundStatement) -> str:
 
 
 def jsonable(value: Any) -> Any:
-    """A bound value as the floor child receives it (``child_first_floor.value``)."""
+    """A bound value as the floor child receives it (``child_handler.value``)."""
     if isinstance(value, bytes):
         return {"bytes": value.hex()}
     if isinstance(value, decimal.Decimal):
@@ -202,7 +202,7 @@ class Captured:
         return None
 
     def floor_request(self, statements: Statements) -> dict[str, Any]:
-        """``statements`` as the floor child sends them (``child_first_floor.proven``): each
+        """``statements`` as the floor child sends them (``child_handler.floor``): each
         its text and its values, and the credential that proves them."""
         sent = [[s.text, [jsonable(v) for v in s.values]] for s in statements]
         return {"statements": sent, **self.credential()}

@@ -1,14 +1,22 @@
-"""The sam build, copied read-only and laid out the way Lambda mounts it."""
+"""The sam build, copied read-only and laid out the way Lambda mounts it; a function run there in
+a fresh interpreter, alone or under the runtime client behind AWS's Runtime Interface Emulator.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
+import platform
+import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,13 +28,25 @@ from welldev.bench.harness import elapsed, link_installed, note
 from welldev.console import step
 
 # What the python3.13 Lambda runtime provides besides the standard library (as in
-# tests/system/test_packaging.py): linked from the venv, never copied into an artifact.
+# tests/system/test_packaging.py): linked from the venv, never copied into an artifact. The
+# runtime client (awslambdaric) and what it imports beyond the standard library: runtime_client
+# is its C extension (aws-lambda-cpp over libcurl), which makes the invocation calls.
 RUNTIME_PACKAGES = ("boto3", "botocore", "jmespath", "s3transfer", "dateutil", "urllib3", "six")
+RUNTIME_CLIENT = ("awslambdaric", "runtime_client", "simplejson", "snapshot_restore_py")
 # Sources whose change makes the sam build stale (devkit/welldev is not shipped).
 BUILD_SOURCES = ("template.yaml", "stacks", "functions", "layers/shared", "migrations")
-# The programs run by path in the fresh interpreter (-I: their own directory is not on sys.path).
-HANDLER_CHILD = Path(__file__).with_name("child_handler.py")
-FLOOR_CHILD = Path(__file__).with_name("child_first_floor.py")
+# The program run by path in the fresh interpreter (-I: its own directory is not on sys.path).
+CHILD = Path(__file__).with_name("child_handler.py")
+INVOCATIONS = "/2015-03-31/functions/function/invocations"
+# Lambda's figures of a cold start in the emulator's log lines (at --log-level info), and the
+# handler's import as the child prints it; each in ms.
+EMULATED = {
+    "init": re.compile(r"INIT REPORT\(durationMs: ([\d.]+)\)"),
+    "first_invoke": re.compile(
+        r"INVOKE RTDONE\(status: \w+, produced bytes: \d+, duration: ([\d.]+)ms\)"
+    ),
+    "handler_init": re.compile(r"bench handler_init: ([\d.]+)"),
+}
 
 
 @dataclass(frozen=True)
@@ -61,65 +81,161 @@ class Sandbox:
         function: Function,
         args: dict[str, Any],
         env: dict[str, str] | None = None,
-        *,
-        child: Path = HANDLER_CHILD,
         flags: Sequence[str] = (),
     ) -> dict[str, Any]:
-        """``child`` on ``args`` in a fresh ``python -I -S -B`` in the function's code directory,
-        its paths on ``sys.path`` unless ``args`` says otherwise: its result, with ``wall`` (ms
-        from the spawn to its ``at``) and ``stderr``. The function's log (stdout) is dropped."""
-        with tempfile.TemporaryDirectory(prefix="wellapi-child-") as tmp:
-            out = Path(tmp) / "out.json"
-            args = {"paths": self.paths(function), **args, "out": str(out)}
-            started = time.perf_counter()
-            run = subprocess.run(  # noqa: S603 - our interpreter and child program
-                [sys.executable, "-I", "-S", "-B", *flags, str(child), json.dumps(args)],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                text=True,
-                env={**self.environment(function), **(env or {})},
+        """The child on ``args`` in a fresh ``python -I -S -B`` in the function's code directory,
+        its paths on ``sys.path`` unless ``args`` says otherwise: its result (the last line of
+        its stderr), each of its times as (CPU ms since exec, wall ms since the spawn), with
+        ``stderr``. The function's log (stdout) is dropped."""
+        args = {"paths": self.paths(function), **args}
+        started = time.perf_counter()
+        run = subprocess.run(  # noqa: S603 - our interpreter and child program
+            [sys.executable, "-I", "-S", "-B", *flags, str(CHILD), json.dumps(args)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**self.environment(function), **(env or {})},
+            cwd=function.code_dir,
+            timeout=900,
+            check=False,
+        )
+        if run.returncode != 0:
+            who = f"{function.logical_id} ({args.get('handler')})"
+            raise BenchError(f"{who} failed ({run.returncode}): {run.stderr[-2000:]}")
+        result: dict[str, Any] = json.loads(run.stderr.splitlines()[-1])
+        for mark in ("modules", "import", "answer"):
+            if mark in result:
+                cpu, at = result[mark]
+                result[mark] = (cpu, (at - started) * 1000)
+        return {**result, "stderr": run.stderr}
+
+    def run_runtime(
+        self, function: Function, env: dict[str, str], event: dict[str, Any], timeout: int = 120
+    ) -> tuple[dict[str, float], Any]:
+        """``event`` served by the function under awslambdaric behind AWS's Runtime Interface
+        Emulator: ``EMULATED``'s figures, and the result.
+
+        A Lambda cold start also holds the runtime client (as in AWS's python3.13 image) and its
+        calls to the Runtime API. The emulator (the binary SAM CLI mounts into its containers,
+        shipped in its wheel; Linux only) serves that API: it runs the child (the client, on
+        the function's paths) in a fresh interpreter, hands it the event, enforces the timeout
+        and reports init (the runtime's start to its first ``GET .../next``, sent once the
+        handler is imported) and the first invoke (the event handed over to the result
+        received). A failed init, a handler that raises, a runtime that dies and no result
+        within ``timeout`` seconds raise BenchError, with the function's output. The emulator
+        is stopped in every case (it kills the runtime first).
+        """
+        port, api_port = _free_ports()
+        command = [str(emulator()), "--log-level", "info"]
+        command += ["--runtime-interface-emulator-address", f"127.0.0.1:{port}"]
+        command += ["--runtime-api-address", f"127.0.0.1:{api_port}"]
+        args = {"paths": self.paths(function), "runtime": function.handler}
+        command += [sys.executable, "-I", "-S", "-B", str(CHILD), json.dumps(args)]
+        environment = {
+            "LANG": "C.UTF-8",
+            "TZ": ":UTC",
+            # Lambda's own value; it also makes the client wait for events on a thread, as there.
+            "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
+            "AWS_LAMBDA_FUNCTION_NAME": "bench",
+            "AWS_LAMBDA_FUNCTION_TIMEOUT": str(timeout),
+            **self.environment(function),
+            **env,
+        }
+        with tempfile.TemporaryFile() as output:
+            process = subprocess.Popen(  # noqa: S603 - the emulator, our interpreter and child
+                command,
                 cwd=function.code_dir,
-                timeout=900,
-                check=False,
+                env=environment,
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
             )
-            if run.returncode != 0 or not out.is_file():
-                who = f"{function.logical_id} ({child.name})"
-                raise BenchError(f"{who} failed ({run.returncode}): {run.stderr[-2000:]}")
-            result: dict[str, Any] = json.loads(out.read_text())
-        return {**result, "wall": (result["at"] - started) * 1000, "stderr": run.stderr}
+            try:
+                body = _invoke(port, event, timeout, process)
+            finally:
+                process.terminate()  # the emulator kills the runtime, then exits
+                try:
+                    process.wait(10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+            output.seek(0)
+            printed = output.read().decode(errors="replace")
+        try:
+            result = json.loads(body)
+        except ValueError:  # the emulator's own words ("Task timed out after 2.00 seconds")
+            result = {"errorMessage": body.decode(errors="replace")}
+        found = {name: pattern.search(printed) for name, pattern in EMULATED.items()}
+        if (isinstance(result, dict) and "errorMessage" in result) or not all(found.values()):
+            answer = body[:2000].decode(errors="replace")
+            raise BenchError(
+                f"{function.handler} failed under awslambdaric: {answer}\n--- the last of the "
+                f"emulator's and the function's output ---\n{printed[-4000:]}"
+            )
+        return {k: float(m.group(1)) for k, m in found.items() if m}, result
 
 
-def _shipped_sources() -> Iterator[Path]:
-    for source in BUILD_SOURCES:
-        path = ROOT / source
-        for f in [path] if path.is_file() else path.rglob("*"):
-            if f.is_file() and "__pycache__" not in f.parts and ".egg-info/" not in f.as_posix():
-                yield f
+def emulator() -> Path:
+    spec = importlib.util.find_spec("samcli")
+    if spec is None or spec.origin is None:
+        raise BenchError("SAM CLI, which ships the Runtime Interface Emulator, is not installed")
+    machine = "arm64" if platform.machine() in ("aarch64", "arm64") else "x86_64"
+    return Path(spec.origin).parent / "local" / "rapid" / f"aws-lambda-rie-{machine}"
 
 
-def build_is_stale() -> bool:
-    """Missing, or older than a source it is built from (the local runtime is not shipped)."""
-    built = BUILD_DIR / "template.yaml"
-    if not built.is_file():
-        return True
-    built_at = built.stat().st_mtime
-    return any(f.stat().st_mtime > built_at for f in _shipped_sources())
+def _free_ports() -> tuple[int, int]:
+    with socket.socket() as one, socket.socket() as other:
+        one.bind(("127.0.0.1", 0))
+        other.bind(("127.0.0.1", 0))
+        return one.getsockname()[1], other.getsockname()[1]
+
+
+def _invoke(
+    port: int, event: dict[str, Any], timeout: float, emulator: subprocess.Popen[Any]
+) -> bytes:
+    """The event's result, once the emulator listens (it starts in a few milliseconds); nothing
+    when it never does."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{INVOCATIONS}", json.dumps(event).encode()
+    )
+    give_up_at = time.monotonic() + 30
+    while emulator.poll() is None and time.monotonic() < give_up_at:
+        try:
+            with urllib.request.urlopen(request, timeout=timeout + 30) as response:  # noqa: S310
+                body: bytes = response.read()
+                return body
+        except urllib.error.HTTPError as error:  # an init that failed, a runtime that died
+            return error.read()
+        except urllib.error.URLError:
+            time.sleep(0.01)
+        except TimeoutError:  # the emulator times the function out: not it on that port
+            break
+    return b""
 
 
 def ensure_build(allowed: bool) -> None:
-    if not build_is_stale():
+    """``make build`` if the sam build is missing or older than a source it is built from."""
+    built = BUILD_DIR / "template.yaml"
+    built_at = built.stat().st_mtime if built.is_file() else 0.0
+    sources = [f for s in BUILD_SOURCES for f in [ROOT / s, *(ROOT / s).rglob("*")]]
+    if not any(
+        f.is_file()
+        and "__pycache__" not in f.parts
+        and ".egg-info/" not in f.as_posix()
+        and f.stat().st_mtime > built_at
+        for f in sources
+    ):
         note("sam build is up to date")
-        return
-    if not allowed:
-        if not (BUILD_DIR / "template.yaml").is_file():
+    elif not allowed:
+        if not built.is_file():
             raise BenchError("no sam build in .aws-sam/build: run `make build` first")
         note("sam build is older than its sources; measuring it anyway (build disabled)")
-        return
-    step("the sam build is missing or stale: make build")
-    started = time.perf_counter()
-    # Its output goes to stderr with the progress: stdout is the table.
-    subprocess.run(["make", "build"], cwd=ROOT, check=True, stdout=sys.stderr)  # noqa: S607
-    note(f"built in {elapsed(started)}")
+    else:
+        step("the sam build is missing or stale: make build")
+        started = time.perf_counter()
+        # Its output goes to stderr with the progress: stdout is the table.
+        subprocess.run(["make", "build"], cwd=ROOT, check=True, stdout=sys.stderr)  # noqa: S607
+        note(f"built in {elapsed(started)}")
 
 
 def built_function_code(template: Path) -> dict[str, tuple[Path, str]]:
@@ -138,14 +254,6 @@ def built_function_code(template: Path) -> dict[str, tuple[Path, str]]:
         if r["Type"] == "AWS::Serverless::Application":
             functions.update(built_function_code(template.parent / r["Properties"]["Location"]))
     return functions
-
-
-def _set_writable(root: Path, writable: bool) -> None:
-    for path in [root, *root.rglob("*")]:
-        if path.is_symlink():
-            continue
-        mode = path.stat().st_mode
-        path.chmod(mode | 0o200 if writable else mode & ~0o222)
 
 
 @contextlib.contextmanager
@@ -170,11 +278,9 @@ def sandbox(only: Sequence[str] | None = None) -> Iterator[Sandbox]:
             shutil.copytree(code_dir, target, symlinks=True)
             functions[logical_id] = Function(logical_id, target, handler)
         (root / "runtime").mkdir()
-        link_installed(root / "runtime", RUNTIME_PACKAGES)
-        for part in ("opt", "task"):
-            _set_writable(root / part, False)
-        try:
-            yield Sandbox(root / "opt" / "python", root / "runtime", functions)
-        finally:
-            for part in ("opt", "task"):
-                _set_writable(root / part, True)
+        link_installed(root / "runtime", RUNTIME_PACKAGES + RUNTIME_CLIENT)
+        # Read-only as in Lambda; TemporaryDirectory makes it writable again to remove it.
+        for path in [*root.glob("opt/**"), *root.glob("task/**")]:
+            if not path.is_symlink():
+                path.chmod(path.stat().st_mode & ~0o222)
+        yield Sandbox(root / "opt" / "python", root / "runtime", functions)
