@@ -17,11 +17,10 @@ from typing import Any
 import pyperf
 import pytest
 
-from welldev.bench.command_line import config_from, main, parser
 from welldev.bench.config import BUILD_DIR, Config
 from welldev.bench.databases import drop_databases
 from welldev.bench.report import diagnostics_text, table
-from welldev.bench.runner import run
+from welldev.bench.runner import config_from, main, parser, run
 from welldev.bench.wire import Call, count_transactions, split_statements
 from welldev.database import LocalDatabase
 
