@@ -161,7 +161,7 @@ def output(server: LocalDatabase, tmp_path_factory: pytest.TempPathFactory) -> P
         result = run(config, server, output)
     finally:
         drop_databases(server, config)
-    assert "first request" in table(result)
+    assert "goals met" in table(result)
     assert diagnostics_text(result)
     return output
 

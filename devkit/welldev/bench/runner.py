@@ -230,6 +230,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("\ndiagnostics (details.diagnostics in the JSON):\n" + diagnostics)
     results = args.output.with_name(f"{args.output.stem}-pyperf.json")
     print(f"\nwrote {args.output} and {results} in {report.machine['bench_seconds']:.0f} s")
-    print(f"(python -m pyperf stats {results}; compare two runs with pyperf compare_to)")
+    print(f"(python -m pyperf show {results}: every other figure; compare_to: two runs)")
     missed = any(not r.met for r in report.ratios.values())
     return 1 if args.strict and missed else 0
