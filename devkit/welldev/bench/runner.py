@@ -60,7 +60,6 @@ TITLES = {
     "revocation": "revocation of {c.revocation_rows:,} rows while another tenant syncs",
     "feed": "changes feed: {c.feed_records:,} records against {c.feed_small_records:,}",
 }
-PHASES = tuple(TITLES)
 # Measured on the bench database, as the API role.
 BenchMeasure = Callable[[Report, BenchDatabase, Config], object]
 
@@ -178,12 +177,16 @@ def parser() -> argparse.ArgumentParser:
         prog="wellapi bench", description=(bench.__doc__ or "").split("\n\n")[0]
     )
     parser.add_argument("--quick", action="store_true", help="fewer runs and iterations")
-    phases = ",".join(PHASES)
-    parser.add_argument("--only", dest="phases", type=_names, help=f"phases of: {phases}")
-    parser.add_argument("--functions", dest="cold_functions", type=_names, help="logical ids")
-    parser.add_argument("--cold-runs", type=int, help=f"default {Config.cold_runs}")
+    phases = f"comma-separated phases of: {','.join(TITLES)}"
+    parser.add_argument("--only", dest="phases", type=_names, metavar="PHASES", help=phases)
+    functions = "comma-separated logical ids whose cold start and first request are measured"
+    parser.add_argument("--functions", dest="cold_functions", type=_names, help=functions)
+    runs = f"cold start runs (default {Config.cold_runs})"
+    parser.add_argument("--cold-runs", type=int, metavar="N", help=runs)
     iterations = f"warm and scale iterations (default {Config.warm_iterations})"
-    parser.add_argument("--iterations", dest="warm_iterations", type=int, help=iterations)
+    parser.add_argument(
+        "--iterations", dest="warm_iterations", type=int, metavar="N", help=iterations
+    )
     parser.add_argument("--diagnose", choices=("auto", "always", "never"), default="auto")
     parser.add_argument("--no-build", dest="build", action="store_false", help="no `make build`")
     parser.add_argument("--data-dir", type=Path, default=LOCAL_DIR / "bench-pg")
@@ -196,7 +199,7 @@ def config_from(args: argparse.Namespace) -> Config:
     config = Config.quick() if args.quick else Config()
     given = {f.name: getattr(args, f.name, None) for f in dataclasses.fields(Config)}
     config = dataclasses.replace(config, **{k: v for k, v in given.items() if v is not None})
-    unknown = sorted(set(config.phases or ()) - set(PHASES))
+    unknown = sorted(set(config.phases or ()) - set(TITLES))
     if unknown:
         raise BenchError(f"unknown phases: {', '.join(unknown)}")
     # The first requests are of the cold starts' functions, the scale's of the warm count.
