@@ -21,7 +21,7 @@ from welldev.bench.config import BUILD_DIR, Config
 from welldev.bench.databases import drop_databases
 from welldev.bench.report import diagnostics_text, table
 from welldev.bench.runner import config_from, main, parser, run
-from welldev.bench.wire import Call, count_transactions, split_statements
+from welldev.bench.wire import Call, Wire, split_statements
 from welldev.database import LocalDatabase
 
 COLD_FUNCTION = "AccountWorkspaceConnectorsRetrieveFunction"
@@ -268,7 +268,7 @@ def test_transactions_are_counted_per_implicit_or_explicit_block():
         Call("unnamed", "INSERT INTO t VALUES (1)"),
         Call("unnamed", "commit"),
     ]
-    assert count_transactions(calls) == 2
+    assert Wire(calls).transactions == 2
 
 
 def test_the_command_line_refuses_unknown_phases(capsys):

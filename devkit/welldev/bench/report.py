@@ -174,11 +174,11 @@ def table(report: Report) -> str:
             lines.append(f"{name:<76} {s.median:>10.4g} {s.min:>10.4g} {s.max:>10.4g}  {s.unit}")
     lines += ["", f"{'goal':<76} {'value':>10} {'goal':>10}  met"]
     for name, r in report.ratios.items():
-        compare = ">=" if r.higher_is_better else "<="
+        shown = r.as_json()
         mark = "yes" if r.met else "NO"
-        lines.append(f"{name:<76} {r.value:>10.4g} {compare}{r.goal:>8.4g}  {mark}")
-    missed = [n for n, r in report.ratios.items() if not r.met]
-    lines += ["", f"{len(report.ratios) - len(missed)} of {len(report.ratios)} goals met"]
+        lines.append(f"{name:<76} {r.value:>10.4g} {shown['compare']}{r.goal:>8.4g}  {mark}")
+    met = len(report.ratios) - len(report.missed(""))
+    lines += ["", f"{met} of {len(report.ratios)} goals met"]
     return "\n".join(lines)
 
 

@@ -50,6 +50,10 @@ class Call:
         return [s.text for s in self.statements] or [self.sql]
 
 
+_OPENS = ("BEGIN", "START")
+_CLOSES = ("COMMIT", "ROLLBACK", "END", "ABORT")
+
+
 @dataclass
 class Wire:
     calls: list[Call] = field(default_factory=list)
@@ -92,8 +96,20 @@ class Wire:
 
     @property
     def transactions(self) -> int:
-        """The transactions the calls ran (a request's two messages are one)."""
-        return count_transactions(self.calls)
+        """The transactions the calls ran (a request's two messages are one): outside a BEGIN
+        block, each call is its own implicit one."""
+        count = 0
+        in_block = False
+        for call in self.calls:
+            heads = [s.split(None, 1)[0].upper() for s in split_statements(call.sql)]
+            if not in_block and heads and heads[0] not in _CLOSES:
+                count += 1
+            for head in heads:
+                if head in _OPENS:
+                    in_block = True
+                elif head in _CLOSES:
+                    in_block = False
+        return count
 
 
 # A statement of a simple-protocol query: up to a ``;`` outside quoted text (the API's and the
@@ -104,26 +120,6 @@ _STATEMENT = re.compile(r"""(?:'[^']*'|"[^"]*"|[^;'"])+""")
 def split_statements(sql: str) -> list[str]:
     """The statements of a simple-protocol query: ``;`` outside quoted text splits them."""
     return [s.strip() for s in _STATEMENT.findall(sql) if s.strip()]
-
-
-_OPENS = ("BEGIN", "START")
-_CLOSES = ("COMMIT", "ROLLBACK", "END", "ABORT")
-
-
-def count_transactions(calls: Sequence[Call]) -> int:
-    """Transactions the calls ran: outside a BEGIN block, each call is its own implicit one."""
-    count = 0
-    in_block = False
-    for call in calls:
-        heads = [s.split(None, 1)[0].upper() for s in split_statements(call.sql)]
-        if not in_block and heads and heads[0] not in _CLOSES:
-            count += 1
-        for head in heads:
-            if head in _OPENS:
-                in_block = True
-            elif head in _CLOSES:
-                in_block = False
-    return count
 
 
 def timed(function: Callable[..., Any], spent: Callable[[float], object]) -> Callable[..., Any]:
