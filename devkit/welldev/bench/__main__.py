@@ -2,6 +2,6 @@
 
 import sys
 
-from welldev.bench.command_line import main
+from welldev.bench.runner import main
 
 sys.exit(main())

@@ -13,22 +13,18 @@ BUILD_DIR = ROOT / ".aws-sam" / "build"
 LOCAL_DIR = ROOT / ".local"
 
 
-# The large-tenant phase (``large``): the big and the small database, and the sync batches.
-BASE_ROWS = 10_000
-SMALL_ROWS = 10_000
-SYNC_IDS = 1_000  # record ids per message (databases.RECORDS accounts at least)
-
-
 @dataclass(frozen=True)
 class LargeSizes:
+    """The large-tenant phase's (``large``): the big and the small database, the sync batches."""
+
     rows: int  # the big tenant's account ledger rows in the large database
-    base_rows: int = BASE_ROWS
-    small_rows: int = SMALL_ROWS
+    base_rows: int = 10_000
+    small_rows: int = 10_000
     iterations: int = 40
     rounds: int = 4
     warmup: int = 2
     sync_batches: int = 6
-    sync_ids: int = SYNC_IDS
+    sync_ids: int = 1_000  # record ids per message (databases.RECORDS accounts at least)
 
 
 @dataclass(frozen=True)
@@ -45,28 +41,11 @@ class Sizes:
     deep_pages: int = 1
 
 
-PHASES = (
-    "cold",
-    "first",
-    "round_trips",
-    "warm",
-    "db_cpu",
-    "scale",
-    "sync",
-    "outbox",
-    "drain",
-    "memory",
-    "large",
-    "revocation",
-    "feed",
-)
-
-
 @dataclass(frozen=True)
 class Config:
     """A full run's by default."""
 
-    phases: tuple[str, ...] = PHASES
+    phases: tuple[str, ...] | None = None  # None: every phase of the runner
     database_prefix: str = "wellapi_bench"
     # X, the measured connector, holds 1/20 of the rows: 50,000; ~39,600 live ones in its
     # window, and the cursor sits after exactly 20,000 of those: page 1,001 at 20 rows a

@@ -22,6 +22,7 @@ from uuid import uuid4
 
 from wellapi.roles import API_ROLE
 from welldev import database, local_aws
+from welldev.bench.child_handler import Context
 from welldev.bench.errors import BenchError
 from welldev.function_roles import functions_connected_as
 from welldev.payload import HttpRequest, build_event
@@ -50,19 +51,8 @@ def elapsed(started: float) -> str:
     return f"{seconds:.1f} s" if seconds < 120 else f"{int(seconds // 60)} min {seconds % 60:.0f} s"
 
 
-class LambdaContext:
-    """What Powertools reads from the Lambda context object."""
-
-    function_name = "bench"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:eu-west-1:000000000000:function:bench"
-    aws_request_id = "bench-request"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 15_000
-
-
-CONTEXT = LambdaContext()
+# What Powertools reads from the Lambda context object: the one the fresh interpreters pass.
+CONTEXT = Context()
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 

@@ -21,6 +21,7 @@ import pg8000.dbapi
 
 from wellapi.store import connections
 from welldev.bench.api_requests import Case, warm_cases
+from welldev.bench.config import Config
 from welldev.bench.databases import BenchDatabase, remove_created_rows
 from welldev.bench.harness import note, taking_turns
 from welldev.bench.report import Report
@@ -91,7 +92,7 @@ def _at(pool: connections.Pool, case: Case) -> None:
     case.call()
 
 
-def measure_latency(report: Report, bench: BenchDatabase, iterations: int) -> None:
+def measure_latency(report: Report, bench: BenchDatabase, config: Config) -> None:
     """``latency.<case>.<n>ms``: each warm case at a 0 and a 1 ms round trip, and what each
     round trip it takes added."""
     upstream = connections.url_connect_kwargs(bench.api_url)
@@ -112,7 +113,7 @@ def measure_latency(report: Report, bench: BenchDatabase, iterations: int) -> No
                 with recording() as wire:
                     _at(pools[0.0], case)
                 calls = {f"{ms:g}ms": functools.partial(_at, p, case) for ms, p in pools.items()}
-                samples = taking_turns(calls, iterations, WARMUP)
+                samples = taking_turns(calls, config.warm_iterations, WARMUP)
                 zero, one = (
                     report.figure(f"latency.{case.name}.{name}", samples[name], "ms")
                     for name in calls

@@ -193,12 +193,12 @@ class Captured:
 
     def prover(self) -> Callable[[str], BoundStatement] | None:
         """How the function opens this request's statements for a transaction's context."""
-        credential = self.credential()
-        if "scope_token" in credential:
-            return lambda context: scope_opening(credential["scope_token"], context)
-        if "key" in credential:
-            prefix, secret_hash = credential["key"]
-            return lambda context: key_opening(prefix, bytes.fromhex(secret_hash), context)
+        if self.proof == "scope":
+            token = self.token
+            return lambda context: scope_opening(token, context)
+        if self.proof == "key":
+            key = self.key
+            return lambda context: key_opening(key.prefix, key.secret_hash, context)
         return None
 
     def floor_request(self, statements: Statements) -> dict[str, Any]:

@@ -163,36 +163,22 @@ class Report:
 
 
 def table(report: Report) -> str:
-    """Cold starts one line per function, then every other figure, then every goal."""
-    cold = [n for n in report.figures if n.startswith("cold_start.") and n.count(".") == 1]
+    """Every goal, and the figures pyperf does not hold: ``python -m pyperf show`` prints the
+    others from the pyperf JSON, with their statistics."""
+    in_pyperf = {benchmark.get_name() for benchmark in report.benchmarks}
     lines = [
-        f"{'cold start, import only (ms; CPU time)':<50} {'cpu':>7} {'floor':>7} {'ratio':>6}"
-        f" {'wall':>7} {'floor':>7}"
+        f"{'figure (the others: pyperf show)':<76} {'median':>10} {'min':>10} {'max':>10}  unit"
     ]
-    paired = report.details.get("cold_start", {}).get("paired_ratio", {})
-    for name in cold:
-        f = report.figures
-        function_id = name.removeprefix("cold_start.")
-        lines.append(
-            f"{function_id:<50} {f[name + '.cpu'].median:>7.0f}"
-            f" {f[name + '.floor.cpu'].median:>7.0f} {paired[function_id]:>6.2f}"
-            f" {f[name].median:>7.0f} {f[name + '.floor'].median:>7.0f}"
-        )
-    shown = {f"{n}{suffix}" for n in cold for suffix in ("", ".floor", ".cpu", ".floor.cpu")}
-    first, first_shown = _first_request_lines(report)
-    lines += ["", *first] if first else []
-    shown |= first_shown
-    lines += ["", f"{'figure':<76} {'median':>10} {'min':>10} {'max':>10}  unit"]
     for name, s in report.figures.items():
-        if name not in shown:
+        if name not in in_pyperf:
             lines.append(f"{name:<76} {s.median:>10.4g} {s.min:>10.4g} {s.max:>10.4g}  {s.unit}")
     lines += ["", f"{'goal':<76} {'value':>10} {'goal':>10}  met"]
     for name, r in report.ratios.items():
-        compare = ">=" if r.higher_is_better else "<="
+        shown = r.as_json()
         mark = "yes" if r.met else "NO"
-        lines.append(f"{name:<76} {r.value:>10.4g} {compare}{r.goal:>8.4g}  {mark}")
-    missed = [n for n, r in report.ratios.items() if not r.met]
-    lines += ["", f"{len(report.ratios) - len(missed)} of {len(report.ratios)} goals met"]
+        lines.append(f"{name:<76} {r.value:>10.4g} {shown['compare']}{r.goal:>8.4g}  {mark}")
+    met = len(report.ratios) - len(report.missed(""))
+    lines += ["", f"{met} of {len(report.ratios)} goals met"]
     return "\n".join(lines)
 
 
@@ -200,41 +186,3 @@ def diagnostics_text(report: Report) -> str:
     """The diagnostics as the JSON holds them, indented for reading."""
     diagnostics = report.details.get("diagnostics")
     return json.dumps(diagnostics, indent=2, ensure_ascii=False) if diagnostics else ""
-
-
-def _first_request_lines(report: Report) -> tuple[list[str], set[str]]:
-    """The section of the printed table, and the figures it shows."""
-    f, prefix = report.figures, "first_request."
-    ids = [
-        n.removeprefix(prefix).removesuffix(".cpu")
-        for n in f
-        if n.startswith(prefix) and n.endswith(".cpu") and n.count(".") == 2
-    ]
-    if not ids:
-        return [], set()
-    lines = [
-        f"{'first request (ms; goal: cpu <= 3x floor)':<44} {'cpu':>6} {'floor':>6} {'ratio':>6}"
-        f" {'import':>6} {'wall':>6} {'fl.wall':>7} {'rt init':>7} {'rt inv':>6}"
-    ]
-    shown: set[str] = set()
-
-    def median(name: str) -> str:
-        shown.add(name)
-        return f"{f[name].median:.0f}" if name in f else "-"
-
-    for i in ids:
-        name = prefix + i
-        shown.add(f"runtime.{i}.handler_init")  # in the JSON: part of rt init
-        lines.append(
-            f"{i:<44} {median(name + '.cpu'):>6} {median(name + '.floor.cpu'):>6}"
-            f" {report.ratios[name].value:>6.2f} {median(name + '.import.cpu'):>6}"
-            f" {median(name + '.wall'):>6} {median(name + '.floor.wall'):>7}"
-            f" {median(f'runtime.{i}.init'):>7} {median(f'runtime.{i}.first_invoke'):>6}"
-        )
-    worst = report.details.get("first_request", {}).get("worst", "")
-    for label in ("worst", "authorizer", "sync"):
-        ratio = report.ratios.get(prefix + label)
-        if ratio is not None:
-            what = f"{label} ({worst})" if label == "worst" else label
-            lines.append(f"{what:<58} {ratio.value:>6.2f}")
-    return lines, shown

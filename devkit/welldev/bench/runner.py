@@ -1,20 +1,31 @@
-"""Every phase of a bench run, in order, on one report."""
+"""``python -m welldev.bench``, ``make bench``: its command line, and every phase of a run, in
+order, on one report.
+
+Development only: this package is not shipped in the layer.
+"""
 
 from __future__ import annotations
 
+import argparse
 import contextlib
+import dataclasses
+import functools
 import os
+import subprocess
+import sys
 import time
-from dataclasses import replace
+import typing
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from wellapi.roles import API_ROLE
-from welldev import database
+from welldev import bench, database
 from welldev.bench.cold_start import diagnose_cold, measure_cold
-from welldev.bench.config import Config
-from welldev.bench.databases import prepare_database, remove_created_rows
+from welldev.bench.config import EMBEDDED_SETTINGS, LOCAL_DIR, Config
+from welldev.bench.databases import BenchDatabase, prepare_database
 from welldev.bench.db_cpu import measure_db_cpu
 from welldev.bench.drain import measure_drain
+from welldev.bench.errors import BenchError
 from welldev.bench.feed import measure_feed
 from welldev.bench.first_request import measure_first
 from welldev.bench.harness import quiet_powertools
@@ -22,7 +33,7 @@ from welldev.bench.large import measure_large
 from welldev.bench.latency import measure_latency
 from welldev.bench.memory import MEMORY_FUNCTION, measure_memory
 from welldev.bench.outbox import measure_outbox
-from welldev.bench.report import Report, machine_info
+from welldev.bench.report import Report, diagnostics_text, machine_info, table
 from welldev.bench.revocation import measure_revocation
 from welldev.bench.round_trips import measure_round_trips
 from welldev.bench.sandbox import Sandbox, ensure_build, sandbox
@@ -33,10 +44,79 @@ from welldev.bench.warm import diagnose_warm, measure_warm
 from welldev.console import step
 from welldev.function_roles import functions_connected_as
 
-# The phases that read the bench database (and its small twin) prepare_database seeds.
-BENCH_DATABASE_PHASES = frozenset(
-    {"warm", "db_cpu", "round_trips", "scale", "sync", "outbox", "drain", "memory"}
-)
+# The line each phase starts with, of the config ``c``, in the order of a run.
+TITLES = {
+    "cold": "cold start: every function x {c.cold_runs} run(s), each with its floor",
+    "first": "cold start with the first request: {c.first_runs} run(s) a function, its floor's",
+    "warm": "warm latency: {c.warm_iterations} iterations after {c.warmup}; the wall",
+    "db_cpu": "database CPU: {c.db_cpu_requests} requests of each case, and as many of its floor",
+    "round_trips": "statements and round trips per request, and each at a 1 ms round trip",
+    "scale": "scale: the sync-status List with a deep cursor, 1M rows against 10k",
+    "sync": "sync: {c.sync_messages} x {c.sync_ids} a batch, with and without records; COPY",
+    "outbox": "outbox: a Create with and without its change record",
+    "drain": "drain: 10,000 change records to an EventBridge stub, as the drainer's role",
+    "memory": "memory: one process serving {c.memory_requests:,} Retrieve requests",
+    "large": "large tenants: every read shape at {c.large_tenants.rows:,} rows against 10,000",
+    "revocation": "revocation of {c.revocation_rows:,} rows while another tenant syncs",
+    "feed": "changes feed: {c.feed_records:,} records against {c.feed_small_records:,}",
+}
+# Measured on the bench database, as the API role.
+BenchMeasure = Callable[[Report, BenchDatabase, Config], object]
+
+
+def _phases(
+    report: Report, c: Config, server: database.LocalDatabase, box: Sandbox | None
+) -> dict[str, Callable[[], object]]:
+    """What each phase runs: ``cold`` and ``first`` run functions of the build (``box``), the
+    others read databases, the bench database seeded when a phase first reads it."""
+    bench = functools.cache(lambda: prepare_database(server, c.database_prefix, c.large))
+    built = typing.cast(Sandbox, box)  # laid out whenever a phase of it runs
+
+    def diagnoses(prefix: str) -> bool:
+        """Always, or when a goal of ``prefix`` was missed."""
+        return c.diagnose == "always" or (c.diagnose == "auto" and bool(report.missed(prefix)))
+
+    def on_bench(
+        *measures: BenchMeasure, diagnose: tuple[str, BenchMeasure] | None = None
+    ) -> Callable[[], None]:
+        def phase() -> None:
+            with functions_connected_as(bench().local, API_ROLE):
+                for measure in measures:
+                    measure(report, bench(), c)
+                if diagnose is not None and diagnoses(diagnose[0]):
+                    diagnose[1](report, bench(), c)
+
+        return phase
+
+    def cold() -> None:
+        only = c.cold_functions
+        functions = {k: f for k, f in built.functions.items() if only is None or k in only}
+        cold_box = dataclasses.replace(built, functions=functions)
+        loaded = measure_cold(report, cold_box, c.cold_runs)
+        if diagnoses("cold_start."):
+            diagnose_cold(report, cold_box, loaded, c.cold_runs)
+
+    def scale() -> None:
+        small = prepare_database(server, c.database_prefix + "_small", c.small)
+        sqls = measure_scale(report, bench(), small, c)
+        if diagnoses("scale."):
+            diagnose_scale(report, {"large": bench(), "small": small}, sqls)
+
+    return {
+        "cold": cold,
+        "first": lambda: measure_first(report, built, server, c),
+        "warm": on_bench(measure_warm, measure_wall, diagnose=("warm.", diagnose_warm)),
+        "db_cpu": on_bench(measure_db_cpu),
+        "round_trips": on_bench(lambda r, b, _: measure_round_trips(r, b), measure_latency),
+        "scale": scale,
+        "sync": on_bench(measure_sync, diagnose=("sync.", diagnose_sync)),
+        "outbox": on_bench(measure_outbox),
+        "drain": on_bench(measure_drain),
+        "memory": lambda: measure_memory(report, built, bench(), c),
+        "large": lambda: measure_large(report, server, c),
+        "revocation": lambda: measure_revocation(report, server, c),
+        "feed": lambda: measure_feed(report, server, c),
+    }
 
 
 def postgres_version(local: database.LocalDatabase) -> str:
@@ -57,27 +137,29 @@ def run(
     beside it) when given."""
     started = time.perf_counter()
     report = Report(machine_info())
-    wanted: dict[str, tuple[str, ...] | None] = {
-        "cold": config.cold_functions,
-        "first": config.first_functions,
-        "memory": (MEMORY_FUNCTION,),
-    }
-    wanted = {phase: functions for phase, functions in wanted.items() if phase in config.phases}
-    with contextlib.ExitStack() as stack:
+    chosen = set(config.phases or TITLES)
+    if "outbox" in chosen:
+        chosen.add("sync")  # its batches write the outbox phase's sync batch figures too
+    # The functions of the build each phase runs (None: every one of the template).
+    functions = {"cold": config.cold_functions, "first": config.first_functions}
+    functions["memory"] = (MEMORY_FUNCTION,)
+    built = [wanted for phase, wanted in functions.items() if phase in chosen]
+    with contextlib.ExitStack() as stack, quiet_powertools():
         box = None
-        if wanted:
+        if built:
             ensure_build(config.build)
             # One phase that wants every function (None) gets the whole build.
-            every = None in wanted.values()
-            only = None if every else sorted({f for v in wanted.values() for f in v or ()})
+            only = None if None in built else sorted({f for b in built for f in b or ()})
             box = stack.enter_context(sandbox(only))
-        if "cold" in config.phases and box is not None:
-            _phase_cold(report, box, config)
-        if "first" in config.phases and box is not None:
-            measure_first(report, box, server, config)
-        needs_db = any(p not in ("cold", "first") for p in config.phases)
-        if needs_db:
-            _database_phases(report, config, server, box, server_kind)
+        phases = _phases(report, config, server, box)
+        if chosen - {"cold", "first"}:
+            step(f"bench databases on the {server_kind} server")
+            report.machine["postgres_server"] = server_kind
+            report.machine["postgres"] = postgres_version(server)
+        for n, (phase, title) in enumerate(TITLES.items(), 1):
+            if phase in chosen:
+                step(f"{n}/{len(TITLES)} " + title.format(c=config))
+                phases[phase]()
     report.machine["load_average_at_end"] = list(os.getloadavg())
     report.machine["bench_seconds"] = round(time.perf_counter() - started, 1)
     if output is not None:
@@ -85,102 +167,72 @@ def run(
     return report
 
 
-def _should_diagnose(config: Config, report: Report, prefix: str) -> bool:
-    if config.diagnose == "always":
-        return True
-    return config.diagnose == "auto" and bool(report.missed(prefix))
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(name.strip() for name in text.split(","))
 
 
-def _phase_cold(report: Report, box: Sandbox, config: Config) -> None:
-    functions = config.cold_functions
-    cold_box = (
-        box
-        if functions is None
-        else replace(box, functions={k: v for k, v in box.functions.items() if k in functions})
+def parser() -> argparse.ArgumentParser:
+    """The options, each named as the field of ``Config`` it sets."""
+    parser = argparse.ArgumentParser(
+        prog="wellapi bench", description=(bench.__doc__ or "").split("\n\n")[0]
     )
-    count = len(cold_box.functions)
-    step(f"1/11 cold start: {count} functions x {config.cold_runs} run(s), each with its floor")
-    loaded = measure_cold(report, cold_box, config.cold_runs)
-    if _should_diagnose(config, report, "cold_start."):
-        diagnose_cold(report, cold_box, loaded, config.cold_runs)
+    parser.add_argument("--quick", action="store_true", help="fewer runs and iterations")
+    phases = f"comma-separated phases of: {','.join(TITLES)}"
+    parser.add_argument("--only", dest="phases", type=_names, metavar="PHASES", help=phases)
+    functions = "comma-separated logical ids whose cold start and first request are measured"
+    parser.add_argument("--functions", dest="cold_functions", type=_names, help=functions)
+    runs = f"cold start runs (default {Config.cold_runs})"
+    parser.add_argument("--cold-runs", type=int, metavar="N", help=runs)
+    iterations = f"warm and scale iterations (default {Config.warm_iterations})"
+    parser.add_argument(
+        "--iterations", dest="warm_iterations", type=int, metavar="N", help=iterations
+    )
+    parser.add_argument("--diagnose", choices=("auto", "always", "never"), default="auto")
+    parser.add_argument("--no-build", dest="build", action="store_false", help="no `make build`")
+    parser.add_argument("--data-dir", type=Path, default=LOCAL_DIR / "bench-pg")
+    parser.add_argument("--output", type=Path, default=LOCAL_DIR / "bench.json")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a goal is missed")
+    return parser
 
 
-def _database_phases(
-    report: Report,
-    config: Config,
-    server: database.LocalDatabase,
-    box: Sandbox | None,
-    server_kind: str,
-) -> None:
-    step(f"bench databases on the {server_kind} server")
-    report.machine["postgres_server"] = server_kind
-    if not set(config.phases) & BENCH_DATABASE_PHASES:
-        # The large-tenant and revocation phases build databases of their own.
-        report.machine["postgres"] = postgres_version(server)
-        _own_database_phases(report, config, server)
-        return
-    large = prepare_database(server, config.database_prefix, config.large)
-    small = None
-    if "scale" in config.phases:
-        small = prepare_database(server, config.database_prefix + "_small", config.small)
-    report.machine["postgres"] = postgres_version(large.local)
-    with functions_connected_as(large.local, API_ROLE), quiet_powertools():
-        if "warm" in config.phases:
-            step(f"2/11 warm latency: {config.warm_iterations} iterations after {config.warmup}")
-            cases = measure_warm(report, large, config)
-            try:
-                measure_wall(report, large, cases, config)
-            finally:
-                remove_created_rows(large)
-            if _should_diagnose(config, report, "warm."):
-                diagnose_warm(report, cases, config.profile_requests)
-        if "db_cpu" in config.phases:
-            step(
-                f"2/11 database CPU: {config.db_cpu_requests} requests of each case, and as "
-                "many of its floor"
-            )
-            measure_db_cpu(report, large, config)
-        if "round_trips" in config.phases:
-            step("3/11 statements and round trips per request, and each at a 1 ms round trip")
-            measure_round_trips(report, large)
-            measure_latency(report, large, config.warm_iterations)
-    if "scale" in config.phases and small is not None:
-        step("4/11 scale: the sync-status List with a deep cursor, 1M rows against 10k")
-        with quiet_powertools():
-            sqls = measure_scale(report, large, small, config)
-        if _should_diagnose(config, report, "scale."):
-            diagnose_scale(report, {"large": large, "small": small}, sqls)
-    bench_phases = {"sync": measure_sync, "outbox": measure_outbox, "drain": measure_drain}
-    for phase, measure in bench_phases.items():
-        # The sync phase's batches write the outbox phase's sync batch figures too.
-        if phase in config.phases or (phase == "sync" and "outbox" in config.phases):
-            step(TITLES[phase].format(c=config))
-            with functions_connected_as(large.local, API_ROLE), quiet_powertools():
-                measure(report, large, config)
-            if phase == "sync" and _should_diagnose(config, report, "sync."):
-                with functions_connected_as(large.local, API_ROLE):
-                    diagnose_sync(report, large, config)
-    if "memory" in config.phases and box is not None:
-        step(f"8/11 memory: one process serving {config.memory_requests:,} Retrieve requests")
-        measure_memory(report, box, large, config)
-    _own_database_phases(report, config, server)
+def config_from(args: argparse.Namespace) -> Config:
+    config = Config.quick() if args.quick else Config()
+    given = {f.name: getattr(args, f.name, None) for f in dataclasses.fields(Config)}
+    config = dataclasses.replace(config, **{k: v for k, v in given.items() if v is not None})
+    unknown = sorted(set(config.phases or ()) - set(TITLES))
+    if unknown:
+        raise BenchError(f"unknown phases: {', '.join(unknown)}")
+    # The first requests are of the cold starts' functions, the scale's of the warm count.
+    first, scale = config.cold_functions, args.warm_iterations or config.scale_iterations
+    return dataclasses.replace(config, first_functions=first, scale_iterations=scale)
 
 
-def _own_database_phases(report: Report, config: Config, server: database.LocalDatabase) -> None:
-    own_phases = {"large": measure_large, "revocation": measure_revocation, "feed": measure_feed}
-    for phase, measure in own_phases.items():
-        if phase in config.phases:
-            step(TITLES[phase].format(c=config))
-            with quiet_powertools():
-                measure(report, server, config)
-
-
-# The line each of these phases starts with, of the config ``c``.
-TITLES = {
-    "sync": "5/11 sync: {c.sync_messages} x {c.sync_ids} a batch, with and without records; COPY",
-    "outbox": "6/11 outbox: a Create with and without its change record",
-    "drain": "7/11 drain: 10,000 change records to an EventBridge stub, as the drainer's role",
-    "large": "9/11 large tenants: every read shape at {c.large_tenants.rows:,} rows against 10,000",
-    "revocation": "10/11 revocation of {c.revocation_rows:,} rows while another tenant syncs",
-    "feed": "11/11 changes feed: {c.feed_records:,} records against {c.feed_small_records:,}",
-}
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        config = config_from(args)
+        kind = "DATABASE_URL" if os.environ.get("DATABASE_URL") else "embedded"
+        server = database.LocalDatabase("")
+        if set(config.phases or TITLES) - {"cold"}:
+            step(f"PostgreSQL: {kind if kind != 'embedded' else args.data_dir}")
+            server = database.resolve(args.data_dir)
+            if kind == "embedded":
+                # The 10-million-row database needs the buffer pool a server of its size has
+                # (RDS gives a quarter of memory): with the default 128 MB, the large-tenant
+                # figures would measure page reads through the operating system instead.
+                database.configure_embedded(args.data_dir, EMBEDDED_SETTINGS)
+        report = run(config, server, args.output, server_kind=kind)
+    except (BenchError, subprocess.CalledProcessError) as error:
+        print(f"bench: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    print(table(report))
+    diagnostics = diagnostics_text(report)
+    if diagnostics:
+        print("\ndiagnostics (details.diagnostics in the JSON):\n" + diagnostics)
+    results = args.output.with_name(f"{args.output.stem}-pyperf.json")
+    print(f"\nwrote {args.output} and {results} in {report.machine['bench_seconds']:.0f} s")
+    print(f"(python -m pyperf show {results}: every other figure; compare_to: two runs)")
+    missed = any(not r.met for r in report.ratios.values())
+    return 1 if args.strict and missed else 0

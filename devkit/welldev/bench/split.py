@@ -2,10 +2,9 @@
 document, and the rest of the handler (parsing the request, logging, metrics, the
 response): phase ``warm`` times each of its calls so.
 
-Each request is run with the pg8000 connection's query call timed (its
-network wait and row decoding, ``welldev.bench.wire.recording``), the driver's decoding of
-each row timed inside it (``CoreConnection.handle_DATA_ROW``), and the functions that make
-the documents timed where the operations call them. The database's part is the query call
+Each request is run with the pg8000 connection's query calls timed, and the driver's decoding
+of the rows inside them (``welldev.bench.wire.recording``), and the functions that make the
+documents timed where the operations call them. The database's part is the query call
 less the decoding: the server's work and the network, which no Python of ours can shorten.
 """
 
@@ -19,11 +18,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 from unittest import mock
 
-import pg8000.core
-
-from welldev.bench.harness import taking_turns
 from welldev.bench.report import Report
-from welldev.bench.wire import recording
+from welldev.bench.wire import recording, timed
 
 # Where the operations call the document functions (``wellapi.jsonapi.document``).
 DOCUMENT_CALLS = (
@@ -40,52 +36,29 @@ PARTS = ("database", "decoding", "document", "handler")
 GOALS = {"list": 2.0, "retrieve": 1.5, "list_default": 1.5, "create": 1.5}
 
 
-def _timed(function: Callable[..., Any], spent: dict[str, float], part: str) -> Callable[..., Any]:
-    def timed(*args: Any, **kwargs: Any) -> Any:
-        started = time.perf_counter()
-        try:
-            return function(*args, **kwargs)
-        finally:
-            spent[part] += time.perf_counter() - started
-
-    return timed
-
-
 @contextlib.contextmanager
-def _timing(spent: dict[str, float]) -> Iterator[None]:
-    core = pg8000.core.CoreConnection
-    handle_messages = core.handle_messages
-
-    def decoding_timed(self: Any, context: Any) -> Any:
-        # A connection dispatches on a table of its own bound methods, made when it opened.
-        table = self.message_types
-        table[pg8000.core.DATA_ROW] = _timed(self.handle_DATA_ROW, spent, "decoding")
-        try:
-            return handle_messages(self, context)
-        finally:
-            table[pg8000.core.DATA_ROW] = self.handle_DATA_ROW
-
+def _documents_timed(spent: list[float]) -> Iterator[None]:
+    """The document functions timed where the operations call them, into ``spent``."""
     with contextlib.ExitStack() as stack:
         for module, name in DOCUMENT_CALLS:
             owner = importlib.import_module(module)
-            timed = _timed(getattr(owner, name), spent, "document")
-            stack.enter_context(mock.patch.object(owner, name, timed))
-        stack.enter_context(mock.patch.object(core, "handle_messages", decoding_timed))
+            made = timed(getattr(owner, name), spent.append)
+            stack.enter_context(mock.patch.object(owner, name, made))
         yield
 
 
 def parts(call: Callable[[], Any]) -> dict[str, float]:
     """Milliseconds of one call: each part's, and the whole (``total``)."""
-    spent = {"decoding": 0.0, "document": 0.0}
-    with _timing(spent), recording() as wire:
+    documents: list[float] = []
+    with _documents_timed(documents), recording() as wire:
         started = time.perf_counter()
         call()
         total = time.perf_counter() - started
     return {
-        "database": (wire.seconds - spent["decoding"]) * 1000,
-        "decoding": spent["decoding"] * 1000,
-        "document": spent["document"] * 1000,
-        "handler": (total - wire.seconds - spent["document"]) * 1000,
+        "database": (wire.seconds - wire.decoding_seconds) * 1000,
+        "decoding": wire.decoding_seconds * 1000,
+        "document": sum(documents) * 1000,
+        "handler": (total - wire.seconds - sum(documents)) * 1000,
         "total": total * 1000,
     }
 
@@ -97,7 +70,7 @@ def by_part(samples: list[dict[str, float]]) -> dict[str, list[float]]:
 
 def split_samples(call: Callable[[], Any], iterations: int) -> dict[str, list[float]]:
     """Milliseconds of each part of ``iterations`` calls (each part's own list)."""
-    return by_part(taking_turns({"call": call}, iterations, 0, parts)["call"])
+    return by_part([parts(call) for _ in range(iterations)])
 
 
 def report_split(

@@ -34,9 +34,9 @@ from wellapi.http.proofs import proof_mac
 from wellapi.roles import API_ROLE
 from wellapi.store import connections as wellapi_db
 from wellapi.store.sql import BoundStatement
-from welldev.bench.api_requests import Case
+from welldev.bench.api_requests import Case, warm_cases
 from welldev.bench.config import Config
-from welldev.bench.databases import BenchDatabase
+from welldev.bench.databases import BenchDatabase, remove_created_rows
 from welldev.bench.harness import note, returned, taking_turns
 from welldev.bench.raw_client import Captured, RawClient, Statements, proven, rendered
 from welldev.bench.report import Report
@@ -103,77 +103,68 @@ def spent_proof(sent: Captured, statements: Statements) -> str:
     return f"BEGIN;CALL core_api.spend_scope_proof('{proof}');COMMIT;{sql}"
 
 
-def measure_wall(report: Report, bench: BenchDatabase, cases: list[Case], config: Config) -> None:
+def measure_wall(report: Report, bench: BenchDatabase, config: Config) -> None:
     """``wall.<case>``: each case's database time with the wall against without it (goal
     <= 1.1x), and the same end to end."""
-    raw = RawClient(bench.api_url)
-    observer = bench.admin()
+    raw, observer = RawClient(bench.api_url), bench.admin()
     try:
         with unproven_scope(bench):
-            for case in (c for c in cases if c.name in CASES):
-                ways = Ways(raw, observer, case)
-                _measure_case(report, ways, case.name, config)
+            for case in warm_cases(bench, CASES):
+                turns = (config.warm_iterations, config.warmup)
+                ends = taking_turns(_ways(raw, None, case), *turns)
+                database = taking_turns(_ways(raw, observer, case), *turns, returned)
+                _report(report, case.name, ends, database)
     finally:
         observer.close()
         raw.close()
+        remove_created_rows(bench)
 
 
-class Ways:
-    """The four ways of sending a case's SQL on ``raw``; observed, each answers its messages'
-    database time, read by ``observer`` from ``raw``'s backend's ``pg_stat_activity`` row."""
+def _ways(
+    raw: RawClient, observer: pg8000.native.Connection | None, case: Case
+) -> dict[str, Callable[[], float]]:
+    """The four ways of sending ``case``'s SQL on ``raw``. Observed, each answers its messages'
+    database time, read by ``observer`` from ``raw``'s backend's ``pg_stat_activity`` row: a
+    simple query's from its receipt, a pipelined one's from what its first statement, ``MARK``,
+    answered; unobserved, 0."""
+    sent, fresh = case.sent, case.fresh
+    first = () if observer is None else (MARK,)
 
-    def __init__(self, raw: RawClient, observer: pg8000.native.Connection, case: Case) -> None:
-        self.raw, self.observer, self.case = raw, observer, case
-
-    def _since(self, received: Any = None) -> float:
-        """The last message's database time: a simple query's from its receipt, a pipelined
-        one's from ``received`` (what its first statement, ``MARK``, answered)."""
-        start = "query_start" if received is None else "CAST(:received AS timestamptz)"
-        rows = self.observer.run(
+    def since(rows: list[list[Any]] | None = None) -> float:
+        if observer is None:
+            return 0.0
+        start = "query_start" if rows is None else "CAST(:received AS timestamptz)"
+        ((ms,),) = observer.run(
             f"SELECT extract(epoch FROM state_change - {start}) * 1000 "
             "FROM pg_stat_activity WHERE pid = :pid",
-            pid=self.raw.pid,
-            received=received,
+            pid=raw.pid,
+            received=None if rows is None else rows[0][0],
         )
-        return float(rows[0][0])
+        return float(ms)
 
-    def calls(self, observed: bool) -> dict[str, Callable[[], float]]:
-        sent, fresh = self.case.sent, self.case.fresh
-        first = (MARK,) if observed else ()
+    def two_messages(opening: str | None = None) -> Callable[[], float]:
+        def call() -> float:
+            opened: list[float] = []
+            rows = proven(raw, sent, fresh(), opening, first, lambda: opened.append(since()))
+            return sum(opened) + since(rows)
 
-        def since(rows: list[list[Any]] | None = None) -> float:
-            if not observed:
-                return 0.0
-            return self._since(None if rows is None else rows[0][0])
+        return call
 
-        def without() -> float:
-            return since(wellapi_db.send(self.raw, (*first, *without_wall(sent, fresh()))))
+    def spent() -> float:
+        raw.run(spent_proof(sent, fresh()))
+        return since()
 
-        def spent() -> float:
-            self.raw.run(spent_proof(sent, fresh()))
-            return since()
-
-        def two_messages(opening: str | None = None) -> Callable[[], float]:
-            def call() -> float:
-                opened: list[float] = []
-                rows = proven(
-                    self.raw, sent, fresh(), opening, first, lambda: opened.append(since())
-                )
-                return sum(opened) + since(rows)
-
-            return call
-
-        return {
-            "with": two_messages(),
-            "without": without,
-            "spent_proof": spent,
-            "unsettled": two_messages(UNSETTLED_OPENINGS[sent.read_only]),
-        }
+    return {
+        "with": two_messages(),
+        "without": lambda: since(wellapi_db.send(raw, (*first, *without_wall(sent, fresh())))),
+        "spent_proof": spent,
+        "unsettled": two_messages(UNSETTLED_OPENINGS[sent.read_only]),
+    }
 
 
-def _measure_case(report: Report, ways: Ways, name: str, config: Config) -> None:
-    ends = taking_turns(ways.calls(False), config.warm_iterations, config.warmup)
-    database = taking_turns(ways.calls(True), config.warm_iterations, config.warmup, returned)
+def _report(
+    report: Report, name: str, ends: dict[str, list[float]], database: dict[str, list[float]]
+) -> None:
     end = {way: report.figure(f"wall.{name}.{way}", ms, "ms") for way, ms in ends.items()}
     db = {
         way: report.figure(f"wall.{name}.{way}.database", ms, "ms") for way, ms in database.items()

@@ -8,7 +8,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from welldev.bench.api_requests import Case, warm_cases
+from welldev.bench.api_requests import warm_cases
 from welldev.bench.config import Config
 from welldev.bench.databases import BenchDatabase, remove_created_rows
 from welldev.bench.harness import note, taking_turns
@@ -18,18 +18,16 @@ from welldev.bench.report import Report
 from welldev.bench.split import GOALS, PARTS, by_part, parts, report_split
 
 
-def measure_warm(report: Report, bench: BenchDatabase, config: Config) -> list[Case]:
-    """Each warm case through the handler against its SQL by hand, taking turns; the cases."""
-    cases = warm_cases(bench)
+def measure_warm(report: Report, bench: BenchDatabase, config: Config) -> None:
+    """Each warm case through the handler against its SQL by hand, taking turns."""
     # The floor runs the same SQL as a role row-level security does not apply to (the
     # administrator); the API role runs it too, so the policies' price shows on its own.
-    raw = RawClient(bench.local.admin_url)
-    raw_rls = RawClient(bench.api_url)
+    raw, raw_rls = RawClient(bench.local.admin_url), RawClient(bench.api_url)
     # The API role's planner settings come from the server (revision 0013); the floor plans
     # with the same ones, so the two differ by the policies alone.
     raw.run(f"SET random_page_cost = {raw_rls.run('SHOW random_page_cost')[0][0]}")
     try:
-        for case in cases:
+        for case in warm_cases(bench):
             calls: dict[str, Callable[[], Any]] = {
                 "handler": case.call,
                 "raw": functools.partial(case.replay, raw),
@@ -38,10 +36,8 @@ def measure_warm(report: Report, bench: BenchDatabase, config: Config) -> list[C
             samples = taking_turns(calls, config.warm_iterations, config.warmup, parts)
             handler = by_part(samples["handler"])
             report_split(report, case.name, handler, GOALS.get(case.name))
-            h = report.figure(f"warm.{case.name}.handler", handler["total"], "ms")
-            ms = {way: [s["total"] for s in samples[way]] for way in ("raw", "raw_rls")}
-            r = report.figure(f"warm.{case.name}.raw", ms["raw"], "ms")
-            with_rls = report.figure(f"warm.{case.name}.raw_rls", ms["raw_rls"], "ms")
+            ms = {way: [s["total"] for s in samples[way]] for way in calls}
+            h, r, with_rls = (report.figure(f"warm.{case.name}.{w}", ms[w], "ms") for w in calls)
             report.figure(f"warm.{case.name}.raw_no_rls", ms["raw"], "ms")
             ratio = report.ratio(f"warm.{case.name}", h.median / r.median, 2.0)
             rls = report.ratio(f"warm.{case.name}.rls", with_rls.median / r.median, 1.2)
@@ -53,27 +49,27 @@ def measure_warm(report: Report, bench: BenchDatabase, config: Config) -> list[C
         raw.close()
         raw_rls.close()
         remove_created_rows(bench)
-    return cases
 
 
-def diagnose_warm(report: Report, cases: list[Case], requests_count: int) -> None:
+def diagnose_warm(report: Report, bench: BenchDatabase, config: Config) -> None:
     """cProfile of the worst case's handler, and how much of a request is the database's
     (its ``split`` figures: the query call is the database and the driver's decoding of the
     rows)."""
-    worst = max(cases, key=lambda c: report.ratios[f"warm.{c.name}"].value)
+    worst = max(warm_cases(bench), key=lambda c: report.ratios[f"warm.{c.name}"].value)
     split = {p: report.figures[f"split.{worst.name}.{p}"].median for p in ("total", *PARTS)}
     total, wire = split["total"], split["database"] + split["decoding"]
-    profiler = cProfile.Profile()
+    profiler, requests = cProfile.Profile(), config.profile_requests
     profiler.enable()
-    for _ in range(requests_count):
+    for _ in range(requests):
         worst.call()
     profiler.disable()
+    remove_created_rows(bench)
     report.details.setdefault("diagnostics", {})["warm"] = {
         "case": worst.name,
         "request_ms": round(total, 3),
         "query_call_ms": round(wire, 3),
         "handler_python_ms": round(total - wire, 3),
         "raw_median_ms": report.figures[f"warm.{worst.name}.raw"].median,
-        "profile_top_by_own_time": profile_lines(profiler, "tottime", requests_count),
-        "profile_top_by_cumulative_time": profile_lines(profiler, "cumulative", requests_count),
+        "profile_top_by_own_time": profile_lines(profiler, "tottime", requests),
+        "profile_top_by_cumulative_time": profile_lines(profiler, "cumulative", requests),
     }

@@ -50,11 +50,17 @@ class Call:
         return [s.text for s in self.statements] or [self.sql]
 
 
+_OPENS = ("BEGIN", "START")
+_CLOSES = ("COMMIT", "ROLLBACK", "END", "ABORT")
+
+
 @dataclass
 class Wire:
     calls: list[Call] = field(default_factory=list)
     # Waits for ReadyForQuery outside any execute (connecting, authentication).
     other_round_trips: int = 0
+    # The driver's decoding of the rows (``CoreConnection.handle_DATA_ROW``), in the seconds.
+    decoding_seconds: float = 0.0
 
     @property
     def round_trips(self) -> int:
@@ -90,8 +96,20 @@ class Wire:
 
     @property
     def transactions(self) -> int:
-        """The transactions the calls ran (a request's two messages are one)."""
-        return count_transactions(self.calls)
+        """The transactions the calls ran (a request's two messages are one): outside a BEGIN
+        block, each call is its own implicit one."""
+        count = 0
+        in_block = False
+        for call in self.calls:
+            heads = [s.split(None, 1)[0].upper() for s in split_statements(call.sql)]
+            if not in_block and heads and heads[0] not in _CLOSES:
+                count += 1
+            for head in heads:
+                if head in _OPENS:
+                    in_block = True
+                elif head in _CLOSES:
+                    in_block = False
+        return count
 
 
 # A statement of a simple-protocol query: up to a ``;`` outside quoted text (the API's and the
@@ -104,29 +122,23 @@ def split_statements(sql: str) -> list[str]:
     return [s.strip() for s in _STATEMENT.findall(sql) if s.strip()]
 
 
-_OPENS = ("BEGIN", "START")
-_CLOSES = ("COMMIT", "ROLLBACK", "END", "ABORT")
+def timed(function: Callable[..., Any], spent: Callable[[float], object]) -> Callable[..., Any]:
+    """``function``, telling ``spent`` the seconds each of its calls took."""
 
+    def timed_call(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            spent(time.perf_counter() - started)
 
-def count_transactions(calls: Sequence[Call]) -> int:
-    """Transactions the calls ran: outside a BEGIN block, each call is its own implicit one."""
-    count = 0
-    in_block = False
-    for call in calls:
-        heads = [s.split(None, 1)[0].upper() for s in split_statements(call.sql)]
-        if not in_block and heads and heads[0] not in _CLOSES:
-            count += 1
-        for head in heads:
-            if head in _OPENS:
-                in_block = True
-            elif head in _CLOSES:
-                in_block = False
-    return count
+    return timed_call
 
 
 @contextlib.contextmanager
 def recording() -> Iterator[Wire]:
-    """Count every query and every wait for the server on every pg8000 connection.
+    """Count every query and every wait for the server on every pg8000 connection, and time
+    them and the rows' decoding.
 
     ``handle_messages`` reads until ReadyForQuery: each call is one network round trip (a
     simple query costs one, a parameterised statement three: Parse, Describe, Bind+Execute).
@@ -140,29 +152,35 @@ def recording() -> Iterator[Wire]:
             call = call_of(*args, **kwargs)
             wire.calls.append(call)
             current.append(call)
-            started = time.perf_counter()
             try:
-                return run(*args, **kwargs)
+                return timed(run, lambda seconds: setattr(call, "seconds", seconds))(
+                    *args, **kwargs
+                )
             finally:
-                call.seconds = time.perf_counter() - started
                 current.pop()
 
         return call_traced
 
     handle_messages = core.handle_messages
 
+    def decoded(seconds: float) -> None:
+        wire.decoding_seconds += seconds
+
     def waited(self: Any, context: Any) -> Any:
         if current:
             current[-1].round_trips += 1
         else:
             wire.other_round_trips += 1
-        return handle_messages(self, context)
+        # A connection dispatches on a table of its own bound methods, made when it opened.
+        table = self.message_types
+        table[pg8000.core.DATA_ROW] = timed(self.handle_DATA_ROW, decoded)
+        try:
+            return handle_messages(self, context)
+        finally:
+            table[pg8000.core.DATA_ROW] = self.handle_DATA_ROW
 
-    def simple(_: Any, sql: str, *args: Any, **kwargs: Any) -> Call:
-        return Call("simple", sql)
-
-    def unnamed(_: Any, sql: str, *args: Any, **kwargs: Any) -> Call:
-        return Call("unnamed", sql)
+    def plain(protocol: str) -> Callable[..., Call]:
+        return lambda _, sql, *args, **kwargs: Call(protocol, sql)
 
     def named(_: Any, *args: Any, **kwargs: Any) -> Call:
         return Call("named", str(kwargs.get("statement", args[-1] if args else "")))
@@ -172,8 +190,8 @@ def recording() -> Iterator[Wire]:
         return Call("pipelined", texts, statements=tuple(statements))
 
     patches = [
-        (core, "execute_simple", traced(core.execute_simple, simple)),
-        (core, "execute_unnamed", traced(core.execute_unnamed, unnamed)),
+        (core, "execute_simple", traced(core.execute_simple, plain("simple"))),
+        (core, "execute_unnamed", traced(core.execute_unnamed, plain("unnamed"))),
         (core, "execute_named", traced(core.execute_named, named)),
         (core, "handle_messages", waited),
         (connections, "send", traced(connections.send, pipelined)),
