@@ -102,6 +102,8 @@ def build_event(
     query = _query_parameters(raw_query)
     if query:
         event["queryStringParameters"] = query
+    if path_parameters:
+        event["pathParameters"] = dict(path_parameters)
     event["requestContext"] = {
         "accountId": LOCAL_ACCOUNT_ID,
         "apiId": api_id,
@@ -120,8 +122,6 @@ def build_event(
         "time": _request_time(now),
         "timeEpoch": int(now * 1000),
     }
-    if path_parameters:
-        event["pathParameters"] = dict(path_parameters)
     text = _body_text(request.body, headers.get("content-type"))
     if request.body:
         event["body"] = base64.b64encode(request.body).decode() if text is None else text
