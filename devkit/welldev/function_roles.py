@@ -5,22 +5,12 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
+from unittest import mock
 
 from wellapi.roles import API_ROLE, APP_ROLES, AUTH_ROLE, DRAIN_ROLE, SYNC_ROLE
 from wellapi.store import connections as wellapi_db
 from welldev import stack as local_stack
 from welldev.database import LocalDatabase
-
-# The variables connect_functions_as sets, which functions_connected_as puts back after.
-CONNECTION_VARIABLES = (
-    "DATABASE_URL",
-    "DATABASE_READER_URL",
-    "SYNC_DATABASE_URL",
-    "AUTH_DATABASE_URL",
-    "DRAIN_DATABASE_URL",
-    "DB_AUTH",
-    "DB_USER",
-)
 
 
 def connect_functions_as(db: LocalDatabase, role: str | None) -> None:
@@ -50,17 +40,12 @@ def connect_functions_as(db: LocalDatabase, role: str | None) -> None:
 
 @contextlib.contextmanager
 def functions_connected_as(db: LocalDatabase, role: str | None) -> Iterator[None]:
-    """``connect_functions_as`` for a while: the variables and pools as they were, after."""
-    saved = {name: os.environ.get(name) for name in CONNECTION_VARIABLES}
-    connect_functions_as(db, role)
+    """``connect_functions_as`` for a while: the environment and pools as they were, after."""
     try:
-        yield
+        with mock.patch.dict(os.environ):
+            connect_functions_as(db, role)
+            yield
     finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
         wellapi_db.reset_pools()
 
 
