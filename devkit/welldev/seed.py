@@ -225,8 +225,6 @@ class IssuedKeys:
     ``previous`` is the last ``.local/demo.json`` (``demo_file.read_demo``), or None.
     """
 
-    SERVICE_KEY_NAME = "demo:service"
-
     def __init__(self, previous: Mapping[str, Any] | None = None) -> None:
         previous = previous or {}
         workspaces = previous.get("workspaces")

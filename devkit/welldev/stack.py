@@ -10,6 +10,7 @@ AWS, and ``make run`` never reads the template back.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Mapping
@@ -335,18 +336,14 @@ def default_route_function() -> dict[str, str]:
 
 
 def _yaml(value: Value | int | bool | tuple[str, ...]) -> str:
-    """A value as the template writes it (YAML's flow style, JSON's quoting)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
+    """A value as the template writes it: YAML's flow style, a scalar as JSON writes it."""
     if isinstance(value, tuple):
         return "[" + ", ".join(value) + "]"
     if isinstance(value, Ref):
         return f"!Ref {value.name}"
     if isinstance(value, Deployed):
         return value.yaml
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return json.dumps(value)
 
 
 def _variables(environment: Mapping[str, Value], indent: int) -> str:
