@@ -38,6 +38,7 @@ from wellapi.errors import sqlstate_of
 from wellapi.resources import tables as schema
 from wellapi.resources.ledgers import LEDGER_RESOURCES
 from welldev import seed
+from welldev.database import LocalDatabase, connect_unless_missing
 from welldev.seed import Demo, IssuedKeys
 
 # The resources' tables, children of the demo's workspaces (ledgers through their connector).
@@ -73,15 +74,19 @@ class Reset:
         )
 
 
-def holds_demo(conn: pg8000.native.Connection) -> bool:
-    """Whether the database holds the demo: its workspaces, with the seed's ids."""
+def holds_demo(db: LocalDatabase) -> bool:
+    """Whether ``db`` exists and holds the demo: its workspaces, with the seed's ids."""
     ids = [str(member.workspace_id) for member in seed.demo_members()]
+    conn = connect_unless_missing(db)
+    if conn is None:
+        return False
     try:
-        rows = conn.run(
-            f"SELECT count(*) FROM {SCHEMA}.workspaces "
-            "WHERE workspace_id = ANY(CAST(:ids AS uuid[]))",
-            ids=ids,
-        )
+        with conn:
+            rows = conn.run(
+                f"SELECT count(*) FROM {SCHEMA}.workspaces "
+                "WHERE workspace_id = ANY(CAST(:ids AS uuid[]))",
+                ids=ids,
+            )
     except pg8000.exceptions.DatabaseError as error:
         if sqlstate_of(error) == UNDEFINED_TABLE:
             return False
