@@ -25,16 +25,15 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-# What the command line and the commands both name: the template parameter and the variable an
-# option stands for.
-CORS_PARAMETER = "CorsOrigins"
-CORS_ORIGINS_VARIABLE = "WELLAPI_CORS_ORIGINS"
-# The loopback port the embedded database listens on for containers (`sam local invoke`).
-DB_PORT_VARIABLE = "WELLAPI_DB_PORT"
-DEFAULT_DB_PORT = 55432
-# The addresses it listens on: loopback by default; on Linux, add the Docker bridge's own.
-DB_LISTEN_VARIABLE = "WELLAPI_DB_LISTEN"
-DEFAULT_DB_LISTEN = "127.0.0.1"
+from welldev.commands.options import (
+    CORS_ORIGINS_VARIABLE,
+    CORS_PARAMETER,
+    DB_LISTEN_VARIABLE,
+    DB_PORT_VARIABLE,
+    DEFAULT_DB_LISTEN,
+    DEFAULT_DB_PORT,
+)
+
 # The module of each command, and its function when the module holds several.
 COMMANDS = {
     "run": "welldev.commands.run:main",

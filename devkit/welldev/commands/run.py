@@ -13,8 +13,8 @@ import threading
 from wellapi.roles import API_ROLE
 from welldev import demo_file, docs, embedded_server, local_aws, sam_local, schedules
 from welldev import stack as local_stack
-from welldev.cli import CORS_ORIGINS_VARIABLE, CORS_PARAMETER
 from welldev.commands.local_database import EMBEDDED_DATA_DIR, admin_connection
+from welldev.commands.options import CORS_ORIGINS_VARIABLE, CORS_PARAMETER
 from welldev.commands.seed import write_demo
 from welldev.console import step
 from welldev.function_roles import connect_functions_as
