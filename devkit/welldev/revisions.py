@@ -10,6 +10,7 @@ query; only a database behind the head is handed to Alembic (``database.migrate_
 from __future__ import annotations
 
 import ast
+import contextlib
 import importlib.util
 import os
 from pathlib import Path
@@ -53,32 +54,24 @@ def head(directory: Path | None = None) -> tuple[str, ...]:
     parents: set[str] = set()
     for path in sorted((directory or migrations_dir()).glob("versions/*.py")):
         found = _assignments(path)
-        revision = found.get("revision")
-        if not isinstance(revision, str):
-            continue
-        revisions.add(revision)
-        down = found.get("down_revision")
-        parents.update((down,) if isinstance(down, str) else (down or ()))
+        if isinstance(found.get("revision"), str):
+            revisions.add(found["revision"])
+            down = found.get("down_revision")
+            parents.update((down,) if isinstance(down, str) else (down or ()))
     return tuple(sorted(revisions - parents))
 
 
 def _assignments(path: Path) -> dict[str, Any]:
-    """The literal values a module assigns at its top level (``revision: str = "0001"``...)."""
+    """The literal values a module assigns to a name at its top level (``revision: str =
+    "0001"``...)."""
     values: dict[str, Any] = {}
     for node in ast.parse(path.read_text(encoding="utf-8"), str(path)).body:
-        targets: list[ast.expr]
-        if isinstance(node, ast.AnnAssign) and node.value is not None:
-            targets, value = [node.target], node.value
-        elif isinstance(node, ast.Assign):
-            targets, value = node.targets, node.value
-        else:
-            continue
-        for target in targets:
-            if isinstance(target, ast.Name):
-                try:
-                    values[target.id] = ast.literal_eval(value)
-                except ValueError:
-                    continue
+        if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    with contextlib.suppress(ValueError):
+                        values[target.id] = ast.literal_eval(node.value)
     return values
 
 

@@ -14,7 +14,7 @@ What is there, and why:
   (the API must never return it);
 - provenance rows in every ledger, both directions, several sync runs on the same record,
   and some soft-deleted ones (a ledger without rows written here gets generated records and
-  rows: ``GENERATED_LINKS``);
+  rows: ``generated_links`` of ``demo.yaml``);
 - a workspace group with both workspaces enrolled, Ada its owner and Grace a member;
 - a provider catalog and workspace selections (``is_selected`` implies ``is_matched``), with
   one removed (soft-deleted, no longer selected).
@@ -38,9 +38,11 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pg8000.native
+import yaml
 from sqlalchemy import Table
 
 from wellapi.domain import SCHEMA
@@ -82,123 +84,11 @@ class SeedRow:
 # The data
 # ---------------------------------------------------------------------------------------------
 
-# Each row's key: "<workspace>/<name>" for a workspace's rows, then its columns' values.
-WORKSPACES = (
-    # key, name, external id
-    ("acme", "Acme Finance", "acme-finance"),
-    ("globex", "Globex Holdings", "globex-holdings"),
+# Every row of the demo, by table, in demo.yaml: data, which ``demo_rows`` makes rows of.
+DEMO: dict[str, Any] = yaml.load(
+    (Path(__file__).with_name("demo.yaml")).read_text("utf-8"), Loader=yaml.CSafeLoader
 )
-PEOPLE = (
-    # first, last; the first person of a workspace is its demo user
-    ("acme/ada", "Ada", "Lovelace"),
-    ("acme/charles", "Charles", "Babbage"),
-    ("acme/mary", "Mary", "Somerville"),
-    ("globex/grace", "Grace", "Hopper"),
-    ("globex/alan", "Alan", "Turing"),
-    ("globex/katherine", "Katherine", "Johnson"),
-)
-MEMBERSHIPS = (
-    # "<workspace>/<person>", role, status
-    ("acme/ada", "owner", "active"),
-    ("acme/charles", "member", "active"),
-    ("acme/mary", "viewer", "pending"),
-    ("globex/grace", "owner", "active"),
-    ("globex/alan", "admin", "active"),
-    ("globex/katherine", "member", "active"),
-    ("globex/ada", "member", "active"),
-)
-CONNECTORS = (
-    # key (also the provider enum value), name
-    ("plaid_eu", "Plaid (EU)"),
-    ("plaid_us", "Plaid (US)"),
-    ("apideck", "Apideck"),
-    ("chift", "Chift"),
-)
-WORKSPACE_CONNECTORS = (
-    # "<workspace>/<connector>", status
-    ("acme/plaid_eu", "enabled"),
-    ("acme/apideck", "error"),
-    ("globex/plaid_eu", "enabled"),
-    ("globex/chift", "to_configure"),
-    ("globex/apideck", "disabled"),
-)
-ACCOUNTS = (
-    # type, name, external id
-    ("acme/operating", "deposit", "Operating account", "acme-op-001"),
-    ("acme/card", "credit", "Corporate card", "acme-cc-001"),
-    ("acme/loan", "loan", "Equipment loan", "acme-ln-001"),
-    ("globex/treasury", "deposit", "Treasury", "globex-tr-001"),
-    ("globex/payroll", "payroll", "Payroll account", "globex-pr-001"),
-    ("globex/portfolio", "investment", "Investment portfolio", "globex-iv-001"),
-)
-COMPANIES = (
-    # name, domain
-    ("acme/initech", "Initech", "initech.example"),
-    ("acme/umbrella", "Umbrella Corporation", "umbrella.example"),
-    ("globex/hooli", "Hooli", "hooli.example"),
-    ("globex/stark", "Stark Industries", "stark.example"),
-)
-# Ledger rows: record, workspace connector ("<workspace>/<connector>"), direction, hours ago,
-# soft-deleted. The same record may appear several times: one row per sync run.
-ACCOUNT_LINKS = (
-    ("acme/operating", "acme/plaid_eu", "input", 72, False),
-    ("acme/operating", "acme/plaid_eu", "input", 24, False),
-    ("acme/operating", "acme/apideck", "output", 20, False),
-    ("acme/card", "acme/plaid_eu", "input", 48, False),
-    ("acme/loan", "acme/apideck", "input", 96, True),
-    ("globex/treasury", "globex/plaid_eu", "input", 36, False),
-    ("globex/payroll", "globex/chift", "output", 12, False),
-    ("globex/portfolio", "globex/apideck", "input", 120, True),
-)
-COMPANY_LINKS = (
-    ("acme/initech", "acme/apideck", "input", 50, False),
-    ("acme/initech", "acme/apideck", "output", 10, False),
-    ("acme/umbrella", "acme/apideck", "input", 80, True),
-    ("globex/hooli", "globex/chift", "input", 30, False),
-    ("globex/stark", "globex/chift", "output", 6, False),
-)
-PEOPLE_LINKS = (
-    ("acme/charles", "acme/apideck", "input", 40, False),
-    ("acme/mary", "acme/apideck", "output", 15, False),
-    ("acme/mary", "acme/plaid_eu", "input", 60, True),
-    ("globex/alan", "globex/chift", "input", 25, False),
-    ("globex/katherine", "globex/chift", "output", 5, False),
-)
-# record type -> its ledger rows; a ledger not named here gets GENERATED_LINKS of its own records.
-LINKS = {"account": ACCOUNT_LINKS, "company": COMPANY_LINKS, "people": PEOPLE_LINKS}
-# A ledger's demo rows when nobody wrote them: a record of each name per workspace,
-# ``<workspace>/<type>-<n>`` (``generated_record``), each string attribute saying which.
-GENERATED_LINKS = (
-    ("acme/1", "acme/plaid_eu", "input", 30, False),
-    ("acme/2", "acme/apideck", "output", 10, False),
-    ("globex/1", "globex/chift", "input", 20, False),
-)
-GROUP = ("consolidation", "Acme & Globex consolidation", "ada")
-GROUP_WORKSPACES = ("acme", "globex")
-GROUP_MEMBERS = (("ada", "owner"), ("grace", "member"))
-PROVIDERS = (
-    # slug, name, url, category, popularity
-    ("qonto", "Qonto", "https://qonto.com", "Finance", 92),
-    ("stripe", "Stripe", "https://stripe.com", "Finance", 98),
-    ("xero", "Xero", "https://www.xero.com", "Accounting", 88),
-    ("pennylane", "Pennylane", "https://www.pennylane.com", "Accounting", 75),
-    ("notion", "Notion", "https://www.notion.so", "Productivity", 80),
-    ("hubspot", "HubSpot", "https://www.hubspot.com", "CRM & Marketing", 85),
-    ("aws", "Amazon Web Services", "https://aws.amazon.com", "Dev & Infra", 95),
-    ("orange", "Orange Business", "https://www.orange-business.com", "Telecom", 40),
-    ("air-france", "Air France", "https://www.airfrance.com", "Travel & Logistics", 55),
-    ("shopify", "Shopify", "https://www.shopify.com", "E-commerce & Retail", 82),
-)
-WORKSPACE_PROVIDERS = (
-    # "<workspace>/<provider>", selected, matched, removed (soft-deleted and no longer selected)
-    ("acme/qonto", True, True, False),
-    ("acme/stripe", True, True, False),
-    ("acme/xero", False, True, False),
-    ("acme/hubspot", False, True, True),
-    ("globex/pennylane", True, True, False),
-    ("globex/aws", False, True, False),
-    ("globex/shopify", True, True, False),
-)
+ACCOUNT_LINKS: list[list[Any]] = DEMO["links"]["account"]
 
 
 def demo_rows(now: datetime) -> Iterator[SeedRow]:
@@ -213,17 +103,17 @@ def demo_rows(now: datetime) -> Iterator[SeedRow]:
     def person(key: str) -> SeedRef:
         return SeedRef(schema.peoples, _person_key(key.rpartition("/")[2]))
 
-    for key, name, external_id in WORKSPACES:
+    for key, name, external_id in DEMO["workspaces"]:
         yield SeedRow(schema.workspaces, key, {"name": name, "external_workspace_id": external_id})
-    for key, first, last in PEOPLE:
+    for key, first, last in DEMO["people"]:
         names = {"first_name": first, "last_name": last, "full_name": f"{first} {last}"}
         yield SeedRow(schema.peoples, key, {"workspace_pk": workspace(key), **names})
-    for key, role, status in MEMBERSHIPS:
+    for key, role, status in DEMO["memberships"]:
         columns = {"person_pk": person(key), "role": role, "status": status}
         yield SeedRow(schema.memberships, key, {"workspace_pk": workspace(key), **columns})
-    for key, name in CONNECTORS:
+    for key, name in DEMO["connectors"]:
         yield SeedRow(schema.connectors, key, {"name": name, "provider": key})
-    for key, status in WORKSPACE_CONNECTORS:
+    for key, status in DEMO["workspace_connectors"]:
         catalog = SeedRef(schema.connectors, key.partition("/")[2])
         # A fake credential: proves the API never returns config.
         config = {
@@ -233,8 +123,8 @@ def demo_rows(now: datetime) -> Iterator[SeedRow]:
         columns = {"connector_pk": catalog, "status": status, "config": config}
         yield SeedRow(schema.workspace_connectors, key, {"workspace_pk": workspace(key), **columns})
     for table, named, rows in (
-        (schema.accounts, ("type", "account_name", "account_external_id"), ACCOUNTS),
-        (schema.companies, ("name", "domain"), COMPANIES),
+        (schema.accounts, ("type", "account_name", "account_external_id"), DEMO["accounts"]),
+        (schema.companies, ("name", "domain"), DEMO["companies"]),
     ):
         for key, *values in rows:
             own = dict(zip(named, values, strict=True))
@@ -242,7 +132,7 @@ def demo_rows(now: datetime) -> Iterator[SeedRow]:
     for resource in LEDGER_RESOURCES:
         ledger, record = schema.table(resource.table.name), record_relationship(resource)
         record_table = schema.table(record.parent.table.name)
-        links = LINKS.get(record.name)
+        links = DEMO["links"].get(record.name)
         if links is None:
             links = generated_links(record.parent)
             yield from _generated_records(record.parent, record_table, links)
@@ -258,22 +148,22 @@ def demo_rows(now: datetime) -> Iterator[SeedRow]:
                     "deleted_at": ago(hours - 1) if deleted else None,
                 },
             )
-    group_key, group_name, group_creator = GROUP
+    group_key, group_name, group_creator = DEMO["group"]
     group = {"workspace_group_pk": SeedRef(schema.workspace_groups, group_key)}
     creator = person(group_creator)
     yield SeedRow(
         schema.workspace_groups, group_key, {"name": group_name, "created_by_pk": creator}
     )
-    for key in GROUP_WORKSPACES:
+    for key in DEMO["group_workspaces"]:
         enrolment = {**group, "workspace_pk": workspace(key), "created_by_pk": creator}
         yield SeedRow(schema.workspace_group_workspaces, f"{group_key}/{key}", enrolment)
-    for key, role in GROUP_MEMBERS:
+    for key, role in DEMO["group_members"]:
         membership = {**group, "person_pk": person(key), "role": role}
         yield SeedRow(schema.workspace_group_memberships, f"{group_key}/{key}", membership)
-    for slug, name, url, category, popularity in PROVIDERS:
+    for slug, name, url, category, popularity in DEMO["providers"]:
         columns = {"name": name, "slug": slug, "url": url, "category": category}
         yield SeedRow(schema.providers, slug, {**columns, "popularity_score": popularity})
-    for key, selected, matched, removed in WORKSPACE_PROVIDERS:
+    for key, selected, matched, removed in DEMO["workspace_providers"]:
         columns = {
             "provider_pk": SeedRef(schema.providers, key.partition("/")[2]),
             "is_selected": selected,
@@ -292,7 +182,7 @@ def generated_record(parent: Parent, key: str) -> str:
 def generated_links(parent: Parent) -> tuple[tuple[str, str, str, int, bool], ...]:
     return tuple(
         (generated_record(parent, key), connector, direction, hours, deleted)
-        for key, connector, direction, hours, deleted in GENERATED_LINKS
+        for key, connector, direction, hours, deleted in DEMO["generated_links"]
     )
 
 
@@ -311,7 +201,7 @@ def _generated_records(parent: Parent, table: Table, links: Any) -> Iterator[See
 
 def _person_key(person: str) -> str:
     """``acme/ada`` of ``ada``: a person's key, in the workspace they belong to."""
-    return next(key for key, *_ in PEOPLE if key.endswith(f"/{person}"))
+    return str(next(key for key, *_ in DEMO["people"] if key.endswith(f"/{person}")))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -334,8 +224,6 @@ class IssuedKeys:
 
     ``previous`` is the last ``.local/demo.json`` (``demo_file.read_demo``), or None.
     """
-
-    SERVICE_KEY_NAME = "demo:service"
 
     def __init__(self, previous: Mapping[str, Any] | None = None) -> None:
         previous = previous or {}
@@ -426,7 +314,7 @@ class Demo:
 
 
 def demo_members() -> tuple[DemoMember, ...]:
-    first_person = {key.partition("/")[0]: key for key, *_ in reversed(PEOPLE)}
+    first_person = {key.partition("/")[0]: key for key, *_ in reversed(DEMO["people"])}
     return tuple(
         DemoMember(
             workspace_id=seed_id(schema.workspaces.name, key),
@@ -434,7 +322,7 @@ def demo_members() -> tuple[DemoMember, ...]:
             person_id=seed_id(schema.peoples.name, first_person[key]),
             key=key,
         )
-        for key, name, _ in WORKSPACES
+        for key, name, _ in DEMO["workspaces"]
     )
 
 
@@ -442,7 +330,7 @@ def seed(conn: pg8000.native.Connection, keys: IssuedKeys | None = None) -> Demo
     """Insert the demo rows that are missing, in one transaction, and issue the demo keys."""
     with transaction(conn):
         for row in demo_rows(datetime.now(UTC)):
-            _insert(conn, row)
+            write_row(conn, row)
         return issue(conn, keys)
 
 
@@ -465,32 +353,36 @@ def issue(conn: pg8000.native.Connection, keys: IssuedKeys | None) -> Demo:
     return Demo(tuple((m, keys.member_key(conn, m)) for m in members), keys.service_key(conn))
 
 
-def _insert(conn: pg8000.native.Connection, row: SeedRow) -> None:
-    id_column, columns, values, params = insert_parts(row)
-    conn.run(
-        f"INSERT INTO {SCHEMA}.{row.table.name} ({', '.join(columns)}) "
-        f"VALUES ({', '.join(values)}) ON CONFLICT ({id_column}) DO NOTHING",
-        **params,
-    )
-
-
-def insert_parts(row: SeedRow) -> tuple[str, list[str], list[str], dict[str, Any]]:
-    """The public id column, the columns, the value of each (a parent by its public id,
-    resolved to its ``pk`` by a subquery) and the parameters of the INSERT of ``row``."""
+def write_row(conn: pg8000.native.Connection, row: SeedRow, *, restore: bool = False) -> int:
+    """Insert ``row`` unless its public id is taken (a parent by its public id, resolved to its
+    ``pk`` by a subquery); with ``restore``, set the row there back to it (``demo_reset``).
+    1 when anything changed, else 0."""
     id_column = schema.public_id_column(row.table)
-    columns = [id_column]
-    values = [":p0"]
-    params: dict[str, Any] = {"p0": row.public_id}
-    for index, (column, value) in enumerate(row.columns.items(), start=1):
-        columns.append(column)
+    values, params = [":p0"], {"p0": row.public_id}
+    for index, value in enumerate(row.columns.values(), start=1):
+        values.append(f":p{index}")
         params[f"p{index}"] = value
         if isinstance(value, SeedRef):
-            parent = value.table
-            params[f"p{index}"] = seed_id(parent.name, value.key)
-            values.append(
-                f"(SELECT pk FROM {SCHEMA}.{parent.name} "
-                f"WHERE {schema.public_id_column(parent)} = :p{index})"
-            )
-        else:
-            values.append(f":p{index}")
-    return id_column, columns, values, params
+            params[f"p{index}"] = seed_id(value.table.name, value.key)
+            where = f"{schema.public_id_column(value.table)} = :p{index}"
+            values[-1] = f"(SELECT pk FROM {SCHEMA}.{value.table.name} WHERE {where})"
+    done = "DO NOTHING"
+    if restore:
+        # created_at is the row's own: the touch_row trigger keeps it on update.
+        kept = [c for c in row.columns if c not in ("created_at", "deleted_at")]
+        assignments = [f"{c} = EXCLUDED.{c}" for c in kept]
+        # Live as seeded, or soft-deleted as seeded (keeping the time it was deleted at).
+        assignments.append(
+            "deleted_at = CASE WHEN EXCLUDED.deleted_at IS NULL THEN NULL "
+            "ELSE coalesce(target.deleted_at, EXCLUDED.deleted_at) END"
+        )
+        there = ", ".join([*(f"target.{c}" for c in kept), "target.deleted_at IS NULL"])
+        seeded = ", ".join([*(f"EXCLUDED.{c}" for c in kept), "EXCLUDED.deleted_at IS NULL"])
+        done = f"DO UPDATE SET {', '.join(assignments)} WHERE ROW({there})"
+        done += f" IS DISTINCT FROM ROW({seeded})"
+    changed = conn.run(
+        f"INSERT INTO {SCHEMA}.{row.table.name} AS target ({', '.join([id_column, *row.columns])}) "
+        f"VALUES ({', '.join(values)}) ON CONFLICT ({id_column}) {done} RETURNING 1",
+        **params,
+    )
+    return len(changed)

@@ -10,6 +10,7 @@ AWS, and ``make run`` never reads the template back.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Mapping
@@ -335,18 +336,14 @@ def default_route_function() -> dict[str, str]:
 
 
 def _yaml(value: Value | int | bool | tuple[str, ...]) -> str:
-    """A value as the template writes it (YAML's flow style, JSON's quoting)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
+    """A value as the template writes it: YAML's flow style, a scalar as JSON writes it."""
     if isinstance(value, tuple):
         return "[" + ", ".join(value) + "]"
     if isinstance(value, Ref):
         return f"!Ref {value.name}"
     if isinstance(value, Deployed):
         return value.yaml
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return json.dumps(value)
 
 
 def _variables(environment: Mapping[str, Value], indent: int) -> str:
@@ -409,7 +406,14 @@ def load(parameter_overrides: Mapping[str, str] | None = None) -> Stack:
             raise StackError(f"no parameter {name!r} the local stack reads (parameters: {known})")
         parameters[name] = value
     described = [replace(f, environment={**GLOBAL_ENVIRONMENT, **f.environment}) for f in FUNCTIONS]
-    functions = [*described, _default_route_function(), *_api_functions()]
+    default = default_route_function()
+    routed = [(default["Function"], f"{default['name']}.handler", "ANY", DEFAULT_ROUTE)]
+    routed += [(f["Function"], f["handler"], f["method"], f["path"]) for f in api_functions()]
+    functions = described + [
+        Function(name, CODE, handler, GLOBAL_ENVIRONMENT, http_routes=(route,))
+        for name, handler, method, path in routed
+        for route in [HttpRoute(method, path, name, AUTHORIZER)]
+    ]
     queues = {
         SYNC_QUEUE: SqsQueue(
             SYNC_QUEUE, SYNC_VISIBILITY_TIMEOUT_SECONDS, SYNC_MAX_RECEIVE_COUNT, DEAD_LETTER_QUEUE
@@ -424,23 +428,6 @@ def load(parameter_overrides: Mapping[str, str] | None = None) -> Stack:
         cors=_cors(parameters.get("CorsOrigins") or ""),
         queues=queues,
     )
-
-
-def _api_function(logical_id: str, handler: str, method: str, path: str) -> Function:
-    route = HttpRoute(method, path, logical_id, AUTHORIZER)
-    return Function(logical_id, CODE, handler, GLOBAL_ENVIRONMENT, http_routes=(route,))
-
-
-def _api_functions() -> list[Function]:
-    return [
-        _api_function(f["Function"], f["handler"], f["method"], f["path"]) for f in api_functions()
-    ]
-
-
-def _default_route_function() -> Function:
-    values = default_route_function()
-    logical_id = values["Function"]
-    return _api_function(logical_id, f"{values['name']}.handler", "ANY", DEFAULT_ROUTE)
 
 
 def _cors(cors_origins: str) -> CorsConfiguration | None:

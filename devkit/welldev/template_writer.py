@@ -39,7 +39,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
-from welldev.cfn_yaml import load_yaml
+import yaml
+
 from welldev.stack import api_functions, default_route_function, template_values
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -141,8 +142,15 @@ def _blocks(
     return header + "\n".join(_fill(block, values, path.name) for values in each)
 
 
+class _Loader(yaml.CSafeLoader):  # type: ignore[misc]
+    """Reads a template's resources; the value of a CloudFormation tag (``!Ref``...) is None."""
+
+
+_Loader.add_multi_constructor("!", lambda loader, tag, node: None)
+
+
 def _functions_of(text: str) -> list[str]:
-    resources = load_yaml(text)["Resources"]
+    resources = yaml.load(text, Loader=_Loader)["Resources"]  # noqa: S506 (a safe loader)
     return [
         logical_id
         for logical_id, resource in resources.items()

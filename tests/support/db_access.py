@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import pg8000.dbapi
 import pytest
@@ -179,7 +180,7 @@ def forwarders(database: local_db.LocalDatabase) -> Iterator[Callable[..., Forwa
 
 def tcp_url(database: local_db.LocalDatabase, role: str, port: int) -> str:
     return (
-        f"postgresql://{role}:{local_db.quote_password(local_db.LOCAL_ROLE_PASSWORD)}"
+        f"postgresql://{role}:{quote(local_db.LOCAL_ROLE_PASSWORD, safe='')}"
         f"@127.0.0.1:{port}/{database.name}"
     )
 

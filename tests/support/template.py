@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from cfnlint.decode.cfn_yaml import loads as load_yaml
 from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
 
 from wellapi.operations.registry import DEFAULT_ROUTE_FUNCTION as DEFAULT_ROUTE_FUNCTION_NAME
-from welldev.cfn_yaml import load_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS_DIR = ROOT / "functions"

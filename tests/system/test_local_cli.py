@@ -252,7 +252,7 @@ def test_keys_create_prints_the_key_once_on_stdout_and_its_id_and_prefix_on_stde
     assert "printed above, once" in err
     assert key_audit.secret_of(out.strip()) not in err
     assert "warning" not in err  # Ada is an active member of Acme
-    conn = local_db.admin_connection(server.admin_url, DATABASE)
+    conn = local_db.admin_connection(server.with_database(DATABASE).admin_url)
     try:
         # The authorizer's own check: opened by a proof of the key for its transaction.
         rows = run_with_key_proof(

@@ -26,7 +26,7 @@ from wellapi.handlers import migration as migrate
 from wellapi.settings import Settings
 from welldev import database as local_db
 from welldev import embedded_server, revisions
-from welldev.commands.local_database import prepare_database
+from welldev.commands.local_database import admin_connection
 
 
 @pytest.fixture
@@ -53,7 +53,8 @@ def test_the_database_the_url_names_is_created_migrated_and_used(
     before = databases(server)
     assert named not in before
 
-    db = prepare_database()
+    with admin_connection(roles=True) as (db, _):
+        pass
 
     assert db.name == named
     # No `well`, nor anything else: what else appeared meanwhile is another test worker's own
@@ -81,7 +82,8 @@ def test_an_existing_database_the_url_names_is_migrated_in_place(
         conn.close()
     monkeypatch.setenv("DATABASE_URL", server.with_database(named).admin_url)
 
-    db = prepare_database()
+    with admin_connection(roles=True) as (db, _):
+        pass
 
     conn = local_db.admin_connection(db.admin_url)
     try:

@@ -1,18 +1,16 @@
 """The stack the local runtime runs (welldev.stack) is the one template.yaml deploys: each
 function's handler, code, timeout, memory, variables and events, the routes, the authorizer,
-CORS and the queues, held to the template as written (and its nested stacks); and the YAML
-reader the template tests use (welldev.cfn_yaml)."""
+CORS and the queues, held to the template as written (and its nested stacks)."""
 
 from __future__ import annotations
 
-import textwrap
 from typing import Any
 
 import pytest
+from cfnlint.decode.cfn_yaml import loads as load_yaml
 
 from tests.support.template import FUNCTIONS, GLOBALS, NESTED, RESOURCES, ROOT, STACK_OF, TEMPLATE
 from welldev import stack as local_stack
-from welldev.cfn_yaml import CloudFormationYamlError, load_yaml
 
 STACK = local_stack.load()
 
@@ -161,45 +159,3 @@ def test_only_values_that_need_a_deployment_are_left_unset() -> None:
     assert set(drain.environment) - set(environment) == {"DB_HOST", "EVENT_BUS_NAME"}
     assert environment["DB_USER"] == "well_drain"
     assert environment["DB_READER_HOST"] == ""
-
-
-def test_short_form_tags_load_as_their_long_form() -> None:
-    document = load_yaml(
-        textwrap.dedent(
-            """
-            a: !Ref Thing
-            b: !GetAtt Fn.Arn
-            c: !GetAtt [Db, Endpoint.Address]
-            d: !Sub "${AWS::Region}-x"
-            f: !Join [",", [a, b]]
-            g: !If [IsProd, 1, 2]
-            m: !And [!Equals [a, b], !Not [!Condition C], !Or [!Condition D]]
-            n: !GetAtt Db.Endpoint.Address
-            """
-        )
-    )
-    assert document == {
-        "a": {"Ref": "Thing"},
-        "b": {"Fn::GetAtt": ["Fn", "Arn"]},
-        "c": {"Fn::GetAtt": ["Db", "Endpoint.Address"]},
-        "d": {"Fn::Sub": "${AWS::Region}-x"},
-        "f": {"Fn::Join": [",", ["a", "b"]]},
-        "g": {"Fn::If": ["IsProd", 1, 2]},
-        "m": {
-            "Fn::And": [
-                {"Fn::Equals": ["a", "b"]},
-                {"Fn::Not": [{"Condition": "C"}]},
-                {"Fn::Or": [{"Condition": "D"}]},
-            ]
-        },
-        "n": {"Fn::GetAtt": ["Db", "Endpoint.Address"]},
-    }
-
-
-def test_dates_stay_text_as_cloudformation_reads_them() -> None:
-    assert load_yaml("Version: 2012-10-17\n") == {"Version": "2012-10-17"}
-
-
-def test_an_unknown_tag_is_an_error_not_a_silent_value() -> None:
-    with pytest.raises(CloudFormationYamlError, match="not valid YAML"):
-        load_yaml("a: !Reff Thing\n")

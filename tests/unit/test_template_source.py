@@ -6,10 +6,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from cfnlint.decode.cfn_yaml import loads as load_yaml
 
 from wellapi.operations.registry import ROUTES
 from welldev import template_writer
-from welldev.cfn_yaml import load_yaml
 from welldev.stack import api_functions
 
 MAX_LINES = 800

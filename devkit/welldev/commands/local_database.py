@@ -15,17 +15,6 @@ from welldev.console import redact, step
 EMBEDDED_DATA_DIR = Path(".local") / "pg"
 
 
-def resolve(tcp: tuple[str, int] | None = None) -> database.LocalDatabase:
-    """DATABASE_URL's database, or the embedded server's ``well`` (started when it is not;
-    listening on ``tcp`` as well when given)."""
-    url = os.environ.get("DATABASE_URL")
-    if url:
-        step(f"using DATABASE_URL {redact(url)}")
-    else:
-        step(f"embedded PostgreSQL in {EMBEDDED_DATA_DIR}")
-    return database.resolve(EMBEDDED_DATA_DIR, tcp)
-
-
 @contextmanager
 def admin_connection(
     *, roles: bool = False, keep_server: bool = False, tcp: tuple[str, int] | None = None
@@ -36,8 +25,10 @@ def admin_connection(
     them need it). The embedded server is released at the end (stopped unless another process
     holds it), except with ``keep_server``: then it stops when the process does.
     """
-    embedded = not os.environ.get("DATABASE_URL")
-    db = resolve(tcp)
+    url = os.environ.get("DATABASE_URL")
+    embedded = f"embedded PostgreSQL in {EMBEDDED_DATA_DIR}"
+    step(f"using DATABASE_URL {redact(url)}" if url else embedded)
+    db = database.resolve(EMBEDDED_DATA_DIR, tcp)
 
     def migrating(migration: database.Migration) -> None:
         before = ", ".join(migration.before) or "no revision"
@@ -47,11 +38,5 @@ def admin_connection(
         with database.connect_at_head(db, roles=roles, migrating=migrating) as conn:
             yield db, conn
     finally:
-        if embedded and not keep_server:
+        if not url and not keep_server:
             embedded_server.release(EMBEDDED_DATA_DIR)
-
-
-def prepare_database() -> database.LocalDatabase:
-    """The database resolved, created if missing, migrated if behind, with the roles' passwords."""
-    with admin_connection(roles=True, keep_server=True) as (db, _):
-        return db

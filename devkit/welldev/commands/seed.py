@@ -30,7 +30,7 @@ def main(args: argparse.Namespace) -> int:
         return 0
     if os.environ.get("DATABASE_URL"):
         named = database.resolve(EMBEDDED_DATA_DIR)
-        if not _holds_demo(named):
+        if not demo_reset.holds_demo(named):
             print(
                 f"wellapi: the database DATABASE_URL names ({redact(named.admin_url)}) holds no "
                 "demo data: nothing reset. `wellapi seed` (or `make run`) seeds a database of "
@@ -45,14 +45,6 @@ def main(args: argparse.Namespace) -> int:
         step(f"resetting the demo data of {where}")
         write_demo(conn, base_url, reset=True)
     return 0
-
-
-def _holds_demo(db: database.LocalDatabase) -> bool:
-    conn = database.connect_unless_missing(db)
-    if conn is None:
-        return False
-    with conn:
-        return demo_reset.holds_demo(conn)
 
 
 def write_demo(conn: pg8000.native.Connection, base_url: str, *, reset: bool = False) -> None:
