@@ -1,7 +1,9 @@
 """The OpenAPI 3.1 document, generated from the resource descriptions and the operations.
 
 The committed ``openapi.json`` is this module's output; a test fails when they differ
-(regenerate with ``make openapi``). Request and response bodies are JSON:API documents.
+(regenerate with ``make openapi``). Request and response bodies are JSON:API documents. What
+the registry does not derive, the fixed schemas and every word, is in ``openapi_text.yaml``
+(``welldev.openapi_text``); this module derives the rest from the registry.
 """
 
 from __future__ import annotations
@@ -16,9 +18,7 @@ from wellapi.errors import ERROR_CODES
 from wellapi.jsonapi import MEDIA_TYPE
 from wellapi.jsonapi.body import accepted_types
 from wellapi.jsonapi.document import SERVED, served
-from wellapi.jsonapi.query import MAX_PAGE_SIZE
 from wellapi.operations import Operation
-from wellapi.operations.read import TOTAL_BOUND
 from wellapi.operations.registry import OPERATIONS, ROUTES
 from wellapi.resources import (
     CHANGES,
@@ -42,31 +42,15 @@ from welldev.openapi_parameters import (
     scope_parameters,
     workspace_parameters,
 )
-from welldev.openapi_text import (
-    DESCRIPTION,
-    IDEMPOTENCY_KEY_PARAMETER,
-    REPLAYED_HEADER,
-    STATUS_HEADERS,
-    describe,
-)
+from welldev.openapi_text import describe, words
 
-TITLE = "Well junction-resources API"
+TITLE: str = words("document", "info", "title")
 REF = "#/components/schemas/"
 EXAMPLES_REF = "#/components/examples/"
-# A member of a request document the server accepts with any value and ignores.
-IGNORED = {"description": "Accepted with any value, and ignored."}
-# Any other member of a request document's objects (``jsonapi.body``, after JSON:API 1.1).
-IGNORED_MEMBER = {"$ref": REF + "IgnoredMember"}
-# In an attributes or relationships object every member is a field, so a name the resource
-# does not have is 400; but an @-member is no field, and is ignored.
-AT_MEMBERS = {"^@": {"description": "An @-member: ignored (JSON:API 1.1, @-Members)."}}
-# A member a request document must not have.
-REFUSED: dict[str, Any] = {"not": {}}
-STRING = {"type": "string"}
-LINK = {**STRING, "description": "An absolute URL of a route this API serves."}
+IGNORED, IGNORED_MEMBER, AT_MEMBERS, LINK = (
+    words("schemas", name) for name in ("ignored", "ignored_member", "at_members", "link")
+)
 PAGE_LINK = {"type": ["string", "null"]}
-# A change record's id in the feed: its place in the order, ``<xid>-<pk>``.
-FEED_ID = {"type": "string", "pattern": "^[0-9]+-[0-9]+$"}
 
 
 def _object(
@@ -79,51 +63,6 @@ def _object(
     if additional is not None:
         schema["additionalProperties"] = additional
     return schema
-
-
-def _count(what: str) -> dict[str, Any]:
-    return {"type": "integer", "minimum": 0, "maximum": MAX_PAGE_SIZE, "description": what}
-
-
-# A List's ``meta``: the platform's counts.
-LIST_META = _object(
-    {
-        "total": {
-            "type": "integer",
-            "minimum": 0,
-            "maximum": TOTAL_BOUND,
-            "description": f"The rows of every page of this List (the cursor aside): exact up to "
-            f"{TOTAL_BOUND}; a List holding more says {TOTAL_BOUND} and `total_is_lower_bound`.",
-        },
-        "total_is_lower_bound": {
-            "type": "boolean",
-            "enum": [True],
-            "description": f"Present (true) only when the List holds more than {TOTAL_BOUND} "
-            "rows: `total` is then a lower bound, not a count.",
-        },
-        "count": _count("The rows of this page (`data`'s length)."),
-    },
-    "total",
-    "count",
-    additional=None,
-)
-# The feed's ``meta``: how many records this page holds (a feed is not counted), and where to
-# ask later for what commits after it.
-FEED_META = _object(
-    {
-        "poll": {
-            "type": "string",
-            "description": "The link to follow later for what commits after this page: after "
-            "its last record (an empty page: this request's own link). Always present; "
-            "`links.next` is the same link while more records are there now, null once the "
-            "consumer has caught up.",
-        },
-        "count": _count("The records of this page (`data`'s length)."),
-    },
-    "count",
-    "poll",
-    additional=None,
-)
 
 
 def _links(*names: str) -> dict[str, Any]:
@@ -139,7 +78,12 @@ def _pascal(name: str) -> str:
 
 
 def _ok(schema: str) -> dict[str, Any]:
-    return {"200": {"description": "OK", "content": {MEDIA_TYPE: {"schema": _ref(schema)}}}}
+    return {
+        "200": {
+            "description": words("responses", "ok"),
+            "content": {MEDIA_TYPE: {"schema": _ref(schema)}},
+        }
+    }
 
 
 def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
@@ -201,7 +145,7 @@ def _parent_resource(parent: Parent) -> dict[str, Any]:
     """
     schema = _record(parent, parent.type in SERVED)
     if parent.type not in SERVED:
-        schema["description"] = "A record of the platform, served by another API: no links."
+        schema["description"] = words("schemas", "platform_record")
     return schema
 
 
@@ -219,22 +163,16 @@ def _resource_object(resource: Resource) -> dict[str, Any]:
         relationships[rel.name] = member
     schema = _record(resource, is_served, relationships=_object(relationships))
     if resource.scope == "feed":
-        schema["properties"]["id"] = FEED_ID
+        schema["properties"]["id"] = words("schemas", "feed_id")
     return schema
 
 
 def _written_type(described: Resource | Parent) -> dict[str, Any]:
     """A request's ``type``: today's, which every read emits, or the platform's canonical one."""
     types = accepted_types(described)
-    return {
-        "enum": list(types),
-        "description": (
-            f"`{types[0]}`, as reads emit it, or the platform's canonical `{types[-1]}` "
-            "(plural kebab-case)."
-            if len(types) > 1
-            else f"`{types[0]}`."
-        ),
-    }
+    form = "two" if len(types) > 1 else "one"
+    text = words("schemas", "written_type", form, today=types[0], canonical=types[-1])
+    return {"enum": list(types), "description": text}
 
 
 def _request_relationship(rel: Relationship, mode: str) -> dict[str, Any]:
@@ -249,26 +187,14 @@ def _request_relationship(rel: Relationship, mode: str) -> dict[str, Any]:
         {"data": data, "meta": IGNORED, "links": IGNORED}, "data", additional=IGNORED_MEMBER
     )
     if mode == "update":
-        member["description"] = _current_value(rel.writable, relationship=True)
+        member["description"] = _current_value(rel.writable, "relationship")
     return member
 
 
-def _current_value(writable: str, *, relationship: bool = False, name: str = "") -> str:
+def _current_value(writable: str, member: str) -> str:
     """What an update does with a member: writable, or accepted at its current value only."""
-    if writable == "always":
-        return "Writable."
-    current = "linkage" if relationship else "value"
-    if name == "deleted_at":
-        current += ", `null` on every row the API serves"
-    if writable == "create":
-        return (
-            f"Set on create only: accepted here only at its current {current} (another is 403 "
-            "`IMMUTABLE_FIELD`)."
-        )
-    return (
-        f"Set by the server: accepted here only at its current {current} (another is 403 "
-        "`READ_ONLY_FIELD`)."
-    )
+    current = words("schemas", "current", member)
+    return str(words("schemas", "update_member", writable, current=current))
 
 
 def _request_document(resource: Resource, mode: str) -> dict[str, Any]:
@@ -286,24 +212,19 @@ def _request_document(resource: Resource, mode: str) -> dict[str, Any]:
     if mode == "create":
         attributes = _attributes(resource.attributes, writable="create")
         rels = [rel for rel in resource.relationships if rel.writable != "never"]
-        id_text = (
-            "Optional: the id the client generated for the new row, a UUID no row of the table "
-            "has had (a used one is 409 `ID_ALREADY_USED`, anything else 403 "
-            "`CLIENT_GENERATED_ID_NOT_ALLOWED`). Without it the server chooses the id."
-        )
     else:
         attributes = _attributes(resource.attributes)
         for attribute in resource.attributes:
-            described = _current_value(attribute.writable, name=attribute.name)
+            member = "deleted_at" if attribute.name == "deleted_at" else "attribute"
+            described = _current_value(attribute.writable, member)
             attributes["properties"][attribute.name]["description"] = described
         rels = list(resource.relationships)
-        id_text = "The id of the URL."
     attributes["patternProperties"] = AT_MEMBERS
     relationships = {rel.name: _request_relationship(rel, mode) for rel in rels}
     data = _object(
         {
             "type": _written_type(resource),
-            "id": {**UUID_SCHEMA, "description": id_text},
+            "id": {**UUID_SCHEMA, "description": words("schemas", f"{mode}_id")},
             "attributes": attributes,
             "relationships": _object(relationships, patternProperties=AT_MEMBERS),
             **dict.fromkeys(("meta", "links", "lid"), IGNORED),
@@ -315,7 +236,7 @@ def _request_document(resource: Resource, mode: str) -> dict[str, Any]:
         {
             "data": data,
             **dict.fromkeys(("meta", "jsonapi", "links", "included"), IGNORED),
-            "errors": {**REFUSED, "description": "Never beside `data` (400)."},
+            "errors": words("schemas", "errors_member"),
         },
         "data",
         additional=IGNORED_MEMBER,
@@ -331,7 +252,7 @@ def _document(resource: Resource, *, collection: bool) -> dict[str, Any]:
         "links": links,
     }
     if resource.scope == "feed":
-        properties["meta"] = FEED_META
+        properties["meta"] = words("schemas", "feed_meta")
     else:
         parents = [_ref(f"{_pascal(t)}Parent") for t in related_types(resource)]
         properties["included"] = {"type": "array", "items": {"oneOf": parents}}
@@ -342,7 +263,7 @@ def _document(resource: Resource, *, collection: bool) -> dict[str, Any]:
     pages = ("prev", "next", "first", "last")
     links["properties"].update(dict.fromkeys(pages, PAGE_LINK))
     links["required"] = ["self", "prev", "next"]
-    properties.setdefault("meta", LIST_META)
+    properties.setdefault("meta", words("schemas", "list_meta"))
     return _object(properties, "jsonapi", "data", "links", "meta", additional=None)
 
 
@@ -381,22 +302,20 @@ def _errors(codes: tuple[str, ...]) -> dict[str, Any]:
     gateway = {"application/json": {"schema": _ref("GatewayMessage")}}
     responses: dict[str, Any] = {}
     for status in sorted({*by_status, *GATEWAY_STATUSES}):
-        mine = by_status.get(status, [])
+        mine, reason = by_status.get(status, []), GATEWAY_STATUSES.get(status)
         if not mine:
-            description = f"API Gateway's own answer: {GATEWAY_STATUSES[status]}."
+            description = words("responses", "gateway", reason=reason)
             responses[str(status)] = {"description": description, "content": gateway}
             continue
         lines = [f"- `{code}`: {ERROR_CODES[code].meaning}" for code in mine]
-        description = "A JSON:API error document; `code` is one of:\n\n" + "\n".join(lines)
+        description = words("responses", "errors") + "\n\n" + "\n".join(lines)
         refs = {code: {"$ref": EXAMPLES_REF + code} for code in mine}
         content: dict[str, Any] = {MEDIA_TYPE: {"schema": _ref("ErrorDocument"), "examples": refs}}
-        if status in GATEWAY_STATUSES:
-            description += (
-                f"\n\nOr API Gateway's own answer ({GATEWAY_STATUSES[status]}) as application/json."
-            )
+        if reason:
+            description += "\n\n" + words("responses", "or_gateway", reason=reason)
             content.update(gateway)
         responses[str(status)] = {"description": description, "content": content}
-    for code, headers in STATUS_HEADERS.items():
+    for code, headers in words("responses", "status_headers").items():
         if code in responses:
             responses[code]["headers"] = headers
     return responses
@@ -428,7 +347,7 @@ def _operation(resource_key: str, op: Operation) -> dict[str, Any]:
         ok = _ok(f"{name}Document" if op.item else f"{name}Collection")
     elif op.method == "DELETE":
         parameters += workspace_parameters()
-        ok = {"204": {"description": "Deleted (soft)."}}
+        ok = {"204": {"description": words("responses", "deleted")}}
     else:
         parameters += read_parameters(resource, False)
         summary, body = examples.request_example(resource, op.name)
@@ -442,67 +361,31 @@ def _operation(resource_key: str, op: Operation) -> dict[str, Any]:
                 }
             },
         }
-        ok = {"200": {"description": "OK", **document}}
+        ok = {"200": {"description": words("responses", "ok"), **document}}
         if request == "Create":
             location = {"Location": {"schema": {"type": "string"}}}
-            ok = {"201": {"description": "Created", **document, "headers": location}}
+            ok = {
+                "201": {
+                    "description": words("responses", "created"),
+                    **document,
+                    "headers": location,
+                }
+            }
             if op.name == "select":
-                ok["200"] = {"description": "Already there; selected.", **document}
+                ok["200"] = {"description": words("responses", "selected"), **document}
         if op.request_spec.idempotent:
-            parameters.append(IDEMPOTENCY_KEY_PARAMETER)
+            parameters.append(words("parameters", "idempotency_key"))
             for answer in ok.values():
-                answer["headers"] = {**answer.get("headers", {}), **REPLAYED_HEADER}
+                answer["headers"] = {**answer.get("headers", {}), **words("responses", "replayed")}
     scope_parameters(op.name, path, parameters)
     spec["responses"] = {**ok, **_errors(text.codes)}
     spec["parameters"] = parameters
     return spec
 
 
-def _components() -> dict[str, Any]:
-    schemas: dict[str, Any] = {
-        "JsonApi": {"type": "object", "properties": {"version": {"const": "1.1"}}},
-        "IgnoredMember": {
-            "description": (
-                "A member JSON:API does not define in this object of a request document, or an "
-                "@-member: accepted with any value, and ignored (JSON:API 1.1: implementations "
-                '"MUST ignore non-compliant members").'
-            )
-        },
-        "Error": _object(
-            {
-                **dict.fromkeys(("status", "title", "detail"), STRING),
-                "code": {
-                    "type": "string",
-                    "enum": list(ERROR_CODES),
-                    "description": "Stable: what a client acts on. Each operation lists the "
-                    "codes it can give, with their meaning, under its error responses.",
-                },
-                "source": _object(
-                    dict.fromkeys(("pointer", "parameter", "header"), STRING),
-                    additional=None,
-                ),
-                "links": {"type": "object"},
-                "meta": {"type": "object"},
-            },
-            "status",
-            "code",
-            "title",
-            additional=None,
-        ),
-        "ErrorDocument": _object(
-            {"jsonapi": _ref("JsonApi"), "errors": {"type": "array", "items": _ref("Error")}},
-            "errors",
-            additional=None,
-        ),
-        "GatewayMessage": _object(
-            {"message": {"type": "string"}},
-            "message",
-            additional=None,
-            description="API Gateway's own answer (not a JSON:API document).",
-        ),
-    }
-    for parent in PARENTS.values():
-        schemas[f"{_pascal(parent.type)}Parent"] = _parent_resource(parent)
+def _schemas() -> dict[str, Any]:
+    """The schemas the registry derives: its records, documents and request documents."""
+    schemas = {f"{_pascal(p.type)}Parent": _parent_resource(p) for p in PARENTS.values()}
     for resource in (*RESOURCES.values(), PROVIDER_CATALOG, CHANGES):
         name = _pascal(resource.key)
         schemas[f"{name}Resource"] = _resource_object(resource)
@@ -514,24 +397,7 @@ def _components() -> dict[str, Any]:
             schemas[f"{name}UpdateRequest"] = _request_document(resource, "update")
             schemas[f"{name}RelatedDocument"] = _related_document(resource)
             schemas[f"{name}RelationshipDocument"] = _relationship_document(resource)
-    return {
-        "schemas": schemas,
-        "examples": {code: _error_example(code) for code in ERROR_CODES},
-        "securitySchemes": {
-            "apiKey": {
-                "type": "http",
-                "scheme": "bearer",
-                "description": "An API key, sent as `Authorization: Bearer wk_{prefix}_{secret}` "
-                '(or `Authorization: Token token="wk_{prefix}_{secret}"`, as Rails\' token '
-                "authentication and spraypaint send it). "
-                "A member key acts in the workspaces where its person has an active membership; "
-                "a service key (the platform's own services) acts across workspaces. Keys are "
-                "made with `wellapi keys create`; `make run` writes the demo's to "
-                "`.local/demo.json`: one member key per workspace (`workspaces[].api_key`) "
-                "and a service key (`service_key`).",
-            }
-        },
-    }
+    return schemas
 
 
 def _error_example(code: str) -> dict[str, Any]:
@@ -553,15 +419,16 @@ def build_document() -> dict[str, Any]:
         op = OPERATIONS[operation]
         resource = PROVIDER_CATALOG if operation == "catalog" else resource_named(resource_key)
         paths.setdefault(op.path(resource), {})[op.method.lower()] = _operation(resource_key, op)
-    return {
-        "openapi": "3.1.0",
-        "info": {"title": TITLE, "version": "1.0.0", "description": DESCRIPTION},
-        "servers": [{"url": "/"}],
-        "security": [{"apiKey": []}],
-        "tags": _tags(),
-        "paths": dict(sorted(paths.items())),
-        "components": _components(),
-    }
+    document: dict[str, Any] = words("document")
+    # The description's paragraphs are wrapped in the file: a line break within one is a space.
+    info = document["info"]
+    info["description"] = re.sub(r"(?<!\n)\n(?!\n)", " ", info["description"])
+    document["tags"] = _tags()
+    document["paths"] = dict(sorted(paths.items()))
+    components = document["components"]
+    components["schemas"].update(_schemas())
+    components["examples"] = {code: _error_example(code) for code in ERROR_CODES}
+    return document
 
 
 def render() -> str:
