@@ -3,10 +3,10 @@
 - ``GET /v1/openapi.json``: ``welldev.openapi.render()``, the OpenAPI 3.1 document (the same
   text as the committed ``openapi.json``), as ``application/json``, or as
   ``application/vnd.oai.openapi+json;version=3.1`` when the client asks for that type;
-- ``GET /docs``: a Swagger UI page (``docs.html``) that loads that document, with its assets served from the
-  ``swagger-ui-py`` wheel's static files under ``/docs/<file>`` (nothing comes from a CDN).
-  The wheel (25.7.1) ships Swagger UI 5.24, which renders OpenAPI 3.1 as it is. Its licence
-  (Apache-2.0) is served as ``/docs/LICENSE`` and linked from the page.
+- ``GET /docs``: a Swagger UI page (``docs.html``) that loads that document, with its assets
+  served from the ``swagger-ui-py`` wheel's static files under ``/docs/<file>`` (nothing comes
+  from a CDN). The wheel (25.7.1) ships Swagger UI 5.24, which renders OpenAPI 3.1 as it is.
+  Its licence (Apache-2.0) is served as ``/docs/LICENSE`` and linked from the page.
 
 These routes are the local server's own (no authorizer, no function): API Gateway has none
 of them.
