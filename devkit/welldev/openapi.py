@@ -39,7 +39,6 @@ from welldev.openapi_parameters import (
     read_parameters,
     related_parameters,
     related_types,
-    scope_parameters,
     workspace_parameters,
 )
 from welldev.openapi_text import describe, words
@@ -75,15 +74,6 @@ def _ref(name: str) -> dict[str, str]:
 
 def _pascal(name: str) -> str:
     return "".join(part.capitalize() for part in name.split("_"))
-
-
-def _ok(schema: str) -> dict[str, Any]:
-    return {
-        "200": {
-            "description": words("responses", "ok"),
-            "content": {MEDIA_TYPE: {"schema": _ref(schema)}},
-        }
-    }
 
 
 def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
@@ -321,13 +311,21 @@ def _errors(codes: tuple[str, ...]) -> dict[str, Any]:
     return responses
 
 
+def _answer(what: str, schema: str = "", **more: Any) -> dict[str, Any]:
+    """A success response: what it says (``responses`` of the text), its document's schema."""
+    answer = {"description": words("responses", what), **more}
+    if schema:
+        answer["content"] = {MEDIA_TYPE: {"schema": _ref(schema)}}
+    return answer
+
+
 def _operation(resource_key: str, op: Operation) -> dict[str, Any]:
     resource = PROVIDER_CATALOG if op.name == "catalog" else resource_named(resource_key)
     name = _pascal(resource.key)
     path = op.path(resource)
     text = describe(resource, op.name)
     parameters = [id_parameter(p, resource, op.name) for p in re.findall(r"\{(\w+)\}", path)]
-    document = {"content": {MEDIA_TYPE: {"schema": _ref(f"{name}Document")}}}
+    workspace = workspace_parameters(op.name)
     spec: dict[str, Any] = {
         "operationId": f"{resource_key}_{op.name}",
         "tags": [resource_named(resource_key).path],
@@ -335,49 +333,35 @@ def _operation(resource_key: str, op: Operation) -> dict[str, Any]:
         "description": text.description,
     }
     ok: dict[str, Any]
-    # The routes of one relationship of a resource: /v1/<resource>/{id}[/relationships]/<name>.
-    if resource.scope == "feed":
-        parameters += feed_parameters(resource)
-        ok = _ok(f"{name}Collection")
-    elif op.suffix:
-        parameters += related_parameters(resource, op.name)
-        ok = _ok(f"{name}{_pascal(op.name)}Document")
-    elif op.method == "GET":
-        parameters += read_parameters(resource, not op.item)
-        ok = _ok(f"{name}Document" if op.item else f"{name}Collection")
+    if op.method == "GET":
+        if resource.scope == "feed":
+            parameters += feed_parameters(resource, workspace)
+        elif op.suffix:  # /v1/<resource>/{id}[/relationships]/<relationship>
+            parameters += related_parameters(resource, op.name, workspace)
+        else:
+            parameters += read_parameters(resource, workspace, collection=not op.item)
+        shape = f"{_pascal(op.name)}Document" if op.suffix else "Document" if op.item else ""
+        ok = {"200": _answer("ok", name + (shape or "Collection"))}
     elif op.method == "DELETE":
-        parameters += workspace_parameters()
-        ok = {"204": {"description": words("responses", "deleted")}}
+        parameters += workspace
+        ok = {"204": _answer("deleted")}
     else:
-        parameters += read_parameters(resource, False)
+        parameters += read_parameters(resource, workspace)
         summary, body = examples.request_example(resource, op.name)
         request = "Update" if op.method == "PATCH" else "Create"
-        spec["requestBody"] = {
-            "required": True,
-            "content": {
-                MEDIA_TYPE: {
-                    "schema": _ref(f"{name}{request}Request"),
-                    "examples": {"demo": {"summary": summary, "value": body}},
-                }
-            },
-        }
-        ok = {"200": {"description": words("responses", "ok"), **document}}
+        example = {"demo": {"summary": summary, "value": body}}
+        schema = {"schema": _ref(f"{name}{request}Request"), "examples": example}
+        spec["requestBody"] = {"required": True, "content": {MEDIA_TYPE: schema}}
+        ok = {"200": _answer("ok", f"{name}Document")}
         if request == "Create":
             location = {"Location": {"schema": {"type": "string"}}}
-            ok = {
-                "201": {
-                    "description": words("responses", "created"),
-                    **document,
-                    "headers": location,
-                }
-            }
+            ok = {"201": _answer("created", f"{name}Document", headers=location)}
             if op.name == "select":
-                ok["200"] = {"description": words("responses", "selected"), **document}
+                ok["200"] = _answer("selected", f"{name}Document")
         if op.request_spec.idempotent:
             parameters.append(words("parameters", "idempotency_key"))
             for answer in ok.values():
                 answer["headers"] = {**answer.get("headers", {}), **words("responses", "replayed")}
-    scope_parameters(op.name, path, parameters)
     spec["responses"] = {**ok, **_errors(text.codes)}
     spec["parameters"] = parameters
     return spec

@@ -52,8 +52,19 @@ def comma_list(names: Iterable[Any], *, empty: bool, pattern: str = "") -> dict[
     return {"type": "string", "pattern": f"^(?:{listed})?$" if empty else f"^{listed}$"}
 
 
-def workspace_parameters() -> list[dict[str, Any]]:
-    """The query parameters that choose the workspace a key acts in."""
+def workspace_parameters(operation: str) -> list[dict[str, Any]]:
+    """The query parameters that choose the workspace a key acts in, under names of their own.
+
+    Where the path's ``{workspace_id}`` is the workspace the request acts in, the query's are
+    not taken (the server reads and ignores them). Where the path's ``{workspace_id}`` is
+    another workspace (the enrolled one of an unenrol), the workspace the key acts in is given
+    by the legacy name only, so that one operation never shows two inputs named alike.
+    """
+    if operation in PATH_SCOPED:
+        return []
+    legacy = WORKSPACE_PARAMETERS[1]
+    if operation == "unenrol":
+        return [parameter(legacy, UUID_SCHEMA, _text(f"acting_{legacy}"))]
     return [parameter(name, UUID_SCHEMA, _text(name)) for name in WORKSPACE_PARAMETERS]
 
 
@@ -61,7 +72,7 @@ def _pages(which: str) -> list[dict[str, Any]]:
     return [parameter(**page) for page in words("parameters", which)]
 
 
-def feed_parameters(resource: Resource) -> list[dict[str, Any]]:
+def feed_parameters(resource: Resource, workspace: list[Any]) -> list[dict[str, Any]]:
     """The changes feed's query: its forward pages, its filters, the workspace."""
     params = _pages("feed_pages")
     for name in resource.filters:
@@ -74,7 +85,7 @@ def feed_parameters(resource: Resource) -> list[dict[str, Any]]:
             schema["pattern"] = "^[^,\\u0000-\\u001f\\u007f]+$"
             text = _text("feed_sync_run")
         params.append(parameter(f"filter[{name}]", schema, text))
-    return params + workspace_parameters()
+    return params + workspace
 
 
 def related_types(resource: Resource) -> list[str]:
@@ -87,13 +98,15 @@ def _fields(resource: Resource, type_name: str, description: str) -> dict[str, A
     return parameter(f"fields[{type_name}]", schema, description)
 
 
-def read_parameters(resource: Resource, collection: bool) -> list[dict[str, Any]]:
+def read_parameters(
+    resource: Resource, workspace: list[Any], *, collection: bool = False
+) -> list[dict[str, Any]]:
     names = [r.name for r in resource.relationships]
     include = _text("include", names=", ".join(names))
     params = [parameter("include", comma_list(names, empty=True), include)]
     for t in [resource.type, *related_types(resource)]:
         params.append(_fields(resource, t, _text("fields", type=t)))
-    params += workspace_parameters()
+    params += workspace
     if not collection:
         return params
     sort = {"type": "string", "enum": [s for f in SORTABLE for s in (f, "-" + f)]}
@@ -115,35 +128,19 @@ def read_parameters(resource: Resource, collection: bool) -> list[dict[str, Any]
     return params
 
 
-def related_parameters(resource: Resource, operation: str) -> list[dict[str, Any]]:
+def related_parameters(
+    resource: Resource, operation: str, workspace: list[Any]
+) -> list[dict[str, Any]]:
     """The query of a related route (the record's fields, an empty include) or of a
     relationship route (none but the workspace)."""
     if operation == "relationship":
-        return workspace_parameters()
+        return workspace
     empty = {"type": "string", "const": ""}
     params = [parameter("include", empty, _text("related_include"))]
     for t in related_types(resource):
         pointing = " or ".join(f"`{r.name}`" for r in resource.relationships if r.parent.type == t)
         params.append(_fields(resource, t, _text("related_fields", type=t, names=pointing)))
-    return params + workspace_parameters()
-
-
-def scope_parameters(operation: str, path: str, parameters: list[dict[str, Any]]) -> None:
-    """Keep only the workspace query parameters the route takes, under names of their own.
-
-    Where the path's ``{workspace_id}`` is the workspace the request acts in, the query's are
-    not taken (the server reads and ignores them). Where the path's ``{workspace_id}`` is
-    another workspace (the enrolled one of an unenrol), the workspace the key acts in is given
-    by the legacy name only, so that one operation never shows two inputs named alike.
-    """
-    current, legacy = WORKSPACE_PARAMETERS
-    if "{workspace_id}" not in path:
-        return
-    drop = {current, legacy} if operation in PATH_SCOPED else {current}
-    parameters[:] = [p for p in parameters if p["in"] == "path" or p["name"] not in drop]
-    for kept in parameters:
-        if kept["in"] == "query" and kept["name"] == legacy:
-            kept["description"] = _text(f"acting_{legacy}")
+    return params + workspace
 
 
 def id_parameter(name: str, resource: Resource, operation: str) -> dict[str, Any]:
