@@ -3,10 +3,10 @@
 - ``GET /v1/openapi.json``: ``welldev.openapi.render()``, the OpenAPI 3.1 document (the same
   text as the committed ``openapi.json``), as ``application/json``, or as
   ``application/vnd.oai.openapi+json;version=3.1`` when the client asks for that type;
-- ``GET /docs``: a Swagger UI page that loads that document, with its assets served from the
-  ``swagger-ui-py`` wheel's static files under ``/docs/<file>`` (nothing comes from a CDN).
-  The wheel (25.7.1) ships Swagger UI 5.24, which renders OpenAPI 3.1 as it is. Its licence
-  (Apache-2.0) is served as ``/docs/LICENSE`` and linked from the page.
+- ``GET /docs``: a Swagger UI page (``docs.html``) that loads that document, with its assets
+  served from the ``swagger-ui-py`` wheel's static files under ``/docs/<file>`` (nothing comes
+  from a CDN). The wheel (25.7.1) ships Swagger UI 5.24, which renders OpenAPI 3.1 as it is.
+  Its licence (Apache-2.0) is served as ``/docs/LICENSE`` and linked from the page.
 
 These routes are the local server's own (no authorizer, no function): API Gateway has none
 of them.
@@ -18,6 +18,7 @@ import base64
 import functools
 import importlib.util
 import json
+import string
 from pathlib import Path
 from typing import Any
 
@@ -37,38 +38,10 @@ SWAGGER_UI_ASSETS = {
     "LICENSE": "text/plain; charset=utf-8",
 }
 
-PAGE = f"""<!DOCTYPE html>
-<html lang="en">
-  <head>
-    <meta charset="UTF-8">
-    <title>{openapi.TITLE} (local)</title>
-    <link rel="stylesheet" type="text/css" href="/docs/swagger-ui.css">
-    <link rel="stylesheet" type="text/css" href="/docs/index.css">
-    <link rel="icon" type="image/png" href="/docs/favicon-32x32.png" sizes="32x32">
-    <link rel="icon" type="image/png" href="/docs/favicon-16x16.png" sizes="16x16">
-  </head>
-  <body>
-    <div id="swagger-ui"></div>
-    <p style="font: 12px sans-serif; text-align: center">
-      Swagger UI, served from the swagger-ui-py wheel:
-      <a href="/docs/LICENSE">its licence (Apache-2.0)</a>
-    </p>
-    <script src="/docs/swagger-ui-bundle.js" charset="UTF-8"></script>
-    <script src="/docs/swagger-ui-standalone-preset.js" charset="UTF-8"></script>
-    <script>
-      window.onload = function () {{
-        window.ui = SwaggerUIBundle({{
-          url: "{OPENAPI_PATH}",
-          dom_id: "#swagger-ui",
-          deepLinking: true,
-          presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
-          layout: "StandaloneLayout"
-        }});
-      }};
-    </script>
-  </body>
-</html>
-"""
+# The page: Swagger UI's own assets, and the document's title and route filled in.
+PAGE = string.Template(Path(__file__).with_name("docs.html").read_text()).substitute(
+    title=openapi.TITLE, openapi_path=OPENAPI_PATH
+)
 
 
 def doc_routes() -> list[RouteTarget]:

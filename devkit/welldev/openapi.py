@@ -1,7 +1,15 @@
 """The OpenAPI 3.1 document, generated from the resource descriptions and the operations.
 
 The committed ``openapi.json`` is this module's output; a test fails when they differ
-(regenerate with ``make openapi``). Request and response bodies are JSON:API documents.
+(regenerate with ``make openapi``). Request and response bodies are JSON:API documents. What
+the registry does not derive, the fixed schemas and every word, is in ``openapi_text.yaml``
+(``welldev.openapi_text``); this module derives the rest from the registry: the schemas of
+its records and documents, each operation's parameters, responses and request example.
+
+A List takes three forms of paging, one per request (``wellapi.jsonapi.query``): the platform's
+``limit`` / ``cursor`` and the cursor pagination profile's ``page[...]`` (the same cursor
+paging), and numbered pages (``page[number]`` with ``page[size]``) as deep as
+``MAX_PAGE_DEPTH`` rows. The changes feed pages forward only.
 """
 
 from __future__ import annotations
@@ -9,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +25,9 @@ from wellapi.errors import ERROR_CODES
 from wellapi.jsonapi import MEDIA_TYPE
 from wellapi.jsonapi.body import accepted_types
 from wellapi.jsonapi.document import SERVED, served
-from wellapi.jsonapi.query import MAX_PAGE_SIZE
+from wellapi.jsonapi.ids import UUID_PATTERN
+from wellapi.jsonapi.query import RANGE_OPERATORS, SORTABLE, WORKSPACE_PARAMETERS, fields_of
 from wellapi.operations import Operation
-from wellapi.operations.read import TOTAL_BOUND
 from wellapi.operations.registry import OPERATIONS, ROUTES
 from wellapi.resources import (
     CHANGES,
@@ -31,42 +40,21 @@ from wellapi.resources import (
     Resource,
     resource_named,
 )
+from wellapi.resources.feed import SYNC_RUN_ID_MAX
 from welldev import openapi_examples as examples
-from welldev.openapi_parameters import (
-    UUID_SCHEMA,
-    feed_parameters,
-    id_parameter,
-    read_parameters,
-    related_parameters,
-    related_types,
-    scope_parameters,
-    workspace_parameters,
-)
-from welldev.openapi_text import (
-    DESCRIPTION,
-    IDEMPOTENCY_KEY_PARAMETER,
-    REPLAYED_HEADER,
-    STATUS_HEADERS,
-    describe,
-)
+from welldev.openapi_text import describe, words
 
-TITLE = "Well junction-resources API"
+TITLE: str = words("document", "info", "title")
 REF = "#/components/schemas/"
 EXAMPLES_REF = "#/components/examples/"
-# A member of a request document the server accepts with any value and ignores.
-IGNORED = {"description": "Accepted with any value, and ignored."}
-# Any other member of a request document's objects (``jsonapi.body``, after JSON:API 1.1).
-IGNORED_MEMBER = {"$ref": REF + "IgnoredMember"}
-# In an attributes or relationships object every member is a field, so a name the resource
-# does not have is 400; but an @-member is no field, and is ignored.
-AT_MEMBERS = {"^@": {"description": "An @-member: ignored (JSON:API 1.1, @-Members)."}}
-# A member a request document must not have.
-REFUSED: dict[str, Any] = {"not": {}}
-STRING = {"type": "string"}
-LINK = {**STRING, "description": "An absolute URL of a route this API serves."}
+UUID_SCHEMA = {"type": "string", "format": "uuid"}
+IGNORED, IGNORED_MEMBER, AT_MEMBERS, LINK = (
+    words("schemas", name) for name in ("ignored", "ignored_member", "at_members", "link")
+)
 PAGE_LINK = {"type": ["string", "null"]}
-# A change record's id in the feed: its place in the order, ``<xid>-<pk>``.
-FEED_ID = {"type": "string", "pattern": "^[0-9]+-[0-9]+$"}
+
+
+# ---- schemas ------------------------------------------------------------------------------------
 
 
 def _object(
@@ -81,51 +69,6 @@ def _object(
     return schema
 
 
-def _count(what: str) -> dict[str, Any]:
-    return {"type": "integer", "minimum": 0, "maximum": MAX_PAGE_SIZE, "description": what}
-
-
-# A List's ``meta``: the platform's counts.
-LIST_META = _object(
-    {
-        "total": {
-            "type": "integer",
-            "minimum": 0,
-            "maximum": TOTAL_BOUND,
-            "description": f"The rows of every page of this List (the cursor aside): exact up to "
-            f"{TOTAL_BOUND}; a List holding more says {TOTAL_BOUND} and `total_is_lower_bound`.",
-        },
-        "total_is_lower_bound": {
-            "type": "boolean",
-            "enum": [True],
-            "description": f"Present (true) only when the List holds more than {TOTAL_BOUND} "
-            "rows: `total` is then a lower bound, not a count.",
-        },
-        "count": _count("The rows of this page (`data`'s length)."),
-    },
-    "total",
-    "count",
-    additional=None,
-)
-# The feed's ``meta``: how many records this page holds (a feed is not counted), and where to
-# ask later for what commits after it.
-FEED_META = _object(
-    {
-        "poll": {
-            "type": "string",
-            "description": "The link to follow later for what commits after this page: after "
-            "its last record (an empty page: this request's own link). Always present; "
-            "`links.next` is the same link while more records are there now, null once the "
-            "consumer has caught up.",
-        },
-        "count": _count("The records of this page (`data`'s length)."),
-    },
-    "count",
-    "poll",
-    additional=None,
-)
-
-
 def _links(*names: str) -> dict[str, Any]:
     return _object(dict.fromkeys(names, LINK), *names)
 
@@ -136,10 +79,6 @@ def _ref(name: str) -> dict[str, str]:
 
 def _pascal(name: str) -> str:
     return "".join(part.capitalize() for part in name.split("_"))
-
-
-def _ok(schema: str) -> dict[str, Any]:
-    return {"200": {"description": "OK", "content": {MEDIA_TYPE: {"schema": _ref(schema)}}}}
 
 
 def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
@@ -201,7 +140,7 @@ def _parent_resource(parent: Parent) -> dict[str, Any]:
     """
     schema = _record(parent, parent.type in SERVED)
     if parent.type not in SERVED:
-        schema["description"] = "A record of the platform, served by another API: no links."
+        schema["description"] = words("schemas", "platform_record")
     return schema
 
 
@@ -219,22 +158,16 @@ def _resource_object(resource: Resource) -> dict[str, Any]:
         relationships[rel.name] = member
     schema = _record(resource, is_served, relationships=_object(relationships))
     if resource.scope == "feed":
-        schema["properties"]["id"] = FEED_ID
+        schema["properties"]["id"] = words("schemas", "feed_id")
     return schema
 
 
 def _written_type(described: Resource | Parent) -> dict[str, Any]:
     """A request's ``type``: today's, which every read emits, or the platform's canonical one."""
     types = accepted_types(described)
-    return {
-        "enum": list(types),
-        "description": (
-            f"`{types[0]}`, as reads emit it, or the platform's canonical `{types[-1]}` "
-            "(plural kebab-case)."
-            if len(types) > 1
-            else f"`{types[0]}`."
-        ),
-    }
+    form = "two" if len(types) > 1 else "one"
+    text = words("schemas", "written_type", form, today=types[0], canonical=types[-1])
+    return {"enum": list(types), "description": text}
 
 
 def _request_relationship(rel: Relationship, mode: str) -> dict[str, Any]:
@@ -249,26 +182,14 @@ def _request_relationship(rel: Relationship, mode: str) -> dict[str, Any]:
         {"data": data, "meta": IGNORED, "links": IGNORED}, "data", additional=IGNORED_MEMBER
     )
     if mode == "update":
-        member["description"] = _current_value(rel.writable, relationship=True)
+        member["description"] = _current_value(rel.writable, "relationship")
     return member
 
 
-def _current_value(writable: str, *, relationship: bool = False, name: str = "") -> str:
+def _current_value(writable: str, member: str) -> str:
     """What an update does with a member: writable, or accepted at its current value only."""
-    if writable == "always":
-        return "Writable."
-    current = "linkage" if relationship else "value"
-    if name == "deleted_at":
-        current += ", `null` on every row the API serves"
-    if writable == "create":
-        return (
-            f"Set on create only: accepted here only at its current {current} (another is 403 "
-            "`IMMUTABLE_FIELD`)."
-        )
-    return (
-        f"Set by the server: accepted here only at its current {current} (another is 403 "
-        "`READ_ONLY_FIELD`)."
-    )
+    current = words("schemas", "current", member)
+    return str(words("schemas", "update_member", writable, current=current))
 
 
 def _request_document(resource: Resource, mode: str) -> dict[str, Any]:
@@ -286,24 +207,19 @@ def _request_document(resource: Resource, mode: str) -> dict[str, Any]:
     if mode == "create":
         attributes = _attributes(resource.attributes, writable="create")
         rels = [rel for rel in resource.relationships if rel.writable != "never"]
-        id_text = (
-            "Optional: the id the client generated for the new row, a UUID no row of the table "
-            "has had (a used one is 409 `ID_ALREADY_USED`, anything else 403 "
-            "`CLIENT_GENERATED_ID_NOT_ALLOWED`). Without it the server chooses the id."
-        )
     else:
         attributes = _attributes(resource.attributes)
         for attribute in resource.attributes:
-            described = _current_value(attribute.writable, name=attribute.name)
+            member = "deleted_at" if attribute.name == "deleted_at" else "attribute"
+            described = _current_value(attribute.writable, member)
             attributes["properties"][attribute.name]["description"] = described
         rels = list(resource.relationships)
-        id_text = "The id of the URL."
     attributes["patternProperties"] = AT_MEMBERS
     relationships = {rel.name: _request_relationship(rel, mode) for rel in rels}
     data = _object(
         {
             "type": _written_type(resource),
-            "id": {**UUID_SCHEMA, "description": id_text},
+            "id": {**UUID_SCHEMA, "description": words("schemas", f"{mode}_id")},
             "attributes": attributes,
             "relationships": _object(relationships, patternProperties=AT_MEMBERS),
             **dict.fromkeys(("meta", "links", "lid"), IGNORED),
@@ -315,7 +231,7 @@ def _request_document(resource: Resource, mode: str) -> dict[str, Any]:
         {
             "data": data,
             **dict.fromkeys(("meta", "jsonapi", "links", "included"), IGNORED),
-            "errors": {**REFUSED, "description": "Never beside `data` (400)."},
+            "errors": words("schemas", "errors_member"),
         },
         "data",
         additional=IGNORED_MEMBER,
@@ -331,7 +247,7 @@ def _document(resource: Resource, *, collection: bool) -> dict[str, Any]:
         "links": links,
     }
     if resource.scope == "feed":
-        properties["meta"] = FEED_META
+        properties["meta"] = words("schemas", "feed_meta")
     else:
         parents = [_ref(f"{_pascal(t)}Parent") for t in related_types(resource)]
         properties["included"] = {"type": "array", "items": {"oneOf": parents}}
@@ -342,7 +258,7 @@ def _document(resource: Resource, *, collection: bool) -> dict[str, Any]:
     pages = ("prev", "next", "first", "last")
     links["properties"].update(dict.fromkeys(pages, PAGE_LINK))
     links["required"] = ["self", "prev", "next"]
-    properties.setdefault("meta", LIST_META)
+    properties.setdefault("meta", words("schemas", "list_meta"))
     return _object(properties, "jsonapi", "data", "links", "meta", additional=None)
 
 
@@ -363,14 +279,8 @@ def _linkage_document(data: dict[str, Any], links: dict[str, Any]) -> dict[str, 
     return _object(properties, "jsonapi", "data", "links")
 
 
-# Answers API Gateway gives itself, before or instead of the function, with its own body
-# (``{"message": "..."}`` as application/json): a body over its 10 MB limit (413), throttling
-# (429). Never 401: the authorizer has no identity source, so every 401 is ours (template.yaml);
-# never 404: a path no route has goes to the $default route's function, whose 404 is ours.
-GATEWAY_STATUSES = {
-    413: "Request Entity Too Large",
-    429: "Too Many Requests",
-}
+# The answers API Gateway gives itself (``responses`` of the text says when), by status.
+GATEWAY_STATUSES: dict[int, str] = words("responses", "gateway_statuses")
 
 
 def _errors(codes: tuple[str, ...]) -> dict[str, Any]:
@@ -381,25 +291,169 @@ def _errors(codes: tuple[str, ...]) -> dict[str, Any]:
     gateway = {"application/json": {"schema": _ref("GatewayMessage")}}
     responses: dict[str, Any] = {}
     for status in sorted({*by_status, *GATEWAY_STATUSES}):
-        mine = by_status.get(status, [])
+        mine, reason = by_status.get(status, []), GATEWAY_STATUSES.get(status)
         if not mine:
-            description = f"API Gateway's own answer: {GATEWAY_STATUSES[status]}."
+            description = words("responses", "gateway", reason=reason)
             responses[str(status)] = {"description": description, "content": gateway}
             continue
         lines = [f"- `{code}`: {ERROR_CODES[code].meaning}" for code in mine]
-        description = "A JSON:API error document; `code` is one of:\n\n" + "\n".join(lines)
+        description = words("responses", "errors") + "\n\n" + "\n".join(lines)
         refs = {code: {"$ref": EXAMPLES_REF + code} for code in mine}
         content: dict[str, Any] = {MEDIA_TYPE: {"schema": _ref("ErrorDocument"), "examples": refs}}
-        if status in GATEWAY_STATUSES:
-            description += (
-                f"\n\nOr API Gateway's own answer ({GATEWAY_STATUSES[status]}) as application/json."
-            )
+        if reason:
+            description += "\n\n" + words("responses", "or_gateway", reason=reason)
             content.update(gateway)
         responses[str(status)] = {"description": description, "content": content}
-    for code, headers in STATUS_HEADERS.items():
+    for code, headers in words("responses", "status_headers").items():
         if code in responses:
             responses[code]["headers"] = headers
     return responses
+
+
+# ---- parameters ----------------------------------------------------------------------------------
+
+# The operations whose workspace is the path's ``{workspace_id}`` (their ``RequestSpec.scope``,
+# in ``operations.nested`` and ``operations.read``): they take no workspace parameter.
+PATH_SCOPED = frozenset({"catalog", "select", "remove"})
+
+
+def parameter(
+    name: str, schema: dict[str, Any], description: str, where: str = "query"
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": where,
+        "required": where == "path",
+        "schema": schema,
+        "description": description,
+    }
+
+
+def _text(key: str, **names: Any) -> str:
+    return str(words("parameters", key, **names))
+
+
+def comma_list(names: Iterable[Any], *, empty: bool, pattern: str = "") -> dict[str, Any]:
+    """A comma-separated list of ``names`` (or of items that match ``pattern``) as a string
+    schema; ``empty``: the empty string too."""
+    escaped = [re.sub(r"([.^$*+?()\[\]{}|\\])", r"\\\1", str(name)) for name in names]
+    item = "(?:" + (pattern or "|".join(escaped)) + ")"
+    listed = f"{item}(?:,{item})*"
+    return {"type": "string", "pattern": f"^(?:{listed})?$" if empty else f"^{listed}$"}
+
+
+def workspace_parameters(operation: str) -> list[dict[str, Any]]:
+    """The query parameters that choose the workspace a key acts in, under names of their own.
+
+    Where the path's ``{workspace_id}`` is the workspace the request acts in, the query's are
+    not taken (the server reads and ignores them). Where the path's ``{workspace_id}`` is
+    another workspace (the enrolled one of an unenrol), the workspace the key acts in is given
+    by the legacy name only, so that one operation never shows two inputs named alike.
+    """
+    if operation in PATH_SCOPED:
+        return []
+    legacy = WORKSPACE_PARAMETERS[1]
+    if operation == "unenrol":
+        return [parameter(legacy, UUID_SCHEMA, _text(f"acting_{legacy}"))]
+    return [parameter(name, UUID_SCHEMA, _text(name)) for name in WORKSPACE_PARAMETERS]
+
+
+def _pages(which: str) -> list[dict[str, Any]]:
+    return [parameter(**page) for page in words("parameters", which)]
+
+
+def feed_parameters(resource: Resource, workspace: list[Any]) -> list[dict[str, Any]]:
+    """The changes feed's query: its forward pages, its filters, the workspace."""
+    params = _pages("feed_pages")
+    for name in resource.filters:
+        attribute = resource.attribute(name)
+        if attribute.kind == "enum":
+            schema = comma_list(attribute.enum, empty=False)
+            text = _text("feed_values", name=name)
+        else:
+            schema = {"type": "string", "minLength": 1, "maxLength": SYNC_RUN_ID_MAX}
+            schema["pattern"] = "^[^,\\u0000-\\u001f\\u007f]+$"
+            text = _text("feed_sync_run")
+        params.append(parameter(f"filter[{name}]", schema, text))
+    return params + workspace
+
+
+def related_types(resource: Resource) -> list[str]:
+    """The types of the records ``resource``'s relationships point at."""
+    return sorted({rel.parent.type for rel in resource.relationships})
+
+
+def _fields(resource: Resource, type_name: str, description: str) -> dict[str, Any]:
+    schema = comma_list(fields_of(resource, type_name) or (), empty=True)
+    return parameter(f"fields[{type_name}]", schema, description)
+
+
+def read_parameters(
+    resource: Resource, workspace: list[Any], *, collection: bool = False
+) -> list[dict[str, Any]]:
+    names = [r.name for r in resource.relationships]
+    include = _text("include", names=", ".join(names))
+    params = [parameter("include", comma_list(names, empty=True), include)]
+    for t in [resource.type, *related_types(resource)]:
+        params.append(_fields(resource, t, _text("fields", type=t)))
+    params += workspace
+    if not collection:
+        return params
+    sort = {"type": "string", "enum": [s for f in SORTABLE for s in (f, "-" + f)]}
+    params += [parameter("sort", sort, _text("sort")), *_pages("pages")]
+    ids = comma_list((), empty=False, pattern=UUID_PATTERN)
+    for r in resource.relationships:
+        params.append(parameter(f"filter[{r.name}]", ids, _text("filter_ids", type=r.parent.type)))
+    for name in resource.filters:
+        attribute = resource.attribute(name)
+        schema: dict[str, Any] = (
+            comma_list(attribute.enum, empty=False)
+            if attribute.kind == "enum"
+            else {"type": "boolean"}
+        )
+        params.append(parameter(f"filter[{name}]", schema, _text("filter", name=name)))
+    when = {"type": "string", "format": "date-time"}
+    for op in RANGE_OPERATORS:
+        params.append(parameter(f"filter[created_at][{op}]", when, _text("range")))
+    return params
+
+
+def related_parameters(
+    resource: Resource, operation: str, workspace: list[Any]
+) -> list[dict[str, Any]]:
+    """The query of a related route (the record's fields, an empty include) or of a
+    relationship route (none but the workspace)."""
+    if operation == "relationship":
+        return workspace
+    empty = {"type": "string", "const": ""}
+    params = [parameter("include", empty, _text("related_include"))]
+    for t in related_types(resource):
+        pointing = " or ".join(f"`{r.name}`" for r in resource.relationships if r.parent.type == t)
+        params.append(_fields(resource, t, _text("related_fields", type=t, names=pointing)))
+    return params + workspace
+
+
+def id_parameter(name: str, resource: Resource, operation: str) -> dict[str, Any]:
+    """A path parameter of ``operation`` on ``resource``, the demo's value its example."""
+    names = [rel.name for rel in resource.relationships]
+    texts = words(
+        "parameters", "path", type=resource.type, names=", ".join(f"`{n}`" for n in names)
+    )
+    text = texts.get(f"{operation}/{name}") or texts[name]
+    schema = {"type": "string", "enum": names} if name == "relationship" else UUID_SCHEMA
+    example = examples.path_parameters(resource, operation)[name]
+    return {**parameter(name, schema, text, "path"), "example": example}
+
+
+# ---- operations and the document -----------------------------------------------------------------
+
+
+def _answer(what: str, schema: str = "", **more: Any) -> dict[str, Any]:
+    """A success response: what it says (``responses`` of the text), its document's schema."""
+    answer = {"description": words("responses", what), **more}
+    if schema:
+        answer["content"] = {MEDIA_TYPE: {"schema": _ref(schema)}}
+    return answer
 
 
 def _operation(resource_key: str, op: Operation) -> dict[str, Any]:
@@ -408,7 +462,7 @@ def _operation(resource_key: str, op: Operation) -> dict[str, Any]:
     path = op.path(resource)
     text = describe(resource, op.name)
     parameters = [id_parameter(p, resource, op.name) for p in re.findall(r"\{(\w+)\}", path)]
-    document = {"content": {MEDIA_TYPE: {"schema": _ref(f"{name}Document")}}}
+    workspace = workspace_parameters(op.name)
     spec: dict[str, Any] = {
         "operationId": f"{resource_key}_{op.name}",
         "tags": [resource_named(resource_key).path],
@@ -416,93 +470,43 @@ def _operation(resource_key: str, op: Operation) -> dict[str, Any]:
         "description": text.description,
     }
     ok: dict[str, Any]
-    # The routes of one relationship of a resource: /v1/<resource>/{id}[/relationships]/<name>.
-    if resource.scope == "feed":
-        parameters += feed_parameters(resource)
-        ok = _ok(f"{name}Collection")
-    elif op.suffix:
-        parameters += related_parameters(resource, op.name)
-        ok = _ok(f"{name}{_pascal(op.name)}Document")
-    elif op.method == "GET":
-        parameters += read_parameters(resource, not op.item)
-        ok = _ok(f"{name}Document" if op.item else f"{name}Collection")
+    if op.method == "GET":
+        if resource.scope == "feed":
+            parameters += feed_parameters(resource, workspace)
+        elif op.suffix:  # /v1/<resource>/{id}[/relationships]/<relationship>
+            parameters += related_parameters(resource, op.name, workspace)
+        else:
+            parameters += read_parameters(resource, workspace, collection=not op.item)
+        shape = f"{_pascal(op.name)}Document" if op.suffix else "Document" if op.item else ""
+        ok = {"200": _answer("ok", name + (shape or "Collection"))}
     elif op.method == "DELETE":
-        parameters += workspace_parameters()
-        ok = {"204": {"description": "Deleted (soft)."}}
+        parameters += workspace
+        ok = {"204": _answer("deleted")}
     else:
-        parameters += read_parameters(resource, False)
+        parameters += read_parameters(resource, workspace)
         summary, body = examples.request_example(resource, op.name)
         request = "Update" if op.method == "PATCH" else "Create"
-        spec["requestBody"] = {
-            "required": True,
-            "content": {
-                MEDIA_TYPE: {
-                    "schema": _ref(f"{name}{request}Request"),
-                    "examples": {"demo": {"summary": summary, "value": body}},
-                }
-            },
-        }
-        ok = {"200": {"description": "OK", **document}}
+        example = {"demo": {"summary": summary, "value": body}}
+        schema = {"schema": _ref(f"{name}{request}Request"), "examples": example}
+        spec["requestBody"] = {"required": True, "content": {MEDIA_TYPE: schema}}
+        ok = {"200": _answer("ok", f"{name}Document")}
         if request == "Create":
             location = {"Location": {"schema": {"type": "string"}}}
-            ok = {"201": {"description": "Created", **document, "headers": location}}
+            ok = {"201": _answer("created", f"{name}Document", headers=location)}
             if op.name == "select":
-                ok["200"] = {"description": "Already there; selected.", **document}
+                ok["200"] = _answer("selected", f"{name}Document")
         if op.request_spec.idempotent:
-            parameters.append(IDEMPOTENCY_KEY_PARAMETER)
+            parameters.append(words("parameters", "idempotency_key"))
             for answer in ok.values():
-                answer["headers"] = {**answer.get("headers", {}), **REPLAYED_HEADER}
-    scope_parameters(op.name, path, parameters)
+                answer["headers"] = {**answer.get("headers", {}), **words("responses", "replayed")}
     spec["responses"] = {**ok, **_errors(text.codes)}
     spec["parameters"] = parameters
     return spec
 
 
-def _components() -> dict[str, Any]:
-    schemas: dict[str, Any] = {
-        "JsonApi": {"type": "object", "properties": {"version": {"const": "1.1"}}},
-        "IgnoredMember": {
-            "description": (
-                "A member JSON:API does not define in this object of a request document, or an "
-                "@-member: accepted with any value, and ignored (JSON:API 1.1: implementations "
-                '"MUST ignore non-compliant members").'
-            )
-        },
-        "Error": _object(
-            {
-                **dict.fromkeys(("status", "title", "detail"), STRING),
-                "code": {
-                    "type": "string",
-                    "enum": list(ERROR_CODES),
-                    "description": "Stable: what a client acts on. Each operation lists the "
-                    "codes it can give, with their meaning, under its error responses.",
-                },
-                "source": _object(
-                    dict.fromkeys(("pointer", "parameter", "header"), STRING),
-                    additional=None,
-                ),
-                "links": {"type": "object"},
-                "meta": {"type": "object"},
-            },
-            "status",
-            "code",
-            "title",
-            additional=None,
-        ),
-        "ErrorDocument": _object(
-            {"jsonapi": _ref("JsonApi"), "errors": {"type": "array", "items": _ref("Error")}},
-            "errors",
-            additional=None,
-        ),
-        "GatewayMessage": _object(
-            {"message": {"type": "string"}},
-            "message",
-            additional=None,
-            description="API Gateway's own answer (not a JSON:API document).",
-        ),
-    }
-    for parent in PARENTS.values():
-        schemas[f"{_pascal(parent.type)}Parent"] = _parent_resource(parent)
+def _schemas() -> dict[str, Any]:
+    """The schemas the registry derives: its records, documents and request documents."""
+    schemas = {f"{_pascal(p.type)}Parent": _parent_resource(p) for p in PARENTS.values()}
     for resource in (*RESOURCES.values(), PROVIDER_CATALOG, CHANGES):
         name = _pascal(resource.key)
         schemas[f"{name}Resource"] = _resource_object(resource)
@@ -514,24 +518,7 @@ def _components() -> dict[str, Any]:
             schemas[f"{name}UpdateRequest"] = _request_document(resource, "update")
             schemas[f"{name}RelatedDocument"] = _related_document(resource)
             schemas[f"{name}RelationshipDocument"] = _relationship_document(resource)
-    return {
-        "schemas": schemas,
-        "examples": {code: _error_example(code) for code in ERROR_CODES},
-        "securitySchemes": {
-            "apiKey": {
-                "type": "http",
-                "scheme": "bearer",
-                "description": "An API key, sent as `Authorization: Bearer wk_{prefix}_{secret}` "
-                '(or `Authorization: Token token="wk_{prefix}_{secret}"`, as Rails\' token '
-                "authentication and spraypaint send it). "
-                "A member key acts in the workspaces where its person has an active membership; "
-                "a service key (the platform's own services) acts across workspaces. Keys are "
-                "made with `wellapi keys create`; `make run` writes the demo's to "
-                "`.local/demo.json`: one member key per workspace (`workspaces[].api_key`) "
-                "and a service key (`service_key`).",
-            }
-        },
-    }
+    return schemas
 
 
 def _error_example(code: str) -> dict[str, Any]:
@@ -553,15 +540,16 @@ def build_document() -> dict[str, Any]:
         op = OPERATIONS[operation]
         resource = PROVIDER_CATALOG if operation == "catalog" else resource_named(resource_key)
         paths.setdefault(op.path(resource), {})[op.method.lower()] = _operation(resource_key, op)
-    return {
-        "openapi": "3.1.0",
-        "info": {"title": TITLE, "version": "1.0.0", "description": DESCRIPTION},
-        "servers": [{"url": "/"}],
-        "security": [{"apiKey": []}],
-        "tags": _tags(),
-        "paths": dict(sorted(paths.items())),
-        "components": _components(),
-    }
+    document: dict[str, Any] = words("document")
+    # The description's paragraphs are wrapped in the file: a line break within one is a space.
+    info = document["info"]
+    info["description"] = re.sub(r"(?<!\n)\n(?!\n)", " ", info["description"])
+    document["tags"] = _tags()
+    document["paths"] = dict(sorted(paths.items()))
+    components = document["components"]
+    components["schemas"].update(_schemas())
+    components["examples"] = {code: _error_example(code) for code in ERROR_CODES}
+    return document
 
 
 def render() -> str:

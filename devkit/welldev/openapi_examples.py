@@ -12,6 +12,7 @@ from typing import Any
 
 from wellapi.resources import Resource
 from wellapi.resources.ledgers import record_relationship
+from welldev.openapi_text import words
 from welldev.seed import generated_links, seed_id
 
 # The demo rows the examples name: the seed's (table, key).
@@ -43,10 +44,6 @@ _RELATIONSHIPS = {
     "workspace_group_workspaces": "workspace_group",
     "workspace_providers": "provider",
 }
-_ENROL_NOTE = (
-    "Enrol Globex Holdings in the demo group. Both demo workspaces are enrolled when `make "
-    "run` seeds, so this is 409 until Globex's enrolment is removed (the DELETE examples)."
-)
 
 
 def row_id(resource: Resource, n: int = 0) -> str:
@@ -84,43 +81,33 @@ def path_parameters(resource: Resource, operation: str) -> dict[str, str]:
 
 
 def request_example(resource: Resource, operation: str) -> tuple[str, dict[str, Any]]:
-    """The description and the body of ``operation``'s request example."""
+    """The summary (``openapi_text.yaml``, under ``examples``) and the body of ``operation``'s
+    request example."""
     data: dict[str, Any] = {"type": resource.type}
     provider, globex = _linkage("provider", NEW_PROVIDER), _linkage("workspace", GLOBEX)
     update = operation == "update"
+    key = operation if operation in ("select", "enrol") else f"{resource.scope}/{operation}"
+    record = resource.scope_relationships[0]
     if update:
         data["id"] = row_id(resource)
     if operation == "select":
         data["relationships"] = {"provider": provider}
-        summary = "Select Notion for Acme Finance (201 the first time, then 200)."
     elif operation == "enrol":
         data["relationships"] = {"workspace": globex}
-        summary = _ENROL_NOTE
     elif resource.scope == "provenance" and update:
         data["attributes"] = {"direction": "input"}
-        summary = (
-            "Sends the row's direction back at its current value: accepted, and only "
-            "`updated_at` moves (another direction is 403 `IMMUTABLE_FIELD`)."
-        )
     elif resource.scope == "provenance":
-        record = resource.scope_relationships[0]
         data["attributes"] = {"direction": "output"}
         data["relationships"] = {
             record: _linkage(record, _record(resource)),
             "workspace_connector": _linkage("workspace_connector", CONNECTOR),
         }
-        summary = f"Acme's {record} record was carried out by Acme's Plaid (EU) connector."
-    elif resource.scope == "group_enrolment" and update:
-        summary = "Valid, and still 403 `FORBIDDEN`: an enrolment is never modified."
-    elif resource.scope == "group_enrolment":
+    elif resource.scope == "group_enrolment" and not update:
         group = _linkage("workspace_group", GROUP)
         data["relationships"] = {"workspace_group": group, "workspace": globex}
-        summary = _ENROL_NOTE
-    elif update:
+    elif resource.scope == "workspace":
         data["attributes"] = {"is_selected": True}
-        summary = "Acme Finance selects Xero, which it had matched (is_matched stays true)."
-    else:
-        data["attributes"] = {"is_selected": True}
-        data["relationships"] = {"workspace": _linkage("workspace", ACME), "provider": provider}
-        summary = "Acme Finance selects Notion (201; 409 once Acme has a live row for it)."
-    return summary, {"data": data}
+        if not update:
+            workspace = _linkage("workspace", ACME)
+            data["relationships"] = {"workspace": workspace, "provider": provider}
+    return words("examples", key, record=record), {"data": data}

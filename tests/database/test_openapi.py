@@ -208,7 +208,7 @@ def test_who_may_call_each_operation_is_said_per_resource_and_kind_of_key():
 
 
 def test_the_text_table_has_an_entry_for_every_operation():
-    assert OPERATIONS.keys() <= openapi_text.OPERATION_TEXT.keys()
+    assert OPERATIONS.keys() <= openapi_text.TEXT["operations"].keys()
     # GET /v1/<resource>/{id}/<relationship> and .../relationships/<relationship>: one entry
     # each, which can also speak of one relationship.
     for kind in ("related", "relationship"):

@@ -36,7 +36,7 @@ WORD_LIMIT = 3000
 WORD_LIMITS = {"performance.md": 2000}
 
 # Where a section may be named: everything people write, not what is generated from it
-# (openapi.json is written from devkit/welldev/openapi_text.py, which is read) nor vendored.
+# (openapi.json is written from devkit/welldev/openapi_text.yaml, which is read) nor vendored.
 SCANNED_FOLDERS = (
     "docs",
     "events",
