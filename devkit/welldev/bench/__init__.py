@@ -11,7 +11,7 @@ floor it is compared with) and ``details`` (plans, samples, derived module lists
 and beside it ``.local/bench-pyperf.json``, every figure pyperf has a unit for as a pyperf
 benchmark, for ``python -m pyperf stats``, ``show`` and ``compare_to`` between runs.
 
-The seven measurements, and the floor each one is held against:
+The six measurements, and the floor each one is held against:
 
 1. cold start of every function of the built template, in a fresh ``-I -S -B`` interpreter that
    sees only what Lambda puts on ``sys.path`` (a read-only copy of the code directory, the
@@ -31,16 +31,15 @@ The seven measurements, and the floor each one is held against:
    statements any server must send for the same rows, prepared once (``db_cpu``: at most
    1.2x), with a read's CPU taken apart (opening, proof and scope, parse and plan, execute);
 3. statements, round trips and transactions per request, counted at the pg8000 connection;
-4. the sync-status List with a cursor ~1,000 pages deep on 1,000,000 ledger rows, against the
-   same request on 10,000 rows;
-5. rows/s through the sync handler, against raw ``COPY`` of the same rows into the same table,
+4. rows/s through the sync handler, against raw ``COPY`` of the same rows into the same table,
    and the database CPU each spends a row; the same batches with the recording triggers off
    give what the change records cost (``outbox.sync_batch``);
-6. peak RSS of a process serving 10,000 Retrieve requests, and its growth;
-7. every read shape of every resource for a tenant of 10,000,000 ledger rows and for a small
+5. peak RSS of a process serving 10,000 Retrieve requests, and its growth;
+6. every read shape of every resource for a tenant of 10,000,000 ledger rows and for a small
    tenant beside it, against the same shapes at 10,000 rows, and the sync writer's rows/s at
    both sizes; the deepest numbered page against the first at 10,000,000 rows, at most what
-   following ``next`` to it costs (``welldev.bench.large``).
+   following ``next`` to it costs (``welldev.bench.large``); the sync-status List, its cursor
+   1,000 pages deep, gives ``scale.*`` too.
 
 Beside the import-only cold start (reported, no longer a goal: see
 ``cold_start.measure_cold``), phase ``first`` (``welldev.bench.first_request``) holds the cold
@@ -64,7 +63,7 @@ The package, one module per concern; imports go one way, down this list:
 - ``runner``: every phase of a run, in order, on one report;
 - the phases, each measuring and diagnosing one thing: ``cold_start`` (1), ``warm``,
   ``wall`` and ``db_cpu`` (2),
-  ``round_trips`` (3), ``scale`` (4), ``sync`` (5), ``memory`` (6), ``large`` (7, with the
+  ``round_trips`` (3), ``sync`` (4), ``memory`` (5), ``large`` (6, with the
   tenants and shapes of ``large_tenant``, which the plan test reads too) and ``first_request``
   (with ``runtime_api``, awslambdaric behind AWS's Runtime Interface Emulator);
 - ``child_*``: the programs the phases run in a fresh Lambda-like interpreter (``python -I -S

@@ -55,7 +55,6 @@ def config_from(args: argparse.Namespace) -> Config:
         changes["cold_runs"] = args.cold_runs
     if args.iterations:
         changes["warm_iterations"] = args.iterations
-        changes["scale_iterations"] = args.iterations
     return replace(config, **changes)
 
 

@@ -26,7 +26,6 @@ from welldev.bench.report import Report, machine_info
 from welldev.bench.revocation import measure_revocation
 from welldev.bench.round_trips import measure_round_trips
 from welldev.bench.sandbox import Sandbox, ensure_build, sandbox
-from welldev.bench.scale import diagnose_scale, measure_scale
 from welldev.bench.sync import diagnose_sync, measure_sync
 from welldev.bench.wall import measure_wall
 from welldev.bench.warm import diagnose_warm, measure_warm
@@ -35,7 +34,7 @@ from welldev.function_roles import functions_connected_as
 
 # The phases that read the bench database (and its small twin) prepare_database seeds.
 BENCH_DATABASE_PHASES = frozenset(
-    {"warm", "db_cpu", "round_trips", "scale", "sync", "outbox", "drain", "memory"}
+    {"warm", "db_cpu", "round_trips", "sync", "outbox", "drain", "memory"}
 )
 
 
@@ -99,7 +98,7 @@ def _phase_cold(report: Report, box: Sandbox, config: Config) -> None:
         else replace(box, functions={k: v for k, v in box.functions.items() if k in functions})
     )
     count = len(cold_box.functions)
-    step(f"1/11 cold start: {count} functions x {config.cold_runs} run(s), each with its floor")
+    step(f"1/10 cold start: {count} functions x {config.cold_runs} run(s), each with its floor")
     loaded = measure_cold(report, cold_box, config.cold_runs)
     if _should_diagnose(config, report, "cold_start."):
         diagnose_cold(report, cold_box, loaded, config.cold_runs)
@@ -119,14 +118,11 @@ def _database_phases(
         report.machine["postgres"] = postgres_version(server)
         _own_database_phases(report, config, server)
         return
-    large = prepare_database(server, config.database_prefix, config.large)
-    small = None
-    if "scale" in config.phases:
-        small = prepare_database(server, config.database_prefix + "_small", config.small)
+    large = prepare_database(server, config.database_prefix, config.bench)
     report.machine["postgres"] = postgres_version(large.local)
     with functions_connected_as(large.local, API_ROLE), quiet_powertools():
         if "warm" in config.phases:
-            step(f"2/11 warm latency: {config.warm_iterations} iterations after {config.warmup}")
+            step(f"2/10 warm latency: {config.warm_iterations} iterations after {config.warmup}")
             cases = measure_warm(report, large, config)
             try:
                 measure_wall(report, large, cases, config)
@@ -136,20 +132,14 @@ def _database_phases(
                 diagnose_warm(report, cases, config.profile_requests)
         if "db_cpu" in config.phases:
             step(
-                f"2/11 database CPU: {config.db_cpu_requests} requests of each case, and as "
+                f"2/10 database CPU: {config.db_cpu_requests} requests of each case, and as "
                 "many of its floor"
             )
             measure_db_cpu(report, large, config)
         if "round_trips" in config.phases:
-            step("3/11 statements and round trips per request, and each at a 1 ms round trip")
+            step("3/10 statements and round trips per request, and each at a 1 ms round trip")
             measure_round_trips(report, large)
             measure_latency(report, large, config.warm_iterations)
-    if "scale" in config.phases and small is not None:
-        step("4/11 scale: the sync-status List with a deep cursor, 1M rows against 10k")
-        with quiet_powertools():
-            sqls = measure_scale(report, large, small, config)
-        if _should_diagnose(config, report, "scale."):
-            diagnose_scale(report, {"large": large, "small": small}, sqls)
     bench_phases = {"sync": measure_sync, "outbox": measure_outbox, "drain": measure_drain}
     for phase, measure in bench_phases.items():
         # The sync phase's batches write the outbox phase's sync batch figures too.
@@ -161,7 +151,7 @@ def _database_phases(
                 with functions_connected_as(large.local, API_ROLE):
                     diagnose_sync(report, large, config)
     if "memory" in config.phases and box is not None:
-        step(f"8/11 memory: one process serving {config.memory_requests:,} Retrieve requests")
+        step(f"7/10 memory: one process serving {config.memory_requests:,} Retrieve requests")
         measure_memory(report, box, large, config)
     _own_database_phases(report, config, server)
 
@@ -177,10 +167,10 @@ def _own_database_phases(report: Report, config: Config, server: database.LocalD
 
 # The line each of these phases starts with, of the config ``c``.
 TITLES = {
-    "sync": "5/11 sync: {c.sync_messages} x {c.sync_ids} a batch, with and without records; COPY",
-    "outbox": "6/11 outbox: a Create with and without its change record",
-    "drain": "7/11 drain: 10,000 change records to an EventBridge stub, as the drainer's role",
-    "large": "9/11 large tenants: every read shape at {c.large_tenants.rows:,} rows against 10,000",
-    "revocation": "10/11 revocation of {c.revocation_rows:,} rows while another tenant syncs",
-    "feed": "11/11 changes feed: {c.feed_records:,} records against {c.feed_small_records:,}",
+    "sync": "4/10 sync: {c.sync_messages} x {c.sync_ids} a batch, with and without records; COPY",
+    "outbox": "5/10 outbox: a Create with and without its change record",
+    "drain": "6/10 drain: 10,000 change records to an EventBridge stub, as the drainer's role",
+    "large": "8/10 large tenants: every read shape at {c.large_tenants.rows:,} rows against 10,000",
+    "revocation": "9/10 revocation of {c.revocation_rows:,} rows while another tenant syncs",
+    "feed": "10/10 changes feed: {c.feed_records:,} records against {c.feed_small_records:,}",
 }
