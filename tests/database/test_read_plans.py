@@ -254,7 +254,7 @@ NUMBERED = [
     (tenant, shape)
     for tenant in ("big", "small")
     for shape in lt.SHAPES
-    if not shape.single and "{cursor:" not in shape.query
+    if not shape.single and not shape.cursor
 ]
 
 

@@ -226,8 +226,7 @@ def test_details_hold_the_third_party_packages_the_plans_and_the_diagnostics(rep
     assert {"pg8000", "aws_lambda_powertools"} <= set(packages)
     # A Retrieve composes its statement with neither SQLAlchemy nor pydantic at cold start.
     assert not {"sqlalchemy", "pydantic", "wellapi"} & set(packages)
-    assert all(details["scale"][size]["plan"] for size in ("large", "small"))
-    assert set(details["diagnostics"]) == {"cold_start", "warm", "scale", "sync"}
+    assert set(details["diagnostics"]) == {"cold_start", "warm", "sync"}
     # Each read's database CPU taken apart, each part a figure; every case's capacity.
     parts = details["db_cpu"]["list.parts"]
     assert set(parts) == {
@@ -278,10 +277,10 @@ def test_the_command_line_refuses_unknown_phases(capsys):
 
 def test_the_command_line_narrows_the_configuration(tmp_path: Path):
     args = parser().parse_args(
-        ["--quick", "--only", "warm,scale", "--iterations", "7", "--functions", "A,B"]
+        ["--quick", "--only", "warm,large", "--iterations", "7", "--functions", "A,B"]
     )
     config = config_from(args)
-    assert config.phases == ("warm", "scale")
-    assert config.warm_iterations == config.scale_iterations == 7
+    assert config.phases == ("warm", "large")
+    assert config.warm_iterations == 7
     assert config.cold_functions == config.first_functions == ("A", "B")
     assert config.cold_runs == Config.quick().cold_runs

@@ -81,7 +81,7 @@ def test_every_read_example_is_composed_once_per_environment(event_file):
 
 
 # A deep cursor's direction is in the text, its value is a parameter.
-BENCH_CURSOR = "{cursor:"
+BENCH_CURSOR = "{cursor}"
 ROW_ID = "00000000-0000-4000-8000-00000000000a"
 
 

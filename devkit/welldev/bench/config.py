@@ -29,16 +29,11 @@ class LargeSizes:
 
 @dataclass(frozen=True)
 class Sizes:
-    """What a bench database holds."""
+    """What the bench database holds."""
 
-    ledger_rows: int  # account_workspace_connectors rows (the scale table)
+    ledger_rows: int  # account_workspace_connectors rows of connector X (a List deep in them)
     warm_rows: int  # company_workspace_connectors rows of the member's workspace
     sync_records: int  # people the sync batches link (messages x ids per batch)
-    connectors: int = 20  # the ledger rows are spread over this many connectors...
-    workspaces: int = 5  # ...in this many workspaces
-    rows_per_account: int = 10  # every account is touched by ~10 sync runs
-    # The scale query's cursor: this many pages of PAGE_SIZE rows lie before the measured page.
-    deep_pages: int = 1
 
 
 @dataclass(frozen=True)
@@ -47,16 +42,11 @@ class Config:
 
     phases: tuple[str, ...] | None = None  # None: every phase of the runner
     database_prefix: str = "wellapi_bench"
-    # X, the measured connector, holds 1/20 of the rows: 50,000; ~39,600 live ones in its
-    # window, and the cursor sits after exactly 20,000 of those: page 1,001 at 20 rows a
-    # page. The 10,000-row database is the same shape at 1/100: page 11.
-    large: Sizes = Sizes(1_000_000, warm_rows=300, sync_records=10_000, deep_pages=1_000)
-    small: Sizes = Sizes(10_000, warm_rows=5, sync_records=10, deep_pages=10)
+    bench: Sizes = Sizes(10_000, warm_rows=300, sync_records=10_000)
     cold_runs: int = 3
     cold_functions: tuple[str, ...] | None = None  # None: every function of the template
     warm_iterations: int = 300
     warmup: int = 30
-    scale_iterations: int = 300
     sync_messages: int = 10
     sync_ids: int = 1_000
     sync_batches: int = 3
@@ -93,7 +83,6 @@ class Config:
             runtime_runs=1,
             warm_iterations=60,
             warmup=10,
-            scale_iterations=60,
             sync_batches=1,
             sync_reps=1,
             memory_requests=2_000,
@@ -109,8 +98,7 @@ class Config:
         return replace(
             cls(),
             database_prefix="wellapi_bench_smoke",
-            large=Sizes(2_000, warm_rows=30, sync_records=20, deep_pages=2),
-            small=Sizes(200, warm_rows=5, sync_records=2, deep_pages=1),
+            bench=Sizes(2_000, warm_rows=30, sync_records=20),
             cold_runs=1,
             cold_functions=(cold_function,),
             first_runs=1,
@@ -123,7 +111,6 @@ class Config:
             ),
             warm_iterations=5,
             warmup=2,
-            scale_iterations=6,
             sync_messages=2,
             sync_ids=10,
             sync_batches=1,
@@ -156,4 +143,4 @@ class Config:
 EMBEDDED_SETTINGS = {"shared_buffers": "1GB"}
 # The issue's bound on what the outbox may add to a Create and to a sync batch (#42).
 OUTBOX_GOAL = 1.1
-PAGE_SIZE = 20  # the API's default page size, used by the scale query
+PAGE_SIZE = 20  # the API's default page size, the deep List's

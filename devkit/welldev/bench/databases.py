@@ -1,7 +1,7 @@
 """Every bench database, seeded inside PostgreSQL (``INSERT ... SELECT ... FROM generate_series``)
 and kept between runs while its fingerprint (the sizes, this module, the migrations) holds.
 
-- the bench database and its small twin (``prepare_database``), which most phases read;
+- the bench database (``prepare_database``), which most phases read;
 - the large-tenant databases (``large_tenants``): a big and a small tenant on the same tables,
   whose read shapes ``large_tenant`` names, and which the plan test builds too (``build``);
 - the revocation seed (``revocation_seed``) and the changes feed's (``feed_seed``).
@@ -29,6 +29,8 @@ import pg8000.native
 from wellapi.handlers.migration import migrations_dir
 from wellapi.resources import tables as schema
 from wellapi.roles import API_ROLE
+from wellapi.store import connections
+from wellapi.store.sql import BoundStatement
 from welldev import database
 from welldev.bench.config import PAGE_SIZE, Config, Sizes
 from welldev.bench.errors import BenchError
@@ -50,6 +52,12 @@ def public_id_column(table: str) -> str:
 def one(conn: pg8000.native.Connection, sql: str, **params: Any) -> list[Any]:
     """The first row ``sql`` answers."""
     return list(conn.run(sql, **params)[0])
+
+
+def explain(conn: pg8000.native.Connection, statement: BoundStatement) -> list[str]:
+    """The lines of ``EXPLAIN (ANALYZE, BUFFERS)`` of ``statement``, bound to its values."""
+    text = f"EXPLAIN (ANALYZE, BUFFERS) {statement.text}"
+    return [str(r[0]) for r in connections.send(conn, [BoundStatement(text, statement.values)])]
 
 
 def fingerprint(*parts: object) -> str:
@@ -101,9 +109,15 @@ def seeded(
 
 
 def drop_databases(server: database.LocalDatabase, config: Config) -> None:
-    for suffix in ("", "_small", "_tenants_base", "_tenants_large", "_revocation_seed", "_feed"):
+    for suffix in (
+        "",
+        "_tenants_base",
+        "_tenants_large",
+        "_revocation_seed",
+        "_revocation",
+        "_feed",
+    ):
         database.drop_database(server, config.database_prefix + suffix)
-    database.drop_database(server, config.database_prefix + "_revocation")
 
 
 @contextlib.contextmanager
@@ -151,6 +165,9 @@ def bulk(conn: pg8000.native.Connection, table: str, rows: int) -> Iterator[None
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 LEDGER = "core_api.account_workspace_connectors"
+WORKSPACES = 5  # the member's and four more, each with its owner (the drainer spreads over them)
+CONNECTORS = 20  # theirs in turn: X, the member's first, holds the account ledger
+DEEP_PAGES = 10  # the deep List's cursor: this many pages of PAGE_SIZE rows lie before its page
 
 
 @dataclass(frozen=True)
@@ -159,12 +176,10 @@ class Dataset:
 
     member_person_id: str
     member_workspace_id: str
-    scale_connector_id: str
+    scale_connector_id: str  # X
     window_start: str
     window_end: str
-    window_rows: int
     cursor: str
-    cursor_depth: int  # rows of the window that lie before the measured page
     warm_row_ids: tuple[str, ...]
     service_person_id: str
     write_workspace_id: str
@@ -179,7 +194,6 @@ class Dataset:
 @dataclass(frozen=True)
 class BenchDatabase:
     local: database.LocalDatabase
-    sizes: Sizes
     dataset: Dataset
 
     @property
@@ -195,26 +209,22 @@ def prepare_database(server: database.LocalDatabase, name: str, sizes: Sizes) ->
     what = f"{sizes.ledger_rows:,} ledger rows"
     local, data = seeded(server, name, what, functools.partial(_bench, sizes=sizes), asdict(sizes))
     data["warm_row_ids"] = tuple(data["warm_row_ids"])
-    return BenchDatabase(local, sizes, Dataset(**data))
+    return BenchDatabase(local, Dataset(**data))
 
 
 def _bench(conn: pg8000.native.Connection, sizes: Sizes) -> dict[str, Any]:
-    """Workspaces ``bench scale 0..`` (each with its owner; the first's is the member), ``bench
+    """Workspaces ``bench 0..`` (each with its owner; the first's is the member), ``bench
     write`` (a service person, a company) and ``bench sync`` (the people the sync batches link),
-    their connectors, the scale workspaces' accounts and ledger, the member's company ledger.
-
-    Public ids come from md5: ``gen_random_uuid()`` costs ~9 µs a row on this kind of machine,
-    which alone would be 9 s of the 1M-row seed.
-    """
-    scale = [f"bench scale {i}" for i in range(sizes.workspaces)]
+    their connectors; the member's company ledger (the warm requests read it) and X's account
+    ledger (a List deep in it)."""
     workspaces = sorted(
         conn.run(
             "INSERT INTO core_api.workspaces (name) SELECT unnest(CAST(:n AS text[])) "
             "RETURNING pk, workspace_id::text",
-            n=[*scale, "bench write", "bench sync"],
+            n=[*(f"bench {i}" for i in range(WORKSPACES)), "bench write", "bench sync"],
         )
     )
-    (*scale_pks, write_pk, sync_pk) = [pk for pk, _ in workspaces]
+    (*owned, write_pk, sync_pk) = [pk for pk, _ in workspaces]
     people = dict(
         conn.run(
             "WITH p AS (INSERT INTO core_api.peoples (workspace_pk, first_name, last_name, "
@@ -223,12 +233,11 @@ def _bench(conn: pg8000.native.Connection, sizes: Sizes) -> dict[str, Any]:
             "m AS (INSERT INTO core_api.memberships (workspace_pk, person_pk, role, status) "
             "SELECT workspace_pk, pk, 'owner', 'active' FROM p WHERE workspace_pk <> :write) "
             "SELECT workspace_pk, person_id::text FROM p",
-            w=[*scale_pks, write_pk],
+            w=[*owned, write_pk],
             write=write_pk,
         )
     )
-    # The i-th scale connector is in scale workspace i % workspaces; the write and sync
-    # workspaces' follow.
+    # The i-th connector is in workspace i % WORKSPACES; the write and sync workspaces' follow.
     connectors = sorted(
         conn.run(
             "WITH c AS (INSERT INTO core_api.connectors (name, provider) "
@@ -238,46 +247,28 @@ def _bench(conn: pg8000.native.Connection, sizes: Sizes) -> dict[str, Any]:
             'CAST(\'{"api_secret": "sk_bench"}\' AS jsonb) '
             "FROM c, unnest(CAST(:w AS bigint[])) WITH ORDINALITY w(pk, i) ORDER BY w.i "
             "RETURNING pk, workspace_connector_id::text",
-            w=[scale_pks[i % sizes.workspaces] for i in range(sizes.connectors)]
-            + [write_pk, sync_pk],
+            w=[owned[i % WORKSPACES] for i in range(CONNECTORS)] + [write_pk, sync_pk],
         )
     )
-    (*scale_connectors, write, sync) = connectors
-    per_workspace = max(1, sizes.ledger_rows // (sizes.rows_per_account * sizes.workspaces))
-    # The accounts, then the ledger: row g belongs to connector g % C (its workspace is that
-    # connector's) and to an account of the same workspace; it was created g minutes after T0;
+    x, write, sync = connectors[0], connectors[-2], connectors[-1]
+    # X's account ledger: row g of the member's account g % 100, created g minutes after T0;
     # one in 97 is soft-deleted, a third go out.
     with bulk(conn, LEDGER.split(".")[1], sizes.ledger_rows):
         conn.run(
-            "INSERT INTO core_api.accounts (account_id, workspace_pk, account_name, type, "
-            "created_at, updated_at) "
-            "SELECT CAST(md5('bench-account-' || w || '-' || i) AS uuid), "
-            "(CAST(:ws AS bigint[]))[1 + w], 'Account ' || i, 'deposit', :t0, :t0 "
-            "FROM generate_series(0, :w_count - 1) w, generate_series(0, :a - 1) i ORDER BY w, i",
-            ws=scale_pks,
-            w_count=sizes.workspaces,
-            a=per_workspace,
-            t0=T0,
-        )
-        conn.run(
-            f"WITH a AS (SELECT array_agg(pk ORDER BY pk) AS pks FROM core_api.accounts "
-            "WHERE workspace_pk = ANY(CAST(:ws AS bigint[]))) "
-            f"INSERT INTO {LEDGER} (account_workspace_connector_id, account_pk, "
-            "workspace_connector_pk, direction, created_at, updated_at, deleted_at) "
-            "SELECT CAST(md5('bench-awc-' || g) AS uuid), "
-            "a.pks[1 + ((g % :c) % :w) * :a + (g / :c) % :a], (CAST(:wc AS bigint[]))[1 + g % :c], "
-            "CAST(CASE WHEN (g / :c) % 3 = 2 THEN 'output' ELSE 'input' END "
-            "AS core_api.direction_enum), at, at, "
+            "WITH a AS (INSERT INTO core_api.accounts (workspace_pk, account_name, type) "
+            "SELECT :w, 'Account ' || i, 'deposit' FROM generate_series(1, 100) i RETURNING pk), "
+            "p AS (SELECT array_agg(pk) AS pks FROM a) "
+            f"INSERT INTO {LEDGER} (account_pk, workspace_connector_pk, direction, created_at, "
+            "updated_at, deleted_at) "
+            "SELECT p.pks[1 + g % 100], :x, CAST(CASE WHEN g % 3 = 2 THEN 'output' ELSE 'input' "
+            "END AS core_api.direction_enum), at, at, "
             "CASE WHEN g % 97 = 13 THEN at + interval '1 day' END "
-            "FROM a, generate_series(0, :n - 1) g, "
+            "FROM p, generate_series(0, :n - 1) g, "
             "LATERAL (SELECT CAST(:t0 AS timestamptz) + g * interval '1 minute' AS at) t",
-            ws=scale_pks,
-            c=sizes.connectors,
-            w=sizes.workspaces,
-            a=per_workspace,
-            wc=[pk for pk, _ in scale_connectors],
-            t0=T0,
+            w=owned[0],
+            x=x[0],
             n=sizes.ledger_rows,
+            t0=T0,
         )
     # The member's company ledger: small, so warm latency measures the code, not a scan.
     warm = conn.run(
@@ -288,8 +279,8 @@ def _bench(conn: pg8000.native.Connection, sizes: Sizes) -> dict[str, Any]:
         "direction, created_at) "
         "SELECT pk, :wc, 'input', CAST(:t0 AS timestamptz) + pk * interval '1 minute' FROM c "
         "RETURNING company_workspace_connector_id::text",
-        w=scale_pks[0],
-        wc=scale_connectors[0][0],
+        w=owned[0],
+        wc=x[0],
         n=sizes.warm_rows,
         t0=T0,
     )
@@ -300,23 +291,20 @@ def _bench(conn: pg8000.native.Connection, sizes: Sizes) -> dict[str, Any]:
         w=write_pk,
     )
     conn.run(
-        "INSERT INTO core_api.peoples (person_id, workspace_pk, first_name, last_name, "
-        "full_name) SELECT CAST(md5('bench-person-' || i) AS uuid), :w, 'Ada', 'Lovelace', "
-        "'Person ' || i FROM generate_series(1, :n) i",
+        "INSERT INTO core_api.peoples (workspace_pk, first_name, last_name, full_name) "
+        "SELECT :w, 'Ada', 'Lovelace', 'Person ' || i FROM generate_series(1, :n) i",
         w=sync_pk,
         n=sizes.sync_records,
     )
-    t1, t2, rows, depth, cursor = _deep_cursor(conn, sizes, scale_connectors[0][0])
+    window_start, window_end, cursor = _deep_cursor(conn, sizes.ledger_rows, x[0])
     return asdict(
         Dataset(
-            member_person_id=people[scale_pks[0]],
+            member_person_id=people[owned[0]],
             member_workspace_id=workspaces[0][1],
-            scale_connector_id=scale_connectors[0][1],
-            window_start=t1.isoformat(),
-            window_end=t2.isoformat(),
-            window_rows=rows,
+            scale_connector_id=x[1],
+            window_start=window_start.isoformat(),
+            window_end=window_end.isoformat(),
             cursor=cursor,
-            cursor_depth=depth,
             warm_row_ids=tuple(r[0] for r in warm),
             service_person_id=people[write_pk],
             write_workspace_id=workspaces[-2][1],
@@ -331,35 +319,27 @@ def _bench(conn: pg8000.native.Connection, sizes: Sizes) -> dict[str, Any]:
 
 
 def _deep_cursor(
-    conn: pg8000.native.Connection, sizes: Sizes, connector_pk: int
-) -> tuple[datetime, datetime, int, int, str]:
-    """The window [t1, t2) of connector X (80% of its rows) and a cursor ``deep_pages`` deep.
-
-    The cursor is the exact (created_at, id) of the last row before the measured page, found
-    in the order the API reads (created_at DESC, id DESC, live rows only).
-    """
+    conn: pg8000.native.Connection, rows: int, x: int
+) -> tuple[datetime, datetime, str]:
+    """X's window [t1, t2) (the middle 80% of its rows) and a cursor ``DEEP_PAGES`` deep in it:
+    the exact (created_at, id) of the row before the page, in the order the API reads
+    (created_at DESC, id DESC, live rows only)."""
     from wellapi.jsonapi.cursor import Cursor
 
-    t1 = T0 + timedelta(minutes=sizes.ledger_rows // 10)
-    t2 = T0 + timedelta(minutes=sizes.ledger_rows * 9 // 10)
-    live_window = (
-        f"FROM {LEDGER} WHERE workspace_connector_pk = :x AND created_at >= :t1 "
-        "AND created_at < :t2 AND deleted_at IS NULL"
-    )
-    (rows,) = one(conn, f"SELECT count(*) {live_window}", x=connector_pk, t1=t1, t2=t2)
-    # Tiny databases (the smoke test) have fewer rows than pages ask for: stay inside.
-    depth = max(1, min(sizes.deep_pages * PAGE_SIZE, rows - 1))
+    t1 = T0 + timedelta(minutes=rows // 10)
+    t2 = T0 + timedelta(minutes=rows * 9 // 10)
     created_at, row_id = one(
         conn,
-        f"SELECT created_at, account_workspace_connector_id {live_window} "
-        "ORDER BY created_at DESC, account_workspace_connector_id DESC OFFSET :o LIMIT 1",
-        x=connector_pk,
+        f"SELECT created_at, account_workspace_connector_id FROM {LEDGER} "
+        "WHERE workspace_connector_pk = :x AND created_at >= :t1 AND created_at < :t2 "
+        "AND deleted_at IS NULL ORDER BY created_at DESC, account_workspace_connector_id DESC "
+        "OFFSET :o LIMIT 1",
+        x=x,
         t1=t1,
         t2=t2,
-        o=depth - 1,
+        o=DEEP_PAGES * PAGE_SIZE - 1,
     )
-    cursor = Cursor("-created_at", created_at, UUID(str(row_id))).encode()
-    return t1, t2, int(rows), depth, cursor
+    return t1, t2, Cursor("-created_at", created_at, UUID(str(row_id))).encode()
 
 
 def first_records(
@@ -379,12 +359,14 @@ def first_records(
 
 
 def remove_created_rows(bench: BenchDatabase) -> None:
-    """The write tenant's rows are the bench's own: rerun after rerun, start from none."""
+    """The write tenant's rows and the change records of the API's writes are the bench's own:
+    rerun after rerun, and phase after phase, start from none."""
     with bench.admin() as conn:
         conn.run(
             "DELETE FROM core_api.company_workspace_connectors WHERE workspace_connector_pk = :w",
             w=bench.dataset.write_connector_pk,
         )
+        conn.run("DELETE FROM core_api.change_records WHERE actor_kind IN ('member', 'service')")
         # The next run's plans then see the same table, not one with a growing dead tail.
         conn.run("VACUUM (ANALYZE) core_api.company_workspace_connectors")
 

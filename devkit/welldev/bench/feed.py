@@ -23,12 +23,11 @@ from typing import Any
 import pg8000.native
 
 from wellapi.roles import API_ROLE
-from wellapi.store import connections
 from wellapi.store.sql import BoundStatement
 from welldev import database
 from welldev.bench import large_tenant
 from welldev.bench.config import Config
-from welldev.bench.databases import RECORDS_PER_RUN, feed_seed
+from welldev.bench.databases import RECORDS_PER_RUN, explain, feed_seed
 from welldev.bench.errors import BenchError
 from welldev.bench.harness import api_event, handler_for, invoke, note, taking_turns
 from welldev.bench.report import Report
@@ -87,8 +86,7 @@ _BUFFERS = re.compile(r"Buffers: shared hit=([0-9]+)(?: read=([0-9]+))?")
 
 
 def _explain(conn: pg8000.native.Connection, statement: BoundStatement) -> dict[str, Any]:
-    explain = BoundStatement(f"EXPLAIN (ANALYZE, BUFFERS) {statement.text}", statement.values)
-    plan = [str(r[0]) for r in connections.send(conn, [explain])]
+    plan = explain(conn, statement)
     text = "\n".join(plan)
     executed = _EXECUTION.search(text)
     buffers = _BUFFERS.search(text)
@@ -106,56 +104,55 @@ def _explain_all(
     from wellapi.store.feed import expired_statement, page_statement
     from wellapi.sync.retention import prune_statement
 
-    plans: dict[str, Any] = {}
+    provider_pairs = tuple(p for p in CHANGE_PAIRS if p[0] == "workspace_provider")
+    statements = {
+        "page.deep": page_statement(after=deep, limit=21),
+        "page.deep.resource_type": page_statement(after=deep, limit=21, pairs=provider_pairs),
+        "page.sync_run": page_statement(after=None, limit=21, sync_run_id=run),
+        "expired": expired_statement(deep),
+        "prune_step": prune_statement(),  # last: it deletes (rolled back)
+    }
     conn.run("BEGIN")
     try:
         conn.run("SELECT set_config('well.workspace_pk', :w, true)", w=str(workspace_pk))
-        provider_pairs = tuple(p for p in CHANGE_PAIRS if p[0] == "workspace_provider")
-        statements = {
-            "page.deep": page_statement(after=deep, limit=21),
-            "page.deep.resource_type": page_statement(after=deep, limit=21, pairs=provider_pairs),
-            "page.sync_run": page_statement(after=None, limit=21, sync_run_id=run),
-            "expired": expired_statement(deep),
-        }
-        for name, sql in statements.items():
-            plans[name] = _explain(conn, sql)
-        plans["prune_step"] = _explain(conn, prune_statement())
+        return {name: _explain(conn, sql) for name, sql in statements.items()}
     finally:
         conn.run("ROLLBACK")
-    return plans
 
 
 def measure_feed(report: Report, server: database.LocalDatabase, config: Config) -> None:
     name = f"{config.database_prefix}_feed"
     local = feed_seed(server, name, config.feed_records, config.feed_small_records)
+    records = {"big": config.feed_records, "small": config.feed_small_records}
     with database.admin_connection(local.admin_url) as conn:
-        big, small = (large_tenant.tenant(conn, t) for t in ("big", "small"))
-        owners = {t.name: claims(conn, t.person_id, t.workspace_id, "member") for t in (big, small)}
-        deep = {t.name: _deep(conn, t.workspace_pk) for t in (big, small)}
-        runs = {
-            "big": _middle_run(config.feed_records),
-            "small": _middle_run(config.feed_small_records),
+        tenants = {n: large_tenant.tenant(conn, n) for n in records}
+        owners = {
+            n: claims(conn, t.person_id, t.workspace_id, "member") for n, t in tenants.items()
         }
-        plans = _explain_all(conn, big.workspace_pk, deep["big"], runs["big"])
+        deep = {n: _deep(conn, t.workspace_pk) for n, t in tenants.items()}
+        runs = {n: _middle_run(count) for n, count in records.items()}
+        plans = _explain_all(conn, tenants["big"].workspace_pk, deep["big"], runs["big"])
     from wellapi.jsonapi.cursor import ChangePlace
 
     lines = []
     with functions_connected_as(local, API_ROLE):
         for case, template in CASES.items():
-
-            def call(tenant: str, template: str = template) -> Callable[[], Any]:
-                cursor = "cursor=" + ChangePlace(*deep[tenant]).encode()
-                query = template.format(cursor=cursor, run=runs[tenant]).strip("&")
-                return _call(owners[tenant], query)
-
-            calls = {tenant: call(tenant) for tenant in ("big", "small")}
+            calls = {
+                n: _call(
+                    owners[n],
+                    template.format(
+                        cursor="cursor=" + ChangePlace(*deep[n]).encode(), run=runs[n]
+                    ).strip("&"),
+                )
+                for n in records
+            }
             ms = taking_turns(calls, config.feed_iterations, config.warmup)
             b = report.figure(f"feed.{case}.big", ms["big"], "ms")
             s = report.figure(f"feed.{case}.small", ms["small"], "ms")
             ratio = report.ratio(f"feed.{case}", b.median / s.median, FEED_GOAL)
             lines.append(f"{case} {b.median:.2f} / {s.median:.2f} ms = {ratio.value:.2f}x")
     report.details["feed"] = {
-        "records": {"big": config.feed_records, "small": config.feed_small_records},
+        "records": records,
         "explain": {
             k: {"execution_ms": v["execution_ms"], "buffers": v["buffers"]}
             for k, v in plans.items()

@@ -5,12 +5,16 @@ a big and a small one.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 import pg8000.native
 
+from wellapi.resources import resource_named
 from welldev.bench.databases import LEDGERS, one, public_id_column
+from welldev.bench.harness import api_event
 
 
 @dataclass(frozen=True)
@@ -83,14 +87,15 @@ class Shape:
     """One request: a List (``query``) or a Retrieve (``single``) of ``resource``.
 
     Placeholders filled per tenant: ``{connector}`` (a connector that syncs both ways),
-    ``{export}`` (one that only carries records out), ``{record}``, ``{cursor:<sort>}`` (a
-    cursor 1,000 pages deep), ``{group}``, ``{workspace}``.
+    ``{export}`` (one that only carries records out), ``{record}``, ``{cursor}`` (a cursor
+    1,000 pages deep in the order ``cursor``), ``{group}``, ``{workspace}``.
     """
 
     resource: str
     name: str
     query: str = ""
     single: bool = False
+    cursor: str = ""
 
 
 def _ledger_shapes(ledger: str) -> list[Shape]:
@@ -119,11 +124,18 @@ def _ledger_shapes(ledger: str) -> list[Shape]:
             ("direction_range", f"filter[direction]=output&{QUARTER}"),
             ("include", every),
             ("include_page_100", f"{every}&page[size]=100"),
-            ("cursor_deep", "page[after]={cursor:-created_at}"),
-            ("cursor_deep_updated_at", "sort=updated_at&page[after]={cursor:updated_at}"),
-            ("cursor_deep_before", "page[before]={cursor:-created_at}"),
         )
-    ] + [Shape(ledger, "retrieve_include", every, single=True)]
+    ] + [
+        Shape(ledger, "cursor_deep", "page[after]={cursor}", cursor="-created_at"),
+        Shape(
+            ledger,
+            "cursor_deep_updated_at",
+            "sort=updated_at&page[after]={cursor}",
+            cursor="updated_at",
+        ),
+        Shape(ledger, "cursor_deep_before", "page[before]={cursor}", cursor="-created_at"),
+        Shape(ledger, "retrieve_include", every, single=True),
+    ]
 
 
 SHAPES: tuple[Shape, ...] = (
@@ -192,30 +204,40 @@ class ShapeRequest:
     query: str
     row_id: UUID | None
 
+    def event(self, who: dict[str, str]) -> dict[str, Any]:
+        """The API Gateway event of this request, as ``who``."""
+        base = f"/v1/{resource_named(self.shape.resource).path}"
+        if not self.shape.single:
+            return api_event("GET", base, route=base, claims=who, query=self.query)
+        row = str(self.row_id)
+        return api_event(
+            "GET",
+            f"{base}/{row}",
+            route=base + "/{id}",
+            claims=who,
+            query=self.query,
+            path_parameters={"id": row},
+        )
+
 
 def requests(conn: pg8000.native.Connection, t: Tenant) -> list[ShapeRequest]:
     """Every shape with ``t``'s ids filled in."""
-    cursors: dict[tuple[str, str], str] = {}
-    out = []
-    for shape in SHAPES:
-        query = shape.query
-        for sort in ("-created_at", "updated_at"):
-            token = "{cursor:" + sort + "}"
-            if token in query:
-                key = (shape.resource, sort)
-                if key not in cursors:
-                    cursors[key] = deep_cursor(conn, t, shape.resource, sort)
-                query = query.replace(token, cursors[key])
-        query = query.format(
-            connector=t.connector_ids[1],
-            export=t.connector_ids[0],
-            record=t.record_ids.get(shape.resource, ""),
-            group=t.group_ids[0],
-            workspace=t.workspace_id,
+    cursor = functools.cache(lambda ledger, sort: deep_cursor(conn, t, ledger, sort))
+    return [
+        ShapeRequest(
+            shape,
+            shape.query.format(
+                connector=t.connector_ids[1],
+                export=t.connector_ids[0],
+                record=t.record_ids.get(shape.resource, ""),
+                group=t.group_ids[0],
+                workspace=t.workspace_id,
+                cursor=shape.cursor and cursor(shape.resource, shape.cursor),
+            ),
+            _some_row(conn, t, shape.resource) if shape.single else None,
         )
-        row_id = _some_row(conn, t, shape.resource) if shape.single else None
-        out.append(ShapeRequest(shape, query, row_id))
-    return out
+        for shape in SHAPES
+    ]
 
 
 def _some_row(conn: pg8000.native.Connection, t: Tenant, resource: str) -> UUID:

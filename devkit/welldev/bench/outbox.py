@@ -61,7 +61,6 @@ def measure_outbox(report: Report, bench: BenchDatabase, config: Config) -> None
     finally:
         api.close()
         remove_created_rows(bench)
-        _forget_records(bench)
     w = report.figure("outbox.create.with_record", with_ms, "ms")
     wo = report.figure("outbox.create.without_record", without_ms, "ms")
     ratio = report.ratio("outbox.create", w.median / wo.median, OUTBOX_GOAL)
@@ -69,9 +68,3 @@ def measure_outbox(report: Report, bench: BenchDatabase, config: Config) -> None
         f"outbox: a Create as the API role {w.median:.2f} ms, {wo.median:.2f} ms without its "
         f"record: {ratio.value:.2f}x"
     )
-
-
-def _forget_records(bench: BenchDatabase) -> None:
-    """The bench's own records go, so a later phase meets the outbox as it was seeded."""
-    with bench.admin() as conn:
-        conn.run("DELETE FROM core_api.change_records WHERE actor_kind IN ('member', 'service')")

@@ -16,6 +16,7 @@ while its fingerprint holds; the sweep soft-deletes them, so every run works on 
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 import time
@@ -30,7 +31,7 @@ from wellapi.roles import API_ROLE
 from welldev import database, local_aws
 from welldev.bench import large_tenant
 from welldev.bench.config import Config
-from welldev.bench.databases import LEDGERS, first_records, revocation_seed
+from welldev.bench.databases import LEDGERS, first_records, one, revocation_seed
 from welldev.bench.errors import BenchError
 from welldev.bench.harness import (
     Handler,
@@ -131,16 +132,15 @@ def measure_revocation(report: Report, server: database.LocalDatabase, config: C
             count = TRAFFIC_MESSAGES * TRAFFIC_IDS
             account_ids, _ = first_records(conn, "accounts", other.workspace_pk, count)
             # What the sweep must soft-delete: the connector's live rows in the three ledgers.
-            (live_before,) = conn.run(
-                "SELECT sum(n) FROM ("
-                + " UNION ALL ".join(
-                    f"SELECT count(*) AS n FROM core_api.{ledger} "
-                    "WHERE workspace_connector_pk = :c AND deleted_at IS NULL"
-                    for ledger in LEDGERS
-                )
-                + ") s",
-                c=revoked.connector_pks[0],
-            )[0]
+            live_before = sum(
+                one(
+                    conn,
+                    f"SELECT count(*) FROM core_api.{ledger} "
+                    "WHERE workspace_connector_pk = :c AND deleted_at IS NULL",
+                    c=revoked.connector_pks[0],
+                )[0]
+                for ledger in LEDGERS
+            )
         with functions_connected_as(local, API_ROLE):
             handler = sync_handler()
             traffic = Traffic(handler, str(other.connector_ids[0]), account_ids)
@@ -150,8 +150,7 @@ def measure_revocation(report: Report, server: database.LocalDatabase, config: C
                 traffic.one_batch()
             alone = traffic.rate(base_start, time.perf_counter())
 
-            listing = _list(owner)
-            if not listing()["data"]:
+            if not _listed(owner):
                 raise BenchError("the revoked tenant's List shows nothing before the revocation")
             thread = threading.Thread(target=traffic.run, name="other tenant", daemon=True)
             thread.start()
@@ -160,23 +159,14 @@ def measure_revocation(report: Report, server: database.LocalDatabase, config: C
             sent = time.perf_counter()
             synced(handler, revocation)
             hidden_ms = (time.perf_counter() - sent) * 1000
-            shown = listing()["data"]
+            shown = _listed(owner)
             if shown:
                 raise BenchError(f"a List still shows {len(shown)} rows after the revocation")
 
             pool = db.build_pool(db.settings_for("sync"))
-            steps: list[float] = []
-            swept = 0
             sweep_start = time.perf_counter()
             try:
-                for part in sweeper.pending_parts(pool=pool):
-                    while True:
-                        step_start = time.perf_counter()
-                        outcome = sweeper.run_step(part, pool=pool)
-                        steps.append(time.perf_counter() - step_start)
-                        swept += outcome.rows
-                        if outcome.part_done:
-                            break
+                swept, steps = _sweep(pool)
             finally:
                 pool.dispose()
             sweep_end = time.perf_counter()
@@ -216,17 +206,27 @@ def measure_revocation(report: Report, server: database.LocalDatabase, config: C
     )
 
 
-def _list(who: dict[str, str]) -> Any:
-    """The default List of the account ledger, as ``who``: a call that answers its document."""
-    handler = handler_for(LEDGER, "list")
+def _sweep(pool: Any) -> tuple[int, list[float]]:
+    """The product's sweep, every pending part: the rows it soft-deleted and each step's
+    seconds. ``sweep`` asks the time left before each step: those moments time the steps."""
+    from wellapi.sync import sweeper
+
+    moments: list[float] = []
+
+    def time_left_ms() -> int:
+        moments.append(time.perf_counter())
+        return 1 << 62
+
+    done = sweeper.sweep(pool=pool, time_left_ms=time_left_ms)
+    moments.append(time.perf_counter())
+    return done.rows, [end - start for start, end in itertools.pairwise(moments)]
+
+
+def _listed(who: dict[str, str]) -> list[Any]:
+    """The rows the default List of the account ledger shows ``who``."""
     path = "/v1/account-workspace-connectors"
     event = api_event("GET", path, route=path, claims=who)
-
-    def call() -> dict[str, Any]:
-        body: dict[str, Any] = json.loads(invoke(handler, event, 200)["body"])
-        return body
-
-    return call
+    return list(json.loads(invoke(handler_for(LEDGER, "list"), event, 200)["body"])["data"])
 
 
 def _revocation_event(connector_id: str) -> dict[str, Any]:

@@ -37,7 +37,6 @@ from welldev.bench.report import Report, diagnostics_text, machine_info, table
 from welldev.bench.revocation import measure_revocation
 from welldev.bench.round_trips import measure_round_trips
 from welldev.bench.sandbox import Sandbox, ensure_build, sandbox
-from welldev.bench.scale import diagnose_scale, measure_scale
 from welldev.bench.sync import diagnose_sync, measure_sync
 from welldev.bench.wall import measure_wall
 from welldev.bench.warm import diagnose_warm, measure_warm
@@ -51,7 +50,6 @@ TITLES = {
     "warm": "warm latency: {c.warm_iterations} iterations after {c.warmup}; the wall",
     "db_cpu": "database CPU: {c.db_cpu_requests} requests of each case, and as many of its floor",
     "round_trips": "statements and round trips per request, and each at a 1 ms round trip",
-    "scale": "scale: the sync-status List with a deep cursor, 1M rows against 10k",
     "sync": "sync: {c.sync_messages} x {c.sync_ids} a batch, with and without records; COPY",
     "outbox": "outbox: a Create with and without its change record",
     "drain": "drain: 10,000 change records to an EventBridge stub, as the drainer's role",
@@ -69,7 +67,7 @@ def _phases(
 ) -> dict[str, Callable[[], object]]:
     """What each phase runs: ``cold`` and ``first`` run functions of the build (``box``), the
     others read databases, the bench database seeded when a phase first reads it."""
-    bench = functools.cache(lambda: prepare_database(server, c.database_prefix, c.large))
+    bench = functools.cache(lambda: prepare_database(server, c.database_prefix, c.bench))
     built = typing.cast(Sandbox, box)  # laid out whenever a phase of it runs
 
     def diagnoses(prefix: str) -> bool:
@@ -96,19 +94,12 @@ def _phases(
         if diagnoses("cold_start."):
             diagnose_cold(report, cold_box, loaded, c.cold_runs)
 
-    def scale() -> None:
-        small = prepare_database(server, c.database_prefix + "_small", c.small)
-        sqls = measure_scale(report, bench(), small, c)
-        if diagnoses("scale."):
-            diagnose_scale(report, {"large": bench(), "small": small}, sqls)
-
     return {
         "cold": cold,
         "first": lambda: measure_first(report, built, server, c),
         "warm": on_bench(measure_warm, measure_wall, diagnose=("warm.", diagnose_warm)),
         "db_cpu": on_bench(measure_db_cpu),
         "round_trips": on_bench(lambda r, b, _: measure_round_trips(r, b), measure_latency),
-        "scale": scale,
         "sync": on_bench(measure_sync, diagnose=("sync.", diagnose_sync)),
         "outbox": on_bench(measure_outbox),
         "drain": on_bench(measure_drain),
@@ -183,7 +174,7 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--functions", dest="cold_functions", type=_names, help=functions)
     runs = f"cold start runs (default {Config.cold_runs})"
     parser.add_argument("--cold-runs", type=int, metavar="N", help=runs)
-    iterations = f"warm and scale iterations (default {Config.warm_iterations})"
+    iterations = f"warm iterations (default {Config.warm_iterations})"
     parser.add_argument(
         "--iterations", dest="warm_iterations", type=int, metavar="N", help=iterations
     )
@@ -202,9 +193,8 @@ def config_from(args: argparse.Namespace) -> Config:
     unknown = sorted(set(config.phases or ()) - set(TITLES))
     if unknown:
         raise BenchError(f"unknown phases: {', '.join(unknown)}")
-    # The first requests are of the cold starts' functions, the scale's of the warm count.
-    first, scale = config.cold_functions, args.warm_iterations or config.scale_iterations
-    return dataclasses.replace(config, first_functions=first, scale_iterations=scale)
+    # The first requests are of the cold starts' functions.
+    return dataclasses.replace(config, first_functions=config.cold_functions)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

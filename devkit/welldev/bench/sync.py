@@ -9,14 +9,17 @@ import io
 import time
 from collections.abc import Iterator, Sequence
 
-import pg8000.core
-import pg8000.dbapi
 import pg8000.native
 
-from wellapi.store import connections
-from wellapi.store.sql import BoundStatement
 from welldev.bench.config import OUTBOX_GOAL, Config
-from welldev.bench.databases import BenchDatabase, Dataset, first_records, one, triggers
+from welldev.bench.databases import (
+    BenchDatabase,
+    Dataset,
+    explain,
+    first_records,
+    one,
+    triggers,
+)
 from welldev.bench.errors import BenchError
 from welldev.bench.harness import (
     CONTEXT,
@@ -258,8 +261,6 @@ def _explain_sync_insert(
             k=message.idempotency_key,
             w=d.sync_connector_pk,
         )
-        explained = BoundStatement(f"EXPLAIN (ANALYZE, BUFFERS) {insert.text}", insert.values)
-        rows = connections.send(conn, [explained])
+        return explain(conn, insert)
     finally:
         conn.run("ROLLBACK")
-    return [str(r[0]) for r in rows]
