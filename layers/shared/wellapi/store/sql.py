@@ -273,7 +273,7 @@ def named_pipeline(
     names = [name_of(s.text, s.oids) if _kept_prepared(s) else None for s in statements]
     bound = tuple(dict.fromkeys(n for n in names if n is not None))
     closed = _least_recent(prepared, bound)
-    buffer = bytearray(b"".join(_close(name) for name in closed))
+    buffer = bytearray(b"".join(_close_message(name) for name in closed))
     check = check_statement(statements, prepared.held)
     parsed: set[str] = set()
     for statement, name in zip(statements, names, strict=True):
@@ -289,7 +289,7 @@ def named_pipeline(
         elif name not in prepared.held and name not in parsed:
             # A Close of a name the session does not hold is no error; of one it holds, SQL's
             # own PREPARE included, it makes room for ours.
-            buffer += _close(name) + _parse_message(encoded, connection, statement)
+            buffer += _close_message(name) + _parse_message(encoded, connection, statement)
             parsed.add(name)
         buffer += _bind(encoded, connection, statement)
     return Framed(bytes(buffer + _SYNC), closed, bound)
@@ -306,7 +306,7 @@ def _least_recent(prepared: Prepared, bound: Sequence[str]) -> frozenset[str]:
     return frozenset(name for name, _ in zip(idle, range(over), strict=False))
 
 
-def _close(name: str) -> bytes:
+def _close_message(name: str) -> bytes:
     return _message(b"C", b"S" + name.encode("ascii") + b"\x00")
 
 
