@@ -27,7 +27,10 @@ from wellapi.operations.registry import OPERATIONS
 from wellapi.resources import Resource
 from wellapi.resources.feed import SYNC_RUN_ID_MAX
 
-TEXT: dict[str, Any] = yaml.safe_load(Path(__file__).with_name("openapi_text.yaml").read_text())
+# libyaml's safe loader, as the seed reads demo.yaml: a tenth of the pure-Python one's 29 ms.
+TEXT: dict[str, Any] = yaml.load(
+    Path(__file__).with_name("openapi_text.yaml").read_text("utf-8"), Loader=yaml.CSafeLoader
+)
 # What every text may name: the API's limits, and the phrases many texts share.
 LIMITS: dict[str, Any] = {
     "MAX_PAGE_SIZE": MAX_PAGE_SIZE,
