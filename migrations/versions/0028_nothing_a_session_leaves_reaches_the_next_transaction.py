@@ -211,7 +211,9 @@ def settings_body(server: dict[str, str], roles: dict[str, dict[str, str]]) -> s
     reads each setting once, in one expression (about 0.5 us a setting), and leaves nothing
     for the commit to undo; only when something differs is each compared again, and set.
     """
-    names = sorted(set(server) | {n for values in roles.values() for n in values})
+    # A role's own value of a setting no role may change (revision 0030's log settings) is
+    # not a session's to leave behind.
+    names = sorted(set(server))
     values = {name: _value(name, server, roles) for name in names if name not in TIMERS}
     own = [f"COALESCE(pg_catalog.current_setting({_literal(n)}, true), '')" for n in OWN_SETTINGS]
     now = [f"pg_catalog.current_setting({_literal(name)})" for name in values] + own

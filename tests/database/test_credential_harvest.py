@@ -1,22 +1,23 @@
-"""No credential in any statement text the database keeps or shows, and no replay opens
-anything (revisions 0016 and 0023).
+"""No credential in any text an application role reads, and no replay opens anything
+(revisions 0016, 0023 and 0030).
 
 The attacker runs SQL as ``well_api`` (and, for the key check, as ``well_auth``) with no scope
 of its own worth anything beside tenant A's member scope. Tenant B's service and member keys go
 through the real authorizer and the real handlers: requests that finished, one that failed,
 one still waiting for a lock before its scope opened and one waiting after. The application
 binds every value to its statements (``wellapi.store.sql``), so a proof is never statement
-text: ``pg_stat_activity`` as each role shows ``$1`` where it went, and the proofs are found
-only where bound values are shown, in the server log (every statement logged, with its
-parameters) and, as the superset of whatever else could keep them (``pg_stat_statements``,
-``auto_explain``, error reports), every message the application sent with its bound values.
-The attacker replays what it found in every way the database takes one: each message again,
-its values bound (in no transaction, in one of its own, after asking its own proof context),
-each text again, each proof through ``prove_scope``/``prove_key``, through
-``set_config('well.proof', ...)`` (for the transaction and for the session) and through
-revision 0016's procedures, anything shaped like a scope token or a key's hash in the
-functions that took them before. Nothing opens a scope or shows or changes a row of B, not
-even while B's request still runs with its proof bound.
+text: ``pg_stat_activity`` as each role shows ``$1`` where it went, and so does the server log
+when its owner logs every statement (revision 0030: the application roles log no bound value).
+The attacker replays what it found there in every way the database takes one: each text
+again (in no transaction, in one of its own, opened as the API opens one), anything shaped
+like a proof through ``prove_scope``/``prove_key``, through ``set_config('well.proof', ...)``
+(for the transaction and for the session) and through revision 0016's procedures, anything
+shaped like a scope token or a key's hash in the functions that took them before. Nothing opens
+a scope or shows or changes a row of B, not even while B's request still runs.
+
+The proofs are in the values the application bound, which only the function and a log its
+owner set to keep values hold: replayed every way once ``PROOF_SECONDS`` have passed since they
+were made, they open nothing either.
 """
 
 from __future__ import annotations
@@ -37,9 +38,10 @@ import pytest
 from tests.support import factories as f
 from tests.support.api import get
 from tests.support.cross_tenant import authorize
-from tests.support.proven import SignedScope, context_of
+from tests.support.proven import SignedScope, moment_from_now, until_believed_no_more
 from tests.support.writes import post, provenance_document
 from wellapi.http.principal import scope_statement
+from wellapi.http.proofs import PROOF_SECONDS
 from wellapi.roles import API_ROLE, AUTH_ROLE
 from wellapi.store import connections as db
 from wellapi.store.sql import BoundStatement, fixed
@@ -54,13 +56,19 @@ LEDGER = "account_workspace_connectors"
 TOKEN = re.compile(r"t1\.[0-9]+\.(?:member|service)\.[0-9]+\.[0-9a-f]{64}")
 # A proof of a scope or of a key (``wellapi.http.proofs``), wherever it shows: in a statement's
 # text, as before values were bound, or as a bound value.
-SCOPE_PROOF = re.compile(r"p1\.[0-9]+\.(?:member|service)\.[0-9]+\.[0-9a-f]{64}")
-KEY_PROOF = re.compile(r"k2\.[a-z2-7]{12}\.[0-9a-f]{64}")
+SCOPE_PROOF = re.compile(r"p[12]\.[0-9]+\.(?:member|service)\.[0-9]+(?:\.[0-9]+)?\.[0-9a-f]{64}")
+KEY_PROOF = re.compile(r"k[23]\.[a-z2-7]{12}(?:\.[0-9]+)?\.[0-9a-f]{64}")
 KEY_HASH = re.compile(r"authenticate_key\('([a-z2-7]{12})', decode\('([0-9a-f]{64})'")
-# A request's second message as a text shows it: from its proof to its end.
+# A request's message as a text shows it, from its proof to its end.
 MESSAGE = re.compile(r"CALL core_api\.prove_(?:scope|key)\((?:'[^']*'|\$1)\).*", re.S)
-# How the attacker opens a transaction before a replay, as the API does, or not at all.
-OPENINGS = (None, "BEGIN", db.OPENING)
+# How the attacker opens a transaction before a replay, as the API does (and as the previous
+# release did), or not at all.
+OPENINGS = (
+    None,
+    "BEGIN",
+    f"{db.BEGIN.text};{db.SETTINGS.text}",
+    "BEGIN;SELECT core_api.request_context()",
+)
 # The statements the database takes a proof with.
 PROVE_SCOPE = "CALL core_api.prove_scope($1)"
 PROVE_KEY = "CALL core_api.prove_key($1)"
@@ -120,11 +128,11 @@ def _texts_of(message: Message) -> list[str]:
 
 @pytest.fixture
 def logged(database: local_db.LocalDatabase, admin: pg8000.native.Connection) -> Iterator[Any]:
-    """The statements of the application's roles in the server log, logged from now on with
-    their bound values (as the database's owner can set it)."""
+    """The statements of the application's roles in the server log, every one logged from now
+    on (as the database's owner can set it), their bound values as the roles' own settings
+    say (revision 0030: none)."""
     for role in (API_ROLE, AUTH_ROLE):
-        for setting in ("log_statement = 'all'", "log_parameter_max_length = -1"):
-            admin.run(f"ALTER ROLE {role} IN DATABASE {database.name} SET {setting}")
+        admin.run(f"ALTER ROLE {role} IN DATABASE {database.name} SET log_statement = 'all'")
     db.reset_pools()
     log = _log_file(admin)
     start = _log_size(admin, log) if log else 0
@@ -132,8 +140,7 @@ def logged(database: local_db.LocalDatabase, admin: pg8000.native.Connection) ->
         yield lambda: _logged_statements(_read_log(admin, log, start)) if log else []
     finally:
         for role in (API_ROLE, AUTH_ROLE):
-            for name in ("log_statement", "log_parameter_max_length"):
-                admin.run(f"ALTER ROLE {role} IN DATABASE {database.name} RESET {name}")
+            admin.run(f"ALTER ROLE {role} IN DATABASE {database.name} RESET log_statement")
         db.reset_pools()
 
 
@@ -315,12 +322,18 @@ def _role_of(proof_statement: str) -> str:
 
 
 def _messages_again(messages: Sequence[Message]) -> Iterator[Replay]:
-    """Each message that opened with a proof, whole again, its values bound as they were."""
+    """Each message with a proof, whole again, its values bound as they were; and from its
+    proof on (its own opening left out)."""
     for message in messages:
-        if MESSAGE.match(message[0].text):
-            for opening in OPENINGS:
-                how = f"the whole message again after {opening}"
-                yield Replay(how, _role_of(message[0].text), message, _opened_by(opening))
+        proofs = [i for i, s in enumerate(message) if MESSAGE.match(s.text)]
+        if not proofs:
+            continue
+        role = _role_of(message[proofs[0]].text)
+        for opening in OPENINGS:
+            how = f"the whole message again after {opening}"
+            yield Replay(how, role, message, _opened_by(opening))
+            how = f"the message from its proof on after {opening}"
+            yield Replay(how, role, message[proofs[0] :], _opened_by(opening))
 
 
 def _texts_again(found: str) -> Iterator[Replay]:
@@ -462,38 +475,30 @@ def attacker(database: local_db.LocalDatabase) -> Iterator[Attacker]:
         auth.close()
 
 
-SENT = "messages sent, their values bound (the superset)"
+SENT = "messages sent, their values bound"
 LOG = "server log"
 
 
-def test_no_text_the_database_keeps_or_shows_opens_another_tenant(
+def test_no_text_an_application_role_reads_holds_a_proof_or_opens_another_tenant(
     database, admin, victim, sent, logged, attacker
 ):
     harvest = Harvest()
 
     def race() -> None:
-        # While B's request waits on B's rows with its scope open, replay its proof, found
-        # where its bound value shows: the messages sent since it began and the server log
-        # (pg_stat_activity shows its statement with $1). B's rows are locked: the scope's
-        # row says whether it opened.
+        # While B's request waits on B's rows with its scope open, look where an application
+        # role can look (pg_stat_activity, and the server log as the owner logs it) and replay
+        # any proof found. B's rows are locked: the scope's row says whether it opened.
         found = Harvest()
         attacker.look(found)
-        for message in sent[running:]:
-            for text in _texts_of(message):
-                found.add(SENT, text)
         for text in logged():
             found.add(LOG, text)
-        live = {p for t in found.texts.get(SENT, []) for p in SCOPE_PROOF.findall(t)}
         for source, texts in found.texts.items():
             for text in texts:
-                if source.startswith("pg_stat_activity"):
-                    harvest.add(source, text)
-                proofs = [p for p in SCOPE_PROOF.findall(text) if source != LOG or p in live]
-                replays = _scope_proofs(" ".join(proofs), victim, peek=False)
-                attacker.replay(f"{source}, while it ran", replays)
-                raced.extend(proofs)
+                harvest.add(f"{source}, while it ran", text)
+                attacker.replay(f"{source}, while it ran", _replays(text, victim))
+        raced.extend(m for message in sent[running:] for m in message)
 
-    raced: list[str] = []
+    raced: list[BoundStatement] = []
     _b_traffic(victim, admin)
     attacker.look(harvest)  # idle backends keep their last statement
     before_scope = _waiting(
@@ -506,40 +511,50 @@ def test_no_text_the_database_keeps_or_shows_opens_another_tenant(
     assert after_scope["waited"]
     for text in logged():
         harvest.add(LOG, text)
-    for message in sent:
-        for text in _texts_of(message):
-            harvest.add(SENT, text)
 
     activity = [s for s in harvest.texts if s.startswith("pg_stat_activity")]
     assert activity, harvest.texts.keys()
-    # What pg_stat_activity shows is statement text: no proof, no token, no key is in it.
-    credentials = (SCOPE_PROOF, KEY_PROOF, TOKEN, KEY_HASH)
-    shown = [t for s in activity for t in harvest.texts[s] if any(c.search(t) for c in credentials)]
-    assert shown == []
     assert any("$1" in t for s in activity for t in harvest.texts[s]), harvest.texts
-    # The proofs are where the bound values are: the messages sent and, logged with their
-    # parameters, the server log.
-    assert any(KEY_PROOF.search(t) for t in harvest.every()), "no key check was harvested"
-    assert any(SCOPE_PROOF.search(t) for t in harvest.every()), "the harvest found no proof"
+    # What an application role reads is statement text: no proof, no token, no key is in it.
+    credentials = (SCOPE_PROOF, KEY_PROOF, TOKEN, KEY_HASH)
+    shown = [
+        (s, t)
+        for s, texts in harvest.texts.items()
+        for t in texts
+        if any(c.search(t) for c in credentials)
+    ]
+    assert shown == []
     if _log_file(admin):
-        assert any(SCOPE_PROOF.search(t) for t in harvest.texts.get(LOG, [])), "not logged"
+        logged_texts = harvest.texts.get(LOG, [])
+        assert any("prove_scope($1)" in t for t in logged_texts), "nothing was logged"
+        assert any("prove_key($1)" in t for t in logged_texts), "no key check was logged"
     rows_before = admin.run(f"SELECT count(*) FROM core_api.{LEDGER}")[0][0]
-    attacker.replay(SENT, _messages_again(list(sent)))
     for source, texts in harvest.texts.items():
         for text in texts:
             attacker.replay(source, _replays(text, victim))
+    assert any(MESSAGE.match(s.text) for s in raced), "B's waiting request sent no proof"
 
-    assert raced, "no proof was found while its request ran"
+    # The proofs are where the values are bound: in what the function sent.
+    values = "\n".join(t for message in sent for t in _texts_of(message))
+    proofs = SCOPE_PROOF.findall(values) + KEY_PROOF.findall(values)
+    assert KEY_PROOF.search(values), "no key check was harvested"
+    assert SCOPE_PROOF.search(values), "no proof was sent"
+    until_believed_no_more(*proofs)
+    attacker.replay(SENT, _messages_again(list(sent)))
+    attacker.replay(SENT, _replays(values, victim))
+
     assert attacker.tried > 100
     assert attacker.opened == []
     assert admin.run(f"SELECT count(*) FROM core_api.{LEDGER}")[0][0] == rows_before
     assert _b_rows_visible(attacker.api, victim) == 0
 
 
-def test_the_message_of_a_request_that_failed_opens_nothing_afterwards(database, api_conn, victim):
+def test_the_message_of_a_request_that_failed_opens_nothing_once_its_proof_is_past(
+    database, api_conn, victim
+):
     """A request that failed (here on a lock) leaves a message whose replay, its values bound
-    as they were, opens nothing once the lock is gone; the same statements with a proof of
-    their own transaction do."""
+    as they were, opens nothing once its proof's time is past; the same statements with a
+    proof made now do."""
     signed = SignedScope.of(authorize(victim.service_key))
     peek = _bound(
         f"SELECT count(*) FROM core_api.{LEDGER} WHERE workspace_connector_pk = $1",
@@ -547,17 +562,20 @@ def test_the_message_of_a_request_that_failed_opens_nothing_afterwards(database,
     )
     statements = (fixed("SELECT set_config('lock_timeout', '200', true)"), signed.statement, peek)
     blocker = local_db.admin_connection(database.admin_url)
+    # Made so that its time is over a few seconds after the request failed.
+    proof = signed.prove(moment_from_now(3 - PROOF_SECONDS))
     try:
         blocker.run("BEGIN")
         blocker.run(f"LOCK TABLE core_api.{LEDGER} IN ACCESS EXCLUSIVE MODE")
-        api_conn.run(db.OPENING)
-        message = (signed.prove(context_of(api_conn)), *statements)
+        api_conn.run(OPENINGS[2])
+        message = (proof, *statements)
         failed = Replay("the failed request", API_ROLE, message)
         assert _attempt(api_conn, failed) is None
     finally:
         blocker.run("ROLLBACK")
         blocker.close()
 
+    until_believed_no_more(str(proof.values[0]))
     for opening in OPENINGS:
         again = Replay(f"its message again after {opening}", API_ROLE, message, _opened_by(opening))
         assert _attempt(api_conn, again) == [["200ms"], [None, None], [0]]

@@ -311,9 +311,9 @@ def test_ordinary_read_and_write_send_nothing_that_pins_a_proxy_session(
     assert control == [], sent_sql
 
 
-# A request's proof: the proof's statement, its value bound (revision 0023).
+# A request's proof: the proof's statement, its value bound (revision 0030).
 PROVE_SCOPE = "CALL core_api.prove_scope($1)"
-PROOF_VALUE = re.compile(r"p1\.[0-9]+\.(?:member|service)\.[0-9]+\.[0-9a-f]{64}")
+PROOF_VALUE = re.compile(r"p2\.[0-9]+\.(?:member|service)\.[0-9]+\.[0-9]+\.[0-9a-f]{64}")
 
 
 def test_an_api_request_is_one_transaction_of_two_messages_that_pins_nothing(
@@ -331,14 +331,18 @@ def test_an_api_request_is_one_transaction_of_two_messages_that_pins_nothing(
     assert rf.read("workspace_providers", case.claims).status == 200
 
     assert flagged_in(sent_sql) == [], sent_sql
-    # Each request: its transaction's opening (read-only for a read) as a simple query, then
-    # its proof, its statements and COMMIT pipelined; nothing else on the wire.
-    assert [m.method for m in sent_sql] == ["execute_simple", "pipelined"] * 3, sent_sql
-    openings = [m.texts for m in sent_sql[::2]]
-    assert openings == [[db.OPENING], [db.READ_ONLY_OPENING], [db.READ_ONLY_OPENING]]
+    # Each request one message: BEGIN (read-only for a read), the transaction's settings, its
+    # proof, its statements and COMMIT, pipelined; nothing else on the wire.
+    assert [m.method for m in sent_sql] == ["pipelined"] * 3, sent_sql
+    openings = [list(m.statements[:2]) for m in sent_sql]
+    assert openings == [
+        [db.BEGIN, db.SETTINGS],
+        [db.BEGIN_READ_ONLY, db.SETTINGS],
+        [db.BEGIN_READ_ONLY, db.SETTINGS],
+    ]
     proofs = set()
-    for message in sent_sql[1::2]:
-        proof, *statements, commit = message.statements
+    for message in sent_sql:
+        _, _, proof, *statements, commit = message.statements
         assert proof.text == PROVE_SCOPE, proof
         (value,) = proof.values
         assert PROOF_VALUE.fullmatch(value), value
@@ -348,5 +352,5 @@ def test_an_api_request_is_one_transaction_of_two_messages_that_pins_nothing(
         assert statements[0].text.startswith(SCOPE_STATEMENT), statements[0].text[:120]
         # Bound, never written into a statement's text.
         assert not [s.text for s in message.statements if value in s.text]
-    # Each with a proof of its own transaction.
+    # Each with a proof of its own.
     assert len(proofs) == 3

@@ -324,15 +324,13 @@ def test_sqlstate_and_constraint_are_read_from_driver_errors_only():
 # --- a request's transaction that fails -----------------------------------------------------
 
 
-def _no_scope(context: str) -> BoundStatement:
+def _no_scope() -> BoundStatement:
     # Any opening statement: these tests are about the transaction, not the scope.
     return fixed("SELECT 1")
 
 
 @pytest.mark.parametrize("read_only", [True, False])
-def test_a_request_that_fails_in_its_second_message_leaves_its_connection_usable(
-    api_database, read_only
-):
+def test_a_request_whose_statement_fails_leaves_its_connection_usable(api_database, read_only):
     pool = api_pool(api_database)
     try:
         with pytest.raises(pg8000.dbapi.DatabaseError):
@@ -354,7 +352,7 @@ def test_a_request_that_fails_in_its_second_message_leaves_its_connection_usable
 def test_a_request_whose_opening_fails_leaves_its_connection_usable(api_database, monkeypatch):
     pool = api_pool(api_database)
     try:
-        monkeypatch.setattr(db, "READ_ONLY_OPENING", "BEGIN READ ONLY;SELECT 1/0")
+        monkeypatch.setattr(db, "READ_ONLY_OPENING", (db.BEGIN_READ_ONLY, fixed("SELECT 1/0")))
         with pytest.raises(pg8000.dbapi.DatabaseError):
             db.execute([fixed("SELECT 1")], pool=pool, prove=_no_scope, read_only=True)
         monkeypatch.undo()
@@ -427,12 +425,8 @@ def slow_opening(monkeypatch: pytest.MonkeyPatch) -> None:
     set below that cuts it."""
     monkeypatch.setattr(
         db,
-        "UNPROVEN_OPENING",
-        (
-            fixed(db.BEGIN_READ_WRITE),
-            fixed("SELECT pg_catalog.pg_sleep(0.05)"),
-            fixed(db.SETTINGS_STATEMENT),
-        ),
+        "OPENING",
+        (db.BEGIN, fixed("SELECT pg_catalog.pg_sleep(0.05)"), db.SETTINGS),
     )
 
 
@@ -446,7 +440,7 @@ def test_a_worker_transaction_is_one_message_with_its_settings_and_its_commit(
     rows = db.in_transaction([timeout], pool=pool)
 
     assert rows == [["1min"]]
-    assert sent == [(*db.UNPROVEN_OPENING, timeout, db.COMMIT)]
+    assert sent == [(*db.OPENING, timeout, db.COMMIT)]
 
 
 def test_a_worker_transaction_cancelled_by_a_timer_its_session_set_is_sent_again(

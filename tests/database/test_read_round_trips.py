@@ -1,6 +1,6 @@
-"""What reaches the database: one read-only transaction per request, of two messages (the
-opening that asks the proof's context, a simple query, then the proof, the scope statement
-and one SELECT, pipelined with their bound values), and a good plan."""
+"""What reaches the database: one read-only transaction per request, of one message (BEGIN
+and the transaction's settings, the proof, the scope statement and one SELECT, pipelined with
+their bound values), and a good plan."""
 
 from __future__ import annotations
 
@@ -35,8 +35,8 @@ def driver(admin, monkeypatch) -> list[rf.Sent]:
 
 
 def assert_one_request(calls: list[rf.Sent]) -> list[BoundStatement]:
-    """Exactly one request: a read-only transaction's opening, then its proof, the scope
-    statement and one SELECT pipelined, with a List's total counted between them in the same
+    """Exactly one request: one message of a read-only transaction's opening, its proof, the
+    scope statement and one SELECT, with a List's total counted between them in the same
     message; returns the scope statement and the SELECT, with their bound values."""
     (request,) = rf.requests_of(calls)
     assert request.read_only
@@ -52,7 +52,7 @@ def assert_one_request(calls: list[rf.Sent]) -> list[BoundStatement]:
 
 
 @pytest.mark.parametrize("resource", ALL)
-def test_list_and_retrieve_are_one_request_of_two_messages_whatever_the_page_size_or_include(
+def test_list_and_retrieve_are_one_request_of_one_message_whatever_the_page_size_or_include(
     admin, driver, resource
 ):
     t = f.tenant(admin)

@@ -27,7 +27,7 @@ from tests.support import cross_tenant as ct
 from tests.support import read_factories as rf
 from tests.support import tenancy as tn
 from tests.support.api import Reply, call, event
-from tests.support.proven import context_of
+from tests.support.proven import until_believed_no_more
 from tests.support.standby import Standby, hot_standby
 from tests.support.writes import post, provenance_document
 from wellapi.operations.registry import OPERATIONS, ROUTES
@@ -149,7 +149,9 @@ def test_every_read_answers_on_a_hot_standby_as_on_the_primary(world, client, st
     assert on_standby == on_primary
 
 
-def test_a_message_copied_from_the_standby_opens_nothing_there(world, reads_on, monkeypatch):
+def test_a_message_copied_from_the_standby_opens_nothing_there_once_its_proof_is_past(
+    world, reads_on, monkeypatch
+):
     sent = rf.record_queries(monkeypatch)
     claims = world.a.tenant.claims("service")
     listed = call(
@@ -159,15 +161,14 @@ def test_a_message_copied_from_the_standby_opens_nothing_there(world, reads_on, 
     )
     assert listed.status == 200
     assert listed.json["data"]
-    # The request's second message: the proof, the scope statement, the read and COMMIT,
-    # each with the values it was bound to.
+    # The request's message: its opening, the proof, the scope statement, the read and
+    # COMMIT, each with the values it was bound to; its proof made longer ago than believed.
     message = next(
-        m.statements for m in sent if m.statements[:1] and m.statements[0].text == rf.PROVE_SCOPE
+        m.statements for m in sent if m.statements[2:3] and m.statements[2].text == rf.PROVE_SCOPE
     )
+    until_believed_no_more(str(message[2].values[0]))
     attacker = local_db.admin_connection(reads_on.url_for(API_ROLE))
     try:
-        attacker.run("BEGIN READ ONLY")
-        context_of(attacker)
         rows = db.send(attacker, message)
     finally:
         attacker.close()

@@ -6,7 +6,7 @@
 - GET /v1/<resource>/{id}/relationships/{relationship}: the linkage, as the Retrieve shows it.
 
 Both are the resource's Retrieve: the same scope, the same statements, one read-only
-transaction of two messages.
+transaction of one message.
 """
 
 from __future__ import annotations

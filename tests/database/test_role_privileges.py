@@ -256,9 +256,9 @@ def executable(admin: Any, role: str) -> list[str]:
 
 def test_the_authorizer_role_reads_nothing_and_may_only_check_a_key(admin):
     assert readable(admin, AUTH_ROLE) == set()
-    # Ask its transaction's context (with its settings since revision 0028), prove a key for
-    # it, then read the key that proof was made with (revision 0023); the previous release's
-    # context and spent proof (revision 0016) until dropped; the check of the statements its
+    # Set its transaction's settings (revision 0028), prove a key for this moment, then read
+    # the key that proof was made with (revision 0030); the previous releases' contexts and
+    # spent proof (revisions 0016 and 0023) until dropped; the check of the statements its
     # connection keeps prepared (revision 0029).
     assert executable(admin, AUTH_ROLE) == [
         "core_api.authenticate_key()",
@@ -266,6 +266,7 @@ def test_the_authorizer_role_reads_nothing_and_may_only_check_a_key(admin):
         "core_api.proof_context()",
         "core_api.prove_key(text)",
         "core_api.request_context()",
+        "core_api.set_transaction_settings()",
         "core_api.spend_key_proof(text)",
     ]
 

@@ -1,12 +1,13 @@
-"""SQL running as the API role cannot widen its own scope (revisions 0014 and 0023).
+"""SQL running as the API role cannot widen its own scope (revisions 0014, 0023 and 0030).
 
 Each test is an attacker's request: a transaction on a plain connection as ``well_api`` that
-opens the request's own scope with a proof of its real token (tenant A's member) for that
-transaction (``tests.support.proven``), then runs SQL the API never sends, as injected SQL
+opens the request's own scope with a proof of its real token (tenant A's member) made for
+this moment (``tests.support.proven``), then runs SQL the API never sends, as injected SQL
 would: in later messages of the transaction, or in the proven message itself. Afterwards
 every table of the tenancy rule shows at most what A's own scope shows, never a row of tenant
 B, and writes reach no row of B. Without a valid scope (no proof, a proof altered, made for
-another transaction or with the wrong key) nothing is visible or writable at all.
+another moment, for another transaction in the previous release's form, or with the wrong
+key) nothing is visible or writable at all.
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ import pytest
 from pg8000.native import literal
 
 from tests.support import tenancy as tn
-from tests.support.proven import SignedScope, context_of
+from tests.support.proven import SignedScope, moment_from_now, previous_release_opening
 from wellapi.http.principal import scope_statement
-from wellapi.http.proofs import scope_opening
+from wellapi.http.proofs import PROOF_AHEAD_SECONDS, PROOF_SECONDS, now, scope_opening
 from wellapi.roles import API_ROLE, AUTH_ROLE, SYNC_ROLE
-from wellapi.store.connections import OPENING, send
+from wellapi.store.connections import BEGIN, SETTINGS, send
 from wellapi.store.sql import BoundStatement, fixed
 from welldev import database as local_db
 from welldev.claims import claims
@@ -77,8 +78,8 @@ def seen(conn: Any) -> dict[str, set[tuple[Any, ...]]]:
 # One message of an attack: SQL written by hand (a simple query), or statements bound to their
 # values and pipelined as the API sends them (``connections.send``).
 Message = str | list[BoundStatement]
-# What an attack sends once its transaction is open: (the world, the admin, the context a
-# proof of this transaction is made for) -> its messages.
+# What an attack sends once its transaction is open: (the world, the admin, the moment its
+# request's proof is made for) -> its messages.
 Attack = Callable[[tn.World, Any, str], list[Message]]
 Statements = Callable[[str], list[Message]]
 
@@ -95,21 +96,21 @@ def bound(messages: list[Message]) -> list[BoundStatement]:
 def in_request(
     conn: Any, statements: Statements, *, scope: SignedScope | None, injected: bool = False
 ) -> Any:
-    """One request's transaction: the scope (if any), then ``statements(context)``; what it
+    """One request's transaction: the scope (if any), then ``statements(moment)``; what it
     saw. The scope is opened as the API opens it; the statements are the next messages, or
     with ``injected`` part of the proven message, after the scope."""
     assert scope is not None or not injected
     try:
-        conn.run("BEGIN")
-        context = context_of(conn)
+        send(conn, [BEGIN, SETTINGS])
+        moment = now()
         if scope is None:
-            sent = statements(context)
+            sent = statements(moment)
         elif injected:
-            send(conn, [scope.prove(context), scope.statement, *bound(statements(context))])
+            send(conn, [scope.prove(moment), scope.statement, *bound(statements(moment))])
             sent = []
         else:
-            send(conn, [scope.prove(context), scope.statement])
-            sent = statements(context)
+            send(conn, [scope.prove(moment), scope.statement])
+            sent = statements(moment)
         for message in sent:
             run(conn, message)
         return seen(conn)
@@ -117,7 +118,7 @@ def in_request(
         conn.run("ROLLBACK")
 
 
-def nothing_more(context: str) -> list[Message]:
+def nothing_more(moment: str) -> list[Message]:
     return []
 
 
@@ -197,27 +198,27 @@ def _last_digit_changed(proof: str) -> str:
     return proof[:-1] + ("1" if proof.endswith("0") else "0")
 
 
-def _proof(admin: Any, w: tn.World, context: str) -> BoundStatement:
-    """The proof's statement of A's own token, for the transaction of ``context``."""
-    return own(admin, w.a).prove(context)
+def _proof(admin: Any, w: tn.World, moment: str) -> BoundStatement:
+    """The proof's statement of A's own token, made at ``moment``."""
+    return own(admin, w.a).prove(moment)
 
 
-# Proofs made for the request's own transaction, after its own scope opened: each is A's,
+# Proofs made for the request's own moment, after its own scope opened: each is A's,
 # naming the other tenant's workspace, or altered to claim more.
 PROVEN_FORGERIES: dict[str, Attack] = {
-    "a proof of the own token for the other tenant's workspace": lambda w, admin, context: [
-        [_proof(admin, w, context), scope_statement(w.b.workspace[1])]
+    "a proof of the own token for the other tenant's workspace": lambda w, admin, moment: [
+        [_proof(admin, w, moment), scope_statement(w.b.workspace[1])]
     ],
-    "a proof of the own token with the kind changed to service": lambda w, admin, context: [
+    "a proof of the own token with the kind changed to service": lambda w, admin, moment: [
         [
-            _altered(_proof(admin, w, context), ".member.", ".service."),
+            _altered(_proof(admin, w, moment), ".member.", ".service."),
             scope_statement(w.b.workspace[1]),
         ]
     ],
     "a proof of the own token with the person changed to the other tenant's": (
-        lambda w, admin, context: [
+        lambda w, admin, moment: [
             [
-                _altered(_proof(admin, w, context), f"p1.{w.a.person[0]}.", f"p1.{w.b.person[0]}."),
+                _altered(_proof(admin, w, moment), f"p2.{w.a.person[0]}.", f"p2.{w.b.person[0]}."),
                 scope_statement(w.b.workspace[1]),
             ]
         ]
@@ -263,61 +264,67 @@ def _signed_by_owner(admin: Any, body: str) -> str:
     return f"{body}.{admin.run('SELECT well_private.mac(:m)', m='token|' + body)[0][0]}"
 
 
-def _opened_by(scope_token: str, w: tn.World, context: str) -> list[BoundStatement]:
-    """A proof of the token for ``context``, then a scope of A's workspace."""
-    return [scope_opening(scope_token, context), scope_statement(w.a.workspace[1])]
+def _opened_by(scope_token: str, w: tn.World, moment: str) -> list[BoundStatement]:
+    """A proof of the token made at ``moment``, then a scope of A's workspace."""
+    return [scope_opening(scope_token, moment), scope_statement(w.a.workspace[1])]
 
 
-def _of_another_backend(context: str) -> str:
-    """The context of a transaction begun at the same moment on another backend."""
-    pid, started = context.split(".")
-    return f"{int(pid) + 1}.{started}"
+def _previous_release(admin: Any, w: tn.World) -> list[BoundStatement]:
+    """A proof of A's own token in the previous release's form (revision 0023), bound to the
+    transaction whose context it asks, then a scope of A's workspace."""
+    (context,) = admin.run("SELECT core_api.proof_context()")[0]
+    proof = previous_release_opening(own(admin, w.a).token, str(context))
+    return [proof, scope_statement(w.a.workspace[1])]
+
+
+# Just outside the time a proof is believed, either side.
+TOO_OLD = -(PROOF_SECONDS + 1)
+TOO_EARLY = PROOF_AHEAD_SECONDS + 1
 
 
 NO_SCOPE: dict[str, Attack] = {
-    "no scope at all": lambda w, admin, context: [],
-    "set_scope without a proof": lambda w, admin, context: [[scope_statement(w.a.workspace[1])]],
-    "an expired token, correctly signed": lambda w, admin, context: [
-        _opened_by(_signed_by_owner(admin, f"t1.{w.a.person[0]}.member.1700000000"), w, context)
+    "no scope at all": lambda w, admin, moment: [],
+    "set_scope without a proof": lambda w, admin, moment: [[scope_statement(w.a.workspace[1])]],
+    "an expired token, correctly signed": lambda w, admin, moment: [
+        _opened_by(_signed_by_owner(admin, f"t1.{w.a.person[0]}.member.1700000000"), w, moment)
     ],
-    "a token signed with another key": lambda w, admin, context: [
-        _opened_by(f"t1.{w.a.person[0]}.service.9999999999." + "0" * 64, w, context)
+    "a token signed with another key": lambda w, admin, moment: [
+        _opened_by(f"t1.{w.a.person[0]}.service.9999999999." + "0" * 64, w, moment)
     ],
-    "a valid proof of another backend's transaction begun at the same moment": (
-        lambda w, admin, context: [
-            [_proof(admin, w, _of_another_backend(context)), scope_statement(w.a.workspace[1])]
-        ]
+    "a valid proof made longer ago than a proof is believed": lambda w, admin, moment: [
+        [_proof(admin, w, moment_from_now(TOO_OLD)), scope_statement(w.a.workspace[1])]
+    ],
+    "a valid proof made further ahead than the server's clock allows": lambda w, admin, _: [
+        [_proof(admin, w, moment_from_now(TOO_EARLY)), scope_statement(w.a.workspace[1])]
+    ],
+    "a valid proof of the previous release, of another backend's transaction": (
+        lambda w, admin, moment: [_previous_release(admin, w)]
     ),
-    "a valid proof of this backend's previous transaction": lambda w, admin, context: [
-        "COMMIT",
-        "BEGIN",
-        [_proof(admin, w, context), scope_statement(w.a.workspace[1])],
-    ],
     # Accepted, either would open a scope with rows: A's workspace as a service, B's as B.
-    "a valid proof with the kind changed to service": lambda w, admin, context: [
+    "a valid proof with the kind changed to service": lambda w, admin, moment: [
         [
-            _altered(_proof(admin, w, context), ".member.", ".service."),
+            _altered(_proof(admin, w, moment), ".member.", ".service."),
             scope_statement(w.a.workspace[1]),
         ]
     ],
-    "a valid proof with the person changed to the other tenant's": lambda w, admin, context: [
+    "a valid proof with the person changed to the other tenant's": lambda w, admin, moment: [
         [
-            _altered(_proof(admin, w, context), f"p1.{w.a.person[0]}.", f"p1.{w.b.person[0]}."),
+            _altered(_proof(admin, w, moment), f"p2.{w.a.person[0]}.", f"p2.{w.b.person[0]}."),
             scope_statement(w.b.workspace[1]),
         ]
     ],
-    "a valid proof kept as the setting by hand, then altered": lambda w, admin, context: [
+    "a valid proof kept as the setting by hand, then altered": lambda w, admin, moment: [
         [
             BoundStatement(
                 "SELECT set_config('well.proof', $1, true)",
-                (_last_digit_changed(_proof(admin, w, context).values[0]),),
+                (_last_digit_changed(_proof(admin, w, moment).values[0]),),
             )
         ],
         [scope_statement(w.a.workspace[1])],
     ],
     # A scope signed with a key of one's own in a temporary table named like the real one:
     # no role may make a temporary table since revision 0028 (test_session_wall.py).
-    "a made-up scope setting": lambda w, admin, context: [
+    "a made-up scope setting": lambda w, admin, moment: [
         f"SELECT set_config('well.scope', '1.1.{w.b.workspace[0]}.{w.b.person[0]}.service..ff', "
         "true)",
         *_b_settings(w),
@@ -335,35 +342,68 @@ def test_without_a_valid_scope_nothing_is_visible(api_conn, world, attempt):
     assert found == {table: set() for table in SEEN}
 
 
-def test_a_requests_text_opens_its_scope_only_in_its_own_transaction(api_conn, world, database):
-    """A request's message, its proof bound as the API sent it (what the log with its
-    parameters keeps), is worth nothing: sent again, on the same connection or another, its
-    proof is of another transaction."""
+def test_a_requests_message_opens_its_scope_only_while_its_proof_is_believed(
+    api_conn, world, database
+):
+    """A request's message, its proof bound as the API sent it, sent again on the same
+    connection or another, in any opening: made longer ago than a proof is believed, or
+    further ahead than the server's clock, it opens nothing; made now, it opens its own scope
+    (whoever holds the bound value holds the proof for ``PROOF_SECONDS``: no text an
+    application role reads holds it, ``test_credential_harvest.py``)."""
     w, admin = world
     allowed = own_scope(api_conn, world)
     assert (w.a.workspace[0],) in allowed["workspaces"]
-    api_conn.run("BEGIN")
-    message = [own(admin, w.a).prove(context_of(api_conn)), scope_statement(w.a.workspace[1])]
 
-    def sent(conn: Any, opening: str | None) -> Any:
+    def message(seconds: float) -> list[BoundStatement]:
+        return [own(admin, w.a).prove(moment_from_now(seconds)), scope_statement(w.a.workspace[1])]
+
+    def sent(conn: Any, opening: list[BoundStatement], seconds: float) -> Any:
         try:
-            if opening is not None:
-                conn.run(opening)
-            scope_row = send(conn, message)[0]
+            scope_row = send(conn, [*opening, *message(seconds)])[0]
             return scope_row, seen(conn)
         finally:
             conn.run("ROLLBACK")
 
-    first = sent(api_conn, None)
     other = local_db.admin_connection(database.url_for(API_ROLE))
+    openings = ([], [fixed("BEGIN")], [BEGIN, SETTINGS])
     try:
-        again = [sent(conn, o) for conn in (api_conn, other) for o in (None, "BEGIN", OPENING)]
+        fresh = [sent(conn, o, 0) for conn in (api_conn, other) for o in openings[1:]]
+        stale = [
+            sent(conn, o, seconds)
+            for seconds in (TOO_OLD, TOO_EARLY)
+            for conn in (api_conn, other)
+            for o in openings
+        ]
     finally:
         other.close()
 
-    assert first == ([w.a.workspace[0], w.a.person[0]], allowed)
+    assert fresh == [([w.a.workspace[0], w.a.person[0]], allowed)] * 4
     nothing = {table: set() for table in SEEN}
-    assert again == [([None, None], nothing)] * 6
+    assert stale == [([None, None], nothing)] * 12
+
+
+def test_a_previous_release_proof_opens_its_scope_only_in_its_own_transaction(api_conn, world):
+    """While this release rolls out, the previous one's proof (revision 0023) is believed,
+    bound to its transaction as before: in the next transaction of the same backend, it
+    opens nothing."""
+    w, admin = world
+    allowed = own_scope(api_conn, world)
+    token = own(admin, w.a).token
+    api_conn.run("BEGIN")
+    try:
+        (context,) = api_conn.run("SELECT core_api.proof_context()")[0]
+        message = [previous_release_opening(token, context), scope_statement(w.a.workspace[1])]
+        first = send(api_conn, message)[0], seen(api_conn)
+    finally:
+        api_conn.run("ROLLBACK")
+    api_conn.run("BEGIN")
+    try:
+        again = send(api_conn, message)[0], seen(api_conn)
+    finally:
+        api_conn.run("ROLLBACK")
+
+    assert first == ([w.a.workspace[0], w.a.person[0]], allowed)
+    assert again == ([None, None], {table: set() for table in SEEN})
 
 
 def test_a_scope_signed_in_another_transaction_opens_nothing(api_conn, world):

@@ -1,16 +1,17 @@
-"""A request's scope as the API opens it since revision 0023: by a proof of its transaction.
+"""A request's scope as the API opens it since revision 0030: by a proof made for the moment.
 
-A request is one transaction of two messages (``wellapi.store.connections.Pool.run_proven``):
-``BEGIN`` and ``core_api.proof_context()``, then a proof of the scope token bound to that
-context (``CALL core_api.prove_scope(...)``), the request's statements and ``COMMIT``.
+A request is one transaction of one message (``wellapi.store.connections.Pool.run_proven``):
+``BEGIN``, the transaction's settings, a proof of the scope token made now (``CALL
+core_api.prove_scope($1)``), the request's statements and ``COMMIT``.
 ``core_api.set_scope(workspace)`` takes the person and the kind from that proof, and only in
-that transaction. A test that needs a scope on a connection of its own opens it the same way
-(``SignedScope.open``): the transaction stays open after it, and the connection's next messages
-run in the scope until the test ends it.
+that transaction, for a few seconds after its moment. A test that needs a scope on a
+connection of its own opens it the same way (``SignedScope.open``): the transaction stays open
+after it, and the connection's next messages run in the scope until the test ends it.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,17 +20,18 @@ from uuid import UUID
 import pg8000.native
 
 from wellapi.http.principal import SCOPE_TOKEN_CLAIM, scope_statement
-from wellapi.http.proofs import key_opening, scope_opening
-from wellapi.store.connections import CONTEXT_STATEMENT, send
+from wellapi.http.proofs import (
+    PROOF_SECONDS,
+    PROVE_SCOPE,
+    key_opening,
+    proof_mac,
+    scope_opening,
+)
+from wellapi.store.connections import SETTINGS, send
 from wellapi.store.sql import BoundStatement
 
 # The statement of every request's script that opens its scope (``Principal.scope_statement``).
 SCOPE_STATEMENT = "SELECT workspace_pk, person_pk FROM core_api.set_scope("
-
-
-def context_of(conn: pg8000.native.Connection) -> str:
-    """The context of the transaction ``conn`` has open: what a proof is bound to."""
-    return str(conn.run(CONTEXT_STATEMENT)[0][0])
 
 
 @dataclass(frozen=True)
@@ -53,16 +55,15 @@ class SignedScope:
         """``set_scope`` for the workspace, unproven: it opens nothing on its own."""
         return scope_statement(self.workspace_id)
 
-    def prove(self, context: str) -> BoundStatement:
-        """The proof's statement for a transaction (``db.execute(..., prove=...)``)."""
-        return scope_opening(self.token, context)
+    def prove(self, moment: str | None = None) -> BoundStatement:
+        """The proof's statement, made now or at ``moment`` (``db.execute(..., prove=...)``)."""
+        return scope_opening(self.token, moment)
 
     def open(self, conn: pg8000.native.Connection, *statements: Sendable) -> list[Any]:
-        """``BEGIN``, the proof and the scope on ``conn``, then ``statements``; the scope's
-        row. The transaction stays open."""
+        """``BEGIN``, the transaction's settings, the proof and the scope on ``conn``, then
+        ``statements``; the scope's row. The transaction stays open."""
         conn.run("BEGIN")
-        proof = self.prove(context_of(conn))
-        rows = send(conn, [proof, self.statement, *bound(statements)])
+        rows = send(conn, [SETTINGS, self.prove(), self.statement, *bound(statements)])
         return list(rows[0])
 
     def run(
@@ -86,14 +87,14 @@ def bound(statements: Sendable | Sequence[Sendable]) -> list[BoundStatement]:
 
 def proven(
     conn: pg8000.native.Connection,
-    prove: Callable[[str], BoundStatement],
+    prove: Callable[[], BoundStatement],
     sql: Sendable | Sequence[Sendable],
 ) -> list[Any]:
-    """``sql`` in a transaction of its own on ``conn``, opened by ``prove(context)``, as
-    ``wellapi.store.connections.Pool.run_proven`` sends a request; every statement's rows."""
+    """``sql`` in a transaction of its own on ``conn``, opened by its settings and ``prove()``,
+    as ``wellapi.store.connections.Pool.run_proven`` sends a request; every statement's rows."""
     conn.run("BEGIN")
     try:
-        rows = list(send(conn, [prove(context_of(conn)), *bound(sql)]))
+        rows = list(send(conn, [SETTINGS, prove(), *bound(sql)]))
     except Exception:
         conn.run("ROLLBACK")
         raise
@@ -106,4 +107,24 @@ def run_with_key_proof(
 ) -> list[Any]:
     """``sql`` as the authorizer runs its key check: in a transaction of its own, opened by a
     proof of the key (its prefix and secret hash) for that transaction; its rows."""
-    return proven(conn, lambda context: key_opening(prefix, secret_hash, context), sql)
+    return proven(conn, lambda: key_opening(prefix, secret_hash), sql)
+
+
+def previous_release_opening(token: str, context: str) -> BoundStatement:
+    """The previous release's scope proof (revision 0023's ``p1``), bound to the transaction
+    of ``context`` (``core_api.proof_context()``): still believed while this one rolls out."""
+    body, _, mac = token.rpartition(".")
+    signature = proof_mac(bytes.fromhex(mac), f"scope|{body}|{context}")
+    _, person, kind, expiry = body.split(".")
+    return PROVE_SCOPE.bind({"proof": f"p1.{person}.{kind}.{expiry}.{signature}"})
+
+
+def moment_from_now(seconds: float) -> str:
+    """The moment ``seconds`` from now (before, when negative), as a proof names it."""
+    return str(time.time_ns() // 1000 + int(seconds * 1_000_000))
+
+
+def until_believed_no_more(*proofs: str) -> None:
+    """Wait until the database believes none of ``proofs`` (a second past their time)."""
+    last = max(int(p.split(".")[-2]) for p in proofs) / 1_000_000
+    time.sleep(max(0.0, last + PROOF_SECONDS + 1 - time.time()))

@@ -259,37 +259,34 @@ def record_queries(monkeypatch: pytest.MonkeyPatch) -> list[Sent]:
     return calls
 
 
-# The statement that opens a request's second message: the proof of its scope, a bound value.
+# The statement that opens a request's statements: the proof of its scope, a bound value.
 PROVE_SCOPE = "CALL core_api.prove_scope($1)"
-SCOPE_PROOF = re.compile(r"p1\.[0-9]+\.(?:member|service)\.[0-9]+\.[0-9a-f]{64}")
+SCOPE_PROOF = re.compile(r"p2\.[0-9]+\.(?:member|service)\.[0-9]+\.[0-9]+\.[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
 class SentRequest:
-    """One request as the API sent it: a transaction of two messages, its opening as a simple
-    query, then its proof, its statements and ``COMMIT`` pipelined."""
+    """One request as the API sent it: a transaction of one message, pipelined: its opening,
+    its proof, its statements and ``COMMIT``."""
 
     read_only: bool  # opened with BEGIN READ ONLY
     statements: str  # the request's statements' texts joined by ";", proof and COMMIT left out
-    message: str  # the second message's texts as sent, joined by ";"
+    message: str  # the message's texts as sent, joined by ";"
     proof: str  # the value bound to the proof's statement
     bound: tuple[BoundStatement, ...]  # the request's statements with their values
 
 
 def requests_of(calls: list[Sent]) -> list[SentRequest]:
-    """The requests among recorded messages (``record_queries``). Each must be exactly the
-    opening of its transaction (``BEGIN[ READ ONLY]`` and the proof's context, a simple
-    query), then the proof, the request's statements and ``COMMIT``, pipelined; the proof is
-    a bound value, never in any statement's text."""
-    assert len(calls) % 2 == 0, [(c.protocol, c.text[:80]) for c in calls]
+    """The requests among recorded messages (``record_queries``). Each must be exactly one
+    message, pipelined: ``BEGIN[ READ ONLY]``, the transaction's settings, the proof, the
+    request's statements and ``COMMIT``; the proof is a bound value, never in any statement's
+    text."""
     requests = []
-    for opening, message in zip(calls[::2], calls[1::2], strict=True):
-        assert (opening.protocol, message.protocol) == ("simple", "pipelined"), (
-            opening.protocol,
-            message.protocol,
-        )
-        assert opening.text in (db.OPENING, db.READ_ONLY_OPENING), opening.text
-        proof, *statements, commit = message.statements
+    for message in calls:
+        assert message.protocol == "pipelined", (message.protocol, message.text[:80])
+        begin, settings, proof, *statements, commit = message.statements
+        assert begin in (db.BEGIN, db.BEGIN_READ_ONLY), begin
+        assert settings == db.SETTINGS, settings
         assert proof.text == PROVE_SCOPE, message.text[:120]
         (value,) = proof.values
         assert SCOPE_PROOF.fullmatch(value), value
@@ -297,7 +294,7 @@ def requests_of(calls: list[Sent]) -> list[SentRequest]:
         assert value not in message.text
         requests.append(
             SentRequest(
-                opening.text == db.READ_ONLY_OPENING,
+                begin == db.BEGIN_READ_ONLY,
                 ";".join(s.text for s in statements),
                 message.text,
                 value,

@@ -31,7 +31,7 @@ import pg8000.native
 
 from tests.support import sync as sy
 from tests.support.api import JSONAPI, Lambda, event
-from tests.support.proven import SignedScope, context_of
+from tests.support.proven import SignedScope
 from tests.support.tenancy_world import Principal, World
 from wellapi.errors import sqlstate_of
 from wellapi.handlers.api import api_handler
@@ -173,8 +173,8 @@ class LoginRole:
 
     def script(self, scope: Scope, sql: str) -> list[list[Any]]:
         """``sql``'s statements after ``set_scope``, in one transaction opened by a proof of
-        it, as the API sends a request (``db.execute(..., prove=...)``: two messages, the
-        second pipelined)."""
+        it, as the API sends a request (``db.execute(..., prove=...)``: one message,
+        pipelined)."""
         signed = scope.signed
         statements = [BoundStatement(s) for s in sql.split(";\n")]
         return db.execute([signed.statement, *statements], prove=signed.prove)
@@ -208,7 +208,7 @@ class AssumedRole:
             rows: list[list[Any]] = []
             self.admin.run(f"SET LOCAL ROLE {API_ROLE}")
             signed = scope.signed
-            db.send(self.admin, [signed.prove(context_of(self.admin)), signed.statement])
+            db.send(self.admin, [signed.prove(), signed.statement])
             for statement in statements:
                 rows += self.admin.run(statement) or []
             return rows

@@ -75,12 +75,12 @@ def floor(event: "dict[str, Any]", context: object) -> "dict[str, int]":
         if "opening" in request:
             from wellapi.http.proofs import key_opening, scope_opening
 
-            opened = str(conn.execute_simple(request["opening"]).rows[0][0])
             if "scope_token" in request:
-                proof = scope_opening(request["scope_token"], opened)
+                proof = scope_opening(request["scope_token"])
             else:
-                proof = key_opening(request["key"][0], bytes.fromhex(request["key"][1]), opened)
-            statements = [proof, *statements, BoundStatement("COMMIT")]
+                proof = key_opening(request["key"][0], bytes.fromhex(request["key"][1]))
+            opening = [BoundStatement(text) for text in request["opening"]]
+            statements = [*opening, proof, *statements, BoundStatement("COMMIT")]
         pg8000.core._write(conn._sock, pipeline(conn, statements))
         pg8000.core._flush(conn._sock)
         answer = pg8000.core.Context(statements[0].text)

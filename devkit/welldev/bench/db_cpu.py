@@ -214,7 +214,7 @@ def _split(report: Report, bench: BenchDatabase, name: str, sent: Captured, conf
     try:
         executes = _prepared(raw, statements)
         calls: dict[str, Callable[[], Any]] = {
-            "opening": lambda: (raw.run(sent.opening), raw.run("COMMIT")),
+            "opening": lambda: wellapi_db.send(raw, (*sent.opening, wellapi_db.COMMIT)),
             "scope": lambda: raw.proven_rows(sent, (scope,)),
             "sent": lambda: raw.proven_rows(sent),
             "prepared": lambda: raw.proven_rows(sent, (scope, *executes)),

@@ -1,9 +1,9 @@
 """The raw floor: the same SQL the handler sends, by hand with bare pg8000.
 
-A request is a transaction of two messages: its opening, which asks the context of its proof,
-then the proof, its statements and COMMIT (``wellapi.store.connections.Pool.run_proven``).
-Each replay makes a fresh proof for its own transaction, as the function does for each
-request: the floor pays for its proof as the handler does."""
+A request is a transaction of one message: its opening (BEGIN and the transaction's
+settings), a proof made for the moment, its statements and COMMIT
+(``wellapi.store.connections.Pool.run_proven``). Each replay makes a fresh proof, as the
+function does for each request: the floor pays for its proof as the handler does."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ from wellapi.store.connections import OPENING, READ_ONLY_OPENING
 from wellapi.store.sql import BoundStatement
 from welldev.bench.errors import BenchError
 from welldev.bench.harness import Handler, invoke
-from welldev.bench.wire import OPENINGS, Call, proof_of, recording, split_statements
+from welldev.bench.wire import Call, proof_of, recording, split_statements
 
 Rows = list[list[Any]]
 Statements = Sequence[BoundStatement]
@@ -58,7 +58,7 @@ class RawClient(pg8000.native.Connection):  # type: ignore[misc]  # pg8000 is un
         return int(self.run("SELECT pg_backend_pid()")[0][0])
 
     def proven_rows(
-        self, sent: Captured, statements: Statements | None = None, opening: str | None = None
+        self, sent: Captured, statements: Statements | None = None, opening: Statements = ()
     ) -> tuple[list[str], Rows]:
         """``statements`` (by default the captured ones) sent as the function sends them
         (after ``opening``, by default the function's own): the columns' names, the rows."""
@@ -179,26 +179,28 @@ class Captured:
         return key
 
     @property
-    def opening(self) -> str:
+    def opening(self) -> Statements:
         return READ_ONLY_OPENING if self.read_only else OPENING
 
     def credential(self) -> dict[str, Any]:
-        """What proves the request again, as the floor child takes it: its opening and the
-        scope token or the key its event carries (nothing for statements sent as they are)."""
+        """What proves the request again, as the floor child takes it: its opening's texts and
+        the scope token or the key its event carries (nothing for statements sent as they
+        are)."""
         if self.proof is None:
             return {}
+        opening = [s.text for s in self.opening]
         if self.proof == "scope":
-            return {"opening": self.opening, "scope_token": self.token}
-        return {"opening": self.opening, "key": [self.key.prefix, self.key.secret_hash.hex()]}
+            return {"opening": opening, "scope_token": self.token}
+        return {"opening": opening, "key": [self.key.prefix, self.key.secret_hash.hex()]}
 
-    def prover(self) -> Callable[[str], BoundStatement] | None:
-        """How the function opens this request's statements for a transaction's context."""
+    def prover(self) -> Callable[[], BoundStatement] | None:
+        """How the function opens this request's statements: a proof made when sent."""
         if self.proof == "scope":
             token = self.token
-            return lambda context: scope_opening(token, context)
+            return lambda: scope_opening(token)
         if self.proof == "key":
             key = self.key
-            return lambda context: key_opening(key.prefix, key.secret_hash, context)
+            return lambda: key_opening(key.prefix, key.secret_hash)
         return None
 
     def floor_request(self, statements: Statements) -> dict[str, Any]:
@@ -212,46 +214,36 @@ def proven(
     conn: pg8000.core.CoreConnection,
     sent: Captured,
     statements: Statements | None = None,
-    opening: str | None = None,
+    opening: Statements = (),
     first: Statements = (),
-    opened: Callable[[], None] | None = None,
 ) -> Rows:
     """``statements`` (by default the captured ones) on ``conn`` (any pg8000 connection, in
-    autocommit) as the function sends the request: in a transaction of its own, its opening
-    (``opening``, by default the function's own) as a simple query, then one pipelined message
-    (``connections.send``) of a fresh proof, the statements and COMMIT. ``first``: statements
-    sent ahead of the proof in that message (a measurement's own); ``opened``: called once
-    the opening has answered."""
+    autocommit) as the function sends the request: one pipelined message
+    (``connections.send``) of its opening (``opening``, by default the function's own), a
+    fresh proof, the statements and COMMIT. ``first``: statements sent ahead of the opening in
+    that message (a measurement's own)."""
     body = tuple(sent.statements if statements is None else statements)
     prove = sent.prover()
     if prove is None:
         return wellapi_db.send(conn, (*first, *body))
-    context = str(conn.execute_simple(opening or sent.opening).rows[0][0])
-    if opened is not None:
-        opened()
+    message = (*first, *(opening or sent.opening), prove(), *body, wellapi_db.COMMIT)
     try:
-        return wellapi_db.send(conn, (*first, prove(context), *body, wellapi_db.COMMIT))
+        return wellapi_db.send(conn, message)
     except pg8000.dbapi.DatabaseError:
         conn.execute_simple("ROLLBACK")
         raise
 
 
 def captured_requests(calls: list[Call], event: dict[str, Any]) -> list[Captured]:
-    """The requests among a function's messages: an opening and the message after it (its
-    proof, its statements and COMMIT) are one request; any other message is sent as it is."""
+    """The requests among a function's messages: a message of an opening, a proof, its
+    statements and COMMIT is one request (its statements captured without the rest); any
+    other message is sent as it is."""
     requests: list[Captured] = []
-    remaining = iter(calls)
-    for call in remaining:
-        if call.protocol == "simple" and call.sql in OPENINGS:
-            message = next(remaining, None)
-            if message is None or message.protocol != "pipelined":
-                raise BenchError(f"{event.get('routeKey')} opened a transaction and sent nothing")
-            statements = message.statements
-            proof = proof_of(statements)
-            if proof is None or statements[-1] != wellapi_db.COMMIT:
-                raise BenchError(f"{event.get('routeKey')} sent a request without its proof")
-            read_only = call.sql == READ_ONLY_OPENING
-            requests.append(Captured(proof, read_only, statements[1:-1], event))
+    for call in calls:
+        proof = proof_of(call.statements) if call.protocol == "pipelined" else None
+        if proof is not None:
+            read_only = tuple(call.statements[:2]) == READ_ONLY_OPENING
+            requests.append(Captured(proof, read_only, call.statements[3:-1], event))
         elif call.protocol == "pipelined":
             requests.append(Captured(None, False, call.statements, event))
         elif call.protocol == "simple":

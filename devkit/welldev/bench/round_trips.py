@@ -11,9 +11,9 @@ from welldev.bench.harness import handler_for, invoke, note
 from welldev.bench.report import Report
 from welldev.bench.wire import Wire, largest_message, recording
 
-# A request is one transaction of two messages: its opening, which asks the proof's context,
-# then the proof, its statements and COMMIT (revision 0023, docs/tenancy.md).
-ROUND_TRIPS = 2
+# A request is one transaction of one message: BEGIN, the transaction's settings, a proof made
+# for the moment, its statements and COMMIT (revision 0030, docs/tenancy.md).
+ROUND_TRIPS = 1
 LEDGER = "company_workspace_connectors"
 
 
@@ -21,7 +21,7 @@ def _counted(
     report: Report, name: str, operation: str, event: dict[str, Any], status: int = 200
 ) -> tuple[Wire, dict[str, Any]]:
     """The request's round trips, statements and transactions: a read's is one statement, and
-    a List's one more for its ``meta.total``, all in one transaction of two round trips."""
+    a List's one more for its ``meta.total``, all in one transaction of one round trip."""
     resource = "account_workspace_connectors" if name == "list_deep_cursor" else LEDGER
     with recording() as wire:
         response = invoke(handler_for(resource, operation), event, status)

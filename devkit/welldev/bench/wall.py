@@ -2,19 +2,19 @@
 
 The warm Retrieve's, default List's and Create's SQL as the API role, four ways, taking turns:
 
-- **with the wall**, as the function sends it: a transaction of two messages, the opening that
-  asks the proof's context, then the proof (revision 0023), the statements and COMMIT;
+- **with the wall**, as the function sends it: a transaction of one message, BEGIN and the
+  transaction's settings, the proof (revision 0030), the statements and COMMIT;
 - **without it**: the same statements in one message, the scope set from the token itself by
   revision 0014's ``set_scope(token, workspace)``, which believed any token text (made here,
   in the bench's database only, as ``bench_wall.set_scope_unproven``, and dropped after);
 - **with revision 0016's spent proof**, the wall before this one: one message opened by a
   single-use proof, spent in its own transaction before the statements;
-- **unsettled**: as with the wall, but opened as before revision 0028, by ``proof_context()``
-  alone, which sets none of the transaction's settings: the settings' price (goal <= 1.1x).
+- **unsettled**: as with the wall, but opened by BEGIN alone, without the transaction's
+  settings (revision 0028): the settings' price (goal <= 1.1x).
 
 Each is timed in two passes: end to end at the client (what the Lambda waits), and as the
 database's own time, each message's from its receipt to its answer (``state_change -
-query_start`` in ``pg_stat_activity``, read by an observer between messages, which would slow
+query_start`` in ``pg_stat_activity``, read by an observer after the message, which would slow
 the first pass; a pipelined message's from its first statement's own
 ``statement_timestamp()``, since the view shows only a pipeline's last statement). The goal
 holds the wall's database time to at most 1.1x the statements' without it.
@@ -44,11 +44,8 @@ from welldev.revisions import revision_module
 
 WALL_GOAL = 1.1
 SETTINGS_GOAL = 1.1
-# The openings before revision 0028: the context asked, no setting set.
-UNSETTLED_OPENINGS = {
-    False: "BEGIN;SELECT core_api.proof_context()",
-    True: "BEGIN READ ONLY;SELECT core_api.proof_context()",
-}
+# The openings without the transaction's settings (revision 0028).
+UNSETTLED_OPENINGS = {False: (wellapi_db.BEGIN,), True: (wellapi_db.BEGIN_READ_ONLY,)}
 # The warm cases the issue holds to the goal.
 CASES = ("retrieve", "list_default", "create")
 SCHEMA = "bench_wall"
@@ -142,23 +139,18 @@ def _ways(
         )
         return float(ms)
 
-    def two_messages(opening: str | None = None) -> Callable[[], float]:
-        def call() -> float:
-            opened: list[float] = []
-            rows = proven(raw, sent, fresh(), opening, first, lambda: opened.append(since()))
-            return sum(opened) + since(rows)
-
-        return call
+    def proven_by(opening: Statements = ()) -> Callable[[], float]:
+        return lambda: since(proven(raw, sent, fresh(), opening, first))
 
     def spent() -> float:
         raw.run(spent_proof(sent, fresh()))
         return since()
 
     return {
-        "with": two_messages(),
+        "with": proven_by(),
         "without": lambda: since(wellapi_db.send(raw, (*first, *without_wall(sent, fresh())))),
         "spent_proof": spent,
-        "unsettled": two_messages(UNSETTLED_OPENINGS[sent.read_only]),
+        "unsettled": proven_by(UNSETTLED_OPENINGS[sent.read_only]),
     }
 
 
@@ -174,7 +166,7 @@ def _report(
         f"wall.{name}.settings", db["with"].median / db["unsettled"].median, SETTINGS_GOAL
     )
     note(
-        f"wall, {name}: the database's time {db['with'].median:.3f} ms with it (two messages), "
+        f"wall, {name}: the database's time {db['with'].median:.3f} ms with it (one message), "
         f"{db['without'].median:.3f} ms without: {ratio.value:.2f}x "
         f"(revision 0016's spent proof {db['spent_proof'].median:.3f} ms); end to end "
         f"{end['with'].median:.2f} / {end['without'].median:.2f} / "

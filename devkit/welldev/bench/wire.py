@@ -13,23 +13,28 @@ from unittest import mock
 import pg8000.core
 
 from wellapi.store import connections
-from wellapi.store.connections import OPENING, READ_ONLY_OPENING
+from wellapi.store.connections import COMMIT, OPENING, READ_ONLY_OPENING
 from wellapi.store.sql import BoundStatement
 from welldev.bench.report import Report
 
 SCOPE_PREFIX = "SELECT workspace_pk, person_pk FROM core_api.set_scope("
-# A request is a transaction of two messages (``wellapi.store.connections.Pool.run_proven``):
-# its opening, then the proof's statement (revision 0023), its statements and COMMIT, the
-# second pipelined (``connections.send``).
+# A request is a transaction of one message (``wellapi.store.connections.Pool.run_proven``),
+# pipelined (``connections.send``): its opening, the proof's statement (revision 0030), its
+# statements and COMMIT.
 OPENINGS = (OPENING, READ_ONLY_OPENING)
+OPENING_TEXTS = frozenset(s.text for opening in OPENINGS for s in opening)
 PROOF = re.compile(r"CALL core_api\.prove_(scope|key)\(")
 # RDS Proxy pins a client's session to one backend when a statement's text is longer than this.
 PINNING_BYTES = 16_384
 
 
 def proof_of(statements: Sequence[BoundStatement]) -> str | None:
-    """The kind of proof a message opens with: "scope", "key" or None."""
-    proof = PROOF.match(statements[0].text) if statements else None
+    """The kind of proof a request's message opens with, after its opening: "scope", "key" or
+    None (a message that is no request's)."""
+    opening = tuple(statements[:2])
+    if opening not in OPENINGS or len(statements) < 4 or statements[-1] != COMMIT:
+        return None
+    proof = PROOF.match(statements[2].text)
     return proof.group(1) if proof else None
 
 
@@ -78,9 +83,10 @@ class Wire:
         return [
             s
             for c in self.calls
-            if c.sql not in OPENINGS
             for s in ([s.text for s in c.statements] or split_statements(c.sql))
-            if not (PROOF.match(s) or s == "COMMIT" or s.startswith(SCOPE_PREFIX))
+            if not (
+                s in OPENING_TEXTS or PROOF.match(s) or s == "COMMIT" or s.startswith(SCOPE_PREFIX)
+            )
         ]
 
     @property
@@ -96,7 +102,7 @@ class Wire:
 
     @property
     def transactions(self) -> int:
-        """The transactions the calls ran (a request's two messages are one): outside a BEGIN
+        """The transactions the calls ran (a request's message is one): outside a BEGIN
         block, each call is its own implicit one."""
         count = 0
         in_block = False

@@ -82,9 +82,9 @@ LOOKUP_STATEMENT = BoundStatement(
 )
 
 
-def prover_for(key: ParsedKey) -> Callable[[str], BoundStatement]:
-    """How the key's lookup is opened: a proof of the key for the transaction's context."""
-    return lambda context: key_opening(key.prefix, key.secret_hash, context)
+def prover_for(key: ParsedKey) -> Callable[[], BoundStatement]:
+    """How the key's lookup is opened: a proof of the key made when it is sent."""
+    return lambda: key_opening(key.prefix, key.secret_hash)
 
 
 def authenticate(header: str | None, cache: ClaimsCache | None = None) -> Claims:

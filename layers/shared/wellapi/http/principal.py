@@ -85,10 +85,10 @@ class Principal:
         """The scope statement as the first part of a request's script (``SCOPE_PART``)."""
         return ScriptPart(SCOPE_PART, self.scope_statement(), "one")
 
-    def prove(self, context: str) -> BoundStatement:
-        """The statement that opens the request's statements: a proof of the token bound to
-        the transaction whose ``context`` the database named."""
-        return scope_opening(self.scope_token, context)
+    def prove(self) -> BoundStatement:
+        """The statement that opens the request's statements: a proof of the token made
+        now."""
+        return scope_opening(self.scope_token)
 
 
 # ``set_scope`` for a workspace, as the person and kind the proof names: one ``ScopeRow``.

@@ -1,14 +1,13 @@
-"""Proofs bound to a transaction: what a request sends the database in place of its credential.
+"""Proofs of a moment: what a request sends the database in place of its credential.
 
-PostgreSQL keeps and shows the text of every query (``pg_stat_activity``, the server log,
-``auto_explain``), to the role that sent it among others, so no credential may be in that
-text, and nothing in it may open a scope again. A request therefore opens its transaction and
-asks the database for the transaction's context (``wellapi.store.connections.OPENING``: this
-backend's pid and this transaction's start), then opens its statements with a proof bound to
-that context (revision 0023): the credential's public part and a MAC keyed by its secret part
-over the context. The database verifies the MAC against its own context; a copy of the text
-belongs to a transaction that is over or runs elsewhere, and opens nothing. Nothing is written
-for it, so a read stays a read, on the primary or a hot standby.
+PostgreSQL keeps and shows the text of every query (``pg_stat_activity``, ``pg_stat_statements``,
+the server log), to the role that sent it among others, so no credential may be in that text.
+A request therefore opens its statements with a proof, bound to its statement as a value
+(``$1``: no text the database shows holds it), made fresh for the moment it is sent (revision
+0030): the credential's public part, that moment and a MAC keyed by the credential's secret
+part over both. The database recomputes the MAC and believes the proof for ``PROOF_SECONDS``
+after that moment only, so the whole request is one message. Nothing is written for it, so a
+read stays a read, on the primary or a hot standby.
 
 - A scope proof is made from the scope token the authorizer's key check signed
   (``t1.<person>.<kind>.<expiry>.<mac>``): the MAC field is its key.
@@ -20,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 
 from wellapi.store.sql import BoundStatement, Statement
 
@@ -27,8 +27,12 @@ from wellapi.store.sql import BoundStatement, Statement
 SCOPE_TOKEN = re.compile(r"t1\.[0-9]{1,18}\.(?:member|service)\.[0-9]{1,12}\.[0-9a-f]{64}")
 # An API key's prefix (``wellapi.http.keys``).
 KEY_PREFIX = re.compile(r"[a-z2-7]{12}")
-# The context's format: the backend's pid and the transaction's start in microseconds.
-CONTEXT = re.compile(r"[0-9]{1,10}\.[0-9]{1,20}")
+# A moment: microseconds since the epoch, as the database reads it back.
+MOMENT = re.compile(r"[0-9]{1,17}")
+# How long after its moment the database believes a proof (revision 0030), and how far ahead
+# of its own clock it takes one: the API role's read timeout (6 s) and clock skew.
+PROOF_SECONDS = 10
+PROOF_AHEAD_SECONDS = 2
 # The statements that open a request's statements, or a key check, with a proof.
 PROVE_SCOPE = Statement("CALL core_api.prove_scope(%(proof)s)")
 PROVE_KEY = Statement("CALL core_api.prove_key(%(proof)s)")
@@ -44,26 +48,33 @@ def proof_mac(key: bytes, message: str) -> str:
     return hashlib.sha256(key + inner).hexdigest()
 
 
-def _checked(context: str) -> str:
-    # The context comes from the database; a proof is made for nothing else.
-    if CONTEXT.fullmatch(context) is None:
-        raise ValueError("not a proof context")
-    return context
+def now() -> str:
+    """This moment, as a proof names it."""
+    return str(time.time_ns() // 1000)
 
 
-def scope_opening(token: str, context: str) -> BoundStatement:
-    """The statement that opens a request's statements in the transaction of ``context``."""
+def _checked(moment: str) -> str:
+    if MOMENT.fullmatch(moment) is None:
+        raise ValueError("not a moment")
+    return moment
+
+
+def scope_opening(token: str, moment: str | None = None) -> BoundStatement:
+    """The statement that opens a request's statements: a proof of ``token`` made now (or at
+    ``moment``)."""
     if not is_scope_token(token):
         raise ValueError("not a scope token")
+    at = _checked(moment or now())
     body, _, mac = token.rpartition(".")
-    signature = proof_mac(bytes.fromhex(mac), f"scope|{body}|{_checked(context)}")
+    signature = proof_mac(bytes.fromhex(mac), f"scope|{body}|at|{at}")
     _, person, kind, expiry = body.split(".")
-    return PROVE_SCOPE.bind({"proof": f"p1.{person}.{kind}.{expiry}.{signature}"})
+    return PROVE_SCOPE.bind({"proof": f"p2.{person}.{kind}.{expiry}.{at}.{signature}"})
 
 
-def key_opening(prefix: str, secret_hash: bytes, context: str) -> BoundStatement:
-    """The statement that opens a key check in the transaction of ``context``."""
+def key_opening(prefix: str, secret_hash: bytes, moment: str | None = None) -> BoundStatement:
+    """The statement that opens a key check: a proof of the key made now (or at ``moment``)."""
     if KEY_PREFIX.fullmatch(prefix) is None:
         raise ValueError("not a key prefix")
-    signature = proof_mac(secret_hash, f"key|{prefix}|{_checked(context)}")
-    return PROVE_KEY.bind({"proof": f"k2.{prefix}.{signature}"})
+    at = _checked(moment or now())
+    signature = proof_mac(secret_hash, f"key|{prefix}|at|{at}")
+    return PROVE_KEY.bind({"proof": f"k3.{prefix}.{at}.{signature}"})

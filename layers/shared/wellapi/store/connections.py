@@ -3,10 +3,10 @@
 One connection per role, opened on first use and kept while the environment is warm: an
 execution environment serves one request at a time, in Lambda and in the local emulator (one
 process per environment), so nothing here is shared between threads. Connections run in
-autocommit mode. A request is one transaction of two messages: ``BEGIN`` and the question of
-its proof's context (a fixed text, as a simple query), then the proof, the request's
-statements and ``COMMIT``, each bound to its values and all pipelined over the extended query
-protocol before one Sync (``send``; ``wellapi.http.proofs``). Nothing session-scoped is ever
+autocommit mode. A request is one transaction of one message: ``BEGIN``, the transaction's
+settings, a proof made for this moment, the request's statements and ``COMMIT``, each bound to
+its values and all pipelined over the extended query protocol before one Sync (``send``;
+``wellapi.http.proofs``). Nothing session-scoped is ever
 set; the statements with values are kept prepared under names from their text, checked before
 each reuse (``wellapi.store.sql.named_pipeline``).
 
@@ -58,7 +58,7 @@ Statements = Sequence[BoundStatement]
 
 _DISCONNECT_ERRORS = (pg8000.dbapi.InterfaceError, OSError, EOFError)
 # SQLSTATE query_canceled: a statement timeout, or a cancel. A timeout the session set itself
-# (statement_timeout = 1) can cancel a transaction's first message before the transaction's own
+# (statement_timeout = 1) can cancel a transaction's message before the transaction's own
 # settings hold: the connection is replaced, and the message sent again.
 QUERY_CANCELED = "57014"
 
@@ -245,9 +245,9 @@ class ConnectFailed(Exception):
 
 
 class OpeningFailed(Exception):
-    """A transaction's opening failed before anything of it could be committed (a request's
-    first message, a worker's message cut short by its session): it is safe to send again on
-    another connection (the cause is the driver's error)."""
+    """A transaction's message was cut short by its session before anything of it could be
+    committed: it is safe to send again on another connection (the cause is the driver's
+    error)."""
 
 
 @dataclass
@@ -370,10 +370,18 @@ class Pool:
                 _raise_if_subverted(error)
                 raise
 
-    def run_in_transaction(self, statements: Statements, *, commit: bool = True) -> list[Row]:
-        """``statements`` in a transaction opened as every transaction without a proof is
-        (``UNPROVEN_OPENING``: its settings first), and ``COMMIT`` when ``commit`` (the
-        drainer's read keeps its transaction for its mark): one message.
+    def run_in_transaction(
+        self,
+        statements: Statements,
+        *,
+        commit: bool = True,
+        read_only: bool = False,
+        proof: BoundStatement | None = None,
+    ) -> list[Row]:
+        """``statements`` in a transaction of its own, as one message: ``BEGIN`` (read-only
+        when ``read_only``, so the database itself refuses any write in it), the
+        transaction's settings (``SETTINGS``), ``proof`` (a request's), the statements, and
+        ``COMMIT`` when ``commit`` (the drainer's read keeps its transaction for its mark).
 
         A statement that fails leaves the transaction aborted: it is rolled back. One the
         session cut short before the transaction's settings held (``_cut_short``) fails as
@@ -387,8 +395,10 @@ class Pool:
             try:
                 if not _between_transactions(connection):
                     cursor.execute("ROLLBACK")  # one a failed caller left open
+                opening = READ_ONLY_OPENING if read_only else OPENING
+                proving = () if proof is None else (proof,)
                 closing = (COMMIT,) if commit else ()
-                return send(connection, (*UNPROVEN_OPENING, *statements, *closing))
+                return send(connection, (*opening, *proving, *statements, *closing))
             except _DISCONNECT_ERRORS as error:
                 if commit or _timed_out(error):
                     raise
@@ -405,65 +415,30 @@ class Pool:
                 cursor.close()
 
     def run_proven(
-        self, prove: Callable[[str], BoundStatement], statements: Statements, *, read_only: bool
+        self, prove: Callable[[], BoundStatement], statements: Statements, *, read_only: bool
     ) -> list[Row]:
-        """``statements`` in a transaction of its own, opened by a proof of that transaction.
-
-        The first message opens the transaction (read-only for a read, so the database itself
-        refuses any write) and asks its context; the second sends ``prove(context)``,
-        ``statements`` and ``COMMIT``. A statement that fails, in either message, leaves the
-        transaction aborted: it is rolled back before the connection is lent again.
-        """
-        with self.connection() as connection:
-            cursor = connection.cursor()
-            try:
-                (context,) = _open(cursor, READ_ONLY_OPENING if read_only else OPENING)[0]
-                return send(connection, (prove(str(context)), *statements, COMMIT))
-            except (pg8000.dbapi.DatabaseError, ValueError) as error:
-                # Outside a transaction (the opening itself failed before BEGIN) it only warns.
-                cursor.execute("ROLLBACK")
-                _raise_if_subverted(error)
-                raise
-            finally:
-                cursor.close()
+        """``statements`` in a transaction of its own, opened by ``prove()``, a proof made
+        now (revision 0030), read-only for a read: one message, one round trip."""
+        return self.run_in_transaction(statements, read_only=read_only, proof=prove())
 
 
-# What the first message of a request asks, after BEGIN: the context its proof is bound to
-# (revision 0023: this backend's pid and this transaction's start), once every setting a role
-# may change is set for this transaction to what the role runs with (revision 0028): nothing
-# a session left behind, set by hand or as the role's own default, reaches the request.
-CONTEXT_STATEMENT = "SELECT core_api.request_context()"
 # Each transaction names its isolation and access mode: the session's defaults are anybody's.
-BEGIN_READ_WRITE = "BEGIN ISOLATION LEVEL READ COMMITTED, READ WRITE"
-BEGIN_READ_ONLY = "BEGIN ISOLATION LEVEL READ COMMITTED, READ ONLY"
-# The first message of every proven request: its transaction and the context its proof binds.
-OPENING = f"{BEGIN_READ_WRITE};{CONTEXT_STATEMENT}"
-READ_ONLY_OPENING = f"{BEGIN_READ_ONLY};{CONTEXT_STATEMENT}"
-# What opens every transaction of the sync writer, the sweeper and the drainer (no proof), in
-# the same message as its statements: the same settings, by a procedure, which answers no row.
-SETTINGS_STATEMENT = "CALL core_api.set_transaction_settings()"
-UNPROVEN_OPENING = (BoundStatement(BEGIN_READ_WRITE), BoundStatement(SETTINGS_STATEMENT))
+BEGIN = BoundStatement("BEGIN ISOLATION LEVEL READ COMMITTED, READ WRITE")
+BEGIN_READ_ONLY = BoundStatement("BEGIN ISOLATION LEVEL READ COMMITTED, READ ONLY")
+# After BEGIN in every transaction: every setting a role may change, set for this transaction
+# to what the role runs with (revision 0028), so nothing a session left behind, set by hand or
+# as the role's own default, reaches it. A procedure: it answers no row.
+SETTINGS = BoundStatement("CALL core_api.set_transaction_settings()")
+# What opens every transaction's message.
+OPENING = (BEGIN, SETTINGS)
+READ_ONLY_OPENING = (BEGIN_READ_ONLY, SETTINGS)
 COMMIT = BoundStatement("COMMIT")
-
-
-def _open(cursor: Any, opening: str) -> list[Row]:
-    """What a transaction's first message answers. One the session cut short (its connection
-    gone, or the message cancelled by a timeout the session set before the transaction's own
-    settings took hold) fails as ``OpeningFailed``."""
-    try:
-        return _rows(cursor, opening)
-    except _DISCONNECT_ERRORS as error:
-        raise OpeningFailed(type(error).__name__) from error
-    except pg8000.dbapi.DatabaseError as error:
-        if sqlstate_of(error) != QUERY_CANCELED:
-            raise
-        raise OpeningFailed(QUERY_CANCELED) from error
 
 
 # SQLSTATE transaction_timeout (FATAL): the server ended the session, and its transaction.
 TRANSACTION_TIMEOUT = "25P04"
 # Whether the session's own statement_timeout is other than the one it started with: a
-# cancel in a worker's message came from the session's timer, not from the transaction's.
+# cancel in a transaction's message came from the session's timer, not from the transaction's.
 SESSION_TIMER_CHANGED = (
     # pg8000 lets a failed transaction's connection send only what starts with "ROLLBACK ".
     "ROLLBACK; SELECT setting IS DISTINCT FROM reset_val FROM pg_catalog.pg_settings "
@@ -483,7 +458,7 @@ def _timed_out(error: BaseException) -> bool:
 
 
 def _cut_short(cursor: Any, error: pg8000.dbapi.DatabaseError) -> bool:
-    """Whether a worker's message failed by a timer its session set before the transaction's
+    """Whether a transaction's message failed by a timer its session set before the transaction's
     settings held (the transaction is rolled back either way).
 
     A transaction timeout ended the session (the transactions' settings turn it off, so the
@@ -534,7 +509,33 @@ def send(connection: Any, statements: Statements) -> list[Row]:
     (``wellapi.store.sql.named_pipeline``): a name's first message parses it, the later ones
     check it and bind it; after an error that says a name may not hold ours, each is parsed
     again.
+
+    A message that sets its transaction's settings (``SETTINGS``) is written and read in UTF-8,
+    the transaction's encoding from then on, whatever the session's: PostgreSQL reports a
+    changed setting only before its ReadyForQuery, after the rows.
     """
+    with _in_utf8(connection, enabled=SETTINGS in statements):
+        return _sent(connection, statements)
+
+
+@contextmanager
+def _in_utf8(connection: Any, *, enabled: bool) -> Iterator[None]:
+    """pg8000 encoding and decoding in UTF-8 meanwhile, then as before unless the server
+    reported another encoding meanwhile."""
+    if not enabled:
+        yield
+        return
+    kept = connection._client_encoding
+    reported = getattr(connection, "parameter_statuses", {}).get("client_encoding")
+    connection._client_encoding = "utf8"
+    try:
+        yield
+    finally:
+        if getattr(connection, "parameter_statuses", {}).get("client_encoding") == reported:
+            connection._client_encoding = kept
+
+
+def _sent(connection: Any, statements: Statements) -> list[Row]:
     prepared: Prepared | None = getattr(connection, PREPARED, None)
     framed = None if prepared is None else named_pipeline(connection, statements, prepared)
     pg8000.core._write(
@@ -687,7 +688,7 @@ def unavailable() -> DatabaseUnavailable:
     return DatabaseUnavailable(retry_after_seconds=get_settings().db_retry_after_seconds)
 
 
-def read(statements: Statements, prove: Callable[[str], BoundStatement]) -> list[Row]:
+def read(statements: Statements, prove: Callable[[], BoundStatement]) -> list[Row]:
     """A request that only reads: read-only, on the reader endpoint when one is set."""
     return execute(statements, pool=get_pool(READER), prove=prove, read_only=True)
 
@@ -697,18 +698,18 @@ def execute(
     *,
     retry: bool = True,
     pool: Pool | None = None,
-    prove: Callable[[str], BoundStatement] | None = None,
+    prove: Callable[[], BoundStatement] | None = None,
     read_only: bool = False,
 ) -> list[Row]:
     """Send ``statements`` and return the rows of every one of them, in order.
 
-    With ``prove`` (the opening statement of a proof for a transaction's context,
-    ``wellapi.http.proofs``), in a transaction of its own opened by a proof of it
-    (``Pool.run_proven``), read-only when ``read_only``; without, as one message (``send``).
+    With ``prove`` (what makes the statement of a proof, ``wellapi.http.proofs``), in a
+    transaction of its own opened by a proof made now (``Pool.run_proven``), read-only when
+    ``read_only``; without, as one message (``send``).
     A connection that drops is retried once when ``retry`` is true (reads, and writes whose
     repetition is harmless); otherwise the failure is reported as the database being
-    unavailable, never as driver text. A first message the session cut short is sent again
-    once, on a new connection: nothing of the request was sent yet.
+    unavailable, never as driver text. A message the session cut short is sent again once,
+    on a new connection: nothing of it was committed.
     """
     pool = pool or get_pool()
     if prove is None:
