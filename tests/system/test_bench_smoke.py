@@ -141,6 +141,7 @@ RATIOS = (
     "feed.deep.resource_type_and_change",
     "feed.sync_run",
     "db_cpu.retrieve",
+    "db_cpu.retrieve.one_message",
     "db_cpu.list_default",
     "db_cpu.list",
     "db_cpu.create",

@@ -33,12 +33,22 @@ from welldev.bench.harness import (
     returned,
     taking_turns,
 )
-from welldev.bench.raw_client import Captured, RawClient, Statements, captured_sql, prepared
+from welldev.bench.raw_client import (
+    Captured,
+    RawClient,
+    Statements,
+    captured_sql,
+    prepared,
+    proven,
+)
 from welldev.bench.report import Report
+from welldev.bench.wall import in_two_messages
 
 GOAL = 1.2
 # A Retrieve on a connection holding as many names as it keeps, against one holding its own.
 NAMES_GOAL = 1.1
+# A request in one message against the same in the previous release's two (revision 0030).
+MESSAGES_GOAL = 1.05
 # The requests measured, by their warm case's name; the floor answers the same.
 CASES = ("retrieve", "list_default", "list", "create")
 BIG_PAGE = 100
@@ -169,6 +179,7 @@ def measure_db_cpu(report: Report, bench: BenchDatabase, config: Config) -> None
                 _split(report, bench, case.name, case.sent, config)
             if case.name == "retrieve":
                 _names(report, bench, case, config)
+                _messages(report, bench, case.sent, config)
     finally:
         admin.close()
         floor.conn.close()
@@ -243,6 +254,30 @@ def _split(report: Report, bench: BenchDatabase, name: str, sent: Captured, conf
     }
     note(f"db_cpu {name}, ms a request: " + ", ".join(f"{k} {v:.3f}" for k, v in split.items()))
     note(f"db_cpu {name}, prepared statements' [generic, custom] plans: {plans}")
+
+
+def _messages(report: Report, bench: BenchDatabase, sent: Captured, config: Config) -> None:
+    """``db_cpu.retrieve.one_message``: the Retrieve's request in one message, as the function
+    sends it, against the same statements in the previous release's two messages (revision
+    0023: the opening asks the context, then the proof bound to it), on one connection of the
+    API role, taking turns: what the message's shape alone costs the database."""
+    raw = RawClient(bench.api_url)
+    try:
+        calls: dict[str, Callable[[], Any]] = {
+            "one": lambda: proven(raw, sent),
+            "two": lambda: in_two_messages(raw, sent, sent.statements),
+        }
+        cpu = taking_turns(
+            calls, config.db_cpu_requests, config.warmup, lambda call: backend_cpu(raw.pid, call)
+        )
+    finally:
+        raw.close()
+    one, two = (statistics.fmean(cpu[way]) for way in ("one", "two"))
+    ratio = report.ratio("db_cpu.retrieve.one_message", one / two, MESSAGES_GOAL)
+    note(
+        f"db_cpu retrieve: {one:.3f} ms a request in one message against {two:.3f} ms in the "
+        f"previous release's two ({ratio.value:.2f}x)"
+    )
 
 
 def _names(report: Report, bench: BenchDatabase, case: Case, config: Config) -> None:

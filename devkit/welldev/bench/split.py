@@ -30,8 +30,8 @@ DOCUMENT_CALLS = (
     ("wellapi.operations.conditional_write", "resource_document"),
 )
 PARTS = ("database", "decoding", "document", "handler")
-# The handler's whole time against its statements' database time (issues #32, #41), both
-# messages of a request counted: a List of 100 rows with two includes at most 2x, a Retrieve,
+# The handler's whole time against its statements' database time (issues #32, #41), the
+# request's one message counted: a List of 100 rows with two includes at most 2x, a Retrieve,
 # a default List and a Create at most 1.5x.
 GOALS = {"list": 2.0, "retrieve": 1.5, "list_default": 1.5, "create": 1.5}
 

@@ -10,7 +10,10 @@ The warm Retrieve's, default List's and Create's SQL as the API role, four ways,
 - **with revision 0016's spent proof**, the wall before this one: one message opened by a
   single-use proof, spent in its own transaction before the statements;
 - **unsettled**: as with the wall, but opened by BEGIN alone, without the transaction's
-  settings (revision 0028): the settings' price (goal <= 1.1x).
+  settings (revision 0028): the settings' price (goal <= 1.1x);
+- **in two messages**, as the previous release sent it (revision 0023, still believed): the
+  opening asks the transaction's context, then a proof bound to it, the statements and COMMIT:
+  what the one message saves.
 
 Each is timed in two passes: end to end at the client (what the Lambda waits), and as the
 database's own time, each message's from its receipt to its answer (``state_change -
@@ -30,7 +33,7 @@ from typing import Any
 
 import pg8000.native
 
-from wellapi.http.proofs import proof_mac
+from wellapi.http.proofs import PROVE_SCOPE, proof_mac
 from wellapi.roles import API_ROLE
 from wellapi.store import connections as wellapi_db
 from wellapi.store.sql import BoundStatement
@@ -44,6 +47,9 @@ from welldev.revisions import revision_module
 
 WALL_GOAL = 1.1
 SETTINGS_GOAL = 1.1
+# What the previous release's first message asked after BEGIN (revision 0028's settings, then
+# revision 0023's context).
+CONTEXT = "SELECT core_api.request_context()"
 # The openings without the transaction's settings (revision 0028).
 UNSETTLED_OPENINGS = {False: (wellapi_db.BEGIN,), True: (wellapi_db.BEGIN_READ_ONLY,)}
 # The warm cases the issue holds to the goal.
@@ -100,6 +106,32 @@ def spent_proof(sent: Captured, statements: Statements) -> str:
     return f"BEGIN;CALL core_api.spend_scope_proof('{proof}');COMMIT;{sql}"
 
 
+def previous_proof(sent: Captured, context: str) -> BoundStatement:
+    """The previous release's proof of the request's token (revision 0023's ``p1``), bound to
+    the transaction of ``context``."""
+    body, _, mac = sent.token.rpartition(".")
+    signature = proof_mac(bytes.fromhex(mac), f"scope|{body}|{context}")
+    _, person, kind, expiry = body.split(".")
+    return PROVE_SCOPE.bind({"proof": f"p1.{person}.{kind}.{expiry}.{signature}"})
+
+
+def in_two_messages(
+    raw: RawClient,
+    sent: Captured,
+    statements: Statements,
+    first: Statements = (),
+    opened: Callable[[], object] = lambda: None,
+) -> list[list[Any]]:
+    """``statements`` as the previous release sent a request (revision 0023, still believed):
+    its opening asks the transaction's context (``opened`` is called once it answered), then
+    one message of a proof bound to it, the statements (after ``first``) and COMMIT."""
+    begin = (wellapi_db.BEGIN_READ_ONLY if sent.read_only else wellapi_db.BEGIN).text
+    ((context,),) = raw.execute_simple(f"{begin};{CONTEXT}").rows
+    opened()
+    message = (*first, previous_proof(sent, str(context)), *statements, wellapi_db.COMMIT)
+    return wellapi_db.send(raw, message)
+
+
 def measure_wall(report: Report, bench: BenchDatabase, config: Config) -> None:
     """``wall.<case>``: each case's database time with the wall against without it (goal
     <= 1.1x), and the same end to end."""
@@ -146,11 +178,17 @@ def _ways(
         raw.run(spent_proof(sent, fresh()))
         return since()
 
+    def two_messages() -> float:
+        opened: list[float] = []
+        rows = in_two_messages(raw, sent, fresh(), first, lambda: opened.append(since()))
+        return sum(opened) + since(rows)
+
     return {
         "with": proven_by(),
         "without": lambda: since(wellapi_db.send(raw, (*first, *without_wall(sent, fresh())))),
         "spent_proof": spent,
         "unsettled": proven_by(UNSETTLED_OPENINGS[sent.read_only]),
+        "two_messages": two_messages,
     }
 
 
@@ -172,5 +210,7 @@ def _report(
         f"{end['with'].median:.2f} / {end['without'].median:.2f} / "
         f"{end['spent_proof'].median:.2f} ms; the transaction's settings (revision 0028) "
         f"{settings.value:.2f}x the database's time without them "
-        f"({db['unsettled'].median:.3f} ms)"
+        f"({db['unsettled'].median:.3f} ms); in two messages, as the previous release sent it, "
+        f"{end['two_messages'].median:.2f} ms end to end, the database's time "
+        f"{db['two_messages'].median:.3f} ms"
     )
