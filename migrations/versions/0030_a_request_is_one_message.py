@@ -87,6 +87,33 @@ PROVEN_PERSON = f"""
   ELSIF coalesce(current_setting('well.proof', true), '') = '' THEN
 """
 
+# The SQLSTATE of a proof of this revision made outside the time the database believes one:
+# the caller's clock, or a message held that long on its way, never a credential's fault; the
+# function answers 503 and is heard (wellapi.errors).
+OUT_OF_TIME_SQLSTATE = "WP002"
+# prove_scope and prove_key: a proof of this revision whose moment is out of time is refused
+# aloud; any proof is kept for this transaction only, believed by nobody until a verifier
+# recomputes its MAC (set_scope checks the moment again: a setting can be written by hand).
+PROVE = f"""
+CREATE OR REPLACE PROCEDURE core_api.{{name}}(p_proof text)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  v_moment text := split_part(p_proof, '.', {{field}});
+BEGIN
+  IF split_part(p_proof, '.', 1) = '{{kind}}' AND v_moment ~ '^[0-9]{{{{1,17}}}}$' THEN
+    IF v_moment::bigint NOT BETWEEN {NOW} - {PROOF_PAST} AND {NOW} + {PROOF_AHEAD} THEN
+      RAISE EXCEPTION 'a proof made outside the time the database believes one'
+        USING ERRCODE = '{OUT_OF_TIME_SQLSTATE}';
+    END IF;
+  END IF;
+  PERFORM set_config('well.proof', p_proof, true);
+END
+$fn$;
+"""
+# Each procedure: the kind of proof of this revision it takes, and its moment's field.
+PROOFS = {"prove_scope": ("p2", 5), "prove_key": ("k3", 3)}
+
 # A key proof of this revision, beside revision 0023's (the previous release's authorizer).
 KEY_PROOF = f"""
     SELECT k.pk
@@ -138,6 +165,8 @@ def _role_setting(role: str, action: str) -> None:
 def upgrade() -> None:
     r23 = _revision("0023_proofs_bound_to_the_transaction.py")
     r14 = _revision("0014_signed_scope.py")
+    for name, (kind, field) in PROOFS.items():
+        op.execute(PROVE.format(name=name, kind=kind, field=field))
     op.execute(_set_scope(r23, r14))
     op.execute(_authenticate(r23))
     op.execute(f"GRANT EXECUTE ON PROCEDURE core_api.set_transaction_settings() TO {API}, {AUTH}")
@@ -157,3 +186,7 @@ def downgrade() -> None:
     )
     op.execute(r23.AUTHENTICATE)
     op.execute(r23._set_scope(r14))
+    for name in PROOFS:
+        op.execute(
+            r23.PROVE.format(name=name).replace("CREATE PROCEDURE", "CREATE OR REPLACE PROCEDURE")
+        )

@@ -40,6 +40,7 @@ from tests.support.api import get
 from tests.support.cross_tenant import authorize
 from tests.support.proven import SignedScope, moment_from_now, until_believed_no_more
 from tests.support.writes import post, provenance_document
+from wellapi.errors import PROOF_OUT_OF_TIME
 from wellapi.http.principal import scope_statement
 from wellapi.http.proofs import PROOF_SECONDS
 from wellapi.roles import API_ROLE, AUTH_ROLE
@@ -553,8 +554,8 @@ def test_the_message_of_a_request_that_failed_opens_nothing_once_its_proof_is_pa
     database, api_conn, victim
 ):
     """A request that failed (here on a lock) leaves a message whose replay, its values bound
-    as they were, opens nothing once its proof's time is past; the same statements with a
-    proof made now do."""
+    as they were, is refused once its proof's time is past; the same statements with a proof
+    made now open the scope."""
     signed = SignedScope.of(authorize(victim.service_key))
     peek = _bound(
         f"SELECT count(*) FROM core_api.{LEDGER} WHERE workspace_connector_pk = $1",
@@ -577,8 +578,14 @@ def test_the_message_of_a_request_that_failed_opens_nothing_once_its_proof_is_pa
 
     until_believed_no_more(str(proof.values[0]))
     for opening in OPENINGS:
-        again = Replay(f"its message again after {opening}", API_ROLE, message, _opened_by(opening))
-        assert _attempt(api_conn, again) == [["200ms"], [None, None], [0]]
+        try:
+            for before in _opened_by(opening):
+                _run(api_conn, before)
+            with pytest.raises(pg8000.exceptions.DatabaseError) as refused:
+                _run(api_conn, message)
+        finally:
+            api_conn.run("ROLLBACK")
+        assert refused.value.args[0]["C"] == PROOF_OUT_OF_TIME
     assert signed.run(api_conn, statements) == [
         ["200ms"],
         [victim.tenant.workspace_pk, victim.tenant.person_pk],

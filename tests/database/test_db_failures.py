@@ -7,6 +7,7 @@ never answers.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Sequence
@@ -15,6 +16,9 @@ from typing import Any
 import pg8000.dbapi
 import pytest
 
+from tests.support import factories as f
+from tests.support import read_factories as rf
+from tests.support.cross_tenant import authorize
 from tests.support.db_access import (
     api_pool,
     backend_pid,
@@ -22,11 +26,15 @@ from tests.support.db_access import (
     causes,
     dbapi_connection_of,
 )
+from tests.support.proven import moment_from_now
 from wellapi import errors
+from wellapi.http import proofs
+from wellapi.http.proofs import PROOF_AHEAD_SECONDS, PROOF_SECONDS
 from wellapi.roles import API_ROLE, SYNC_ROLE
 from wellapi.settings import Settings
 from wellapi.store import connections as db
 from wellapi.store.sql import BoundStatement, fixed
+from welldev import api_keys
 from welldev import database as local_db
 
 # --- dropped connections --------------------------------------------------------------------
@@ -530,3 +538,35 @@ def test_a_worker_read_that_timed_out_is_not_waited_out_twice(api_database, pool
         db.in_transaction(hang, retry=False, pool=pool)
 
     assert len([m for m in sent if ends_with(m, *hang, db.COMMIT)]) == 1
+
+
+# ---- a function whose clock and the database's disagree ------------------------------------
+
+
+@pytest.mark.parametrize("seconds", [-(PROOF_SECONDS + 1), PROOF_AHEAD_SECONDS + 1])
+def test_a_function_whose_clock_is_off_answers_503_and_says_why(
+    api_database, admin, monkeypatch, capsys, seconds
+):
+    """Its proofs are made outside the time the database believes one: the database refuses
+    them aloud (WP002), the authorizer answers unavailable and the API 503, each logging the
+    SQLSTATE, never 401 as if the key were wrong (revision 0030)."""
+    t = f.tenant(admin)
+    _, key = api_keys.create_key(
+        admin, person_id=t.person_id, workspace_id=t.workspace_id, kind="service", name="clock"
+    )
+    claims = authorize(key)
+    monkeypatch.setattr(proofs, "now", lambda: moment_from_now(seconds))
+    db.reset_pools()
+
+    checked = authorize(key)
+    read = rf.read("workspace_providers", claims)
+
+    assert checked == {"auth_unavailable": "true"}
+    assert read.status == 503
+    assert rf.error(read, 503)["code"] == "SERVICE_UNAVAILABLE"
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line[:1] == "{"]
+    said = {(line["message"], line.get("sqlstate")) for line in lines if "sqlstate" in line}
+    assert said == {
+        ("authentication unavailable", errors.PROOF_OUT_OF_TIME),
+        ("database unavailable", errors.PROOF_OUT_OF_TIME),
+    }

@@ -20,6 +20,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import pg8000.exceptions
 import pg8000.native
 import pytest
 
@@ -30,6 +31,7 @@ from tests.support.api import Reply, call, event
 from tests.support.proven import until_believed_no_more
 from tests.support.standby import Standby, hot_standby
 from tests.support.writes import post, provenance_document
+from wellapi.errors import PROOF_OUT_OF_TIME
 from wellapi.operations.registry import OPERATIONS, ROUTES
 from wellapi.roles import API_ROLE
 from wellapi.store import connections as db
@@ -169,10 +171,16 @@ def test_a_message_copied_from_the_standby_opens_nothing_there_once_its_proof_is
     until_believed_no_more(str(message[2].values[0]))
     attacker = local_db.admin_connection(reads_on.url_for(API_ROLE))
     try:
-        rows = db.send(attacker, message)
+        with pytest.raises(pg8000.exceptions.DatabaseError) as refused:
+            db.send(attacker, message)
+        # Its proof set by hand, past prove_scope: set_scope believes it no more either.
+        attacker.run("ROLLBACK")
+        kept = BoundStatement("SELECT set_config('well.proof', $1, true)", message[2].values)
+        rows = db.send(attacker, (*message[:2], kept, *message[3:]))
     finally:
         attacker.close()
 
-    scope, *page = rows
+    assert refused.value.args[0]["C"] == PROOF_OUT_OF_TIME
+    _, scope, *page = rows
     assert scope == [None, None]
     assert page in ([], [[0]])

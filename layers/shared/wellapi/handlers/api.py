@@ -21,7 +21,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
-from wellapi.errors import ApiError, ErrorList, NotFound, database_error
+from wellapi.errors import ApiError, ErrorList, NotFound, database_error, sqlstate_of
 from wellapi.handlers.entry_points import ENTRY_MODULE, OPERATION_MODULES, binding_of
 from wellapi.http.principal import logged_claims
 from wellapi.http.request import parse_request, request_from_event
@@ -45,7 +45,10 @@ def unexpected(error: Exception, trace_id: str) -> Response:
         logger.exception("unhandled error")
         mapped = ApiError("The request could not be completed.")
     elif mapped.error_status >= 500:
-        logger.warning("database unavailable", extra={"error_type": type(error).__name__})
+        logger.warning(
+            "database unavailable",
+            extra={"error_type": type(error).__name__, "sqlstate": sqlstate_of(error)},
+        )
     return error_response(mapped, trace_id)
 
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from wellapi.errors import database_error
+from wellapi.errors import database_error, sqlstate_of
 from wellapi.http.keys import ParsedKey, read_credentials
 from wellapi.http.principal import (
     CREDENTIALS_CLAIM,
@@ -137,7 +137,10 @@ def authorizer_handler(
             # page: the handler answers 503 with Retry-After. Nothing is cached for it.
             if database_error(error) is None:
                 raise
-            logger.warning("authentication unavailable", extra={"error_type": type(error).__name__})
+            logger.warning(
+                "authentication unavailable",
+                extra={"error_type": type(error).__name__, "sqlstate": sqlstate_of(error)},
+            )
             return {"isAuthorized": True, "context": {UNAVAILABLE_CLAIM: "true"}}
         return {"isAuthorized": True, "context": claims}
 
