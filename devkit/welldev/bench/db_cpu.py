@@ -38,11 +38,11 @@ from welldev.bench.raw_client import (
     RawClient,
     Statements,
     captured_sql,
+    in_two_messages,
     prepared,
     proven,
 )
 from welldev.bench.report import Report
-from welldev.bench.wall import in_two_messages
 
 GOAL = 1.2
 # A Retrieve on a connection holding as many names as it keeps, against one holding its own.

@@ -24,7 +24,7 @@ import pg8000.native
 
 from wellapi.http.keys import ParsedKey, parse_authorization
 from wellapi.http.principal import SCOPE_TOKEN_CLAIM
-from wellapi.http.proofs import is_scope_token, key_opening, scope_opening
+from wellapi.http.proofs import PROVE_SCOPE, is_scope_token, key_opening, proof_mac, scope_opening
 from wellapi.store import connections as wellapi_db
 from wellapi.store.connections import OPENING, READ_ONLY_OPENING
 from wellapi.store.sql import BoundStatement
@@ -232,6 +232,37 @@ def proven(
     except pg8000.dbapi.DatabaseError:
         conn.execute_simple("ROLLBACK")
         raise
+
+
+# What the previous release's first message asked after BEGIN (revision 0028's settings, then
+# revision 0023's context).
+PREVIOUS_CONTEXT = "SELECT core_api.request_context()"
+
+
+def previous_proof(sent: Captured, context: str) -> BoundStatement:
+    """The previous release's proof of the request's token (revision 0023's ``p1``), bound to
+    the transaction of ``context``."""
+    body, _, mac = sent.token.rpartition(".")
+    signature = proof_mac(bytes.fromhex(mac), f"scope|{body}|{context}")
+    _, person, kind, expiry = body.split(".")
+    return PROVE_SCOPE.bind({"proof": f"p1.{person}.{kind}.{expiry}.{signature}"})
+
+
+def in_two_messages(
+    raw: RawClient,
+    sent: Captured,
+    statements: Statements,
+    first: Statements = (),
+    opened: Callable[[], object] = lambda: None,
+) -> list[list[Any]]:
+    """``statements`` as the previous release sent a request (revision 0023, still believed):
+    its opening asks the transaction's context (``opened`` is called once it answered), then
+    one message of a proof bound to it, the statements (after ``first``) and COMMIT."""
+    begin = (wellapi_db.BEGIN_READ_ONLY if sent.read_only else wellapi_db.BEGIN).text
+    ((context,),) = raw.execute_simple(f"{begin};{PREVIOUS_CONTEXT}").rows
+    opened()
+    message = (*first, previous_proof(sent, str(context)), *statements, wellapi_db.COMMIT)
+    return wellapi_db.send(raw, message)
 
 
 def captured_requests(calls: list[Call], event: dict[str, Any]) -> list[Captured]:

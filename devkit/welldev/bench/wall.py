@@ -33,7 +33,7 @@ from typing import Any
 
 import pg8000.native
 
-from wellapi.http.proofs import PROVE_SCOPE, proof_mac
+from wellapi.http.proofs import proof_mac
 from wellapi.roles import API_ROLE
 from wellapi.store import connections as wellapi_db
 from wellapi.store.sql import BoundStatement
@@ -41,15 +41,19 @@ from welldev.bench.api_requests import Case, warm_cases
 from welldev.bench.config import Config
 from welldev.bench.databases import BenchDatabase, remove_created_rows
 from welldev.bench.harness import note, returned, taking_turns
-from welldev.bench.raw_client import Captured, RawClient, Statements, proven, rendered
+from welldev.bench.raw_client import (
+    Captured,
+    RawClient,
+    Statements,
+    in_two_messages,
+    proven,
+    rendered,
+)
 from welldev.bench.report import Report
 from welldev.revisions import revision_module
 
 WALL_GOAL = 1.1
 SETTINGS_GOAL = 1.1
-# What the previous release's first message asked after BEGIN (revision 0028's settings, then
-# revision 0023's context).
-CONTEXT = "SELECT core_api.request_context()"
 # The openings without the transaction's settings (revision 0028).
 UNSETTLED_OPENINGS = {False: (wellapi_db.BEGIN,), True: (wellapi_db.BEGIN_READ_ONLY,)}
 # The warm cases the issue holds to the goal.
@@ -104,32 +108,6 @@ def spent_proof(sent: Captured, statements: Statements) -> str:
     signature = proof_mac(bytes.fromhex(mac), f"proof|{body}|{nonce}|{digest}")
     proof = f"{body}.{nonce}.{signature}"
     return f"BEGIN;CALL core_api.spend_scope_proof('{proof}');COMMIT;{sql}"
-
-
-def previous_proof(sent: Captured, context: str) -> BoundStatement:
-    """The previous release's proof of the request's token (revision 0023's ``p1``), bound to
-    the transaction of ``context``."""
-    body, _, mac = sent.token.rpartition(".")
-    signature = proof_mac(bytes.fromhex(mac), f"scope|{body}|{context}")
-    _, person, kind, expiry = body.split(".")
-    return PROVE_SCOPE.bind({"proof": f"p1.{person}.{kind}.{expiry}.{signature}"})
-
-
-def in_two_messages(
-    raw: RawClient,
-    sent: Captured,
-    statements: Statements,
-    first: Statements = (),
-    opened: Callable[[], object] = lambda: None,
-) -> list[list[Any]]:
-    """``statements`` as the previous release sent a request (revision 0023, still believed):
-    its opening asks the transaction's context (``opened`` is called once it answered), then
-    one message of a proof bound to it, the statements (after ``first``) and COMMIT."""
-    begin = (wellapi_db.BEGIN_READ_ONLY if sent.read_only else wellapi_db.BEGIN).text
-    ((context,),) = raw.execute_simple(f"{begin};{CONTEXT}").rows
-    opened()
-    message = (*first, previous_proof(sent, str(context)), *statements, wellapi_db.COMMIT)
-    return wellapi_db.send(raw, message)
 
 
 def measure_wall(report: Report, bench: BenchDatabase, config: Config) -> None:
