@@ -17,7 +17,9 @@ names the moment its caller made it, and is believed for a few seconds after tha
 - ``k3.<prefix>.<moment>.<mac>`` for ``prove_key``, keyed by the stored hash of the key's
   secret over ``key|<prefix>|at|<moment>``;
 - the moment in microseconds since the epoch, believed from ``PROOF_AHEAD`` before this
-  server's clock to ``PROOF_PAST`` after it (the API role's read timeout, 6 s, and skew).
+  server's clock to ``PROOF_PAST`` after it (the API role's read timeout, 6 s, and skew);
+  ``prove_*`` refuse a proof out of that time aloud (SQLSTATE ``WP002``: the caller's clock,
+  which the function answers 503), ``set_scope`` and ``authenticate_key`` believe none.
 
 A request's one message is then ``BEGIN``, ``CALL core_api.set_transaction_settings()`` (the
 workers' procedure, now the application roles' too: the same settings as
