@@ -161,9 +161,9 @@ def check_scope(
     (row,) = answer[SCOPE_PART]
     scope = ScopeRow._make(row)
     if scope.person_pk is None:
-        # The authorizer's token was well formed and the proof made for this transaction, so
-        # the database refused an expired token, a token signed with a rotated key or a
-        # removed person.
+        # The authorizer's token was well formed and the proof made now (one out of time is
+        # refused aloud, WP002), so the database refused an expired token, a token signed
+        # with a rotated key or a removed person.
         logger.warning("scope proof refused")
         raise Unauthorized()
     if scope.workspace_pk is None:
