@@ -149,7 +149,7 @@ def plan_nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 @pytest.mark.parametrize("resource", PROVENANCE)
 def test_sync_status_query_reads_the_connector_created_at_index_between_its_bounds(
-    admin, driver, resource
+    admin, api_conn, driver, resource
 ):
     t = f.tenant(admin)
     # As a sync ledger is: many records, each touched now and then by one of a few connectors,
@@ -202,13 +202,13 @@ def test_sync_status_query_reads_the_connector_created_at_index_between_its_boun
         assert len(ids(reply)) == 20
         scope, select = assert_one_request(driver)
 
-        # The API's own statements, planned with the API's own scope, as the admin (with a
-        # proof of its own transaction: the request's was bound to the request's).
+        # The API's own statements, planned with the API's own scope and settings (revision
+        # 0013's random_page_cost), logged in as the API role, with a proof of their own.
         explain = [
             scope,
             BoundStatement(f"EXPLAIN (ANALYZE, FORMAT JSON) {select.text}", select.values),
         ]
-        result = SignedScope.of(claims).run(admin, explain)
+        result = SignedScope.of(claims).run(api_conn, explain)
         assert result[0][0] == t.workspace_pk, "the scope did not resolve"
         plan = result[-1][0]
         nodes = list(plan_nodes(plan[0]["Plan"]))
