@@ -21,7 +21,7 @@ import pytest
 from pg8000.native import literal
 
 from tests.support import tenancy as tn
-from tests.support.proven import SignedScope, moment_from_now, previous_release_opening
+from tests.support.proven import SignedScope, moment_from_now
 from wellapi.errors import PROOF_OUT_OF_TIME
 from wellapi.http.principal import scope_statement
 from wellapi.http.proofs import PROOF_AHEAD_SECONDS, PROOF_SECONDS, now, scope_opening
@@ -29,6 +29,7 @@ from wellapi.roles import API_ROLE, AUTH_ROLE, SYNC_ROLE
 from wellapi.store.connections import BEGIN, SETTINGS, send
 from wellapi.store.sql import BoundStatement, fixed
 from welldev import database as local_db
+from welldev.bench.raw_client import previous_proof
 from welldev.claims import claims
 
 pytestmark = pytest.mark.usefixtures("api_database")
@@ -274,7 +275,7 @@ def _previous_release(admin: Any, w: tn.World) -> list[BoundStatement]:
     """A proof of A's own token in the previous release's form (revision 0023), bound to the
     transaction whose context it asks, then a scope of A's workspace."""
     (context,) = admin.run("SELECT core_api.proof_context()")[0]
-    proof = previous_release_opening(own(admin, w.a).token, str(context))
+    proof = previous_proof(own(admin, w.a).token, str(context))
     return [proof, scope_statement(w.a.workspace[1])]
 
 
@@ -408,7 +409,7 @@ def test_a_previous_release_proof_opens_its_scope_only_in_its_own_transaction(ap
     api_conn.run("BEGIN")
     try:
         (context,) = api_conn.run("SELECT core_api.proof_context()")[0]
-        message = [previous_release_opening(token, context), scope_statement(w.a.workspace[1])]
+        message = [previous_proof(token, context), scope_statement(w.a.workspace[1])]
         first = send(api_conn, message)[0], seen(api_conn)
     finally:
         api_conn.run("ROLLBACK")

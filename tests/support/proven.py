@@ -22,9 +22,7 @@ import pg8000.native
 from wellapi.http.principal import SCOPE_TOKEN_CLAIM, scope_statement
 from wellapi.http.proofs import (
     PROOF_SECONDS,
-    PROVE_SCOPE,
     key_opening,
-    proof_mac,
     scope_opening,
 )
 from wellapi.store.connections import SETTINGS, send
@@ -108,15 +106,6 @@ def run_with_key_proof(
     """``sql`` as the authorizer runs its key check: in a transaction of its own, opened by a
     proof of the key (its prefix and secret hash) for that transaction; its rows."""
     return proven(conn, lambda: key_opening(prefix, secret_hash), sql)
-
-
-def previous_release_opening(token: str, context: str) -> BoundStatement:
-    """The previous release's scope proof (revision 0023's ``p1``), bound to the transaction
-    of ``context`` (``core_api.proof_context()``): still believed while this one rolls out."""
-    body, _, mac = token.rpartition(".")
-    signature = proof_mac(bytes.fromhex(mac), f"scope|{body}|{context}")
-    _, person, kind, expiry = body.split(".")
-    return PROVE_SCOPE.bind({"proof": f"p1.{person}.{kind}.{expiry}.{signature}"})
 
 
 def moment_from_now(seconds: float) -> str:

@@ -239,10 +239,11 @@ def proven(
 PREVIOUS_CONTEXT = "SELECT core_api.request_context()"
 
 
-def previous_proof(sent: Captured, context: str) -> BoundStatement:
-    """The previous release's proof of the request's token (revision 0023's ``p1``), bound to
-    the transaction of ``context``."""
-    body, _, mac = sent.token.rpartition(".")
+def previous_proof(token: str, context: str) -> BoundStatement:
+    """The previous release's proof of a scope token (revision 0023's ``p1``), bound to the
+    transaction of ``context`` (``core_api.proof_context()``): still believed while this
+    release rolls out."""
+    body, _, mac = token.rpartition(".")
     signature = proof_mac(bytes.fromhex(mac), f"scope|{body}|{context}")
     _, person, kind, expiry = body.split(".")
     return PROVE_SCOPE.bind({"proof": f"p1.{person}.{kind}.{expiry}.{signature}"})
@@ -261,7 +262,7 @@ def in_two_messages(
     begin = (wellapi_db.BEGIN_READ_ONLY if sent.read_only else wellapi_db.BEGIN).text
     ((context,),) = raw.execute_simple(f"{begin};{PREVIOUS_CONTEXT}").rows
     opened()
-    message = (*first, previous_proof(sent, str(context)), *statements, wellapi_db.COMMIT)
+    message = (*first, previous_proof(sent.token, str(context)), *statements, wellapi_db.COMMIT)
     return wellapi_db.send(raw, message)
 
 
