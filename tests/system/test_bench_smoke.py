@@ -19,12 +19,16 @@ import pytest
 
 from welldev.bench.config import BUILD_DIR, Config
 from welldev.bench.databases import drop_databases
+from welldev.bench.peers import PEERS
 from welldev.bench.report import diagnostics_text, table
 from welldev.bench.runner import config_from, main, parser, run
 from welldev.bench.wire import Call, Wire, split_statements
 from welldev.database import LocalDatabase
 
 COLD_FUNCTION = "AccountWorkspaceConnectorsRetrieveFunction"
+# The peers' figures: at each round trip, and each side's CPU.
+MS = ("0ms", "1ms")
+SIDE = ("database", "function")
 # pyperf's metadata of the machine and interpreter, and what the bench adds to it.
 MACHINE = ("cpu_model_name", "cpu_count", "memory_gb", "python_version", "postgres", "git_commit")
 FIGURES = (
@@ -53,6 +57,7 @@ FIGURES = (
     "latency.retrieve.0ms",
     "latency.retrieve.1ms",
     "latency.create.added_per_round_trip",
+    *(f"latency.{c}.{peer}.{ms}" for c in ("retrieve", "list") for peer in PEERS for ms in MS),
     "scale.deep_cursor.large",
     "scale.deep_cursor.small",
     "sync.rows_per_second",
@@ -89,6 +94,7 @@ FIGURES = (
     "wall.create.with",
     *(f"db_cpu.{c}.{p}" for c in ("retrieve", "create") for p in ("database", "function")),
     "db_cpu.list.floor.database",
+    *(f"db_cpu.{c}.{peer}.{p}" for c in ("list", "create") for peer in PEERS for p in SIDE),
     "wire.list_size_100_include.largest_message",
     "wire.sync_batch_full.largest_message",
 )
@@ -145,6 +151,8 @@ RATIOS = (
     "db_cpu.list_default",
     "db_cpu.list",
     "db_cpu.create",
+    *(f"db_cpu.{c}.peers" for c in ("retrieve", "list_default", "list", "create")),
+    *(f"lead.{c}.{ms}" for c in ("retrieve", "list_default", "list", "create") for ms in MS),
     "wire.retrieve",
     "wire.create",
     "wire.sync_batch_full",

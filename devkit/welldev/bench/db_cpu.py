@@ -7,11 +7,14 @@ connection; beside it, in turns, the floor: the plainest statements that read or
 same rows through the same indexes, prepared once and run by bare pg8000 as the administrator
 (no row-level security, no proof, no scope, no JSON built in SQL), as a competent plain server
 would send them. The goal is ``db_cpu.<case>`` <= 1.2x; the figures also give each request's
-capacity (requests a database core serves at saturation) and each side's own CPU.
+capacity (requests a database core serves at saturation) and each side's own CPU. The two
+Python peers (``welldev.bench.peers``) take the same turns on connections of their own:
+``db_cpu.<case>.peers`` is the API's database CPU over the more frugal peer's (goal <= 1).
 """
 
 from __future__ import annotations
 
+import functools
 import statistics
 import time
 from collections.abc import Callable
@@ -25,14 +28,17 @@ from welldev.bench.api_requests import Case, Requests, warm_cases
 from welldev.bench.config import PAGE_SIZE, Config
 from welldev.bench.databases import BenchDatabase, remove_created_rows
 from welldev.bench.harness import (
+    CONTEXT,
     backend_cpu,
     backend_cpu_ms,
     handler_for,
+    invoke,
     last_backend,
     note,
     returned,
     taking_turns,
 )
+from welldev.bench.peers import PEERS, backend_pid, same_answer, serving
 from welldev.bench.raw_client import (
     Captured,
     RawClient,
@@ -45,6 +51,8 @@ from welldev.bench.raw_client import (
 from welldev.bench.report import Report
 
 GOAL = 1.2
+# The API's database CPU a request against the more frugal peer's.
+PEER_GOAL = 1.0
 # A Retrieve on a connection holding as many names as it keeps, against one holding its own.
 NAMES_GOAL = 1.1
 # A request in one message against the same in the previous release's two (revision 0030).
@@ -167,19 +175,26 @@ def measure_db_cpu(report: Report, bench: BenchDatabase, config: Config) -> None
     admin = bench.admin()
     rounds = max(1, config.db_cpu_requests // config.db_cpu_round)
     try:
-        for case in warm_cases(bench, CASES):
-            calls = {"project": case.call, "floor": floor.calls()[case.name]}
-            taking_turns(calls, 0, config.warmup)
-            # The environment's connection: the backend that last committed a request (a
-            # pipelined message shows as its last statement, the request's COMMIT).
-            pids = {"project": last_backend(admin, "COMMIT"), "floor": floor.conn.pid}
-            sides = {side: _round(calls[side], pids[side], config.db_cpu_round) for side in calls}
-            _report(report, case.name, taking_turns(sides, rounds, 0, returned))
-            if case.name != "create":  # a Create's statements cannot run twice as they are
-                _split(report, bench, case.name, case.sent, config)
-            if case.name == "retrieve":
-                _names(report, bench, case, config)
-                _messages(report, bench, case.sent, config)
+        with serving(bench.local.admin_url, {"direct": None}) as peers:
+            for case in warm_cases(bench, CASES):
+                calls = {"project": case.call, "floor": floor.calls()[case.name]}
+                for peer, handlers in peers.items():
+                    served = handlers["direct"]
+                    same_answer(peer, case.name, case.call(), served(case.event, CONTEXT))
+                    calls[peer] = functools.partial(invoke, served, case.event, case.status)
+                taking_turns(calls, 0, config.warmup)
+                case.call()
+                # The environment's connection: the backend that last committed a request (a
+                # pipelined message shows as its last statement, the request's COMMIT).
+                pids = {"project": last_backend(admin, "COMMIT"), "floor": floor.conn.pid}
+                pids |= {peer: backend_pid(admin, peer, "direct") for peer in peers}
+                sides = {s: _round(calls[s], pids[s], config.db_cpu_round) for s in calls}
+                _report(report, case.name, taking_turns(sides, rounds, 0, returned))
+                if case.name != "create":  # a Create's statements cannot run twice as they are
+                    _split(report, bench, case.name, case.sent, config)
+                if case.name == "retrieve":
+                    _names(report, bench, case, config)
+                    _messages(report, bench, case.sent, config)
     finally:
         admin.close()
         floor.conn.close()
@@ -188,12 +203,16 @@ def measure_db_cpu(report: Report, bench: BenchDatabase, config: Config) -> None
 
 def _report(report: Report, name: str, rounds: dict[str, list[tuple[float, float]]]) -> None:
     """Each side's figures from its rounds' (database, own) CPU a request."""
-    for side, prefix in (("project", ""), ("floor", "floor.")):
+    for side in rounds:
+        prefix = "" if side == "project" else f"{side}."
         database_ms, own_ms = zip(*rounds[side], strict=True)
         report.figure(f"db_cpu.{name}.{prefix}database", list(database_ms), "ms")
         report.figure(f"db_cpu.{name}.{prefix}function", list(own_ms), "ms")
     # Means, not medians: the mean of the rounds is the whole run's CPU over its requests.
-    mean_db, mean_floor = (statistics.fmean(r[0] for r in rounds[s]) for s in ("project", "floor"))
+    mean = {side: statistics.fmean(r[0] for r in samples) for side, samples in rounds.items()}
+    mean_db, mean_floor = mean["project"], mean["floor"]
+    best = min(PEERS, key=mean.__getitem__)
+    peers = report.ratio(f"db_cpu.{name}.peers", mean_db / mean[best], PEER_GOAL)
     ratio = report.ratio(f"db_cpu.{name}", mean_db / mean_floor if mean_floor else 0.0, GOAL)
     per_core = 1000 / mean_db if mean_db else 0.0
     report.details.setdefault("db_cpu", {})[name] = {
@@ -201,12 +220,17 @@ def _report(report: Report, name: str, rounds: dict[str, list[tuple[float, float
         "floor_database_ms": round(mean_floor, 4),
         "requests_per_core_second": round(per_core),
         "floor_requests_per_core_second": round(1000 / mean_floor) if mean_floor else None,
+    } | {f"{peer}_database_ms": round(mean[peer], 4) for peer in PEERS}
+    own = {
+        s: report.figures[f"db_cpu.{name}.{'' if s == 'project' else s + '.'}function"].median
+        for s in rounds
     }
-    own, floor_own = (report.figures[f"db_cpu.{name}.{p}function"].median for p in ("", "floor."))
     note(
         f"db_cpu {name}: database {mean_db:.3f} ms a request against the floor's "
-        f"{mean_floor:.3f} ms ({ratio.value:.2f}x; {per_core:,.0f} a core a second); own CPU "
-        f"{own:.3f} ms against {floor_own:.3f} ms"
+        f"{mean_floor:.3f} ms ({ratio.value:.2f}x; {per_core:,.0f} a core a second), "
+        + ", ".join(f"{peer}'s {mean[peer]:.3f} ms" for peer in PEERS)
+        + f" ({peers.value:.2f}x {best}'s); own CPU "
+        + ", ".join(f"{side} {ms:.3f} ms" for side, ms in own.items())
     )
 
 

@@ -1,9 +1,11 @@
 """Phase ``round_trips``, at a network's latency: each warm request through a proxy that
-delays what crosses it, at a 0 ms and a 1 ms round trip, taking turns in one run.
+delays what crosses it, at a 0 ms and a 1 ms round trip, taking turns in one run, beside the
+two Python peers (``welldev.bench.peers``) answering the same events through the same proxies.
 
 Between a function and the database through RDS Proxy a round trip costs far more than
-loopback's 0.05 ms. Both sides go through the same kind of proxy (the 0 ms one only relays),
-so the difference is the delay alone: what a request pays per round trip it takes.
+loopback's 0.05 ms. Every side goes through the same kind of proxy (the 0 ms one only relays),
+so the difference is the delay alone: what a request pays per round trip it takes. The lead
+(``lead.<case>.<n>ms``) is the faster peer's time over the API's: at least 2x (issue #50).
 """
 
 from __future__ import annotations
@@ -23,12 +25,16 @@ from wellapi.store import connections
 from welldev.bench.api_requests import Case, warm_cases
 from welldev.bench.config import Config
 from welldev.bench.databases import BenchDatabase, remove_created_rows
-from welldev.bench.harness import note, taking_turns
+from welldev.bench.harness import CONTEXT, invoke, note, taking_turns
+from welldev.bench.peers import same_answer, serving
 from welldev.bench.report import Report
 from welldev.bench.wire import recording
 
 ROUND_TRIPS_MS = (0.0, 1.0)
 WARMUP = 3
+# The requests the peers serve, and how many times slower the faster of them must be.
+PEER_CASES = ("retrieve", "list_default", "list", "create")
+LEAD_GOAL = 2.0
 
 
 class DelayingProxy:
@@ -86,10 +92,10 @@ class DelayingProxy:
         self.server.close()
 
 
-def _at(pool: connections.Pool, case: Case) -> None:
+def _at(pool: connections.Pool, case: Case) -> dict[str, Any]:
     # The API's reads and writes share the role's one pool when no reader is set.
     connections._pools["api"] = pool
-    case.call()
+    return case.call()
 
 
 def measure_latency(report: Report, bench: BenchDatabase, config: Config) -> None:
@@ -107,26 +113,57 @@ def measure_latency(report: Report, bench: BenchDatabase, config: Config) -> Non
         )
         for ms, p in proxies.items()
     }
+    ports = {f"{ms:g}ms": p.port for ms, p in proxies.items()}
     try:
-        with mock.patch.dict(connections._pools):  # the role's own pool put back after
+        # The role's own pool is put back after.
+        with mock.patch.dict(connections._pools), serving(bench.local.admin_url, ports) as peers:
             for case in warm_cases(bench):
                 with recording() as wire:
-                    _at(pools[0.0], case)
+                    ours = _at(pools[0.0], case)
                 calls = {f"{ms:g}ms": functools.partial(_at, p, case) for ms, p in pools.items()}
+                for peer, handlers in peers.items() if case.name in PEER_CASES else ():
+                    same_answer(peer, case.name, ours, handlers["0ms"](case.event, CONTEXT))
+                    for name, handler in handlers.items():
+                        calls[f"{peer}.{name}"] = functools.partial(
+                            invoke, handler, case.event, case.status
+                        )
                 samples = taking_turns(calls, config.warm_iterations, WARMUP)
-                zero, one = (
-                    report.figure(f"latency.{case.name}.{name}", samples[name], "ms")
-                    for name in calls
-                )
-                added = (one.median - zero.median) / max(wire.round_trips, 1)
-                report.figure(f"latency.{case.name}.added_per_round_trip", [added], "ms")
-                note(
-                    f"{case.name}: {zero.median:.2f} ms at 0 ms, {one.median:.2f} ms at a 1 ms "
-                    f"round trip; {wire.round_trips} round trips, {added:.2f} ms added each"
-                )
+                medians = {
+                    name: report.figure(f"latency.{case.name}.{name}", ms, "ms").median
+                    for name, ms in samples.items()
+                }
+                _report(report, case.name, medians, wire.round_trips)
     finally:
         for pool in pools.values():
             pool.dispose()
         for proxy in proxies.values():
             proxy.close()
         remove_created_rows(bench)
+
+
+def _report(report: Report, case: str, medians: dict[str, float], round_trips: int) -> None:
+    """What each round trip added to the API's request, and its lead over the faster peer."""
+    added = (medians["1ms"] - medians["0ms"]) / max(round_trips, 1)
+    report.figure(f"latency.{case}.added_per_round_trip", [added], "ms")
+    leads = []
+    for ms in ("0ms", "1ms"):
+        peers = {
+            name.partition(".")[0]: t for name, t in medians.items() if name.endswith(f".{ms}")
+        }
+        if peers:
+            lead = report.ratio(
+                f"lead.{case}.{ms}",
+                min(peers.values()) / medians[ms],
+                LEAD_GOAL,
+                higher_is_better=True,
+            )
+            leads.append(
+                f"at {ms}: "
+                + ", ".join(f"{p} {t:.2f} ms" for p, t in peers.items())
+                + f" ({lead.value:.2f}x)"
+            )
+    note(
+        f"{case}: {medians['0ms']:.2f} ms at 0 ms, {medians['1ms']:.2f} ms at a 1 ms round trip; "
+        f"{round_trips} round trips, {added:.2f} ms added each"
+        + ("; the peers " + "; ".join(leads) if leads else "")
+    )
