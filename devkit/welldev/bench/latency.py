@@ -25,7 +25,15 @@ from wellapi.store import connections
 from welldev.bench.api_requests import Case, warm_cases
 from welldev.bench.config import Config
 from welldev.bench.databases import BenchDatabase, remove_created_rows
-from welldev.bench.harness import CONTEXT, invoke, note, taking_turns
+from welldev.bench.harness import (
+    CONTEXT,
+    collected_first,
+    invoke,
+    note,
+    own_garbage,
+    taking_turns,
+    wall_ms,
+)
 from welldev.bench.peers import same_answer, serving
 from welldev.bench.report import Report
 from welldev.bench.wire import recording
@@ -127,7 +135,9 @@ def measure_latency(report: Report, bench: BenchDatabase, config: Config) -> Non
                         calls[f"{peer}.{name}"] = functools.partial(
                             invoke, handler, case.event, case.status
                         )
-                samples = taking_turns(calls, config.warm_iterations, WARMUP)
+                with own_garbage():
+                    fair = collected_first(wall_ms)
+                    samples = taking_turns(calls, config.warm_iterations, WARMUP, fair)
                 medians = {
                     name: report.figure(f"latency.{case.name}.{name}", ms, "ms").median
                     for name, ms in samples.items()
