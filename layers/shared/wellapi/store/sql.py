@@ -59,8 +59,9 @@ class BoundStatement:
     text: str
     values: tuple[Any, ...] = ()
 
-    @property
+    @cached_property
     def oids(self) -> tuple[int, ...]:
+        # Asked for its name, its check and its Parse: worked out once a statement.
         return tuple(oid_of(v) for v in self.values)
 
 
