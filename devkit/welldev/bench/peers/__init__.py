@@ -26,8 +26,6 @@ from welldev.bench.peers import drf_peer, fastapi_peer
 
 
 class Peer(Protocol):
-    INDEXES: tuple[str, ...]
-
     def handlers(self, databases: Mapping[str, Mapping[str, Any]]) -> dict[str, Handler]: ...
 
     def close(self) -> None: ...
@@ -60,15 +58,10 @@ def connect_kwargs(admin_url: str, peer: str, name: str, port: int | None) -> di
 def serving(
     admin_url: str, ports: Mapping[str, int | None]
 ) -> Iterator[dict[str, dict[str, Handler]]]:
-    """Each peer's handler per name of ``ports`` (a proxy's port, or None for the socket), the
-    indexes its List needs made meanwhile, its connections closed after."""
-    admin = pg8000.native.Connection(**url_connect_kwargs(admin_url))
-    indexes = [sql for peer in PEERS.values() for sql in peer.INDEXES]
+    """Each peer's handler per name of ``ports`` (a proxy's port, or None for the socket), its
+    connections closed after. Neither peer's List needs an index the API's migrations lack:
+    EXPLAIN finds each walking the workspace's connectors by their indexes."""
     try:
-        for sql in indexes:
-            admin.run(sql)
-        if indexes:
-            admin.run("ANALYZE core_api.company_workspace_connectors")
         yield {
             peer: module.handlers(
                 {name: connect_kwargs(admin_url, peer, name, port) for name, port in ports.items()}
@@ -78,9 +71,6 @@ def serving(
     finally:
         for module in PEERS.values():
             module.close()
-        for sql in indexes:
-            admin.run(f"DROP INDEX IF EXISTS core_api.{sql.split(' EXISTS ')[1].split()[0]}")
-        admin.close()
 
 
 def backend_pid(admin: pg8000.native.Connection, peer: str, name: str) -> int:

@@ -21,7 +21,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 # live rows by (workspace_connector_pk, created_at), then a top-N sort (the rows of several
 # connectors) and a count of them all. No index spares either; at the bench's size (4 pages
 # a table) the planner hash-joins seq scans and leaves a (created_at, id) index unused.
-INDEXES: tuple[str, ...] = ()
 Direction = Literal["input", "output"]
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 _engines: list[sa.Engine] = []
