@@ -13,16 +13,18 @@ same rows in the same order as the API.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 from collections.abc import Iterator, Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import pg8000.native
 
 from wellapi.store.connections import url_connect_kwargs
 from welldev.bench.errors import BenchError
-from welldev.bench.harness import Handler
-from welldev.bench.peers import drf_peer, fastapi_peer
+
+if TYPE_CHECKING:
+    from welldev.bench.harness import Handler
 
 
 class Peer(Protocol):
@@ -31,7 +33,13 @@ class Peer(Protocol):
     def close(self) -> None: ...
 
 
-PEERS: dict[str, Peer] = {"drf": drf_peer, "fastapi": fastapi_peer}
+# Each peer's module, ``<name>_peer``: imported when it serves (its framework takes a second or
+# two to import, which no test of what is here should pay).
+PEERS = ("drf", "fastapi")
+
+
+def _module(peer: str) -> Peer:
+    return cast(Peer, importlib.import_module(f"{__name__}.{peer}_peer"))
 
 
 def application_name(peer: str, name: str) -> str:
@@ -61,15 +69,16 @@ def serving(
     """Each peer's handler per name of ``ports`` (a proxy's port, or None for the socket), its
     connections closed after. Neither peer's List needs an index the API's migrations lack:
     EXPLAIN finds each walking the workspace's connectors by their indexes."""
+    modules = {peer: _module(peer) for peer in PEERS}
     try:
         yield {
             peer: module.handlers(
                 {name: connect_kwargs(admin_url, peer, name, port) for name, port in ports.items()}
             )
-            for peer, module in PEERS.items()
+            for peer, module in modules.items()
         }
     finally:
-        for module in PEERS.values():
+        for module in modules.values():
             module.close()
 
 
