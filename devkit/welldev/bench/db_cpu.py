@@ -185,7 +185,7 @@ def measure_db_cpu(report: Report, bench: BenchDatabase, config: Config) -> None
                     same_answer(peer, case.name, case.call(), served(case.event, CONTEXT))
                     calls[peer] = functools.partial(invoke, served, case.event, case.status)
                 taking_turns(calls, 0, config.warmup)
-                case.call()
+                case.call()  # after the peers', whose backends may show a COMMIT too
                 # The environment's connection: the backend that last committed a request (a
                 # pipelined message shows as its last statement, the request's COMMIT).
                 pids = {"project": last_backend(admin, "COMMIT"), "floor": floor.conn.pid}
