@@ -1,7 +1,7 @@
 """The queues ``wellapi run`` makes on moto's server, and the event source mapping that feeds a
 function from them (welldev.local_aws).
 
-The queues come from a fixture stack (a visibility timeout of 2 s, a redrive policy of three
+The queues come from a fixture stack (a visibility timeout of 1 s, a redrive policy of three
 receives), served by moto in server mode in this process (one server for the module, emptied
 and provisioned again for each test), and are reached over HTTP through boto3 as the functions
 reach them; the mapping invokes a fixture function written to tmp_path
@@ -53,7 +53,7 @@ def fixture_stack(src: Path) -> Stack:
         sqs_events=[sqs("PlainFunction", "PlainQueue")],
     )
     queues = [
-        SqsQueue("JobsQueue", 2, 3, "JobsDeadLetterQueue"),
+        SqsQueue("JobsQueue", 1, 3, "JobsDeadLetterQueue"),
         SqsQueue("JobsDeadLetterQueue", 30),
         SqsQueue("PlainQueue", 30),
     ]
@@ -185,12 +185,12 @@ def test_the_queues_are_made_with_the_templates_visibility_timeout_and_redrive_p
     attributes = fixture.sqs.get_queue_attributes(QueueUrl=jobs.url, AttributeNames=["All"])[
         "Attributes"
     ]
-    assert attributes["VisibilityTimeout"] == "2"
+    assert attributes["VisibilityTimeout"] == "1"
     assert json.loads(attributes["RedrivePolicy"]) == {
         "deadLetterTargetArn": dead.arn,
         "maxReceiveCount": 3,
     }
-    assert (jobs.name, jobs.visibility_timeout, jobs.max_receive_count) == ("jobs", 2, 3)
+    assert (jobs.name, jobs.visibility_timeout, jobs.max_receive_count) == ("jobs", 1, 3)
     assert jobs.arn.endswith(":123456789012:JobsQueue")
     plain = fixture.sqs.get_queue_attributes(
         QueueUrl=fixture.aws.queues["PlainQueue"].url, AttributeNames=["All"]
@@ -306,7 +306,7 @@ def test_successes_are_deleted_and_reported_failures_come_back_until_the_dead_le
     (dead,) = local_aws.peek(fixture.sqs, dead_url)
     assert (dead["MessageId"], dead["Body"]) == (poison, "fail")
     log = fixture.log.getvalue()
-    assert "batch of 2 -> WorkerFunction: 1 done, 1 failed (visible again in 2 s)" in log
+    assert "batch of 2 -> WorkerFunction: 1 done, 1 failed (visible again in 1 s)" in log
     assert f"message {poison} failed its receive 3 of 3: the next receive moves it" in log
 
 
