@@ -180,9 +180,10 @@ def measure_db_cpu(report: Report, bench: BenchDatabase, config: Config) -> None
         with serving(bench.local.admin_url, {"direct": None}) as peers:
             for case in warm_cases(bench, CASES):
                 calls = {"project": case.call, "floor": floor.calls()[case.name]}
+                ours = case.call()
                 for peer, handlers in peers.items():
                     served = handlers["direct"]
-                    same_answer(peer, case.name, case.call(), served(case.event, CONTEXT))
+                    same_answer(peer, case.name, ours, served(case.event, CONTEXT))
                     calls[peer] = functools.partial(invoke, served, case.event, case.status)
                 taking_turns(calls, 0, config.warmup)
                 case.call()  # after the peers', whose backends may show a COMMIT too
@@ -207,11 +208,12 @@ def measure_db_cpu(report: Report, bench: BenchDatabase, config: Config) -> None
 
 def _report(report: Report, name: str, rounds: dict[str, list[tuple[float, float]]]) -> None:
     """Each side's figures from its rounds' (database, own) CPU a request."""
+    own = {}
     for side in rounds:
         prefix = "" if side == "project" else f"{side}."
         database_ms, own_ms = zip(*rounds[side], strict=True)
         report.figure(f"db_cpu.{name}.{prefix}database", list(database_ms), "ms")
-        report.figure(f"db_cpu.{name}.{prefix}function", list(own_ms), "ms")
+        own[side] = report.figure(f"db_cpu.{name}.{prefix}function", list(own_ms), "ms").median
     # Means, not medians: the mean of the rounds is the whole run's CPU over its requests.
     mean = {side: statistics.fmean(r[0] for r in samples) for side, samples in rounds.items()}
     mean_db, mean_floor = mean["project"], mean["floor"]
@@ -225,10 +227,6 @@ def _report(report: Report, name: str, rounds: dict[str, list[tuple[float, float
         "requests_per_core_second": round(per_core),
         "floor_requests_per_core_second": round(1000 / mean_floor) if mean_floor else None,
     } | {f"{peer}_database_ms": round(mean[peer], 4) for peer in PEERS}
-    own = {
-        s: report.figures[f"db_cpu.{name}.{'' if s == 'project' else s + '.'}function"].median
-        for s in rounds
-    }
     note(
         f"db_cpu {name}: database {mean_db:.3f} ms a request against the floor's "
         f"{mean_floor:.3f} ms ({ratio.value:.2f}x; {per_core:,.0f} a core a second), "

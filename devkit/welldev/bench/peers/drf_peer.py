@@ -55,30 +55,36 @@ def _api() -> list[Any]:
             app_label = "peer_drf"
             managed = False
 
-    class Workspace(Table):
-        id = models.UUIDField(primary_key=True, db_column="workspace_id")
+    class Parent(Table):
         row_pk = models.BigIntegerField(db_column="pk", unique=True)
+
+        class Meta(Table.Meta):
+            abstract = True
+
+    class Workspace(Parent):
+        id = models.UUIDField(primary_key=True, db_column="workspace_id")
 
         class Meta(Table.Meta):
             db_table = 'core_api"."workspaces'
 
-    class Company(Table):
-        id = models.UUIDField(primary_key=True, db_column="company_id")
-        row_pk = models.BigIntegerField(db_column="pk", unique=True)
+    class InWorkspace(Parent):
         workspace = parent(Workspace, db_column="workspace_pk")
+        deleted_at = models.DateTimeField(null=True)
+
+        class Meta(Table.Meta):
+            abstract = True
+
+    class Company(InWorkspace):
+        id = models.UUIDField(primary_key=True, db_column="company_id")
         name = models.TextField()
         domain = models.TextField(null=True)
-        deleted_at = models.DateTimeField(null=True)
 
         class Meta(Table.Meta):
             db_table = 'core_api"."companies'
 
-    class WorkspaceConnector(Table):
+    class WorkspaceConnector(InWorkspace):
         id = models.UUIDField(primary_key=True, db_column="workspace_connector_id")
-        row_pk = models.BigIntegerField(db_column="pk", unique=True)
-        workspace = parent(Workspace, db_column="workspace_pk")
         status = models.TextField()
-        deleted_at = models.DateTimeField(null=True)
 
         class Meta(Table.Meta):
             db_table = 'core_api"."workspace_connectors'

@@ -38,23 +38,25 @@ class Workspace(Base):
     deleted_at: Mapped[datetime | None]
 
 
-class Company(Base):
-    __tablename__ = "companies"
+class InWorkspace:
+    """The columns every parent in a workspace has."""
+
     pk: Mapped[int] = mapped_column(primary_key=True)
-    company_id: Mapped[uuid.UUID]
     workspace_pk: Mapped[int] = mapped_column(sa.ForeignKey(Workspace.pk))
+    deleted_at: Mapped[datetime | None]
+
+
+class Company(InWorkspace, Base):
+    __tablename__ = "companies"
+    company_id: Mapped[uuid.UUID]
     name: Mapped[str]
     domain: Mapped[str | None]
-    deleted_at: Mapped[datetime | None]
 
 
-class WorkspaceConnector(Base):
+class WorkspaceConnector(InWorkspace, Base):
     __tablename__ = "workspace_connectors"
-    pk: Mapped[int] = mapped_column(primary_key=True)
     workspace_connector_id: Mapped[uuid.UUID]
-    workspace_pk: Mapped[int] = mapped_column(sa.ForeignKey(Workspace.pk))
     status: Mapped[str]
-    deleted_at: Mapped[datetime | None]
 
 
 class Ledger(Base):
