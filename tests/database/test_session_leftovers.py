@@ -181,8 +181,11 @@ METHODS = ("SET", "set_config", ROLE_DEFAULT)
 
 
 # Timers a session's own value (1 ms) holds its next statements to: planted together, in one
-# message and transaction_timeout last, or a plant sent after them on a busy machine is itself
-# cancelled, or its session ended, before the handlers ever see what was planted.
+# message and statement_timeout last, or a plant sent after them on a busy machine is itself
+# cancelled, or its session ended, before the handlers ever see what was planted. Within the
+# message, statement_timeout already holds the statement after it: one that took over 1 ms was
+# cancelled, and with the profile's exit_on_error the session ended (a CI run's "network
+# error").
 #
 # transaction_timeout set inside a transaction starts its timer there and then, so 1 ms would
 # end the planting session itself whenever its commit and reply take longer (on a busy machine
@@ -193,8 +196,8 @@ ARMED_FIRST = {"transaction_timeout": "1h"}
 TIMERS_LAST = (
     "idle_in_transaction_session_timeout",
     "lock_timeout",
-    "statement_timeout",
     "transaction_timeout",
+    "statement_timeout",
 )
 
 
