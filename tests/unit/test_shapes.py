@@ -179,32 +179,36 @@ REPRS = [
         shape(AWC, ""),
         "ReadShape(resource='account_workspace_connectors', single=False, include=(), "
         "sort='created_at', descending=True, relationship_filters=(), attribute_filters=(), "
-        "ranges=(), cursor=None, offset=False, service=False, enum_values=('input', 'output'))",
+        "ranges=(), cursor=None, offset=False, service=False, enum_values=('input', 'output'), "
+        "documents_in_sql=False)",
     ),
     (
         shape(WP, f"filter[is_selected]=true&filter[workspace]={U1}", service=True),
         "ReadShape(resource='workspace_providers', single=False, include=(), "
         "sort='created_at', descending=True, relationship_filters=(('workspace', 1),), "
         "attribute_filters=(('is_selected', 1),), ranges=(), cursor=None, offset=False, "
-        "service=True, enum_values=())",
+        "service=True, enum_values=(), documents_in_sql=False)",
     ),
     (
         shape(WGW, "include=created_by", single=True),
         "ReadShape(resource='workspace_group_workspaces', single=True, include=('created_by',), "
         "sort='created_at', descending=True, relationship_filters=(), attribute_filters=(), "
-        "ranges=(), cursor=None, offset=False, service=False, enum_values=())",
+        "ranges=(), cursor=None, offset=False, service=False, enum_values=(), "
+        "documents_in_sql=False)",
     ),
     (
         shape(AWC, f"page[after]={AFTER_1}"),
         "ReadShape(resource='account_workspace_connectors', single=False, include=(), "
         "sort='created_at', descending=True, relationship_filters=(), attribute_filters=(), "
-        "ranges=(), cursor='after', offset=False, service=False, enum_values=('input', 'output'))",
+        "ranges=(), cursor='after', offset=False, service=False, enum_values=('input', 'output'), "
+        "documents_in_sql=False)",
     ),
     (
         shape(AWC, "page[number]=2&page[size]=5"),
         "ReadShape(resource='account_workspace_connectors', single=False, include=(), "
         "sort='created_at', descending=True, relationship_filters=(), attribute_filters=(), "
-        "ranges=(), cursor=None, offset=True, service=False, enum_values=('input', 'output'))",
+        "ranges=(), cursor=None, offset=True, service=False, enum_values=('input', 'output'), "
+        "documents_in_sql=False)",
     ),
 ]
 

@@ -1,24 +1,28 @@
-"""JSON:API 1.1 documents, assembled from the JSON text PostgreSQL writes for each row.
+"""JSON:API 1.1 documents, written as text: each resource object and included record, then
+the envelope around them.
 
-A read's statement (``wellapi.sqltext.document``) writes every resource object, and every
-included record, as JSON text: the values never become Python objects, so nothing is parsed,
-formatted back or encoded again on the way out. What is left here is the envelope: ``data``,
-``included`` without duplicates, ``links`` and ``meta``, joined as text around the rows' own.
-
-What the statement cannot know is the request's: the links' base (scheme, host, stage) and the
-workspace a link carries, and which members ``fields[type]`` keeps. Both go into its template
-as values (``document_values``), so one composed statement serves every request of its shape.
+A read's statement answers with each row's values (an instant already as its ISO text), and
+``ObjectWriter`` writes the row's resource object and included records from them, compiled
+once per request for its resource, ``fields`` and links: the database, the tier that does not
+scale out, builds no JSON for a read. A write's re-read has its statement write them
+(``wellapi.sqltext.document``, the request's part given as values by ``document_values``):
+a retry-safe create keeps those rows as its answer, and the release before this one replays
+them as JSON text. Both write the same bytes (``tests/database/test_document_bytes.py``).
+What is left is the envelope: ``data``, ``included`` without duplicates, ``links`` and
+``meta``, joined as text around the rows' own.
 """
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from json.encoder import encode_basestring
 from typing import Any, Protocol
 from uuid import UUID
 
 from wellapi.jsonapi.query import ReadQuery
-from wellapi.resources import RESOURCES, Parent, Resource
+from wellapi.resources import RESOURCES, Attribute, Parent, Resource
 
 JSONAPI = {"version": "1.1"}
 _OPENING = '{"jsonapi":{"version":"1.1"},"data":'
@@ -27,6 +31,23 @@ _OPENING = '{"jsonapi":{"version":"1.1"},"data":'
 def dump(value: Any) -> str:
     """JSON text as every answer writes it: compact, non-ASCII text as it is."""
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+class ValueRow(Protocol):
+    """What ``ObjectWriter`` reads from one row of a read (``wellapi.store.rows.ReadRow``):
+    its id, its attributes' values (an instant as ISO text), its parents' ids, and for each
+    included record whether it is shown and its attributes' values."""
+
+    @property
+    def id(self) -> str: ...
+
+    def value(self, attribute: str) -> Any: ...
+
+    def linkage(self, relationship: str) -> str | None: ...
+
+    def visible(self, relationship: str) -> bool: ...
+
+    def parent_value(self, relationship: str, attribute: str) -> Any: ...
 
 
 class DocumentRow(Protocol):
@@ -70,6 +91,136 @@ class Linker:
 
     def item(self, resource: Resource, row_id: str, tail: str = "") -> str:
         return f"{self.base_url}/v1/{resource.path}/{row_id}{tail}{self.suffix}"
+
+
+def _instant(value: str | None) -> str:
+    return "null" if value is None else f'"{value}"'
+
+
+def _text(value: str | None) -> str:
+    return "null" if value is None else encode_basestring(value)
+
+
+def _value(value: Any) -> str:
+    return "null" if value is None else dump(value)
+
+
+# An attribute's value as JSON text, as ``to_json`` writes it (the statement's writer): an
+# instant comes as its ISO text already; text is escaped as ``dump`` escapes it, by the same
+# function (``json.encoder.encode_basestring``), without an encoder made for each value.
+_WRITTEN: dict[str, Callable[[Any], str]] = {"datetime": _instant, "string": _text, "enum": _text}
+
+
+class _Members:
+    """The attributes of one type that ``fields[type]`` keeps, each with its key's text and
+    how its value is written; and whether the group is written at all (a fieldset keeping none
+    of them leaves it out)."""
+
+    def __init__(self, attributes: Iterable[Attribute], wanted: frozenset[str] | None) -> None:
+        self.kept = [
+            (a.name, _WRITTEN.get(a.kind, _value), dump(a.name) + ":")
+            for a in attributes
+            if wanted is None or a.name in wanted
+        ]
+        self.written = wanted is None or bool(self.kept)
+
+    def text(self, value: Callable[[str], Any]) -> str:
+        """``,"attributes":{...}`` of the kept members, each ``value(name)``; or nothing."""
+        if not self.written:
+            return ""
+        members = [key + write(value(name)) for name, write, key in self.kept]
+        return ',"attributes":{' + ",".join(members) + "}"
+
+
+class ObjectWriter:
+    """Writes a read's resource objects and included records from their rows' values, for one
+    request: its resource, which members ``fields`` keeps, what it includes, and its links
+    (``Linker``). Each object is the text the statement wrote before (member order, links,
+    ``fields``), so the documents are the same bytes whoever writes them."""
+
+    def __init__(self, resource: Resource, query: ReadQuery, linker: Linker) -> None:
+        wanted = query.fields.get(resource.type)
+        self._attributes = _Members(resource.attributes, wanted)
+        relationships = [r for r in resource.relationships if wanted is None or r.name in wanted]
+        self._relationships = [
+            (r.name, dump(r.name) + ":", '{"type":' + dump(r.parent.type) + ',"id":"')
+            for r in relationships
+        ]
+        self._any_relationship = wanted is None or bool(relationships)
+        self._opening = '{"type":' + dump(resource.type) + ',"id":"'
+        base, self._suffix = _json_text(linker.base_url), _json_text(linker.suffix)
+        self._prefix = f"{base}/v1/{resource.path}/" if served(resource) else None
+        self._included = {
+            name: self._record_writer(resource.relationship(name).parent, query, base)
+            for name in query.include
+        }
+        # A page's rows point at the same few records: each is written once a request.
+        self._records: dict[tuple[str, str], str | None] = {}
+
+    def _record_writer(self, parent: Parent, query: ReadQuery, base: str) -> _RecordWriter:
+        ours = served_parent(parent)
+        prefix = f"{base}/v1/{ours.path}/" if ours is not None else None
+        members = _Members(parent.attributes, query.fields.get(parent.type))
+        return _RecordWriter('{"type":' + dump(parent.type) + ',"id":"', members, prefix)
+
+    def resource_object(self, row: ValueRow) -> str:
+        row_id = row.id
+        parts = [self._opening, row_id, '"', self._attributes.text(row.value)]
+        link = None if self._prefix is None else self._prefix + row_id
+        if self._any_relationship:
+            members = (
+                key + self._relationship(row.linkage(name), opening, name, link)
+                for name, key, opening in self._relationships
+            )
+            parts += [',"relationships":{', ",".join(members), "}"]
+        if link is not None:
+            parts += [',"links":{"self":"', link, self._suffix, '"}']
+        parts.append("}")
+        return "".join(parts)
+
+    def _relationship(
+        self, parent_id: str | None, opening: str, name: str, link: str | None
+    ) -> str:
+        data = "null" if parent_id is None else f'{opening}{parent_id}"}}'
+        if link is None:
+            return f'{{"data":{data}}}'
+        suffix = self._suffix
+        return (
+            f'{{"data":{data},"links":{{"self":"{link}/relationships/{name}{suffix}",'
+            f'"related":"{link}/{name}{suffix}"}}}}'
+        )
+
+    def included(self, row: ValueRow, relationship: str) -> str | None:
+        """The record ``relationship`` points at, as ``include`` shows it: None when it points
+        at none or the caller may not see it."""
+        parent_id = row.linkage(relationship)
+        if parent_id is None:
+            return None
+        key = (relationship, parent_id)
+        if key not in self._records:
+            # Whether the caller sees a record is the record's own (live, in its scope).
+            shown = row.visible(relationship)
+            writer = self._included[relationship]
+            record = writer.write(row, relationship, parent_id, self._suffix) if shown else None
+            self._records[key] = record
+        return self._records[key]
+
+
+class _RecordWriter:
+    """An included record of one parent type, as ``ObjectWriter`` writes it."""
+
+    def __init__(self, opening: str, members: _Members, prefix: str | None) -> None:
+        self._opening = opening
+        self._members = members
+        self._prefix = prefix
+
+    def write(self, row: ValueRow, relationship: str, parent_id: str, suffix: str) -> str:
+        value = functools.partial(row.parent_value, relationship)
+        parts = [self._opening, parent_id, '"', self._members.text(value)]
+        if self._prefix is not None:
+            parts += [',"links":{"self":"', self._prefix, parent_id, suffix, '"}']
+        parts.append("}")
+        return "".join(parts)
 
 
 # ---------------------------------------------------------------------------------------------

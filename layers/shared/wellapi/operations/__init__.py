@@ -24,7 +24,7 @@ from wellapi.http.principal import check_scope
 from wellapi.http.request import ParsedRequest, RequestSpec
 from wellapi.http.response import Response
 from wellapi.jsonapi import CURSOR_PROFILE, MEDIA_TYPE
-from wellapi.jsonapi.document import Linker, document_values
+from wellapi.jsonapi.document import Linker, ObjectWriter, document_values
 from wellapi.jsonapi.query import ReadQuery
 from wellapi.resources import Resource
 from wellapi.sqltext.statements import read_template, total_template
@@ -93,13 +93,12 @@ def _fetch(
     parts = [principal.scope_part()]
     if total:
         parts.append(ScriptPart(TOTAL_PART, total_template(shape).bind(params), "one"))
-    page = template.bind(params | document_params(request))
-    parts.append(ScriptPart(READ_PART, page, "rows"))
+    parts.append(ScriptPart(READ_PART, template.bind(params), "rows"))
     request_script = Script(tuple(parts))
     answer = request_script.split(connections.read(request_script.statements, principal.prove))
     check_scope(answer, request.query.workspace_parameter, path=request.path_workspace is not None)
     counted = int(answer[TOTAL_PART][0][0]) if total else None
-    return layout.rows(answer[READ_PART]), counted
+    return layout.rows(answer[READ_PART], object_writer(request)), counted
 
 
 def page_link(request: ParsedRequest, replace: dict[str, str]) -> str:
@@ -116,9 +115,15 @@ def linker(request: ParsedRequest) -> Linker:
     return Linker(request.base_url, workspace)
 
 
+def object_writer(request: ParsedRequest) -> ObjectWriter:
+    """What writes a read's resource objects and included records for this request: its
+    resource, the fields it keeps, what it includes, its links."""
+    return ObjectWriter(request.resource, request.query, linker(request))
+
+
 def document_params(request: ParsedRequest, query: ReadQuery | None = None) -> dict[str, Any]:
-    """What a read's statement needs to write its documents for this request: the links'
-    base and workspace, the fields kept (of ``query``, by default the request's own)."""
+    """What a write's re-read needs to write its documents in SQL for this request: the
+    links' base and workspace, the fields kept (of ``query``, by default the request's own)."""
     return document_values(request.resource, query or request.query, linker(request))
 
 

@@ -246,7 +246,9 @@ def write_one(
     """Create or update one row by id and answer with it as committed."""
     service = request.principal.is_service
     shape = WriteShape.of(request.resource, kind, document, service)
-    read_shape = ReadShape.of(request.resource, request.query, single=True, service=service)
+    read_shape = ReadShape.of(
+        request.resource, request.query, single=True, service=service, documents_in_sql=True
+    )
     reread = {"row_id": row_id} | document_params(request)
     result = run_write(
         request,

@@ -64,7 +64,9 @@ def select_provider(request: ParsedRequest) -> Response:
         page_size=1,
         include_requested=query.include_requested,
     )
-    read_shape = ReadShape.of(request.resource, by_relationships, single=False, service=service)
+    read_shape = ReadShape.of(
+        request.resource, by_relationships, single=False, service=service, documents_in_sql=True
+    )
     result = run_write(
         request,
         shape,

@@ -31,6 +31,8 @@ from wellapi.store.rows import (
     attribute_label,
     included_label,
     linkage_label,
+    parent_value_label,
+    visible_label,
 )
 from wellapi.store.shapes import ReadShape
 from wellapi.store.sql import Layout, Statement
@@ -300,27 +302,70 @@ def page_limit(shape: ReadShape) -> str:
 
 
 def read_columns(shape: ReadShape) -> list[tuple[str, str]]:
-    """A read's columns, each with its label (``wellapi.store.rows``). Every value is text:
-    the document's JSON as PostgreSQL writes it, the ids and the sort value a cursor holds;
-    nothing for the driver to parse."""
+    """A read's columns, each with its label (``wellapi.store.rows``): the id, the parents'
+    ids, and either the documents (``documents_in_sql``: ``document_columns``) or the values
+    the function writes them from (``value_columns``)."""
     resource = resource_named(shape.resource)
     row_id = f"CAST(t.{resource.id_column} AS TEXT)"
     linkages = {
         r.name: f"CAST(p_{r.name}.{r.parent.id_column} AS TEXT)" for r in resource.relationships
     }
     attributes = {a.name: attribute_column(a, "t") for a in resource.attributes}
-    columns = [
-        (row_id, ID_LABEL),
-        (instant(attributes[shape.sort]), attribute_label(shape.sort)),
-        (resource_object(resource, row_id, attributes, linkages), DOCUMENT_LABEL),
-    ]
+    visible = {
+        name: parent_visible(resource.relationship(name).parent, f"p_{name}", service=shape.service)
+        for name in shape.include
+    }
+    columns = [(row_id, ID_LABEL)]
     columns += [(linkages[r.name], linkage_label(r.name)) for r in resource.relationships]
-    for name in shape.include:
+    if not shape.documents_in_sql:
+        return columns + value_columns(resource, attributes, linkages, visible)
+    columns.append((instant(attributes[shape.sort]), attribute_label(shape.sort)))
+    return columns + document_columns(resource, row_id, attributes, linkages, visible)
+
+
+def document_columns(
+    resource: Resource,
+    row_id: str,
+    attributes: dict[str, str],
+    linkages: dict[str, str],
+    visible: dict[str, str],
+) -> list[tuple[str, str]]:
+    """The row's resource object and each included record (``visible``: the condition that
+    shows it, by relationship), as JSON text the statement writes."""
+    columns = [(resource_object(resource, row_id, attributes, linkages), DOCUMENT_LABEL)]
+    for name, shown in visible.items():
         rel = resource.relationship(name)
-        visible = parent_visible(rel.parent, f"p_{name}", service=shape.service)
-        record = included_record(rel, linkages[name], f"p_{name}", visible)
+        record = included_record(rel, linkages[name], f"p_{name}", shown)
         columns.append((record, included_label(name)))
     return columns
+
+
+def value_columns(
+    resource: Resource,
+    attributes: dict[str, str],
+    linkages: dict[str, str],
+    visible: dict[str, str],
+) -> list[tuple[str, str]]:
+    """What the function writes the same from: each attribute's value (an instant as ISO
+    text, the sort value a cursor holds is one), and for each included record whether it is
+    shown and its attributes' values."""
+    columns = [
+        (value_of(a, attributes[a.name]), attribute_label(a.name)) for a in resource.attributes
+    ]
+    for name, shown in visible.items():
+        parent = resource.relationship(name).parent
+        columns.append((f"{linkages[name]} IS NOT NULL AND ({shown})", visible_label(name)))
+        columns += [
+            (value_of(a, f"p_{name}.{a.column}"), parent_value_label(f"{name}.{a.name}"))
+            for a in parent.attributes
+        ]
+    return columns
+
+
+def value_of(attribute: Attribute, column: str) -> str:
+    """An attribute's value as a read answers it: an instant as ISO text in UTC, as the
+    documents show it; any other as its type reads."""
+    return instant(column) if attribute.kind == "datetime" else column
 
 
 def _conditions(shape: ReadShape, alias: str) -> list[str]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 if TYPE_CHECKING:  # the authorizer, which reads rows, loads no write
     from wellapi.resources.changes import WriteKind
@@ -23,12 +23,15 @@ if TYPE_CHECKING:  # the authorizer, which reads rows, loads no write
 # ---------------------------------------------------------------------------------------------
 
 ID_LABEL = "id"
-# The row's resource object, as JSON text (``wellapi.sqltext.document``).
+# The row's resource object, as JSON text, where the statement writes it (a write's re-read,
+# ``wellapi.sqltext.document``); a read's rows carry its values instead, for the function's
+# writer (``wellapi.jsonapi.document.ObjectWriter``).
 DOCUMENT_LABEL = "document"
 
 
 def attribute_label(attribute: str) -> str:
-    """An attribute of the resource's own, as ISO text: the sort value a page's cursor holds."""
+    """An attribute of the resource's own: its value, an instant as ISO text (the sort value
+    a page's cursor holds is one)."""
     return f"a_{attribute}"
 
 
@@ -39,8 +42,20 @@ def linkage_label(relationship: str) -> str:
 
 def included_label(relationship: str) -> str:
     """The record a relationship points at, as JSON text, as ``include`` shows it (NULL when
-    it shows nothing)."""
+    it shows nothing), where the statement writes it."""
     return f"i_{relationship}"
+
+
+def visible_label(relationship: str) -> str:
+    """Whether ``include`` shows the record a relationship points at (one that exists and
+    the caller may see), where the function writes it."""
+    return f"s_{relationship}"
+
+
+def parent_value_label(key: str) -> str:
+    """An attribute of an included record, ``<relationship>.<attribute>``, as
+    ``attribute_label`` gives the resource's own."""
+    return "v_" + key.replace(".", "__")
 
 
 class _Positions(dict[str, int]):
@@ -63,27 +78,42 @@ class ReadColumns:
     """Where each value of a read's rows sits, by label: one per statement layout, shared by
     its rows and its requests."""
 
-    __slots__ = ("attributes", "document", "id", "included", "linkages")
+    __slots__ = ("attributes", "document", "id", "included", "linkages", "parents", "visible")
 
     def __init__(self, labels: Sequence[str]) -> None:
         positions = {label: i for i, label in enumerate(labels)}
         self.id = positions[ID_LABEL]
-        self.document = positions[DOCUMENT_LABEL]
+        self.document = positions.get(DOCUMENT_LABEL)
         self.attributes = _Positions(positions, attribute_label)
         self.linkages = _Positions(positions, linkage_label)
         self.included = _Positions(positions, included_label)
+        self.visible = _Positions(positions, visible_label)
+        self.parents = _Positions(positions, parent_value_label)
+
+
+class DocumentWriter(Protocol):
+    """What writes a row's resource object and its included records as JSON text when the
+    statement did not (``wellapi.jsonapi.document.ObjectWriter``; the store imports no
+    JSON:API)."""
+
+    def resource_object(self, row: ReadRow) -> str: ...
+
+    def included(self, row: ReadRow, relationship: str) -> str | None: ...
 
 
 class ReadRow:
-    """One row of a read, its values found by label through its layout's ``ReadColumns``.
-    Every value is text: the id, the resource object and included records as JSON, the
-    parents' ids, the sort value."""
+    """One row of a read, its values found by label through its layout's ``ReadColumns``:
+    the id, the parents' ids, and either the resource object and included records as JSON
+    text (a write's re-read) or their values, which ``writer`` writes."""
 
-    __slots__ = ("_columns", "_values")
+    __slots__ = ("_columns", "_values", "_writer")
 
-    def __init__(self, values: Sequence[Any], columns: ReadColumns) -> None:
+    def __init__(
+        self, values: Sequence[Any], columns: ReadColumns, writer: DocumentWriter | None = None
+    ) -> None:
         self._values = values
         self._columns = columns
+        self._writer = writer
 
     @property
     def id(self) -> str:
@@ -91,18 +121,39 @@ class ReadRow:
 
     @property
     def document(self) -> str:
-        return str(self._values[self._columns.document])
+        position = self._columns.document
+        if position is not None:
+            return str(self._values[position])
+        return self._written.resource_object(self)
 
     def attribute(self, name: str) -> str:
         return str(self._values[self._columns.attributes[name]])
+
+    def value(self, attribute: str) -> Any:
+        """An attribute's value as the driver read it (an instant as ISO text), or None."""
+        return self._values[self._columns.attributes[attribute]]
 
     def linkage(self, relationship: str) -> str | None:
         value = self._values[self._columns.linkages[relationship]]
         return None if value is None else str(value)
 
     def included(self, relationship: str) -> str | None:
+        if self._columns.document is None:
+            return self._written.included(self, relationship)
         value = self._values[self._columns.included[relationship]]
         return None if value is None else str(value)
+
+    def visible(self, relationship: str) -> bool:
+        return bool(self._values[self._columns.visible[relationship]])
+
+    def parent_value(self, relationship: str, attribute: str) -> Any:
+        return self._values[self._columns.parents[f"{relationship}.{attribute}"]]
+
+    @property
+    def _written(self) -> DocumentWriter:
+        if self._writer is None:
+            raise LookupError("a read's row carries its values: its writer writes it")
+        return self._writer
 
 
 # ---------------------------------------------------------------------------------------------

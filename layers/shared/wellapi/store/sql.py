@@ -24,7 +24,7 @@ from uuid import UUID
 
 from pg8000.converters import make_param
 
-from wellapi.store.rows import ReadColumns, ReadRow
+from wellapi.store.rows import DocumentWriter, ReadColumns, ReadRow
 
 # The type a parameter is declared with: its value's type where a literal of it would have one
 # (a number, a boolean, bytes, an array of numbers or of text), otherwise ``unknown`` (0), so
@@ -324,9 +324,10 @@ class Layout:
         # so each label is looked up once per environment, not once per row.
         return ReadColumns(self.labels)
 
-    def rows(self, values: list[list[Any]]) -> list[ReadRow]:
+    def rows(self, values: list[list[Any]], writer: DocumentWriter | None = None) -> list[ReadRow]:
+        """The rows, each written by ``writer`` where the statement wrote no document."""
         columns = self.columns
-        return [ReadRow(row, columns) for row in values]
+        return [ReadRow(row, columns, writer) for row in values]
 
 
 # How many rows a statement of a script answers with.
