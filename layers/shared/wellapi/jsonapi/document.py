@@ -7,7 +7,7 @@ once per request for its resource, ``fields`` and links: the database, the tier 
 scale out, builds no JSON for a read. A write's re-read has its statement write them
 (``wellapi.sqltext.document``, the request's part given as values by ``document_values``):
 a retry-safe create keeps those rows as its answer, and the release before this one replays
-them as JSON text. Both write the same bytes (``tests/database/test_document_bytes.py``).
+them as JSON text. Both write the same bytes (``tests/database/test_document_writers.py``).
 What is left is the envelope: ``data``, ``included`` without duplicates, ``links`` and
 ``meta``, joined as text around the rows' own.
 """
@@ -135,8 +135,8 @@ class _Members:
 class ObjectWriter:
     """Writes a read's resource objects and included records from their rows' values, for one
     request: its resource, which members ``fields`` keeps, what it includes, and its links
-    (``Linker``). Each object is the text the statement wrote before (member order, links,
-    ``fields``), so the documents are the same bytes whoever writes them."""
+    (``Linker``). Each is the text a write's re-read's statement writes
+    (``wellapi.sqltext.document``: member order, links, ``fields``), byte for byte."""
 
     def __init__(self, resource: Resource, query: ReadQuery, linker: Linker) -> None:
         wanted = query.fields.get(resource.type)
