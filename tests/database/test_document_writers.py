@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from wellapi.jsonapi.document import Linker, ObjectWriter, document_values
 from wellapi.jsonapi.query import ReadQuery
 from wellapi.resources import RESOURCES, Attribute, Resource
-from wellapi.sqltext.reads import document_columns, parent_visible, value_columns
+from wellapi.sqltext.reads import document_columns, ids_of, parent_visible, value_columns
 from wellapi.sqltext.text import template
 from wellapi.store.connections import send
 from wellapi.store.rows import ReadColumns, ReadRow, linkage_label
@@ -94,10 +94,7 @@ def both_writers(
             params[f"p_{rel.name}_{a.name}"] = values[a.name]
             columns.append(f"{_typed(f'p_{rel.name}_{a.name}', a.kind)} AS {a.column}")
         sources.append(f"(SELECT {', '.join(columns)}) AS p_{rel.name}")
-    row_id = f"CAST(t.{resource.id_column} AS TEXT)"
-    linkages = {
-        r.name: f"CAST(p_{r.name}.{r.parent.id_column} AS TEXT)" for r in resource.relationships
-    }
+    row_id, linkages = ids_of(resource)
     attributes = {a.name: f"t.{a.column}" for a in resource.attributes}
     visible = {
         name: parent_visible(resource.relationship(name).parent, f"p_{name}", service=True)

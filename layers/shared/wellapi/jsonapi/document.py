@@ -89,8 +89,12 @@ class Linker:
         self.base_url = base_url.rstrip("/")
         self.suffix = f"?workspace_id={workspace}" if workspace is not None else ""
 
+    def prefix(self, resource: Resource) -> str:
+        """What precedes a row's id in its links."""
+        return f"{self.base_url}/v1/{resource.path}/"
+
     def item(self, resource: Resource, row_id: str, tail: str = "") -> str:
-        return f"{self.base_url}/v1/{resource.path}/{row_id}{tail}{self.suffix}"
+        return f"{self.prefix(resource)}{row_id}{tail}{self.suffix}"
 
 
 def _instant(value: str | None) -> str:
@@ -148,20 +152,21 @@ class ObjectWriter:
         ]
         self._any_relationship = wanted is None or bool(relationships)
         self._opening = '{"type":' + dump(resource.type) + ',"id":"'
-        base, self._suffix = _json_text(linker.base_url), _json_text(linker.suffix)
-        self._prefix = f"{base}/v1/{resource.path}/" if served(resource) else None
+        self._suffix = _json_text(linker.suffix)
+        self._prefix = _json_text(linker.prefix(resource)) if served(resource) else None
         self._included = {
-            name: self._record_writer(resource.relationship(name).parent, query, base)
+            name: self._record_writer(resource.relationship(name).parent, query, linker)
             for name in query.include
         }
         # A page's rows point at the same few records: each is written once a request.
         self._records: dict[tuple[str, str], str | None] = {}
 
-    def _record_writer(self, parent: Parent, query: ReadQuery, base: str) -> _RecordWriter:
+    def _record_writer(self, parent: Parent, query: ReadQuery, linker: Linker) -> _RecordWriter:
         ours = served_parent(parent)
-        prefix = f"{base}/v1/{ours.path}/" if ours is not None else None
+        prefix = _json_text(linker.prefix(ours)) if ours is not None else None
         members = _Members(parent.attributes, query.fields.get(parent.type))
-        return _RecordWriter('{"type":' + dump(parent.type) + ',"id":"', members, prefix)
+        opening = '{"type":' + dump(parent.type) + ',"id":"'
+        return _RecordWriter(opening, members, prefix, self._suffix)
 
     def resource_object(self, row: ValueRow) -> str:
         row_id = row.id
@@ -201,7 +206,7 @@ class ObjectWriter:
             # Whether the caller sees a record is the record's own (live, in its scope).
             shown = row.visible(relationship)
             writer = self._included[relationship]
-            record = writer.write(row, relationship, parent_id, self._suffix) if shown else None
+            record = writer.write(row, relationship, parent_id) if shown else None
             self._records[key] = record
         return self._records[key]
 
@@ -209,16 +214,17 @@ class ObjectWriter:
 class _RecordWriter:
     """An included record of one parent type, as ``ObjectWriter`` writes it."""
 
-    def __init__(self, opening: str, members: _Members, prefix: str | None) -> None:
+    def __init__(self, opening: str, members: _Members, prefix: str | None, suffix: str) -> None:
         self._opening = opening
         self._members = members
         self._prefix = prefix
+        self._suffix = suffix
 
-    def write(self, row: ValueRow, relationship: str, parent_id: str, suffix: str) -> str:
+    def write(self, row: ValueRow, relationship: str, parent_id: str) -> str:
         value = functools.partial(row.parent_value, relationship)
         parts = [self._opening, parent_id, '"', self._members.text(value)]
         if self._prefix is not None:
-            parts += [',"links":{"self":"', self._prefix, parent_id, suffix, '"}']
+            parts += [',"links":{"self":"', self._prefix, parent_id, self._suffix, '"}']
         parts.append("}")
         return "".join(parts)
 

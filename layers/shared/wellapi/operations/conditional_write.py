@@ -9,7 +9,7 @@ declare their routes on it; neither imports the other.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 from uuid import UUID
@@ -180,7 +180,8 @@ def run_write(
         parts.append(client_id_part(request, client_id))
     layout = None
     if reread is not None:
-        read, layout = read_template(reread[0])
+        # Its documents written by its statement: the rows an Idempotency-Key keeps.
+        read, layout = read_template(replace(reread[0], documents_in_sql=True))
         if keyed is None:
             parts.append(ScriptPart(READ_PART, read.bind(reread[1]), "rows"))
         else:
@@ -246,9 +247,7 @@ def write_one(
     """Create or update one row by id and answer with it as committed."""
     service = request.principal.is_service
     shape = WriteShape.of(request.resource, kind, document, service)
-    read_shape = ReadShape.of(
-        request.resource, request.query, single=True, service=service, documents_in_sql=True
-    )
+    read_shape = ReadShape.of(request.resource, request.query, single=True, service=service)
     reread = {"row_id": row_id} | document_params(request)
     result = run_write(
         request,

@@ -64,9 +64,7 @@ def select_provider(request: ParsedRequest) -> Response:
         page_size=1,
         include_requested=query.include_requested,
     )
-    read_shape = ReadShape.of(
-        request.resource, by_relationships, single=False, service=service, documents_in_sql=True
-    )
+    read_shape = ReadShape.of(request.resource, by_relationships, single=False, service=service)
     result = run_write(
         request,
         shape,

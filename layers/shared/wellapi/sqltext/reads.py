@@ -306,10 +306,7 @@ def read_columns(shape: ReadShape) -> list[tuple[str, str]]:
     ids, and either the documents (``documents_in_sql``: ``document_columns``) or the values
     the function writes them from (``value_columns``)."""
     resource = resource_named(shape.resource)
-    row_id = f"CAST(t.{resource.id_column} AS TEXT)"
-    linkages = {
-        r.name: f"CAST(p_{r.name}.{r.parent.id_column} AS TEXT)" for r in resource.relationships
-    }
+    row_id, linkages = ids_of(resource)
     attributes = {a.name: attribute_column(a, "t") for a in resource.attributes}
     visible = {
         name: parent_visible(resource.relationship(name).parent, f"p_{name}", service=shape.service)
@@ -321,6 +318,14 @@ def read_columns(shape: ReadShape) -> list[tuple[str, str]]:
         return columns + value_columns(resource, attributes, linkages, visible)
     columns.append((instant(attributes[shape.sort]), attribute_label(shape.sort)))
     return columns + document_columns(resource, row_id, attributes, linkages, visible)
+
+
+def ids_of(resource: Resource) -> tuple[str, dict[str, str]]:
+    """The row's public id (``t``) and each parent's (``p_<relationship>``), as text."""
+    linkages = {
+        r.name: f"CAST(p_{r.name}.{r.parent.id_column} AS TEXT)" for r in resource.relationships
+    }
+    return f"CAST(t.{resource.id_column} AS TEXT)", linkages
 
 
 def document_columns(

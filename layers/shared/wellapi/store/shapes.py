@@ -98,21 +98,16 @@ class ReadShape:
     # For a resource with a walk: the values of its indexed enum the List may show, in
     # the text (each value has its own partial index, which the planner matches on the text).
     enum_values: tuple[str, ...] = ()
-    # A write's re-read: its statement writes the documents (JSON text), since a retry-safe
-    # create keeps its rows as the answer a retry gets, and the previous release, which a
-    # deploy or a rollback runs beside this one, replays them as such. A read's statement
-    # answers with the values, and the function writes the documents.
+    # A write's re-read (``wellapi.operations.conditional_write.run_write``): its statement
+    # writes the documents (JSON text), since a retry-safe create keeps its rows as the answer
+    # a retry gets, and the previous release, which a deploy or a rollback runs beside this
+    # one, replays them as such. A read's statement answers with the values, and the function
+    # writes the documents.
     documents_in_sql: bool = False
 
     @classmethod
     def of(
-        cls,
-        resource: Resource,
-        query: ReadRequest,
-        *,
-        single: bool,
-        service: bool = False,
-        documents_in_sql: bool = False,
+        cls, resource: Resource, query: ReadRequest, *, single: bool, service: bool = False
     ) -> ReadShape:
         cursor = "after" if query.after else "before" if query.before else None
         attribute_filters = query.attribute_filters
@@ -138,7 +133,6 @@ class ReadShape:
             offset=query.offset > 0 and not single,
             service=service,
             enum_values=enum_values,
-            documents_in_sql=documents_in_sql,
         )
 
     @property
