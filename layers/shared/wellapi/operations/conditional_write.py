@@ -32,7 +32,7 @@ from wellapi.http.response import Response, document_response
 from wellapi.jsonapi.document import resource_document
 from wellapi.jsonapi.ids import new_id
 from wellapi.jsonapi.query import ReadQuery
-from wellapi.operations import READ_PART, document_params, linker
+from wellapi.operations import READ_PART, document_params, linker, object_writer
 from wellapi.resources import Resource
 from wellapi.resources.changes import ResourceDocument, WriteKind
 from wellapi.resources.conditions import constant, qualified, slot
@@ -180,8 +180,12 @@ def run_write(
         parts.append(client_id_part(request, client_id))
     layout = None
     if reread is not None:
-        # Its documents written by its statement: the rows an Idempotency-Key keeps.
-        read, layout = read_template(replace(reread[0], documents_in_sql=True))
+        # With an Idempotency-Key, the documents are written by the statement: the key keeps
+        # those rows, which the release before this one replays as JSON text. Without one, the
+        # function writes them, as a read's (the re-read keeps the request's fields and
+        # includes).
+        keeps = keyed is not None
+        read, layout = read_template(replace(reread[0], documents_in_sql=keeps))
         if keyed is None:
             parts.append(ScriptPart(READ_PART, read.bind(reread[1]), "rows"))
         else:
@@ -221,7 +225,7 @@ def run_write(
         (kept,) = answer[idempotency.ANSWER_PART]
         answer_rows = idempotency.StoredResponse._make(kept).rows
         return Written(created, idempotency.decoded(answer_rows, layout))
-    return Written(created, layout.rows(answer[READ_PART]))
+    return Written(created, layout.rows(answer[READ_PART], object_writer(request)))
 
 
 def respond(
