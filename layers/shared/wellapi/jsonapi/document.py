@@ -4,7 +4,7 @@ the envelope around them.
 A read's statement answers with each row's values (an instant already as its ISO text), and
 ``ObjectWriter`` writes the row's resource object and included records from them, compiled
 once per request for its resource, ``fields`` and links: the database, the tier that does not
-scale out, builds no JSON for a read. A write's re-read has its statement write them
+scale out, builds no JSON for a read. A keyed create's re-read has its statement write them
 (``wellapi.sqltext.document``, the request's part given as values by ``document_values``):
 a retry-safe create keeps those rows as its answer, and the release before this one replays
 them as JSON text. Both write the same bytes (``tests/database/test_document_writers.py``).
@@ -139,7 +139,7 @@ class _Members:
 class ObjectWriter:
     """Writes a read's resource objects and included records from their rows' values, for one
     request: its resource, which members ``fields`` keeps, what it includes, and its links
-    (``Linker``). Each is the text a write's re-read's statement writes
+    (``Linker``). Each is the text a keyed create's re-read's statement writes
     (``wellapi.sqltext.document``: member order, links, ``fields``), byte for byte."""
 
     def __init__(self, resource: Resource, query: ReadQuery, linker: Linker) -> None:

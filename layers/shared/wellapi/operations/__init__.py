@@ -122,7 +122,7 @@ def object_writer(request: ParsedRequest) -> ObjectWriter:
 
 
 def document_params(request: ParsedRequest, query: ReadQuery | None = None) -> dict[str, Any]:
-    """What a write's re-read needs to write its documents in SQL for this request: the
+    """What a keyed create's re-read needs to write its documents in SQL for this request: the
     links' base and workspace, the fields kept (of ``query``, by default the request's own)."""
     return document_values(request.resource, query or request.query, linker(request))
 

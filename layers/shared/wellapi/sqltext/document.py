@@ -1,10 +1,11 @@
-"""A write's re-read: its resource object and included records, written as JSON text by
-PostgreSQL (a read's are written by the function, ``wellapi.jsonapi.document.ObjectWriter``,
-from the same values: an instant as ``instant`` writes it).
+"""A keyed create's re-read: its resource object and included records, written as JSON text by
+PostgreSQL (every other read's are written by the function,
+``wellapi.jsonapi.document.ObjectWriter``, from the same values: an instant as ``instant``
+writes it).
 
 A retry-safe create keeps its re-read's rows as the answer a retry gets, and the release before
-this one, which a deploy or a rollback runs beside it, replays those rows as JSON text: so a
-write's statement writes them as it did. ``tests/database/test_document_writers.py`` holds the
+this one, which a deploy or a rollback runs beside it, replays those rows as JSON text: so that
+statement writes them as it did. ``tests/database/test_document_writers.py`` holds the
 two writers to the same bytes for any values, ``fields``, ``include`` and links.
 
 Each value is written once, by the server, in the form the document shows it: an instant as

@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # the authorizer, which reads rows, loads no write
 # ---------------------------------------------------------------------------------------------
 
 ID_LABEL = "id"
-# The row's resource object, as JSON text, where the statement writes it (a write's re-read,
+# The row's resource object, as JSON text, where the statement writes it (a keyed create's re-read,
 # ``wellapi.sqltext.document``); a read's rows carry its values instead, for the function's
 # writer (``wellapi.jsonapi.document.ObjectWriter``).
 DOCUMENT_LABEL = "document"
@@ -104,7 +104,7 @@ class DocumentWriter(Protocol):
 class ReadRow:
     """One row of a read, its values found by label through its layout's ``ReadColumns``:
     the id, the parents' ids, and either the resource object and included records as JSON
-    text (a write's re-read) or their values, which ``writer`` writes."""
+    text (a keyed create's re-read) or their values, which ``writer`` writes."""
 
     __slots__ = ("_columns", "_values", "_writer")
 

@@ -98,11 +98,11 @@ class ReadShape:
     # For a resource with a walk: the values of its indexed enum the List may show, in
     # the text (each value has its own partial index, which the planner matches on the text).
     enum_values: tuple[str, ...] = ()
-    # A write's re-read (``wellapi.operations.conditional_write.run_write``): its statement
-    # writes the documents (JSON text), since a retry-safe create keeps its rows as the answer
-    # a retry gets, and the previous release, which a deploy or a rollback runs beside this
-    # one, replays them as such. A read's statement answers with the values, and the function
-    # writes the documents.
+    # A keyed create's re-read (``wellapi.operations.conditional_write.run_write``): its
+    # statement writes the documents (JSON text), since a retry-safe create keeps its rows as
+    # the answer a retry gets, and the previous release, which a deploy or a rollback runs
+    # beside this one, replays them as such. Every other read's statement answers with the
+    # values, and the function writes the documents.
     documents_in_sql: bool = False
 
     @classmethod
