@@ -1,6 +1,6 @@
-"""Phase ``round_trips``, at a network's latency: each warm request through a proxy that
-delays what crosses it, at a 0 ms and a 1 ms round trip, taking turns in one run, beside the
-two Python peers (``welldev.bench.peers``) answering the same events through the same proxies.
+"""Phase ``round_trips``, at a network's latency: each warm request at a 0 ms and a 1 ms round
+trip (through a proxy that delays what crosses it), taking turns in one run, beside the two
+Python peers (``welldev.bench.peers``) answering the same events the same ways.
 
 Between a function and the database through RDS Proxy a round trip costs far more than
 loopback's 0.05 ms. At 0 ms every side connects straight to the database; at 1 ms every side
