@@ -58,6 +58,8 @@ PEER_GOAL = 1.0
 # The API function's own CPU a request against the more frugal peer's: issue #50 lets it grow
 # (the documents are the function's), to half the peer's at most.
 OWN_GOAL = 0.5
+# How a write's statements end where they are measured again and again, as they are.
+ROLLBACK = BoundStatement("ROLLBACK")
 # A Retrieve on a connection holding as many names as it keeps, against one holding its own.
 NAMES_GOAL = 1.1
 # A request in one message against the same in the previous release's two (revision 0030).
@@ -198,8 +200,7 @@ def measure_db_cpu(report: Report, bench: BenchDatabase, config: Config) -> None
                 with own_garbage():
                     turns = taking_turns(sides, rounds, 0, collected_first(returned))
                 _report(report, case.name, turns)
-                if case.name != "create":  # a Create's statements cannot run twice as they are
-                    _split(report, bench, case.name, case.sent, config)
+                _split(report, bench, case.name, case.sent, config)
                 if case.name == "retrieve":
                     _names(report, bench, case, config)
                     _messages(report, bench, case.sent, config)
@@ -246,19 +247,21 @@ def _prepared(raw: RawClient, statements: Statements) -> tuple[BoundStatement, .
 
 
 def _split(report: Report, bench: BenchDatabase, name: str, sent: Captured, config: Config) -> None:
-    """``db_cpu.<case>.parts``: where a read's database CPU goes (means, ms a request), on a
+    """``db_cpu.<case>.parts``: where a request's database CPU goes (means, ms a request), on a
     connection of the API role's own: its opening alone; with its proof and scope; with its
     statements as sent (parsed, planned, executed); with the same statements prepared once
-    (executed only, their plans kept once the plan cache keeps a generic plan)."""
+    (executed only, their plans kept once the plan cache keeps a generic plan). A write's are
+    rolled back, so that they run again as they are: its COMMIT is not counted."""
     raw = RawClient(bench.api_url)
     scope, *statements = sent.statements
+    end = wellapi_db.COMMIT if sent.read_only else ROLLBACK
     try:
         executes = _prepared(raw, statements)
         calls: dict[str, Callable[[], Any]] = {
-            "opening": lambda: wellapi_db.send(raw, (*sent.opening, wellapi_db.COMMIT)),
-            "scope": lambda: raw.proven_rows(sent, (scope,)),
-            "sent": lambda: raw.proven_rows(sent),
-            "prepared": lambda: raw.proven_rows(sent, (scope, *executes)),
+            "opening": lambda: wellapi_db.send(raw, (*sent.opening, end)),
+            "scope": lambda: raw.proven_rows(sent, (scope,), end=end),
+            "sent": lambda: raw.proven_rows(sent, end=end),
+            "prepared": lambda: raw.proven_rows(sent, (scope, *executes), end=end),
         }
         cpu = taking_turns(
             calls, config.db_cpu_requests, config.warmup, lambda call: backend_cpu(raw.pid, call)

@@ -58,11 +58,16 @@ class RawClient(pg8000.native.Connection):  # type: ignore[misc]  # pg8000 is un
         return int(self.run("SELECT pg_backend_pid()")[0][0])
 
     def proven_rows(
-        self, sent: Captured, statements: Statements | None = None, opening: Statements = ()
+        self,
+        sent: Captured,
+        statements: Statements | None = None,
+        opening: Statements = (),
+        end: BoundStatement = wellapi_db.COMMIT,
     ) -> tuple[list[str], Rows]:
         """``statements`` (by default the captured ones) sent as the function sends them
-        (after ``opening``, by default the function's own): the columns' names, the rows."""
-        rows = proven(self, sent, statements, opening)
+        (after ``opening``, by default the function's own; ending with ``end``): the columns'
+        names, the rows."""
+        rows = proven(self, sent, statements, opening, end=end)
         return [c["name"] for c in (self.last and self.last.columns) or ()], rows
 
     def document(self, sent: Captured, skip: int, statements: Statements | None = None) -> str:
@@ -216,17 +221,18 @@ def proven(
     statements: Statements | None = None,
     opening: Statements = (),
     first: Statements = (),
+    end: BoundStatement = wellapi_db.COMMIT,
 ) -> Rows:
     """``statements`` (by default the captured ones) on ``conn`` (any pg8000 connection, in
     autocommit) as the function sends the request: one pipelined message
     (``connections.send``) of its opening (``opening``, by default the function's own), a
-    fresh proof, the statements and COMMIT. ``first``: statements sent ahead of the opening in
-    that message (a measurement's own)."""
+    fresh proof, the statements and COMMIT (or ``end``). ``first``: statements sent ahead of the
+    opening in that message (a measurement's own)."""
     body = tuple(sent.statements if statements is None else statements)
     prove = sent.prover()
     if prove is None:
         return wellapi_db.send(conn, (*first, *body))
-    message = (*first, *(opening or sent.opening), prove(), *body, wellapi_db.COMMIT)
+    message = (*first, *(opening or sent.opening), prove(), *body, end)
     try:
         return wellapi_db.send(conn, message)
     except pg8000.dbapi.DatabaseError:
