@@ -251,7 +251,10 @@ def _split(report: Report, bench: BenchDatabase, name: str, sent: Captured, conf
     connection of the API role's own: its opening alone; with its proof and scope; with its
     statements as sent (parsed, planned, executed); with the same statements prepared once
     (executed only, their plans kept once the plan cache keeps a generic plan). A write's are
-    rolled back, so that they run again as they are: its COMMIT is not counted."""
+    rolled back, so that they run again as they are (its captured row removed first: each run
+    inserts it), and its COMMIT is not counted."""
+    if not sent.read_only:
+        remove_created_rows(bench)
     raw = RawClient(bench.api_url)
     scope, *statements = sent.statements
     end = wellapi_db.COMMIT if sent.read_only else ROLLBACK

@@ -8,8 +8,9 @@ Create Date: 2026-11-26
 ``documents`` is a new parent owned by a workspace, with the policies, grants and triggers of
 the other records a ledger brings in. ``document_workspace_connectors`` is a ledger with the
 columns of the other three; its constraints, indexes, storage settings, policies, grants,
-functions (its scope and its recorder) and triggers are those of ``people_workspace_connectors``
-as the database holds them, with the people's names made the document's. The functions and
+functions (its scope, its recorder and its parents' check) and triggers are those of
+``people_workspace_connectors`` as the database holds them, with the people's names made the
+document's. The functions and
 checks that list every resource (the change records' types, the sync tables' record types, the
 ids a create may name, the answers an idempotency key replays) list it after the people's.
 """
@@ -141,8 +142,12 @@ def with_constraints_indexes_and_storage() -> None:
 
 
 def with_functions() -> None:
-    """The ledger's scope and recorder, granted as the people's are."""
-    for function in (f"{LEDGER}_in_scope(bigint, bigint)", f"record_{LEDGER}()"):
+    """The ledger's scope, recorder and parents' check, granted as the people's are."""
+    for function in (
+        f"{LEDGER}_in_scope(bigint, bigint)",
+        f"record_{LEDGER}()",
+        f"{LEDGER}_parents_agree()",
+    ):
         definition, grantees = rows(
             "SELECT pg_get_functiondef(CAST(:f AS regprocedure)), "
             "(SELECT string_agg(a.grantee::regrole::text, ', ') FROM pg_proc p, "
@@ -253,5 +258,6 @@ def downgrade() -> None:
     with_listing_functions(adding=False)
     op.execute(f"DROP TABLE core_api.{NEW_LEDGER}")
     op.execute(f"DROP FUNCTION core_api.record_{NEW_LEDGER}()")
+    op.execute(f"DROP FUNCTION core_api.{NEW_LEDGER}_parents_agree()")
     op.execute(f"DROP FUNCTION core_api.{NEW_LEDGER}_in_scope(bigint, bigint)")
     op.execute("DROP TABLE core_api.documents")
