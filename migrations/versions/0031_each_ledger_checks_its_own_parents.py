@@ -33,7 +33,7 @@ LEDGERS = {
     "company_workspace_connectors": ("companies", "company_pk"),
     "people_workspace_connectors": ("peoples", "people_pk"),
 }
-# Revision 0028's search path of every security-definer function.
+# The search path revision 0028 gave the function these replace: no name resolves to a session's.
 SEARCH_PATH = "pg_catalog, core_api, pg_temp"
 
 PARENTS_AGREE = """

@@ -10,9 +10,9 @@ the other records a ledger brings in. ``document_workspace_connectors`` is a led
 columns of the other three; its constraints, indexes, storage settings, policies, grants,
 functions (its scope, its recorder and its parents' check) and triggers are those of
 ``people_workspace_connectors`` as the database holds them, with the people's names made the
-document's. The functions and
-checks that list every resource (the change records' types, the sync tables' record types, the
-ids a create may name, the answers an idempotency key replays) list it after the people's.
+document's. The functions and checks that list every resource (the change records' types, the
+sync tables' record types, the ids a create may name, the answers an idempotency key replays)
+list it after the people's.
 """
 
 import hashlib
