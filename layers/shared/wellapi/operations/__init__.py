@@ -115,10 +115,11 @@ def linker(request: ParsedRequest) -> Linker:
     return Linker(request.base_url, workspace)
 
 
-def object_writer(request: ParsedRequest) -> ObjectWriter:
+def object_writer(request: ParsedRequest, query: ReadQuery | None = None) -> ObjectWriter:
     """What writes a read's resource objects and included records for this request: its
-    resource, the fields it keeps, what it includes, its links."""
-    return ObjectWriter(request.resource, request.query, linker(request))
+    resource, the fields it keeps and what it includes (of ``query``, by default the
+    request's own), its links."""
+    return ObjectWriter(request.resource, query or request.query, linker(request))
 
 
 def document_params(request: ParsedRequest, query: ReadQuery | None = None) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import pg8000.dbapi
@@ -154,11 +154,20 @@ def client_id_template(table: str) -> Statement:
     )
 
 
+class Reread(NamedTuple):
+    """What a write reads back: the read's shape, the query whose ``fields`` and ``include``
+    its documents keep, and its values."""
+
+    shape: ReadShape
+    query: ReadQuery
+    params: dict[str, Any]
+
+
 def run_write(
     request: ParsedRequest,
     shape: WriteShape,
     params: dict[str, Any],
-    reread: tuple[ReadShape, dict[str, Any]] | None,
+    reread: Reread | None,
     *,
     client_id: UUID | None = None,
 ) -> Written:
@@ -178,27 +187,26 @@ def run_write(
     parts.append(ScriptPart(WRITE_PART, plan.template.bind(params), "one"))
     if client_id is not None:
         parts.append(client_id_part(request, client_id))
-    layout = None
-    if reread is not None:
-        # With an Idempotency-Key, the documents are written by the statement: the key keeps
-        # those rows, which the release before this one replays as JSON text. Without one, the
-        # function writes them, as a read's (the re-read keeps the request's fields and
-        # includes).
-        keeps = keyed is not None
-        read, layout = read_template(replace(reread[0], documents_in_sql=keeps))
-        if keyed is None:
-            parts.append(ScriptPart(READ_PART, read.bind(reread[1]), "rows"))
-        else:
-            parts.append(
-                idempotency.stored_response_part(
-                    keyed.key,
-                    request.resource.table.name,
-                    read,
-                    reread[1],
-                    layout,
-                    minted=params["row_id"],
-                )
+    layout = writer = None
+    if reread is not None and keyed is None:
+        # Answered with values, as a read is: the function writes the documents.
+        read, layout = read_template(reread.shape)
+        writer = object_writer(request, reread.query)
+        parts.append(ScriptPart(READ_PART, read.bind(reread.params), "rows"))
+    elif reread is not None and keyed is not None:
+        # The statement writes the documents: the key keeps those rows, which the release
+        # before this one replays as JSON text.
+        read, layout = read_template(replace(reread.shape, documents_in_sql=True))
+        parts.append(
+            idempotency.stored_response_part(
+                keyed.key,
+                request.resource.table.name,
+                read,
+                reread.params | document_params(request, reread.query),
+                layout,
+                minted=params["row_id"],
             )
+        )
     request_script = Script(tuple(parts))
     try:
         # Not retried on a dropped connection: the first attempt may have committed.
@@ -225,7 +233,7 @@ def run_write(
         (kept,) = answer[idempotency.ANSWER_PART]
         answer_rows = idempotency.StoredResponse._make(kept).rows
         return Written(created, idempotency.decoded(answer_rows, layout))
-    return Written(created, layout.rows(answer[READ_PART], object_writer(request)))
+    return Written(created, layout.rows(answer[READ_PART], writer))
 
 
 def respond(
@@ -252,12 +260,11 @@ def write_one(
     service = request.principal.is_service
     shape = WriteShape.of(request.resource, kind, document, service)
     read_shape = ReadShape.of(request.resource, request.query, single=True, service=service)
-    reread = {"row_id": row_id} | document_params(request)
     result = run_write(
         request,
         shape,
         write_params(document, row_id=row_id),
-        (read_shape, reread),
+        Reread(read_shape, request.query, {"row_id": row_id}),
         client_id=document.client_id,
     )
     if not result.rows:

@@ -21,9 +21,9 @@ from wellapi.operations import (
     GROUP_WORKSPACES_ROUTE,
     WORKSPACE_PROVIDERS_ROUTE,
     Operation,
-    document_params,
 )
 from wellapi.operations.conditional_write import (
+    Reread,
     create_one,
     delete_one,
     may_write,
@@ -69,7 +69,7 @@ def select_provider(request: ParsedRequest) -> Response:
         request,
         shape,
         write_params(document, row_id=document.client_id or new_id()),
-        (read_shape, read_params(by_relationships) | document_params(request, by_relationships)),
+        Reread(read_shape, by_relationships, read_params(by_relationships)),
         client_id=document.client_id,
     )
     status = 201 if result.created else 200
