@@ -3,7 +3,6 @@ warm requests most phases time, each with its handler and the SQL it sends."""
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -15,13 +14,13 @@ from uuid import uuid4
 from wellapi.store.sql import BoundStatement
 from welldev.bench.config import PAGE_SIZE
 from welldev.bench.databases import BenchDatabase, Dataset
-from welldev.bench.errors import BenchError
 from welldev.bench.harness import Handler, api_event, handler_for, invoke
-from welldev.bench.raw_client import Captured, RawClient, captured_sql, replaced, values_of
+from welldev.bench.raw_client import Captured, RawClient, captured_sql, replaced
 from welldev.claims import claims
 
 COMPANY_LEDGER_PATH = "/v1/company-workspace-connectors"
 BOTH_INCLUDES = "include=company,workspace_connector"
+ROW_TYPE = "company_workspace_connector"
 
 
 @dataclass(frozen=True)
@@ -60,8 +59,8 @@ class Requests:
     def retrieve(self, row_id: str | None = None, query: str = "") -> dict[str, Any]:
         return self._item("GET", row_id or self.data.warm_row_ids[0], self.member, query=query)
 
-    def related(self, relationship: str = "company") -> dict[str, Any]:
-        return self._item("GET", self.data.warm_row_ids[0], self.member, relationship)
+    def related(self) -> dict[str, Any]:
+        return self._item("GET", self.data.warm_row_ids[0], self.member, "company")
 
     def collection(self, query: str) -> dict[str, Any]:
         path = COMPANY_LEDGER_PATH
@@ -83,7 +82,7 @@ class Requests:
         d = self.data
         body = {
             "data": {
-                "type": "company_workspace_connector",
+                "type": ROW_TYPE,
                 "attributes": {"direction": "input"},
                 "relationships": {
                     "company": {"data": {"type": "company", "id": d.write_company_id}},
@@ -97,13 +96,7 @@ class Requests:
         return api_event("POST", path, route=path, claims=self.service, body=json.dumps(body))
 
     def update(self, row_id: str) -> dict[str, Any]:
-        body = {
-            "data": {
-                "type": "company_workspace_connector",
-                "id": row_id,
-                "attributes": {"direction": "input"},
-            }
-        }
+        body = {"data": {"type": ROW_TYPE, "id": row_id, "attributes": {"direction": "input"}}}
         return self._item("PATCH", row_id, self.service, body=json.dumps(body))
 
     def delete(self, row_id: str) -> dict[str, Any]:
@@ -125,27 +118,27 @@ class Case:
         return invoke(self.handler, self.event, self.status)
 
     @cached_property
-    def sent(self) -> Captured:
-        """The request the handler sends, captured once its environment is warm."""
+    def captured(self) -> tuple[Captured, dict[str, Any]]:
+        """The request the handler sends once its environment is warm, and its answer."""
         self.call()  # connect, compile, cache
         return captured_sql(self.handler, self.event, self.status)
 
+    @property
+    def sent(self) -> Captured:
+        return self.captured[0]
+
     @cached_property
     def created_id(self) -> str | None:
-        """A Create's new row id: the one UUID bound to its SQL that its event does not carry."""
-        if self.status != 201:
-            return None
-        body = base64.b64decode(self.event.get("body") or "").decode()  # as API Gateway sends it
-        known = body + json.dumps(self.event["requestContext"])
-        for value in map(str, values_of(self.sent.statements)):
-            if len(value) == 36 and value.count("-") == 4 and value not in known:
-                return value
-        raise BenchError("could not find the created row's id in the Create's SQL")
+        """A Create's new row id, bound to its SQL: each replay binds another (``fresh``)."""
+        answer = self.captured[1]
+        return str(json.loads(answer["body"])["data"]["id"]) if self.status == 201 else None
 
     def replay(self, raw: RawClient) -> str:
         """Its SQL by hand on ``raw``, a fresh proof for its own transaction (as the handler
         makes one for each request), and its rows dumped as the document's JSON."""
-        return raw.document(self.sent, self.skip, self.fresh())
+        names, rows = raw.proven_rows(self.sent, self.fresh())
+        documents = [dict(zip(names, row, strict=False)) for row in rows[self.skip :]]
+        return json.dumps(documents, default=str)
 
     def fresh(self) -> tuple[BoundStatement, ...]:
         """Its statements to send again: a Create's with a new row id, as the handler makes."""

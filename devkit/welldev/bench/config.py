@@ -96,13 +96,11 @@ class Config:
     def tiny(cls, cold_function: str = "AccountWorkspaceConnectorsRetrieveFunction") -> Config:
         """Every code path on a handful of rows (the smoke test): shapes, not timings."""
         return replace(
-            cls(),
+            cls.quick(),
             database_prefix="wellapi_bench_smoke",
             bench=Sizes(2_000, warm_rows=30, sync_records=20),
-            cold_runs=1,
             cold_functions=(cold_function,),
             first_runs=1,
-            runtime_runs=1,
             first_functions=(
                 cold_function,
                 "AuthorizerFunction",
@@ -113,8 +111,6 @@ class Config:
             warmup=2,
             sync_messages=2,
             sync_ids=10,
-            sync_batches=1,
-            sync_reps=1,
             memory_requests=200,
             memory_sample_every=50,
             large_tenants=LargeSizes(

@@ -1,15 +1,12 @@
 """Phase ``db_cpu``: the database's CPU per request, against the floor any server must pay.
 
 The database is the tier that does not scale out, so a request's price is counted where it is
-scarce: the CPU of the backend that served it (its process's time on a CPU, from ``/proc``),
-not its latency. Each case's handler serves requests on its warm environment's one
-connection; beside it, in turns, the floor: the plainest statements that read or write the
-same rows through the same indexes, prepared once and run by bare pg8000 as the administrator
-(no row-level security, no proof, no scope, no JSON built in SQL), as a competent plain server
-would send them. The goal is ``db_cpu.<case>`` <= 1.2x; the figures also give each request's
-capacity (requests a database core serves at saturation) and each side's own CPU. The two
-Python peers (``welldev.bench.peers``) take the same turns on connections of their own:
-``db_cpu.<case>.peers`` is the API's database CPU over the more frugal peer's (goal <= 1).
+scarce: the CPU of the backend that served it (``/proc``), not its latency. Each case's handler,
+on its warm environment's one connection, takes turns with its floor: the plainest statements
+for the same rows through the same indexes, prepared once and run by bare pg8000 as the
+administrator (no row-level security, proof, scope or JSON built in SQL), and with the two
+Python peers (``welldev.bench.peers``) on connections of their own. Goals: ``db_cpu.<case>``
+<= 1.2x the floor's, ``db_cpu.<case>.peers`` <= 1x the more frugal peer's.
 """
 
 from __future__ import annotations
@@ -17,7 +14,7 @@ from __future__ import annotations
 import functools
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -31,25 +28,16 @@ from welldev.bench.harness import (
     CONTEXT,
     backend_cpu,
     backend_cpu_ms,
-    collected_first,
+    fairly,
     handler_for,
     invoke,
     last_backend,
     note,
-    own_garbage,
     returned,
     taking_turns,
 )
 from welldev.bench.peers import PEERS, backend_pid, same_answer, serving
-from welldev.bench.raw_client import (
-    Captured,
-    RawClient,
-    Statements,
-    captured_sql,
-    in_two_messages,
-    prepared,
-    proven,
-)
+from welldev.bench.raw_client import Captured, RawClient, captured_sql, in_two_messages, prepared
 from welldev.bench.report import Report
 
 GOAL = 1.2
@@ -179,10 +167,13 @@ def measure_db_cpu(report: Report, bench: BenchDatabase, config: Config) -> None
         note("db_cpu: no /proc here to read the backends' CPU from; skipped")
         return
     floor = Floor(bench)
-    admin = bench.admin()
     rounds = max(1, config.db_cpu_requests // config.db_cpu_round)
-    try:
-        with serving(bench.local.admin_url, {"direct": None}) as peers:
+    with (
+        floor.conn,
+        bench.admin() as admin,
+        serving(bench.local.admin_url, {"direct": None}) as peers,
+    ):
+        try:
             for case in warm_cases(bench, CASES):
                 calls = {"project": case.call, "floor": floor.calls()[case.name]}
                 ours = case.call()
@@ -197,17 +188,13 @@ def measure_db_cpu(report: Report, bench: BenchDatabase, config: Config) -> None
                 pids = {"project": last_backend(admin, "COMMIT"), "floor": floor.conn.pid}
                 pids |= {peer: backend_pid(admin, peer, "direct") for peer in peers}
                 sides = {s: _round(calls[s], pids[s], config.db_cpu_round) for s in calls}
-                with own_garbage():
-                    turns = taking_turns(sides, rounds, 0, collected_first(returned))
-                _report(report, case.name, turns)
+                _report(report, case.name, fairly(sides, rounds, 0, returned))
                 _split(report, bench, case.name, case.sent, config)
                 if case.name == "retrieve":
                     _names(report, bench, case, config)
-                    _messages(report, bench, case.sent, config)
-    finally:
-        admin.close()
-        floor.conn.close()
-        remove_created_rows(bench)
+                note(report.summary(f"db_cpu.{case.name}"))
+        finally:
+            remove_created_rows(bench)
 
 
 def _report(report: Report, name: str, rounds: dict[str, list[tuple[float, float]]]) -> None:
@@ -221,63 +208,48 @@ def _report(report: Report, name: str, rounds: dict[str, list[tuple[float, float
     # Means, not medians: the mean of the rounds is the whole run's CPU over its requests.
     mean = {side: statistics.fmean(r[0] for r in samples) for side, samples in rounds.items()}
     mean_db, mean_floor = mean["project"], mean["floor"]
-    best = min(PEERS, key=mean.__getitem__)
-    peers = report.ratio(f"db_cpu.{name}.peers", mean_db / mean[best], PEER_GOAL)
+    report.ratio(f"db_cpu.{name}.peers", mean_db / min(mean[p] for p in PEERS), PEER_GOAL)
     report.ratio(f"db_cpu.{name}.own", own["project"] / min(own[p] for p in PEERS), OWN_GOAL)
-    ratio = report.ratio(f"db_cpu.{name}", mean_db / mean_floor if mean_floor else 0.0, GOAL)
-    per_core = 1000 / mean_db if mean_db else 0.0
+    report.ratio(f"db_cpu.{name}", mean_db / mean_floor if mean_floor else 0.0, GOAL)
     report.details.setdefault("db_cpu", {})[name] = {
         "database_ms": round(mean_db, 4),
         "floor_database_ms": round(mean_floor, 4),
-        "requests_per_core_second": round(per_core),
+        "requests_per_core_second": round(1000 / mean_db) if mean_db else 0,
         "floor_requests_per_core_second": round(1000 / mean_floor) if mean_floor else None,
     } | {f"{peer}_database_ms": round(mean[peer], 4) for peer in PEERS}
-    note(
-        f"db_cpu {name}: database {mean_db:.3f} ms a request against the floor's "
-        f"{mean_floor:.3f} ms ({ratio.value:.2f}x; {per_core:,.0f} a core a second), "
-        + ", ".join(f"{peer}'s {mean[peer]:.3f} ms" for peer in PEERS)
-        + f" ({peers.value:.2f}x {best}'s); own CPU "
-        + ", ".join(f"{side} {ms:.3f} ms" for side, ms in own.items())
-    )
 
 
-def _prepared(raw: RawClient, statements: Statements) -> tuple[BoundStatement, ...]:
-    """``statements`` prepared once on ``raw``, as ``EXECUTE`` with their values."""
-    return tuple(prepared(raw, f"db_cpu_{i}", s) for i, s in enumerate(statements))
+def _cpu_means(
+    sides: Mapping[str, tuple[int, Callable[[], Any]]], config: Config
+) -> dict[str, float]:
+    """Each side's mean CPU milliseconds of its backend (``pid``) while its call runs, taking
+    turns."""
+    calls = {side: functools.partial(backend_cpu, pid, call) for side, (pid, call) in sides.items()}
+    cpu = taking_turns(calls, config.db_cpu_requests, config.warmup, returned)
+    return {side: statistics.fmean(ms) for side, ms in cpu.items()}
 
 
 def _split(report: Report, bench: BenchDatabase, name: str, sent: Captured, config: Config) -> None:
-    """``db_cpu.<case>.parts``: where a request's database CPU goes (means, ms a request), on a
-    connection of the API role's own: its opening alone; with its proof and scope; with its
-    statements as sent (parsed, planned, executed); with the same statements prepared once
-    (executed only, their plans kept once the plan cache keeps a generic plan). A write's are
-    rolled back, so that they run again as they are (its captured row removed first: each run
-    inserts it), and its COMMIT is not counted."""
+    """``db_cpu.<case>.parts`` (ms a request) on an API role connection: its opening alone;
+    with its proof and scope; with its statements as sent; with them prepared once (executed
+    only). A write's are rolled back, to run again as they are. A Retrieve as sent also takes
+    turns with the previous release's two messages (``db_cpu.retrieve.one_message``)."""
     if not sent.read_only:
         remove_created_rows(bench)
-    raw = RawClient(bench.api_url)
     scope, *statements = sent.statements
     end = wellapi_db.COMMIT if sent.read_only else ROLLBACK
-    try:
-        executes = _prepared(raw, statements)
-        calls: dict[str, Callable[[], Any]] = {
+    with RawClient(bench.api_url) as raw:
+        executes = tuple(prepared(raw, f"db_cpu_{i}", s) for i, s in enumerate(statements))
+        ways: dict[str, Callable[[], Any]] = {
             "opening": lambda: wellapi_db.send(raw, (*sent.opening, end)),
             "scope": lambda: raw.proven_rows(sent, (scope,), end=end),
             "sent": lambda: raw.proven_rows(sent, end=end),
             "prepared": lambda: raw.proven_rows(sent, (scope, *executes), end=end),
         }
-        cpu = taking_turns(
-            calls, config.db_cpu_requests, config.warmup, lambda call: backend_cpu(raw.pid, call)
-        )
-        plans = {
-            str(statement): [int(generic), int(custom)]
-            for statement, generic, custom in raw.run(
-                "SELECT name, generic_plans, custom_plans FROM pg_prepared_statements ORDER BY 1"
-            )
-        }
-    finally:
-        raw.close()
-    mean = {part: statistics.fmean(ms) for part, ms in cpu.items()}
+        if name == "retrieve":
+            ways["two_messages"] = lambda: in_two_messages(raw, sent, sent.statements)
+        mean = _cpu_means({way: (raw.pid, call) for way, call in ways.items()}, config)
+        plans = raw.run("SELECT name, generic_plans, custom_plans FROM pg_prepared_statements")
     split = {
         "opening": mean["opening"],
         "proof_and_scope": mean["scope"] - mean["opening"],
@@ -288,65 +260,33 @@ def _split(report: Report, bench: BenchDatabase, name: str, sent: Captured, conf
     report.details.setdefault("db_cpu", {})[f"{name}.parts"] = {
         part: round(ms, 4) for part, ms in split.items()
     }
-    note(f"db_cpu {name}, ms a request: " + ", ".join(f"{k} {v:.3f}" for k, v in split.items()))
-    note(f"db_cpu {name}, prepared statements' [generic, custom] plans: {plans}")
-
-
-def _messages(report: Report, bench: BenchDatabase, sent: Captured, config: Config) -> None:
-    """``db_cpu.retrieve.one_message``: the Retrieve's request in one message, as the function
-    sends it, against the same statements in the previous release's two messages (revision
-    0023: the opening asks the context, then the proof bound to it), on one connection of the
-    API role, taking turns: what the message's shape alone costs the database."""
-    raw = RawClient(bench.api_url)
-    try:
-        calls: dict[str, Callable[[], Any]] = {
-            "one": lambda: proven(raw, sent),
-            "two": lambda: in_two_messages(raw, sent, sent.statements),
-        }
-        cpu = taking_turns(
-            calls, config.db_cpu_requests, config.warmup, lambda call: backend_cpu(raw.pid, call)
-        )
-    finally:
-        raw.close()
-    one, two = (statistics.fmean(cpu[way]) for way in ("one", "two"))
-    ratio = report.ratio("db_cpu.retrieve.one_message", one / two, MESSAGES_GOAL)
-    note(
-        f"db_cpu retrieve: {one:.3f} ms a request in one message against {two:.3f} ms in the "
-        f"previous release's two ({ratio.value:.2f}x)"
-    )
+    note(f"db_cpu {name}, prepared statements' [name, generic, custom] plans: {sorted(plans)}")
+    if "two_messages" in mean:
+        one_message = mean["sent"] / mean["two_messages"]
+        report.ratio("db_cpu.retrieve.one_message", one_message, MESSAGES_GOAL)
 
 
 def _names(report: Report, bench: BenchDatabase, case: Case, config: Config) -> None:
-    """``db_cpu.retrieve.names``: the Retrieve, its statements kept under names as a pool's
-    connection keeps them, on a connection that also holds ``MAX_NAMES`` List shapes' names
-    (the most it keeps) against one holding only its own. The check of revision 0029 reads
-    every statement the session holds: this is what a function serving many shapes pays."""
+    """``db_cpu.retrieve.names``: the Retrieve under names, as a pool's connection keeps them, on
+    a connection also holding ``MAX_NAMES`` List shapes' against one holding its own: a name's
+    check reads every statement the session holds."""
     requests = Requests.signed(bench)
     lister = handler_for("company_workspace_connectors", "list")
     shapes = [
-        captured_sql(lister, requests.collection(f"sort={sort}&include={include}"), 200)
+        captured_sql(lister, requests.collection(f"sort={sort}&include={include}"), 200)[0]
         for sort in ("created_at", "-created_at", "updated_at", "-updated_at")
         for include in ("", "company", "workspace_connector", "company,workspace_connector")
     ]
-    raws = {side: RawClient(bench.api_url) for side in ("many", "few")}
-    try:
-        for side, raw in raws.items():
+    with RawClient(bench.api_url) as many, RawClient(bench.api_url) as few:
+        for raw, sent in ((many, shapes), (few, [])):
             setattr(raw, wellapi_db.PREPARED, Prepared())
-            for sent in shapes if side == "many" else ():
-                raw.proven_rows(sent)
-            raw.proven_rows(case.sent)
-        ((held,),) = raws["many"].run("SELECT count(*) FROM pg_prepared_statements")
-        calls = {
-            side: (lambda raw=raw: backend_cpu(raw.pid, lambda: raw.proven_rows(case.sent)))
-            for side, raw in raws.items()
+            for request in (*sent, case.sent):
+                raw.proven_rows(request)
+        ((held,),) = many.run("SELECT count(*) FROM pg_prepared_statements")
+        sides = {
+            s: (r.pid, functools.partial(r.proven_rows, case.sent))
+            for s, r in (("many", many), ("few", few))
         }
-        cpu = taking_turns(calls, config.db_cpu_requests, config.warmup, lambda call: call())
-    finally:
-        for raw in raws.values():
-            raw.close()
-    many, few = (statistics.fmean(cpu[side]) for side in ("many", "few"))
-    report.ratio("db_cpu.retrieve.names", many / few, NAMES_GOAL)
-    note(
-        f"db_cpu retrieve: {many:.3f} ms a request on a connection holding {held} names "
-        f"(MAX_NAMES {MAX_NAMES}) against {few:.3f} ms"
-    )
+        mean = _cpu_means(sides, config)
+    report.ratio("db_cpu.retrieve.names", mean["many"] / mean["few"], NAMES_GOAL)
+    note(f"db_cpu retrieve.names: a connection holding {held} names (MAX_NAMES {MAX_NAMES})")

@@ -1,7 +1,5 @@
-"""What every part of ``make bench`` uses to call the functions in this process.
+"""What every phase uses to call the functions in this process: events, handlers, turns, CPU.
 
-API Gateway events and Lambda context, the handlers by resource and operation, the switch that
-points the functions at a bench database, and the quiet that keeps their logs off the terminal.
 Development only: this package is not shipped in the layer.
 """
 
@@ -67,8 +65,7 @@ def api_event(
     path_parameters: dict[str, str] | None = None,
     body: str | None = None,
 ) -> dict[str, Any]:
-    """An API Gateway HTTP API (payload 2.0) event, as the local gateway builds it, with the
-    authorizer's ``claims``."""
+    """An API Gateway HTTP API event as the local gateway builds it, the authorizer's ``claims``."""
     headers = [("host", "api.bench"), ("accept", JSONAPI)]
     if body is not None:
         headers.append(("content-type", JSONAPI))
@@ -113,11 +110,8 @@ def synced(handler: Handler, event: dict[str, Any]) -> None:
 
 @contextlib.contextmanager
 def quiet_powertools() -> Iterator[None]:
-    """Send the functions' log lines and EMF metrics to /dev/null while measuring.
-
-    They are still formatted and written (Lambda pays that too); only the terminal is spared.
-    Powertools binds each logger to the stdout of import time, hence the handler streams.
-    """
+    """The functions' log lines and EMF metrics, still formatted and written as Lambda pays,
+    sent to /dev/null meanwhile (each logger's stream too: bound to the stdout of import)."""
     from wellapi.handlers import api as http_handler
     from wellapi.handlers import sync as sync_handler
 
@@ -160,29 +154,6 @@ def sync_events(
     return events
 
 
-@contextlib.contextmanager
-def own_garbage() -> Iterator[None]:
-    """Meanwhile, what exists now is never collected again (``gc.freeze``): sides that take
-    turns in one process, each in Lambda a process of its own, then pay for collecting their
-    own garbage, not each other's (with ``collected_first``)."""
-    gc.collect()
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-
-
-def collected_first(measure: Callable[[Callable[[], Any]], Any]) -> Callable[..., Any]:
-    """``measure``, the young garbage of the calls before collected first, unmeasured."""
-
-    def measured(call: Callable[[], Any]) -> Any:
-        gc.collect(1)
-        return measure(call)
-
-    return measured
-
-
 def wall_ms(call: Callable[[], Any]) -> float:
     """The milliseconds ``call`` takes."""
     started = time.perf_counter()
@@ -213,6 +184,28 @@ def taking_turns(
     return samples
 
 
+def fairly(
+    calls: Mapping[str, Callable[[], Any]],
+    iterations: int,
+    warmup: int,
+    measure: Callable[[Callable[[], Any]], Any] = wall_ms,
+) -> dict[str, list[Any]]:
+    """``taking_turns``, each call paying for its own garbage alone, as a Lambda process of its
+    own would: what exists now is never collected (``gc.freeze``), and the young garbage of the
+    calls before is collected before each measure, unmeasured."""
+
+    def collected_first(call: Callable[[], Any]) -> Any:
+        gc.collect(1)
+        return measure(call)
+
+    gc.collect()
+    gc.freeze()
+    try:
+        return taking_turns(calls, iterations, warmup, collected_first)
+    finally:
+        gc.unfreeze()
+
+
 def alternating(
     dbs: dict[str, database.LocalDatabase],
     calls_of: Callable[[], dict[str, dict[Any, Callable[[], Any]]]],
@@ -220,14 +213,11 @@ def alternating(
     iterations: int,
     warmup: int,
 ) -> dict[str, dict[Any, list[float]]]:
-    """Milliseconds of each call on each database, by database and key.
-
-    Key by key, a block of ``iterations`` (after ``warmup``) on one database and then on the
-    other, the first one alternating, in ``rounds``: whatever the machine does meanwhile weighs
-    on both figures of a key alike. One process serves one database at a time (one engine per
-    role): each block connects the functions to its database. ``calls_of`` makes each round's
-    calls, by database and key (a scope token expires: revision 0014).
-    """
+    """Milliseconds of each call on each database, by database and key: key by key, a block of
+    ``iterations`` (after ``warmup``) on each database in turn, the first alternating, in
+    ``rounds``, so that what the machine does meanwhile weighs on both alike. Each block
+    connects the functions to its database; ``calls_of`` makes each round's calls, by database
+    and key (a scope token expires)."""
     samples: dict[str, dict[Any, list[float]]] = {size: {} for size in dbs}
     for round_ in range(rounds):
         calls = calls_of()

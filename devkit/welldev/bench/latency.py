@@ -1,12 +1,11 @@
 """Phase ``round_trips``, at a network's latency: each warm request at a 0 ms and a 1 ms round
-trip (through a proxy that delays what crosses it), taking turns in one run, beside the two
-Python peers (``welldev.bench.peers``) answering the same events the same ways.
+trip, taking turns in one run, beside the two Python peers (``welldev.bench.peers``) answering
+the same events the same ways.
 
-Between a function and the database through RDS Proxy a round trip costs far more than
-loopback's 0.05 ms. At 0 ms every side connects straight to the database; at 1 ms every side
-goes through the same proxy, so the difference is what a request pays per round trip it takes
-(the delay, and the relay's own thread handoffs). The lead
-(``lead.<case>.<n>ms``) is the faster peer's time over the API's: at least 2x (issue #50).
+Through RDS Proxy a round trip costs far more than loopback's 0.05 ms: at 1 ms every side goes
+through the same proxy, which holds what crosses it half the round trip each way, so the
+difference is what a request pays per round trip it takes. The lead (``lead.<case>.<n>ms``) is
+the faster peer's time over the API's: at least 2x (issue #50).
 """
 
 from __future__ import annotations
@@ -25,21 +24,14 @@ import pg8000.dbapi
 from wellapi.store import connections
 from welldev.bench.api_requests import Case, warm_cases
 from welldev.bench.config import Config
-from welldev.bench.databases import BenchDatabase, remove_created_rows
-from welldev.bench.harness import (
-    CONTEXT,
-    collected_first,
-    invoke,
-    note,
-    own_garbage,
-    taking_turns,
-    wall_ms,
-)
-from welldev.bench.peers import same_answer, serving
+from welldev.bench.databases import BenchDatabase
+from welldev.bench.harness import CONTEXT, fairly, invoke, note
+from welldev.bench.peers import PEERS, same_answer, serving
 from welldev.bench.report import Report
 from welldev.bench.wire import recording
 
 ROUND_TRIP_MS = 1.0
+DELAYED = f"{ROUND_TRIP_MS:g}ms"
 WARMUP = 3
 # The requests the peers serve, and how many times slower the faster of them must be.
 PEER_CASES = ("retrieve", "list_default", "list", "create")
@@ -107,23 +99,25 @@ def _at(pool: connections.Pool, case: Case) -> dict[str, Any]:
     return case.call()
 
 
+def _pool(upstream: dict[str, Any], port: int | None) -> connections.Pool:
+    """The API role's pool, straight to the database, or through the proxy on ``port``."""
+    kwargs = dict(upstream)
+    if port is not None:
+        kwargs = {k: v for k, v in upstream.items() if k not in ("unix_sock", "host", "port")}
+        kwargs |= {"host": "127.0.0.1", "port": port}
+    connect = functools.partial(pg8000.dbapi.connect, **kwargs)
+    return connections.Pool(connect, recycle_seconds=3600, read_timeout=60)
+
+
 def measure_latency(report: Report, bench: BenchDatabase, config: Config) -> None:
     """``latency.<case>.<n>ms``: each warm case at a 0 and a 1 ms round trip, and what each
     round trip it takes added."""
     upstream = connections.url_connect_kwargs(bench.api_url)
     proxy = DelayingProxy(upstream, ROUND_TRIP_MS)
-    # At 0 ms each side connects as it does on this machine (loopback's round trip is about
-    # 0.05 ms): a relay at 0 ms added its own thread handoffs, some 0.8 ms a round trip. At
-    # 1 ms through the proxy, the API on its role's connections.
-    through = {k: v for k, v in upstream.items() if k not in ("unix_sock", "host", "port")}
-    through |= {"host": "127.0.0.1", "port": proxy.port}
-    pools = {
-        name: connections.Pool(
-            functools.partial(pg8000.dbapi.connect, **kwargs), recycle_seconds=3600, read_timeout=60
-        )
-        for name, kwargs in (("0ms", upstream), (f"{ROUND_TRIP_MS:g}ms", through))
-    }
-    ports = {"0ms": None, f"{ROUND_TRIP_MS:g}ms": proxy.port}
+    # At 0 ms each side connects as it does on this machine: a relay at 0 ms added its own
+    # thread handoffs, some 0.8 ms a round trip.
+    ports = {"0ms": None, DELAYED: proxy.port}
+    pools = {name: _pool(upstream, port) for name, port in ports.items()}
     try:
         # The role's own pool is put back after.
         with mock.patch.dict(connections._pools), serving(bench.local.admin_url, ports) as peers:
@@ -134,12 +128,9 @@ def measure_latency(report: Report, bench: BenchDatabase, config: Config) -> Non
                 for peer, handlers in peers.items() if case.name in PEER_CASES else ():
                     same_answer(peer, case.name, ours, handlers["0ms"](case.event, CONTEXT))
                     for name, handler in handlers.items():
-                        calls[f"{peer}.{name}"] = functools.partial(
-                            invoke, handler, case.event, case.status
-                        )
-                with own_garbage():
-                    fair = collected_first(wall_ms)
-                    samples = taking_turns(calls, config.warm_iterations, WARMUP, fair)
+                        call = functools.partial(invoke, handler, case.event, case.status)
+                        calls[f"{peer}.{name}"] = call
+                samples = fairly(calls, config.warm_iterations, WARMUP)
                 medians = {
                     name: report.figure(f"latency.{case.name}.{name}", ms, "ms").median
                     for name, ms in samples.items()
@@ -149,32 +140,14 @@ def measure_latency(report: Report, bench: BenchDatabase, config: Config) -> Non
         for pool in pools.values():
             pool.dispose()
         proxy.close()
-        remove_created_rows(bench)
 
 
 def _report(report: Report, case: str, medians: dict[str, float], round_trips: int) -> None:
     """What each round trip added to the API's request, and its lead over the faster peer."""
-    added = (medians["1ms"] - medians["0ms"]) / max(round_trips, 1)
+    added = (medians[DELAYED] - medians["0ms"]) / max(round_trips, 1)
     report.figure(f"latency.{case}.added_per_round_trip", [added], "ms")
-    leads = []
-    for ms in ("0ms", "1ms"):
-        peers = {
-            name.partition(".")[0]: t for name, t in medians.items() if name.endswith(f".{ms}")
-        }
-        if peers:
-            lead = report.ratio(
-                f"lead.{case}.{ms}",
-                min(peers.values()) / medians[ms],
-                LEAD_GOAL,
-                higher_is_better=True,
-            )
-            leads.append(
-                f"at {ms}: "
-                + ", ".join(f"{p} {t:.2f} ms" for p, t in peers.items())
-                + f" ({lead.value:.2f}x)"
-            )
-    note(
-        f"{case}: {medians['0ms']:.2f} ms at 0 ms, {medians['1ms']:.2f} ms at a 1 ms round trip; "
-        f"{round_trips} round trips, {added:.2f} ms added each"
-        + ("; the peers " + "; ".join(leads) if leads else "")
-    )
+    for ms in ("0ms", DELAYED) if case in PEER_CASES else ():
+        fastest = min(medians[f"{peer}.{ms}"] for peer in PEERS)
+        report.ratio(f"lead.{case}.{ms}", fastest / medians[ms], LEAD_GOAL, higher_is_better=True)
+    told = f"{report.summary(f'latency.{case}')}, {round_trips} round trips"
+    note(told + (f"; {report.summary(f'lead.{case}')}" if case in PEER_CASES else ""))

@@ -1,16 +1,14 @@
-"""The raw floor: the same SQL the handler sends, by hand with bare pg8000.
+"""The raw floor: the SQL the handler sends, captured, and sent again by hand with bare pg8000.
 
-A request is a transaction of one message: its opening (BEGIN and the transaction's
-settings), a proof made for the moment, its statements and COMMIT
-(``wellapi.store.connections.Pool.run_proven``). Each replay makes a fresh proof, as the
-function does for each request: the floor pays for its proof as the handler does."""
+A request is a transaction of one message (``wellapi.store.connections.Pool.run_proven``): its
+opening, a proof, its statements and COMMIT. Each replay makes a fresh proof, as the function
+does for each request: the floor pays for its proof as the handler does."""
 
 from __future__ import annotations
 
 import datetime
 import decimal
 import functools
-import json
 import re
 import socket
 import uuid
@@ -26,7 +24,7 @@ from wellapi.http.keys import ParsedKey, parse_authorization
 from wellapi.http.principal import SCOPE_TOKEN_CLAIM
 from wellapi.http.proofs import PROVE_SCOPE, is_scope_token, key_opening, proof_mac, scope_opening
 from wellapi.store import connections as wellapi_db
-from wellapi.store.connections import OPENING, READ_ONLY_OPENING
+from wellapi.store.connections import COMMIT, OPENING, READ_ONLY_OPENING
 from wellapi.store.sql import BoundStatement
 from welldev.bench.errors import BenchError
 from welldev.bench.harness import Handler, invoke
@@ -58,22 +56,11 @@ class RawClient(pg8000.native.Connection):  # type: ignore[misc]  # pg8000 is un
         return int(self.run("SELECT pg_backend_pid()")[0][0])
 
     def proven_rows(
-        self,
-        sent: Captured,
-        statements: Statements | None = None,
-        opening: Statements = (),
-        end: BoundStatement = wellapi_db.COMMIT,
+        self, sent: Captured, statements: Statements | None = None, end: BoundStatement = COMMIT
     ) -> tuple[list[str], Rows]:
-        """``statements`` (by default the captured ones) sent as the function sends them
-        (after ``opening``, by default the function's own; ending with ``end``): the columns'
-        names, the rows."""
-        rows = proven(self, sent, statements, opening, end=end)
+        """``proven`` on this connection: the columns' names, the rows."""
+        rows = proven(self, sent, statements, end=end)
         return [c["name"] for c in (self.last and self.last.columns) or ()], rows
-
-    def document(self, sent: Captured, skip: int, statements: Statements | None = None) -> str:
-        """Run the request, turn the rows after the first ``skip`` into dicts, dump them."""
-        names, rows = self.proven_rows(sent, statements)
-        return json.dumps([dict(zip(names, r, strict=False)) for r in rows[skip:]], default=str)
 
 
 def replaced(statements: Statements, old: Any, new: Any) -> tuple[BoundStatement, ...]:
@@ -91,15 +78,6 @@ def replaced(statements: Statements, old: Any, new: Any) -> tuple[BoundStatement
         return value
 
     return tuple(BoundStatement(s.text, tuple(one(v) for v in s.values)) for s in statements)
-
-
-def values_of(statements: Statements) -> list[Any]:
-    """Every value bound to ``statements``, arrays' items included."""
-    found: list[Any] = []
-    for statement in statements:
-        for value in statement.values:
-            found.extend(value if isinstance(value, list) else [value])
-    return found
 
 
 def literal(value: Any) -> str:
@@ -155,10 +133,8 @@ def jsonable(value: Any) -> Any:
 
 @dataclass(frozen=True, eq=False)
 class Captured:
-    """A request the function sent: its statements, their values bound, without the proof
-    they opened with (``proof``: its kind, or None for statements sent as they are), and
-    whether its transaction was read-only. Each replay makes a fresh proof of the credential
-    the request's ``event`` carries, for the replay's own transaction (``proven``)."""
+    """A request the function sent: its statements, values bound, without the proof they opened
+    with (``proof``: its kind, or None), which each replay makes afresh from its ``event``."""
 
     proof: str | None
     read_only: bool
@@ -189,8 +165,7 @@ class Captured:
 
     def credential(self) -> dict[str, Any]:
         """What proves the request again, as the floor child takes it: its opening's texts and
-        the scope token or the key its event carries (nothing for statements sent as they
-        are)."""
+        the scope token or the key its event carries."""
         if self.proof is None:
             return {}
         opening = [s.text for s in self.opening]
@@ -198,14 +173,13 @@ class Captured:
             return {"opening": opening, "scope_token": self.token}
         return {"opening": opening, "key": [self.key.prefix, self.key.secret_hash.hex()]}
 
-    def prover(self) -> Callable[[], BoundStatement] | None:
-        """How the function opens this request's statements: a proof made when sent."""
+    def fresh_proof(self) -> BoundStatement | None:
+        """A proof of the request's credential made now, as the function makes one to send it."""
         if self.proof == "scope":
-            token = self.token
-            return lambda: scope_opening(token)
+            return scope_opening(self.token)
         if self.proof == "key":
             key = self.key
-            return lambda: key_opening(key.prefix, key.secret_hash)
+            return key_opening(key.prefix, key.secret_hash)
         return None
 
     def floor_request(self, statements: Statements) -> dict[str, Any]:
@@ -224,15 +198,13 @@ def proven(
     end: BoundStatement = wellapi_db.COMMIT,
 ) -> Rows:
     """``statements`` (by default the captured ones) on ``conn`` (any pg8000 connection, in
-    autocommit) as the function sends the request: one pipelined message
-    (``connections.send``) of its opening (``opening``, by default the function's own), a
-    fresh proof, the statements and COMMIT (or ``end``). ``first``: statements sent ahead of the
-    opening in that message (a measurement's own)."""
+    autocommit) as the function sends them: one message of ``opening`` (by default the
+    function's own), a fresh proof, the statements and ``end``, after a measurement's ``first``."""
     body = tuple(sent.statements if statements is None else statements)
-    prove = sent.prover()
-    if prove is None:
+    proof = sent.fresh_proof()
+    if proof is None:
         return wellapi_db.send(conn, (*first, *body))
-    message = (*first, *(opening or sent.opening), prove(), *body, end)
+    message = (*first, *(opening or sent.opening), proof, *body, end)
     try:
         return wellapi_db.send(conn, message)
     except pg8000.dbapi.DatabaseError:
@@ -246,9 +218,8 @@ PREVIOUS_CONTEXT = "SELECT core_api.request_context()"
 
 
 def previous_proof(token: str, context: str) -> BoundStatement:
-    """The previous release's proof of a scope token (revision 0023's ``p1``), bound to the
-    transaction of ``context`` (``core_api.proof_context()``): still believed while this
-    release rolls out."""
+    """The previous release's proof of a scope token (``p1``), bound to the transaction of
+    ``context``: still believed while this release rolls out."""
     body, _, mac = token.rpartition(".")
     signature = proof_mac(bytes.fromhex(mac), f"scope|{body}|{context}")
     _, person, kind, expiry = body.split(".")
@@ -262,9 +233,8 @@ def in_two_messages(
     first: Statements = (),
     opened: Callable[[], object] = lambda: None,
 ) -> list[list[Any]]:
-    """``statements`` as the previous release sent a request (revision 0023, still believed):
-    its opening asks the transaction's context (``opened`` is called once it answered), then
-    one message of a proof bound to it, the statements (after ``first``) and COMMIT."""
+    """``statements`` as the previous release sent them: an opening that asks the transaction's
+    context (then ``opened`` is called), then a proof bound to it, the statements and COMMIT."""
     begin = (wellapi_db.BEGIN_READ_ONLY if sent.read_only else wellapi_db.BEGIN).text
     ((context,),) = raw.execute_simple(f"{begin};{PREVIOUS_CONTEXT}").rows
     opened()
@@ -273,9 +243,8 @@ def in_two_messages(
 
 
 def captured_requests(calls: list[Call], event: dict[str, Any]) -> list[Captured]:
-    """The requests among a function's messages: a message of an opening, a proof, its
-    statements and COMMIT is one request (its statements captured without the rest); any
-    other message is sent as it is."""
+    """The requests among a function's messages: an opening, a proof, statements and COMMIT are
+    one (its statements captured without the rest); any other message is sent as it is."""
     requests: list[Captured] = []
     for call in calls:
         proof = proof_of(call.statements) if call.protocol == "pipelined" else None
@@ -292,11 +261,13 @@ def captured_requests(calls: list[Call], event: dict[str, Any]) -> list[Captured
     return requests
 
 
-def captured_sql(handler: Handler, event: dict[str, Any], status: int) -> Captured:
-    """The one request a handler's answer sends (it must send exactly one)."""
+def captured_sql(
+    handler: Handler, event: dict[str, Any], status: int
+) -> tuple[Captured, dict[str, Any]]:
+    """The one request a handler's answer sends (it must send exactly one), and the answer."""
     with recording() as wire:
-        invoke(handler, event, status)
+        answer = invoke(handler, event, status)
     requests = captured_requests(wire.calls, event)
     if len(requests) != 1 or requests[0].proof is None:
         raise BenchError(f"{event['routeKey']} sent {len(requests)} requests, not one")
-    return requests[0]
+    return requests[0], answer

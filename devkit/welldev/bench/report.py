@@ -1,13 +1,9 @@
 """The report of a bench run: figures, goals held as ratios, details; and its printed table.
 
-Statistics, results and the machine's description are pyperf's: every figure in a unit pyperf
-knows (time, bytes, counts; all values above 0) is also a pyperf benchmark of one run, and
-``write`` dumps them to pyperf's JSON beside the goals file, with pyperf's metadata of the
-machine and interpreter, so ``python -m pyperf stats`` and ``python -m pyperf compare_to
-OLD.json NEW.json`` read a bench run like any other. What pyperf has no notion of stays here:
-goals as ratios of two figures measured side by side, and the details.
-
-Development only: this package is not shipped in the layer.
+Every figure in a unit pyperf knows (time, bytes, counts; all values above 0) is also a pyperf
+benchmark of one run, written to pyperf's JSON beside the goals file with pyperf's metadata of
+the machine, for ``python -m pyperf stats`` and ``compare_to``. Goals, ratios of two figures
+measured side by side, and the details are the bench's own.
 """
 
 from __future__ import annotations
@@ -98,17 +94,26 @@ class Ratio:
     def met(self) -> bool:
         return self.value >= self.goal if self.higher_is_better else self.value <= self.goal
 
+    @property
+    def compare(self) -> str:
+        return ">=" if self.higher_is_better else "<="
+
     def as_json(self) -> dict[str, Any]:
         return {
             "value": _round(self.value),
             "goal": _round(self.goal),
             "met": self.met,
-            "compare": ">=" if self.higher_is_better else "<=",
+            "compare": self.compare,
         }
 
 
 def _round(value: float) -> float:
     return float(f"{value:.4g}")
+
+
+def _under[T](prefix: str, named: dict[str, T]) -> dict[str, T]:
+    """``named`` of ``prefix`` and under it, by the rest of their names."""
+    return {n[len(prefix) + 1 :]: v for n, v in named.items() if f"{n}.".startswith(f"{prefix}.")}
 
 
 @dataclass
@@ -138,6 +143,17 @@ class Report:
     def missed(self, prefix: str) -> list[str]:
         return [n for n, r in self.ratios.items() if n.startswith(prefix) and not r.met]
 
+    def summary(self, prefix: str) -> str:
+        """The goals and the figures' medians named ``prefix`` or ``prefix.*``: a phase's note."""
+        goals = [
+            f"{name or 'goal'} {r.value:.3g} ({r.compare} {r.goal:g})"
+            for name, r in _under(prefix, self.ratios).items()
+        ]
+        figures = [
+            f"{name} {s.median:.4g} {s.unit}" for name, s in _under(prefix, self.figures).items()
+        ]
+        return f"{prefix}: " + ", ".join(goals + figures)
+
     def as_json(self) -> dict[str, Any]:
         return {
             "machine": self.machine,
@@ -146,11 +162,10 @@ class Report:
             "details": self.details,
         }
 
-    def write(self, output: Path) -> Path:
+    def write(self, output: Path) -> None:
         """The goals file at ``output``, pyperf's JSON beside it (``<stem>-pyperf.json``)."""
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(json.dumps(self.as_json(), indent=2) + "\n")
-        results = output.with_name(f"{output.stem}-pyperf.json")
         if self.benchmarks:
             # The machine on every run, which pyperf shows once as the suite's metadata.
             machine = {
@@ -158,8 +173,8 @@ class Report:
             }
             for benchmark in self.benchmarks:
                 benchmark.update_metadata(machine)
+            results = output.with_name(f"{output.stem}-pyperf.json")
             pyperf.BenchmarkSuite(self.benchmarks).dump(str(results), replace=True)
-        return results
 
 
 def table(report: Report) -> str:
@@ -174,9 +189,8 @@ def table(report: Report) -> str:
             lines.append(f"{name:<76} {s.median:>10.4g} {s.min:>10.4g} {s.max:>10.4g}  {s.unit}")
     lines += ["", f"{'goal':<76} {'value':>10} {'goal':>10}  met"]
     for name, r in report.ratios.items():
-        shown = r.as_json()
         mark = "yes" if r.met else "NO"
-        lines.append(f"{name:<76} {r.value:>10.4g} {shown['compare']}{r.goal:>8.4g}  {mark}")
+        lines.append(f"{name:<76} {r.value:>10.4g} {r.compare}{r.goal:>8.4g}  {mark}")
     met = len(report.ratios) - len(report.missed(""))
     lines += ["", f"{met} of {len(report.ratios)} goals met"]
     return "\n".join(lines)

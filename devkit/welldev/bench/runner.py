@@ -22,7 +22,7 @@ from wellapi.roles import API_ROLE
 from welldev import bench, database
 from welldev.bench.cold_start import diagnose_cold, measure_cold
 from welldev.bench.config import EMBEDDED_SETTINGS, LOCAL_DIR, Config
-from welldev.bench.databases import BenchDatabase, prepare_database
+from welldev.bench.databases import BenchDatabase, prepare_database, remove_created_rows
 from welldev.bench.db_cpu import measure_db_cpu
 from welldev.bench.drain import measure_drain
 from welldev.bench.errors import BenchError
@@ -80,9 +80,9 @@ def _phases(
         def phase() -> None:
             with functions_connected_as(bench().local, API_ROLE):
                 for measure in measures:
-                    measure(report, bench(), c)
+                    _measured(measure, report, bench(), c)
                 if diagnose is not None and diagnoses(diagnose[0]):
-                    diagnose[1](report, bench(), c)
+                    _measured(diagnose[1], report, bench(), c)
 
         return phase
 
@@ -110,11 +110,12 @@ def _phases(
     }
 
 
-def postgres_version(local: database.LocalDatabase) -> str:
-    # The server's maintenance database: a phase that builds databases of its own may run on
-    # a server where the bench's default one was never made.
-    with database.maintenance_connection(local) as conn:
-        return str(conn.run("SHOW server_version")[0][0])
+def _measured(measure: BenchMeasure, report: Report, bench: BenchDatabase, c: Config) -> None:
+    """``measure``, then the rows the API's writes created removed: each starts from none."""
+    try:
+        measure(report, bench, c)
+    finally:
+        remove_created_rows(bench)
 
 
 def run(
@@ -146,7 +147,10 @@ def run(
         if chosen - {"cold", "first"}:
             step(f"bench databases on the {server_kind} server")
             report.machine["postgres_server"] = server_kind
-            report.machine["postgres"] = postgres_version(server)
+            # On the maintenance database: a phase that builds databases of its own may run on
+            # a server where the bench's default one was never made.
+            with database.maintenance_connection(server) as conn:
+                report.machine["postgres"] = str(conn.run("SHOW server_version")[0][0])
         for n, (phase, title) in enumerate(TITLES.items(), 1):
             if phase in chosen:
                 step(f"{n}/{len(TITLES)} " + title.format(c=config))

@@ -1,11 +1,10 @@
-"""Where a warm request's time goes: the database, the driver's decoding of the rows, the
-document, and the rest of the handler (parsing the request, logging, metrics, the
-response): phase ``warm`` times each of its calls so.
+"""Where a warm request's time goes (``split.<case>.<part>``): the database, the driver's
+decoding of the rows, the document, and the rest of the handler (parsing, logging, metrics).
 
-Each request is run with the pg8000 connection's query calls timed, and the driver's decoding
-of the rows inside them (``welldev.bench.wire.recording``), and the functions that make the
-documents timed where the operations call them. The database's part is the query call
-less the decoding: the server's work and the network, which no Python of ours can shorten.
+The query calls and the decoding inside them are timed at the pg8000 connection
+(``welldev.bench.wire.recording``), the document functions where the operations call them.
+The database's part is the query call less the decoding: the server's work and the network,
+which no Python of ours can shorten.
 """
 
 from __future__ import annotations
@@ -28,11 +27,9 @@ DOCUMENT_CALLS = (
     ("wellapi.operations.related", "relationship_document"),
     ("wellapi.operations.conditional_write", "resource_document"),
 )
+# No goal: issue #50 trades the database's share of a request for the function's (the
+# documents are the function's); ``warm.*`` and ``db_cpu.<case>.own`` hold the function.
 PARTS = ("database", "decoding", "document", "handler")
-# No goal: the handler's time against its database time (issues #32, #41) held the function's
-# share of a request down, which issue #50 trades for the database's, on purpose (the
-# documents are the function's). What holds the function now: ``warm.*`` (the handler against
-# the raw driver sending its SQL) and ``db_cpu.<case>.own`` (its CPU against the peers').
 
 
 @contextlib.contextmanager

@@ -95,9 +95,8 @@ class Wire:
 
     @property
     def largest_message_bytes(self) -> int:
-        """The longest statement text sent, a simple query's whole text or one parsed statement
-        of a pipeline (RDS Proxy pins a session to its backend for one over 16 KB:
-        ``PINNING_BYTES``); values bound to parameters are not statement text."""
+        """The longest statement text sent, a simple query's whole or a pipeline's one (values
+        bound to parameters are not statement text)."""
         return max((len(t.encode()) for c in self.calls for t in c.texts), default=0)
 
     @property
@@ -143,12 +142,8 @@ def timed(function: Callable[..., Any], spent: Callable[[float], object]) -> Cal
 
 @contextlib.contextmanager
 def recording() -> Iterator[Wire]:
-    """Count every query and every wait for the server on every pg8000 connection, and time
-    them and the rows' decoding.
-
-    ``handle_messages`` reads until ReadyForQuery: each call is one network round trip (a
-    simple query costs one, a parameterised statement three: Parse, Describe, Bind+Execute).
-    """
+    """Every query on every pg8000 connection, timed with the rows' decoding, and its round
+    trips: each ``handle_messages`` call reads until ReadyForQuery, one round trip."""
     core = pg8000.core.CoreConnection
     wire = Wire()
     current: list[Call] = []

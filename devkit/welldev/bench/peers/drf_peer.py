@@ -19,8 +19,6 @@ from django.conf import settings
 from django.core.wsgi import get_wsgi_application
 from django.db import connections
 
-# EXPLAIN: the existing indexes serve the List's joins (workspaces_workspace_id_key,
-# idx_workspace_connectors_workspace, idx_company_workspace_connectors_wc_created_at, the pkeys).
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 # The database alias of the handler being called.
 _alias: ContextVar[str] = ContextVar("peer_drf_alias")

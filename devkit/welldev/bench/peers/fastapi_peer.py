@@ -17,10 +17,6 @@ from sqlalchemy import orm
 from sqlalchemy.dialects.postgresql import ENUM
 from sqlalchemy.orm import Mapped, mapped_column
 
-# EXPLAIN of the List: the workspace by its unique id, its connectors by workspace, their
-# live rows by (workspace_connector_pk, created_at), then a top-N sort (the rows of several
-# connectors) and a count of them all. No index spares either; at the bench's size (4 pages
-# a table) the planner hash-joins seq scans and leaves a (created_at, id) index unused.
 Direction = Literal["input", "output"]
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 _engines: list[sa.Engine] = []
