@@ -1,13 +1,7 @@
 """Every bench database, seeded inside PostgreSQL (``INSERT ... SELECT ... FROM generate_series``)
-and kept between runs while its fingerprint (the sizes, this module, the migrations) holds.
-
-- the bench database (``prepare_database``), which most phases read;
-- the large-tenant databases (``large_tenants``): a big and a small tenant on the same tables,
-  whose read shapes ``large_tenant`` names, and which the plan test builds too (``build``);
-- the revocation seed (``revocation_seed``) and the changes feed's (``feed_seed``).
-
-Ledger rows are written with the triggers off (``session_replication_role``, where the
-administrator may) and, by the million, with their secondary indexes built after.
+and kept between runs while its fingerprint holds: the bench database, which most phases read,
+the large-tenant databases (``build``, which the plan test builds too), the revocation and feed
+seeds.
 """
 
 from __future__ import annotations
@@ -60,17 +54,6 @@ def explain(conn: pg8000.native.Connection, statement: BoundStatement) -> list[s
     return [str(r[0]) for r in connections.send(conn, [BoundStatement(text, statement.values)])]
 
 
-def fingerprint(*parts: object) -> str:
-    """What a seed is made of: ``parts``, this module and the migrations (a change of either
-    seeds it again)."""
-    digest = hashlib.sha256(":".join(map(str, parts)).encode())
-    digest.update(Path(__file__).read_bytes())
-    for path in sorted((migrations_dir() / "versions").glob("*.py")):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
 def seeded(
     server: database.LocalDatabase,
     name: str,
@@ -79,8 +62,13 @@ def seeded(
     *parts: object,
 ) -> tuple[database.LocalDatabase, Any]:
     """Database ``name`` as ``build`` seeds it, vacuumed, analysed and checkpointed, and what
-    ``build`` answered (stored as JSON beside the fingerprint); reused while both hold."""
-    wanted = fingerprint(name, *parts)
+    ``build`` answered (stored as JSON beside its fingerprint: ``name``, ``parts``, this module
+    and the migrations); reused while the fingerprint holds."""
+    digest = hashlib.sha256(":".join(map(str, (name, *parts))).encode())
+    digest.update(Path(__file__).read_bytes())
+    for path in sorted((migrations_dir() / "versions").glob("*.py")):
+        digest.update(path.name.encode() + path.read_bytes())
+    wanted = digest.hexdigest()
     with database.admin_connection(database.create_database(server, name).admin_url) as conn:
         found = conn.run("SELECT to_regclass('public.seeded') IS NOT NULL")[0][0] and conn.run(
             "SELECT fingerprint, data FROM public.seeded"
@@ -108,28 +96,20 @@ def seeded(
     return local, data
 
 
+SUFFIXES = ("", "_tenants_base", "_tenants_large", "_revocation_seed", "_revocation", "_feed")
+
+
 def drop_databases(server: database.LocalDatabase, config: Config) -> None:
-    for suffix in (
-        "",
-        "_tenants_base",
-        "_tenants_large",
-        "_revocation_seed",
-        "_revocation",
-        "_feed",
-    ):
+    for suffix in SUFFIXES:
         database.drop_database(server, config.database_prefix + suffix)
 
 
 @contextlib.contextmanager
 def bulk(conn: pg8000.native.Connection, table: str, rows: int) -> Iterator[None]:
     """Rows written into ``table`` without its triggers (``touch_row``, the foreign-key checks,
-    the change records), where the administrator is a superuser (another one keeps them and
-    seeds more slowly); from ``BULK_ROWS`` rows its secondary indexes are built after.
-
-    Kept while rows go in, indexes whose keys arrive out of order (the public ids, the
-    connector walks) are updated page by random page; built after, each is one sort. The
-    definitions are read from the catalog, so what is rebuilt is what the migrations made.
-    """
+    the change records) where the administrator is a superuser, and from ``BULK_ROWS`` rows with
+    its secondary indexes, as the migrations made them, built after: one sort each, instead of
+    updates page by random page as keys arrive out of order (public ids, connector walks)."""
     bypass = conn.run("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")[0][0]
     found = conn.run(
         "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid), c.conname, "
@@ -140,11 +120,8 @@ def bulk(conn: pg8000.native.Connection, table: str, rows: int) -> Iterator[None
         bulk=rows >= BULK_ROWS,
     )
     for name, _, constraint, _ in found:
-        conn.run(
-            f"ALTER TABLE core_api.{table} DROP CONSTRAINT {constraint}"
-            if constraint
-            else f"DROP INDEX {name}"
-        )
+        drop = f"ALTER TABLE core_api.{table} DROP CONSTRAINT {constraint}"
+        conn.run(drop if constraint else f"DROP INDEX {name}")
     if bypass:
         conn.run("SET session_replication_role = replica")
     try:
@@ -154,11 +131,8 @@ def bulk(conn: pg8000.native.Connection, table: str, rows: int) -> Iterator[None
             conn.run("SET session_replication_role = DEFAULT")
     conn.run("SET maintenance_work_mem = '512MB'")
     for _, definition, constraint, constraint_definition in found:
-        conn.run(
-            f"ALTER TABLE core_api.{table} ADD CONSTRAINT {constraint} {constraint_definition}"
-            if constraint
-            else definition
-        )
+        add = f"ALTER TABLE core_api.{table} ADD CONSTRAINT {constraint} {constraint_definition}"
+        conn.run(add if constraint else definition)
 
 
 # --- the bench database -----------------------------------------------------------------------
@@ -286,14 +260,12 @@ def _bench(conn: pg8000.native.Connection, sizes: Sizes) -> dict[str, Any]:
     )
     (write_company,) = one(
         conn,
+        "WITH p AS (INSERT INTO core_api.peoples (workspace_pk, first_name, last_name, full_name) "
+        "SELECT :s, 'Ada', 'Lovelace', 'Person ' || i FROM generate_series(1, :n) i) "
         "INSERT INTO core_api.companies (workspace_pk, name, domain) "
         "VALUES (:w, 'Bench Company', 'example.com') RETURNING company_id::text",
         w=write_pk,
-    )
-    conn.run(
-        "INSERT INTO core_api.peoples (workspace_pk, first_name, last_name, full_name) "
-        "SELECT :w, 'Ada', 'Lovelace', 'Person ' || i FROM generate_series(1, :n) i",
-        w=sync_pk,
+        s=sync_pk,
         n=sizes.sync_records,
     )
     window_start, window_end, cursor = _deep_cursor(conn, sizes.ledger_rows, x[0])
@@ -411,14 +383,15 @@ RECORD_COLUMNS = {
     "companies": ("name, domain", "'Company ' || g, 'c' || g || '.example'"),
     "peoples": ("first_name, last_name, full_name", "'Ada', 'N' || g, 'Ada N' || g"),
 }
-LEDGER_ROWS = """
-WITH r AS (SELECT array_agg(pk ORDER BY pk) AS pks FROM core_api.{record_table}
+# Filled per ledger: {ledger}, {record_table} and {record}.
+LEDGER_ROWS = f"""
+WITH r AS (SELECT array_agg(pk ORDER BY pk) AS pks FROM core_api.{{record_table}}
             WHERE workspace_pk = :w),
      c AS (SELECT array_agg(pk ORDER BY pk) AS pks FROM core_api.workspace_connectors
             WHERE workspace_pk = :w)
-INSERT INTO core_api.{ledger}
-       ({record}_pk, workspace_connector_pk, direction, created_at, updated_at, deleted_at)
-SELECT r.pks[CASE WHEN g % greatest(1, :n / {busy}) = 0 THEN 1
+INSERT INTO core_api.{{ledger}}
+       ({{record}}_pk, workspace_connector_pk, direction, created_at, updated_at, deleted_at)
+SELECT r.pks[CASE WHEN g % greatest(1, :n / {BUSY_RECORD_ROWS}) = 0 THEN 1
                  ELSE (1 + (g * 7919) % cardinality(r.pks))::int END],
        c.pks[(1 + g % cardinality(c.pks))::int],
        CASE WHEN g % cardinality(c.pks) = 0 OR g % 3 = 1 THEN 'output' ELSE 'input' END
@@ -427,27 +400,21 @@ SELECT r.pks[CASE WHEN g % greatest(1, :n / {busy}) = 0 THEN 1
        s.at + CASE WHEN g % 10 = 3 THEN interval '9 days' ELSE interval '0' END,
        CASE WHEN g % 33 = 5 THEN s.at + interval '2 days' END
   FROM generate_series(1::bigint, :n) g, r, c,
-       LATERAL (SELECT :start::timestamptz + (g::float8 / :n) * interval '{span} days' AS at) s
+       LATERAL (SELECT :start::timestamptz + (g::float8 / :n) * interval '{SPAN_DAYS} days' AS at) s
 """
 
 
 def make_tenant(
     conn: pg8000.native.Connection,
     name: str,
-    *,
     rows: int,
-    connectors: int,
-    records: int,
+    connectors: int = 1,
     share: dict[str, float] | None = None,
 ) -> None:
-    """A workspace, its owner, connectors, records, three groups, its provider selections and
-    ledger rows: ``rows`` x its ``share`` (1 where not given) in each ledger.
-
-    Its rows' timestamps are spread over a year, as a real ledger's are. What makes plans go
-    wrong is there: the first connector only carries records out (``filter[direction]=input``
-    finds nothing there), a share of the rows is deleted, some were updated after they were
-    made, and one record of each kind was touched by ``BUSY_RECORD_ROWS`` rows.
-    """
+    """A workspace, its owner, connectors, records (``RECORDS`` of each kind, or one per 100
+    rows), three groups, provider selections, and ``rows`` x ``share`` (1 where not given) rows
+    in each ledger over a year, with what makes plans go wrong: the first connector only carries
+    records out, some rows are deleted or updated later, one record of each kind is busy."""
     workspace_pk, person_pk = one(
         conn,
         "WITH w AS (INSERT INTO core_api.workspaces (name) VALUES (:n) RETURNING pk), "
@@ -468,7 +435,7 @@ def make_tenant(
             f"INSERT INTO core_api.{table} (workspace_pk, {columns}) "
             f"SELECT :w, {values} FROM generate_series(1, :n) g",
             w=workspace_pk,
-            n=records,
+            n=max(RECORDS, rows // 100),
         )
     conn.run(
         "WITH g AS (INSERT INTO core_api.workspace_groups (name, created_by_pk) "
@@ -488,13 +455,7 @@ def make_tenant(
     )
     for ledger, (record_table, record) in LEDGERS.items():
         count = max(1, int(rows * (share or {}).get(ledger, 1.0)))
-        sql = LEDGER_ROWS.format(
-            ledger=ledger,
-            record_table=record_table,
-            record=record,
-            span=SPAN_DAYS,
-            busy=BUSY_RECORD_ROWS,
-        )
+        sql = LEDGER_ROWS.format(ledger=ledger, record_table=record_table, record=record)
         with bulk(conn, ledger, count):
             conn.run(sql, w=workspace_pk, n=count, start=BUILT_FROM)
 
@@ -512,20 +473,11 @@ def build(conn: pg8000.native.Connection, *, big_rows: int, small_rows: int) -> 
     """The large-tenant databases' tenants: ``big`` (20 connectors, ``LARGE_SHARE``), ``small``
     (3 connectors), ``sync`` and the neighbours. ``seeded`` analyses them after."""
     make_providers(conn, PROVIDERS)
-    make_tenant(
-        conn,
-        "big",
-        rows=big_rows,
-        connectors=20,
-        records=max(RECORDS, big_rows // 100),
-        share=LARGE_SHARE,
-    )
-    make_tenant(
-        conn, "small", rows=small_rows, connectors=3, records=max(RECORDS, small_rows // 100)
-    )
+    make_tenant(conn, "big", big_rows, connectors=20, share=LARGE_SHARE)
+    make_tenant(conn, "small", small_rows, connectors=3)
     # Where the bench's sync writer writes (and removes what it wrote): the rows it leaves
     # dead until a vacuum are then on no index the two tenants' Lists walk.
-    make_tenant(conn, "sync", rows=RECORDS, connectors=1, records=RECORDS)
+    make_tenant(conn, "sync", RECORDS)
     # Other workspaces with their own provider selections and a group each, as a platform has:
     # a plan that reads those tables whole instead of by workspace reads theirs too.
     conn.run(
@@ -554,9 +506,8 @@ def revocation_seed(server: database.LocalDatabase, name: str, rows: int) -> Non
 
     def seed(conn: pg8000.native.Connection) -> None:
         make_providers(conn, 10)
-        records = max(RECORDS, rows // 100)
-        make_tenant(conn, "revoked", rows=rows, connectors=1, records=records, share=ONLY_ACCOUNTS)
-        make_tenant(conn, "other", rows=RECORDS, connectors=1, records=RECORDS, share=ONLY_ACCOUNTS)
+        make_tenant(conn, "revoked", rows, share=ONLY_ACCOUNTS)
+        make_tenant(conn, "other", RECORDS, share=ONLY_ACCOUNTS)
 
     seeded(server, name, f"{rows:,} rows", seed, rows)
 
@@ -572,7 +523,7 @@ SELECT w, k.t, k.c, ARRAY[md5(g || '-' || w)::uuid],
             THEN ARRAY[md5('r' || g || '-' || w)::uuid] END,
        '{{}}'::jsonb, now() - interval '45 days' + g * interval '1 ms',
        CASE WHEN k.c IN ('linked', 'unlinked') THEN 'sync' ELSE 'sweep' END,
-       CASE WHEN k.c IN ('linked', 'unlinked') THEN 'run-' || (g / :run) END,
+       CASE WHEN k.c IN ('linked', 'unlinked') THEN 'run-' || (g / {run}) END,
        CASE WHEN k.c IN ('linked', 'unlinked') THEN 'key-' || g END,
        now() - CASE WHEN g < :old THEN interval '40 days' ELSE interval '10 days' END
   FROM (SELECT pk FROM core_api.workspaces WHERE name = :tenant) AS t(w),
@@ -585,29 +536,21 @@ def feed_seed(
     server: database.LocalDatabase, name: str, big: int, small: int
 ) -> database.LocalDatabase:
     """Workspaces ``big`` and ``small`` with ``big`` and ``small`` change records, alike in every
-    other way: each record's resource type and change cycle through ``CHANGE_PAIRS``, a sync
-    run every ``RECORDS_PER_RUN`` records, a transaction per ``RECORDS_PER_XID``, most records
-    sent ten days ago, the oldest 1% forty days ago."""
+    other way: cycling through ``CHANGE_PAIRS``, a sync run every ``RECORDS_PER_RUN``, a
+    transaction per ``RECORDS_PER_XID``, sent ten days ago (the oldest 1% forty)."""
     from wellapi.resources import CHANGE_PAIRS
 
     pairs = ", ".join(f"({i}, '{t}', '{c}')" for i, (t, c) in enumerate(CHANGE_PAIRS))
-    records = CHANGE_RECORDS.format(pairs=pairs, count=len(CHANGE_PAIRS))
+    records = CHANGE_RECORDS.format(pairs=pairs, count=len(CHANGE_PAIRS), run=RECORDS_PER_RUN)
 
     def seed(conn: pg8000.native.Connection) -> None:
         make_providers(conn, 10)
-        for tenant in ("big", "small"):
-            make_tenant(conn, tenant, rows=100, connectors=1, records=RECORDS)
+        make_tenant(conn, "big", 100)
+        make_tenant(conn, "small", 100)
         with bulk(conn, "change_records", big + small):
             for tenant, count in (("big", big), ("small", small)):
                 for start in range(0, count, RECORDS_PER_XID):
                     end = min(count, start + RECORDS_PER_XID)
-                    conn.run(
-                        records,
-                        tenant=tenant,
-                        run=RECORDS_PER_RUN,
-                        old=count // 100,
-                        start=start,
-                        end=end,
-                    )
+                    conn.run(records, tenant=tenant, old=count // 100, start=start, end=end)
 
     return seeded(server, name, f"{big:,} and {small:,} change records", seed, big, small)[0]

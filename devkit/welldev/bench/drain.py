@@ -1,23 +1,11 @@
-"""Phase ``drain``: the change drainer's throughput (issue #33).
-
-``DRAIN_RECORDS`` unsent change records are drained by ``wellapi.sync.drainer.drain`` as the
-drainer's role (``well_drain``, the functions connected as in AWS) against an EventBridge stub
-in this process that accepts every entry at once, so what is measured is the drainer's own
-work (the cycles' reads behind the horizon, the events' detail written by PostgreSQL, the
-batching, the marks and commits), not a network's. Two spreads of the same number of records:
-
-- **many workspaces** (every workspace of the bench database, up to ``DRAIN_WORKSPACES``):
-  calls of up to ten entries, one per workspace, as a busy service has them;
-- **one workspace**: one entry per call, as the drainer sends a single workspace's records
-  (its next only once the one before was accepted); in AWS each call then costs EventBridge's
-  round trip (tens of milliseconds), which bounds one workspace's rate, not this figure.
-
-The records the bench adds are removed after, and the ones it found unsent are unsent again.
+"""Phase ``drain``: the change drainer's throughput (issue #33), as its role, against a stub of
+EventBridge that accepts every entry at once, so that it measures the drainer's own work, not a
+network's: records of many workspaces (calls of up to ten entries) and of one (an entry a call;
+in AWS each waits for EventBridge's round trip, which bounds one workspace's rate).
 """
 
 from __future__ import annotations
 
-import itertools
 import time
 from typing import Any
 
@@ -32,21 +20,18 @@ from welldev.bench.report import Report
 DRAIN_RECORDS = 10_000
 DRAIN_WORKSPACES = 100
 DRAIN_RUNS = 3
+BENCH_RECORDS = "message_key LIKE 'bench-drain-%'"
 
 
 class AcceptingBus:
     """EventBridge as fast as it could be: every entry accepted, nothing kept."""
 
-    def __init__(self) -> None:
-        self.ids = itertools.count(1)
-        self.entries = 0
+    entries = 0
 
     def put_events(self, *, Entries: list[dict[str, Any]]) -> dict[str, Any]:
+        ids = range(self.entries + 1, self.entries + len(Entries) + 1)
         self.entries += len(Entries)
-        return {
-            "FailedEntryCount": 0,
-            "Entries": [{"EventId": str(next(self.ids))} for _ in Entries],
-        }
+        return {"FailedEntryCount": 0, "Entries": [{"EventId": str(i)} for i in ids]}
 
 
 def _insert_records(conn: Any, workspaces: list[int], count: int) -> None:
@@ -69,8 +54,8 @@ def _behind_horizon(conn: Any, timeout: float = 120.0) -> None:
     holds it back, and a drain then would find nothing to send."""
     deadline = time.monotonic() + timeout
     while conn.run(
-        "SELECT EXISTS (SELECT 1 FROM core_api.change_records "
-        "WHERE message_key LIKE 'bench-drain-%' AND xid >= pg_snapshot_xmin(pg_current_snapshot()))"
+        f"SELECT EXISTS (SELECT 1 FROM core_api.change_records WHERE {BENCH_RECORDS} "
+        "AND xid >= pg_snapshot_xmin(pg_current_snapshot()))"
     )[0][0]:
         if time.monotonic() > deadline:
             raise BenchError("a transaction held the horizon back: nothing could be drained")
@@ -82,43 +67,33 @@ def _drain_runs(conn: Any) -> tuple[list[float], int]:
     # The drainer's role, as the functions are connected (DRAIN_DATABASE_URL).
     pool = connections.build_pool(connections.settings_for("drain"))
     seconds: list[float] = []
-    calls = 0
     try:
         for _ in range(DRAIN_RUNS):
-            conn.run(
-                "UPDATE core_api.change_records SET sent_at = NULL "
-                "WHERE message_key LIKE 'bench-drain-%'"
-            )
+            conn.run(f"UPDATE core_api.change_records SET sent_at = NULL WHERE {BENCH_RECORDS}")
             bus = AcceptingBus()
             started = time.perf_counter()
             report = drainer.drain(pool=pool, client=bus, bus="bench")
             seconds.append(time.perf_counter() - started)
             if report.sent != DRAIN_RECORDS or bus.entries != DRAIN_RECORDS:
                 raise BenchError(f"the drainer sent {report.sent} of {DRAIN_RECORDS} records")
-            calls = report.calls
     finally:
         pool.dispose()
-    return seconds, calls
+    return seconds, report.calls
 
 
 def measure_drain(report: Report, bench: BenchDatabase, config: Config) -> None:
     conn = bench.admin()
-    unsent = [
-        int(pk)
-        for (pk,) in conn.run(
-            "UPDATE core_api.change_records SET sent_at = now() WHERE sent_at IS NULL RETURNING pk"
-        )
-    ]
+    unsent = conn.run(
+        "UPDATE core_api.change_records SET sent_at = now() WHERE sent_at IS NULL RETURNING pk"
+    )
     try:
-        workspaces = [
-            int(pk)
-            for (pk,) in conn.run(
-                "SELECT pk FROM core_api.workspaces ORDER BY pk LIMIT :n", n=DRAIN_WORKSPACES
-            )
-        ]
+        rows = conn.run(
+            "SELECT pk FROM core_api.workspaces ORDER BY pk LIMIT :n", n=DRAIN_WORKSPACES
+        )
+        workspaces = [int(pk) for (pk,) in rows]
         details: dict[str, Any] = {"records": DRAIN_RECORDS, "runs": DRAIN_RUNS}
         for case, spread in (("many_workspaces", workspaces), ("one_workspace", workspaces[:1])):
-            conn.run("DELETE FROM core_api.change_records WHERE message_key LIKE 'bench-drain-%'")
+            conn.run(f"DELETE FROM core_api.change_records WHERE {BENCH_RECORDS}")
             _insert_records(conn, spread, DRAIN_RECORDS)
             _behind_horizon(conn)
             seconds, calls = _drain_runs(conn)
@@ -137,9 +112,8 @@ def measure_drain(report: Report, bench: BenchDatabase, config: Config) -> None:
             )
         report.details["drain"] = details
     finally:
-        conn.run("DELETE FROM core_api.change_records WHERE message_key LIKE 'bench-drain-%'")
+        conn.run(f"DELETE FROM core_api.change_records WHERE {BENCH_RECORDS}")
         if unsent:
-            conn.run(
-                "UPDATE core_api.change_records SET sent_at = NULL WHERE pk = ANY(:p)", p=unsent
-            )
+            pks = [pk for (pk,) in unsent]
+            conn.run("UPDATE core_api.change_records SET sent_at = NULL WHERE pk = ANY(:p)", p=pks)
         conn.close()

@@ -1,16 +1,6 @@
-"""Phase ``feed``: the changes feed's page at 10,000,000 change records against 10,000 (#33).
-
-One database (``databases.feed_seed``) holds two workspaces: ``big``, with
-``Config.feed_records`` change records, and ``small``, with ``Config.feed_small_records``,
-alike in every other way.
-
-Each case is a feed request through the handler as the workspace's owner, a page of the
-default size, its cursor 90% deep into the workspace's records (or the sync run's first page),
-timed at both sizes taking turns: the big workspace's page takes at most ``FEED_GOAL`` x the
-small one's. Every statement the feed and retention write is explained (``EXPLAIN (ANALYZE,
-BUFFERS)``) at the big size, as the owner with the big workspace's scope (the API role's
-policies aside); retention's step is explained inside a transaction rolled back, so the seed
-keeps its records.
+"""Phase ``feed``: the changes feed's page at 10,000,000 change records against 10,000 (#33),
+two workspaces alike but for their records taking turns (``FEED_GOAL``); every statement of the
+feed and of retention explained at the big size (retention's step rolled back).
 """
 
 from __future__ import annotations
@@ -27,7 +17,7 @@ from wellapi.store.sql import BoundStatement
 from welldev import database
 from welldev.bench import large_tenant
 from welldev.bench.config import Config
-from welldev.bench.databases import RECORDS_PER_RUN, explain, feed_seed
+from welldev.bench.databases import RECORDS_PER_RUN, explain, feed_seed, one
 from welldev.bench.errors import BenchError
 from welldev.bench.harness import api_event, handler_for, invoke, note, taking_turns
 from welldev.bench.report import Report
@@ -49,23 +39,15 @@ CASES: dict[str, str] = {
 
 
 def _deep(conn: pg8000.native.Connection, workspace_pk: int) -> tuple[int, int]:
-    """The place of the record 90% of the way into the workspace's records."""
-    low, high = conn.run(
-        "SELECT min(pk), max(pk) FROM core_api.change_records WHERE workspace_pk = :w",
+    """The place (xid, pk) of the record 90% of the way into the workspace's records."""
+    xid, pk = one(
+        conn,
+        "SELECT xid::text, pk FROM core_api.change_records WHERE workspace_pk = :w AND pk >= "
+        "(SELECT min(pk) + (max(pk) - min(pk)) * 9 / 10 FROM core_api.change_records "
+        "WHERE workspace_pk = :w) ORDER BY pk LIMIT 1",
         w=workspace_pk,
-    )[0]
-    xid, pk = conn.run(
-        "SELECT xid::text, pk FROM core_api.change_records WHERE workspace_pk = :w "
-        "AND pk >= :p ORDER BY pk LIMIT 1",
-        w=workspace_pk,
-        p=int(low + (high - low) * 0.9),
-    )[0]
+    )
     return int(xid), int(pk)
-
-
-def _middle_run(records: int) -> str:
-    """A sync run in the middle of a workspace of ``records`` records (``_records``)."""
-    return f"run-{records // RECORDS_PER_RUN // 2}"
 
 
 def _call(who: dict[str, str], query: str) -> Callable[[], Any]:
@@ -86,10 +68,10 @@ _BUFFERS = re.compile(r"Buffers: shared hit=([0-9]+)(?: read=([0-9]+))?")
 
 
 def _explain(conn: pg8000.native.Connection, statement: BoundStatement) -> dict[str, Any]:
+    """The plan's execution time and buffers, and the plan."""
     plan = explain(conn, statement)
-    text = "\n".join(plan)
-    executed = _EXECUTION.search(text)
-    buffers = _BUFFERS.search(text)
+    executed = _EXECUTION.search("\n".join(plan))
+    buffers = _BUFFERS.search("\n".join(plan))
     return {
         "execution_ms": float(executed.group(1)) if executed else None,
         "buffers": int(buffers.group(1)) + int(buffers.group(2) or 0) if buffers else None,
@@ -121,46 +103,34 @@ def _explain_all(
 
 
 def measure_feed(report: Report, server: database.LocalDatabase, config: Config) -> None:
-    name = f"{config.database_prefix}_feed"
-    local = feed_seed(server, name, config.feed_records, config.feed_small_records)
+    from wellapi.jsonapi.cursor import ChangePlace
+
     records = {"big": config.feed_records, "small": config.feed_small_records}
+    local = feed_seed(server, f"{config.database_prefix}_feed", records["big"], records["small"])
     with database.admin_connection(local.admin_url) as conn:
         tenants = {n: large_tenant.tenant(conn, n) for n in records}
         owners = {
             n: claims(conn, t.person_id, t.workspace_id, "member") for n, t in tenants.items()
         }
         deep = {n: _deep(conn, t.workspace_pk) for n, t in tenants.items()}
-        runs = {n: _middle_run(count) for n, count in records.items()}
+        # A sync run in the middle of each workspace's records.
+        runs = {n: f"run-{count // RECORDS_PER_RUN // 2}" for n, count in records.items()}
         plans = _explain_all(conn, tenants["big"].workspace_pk, deep["big"], runs["big"])
-    from wellapi.jsonapi.cursor import ChangePlace
-
-    lines = []
+    cursors = {n: "cursor=" + ChangePlace(*place).encode() for n, place in deep.items()}
+    note(f"feed at {config.feed_records:,} records against {config.feed_small_records:,}:")
     with functions_connected_as(local, API_ROLE):
         for case, template in CASES.items():
-            calls = {
-                n: _call(
-                    owners[n],
-                    template.format(
-                        cursor="cursor=" + ChangePlace(*deep[n]).encode(), run=runs[n]
-                    ).strip("&"),
-                )
-                for n in records
-            }
+            queries = {n: template.format(cursor=cursors[n], run=runs[n]) for n in records}
+            calls = {n: _call(owners[n], query.strip("&")) for n, query in queries.items()}
             ms = taking_turns(calls, config.feed_iterations, config.warmup)
             b = report.figure(f"feed.{case}.big", ms["big"], "ms")
             s = report.figure(f"feed.{case}.small", ms["small"], "ms")
             ratio = report.ratio(f"feed.{case}", b.median / s.median, FEED_GOAL)
-            lines.append(f"{case} {b.median:.2f} / {s.median:.2f} ms = {ratio.value:.2f}x")
+            note(f"  {case} {b.median:.2f} / {s.median:.2f} ms = {ratio.value:.2f}x")
     report.details["feed"] = {
         "records": records,
-        "explain": {
-            k: {"execution_ms": v["execution_ms"], "buffers": v["buffers"]}
-            for k, v in plans.items()
-        },
+        "explain": {k: {m: v[m] for m in ("execution_ms", "buffers")} for k, v in plans.items()},
         "plans": {k: v["plan"] for k, v in plans.items()},
     }
-    note(f"feed at {config.feed_records:,} records against {config.feed_small_records:,}:")
-    for line in lines:
-        note(f"  {line}")
     for key, value in plans.items():
         note(f"  EXPLAIN {key}: {value['execution_ms']} ms, {value['buffers']} buffers")

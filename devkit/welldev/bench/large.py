@@ -1,17 +1,6 @@
-"""``make bench``, large tenants: every read shape on a 10,000,000-row tenant, against 10,000.
-
-Two databases, built once and kept between runs (``databases.large_tenants``): in each, a big
-tenant (20 connectors) and a small one (3 connectors, 10,000 rows a ledger) on the same tables.
-In the first the big tenant holds 10,000 account ledger rows, in the second 10,000,000 (and a
-fifth of that in each other ledger). Every shape of ``large_tenant.SHAPES`` is answered by the
-API handler for both tenants in both databases; the goal is each shape's median on the big
-database within 1.5x of its median on the 10,000-row one, for each tenant. The worst ratio is
-printed and recorded. Beside them, on the big database only, what the deepest numbered page
-costs against the first page; the big tenant's cursor 1,000 pages deep into its account ledger
-gives the ``scale.*`` figures and goal too (``numbered_pages``).
-
-The sync writer's rows/s is measured the same way: provenance.linked batches for the accounts
-of a third workspace, written into each database's ledger and removed after.
+"""Phase ``large``: every read shape of a big and a small tenant, on a database where the big one
+holds 10,000,000 account ledger rows within ``GOAL`` x of one where it holds 10,000; beside them
+the deepest numbered page, the cursor 1,000 pages deep (``scale.*``) and the sync writer's rows/s.
 """
 
 from __future__ import annotations
@@ -42,6 +31,7 @@ from welldev.function_roles import functions_connected_as
 
 GOAL = 1.5
 SYNC_MESSAGES = 10
+Requests = list[tuple[large_tenant.Tenant, list[Any]]]
 
 
 def _requests(local: database.LocalDatabase) -> Requests:
@@ -67,9 +57,6 @@ def _calls(
     return calls
 
 
-Requests = list[tuple[large_tenant.Tenant, list[Any]]]
-
-
 # The big tenant's shapes whose time is split at 10,000,000 rows as at the warm bench's size.
 SPLIT_AT_SIZE = ("include_page_100", "default")
 SPLIT_RESOURCE = "account_workspace_connectors"
@@ -85,15 +72,12 @@ def split_at_size(
             call = calls[("big", SPLIT_RESOURCE, shape)]
             for _ in range(sizes.warmup):
                 call()
-            samples = split_samples(call, sizes.iterations)
-            report_split(report, f"large.{shape}", samples)
+            report_split(report, f"large.{shape}", split_samples(call, sizes.iterations))
 
 
-# What a numbered page pays for its depth: the deepest one at the default size (980 rows deep)
-# of the big tenant's account ledger at 10,000,000 rows, beside its first page and the cursor
-# 1,000 pages deep, timed in the same turns as every shape (``large.pages.*``). The goal: never
-# dearer than following links.next from the first page to it (docs/performance.md, "Numbered
-# pages").
+# The deepest numbered page at the default size (980 rows deep) of the big tenant's account
+# ledger, timed beside its first page and the cursor 1,000 pages deep (``large.pages.*``): never
+# dearer than following links.next to it (docs/performance.md, "Numbered pages").
 DEEPEST_NUMBER = (MAX_PAGE_DEPTH - 1) // DEFAULT_PAGE_SIZE + 1
 PAGES = {"first": "default", "cursor_deep": "cursor_deep", "number_deep": "number_deep"}
 
@@ -106,15 +90,10 @@ def with_numbered_page(requests: Requests) -> Requests:
 
 
 def numbered_pages(report: Report, measured: dict[str, dict[Any, list[float]]]) -> None:
-    """``large.pages.*``, and ``scale.deep_cursor``: the sync-status List's cursor 1,000 pages
-    deep at 10,000,000 rows against 10,000 (once a phase of its own, 1,000,000 rows against
-    10,000)."""
-    ms = {
-        page: report.figure(
-            f"large.pages.{page}", measured["large"][("big", SPLIT_RESOURCE, s)], "ms"
-        )
-        for page, s in PAGES.items()
-    }
+    """``large.pages.*``, and ``scale.deep_cursor``: the cursor 1,000 pages deep at 10,000,000
+    rows against 10,000."""
+    pages = {page: measured["large"][("big", SPLIT_RESOURCE, s)] for page, s in PAGES.items()}
+    ms = {page: report.figure(f"large.pages.{page}", m, "ms") for page, m in pages.items()}
     first, deep = ms["first"].median, ms["number_deep"].median
     ratio = report.ratio("large.pages.number_deep", deep / first, float(DEEPEST_NUMBER))
     cursor = ("big", SPLIT_RESOURCE, "cursor_deep")
@@ -131,21 +110,14 @@ def numbered_pages(report: Report, measured: dict[str, dict[Any, list[float]]]) 
 def _sync_batches(
     local: database.LocalDatabase, handler: Handler, ids: int, batches: int
 ) -> Callable[[], None]:
-    """One batch of SYNC_MESSAGES messages linking the sync tenant's accounts, a call each."""
+    """Batches of ``SYNC_MESSAGES`` messages linking the sync tenant's accounts, one a call."""
     with database.admin_connection(local.admin_url) as conn:
         t = large_tenant.tenant(conn, "sync")
         accounts, _ = first_records(conn, "accounts", t.workspace_pk, ids)
+    linked = accounts * SYNC_MESSAGES
     events = iter(
-        sync_events(
-            str(t.connector_ids[0]),
-            accounts * SYNC_MESSAGES,
-            SYNC_MESSAGES,
-            ids,
-            batches,
-            record_type="account",
-        )
+        sync_events(str(t.connector_ids[0]), linked, SYNC_MESSAGES, ids, batches, "account")
     )
-
     return lambda: synced(handler, next(events))
 
 
@@ -162,20 +134,14 @@ def _remove_sync_rows(local: database.LocalDatabase) -> None:
 
 
 def sync_rates(dbs: dict[str, database.LocalDatabase], sizes: LargeSizes) -> dict[str, list[float]]:
-    """The sync handler's rows/s on each database, one batch on each in turn; the first batch
-    on each connects and warms up. Each batch connects the functions anew (``alternating``),
-    so it is a first batch on a fresh connection, as it has been since this figure began."""
+    """The sync handler's rows/s on each database, one batch on each in turn, each on a fresh
+    connection (``alternating``); the first batch on each connects and warms up."""
     from wellapi.handlers.sync import sync_handler
 
-    handler = sync_handler()
-    batches = {
-        size: _sync_batches(local, handler, sizes.sync_ids, sizes.sync_batches + 1)
-        for size, local in dbs.items()
-    }
+    handler, count = sync_handler(), sizes.sync_batches + 1
+    batches = {size: _sync_batches(db, handler, sizes.sync_ids, count) for size, db in dbs.items()}
     try:
-        ms = alternating(
-            dbs, lambda: {s: {"batch": b} for s, b in batches.items()}, sizes.sync_batches + 1, 1, 0
-        )
+        ms = alternating(dbs, lambda: {s: {"batch": b} for s, b in batches.items()}, count, 1, 0)
     finally:
         for local in dbs.values():
             _remove_sync_rows(local)
@@ -191,9 +157,7 @@ def measure_large(report: Report, server: database.LocalDatabase, config: Config
     }
     requests = {size: _requests(local) for size, local in dbs.items()}
     requests["large"] = with_numbered_page(requests["large"])
-    # Milliseconds per (tenant, resource, shape) per database, the databases taking turns shape
-    # by shape in ``sizes.rounds`` rounds.
-    measured = alternating(
+    measured = alternating(  # ms by database, then (tenant, resource, shape)
         dbs,
         lambda: {size: _calls(dbs[size], tenants) for size, tenants in requests.items()},
         sizes.rounds,
@@ -202,8 +166,7 @@ def measure_large(report: Report, server: database.LocalDatabase, config: Config
     )
     ratios: dict[str, float] = {}
     for key, base_samples in measured["base"].items():  # number_deep is the large one's
-        tenant, resource, shape = key
-        name = f"large.{tenant}.{resource}.{shape}"
+        name = "large." + ".".join(key)
         b = report.figure(f"{name}.base", base_samples, "ms")
         big = report.figure(name, measured["large"][key], "ms")
         ratios[name] = report.ratio(name, big.median / b.median, GOAL).value

@@ -32,51 +32,32 @@ class Tenant:
 
 def tenant(conn: pg8000.native.Connection, name: str) -> Tenant:
     """The ids of tenant ``name`` (``databases.make_tenant``)."""
-    workspace_pk, workspace_id, person_id = one(
+    first_record = ", ".join(
+        f"(SELECT {public_id_column(table)} FROM core_api.{table} "
+        "WHERE workspace_pk = w.pk ORDER BY pk LIMIT 1)"
+        for table, _ in LEDGERS.values()
+    )
+    pk, workspace_id, person_id, connector_ids, connector_pks, groups, *records = one(
         conn,
-        "SELECT w.pk, w.workspace_id, p.person_id FROM core_api.workspaces w "
+        "SELECT w.pk, w.workspace_id, p.person_id, "
+        "ARRAY(SELECT workspace_connector_id FROM core_api.workspace_connectors "
+        "WHERE workspace_pk = w.pk ORDER BY pk), "
+        "ARRAY(SELECT pk FROM core_api.workspace_connectors "
+        "WHERE workspace_pk = w.pk ORDER BY pk), "
+        "ARRAY(SELECT g.workspace_group_id FROM core_api.workspace_groups g "
+        "JOIN core_api.workspace_group_workspaces e ON e.workspace_group_pk = g.pk "
+        f"WHERE e.workspace_pk = w.pk ORDER BY g.pk), {first_record} FROM core_api.workspaces w "
         "JOIN core_api.peoples p ON p.workspace_pk = w.pk AND p.full_name = 'Owner ' || w.name "
         "WHERE w.name = :n",
         n=name,
     )
-    connectors = conn.run(
-        "SELECT workspace_connector_id, pk FROM core_api.workspace_connectors "
-        "WHERE workspace_pk = :w ORDER BY pk",
-        w=workspace_pk,
-    )
-    record_ids = {
-        ledger: one(
-            conn,
-            f"SELECT {public_id_column(record_table)} FROM core_api.{record_table} "
-            "WHERE workspace_pk = :w ORDER BY pk LIMIT 1",
-            w=workspace_pk,
-        )[0]
-        for ledger, (record_table, _) in LEDGERS.items()
-    }
-    group_ids = tuple(
-        row[0]
-        for row in conn.run(
-            "SELECT g.workspace_group_id FROM core_api.workspace_groups g "
-            "JOIN core_api.workspace_group_workspaces e ON e.workspace_group_pk = g.pk "
-            "WHERE e.workspace_pk = :w ORDER BY g.pk",
-            w=workspace_pk,
-        )
-    )
-    return Tenant(
-        name,
-        workspace_pk,
-        workspace_id,
-        person_id,
-        tuple(c[0] for c in connectors),
-        tuple(c[1] for c in connectors),
-        record_ids,
-        group_ids,
-    )
+    connectors = (tuple(connector_ids), tuple(connector_pks))
+    record_ids = dict(zip(LEDGERS, records, strict=True))
+    return Tenant(name, pk, workspace_id, person_id, *connectors, record_ids, tuple(groups))
 
 
 # --- the read shapes measured on both tenants -------------------------------------------------
 
-RECORD_RELATIONSHIP = {ledger: record for ledger, (_, record) in LEDGERS.items()}
 QUARTER = "filter[created_at][gte]=2026-03-01T00:00:00Z&filter[created_at][lt]=2026-06-01T00:00:00Z"
 SINCE = "filter[created_at][gte]=2026-06-01T00:00:00Z"
 DEEP_ROWS = 20_000  # 1,000 pages of the default 20
@@ -84,12 +65,10 @@ DEEP_ROWS = 20_000  # 1,000 pages of the default 20
 
 @dataclass(frozen=True)
 class Shape:
-    """One request: a List (``query``) or a Retrieve (``single``) of ``resource``.
-
-    Placeholders filled per tenant: ``{connector}`` (a connector that syncs both ways),
-    ``{export}`` (one that only carries records out), ``{record}``, ``{cursor}`` (a cursor
-    1,000 pages deep in the order ``cursor``), ``{group}``, ``{workspace}``.
-    """
+    """One request: a List (``query``) or a Retrieve (``single``) of ``resource``, its query's
+    placeholders filled per tenant: ``{connector}`` (syncs both ways), ``{export}`` (only carries
+    records out), ``{record}``, ``{cursor}`` (1,000 pages deep in the order ``cursor``),
+    ``{group}``, ``{workspace}``."""
 
     resource: str
     name: str
@@ -98,76 +77,68 @@ class Shape:
     cursor: str = ""
 
 
-def _ledger_shapes(ledger: str) -> list[Shape]:
-    record = RECORD_RELATIONSHIP[ledger]
-    every = f"include={record},workspace_connector"
+# Every ledger's cursors 1,000 pages deep: name, query, the cursor's order.
+CURSORS = (
+    ("cursor_deep", "page[after]={cursor}", "-created_at"),
+    ("cursor_deep_updated_at", "sort=updated_at&page[after]={cursor}", "updated_at"),
+    ("cursor_deep_before", "page[before]={cursor}", "-created_at"),
+)
+
+
+def _shapes(resource: str, lists: dict[str, str], retrieve: str) -> list[Shape]:
+    """``resource``'s Lists (name: query), a ledger's deep cursors, its Retrieve's query."""
+    deep = CURSORS if resource in LEDGERS else ()
     return [
-        Shape(ledger, name, query)
-        for name, query in (
-            ("default", ""),
-            ("sort_created_at", "sort=created_at"),
-            ("sort_-updated_at", "sort=-updated_at"),
-            ("sort_updated_at", "sort=updated_at"),
-            ("connector", "filter[workspace_connector]={connector}"),
-            ("connectors_two", "filter[workspace_connector]={connector},{export}"),
-            ("direction_input", "filter[direction]=input"),
-            ("direction_output", "filter[direction]=output"),
-            ("record", f"filter[{record}]={{record}}"),
-            ("range", QUARTER),
-            (
-                "connector_direction",
-                "filter[workspace_connector]={connector}&filter[direction]=output",
-            ),
-            ("export_input", "filter[workspace_connector]={export}&filter[direction]=input"),
-            ("connector_range", f"filter[workspace_connector]={{connector}}&{QUARTER}"),
-            ("record_range", f"filter[{record}]={{record}}&{SINCE}"),
-            ("direction_range", f"filter[direction]=output&{QUARTER}"),
-            ("include", every),
-            ("include_page_100", f"{every}&page[size]=100"),
-        )
-    ] + [
-        Shape(ledger, "cursor_deep", "page[after]={cursor}", cursor="-created_at"),
-        Shape(
-            ledger,
-            "cursor_deep_updated_at",
-            "sort=updated_at&page[after]={cursor}",
-            cursor="updated_at",
-        ),
-        Shape(ledger, "cursor_deep_before", "page[before]={cursor}", cursor="-created_at"),
-        Shape(ledger, "retrieve_include", every, single=True),
+        *(Shape(resource, name, query) for name, query in lists.items()),
+        *(Shape(resource, name, query, cursor=order) for name, query, order in deep),
+        Shape(resource, "retrieve_include", retrieve, single=True),
     ]
 
 
+def _ledger_shapes(ledger: str) -> list[Shape]:
+    record = LEDGERS[ledger][1]
+    every = f"include={record},workspace_connector"
+    lists = {
+        "default": "",
+        "sort_created_at": "sort=created_at",
+        "sort_-updated_at": "sort=-updated_at",
+        "sort_updated_at": "sort=updated_at",
+        "connector": "filter[workspace_connector]={connector}",
+        "connectors_two": "filter[workspace_connector]={connector},{export}",
+        "direction_input": "filter[direction]=input",
+        "direction_output": "filter[direction]=output",
+        "record": f"filter[{record}]={{record}}",
+        "range": QUARTER,
+        "connector_direction": "filter[workspace_connector]={connector}&filter[direction]=output",
+        "export_input": "filter[workspace_connector]={export}&filter[direction]=input",
+        "connector_range": f"filter[workspace_connector]={{connector}}&{QUARTER}",
+        "record_range": f"filter[{record}]={{record}}&{SINCE}",
+        "direction_range": f"filter[direction]=output&{QUARTER}",
+        "include": every,
+        "include_page_100": f"{every}&page[size]=100",
+    }
+    return _shapes(ledger, lists, every)
+
+
+GROUP_LISTS = {
+    "default": "",
+    "sort_-updated_at": "sort=-updated_at",
+    "group": "filter[workspace_group]={group}",
+    "workspace": "filter[workspace]={workspace}",
+    "since": SINCE,
+    "include": "include=workspace_group,workspace,created_by",
+}
+PROVIDER_LISTS = {
+    "default": "",
+    "sort_-updated_at": "sort=-updated_at",
+    "selected": "filter[is_selected]=true",
+    "matched_range": f"filter[is_matched]=true&{SINCE}",
+    "include": "include=workspace,provider&page[size]=100",
+}
 SHAPES: tuple[Shape, ...] = (
     *(shape for ledger in LEDGERS for shape in _ledger_shapes(ledger)),
-    *(
-        Shape("workspace_group_workspaces", name, query)
-        for name, query in (
-            ("default", ""),
-            ("sort_-updated_at", "sort=-updated_at"),
-            ("group", "filter[workspace_group]={group}"),
-            ("workspace", "filter[workspace]={workspace}"),
-            ("since", SINCE),
-            ("include", "include=workspace_group,workspace,created_by"),
-        )
-    ),
-    Shape(
-        "workspace_group_workspaces",
-        "retrieve_include",
-        "include=workspace_group,workspace,created_by",
-        single=True,
-    ),
-    *(
-        Shape("workspace_providers", name, query)
-        for name, query in (
-            ("default", ""),
-            ("sort_-updated_at", "sort=-updated_at"),
-            ("selected", "filter[is_selected]=true"),
-            ("matched_range", f"filter[is_matched]=true&{SINCE}"),
-            ("include", "include=workspace,provider&page[size]=100"),
-        )
-    ),
-    Shape("workspace_providers", "retrieve_include", "include=workspace,provider", single=True),
+    *_shapes("workspace_group_workspaces", GROUP_LISTS, GROUP_LISTS["include"]),
+    *_shapes("workspace_providers", PROVIDER_LISTS, "include=workspace,provider"),
 )
 
 
@@ -207,16 +178,10 @@ class ShapeRequest:
     def event(self, who: dict[str, str]) -> dict[str, Any]:
         """The API Gateway event of this request, as ``who``."""
         base = f"/v1/{resource_named(self.shape.resource).path}"
-        if not self.shape.single:
-            return api_event("GET", base, route=base, claims=who, query=self.query)
-        row = str(self.row_id)
+        row = {"id": str(self.row_id)} if self.shape.single else {}
+        path, route = (f"{base}/{self.row_id}", base + "/{id}") if row else (base, base)
         return api_event(
-            "GET",
-            f"{base}/{row}",
-            route=base + "/{id}",
-            claims=who,
-            query=self.query,
-            path_parameters={"id": row},
+            "GET", path, route=route, claims=who, query=self.query, path_parameters=row
         )
 
 
@@ -241,16 +206,15 @@ def requests(conn: pg8000.native.Connection, t: Tenant) -> list[ShapeRequest]:
 
 
 def _some_row(conn: pg8000.native.Connection, t: Tenant, resource: str) -> UUID:
-    public = public_id_column(resource)
-    if resource in LEDGERS:
-        # The second connector's: the first only carries records out.
-        sql = (
-            f"SELECT {public} FROM core_api.{resource} WHERE workspace_connector_pk = :c "
-            "AND deleted_at IS NULL ORDER BY created_at LIMIT 1"
-        )
-    else:
-        sql = (
-            f"SELECT {public} FROM core_api.{resource} WHERE workspace_pk = :w "
-            "AND deleted_at IS NULL ORDER BY pk LIMIT 1"
-        )
-    return UUID(str(one(conn, sql, w=t.workspace_pk, c=t.connector_pks[1])[0]))
+    """A live row of ``t``'s: a ledger's first on the second connector (the first only carries
+    records out), another resource's first."""
+    ledger = resource in LEDGERS
+    where = "workspace_connector_pk = :c" if ledger else "workspace_pk = :w"
+    row = one(
+        conn,
+        f"SELECT {public_id_column(resource)} FROM core_api.{resource} WHERE {where} "
+        f"AND deleted_at IS NULL ORDER BY {'created_at' if ledger else 'pk'} LIMIT 1",
+        w=t.workspace_pk,
+        c=t.connector_pks[1],
+    )
+    return UUID(str(row[0]))

@@ -1,17 +1,7 @@
-"""Phase ``outbox``: what recording a change costs a Create and a sync batch (issues #33, #42).
-
-The database records every change of a junction row itself (revision 0025: statement-level
-triggers that read the statement's transition tables). Each side runs with its table's
-recording triggers enabled and disabled (``ALTER TABLE ... DISABLE TRIGGER``, as the owner), in
-the same run, in alternating blocks:
-
-- **Create**: the warm Create's SQL as the API role (its policies and verified scope
-  included), in blocks of ``BLOCK`` with and without the triggers, each block after one call
-  that is not timed (the ``ALTER`` invalidates the table's cached descriptions). Raw SQL, not
-  the handler: the handler's own Python is the same either way and would only dilute the ratio.
-- **Sync batch**: the sync handler on a full batch of ``provenance.linked`` messages, the
-  triggers toggled between batches, outside the timing: the sync phase's batches
-  (``sync.SIDES``), which write both phases' figures.
+"""Phase ``outbox``: what recording a change (revision 0025's triggers) costs a Create and a sync
+batch (#33, #42), each with its table's triggers enabled and disabled in the same run. The
+Create is its raw SQL as the API role: the handler's Python, the same either way, would only
+dilute the ratio. The sync batch's figures come from the sync phase's batches (``sync.SIDES``).
 """
 
 from __future__ import annotations
@@ -31,19 +21,18 @@ CREATE_LEDGER = "core_api.company_workspace_connectors"
 BLOCK = 10
 
 
-def in_blocks(
-    bench: BenchDatabase, table: str, call: Any, iterations: int
-) -> tuple[list[float], list[float]]:
-    """Milliseconds of ``call`` with and without ``table``'s recording, in alternating blocks."""
+def in_blocks(bench: BenchDatabase, call: Any, iterations: int) -> dict[bool, list[float]]:
+    """Milliseconds of ``call`` with (True) and without the Create's recording, in alternating
+    blocks, each after one call not timed (the ``ALTER`` invalidates cached descriptions)."""
     samples: dict[bool, list[float]] = {True: [], False: []}
     try:
         for block in range(max(iterations // BLOCK, 2) * 2):
             on = block % 4 in (0, 3)  # on, off, off, on: each side first as often
-            triggers(bench, table, on)
+            triggers(bench, CREATE_LEDGER, on)
             samples[on] += taking_turns({"create": call}, BLOCK, 1)["create"]
     finally:
-        triggers(bench, table, True)
-    return samples[True], samples[False]
+        triggers(bench, CREATE_LEDGER, True)
+    return samples
 
 
 def measure_outbox(report: Report, bench: BenchDatabase, config: Config) -> None:
@@ -57,12 +46,12 @@ def measure_outbox(report: Report, bench: BenchDatabase, config: Config) -> None
     try:
         for _ in range(config.warmup):
             call()
-        with_ms, without_ms = in_blocks(bench, CREATE_LEDGER, call, config.warm_iterations)
+        ms = in_blocks(bench, call, config.warm_iterations)
     finally:
         api.close()
         remove_created_rows(bench)
-    w = report.figure("outbox.create.with_record", with_ms, "ms")
-    wo = report.figure("outbox.create.without_record", without_ms, "ms")
+    w = report.figure("outbox.create.with_record", ms[True], "ms")
+    wo = report.figure("outbox.create.without_record", ms[False], "ms")
     ratio = report.ratio("outbox.create", w.median / wo.median, OUTBOX_GOAL)
     note(
         f"outbox: a Create as the API role {w.median:.2f} ms, {wo.median:.2f} ms without its "

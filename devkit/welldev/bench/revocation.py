@@ -1,17 +1,7 @@
-"""Phase ``revocation``: revoking a connector of 10,000,000 ledger rows while another tenant syncs.
-
-What issue #28 asks the bench for:
-- how long until reads stop showing the connector's rows: the revocation message's batch,
-  from its delivery to its answer (it commits before it answers), then a List as the
-  connector's workspace owner, which must find nothing;
-- how long until the sweeper has soft-deleted every row, and its longest statement (a step
-  is one statement of at most ``STEP_ROWS`` rows);
-- another tenant's sync throughput (batches of links, back to back, on their own thread and
-  connection) while the sweep runs, against the same traffic with nothing else running.
-
-The connector's rows are built once in a seed database (``databases.revocation_seed``), reused
-while its fingerprint holds; the sweep soft-deletes them, so every run works on a copy of it
-(``CREATE DATABASE ... TEMPLATE``), dropped at the end.
+"""Phase ``revocation``: revoking a connector of 10,000,000 ledger rows while another tenant syncs
+(issue #28): until reads hide its rows, until the sweeper has soft-deleted them (and its longest
+step), and the other tenant's sync throughput meanwhile against alone. The sweep changes the
+rows, so each run works on a copy of the seed (``CREATE DATABASE ... TEMPLATE``).
 """
 
 from __future__ import annotations
@@ -62,11 +52,13 @@ THROUGHPUT_GOAL = 0.5
 
 def _copy(server: database.LocalDatabase, seed: str, name: str) -> database.LocalDatabase:
     database.drop_database(server, name)
+    started = time.perf_counter()
     with database.maintenance_connection(server) as conn:
         conn.run(
             f"CREATE DATABASE {pg8000.native.identifier(name)} "
             f"TEMPLATE {pg8000.native.identifier(seed)}"
         )
+    note(f"copied the seed in {elapsed(started)}")
     local = server.with_database(name)
     database.ensure_roles(local)
     return local
@@ -85,16 +77,19 @@ class Traffic:
 
     def one_batch(self) -> None:
         (event,) = sync_events(
-            self.connector_id,
-            self.account_ids,
-            TRAFFIC_MESSAGES,
-            TRAFFIC_IDS,
-            1,
-            record_type="account",
+            self.connector_id, self.account_ids, TRAFFIC_MESSAGES, TRAFFIC_IDS, 1, "account"
         )
         started = time.perf_counter()
         synced(self.handler, event)
         self.batches.append((started, time.perf_counter(), TRAFFIC_MESSAGES * TRAFFIC_IDS))
+
+    def alone(self, seconds: float) -> float:
+        """Rows per second for ``seconds`` with nothing else running, after a warming batch."""
+        self.one_batch()
+        start = time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            self.one_batch()
+        return self.rate(start, time.perf_counter())
 
     def run(self) -> None:
         try:
@@ -114,73 +109,34 @@ class Traffic:
 
 def measure_revocation(report: Report, server: database.LocalDatabase, config: Config) -> None:
     from wellapi.handlers.sync import sync_handler
-    from wellapi.store import connections as db
     from wellapi.sync import sweeper
 
-    prefix, rows = config.database_prefix, config.revocation_rows
-    baseline_seconds = config.revocation_baseline_seconds
-    seed = f"{prefix}_revocation_seed"
-    revocation_seed(server, seed, rows)
-    started = time.perf_counter()
-    local = _copy(server, seed, f"{prefix}_revocation")
-    note(f"copied the seed in {elapsed(started)}")
+    seed, name = f"{config.database_prefix}_revocation_seed", f"{config.database_prefix}_revocation"
+    revocation_seed(server, seed, config.revocation_rows)
     try:
+        local = _copy(server, seed, name)
         with database.admin_connection(local.admin_url) as conn:
-            revoked = large_tenant.tenant(conn, "revoked")
-            other = large_tenant.tenant(conn, "other")
+            revoked, other = (large_tenant.tenant(conn, n) for n in ("revoked", "other"))
             owner = claims(conn, revoked.person_id, revoked.workspace_id, "member")
             count = TRAFFIC_MESSAGES * TRAFFIC_IDS
             account_ids, _ = first_records(conn, "accounts", other.workspace_pk, count)
             # What the sweep must soft-delete: the connector's live rows in the three ledgers.
+            live = f"workspace_connector_pk = {revoked.connector_pks[0]} AND deleted_at IS NULL"
             live_before = sum(
-                one(
-                    conn,
-                    f"SELECT count(*) FROM core_api.{ledger} "
-                    "WHERE workspace_connector_pk = :c AND deleted_at IS NULL",
-                    c=revoked.connector_pks[0],
-                )[0]
+                one(conn, f"SELECT count(*) FROM core_api.{ledger} WHERE {live}")[0]
                 for ledger in LEDGERS
             )
         with functions_connected_as(local, API_ROLE):
-            handler = sync_handler()
-            traffic = Traffic(handler, str(other.connector_ids[0]), account_ids)
-            traffic.one_batch()  # a warm environment
-            base_start = time.perf_counter()
-            while time.perf_counter() - base_start < baseline_seconds:
-                traffic.one_batch()
-            alone = traffic.rate(base_start, time.perf_counter())
-
-            if not _listed(owner):
-                raise BenchError("the revoked tenant's List shows nothing before the revocation")
-            thread = threading.Thread(target=traffic.run, name="other tenant", daemon=True)
-            thread.start()
-            time.sleep(1.0)
-            revocation = _revocation_event(str(revoked.connector_ids[0]))
-            sent = time.perf_counter()
-            synced(handler, revocation)
-            hidden_ms = (time.perf_counter() - sent) * 1000
-            shown = _listed(owner)
-            if shown:
-                raise BenchError(f"a List still shows {len(shown)} rows after the revocation")
-
-            pool = db.build_pool(db.settings_for("sync"))
-            sweep_start = time.perf_counter()
-            try:
-                swept, steps = _sweep(pool)
-            finally:
-                pool.dispose()
-            sweep_end = time.perf_counter()
-            traffic.stop.set()
-            thread.join(120)
-            if traffic.error is not None:
-                raise BenchError(f"the other tenant's traffic failed: {traffic.error!r}")
-            during = traffic.rate(sweep_start, sweep_end)
+            traffic = Traffic(sync_handler(), str(other.connector_ids[0]), account_ids)
+            alone = traffic.alone(config.revocation_baseline_seconds)
+            revoked_id = str(revoked.connector_ids[0])
+            hidden_ms, swept, steps, sweep_seconds, during = _revoke(traffic, owner, revoked_id)
     finally:
-        database.drop_database(server, f"{prefix}_revocation")
+        database.drop_database(server, name)
     if swept != live_before:
         raise BenchError(f"the sweep soft-deleted {swept:,} rows of {live_before:,} live ones")
     report.figure("revocation.hidden_ms", [hidden_ms], "ms")
-    report.figure("revocation.sweep_seconds", [sweep_end - sweep_start], "s")
+    report.figure("revocation.sweep_seconds", [sweep_seconds], "s")
     report.figure("revocation.step_seconds", steps, "s")
     report.figure("revocation.other_tenant_rows_per_second_alone", [alone], "rows/s")
     report.figure("revocation.other_tenant_rows_per_second_during_sweep", [during], "rows/s")
@@ -196,19 +152,47 @@ def measure_revocation(report: Report, server: database.LocalDatabase, config: C
         "rows": swept,
         "steps": len(steps),
         "rows_per_step": sweeper.STEP_ROWS,
-        "sweep_rows_per_second": round(swept / (sweep_end - sweep_start)),
+        "sweep_rows_per_second": round(swept / sweep_seconds),
         "traffic": f"batches of {TRAFFIC_MESSAGES} messages x {TRAFFIC_IDS} ids, back to back",
     }
     note(
         f"revocation of {swept:,} rows: hidden in {hidden_ms:.0f} ms, swept in "
-        f"{sweep_end - sweep_start:.0f} s ({len(steps)} steps, longest {max(steps):.2f} s); "
+        f"{sweep_seconds:.0f} s ({len(steps)} steps, longest {max(steps):.2f} s); "
         f"the other tenant {during:,.0f} rows/s during it, {alone:,.0f} alone"
     )
 
 
-def _sweep(pool: Any) -> tuple[int, list[float]]:
-    """The product's sweep, every pending part: the rows it soft-deleted and each step's
-    seconds. ``sweep`` asks the time left before each step: those moments time the steps."""
+def _revoke(
+    traffic: Traffic, owner: dict[str, str], connector_id: str
+) -> tuple[float, int, list[float], float, float]:
+    """The connector revoked while the other tenant's traffic runs: the milliseconds until the
+    owner's List shows none of its rows, the sweep's rows, steps and seconds (``_sweep``), and
+    the other tenant's rows/s meanwhile."""
+    if not _listed(owner):
+        raise BenchError("the revoked tenant's List shows nothing before the revocation")
+    thread = threading.Thread(target=traffic.run, name="other tenant", daemon=True)
+    thread.start()
+    time.sleep(1.0)
+    revocation = _revocation_event(connector_id)
+    sent = time.perf_counter()
+    synced(traffic.handler, revocation)
+    hidden_ms = (time.perf_counter() - sent) * 1000
+    shown = _listed(owner)
+    if shown:
+        raise BenchError(f"a List still shows {len(shown)} rows after the revocation")
+    swept, steps, (start, end) = _sweep()
+    traffic.stop.set()
+    thread.join(120)
+    if traffic.error is not None:
+        raise BenchError(f"the other tenant's traffic failed: {traffic.error!r}")
+    return hidden_ms, swept, steps, end - start, traffic.rate(start, end)
+
+
+def _sweep() -> tuple[int, list[float], tuple[float, float]]:
+    """The product's sweep as the sync role, every pending part: the rows it soft-deleted, each
+    step's seconds, and when it started and ended. ``sweep`` asks the time left before each
+    step: those moments time the steps."""
+    from wellapi.store import connections as db
     from wellapi.sync import sweeper
 
     moments: list[float] = []
@@ -217,9 +201,15 @@ def _sweep(pool: Any) -> tuple[int, list[float]]:
         moments.append(time.perf_counter())
         return 1 << 62
 
-    done = sweeper.sweep(pool=pool, time_left_ms=time_left_ms)
-    moments.append(time.perf_counter())
-    return done.rows, [end - start for start, end in itertools.pairwise(moments)]
+    pool = db.build_pool(db.settings_for("sync"))
+    started = time.perf_counter()
+    try:
+        done = sweeper.sweep(pool=pool, time_left_ms=time_left_ms)
+        moments.append(time.perf_counter())
+    finally:
+        pool.dispose()
+    steps = [end - start for start, end in itertools.pairwise(moments)]
+    return done.rows, steps, (started, time.perf_counter())
 
 
 def _listed(who: dict[str, str]) -> list[Any]:

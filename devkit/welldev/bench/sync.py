@@ -12,14 +12,7 @@ from collections.abc import Iterator, Sequence
 import pg8000.native
 
 from welldev.bench.config import OUTBOX_GOAL, Config
-from welldev.bench.databases import (
-    BenchDatabase,
-    Dataset,
-    explain,
-    first_records,
-    one,
-    triggers,
-)
+from welldev.bench.databases import BenchDatabase, Dataset, explain, first_records, one, triggers
 from welldev.bench.errors import BenchError
 from welldev.bench.harness import (
     CONTEXT,
@@ -53,11 +46,9 @@ def _copy(conn: pg8000.native.Connection, pks: Sequence[int], connector_pk: int)
 
 @contextlib.contextmanager
 def _copy_allowed(conn: pg8000.native.Connection) -> Iterator[None]:
-    """COPY FROM refuses tables under row-level security; superusers are not under it.
-
-    Another administrator owns the table (it ran the migrations): lifting FORCE for the
-    measurement lets the owner COPY, as the policy for the sync role (USING true) would.
-    """
+    """COPY FROM refuses tables under row-level security, which superusers are not under: the
+    table's owner (the administrator who ran the migrations) COPYs with FORCE lifted meanwhile,
+    as the sync role's policy (USING true) would let it."""
     (bypass,) = one(
         conn, "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user"
     )
@@ -84,11 +75,9 @@ def _samples(
     records: tuple[list[str], list[int]],
     config: Config,
 ) -> dict[str, list[tuple[float, float]]]:
-    """Each side's seconds and its backend's CPU milliseconds (``/proc``), batch by batch.
-
-    The sides take turns, the first of each round moving on, so that none always meets a
-    just-truncated or a just-altered table; the first round warms each side up.
-    """
+    """Each side's seconds and its backend's CPU milliseconds (``/proc``), batch by batch, the
+    sides taking turns, the first of each round moving on so that none always meets a
+    just-truncated or just-altered table; the first round warms each side up."""
     d, (ids, pks) = bench.dataset, records
     batch = functools.partial(
         sync_events, d.sync_connector_id, ids, config.sync_messages, config.sync_ids, 1
@@ -185,9 +174,9 @@ def _sync_round_trips(
     conn: pg8000.native.Connection,
 ) -> None:
     """Round trips of a one-record batch and of a full batch: two each, whatever the size."""
-    one = sync_events(d.sync_connector_id, ids, 1, 1, 1)[0]
+    single = sync_events(d.sync_connector_id, ids, 1, 1, 1)[0]
     full = sync_events(d.sync_connector_id, ids, config.sync_messages, config.sync_ids, 1)[0]
-    for name, event in (("sync_batch_of_1", one), ("sync_batch_full", full)):
+    for name, event in (("sync_batch_of_1", single), ("sync_batch_full", full)):
         _truncate(conn)
         with recording() as wire:
             started = time.perf_counter()
@@ -243,15 +232,10 @@ def _explain_sync_insert(
 
     event = sync_events(d.sync_connector_id, ids, 1, len(ids), 1)[0]
     message = parse_message(event["Records"][0]["body"])
-    (workspace_pk,) = one(
-        conn,
-        "SELECT workspace_pk FROM core_api.workspace_connectors WHERE pk = :p",
-        p=d.sync_connector_pk,
-    )
     if not isinstance(message, ProvenanceLinked):
         raise BenchError("the bench's sync messages are provenance.linked")
-    planned = Planned(message, d.sync_connector_pk, workspace_pk, tuple(message.record_ids))
-    insert = statement(planned)
+    connector, workspace = d.sync_connector_pk, d.sync_workspace_pk
+    insert = statement(Planned(message, connector, workspace, tuple(message.record_ids)))
     # _fresh() looks for this transaction's receipt: make one, so that the INSERT runs.
     conn.run("BEGIN")
     try:
