@@ -1,23 +1,14 @@
 """A function in a fresh Lambda-like interpreter: its handler imported, serving, or in the client.
 
-Run by path by ``Sandbox.run`` (and ``Sandbox.run_runtime``) as ``python -I -S -B
-child_handler.py ARGS``, ARGS a JSON object: ``paths`` (put first on ``sys.path``: -I ignores
-PYTHONPATH) and what to do, below. Its result is the last line of its stderr, as JSON (stdout
-is the function's log, as in Lambda):
-
-- ``modules``, then ``handler``: what it imports (phase ``cold``; ``list`` adds every module
-  loaded, with the index of the path it came from, None for the standard library);
-- ``event``: served once after the import (phase ``first``, whose floor is the handler
-  ``__main__.floor`` below); with ``requests`` and ``every``, served that many times, each
-  with its ``placeholder`` replaced by one of ``ids``, sampling the RSS every so many (phase
-  ``memory``);
-- ``runtime``, a handler: awslambdaric runs it; the time its import took is printed.
-
-The result holds, once the modules were imported (``modules``), once the handler was
-(``import``) and at the answer (``answer``), the CPU time since exec in ms
-(``time.process_time``: the process's utime+stime) and CLOCK_MONOTONIC, the parent's clock too.
-What this process imports is what is measured: the standard library modules below and nothing
-else (no typing, no welldev), so every annotation here is a builtin type.
+Run by path (``Sandbox.command``) as ``python -I -S -B child_handler.py ARGS``, ARGS a JSON
+object: ``paths`` (first on ``sys.path``: -I ignores PYTHONPATH), then ``modules`` and
+``handler`` to import (phase ``cold``; ``list``: every module loaded, with the index of its
+path, None for the standard library); ``event`` to serve once (phase ``first``, whose floor is
+``__main__.floor``), or with ``requests``, ``every``, ``placeholder`` and ``ids`` many times,
+sampling the RSS (phase ``memory``); or ``runtime``, a handler for awslambdaric. Its result, the
+last line of its stderr (stdout is the function's log), holds (``time.process_time`` in ms,
+CLOCK_MONOTONIC) once the modules, the handler and the answer are done. What this process
+imports is measured: the standard library modules below and nothing else (not even typing).
 """
 
 import importlib
@@ -47,14 +38,10 @@ class Context:
 def floor(event: "dict[str, Any]", context: object) -> "dict[str, int]":
     """Phase ``first``'s floor: the function's SQL sent by hand with pg8000, the rows dumped.
 
-    ``event``: ``connect`` (pg8000's connection arguments) and ``requests`` (in order, each
-    ``raw_client.Captured.floor_request``: statements as text and values, bytes as ``{"bytes":
-    hex}``, decimals as ``{"decimal": text}``, sent as they are, or with ``opening`` and
-    ``scope_token`` or ``key`` (prefix, secret hash in hex): a transaction opened by
-    ``opening``, then a proof of the credential for it, the statements and COMMIT). It
-    connects as the pool would (autocommit, TCP_NODELAY), never when there is no SQL (a
-    request refused before any), and pipelines each message as the function does
-    (``wellapi.store.sql.pipeline``, the messages of ``wellapi.store.connections.send``).
+    ``event``: pg8000's ``connect`` arguments and the ``requests`` (each
+    ``raw_client.Captured.floor_request``), proven afresh when they carry a credential. It
+    connects as the pool would (autocommit, TCP_NODELAY), never without SQL (a request refused
+    before any), and pipelines each message as the function does (``wellapi.store.sql.pipeline``).
     """
     # Only now: pg8000 and the layer's statements and proofs (hashlib) are what is measured.
     import socket

@@ -1,18 +1,11 @@
 """``make bench``, phase ``first``: cold start including the first request, against a raw floor.
 
-For every function of the built template (the migration function aside: its request is a
-schema migration, not a query of the demo), on a migrated database seeded with the demo, the
-function's own event from ``events/`` (signed; the authorizer's with a real demo key) is
-served by a fresh ``python -I -S -B`` that sees only the sandbox, as Lambda lays it out; its
-CPU time at the answer (interpreter start, import, connect, the request) is held against a
-fresh interpreter that imports pg8000 and ``json`` from the layer, connects as the same role,
-sends the same SQL text (captured once in this process, and opened by a fresh proof of the
-same credential for each run: a proof is spent once) and dumps its rows (``child_handler.floor``).
-The two take turns, ``first_runs`` times each; the demo rows are put back after every run, so
-every run does the same work (a Create's ids too). The same event is also served under the
-real runtime client (``Sandbox.run_runtime``: awslambdaric behind AWS's Runtime Interface
-Emulator), whose init and first invoke are reported beside it. Development only: this package
-is not shipped in the layer.
+Each function serves its own event from ``events/`` in a fresh interpreter on the sandbox
+(``Sandbox.run``), its CPU time at the answer against the floor's (``child_handler.floor``): the
+same SQL, captured once in this process, sent by raw pg8000 as the same role. A proof is spent
+once, so each floor run proves its requests afresh; the demo rows are put back after every run,
+so every run does the same work. The event is also served under awslambdaric behind AWS's
+Runtime Interface Emulator (``Sandbox.run_runtime``).
 """
 
 from __future__ import annotations
@@ -21,7 +14,7 @@ import contextlib
 import json
 import re
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pg8000.native
@@ -32,14 +25,7 @@ from wellapi.store import connections as wellapi_db
 from welldev import database, seed
 from welldev.bench.config import ROOT, Config
 from welldev.bench.errors import BenchError
-from welldev.bench.harness import (
-    CONTEXT,
-    Handler,
-    handler_for,
-    invoke,
-    note,
-    quiet_powertools,
-)
+from welldev.bench.harness import CONTEXT, Handler, handler_for, invoke, note
 from welldev.bench.raw_client import Captured, captured_requests
 from welldev.bench.report import Report
 from welldev.bench.sandbox import Function, Sandbox
@@ -84,6 +70,7 @@ RESTORED = (
 )
 SNAPSHOT = "bench_first"
 WRITES = re.compile(r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+core_api\.(\w+)", re.IGNORECASE)
+ROLES = {"authorizer": AUTH_ROLE, "sync": SYNC_ROLE}  # the API functions' is API_ROLE
 # Where each kind of function says what it answered: the status, the person, the failures.
 ANSWERS = {
     "api": ("statusCode",),
@@ -94,16 +81,17 @@ ANSWERS = {
 
 @dataclass(frozen=True)
 class Target:
-    """A function, its event and what a correct answer is."""
+    """A function, its event and what a correct answer is; once prepared, the event signed, the
+    SQL the function sends and the request that must come first."""
 
     function: Function
     kind: str  # api, authorizer or sync
     event_file: str
     expected: Any  # ANSWERS' value in a correct answer
-
-    @property
-    def role(self) -> str:
-        return {"authorizer": AUTH_ROLE, "sync": SYNC_ROLE}.get(self.kind, API_ROLE)
+    event: dict[str, Any] = field(default_factory=dict)
+    # Without the proofs its requests opened with: each floor run makes fresh ones.
+    sql: tuple[Captured, ...] = ()
+    before: tuple[Handler, dict[str, Any]] | None = None
 
     def check(self, response: Any, where: str) -> None:
         answer = response
@@ -127,25 +115,22 @@ class DemoState:
         if key is None:
             raise BenchError("the demo seed issued no API key")
         self.key_owner, self.key = str(member.person_id), key
-        admin.run(f"CREATE SCHEMA {SNAPSHOT}")
-        for table in RESTORED:
-            admin.run(f"CREATE TABLE {SNAPSHOT}.{table} AS TABLE core_api.{table}")
         (superuser,) = admin.run("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")[0]
         # Without the triggers, the rows come back exactly as they were (updated_at too).
         script = ["BEGIN", "SET LOCAL session_replication_role = replica" if superuser else ""]
+        same = "ROW(s.*) IS NOT DISTINCT FROM ROW(x.*)"
+        admin.run(f"CREATE SCHEMA {SNAPSHOT}")
         for table in RESTORED:
             live, saved = f"core_api.{table}", f"{SNAPSHOT}.{table}"
-            same = "ROW(s.*) IS NOT DISTINCT FROM ROW(x.*)"
-            script.append(
-                f"DELETE FROM {live} x WHERE NOT EXISTS (SELECT FROM {saved} s WHERE {same})"
-            )
-            script.append(
+            admin.run(f"CREATE TABLE {saved} AS TABLE {live}")
+            script += [
+                f"DELETE FROM {live} x WHERE NOT EXISTS (SELECT FROM {saved} s WHERE {same})",
                 # The outbox's pk is GENERATED ALWAYS: a row put back keeps its own.
                 f"INSERT INTO {live} OVERRIDING SYSTEM VALUE SELECT * FROM {saved} s "
-                f"WHERE NOT EXISTS (SELECT FROM {live} x WHERE {same})"
-            )
+                f"WHERE NOT EXISTS (SELECT FROM {live} x WHERE {same})",
+            ]
         self.restore_sql = ";\n".join([*filter(None, script), "COMMIT"])
-        self.triggers_off = bool(superuser)
+        self.triggers = "off" if superuser else "on: not a superuser"
 
     def reset(self, before: tuple[Handler, dict[str, Any]] | None) -> None:
         self.admin.run(self.restore_sql)
@@ -181,11 +166,9 @@ def _in_process(target: Target) -> Handler:
     from wellapi.handlers.authorizer import authorizer_handler
     from wellapi.handlers.sync import sync_handler
 
-    if target.kind == "authorizer":
-        return authorizer_handler()
-    if target.kind == "sync":
-        return sync_handler()
-    return handler_for(*_binding(target))
+    if target.kind == "api":
+        return handler_for(*_binding(target))
+    return {"authorizer": authorizer_handler, "sync": sync_handler}[target.kind]()
 
 
 def _binding(target: Target) -> tuple[str, str]:
@@ -196,17 +179,7 @@ def _binding(target: Target) -> tuple[str, str]:
     return binding
 
 
-@dataclass(frozen=True)
-class Prepared:
-    target: Target
-    event: dict[str, Any]
-    # What the function sent, without the proofs its requests opened with: each floor run
-    # makes fresh ones for its own transactions.
-    sql: list[Captured]
-    before: tuple[Handler, dict[str, Any]] | None
-
-
-def prepare(target: Target, demo: DemoState) -> Prepared:
+def prepare(target: Target, demo: DemoState) -> Target:
     """Sign the event, capture the SQL the function sends and settle what it must answer."""
     event = _event(target.event_file)
     before = None
@@ -229,60 +202,54 @@ def prepare(target: Target, demo: DemoState) -> Prepared:
             raise BenchError(f"{target.function.logical_id} answered {str(response)[:800]}")
         target = replace(target, expected=status)
     target.check(response, "in this process")
-    sent = captured_requests(wire.calls, event)
+    sent = tuple(captured_requests(wire.calls, event))
     written = {t for c in sent for s in c.statements for t in WRITES.findall(s.text)}
     unrestored = written - set(RESTORED)
     if unrestored:
         raise BenchError(f"{target.function.logical_id} writes {unrestored}, never put back")
-    return Prepared(target, event, sent, before)
+    return replace(target, event=event, sql=sent, before=before)
 
 
 def measure_one(
-    box: Sandbox, prepared: Prepared, demo: DemoState, config: Config
-) -> dict[str, list[float]]:
-    """The function and its floor in turn, the demo put back after each; then the runtime.
-
-    Its samples, in ms, by the figures' names: ``first_request.<id>.*`` and ``runtime.<id>.*``.
-    """
-    target, function = prepared.target, prepared.target.function
-    url = demo.local.url_for(target.role)
+    report: Report, box: Sandbox, target: Target, demo: DemoState, config: Config
+) -> None:
+    """The function and its floor in turn, the demo put back after each; then the function
+    under awslambdaric: ``first_request.<id>.*`` and ``runtime.<id>.*``, in ms."""
+    function = target.function
+    url = demo.local.url_for(ROLES.get(target.kind, API_ROLE))
     # The template's variables, with the database as a URL for the function's own role.
     env = {
-        **box.environment(function),
         "POWERTOOLS_SERVICE_NAME": "wellapi",
         "POWERTOOLS_METRICS_NAMESPACE": "Well",
         "POWERTOOLS_LOG_LEVEL": "INFO",
         "DB_AUTH": "url",
         "DATABASE_URL": url,
     }
-    served = {"handler": function.handler, "event": prepared.event}
-    requests = [c.floor_request(c.statements) for c in prepared.sql]
-    connect = wellapi_db.url_connect_kwargs(url)
-    floor_event = {"connect": connect, "requests": requests}
+    requests = [c.floor_request(c.statements) for c in target.sql]
+    floor_event = {"connect": wellapi_db.url_connect_kwargs(url), "requests": requests}
     # The floor is a handler of the child itself, its paths only the layer's (pg8000).
     floor = {"paths": [str(box.layer)], "handler": "__main__.floor", "event": floor_event}
-    name, runtime = f"first_request.{function.logical_id}", f"runtime.{function.logical_id}"
+    name = f"first_request.{function.logical_id}"
     samples: defaultdict[str, list[float]] = defaultdict(list)
-    demo.reset(prepared.before)
+    demo.reset(target.before)
     for _ in range(config.first_runs):
-        result = box.run(function, served, env)
-        target.check(result["response"], "a fresh interpreter")
-        (cpu, wall), (imported, _) = result["answer"], result["import"]
-        samples[f"{name}.cpu"].append(cpu)
-        samples[f"{name}.import.cpu"].append(imported)
-        samples[f"{name}.wall"].append(wall)
-        demo.reset(prepared.before)
-        cpu, wall = box.run(function, floor, env)["answer"]
-        samples[f"{name}.floor.cpu"].append(cpu)
-        samples[f"{name}.floor.wall"].append(wall)
-        demo.reset(prepared.before)
+        served = box.run(function, {"handler": function.handler, "event": target.event}, env)
+        target.check(served["response"], "a fresh interpreter")
+        demo.reset(target.before)
+        floored = box.run(function, floor, env)
+        demo.reset(target.before)
+        samples[f"{name}.import.cpu"].append(served["import"][0])
+        for figure, result in ((name, served), (f"{name}.floor", floored)):
+            samples[f"{figure}.cpu"].append(result["answer"][0])
+            samples[f"{figure}.wall"].append(result["answer"][1])
     for _ in range(config.runtime_runs):
-        figures, response = box.run_runtime(function, env, prepared.event)
+        figures, response = box.run_runtime(function, env, target.event)
         target.check(response, "awslambdaric")
+        demo.reset(target.before)
         for key, ms in figures.items():
-            samples[f"{runtime}.{key}"].append(ms)
-        demo.reset(prepared.before)
-    return samples
+            samples[f"runtime.{function.logical_id}.{key}"].append(ms)
+    for figure, values in samples.items():
+        report.figure(figure, values, "ms cpu" if figure.endswith("cpu") else "ms")
 
 
 def measure_first(
@@ -291,21 +258,19 @@ def measure_first(
     chosen, skipped = targets(box, config.first_functions)
     runs = f"{config.first_runs} run(s) and {config.runtime_runs} under awslambdaric"
     step(f"first request: {len(chosen)} functions x {runs}, each against its floor")
-    name = config.database_prefix + "_first"
-    local = database.prepare(server, name, replace=True)
+    database_name = config.database_prefix + "_first"
+    local = database.prepare(server, database_name, replace=True)
     ratios: dict[str, float] = {}
     statements: dict[str, int] = {}
     try:
-        with contextlib.ExitStack() as stack:
-            admin = database.admin_connection(local.admin_url)
-            stack.callback(admin.close)
+        with (
+            contextlib.closing(database.admin_connection(local.admin_url)) as admin,
+            functions_connected_as(local, API_ROLE),
+        ):
             demo = DemoState(local, admin)
-            stack.enter_context(functions_connected_as(local, API_ROLE))
-            stack.enter_context(quiet_powertools())
             for index, target in enumerate(chosen, start=1):
                 prepared = prepare(target, demo)
-                for figure, values in measure_one(box, prepared, demo, config).items():
-                    report.figure(figure, values, "ms cpu" if figure.endswith("cpu") else "ms")
+                measure_one(report, box, prepared, demo, config)
                 logical_id = target.function.logical_id
                 name = f"first_request.{logical_id}"
                 cpu = report.figures[f"{name}.cpu"].median
@@ -316,9 +281,8 @@ def measure_first(
                     f"[{index}/{len(chosen)}] {logical_id}: {cpu:.0f} ms cpu, floor "
                     f"{floor:.0f}: {ratios[logical_id]:.2f}x"
                 )
-            triggers_off = demo.triggers_off
     finally:
-        database.drop_database(server, name)
+        database.drop_database(server, database_name)
     report.details["first_request"] = {
         "runs": config.first_runs,
         "runtime_runs": config.runtime_runs,
@@ -331,7 +295,7 @@ def measure_first(
         ),
         "restore": (
             f"after every run, {', '.join(RESTORED)} are put back row for row from a snapshot "
-            f"taken after seeding (triggers {'off' if triggers_off else 'on: not a superuser'}); "
+            f"taken after seeding (triggers {demo.triggers}); "
             "group create and enrol first remove the enrolment they add again"
         ),
         "events": {t.function.logical_id: t.event_file for t in chosen},

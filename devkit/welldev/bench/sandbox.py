@@ -28,18 +28,19 @@ from welldev.bench.harness import elapsed, link_installed, note
 from welldev.console import step
 
 # What the python3.13 Lambda runtime provides besides the standard library (as in
-# tests/system/test_packaging.py): linked from the venv, never copied into an artifact. The
-# runtime client (awslambdaric) and what it imports beyond the standard library: runtime_client
-# is its C extension (aws-lambda-cpp over libcurl), which makes the invocation calls.
+# tests/system/test_packaging.py), and its runtime client with what that imports (runtime_client
+# is its C extension, which makes the invocation calls): linked from the venv, never copied.
 RUNTIME_PACKAGES = ("boto3", "botocore", "jmespath", "s3transfer", "dateutil", "urllib3", "six")
 RUNTIME_CLIENT = ("awslambdaric", "runtime_client", "simplejson", "snapshot_restore_py")
 # Sources whose change makes the sam build stale (devkit/welldev is not shipped).
 BUILD_SOURCES = ("template.yaml", "stacks", "functions", "layers/shared", "migrations")
 # The program run by path in the fresh interpreter (-I: its own directory is not on sys.path).
 CHILD = Path(__file__).with_name("child_handler.py")
+# Lambda's variables (-I ignores PYTHON* variables: -B says the same as the last).
+ENVIRONMENT = {"AWS_REGION": "eu-west-1", "PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1"}
 INVOCATIONS = "/2015-03-31/functions/function/invocations"
-# Lambda's figures of a cold start in the emulator's log lines (at --log-level info), and the
-# handler's import as the child prints it; each in ms.
+# Lambda's figures of a cold start in the emulator's log lines, and the handler's import as the
+# child prints it; each in ms.
 EMULATED = {
     "init": re.compile(r"INIT REPORT\(durationMs: ([\d.]+)\)"),
     "first_invoke": re.compile(
@@ -58,23 +59,15 @@ class Function:
 
 @dataclass(frozen=True)
 class Sandbox:
-    """A read-only copy of the build, laid out the way Lambda mounts it."""
-
     layer: Path  # /opt/python
     runtime: Path  # the runtime's own packages (boto3...), linked from the venv
     functions: dict[str, Function]
 
-    def paths(self, function: Function) -> list[str]:
-        return [str(function.code_dir), str(self.layer), str(self.runtime)]
-
-    def environment(self, function: Function) -> dict[str, str]:
-        # -I ignores PYTHON* variables, so -B says the same as PYTHONDONTWRITEBYTECODE.
-        return {
-            "LAMBDA_TASK_ROOT": str(function.code_dir),
-            "AWS_REGION": "eu-west-1",
-            "PATH": "/usr/bin:/bin",
-            "PYTHONDONTWRITEBYTECODE": "1",
-        }
+    def command(self, function: Function, args: dict[str, Any], *flags: str) -> list[str]:
+        """The child on ``args``, on the function's paths unless ``args`` gives its own."""
+        paths = [str(function.code_dir), str(self.layer), str(self.runtime)]
+        arg = json.dumps({"paths": paths, **args})
+        return [sys.executable, "-I", "-S", "-B", *flags, str(CHILD), arg]
 
     def run(
         self,
@@ -83,18 +76,16 @@ class Sandbox:
         env: dict[str, str] | None = None,
         flags: Sequence[str] = (),
     ) -> dict[str, Any]:
-        """The child on ``args`` in a fresh ``python -I -S -B`` in the function's code directory,
-        its paths on ``sys.path`` unless ``args`` says otherwise: its result (the last line of
+        """The child on ``args`` in the function's code directory: its result (the last line of
         its stderr), each of its times as (CPU ms since exec, wall ms since the spawn), with
         ``stderr``. The function's log (stdout) is dropped."""
-        args = {"paths": self.paths(function), **args}
         started = time.perf_counter()
         run = subprocess.run(  # noqa: S603 - our interpreter and child program
-            [sys.executable, "-I", "-S", "-B", *flags, str(CHILD), json.dumps(args)],
+            self.command(function, args, *flags),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
-            env={**self.environment(function), **(env or {})},
+            env={**ENVIRONMENT, "LAMBDA_TASK_ROOT": str(function.code_dir), **(env or {})},
             cwd=function.code_dir,
             timeout=900,
             check=False,
@@ -115,22 +106,17 @@ class Sandbox:
         """``event`` served by the function under awslambdaric behind AWS's Runtime Interface
         Emulator: ``EMULATED``'s figures, and the result.
 
-        A Lambda cold start also holds the runtime client (as in AWS's python3.13 image) and its
-        calls to the Runtime API. The emulator (the binary SAM CLI mounts into its containers,
-        shipped in its wheel; Linux only) serves that API: it runs the child (the client, on
-        the function's paths) in a fresh interpreter, hands it the event, enforces the timeout
-        and reports init (the runtime's start to its first ``GET .../next``, sent once the
-        handler is imported) and the first invoke (the event handed over to the result
-        received). A failed init, a handler that raises, a runtime that dies and no result
-        within ``timeout`` seconds raise BenchError, with the function's output. The emulator
-        is stopped in every case (it kills the runtime first).
+        A Lambda cold start also holds the runtime client and its calls to the Runtime API,
+        which the emulator (shipped in SAM CLI's wheel; Linux only) serves, timing init (up to
+        the first ``GET .../next``, once the handler is imported) and the first invoke. A failed
+        init or invoke, or no result within ``timeout`` seconds, raises BenchError with the
+        function's output.
         """
         port, api_port = _free_ports()
         command = [str(emulator()), "--log-level", "info"]
         command += ["--runtime-interface-emulator-address", f"127.0.0.1:{port}"]
         command += ["--runtime-api-address", f"127.0.0.1:{api_port}"]
-        args = {"paths": self.paths(function), "runtime": function.handler}
-        command += [sys.executable, "-I", "-S", "-B", str(CHILD), json.dumps(args)]
+        command += self.command(function, {"runtime": function.handler})
         environment = {
             "LANG": "C.UTF-8",
             "TZ": ":UTC",
@@ -138,7 +124,8 @@ class Sandbox:
             "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
             "AWS_LAMBDA_FUNCTION_NAME": "bench",
             "AWS_LAMBDA_FUNCTION_TIMEOUT": str(timeout),
-            **self.environment(function),
+            **ENVIRONMENT,
+            "LAMBDA_TASK_ROOT": str(function.code_dir),
             **env,
         }
         with tempfile.TemporaryFile() as output:
@@ -193,8 +180,7 @@ def _free_ports() -> tuple[int, int]:
 def _invoke(
     port: int, event: dict[str, Any], timeout: float, emulator: subprocess.Popen[Any]
 ) -> bytes:
-    """The event's result, once the emulator listens (it starts in a few milliseconds); nothing
-    when it never does."""
+    """The event's result, once the emulator listens; nothing when it never does."""
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}{INVOCATIONS}", json.dumps(event).encode()
     )
@@ -240,8 +226,7 @@ def ensure_build(allowed: bool) -> None:
 
 def built_function_code(template: Path) -> dict[str, tuple[Path, str]]:
     """Each function a built template deploys, its nested stacks' included: its built code
-    directory and its handler, by logical id. sam build writes a nested stack's template in a
-    folder of its own, its functions' code under it."""
+    directory and its handler, by logical id."""
     import yaml
 
     resources = yaml.safe_load(template.read_text())["Resources"]
