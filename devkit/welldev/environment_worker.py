@@ -1,11 +1,8 @@
-"""One execution environment of the local Lambda runtime: run as ``python -m
-welldev.environment_worker <fd>`` by ``welldev.lambda_runtime.ProcessEnvironments``.
-
-Like Lambda's runtime in its sandbox, it imports one function (init), then serves the
-invocations it is sent, one at a time, until its parent hangs up. ``fd`` is its end of a
-socket pair: it receives the function, then one event per invocation, and answers each with the
-result or the error, and what the function printed meanwhile (its log lines: here they are the
-parent's to print, where Lambda sends them to CloudWatch).
+"""One execution environment of the local Lambda runtime, run as ``python -m
+welldev.environment_worker <fd>`` by ``welldev.lambda_runtime.ProcessEnvironment``: like Lambda's
+runtime, it imports one function (init), then serves one invocation at a time until its parent
+hangs up. Over ``fd``, its end of a socket pair, it receives the function, then each event, and
+answers with the result or error and what the function printed (for the parent to print).
 """
 
 from __future__ import annotations
@@ -22,11 +19,8 @@ PRINTED_IN_THE_ENVIRONMENT = "raised in the execution environment:"
 
 
 class Printed(io.StringIO):
-    """What stands for ``sys.stdout`` (or ``stderr``) in the environment: it keeps the text.
-
-    Installed before the function is imported, so that loggers made at import (Powertools
-    binds its stream then) write here too.
-    """
+    """What stands for ``sys.stdout`` (or ``stderr``), keeping the text; installed before the
+    function is imported, so that loggers made at import (Powertools') write here too."""
 
     def take(self) -> str:
         """The text kept so far, as a UTF-8 stream takes it: a lone surrogate (a message that
@@ -81,9 +75,8 @@ def serve(connection: Connection) -> int:
 
 
 if __name__ == "__main__":
-    # Its parent ends it by hanging up (EOFError above). A signal to the whole process group
-    # (Ctrl-C, a process manager's SIGTERM to `make run`) is the parent's to act on: the
-    # parent stops its schedules first, then hangs up, so no invocation meets a dead worker.
+    # Its parent ends it by hanging up (EOFError above); a signal to the process group (Ctrl-C,
+    # SIGTERM) is the parent's, which stops its schedules first: no invocation meets a dead worker.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     try:

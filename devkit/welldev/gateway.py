@@ -1,15 +1,11 @@
 """API Gateway's HTTP API in front of the template's functions, without the network part.
 
-``Gateway.handle`` takes a request as it came off the wire and returns the response a client of
-API Gateway would get: the route is chosen as API Gateway chooses it (literal segments beat
-variables, variables beat a greedy ``{proxy+}`` tail, a named method beats ``ANY``, a path that
-matches with another method is no match: 404, not 405), the Lambda authorizer runs, the
-function receives the payload format 2.0 event, and its result is turned into a response by the
-2.0 rules. The gateway's own answers carry API Gateway's bodies
-(``{"message":"Not Found"}``...), so clients and tests see what they will see in AWS. A
-template with a ``$default`` route (this API's: ``wellapi.operations.unmatched``) sends every
-request no other route takes to that route's function, through its authorizer, as API Gateway
-does, so API Gateway's own 404 is then never seen.
+``Gateway.handle`` answers a request off the wire as API Gateway would: the route chosen as it
+chooses (literal segments beat variables, variables a greedy ``{proxy+}`` tail, a named method
+``ANY``; a path that matches with another method is no match: 404, not 405), the Lambda
+authorizer run, the payload format 2.0 event given, the result mapped by the 2.0 rules, its own
+answers with its bodies (``{"message":"Not Found"}``...). A ``$default`` route (this API's:
+``wellapi.operations.unmatched``) takes what no other route takes, through its authorizer.
 """
 
 from __future__ import annotations
@@ -22,7 +18,8 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any, TextIO
 
 from welldev.lambda_runtime import LambdaRuntime
@@ -88,19 +85,17 @@ class PathTemplate:
 @dataclass(frozen=True)
 class RouteTarget:
     """A route and where it leads: a template function (maybe behind an authorizer), or a
-    handler only the local server has (the documentation pages), which takes the same 2.0
-    event and answers like a function."""
+    handler only the local server has (the documentation), answering the 2.0 event like one."""
 
     method: str
     path: str  # or $default
     function_id: str | None = None
     authorizer: Authorizer | None = None
     local: LocalHandler | None = None
-    pattern: PathTemplate | None = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        pattern = None if self.path == DEFAULT_ROUTE else PathTemplate(self.path)
-        object.__setattr__(self, "pattern", pattern)
+    @cached_property
+    def pattern(self) -> PathTemplate | None:
+        return None if self.path == DEFAULT_ROUTE else PathTemplate(self.path)
 
     @property
     def route_key(self) -> str:
@@ -118,25 +113,23 @@ class Router:
         duplicates = sorted({key for key in keys if keys.count(key) > 1})
         if duplicates:
             raise StackError(f"routes declared twice: {duplicates}")
+        # API Gateway's precedence: the most specific path, then a named method before ANY;
+        # $default last. The sort is stable: of two equal routes, the first declared wins.
+        self._by_precedence = sorted(self.targets, key=_precedence, reverse=True)
 
     def match(self, method: str, path: str) -> tuple[RouteTarget, dict[str, str]] | None:
-        best: tuple[tuple[tuple[int, ...], int], RouteTarget, dict[str, str]] | None = None
-        fallback: RouteTarget | None = None
-        for target in self.targets:
+        for target in self._by_precedence:
             if target.pattern is None:
-                fallback = fallback or target
-                continue
-            if target.method not in (method, "ANY"):
-                continue
-            values = target.pattern.match(path)
-            if values is None:
-                continue
-            rank = (target.pattern.specificity, 0 if target.method == "ANY" else 1)
-            if best is None or rank > best[0]:
-                best = (rank, target, values)
-        if best is not None:
-            return best[1], best[2]
-        return (fallback, {}) if fallback is not None else None
+                return target, {}
+            values = target.pattern.match(path) if target.method in (method, "ANY") else None
+            if values is not None:
+                return target, values
+        return None
+
+
+def _precedence(target: RouteTarget) -> tuple[bool, tuple[int, ...], bool]:
+    specificity = () if target.pattern is None else target.pattern.specificity
+    return target.pattern is not None, specificity, target.method != "ANY"
 
 
 # A stable 10-character API id, shaped like API Gateway's, for the stack's HttpApi.
@@ -154,19 +147,14 @@ class Gateway:
         local_routes: Sequence[RouteTarget] = (),
         log: TextIO | None = None,
     ) -> None:
-        self.template = template
         self.runtime = runtime
         self.cors = template.cors
         self._log = log or sys.stderr
         self._warned: set[tuple[str, str]] = set()
+        authorizer = template.authorizer
         targets = [
-            RouteTarget(
-                route.method,
-                route.path,
-                route.function_id,
-                template.authorizer if route.authorizer else None,
-            )
-            for route in template.routes
+            RouteTarget(r.method, r.path, r.function_id, authorizer if r.authorizer else None)
+            for r in template.routes
         ]
         self.router = Router([*targets, *local_routes])
 
@@ -182,14 +170,14 @@ class Gateway:
         try:
             response = self._handle(request, request_id)
         except Exception:  # a bug of the gateway itself must still answer like API Gateway
-            self._error("the local gateway failed", traceback.format_exc())
-            response = gateway_response(500, "Internal Server Error")
+            response = self._failed("the local gateway failed", traceback.format_exc())
         if self.cors is not None and response.served_by != PREFLIGHT:
-            # A preflight a route's integration answered (not API Gateway itself).
-            preflight = response.served_by != "gateway" and is_preflight(
-                request.method, request.headers
-            )
-            response = cors_decorate(self.cors, request.headers, response, preflight=preflight)
+            # As it leaves API Gateway: the integration's CORS headers replaced by the configured
+            # ones, a preflight answer's too when a route's integration answered a preflight.
+            preflight = response.served_by != "gateway" and _is_preflight(request)
+            kept = [h for h in response.headers if not h[0].lower().startswith("access-control-")]
+            kept += _cors_headers(self.cors, request.headers, expose=True, preflight=preflight)
+            response = replace(response, headers=kept)
         response.headers.append(("apigw-requestid", request_id))
         return response
 
@@ -199,9 +187,10 @@ class Gateway:
         matched = self.router.match(request.method, raw_path_of(request.target))
         if matched is not None:
             return self._run(*matched, request, request_id)
-        if self.cors is not None and is_preflight(request.method, request.headers):
+        if self.cors is not None and _is_preflight(request):
             # No OPTIONS (or ANY, or $default) route: API Gateway answers the preflight itself.
-            return cors_preflight(self.cors, request.headers)
+            answer = _cors_headers(self.cors, request.headers, expose=False, preflight=True)
+            return HttpResponse(204, answer, b"", served_by=PREFLIGHT)
         return gateway_response(404, "Not Found")
 
     def _run(
@@ -230,21 +219,16 @@ class Gateway:
                 assert target.function_id is not None
                 result = self.runtime.invoke(target.function_id, event)
         except Exception:
-            self._error(f"{target.name} failed", traceback.format_exc())
-            return gateway_response(500, "Internal Server Error")
+            return self._failed(f"{target.name} failed", traceback.format_exc())
         try:
             mapped = map_response(result, lambda note: self._warn_once(target.name, note))
         except InvalidLambdaResponse as error:
-            self._error(f"{target.name} returned an invalid response", str(error))
-            return gateway_response(500, "Internal Server Error")
+            return self._failed(f"{target.name} returned an invalid response", str(error))
         return HttpResponse(mapped.status, mapped.headers, mapped.body, served_by=target.name)
 
     def _authorize(self, authorizer: Authorizer, event: Event) -> HttpResponse | None:
-        """None when the request may go on (with the context set), else the response to send.
-
-        The stack's authorizer has no identity source and simple responses, so API Gateway
-        calls it for every request (no cache) and reads ``isAuthorized``.
-        """
+        """None when the request may go on (its context set), else the answer; no identity
+        source and simple responses: called for every request, ``isAuthorized`` read."""
         context = event["requestContext"]
         arn = (
             f"arn:aws:execute-api:{local_region()}:{LOCAL_ACCOUNT_ID}:{context['apiId']}/{STAGE}/"
@@ -259,15 +243,16 @@ class Gateway:
             if not isinstance(allowed, bool):
                 raise TypeError(f"isAuthorized must be a boolean: {response!r}")
         except Exception:
-            self._error(f"authorizer {authorizer.name} failed", traceback.format_exc())
-            return gateway_response(500, "Internal Server Error")
+            return self._failed(f"authorizer {authorizer.name} failed", traceback.format_exc())
         if not allowed:
             return gateway_response(403, "Forbidden")
         context["authorizer"] = {"lambda": response.get("context")}
         return None
 
-    def _error(self, what: str, detail: str) -> None:
+    def _failed(self, what: str, detail: str) -> HttpResponse:
+        """API Gateway's 500, the failure logged."""
         print(f"[gateway] {what}:\n{detail.rstrip()}", file=self._log, flush=True)
+        return gateway_response(500, "Internal Server Error")
 
     def _warn_once(self, name: str, note: str) -> None:
         if (name, note) not in self._warned:
@@ -280,26 +265,15 @@ def _request_id() -> str:
     return base64.b64encode(os.urandom(11)).decode("ascii")
 
 
-# ---------------------------------------------------------------------------------------------
-# CORS, as API Gateway applies an HTTP API's CorsConfiguration
-# ---------------------------------------------------------------------------------------------
-
-# What AWS documents (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-cors.html):
-# API Gateway answers a preflight ``OPTIONS`` itself unless a route matches it (an ``OPTIONS`` or
-# ``ANY`` route, or ``$default``: it then goes through the route's authorizer); it adds the
-# configured CORS headers to an integration's response and ignores the integration's own; it
-# returns CORS headers only to a request with an ``Origin`` (and, for a preflight, an
-# ``Access-Control-Request-Method``); ``AllowOrigins`` may hold ``*``, or ``https://*`` /
-# ``http://*`` (every origin of a scheme).
-#
-# What it does not document, and is emulated here as HTTP APIs are commonly observed to answer
-# (check against a deployed stage before relying on it): the preflight answer is ``204 No
-# Content`` without a body, with ``Access-Control-Allow-Origin`` (the request's origin, or
-# ``*``), ``-Allow-Methods``, ``-Allow-Headers`` and ``-Max-Age``; one from an origin not allowed
-# is still a 204, without CORS headers, so the browser refuses the request; API Gateway's own
-# answers (404, 401/403 of an authorizer, 413, 500) get the CORS headers of a normal response;
-# and a preflight a route's integration answered gets those of API Gateway's own preflight
-# answer too, so a browser's preflight works when the function answers it with a 2xx.
+# CORS, as API Gateway applies an HTTP API's CorsConfiguration. As AWS documents it
+# (docs.aws.amazon.com/apigateway/latest/developerguide/http-api-cors.html): a preflight no route
+# matches (``OPTIONS``, ``ANY``, ``$default``) is answered by API Gateway; an integration's CORS
+# headers are replaced by the configured ones, given only to a request with an ``Origin`` (a
+# preflight: and ``Access-Control-Request-Method``); an allowed origin may be ``*``, ``http://*``
+# or ``https://*``. As HTTP APIs are observed to answer (check a deployed stage before relying on
+# it): a preflight gets a 204 without a body (without CORS headers for an origin not allowed);
+# API Gateway's own answers (404, 403, 413, 500) a normal response's CORS headers; a preflight a
+# route answered, those of API Gateway's preflight answer.
 
 PREFLIGHT = "gateway (CORS preflight)"
 
@@ -310,12 +284,9 @@ def _header(headers: Sequence[tuple[str, str]], name: str) -> str | None:
     return next((value for key, value in headers if key.lower() == wanted), None)
 
 
-def is_preflight(method: str, headers: Sequence[tuple[str, str]]) -> bool:
-    return (
-        method == "OPTIONS"
-        and bool(_header(headers, "origin"))
-        and bool(_header(headers, "access-control-request-method"))
-    )
+def _is_preflight(request: HttpRequest) -> bool:
+    wanted = ("origin", "access-control-request-method")
+    return request.method == "OPTIONS" and all(_header(request.headers, name) for name in wanted)
 
 
 def allowed_origin(cors: CorsConfiguration, origin: str | None) -> str | None:
@@ -327,9 +298,8 @@ def allowed_origin(cors: CorsConfiguration, origin: str | None) -> str | None:
         pattern = allowed.strip().lower()
         if pattern == "*":
             return "*"
-        if pattern in ("https://*", "http://*") and candidate.startswith(pattern[:-1]):
-            return origin
-        if pattern == candidate:
+        scheme = pattern in ("https://*", "http://*") and candidate.startswith(pattern[:-1])
+        if scheme or pattern == candidate:
             return origin
     return None
 
@@ -337,40 +307,16 @@ def allowed_origin(cors: CorsConfiguration, origin: str | None) -> str | None:
 def _cors_headers(
     cors: CorsConfiguration, headers: Sequence[tuple[str, str]], *, expose: bool, preflight: bool
 ) -> list[tuple[str, str]]:
-    """The CORS headers of an answer to a request from an allowed origin (none otherwise):
-    ``expose`` those of an answer to a request, ``preflight`` those of an answer to a preflight.
-    """
+    """CORS headers of an answer to an allowed origin: a request's (``expose``), a preflight's."""
     origin = allowed_origin(cors, _header(headers, "origin"))
     if origin is None:
         return []
-    added = [("access-control-allow-origin", origin)]
-    if expose and cors.expose_headers:
-        added.append(("access-control-expose-headers", ",".join(cors.expose_headers)))
-    if preflight and cors.allow_methods:
-        added.append(("access-control-allow-methods", ",".join(cors.allow_methods)))
-    if preflight and cors.allow_headers:
-        added.append(("access-control-allow-headers", ",".join(cors.allow_headers)))
-    if preflight and cors.max_age is not None:
-        added.append(("access-control-max-age", str(cors.max_age)))
-    return added
-
-
-def cors_preflight(cors: CorsConfiguration, headers: Sequence[tuple[str, str]]) -> HttpResponse:
-    """API Gateway's own answer to a preflight request (no route, no authorizer, no function)."""
-    answer = _cors_headers(cors, headers, expose=False, preflight=True)
-    return HttpResponse(204, answer, b"", served_by=PREFLIGHT)
-
-
-def cors_decorate(
-    cors: CorsConfiguration,
-    headers: Sequence[tuple[str, str]],
-    response: HttpResponse,
-    *,
-    preflight: bool = False,
-) -> HttpResponse:
-    """A response as it leaves API Gateway: the integration's CORS headers dropped, the
-    configured ones added when the request's origin is allowed (those of a preflight answer
-    too, when the request is a preflight a route took)."""
-    kept = [(k, v) for k, v in response.headers if not k.lower().startswith("access-control-")]
-    kept += _cors_headers(cors, headers, expose=True, preflight=preflight)
-    return HttpResponse(response.status, kept, response.body, served_by=response.served_by)
+    max_age = "" if cors.max_age is None else str(cors.max_age)
+    candidates = [
+        ("allow-origin", origin),
+        ("expose-headers", ",".join(cors.expose_headers) if expose else ""),
+        ("allow-methods", ",".join(cors.allow_methods) if preflight else ""),
+        ("allow-headers", ",".join(cors.allow_headers) if preflight else ""),
+        ("max-age", max_age if preflight else ""),
+    ]
+    return [(f"access-control-{name}", value) for name, value in candidates if value]

@@ -1,28 +1,17 @@
-"""Running the functions of a template the way Lambda does: in execution environments.
+"""Running the functions of a template the way Lambda does: in execution environments, each
+importing one function (its init: CodeUri first on ``sys.path``, the module from ``Handler``),
+then serving one invocation at a time (docs/design.md, "The local emulator", says why so).
+``LambdaRuntime`` keeps them in one of two ways:
 
-An execution environment imports one function (its init: the function's CodeUri first on
-``sys.path``, the module path taken from ``Handler``) and then serves one invocation at a
-time, warm, for as long as it lives. ``LambdaRuntime`` keeps them in one of two ways:
+- ``processes=N`` (``wellapi run``, ``make load``): up to N worker processes per function
+  (``welldev.environment_worker``), a cold start when all are busy; one past its ``Timeout`` is
+  killed and replaced, one idle for ``idle_seconds`` is stopped, as Lambda reclaims idle ones;
+- ``processes=0`` (``wellapi invoke``, tests that look inside a function): this process is the
+  one environment of every function; a function past its ``Timeout`` fails after the fact.
 
-- ``processes=N`` (``wellapi run``, ``make load``): each environment is a worker process
-  (``welldev.environment_worker``) with the function's Lambda variables, started (a cold start)
-  when all of the function's environments are busy, up to N; beyond N a request waits. So
-  requests run in parallel in different processes, never two at once in one environment; one
-  that runs past its ``Timeout`` has its process killed and its environment replaced, and an
-  environment idle for ``idle_seconds`` is stopped, as Lambda reclaims idle ones;
-- ``processes=0`` (``wellapi invoke``, and tests that look inside a function): this process is
-  the one environment of every function, serving one invocation at a time. A function past its
-  ``Timeout`` is not stopped (a thread cannot be killed): it fails after the fact.
-
-Each invocation gets a context object with the runtime's attributes, and its result goes
-through JSON as Lambda's response does. What is not like AWS, on purpose: the environment
-variables are the process's when an environment starts (``apply_template_environment`` sets
-the template's where nobody has set one: the local runner's ``DATABASE_URL`` and ``DB_AUTH``
-win over the template's ``DB_AUTH=iam``), and what a function prints is printed by the caller,
-where Lambda sends it to CloudWatch.
-
-``Invoker`` is a thread of this process that invokes one function until stopped: a queue's
-poller (``welldev.local_aws``), a schedule (``welldev.schedules``).
+Not like AWS, on purpose: an environment gets the process's variables (the local runner's
+``DATABASE_URL`` and ``DB_AUTH`` win over the template's ``DB_AUTH=iam``), and what a function
+prints is printed by the caller, where Lambda sends it to CloudWatch.
 """
 
 from __future__ import annotations
@@ -38,7 +27,7 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Iterable, MutableMapping
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -79,11 +68,10 @@ class LambdaContext:
         log_stream_name: str,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        region = local_region()
         self.function_name = function.function_name
         self.function_version = "$LATEST"
         self.invoked_function_arn = (
-            f"arn:aws:lambda:{region}:{LOCAL_ACCOUNT_ID}:function:{function.function_name}"
+            f"arn:aws:lambda:{local_region()}:{LOCAL_ACCOUNT_ID}:function:{self.function_name}"
         )
         # The real runtime reads it from AWS_LAMBDA_FUNCTION_MEMORY_SIZE: it is a string there.
         self.memory_limit_in_mb = str(function.memory_mb)
@@ -104,12 +92,10 @@ def log_stream_name() -> str:
     return f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
 
 
-# How long an environment may take to import its function; Lambda allows 10 s, the local
-# machine may be busier (coverage, several servers).
+# An environment's init: Lambda allows 10 s, the machine may be busier (coverage, servers).
 INIT_TIMEOUT_SECONDS = 60.0
-# How long a process environment may stay idle before it is stopped (Lambda reclaims idle
-# environments after an unspecified few minutes): each holds a process of about 35 MiB and a
-# database connection per role, and a crawl of every route starts one for each function.
+# How long a process environment may stay idle before it is stopped: each holds a process of
+# about 35 MiB and a database connection per role, and a crawl of every route starts one each.
 IDLE_SECONDS_VARIABLE = "WELLAPI_IDLE_SECONDS"
 DEFAULT_IDLE_SECONDS = 120.0
 
@@ -117,15 +103,10 @@ DEFAULT_IDLE_SECONDS = 120.0
 def idle_seconds_from_environment() -> float:
     """``$WELLAPI_IDLE_SECONDS`` when set (a positive number), else the default."""
     text = os.environ.get(IDLE_SECONDS_VARIABLE, "").strip() or str(DEFAULT_IDLE_SECONDS)
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = 0.0
-    if not seconds > 0:
-        raise IdleSecondsError(
-            f"{IDLE_SECONDS_VARIABLE} must be a number of seconds above 0: {text!r}"
-        )
-    return seconds
+    with contextlib.suppress(ValueError):
+        if float(text) > 0:
+            return float(text)
+    raise IdleSecondsError(f"{IDLE_SECONDS_VARIABLE} must be a number of seconds above 0: {text!r}")
 
 
 class ProcessEnvironment:
@@ -138,13 +119,11 @@ class ProcessEnvironment:
             # Blocking, as both sides read it: under gevent (locust runs `make load` in this
             # process) a socket is non-blocking, and the worker's read would fail at once.
             os.set_blocking(end.fileno(), True)
-        environ = dict(os.environ)
-        environ.update(lambda_variables(function))
         try:
             self.process = subprocess.Popen(  # noqa: S603 - our interpreter and module
                 [sys.executable, "-m", "welldev.environment_worker", str(theirs.fileno())],
                 pass_fds=(theirs.fileno(),),
-                env=environ,
+                env={**os.environ, **lambda_variables(function)},
             )
         finally:
             theirs.close()
@@ -236,7 +215,7 @@ class _Environments:
             return self._alive
 
     def reclaim(self, idle_seconds: float) -> int:
-        """Stop the environments free for ``idle_seconds`` or more; how many were stopped."""
+        """Stop the environments free ``idle_seconds`` or more (0: every free one); how many."""
         with self._changed:
             cutoff = self._clock() - idle_seconds
             idle = [environment for environment, since in self._free if since <= cutoff]
@@ -263,10 +242,8 @@ class _Environments:
 
     def prepare(self) -> None:
         """Have one environment ready (its init done), unless one is already."""
-        with self._changed:
-            if self._alive:
-                return
-        self._give_back(self._take())
+        if not self.alive:
+            self._give_back(self._take())
 
     def provision(self, count: int) -> None:
         """Hold ``count`` environments (at most the bound) at once, starting those missing, then
@@ -307,22 +284,11 @@ class _Environments:
                 self._free.append((environment, self._clock()))
             self._changed.notify()
 
-    def close(self) -> None:
-        with self._changed:
-            free, self._free = self._free, []
-            self._alive -= len(free)
-        for environment, _ in free:
-            environment.close()
-
 
 class LambdaRuntime:
     """Imports and invokes the functions of one template; safe to share between threads.
-
-    ``processes``: at most this many environments per function, each a process (0: this
-    process is the one environment of every function). ``idle_seconds``: a process environment
-    free for that long is stopped (None: kept until ``close``). A function's time runs on
-    ``clock`` (``time.monotonic`` unless a test gives its own) in this process's environment.
-    """
+    ``processes``: environments per function at most, each a process (0: this process is every
+    function's one); ``idle_seconds``: one free that long is stopped (None: at ``close``)."""
 
     def __init__(
         self,
@@ -337,7 +303,6 @@ class LambdaRuntime:
         self.processes = processes
         self.idle_seconds = idle_seconds
         self._closing = threading.Event()
-        self._reaper: threading.Thread | None = None
         # This process's environments (``processes=0``): each function's handler and log stream.
         self._environments: dict[str, tuple[Handler, str]] = {}
         self._pools: dict[str, _Environments] = {}
@@ -365,49 +330,38 @@ class LambdaRuntime:
     def environments_of(self, function_id: str) -> _Environments:
         """The function's process environments (``processes`` > 0)."""
         with self._lock:
-            pool = self._pools.get(function_id)
-            if pool is None:
+            if function_id not in self._pools:
                 function = self.template.function(function_id)
-                pool = _Environments(function, self.processes, self.clock)
-                self._pools[function_id] = pool
-                self._start_reaper()
-            return pool
+                if not self._pools and self.idle_seconds is not None:
+                    self._start_reaper(self.idle_seconds / 4)  # with the first pool
+                self._pools[function_id] = _Environments(function, self.processes, self.clock)
+            return self._pools[function_id]
+
+    def _all_pools(self) -> list[_Environments]:
+        with self._lock:
+            return list(self._pools.values())
 
     def environments_alive(self) -> int:
         """Process environments running now, busy or free, of every function."""
-        with self._lock:
-            pools = list(self._pools.values())
-        return sum(pool.alive for pool in pools)
+        return sum(pool.alive for pool in self._all_pools())
 
     def reclaim_idle(self) -> int:
         """Stop every process environment idle for ``idle_seconds``; how many were stopped."""
         if self.idle_seconds is None:
             return 0
-        with self._lock:
-            pools = list(self._pools.values())
-        return sum(pool.reclaim(self.idle_seconds) for pool in pools)
+        return sum(pool.reclaim(self.idle_seconds) for pool in self._all_pools())
 
-    def _start_reaper(self) -> None:
-        # Called under self._lock. One thread looks a few times per idle period, so an
-        # environment goes between idle_seconds and a quarter more after its last invocation.
-        if self.idle_seconds is None or self._reaper is not None:
-            return
-        period = self.idle_seconds / 4
-
+    def _start_reaper(self, period: float) -> None:
+        # A few looks per idle period: an environment goes idle_seconds to a quarter more idle.
         def reap() -> None:
             while not self._closing.wait(period):
                 self.reclaim_idle()
 
-        self._reaper = threading.Thread(target=reap, name="wellapi-idle-reaper", daemon=True)
-        self._reaper.start()
+        threading.Thread(target=reap, name="wellapi-idle-reaper", daemon=True).start()
 
     def invoke(self, function_id: str, event: Any, printed: list[str] | None = None) -> Any:
-        """Run the function on ``event`` and return what Lambda would return to the caller.
-
-        Handler exceptions propagate unchanged (the caller decides what they become). What a
-        process environment prints is kept in ``printed`` when given (this process's own
-        output is printed as it comes).
-        """
+        """What Lambda returns to the caller for ``event``; a handler's exception propagates.
+        What a process environment prints is kept in ``printed`` when given."""
         function = self.template.function(function_id)
         # Lambda hands the function a fresh copy parsed from JSON, never the caller's objects.
         event = json.loads(json.dumps(event))
@@ -433,8 +387,7 @@ class LambdaRuntime:
 
     def provision_used(self, count: int) -> None:
         """``count`` environments ready for every function invoked so far."""
-        with self._lock:
-            pools = list(self._pools.values())
+        pools = self._all_pools()
         # The functions side by side, each one's environments in turn.
         with ThreadPoolExecutor(max(len(pools), 1)) as executor:
             list(executor.map(lambda pool: pool.provision(count), pools))
@@ -442,10 +395,8 @@ class LambdaRuntime:
     def close(self) -> None:
         """Stop every idle process environment (a busy one stops when its parent exits)."""
         self._closing.set()
-        with self._lock:
-            pools = list(self._pools.values())
-        for pool in pools:
-            pool.close()
+        for pool in self._all_pools():
+            pool.reclaim(0)
 
     def _environment(self, function_id: str) -> tuple[Handler, str]:
         if function_id not in self._environments:
@@ -454,55 +405,44 @@ class LambdaRuntime:
         return self._environments[function_id]
 
 
-class Invoker:
-    """A thread that invokes one function of ``runtime`` until stopped (``run``, in a subclass:
-    a queue's poller, a schedule); it logs to ``log`` with ``prefix``."""
+class Invoker(threading.Thread):
+    """A thread invoking one function until stopped (``run``): a queue's poller, a schedule."""
 
     def __init__(
         self, runtime: LambdaRuntime, function_id: str, prefix: str, log: TextIO | None
     ) -> None:
+        super().__init__(name=f"wellapi-{prefix.replace(' ', '-')}-{function_id}", daemon=True)
         self.runtime = runtime
         self.function_id = function_id
         self.prefix = prefix
         self.log = log or sys.stderr
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.stopping = threading.Event()
 
     def start(self) -> None:
         """Import the function (its init phase, so a broken handler fails now), then run."""
         self.runtime.prepare(self.function_id)
-        name = f"wellapi-{self.prefix.replace(' ', '-')}-{self.function_id}"
-        self._thread = threading.Thread(target=self.run, name=name, daemon=True)
-        self._thread.start()
-
-    def run(self) -> None:
-        raise NotImplementedError
+        super().start()
 
     def stop(self, timeout: float | None = None) -> bool:
         """Stop; an invocation in progress finishes first, waited for (by default) as long as
         one may take, and a little more. True when the thread ended."""
-        self._stop.set()
-        if self._thread is None:
-            return True
-        if timeout is None:
-            timeout = self.runtime.template.function(self.function_id).timeout_seconds + 5
-        self._thread.join(timeout)
+        self.stopping.set()
+        if self.ident is not None:  # started
+            longest = self.runtime.template.function(self.function_id).timeout_seconds + 5
+            self.join(longest if timeout is None else timeout)
         return not self.running
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self.is_alive()
 
     def say(self, message: str) -> None:
         print(f"[{self.prefix}] {message}", file=self.log, flush=True)
 
 
 def load_handler(function: Function) -> Handler:
-    """Import ``module.attribute`` from ``Handler`` with CodeUri searched first, as Lambda does.
-
-    A module the CodeUri does not hold is looked up further along ``sys.path``: in AWS that is
-    the layer (``Handler: wellapi.handlers.migration.handler``), here the editable install.
-    """
+    """Import ``module.attribute`` from ``Handler``, CodeUri first on ``sys.path`` as in Lambda,
+    then the layer (``wellapi.handlers.migration.handler``; here the editable install)."""
     module_name, _, attribute = function.handler.rpartition(".")
     code_dir = function.code_uri
     if not code_dir.is_dir():
@@ -550,17 +490,12 @@ def error_payload(error: BaseException) -> dict[str, Any]:
     }
 
 
-def apply_template_environment(
-    template: Stack,
-    functions: Iterable[Function],
-    environ: MutableMapping[str, str] = os.environ,
-) -> list[str]:
-    """Set the functions' template variables on the process, never over a value already set
-    (the first function's wins where two disagree); the names set."""
+def apply_template_environment(template: Stack, functions: Iterable[Function]) -> list[str]:
+    """Set the functions' template variables the process lacks (the first wins); their names."""
     applied: list[str] = []
     for function in sorted(functions, key=lambda f: f.logical_id):
         for name, value in resolve_environment(template, function).items():
-            if name not in environ:
-                environ[name] = value
+            if name not in os.environ:
+                os.environ[name] = value
                 applied.append(name)
     return applied

@@ -1,21 +1,15 @@
 """The template's queues and change bus on moto's server, and Lambda's pollers of the queues.
 
-``LocalAws.start`` runs moto in server mode (``ThreadedMotoServer``) in a thread of this
-process, on a free loopback port, and makes there through boto3, as a deployment would, every
-``AWS::SQS::Queue`` of the template with its ``VisibilityTimeout`` (or ``wellapi run
---visibility-timeout``'s) and ``RedrivePolicy`` (moto moves a message to the dead-letter queue
-at the receive after the ``maxReceiveCount``-th, as SQS does), and the change bus the drain
-function publishes to, with a rule that delivers every event to a queue ``wellapi events``
-reads. The functions reach them through boto3 (``environment``), the ``wellapi`` commands
-through ``.local/demo.json`` (``record``). Everything is in memory, gone when ``wellapi run``
-stops.
+``LocalAws.start`` runs moto's server (``ThreadedMotoServer``) in a thread of this process, on a
+free loopback port, and makes there through boto3, as a deployment would, every queue of the
+template with its ``VisibilityTimeout`` (or ``wellapi run --visibility-timeout``'s) and
+``RedrivePolicy`` (moto moves a message to the dead-letter queue at the receive after the
+``maxReceiveCount``-th, as SQS does), and the change bus with a rule that delivers every event to
+a queue ``wellapi events`` reads. All in memory, gone when ``wellapi run`` stops.
 
-``EventSourceMapping`` is Lambda's poller for one ``SQS`` event of a function: it receives up
-to ``BatchSize`` messages, waiting at most ``MaximumBatchingWindowInSeconds`` to fill a batch,
-invokes the function with the event Lambda builds and deletes what succeeded: with
-``ReportBatchItemFailures`` all but the records ``batchItemFailures`` names (a malformed answer
-fails the whole batch, as in AWS), which come back after the visibility timeout; an error or a
-timeout fails the whole batch. One poller per mapping: a function's batches never overlap.
+``EventSourceMapping`` is Lambda's poller of one ``SQS`` event: batches of up to ``BatchSize``
+within ``MaximumBatchingWindowInSeconds``, the messages that succeeded deleted (as
+``ReportBatchItemFailures`` says, by AWS's rules); one poller per mapping: batches never overlap.
 """
 
 from __future__ import annotations
@@ -157,20 +151,17 @@ class LocalAws:
     def _make_queues(self, template: Stack, visibility_timeout: int | None) -> None:
         sqs = self.sqs()
         # The dead-letter queues first: a redrive policy names its queue by ARN.
-        for queue in sorted(
-            template.queues.values(), key=lambda q: q.max_receive_count is not None
-        ):
-            seconds = visibility_timeout
-            if seconds is None:
-                seconds = queue.visibility_timeout_seconds
+        ordered = sorted(template.queues.values(), key=lambda q: q.max_receive_count is not None)
+        for queue in ordered:
+            seconds = queue.visibility_timeout_seconds
+            if visibility_timeout is not None:
+                seconds = visibility_timeout
             attributes = {"VisibilityTimeout": str(seconds)}
             if queue.max_receive_count is not None:
                 dead = self.queues[queue.dead_letter_queue_id or ""]
-                redrive = {
-                    "deadLetterTargetArn": dead.arn,
-                    "maxReceiveCount": queue.max_receive_count,
-                }
-                attributes["RedrivePolicy"] = json.dumps(redrive)
+                attributes["RedrivePolicy"] = json.dumps(
+                    {"deadLetterTargetArn": dead.arn, "maxReceiveCount": queue.max_receive_count}
+                )
             url = sqs.create_queue(QueueName=queue.logical_id, Attributes=attributes)["QueueUrl"]
             self.queues[queue.logical_id] = Queue(
                 name=route_name(queue.logical_id),
@@ -193,8 +184,7 @@ class LocalAws:
         events.put_targets(Rule=RULE_NAME, EventBusName=BUS, Targets=[target])
 
     def environment(self) -> dict[str, str]:
-        """What points the functions' boto3 here (``wellapi run`` sets it on its process, whose
-        execution environments inherit it): the endpoints, the region, stand-in credentials."""
+        """What points the functions' boto3 here (set on ``wellapi run``'s process, inherited)."""
         return {
             "AWS_ENDPOINT_URL_SQS": self.endpoint_url,
             "AWS_ENDPOINT_URL_EVENTBRIDGE": self.endpoint_url,
@@ -225,11 +215,6 @@ def _queue_arn(sqs: Any, url: str) -> str:
     return str(attributes["Attributes"]["QueueArn"])
 
 
-# ---------------------------------------------------------------------------------------------
-# Lambda's side: the event source mapping
-# ---------------------------------------------------------------------------------------------
-
-
 def sqs_event(messages: Sequence[Mapping[str, Any]], queue_arn: str) -> dict[str, Any]:
     """The event Lambda sends a function for messages ``ReceiveMessage`` returned."""
     return {
@@ -251,8 +236,7 @@ def sqs_event(messages: Sequence[Mapping[str, Any]], queue_arn: str) -> dict[str
 
 
 def event_of(bodies: Sequence[str], queue_name: str) -> dict[str, Any]:
-    """The event Lambda would send for ``bodies`` received once, now, from the queue of that
-    name, made without a queue (the bench invokes the sync function with it)."""
+    """The event Lambda would send for ``bodies`` received now from ``queue_name`` (the bench's)."""
     region = local_region()
     now = str(int(time.time() * 1000))
     attributes = dict.fromkeys(RECORD_ATTRIBUTES, now) | {
@@ -273,12 +257,9 @@ def event_of(bodies: Sequence[str], queue_name: str) -> dict[str, Any]:
 
 
 def failed_message_ids(result: Any, message_ids: Sequence[str]) -> set[str]:
-    """The messages of a batch that failed, read from a ``ReportBatchItemFailures`` answer.
-
-    AWS's rules: no answer, an empty one, or a null or empty ``batchItemFailures`` is a
-    success; an answer it cannot read, or an item without a valid ``itemIdentifier`` of this
-    batch, fails the whole batch.
-    """
+    """The messages of a batch that failed, by AWS's rules: no answer, an empty one, or a null or
+    empty ``batchItemFailures`` is a success; an answer it cannot read, or an item without an
+    ``itemIdentifier`` of the batch, fails the whole batch."""
     everything = set(message_ids)
     if result is None or result == {}:
         return set()
@@ -292,35 +273,30 @@ def failed_message_ids(result: Any, message_ids: Sequence[str]) -> set[str]:
 
 
 class EventSourceMapping(Invoker):
-    """Lambda's poller for one SQS event of a function: receives, invokes, deletes."""
+    """Lambda's poller of one SQS event: receives, invokes, deletes (an error fails the batch)."""
 
     def __init__(
-        self,
-        aws: LocalAws,
-        queue: Queue,
-        runtime: LambdaRuntime,
-        event: SqsEvent,
-        log: TextIO | None = None,
+        self, aws: LocalAws, runtime: LambdaRuntime, event: SqsEvent, log: TextIO | None = None
     ) -> None:
-        super().__init__(runtime, event.function_id, f"queue {queue.name}", log)
+        self.queue = aws.queues[event.queue_id]
+        super().__init__(runtime, event.function_id, f"queue {self.queue.name}", log)
         self.sqs = aws.sqs()
-        self.queue = queue
         self.event = event
 
     def run(self) -> None:
-        while not self._stop.is_set():
+        while not self.stopping.is_set():
             try:
                 self.poll_once(IDLE_WAIT_SECONDS)
             except Exception:  # the poller must survive anything a batch or the queue does
                 self.say(f"the poller failed:\n{traceback.format_exc().rstrip()}")
-                self._stop.wait(IDLE_WAIT_SECONDS)
+                self.stopping.wait(IDLE_WAIT_SECONDS)
 
     def poll_once(self, wait_seconds: int) -> int:
         """Receive a batch (waiting at most ``wait_seconds`` for its first message, then the
         batching window for the rest), process it; the number of messages received."""
         batch = self._receive(self.event.batch_size, wait_seconds)
         window_ends = time.monotonic() + self.event.batching_window_seconds
-        while batch and len(batch) < self.event.batch_size and not self._stop.is_set():
+        while batch and len(batch) < self.event.batch_size and not self.stopping.is_set():
             left = window_ends - time.monotonic()
             if left <= 0:
                 break
@@ -373,11 +349,9 @@ class EventSourceMapping(Invoker):
 def mappings_of(
     template: Stack, runtime: LambdaRuntime, aws: LocalAws, log: TextIO | None = None
 ) -> list[EventSourceMapping]:
-    """An event source mapping for every SQS event of the template, on the queue ``aws`` made
-    for it."""
-    mappings: list[EventSourceMapping] = []
-    for function in sorted(template.functions.values(), key=lambda f: f.logical_id):
-        for event in function.sqs_events:
-            queue = aws.queues[event.queue_id]
-            mappings.append(EventSourceMapping(aws, queue, runtime, event, log))
-    return mappings
+    """An event source mapping for every SQS event of the template, on its queue of ``aws``."""
+    return [
+        EventSourceMapping(aws, runtime, event, log)
+        for function in sorted(template.functions.values(), key=lambda f: f.logical_id)
+        for event in function.sqs_events
+    ]

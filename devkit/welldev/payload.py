@@ -1,14 +1,11 @@
 """API Gateway HTTP API payload format 2.0: the event a function receives, and how its result
-becomes the HTTP response.
-
-Two behaviours of API Gateway worth knowing, copied here on purpose:
+becomes the HTTP response. Two behaviours of API Gateway, copied on purpose:
 
 - a request body is passed as text only for ``text/*``, ``application/json``,
-  ``application/xml`` and ``application/javascript``; every other content type (including
-  ``application/vnd.api+json`` and none at all) arrives base64 encoded with
-  ``isBase64Encoded: true``, so handlers must decode it;
-- payload format 2.0 responses have no ``multiValueHeaders``: API Gateway ignores them (use a
-  comma-joined header, or ``cookies`` for ``Set-Cookie``). They are dropped with a warning.
+  ``application/xml`` and ``application/javascript``; any other content type (even
+  ``application/vnd.api+json``, or none) arrives base64 encoded, ``isBase64Encoded: true``;
+- a 2.0 response's ``multiValueHeaders`` are ignored (a comma-joined header, or ``cookies`` for
+  ``Set-Cookie``, instead): dropped with a warning.
 """
 
 from __future__ import annotations
@@ -62,11 +59,6 @@ def too_large() -> HttpResponse:
     return gateway_response(413, "Request Entity Too Large")
 
 
-# ---------------------------------------------------------------------------------------------
-# The payload format 2.0 event
-# ---------------------------------------------------------------------------------------------
-
-
 def raw_path_of(target: str) -> str:
     """``rawPath`` as API Gateway builds it: percent escapes decoded, except ``%25``."""
     path = target.split("?", 1)[0].split("#", 1)[0]
@@ -88,6 +80,7 @@ def build_event(
     raw_path = raw_path_of(request.target)
     raw_query = request.target.partition("?")[2].split("#", 1)[0]
     headers, cookies = _event_headers(request)
+    t = time.gmtime(now)
     host = headers.get("host", f"127.0.0.1:{request.server_port}")
     domain = host.rsplit(":", 1)[0] if not host.endswith("]") else host
     event: Event = {
@@ -119,7 +112,8 @@ def build_event(
         "requestId": request_id,
         "routeKey": route_key,
         "stage": STAGE,
-        "time": _request_time(now),
+        # "21/Nov/2026:09:30:00 +0000", in English whatever the process locale is.
+        "time": f"{t.tm_mday:02d}/{_MONTHS[t.tm_mon - 1]}/{time.strftime('%Y:%H:%M:%S', t)} +0000",
         "timeEpoch": int(now * 1000),
     }
     text = _body_text(request.body, headers.get("content-type"))
@@ -163,22 +157,10 @@ def _body_text(body: bytes, content_type: str | None) -> str | None:
         return None
 
 
-def _request_time(now: float) -> str:
-    # "21/Nov/2026:09:30:00 +0000", in English whatever the process locale is.
-    t = time.gmtime(now)
-    return f"{t.tm_mday:02d}/{_MONTHS[t.tm_mon - 1]}/{time.strftime('%Y:%H:%M:%S', t)} +0000"
-
-
-# ---------------------------------------------------------------------------------------------
-# The function's result as an HTTP response (payload format 2.0 rules)
-# ---------------------------------------------------------------------------------------------
-
-
-# The Content-Type of a result with a statusCode, a body and no content-type header. AWS documents
-# application/json only for a result without statusCode (docs.aws.amazon.com/apigateway/latest/
-# developerguide/http-api-develop-integrations-lambda.html); users whose header got lost report
-# text/plain (github.com/aws-powertools/powertools-lambda-python/issues/2464). A result without a
-# body (a 204) gets none: an empty answer has no content to type (RFC 9110, section 8.3).
+# The Content-Type of a result with a statusCode and a body but no content-type: AWS documents
+# application/json only without statusCode (docs.aws.amazon.com/apigateway/latest/developerguide/
+# http-api-develop-integrations-lambda.html); users report text/plain (github.com/aws-powertools/
+# powertools-lambda-python/issues/2464). Without a body (a 204), none (RFC 9110, section 8.3).
 UNTYPED_BODY_CONTENT_TYPE = "text/plain"
 
 
@@ -190,6 +172,7 @@ _FRAMING_HEADERS = {"content-length", "transfer-encoding", "connection"}
 
 
 def map_response(result: Any, warn: Callable[[str], None]) -> HttpResponse:
+    """The response API Gateway makes of a function's result (the payload format 2.0 rules)."""
     if not (isinstance(result, dict) and "statusCode" in result):
         # No statusCode: API Gateway sends the whole result as a JSON (or text) body.
         text = result if isinstance(result, str) else json.dumps(result)
@@ -206,7 +189,7 @@ def map_response(result: Any, warn: Callable[[str], None]) -> HttpResponse:
         if isinstance(value, dict | list) or value is None:
             raise InvalidLambdaResponse(f"header {name!r} must be a single value")
         if str(name).lower() not in _FRAMING_HEADERS:
-            headers.append((str(name), _header_text(value)))
+            headers.append((str(name), value if isinstance(value, str) else json.dumps(value)))
     if "multiValueHeaders" in result:
         warn("multiValueHeaders is ignored by HTTP API payload format 2.0 (as in AWS)")
     cookies = result.get("cookies") or []
@@ -230,7 +213,3 @@ def map_response(result: Any, warn: Callable[[str], None]) -> HttpResponse:
     if content and not any(name.lower() == "content-type" for name, _ in headers):
         headers.append(("content-type", UNTYPED_BODY_CONTENT_TYPE))
     return HttpResponse(status, headers, content)
-
-
-def _header_text(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value)

@@ -1,7 +1,5 @@
 """Message bodies as a producer sends them to a local queue: what ``wellapi enqueue`` reads.
-
-Standard library only: ``wellapi invoke`` moves an event's times with it too.
-"""
+Standard library only: ``wellapi invoke`` moves an event's times with it too."""
 
 from __future__ import annotations
 
@@ -16,12 +14,8 @@ class NotAMessage(ValueError):
 
 
 def bodies_of(text: str) -> list[str]:
-    """The message bodies in ``text``: each record's body of an SQS event, or ``text`` itself.
-
-    An SQS event (``{"Records": [{"body": "..."}...]}``, like ``events/sync-*.json``) gives its
-    records' bodies, unchanged; anything else is one message whose body is the text (surrounding
-    white space removed), as a producer would send it.
-    """
+    """The message bodies in ``text``: each record's body of an SQS event (``events/sync-*.json``)
+    unchanged, or else the text itself, stripped, as a producer would send it."""
     stripped = text.strip()
     if not stripped:
         raise NotAMessage("an empty message")
@@ -53,10 +47,9 @@ def describe_body(body: str) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-# The sync writer refuses a link older than 35 days (``wellapi.sync.batches``), and the examples
-# of ``events/`` have fixed times. A message older than this period is moved forward by whole
-# periods, so it stays the same for a period at a time: sent twice within one, it is a
-# duplicate, never another message reusing its key.
+# The sync writer refuses a link older than 35 days (``wellapi.sync.batches``) and the examples of
+# ``events/`` have fixed times: an older message moves forward by whole periods, so that it stays
+# the same for a period (sent twice within one, it is a duplicate, never a reused key).
 EXAMPLE_PERIOD = timedelta(days=28)
 
 
@@ -89,8 +82,7 @@ def _moved(body: str, shift: timedelta) -> str:
 
 
 def with_recent_times(event: Any, now: datetime) -> tuple[Any, timedelta]:
-    """An SQS event with its messages' times moved by ``with_recent_bodies``, and the shift;
-    anything else unchanged."""
+    """An SQS event with its messages' times moved (``with_recent_bodies``), and the shift."""
     records = event.get("Records") if isinstance(event, dict) else None
     if not isinstance(records, list) or not all(
         isinstance(r, dict) and isinstance(r.get("body"), str) for r in records

@@ -1,12 +1,10 @@
 """What ``sam local invoke`` needs of the local stack, and its flags as ``wellapi`` reads them.
 
 ``sam local invoke`` runs a function in a Docker container, which reaches the host as
-``host.docker.internal``; it gives the function the template's environment variables, each
-overridden by the ``--env-vars`` file's ``Parameters`` and then by the file's entry for the
-function (its logical id or its name), and ignores any variable the template does not declare
-for it. ``wellapi run`` writes that file, ``.local/sam-env.json``: each function's
-``DATABASE_URL`` logs in as the role the function uses in AWS, with the password that role has
-in the local database, at the address the database listens on for containers.
+``host.docker.internal``, with the template's variables overridden by the ``--env-vars`` file
+(its ``Parameters``, then the function's entry; only variables the template declares).
+``wellapi run`` writes that file, ``.local/sam-env.json``: each function's ``DATABASE_URL`` logs
+in as the role the function uses in AWS, at the address the database listens on for containers.
 """
 
 from __future__ import annotations
@@ -17,13 +15,13 @@ import secrets
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import pg8000.native
 
 from wellapi.roles import APP_ROLES
 from welldev import stack as local_stack
-from welldev.database import LOCAL_ROLE_PASSWORD, LocalDatabase
+from welldev.database import LocalDatabase
 from welldev.demo_file import write_private
 from welldev.function_roles import role_of
 
@@ -32,8 +30,7 @@ CONTAINER_HOST = "host.docker.internal"
 # The host as this machine sees it.
 LOOPBACK = "127.0.0.1"
 ENV_VARS_FILE = Path(".local") / "sam-env.json"
-# The variables the file sets: all declared in the template's Globals (a variable the template
-# does not declare is ignored by SAM).
+# The variables the file sets, all declared in the template's Globals (SAM ignores any other).
 SET_VARIABLES = ("DB_AUTH", "DATABASE_URL", "DB_USER")
 _PAIR = re.compile(r"ParameterKey=([^,\s]+),ParameterValue=(\S*)")
 
@@ -91,19 +88,11 @@ def seen_from_the_host(value: str) -> str:
     return value.replace(CONTAINER_HOST, LOOPBACK)
 
 
-def role_url(host: str, port: int, database: str, user: str, password: str) -> str:
-    login = f"{quote(user, safe='')}:{quote(password, safe='')}"
-    return urlunsplit(("postgresql", f"{login}@{host}:{port}", "/" + quote(database), "", ""))
-
-
 def env_vars_document(
     template: local_stack.Stack, logins: Mapping[str, tuple[str, str]]
 ) -> dict[str, dict[str, str]]:
-    """The ``--env-vars`` file's content: for each function, a ``DATABASE_URL`` for its role.
-
-    ``logins``: the URL and user of each role (``None``'s: the administrator's, for the
-    migration function, whose user owns the schema), as ``function_roles.role_of`` names them.
-    """
+    """The ``--env-vars`` file: each function's ``DATABASE_URL`` and user from ``logins``, by
+    ``role_of``'s role (``""``: the administrator, the migration's, whose user owns the schema)."""
     document: dict[str, dict[str, str]] = {}
     for logical_id in sorted(template.functions):
         function = template.functions[logical_id]
@@ -113,19 +102,14 @@ def env_vars_document(
     return document
 
 
-def _loopback(host: str) -> bool:
-    return host in ("localhost", LOOPBACK, "::1")
-
-
 def container_url(url: str) -> str:
     """A database URL of this machine as a container reaches it: loopback becomes the host."""
     parts = urlsplit(url)
-    if not _loopback(parts.hostname or ""):
+    if parts.hostname not in ("localhost", LOOPBACK, "::1"):
         return url
-    netloc = parts.netloc.rpartition("@")
-    login = netloc[0] + netloc[1]
+    login, at, _ = parts.netloc.rpartition("@")
     port = f":{parts.port}" if parts.port else ""
-    return urlunsplit(parts._replace(netloc=f"{login}{CONTAINER_HOST}{port}"))
+    return urlunsplit(parts._replace(netloc=f"{login}{at}{CONTAINER_HOST}{port}"))
 
 
 def write_for_containers(
@@ -135,18 +119,16 @@ def write_for_containers(
     tcp: tuple[str, int] | None,
     path: Path = ENV_VARS_FILE,
 ) -> str:
-    """Write the ``--env-vars`` file for ``db``; what to tell the user about it.
-
-    ``tcp``: where the embedded server listens on loopback (None: ``db`` is ``DATABASE_URL``'s,
-    reached as its URL says). The embedded server's administrator, whose TCP login needs a
-    password as every role's does, gets a new random one, written only to this file.
-    """
+    """Write the ``--env-vars`` file for ``db``; what to tell the user about it. ``tcp``: where
+    the embedded server listens (None: ``db`` is ``DATABASE_URL``'s). Its administrator, whose
+    TCP login needs a password, gets a new random one, written only to this file."""
     if tcp is not None:
         host, port = tcp
         secret = secrets.token_urlsafe(24)
         admin.run(f"ALTER ROLE CURRENT_USER PASSWORD {pg8000.native.literal(secret)}")
         user = str(admin.run("SELECT current_user")[0][0])
-        admin_url = role_url(CONTAINER_HOST, port, db.name, user, secret)
+        server = LocalDatabase(f"postgresql://{CONTAINER_HOST}:{port}")
+        admin_url = server.with_database(db.name).url_for(user, secret)
     else:
         parts = urlsplit(db.admin_url)
         if not parts.hostname:
@@ -154,10 +136,10 @@ def write_for_containers(
         host, port = parts.hostname, parts.port or 5432
         user = unquote(parts.username or "")
         admin_url = container_url(db.admin_url)
-    reached = CONTAINER_HOST if tcp is not None or _loopback(host) else host
+    reached = urlsplit(admin_url).hostname
     logins = {"": (admin_url, user)}
     for role in APP_ROLES:
-        logins[role] = (role_url(reached, port, db.name, role, LOCAL_ROLE_PASSWORD), role)
+        logins[role] = (LocalDatabase(admin_url).url_for(role), role)
     # Readable by its owner only: it holds the roles' passwords.
     write_private(path, env_vars_document(template, logins))
     return (

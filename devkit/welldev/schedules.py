@@ -1,24 +1,16 @@
 """The stack's schedules in this process: EventBridge's rules that invoke a function at a rate.
 
-``Schedule`` is the rule of one ``Schedule`` event of a function: once a period, it invokes the
-function through the local Lambda runtime (the one the routes and the queues use) with the
-function's scheduled event of ``events/``, given a new id and the time now. An invocation that
-did something is logged in a line (``[schedule] SweepFunction: 12000 rows in 2 steps``) after
-what the function printed; one that answered nothing, or nothing but zeros, is not, and what it
-printed is dropped (the metrics every run of the sweep writes), so a schedule with nothing to
-do leaves the output quiet.
-
-Two things differ from AWS, on purpose: the period is short (``DEFAULT_SCHEDULE_PERIOD_SECONDS``,
-``wellapi run --schedule-period``) instead of the template's rate, so that what a scheduled
-function does (the revocation sweep) follows what called for it within seconds; and the next
-invocation is due a period after the last one ended, so invocations of one function never
+An invocation that did something gets a line (``[schedule] SweepFunction: 12000 rows in 2
+steps``) after what the function printed; what one that did nothing printed (every sweep's
+metrics) is dropped, so that an idle schedule leaves the output quiet. Not like AWS, on purpose:
+the period is a few seconds (``--schedule-period``), so that a revocation's sweep follows within
+seconds; and the next invocation is due a period after the last one ended, so that they never
 overlap (in AWS the sweep function's one reserved environment throttles an overlapping run).
 """
 
 from __future__ import annotations
 
 import json
-import sys
 import traceback
 import uuid
 from collections.abc import Mapping
@@ -34,8 +26,7 @@ DEFAULT_SCHEDULE_PERIOD_SECONDS = 5.0
 
 
 def scheduled_event(function_id: str) -> Any:
-    """What EventBridge sends the function at a firing of its rule: the function's event of
-    ``events/``, with a new id and the time now."""
+    """What EventBridge sends at a firing: the function's event of ``events/``, new id, time now."""
     path = first_event(function_id)
     assert path is not None, f"events/index.json lists no event of {function_id}"
     event = json.loads(path.read_text(encoding="utf-8"))
@@ -69,8 +60,7 @@ def _did_something(value: Any) -> bool:
 
 
 class Schedule(Invoker):
-    """EventBridge's rule for one ``Schedule`` event: invokes the function once ``period``, the
-    first one period after ``start``, as a new rule's."""
+    """EventBridge's rule of one ``Schedule`` event: it invokes the function once ``period``."""
 
     def __init__(
         self,
@@ -87,37 +77,31 @@ class Schedule(Invoker):
         self.invocations = 0  # so far
 
     def run(self) -> None:
-        while not self._stop.wait(self.period):
+        while not self.stopping.wait(self.period):
             try:
                 self.invoke_once()
             except Exception:  # the schedule must survive anything an invocation does
                 self.say(f"the schedule failed:\n{traceback.format_exc().rstrip()}")
 
     def invoke_once(self) -> Any:
-        """Invoke the function on a scheduled event, and log what it did (if anything).
-
-        Returns what it answered; None when it failed (the failure is logged, after what the
-        function printed).
-        """
+        """Invoke the function on a scheduled event, log what it did (if anything); what it
+        answered, None when it failed (logged after what the function printed)."""
         self.invocations += 1
         printed: list[str] = []
-        failure: str | None = None
+        said: str | None = None
         try:
             result = self.runtime.invoke(
                 self.function_id, scheduled_event(self.function_id), printed=printed
             )
         except Exception:
-            failure = traceback.format_exc().rstrip()
             result = None
-        described = describe_result(result)
-        if failure is None and described is None:
-            return result
-        sys.stdout.write("".join(printed))
-        sys.stdout.flush()
-        if failure is not None:
-            self.say(f"{self.function_id} failed:\n{failure}")
+            said = f"{self.function_id} failed:\n{traceback.format_exc().rstrip()}"
         else:
-            self.say(f"{self.function_id}: {described}")
+            if (described := describe_result(result)) is not None:
+                said = f"{self.function_id}: {described}"
+        if said is not None:
+            print("".join(printed), end="", flush=True)
+            self.say(said)
         return result
 
 

@@ -1,8 +1,7 @@
 """The local HTTP server: the standard library's threading server in front of ``Gateway``.
 
-It only moves bytes: it reads a request (refusing bodies over API Gateway's 10 MB limit before
-reading them), hands it to the gateway, and writes the gateway's response. One thread per
-connection, like concurrent Lambda environments; keep-alive as HTTP/1.1 allows.
+It only moves bytes (refusing a body over API Gateway's 10 MB limit before reading it), one
+thread per connection, like concurrent Lambda environments; keep-alive as HTTP/1.1 allows.
 """
 
 from __future__ import annotations
@@ -25,9 +24,8 @@ from welldev.payload import (
 
 class LocalServer(ThreadingHTTPServer):
     daemon_threads = True
-    # The listen backlog (socketserver's default is 5): while a cold function imports, the
-    # accepting thread waits for the interpreter, and the kernel then resets the connections
-    # a client opens beyond the backlog. API Gateway queues far more; so does this.
+    # The listen backlog (socketserver's: 5): while a cold function imports, the kernel resets
+    # the connections beyond it. API Gateway queues far more; so does this.
     request_queue_size = 1024
 
     def __init__(
@@ -54,14 +52,11 @@ class LocalServer(ThreadingHTTPServer):
         # A client that hangs up before its answer is written is a line, not a traceback.
         error = sys.exc_info()[1]
         if isinstance(error, ConnectionError):
-            print(
-                f"{client_address[0]} closed the connection before the answer "
-                f"({type(error).__name__})",
-                file=self.log,
-                flush=True,
-            )
-            return
-        super().handle_error(request, client_address)
+            name = type(error).__name__
+            said = f"{client_address[0]} closed the connection before the answer ({name})"
+            print(said, file=self.log, flush=True)
+        else:
+            super().handle_error(request, client_address)
 
     def start_in_thread(self) -> threading.Thread:
         """Serve in a background thread (tests, embedding); stop with ``shutdown()``."""
@@ -71,7 +66,7 @@ class LocalServer(ThreadingHTTPServer):
 
 
 class _BodyTooLarge(Exception):
-    pass
+    """A body over API Gateway's limit: answered 413 before it is read."""
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
@@ -103,12 +98,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
             )
             response = self.server.gateway.handle(request)
         self._write(response)
-        elapsed_ms = (time.perf_counter() - started) * 1000
-        print(
-            f'{self.client_address[0]} "{self.command} {self.path}" {response.status} '
-            f"{response.served_by} {elapsed_ms:.0f} ms",
-            file=self.server.log,
-            flush=True,
+        took = f"{(time.perf_counter() - started) * 1000:.0f} ms"
+        self.log_message(
+            '"%s %s" %s %s %s', self.command, self.path, response.status, response.served_by, took
         )
 
     def __getattr__(self, name: str) -> Any:
@@ -151,8 +143,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.wfile.write(response.body)
 
     def log_message(self, format: str, *args: object) -> None:
-        # Requests are logged by _serve with the function that answered; this keeps the
-        # standard library's own messages (bad request lines...) in the same log.
+        # Every request, and the standard library's own messages (bad request lines...).
         print(f"{self.client_address[0]} {format % args}", file=self.server.log, flush=True)
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:

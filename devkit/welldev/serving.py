@@ -1,7 +1,4 @@
-"""The local server in this process, on an ephemeral port: for ``make load`` and the system tests.
-
-Development only: this package is not shipped in the layer.
-"""
+"""The local server in this process on an ephemeral port, for ``make load`` and the system tests."""
 
 from __future__ import annotations
 
@@ -41,15 +38,9 @@ def serving(
     processes: int,
     log: TextIO | None = None,
 ) -> Iterator[Served]:
-    """Every route of the template on an ephemeral loopback port, functions connected to ``db``.
-
-    Built as ``wellapi run`` builds it (the template's environment, the key authorizer, the
-    functions connecting as ``well_api``), with up to ``processes`` execution environments (each
-    a process) per function; 0 serves them in this process, one invocation at a time, for tests
-    that look inside a function. On exit the environments are stopped and the process gets
-    back its environment, import path and modules (the functions' modules are forgotten), and
-    its database connections are closed.
-    """
+    """Every route on a loopback port, built as ``wellapi run`` builds it, up to ``processes``
+    environments per function (0: this process, for tests that look inside a function); on exit
+    the process gets back its environment, import path and modules, its connections closed."""
     template = local_stack.load()
     saved_environ = dict(os.environ)
     saved_path = list(sys.path)

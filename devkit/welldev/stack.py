@@ -1,11 +1,9 @@
 """The stack the local runtime runs: its functions, routes, authorizer, CORS, queues and schedules.
 
-The API functions and their routes come from the operation registry (``wellapi.operations``),
-as the template writer makes them; the other functions, the authorizer, the queues and the
-schedules are described here, and the template writer writes each value below into
-``template.yaml`` (its ``<<Name>>`` placeholders, ``template_values``). So what a function
-gets locally (its handler, timeout, memory, variables, events) is what the template gives it in
-AWS, and ``make run`` never reads the template back.
+The API functions and their routes come from the operation registry (``wellapi.operations``);
+the rest is described here, and the template writer writes each value below into
+``template.yaml`` (its ``<<Name>>`` placeholders, ``template_values``). So what a function gets
+locally is what the template gives it in AWS, and ``make run`` never reads the template back.
 """
 
 from __future__ import annotations
@@ -31,8 +29,7 @@ MEMORY_MB = 512
 # each after a dropped connection: 2 x (3 + 6) s, wellapi.settings), below API Gateway's 30 s;
 # tests/unit/test_template.py checks the order.
 TIMEOUT_SECONDS = 20
-# Stand-ins for the pseudo parameters AWS::AccountId and AWS::StackName when nothing is
-# deployed.
+# Stand-ins for AWS::AccountId and AWS::StackName when nothing is deployed.
 LOCAL_ACCOUNT_ID = "123456789012"
 LOCAL_STACK_NAME = "local"
 
@@ -44,11 +41,6 @@ def local_region() -> str:
 
 class StackError(ValueError):
     """The stack says something the local runtime cannot run (or a parameter it lacks)."""
-
-
-# ---------------------------------------------------------------------------------------------
-# The model the local runtime works with.
-# ---------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -175,8 +167,7 @@ class Stack:
 
 
 def resolve_environment(stack: Stack, function: Function) -> dict[str, str]:
-    """The function's variables that have a value locally: those whose value needs a deployed
-    resource (an endpoint, an ARN) are left out, unset."""
+    """The function's variables that have a value locally (not those a deployment gives)."""
     values = {}
     for name, raw in function.environment.items():
         value = stack.parameters.get(raw.name) if isinstance(raw, Ref) else raw
@@ -184,10 +175,6 @@ def resolve_environment(stack: Stack, function: Function) -> dict[str, str]:
             values[name] = value
     return values
 
-
-# ---------------------------------------------------------------------------------------------
-# What the template writer writes and the local runtime runs.
-# ---------------------------------------------------------------------------------------------
 
 # The parameters a function's variables or the API's CORS read, with their defaults (None: no
 # default, a deployment names it). ``--parameter-overrides`` replaces them, as in a deploy.
@@ -224,8 +211,7 @@ GLOBAL_ENVIRONMENT: dict[str, Value] = {
 
 
 CODE = ROOT / "functions"  # every function's CodeUri but the migration's
-# The functions the template declares by hand (in ``template/``), each with its own variables
-# (the Globals' are added when the stack is loaded) and its events.
+# The functions ``template/`` declares by hand, with their own variables (``load`` adds Globals').
 FUNCTIONS = (
     Function(
         "AuthorizerFunction",
@@ -297,8 +283,7 @@ def _pascal(snake: str) -> str:
 
 
 def api_functions() -> list[dict[str, str]]:
-    """Each API function, from the registry: one per route, a resource's routes together (the
-    template writer's placeholders)."""
+    """The template writer's placeholders of each API function: one per route of the registry."""
     from wellapi.handlers.entry_points import handler_name
     from wellapi.operations.registry import OPERATIONS, ROUTES
     from wellapi.resources import FEEDS, RESOURCES, resource_named
@@ -379,14 +364,8 @@ def template_values() -> dict[str, str]:
     return values
 
 
-# ---------------------------------------------------------------------------------------------
-# The stack, put together.
-# ---------------------------------------------------------------------------------------------
-
-
 def check_template(path: Path) -> None:
-    """``-t/--template`` as ``sam local`` takes it: locally only this project's
-    ``template.yaml`` runs, whose stack this module describes."""
+    """``-t/--template`` as ``sam local`` takes it: only this project's ``template.yaml`` runs."""
     if not path.is_file():
         raise StackError(f"{path} not found")
     if path.resolve() != ROOT / "template.yaml":
@@ -397,8 +376,7 @@ def check_template(path: Path) -> None:
 
 
 def load(parameter_overrides: Mapping[str, str] | None = None) -> Stack:
-    """The stack, its parameters given ``parameter_overrides`` (as ``sam local
-    --parameter-overrides`` and ``sam deploy`` give them)."""
+    """The stack, with ``parameter_overrides`` as ``sam local`` and ``sam deploy`` take them."""
     parameters = dict(PARAMETERS)
     for name, value in (parameter_overrides or {}).items():
         if name not in parameters:

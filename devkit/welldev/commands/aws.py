@@ -1,8 +1,6 @@
-"""``wellapi enqueue``, ``queue`` and ``events``: the local AWS of the running ``wellapi run``.
-
-Each finds it where ``wellapi run`` recorded it, under ``aws`` in ``.local/demo.json`` (moto's
-endpoint, the region, the queues' URLs, the bus and the queue its rule delivers to), and says
-so in a line, exit 1, when nothing is recorded or nothing answers there. No database.
+"""``wellapi enqueue``, ``queue`` and ``events``: the local AWS of the running ``wellapi run``,
+found under ``aws`` in ``.local/demo.json`` (each says so in a line, exit 1, when nothing is
+recorded or nothing answers there). No database.
 """
 
 from __future__ import annotations
@@ -22,6 +20,11 @@ from welldev.local_aws import client, peek
 from welldev.queue_messages import NotAMessage, bodies_of, describe_body, with_recent_bodies
 
 USAGE_ERRORS = (NotAMessage,)
+STARTS_ONE = "`make run` starts one and records it there"
+
+
+class _Refused(Exception):
+    """Why a command does nothing: said in a line, exit 1."""
 
 
 def enqueue(args: argparse.Namespace) -> int:
@@ -37,10 +40,8 @@ def enqueue(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
 
-    def send(aws: dict[str, Any], sqs: Any) -> int:
+    def send(aws: dict[str, Any], sqs: Any) -> None:
         url = _queue_url(aws, args.queue)
-        if url is None:
-            return 1
         for body in bodies:
             sent = sqs.send_message(QueueUrl=url, MessageBody=body)
             print(f"enqueued {sent['MessageId']}  {describe_body(body)}")
@@ -49,7 +50,6 @@ def enqueue(args: argparse.Namespace) -> int:
             f"queue {args.queue}: {counts['visible']} visible, {counts['in_flight']} in flight, "
             f"{counts.get('dead_lettered', 0)} dead-lettered (wellapi queue {args.queue})"
         )
-        return 0
 
     return _with_local_aws(send)
 
@@ -57,12 +57,9 @@ def enqueue(args: argparse.Namespace) -> int:
 def queue(args: argparse.Namespace) -> int:
     """The queue's counts, and the messages on its dead-letter queue."""
 
-    def show(aws: dict[str, Any], sqs: Any) -> int:
+    def show(aws: dict[str, Any], sqs: Any) -> None:
         url = _queue_url(aws, args.queue)
-        if url is None:
-            return 1
         print(json.dumps({"queue": args.queue, **_describe(sqs, url, dead_letters=True)}, indent=2))
-        return 0
 
     return _with_local_aws(show)
 
@@ -70,45 +67,41 @@ def queue(args: argparse.Namespace) -> int:
 def events(args: argparse.Namespace) -> int:
     """The events the rule on the bus delivered, oldest first, the last ``--last``."""
 
-    def show(aws: dict[str, Any], sqs: Any) -> int:
+    def show(aws: dict[str, Any], sqs: Any) -> None:
         if not aws.get("delivered_to"):
-            print("wellapi: the running `wellapi run` serves no event bus", file=sys.stderr)
-            return 1
+            raise _Refused("the running `wellapi run` serves no event bus")
         delivered = [json.loads(m["Body"]) for m in peek(sqs, aws["delivered_to"])]
         shown = delivered[-args.last :] if args.last else delivered
         document = {"bus": aws["event_bus"], "rule": aws["rule"], "delivered": len(delivered)}
         print(json.dumps({**document, "events": shown}, indent=2))
-        return 0
 
     return _with_local_aws(show)
 
 
-def _with_local_aws(command: Callable[[dict[str, Any], Any], int]) -> int:
+def _with_local_aws(command: Callable[[dict[str, Any], Any], None]) -> int:
     """``command`` given what ``.local/demo.json`` records of the local AWS and an SQS client of
-    it; 1, having said why, when nothing is recorded or nothing answers there."""
+    it: 0, or 1 having said why it did nothing (nothing recorded, nothing answers there...)."""
     path = demo_file.DEMO_FILE
     aws = (demo_file.read_demo(path) or {}).get("aws")
-    if not isinstance(aws, dict):
-        return _unreachable(f"{path} records no local AWS")
     try:
-        return command(aws, client("sqs", aws["endpoint_url"], aws["region"]))
-    except EndpointConnectionError as error:
-        return _unreachable(
-            f"no local AWS answers at {aws['endpoint_url']}, where {path} says it is ({error})"
-        )
+        if not isinstance(aws, dict):
+            raise _Refused(f"{path} records no local AWS: {STARTS_ONE}")
+        url = aws["endpoint_url"]
+        try:
+            command(aws, client("sqs", url, aws["region"]))
+        except EndpointConnectionError as error:
+            where = f"where {path} says it is ({error})"
+            raise _Refused(f"no local AWS answers at {url}, {where}: {STARTS_ONE}") from error
+    except _Refused as refused:
+        print(f"wellapi: {refused}", file=sys.stderr)
+        return 1
+    return 0
 
 
-def _unreachable(why: str) -> int:
-    print(f"wellapi: {why}: `make run` starts one and records it there", file=sys.stderr)
-    return 1
-
-
-def _queue_url(aws: dict[str, Any], name: str) -> str | None:
+def _queue_url(aws: dict[str, Any], name: str) -> str:
     queues: dict[str, str] = aws.get("queues") or {}
     if name not in queues:
-        known = ", ".join(sorted(queues)) or "none"
-        print(f"wellapi: no local queue {name!r} (queues: {known})", file=sys.stderr)
-        return None
+        raise _Refused(f"no local queue {name!r} (queues: {', '.join(sorted(queues)) or 'none'})")
     return queues[name]
 
 

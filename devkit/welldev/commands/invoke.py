@@ -1,9 +1,6 @@
-"""``wellapi invoke``: one function of the template on one event, as ``sam local invoke`` runs it
-(its flags: ``-e/--event``, ``-n/--env-vars``, ``-t/--template``, ``--parameter-overrides``),
-and ``wellapi event``: a function's event signed now, for ``sam local invoke -e -``.
-
-Both read the database as it is: they migrate a database behind the head, and never seed (the
-events of ``events/`` name the demo's rows: ``wellapi seed`` or ``make run`` inserts them).
+"""``wellapi invoke``: one function of the template on one event, as ``sam local invoke`` runs
+it, with its flags; ``wellapi event``: a function's event signed now, for ``sam local invoke -e
+-``. Both migrate a database behind the head and never seed (``events/`` names the demo's rows).
 """
 
 from __future__ import annotations
@@ -34,16 +31,12 @@ from welldev.lambda_runtime import (
 from welldev.queue_messages import with_recent_times
 
 
-class NotAnEvent(ValueError):
-    """The event file does not hold JSON."""
-
-
 class DemoMissing(LookupError):
     """The event's claims name a person the database does not have."""
 
 
 class UsageMistake(ValueError):
-    """What to invoke is not said, or said twice."""
+    """What to invoke is not said, or said twice, or the event is not JSON."""
 
 
 USAGE_ERRORS = (
@@ -51,31 +44,33 @@ USAGE_ERRORS = (
     HandlerImportError,
     DemoMissing,
     UsageMistake,
-    NotAnEvent,
     event_kinds.WrongEventKind,
     sam_local.SamFlagError,
 )
-# The event of an invoke without one, as `sam local invoke` sends it.
-NO_EVENT: dict[str, Any] = {}
 
 
 def main(args: argparse.Namespace) -> int:
     template = _template(args)
-    function_id = _function_id(args, template)
+    function = _function(args, template)
     source = _event_source(args)
-    event = NO_EVENT if source is None else read_event(source)
-    event_kinds.check(template, function_id, event)
+    event = {} if source is None else read_event(source)  # no event: {}, as SAM sends
+    event_kinds.check(template, function.logical_id, event)
     env_vars = {} if args.env_vars is None else sam_local.read_env_vars(args.env_vars)
     with admin_connection(roles=True) as (db, admin):
-        connect_functions_as(db, role_of(template, template.function(function_id)))
+        connect_functions_as(db, role_of(template, function))
         runtime = LambdaRuntime(template)
-        _apply(sam_local.env_var_overrides(env_vars, template.function(function_id)))
+        # The --env-vars values win over the local ones, as over the template's in SAM.
+        overrides = sam_local.env_var_overrides(env_vars, function)
+        os.environ.update({k: sam_local.seen_from_the_host(v) for k, v in overrides.items()})
+        wellapi_db.reset_pools()
         result_out = sys.stdout
         try:
-            # As `sam local invoke`: the function's own output (its log lines and metrics) on
-            # standard error, its result alone on standard output, so `| jq` reads it.
+            # As `sam local invoke`: the function's log lines on stderr, its result alone on
+            # stdout, so that `| jq` reads it.
             with contextlib.redirect_stdout(sys.stderr):
-                invoke_event(function_id, _prepared(admin, event), runtime=runtime, out=result_out)
+                invoke_event(
+                    function.logical_id, _prepared(admin, event), runtime=runtime, out=result_out
+                )
         except DemoMissing:
             raise
         except Exception:
@@ -90,7 +85,7 @@ def read_event(event_file: str | Path) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
-        raise NotAnEvent(f"{event_file}: not a JSON event: {error}") from error
+        raise UsageMistake(f"{event_file}: not a JSON event: {error}") from error
 
 
 def invoke_event(
@@ -99,8 +94,7 @@ def invoke_event(
     """The template's variables set where nothing set them, the function run on ``event``, its
     result (or Lambda's error payload, then the error) printed as JSON."""
     out = out or sys.stdout
-    function = runtime.template.function(function_logical_id)
-    apply_template_environment(runtime.template, [function])
+    apply_template_environment(runtime.template, [runtime.template.function(function_logical_id)])
     try:
         result = runtime.invoke(function_logical_id, event)
     except Exception as error:
@@ -113,7 +107,7 @@ def invoke_event(
 def event(args: argparse.Namespace) -> int:
     """Print the event, prepared as ``main`` prepares it, for ``sam local invoke -e -``."""
     template = _template(args)
-    function_id = _function_id(args, template)
+    function_id = _function(args, template).logical_id
     source = args.event or event_kinds.first_event(function_id)
     if source is None:
         raise UsageMistake(f"events/index.json lists no event of {function_id}: give one with -e")
@@ -134,11 +128,10 @@ def _template(args: argparse.Namespace) -> local_stack.Stack:
     return local_stack.load(overrides)
 
 
-def _function_id(args: argparse.Namespace, template: local_stack.Stack) -> str:
-    if args.function:
-        template.function(args.function)  # an unknown one is named, with the known ones
-        return str(args.function)
-    raise UsageMistake(f"name the function: {', '.join(sorted(template.functions))}")
+def _function(args: argparse.Namespace, template: local_stack.Stack) -> local_stack.Function:
+    if not args.function:
+        raise UsageMistake(f"name the function: {', '.join(sorted(template.functions))}")
+    return template.function(args.function)  # an unknown one is named, with the known ones
 
 
 def _event_source(args: argparse.Namespace) -> str | None:
@@ -151,9 +144,8 @@ def _event_source(args: argparse.Namespace) -> str | None:
 
 
 def _prepared(admin: pg8000.native.Connection | None, event: Any) -> Any:
-    """The event as AWS would send it now: the examples' sync messages have fixed times (moved
-    within the writer's reach), and the API events' claims carry no scope token (tokens expire:
-    one is signed now, as the authorizer would)."""
+    """The event as AWS would send it now: the examples' sync messages (fixed times) moved within
+    the writer's reach, API claims given a scope token signed now, as the authorizer would."""
     recent, _ = with_recent_times(event, datetime.now(UTC))
     if admin is None:
         return recent
@@ -164,9 +156,3 @@ def _prepared(admin: pg8000.native.Connection | None, event: Any) -> Any:
             f"{error}: the event's claims name the demo's rows, which this database does not "
             "have; `wellapi seed` (or `make run`) inserts them"
         ) from error
-
-
-def _apply(overrides: dict[str, str]) -> None:
-    """The ``--env-vars`` values win over the local ones, as over the template's in SAM."""
-    os.environ.update({k: sam_local.seen_from_the_host(v) for k, v in overrides.items()})
-    wellapi_db.reset_pools()

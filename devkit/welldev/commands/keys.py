@@ -1,5 +1,4 @@
-"""``wellapi keys create|list|revoke``: one connection to the local database, no migration
-unless it is behind, and the statement of the action."""
+"""``wellapi keys create|list|revoke``: the action's statement on the local database."""
 
 from __future__ import annotations
 

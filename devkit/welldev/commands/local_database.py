@@ -1,7 +1,9 @@
-"""The database of the commands: resolved, created when missing, migrated only when behind."""
+"""The database of the commands: resolved, created when missing, migrated only when behind;
+and ``wellapi migrate``, which does only that."""
 
 from __future__ import annotations
 
+import argparse
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -9,7 +11,7 @@ from pathlib import Path
 
 import pg8000.native
 
-from welldev import database, embedded_server
+from welldev import database, embedded_server, revisions
 from welldev.console import redact, step
 
 EMBEDDED_DATA_DIR = Path(".local") / "pg"
@@ -19,12 +21,8 @@ EMBEDDED_DATA_DIR = Path(".local") / "pg"
 def admin_connection(
     *, roles: bool = False, keep_server: bool = False, tcp: tuple[str, int] | None = None
 ) -> Iterator[tuple[database.LocalDatabase, pg8000.native.Connection]]:
-    """The resolved database at head, and an administrative connection to it.
-
-    ``roles``: give the application roles their local password (the commands that connect as
-    them need it). The embedded server is released at the end (stopped unless another process
-    holds it), except with ``keep_server``: then it stops when the process does.
-    """
+    """The resolved database at head and an administrative connection (``roles``: as
+    ``connect_at_head``'s); the embedded server released at the end, unless ``keep_server``."""
     url = os.environ.get("DATABASE_URL")
     embedded = f"embedded PostgreSQL in {EMBEDDED_DATA_DIR}"
     step(f"using DATABASE_URL {redact(url)}" if url else embedded)
@@ -40,3 +38,9 @@ def admin_connection(
     finally:
         if not url and not keep_server:
             embedded_server.release(EMBEDDED_DATA_DIR)
+
+
+def migrate(args: argparse.Namespace) -> int:
+    with admin_connection(roles=True):
+        step(f"at head ({', '.join(revisions.head())})")
+    return 0

@@ -1,6 +1,5 @@
 """``wellapi run``: every HttpApi route of the template, the documentation, the queues and the
-change bus on moto's server, and the schedules, on a database migrated when behind and seeded
-with the demo and its keys."""
+change bus on moto's server, and the schedules, on a database at head seeded with the demo."""
 
 from __future__ import annotations
 
@@ -106,24 +105,17 @@ def main(args: argparse.Namespace) -> int:
         step(f"OpenAPI: {server.url}/v1/openapi.json, Swagger UI: {server.url}/docs")
         if threading.current_thread() is threading.main_thread():
             # A process manager's SIGTERM stops like Ctrl-C, so the embedded database stops too.
-            signal.signal(signal.SIGTERM, _interrupt)
+            signal.signal(signal.SIGTERM, signal.default_int_handler)
         try:
             server.serve_forever()
         except KeyboardInterrupt:
             step("stopped")
     finally:
-        for mapping in mappings:
-            if not mapping.stop():
-                step(f"warning: the poller of {mapping.queue.name} did not stop in time")
-        for invoker in invokers:
-            if not invoker.stop():
-                step(f"warning: the schedule of {invoker.function_id} did not stop in time")
+        for poller in [*mappings, *invokers]:
+            if not poller.stop():
+                step(f"warning: [{poller.prefix}] {poller.function_id} did not stop in time")
         if aws is not None:
             aws.stop()
         server.server_close()
         runtime.close()
     return 0
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt

@@ -1,10 +1,8 @@
 """``wellapi seed``: the demo data and keys, and ``.local/demo.json`` with the server's URL.
 
 ``wellapi seed --reset`` (``make demo-reset``) puts the demo back as seeded
-(``welldev.demo_reset``), whether ``wellapi run`` serves meanwhile or not. It works on the
-embedded database of ``.local/pg``, or on the one ``DATABASE_URL`` names when that one already
-holds the demo: a database without it is refused before anything is created, migrated or
-written there.
+(``welldev.demo_reset``), with ``wellapi run`` serving or not, on the embedded database or on
+the one ``DATABASE_URL`` names if it holds the demo (else refused before anything is written).
 """
 
 from __future__ import annotations
@@ -21,14 +19,10 @@ from welldev.console import redact, step
 
 
 def main(args: argparse.Namespace) -> int:
-    # The URL of the server that runs (recorded by `wellapi run`), not a default port: the
-    # commands that read demo.json find the server by it.
+    # The running server's URL (`wellapi run` records it): the commands find the server by it.
     base_url = (args.url or demo_file.default_base_url()).rstrip("/")
-    if not getattr(args, "reset", False):
-        with admin_connection() as (_, conn):
-            write_demo(conn, base_url)
-        return 0
-    if os.environ.get("DATABASE_URL"):
+    where = f"the embedded database in {EMBEDDED_DATA_DIR}"
+    if args.reset and os.environ.get("DATABASE_URL"):
         named = database.resolve(EMBEDDED_DATA_DIR)
         if not demo_reset.holds_demo(named):
             print(
@@ -39,17 +33,15 @@ def main(args: argparse.Namespace) -> int:
             )
             return 1
         where = f"the database DATABASE_URL names, {redact(named.admin_url)}"
-    else:
-        where = f"the embedded database in {EMBEDDED_DATA_DIR}"
     with admin_connection() as (_, conn):
-        step(f"resetting the demo data of {where}")
-        write_demo(conn, base_url, reset=True)
+        if args.reset:
+            step(f"resetting the demo data of {where}")
+        write_demo(conn, base_url, reset=args.reset)
     return 0
 
 
 def write_demo(conn: pg8000.native.Connection, base_url: str, *, reset: bool = False) -> None:
-    """Seed (or reset) with real keys, the previous ones while they still work, and write
-    ``.local/demo.json``."""
+    """Seed (or reset) with real keys (the last ones while they work); write the demo file."""
     path = demo_file.DEMO_FILE
     provider = seed.IssuedKeys(demo_file.read_demo(path))
     if reset:
