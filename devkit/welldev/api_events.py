@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -49,8 +48,7 @@ EXAMPLE_TIME = 1_795_253_400
 def query(resource: str, operation: str) -> str:
     if (resource, operation) in QUERIES:
         return QUERIES[resource, operation]
-    described = RESOURCES.get(resource)
-    if described is None or not described.walks:
+    if (described := RESOURCES.get(resource)) is None or not described.walks:
         return ""
     if operation == "list":
         parents = ",".join(r.name for r in described.relationships)
@@ -129,15 +127,14 @@ def rendered(events: Path = EVENTS) -> dict[str, str]:
     return files
 
 
-def main() -> int:
+def main() -> None:
     for name, text in rendered().items():
         path = EVENTS / name
         old = path.read_text(encoding="utf-8") if path.exists() else None
         if old != text:
             path.write_text(text, encoding="utf-8")
             print(f"wrote {path.relative_to(EVENTS.parent)}")
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -1,8 +1,7 @@
 """Issuing, listing and revoking API keys: administration, run by ``wellapi keys``, the seed and
 the load test against a database URL, never in Lambda. A key is shown once, when created; only
 its prefix and the hash of its secret are stored (``wellapi.http.keys``, which the authorizer reads
-keys with).
-"""
+keys with)."""
 
 from __future__ import annotations
 
@@ -20,7 +19,7 @@ from wellapi.http.keys import hash_secret
 def new_key() -> tuple[str, str, bytes]:
     """A fresh key: (the full key to show once, its prefix, the hash to store)."""
     prefix = base64.b32encode(secrets.token_bytes(8)).decode().lower()[:12]
-    secret = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
+    secret = secrets.token_urlsafe(32)
     return f"wk_{prefix}_{secret}", prefix, hash_secret(secret)
 
 

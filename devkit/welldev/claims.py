@@ -38,11 +38,9 @@ def claims(
 
 
 def sign_event(admin: pg8000.native.Connection, event: dict[str, Any]) -> dict[str, Any]:
-    """``event`` with its claims' scope token signed now, as the authorizer would sign it.
-
-    The API events of ``events/`` carry the claims of a demo key without a token (a token
-    expires ten minutes after it is signed); an event without claims is returned as it is.
-    """
+    """``event`` with its claims' scope token signed now, as the authorizer would sign it: the
+    API events of ``events/`` carry the claims of a demo key without a token (a token expires
+    ten minutes after it is signed). An event without claims is returned as it is."""
     context = event.get("requestContext") or {}
     found = (context.get("authorizer") or {}).get("lambda")
     if not isinstance(found, dict) or not {"person_id", "principal_kind"} <= found.keys():

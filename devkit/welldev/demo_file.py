@@ -28,11 +28,9 @@ def read_demo(path: Path) -> dict[str, Any] | None:
 
 def write_demo(path: Path, document: dict[str, Any]) -> None:
     """Write ``.local/demo.json``, readable by its owner only: it holds live API keys. What it
-    recorded of the local AWS stays unless ``document`` says otherwise."""
+    recorded of the local AWS (``record_aws``) stays."""
     previous = read_demo(path) or {}
-    if "aws" in previous:
-        document = {**document, "aws": previous["aws"]}
-    write_private(path, document)
+    write_private(path, {**document, "aws": previous["aws"]} if "aws" in previous else document)
 
 
 def write_private(path: Path, document: Any) -> None:
@@ -45,17 +43,16 @@ def write_private(path: Path, document: Any) -> None:
     temporary.replace(path)
 
 
-def record_aws(aws: dict[str, Any], path: Path | None = None) -> None:
+def record_aws(aws: dict[str, Any]) -> None:
     """Record where the local AWS of ``wellapi run`` is (``welldev.local_aws``)."""
-    path = path or DEMO_FILE
-    write_demo(path, {**(read_demo(path) or {}), "aws": aws})
+    write_private(DEMO_FILE, {**(read_demo(DEMO_FILE) or {}), "aws": aws})
 
 
-def default_base_url(path: Path | None = None) -> str:
+def default_base_url() -> str:
     """``$PORT`` when set, else the base URL the last ``wellapi run`` wrote, else port 3000."""
     if "PORT" in os.environ:
         return f"http://127.0.0.1:{int(os.environ['PORT'])}"
-    base_url = (read_demo(path or DEMO_FILE) or {}).get("base_url")
+    base_url = (read_demo(DEMO_FILE) or {}).get("base_url")
     if isinstance(base_url, str):
         return base_url.rstrip("/")
     return f"http://127.0.0.1:{DEFAULT_PORT}"

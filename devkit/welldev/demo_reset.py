@@ -39,6 +39,7 @@ from wellapi.resources import tables as schema
 from wellapi.resources.ledgers import LEDGER_RESOURCES
 from welldev import seed
 from welldev.database import LocalDatabase, connect_unless_missing
+from welldev.revisions import NEVER_MIGRATED
 from welldev.seed import Demo, IssuedKeys
 
 # The resources' tables, children of the demo's workspaces (ledgers through their connector).
@@ -50,8 +51,6 @@ SYNC_STATE = (
     schema.revocation_sweeps,
     schema.connector_revocations,
 )
-# SQLSTATE undefined_table: a database without the schema holds no demo.
-UNDEFINED_TABLE = "42P01"
 
 
 @dataclass(frozen=True)
@@ -77,8 +76,7 @@ class Reset:
 def holds_demo(db: LocalDatabase) -> bool:
     """Whether ``db`` exists and holds the demo: its workspaces, with the seed's ids."""
     ids = [str(member.workspace_id) for member in seed.demo_members()]
-    conn = connect_unless_missing(db)
-    if conn is None:
+    if (conn := connect_unless_missing(db)) is None:
         return False
     try:
         with conn:
@@ -88,7 +86,7 @@ def holds_demo(db: LocalDatabase) -> bool:
                 ids=ids,
             )
     except pg8000.exceptions.DatabaseError as error:
-        if sqlstate_of(error) == UNDEFINED_TABLE:
+        if sqlstate_of(error) in NEVER_MIGRATED:  # a database never migrated holds no demo
             return False
         raise
     return bool(rows[0][0] == len(ids))
@@ -113,17 +111,9 @@ def reset(conn: pg8000.native.Connection, keys: IssuedKeys | None = None) -> tup
 def _remove_what_the_demo_never_had(
     conn: pg8000.native.Connection, seeded: dict[str, list[str]]
 ) -> dict[str, int]:
-    workspaces = (
-        f"(SELECT pk FROM {SCHEMA}.workspaces "
-        "WHERE workspace_id = ANY(CAST(:workspaces AS uuid[])))"
-    )
-    connectors = (
-        f"(SELECT pk FROM {SCHEMA}.workspace_connectors WHERE workspace_pk IN {workspaces})"
-    )
-    groups = (
-        f"(SELECT pk FROM {SCHEMA}.workspace_groups "
-        "WHERE workspace_group_id = ANY(CAST(:groups AS uuid[])))"
-    )
+    workspaces = _pks("workspaces", "workspace_id = ANY(CAST(:workspaces AS uuid[]))")
+    connectors = _pks("workspace_connectors", f"workspace_pk IN {workspaces}")
+    groups = _pks("workspace_groups", "workspace_group_id = ANY(CAST(:groups AS uuid[]))")
     scope = {
         "workspaces": seeded[schema.workspaces.name],
         "groups": seeded[schema.workspace_groups.name],
@@ -139,19 +129,18 @@ def _remove_what_the_demo_never_had(
     ]
     removed: dict[str, int] = {}
     for table, condition in removals:
-        id_column = schema.public_id_column(table)
-        not_seeded = f"AND NOT {id_column} = ANY(CAST(:seeded AS uuid[]))"
-        removed[table.name] = _delete(
-            conn,
-            f"{SCHEMA}.{table.name} WHERE {condition} {not_seeded}",
-            seeded=seeded[table.name],
-            **scope,
-        )
+        not_seeded = f"NOT {schema.public_id_column(table)} = ANY(CAST(:seeded AS uuid[]))"
+        rows = f"{SCHEMA}.{table.name} WHERE {condition} AND {not_seeded}"
+        removed[table.name] = _delete(conn, rows, seeded=seeded[table.name], **scope)
     for table in SYNC_STATE:
         removed[table.name] = _delete(
             conn, f"{SCHEMA}.{table.name} WHERE workspace_connector_pk IN {connectors}", **scope
         )
     return removed
+
+
+def _pks(table: str, condition: str) -> str:
+    return f"(SELECT pk FROM {SCHEMA}.{table} WHERE {condition})"
 
 
 def _delete(conn: pg8000.native.Connection, rows: str, **params: Any) -> int:

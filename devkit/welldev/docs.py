@@ -38,6 +38,8 @@ SWAGGER_UI_ASSETS = {
     "LICENSE": "text/plain; charset=utf-8",
 }
 
+# The document, rendered once.
+_rendered = functools.cache(openapi.render)
 # The page: Swagger UI's own assets, and the document's title and route filled in.
 PAGE = string.Template(Path(__file__).with_name("docs.html").read_text()).substitute(
     title=openapi.TITLE, openapi_path=OPENAPI_PATH
@@ -51,11 +53,6 @@ def doc_routes() -> list[RouteTarget]:
         RouteTarget("GET", f"{DOCS_PATH}/", local=swagger_page),
         RouteTarget("GET", DOCS_PATH + "/{asset}", local=swagger_asset),
     ]
-
-
-@functools.cache
-def _rendered() -> str:
-    return openapi.render()
 
 
 def openapi_document(event: dict[str, Any]) -> dict[str, Any]:
@@ -82,11 +79,9 @@ def swagger_asset(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def swagger_ui_dir() -> Path:
-    """The Swagger UI distribution inside the ``swagger-ui-py`` wheel (a dev dependency).
-
-    Found without importing the package, whose ``__init__`` loads its web-framework glue
-    (Jinja2 and the rest), none of which this page uses.
-    """
+    """The Swagger UI distribution inside the ``swagger-ui-py`` wheel (a dev dependency), found
+    without importing the package, whose ``__init__`` loads web-framework glue (Jinja2 and the
+    rest) this page does not use."""
     spec = importlib.util.find_spec("swagger_ui")
     if spec is None or not spec.submodule_search_locations:
         raise ModuleNotFoundError("swagger-ui-py is not installed (a development dependency)")

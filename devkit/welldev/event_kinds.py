@@ -24,7 +24,6 @@ SCHEDULE = "an EventBridge scheduled event"
 CLOUDFORMATION = "a CloudFormation custom-resource request"
 DIRECT = "a direct invoke (any other JSON)"
 
-
 EVENTS = local_stack.ROOT / "events"
 
 
@@ -71,8 +70,7 @@ def kinds_for(template: local_stack.Stack, function: local_stack.Function) -> tu
 
 def check(template: local_stack.Stack, function_id: str, event: Any) -> None:
     """Raise ``WrongEventKind`` unless ``event`` is of a kind the function is invoked with."""
-    function = template.function(function_id)
-    expected = kinds_for(template, function)
+    expected = kinds_for(template, template.function(function_id))
     found = kind_of(event)
     if found not in expected:
         raise WrongEventKind(

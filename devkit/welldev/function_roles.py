@@ -13,13 +13,10 @@ from welldev.database import LocalDatabase
 
 
 def connect_functions_as(db: LocalDatabase, role: str | None) -> None:
-    """Point the functions of this process at the local database, as ``role`` (None: admin).
-
-    The sync writer, the authorizer and the drainer, which may share the process, get their own
-    roles' URLs.
-    Set before the template's environment is applied, so these win over ``DB_AUTH=iam`` and
-    the template's ``DB_USER``.
-    """
+    """Point the functions of this process at the local database, as ``role`` (None: admin);
+    the sync writer, the authorizer and the drainer, which may share the process, at their own
+    roles'. Set before the template's environment is applied, so these win over
+    ``DB_AUTH=iam`` and the template's ``DB_USER``."""
     os.environ["DATABASE_URL"] = db.url_for(role) if role else db.admin_url
     os.environ["SYNC_DATABASE_URL"] = db.url_for(SYNC_ROLE)
     os.environ["AUTH_DATABASE_URL"] = db.url_for(AUTH_ROLE)
@@ -52,11 +49,9 @@ def functions_connected_as(db: LocalDatabase, role: str | None) -> Iterator[None
 
 
 def role_of(template: local_stack.Stack, function: local_stack.Function) -> str | None:
-    """The role a function logs in as in AWS (its ``DB_USER``): an application role, else admin.
-
-    So ``invoke`` of the sync function writes as ``well_sync``, and the migration function,
-    whose user owns the schema, runs as the local administrator.
-    """
+    """The role a function logs in as in AWS (its ``DB_USER``): an application role, else
+    admin. So ``invoke`` of the sync function writes as ``well_sync``, and the migration
+    function, whose user owns the schema, runs as the local administrator."""
     if "DB_USER" not in function.environment:
         return API_ROLE  # what Settings assumes when DB_USER is not set
     user = local_stack.resolve_environment(template, function).get("DB_USER")

@@ -79,16 +79,12 @@ def _options(parser: LocustArgumentParser) -> None:
     parser.add_argument("--database", default="wellapi_load", help="created anew on the server")
 
 
-# ---------------------------------------------------------------------------------------------
-# The data of a run
-# ---------------------------------------------------------------------------------------------
+# ---- the data of a run ---------------------------------------------------------------------------
 
 
 def _seeded_ledger_row(workspace: str) -> tuple[UUID, UUID, UUID]:
-    """A live account ledger row the seed gives ``workspace`` ("acme"): account, connector, id.
-
-    The seed's public ids are fixed, so they are known without reading the database.
-    """
+    """A live account ledger row the seed gives ``workspace`` ("acme"): account, connector, id,
+    known without reading the database (the seed's public ids are fixed)."""
     account, connector, direction, hours, _ = next(
         link for link in seed.ACCOUNT_LINKS if link[0].startswith(f"{workspace}/") and not link[4]
     )
@@ -134,17 +130,11 @@ def prepare(conn: pg8000.native.Connection, users: int) -> tuple[Tenant, ...]:
     return tuple(tenants)
 
 
-# ---------------------------------------------------------------------------------------------
-# The mix
-# ---------------------------------------------------------------------------------------------
+# ---- the mix -------------------------------------------------------------------------------------
 
 
 def _document(type_name: str, **data: Any) -> dict[str, Any]:
     return {"data": {"type": type_name, **data}}
-
-
-def _linkage(type_name: str, row_id: UUID) -> dict[str, Any]:
-    return _document(type_name, id=str(row_id))
 
 
 def problem(status: int, content_type: str, body: bytes, expected: int) -> str | None:
@@ -213,7 +203,7 @@ class LoadUser(FastHttpUser):
 
     def select_provider(self) -> None:
         key, path = self.tenant.member_key, f"/v1/workspaces/{self.tenant.workspace_id}/providers"
-        linkage = {"provider": _linkage("provider", self.provider)}
+        linkage = {"provider": _document("provider", id=str(self.provider))}
         body = _document("workspace_provider", relationships=linkage)
         row_id = self.call("select provider", "POST", path, 201, key, body)["data"]["id"]
         patch = _document("workspace_provider", id=row_id, attributes={"is_matched": True})
@@ -222,9 +212,10 @@ class LoadUser(FastHttpUser):
 
     def write_ledger_row(self) -> None:
         tenant, key, path = self.tenant, self.tenant.service_key, "/v1/account-workspace-connectors"
+        connector = str(tenant.workspace_connector_id)
         links = {
-            "account": _linkage("account", tenant.account_id),
-            "workspace_connector": _linkage("workspace_connector", tenant.workspace_connector_id),
+            "account": _document("account", id=str(tenant.account_id)),
+            "workspace_connector": _document("workspace_connector", id=connector),
         }
         body = _document(
             "account_workspace_connector", attributes={"direction": "output"}, relationships=links
@@ -233,9 +224,7 @@ class LoadUser(FastHttpUser):
         self.call("delete ledger row", "DELETE", f"{path}/{row_id}", 204, key)
 
 
-# ---------------------------------------------------------------------------------------------
-# Before and after locust's run
-# ---------------------------------------------------------------------------------------------
+# ---- before and after locust's run ---------------------------------------------------------------
 
 
 def _serve_and_warm(environment: Environment, **_: Any) -> None:
@@ -260,10 +249,8 @@ def _serve_and_warm(environment: Environment, **_: Any) -> None:
 
 
 def _warm_up(environment: Environment) -> None:
-    """Every user's mix once, all at once, then one warm environment per user for each function.
-
-    Locust clears these requests' figures when it starts; a failure here ends the run.
-    """
+    """Every user's mix once, all at once, then one warm environment per user for each
+    function. Locust clears these requests' figures when it starts; a failure ends the run."""
     assert RUN.served is not None
     # Threads are greenlets here (locust has patched the process): the users run together.
     with ThreadPoolExecutor(RUN.users) as users:

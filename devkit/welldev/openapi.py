@@ -48,6 +48,12 @@ TITLE: str = words("document", "info", "title")
 REF = "#/components/schemas/"
 EXAMPLES_REF = "#/components/examples/"
 UUID_SCHEMA = {"type": "string", "format": "uuid"}
+DATETIME_SCHEMA = {"type": "string", "format": "date-time"}
+# An attribute's schema by its kind, where the kind is not its JSON type (an enum's: its values).
+KIND_SCHEMAS: dict[str, dict[str, Any]] = {
+    "uuids": {"type": "array", "items": UUID_SCHEMA},
+    "datetime": DATETIME_SCHEMA,
+}
 IGNORED, IGNORED_MEMBER, AT_MEMBERS, LINK = (
     words("schemas", name) for name in ("ignored", "ignored_member", "at_members", "link")
 )
@@ -86,20 +92,13 @@ def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _attribute_schema(attribute: Attribute) -> dict[str, Any]:
-    schema: dict[str, Any]
     if attribute.kind == "enum":
         schema = {"type": "string", "enum": list(attribute.enum)}
-    elif attribute.kind == "uuids":
-        schema = {"type": "array", "items": UUID_SCHEMA}
-    elif attribute.kind == "datetime":
-        schema = {"type": "string", "format": "date-time"}
-    else:
-        schema = {"type": attribute.kind}
-    if attribute.nullable:
-        return (
-            _nullable(schema) if "enum" in schema else {**schema, "type": [schema["type"], "null"]}
-        )
-    return schema
+    else:  # a copy, which an update request's schema adds its description to
+        schema = {**KIND_SCHEMAS.get(attribute.kind, {"type": attribute.kind})}
+    if not attribute.nullable:
+        return schema
+    return _nullable(schema) if "enum" in schema else {**schema, "type": [schema["type"], "null"]}
 
 
 def _attributes(
@@ -116,16 +115,9 @@ def _linkage(type_name: str, *, nullable: bool) -> dict[str, Any]:
 
 def _record(described: Resource | Parent, links: bool, **properties: Any) -> dict[str, Any]:
     """A resource object: its type, id and attributes, and ``links.self`` when it has links."""
-    schema = _object(
-        {
-            "type": {"const": described.type},
-            "id": UUID_SCHEMA,
-            "attributes": _attributes(described.attributes),
-            **properties,
-        },
-        "type",
-        "id",
-    )
+    attributes = _attributes(described.attributes)
+    fixed = {"type": {"const": described.type}, "id": UUID_SCHEMA, "attributes": attributes}
+    schema = _object({**fixed, **properties}, "type", "id")
     if links:
         schema["required"].append("links")
         schema["properties"]["links"] = _links("self")
@@ -133,11 +125,9 @@ def _record(described: Resource | Parent, links: bool, **properties: Any) -> dic
 
 
 def _parent_resource(parent: Parent) -> dict[str, Any]:
-    """A record a relationship points at, as ``include`` and the related route show it.
-
-    Only a record this API serves (a ``workspace_provider``, from the catalog) links to its
-    route; the platform's own records are another API's, and carry no links.
-    """
+    """A record a relationship points at, as ``include`` and the related route show it. Only
+    a record this API serves (a ``workspace_provider``, from the catalog) links to its route;
+    the platform's own records are another API's, and carry no links."""
     schema = _record(parent, parent.type in SERVED)
     if parent.type not in SERVED:
         schema["description"] = words("schemas", "platform_record")
@@ -216,26 +206,18 @@ def _request_document(resource: Resource, mode: str) -> dict[str, Any]:
         rels = list(resource.relationships)
     attributes["patternProperties"] = AT_MEMBERS
     relationships = {rel.name: _request_relationship(rel, mode) for rel in rels}
-    data = _object(
-        {
-            "type": _written_type(resource),
-            "id": {**UUID_SCHEMA, "description": words("schemas", f"{mode}_id")},
-            "attributes": attributes,
-            "relationships": _object(relationships, patternProperties=AT_MEMBERS),
-            **dict.fromkeys(("meta", "links", "lid"), IGNORED),
-        },
-        *(["type"] if mode == "create" else ["type", "id"]),
-        additional=IGNORED_MEMBER,
-    )
-    return _object(
-        {
-            "data": data,
-            **dict.fromkeys(("meta", "jsonapi", "links", "included"), IGNORED),
-            "errors": words("schemas", "errors_member"),
-        },
-        "data",
-        additional=IGNORED_MEMBER,
-    )
+    members = {
+        "type": _written_type(resource),
+        "id": {**UUID_SCHEMA, "description": words("schemas", f"{mode}_id")},
+        "attributes": attributes,
+        "relationships": _object(relationships, patternProperties=AT_MEMBERS),
+        **dict.fromkeys(("meta", "links", "lid"), IGNORED),
+    }
+    required = ["type"] if mode == "create" else ["type", "id"]
+    data = _object(members, *required, additional=IGNORED_MEMBER)
+    ignored = dict.fromkeys(("meta", "jsonapi", "links", "included"), IGNORED)
+    document = {"data": data, **ignored, "errors": words("schemas", "errors_member")}
+    return _object(document, "data", additional=IGNORED_MEMBER)
 
 
 def _document(resource: Resource, *, collection: bool) -> dict[str, Any]:
@@ -255,26 +237,21 @@ def _document(resource: Resource, *, collection: bool) -> dict[str, Any]:
         return _object(properties, "jsonapi", "data", "links", additional=None)
     # A numbered page's links too (page[number]): the first page, and the last while the total
     # is exact and that page within MAX_PAGE_DEPTH (else null).
-    pages = ("prev", "next", "first", "last")
-    links["properties"].update(dict.fromkeys(pages, PAGE_LINK))
+    links["properties"].update(dict.fromkeys(("prev", "next", "first", "last"), PAGE_LINK))
     links["required"] = ["self", "prev", "next"]
     properties.setdefault("meta", words("schemas", "list_meta"))
     return _object(properties, "jsonapi", "data", "links", "meta", additional=None)
 
 
-def _related_document(resource: Resource) -> dict[str, Any]:
-    """GET /v1/<resource>/{id}/<relationship>: the record, as ``include`` shows it, or null."""
-    records = [_ref(f"{_pascal(t)}Parent") for t in related_types(resource)]
-    return _linkage_document({"oneOf": [*records, {"type": "null"}]}, _links("self"))
-
-
-def _relationship_document(resource: Resource) -> dict[str, Any]:
-    """GET /v1/<resource>/{id}/relationships/<relationship>: the linkage, or null."""
-    linkages = [_linkage(t, nullable=False) for t in related_types(resource)]
-    return _linkage_document({"oneOf": [*linkages, {"type": "null"}]}, _links("self", "related"))
-
-
-def _linkage_document(data: dict[str, Any], links: dict[str, Any]) -> dict[str, Any]:
+def _linkage_document(resource: Resource, *, related: bool) -> dict[str, Any]:
+    """GET /v1/<resource>/{id}/<relationship> (``related``): the record, as ``include`` shows
+    it, or null; GET /v1/<resource>/{id}/relationships/<relationship>: the linkage, or null."""
+    types = related_types(resource)
+    if related:
+        found, links = [_ref(f"{_pascal(t)}Parent") for t in types], _links("self")
+    else:
+        found, links = [_linkage(t, nullable=False) for t in types], _links("self", "related")
+    data = {"oneOf": [*found, {"type": "null"}]}
     properties = {"jsonapi": _ref("JsonApi"), "data": data, "links": links}
     return _object(properties, "jsonapi", "data", "links")
 
@@ -344,12 +321,10 @@ def comma_list(names: Iterable[Any], *, empty: bool, pattern: str = "") -> dict[
 
 def workspace_parameters(operation: str) -> list[dict[str, Any]]:
     """The query parameters that choose the workspace a key acts in, under names of their own.
-
     Where the path's ``{workspace_id}`` is the workspace the request acts in, the query's are
-    not taken (the server reads and ignores them). Where the path's ``{workspace_id}`` is
-    another workspace (the enrolled one of an unenrol), the workspace the key acts in is given
-    by the legacy name only, so that one operation never shows two inputs named alike.
-    """
+    not taken (the server reads and ignores them). Where it is another workspace (the enrolled
+    one of an unenrol), the workspace the key acts in is given by the legacy name only, so
+    that one operation never shows two inputs named alike."""
     if operation in PATH_SCOPED:
         return []
     legacy = WORKSPACE_PARAMETERS[1]
@@ -405,16 +380,11 @@ def read_parameters(
     for r in resource.relationships:
         params.append(parameter(f"filter[{r.name}]", ids, _text("filter_ids", type=r.parent.type)))
     for name in resource.filters:
-        attribute = resource.attribute(name)
-        schema: dict[str, Any] = (
-            comma_list(attribute.enum, empty=False)
-            if attribute.kind == "enum"
-            else {"type": "boolean"}
-        )
+        a = resource.attribute(name)
+        schema = comma_list(a.enum, empty=False) if a.kind == "enum" else {"type": "boolean"}
         params.append(parameter(f"filter[{name}]", schema, _text("filter", name=name)))
-    when = {"type": "string", "format": "date-time"}
     for op in RANGE_OPERATORS:
-        params.append(parameter(f"filter[created_at][{op}]", when, _text("range")))
+        params.append(parameter(f"filter[created_at][{op}]", DATETIME_SCHEMA, _text("range")))
     return params
 
 
@@ -436,9 +406,8 @@ def related_parameters(
 def id_parameter(name: str, resource: Resource, operation: str) -> dict[str, Any]:
     """A path parameter of ``operation`` on ``resource``, the demo's value its example."""
     names = [rel.name for rel in resource.relationships]
-    texts = words(
-        "parameters", "path", type=resource.type, names=", ".join(f"`{n}`" for n in names)
-    )
+    listed = ", ".join(f"`{n}`" for n in names)
+    texts = words("parameters", "path", type=resource.type, names=listed)
     text = texts.get(f"{operation}/{name}") or texts[name]
     schema = {"type": "string", "enum": names} if name == "relationship" else UUID_SCHEMA
     example = examples.path_parameters(resource, operation)[name]
@@ -516,8 +485,8 @@ def _schemas() -> dict[str, Any]:
         if resource.key in RESOURCES:
             schemas[f"{name}CreateRequest"] = _request_document(resource, "create")
             schemas[f"{name}UpdateRequest"] = _request_document(resource, "update")
-            schemas[f"{name}RelatedDocument"] = _related_document(resource)
-            schemas[f"{name}RelationshipDocument"] = _relationship_document(resource)
+            schemas[f"{name}RelatedDocument"] = _linkage_document(resource, related=True)
+            schemas[f"{name}RelationshipDocument"] = _linkage_document(resource, related=False)
     return schemas
 
 

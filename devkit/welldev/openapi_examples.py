@@ -108,6 +108,5 @@ def request_example(resource: Resource, operation: str) -> tuple[str, dict[str, 
     elif resource.scope == "workspace":
         data["attributes"] = {"is_selected": True}
         if not update:
-            workspace = _linkage("workspace", ACME)
-            data["relationships"] = {"workspace": workspace, "provider": provider}
+            data["relationships"] = {"workspace": _linkage("workspace", ACME), "provider": provider}
     return words("examples", key, record=record), {"data": data}

@@ -57,8 +57,7 @@ def fill(node: Any, **names: Any) -> Any:
     if not isinstance(node, str):
         return node
     values = {**LIMITS, **names}
-    whole = _NAME.fullmatch(node)
-    if whole:
+    if whole := _NAME.fullmatch(node):
         return values[whole[1] or whole[2]]
     return _NAME.sub(lambda m: str(values[m[1] or m[2]]), node)
 
@@ -95,8 +94,7 @@ def operation_codes(resource: Resource, operation: str) -> tuple[str, ...]:
         wanted.add("ROUTE_NOT_FOUND")
     if routed.item and routed.method != "GET":
         wanted.add("METHOD_NOT_ALLOWED")
-    unknown = wanted - ERROR_CODES.keys()
-    if unknown:
+    if unknown := wanted - ERROR_CODES.keys():
         raise KeyError(f"codes missing from wellapi.errors.ERROR_CODES: {sorted(unknown)}")
     return tuple(code for code in ERROR_CODES if code in wanted)
 

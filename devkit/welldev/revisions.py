@@ -30,9 +30,7 @@ NEVER_MIGRATED = ("42P01", "3F000")
 def migrations_dir() -> Path:
     """The revisions Alembic runs locally: ``WELL_MIGRATIONS_DIR``, else the repository's."""
     configured = os.environ.get("WELL_MIGRATIONS_DIR")
-    if configured:
-        return Path(configured)
-    return Path(__file__).resolve().parents[2] / "migrations"
+    return Path(configured) if configured else Path(__file__).resolve().parents[2] / "migrations"
 
 
 def revision_module(number: str) -> Any:

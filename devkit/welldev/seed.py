@@ -20,12 +20,12 @@ What is there, and why:
   one removed (soft-deleted, no longer selected).
 
 API keys: ``IssuedKeys`` (what ``wellapi run`` and ``wellapi seed`` use) issues them inside the
-seed's transaction: each demo user gets a member key for their workspace
-and the first demo user a service key, named ``demo:<workspace>`` and ``demo:service``. A key's
-secret cannot be recovered from its stored hash, so a key is reused only when the previous
-``.local/demo.json`` holds it and it still authenticates (prefix and hash found, not revoked,
-for the same person, workspace and kind); otherwise the old demo keys of that name are revoked
-and a new one is issued. ``seed(conn)`` without ``IssuedKeys`` issues none (``null`` keys).
+seed's transaction: each demo user a member key for their workspace and the first demo user a
+service key, named ``demo:<workspace>`` and ``demo:service``. A key's secret cannot be
+recovered from its stored hash, so a key is reused only when the previous ``.local/demo.json``
+holds it and it still authenticates (prefix and hash found, not revoked, for the same person,
+workspace and kind); otherwise the old demo keys of that name are revoked and a new one is
+issued. ``seed(conn)`` without ``IssuedKeys`` issues none (``null`` keys).
 
 Putting the demo back as seeded after examples changed it (``wellapi seed --reset``):
 ``welldev.demo_reset``.
@@ -80,9 +80,7 @@ class SeedRow:
         return seed_id(self.table.name, self.key)
 
 
-# ---------------------------------------------------------------------------------------------
-# The data
-# ---------------------------------------------------------------------------------------------
+# ---- the data ------------------------------------------------------------------------------------
 
 # Every row of the demo, by table, in demo.yaml: data, which ``demo_rows`` makes rows of.
 DEMO: dict[str, Any] = yaml.load(
@@ -93,6 +91,8 @@ ACCOUNT_LINKS: list[list[Any]] = DEMO["links"]["account"]
 
 def demo_rows(now: datetime) -> Iterator[SeedRow]:
     """Every row of the demo, parents before children."""
+    # Each person's key by their name (``ada``: ``acme/ada``), in the workspace they belong to.
+    people = {key.rpartition("/")[2]: key for key, *_ in DEMO["people"]}
 
     def ago(hours: int) -> datetime:
         return now - timedelta(hours=hours)
@@ -101,7 +101,7 @@ def demo_rows(now: datetime) -> Iterator[SeedRow]:
         return SeedRef(schema.workspaces, key.partition("/")[0])
 
     def person(key: str) -> SeedRef:
-        return SeedRef(schema.peoples, _person_key(key.rpartition("/")[2]))
+        return SeedRef(schema.peoples, people[key.rpartition("/")[2]])
 
     for key, name, external_id in DEMO["workspaces"]:
         yield SeedRow(schema.workspaces, key, {"name": name, "external_workspace_id": external_id})
@@ -116,10 +116,8 @@ def demo_rows(now: datetime) -> Iterator[SeedRow]:
     for key, status in DEMO["workspace_connectors"]:
         catalog = SeedRef(schema.connectors, key.partition("/")[2])
         # A fake credential: proves the API never returns config.
-        config = {
-            "client_id": f"demo-{key.replace('/', '-')}",
-            "secret": f"demo-secret-{key.replace('/', '-')}-never-returned",
-        }
+        slug = key.replace("/", "-")
+        config = {"client_id": f"demo-{slug}", "secret": f"demo-secret-{slug}-never-returned"}
         columns = {"connector_pk": catalog, "status": status, "config": config}
         yield SeedRow(schema.workspace_connectors, key, {"workspace_pk": workspace(key), **columns})
     for table, named, rows in (
@@ -137,23 +135,18 @@ def demo_rows(now: datetime) -> Iterator[SeedRow]:
             links = generated_links(record.parent)
             yield from _generated_records(record.parent, record_table, links)
         for key, connector, direction, hours, deleted in links:
-            yield SeedRow(
-                ledger,
-                f"{key}/{connector}/{direction}/{hours}",
-                {
-                    record.column: SeedRef(record_table, key),
-                    "workspace_connector_pk": SeedRef(schema.workspace_connectors, connector),
-                    "direction": direction,
-                    "created_at": ago(hours),
-                    "deleted_at": ago(hours - 1) if deleted else None,
-                },
-            )
-    group_key, group_name, group_creator = DEMO["group"]
+            columns = {
+                record.column: SeedRef(record_table, key),
+                "workspace_connector_pk": SeedRef(schema.workspace_connectors, connector),
+                "direction": direction,
+                "created_at": ago(hours),
+                "deleted_at": ago(hours - 1) if deleted else None,
+            }
+            yield SeedRow(ledger, f"{key}/{connector}/{direction}/{hours}", columns)
+    group_key, name, creator_key = DEMO["group"]
     group = {"workspace_group_pk": SeedRef(schema.workspace_groups, group_key)}
-    creator = person(group_creator)
-    yield SeedRow(
-        schema.workspace_groups, group_key, {"name": group_name, "created_by_pk": creator}
-    )
+    creator = person(creator_key)
+    yield SeedRow(schema.workspace_groups, group_key, {"name": name, "created_by_pk": creator})
     for key in DEMO["group_workspaces"]:
         enrolment = {**group, "workspace_pk": workspace(key), "created_by_pk": creator}
         yield SeedRow(schema.workspace_group_workspaces, f"{group_key}/{key}", enrolment)
@@ -173,15 +166,11 @@ def demo_rows(now: datetime) -> Iterator[SeedRow]:
         yield SeedRow(schema.workspace_providers, key, {"workspace_pk": workspace(key), **columns})
 
 
-def generated_record(parent: Parent, key: str) -> str:
-    """The seed's key of a generated record: ``acme/1`` of documents is ``acme/document-1``."""
-    workspace, n = key.split("/")
-    return f"{workspace}/{parent.type}-{n}"
-
-
 def generated_links(parent: Parent) -> tuple[tuple[str, str, str, int, bool], ...]:
+    """``generated_links`` of demo.yaml, each record's key naming its type: ``acme/1`` of
+    documents is ``acme/document-1``."""
     return tuple(
-        (generated_record(parent, key), connector, direction, hours, deleted)
+        (key.replace("/", f"/{parent.type}-"), connector, direction, hours, deleted)
         for key, connector, direction, hours, deleted in DEMO["generated_links"]
     )
 
@@ -199,14 +188,7 @@ def _generated_records(parent: Parent, table: Table, links: Any) -> Iterator[See
         yield SeedRow(table, key, values)
 
 
-def _person_key(person: str) -> str:
-    """``acme/ada`` of ``ada``: a person's key, in the workspace they belong to."""
-    return str(next(key for key, *_ in DEMO["people"] if key.endswith(f"/{person}")))
-
-
-# ---------------------------------------------------------------------------------------------
-# Writing it
-# ---------------------------------------------------------------------------------------------
+# ---- writing it ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -220,10 +202,8 @@ class DemoMember:
 
 
 class IssuedKeys:
-    """Real demo keys: the previous run's when they still authenticate, else new ones.
-
-    ``previous`` is the last ``.local/demo.json`` (``demo_file.read_demo``), or None.
-    """
+    """Real demo keys: the previous run's (``previous``, the last ``.local/demo.json`` read by
+    ``demo_file.read_demo``) when they still authenticate, else new ones."""
 
     def __init__(self, previous: Mapping[str, Any] | None = None) -> None:
         previous = previous or {}
@@ -239,21 +219,15 @@ class IssuedKeys:
         self.issued: list[str] = []  # names of the keys issued by this run
 
     def member_key(self, conn: pg8000.native.Connection, member: DemoMember) -> str:
-        previous = self._previous.get(str(member.workspace_id))
-        return self._key(conn, f"demo:{member.key}", member, "member", previous)
+        return self._key(conn, f"demo:{member.key}", member, "member", str(member.workspace_id))
 
     def service_key(self, conn: pg8000.native.Connection) -> str:
-        previous = self._previous["service"]
-        return self._key(conn, "demo:service", demo_members()[0], "service", previous)
+        return self._key(conn, "demo:service", demo_members()[0], "service", "service")
 
     def _key(
-        self,
-        conn: pg8000.native.Connection,
-        name: str,
-        member: DemoMember,
-        kind: str,
-        previous: Any,
+        self, conn: pg8000.native.Connection, name: str, member: DemoMember, kind: str, slot: str
     ) -> str:
+        previous = self._previous.get(slot)
         parsed = keys.parse_key(previous) if isinstance(previous, str) else None
         # The previous key is kept when it authenticates as this demo key; any other live key of
         # this name is a demo key whose secret is lost: revoked.
@@ -281,11 +255,7 @@ class IssuedKeys:
             self.reused.append(name)
             return str(previous)
         _, key = api_keys.create_key(
-            conn,
-            person_id=member.person_id,
-            workspace_id=member.workspace_id,
-            kind=kind,
-            name=name,
+            conn, person_id=member.person_id, workspace_id=member.workspace_id, kind=kind, name=name
         )
         self.issued.append(name)
         return key

@@ -96,9 +96,9 @@ _PARENT_ALARM_TOPIC = "!If [CreateAlarmTopic, !Ref AlarmTopic, !Ref AlarmTopicAr
 _NESTED_ALARM_TOPIC = "!Ref AlarmTopic"
 
 _PLACEHOLDER = re.compile(r"<(\w+)>")
-# A value of welldev.stack in any file (``<<SyncFunction.Timeout>>``): what the local runtime
-# runs, written here from the same value.
+# A value of welldev.stack in any file (``<<SyncFunction.Timeout>>``), as the local runtime runs.
 _VALUE = re.compile(r"<<([\w.]+)>>")
+FUNCTION_TYPE = "AWS::Serverless::Function"
 _FUNCTION_BLOCK = re.compile(r"^  <Function>", re.MULTILINE)
 _STACK_BLOCK = re.compile(r"^  <Stack>", re.MULTILINE)
 
@@ -134,8 +134,7 @@ def _blocks(
     path: Path, each: Sequence[Mapping[str, str]], start: re.Pattern[str] = _FUNCTION_BLOCK
 ) -> str:
     text = _read(path)
-    found = start.search(text)
-    if found is None:
+    if (found := start.search(text)) is None:
         first = start.pattern.removeprefix("^")
         raise TemplateSourceError(f"{path.name}: no block (a line starting with '{first}')")
     header, block = text[: found.start()], text[found.start() :]
@@ -151,18 +150,11 @@ _Loader.add_multi_constructor("!", lambda loader, tag, node: None)
 
 def _functions_of(text: str) -> list[str]:
     resources = yaml.load(text, Loader=_Loader)["Resources"]  # noqa: S506 (a safe loader)
-    return [
-        logical_id
-        for logical_id, resource in resources.items()
-        if resource["Type"] == "AWS::Serverless::Function"
-    ]
+    return [name for name, found in resources.items() if found["Type"] == FUNCTION_TYPE]
 
 
 def _assemble(
-    layout: Sequence[Part],
-    source_dir: Path,
-    api: Sequence[Mapping[str, str]],
-    alarm_topic: str,
+    layout: Sequence[Part], source_dir: Path, api: Sequence[Mapping[str, str]], alarm_topic: str
 ) -> list[str]:
     """The parts of one stack in ``layout`` order; the blocks for every function are written
     last, for every function the other parts declare, in their order, whatever its kind."""
@@ -231,15 +223,13 @@ def render(source_dir: Path = SOURCE_DIR) -> str:
 
 
 def _stale(root: Path, templates: Mapping[str, str]) -> list[Path]:
-    """The files that differ from what the sources make, and the nested stacks they no longer
-    make."""
+    """The files under ``root`` that differ from what the sources make, and the nested stacks
+    they no longer make."""
+    made = {root / name: text for name, text in templates.items()}
     stale = [
-        root / name
-        for name, text in templates.items()
-        if not (root / name).exists() or (root / name).read_text("utf-8") != text
+        path for path, text in made.items() if not path.exists() or path.read_text("utf-8") != text
     ]
-    made = {root / name for name in templates}
-    return stale + sorted(set((root / STACKS_DIR).glob("*.yaml")) - made)
+    return stale + sorted(set((root / STACKS_DIR).glob("*.yaml")) - made.keys())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -249,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--check", action="store_true", help="only say whether it is stale")
     args = parser.parse_args(argv)
-    root = TARGET.parent
+    root = TARGET.parent  # the repository's root, unless a test points TARGET elsewhere
     templates = render_all()
     stale = _stale(root, templates)
     if args.check:
