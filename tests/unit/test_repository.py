@@ -114,6 +114,18 @@ def test_the_line_limit_exempts_only_what_a_program_writes_or_history():
     )
 
 
+def python_lines(folder: str) -> int:
+    """Lines of the tracked Python files under ``folder``."""
+    paths = [p for p in tracked_files() if p.suffix == ".py" and p.is_relative_to(ROOT / folder)]
+    return sum(p.read_text(encoding="utf-8").count("\n") for p in paths)
+
+
+def test_the_toolkit_is_smaller_than_the_product_it_serves():
+    # The toolkit (the local stack, the generators, the bench) serves the product: it stays
+    # smaller, measured as issue #51 measures it, lines of Python in devkit/ against the layer.
+    assert 0 < python_lines("devkit") < python_lines("layers/shared")
+
+
 def unclosed_fence(text: str) -> int | None:
     """The line of a Markdown code fence opened and never closed, if any."""
     opened = None
