@@ -1,8 +1,8 @@
 """The transactions' settings and the stall bounds written again from the roles' settings.
 
-Revision 0028 writes both from the roles' own settings as it finds them (a role may change its
-own defaults, never these): a test that gives a role other timeouts writes them again, and
-again once it puts the role's settings back.
+Revisions 0028 and 0033 write both from the roles' own settings as they find them (a role may
+change its own defaults, never these): a test that gives a role other timeouts writes them
+again, and again once it puts the role's settings back.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from welldev.revisions import revision_module
 
 def refresh_transaction_settings(database: local_db.LocalDatabase) -> None:
     """Write the transactions' settings and the stall bounds again from the roles' settings
-    as they are now (revision 0028 wrote them from the roles' settings of its day)."""
-    revision = revision_module("0028")
+    as they are now (the revisions wrote them from the roles' settings of their day)."""
+    settings, bounds = revision_module("0033"), revision_module("0028")
     kwargs = url_connect_kwargs(database.admin_url)
     engine = create_engine("postgresql+pg8000://", creator=lambda: pg8000.dbapi.connect(**kwargs))
     try:
@@ -28,7 +28,7 @@ def refresh_transaction_settings(database: local_db.LocalDatabase) -> None:
             engine.begin() as connection,
             Operations.context(MigrationContext.configure(connection)),
         ):
-            revision.refresh_settings()
-            revision.fill_session_bounds()
+            settings.refresh_settings()
+            bounds.fill_session_bounds()
     finally:
         engine.dispose()
