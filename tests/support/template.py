@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-from cfnlint.decode.cfn_yaml import loads as load_yaml
 from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
+from samtranslator.yaml_helper import yaml_parse as load_yaml
 
 from wellapi.operations.registry import DEFAULT_ROUTE_FUNCTION as DEFAULT_ROUTE_FUNCTION_NAME
 

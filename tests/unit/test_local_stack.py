@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from cfnlint.decode.cfn_yaml import loads as load_yaml
+from samtranslator.yaml_helper import yaml_parse as load_yaml
 
 from tests.support.template import FUNCTIONS, GLOBALS, NESTED, RESOURCES, ROOT, STACK_OF, TEMPLATE
 from welldev import stack as local_stack

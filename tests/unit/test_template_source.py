@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from cfnlint.decode.cfn_yaml import loads as load_yaml
+from samtranslator.yaml_helper import yaml_parse as load_yaml
 
 from wellapi.operations.registry import ROUTES
 from welldev import template_writer
