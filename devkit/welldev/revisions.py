@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ast
 import contextlib
-import importlib.util
 import os
 from pathlib import Path
 from typing import Any
@@ -31,19 +30,6 @@ def migrations_dir() -> Path:
     """The revisions Alembic runs locally: ``WELL_MIGRATIONS_DIR``, else the repository's."""
     configured = os.environ.get("WELL_MIGRATIONS_DIR")
     return Path(configured) if configured else Path(__file__).resolve().parents[2] / "migrations"
-
-
-def revision_module(number: str) -> Any:
-    """The revision file numbered ``number`` (``"0028"``) as a module: its SQL and helpers,
-    for the bench and the tests (a revision's own loader stays in it: the migration function
-    ships the revisions without this toolkit)."""
-    path = next((migrations_dir() / "versions").glob(f"{number}_*.py"))
-    spec = importlib.util.spec_from_file_location(f"revision_{number}", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def head(directory: Path | None = None) -> tuple[str, ...]:

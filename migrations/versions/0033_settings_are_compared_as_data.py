@@ -15,12 +15,13 @@ procedure plans once a session and that reads each setting by name. What is comp
 set when something differs, is unchanged.
 """
 
-import importlib.util
 from collections.abc import Sequence
-from pathlib import Path
+from functools import cache
 from typing import Any
 
 from alembic import op
+
+from wellapi.handlers.migration import revision_module
 
 revision: str = "0033"
 down_revision: str | None = "0032"
@@ -28,18 +29,10 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def _revision(name: str) -> Any:
-    path = Path(__file__).with_name(name)
-    spec = importlib.util.spec_from_file_location(f"revision_{path.stem}", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
+@cache
 def _r28() -> Any:
-    return _revision("0028_nothing_a_session_leaves_reaches_the_next_transaction.py")
+    """Revision 0028, whose body and helpers this revision builds on, loaded once."""
+    return revision_module("0028")
 
 
 def _array(values: Sequence[str]) -> str:

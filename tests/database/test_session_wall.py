@@ -20,10 +20,10 @@ import pytest
 
 from tests.support import tenancy as tn
 from tests.support.proven import SignedScope
+from wellapi.handlers.migration import revision_module
 from wellapi.roles import API_ROLE, APP_ROLES, SYNC_ROLE
 from welldev import database as local_db
 from welldev.claims import claims
-from welldev.revisions import revision_module
 
 pytestmark = pytest.mark.usefixtures("api_database")
 

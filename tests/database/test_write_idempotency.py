@@ -21,7 +21,7 @@ from tests.support import factories as f
 from tests.support import read_factories as rf
 from tests.support import writes as w
 from tests.support.proven import SCOPE_STATEMENT
-from welldev.revisions import revision_module
+from wellapi.handlers.migration import revision_module
 
 pytestmark = pytest.mark.usefixtures("api_database")
 

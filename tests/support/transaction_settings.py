@@ -12,9 +12,9 @@ from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine
 
+from wellapi.handlers.migration import revision_module
 from wellapi.store.connections import url_connect_kwargs
 from welldev import database as local_db
-from welldev.revisions import revision_module
 
 
 def refresh_transaction_settings(database: local_db.LocalDatabase) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 
 import pg8000.native
 
+from wellapi.handlers.migration import revision_module
 from wellapi.http.proofs import proof_mac
 from wellapi.roles import API_ROLE
 from wellapi.store import connections as wellapi_db
@@ -33,7 +34,6 @@ from welldev.bench.raw_client import (
     rendered,
 )
 from welldev.bench.report import Report
-from welldev.revisions import revision_module
 
 # The wall's and the transaction's settings' price, in the database's time.
 GOAL = 1.1
