@@ -79,7 +79,10 @@ def reset_connection_caches() -> None:
 
 @pytest.fixture(scope="session")
 def server() -> local_db.LocalDatabase:
-    return local_db.resolve(ROOT / ".local" / "test-pg")
+    server = local_db.resolve(ROOT / ".local" / "test-pg")
+    # The roles are the server's: made before any test migrates a scratch database.
+    local_db.ensure_server_roles(server)
+    return server
 
 
 @pytest.fixture(scope="session")

@@ -119,6 +119,15 @@ def ensure_roles(db: LocalDatabase) -> None:
         give_roles_passwords(conn)
 
 
+def ensure_server_roles(server: LocalDatabase) -> None:
+    """``ensure_roles`` on the server's maintenance database, which exists before any other: a
+    migration that runs without the setup lock (a test's scratch database) then finds the roles
+    made, instead of making them as another process's migration does (on a new server, one of
+    the two fails: a duplicate role, or "tuple concurrently updated")."""
+    with maintenance_connection(server) as conn, one_setup_at_a_time(server):
+        give_roles_passwords(conn)
+
+
 def give_roles_passwords(conn: pg8000.native.Connection) -> None:
     """``ensure_roles`` on a connection already open."""
     for role in APP_ROLES:
