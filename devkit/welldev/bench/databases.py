@@ -43,6 +43,24 @@ def public_id_column(table: str) -> str:
     return schema.public_id_column(schema.metadata.tables[f"core_api.{table}"])
 
 
+def behind_horizon(
+    conn: pg8000.native.Connection, records: str, missing: str, timeout: float = 120.0
+) -> None:
+    """Wait until the change records ``records`` (a condition) names are behind the horizon the
+    feed and the drainer read up to: a transaction open anywhere on the server (another
+    database's, a test worker's) holds it back, and a read then finds none of them (``missing``
+    says what that would break)."""
+    deadline = time.monotonic() + timeout
+    while one(
+        conn,
+        f"SELECT EXISTS (SELECT 1 FROM core_api.change_records WHERE {records} "
+        "AND xid >= pg_snapshot_xmin(pg_current_snapshot()))",
+    )[0]:
+        if time.monotonic() > deadline:
+            raise BenchError(f"a transaction held the horizon back: {missing}")
+        time.sleep(0.05)
+
+
 def one(conn: pg8000.native.Connection, sql: str, **params: Any) -> list[Any]:
     """The first row ``sql`` answers."""
     return list(conn.run(sql, **params)[0])

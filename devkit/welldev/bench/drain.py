@@ -12,7 +12,7 @@ from typing import Any
 from wellapi.store import connections
 from wellapi.sync import drainer
 from welldev.bench.config import Config
-from welldev.bench.databases import BenchDatabase
+from welldev.bench.databases import BenchDatabase, behind_horizon
 from welldev.bench.errors import BenchError
 from welldev.bench.harness import note
 from welldev.bench.report import Report
@@ -48,20 +48,6 @@ def _insert_records(conn: Any, workspaces: list[int], count: int) -> None:
     )
 
 
-def _behind_horizon(conn: Any, timeout: float = 120.0) -> None:
-    """Wait until the bench's records are behind the horizon the drainer reads up to: a
-    transaction open anywhere on the server (another database's, a test worker's migration)
-    holds it back, and a drain then would find nothing to send."""
-    deadline = time.monotonic() + timeout
-    while conn.run(
-        f"SELECT EXISTS (SELECT 1 FROM core_api.change_records WHERE {BENCH_RECORDS} "
-        "AND xid >= pg_snapshot_xmin(pg_current_snapshot()))"
-    )[0][0]:
-        if time.monotonic() > deadline:
-            raise BenchError("a transaction held the horizon back: nothing could be drained")
-        time.sleep(0.05)
-
-
 def _drain_runs(conn: Any) -> tuple[list[float], int]:
     """Seconds of each run draining the bench's records, and the calls of the last."""
     # The drainer's role, as the functions are connected (DRAIN_DATABASE_URL).
@@ -95,7 +81,7 @@ def measure_drain(report: Report, bench: BenchDatabase, config: Config) -> None:
         for case, spread in (("many_workspaces", workspaces), ("one_workspace", workspaces[:1])):
             conn.run(f"DELETE FROM core_api.change_records WHERE {BENCH_RECORDS}")
             _insert_records(conn, spread, DRAIN_RECORDS)
-            _behind_horizon(conn)
+            behind_horizon(conn, BENCH_RECORDS, "nothing could be drained")
             seconds, calls = _drain_runs(conn)
             ms = report.figure(f"drain.{case}", [s * 1000 for s in seconds], "ms")
             rate = DRAIN_RECORDS / (ms.median / 1000)

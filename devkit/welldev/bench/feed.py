@@ -17,7 +17,7 @@ from wellapi.store.sql import BoundStatement
 from welldev import database
 from welldev.bench import large_tenant
 from welldev.bench.config import Config
-from welldev.bench.databases import RECORDS_PER_RUN, explain, feed_seed, one
+from welldev.bench.databases import RECORDS_PER_RUN, behind_horizon, explain, feed_seed, one
 from welldev.bench.errors import BenchError
 from welldev.bench.harness import api_event, handler_for, invoke, note, taking_turns
 from welldev.bench.report import Report
@@ -109,6 +109,8 @@ def measure_feed(report: Report, server: database.LocalDatabase, config: Config)
     local = feed_seed(server, f"{config.database_prefix}_feed", records["big"], records["small"])
     with database.admin_connection(local.admin_url) as conn:
         tenants = {n: large_tenant.tenant(conn, n) for n in records}
+        seeded = ", ".join(str(t.workspace_pk) for t in tenants.values())
+        behind_horizon(conn, f"workspace_pk IN ({seeded})", "the feed's pages would be empty")
         owners = {
             n: claims(conn, t.person_id, t.workspace_id, "member") for n, t in tenants.items()
         }
