@@ -652,6 +652,26 @@ def test_a_record_the_previous_sync_writer_inserts_itself_is_the_databases_once(
     ]
 
 
+
+@pytest.mark.parametrize("actor", ["system", "member"])
+def test_a_junction_record_of_another_actor_the_sync_role_inserts_is_refused(
+    admin, sync_conn, actor
+):
+    """The previous sync writer's records alone are discarded (revision 0035): the sync role may
+    insert no record of another actor, so such an insert is refused, never dropped unseen."""
+    t = f.tenant(admin)
+    before = all_changes(admin)
+    with pytest.raises(pg8000.native.DatabaseError) as refused:
+        sync_conn.run(
+            "INSERT INTO core_api.change_records (workspace_pk, resource_type, change, ids, "
+            "occurred_at, actor_kind) VALUES (:w, 'account_workspace_connector', 'linked', "
+            "ARRAY[gen_random_uuid()], now(), :actor)",
+            w=t.workspace_pk,
+            actor=actor,
+        )
+    assert refused.value.args[0]["C"] == "42501"  # the policy's refusal
+    assert all_changes(admin) == before
+
 # --- the order a reader walks -------------------------------------------------------------------
 
 _markers = itertools.count(-1, -1)
