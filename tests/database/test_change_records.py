@@ -652,7 +652,6 @@ def test_a_record_the_previous_sync_writer_inserts_itself_is_the_databases_once(
     ]
 
 
-
 @pytest.mark.parametrize("actor", ["system", "member"])
 def test_a_junction_record_of_another_actor_the_sync_role_inserts_is_refused(
     admin, sync_conn, actor
@@ -671,6 +670,7 @@ def test_a_junction_record_of_another_actor_the_sync_role_inserts_is_refused(
         )
     assert refused.value.args[0]["C"] == "42501"  # the policy's refusal
     assert all_changes(admin) == before
+
 
 # --- the order a reader walks -------------------------------------------------------------------
 
