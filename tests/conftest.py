@@ -81,7 +81,7 @@ def reset_connection_caches() -> None:
 def server() -> local_db.LocalDatabase:
     server = local_db.resolve(ROOT / ".local" / "test-pg")
     # The roles are the server's: made before any test migrates a scratch database.
-    local_db.ensure_server_roles(server)
+    local_db.ensure_roles(server)
     return server
 
 

@@ -114,17 +114,12 @@ def one_setup_at_a_time(server: LocalDatabase) -> Iterator[None]:
 
 
 def ensure_roles(db: LocalDatabase) -> None:
-    """Give the application roles a local password; migrations create them if missing."""
-    with admin_connection(db.admin_url) as conn, one_setup_at_a_time(db):
-        give_roles_passwords(conn)
-
-
-def ensure_server_roles(server: LocalDatabase) -> None:
-    """``ensure_roles`` on the server's maintenance database, which exists before any other: a
-    migration that runs without the setup lock (a test's scratch database) then finds the roles
-    made, instead of making them as another process's migration does (on a new server, one of
-    the two fails: a duplicate role, or "tuple concurrently updated")."""
-    with maintenance_connection(server) as conn, one_setup_at_a_time(server):
+    """The application roles, made if missing, with a local password. Roles are the server's:
+    this runs on its maintenance database, which exists before ``db`` may, under the setup lock,
+    so a migration that runs without the lock (a test's scratch database) finds them made
+    instead of making them as another process does (on a new server, one of the two would fail:
+    a duplicate role, or "tuple concurrently updated")."""
+    with maintenance_connection(db) as conn, one_setup_at_a_time(db):
         give_roles_passwords(conn)
 
 
