@@ -22,6 +22,7 @@ from tests.support import read_factories as rf
 from tests.support import writes as w
 from tests.support.proven import SCOPE_STATEMENT
 from wellapi.handlers.migration import revision_module
+from wellapi.resources import RESOURCES
 
 pytestmark = pytest.mark.usefixtures("api_database")
 
@@ -100,6 +101,49 @@ def test_a_create_answers_the_resource_object_a_retrieve_of_its_row_answers(admi
 
     assert retrieved.status == 200, retrieved.body
     assert data == json.loads(retrieved.body)["data"]
+
+
+def _queries(route: str) -> list[str]:
+    """What a create may ask of its answer: each relationship included alone, all of them,
+    and a sparse fieldset beside an include."""
+    resource = RESOURCES[w.table_of_route(route)]
+    names = [r.name for r in resource.relationships]
+    return [
+        *(f"include={n}" for n in names),
+        f"include={','.join(names)}",
+        f"include={names[0]}&fields[{resource.type}]={names[0]}",
+    ]
+
+
+@pytest.mark.parametrize(("route", "query"), [(r, q) for r in ROUTES for q in _queries(r)], ids=str)
+def test_an_unkeyed_create_answers_what_a_retrieve_with_its_query_answers(
+    admin, monkeypatch, route, query
+):
+    """Unkeyed, a create's one statement answers with the row it wrote, its parents read from
+    the statement's own lookups or joined as a read joins them
+    (``wellapi.sqltext.writes.written_row``), and nothing reads it back: the document,
+    included records and all, is the Retrieve's of the same row with the same query."""
+    send, doc, t, table = arranged(admin, route)
+    named = f"workspace_id={t.workspace_id}&" if route == "select" else ""
+    sent = rf.record_queries(monkeypatch)
+    reply = send({}, doc, query=named + query)
+    assert reply.status == 201, reply.body
+    (request,) = rf.requests_of(sent)
+    scope, write = (s.text for s in request.bound)
+    assert (scope.startswith(SCOPE_STATEMENT), write.startswith("WITH ")) == (True, True)
+    sent.clear()
+    created = json.loads(reply.body)
+    row_id = created["data"]["id"]
+
+    retrieved = api.get(table, t.claims(), row_id=row_id, query=named + query)
+
+    assert retrieved.status == 200, retrieved.body
+    answered = json.loads(retrieved.body)
+    assert (created["data"], created.get("included")) == (
+        answered["data"],
+        answered.get("included"),
+    )
+    assert created.get("included"), "each query includes a record"
 
 
 def test_without_the_header_a_create_is_applied_each_time_as_before(admin):

@@ -156,8 +156,9 @@ def arrange_row(admin: pg8000.native.Connection, resource: str) -> tuple[Arrange
     return Arranged(t, claims, doc), row_id
 
 
-# A create route, arranged: the request (given its headers and document) and the table it writes.
-RouteSend = Callable[[dict[str, str], dict[str, Any]], Reply]
+# A create route, arranged: the request (given its headers and document, and optionally its
+# query string as ``query=``) and the table it writes.
+RouteSend = Callable[..., Reply]
 
 
 def arrange_route(admin: Any, route: str) -> tuple[RouteSend, dict[str, Any], f.Tenant, str]:
@@ -165,7 +166,7 @@ def arrange_route(admin: Any, route: str) -> tuple[RouteSend, dict[str, Any], f.
     if route in ALL:
         a = arrange_create(admin, route)
         return (
-            lambda headers, doc: post(route, a.claims, doc, headers=headers),
+            lambda headers, doc, **kw: post(route, a.claims, doc, headers=headers, **kw),
             a.document,
             a.tenant,
             route,
@@ -175,23 +176,30 @@ def arrange_route(admin: Any, route: str) -> tuple[RouteSend, dict[str, Any], f.
         _, provider_id = f.provider(admin)
         doc = provider_document(t.workspace_id, provider_id)
         return (
-            lambda headers, d: select(t.claims(), t.workspace_id, d, headers=headers),
+            lambda headers, d, **kw: select(t.claims(), t.workspace_id, d, headers=headers, **kw),
             doc,
             t,
-            "workspace_providers",
+            table_of_route(route),
         )
     group_pk, group_id = f.group(admin)
     f.group_member(admin, group_pk, t.person_pk, "owner")
     doc = enrolment_document(None, t.workspace_id)
     return (
-        lambda headers, d: enrol(t.claims(), group_id, d, headers=headers),
+        lambda headers, d, **kw: enrol(t.claims(), group_id, d, headers=headers, **kw),
         doc,
         t,
-        "workspace_group_workspaces",
+        table_of_route(route),
     )
 
 
 CREATE_ROUTES = (*ALL, "select", "enrol")
+# The table each nested create route writes (a generic route's is its resource's).
+NESTED_TABLES = {"select": "workspace_providers", "enrol": "workspace_group_workspaces"}
+
+
+def table_of_route(route: str) -> str:
+    """The table a create route (``CREATE_ROUTES``) writes."""
+    return NESTED_TABLES.get(route, route)
 
 
 # --- requests ---------------------------------------------------------------------------------

@@ -238,7 +238,7 @@ WRITE_REPRS = [
         WriteShape.of(RESOURCES[WP], "create", document(WP, SELECT), False),
         "WriteShape(resource='workspace_providers', kind='create', attributes=('is_selected',), "
         "relationships=('provider', 'workspace'), null_relationships=(), service=False, "
-        "target_by=(), upsert=False, read_only=())",
+        "target_by=(), upsert=False, read_only=(), answers=None)",
     ),
 ]
 

@@ -1,9 +1,11 @@
-"""The conditional write every write route makes: one round trip (scope, the write, the re-read).
+"""The conditional write every write route makes: one round trip (scope, the write, a re-read).
 
 The script is one implicit transaction: the scope statement, the write statement that checks
-every rule and writes only if all hold, and the same SELECT a Retrieve runs, so the response
-shows the row as committed. A rejected request writes nothing. ``write`` and ``nested``
-declare their routes on it; neither imports the other.
+every rule and writes only if all hold, and the same columns a Retrieve reads, so the response
+shows the row as committed: a create's statement answers with the row it wrote
+(``wellapi.sqltext.writes.written_row``), an update is read back by the same SELECT a Retrieve
+runs. A rejected request writes nothing. ``write`` and ``nested`` declare their routes on it;
+neither imports the other.
 """
 
 from __future__ import annotations
@@ -178,9 +180,12 @@ def run_write(
     a retry is answered from the first request's rows and writes nothing. With a
     ``client_id`` (a create's client-generated id), an id in use rolls the script back: 409.
     """
-    plan = write_plan(shape)
     principal = request.principal
     keyed = request.idempotency if reread is not None else None
+    if reread is not None and keyed is None and shape.kind == "create":
+        # The create's statement answers with the row it wrote: no statement reads it back.
+        shape = replace(shape, answers=reread.shape)
+    plan = write_plan(shape)
     parts = [principal.scope_part()]
     if keyed is not None:
         parts.append(idempotency.claim_part(keyed.key, keyed.fingerprint))
@@ -188,7 +193,9 @@ def run_write(
     if client_id is not None:
         parts.append(client_id_part(request, client_id))
     layout = writer = None
-    if reread is not None and keyed is None:
+    if plan.answer is not None and reread is not None:
+        layout, writer = plan.answer, object_writer(request, reread.query)
+    elif reread is not None and keyed is None:
         # Answered with values, as a read is: the function writes the documents.
         read, layout = read_template(reread.shape)
         writer = object_writer(request, reread.query)
@@ -229,6 +236,8 @@ def run_write(
     created = _raise_for(outcome, plan, shape.kind, request.resource)
     if layout is None:
         return Written(created, [])
+    if plan.answer is not None:
+        return Written(created, layout.rows([outcome], writer))
     if keyed is not None:
         (kept,) = answer[idempotency.ANSWER_PART]
         answer_rows = idempotency.StoredResponse._make(kept).rows

@@ -8,6 +8,7 @@ values bound to its parameters change.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 
 from wellapi.jsonapi.query import RANGE_OPERATORS
@@ -122,16 +123,20 @@ def relationship_join(rel: Relationship, alias: str, parent: str) -> str:
     return f"{parent}.pk = {alias}.{rel.column}"
 
 
-def with_parents(resource: Resource, rows: str, alias: str) -> str:
+def with_parents(
+    resource: Resource, rows: str, alias: str, parents: Mapping[str, str] | None = None
+) -> str:
     """``rows`` (a table or a subquery, as ``alias``) joined to each relationship's parent
     table, aliased ``p_<name>`` (an outer join where the relationship is optional): what a
-    read's columns, scope and filters refer to."""
+    read's columns, scope and filters refer to. ``parents`` names another source for some of
+    them, by relationship (a write's CTE that holds the parent's row already)."""
     joined = f"{rows} AS {alias}"
     for rel in resource.relationships:
         kind = "JOIN" if rel.required else "LEFT OUTER JOIN"
         parent = f"p_{rel.name}"
         on = relationship_join(rel, alias, parent)
-        joined += f" {kind} {qualified(rel.parent.table.name)} AS {parent} ON {on}"
+        source = (parents or {}).get(rel.name) or qualified(rel.parent.table.name)
+        joined += f" {kind} {source} AS {parent} ON {on}"
     return joined
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from wellapi.resources import Resource, Walk, resource_named
-from wellapi.store.sql import Statement
+from wellapi.store.sql import Layout, Statement
 
 if TYPE_CHECKING:  # a read function never loads what a write document holds
     from wellapi.resources.changes import ResourceDocument, WriteKind
@@ -201,6 +201,9 @@ class WriteShape:
     upsert: bool = False
     # On update: the read-only attributes sent back, each compared with the row's value.
     read_only: tuple[str, ...] = ()
+    # On create: the statement answers with the row it wrote, as this read shows it, beside
+    # its outcome (``wellapi.sqltext.writes.written_row``), so no second statement reads it back.
+    answers: ReadShape | None = None
 
     @classmethod
     def of(
@@ -239,6 +242,9 @@ class WritePlan:
     relationships: tuple[str, ...]
     # The labels of the outcome row's columns, in the order the statement emits them.
     outcome: tuple[str, ...]
+    # Where the written row's values sit in the outcome row, when the write answers with it
+    # (``WriteShape.answers``): the outcome's labels, then the read's.
+    answer: Layout | None = None
 
 
 def write_params(
