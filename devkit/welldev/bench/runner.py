@@ -111,7 +111,10 @@ def _phases(
 
 
 def _measured(measure: BenchMeasure, report: Report, bench: BenchDatabase, c: Config) -> None:
-    """``measure``, then the rows the API's writes created removed: each starts from none."""
+    """``measure`` from none of the rows the API's writes create, and none left after it (a
+    run stopped halfway, or writes sent to the bench database by hand, left some: the newest
+    rows of the table, which a List's plain plan, the floor's and the peers', walks first)."""
+    remove_created_rows(bench)
     try:
         measure(report, bench, c)
     finally:
