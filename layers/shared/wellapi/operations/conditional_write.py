@@ -237,7 +237,9 @@ def run_write(
     if layout is None:
         return Written(created, [])
     if plan.answer is not None:
-        return Written(created, layout.rows([outcome], writer))
+        # NULLs where the row would not be read back either (a parent the caller cannot see).
+        shown = outcome[plan.answer.columns.id] is not None
+        return Written(created, layout.rows([outcome], writer) if shown else [])
     if keyed is not None:
         (kept,) = answer[idempotency.ANSWER_PART]
         answer_rows = idempotency.StoredResponse._make(kept).rows
