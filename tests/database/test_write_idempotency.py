@@ -22,7 +22,6 @@ from tests.support import read_factories as rf
 from tests.support import writes as w
 from tests.support.proven import SCOPE_STATEMENT
 from wellapi.handlers.migration import revision_module
-from wellapi.resources import RESOURCES
 
 pytestmark = pytest.mark.usefixtures("api_database")
 
@@ -103,19 +102,11 @@ def test_a_create_answers_the_resource_object_a_retrieve_of_its_row_answers(admi
     assert data == json.loads(retrieved.body)["data"]
 
 
-def _queries(route: str) -> list[str]:
-    """What a create may ask of its answer: each relationship included alone, all of them,
-    and a sparse fieldset beside an include."""
-    resource = RESOURCES[w.table_of_route(route)]
-    names = [r.name for r in resource.relationships]
-    return [
-        *(f"include={n}" for n in names),
-        f"include={','.join(names)}",
-        f"include={names[0]}&fields[{resource.type}]={names[0]}",
-    ]
-
-
-@pytest.mark.parametrize(("route", "query"), [(r, q) for r in ROUTES for q in _queries(r)], ids=str)
+@pytest.mark.parametrize(
+    ("route", "query"),
+    [(r, q) for r in ROUTES for q in w.answer_queries(w.table_of_route(r))],
+    ids=str,
+)
 def test_an_unkeyed_create_answers_what_a_retrieve_with_its_query_answers(
     admin, monkeypatch, route, query
 ):

@@ -18,8 +18,10 @@ from uuid import UUID, uuid4
 import pytest
 
 from tests.support import factories as f
+from tests.support import read_factories as rf
 from tests.support import writes as w
 from tests.support.api import get
+from tests.support.proven import SCOPE_STATEMENT
 from wellapi.jsonapi.body import canonical_type
 from wellapi.resources import RESOURCES, Attribute
 
@@ -180,6 +182,44 @@ def test_a_parent_deleted_since_may_still_be_sent_back(admin):
 
     assert reply.status == 200, reply.body
     assert reply.json["data"] == data
+
+
+# Each resource a PATCH may change, sent back unchanged and (where it has a writable
+# attribute) changed, with each query a write may ask of its answer.
+PATCH_ANSWERS = [
+    (r, q, changed)
+    for changed, resources in ((False, w.PATCHABLE), (True, sorted(CHANGED)))
+    for r in resources
+    for q in w.answer_queries(r)
+]
+
+
+@pytest.mark.parametrize(("resource", "query", "changed"), PATCH_ANSWERS, ids=str)
+def test_a_patch_answers_what_a_retrieve_with_its_query_answers(
+    admin, monkeypatch, resource, query, changed
+):
+    """A PATCH's one statement answers with the row it leaves, the row it wrote or, when
+    nothing changes, the row it found (``wellapi.sqltext.writes.written_row``), and nothing
+    reads it back: the document, included records and all, is the Retrieve's."""
+    case, row_id = w.arrange_row(admin, resource)
+    body = sent_back(fetched(resource, case.claims, row_id))
+    if changed:
+        name, value = CHANGED[resource]
+        body["data"]["attributes"][name] = value
+    sent = rf.record_queries(monkeypatch)
+
+    reply = w.patch(resource, case.claims, row_id, body, query=query)
+
+    assert reply.status == 200, reply.body
+    (request,) = rf.requests_of(sent)
+    scope, write = (s.text for s in request.bound)
+    assert scope.startswith(SCOPE_STATEMENT)
+    assert write.startswith("WITH ")
+    retrieved = get(resource, case.claims, row_id=row_id, query=query)
+    assert retrieved.status == 200, retrieved.body
+    answered = (reply.json["data"], reply.json.get("included"))
+    assert answered == (retrieved.json["data"], retrieved.json.get("included"))
+    assert reply.json.get("included"), "each query includes a record"
 
 
 # --- changed: what may change changes ---------------------------------------------------------

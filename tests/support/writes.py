@@ -23,6 +23,7 @@ import pg8000.native
 from tests.support import environments
 from tests.support import factories as f
 from tests.support.api import JSONAPI, Reply, answer, call, event
+from wellapi.resources import RESOURCES
 from wellapi.roles import API_ROLE
 
 PROVENANCE = (
@@ -200,6 +201,18 @@ NESTED_TABLES = {"select": "workspace_providers", "enrol": "workspace_group_work
 def table_of_route(route: str) -> str:
     """The table a create route (``CREATE_ROUTES``) writes."""
     return NESTED_TABLES.get(route, route)
+
+
+def answer_queries(resource: str) -> list[str]:
+    """What a write may ask of its answer: each relationship included alone, all of them, and
+    a sparse fieldset beside an include."""
+    described = RESOURCES[resource]
+    names = [r.name for r in described.relationships]
+    return [
+        *(f"include={n}" for n in names),
+        f"include={','.join(names)}",
+        f"include={names[0]}&fields[{described.type}]={names[0]}",
+    ]
 
 
 # --- requests ---------------------------------------------------------------------------------

@@ -1,11 +1,11 @@
-"""The conditional write every write route makes: one round trip (scope, the write, a re-read).
+"""The conditional write every write route makes: one round trip (scope, the write).
 
 The script is one implicit transaction: the scope statement, the write statement that checks
-every rule and writes only if all hold, and the same columns a Retrieve reads, so the response
-shows the row as committed: a create's statement answers with the row it wrote
-(``wellapi.sqltext.writes.written_row``), an update is read back by the same SELECT a Retrieve
-runs. A rejected request writes nothing. ``write`` and ``nested`` declare their routes on it;
-neither imports the other.
+every rule and writes only if all hold and answers with the row it leaves, in the columns a
+Retrieve reads (``wellapi.sqltext.writes.written_row``), so the response shows the row as
+committed. A keyed create's row is read back by the statement that keeps it
+(``wellapi.store.idempotency``). A rejected request writes nothing. ``write`` and ``nested``
+declare their routes on it; neither imports the other.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from wellapi.http.response import Response, document_response
 from wellapi.jsonapi.document import resource_document
 from wellapi.jsonapi.ids import new_id
 from wellapi.jsonapi.query import ReadQuery
-from wellapi.operations import READ_PART, document_params, linker, object_writer
+from wellapi.operations import document_params, linker, object_writer
 from wellapi.resources import Resource
 from wellapi.resources.changes import ResourceDocument, WriteKind
 from wellapi.resources.conditions import constant, qualified, slot
@@ -173,17 +173,19 @@ def run_write(
     *,
     client_id: UUID | None = None,
 ) -> Written:
-    """Send the write (and the re-read, if any) and raise what its outcome row refuses.
+    """Send the write and raise what its outcome row refuses; with ``reread`` (a create's or
+    an update's), the row the write leaves, as that read shows it, answered by the write's
+    own statement.
 
-    With an ``Idempotency-Key`` (a create's), the key is claimed before the write and the
+    With an ``Idempotency-Key`` (a create's), the key is claimed before the write and a
     re-read is kept as its answer after it, in the same script (``wellapi.store.idempotency``):
     a retry is answered from the first request's rows and writes nothing. With a
     ``client_id`` (a create's client-generated id), an id in use rolls the script back: 409.
     """
     principal = request.principal
     keyed = request.idempotency if reread is not None else None
-    if reread is not None and keyed is None and shape.kind == "create":
-        # The create's statement answers with the row it wrote: no statement reads it back.
+    if reread is not None and keyed is None:
+        # The write's statement answers with the row it leaves: no statement reads it back.
         shape = replace(shape, answers=reread.shape)
     plan = write_plan(shape)
     parts = [principal.scope_part()]
@@ -194,12 +196,8 @@ def run_write(
         parts.append(client_id_part(request, client_id))
     layout = writer = None
     if plan.answer is not None and reread is not None:
-        layout, writer = plan.answer, object_writer(request, reread.query)
-    elif reread is not None and keyed is None:
         # Answered with values, as a read is: the function writes the documents.
-        read, layout = read_template(reread.shape)
-        writer = object_writer(request, reread.query)
-        parts.append(ScriptPart(READ_PART, read.bind(reread.params), "rows"))
+        layout, writer = plan.answer, object_writer(request, reread.query)
     elif reread is not None and keyed is not None:
         # The statement writes the documents: the key keeps those rows, which the release
         # before this one replays as JSON text.
@@ -240,11 +238,9 @@ def run_write(
         # NULLs where the row would not be read back either (a parent the caller cannot see).
         shown = outcome[plan.answer.columns.id] is not None
         return Written(created, layout.rows([outcome], writer) if shown else [])
-    if keyed is not None:
-        (kept,) = answer[idempotency.ANSWER_PART]
-        answer_rows = idempotency.StoredResponse._make(kept).rows
-        return Written(created, idempotency.decoded(answer_rows, layout))
-    return Written(created, layout.rows(answer[READ_PART], writer))
+    (kept,) = answer[idempotency.ANSWER_PART]
+    answer_rows = idempotency.StoredResponse._make(kept).rows
+    return Written(created, idempotency.decoded(answer_rows, layout))
 
 
 def respond(
@@ -279,8 +275,7 @@ def write_one(
         client_id=document.client_id,
     )
     if not result.rows:
-        # An update that changed nothing took no lock: a delete may commit between the write
-        # statement and the re-read, as it may before the write (then the write says so).
+        # The row the write leaves is not one the caller may read (``run_write``).
         raise NotFound(f"No {request.resource.type} here with that id.")
     status = 201 if kind == "create" else 200
     return respond(request, request.query, result.rows, status, replayed=result.replayed)

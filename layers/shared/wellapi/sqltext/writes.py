@@ -6,7 +6,7 @@ when all of them hold, then reports each rule's outcome in one row.
          checks     AS (one boolean per rule),
          written    AS (INSERT ... / UPDATE ... WHERE every check holds RETURNING the row)
     SELECT checks.*, (SELECT count(*) FROM written), answered.* FROM checks
-      LEFT JOIN (a create's row written, as a read shows it) AS answered ON true
+      LEFT JOIN (the row a create or update leaves, as a read shows it) AS answered ON true
 
 The database records the change itself (revision 0025, docs/changes.md): a trigger at the end
 of the statement writes the record of the row it changed, so it commits exactly when the
@@ -15,9 +15,10 @@ that changes nothing, a create that meets a live row, a replayed create) records
 
 Every column of that outcome row is labelled by ``wellapi.store.rows``, which also reads it back
 (``WriteOutcome``); the plan keeps the labels in the order the statement emits them. A create
-(unless keyed: ``wellapi.store.idempotency``) answers with the row it wrote in the same row
-(``written_row``): no second statement reads it back, which cost a Create a tenth of its
-database CPU (the index walk, the policies' verifiers and the executor of another statement).
+(unless keyed: ``wellapi.store.idempotency``) or an update answers with the row it leaves in
+the same row (``written_row``): no second statement reads it back, which cost a Create a
+tenth of its database CPU (the index walk, the policies' verifiers and the executor of
+another statement).
 
 An update compares what it may not change with the target row instead: each create-only or
 read-only member sent back (a timestamp, ``created_by``, a parent by its public id) is a
@@ -109,11 +110,12 @@ def _related(shape: WriteShape, ctx: WriteContext) -> dict[str, str]:
 
 
 def _answered_from_ctes(shape: WriteShape, ctx: WriteContext) -> dict[str, str]:
-    """The parents the answer (``written_row``) reads from the write's own CTEs, by relationship:
-    each one the create looked up whose row the answer shows by its public id alone (not
-    included, no attribute of the row's read from it). The others are joined as a read joins
-    them."""
-    if shape.answers is None:
+    """The parents a create's answer (``written_row``) reads from the write's own CTEs, by
+    relationship: each one it looked up whose row the answer shows by its public id alone (not
+    included, no attribute of the row's read from it). The others, and an update's (whose CTE
+    finds no parent deleted since, which its row may still point at), are joined as a read
+    joins them."""
+    if shape.answers is None or shape.kind != "create":
         return {}
     resource = ctx.resource
     sourced = {a.source for a in resource.attributes}
@@ -126,15 +128,33 @@ def _answered_from_ctes(shape: WriteShape, ctx: WriteContext) -> dict[str, str]:
     }
 
 
+def _row_columns(resource: Resource) -> list[str]:
+    """The columns of a row that a read's columns and joins name (``read_columns``,
+    ``with_parents``): its keys, its own attributes' and its parents' keys."""
+    columns = ["pk", resource.id_column]
+    columns += [a.column for a in resource.attributes if a.source is None]
+    columns += [r.column for r in resource.relationships if r.reverse_column is None]
+    return list(dict.fromkeys(columns))
+
+
 def written_row(shape: WriteShape, ctx: WriteContext) -> tuple[str, tuple[str, ...]]:
-    """The row the create wrote (``written``), as the read ``shape.answers`` shows it: the
-    same columns as that read's, each parent the create looked up read from its CTE. With
-    its labels, in order. The write's RETURNING is the row as it stays: the triggers that
-    change a row run before it, and those after only check or record."""
+    """The row the write leaves, as the read ``shape.answers`` shows it: the same columns as
+    that read's, the parents a create looked up read from its CTEs (``_answered_from_ctes``);
+    with its labels, in order. A create's is the row it wrote; an update's, the row it wrote
+    or, when it changed nothing, the row it found (locked, so as it stays). A write's
+    RETURNING is the row as it stays: the triggers that change a row run before it, and those
+    after only check or record."""
     assert shape.answers is not None
+    rows = "written"
+    if shape.kind == "update":
+        kept = ", ".join(_row_columns(ctx.resource))
+        rows = (
+            f"(SELECT {kept} FROM written UNION ALL SELECT {kept} FROM {TARGET}"
+            " WHERE NOT EXISTS (SELECT 1 FROM written))"
+        )
     columns = read_columns(shape.answers)
     parents = _answered_from_ctes(shape, ctx)
-    source = with_parents(ctx.resource, "written", "t", parents)
+    source = with_parents(ctx.resource, rows, "t", parents)
     return select([f"{v} AS {label}" for v, label in columns], source), tuple(
         label for _, label in columns
     )
@@ -357,9 +377,12 @@ def _insert(shape: WriteShape, ctx: WriteContext) -> str:
     )
 
 
-def _update(resource: Resource, assignments: dict[str, str], *, if_changed: bool) -> str:
+def _update(
+    resource: Resource, assignments: dict[str, str], *, if_changed: bool, answers: bool = False
+) -> str:
     """UPDATE the target row (live) with ``assignments`` when every check holds (and, for a
-    PATCH, when it changes something); ``EVERY`` is left for ``assemble``."""
+    PATCH, when it changes something), returning its id (or, when the statement ``answers``
+    with it, the row); ``EVERY`` is left for ``assemble``."""
     table = qualified(resource.table.name)
     guard = [f"checks.{CHANGES_LABEL}"] if if_changed else []
     where = all_of(
@@ -371,7 +394,7 @@ def _update(resource: Resource, assignments: dict[str, str], *, if_changed: bool
     sets = ", ".join(f"{column} = {value}" for column, value in assignments.items())
     return (
         f"UPDATE {table} SET {sets} FROM checks WHERE {where}"
-        f" RETURNING {table}.{resource.id_column}"
+        f" RETURNING {table}.{'*' if answers else resource.id_column}"
     )
 
 
@@ -420,9 +443,10 @@ def compose_update(shape: WriteShape) -> WritePlan:
     # The trigger moves updated_at; naming it keeps the SET list from ever being empty.
     assignments["updated_at"] = "now()"
     ctes = [(TARGET, _target(resource, shape)), *_relationship_ctes(shape, ctx)]
-    write = _update(resource, assignments, if_changed=True)
+    answers = shape.answers is not None
+    write = _update(resource, assignments, if_changed=True, answers=answers)
     parts = Write(shape, ctes, flags, checks, tuple(ctx.related), write, _changes(resource, shape))
-    return assemble(parts)
+    return assemble(parts, written_row(shape, ctx) if answers else None)
 
 
 def compose_delete(shape: WriteShape) -> WritePlan:

@@ -201,8 +201,9 @@ class WriteShape:
     upsert: bool = False
     # On update: the read-only attributes sent back, each compared with the row's value.
     read_only: tuple[str, ...] = ()
-    # On create: the statement answers with the row it wrote, as this read shows it, beside
-    # its outcome (``wellapi.sqltext.writes.written_row``), so no second statement reads it back.
+    # On create or update: the statement answers with the row it leaves, as this read shows
+    # it, beside its outcome (``wellapi.sqltext.writes.written_row``), so no second statement
+    # reads it back.
     answers: ReadShape | None = None
 
     @classmethod
