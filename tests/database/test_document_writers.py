@@ -1,5 +1,5 @@
 """The function's writer (``wellapi.jsonapi.document.ObjectWriter``, a read's) against the
-statement's (``wellapi.sqltext.document``, a write's re-read): for any values, ``fields``,
+statement's (``wellapi.sqltext.document``, a keyed create's re-read): for any values, ``fields``,
 ``include`` and links, the same resource object and included records, byte for byte."""
 
 from __future__ import annotations

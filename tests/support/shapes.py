@@ -78,8 +78,8 @@ def list_dimensions(resource: Resource) -> dict[str, list[str]]:
     """The dimensions of a List's query, each with its options other than the default List's.
 
     A relationship filter names one id (each id is a parameter of its own in the text, so a
-    filter of two ids is another shape); a select (upsert) re-reads its row by every
-    relationship it names, one id each, which is one option of ``filter``.
+    filter of two ids is another shape); a select (upsert) answers with its row as the List
+    filtered by every relationship it names shows it, one id each: one option of ``filter``.
     """
     filterable = [r.name for r in resource.relationships if r.reverse_column is None]
     sorts = [f"{'-' if desc else ''}{name}" for name in SORTABLE for desc in (False, True)]

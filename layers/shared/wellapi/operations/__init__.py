@@ -42,7 +42,7 @@ GROUP_WORKSPACES_ROUTE = "/v1/workspace-groups/{workspace_group_id}/workspaces"
 CHANGES_ROUTE = "/v1/changes"
 # A collection's answer: JSON:API with the cursor pagination profile it pages by.
 COLLECTION_MEDIA_TYPE = f'{MEDIA_TYPE}; profile="{CURSOR_PROFILE}"'
-# The name of the read's part in a request's script (a write's re-read goes by it too).
+# The name of the read's part in a request's script.
 READ_PART = "read"
 # A List's total, counted in the same script.
 TOTAL_PART = "total"
