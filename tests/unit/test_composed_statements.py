@@ -251,3 +251,24 @@ def test_a_function_serving_any_shape_never_imports_sqlalchemy(function, resourc
         # An indexed enum's value is not a filter of the text but the partial indexes it scans.
         chosen = "attribute_filters=()" not in text or "enum_values=('output',)" in text
         assert chosen == bool(description.filters)
+
+
+# Past this many bytes of a statement's text, RDS Proxy pins the session
+# (tests/database/test_statement_lengths.py reads the texts off the wire).
+PINNING_BYTES = 16_384
+
+
+@pytest.mark.parametrize("resource", sorted(RESOURCES))
+def test_every_write_answering_with_every_include_stays_under_what_pins_rds_proxy(resource):
+    """A create's or update's statement carries the row it answers with
+    (``wellapi.sqltext.writes.written_row``), included records and all: for each write shape
+    and either principal, with every include, its text stays under the 16 KB that pin."""
+    described = RESOURCES[resource]
+    include = tuple(r.name for r in described.relationships)
+    lengths = []
+    for write in rule.write_shapes(described):
+        read = ReadShape(resource, single=True, include=include, service=write.service)
+        answered = write if write.kind == "delete" else replace(write, answers=read)
+        lengths.append(len(write_plan(answered).template.text.encode()))
+    assert lengths
+    assert max(lengths) <= PINNING_BYTES, max(lengths)
