@@ -325,8 +325,8 @@ def outcome_columns(shape: WriteShape, flags: Flags) -> list[tuple[str, str]]:
 def assemble(parts: Write, answered: tuple[str, tuple[str, ...]] | None = None) -> WritePlan:
     """The statement around a write: the checks CTE, the write when every check holds, and
     the outcome row (each flag and check, whether the update changes anything, how many rows
-    it wrote and, for a create, whether it created), then the row written when the write
-    ``answered`` with it (``written_row``: NULLs when it wrote none)."""
+    it wrote and, for a create, whether it created), then the row the write leaves when it
+    ``answered`` with it (``written_row``: NULLs when there is none)."""
     checks_cte, conditions, outcomes = _checks_cte(parts)
     # No resolved scope (the person may not act in the requested workspace): the request is
     # refused after the statement, so it must write nothing, whatever the rules say.
