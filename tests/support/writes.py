@@ -23,6 +23,7 @@ import pg8000.native
 from tests.support import environments
 from tests.support import factories as f
 from tests.support.api import JSONAPI, Reply, answer, call, event
+from tests.support.shapes import include_options
 from wellapi.resources import RESOURCES
 from wellapi.roles import API_ROLE
 
@@ -204,14 +205,13 @@ def table_of_route(route: str) -> str:
 
 
 def answer_queries(resource: str) -> list[str]:
-    """What a write may ask of its answer: each relationship included alone, all of them, and
-    a sparse fieldset beside an include."""
+    """What a write may ask of its answer: every ``include`` a client can send
+    (``tests.support.shapes.include_options``), and a sparse fieldset beside one."""
     described = RESOURCES[resource]
-    names = [r.name for r in described.relationships]
+    first = described.relationships[0].name
     return [
-        *(f"include={n}" for n in names),
-        f"include={','.join(names)}",
-        f"include={names[0]}&fields[{described.type}]={names[0]}",
+        *(f"include={names}" for names in include_options(described)),
+        f"include={first}&fields[{described.type}]={first}",
     ]
 
 

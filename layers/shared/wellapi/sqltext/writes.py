@@ -90,6 +90,7 @@ def _related(shape: WriteShape, ctx: WriteContext) -> dict[str, str]:
     """Each resolved relationship's CTE (``rel_<name>``), by relationship."""
     resource = ctx.resource
     ctes: dict[str, str] = {}
+    answered = _answered_from_ctes(shape, ctx)
     for name in _resolved(resource, shape):
         rel = resource.relationship(name)
         alias = f"p_{name}"
@@ -101,7 +102,7 @@ def _related(shape: WriteShape, ctx: WriteContext) -> dict[str, str]:
         kept = [f"{alias}.pk"]
         if rel.parent.visibility == "workspace_owned":
             kept.append(f"{alias}.workspace_pk")
-        if name in _answered_from_ctes(shape, ctx):
+        if name in answered:
             kept.append(f"{alias}.{rel.parent.id_column}")  # the answer's linkage
         found = f"{alias}.{rel.parent.id_column} = {slot(f'rel_{name}', 'UUID')}"
         source = f"{qualified(rel.parent.table.name)} AS {alias}"
