@@ -230,10 +230,11 @@ def _cpu_means(
 
 
 def _split(report: Report, bench: BenchDatabase, name: str, sent: Captured, config: Config) -> None:
-    """``db_cpu.<case>.parts`` (ms a request) on an API role connection: its opening alone;
-    with its proof and scope; with its statements as sent; with them prepared once (executed
-    only). A write's are rolled back, to run again as they are. A Retrieve as sent also takes
-    turns with the previous release's two messages (``db_cpu.retrieve.one_message``)."""
+    """``db_cpu.<case>.parts`` (ms a request) on an API role connection: its transaction
+    alone (``BEGIN`` and its end); its opening (with the transaction's settings); with its
+    proof and scope; with its statements as sent; with them prepared once (executed only). A
+    write's are rolled back, to run again as they are. A Retrieve as sent also takes turns with
+    the previous release's two messages (``db_cpu.retrieve.one_message``)."""
     if not sent.read_only:
         remove_created_rows(bench)
     scope, *statements = sent.statements
@@ -241,6 +242,7 @@ def _split(report: Report, bench: BenchDatabase, name: str, sent: Captured, conf
     with RawClient(bench.api_url) as raw:
         executes = tuple(prepared(raw, f"db_cpu_{i}", s) for i, s in enumerate(statements))
         ways: dict[str, Callable[[], Any]] = {
+            "transaction": lambda: wellapi_db.send(raw, (sent.opening[0], end)),
             "opening": lambda: wellapi_db.send(raw, (*sent.opening, end)),
             "scope": lambda: raw.proven_rows(sent, (scope,), end=end),
             "sent": lambda: raw.proven_rows(sent, end=end),
@@ -251,6 +253,8 @@ def _split(report: Report, bench: BenchDatabase, name: str, sent: Captured, conf
         mean = _cpu_means({way: (raw.pid, call) for way, call in ways.items()}, config)
         plans = raw.run("SELECT name, generic_plans, custom_plans FROM pg_prepared_statements")
     split = {
+        "transaction": mean["transaction"],
+        "settings": mean["opening"] - mean["transaction"],
         "opening": mean["opening"],
         "proof_and_scope": mean["scope"] - mean["opening"],
         "statements_parse_and_plan": mean["sent"] - mean["prepared"],
@@ -261,9 +265,22 @@ def _split(report: Report, bench: BenchDatabase, name: str, sent: Captured, conf
         part: round(ms, 4) for part, ms in split.items()
     }
     note(f"db_cpu {name}, prepared statements' [name, generic, custom] plans: {sorted(plans)}")
+    _beyond_wall(report, name, split["settings"] + split["proof_and_scope"])
     if "two_messages" in mean:
         one_message = mean["sent"] / mean["two_messages"]
         report.ratio("db_cpu.retrieve.one_message", one_message, MESSAGES_GOAL)
+
+
+def _beyond_wall(report: Report, name: str, wall_ms: float) -> None:
+    """``db_cpu.<case>.peers_beyond_wall``: the request's database CPU less its wall's (the
+    transaction's settings, the proof and the scope, as ``.parts`` measured them: sent unnamed,
+    the names' check not counted) against the more frugal peer's. The peers, connected as the
+    owner, pay for no wall: what is left is the price of the request's own statements, row-level
+    security and the change records included."""
+    measured = report.details["db_cpu"][name]
+    best_peer = min(measured[f"{peer}_database_ms"] for peer in PEERS)
+    beyond = (measured["database_ms"] - wall_ms) / best_peer
+    report.ratio(f"db_cpu.{name}.peers_beyond_wall", beyond, PEER_GOAL)
 
 
 def _names(report: Report, bench: BenchDatabase, case: Case, config: Config) -> None:

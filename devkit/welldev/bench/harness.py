@@ -171,16 +171,18 @@ def taking_turns(
     iterations: int,
     warmup: int,
     measure: Callable[[Callable[[], Any]], Any] = wall_ms,
+    run: int = 1,
 ) -> dict[str, list[Any]]:
     """``measure`` of each call (by default its milliseconds), by name, ``iterations`` times
-    after ``warmup`` rounds unmeasured, the calls taking turns so that drift hits all alike."""
+    after ``warmup`` rounds unmeasured, the calls taking turns so that drift hits all alike:
+    ``run`` measures of one call back to back a turn (the last turn shorter)."""
     for _ in range(warmup):
         for call in calls.values():
             call()
     samples: dict[str, list[Any]] = {name: [] for name in calls}
-    for _ in range(iterations):
+    for start in range(0, iterations, run):
         for name, call in calls.items():
-            samples[name].append(measure(call))
+            samples[name] += [measure(call) for _ in range(min(run, iterations - start))]
     return samples
 
 
@@ -189,6 +191,7 @@ def fairly(
     iterations: int,
     warmup: int,
     measure: Callable[[Callable[[], Any]], Any] = wall_ms,
+    run: int = 1,
 ) -> dict[str, list[Any]]:
     """``taking_turns``, each call paying for its own garbage alone, as a Lambda process of its
     own would: what exists now is never collected (``gc.freeze``), and the young garbage of the
@@ -201,7 +204,7 @@ def fairly(
     gc.collect()
     gc.freeze()
     try:
-        return taking_turns(calls, iterations, warmup, collected_first)
+        return taking_turns(calls, iterations, warmup, collected_first, run)
     finally:
         gc.unfreeze()
 
