@@ -150,6 +150,7 @@ RATIOS = (
     "db_cpu.list",
     "db_cpu.create",
     *(f"db_cpu.{c}.peers" for c in ("retrieve", "list_default", "list", "create")),
+    *(f"db_cpu.{c}.peers_beyond_wall" for c in ("retrieve", "list_default", "list", "create")),
     *(f"lead.{c}.{ms}" for c in ("retrieve", "list_default", "list", "create") for ms in MS),
     "wire.retrieve",
     "wire.create",
@@ -237,6 +238,8 @@ def test_details_hold_the_third_party_packages_the_plans_and_the_diagnostics(rep
     # Each read's database CPU taken apart, each part a figure; every case's capacity.
     parts = details["db_cpu"]["list.parts"]
     assert set(parts) == {
+        "transaction",
+        "settings",
         "opening",
         "proof_and_scope",
         "statements_parse_and_plan",
