@@ -28,9 +28,9 @@ from wellapi.handlers.sync import sync_handler
 from wellapi.jsonapi.query import MAX_FILTER_VALUES, MAX_PAGE_SIZE
 from wellapi.store.connections import reset_pools
 from wellapi.sync.messages import MAX_RECORD_IDS
+from welldev.bench.wire import PINNING_BYTES
 from welldev.database import LocalDatabase
 
-PINNING_BYTES = 16_384
 # The sync function's event source mapping delivers at most this many messages (template.yaml).
 BATCH_SIZE = 10
 # Frontend messages pg8000 or the pipeline write after the startup packet.

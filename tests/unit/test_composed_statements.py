@@ -29,6 +29,7 @@ from wellapi.resources import FEEDS, RESOURCES, VIEWS
 from wellapi.sqltext.statements import read_template, write_plan
 from wellapi.store.shapes import ReadShape, WriteShape
 from welldev.bench import large_tenant
+from welldev.bench.wire import PINNING_BYTES
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -251,11 +252,6 @@ def test_a_function_serving_any_shape_never_imports_sqlalchemy(function, resourc
         # An indexed enum's value is not a filter of the text but the partial indexes it scans.
         chosen = "attribute_filters=()" not in text or "enum_values=('output',)" in text
         assert chosen == bool(description.filters)
-
-
-# Past this many bytes of a statement's text, RDS Proxy pins the session
-# (tests/database/test_statement_lengths.py reads the texts off the wire).
-PINNING_BYTES = 16_384
 
 
 @pytest.mark.parametrize("resource", sorted(RESOURCES))

@@ -53,8 +53,8 @@ def select_provider(request: ParsedRequest) -> Response:
     # the live row with these parents has its own id), and never answers with another row.
     upsert = document.client_id is None
     shape = WriteShape.of(request.resource, "create", document, service, upsert=upsert)
-    # The row may be an existing one with its own id: shown as a List by its relationships
-    # shows it (the answer's columns; a keyed select's re-read).
+    # The row may be an existing one with its own id: it is answered as a List filtered by
+    # its relationships shows it (the answer's columns; a keyed select's re-read).
     query = request.query
     by_relationships = ReadQuery(
         include=query.include,
