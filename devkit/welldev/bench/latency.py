@@ -3,28 +3,27 @@ trip, taking turns in one run, beside the two Python peers (``welldev.bench.peer
 the same events the same ways.
 
 Through RDS Proxy a round trip costs far more than loopback's 0.05 ms: at 1 ms every side goes
-through the same proxy, which holds what crosses it half the round trip each way, so the
-difference is what a request pays per round trip it takes. The lead (``lead.<case>.<n>ms``) is
-the faster peer's time over the API's: at least 2x (issue #50).
+through the same proxy (``welldev.bench.delaying_proxy``), which holds what crosses it half the
+round trip each way, so the difference is what a request pays per round trip it takes;
+``latency.round_trip`` says what it adds to a bare one. The lead (``lead.<case>.<n>ms``) is the
+faster peer's time over the API's: at least 2x (issue #50).
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import queue
-import socket
-import threading
-import time
+import statistics
 from typing import Any
 from unittest import mock
 
 import pg8000.dbapi
 
 from wellapi.store import connections
+from wellapi.store.sql import BoundStatement
 from welldev.bench.api_requests import Case, warm_cases
 from welldev.bench.config import Config
 from welldev.bench.databases import BenchDatabase
+from welldev.bench.delaying_proxy import DelayingProxy
 from welldev.bench.harness import CONTEXT, fairly, invoke, note
 from welldev.bench.peers import PEERS, same_answer, serving
 from welldev.bench.report import Report
@@ -41,61 +40,10 @@ RUN = 20
 # The requests the peers serve, and how many times slower the faster of them must be.
 PEER_CASES = ("retrieve", "list_default", "list", "create")
 LEAD_GOAL = 2.0
-
-
-class DelayingProxy:
-    """Relays TCP connections to the database, each chunk held half the round trip."""
-
-    def __init__(self, upstream: dict[str, Any], round_trip_ms: float) -> None:
-        self.upstream = upstream
-        self.one_way = round_trip_ms / 2000
-        self.server = socket.create_server(("127.0.0.1", 0))
-        self.port = int(self.server.getsockname()[1])
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _connect_upstream(self) -> socket.socket:
-        if "unix_sock" in self.upstream:
-            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            sock.connect(self.upstream["unix_sock"])
-            return sock
-        sock = socket.create_connection((self.upstream["host"], self.upstream["port"]))
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return sock
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.server.accept()
-            except OSError:
-                return  # closed
-            client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            upstream = self._connect_upstream()
-            for source, target in ((client, upstream), (upstream, client)):
-                held: queue.Queue[tuple[float, bytes]] = queue.Queue()
-                threading.Thread(target=self._receive, args=(source, held), daemon=True).start()
-                threading.Thread(target=self._relay, args=(target, held), daemon=True).start()
-
-    def _receive(self, source: socket.socket, held: queue.Queue[tuple[float, bytes]]) -> None:
-        with contextlib.suppress(OSError):
-            while data := source.recv(65536):
-                held.put((time.perf_counter() + self.one_way, data))
-        held.put((0.0, b""))
-
-    @staticmethod
-    def _relay(target: socket.socket, held: queue.Queue[tuple[float, bytes]]) -> None:
-        with contextlib.suppress(OSError):
-            while True:
-                due, data = held.get()
-                if not data:
-                    target.shutdown(socket.SHUT_WR)
-                    return
-                wait = due - time.perf_counter()
-                if wait > 0:
-                    time.sleep(wait)
-                target.sendall(data)
-
-    def close(self) -> None:
-        self.server.close()
+# What the proxy may add to a bare round trip beyond the one it simulates: its own hop, as
+# RDS Proxy's.
+ROUND_TRIP_GOAL = 1.2
+SELECT_ONE = BoundStatement("SELECT 1")
 
 
 def _at(pool: connections.Pool, case: Case) -> dict[str, Any]:
@@ -119,11 +67,11 @@ def measure_latency(report: Report, bench: BenchDatabase, config: Config) -> Non
     round trip it takes added."""
     upstream = connections.url_connect_kwargs(bench.api_url)
     proxy = DelayingProxy(upstream, ROUND_TRIP_MS)
-    # At 0 ms each side connects as it does on this machine: a relay at 0 ms added its own
-    # thread handoffs, some 0.8 ms a round trip.
+    # At 0 ms each side connects as it does on this machine, not through a relay's hop.
     ports = {"0ms": None, DELAYED: proxy.port}
     pools = {name: _pool(upstream, port) for name, port in ports.items()}
     try:
+        _round_trip(report, pools, config)
         # The role's own pool is put back after.
         with mock.patch.dict(connections._pools), serving(bench.local.admin_url, ports) as peers:
             for case in warm_cases(bench):
@@ -145,6 +93,16 @@ def measure_latency(report: Report, bench: BenchDatabase, config: Config) -> Non
         for pool in pools.values():
             pool.dispose()
         proxy.close()
+
+
+def _round_trip(report: Report, pools: dict[str, connections.Pool], config: Config) -> None:
+    """``latency.round_trip``: what the proxy adds to a bare round trip (``SELECT 1``), against
+    the round trip it simulates: the network every side's figures at 1 ms stand on."""
+    calls = {name: functools.partial(pool.run, (SELECT_ONE,)) for name, pool in pools.items()}
+    samples = fairly(calls, config.warm_iterations, WARMUP, run=RUN)
+    added = statistics.median(samples[DELAYED]) - statistics.median(samples["0ms"])
+    report.figure("latency.round_trip", [added], "ms")
+    report.ratio("latency.round_trip", added / ROUND_TRIP_MS, ROUND_TRIP_GOAL)
 
 
 def _report(report: Report, case: str, medians: dict[str, float], round_trips: int) -> None:
