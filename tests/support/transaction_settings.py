@@ -1,6 +1,6 @@
 """The transactions' settings and the stall bounds written again from the roles' settings.
 
-Revisions 0028 and 0034 write both from the roles' own settings as they find them (a role may
+Revisions 0028 and 0036 write both from the roles' own settings as they find them (a role may
 change its own defaults, never these): a test that gives a role other timeouts writes them
 again, and again once it puts the role's settings back.
 """
@@ -8,6 +8,7 @@ again, and again once it puts the role's settings back.
 from __future__ import annotations
 
 import pg8000.dbapi
+import pg8000.native
 from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine
@@ -20,7 +21,7 @@ from welldev import database as local_db
 def refresh_transaction_settings(database: local_db.LocalDatabase) -> None:
     """Write the transactions' settings and the stall bounds again from the roles' settings
     as they are now (the revisions wrote them from the roles' settings of their day)."""
-    settings, bounds = revision_module("0034"), revision_module("0028")
+    settings, bounds = revision_module("0036"), revision_module("0028")
     kwargs = url_connect_kwargs(database.admin_url)
     engine = create_engine("postgresql+pg8000://", creator=lambda: pg8000.dbapi.connect(**kwargs))
     try:
@@ -32,3 +33,26 @@ def refresh_transaction_settings(database: local_db.LocalDatabase) -> None:
             bounds.fill_session_bounds()
     finally:
         engine.dispose()
+
+
+# The one query by which every transaction's settings procedure asks whether anything differs
+# (revision 0034's zip), in its body between these two.
+_COMPARED_FROM = "  IF EXISTS (\n"
+_COMPARED_TO = ") THEN\n"
+
+
+def differing_settings(conn: pg8000.native.Connection) -> list[str]:
+    """The settings that ``core_api.set_transaction_settings()``, run now on ``conn``, would
+    find different from what its role runs with: none, and it sets nothing one by one."""
+    ((body,),) = conn.run(
+        "SELECT prosrc FROM pg_catalog.pg_proc "
+        "WHERE oid = 'core_api.set_transaction_settings()'::regprocedure"
+    )
+    start = body.index(_COMPARED_FROM) + len(_COMPARED_FROM)
+    compared = body[start : body.index(_COMPARED_TO, start)]
+    named = compared.replace("SELECT FROM (SELECT", "SELECT s.name FROM (SELECT", 1)
+    if named == compared:
+        raise AssertionError("the procedure compares its settings in another way")
+    # PL/pgSQL's own settings exist once its library is loaded, as the procedure loads it.
+    conn.run("DO $$ BEGIN END $$")
+    return sorted(str(row[0]) for row in conn.run(named))

@@ -35,6 +35,8 @@ import pytest
 
 from tests.support import embedded
 from tests.support.sam_build import BUILD, BUILT_TEMPLATE, Build
+from tests.support.transaction_settings import differing_settings
+from wellapi.roles import APP_ROLES
 from welldev import database as local_db
 from welldev import event_kinds, sam_local
 from welldev import stack as local_stack
@@ -230,6 +232,31 @@ def test_every_role_logs_in_over_loopback_tcp_with_the_files_password_and_only_s
             conn.close()
         with pytest.raises(pg8000.exceptions.DatabaseError, match="password authentication"):
             _connect(url, password="", host=SECOND_ADDRESS).close()
+
+
+def test_over_tcp_every_role_compares_its_settings_once_and_its_own_socket_settings_are_undone(
+    stack: Stack,
+) -> None:
+    """The migration ran over the Unix socket, the functions connect over TCP: a socket
+    setting shows the socket's own value, which revision 0036 sets rather than compares. A
+    fresh session of every role finds nothing different (its transactions set nothing one by
+    one), and a socket setting the session gave itself is undone for each transaction."""
+    logins = {user: url for user, url in _logins(stack).items() if user in APP_ROLES}
+    assert set(logins) == set(APP_ROLES)
+    for user, url in logins.items():
+        conn = _connect(url)
+        try:
+            assert differing_settings(conn) == [], user
+            fresh = conn.run("SELECT current_setting('tcp_keepalives_idle')")[0][0]
+            conn.run("SET tcp_keepalives_idle = 11")
+            conn.run("BEGIN")
+            conn.run("CALL core_api.set_transaction_settings()")
+            inside = conn.run("SELECT current_setting('tcp_keepalives_idle')")[0][0]
+            conn.run("COMMIT")
+            after = conn.run("SELECT current_setting('tcp_keepalives_idle')")[0][0]
+        finally:
+            conn.close()
+        assert (inside, after) == (fresh, "11"), user
 
 
 def test_a_fresh_event_from_wellapi_event_answers_200_through_wellapi_invoke(
