@@ -27,6 +27,7 @@ gives on fresh connections (``baseline``), compared normalised (``tests.support.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -38,6 +39,7 @@ from tests.support import leftovers as lo
 from tests.support import stalls as st
 from tests.support.cross_tenant import authorize
 from tests.support.transaction_settings import differing_settings, refresh_transaction_settings
+from wellapi.handlers.migration import revision_module
 from wellapi.roles import API_ROLE, APP_ROLES
 from wellapi.store import connections as db
 from wellapi.sync.drainer import DRAIN_LOCK
@@ -263,6 +265,54 @@ def test_a_fresh_session_of_every_role_finds_no_compared_setting_different(datab
         assert differing_settings(conn) == []
     finally:
         conn.close()
+
+
+SET_AGAIN = "a transaction found settings changed and set them again"
+
+
+def _told(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [str(getattr(r, "settings", "")) for r in caplog.records if r.getMessage() == SET_AGAIN]
+
+
+@pytest.mark.parametrize("role", APP_ROLES)
+def test_a_transaction_that_sets_settings_again_names_them_in_one_warning_per_connection(
+    caplog, role
+):
+    """Revision 0037: planted on a role's connection, the settings its next transactions set
+    again are named (names, never values), once for that connection; a fresh one says
+    nothing."""
+    pool = db.get_pool(lo.POOLS[role])
+    with caplog.at_level(logging.WARNING, logger=db.__name__):
+        pool.run_in_transaction((), read_only=True)
+        fresh = _told(caplog)
+        lo.plant(role, "SET enable_seqscan = off", "SET work_mem = '77kB'")
+        pool.run_in_transaction((), read_only=True)
+        pool.run_in_transaction((), read_only=True)
+
+    assert fresh == []
+    assert _told(caplog) == ["set again for this transaction: enable_seqscan, work_mem"]
+    assert "77kB" not in caplog.text
+
+
+def test_the_owners_own_tools_that_run_the_procedure_are_told_nothing(admin):
+    """The owner's connections (the CLI, the bench) run the same procedure with defaults of
+    their own: it sets the settings again for their transactions, and says nothing."""
+    admin.run("SET search_path = public")
+    admin.run("BEGIN")
+    try:
+        admin.run("CALL core_api.set_transaction_settings()")
+        inside = admin.run("SELECT current_setting('search_path')")[0][0]
+    finally:
+        admin.run("COMMIT")
+
+    assert inside == "pg_catalog, pg_temp"
+    assert [n for n in admin.notices if n.get(b"C") == db.SETTINGS_SET_AGAIN] == []
+
+
+def test_the_notice_the_procedure_raises_is_the_one_the_function_hears():
+    revision = revision_module("0037")
+
+    assert revision.SET_AGAIN_SQLSTATE.encode("ascii") == db.SETTINGS_SET_AGAIN
 
 
 # Timers that run from a session's start or a transaction's, before its message can set

@@ -1,6 +1,6 @@
 """The transactions' settings and the stall bounds written again from the roles' settings.
 
-Revisions 0028 and 0036 write both from the roles' own settings as they find them (a role may
+Revisions 0028 and 0037 write both from the roles' own settings as they find them (a role may
 change its own defaults, never these): a test that gives a role other timeouts writes them
 again, and again once it puts the role's settings back.
 """
@@ -21,7 +21,7 @@ from welldev import database as local_db
 def refresh_transaction_settings(database: local_db.LocalDatabase) -> None:
     """Write the transactions' settings and the stall bounds again from the roles' settings
     as they are now (the revisions wrote them from the roles' settings of their day)."""
-    settings, bounds = revision_module("0036"), revision_module("0028")
+    settings, bounds = revision_module("0037"), revision_module("0028")
     kwargs = url_connect_kwargs(database.admin_url)
     engine = create_engine("postgresql+pg8000://", creator=lambda: pg8000.dbapi.connect(**kwargs))
     try:
