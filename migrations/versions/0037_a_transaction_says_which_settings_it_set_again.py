@@ -16,7 +16,7 @@ The procedure now says so: before it sets them again, it names the settings that
 once they are set (``client_min_messages`` among them) it raises a notice of SQLSTATE ``WS001``
 naming them to an application role (the owner's tools run it too, with defaults of their own);
 the application logs a warning once per connection
-(``wellapi.store.connections``). Names only, never a value. A transaction that finds nothing
+(``wellapi.store.notices``). Names only, never a value. A transaction that finds nothing
 different runs as before: the names are asked for only on the path that sets.
 """
 
@@ -33,7 +33,7 @@ down_revision: str | None = "0036"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# The SQLSTATE of the notice (wellapi.store.connections.SETTINGS_SET_AGAIN).
+# The SQLSTATE of the notice (wellapi.store.notices.SETTINGS_SET_AGAIN).
 SET_AGAIN_SQLSTATE = "WS001"
 # Revision 0034's comparison in the body, between these two, and the end of its branch.
 COMPARED_FROM = "  IF EXISTS (\n"

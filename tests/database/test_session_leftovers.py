@@ -42,6 +42,7 @@ from tests.support.transaction_settings import differing_settings, refresh_trans
 from wellapi.handlers.migration import revision_module
 from wellapi.roles import API_ROLE, APP_ROLES
 from wellapi.store import connections as db
+from wellapi.store import notices
 from wellapi.sync.drainer import DRAIN_LOCK
 from welldev import database as local_db
 
@@ -282,7 +283,7 @@ def test_a_transaction_that_sets_settings_again_names_them_in_one_warning_per_co
     again are named (names, never values), once for that connection; a fresh one says
     nothing."""
     pool = db.get_pool(lo.POOLS[role])
-    with caplog.at_level(logging.WARNING, logger=db.__name__):
+    with caplog.at_level(logging.WARNING, logger=notices.__name__):
         pool.run_in_transaction((), read_only=True)
         fresh = _told(caplog)
         lo.plant(role, "SET enable_seqscan = off", "SET work_mem = '77kB'")
@@ -306,13 +307,13 @@ def test_the_owners_own_tools_that_run_the_procedure_are_told_nothing(admin):
         admin.run("COMMIT")
 
     assert inside == "pg_catalog, pg_temp"
-    assert [n for n in admin.notices if n.get(b"C") == db.SETTINGS_SET_AGAIN] == []
+    assert [n for n in admin.notices if n.get(b"C") == notices.SETTINGS_SET_AGAIN] == []
 
 
 def test_the_notice_the_procedure_raises_is_the_one_the_function_hears():
     revision = revision_module("0037")
 
-    assert revision.SET_AGAIN_SQLSTATE.encode("ascii") == db.SETTINGS_SET_AGAIN
+    assert revision.SET_AGAIN_SQLSTATE.encode("ascii") == notices.SETTINGS_SET_AGAIN
 
 
 # Timers that run from a session's start or a transaction's, before its message can set
