@@ -15,9 +15,9 @@ transport than the application's): then every transaction pays it, and nobody is
 The procedure now says so: before it sets them again, it names the settings that differ, and
 once they are set (``client_min_messages`` among them) it raises a notice of SQLSTATE ``WS001``
 naming them to an application role (the owner's tools run it too, with defaults of their own);
-the application logs a warning once per connection
-(``wellapi.store.notices``). Names only, never a value. A transaction that finds nothing
-different runs as before: the names are asked for only on the path that sets.
+the functions log a warning once per connection (``wellapi.store.notices``). Names only, never
+a value. A transaction that finds nothing different runs as before: the names are asked for
+only on the path that sets.
 """
 
 from collections.abc import Sequence
