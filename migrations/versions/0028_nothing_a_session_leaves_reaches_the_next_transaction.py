@@ -162,7 +162,13 @@ def server_settings() -> dict[str, str]:
 
 
 def role_settings() -> dict[str, dict[str, str]]:
-    """What each application role's own settings in this database say, by role."""
+    """What each application role's own settings in this database say, by role, as
+    ``current_setting`` shows them."""
+    return {role: _shown(values) for role, values in role_settings_as_written().items()}
+
+
+def role_settings_as_written() -> dict[str, dict[str, str]]:
+    """What each application role's own settings in this database say, by role, as written."""
     rows = op.get_bind().execute(
         text(
             "SELECT r.rolname, s.setconfig FROM pg_db_role_setting s "
@@ -177,7 +183,7 @@ def role_settings() -> dict[str, dict[str, str]]:
     for role, config in rows:
         # The database's own settings come after the role-wide ones, and win.
         by_role[role].update(item.split("=", 1) for item in config)
-    return {role: _shown(values) for role, values in by_role.items()}
+    return by_role
 
 
 def _value(name: str, server: dict[str, str], roles: dict[str, dict[str, str]]) -> str:

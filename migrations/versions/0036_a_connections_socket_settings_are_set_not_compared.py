@@ -64,19 +64,10 @@ def socket_settings() -> tuple[dict[str, str], dict[str, dict[str, str]]]:
         {"names": list(SOCKET)},
     )
     server = {str(name): str(value) for name, value in rows}
-    roles: dict[str, dict[str, str]] = {role: {} for role in _r("0028").APP_ROLES}
-    configs = bind.execute(
-        text(
-            "SELECT r.rolname, s.setconfig FROM pg_db_role_setting s "
-            "JOIN pg_roles r ON r.oid = s.setrole WHERE r.rolname = ANY (:roles) "
-            "AND s.setdatabase IN (0, (SELECT oid FROM pg_database "
-            "WHERE datname = current_database())) ORDER BY s.setdatabase"
-        ),
-        {"roles": list(roles)},
-    )
-    for role, config in configs:
-        # The database's own settings come after the role-wide ones, and win (as 0028's).
-        roles[role].update(item.split("=", 1) for item in config if item.split("=", 1)[0] in SOCKET)
+    roles = {
+        role: {name: value for name, value in written.items() if name in SOCKET}
+        for role, written in _r("0028").role_settings_as_written().items()
+    }
     return server, roles
 
 

@@ -35,12 +35,6 @@ def refresh_transaction_settings(database: local_db.LocalDatabase) -> None:
         engine.dispose()
 
 
-# The one query by which every transaction's settings procedure asks whether anything differs
-# (revision 0034's zip), in its body between these two.
-_COMPARED_FROM = "  IF EXISTS (\n"
-_COMPARED_TO = ") THEN\n"
-
-
 def differing_settings(conn: pg8000.native.Connection) -> list[str]:
     """The settings that ``core_api.set_transaction_settings()``, run now on ``conn``, would
     find different from what its role runs with: none, and it sets nothing one by one."""
@@ -48,9 +42,12 @@ def differing_settings(conn: pg8000.native.Connection) -> list[str]:
         "SELECT prosrc FROM pg_catalog.pg_proc "
         "WHERE oid = 'core_api.set_transaction_settings()'::regprocedure"
     )
-    start = body.index(_COMPARED_FROM) + len(_COMPARED_FROM)
-    compared = body[start : body.index(_COMPARED_TO, start)]
-    named = compared.replace("SELECT FROM (SELECT", "SELECT s.name FROM (SELECT", 1)
+    # The one query by which the procedure asks whether anything differs, found in its body as
+    # revision 0037 finds it.
+    r37 = revision_module("0037")
+    start = body.index(r37.COMPARED_FROM) + len(r37.COMPARED_FROM)
+    compared = body[start : body.index(r37.COMPARED_TO, start)]
+    named = compared.replace(r37.ZIPPED, "SELECT s.name FROM (SELECT", 1)
     if named == compared:
         raise AssertionError("the procedure compares its settings in another way")
     # PL/pgSQL's own settings exist once its library is loaded, as the procedure loads it.
