@@ -21,7 +21,9 @@ server's configuration and the role's own settings give them (``pg_settings.rese
 ``ALTER ROLE ... SET``): set as written, not as shown, whatever the socket. A value a session set
 for itself is undone for the transaction as before; an unchanged one costs no system call
 (PostgreSQL sets a socket option only when its value changes). The rest is compared and set as
-revision 0034 does.
+revision 0034 does. Measured with this revision's and 0037's procedure taking turns with
+revision 0034's in one run on the local stack: a Retrieve's database CPU 1.03x over the
+migration's own transport (the opening 12 us more), 0.76x over TCP (248 us less).
 """
 
 from collections.abc import Sequence
