@@ -67,6 +67,8 @@ FIGURES = (
     "sync.copy_database_cpu_per_row",
     "outbox.create.with_record",
     "outbox.create.without_record",
+    "outbox.create.database.with_record",
+    "outbox.create.database.without_record",
     "outbox.sync_batch.with_record",
     "outbox.sync_batch.without_record",
     "memory.peak_rss",

@@ -1,17 +1,22 @@
 """Phase ``outbox``: what recording a change (revision 0025's triggers) costs a Create and a sync
 batch (#33, #42), each with its table's triggers enabled and disabled in the same run. The
 Create is its raw SQL as the API role: the handler's Python, the same either way, would only
-dilute the ratio. The sync batch's figures come from the sync phase's batches (``sync.SIDES``).
+dilute the ratio; its time and its backend's CPU (``db_cpu`` counts a request's price so) are
+taken from the same calls. The sync batch's figures come from the sync phase's batches
+(``sync.SIDES``).
 """
 
 from __future__ import annotations
 
+import statistics
+import time
+from collections.abc import Callable
 from typing import Any
 
 from welldev.bench.api_requests import warm_cases
 from welldev.bench.config import OUTBOX_GOAL, Config
 from welldev.bench.databases import BenchDatabase, remove_created_rows, triggers
-from welldev.bench.harness import note, taking_turns
+from welldev.bench.harness import backend_cpu_ms, note, taking_turns
 from welldev.bench.raw_client import RawClient
 from welldev.bench.report import Report
 
@@ -21,18 +26,33 @@ CREATE_LEDGER = "core_api.company_workspace_connectors"
 BLOCK = 10
 
 
-def in_blocks(bench: BenchDatabase, call: Any, iterations: int) -> dict[bool, list[float]]:
-    """Milliseconds of ``call`` with (True) and without the Create's recording, in alternating
-    blocks, each after one call not timed (the ``ALTER`` invalidates cached descriptions)."""
-    samples: dict[bool, list[float]] = {True: [], False: []}
+def in_blocks(
+    bench: BenchDatabase, call: Any, iterations: int, measure: Callable[[Callable[[], Any]], Any]
+) -> dict[bool, list[Any]]:
+    """``measure`` of ``call`` with (True) and without the Create's recording, in alternating
+    blocks, each after one call not measured (the ``ALTER`` invalidates cached descriptions)."""
+    samples: dict[bool, list[Any]] = {True: [], False: []}
     try:
         for block in range(max(iterations // BLOCK, 2) * 2):
             on = block % 4 in (0, 3)  # on, off, off, on: each side first as often
             triggers(bench, CREATE_LEDGER, on)
-            samples[on] += taking_turns({"create": call}, BLOCK, 1)["create"]
+            samples[on] += taking_turns({"create": call}, BLOCK, 1, measure)["create"]
     finally:
         triggers(bench, CREATE_LEDGER, True)
     return samples
+
+
+def timed_and_counted(pid: int) -> Callable[[Callable[[], Any]], tuple[float, float]]:
+    """A call's milliseconds and the CPU milliseconds of the backend ``pid`` meanwhile."""
+
+    def measure(call: Callable[[], Any]) -> tuple[float, float]:
+        cpu = backend_cpu_ms(pid)
+        started = time.perf_counter()
+        call()
+        ms = (time.perf_counter() - started) * 1000
+        return ms, backend_cpu_ms(pid) - cpu
+
+    return measure
 
 
 def measure_outbox(report: Report, bench: BenchDatabase, config: Config) -> None:
@@ -46,14 +66,22 @@ def measure_outbox(report: Report, bench: BenchDatabase, config: Config) -> None
     try:
         for _ in range(config.warmup):
             call()
-        ms = in_blocks(bench, call, config.warm_iterations)
+        samples = in_blocks(bench, call, config.warm_iterations, timed_and_counted(api.pid))
     finally:
         api.close()
         remove_created_rows(bench)
+    ms = {on: [m for m, _ in s] for on, s in samples.items()}
+    cpu = {on: [c for _, c in s] for on, s in samples.items()}
     w = report.figure("outbox.create.with_record", ms[True], "ms")
     wo = report.figure("outbox.create.without_record", ms[False], "ms")
     ratio = report.ratio("outbox.create", w.median / wo.median, OUTBOX_GOAL)
+    # The record's price in the database's CPU, which db_cpu.create counts in the Create's own.
+    price = statistics.fmean(cpu[True]) - statistics.fmean(cpu[False])
+    report.figure("outbox.create.database.with_record", cpu[True], "ms")
+    report.figure("outbox.create.database.without_record", cpu[False], "ms")
+    report.figure("outbox.create.database.record", [price], "ms")
     note(
         f"outbox: a Create as the API role {w.median:.2f} ms, {wo.median:.2f} ms without its "
-        f"record: {ratio.value:.2f}x"
+        f"record: {ratio.value:.2f}x; its database CPU {statistics.fmean(cpu[True]):.3f} ms, "
+        f"the record {price:.3f} of it"
     )
