@@ -1,14 +1,16 @@
-"""Every request leaves one INFO line and one EMF metric line, tied to API Gateway's request id.
+"""Every request leaves one line, tied to API Gateway's request id: its metrics in CloudWatch's
+embedded metric format and, at level INFO, its log fields.
 
-The API functions log the route, status, duration and the caller's ids (never the key, the
-Authorization header or the scope token) with the request id as ``correlation_id``, and emit
-``Requests`` and ``Latency`` in CloudWatch's embedded metric format by route and status. The
-authorizer logs its outcome under the same correlation id.
+The API functions emit ``Requests`` and ``Latency`` by route and status, and log beside them the
+duration and the caller's ids (never the key, the Authorization header or the scope token) with
+the request id as ``correlation_id``. The authorizer logs its outcome under the same
+correlation id.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import pytest
@@ -16,6 +18,7 @@ import pytest
 from tests.support import factories as f
 from tests.support import key_audit
 from tests.support.api import Lambda, call, event
+from wellapi.handlers.api import logger
 from wellapi.handlers.authorizer import authorizer_handler
 from wellapi.http.principal import SCOPE_TOKEN_CLAIM
 
@@ -43,16 +46,17 @@ def test_a_request_logs_one_info_line_with_its_route_status_and_caller(admin, st
 
     reply = call("workspace_providers", "list", ev)
 
-    lines = stdout()
-    (line,) = [x for x in lines if x.get("message") == "request"]
-    assert line["level"] == "INFO"
+    (line,) = stdout()
+    assert (line["level"], line["message"]) == ("INFO", "request")
     assert line["correlation_id"] == ev["requestContext"]["requestId"]
+    assert line["function_request_id"]
     assert line["route"] == "GET /v1/workspace-providers"
-    assert line["status"] == reply.status == 200
+    assert line["status"] == str(reply.status) == "200"
     assert line["duration_ms"] > 0
+    assert line["Latency"] == [line["duration_ms"]]
     assert line["person_id"] == claims["person_id"]
     assert line["workspace_id"] == claims["workspace_id"]
-    assert claims[SCOPE_TOKEN_CLAIM] not in json.dumps(lines)
+    assert claims[SCOPE_TOKEN_CLAIM] not in json.dumps(line)
 
 
 def test_a_refused_request_is_logged_and_counted_with_its_status(admin, stdout):
@@ -60,13 +64,10 @@ def test_a_refused_request_is_logged_and_counted_with_its_status(admin, stdout):
 
     assert call("workspace_providers", "retrieve", ev).status == 401
 
-    lines = stdout()
-    (line,) = [x for x in lines if x.get("message") == "request"]
-    assert (line["status"], line["route"]) == (401, "GET " + ITEM)
+    (line,) = stdout()
+    assert (line["message"], line["status"], line["route"]) == ("request", "401", "GET " + ITEM)
     assert "person_id" not in line
-    (metric,) = [x for x in lines if "_aws" in x]
-    assert metric["status"] == "401"
-    assert metric["route"] == "GET " + ITEM
+    assert line["Requests"] == [1.0]
 
 
 def test_every_request_emits_its_count_and_latency_by_route_and_status(admin, stdout):
@@ -87,6 +88,25 @@ def test_every_request_emits_its_count_and_latency_by_route_and_status(admin, st
         "200",
         [1.0],
     )
+
+
+def test_below_info_a_request_leaves_its_metrics_without_its_log_fields(admin, stdout):
+    tenant = f.tenant(admin)
+    claims = tenant.claims()
+    level = logger.log_level
+    logger.setLevel(logging.WARNING)
+    try:
+        call("workspace_providers", "list", event("GET", "/v1/workspace-providers", claims=claims))
+    finally:
+        logger.setLevel(level)
+
+    (line,) = stdout()
+    assert (line["route"], line["status"], line["Requests"]) == (
+        "GET /v1/workspace-providers",
+        "200",
+        [1.0],
+    )
+    assert not {"message", "correlation_id", "person_id"} & set(line)
 
 
 def test_the_authorizer_logs_its_outcome_under_the_request_id(admin, stdout):

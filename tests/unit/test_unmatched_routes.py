@@ -403,5 +403,5 @@ def test_the_function_logs_its_request_under_the_default_route(handler, capsys):
     send(handler, "GET", "/v1/nothing")
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
     (line,) = [x for x in lines if x.get("message") == "request"]
-    assert (line["route"], line["status"]) == (DEFAULT_ROUTE, 404)
+    assert (line["route"], line["status"], line["Requests"]) == (DEFAULT_ROUTE, "404", [1.0])
     assert "/v1/nothing" not in json.dumps(line)

@@ -14,12 +14,14 @@ text).
 from __future__ import annotations
 
 import importlib
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+from aws_lambda_powertools.shared.functions import get_tracer_id
 
 from wellapi.errors import ApiError, ErrorList, NotFound, database_error, sqlstate_of
 from wellapi.handlers.entry_points import ENTRY_MODULE, OPERATION_MODULES, binding_of
@@ -36,6 +38,8 @@ logger = Logger(service="wellapi", use_rfc3339=True)
 # shared Metrics class keeps its dimensions in class state, which every function imported in
 # one process would share (the local runtime's in-process mode, the tests).
 metrics = EphemeralMetrics(namespace="Well", service="wellapi")
+# What the request's line keeps of the keys the Logger's lines carry of the invocation.
+INVOCATION_KEYS = ("cold_start", "function_request_id")
 
 
 def unexpected(error: Exception, trace_id: str) -> Response:
@@ -79,34 +83,40 @@ def _caller(event: dict[str, Any]) -> dict[str, str]:
 
 
 def instrumented(route: str, name: str, answer: Callable[[dict[str, Any]], Response]) -> Handler:
-    """A Lambda handler answering each event with ``answer``, with the request's log line and
-    metrics under ``route``."""
+    """A Lambda handler answering each event with ``answer``, with the request's one line: its
+    metrics under ``route`` and, at level INFO, its log fields."""
 
     # Never log the event: it holds the Authorization header.
     @logger.inject_lambda_context(log_event=False)
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         started = time.perf_counter()
-        logger.set_correlation_id((event.get("requestContext") or {}).get("requestId"))
+        request_id = (event.get("requestContext") or {}).get("requestId")
+        logger.set_correlation_id(request_id)
         response = answer(event)
         duration_ms = round((time.perf_counter() - started) * 1000, 2)
-        logger.info(
-            "request",
-            extra={
-                "route": route,
-                "status": response.status,
-                "duration_ms": duration_ms,
-                **_caller(event),
-            },
-        )
         metrics.add_dimension("route", route)
         metrics.add_dimension("status", str(response.status))
         metrics.add_metric("Requests", MetricUnit.Count, 1)
         metrics.add_metric("Latency", MetricUnit.Milliseconds, duration_ms)
+        if logger.log_level <= logging.INFO:
+            for key, value in _request_fields(request_id, duration_ms, event).items():
+                metrics.add_metadata(key, value)
         metrics.flush_metrics()
         return response.to_gateway()
 
     handler.__name__ = name
     return handler
+
+
+def _request_fields(request_id: Any, duration_ms: float, event: dict[str, Any]) -> dict[str, Any]:
+    """The request's log fields, beside its metrics in one line: a second line through the
+    Logger cost some 0.2 ms of a 1.6 ms Retrieve (docs/performance.md)."""
+    invocation = logger.get_current_keys()
+    fields = {"level": "INFO", "message": "request", "correlation_id": request_id}
+    fields |= {key: invocation.get(key) for key in INVOCATION_KEYS}
+    fields |= {"xray_trace_id": get_tracer_id(), "duration_ms": duration_ms, **_caller(event)}
+    # As the Logger's lines, none of a key without a value.
+    return {key: value for key, value in fields.items() if value is not None}
 
 
 def api_handler(resource_key: str, operation: Operation) -> Handler:
