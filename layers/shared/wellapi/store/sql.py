@@ -22,7 +22,7 @@ from functools import cached_property, lru_cache
 from typing import Any, Literal
 from uuid import UUID
 
-from pg8000.converters import make_param
+from pg8000.converters import PY_TYPES, make_param
 
 from wellapi.store.rows import DocumentWriter, ReadColumns, ReadRow
 
@@ -161,13 +161,38 @@ def _text_of(connection: Any, value: Any) -> str:
     return "{" + ",".join(elements) + "}"
 
 
+@dataclass(frozen=True)
+class _Text:
+    """What ``_parse_message`` and ``_bind`` read of a connection, for values of text alone:
+    its encoding (text converts alike on every connection)."""
+
+    _client_encoding: str
+    py_types: Mapping[type, Any] = field(default_factory=lambda: PY_TYPES, compare=False)
+
+
+def _unnamed(connection: Any, statement: BoundStatement) -> bytes:
+    """``statement`` parsed unnamed, bound, described and run; of a fixed command (no values),
+    the same bytes every time, kept."""
+    if not statement.values:
+        return _kept_unnamed(statement, connection._client_encoding)
+    return _parse_message(b"", connection, statement) + _bind(b"", connection, statement)
+
+
+# Bounded: a function sends a few fixed commands and checks a few dozen sets of our names
+# (``check_statement``: values of text alone, which no request gives).
+@lru_cache(maxsize=256)
+def _kept_unnamed(statement: BoundStatement, encoding: str) -> bytes:
+    connection = _Text(encoding)
+    return _parse_message(b"", connection, statement) + _bind(b"", connection, statement)
+
+
 def pipeline(connection: Any, statements: Sequence[BoundStatement]) -> bytes:
     """The messages that send ``statements`` over the extended query protocol, pipelined: each
     parsed unnamed, bound, described and executed, then one Sync. ``connection`` is a pg8000
     connection: its encoding and its conversions."""
     buffer = bytearray()
     for statement in statements:
-        buffer += _parse_message(b"", connection, statement) + _bind(b"", connection, statement)
+        buffer += _unnamed(connection, statement)
     return bytes(buffer + _SYNC)
 
 
@@ -258,9 +283,9 @@ def check_statement(
                 checked[name] = statement
     if not checked:
         return None
-    digests = [_digest(s.text) for s in checked.values()]
-    types = ["{" + ",".join(map(str, s.oids)) + "}" for s in checked.values()]
-    return BoundStatement(CHECK_PREPARED, (list(checked), digests, types))
+    digests = tuple(_digest(s.text) for s in checked.values())
+    types = tuple("{" + ",".join(map(str, s.oids)) + "}" for s in checked.values())
+    return BoundStatement(CHECK_PREPARED, (tuple(checked), digests, types))
 
 
 def named_pipeline(
@@ -279,13 +304,13 @@ def named_pipeline(
     parsed: set[str] = set()
     for statement, name in zip(statements, names, strict=True):
         if name is None:
-            buffer += _parse_message(b"", connection, statement) + _bind(b"", connection, statement)
+            buffer += _unnamed(connection, statement)
             continue
         encoded = name.encode("ascii")
         if name in prepared.held and check is not None:
             # Before the first Bind of a name an earlier message parsed: only this message's
             # own statements ran since the last check.
-            buffer += _parse_message(b"", connection, check) + _bind(b"", connection, check)
+            buffer += _kept_unnamed(check, connection._client_encoding)
             check = None
         elif name not in prepared.held and name not in parsed:
             # A Close of a name the session does not hold is no error; of one it holds, SQL's
