@@ -28,9 +28,19 @@ JSONAPI = {"version": "1.1"}
 _OPENING = '{"jsonapi":{"version":"1.1"},"data":'
 
 
+# json.dumps makes an encoder for each call given options; one made once writes the same text.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def dump(value: Any) -> str:
     """JSON text as every answer writes it: compact, non-ASCII text as it is."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODER.encode(value)
+
+
+@functools.cache
+def _name(text: str) -> str:
+    """A member's name or a type as JSON text: the descriptions' few, each written once."""
+    return dump(text)
 
 
 class ValueRow(Protocol):
@@ -122,7 +132,7 @@ class _Members:
 
     def __init__(self, attributes: Iterable[Attribute], wanted: frozenset[str] | None) -> None:
         self.kept = [
-            (a.name, _WRITTEN.get(a.kind, _value), dump(a.name) + ":")
+            (a.name, _WRITTEN.get(a.kind, _value), _name(a.name) + ":")
             for a in attributes
             if wanted is None or a.name in wanted
         ]
@@ -147,11 +157,11 @@ class ObjectWriter:
         self._attributes = _Members(resource.attributes, wanted)
         relationships = [r for r in resource.relationships if wanted is None or r.name in wanted]
         self._relationships = [
-            (r.name, dump(r.name) + ":", '{"type":' + dump(r.parent.type) + ',"id":"')
+            (r.name, _name(r.name) + ":", '{"type":' + _name(r.parent.type) + ',"id":"')
             for r in relationships
         ]
         self._any_relationship = wanted is None or bool(relationships)
-        self._opening = '{"type":' + dump(resource.type) + ',"id":"'
+        self._opening = '{"type":' + _name(resource.type) + ',"id":"'
         self._suffix = _json_text(linker.suffix)
         self._prefix = _json_text(linker.prefix(resource)) if served(resource) else None
         self._included = {
@@ -165,7 +175,7 @@ class ObjectWriter:
         ours = served_parent(parent)
         prefix = _json_text(linker.prefix(ours)) if ours is not None else None
         members = _Members(parent.attributes, query.fields.get(parent.type))
-        opening = '{"type":' + dump(parent.type) + ',"id":"'
+        opening = '{"type":' + _name(parent.type) + ',"id":"'
         return _RecordWriter(opening, members, prefix, self._suffix)
 
     def resource_object(self, row: ValueRow) -> str:
