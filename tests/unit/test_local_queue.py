@@ -2,12 +2,12 @@
 function from them (welldev.local_aws).
 
 The queues come from a fixture stack (a visibility timeout of 1 s, a redrive policy of three
-receives), served by moto in server mode in this process (one server for the module, emptied
-and provisioned again for each test), and are reached over HTTP through boto3 as the functions
-reach them; the mapping invokes a fixture function written to tmp_path
-that succeeds, reports failures, crashes, answers nonsense or holds its batch until released,
-depending on the message body. The project's own sync function behind the running server is in
-``tests/system/test_local_run.py``.
+receives; a batching window of 1 s on a function and queue of its own), served by moto in
+server mode in this process (one server for the module, emptied and provisioned again for each
+test), and are reached over HTTP through boto3 as the functions reach them; the mapping invokes
+a fixture function written to tmp_path that succeeds, reports failures, crashes, answers
+nonsense or holds its batch until released, depending on the message body. The project's own
+sync function behind the running server is in ``tests/system/test_local_run.py``.
 
 Redelivery waits for moto's visibility timeout to pass, on its clock: each wait is a receive
 that long-polls until a message is visible again, under a deadline that only bounds a hang.
@@ -43,7 +43,15 @@ def fixture_stack(src: Path) -> Stack:
         "queue_fixture_app.handler",
         src,
         timeout=60,
-        sqs_events=[sqs("WorkerFunction", "JobsQueue", batch_size=3, window=1, report=True)],
+        sqs_events=[sqs("WorkerFunction", "JobsQueue", batch_size=3, report=True)],
+    )
+    # The batching window's own function: elsewhere a partial batch would wait it out.
+    windowed = function(
+        "WindowedFunction",
+        "queue_fixture_app.handler",
+        src,
+        timeout=60,
+        sqs_events=[sqs("WindowedFunction", "BurstQueue", batch_size=3, window=1)],
     )
     plain = function(
         "PlainFunction",
@@ -56,8 +64,9 @@ def fixture_stack(src: Path) -> Stack:
         SqsQueue("JobsQueue", 1, 3, "JobsDeadLetterQueue"),
         SqsQueue("JobsDeadLetterQueue", 30),
         SqsQueue("PlainQueue", 30),
+        SqsQueue("BurstQueue", 30),
     ]
-    return stack(worker, plain, queues=queues)
+    return stack(worker, windowed, plain, queues=queues)
 
 
 APP = """
@@ -265,7 +274,9 @@ def test_mappings_read_batch_size_window_and_redrive_policy_from_the_template(
     fixture: Fixture,
 ) -> None:
     mapping = fixture.mapping()
-    assert (mapping.event.batch_size, mapping.event.batching_window_seconds) == (3, 1)
+    assert (mapping.event.batch_size, mapping.event.batching_window_seconds) == (3, 0)
+    windowed = fixture.mapping("WindowedFunction")
+    assert (windowed.event.batch_size, windowed.event.batching_window_seconds) == (3, 1)
     assert mapping.event.report_batch_item_failures
     assert mapping.queue is fixture.aws.queues["JobsQueue"]
     assert mapping.queue.dead_letter_queue == "JobsDeadLetterQueue"
@@ -362,7 +373,7 @@ def test_batch_item_failures_are_read_by_lambdas_rules(answer: Any, failed: set[
 def test_the_batching_window_turns_a_burst_into_batches_of_at_most_batch_size(
     fixture: Fixture,
 ) -> None:
-    mapping = fixture.mapping()
+    mapping = fixture.mapping("WindowedFunction")
     for index in range(4):
         fixture.send(mapping, f"burst-{index}")
     assert mapping.poll_once(1) == 3  # a full batch
@@ -374,12 +385,12 @@ def test_the_batching_window_turns_a_burst_into_batches_of_at_most_batch_size(
 def test_a_stop_closes_the_batching_window_and_what_was_received_is_processed(
     fixture: Fixture,
 ) -> None:
-    mapping = fixture.mapping()
+    mapping = fixture.mapping("WindowedFunction")
     mapping.stop()
     fixture.send(mapping, "alone")  # fewer than BatchSize: the window would wait for more
     assert mapping.poll_once(1) == 1
     assert fixture.received == [("alone", "1")]
-    assert fixture.counts() == (0, 0)  # not left to come back after the visibility timeout
+    assert fixture.counts("BurstQueue") == (0, 0)  # not left to come back later
 
 
 def test_the_poller_processes_messages_as_they_come_and_stops_cleanly(fixture: Fixture) -> None:
