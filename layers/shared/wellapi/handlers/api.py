@@ -110,7 +110,7 @@ def instrumented(route: str, name: str, answer: Callable[[dict[str, Any]], Respo
 
 def _request_fields(request_id: Any, duration_ms: float, event: dict[str, Any]) -> dict[str, Any]:
     """The request's log fields, beside its metrics in one line: a second line, through the
-    Logger, cost a Retrieve 0.16 ms more CPU (1.51 ms against 1.32, the two taking turns)."""
+    Logger, cost a Retrieve 0.16 ms more CPU (0.89 ms against 0.73, the two taking turns)."""
     invocation = logger.get_current_keys()
     fields = {"level": "INFO", "message": "request", "correlation_id": request_id}
     fields |= {key: invocation.get(key) for key in INVOCATION_KEYS}
