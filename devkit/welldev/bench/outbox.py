@@ -9,14 +9,13 @@ taken from the same calls. The sync batch's figures come from the sync phase's b
 from __future__ import annotations
 
 import statistics
-import time
 from collections.abc import Callable
 from typing import Any
 
 from welldev.bench.api_requests import warm_cases
 from welldev.bench.config import OUTBOX_GOAL, Config
 from welldev.bench.databases import BenchDatabase, remove_created_rows, triggers
-from welldev.bench.harness import backend_cpu_ms, note, taking_turns
+from welldev.bench.harness import backend_cpu_ms, note, taking_turns, wall_ms
 from welldev.bench.raw_client import RawClient
 from welldev.bench.report import Report
 
@@ -47,9 +46,7 @@ def timed_and_counted(pid: int) -> Callable[[Callable[[], Any]], tuple[float, fl
 
     def measure(call: Callable[[], Any]) -> tuple[float, float]:
         cpu = backend_cpu_ms(pid)
-        started = time.perf_counter()
-        call()
-        ms = (time.perf_counter() - started) * 1000
+        ms = wall_ms(call)
         return ms, backend_cpu_ms(pid) - cpu
 
     return measure
