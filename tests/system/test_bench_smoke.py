@@ -59,6 +59,8 @@ FIGURES = (
     "latency.create.added_per_round_trip",
     "latency.round_trip",
     *(f"latency.{c}.{peer}.{ms}" for c in ("retrieve", "list") for peer in PEERS for ms in MS),
+    *(f"latency.retrieve.{side}{ms}.database" for side in ("", "drf.") for ms in MS),
+    "latency.retrieve.database_growth",
     "scale.deep_cursor.large",
     "scale.deep_cursor.small",
     "sync.rows_per_second",

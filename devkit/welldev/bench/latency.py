@@ -7,12 +7,19 @@ through the same proxy (``welldev.bench.delaying_proxy``), which holds what cros
 round trip each way, so the difference is what a request pays per round trip it takes;
 ``latency.round_trip`` says what it adds to a bare one. The lead (``lead.<case>.<n>ms``) is the
 faster peer's time over the API's: at least 2x (issue #50).
+
+Each side's backend CPU a request is read beside its time (``latency.<case>.<side>.database``,
+outside the time measured): a backend that waits longer between requests runs the next one on
+colder caches, so a round trip costs a side more than the wait alone, and the more the more
+short steps its message takes (``latency.<case>.database_growth``: the API's backend CPU at 1
+ms over its own at 0 ms, against the faster peer's same growth).
 """
 
 from __future__ import annotations
 
 import functools
 import statistics
+from collections.abc import Callable, Mapping
 from typing import Any
 from unittest import mock
 
@@ -24,8 +31,16 @@ from welldev.bench.api_requests import Case, warm_cases
 from welldev.bench.config import Config
 from welldev.bench.databases import BenchDatabase
 from welldev.bench.delaying_proxy import DelayingProxy
-from welldev.bench.harness import CONTEXT, fairly, invoke, note
-from welldev.bench.peers import PEERS, same_answer, serving
+from welldev.bench.harness import (
+    CONTEXT,
+    backend_cpu_ms,
+    fairly,
+    invoke,
+    note,
+    returned,
+    wall_ms,
+)
+from welldev.bench.peers import PEERS, backend_pid, same_answer, serving
 from welldev.bench.report import Report
 from welldev.bench.wire import recording
 
@@ -44,6 +59,7 @@ LEAD_GOAL = 2.0
 # RDS Proxy's.
 ROUND_TRIP_GOAL = 1.2
 SELECT_ONE = BoundStatement("SELECT 1")
+BACKEND_PID = BoundStatement("SELECT pg_backend_pid()")
 
 
 def _at(pool: connections.Pool, case: Case) -> dict[str, Any]:
@@ -73,7 +89,11 @@ def measure_latency(report: Report, bench: BenchDatabase, config: Config) -> Non
     try:
         _round_trip(report, pools, config)
         # The role's own pool is put back after.
-        with mock.patch.dict(connections._pools), serving(bench.local.admin_url, ports) as peers:
+        with (
+            mock.patch.dict(connections._pools),
+            serving(bench.local.admin_url, ports) as peers,
+            bench.admin() as admin,
+        ):
             for case in warm_cases(bench):
                 with recording() as wire:
                     ours = _at(pools["0ms"], case)
@@ -83,16 +103,53 @@ def measure_latency(report: Report, bench: BenchDatabase, config: Config) -> Non
                     for name, handler in handlers.items():
                         call = functools.partial(invoke, handler, case.event, case.status)
                         calls[f"{peer}.{name}"] = call
-                samples = fairly(calls, config.warm_iterations, WARMUP, run=RUN)
+                samples = _measured(admin, pools, calls, config)
                 medians = {
                     name: report.figure(f"latency.{case.name}.{name}", ms, "ms").median
-                    for name, ms in samples.items()
+                    for name, (ms, _) in samples.items()
                 }
                 _report(report, case.name, medians, wire.round_trips)
+                if case.name in PEER_CASES:
+                    _database(report, case.name, medians, samples)
     finally:
         for pool in pools.values():
             pool.dispose()
         proxy.close()
+
+
+def _measured(
+    admin: Any,
+    pools: dict[str, connections.Pool],
+    calls: Mapping[str, Callable[[], Any]],
+    config: Config,
+) -> dict[str, tuple[list[float], list[float]]]:
+    """Each side's times a request and its backend's CPU milliseconds meanwhile, taking turns."""
+    pids = _backends(admin, pools, calls)
+    timed = {name: functools.partial(_timed, pids[name], call) for name, call in calls.items()}
+    samples = fairly(timed, config.warm_iterations, WARMUP, returned, run=RUN)
+    return {name: ([p[0] for p in pairs], [p[1] for p in pairs]) for name, pairs in samples.items()}
+
+
+def _backends(
+    admin: Any, pools: dict[str, connections.Pool], calls: Mapping[str, Callable[[], Any]]
+) -> dict[str, int]:
+    """The backend serving each side's calls: the API's pool's one connection, a peer's own
+    (each side called once first, so that each has connected)."""
+    for call in calls.values():
+        call()
+    pids = {name: int(pool.run((BACKEND_PID,))[0][0]) for name, pool in pools.items()}
+    for name in calls.keys() - pools.keys():
+        peer, _, side = name.partition(".")
+        pids[name] = backend_pid(admin, peer, side)
+    return pids
+
+
+def _timed(pid: int, call: Callable[[], Any]) -> tuple[float, float]:
+    """The call's milliseconds, and its backend's CPU milliseconds meanwhile, read outside the
+    time measured (a request's backend is done with it when its answer has arrived)."""
+    before = backend_cpu_ms(pid)
+    ms = wall_ms(call)
+    return ms, backend_cpu_ms(pid) - before
 
 
 def _round_trip(report: Report, pools: dict[str, connections.Pool], config: Config) -> None:
@@ -114,3 +171,25 @@ def _report(report: Report, case: str, medians: dict[str, float], round_trips: i
         report.ratio(f"lead.{case}.{ms}", fastest / medians[ms], LEAD_GOAL, higher_is_better=True)
     told = f"{report.summary(f'latency.{case}')}, {round_trips} round trips"
     note(told + (f"; {report.summary(f'lead.{case}')}" if case in PEER_CASES else ""))
+
+
+def _database(
+    report: Report,
+    case: str,
+    medians: dict[str, float],
+    samples: dict[str, tuple[list[float], list[float]]],
+) -> None:
+    """``latency.<case>.<side>.database``: each side's backend CPU a request;
+    ``latency.<case>.database_growth``: how much more the API's backend spent a request at 1 ms
+    than at 0 ms, over the same for the peer faster at 1 ms (1: a round trip costs both
+    databases alike)."""
+    database = {}
+    for name, (_, cpu) in samples.items():
+        report.figure(f"latency.{case}.{name}.database", cpu, "ms")
+        database[name] = statistics.fmean(cpu)  # a mean: the run's CPU over its requests
+
+    def growth(prefix: str) -> float:
+        return database[f"{prefix}{DELAYED}"] / database[f"{prefix}0ms"]
+
+    fastest = min(PEERS, key=lambda peer: medians[f"{peer}.{DELAYED}"])
+    report.figure(f"latency.{case}.database_growth", [growth("") / growth(f"{fastest}.")], "x")
