@@ -9,10 +9,10 @@ round trip each way, so the difference is what a request pays per round trip it 
 faster peer's time over the API's: at least 2x (issue #50).
 
 Each side's backend CPU a request is read beside its time (``latency.<case>.<side>.database``,
-outside the time measured): a backend that waits longer between requests runs the next one on
-colder caches, so a round trip costs a side more than the wait alone, and the more the more
-short steps its message takes (``latency.<case>.database_growth``: the API's backend CPU at 1
-ms over its own at 0 ms, against the faster peer's same growth).
+outside the time measured), to tell whether a round trip costs a side's database more than the
+wait: a backend idle longer between requests may run the next on colder caches
+(``latency.<case>.database_growth``: the API's backend CPU at 1 ms over its own at 0 ms,
+against the same for the peer faster at 1 ms).
 """
 
 from __future__ import annotations
