@@ -130,7 +130,9 @@ def measure_revocation(report: Report, server: database.LocalDatabase, config: C
             traffic = Traffic(sync_handler(), str(other.connector_ids[0]), account_ids)
             alone = traffic.alone(config.revocation_baseline_seconds)
             revoked_id = str(revoked.connector_ids[0])
+            checkpoints = _checkpoints(local)
             hidden_ms, swept, steps, sweep_seconds, during = _revoke(traffic, owner, revoked_id)
+            checkpoints = _checkpoints(local) - checkpoints
     finally:
         database.drop_database(server, name)
     if swept != live_before:
@@ -154,12 +156,29 @@ def measure_revocation(report: Report, server: database.LocalDatabase, config: C
         "rows_per_step": sweeper.STEP_ROWS,
         "sweep_rows_per_second": round(swept / sweep_seconds),
         "traffic": f"batches of {TRAFFIC_MESSAGES} messages x {TRAFFIC_IDS} ids, back to back",
+        # Where the longest steps fall, and what the server did meanwhile: a step's outliers
+        # tell a cold start (the first steps) from a checkpoint's writes (spread over the run).
+        "slowest_steps": [[i, round(steps[i], 2)] for i in _slowest(steps)],
+        "steps_over_goal": sum(s > LONGEST_STEP_GOAL_S for s in steps),
+        "checkpoints_during_sweep": checkpoints,
     }
     note(
         f"revocation of {swept:,} rows: hidden in {hidden_ms:.0f} ms, swept in "
-        f"{sweep_seconds:.0f} s ({len(steps)} steps, longest {max(steps):.2f} s); "
+        f"{sweep_seconds:.0f} s ({len(steps)} steps, longest {max(steps):.2f} s, step "
+        f"{_slowest(steps, 1)[0]}; {checkpoints} checkpoints meanwhile); "
         f"the other tenant {during:,.0f} rows/s during it, {alone:,.0f} alone"
     )
+
+
+def _slowest(steps: list[float], count: int = 5) -> list[int]:
+    """The positions of the ``count`` longest steps, longest first."""
+    return sorted(range(len(steps)), key=steps.__getitem__, reverse=True)[:count]
+
+
+def _checkpoints(local: database.LocalDatabase) -> int:
+    """The checkpoints the server has made so far, timed and requested."""
+    with database.admin_connection(local.admin_url) as conn:
+        return int(one(conn, "SELECT num_timed + num_requested FROM pg_stat_checkpointer")[0])
 
 
 def _revoke(
