@@ -175,10 +175,17 @@ def _slowest(steps: list[float], count: int = 5) -> list[int]:
     return sorted(range(len(steps)), key=steps.__getitem__, reverse=True)[:count]
 
 
+# The checkpoints a server has made so far, timed and requested (PostgreSQL 17 moved the counts
+# to a view of their own).
+CHECKPOINTS = "SELECT num_timed + num_requested FROM pg_stat_checkpointer"
+CHECKPOINTS_BEFORE_17 = "SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter"
+
+
 def _checkpoints(local: database.LocalDatabase) -> int:
-    """The checkpoints the server has made so far, timed and requested."""
+    """The checkpoints the server has made so far."""
     with database.admin_connection(local.admin_url) as conn:
-        return int(one(conn, "SELECT num_timed + num_requested FROM pg_stat_checkpointer")[0])
+        (version,) = one(conn, "SELECT current_setting('server_version_num')::int")
+        return int(one(conn, CHECKPOINTS if version >= 170000 else CHECKPOINTS_BEFORE_17)[0])
 
 
 def _revoke(
