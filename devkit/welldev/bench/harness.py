@@ -161,6 +161,14 @@ def wall_ms(call: Callable[[], Any]) -> float:
     return (time.perf_counter() - started) * 1000
 
 
+def wall_and_backend_cpu_ms(pid: int, call: Callable[[], Any]) -> tuple[float, float]:
+    """The call's milliseconds, and the CPU milliseconds of the backend ``pid`` meanwhile, read
+    outside the time measured (a request's backend is done with it when its answer arrived)."""
+    before = backend_cpu_ms(pid)
+    ms = wall_ms(call)
+    return ms, backend_cpu_ms(pid) - before
+
+
 def returned(call: Callable[[], Any]) -> Any:
     """What ``call`` answers: a call that measures itself (the database's time, CPU)."""
     return call()

@@ -31,15 +31,7 @@ from welldev.bench.api_requests import Case, warm_cases
 from welldev.bench.config import Config
 from welldev.bench.databases import BenchDatabase
 from welldev.bench.delaying_proxy import DelayingProxy
-from welldev.bench.harness import (
-    CONTEXT,
-    backend_cpu_ms,
-    fairly,
-    invoke,
-    note,
-    returned,
-    wall_ms,
-)
+from welldev.bench.harness import CONTEXT, fairly, invoke, note, returned, wall_and_backend_cpu_ms
 from welldev.bench.peers import PEERS, backend_pid, same_answer, serving
 from welldev.bench.report import Report
 from welldev.bench.wire import recording
@@ -125,7 +117,7 @@ def _measured(
 ) -> dict[str, tuple[list[float], list[float]]]:
     """Each side's times a request and its backend's CPU milliseconds meanwhile, taking turns."""
     pids = _backends(admin, pools, calls)
-    timed = {name: functools.partial(_timed, pids[name], call) for name, call in calls.items()}
+    timed = {n: functools.partial(wall_and_backend_cpu_ms, pids[n], c) for n, c in calls.items()}
     samples = fairly(timed, config.warm_iterations, WARMUP, returned, run=RUN)
     return {name: ([p[0] for p in pairs], [p[1] for p in pairs]) for name, pairs in samples.items()}
 
@@ -142,14 +134,6 @@ def _backends(
         peer, _, side = name.partition(".")
         pids[name] = backend_pid(admin, peer, side)
     return pids
-
-
-def _timed(pid: int, call: Callable[[], Any]) -> tuple[float, float]:
-    """The call's milliseconds, and its backend's CPU milliseconds meanwhile, read outside the
-    time measured (a request's backend is done with it when its answer has arrived)."""
-    before = backend_cpu_ms(pid)
-    ms = wall_ms(call)
-    return ms, backend_cpu_ms(pid) - before
 
 
 def _round_trip(report: Report, pools: dict[str, connections.Pool], config: Config) -> None:

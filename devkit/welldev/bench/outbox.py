@@ -8,6 +8,7 @@ taken from the same calls. The sync batch's figures come from the sync phase's b
 
 from __future__ import annotations
 
+import functools
 import statistics
 from collections.abc import Callable
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 from welldev.bench.api_requests import warm_cases
 from welldev.bench.config import OUTBOX_GOAL, Config
 from welldev.bench.databases import BenchDatabase, remove_created_rows, triggers
-from welldev.bench.harness import backend_cpu_ms, note, taking_turns, wall_ms
+from welldev.bench.harness import note, taking_turns, wall_and_backend_cpu_ms
 from welldev.bench.raw_client import RawClient
 from welldev.bench.report import Report
 
@@ -41,17 +42,6 @@ def in_blocks(
     return samples
 
 
-def timed_and_counted(pid: int) -> Callable[[Callable[[], Any]], tuple[float, float]]:
-    """A call's milliseconds and the CPU milliseconds of the backend ``pid`` meanwhile."""
-
-    def measure(call: Callable[[], Any]) -> tuple[float, float]:
-        cpu = backend_cpu_ms(pid)
-        ms = wall_ms(call)
-        return ms, backend_cpu_ms(pid) - cpu
-
-    return measure
-
-
 def measure_outbox(report: Report, bench: BenchDatabase, config: Config) -> None:
     (create,) = warm_cases(bench, {"create"})
     api = RawClient(bench.api_url)
@@ -63,7 +53,8 @@ def measure_outbox(report: Report, bench: BenchDatabase, config: Config) -> None
     try:
         for _ in range(config.warmup):
             call()
-        samples = in_blocks(bench, call, config.warm_iterations, timed_and_counted(api.pid))
+        measured = functools.partial(wall_and_backend_cpu_ms, api.pid)
+        samples = in_blocks(bench, call, config.warm_iterations, measured)
     finally:
         api.close()
         remove_created_rows(bench)

@@ -150,6 +150,7 @@ def measure_revocation(report: Report, server: database.LocalDatabase, config: C
         THROUGHPUT_GOAL,
         higher_is_better=True,
     )
+    slowest = _slowest(steps)
     report.details["revocation"] = {
         "rows": swept,
         "steps": len(steps),
@@ -158,14 +159,14 @@ def measure_revocation(report: Report, server: database.LocalDatabase, config: C
         "traffic": f"batches of {TRAFFIC_MESSAGES} messages x {TRAFFIC_IDS} ids, back to back",
         # Where the longest steps fall, and what the server did meanwhile: a step's outliers
         # tell a cold start (the first steps) from a checkpoint's writes (spread over the run).
-        "slowest_steps": [[i, round(steps[i], 2)] for i in _slowest(steps)],
+        "slowest_steps": [[i, round(steps[i], 2)] for i in slowest],
         "steps_over_goal": sum(s > LONGEST_STEP_GOAL_S for s in steps),
         "checkpoints_during_sweep": checkpoints,
     }
     note(
         f"revocation of {swept:,} rows: hidden in {hidden_ms:.0f} ms, swept in "
         f"{sweep_seconds:.0f} s ({len(steps)} steps, longest {max(steps):.2f} s, step "
-        f"{_slowest(steps, 1)[0]}; {checkpoints} checkpoints meanwhile); "
+        f"{slowest[0]}; {checkpoints} checkpoints meanwhile); "
         f"the other tenant {during:,.0f} rows/s during it, {alone:,.0f} alone"
     )
 
