@@ -35,6 +35,7 @@ from tests.support.proven import SignedScope
 from tests.support.tenancy import settled
 from wellapi.domain import CHANGE_IDS
 from wellapi.errors import sqlstate_of
+from wellapi.handlers.migration import revision_module
 from wellapi.handlers.sync import sync_handler
 from wellapi.operations import conditional_write
 from wellapi.store import connections as db
@@ -427,6 +428,39 @@ def test_a_revocation_records_itself_and_each_sweep_step_its_rows(admin):
         "workspace_connector": str(t.workspace_connector_id),
         "direction": "input",
     }
+
+
+PLANNED_ROWS = revision_module("0038").PLANNED_ROWS
+
+
+@pytest.mark.parametrize("rows", [1, PLANNED_ROWS, PLANNED_ROWS + 1, 1500])
+def test_an_update_records_its_rows_alike_whether_planned_for_the_session_or_its_size(admin, rows):
+    """Revision 0038: up to ``PLANNED_ROWS`` rows the recorder runs its kept statement, over
+    that the same text planned at the statement's count; both record every row the same way."""
+    t = f.tenant(admin)
+    accounts = [pid for _, pid in s.records(admin, t, "account", rows)]
+    assert deliver(s.linked(t.workspace_connector_id, accounts)) == []
+    live = ledger_ids(admin, t.workspace_connector_pk, live=True)
+    ledger = "UPDATE core_api.account_workspace_connectors SET {} WHERE workspace_connector_pk = :c"
+    # An update of no row first, as a sweep's first step may be: the count a kept statement
+    # is planned at.
+    admin.run(ledger.format("deleted_at = now()") + " AND false", c=t.workspace_connector_pk)
+    for change in ("deleted_at = now()", "deleted_at = NULL"):
+        admin.run(ledger.format(change), c=t.workspace_connector_pk)
+
+    records = admin.run(
+        "SELECT change, ids::text[], record_ids::text[] "
+        "FROM core_api.change_records WHERE workspace_pk = :w AND actor_kind = 'system' "
+        "ORDER BY pk",
+        w=t.workspace_pk,
+    )
+    per_change: dict[str, dict[str, str]] = {}
+    for change, ids, record_ids in records:
+        assert len(ids) == len(record_ids) <= CHANGE_IDS
+        per_change.setdefault(change, {}).update(zip(ids, record_ids, strict=True))
+    assert per_change == {"unlinked": live, "linked": live}
+    each = -(-rows // CHANGE_IDS)  # one record per 1,000 rows of a change
+    assert [change for change, *_ in records] == ["unlinked"] * each + ["linked"] * each
 
 
 def test_a_batch_that_fails_before_its_commit_leaves_no_record(admin, monkeypatch):
