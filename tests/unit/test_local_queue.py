@@ -2,7 +2,8 @@
 function from them (welldev.local_aws).
 
 The queues come from a fixture stack (a visibility timeout of 1 s, a redrive policy of three
-receives; a batching window of 1 s on a function and queue of its own), served by moto in
+receives, and a queue of 0 s with the same policy for the dead-letter path; a batching window
+of 1 s on a function and queue of its own), served by moto in
 server mode in this process (one server for the module, emptied and provisioned again for each
 test), and are reached over HTTP through boto3 as the functions reach them; the mapping invokes
 a fixture function written to tmp_path that succeeds, reports failures, crashes, answers
@@ -30,43 +31,36 @@ import pytest
 from tests.support.stacks import function, sqs, stack
 from welldev import local_aws, queue_messages
 from welldev.lambda_runtime import LambdaRuntime
-from welldev.stack import SqsQueue, Stack
+from welldev.stack import Function, SqsQueue, Stack
 
 ROOT = Path(__file__).resolve().parents[2]
 HANG = 60  # seconds: bounds a hang, says nothing about speed
 
 
 def fixture_stack(src: Path) -> Stack:
-    # A 60 s timeout: the batch a test holds must not run out of time on a busy machine.
-    worker = function(
-        "WorkerFunction",
-        "queue_fixture_app.handler",
-        src,
-        timeout=60,
-        sqs_events=[sqs("WorkerFunction", "JobsQueue", batch_size=3, report=True)],
-    )
-    # The batching window's own function: elsewhere a partial batch would wait it out.
-    windowed = function(
-        "WindowedFunction",
-        "queue_fixture_app.handler",
-        src,
-        timeout=60,
-        sqs_events=[sqs("WindowedFunction", "BurstQueue", batch_size=3, window=1)],
-    )
-    plain = function(
-        "PlainFunction",
-        "queue_fixture_app.handler",
-        src,
-        timeout=60,
-        sqs_events=[sqs("PlainFunction", "PlainQueue")],
+    def fed_by(function_id: str, queue_id: str, **event: Any) -> Function:
+        # A 60 s timeout: the batch a test holds must not run out of time on a busy machine.
+        events = [sqs(function_id, queue_id, **event)]
+        handler = "queue_fixture_app.handler"
+        return function(function_id, handler, src, timeout=60, sqs_events=events)
+
+    functions = (
+        fed_by("WorkerFunction", "JobsQueue", batch_size=3, report=True),
+        # The batching window's own function: elsewhere a partial batch would wait it out.
+        fed_by("WindowedFunction", "BurstQueue", batch_size=3, window=1),
+        # The dead-letter path's own: a visibility timeout of 0, so a failed message comes
+        # back at once instead of after the 1 s each receive of JobsQueue waits.
+        fed_by("PoisonFunction", "PoisonQueue", batch_size=3, report=True),
+        fed_by("PlainFunction", "PlainQueue"),
     )
     queues = [
         SqsQueue("JobsQueue", 1, 3, "JobsDeadLetterQueue"),
+        SqsQueue("PoisonQueue", 0, 3, "JobsDeadLetterQueue"),
         SqsQueue("JobsDeadLetterQueue", 30),
         SqsQueue("PlainQueue", 30),
         SqsQueue("BurstQueue", 30),
     ]
-    return stack(worker, windowed, plain, queues=queues)
+    return stack(*functions, queues=queues)
 
 
 APP = """
@@ -307,17 +301,18 @@ def test_the_function_receives_the_event_lambda_builds_for_an_sqs_batch(fixture:
 def test_successes_are_deleted_and_reported_failures_come_back_until_the_dead_letter_queue(
     fixture: Fixture,
 ) -> None:
-    mapping = fixture.mapping()
+    mapping = fixture.mapping("PoisonFunction")
     fixture.send(mapping, "ok")
     poison = fixture.send(mapping, "fail")
     dead_url = fixture.aws.queues["JobsDeadLetterQueue"].url
-    until(lambda: fixture.counts("JobsDeadLetterQueue") == (1, 0), lambda: mapping.poll_once(2))
-    assert fixture.counts() == (0, 0)
+    # Nothing to wait for: each receive finds the failed message visible again.
+    until(lambda: fixture.counts("JobsDeadLetterQueue") == (1, 0), lambda: mapping.poll_once(0))
+    assert fixture.counts("PoisonQueue") == (0, 0)
     assert fixture.received == [("ok", "1"), ("fail", "1"), ("fail", "2"), ("fail", "3")]
     (dead,) = local_aws.peek(fixture.sqs, dead_url)
     assert (dead["MessageId"], dead["Body"]) == (poison, "fail")
     log = fixture.log.getvalue()
-    assert "batch of 2 -> WorkerFunction: 1 done, 1 failed (visible again in 1 s)" in log
+    assert "batch of 2 -> PoisonFunction: 1 done, 1 failed (visible again in 0 s)" in log
     assert f"message {poison} failed its receive 3 of 3: the next receive moves it" in log
 
 
