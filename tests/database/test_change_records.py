@@ -436,8 +436,7 @@ def test_an_update_records_its_rows_alike_whether_planned_for_the_session_or_its
     assert deliver(s.linked(t.workspace_connector_id, accounts)) == []
     live = ledger_ids(admin, t.workspace_connector_pk, live=True)
     ledger = "UPDATE core_api.account_workspace_connectors SET {} WHERE workspace_connector_pk = :c"
-    # An update of no row first, as a sweep's first step may be: the count a kept statement
-    # is planned at.
+    # An update of no row first, as a sweep's first step may be.
     admin.run(ledger.format("deleted_at = now()") + " AND false", c=t.workspace_connector_pk)
     for change in ("deleted_at = now()", "deleted_at = NULL"):
         admin.run(ledger.format(change), c=t.workspace_connector_pk)
