@@ -157,8 +157,9 @@ def measure_revocation(report: Report, server: database.LocalDatabase, config: C
         "rows_per_step": sweeper.STEP_ROWS,
         "sweep_rows_per_second": round(swept / sweep_seconds),
         "traffic": f"batches of {TRAFFIC_MESSAGES} messages x {TRAFFIC_IDS} ids, back to back",
-        # Where the longest steps fall, and what the server did meanwhile: a step's outliers
-        # tell a cold start (the first steps) from a checkpoint's writes (spread over the run).
+        # Where the longest steps fall, and what the server did meanwhile: outliers among the
+        # first steps point at the session's start (a plan kept for another count: revision
+        # 0038), outliers spread over the run at a checkpoint's writes.
         "slowest_steps": [[i, round(steps[i], 2)] for i in slowest],
         "steps_over_goal": sum(s > LONGEST_STEP_GOAL_S for s in steps),
         "checkpoints_during_sweep": checkpoints,
