@@ -1,0 +1,95 @@
+"""A junction write's triggers probe each parent by its key, whatever the session planned them at.
+
+PL/pgSQL keeps a trigger's statement for the session, planned at the number of rows its
+transition table held the first time it ran. A ledger's recorder (revision 0025) and its
+parents' check (revision 0031) look up the rows' parents; planned at a sync message's 5,000
+rows, such a lookup reads the parent table whole and hashes it, and the session's later writes
+of one row read it whole again: some 40 ms a write at 300,000 accounts, against 1 ms. Since
+revision 0039 each lookup probes the parent's primary key, row by row, at any count.
+
+Each test writes many rows first, on a fresh connection, as a sync writer's session may, then
+one row, and counts the sequential scans the one row's statement made of the parent tables in
+its transaction (``pg_stat_xact_user_tables``): none.
+"""
+
+from __future__ import annotations
+
+import pg8000.native
+import pytest
+
+from tests.support import factories as f
+from tests.support import sync as s
+
+pytestmark = pytest.mark.usefixtures("api_database")
+
+# More records than the first write links: a plan for that many rows reads the whole table.
+RECORDS = 3_000
+FIRST_ROWS = 2_000
+PARENTS = ("workspace_connectors", "accounts", "companies", "peoples")
+
+
+def parent_scans(admin: pg8000.native.Connection) -> dict[str, int]:
+    """The sequential scans of each parent table in the current transaction."""
+    rows = admin.run(
+        "SELECT relname, seq_scan FROM pg_catalog.pg_stat_xact_user_tables "
+        "WHERE schemaname = 'core_api' AND relname = ANY(CAST(:names AS text[]))",
+        names=list(PARENTS),
+    )
+    return {name: int(scans) for name, scans in rows if scans}
+
+
+def big_tenant(admin: pg8000.native.Connection, ledger: str) -> tuple[f.Tenant, list[int]]:
+    """A tenant with ``RECORDS`` records and as many more workspace connectors: a plan that
+    reads either whole reads thousands of rows."""
+    t = f.tenant(admin)
+    admin.run(
+        "INSERT INTO core_api.workspace_connectors (workspace_pk, connector_pk, status) "
+        "SELECT workspace_pk, connector_pk, 'disabled' FROM core_api.workspace_connectors, "
+        "generate_series(1, :n) WHERE pk = :c",
+        n=RECORDS,
+        c=t.workspace_connector_pk,
+    )
+    return t, [pk for pk, _ in s.records(admin, t, ledger, RECORDS)]
+
+
+def link(admin: pg8000.native.Connection, ledger: str, connector_pk: int, pks: list[int]) -> None:
+    table, _, column, _ = s.LEDGERS[ledger]
+    admin.run(
+        f"INSERT INTO core_api.{table} ({column}, workspace_connector_pk, direction) "
+        "SELECT pk, :c, 'input' FROM unnest(CAST(:pks AS bigint[])) AS pk",
+        c=connector_pk,
+        pks=pks,
+    )
+
+
+@pytest.mark.parametrize("ledger", s.RECORD_TYPES)
+def test_an_insert_of_one_row_probes_the_parents_after_a_first_insert_of_many(admin, ledger):
+    t, pks = big_tenant(admin, ledger)
+    link(admin, ledger, t.workspace_connector_pk, pks[:FIRST_ROWS])
+
+    admin.run("BEGIN")
+    try:
+        link(admin, ledger, t.workspace_connector_pk, pks[-1:])
+        scans = parent_scans(admin)
+    finally:
+        admin.run("ROLLBACK")
+
+    assert scans == {}
+
+
+@pytest.mark.parametrize("ledger", s.RECORD_TYPES)
+def test_a_delete_of_one_row_probes_the_parents_after_a_first_delete_of_many(admin, ledger):
+    t, pks = big_tenant(admin, ledger)
+    link(admin, ledger, t.workspace_connector_pk, pks)
+    table, _, column, _ = s.LEDGERS[ledger]
+    delete = f"DELETE FROM core_api.{table} WHERE {column} = ANY(CAST(:pks AS bigint[]))"
+    admin.run(delete, pks=pks[:FIRST_ROWS])
+
+    admin.run("BEGIN")
+    try:
+        admin.run(delete, pks=pks[-1:])
+        scans = parent_scans(admin)
+    finally:
+        admin.run("ROLLBACK")
+
+    assert scans == {}
