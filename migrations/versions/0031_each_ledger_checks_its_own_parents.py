@@ -83,13 +83,17 @@ def _triggers(ledger: str, column: str, function: str) -> None:
     )
 
 
+def parents_agree(ledger: str) -> str:
+    """The ``CREATE FUNCTION`` of ``ledger``'s check."""
+    records, column = LEDGERS[ledger]
+    return PARENTS_AGREE.format(
+        ledger=ledger, records=records, column=column, search_path=SEARCH_PATH
+    )
+
+
 def upgrade() -> None:
-    for ledger, (records, column) in LEDGERS.items():
-        op.execute(
-            PARENTS_AGREE.format(
-                ledger=ledger, records=records, column=column, search_path=SEARCH_PATH
-            )
-        )
+    for ledger, (_, column) in LEDGERS.items():
+        op.execute(parents_agree(ledger))
         op.execute(f"REVOKE ALL ON FUNCTION core_api.{ledger}_parents_agree() FROM PUBLIC")
         _triggers(ledger, column, f"core_api.{ledger}_parents_agree()")
 

@@ -85,12 +85,17 @@ def recorder(table: str) -> str:
     return text.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1)
 
 
+def counting_recorder(table: str) -> str:
+    """Revision 0025's recorder of ``table`` with this revision's ``UPDATE`` branch."""
+    text, kept = recorder(table), _kept(table)
+    if text.count(kept) != 1:
+        raise RuntimeError(f"revision 0025's recorder of {table} is not what 0038 expects")
+    return text.replace(kept, update_branch(table))
+
+
 def upgrade() -> None:
     for table in _r25().RESOURCES:
-        text, kept = recorder(table), _kept(table)
-        if text.count(kept) != 1:
-            raise RuntimeError(f"revision 0025's recorder of {table} is not what 0038 expects")
-        op.execute(text.replace(kept, update_branch(table)))
+        op.execute(counting_recorder(table))
 
 
 def downgrade() -> None:

@@ -66,8 +66,7 @@ def _replaced(text: str, old: str, new: str, count: int, what: str) -> str:
 
 def recorder_0038(table: str) -> str:
     """Revision 0038's recorder of ``table``, as its upgrade wrote it."""
-    r38 = _r("0038")
-    text: str = r38.recorder(table).replace(r38._kept(table), r38.update_branch(table))
+    text: str = _r("0038").counting_recorder(table)
     return text
 
 
@@ -98,11 +97,7 @@ def probing_recorder(table: str) -> str:
 
 def parents_check_0031(ledger: str) -> str:
     """Revision 0031's parents' check of ``ledger``, to replace the function it made."""
-    r31 = _r("0031")
-    records, column = r31.LEDGERS[ledger]
-    text: str = r31.PARENTS_AGREE.format(
-        ledger=ledger, records=records, column=column, search_path=r31.SEARCH_PATH
-    )
+    text: str = _r("0031").parents_agree(ledger)
     return text.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1)
 
 
