@@ -16,6 +16,8 @@ rows, were planned as probes already).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pg8000.native
 import pytest
 
@@ -40,6 +42,18 @@ def parent_scans(
         names=list(parents),
     )
     return {name: int(scans) for name, scans in rows if scans}
+
+
+def scans_of_one_write(
+    admin: pg8000.native.Connection, write: Callable[[], object], parents: tuple[str, ...] = PARENTS
+) -> dict[str, int]:
+    """``parent_scans`` of ``write``, made in a transaction of its own, rolled back."""
+    admin.run("BEGIN")
+    try:
+        write()
+        return parent_scans(admin, parents)
+    finally:
+        admin.run("ROLLBACK")
 
 
 def big_tenant(admin: pg8000.native.Connection, ledger: str) -> tuple[f.Tenant, list[int]]:
@@ -71,12 +85,9 @@ def test_an_insert_of_one_row_probes_the_parents_after_a_first_insert_of_many(ad
     t, pks = big_tenant(admin, ledger)
     link(admin, ledger, t.workspace_connector_pk, pks[:FIRST_ROWS])
 
-    admin.run("BEGIN")
-    try:
-        link(admin, ledger, t.workspace_connector_pk, pks[-1:])
-        scans = parent_scans(admin)
-    finally:
-        admin.run("ROLLBACK")
+    scans = scans_of_one_write(
+        admin, lambda: link(admin, ledger, t.workspace_connector_pk, pks[-1:])
+    )
 
     assert scans == {}
 
@@ -89,12 +100,7 @@ def test_a_delete_of_one_row_probes_the_parents_after_a_first_delete_of_many(adm
     delete = f"DELETE FROM core_api.{table} WHERE {column} = ANY(CAST(:pks AS bigint[]))"
     admin.run(delete, pks=pks[:FIRST_ROWS])
 
-    admin.run("BEGIN")
-    try:
-        admin.run(delete, pks=pks[-1:])
-        scans = parent_scans(admin)
-    finally:
-        admin.run("ROLLBACK")
+    scans = scans_of_one_write(admin, lambda: admin.run(delete, pks=pks[-1:]))
 
     assert scans == {}
 
@@ -144,11 +150,7 @@ def test_an_insert_of_one_row_probes_the_parents_of_its_record_after_a_first_of_
         admin.run(insert, a=[a for a, _ in rows], b=[b for _, b in rows])
 
     pair(pairs[:FIRST_ROWS])
-    admin.run("BEGIN")
-    try:
-        pair(pairs[-1:])
-        scans = parent_scans(admin, (first[0], second[0]))
-    finally:
-        admin.run("ROLLBACK")
+
+    scans = scans_of_one_write(admin, lambda: pair(pairs[-1:]), (first[0], second[0]))
 
     assert scans == {}
