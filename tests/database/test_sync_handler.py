@@ -23,6 +23,7 @@ from tests.support import sync as s
 from tests.support.api import Lambda
 from wellapi.handlers.sync import sync_handler
 from wellapi.store import connections as db
+from wellapi.store import protocol
 from wellapi.store.sql import BoundStatement, fixed
 from wellapi.sync.messages import MAX_RECORD_IDS
 from welldev.database import LocalDatabase
@@ -397,15 +398,20 @@ def test_ten_messages_of_a_thousand_ids_write_ten_thousand_rows_in_two_round_tri
         return pipelined(connection, statements)
 
     monkeypatch.setattr(db, "send", sent)
-    # Each wait for the server's ReadyForQuery is one round trip, whatever sent the message.
+    # Each wait for the server's ReadyForQuery is one round trip, whatever sent the message:
+    # the driver's reads and the pipelined messages' (``wellapi.store.protocol``).
     round_trips: list[str] = []
-    handle_messages = pg8000.core.CoreConnection.handle_messages
 
-    def waited(self: Any, context: Any, *args: Any, **kw: Any) -> Any:
-        round_trips.append(str(getattr(context, "statement", ""))[:40])
-        return handle_messages(self, context, *args, **kw)
+    def waiting(read: Any) -> Any:
+        def waited(connection: Any, context: Any) -> Any:
+            round_trips.append(str(getattr(context, "statement", ""))[:40])
+            return read(connection, context)
 
-    monkeypatch.setattr(pg8000.core.CoreConnection, "handle_messages", waited)
+        return waited
+
+    core = pg8000.core.CoreConnection
+    monkeypatch.setattr(core, "handle_messages", waiting(core.handle_messages))
+    monkeypatch.setattr(protocol, "read_until_ready", waiting(protocol.read_until_ready))
 
     # Throughput is measured by `make bench` (sync phase), not asserted here.
     failed = deliver(sqs.event(*messages))

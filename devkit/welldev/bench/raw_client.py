@@ -46,9 +46,10 @@ class RawClient(pg8000.native.Connection):  # type: ignore[misc]  # pg8000 is un
             # As the engine does: without it, pg8000 stalls on delayed ACKs over TCP.
             self._usock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    def handle_messages(self, context: pg8000.core.Context) -> None:
+    def handle_READY_FOR_QUERY(self, data: bytes, context: pg8000.core.Context) -> None:
+        # Every answer ends with ReadyForQuery, whichever loop reads it.
         self.last = context
-        super().handle_messages(context)
+        super().handle_READY_FOR_QUERY(data, context)
 
     @functools.cached_property
     def pid(self) -> int:

@@ -13,6 +13,7 @@ from unittest import mock
 import pg8000.core
 
 from wellapi.store import connections
+from wellapi.store import protocol as answers
 from wellapi.store.connections import COMMIT, OPENING, READ_ONLY_OPENING
 from wellapi.store.sql import BoundStatement
 from welldev.bench.report import Report
@@ -143,7 +144,8 @@ def timed(function: Callable[..., Any], spent: Callable[[float], object]) -> Cal
 @contextlib.contextmanager
 def recording() -> Iterator[Wire]:
     """Every query on every pg8000 connection, timed with the rows' decoding, and its round
-    trips: each ``handle_messages`` call reads until ReadyForQuery, one round trip."""
+    trips: each read until ReadyForQuery is one, the driver's (``handle_messages``) or a
+    pipelined message's (``wellapi.store.protocol.read_until_ready``)."""
     core = pg8000.core.CoreConnection
     wire = Wire()
     current: list[Call] = []
@@ -162,23 +164,24 @@ def recording() -> Iterator[Wire]:
 
         return call_traced
 
-    handle_messages = core.handle_messages
-
     def decoded(seconds: float) -> None:
         wire.decoding_seconds += seconds
 
-    def waited(self: Any, context: Any) -> Any:
-        if current:
-            current[-1].round_trips += 1
-        else:
-            wire.other_round_trips += 1
-        # A connection dispatches on a table of its own bound methods, made when it opened.
-        table = self.message_types
-        table[pg8000.core.DATA_ROW] = timed(self.handle_DATA_ROW, decoded)
-        try:
-            return handle_messages(self, context)
-        finally:
-            table[pg8000.core.DATA_ROW] = self.handle_DATA_ROW
+    def waiting(read: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+        def waited(self: Any, context: Any) -> Any:
+            if current:
+                current[-1].round_trips += 1
+            else:
+                wire.other_round_trips += 1
+            # A connection dispatches on a table of its own bound methods, made when it opened.
+            table = self.message_types
+            table[pg8000.core.DATA_ROW] = timed(self.handle_DATA_ROW, decoded)
+            try:
+                return read(self, context)
+            finally:
+                table[pg8000.core.DATA_ROW] = self.handle_DATA_ROW
+
+        return waited
 
     def plain(protocol: str) -> Callable[..., Call]:
         return lambda _, sql, *args, **kwargs: Call(protocol, sql)
@@ -194,7 +197,8 @@ def recording() -> Iterator[Wire]:
         (core, "execute_simple", traced(core.execute_simple, plain("simple"))),
         (core, "execute_unnamed", traced(core.execute_unnamed, plain("unnamed"))),
         (core, "execute_named", traced(core.execute_named, named)),
-        (core, "handle_messages", waited),
+        (core, "handle_messages", waiting(core.handle_messages)),
+        (answers, "read_until_ready", waiting(answers.read_until_ready)),
         (connections, "send", traced(connections.send, pipelined)),
     ]
     with contextlib.ExitStack() as stack:
