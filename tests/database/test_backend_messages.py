@@ -1,7 +1,7 @@
 """A message's answers from a real server read whole through ``connections.send``
 (``wellapi.store.protocol``): rows of any size, many or none, as the driver's own loop reads
 them; an error amid the rows raised once they are read, the connection ready for the next; a
-notice amid them heard."""
+notice amid them heard; and the bench's recording sees each of them as one round trip."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from wellapi.store import connections as db
 from wellapi.store.sql import Statement, fixed
+from welldev.bench.wire import recording
 
 # Rows of text of these lengths, in order: around and across the socket buffer's 8 KB.
 ROWS = Statement(
@@ -57,3 +58,14 @@ def test_a_notice_amid_the_rows_reaches_the_connection(admin, caplog):
     assert rows == [[1], [2]]
     told = [r for r in caplog.records if r.message.startswith("a transaction found settings")]
     assert [r.settings for r in told] == ["between the rows"]
+
+
+def test_the_bench_counts_a_pipelined_message_as_one_round_trip_and_times_its_rows(admin):
+    with recording() as wire:
+        rows = db.send(admin, [fixed("SELECT 1"), fixed("SELECT 2")])
+        admin.run("SELECT 3")  # the driver's own loop, outside any pipelined call
+
+    assert rows == [[1], [2]]
+    assert [call.round_trips for call in wire.calls] == [1, 1]
+    assert wire.round_trips == 2
+    assert wire.decoding_seconds > 0

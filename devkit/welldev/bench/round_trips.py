@@ -7,6 +7,7 @@ from typing import Any
 
 from welldev.bench.api_requests import BOTH_INCLUDES, Requests
 from welldev.bench.databases import BenchDatabase
+from welldev.bench.errors import BenchError
 from welldev.bench.harness import handler_for, invoke, note
 from welldev.bench.report import Report
 from welldev.bench.wire import Wire, largest_message, recording
@@ -25,6 +26,9 @@ def _counted(
     resource = "account_workspace_connectors" if name == "list_deep_cursor" else LEDGER
     with recording() as wire:
         response = invoke(handler_for(resource, operation), event, status)
+    if wire.round_trips < 1:
+        # Every request reads an answer: none counted is a reader the recording does not see.
+        raise BenchError(f"{name}: the recording saw no round trip")
     statements = len(wire.operation_statements)
     report.figure(f"round_trips.{name}", [wire.round_trips], "round trips")
     report.figure(f"statements.{name}", [statements], "statements")
