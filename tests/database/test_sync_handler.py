@@ -8,11 +8,10 @@ the batch is written in one transaction, exactly once per idempotency key.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 from uuid import uuid4
 
-import pg8000.core
 import pytest
 from pg8000.exceptions import DatabaseError
 from pg8000.native import Connection
@@ -23,9 +22,9 @@ from tests.support import sync as s
 from tests.support.api import Lambda
 from wellapi.handlers.sync import sync_handler
 from wellapi.store import connections as db
-from wellapi.store import protocol
 from wellapi.store.sql import BoundStatement, fixed
 from wellapi.sync.messages import MAX_RECORD_IDS
+from welldev.bench.wire import recording
 from welldev.database import LocalDatabase
 
 handler = sync_handler()
@@ -373,7 +372,7 @@ def test_links_to_what_does_not_exist_are_rejected_with_their_reason(
 
 
 def test_ten_messages_of_a_thousand_ids_write_ten_thousand_rows_in_two_round_trips(
-    admin: Connection, tenant: f.Tenant, monkeypatch: pytest.MonkeyPatch
+    admin: Connection, tenant: f.Tenant
 ) -> None:
     accounts = s.records(admin, tenant, "account", 10_000)
     wc = tenant.workspace_connector_id
@@ -382,45 +381,18 @@ def test_ten_messages_of_a_thousand_ids_write_ten_thousand_rows_in_two_round_tri
         for i in range(10)
     ]
     db.execute([fixed("SELECT 1")], pool=db.get_pool("sync"))  # the connection is open and warm
-    sent_messages: list[str] = []
-    for name in ("execute_simple", "execute_unnamed"):
-        original = getattr(pg8000.core.CoreConnection, name)
-
-        def counted(self: Any, statement: str, *args: Any, _o: Any = original, **kw: Any) -> Any:
-            sent_messages.append(statement[:40])
-            return _o(self, statement, *args, **kw)
-
-        monkeypatch.setattr(pg8000.core.CoreConnection, name, counted)
-    pipelined = db.send
-
-    def sent(connection: Any, statements: Sequence[BoundStatement]) -> Any:
-        sent_messages.append(";".join(st.text for st in statements)[:40])
-        return pipelined(connection, statements)
-
-    monkeypatch.setattr(db, "send", sent)
-    # Each wait for the server's ReadyForQuery is one round trip, whatever sent the message:
-    # the driver's reads and the pipelined messages' (``wellapi.store.protocol``).
-    round_trips: list[str] = []
-
-    def waiting(read: Any) -> Any:
-        def waited(connection: Any, context: Any) -> Any:
-            round_trips.append(str(getattr(context, "statement", ""))[:40])
-            return read(connection, context)
-
-        return waited
-
-    core = pg8000.core.CoreConnection
-    monkeypatch.setattr(core, "handle_messages", waiting(core.handle_messages))
-    monkeypatch.setattr(protocol, "read_until_ready", waiting(protocol.read_until_ready))
-
-    # Throughput is measured by `make bench` (sync phase), not asserted here.
-    failed = deliver(sqs.event(*messages))
+    # Every message sent, pipelined or by the driver's own calls, and each wait for its
+    # ReadyForQuery: one round trip, whichever loop reads it.
+    with recording() as wire:
+        # Throughput is measured by `make bench` (sync phase), not asserted here.
+        failed = deliver(sqs.event(*messages))
 
     assert failed == []
     # Two transactions (the records' resolution, the batch), each one message that sets its
     # settings first (revision 0028), whatever the batch's size.
+    sent_messages = [call.sql[:40] for call in wire.calls]
     assert len(sent_messages) == 2, sent_messages
-    assert len(round_trips) == 2, round_trips
+    assert wire.round_trips == 2, sent_messages
     links = s.live(admin, tenant.workspace_connector_pk)
     assert len(links) == 10_000
     assert {link.record_pk for link in links} == {a[0] for a in accounts}
