@@ -4,8 +4,9 @@ The API role keeps each named statement's generic plan from its first use (revis
 plan, made without values, serves every workspace's pages and cursors. A database of its own
 holds a workspace of 100,000 change records and one of 1,000 (``welldev.bench.databases.
 feed_seed``); every page statement the feed sends runs as a named statement under ``EXPLAIN
-(ANALYZE, BUFFERS)``, logged in as the API role, in the big workspace's scope, and may read at
-most a page of records (one range per filter pair, each cut to the page) and a handful more.
+(ANALYZE, BUFFERS)``, logged in as the API role, in the big workspace's scope, and may read a
+page of records: one a filter pair (each range cut to the page), or of one sync run's records
+those of the run.
 """
 
 from __future__ import annotations
