@@ -3,22 +3,21 @@
 The API role keeps each named statement's generic plan from its first use (revision 0040): one
 plan, made without values, serves every workspace's pages and cursors. A database of its own
 holds a workspace of 100,000 change records and one of 1,000 (``welldev.bench.databases.
-feed_seed``); every page statement the feed sends runs as a named statement under ``EXPLAIN
-(ANALYZE, BUFFERS)``, logged in as the API role, in the big workspace's scope, and may read a
-page of records: one a filter pair (each range cut to the page), or of one sync run's records
-those of the run.
+feed_seed``); every page statement the feed sends runs in its generic plan under ``EXPLAIN
+(ANALYZE, BUFFERS)`` (``tests.support.plans``), logged in as the API role, in the big
+workspace's scope, and may read a page of records: one a filter pair (each range cut to the
+page), or of one sync run's records those of the run.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from typing import Any
 
-import pg8000.native
 import pytest
 
+from tests.support import plans
 from tests.support.proven import SignedScope
 from wellapi.resources import CHANGE_PAIRS
 from wellapi.roles import API_ROLE
@@ -84,28 +83,6 @@ def statements(places: dict[str, Any]) -> dict[str, tuple[BoundStatement, int]]:
     }
 
 
-def explained(conn: pg8000.native.Connection, scope: SignedScope, sql: BoundStatement) -> Any:
-    """The plan the API role runs ``sql`` by as a named statement, in ``scope``, analysed."""
-    try:
-        assert scope.open(conn)[0] is not None
-        execute = prepared(conn, NAMED, sql)
-        analyze = BoundStatement(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {execute.text}")
-        ((raw,),) = send(conn, [analyze])
-    finally:
-        conn.run("ROLLBACK")
-        conn.run(f"DEALLOCATE {NAMED}")
-    return (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
-
-
-def records_read(node: dict[str, Any]) -> float:
-    """The change records every scan node returned or filtered away, times its loops."""
-    read = 0.0
-    if node.get("Relation Name") == "change_records":
-        kept = node.get("Actual Rows", 0) + node.get("Rows Removed by Filter", 0)
-        read = (kept + node.get("Rows Removed by Index Recheck", 0)) * node.get("Actual Loops", 1)
-    return read + sum(records_read(child) for child in node.get("Plans", []))
-
-
 PAGES = ("first", "deep", "deep_pairs", "deep_one_pair", "sync_run", "sync_run_pairs", "expired")
 
 
@@ -114,10 +91,11 @@ def test_a_feed_page_reads_a_page_of_records_in_the_plan_every_workspace_shares(
     conn, scope, places = scoped
     sql, bound = statements(places)[name]
 
-    plan = explained(conn, scope, sql)
+    plan = plans.explain(conn, scope, sql, plan="generic")
 
     # The workspace holds 100,000 records: a plan that sorted its matches would read thousands.
-    assert records_read(plan) <= bound, f"{sql.text}\nbound: {sql.values}"
+    read = plans.rows_read(plan).get("change_records", 0)
+    assert read <= bound, f"{sql.text}\nbound: {sql.values}"
 
 
 def test_the_api_role_plans_a_named_statement_once_from_its_first_use(scoped):
@@ -127,7 +105,7 @@ def test_the_api_role_plans_a_named_statement_once_from_its_first_use(scoped):
         assert scope.open(conn)[0] is not None  # the transaction's settings hold the role's
         execute = prepared(conn, NAMED, sql)
         send(conn, [execute])
-        plans = conn.run(
+        kept = conn.run(
             "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = :n",
             n=NAMED,
         )
@@ -135,4 +113,4 @@ def test_the_api_role_plans_a_named_statement_once_from_its_first_use(scoped):
         conn.run("ROLLBACK")
         conn.run(f"DEALLOCATE {NAMED}")
 
-    assert plans == [[1, 0]]
+    assert kept == [[1, 0]]

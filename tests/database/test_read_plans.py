@@ -18,7 +18,6 @@ on a connection are, and as the generic plan PostgreSQL keeps for a named statem
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from dataclasses import replace
@@ -27,18 +26,17 @@ from typing import Any
 import pg8000.native
 import pytest
 
+from tests.support import plans
 from tests.support.proven import SignedScope
 from wellapi.jsonapi.query import DEFAULT_PAGE_SIZE, MAX_PAGE_DEPTH, parse_read_query
 from wellapi.resources import resource_named
 from wellapi.roles import API_ROLE
 from wellapi.sqltext.statements import read_template
-from wellapi.store.connections import send
 from wellapi.store.shapes import ReadShape, read_params
 from wellapi.store.sql import BoundStatement
 from welldev import database as local_db
 from welldev.bench import databases as seed
 from welldev.bench import large_tenant as lt
-from welldev.bench.raw_client import prepared
 from welldev.claims import claims
 
 BIG_ROWS = 300_000
@@ -88,9 +86,6 @@ def statement(request: lt.ShapeRequest, kind: str = "member") -> tuple[BoundStat
     return template.bind(read_params(query, row_id=request.row_id)), query.page_size
 
 
-GENERIC = "plan_check"
-
-
 def explain(
     conn: pg8000.native.Connection,
     t: lt.Tenant,
@@ -99,27 +94,8 @@ def explain(
     form: str = "JSON",
     plan: str = "custom",
 ) -> Any:
-    """The plan of ``sql`` run with its bound values in the tenant's scope: planned for those
-    values (``custom``), or the generic plan a prepared statement keeps (``generic``)."""
-    analyze = BoundStatement(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT {form}) {sql.text}", sql.values)
-    try:
-        assert SignedScope(token, t.workspace_id).open(conn)[0] is not None
-        if plan == "generic":
-            # The plan a connection keeps for its named statement once PostgreSQL stops
-            # planning it per value (revision 0029), whichever tenant's values it planned first.
-            conn.run("SET LOCAL plan_cache_mode = force_generic_plan")
-            execute = prepared(conn, GENERIC, sql)
-            analyze = BoundStatement(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT {form}) {execute.text}")
-        rows = send(conn, [analyze])
-    finally:
-        conn.run("ROLLBACK")
-        if plan == "generic":
-            conn.run(f"DEALLOCATE {GENERIC}")
-    if form == "TEXT":
-        return "\n".join(r[0] for r in rows)
-    raw = rows[0][0]
-    plan = json.loads(raw) if isinstance(raw, str) else raw
-    return plan[0]["Plan"]
+    """The plan of ``sql`` in the tenant's scope (``tests.support.plans.explain``)."""
+    return plans.explain(conn, SignedScope(token, t.workspace_id), sql, form, plan)
 
 
 def shown(sql: BoundStatement) -> str:
@@ -127,26 +103,12 @@ def shown(sql: BoundStatement) -> str:
     return f"{sql.text}\nbound: {sql.values}"
 
 
-def rows_read(node: dict[str, Any]) -> Iterator[tuple[str, float]]:
-    """(table, rows) for every scan node: what it returned and what its filters threw away."""
-    if "Relation Name" in node:
-        kept = node.get("Actual Rows", 0)
-        dropped = node.get("Rows Removed by Filter", 0) + node.get(
-            "Rows Removed by Index Recheck", 0
-        )
-        yield node["Relation Name"], (kept + dropped) * node.get("Actual Loops", 1)
-    for child in node.get("Plans", []):
-        yield from rows_read(child)
-
-
 def over_bounds(
     plan: dict[str, Any], resource: str, limit: int, connectors: int
 ) -> dict[str, tuple[float, int]]:
     """The tables ``plan`` read more rows of than a read of ``limit`` rows per walked parent
     may: (rows read, bound) by table."""
-    read: dict[str, float] = {}
-    for table, rows in rows_read(plan):
-        read[table] = read.get(table, 0) + rows
+    read = plans.rows_read(plan)
     bounds = dict.fromkeys(read, limit * PER_PAGE_ROW + connectors + SLACK)
     if resource in seed.LEDGERS:
         bounds[resource] = limit * connectors * DIRECTIONS

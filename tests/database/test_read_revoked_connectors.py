@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
 from uuid import UUID
 
 import pg8000.native
 import pytest
 
 from tests.support import factories as f
+from tests.support import plans
 from tests.support import read_factories as rf
 from tests.support import writes as w
 from tests.support.api import Reply, related
@@ -351,23 +351,6 @@ def test_every_answer_left_the_revoked_rows_to_the_sweeper(admin, case):
 REVOKED_ROWS = 5_000
 
 
-def _rows_read(node: dict[str, Any]) -> dict[str, float]:
-    """Per table, the rows every scan node returned or filtered away, times its loops."""
-    read_: dict[str, float] = {}
-
-    def visit(n: dict[str, Any]) -> None:
-        if "Relation Name" in n:
-            seen = n.get("Actual Rows", 0) + n.get("Rows Removed by Filter", 0)
-            seen += n.get("Rows Removed by Index Recheck", 0)
-            table = n["Relation Name"]
-            read_[table] = read_.get(table, 0) + seen * n.get("Actual Loops", 1)
-        for child in n.get("Plans", []):
-            visit(child)
-
-    visit(node)
-    return read_
-
-
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("query", ["", "sort=updated_at", "filter[direction]=input"])
 def test_a_list_reads_none_of_a_revoked_connectors_rows(admin, api_conn, kind, query):
@@ -404,5 +387,5 @@ def test_a_list_reads_none_of_a_revoked_connectors_rows(admin, api_conn, kind, q
     shown = case.kept_ids("input" if "direction" in query else None)
     # Only the live connector is walked: a page of it is all its rows, and one row of the
     # revoked connector's thousands, read and thrown away, would be one too many.
-    assert _rows_read(plan)[resource] <= len(shown), sql
+    assert plans.rows_read(plan)[resource] <= len(shown), sql
     assert plan["Actual Rows"] == len(shown)
