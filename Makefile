@@ -35,7 +35,7 @@ find_python = $(or $(PYTHON),$(shell for c in $(PYTHON_CANDIDATES); do \
 INSTALL_PYTHON := install it (pyenv install 3.13, your package manager's python3.13, or \
 	python.org) and run make again, or name one: make PYTHON=/path/to/python3.13 ...
 
-.PHONY: install run demo-reset test test-fast test-unit test-database test-system lint format typecheck template build pytest invoke enqueue events bench clean \
+.PHONY: install run demo-reset test test-fast test-unit test-database test-system test-oldest-major lint format typecheck template build pytest invoke enqueue events bench clean \
 	openapi lock generate
 
 # What serving needs (`make run`): the runtime lock, the local lock (embedded PostgreSQL, the
@@ -144,6 +144,19 @@ SHOW_SEED = status=$$?; echo "==> test order seed: $$seed (replay with TEST_SEED
 
 pytest: install
 	@$(RANDOM_PYTEST) $(XDIST) --cov --cov-report=term-missing $(PYTEST_ARGS); $(SHOW_SEED)
+	@$(MAKE) --no-print-directory test-oldest-major
+
+# The oldest PostgreSQL major the project supports (wellapi.domain.POSTGRES_MAJORS), which the
+# embedded wheel ships beside its default, the newest: `make test` runs the database and system
+# tiers on it too, on a server of its own (.local/test-pg16). With DATABASE_URL, that server is
+# the one tested, once.
+OLDEST_MAJOR := 16
+test-oldest-major: install
+	@if [ -n "$$DATABASE_URL" ]; then \
+	  echo "==> DATABASE_URL names the server: no second major"; exit 0; fi; \
+	export PGSERVER_POSTGRES_VERSION=$(OLDEST_MAJOR); \
+	echo "==> the database and system tiers on PostgreSQL $(OLDEST_MAJOR)"; \
+	$(RANDOM_PYTEST) $(XDIST) -q tests/database tests/system $(PYTEST_ARGS); $(SHOW_SEED)
 
 # One tier each, a folder of tests/ each (tests/conftest.py): the unit tests (no database
 # server, no build: the edit-test loop, under half a minute; test-fast is its other name), the

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import text
 
-from wellapi.domain import SCHEMA
+from wellapi.domain import SCHEMA, refuse_unsupported_server
 from wellapi.resources.tables import metadata
 
 target_metadata = metadata
@@ -23,6 +23,9 @@ def run_migrations_online() -> None:
         raise RuntimeError(
             "run migrations through wellapi.handlers.migration, which supplies a connection"
         )
+    # Before anything is written: a server too old fails here, in one line, not in a later
+    # revision or in the functions' first request.
+    refuse_unsupported_server(int(connection.execute(text("SHOW server_version_num")).scalar_one()))
     connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}"))
     context.configure(
         connection=connection,

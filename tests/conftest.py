@@ -18,6 +18,7 @@ import pytest
 from wellapi.roles import API_ROLE, SYNC_ROLE
 from wellapi.store import connections as wellapi_db
 from welldev import database as local_db
+from welldev import embedded_server
 from welldev.function_roles import connect_functions_as
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,7 +80,8 @@ def reset_connection_caches() -> None:
 
 @pytest.fixture(scope="session")
 def server() -> local_db.LocalDatabase:
-    server = local_db.resolve(ROOT / ".local" / "test-pg")
+    # A data directory per major: `make test` runs the database tiers on two (the Makefile).
+    server = local_db.resolve(ROOT / ".local" / f"test-pg{embedded_server.MAJOR}")
     # The roles are the server's: made before any test migrates a scratch database.
     local_db.ensure_roles(server)
     return server

@@ -19,6 +19,7 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 import pg8000.exceptions
 import pg8000.native
 
+from wellapi.domain import refuse_unsupported_server
 from wellapi.errors import sqlstate_of
 from wellapi.roles import APP_ROLES
 from wellapi.settings import Settings
@@ -138,6 +139,8 @@ def create_database(server: LocalDatabase, name: str, *, replace: bool = False) 
     if replace:
         drop_database(server, name)
     with maintenance_connection(server) as conn:
+        # A server the migration would refuse gets no database either.
+        refuse_unsupported_server(int(conn.run("SHOW server_version_num")[0][0]))
         if not conn.run("SELECT 1 FROM pg_database WHERE datname = :n", n=name):
             conn.run(f"CREATE DATABASE {pg8000.native.identifier(name)}")
     return server.with_database(name)

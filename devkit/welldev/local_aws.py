@@ -5,7 +5,8 @@ free loopback port, and makes there through boto3, as a deployment would, every 
 template with its ``VisibilityTimeout`` (or ``wellapi run --visibility-timeout``'s) and
 ``RedrivePolicy`` (moto moves a message to the dead-letter queue at the receive after the
 ``maxReceiveCount``-th, as SQS does), and the change bus with a rule that delivers every event to
-a queue ``wellapi events`` reads. All in memory, gone when ``wellapi run`` stops.
+a queue, which ``DeliveryRecorder`` empties into a file as events arrive: ``wellapi events`` reads
+that file. All in memory but that file, gone when ``wellapi run`` stops.
 
 ``EventSourceMapping`` is Lambda's poller of one ``SQS`` event: batches of up to ``BatchSize``
 within ``MaximumBatchingWindowInSeconds``, the messages that succeeded deleted (as
@@ -19,12 +20,14 @@ import json
 import logging
 import math
 import re
+import threading
 import time
 import traceback
 import urllib.request
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 import boto3
@@ -108,6 +111,67 @@ class Queue:
     dead_letter_queue: str | None  # its logical id
 
 
+class DeliveryRecorder(threading.Thread):
+    """What the bus's rule delivered, kept: the delivered queue's messages received as they
+    arrive, each body appended to ``path`` as a line of JSON (in the order received, the queue's),
+    then deleted. moto's ReceiveMessage reads every attribute of the whole queue once for each
+    message it returns, so N messages left on a queue take N² to read (2,700 took over 300 s);
+    emptied as they come, the queue holds a few at a time and the file any number."""
+
+    def __init__(self, sqs: Any, queue_url: str, path: Path) -> None:
+        super().__init__(name="wellapi-delivered-events", daemon=True)
+        self.sqs, self.queue_url, self.path = sqs, queue_url, path
+        self.stopping = threading.Event()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("")  # this run's bus: what an earlier run delivered is gone with it
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                self.record_once(IDLE_WAIT_SECONDS)
+            except Exception:  # the recorder must survive a server stopping under it
+                self.stopping.wait(IDLE_WAIT_SECONDS)
+
+    def record_once(self, wait_seconds: int) -> int:
+        """Receive what is delivered (waiting at most ``wait_seconds``), append it, delete it."""
+        messages: list[dict[str, Any]] = self.sqs.receive_message(
+            QueueUrl=self.queue_url, MaxNumberOfMessages=SQS_BATCH, WaitTimeSeconds=wait_seconds
+        ).get("Messages", [])
+        if messages:
+            with self.path.open("a", encoding="utf-8") as file:
+                file.write("".join(json.dumps(json.loads(m["Body"])) + "\n" for m in messages))
+            for entries in handles(messages):
+                self.sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=entries)
+        return len(messages)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        if self.ident is not None:
+            self.join(IDLE_WAIT_SECONDS + 5)
+
+
+def recorded_deliveries(path: Path) -> list[dict[str, Any]]:
+    """The events ``DeliveryRecorder`` wrote to ``path``, oldest first (a line it is still
+    writing, without its end, is left for the next read)."""
+    text = path.read_text(encoding="utf-8")
+    return [json.loads(line) for line in text[: text.rfind("\n") + 1].splitlines()]
+
+
+def wait_until_recorded(sqs: Any, queue_url: str, deadline_seconds: float = 30.0) -> int:
+    """Wait until nothing delivered is left on the queue (the recorder wrote it all), at most
+    ``deadline_seconds``; how many messages were still there."""
+    ends = time.monotonic() + deadline_seconds
+    while True:
+        counts = sqs.get_queue_attributes(
+            QueueUrl=queue_url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        left = sum(int(value) for value in counts.values())
+        if left == 0 or time.monotonic() >= ends:
+            return left
+        time.sleep(0.05)
+
+
 class LocalAws:
     """moto's server, with the template's queues and change bus; ``stop`` ends it."""
 
@@ -117,10 +181,17 @@ class LocalAws:
         self.region = region
         self.queues: dict[str, Queue] = {}  # by logical id
         self.delivered_url = ""  # the queue the bus's rule delivers to
+        self.recorder: DeliveryRecorder | None = None
 
     @classmethod
-    def start(cls, template: Stack, visibility_timeout: int | None = None) -> LocalAws:
-        """Serve the template's queues and the change bus."""
+    def start(
+        cls,
+        template: Stack,
+        visibility_timeout: int | None = None,
+        deliveries: Path | None = None,
+    ) -> LocalAws:
+        """Serve the template's queues and the change bus; with ``deliveries``, record there
+        what the bus's rule delivers (``DeliveryRecorder``)."""
         from moto.server import ThreadedMotoServer  # `wellapi enqueue`, `queue`, `events` need none
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
@@ -130,6 +201,9 @@ class LocalAws:
         local = cls(server, f"http://{host}:{port}", local_region())
         try:
             local.provision(template, visibility_timeout)
+            if deliveries is not None:
+                local.recorder = DeliveryRecorder(local.sqs(), local.delivered_url, deliveries)
+                local.recorder.start()
         except BaseException:
             local.stop()
             raise
@@ -144,6 +218,8 @@ class LocalAws:
         self.queues = {}
         self._make_queues(template, visibility_timeout)
         self._make_bus()
+        if self.recorder is not None:
+            self.recorder.path.write_text("")
 
     def sqs(self) -> Any:
         return client("sqs", self.endpoint_url, self.region)
@@ -204,9 +280,12 @@ class LocalAws:
             "event_bus": BUS,
             "rule": RULE_NAME,
             "delivered_to": self.delivered_url,
+            "delivered_file": str(self.recorder.path.resolve()) if self.recorder else "",
         }
 
     def stop(self) -> None:
+        if self.recorder is not None:
+            self.recorder.stop()
         self.server.stop()
 
 

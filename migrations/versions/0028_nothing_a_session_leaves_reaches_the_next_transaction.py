@@ -198,7 +198,8 @@ def _value(name: str, server: dict[str, str], roles: dict[str, dict[str, str]]) 
 
 
 # The timers that could cut a transaction's first statement short: compared and set first, so
-# a session's own leaves the first statement a few microseconds at most.
+# a session's own leaves the first statement a few microseconds at most. A server without one
+# (transaction_timeout came with PostgreSQL 17) sets the others.
 TIMERS = ("transaction_timeout", "statement_timeout", "idle_in_transaction_session_timeout")
 
 
@@ -232,7 +233,11 @@ def settings_body(server: dict[str, str], roles: dict[str, dict[str, str]]) -> s
         )
     return "\n".join(
         [
-            *(_set_if_distinct(name, _value(name, server, roles), "  ") for name in TIMERS),
+            *(
+                _set_if_distinct(name, _value(name, server, roles), "  ")
+                for name in TIMERS
+                if name in server
+            ),
             # The application takes only transaction-level advisory locks: a session-level
             # one is a session's leftover, let go before the transaction does anything.
             "  PERFORM pg_catalog.pg_advisory_unlock_all();",

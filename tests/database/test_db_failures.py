@@ -17,6 +17,7 @@ import pg8000.dbapi
 import pytest
 
 from tests.support import factories as f
+from tests.support import majors
 from tests.support import read_factories as rf
 from tests.support.cross_tenant import authorize
 from tests.support.db_access import (
@@ -28,6 +29,7 @@ from tests.support.db_access import (
 )
 from tests.support.proven import moment_from_now
 from wellapi import errors
+from wellapi.handlers import authorizer
 from wellapi.http import proofs
 from wellapi.http.proofs import PROOF_AHEAD_SECONDS, PROOF_SECONDS
 from wellapi.roles import API_ROLE, SYNC_ROLE
@@ -476,10 +478,24 @@ SESSION_TRANSACTION_TIMEOUT = [
 ]
 
 
+def refuses_transaction_timeout(pool: db.Pool) -> bool:
+    """Whether the server lacks transaction_timeout (before PostgreSQL 17), shown by refusing it
+    to SQL on the worker's connection: then no session can leave one behind there."""
+    has = fixed("SELECT count(*) > 0 FROM pg_settings WHERE name = 'transaction_timeout'")
+    if db.in_transaction([has], pool=pool)[0][0]:
+        return False
+    with pytest.raises(pg8000.dbapi.DatabaseError) as refused:
+        db.execute(SESSION_TRANSACTION_TIMEOUT, pool=pool)
+    assert refused.value.args[0]["C"] == majors.UNRECOGNIZED
+    return True
+
+
 def test_a_transaction_timeout_its_session_set_is_off_before_a_worker_statement_runs(
     api_database, pools, monkeypatch
 ):
     pool = sync_pool(api_database, pools)
+    if refuses_transaction_timeout(pool):
+        return
     first = int(db.in_transaction([WORKER_PID], pool=pool)[0][0])
     db.execute(SESSION_TRANSACTION_TIMEOUT, pool=pool)
     sent = messages_of(monkeypatch)
@@ -494,6 +510,8 @@ def test_a_worker_read_its_session_ended_before_its_settings_held_is_sent_again(
     api_database, pools, monkeypatch
 ):
     pool = sync_pool(api_database, pools)
+    if refuses_transaction_timeout(pool):
+        return
     first = int(db.in_transaction([WORKER_PID], pool=pool)[0][0])
     db.execute(SESSION_TRANSACTION_TIMEOUT, pool=pool)
     slow_opening(monkeypatch)
@@ -570,3 +588,39 @@ def test_a_function_whose_clock_is_off_answers_503_and_says_why(
         ("authentication unavailable", errors.PROOF_OUT_OF_TIME),
         ("database unavailable", errors.PROOF_OUT_OF_TIME),
     }
+
+
+# ---- an authorizer that fails otherwise than by an outage --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fault", "sqlstate"),
+    [
+        # What the database answers a statement it cannot run (a setting the server lacks was
+        # one: PostgreSQL 16 and transaction_timeout), never an outage.
+        (BoundStatement("SELECT 1 / 0"), "22012"),
+        (BoundStatement("SELECT * FROM core_api.no_such_function()"), "42883"),
+    ],
+)
+def test_an_authorizer_fault_is_the_apis_own_500_never_api_gateways(
+    api_database, admin, monkeypatch, capsys, fault, sqlstate
+):
+    """API Gateway answers an authorizer that raises with its own bare 500 (not JSON:API, no
+    code): the authorizer lets the request on with the fault said, and the function answers
+    the API's 500 with its code and trace id, logged with the SQLSTATE."""
+    t = f.tenant(admin)
+    _, key = api_keys.create_key(
+        admin, person_id=t.person_id, workspace_id=t.workspace_id, kind="service", name="fault"
+    )
+    monkeypatch.setattr(authorizer, "LOOKUP_STATEMENT", fault)
+
+    checked = authorize(key)
+    read = rf.read("workspace_providers", checked)
+
+    assert checked == {"auth_unavailable": "fault"}
+    assert read.status == 500
+    assert rf.error(read, 500)["code"] == "INTERNAL_ERROR"
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line[:1] == "{"]
+    said = [line for line in lines if line["message"] == "authentication failed unexpectedly"]
+    assert [(line["level"], line["sqlstate"]) for line in said] == [("ERROR", sqlstate)]
+    assert key not in json.dumps(lines)

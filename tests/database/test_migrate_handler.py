@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from alembic.script import ScriptDirectory
 
+from wellapi import domain
 from wellapi.domain import SCHEMA
 from wellapi.handlers import migration as migrate
 from welldev import database as local_db
@@ -199,6 +200,45 @@ def test_create_migrates_an_empty_database_to_head(empty, use_database, endpoint
     assert versions(empty) == [head()]
     assert "response sent" in everything_logged(caplog)
     assert "0123456789abcdef-never-logged" not in everything_logged(caplog)
+
+
+def test_a_server_older_than_the_supported_majors_fails_in_one_line_and_changes_nothing(
+    empty, use_database, endpoint, monkeypatch
+):
+    """This server, taken for one older than the oldest supported major: the migration says
+    so as CloudFormation's reason and writes nothing, not even its schema."""
+    use_database(empty)
+    running = int(str(server_setting(empty, "server_version_num")))
+    monkeypatch.setattr(domain, "POSTGRES_MAJORS", (running // 10000 + 1, running // 10000 + 2))
+    event = request("migration-create.json", endpoint)
+
+    returned = migrate.handler(event, Context())
+
+    assert returned["Status"] == "FAILED"
+    reason = returned["Reason"].split(" (see CloudWatch")[0]
+    assert reason == f"UnsupportedServer: {domain.UnsupportedServer(running)}"
+    assert "\n" not in reason
+    assert versions(empty) == []
+    assert schemas(empty) == []
+
+
+def server_setting(db: local_db.LocalDatabase, name: str) -> object:
+    conn = local_db.admin_connection(db.admin_url)
+    try:
+        return conn.run("SELECT setting FROM pg_settings WHERE name = :n", n=name)[0][0]
+    finally:
+        conn.close()
+
+
+def schemas(db: local_db.LocalDatabase) -> list[str]:
+    conn = local_db.admin_connection(db.admin_url)
+    try:
+        rows = conn.run(
+            "SELECT nspname FROM pg_namespace WHERE nspname IN ('core_api', 'well_private')"
+        )
+        return [name for (name,) in rows]
+    finally:
+        conn.close()
 
 
 def test_update_at_head_changes_nothing(at_head, use_database, endpoint):

@@ -99,6 +99,12 @@ def comparable(reply: Reply) -> tuple[int, Any]:
 
 
 def test_no_read_writes_wal_while_a_create_on_the_same_connection_does(world, client, admin):
+    if not admin.run("SELECT to_regproc('pg_stat_get_backend_wal') IS NOT NULL")[0][0]:
+        # A backend's own WAL is counted from PostgreSQL 18 on: on an older server the count
+        # cannot be read, and the standby tests below hold that every read runs where nothing
+        # can be written.
+        assert int(admin.run("SHOW server_version_num")[0][0]) < 180000
+        return
     # The first pass sets what PostgreSQL itself may set on a first read (hint bits, which a
     # server with data checksums logs): the server's housekeeping, not the request's.
     replies(world, client)

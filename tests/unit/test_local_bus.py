@@ -8,49 +8,18 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import boto3
 import jsonschema_rs
 import pytest
 
+from tests.support.local_bus import aws, entry, shown
 from welldev import cli, demo_file, local_aws
-from welldev import stack as local_stack
+
+__all__ = ["aws"]  # the fixture, used by name
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[local_aws.LocalAws]:
-    """The project template's local AWS, recorded in a demo file of the test's."""
-    served = local_aws.LocalAws.start(local_stack.load())
-    assert served is not None
-    monkeypatch.setattr(demo_file, "DEMO_FILE", tmp_path / "demo.json")
-    demo_file.record_aws(served.record())
-    for name, value in served.environment().items():
-        monkeypatch.setenv(name, value)
-    try:
-        yield served
-    finally:
-        served.stop()
-
-
-def entry(detail: Any) -> dict[str, Any]:
-    return {
-        "Source": "well.junctions",
-        "DetailType": "workspace_provider.selected",
-        "Detail": detail if isinstance(detail, str) else json.dumps(detail),
-        "Time": "2026-11-21T09:29:55.123Z",
-        "EventBusName": "local-changes",
-    }
-
-
-def shown(capsys: pytest.CaptureFixture[str], *options: str) -> dict[str, Any]:
-    assert cli.main(["events", *options]) == 0
-    document: dict[str, Any] = json.loads(capsys.readouterr().out)
-    return document
 
 
 def test_boto3_puts_change_events_on_the_bus_and_the_rule_delivers_them_as_eventbridge_does(
@@ -125,6 +94,7 @@ def test_events_and_enqueue_say_so_when_no_local_aws_is_recorded_or_none_answers
         demo_file.record_aws(
             {"endpoint_url": url, "region": "us-east-1", "queues": {"sync": queue}}
             | {"event_bus": "local-changes", "rule": "r", "delivered_to": queue}
+            | {"delivered_file": str(tmp_path / "delivered.jsonl")}
         )
         assert cli.main(["events"]) == 1
         events_err = capsys.readouterr().err

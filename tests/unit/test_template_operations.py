@@ -67,6 +67,7 @@ NAMED_ALARMS = {
     "RevocationSweepStalledAlarm": "OldestPendingRevocationSeconds",
     "ChangeEventsDelayedAlarm": "OldestUnsentChangeSeconds",
     "ChangeEventsRefusedAlarm": "ChangeSendFailures",
+    "RoleDefaultsChangedAlarm": "RoleDefaultsSetBack",
     "Api5xxRateAlarm": "5xx",
     "ApiLatencyP99Alarm": "Latency",
     "DbProxyBorrowLatencyAlarm": "DatabaseConnectionsBorrowLatency",

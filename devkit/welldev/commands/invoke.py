@@ -20,6 +20,7 @@ import pg8000.native
 from wellapi.store import connections as wellapi_db
 from welldev import claims, event_kinds, sam_local
 from welldev import stack as local_stack
+from welldev.commands import local_database
 from welldev.commands.local_database import admin_connection
 from welldev.function_roles import connect_functions_as, role_of
 from welldev.lambda_runtime import (
@@ -46,6 +47,7 @@ USAGE_ERRORS = (
     UsageMistake,
     event_kinds.WrongEventKind,
     sam_local.SamFlagError,
+    *local_database.USAGE_ERRORS,
 )
 
 

@@ -13,6 +13,7 @@ import pg8000.native
 
 from wellapi.http import keys
 from welldev import api_keys
+from welldev.commands.local_database import USAGE_ERRORS as USAGE_ERRORS
 from welldev.commands.local_database import admin_connection
 from welldev.console import print_table, step
 

@@ -11,10 +11,13 @@ from pathlib import Path
 
 import pg8000.native
 
+from wellapi.domain import UnsupportedServer
 from welldev import database, embedded_server, revisions
 from welldev.console import redact, step
 
 EMBEDDED_DATA_DIR = Path(".local") / "pg"
+# What every command that reaches the database says in one line, not as a traceback.
+USAGE_ERRORS = (UnsupportedServer,)
 
 
 @contextmanager

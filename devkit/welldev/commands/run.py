@@ -12,6 +12,7 @@ import threading
 from wellapi.roles import API_ROLE
 from welldev import demo_file, docs, embedded_server, local_aws, sam_local, schedules
 from welldev import stack as local_stack
+from welldev.commands import local_database
 from welldev.commands.local_database import EMBEDDED_DATA_DIR, admin_connection
 from welldev.commands.options import CORS_ORIGINS_VARIABLE, CORS_PARAMETER
 from welldev.commands.seed import write_demo
@@ -28,7 +29,14 @@ from welldev.lambda_runtime import (
 )
 from welldev.server import LocalServer
 
-USAGE_ERRORS = (local_stack.StackError, HandlerImportError, IdleSecondsError)
+USAGE_ERRORS = (
+    local_stack.StackError,
+    HandlerImportError,
+    IdleSecondsError,
+    *local_database.USAGE_ERRORS,
+)
+# What the bus's rule delivered, beside .local/demo.json (`wellapi events` reads it).
+DELIVERED_FILE = "delivered-events.jsonl"
 # Execution environments per function (each a process serving one request at a time, holding
 # one connection per database role): how many requests to one function run at once.
 LOCAL_ENVIRONMENTS = 8
@@ -49,7 +57,9 @@ def main(args: argparse.Namespace) -> int:
     aws: local_aws.LocalAws | None = None
     mappings: list[local_aws.EventSourceMapping] = []
     try:
-        aws = local_aws.LocalAws.start(template, args.visibility_timeout)
+        aws = local_aws.LocalAws.start(
+            template, args.visibility_timeout, demo_file.DEMO_FILE.with_name(DELIVERED_FILE)
+        )
         mappings = local_aws.mappings_of(template, runtime, aws)
         # The functions' boto3 (and this process's) reach moto, never a real account.
         os.environ.update(aws.environment())
@@ -93,7 +103,8 @@ def main(args: argparse.Namespace) -> int:
             )
         step(
             f"event bus {local_aws.BUS}: the drain function publishes the changes there, and a "
-            "rule delivers each to a queue that `wellapi events` (make events) reads"
+            f"rule delivers each to a queue, emptied into {DELIVERED_FILE} beside "
+            f"{demo_file.DEMO_FILE.name}, which `wellapi events` (make events) reads"
         )
         cors = gateway.cors
         step(

@@ -15,6 +15,7 @@ import pg8000.native
 
 from welldev import database, demo_file, demo_reset, seed
 from welldev.commands.local_database import EMBEDDED_DATA_DIR, admin_connection
+from welldev.commands.local_database import USAGE_ERRORS as USAGE_ERRORS
 from welldev.console import redact, step
 
 

@@ -10,6 +10,30 @@ from __future__ import annotations
 import enum
 
 SCHEMA = "core_api"
+# The PostgreSQL majors the schema and the functions run on: those RDS for PostgreSQL serves in
+# standard support and RDS Proxy fronts, oldest first. The migration refuses an older server
+# before it changes anything; `make test` runs the database and system tiers on the oldest and
+# on the newest (docs/operations.md, "Database").
+POSTGRES_MAJORS = (16, 17, 18)
+
+
+class UnsupportedServer(Exception):
+    """A PostgreSQL server older than the oldest major of ``POSTGRES_MAJORS``."""
+
+    def __init__(self, server_version_num: int) -> None:
+        major = server_version_num // 10000
+        supported = ", ".join(str(m) for m in POSTGRES_MAJORS)
+        super().__init__(
+            f"PostgreSQL {major} is older than this schema supports ({supported}): "
+            "nothing was migrated; upgrade the server first"
+        )
+
+
+def refuse_unsupported_server(server_version_num: int) -> None:
+    """Raise ``UnsupportedServer`` for a server (``server_version_num``, 160004 for 16.4) older
+    than the oldest supported major; a newer one than the newest is taken as it is."""
+    if server_version_num // 10000 < POSTGRES_MAJORS[0]:
+        raise UnsupportedServer(server_version_num)
 
 
 class Direction(enum.StrEnum):

@@ -30,6 +30,8 @@ from wellapi.http.principal import (
     CREDENTIALS_CLAIM,
     SCOPE_TOKEN_CLAIM,
     UNAVAILABLE_CLAIM,
+    UNAVAILABLE_FAULT,
+    UNAVAILABLE_OUTAGE,
     logged_claims,
 )
 from wellapi.http.proofs import key_opening
@@ -133,15 +135,19 @@ def authorizer_handler(
                 caches.append(ClaimsCache(ttl=get_settings().auth_cache_seconds))
             claims = authenticate(headers.get("authorization"), caches[0])
         except Exception as error:
-            # An outage must not become "let everyone in", nor API Gateway's own 500 or 403
-            # page: the handler answers 503 with Retry-After. Nothing is cached for it.
-            if database_error(error) is None:
-                raise
-            logger.warning(
-                "authentication unavailable",
+            # No failure may become "let everyone in", nor API Gateway's own page (a bare 500
+            # when the authorizer raises, a 403 for a deny): the request goes on with no
+            # principal and one claim saying why, and the handler answers as the API does. An
+            # outage is 503 with Retry-After; anything else (the database answering what it
+            # never should, a fault of ours) is the API's 500, its trace id in this line, and
+            # the 5xx alarm rings. Nothing is cached for either.
+            outage = database_error(error) is not None
+            (logger.warning if outage else logger.exception)(
+                "authentication unavailable" if outage else "authentication failed unexpectedly",
                 extra={"error_type": type(error).__name__, "sqlstate": sqlstate_of(error)},
             )
-            return {"isAuthorized": True, "context": {UNAVAILABLE_CLAIM: "true"}}
+            cause = UNAVAILABLE_OUTAGE if outage else UNAVAILABLE_FAULT
+            return {"isAuthorized": True, "context": {UNAVAILABLE_CLAIM: cause}}
         return {"isAuthorized": True, "context": claims}
 
     # Never log the event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: its Authorization header

@@ -21,6 +21,7 @@ from aws_lambda_powertools import Logger
 
 from wellapi.errors import (
     UNSUPPORTED_SCHEME,
+    ApiError,
     CredentialsMalformed,
     CredentialsMissing,
     DatabaseUnavailable,
@@ -33,8 +34,11 @@ from wellapi.store.rows import ScopeRow, column_list
 from wellapi.store.sql import BoundStatement, ScriptPart, Statement
 
 PrincipalKind = Literal["member", "service"]
-# Set by the authorizer when it could not reach the database to check the key.
+# Set by the authorizer when it could not check the key: the database was out of reach or
+# refused for now (an outage: 503, retry), or the check failed otherwise (a fault: 500).
 UNAVAILABLE_CLAIM = "auth_unavailable"
+UNAVAILABLE_OUTAGE = "true"
+UNAVAILABLE_FAULT = "fault"
 # Set by the authorizer when the request has no principal, to say why: "missing" (no
 # Authorization header), "unsupported" (another scheme than Bearer or Token), "malformed" (no
 # key of this API's shape), "invalid" (a key of that shape that opens nothing).
@@ -132,6 +136,8 @@ def no_principal(claims: Any) -> Unauthorized:
 def principal_from_claims(claims: Any) -> Principal:
     """The principal from the authorizer's context; anything malformed is unauthenticated."""
     if isinstance(claims, dict) and claims.get(UNAVAILABLE_CLAIM):
+        if claims[UNAVAILABLE_CLAIM] == UNAVAILABLE_FAULT:
+            raise ApiError("The API key could not be checked.")
         raise DatabaseUnavailable()
     if not isinstance(claims, dict) or CREDENTIALS_CLAIM in claims or not claims:
         raise no_principal(claims)
