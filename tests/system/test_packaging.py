@@ -161,7 +161,7 @@ INIT_MODULES: dict[str, list[str]] = {
             *_COMMON,
             "wellapi.domain",
             *("wellapi.sync", "wellapi.handlers", "wellapi.handlers.sweep"),
-            "wellapi.handlers.scheduled",
+            *("wellapi.handlers.scheduled", "wellapi.sync.role_defaults"),
             *("wellapi.sync.sweeper", "wellapi.sync.ledgers"),
             "wellapi.sync.retention",
             *_RESOURCES,
@@ -173,7 +173,7 @@ INIT_MODULES: dict[str, list[str]] = {
         (
             *_COMMON,
             *("wellapi.sync", "wellapi.handlers", "wellapi.handlers.drain", "wellapi.sync.drainer"),
-            "wellapi.handlers.scheduled",
+            *("wellapi.handlers.scheduled", "wellapi.sync.role_defaults"),
         )
     ),
     # The custom resource that runs the migrations: Alembic, and so SQLAlchemy.
