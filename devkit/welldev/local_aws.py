@@ -5,8 +5,8 @@ free loopback port, and makes there through boto3, as a deployment would, every 
 template with its ``VisibilityTimeout`` (or ``wellapi run --visibility-timeout``'s) and
 ``RedrivePolicy`` (moto moves a message to the dead-letter queue at the receive after the
 ``maxReceiveCount``-th, as SQS does), and the change bus with a rule that delivers every event to
-a queue, which ``DeliveryRecorder`` empties into a file as events arrive: ``wellapi events`` reads
-that file. All in memory but that file, gone when ``wellapi run`` stops.
+a log group, which ``wellapi events`` reads back in pages of 10,000 (``delivered_events``). All in
+memory, gone when ``wellapi run`` stops.
 
 ``EventSourceMapping`` is Lambda's poller of one ``SQS`` event: batches of up to ``BatchSize``
 within ``MaximumBatchingWindowInSeconds``, the messages that succeeded deleted (as
@@ -20,14 +20,12 @@ import json
 import logging
 import math
 import re
-import threading
 import time
 import traceback
 import urllib.request
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 import boto3
@@ -57,6 +55,10 @@ RULE_NAME = "every-event"
 BUS = f"{LOCAL_STACK_NAME}-changes"
 # At most this many messages in one ReceiveMessage, DeleteMessageBatch...
 SQS_BATCH = 10
+# Where the rule on the bus delivers every event: a log group (one stream an event, in the order
+# delivered), read back in pages. A queue is read one receive of ten at a time, and moto reads
+# the whole queue's attributes for each message it returns: 2,700 took over 300 s.
+DELIVERED_LOG_GROUP = f"/{BUS}/delivered"
 
 
 def route_name(queue_logical_id: str) -> str:
@@ -65,7 +67,7 @@ def route_name(queue_logical_id: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "-", base).lower()
 
 
-def client(service: Literal["sqs", "events"], endpoint_url: str, region: str) -> Any:
+def client(service: Literal["sqs", "events", "logs"], endpoint_url: str, region: str) -> Any:
     """A boto3 client of the local endpoint, with stand-in credentials and no retries: an
     endpoint nobody serves is said at once."""
     return boto3.client(
@@ -76,6 +78,18 @@ def client(service: Literal["sqs", "events"], endpoint_url: str, region: str) ->
         aws_secret_access_key=STAND_IN,
         config=Config(connect_timeout=5, read_timeout=60, retries={"total_max_attempts": 1}),
     )
+
+
+def delivered_events(logs: Any, group: str) -> list[dict[str, Any]]:
+    """Every event the rule delivered to the log group ``group``, oldest first."""
+    events: list[dict[str, Any]] = []
+    token: dict[str, str] = {}
+    while True:
+        page = logs.filter_log_events(logGroupName=group, **token)
+        events += [json.loads(event["message"]) for event in page["events"]]
+        if not page.get("nextToken"):
+            return events
+        token = {"nextToken": page["nextToken"]}
 
 
 def handles(messages: Sequence[Mapping[str, Any]], **entry: Any) -> list[list[dict[str, Any]]]:
@@ -111,67 +125,6 @@ class Queue:
     dead_letter_queue: str | None  # its logical id
 
 
-class DeliveryRecorder(threading.Thread):
-    """What the bus's rule delivered, kept: the delivered queue's messages received as they
-    arrive, each body appended to ``path`` as a line of JSON (in the order received, the queue's),
-    then deleted. moto's ReceiveMessage reads every attribute of the whole queue once for each
-    message it returns, so N messages left on a queue take N² to read (2,700 took over 300 s);
-    emptied as they come, the queue holds a few at a time and the file any number."""
-
-    def __init__(self, sqs: Any, queue_url: str, path: Path) -> None:
-        super().__init__(name="wellapi-delivered-events", daemon=True)
-        self.sqs, self.queue_url, self.path = sqs, queue_url, path
-        self.stopping = threading.Event()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("")  # this run's bus: what an earlier run delivered is gone with it
-
-    def run(self) -> None:
-        while not self.stopping.is_set():
-            try:
-                self.record_once(IDLE_WAIT_SECONDS)
-            except Exception:  # the recorder must survive a server stopping under it
-                self.stopping.wait(IDLE_WAIT_SECONDS)
-
-    def record_once(self, wait_seconds: int) -> int:
-        """Receive what is delivered (waiting at most ``wait_seconds``), append it, delete it."""
-        messages: list[dict[str, Any]] = self.sqs.receive_message(
-            QueueUrl=self.queue_url, MaxNumberOfMessages=SQS_BATCH, WaitTimeSeconds=wait_seconds
-        ).get("Messages", [])
-        if messages:
-            with self.path.open("a", encoding="utf-8") as file:
-                file.write("".join(json.dumps(json.loads(m["Body"])) + "\n" for m in messages))
-            for entries in handles(messages):
-                self.sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=entries)
-        return len(messages)
-
-    def stop(self) -> None:
-        self.stopping.set()
-        if self.ident is not None:
-            self.join(IDLE_WAIT_SECONDS + 5)
-
-
-def recorded_deliveries(path: Path) -> list[dict[str, Any]]:
-    """The events ``DeliveryRecorder`` wrote to ``path``, oldest first (a line it is still
-    writing, without its end, is left for the next read)."""
-    text = path.read_text(encoding="utf-8")
-    return [json.loads(line) for line in text[: text.rfind("\n") + 1].splitlines()]
-
-
-def wait_until_recorded(sqs: Any, queue_url: str, deadline_seconds: float = 30.0) -> int:
-    """Wait until nothing delivered is left on the queue (the recorder wrote it all), at most
-    ``deadline_seconds``; how many messages were still there."""
-    ends = time.monotonic() + deadline_seconds
-    while True:
-        counts = sqs.get_queue_attributes(
-            QueueUrl=queue_url,
-            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-        )["Attributes"]
-        left = sum(int(value) for value in counts.values())
-        if left == 0 or time.monotonic() >= ends:
-            return left
-        time.sleep(0.05)
-
-
 class LocalAws:
     """moto's server, with the template's queues and change bus; ``stop`` ends it."""
 
@@ -180,18 +133,11 @@ class LocalAws:
         self.endpoint_url = endpoint_url
         self.region = region
         self.queues: dict[str, Queue] = {}  # by logical id
-        self.delivered_url = ""  # the queue the bus's rule delivers to
-        self.recorder: DeliveryRecorder | None = None
+        self.account = ""
 
     @classmethod
-    def start(
-        cls,
-        template: Stack,
-        visibility_timeout: int | None = None,
-        deliveries: Path | None = None,
-    ) -> LocalAws:
-        """Serve the template's queues and the change bus; with ``deliveries``, record there
-        what the bus's rule delivers (``DeliveryRecorder``)."""
+    def start(cls, template: Stack, visibility_timeout: int | None = None) -> LocalAws:
+        """Serve the template's queues and the change bus."""
         from moto.server import ThreadedMotoServer  # `wellapi enqueue`, `queue`, `events` need none
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
@@ -201,9 +147,6 @@ class LocalAws:
         local = cls(server, f"http://{host}:{port}", local_region())
         try:
             local.provision(template, visibility_timeout)
-            if deliveries is not None:
-                local.recorder = DeliveryRecorder(local.sqs(), local.delivered_url, deliveries)
-                local.recorder.start()
         except BaseException:
             local.stop()
             raise
@@ -218,8 +161,6 @@ class LocalAws:
         self.queues = {}
         self._make_queues(template, visibility_timeout)
         self._make_bus()
-        if self.recorder is not None:
-            self.recorder.path.write_text("")
 
     def sqs(self) -> Any:
         return client("sqs", self.endpoint_url, self.region)
@@ -249,15 +190,19 @@ class LocalAws:
             )
 
     def _make_bus(self) -> None:
-        events, sqs = client("events", self.endpoint_url, self.region), self.sqs()
+        events = client("events", self.endpoint_url, self.region)
         account = events.create_event_bus(Name=BUS)["EventBusArn"].split(":")[4]
-        self.delivered_url = sqs.create_queue(QueueName=f"{BUS}-delivered")["QueueUrl"]
+        client("logs", self.endpoint_url, self.region).create_log_group(
+            logGroupName=DELIVERED_LOG_GROUP
+        )
         # Every event put on the bus: a rule needs a pattern, and each event carries its account.
         events.put_rule(
             Name=RULE_NAME, EventBusName=BUS, EventPattern=json.dumps({"account": [account]})
         )
-        target = {"Id": "delivered", "Arn": _queue_arn(sqs, self.delivered_url)}
-        events.put_targets(Rule=RULE_NAME, EventBusName=BUS, Targets=[target])
+        arn = f"arn:aws:logs:{self.region}:{account}:log-group:{DELIVERED_LOG_GROUP}"
+        events.put_targets(
+            Rule=RULE_NAME, EventBusName=BUS, Targets=[{"Id": "delivered", "Arn": arn}]
+        )
 
     def environment(self) -> dict[str, str]:
         """What points the functions' boto3 here (set on ``wellapi run``'s process, inherited)."""
@@ -279,13 +224,10 @@ class LocalAws:
             "queues": {queue.name: queue.url for queue in self.queues.values()},
             "event_bus": BUS,
             "rule": RULE_NAME,
-            "delivered_to": self.delivered_url,
-            "delivered_file": str(self.recorder.path.resolve()) if self.recorder else "",
+            "delivered_to": DELIVERED_LOG_GROUP,
         }
 
     def stop(self) -> None:
-        if self.recorder is not None:
-            self.recorder.stop()
         self.server.stop()
 
 

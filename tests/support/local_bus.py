@@ -18,7 +18,7 @@ from welldev import stack as local_stack
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[local_aws.LocalAws]:
     """The project template's local AWS, recorded in a demo file of the test's."""
-    served = local_aws.LocalAws.start(local_stack.load(), deliveries=tmp_path / "delivered.jsonl")
+    served = local_aws.LocalAws.start(local_stack.load())
     monkeypatch.setattr(demo_file, "DEMO_FILE", tmp_path / "demo.json")
     demo_file.record_aws(served.record())
     for name, value in served.environment().items():

@@ -1,8 +1,7 @@
 """``wellapi events`` after a load: the change events a rule on the local bus delivered, read
-back in seconds, each once, in the order delivered (moto reads a whole queue for each message
-it returns, so a queue left full took over 300 s for 2,700; ``welldev.local_aws``'s recorder
-empties it as events arrive). A system test: moto's EventBridge takes some 15 ms to deliver
-each of the thousands."""
+back each once, in the order delivered, from the log group the rule delivers to (a queue took
+over 300 s for 2,700: moto reads the whole queue for each message it returns). A system test:
+moto's EventBridge takes some 10 ms to deliver each of the thousands."""
 
 from __future__ import annotations
 

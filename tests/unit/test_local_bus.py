@@ -93,8 +93,7 @@ def test_events_and_enqueue_say_so_when_no_local_aws_is_recorded_or_none_answers
         queue = f"{url}/123456789012/SyncQueue"
         demo_file.record_aws(
             {"endpoint_url": url, "region": "us-east-1", "queues": {"sync": queue}}
-            | {"event_bus": "local-changes", "rule": "r", "delivered_to": queue}
-            | {"delivered_file": str(tmp_path / "delivered.jsonl")}
+            | {"event_bus": "local-changes", "rule": "r", "delivered_to": "/local/delivered"}
         )
         assert cli.main(["events"]) == 1
         events_err = capsys.readouterr().err

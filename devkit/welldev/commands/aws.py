@@ -16,7 +16,7 @@ from typing import Any
 from botocore.exceptions import EndpointConnectionError
 
 from welldev import demo_file
-from welldev.local_aws import client, peek, recorded_deliveries, wait_until_recorded
+from welldev.local_aws import client, delivered_events, peek
 from welldev.queue_messages import NotAMessage, bodies_of, describe_body, with_recent_bodies
 
 USAGE_ERRORS = (NotAMessage,)
@@ -68,12 +68,10 @@ def events(args: argparse.Namespace) -> int:
     """The events the rule on the bus delivered, oldest first, the last ``--last``."""
 
     def show(aws: dict[str, Any], sqs: Any) -> None:
-        if not aws.get("delivered_file"):
-            raise _Refused("the running `wellapi run` records no event bus")
-        left = wait_until_recorded(sqs, aws["delivered_to"])
-        if left:
-            print(f"wellapi: {left} delivered events are not recorded yet", file=sys.stderr)
-        delivered = recorded_deliveries(Path(aws["delivered_file"]))
+        if not aws.get("delivered_to"):
+            raise _Refused("the running `wellapi run` serves no event bus")
+        logs = client("logs", aws["endpoint_url"], aws["region"])
+        delivered = delivered_events(logs, aws["delivered_to"])
         shown = delivered[-args.last :] if args.last else delivered
         document = {"bus": aws["event_bus"], "rule": aws["rule"], "delivered": len(delivered)}
         print(json.dumps({**document, "events": shown}, indent=2))

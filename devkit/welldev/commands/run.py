@@ -35,8 +35,6 @@ USAGE_ERRORS = (
     IdleSecondsError,
     *local_database.USAGE_ERRORS,
 )
-# What the bus's rule delivered, beside .local/demo.json (`wellapi events` reads it).
-DELIVERED_FILE = "delivered-events.jsonl"
 # Execution environments per function (each a process serving one request at a time, holding
 # one connection per database role): how many requests to one function run at once.
 LOCAL_ENVIRONMENTS = 8
@@ -57,9 +55,7 @@ def main(args: argparse.Namespace) -> int:
     aws: local_aws.LocalAws | None = None
     mappings: list[local_aws.EventSourceMapping] = []
     try:
-        aws = local_aws.LocalAws.start(
-            template, args.visibility_timeout, demo_file.DEMO_FILE.with_name(DELIVERED_FILE)
-        )
+        aws = local_aws.LocalAws.start(template, args.visibility_timeout)
         mappings = local_aws.mappings_of(template, runtime, aws)
         # The functions' boto3 (and this process's) reach moto, never a real account.
         os.environ.update(aws.environment())
@@ -103,8 +99,8 @@ def main(args: argparse.Namespace) -> int:
             )
         step(
             f"event bus {local_aws.BUS}: the drain function publishes the changes there, and a "
-            f"rule delivers each to a queue, emptied into {DELIVERED_FILE} beside "
-            f"{demo_file.DEMO_FILE.name}, which `wellapi events` (make events) reads"
+            f"rule delivers each to the log group {local_aws.DELIVERED_LOG_GROUP}, which "
+            "`wellapi events` (make events) reads"
         )
         cors = gateway.cors
         step(
