@@ -397,8 +397,9 @@ def test_a_roles_own_default_that_acts_before_its_transactions_is_set_back_and_s
     db.reset_pools()
     capsys.readouterr()
 
-    schedule_of_another_role(role)({}, Lambda())
+    answered = schedule_of_another_role(role)({}, Lambda())
 
+    assert answered == {"role_defaults_set_back": [f"{role}.{name}"]}
     out = capsys.readouterr().out
     lines = [json.loads(line) for line in out.splitlines() if line[:1] == "{"]
     said = [line for line in lines if line.get("message", "").startswith("an application role")]

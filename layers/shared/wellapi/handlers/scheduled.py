@@ -38,7 +38,9 @@ def scheduled_handler(
                 "an application role's own defaults were changed: set back",
                 extra={"settings": set_back},
             )
-        return job(time_left_ms=context.get_remaining_time_in_millis)
+        done = job(time_left_ms=context.get_remaining_time_in_millis)
+        # The invocation's answer says it too (the local stack's schedules print what did).
+        return done | {"role_defaults_set_back": set_back} if set_back else done
 
     return handler
 
