@@ -561,6 +561,21 @@ def test_a_worker_read_that_timed_out_is_not_waited_out_twice(api_database, pool
 # ---- a function whose clock and the database's disagree ------------------------------------
 
 
+def service_key(admin: Any, name: str) -> str:
+    """A service key of a tenant of its own."""
+    t = f.tenant(admin)
+    _, key = api_keys.create_key(
+        admin, person_id=t.person_id, workspace_id=t.workspace_id, kind="service", name=name
+    )
+    return key
+
+
+def json_lines(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
+    """The JSON log lines printed so far."""
+    out = capsys.readouterr().out
+    return [json.loads(line) for line in out.splitlines() if line[:1] == "{"]
+
+
 @pytest.mark.parametrize("seconds", [-(PROOF_SECONDS + 1), PROOF_AHEAD_SECONDS + 1])
 def test_a_function_whose_clock_is_off_answers_503_and_says_why(
     api_database, admin, monkeypatch, capsys, seconds
@@ -568,10 +583,7 @@ def test_a_function_whose_clock_is_off_answers_503_and_says_why(
     """Its proofs are made outside the time the database believes one: the database refuses
     them aloud (WP002), the authorizer answers unavailable and the API 503, each logging the
     SQLSTATE, never 401 as if the key were wrong (revision 0030)."""
-    t = f.tenant(admin)
-    _, key = api_keys.create_key(
-        admin, person_id=t.person_id, workspace_id=t.workspace_id, kind="service", name="clock"
-    )
+    key = service_key(admin, "clock")
     claims = authorize(key)
     monkeypatch.setattr(proofs, "now", lambda: moment_from_now(seconds))
     db.reset_pools()
@@ -582,7 +594,7 @@ def test_a_function_whose_clock_is_off_answers_503_and_says_why(
     assert checked == {"auth_unavailable": "true"}
     assert read.status == 503
     assert rf.error(read, 503)["code"] == "SERVICE_UNAVAILABLE"
-    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line[:1] == "{"]
+    lines = json_lines(capsys)
     said = {(line["message"], line.get("sqlstate")) for line in lines if "sqlstate" in line}
     assert said == {
         ("authentication unavailable", errors.PROOF_OUT_OF_TIME),
@@ -608,10 +620,7 @@ def test_an_authorizer_fault_is_the_apis_own_500_never_api_gateways(
     """API Gateway answers an authorizer that raises with its own bare 500 (not JSON:API, no
     code): the authorizer lets the request on with the fault said, and the function answers
     the API's 500 with its code and trace id, logged with the SQLSTATE."""
-    t = f.tenant(admin)
-    _, key = api_keys.create_key(
-        admin, person_id=t.person_id, workspace_id=t.workspace_id, kind="service", name="fault"
-    )
+    key = service_key(admin, "fault")
     monkeypatch.setattr(authorizer, "LOOKUP_STATEMENT", fault)
 
     checked = authorize(key)
@@ -620,7 +629,7 @@ def test_an_authorizer_fault_is_the_apis_own_500_never_api_gateways(
     assert checked == {"auth_unavailable": "fault"}
     assert read.status == 500
     assert rf.error(read, 500)["code"] == "INTERNAL_ERROR"
-    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line[:1] == "{"]
+    lines = json_lines(capsys)
     said = [line for line in lines if line["message"] == "authentication failed unexpectedly"]
     assert [(line["level"], line["sqlstate"]) for line in said] == [("ERROR", sqlstate)]
     assert key not in json.dumps(lines)

@@ -161,17 +161,22 @@ def versions(db: local_db.LocalDatabase) -> list[str]:
         conn.close()
 
 
-def tables(db: local_db.LocalDatabase) -> list[str]:
+def first_column(db: local_db.LocalDatabase, sql: str, **params: Any) -> list[Any]:
+    """The first column of ``sql``'s rows, on an administrative connection of its own."""
     conn = local_db.admin_connection(db.admin_url)
     try:
-        rows = conn.run(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = :s "
-            "ORDER BY table_name",
-            s=SCHEMA,
-        )
-        return [name for (name,) in rows]
+        return [row[0] for row in conn.run(sql, **params)]
     finally:
         conn.close()
+
+
+def tables(db: local_db.LocalDatabase) -> list[str]:
+    return first_column(
+        db,
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = :s "
+        "ORDER BY table_name",
+        s=SCHEMA,
+    )
 
 
 def everything_logged(caplog: pytest.LogCaptureFixture) -> str:
@@ -208,7 +213,7 @@ def test_a_server_older_than_the_supported_majors_fails_in_one_line_and_changes_
     """This server, taken for one older than the oldest supported major: the migration says
     so as CloudFormation's reason and writes nothing, not even its schema."""
     use_database(empty)
-    running = int(str(server_setting(empty, "server_version_num")))
+    (running,) = first_column(empty, "SELECT current_setting('server_version_num')::int")
     monkeypatch.setattr(domain, "POSTGRES_MAJORS", (running // 10000 + 1, running // 10000 + 2))
     event = request("migration-create.json", endpoint)
 
@@ -219,26 +224,8 @@ def test_a_server_older_than_the_supported_majors_fails_in_one_line_and_changes_
     assert reason == f"UnsupportedServer: {domain.UnsupportedServer(running)}"
     assert "\n" not in reason
     assert versions(empty) == []
-    assert schemas(empty) == []
-
-
-def server_setting(db: local_db.LocalDatabase, name: str) -> object:
-    conn = local_db.admin_connection(db.admin_url)
-    try:
-        return conn.run("SELECT setting FROM pg_settings WHERE name = :n", n=name)[0][0]
-    finally:
-        conn.close()
-
-
-def schemas(db: local_db.LocalDatabase) -> list[str]:
-    conn = local_db.admin_connection(db.admin_url)
-    try:
-        rows = conn.run(
-            "SELECT nspname FROM pg_namespace WHERE nspname IN ('core_api', 'well_private')"
-        )
-        return [name for (name,) in rows]
-    finally:
-        conn.close()
+    owned = "SELECT nspname FROM pg_namespace WHERE nspname IN ('core_api', 'well_private')"
+    assert first_column(empty, owned) == []
 
 
 def test_update_at_head_changes_nothing(at_head, use_database, endpoint):
