@@ -133,7 +133,6 @@ class LocalAws:
         self.endpoint_url = endpoint_url
         self.region = region
         self.queues: dict[str, Queue] = {}  # by logical id
-        self.account = ""
 
     @classmethod
     def start(cls, template: Stack, visibility_timeout: int | None = None) -> LocalAws:

@@ -141,13 +141,12 @@ def authorizer_handler(
             # outage is 503 with Retry-After; anything else (the database answering what it
             # never should, a fault of ours) is the API's 500, its trace id in this line, and
             # the 5xx alarm rings. Nothing is cached for either.
-            outage = database_error(error) is not None
-            (logger.warning if outage else logger.exception)(
-                "authentication unavailable" if outage else "authentication failed unexpectedly",
-                extra={"error_type": type(error).__name__, "sqlstate": sqlstate_of(error)},
-            )
-            cause = UNAVAILABLE_OUTAGE if outage else UNAVAILABLE_FAULT
-            return {"isAuthorized": True, "context": {UNAVAILABLE_CLAIM: cause}}
+            said = {"error_type": type(error).__name__, "sqlstate": sqlstate_of(error)}
+            if database_error(error) is not None:
+                logger.warning("authentication unavailable", extra=said)
+                return {"isAuthorized": True, "context": {UNAVAILABLE_CLAIM: UNAVAILABLE_OUTAGE}}
+            logger.exception("authentication failed unexpectedly", extra=said)
+            return {"isAuthorized": True, "context": {UNAVAILABLE_CLAIM: UNAVAILABLE_FAULT}}
         return {"isAuthorized": True, "context": claims}
 
     # Never log the event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: its Authorization header
