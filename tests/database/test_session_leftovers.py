@@ -412,6 +412,24 @@ def test_a_roles_own_default_that_acts_before_its_transactions_is_set_back_and_s
     assert [line["RoleDefaultsSetBack"] for line in again if "RoleDefaultsSetBack" in line] == [[0]]
 
 
+@pytest.mark.parametrize("role", APP_ROLES)
+def test_a_roles_own_default_for_every_database_is_set_back_too(admin, role_defaults, role):
+    """``ALTER ROLE CURRENT_USER SET`` without ``IN DATABASE`` reaches the role's sessions in
+    every database: set back alike (a harmless setting: the test server's other databases, other
+    test workers', see the role's defaults for every database too)."""
+    lo.plant(role, "ALTER ROLE CURRENT_USER SET work_mem = '77kB'")
+
+    answered = schedule_of_another_role(role)({}, Lambda())
+
+    assert answered == {"role_defaults_set_back": [f"{role}.work_mem"]}
+    everywhere = admin.run(
+        "SELECT count(*) FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole "
+        "WHERE r.rolname = :r AND s.setdatabase = 0 AND s.setconfig::text LIKE '%work_mem%'",
+        r=role,
+    )
+    assert everywhere == [[0]]
+
+
 # The most dangerous settings, each planted alone by every role (a profile would hide which),
 # for the session or as the role's own default for the sessions it opens after.
 DANGEROUS = [
