@@ -7,17 +7,13 @@ role can plant it at all: the attack has nothing to act through there.
 
 from __future__ import annotations
 
-from typing import Protocol
+import pg8000.native
 
 # SQLSTATE undefined_object: what PostgreSQL answers a setting it does not have.
 UNRECOGNIZED = "42704"
 
 
-class Runs(Protocol):
-    def run(self, sql: str, **params: object) -> list[list[object]]: ...
-
-
-def has_setting(conn: Runs, name: str) -> bool:
+def has_setting(conn: pg8000.native.Connection, name: str) -> bool:
     """Whether the server of ``conn`` has the setting ``name`` (``transaction_timeout`` came
     with PostgreSQL 17)."""
     return bool(conn.run("SELECT count(*) > 0 FROM pg_settings WHERE name = :n", n=name)[0][0])
