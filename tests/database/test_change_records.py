@@ -29,7 +29,6 @@ from tests.support.api import Lambda
 from tests.support.proven import SignedScope
 from wellapi.domain import CHANGE_IDS
 from wellapi.errors import sqlstate_of
-from wellapi.handlers.migration import revision_module
 from wellapi.handlers.sync import sync_handler
 from wellapi.operations import conditional_write
 from wellapi.store import connections as db
@@ -424,12 +423,23 @@ def test_a_revocation_records_itself_and_each_sweep_step_its_rows(admin):
     }
 
 
-PLANNED_ROWS = revision_module("0038").PLANNED_ROWS
+# Up to this many rows a recorder runs its kept statement (core_api.record_<table>()).
+PLANNED_ROWS = 32
+
+
+def test_each_recorder_keeps_its_statement_up_to_the_planned_rows(admin):
+    bodies = admin.run(
+        "SELECT proname, prosrc FROM pg_proc WHERE pronamespace = 'core_api'::regnamespace "
+        "AND proname LIKE 'record\\_%' AND prorettype = 'trigger'::regtype"
+    )
+    assert len(bodies) == 5
+    for name, body in bodies:
+        assert f"FROM new_rows) <= {PLANNED_ROWS} THEN" in body, name
 
 
 @pytest.mark.parametrize("rows", [1, PLANNED_ROWS, PLANNED_ROWS + 1, 1500])
 def test_an_update_records_its_rows_alike_whether_planned_for_the_session_or_its_size(admin, rows):
-    """Revision 0038: up to ``PLANNED_ROWS`` rows the recorder runs its kept statement, over
+    """Up to ``PLANNED_ROWS`` rows the recorder runs its kept statement, over
     that the same text planned at the statement's count; both record every row the same way."""
     t = f.tenant(admin)
     accounts = [pid for _, pid in s.records(admin, t, "account", rows)]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import shutil
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -253,7 +254,9 @@ def _include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     if type_ == "schema":
         return name == SCHEMA
     if type_ == "table":
-        return name != "alembic_version"
+        # Alembic's own, and the settings the transactions' procedure reads (no SQL the runtime
+        # builds names it).
+        return name not in ("alembic_version", "transaction_settings")
     return True
 
 
@@ -549,12 +552,39 @@ def test_drift_check_catches_tables_that_no_longer_match_the_migrations(migrated
 # --- a migration never holds API traffic past the API's own lock timeout ----------------------
 
 
-def test_a_migration_waiting_for_a_lock_gives_up_after_a_second_and_tries_again(scratch, caplog):
-    migrate.upgrade_with(admin_settings(scratch), "0013")
+# A revision after the baseline that needs a lock the API's traffic takes too.
+ALTERS_A_TABLE = '''"""a column added to a table the API writes"""
+
+from alembic import op
+
+revision = "lock_probe"
+down_revision = "{head}"
+
+
+def upgrade() -> None:
+    op.execute("ALTER TABLE core_api.workspace_providers ADD COLUMN probe integer")
+'''
+
+
+@pytest.fixture
+def with_a_next_revision(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
+    """The repository's migrations and ``ALTERS_A_TABLE`` after them; the head before it."""
+    copied = tmp_path / "migrations"
+    shutil.copytree(migrate.migrations_dir(), copied)
+    before = head()
+    (copied / "versions" / "lock_probe.py").write_text(ALTERS_A_TABLE.format(head=before))
+    monkeypatch.setenv("WELL_MIGRATIONS_DIR", str(copied))
+    return before
+
+
+def test_a_migration_waiting_for_a_lock_gives_up_after_a_second_and_tries_again(
+    scratch, caplog, with_a_next_revision
+):
+    migrate.upgrade_with(admin_settings(scratch), with_a_next_revision)
     holder = local_db.admin_connection(scratch.admin_url)
     locked, released, rolled_back = threading.Event(), threading.Event(), threading.Event()
 
-    def hold_a_table_revision_0014_alters() -> None:
+    def hold_the_table_the_next_revision_alters() -> None:
         holder.run("BEGIN")
         holder.run("LOCK TABLE core_api.workspace_providers IN ACCESS EXCLUSIVE MODE")
         locked.set()
@@ -579,7 +609,7 @@ def test_a_migration_waiting_for_a_lock_gives_up_after_a_second_and_tries_again(
             released.set()
             assert rolled_back.wait(timeout=60)
 
-    thread = threading.Thread(target=hold_a_table_revision_0014_alters)
+    thread = threading.Thread(target=hold_the_table_the_next_revision_alters)
     thread.start()
     try:
         assert locked.wait(timeout=60)
@@ -595,8 +625,8 @@ def test_a_migration_waiting_for_a_lock_gives_up_after_a_second_and_tries_again(
     assert len(retries) == 2
     # It paused as long as it asked, doubling, and did not get in while the lock was held.
     first = migrate.LOCK_PAUSE_SECONDS
-    assert paused == [(first, [["0013"]]), (2 * first, [["0013"]])]
-    assert revision() == [[head()]]
+    assert paused == [(first, [[with_a_next_revision]]), (2 * first, [[with_a_next_revision]])]
+    assert revision() == [["lock_probe"]]
     # Each wait was bounded by the migration's own lock_timeout, below the API role's 2 s.
     assert migrate.MIGRATION_LOCK_TIMEOUT_MS < 2000
 
@@ -620,7 +650,7 @@ BLOCKING_INDEX = re.compile(
     r"(ONLY\s+)?(?:\w+\.)?(?P<table>\w+)",
     re.IGNORECASE,
 )
-# Rights no release's statements ever used, taken away (revision 0028): making objects of a
+# Rights no release's statements ever used, taken away: making objects of a
 # role's own (temporary ones, or in schema public), and the sync role's UPDATE of ledger
 # columns other than deleted_at, the one column every release's writer and sweeper update
 # (test_role_privileges holds today's statements to it).
@@ -630,20 +660,8 @@ UNUSED_RIGHTS = re.compile(
     re.IGNORECASE,
 )
 CREATED_TABLE = re.compile(r"\bCREATE\s+TABLE\s+(IF\s+NOT\s+EXISTS\s+)?(?:\w+\.)?(\w+)", re.I)
-# The revisions written before the rule, each with why it breaks it. Nothing may be added here:
-# a new revision keeps the rule.
-BEFORE_THE_RULE = {
-    "0002": "revoked the new roles' default rights on Alembic's table (first release)",
-    "0004": "moved the API role's UPDATE to column grants (first release)",
-    "0008": "built the per-connector page indexes under a write lock",
-    "0009": "built the receipts' age index under a write lock",
-    "0012": "built the per-record page indexes under a write lock",
-    "0014": "dropped the forgeable scope on purpose: README, 'Revisions 0014 and 0016 break ...'",
-    "0016": "dropped the functions that took a credential in SQL text: same README line",
-    "0022": "builds the changes feed's indexes on the outbox of revision 0019, of the same "
-    "release, under a write lock the runner's one transaction cannot avoid; bounded: past "
-    "LOCKED_BUILD_RECORDS records it refuses and names the CONCURRENTLY builds to run first",
-}
+# The revisions that break the rule, each with why: none. A new revision keeps the rule.
+BEFORE_THE_RULE: dict[str, str] = {}
 
 
 def _violations(recorded: list[str]) -> list[str]:
@@ -676,23 +694,3 @@ def test_every_revision_only_expands_what_old_code_reads_and_writes(scratch):
         event.remove(Engine, "before_cursor_execute", record)
 
     assert sorted(broken) == sorted(BEFORE_THE_RULE), broken
-
-
-def test_the_feed_indexes_are_never_built_under_the_lock_on_a_large_outbox(scratch):
-    # Revision 0022 breaks the expand-only rule only where the outbox is small: past its bound
-    # it builds nothing, says which CONCURRENTLY builds to run, and takes them once they exist.
-    migrate.upgrade_with(admin_settings(scratch), "0021")
-    run(
-        scratch,
-        "INSERT INTO core_api.change_records (workspace_pk, resource_type, change, ids, "
-        "occurred_at, actor_kind, sync_run_id, message_key) "
-        "SELECT 1, 'workspace_provider', 'selected', ARRAY[gen_random_uuid()], now(), 'sync', "
-        "'run', 'key-' || n FROM generate_series(1, 100001) AS n",
-    )
-    with pytest.raises(RuntimeError, match="CREATE INDEX CONCURRENTLY") as refused:
-        migrate.upgrade_with(admin_settings(scratch), "0022")
-    assert current_version(scratch) == ["0021"]
-    for statement in str(refused.value).split("\n")[1:]:
-        run(scratch, statement.rstrip(";"))
-    migrate.upgrade_with(admin_settings(scratch), "0022")
-    assert current_version(scratch) == ["0022"]

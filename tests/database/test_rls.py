@@ -28,7 +28,7 @@ from tests.support.read_factories import Sent, record_queries, requests_of
 from wellapi.errors import sqlstate_of
 from wellapi.resources import RESOURCES
 from wellapi.resources.conditions import qualified
-from wellapi.roles import API_ROLE
+from wellapi.roles import API_ROLE, APP_ROLES
 from wellapi.sqltext.reads import scope_condition, with_parents
 from wellapi.sqltext.text import select, template
 from wellapi.store import connections as db
@@ -73,6 +73,9 @@ OUTBOX = ("change_records",)
 # Where retention pruned each workspace's records (revision 0022): a scope reads its own
 # workspace's, to tell a cursor behind it (tests/database/test_changes_feed.py).
 PRUNED = ("change_feed_pruned",)
+# What every transaction of a role sets again (core_api.set_transaction_settings()): the server's
+# settings and the roles' own, no tenant's data; every application role reads it, none writes.
+SETTINGS = ("transaction_settings",)
 INSUFFICIENT_PRIVILEGE = "42501"
 
 
@@ -205,8 +208,20 @@ def all_pks(conn: pg8000.native.Connection, table: str) -> set[Any]:
 def test_every_core_api_table_is_scoped_catalog_or_unreadable(admin_conn):
     """A table added later must choose: row-level security, global catalog, its keys only, or
     no access."""
-    tables = {*SCOPED, *CATALOG, *KEYS_ONLY, *UNREADABLE, *OUTBOX, *PRUNED}
+    tables = {*SCOPED, *CATALOG, *KEYS_ONLY, *UNREADABLE, *OUTBOX, *PRUNED, *SETTINGS}
     assert set(tn.core_api_tables(admin_conn)) == tables
+
+
+@pytest.mark.parametrize("role", APP_ROLES)
+def test_every_role_reads_the_transactions_settings_and_writes_none(admin_conn, role):
+    for table in SETTINGS:
+        rights = admin_conn.run(
+            "SELECT p FROM unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', "
+            "'REFERENCES', 'TRIGGER']) AS p WHERE has_table_privilege(:r, CAST(:t AS regclass), p)",
+            r=role,
+            t=f"core_api.{table}",
+        )
+        assert rights == [["SELECT"]]
 
 
 @pytest.mark.parametrize("table", [*SCOPED, *OUTBOX, *PRUNED])

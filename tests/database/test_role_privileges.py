@@ -192,9 +192,12 @@ def policy_reads(admin: Any) -> set[tuple[str, str]]:
 
 
 def readable(admin: Any, role: str) -> set[tuple[str, str]]:
+    """The columns of ``core_api`` the role may read, but the transactions' settings, which
+    every role's ``set_transaction_settings()`` reads (test_rls holds that table apart)."""
     rows = admin.run(
         "SELECT c.relname, a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
         "WHERE c.relnamespace = CAST('core_api' AS regnamespace) AND c.relkind = 'r' "
+        "AND c.relname <> 'transaction_settings' "
         "AND a.attnum > 0 AND NOT a.attisdropped "
         "AND has_column_privilege(:role, c.oid, a.attnum, 'SELECT')",
         role=role,

@@ -44,7 +44,6 @@ from tests.support.cross_tenant import authorize
 from tests.support.transaction_settings import differing_settings, refresh_transaction_settings
 from wellapi.handlers import drain as drain_module
 from wellapi.handlers import sweep as sweep_module
-from wellapi.handlers.migration import revision_module
 from wellapi.handlers.scheduled import scheduled_handler
 from wellapi.roles import API_ROLE, APP_ROLES, AUTH_ROLE, DRAIN_ROLE, SYNC_ROLE
 from wellapi.store import connections as db
@@ -266,7 +265,7 @@ def test_every_setting_a_role_may_change_at_each_hostile_value_changes_no_answer
 @pytest.mark.parametrize("role", APP_ROLES)
 def test_a_fresh_session_of_every_role_finds_no_compared_setting_different(database, role):
     """Nothing planted, the transaction's settings procedure compares once and sets nothing
-    one by one (revision 0036: the socket settings, shown as the socket has them, are set, not
+    one by one (the socket settings, shown as the socket has them, are set, not
     compared; over TCP in ``tests/system/test_sam_local.py``)."""
     conn = local_db.admin_connection(database.url_for(role))
     try:
@@ -317,10 +316,13 @@ def test_the_owners_own_tools_that_run_the_procedure_are_told_nothing(admin):
     assert [n for n in admin.notices if n.get(b"C") == notices.SETTINGS_SET_AGAIN] == []
 
 
-def test_the_notice_the_procedure_raises_is_the_one_the_function_hears():
-    revision = revision_module("0037")
+def test_the_notice_the_procedure_raises_is_the_one_the_function_hears(admin):
+    sqlstate = notices.SETTINGS_SET_AGAIN.decode("ascii")
+    (body,) = admin.run(
+        "SELECT prosrc FROM pg_proc WHERE oid = 'core_api.set_transaction_settings()'::regprocedure"
+    )[0]
 
-    assert revision.SET_AGAIN_SQLSTATE.encode("ascii") == notices.SETTINGS_SET_AGAIN
+    assert f"USING ERRCODE = '{sqlstate}'" in body
 
 
 # Timers that run from a session's start or a transaction's, before its message can set

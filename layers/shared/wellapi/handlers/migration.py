@@ -15,7 +15,6 @@ The deploy function (``handler``) is invoked two ways:
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -65,18 +64,6 @@ def migrations_dir() -> Path:
     if task_root and (Path(task_root) / "env.py").exists():
         return Path(task_root)
     return Path(__file__).resolve().parents[4] / "migrations"
-
-
-def revision_module(number: str) -> Any:
-    """The revision file numbered ``number`` (``"0028"``) as a module of its own: its SQL and
-    helpers, for a later revision that builds on them, the bench and the tests."""
-    path = next((migrations_dir() / "versions").glob(f"{number}_*.py"))
-    spec = importlib.util.spec_from_file_location(f"revision_{number}", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def migration_engine(settings: Settings) -> Engine:

@@ -1,0 +1,194 @@
+-- What each role may do, object by object: the owner (whoever runs the migrations) keeps every
+-- right; PUBLIC keeps none on a function; each application role holds only what its statements
+-- use (tests/database/test_role_privileges.py holds the statements to it). Column grants name
+-- the columns a role reads or writes: a column added later is no role's until a grant says so.
+
+GRANT USAGE ON SCHEMA core_api TO well_api, well_sync, well_auth, well_drain;
+
+REVOKE ALL ON FUNCTION core_api.account_workspace_connectors_in_scope(p_record_pk bigint, p_workspace_connector_pk bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION core_api.account_workspace_connectors_in_scope(p_record_pk bigint, p_workspace_connector_pk bigint) TO well_api;
+
+REVOKE ALL ON FUNCTION core_api.account_workspace_connectors_parents_agree() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION core_api.authenticate_key() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION core_api.authenticate_key() TO well_auth;
+
+REVOKE ALL ON FUNCTION core_api.change_is_own(p_resource_type text, p_workspace_pk bigint, p_ids uuid[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION core_api.change_is_own(p_resource_type text, p_workspace_pk bigint, p_ids uuid[]) TO well_api;
+
+REVOKE ALL ON FUNCTION core_api.check_client_id(p_table regclass, p_id uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION core_api.check_client_id(p_table regclass, p_id uuid) TO well_api;
+
+REVOKE ALL ON PROCEDURE core_api.check_prepared(IN names text[], IN digests text[], IN types text[]) FROM PUBLIC;
+GRANT EXECUTE ON PROCEDURE core_api.check_prepared(IN names text[], IN digests text[], IN types text[]) TO well_api, well_sync, well_auth, well_drain;
+
+REVOKE ALL ON FUNCTION core_api.claim_idempotency_key(p_key text, p_fingerprint text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION core_api.claim_idempotency_key(p_key text, p_fingerprint text) TO well_api;
+
+REVOKE ALL ON FUNCTION core_api.company_workspace_connectors_in_scope(p_record_pk bigint, p_workspace_connector_pk bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION core_api.company_workspace_connectors_in_scope(p_record_pk bigint, p_workspace_connector_pk bigint) TO well_api;
+
+REVOKE ALL ON FUNCTION core_api.company_workspace_connectors_parents_agree() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION core_api.end_stalled_sessions() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION core_api.end_stalled_sessions() TO well_sync, well_drain;
+
+REVOKE ALL ON FUNCTION core_api.ledger_direction_stays() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION core_api.ledger_direction_stays() TO well_api, well_sync;
+
+REVOKE ALL ON FUNCTION core_api.linked_parent_stays_in_its_workspace() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION core_api.linked_parent_stays_in_its_workspace() TO well_api, well_sync;
+
+REVOKE ALL ON FUNCTION core_api.may_enrol(p_group_pk bigint, p_workspace_pk bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION core_api.may_enrol(p_group_pk bigint, p_workspace_pk bigint) TO well_api;
+
+REVOKE ALL ON FUNCTION core_api.people_workspace_connectors_in_scope(p_record_pk bigint, p_workspace_connector_pk bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION core_api.people_workspace_connectors_in_scope(p_record_pk bigint, p_workspace_connector_pk bigint) TO well_api;
+
+REVOKE ALL ON FUNCTION core_api.people_workspace_connectors_parents_agree() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION core_api.proof_context() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION core_api.proof_context() TO well_api, well_auth;
+
+REVOKE ALL ON PROCEDURE core_api.prove_key(IN p_proof text) FROM PUBLIC;
+GRANT EXECUTE ON PROCEDURE core_api.prove_key(IN p_proof text) TO well_auth;
+
+REVOKE ALL ON PROCEDURE core_api.prove_scope(IN p_proof text) FROM PUBLIC;
+GRANT EXECUTE ON PROCEDURE core_api.prove_scope(IN p_proof text) TO well_api;
+
+REVOKE ALL ON FUNCTION core_api.provenance_parents_agree() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION core_api.provenance_parents_agree() TO well_api, well_sync;
+
+REVOKE ALL ON FUNCTION core_api.record_account_workspace_connectors() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION core_api.record_change(p_resource_type text, p_change text, p_id uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION core_api.record_change(p_resource_type text, p_change text, p_id uuid) TO well_api;
+
+REVOKE ALL ON FUNCTION core_api.record_company_workspace_connectors() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION core_api.record_people_workspace_connectors() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION core_api.record_workspace_group_workspaces() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION core_api.record_workspace_providers() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION core_api.remember_idempotent_answer(p_key text, p_table regclass, p_read jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION core_api.remember_idempotent_answer(p_key text, p_table regclass, p_read jsonb) TO well_api;
+
+REVOKE ALL ON FUNCTION core_api.request_context() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION core_api.request_context() TO well_api, well_auth;
+
+REVOKE ALL ON FUNCTION core_api.restore_role_defaults() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION core_api.restore_role_defaults() TO well_sync, well_drain;
+
+REVOKE ALL ON FUNCTION core_api.scope_person_pk() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION core_api.scope_person_pk() TO well_api;
+
+REVOKE ALL ON FUNCTION core_api.scope_principal_kind() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION core_api.scope_principal_kind() TO well_api;
+
+REVOKE ALL ON FUNCTION core_api.scope_workspace_connector_pks() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION core_api.scope_workspace_connector_pks() TO well_api;
+
+REVOKE ALL ON FUNCTION core_api.scope_workspace_pk() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION core_api.scope_workspace_pk() TO well_api;
+
+REVOKE ALL ON FUNCTION core_api.set_scope(p_workspace_id uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION core_api.set_scope(p_workspace_id uuid) TO well_api;
+
+REVOKE ALL ON PROCEDURE core_api.set_transaction_settings() FROM PUBLIC;
+GRANT EXECUTE ON PROCEDURE core_api.set_transaction_settings() TO well_sync, well_drain, well_api, well_auth;
+
+REVOKE ALL ON PROCEDURE core_api.spend_key_proof(IN p_proof text) FROM PUBLIC;
+GRANT EXECUTE ON PROCEDURE core_api.spend_key_proof(IN p_proof text) TO well_auth;
+
+REVOKE ALL ON PROCEDURE core_api.spend_scope_proof(IN p_proof text) FROM PUBLIC;
+GRANT EXECUTE ON PROCEDURE core_api.spend_scope_proof(IN p_proof text) TO well_api;
+
+REVOKE ALL ON FUNCTION core_api.touch_row() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION core_api.touch_row() TO well_api, well_sync;
+
+REVOKE ALL ON FUNCTION core_api.uuid_v7() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION core_api.uuid_v7() TO well_api, well_sync;
+
+REVOKE ALL ON FUNCTION core_api.verified_person_pk() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION core_api.verified_person_pk() TO well_api;
+
+REVOKE ALL ON FUNCTION core_api.verified_principal_kind() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION core_api.verified_principal_kind() TO well_api;
+
+REVOKE ALL ON FUNCTION core_api.verified_workspace_connector_pks() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION core_api.verified_workspace_connector_pks() TO well_api;
+
+REVOKE ALL ON FUNCTION core_api.verified_workspace_pk() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION core_api.verified_workspace_pk() TO well_api;
+
+REVOKE ALL ON FUNCTION well_private.mac(p_message text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION well_private.message_rest(p_opening text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION well_private.proof_mac(p_key bytea, p_message text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION well_private.random_key() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION well_private.record_role_defaults() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION well_private.scope_token(p_person_pk bigint, p_kind text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION well_private.text_digest(p_text text) FROM PUBLIC;
+
+GRANT SELECT, INSERT, UPDATE (direction, updated_at, deleted_at) ON TABLE core_api.account_workspace_connectors TO well_api;
+GRANT SELECT, INSERT, UPDATE (deleted_at) ON TABLE core_api.account_workspace_connectors TO well_sync;
+
+GRANT SELECT (account_id, workspace_pk, type, account_name, pk, deleted_at) ON TABLE core_api.accounts TO well_api;
+GRANT SELECT (account_id, workspace_pk, pk, deleted_at) ON TABLE core_api.accounts TO well_sync;
+
+GRANT SELECT, INSERT, UPDATE ON TABLE core_api.change_feed_pruned TO well_sync;
+GRANT SELECT (workspace_pk, xid, pk) ON TABLE core_api.change_feed_pruned TO well_api;
+
+GRANT DELETE, SELECT (pk, xid, workspace_pk, sent_at), INSERT (workspace_pk, resource_type, change, ids, record_ids, detail, occurred_at, actor_kind, sync_run_id, message_key) ON TABLE core_api.change_records TO well_sync;
+GRANT SELECT (pk, xid, workspace_pk, resource_type, change, ids, record_ids, detail, occurred_at, recorded_at, actor_kind, actor_person_pk, sync_run_id, message_key), INSERT (workspace_pk, resource_type, change, ids, record_ids, detail, occurred_at, actor_kind, actor_person_pk) ON TABLE core_api.change_records TO well_api;
+GRANT SELECT (pk, xid, workspace_pk, resource_type, change, ids, record_ids, detail, occurred_at, recorded_at, actor_kind, sync_run_id, message_key, sent_at), UPDATE (sent_at) ON TABLE core_api.change_records TO well_drain;
+
+GRANT SELECT (company_id, workspace_pk, name, domain, pk, deleted_at) ON TABLE core_api.companies TO well_api;
+GRANT SELECT (company_id, workspace_pk, pk, deleted_at) ON TABLE core_api.companies TO well_sync;
+
+GRANT SELECT, INSERT, UPDATE (direction, updated_at, deleted_at) ON TABLE core_api.company_workspace_connectors TO well_api;
+GRANT SELECT, INSERT, UPDATE (deleted_at) ON TABLE core_api.company_workspace_connectors TO well_sync;
+
+GRANT SELECT, INSERT, DELETE, UPDATE ON TABLE core_api.connector_revocations TO well_sync;
+GRANT SELECT (workspace_connector_pk) ON TABLE core_api.connector_revocations TO well_api;
+
+GRANT SELECT (workspace_pk, person_pk, status, deleted_at) ON TABLE core_api.memberships TO well_api;
+
+GRANT SELECT, INSERT, UPDATE (direction, updated_at, deleted_at) ON TABLE core_api.people_workspace_connectors TO well_api;
+GRANT SELECT, INSERT, UPDATE (deleted_at) ON TABLE core_api.people_workspace_connectors TO well_sync;
+
+GRANT SELECT (person_id, workspace_pk, first_name, last_name, full_name, pk, deleted_at) ON TABLE core_api.peoples TO well_api;
+GRANT SELECT (person_id, workspace_pk, pk, deleted_at) ON TABLE core_api.peoples TO well_sync;
+
+GRANT SELECT (provider_id, name, slug, url, category, popularity_score, pk, created_at, updated_at, deleted_at) ON TABLE core_api.providers TO well_api;
+
+GRANT SELECT, INSERT, DELETE, UPDATE ON TABLE core_api.revocation_sweeps TO well_sync;
+
+GRANT SELECT, INSERT, DELETE ON TABLE core_api.sync_receipts TO well_sync;
+
+GRANT SELECT, INSERT, DELETE, UPDATE ON TABLE core_api.sync_tombstones TO well_sync;
+
+GRANT SELECT (workspace_connector_id, workspace_pk, status, pk, deleted_at) ON TABLE core_api.workspace_connectors TO well_api;
+GRANT SELECT (workspace_connector_id, workspace_pk, pk, deleted_at) ON TABLE core_api.workspace_connectors TO well_sync;
+
+GRANT SELECT (person_pk, workspace_group_pk, role, deleted_at) ON TABLE core_api.workspace_group_memberships TO well_api;
+
+GRANT SELECT, INSERT, UPDATE (updated_at, deleted_at) ON TABLE core_api.workspace_group_workspaces TO well_api;
+
+GRANT SELECT (workspace_group_id, name, pk, deleted_at) ON TABLE core_api.workspace_groups TO well_api;
+
+GRANT SELECT, INSERT, UPDATE (is_selected, is_matched, updated_at, deleted_at) ON TABLE core_api.workspace_providers TO well_api;
+
+GRANT SELECT (workspace_id, name, pk, deleted_at) ON TABLE core_api.workspaces TO well_api;
+GRANT SELECT (workspace_id, pk) ON TABLE core_api.workspaces TO well_drain;
+
+REVOKE ALL ON FUNCTION well_private.record_settings() FROM PUBLIC;
+
+GRANT SELECT ON TABLE core_api.transaction_settings TO well_api, well_sync, well_auth, well_drain;
