@@ -13,7 +13,6 @@ from unittest import mock
 import pg8000.core
 
 from wellapi.store import connections
-from wellapi.store import protocol as answers
 from wellapi.store.connections import COMMIT, OPENING, READ_ONLY_OPENING
 from wellapi.store.sql import BoundStatement
 from welldev.bench.report import Report
@@ -144,8 +143,8 @@ def timed(function: Callable[..., Any], spent: Callable[[float], object]) -> Cal
 @contextlib.contextmanager
 def recording() -> Iterator[Wire]:
     """Every query on every pg8000 connection, timed with the rows' decoding, and its round
-    trips: each read until ReadyForQuery is one, the driver's (``handle_messages``) or a
-    pipelined message's (``wellapi.store.protocol.read_until_ready``)."""
+    trips: each read until ReadyForQuery is one (``handle_messages``), of the driver's own calls
+    or of a pipelined message."""
     core = pg8000.core.CoreConnection
     wire = Wire()
     current: list[Call] = []
@@ -198,7 +197,6 @@ def recording() -> Iterator[Wire]:
         (core, "execute_unnamed", traced(core.execute_unnamed, plain("unnamed"))),
         (core, "execute_named", traced(core.execute_named, named)),
         (core, "handle_messages", waiting(core.handle_messages)),
-        (answers, "read_until_ready", waiting(answers.read_until_ready)),
         (connections, "send", traced(connections.send, pipelined)),
     ]
     with contextlib.ExitStack() as stack:

@@ -37,7 +37,6 @@ import pg8000.dbapi
 
 from wellapi.errors import LOCK_NOT_AVAILABLE, DatabaseUnavailable, sqlstate_of
 from wellapi.settings import Settings, get_settings
-from wellapi.store import protocol
 from wellapi.store.notices import tell_of_settings_set_again
 from wellapi.store.sql import (
     SUBVERTED_SQLSTATE,
@@ -549,7 +548,7 @@ def _sent(connection: Any, statements: Statements) -> list[Row]:
     pg8000.core._flush(connection._sock)
     context = pg8000.core.Context(statements[0].text if statements else "")
     try:
-        protocol.read_until_ready(connection, context)
+        connection.handle_messages(context)
     except pg8000.dbapi.DatabaseError as error:
         if prepared is not None and framed is not None:
             prepared.settle(framed, succeeded=False)
