@@ -1,5 +1,5 @@
 """Every name of pg8000 used beyond its documented API (``wellapi.store.driver.PRIVATE_NAMES``)
-is in the installed pg8000 with the shape used.
+is in the installed pg8000 with the shape used, and no module but ``driver`` names one.
 
 A pg8000 upgrade that renames one of them, drops it, or changes its parameters or its type fails
 here, naming it. No database: a connection is opened on one end of a socket pair whose other end
@@ -9,9 +9,11 @@ answers as a server would.
 from __future__ import annotations
 
 import inspect
+import re
 import socket
 import struct
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pg8000.converters
@@ -21,6 +23,12 @@ import pytest
 
 from wellapi.store import driver
 from wellapi.store.driver import Private
+
+ROOT = Path(__file__).resolve().parents[2]
+# Where the functions, the bench and the tests are; the vendored code is not the project's.
+TREES = (ROOT / "layers" / "shared" / "wellapi", ROOT / "devkit" / "welldev", ROOT / "tests")
+OUTSIDE = (ROOT / "tests" / "vendor",)
+ALLOWED = {Path(driver.__file__).resolve(), Path(__file__).resolve()}
 
 
 def message(code: bytes, body: bytes = b"") -> bytes:
@@ -145,3 +153,40 @@ def test_values_go_out_and_come_back_as_pg8000_converts_them(served):
     assert driver.text_of(driver.DEFAULT_CONVERSIONS, True) == "true"
     assert driver.decoded_value(23, "5") == 5
     assert driver.decoded_value(0, "as sent") == "as sent"  # a type pg8000 does not know: its text
+
+
+# Where a private name shows: pg8000's modules that hold them, and the names of a connection's
+# (its attributes and methods), as attributes or in quotes.
+MODULES = re.compile(r"\bpg8000\.(?:core|converters)\b|\bfrom pg8000 import\b")
+ON_A_CONNECTION = re.compile(
+    r"""[.'"](?:"""
+    + "|".join(
+        re.escape(p.name)
+        for p in driver.PRIVATE_NAMES
+        if p.owner in (driver.CLASS, driver.CONNECTION)
+    )
+    + r""")\b"""
+)
+
+
+def named_elsewhere() -> list[str]:
+    found = []
+    for tree in TREES:
+        for path in sorted(tree.rglob("*.py")):
+            if path.resolve() in ALLOWED or any(path.is_relative_to(o) for o in OUTSIDE):
+                continue
+            for number, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+                if MODULES.search(line) or ON_A_CONNECTION.search(line):
+                    found.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    return found
+
+
+def test_no_module_but_the_driver_names_a_private_name():
+    assert named_elsewhere() == []
+
+
+def test_the_search_finds_a_private_name():
+    assert MODULES.search("pg8000.core._write(sock, data)")
+    assert ON_A_CONNECTION.search("sock = connection._usock")
+    assert ON_A_CONNECTION.search('getattr(pg8000.dbapi.Connection, "execute_simple")')
+    assert not ON_A_CONNECTION.search("self._socket.close()")
