@@ -1,7 +1,7 @@
 """A message's answers from a real server read whole through ``connections.send``
-(``wellapi.store.protocol``): rows of any size, many or none, as the driver's own loop reads
-them; an error amid the rows raised once they are read, the connection ready for the next; a
-notice amid them heard; and the bench's recording sees each of them as one round trip."""
+(``wellapi.store.driver.round_trip``): rows of any size, many or none, as the driver's own
+calls read them; an error amid the rows raised once they are read, the connection ready for
+the next; a notice amid them heard; the bench's recording sees each as one round trip."""
 
 from __future__ import annotations
 

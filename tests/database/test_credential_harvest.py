@@ -45,6 +45,7 @@ from wellapi.http.principal import scope_statement
 from wellapi.http.proofs import PROOF_SECONDS
 from wellapi.roles import API_ROLE, AUTH_ROLE
 from wellapi.store import connections as db
+from wellapi.store import driver
 from wellapi.store.sql import BoundStatement, fixed
 from welldev import api_keys
 from welldev import database as local_db
@@ -106,7 +107,7 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> list[Message]:
     statement's text and the values bound to it (the openings and rollbacks, simple queries,
     as statements without values)."""
     messages: list[Message] = []
-    simple = pg8000.dbapi.Connection.execute_simple
+    simple = getattr(pg8000.dbapi.Connection, driver.SIMPLE_QUERY)
     pipelined = db.send
 
     def recording(self: pg8000.dbapi.Connection, statement: str) -> Any:
@@ -117,7 +118,7 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> list[Message]:
         messages.append(tuple(statements))
         return pipelined(connection, statements)
 
-    monkeypatch.setattr(pg8000.dbapi.Connection, "execute_simple", recording)
+    monkeypatch.setattr(pg8000.dbapi.Connection, driver.SIMPLE_QUERY, recording)
     monkeypatch.setattr(db, "send", send)
     return messages
 

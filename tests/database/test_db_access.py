@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import pg8000.core
 import pg8000.dbapi
 import pytest
 from sqlalchemy import Engine
@@ -36,6 +35,7 @@ from tests.support.proven import SCOPE_STATEMENT
 from wellapi.roles import API_ROLE
 from wellapi.settings import Settings
 from wellapi.store import connections as db
+from wellapi.store import driver
 from wellapi.store.sql import BoundStatement, fixed
 
 # --- one pool per execution environment ---------------------------------------------------
@@ -110,7 +110,7 @@ def test_engine_runs_in_autocommit_one_implicit_transaction_per_message(api_data
 
 def nodelay(pool: db.Pool | Engine) -> tuple[int, int, bool]:
     with dbapi_connection_of(pool) as dbapi_connection:
-        sock = dbapi_connection._usock
+        sock = driver.socket_of(dbapi_connection)
         return (
             sock.family,
             sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY),
@@ -143,7 +143,7 @@ def test_pg8000_alone_leaves_nagle_on_which_is_why_the_engine_sets_nodelay(
         **db.url_connect_kwargs(tcp_url(api_database, API_ROLE, forwarder.port))
     )
     try:
-        assert conn._usock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 0
+        assert driver.socket_of(conn).getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 0
     finally:
         conn.close()
 
@@ -164,7 +164,7 @@ COMMENTS = re.compile(r"/\*.*?\*/|--[^\n]*", re.S)
 
 
 def pinning_reasons(method: str, statement: str) -> list[str]:
-    if method in ("prepare_statement", "execute_named"):
+    if method in (driver.NAMED_PARSE, driver.NAMED_QUERY):
         return ["named prepared statement"]
     text = COMMENTS.sub(" ", statement)
     return [reason for reason, pattern in PINNING.items() if pattern.search(text)]
@@ -173,18 +173,18 @@ def pinning_reasons(method: str, statement: str) -> list[str]:
 @pytest.mark.parametrize(
     ("method", "statement", "reason"),
     [
-        ("execute_simple", "SET statement_timeout = 0", "session SET"),
-        ("execute_simple", "select 1; set search_path to core_api", "session SET"),
-        ("execute_simple", "/* x */ SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY", None),
-        ("execute_unnamed", "SELECT set_config('well.x', '1', false)", "session set_config"),
-        ("execute_simple", "PREPARE p AS SELECT 1", "PREPARE"),
-        ("execute_simple", "DECLARE c CURSOR WITH HOLD FOR SELECT 1", "DECLARE cursor"),
-        ("execute_simple", "LISTEN changes", "LISTEN"),
-        ("execute_simple", "SELECT pg_advisory_lock(42)", "session advisory lock"),
-        ("execute_simple", "create temporary table t (x int)", "temporary table"),
-        ("execute_simple", "CREATE TEMP TABLE t AS SELECT 1", "temporary table"),
-        ("execute_simple", "INSERT INTO t VALUES (nextval('s'))", "sequence call"),
-        ("prepare_statement", "SELECT 1", "named prepared statement"),
+        (driver.SIMPLE_QUERY, "SET statement_timeout = 0", "session SET"),
+        (driver.SIMPLE_QUERY, "select 1; set search_path to core_api", "session SET"),
+        (driver.SIMPLE_QUERY, "/* x */ SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY", None),
+        (driver.UNNAMED_QUERY, "SELECT set_config('well.x', '1', false)", "session set_config"),
+        (driver.SIMPLE_QUERY, "PREPARE p AS SELECT 1", "PREPARE"),
+        (driver.SIMPLE_QUERY, "DECLARE c CURSOR WITH HOLD FOR SELECT 1", "DECLARE cursor"),
+        (driver.SIMPLE_QUERY, "LISTEN changes", "LISTEN"),
+        (driver.SIMPLE_QUERY, "SELECT pg_advisory_lock(42)", "session advisory lock"),
+        (driver.SIMPLE_QUERY, "create temporary table t (x int)", "temporary table"),
+        (driver.SIMPLE_QUERY, "CREATE TEMP TABLE t AS SELECT 1", "temporary table"),
+        (driver.SIMPLE_QUERY, "INSERT INTO t VALUES (nextval('s'))", "sequence call"),
+        (driver.NAMED_PARSE, "SELECT 1", "named prepared statement"),
     ],
 )
 def test_pinning_detector_flags_what_would_pin_a_proxy_session(method, statement, reason):
@@ -204,7 +204,7 @@ def test_pinning_detector_flags_what_would_pin_a_proxy_session(method, statement
     ],
 )
 def test_pinning_detector_allows_transaction_scoped_statements(statement):
-    assert pinning_reasons("execute_simple", statement) == []
+    assert pinning_reasons(driver.SIMPLE_QUERY, statement) == []
 
 
 @dataclass(frozen=True)
@@ -226,8 +226,9 @@ def sent_sql(monkeypatch: pytest.MonkeyPatch) -> list[Sent]:
     or ``connections.send``'s pipeline (the link walker's requests, ``tests.support.links``,
     are not the test's)."""
     sent: list[Sent] = []
-    for name in ("execute_simple", "execute_unnamed", "prepare_statement", "execute_named"):
-        original = getattr(pg8000.core.CoreConnection, name)
+    sending = (driver.SIMPLE_QUERY, driver.UNNAMED_QUERY, driver.NAMED_PARSE, driver.NAMED_QUERY)
+    for name in sending:
+        original = getattr(driver.CoreConnection, name)
         signature = inspect.signature(original)
 
         def recording(
@@ -243,7 +244,7 @@ def sent_sql(monkeypatch: pytest.MonkeyPatch) -> list[Sent]:
                 sent.append(Sent(_name, (fixed(str(bound.arguments["statement"])),)))
             return _original(self, *args, **kwargs)
 
-        monkeypatch.setattr(pg8000.core.CoreConnection, name, recording)
+        monkeypatch.setattr(driver.CoreConnection, name, recording)
     pipelined = db.send
 
     def send(connection: Any, statements: Sequence[BoundStatement]) -> list[Any]:

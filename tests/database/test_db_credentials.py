@@ -30,6 +30,7 @@ from wellapi.operations.read import RETRIEVE
 from wellapi.roles import API_ROLE, SYNC_ROLE
 from wellapi.settings import Settings, get_settings
 from wellapi.store import connections as db
+from wellapi.store import driver
 from wellapi.store.sql import fixed
 from welldev import database as local_db
 
@@ -316,7 +317,7 @@ def test_secret_mode_reaches_a_server_whose_certificate_the_bundle_vouches_for(
 
     assert db.execute([CURRENT_USER], pool=pool) == [[API_ROLE]]
     with pool.connection() as conn:
-        sock = conn._usock
+        sock = driver.socket_of(conn)
         assert isinstance(sock, ssl.SSLSocket)
         assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
 

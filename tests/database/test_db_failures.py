@@ -35,6 +35,7 @@ from wellapi.http.proofs import PROOF_AHEAD_SECONDS, PROOF_SECONDS
 from wellapi.roles import API_ROLE, SYNC_ROLE
 from wellapi.settings import Settings
 from wellapi.store import connections as db
+from wellapi.store import driver
 from wellapi.store.sql import BoundStatement, fixed
 from welldev import api_keys
 from welldev import database as local_db
@@ -196,7 +197,7 @@ def test_statement_longer_than_the_connect_timeout_is_not_cut_by_the_client(
     # reads wait for the read bound (none for migrations), whatever the connect timeout was.
     with dbapi_connection_of(pool) as connection:
         read_bound = settings.db_read_timeout_seconds if autocommit else None
-        assert connection._usock.gettimeout() == read_bound
+        assert driver.socket_of(connection).gettimeout() == read_bound
         cursor = connection.cursor()
         cursor.execute("SELECT pg_sleep(1.5), 1")
         assert list(map(list, cursor.fetchall())) == [["", 1]]
@@ -213,7 +214,7 @@ def test_a_reply_that_never_comes_is_given_up_on_after_the_read_timeout(api_data
     # The reply would have come after 2 s: the read bound the pool set ended the wait first.
     assert [c for c in causes(raised.value) if isinstance(c, TimeoutError)]
     with pool.connection() as connection:
-        assert connection._usock.gettimeout() == 0.3
+        assert driver.socket_of(connection).gettimeout() == 0.3
 
 
 def test_the_sync_writer_waits_longer_than_its_statement_timeout(api_database):

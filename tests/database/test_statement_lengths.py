@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import pg8000.core
 import pytest
 from pg8000.native import Connection
 
@@ -26,6 +25,7 @@ from tests.support import sync as s
 from tests.support.api import Lambda, get
 from wellapi.handlers.sync import sync_handler
 from wellapi.jsonapi.query import MAX_FILTER_VALUES, MAX_PAGE_SIZE
+from wellapi.store import driver
 from wellapi.store.connections import reset_pools
 from wellapi.sync.messages import MAX_RECORD_IDS
 from welldev.bench.wire import PINNING_BYTES
@@ -61,14 +61,14 @@ def statement_texts(data: bytes) -> list[bytes]:
 def on_the_wire(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bytes]]:
     """Every statement text written to any pg8000 connection meanwhile."""
     texts: list[bytes] = []
-    write: Callable[[Any, bytes], None] = pg8000.core._write
+    write: Callable[[Any, bytes], None] = getattr(driver.WRITER, driver.WRITE)
 
     def recording(sock: Any, data: bytes) -> None:
         texts.extend(statement_texts(bytes(data)))
         write(sock, data)
 
     with monkeypatch.context() as patched:
-        patched.setattr(pg8000.core, "_write", recording)
+        patched.setattr(driver.WRITER, driver.WRITE, recording)
         yield texts
 
 

@@ -29,6 +29,7 @@ from tests.support.api import Reply, get
 from tests.support.links import WALKER
 from wellapi.resources import PARENTS, RESOURCES
 from wellapi.store import connections as db
+from wellapi.store import driver
 from wellapi.store.sql import BoundStatement
 
 SECRET = "sk_live_never_returned"
@@ -231,8 +232,8 @@ def record_queries(monkeypatch: pytest.MonkeyPatch) -> list[Sent]:
     the tests is a ``pg8000.native`` one and is not, whatever it sends.
     """
     calls: list[Sent] = []
-    simple = pg8000.dbapi.Connection.execute_simple
-    unnamed = pg8000.dbapi.Connection.execute_unnamed
+    simple = getattr(pg8000.dbapi.Connection, driver.SIMPLE_QUERY)
+    unnamed = getattr(pg8000.dbapi.Connection, driver.UNNAMED_QUERY)
     pipelined = db.send
 
     # The link walker's requests (``tests.support.links``) are not the request under test.
@@ -252,8 +253,8 @@ def record_queries(monkeypatch: pytest.MonkeyPatch) -> list[Sent]:
             calls.append(Sent("pipelined", ";".join(s.text for s in sent), sent))
         return pipelined(connection, statements)
 
-    monkeypatch.setattr(pg8000.dbapi.Connection, "execute_simple", count_simple)
-    monkeypatch.setattr(pg8000.dbapi.Connection, "execute_unnamed", count_unnamed)
+    monkeypatch.setattr(pg8000.dbapi.Connection, driver.SIMPLE_QUERY, count_simple)
+    monkeypatch.setattr(pg8000.dbapi.Connection, driver.UNNAMED_QUERY, count_unnamed)
     # ``wellapi.store.connections`` looks ``send`` up when it sends.
     monkeypatch.setattr(db, "send", count_pipelined)
     return calls

@@ -24,8 +24,9 @@ BENCH = Path(child_handler.__file__).parent
 # Where a child's module comes from changes what it costs to import: never the venv's welldev.
 MEASURED_THIRD_PARTY = {"pg8000", "awslambdaric"}
 # The modules of the layer the child may load: the floor proves its requests as the function
-# does (hashlib, no more), and binds their values with the types the function gives them.
-MEASURED_OWN = {"wellapi.http.proofs", "wellapi.store.sql"}
+# does (hashlib, no more), binds their values with the types the function gives them, and reads
+# their answers as the function does.
+MEASURED_OWN = {"wellapi.http.proofs", "wellapi.store.driver", "wellapi.store.sql"}
 HANDLER_MODULE = "bench_child_app"
 HANDLER = """\
 import colorsys

@@ -75,9 +75,9 @@ _COMMON = (
     *(f"aws_lambda_powertools{m}" for m in (".utilities", ".utilities.jmespath_utils")),
     "aws_lambda_powertools.warnings",
     *(f"wellapi{m}" for m in ("", ".errors", ".roles", ".settings")),
-    # The connection, the statements and rows it sends and reads (and the reader of its
-    # answers), the notices it hears.
-    *(f"wellapi.store{m}" for m in ("", ".connections", ".notices", ".protocol", ".rows", ".sql")),
+    # The connection, the statements and rows it sends and reads (and what of pg8000 it uses
+    # beyond its documented API), the notices it hears.
+    *(f"wellapi.store{m}" for m in ("", ".connections", ".driver", ".notices", ".rows", ".sql")),
 )
 # The resources' registry and the resource modules it lists, without their SQL conditions: every API
 # function, and the sync and sweep functions, whose ledgers are derived from it.

@@ -41,21 +41,23 @@ def floor(event: "dict[str, Any]", context: object) -> "dict[str, int]":
     ``event``: pg8000's ``connect`` arguments and the ``requests`` (each
     ``raw_client.Captured.floor_request``), proven afresh when they carry a credential. It
     connects as the pool would (autocommit, TCP_NODELAY), never without SQL (a request refused
-    before any), and pipelines each message as the function does (``wellapi.store.sql.pipeline``).
+    before any), and pipelines each message and reads its answers as the function does
+    (``wellapi.store.sql.pipeline``, ``wellapi.store.driver.round_trip``).
     """
     # Only now: pg8000 and the layer's statements and proofs (hashlib) are what is measured.
     import socket
 
-    import pg8000.core
     import pg8000.dbapi
 
+    from wellapi.store.driver import round_trip, socket_of
     from wellapi.store.sql import BoundStatement, pipeline
 
     if event["requests"]:
         conn = pg8000.dbapi.connect(**event["connect"])
         conn.autocommit = True
-        if conn._usock.family in (socket.AF_INET, socket.AF_INET6):
-            conn._usock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock = socket_of(conn)
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     documents = []
     for request in event["requests"]:
         statements = [BoundStatement(t, tuple(map(value, v))) for t, v in request["statements"]]
@@ -68,10 +70,7 @@ def floor(event: "dict[str, Any]", context: object) -> "dict[str, int]":
                 proof = key_opening(request["key"][0], bytes.fromhex(request["key"][1]))
             opening = [BoundStatement(text) for text in request["opening"]]
             statements = [*opening, proof, *statements, BoundStatement("COMMIT")]
-        pg8000.core._write(conn._sock, pipeline(conn, statements))
-        pg8000.core._flush(conn._sock)
-        answer = pg8000.core.Context(statements[0].text)
-        conn.handle_messages(answer)
+        answer = round_trip(conn, pipeline(conn, statements), statements[0].text)
         names = [c["name"] for c in answer.columns or ()]
         documents.append([dict(zip(names, row, strict=False)) for row in answer.rows or ()])
     return {"bytes": len(json.dumps(documents, default=str))}

@@ -16,7 +16,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import pg8000.core
 import pg8000.dbapi
 import pg8000.native
 
@@ -24,6 +23,7 @@ from wellapi.http.keys import ParsedKey, parse_authorization
 from wellapi.http.principal import SCOPE_TOKEN_CLAIM
 from wellapi.http.proofs import PROVE_SCOPE, is_scope_token, key_opening, proof_mac, scope_opening
 from wellapi.store import connections as wellapi_db
+from wellapi.store import driver
 from wellapi.store.connections import COMMIT, OPENING, READ_ONLY_OPENING
 from wellapi.store.sql import BoundStatement
 from welldev.bench.errors import BenchError
@@ -38,18 +38,23 @@ class RawClient(pg8000.native.Connection):  # type: ignore[misc]  # pg8000 is un
     """A bare pg8000 connection, set up like the engine's (autocommit, TCP_NODELAY), keeping
     its last answer's context (a pipeline's column names)."""
 
-    last: pg8000.core.Context | None = None
+    last: driver.Answer | None = None
 
     def __init__(self, url: str) -> None:
         super().__init__(**wellapi_db.url_connect_kwargs(url))
-        if self._usock.family in (socket.AF_INET, socket.AF_INET6):
+        sock = driver.socket_of(self)
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
             # As the engine does: without it, pg8000 stalls on delayed ACKs over TCP.
-            self._usock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        # Every answer ends with ReadyForQuery, whichever call reads it.
+        handlers = driver.handlers(self)
+        ready = handlers[driver.READY_FOR_QUERY]
 
-    def handle_READY_FOR_QUERY(self, data: bytes, context: pg8000.core.Context) -> None:
-        # Every answer ends with ReadyForQuery, whichever loop reads it.
-        self.last = context
-        super().handle_READY_FOR_QUERY(data, context)
+        def kept(data: bytes, answer: driver.Answer) -> None:
+            self.last = answer
+            ready(data, answer)
+
+        handlers[driver.READY_FOR_QUERY] = kept
 
     @functools.cached_property
     def pid(self) -> int:
@@ -191,7 +196,7 @@ class Captured:
 
 
 def proven(
-    conn: pg8000.core.CoreConnection,
+    conn: Any,
     sent: Captured,
     statements: Statements | None = None,
     opening: Statements = (),
@@ -209,7 +214,7 @@ def proven(
     try:
         return wellapi_db.send(conn, message)
     except pg8000.dbapi.DatabaseError:
-        conn.execute_simple("ROLLBACK")
+        driver.simple_query(conn, "ROLLBACK")
         raise
 
 
@@ -237,7 +242,7 @@ def in_two_messages(
     """``statements`` as the previous release sent them: an opening that asks the transaction's
     context (then ``opened`` is called), then a proof bound to it, the statements and COMMIT."""
     begin = (wellapi_db.BEGIN_READ_ONLY if sent.read_only else wellapi_db.BEGIN).text
-    ((context,),) = raw.execute_simple(f"{begin};{PREVIOUS_CONTEXT}").rows
+    ((context,),) = driver.simple_query(raw, f"{begin};{PREVIOUS_CONTEXT}").rows or []
     opened()
     message = (*first, previous_proof(sent.token, str(context)), *statements, wellapi_db.COMMIT)
     return wellapi_db.send(raw, message)

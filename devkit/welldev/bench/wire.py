@@ -10,10 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from unittest import mock
 
-import pg8000.core
-
-from wellapi.store import connections
-from wellapi.store import protocol as answers
+from wellapi.store import connections, driver
 from wellapi.store.connections import COMMIT, OPENING, READ_ONLY_OPENING
 from wellapi.store.sql import BoundStatement
 from welldev.bench.report import Report
@@ -65,7 +62,7 @@ class Wire:
     calls: list[Call] = field(default_factory=list)
     # Waits for ReadyForQuery outside any execute (connecting, authentication).
     other_round_trips: int = 0
-    # The driver's decoding of the rows (``CoreConnection.handle_DATA_ROW``), in the seconds.
+    # The driver's decoding of the rows (its handler of DataRow), in the seconds.
     decoding_seconds: float = 0.0
 
     @property
@@ -144,9 +141,9 @@ def timed(function: Callable[..., Any], spent: Callable[[float], object]) -> Cal
 @contextlib.contextmanager
 def recording() -> Iterator[Wire]:
     """Every query on every pg8000 connection, timed with the rows' decoding, and its round
-    trips: each read until ReadyForQuery is one, the driver's (``handle_messages``) or a
-    pipelined message's (``wellapi.store.protocol.read_until_ready``)."""
-    core = pg8000.core.CoreConnection
+    trips: each read until ReadyForQuery is one (``driver.READ_ANSWERS``), of the driver's own
+    calls or of a pipelined message (``driver.round_trip``)."""
+    core = driver.CoreConnection
     wire = Wire()
     current: list[Call] = []
 
@@ -174,12 +171,13 @@ def recording() -> Iterator[Wire]:
             else:
                 wire.other_round_trips += 1
             # A connection dispatches on a table of its own bound methods, made when it opened.
-            table = self.message_types
-            table[pg8000.core.DATA_ROW] = timed(self.handle_DATA_ROW, decoded)
+            table = driver.handlers(self)
+            decode = table[driver.DATA_ROW]
+            table[driver.DATA_ROW] = timed(decode, decoded)
             try:
                 return read(self, context)
             finally:
-                table[pg8000.core.DATA_ROW] = self.handle_DATA_ROW
+                table[driver.DATA_ROW] = decode
 
         return waited
 
@@ -193,17 +191,16 @@ def recording() -> Iterator[Wire]:
         texts = ";".join(s.text for s in statements)
         return Call("pipelined", texts, statements=tuple(statements))
 
-    patches = [
-        (core, "execute_simple", traced(core.execute_simple, plain("simple"))),
-        (core, "execute_unnamed", traced(core.execute_unnamed, plain("unnamed"))),
-        (core, "execute_named", traced(core.execute_named, named)),
-        (core, "handle_messages", waiting(core.handle_messages)),
-        (answers, "read_until_ready", waiting(answers.read_until_ready)),
-        (connections, "send", traced(connections.send, pipelined)),
+    patches: list[tuple[Any, str, Callable[[Callable[..., Any]], Callable[..., Any]]]] = [
+        (core, driver.SIMPLE_QUERY, lambda run: traced(run, plain("simple"))),
+        (core, driver.UNNAMED_QUERY, lambda run: traced(run, plain("unnamed"))),
+        (core, driver.NAMED_QUERY, lambda run: traced(run, named)),
+        (core, driver.READ_ANSWERS, waiting),
+        (connections, "send", lambda run: traced(run, pipelined)),
     ]
     with contextlib.ExitStack() as stack:
-        for owner, name, function in patches:
-            stack.enter_context(mock.patch.object(owner, name, function))
+        for owner, name, wrap in patches:
+            stack.enter_context(mock.patch.object(owner, name, wrap(getattr(owner, name))))
         yield wire
 
 

@@ -6,5 +6,6 @@ rows         the rows statements answer with, and the labels of their columns
 idempotency  a retry-safe create's statements: the key's claim, the response stored, read back
 shapes       what decides a statement's text, apart from its values (``wellapi.sqltext``
              composes the text of each)
+driver       every name of pg8000 used beyond its documented API, listed and checked
 certs/       the RDS certificate bundles ``connections`` verifies the server with
 """

@@ -32,12 +32,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-import pg8000.core
 import pg8000.dbapi
 
 from wellapi.errors import LOCK_NOT_AVAILABLE, DatabaseUnavailable, sqlstate_of
 from wellapi.settings import Settings, get_settings
-from wellapi.store import protocol
+from wellapi.store import driver
 from wellapi.store.notices import tell_of_settings_set_again
 from wellapi.store.sql import (
     SUBVERTED_SQLSTATE,
@@ -196,12 +195,6 @@ def connection_factory(settings: Settings) -> Callable[[], Any]:
     return connect_secret
 
 
-def _socket_of(dbapi_connection: Any) -> socket.socket | None:
-    sock = getattr(dbapi_connection, "_usock", None)
-    # An ssl.SSLSocket is a socket.socket too.
-    return sock if isinstance(sock, socket.socket) else None
-
-
 def configure_connection(
     dbapi_connection: Any, *, autocommit: bool, read_timeout: float | None
 ) -> None:
@@ -211,7 +204,7 @@ def configure_connection(
         # A pool's connection keeps a request's statements prepared (``send``); Alembic's
         # does not.
         setattr(dbapi_connection, PREPARED, Prepared())
-    sock = _socket_of(dbapi_connection)
+    sock = driver.socket_of(dbapi_connection)
     if sock is None:
         return
     # pg8000 keeps its connect timeout on the socket for good. Reads get their own bound,
@@ -229,7 +222,7 @@ def _hung_up(dbapi_connection: Any) -> bool:
     An idle connection in autocommit has nothing to read; if the socket is readable, the
     server has hung up (restart, proxy idle timeout) and the pool must connect anew.
     """
-    sock = _socket_of(dbapi_connection)
+    sock = driver.socket_of(dbapi_connection)
     if sock is None:
         return False
     readable, _, _ = select.select([sock], [], [], 0)
@@ -276,7 +269,7 @@ def _between_transactions(dbapi_connection: Any) -> bool:
     """Whether the server's last answer left no transaction open (pg8000's ReadyForQuery
     status, None before the first query): inside one, a reported setting is the transaction's
     own (its search_path)."""
-    return getattr(dbapi_connection, "_transaction_status", None) in (None, b"I")
+    return driver.transaction_status(dbapi_connection) in (None, b"I")
 
 
 class Pool:
@@ -530,26 +523,22 @@ def _in_utf8(connection: Any, *, enabled: bool) -> Iterator[None]:
     if not enabled:
         yield
         return
-    kept = connection._client_encoding
+    kept = driver.client_encoding(connection)
     reported = getattr(connection, "parameter_statuses", {}).get("client_encoding")
-    connection._client_encoding = "utf8"
+    driver.set_client_encoding(connection, "utf8")
     try:
         yield
     finally:
         if getattr(connection, "parameter_statuses", {}).get("client_encoding") == reported:
-            connection._client_encoding = kept
+            driver.set_client_encoding(connection, kept)
 
 
 def _sent(connection: Any, statements: Statements) -> list[Row]:
     prepared: Prepared | None = getattr(connection, PREPARED, None)
     framed = None if prepared is None else named_pipeline(connection, statements, prepared)
-    pg8000.core._write(
-        connection._sock, pipeline(connection, statements) if framed is None else framed.data
-    )
-    pg8000.core._flush(connection._sock)
-    context = pg8000.core.Context(statements[0].text if statements else "")
+    message = pipeline(connection, statements) if framed is None else framed.data
     try:
-        protocol.read_until_ready(connection, context)
+        answer = driver.round_trip(connection, message, statements[0].text if statements else "")
     except pg8000.dbapi.DatabaseError as error:
         if prepared is not None and framed is not None:
             prepared.settle(framed, succeeded=False)
@@ -562,7 +551,7 @@ def _sent(connection: Any, statements: Statements) -> list[Row]:
         raise
     if prepared is not None and framed is not None:
         prepared.settle(framed, succeeded=True)
-    return context.rows or []
+    return answer.rows or []
 
 
 class NamesSubverted(Exception):

@@ -11,7 +11,7 @@ the key, the write, and the re-read wrapped in the statement that keeps it as th
   does), kept by ``core_api.remember_idempotent_answer`` when the write wrote (whether it
   inserted: the re-read found the row under the id the request minted).
 
-``decoded`` reads those values back with the driver's own converters (pg8000's ``PG_TYPES``,
+``decoded`` reads those values back with pg8000's own converters (``driver.decoded_value``:
 the text of an unknown type as a string, as pg8000 does): a replay's rows are the first
 request's rows, value for value, so its document is the same, byte for byte.
 """
@@ -22,9 +22,8 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 from uuid import UUID
 
-from pg8000.converters import PG_TYPES, string_in
-
 from wellapi.resources.conditions import constant, qualified, slot
+from wellapi.store import driver
 from wellapi.store.rows import ID_LABEL, ReadRow
 from wellapi.store.sql import Layout, ScriptPart, Statement
 
@@ -96,7 +95,7 @@ def decoded(rows: list[list[list[Any]]], layout: Layout) -> list[ReadRow]:
     """The rows as the driver would have read them from the re-read itself."""
     return layout.rows(
         [
-            [None if text is None else PG_TYPES.get(oid, string_in)(text) for oid, text in row]
+            [None if text is None else driver.decoded_value(oid, text) for oid, text in row]
             for row in rows
         ]
     )

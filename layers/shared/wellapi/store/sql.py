@@ -19,11 +19,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from functools import cached_property, lru_cache
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 from uuid import UUID
 
-from pg8000.converters import PY_TYPES, make_param
-
+from wellapi.store import driver
 from wellapi.store.rows import DocumentWriter, ReadColumns, ReadRow
 
 # The type a parameter is declared with: its value's type where a literal of it would have one
@@ -120,24 +119,36 @@ _DESCRIBE_AND_EXECUTE = _message(b"D", b"P\x00") + _message(b"E", b"\x00" + _INT
 _SYNC = _message(b"S", b"")
 
 
-def _parse_message(name: bytes, connection: Any, statement: BoundStatement) -> bytes:
+class _Sending(NamedTuple):
+    """What a message's bytes take of the connection it is sent on: the encoding of its text, and
+    how its values become text (``driver.conversions``)."""
+
+    encoding: str
+    conversions: Mapping[type, Any] = driver.DEFAULT_CONVERSIONS
+
+
+def _sending(connection: Any) -> _Sending:
+    return _Sending(driver.client_encoding(connection), driver.conversions(connection))
+
+
+def _parse_message(name: bytes, sending: _Sending, statement: BoundStatement) -> bytes:
     """Parse ``statement`` under ``name`` (empty: the unnamed statement, which the next Parse
     replaces, so nothing of it outlives the message)."""
     oids = statement.oids
-    parse = bytearray(name + b"\x00" + statement.text.encode(connection._client_encoding) + b"\x00")
+    parse = bytearray(name + b"\x00" + statement.text.encode(sending.encoding) + b"\x00")
     parse += _INT16.pack(len(oids))
     for oid in oids:
         parse += _INT32.pack(oid)
     return _message(b"P", bytes(parse))
 
 
-def _bind(name: bytes, connection: Any, statement: BoundStatement) -> bytes:
+def _bind(name: bytes, sending: _Sending, statement: BoundStatement) -> bytes:
     """Bind the values (as text) of the statement prepared as ``name`` to the unnamed portal,
     then describe and run it."""
-    encoding = connection._client_encoding
+    encoding, conversions = sending
     bind = bytearray(b"\x00" + name + b"\x00" + _INT16.pack(0) + _INT16.pack(len(statement.values)))
     for value in statement.values:
-        text = None if value is None else _text_of(connection, value)
+        text = None if value is None else _text_of(conversions, value)
         if text is None:
             bind += _INT32.pack(-1)
         else:
@@ -147,52 +158,45 @@ def _bind(name: bytes, connection: Any, statement: BoundStatement) -> bytes:
     return _message(b"B", bytes(bind)) + _DESCRIBE_AND_EXECUTE
 
 
-def _text_of(connection: Any, value: Any) -> str:
+def _text_of(conversions: Mapping[type, Any], value: Any) -> str:
     """A value in PostgreSQL's text form. An array's elements are each quoted: pg8000 leaves
     ``null`` (any case but upper) bare, which PostgreSQL reads as NULL."""
     if not isinstance(value, list | tuple):
-        return str(make_param(connection.py_types, value))
+        return driver.text_of(conversions, value)
     elements = (
         "NULL"
         if v is None
-        else '"' + _text_of(connection, v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+        else '"' + _text_of(conversions, v).replace("\\", "\\\\").replace('"', '\\"') + '"'
         for v in value
     )
     return "{" + ",".join(elements) + "}"
 
 
-@dataclass(frozen=True)
-class _Text:
-    """What ``_parse_message`` and ``_bind`` read of a connection, for values of text alone:
-    its encoding (text converts alike on every connection)."""
-
-    _client_encoding: str
-    py_types: Mapping[type, Any] = field(default_factory=lambda: PY_TYPES, compare=False)
-
-
-def _unnamed(connection: Any, statement: BoundStatement) -> bytes:
+def _unnamed(sending: _Sending, statement: BoundStatement) -> bytes:
     """``statement`` parsed unnamed, bound, described and run; of a fixed command (no values),
     the same bytes every time, kept."""
     if not statement.values:
-        return _kept_unnamed(statement, connection._client_encoding)
-    return _parse_message(b"", connection, statement) + _bind(b"", connection, statement)
+        return _kept_unnamed(statement, sending.encoding)
+    return _parse_message(b"", sending, statement) + _bind(b"", sending, statement)
 
 
 # Bounded: a function sends a few fixed commands and checks a few dozen sets of our names
-# (``check_statement``: values of text alone, which no request gives).
+# (``check_statement``: values of text alone, which convert alike on every connection and no
+# request gives).
 @lru_cache(maxsize=256)
 def _kept_unnamed(statement: BoundStatement, encoding: str) -> bytes:
-    connection = _Text(encoding)
-    return _parse_message(b"", connection, statement) + _bind(b"", connection, statement)
+    sending = _Sending(encoding)
+    return _parse_message(b"", sending, statement) + _bind(b"", sending, statement)
 
 
 def pipeline(connection: Any, statements: Sequence[BoundStatement]) -> bytes:
     """The messages that send ``statements`` over the extended query protocol, pipelined: each
     parsed unnamed, bound, described and executed, then one Sync. ``connection`` is a pg8000
     connection: its encoding and its conversions."""
+    sending = _sending(connection)
     buffer = bytearray()
     for statement in statements:
-        buffer += _unnamed(connection, statement)
+        buffer += _unnamed(sending, statement)
     return bytes(buffer + _SYNC)
 
 
@@ -301,23 +305,24 @@ def named_pipeline(
     closed = _least_recent(prepared, bound)
     buffer = bytearray(b"".join(_close_message(name) for name in closed))
     check = check_statement(statements, prepared.held)
+    sending = _sending(connection)
     parsed: set[str] = set()
     for statement, name in zip(statements, names, strict=True):
         if name is None:
-            buffer += _unnamed(connection, statement)
+            buffer += _unnamed(sending, statement)
             continue
         encoded = name.encode("ascii")
         if name in prepared.held and check is not None:
             # Before the first Bind of a name an earlier message parsed: only this message's
             # own statements ran since the last check.
-            buffer += _kept_unnamed(check, connection._client_encoding)
+            buffer += _kept_unnamed(check, sending.encoding)
             check = None
         elif name not in prepared.held and name not in parsed:
             # A Close of a name the session does not hold is no error; of one it holds, SQL's
             # own PREPARE included, it makes room for ours.
-            buffer += _close_message(name) + _parse_message(encoded, connection, statement)
+            buffer += _close_message(name) + _parse_message(encoded, sending, statement)
             parsed.add(name)
-        buffer += _bind(encoded, connection, statement)
+        buffer += _bind(encoded, sending, statement)
     return Framed(bytes(buffer + _SYNC), closed, bound)
 
 
