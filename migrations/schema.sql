@@ -142,23 +142,6 @@ CREATE TYPE core_api.workspace_group_role_enum AS ENUM (
 ALTER TYPE core_api.workspace_group_role_enum OWNER TO migration_owner;
 
 --
--- Name: account_workspace_connectors_in_scope(bigint, bigint); Type: FUNCTION; Schema: core_api; Owner: migration_owner
---
-
-CREATE FUNCTION core_api.account_workspace_connectors_in_scope(p_record_pk bigint, p_workspace_connector_pk bigint) RETURNS boolean
-    LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'core_api', 'pg_temp'
-    AS $$
-  SELECT EXISTS (SELECT 1 FROM core_api.accounts r
-                  WHERE r.pk = p_record_pk AND r.workspace_pk = s.workspace_pk)
-     AND EXISTS (SELECT 1 FROM core_api.workspace_connectors wc
-                  WHERE wc.pk = p_workspace_connector_pk AND wc.workspace_pk = s.workspace_pk)
-    FROM (SELECT core_api.verified_workspace_pk() AS workspace_pk) s
-$$;
-
-ALTER FUNCTION core_api.account_workspace_connectors_in_scope(p_record_pk bigint, p_workspace_connector_pk bigint) OWNER TO migration_owner;
-
---
 -- Name: account_workspace_connectors_parents_agree(); Type: FUNCTION; Schema: core_api; Owner: migration_owner
 --
 
@@ -203,7 +186,7 @@ CREATE FUNCTION core_api.authenticate_key() RETURNS TABLE(api_key_id uuid, perso
   WITH proof AS (
     SELECT string_to_array(coalesce(current_setting('well.proof', true), ''), '.') AS v
   ), proven AS (
-
+    -- k3 . key prefix . the moment (epoch microseconds) . MAC over the prefix and the moment.
     SELECT k.pk
       FROM proof, core_api.api_keys k
      WHERE cardinality(proof.v) = 4 AND proof.v[1] = 'k3' AND proof.v[2] ~ '^[a-z2-7]{12}$'
@@ -212,21 +195,6 @@ CREATE FUNCTION core_api.authenticate_key() RETURNS TABLE(api_key_id uuid, perso
        AND k.prefix = proof.v[2]
        AND proof.v[4] = well_private.proof_mac(
              k.secret_hash, 'key|' || proof.v[2] || '|at|' || proof.v[3])
-    UNION ALL
-    -- A key proof of this revision: k2 . key prefix . mac over the prefix and this transaction.
-    SELECT k.pk
-      FROM proof, core_api.api_keys k
-     WHERE cardinality(proof.v) = 3 AND proof.v[1] = 'k2' AND proof.v[2] ~ '^[a-z2-7]{12}$'
-       AND k.prefix = proof.v[2]
-       AND proof.v[3] = well_private.proof_mac(
-             k.secret_hash, 'key|' || proof.v[2] || '|' || core_api.proof_context())
-    UNION ALL
-    -- Revision 0016's spent proof of this message, for the previous release's authorizer.
-    SELECT s.api_key_pk
-      FROM proof, well_private.spent_proofs s
-     WHERE proof.v = '{}'::text[]
-       AND s.backend_pid = pg_backend_pid() AND s.message_at = statement_timestamp()
-       AND s.expires_at > clock_timestamp() AND s.api_key_pk IS NOT NULL
   )
   UPDATE core_api.api_keys k
      SET last_used_at = now()
@@ -240,76 +208,6 @@ CREATE FUNCTION core_api.authenticate_key() RETURNS TABLE(api_key_id uuid, perso
 $_$;
 
 ALTER FUNCTION core_api.authenticate_key() OWNER TO migration_owner;
-
---
--- Name: change_is_own(text, bigint, uuid[]); Type: FUNCTION; Schema: core_api; Owner: migration_owner
---
-
-CREATE FUNCTION core_api.change_is_own(p_resource_type text, p_workspace_pk bigint, p_ids uuid[]) RETURNS boolean
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-DECLARE
-  v_xid xid := pg_current_xact_id_if_assigned()::xid;
-  v_found bigint;
-BEGIN
-  IF v_xid IS NULL OR p_ids IS NULL OR cardinality(p_ids) = 0 THEN
-    RETURN false;
-  END IF;
-  CASE p_resource_type
-  WHEN 'account_workspace_connector' THEN
-    SELECT count(DISTINCT t.pk) INTO v_found
-      FROM core_api.account_workspace_connectors t
-     WHERE t.account_workspace_connector_id = ANY (p_ids) AND t.xmin = v_xid
-       AND (SELECT wc.workspace_pk FROM core_api.workspace_connectors wc WHERE wc.pk = t.workspace_connector_pk) = p_workspace_pk;
-  WHEN 'company_workspace_connector' THEN
-    SELECT count(DISTINCT t.pk) INTO v_found
-      FROM core_api.company_workspace_connectors t
-     WHERE t.company_workspace_connector_id = ANY (p_ids) AND t.xmin = v_xid
-       AND (SELECT wc.workspace_pk FROM core_api.workspace_connectors wc WHERE wc.pk = t.workspace_connector_pk) = p_workspace_pk;
-  WHEN 'people_workspace_connector' THEN
-    SELECT count(DISTINCT t.pk) INTO v_found
-      FROM core_api.people_workspace_connectors t
-     WHERE t.people_workspace_connector_id = ANY (p_ids) AND t.xmin = v_xid
-       AND (SELECT wc.workspace_pk FROM core_api.workspace_connectors wc WHERE wc.pk = t.workspace_connector_pk) = p_workspace_pk;
-  WHEN 'workspace_group_workspace' THEN
-    SELECT count(DISTINCT t.pk) INTO v_found
-      FROM core_api.workspace_group_workspaces t
-     WHERE t.workspace_group_workspace_id = ANY (p_ids) AND t.xmin = v_xid
-       AND t.workspace_pk = p_workspace_pk;
-  WHEN 'workspace_provider' THEN
-    SELECT count(DISTINCT t.pk) INTO v_found
-      FROM core_api.workspace_providers t
-     WHERE t.workspace_provider_id = ANY (p_ids) AND t.xmin = v_xid
-       AND t.workspace_pk = p_workspace_pk;
-  ELSE
-    RETURN false;
-  END CASE;
-  RETURN v_found = (SELECT count(DISTINCT i) FROM unnest(p_ids) i);
-END
-$$;
-
-ALTER FUNCTION core_api.change_is_own(p_resource_type text, p_workspace_pk bigint, p_ids uuid[]) OWNER TO migration_owner;
-
---
--- Name: change_records_of_junctions_are_the_databases(); Type: FUNCTION; Schema: core_api; Owner: migration_owner
---
-
-CREATE FUNCTION core_api.change_records_of_junctions_are_the_databases() RETURNS trigger
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-BEGIN
-  IF NEW.resource_type <> 'workspace_connector' AND NOT pg_has_role(current_user,
-       (SELECT relowner FROM pg_class WHERE oid = TG_RELID), 'MEMBER')
-     AND pg_has_role(current_user, 'well_sync', 'MEMBER') THEN
-    RETURN NULL;
-  END IF;
-  RETURN NEW;
-END
-$$;
-
-ALTER FUNCTION core_api.change_records_of_junctions_are_the_databases() OWNER TO migration_owner;
 
 --
 -- Name: check_client_id(regclass, uuid); Type: FUNCTION; Schema: core_api; Owner: migration_owner
@@ -430,23 +328,6 @@ END
 $$;
 
 ALTER FUNCTION core_api.claim_idempotency_key(p_key text, p_fingerprint text) OWNER TO migration_owner;
-
---
--- Name: company_workspace_connectors_in_scope(bigint, bigint); Type: FUNCTION; Schema: core_api; Owner: migration_owner
---
-
-CREATE FUNCTION core_api.company_workspace_connectors_in_scope(p_record_pk bigint, p_workspace_connector_pk bigint) RETURNS boolean
-    LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'core_api', 'pg_temp'
-    AS $$
-  SELECT EXISTS (SELECT 1 FROM core_api.companies r
-                  WHERE r.pk = p_record_pk AND r.workspace_pk = s.workspace_pk)
-     AND EXISTS (SELECT 1 FROM core_api.workspace_connectors wc
-                  WHERE wc.pk = p_workspace_connector_pk AND wc.workspace_pk = s.workspace_pk)
-    FROM (SELECT core_api.verified_workspace_pk() AS workspace_pk) s
-$$;
-
-ALTER FUNCTION core_api.company_workspace_connectors_in_scope(p_record_pk bigint, p_workspace_connector_pk bigint) OWNER TO migration_owner;
 
 --
 -- Name: company_workspace_connectors_parents_agree(); Type: FUNCTION; Schema: core_api; Owner: migration_owner
@@ -579,23 +460,6 @@ $$;
 ALTER FUNCTION core_api.may_enrol(p_group_pk bigint, p_workspace_pk bigint) OWNER TO migration_owner;
 
 --
--- Name: people_workspace_connectors_in_scope(bigint, bigint); Type: FUNCTION; Schema: core_api; Owner: migration_owner
---
-
-CREATE FUNCTION core_api.people_workspace_connectors_in_scope(p_record_pk bigint, p_workspace_connector_pk bigint) RETURNS boolean
-    LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'core_api', 'pg_temp'
-    AS $$
-  SELECT EXISTS (SELECT 1 FROM core_api.peoples r
-                  WHERE r.pk = p_record_pk AND r.workspace_pk = s.workspace_pk)
-     AND EXISTS (SELECT 1 FROM core_api.workspace_connectors wc
-                  WHERE wc.pk = p_workspace_connector_pk AND wc.workspace_pk = s.workspace_pk)
-    FROM (SELECT core_api.verified_workspace_pk() AS workspace_pk) s
-$$;
-
-ALTER FUNCTION core_api.people_workspace_connectors_in_scope(p_record_pk bigint, p_workspace_connector_pk bigint) OWNER TO migration_owner;
-
---
 -- Name: people_workspace_connectors_parents_agree(); Type: FUNCTION; Schema: core_api; Owner: migration_owner
 --
 
@@ -628,19 +492,6 @@ END
 $$;
 
 ALTER FUNCTION core_api.people_workspace_connectors_parents_agree() OWNER TO migration_owner;
-
---
--- Name: proof_context(); Type: FUNCTION; Schema: core_api; Owner: migration_owner
---
-
-CREATE FUNCTION core_api.proof_context() RETURNS text
-    LANGUAGE sql STABLE PARALLEL RESTRICTED
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-  SELECT pg_backend_pid()::text || '.' || ((extract(epoch FROM transaction_timestamp()) * 1000000)::bigint)::text
-$$;
-
-ALTER FUNCTION core_api.proof_context() OWNER TO migration_owner;
 
 --
 -- Name: prove_key(text); Type: PROCEDURE; Schema: core_api; Owner: migration_owner
@@ -689,41 +540,6 @@ $_$;
 ALTER PROCEDURE core_api.prove_scope(IN p_proof text) OWNER TO migration_owner;
 
 --
--- Name: provenance_parents_agree(); Type: FUNCTION; Schema: core_api; Owner: migration_owner
---
-
-CREATE FUNCTION core_api.provenance_parents_agree() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'core_api', 'pg_temp'
-    AS $_$
-DECLARE
-  v_crossed bigint;
-BEGIN
-  IF TG_LEVEL = 'STATEMENT' THEN
-    EXECUTE format(
-      'SELECT count(*) FROM new_rows n JOIN core_api.%I r ON r.pk = n.%I '
-      'JOIN core_api.workspace_connectors wc ON wc.pk = n.workspace_connector_pk '
-      'WHERE r.workspace_pk <> wc.workspace_pk', TG_ARGV[0], TG_ARGV[1])
-      INTO v_crossed;
-  ELSE
-    EXECUTE format(
-      'SELECT count(*) FROM core_api.%I r, core_api.workspace_connectors wc '
-      'WHERE r.pk = $1 AND wc.pk = $2 AND r.workspace_pk <> wc.workspace_pk', TG_ARGV[0])
-      INTO v_crossed
-      USING (to_jsonb(NEW) ->> TG_ARGV[1])::bigint, NEW.workspace_connector_pk;
-  END IF;
-  IF v_crossed > 0 THEN
-    RAISE EXCEPTION '% row(s) of % would point at a record and a workspace connector of two workspaces',
-      v_crossed, TG_TABLE_NAME
-      USING ERRCODE = 'check_violation', CONSTRAINT = TG_TABLE_NAME || '_parents_share_a_workspace';
-  END IF;
-  RETURN NULL;
-END
-$_$;
-
-ALTER FUNCTION core_api.provenance_parents_agree() OWNER TO migration_owner;
-
---
 -- Name: record_account_workspace_connectors(); Type: FUNCTION; Schema: core_api; Owner: migration_owner
 --
 
@@ -753,7 +569,7 @@ BEGIN
   END IF;
   IF v_kind IS NULL OR v_person IS NULL THEN
     v_person := NULL;
-    -- The previous release's sync writer declares nothing: its session is the sync role's.
+    -- A session of the sync role that declares nothing (SQL of its own) is the sync role's still.
     v_kind := CASE WHEN c ->> 'actor' IN ('sync', 'sweep') THEN c ->> 'actor'
                    WHEN session_user = 'well_sync' THEN 'sync' ELSE 'system' END;
     IF v_kind <> 'system' THEN
@@ -808,17 +624,6 @@ $_$;
 ALTER FUNCTION core_api.record_account_workspace_connectors() OWNER TO migration_owner;
 
 --
--- Name: record_change(text, text, uuid); Type: FUNCTION; Schema: core_api; Owner: migration_owner
---
-
-CREATE FUNCTION core_api.record_change(p_resource_type text, p_change text, p_id uuid) RETURNS bigint
-    LANGUAGE sql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$ SELECT NULL::bigint $$;
-
-ALTER FUNCTION core_api.record_change(p_resource_type text, p_change text, p_id uuid) OWNER TO migration_owner;
-
---
 -- Name: record_company_workspace_connectors(); Type: FUNCTION; Schema: core_api; Owner: migration_owner
 --
 
@@ -848,7 +653,7 @@ BEGIN
   END IF;
   IF v_kind IS NULL OR v_person IS NULL THEN
     v_person := NULL;
-    -- The previous release's sync writer declares nothing: its session is the sync role's.
+    -- A session of the sync role that declares nothing (SQL of its own) is the sync role's still.
     v_kind := CASE WHEN c ->> 'actor' IN ('sync', 'sweep') THEN c ->> 'actor'
                    WHEN session_user = 'well_sync' THEN 'sync' ELSE 'system' END;
     IF v_kind <> 'system' THEN
@@ -932,7 +737,7 @@ BEGIN
   END IF;
   IF v_kind IS NULL OR v_person IS NULL THEN
     v_person := NULL;
-    -- The previous release's sync writer declares nothing: its session is the sync role's.
+    -- A session of the sync role that declares nothing (SQL of its own) is the sync role's still.
     v_kind := CASE WHEN c ->> 'actor' IN ('sync', 'sweep') THEN c ->> 'actor'
                    WHEN session_user = 'well_sync' THEN 'sync' ELSE 'system' END;
     IF v_kind <> 'system' THEN
@@ -1016,7 +821,7 @@ BEGIN
   END IF;
   IF v_kind IS NULL OR v_person IS NULL THEN
     v_person := NULL;
-    -- The previous release's sync writer declares nothing: its session is the sync role's.
+    -- A session of the sync role that declares nothing (SQL of its own) is the sync role's still.
     v_kind := CASE WHEN c ->> 'actor' IN ('sync', 'sweep') THEN c ->> 'actor'
                    WHEN session_user = 'well_sync' THEN 'sync' ELSE 'system' END;
     IF v_kind <> 'system' THEN
@@ -1100,7 +905,7 @@ BEGIN
   END IF;
   IF v_kind IS NULL OR v_person IS NULL THEN
     v_person := NULL;
-    -- The previous release's sync writer declares nothing: its session is the sync role's.
+    -- A session of the sync role that declares nothing (SQL of its own) is the sync role's still.
     v_kind := CASE WHEN c ->> 'actor' IN ('sync', 'sweep') THEN c ->> 'actor'
                    WHEN session_user = 'well_sync' THEN 'sync' ELSE 'system' END;
     IF v_kind <> 'system' THEN
@@ -1207,21 +1012,6 @@ END
 $_$;
 
 ALTER FUNCTION core_api.remember_idempotent_answer(p_key text, p_table regclass, p_read jsonb) OWNER TO migration_owner;
-
---
--- Name: request_context(); Type: FUNCTION; Schema: core_api; Owner: migration_owner
---
-
-CREATE FUNCTION core_api.request_context() RETURNS text
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-  CALL core_api.set_transaction_settings();
-  RETURN pg_catalog.pg_backend_pid()::text || '.' || ((extract(epoch FROM transaction_timestamp()) * 1000000)::bigint)::text;
-END
-$$;
-
-ALTER FUNCTION core_api.request_context() OWNER TO migration_owner;
 
 --
 -- Name: restore_role_defaults(); Type: FUNCTION; Schema: core_api; Owner: migration_owner
@@ -1351,16 +1141,13 @@ DECLARE
   v_connectors text;
   v_scope text;
 BEGIN
-
+  -- p2 . person . kind . expiry . the moment (epoch microseconds) . MAC keyed by the token's.
   v_proof := string_to_array(current_setting('well.proof', true), '.');
   IF cardinality(v_proof) = 6 AND v_proof[1] = 'p2' AND v_proof[5] ~ '^[0-9]{1,17}$' THEN
     IF v_proof[5]::bigint BETWEEN ((extract(epoch FROM clock_timestamp()) * 1000000)::bigint) - 10000000 AND ((extract(epoch FROM clock_timestamp()) * 1000000)::bigint) + 2000000 THEN
       v_bound := 'at|' || v_proof[5];
       v_mac := v_proof[6];
     END IF;
-  ELSIF cardinality(v_proof) = 5 AND v_proof[1] = 'p1' THEN
-    v_bound := pg_backend_pid()::text || '.' || ((extract(epoch FROM transaction_timestamp()) * 1000000)::bigint)::text;
-    v_mac := v_proof[5];
   END IF;
   IF v_bound IS NOT NULL
      AND v_proof[2] ~ '^[0-9]{1,18}$' AND v_proof[3] IN ('member', 'service')
@@ -1379,12 +1166,6 @@ BEGIN
          WHERE p.pk = v_proof[2]::bigint AND p.deleted_at IS NULL;
       END IF;
     END IF;
-  ELSIF coalesce(current_setting('well.proof', true), '') = '' THEN
-    SELECT p.pk, s.kind INTO v_person, v_kind
-      FROM well_private.spent_proofs s
-      JOIN core_api.peoples p ON p.pk = s.person_pk AND p.deleted_at IS NULL
-     WHERE s.backend_pid = pg_backend_pid() AND s.message_at = statement_timestamp()
-       AND s.expires_at > clock_timestamp() AND s.person_pk IS NOT NULL;
   END IF;
   IF v_person IS NOT NULL AND v_kind = 'service' THEN
     SELECT w.pk INTO v_workspace
@@ -1469,96 +1250,6 @@ END
 $$;
 
 ALTER PROCEDURE core_api.set_transaction_settings() OWNER TO migration_owner;
-
---
--- Name: spend_key_proof(text); Type: PROCEDURE; Schema: core_api; Owner: migration_owner
---
-
-CREATE PROCEDURE core_api.spend_key_proof(IN p_proof text)
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'core_api', 'pg_temp'
-    AS $_$
-DECLARE
-  -- k1 . key prefix . issued (epoch seconds) . nonce . mac
-  v text[] := string_to_array(p_proof, '.');
-  v_rest text;
-  v_key record;
-BEGIN
-  IF cardinality(v) = 5 AND v[1] = 'k1' AND v[2] ~ '^[a-z2-7]{12}$'
-     AND v[3] ~ '^[0-9]{1,12}$'
-     AND abs(v[3]::bigint - extract(epoch FROM clock_timestamp())) <= 300
-     AND v[4] ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-     AND v[5] ~ '^[0-9a-f]{64}$' THEN
-    v_rest := well_private.message_rest(
-      'BEGIN;CALL core_api.spend_key_proof(' || quote_literal(p_proof) || ');COMMIT;');
-    SELECT k.pk, k.secret_hash INTO v_key
-      FROM core_api.api_keys k
-     WHERE k.prefix = v[2] AND k.revoked_at IS NULL AND k.deleted_at IS NULL;
-    -- The stored hash of the key's secret is the key of its proofs.
-    IF v_rest IS NOT NULL AND v_key.pk IS NOT NULL AND v[5] = well_private.proof_mac(
-         v_key.secret_hash,
-         'key|' || v[2] || '|' || v[3] || '|' || v[4] || '|' || well_private.text_digest(v_rest)) THEN
-      INSERT INTO well_private.spent_proofs
-             (nonce, backend_pid, message_at, expires_at, api_key_pk)
-      VALUES (v[4]::uuid, pg_backend_pid(), statement_timestamp(),
-              to_timestamp(v[3]::bigint + 300), v_key.pk)
-      ON CONFLICT (nonce) DO NOTHING;
-    END IF;
-  END IF;
-
-  PERFORM set_config('synchronous_commit', 'off', true);
-  IF random() < 0.001 THEN
-    DELETE FROM well_private.spent_proofs WHERE expires_at < clock_timestamp();
-  END IF;
-
-END
-$_$;
-
-ALTER PROCEDURE core_api.spend_key_proof(IN p_proof text) OWNER TO migration_owner;
-
---
--- Name: spend_scope_proof(text); Type: PROCEDURE; Schema: core_api; Owner: migration_owner
---
-
-CREATE PROCEDURE core_api.spend_scope_proof(IN p_proof text)
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'core_api', 'pg_temp'
-    AS $_$
-DECLARE
-  -- t1 . person . kind . expiry . nonce . mac
-  v text[] := string_to_array(p_proof, '.');
-  v_body text;
-  v_rest text;
-BEGIN
-  IF cardinality(v) = 6 AND v[1] = 't1'
-     AND v[2] ~ '^[0-9]{1,18}$' AND v[3] IN ('member', 'service')
-     AND v[4] ~ '^[0-9]{1,12}$' AND v[4]::bigint > extract(epoch FROM clock_timestamp())
-     AND v[5] ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-     AND v[6] ~ '^[0-9a-f]{64}$' THEN
-    v_body := array_to_string(v[1:4], '.');
-    v_rest := well_private.message_rest(
-      'BEGIN;CALL core_api.spend_scope_proof(' || quote_literal(p_proof) || ');COMMIT;');
-    -- The token's MAC is the key of its proofs: the database recomputes it, nobody sends it.
-    IF v_rest IS NOT NULL AND v[6] = well_private.proof_mac(
-         decode(well_private.mac('token|' || v_body), 'hex'),
-         'proof|' || v_body || '|' || v[5] || '|' || well_private.text_digest(v_rest)) THEN
-      INSERT INTO well_private.spent_proofs
-             (nonce, backend_pid, message_at, expires_at, person_pk, kind)
-      VALUES (v[5]::uuid, pg_backend_pid(), statement_timestamp(), to_timestamp(v[4]::bigint),
-              v[2]::bigint, v[3])
-      ON CONFLICT (nonce) DO NOTHING;
-    END IF;
-  END IF;
-
-  PERFORM set_config('synchronous_commit', 'off', true);
-  IF random() < 0.001 THEN
-    DELETE FROM well_private.spent_proofs WHERE expires_at < clock_timestamp();
-  END IF;
-
-END
-$_$;
-
-ALTER PROCEDURE core_api.spend_scope_proof(IN p_proof text) OWNER TO migration_owner;
 
 --
 -- Name: touch_row(); Type: FUNCTION; Schema: core_api; Owner: migration_owner
@@ -1728,21 +1419,6 @@ CREATE FUNCTION well_private.mac(p_message text) RETURNS text
 $$;
 
 ALTER FUNCTION well_private.mac(p_message text) OWNER TO migration_owner;
-
---
--- Name: message_rest(text); Type: FUNCTION; Schema: well_private; Owner: migration_owner
---
-
-CREATE FUNCTION well_private.message_rest(p_opening text) RETURNS text
-    LANGUAGE sql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-  -- The text this message sends after its opening statement, or NULL if it does not open so.
-  SELECT CASE WHEN left(current_query(), length(p_opening)) = p_opening
-              THEN substr(current_query(), length(p_opening) + 1) END
-$$;
-
-ALTER FUNCTION well_private.message_rest(p_opening text) OWNER TO migration_owner;
 
 --
 -- Name: proof_mac(bytea, text); Type: FUNCTION; Schema: well_private; Owner: migration_owner
@@ -2650,23 +2326,6 @@ CREATE TABLE well_private.session_bounds (
 ALTER TABLE well_private.session_bounds OWNER TO migration_owner;
 
 --
--- Name: spent_proofs; Type: TABLE; Schema: well_private; Owner: migration_owner
---
-
-CREATE TABLE well_private.spent_proofs (
-    nonce uuid NOT NULL,
-    backend_pid integer NOT NULL,
-    message_at timestamp with time zone NOT NULL,
-    expires_at timestamp with time zone NOT NULL,
-    person_pk bigint,
-    kind text,
-    api_key_pk bigint,
-    CONSTRAINT spent_proofs_scope_or_key CHECK (((person_pk IS NULL) <> (api_key_pk IS NULL)))
-);
-
-ALTER TABLE well_private.spent_proofs OWNER TO migration_owner;
-
---
 -- Name: account_workspace_connectors account_workspace_connectors_account_workspace_connector_id_key; Type: CONSTRAINT; Schema: core_api; Owner: migration_owner
 --
 
@@ -2996,13 +2655,6 @@ ALTER TABLE ONLY well_private.session_bounds
     ADD CONSTRAINT session_bounds_pkey PRIMARY KEY (role);
 
 --
--- Name: spent_proofs spent_proofs_pkey; Type: CONSTRAINT; Schema: well_private; Owner: migration_owner
---
-
-ALTER TABLE ONLY well_private.spent_proofs
-    ADD CONSTRAINT spent_proofs_pkey PRIMARY KEY (nonce);
-
---
 -- Name: accounts_workspace_external_id_active_unique; Type: INDEX; Schema: core_api; Owner: migration_owner
 --
 
@@ -3273,18 +2925,6 @@ CREATE UNIQUE INDEX workspace_providers_workspace_provider_active_unique ON core
 CREATE INDEX idempotency_keys_created_at ON well_private.idempotency_keys USING btree (created_at);
 
 --
--- Name: spent_proofs_expires_at; Type: INDEX; Schema: well_private; Owner: migration_owner
---
-
-CREATE INDEX spent_proofs_expires_at ON well_private.spent_proofs USING btree (expires_at);
-
---
--- Name: spent_proofs_message; Type: INDEX; Schema: well_private; Owner: migration_owner
---
-
-CREATE INDEX spent_proofs_message ON well_private.spent_proofs USING btree (backend_pid, message_at);
-
---
 -- Name: account_workspace_connectors account_workspace_connectors_direction_stays; Type: TRIGGER; Schema: core_api; Owner: migration_owner
 --
 
@@ -3343,12 +2983,6 @@ CREATE TRIGGER accounts_touch_row BEFORE INSERT OR UPDATE ON core_api.accounts F
 --
 
 CREATE TRIGGER api_keys_touch_row BEFORE INSERT OR UPDATE ON core_api.api_keys FOR EACH ROW EXECUTE FUNCTION core_api.touch_row('api_key_id');
-
---
--- Name: change_records change_records_of_junctions_are_the_databases; Type: TRIGGER; Schema: core_api; Owner: migration_owner
---
-
-CREATE TRIGGER change_records_of_junctions_are_the_databases BEFORE INSERT ON core_api.change_records FOR EACH ROW WHEN (((new.resource_type <> 'workspace_connector'::text) AND (new.actor_kind = ANY (ARRAY['sync'::text, 'sweep'::text])))) EXECUTE FUNCTION core_api.change_records_of_junctions_are_the_databases();
 
 --
 -- Name: companies companies_linked_stays_in_workspace; Type: TRIGGER; Schema: core_api; Owner: migration_owner
@@ -3876,7 +3510,7 @@ CREATE POLICY change_records_owner ON core_api.change_records TO migration_owner
 -- Name: change_records change_records_sync_insert; Type: POLICY; Schema: core_api; Owner: migration_owner
 --
 
-CREATE POLICY change_records_sync_insert ON core_api.change_records FOR INSERT TO well_sync WITH CHECK (((actor_kind = ANY (ARRAY['sync'::text, 'sweep'::text])) AND (actor_person_pk IS NULL)));
+CREATE POLICY change_records_sync_insert ON core_api.change_records FOR INSERT TO well_sync WITH CHECK (((resource_type = 'workspace_connector'::text) AND (actor_kind = ANY (ARRAY['sync'::text, 'sweep'::text])) AND (actor_person_pk IS NULL)));
 
 --
 -- Name: change_records change_records_sync_prune; Type: POLICY; Schema: core_api; Owner: migration_owner
@@ -4236,13 +3870,6 @@ GRANT USAGE ON SCHEMA core_api TO well_drain;
 GRANT USAGE ON SCHEMA core_api TO well_sync;
 
 --
--- Name: FUNCTION account_workspace_connectors_in_scope(p_record_pk bigint, p_workspace_connector_pk bigint); Type: ACL; Schema: core_api; Owner: migration_owner
---
-
-REVOKE ALL ON FUNCTION core_api.account_workspace_connectors_in_scope(p_record_pk bigint, p_workspace_connector_pk bigint) FROM PUBLIC;
-GRANT ALL ON FUNCTION core_api.account_workspace_connectors_in_scope(p_record_pk bigint, p_workspace_connector_pk bigint) TO well_api;
-
---
 -- Name: FUNCTION account_workspace_connectors_parents_agree(); Type: ACL; Schema: core_api; Owner: migration_owner
 --
 
@@ -4254,13 +3881,6 @@ REVOKE ALL ON FUNCTION core_api.account_workspace_connectors_parents_agree() FRO
 
 REVOKE ALL ON FUNCTION core_api.authenticate_key() FROM PUBLIC;
 GRANT ALL ON FUNCTION core_api.authenticate_key() TO well_auth;
-
---
--- Name: FUNCTION change_is_own(p_resource_type text, p_workspace_pk bigint, p_ids uuid[]); Type: ACL; Schema: core_api; Owner: migration_owner
---
-
-REVOKE ALL ON FUNCTION core_api.change_is_own(p_resource_type text, p_workspace_pk bigint, p_ids uuid[]) FROM PUBLIC;
-GRANT ALL ON FUNCTION core_api.change_is_own(p_resource_type text, p_workspace_pk bigint, p_ids uuid[]) TO well_api;
 
 --
 -- Name: FUNCTION check_client_id(p_table regclass, p_id uuid); Type: ACL; Schema: core_api; Owner: migration_owner
@@ -4285,13 +3905,6 @@ GRANT ALL ON PROCEDURE core_api.check_prepared(IN names text[], IN digests text[
 
 REVOKE ALL ON FUNCTION core_api.claim_idempotency_key(p_key text, p_fingerprint text) FROM PUBLIC;
 GRANT ALL ON FUNCTION core_api.claim_idempotency_key(p_key text, p_fingerprint text) TO well_api;
-
---
--- Name: FUNCTION company_workspace_connectors_in_scope(p_record_pk bigint, p_workspace_connector_pk bigint); Type: ACL; Schema: core_api; Owner: migration_owner
---
-
-REVOKE ALL ON FUNCTION core_api.company_workspace_connectors_in_scope(p_record_pk bigint, p_workspace_connector_pk bigint) FROM PUBLIC;
-GRANT ALL ON FUNCTION core_api.company_workspace_connectors_in_scope(p_record_pk bigint, p_workspace_connector_pk bigint) TO well_api;
 
 --
 -- Name: FUNCTION company_workspace_connectors_parents_agree(); Type: ACL; Schema: core_api; Owner: migration_owner
@@ -4331,25 +3944,10 @@ REVOKE ALL ON FUNCTION core_api.may_enrol(p_group_pk bigint, p_workspace_pk bigi
 GRANT ALL ON FUNCTION core_api.may_enrol(p_group_pk bigint, p_workspace_pk bigint) TO well_api;
 
 --
--- Name: FUNCTION people_workspace_connectors_in_scope(p_record_pk bigint, p_workspace_connector_pk bigint); Type: ACL; Schema: core_api; Owner: migration_owner
---
-
-REVOKE ALL ON FUNCTION core_api.people_workspace_connectors_in_scope(p_record_pk bigint, p_workspace_connector_pk bigint) FROM PUBLIC;
-GRANT ALL ON FUNCTION core_api.people_workspace_connectors_in_scope(p_record_pk bigint, p_workspace_connector_pk bigint) TO well_api;
-
---
 -- Name: FUNCTION people_workspace_connectors_parents_agree(); Type: ACL; Schema: core_api; Owner: migration_owner
 --
 
 REVOKE ALL ON FUNCTION core_api.people_workspace_connectors_parents_agree() FROM PUBLIC;
-
---
--- Name: FUNCTION proof_context(); Type: ACL; Schema: core_api; Owner: migration_owner
---
-
-REVOKE ALL ON FUNCTION core_api.proof_context() FROM PUBLIC;
-GRANT ALL ON FUNCTION core_api.proof_context() TO well_api;
-GRANT ALL ON FUNCTION core_api.proof_context() TO well_auth;
 
 --
 -- Name: PROCEDURE prove_key(IN p_proof text); Type: ACL; Schema: core_api; Owner: migration_owner
@@ -4366,25 +3964,10 @@ REVOKE ALL ON PROCEDURE core_api.prove_scope(IN p_proof text) FROM PUBLIC;
 GRANT ALL ON PROCEDURE core_api.prove_scope(IN p_proof text) TO well_api;
 
 --
--- Name: FUNCTION provenance_parents_agree(); Type: ACL; Schema: core_api; Owner: migration_owner
---
-
-REVOKE ALL ON FUNCTION core_api.provenance_parents_agree() FROM PUBLIC;
-GRANT ALL ON FUNCTION core_api.provenance_parents_agree() TO well_api;
-GRANT ALL ON FUNCTION core_api.provenance_parents_agree() TO well_sync;
-
---
 -- Name: FUNCTION record_account_workspace_connectors(); Type: ACL; Schema: core_api; Owner: migration_owner
 --
 
 REVOKE ALL ON FUNCTION core_api.record_account_workspace_connectors() FROM PUBLIC;
-
---
--- Name: FUNCTION record_change(p_resource_type text, p_change text, p_id uuid); Type: ACL; Schema: core_api; Owner: migration_owner
---
-
-REVOKE ALL ON FUNCTION core_api.record_change(p_resource_type text, p_change text, p_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION core_api.record_change(p_resource_type text, p_change text, p_id uuid) TO well_api;
 
 --
 -- Name: FUNCTION record_company_workspace_connectors(); Type: ACL; Schema: core_api; Owner: migration_owner
@@ -4416,14 +3999,6 @@ REVOKE ALL ON FUNCTION core_api.record_workspace_providers() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION core_api.remember_idempotent_answer(p_key text, p_table regclass, p_read jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION core_api.remember_idempotent_answer(p_key text, p_table regclass, p_read jsonb) TO well_api;
-
---
--- Name: FUNCTION request_context(); Type: ACL; Schema: core_api; Owner: migration_owner
---
-
-REVOKE ALL ON FUNCTION core_api.request_context() FROM PUBLIC;
-GRANT ALL ON FUNCTION core_api.request_context() TO well_api;
-GRANT ALL ON FUNCTION core_api.request_context() TO well_auth;
 
 --
 -- Name: FUNCTION restore_role_defaults(); Type: ACL; Schema: core_api; Owner: migration_owner
@@ -4479,20 +4054,6 @@ GRANT ALL ON PROCEDURE core_api.set_transaction_settings() TO well_drain;
 GRANT ALL ON PROCEDURE core_api.set_transaction_settings() TO well_sync;
 
 --
--- Name: PROCEDURE spend_key_proof(IN p_proof text); Type: ACL; Schema: core_api; Owner: migration_owner
---
-
-REVOKE ALL ON PROCEDURE core_api.spend_key_proof(IN p_proof text) FROM PUBLIC;
-GRANT ALL ON PROCEDURE core_api.spend_key_proof(IN p_proof text) TO well_auth;
-
---
--- Name: PROCEDURE spend_scope_proof(IN p_proof text); Type: ACL; Schema: core_api; Owner: migration_owner
---
-
-REVOKE ALL ON PROCEDURE core_api.spend_scope_proof(IN p_proof text) FROM PUBLIC;
-GRANT ALL ON PROCEDURE core_api.spend_scope_proof(IN p_proof text) TO well_api;
-
---
 -- Name: FUNCTION touch_row(); Type: ACL; Schema: core_api; Owner: migration_owner
 --
 
@@ -4541,12 +4102,6 @@ GRANT ALL ON FUNCTION core_api.verified_workspace_pk() TO well_api;
 --
 
 REVOKE ALL ON FUNCTION well_private.mac(p_message text) FROM PUBLIC;
-
---
--- Name: FUNCTION message_rest(p_opening text); Type: ACL; Schema: well_private; Owner: migration_owner
---
-
-REVOKE ALL ON FUNCTION well_private.message_rest(p_opening text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION proof_mac(p_key bytea, p_message text); Type: ACL; Schema: well_private; Owner: migration_owner
@@ -4700,8 +4255,8 @@ GRANT SELECT(xid) ON TABLE core_api.change_records TO well_sync;
 -- Name: COLUMN change_records.workspace_pk; Type: ACL; Schema: core_api; Owner: migration_owner
 --
 
+GRANT SELECT(workspace_pk) ON TABLE core_api.change_records TO well_api;
 GRANT SELECT(workspace_pk) ON TABLE core_api.change_records TO well_drain;
-GRANT SELECT(workspace_pk),INSERT(workspace_pk) ON TABLE core_api.change_records TO well_api;
 GRANT SELECT(workspace_pk),INSERT(workspace_pk) ON TABLE core_api.change_records TO well_sync;
 
 --
@@ -4709,48 +4264,48 @@ GRANT SELECT(workspace_pk),INSERT(workspace_pk) ON TABLE core_api.change_records
 --
 
 GRANT INSERT(resource_type) ON TABLE core_api.change_records TO well_sync;
+GRANT SELECT(resource_type) ON TABLE core_api.change_records TO well_api;
 GRANT SELECT(resource_type) ON TABLE core_api.change_records TO well_drain;
-GRANT SELECT(resource_type),INSERT(resource_type) ON TABLE core_api.change_records TO well_api;
 
 --
 -- Name: COLUMN change_records.change; Type: ACL; Schema: core_api; Owner: migration_owner
 --
 
 GRANT INSERT(change) ON TABLE core_api.change_records TO well_sync;
+GRANT SELECT(change) ON TABLE core_api.change_records TO well_api;
 GRANT SELECT(change) ON TABLE core_api.change_records TO well_drain;
-GRANT SELECT(change),INSERT(change) ON TABLE core_api.change_records TO well_api;
 
 --
 -- Name: COLUMN change_records.ids; Type: ACL; Schema: core_api; Owner: migration_owner
 --
 
 GRANT INSERT(ids) ON TABLE core_api.change_records TO well_sync;
+GRANT SELECT(ids) ON TABLE core_api.change_records TO well_api;
 GRANT SELECT(ids) ON TABLE core_api.change_records TO well_drain;
-GRANT SELECT(ids),INSERT(ids) ON TABLE core_api.change_records TO well_api;
 
 --
 -- Name: COLUMN change_records.record_ids; Type: ACL; Schema: core_api; Owner: migration_owner
 --
 
 GRANT INSERT(record_ids) ON TABLE core_api.change_records TO well_sync;
+GRANT SELECT(record_ids) ON TABLE core_api.change_records TO well_api;
 GRANT SELECT(record_ids) ON TABLE core_api.change_records TO well_drain;
-GRANT SELECT(record_ids),INSERT(record_ids) ON TABLE core_api.change_records TO well_api;
 
 --
 -- Name: COLUMN change_records.detail; Type: ACL; Schema: core_api; Owner: migration_owner
 --
 
 GRANT INSERT(detail) ON TABLE core_api.change_records TO well_sync;
+GRANT SELECT(detail) ON TABLE core_api.change_records TO well_api;
 GRANT SELECT(detail) ON TABLE core_api.change_records TO well_drain;
-GRANT SELECT(detail),INSERT(detail) ON TABLE core_api.change_records TO well_api;
 
 --
 -- Name: COLUMN change_records.occurred_at; Type: ACL; Schema: core_api; Owner: migration_owner
 --
 
 GRANT INSERT(occurred_at) ON TABLE core_api.change_records TO well_sync;
+GRANT SELECT(occurred_at) ON TABLE core_api.change_records TO well_api;
 GRANT SELECT(occurred_at) ON TABLE core_api.change_records TO well_drain;
-GRANT SELECT(occurred_at),INSERT(occurred_at) ON TABLE core_api.change_records TO well_api;
 
 --
 -- Name: COLUMN change_records.recorded_at; Type: ACL; Schema: core_api; Owner: migration_owner
@@ -4764,14 +4319,8 @@ GRANT SELECT(recorded_at) ON TABLE core_api.change_records TO well_drain;
 --
 
 GRANT INSERT(actor_kind) ON TABLE core_api.change_records TO well_sync;
+GRANT SELECT(actor_kind) ON TABLE core_api.change_records TO well_api;
 GRANT SELECT(actor_kind) ON TABLE core_api.change_records TO well_drain;
-GRANT SELECT(actor_kind),INSERT(actor_kind) ON TABLE core_api.change_records TO well_api;
-
---
--- Name: COLUMN change_records.actor_person_pk; Type: ACL; Schema: core_api; Owner: migration_owner
---
-
-GRANT SELECT(actor_person_pk),INSERT(actor_person_pk) ON TABLE core_api.change_records TO well_api;
 
 --
 -- Name: COLUMN change_records.sync_run_id; Type: ACL; Schema: core_api; Owner: migration_owner

@@ -5,16 +5,10 @@
 
 GRANT USAGE ON SCHEMA core_api TO well_api, well_sync, well_auth, well_drain;
 
-REVOKE ALL ON FUNCTION core_api.account_workspace_connectors_in_scope(p_record_pk bigint, p_workspace_connector_pk bigint) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION core_api.account_workspace_connectors_in_scope(p_record_pk bigint, p_workspace_connector_pk bigint) TO well_api;
-
 REVOKE ALL ON FUNCTION core_api.account_workspace_connectors_parents_agree() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION core_api.authenticate_key() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION core_api.authenticate_key() TO well_auth;
-
-REVOKE ALL ON FUNCTION core_api.change_is_own(p_resource_type text, p_workspace_pk bigint, p_ids uuid[]) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION core_api.change_is_own(p_resource_type text, p_workspace_pk bigint, p_ids uuid[]) TO well_api;
 
 REVOKE ALL ON FUNCTION core_api.check_client_id(p_table regclass, p_id uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION core_api.check_client_id(p_table regclass, p_id uuid) TO well_api;
@@ -24,9 +18,6 @@ GRANT EXECUTE ON PROCEDURE core_api.check_prepared(IN names text[], IN digests t
 
 REVOKE ALL ON FUNCTION core_api.claim_idempotency_key(p_key text, p_fingerprint text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION core_api.claim_idempotency_key(p_key text, p_fingerprint text) TO well_api;
-
-REVOKE ALL ON FUNCTION core_api.company_workspace_connectors_in_scope(p_record_pk bigint, p_workspace_connector_pk bigint) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION core_api.company_workspace_connectors_in_scope(p_record_pk bigint, p_workspace_connector_pk bigint) TO well_api;
 
 REVOKE ALL ON FUNCTION core_api.company_workspace_connectors_parents_agree() FROM PUBLIC;
 
@@ -42,13 +33,7 @@ GRANT EXECUTE ON FUNCTION core_api.linked_parent_stays_in_its_workspace() TO wel
 REVOKE ALL ON FUNCTION core_api.may_enrol(p_group_pk bigint, p_workspace_pk bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION core_api.may_enrol(p_group_pk bigint, p_workspace_pk bigint) TO well_api;
 
-REVOKE ALL ON FUNCTION core_api.people_workspace_connectors_in_scope(p_record_pk bigint, p_workspace_connector_pk bigint) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION core_api.people_workspace_connectors_in_scope(p_record_pk bigint, p_workspace_connector_pk bigint) TO well_api;
-
 REVOKE ALL ON FUNCTION core_api.people_workspace_connectors_parents_agree() FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION core_api.proof_context() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION core_api.proof_context() TO well_api, well_auth;
 
 REVOKE ALL ON PROCEDURE core_api.prove_key(IN p_proof text) FROM PUBLIC;
 GRANT EXECUTE ON PROCEDURE core_api.prove_key(IN p_proof text) TO well_auth;
@@ -56,13 +41,7 @@ GRANT EXECUTE ON PROCEDURE core_api.prove_key(IN p_proof text) TO well_auth;
 REVOKE ALL ON PROCEDURE core_api.prove_scope(IN p_proof text) FROM PUBLIC;
 GRANT EXECUTE ON PROCEDURE core_api.prove_scope(IN p_proof text) TO well_api;
 
-REVOKE ALL ON FUNCTION core_api.provenance_parents_agree() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION core_api.provenance_parents_agree() TO well_api, well_sync;
-
 REVOKE ALL ON FUNCTION core_api.record_account_workspace_connectors() FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION core_api.record_change(p_resource_type text, p_change text, p_id uuid) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION core_api.record_change(p_resource_type text, p_change text, p_id uuid) TO well_api;
 
 REVOKE ALL ON FUNCTION core_api.record_company_workspace_connectors() FROM PUBLIC;
 
@@ -74,9 +53,6 @@ REVOKE ALL ON FUNCTION core_api.record_workspace_providers() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION core_api.remember_idempotent_answer(p_key text, p_table regclass, p_read jsonb) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION core_api.remember_idempotent_answer(p_key text, p_table regclass, p_read jsonb) TO well_api;
-
-REVOKE ALL ON FUNCTION core_api.request_context() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION core_api.request_context() TO well_api, well_auth;
 
 REVOKE ALL ON FUNCTION core_api.restore_role_defaults() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION core_api.restore_role_defaults() TO well_sync, well_drain;
@@ -99,12 +75,6 @@ GRANT EXECUTE ON FUNCTION core_api.set_scope(p_workspace_id uuid) TO well_api;
 REVOKE ALL ON PROCEDURE core_api.set_transaction_settings() FROM PUBLIC;
 GRANT EXECUTE ON PROCEDURE core_api.set_transaction_settings() TO well_sync, well_drain, well_api, well_auth;
 
-REVOKE ALL ON PROCEDURE core_api.spend_key_proof(IN p_proof text) FROM PUBLIC;
-GRANT EXECUTE ON PROCEDURE core_api.spend_key_proof(IN p_proof text) TO well_auth;
-
-REVOKE ALL ON PROCEDURE core_api.spend_scope_proof(IN p_proof text) FROM PUBLIC;
-GRANT EXECUTE ON PROCEDURE core_api.spend_scope_proof(IN p_proof text) TO well_api;
-
 REVOKE ALL ON FUNCTION core_api.touch_row() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION core_api.touch_row() TO well_api, well_sync;
 
@@ -124,8 +94,6 @@ REVOKE ALL ON FUNCTION core_api.verified_workspace_pk() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION core_api.verified_workspace_pk() TO well_api;
 
 REVOKE ALL ON FUNCTION well_private.mac(p_message text) FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION well_private.message_rest(p_opening text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION well_private.proof_mac(p_key bytea, p_message text) FROM PUBLIC;
 
@@ -147,7 +115,7 @@ GRANT SELECT, INSERT, UPDATE ON TABLE core_api.change_feed_pruned TO well_sync;
 GRANT SELECT (workspace_pk, xid, pk) ON TABLE core_api.change_feed_pruned TO well_api;
 
 GRANT DELETE, SELECT (pk, xid, workspace_pk, sent_at), INSERT (workspace_pk, resource_type, change, ids, record_ids, detail, occurred_at, actor_kind, sync_run_id, message_key) ON TABLE core_api.change_records TO well_sync;
-GRANT SELECT (pk, xid, workspace_pk, resource_type, change, ids, record_ids, detail, occurred_at, recorded_at, actor_kind, actor_person_pk, sync_run_id, message_key), INSERT (workspace_pk, resource_type, change, ids, record_ids, detail, occurred_at, actor_kind, actor_person_pk) ON TABLE core_api.change_records TO well_api;
+GRANT SELECT (pk, xid, workspace_pk, resource_type, change, ids, record_ids, detail, occurred_at, recorded_at, actor_kind, sync_run_id, message_key) ON TABLE core_api.change_records TO well_api;
 GRANT SELECT (pk, xid, workspace_pk, resource_type, change, ids, record_ids, detail, occurred_at, recorded_at, actor_kind, sync_run_id, message_key, sent_at), UPDATE (sent_at) ON TABLE core_api.change_records TO well_drain;
 
 GRANT SELECT (company_id, workspace_pk, name, domain, pk, deleted_at) ON TABLE core_api.companies TO well_api;

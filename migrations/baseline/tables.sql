@@ -419,20 +419,6 @@ CREATE TABLE well_private.session_bounds (
     statement_bound interval,
     idle_bound interval
 );
-
-CREATE TABLE well_private.spent_proofs (
-    nonce uuid PRIMARY KEY,
-    backend_pid integer NOT NULL,
-    message_at timestamp with time zone NOT NULL,
-    expires_at timestamp with time zone NOT NULL,
-    person_pk bigint,
-    kind text,
-    api_key_pk bigint,
-    CONSTRAINT spent_proofs_scope_or_key CHECK (((person_pk IS NULL) <> (api_key_pk IS NULL)))
-);
-CREATE INDEX spent_proofs_expires_at ON well_private.spent_proofs (expires_at);
-CREATE INDEX spent_proofs_message ON well_private.spent_proofs (backend_pid, message_at);
-
 CREATE TABLE core_api.transaction_settings (
     role name PRIMARY KEY,
     timer_names text[] NOT NULL,

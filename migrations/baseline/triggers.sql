@@ -18,8 +18,6 @@ CREATE TRIGGER accounts_touch_row BEFORE INSERT OR UPDATE ON core_api.accounts F
 
 CREATE TRIGGER api_keys_touch_row BEFORE INSERT OR UPDATE ON core_api.api_keys FOR EACH ROW EXECUTE FUNCTION core_api.touch_row('api_key_id');
 
-CREATE TRIGGER change_records_of_junctions_are_the_databases BEFORE INSERT ON core_api.change_records FOR EACH ROW WHEN (((new.resource_type <> 'workspace_connector'::text) AND (new.actor_kind = ANY (ARRAY['sync'::text, 'sweep'::text])))) EXECUTE FUNCTION core_api.change_records_of_junctions_are_the_databases();
-
 CREATE TRIGGER companies_linked_stays_in_workspace BEFORE UPDATE OF workspace_pk ON core_api.companies FOR EACH ROW WHEN ((old.workspace_pk IS DISTINCT FROM new.workspace_pk)) EXECUTE FUNCTION core_api.linked_parent_stays_in_its_workspace('company_workspace_connectors', 'company_pk');
 
 CREATE TRIGGER companies_touch_row BEFORE INSERT OR UPDATE ON core_api.companies FOR EACH ROW EXECUTE FUNCTION core_api.touch_row('company_id');

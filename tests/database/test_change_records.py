@@ -596,9 +596,6 @@ def test_the_api_role_writes_no_record_and_every_change_it_makes_is_recorded(adm
         with pytest.raises(pg8000.native.DatabaseError) as raised:
             scoped(a, "member", statement)
         assert sqlstate_of(raised.value) == INSUFFICIENT_PRIVILEGE, name
-    # What the previous release's statements call records nothing: the trigger has.
-    assert scoped(a, "member", _record_change(theirs[0], "removed")) == [[None]]
-    assert all_changes(admin) == before
 
     # A change made by hand, without the API's statement, is recorded all the same: once,
     # by the scope's principal, with the values it wrote.
@@ -607,7 +604,6 @@ def test_the_api_role_writes_no_record_and_every_change_it_makes_is_recorded(adm
         "member",
         "UPDATE core_api.workspace_providers SET is_matched = true, updated_at = now() "
         f"WHERE pk = {mine[1]}",
-        _record_change(mine[0]),
     )
     assert all_changes(admin) == before + 1
     record = changes(admin, a.workspace_pk)[-1]
@@ -621,10 +617,6 @@ def test_the_api_role_writes_no_record_and_every_change_it_makes_is_recorded(adm
         f"UPDATE core_api.workspace_providers SET is_matched = true WHERE pk = {mine[1]}",
     )
     assert all_changes(admin) == before + 1
-
-
-def _record_change(row_id: UUID | str, change: str = "changed") -> str:
-    return f"SELECT core_api.record_change('workspace_provider', '{change}', '{row_id}')"
 
 
 def test_a_removal_by_hand_is_recorded_and_without_a_scope_the_api_role_changes_nothing(
@@ -657,44 +649,11 @@ def test_a_removal_by_hand_is_recorded_and_without_a_scope_the_api_role_changes_
     assert all_changes(admin) == before + 1
 
 
-def test_a_record_the_previous_sync_writer_inserts_itself_is_the_databases_once(admin, sync_conn):
-    """The previous release's sync writer inserts its records beside its write (expand only,
-    revision 0025): the trigger has recorded the change, and its own record is discarded."""
-    t = f.tenant(admin)
-    _, record_id = t.account()
-    deliver(s.linked(t.workspace_connector_id, [record_id]))
-    ((row_id,),) = admin.run(
-        "SELECT account_workspace_connector_id::text FROM core_api.account_workspace_connectors "
-        "WHERE workspace_connector_pk = :c",
-        c=t.workspace_connector_pk,
-    )
-    sync_conn.run("BEGIN")
-    sync_conn.run(
-        "UPDATE core_api.account_workspace_connectors SET deleted_at = now() "
-        "WHERE workspace_connector_pk = :c",
-        c=t.workspace_connector_pk,
-    )
-    sync_conn.run(
-        "INSERT INTO core_api.change_records (workspace_pk, resource_type, change, ids, "
-        "occurred_at, actor_kind) VALUES (:w, 'account_workspace_connector', 'unlinked', "
-        "ARRAY[CAST(:id AS uuid)], now(), 'sync')",
-        w=t.workspace_pk,
-        id=row_id,
-    )
-    sync_conn.run("COMMIT")
-
-    assert [(r.change, r.ids) for r in changes(admin, t.workspace_pk)] == [
-        ("linked", [row_id]),
-        ("unlinked", [row_id]),
-    ]
-
-
-@pytest.mark.parametrize("actor", ["system", "member"])
-def test_a_junction_record_of_another_actor_the_sync_role_inserts_is_refused(
-    admin, sync_conn, actor
-):
-    """The previous sync writer's records alone are discarded (revision 0035): the sync role may
-    insert no record of another actor, so such an insert is refused, never dropped unseen."""
+@pytest.mark.parametrize("actor", ["sync", "sweep", "system", "member"])
+def test_a_junction_record_the_sync_role_inserts_itself_is_refused(admin, sync_conn, actor):
+    """The database records every junction change (the recorders' triggers); the sync role
+    inserts a connector's revocation alone, so a junction record of its own making, whatever
+    actor it names, is refused, never kept beside the database's."""
     t = f.tenant(admin)
     before = all_changes(admin)
     with pytest.raises(pg8000.native.DatabaseError) as refused:

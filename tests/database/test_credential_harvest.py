@@ -69,7 +69,6 @@ OPENINGS = (
     None,
     "BEGIN",
     f"{db.BEGIN.text};{db.SETTINGS.text}",
-    "BEGIN;SELECT core_api.request_context()",
 )
 # The statements the database takes a proof with.
 PROVE_SCOPE = "CALL core_api.prove_scope($1)"
@@ -369,13 +368,6 @@ def _scope_proofs(found: str, v: Victim, *, peek: bool = True) -> Iterator[Repla
         yield Replay("the proof as the transaction's setting", API_ROLE, scope, in_transaction)
         in_session = ((_bound("SELECT set_config('well.proof', $1, false)", proof),),)
         yield Replay("the proof as the session's setting", API_ROLE, scope, in_session)
-        spent = (
-            fixed("BEGIN"),
-            _bound("CALL core_api.spend_scope_proof($1)", proof),
-            fixed("COMMIT"),
-            *scope,
-        )
-        yield Replay("the proof spent as revision 0016 spent one", API_ROLE, spent)
 
 
 def _key_proofs(found: str) -> Iterator[Replay]:
@@ -391,13 +383,6 @@ def _key_proofs(found: str) -> Iterator[Replay]:
             (check,),
             ((_bound("SELECT set_config('well.proof', $1, false)", proof),),),
         )
-        spent = (
-            fixed("BEGIN"),
-            _bound("CALL core_api.spend_key_proof($1)", proof),
-            fixed("COMMIT"),
-            check,
-        )
-        yield Replay("the key proof spent as revision 0016 spent one", AUTH_ROLE, spent)
 
 
 def _credentials(found: str, v: Victim) -> Iterator[Replay]:

@@ -28,7 +28,7 @@ from tests.support.read_factories import Sent, record_queries, requests_of
 from wellapi.errors import sqlstate_of
 from wellapi.resources import RESOURCES
 from wellapi.resources.conditions import qualified
-from wellapi.roles import API_ROLE, APP_ROLES
+from wellapi.roles import API_ROLE
 from wellapi.sqltext.reads import scope_condition, with_parents
 from wellapi.sqltext.text import select, template
 from wellapi.store import connections as db
@@ -67,8 +67,8 @@ UNREADABLE = (
 # Readable whole, through one column only, without a scope: which connectors are revoked
 # (their internal keys, no tenant data), so a read leaves their ledger rows out (revision 0015).
 KEYS_ONLY = {"connector_revocations": "workspace_connector_pk"}
-# The outbox (revision 0019): a scope reads its workspace's change records, and the API role
-# inserts only records of its own writes (tests/database/test_change_records.py).
+# The outbox: a scope reads its workspace's change records; the database writes them
+# (tests/database/test_change_records.py).
 OUTBOX = ("change_records",)
 # Where retention pruned each workspace's records (revision 0022): a scope reads its own
 # workspace's, to tell a cursor behind it (tests/database/test_changes_feed.py).
@@ -212,18 +212,6 @@ def test_every_core_api_table_is_scoped_catalog_or_unreadable(admin_conn):
     assert set(tn.core_api_tables(admin_conn)) == tables
 
 
-@pytest.mark.parametrize("role", APP_ROLES)
-def test_every_role_reads_the_transactions_settings_and_writes_none(admin_conn, role):
-    for table in SETTINGS:
-        rights = admin_conn.run(
-            "SELECT p FROM unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', "
-            "'REFERENCES', 'TRIGGER']) AS p WHERE has_table_privilege(:r, CAST(:t AS regclass), p)",
-            r=role,
-            t=f"core_api.{table}",
-        )
-        assert rights == [["SELECT"]]
-
-
 @pytest.mark.parametrize("table", [*SCOPED, *OUTBOX, *PRUNED])
 def test_rls_is_enabled_and_forced(admin_conn, table):
     enabled, forced = admin_conn.run(
@@ -269,13 +257,13 @@ def test_the_api_role_may_not_delete_or_truncate_anything(admin_conn):
     assert admin_conn.run("SELECT has_table_privilege('core_api.workspaces', 'DELETE')") == [[True]]
 
 
-def test_the_api_role_inserts_only_junction_rows_and_their_change_records(admin_conn):
+def test_the_api_role_inserts_only_junction_rows(admin_conn):
     insertable = admin_conn.run(
         "SELECT relname FROM pg_class WHERE relnamespace = CAST('core_api' AS regnamespace) "
         "AND relkind = 'r' AND has_any_column_privilege(:r, oid, 'INSERT') ORDER BY 1",
         r=API_ROLE,
     )
-    assert [r[0] for r in insertable] == sorted((*JUNCTIONS, *OUTBOX))
+    assert [r[0] for r in insertable] == sorted(JUNCTIONS)
 
 
 def test_the_api_role_updates_a_junction_rows_data_never_what_it_points_at(admin_conn):
@@ -793,23 +781,19 @@ def test_a_create_is_one_transaction_that_sets_its_own_scope(rls, admin_conn, ca
 
 def test_every_read_rule_calls_the_scope_functions_once_per_statement(admin_conn):
     """Each scope function in a policy is an uncorrelated sub-select (an InitPlan, run once per
-    statement), never a call per row; only a ledger's write check still runs per new row."""
+    statement), never a call per row."""
     rules = admin_conn.run(
-        "SELECT tablename, policyname, qual, with_check FROM pg_policies "
+        "SELECT policyname, qual, with_check FROM pg_policies "
         "WHERE schemaname = 'core_api' AND 'well_api' = ANY (roles)"
     )
     assert rules
-    for table, policy, using, check in rules:
+    for policy, using, check in rules:
         for rule in (using, check):
             if rule is None:
                 continue
             # The plain settings are the queries' to read; any role may set them (0014).
             assert "core_api.scope_" not in rule, (policy, rule)
-            calls = re.findall(r"(\(\s*SELECT\s+)?core_api\.(verified_\w+|\w+_in_scope)\(", rule)
+            calls = re.findall(r"(\(\s*SELECT\s+)?core_api\.(verified_\w+)\(", rule)
             assert calls, (policy, rule)
             for wrapped, function in calls:
-                if function.endswith("_in_scope"):
-                    assert rule is check, (policy, rule)
-                    assert table in PROVENANCE, (policy, rule)
-                else:
-                    assert wrapped, (policy, function, rule)
+                assert wrapped, (policy, function, rule)

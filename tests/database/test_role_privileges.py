@@ -1,4 +1,4 @@
-"""Each role reads only the columns its code uses (revision 0014).
+"""Each role reads only the columns its code uses, and runs only the functions it calls.
 
 The catalog's answer (``has_column_privilege`` for every column of ``core_api``) is compared
 with what the code uses:
@@ -11,10 +11,10 @@ with what the code uses:
 - the sync writer: the columns its SQL names (``_sync_uses``, below; its SQL is written by
   hand, and every sync test runs as that role, so a column it needs and cannot read fails
   there);
-- the authorizer: nothing at all (it only spends a key's proof, ``core_api.spend_key_proof``,
-  and calls ``core_api.authenticate_key``, revision 0016);
+- the authorizer: nothing at all (it proves a key, ``core_api.prove_key``, and calls
+  ``core_api.authenticate_key``);
 - the change drainer: the change records' columns its events carry and ``sent_at``, which is
-  all it may update, and the workspaces' public ids (revision 0021).
+  all it may update, and the workspaces' public ids.
 
 A column granted and not used fails here, as does one used and not granted.
 """
@@ -208,9 +208,6 @@ def readable(admin: Any, role: str) -> set[tuple[str, str]]:
 # The changes feed's statements (wellapi.store.feed, written as text): the columns they name of
 # the records (``r.``), of the pruned positions (``p.``) and of the workspace they read in.
 _FEED_ALIASES = {"r": "change_records", "p": "change_feed_pruned"}
-# Granted by revision 0019 for the feed, which does not show it (an internal key): revoked by a
-# later release's contract (docs/changes.md, "Not yet").
-_GRANTED_FOR_THE_FEED = {("change_records", "actor_person_pk")}
 
 
 def feed_reads() -> set[tuple[str, str]]:
@@ -224,7 +221,7 @@ def feed_reads() -> set[tuple[str, str]]:
     for statement in statements:
         for alias, column in re.findall(r"\b([rp])\.(\w+)", statement.text):
             used.add((_FEED_ALIASES[alias], column))
-    return used | _GRANTED_FOR_THE_FEED
+    return used
 
 
 FEED_READS = feed_reads()
@@ -259,25 +256,18 @@ def executable(admin: Any, role: str) -> list[str]:
 
 def test_the_authorizer_role_reads_nothing_and_may_only_check_a_key(admin):
     assert readable(admin, AUTH_ROLE) == set()
-    # Set its transaction's settings (revision 0028), prove a key for this moment, then read
-    # the key that proof was made with (revision 0030); the previous releases' contexts and
-    # spent proof (revisions 0016 and 0023) until dropped; the check of the statements its
-    # connection keeps prepared (revision 0029).
+    # Set its transaction's settings, prove a key for this moment, then read the key that proof
+    # was made with; the check of the statements its connection keeps prepared.
     assert executable(admin, AUTH_ROLE) == [
         "core_api.authenticate_key()",
         "core_api.check_prepared(text[],text[],text[])",
-        "core_api.proof_context()",
         "core_api.prove_key(text)",
-        "core_api.request_context()",
         "core_api.set_transaction_settings()",
-        "core_api.spend_key_proof(text)",
     ]
 
 
-# What takes a credential's proof, or answers from one (revisions 0016 and 0023).
-CREDENTIAL_FUNCTIONS = re.compile(
-    r"core_api\.(set_scope|spend_\w+_proof|prove_\w+|authenticate_key)\("
-)
+# What takes a credential's proof, or answers from one.
+CREDENTIAL_FUNCTIONS = re.compile(r"core_api\.(set_scope|prove_\w+|authenticate_key)\(")
 
 
 @pytest.mark.parametrize(
@@ -288,7 +278,6 @@ CREDENTIAL_FUNCTIONS = re.compile(
             [
                 "core_api.prove_scope(text)",
                 "core_api.set_scope(uuid)",
-                "core_api.spend_scope_proof(text)",
             ],
         ),
         (SYNC_ROLE, []),
@@ -297,7 +286,6 @@ CREDENTIAL_FUNCTIONS = re.compile(
             [
                 "core_api.authenticate_key()",
                 "core_api.prove_key(text)",
-                "core_api.spend_key_proof(text)",
             ],
         ),
         (DRAIN_ROLE, []),

@@ -1,4 +1,4 @@
-"""SQL running as the API role cannot widen its own scope (revisions 0014, 0023 and 0030).
+"""SQL running as the API role cannot widen its own scope (``core_api.set_scope``'s proofs).
 
 Each test is an attacker's request: a transaction on a plain connection as ``well_api`` that
 opens the request's own scope with a proof of its real token (tenant A's member) made for
@@ -6,8 +6,7 @@ this moment (``tests.support.proven``), then runs SQL the API never sends, as in
 would: in later messages of the transaction, or in the proven message itself. Afterwards
 every table of the tenancy rule shows at most what A's own scope shows, never a row of tenant
 B, and writes reach no row of B. Without a valid scope (no proof, a proof altered, made for
-another moment, for another transaction in the previous release's form, or with the wrong
-key) nothing is visible or writable at all.
+another moment, or with the wrong key) nothing is visible or writable at all.
 """
 
 from __future__ import annotations
@@ -29,7 +28,6 @@ from wellapi.roles import API_ROLE, AUTH_ROLE, SYNC_ROLE
 from wellapi.store.connections import BEGIN, SETTINGS, send
 from wellapi.store.sql import BoundStatement, fixed
 from welldev import database as local_db
-from welldev.bench.raw_client import previous_proof
 from welldev.claims import claims
 
 pytestmark = pytest.mark.usefixtures("api_database")
@@ -271,14 +269,6 @@ def _opened_by(scope_token: str, w: tn.World, moment: str) -> list[BoundStatemen
     return [scope_opening(scope_token, moment), scope_statement(w.a.workspace[1])]
 
 
-def _previous_release(admin: Any, w: tn.World) -> list[BoundStatement]:
-    """A proof of A's own token in the previous release's form (revision 0023), bound to the
-    transaction whose context it asks, then a scope of A's workspace."""
-    (context,) = admin.run("SELECT core_api.proof_context()")[0]
-    proof = previous_proof(own(admin, w.a).token, str(context))
-    return [proof, scope_statement(w.a.workspace[1])]
-
-
 # Just outside the time a proof is believed, either side.
 TOO_OLD = -(PROOF_SECONDS + 1)
 TOO_EARLY = PROOF_AHEAD_SECONDS + 1
@@ -308,9 +298,6 @@ NO_SCOPE: dict[str, Attack] = {
     ),
     "a valid proof made further ahead than the server's clock, kept as the setting by hand": (
         lambda w, admin, _: [_kept_by_hand(_proof(admin, w, moment_from_now(TOO_EARLY))), _own(w)]
-    ),
-    "a valid proof of the previous release, of another backend's transaction": (
-        lambda w, admin, moment: [_previous_release(admin, w)]
     ),
     # Accepted, either would open a scope with rows: A's workspace as a service, B's as B.
     "a valid proof with the kind changed to service": lambda w, admin, moment: [
@@ -399,30 +386,6 @@ def test_a_requests_message_opens_its_scope_only_while_its_proof_is_believed(
     assert stale == [(PROOF_OUT_OF_TIME, nothing)] * 12
 
 
-def test_a_previous_release_proof_opens_its_scope_only_in_its_own_transaction(api_conn, world):
-    """While this release rolls out, the previous one's proof (revision 0023) is believed,
-    bound to its transaction as before: in the next transaction of the same backend, it
-    opens nothing."""
-    w, admin = world
-    allowed = own_scope(api_conn, world)
-    token = own(admin, w.a).token
-    api_conn.run("BEGIN")
-    try:
-        (context,) = api_conn.run("SELECT core_api.proof_context()")[0]
-        message = [previous_proof(token, context), scope_statement(w.a.workspace[1])]
-        first = send(api_conn, message)[0], seen(api_conn)
-    finally:
-        api_conn.run("ROLLBACK")
-    api_conn.run("BEGIN")
-    try:
-        again = send(api_conn, message)[0], seen(api_conn)
-    finally:
-        api_conn.run("ROLLBACK")
-
-    assert first == ([w.a.workspace[0], w.a.person[0]], allowed)
-    assert again == ([None, None], {table: set() for table in SEEN})
-
-
 def test_a_scope_signed_in_another_transaction_opens_nothing(api_conn, world):
     w, admin = world
     own(admin, w.a).open(api_conn)
@@ -482,12 +445,7 @@ ESCAPES = {
     "SET ROLE to the owner": "SET ROLE {owner}",
     "SET SESSION AUTHORIZATION to the owner": "SET SESSION AUTHORIZATION {owner}",
     "check a key itself": "SELECT * FROM core_api.authenticate_key()",
-    "spend a key proof": "CALL core_api.spend_key_proof('k1.aaaaaaaaaaaa.1.x.' || repeat('0', 64))",
     "prove a key": "CALL core_api.prove_key('k2.aaaaaaaaaaaa.' || repeat('0', 64))",
-    "record a proof as spent": "INSERT INTO well_private.spent_proofs (nonce, backend_pid, "
-    "message_at, expires_at, person_pk, kind) VALUES (gen_random_uuid(), pg_backend_pid(), "
-    "statement_timestamp(), now() + interval '1 hour', 1, 'service')",
-    "read the spent proofs": "SELECT * FROM well_private.spent_proofs",
     "sign a token": "SELECT well_private.scope_token(1, 'service')",
     "sign anything": "SELECT well_private.mac('token|t1.1.service.9999999999')",
     "read the signing key": "SELECT * FROM well_private.scope_keys",

@@ -202,40 +202,15 @@ def _calls(w: tn.World) -> dict[str, tuple[str, dict[str, Any], dict[str, Any]]]
     (tenant B's, asked by A's member) and values nobody has."""
     b, nobody, missing = w.b, 2**62, uuid.uuid4()
     calls: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {}
-    for record, table in (
-        ("account", "account_workspace_connectors"),
-        ("company", "company_workspace_connectors"),
-        ("people", "people_workspace_connectors"),
-    ):
-        calls[f"core_api.{table}_in_scope(bigint,bigint)"] = (
-            f"SELECT core_api.{table}_in_scope(:r, :c)",
-            {"r": b.records[record][0], "c": b.workspace_connector[0]},
-            {"r": nobody, "c": nobody},
-        )
     calls["core_api.may_enrol(bigint,bigint)"] = (
         "SELECT core_api.may_enrol(:g, :w)",
         {"g": b.group[0], "w": b.workspace[0]},
         {"g": nobody, "w": nobody},
     )
-    calls["core_api.change_is_own(text,bigint,uuid[])"] = (
-        "SELECT core_api.change_is_own('workspace_provider', :w, ARRAY[CAST(:id AS uuid)])",
-        {"w": b.workspace[0], "id": str(b.selection[1])},
-        {"w": nobody, "id": str(missing)},
-    )
     calls["core_api.set_scope(uuid)"] = (
         "SELECT * FROM core_api.set_scope(CAST(:w AS uuid))",
         {"w": str(b.workspace[1])},
         {"w": str(missing)},
-    )
-    calls["core_api.record_change(text,text,uuid)"] = (
-        "SELECT core_api.record_change('workspace_provider', 'removed', CAST(:id AS uuid))",
-        {"id": str(b.selection[1])},
-        {"id": str(missing)},
-    )
-    calls["core_api.spend_scope_proof(text)"] = (
-        "CALL core_api.spend_scope_proof(:p)",
-        {"p": f"p1.{b.person[0]}.member.9999999999.{'0' * 64}"},
-        {"p": f"p1.{nobody}.member.9999999999.{'0' * 64}"},
     )
     for parent, column in (("peoples", "person"), ("workspaces", "workspace")):
         calls[f"core_api.check_client_id(regclass,uuid) of {parent}"] = (
@@ -346,10 +321,22 @@ NOT_SET = frozenset(
 )
 
 
+@pytest.mark.parametrize("role", APP_ROLES)
+def test_every_role_reads_the_transactions_settings_and_writes_none(admin, role):
+    """What its transactions set again (test_rls's ``SETTINGS``): no tenant's data."""
+    rights = admin.run(
+        "SELECT p FROM unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', "
+        "'REFERENCES', 'TRIGGER']) AS p "
+        "WHERE has_table_privilege(:r, 'core_api.transaction_settings', p)",
+        r=role,
+    )
+    assert rights == [["SELECT"]]
+
+
 @pytest.mark.parametrize("role", [*APP_ROLES, ""])
 def test_every_setting_a_role_may_change_on_this_server_is_set_by_every_transaction(admin, role):
-    """``core_api.set_transaction_settings()`` (which ``request_context()`` calls) sets what its
-    role's row of ``core_api.transaction_settings`` names: every setting a role may change."""
+    """``core_api.set_transaction_settings()`` sets what its role's row of
+    ``core_api.transaction_settings`` names: every setting a role may change."""
     ((timers, socket, names),) = admin.run(
         "SELECT timer_names, socket_names, names FROM core_api.transaction_settings "
         "WHERE role = :r",

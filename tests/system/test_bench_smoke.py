@@ -94,7 +94,6 @@ FIGURES = (
     "feed.deep.resource_type_and_change.small",
     "wall.retrieve.with",
     "wall.retrieve.without",
-    "wall.retrieve.spent_proof",
     "wall.retrieve.unsettled",
     "wall.create.with",
     *(f"db_cpu.{c}.{p}" for c in ("retrieve", "create") for p in ("database", "function")),

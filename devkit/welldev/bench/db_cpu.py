@@ -50,7 +50,7 @@ OWN_GOAL = 0.5
 ROLLBACK = BoundStatement("ROLLBACK")
 # A Retrieve on a connection holding as many names as it keeps, against one holding its own.
 NAMES_GOAL = 1.1
-# A request in one message against the same in the previous release's two (revision 0030).
+# A request in one message against the same in two (the opening alone, then the rest).
 MESSAGES_GOAL = 1.05
 # The requests measured, by their warm case's name; the floor answers the same.
 CASES = ("retrieve", "list_default", "list", "create")
@@ -234,7 +234,7 @@ def _split(report: Report, bench: BenchDatabase, name: str, sent: Captured, conf
     alone (``BEGIN`` and its end); its opening (with the transaction's settings); with its
     proof and scope; with its statements as sent; with them prepared once (executed only). A
     write's are rolled back, to run again as they are. A Retrieve as sent also takes turns with
-    the previous release's two messages (``db_cpu.retrieve.one_message``)."""
+    the same in two messages (``db_cpu.retrieve.one_message``)."""
     if not sent.read_only:
         remove_created_rows(bench)
     scope, *statements = sent.statements

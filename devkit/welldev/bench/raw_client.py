@@ -21,7 +21,7 @@ import pg8000.native
 
 from wellapi.http.keys import ParsedKey, parse_authorization
 from wellapi.http.principal import SCOPE_TOKEN_CLAIM
-from wellapi.http.proofs import PROVE_SCOPE, is_scope_token, key_opening, proof_mac, scope_opening
+from wellapi.http.proofs import is_scope_token, key_opening, scope_opening
 from wellapi.store import connections as wellapi_db
 from wellapi.store import driver
 from wellapi.store.connections import COMMIT, OPENING, READ_ONLY_OPENING
@@ -218,20 +218,6 @@ def proven(
         raise
 
 
-# What the previous release's first message asked after BEGIN (revision 0028's settings, then
-# revision 0023's context).
-PREVIOUS_CONTEXT = "SELECT core_api.request_context()"
-
-
-def previous_proof(token: str, context: str) -> BoundStatement:
-    """The previous release's proof of a scope token (``p1``), bound to the transaction of
-    ``context``: still believed while this release rolls out."""
-    body, _, mac = token.rpartition(".")
-    signature = proof_mac(bytes.fromhex(mac), f"scope|{body}|{context}")
-    _, person, kind, expiry = body.split(".")
-    return PROVE_SCOPE.bind({"proof": f"p1.{person}.{kind}.{expiry}.{signature}"})
-
-
 def in_two_messages(
     raw: RawClient,
     sent: Captured,
@@ -239,13 +225,15 @@ def in_two_messages(
     first: Statements = (),
     opened: Callable[[], object] = lambda: None,
 ) -> list[list[Any]]:
-    """``statements`` as the previous release sent them: an opening that asks the transaction's
-    context (then ``opened`` is called), then a proof bound to it, the statements and COMMIT."""
-    begin = (wellapi_db.BEGIN_READ_ONLY if sent.read_only else wellapi_db.BEGIN).text
-    ((context,),) = driver.simple_query(raw, f"{begin};{PREVIOUS_CONTEXT}").rows or []
+    """``statements`` in two messages: the transaction's opening (its ``BEGIN`` and settings)
+    alone (then ``opened`` is called), then a fresh proof, the statements and COMMIT: the round
+    trip the function's one message spares."""
+    proof = sent.fresh_proof()
+    if proof is None:
+        raise ValueError("a request without a proof is one message already")
+    wellapi_db.send(raw, sent.opening)
     opened()
-    message = (*first, previous_proof(sent.token, str(context)), *statements, wellapi_db.COMMIT)
-    return wellapi_db.send(raw, message)
+    return wellapi_db.send(raw, (*first, proof, *statements, wellapi_db.COMMIT))
 
 
 def captured_requests(calls: list[Call], event: dict[str, Any]) -> list[Captured]:

@@ -9,15 +9,12 @@ the transaction's settings, <= 1.1x in database time.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pg8000.native
 
-from wellapi.http.proofs import proof_mac
 from wellapi.roles import API_ROLE
 from wellapi.store import connections as wellapi_db
 from wellapi.store.sql import BoundStatement
@@ -31,7 +28,6 @@ from welldev.bench.raw_client import (
     Statements,
     in_two_messages,
     proven,
-    rendered,
 )
 from welldev.bench.report import Report
 
@@ -78,19 +74,6 @@ def without_wall(sent: Captured, statements: Statements) -> tuple[BoundStatement
     return tuple(unproven)
 
 
-def spent_proof(sent: Captured, statements: Statements) -> str:
-    """The statements in one simple query (values written in) opened as revision 0016 opened
-    them: a single-use proof of the token over a fresh nonce and the SHA-256 of the rest, spent
-    in its own transaction."""
-    sql = ";".join(rendered(s) for s in statements)
-    body, _, mac = sent.token.rpartition(".")
-    nonce = str(uuid.uuid4())
-    digest = hashlib.sha256(sql.encode()).hexdigest()
-    signature = proof_mac(bytes.fromhex(mac), f"proof|{body}|{nonce}|{digest}")
-    proof = f"{body}.{nonce}.{signature}"
-    return f"BEGIN;CALL core_api.spend_scope_proof('{proof}');COMMIT;{sql}"
-
-
 def measure_wall(report: Report, bench: BenchDatabase, config: Config) -> None:
     """``wall.<case>.<way>``: each case's SQL each way, end to end and in the database's time."""
     with RawClient(bench.api_url) as raw, bench.admin() as observer, unproven_scope(bench):
@@ -110,9 +93,9 @@ def _ways(
     raw: RawClient, observer: pg8000.native.Connection | None, case: Case
 ) -> dict[str, Callable[[], float]]:
     """``case``'s SQL sent on ``raw`` ``with`` the wall, as the function sends it; ``without`` it
-    (revision 0014's scope set from the token itself, which believed any token); opened by
-    revision 0016's ``spent_proof``; ``unsettled``, without the transaction's settings; in the
-    previous release's ``two_messages``. Observed, each answers its messages' database time from
+    (``unproven_scope.sql``'s scope set from the token itself, which believes any token);
+    ``unsettled``, without the transaction's settings; in ``two_messages`` (the opening alone,
+    then the proof and the statements). Observed, each answers its messages' database time from
     ``raw``'s ``pg_stat_activity`` row (a pipelined one's from its first statement, ``MARK``: the
     view shows only the last); unobserved, 0."""
     sent, fresh = case.sent, case.fresh
@@ -133,10 +116,6 @@ def _ways(
     def proven_by(opening: Statements = ()) -> Callable[[], float]:
         return lambda: since(proven(raw, sent, fresh(), opening, first))
 
-    def spent() -> float:
-        raw.run(spent_proof(sent, fresh()))
-        return since()
-
     def two_messages() -> float:
         opened: list[float] = []
         rows = in_two_messages(raw, sent, fresh(), first, lambda: opened.append(since()))
@@ -145,7 +124,6 @@ def _ways(
     return {
         "with": proven_by(),
         "without": lambda: since(wellapi_db.send(raw, (*first, *without_wall(sent, fresh())))),
-        "spent_proof": spent,
         "unsettled": proven_by(UNSETTLED_OPENINGS[sent.read_only]),
         "two_messages": two_messages,
     }

@@ -1,64 +1,6 @@
 -- Functions: the change records the database writes for every change of a junction, in the
 -- statement that makes it, and what the changes feed may answer.
 
-CREATE FUNCTION core_api.change_is_own(p_resource_type text, p_workspace_pk bigint, p_ids uuid[]) RETURNS boolean
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-DECLARE
-  v_xid xid := pg_current_xact_id_if_assigned()::xid;
-  v_found bigint;
-BEGIN
-  IF v_xid IS NULL OR p_ids IS NULL OR cardinality(p_ids) = 0 THEN
-    RETURN false;
-  END IF;
-  CASE p_resource_type
-  WHEN 'account_workspace_connector' THEN
-    SELECT count(DISTINCT t.pk) INTO v_found
-      FROM core_api.account_workspace_connectors t
-     WHERE t.account_workspace_connector_id = ANY (p_ids) AND t.xmin = v_xid
-       AND (SELECT wc.workspace_pk FROM core_api.workspace_connectors wc WHERE wc.pk = t.workspace_connector_pk) = p_workspace_pk;
-  WHEN 'company_workspace_connector' THEN
-    SELECT count(DISTINCT t.pk) INTO v_found
-      FROM core_api.company_workspace_connectors t
-     WHERE t.company_workspace_connector_id = ANY (p_ids) AND t.xmin = v_xid
-       AND (SELECT wc.workspace_pk FROM core_api.workspace_connectors wc WHERE wc.pk = t.workspace_connector_pk) = p_workspace_pk;
-  WHEN 'people_workspace_connector' THEN
-    SELECT count(DISTINCT t.pk) INTO v_found
-      FROM core_api.people_workspace_connectors t
-     WHERE t.people_workspace_connector_id = ANY (p_ids) AND t.xmin = v_xid
-       AND (SELECT wc.workspace_pk FROM core_api.workspace_connectors wc WHERE wc.pk = t.workspace_connector_pk) = p_workspace_pk;
-  WHEN 'workspace_group_workspace' THEN
-    SELECT count(DISTINCT t.pk) INTO v_found
-      FROM core_api.workspace_group_workspaces t
-     WHERE t.workspace_group_workspace_id = ANY (p_ids) AND t.xmin = v_xid
-       AND t.workspace_pk = p_workspace_pk;
-  WHEN 'workspace_provider' THEN
-    SELECT count(DISTINCT t.pk) INTO v_found
-      FROM core_api.workspace_providers t
-     WHERE t.workspace_provider_id = ANY (p_ids) AND t.xmin = v_xid
-       AND t.workspace_pk = p_workspace_pk;
-  ELSE
-    RETURN false;
-  END CASE;
-  RETURN v_found = (SELECT count(DISTINCT i) FROM unnest(p_ids) i);
-END
-$$;
-
-CREATE FUNCTION core_api.change_records_of_junctions_are_the_databases() RETURNS trigger
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-BEGIN
-  IF NEW.resource_type <> 'workspace_connector' AND NOT pg_has_role(current_user,
-       (SELECT relowner FROM pg_class WHERE oid = TG_RELID), 'MEMBER')
-     AND pg_has_role(current_user, 'well_sync', 'MEMBER') THEN
-    RETURN NULL;
-  END IF;
-  RETURN NEW;
-END
-$$;
-
 CREATE FUNCTION core_api.record_account_workspace_connectors() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -85,7 +27,7 @@ BEGIN
   END IF;
   IF v_kind IS NULL OR v_person IS NULL THEN
     v_person := NULL;
-    -- The previous release's sync writer declares nothing: its session is the sync role's.
+    -- A session of the sync role that declares nothing (SQL of its own) is the sync role's still.
     v_kind := CASE WHEN c ->> 'actor' IN ('sync', 'sweep') THEN c ->> 'actor'
                    WHEN session_user = 'well_sync' THEN 'sync' ELSE 'system' END;
     IF v_kind <> 'system' THEN
@@ -137,11 +79,6 @@ BEGIN
 END
 $_$;
 
-CREATE FUNCTION core_api.record_change(p_resource_type text, p_change text, p_id uuid) RETURNS bigint
-    LANGUAGE sql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$ SELECT NULL::bigint $$;
-
 CREATE FUNCTION core_api.record_company_workspace_connectors() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -168,7 +105,7 @@ BEGIN
   END IF;
   IF v_kind IS NULL OR v_person IS NULL THEN
     v_person := NULL;
-    -- The previous release's sync writer declares nothing: its session is the sync role's.
+    -- A session of the sync role that declares nothing (SQL of its own) is the sync role's still.
     v_kind := CASE WHEN c ->> 'actor' IN ('sync', 'sweep') THEN c ->> 'actor'
                    WHEN session_user = 'well_sync' THEN 'sync' ELSE 'system' END;
     IF v_kind <> 'system' THEN
@@ -246,7 +183,7 @@ BEGIN
   END IF;
   IF v_kind IS NULL OR v_person IS NULL THEN
     v_person := NULL;
-    -- The previous release's sync writer declares nothing: its session is the sync role's.
+    -- A session of the sync role that declares nothing (SQL of its own) is the sync role's still.
     v_kind := CASE WHEN c ->> 'actor' IN ('sync', 'sweep') THEN c ->> 'actor'
                    WHEN session_user = 'well_sync' THEN 'sync' ELSE 'system' END;
     IF v_kind <> 'system' THEN
@@ -324,7 +261,7 @@ BEGIN
   END IF;
   IF v_kind IS NULL OR v_person IS NULL THEN
     v_person := NULL;
-    -- The previous release's sync writer declares nothing: its session is the sync role's.
+    -- A session of the sync role that declares nothing (SQL of its own) is the sync role's still.
     v_kind := CASE WHEN c ->> 'actor' IN ('sync', 'sweep') THEN c ->> 'actor'
                    WHEN session_user = 'well_sync' THEN 'sync' ELSE 'system' END;
     IF v_kind <> 'system' THEN
@@ -402,7 +339,7 @@ BEGIN
   END IF;
   IF v_kind IS NULL OR v_person IS NULL THEN
     v_person := NULL;
-    -- The previous release's sync writer declares nothing: its session is the sync role's.
+    -- A session of the sync role that declares nothing (SQL of its own) is the sync role's still.
     v_kind := CASE WHEN c ->> 'actor' IN ('sync', 'sweep') THEN c ->> 'actor'
                    WHEN session_user = 'well_sync' THEN 'sync' ELSE 'system' END;
     IF v_kind <> 'system' THEN

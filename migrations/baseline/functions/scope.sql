@@ -2,17 +2,6 @@
 -- scope a transaction sets, the proofs that bind it to the transaction, and the readers the
 -- row-level security policies call.
 
-CREATE FUNCTION core_api.account_workspace_connectors_in_scope(p_record_pk bigint, p_workspace_connector_pk bigint) RETURNS boolean
-    LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'core_api', 'pg_temp'
-    AS $$
-  SELECT EXISTS (SELECT 1 FROM core_api.accounts r
-                  WHERE r.pk = p_record_pk AND r.workspace_pk = s.workspace_pk)
-     AND EXISTS (SELECT 1 FROM core_api.workspace_connectors wc
-                  WHERE wc.pk = p_workspace_connector_pk AND wc.workspace_pk = s.workspace_pk)
-    FROM (SELECT core_api.verified_workspace_pk() AS workspace_pk) s
-$$;
-
 CREATE FUNCTION core_api.authenticate_key() RETURNS TABLE(api_key_id uuid, person_id uuid, workspace_id uuid, kind text, scope_token text)
     LANGUAGE sql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'core_api', 'pg_temp'
@@ -20,7 +9,7 @@ CREATE FUNCTION core_api.authenticate_key() RETURNS TABLE(api_key_id uuid, perso
   WITH proof AS (
     SELECT string_to_array(coalesce(current_setting('well.proof', true), ''), '.') AS v
   ), proven AS (
-
+    -- k3 . key prefix . the moment (epoch microseconds) . MAC over the prefix and the moment.
     SELECT k.pk
       FROM proof, core_api.api_keys k
      WHERE cardinality(proof.v) = 4 AND proof.v[1] = 'k3' AND proof.v[2] ~ '^[a-z2-7]{12}$'
@@ -29,21 +18,6 @@ CREATE FUNCTION core_api.authenticate_key() RETURNS TABLE(api_key_id uuid, perso
        AND k.prefix = proof.v[2]
        AND proof.v[4] = well_private.proof_mac(
              k.secret_hash, 'key|' || proof.v[2] || '|at|' || proof.v[3])
-    UNION ALL
-    -- A key proof of this revision: k2 . key prefix . mac over the prefix and this transaction.
-    SELECT k.pk
-      FROM proof, core_api.api_keys k
-     WHERE cardinality(proof.v) = 3 AND proof.v[1] = 'k2' AND proof.v[2] ~ '^[a-z2-7]{12}$'
-       AND k.prefix = proof.v[2]
-       AND proof.v[3] = well_private.proof_mac(
-             k.secret_hash, 'key|' || proof.v[2] || '|' || core_api.proof_context())
-    UNION ALL
-    -- Revision 0016's spent proof of this message, for the previous release's authorizer.
-    SELECT s.api_key_pk
-      FROM proof, well_private.spent_proofs s
-     WHERE proof.v = '{}'::text[]
-       AND s.backend_pid = pg_backend_pid() AND s.message_at = statement_timestamp()
-       AND s.expires_at > clock_timestamp() AND s.api_key_pk IS NOT NULL
   )
   UPDATE core_api.api_keys k
      SET last_used_at = now()
@@ -55,17 +29,6 @@ CREATE FUNCTION core_api.authenticate_key() RETURNS TABLE(api_key_id uuid, perso
   RETURNING k.api_key_id, p.person_id, w.workspace_id, k.kind::text,
             well_private.scope_token(p.pk, k.kind::text)
 $_$;
-
-CREATE FUNCTION core_api.company_workspace_connectors_in_scope(p_record_pk bigint, p_workspace_connector_pk bigint) RETURNS boolean
-    LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'core_api', 'pg_temp'
-    AS $$
-  SELECT EXISTS (SELECT 1 FROM core_api.companies r
-                  WHERE r.pk = p_record_pk AND r.workspace_pk = s.workspace_pk)
-     AND EXISTS (SELECT 1 FROM core_api.workspace_connectors wc
-                  WHERE wc.pk = p_workspace_connector_pk AND wc.workspace_pk = s.workspace_pk)
-    FROM (SELECT core_api.verified_workspace_pk() AS workspace_pk) s
-$$;
 
 CREATE FUNCTION core_api.may_enrol(p_group_pk bigint, p_workspace_pk bigint) RETURNS boolean
     LANGUAGE sql STABLE SECURITY DEFINER
@@ -82,24 +45,6 @@ CREATE FUNCTION core_api.may_enrol(p_group_pk bigint, p_workspace_pk bigint) RET
               AND EXISTS (SELECT 1 FROM core_api.memberships m
                            WHERE m.workspace_pk = p_workspace_pk AND m.person_pk = (SELECT core_api.verified_person_pk())
                              AND m.status = 'active' AND m.deleted_at IS NULL)))
-$$;
-
-CREATE FUNCTION core_api.people_workspace_connectors_in_scope(p_record_pk bigint, p_workspace_connector_pk bigint) RETURNS boolean
-    LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'core_api', 'pg_temp'
-    AS $$
-  SELECT EXISTS (SELECT 1 FROM core_api.peoples r
-                  WHERE r.pk = p_record_pk AND r.workspace_pk = s.workspace_pk)
-     AND EXISTS (SELECT 1 FROM core_api.workspace_connectors wc
-                  WHERE wc.pk = p_workspace_connector_pk AND wc.workspace_pk = s.workspace_pk)
-    FROM (SELECT core_api.verified_workspace_pk() AS workspace_pk) s
-$$;
-
-CREATE FUNCTION core_api.proof_context() RETURNS text
-    LANGUAGE sql STABLE PARALLEL RESTRICTED
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-  SELECT pg_backend_pid()::text || '.' || ((extract(epoch FROM transaction_timestamp()) * 1000000)::bigint)::text
 $$;
 
 CREATE PROCEDURE core_api.prove_key(IN p_proof text)
@@ -177,17 +122,13 @@ DECLARE
   v_connectors text;
   v_scope text;
 BEGIN
-
-
+  -- p2 . person . kind . expiry . the moment (epoch microseconds) . MAC keyed by the token's.
   v_proof := string_to_array(current_setting('well.proof', true), '.');
   IF cardinality(v_proof) = 6 AND v_proof[1] = 'p2' AND v_proof[5] ~ '^[0-9]{1,17}$' THEN
     IF v_proof[5]::bigint BETWEEN ((extract(epoch FROM clock_timestamp()) * 1000000)::bigint) - 10000000 AND ((extract(epoch FROM clock_timestamp()) * 1000000)::bigint) + 2000000 THEN
       v_bound := 'at|' || v_proof[5];
       v_mac := v_proof[6];
     END IF;
-  ELSIF cardinality(v_proof) = 5 AND v_proof[1] = 'p1' THEN
-    v_bound := pg_backend_pid()::text || '.' || ((extract(epoch FROM transaction_timestamp()) * 1000000)::bigint)::text;
-    v_mac := v_proof[5];
   END IF;
   IF v_bound IS NOT NULL
      AND v_proof[2] ~ '^[0-9]{1,18}$' AND v_proof[3] IN ('member', 'service')
@@ -206,12 +147,6 @@ BEGIN
          WHERE p.pk = v_proof[2]::bigint AND p.deleted_at IS NULL;
       END IF;
     END IF;
-  ELSIF coalesce(current_setting('well.proof', true), '') = '' THEN
-    SELECT p.pk, s.kind INTO v_person, v_kind
-      FROM well_private.spent_proofs s
-      JOIN core_api.peoples p ON p.pk = s.person_pk AND p.deleted_at IS NULL
-     WHERE s.backend_pid = pg_backend_pid() AND s.message_at = statement_timestamp()
-       AND s.expires_at > clock_timestamp() AND s.person_pk IS NOT NULL;
   END IF;
   IF v_person IS NOT NULL AND v_kind = 'service' THEN
     SELECT w.pk INTO v_workspace
@@ -241,84 +176,6 @@ BEGIN
   PERFORM set_config('well.workspace_connector_pks', coalesce(v_connectors, ''), true);
   PERFORM set_config('well.principal_kind', CASE WHEN v_workspace IS NULL THEN '' ELSE v_kind END, true);
   RETURN QUERY SELECT v_workspace, v_person;
-END
-$_$;
-
-CREATE PROCEDURE core_api.spend_key_proof(IN p_proof text)
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'core_api', 'pg_temp'
-    AS $_$
-DECLARE
-  -- k1 . key prefix . issued (epoch seconds) . nonce . mac
-  v text[] := string_to_array(p_proof, '.');
-  v_rest text;
-  v_key record;
-BEGIN
-  IF cardinality(v) = 5 AND v[1] = 'k1' AND v[2] ~ '^[a-z2-7]{12}$'
-     AND v[3] ~ '^[0-9]{1,12}$'
-     AND abs(v[3]::bigint - extract(epoch FROM clock_timestamp())) <= 300
-     AND v[4] ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-     AND v[5] ~ '^[0-9a-f]{64}$' THEN
-    v_rest := well_private.message_rest(
-      'BEGIN;CALL core_api.spend_key_proof(' || quote_literal(p_proof) || ');COMMIT;');
-    SELECT k.pk, k.secret_hash INTO v_key
-      FROM core_api.api_keys k
-     WHERE k.prefix = v[2] AND k.revoked_at IS NULL AND k.deleted_at IS NULL;
-    -- The stored hash of the key's secret is the key of its proofs.
-    IF v_rest IS NOT NULL AND v_key.pk IS NOT NULL AND v[5] = well_private.proof_mac(
-         v_key.secret_hash,
-         'key|' || v[2] || '|' || v[3] || '|' || v[4] || '|' || well_private.text_digest(v_rest)) THEN
-      INSERT INTO well_private.spent_proofs
-             (nonce, backend_pid, message_at, expires_at, api_key_pk)
-      VALUES (v[4]::uuid, pg_backend_pid(), statement_timestamp(),
-              to_timestamp(v[3]::bigint + 300), v_key.pk)
-      ON CONFLICT (nonce) DO NOTHING;
-    END IF;
-  END IF;
-
-  PERFORM set_config('synchronous_commit', 'off', true);
-  IF random() < 0.001 THEN
-    DELETE FROM well_private.spent_proofs WHERE expires_at < clock_timestamp();
-  END IF;
-
-END
-$_$;
-
-CREATE PROCEDURE core_api.spend_scope_proof(IN p_proof text)
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'core_api', 'pg_temp'
-    AS $_$
-DECLARE
-  -- t1 . person . kind . expiry . nonce . mac
-  v text[] := string_to_array(p_proof, '.');
-  v_body text;
-  v_rest text;
-BEGIN
-  IF cardinality(v) = 6 AND v[1] = 't1'
-     AND v[2] ~ '^[0-9]{1,18}$' AND v[3] IN ('member', 'service')
-     AND v[4] ~ '^[0-9]{1,12}$' AND v[4]::bigint > extract(epoch FROM clock_timestamp())
-     AND v[5] ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-     AND v[6] ~ '^[0-9a-f]{64}$' THEN
-    v_body := array_to_string(v[1:4], '.');
-    v_rest := well_private.message_rest(
-      'BEGIN;CALL core_api.spend_scope_proof(' || quote_literal(p_proof) || ');COMMIT;');
-    -- The token's MAC is the key of its proofs: the database recomputes it, nobody sends it.
-    IF v_rest IS NOT NULL AND v[6] = well_private.proof_mac(
-         decode(well_private.mac('token|' || v_body), 'hex'),
-         'proof|' || v_body || '|' || v[5] || '|' || well_private.text_digest(v_rest)) THEN
-      INSERT INTO well_private.spent_proofs
-             (nonce, backend_pid, message_at, expires_at, person_pk, kind)
-      VALUES (v[5]::uuid, pg_backend_pid(), statement_timestamp(), to_timestamp(v[4]::bigint),
-              v[2]::bigint, v[3])
-      ON CONFLICT (nonce) DO NOTHING;
-    END IF;
-  END IF;
-
-  PERFORM set_config('synchronous_commit', 'off', true);
-  IF random() < 0.001 THEN
-    DELETE FROM well_private.spent_proofs WHERE expires_at < clock_timestamp();
-  END IF;
-
 END
 $_$;
 
@@ -424,15 +281,6 @@ CREATE FUNCTION well_private.mac(p_message text) RETURNS text
     AS $$
   SELECT encode(sha256(k.outer_key || sha256(k.inner_key || convert_to(p_message, 'UTF8'))), 'hex')
     FROM well_private.scope_keys k WHERE k.id = 1
-$$;
-
-CREATE FUNCTION well_private.message_rest(p_opening text) RETURNS text
-    LANGUAGE sql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-  -- The text this message sends after its opening statement, or NULL if it does not open so.
-  SELECT CASE WHEN left(current_query(), length(p_opening)) = p_opening
-              THEN substr(current_query(), length(p_opening) + 1) END
 $$;
 
 CREATE FUNCTION well_private.proof_mac(p_key bytea, p_message text) RETURNS text

@@ -52,15 +52,6 @@ CREATE FUNCTION core_api.end_stalled_sessions() RETURNS integer
   SELECT count(*)::integer FROM stalled WHERE pg_terminate_backend(stalled.pid)
 $$;
 
-CREATE FUNCTION core_api.request_context() RETURNS text
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-  CALL core_api.set_transaction_settings();
-  RETURN pg_catalog.pg_backend_pid()::text || '.' || ((extract(epoch FROM transaction_timestamp()) * 1000000)::bigint)::text;
-END
-$$;
-
 CREATE FUNCTION core_api.restore_role_defaults() RETURNS text[]
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'

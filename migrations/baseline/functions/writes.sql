@@ -191,35 +191,6 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION core_api.provenance_parents_agree() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'core_api', 'pg_temp'
-    AS $_$
-DECLARE
-  v_crossed bigint;
-BEGIN
-  IF TG_LEVEL = 'STATEMENT' THEN
-    EXECUTE format(
-      'SELECT count(*) FROM new_rows n JOIN core_api.%I r ON r.pk = n.%I '
-      'JOIN core_api.workspace_connectors wc ON wc.pk = n.workspace_connector_pk '
-      'WHERE r.workspace_pk <> wc.workspace_pk', TG_ARGV[0], TG_ARGV[1])
-      INTO v_crossed;
-  ELSE
-    EXECUTE format(
-      'SELECT count(*) FROM core_api.%I r, core_api.workspace_connectors wc '
-      'WHERE r.pk = $1 AND wc.pk = $2 AND r.workspace_pk <> wc.workspace_pk', TG_ARGV[0])
-      INTO v_crossed
-      USING (to_jsonb(NEW) ->> TG_ARGV[1])::bigint, NEW.workspace_connector_pk;
-  END IF;
-  IF v_crossed > 0 THEN
-    RAISE EXCEPTION '% row(s) of % would point at a record and a workspace connector of two workspaces',
-      v_crossed, TG_TABLE_NAME
-      USING ERRCODE = 'check_violation', CONSTRAINT = TG_TABLE_NAME || '_parents_share_a_workspace';
-  END IF;
-  RETURN NULL;
-END
-$_$;
-
 CREATE FUNCTION core_api.remember_idempotent_answer(p_key text, p_table regclass, p_read jsonb) RETURNS TABLE(answer_status integer, answer_rows jsonb)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'

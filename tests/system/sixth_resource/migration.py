@@ -39,7 +39,6 @@ NAMES = (
 )
 # Functions listing every resource (or every ledger) by name, each once per resource.
 LISTING_FUNCTIONS = (
-    "core_api.change_is_own(text, bigint, uuid[])",
     "core_api.check_client_id(regclass, uuid)",
     "core_api.remember_idempotent_answer(text, regclass, jsonb)",
 )
@@ -144,7 +143,6 @@ def with_constraints_indexes_and_storage() -> None:
 def with_functions() -> None:
     """The ledger's scope, recorder and parents' check, granted as the people's are."""
     for function in (
-        f"{LEDGER}_in_scope(bigint, bigint)",
         f"record_{LEDGER}()",
         f"{LEDGER}_parents_agree()",
     ):
@@ -259,5 +257,4 @@ def downgrade() -> None:
     op.execute(f"DROP TABLE core_api.{NEW_LEDGER}")
     op.execute(f"DROP FUNCTION core_api.record_{NEW_LEDGER}()")
     op.execute(f"DROP FUNCTION core_api.{NEW_LEDGER}_parents_agree()")
-    op.execute(f"DROP FUNCTION core_api.{NEW_LEDGER}_in_scope(bigint, bigint)")
     op.execute("DROP TABLE core_api.documents")
