@@ -50,7 +50,8 @@ OWN_GOAL = 0.5
 ROLLBACK = BoundStatement("ROLLBACK")
 # A Retrieve on a connection holding as many names as it keeps, against one holding its own.
 NAMES_GOAL = 1.1
-# A request in one message against the same in the previous release's two (revision 0030).
+# A request in one message against the same in the previous release's two, whose first asked
+# for the transaction's context (core_api.request_context()).
 MESSAGES_GOAL = 1.05
 # The requests measured, by their warm case's name; the floor answers the same.
 CASES = ("retrieve", "list_default", "list", "create")
@@ -59,7 +60,8 @@ BIG_PAGE = 100
 COUNT_BOUND = 1001
 
 # A page of the member's company ledger in the default order, walked per connector and
-# direction through the partial indexes the API's walk reads (revision 0008).
+# direction through the partial indexes the API's walk reads
+# (idx_company_workspace_connectors_wc_<direction>_created).
 PAGE = """
 SELECT p.company_workspace_connector_id, p.direction, p.created_at, p.updated_at,
        p.deleted_at, p.company_pk, w.workspace_connector_id, w.pk
