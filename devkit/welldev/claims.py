@@ -1,9 +1,9 @@
 """What the authorizer answers for a key, made without a key (the tests and the bench).
 
 The database signs the scope token; only the owner of the signing key may ask it to
-(``well_private.scope_token``, revision 0014), so this needs the administrator's connection.
-The token never reaches the database again: each request's text is sealed with a single-use
-proof of it (``wellapi.http.proofs``, revision 0016).
+(``well_private.scope_token``), so this needs the administrator's connection. The token never
+reaches the database again: each request's statements are opened by a proof of it made for
+the moment they are sent (``wellapi.http.proofs``, ``core_api.prove_scope``).
 """
 
 from __future__ import annotations

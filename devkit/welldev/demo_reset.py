@@ -13,8 +13,9 @@ server serving meanwhile sees the demo before or after, never half of it:
   example, or a sync message, added), and the sync pipeline's state of the demo workspace
   connectors (receipts, tombstones, revocations and their sweeps). Otherwise a live selection
   of Notion would make the Create example 409, and a receipt a resent sync message a no-op;
-- the database records each row put back or removed, as every change (revision 0025, actor
-  ``system``): the feed and the events tell of the reset;
+- the database records each row put back or removed, as every change (the
+  ``<table>_recorded_<event>`` triggers, actor ``system``): the feed and the events tell of the
+  reset;
 - the stored responses of creates the demo keys' persons retried with an ``Idempotency-Key``
   are cleared, so a replayed select no longer answers with a row the reset removed;
 - nothing else is touched: other workspaces' rows, the catalogs' other rows, API keys other
@@ -151,7 +152,7 @@ def _delete(conn: pg8000.native.Connection, rows: str, **params: Any) -> int:
     return int(found[0][0])
 
 
-# The answers kept for creates the demo keys' persons retried (revision 0018; the owner's).
+# The answers kept for creates the demo keys' persons retried (the owner's table of them).
 KEPT_ANSWERS = (
     "well_private.idempotency_keys WHERE person_pk IN "
     f"(SELECT person_pk FROM {SCHEMA}.api_keys WHERE name LIKE 'demo:%')"

@@ -1,7 +1,7 @@
-"""The order change records are read in (revision 0019, docs/changes.md): ``(xid, pk)``, which
-is not commit order. A reader that walks ahead of the horizon of running transactions misses a
-record that commits late; one that walks behind it never misses nor repeats one (a property,
-over random interleavings of concurrent writers).
+"""The order change records (``core_api.change_records``) are read in (docs/changes.md):
+``(xid, pk)``, which is not commit order. A reader that walks ahead of the horizon of running
+transactions misses a record that commits late; one that walks behind it never misses nor
+repeats one (a property, over random interleavings of concurrent writers).
 """
 
 from __future__ import annotations

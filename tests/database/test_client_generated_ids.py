@@ -5,8 +5,8 @@ routes) takes ``data.id``: a UUID creates the row under it; an id any row of the
 had (live, soft-deleted, another tenant's, which the API role cannot see) is 409
 ``ID_ALREADY_USED`` at ``/data/id`` and writes nothing; anything else is refused before the
 database is asked. The used id is checked in the request's one round trip, after the write
-(``core_api.check_client_id``, revision 0027), so two creates racing with one id get one 201
-and 409s, and one row.
+(``core_api.check_client_id``), so two creates racing with one id get one 201 and 409s, and one
+row.
 """
 
 from __future__ import annotations

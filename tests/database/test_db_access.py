@@ -312,7 +312,7 @@ def test_ordinary_read_and_write_send_nothing_that_pins_a_proxy_session(
     assert control == [], sent_sql
 
 
-# A request's proof: the proof's statement, its value bound (revision 0030).
+# A request's proof: the statement of core_api.prove_scope, its value bound.
 PROVE_SCOPE = "CALL core_api.prove_scope($1)"
 PROOF_VALUE = re.compile(r"p2\.[0-9]+\.(?:member|service)\.[0-9]+\.[0-9]+\.[0-9a-f]{64}")
 

@@ -262,7 +262,8 @@ def test_api_role_gets_its_statement_timeout_from_the_server(api_database):
 
 
 def test_api_role_plans_with_the_random_page_cost_of_ssd_storage_from_the_server(api_database):
-    # Revision 0013: the ordered walk of a busy record's index must beat a bitmap of its rows.
+    # The role's own setting: the ordered walk of a busy record's index must beat a bitmap of
+    # its rows.
     assert db.execute([fixed("SHOW random_page_cost")]) == [["1.1"]]
 
 
@@ -582,7 +583,8 @@ def test_a_function_whose_clock_is_off_answers_503_and_says_why(
 ):
     """Its proofs are made outside the time the database believes one: the database refuses
     them aloud (WP002), the authorizer answers unavailable and the API 503, each logging the
-    SQLSTATE, never 401 as if the key were wrong (revision 0030)."""
+    SQLSTATE, never 401 as if the key were wrong (``core_api.prove_key`` and ``prove_scope``
+    raise it)."""
     key = service_key(admin, "clock")
     claims = authorize(key)
     monkeypatch.setattr(proofs, "now", lambda: moment_from_now(seconds))

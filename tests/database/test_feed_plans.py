@@ -1,6 +1,6 @@
 """A changes feed page reads a page of records, not the workspace's, in the plan the API keeps.
 
-The API role keeps each named statement's generic plan from its first use (revision 0040): one
+The API role keeps each named statement's generic plan from its first use (``plan_cache_mode``): one
 plan, made without values, serves every workspace's pages and cursors. A database of its own
 holds a workspace of 100,000 change records and one of 1,000 (``welldev.bench.databases.
 feed_seed``); every page statement the feed sends runs in its generic plan under ``EXPLAIN

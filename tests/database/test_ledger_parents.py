@@ -1,8 +1,10 @@
-"""A ledger row's record and connector always sit in one workspace (revision 0007).
+"""A ledger row's record and connector always sit in one workspace.
 
 Row-level security lets the API role read a ledger row when its connector is in scope; the
 platform's rule is that both parents must be. The database makes the two the same by refusing
-every write that would part them, whoever writes: the owner, the sync role, the API role.
+every write that would part them (``core_api.<ledger>_parents_agree()``,
+``core_api.linked_parent_stays_in_its_workspace()``), whoever writes: the owner, the sync
+role, the API role.
 """
 
 from __future__ import annotations

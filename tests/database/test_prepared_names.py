@@ -1,4 +1,4 @@
-"""A statement kept under a name serves a request only while it is ours (revision 0029).
+"""A statement kept under a name serves a request only while it is ours.
 
 A pool's connection keeps each statement with values prepared under a name derived from its
 text (``wellapi.store.sql.named_pipeline``). SQL on that session can ``DEALLOCATE`` one and

@@ -13,7 +13,8 @@ size) instead of a page of them.
 
 Each shape is held to the bound twice: planned for its values, as a statement's first five uses
 on a connection are, and as the generic plan PostgreSQL keeps for a named statement after them
-(revision 0029), made without any tenant's values and then used for every tenant's.
+(``wellapi.store.sql`` names them), made without any tenant's values and then used for every
+tenant's.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def tenants(server: local_db.LocalDatabase) -> Iterator[tuple[Any, Any, dict[str
                 for kind in ("member", "service")
             }
             found[tenant_name] = (t, {r.shape: r for r in lt.requests(conn, t)}, signed)
-        # Logged in as the API role, as the functions are: its settings apply (revision 0013).
+        # Logged in as the API role, as the functions are: its own settings apply.
         api = local_db.admin_connection(db.url_for(API_ROLE))
         try:
             yield conn, api, found

@@ -1,15 +1,14 @@
 """A revoked connector's ledger rows are deleted rows from the moment its revocation commits.
 
 A ``workspace_connector.revoked`` message only records the connector in
-``core_api.connector_revocations`` (revision 0015); the sweeper soft-deletes its rows later, in
-bounded steps. Here the revocation is inserted directly, as the sync pipeline commits it, and
-every row of the connector stays physically live (``deleted_at IS NULL``) throughout: each
-read shape (List with every filter, sort, include and cursor page; Retrieve; the related and
-relationship routes) and each write (PATCH, DELETE, and a create naming the connector) must
-answer as if those rows were soft-deleted, while the rows of the workspace's other connector
-still show. The revoked connector's rows are the newest of the ledger and interleave with the
-live ones, so a List that let them through would show them on its first page and between its
-cursor pages.
+``core_api.connector_revocations``; the sweeper soft-deletes its rows later, in bounded steps.
+Here the revocation is inserted directly, as the sync pipeline commits it, and every row of the
+connector stays physically live (``deleted_at IS NULL``) throughout: each read shape (List with
+every filter, sort, include and cursor page; Retrieve; the related and relationship routes) and
+each write (PATCH, DELETE, and a create naming the connector) must answer as if those rows were
+soft-deleted, while the rows of the workspace's other connector still show. The revoked
+connector's rows are the newest of the ledger and interleave with the live ones, so a List that
+let them through would show them on its first page and between its cursor pages.
 """
 
 from __future__ import annotations

@@ -187,7 +187,7 @@ def test_sync_status_query_reads_the_connector_created_at_index_between_its_boun
         f"filter[created_at][gte]={quote(t1.isoformat())}"
         f"&filter[created_at][lt]={quote(t2.isoformat())}"
     )
-    # The partial indexes a List walks per connector and direction (revision 0008).
+    # The partial indexes a List walks per connector and direction.
     indexes = {f"idx_{resource}_wc_{d}_created" for d in ("input", "output")}
     x_id = t.workspace_connector_id
 
@@ -202,8 +202,8 @@ def test_sync_status_query_reads_the_connector_created_at_index_between_its_boun
         assert len(ids(reply)) == 20
         scope, select = assert_one_request(driver)
 
-        # The API's own statements, planned with the API's own scope and settings (revision
-        # 0013's random_page_cost), logged in as the API role, with a proof of their own.
+        # The API's own statements, planned with the API's own scope and settings (the role's
+        # random_page_cost), logged in as the API role, with a proof of their own.
         explain = [
             scope,
             BoundStatement(f"EXPLAIN (ANALYZE, FORMAT JSON) {select.text}", select.values),

@@ -3,7 +3,7 @@
 Every query here runs as ``well_api`` — through the API's own engine
 (``wellapi.store.connections.execute``) or a plain pg8000 connection for that role — on tables that
 hold the rows of two tenants and more. With no scope a deliberately unscoped query returns nothing;
-with a member scope it returns what the policies of revisions 0004 and 0007 say, which for the five
+with a member scope it returns what the ``<table>_api`` policies say, which for the five
 junctions is what the engine's own queries consider in scope; a write of the other tenant's rows is
 refused.
 """
@@ -54,8 +54,7 @@ PARENTS = (
 )
 SCOPED = (*JUNCTIONS, *PARENTS)
 CATALOG = ("providers",)  # global: readable by everyone, written by nobody here
-# No privilege at all: nothing of them is the API's business (revision 0014 for connectors;
-# the sync pipeline's tombstones and sweep positions, revision 0015).
+# No privilege at all (well_api has no grant on them): nothing of them is the API's business.
 UNREADABLE = (
     "api_keys",
     "sync_receipts",
@@ -65,12 +64,12 @@ UNREADABLE = (
     "revocation_sweeps",
 )
 # Readable whole, through one column only, without a scope: which connectors are revoked
-# (their internal keys, no tenant data), so a read leaves their ledger rows out (revision 0015).
+# (their internal keys, no tenant data), so a read leaves their ledger rows out.
 KEYS_ONLY = {"connector_revocations": "workspace_connector_pk"}
 # The outbox: a scope reads its workspace's change records; the database writes them
 # (tests/database/test_change_records.py).
 OUTBOX = ("change_records",)
-# Where retention pruned each workspace's records (revision 0022): a scope reads its own
+# Where retention pruned each workspace's records (change_feed_pruned): a scope reads its own
 # workspace's, to tell a cursor behind it (tests/database/test_changes_feed.py).
 PRUNED = ("change_feed_pruned",)
 # What every transaction of a role sets again (core_api.set_transaction_settings()): the server's
@@ -182,7 +181,7 @@ def scoped(statement: str, side: tn.Side, kind: str = "member") -> list[list[Any
     return rows[1:]
 
 
-# How a row of each table is told apart by what the API role may read of it (revision 0014):
+# How a row of each table is told apart by what the API role may read of it (its column grants):
 # the pk, except where the API reads only who belongs to what.
 ROW_KEYS = {
     "memberships": "workspace_pk::text || '/' || person_pk::text",
@@ -630,7 +629,7 @@ def _other_cases() -> dict[str, WriteCase]:
 
     def enrol_as_a_plain_group_member(rls: RlsWorld) -> Attempt:
         # B is a plain member of the shared group and an active member of its own workspace:
-        # the API wants the owner or admin role on the group, and so do the policies (0014).
+        # the API wants the owner or admin role on the group, and so does core_api.may_enrol.
         statement = (
             "INSERT INTO core_api.workspace_group_workspaces "
             "(workspace_group_pk, workspace_pk, created_by_pk) "
@@ -703,7 +702,7 @@ def test_the_refusals_are_not_for_want_of_privilege_or_scope(rls, api_conn):
         f"UPDATE core_api.workspace_providers SET is_selected = false WHERE pk = {a.selection[0]}",
         f"UPDATE core_api.workspace_group_workspaces SET deleted_at = now() "
         f"WHERE pk = {a.enrolment[0]}",
-        # The API names the caller as the enrolment's author (revision 0017).
+        # The enrolment's author is the caller, as workspace_group_workspaces_api_insert wants.
         "INSERT INTO core_api.workspace_group_workspaces (workspace_group_pk, workspace_pk, "
         f"created_by_pk) VALUES ({a.group[0]}, {a.spare_workspace[0]}, {a.tenant.person_pk})",
     ]
@@ -791,7 +790,7 @@ def test_every_read_rule_calls_the_scope_functions_once_per_statement(admin_conn
         for rule in (using, check):
             if rule is None:
                 continue
-            # The plain settings are the queries' to read; any role may set them (0014).
+            # The plain settings (core_api.scope_*()) are the queries'; any role may set them.
             assert "core_api.scope_" not in rule, (policy, rule)
             calls = re.findall(r"(\(\s*SELECT\s+)?core_api\.(verified_\w+)\(", rule)
             assert calls, (policy, rule)

@@ -287,7 +287,7 @@ def test_every_table_has_an_identity_pk_as_its_primary_key(admin, table):
 
 @pytest.mark.parametrize(("table", "public_id"), TABLES.items())
 def test_every_table_has_a_unique_random_public_uuid(admin, table, public_id):
-    # The ledgers' ids are random too, after 48 bits of time (UUIDv7, revision 0010).
+    # The ledgers' ids are random too, after 48 bits of time (UUIDv7).
     default = "core_api.uuid_v7()" if table in PROVENANCE else "gen_random_uuid()"
     assert columns(admin, table)[public_id] == column("uuid", not_null=True, default=default)
     unique_on_it = [
@@ -422,7 +422,7 @@ def test_provenance_junction_columns_and_shared_direction_enum(admin, table, rec
         "created_at",
         "updated_at",
         "deleted_at",
-        # When the link happened, as its sync message said (revision 0015); NULL over HTTP.
+        # When the link happened, as its sync message said; NULL over HTTP.
         "occurred_at",
     }
     assert "workspace_pk" not in cols  # scope comes through both parents
@@ -730,7 +730,7 @@ def test_api_role_cannot_delete_or_truncate_any_table(admin):
     assert grants == []
     # The query is not vacuous: the role does read the schema, and the owner may delete.
     readable = admin.run(f"{relations} AND has_any_column_privilege('well_api', c.oid, 'SELECT')")
-    # Every table but the connector catalog, which the API never reads (revision 0014).
+    # Every table but the connector catalog, which the API never reads (no grant on it).
     served = {f"{SCHEMA}.{t}" for t in TABLES} - {f"{SCHEMA}.connectors"}
     assert served <= {name for (name,) in readable}
     assert one(admin, "SELECT has_table_privilege('core_api.workspaces', 'DELETE')") is True

@@ -285,9 +285,9 @@ def _told(caplog: pytest.LogCaptureFixture) -> list[str]:
 def test_a_transaction_that_sets_settings_again_names_them_in_one_warning_per_connection(
     caplog, role
 ):
-    """Revision 0037: planted on a role's connection, the settings its next transactions set
-    again are named (names, never values), once for that connection; a fresh one says
-    nothing."""
+    """Planted on a role's connection, the settings its next transactions set again
+    (``core_api.set_transaction_settings()``) are named (names, never values), once for that
+    connection; a fresh one says nothing."""
     pool = db.get_pool(lo.POOLS[role])
     with caplog.at_level(logging.WARNING, logger=notices.__name__):
         pool.run_in_transaction((), read_only=True)
@@ -356,8 +356,9 @@ def test_a_timer_the_api_role_sets_as_its_own_default_fails_its_requests_closed(
 
 # A role's own defaults that act before its transactions can set anything: a timer on its new
 # sessions' first statements, one that ends its idle sessions, a library its logins load. Each
-# is planted by one role and set back by the schedule of another (revision 0041): the drainer's
-# role sets the others back, the sweeper's role the drainer's.
+# is planted by one role and set back by the schedule of another
+# (core_api.restore_role_defaults()): the drainer's role sets the others back, the sweeper's
+# role the drainer's.
 BEFORE_THE_TRANSACTION = [
     (API_ROLE, "statement_timeout", "1"),
     (API_ROLE, "transaction_timeout", "1"),

@@ -389,7 +389,7 @@ def test_ten_messages_of_a_thousand_ids_write_ten_thousand_rows_in_two_round_tri
 
     assert failed == []
     # Two transactions (the records' resolution, the batch), each one message that sets its
-    # settings first (revision 0028), whatever the batch's size.
+    # settings first (core_api.set_transaction_settings()), whatever the batch's size.
     sent_messages = [call.sql[:40] for call in wire.calls]
     assert len(sent_messages) == 2, sent_messages
     assert wire.round_trips == 2, sent_messages

@@ -2,12 +2,13 @@
 policies allow exactly the writes the API allows.
 
 The engine's queries (``wellapi.sqltext.reads.scope_condition`` and the composed statements
-built with it), the row-level-security policies (revisions 0004, 0007, 0014, 0017) and the sync
-writer's own SQL (``wellapi.sync.batches``) each decide which rows a principal may touch. On one
-dataset (``tests/support/tenancy_world.py``: four workspaces, one of them deleted; members of
-one and of two workspaces in every workspace and group role, pending and revoked memberships,
-a service key; groups whose memberships and enrolments cross workspaces; live and soft-deleted
-rows of every kind):
+built with it), the row-level-security policies (each table's ``<table>_api`` and its
+restrictive ``<table>_api_insert`` and ``<table>_api_update``) and the sync writer's own SQL
+(``wellapi.sync.batches``) each decide which rows a principal may touch. On one dataset
+(``tests/support/tenancy_world.py``: four workspaces, one of them deleted; members of one and of
+two workspaces in every workspace and group role, pending and revoked memberships, a service
+key; groups whose memberships and enrolments cross workspaces; live and soft-deleted rows of
+every kind):
 
 - reads: for every resource and every principal, the API's answer, the query's condition
   alone and RLS alone admit the same rows;

@@ -1,17 +1,18 @@
 """A junction write's triggers probe each parent by its key, whatever the session planned them at.
 
 PL/pgSQL keeps a trigger's statement for the session, planned at the number of rows its
-transition table held the first time it ran. A ledger's recorder (revision 0025) and its
-parents' check (revision 0031) look up the rows' parents; planned at a sync message's 5,000
-rows, such a lookup reads the parent table whole and hashes it, and the session's later writes
-of one row read it whole again: 26 to 42 ms a write at 300,000 companies, against 0.5 to 1.2 ms.
-Since revision 0039 each lookup probes the parent's primary key, row by row, at any count.
+transition table held the first time it ran. A ledger's recorder
+(``core_api.record_<ledger>()``) and its parents' check (``core_api.<ledger>_parents_agree()``)
+look up the rows' parents; planned at a sync message's 5,000 rows, a join to a parent reads the
+parent table whole and hashes it, and the session's later writes of one row read it whole again:
+26 to 42 ms a write at 300,000 companies, against 0.5 to 1.2 ms. So each lookup probes the
+parent's primary key, row by row, a plan that is the same at any count.
 
 Each test writes many rows first, on a fresh connection, as a sync writer's session may, then
 one row, and counts the sequential scans the one row's statement made of the parent tables in
-its transaction (``pg_stat_xact_user_tables``): none. On revision 0038 the ledgers' cases and
-the enrolments' fail; the selections' passed there too (its record groups, counted at 2,000
-rows, were planned as probes already).
+its transaction (``pg_stat_xact_user_tables``): none. Lookups written as joins fail the
+ledgers' cases and the enrolments'; the selections' pass even so (its record groups, counted
+at 2,000 rows, are planned as probes either way).
 """
 
 from __future__ import annotations

@@ -374,7 +374,7 @@ def test_the_snapshot_sees_a_create_and_a_delete(admin, resource):
     assert w.delete(resource, c.claims, row_id).status == 204
     deleted = w.snapshot(admin)
 
-    # Each write also leaves its change record (revision 0019).
+    # Each write also leaves its change record (core_api.change_records).
     changed = sorted([resource, "change_records"])
     assert [t for t in before if before[t] != created[t]] == changed
     assert [t for t in created if created[t] != deleted[t]] == changed

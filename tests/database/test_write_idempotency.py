@@ -1,11 +1,12 @@
 """Retry-safe creates: a POST sent again with its ``Idempotency-Key`` is answered, not applied.
 
-Every create route (the generic create of each resource, the nested select and enrol) takes
-the header. The first request is applied and its answer kept (revision 0018); a retry with the
-same key, body and principal gets the same status, body and ``Location``, marked
-``Idempotent-Replayed: true``, and writes nothing; the same key with another body is 422
-``IDEMPOTENCY_KEY_REUSED``; two requests with one key at once write once; keys of different
-principals never meet; kept keys expire after ``KEYS_KEPT`` and are pruned by later claims.
+Every create route (the generic create of each resource, the nested select and enrol) takes the
+header. The first request is applied and its answer kept
+(``core_api.remember_idempotent_answer``); a retry with the same key, body and principal gets
+the same status, body and ``Location``, marked ``Idempotent-Replayed: true``, and writes
+nothing; the same key with another body is 422 ``IDEMPOTENCY_KEY_REUSED``; two requests with one
+key at once write once; keys of different principals never meet; kept keys expire after
+``KEYS_KEPT`` and are pruned by later claims.
 """
 
 from __future__ import annotations
@@ -211,8 +212,9 @@ def test_a_refused_request_keeps_no_answer_and_frees_its_key(admin):
 
 
 def test_a_refused_request_right_after_another_requests_update_keeps_no_answer(admin):
-    """Revision 0026: the update a previous request committed on the same connection (its
-    statistics not yet flushed) does not make a refused request look applied."""
+    """The update a previous request committed on the same connection (its statistics not yet
+    flushed) does not make a refused request look applied: ``core_api.remember_idempotent_answer``
+    asks the rows' own ``xmin``."""
     send, doc, t, _ = arranged(admin, "workspace_group_workspaces")
     assert send({}, doc).status == 201
     other_send, other_doc, other, _ = arranged(admin, "workspace_group_workspaces")

@@ -66,7 +66,7 @@ class KeyAudit:
         self.texts_checked += 1
         self.chars_checked += len(text)
         self.leaks += [f"{where}: the secret of {prefix} appears" for prefix in self.found_in(text)]
-        # A signed scope token is a credential too (revision 0014): never in a log line.
+        # A signed scope token is a credential too (well_private.scope_token): never in a log line.
         self.leaks += [f"{where}: a signed scope token appears" for _ in SCOPE_TOKEN.findall(text)]
 
 

@@ -27,7 +27,8 @@ def explain(
 ) -> Any:
     """The plan of ``sql`` run with its bound values in ``scope``, analysed: planned for those
     values (``custom``), or the generic plan a named statement keeps (``generic``), made
-    without any tenant's values and then used for every tenant's (revisions 0029, 0040)."""
+    without any tenant's values and then used for every tenant's (the API role's
+    ``plan_cache_mode``)."""
     analyze = BoundStatement(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT {form}) {sql.text}", sql.values)
     try:
         assert scope.open(conn)[0] is not None

@@ -422,7 +422,8 @@ def link_disagreements(
     rejected), judged on tenancy alone; ``linking``: the links the writer takes; ``rls_admits``:
     the links the policies let a service scope insert (a member scope inserts none, as the
     API's create refuses it); ``schema_admits``: the links the database itself accepts
-    (revision 0007's triggers, which let both walls read a ledger row by its connector alone).
+    (the ``<ledger>_parents_agree_on_*`` triggers, which let both walls read a ledger row by its
+    connector alone).
     """
     found = []
     for pair, workspace_pk in unlinking.items():

@@ -2,19 +2,19 @@
 
 The rule is written three times: the engine's queries
 (``wellapi.sqltext.reads.scope_condition``, the resources' conditions), the row-level-security
-policies (revisions 0004, 0007, 0014) and the sync writer's own SQL (``wellapi.sync.batches``).
+policies (``<table>_api``) and the sync writer's own SQL (``wellapi.sync.batches``).
 ``tests/database/test_tenancy_rule.py`` asks each of them, on this data, which rows (or which
 ledger links) every principal may touch.
 
 Four workspaces (the fourth soft-deleted once its rows exist), each with a person who is its
-active owner (and, in w1 and w3, a viewer and an admin: every workspace role), records of
-every kind (live and soft-deleted), connectors (one workspace has a soft-deleted one, another
-a second live one), ledger rows (live, soft-deleted, pointing at a soft-deleted record or
-connector), provider selections (of a provider two workspaces share, soft-deleted ones) and
-three groups whose enrolments and memberships cross workspaces: a person who belongs to a
-group without belonging to an enrolled workspace, every group role, a soft-deleted group
-membership, a soft-deleted enrolment, a group enrolling the deleted workspace. A ledger row
-whose record and connector sit in two workspaces cannot exist (revision 0007's triggers), so
+active owner (and, in w1 and w3, a viewer and an admin: every workspace role), records of every
+kind (live and soft-deleted), connectors (one workspace has a soft-deleted one, another a second
+live one), ledger rows (live, soft-deleted, pointing at a soft-deleted record or connector),
+provider selections (of a provider two workspaces share, soft-deleted ones) and three groups
+whose enrolments and memberships cross workspaces: a person who belongs to a group without
+belonging to an enrolled workspace, every group role, a soft-deleted group membership, a
+soft-deleted enrolment, a group enrolling the deleted workspace. A ledger row whose record and
+connector sit in two workspaces cannot exist (the ``<ledger>_parents_agree_on_*`` triggers), so
 crossed ledger links are compared as candidates instead (``pairs``).
 """
 

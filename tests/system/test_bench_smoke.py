@@ -263,7 +263,7 @@ def test_details_hold_the_third_party_packages_the_plans_and_the_diagnostics(rep
     }
     assert all(e["execution_ms"] is not None and e["buffers"] for e in explained.values())
     # Two transactions (the records' resolution, the batch), each one message: its settings
-    # (revision 0028's procedure) first, its statements, its COMMIT.
+    # (core_api.set_transaction_settings()) first, its statements, its COMMIT.
     assert details["first_request"]["queries"]["SyncFunction"] == 2
     assert details["first_request"]["worst"] in details["first_request"]["events"]
 

@@ -474,7 +474,7 @@ def test_a_write_waiting_past_the_lock_timeout_is_cancelled_by_the_server_and_an
     reply = send(url, "PATCH", target, key=stack.key, body=patch)
 
     assert problems_with_unavailable(reply) == []
-    # Cut by the role's lock_timeout (2 s, migration 0002), long before anything else: the
+    # Cut by the role's lock_timeout (2 s, well_api's own), long before anything else: the
     # server cancelled the write's wait for the lock, nothing else ended it.
     assert role_setting(stack, "lock_timeout") == "2s"
     assert failures.cancels() == [("55P03", "canceling statement due to lock timeout")]

@@ -238,9 +238,10 @@ def test_over_tcp_every_role_compares_its_settings_once_and_its_own_socket_setti
     stack: Stack,
 ) -> None:
     """The migration ran over the Unix socket, the functions connect over TCP: a socket
-    setting shows the socket's own value, which revision 0036 sets rather than compares. A
-    fresh session of every role finds nothing different (its transactions set nothing one by
-    one), and a socket setting the session gave itself is undone for each transaction."""
+    setting shows the socket's own value, which ``core_api.set_transaction_settings()`` sets
+    rather than compares. A fresh session of every role finds nothing different (its
+    transactions set nothing one by one), and a socket setting the session gave itself is undone
+    for each transaction."""
     logins = {user: url for user, url in _logins(stack).items() if user in APP_ROLES}
     assert set(logins) == set(APP_ROLES)
     for user, url in logins.items():

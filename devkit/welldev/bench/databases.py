@@ -362,7 +362,7 @@ def remove_created_rows(bench: BenchDatabase) -> None:
 
 
 def triggers(bench: BenchDatabase, table: str, on: bool) -> None:
-    """Enable or disable ``table``'s recording triggers (revision 0025's three)."""
+    """Enable or disable ``table``'s recording triggers (``<table>_recorded_<event>``)."""
     name = table.split(".")[1]
     action = "ENABLE" if on else "DISABLE"
     with bench.admin() as conn:

@@ -59,7 +59,8 @@ BIG_PAGE = 100
 COUNT_BOUND = 1001
 
 # A page of the member's company ledger in the default order, walked per connector and
-# direction through the partial indexes the API's walk reads (revision 0008).
+# direction through the partial indexes the API's walk reads
+# (idx_company_workspace_connectors_wc_<direction>_created).
 PAGE = """
 SELECT p.company_workspace_connector_id, p.direction, p.created_at, p.updated_at,
        p.deleted_at, p.company_pk, w.workspace_connector_id, w.pk

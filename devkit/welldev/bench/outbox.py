@@ -1,8 +1,8 @@
-"""Phase ``outbox``: what recording a change (revision 0025's triggers) costs a Create and a sync
-batch (#33, #42), each with its table's triggers enabled and disabled in the same run. The
-Create is its raw SQL as the API role: the handler's Python, the same either way, would only
-dilute the ratio; its time and its backend's CPU (``db_cpu`` counts a request's price so) are
-taken from the same calls. The sync batch's figures come from the sync phase's batches
+"""Phase ``outbox``: what recording a change (the ``<table>_recorded_<event>`` triggers) costs a
+Create and a sync batch (#33, #42), each with its table's triggers enabled and disabled in the
+same run. The Create is its raw SQL as the API role: the handler's Python, the same either way,
+would only dilute the ratio; its time and its backend's CPU (``db_cpu`` counts a request's price
+so) are taken from the same calls. The sync batch's figures come from the sync phase's batches
 (``sync.SIDES``).
 """
 

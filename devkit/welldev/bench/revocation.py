@@ -158,8 +158,9 @@ def measure_revocation(report: Report, server: database.LocalDatabase, config: C
         "sweep_rows_per_second": round(swept / sweep_seconds),
         "traffic": f"batches of {TRAFFIC_MESSAGES} messages x {TRAFFIC_IDS} ids, back to back",
         # Where the longest steps fall, and what the server did meanwhile: outliers among the
-        # first steps point at the session's start (a plan kept for another count: revision
-        # 0038), outliers spread over the run at a checkpoint's writes.
+        # first steps point at the session's start (a plan kept for another count, which
+        # core_api.record_<ledger>() makes again for a large update), outliers spread over the
+        # run at a checkpoint's writes.
         "slowest_steps": [[i, round(steps[i], 2)] for i in slowest],
         "steps_over_goal": sum(s > LONGEST_STEP_GOAL_S for s in steps),
         "checkpoints_during_sweep": checkpoints,

@@ -13,7 +13,7 @@ from welldev.bench.report import Report
 from welldev.bench.wire import Wire, largest_message, recording
 
 # A request is one transaction of one message: BEGIN, the transaction's settings, a proof made
-# for the moment, its statements and COMMIT (revision 0030, docs/tenancy.md).
+# for the moment (core_api.prove_scope), its statements and COMMIT (docs/tenancy.md).
 ROUND_TRIPS = 1
 LEDGER = "company_workspace_connectors"
 

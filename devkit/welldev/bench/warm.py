@@ -23,8 +23,8 @@ def measure_warm(report: Report, bench: BenchDatabase, config: Config) -> None:
     # The floor runs the same SQL as a role row-level security does not apply to (the
     # administrator); the API role runs it too, so the policies' price shows on its own.
     with RawClient(bench.local.admin_url) as raw, RawClient(bench.api_url) as raw_rls:
-        # The API role's planner settings come from the server (revision 0013); the floor
-        # plans with the same ones, so the two differ by the policies alone.
+        # The API role's planner settings come from the server (its own random_page_cost);
+        # the floor plans with the same ones, so the two differ by the policies alone.
         raw.run(f"SET random_page_cost = {raw_rls.run('SHOW random_page_cost')[0][0]}")
         for case in warm_cases(bench):
             calls: dict[str, Callable[[], Any]] = {

@@ -17,8 +17,8 @@ from welldev.bench.report import Report
 
 SCOPE_PREFIX = "SELECT workspace_pk, person_pk FROM core_api.set_scope("
 # A request is a transaction of one message (``wellapi.store.connections.Pool.run_proven``),
-# pipelined (``connections.send``): its opening, the proof's statement (revision 0030), its
-# statements and COMMIT.
+# pipelined (``connections.send``): its opening, the proof's statement
+# (``core_api.prove_scope`` or ``prove_key``), its statements and COMMIT.
 OPENINGS = (OPENING, READ_ONLY_OPENING)
 OPENING_TEXTS = frozenset(s.text for opening in OPENINGS for s in opening)
 PROOF = re.compile(r"CALL core_api\.prove_(scope|key)\(")

@@ -101,7 +101,8 @@ class ProviderCategory(enum.StrEnum):
 
 
 class ChangeKind(enum.StrEnum):
-    """What a change record says happened to its rows (revision 0019, docs/changes.md)."""
+    """What a change record says happened to its rows (``core_api.change_records``,
+    docs/changes.md)."""
 
     LINKED = "linked"
     UNLINKED = "unlinked"

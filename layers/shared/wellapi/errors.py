@@ -540,8 +540,9 @@ class ErrorList(Exception):
 # (55P03), a row another transaction held past the role's lock_timeout.
 # SQLSTATE lock_not_available: a lock another transaction held past this role's lock_timeout.
 LOCK_NOT_AVAILABLE = "55P03"
-# A proof made outside the time the database believes one (revision 0030): the function's
-# clock and the database's disagree, or the message was held that long on its way.
+# A proof made outside the time the database believes one (core_api.prove_scope and prove_key
+# raise it): the function's clock and the database's disagree, or the message was held that
+# long on its way.
 PROOF_OUT_OF_TIME = "WP002"
 _UNAVAILABLE_SQLSTATES = ("08", "53", "57", "40", LOCK_NOT_AVAILABLE, PROOF_OUT_OF_TIME)
 

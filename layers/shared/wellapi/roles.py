@@ -3,9 +3,10 @@
 - ``well_api``: the API functions. Owns nothing, has no BYPASSRLS, may not DELETE.
 - ``well_sync``: the connector sync writer of the provenance ledgers.
 - ``well_auth``: the authorizer. It may only call ``core_api.authenticate_key``, which answers
-  a key with a signed scope token (revision 0014).
+  a key with a signed scope token (``well_private.scope_token``).
 - ``well_drain``: the change drainer. It reads the change records (and the workspaces' public
-  ids) and sets their ``sent_at``, nothing else (revision 0021).
+  ids) and sets their ``sent_at``, nothing else (its grants and the ``change_records_drain_*``
+  policies).
 - the owner: whoever runs the migrations (the RDS master or a migrator role).
 """
 

@@ -60,7 +60,7 @@ class Settings:
     # timeout (template.yaml; tests/unit/test_template.py checks the order).
     db_connect_timeout_seconds: float = 3.0
     # Bounds on waiting for a reply, above each role's server-side statement_timeout (5 s for
-    # the API, 60 s for the sync writer; migration 0002), below the functions' timeouts.
+    # well_api, 60 s for well_sync), below the functions' timeouts.
     db_read_timeout_seconds: float = 6.0
     db_sync_read_timeout_seconds: float = 70.0
     # Seconds a client is told to wait (Retry-After) when the database is unreachable.

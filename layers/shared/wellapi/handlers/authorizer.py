@@ -101,7 +101,7 @@ def authenticate(header: str | None, cache: ClaimsCache | None = None) -> Claims
 
 
 def lookup(key: ParsedKey) -> Claims | None:
-    # As the authorizer's own role, which can do nothing but this (revision 0014).
+    # As the authorizer's own role, which may call core_api.authenticate_key() and nothing else.
     answer = connections.execute(
         [LOOKUP_STATEMENT], pool=connections.get_pool("auth"), prove=prover_for(key)
     )

@@ -112,7 +112,7 @@ def _transaction(settings: Settings) -> Iterator[Connection]:
 
 
 # A statement that needs a lock the migration is waiting for queues behind the migration. The
-# API role gives up on a lock after 2 s (revision 0002): the migration gives up after 1 s,
+# API role gives up on a lock after 2 s (well_api's lock_timeout): the migration gives up after 1 s,
 # rolls back, pauses and tries again, so API traffic never waits out its own lock timeout
 # behind a migration. Twenty tries over about a minute, well within the function's 300 s.
 MIGRATION_LOCK_TIMEOUT_MS = 1000

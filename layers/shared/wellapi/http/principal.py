@@ -6,9 +6,9 @@ asks for (``workspace_id``, legacy ``workspaceId``), or keeps the key's default 
 Whether the person may act there is decided by the database, in the request's own round trip
 (``core_api.set_scope``), so it costs nothing extra. The database takes the person and the
 kind from the scope token the authorizer's key check signed, never from the other claims: the
-API role cannot choose its own scope (revision 0014). The token itself never reaches the
-database: the request's statements are opened by a proof of it bound to their own transaction
-(``wellapi.http.proofs``, revision 0023).
+API role cannot choose its own scope (``core_api.set_scope`` recomputes the token's MAC). The
+token itself never reaches the database: the request's statements are opened by a proof of it
+made for the moment they are sent (``wellapi.http.proofs``, ``core_api.prove_scope``).
 """
 
 from __future__ import annotations

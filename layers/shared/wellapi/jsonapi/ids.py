@@ -29,7 +29,8 @@ def new_id() -> UUID:
     """A new public id: a version 7 UUID (RFC 9562), Unix milliseconds then random bits.
 
     Ids made one after another sort one after another, so a new row lands on the last pages
-    of its table's unique index on the id (revision 0010 makes the database's the same way).
+    of its table's unique index on the id (``core_api.uuid_v7()`` makes the database's the same
+    way).
     """
     value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10))
     value = value & ~(0xF << 76) | 0x7 << 76  # version 7

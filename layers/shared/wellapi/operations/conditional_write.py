@@ -47,7 +47,8 @@ from wellapi.store.sql import Script, ScriptPart, Statement
 
 # The name of the write statement's part in a request's script.
 WRITE_PART = "write"
-# The part after a create's write that checks the id the client generated (revision 0027).
+# The part after a create's write that checks the id the client generated
+# (core_api.check_client_id).
 CLIENT_ID_PART = "client id"
 # The SQLSTATE it raises when a row of the table has the id and this request did not write it.
 ID_USED_SQLSTATE = "WI409"
@@ -141,7 +142,7 @@ def client_id_part(request: ParsedRequest, client_id: UUID) -> ScriptPart:
 
     The create inserts with ON CONFLICT DO NOTHING, so an id in use writes nothing without
     saying why; the check runs as the table's owner, who sees every tenant's and every
-    soft-deleted row (``core_api.check_client_id``, revision 0027).
+    soft-deleted row (``core_api.check_client_id``).
     """
     sql = client_id_template(request.resource.table.name).bind({"client_id": client_id})
     return ScriptPart(CLIENT_ID_PART, sql, "one")

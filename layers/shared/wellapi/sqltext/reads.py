@@ -102,7 +102,8 @@ def scope_condition(resource: Resource, alias: str, *, service: bool = False) ->
         return "true"
     if resource.scope == "provenance":
         # Both parents must be in the workspace; the database holds every ledger row's record
-        # and connector in one workspace (revision 0007), so the connector answers for both.
+        # and connector in one workspace (core_api.<ledger>_parents_agree() and
+        # linked_parent_stays_in_its_workspace()), so the connector answers for both.
         walk = resource.default_walk
         assert walk is not None
         return f"p_{walk.relationship}.workspace_pk = {SCOPE_WORKSPACE_PK}"

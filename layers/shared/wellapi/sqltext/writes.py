@@ -8,10 +8,11 @@ when all of them hold, then reports each rule's outcome in one row.
     SELECT checks.*, (SELECT count(*) FROM written), answered.* FROM checks
       LEFT JOIN (the row a create or update leaves, as a read shows it) AS answered ON true
 
-The database records the change itself (revision 0025, docs/changes.md): a trigger at the end
-of the statement writes the record of the row it changed, so it commits exactly when the
-change does, in the same round trip, and a write that changes nothing (a failed rule, a PATCH
-that changes nothing, a create that meets a live row, a replayed create) records nothing.
+The database records the change itself (docs/changes.md): a trigger at the end of the
+statement (``<table>_recorded_<event>``) writes the record of the row it changed, so it commits
+exactly when the change does, in the same round trip, and a write that changes nothing (a
+failed rule, a PATCH that changes nothing, a create that meets a live row, a replayed create)
+records nothing.
 
 Every column of that outcome row is labelled by ``wellapi.store.rows``, which also reads it back
 (``WriteOutcome``); the plan keeps the labels in the order the statement emits them. A create
@@ -98,7 +99,7 @@ def _related(shape: WriteShape, ctx: WriteContext) -> dict[str, str]:
         if condition is None:
             condition = parent_visible(rel.parent, alias, service=shape.service)
         # Only what the rules compare: a parent's other columns are none of the API role's
-        # business (revision 0014 lets it read no more). A parent owned by a workspace has it.
+        # business (its column grants let it read no more). A parent owned by a workspace has it.
         kept = [f"{alias}.pk"]
         if rel.parent.visibility == "workspace_owned":
             kept.append(f"{alias}.workspace_pk")

@@ -6,7 +6,7 @@ Below that horizon every transaction has ended, so the records before a place a 
 shown can never change: following ``links.next`` never misses nor repeats one.
 
 A page scans index ranges, reading at most a page of entries from each, whatever the workspace
-holds (revision 0022):
+holds:
 
 - no filter: ``idx_change_records_feed`` ``(workspace_pk, xid, pk)``;
 - a sync run: ``idx_change_records_feed_sync_run`` ``(workspace_pk, sync_run_id, xid, pk)``,
@@ -58,7 +58,7 @@ ORDER BY c.xid, c.pk"""
 
 # One index range scan: the scoped workspace's records behind the horizon, after the cursor's
 # place (``(0, 0)`` for the first page), those ``{kept}`` keeps, a page of them at most. What it
-# reads of a record is the feed's columns (revision 0019's grant to the API role).
+# reads of a record is the feed's columns (the API role's column grant on the table).
 RANGE = """SELECT r.xid, r.pk, r.resource_type, r.change, r.ids, r.record_ids, r.detail,
     r.occurred_at, r.recorded_at, r.actor_kind, r.sync_run_id, r.message_key
 FROM core_api.change_records r

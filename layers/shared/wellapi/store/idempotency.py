@@ -1,4 +1,4 @@
-"""The statements of a retry-safe create, and its answer read back (revision 0018).
+"""The statements of a retry-safe create, and its answer read back.
 
 A create sent with an ``Idempotency-Key`` runs, in its one round trip, the scope, the claim of
 the key, the write, and the re-read wrapped in the statement that keeps it as the answer:

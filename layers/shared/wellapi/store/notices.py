@@ -8,10 +8,10 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 # The SQLSTATE of the notice by which every transaction's settings procedure
-# (``wellapi.store.connections.SETTINGS``) says it found settings changed and set them again
-# (revision 0037), naming them: SQL on the session changed them, or the server's or a role's
-# settings changed since a migration recorded them (every transaction then pays some 0.2 ms of
-# database CPU for it).
+# (``core_api.set_transaction_settings()``, sent by ``wellapi.store.connections.SETTINGS``)
+# says it found settings changed and set them again, naming them: SQL on the session changed
+# them, or the server's or a role's settings changed since ``well_private.record_settings()``
+# recorded them (every transaction then pays some 0.2 ms of database CPU for it).
 SETTINGS_SET_AGAIN = b"WS001"
 # Once a connection has told of it: every later transaction on it would say the same.
 _TOLD = "_well_told_settings_set_again"

@@ -204,7 +204,7 @@ def pipeline(connection: Any, statements: Sequence[BoundStatement]) -> bytes:
 
 # What a session holds under one of our names must be what we parsed under it: a name is the
 # hash of its text and declared types, and every message that binds a name an earlier message
-# parsed first calls the check of revision 0029, which fails the message (the server skips the
+# parsed first calls ``core_api.check_prepared``, which fails the message (the server skips the
 # rest, up to the Sync) unless each such name holds that text, those types, and was made by a
 # Parse message (``from_sql`` false), which SQL cannot make: a session's own ``PREPARE`` under
 # our name, after a ``DEALLOCATE`` of ours, never serves a request.
@@ -234,7 +234,7 @@ def _kept_prepared(statement: BoundStatement) -> bool:
     return bool(statement.values)
 
 
-# The most names one connection keeps. The check of revision 0029 reads every statement its
+# The most names one connection keeps. ``core_api.check_prepared`` reads every statement its
 # session holds (``pg_prepared_statements`` lists them all, a few microseconds each), and each
 # name keeps its plans in the backend's memory: past this, the names bound least recently are
 # closed, so a function that serves many shapes pays the same check as one that serves few.

@@ -19,8 +19,8 @@ leave (on equal times a removal comes after the link):
   a link older than ``LINKS_ACCEPTED_WITHIN`` is refused as ``STALE``: the tombstones that
   could remove it are pruned by then;
 - an unlink soft-deletes the live rows of its key that occurred at or before it (a row with no
-  ``occurred_at``, written over HTTP or before revision 0015, occurred before any message) and
-  records its time as the key's tombstone (the latest one wins);
+  ``occurred_at``, written over HTTP, occurred before any message) and records its time as the
+  key's tombstone (the latest one wins);
 - a revocation is recorded, not swept: from its commit no read shows the connector's rows
   (``wellapi.sqltext.reads``), and ``wellapi.sync.sweeper`` soft-deletes them in bounded steps.
 
@@ -218,7 +218,8 @@ REFUSED = {
 # judged again, and the batch's next message of the key is the key's own.
 RECEIPT_DROPPED = frozenset({Verdict.STALE, Verdict.AFTER_REVOCATION})
 
-# Receipts outlive every delivery of their message (revision 0009 says why).
+# Receipts outlive every delivery of their message: 4 days in the sync queue and 14 in its
+# dead-letter queue, both counted from its first send, and as long again if redriven.
 RECEIPTS_KEPT = "35 days"
 # A link may arrive this long after it occurred; an older one is refused (STALE). Tombstones are
 # kept a day longer, so every tombstone that could remove an accepted link is still there,
@@ -608,14 +609,15 @@ def statement(planned: Planned) -> BoundStatement:
 
     Records are found again by their public ids, and only in the connector's workspace: a
     record of another workspace is never linked, whatever happened since it was checked. The
-    database records the rows it changed (revision 0025) as the message ``declaration`` names.
+    database records the rows it changed (the ledger's ``<ledger>_recorded_<event>`` triggers)
+    as the message ``declaration`` names.
     """
     m = planned.message
     return message_template(m.type, _record_type(m)).bind(message_params(planned))
 
 
-# What the database records of a message's changes (revision 0025): made by the sync writer,
-# its run (a revocation has none), its key, its time.
+# What the database records of a message's changes (core_api.record_<ledger>()): made by the
+# sync writer, its run (a revocation has none), its key, its time.
 MESSAGE_DECLARATION = Statement(
     """SELECT set_config('well.change', jsonb_build_object(
     'actor', 'sync',

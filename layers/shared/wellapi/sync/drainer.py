@@ -2,13 +2,14 @@
 them sent (docs/changes.md, "Events").
 
 A run is a sequence of cycles. Each cycle is one transaction of the drainer's role
-(``well_drain``, revision 0021) held across its sends, and three round trips:
+(``well_drain``) held across its sends, and three round trips:
 
-1. ``BEGIN`` and the transaction's settings (revision 0028, ``connections.in_transaction``),
-   then the drainer's transaction-level advisory lock (one drainer at a time: a second
-   one finds it taken and does nothing), and up to ``CYCLE_RECORDS`` unsent records **behind
-   the horizon** (``xid < pg_snapshot_xmin(pg_current_snapshot())``) in ``(xid, pk)`` order,
-   each already written as its event's ``detail`` by the statement (JSON text);
+1. ``BEGIN`` and the transaction's settings (``core_api.set_transaction_settings()``,
+   ``connections.in_transaction``), then the drainer's transaction-level advisory lock (one
+   drainer at a time: a second one finds it taken and does nothing), and up to
+   ``CYCLE_RECORDS`` unsent records **behind the horizon**
+   (``xid < pg_snapshot_xmin(pg_current_snapshot())``) in ``(xid, pk)`` order, each already
+   written as its event's ``detail`` by the statement (JSON text);
 2. the sends: ``PutEvents`` calls of at most ``PUT_EVENTS_ENTRIES`` entries and
    ``PUT_EVENTS_BYTES``, **at most one record of a workspace per call**, a workspace's next
    record only after EventBridge accepted the one before it; a workspace whose entry fails is
@@ -289,8 +290,8 @@ def _locked_read(script: Script, pool: Any) -> dict[str, list[list[Any]]] | None
     asked for once more.
     """
     for _ in range(2):
-        # Its transaction opened as every transaction is (its settings first, revision 0028),
-        # and left open for the mark.
+        # Its transaction opened as every transaction is (its settings first:
+        # core_api.set_transaction_settings()), and left open for the mark.
         rows = connections.in_transaction(script.statements, retry=False, pool=pool, commit=False)
         answer = script.split(rows)
         if answer["lock"][0][0]:

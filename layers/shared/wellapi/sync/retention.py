@@ -2,12 +2,13 @@
 the drainer sent it, in bounded steps; an unsent one never is (docs/changes.md, "Retention").
 
 Run by the sweep function every minute, after the revocation sweep, as the sync role, whose
-policies (revision 0022) let it read and delete only records sent longer ago than that: the
-database holds the promise, whatever SQL runs. Each step is one statement in one round trip:
-up to ``STEP_RECORDS`` of the oldest sent records, found on ``idx_change_records_sent``, are
-deleted, and each workspace's pruned position (``change_feed_pruned``) is raised to the
-largest ``(xid, pk)`` the step deleted there, in the same transaction. The feed answers a
-cursor below that position 410 ``CURSOR_EXPIRED`` rather than skip a record it never showed.
+policies (``change_records_sync_prune`` and ``change_records_sync_prune_read``) let it read and
+delete only records sent longer ago than that: the database holds the promise, whatever SQL
+runs. Each step is one statement in one round trip: up to ``STEP_RECORDS`` of the oldest sent
+records, found on ``idx_change_records_sent``, are deleted, and each workspace's pruned position
+(``change_feed_pruned``) is raised to the largest ``(xid, pk)`` the step deleted there, in the
+same transaction. The feed answers a cursor below that position 410 ``CURSOR_EXPIRED`` rather
+than skip a record it never showed.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
-"""An application role's own defaults set back to the deployment's (revision 0041).
+"""An application role's own defaults set back to the deployment's.
 
 A role may change its own defaults, and some act before a transaction can set anything (a
 timer that ends a new session's first transaction, a library that refuses its login). Each
-scheduled function sets back, at every run, every application role's defaults that differ from
-what the deployment gave them, and says which: an ERROR line naming ``role.setting`` (never a
+scheduled function sets back, at every run (``core_api.restore_role_defaults()``), every
+application role's defaults that differ from what the deployment gave them
+(``well_private.role_defaults``), and says which: an ERROR line naming ``role.setting`` (never a
 value) and the metric ``RoleDefaultsSetBack``, alarmed on. A role whose sessions cannot start
 is set back by the other schedule's role (the sweeper runs as ``well_sync``, the drainer as
 ``well_drain``).

@@ -8,18 +8,20 @@ a revocation applied locally, by ``make run`` the same way.
 Each step is one transaction and one round trip. It takes the connector's exclusive advisory
 lock (the one a sync batch takes to remove links, so no link or unlink of the connector runs
 meanwhile and no lock order can cycle), reads where the last committed step of this ledger and
-direction ended (``revocation_sweeps``), soft-deletes up to ``STEP_ROWS`` live rows after it
-on the per-connector index of revision 0008 (``(connector, created_at, id)`` of the live rows of one
-direction), and moves the cursor past them in the same transaction. A crash at any point
-leaves either the whole step or none of it; the next run resumes at the cursor, and a row is
-soft-deleted once: the update sets ``deleted_at`` only where it is NULL. No row of the
-connector turns live behind the cursor: a link of a revoked connector is written soft-deleted.
+direction ended (``revocation_sweeps``), soft-deletes up to ``STEP_ROWS`` live rows after it on
+the per-connector index ``idx_<ledger>_wc_<direction>_created`` (``(connector, created_at, id)``
+of the live rows of one direction), and moves the cursor past them in the same transaction. A
+crash at any point leaves either the whole step or none of it; the next run resumes at the
+cursor, and a row is soft-deleted once: the update sets ``deleted_at`` only where it is NULL. No
+row of the connector turns live behind the cursor: a link of a revoked connector is written
+soft-deleted.
 
 Rows are soft-deleted at the time the revocation was applied (``revoked_at``; at the row's own
 ``created_at`` if it was written later), so the ledger says when they stopped being shown.
 
-The database records the rows a step soft-deletes (revision 0025): ``removed``, actor ``sweep``,
-at the revocation's time, one record per ``CHANGE_IDS`` of them, in the step's transaction.
+The database records the rows a step soft-deletes (the ledger's ``<ledger>_recorded_update``
+trigger): ``removed``, actor ``sweep``, at the revocation's time, one record per
+``CHANGE_IDS`` of them, in the step's transaction.
 
 A step's statements are plain SQL with named parameters, the sweep's ledger names filled in
 once per ledger (``sweep_template``).
@@ -88,8 +90,8 @@ ORDER BY r.revoked_at, s.workspace_connector_pk, s.record_type, s.direction"""
 
 # The connector's lock, which its messages' batches take too.
 CONNECTOR_LOCK = Statement("SELECT pg_advisory_xact_lock(%(connector_pk)s)")
-# What the database records of the rows a step removes (revision 0025): the revocation's,
-# made by the sweeper, with no sync run or message.
+# What the database records of the rows a step removes (core_api.record_<ledger>()): the
+# revocation's, made by the sweeper, with no sync run or message.
 STEP_DECLARATION = Statement(
     """SELECT set_config('well.change', jsonb_build_object(
     'actor', 'sweep',
