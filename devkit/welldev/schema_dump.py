@@ -20,6 +20,7 @@ import pg8000.native
 
 from wellapi.roles import APP_ROLES
 from welldev import database, embedded_server
+from welldev.commands.local_database import EMBEDDED_DATA_DIR
 
 # Where `make generate` writes the dump, and the scratch database it migrates to make it.
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "migrations" / "schema.sql"
@@ -122,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     """Migrate a scratch database to head (``DATABASE_URL``'s server, else the embedded one)
     and write its dump to the path given, by default ``migrations/schema.sql``."""
     target = Path((argv if argv is not None else sys.argv[1:] or [str(SCHEMA_FILE)])[0])
-    server = database.resolve(Path(".local") / "pgdata")
+    server = database.resolve(EMBEDDED_DATA_DIR)
     scratch = database.prepare(server, SCRATCH, replace=True)
     try:
         target.write_text(dump(scratch), encoding="utf-8")

@@ -5,8 +5,6 @@
 
 GRANT USAGE ON SCHEMA core_api TO well_api, well_sync, well_auth, well_drain;
 
-REVOKE ALL ON FUNCTION core_api.account_workspace_connectors_parents_agree() FROM PUBLIC;
-
 REVOKE ALL ON FUNCTION core_api.authenticate_key() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION core_api.authenticate_key() TO well_auth;
 
@@ -18,8 +16,6 @@ GRANT EXECUTE ON PROCEDURE core_api.check_prepared(IN names text[], IN digests t
 
 REVOKE ALL ON FUNCTION core_api.claim_idempotency_key(p_key text, p_fingerprint text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION core_api.claim_idempotency_key(p_key text, p_fingerprint text) TO well_api;
-
-REVOKE ALL ON FUNCTION core_api.company_workspace_connectors_parents_agree() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION core_api.end_stalled_sessions() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION core_api.end_stalled_sessions() TO well_sync, well_drain;
@@ -33,19 +29,11 @@ GRANT EXECUTE ON FUNCTION core_api.linked_parent_stays_in_its_workspace() TO wel
 REVOKE ALL ON FUNCTION core_api.may_enrol(p_group_pk bigint, p_workspace_pk bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION core_api.may_enrol(p_group_pk bigint, p_workspace_pk bigint) TO well_api;
 
-REVOKE ALL ON FUNCTION core_api.people_workspace_connectors_parents_agree() FROM PUBLIC;
-
 REVOKE ALL ON PROCEDURE core_api.prove_key(IN p_proof text) FROM PUBLIC;
 GRANT EXECUTE ON PROCEDURE core_api.prove_key(IN p_proof text) TO well_auth;
 
 REVOKE ALL ON PROCEDURE core_api.prove_scope(IN p_proof text) FROM PUBLIC;
 GRANT EXECUTE ON PROCEDURE core_api.prove_scope(IN p_proof text) TO well_api;
-
-REVOKE ALL ON FUNCTION core_api.record_account_workspace_connectors() FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION core_api.record_company_workspace_connectors() FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION core_api.record_people_workspace_connectors() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION core_api.record_workspace_group_workspaces() FROM PUBLIC;
 
@@ -105,9 +93,6 @@ REVOKE ALL ON FUNCTION well_private.scope_token(p_person_pk bigint, p_kind text)
 
 REVOKE ALL ON FUNCTION well_private.text_digest(p_text text) FROM PUBLIC;
 
-GRANT SELECT, INSERT, UPDATE (direction, updated_at, deleted_at) ON TABLE core_api.account_workspace_connectors TO well_api;
-GRANT SELECT, INSERT, UPDATE (deleted_at) ON TABLE core_api.account_workspace_connectors TO well_sync;
-
 GRANT SELECT (account_id, workspace_pk, type, account_name, pk, deleted_at) ON TABLE core_api.accounts TO well_api;
 GRANT SELECT (account_id, workspace_pk, pk, deleted_at) ON TABLE core_api.accounts TO well_sync;
 
@@ -121,16 +106,10 @@ GRANT SELECT (pk, xid, workspace_pk, resource_type, change, ids, record_ids, det
 GRANT SELECT (company_id, workspace_pk, name, domain, pk, deleted_at) ON TABLE core_api.companies TO well_api;
 GRANT SELECT (company_id, workspace_pk, pk, deleted_at) ON TABLE core_api.companies TO well_sync;
 
-GRANT SELECT, INSERT, UPDATE (direction, updated_at, deleted_at) ON TABLE core_api.company_workspace_connectors TO well_api;
-GRANT SELECT, INSERT, UPDATE (deleted_at) ON TABLE core_api.company_workspace_connectors TO well_sync;
-
 GRANT SELECT, INSERT, DELETE, UPDATE ON TABLE core_api.connector_revocations TO well_sync;
 GRANT SELECT (workspace_connector_pk) ON TABLE core_api.connector_revocations TO well_api;
 
 GRANT SELECT (workspace_pk, person_pk, status, deleted_at) ON TABLE core_api.memberships TO well_api;
-
-GRANT SELECT, INSERT, UPDATE (direction, updated_at, deleted_at) ON TABLE core_api.people_workspace_connectors TO well_api;
-GRANT SELECT, INSERT, UPDATE (deleted_at) ON TABLE core_api.people_workspace_connectors TO well_sync;
 
 GRANT SELECT (person_id, workspace_pk, first_name, last_name, full_name, pk, deleted_at) ON TABLE core_api.peoples TO well_api;
 GRANT SELECT (person_id, workspace_pk, pk, deleted_at) ON TABLE core_api.peoples TO well_sync;
@@ -160,3 +139,13 @@ GRANT SELECT (workspace_id, pk) ON TABLE core_api.workspaces TO well_drain;
 REVOKE ALL ON FUNCTION well_private.record_settings() FROM PUBLIC;
 
 GRANT SELECT ON TABLE core_api.transaction_settings TO well_api, well_sync, well_auth, well_drain;
+
+REVOKE ALL ON FUNCTION well_private.create_ledger(p_record_type text, p_parent text, p_parent_id text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION well_private.name_the_change_types() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION well_private.junction_id_column(p_table regclass) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION well_private.drop_ledger(p_record_type text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION well_private.constraint_name(p_name text) FROM PUBLIC;

@@ -29,22 +29,6 @@ CREATE POLICY workspace_connectors_api ON core_api.workspace_connectors TO well_
 CREATE POLICY workspace_connectors_owner ON core_api.workspace_connectors TO CURRENT_USER USING (true) WITH CHECK (true);
 CREATE POLICY workspace_connectors_sync ON core_api.workspace_connectors TO well_sync USING (true) WITH CHECK (true);
 
-ALTER TABLE core_api.account_workspace_connectors ENABLE ROW LEVEL SECURITY;
-ALTER TABLE core_api.account_workspace_connectors FORCE ROW LEVEL SECURITY;
-CREATE POLICY account_workspace_connectors_api ON core_api.account_workspace_connectors TO well_api USING (((workspace_connector_pk = ANY (( SELECT core_api.verified_workspace_connector_pks() AS verified_workspace_connector_pks)::bigint[])) OR (( SELECT core_api.verified_principal_kind() AS verified_principal_kind) = 'service'::text))) WITH CHECK ((( SELECT core_api.verified_principal_kind() AS verified_principal_kind) = 'service'::text));
-CREATE POLICY account_workspace_connectors_api_insert ON core_api.account_workspace_connectors AS RESTRICTIVE FOR INSERT TO well_api WITH CHECK (((( SELECT core_api.verified_principal_kind() AS verified_principal_kind) = 'service'::text) AND (deleted_at IS NULL) AND (created_at = now()) AND (EXISTS ( SELECT 1
-   FROM core_api.accounts p
-  WHERE ((p.pk = account_workspace_connectors.account_pk) AND (p.deleted_at IS NULL)))) AND (EXISTS ( SELECT 1
-   FROM core_api.workspace_connectors p
-  WHERE ((p.pk = account_workspace_connectors.workspace_connector_pk) AND (p.deleted_at IS NULL)))) AND (NOT (EXISTS ( SELECT 1
-   FROM core_api.connector_revocations r
-  WHERE (r.workspace_connector_pk = account_workspace_connectors.workspace_connector_pk))))));
-CREATE POLICY account_workspace_connectors_api_update ON core_api.account_workspace_connectors AS RESTRICTIVE FOR UPDATE TO well_api USING (((( SELECT core_api.verified_principal_kind() AS verified_principal_kind) = 'service'::text) AND (deleted_at IS NULL) AND (NOT (EXISTS ( SELECT 1
-   FROM core_api.connector_revocations r
-  WHERE (r.workspace_connector_pk = account_workspace_connectors.workspace_connector_pk)))))) WITH CHECK ((( SELECT core_api.verified_principal_kind() AS verified_principal_kind) = 'service'::text));
-CREATE POLICY account_workspace_connectors_owner ON core_api.account_workspace_connectors TO CURRENT_USER USING (true) WITH CHECK (true);
-CREATE POLICY account_workspace_connectors_sync ON core_api.account_workspace_connectors TO well_sync USING (true) WITH CHECK (true);
-
 ALTER TABLE core_api.peoples ENABLE ROW LEVEL SECURITY;
 ALTER TABLE core_api.peoples FORCE ROW LEVEL SECURITY;
 CREATE POLICY peoples_api ON core_api.peoples TO well_api USING (((pk = ( SELECT core_api.verified_person_pk() AS verified_person_pk)) OR ((workspace_pk = ( SELECT core_api.verified_workspace_pk() AS verified_workspace_pk)) OR (( SELECT core_api.verified_principal_kind() AS verified_principal_kind) = 'service'::text)))) WITH CHECK (((pk = ( SELECT core_api.verified_person_pk() AS verified_person_pk)) OR ((workspace_pk = ( SELECT core_api.verified_workspace_pk() AS verified_workspace_pk)) OR (( SELECT core_api.verified_principal_kind() AS verified_principal_kind) = 'service'::text))));
@@ -73,42 +57,10 @@ CREATE POLICY companies_api ON core_api.companies TO well_api USING (((workspace
 CREATE POLICY companies_owner ON core_api.companies TO CURRENT_USER USING (true) WITH CHECK (true);
 CREATE POLICY companies_sync ON core_api.companies TO well_sync USING (true) WITH CHECK (true);
 
-ALTER TABLE core_api.company_workspace_connectors ENABLE ROW LEVEL SECURITY;
-ALTER TABLE core_api.company_workspace_connectors FORCE ROW LEVEL SECURITY;
-CREATE POLICY company_workspace_connectors_api ON core_api.company_workspace_connectors TO well_api USING (((workspace_connector_pk = ANY (( SELECT core_api.verified_workspace_connector_pks() AS verified_workspace_connector_pks)::bigint[])) OR (( SELECT core_api.verified_principal_kind() AS verified_principal_kind) = 'service'::text))) WITH CHECK ((( SELECT core_api.verified_principal_kind() AS verified_principal_kind) = 'service'::text));
-CREATE POLICY company_workspace_connectors_api_insert ON core_api.company_workspace_connectors AS RESTRICTIVE FOR INSERT TO well_api WITH CHECK (((( SELECT core_api.verified_principal_kind() AS verified_principal_kind) = 'service'::text) AND (deleted_at IS NULL) AND (created_at = now()) AND (EXISTS ( SELECT 1
-   FROM core_api.companies p
-  WHERE ((p.pk = company_workspace_connectors.company_pk) AND (p.deleted_at IS NULL)))) AND (EXISTS ( SELECT 1
-   FROM core_api.workspace_connectors p
-  WHERE ((p.pk = company_workspace_connectors.workspace_connector_pk) AND (p.deleted_at IS NULL)))) AND (NOT (EXISTS ( SELECT 1
-   FROM core_api.connector_revocations r
-  WHERE (r.workspace_connector_pk = company_workspace_connectors.workspace_connector_pk))))));
-CREATE POLICY company_workspace_connectors_api_update ON core_api.company_workspace_connectors AS RESTRICTIVE FOR UPDATE TO well_api USING (((( SELECT core_api.verified_principal_kind() AS verified_principal_kind) = 'service'::text) AND (deleted_at IS NULL) AND (NOT (EXISTS ( SELECT 1
-   FROM core_api.connector_revocations r
-  WHERE (r.workspace_connector_pk = company_workspace_connectors.workspace_connector_pk)))))) WITH CHECK ((( SELECT core_api.verified_principal_kind() AS verified_principal_kind) = 'service'::text));
-CREATE POLICY company_workspace_connectors_owner ON core_api.company_workspace_connectors TO CURRENT_USER USING (true) WITH CHECK (true);
-CREATE POLICY company_workspace_connectors_sync ON core_api.company_workspace_connectors TO well_sync USING (true) WITH CHECK (true);
-
 ALTER TABLE core_api.memberships ENABLE ROW LEVEL SECURITY;
 ALTER TABLE core_api.memberships FORCE ROW LEVEL SECURITY;
 CREATE POLICY memberships_api ON core_api.memberships TO well_api USING (((person_pk = ( SELECT core_api.verified_person_pk() AS verified_person_pk)) OR ((workspace_pk = ( SELECT core_api.verified_workspace_pk() AS verified_workspace_pk)) OR (( SELECT core_api.verified_principal_kind() AS verified_principal_kind) = 'service'::text)))) WITH CHECK (((person_pk = ( SELECT core_api.verified_person_pk() AS verified_person_pk)) OR ((workspace_pk = ( SELECT core_api.verified_workspace_pk() AS verified_workspace_pk)) OR (( SELECT core_api.verified_principal_kind() AS verified_principal_kind) = 'service'::text))));
 CREATE POLICY memberships_owner ON core_api.memberships TO CURRENT_USER USING (true) WITH CHECK (true);
-
-ALTER TABLE core_api.people_workspace_connectors ENABLE ROW LEVEL SECURITY;
-ALTER TABLE core_api.people_workspace_connectors FORCE ROW LEVEL SECURITY;
-CREATE POLICY people_workspace_connectors_api ON core_api.people_workspace_connectors TO well_api USING (((workspace_connector_pk = ANY (( SELECT core_api.verified_workspace_connector_pks() AS verified_workspace_connector_pks)::bigint[])) OR (( SELECT core_api.verified_principal_kind() AS verified_principal_kind) = 'service'::text))) WITH CHECK ((( SELECT core_api.verified_principal_kind() AS verified_principal_kind) = 'service'::text));
-CREATE POLICY people_workspace_connectors_api_insert ON core_api.people_workspace_connectors AS RESTRICTIVE FOR INSERT TO well_api WITH CHECK (((( SELECT core_api.verified_principal_kind() AS verified_principal_kind) = 'service'::text) AND (deleted_at IS NULL) AND (created_at = now()) AND (EXISTS ( SELECT 1
-   FROM core_api.peoples p
-  WHERE ((p.pk = people_workspace_connectors.people_pk) AND (p.deleted_at IS NULL)))) AND (EXISTS ( SELECT 1
-   FROM core_api.workspace_connectors p
-  WHERE ((p.pk = people_workspace_connectors.workspace_connector_pk) AND (p.deleted_at IS NULL)))) AND (NOT (EXISTS ( SELECT 1
-   FROM core_api.connector_revocations r
-  WHERE (r.workspace_connector_pk = people_workspace_connectors.workspace_connector_pk))))));
-CREATE POLICY people_workspace_connectors_api_update ON core_api.people_workspace_connectors AS RESTRICTIVE FOR UPDATE TO well_api USING (((( SELECT core_api.verified_principal_kind() AS verified_principal_kind) = 'service'::text) AND (deleted_at IS NULL) AND (NOT (EXISTS ( SELECT 1
-   FROM core_api.connector_revocations r
-  WHERE (r.workspace_connector_pk = people_workspace_connectors.workspace_connector_pk)))))) WITH CHECK ((( SELECT core_api.verified_principal_kind() AS verified_principal_kind) = 'service'::text));
-CREATE POLICY people_workspace_connectors_owner ON core_api.people_workspace_connectors TO CURRENT_USER USING (true) WITH CHECK (true);
-CREATE POLICY people_workspace_connectors_sync ON core_api.people_workspace_connectors TO well_sync USING (true) WITH CHECK (true);
 
 ALTER TABLE core_api.workspace_groups ENABLE ROW LEVEL SECURITY;
 ALTER TABLE core_api.workspace_groups FORCE ROW LEVEL SECURITY;

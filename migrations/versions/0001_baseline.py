@@ -21,7 +21,7 @@ depends_on: str | Sequence[str] | None = None
 BASELINE = Path(__file__).resolve().parents[1] / "baseline"
 # In the order their references need. The functions come before the tables whose defaults call
 # them, their bodies checked when they run rather than when they are made (the tables they read
-# come after).
+# come after); the ledgers, each a function's definition applied, once all they point at is.
 FILES = (
     "roles.sql",
     "functions/*.sql",
@@ -29,6 +29,7 @@ FILES = (
     "policies.sql",
     "triggers.sql",
     "grants.sql",
+    "ledgers.sql",
     "settings.sql",
 )
 

@@ -664,8 +664,14 @@ CREATED_TABLE = re.compile(r"\bCREATE\s+TABLE\s+(IF\s+NOT\s+EXISTS\s+)?(?:\w+\.)
 BEFORE_THE_RULE: dict[str, str] = {}
 
 
+# A function's or procedure's body: code it runs when called, not a statement of the migration
+# (a DO block's body runs now, and is read).
+ROUTINE_BODY = re.compile(r"\bAS\s+(\$\w*\$).*?\1", re.DOTALL | re.IGNORECASE)
+
+
 def _violations(recorded: list[str]) -> list[str]:
-    statements = [part for s in recorded for part in s.split(";") if part.strip()]
+    bodiless = [ROUTINE_BODY.sub("AS <body>", s) for s in recorded]
+    statements = [part for s in bodiless for part in s.split(";") if part.strip()]
     created = {m.group(2) for s in statements for m in CREATED_TABLE.finditer(s)}
     found = [s for s in statements if CONTRACT.search(s) and not UNUSED_RIGHTS.search(s)]
     for statement in statements:
@@ -673,6 +679,15 @@ def _violations(recorded: list[str]) -> list[str]:
             if match.group("table") not in created:
                 found.append(statement)
     return [" ".join(s.split())[:160] for s in found]
+
+
+def test_the_rule_reads_what_a_migration_runs_not_the_bodies_of_what_it_defines():
+    recorded = [
+        "CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $fn$ BEGIN DROP TABLE t; END $fn$;"
+        " DO $$ BEGIN DROP TABLE u; END $$; ALTER TABLE v DROP COLUMN w"
+    ]
+
+    assert _violations(recorded) == ["DO $$ BEGIN DROP TABLE u", "ALTER TABLE v DROP COLUMN w"]
 
 
 def test_every_revision_only_expands_what_old_code_reads_and_writes(scratch):

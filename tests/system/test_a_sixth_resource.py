@@ -30,11 +30,14 @@ from welldev import revisions
 ROOT = Path(__file__).resolve().parents[2]
 SIXTH = Path(__file__).with_name("sixth_resource")
 HAND_WRITTEN_LIMIT = 150
+# Its migration: the parent table, and the ledger's one definition applied to it.
+MIGRATION_LIMIT = 40
 # What `make generate` runs.
 GENERATORS = (
     ("welldev.template_writer",),
     ("welldev.openapi", "openapi.json"),
     ("welldev.api_events",),
+    ("welldev.schema_dump",),
 )
 KEY = "document_workspace_connectors"
 # What the copy's tests check for it: whole files (drift, every event), and the tests of every
@@ -43,6 +46,7 @@ WHOLE = (
     "tests/unit/test_template_source.py",
     "tests/database/test_openapi.py",
     "tests/database/test_migrations.py",
+    "tests/database/test_schema_dump.py",
     "tests/database/test_events.py",
 )
 FOR_EACH_RESOURCE = (
@@ -135,6 +139,13 @@ def _added(copy: Path) -> Path:
 
 def test_the_sixth_resource_takes_at_most_150_hand_written_lines_outside_its_migration():
     assert hand_written_lines() <= HAND_WRITTEN_LIMIT
+
+
+def test_its_migration_is_its_parent_table_and_the_ledgers_definition_applied():
+    migration = (SIXTH / "migration.py").read_text(encoding="utf-8")
+
+    assert migration.count("\n") <= MIGRATION_LIMIT
+    assert "well_private.create_ledger('document', 'documents', 'document_id')" in migration
 
 
 def test_make_generate_derives_its_functions_events_stack_and_openapi_paths(copy: Path):

@@ -1,40 +1,13 @@
 -- Functions: the rules every write keeps, whoever writes (the API, the sync writer, SQL run as
 -- either role): ids, kept answers of retried creates, parents that agree, times that move on.
 
-CREATE FUNCTION core_api.account_workspace_connectors_parents_agree() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'core_api', 'pg_temp'
-    AS $$
-DECLARE
-  v_crossed bigint;
-BEGIN
-  IF TG_LEVEL = 'STATEMENT' THEN
-    SELECT count(*) INTO v_crossed
-      FROM new_rows n
-     WHERE (SELECT r.workspace_pk FROM core_api.accounts r WHERE r.pk = n.account_pk)
-           <> (SELECT wc.workspace_pk FROM core_api.workspace_connectors wc
-                WHERE wc.pk = n.workspace_connector_pk);
-  ELSE
-    SELECT count(*) INTO v_crossed
-      FROM core_api.accounts r, core_api.workspace_connectors wc
-     WHERE r.pk = NEW.account_pk AND wc.pk = NEW.workspace_connector_pk
-       AND r.workspace_pk <> wc.workspace_pk;
-  END IF;
-  IF v_crossed > 0 THEN
-    RAISE EXCEPTION '% row(s) of % would point at a record and a workspace connector of two workspaces',
-      v_crossed, TG_TABLE_NAME
-      USING ERRCODE = 'check_violation', CONSTRAINT = TG_TABLE_NAME || '_parents_share_a_workspace';
-  END IF;
-  RETURN NULL;
-END
-$$;
-
 CREATE FUNCTION core_api.check_client_id(p_table regclass, p_id uuid) RETURNS boolean
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 DECLARE
-  v_column text := CASE p_table WHEN 'core_api.account_workspace_connectors'::regclass THEN 'account_workspace_connector_id' WHEN 'core_api.company_workspace_connectors'::regclass THEN 'company_workspace_connector_id' WHEN 'core_api.people_workspace_connectors'::regclass THEN 'people_workspace_connector_id' WHEN 'core_api.workspace_group_workspaces'::regclass THEN 'workspace_group_workspace_id' WHEN 'core_api.workspace_providers'::regclass THEN 'workspace_provider_id' END;
+  -- Only a junction's: of any other table (a parent), it says nothing.
+  v_column text := well_private.junction_id_column(p_table);
   v_used boolean;
 BEGIN
   IF v_column IS NULL THEN
@@ -104,34 +77,6 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION core_api.company_workspace_connectors_parents_agree() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'core_api', 'pg_temp'
-    AS $$
-DECLARE
-  v_crossed bigint;
-BEGIN
-  IF TG_LEVEL = 'STATEMENT' THEN
-    SELECT count(*) INTO v_crossed
-      FROM new_rows n
-     WHERE (SELECT r.workspace_pk FROM core_api.companies r WHERE r.pk = n.company_pk)
-           <> (SELECT wc.workspace_pk FROM core_api.workspace_connectors wc
-                WHERE wc.pk = n.workspace_connector_pk);
-  ELSE
-    SELECT count(*) INTO v_crossed
-      FROM core_api.companies r, core_api.workspace_connectors wc
-     WHERE r.pk = NEW.company_pk AND wc.pk = NEW.workspace_connector_pk
-       AND r.workspace_pk <> wc.workspace_pk;
-  END IF;
-  IF v_crossed > 0 THEN
-    RAISE EXCEPTION '% row(s) of % would point at a record and a workspace connector of two workspaces',
-      v_crossed, TG_TABLE_NAME
-      USING ERRCODE = 'check_violation', CONSTRAINT = TG_TABLE_NAME || '_parents_share_a_workspace';
-  END IF;
-  RETURN NULL;
-END
-$$;
-
 CREATE FUNCTION core_api.ledger_direction_stays() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'core_api', 'pg_temp'
@@ -163,34 +108,6 @@ BEGIN
 END
 $_$;
 
-CREATE FUNCTION core_api.people_workspace_connectors_parents_agree() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'core_api', 'pg_temp'
-    AS $$
-DECLARE
-  v_crossed bigint;
-BEGIN
-  IF TG_LEVEL = 'STATEMENT' THEN
-    SELECT count(*) INTO v_crossed
-      FROM new_rows n
-     WHERE (SELECT r.workspace_pk FROM core_api.peoples r WHERE r.pk = n.people_pk)
-           <> (SELECT wc.workspace_pk FROM core_api.workspace_connectors wc
-                WHERE wc.pk = n.workspace_connector_pk);
-  ELSE
-    SELECT count(*) INTO v_crossed
-      FROM core_api.peoples r, core_api.workspace_connectors wc
-     WHERE r.pk = NEW.people_pk AND wc.pk = NEW.workspace_connector_pk
-       AND r.workspace_pk <> wc.workspace_pk;
-  END IF;
-  IF v_crossed > 0 THEN
-    RAISE EXCEPTION '% row(s) of % would point at a record and a workspace connector of two workspaces',
-      v_crossed, TG_TABLE_NAME
-      USING ERRCODE = 'check_violation', CONSTRAINT = TG_TABLE_NAME || '_parents_share_a_workspace';
-  END IF;
-  RETURN NULL;
-END
-$$;
-
 CREATE FUNCTION core_api.remember_idempotent_answer(p_key text, p_table regclass, p_read jsonb) RETURNS TABLE(answer_status integer, answer_rows jsonb)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -200,7 +117,7 @@ DECLARE
   v_kind text := core_api.verified_principal_kind();
   v_status integer;
   v_written boolean := false;
-  v_column text := CASE p_table WHEN 'core_api.workspaces'::regclass THEN 'workspace_id' WHEN 'core_api.peoples'::regclass THEN 'person_id' WHEN 'core_api.workspace_groups'::regclass THEN 'workspace_group_id' WHEN 'core_api.workspace_group_memberships'::regclass THEN 'workspace_group_membership_id' WHEN 'core_api.memberships'::regclass THEN 'membership_id' WHEN 'core_api.connectors'::regclass THEN 'connector_id' WHEN 'core_api.workspace_connectors'::regclass THEN 'workspace_connector_id' WHEN 'core_api.accounts'::regclass THEN 'account_id' WHEN 'core_api.companies'::regclass THEN 'company_id' WHEN 'core_api.providers'::regclass THEN 'provider_id' WHEN 'core_api.account_workspace_connectors'::regclass THEN 'account_workspace_connector_id' WHEN 'core_api.company_workspace_connectors'::regclass THEN 'company_workspace_connector_id' WHEN 'core_api.people_workspace_connectors'::regclass THEN 'people_workspace_connector_id' WHEN 'core_api.workspace_group_workspaces'::regclass THEN 'workspace_group_workspace_id' WHEN 'core_api.workspace_providers'::regclass THEN 'workspace_provider_id' END;
+  v_column text := well_private.junction_id_column(p_table);
   v_ids uuid[];
 BEGIN
   -- What the write did: the re-read found the row under the id this request minted, it

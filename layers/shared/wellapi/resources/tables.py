@@ -382,7 +382,8 @@ sync_receipts = Table(
     Index("idx_sync_receipts_received_at", "received_at"),
 )
 
-_RECORD_TYPES = _one_of("record_type", RECORD_TYPES)
+# The types, in the order the database lists them (well_private.name_the_change_types()).
+_RECORD_TYPES = _one_of("record_type", sorted(RECORD_TYPES))
 
 # The latest unlink of each (connector, record, direction): a link that occurred before it is
 # written soft-deleted, whatever order the two arrive in (revision 0015).
@@ -483,7 +484,7 @@ change_records = Table(
     ),
     CheckConstraint(_one_of("change", ChangeKind), name="change_records_change"),
     CheckConstraint(
-        _one_of("resource_type", CHANGE_RESOURCE_TYPES), name="change_records_resource_type"
+        _one_of("resource_type", sorted(CHANGE_RESOURCE_TYPES)), name="change_records_resource_type"
     ),
     CheckConstraint(_one_of("actor_kind", ActorKind), name="change_records_actor_kind"),
     CheckConstraint(
