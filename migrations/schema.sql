@@ -1212,34 +1212,47 @@ DECLARE
   wanted core_api.transaction_settings;
   set_again text;
 BEGIN
-  SELECT * INTO wanted FROM core_api.transaction_settings
-   WHERE role IN (CURRENT_USER, '') ORDER BY role DESC LIMIT 1;
+  SELECT * INTO wanted FROM core_api.transaction_settings WHERE role = CURRENT_USER;
+  IF NOT FOUND THEN
+    SELECT * INTO wanted FROM core_api.transaction_settings WHERE role = '';
+  END IF;
   -- The timers first: one a session left could cut this transaction's first statement short.
-  FOR i IN 1 .. pg_catalog.cardinality(wanted.timer_names) LOOP
-    IF pg_catalog.current_setting(wanted.timer_names[i]) IS DISTINCT FROM wanted.timer_values[i] THEN
-      PERFORM pg_catalog.set_config(wanted.timer_names[i], wanted.timer_values[i], true);
+  -- transaction_timeout is NULL on a server without it (before PostgreSQL 17).
+  IF wanted.transaction_timeout IS NOT NULL THEN
+    IF pg_catalog.current_setting('transaction_timeout') IS DISTINCT FROM wanted.transaction_timeout THEN
+      PERFORM pg_catalog.set_config('transaction_timeout', wanted.transaction_timeout, true);
     END IF;
-  END LOOP;
-  -- The socket's settings show what the socket does, not what was set: set, not compared (a
-  -- value unchanged costs no system call).
-  PERFORM pg_catalog.set_config(s.name, s.value, true)
-     FROM ROWS FROM (pg_catalog.unnest(wanted.socket_names),
-                     pg_catalog.unnest(wanted.socket_values)) AS s (name, value);
+  END IF;
+  IF pg_catalog.current_setting('statement_timeout') IS DISTINCT FROM wanted.statement_timeout THEN
+    PERFORM pg_catalog.set_config('statement_timeout', wanted.statement_timeout, true);
+  END IF;
+  IF pg_catalog.current_setting('idle_in_transaction_session_timeout')
+       IS DISTINCT FROM wanted.idle_in_transaction_session_timeout THEN
+    PERFORM pg_catalog.set_config('idle_in_transaction_session_timeout',
+                                  wanted.idle_in_transaction_session_timeout, true);
+  END IF;
+  -- The socket's settings show what the socket does, not what was set: set, as written, not
+  -- compared (a value unchanged costs no system call).
+  PERFORM pg_catalog.set_config('tcp_keepalives_count', wanted.tcp_keepalives_count, true);
+  PERFORM pg_catalog.set_config('tcp_keepalives_idle', wanted.tcp_keepalives_idle, true);
+  PERFORM pg_catalog.set_config('tcp_keepalives_interval', wanted.tcp_keepalives_interval, true);
+  PERFORM pg_catalog.set_config('tcp_user_timeout', wanted.tcp_user_timeout, true);
   -- The application takes only transaction-level advisory locks: a session-level one is a
   -- session's leftover.
   PERFORM pg_catalog.pg_advisory_unlock_all();
-  -- The rest compared at once; set, and said, only when one differs.
+  -- The rest compared at once, zipped in the select list (a function scan would first copy
+  -- both arrays into a tuplestore, twice the time); set, and said, only when one differs.
   IF EXISTS (
-       SELECT FROM ROWS FROM (pg_catalog.unnest(wanted.names),
-                  pg_catalog.unnest(wanted.values_shown)) AS s (name, value)
+       SELECT FROM (SELECT pg_catalog.unnest(wanted.names) AS name,
+                           pg_catalog.unnest(wanted.values_shown) AS value) AS s
         WHERE COALESCE(pg_catalog.current_setting(s.name, true), '') IS DISTINCT FROM s.value) THEN
     SELECT pg_catalog.string_agg(s.name, ', ' ORDER BY s.name) INTO set_again
-      FROM ROWS FROM (pg_catalog.unnest(wanted.names),
-                  pg_catalog.unnest(wanted.values_shown)) AS s (name, value)
+      FROM (SELECT pg_catalog.unnest(wanted.names) AS name,
+                   pg_catalog.unnest(wanted.values_shown) AS value) AS s
      WHERE COALESCE(pg_catalog.current_setting(s.name, true), '') IS DISTINCT FROM s.value;
     PERFORM pg_catalog.set_config(s.name, s.value, true)
-       FROM ROWS FROM (pg_catalog.unnest(wanted.names),
-                  pg_catalog.unnest(wanted.values_shown)) AS s (name, value)
+       FROM (SELECT pg_catalog.unnest(wanted.names) AS name,
+                    pg_catalog.unnest(wanted.values_shown) AS value) AS s
       WHERE COALESCE(pg_catalog.current_setting(s.name, true), '') IS DISTINCT FROM s.value;
     -- Said to an application role (the owner's own tools run this too, with defaults of their
     -- own): its connection logs it once (wellapi.store.notices).
@@ -1840,13 +1853,13 @@ BEGIN
         FROM written w
     )
     SELECT role_name,
-           COALESCE((SELECT array_agg(name ORDER BY array_position(timers, name)) FROM shown
-                      WHERE name = ANY (timers)), '{}'),
-           COALESCE((SELECT array_agg(value ORDER BY array_position(timers, name)) FROM shown
-                      WHERE name = ANY (timers)), '{}'),
-           (SELECT array_agg(name ORDER BY name COLLATE "C") FROM shown WHERE name = ANY (socket)),
-           (SELECT array_agg(written ORDER BY name COLLATE "C") FROM shown
-             WHERE name = ANY (socket)),
+           (SELECT value FROM shown WHERE name = 'transaction_timeout'),
+           (SELECT value FROM shown WHERE name = 'statement_timeout'),
+           (SELECT value FROM shown WHERE name = 'idle_in_transaction_session_timeout'),
+           (SELECT written FROM shown WHERE name = 'tcp_keepalives_count'),
+           (SELECT written FROM shown WHERE name = 'tcp_keepalives_idle'),
+           (SELECT written FROM shown WHERE name = 'tcp_keepalives_interval'),
+           (SELECT written FROM shown WHERE name = 'tcp_user_timeout'),
            (SELECT array_agg(name ORDER BY name COLLATE "C") FROM shown
              WHERE name <> ALL (timers || socket)) || own,
            (SELECT array_agg(value ORDER BY name COLLATE "C") FROM shown
@@ -1856,10 +1869,8 @@ BEGIN
   -- its own defaults, never this table.
   DELETE FROM well_private.session_bounds;
   INSERT INTO well_private.session_bounds (role, statement_bound, idle_bound)
-  SELECT t.role,
-         nullif(t.timer_values[array_position(t.timer_names, 'statement_timeout')], '0')::interval,
-         nullif(t.timer_values[array_position(t.timer_names,
-                'idle_in_transaction_session_timeout')], '0')::interval
+  SELECT t.role, nullif(t.statement_timeout, '0')::interval,
+         nullif(t.idle_in_transaction_session_timeout, '0')::interval
     FROM core_api.transaction_settings t
    WHERE t.role <> '';
   PERFORM well_private.record_role_defaults();
@@ -2365,10 +2376,13 @@ ALTER TABLE core_api.sync_tombstones OWNER TO migration_owner;
 
 CREATE TABLE core_api.transaction_settings (
     role name NOT NULL,
-    timer_names text[] NOT NULL,
-    timer_values text[] NOT NULL,
-    socket_names text[] NOT NULL,
-    socket_values text[] NOT NULL,
+    transaction_timeout text,
+    statement_timeout text NOT NULL,
+    idle_in_transaction_session_timeout text NOT NULL,
+    tcp_keepalives_count text NOT NULL,
+    tcp_keepalives_idle text NOT NULL,
+    tcp_keepalives_interval text NOT NULL,
+    tcp_user_timeout text NOT NULL,
     names text[] NOT NULL,
     values_shown text[] NOT NULL
 );

@@ -355,10 +355,13 @@ CREATE TABLE well_private.session_bounds (
 );
 CREATE TABLE core_api.transaction_settings (
     role name PRIMARY KEY,
-    timer_names text[] NOT NULL,
-    timer_values text[] NOT NULL,
-    socket_names text[] NOT NULL,
-    socket_values text[] NOT NULL,
+    transaction_timeout text,
+    statement_timeout text NOT NULL,
+    idle_in_transaction_session_timeout text NOT NULL,
+    tcp_keepalives_count text NOT NULL,
+    tcp_keepalives_idle text NOT NULL,
+    tcp_keepalives_interval text NOT NULL,
+    tcp_user_timeout text NOT NULL,
     names text[] NOT NULL,
     values_shown text[] NOT NULL
 );

@@ -333,15 +333,33 @@ def test_every_role_reads_the_transactions_settings_and_writes_none(admin, role)
     assert rights == [["SELECT"]]
 
 
+SESSION_COLUMNS = (
+    "transaction_timeout",
+    "statement_timeout",
+    "idle_in_transaction_session_timeout",
+    "tcp_keepalives_count",
+    "tcp_keepalives_idle",
+    "tcp_keepalives_interval",
+    "tcp_user_timeout",
+)
+
+
 @pytest.mark.parametrize("role", [*APP_ROLES, ""])
 def test_every_setting_a_role_may_change_on_this_server_is_set_by_every_transaction(admin, role):
     """``core_api.set_transaction_settings()`` sets what its role's row of
     ``core_api.transaction_settings`` names: every setting a role may change."""
-    ((timers, socket, names),) = admin.run(
-        "SELECT timer_names, socket_names, names FROM core_api.transaction_settings "
+    ((names, *each),) = admin.run(
+        "SELECT names, transaction_timeout, statement_timeout, "
+        "idle_in_transaction_session_timeout, tcp_keepalives_count, tcp_keepalives_idle, "
+        "tcp_keepalives_interval, tcp_user_timeout FROM core_api.transaction_settings "
         "WHERE role = :r",
         r=role,
     )
     settable = {str(r[0]) for r in admin.run("SELECT name FROM pg_settings WHERE context = 'user'")}
+    # The timers and the socket's settings, a column each (transaction_timeout NULL without it).
+    columns = (
+        {*SESSION_COLUMNS} if each[0] is not None else {*SESSION_COLUMNS} - {"transaction_timeout"}
+    )
 
-    assert settable - NOT_SET - {*timers, *socket, *names} == set()
+    assert settable - NOT_SET - columns - set(names) == set()
+    assert not columns & set(names)

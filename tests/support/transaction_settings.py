@@ -15,10 +15,10 @@ from welldev import database as local_db
 # here naming those that do, for the role that runs it.
 DIFFERING = """
 SELECT s.name
-  FROM (SELECT * FROM core_api.transaction_settings
-         WHERE role IN (CURRENT_USER, '') ORDER BY role DESC LIMIT 1) AS wanted
- CROSS JOIN ROWS FROM (pg_catalog.unnest(wanted.names), pg_catalog.unnest(wanted.values_shown))
-      AS s (name, value)
+  FROM (SELECT pg_catalog.unnest(wanted.names) AS name,
+               pg_catalog.unnest(wanted.values_shown) AS value
+          FROM (SELECT * FROM core_api.transaction_settings
+                 WHERE role IN (CURRENT_USER, '') ORDER BY role DESC LIMIT 1) AS wanted) AS s
  WHERE COALESCE(pg_catalog.current_setting(s.name, true), '') IS DISTINCT FROM s.value
  ORDER BY s.name
 """
