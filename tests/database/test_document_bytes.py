@@ -7,8 +7,9 @@ how documents are made (by Python or by PostgreSQL) must leave every byte as it 
 
 The rows are made with fixed instants and names (ids are random: each UUID is replaced by
 ``<uuid N>`` in the order it first appears, and each cursor by its decoded content, so the
-bytes compared are everything but the random ids). ``WELLAPI_SNAPSHOT_UPDATE=1`` rewrites the
-committed file, for a change that means to alter documents.
+bytes compared are everything but the random ids; each resource's numbered on their own).
+``WELLAPI_SNAPSHOT_UPDATE=1`` rewrites the committed file, for a change that means to alter
+documents or a resource added.
 """
 
 from __future__ import annotations
@@ -63,12 +64,14 @@ def _rename(admin: Any, table: str, column: str, pk: int, value: str | None) -> 
 def _documents(admin: Any) -> dict[str, str]:
     """Each request's name and the bytes of its answer, ids made stable."""
     t = f.tenant(admin, "Snapshot workspace")
-    normalise = Normaliser()
+    # Ids numbered afresh for each resource (a request's name starts with its key): a resource
+    # added later adds its documents and changes no other's.
+    normalisers: dict[str, Normaliser] = {}
     out: dict[str, str] = {}
 
     def keep(name: str, status: int, body: str) -> None:
         assert status < 300, (name, body)
-        out[name] = normalise(body)
+        out[name] = normalisers.setdefault(name.split(" ", 1)[0], Normaliser())(body)
 
     _rename(admin, "workspaces", "name", t.workspace_pk, TRICKY)
     _rename(admin, "peoples", "last_name", t.person_pk, None)

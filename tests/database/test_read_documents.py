@@ -15,25 +15,21 @@ from welldev.lambda_runtime import load_handler
 
 pytestmark = pytest.mark.usefixtures("api_database")
 
+# The specification's words: every ledger has the provenance pattern (its record and the
+# workspace connector, which way), the other junctions their own.
 TYPES = {
-    "account_workspace_connectors": "account_workspace_connector",
-    "company_workspace_connectors": "company_workspace_connector",
-    "people_workspace_connectors": "people_workspace_connector",
+    **{ledger: f"{record}_workspace_connector" for ledger, record in f.PROVENANCE_RECORD.items()},
     "workspace_group_workspaces": "workspace_group_workspace",
     "workspace_providers": "workspace_provider",
 }
 SYSTEM = {"created_at", "updated_at", "deleted_at"}
 ATTRIBUTES = {
-    "account_workspace_connectors": {"direction", *SYSTEM},
-    "company_workspace_connectors": {"direction", *SYSTEM},
-    "people_workspace_connectors": {"direction", *SYSTEM},
+    **{ledger: {"direction", *SYSTEM} for ledger in f.PROVENANCE_RECORD},
     "workspace_group_workspaces": SYSTEM,
     "workspace_providers": {"is_selected", "is_matched", *SYSTEM},
 }
 RELATIONSHIPS = {
-    "account_workspace_connectors": {"account", "workspace_connector"},
-    "company_workspace_connectors": {"company", "workspace_connector"},
-    "people_workspace_connectors": {"people", "workspace_connector"},
+    **{ledger: {record, "workspace_connector"} for ledger, record in f.PROVENANCE_RECORD.items()},
     "workspace_group_workspaces": {"workspace_group", "workspace", "created_by"},
     "workspace_providers": {"workspace", "provider"},
 }

@@ -44,13 +44,11 @@ JUNCTIONS = tn.JUNCTIONS
 # The tables the junctions are scoped through (and the ones those rules read).
 PARENTS = (
     "workspaces",
-    "peoples",
     "memberships",
-    "accounts",
-    "companies",
     "workspace_connectors",
     "workspace_groups",
     "workspace_group_memberships",
+    *f.RECORD_TABLE.values(),  # each ledger's records
 )
 SCOPED = (*JUNCTIONS, *PARENTS)
 CATALOG = ("providers",)  # global: readable by everyone, written by nobody here
@@ -431,12 +429,12 @@ def expected_parents(conn: pg8000.native.Connection, table: str, side: tn.Side) 
         "SELECT workspace_group_pk, workspace_pk FROM core_api.workspace_group_workspaces "
         "WHERE deleted_at IS NULL"
     )
-    if table in ("accounts", "companies", "workspace_connectors"):
-        rows = conn.run(f"SELECT pk, workspace_pk FROM core_api.{table}")
-        return {pk for pk, ws in rows if ws == workspace}
     if table == "peoples":
         rows = conn.run("SELECT pk, workspace_pk FROM core_api.peoples")
         return {pk for pk, ws in rows if ws == workspace or pk == person}
+    if table in (*f.RECORD_TABLE.values(), "workspace_connectors"):  # a workspace's own
+        rows = conn.run(f"SELECT pk, workspace_pk FROM core_api.{table}")
+        return {pk for pk, ws in rows if ws == workspace}
     if table == "memberships":
         rows = conn.run("SELECT workspace_pk, person_pk FROM core_api.memberships")
         return {f"{ws}/{p}" for ws, p in rows if ws == workspace or p == person}

@@ -44,11 +44,7 @@ pytestmark = pytest.mark.usefixtures("api_database")
 # message names (id, workspace, live), the ledgers it writes and the receipts it keeps, and
 # the tables of revision 0015 that are the sync role's own: the unlinks' tombstones, the
 # revocations and the sweeper's positions.
-_LEDGERS = (
-    "account_workspace_connectors",
-    "company_workspace_connectors",
-    "people_workspace_connectors",
-)
+_LEDGERS = tuple(f.PROVENANCE_RECORD)
 
 
 def _sync_uses() -> set[tuple[str, str]]:
@@ -67,7 +63,7 @@ def _sync_uses() -> set[tuple[str, str]]:
     }
     # Retention reads of the records what it deletes by and what it marks.
     used |= {("change_records", c) for c in ("pk", "xid", "workspace_pk", "sent_at")}
-    for table in ("accounts", "companies", "peoples", "workspace_connectors"):
+    for table in (*f.RECORD_TABLE.values(), "workspace_connectors"):
         id_column = schema.public_id_column(schema.metadata.tables[f"core_api.{table}"])
         used |= {(table, c) for c in ("pk", id_column, "workspace_pk", "deleted_at")}
     return used

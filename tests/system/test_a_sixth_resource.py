@@ -14,6 +14,7 @@ The sixth resource is not shipped: only the copy has it.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -48,6 +49,13 @@ WHOLE = (
     "tests/database/test_migrations.py",
     "tests/database/test_schema_dump.py",
     "tests/database/test_events.py",
+    # What holds every resource to the specification's words and the reviewed rights.
+    "tests/unit/test_request_documents.py",
+    "tests/database/test_read_documents.py",
+    "tests/database/test_document_bytes.py",
+    "tests/database/test_rls.py",
+    "tests/database/test_role_privileges.py",
+    "tests/database/test_session_wall.py",
 )
 FOR_EACH_RESOURCE = (
     "tests/database/test_read_include_fields.py",
@@ -88,15 +96,32 @@ def _environment(copy: Path) -> dict[str, str]:
     return env
 
 
-def _run(copy: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _run(
+    copy: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, *args], cwd=copy, env=_environment(copy), capture_output=True, text=True
+        [sys.executable, *args],
+        cwd=copy,
+        env=_environment(copy) | (env or {}),
+        capture_output=True,
+        text=True,
     )
 
 
+# What a person writes beside the migration: the description, and the specification's words the
+# tests hold it to (docs/adding-a-resource.md, steps 1 and 2).
+PATCHES = ("description.patch", "specification.patch")
+# The documents' bytes, recorded for it (step 4): the file only gains its documents.
+DOCUMENT_BYTES = "tests/database/document_bytes.json"
+
+
 def hand_written_lines() -> int:
-    patch = (SIXTH / "description.patch").read_text(encoding="utf-8")
-    added = [line for line in patch.splitlines() if line.startswith("+")]
+    added = [
+        line
+        for patch in PATCHES
+        for line in (SIXTH / patch).read_text(encoding="utf-8").splitlines()
+        if line.startswith("+")
+    ]
     return len([line for line in added if not line.startswith("+++")])
 
 
@@ -128,12 +153,18 @@ def _added(copy: Path) -> Path:
         shutil.copy2(ROOT / name, copy / name)
     # Not a repository: git must not find this one around it (it would patch this one's files).
     alone = os.environ | {"GIT_CEILING_DIRECTORIES": str(copy.parent)}
-    patch = str(SIXTH / "description.patch")
-    subprocess.run(["git", "apply", patch], cwd=copy, env=alone, check=True)
+    for patch in PATCHES:
+        subprocess.run(["git", "apply", str(SIXTH / patch)], cwd=copy, env=alone, check=True)
     _add_migration(copy)
     for generator in GENERATORS:
         done = _run(copy, "-m", *generator)
         assert done.returncode == 0, done.stderr
+    recorded = _run(
+        copy,
+        *("-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/database/test_document_bytes.py"),
+        env={"WELLAPI_SNAPSHOT_UPDATE": "1"},
+    )
+    assert recorded.returncode == 0, recorded.stdout[-3000:]
     return copy
 
 
@@ -156,6 +187,14 @@ def test_make_generate_derives_its_functions_events_stack_and_openapi_paths(copy
     for operation in operations:
         assert (copy / "events" / f"{path}-{operation}.json").is_file(), operation
     assert "DocumentWorkspaceConnectorsListFunction" in (copy / "template.yaml").read_text()
+
+
+def test_its_documents_bytes_are_added_and_no_others_change(copy: Path):
+    before = json.loads((ROOT / DOCUMENT_BYTES).read_text(encoding="utf-8"))
+    after = json.loads((copy / DOCUMENT_BYTES).read_text(encoding="utf-8"))
+
+    assert {name: after.get(name) for name in before} == before
+    assert any(name.startswith(KEY) for name in after.keys() - before.keys())
 
 
 def test_the_copys_tests_hold_for_the_sixth_resource(copy: Path):

@@ -33,14 +33,17 @@ from wellapi.jsonapi.body import (
 )
 from wellapi.resources import PARENTS, PROVIDER_CATALOG, RESOURCES, Resource
 from wellapi.resources.changes import ResourceDocument
+from wellapi.resources.ledgers import RECORD_TYPES
 
 ROW_ID = UUID("0b9a3b5e-2222-4b5e-9d5e-0b9a3b5e2222")
 KEBAB_PLURAL = re.compile(r"^[a-z]+(-[a-z]+)*$")
 # The canonical names the platform's conventions give (issue #31), for every type on write.
 CANONICAL = {
-    "account_workspace_connector": "account-workspace-connectors",
-    "company_workspace_connector": "company-workspace-connectors",
-    "people_workspace_connector": "people-workspace-connectors",
+    # Every ledger's: its record type's, then "-workspace-connectors".
+    **{
+        f"{record}_workspace_connector": f"{record.replace('_', '-')}-workspace-connectors"
+        for record in RECORD_TYPES
+    },
     "workspace_group_workspace": "workspace-group-workspaces",
     "workspace_provider": "workspace-providers",
     "account": "accounts",
