@@ -2,10 +2,10 @@
 
 Each function serves its own event from ``events/`` in a fresh interpreter on the sandbox
 (``Sandbox.run``), its CPU time at the answer against the floor's (``child_handler.floor``): the
-same SQL, captured once in this process, sent by raw pg8000 as the same role. A proof is spent
-once, so each floor run proves its requests afresh; the demo rows are put back after every run,
-so every run does the same work. The event is also served under awslambdaric behind AWS's
-Runtime Interface Emulator (``Sandbox.run_runtime``).
+same SQL, captured once in this process, sent by raw pg8000 as the same role. A proof holds
+for the moment it is made, so each floor run proves its requests afresh; the demo rows are put
+back after every run, so every run does the same work. The event is also served under
+awslambdaric behind AWS's Runtime Interface Emulator (``Sandbox.run_runtime``).
 """
 
 from __future__ import annotations

@@ -184,7 +184,7 @@ class ScopeRow(NamedTuple):
 
 
 class KeyRow(NamedTuple):
-    """``core_api.authenticate_key``'s answer for the key whose proof the message spent."""
+    """``core_api.authenticate_key``'s answer for the key whose proof the message carried."""
 
     api_key_id: Any
     person_id: Any
