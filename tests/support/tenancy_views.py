@@ -39,6 +39,7 @@ from wellapi.http.principal import SCOPE_TOKEN_CLAIM
 from wellapi.operations.registry import OPERATIONS
 from wellapi.resources import RESOURCES
 from wellapi.resources.conditions import qualified
+from wellapi.resources.ledgers import LEDGER_RESOURCES
 from wellapi.roles import API_ROLE
 from wellapi.sqltext.reads import scope_condition, with_parents
 from wellapi.sqltext.text import select, template
@@ -465,9 +466,7 @@ RLS_ADMITS = frozenset({"ok", UNIQUE_VIOLATION})
 # What an update or a removal may change, per resource: what the API puts back after a write
 # it admitted, so that every principal is asked about the same rows.
 RESTORED = {
-    "account_workspace_connectors": ("deleted_at", "direction"),
-    "company_workspace_connectors": ("deleted_at", "direction"),
-    "people_workspace_connectors": ("deleted_at", "direction"),
+    **{ledger.table.name: ("deleted_at", "direction") for ledger in LEDGER_RESOURCES},
     "workspace_group_workspaces": ("deleted_at",),
     "workspace_providers": ("deleted_at", "is_selected", "is_matched"),
 }
