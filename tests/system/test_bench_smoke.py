@@ -95,6 +95,7 @@ FIGURES = (
     "wall.retrieve.with",
     "wall.retrieve.without",
     "wall.retrieve.unsettled",
+    "wall.retrieve.inline",
     "wall.create.with",
     *(f"db_cpu.{c}.{p}" for c in ("retrieve", "create") for p in ("database", "function")),
     "db_cpu.list.floor.database",

@@ -33,13 +33,20 @@ from welldev.bench.report import Report
 
 # The wall's and the transaction's settings' price, in the database's time.
 GOAL = 1.1
-# The openings without the transaction's settings.
+# The openings without the transaction's settings, and with them written into the body.
 UNSETTLED_OPENINGS = {False: (wellapi_db.BEGIN,), True: (wellapi_db.BEGIN_READ_ONLY,)}
+INLINE = BoundStatement("CALL bench_wall.set_settings_inline()")
+INLINE_OPENINGS = {ro: (*begin, INLINE) for ro, begin in UNSETTLED_OPENINGS.items()}
+# The settings procedure written once (its values read from a table) against its values written
+# into its body: the price of one definition for every server.
+WRITTEN_ONCE_GOAL = 1.05
 # The warm cases the issue holds to the goal.
 CASES = ("retrieve", "list_default", "create")
 SCHEMA = "bench_wall"
 # Its set_scope_unproven, made there for the API role meanwhile.
 UNPROVEN_SCOPE = Path(__file__).with_name("unproven_scope.sql")
+# And the transaction's settings with their values written into the body (``inline``).
+SETTINGS_INLINE = Path(__file__).with_name("settings_inline.sql")
 SCOPE_CALL = "core_api.set_scope("
 # The first statement of a pipelined message measured by the database's time: when it came.
 MARK = BoundStatement("SELECT statement_timestamp()")
@@ -50,11 +57,14 @@ def unproven_scope(bench: BenchDatabase) -> Iterator[None]:
     """``bench_wall.set_scope_unproven`` (``unproven_scope.sql``: a set_scope that takes the
     token itself), in the bench's database for the API role, meanwhile."""
     created = UNPROVEN_SCOPE.read_text(encoding="utf-8")
+    inline = SETTINGS_INLINE.read_text(encoding="utf-8")
     with bench.admin() as admin:
         try:
             admin.run(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE; CREATE SCHEMA {SCHEMA}; {created}")
             admin.run(f"GRANT USAGE ON SCHEMA {SCHEMA} TO {API_ROLE}")
             admin.run(f"GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA {SCHEMA} TO {API_ROLE}")
+            admin.run(inline)
+            admin.run(f"GRANT EXECUTE ON ALL PROCEDURES IN SCHEMA {SCHEMA} TO {API_ROLE}")
             yield
         finally:
             admin.run(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
@@ -86,6 +96,8 @@ def measure_wall(report: Report, bench: BenchDatabase, config: Config) -> None:
             db = {w: report.figure(f"{name}.{w}.database", ms, "ms") for w, ms in database.items()}
             report.ratio(name, db["with"].median / db["without"].median, GOAL)
             report.ratio(f"{name}.settings", db["with"].median / db["unsettled"].median, GOAL)
+            written_once = db["with"].median / db["inline"].median
+            report.ratio(f"{name}.settings_written_once", written_once, WRITTEN_ONCE_GOAL)
             note(report.summary(name))
 
 
@@ -94,8 +106,9 @@ def _ways(
 ) -> dict[str, Callable[[], float]]:
     """``case``'s SQL sent on ``raw`` ``with`` the wall, as the function sends it; ``without`` it
     (``unproven_scope.sql``'s scope set from the token itself, which believes any token);
-    ``unsettled``, without the transaction's settings; in ``two_messages`` (the opening alone,
-    then the proof and the statements). Observed, each answers its messages' database time from
+    ``unsettled``, without the transaction's settings; ``inline``, with them written into the
+    body (``settings_inline.sql``); in ``two_messages`` (the opening alone, then the proof and
+    the statements). Observed, each answers its messages' database time from
     ``raw``'s ``pg_stat_activity`` row (a pipelined one's from its first statement, ``MARK``: the
     view shows only the last); unobserved, 0."""
     sent, fresh = case.sent, case.fresh
@@ -125,5 +138,6 @@ def _ways(
         "with": proven_by(),
         "without": lambda: since(wellapi_db.send(raw, (*first, *without_wall(sent, fresh())))),
         "unsettled": proven_by(UNSETTLED_OPENINGS[sent.read_only]),
+        "inline": proven_by(INLINE_OPENINGS[sent.read_only]),
         "two_messages": two_messages,
     }
