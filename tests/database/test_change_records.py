@@ -1,5 +1,5 @@
-"""The transactional outbox (revision 0019, docs/changes.md): every change leaves its change
-record in its own transaction, and nothing else does.
+"""The transactional outbox (docs/changes.md): every change leaves its change record in its
+own transaction, and nothing else does.
 
 Through the API's handlers: every write kind of every resource leaves exactly its record, a
 write that writes nothing leaves none, a request that fails after its write statement leaves
@@ -7,7 +7,8 @@ neither the row nor the record. Through the sync function and the sweeper: a mes
 5,000 records writes 5 records, a revocation one, each sweep step its own, and a writer that
 dies before commit leaves nothing. Row-level security shows a scope its own workspace's
 records only, and the API role cannot record a change it did not make. An update records its
-rows alike whatever its size (revision 0038). The order readers walk: test_change_record_order.py.
+rows alike whether its recorder runs the statement kept for the session or one planned for its
+size. The order readers walk: test_change_record_order.py.
 """
 
 from __future__ import annotations
@@ -578,8 +579,8 @@ def _insert(t: f.Tenant, kind: str, row_id: UUID | str, *, workspace_pk: int | N
 
 
 def test_the_api_role_writes_no_record_and_every_change_it_makes_is_recorded(admin, two_tenants):
-    """Revision 0025: the database records each change of a junction row, whatever the SQL;
-    the API role may not insert a record, and revision 0020's function records nothing."""
+    """The database records each change of a junction row, whatever the SQL; the API role may
+    not insert a record."""
     a, b = two_tenants
     mine, theirs = _providers_of(admin, a, b)
     before = all_changes(admin)

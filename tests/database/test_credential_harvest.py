@@ -1,5 +1,5 @@
 """No credential in any text an application role reads, and no replay opens anything
-(revisions 0016, 0023 and 0030).
+(docs/tenancy.md, "A credential read from a log or the catalog").
 
 The attacker runs SQL as ``well_api`` (and, for the key check, as ``well_auth``) with no scope
 of its own worth anything beside tenant A's member scope. Tenant B's service and member keys go
@@ -7,13 +7,13 @@ through the real authorizer and the real handlers: requests that finished, one t
 one still waiting for a lock before its scope opened and one waiting after. The application
 binds every value to its statements (``wellapi.store.sql``), so a proof is never statement
 text: ``pg_stat_activity`` as each role shows ``$1`` where it went, and so does the server log
-when its owner logs every statement (revision 0030: the application roles log no bound value).
+when its owner logs every statement (the application roles log no bound value).
 The attacker replays what it found there in every way the database takes one: each text
 again (in no transaction, in one of its own, opened as the API opens one), anything shaped
 like a proof through ``prove_scope``/``prove_key``, through ``set_config('well.proof', ...)``
-(for the transaction and for the session) and through revision 0016's procedures, anything
-shaped like a scope token or a key's hash in the functions that took them before. Nothing opens
-a scope or shows or changes a row of B, not even while B's request still runs.
+(for the transaction and for the session), anything shaped like a scope token or a key's hash
+as an argument of ``set_scope`` or ``authenticate_key``. Nothing opens a scope or shows or
+changes a row of B, not even while B's request still runs.
 
 The proofs are in the values the application bound, which only the function and a log its
 owner set to keep values hold: replayed every way once ``PROOF_SECONDS`` have passed since they
@@ -54,7 +54,7 @@ pytestmark = pytest.mark.usefixtures("api_database")
 
 LEDGER = "account_workspace_connectors"
 # Whatever could be, or carry, a credential: a scope token, a proof of one or of a key, a
-# key's hash as the authorizer sent it before revision 0016.
+# key's hash written into the text of a call of ``authenticate_key``.
 TOKEN = re.compile(r"t1\.[0-9]+\.(?:member|service)\.[0-9]+\.[0-9a-f]{64}")
 # A proof of a scope or of a key (``wellapi.http.proofs``), wherever it shows: in a statement's
 # text, as before values were bound, or as a bound value.
@@ -131,7 +131,7 @@ def _texts_of(message: Message) -> list[str]:
 def logged(database: local_db.LocalDatabase, admin: pg8000.native.Connection) -> Iterator[Any]:
     """The statements of the application's roles in the server log, every one logged from now
     on (as the database's owner can set it), their bound values as the roles' own settings
-    say (revision 0030: none)."""
+    say (none: ``log_parameter_max_length`` is 0 for both)."""
     for role in (API_ROLE, AUTH_ROLE):
         admin.run(f"ALTER ROLE {role} IN DATABASE {database.name} SET log_statement = 'all'")
     db.reset_pools()

@@ -42,8 +42,8 @@ pytestmark = pytest.mark.usefixtures("api_database")
 
 # What the sync writer's statements name (wellapi.sync.batches): the connectors and records a
 # message names (id, workspace, live), the ledgers it writes and the receipts it keeps, and
-# the tables of revision 0015 that are the sync role's own: the unlinks' tombstones, the
-# revocations and the sweeper's positions.
+# the tables that are the sync role's own: the unlinks' tombstones, the revocations and the
+# sweeper's positions.
 _LEDGERS = tuple(f.PROVENANCE_RECORD)
 
 
@@ -56,7 +56,7 @@ def _sync_uses() -> set[tuple[str, str]]:
             "sync_tombstones",
             "connector_revocations",
             "revocation_sweeps",
-            # The pruned positions retention keeps (wellapi.sync.retention, revision 0022).
+            # The pruned positions retention keeps (wellapi.sync.retention).
             "change_feed_pruned",
         )
         for c in schema.metadata.tables[f"core_api.{t}"].columns
@@ -309,8 +309,8 @@ IDEMPOTENCY = (
 
 @pytest.mark.parametrize("role", [API_ROLE, SYNC_ROLE, AUTH_ROLE, DRAIN_ROLE])
 def test_kept_answers_are_reached_by_the_api_role_only_through_its_two_functions(admin, role):
-    """Revision 0018: no role touches ``well_private.idempotency_keys`` itself; the API role
-    claims a key and keeps an answer for the principal its verified scope names, no other."""
+    """No role touches ``well_private.idempotency_keys`` itself; the API role claims a key and
+    keeps an answer for the principal its verified scope names, no other."""
     touched = admin.run(
         "SELECT p FROM unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']) p "
         "WHERE has_table_privilege(:role, 'well_private.idempotency_keys', p)",
@@ -323,7 +323,7 @@ def test_kept_answers_are_reached_by_the_api_role_only_through_its_two_functions
 
 # What the change drainer reads (wellapi.sync.drainer): the records an event carries and its
 # walk names (not the actor's person: an event says the actor's kind), and the workspaces'
-# public ids (revision 0021).
+# public ids.
 DRAIN_READS = {
     *(
         ("change_records", c)
@@ -352,8 +352,8 @@ DRAIN_READS = {
 def test_the_drain_role_reads_the_records_and_workspace_ids_and_may_only_mark_sent(admin):
     assert sorted(readable(admin, DRAIN_ROLE) ^ DRAIN_READS) == []
     # Its transactions' settings, and ending the sessions that hold its lock or its horizon
-    # past their role's timeouts (revision 0028); the check of the statements its connection
-    # keeps prepared (revision 0029); setting back the roles' own defaults (revision 0041).
+    # past their role's timeouts; the check of the statements its connection keeps prepared;
+    # setting back the roles' own defaults.
     assert executable(admin, DRAIN_ROLE) == [
         "core_api.check_prepared(text[],text[],text[])",
         "core_api.end_stalled_sessions()",

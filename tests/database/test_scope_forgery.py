@@ -322,7 +322,7 @@ NO_SCOPE: dict[str, Attack] = {
         [scope_statement(w.a.workspace[1])],
     ],
     # A scope signed with a key of one's own in a temporary table named like the real one:
-    # no role may make a temporary table since revision 0028 (test_session_wall.py).
+    # no role may make a temporary table (test_session_wall.py).
     "a made-up scope setting": lambda w, admin, moment: [
         f"SELECT set_config('well.scope', '1.1.{w.b.workspace[0]}.{w.b.person[0]}.service..ff', "
         "true)",

@@ -1,4 +1,4 @@
-"""What SQL running as an application role can leave for later requests, and say (revision 0028).
+"""What SQL running as an application role can leave for later requests, and say.
 
 The roles make no object of their own (no temporary object, nothing in any schema); every
 security-definer function resolves its names in its own schemas, ``pg_temp`` last; no role
@@ -129,8 +129,9 @@ def test_every_plain_sql_function_a_role_may_call_is_resolved_when_it_was_create
 # --- every change leaves its record, for every role ---------------------------------------------
 
 # What each role may change of a junction row, and why its record still says what happened:
-# a removal or a flag (revision 0025's triggers pair rows by pk, and neither moves), a
-# ledger's direction (a trigger refuses any change), updated_at (no record describes it).
+# a removal or a flag (the recorders, ``core_api.record_<junction>()``, pair rows by pk, and
+# neither moves), a ledger's direction (a trigger refuses any change), updated_at (no record
+# describes it).
 UPDATABLE = {
     (API_ROLE, table): {"direction", "updated_at", "deleted_at"} for table in tn.PROVENANCE
 } | {

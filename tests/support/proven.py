@@ -1,4 +1,4 @@
-"""A request's scope as the API opens it since revision 0030: by a proof made for the moment.
+"""A request's scope as the API opens it: by a proof made for the moment.
 
 A request is one transaction of one message (``wellapi.store.connections.Pool.run_proven``):
 ``BEGIN``, the transaction's settings, a proof of the scope token made now (``CALL

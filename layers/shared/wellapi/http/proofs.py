@@ -23,14 +23,16 @@ import time
 
 from wellapi.store.sql import BoundStatement, Statement
 
-# The scope token's format (revision 0014): anything else is refused before any SQL is sent.
+# The scope token's format, as ``well_private.scope_token`` makes it: anything else is refused
+# before any SQL is sent.
 SCOPE_TOKEN = re.compile(r"t1\.[0-9]{1,18}\.(?:member|service)\.[0-9]{1,12}\.[0-9a-f]{64}")
 # An API key's prefix (``wellapi.http.keys``).
 KEY_PREFIX = re.compile(r"[a-z2-7]{12}")
 # A moment: microseconds since the epoch, as the database reads it back.
 MOMENT = re.compile(r"[0-9]{1,17}")
-# How long after its moment the database believes a proof (revision 0030), and how far ahead
-# of its own clock it takes one: the API role's read timeout (6 s) and clock skew.
+# How long after its moment the database believes a proof (``core_api.prove_scope`` and
+# ``prove_key``), and how far ahead of its own clock it takes one: the API role's read timeout
+# (6 s) and clock skew.
 PROOF_SECONDS = 10
 PROOF_AHEAD_SECONDS = 2
 # The statements that open a request's statements, or a key check, with a proof.

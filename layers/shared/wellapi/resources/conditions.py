@@ -20,8 +20,9 @@ if TYPE_CHECKING:  # a read never loads what a write document holds
     from wellapi.resources.changes import ResourceDocument
     from wellapi.resources.description import Resource
 
-# The scope of the request, set by the connection (revision 0004's functions): row-level
-# security reads the same functions, so a statement and its policies agree.
+# The scope of the request, set by the connection (the functions of
+# migrations/baseline/functions/scope.sql): row-level security reads the same functions, so a
+# statement and its policies agree.
 SCOPE_WORKSPACE_PK = f"{SCHEMA}.scope_workspace_pk()"
 SCOPE_PERSON_PK = f"{SCHEMA}.scope_person_pk()"
 
@@ -62,7 +63,8 @@ def any_of(*conditions: str) -> str:
 
 def exists_where(table: str, alias: str, *conditions: str) -> str:
     """``EXISTS (SELECT 1 FROM <table> AS <alias> WHERE ...)``; not ``SELECT *``, which would
-    need the right to read every column of the table (revision 0014)."""
+    need the right to read every column of the table (a role reads only the columns its code
+    uses)."""
     return f"EXISTS (SELECT 1 FROM {qualified(table)} AS {alias} WHERE {all_of(*conditions)})"
 
 

@@ -85,8 +85,8 @@ ScopeRule = Literal["provenance", "workspace", "group_enrolment", "catalog", "fe
 
 @dataclass(frozen=True)
 class Walk:
-    """How a List reaches a big table page by page (``wellapi.sqltext.reads``, revisions 0008,
-    0011): a walk (docs/code.md, "Glossary").
+    """How a List reaches a big table page by page (``wellapi.sqltext.reads``): a walk
+    (docs/code.md, "Glossary").
 
     The List reads at most a page of rows for each parent of ``relationship`` it reads, each an
     index scan in the page's order, and merges those pages. With an ``indexed_enum`` (an enum

@@ -32,10 +32,10 @@ REVOCATION = (WORKSPACE_CONNECTOR.type, str(ChangeKind.REVOKED))
 
 
 def change_pairs(resources: Iterable[Resource]) -> tuple[tuple[str, str], ...]:
-    """The changes each resource type's records can say (the recorders of revision 0025 and
-    their successors, the revocation's): the feed scans one index range per pair a filter
-    keeps. ``changed`` of a ledger row or an enrolment is a change of its parents no API
-    operation makes (an operator's, by hand)."""
+    """The changes each resource type's records can say (the junctions' recorders,
+    ``core_api.record_<junction>()``, and the revocation's): the feed scans one index range per
+    pair a filter keeps. ``changed`` of a ledger row or an enrolment is a change of its parents
+    no API operation makes (an operator's, by hand)."""
     pairs = ((r.type, str(change)) for r in resources for change in r.rules.changes())
     return (*pairs, REVOCATION)
 

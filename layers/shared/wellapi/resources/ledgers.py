@@ -47,7 +47,7 @@ class LedgerRules(Rules):
     change_kinds = MappingProxyType(
         {"create": ChangeKind.LINKED, "update": ChangeKind.CHANGED, "delete": ChangeKind.UNLINKED}
     )
-    # A revoked connector's rows, taken out by the sweeper (revision 0015).
+    # A revoked connector's rows, taken out by the sweeper (``wellapi.sync.sweeper``).
     other_changes = (ChangeKind.REMOVED,)
 
     def check_error(self, resource: Resource, kind: WriteKind, name: str) -> ApiError | ErrorList:

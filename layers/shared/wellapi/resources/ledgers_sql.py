@@ -13,11 +13,11 @@ def connector_not_revoked(connector_pk: str) -> str:
 
     A revocation (``workspace_connector.revoked``) only records the connector in
     ``connector_revocations``; the sweeper soft-deletes its ledger rows later, in bounded
-    steps (revision 0015). From the commit of that record on, a ledger row of the connector
-    counts as soft-deleted for every read and write: this condition stands beside
-    ``deleted_at IS NULL`` wherever a ledger row must be live (``wellapi.sqltext.reads``'
-    ``live_row_conditions``), and on the connector whose index is scanned, so a revoked
-    connector's rows are never read at all.
+    steps. From the commit of that record on, a ledger row of the connector counts as
+    soft-deleted for every read and write: this condition stands beside ``deleted_at IS NULL``
+    wherever a ledger row must be live (``wellapi.sqltext.reads``' ``live_row_conditions``),
+    and on the connector whose index is scanned, so a revoked connector's rows are never read
+    at all.
 
     It says ``NOT EXISTS (a revocation of the connector)`` as ``connector_pk IS DISTINCT FROM
     (SELECT the connector's revocation)``: the same truth (the sub-select finds the key or

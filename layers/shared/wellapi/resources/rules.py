@@ -45,8 +45,8 @@ class Rules:
     patch_allowed = True
     # The columns of the live-row unique index an upsert resolves conflicts on.
     upsert_key: tuple[str, ...] = ()
-    # What the change record of each write says happened (revision 0019): a resource module names
-    # its create and delete in its own words.
+    # What the change record of each write says happened: a resource module names its create
+    # and delete in its own words.
     change_kinds: Mapping[str, ChangeKind] = MappingProxyType(
         {"create": ChangeKind.CHANGED, "update": ChangeKind.CHANGED, "delete": ChangeKind.REMOVED}
     )

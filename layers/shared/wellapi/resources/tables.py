@@ -284,8 +284,8 @@ def _provenance_table(record: str, record_table: str) -> Table:
         _fk(record_pk, record_table, onupdate="CASCADE"),
         Column("direction", _DIRECTION, nullable=False),
         _fk("workspace_connector_pk", "workspace_connectors", onupdate="CASCADE"),
-        # When the link happened, as its sync message said; NULL (written over HTTP, or before
-        # revision 0015) is older than any message. An unlink removes rows that occurred before it.
+        # When the link happened, as its sync message said; NULL (a row written over HTTP) is
+        # older than any message. An unlink removes rows that occurred before it.
         Column("occurred_at", DateTime(timezone=True)),
         Index(f"idx_{name}_record_created", record_pk, "created_at"),
         Index(f"idx_{name}_wc_created_at", "workspace_connector_pk", "created_at"),
@@ -298,7 +298,7 @@ def _provenance_table(record: str, record_table: str) -> Table:
         *_per_parent_indexes(
             f"idx_{name}_record", record_pk, id_column, {"live": "deleted_at IS NULL"}
         ),
-        # Time-ordered, so new rows land on the public id index's last pages (revision 0010).
+        # Time-ordered, so new rows land on the public id index's last pages.
         new_id="core_api.uuid_v7()",
     )
 
@@ -308,8 +308,10 @@ def _per_parent_indexes(
 ) -> list[Index]:
     """The indexes a List scans per parent: one per sort and part (``<part>: <predicate>``).
 
-    Per connector, a part per direction (revision 0008 says why); per record, one of live rows
-    (revision 0012).
+    Per connector, a part per direction: a List filtered on one direction would otherwise step
+    over every row of a connector that carries records the other way only, since an enum's
+    equality, not leakproof, is never an index condition under row-level security. Per record,
+    one of live rows.
     """
     return [
         Index(
@@ -360,7 +362,7 @@ workspace_providers = _table(
 
 # The idempotency key of a sync message whose effect has been applied (exactly once): keys
 # are the connector's own, and the fingerprint tells a redelivery from another message that
-# reuses a key (revision 0015).
+# reuses a key.
 sync_receipts = Table(
     "sync_receipts",
     metadata,
@@ -378,7 +380,7 @@ sync_receipts = Table(
     Column("fingerprint", LargeBinary),
     CheckConstraint("length(idempotency_key) BETWEEN 1 AND 200", name="sync_receipts_key_length"),
     CheckConstraint("octet_length(fingerprint) = 32", name="sync_receipts_fingerprint_is_sha256"),
-    # The oldest receipts, which the writer prunes (revision 0009).
+    # The oldest receipts, which the writer prunes (``wellapi.sync.batches``).
     Index("idx_sync_receipts_received_at", "received_at"),
 )
 
@@ -386,7 +388,7 @@ sync_receipts = Table(
 _RECORD_TYPES = _one_of("record_type", sorted(RECORD_TYPES))
 
 # The latest unlink of each (connector, record, direction): a link that occurred before it is
-# written soft-deleted, whatever order the two arrive in (revision 0015).
+# written soft-deleted, whatever order the two arrive in.
 sync_tombstones = Table(
     "sync_tombstones",
     metadata,
@@ -407,7 +409,7 @@ sync_tombstones = Table(
 )
 
 # A revoked connector: no read shows its rows from the moment this row commits; the sweeper
-# soft-deletes them in steps until ``swept_at`` (revision 0015).
+# soft-deletes them in steps until ``swept_at`` (``wellapi.sync.sweeper``).
 connector_revocations = Table(
     "connector_revocations",
     metadata,
@@ -425,7 +427,8 @@ connector_revocations = Table(
 )
 
 # How far the sweep of a revoked connector went in one ledger and direction: the last
-# (created_at, public id) it soft-deleted on the per-connector index of revision 0008.
+# (created_at, public id) it soft-deleted on the per-connector index of that ledger and
+# direction (``idx_<ledger>_wc_<direction>_created``).
 revocation_sweeps = Table(
     "revocation_sweeps",
     metadata,
@@ -455,8 +458,8 @@ class Xid8(UserDefinedType[int]):
 ischema_names.setdefault("xid8", Xid8)
 
 
-# The transactional outbox (revision 0019, docs/changes.md): one record per change, or per
-# CHANGE_IDS rows of a bulk change, written by the statement that changes, in its transaction.
+# The transactional outbox (docs/changes.md): one record per change, or per CHANGE_IDS rows of
+# a bulk change, written by the statement that changes, in its transaction.
 # Read in (xid, pk) order behind the horizon of running transactions; no foreign keys (history,
 # and a key's check would lock the workspace row on every write).
 change_records = Table(
@@ -494,8 +497,8 @@ change_records = Table(
     # The feed: a workspace's records in order. The drainer: every unsent record in order.
     Index("idx_change_records_feed", "workspace_pk", "xid", "pk"),
     Index("idx_change_records_unsent", "xid", "pk", postgresql_where=text("sent_at IS NULL")),
-    # The feed's filters (revision 0022): by resource type and change, by sync run; retention's
-    # scan of the sent records, oldest first.
+    # The feed's filters: by resource type and change, by sync run; retention's scan of the
+    # sent records, oldest first.
     Index("idx_change_records_feed_kind", "workspace_pk", "resource_type", "change", "xid", "pk"),
     Index(
         "idx_change_records_feed_sync_run",
@@ -508,8 +511,8 @@ change_records = Table(
     Index("idx_change_records_sent", "sent_at", postgresql_where=text("sent_at IS NOT NULL")),
 )
 
-# Where retention has pruned each workspace's change records (revision 0022): the largest
-# (xid, pk) it deleted there. A feed cursor below it would skip a record: 410.
+# Where retention has pruned each workspace's change records (``wellapi.sync.retention``): the
+# largest (xid, pk) it deleted there. A feed cursor below it would skip a record: 410.
 change_feed_pruned = Table(
     "change_feed_pruned",
     metadata,

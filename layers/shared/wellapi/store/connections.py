@@ -308,7 +308,7 @@ class Pool:
             too_old = time.monotonic() - kept.opened_at > self.recycle_seconds
             # A reported setting that is no longer what the connection opened with was set
             # for the session by SQL that ran on it: the server's side is undone by every
-            # transaction's settings (revision 0028), the driver's own state is not.
+            # transaction's settings (``SETTINGS``), the driver's own state is not.
             changed = (
                 _between_transactions(kept.connection)
                 and _reported(kept.connection) != kept.reported
@@ -413,7 +413,7 @@ class Pool:
         self, prove: Callable[[], BoundStatement], statements: Statements, *, read_only: bool
     ) -> list[Row]:
         """``statements`` in a transaction of its own, opened by ``prove()``, a proof made
-        now (revision 0030), read-only for a read: one message, one round trip."""
+        now, read-only for a read: one message, one round trip."""
         return self.run_in_transaction(statements, read_only=read_only, proof=prove())
 
 
@@ -421,8 +421,8 @@ class Pool:
 BEGIN = BoundStatement("BEGIN ISOLATION LEVEL READ COMMITTED, READ WRITE")
 BEGIN_READ_ONLY = BoundStatement("BEGIN ISOLATION LEVEL READ COMMITTED, READ ONLY")
 # After BEGIN in every transaction: every setting a role may change, set for this transaction
-# to what the role runs with (revision 0028), so nothing a session left behind, set by hand or
-# as the role's own default, reaches it. A procedure: it answers no row.
+# to what the role runs with, so nothing a session left behind, set by hand or as the role's
+# own default, reaches it. A procedure: it answers no row.
 SETTINGS = BoundStatement("CALL core_api.set_transaction_settings()")
 # What opens every transaction's message.
 OPENING = (BEGIN, SETTINGS)
