@@ -20,9 +20,9 @@ if TYPE_CHECKING:  # a read never loads what a write document holds
     from wellapi.resources.changes import ResourceDocument
     from wellapi.resources.description import Resource
 
-# The scope of the request, set by the connection (the functions of
-# migrations/baseline/functions/scope.sql): row-level security reads the same functions, so a
-# statement and its policies agree.
+# The scope of the request, as the connection sets it (core_api.set_scope, in
+# migrations/baseline/functions/scope.sql): a statement narrows its reads by it, and row-level
+# security checks each row against the signed scope (core_api.verified_*).
 SCOPE_WORKSPACE_PK = f"{SCHEMA}.scope_workspace_pk()"
 SCOPE_PERSON_PK = f"{SCHEMA}.scope_person_pk()"
 

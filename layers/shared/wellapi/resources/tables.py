@@ -308,10 +308,9 @@ def _per_parent_indexes(
 ) -> list[Index]:
     """The indexes a List scans per parent: one per sort and part (``<part>: <predicate>``).
 
-    Per connector, a part per direction: a List filtered on one direction would otherwise step
-    over every row of a connector that carries records the other way only, since an enum's
-    equality, not leakproof, is never an index condition under row-level security. Per record,
-    one of live rows.
+    Per connector, a part per direction: a List filtered on one direction reads only that
+    direction's rows, however many the connector carries the other way. Per record, one of
+    live rows.
     """
     return [
         Index(
