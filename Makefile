@@ -191,6 +191,14 @@ enqueue: $(LOCAL_STAMP)
 events: $(LOCAL_STAMP)
 	@$(BIN)/wellapi events
 
+# Before `sam deploy` of an environment, with its credentials: whether the account grants what
+# the stack reserves (Lambda concurrency, an event bus), and what to raise if not
+# (docs/deploy.md, "Lambda concurrency"). CONFIG_ENV is samconfig.toml's environment;
+# OVERRIDES, the deploy's --parameter-overrides (Name=value ...).
+preflight: install
+	$(BIN)/python -m welldev.preflight --config-env $(or $(CONFIG_ENV),default) \
+		$(if $(OVERRIDES),--parameter-overrides $(OVERRIDES))
+
 # Not part of `make test`: seeds its own databases (cached in .local/bench-pg), measures every
 # goal, prints a table and writes .local/bench.json. The revocation phase sweeps 10 million rows
 # (about 9 minutes, and 3 more the first time it builds them); the others take a few minutes,
@@ -199,7 +207,7 @@ events: $(LOCAL_STAMP)
 bench: install
 	$(BIN)/python -m welldev.bench
 
-.PHONY: fuzz load
+.PHONY: fuzz load preflight
 
 # Not part of `make test`, which runs a bounded, deterministic pass of the same test (a few
 # examples per operation, the same requests every run): Schemathesis against openapi.json and

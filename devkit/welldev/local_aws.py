@@ -81,7 +81,7 @@ def client(service: Literal["sqs", "events", "logs"], endpoint_url: str, region:
 
 
 def delivered_events(logs: Any, group: str) -> list[dict[str, Any]]:
-    """Every event the rule delivered to the log group ``group``, oldest first."""
+    """Every event the rule delivered to the log group ``group``, in the order delivered."""
     events: list[dict[str, Any]] = []
     token: dict[str, str] = {}
     while True:

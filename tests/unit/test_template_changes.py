@@ -27,7 +27,10 @@ def test_the_drain_function_runs_every_minute_as_the_drainers_role_one_at_a_time
             ]
         },
     }
-    assert drain["ReservedConcurrentExecutions"] == 1
+    # One at a time, unless ConcurrencyReservations=None lifts every reservation.
+    assert drain["ReservedConcurrentExecutions"] == {
+        "Fn::If": ["ReservesConcurrency", 1, {"Ref": "AWS::NoValue"}]
+    }
     resources = transformed_template()["Resources"]
     (rule,) = [
         r["Properties"]

@@ -36,7 +36,9 @@ def test_the_authorizer_and_the_sync_function_have_reserved_concurrency():
     ):
         function = resources[function_id]
         assert function["Type"] == "AWS::Lambda::Function"
-        assert function["Properties"]["ReservedConcurrentExecutions"] == {"Ref": parameter}
+        assert function["Properties"]["ReservedConcurrentExecutions"] == {
+            "Fn::If": ["ReservesConcurrency", {"Ref": parameter}, {"Ref": "AWS::NoValue"}]
+        }
 
 
 def test_the_queue_hands_the_sync_function_no_more_batches_than_it_has_environments():

@@ -121,10 +121,13 @@ def test_the_sweep_function_runs_every_minute_as_the_sync_role_one_at_a_time():
     # The sync writer's role and only it: the revocations and their sweep cursors are its own.
     assert sweep["Environment"]["Variables"] == {"DB_USER": {"Ref": "SyncDbUser"}}
     assert sweep["Policies"] == [{"Ref": "SyncDatabaseConnectPolicy"}]
-    assert sweep["ReservedConcurrentExecutions"] == 1
+    assert sweep["ReservedConcurrentExecutions"] == {
+        "Fn::If": ["ReservesConcurrency", 1, {"Ref": "AWS::NoValue"}]
+    }
 
     resources = transformed_template()["Resources"]
-    assert resources["SweepFunction"]["Properties"]["ReservedConcurrentExecutions"] == 1
+    reserved = resources["SweepFunction"]["Properties"]["ReservedConcurrentExecutions"]
+    assert reserved == {"Fn::If": ["ReservesConcurrency", 1, {"Ref": "AWS::NoValue"}]}
     (rule,) = [
         r["Properties"]
         for r in resources.values()
