@@ -97,9 +97,9 @@ $(IAC_STAMP): $(IAC_LOCK) $(STAMP)
 # or waived with its reason in .cfnlintrc.yaml or .checkov.yaml.
 template: install $(IAC_STAMP)
 	$(BIN)/sam validate --lint --template template.yaml
-	for stack in stacks/*.yaml; do $(BIN)/sam validate --lint --template $$stack || exit 1; done
+	for stack in stacks/*.yaml database.yaml; do $(BIN)/sam validate --lint --template $$stack || exit 1; done
 	$(BIN)/cfn-lint
-	$(IAC_VENV)/bin/checkov --config-file .checkov.yaml --file template.yaml stacks/*.yaml
+	$(IAC_VENV)/bin/checkov --config-file .checkov.yaml --file template.yaml stacks/*.yaml database.yaml
 
 # The layer's Makefile installs with this venv's uv and compiles with its Python 3.13; SAM's
 # python workflow (the functions) looks for python3.13 on PATH, which the venv provides.
@@ -191,13 +191,26 @@ enqueue: $(LOCAL_STAMP)
 events: $(LOCAL_STAMP)
 	@$(BIN)/wellapi events
 
-# Before `sam deploy` of an environment, with its credentials: whether the account grants what
-# the stack reserves (Lambda concurrency, an event bus), and what to raise if not
+# The first deploy of an environment, with its credentials (docs/deploy.md, "The first
+# deploy"): its database stack (database.yaml, samconfig-database.toml), then its API stack with
+# the database stack's outputs as parameters, after `make preflight`'s check. It also needs
+# SYNC_PRODUCER_ROLE_ARN, unless the environment's overrides in samconfig.toml name it.
+deploy-database: install
+	$(BIN)/sam deploy --template-file database.yaml --config-file samconfig-database.toml \
+		--config-env $(or $(CONFIG_ENV),default)
+
+deploy: build
+	overrides="$$($(BIN)/python -m welldev.deploy overrides $(or $(CONFIG_ENV),default) \
+		$(SYNC_PRODUCER_ROLE_ARN))" && \
+	$(BIN)/python -m welldev.deploy preflight $(or $(CONFIG_ENV),default) $$overrides && \
+	$(BIN)/sam deploy --config-env $(or $(CONFIG_ENV),default) --parameter-overrides $$overrides
+
+# Before `sam deploy` of an environment, with its credentials: whether the account's Lambda
+# quota holds what the stack reserves, and what to raise if not
 # (docs/deploy.md, "Lambda concurrency"). CONFIG_ENV is samconfig.toml's environment;
 # OVERRIDES, the deploy's --parameter-overrides (Name=value ...).
 preflight: install
-	$(BIN)/python -m welldev.preflight --config-env $(or $(CONFIG_ENV),default) \
-		$(if $(OVERRIDES),--parameter-overrides $(OVERRIDES))
+	$(BIN)/python -m welldev.deploy preflight $(or $(CONFIG_ENV),default) $(OVERRIDES)
 
 # Not part of `make test`: seeds its own databases (cached in .local/bench-pg), measures every
 # goal, prints a table and writes .local/bench.json. The revocation phase sweeps 10 million rows
@@ -207,7 +220,7 @@ preflight: install
 bench: install
 	$(BIN)/python -m welldev.bench
 
-.PHONY: fuzz load preflight
+.PHONY: fuzz load preflight deploy-database deploy
 
 # Not part of `make test`, which runs a bounded, deterministic pass of the same test (a few
 # examples per operation, the same requests every run): Schemathesis against openapi.json and

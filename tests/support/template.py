@@ -34,6 +34,8 @@ DEFAULT_ROUTE_FUNCTION = (
 )
 
 TEMPLATE = load_yaml((ROOT / "template.yaml").read_text())
+# The database side, deployed before it (database.yaml; docs/deploy.md, "The first deploy").
+DATABASE = load_yaml((ROOT / "database.yaml").read_text())
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
 GLOBALS: dict[str, Any] = TEMPLATE["Globals"]["Function"]
 APPLICATION_TYPE = "AWS::Serverless::Application"

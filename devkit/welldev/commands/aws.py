@@ -65,9 +65,7 @@ def queue(args: argparse.Namespace) -> int:
 
 
 def events(args: argparse.Namespace) -> int:
-    """The last ``--last`` events the rule on the bus delivered, in the order it delivered them
-    (the order the drainer sent them): an event's ``time`` is when its change happened,
-    which a sync message dates by its ``occurred_at``, so it can be older than an earlier one's."""
+    """The last ``--last`` events the bus delivered, in the order sent (not by ``time``)."""
 
     def show(aws: dict[str, Any], sqs: Any) -> None:
         if not aws.get("delivered_to"):

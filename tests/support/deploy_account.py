@@ -1,0 +1,60 @@
+"""An AWS account for ``welldev.deploy``'s tests: CloudFormation's and Lambda's answers from
+botocore's Stubber, in the shapes the APIs document. moto does not implement
+``lambda:GetAccountSettings`` ("Not yet implemented"), and its CloudFormation needs
+openapi-spec-validator, which nothing else here needs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from botocore.stub import Stubber
+
+REGION = "eu-west-1"
+# One session for every account: its clients are each account's own.
+SESSION = boto3.Session(region_name=REGION)
+
+
+def limit(quota: int, unreserved: int) -> dict[str, int]:
+    """``GetAccountSettings``'s ``AccountLimit``, of its concurrency."""
+    return {"ConcurrentExecutions": quota, "UnreservedConcurrentExecutions": unreserved}
+
+
+def stack(name: str, status: str, **more: Any) -> dict[str, Any]:
+    """A stack as ``DescribeStacks`` answers it."""
+    return {
+        "StackName": name,
+        "StackStatus": status,
+        "CreationTime": "2026-11-28T00:00:00Z",
+        **more,
+    }
+
+
+class Account:
+    """A session whose clients answer from Stubbers: the account's ``concurrency`` (an
+    ``AccountLimit``) and ``stacks`` by name (absent: none), each call expected in turn."""
+
+    def __init__(self, concurrency: dict[str, int], stacks: dict[str, dict[str, Any]]) -> None:
+        self.clients = {n: SESSION.client(n) for n in ("cloudformation", "lambda")}
+        self.stubs = {n: Stubber(c) for n, c in self.clients.items()}
+        self.stacks, self.concurrency = stacks, concurrency
+
+    def expect_stack(self, name: str) -> None:
+        stubber = self.stubs["cloudformation"]
+        if name in self.stacks:
+            answer = {"Stacks": [self.stacks[name]]}
+            stubber.add_response("describe_stacks", answer, {"StackName": name})
+        else:
+            message = f"Stack with id {name} does not exist"
+            stubber.add_client_error("describe_stacks", "ValidationError", message)
+
+    def expect_check(self, api_stack: str) -> None:
+        """What ``deploy.check`` reads: the account's concurrency, then the deployed stack."""
+        answer = {"AccountLimit": self.concurrency}
+        self.stubs["lambda"].add_response("get_account_settings", answer)
+        self.expect_stack(api_stack)
+
+    def client(self, name: str) -> Any:
+        for stub in self.stubs.values():
+            stub.activate()
+        return self.clients[name]
