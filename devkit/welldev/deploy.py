@@ -1,9 +1,7 @@
-"""``make preflight`` and ``make deploy`` (docs/deploy.md, "The first deploy"). ``preflight ENV
-[Name=value ...]``: whether the account's Lambda quota holds what ``template.yaml`` reserves under
-the environment's parameters (exit 0), or what to raise (1). ``overrides ENV [ROLE]``: the API
-stack's parameters from the database stack's outputs, on a line. Exit 2: AWS could not be read."""
+"""``make preflight`` and ``make deploy`` (docs/deploy.md). ``preflight ENV [Name=value ...]``:
+whether the account's Lambda quota holds what ``template.yaml`` reserves (exit 0) or what to raise
+(1). ``overrides ENV [ROLE]``: the API stack's parameters, on a line. Exit 2: AWS unreadable."""
 
-import re
 import sys
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -13,9 +11,11 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from welldev.sam_local import SamFlagError, parameter_overrides
+
 ROOT = Path(__file__).resolve().parents[2]
-UNRESERVED_MINIMUM = 100  # Lambda's (or the whole quota, when it is smaller)
 PRODUCER = "SyncProducerRoleArn"
+UNRESERVED_MINIMUM = 100  # Lambda's (or the whole quota, when it is smaller)
 
 
 class DeployError(Exception):
@@ -65,9 +65,9 @@ def settings(config_env: str, database: bool = False) -> dict[str, Any]:
 
 
 def overrides(config_env: str, given: Sequence[str] = ()) -> dict[str, str]:
-    """The environment's ``parameter_overrides``, then ``given`` (``Name=value``)."""
+    """The environment's ``parameter_overrides``, then ``given``, as ``sam deploy`` reads them."""
     text = settings(config_env).get("parameter_overrides", "")
-    return dict(re.findall(r'(\w+)="([^"]*)"', text)) | dict(g.partition("=")[::2] for g in given)
+    return {k: v.strip('"') for k, v in parameter_overrides([text, *given]).items()}
 
 
 def described(session: Any, name: str) -> dict[str, Any]:
@@ -97,7 +97,7 @@ def parameters(session: Any, config_env: str, producer: str | None) -> dict[str,
     """The database stack's outputs, the environment's overrides, the producer's role."""
     database = described(session, name := settings(config_env, database=True)["stack_name"])
     status = database.get("StackStatus", "absent: run `make deploy-database` first")
-    if not re.fullmatch(r"(CREATE|UPDATE|IMPORT)_COMPLETE", status):
+    if status not in ("CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"):
         raise DeployError(f"the database stack {name} is {status}")
     outputs = {o["OutputKey"]: o["OutputValue"] for o in database.get("Outputs", [])}
     found = {**outputs, **overrides(config_env)} | ({PRODUCER: producer} if producer else {})
@@ -114,9 +114,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(" ".join(f"{k}={v}" for k, v in found.items()))
             return 0
         lines = check(boto3.Session(), config_env, rest)
-    except (BotoCoreError, ClientError, DeployError) as error:
+    except (BotoCoreError, ClientError, DeployError, SamFlagError) as error:
         print(f"{action}: {error}", file=sys.stderr)
-        return 1 if isinstance(error, DeployError) else 2
+        return 2 if isinstance(error, BotoCoreError | ClientError) else 1
     print("\n".join(lines) or "preflight: the deploy fits the account", file=sys.stderr)
     return 1 if lines else 0
 

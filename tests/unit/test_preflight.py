@@ -83,6 +83,11 @@ def test_an_environment_takes_samconfig_then_the_overrides():
     assert parameters["ConcurrencyReservations"] == "None"
     with pytest.raises(deploy.DeployError, match="has no environment 'nowhere'"):
         deploy.overrides("nowhere")
+    # As sam deploy reads them: CloudFormation's form too, and never a word without a value.
+    cloudformation = ["ParameterKey=LogLevel,ParameterValue=INFO"]
+    assert deploy.overrides("staging", cloudformation)["LogLevel"] == "INFO"
+    with pytest.raises(deploy.SamFlagError, match="not Key=Value: 'LogLevel'"):
+        deploy.overrides("staging", ["LogLevel"])
 
 
 def test_a_first_deploy_is_checked_against_the_account():

@@ -43,6 +43,7 @@ from wellapi.operations.registry import OPERATIONS
 from wellapi.resources import FEEDS, resource_named
 from wellapi.resources import RESOURCES as API_RESOURCES
 from wellapi.settings import Settings
+from welldev import deploy as welldev_deploy
 
 # The entry points of the functions that serve no route, and the factory each one calls.
 NON_ROUTE_ENTRY_POINTS = {
@@ -189,10 +190,6 @@ def test_snapstart_is_a_parameter_off_by_default():
 # --- Deployable by a new team ------------------------------------------------------------------
 
 
-def _overrides(text: str) -> dict[str, str]:
-    return dict(re.findall(r'(\w+)="([^"]*)"', text))
-
-
 def test_samconfig_names_the_environments_and_overrides_only_real_parameters():
     config = tomllib.loads((ROOT / "samconfig.toml").read_text())
     environments = {name for name, value in config.items() if isinstance(value, dict)}
@@ -202,7 +199,7 @@ def test_samconfig_names_the_environments_and_overrides_only_real_parameters():
         assert deploy["stack_name"] == f"wellapi-{'dev' if name == 'default' else name}"
         # The roles SAM makes, and the nested stacks' own SAM transform.
         assert deploy["capabilities"].split() == ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
-        for parameter, value in _overrides(deploy["parameter_overrides"]).items():
+        for parameter, value in welldev_deploy.overrides(name).items():
             declared = TEMPLATE["Parameters"][parameter]
             allowed = [str(v) for v in declared.get("AllowedValues", [value])]
             assert value in allowed, (name, parameter, value)
