@@ -108,8 +108,8 @@ def compare_reads(
     found: list[str] = []
     for scope in scopes.values():
         api = tv.api_rows(resource, scope, probe)
-        query = tv.query_rows(owner, resource, scope)
-        rls = tv.rls_rows(role, resource, scope)
+        query = tv.query_rows(owner, resource, scope, within=probe)
+        rls = tv.rls_rows(role, resource, scope, probe)
         found += tv.disagreements(resource, scope, api, query, rls, probe)
     return found
 
@@ -130,20 +130,48 @@ def test_the_dataset_gives_every_rule_something_to_decide(owner, api_role, world
     for resource in tw.RESOURCE_KEYS:
         probe = tw.universe(owner, world, resource)
         for scope in scopes.values():
-            seen = tv.live(tv.rls_rows(api_role, resource, scope)) & set(probe)
+            seen = tv.live(tv.rls_rows(api_role, resource, scope, probe))
             if scope.principal.resolves and scope.principal.kind == "member":
                 assert seen, (resource, scope.principal.label)
                 assert tv.live(probe) - seen, (resource, scope.principal.label)
     # The group arm of the enrolment rule has rows to decide: w3's person sees enrolments of
     # other workspaces through g2.
     through_group = scopes[GROUP_MEMBER]
-    enrolments = tv.rls_rows(api_role, "workspace_group_workspaces", through_group)
+    enrolments = tv.rls_rows(
+        api_role,
+        "workspace_group_workspaces",
+        through_group,
+        tw.universe(owner, world, "workspace_group_workspaces"),
+    )
     of_w3 = owner.run(
         "SELECT workspace_group_workspace_id FROM core_api.workspace_group_workspaces "
         "WHERE workspace_pk = :w",
         w=world.workspaces["w3"][0],
     )
     assert set(enrolments) - {row[0] for row in of_w3}
+
+
+def test_a_read_policy_opened_to_other_tenants_is_caught_by_the_rows_counted_elsewhere(
+    owner, world, scopes, own_world
+):
+    """The rows outside the probed workspaces (here another world's) are counted, not sent:
+    a policy that lets a member read them is still caught."""
+    resource = "account_workspace_connectors"
+    scope = next(
+        s for s in scopes.values() if s.principal.kind == "member" and s.principal.resolves
+    )
+    probe = tw.universe(owner, world, resource)
+    api = tv.api_rows(resource, scope, probe)
+    query = tv.query_rows(owner, resource, scope, within=probe)
+    owner.run("BEGIN")
+    try:
+        owner.run(f"ALTER POLICY {resource}_api ON core_api.{resource} USING (true)")
+        rls = tv.rls_rows(tv.AssumedRole(owner), resource, scope, probe)
+    finally:
+        owner.run("ROLLBACK")
+    found = tv.disagreements(resource, scope, api, query, rls, probe)
+    assert any("rows of no probed workspace" in line for line in found), found
+    assert any("unprobed rows, 0 by the query" in line for line in found), found
 
 
 # ---- ledger links: the sync writer and the policies --------------------------------------
@@ -261,7 +289,7 @@ def test_the_rows_the_writer_links_are_seen_through_every_wall_by_their_workspac
     }
     assert workspace_of.keys() == written
     for scope in scopes.values():
-        seen = set(tv.rls_rows(api_role, ledger, scope)) & written
+        seen = set(tv.rls_rows(api_role, ledger, scope, written))
         p = scope.principal
         if not p.resolves:
             expected = set()
@@ -301,7 +329,7 @@ def test_a_revocation_soft_deletes_only_rows_its_connectors_workspace_sees(
     for ledger, rows in touched.items():
         for scope in scopes.values():
             p = scope.principal
-            seen = set(tv.rls_rows(api_role, ledger, scope)) & rows
+            seen = set(tv.rls_rows(api_role, ledger, scope, rows))
             in_w2 = p.resolves and (p.kind == "service" or p.workspace == world.workspaces["w2"])
             assert seen == (rows if in_w2 else set()), (ledger, p.label)
 
@@ -501,7 +529,7 @@ def group_member_disagreements(owner, world, scopes, *, alter_policy: bool) -> l
     scope = scopes[GROUP_MEMBER]
     probe = tw.universe(owner, world, resource)
     api = tv.api_rows(resource, scope, probe)
-    query = tv.query_rows(owner, resource, scope)
+    query = tv.query_rows(owner, resource, scope, within=probe)
     owner.run("BEGIN")
     try:
         if alter_policy:
@@ -509,7 +537,7 @@ def group_member_disagreements(owner, world, scopes, *, alter_policy: bool) -> l
                 f"ALTER POLICY {resource}_api ON core_api.{resource} "
                 "USING (workspace_pk = (SELECT core_api.verified_workspace_pk()))"
             )
-        rls = tv.rls_rows(tv.AssumedRole(owner), resource, scope)
+        rls = tv.rls_rows(tv.AssumedRole(owner), resource, scope, probe)
     finally:
         owner.run("ROLLBACK")
     return tv.disagreements(resource, scope, api, query, rls, probe)
@@ -539,8 +567,8 @@ def test_a_query_condition_altered_to_forget_group_members_is_caught(
     scope = scopes[GROUP_MEMBER]
     probe = tw.universe(owner, world, resource)
     api = tv.api_rows(resource, scope, probe)
-    query = tv.query_rows(owner, resource, scope, workspace_only)
-    rls = tv.rls_rows(api_role, resource, scope)
+    query = tv.query_rows(owner, resource, scope, workspace_only, within=probe)
+    rls = tv.rls_rows(api_role, resource, scope, probe)
     found = tv.disagreements(resource, scope, api, query, rls, probe)
     assert any("query (left) vs RLS (right)" in line for line in found), found
 

@@ -6,6 +6,11 @@
   the one every read statement is built with), run by the admin, whom row-level security ignores.
 - ``rls_rows``: what row-level security alone shows the API role with the signed scope set and
   no WHERE clause at all.
+
+The last two name each row asked about and count the others they admit (``Admitted``): every
+row of the table, other tests' tenants included, is read, but only the count of those others
+is sent back, so a comparison's cost does not grow with what the rest of the suite left in
+its database.
 - ``writer_verdicts``: for the ledgers, which (connector, record) links the real sync writer
   takes and in which workspace; ``ApiRole.attempt`` with ``link_insert``, which of them the
   policies let a member scope insert; ``api_link_verdicts``, which the API's create takes.
@@ -21,7 +26,7 @@ altered on purpose.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Protocol
@@ -50,6 +55,41 @@ from wellapi.sync.messages import parse_message
 from welldev.claims import claims as signed_claims
 
 Rows = dict[UUID, bool]  # public id -> live
+
+
+class Admitted(dict[UUID, bool]):
+    """Of the rows a rule admits: each one asked about (public id -> live), and how many
+    others (``elsewhere``), soft-deleted ones included.
+
+    A service scope admits the whole table: sent row by row, a few hundred thousand rows
+    that other tests left would hold the API role's read past its statement timeout."""
+
+    elsewhere: int = 0
+
+
+def _admitted(rows: list[list[Any]]) -> Admitted:
+    """``rows`` as ``grouped`` returns them (after any row of another shape)."""
+    admitted = Admitted()
+    for row in rows:
+        if len(row) == 4 and row[0] == "row":
+            _, row_id, is_live, count = row
+            if row_id is None:
+                admitted.elsewhere = int(count)
+            else:
+                admitted[UUID(str(row_id))] = bool(is_live)
+    return admitted
+
+
+def grouped(source: str, within: Collection[UUID]) -> str:
+    """The rows of ``source`` (an ``id`` and a ``live`` column): one per id in ``within``,
+    and one of every other row together, its id null and its count theirs."""
+    ids = "{" + ",".join(str(row_id) for row_id in within) + "}"
+    return (
+        f"SELECT 'row', CASE WHEN id = ANY(CAST('{ids}' AS uuid[])) THEN id END, "
+        f"bool_and(live), count(*) FROM {source} GROUP BY 2"
+    )
+
+
 POLICY_REFUSED = "42501"
 ScopeCondition = Callable[..., Any]
 
@@ -132,9 +172,12 @@ def query_rows(
     resource: str,
     scope: Scope,
     condition: ScopeCondition = scope_condition,
-) -> Rows:
+    *,
+    within: Collection[UUID],
+) -> Admitted:
     """Every row (soft-deleted ones too: RLS does not look at ``deleted_at``) the resource's
-    scope condition admits for the scope, joined to its parents as every read joins them.
+    scope condition admits for the scope, joined to its parents as every read joins them:
+    each of ``within`` by its id, the others counted.
 
     A scope that does not resolve admits nothing, as in the application: ``check_scope``
     answers 403 for the statement's first row before any row of the read is used.
@@ -142,16 +185,17 @@ def query_rows(
     r = RESOURCES[resource]
     joined = with_parents(r, qualified(r.table.name), "t")
     service = scope.principal.kind == "service"
-    columns = ["'row'", f"t.{r.id_column}", "t.deleted_at IS NULL"]
-    statement = select(columns, joined, [condition(r, "t", service=service)])
+    columns = [f"t.{r.id_column} AS id", "t.deleted_at IS NULL AS live"]
+    admits = template(select(columns, joined, [condition(r, "t", service=service)])).bind()
+    statement = BoundStatement(grouped(f"({admits.text}) AS admitted", within), admits.values)
     try:
         resolved = scope.signed.open(admin)[0] is not None
-        rows: list[Any] = db.send(admin, [template(statement).bind()])
+        rows: list[Any] = db.send(admin, [statement])
     finally:
         admin.run("ROLLBACK")
     if not resolved:
-        return {}
-    return {UUID(str(row_id)): bool(live) for _, row_id, live in rows}
+        return Admitted()
+    return _admitted(rows)
 
 
 # ---- row-level security alone ------------------------------------------------------------
@@ -233,13 +277,14 @@ def outcome(rows: list[list[Any]] | None) -> str:
     return "ok" if rows else "no row"
 
 
-def rls_rows(role: ApiRole, resource: str, scope: Scope) -> Rows:
-    """Every row the policies let the API role read with the scope set, and no WHERE."""
+def rls_rows(role: ApiRole, resource: str, scope: Scope, within: Collection[UUID]) -> Admitted:
+    """Every row the policies let the API role read with the scope set, and no WHERE: each of
+    ``within`` by its id, the others counted."""
     r = RESOURCES[resource]
-    rows = role.script(
-        scope, f"SELECT 'row', {r.id_column}, deleted_at IS NULL FROM core_api.{r.table.name}"
+    every_row = (
+        f"(SELECT {r.id_column} AS id, deleted_at IS NULL AS live FROM core_api.{r.table.name})"
     )
-    return {UUID(str(row[1])): bool(row[2]) for row in rows if len(row) == 3 and row[0] == "row"}
+    return _admitted(role.script(scope, grouped(f"{every_row} AS admitted", within)))
 
 
 # ---- the comparison ------------------------------------------------------------------------
@@ -264,31 +309,37 @@ def live(rows: Rows) -> set[UUID]:
 
 
 def disagreements(
-    resource: str, scope: Scope, api: ApiRows, query: Rows, rls: Rows, probed: Rows
+    resource: str, scope: Scope, api: ApiRows, query: Admitted, rls: Admitted, probed: Rows
 ) -> list[str]:
     """Where the three say different things of ``resource`` for ``scope``; empty when equal.
 
     - the query's condition and the policies admit the same rows, soft-deleted ones included;
     - Retrieve answers exactly the live rows the policies admit, of every row probed;
-    - a member's List shows exactly the live rows the policies admit, all of them and not
-      only the probed ones, so a row of any other tenant (another test's too) would show;
+    - a member's List shows exactly the live rows the policies admit, and the policies admit
+      no row but the probed ones, so a row of any other tenant (another test's too) would show;
       a service's List reads one workspace or the parents it names, a part of what it may see;
     - a scope that does not resolve is refused (403) and shows nothing anywhere.
     """
     p = scope.principal
     where = f"{resource} for {p.label}"
     found = _diff(f"{where}: query (left) vs RLS (right)", query, rls)
+    if query.elsewhere != rls.elsewhere:
+        found.append(
+            f"{where}: unprobed rows, {query.elsewhere} by the query, {rls.elsewhere} by RLS"
+        )
     found += _diff(
         f"{where}: API Retrieve (left) vs RLS (right)", set(api.retrieved), live(rls) & set(probed)
     )
     if p.kind == "member":
         found += _diff(f"{where}: API List (left) vs RLS (right)", set(api.listed), live(rls))
+        if rls.elsewhere:
+            found.append(f"{where}: RLS admits {rls.elsewhere} rows of no probed workspace")
     elif not api.listed <= live(rls):
         found.append(f"{where}: the service's List shows rows RLS does not")
     expected_statuses = {200, 404} if p.resolves else {403}
     if not api.statuses <= expected_statuses:
         found.append(f"{where}: the API answered {sorted(api.statuses)}")
-    if not p.resolves and (query or rls):
+    if not p.resolves and (query or rls or query.elsewhere or rls.elsewhere):
         found.append(f"{where}: an unresolved scope admits rows")
     return found
 
