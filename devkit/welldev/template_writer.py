@@ -14,7 +14,7 @@ A per-function file's block begins at its first line starting with ``  <Function
 (``  <Stack>`` in a per-resource file); what comes before is written once. A block's
 placeholders:
 
-- ``<Function>``: the function's logical id; ``<alarm_topic>``: where its stack's alarms notify;
+- ``<Function>``: the function's logical id; ``<alarm_topic>``, ``<managed_policies>``: its stack's;
 - ``<resource>``, ``<operation>``: an API function's binding; ``<handler>``, its handler in
   ``functions/api.py``; ``<Stack>``, its resource's nested stack;
 - ``<method>``, ``<openapi_method>``, ``<path>``, ``<arn_path>``: its route, as
@@ -57,6 +57,7 @@ HEADER = """\
 # for every function the stack's other parts declare ("every"), or for each API resource's
 # nested stack ("resource").
 Part = tuple[str, Literal["api", "default", "every", "resource"] | None]
+Values = Mapping[str, str]
 # The API's stack, template.yaml. Its HttpApi's ``<routes>`` line becomes the routes of every
 # API function, from ROUTES_FILE.
 LAYOUT: tuple[Part, ...] = (
@@ -69,6 +70,7 @@ LAYOUT: tuple[Part, ...] = (
     ("per-function/default-route.yaml", "default"),
     ("sync.yaml", None),
     ("changes.yaml", None),
+    ("per-function/role.yaml", "every"),
     ("per-function/log-group.yaml", "every"),
     ("monitoring.yaml", None),
     ("per-function/failing-alarm.yaml", "every"),
@@ -80,6 +82,7 @@ NESTED_LAYOUT: tuple[Part, ...] = (
     ("nested/parameters.yaml", None),
     ("globals.yaml", None),
     ("per-function/api-function.yaml", "api"),
+    ("per-function/role.yaml", "every"),
     ("per-function/log-group.yaml", "every"),
     ("per-function/failing-alarm.yaml", "every"),
     ("per-function/api-output.yaml", "api"),
@@ -90,10 +93,11 @@ _ROUTES_LINE = "          <routes>\n"
 # The nested stacks are one folder down: their code is too.
 _CODE_URI = "    CodeUri: functions/\n"
 _NESTED_CODE_URI = "    CodeUri: ../functions/\n"
-# Where each kind of stack's alarms notify: the parent's topic (made or given), or the one
-# the parent passes down.
-_PARENT_ALARM_TOPIC = "!If [CreateAlarmTopic, !Ref AlarmTopic, !Ref AlarmTopicArn]"
-_NESTED_ALARM_TOPIC = "!Ref AlarmTopic"
+# What a stack gives its functions' blocks: where alarms notify, and the policies a role attaches
+# (in the parent, each function's own policies attach themselves: their Roles).
+_PARENT = {"alarm_topic": "!If [CreateAlarmTopic, !Ref AlarmTopic, !Ref AlarmTopicArn]"}
+_PARENT["managed_policies"] = "!Ref AWS::NoValue"
+_NESTED = {"alarm_topic": "!Ref AlarmTopic", "managed_policies": "[!Ref ApiDatabaseConnectPolicy]"}
 
 _PLACEHOLDER = re.compile(r"<(\w+)>")
 # A value of welldev.stack in any file (``<<SyncFunction.Timeout>>``), as the local runtime runs.
@@ -112,9 +116,7 @@ def stack_file(resource: str) -> str:
     return f"{STACKS_DIR}/{resource.replace('_', '-')}.yaml"
 
 
-def _fill(
-    block: str, values: Mapping[str, str], source: str, pattern: re.Pattern[str] = _PLACEHOLDER
-) -> str:
+def _fill(block: str, values: Values, source: str, pattern: re.Pattern[str] = _PLACEHOLDER) -> str:
     def value(match: re.Match[str]) -> str:
         name = match.group(1)
         if name not in values:
@@ -130,9 +132,7 @@ def _read(path: Path) -> str:
     return _fill(path.read_text("utf-8"), template_values(), path.name, _VALUE)
 
 
-def _blocks(
-    path: Path, each: Sequence[Mapping[str, str]], start: re.Pattern[str] = _FUNCTION_BLOCK
-) -> str:
+def _blocks(path: Path, each: Sequence[Values], start: re.Pattern[str] = _FUNCTION_BLOCK) -> str:
     text = _read(path)
     if (found := start.search(text)) is None:
         first = start.pattern.removeprefix("^")
@@ -154,7 +154,7 @@ def _functions_of(text: str) -> list[str]:
 
 
 def _assemble(
-    layout: Sequence[Part], source_dir: Path, api: Sequence[Mapping[str, str]], alarm_topic: str
+    layout: Sequence[Part], source_dir: Path, api: Sequence[Values], given: Values
 ) -> list[str]:
     """The parts of one stack in ``layout`` order; the blocks for every function are written
     last, for every function the other parts declare, in their order, whatever its kind."""
@@ -171,21 +171,21 @@ def _assemble(
             start = _STACK_BLOCK if blocks == "resource" else _FUNCTION_BLOCK
             parts[index] = _blocks(source_dir / file, each[blocks], start)
     declared = _functions_of("\n".join(parts[index] for index in sorted(parts)))
-    every = [{"Function": logical_id, "alarm_topic": alarm_topic} for logical_id in declared]
+    every = [{"Function": logical_id, **given} for logical_id in declared]
     for index, (file, blocks) in enumerate(layout):
         if blocks == "every":
             parts[index] = _blocks(source_dir / file, every)
     return [parts[index] for index in range(len(layout))]
 
 
-def _by_resource(api: Sequence[Mapping[str, str]]) -> list[list[Mapping[str, str]]]:
-    groups: dict[str, list[Mapping[str, str]]] = {}
+def _by_resource(api: Sequence[Values]) -> list[list[Values]]:
+    groups: dict[str, list[Values]] = {}
     for function in api:
         groups.setdefault(function["resource"], []).append(function)
     return list(groups.values())
 
 
-def _routes(source_dir: Path, api: Sequence[Mapping[str, str]]) -> str:
+def _routes(source_dir: Path, api: Sequence[Values]) -> str:
     """The HttpApi's paths: each path once, with the method of each function that serves it."""
     block = (source_dir / ROUTES_FILE).read_text("utf-8")
     paths: dict[str, list[str]] = {}
@@ -204,12 +204,12 @@ def render_all(
     of the API functions, ``api_functions()`` unless given), each ``HEADER`` then its parts, a
     blank line between."""
     api = api_functions() if api is None else api
-    parent = "\n".join(_assemble(LAYOUT, source_dir, api, _PARENT_ALARM_TOPIC))
+    parent = "\n".join(_assemble(LAYOUT, source_dir, api, _PARENT))
     if parent.count(_ROUTES_LINE) != 1:
         raise TemplateSourceError(f"api.yaml: no line {_ROUTES_LINE.strip()!r} for the routes")
     templates = {TARGET.name: HEADER + parent.replace(_ROUTES_LINE, _routes(source_dir, api))}
     for functions in _by_resource(api):
-        nested = "\n".join(_assemble(NESTED_LAYOUT, source_dir, functions, _NESTED_ALARM_TOPIC))
+        nested = "\n".join(_assemble(NESTED_LAYOUT, source_dir, functions, _NESTED))
         if nested.count(_CODE_URI) != 1:
             raise TemplateSourceError(f"globals.yaml: no line {_CODE_URI.strip()!r}")
         text = HEADER + nested.replace(_CODE_URI, _NESTED_CODE_URI)

@@ -53,6 +53,7 @@ pytestmark = pytest.mark.usefixtures("api_database")
 CHECK_VIOLATION = "23514"
 # A member who sees enrolments of other workspaces through a group only.
 GROUP_MEMBER = "w3's owner (a member of a group without w3) in w3"
+ENROLMENTS = "workspace_group_workspaces"
 
 
 @pytest.fixture(scope="module")
@@ -136,12 +137,9 @@ def test_the_dataset_gives_every_rule_something_to_decide(owner, api_role, world
                 assert tv.live(probe) - seen, (resource, scope.principal.label)
     # The group arm of the enrolment rule has rows to decide: w3's person sees enrolments of
     # other workspaces through g2.
-    through_group = scopes[GROUP_MEMBER]
+    groups = "workspace_group_workspaces"
     enrolments = tv.rls_rows(
-        api_role,
-        "workspace_group_workspaces",
-        through_group,
-        tw.universe(owner, world, "workspace_group_workspaces"),
+        api_role, groups, scopes[GROUP_MEMBER], tw.universe(owner, world, groups)
     )
     of_w3 = owner.run(
         "SELECT workspace_group_workspace_id FROM core_api.workspace_group_workspaces "
@@ -149,29 +147,6 @@ def test_the_dataset_gives_every_rule_something_to_decide(owner, api_role, world
         w=world.workspaces["w3"][0],
     )
     assert set(enrolments) - {row[0] for row in of_w3}
-
-
-def test_a_read_policy_opened_to_other_tenants_is_caught_by_the_rows_counted_elsewhere(
-    owner, world, scopes, own_world
-):
-    """The rows outside the probed workspaces (here another world's) are counted, not sent:
-    a policy that lets a member read them is still caught."""
-    resource = "account_workspace_connectors"
-    scope = next(
-        s for s in scopes.values() if s.principal.kind == "member" and s.principal.resolves
-    )
-    probe = tw.universe(owner, world, resource)
-    api = tv.api_rows(resource, scope, probe)
-    query = tv.query_rows(owner, resource, scope, within=probe)
-    owner.run("BEGIN")
-    try:
-        owner.run(f"ALTER POLICY {resource}_api ON core_api.{resource} USING (true)")
-        rls = tv.rls_rows(tv.AssumedRole(owner), resource, scope, probe)
-    finally:
-        owner.run("ROLLBACK")
-    found = tv.disagreements(resource, scope, api, query, rls, probe)
-    assert any("rows of no probed workspace" in line for line in found), found
-    assert any("unprobed rows, 0 by the query" in line for line in found), found
 
 
 # ---- ledger links: the sync writer and the policies --------------------------------------
@@ -521,22 +496,17 @@ def test_every_write_is_admitted_for_someone_and_refused_to_someone(scopes, ever
 # ---- the comparison fails when one writing changes ---------------------------------------
 
 
-def group_member_disagreements(owner, world, scopes, *, alter_policy: bool) -> list[str]:
-    """What the comparison finds for the group member's enrolments, read with the API role's
-    policy as the owner assumes it; ``alter_policy`` makes the policy forget group members
-    first (uncommitted, so the API and the query are read before it locks the table)."""
-    resource = "workspace_group_workspaces"
-    scope = scopes[GROUP_MEMBER]
+def policy_disagreements(owner, world, scope, resource: str, using: str | None) -> list[str]:
+    """What the comparison finds for ``scope`` on ``resource``, read with the API role's policy
+    as the owner assumes it; ``using`` replaces the policy's condition first (uncommitted, so
+    the API and the query are read before it locks the table)."""
     probe = tw.universe(owner, world, resource)
     api = tv.api_rows(resource, scope, probe)
     query = tv.query_rows(owner, resource, scope, within=probe)
     owner.run("BEGIN")
     try:
-        if alter_policy:
-            owner.run(
-                f"ALTER POLICY {resource}_api ON core_api.{resource} "
-                "USING (workspace_pk = (SELECT core_api.verified_workspace_pk()))"
-            )
+        if using:
+            owner.run(f"ALTER POLICY {resource}_api ON core_api.{resource} USING ({using})")
         rls = tv.rls_rows(tv.AssumedRole(owner), resource, scope, probe)
     finally:
         owner.run("ROLLBACK")
@@ -544,7 +514,8 @@ def group_member_disagreements(owner, world, scopes, *, alter_policy: bool) -> l
 
 
 def test_a_policy_altered_to_forget_group_members_is_caught(owner, world, scopes):
-    found = group_member_disagreements(owner, world, scopes, alter_policy=True)
+    forgets = "workspace_pk = (SELECT core_api.verified_workspace_pk())"
+    found = policy_disagreements(owner, world, scopes[GROUP_MEMBER], ENROLMENTS, forgets)
 
     assert any("query (left) vs RLS (right)" in line for line in found), found
     assert any("API List (left) vs RLS (right)" in line for line in found), found
@@ -552,7 +523,18 @@ def test_a_policy_altered_to_forget_group_members_is_caught(owner, world, scopes
 
 def test_the_unaltered_policy_seen_the_same_way_agrees(owner, world, scopes):
     """The control of the test above: the same path, without the ALTER, finds nothing."""
-    assert group_member_disagreements(owner, world, scopes, alter_policy=False) == []
+    assert policy_disagreements(owner, world, scopes[GROUP_MEMBER], ENROLMENTS, None) == []
+
+
+def test_a_read_policy_opened_to_other_tenants_is_caught_by_the_rows_counted_elsewhere(
+    owner, world, scopes, own_world
+):
+    """The rows outside the probed workspaces (here another world's) are counted, not sent:
+    a policy that lets a member read them is still caught."""
+    scope = scopes["w1's owner in w1"]
+    found = policy_disagreements(owner, world, scope, "account_workspace_connectors", "true")
+    assert any("rows of no probed workspace" in line for line in found), found
+    assert any("unprobed rows, 0 by the query" in line for line in found), found
 
 
 def test_a_query_condition_altered_to_forget_group_members_is_caught(

@@ -53,6 +53,23 @@ FUNCTIONS = {
     if v["Type"] == FUNCTION_TYPE
 }
 API_FUNCTIONS = sorted(set(FUNCTIONS) - NON_ROUTE_FUNCTIONS - {DEFAULT_ROUTE_FUNCTION})
+# Every resource, template.yaml's and its nested stacks'.
+EVERY_RESOURCE = {k: v for d in (TEMPLATE, *NESTED.values()) for k, v in d["Resources"].items()}
+
+
+def managed_policies(function_id: str) -> set[str]:
+    """The managed policies of a function's own role (``<function>Role``, template/per-function/
+    role.yaml): those the role attaches and those of template.yaml that attach to it."""
+    role = f"{function_id}Role"
+    assert FUNCTIONS[function_id]["Role"] == {"Fn::GetAtt": [role, "Arn"]}
+    attached = EVERY_RESOURCE[role]["Properties"]["ManagedPolicyArns"]
+    return {p["Ref"] for p in attached if isinstance(attached, list)} | {
+        policy_id
+        for policy_id, policy in RESOURCES.items()
+        if {"Ref": role} in policy["Properties"].get("Roles", [])
+    }
+
+
 # The stack each nested function is in.
 STACK_OF = {
     function_id: stack_id

@@ -34,6 +34,7 @@ from tests.support.template import (
     ROOT,
     STACK_OF,
     TEMPLATE,
+    managed_policies,
     route_of,
     transformed_resources,
 )
@@ -122,7 +123,7 @@ def test_globals_connect_every_function_to_the_proxy_with_iam_tokens():
 
 def test_api_function_blocks_hold_only_handler_route_policies_log_group_and_deployment():
     kept = {
-        *("Handler", "Events", "Policies", "LoggingConfig"),
+        *("Handler", "Events", "Role", "LoggingConfig"),
         *("AutoPublishAliasAllProperties", "DeploymentPreference"),
     }
     extra = {f: sorted(set(FUNCTIONS[f]) - kept) for f in API_FUNCTIONS}
@@ -353,8 +354,9 @@ def test_the_default_route_is_one_function_with_an_event_of_neither_path_nor_met
     assert event == {"Type": "HttpApi", "Properties": {"ApiId": {"Ref": "HttpApi"}}}
     assert function["Handler"] == f"{DEFAULT_ROUTE_NAME}.handler"
     # It reads the authorizer's claims and connects to nothing: no policy of its own.
+    assert managed_policies(DEFAULT_ROUTE_FUNCTION) == set()
     assert set(function) == {
-        *("Handler", "Events", "LoggingConfig"),
+        *("Handler", "Events", "Role", "LoggingConfig"),
         *("AutoPublishAliasAllProperties", "DeploymentPreference"),
     }
     others = [f for f in FUNCTIONS if f != DEFAULT_ROUTE_FUNCTION]
@@ -389,7 +391,7 @@ def test_every_api_function_may_connect_as_the_api_role_only():
     statement = _connect_statement("ApiDatabaseConnectPolicy")
     assert statement["Resource"]["Fn::Sub"].endswith(":dbuser:${DbProxyResourceId}/${DbUser}")
     for function_id in API_FUNCTIONS:
-        assert FUNCTIONS[function_id]["Policies"] == [{"Ref": "ApiDatabaseConnectPolicy"}]
+        assert managed_policies(function_id) == {"ApiDatabaseConnectPolicy"}
 
 
 def test_the_authorizer_connects_as_its_own_role_only():
@@ -398,7 +400,7 @@ def test_the_authorizer_connects_as_its_own_role_only():
     assert authorizer["Environment"]["Variables"]["DB_USER"] == {"Ref": "AuthDbUser"}
     statement = _connect_statement("AuthDatabaseConnectPolicy")
     assert statement["Resource"]["Fn::Sub"].endswith(":dbuser:${DbProxyResourceId}/${AuthDbUser}")
-    assert authorizer["Policies"] == [{"Ref": "AuthDatabaseConnectPolicy"}]
+    assert managed_policies("AuthorizerFunction") == {"AuthDatabaseConnectPolicy"}
 
 
 def test_sync_function_connects_as_the_sync_role_only():
@@ -407,7 +409,12 @@ def test_sync_function_connects_as_the_sync_role_only():
     assert sync["Environment"]["Variables"] == {"DB_USER": {"Ref": "SyncDbUser"}}
     statement = _connect_statement("SyncDatabaseConnectPolicy")
     assert statement["Resource"]["Fn::Sub"].endswith(":dbuser:${DbProxyResourceId}/${SyncDbUser}")
-    assert sync["Policies"] == [{"Ref": "SyncDatabaseConnectPolicy"}]
+    assert managed_policies("SyncFunction") == {
+        "SyncDatabaseConnectPolicy",
+        "SyncQueueReceivePolicy",
+    }
+    (receive,) = RESOURCES["SyncQueueReceivePolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert receive["Resource"] == {"Fn::GetAtt": ["SyncQueue", "Arn"]}
 
 
 # API Gateway's integration timeout for an HTTP API, which no setting raises.
@@ -450,7 +457,9 @@ def test_migration_function_runs_alembic_from_the_layer_as_the_migration_user():
     assert properties["CodeUri"] == "migrations/"
     assert properties["Handler"] == "wellapi.handlers.migration.handler"
     assert properties["Environment"]["Variables"] == {"DB_USER": {"Ref": "MigrationDbUser"}}
-    (statement,) = properties["Policies"][0]["Statement"]
+    assert managed_policies("MigrationFunction") == {"MigrationDatabaseConnectPolicy"}
+    policy = RESOURCES["MigrationDatabaseConnectPolicy"]["Properties"]["PolicyDocument"]
+    (statement,) = policy["Statement"]
     assert statement["Resource"]["Fn::Sub"].endswith("/${MigrationDbUser}")
 
 
@@ -464,20 +473,20 @@ def test_each_deploy_that_changes_the_migrations_or_the_layer_runs_them_before_t
     assert run["Type"] == "AWS::CloudFormation::CustomResource"
     assert run["Properties"]["ServiceToken"] == {"Ref": "MigrationFunction.Alias"}
     assert run["Properties"]["MigrationFunctionVersion"] == {"Ref": "MigrationFunction.Version"}
-    # Every other function's role uses one of these policies, so functions change after the
-    # migration.
-    for policy in (
-        "ApiDatabaseConnectPolicy",
-        "SyncDatabaseConnectPolicy",
-        "DrainDatabaseConnectPolicy",
-    ):
-        assert RESOURCES[policy]["DependsOn"] == "MigrationRun"
-    # The $default route's function connects to nothing (it has no policy): no order to keep.
+    # Every other function connects with one of the policies that wait for the migration, and
+    # waits for it: its role attaches it (a resource's stack, deployed after it) or the
+    # function DependsOn it. The $default route's function connects to nothing: no order.
     for function_id in set(FUNCTIONS) - {"MigrationFunction", DEFAULT_ROUTE_FUNCTION}:
-        # Besides it, only statements of the function's own (the drainer's PutEvents).
-        policy, *statements = FUNCTIONS[function_id]["Policies"]
-        assert RESOURCES[policy["Ref"]]["DependsOn"] == "MigrationRun", function_id
-        assert all("Statement" in s for s in statements), function_id
+        policies = managed_policies(function_id)
+        (connect,) = {p for p in policies if p.endswith("DatabaseConnectPolicy")}
+        assert RESOURCES[connect]["DependsOn"] == "MigrationRun", function_id
+        if function_id not in STACK_OF:
+            assert policies <= set(_list(RESOURCES[function_id]["DependsOn"])), function_id
+    assert RESOURCES["MigrationFunction"]["DependsOn"] == "MigrationDatabaseConnectPolicy"
+
+
+def _list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else value
 
 
 def test_stack_outputs_the_api_url_and_the_sync_queues():

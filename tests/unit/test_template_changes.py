@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.support.template import FUNCTIONS, transformed_template
+from tests.support.template import FUNCTIONS, managed_policies, transformed_template
 from wellapi.handlers import drain as drain_handler
 from wellapi.sync.drainer import CYCLE_BUDGET_MS, SEND_BUDGET_MS
 
@@ -51,15 +51,14 @@ def test_a_drain_run_ends_before_the_next_one_starts():
 
 def test_the_drainer_may_connect_as_its_role_and_put_events_on_the_bus_only():
     resources = transformed_template()["Resources"]
-    role = resources["DrainFunctionRole"]["Properties"]
-    assert {"Ref": "DrainDatabaseConnectPolicy"} in role["ManagedPolicyArns"]
+    policies = managed_policies("DrainFunction")
+    assert policies == {"DrainDatabaseConnectPolicy", "ChangeEventsPutPolicy"}
+    assert policies <= set(resources["DrainFunction"]["DependsOn"])
     connect = resources["DrainDatabaseConnectPolicy"]["Properties"]["PolicyDocument"]
     (statement,) = connect["Statement"]
     assert statement["Action"] == "rds-db:connect"
     assert statement["Resource"]["Fn::Sub"].endswith("/${DrainDbUser}")
-    statements = [
-        s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"] if "events" in str(s)
-    ]
+    statements = resources["ChangeEventsPutPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     assert statements == [
         {
             "Effect": "Allow",

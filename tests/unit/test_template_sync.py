@@ -9,7 +9,7 @@ from uuid import uuid4
 
 import pytest
 
-from tests.support.template import FUNCTIONS, RESOURCES, transformed_template
+from tests.support.template import FUNCTIONS, RESOURCES, managed_policies, transformed_template
 from wellapi.handlers import sweep as sweep_handler
 from wellapi.sync.messages import MAX_RECORD_IDS, ProvenanceLinked
 from wellapi.sync.sweeper import STEP_BUDGET_MS
@@ -120,7 +120,7 @@ def test_the_sweep_function_runs_every_minute_as_the_sync_role_one_at_a_time():
     assert event["Properties"]["Schedule"] == SWEEP_SCHEDULE
     # The sync writer's role and only it: the revocations and their sweep cursors are its own.
     assert sweep["Environment"]["Variables"] == {"DB_USER": {"Ref": "SyncDbUser"}}
-    assert sweep["Policies"] == [{"Ref": "SyncDatabaseConnectPolicy"}]
+    assert managed_policies("SweepFunction") == {"SyncDatabaseConnectPolicy"}
     assert sweep["ReservedConcurrentExecutions"] == {
         "Fn::If": ["ReservesConcurrency", 1, {"Ref": "AWS::NoValue"}]
     }

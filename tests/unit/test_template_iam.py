@@ -1,0 +1,78 @@
+"""Least privilege in the API's stacks, as SAM makes them: no statement on every resource
+("*") where an ARN can be named, and no AWS managed policy but CodeDeploy's.
+
+Each function's role is written (template/per-function/role.yaml), not SAM's: SAM's adds
+AWSLambdaBasicExecutionRole, AWSLambdaVPCAccessExecutionRole, AWSXrayWriteOnlyAccess and, for
+a queue's consumer, AWSLambdaSQSQueueExecutionRole, each on every resource."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.support.template import FUNCTIONS, transformed_nested, transformed_template
+
+# The actions whose resource cannot be named: X-Ray's take none, and the network interfaces
+# Lambda makes in the VPC are named by Lambda (the Describe actions take none).
+UNNAMED = {
+    *("xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules"),
+    *("xray:GetSamplingTargets", "xray:GetSamplingStatisticSummaries"),
+    *("ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"),
+    *("ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses"),
+    "ec2:UnassignPrivateIpAddresses",
+}
+# SAM's role for CodeDeploy, which shifts each alias: AWSCodeDeployRoleForLambda.
+CODEDEPLOY_ROLE = "CodeDeployServiceRole"
+
+
+def _documents() -> dict[str, dict[str, Any]]:
+    return {"template.yaml": transformed_template(), **transformed_nested()}
+
+
+def _statements(resource: dict[str, Any]) -> list[dict[str, Any]]:
+    properties = resource["Properties"]
+    documents = [p["PolicyDocument"] for p in properties.get("Policies", [])]
+    if "PolicyDocument" in properties:
+        documents.append(properties["PolicyDocument"])
+    return [s for d in documents for s in d["Statement"]]
+
+
+def _actions(statement: dict[str, Any]) -> set[str]:
+    action = statement["Action"]
+    return {action} if isinstance(action, str) else set(action)
+
+
+def test_no_statement_is_on_every_resource_but_those_whose_resource_has_no_name():
+    found = []
+    for name, document in _documents().items():
+        for resource_id, resource in document["Resources"].items():
+            if resource["Type"] not in {"AWS::IAM::Role", "AWS::IAM::ManagedPolicy"}:
+                continue
+            for statement in _statements(resource):
+                if "*" in str(statement.get("Resource")) and not _actions(statement) <= UNNAMED:
+                    found.append(f"{name}: {resource_id} {sorted(_actions(statement))}")
+    assert found == []
+
+
+def test_no_role_holds_an_aws_managed_policy_but_codedeploys():
+    found = []
+    for name, document in _documents().items():
+        for resource_id, resource in document["Resources"].items():
+            if resource["Type"] != "AWS::IAM::Role" or resource_id == CODEDEPLOY_ROLE:
+                continue
+            arns = resource["Properties"].get("ManagedPolicyArns", [])
+            found += [f"{name}: {resource_id} {a}" for a in arns if ":aws:policy/" in str(a)]
+    assert found == []
+
+
+def test_every_function_runs_as_its_own_role_writing_to_its_own_log_group_only():
+    for name, document in _documents().items():
+        resources = document["Resources"]
+        for function_id in set(FUNCTIONS) & set(resources):
+            role = resources[function_id]["Properties"]["Role"]
+            assert role == {"Fn::GetAtt": [f"{function_id}Role", "Arn"]}, name
+            (logs,) = [
+                s
+                for s in _statements(resources[f"{function_id}Role"])
+                if "logs:PutLogEvents" in _actions(s)
+            ]
+            assert logs["Resource"] == {"Fn::GetAtt": [f"{function_id}LogGroup", "Arn"]}
