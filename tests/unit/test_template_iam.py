@@ -1,9 +1,10 @@
 """Least privilege in the API's stacks, as SAM makes them: no statement on every resource
-("*") where an ARN can be named, and no AWS managed policy but CodeDeploy's.
+("*") where an ARN can be named, and no AWS managed policy.
 
-Each function's role is written (template/per-function/role.yaml), not SAM's: SAM's adds
-AWSLambdaBasicExecutionRole, AWSLambdaVPCAccessExecutionRole, AWSXrayWriteOnlyAccess and, for
-a queue's consumer, AWSLambdaSQSQueueExecutionRole, each on every resource."""
+Each function's role and CodeDeploy's are written (template/per-function/role.yaml), not
+SAM's: SAM's add AWSLambdaBasicExecutionRole,
+AWSLambdaVPCAccessExecutionRole, AWSXrayWriteOnlyAccess, AWSLambdaSQSQueueExecutionRole (a
+queue's consumer) and AWSCodeDeployRoleForLambda, each on every resource."""
 
 from __future__ import annotations
 
@@ -20,8 +21,7 @@ UNNAMED = {
     *("ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses"),
     "ec2:UnassignPrivateIpAddresses",
 }
-# SAM's role for CodeDeploy, which shifts each alias: AWSCodeDeployRoleForLambda.
-CODEDEPLOY_ROLE = "CodeDeployServiceRole"
+IAM_TYPES = {"AWS::IAM::Role", "AWS::IAM::ManagedPolicy", "AWS::IAM::Policy"}
 
 
 def _documents() -> dict[str, dict[str, Any]]:
@@ -45,19 +45,21 @@ def test_no_statement_is_on_every_resource_but_those_whose_resource_has_no_name(
     found = []
     for name, document in _documents().items():
         for resource_id, resource in document["Resources"].items():
-            if resource["Type"] not in {"AWS::IAM::Role", "AWS::IAM::ManagedPolicy"}:
+            if resource["Type"] not in IAM_TYPES:
                 continue
             for statement in _statements(resource):
-                if "*" in str(statement.get("Resource")) and not _actions(statement) <= UNNAMED:
+                resources = statement["Resource"]
+                every = "*" in (resources if isinstance(resources, list) else [resources])
+                if every and not _actions(statement) <= UNNAMED:
                     found.append(f"{name}: {resource_id} {sorted(_actions(statement))}")
     assert found == []
 
 
-def test_no_role_holds_an_aws_managed_policy_but_codedeploys():
+def test_no_role_holds_an_aws_managed_policy():
     found = []
     for name, document in _documents().items():
         for resource_id, resource in document["Resources"].items():
-            if resource["Type"] != "AWS::IAM::Role" or resource_id == CODEDEPLOY_ROLE:
+            if resource["Type"] != "AWS::IAM::Role":
                 continue
             arns = resource["Properties"].get("ManagedPolicyArns", [])
             found += [f"{name}: {resource_id} {a}" for a in arns if ":aws:policy/" in str(a)]
@@ -76,3 +78,20 @@ def test_every_function_runs_as_its_own_role_writing_to_its_own_log_group_only()
                 if "logs:PutLogEvents" in _actions(s)
             ]
             assert logs["Resource"] == {"Fn::GetAtt": [f"{function_id}LogGroup", "Arn"]}
+
+
+def test_codedeploy_may_move_only_its_stacks_aliases_and_read_only_their_alarms():
+    for name, document in _documents().items():
+        resources = document["Resources"]
+        (group,) = {
+            str(r["Properties"]["ServiceRoleArn"])
+            for r in resources.values()
+            if r["Type"] == "AWS::CodeDeploy::DeploymentGroup"
+        }
+        assert group == str({"Fn::GetAtt": ["DeployRole", "Arn"]}), name
+        for function_id in set(FUNCTIONS) & set(resources):
+            policy = resources[f"{function_id}DeployPolicy"]["Properties"]
+            assert policy["Roles"] == [{"Ref": "DeployRole"}]
+            alias, alarm = policy["PolicyDocument"]["Statement"]
+            assert alias["Resource"][0] == {"Fn::GetAtt": [function_id, "Arn"]}
+            assert alarm["Resource"] == {"Fn::GetAtt": [f"{function_id}FailingAlarm", "Arn"]}
