@@ -6,11 +6,6 @@
   the one every read statement is built with), run by the admin, whom row-level security ignores.
 - ``rls_rows``: what row-level security alone shows the API role with the signed scope set and
   no WHERE clause at all.
-
-The last two name each row asked about and count the others they admit (``Admitted``): every
-row of the table, other tests' tenants included, is read, but only the count of those others
-is sent back, so a comparison's cost does not grow with what the rest of the suite left in
-its database.
 - ``writer_verdicts``: for the ledgers, which (connector, record) links the real sync writer
   takes and in which workspace; ``ApiRole.attempt`` with ``link_insert``, which of them the
   policies let a member scope insert; ``api_link_verdicts``, which the API's create takes.
@@ -21,6 +16,11 @@ its database.
 ``disagreements`` and ``link_disagreements`` compare them and name every row or link on which
 they differ; the tests assert they find nothing on the real rules, and something on rules
 altered on purpose.
+
+``query_rows`` and ``rls_rows`` name each row asked about and count the others they admit
+(``Admitted``): every row of the table, other tests' tenants included, is read, but only the
+count of those others is sent back, so that a comparison's cost does not grow with what the
+rest of the suite left in its database.
 """
 
 from __future__ import annotations
@@ -55,6 +55,8 @@ from wellapi.sync.messages import parse_message
 from welldev.claims import claims as signed_claims
 
 Rows = dict[UUID, bool]  # public id -> live
+POLICY_REFUSED = "42501"
+ScopeCondition = Callable[..., Any]
 
 
 class Admitted(dict[UUID, bool]):
@@ -88,10 +90,6 @@ def grouped(source: str, within: Collection[UUID]) -> str:
         f"SELECT 'row', CASE WHEN id = ANY(CAST('{ids}' AS uuid[])) THEN id END, "
         f"bool_and(live), count(*) FROM {source} GROUP BY 2"
     )
-
-
-POLICY_REFUSED = "42501"
-ScopeCondition = Callable[..., Any]
 
 
 @dataclass(frozen=True)
