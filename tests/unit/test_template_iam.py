@@ -2,9 +2,9 @@
 ("*") where an ARN can be named, and no AWS managed policy.
 
 Each function's role and CodeDeploy's are written (template/per-function/role.yaml), not
-SAM's: SAM's add AWSLambdaBasicExecutionRole,
-AWSLambdaVPCAccessExecutionRole, AWSXrayWriteOnlyAccess, AWSLambdaSQSQueueExecutionRole (a
-queue's consumer) and AWSCodeDeployRoleForLambda, each on every resource."""
+SAM's, which hold AWSLambdaBasicExecutionRole, AWSLambdaVPCAccessExecutionRole,
+AWSXrayWriteOnlyAccess, AWSLambdaSQSQueueExecutionRole (a queue's consumer) and
+AWSCodeDeployRoleForLambda, each on every resource."""
 
 from __future__ import annotations
 
