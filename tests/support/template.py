@@ -45,16 +45,30 @@ NESTED: dict[str, dict[str, Any]] = {
     for stack_id, resource in RESOURCES.items()
     if resource["Type"] == APPLICATION_TYPE
 }
-# Every function, template.yaml's and its nested stacks' (their logical ids are unique).
-FUNCTIONS = {
-    k: v["Properties"]
-    for document in (TEMPLATE, *NESTED.values())
-    for k, v in document["Resources"].items()
-    if v["Type"] == FUNCTION_TYPE
-}
-API_FUNCTIONS = sorted(set(FUNCTIONS) - NON_ROUTE_FUNCTIONS - {DEFAULT_ROUTE_FUNCTION})
-# Every resource, template.yaml's and its nested stacks'.
+# Every resource, template.yaml's and its nested stacks' (their logical ids are unique).
 EVERY_RESOURCE = {k: v for d in (TEMPLATE, *NESTED.values()) for k, v in d["Resources"].items()}
+FUNCTIONS = {k: v["Properties"] for k, v in EVERY_RESOURCE.items() if v["Type"] == FUNCTION_TYPE}
+API_FUNCTIONS = sorted(set(FUNCTIONS) - NON_ROUTE_FUNCTIONS - {DEFAULT_ROUTE_FUNCTION})
+
+
+def statements(resource: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every statement of an IAM role's inline policies, or of a policy resource."""
+    properties = resource["Properties"]
+    documents = [p["PolicyDocument"] for p in properties.get("Policies", [])]
+    if "PolicyDocument" in properties:
+        documents.append(properties["PolicyDocument"])
+    return [s for d in documents for s in d["Statement"]]
+
+
+def actions(statement: dict[str, Any]) -> set[str]:
+    action = statement["Action"]
+    return {action} if isinstance(action, str) else set(action)
+
+
+def on_every_resource(statement: dict[str, Any]) -> bool:
+    """Whether the statement's resource is ``*`` (alone or among others)."""
+    resources = statement["Resource"]
+    return "*" in (resources if isinstance(resources, list) else [resources])
 
 
 def managed_policies(function_id: str) -> set[str]:

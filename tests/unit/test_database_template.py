@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tests.support.template import DATABASE, TEMPLATE
+from tests.support.template import DATABASE, TEMPLATE, actions, on_every_resource, statements
 from wellapi.domain import POSTGRES_MAJORS
 
 RESOURCES = DATABASE["Resources"]
@@ -90,11 +90,10 @@ def test_the_proxy_may_connect_as_each_user_and_nobody_else():
 def test_every_policy_names_its_resources():
     """Least privilege: no resource ``*`` but X-Ray's actions, which take none."""
     for name, resource in _of_type("AWS::IAM::Role").items():
-        for policy in resource["Properties"].get("Policies", []):
-            for statement in policy["PolicyDocument"]["Statement"]:
-                if statement["Resource"] == "*":
-                    assert all(a.startswith("xray:") for a in statement["Action"]), name
-                assert statement["Effect"] == "Allow"
+        for statement in statements(resource):
+            if on_every_resource(statement):
+                assert all(a.startswith("xray:") for a in actions(statement)), name
+            assert statement["Effect"] == "Allow"
 
 
 def test_only_the_functions_reach_the_proxy_and_only_the_proxy_the_database():

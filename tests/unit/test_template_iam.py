@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.support.template import FUNCTIONS, transformed_nested, transformed_template
+from tests.support.template import (
+    FUNCTIONS,
+    actions,
+    on_every_resource,
+    statements,
+    transformed_nested,
+    transformed_template,
+)
 
 # The actions whose resource cannot be named: X-Ray's take none, and the network interfaces
 # Lambda makes in the VPC are named by Lambda (the Describe actions take none).
@@ -28,30 +35,15 @@ def _documents() -> dict[str, dict[str, Any]]:
     return {"template.yaml": transformed_template(), **transformed_nested()}
 
 
-def _statements(resource: dict[str, Any]) -> list[dict[str, Any]]:
-    properties = resource["Properties"]
-    documents = [p["PolicyDocument"] for p in properties.get("Policies", [])]
-    if "PolicyDocument" in properties:
-        documents.append(properties["PolicyDocument"])
-    return [s for d in documents for s in d["Statement"]]
-
-
-def _actions(statement: dict[str, Any]) -> set[str]:
-    action = statement["Action"]
-    return {action} if isinstance(action, str) else set(action)
-
-
 def test_no_statement_is_on_every_resource_but_those_whose_resource_has_no_name():
     found = []
     for name, document in _documents().items():
         for resource_id, resource in document["Resources"].items():
             if resource["Type"] not in IAM_TYPES:
                 continue
-            for statement in _statements(resource):
-                resources = statement["Resource"]
-                every = "*" in (resources if isinstance(resources, list) else [resources])
-                if every and not _actions(statement) <= UNNAMED:
-                    found.append(f"{name}: {resource_id} {sorted(_actions(statement))}")
+            for statement in statements(resource):
+                if on_every_resource(statement) and not actions(statement) <= UNNAMED:
+                    found.append(f"{name}: {resource_id} {sorted(actions(statement))}")
     assert found == []
 
 
@@ -74,8 +66,8 @@ def test_every_function_runs_as_its_own_role_writing_to_its_own_log_group_only()
             assert role == {"Fn::GetAtt": [f"{function_id}Role", "Arn"]}, name
             (logs,) = [
                 s
-                for s in _statements(resources[f"{function_id}Role"])
-                if "logs:PutLogEvents" in _actions(s)
+                for s in statements(resources[f"{function_id}Role"])
+                if "logs:PutLogEvents" in actions(s)
             ]
             assert logs["Resource"] == {"Fn::GetAtt": [f"{function_id}LogGroup", "Arn"]}
 
