@@ -115,11 +115,10 @@ def one_setup_at_a_time(server: LocalDatabase) -> Iterator[None]:
 
 
 def ensure_roles(db: LocalDatabase) -> None:
-    """The application roles, made if missing, with a local password. Roles are the server's:
-    this runs on its maintenance database, which exists before ``db`` may, under the setup lock,
-    so a migration that runs without the lock (a test's scratch database) finds them made
-    instead of making them as another process does (on a new server, one of the two would fail:
-    a duplicate role, or "tuple concurrently updated")."""
+    """The application roles, made if missing, with a local password: on the maintenance
+    database (roles are the server's; it exists before ``db`` may), under the setup lock, so a
+    migration without the lock (a test's scratch database) finds them made instead of racing
+    another process to make them (a duplicate role, or "tuple concurrently updated")."""
     with maintenance_connection(db) as conn, one_setup_at_a_time(db):
         give_roles_passwords(conn)
 
@@ -187,18 +186,17 @@ def connect_at_head(
     """An administrative connection to ``db``, created if missing and migrated if behind (one
     query tells; Alembic runs only then, after ``migrating`` is told). ``roles``: give the
     application roles their local password, which the commands that connect as them need."""
-    conn = connect_unless_missing(db)
-    if conn is None:
-        conn = admin_connection(create_database(db, db.name).admin_url)
+    conn = connect_unless_missing(db) or admin_connection(create_database(db, db.name).admin_url)
     try:
         found = Migration(revisions.current(conn), revisions.head())
         if not set(found.before) <= revisions.known():
             raise UnknownRevision(db, found.before)
-        if found.before != found.head and migrating is not None:
+        behind = found.before != found.head
+        if behind and migrating is not None:
             migrating(found)
-        if found.before != found.head or roles:
+        if behind or roles:
             with one_setup_at_a_time(db):
-                if found.before != found.head:
+                if behind:
                     migrate_to_head(db)
                 give_roles_passwords(conn)
     except BaseException:

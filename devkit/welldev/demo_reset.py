@@ -114,6 +114,7 @@ def _remove_what_the_demo_never_had(
 ) -> dict[str, int]:
     workspaces = _pks("workspaces", "workspace_id = ANY(CAST(:workspaces AS uuid[]))")
     connectors = _pks("workspace_connectors", f"workspace_pk IN {workspaces}")
+    of_connectors = f"workspace_connector_pk IN {connectors}"  # ledger rows and sync state
     groups = _pks("workspace_groups", "workspace_group_id = ANY(CAST(:groups AS uuid[]))")
     scope = {
         "workspaces": seeded[schema.workspaces.name],
@@ -121,7 +122,7 @@ def _remove_what_the_demo_never_had(
     }
     # Children first: the sweeps before the revocations they belong to.
     removals: list[tuple[Any, str]] = [
-        *((ledger, f"workspace_connector_pk IN {connectors}") for ledger in LEDGERS),
+        *((ledger, of_connectors) for ledger in LEDGERS),
         (
             schema.workspace_group_workspaces,
             f"(workspace_group_pk IN {groups} OR workspace_pk IN {workspaces})",
@@ -134,9 +135,7 @@ def _remove_what_the_demo_never_had(
         rows = f"{SCHEMA}.{table.name} WHERE {condition} AND {not_seeded}"
         removed[table.name] = _delete(conn, rows, seeded=seeded[table.name], **scope)
     for table in SYNC_STATE:
-        removed[table.name] = _delete(
-            conn, f"{SCHEMA}.{table.name} WHERE workspace_connector_pk IN {connectors}", **scope
-        )
+        removed[table.name] = _delete(conn, f"{SCHEMA}.{table.name} WHERE {of_connectors}", **scope)
     return removed
 
 

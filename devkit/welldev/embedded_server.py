@@ -15,6 +15,7 @@ import shlex
 import socket
 import sys
 import warnings
+from contextlib import suppress
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -62,11 +63,9 @@ def start(data_dir: Path, tcp: tuple[str, int] | None = None) -> str:
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     found = pgdata_version(data_dir)
     if found is not None and found != TARGET_POSTGRES_VERSION:
-        aside = data_dir.with_name(f"{data_dir.name}.pg{found}")
-        for n in itertools.count(2):
-            if not aside.exists():
-                break
-            aside = data_dir.with_name(f"{data_dir.name}.pg{found}-{n}")
+        suffixes = itertools.chain([""], (f"-{n}" for n in itertools.count(2)))
+        asides = (data_dir.with_name(f"{data_dir.name}.pg{found}{s}") for s in suffixes)
+        aside = next(path for path in asides if not path.exists())
         data_dir.rename(aside)
         print(
             f"{data_dir} held PostgreSQL {found}; the embedded server is now "
@@ -100,10 +99,9 @@ def tcp_address(data_dir: Path) -> tuple[str, int] | None:
     if info is None or not info.hostname or info.port is None:
         return None
     # postmaster.pid names the first address only; the command line (postmaster.opts) all.
-    try:
+    options: list[str] = []
+    with suppress(OSError):
         options = shlex.split((pgdata / "postmaster.opts").read_text())
-    except OSError:
-        options = []
     hosts = options[options.index("-h") + 1] if "-h" in options[:-1] else info.hostname
     return hosts, info.port
 
@@ -151,10 +149,9 @@ def _bound(address: str, port: int) -> int:
 
 
 def _free(address: str, port: int) -> bool:
-    try:
+    with suppress(OSError):
         return _bound(address, port) == port
-    except OSError:
-        return False
+    return False
 
 
 def release(data_dir: Path) -> None:
@@ -182,7 +179,6 @@ def prune_stale_holders(data_dir: Path) -> list[int]:
 
 def _runs(pid: int) -> bool:
     """Whether ``pid`` is a live process (a zombie, which has exited unreaped, is not)."""
-    try:
+    with suppress(psutil.NoSuchProcess):
         return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
-    except psutil.NoSuchProcess:
-        return False
+    return False

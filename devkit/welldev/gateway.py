@@ -24,7 +24,6 @@ from typing import Any, TextIO
 
 from welldev.lambda_runtime import LambdaRuntime
 from welldev.payload import (
-    MAX_REQUEST_BODY_BYTES,
     STAGE,
     Event,
     HttpRequest,
@@ -34,7 +33,6 @@ from welldev.payload import (
     gateway_response,
     map_response,
     raw_path_of,
-    too_large,
 )
 from welldev.stack import (
     DEFAULT_ROUTE,
@@ -58,24 +56,17 @@ class PathTemplate:
     def __init__(self, path: str) -> None:
         self.path = path
         segments = path.split("/")[1:]
-        pattern = ""
-        rank: list[int] = []
-        for index, segment in enumerate(segments):
-            variable = _VARIABLE.fullmatch(segment)
-            if variable is None:
-                pattern += "/" + re.escape(segment)
-                rank.append(2)
-            elif not variable[2]:
-                pattern += f"/(?P<{variable[1]}>[^/]+)"
-                rank.append(1)
-            elif index == len(segments) - 1:
-                pattern += f"/(?P<{variable[1]}>.+)"
-                rank.append(0)
-            else:
-                raise StackError(f"{path}: a greedy variable must be the last segment")
-        # API Gateway prefers literal segments to variables, and both to a greedy tail.
-        self.specificity = tuple(rank)
-        self._pattern = re.compile(pattern)
+        variables = [_VARIABLE.fullmatch(segment) for segment in segments]
+        # API Gateway prefers literal segments (2) to variables (1), and both to a greedy tail (0).
+        self.specificity = tuple(2 if v is None else 0 if v[2] else 1 for v in variables)
+        if 0 in self.specificity[:-1]:
+            raise StackError(f"{path}: a greedy variable must be the last segment")
+        self._pattern = re.compile(
+            "".join(
+                f"/{re.escape(s)}" if v is None else f"/(?P<{v[1]}>{'.+' if v[2] else '[^/]+'})"
+                for s, v in zip(segments, variables, strict=True)
+            )
+        )
 
     def match(self, path: str) -> dict[str, str] | None:
         matched = self._pattern.fullmatch(path)
@@ -166,7 +157,8 @@ class Gateway:
         return lines
 
     def handle(self, request: HttpRequest) -> HttpResponse:
-        request_id = _request_id()
+        # API Gateway's request ids look like "JKJaXmPLvHcESHA=".
+        request_id = base64.b64encode(os.urandom(11)).decode("ascii")
         try:
             response = self._handle(request, request_id)
         except Exception:  # a bug of the gateway itself must still answer like API Gateway
@@ -182,8 +174,6 @@ class Gateway:
         return response
 
     def _handle(self, request: HttpRequest, request_id: str) -> HttpResponse:
-        if len(request.body) > MAX_REQUEST_BODY_BYTES:
-            return too_large()
         matched = self.router.match(request.method, raw_path_of(request.target))
         if matched is not None:
             return self._run(*matched, request, request_id)
@@ -208,10 +198,8 @@ class Gateway:
             request_id=request_id,
             now=time.time(),
         )
-        if target.authorizer is not None:
-            denied = self._authorize(target.authorizer, event)
-            if denied is not None:
-                return denied
+        if target.authorizer and (denied := self._authorize(target.authorizer, event)):
+            return denied
         try:
             if target.local is not None:
                 result = target.local(event)
@@ -260,11 +248,6 @@ class Gateway:
             print(f"[gateway] {name}: {note}", file=self._log, flush=True)
 
 
-def _request_id() -> str:
-    # API Gateway's request ids look like "JKJaXmPLvHcESHA=".
-    return base64.b64encode(os.urandom(11)).decode("ascii")
-
-
 # CORS, as API Gateway applies an HTTP API's CorsConfiguration. As AWS documents it
 # (docs.aws.amazon.com/apigateway/latest/developerguide/http-api-cors.html): a preflight no route
 # matches (``OPTIONS``, ``ANY``, ``$default``) is answered by API Gateway; an integration's CORS
@@ -279,9 +262,8 @@ PREFLIGHT = "gateway (CORS preflight)"
 
 
 def _header(headers: Sequence[tuple[str, str]], name: str) -> str | None:
-    """The first value of a request header, by case-insensitive name."""
-    wanted = name.lower()
-    return next((value for key, value in headers if key.lower() == wanted), None)
+    """The first value of a request header, by its lower-case name."""
+    return next((value for key, value in headers if key.lower() == name), None)
 
 
 def _is_preflight(request: HttpRequest) -> bool:
@@ -311,12 +293,11 @@ def _cors_headers(
     origin = allowed_origin(cors, _header(headers, "origin"))
     if origin is None:
         return []
-    max_age = "" if cors.max_age is None else str(cors.max_age)
     candidates = [
         ("allow-origin", origin),
         ("expose-headers", ",".join(cors.expose_headers) if expose else ""),
         ("allow-methods", ",".join(cors.allow_methods) if preflight else ""),
         ("allow-headers", ",".join(cors.allow_headers) if preflight else ""),
-        ("max-age", max_age if preflight else ""),
+        ("max-age", str(cors.max_age) if preflight and cors.max_age is not None else ""),
     ]
     return [(f"access-control-{name}", value) for name, value in candidates if value]

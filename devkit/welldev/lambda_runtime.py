@@ -50,6 +50,9 @@ class IdleSecondsError(ValueError):
 class FunctionTimedOut(Exception):
     """The function ran past its Timeout; in AWS it would have been stopped."""
 
+    def __init__(self, function_id: str, seconds: float) -> None:
+        super().__init__(f"{function_id}: Task timed out after {seconds:.2f} seconds")
+
 
 class ResponseNotSerializable(TypeError):
     """The handler returned something Lambda cannot send back as JSON (Runtime.MarshalError)."""
@@ -145,9 +148,7 @@ class ProcessEnvironment:
     def _answer(self, timeout: float, phase: str, printed: list[str] | None = None) -> Any:
         if not self._connection.poll(timeout):
             self.close()
-            raise FunctionTimedOut(
-                f"{self.function.logical_id}: Task timed out after {timeout:.2f} seconds"
-            )
+            raise FunctionTimedOut(self.function.logical_id, timeout)
         try:
             kind, value, out, err = self._connection.recv()
         except (EOFError, OSError) as error:
@@ -195,9 +196,7 @@ def lambda_variables(function: Function) -> dict[str, str]:
 class _Environments:
     """A function's environments: a free one serves, else a new one starts, up to ``bound``."""
 
-    def __init__(
-        self, function: Function, bound: int, clock: Callable[[], float] = time.monotonic
-    ) -> None:
+    def __init__(self, function: Function, bound: int, clock: Callable[[], float]) -> None:
         self.function = function
         self.bound = bound
         self.started = 0
@@ -232,10 +231,9 @@ class _Environments:
             result = environment.invoke(event, printed)
             kept = True
             return result
-        except (FunctionTimedOut, EnvironmentExited):
-            raise  # the environment is gone
-        except Exception:
-            kept = True  # the function failed; its environment lives on, as in Lambda
+        except Exception as error:
+            # The function failed: its environment lives on, as in Lambda, unless it is gone.
+            kept = not isinstance(error, FunctionTimedOut | EnvironmentExited)
             raise
         finally:
             self._give_back(environment if kept else None)
@@ -248,33 +246,26 @@ class _Environments:
     def provision(self, count: int) -> None:
         """Hold ``count`` environments (at most the bound) at once, starting those missing, then
         free them: Lambda's provisioned concurrency, the cold starts now, not under traffic."""
-        held: list[ProcessEnvironment] = []
-        try:
+        with contextlib.ExitStack() as held:
             for _ in range(min(count, self.bound)):
-                held.append(self._take())
-        finally:
-            for environment in held:
-                self._give_back(environment)
+                held.callback(self._give_back, self._take())
 
     def _take(self) -> ProcessEnvironment:
         with self._changed:
-            while not self._free and self._alive >= self.bound:
-                self._changed.wait()
-            if self._free:
-                taken, _ = self._free.pop()  # the most recently used: the others may go idle
-                self._count_busy()
-                return taken
-            self._alive += 1
-            self.started += 1
-            self._count_busy()
+            self._changed.wait_for(lambda: self._free or self._alive < self.bound)
+            # The most recently used, the others may go idle; else a cold start.
+            taken = self._free.pop()[0] if self._free else None
+            if taken is None:
+                self._alive += 1
+                self.started += 1
+            self.peak_busy = max(self.peak_busy, self._alive - len(self._free))
+        if taken is not None:
+            return taken
         try:
             return ProcessEnvironment(self.function)  # a cold start, outside the lock
         except BaseException:
             self._give_back(None)
             raise
-
-    def _count_busy(self) -> None:
-        self.peak_busy = max(self.peak_busy, self._alive - len(self._free))
 
     def _give_back(self, environment: ProcessEnvironment | None) -> None:
         with self._changed:
@@ -380,9 +371,7 @@ class LambdaRuntime:
             context = LambdaContext(function, stream, self.clock)
             result = handler(event, context)
             if context.get_remaining_time_in_millis() == 0:
-                raise FunctionTimedOut(
-                    f"{function_id}: Task timed out after {function.timeout_seconds:.2f} seconds"
-                )
+                raise FunctionTimedOut(function_id, function.timeout_seconds)
             return marshal(result)
 
     def provision_used(self, count: int) -> None:

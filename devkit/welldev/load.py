@@ -39,7 +39,7 @@ from locust.argument_parser import LocustArgumentParser
 from locust.env import Environment
 from locust.exception import StopUser
 
-from welldev import api_keys, database, seed
+from welldev import database, seed
 from welldev.serving import Served, serving
 
 LOCAL_DIR = Path(__file__).resolve().parents[2] / ".local"
@@ -112,21 +112,11 @@ def prepare(conn: pg8000.native.Connection, users: int) -> tuple[Tenant, ...]:
     """The demo data, and for each demo workspace its keys and a provider per user."""
     tenants = []
     for index, (member, _) in enumerate(seed.seed(conn).members):
-        member_key, service_key = (
-            api_keys.create_key(
-                conn,
-                person_id=member.person_id,
-                workspace_id=member.workspace_id,
-                kind=kind,
-                name="load",
-            )[1]
-            for kind in ("member", "service")
-        )
-        account, connector, row = _seeded_ledger_row(member.key)
+        member_key = member.new_key(conn, "member", "load")
+        service_key = member.new_key(conn, "service", "load")
+        ledger_row = _seeded_ledger_row(member.key)  # account, connector, row
         providers = _providers(conn, index, users)
-        tenants.append(
-            Tenant(member.workspace_id, member_key, service_key, account, connector, row, providers)
-        )
+        tenants.append(Tenant(member.workspace_id, member_key, service_key, *ledger_row, providers))
     return tuple(tenants)
 
 
@@ -278,9 +268,7 @@ def _stop(environment: Environment, **_: Any) -> None:
     RUN.served = None
 
 
-for _hook, _listener in (
-    (events.init_command_line_parser, _options),
-    (events.init, _serve_and_warm),
-    (events.quitting, _stop),
-):
-    _hook.add_listener(_listener)  # type: ignore[no-untyped-call]  # locust leaves it unannotated
+# locust leaves add_listener unannotated.
+events.init_command_line_parser.add_listener(_options)  # type: ignore[no-untyped-call]
+events.init.add_listener(_serve_and_warm)  # type: ignore[no-untyped-call]
+events.quitting.add_listener(_stop)  # type: ignore[no-untyped-call]

@@ -82,14 +82,8 @@ def client(service: Literal["sqs", "events", "logs"], endpoint_url: str, region:
 
 def delivered_events(logs: Any, group: str) -> list[dict[str, Any]]:
     """Every event the rule delivered to the log group ``group``, in the order delivered."""
-    events: list[dict[str, Any]] = []
-    token: dict[str, str] = {}
-    while True:
-        page = logs.filter_log_events(logGroupName=group, **token)
-        events += [json.loads(event["message"]) for event in page["events"]]
-        if not page.get("nextToken"):
-            return events
-        token = {"nextToken": page["nextToken"]}
+    pages = logs.get_paginator("filter_log_events").paginate(logGroupName=group)
+    return [json.loads(event["message"]) for page in pages for event in page["events"]]
 
 
 def handles(messages: Sequence[Mapping[str, Any]], **entry: Any) -> list[list[dict[str, Any]]]:
@@ -179,10 +173,11 @@ class LocalAws:
                     {"deadLetterTargetArn": dead.arn, "maxReceiveCount": queue.max_receive_count}
                 )
             url = sqs.create_queue(QueueName=queue.logical_id, Attributes=attributes)["QueueUrl"]
+            found = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
             self.queues[queue.logical_id] = Queue(
                 name=route_name(queue.logical_id),
                 url=url,
-                arn=_queue_arn(sqs, url),
+                arn=found["Attributes"]["QueueArn"],
                 visibility_timeout=seconds,
                 max_receive_count=queue.max_receive_count,
                 dead_letter_queue=queue.dead_letter_queue_id,
@@ -230,11 +225,6 @@ class LocalAws:
         self.server.stop()
 
 
-def _queue_arn(sqs: Any, url: str) -> str:
-    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
-    return str(attributes["Attributes"]["QueueArn"])
-
-
 def sqs_event(messages: Sequence[Mapping[str, Any]], queue_arn: str) -> dict[str, Any]:
     """The event Lambda sends a function for messages ``ReceiveMessage`` returned."""
     return {
@@ -257,7 +247,6 @@ def sqs_event(messages: Sequence[Mapping[str, Any]], queue_arn: str) -> dict[str
 
 def event_of(bodies: Sequence[str], queue_name: str) -> dict[str, Any]:
     """The event Lambda would send for ``bodies`` received now from ``queue_name`` (the bench's)."""
-    region = local_region()
     now = str(int(time.time() * 1000))
     attributes = dict.fromkeys(RECORD_ATTRIBUTES, now) | {
         "ApproximateReceiveCount": "1",
@@ -273,7 +262,7 @@ def event_of(bodies: Sequence[str], queue_name: str) -> dict[str, Any]:
         }
         for body in bodies
     ]
-    return sqs_event(received, f"arn:aws:sqs:{region}:{LOCAL_ACCOUNT_ID}:{queue_name}")
+    return sqs_event(received, f"arn:aws:sqs:{local_region()}:{LOCAL_ACCOUNT_ID}:{queue_name}")
 
 
 def failed_message_ids(result: Any, message_ids: Sequence[str]) -> set[str]:

@@ -2,14 +2,10 @@
 
 The committed ``openapi.json`` is this module's output; a test fails when they differ
 (regenerate with ``make openapi``). Request and response bodies are JSON:API documents. What
-the registry does not derive, the fixed schemas and every word, is in ``openapi_text.yaml``
-(``welldev.openapi_text``); this module derives the rest from the registry: the schemas of
-its records and documents, each operation's parameters, responses and request example.
-
-A List takes three forms of paging, one per request (``wellapi.jsonapi.query``): the platform's
-``limit`` / ``cursor`` and the cursor pagination profile's ``page[...]`` (the same cursor
-paging), and numbered pages (``page[number]`` with ``page[size]``) as deep as
-``MAX_PAGE_DEPTH`` rows. The changes feed pages forward only.
+the registry does not derive, the fixed schemas and every word (a List's three forms of paging
+and the feed's forward pages among them), is in ``openapi_text.yaml`` (``welldev.openapi_text``);
+this module derives the rest from the registry: the schemas of its records and documents, each
+operation's parameters, responses and request example.
 """
 
 from __future__ import annotations
@@ -44,13 +40,15 @@ from wellapi.resources.feed import SYNC_RUN_ID_MAX
 from welldev import openapi_examples as examples
 from welldev.openapi_text import describe, words
 
+# An OpenAPI object or JSON Schema, as the document holds it.
+Json = dict[str, Any]
 TITLE: str = words("document", "info", "title")
 REF = "#/components/schemas/"
 EXAMPLES_REF = "#/components/examples/"
 UUID_SCHEMA = {"type": "string", "format": "uuid"}
 DATETIME_SCHEMA = {"type": "string", "format": "date-time"}
 # An attribute's schema by its kind, where the kind is not its JSON type (an enum's: its values).
-KIND_SCHEMAS: dict[str, dict[str, Any]] = {
+KIND_SCHEMAS: dict[str, Json] = {
     "uuids": {"type": "array", "items": UUID_SCHEMA},
     "datetime": DATETIME_SCHEMA,
 }
@@ -63,11 +61,9 @@ PAGE_LINK = {"type": ["string", "null"]}
 # ---- schemas ------------------------------------------------------------------------------------
 
 
-def _object(
-    properties: dict[str, Any], *required: str, additional: Any = False, **more: Any
-) -> dict[str, Any]:
+def _object(properties: Json, *required: str, additional: Any = False, **more: Any) -> Json:
     """An object schema: ``required`` when any, ``additionalProperties`` unless None."""
-    schema: dict[str, Any] = {"type": "object", "properties": properties, **more}
+    schema: Json = {"type": "object", "properties": properties, **more}
     if required:
         schema["required"] = list(required)
     if additional is not None:
@@ -75,8 +71,9 @@ def _object(
     return schema
 
 
-def _links(*names: str) -> dict[str, Any]:
-    return _object(dict.fromkeys(names, LINK), *names)
+def _links(*names: str) -> Json:
+    """A ``links`` member: an object of the links ``names``, each required."""
+    return {"links": _object(dict.fromkeys(names, LINK), *names)}
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -87,44 +84,37 @@ def _pascal(name: str) -> str:
     return "".join(part.capitalize() for part in name.split("_"))
 
 
-def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+def _nullable(schema: Json) -> Json:
     return {"oneOf": [schema, {"type": "null"}]}
 
 
-def _attribute_schema(attribute: Attribute) -> dict[str, Any]:
+def _attribute_schema(attribute: Attribute) -> Json:
     if attribute.kind == "enum":
         schema = {"type": "string", "enum": list(attribute.enum)}
-    else:  # a copy, which an update request's schema adds its description to
-        schema = {**KIND_SCHEMAS.get(attribute.kind, {"type": attribute.kind})}
-    if not attribute.nullable:
-        return schema
-    return _nullable(schema) if "enum" in schema else {**schema, "type": [schema["type"], "null"]}
+        return _nullable(schema) if attribute.nullable else schema
+    schema = KIND_SCHEMAS.get(attribute.kind, {"type": attribute.kind})
+    # A copy either way, which an update request's schema adds its description to.
+    return {**schema, "type": [schema["type"], "null"]} if attribute.nullable else {**schema}
 
 
-def _attributes(
-    attributes: tuple[Attribute, ...], *, writable: str | None = None
-) -> dict[str, Any]:
-    chosen = [a for a in attributes if writable is None or a.writable in (writable, "always")]
-    return _object({a.name: _attribute_schema(a) for a in chosen})
+def _attributes(attributes: Iterable[Attribute]) -> Json:
+    return _object({a.name: _attribute_schema(a) for a in attributes})
 
 
-def _linkage(type_name: str, *, nullable: bool) -> dict[str, Any]:
+def _linkage(type_name: str, *, nullable: bool) -> Json:
     identifier = _object({"type": {"const": type_name}, "id": UUID_SCHEMA}, "type", "id")
     return _nullable(identifier) if nullable else identifier
 
 
-def _record(described: Resource | Parent, links: bool, **properties: Any) -> dict[str, Any]:
+def _record(described: Resource | Parent, links: bool, **properties: Any) -> Json:
     """A resource object: its type, id and attributes, and ``links.self`` when it has links."""
     attributes = _attributes(described.attributes)
     fixed = {"type": {"const": described.type}, "id": UUID_SCHEMA, "attributes": attributes}
-    schema = _object({**fixed, **properties}, "type", "id")
-    if links:
-        schema["required"].append("links")
-        schema["properties"]["links"] = _links("self")
-    return schema
+    linked = _links("self") if links else {}
+    return _object({**fixed, **properties, **linked}, "type", "id", *linked)
 
 
-def _parent_resource(parent: Parent) -> dict[str, Any]:
+def _parent_resource(parent: Parent) -> Json:
     """A record a relationship points at, as ``include`` and the related route show it. Only
     a record this API serves (a ``workspace_provider``, from the catalog) links to its route;
     the platform's own records are another API's, and carry no links."""
@@ -134,25 +124,21 @@ def _parent_resource(parent: Parent) -> dict[str, Any]:
     return schema
 
 
-def _resource_object(resource: Resource) -> dict[str, Any]:
+def _resource_object(resource: Resource) -> Json:
     """A primary resource. One this API serves links to its route (``links.self``), and each
     of its relationships to the relationship route (``self``) and the related route
     (``related``); the catalog's providers, the platform's records, have no links."""
     is_served = served(resource)
+    linked = _links("self", "related") if is_served else {}
     relationships = {}
     for rel in resource.relationships:
-        member = _object({"data": _linkage(rel.parent.type, nullable=not rel.required)}, "data")
-        if is_served:
-            member["required"].append("links")
-            member["properties"]["links"] = _links("self", "related")
-        relationships[rel.name] = member
-    schema = _record(resource, is_served, relationships=_object(relationships))
-    if resource.scope == "feed":
-        schema["properties"]["id"] = words("schemas", "feed_id")
-    return schema
+        data = {"data": _linkage(rel.parent.type, nullable=not rel.required)}
+        relationships[rel.name] = _object({**data, **linked}, "data", *linked)
+    feed_id = {"id": words("schemas", "feed_id")} if resource.scope == "feed" else {}
+    return _record(resource, is_served, relationships=_object(relationships), **feed_id)
 
 
-def _written_type(described: Resource | Parent) -> dict[str, Any]:
+def _written_type(described: Resource | Parent) -> Json:
     """A request's ``type``: today's, which every read emits, or the platform's canonical one."""
     types = accepted_types(described)
     form = "two" if len(types) > 1 else "one"
@@ -160,17 +146,18 @@ def _written_type(described: Resource | Parent) -> dict[str, Any]:
     return {"enum": list(types), "description": text}
 
 
-def _request_relationship(rel: Relationship, mode: str) -> dict[str, Any]:
-    identifier = _object(
-        {"type": _written_type(rel.parent), "id": UUID_SCHEMA, "meta": IGNORED, "lid": IGNORED},
-        "type",
-        "id",
-        additional=IGNORED_MEMBER,
-    )
+def _request_object(properties: Json, *required: str, ignored: tuple[str, ...]) -> Json:
+    """An object of a request document: ``properties``, the members the parser ignores
+    (``ignored``, any value) and any member JSON:API does not define (``IgnoredMember``)."""
+    members = {**properties, **dict.fromkeys(ignored, IGNORED)}
+    return _object(members, *required, additional=IGNORED_MEMBER)
+
+
+def _request_relationship(rel: Relationship, mode: str) -> Json:
+    written = {"type": _written_type(rel.parent), "id": UUID_SCHEMA}
+    identifier = _request_object(written, "type", "id", ignored=("meta", "lid"))
     data = identifier if rel.required else _nullable(identifier)
-    member = _object(
-        {"data": data, "meta": IGNORED, "links": IGNORED}, "data", additional=IGNORED_MEMBER
-    )
+    member = _request_object({"data": data}, "data", ignored=("meta", "links"))
     if mode == "update":
         member["description"] = _current_value(rel.writable, "relationship")
     return member
@@ -182,28 +169,23 @@ def _current_value(writable: str, member: str) -> str:
     return str(words("schemas", "update_member", writable, current=current))
 
 
-def _request_document(resource: Resource, mode: str) -> dict[str, Any]:
+def _request_document(resource: Resource, mode: str) -> Json:
     """A create or update document: what the parser (``jsonapi.body``) accepts.
 
     A create carries the members a client may set. An update may carry every attribute and
     relationship, so that a fetched resource can be sent back as it is: the writable ones are
     marked so, and every other one is accepted only at its current value (not ``readOnly``,
-    which would say a request must not carry it). ``type`` (and each linkage's) is today's or
-    the canonical one. What JSON:API 1.1 has the server ignore is allowed wherever it may be:
-    the members the parser ignores, any member JSON:API does not define (``IgnoredMember``), and
-    the @-members of the attributes and relationships objects; a field the resource does not
-    have is not.
+    which would say a request must not carry it). What JSON:API 1.1 has the server ignore is
+    allowed wherever it may be (``_request_object``), and so are the @-members of the
+    attributes and relationships objects; a field the resource does not have is not.
     """
-    if mode == "create":
-        attributes = _attributes(resource.attributes, writable="create")
-        rels = [rel for rel in resource.relationships if rel.writable != "never"]
-    else:
-        attributes = _attributes(resource.attributes)
-        for attribute in resource.attributes:
-            member = "deleted_at" if attribute.name == "deleted_at" else "attribute"
-            described = _current_value(attribute.writable, member)
-            attributes["properties"][attribute.name]["description"] = described
-        rels = list(resource.relationships)
+    create = mode == "create"
+    attributes = _attributes(a for a in resource.attributes if not create or a.writable != "never")
+    rels = [rel for rel in resource.relationships if not create or rel.writable != "never"]
+    if not create:
+        for a in resource.attributes:
+            member = "deleted_at" if a.name == "deleted_at" else "attribute"
+            attributes["properties"][a.name]["description"] = _current_value(a.writable, member)
     attributes["patternProperties"] = AT_MEMBERS
     relationships = {rel.name: _request_relationship(rel, mode) for rel in rels}
     members = {
@@ -211,19 +193,17 @@ def _request_document(resource: Resource, mode: str) -> dict[str, Any]:
         "id": {**UUID_SCHEMA, "description": words("schemas", f"{mode}_id")},
         "attributes": attributes,
         "relationships": _object(relationships, patternProperties=AT_MEMBERS),
-        **dict.fromkeys(("meta", "links", "lid"), IGNORED),
     }
-    required = ["type"] if mode == "create" else ["type", "id"]
-    data = _object(members, *required, additional=IGNORED_MEMBER)
-    ignored = dict.fromkeys(("meta", "jsonapi", "links", "included"), IGNORED)
-    document = {"data": data, **ignored, "errors": words("schemas", "errors_member")}
-    return _object(document, "data", additional=IGNORED_MEMBER)
+    required = ["type"] if create else ["type", "id"]
+    data = _request_object(members, *required, ignored=("meta", "links", "lid"))
+    document = {"data": data, "errors": words("schemas", "errors_member")}
+    return _request_object(document, "data", ignored=("meta", "jsonapi", "links", "included"))
 
 
-def _document(resource: Resource, *, collection: bool) -> dict[str, Any]:
+def _document(resource: Resource, *, collection: bool) -> Json:
     resource_ref = _ref(f"{_pascal(resource.key)}Resource")
     links = _object({"self": {"type": "string"}}, "self", additional=None)
-    properties: dict[str, Any] = {
+    properties: Json = {
         "jsonapi": _ref("JsonApi"),
         "data": {"type": "array", "items": resource_ref} if collection else resource_ref,
         "links": links,
@@ -243,7 +223,7 @@ def _document(resource: Resource, *, collection: bool) -> dict[str, Any]:
     return _object(properties, "jsonapi", "data", "links", "meta", additional=None)
 
 
-def _linkage_document(resource: Resource, *, related: bool) -> dict[str, Any]:
+def _linkage_document(resource: Resource, *, related: bool) -> Json:
     """GET /v1/<resource>/{id}/<relationship> (``related``): the record, as ``include`` shows
     it, or null; GET /v1/<resource>/{id}/relationships/<relationship>: the linkage, or null."""
     types = related_types(resource)
@@ -252,35 +232,29 @@ def _linkage_document(resource: Resource, *, related: bool) -> dict[str, Any]:
     else:
         found, links = [_linkage(t, nullable=False) for t in types], _links("self", "related")
     data = {"oneOf": [*found, {"type": "null"}]}
-    properties = {"jsonapi": _ref("JsonApi"), "data": data, "links": links}
-    return _object(properties, "jsonapi", "data", "links")
+    return _object({"jsonapi": _ref("JsonApi"), "data": data, **links}, "jsonapi", "data", "links")
 
 
 # The answers API Gateway gives itself (``responses`` of the text says when), by status.
 GATEWAY_STATUSES: dict[int, str] = words("responses", "gateway_statuses")
 
 
-def _errors(codes: tuple[str, ...]) -> dict[str, Any]:
+def _errors(codes: tuple[str, ...]) -> Json:
     """The error responses of an operation that can answer ``codes``, and API Gateway's own."""
-    by_status: dict[int, list[str]] = {}
-    for code in codes:
-        by_status.setdefault(ERROR_CODES[code].status, []).append(code)
-    gateway = {"application/json": {"schema": _ref("GatewayMessage")}}
-    responses: dict[str, Any] = {}
-    for status in sorted({*by_status, *GATEWAY_STATUSES}):
-        mine, reason = by_status.get(status, []), GATEWAY_STATUSES.get(status)
-        if not mine:
-            description = words("responses", "gateway", reason=reason)
-            responses[str(status)] = {"description": description, "content": gateway}
-            continue
-        lines = [f"- `{code}`: {ERROR_CODES[code].meaning}" for code in mine]
-        description = words("responses", "errors") + "\n\n" + "\n".join(lines)
-        refs = {code: {"$ref": EXAMPLES_REF + code} for code in mine}
-        content: dict[str, Any] = {MEDIA_TYPE: {"schema": _ref("ErrorDocument"), "examples": refs}}
-        if reason:
-            description += "\n\n" + words("responses", "or_gateway", reason=reason)
-            content.update(gateway)
-        responses[str(status)] = {"description": description, "content": content}
+    responses: Json = {}
+    for status in sorted({*(ERROR_CODES[code].status for code in codes), *GATEWAY_STATUSES}):
+        mine = [code for code in codes if ERROR_CODES[code].status == status]
+        reason = GATEWAY_STATUSES.get(status)
+        parts, content = [], {}
+        if mine:
+            lines = [f"- `{code}`: {ERROR_CODES[code].meaning}" for code in mine]
+            parts.append(words("responses", "errors") + "\n\n" + "\n".join(lines))
+            refs = {code: {"$ref": EXAMPLES_REF + code} for code in mine}
+            content[MEDIA_TYPE] = {"schema": _ref("ErrorDocument"), "examples": refs}
+        if reason:  # API Gateway's own answer, alone or beside ours
+            parts.append(words("responses", "or_gateway" if mine else "gateway", reason=reason))
+            content["application/json"] = {"schema": _ref("GatewayMessage")}
+        responses[str(status)] = {"description": "\n\n".join(parts), "content": content}
     for code, headers in words("responses", "status_headers").items():
         if code in responses:
             responses[code]["headers"] = headers
@@ -294,9 +268,7 @@ def _errors(codes: tuple[str, ...]) -> dict[str, Any]:
 PATH_SCOPED = frozenset({"catalog", "select", "remove"})
 
 
-def parameter(
-    name: str, schema: dict[str, Any], description: str, where: str = "query"
-) -> dict[str, Any]:
+def parameter(name: str, schema: Json, description: str, where: str = "query") -> Json:
     return {
         "name": name,
         "in": where,
@@ -310,7 +282,7 @@ def _text(key: str, **names: Any) -> str:
     return str(words("parameters", key, **names))
 
 
-def comma_list(names: Iterable[Any], *, empty: bool, pattern: str = "") -> dict[str, Any]:
+def comma_list(names: Iterable[Any], *, empty: bool, pattern: str = "") -> Json:
     """A comma-separated list of ``names`` (or of items that match ``pattern``) as a string
     schema; ``empty``: the empty string too."""
     escaped = [re.sub(r"([.^$*+?()\[\]{}|\\])", r"\\\1", str(name)) for name in names]
@@ -319,12 +291,11 @@ def comma_list(names: Iterable[Any], *, empty: bool, pattern: str = "") -> dict[
     return {"type": "string", "pattern": f"^(?:{listed})?$" if empty else f"^{listed}$"}
 
 
-def workspace_parameters(operation: str) -> list[dict[str, Any]]:
-    """The query parameters that choose the workspace a key acts in, under names of their own.
-    Where the path's ``{workspace_id}`` is the workspace the request acts in, the query's are
-    not taken (the server reads and ignores them). Where it is another workspace (the enrolled
-    one of an unenrol), the workspace the key acts in is given by the legacy name only, so
-    that one operation never shows two inputs named alike."""
+def workspace_parameters(operation: str) -> list[Json]:
+    """The query parameters that choose the workspace a key acts in: none where the path's
+    ``{workspace_id}`` is that workspace (the server reads and ignores them); where it is another
+    (the enrolled one of an unenrol), the legacy name only, so that one operation never shows
+    two inputs named alike."""
     if operation in PATH_SCOPED:
         return []
     legacy = WORKSPACE_PARAMETERS[1]
@@ -333,11 +304,11 @@ def workspace_parameters(operation: str) -> list[dict[str, Any]]:
     return [parameter(name, UUID_SCHEMA, _text(name)) for name in WORKSPACE_PARAMETERS]
 
 
-def _pages(which: str) -> list[dict[str, Any]]:
+def _pages(which: str) -> list[Json]:
     return [parameter(**page) for page in words("parameters", which)]
 
 
-def feed_parameters(resource: Resource, workspace: list[Any]) -> list[dict[str, Any]]:
+def feed_parameters(resource: Resource, workspace: list[Json]) -> list[Json]:
     """The changes feed's query: its forward pages, its filters, the workspace."""
     params = _pages("feed_pages")
     for name in resource.filters:
@@ -358,19 +329,16 @@ def related_types(resource: Resource) -> list[str]:
     return sorted({rel.parent.type for rel in resource.relationships})
 
 
-def _fields(resource: Resource, type_name: str, description: str) -> dict[str, Any]:
+def _fields(resource: Resource, type_name: str, text: str, **names: str) -> Json:
     schema = comma_list(fields_of(resource, type_name) or (), empty=True)
-    return parameter(f"fields[{type_name}]", schema, description)
+    return parameter(f"fields[{type_name}]", schema, _text(text, type=type_name, **names))
 
 
-def read_parameters(
-    resource: Resource, workspace: list[Any], *, collection: bool = False
-) -> list[dict[str, Any]]:
+def read_parameters(resource: Resource, workspace: list[Json], *, collection: bool) -> list[Json]:
     names = [r.name for r in resource.relationships]
     include = _text("include", names=", ".join(names))
     params = [parameter("include", comma_list(names, empty=True), include)]
-    for t in [resource.type, *related_types(resource)]:
-        params.append(_fields(resource, t, _text("fields", type=t)))
+    params += [_fields(resource, t, "fields") for t in [resource.type, *related_types(resource)]]
     params += workspace
     if not collection:
         return params
@@ -388,22 +356,19 @@ def read_parameters(
     return params
 
 
-def related_parameters(
-    resource: Resource, operation: str, workspace: list[Any]
-) -> list[dict[str, Any]]:
+def related_parameters(resource: Resource, operation: str, workspace: list[Json]) -> list[Json]:
     """The query of a related route (the record's fields, an empty include) or of a
     relationship route (none but the workspace)."""
     if operation == "relationship":
         return workspace
-    empty = {"type": "string", "const": ""}
-    params = [parameter("include", empty, _text("related_include"))]
+    params = [parameter("include", {"type": "string", "const": ""}, _text("related_include"))]
     for t in related_types(resource):
         pointing = " or ".join(f"`{r.name}`" for r in resource.relationships if r.parent.type == t)
-        params.append(_fields(resource, t, _text("related_fields", type=t, names=pointing)))
+        params.append(_fields(resource, t, "related_fields", names=pointing))
     return params + workspace
 
 
-def id_parameter(name: str, resource: Resource, operation: str) -> dict[str, Any]:
+def id_parameter(name: str, resource: Resource, operation: str) -> Json:
     """A path parameter of ``operation`` on ``resource``, the demo's value its example."""
     names = [rel.name for rel in resource.relationships]
     listed = ", ".join(f"`{n}`" for n in names)
@@ -417,28 +382,26 @@ def id_parameter(name: str, resource: Resource, operation: str) -> dict[str, Any
 # ---- operations and the document -----------------------------------------------------------------
 
 
-def _answer(what: str, schema: str = "", **more: Any) -> dict[str, Any]:
+def _answer(what: str, schema: str, **more: Any) -> Json:
     """A success response: what it says (``responses`` of the text), its document's schema."""
-    answer = {"description": words("responses", what), **more}
-    if schema:
-        answer["content"] = {MEDIA_TYPE: {"schema": _ref(schema)}}
-    return answer
+    content = {MEDIA_TYPE: {"schema": _ref(schema)}}
+    return {"description": words("responses", what), "content": content, **more}
 
 
-def _operation(resource_key: str, op: Operation) -> dict[str, Any]:
+def _operation(resource_key: str, op: Operation) -> tuple[str, str, Json]:
+    """``op`` on ``resource_key``: its path, its method and what the document says of it."""
     resource = PROVIDER_CATALOG if op.name == "catalog" else resource_named(resource_key)
     name = _pascal(resource.key)
     path = op.path(resource)
     text = describe(resource, op.name)
     parameters = [id_parameter(p, resource, op.name) for p in re.findall(r"\{(\w+)\}", path)]
     workspace = workspace_parameters(op.name)
-    spec: dict[str, Any] = {
+    spec: Json = {
         "operationId": f"{resource_key}_{op.name}",
         "tags": [resource_named(resource_key).path],
         "summary": text.summary,
         "description": text.description,
     }
-    ok: dict[str, Any]
     if op.method == "GET":
         if resource.scope == "feed":
             parameters += feed_parameters(resource, workspace)
@@ -450,9 +413,9 @@ def _operation(resource_key: str, op: Operation) -> dict[str, Any]:
         ok = {"200": _answer("ok", name + (shape or "Collection"))}
     elif op.method == "DELETE":
         parameters += workspace
-        ok = {"204": _answer("deleted")}
+        ok = {"204": {"description": words("responses", "deleted")}}
     else:
-        parameters += read_parameters(resource, workspace)
+        parameters += read_parameters(resource, workspace, collection=False)
         summary, body = examples.request_example(resource, op.name)
         request = "Update" if op.method == "PATCH" else "Create"
         example = {"demo": {"summary": summary, "value": body}}
@@ -470,10 +433,10 @@ def _operation(resource_key: str, op: Operation) -> dict[str, Any]:
                 answer["headers"] = {**answer.get("headers", {}), **words("responses", "replayed")}
     spec["responses"] = {**ok, **_errors(text.codes)}
     spec["parameters"] = parameters
-    return spec
+    return path, op.method.lower(), spec
 
 
-def _schemas() -> dict[str, Any]:
+def _schemas() -> Json:
     """The schemas the registry derives: its records, documents and request documents."""
     schemas = {f"{_pascal(p.type)}Parent": _parent_resource(p) for p in PARENTS.values()}
     for resource in (*RESOURCES.values(), PROVIDER_CATALOG, CHANGES):
@@ -490,7 +453,7 @@ def _schemas() -> dict[str, Any]:
     return schemas
 
 
-def _error_example(code: str) -> dict[str, Any]:
+def _error_example(code: str) -> Json:
     status, title, meaning = ERROR_CODES[code]
     error = {"status": str(status), "code": code, "title": title, "detail": meaning}
     value = {"errors": [{**error, "meta": {"trace_id": "<the request id>"}}]}
@@ -503,21 +466,19 @@ def _tags() -> list[dict[str, str]]:
     return [{"name": r.path, "description": r.summary} for r in resources]
 
 
-def build_document() -> dict[str, Any]:
-    paths: dict[str, dict[str, Any]] = {}
+def build_document() -> Json:
+    paths: dict[str, Json] = {}
     for resource_key, operation in ROUTES:
-        op = OPERATIONS[operation]
-        resource = PROVIDER_CATALOG if operation == "catalog" else resource_named(resource_key)
-        paths.setdefault(op.path(resource), {})[op.method.lower()] = _operation(resource_key, op)
-    document: dict[str, Any] = words("document")
+        path, method, spec = _operation(resource_key, OPERATIONS[operation])
+        paths.setdefault(path, {})[method] = spec
+    document: Json = words("document")
     # The description's paragraphs are wrapped in the file: a line break within one is a space.
     info = document["info"]
     info["description"] = re.sub(r"(?<!\n)\n(?!\n)", " ", info["description"])
     document["tags"] = _tags()
     document["paths"] = dict(sorted(paths.items()))
-    components = document["components"]
-    components["schemas"].update(_schemas())
-    components["examples"] = {code: _error_example(code) for code in ERROR_CODES}
+    document["components"]["schemas"].update(_schemas())
+    document["components"]["examples"] = {code: _error_example(code) for code in ERROR_CODES}
     return document
 
 

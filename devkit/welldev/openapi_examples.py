@@ -23,12 +23,8 @@ CONNECTOR = str(seed_id("workspace_connectors", "acme/plaid_eu"))
 # A provider Acme has no row for: creating or selecting it succeeds on the fresh demo.
 NEW_PROVIDER = str(seed_id("providers", "notion"))
 REMOVED_PROVIDER = str(seed_id("providers", "qonto"))
-# A record of Acme each ledger may link, by the record's type.
-_RECORDS = {
-    "account": ("accounts", "acme/operating"),
-    "company": ("companies", "acme/initech"),
-    "people": ("peoples", "acme/charles"),
-}
+# A record of Acme each ledger may link, by the record's type: its seed key.
+_RECORDS = {"account": "acme/operating", "company": "acme/initech", "people": "acme/charles"}
 # A live row of each resource in Acme (the seed's ledger rows are keyed by their parts).
 _ROWS = {
     "account_workspace_connectors": "acme/operating/acme/plaid_eu/input/72",
@@ -58,9 +54,8 @@ def row_id(resource: Resource, n: int = 0) -> str:
 def _record(resource: Resource) -> str:
     """A record of Acme the ledger ``resource`` may link (a generated one, if nobody named it)."""
     parent = record_relationship(resource).parent
-    if parent.type in _RECORDS:
-        return str(seed_id(*_RECORDS[parent.type]))
-    return str(seed_id(parent.table.name, generated_links(parent)[0][0]))
+    key = _RECORDS.get(parent.type) or generated_links(parent)[0][0]
+    return str(seed_id(parent.table.name, key))
 
 
 def _linkage(type_name: str, id_: str) -> dict[str, Any]:
@@ -94,14 +89,13 @@ def request_example(resource: Resource, operation: str) -> tuple[str, dict[str, 
         data["relationships"] = {"provider": provider}
     elif operation == "enrol":
         data["relationships"] = {"workspace": globex}
-    elif resource.scope == "provenance" and update:
-        data["attributes"] = {"direction": "input"}
     elif resource.scope == "provenance":
-        data["attributes"] = {"direction": "output"}
-        data["relationships"] = {
-            record: _linkage(record, _record(resource)),
-            "workspace_connector": _linkage("workspace_connector", CONNECTOR),
-        }
+        data["attributes"] = {"direction": "input" if update else "output"}
+        if not update:
+            data["relationships"] = {
+                record: _linkage(record, _record(resource)),
+                "workspace_connector": _linkage("workspace_connector", CONNECTOR),
+            }
     elif resource.scope == "group_enrolment" and not update:
         group = _linkage("workspace_group", GROUP)
         data["relationships"] = {"workspace_group": group, "workspace": globex}

@@ -3,16 +3,17 @@
 The file holds the prose, where a person edits it as prose, and the parts of the document the
 registry does not derive; ``words`` gives one of its parts with the values it names filled in.
 ``describe`` puts one (resource, operation)'s summary, description and error codes together
-from two generic tables of the file: ``operations`` by operation name (what a List, a Create,
-a select... does, and the codes every resource's operation of that kind can give) and
-``scopes`` by a resource's scope rule (who may read and write it, its own rules and codes). The
-meaning of each code comes from ``wellapi.errors.ERROR_CODES``.
+from two generic tables of the file: ``operations`` by operation name (what each kind does, the
+codes it can give on every resource) and ``scopes`` by a resource's scope rule (who may read
+and write it, its own rules and codes). Each code's meaning is ``wellapi.errors.ERROR_CODES``'.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import reduce
+from operator import getitem
 from pathlib import Path
 from typing import Any
 
@@ -64,10 +65,7 @@ def fill(node: Any, **names: Any) -> Any:
 
 def words(*path: str, **names: Any) -> Any:
     """The part of the file at ``path`` (``"parameters", "include"``), filled in."""
-    node = TEXT
-    for key in path:
-        node = node[key]
-    return fill(node, **names)
+    return fill(reduce(getitem, path, TEXT), **names)
 
 
 @dataclass(frozen=True)

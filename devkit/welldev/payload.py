@@ -16,6 +16,7 @@ import json
 import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote
@@ -149,12 +150,10 @@ def _joined(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
 def _body_text(body: bytes, content_type: str | None) -> str | None:
     """The body as text when API Gateway passes it as text, else None (it goes as base64)."""
     media_type = (content_type or "").split(";", 1)[0].strip().lower()
-    if not (media_type.startswith("text/") or media_type in _TEXT_CONTENT_TYPES):
-        return None
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
+    if media_type.startswith("text/") or media_type in _TEXT_CONTENT_TYPES:
+        with suppress(UnicodeDecodeError):
+            return body.decode("utf-8")
+    return None
 
 
 # The Content-Type of a result with a statusCode and a body but no content-type: AWS documents
@@ -198,7 +197,6 @@ def map_response(result: Any, warn: Callable[[str], None]) -> HttpResponse:
     headers.extend(("set-cookie", cookie) for cookie in cookies)
 
     body = result.get("body")
-    content: bytes
     if body is None:
         content = b""
     elif not isinstance(body, str):

@@ -76,9 +76,8 @@ def _moved(body: str, shift: timedelta) -> str:
     when = _occurred_at(body)
     if when is None:
         return body
-    document = json.loads(body)
-    document["occurred_at"] = (when + shift).isoformat()
-    return json.dumps(document, separators=(",", ":"))
+    moved = json.loads(body) | {"occurred_at": (when + shift).isoformat()}
+    return json.dumps(moved, separators=(",", ":"))
 
 
 def with_recent_times(event: Any, now: datetime) -> tuple[Any, timedelta]:

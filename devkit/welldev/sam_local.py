@@ -43,16 +43,14 @@ def parameter_overrides(given: Iterable[str]) -> dict[str, str]:
     """``--parameter-overrides`` as SAM reads it: ``Key=Value`` pairs separated by spaces, or
     CloudFormation's ``ParameterKey=Key,ParameterValue=Value``; each flag may hold several."""
     overrides: dict[str, str] = {}
-    for text in given:
-        for item in text.split():
-            found = _PAIR.fullmatch(item)
-            if found is not None:
-                overrides[found[1]] = found[2]
-                continue
-            key, equals, value = item.partition("=")
-            if not equals or not key:
-                raise SamFlagError(f"--parameter-overrides: not Key=Value: {item!r}")
-            overrides[key] = value
+    for item in " ".join(given).split():
+        if (found := _PAIR.fullmatch(item)) is not None:
+            overrides[found[1]] = found[2]
+            continue
+        key, equals, value = item.partition("=")
+        if not equals or not key:
+            raise SamFlagError(f"--parameter-overrides: not Key=Value: {item!r}")
+        overrides[key] = value
     return overrides
 
 
@@ -77,9 +75,7 @@ def env_var_overrides(
 ) -> dict[str, str]:
     """The variables the file gives ``function``, as SAM CLI applies them: ``Parameters``,
     then the function's own entry, only for variables the template declares for it."""
-    overrides = dict(document.get("Parameters", {}))
-    own = document.get(function.logical_id) or document.get(function.function_name) or {}
-    overrides.update(own)
+    overrides = {**document.get("Parameters", {}), **(document.get(function.logical_id) or {})}
     return {name: str(value) for name, value in overrides.items() if name in function.environment}
 
 
@@ -94,8 +90,7 @@ def env_vars_document(
     """The ``--env-vars`` file: each function's ``DATABASE_URL`` and user from ``logins``, by
     ``role_of``'s role (``""``: the administrator, the migration's, whose user owns the schema)."""
     document: dict[str, dict[str, str]] = {}
-    for logical_id in sorted(template.functions):
-        function = template.functions[logical_id]
+    for logical_id, function in sorted(template.functions.items()):
         url, user = logins[role_of(template, function) or ""]
         values = {"DB_AUTH": "url", "DATABASE_URL": url, "DB_USER": user}
         document[logical_id] = {k: v for k, v in values.items() if k in function.environment}
@@ -137,9 +132,8 @@ def write_for_containers(
         user = unquote(parts.username or "")
         admin_url = container_url(db.admin_url)
     reached = urlsplit(admin_url).hostname
-    logins = {"": (admin_url, user)}
-    for role in APP_ROLES:
-        logins[role] = (LocalDatabase(admin_url).url_for(role), role)
+    logins = {role: (LocalDatabase(admin_url).url_for(role), role) for role in APP_ROLES}
+    logins[""] = (admin_url, user)
     # Readable by its owner only: it holds the roles' passwords.
     write_private(path, env_vars_document(template, logins))
     return (

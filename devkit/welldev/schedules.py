@@ -63,11 +63,7 @@ class Schedule(Invoker):
     """EventBridge's rule of one ``Schedule`` event: it invokes the function once ``period``."""
 
     def __init__(
-        self,
-        runtime: LambdaRuntime,
-        event: ScheduleEvent,
-        period: float = DEFAULT_SCHEDULE_PERIOD_SECONDS,
-        log: TextIO | None = None,
+        self, runtime: LambdaRuntime, event: ScheduleEvent, period: float, log: TextIO | None
     ) -> None:
         if period <= 0:
             raise ValueError("the schedule period must be positive")
@@ -88,17 +84,16 @@ class Schedule(Invoker):
         answered, None when it failed (logged after what the function printed)."""
         self.invocations += 1
         printed: list[str] = []
-        said: str | None = None
         try:
             result = self.runtime.invoke(
                 self.function_id, scheduled_event(self.function_id), printed=printed
             )
         except Exception:
             result = None
-            said = f"{self.function_id} failed:\n{traceback.format_exc().rstrip()}"
+            said: str | None = f"{self.function_id} failed:\n{traceback.format_exc().rstrip()}"
         else:
-            if (described := describe_result(result)) is not None:
-                said = f"{self.function_id}: {described}"
+            described = describe_result(result)
+            said = None if described is None else f"{self.function_id}: {described}"
         if said is not None:
             print("".join(printed), end="", flush=True)
             self.say(said)

@@ -68,16 +68,14 @@ class SeedRef:
     table: Table
     key: str
 
-
-@dataclass(frozen=True)
-class SeedRow:
-    table: Table
-    key: str
-    columns: dict[str, Any]
-
     @property
     def public_id(self) -> uuid.UUID:
         return seed_id(self.table.name, self.key)
+
+
+@dataclass(frozen=True)
+class SeedRow(SeedRef):
+    columns: dict[str, Any]
 
 
 # ---- the data ------------------------------------------------------------------------------------
@@ -200,6 +198,12 @@ class DemoMember:
     person_id: uuid.UUID
     key: str  # the workspace's seed key ("acme"): names its demo key, "demo:acme"
 
+    def new_key(self, conn: pg8000.native.Connection, kind: str, name: str) -> str:
+        """A new API key of ``kind`` ("member", "service") for this user and workspace."""
+        return api_keys.create_key(
+            conn, person_id=self.person_id, workspace_id=self.workspace_id, kind=kind, name=name
+        )[1]
+
 
 class IssuedKeys:
     """Real demo keys: the previous run's (``previous``, the last ``.local/demo.json`` read by
@@ -254,9 +258,7 @@ class IssuedKeys:
         if kept[0][0]:
             self.reused.append(name)
             return str(previous)
-        _, key = api_keys.create_key(
-            conn, person_id=member.person_id, workspace_id=member.workspace_id, kind=kind, name=name
-        )
+        key = member.new_key(conn, kind, name)
         self.issued.append(name)
         return key
 
@@ -333,7 +335,7 @@ def write_row(conn: pg8000.native.Connection, row: SeedRow, *, restore: bool = F
         values.append(f":p{index}")
         params[f"p{index}"] = value
         if isinstance(value, SeedRef):
-            params[f"p{index}"] = seed_id(value.table.name, value.key)
+            params[f"p{index}"] = value.public_id
             where = f"{schema.public_id_column(value.table)} = :p{index}"
             values[-1] = f"(SELECT pk FROM {SCHEMA}.{value.table.name} WHERE {where})"
     done = "DO NOTHING"

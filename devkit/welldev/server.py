@@ -28,9 +28,7 @@ class LocalServer(ThreadingHTTPServer):
     # the connections beyond it. API Gateway queues far more; so does this.
     request_queue_size = 1024
 
-    def __init__(
-        self, gateway: Gateway, host: str = "127.0.0.1", port: int = 3000, log: TextIO | None = None
-    ) -> None:
+    def __init__(self, gateway: Gateway, host: str, port: int, log: TextIO | None = None) -> None:
         self.gateway = gateway
         self.log = log or sys.stderr
         try:
@@ -50,7 +48,7 @@ class LocalServer(ThreadingHTTPServer):
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that hangs up before its answer is written is a line, not a traceback.
-        error = sys.exc_info()[1]
+        error = sys.exception()
         if isinstance(error, ConnectionError):
             name = type(error).__name__
             said = f"{client_address[0]} closed the connection before the answer ({name})"
@@ -120,16 +118,14 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def _read_chunked(self) -> bytes:
         body = bytearray()
-        while True:
-            size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
-            if size == 0:
-                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                    pass  # trailers
-                return bytes(body)
+        while size := int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16):
             if len(body) + size > MAX_REQUEST_BODY_BYTES:
                 raise _BodyTooLarge
             body += self.rfile.read(size)
             self.rfile.readline()
+        while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+            pass  # trailers
+        return bytes(body)
 
     def _write(self, response: HttpResponse) -> None:
         self.send_response(response.status)

@@ -168,12 +168,11 @@ class Stack:
 
 def resolve_environment(stack: Stack, function: Function) -> dict[str, str]:
     """The function's variables that have a value locally (not those a deployment gives)."""
-    values = {}
-    for name, raw in function.environment.items():
-        value = stack.parameters.get(raw.name) if isinstance(raw, Ref) else raw
-        if isinstance(value, str):
-            values[name] = value
-    return values
+    values = {
+        name: stack.parameters.get(raw.name) if isinstance(raw, Ref) else raw
+        for name, raw in function.environment.items()
+    }
+    return {name: value for name, value in values.items() if isinstance(value, str)}
 
 
 # The parameters a function's variables or the API's CORS read, with their defaults (None: no
@@ -289,25 +288,23 @@ def api_functions() -> list[dict[str, str]]:
     from wellapi.resources import FEEDS, RESOURCES, resource_named
 
     order = [*RESOURCES, *FEEDS]
-    functions = []
-    for resource, operation in sorted(ROUTES, key=lambda route: order.index(route[0])):
-        op = OPERATIONS[operation]
-        path = op.path(resource_named(resource))
-        functions.append(
-            {
-                "Function": f"{_pascal(resource)}{_pascal(operation)}Function",
-                "Stack": f"{_pascal(resource)}Stack",
-                "resource": resource,
-                "operation": operation,
-                "handler": handler_name(resource, operation),
-                "method": op.method,
-                "openapi_method": op.method.lower(),
-                "path": path,
-                # The route in an execute-api ARN: each path parameter is a wildcard.
-                "arn_path": re.sub(r"\{[^}]+\}", "*", path),
-            }
-        )
-    return functions
+    return [
+        {
+            "Function": f"{_pascal(resource)}{_pascal(operation)}Function",
+            "Stack": f"{_pascal(resource)}Stack",
+            "resource": resource,
+            "operation": operation,
+            "handler": handler_name(resource, operation),
+            "method": op.method,
+            "openapi_method": op.method.lower(),
+            "path": path,
+            # The route in an execute-api ARN: each path parameter is a wildcard.
+            "arn_path": re.sub(r"\{[^}]+\}", "*", path),
+        }
+        for resource, operation in sorted(ROUTES, key=lambda route: order.index(route[0]))
+        for op in [OPERATIONS[operation]]
+        for path in [op.path(resource_named(resource))]
+    ]
 
 
 def default_route_function() -> dict[str, str]:

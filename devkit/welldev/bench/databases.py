@@ -43,14 +43,12 @@ def public_id_column(table: str) -> str:
     return schema.public_id_column(schema.metadata.tables[f"core_api.{table}"])
 
 
-def behind_horizon(
-    conn: pg8000.native.Connection, records: str, missing: str, timeout: float = 120.0
-) -> None:
+def behind_horizon(conn: pg8000.native.Connection, records: str, missing: str) -> None:
     """Wait until the change records ``records`` (a condition) names are behind the horizon the
     feed and the drainer read up to: a transaction open anywhere on the server (another
     database's, a test worker's) holds it back, and a read then finds none of them (``missing``
     says what that would break)."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + 120
     while one(
         conn,
         f"SELECT EXISTS (SELECT 1 FROM core_api.change_records WHERE {records} "
@@ -84,8 +82,9 @@ def seeded(
     and the migrations); reused while the fingerprint holds."""
     digest = hashlib.sha256(":".join(map(str, (name, *parts))).encode())
     digest.update(Path(__file__).read_bytes())
-    for path in sorted((migrations_dir() / "versions").glob("*.py")):
-        digest.update(path.name.encode() + path.read_bytes())
+    schema = migrations_dir()  # the baseline's SQL files and the revisions
+    for path in sorted([*schema.rglob("*.sql"), *(schema / "versions").glob("*.py")]):
+        digest.update(path.relative_to(schema).as_posix().encode() + path.read_bytes())
     wanted = digest.hexdigest()
     with database.admin_connection(database.create_database(server, name).admin_url) as conn:
         found = conn.run("SELECT to_regclass('public.seeded') IS NOT NULL")[0][0] and conn.run(
@@ -243,6 +242,7 @@ def _bench(conn: pg8000.native.Connection, sizes: Sizes) -> dict[str, Any]:
         )
     )
     x, write, sync = connectors[0], connectors[-2], connectors[-1]
+    member = {"w": owned[0], "x": x[0], "t0": T0}  # the member's workspace, X, the first row's
     # X's account ledger: row g of the member's account g % 100, created g minutes after T0;
     # one in 97 is soft-deleted, a third go out.
     with bulk(conn, LEDGER.split(".")[1], sizes.ledger_rows):
@@ -257,10 +257,8 @@ def _bench(conn: pg8000.native.Connection, sizes: Sizes) -> dict[str, Any]:
             "CASE WHEN g % 97 = 13 THEN at + interval '1 day' END "
             "FROM p, generate_series(0, :n - 1) g, "
             "LATERAL (SELECT CAST(:t0 AS timestamptz) + g * interval '1 minute' AS at) t",
-            w=owned[0],
-            x=x[0],
             n=sizes.ledger_rows,
-            t0=T0,
+            **member,
         )
     # The member's company ledger: small, so warm latency measures the code, not a scan.
     warm = conn.run(
@@ -269,12 +267,10 @@ def _bench(conn: pg8000.native.Connection, sizes: Sizes) -> dict[str, Any]:
         "RETURNING pk) "
         "INSERT INTO core_api.company_workspace_connectors (company_pk, workspace_connector_pk, "
         "direction, created_at) "
-        "SELECT pk, :wc, 'input', CAST(:t0 AS timestamptz) + pk * interval '1 minute' FROM c "
+        "SELECT pk, :x, 'input', CAST(:t0 AS timestamptz) + pk * interval '1 minute' FROM c "
         "RETURNING company_workspace_connector_id::text",
-        w=owned[0],
-        wc=x[0],
         n=sizes.warm_rows,
-        t0=T0,
+        **member,
     )
     (write_company,) = one(
         conn,
@@ -384,12 +380,8 @@ RECORDS = 1_000  # of each kind, at least: a sync message may name a thousand
 # others share the rest): a List filtered by record reads that record's rows, so the measured
 # record must hold the same number at 10,000 rows and at 10 million.
 BUSY_RECORD_ROWS = 1_000
-# Of the big tenant's rows per ledger, relative to the account ledger.
-LARGE_SHARE = {
-    "account_workspace_connectors": 1.0,
-    "company_workspace_connectors": 0.2,
-    "people_workspace_connectors": 0.2,
-}
+# Of the big tenant's rows per ledger, relative to the account ledger (1 where not given).
+LARGE_SHARE = {"company_workspace_connectors": 0.2, "people_workspace_connectors": 0.2}
 # The revocation's tenants: their rows in the account ledger (one in each other).
 ONLY_ACCOUNTS = {"company_workspace_connectors": 0.0, "people_workspace_connectors": 0.0}
 

@@ -9,6 +9,7 @@ import contextlib
 import gc
 import importlib.util
 import json
+import operator
 import os
 import sys
 import time
@@ -27,6 +28,10 @@ from welldev.function_roles import functions_connected_as
 from welldev.payload import HttpRequest, build_event
 
 JSONAPI = "application/vnd.api+json"
+# What the bench times, by name, and what times one (``wall_ms``, ``returned``, ``backend_cpu``).
+Call = Callable[[], Any]
+Calls = Mapping[str, Call]
+Measure = Callable[[Call], Any]
 
 
 def link_installed(directory: Path, names: Sequence[str]) -> None:
@@ -134,34 +139,34 @@ def sync_events(
     each the one the local event source mapping makes (``local_aws.sqs_event``)."""
     # Recent: the writer refuses links older than 35 days.
     occurred_at = datetime.now(UTC).isoformat(timespec="seconds")
-    events = []
-    for _ in range(batches):
-        bodies = []
-        for m in range(messages):
-            body = {
-                "type": "provenance.linked",
-                "version": 1,
-                "workspace_connector_id": connector_id,
-                "direction": "input",
-                "record_type": record_type,
-                "record_ids": list(record_ids[m * ids : (m + 1) * ids]),
-                "sync_run_id": "bench",
-                "occurred_at": occurred_at,
-                "idempotency_key": f"bench-{uuid4()}",
-            }
-            bodies.append(json.dumps(body))
-        events.append(local_aws.event_of(bodies, "sync"))
-    return events
+
+    def linked(m: int) -> str:
+        body = {
+            "type": "provenance.linked",
+            "version": 1,
+            "workspace_connector_id": connector_id,
+            "direction": "input",
+            "record_type": record_type,
+            "record_ids": list(record_ids[m * ids : (m + 1) * ids]),
+            "sync_run_id": "bench",
+            "occurred_at": occurred_at,
+            "idempotency_key": f"bench-{uuid4()}",
+        }
+        return json.dumps(body)
+
+    return [
+        local_aws.event_of([linked(m) for m in range(messages)], "sync") for _ in range(batches)
+    ]
 
 
-def wall_ms(call: Callable[[], Any]) -> float:
+def wall_ms(call: Call) -> float:
     """The milliseconds ``call`` takes."""
     started = time.perf_counter()
     call()
     return (time.perf_counter() - started) * 1000
 
 
-def wall_and_backend_cpu_ms(pid: int, call: Callable[[], Any]) -> tuple[float, float]:
+def wall_and_backend_cpu_ms(pid: int, call: Call) -> tuple[float, float]:
     """The call's milliseconds, and the CPU milliseconds of the backend ``pid`` meanwhile, read
     outside the time measured (a request's backend is done with it when its answer arrived)."""
     before = backend_cpu_ms(pid)
@@ -169,17 +174,12 @@ def wall_and_backend_cpu_ms(pid: int, call: Callable[[], Any]) -> tuple[float, f
     return ms, backend_cpu_ms(pid) - before
 
 
-def returned(call: Callable[[], Any]) -> Any:
-    """What ``call`` answers: a call that measures itself (the database's time, CPU)."""
-    return call()
+# What ``call`` answers: the measure of a call that measures itself (the database's time, CPU).
+returned: Measure = operator.call
 
 
 def taking_turns(
-    calls: Mapping[str, Callable[[], Any]],
-    iterations: int,
-    warmup: int,
-    measure: Callable[[Callable[[], Any]], Any] = wall_ms,
-    run: int = 1,
+    calls: Calls, iterations: int, warmup: int, measure: Measure = wall_ms, run: int = 1
 ) -> dict[str, list[Any]]:
     """``measure`` of each call (by default its milliseconds), by name, ``iterations`` times
     after ``warmup`` rounds unmeasured, the calls taking turns so that drift hits all alike:
@@ -195,17 +195,13 @@ def taking_turns(
 
 
 def fairly(
-    calls: Mapping[str, Callable[[], Any]],
-    iterations: int,
-    warmup: int,
-    measure: Callable[[Callable[[], Any]], Any] = wall_ms,
-    run: int = 1,
+    calls: Calls, iterations: int, warmup: int, measure: Measure = wall_ms, run: int = 1
 ) -> dict[str, list[Any]]:
     """``taking_turns``, each call paying for its own garbage alone, as a Lambda process of its
     own would: what exists now is never collected (``gc.freeze``), and the young garbage of the
     calls before is collected before each measure, unmeasured."""
 
-    def collected_first(call: Callable[[], Any]) -> Any:
+    def collected_first(call: Call) -> Any:
         gc.collect(1)
         return measure(call)
 
@@ -219,7 +215,7 @@ def fairly(
 
 def alternating(
     dbs: dict[str, database.LocalDatabase],
-    calls_of: Callable[[], dict[str, dict[Any, Callable[[], Any]]]],
+    calls_of: Callable[[], dict[str, dict[Any, Call]]],
     rounds: int,
     iterations: int,
     warmup: int,
@@ -244,11 +240,9 @@ def alternating(
     return samples
 
 
-def backend_cpu(pid: int, call: Callable[[], Any]) -> float:
+def backend_cpu(pid: int, call: Call) -> float:
     """The CPU milliseconds the backend ``pid`` spends while ``call`` runs."""
-    before = backend_cpu_ms(pid)
-    call()
-    return backend_cpu_ms(pid) - before
+    return wall_and_backend_cpu_ms(pid, call)[1]
 
 
 # The kernel's clock ticks a second, for a process's user and system time in /proc.
