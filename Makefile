@@ -193,9 +193,10 @@ events: $(LOCAL_STAMP)
 
 # The first deploy of an environment, with its credentials (docs/deploy.md, "The first
 # deploy"): its database stack (database.yaml, samconfig-database.toml), then its API stack with
-# the database stack's outputs as parameters, after `make preflight`'s check. It also needs
-# SYNC_PRODUCER_ROLE_ARN, unless the environment's overrides in samconfig.toml name it.
+# the database stack's outputs as parameters, each after a check of the account's quotas. It
+# also needs SYNC_PRODUCER_ROLE_ARN, unless the environment's overrides in samconfig.toml name it.
 deploy-database: install
+	$(BIN)/python -m welldev.deploy preflight-database $(or $(CONFIG_ENV),default) && \
 	$(BIN)/sam deploy --template-file database.yaml --config-file samconfig-database.toml \
 		--config-env $(or $(CONFIG_ENV),default)
 
@@ -205,10 +206,10 @@ deploy: build
 	$(BIN)/python -m welldev.deploy preflight $(or $(CONFIG_ENV),default) $$overrides && \
 	$(BIN)/sam deploy --config-env $(or $(CONFIG_ENV),default) --parameter-overrides $$overrides
 
-# Before `sam deploy` of an environment, with its credentials: whether the account's Lambda
-# quota holds what the stack reserves, and what to raise if not
-# (docs/deploy.md, "Lambda concurrency"). CONFIG_ENV is samconfig.toml's environment;
-# OVERRIDES, the deploy's --parameter-overrides (Name=value ...).
+# Before `sam deploy` of an environment, with its credentials: whether the account's quotas hold
+# what the stack reserves and makes, and what to raise if not (docs/deploy.md, "Lambda
+# concurrency", "Other quotas"). CONFIG_ENV is samconfig.toml's environment; OVERRIDES, the
+# deploy's --parameter-overrides (Name=value ...).
 preflight: install
 	$(BIN)/python -m welldev.deploy preflight $(or $(CONFIG_ENV),default) $(OVERRIDES)
 

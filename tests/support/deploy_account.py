@@ -1,7 +1,8 @@
-"""An AWS account for ``welldev.deploy``'s tests: CloudFormation's and Lambda's answers from
-botocore's Stubber, in the shapes the APIs document. moto does not implement
-``lambda:GetAccountSettings`` ("Not yet implemented"), and its CloudFormation needs
-openapi-spec-validator, which nothing else here needs."""
+"""An AWS account for ``welldev.deploy``'s tests: CloudFormation's, Lambda's and RDS's answers
+from botocore's Stubber, in the shapes the APIs document; every other service's from moto, which
+the test starts. moto does not implement ``lambda:GetAccountSettings`` ("Not yet implemented")
+nor ``rds:DescribeAccountAttributes``, and its CloudFormation needs openapi-spec-validator, which
+nothing else here needs."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ class Account:
     ``AccountLimit``) and ``stacks`` by name (absent: none), each call expected in turn."""
 
     def __init__(self, concurrency: dict[str, int], stacks: dict[str, dict[str, Any]]) -> None:
-        self.clients = {n: SESSION.client(n) for n in ("cloudformation", "lambda")}
+        self.clients = {n: SESSION.client(n) for n in ("cloudformation", "lambda", "rds")}
         self.stubs = {n: Stubber(c) for n, c in self.clients.items()}
         self.stacks, self.concurrency = stacks, concurrency
 
@@ -54,7 +55,19 @@ class Account:
         self.stubs["lambda"].add_response("get_account_settings", answer)
         self.expect_stack(api_stack)
 
+    def expect_rds(self, used: dict[str, int], proxies: int = 0) -> None:
+        """What RDS says of its quotas (AWS's defaults, of which ``used``) and its proxies."""
+        limits = {"DBClusters": 40, "DBInstances": 40, "DBSubnetGroups": 50}
+        quotas = [
+            {"AccountQuotaName": n, "Used": used.get(n, 0), "Max": most}
+            for n, most in limits.items()
+        ]
+        stubber = self.stubs["rds"]
+        stubber.add_response("describe_account_attributes", {"AccountQuotas": quotas})
+        answer = {"DBProxies": [{"DBProxyName": f"proxy-{n}"} for n in range(proxies)]}
+        stubber.add_response("describe_db_proxies", answer)
+
     def client(self, name: str) -> Any:
         for stub in self.stubs.values():
             stub.activate()
-        return self.clients[name]
+        return self.clients[name] if name in self.clients else SESSION.client(name)

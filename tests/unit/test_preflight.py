@@ -7,6 +7,7 @@ The account is ``tests.support.deploy_account``'s.
 from __future__ import annotations
 
 import pytest
+from moto import mock_aws
 
 from tests.support.deploy_account import Account, limit, stack
 from tests.support.template import TEMPLATE, transformed_template
@@ -90,6 +91,7 @@ def test_an_environment_takes_samconfig_then_the_overrides():
         deploy.overrides("staging", ["LogLevel"])
 
 
+@mock_aws  # a first deploy reads the other quotas too (test_preflight_quotas.py)
 def test_a_first_deploy_is_checked_against_the_account():
     fits = Account(limit(1000, 1000), {})
     fits.expect_check("wellapi-staging")
