@@ -147,6 +147,9 @@ def shortfalls(quotas: Counter[str], found: Mapping[str, tuple[int, int]]) -> li
     only AWS's documented default."""
     lines = []
     for name, n in sorted(quotas.items()):
+        if name not in found:  # an API that answers no such quota (a region without it)
+            lines.append(f"{WARNING}{name}: the stack makes {n}; the account says no limit.")
+            continue
         (used, most), default = found[name], name in DEFAULTS
         if used + n > most:
             said = f"AWS's default quota is {most}" if default else f"the quota is {most}"

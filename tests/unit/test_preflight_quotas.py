@@ -137,6 +137,11 @@ def test_a_shortfall_names_the_count_to_ask_for():
     ]
 
 
+def test_a_quota_the_account_does_not_say_is_a_warning():
+    lines = deploy.shortfalls(Counter({"DBSubnetGroups": 1}), {})
+    assert lines == ["Warning: DBSubnetGroups: the stack makes 1; the account says no limit."]
+
+
 def test_an_existing_stack_reads_no_quota():
     # Its resources count already: only the stack is read (any other call fails the Stubber).
     database = Account(
