@@ -180,6 +180,11 @@ def transformed_nested() -> dict[str, dict[str, Any]]:
     }
 
 
+def transformed_stacks() -> dict[str, dict[str, Any]]:
+    """Every API stack as SAM transforms it: template.yaml's, then each nested stack by its id."""
+    return {"template.yaml": transformed_template(), **transformed_nested()}
+
+
 def transformed_resources() -> dict[str, Any]:
     """The resources of every stack, transformed, by logical id: template.yaml's, then each
     nested stack's but those SAM adds to every stack (CodeDeploy's application and role),

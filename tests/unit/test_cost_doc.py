@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.support.template import DATABASE, ROOT, transformed_nested, transformed_template
+from tests.support.template import DATABASE, ROOT, transformed_stacks
 
 PAGE = " ".join((ROOT / "docs/cost.md").read_text(encoding="utf-8").split())
 HOURS = 730  # a month's, as AWS prices a month
@@ -15,8 +15,7 @@ X = "\N{MULTIPLICATION SIGN}"  # as the page writes a product
 
 
 def _resources(kind: str, *, database: bool = True) -> list[dict[str, Any]]:
-    documents = [transformed_template(), *transformed_nested().values()]
-    documents += [DATABASE] if database else []
+    documents = [*transformed_stacks().values(), *([DATABASE] if database else [])]
     return [
         r["Properties"] for d in documents for r in d["Resources"].values() if r["Type"] == kind
     ]

@@ -12,7 +12,7 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from tests.support.deploy_account import SESSION, Account, limit, stack
-from tests.support.template import transformed_nested, transformed_template
+from tests.support.template import transformed_stacks
 from welldev import deploy
 
 DATABASE_STACK = "wellapi-staging-database"
@@ -36,10 +36,9 @@ def test_what_preflight_counts_is_what_sam_makes():
     # Of every type QUOTAS counts, template.yaml's and its nested stacks' resources after SAM's
     # transform: SAM adds no role or policy that preflight would miss.
     types = {kind.split("/")[0] for kind in deploy.QUOTAS}
-    documents = [transformed_template(), *transformed_nested().values()]
     made = Counter(
         deploy.QUOTAS[r["Type"]]
-        for document in documents
+        for document in transformed_stacks().values()
         for r in document["Resources"].values()
         if r["Type"] in types
     )

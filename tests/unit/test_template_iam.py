@@ -8,15 +8,12 @@ AWSCodeDeployRoleForLambda, each on every resource."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from tests.support.template import (
     FUNCTIONS,
     actions,
     on_every_resource,
     statements,
-    transformed_nested,
-    transformed_template,
+    transformed_stacks,
 )
 
 # The actions whose resource cannot be named: X-Ray's take none, and the network interfaces
@@ -31,13 +28,9 @@ UNNAMED = {
 IAM_TYPES = {"AWS::IAM::Role", "AWS::IAM::ManagedPolicy", "AWS::IAM::Policy"}
 
 
-def _documents() -> dict[str, dict[str, Any]]:
-    return {"template.yaml": transformed_template(), **transformed_nested()}
-
-
 def test_no_statement_is_on_every_resource_but_those_whose_resource_has_no_name():
     found = []
-    for name, document in _documents().items():
+    for name, document in transformed_stacks().items():
         for resource_id, resource in document["Resources"].items():
             if resource["Type"] not in IAM_TYPES:
                 continue
@@ -49,7 +42,7 @@ def test_no_statement_is_on_every_resource_but_those_whose_resource_has_no_name(
 
 def test_no_role_holds_an_aws_managed_policy():
     found = []
-    for name, document in _documents().items():
+    for name, document in transformed_stacks().items():
         for resource_id, resource in document["Resources"].items():
             if resource["Type"] != "AWS::IAM::Role":
                 continue
@@ -59,7 +52,7 @@ def test_no_role_holds_an_aws_managed_policy():
 
 
 def test_every_function_runs_as_its_own_role_writing_to_its_own_log_group_only():
-    for name, document in _documents().items():
+    for name, document in transformed_stacks().items():
         resources = document["Resources"]
         for function_id in set(FUNCTIONS) & set(resources):
             role = resources[function_id]["Properties"]["Role"]
@@ -73,7 +66,7 @@ def test_every_function_runs_as_its_own_role_writing_to_its_own_log_group_only()
 
 
 def test_codedeploy_may_move_only_its_stacks_aliases_and_read_only_their_alarms():
-    for name, document in _documents().items():
+    for name, document in transformed_stacks().items():
         resources = document["Resources"]
         (group,) = {
             str(r["Properties"]["ServiceRoleArn"])
