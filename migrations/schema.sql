@@ -1018,60 +1018,110 @@ ALTER FUNCTION core_api.remember_idempotent_answer(p_key text, p_table regclass,
 -- Name: restore_role_defaults(); Type: FUNCTION; Schema: core_api; Owner: migration_owner
 --
 
-CREATE FUNCTION core_api.restore_role_defaults() RETURNS text[]
-    LANGUAGE plpgsql SECURITY DEFINER
+CREATE FUNCTION core_api.restore_role_defaults() RETURNS TABLE(setting text, failure text)
+    LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
-    kept record;
-    item text;
-    setting text;
-    value text;
-    altered text;
-    restored text[] := '{}';
+  roles name[];
+  names text[];
+  statements text[];
+  set_back name[] := '{}';
+  role_name name;
 BEGIN
-    FOR kept IN
-        SELECT w.role, w.in_database, w.settings AS wanted, coalesce(
-            (SELECT s.setconfig FROM pg_db_role_setting s
-              WHERE s.setrole = r.oid
-                AND s.setdatabase = CASE WHEN w.in_database
-                    THEN (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())
-                    ELSE 0 END),
-            '{}') AS found
-          FROM well_private.role_defaults w JOIN pg_roles r ON r.rolname = w.role
-         ORDER BY w.role, w.in_database
-    LOOP
-        CONTINUE WHEN kept.found @> kept.wanted AND kept.wanted @> kept.found;
-        altered := format('ALTER ROLE %I', kept.role)
-            || CASE WHEN kept.in_database THEN format(' IN DATABASE %I', current_database())
-                    ELSE '' END;
-        -- A default the deployment never gave: gone.
-        FOREACH item IN ARRAY kept.found LOOP
-            setting := split_part(item, '=', 1);
-            CONTINUE WHEN EXISTS (SELECT FROM unnest(kept.wanted) w
-                                   WHERE split_part(w, '=', 1) = setting);
-            EXECUTE altered || format(' RESET %I', setting);
-            restored := restored || (kept.role || '.' || setting);
-        END LOOP;
-        -- A default the deployment gave, changed or gone: set as it was written, so that the
-        -- catalog holds the same text again. A list of names is written as the list it is
-        -- (quoted, it would be one name); the value is the owner's own, from the table.
-        FOREACH item IN ARRAY kept.wanted LOOP
-            CONTINUE WHEN item = ANY (kept.found);
-            setting := split_part(item, '=', 1);
-            value := substr(item, length(setting) + 2);
-            EXECUTE altered || format(' SET %I = %s', setting,
-                CASE WHEN lower(setting) IN ('search_path', 'temp_tablespaces',
-                                             'local_preload_libraries')
-                     THEN value ELSE quote_literal(value) END);
-            restored := restored || (kept.role || '.' || setting);
-        END LOOP;
+  -- Read as well_heal, before any SET ROLE: the roles it sets have no right on the function.
+  SELECT coalesce(array_agg(t.role_name), '{}'), coalesce(array_agg(t.setting_name), '{}'),
+         coalesce(array_agg(t.statement), '{}')
+    INTO roles, names, statements
+    FROM core_api.role_defaults_to_restore() AS t;
+  PERFORM set_config('lock_timeout', '1s', true);
+  FOR i IN 1..cardinality(roles) LOOP
+    EXECUTE format('SET LOCAL ROLE %I', roles[i]);
+    setting := roles[i] || '.' || names[i];
+    FOR attempt IN 1..3 LOOP
+      -- Ended in the select list: in a WHERE clause, the planner may call it on rows it has
+      -- not yet filtered.
+      PERFORM pg_terminate_backend(a.pid, 1000)
+         FROM pg_stat_activity a
+        WHERE a.usename = roles[i] AND a.pid <> pg_backend_pid()
+          AND EXISTS (SELECT FROM pg_locks l
+                       WHERE l.pid = a.pid AND l.granted AND l.mode <> 'AccessShareLock'
+                         AND l.relation = 'pg_catalog.pg_db_role_setting'::regclass);
+      BEGIN
+        EXECUTE statements[i];
+        failure := NULL;
+        EXIT;
+      EXCEPTION
+        -- The row's holder came back, or committed first ("tuple concurrently updated").
+        WHEN lock_not_available OR internal_error THEN failure := SQLSTATE;
+        WHEN OTHERS THEN failure := SQLSTATE; EXIT;
+      END;
     END LOOP;
-    RETURN restored;
+    RESET ROLE;
+    IF failure IS NULL THEN
+      set_back := set_back || roles[i];
+    END IF;
+    RETURN NEXT;
+  END LOOP;
+  FOREACH role_name IN ARRAY ARRAY(SELECT DISTINCT r FROM unnest(set_back) AS r) LOOP
+    EXECUTE format('SET LOCAL ROLE %I', role_name);
+    PERFORM pg_terminate_backend(a.pid, 1000)
+       FROM pg_stat_activity a
+      WHERE a.usename = role_name AND a.datname = current_database()
+        AND a.pid <> pg_backend_pid();
+    RESET ROLE;
+  END LOOP;
 END
 $$;
 
 ALTER FUNCTION core_api.restore_role_defaults() OWNER TO migration_owner;
+
+--
+-- Name: role_defaults_to_restore(); Type: FUNCTION; Schema: core_api; Owner: migration_owner
+--
+
+CREATE FUNCTION core_api.role_defaults_to_restore() RETURNS TABLE(role_name name, setting_name text, statement text)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET lock_timeout TO '15s'
+    AS $$
+BEGIN
+  LOCK TABLE well_private.role_defaults IN SHARE ROW EXCLUSIVE MODE;
+  RETURN QUERY
+  WITH declared AS (
+    SELECT d.role, d.settings, coalesce(s.setconfig, '{}') AS found,
+           format('ALTER ROLE %I', d.role)
+             || CASE WHEN d.in_database THEN format(' IN DATABASE %I', current_database())
+                     ELSE '' END AS altered
+      FROM well_private.role_defaults d
+      JOIN pg_roles r ON r.rolname = d.role
+      LEFT JOIN pg_db_role_setting s
+        ON s.setrole = r.oid
+       AND s.setdatabase = CASE WHEN d.in_database
+             THEN (SELECT b.oid FROM pg_database b WHERE b.datname = current_database())
+             ELSE 0 END
+  ), differing AS (
+    SELECT d.role, split_part(item, '=', 1) AS name,
+           d.altered || format(' RESET %I', split_part(item, '=', 1)) AS statement
+      FROM declared d CROSS JOIN unnest(d.found) AS item
+     WHERE split_part(item, '=', 1) <> ALL (
+             SELECT split_part(w, '=', 1) FROM unnest(d.settings) AS w)
+    UNION ALL
+    SELECT d.role, split_part(item, '=', 1),
+           d.altered || format(' SET %I = %s', split_part(item, '=', 1),
+             CASE WHEN split_part(item, '=', 1) IN ('search_path', 'temp_tablespaces',
+                                                    'local_preload_libraries')
+                  THEN substr(item, strpos(item, '=') + 1)
+                  ELSE quote_literal(substr(item, strpos(item, '=') + 1)) END)
+      FROM declared d CROSS JOIN unnest(d.settings) AS item
+     WHERE item <> ALL (d.found)
+  )
+  SELECT differing.role, differing.name, differing.statement
+    FROM differing ORDER BY 1, 2, 3;
+END
+$$;
+
+ALTER FUNCTION core_api.role_defaults_to_restore() OWNER TO migration_owner;
 
 --
 -- Name: scope_person_pk(); Type: FUNCTION; Schema: core_api; Owner: migration_owner
@@ -1214,6 +1264,13 @@ DECLARE
 BEGIN
   SELECT * INTO wanted FROM core_api.transaction_settings WHERE role = CURRENT_USER;
   IF NOT FOUND THEN
+    -- Each role the deployment makes (migrations/baseline/roles.sql) has its own row: without
+    -- it, its transactions would run with no timer at all. Refused.
+    IF CURRENT_USER IN ('well_api', 'well_sync', 'well_auth', 'well_drain', 'well_heal') THEN
+      RAISE EXCEPTION 'no transaction settings are recorded for role %', CURRENT_USER
+        USING ERRCODE = 'WP003', HINT = 'The owner runs SELECT well_private.record_settings().';
+    END IF;
+    -- Any other role (the owner's own tools): the server's.
     SELECT * INTO wanted FROM core_api.transaction_settings WHERE role = '';
   END IF;
   -- The timers first: one a session left could cut this transaction's first statement short.
@@ -1254,9 +1311,10 @@ BEGIN
        FROM (SELECT pg_catalog.unnest(wanted.names) AS name,
                     pg_catalog.unnest(wanted.values_shown) AS value) AS s
       WHERE COALESCE(pg_catalog.current_setting(s.name, true), '') IS DISTINCT FROM s.value;
-    -- Said to an application role (the owner's own tools run this too, with defaults of their
-    -- own): its connection logs it once (wellapi.store.notices).
-    IF CURRENT_USER IN ('well_api', 'well_sync', 'well_auth', 'well_drain') THEN
+    -- Said to a role the deployment makes, which has its own row (the owner's own tools run
+    -- this too, with defaults of their own): its connection logs it once
+    -- (wellapi.store.notices).
+    IF wanted.role <> '' THEN
       RAISE NOTICE 'set again for this transaction: %', set_again USING ERRCODE = 'WS001';
     END IF;
   END IF;
@@ -1775,29 +1833,6 @@ $$;
 ALTER FUNCTION well_private.random_key() OWNER TO migration_owner;
 
 --
--- Name: record_role_defaults(); Type: FUNCTION; Schema: well_private; Owner: migration_owner
---
-
-CREATE FUNCTION well_private.record_role_defaults() RETURNS void
-    LANGUAGE sql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-    INSERT INTO well_private.role_defaults (role, in_database, settings)
-    SELECT r.rolname, scope.in_database, coalesce(
-        (SELECT s.setconfig FROM pg_db_role_setting s
-          WHERE s.setrole = r.oid
-            AND s.setdatabase = CASE WHEN scope.in_database
-                THEN (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())
-                ELSE 0 END),
-        '{}')
-      FROM pg_roles r CROSS JOIN (VALUES (true), (false)) AS scope (in_database)
-     WHERE r.rolname IN ('well_api', 'well_sync', 'well_auth', 'well_drain')
-    ON CONFLICT (role, in_database) DO UPDATE SET settings = excluded.settings;
-$$;
-
-ALTER FUNCTION well_private.record_role_defaults() OWNER TO migration_owner;
-
---
 -- Name: record_settings(); Type: FUNCTION; Schema: well_private; Owner: migration_owner
 --
 
@@ -1805,15 +1840,16 @@ CREATE FUNCTION well_private.record_settings() RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
--- What every transaction of each application role sets again (core_api.transaction_settings),
--- the bounds beyond which its sessions count as stalled (well_private.session_bounds) and its
--- own defaults as the deployment gave them (well_private.role_defaults), from this server's
--- settings and each role's own. Run by the baseline, and again by a migration that changes a
--- role's settings and after a major upgrade. The SET clause undoes, at the function's exit,
--- every setting it sets to learn how a value shows.
+-- Each role's own defaults set in the catalog as the deployment declares them
+-- (well_private.role_defaults), whatever a role set for itself before; then what every
+-- transaction of each role sets again (core_api.transaction_settings) and the bounds beyond which
+-- its sessions count as stalled (well_private.session_bounds), from this server's settings and
+-- the declared defaults, never from the catalog's. Run by the baseline, and again by a migration
+-- that changes the declared defaults and after a major upgrade. The SET clause undoes, at the
+-- function's exit, every setting it sets to learn how a value shows.
 DECLARE
-  -- A transaction's isolation and access mode (its BEGIN names them), the role (an application
-  -- role is a member of no other), the client's name: never set by a transaction.
+  -- A transaction's isolation and access mode (its BEGIN names them), who it runs as (no
+  -- transaction changes it), the client's name: never set by a transaction.
   not_set CONSTANT text[] := ARRAY['transaction_isolation', 'transaction_read_only',
     'transaction_deferrable', 'role', 'session_authorization', 'application_name'];
   timers CONSTANT text[] := ARRAY['transaction_timeout', 'statement_timeout',
@@ -1824,9 +1860,13 @@ DECLARE
   own CONSTANT text[] := ARRAY['well.scope', 'well.proof', 'well.change', 'well.person_pk',
     'well.principal_kind', 'well.workspace_pk', 'well.workspace_connector_pks'];
   role_name text;
+  restore record;
 BEGIN
+  FOR restore IN SELECT * FROM core_api.role_defaults_to_restore() LOOP
+    EXECUTE restore.statement;
+  END LOOP;
   DELETE FROM core_api.transaction_settings;
-  FOREACH role_name IN ARRAY ARRAY['well_api', 'well_sync', 'well_auth', 'well_drain', ''] LOOP
+  FOR role_name IN SELECT DISTINCT d.role FROM well_private.role_defaults d UNION ALL SELECT '' LOOP
     INSERT INTO core_api.transaction_settings
     WITH server AS (
       -- What a session starts with on this server, for every setting a role may change.
@@ -1835,15 +1875,13 @@ BEGIN
         FROM pg_settings s
        WHERE s.context = 'user' AND s.name <> ALL (not_set)
     ), role_own AS (
-      -- The role's own, for every database, then for this one (which wins).
+      -- The role's declared defaults, for every database, then for this one (which wins).
       SELECT DISTINCT ON (split_part(item, '=', 1))
              split_part(item, '=', 1) AS name, substr(item, strpos(item, '=') + 1) AS value
-        FROM pg_db_role_setting d
-        JOIN pg_roles r ON r.oid = d.setrole
-       CROSS JOIN unnest(d.setconfig) AS item
-       WHERE r.rolname = role_name
-         AND d.setdatabase IN (0, (SELECT oid FROM pg_database WHERE datname = current_database()))
-       ORDER BY split_part(item, '=', 1), d.setdatabase DESC
+        FROM well_private.role_defaults d
+       CROSS JOIN unnest(d.settings) AS item
+       WHERE d.role = role_name
+       ORDER BY split_part(item, '=', 1), d.in_database DESC
     ), written AS (
       SELECT server.name, COALESCE(role_own.value, server.value) AS value
         FROM server LEFT JOIN role_own USING (name)
@@ -1873,7 +1911,6 @@ BEGIN
          nullif(t.idle_in_transaction_session_timeout, '0')::interval
     FROM core_api.transaction_settings t
    WHERE t.role <> '';
-  PERFORM well_private.record_role_defaults();
 END
 $$;
 
@@ -2635,7 +2672,7 @@ ALTER TABLE well_private.role_defaults OWNER TO migration_owner;
 -- Name: TABLE role_defaults; Type: COMMENT; Schema: well_private; Owner: migration_owner
 --
 
-COMMENT ON TABLE well_private.role_defaults IS 'What the deployment gave each application role as its own defaults, as pg_db_role_setting holds them (name=value), in this database (in_database) and in every database.';
+COMMENT ON TABLE well_private.role_defaults IS 'What the deployment declares as each role''s own defaults (settings.sql), as pg_db_role_setting holds them (name=value), in this database (in_database) and in every database: what well_private.record_settings() sets and records, and core_api.restore_role_defaults() sets back.';
 
 --
 -- Name: scope_keys; Type: TABLE; Schema: well_private; Owner: migration_owner
@@ -4221,6 +4258,7 @@ CREATE POLICY workspaces_sync ON core_api.workspaces TO well_sync USING (true) W
 GRANT USAGE ON SCHEMA core_api TO well_api;
 GRANT USAGE ON SCHEMA core_api TO well_auth;
 GRANT USAGE ON SCHEMA core_api TO well_drain;
+GRANT USAGE ON SCHEMA core_api TO well_heal;
 GRANT USAGE ON SCHEMA core_api TO well_sync;
 
 --
@@ -4359,8 +4397,14 @@ GRANT ALL ON FUNCTION core_api.remember_idempotent_answer(p_key text, p_table re
 --
 
 REVOKE ALL ON FUNCTION core_api.restore_role_defaults() FROM PUBLIC;
-GRANT ALL ON FUNCTION core_api.restore_role_defaults() TO well_drain;
-GRANT ALL ON FUNCTION core_api.restore_role_defaults() TO well_sync;
+GRANT ALL ON FUNCTION core_api.restore_role_defaults() TO well_heal;
+
+--
+-- Name: FUNCTION role_defaults_to_restore(); Type: ACL; Schema: core_api; Owner: migration_owner
+--
+
+REVOKE ALL ON FUNCTION core_api.role_defaults_to_restore() FROM PUBLIC;
+GRANT ALL ON FUNCTION core_api.role_defaults_to_restore() TO well_heal;
 
 --
 -- Name: FUNCTION scope_person_pk(); Type: ACL; Schema: core_api; Owner: migration_owner
@@ -4405,6 +4449,7 @@ REVOKE ALL ON PROCEDURE core_api.set_transaction_settings() FROM PUBLIC;
 GRANT ALL ON PROCEDURE core_api.set_transaction_settings() TO well_api;
 GRANT ALL ON PROCEDURE core_api.set_transaction_settings() TO well_auth;
 GRANT ALL ON PROCEDURE core_api.set_transaction_settings() TO well_drain;
+GRANT ALL ON PROCEDURE core_api.set_transaction_settings() TO well_heal;
 GRANT ALL ON PROCEDURE core_api.set_transaction_settings() TO well_sync;
 
 --
@@ -4498,12 +4543,6 @@ REVOKE ALL ON FUNCTION well_private.proof_mac(p_key bytea, p_message text) FROM 
 --
 
 REVOKE ALL ON FUNCTION well_private.random_key() FROM PUBLIC;
-
---
--- Name: FUNCTION record_role_defaults(); Type: ACL; Schema: well_private; Owner: migration_owner
---
-
-REVOKE ALL ON FUNCTION well_private.record_role_defaults() FROM PUBLIC;
 
 --
 -- Name: FUNCTION record_settings(); Type: ACL; Schema: well_private; Owner: migration_owner
@@ -4988,6 +5027,7 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE core_api.sync_tombstones TO well_sync
 GRANT SELECT ON TABLE core_api.transaction_settings TO well_api;
 GRANT SELECT ON TABLE core_api.transaction_settings TO well_auth;
 GRANT SELECT ON TABLE core_api.transaction_settings TO well_drain;
+GRANT SELECT ON TABLE core_api.transaction_settings TO well_heal;
 GRANT SELECT ON TABLE core_api.transaction_settings TO well_sync;
 
 --
@@ -5157,7 +5197,12 @@ GRANT SELECT(deleted_at) ON TABLE core_api.workspaces TO well_api;
 ALTER ROLE well_api WITH NOSUPERUSER INHERIT NOCREATEROLE NOCREATEDB LOGIN NOREPLICATION NOBYPASSRLS CONNECTION LIMIT -1;
 ALTER ROLE well_auth WITH NOSUPERUSER INHERIT NOCREATEROLE NOCREATEDB LOGIN NOREPLICATION NOBYPASSRLS CONNECTION LIMIT -1;
 ALTER ROLE well_drain WITH NOSUPERUSER INHERIT NOCREATEROLE NOCREATEDB LOGIN NOREPLICATION NOBYPASSRLS CONNECTION LIMIT -1;
+ALTER ROLE well_heal WITH NOSUPERUSER INHERIT NOCREATEROLE NOCREATEDB LOGIN NOREPLICATION NOBYPASSRLS CONNECTION LIMIT -1;
 ALTER ROLE well_sync WITH NOSUPERUSER INHERIT NOCREATEROLE NOCREATEDB LOGIN NOREPLICATION NOBYPASSRLS CONNECTION LIMIT -1;
+GRANT well_api TO well_heal WITH INHERIT FALSE, SET TRUE, ADMIN FALSE;
+GRANT well_auth TO well_heal WITH INHERIT FALSE, SET TRUE, ADMIN FALSE;
+GRANT well_drain TO well_heal WITH INHERIT FALSE, SET TRUE, ADMIN FALSE;
+GRANT well_sync TO well_heal WITH INHERIT FALSE, SET TRUE, ADMIN FALSE;
 ALTER ROLE well_api IN DATABASE current_database SET idle_in_transaction_session_timeout = '10s';
 ALTER ROLE well_api IN DATABASE current_database SET lock_timeout = '2s';
 ALTER ROLE well_api IN DATABASE current_database SET log_parameter_max_length = '0';
@@ -5175,6 +5220,10 @@ ALTER ROLE well_drain IN DATABASE current_database SET idle_in_transaction_sessi
 ALTER ROLE well_drain IN DATABASE current_database SET lock_timeout = '2s';
 ALTER ROLE well_drain IN DATABASE current_database SET search_path = pg_catalog, pg_temp;
 ALTER ROLE well_drain IN DATABASE current_database SET statement_timeout = '5s';
+ALTER ROLE well_heal IN DATABASE current_database SET idle_in_transaction_session_timeout = '10s';
+ALTER ROLE well_heal IN DATABASE current_database SET lock_timeout = '2s';
+ALTER ROLE well_heal IN DATABASE current_database SET search_path = pg_catalog, pg_temp;
+ALTER ROLE well_heal IN DATABASE current_database SET statement_timeout = '20s';
 ALTER ROLE well_sync IN DATABASE current_database SET idle_in_transaction_session_timeout = '10s';
 ALTER ROLE well_sync IN DATABASE current_database SET lock_timeout = '10s';
 ALTER ROLE well_sync IN DATABASE current_database SET random_page_cost = '1.1';

@@ -21,7 +21,7 @@ import pg8000.native
 
 from wellapi.domain import refuse_unsupported_server
 from wellapi.errors import sqlstate_of
-from wellapi.roles import APP_ROLES
+from wellapi.roles import DEPLOYED_ROLES
 from wellapi.settings import Settings
 from wellapi.store.connections import url_connect_kwargs
 from welldev import embedded_server, revisions
@@ -125,7 +125,7 @@ def ensure_roles(db: LocalDatabase) -> None:
 
 def give_roles_passwords(conn: pg8000.native.Connection) -> None:
     """``ensure_roles`` on a connection already open."""
-    for role in APP_ROLES:
+    for role in DEPLOYED_ROLES:
         conn.run(
             "DO $$ BEGIN CREATE ROLE " + role + " LOGIN; "
             "EXCEPTION WHEN duplicate_object THEN NULL; END $$"

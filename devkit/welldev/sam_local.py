@@ -19,7 +19,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 import pg8000.native
 
-from wellapi.roles import APP_ROLES
+from wellapi.roles import DEPLOYED_ROLES, HEAL_ROLE
 from welldev import stack as local_stack
 from welldev.database import LocalDatabase
 from welldev.demo_file import write_private
@@ -30,8 +30,9 @@ CONTAINER_HOST = "host.docker.internal"
 # The host as this machine sees it.
 LOOPBACK = "127.0.0.1"
 ENV_VARS_FILE = Path(".local") / "sam-env.json"
-# The variables the file sets, all declared in the template's Globals (SAM ignores any other).
-SET_VARIABLES = ("DB_AUTH", "DATABASE_URL", "DB_USER")
+# The variables the file sets: the first three declared in the template's Globals, the
+# healer's URL by the scheduled functions (SAM ignores any other).
+SET_VARIABLES = ("DB_AUTH", "DATABASE_URL", "DB_USER", "HEAL_DATABASE_URL")
 _PAIR = re.compile(r"ParameterKey=([^,\s]+),ParameterValue=(\S*)")
 
 
@@ -88,11 +89,12 @@ def env_vars_document(
     template: local_stack.Stack, logins: Mapping[str, tuple[str, str]]
 ) -> dict[str, dict[str, str]]:
     """The ``--env-vars`` file: each function's ``DATABASE_URL`` and user from ``logins``, by
-    ``role_of``'s role (``""``: the administrator, the migration's, whose user owns the schema)."""
+    ``role_of``'s role (``""``: the administrator, the migration's, whose user owns the schema),
+    and the healer's URL for the functions that log in as it too."""
     document: dict[str, dict[str, str]] = {}
     for logical_id, function in sorted(template.functions.items()):
         url, user = logins[role_of(template, function) or ""]
-        values = {"DB_AUTH": "url", "DATABASE_URL": url, "DB_USER": user}
+        values = dict(zip(SET_VARIABLES, ("url", url, user, logins[HEAL_ROLE][0]), strict=True))
         document[logical_id] = {k: v for k, v in values.items() if k in function.environment}
     return document
 
@@ -132,7 +134,7 @@ def write_for_containers(
         user = unquote(parts.username or "")
         admin_url = container_url(db.admin_url)
     reached = urlsplit(admin_url).hostname
-    logins = {role: (LocalDatabase(admin_url).url_for(role), role) for role in APP_ROLES}
+    logins = {role: (LocalDatabase(admin_url).url_for(role), role) for role in DEPLOYED_ROLES}
     logins[""] = (admin_url, user)
     # Readable by its owner only: it holds the roles' passwords.
     write_private(path, env_vars_document(template, logins))

@@ -3,7 +3,8 @@
 pg_dump's schema-only text of a database migrated to head, made stable: no line that names the
 dump's time, tool or server, the migrating role (the owner, whose name each deployment picks)
 written ``migration_owner``. Then what pg_dump leaves to ``pg_dumpall``, which the migrations
-make too: each application role's attributes and its own settings in the database, and who
+make too: each role's attributes, the roles it is a member of, its own settings in the
+database, and who
 may connect to the database and make temporary tables in it. A test holds the file equal to a
 fresh migration's dump, so every schema change shows in review as a diff of this file.
 """
@@ -18,7 +19,7 @@ from urllib.parse import urlsplit
 
 import pg8000.native
 
-from wellapi.roles import APP_ROLES
+from wellapi.roles import DEPLOYED_ROLES
 from welldev import database, embedded_server
 from welldev.commands.local_database import EMBEDDED_DATA_DIR
 
@@ -50,6 +51,13 @@ ROLE_SETTINGS = (
 # Settings whose value is a list, written unquoted (quoted, it would be one element).
 LIST_SETTINGS = frozenset(
     {"search_path", "temp_tablespaces", "local_preload_libraries", "session_preload_libraries"}
+)
+# Which of the roles each is a member of, and how (the healer's SET without INHERIT).
+ROLE_MEMBERSHIPS = (
+    "SELECT m.rolname, r.rolname, a.inherit_option, a.set_option, a.admin_option "
+    "FROM pg_catalog.pg_auth_members a JOIN pg_catalog.pg_roles r ON r.oid = a.roleid "
+    "JOIN pg_catalog.pg_roles m ON m.oid = a.member "
+    "WHERE m.rolname = ANY (:roles) AND r.rolname = ANY (:roles) ORDER BY 1, 2"
 )
 DATABASE_ACL = (
     "SELECT pg_catalog.array_to_string(datacl, ' ') FROM pg_catalog.pg_database "
@@ -102,14 +110,20 @@ def _libpq_url(db: database.LocalDatabase) -> str:
 
 
 def _roles(conn: pg8000.native.Connection) -> str:
-    """The application roles' attributes and settings, and the database's grants, as SQL."""
+    """The roles' attributes, memberships and settings, and the database's grants, as SQL."""
     lines = ["", "--", "-- The application roles and the database (pg_dumpall's part)", "--", ""]
-    for name, *flags, limit in conn.run(ROLE_ATTRIBUTES, roles=list(APP_ROLES)):
+    for name, *flags, limit in conn.run(ROLE_ATTRIBUTES, roles=list(DEPLOYED_ROLES)):
         words = ("SUPERUSER", "INHERIT", "CREATEROLE", "CREATEDB", "LOGIN", "REPLICATION")
         said = [("" if on else "NO") + word for word, on in zip(words, flags, strict=False)]
         said.append(("" if flags[-1] else "NO") + "BYPASSRLS")
         lines.append(f"ALTER ROLE {name} WITH {' '.join(said)} CONNECTION LIMIT {limit};")
-    for name, in_database, config in conn.run(ROLE_SETTINGS, roles=list(APP_ROLES)):
+    for member, role, *options in conn.run(ROLE_MEMBERSHIPS, roles=list(DEPLOYED_ROLES)):
+        granted = ", ".join(
+            f"{option} {str(bool(on)).upper()}"
+            for option, on in zip(("INHERIT", "SET", "ADMIN"), options, strict=True)
+        )
+        lines.append(f"GRANT {role} TO {member} WITH {granted};")
+    for name, in_database, config in conn.run(ROLE_SETTINGS, roles=list(DEPLOYED_ROLES)):
         where = " IN DATABASE current_database" if in_database else ""
         for item in sorted(config):
             setting, _, value = item.partition("=")

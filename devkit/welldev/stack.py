@@ -185,6 +185,7 @@ PARAMETERS: dict[str, str | None] = {
     "SyncDbUser": "well_sync",
     "AuthDbUser": "well_auth",
     "DrainDbUser": "well_drain",
+    "HealDbUser": "well_heal",
     "MigrationDbUser": None,
     "LogLevel": "INFO",
     "CorsOrigins": "",
@@ -207,6 +208,10 @@ GLOBAL_ENVIRONMENT: dict[str, Value] = {
     "DATABASE_URL": "",
     "DATABASE_READER_URL": "",
 }
+
+# What the scheduled functions log in as beside their own role, to heal the others
+# (wellapi.sync.role_defaults); the URL, unused in AWS, is declared for `sam local --env-vars`.
+HEALER_ENVIRONMENT: dict[str, Value] = {"HEAL_DB_USER": Ref("HealDbUser"), "HEAL_DATABASE_URL": ""}
 
 
 CODE = ROOT / "functions"  # every function's CodeUri but the migration's
@@ -240,7 +245,7 @@ FUNCTIONS = (
         "SweepFunction",
         CODE,
         "sweep.handler",
-        {"DB_USER": Ref("SyncDbUser")},
+        {"DB_USER": Ref("SyncDbUser"), **HEALER_ENVIRONMENT},
         timeout_seconds=60,
         schedule_events=(ScheduleEvent("SweepFunction", "EveryMinute", "rate(1 minute)"),),
     ),
@@ -250,6 +255,7 @@ FUNCTIONS = (
         "drain.handler",
         {
             "DB_USER": Ref("DrainDbUser"),
+            **HEALER_ENVIRONMENT,
             # Locally the local AWS's bus (welldev.local_aws).
             "EVENT_BUS_NAME": Deployed(
                 "!If [CreateChangeEventBus, !Ref ChangeEventBus, !Ref ChangeEventBusName]"

@@ -3,7 +3,7 @@
 -- use (tests/database/test_role_privileges.py holds the statements to it). Column grants name
 -- the columns a role reads or writes: a column added later is no role's until a grant says so.
 
-GRANT USAGE ON SCHEMA core_api TO well_api, well_sync, well_auth, well_drain;
+GRANT USAGE ON SCHEMA core_api TO well_api, well_sync, well_auth, well_drain, well_heal;
 
 REVOKE ALL ON FUNCTION core_api.authenticate_key() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION core_api.authenticate_key() TO well_auth;
@@ -43,7 +43,10 @@ REVOKE ALL ON FUNCTION core_api.remember_idempotent_answer(p_key text, p_table r
 GRANT EXECUTE ON FUNCTION core_api.remember_idempotent_answer(p_key text, p_table regclass, p_read jsonb) TO well_api;
 
 REVOKE ALL ON FUNCTION core_api.restore_role_defaults() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION core_api.restore_role_defaults() TO well_sync, well_drain;
+GRANT EXECUTE ON FUNCTION core_api.restore_role_defaults() TO well_heal;
+
+REVOKE ALL ON FUNCTION core_api.role_defaults_to_restore() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION core_api.role_defaults_to_restore() TO well_heal;
 
 REVOKE ALL ON FUNCTION core_api.scope_person_pk() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION core_api.scope_person_pk() TO well_api;
@@ -61,7 +64,7 @@ REVOKE ALL ON FUNCTION core_api.set_scope(p_workspace_id uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION core_api.set_scope(p_workspace_id uuid) TO well_api;
 
 REVOKE ALL ON PROCEDURE core_api.set_transaction_settings() FROM PUBLIC;
-GRANT EXECUTE ON PROCEDURE core_api.set_transaction_settings() TO well_sync, well_drain, well_api, well_auth;
+GRANT EXECUTE ON PROCEDURE core_api.set_transaction_settings() TO well_sync, well_drain, well_api, well_auth, well_heal;
 
 REVOKE ALL ON FUNCTION core_api.touch_row() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION core_api.touch_row() TO well_api, well_sync;
@@ -86,8 +89,6 @@ REVOKE ALL ON FUNCTION well_private.mac(p_message text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION well_private.proof_mac(p_key bytea, p_message text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION well_private.random_key() FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION well_private.record_role_defaults() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION well_private.scope_token(p_person_pk bigint, p_kind text) FROM PUBLIC;
 
@@ -138,7 +139,7 @@ GRANT SELECT (workspace_id, pk) ON TABLE core_api.workspaces TO well_drain;
 
 REVOKE ALL ON FUNCTION well_private.record_settings() FROM PUBLIC;
 
-GRANT SELECT ON TABLE core_api.transaction_settings TO well_api, well_sync, well_auth, well_drain;
+GRANT SELECT ON TABLE core_api.transaction_settings TO well_api, well_sync, well_auth, well_drain, well_heal;
 
 REVOKE ALL ON FUNCTION well_private.create_ledger(p_record_type text, p_parent text, p_parent_id text) FROM PUBLIC;
 

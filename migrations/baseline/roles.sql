@@ -14,11 +14,14 @@ CREATE SCHEMA well_private;
 --   well_sync   the connector sync writer of the provenance ledgers, and the sweeper.
 --   well_auth   the authorizer: it may only call core_api.authenticate_key().
 --   well_drain  the change drainer: reads change records, marks them sent.
+--   well_heal   sets the others' own defaults back to the deployment's, each as the role itself
+--               (core_api.restore_role_defaults()); none of them can change its defaults.
 DO $$
 DECLARE
   role_name text;
 BEGIN
-  FOREACH role_name IN ARRAY ARRAY['well_api', 'well_sync', 'well_auth', 'well_drain'] LOOP
+  FOREACH role_name IN ARRAY ARRAY['well_api', 'well_sync', 'well_auth', 'well_drain',
+                                   'well_heal'] LOOP
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = role_name) THEN
       EXECUTE format('CREATE ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS',
                      role_name);
@@ -30,12 +33,17 @@ BEGIN
 END
 $$;
 
+-- The healer may become each application role (SET ROLE), which may always change its own
+-- defaults and end its own sessions, and inherits none of their rights: membership gives it
+-- nothing else.
+GRANT well_api, well_sync, well_auth, well_drain TO well_heal WITH INHERIT FALSE, SET TRUE;
+
 -- No object of an application role's own: no temporary table, nothing in schema public. No
 -- name a statement or a function uses can then resolve to one a session made.
 DO $$
 BEGIN
   EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM PUBLIC, well_api, well_sync, well_auth, '
-                 'well_drain', current_database());
+                 'well_drain, well_heal', current_database());
 END
 $$;
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;

@@ -1,5 +1,8 @@
--- Each application role's own settings in this database, then what every transaction sets
--- again from them (well_private.record_settings()). Applied last by the baseline revision.
+-- Each role's own defaults, declared: what the deployment gives it in this database (and nothing
+-- for every database), as pg_db_role_setting holds a default (name=value). Then set in the
+-- catalog and what every transaction sets again written from them
+-- (well_private.record_settings()), and kept so by core_api.restore_role_defaults(). Applied
+-- last by the baseline revision.
 --
 -- Timeouts bound each role's statements, lock waits and idle transactions on the server: a
 -- client never sends SET. The search path is the one every transaction sets (a transaction
@@ -7,41 +10,44 @@
 -- SSD storage of RDS for the roles whose plans read the large tables. The API role keeps one
 -- generic plan per statement (its statements' plans do not depend on their values; the bench
 -- shows each read shape flat from a small tenant to a large one), and neither it nor the
--- authorizer ever logs a statement's parameters (a key, a proof).
-DO $$
-DECLARE
-  setting record;
-BEGIN
-  FOR setting IN
-    SELECT * FROM (VALUES
-      ('well_api', 'statement_timeout = ''5s'''),
-      ('well_api', 'lock_timeout = ''2s'''),
-      ('well_api', 'idle_in_transaction_session_timeout = ''10s'''),
-      ('well_api', 'random_page_cost = ''1.1'''),
-      ('well_api', 'search_path = pg_catalog, pg_temp'),
-      ('well_api', 'log_parameter_max_length = ''0'''),
-      ('well_api', 'log_parameter_max_length_on_error = ''0'''),
-      ('well_api', 'plan_cache_mode = ''force_generic_plan'''),
-      ('well_sync', 'statement_timeout = ''60s'''),
-      ('well_sync', 'lock_timeout = ''10s'''),
-      ('well_sync', 'idle_in_transaction_session_timeout = ''10s'''),
-      ('well_sync', 'random_page_cost = ''1.1'''),
-      ('well_sync', 'search_path = pg_catalog, pg_temp'),
-      ('well_auth', 'statement_timeout = ''2s'''),
-      ('well_auth', 'idle_in_transaction_session_timeout = ''5s'''),
-      ('well_auth', 'search_path = pg_catalog, pg_temp'),
-      ('well_auth', 'log_parameter_max_length = ''0'''),
-      ('well_auth', 'log_parameter_max_length_on_error = ''0'''),
-      ('well_drain', 'statement_timeout = ''5s'''),
-      ('well_drain', 'lock_timeout = ''2s'''),
-      ('well_drain', 'idle_in_transaction_session_timeout = ''60s'''),
-      ('well_drain', 'search_path = pg_catalog, pg_temp')
-    ) AS s (role_name, clause)
-  LOOP
-    EXECUTE format('ALTER ROLE %I IN DATABASE %I SET %s',
-                   setting.role_name, current_database(), setting.clause);
-  END LOOP;
-END
-$$;
+-- authorizer ever logs a statement's parameters (a key, a proof). The healer's statement
+-- bound leaves its scheduled function time for its own job.
+INSERT INTO well_private.role_defaults (role, in_database, settings) VALUES
+  ('well_api', true, ARRAY[
+    'statement_timeout=5s',
+    'lock_timeout=2s',
+    'idle_in_transaction_session_timeout=10s',
+    'random_page_cost=1.1',
+    'search_path=pg_catalog, pg_temp',
+    'log_parameter_max_length=0',
+    'log_parameter_max_length_on_error=0',
+    'plan_cache_mode=force_generic_plan']),
+  ('well_sync', true, ARRAY[
+    'statement_timeout=60s',
+    'lock_timeout=10s',
+    'idle_in_transaction_session_timeout=10s',
+    'random_page_cost=1.1',
+    'search_path=pg_catalog, pg_temp']),
+  ('well_auth', true, ARRAY[
+    'statement_timeout=2s',
+    'idle_in_transaction_session_timeout=5s',
+    'search_path=pg_catalog, pg_temp',
+    'log_parameter_max_length=0',
+    'log_parameter_max_length_on_error=0']),
+  ('well_drain', true, ARRAY[
+    'statement_timeout=5s',
+    'lock_timeout=2s',
+    'idle_in_transaction_session_timeout=60s',
+    'search_path=pg_catalog, pg_temp']),
+  ('well_heal', true, ARRAY[
+    'statement_timeout=20s',
+    'lock_timeout=2s',
+    'idle_in_transaction_session_timeout=10s',
+    'search_path=pg_catalog, pg_temp']),
+  ('well_api', false, '{}'),
+  ('well_sync', false, '{}'),
+  ('well_auth', false, '{}'),
+  ('well_drain', false, '{}'),
+  ('well_heal', false, '{}');
 
 SELECT well_private.record_settings();

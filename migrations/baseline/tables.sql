@@ -332,7 +332,7 @@ CREATE TABLE well_private.role_defaults (
     settings text[] NOT NULL,
 PRIMARY KEY (role, in_database)
 );
-COMMENT ON TABLE well_private.role_defaults IS 'What the deployment gave each application role as its own defaults, as pg_db_role_setting holds them (name=value), in this database (in_database) and in every database.';
+COMMENT ON TABLE well_private.role_defaults IS 'What the deployment declares as each role''s own defaults (settings.sql), as pg_db_role_setting holds them (name=value), in this database (in_database) and in every database: what well_private.record_settings() sets and records, and core_api.restore_role_defaults() sets back.';
 
 CREATE TABLE well_private.scope_keys (
     id smallint PRIMARY KEY,

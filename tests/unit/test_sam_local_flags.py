@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.support.template import ROOT
-from wellapi.roles import API_ROLE, AUTH_ROLE, DRAIN_ROLE, SYNC_ROLE
+from wellapi.roles import API_ROLE, AUTH_ROLE, DRAIN_ROLE, HEAL_ROLE, SYNC_ROLE
 from welldev import cli, event_kinds, sam_local
 from welldev import stack as local_stack
 
@@ -161,7 +161,7 @@ def test_an_env_vars_file_sam_would_refuse_is_refused(tmp_path: Path, bad: str) 
 def test_the_env_vars_file_logs_each_function_in_as_its_role_with_declared_variables() -> None:
     logins = {
         role: (f"postgresql://{role}:pw@{sam_local.CONTAINER_HOST}:5/well", role)
-        for role in (API_ROLE, AUTH_ROLE, SYNC_ROLE, DRAIN_ROLE)
+        for role in (API_ROLE, AUTH_ROLE, SYNC_ROLE, DRAIN_ROLE, HEAL_ROLE)
     }
     logins[""] = (f"postgresql://{ADMIN}:secret@{sam_local.CONTAINER_HOST}:5/well", ADMIN)
     document = sam_local.env_vars_document(_template(), logins)
@@ -170,14 +170,20 @@ def test_the_env_vars_file_logs_each_function_in_as_its_role_with_declared_varia
     assert set(document) == set(_template().functions)
     for function_id, values in document.items():
         function = _template().function(function_id)
-        assert set(values) == set(sam_local.SET_VARIABLES) <= set(function.environment)
+        assert set(values) == set(sam_local.SET_VARIABLES) & set(function.environment)
         assert values["DATABASE_URL"] == url_of[values["DB_USER"]]
+        assert values.get("HEAL_DATABASE_URL", url_of[HEAL_ROLE]) == url_of[HEAL_ROLE]
     users = {function_id: values["DB_USER"] for function_id, values in document.items()}
     assert users["AuthorizerFunction"] == AUTH_ROLE
     assert users["SyncFunction"] == users["SweepFunction"] == SYNC_ROLE
     assert users["DrainFunction"] == DRAIN_ROLE
     assert users["MigrationFunction"] == ADMIN  # its user owns the schema
     assert users["WorkspaceProvidersListFunction"] == users["UnmatchedFunction"] == API_ROLE
+    # The scheduled functions heal the roles as the healer, beside their own work.
+    healers = {
+        function_id for function_id, values in document.items() if "HEAL_DATABASE_URL" in values
+    }
+    assert healers == {"SweepFunction", "DrainFunction"}
 
 
 def test_a_container_reaches_this_machines_database_through_the_host_name() -> None:

@@ -478,8 +478,10 @@ def test_each_deploy_that_changes_the_migrations_or_the_layer_runs_them_before_t
     # function DependsOn it. The $default route's function connects to nothing: no order.
     for function_id in set(FUNCTIONS) - {"MigrationFunction", DEFAULT_ROUTE_FUNCTION}:
         policies = managed_policies(function_id)
-        (connect,) = {p for p in policies if p.endswith("DatabaseConnectPolicy")}
-        assert RESOURCES[connect]["DependsOn"] == "MigrationRun", function_id
+        connects = {p for p in policies if p.endswith("DatabaseConnectPolicy")}
+        assert connects, function_id
+        for connect in connects:  # the scheduled functions' own role's, and the healer's
+            assert RESOURCES[connect]["DependsOn"] == "MigrationRun", function_id
         if function_id not in STACK_OF:
             assert policies <= set(_list(RESOURCES[function_id]["DependsOn"])), function_id
     assert RESOURCES["MigrationFunction"]["DependsOn"] == "MigrationDatabaseConnectPolicy"

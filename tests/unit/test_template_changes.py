@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.support.template import FUNCTIONS, managed_policies, transformed_template
+from tests.support.template import FUNCTIONS, HEALER, managed_policies, transformed_template
 from wellapi.handlers import drain as drain_handler
 from wellapi.sync.drainer import CYCLE_BUDGET_MS, SEND_BUDGET_MS
 
@@ -19,6 +19,7 @@ def test_the_drain_function_runs_every_minute_as_the_drainers_role_one_at_a_time
     assert (event["Type"], event["Properties"]["Schedule"]) == ("Schedule", SCHEDULE)
     assert drain["Environment"]["Variables"] == {
         "DB_USER": {"Ref": "DrainDbUser"},
+        **HEALER,
         "EVENT_BUS_NAME": {
             "Fn::If": [
                 "CreateChangeEventBus",
@@ -49,10 +50,14 @@ def test_a_drain_run_ends_before_the_next_one_starts():
     assert invoke_config == {"MaximumRetryAttempts": 0, "MaximumEventAgeInSeconds": 60}
 
 
-def test_the_drainer_may_connect_as_its_role_and_put_events_on_the_bus_only():
+def test_the_drainer_may_connect_as_its_role_and_the_healers_and_put_events_on_the_bus_only():
     resources = transformed_template()["Resources"]
     policies = managed_policies("DrainFunction")
-    assert policies == {"DrainDatabaseConnectPolicy", "ChangeEventsPutPolicy"}
+    assert policies == {
+        "DrainDatabaseConnectPolicy",
+        "HealDatabaseConnectPolicy",
+        "ChangeEventsPutPolicy",
+    }
     assert policies <= set(resources["DrainFunction"]["DependsOn"])
     connect = resources["DrainDatabaseConnectPolicy"]["Properties"]["PolicyDocument"]
     (statement,) = connect["Statement"]

@@ -68,6 +68,7 @@ NAMED_ALARMS = {
     "ChangeEventsDelayedAlarm": "OldestUnsentChangeSeconds",
     "ChangeEventsRefusedAlarm": "ChangeSendFailures",
     "RoleDefaultsChangedAlarm": "RoleDefaultsSetBack",
+    "RoleDefaultsNotSetBackAlarm": "RoleDefaultsNotSetBack",
     "Api5xxRateAlarm": "5xx",
     "ApiLatencyP99Alarm": "Latency",
     "DbProxyBorrowLatencyAlarm": "DatabaseConnectionsBorrowLatency",
@@ -131,6 +132,29 @@ def test_a_single_poison_message_pages():
     assert (alarm["Threshold"], alarm["Period"], alarm["EvaluationPeriods"]) == (1, 60, 1)
 
 
+def test_the_healers_alarms_add_up_both_scheduled_functions():
+    """Either function heals alone: an alarm on one would miss what the other set back or
+    could not, and a run that does not report (its own role's failure) hides nothing."""
+    resources = transformed_template()["Resources"]
+    for name, metric in (
+        ("RoleDefaultsChangedAlarm", "RoleDefaultsSetBack"),
+        ("RoleDefaultsNotSetBackAlarm", "RoleDefaultsNotSetBack"),
+    ):
+        alarm = resources[name]["Properties"]
+        stats = [m["MetricStat"]["Metric"] for m in alarm["Metrics"] if "MetricStat" in m]
+        assert {s["MetricName"] for s in stats} == {metric}, name
+        assert {d["Value"] for s in stats for d in s["Dimensions"]} == {
+            "wellapi-sweep",
+            "wellapi-drain",
+        }, name
+        (total,) = [m for m in alarm["Metrics"] if "Expression" in m]
+        assert total["Expression"] == "FILL(sweep, 0) + FILL(drain, 0)", name
+        assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (
+            1,
+            "GreaterThanOrEqualToThreshold",
+        ), name
+
+
 def test_the_dashboard_shows_traffic_errors_latency_the_queues_sync_and_the_sweep():
     dashboard = transformed_template()["Resources"]["Dashboard"]["Properties"]
     body = dashboard["DashboardBody"]["Fn::Sub"]
@@ -148,8 +172,10 @@ def test_the_dashboard_shows_traffic_errors_latency_the_queues_sync_and_the_swee
         "RowsLinked",
         "RowsRevoked",
         "OldestPendingRevocationSeconds",
+        "RoleDefaultsSetBack",
+        "RoleDefaultsNotSetBack",
         "DatabaseConnectionsBorrowLatency",
     ):
         assert metric in shown, metric
     titles = [w["properties"]["title"] for w in widgets]
-    assert len(titles) == len(set(titles)) == 9
+    assert len(titles) == len(set(titles)) == 10

@@ -9,7 +9,13 @@ from uuid import uuid4
 
 import pytest
 
-from tests.support.template import FUNCTIONS, RESOURCES, managed_policies, transformed_template
+from tests.support.template import (
+    FUNCTIONS,
+    HEALER,
+    RESOURCES,
+    managed_policies,
+    transformed_template,
+)
 from wellapi.handlers import sweep as sweep_handler
 from wellapi.sync.messages import MAX_RECORD_IDS, ProvenanceLinked
 from wellapi.sync.sweeper import STEP_BUDGET_MS
@@ -118,9 +124,13 @@ def test_the_sweep_function_runs_every_minute_as_the_sync_role_one_at_a_time():
     (event,) = sweep["Events"].values()
     assert event["Type"] == "Schedule"
     assert event["Properties"]["Schedule"] == SWEEP_SCHEDULE
-    # The sync writer's role and only it: the revocations and their sweep cursors are its own.
-    assert sweep["Environment"]["Variables"] == {"DB_USER": {"Ref": "SyncDbUser"}}
-    assert managed_policies("SweepFunction") == {"SyncDatabaseConnectPolicy"}
+    # The sync writer's role: the revocations and their sweep cursors are its own; beside it, the
+    # healer's (wellapi.sync.role_defaults).
+    assert sweep["Environment"]["Variables"] == {"DB_USER": {"Ref": "SyncDbUser"}, **HEALER}
+    assert managed_policies("SweepFunction") == {
+        "SyncDatabaseConnectPolicy",
+        "HealDatabaseConnectPolicy",
+    }
     assert sweep["ReservedConcurrentExecutions"] == {
         "Fn::If": ["ReservesConcurrency", 1, {"Ref": "AWS::NoValue"}]
     }
@@ -136,6 +146,21 @@ def test_the_sweep_function_runs_every_minute_as_the_sync_role_one_at_a_time():
     assert rule["ScheduleExpression"] == SWEEP_SCHEDULE
     # Through the alias, like every event source: CodeDeploy shifts and rolls it back.
     assert [target["Arn"] for target in rule["Targets"]] == [{"Ref": "SweepFunctionAliaslive"}]
+
+
+def test_the_healers_login_is_the_scheduled_functions_alone_after_the_migration():
+    """Both scheduled functions log in as the healer beside their own role: either keeps the
+    application roles' own defaults set back, and no other function may log in as it."""
+    policy = RESOURCES["HealDatabaseConnectPolicy"]
+    assert policy["DependsOn"] == "MigrationRun"
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Action"] == "rds-db:connect"
+    assert statement["Resource"]["Fn::Sub"].endswith("/${HealDbUser}")
+    healers = {f for f in FUNCTIONS if "HealDatabaseConnectPolicy" in managed_policies(f)}
+    assert healers == {"SweepFunction", "DrainFunction"}
+    for function_id in healers:
+        assert FUNCTIONS[function_id]["Environment"]["Variables"].items() >= HEALER.items()
+    assert transformed_template()["Parameters"]["HealDbUser"]["Default"] == "well_heal"
 
 
 def test_a_sweep_run_ends_before_the_next_one_starts():

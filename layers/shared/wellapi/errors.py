@@ -544,7 +544,13 @@ LOCK_NOT_AVAILABLE = "55P03"
 # raise it): the function's clock and the database's disagree, or the message was held that
 # long on its way.
 PROOF_OUT_OF_TIME = "WP002"
-_UNAVAILABLE_SQLSTATES = ("08", "53", "57", "40", LOCK_NOT_AVAILABLE, PROOF_OUT_OF_TIME)
+# A deployed role without its transactions' settings (core_api.set_transaction_settings() raises
+# it): its transactions are refused until the owner records them (docs/operations.md).
+SETTINGS_NOT_RECORDED = "WP003"
+_UNAVAILABLE_SQLSTATES = (
+    *("08", "53", "57", "40"),
+    *(LOCK_NOT_AVAILABLE, PROOF_OUT_OF_TIME, SETTINGS_NOT_RECORDED),
+)
 
 
 def sqlstate_of(error: BaseException) -> str | None:

@@ -7,6 +7,9 @@
 - ``well_drain``: the change drainer. It reads the change records (and the workspaces' public
   ids) and sets their ``sent_at``, nothing else (its grants and the ``change_records_drain_*``
   policies).
+- ``well_heal``: sets the others' own defaults back to the deployment's
+  (``wellapi.sync.role_defaults``), each as the role itself: it may ``SET ROLE`` to each and
+  inherits none of their rights.
 - the owner: whoever runs the migrations (the RDS master or a migrator role).
 """
 
@@ -14,4 +17,8 @@ API_ROLE = "well_api"
 SYNC_ROLE = "well_sync"
 AUTH_ROLE = "well_auth"
 DRAIN_ROLE = "well_drain"
+# The roles the functions do their work as: what the healer guards.
 APP_ROLES = (API_ROLE, SYNC_ROLE, AUTH_ROLE, DRAIN_ROLE)
+HEAL_ROLE = "well_heal"
+# Every role the migrations make, each logging in on its own.
+DEPLOYED_ROLES = (*APP_ROLES, HEAL_ROLE)

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from functools import lru_cache
 
-from wellapi.roles import API_ROLE
+from wellapi.roles import API_ROLE, HEAL_ROLE
 
 DB_AUTH_MODES = ("url", "iam", "secret")
 
@@ -41,6 +41,12 @@ class Settings:
     auth_database_url: str | None = None
     # The same for the change drainer's role.
     drain_database_url: str | None = None
+    # The healer's login (wellapi.sync.role_defaults), which the scheduled functions use beside
+    # their own: its URL where DB_AUTH=url, its user where DB_AUTH=iam, its secret where
+    # DB_AUTH=secret.
+    heal_database_url: str | None = None
+    heal_db_user: str = HEAL_ROLE
+    heal_db_secret_arn: str | None = None
     # Where the read functions (List, Retrieve, the related and relationship routes, the
     # changes feed) connect when set: a hot standby or an Aurora reader (DB_AUTH=url), or RDS
     # Proxy's read-only endpoint (DB_AUTH=iam|secret). Unset, they use the writer's.

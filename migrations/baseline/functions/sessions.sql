@@ -52,56 +52,124 @@ CREATE FUNCTION core_api.end_stalled_sessions() RETURNS integer
   SELECT count(*)::integer FROM stalled WHERE pg_terminate_backend(stalled.pid)
 $$;
 
-CREATE FUNCTION core_api.restore_role_defaults() RETURNS text[]
+-- What differs between each role's own defaults in the catalog and what the deployment declares
+-- for it (well_private.role_defaults), setting by setting, and the statement that sets each back:
+-- a default the deployment never gave is reset, one it gave that was changed or removed is set
+-- as declared (a list, search_path, as the list it is: quoted, it would be one name). First it
+-- takes the lock that keeps the healers one at a time, to the end of the caller's transaction
+-- (two ALTER ROLE of one catalog row at once fail, "tuple concurrently updated"): a lock on a
+-- table no application role has a right on, which none can take or hold, as any role could an
+-- advisory lock. A security definer, to read well_private; the statements are run by
+-- core_api.restore_role_defaults() as each role, and by well_private.record_settings() as the
+-- owner.
+CREATE FUNCTION core_api.role_defaults_to_restore()
+    RETURNS TABLE (role_name name, setting_name text, statement text)
     LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET lock_timeout TO '15s'
+    AS $$
+BEGIN
+  LOCK TABLE well_private.role_defaults IN SHARE ROW EXCLUSIVE MODE;
+  RETURN QUERY
+  WITH declared AS (
+    SELECT d.role, d.settings, coalesce(s.setconfig, '{}') AS found,
+           format('ALTER ROLE %I', d.role)
+             || CASE WHEN d.in_database THEN format(' IN DATABASE %I', current_database())
+                     ELSE '' END AS altered
+      FROM well_private.role_defaults d
+      JOIN pg_roles r ON r.rolname = d.role
+      LEFT JOIN pg_db_role_setting s
+        ON s.setrole = r.oid
+       AND s.setdatabase = CASE WHEN d.in_database
+             THEN (SELECT b.oid FROM pg_database b WHERE b.datname = current_database())
+             ELSE 0 END
+  ), differing AS (
+    SELECT d.role, split_part(item, '=', 1) AS name,
+           d.altered || format(' RESET %I', split_part(item, '=', 1)) AS statement
+      FROM declared d CROSS JOIN unnest(d.found) AS item
+     WHERE split_part(item, '=', 1) <> ALL (
+             SELECT split_part(w, '=', 1) FROM unnest(d.settings) AS w)
+    UNION ALL
+    SELECT d.role, split_part(item, '=', 1),
+           d.altered || format(' SET %I = %s', split_part(item, '=', 1),
+             CASE WHEN split_part(item, '=', 1) IN ('search_path', 'temp_tablespaces',
+                                                    'local_preload_libraries')
+                  THEN substr(item, strpos(item, '=') + 1)
+                  ELSE quote_literal(substr(item, strpos(item, '=') + 1)) END)
+      FROM declared d CROSS JOIN unnest(d.settings) AS item
+     WHERE item <> ALL (d.found)
+  )
+  SELECT differing.role, differing.name, differing.statement
+    FROM differing ORDER BY 1, 2, 3;
+END
+$$;
+
+-- Each application role's own defaults set back to the deployment's, each setting on its own, by
+-- the role itself: run by well_heal, which may SET ROLE to each application role and inherits
+-- none of their rights (a role may always change its own defaults). Not a security definer: in
+-- one, resetting role or session_authorization is refused (42501), and one such default would
+-- stop every other. A session of the role that holds the catalog's row (an ALTER ROLE not yet
+-- committed: the only statement that takes more than a reader's lock on pg_db_role_setting) is
+-- ended before each statement, which waits a second for the row at most, three times. Once a
+-- role's defaults are set back, its other sessions in this database are ended too, so that each
+-- opens again with the deployment's (RDS Proxy opens new ones): one opened meanwhile keeps the
+-- planted defaults for its life, and one in a transaction only fails it, closed. A session is
+-- ended as its own role, which needs no right to end another's. One row a setting:
+-- 'role.setting', and the SQLSTATE of its failure (NULL: set back).
+CREATE FUNCTION core_api.restore_role_defaults()
+    RETURNS TABLE (setting text, failure text)
+    LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
-    kept record;
-    item text;
-    setting text;
-    value text;
-    altered text;
-    restored text[] := '{}';
+  roles name[];
+  names text[];
+  statements text[];
+  set_back name[] := '{}';
+  role_name name;
 BEGIN
-    FOR kept IN
-        SELECT w.role, w.in_database, w.settings AS wanted, coalesce(
-            (SELECT s.setconfig FROM pg_db_role_setting s
-              WHERE s.setrole = r.oid
-                AND s.setdatabase = CASE WHEN w.in_database
-                    THEN (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())
-                    ELSE 0 END),
-            '{}') AS found
-          FROM well_private.role_defaults w JOIN pg_roles r ON r.rolname = w.role
-         ORDER BY w.role, w.in_database
-    LOOP
-        CONTINUE WHEN kept.found @> kept.wanted AND kept.wanted @> kept.found;
-        altered := format('ALTER ROLE %I', kept.role)
-            || CASE WHEN kept.in_database THEN format(' IN DATABASE %I', current_database())
-                    ELSE '' END;
-        -- A default the deployment never gave: gone.
-        FOREACH item IN ARRAY kept.found LOOP
-            setting := split_part(item, '=', 1);
-            CONTINUE WHEN EXISTS (SELECT FROM unnest(kept.wanted) w
-                                   WHERE split_part(w, '=', 1) = setting);
-            EXECUTE altered || format(' RESET %I', setting);
-            restored := restored || (kept.role || '.' || setting);
-        END LOOP;
-        -- A default the deployment gave, changed or gone: set as it was written, so that the
-        -- catalog holds the same text again. A list of names is written as the list it is
-        -- (quoted, it would be one name); the value is the owner's own, from the table.
-        FOREACH item IN ARRAY kept.wanted LOOP
-            CONTINUE WHEN item = ANY (kept.found);
-            setting := split_part(item, '=', 1);
-            value := substr(item, length(setting) + 2);
-            EXECUTE altered || format(' SET %I = %s', setting,
-                CASE WHEN lower(setting) IN ('search_path', 'temp_tablespaces',
-                                             'local_preload_libraries')
-                     THEN value ELSE quote_literal(value) END);
-            restored := restored || (kept.role || '.' || setting);
-        END LOOP;
+  -- Read as well_heal, before any SET ROLE: the roles it sets have no right on the function.
+  SELECT coalesce(array_agg(t.role_name), '{}'), coalesce(array_agg(t.setting_name), '{}'),
+         coalesce(array_agg(t.statement), '{}')
+    INTO roles, names, statements
+    FROM core_api.role_defaults_to_restore() AS t;
+  PERFORM set_config('lock_timeout', '1s', true);
+  FOR i IN 1..cardinality(roles) LOOP
+    EXECUTE format('SET LOCAL ROLE %I', roles[i]);
+    setting := roles[i] || '.' || names[i];
+    FOR attempt IN 1..3 LOOP
+      -- Ended in the select list: in a WHERE clause, the planner may call it on rows it has
+      -- not yet filtered.
+      PERFORM pg_terminate_backend(a.pid, 1000)
+         FROM pg_stat_activity a
+        WHERE a.usename = roles[i] AND a.pid <> pg_backend_pid()
+          AND EXISTS (SELECT FROM pg_locks l
+                       WHERE l.pid = a.pid AND l.granted AND l.mode <> 'AccessShareLock'
+                         AND l.relation = 'pg_catalog.pg_db_role_setting'::regclass);
+      BEGIN
+        EXECUTE statements[i];
+        failure := NULL;
+        EXIT;
+      EXCEPTION
+        -- The row's holder came back, or committed first ("tuple concurrently updated").
+        WHEN lock_not_available OR internal_error THEN failure := SQLSTATE;
+        WHEN OTHERS THEN failure := SQLSTATE; EXIT;
+      END;
     END LOOP;
-    RETURN restored;
+    RESET ROLE;
+    IF failure IS NULL THEN
+      set_back := set_back || roles[i];
+    END IF;
+    RETURN NEXT;
+  END LOOP;
+  FOREACH role_name IN ARRAY ARRAY(SELECT DISTINCT r FROM unnest(set_back) AS r) LOOP
+    EXECUTE format('SET LOCAL ROLE %I', role_name);
+    PERFORM pg_terminate_backend(a.pid, 1000)
+       FROM pg_stat_activity a
+      WHERE a.usename = role_name AND a.datname = current_database()
+        AND a.pid <> pg_backend_pid();
+    RESET ROLE;
+  END LOOP;
 END
 $$;
 
@@ -114,6 +182,13 @@ DECLARE
 BEGIN
   SELECT * INTO wanted FROM core_api.transaction_settings WHERE role = CURRENT_USER;
   IF NOT FOUND THEN
+    -- Each role the deployment makes (migrations/baseline/roles.sql) has its own row: without
+    -- it, its transactions would run with no timer at all. Refused.
+    IF CURRENT_USER IN ('well_api', 'well_sync', 'well_auth', 'well_drain', 'well_heal') THEN
+      RAISE EXCEPTION 'no transaction settings are recorded for role %', CURRENT_USER
+        USING ERRCODE = 'WP003', HINT = 'The owner runs SELECT well_private.record_settings().';
+    END IF;
+    -- Any other role (the owner's own tools): the server's.
     SELECT * INTO wanted FROM core_api.transaction_settings WHERE role = '';
   END IF;
   -- The timers first: one a session left could cut this transaction's first statement short.
@@ -154,45 +229,30 @@ BEGIN
        FROM (SELECT pg_catalog.unnest(wanted.names) AS name,
                     pg_catalog.unnest(wanted.values_shown) AS value) AS s
       WHERE COALESCE(pg_catalog.current_setting(s.name, true), '') IS DISTINCT FROM s.value;
-    -- Said to an application role (the owner's own tools run this too, with defaults of their
-    -- own): its connection logs it once (wellapi.store.notices).
-    IF CURRENT_USER IN ('well_api', 'well_sync', 'well_auth', 'well_drain') THEN
+    -- Said to a role the deployment makes, which has its own row (the owner's own tools run
+    -- this too, with defaults of their own): its connection logs it once
+    -- (wellapi.store.notices).
+    IF wanted.role <> '' THEN
       RAISE NOTICE 'set again for this transaction: %', set_again USING ERRCODE = 'WS001';
     END IF;
   END IF;
 END
 $$;
 
-CREATE FUNCTION well_private.record_role_defaults() RETURNS void
-    LANGUAGE sql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-    INSERT INTO well_private.role_defaults (role, in_database, settings)
-    SELECT r.rolname, scope.in_database, coalesce(
-        (SELECT s.setconfig FROM pg_db_role_setting s
-          WHERE s.setrole = r.oid
-            AND s.setdatabase = CASE WHEN scope.in_database
-                THEN (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())
-                ELSE 0 END),
-        '{}')
-      FROM pg_roles r CROSS JOIN (VALUES (true), (false)) AS scope (in_database)
-     WHERE r.rolname IN ('well_api', 'well_sync', 'well_auth', 'well_drain')
-    ON CONFLICT (role, in_database) DO UPDATE SET settings = excluded.settings;
-$$;
-
 CREATE FUNCTION well_private.record_settings() RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
--- What every transaction of each application role sets again (core_api.transaction_settings),
--- the bounds beyond which its sessions count as stalled (well_private.session_bounds) and its
--- own defaults as the deployment gave them (well_private.role_defaults), from this server's
--- settings and each role's own. Run by the baseline, and again by a migration that changes a
--- role's settings and after a major upgrade. The SET clause undoes, at the function's exit,
--- every setting it sets to learn how a value shows.
+-- Each role's own defaults set in the catalog as the deployment declares them
+-- (well_private.role_defaults), whatever a role set for itself before; then what every
+-- transaction of each role sets again (core_api.transaction_settings) and the bounds beyond which
+-- its sessions count as stalled (well_private.session_bounds), from this server's settings and
+-- the declared defaults, never from the catalog's. Run by the baseline, and again by a migration
+-- that changes the declared defaults and after a major upgrade. The SET clause undoes, at the
+-- function's exit, every setting it sets to learn how a value shows.
 DECLARE
-  -- A transaction's isolation and access mode (its BEGIN names them), the role (an application
-  -- role is a member of no other), the client's name: never set by a transaction.
+  -- A transaction's isolation and access mode (its BEGIN names them), who it runs as (no
+  -- transaction changes it), the client's name: never set by a transaction.
   not_set CONSTANT text[] := ARRAY['transaction_isolation', 'transaction_read_only',
     'transaction_deferrable', 'role', 'session_authorization', 'application_name'];
   timers CONSTANT text[] := ARRAY['transaction_timeout', 'statement_timeout',
@@ -203,9 +263,13 @@ DECLARE
   own CONSTANT text[] := ARRAY['well.scope', 'well.proof', 'well.change', 'well.person_pk',
     'well.principal_kind', 'well.workspace_pk', 'well.workspace_connector_pks'];
   role_name text;
+  restore record;
 BEGIN
+  FOR restore IN SELECT * FROM core_api.role_defaults_to_restore() LOOP
+    EXECUTE restore.statement;
+  END LOOP;
   DELETE FROM core_api.transaction_settings;
-  FOREACH role_name IN ARRAY ARRAY['well_api', 'well_sync', 'well_auth', 'well_drain', ''] LOOP
+  FOR role_name IN SELECT DISTINCT d.role FROM well_private.role_defaults d UNION ALL SELECT '' LOOP
     INSERT INTO core_api.transaction_settings
     WITH server AS (
       -- What a session starts with on this server, for every setting a role may change.
@@ -214,15 +278,13 @@ BEGIN
         FROM pg_settings s
        WHERE s.context = 'user' AND s.name <> ALL (not_set)
     ), role_own AS (
-      -- The role's own, for every database, then for this one (which wins).
+      -- The role's declared defaults, for every database, then for this one (which wins).
       SELECT DISTINCT ON (split_part(item, '=', 1))
              split_part(item, '=', 1) AS name, substr(item, strpos(item, '=') + 1) AS value
-        FROM pg_db_role_setting d
-        JOIN pg_roles r ON r.oid = d.setrole
-       CROSS JOIN unnest(d.setconfig) AS item
-       WHERE r.rolname = role_name
-         AND d.setdatabase IN (0, (SELECT oid FROM pg_database WHERE datname = current_database()))
-       ORDER BY split_part(item, '=', 1), d.setdatabase DESC
+        FROM well_private.role_defaults d
+       CROSS JOIN unnest(d.settings) AS item
+       WHERE d.role = role_name
+       ORDER BY split_part(item, '=', 1), d.in_database DESC
     ), written AS (
       SELECT server.name, COALESCE(role_own.value, server.value) AS value
         FROM server LEFT JOIN role_own USING (name)
@@ -252,6 +314,5 @@ BEGIN
          nullif(t.idle_in_transaction_session_timeout, '0')::interval
     FROM core_api.transaction_settings t
    WHERE t.role <> '';
-  PERFORM well_private.record_role_defaults();
 END
 $$;

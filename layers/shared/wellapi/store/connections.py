@@ -35,7 +35,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import pg8000.dbapi
 
 from wellapi.errors import LOCK_NOT_AVAILABLE, DatabaseUnavailable, sqlstate_of
-from wellapi.settings import Settings, get_settings
+from wellapi.settings import Settings, SettingsError, get_settings
 from wellapi.store import driver
 from wellapi.store.notices import tell_of_settings_set_again
 from wellapi.store.sql import (
@@ -578,11 +578,13 @@ def build_pool(settings: Settings) -> Pool:
 
 # The pool of the API's reads: the reader endpoint's connection, as the API role.
 READER = "read"
+# The pool of the healer's login (wellapi.sync.role_defaults), beside a scheduled function's own.
+HEAL = "heal"
 
 
 def settings_for(role: str) -> Settings:
     """The API's settings, its reads', the sync writer's, the authorizer's or the drainer's
-    (its own URL when one is set)."""
+    (its own URL when one is set), or the healer's."""
     settings = get_settings()
     update: dict[str, Any] = {}
     if role == READER and settings.has_reader:
@@ -598,7 +600,21 @@ def settings_for(role: str) -> Settings:
         update["database_url"] = settings.auth_database_url
     if role == "drain" and settings.drain_database_url:
         update["database_url"] = settings.drain_database_url
+    if role == HEAL:
+        update |= _heal_login(settings)
     return replace_settings(settings, **update) if update else settings
+
+
+def _heal_login(settings: Settings) -> dict[str, Any]:
+    """The healer's login: never the function's own, which could not set anything back."""
+    variable, name, value = {
+        "iam": ("HEAL_DB_USER", "db_user", settings.heal_db_user),
+        "secret": ("HEAL_DB_SECRET_ARN", "db_secret_arn", settings.heal_db_secret_arn),
+        "url": ("HEAL_DATABASE_URL", "database_url", settings.heal_database_url),
+    }[settings.db_auth]
+    if not value:
+        raise SettingsError(f"Invalid settings: {variable} is required by the healer")
+    return {name: value}
 
 
 _pools: dict[str, Pool] = {}
