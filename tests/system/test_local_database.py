@@ -263,16 +263,20 @@ def test_every_command_refuses_a_data_directory_another_major_serves_and_moves_i
     assert (aside / "PG_VERSION").read_text().strip() == str(OTHER_MAJOR)
 
 
-def test_a_postmaster_pid_naming_no_running_postgres_is_no_server(tmp_path: Path) -> None:
+def a_pid_that_exited() -> int:
     gone = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"],
         check=True,
         capture_output=True,
         text=True,
     )
+    return int(gone.stdout)
+
+
+def test_a_postmaster_pid_naming_no_running_postgres_is_no_server(tmp_path: Path) -> None:
     assert embedded_server.running_server(tmp_path) is None  # no postmaster.pid
     # Being written, a process that exited, a live one that is not postgres (a reused pid).
-    for first_line in ("", "12ab", gone.stdout.strip(), str(os.getpid())):
+    for first_line in ("", "12ab", str(a_pid_that_exited()), str(os.getpid())):
         (tmp_path / "postmaster.pid").write_text(f"{first_line}\n{tmp_path}\n")
         assert embedded_server.running_server(tmp_path) is None, first_line
 
@@ -424,13 +428,7 @@ def exited(pid: int) -> bool:
 
 
 def test_only_holders_that_no_longer_run_are_pruned(tmp_path: Path) -> None:
-    gone = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    dead = int(gone.stdout)
+    dead = a_pid_that_exited()
     holders = tmp_path / embedded_server.HOLDERS_FILE
     holders.write_text(json.dumps([os.getpid(), dead, 1]))
     assert embedded_server.prune_stale_holders(tmp_path) == [dead]
