@@ -41,6 +41,8 @@ with warnings.catch_warnings():
 # The major of the embedded server: the wheel's newest, or the one PGSERVER_POSTGRES_VERSION names
 # (16, the oldest the project supports: `make test` runs on both).
 MAJOR: int = TARGET_POSTGRES_VERSION
+# The variable the wheel reads that major from, when it is imported.
+MAJOR_VARIABLE = "PGSERVER_POSTGRES_VERSION"
 # The newest pg_dump of the wheel's majors: it reads every server the project supports.
 PG_DUMP = POSTGRES_VERSIONS[max(POSTGRES_VERSIONS)] / "pg_dump"
 # Where the wheel lists the processes that hold a handle on the server of a data directory.
@@ -58,27 +60,62 @@ _TRUSTED_HOST_LINE = re.compile(r"^(host\S*\s.*\s)trust(\s*)$", re.MULTILINE)
 
 def start(data_dir: Path, tcp: tuple[str, int] | None = None) -> str:
     """Start (or reuse) the server of ``data_dir``; its administrative URL (database postgres).
-    ``tcp``: the addresses and port (0: any) it listens on too, for ``sam local``'s containers;
-    a data directory of another major version (PostgreSQL 16, before) is moved aside."""
+    ``tcp``: the addresses and port (0: any) it listens on too, for ``sam local``'s containers.
+    A data directory of another major version is moved aside, unless a server runs on it."""
     data_dir.parent.mkdir(parents=True, exist_ok=True)
-    found = pgdata_version(data_dir)
-    if found is not None and found != TARGET_POSTGRES_VERSION:
-        suffixes = itertools.chain([""], (f"-{n}" for n in itertools.count(2)))
-        asides = (data_dir.with_name(f"{data_dir.name}.pg{found}{s}") for s in suffixes)
-        aside = next(path for path in asides if not path.exists())
-        data_dir.rename(aside)
-        print(
-            f"{data_dir} held PostgreSQL {found}; the embedded server is now "
-            f"{TARGET_POSTGRES_VERSION}: moved it to {aside} (delete it when you like) and "
-            "starting anew",
-            file=sys.stderr,
-        )
+    _move_other_major_aside(data_dir)
     prune_stale_holders(data_dir)
     server = get_server(data_dir, cleanup_mode="stop")
     _held[data_dir.expanduser().resolve()] = server
     if tcp is not None:
         _listen(server, *tcp)
     return _admin_uri(server)
+
+
+class OtherMajorRunning(RuntimeError):
+    """A server of another major runs on the data directory: moving it aside would take its
+    files from under that server, and what it serves would fail until restarted."""
+
+
+def _move_other_major_aside(data_dir: Path) -> None:
+    """A data directory of another major moved to ``<dir>.pg<major>``, said on stderr; refused,
+    nothing touched, while a server runs on it."""
+    found = pgdata_version(data_dir)
+    if found is None or found == TARGET_POSTGRES_VERSION:
+        return
+    pid = running_server(data_dir)
+    if pid is not None:
+        raise OtherMajorRunning(
+            f"{data_dir} is served now by PostgreSQL {found} (pid {pid}), not the embedded "
+            f"{TARGET_POSTGRES_VERSION} this command starts: run it with {MAJOR_VARIABLE}={found}, "
+            "or stop that server first (its data is then moved aside)"
+        )
+    suffixes = itertools.chain([""], (f"-{n}" for n in itertools.count(2)))
+    asides = (data_dir.with_name(f"{data_dir.name}.pg{found}{s}") for s in suffixes)
+    aside = next(path for path in asides if not path.exists())
+    data_dir.rename(aside)
+    print(
+        f"{data_dir} held PostgreSQL {found}; the embedded server is now "
+        f"{TARGET_POSTGRES_VERSION}: moved it to {aside} (delete it when you like) and "
+        "starting anew",
+        file=sys.stderr,
+    )
+
+
+def running_server(data_dir: Path) -> int | None:
+    """The pid of the server running on ``data_dir``, if one does: its postmaster.pid's, a live
+    ``postgres`` working there. Not the wheel's ``PostmasterInfo``: it needs all eight lines,
+    which a starting server has not written yet, and takes a reused pid for the server."""
+    pgdata = data_dir.expanduser().resolve()
+    try:
+        pid = int((pgdata / "postmaster.pid").read_text().split("\n", 1)[0])
+        process = psutil.Process(pid)
+        serving = _runs(pid) and process.name() == "postgres"
+        return pid if serving and Path(process.cwd()).resolve() == pgdata else None
+    except (OSError, ValueError, psutil.NoSuchProcess):
+        return None
+    except psutil.AccessDenied:  # another user's postgres: a refusal costs less than a move
+        return pid
 
 
 def _admin_uri(server: PostgresServer) -> str:

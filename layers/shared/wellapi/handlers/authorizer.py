@@ -24,7 +24,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from wellapi.errors import database_error, sqlstate_of
+from wellapi.errors import database_error, failure_fields, logged_failure
 from wellapi.http.keys import ParsedKey, read_credentials
 from wellapi.http.principal import (
     CREDENTIALS_CLAIM,
@@ -140,12 +140,12 @@ def authorizer_handler(
             # principal and one claim saying why, and the handler answers as the API does. An
             # outage is 503 with Retry-After; anything else (the database answering what it
             # never should, a fault of ours) is the API's 500, its trace id in this line, and
-            # the 5xx alarm rings. Nothing is cached for either.
-            said = {"error_type": type(error).__name__, "sqlstate": sqlstate_of(error)}
+            # the 5xx alarm rings. Nothing is cached for either. Either line names the error's
+            # class and SQLSTATE, never the driver's text (``logged_failure``).
             if database_error(error) is not None:
-                logger.warning("authentication unavailable", extra=said)
+                logger.warning("authentication unavailable", extra=failure_fields(error))
                 return {"isAuthorized": True, "context": {UNAVAILABLE_CLAIM: UNAVAILABLE_OUTAGE}}
-            logger.exception("authentication failed unexpectedly", extra=said)
+            logger.error("authentication failed unexpectedly", **logged_failure(error))
             return {"isAuthorized": True, "context": {UNAVAILABLE_CLAIM: UNAVAILABLE_FAULT}}
         return {"isAuthorized": True, "context": claims}
 

@@ -38,7 +38,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 from wellapi.domain import SCHEMA
-from wellapi.errors import LOCK_NOT_AVAILABLE, sqlstate_of
+from wellapi.errors import LOCK_NOT_AVAILABLE, logged_failure, sqlstate_of
 from wellapi.settings import Settings
 from wellapi.store import connections
 
@@ -233,7 +233,7 @@ def answer_cloudformation(event: dict[str, Any], context: Any) -> dict[str, Any]
             raise ValueError(f"unknown RequestType {request_type!r}")
         logger.info(reason)
     except Exception as error:
-        logger.exception("schema migration failed")
+        logger.error("schema migration failed", **logged_failure(error))
         status, reason = "FAILED", failure_reason(error, context)
     response = {
         "Status": status,

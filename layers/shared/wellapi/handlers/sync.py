@@ -27,7 +27,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import ValidationError
 
-from wellapi.errors import DatabaseUnavailable
+from wellapi.errors import DatabaseUnavailable, logged_failure
 from wellapi.store import connections
 from wellapi.sync.batches import (
     AnyMessage,
@@ -169,12 +169,12 @@ def _record_metrics(results: list[Applied], failed: int, *, split: bool = False)
 
 
 def _retry_everything(
-    what: str, records: list[dict[str, Any]], messages: list[AnyMessage]
+    what: str, error: Exception, records: list[dict[str, Any]], messages: list[AnyMessage]
 ) -> dict[str, Any]:
-    """Log the error being handled and send every record of the batch back to the queue."""
-    logger.exception(
+    """Log ``error`` and send every record of the batch back to the queue."""
+    logger.error(
         f"{what}; the whole batch will be retried",
-        extra={"messages": len(records), **_batch_log_keys(messages)},
+        **logged_failure(error, messages=len(records), **_batch_log_keys(messages)),
     )
     _record_metrics([], len(records))
     return {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in records]}
@@ -200,14 +200,14 @@ def _write(
         return dict(zip(planned, results, strict=True)), False
     except DatabaseUnavailable:
         raise
-    except Exception:
+    except Exception as error:
         logger.warning(
             "the batch write failed; writing its messages one at a time",
-            exc_info=True,
-            extra={
-                "messages": len(planned),
+            **logged_failure(
+                error,
+                messages=len(planned),
                 **_batch_log_keys([p.message for p in planned.values()]),
-            },
+            ),
         )
     outcomes: dict[str, MessageResult] = {}
     for message_id, one in planned.items():
@@ -247,8 +247,8 @@ def process(
     pool = pool or connections.get_pool("sync")
     try:
         resolution = resolve(messages, pool=pool) if messages else Resolution()
-    except Exception:
-        return _retry_everything("could not resolve the batch's ids", records, messages)
+    except Exception as error:
+        return _retry_everything("could not resolve the batch's ids", error, records, messages)
     rejected: dict[str, str] = {}
     planned: dict[str, Planned] = {}
     for record in records:
@@ -263,9 +263,9 @@ def process(
             rejected[message_id] = str(rejection)
     try:
         outcomes, split = _write(planned, pool, time_left_ms or (lambda: 1 << 62))
-    except DatabaseUnavailable:
+    except DatabaseUnavailable as error:
         return _retry_everything(
-            "the database is unavailable", records, [p.message for p in planned.values()]
+            "the database is unavailable", error, records, [p.message for p in planned.values()]
         )
 
     def record_handler(record: SQSRecord) -> None:
