@@ -371,7 +371,8 @@ def test_a_healing_that_cannot_run_says_so_and_the_job_runs_all_the_same(
     assert ran == [True]
     assert run.answer == {}
     (said,) = run.said("the application roles' own defaults could not be checked")
-    assert said["level"] == "ERROR"
+    # The login refused (28000: no such role), said by its SQLSTATE through the outage's cause.
+    assert (said["level"], said["sqlstate"]) == ("ERROR", "28000")
     assert "well_nobody_heals" not in json.dumps(run.lines)
     assert run.metric("RoleDefaultsNotSetBack") == [1]
 

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from wellapi.errors import sqlstate_of
+from wellapi.errors import failure_fields
 from wellapi.store import connections
 from wellapi.sync.role_defaults import Restored, restore_role_defaults
 
@@ -58,7 +58,7 @@ def heal(logger: Logger, metrics: Metrics) -> Restored:
         metrics.add_metric(name="RoleDefaultsNotSetBack", unit=MetricUnit.Count, value=1)
         logger.error(
             "the application roles' own defaults could not be checked",
-            extra={"error_type": type(error).__name__, "sqlstate": sqlstate_of(error)},
+            extra=failure_fields(error),
         )
         return Restored()
     metrics.add_metric(
