@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Iterator
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -187,8 +188,9 @@ def test_an_event_says_what_its_record_says(admin, pool, consumer):
     t = f.tenant(admin)
     (pk,) = insert_records(admin, t.workspace_pk, 1)
     settled(admin)
-    xid, ids, recorded = admin.run(
-        "SELECT xid::text, ids::text[], recorded_at FROM core_api.change_records WHERE pk = :p",
+    xid, ids, occurred, recorded = admin.run(
+        "SELECT xid::text, ids::text[], occurred_at, recorded_at FROM core_api.change_records "
+        "WHERE pk = :p",
         p=pk,
     )[0]
 
@@ -197,6 +199,7 @@ def test_an_event_says_what_its_record_says(admin, pool, consumer):
     (event,) = consumer.received()
     assert event["source"] == "well.junctions"
     assert event["detail-type"] == "account_workspace_connector.linked"
+    assert event["time"] == occurred.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     detail = event["detail"]
     assert detail["event_id"] == f"{xid}-{pk}"
     assert detail["position"] == f"{int(xid):020d}-{pk:020d}"
