@@ -86,9 +86,7 @@ class Unsent(NamedTuple):
     pk: int
     workspace_pk: int
     detail_type: str
-    # The change's occurred_at: boto3 sends a datetime as it is, and parses a string with
-    # dateutil, twice an entry (its check and its request), some 0.13 ms of CPU an entry.
-    time: datetime
+    time: str
     detail: str
 
 
@@ -122,7 +120,7 @@ def _unsent_statement() -> Statement:
         pk="c.pk",
         workspace_pk="c.workspace_pk",
         detail_type="c.resource_type || '.' || c.change",
-        time="c.occurred_at",
+        time=_INSTANT.format("c.occurred_at"),
         detail=f"json_build_object({detail})::text",
     )
     return Statement(
@@ -287,7 +285,9 @@ def entries(batch: Sequence[Unsent], bus: str) -> list[dict[str, Any]]:
             "Source": SOURCE,
             "DetailType": record.detail_type,
             "Detail": record.detail,
-            "Time": record.time,
+            # A datetime, which boto3 sends as it is: a string it parses with dateutil, twice
+            # an entry (its check and its request), some 0.13 ms of CPU an entry.
+            "Time": datetime.fromisoformat(record.time),
             "EventBusName": bus,
         }
         for record in batch
