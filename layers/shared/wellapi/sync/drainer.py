@@ -228,7 +228,9 @@ class Sends:
         EventBridge's limits; empty when nothing is left to send."""
         batch: list[Unsent] = []
         size = 0
-        for _, record in heapq.merge(*map(self._offered, self._queues.values())):
+        # Ten records at most: of the workspaces whose first records are the ten oldest.
+        oldest = heapq.nsmallest(PUT_EVENTS_ENTRIES, self._queues.values(), key=_first_place)
+        for _, record in heapq.merge(*map(self._offered, oldest)):
             size += entry_bytes(record)
             if len(batch) == PUT_EVENTS_ENTRIES or (batch and size > PUT_EVENTS_BYTES):
                 break
@@ -277,6 +279,10 @@ class Sends:
             queue.extendleft(reversed(refused))
         if not queue:
             del self._queues[workspace]
+
+
+def _first_place(queue: deque[tuple[int, Unsent]]) -> int:
+    return queue[0][0]
 
 
 def entries(batch: Sequence[Unsent], bus: str) -> list[dict[str, Any]]:
