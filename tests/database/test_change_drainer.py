@@ -388,29 +388,30 @@ class FailingBus:
         n = len(self.calls)
         fault, seed = self.plan[n] if n < len(self.plan) else ("ok", 0)
         details = [json.loads(entry["Detail"]) for entry in Entries]
-        pks = [int(detail["sequence"]) for detail in details]
-        refused = [
-            fault == "raise" or (fault == "refuse" and (seed >> i) & 1 == 1)
-            for i in range(len(pks))
+        accepted = [
+            fault != "raise" and not (fault == "refuse" and (seed >> i) & 1)
+            for i in range(len(details))
         ]
-        self.calls.append([(pk, not no) for pk, no in zip(pks, refused, strict=True)])
-        self.sizes.append([entry_size(entry) for entry in Entries])
-        self.runs.append(self.run)
-        self.sent_once_marked += [pk for pk in pks if pk in self.marked]
+        self._keep(Entries, details, accepted)
         if fault == "raise":
             raise ConnectionError("EventBridge did not answer")
-        self.delivered += [d for d, no in zip(details, refused, strict=True) if not no]
-        if fault == "crash":
-            self.crash_before_mark = True
-        answers = [
-            {"ErrorCode": "InternalFailure", "ErrorMessage": "try again"}
-            if no
-            else {"EventId": f"e-{n}-{i}"}
-            for i, no in enumerate(refused)
-        ]
-        return {"FailedEntryCount": sum(refused), "Entries": answers}
+        self.delivered += [d for d, ok in zip(details, accepted, strict=True) if ok]
+        self.crash_before_mark |= fault == "crash"
+        answers = [{"EventId": f"e-{n}-{i}"} if ok else REFUSED for i, ok in enumerate(accepted)]
+        return {"FailedEntryCount": accepted.count(False), "Entries": answers}
+
+    def _keep(
+        self, entries: list[dict[str, Any]], details: list[dict[str, Any]], accepted: list[bool]
+    ) -> None:
+        """What a call held, whatever its answer."""
+        pks = [int(detail["sequence"]) for detail in details]
+        self.calls.append(list(zip(pks, accepted, strict=True)))
+        self.sizes.append([entry_size(entry) for entry in entries])
+        self.runs.append(self.run)
+        self.sent_once_marked += [pk for pk in pks if pk in self.marked]
 
 
+REFUSED = {"ErrorCode": "InternalFailure", "ErrorMessage": "try again"}
 REAL_MARK = drainer.mark
 
 
