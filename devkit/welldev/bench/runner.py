@@ -52,7 +52,7 @@ TITLES = {
     "round_trips": "round trips per request; each at a 0 and a 1 ms round trip, beside the peers",
     "sync": "sync: {c.sync_messages} x {c.sync_ids} a batch, with and without records; COPY",
     "outbox": "outbox: a Create with and without its change record",
-    "drain": "drain: 10,000 change records to an EventBridge stub, as the drainer's role",
+    "drain": "drain: 10,000 change records, one and ten of a workspace a call, to moto",
     "memory": "memory: one process serving {c.memory_requests:,} Retrieve requests",
     "large": "large tenants: every read shape at {c.large_tenants.rows:,} rows against 10,000",
     "revocation": "revocation of {c.revocation_rows:,} rows while another tenant syncs",
