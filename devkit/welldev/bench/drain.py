@@ -1,28 +1,36 @@
 """Phase ``drain``: the change drainer's throughput (issues #33 and #87), as its role.
 
 Records drained a second at one record of a workspace a call (``per_workspace=1``, ``before``)
-and at ten (``after``), taking turns on the same records, against moto's EventBridge in this
-process (a bus, and a rule that matches every change event and delivers it nowhere: moto's
-delivery to a queue costs more than all the rest): 10,000 records of one workspace, and 500 of
-each of 20 workspaces as sync runs leave them, a workspace's committed together, one after
-another. Goal: ``after`` at least 8x ``before``. The time inside the calls (moto's and boto3's)
-is timed apart: their ratio is the most the goal could show here, where a call takes about a
-millisecond (tens in AWS); the rest is the drainer's own work.
+and at ten (``after``), taking turns on the same records, against moto's EventBridge served as
+``make run`` serves it (its server, over HTTP) and reached across the bench's network (the
+delaying proxy's round trip, ``latency.ROUND_TRIP_MS``, as every request's database): a bus, and
+a rule that matches every change event and delivers it nowhere (EventBridge delivers after its
+answer; moto's delivery to a queue would cost more than all the rest). 10,000 records of one
+workspace, and 500 of each of 20 workspaces as sync runs leave them, a workspace's committed
+together, one after another. Goal: ``after`` at least 8x ``before``. The time inside the calls
+(moto's, boto3's and the network's) is timed apart: their ratio is the most the goal could
+show; the rest is the drainer's own work.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import statistics
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from wellapi.store import connections
 from wellapi.sync import drainer
+from welldev import local_aws
 from welldev.bench.config import Config
 from welldev.bench.databases import BenchDatabase, behind_horizon
+from welldev.bench.delaying_proxy import DelayingProxy
 from welldev.bench.errors import BenchError
 from welldev.bench.harness import note
+from welldev.bench.latency import ROUND_TRIP_MS
 from welldev.bench.report import Report
 
 RECORDS = 10_000
@@ -87,23 +95,37 @@ def _drained(conn: Any, pool: connections.Pool, bus: TimedClient, way: str) -> t
     return seconds, bus.seconds
 
 
-def _taking_turns(conn: Any) -> dict[str, list[tuple[float, float]]]:
-    """Each way's runs, taking turns (the first alternating), against moto's EventBridge."""
-    import boto3  # the other phases need neither
-    from moto import mock_aws
+@contextlib.contextmanager
+def _events() -> Iterator[Any]:
+    """A client of moto's EventBridge server, across the bench's network, with the bus."""
+    from moto.server import ThreadedMotoServer  # the other phases need none
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    proxy = DelayingProxy(
+        {"host": "127.0.0.1", "port": server.get_host_and_port()[1]}, ROUND_TRIP_MS
+    )
+    try:
+        client = local_aws.client("events", f"http://127.0.0.1:{proxy.port}", "us-east-1")
+        client.create_event_bus(Name=BUS)
+        pattern = json.dumps({"source": [drainer.SOURCE]})
+        client.put_rule(Name="every-change", EventBusName=BUS, EventPattern=pattern)
+        yield client
+    finally:
+        proxy.close()
+        server.stop()
+
+
+def _taking_turns(conn: Any, client: Any) -> dict[str, list[tuple[float, float]]]:
+    """Each way's runs, taking turns (the first alternating)."""
     # The drainer's role, as the functions are connected (DRAIN_DATABASE_URL).
     pool = connections.build_pool(connections.settings_for("drain"))
     runs: dict[str, list[tuple[float, float]]] = {way: [] for way in WAYS}
     try:
-        with mock_aws():
-            client = boto3.client("events", region_name="us-east-1")
-            client.create_event_bus(Name=BUS)
-            pattern = json.dumps({"source": [drainer.SOURCE]})
-            client.put_rule(Name="every-change", EventBusName=BUS, EventPattern=pattern)
-            for turn in range(RUNS):
-                for way in list(WAYS)[:: 1 if turn % 2 == 0 else -1]:
-                    runs[way].append(_drained(conn, pool, TimedClient(client), way))
+        for turn in range(RUNS):
+            for way in list(WAYS)[:: 1 if turn % 2 == 0 else -1]:
+                runs[way].append(_drained(conn, pool, TimedClient(client), way))
     finally:
         pool.dispose()
     return runs
@@ -135,12 +157,13 @@ def measure_drain(report: Report, bench: BenchDatabase, config: Config) -> None:
         "UPDATE core_api.change_records SET sent_at = now() WHERE sent_at IS NULL RETURNING pk"
     )
     try:
-        for case, workspaces in CASES.items():
-            note(f"{case}: {RECORDS:,} records of {workspaces} workspace(s)")
-            conn.run(f"DELETE FROM core_api.change_records WHERE {BENCH_RECORDS}")
-            _insert_as_sync_runs(conn, workspaces)
-            behind_horizon(conn, BENCH_RECORDS, "nothing could be drained")
-            _reported(report, case, _taking_turns(conn))
+        with _events() as client:
+            for case, workspaces in CASES.items():
+                note(f"{case}: {RECORDS:,} records of {workspaces} workspace(s)")
+                conn.run(f"DELETE FROM core_api.change_records WHERE {BENCH_RECORDS}")
+                _insert_as_sync_runs(conn, workspaces)
+                behind_horizon(conn, BENCH_RECORDS, "nothing could be drained")
+                _reported(report, case, _taking_turns(conn, client))
     finally:
         conn.run(f"DELETE FROM core_api.change_records WHERE {BENCH_RECORDS}")
         conn.run(f"DELETE FROM core_api.workspaces WHERE {BENCH_WORKSPACES}")
