@@ -195,20 +195,20 @@ events: $(LOCAL_STAMP)
 # deploy"): its database stack (database.yaml, samconfig-database.toml), then its API stack with
 # the database stack's outputs as parameters, each after a check of the account's quotas. It
 # also needs SYNC_PRODUCER_ROLE_ARN, unless the environment's overrides in samconfig.toml name it.
-# Both stacks go to the region welldev.deploy reads as the checks do, given to `sam deploy`,
-# which would not read AWS_REGION (docs/deploy.md, "The region").
+# The region: AWS_REGION, which `sam deploy` ignores unless given as --region, else
+# AWS_DEFAULT_REGION, else the AWS profile's, as welldev.deploy reads it (docs/deploy.md, "The
+# region").
+REGION_FLAG = $(if $(AWS_REGION),--region $(AWS_REGION))
 deploy-database: install
-	region="$$($(BIN)/python -m welldev.deploy region $(or $(CONFIG_ENV),default))" && \
 	$(BIN)/python -m welldev.deploy preflight-database $(or $(CONFIG_ENV),default) && \
 	$(BIN)/sam deploy --template-file database.yaml --config-file samconfig-database.toml \
-		--config-env $(or $(CONFIG_ENV),default) --region "$$region"
+		--config-env $(or $(CONFIG_ENV),default) $(REGION_FLAG)
 
 deploy: build
-	region="$$($(BIN)/python -m welldev.deploy region $(or $(CONFIG_ENV),default))" && \
 	overrides="$$($(BIN)/python -m welldev.deploy overrides $(or $(CONFIG_ENV),default) \
 		$(SYNC_PRODUCER_ROLE_ARN))" && \
 	$(BIN)/python -m welldev.deploy preflight $(or $(CONFIG_ENV),default) $$overrides && \
-	$(BIN)/sam deploy --config-env $(or $(CONFIG_ENV),default) --region "$$region" \
+	$(BIN)/sam deploy --config-env $(or $(CONFIG_ENV),default) $(REGION_FLAG) \
 		--parameter-overrides $$overrides
 
 # Before `sam deploy` of an environment, with its credentials: whether the account's quotas hold

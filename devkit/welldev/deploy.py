@@ -1,8 +1,8 @@
 """``make preflight``, ``make deploy-database`` and ``make deploy`` (docs/deploy.md).
 ``preflight ENV [Name=value ...]``: whether the account's quotas hold what ``template.yaml`` makes
 and reserves (exit 0) or what to raise (1); ``preflight-database ENV``, the same of
-``database.yaml``. ``overrides ENV [ROLE]``: the API stack's parameters, on a line. ``region
-ENV``: the region both stacks deploy to. Exit 2: AWS unreadable."""
+``database.yaml``. ``overrides ENV [ROLE]``: the API stack's parameters, on a line. Exit 2: AWS
+unreadable."""
 
 import argparse
 import os
@@ -35,9 +35,6 @@ QUOTAS = {
     "AWS::EC2::VPCEndpoint/Gateway": "Gateway VPC endpoints per Region",
     "AWS::Events::EventBus": "Event buses",
 }
-# The variables that name the region when samconfig does not, in the order the AWS SDKs read
-# them: botocore and SAM CLI read AWS_DEFAULT_REGION alone (docs/deploy.md, "The region").
-REGION_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION")
 # No API reads these two quotas: AWS's documented defaults, so a shortfall is a warning only.
 DEFAULTS = {"RDS proxies": 20, "Event buses": 100}
 WARNING, GATEWAY = "Warning: ", "Gateway"
@@ -184,25 +181,17 @@ def verdict(limit: Mapping[str, int], reserved: Mapping[str, int], held: int) ->
 
 
 def settings(config_env: str, database: bool = False) -> dict[str, Any]:
-    """The environment's ``sam deploy`` settings in ``samconfig.toml`` (or the database's), its
-    global ones under its deploy ones, as SAM reads them."""
+    """The environment's ``sam deploy`` settings in ``samconfig.toml`` (or the database's)."""
     path = ROOT / ("samconfig-database.toml" if database else "samconfig.toml")
     if config_env not in (environments := tomllib.loads(path.read_text())):
         raise DeployError(f"{path.name} has no environment {config_env!r}")
-    sections = environments[config_env]
-    return {**sections.get("global", {}).get("parameters", {}), **sections["deploy"]["parameters"]}
+    return dict(environments[config_env]["deploy"]["parameters"])
 
 
-def region(config_env: str) -> str:
-    """The region of both stacks of the environment: a ``region`` of its samconfig files, else
-    ``REGION_VARIABLES``' first, else the AWS profile's."""
-    named = {s["region"] for d in (False, True) if "region" in (s := settings(config_env, d))}
-    if len(named) > 1:
-        raise DeployError(f"samconfig files name two regions for {config_env}: {sorted(named)}")
-    found = [*named, *filter(None, map(os.environ.get, REGION_VARIABLES))]
-    if not (where := found[0] if found else boto3.Session().region_name):
-        raise DeployError("no region: set AWS_REGION, or the environment's region in samconfig")
-    return str(where)
+def session() -> Any:
+    """AWS in the deploy's region: ``AWS_REGION``, else ``AWS_DEFAULT_REGION``, else the AWS
+    profile's, as the AWS SDKs read them; botocore, like SAM CLI, ignores ``AWS_REGION``."""
+    return boto3.Session(region_name=os.environ.get("AWS_REGION") or None)
 
 
 def overrides(config_env: str, given: Sequence[str] = ()) -> dict[str, str]:
@@ -266,27 +255,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "action", choices=("preflight", "preflight-database", "overrides", "region")
-    )
+    parser.add_argument("action", choices=("preflight", "preflight-database", "overrides"))
     parser.add_argument("config_env", metavar="ENV", help="an environment of samconfig.toml")
     parser.add_argument("rest", nargs="*", metavar="ARG", help="Name=value ..., or ROLE")
     args = parser.parse_args(argv)
     action, config_env, rest = args.action, args.config_env, args.rest
     try:
-        where = region(config_env)
-        if action == "region":
-            print(where)
-            return 0
-        session = boto3.Session(region_name=where)
         if action == "overrides":
-            found = parameters(session, config_env, rest[0] if rest else None)
+            found = parameters(session(), config_env, rest[0] if rest else None)
             print(" ".join(f"{k}={v}" for k, v in found.items()))
             return 0
         if action == "preflight-database":
-            lines = check_database(session, config_env)
+            lines = check_database(session(), config_env)
         else:
-            lines = check(session, config_env, rest)
+            lines = check(session(), config_env, rest)
     except (BotoCoreError, ClientError, DeployError, SamFlagError) as error:
         print(f"{action}: {error}", file=sys.stderr)
         return 2 if isinstance(error, BotoCoreError | ClientError) else 1

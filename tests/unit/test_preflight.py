@@ -116,8 +116,8 @@ def test_an_update_counts_what_the_deployed_stack_reserves_as_free():
 
 
 def test_preflight_exits_2_when_aws_cannot_be_read(monkeypatch, capsys):
-    monkeypatch.setenv("AWS_REGION", "eu-west-1")
-    monkeypatch.setenv("AWS_PROFILE", "absent")
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
     assert deploy.main(["preflight", "staging"]) == 2
-    assert capsys.readouterr().err.startswith("preflight: The config profile (absent)")
+    assert capsys.readouterr().err.startswith("preflight: You must specify a region")

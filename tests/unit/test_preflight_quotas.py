@@ -11,7 +11,7 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from tests.support.deploy_account import REGION, SESSION, Account, limit, stack
+from tests.support.deploy_account import SESSION, Account, limit, stack
 from tests.support.template import transformed_stacks
 from welldev import deploy
 
@@ -110,7 +110,6 @@ def test_a_quota_known_only_by_its_default_warns_and_the_deploy_goes_on(monkeypa
         events.create_event_bus(Name=f"other-{n}")
     account = Account(limit(1000, 1000), {})
     account.expect_check("wellapi-staging")
-    monkeypatch.setenv("AWS_REGION", REGION)
     monkeypatch.setattr(deploy, "boto3", SimpleNamespace(Session=lambda **_: account))
     assert deploy.main(["preflight", "staging"]) == 0
     assert capsys.readouterr().err == (
@@ -121,7 +120,6 @@ def test_a_quota_known_only_by_its_default_warns_and_the_deploy_goes_on(monkeypa
 
 def test_a_shortfall_stops_the_deploy(monkeypatch, capsys):
     account = _database_account(DBClusters=40)
-    monkeypatch.setenv("AWS_REGION", REGION)
     monkeypatch.setattr(deploy, "boto3", SimpleNamespace(Session=lambda **_: account))
     assert deploy.main(["preflight-database", "staging"]) == 1
     assert capsys.readouterr().err.startswith("DBClusters: the stack makes 1, the account has 40")
