@@ -254,10 +254,12 @@ openapi: install
 	$(BIN)/python -m welldev.openapi openapi.json
 
 # What the registry and the migrations derive, after a resource or the schema is changed
-# (docs/adding-a-resource.md): template.yaml and its stacks, openapi.json, the API events of
-# routes that have none, and migrations/schema.sql (a scratch database migrated and dumped).
+# (docs/adding-a-resource.md): template.yaml and its stacks, docs/cost.md's count of their
+# alarms, openapi.json, the API events of routes that have none, and migrations/schema.sql (a
+# scratch database migrated and dumped).
 generate: install
 	$(BIN)/python -m welldev.template_writer
+	$(BIN)/python -m welldev.cost_doc
 	$(BIN)/python -m welldev.openapi openapi.json
 	$(BIN)/python -m welldev.api_events
 	$(BIN)/python -m welldev.schema_dump
