@@ -195,16 +195,21 @@ events: $(LOCAL_STAMP)
 # deploy"): its database stack (database.yaml, samconfig-database.toml), then its API stack with
 # the database stack's outputs as parameters, each after a check of the account's quotas. It
 # also needs SYNC_PRODUCER_ROLE_ARN, unless the environment's overrides in samconfig.toml name it.
+# The region: AWS_REGION, which `sam deploy` ignores unless given as --region, else
+# AWS_DEFAULT_REGION, else the AWS profile's, as welldev.deploy reads it (docs/deploy.md, "The
+# region").
+REGION_FLAG = $(if $(AWS_REGION),--region $(AWS_REGION))
 deploy-database: install
 	$(BIN)/python -m welldev.deploy preflight-database $(or $(CONFIG_ENV),default) && \
 	$(BIN)/sam deploy --template-file database.yaml --config-file samconfig-database.toml \
-		--config-env $(or $(CONFIG_ENV),default)
+		--config-env $(or $(CONFIG_ENV),default) $(REGION_FLAG)
 
 deploy: build
 	overrides="$$($(BIN)/python -m welldev.deploy overrides $(or $(CONFIG_ENV),default) \
 		$(SYNC_PRODUCER_ROLE_ARN))" && \
 	$(BIN)/python -m welldev.deploy preflight $(or $(CONFIG_ENV),default) $$overrides && \
-	$(BIN)/sam deploy --config-env $(or $(CONFIG_ENV),default) --parameter-overrides $$overrides
+	$(BIN)/sam deploy --config-env $(or $(CONFIG_ENV),default) $(REGION_FLAG) \
+		--parameter-overrides $$overrides
 
 # Before `sam deploy` of an environment, with its credentials: whether the account's quotas hold
 # what the stack reserves and makes, and what to raise if not (docs/deploy.md, "Lambda
@@ -249,10 +254,12 @@ openapi: install
 	$(BIN)/python -m welldev.openapi openapi.json
 
 # What the registry and the migrations derive, after a resource or the schema is changed
-# (docs/adding-a-resource.md): template.yaml and its stacks, openapi.json, the API events of
-# routes that have none, and migrations/schema.sql (a scratch database migrated and dumped).
+# (docs/adding-a-resource.md): template.yaml and its stacks, docs/cost.md's count of their
+# alarms, openapi.json, the API events of routes that have none, and migrations/schema.sql (a
+# scratch database migrated and dumped).
 generate: install
 	$(BIN)/python -m welldev.template_writer
+	$(BIN)/python -m welldev.cost_doc
 	$(BIN)/python -m welldev.openapi openapi.json
 	$(BIN)/python -m welldev.api_events
 	$(BIN)/python -m welldev.schema_dump

@@ -11,6 +11,7 @@ their entries of ``events/index.json``; events/README.md says what each answers.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 from pathlib import Path
@@ -127,7 +128,11 @@ def rendered(events: Path = EVENTS) -> dict[str, str]:
     return files
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    description = "Write the events of the routes that have none, and their entries of index.json."
+    argparse.ArgumentParser(
+        prog="python -m welldev.api_events", description=description
+    ).parse_args(argv)
     for name, text in rendered().items():
         path = EVENTS / name
         old = path.read_text(encoding="utf-8") if path.exists() else None

@@ -4,6 +4,8 @@ and reserves (exit 0) or what to raise (1); ``preflight-database ENV``, the same
 ``database.yaml``. ``overrides ENV [ROLE]``: the API stack's parameters, on a line. Exit 2: AWS
 unreadable."""
 
+import argparse
+import os
 import sys
 import tomllib
 from collections import Counter
@@ -186,6 +188,12 @@ def settings(config_env: str, database: bool = False) -> dict[str, Any]:
     return dict(environments[config_env]["deploy"]["parameters"])
 
 
+def session() -> Any:
+    """AWS in the deploy's region: ``AWS_REGION``, else ``AWS_DEFAULT_REGION``, else the AWS
+    profile's, as the AWS SDKs read them; botocore, like SAM CLI, ignores ``AWS_REGION``."""
+    return boto3.Session(region_name=os.environ.get("AWS_REGION") or None)
+
+
 def overrides(config_env: str, given: Sequence[str] = ()) -> dict[str, str]:
     """The environment's ``parameter_overrides``, then ``given``, as ``sam deploy`` reads them."""
     text = settings(config_env).get("parameter_overrides", "")
@@ -242,16 +250,25 @@ def parameters(session: Any, config_env: str, producer: str | None) -> dict[str,
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    action, config_env, *rest = argv if argv is not None else sys.argv[1:]
+    parser = argparse.ArgumentParser(
+        prog="python -m welldev.deploy",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("action", choices=("preflight", "preflight-database", "overrides"))
+    parser.add_argument("config_env", metavar="ENV", help="an environment of samconfig.toml")
+    parser.add_argument("rest", nargs="*", metavar="ARG", help="Name=value ..., or ROLE")
+    args = parser.parse_args(argv)
+    action, config_env, rest = args.action, args.config_env, args.rest
     try:
         if action == "overrides":
-            found = parameters(boto3.Session(), config_env, rest[0] if rest else None)
+            found = parameters(session(), config_env, rest[0] if rest else None)
             print(" ".join(f"{k}={v}" for k, v in found.items()))
             return 0
         if action == "preflight-database":
-            lines = check_database(boto3.Session(), config_env)
+            lines = check_database(session(), config_env)
         else:
-            lines = check(boto3.Session(), config_env, rest)
+            lines = check(session(), config_env, rest)
     except (BotoCoreError, ClientError, DeployError, SamFlagError) as error:
         print(f"{action}: {error}", file=sys.stderr)
         return 2 if isinstance(error, BotoCoreError | ClientError) else 1

@@ -11,6 +11,7 @@ fresh migration's dump, so every schema change shows in review as a diff of this
 
 from __future__ import annotations
 
+import argparse
 import re
 import subprocess
 import sys
@@ -136,7 +137,9 @@ def _roles(conn: pg8000.native.Connection) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Migrate a scratch database to head (``DATABASE_URL``'s server, else the embedded one)
     and write its dump to the path given, by default ``migrations/schema.sql``."""
-    target = Path((argv if argv is not None else sys.argv[1:] or [str(SCHEMA_FILE)])[0])
+    parser = argparse.ArgumentParser(prog="python -m welldev.schema_dump", description=main.__doc__)
+    parser.add_argument("target", nargs="?", type=Path, default=SCHEMA_FILE)
+    target = parser.parse_args(argv).target
     server = database.resolve(EMBEDDED_DATA_DIR)
     scratch = database.prepare(server, SCRATCH, replace=True)
     try:

@@ -8,8 +8,10 @@ generate``. Everything else (its functions and routes, events, template, nested 
 OpenAPI document, change types, error codes, demo rows, the tests' parameters) follows from the
 registry: the copy's own tests then run for it, its List, Retrieve, Create, Update, Delete and
 related routes (its API events on the seeded demo), its sync messages, its change records and
-feed, its tenancy, and the drift checks of the template, the OpenAPI document and the schema.
-The sixth resource is not shipped: only the copy has it.
+feed, its tenancy, and the drift checks of the template, the OpenAPI document and the schema;
+and every unit test that reads the documents, so that a step the page does not name (a count a
+document keeps that the resource changes) fails here. The copy is a git repository, as a clone
+is, with what the steps wrote added. The sixth resource is not shipped: only the copy has it.
 """
 
 from __future__ import annotations
@@ -34,13 +36,6 @@ HAND_WRITTEN_LIMIT = 150
 # Its migration: the parent table, and the ledger's one definition applied to it.
 MIGRATION_LIMIT = 40
 LEDGER_CALL = "well_private.create_ledger('document', 'documents', 'document_id')"
-# What `make generate` runs.
-GENERATORS = (
-    ("welldev.template_writer",),
-    ("welldev.openapi", "openapi.json"),
-    ("welldev.api_events",),
-    ("welldev.schema_dump",),
-)
 KEY = "document_workspace_connectors"
 # What the copy's tests check for it: whole files (drift, every event), and the tests of every
 # resource or ledger, for the sixth alone.
@@ -58,6 +53,11 @@ WHOLE = (
     "tests/database/test_role_privileges.py",
     "tests/database/test_session_wall.py",
 )
+# The copy's tests, in their files' order.
+PYTEST = ("-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly")
+# A unit test that reads the documents names one from the repository's root (`ROOT / "docs"`,
+# `ROOT / "README.md"`) and a Markdown file.
+READS_A_DOCUMENT = re.compile(r'ROOT\s*/\s*"(?:docs\b|README\.md")')
 FOR_EACH_RESOURCE = (
     "tests/database/test_read_include_fields.py",
     "tests/database/test_read_round_trips.py",
@@ -71,6 +71,23 @@ FOR_EACH_RESOURCE = (
     "tests/database/test_tenancy_rule.py",
     "tests/database/test_cross_tenant_matrix.py",
 )
+
+
+def generators() -> list[list[str]]:
+    """What `make generate` runs, read from its recipe: each line a `python -m` command."""
+    recipe = (ROOT / "Makefile").read_text(encoding="utf-8").split("\ngenerate:", 1)[1]
+    lines = recipe.split("\n\n", 1)[0].splitlines()[1:]
+    assert all(line.startswith("\t$(BIN)/python -m ") for line in lines), lines
+    return [line.split("/python ", 1)[1].split() for line in lines]
+
+
+def document_readers() -> list[str]:
+    """The unit tests that read the documents (``docs/``, the READMEs)."""
+    return [
+        str(path.relative_to(ROOT))
+        for path in sorted((ROOT / "tests" / "unit").glob("test_*.py"))
+        if READS_A_DOCUMENT.search(text := path.read_text(encoding="utf-8")) and ".md" in text
+    ]
 
 
 def _files() -> Iterator[str]:
@@ -155,15 +172,17 @@ def _added(copy: Path) -> Path:
     for name in _files():
         (copy / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, copy / name)
-    # Not a repository: git must not find this one around it (it would patch this one's files).
+    # A repository of its own, as a clone is: git must not find this one around it (it would
+    # patch this one's files), and the tests that list the tracked files list the copy's.
     alone = os.environ | {"GIT_CEILING_DIRECTORIES": str(copy.parent)}
+    subprocess.run(["git", "init", "-q"], cwd=copy, env=alone, check=True)
     for patch in PATCHES:
         applied = ["git", "apply", "--reverse", "--check", str(SIXTH / patch)]
         if subprocess.run(applied, cwd=copy, env=alone, capture_output=True).returncode != 0:
             subprocess.run(["git", "apply", str(SIXTH / patch)], cwd=copy, env=alone, check=True)
     _add_migration(copy)
-    for generator in GENERATORS:
-        done = _run(copy, "-m", *generator)
+    for generator in generators():
+        done = _run(copy, *generator)
         assert done.returncode == 0, done.stderr
     recorded = _run(
         copy,
@@ -171,6 +190,8 @@ def _added(copy: Path) -> Path:
         env={"WELLAPI_SNAPSHOT_UPDATE": "1"},
     )
     assert recorded.returncode == 0, recorded.stdout[-3000:]
+    # What the steps wrote, committed as the page says.
+    subprocess.run(["git", "add", "-A"], cwd=copy, env=alone, check=True)
     return copy
 
 
@@ -183,6 +204,13 @@ def test_its_migration_is_its_parent_table_and_the_ledgers_definition_applied():
 
     assert migration.count("\n") <= MIGRATION_LIMIT
     assert LEDGER_CALL in migration
+
+
+def test_the_tests_that_read_the_documents_and_what_make_generate_runs_are_found():
+    assert {"tests/unit/test_doc_claims.py", "tests/unit/test_cost_doc.py"} <= set(
+        document_readers()
+    )
+    assert ["-m", "welldev.openapi", "openapi.json"] in generators()
 
 
 def test_make_generate_derives_its_functions_events_stack_and_openapi_paths(copy: Path):
@@ -205,20 +233,13 @@ def test_its_documents_bytes_are_added_and_no_others_change(copy: Path):
 
 
 def test_the_copys_tests_hold_for_the_sixth_resource(copy: Path):
-    whole = _run(copy, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", *WHOLE)
+    whole = _run(copy, *PYTEST, *WHOLE)
     assert whole.returncode == 0, whole.stdout[-6000:]
-    each = _run(
-        copy,
-        "-m",
-        "pytest",
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        "-p",
-        "no:randomly",
-        "-k",
-        "document",
-        *FOR_EACH_RESOURCE,
-    )
+    each = _run(copy, *PYTEST, "-k", "document", *FOR_EACH_RESOURCE)
     assert each.returncode == 0, each.stdout[-6000:]
     assert re.search(r"(\d+) passed", each.stdout), each.stdout[-2000:]
+
+
+def test_the_documents_hold_for_the_sixth_resource(copy: Path):
+    readers = _run(copy, *PYTEST, *document_readers())
+    assert readers.returncode == 0, readers.stdout[-6000:]

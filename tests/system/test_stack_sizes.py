@@ -1,9 +1,9 @@
-"""Every stack the template makes stays far below CloudFormation's 500 resources, with the five
-resources of today and with thirty (docs/deploy.md, "Stacks").
+"""Every stack the template makes stays far below CloudFormation's 500 resources, with today's
+resources and with thirty (docs/deploy.md, "Stacks").
 
 Each API resource's functions are a nested stack of their own; template.yaml holds the rest and
 one permission per route. So the test writes, in memory, the templates of an API of thirty
-resources (today's resources and twenty-five copies of them under other names and paths) and
+resources (today's resources, and copies of them under other names and paths up to thirty) and
 counts what SAM's transform makes of each. A system test: thirty-odd transforms take longer
 than the unit tier allows.
 """

@@ -110,7 +110,7 @@ def test_a_quota_known_only_by_its_default_warns_and_the_deploy_goes_on(monkeypa
         events.create_event_bus(Name=f"other-{n}")
     account = Account(limit(1000, 1000), {})
     account.expect_check("wellapi-staging")
-    monkeypatch.setattr(deploy, "boto3", SimpleNamespace(Session=lambda: account))
+    monkeypatch.setattr(deploy, "boto3", SimpleNamespace(Session=lambda **_: account))
     assert deploy.main(["preflight", "staging"]) == 0
     assert capsys.readouterr().err == (
         "Warning: Event buses: the stack makes 1, the account has 100 and AWS's default quota is "
@@ -120,7 +120,7 @@ def test_a_quota_known_only_by_its_default_warns_and_the_deploy_goes_on(monkeypa
 
 def test_a_shortfall_stops_the_deploy(monkeypatch, capsys):
     account = _database_account(DBClusters=40)
-    monkeypatch.setattr(deploy, "boto3", SimpleNamespace(Session=lambda: account))
+    monkeypatch.setattr(deploy, "boto3", SimpleNamespace(Session=lambda **_: account))
     assert deploy.main(["preflight-database", "staging"]) == 1
     assert capsys.readouterr().err.startswith("DBClusters: the stack makes 1, the account has 40")
 

@@ -170,7 +170,7 @@ def _names(text: str) -> tuple[str, ...]:
 def parser() -> argparse.ArgumentParser:
     """The options, each named as the field of ``Config`` it sets."""
     parser = argparse.ArgumentParser(
-        prog="wellapi bench", description=(bench.__doc__ or "").split("\n\n")[0]
+        prog="python -m welldev.bench", description=(bench.__doc__ or "").split("\n\n")[0]
     )
     parser.add_argument("--quick", action="store_true", help="fewer runs and iterations")
     phases = f"comma-separated phases of: {','.join(TITLES)}"
