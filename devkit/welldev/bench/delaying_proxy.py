@@ -1,5 +1,6 @@
-"""A network's round trip before PostgreSQL, simulated: a TCP relay that holds every chunk
-crossing it half the round trip each way (``latency``'s 1 ms).
+"""A network's round trip, simulated: a TCP relay that holds every chunk crossing it half the
+round trip each way (``ROUND_TRIP_MS``, before PostgreSQL in phase ``latency``, before
+EventBridge in phase ``drain``).
 
 It runs in a process of its own, one ``select`` loop for every connection: relay threads in
 the bench's process waited for its interpreter behind the request they relayed, and a round
@@ -23,6 +24,9 @@ import socket
 import time
 from typing import Any
 
+# The bench's network: a round trip within a region (the functions' to the database, and to
+# EventBridge's endpoint).
+ROUND_TRIP_MS = 1.0
 SPIN = 0.0001
 CHUNK = 1 << 16
 # prctl(PR_SET_TIMERSLACK, 1): the kernel may defer a sleeper's wake-up by 50 us by default.

@@ -2,14 +2,14 @@
 
 Records drained a second at one record of a workspace a call (``per_workspace=1``, ``before``)
 and at ten (``after``), taking turns on the same records, against moto's EventBridge served as
-``make run`` serves it (its server, over HTTP) and reached across the bench's network (the
-delaying proxy's round trip, ``latency.ROUND_TRIP_MS``, as every request's database): a bus, and
-a rule that matches every change event and delivers it nowhere (EventBridge delivers after its
-answer; moto's delivery to a queue would cost more than all the rest). 10,000 records of one
-workspace, and 500 of each of 20 workspaces as sync runs leave them, a workspace's committed
-together, one after another. Goal: ``after`` at least 8x ``before``. The time inside the calls
-(moto's, boto3's and the network's) is timed apart: their ratio is the most the goal could
-show; the rest is the drainer's own work.
+``make run`` serves it (its server, over HTTP) and reached across the bench's network
+(``delaying_proxy.ROUND_TRIP_MS``, as every request's database): a bus, and a rule that matches
+every change event and delivers it nowhere (EventBridge delivers after its answer; moto's
+delivery to a queue would cost more than all the rest). 10,000 records of one workspace, and 500
+of each of 20 workspaces as sync runs leave them, a workspace's committed together, one after
+another. Goal: ``after`` at least 8x ``before``. The time inside the calls (moto's, boto3's and
+the network's) is timed apart: their ratio is the most the goal could show; the rest is the
+drainer's own work.
 """
 
 from __future__ import annotations
@@ -27,10 +27,9 @@ from wellapi.sync import drainer
 from welldev import local_aws
 from welldev.bench.config import Config
 from welldev.bench.databases import BenchDatabase, behind_horizon
-from welldev.bench.delaying_proxy import DelayingProxy
+from welldev.bench.delaying_proxy import ROUND_TRIP_MS, DelayingProxy
 from welldev.bench.errors import BenchError
 from welldev.bench.harness import note
-from welldev.bench.latency import ROUND_TRIP_MS
 from welldev.bench.report import Report
 
 RECORDS = 10_000

@@ -30,13 +30,12 @@ from wellapi.store.sql import BoundStatement
 from welldev.bench.api_requests import Case, warm_cases
 from welldev.bench.config import Config
 from welldev.bench.databases import BenchDatabase
-from welldev.bench.delaying_proxy import DelayingProxy
+from welldev.bench.delaying_proxy import ROUND_TRIP_MS, DelayingProxy
 from welldev.bench.harness import CONTEXT, fairly, invoke, note, returned, wall_and_backend_cpu_ms
 from welldev.bench.peers import PEERS, backend_pid, same_answer, serving
 from welldev.bench.report import Report
 from welldev.bench.wire import recording
 
-ROUND_TRIP_MS = 1.0
 DELAYED = f"{ROUND_TRIP_MS:g}ms"
 WARMUP = 3
 # Each side's requests come in runs of this many back to back, as a warm environment serves
