@@ -344,9 +344,11 @@ def raised(error: Exception, cause: BaseException | None = None) -> Exception:
 def test_a_failure_the_driver_is_in_is_logged_without_any_exception_text():
     driver_error = raised(pg8000.dbapi.DatabaseError({"C": "23505", "D": "Key (x)=(1) exists"}))
     outage = raised(errors.DatabaseUnavailable(), raised(pg8000.dbapi.InterfaceError("host h")))
+    # A connection lost under the driver: the socket's error, whose text names the host.
+    reset = raised(errors.DatabaseUnavailable(), raised(ConnectionResetError("host h:5432")))
     ours = raised(KeyError("person_id"))
 
-    for error, sqlstate in ((driver_error, "23505"), (outage, None)):
+    for error, sqlstate in ((driver_error, "23505"), (outage, None), (reset, None)):
         logged = errors.logged_failure(error, messages=3)
         assert "exc_info" not in logged
         assert logged["extra"]["error_type"] == type(error).__name__

@@ -579,6 +579,11 @@ def failure_fields(error: BaseException) -> dict[str, str | None]:
     return {"error_type": type(error).__name__, "sqlstate": next(filter(None, sqlstates), None)}
 
 
+# What a failure to reach the database is raised as: the driver's errors, the socket's (whose
+# text names the host), and our outage, raised from either.
+_REACHING_THE_DATABASE = (pg8000.dbapi.Error, OSError, EOFError, DatabaseUnavailable)
+
+
 def logged_failure(error: BaseException, **extra: Any) -> dict[str, Any]:
     """The arguments of a log call reporting ``error``: ``logger.error(message,
     **logged_failure(error))``.
@@ -589,7 +594,7 @@ def logged_failure(error: BaseException, **extra: Any) -> dict[str, Any]:
     text; any other failure, a fault of ours, by its whole traceback.
     """
     fields = failure_fields(error) | extra
-    if not any(isinstance(e, pg8000.dbapi.Error) or sqlstate_of(e) for e in _chain(error)):
+    if not any(isinstance(e, _REACHING_THE_DATABASE) or sqlstate_of(e) for e in _chain(error)):
         return {"extra": fields, "exc_info": error}
     frames = traceback.extract_tb(error.__traceback__)
     raised_at = [f"{frame.filename}:{frame.lineno} in {frame.name}" for frame in frames]
