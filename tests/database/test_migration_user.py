@@ -21,7 +21,7 @@ import pg8000.exceptions
 import pg8000.native
 import pytest
 
-from tests.support.bootstrap import CLUSTER_ARN, SECRET_ARN, STACK_ID, Aws, Function, loaded
+from tests.support.bootstrap import MIGRATION_USER_VALUES, Aws, Function, loaded
 from tests.support.bootstrap import request as cloudformation_request
 from tests.support.embedded import server_home
 from wellapi.roles import API_ROLE, DEPLOYED_ROLES, SYNC_ROLE
@@ -29,7 +29,7 @@ from wellapi.settings import Settings
 from welldev import database as local_db
 from welldev import embedded_server, revisions
 
-USER, DATABASE = "well_migrator", "well"
+USER, DATABASE = MIGRATION_USER_VALUES["MIGRATION_USER"], MIGRATION_USER_VALUES["DATABASE"]
 IN_PROGRESS = {"StackResourceDetail": {"ResourceStatus": "UPDATE_IN_PROGRESS"}}
 # What the migration user holds, and why: the statement of the migrations that needs each.
 GRANTS = {
@@ -77,16 +77,8 @@ def _bootstrap(cluster: Cluster, kind: str) -> Function:
             ("rds-data", "execute_statement"): execute_statement,
         }
     )
-    values = {
-        "CLUSTER_ARN": CLUSTER_ARN,
-        "SECRET_ARN": SECRET_ARN,
-        "DATABASE": DATABASE,
-        "MIGRATION_USER": USER,
-        "STACK_ID": STACK_ID,
-        "URL_SUFFIX": "amazonaws.com",
-    }
     with pytest.MonkeyPatch.context() as monkeypatch:
-        function = loaded("MigrationUserFunction", values, monkeypatch, aws)
+        function = loaded("MigrationUserFunction", MIGRATION_USER_VALUES, monkeypatch, aws)
         function.invoke(cloudformation_request(kind, "MigrationUser"))
     return function
 

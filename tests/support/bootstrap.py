@@ -24,6 +24,15 @@ STACK_ID = (
 )
 CLUSTER_ARN = f"arn:aws:rds:{REGION}:{ACCOUNT}:cluster:wellapi-database-dbcluster-1x2y3z"
 SECRET_ARN = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:rds!cluster-8f6e-AbCdEf"
+# MigrationUserFunction's variables resolved at deploy, as they might be.
+MIGRATION_USER_VALUES = {
+    "CLUSTER_ARN": CLUSTER_ARN,
+    "SECRET_ARN": SECRET_ARN,
+    "DATABASE": "well",
+    "MIGRATION_USER": "well_migrator",
+    "STACK_ID": STACK_ID,
+    "URL_SUFFIX": "amazonaws.com",
+}
 # As CloudFormation writes it: its bucket of responses (the region without dashes), a key
 # naming the stack and the resource, and the pre-signed query.
 RESPONSE_URL = (

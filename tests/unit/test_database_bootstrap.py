@@ -21,6 +21,7 @@ import pytest
 
 from tests.support.bootstrap import (
     CLUSTER_ARN,
+    MIGRATION_USER_VALUES,
     REGION,
     RESPONSE_URL,
     SECRET_ARN,
@@ -32,15 +33,8 @@ from tests.support.bootstrap import (
     request,
 )
 
-USER, DATABASE = "well_migrator", "well"
-BOOTSTRAP = {
-    "CLUSTER_ARN": CLUSTER_ARN,
-    "SECRET_ARN": SECRET_ARN,
-    "DATABASE": DATABASE,
-    "MIGRATION_USER": USER,
-    "STACK_ID": STACK_ID,
-    "URL_SUFFIX": "amazonaws.com",
-}
+BOOTSTRAP = dict(MIGRATION_USER_VALUES)
+USER, DATABASE = BOOTSTRAP["MIGRATION_USER"], BOOTSTRAP["DATABASE"]
 GROUP = "sg-0a1b2c3d4e5f60718"
 DEFAULT_GROUP = {"GROUP_ID": GROUP, "STACK_ID": STACK_ID, "URL_SUFFIX": "amazonaws.com"}
 IN_PROGRESS = {"StackResourceDetail": {"ResourceStatus": "CREATE_IN_PROGRESS"}}
