@@ -70,3 +70,11 @@ def test_the_scheduled_functions_and_their_memory():
     functions = _resources("AWS::Lambda::Function", database=False)  # the API stack's
     assert {f["MemorySize"] for f in functions} == {512}
     assert "(512 MB each)" in PAGE
+
+
+def test_the_keys_and_the_flow_log():
+    keys = _resources("AWS::KMS::Key")
+    assert all(k["EnableKeyRotation"] for k in keys)
+    assert f"| {len(keys)} customer managed key, and a request per read | AWS KMS |" in PAGE
+    assert {f["TrafficType"] for f in _resources("AWS::EC2::FlowLog")} == {"ALL"}
+    assert "the VPC's flow log of every flow" in PAGE
