@@ -5,6 +5,7 @@ fails until it is one or the other."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from tests.support.template import DATABASE, ROOT, transformed_stacks
@@ -33,6 +34,7 @@ PRICED = {
     "AWS::SQS::Queue": "SQS requests",
     "AWS::Events::EventBus": "one EventBridge event",
     "AWS::SNS::Topic": "a notification of the alarm topic",
+    "AWS::KMS::Key": "customer managed key",
     "AWS::ApiGatewayV2::Api": "an API Gateway HTTP API request",
     "AWS::ApiGatewayV2::Stage": "its access log line",
     "Custom::": "at a deploy",
@@ -61,6 +63,8 @@ FREE = frozenset(
         "AWS::CodeDeploy::DeploymentGroup",
         "AWS::CloudFormation::Stack",
         "AWS::SQS::QueuePolicy",
+        "AWS::SecretsManager::ResourcePolicy",
+        "AWS::RDS::DBClusterParameterGroup",
     }
 )
 
@@ -121,7 +125,9 @@ def test_what_the_cluster_turns_on_is_priced():
     # Each log the cluster exports, into a log group RDS makes.
     for log in cluster.get("EnableCloudwatchLogsExports", []):
         assert f"| The `{log}` log, exported |" in PAGE, log
-    assert ("The Data API" in PAGE) is cluster.get("EnableHttpEndpoint", False)
+    # The Data API bills its requests wherever the stack sends any, on for a bootstrap or not.
+    sends = "rds-data:ExecuteStatement" in json.dumps(DATABASE)
+    assert ("The Data API" in PAGE) is (cluster.get("EnableHttpEndpoint", False) or sends)
     assert not any(i.get("EnablePerformanceInsights") for i in _resources("AWS::RDS::DBInstance"))
 
 
@@ -173,3 +179,11 @@ def test_the_scheduled_functions_and_their_memory():
 def test_every_log_group_of_the_stacks_is_kept_log_retention_days():
     groups = _resources("AWS::Logs::LogGroup")
     assert {str(g.get("RetentionInDays")) for g in groups} == {str({"Ref": "LogRetentionDays"})}
+
+
+def test_the_keys_and_the_flow_log():
+    keys = _resources("AWS::KMS::Key")
+    assert all(k["EnableKeyRotation"] for k in keys)
+    assert f"| {len(keys)} customer managed key, and a request per read | AWS KMS |" in PAGE
+    assert {f["TrafficType"] for f in _resources("AWS::EC2::FlowLog")} == {"ALL"}
+    assert "the VPC's flow log of every flow" in PAGE

@@ -49,7 +49,7 @@ def test_what_preflight_counts_is_what_sam_makes():
     named = deploy.made(deploy.ROOT / "template.yaml", {"ChangeEventBusName": "platform"})
     assert named == made - Counter({"Event buses": 1})
     assert deploy.made(deploy.ROOT / "database.yaml", {}) == {
-        "Roles": 4,
+        "Roles": 5,
         "DBClusters": 1,
         "DBInstances": 2,
         "DBSubnetGroups": 1,

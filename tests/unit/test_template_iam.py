@@ -1,5 +1,7 @@
-"""Least privilege in the API's stacks, as SAM makes them: no statement on every resource
-("*") where an ARN can be named, and no AWS managed policy.
+"""Least privilege in every stack: no statement on every resource ("*") where an ARN can be
+named, in the API's stacks as SAM makes them and in database.yaml; and no AWS managed policy in
+the API's (database.yaml's enhanced monitoring role holds RDS's own, on RDS's log groups
+alone).
 
 Each function's role and CodeDeploy's are written (template/per-function/role.yaml), not
 SAM's, which hold AWSLambdaBasicExecutionRole, AWSLambdaVPCAccessExecutionRole,
@@ -9,6 +11,7 @@ AWSCodeDeployRoleForLambda, each on every resource."""
 from __future__ import annotations
 
 from tests.support.template import (
+    DATABASE,
     FUNCTIONS,
     actions,
     on_every_resource,
@@ -30,7 +33,7 @@ IAM_TYPES = {"AWS::IAM::Role", "AWS::IAM::ManagedPolicy", "AWS::IAM::Policy"}
 
 def test_no_statement_is_on_every_resource_but_those_whose_resource_has_no_name():
     found = []
-    for name, document in transformed_stacks().items():
+    for name, document in {**transformed_stacks(), "database.yaml": DATABASE}.items():
         for resource_id, resource in document["Resources"].items():
             if resource["Type"] not in IAM_TYPES:
                 continue
