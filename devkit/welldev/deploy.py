@@ -4,6 +4,7 @@ and reserves (exit 0) or what to raise (1); ``preflight-database ENV``, the same
 ``database.yaml``. ``overrides ENV [ROLE]``: the API stack's parameters, on a line. Exit 2: AWS
 unreadable."""
 
+import os
 import sys
 import tomllib
 from collections import Counter
@@ -239,6 +240,19 @@ def parameters(session: Any, config_env: str, producer: str | None) -> dict[str,
     if PRODUCER not in found:
         raise DeployError(f"no {PRODUCER}: give SYNC_PRODUCER_ROLE_ARN=<the pipeline's role>")
     return found
+
+
+def aws_session() -> Any:
+    """boto3's session, in ``AWS_REGION`` when it is set (else as boto3 finds a region)."""
+    return boto3.Session(region_name=os.environ.get("AWS_REGION") or None)
+
+
+def stack_outputs(session: Any, config_env: str) -> dict[str, str]:
+    """The outputs of the environment's deployed API stack."""
+    name = settings(config_env)["stack_name"]
+    if not (found := described(session, name)):
+        raise DeployError(f"no stack {name}: `make deploy CONFIG_ENV={config_env}` makes it")
+    return {o["OutputKey"]: o["OutputValue"] for o in found.get("Outputs", [])}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
