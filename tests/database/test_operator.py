@@ -41,6 +41,12 @@ def records(admin: pg8000.native.Connection, workspace_id: Any) -> list[list[Any
     )
 
 
+def issue(tenant: dict[str, Any], name: str, kind: str = "member", **more: Any) -> dict[str, Any]:
+    """A key of the tenant's person for its workspace, as the operator issues it."""
+    given = {"workspace_id": tenant["workspace_id"], "person_id": tenant["person_id"]}
+    return act("issue_key", **given, kind=kind, name=name, **more)
+
+
 @pytest.fixture
 def tenant_made() -> dict[str, Any]:
     """A workspace, an admin of it and a workspace connector, each made by the operator."""
@@ -137,13 +143,7 @@ def test_a_person_of_another_workspace_is_given_a_membership_and_a_pending_one_m
 
 
 def test_an_issued_key_works_and_only_its_prefix_and_hash_are_stored(admin, tenant_made):
-    issued = act(
-        "issue_key",
-        workspace_id=tenant_made["workspace_id"],
-        person_id=tenant_made["person_id"],
-        kind="member",
-        name="Ada's laptop",
-    )
+    issued = issue(tenant_made, "Ada's laptop")
     key = issued.pop("key")
     parsed = keys.parse_key(key)
     assert parsed is not None
@@ -157,9 +157,9 @@ def test_an_issued_key_works_and_only_its_prefix_and_hash_are_stored(admin, tena
         k=issued["api_key_id"],
     )
     assert bytes(stored[0][0]) == parsed.secret_hash
-    issue = records(admin, tenant_made["workspace_id"])[-1]
-    assert issue[:2] == ["api_key", "issued"]
-    assert issue[3] == {
+    record = records(admin, tenant_made["workspace_id"])[-1]
+    assert record[:2] == ["api_key", "issued"]
+    assert record[3] == {
         "person": tenant_made["person_id"],
         "name": "Ada's laptop",
         "kind": "member",
@@ -179,14 +179,7 @@ def assert_no_secret_in_records(admin: pg8000.native.Connection, key: str) -> No
 
 
 def test_a_key_past_its_expiry_is_refused_like_a_revoked_one(admin, tenant_made):
-    issued = act(
-        "issue_key",
-        workspace_id=tenant_made["workspace_id"],
-        person_id=tenant_made["person_id"],
-        kind="service",
-        name="smoke",
-        expires_in_seconds=60,
-    )
+    issued = issue(tenant_made, "smoke", kind="service", expires_in_seconds=60)
     key = issued.pop("key")
     assert authorize(key)["principal_kind"] == "service"
     assert records(admin, tenant_made["workspace_id"])[-1][3]["expires_at"] == issued["expires_at"]
@@ -202,13 +195,7 @@ def test_a_key_past_its_expiry_is_refused_like_a_revoked_one(admin, tenant_made)
 
 def test_a_revoked_key_is_refused_and_revoking_it_again_records_nothing(admin, tenant_made):
     workspace_id = tenant_made["workspace_id"]
-    issued = act(
-        "issue_key",
-        workspace_id=workspace_id,
-        person_id=tenant_made["person_id"],
-        kind="member",
-        name="to revoke",
-    )
+    issued = issue(tenant_made, "to revoke")
     key = issued.pop("key")
     # By its whole key (its prefix finds it), never echoed.
     revoked = act("revoke_key", key=key)
@@ -223,14 +210,7 @@ def test_a_revoked_key_is_refused_and_revoking_it_again_records_nothing(admin, t
 
 
 def test_a_rotated_key_is_replaced_by_a_new_one_in_one_transaction(admin, tenant_made):
-    workspace_id = tenant_made["workspace_id"]
-    old = act(
-        "issue_key",
-        workspace_id=workspace_id,
-        person_id=tenant_made["person_id"],
-        kind="member",
-        name="rotated",
-    )
+    old = issue(tenant_made, "rotated")
     old_key = old.pop("key")
     new = act("rotate_key", key=old["api_key_id"], expires_in_seconds=3600)
     new_key = new.pop("key")
@@ -299,14 +279,7 @@ def test_a_member_key_for_a_person_outside_the_workspace_is_refused(admin, tenan
 
 
 def test_the_changes_feed_and_its_filter_show_the_operators_records(admin, tenant_made):
-    workspace_id = tenant_made["workspace_id"]
-    issued = act(
-        "issue_key",
-        workspace_id=workspace_id,
-        person_id=tenant_made["person_id"],
-        kind="member",
-        name="feed",
-    )
+    issued = issue(tenant_made, "feed")
     claims = authorize(issued.pop("key"))
     admin.run("SELECT pg_catalog.txid_current()")  # a transaction after: the horizon moves on
     filtered = call(
@@ -330,13 +303,7 @@ def test_the_changes_feed_and_its_filter_show_the_operators_records(admin, tenan
 
 def test_each_action_logs_one_line_with_its_ids_and_never_the_key(tenant_made, caplog):
     caplog.set_level(logging.INFO, logger="wellapi-operator")
-    issued = act(
-        "issue_key",
-        workspace_id=tenant_made["workspace_id"],
-        person_id=tenant_made["person_id"],
-        kind="member",
-        name="logged",
-    )
+    issued = issue(tenant_made, "logged")
     key = issued.pop("key")
     lines = [r for r in caplog.records if r.name == "wellapi-operator"]
     assert len(lines) == 1

@@ -421,12 +421,19 @@ def test_the_healer_reads_nothing_and_may_only_become_each_application_role(admi
         roles=list(DEPLOYED_ROLES),
     )
     assert memberships == [[HEAL_ROLE, role, False, True, False] for role in sorted(APP_ROLES)]
-    attributes = admin.run(
-        "SELECT rolsuper, rolcreaterole, rolcreatedb, rolbypassrls, rolreplication "
-        "FROM pg_roles WHERE rolname = :role",
-        role=HEAL_ROLE,
+    assert powers(admin, HEAL_ROLE) == [[False] * 5]
+
+
+def powers(admin: Any, role: str) -> list[list[Any]]:
+    """What the role is beyond its grants: superuser, may create roles or databases, bypasses
+    row-level security, replicates."""
+    return list(
+        admin.run(
+            "SELECT rolsuper, rolcreaterole, rolcreatedb, rolbypassrls, rolreplication "
+            "FROM pg_roles WHERE rolname = :role",
+            role=role,
+        )
     )
-    assert attributes == [[False] * 5]
 
 
 # What the operator may run: its actions, its transaction's settings and the check of the
@@ -455,12 +462,7 @@ def test_the_operator_reads_nothing_and_may_only_run_its_actions(admin):
         role=OPERATOR_ROLE,
     )
     assert written == []
-    attributes = admin.run(
-        "SELECT rolsuper, rolcreaterole, rolcreatedb, rolbypassrls, rolreplication "
-        "FROM pg_roles WHERE rolname = :role",
-        role=OPERATOR_ROLE,
-    )
-    assert attributes == [[False] * 5]
+    assert powers(admin, OPERATOR_ROLE) == [[False] * 5]
 
 
 # What SQL running as the operator might try instead of its actions: each refused (42501).

@@ -22,20 +22,23 @@ from uuid import UUID, uuid4
 
 import pg8000.dbapi
 from aws_lambda_powertools import Logger
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 
 from wellapi.domain import ConnectorProvider, MembershipRole, WorkspaceConnectorStatus
 from wellapi.errors import sqlstate_of
 from wellapi.http import keys
 from wellapi.store import connections
 from wellapi.store.sql import BoundStatement
-from wellapi.sync.messages import Text
 
 logger = Logger(service="wellapi-operator", use_rfc3339=True)
 # The pool of the function's own login (DB_USER: the operator role).
 POOL = "operator"
 # How long a key may be given to live: a minute to a year.
 ExpiresIn = Annotated[int, Field(ge=60, le=366 * 24 * 3600)]
+# A name or a key's reference: bounded and printable, as every value logged or stored.
+Text = Annotated[
+    str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")
+]
 # What each refusal of the database (migrations/baseline/functions/operator.sql) is answered as.
 REFUSALS = {"WO404": "NOT_FOUND", "WO409": "CONFLICT"}
 
