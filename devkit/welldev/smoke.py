@@ -18,7 +18,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -227,11 +227,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config-env", metavar="ENV", help="samconfig.toml's environment")
     parser.add_argument("--sender-profile", help="an AWS profile that may send to the sync queue")
     args = parser.parse_args(argv)
-    with ExitStack() as deployed:
-        if args.config_env:
-            stack = deployed.enter_context(deployed_stack(args.config_env, args.sender_profile))
-        else:
-            stack = local_stack()
+    deployed = args.config_env and deployed_stack(args.config_env, args.sender_profile)
+    with deployed or nullcontext(local_stack()) as stack:
         failed = smoke(stack)
     print(line(failed, stack.url), flush=True)
     return 1 if failed else 0

@@ -37,7 +37,8 @@ def event_of(args: argparse.Namespace) -> dict[str, Any]:
 
 def typed(command: str) -> dict[str, Any]:
     """The event of an action typed as ``wellapi operator`` takes it."""
-    return event_of(operator_parser().parse_args(shlex.split(command)))
+    parser = operator_parser(argparse.ArgumentParser().add_subparsers())
+    return event_of(parser.parse_args(shlex.split(command)))
 
 
 def main(args: argparse.Namespace) -> int:

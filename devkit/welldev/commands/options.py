@@ -47,19 +47,16 @@ def operator_options(action: str) -> list[tuple[str, str, bool]]:
 
 
 def operator_parser(
-    commands: argparse._SubParsersAction[argparse.ArgumentParser] | None = None,
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
 ) -> argparse.ArgumentParser:
-    """``wellapi operator``'s parser, as a command of ``commands`` or on its own."""
-    described = (
-        "Run one action of the operator function, here on the local database as its role, or "
-        "with --config-env in that environment's deployed stack (AWS credentials in the shell); "
-        "its JSON answer on standard output."
+    """``wellapi operator``'s parser, a command of ``commands``."""
+    operator = commands.add_parser(
+        "operator",
+        help="one action of the operator function: workspaces, people, connectors, API keys",
+        description="Run one action of the operator function, here on the local database as its "
+        "role, or with --config-env in that environment's deployed stack (AWS credentials in "
+        "the shell); its JSON answer on standard output.",
     )
-    if commands is None:
-        operator = argparse.ArgumentParser(prog="wellapi operator", description=described)
-    else:
-        said = "one action of the operator function: workspaces, people, connectors, API keys"
-        operator = commands.add_parser("operator", help=said, description=described)
     operator.add_argument(
         "--config-env",
         metavar="ENV",
