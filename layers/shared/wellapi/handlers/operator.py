@@ -36,7 +36,7 @@ POOL = "operator"
 # How long a key may be given to live: a minute to a year.
 ExpiresIn = Annotated[int, Field(ge=60, le=366 * 24 * 3600)]
 # A name or a key's reference: bounded and printable, as every value logged or stored.
-Text = Annotated[
+Printable = Annotated[
     str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")
 ]
 # What each refusal of the database (migrations/baseline/functions/operator.sql) is answered as.
@@ -49,7 +49,7 @@ class _Action(BaseModel):
 
 class MakeWorkspace(_Action):
     action: Literal["make_workspace"]
-    name: Text
+    name: Printable
     # Given, the same event sent again answers the workspace made the first time.
     workspace_id: UUID = Field(default_factory=uuid4)
 
@@ -57,7 +57,7 @@ class MakeWorkspace(_Action):
 class AddPerson(_Action):
     action: Literal["add_person"]
     workspace_id: UUID
-    full_name: Text
+    full_name: Printable
     role: MembershipRole = MembershipRole.MEMBER
     # A live person of another workspace is given a membership in this one.
     person_id: UUID = Field(default_factory=uuid4)
@@ -67,7 +67,7 @@ class AddWorkspaceConnector(_Action):
     action: Literal["add_workspace_connector"]
     workspace_id: UUID
     # The catalog's connector of that name and provider (made when the catalog has none).
-    connector_name: Text
+    connector_name: Printable
     provider: ConnectorProvider
     status: WorkspaceConnectorStatus = WorkspaceConnectorStatus.ENABLED
     workspace_connector_id: UUID = Field(default_factory=uuid4)
@@ -78,7 +78,7 @@ class IssueKey(_Action):
     workspace_id: UUID
     person_id: UUID
     kind: Literal["member", "service"]
-    name: Text
+    name: Printable
     # None: the key lives until it is revoked.
     expires_in_seconds: ExpiresIn | None = None
 
@@ -86,12 +86,12 @@ class IssueKey(_Action):
 class RevokeKey(_Action):
     action: Literal["revoke_key"]
     # The key's id or prefix (or the whole key, whose prefix finds it).
-    key: Text
+    key: Printable
 
 
 class RotateKey(_Action):
     action: Literal["rotate_key"]
-    key: Text
+    key: Printable
     expires_in_seconds: ExpiresIn | None = None
 
 
