@@ -191,6 +191,21 @@ enqueue: $(LOCAL_STAMP)
 events: $(LOCAL_STAMP)
 	@$(BIN)/wellapi events
 
+# One action of the operator function (docs/deploy.md, "The first answer"): here on the local
+# database, or with CONFIG_ENV the environment's deployed function, invoked with the shell's AWS
+# credentials; its JSON answer on stdout. `.venv/bin/wellapi operator --help` lists the actions.
+operator: $(LOCAL_STAMP)
+	$(if $(ACTION),,$(error usage: make operator [CONFIG_ENV=<env>] ACTION='make-workspace --name Acme'))
+	@$(BIN)/wellapi operator $(if $(CONFIG_ENV),--config-env $(CONFIG_ENV)) $(ACTION)
+
+# The README's first requests, with keys the operator issues for them and revokes after: against
+# `make run` (.local/demo.json), or with CONFIG_ENV the environment's deployed stack
+# (SMOKE_SENDER_PROFILE: an AWS profile that may send to its sync queue). One line says what
+# passed.
+smoke: $(LOCAL_STAMP)
+	@$(BIN)/python -m welldev.smoke $(if $(CONFIG_ENV),--config-env $(CONFIG_ENV)) \
+		$(if $(SMOKE_SENDER_PROFILE),--sender-profile $(SMOKE_SENDER_PROFILE))
+
 # The first deploy of an environment, with its credentials (docs/deploy.md, "The first
 # deploy"): its database stack (database.yaml, samconfig-database.toml), then its API stack with
 # the database stack's outputs as parameters, each after a check of the account's quotas. It
@@ -226,7 +241,7 @@ preflight: install
 bench: install
 	$(BIN)/python -m welldev.bench
 
-.PHONY: fuzz load preflight deploy-database deploy
+.PHONY: fuzz load preflight deploy-database deploy operator smoke
 
 # Not part of `make test`, which runs a bounded, deterministic pass of the same test (a few
 # examples per operation, the same requests every run): Schemathesis against openapi.json and

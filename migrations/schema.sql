@@ -201,6 +201,7 @@ CREATE FUNCTION core_api.authenticate_key() RETURNS TABLE(api_key_id uuid, perso
     FROM proven, core_api.peoples p, core_api.workspaces w
    WHERE k.pk = proven.pk
      AND k.revoked_at IS NULL AND k.deleted_at IS NULL
+     AND (k.expires_at IS NULL OR k.expires_at > now())
      AND p.pk = k.person_pk AND p.deleted_at IS NULL
      AND w.pk = k.workspace_pk AND w.deleted_at IS NULL
   RETURNING k.api_key_id, p.person_id, w.workspace_id, k.kind::text,
@@ -459,6 +460,225 @@ CREATE FUNCTION core_api.may_enrol(p_group_pk bigint, p_workspace_pk bigint) RET
 $$;
 
 ALTER FUNCTION core_api.may_enrol(p_group_pk bigint, p_workspace_pk bigint) OWNER TO migration_owner;
+
+--
+-- Name: operator_add_person(uuid, text, text, uuid); Type: FUNCTION; Schema: core_api; Owner: migration_owner
+--
+
+CREATE FUNCTION core_api.operator_add_person(p_workspace_id uuid, p_full_name text, p_role text, p_person_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+  v_workspace bigint := well_private.live_workspace_pk(p_workspace_id);
+  v_person bigint;
+  v_person_id uuid;
+  v_member record;
+  v_detail jsonb;
+BEGIN
+  SELECT p.pk, p.person_id INTO v_person, v_person_id FROM core_api.peoples p
+   WHERE p.person_id = p_person_id AND p.deleted_at IS NULL;
+  IF v_person IS NULL THEN
+    INSERT INTO core_api.peoples (person_id, workspace_pk, full_name)
+    VALUES (coalesce(p_person_id, gen_random_uuid()), v_workspace, p_full_name)
+    RETURNING pk, person_id INTO v_person, v_person_id;
+    PERFORM well_private.record_operator_change(v_workspace, 'people', 'created', v_person_id,
+                                                jsonb_build_object('workspace', p_workspace_id));
+  END IF;
+  v_detail := jsonb_build_object('person', v_person_id, 'workspace', p_workspace_id,
+                                 'role', p_role, 'status', 'active');
+  SELECT m.pk, m.membership_id, m.role::text AS role, m.status::text AS status INTO v_member
+    FROM core_api.memberships m
+   WHERE m.person_pk = v_person AND m.workspace_pk = v_workspace AND m.deleted_at IS NULL
+     FOR UPDATE;
+  IF v_member.pk IS NULL THEN
+    INSERT INTO core_api.memberships (workspace_pk, person_pk, role, status)
+    VALUES (v_workspace, v_person, p_role::core_api.membership_role_enum, 'active')
+    RETURNING pk, membership_id, role::text, status::text INTO v_member;
+    PERFORM well_private.record_operator_change(v_workspace, 'membership', 'created',
+                                                v_member.membership_id, v_detail);
+  ELSIF (v_member.role, v_member.status) IS DISTINCT FROM (p_role, 'active') THEN
+    UPDATE core_api.memberships
+       SET role = p_role::core_api.membership_role_enum, status = 'active'
+     WHERE pk = v_member.pk;
+    PERFORM well_private.record_operator_change(v_workspace, 'membership', 'changed',
+                                                v_member.membership_id, v_detail);
+  END IF;
+  RETURN jsonb_build_object('person_id', v_person_id, 'membership_id', v_member.membership_id,
+                            'workspace_id', p_workspace_id, 'role', p_role);
+EXCEPTION WHEN unique_violation THEN
+  RAISE EXCEPTION 'the id % is a deleted person''s', p_person_id USING ERRCODE = 'WO409';
+END
+$$;
+
+ALTER FUNCTION core_api.operator_add_person(p_workspace_id uuid, p_full_name text, p_role text, p_person_id uuid) OWNER TO migration_owner;
+
+--
+-- Name: operator_add_workspace_connector(uuid, text, text, text, uuid); Type: FUNCTION; Schema: core_api; Owner: migration_owner
+--
+
+CREATE FUNCTION core_api.operator_add_workspace_connector(p_workspace_id uuid, p_connector_name text, p_provider text, p_status text, p_workspace_connector_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+  v_workspace bigint := well_private.live_workspace_pk(p_workspace_id);
+  v_found record;
+  v_connector bigint;
+  v_connector_id uuid;
+  v_id uuid;
+BEGIN
+  SELECT wc.workspace_pk, wc.workspace_connector_id INTO v_found
+    FROM core_api.workspace_connectors wc
+   WHERE wc.workspace_connector_id = p_workspace_connector_id AND wc.deleted_at IS NULL;
+  IF v_found.workspace_pk = v_workspace THEN
+    RETURN jsonb_build_object('workspace_connector_id', v_found.workspace_connector_id,
+                              'created', false);
+  ELSIF v_found.workspace_pk IS NOT NULL THEN
+    RAISE EXCEPTION 'the workspace connector % is another workspace''s', p_workspace_connector_id
+      USING ERRCODE = 'WO409';
+  END IF;
+  SELECT c.pk, c.connector_id INTO v_connector, v_connector_id FROM core_api.connectors c
+   WHERE c.name = p_connector_name
+     AND c.provider = p_provider::core_api.connector_provider_enum AND c.deleted_at IS NULL
+   ORDER BY c.pk LIMIT 1;
+  IF v_connector IS NULL THEN
+    INSERT INTO core_api.connectors (name, provider)
+    VALUES (p_connector_name, p_provider::core_api.connector_provider_enum)
+    RETURNING pk, connector_id INTO v_connector, v_connector_id;
+  END IF;
+  INSERT INTO core_api.workspace_connectors (workspace_connector_id, workspace_pk, connector_pk,
+                                             status)
+  VALUES (coalesce(p_workspace_connector_id, gen_random_uuid()), v_workspace, v_connector,
+          p_status::core_api.workspace_connector_status_enum)
+  RETURNING workspace_connector_id INTO v_id;
+  PERFORM well_private.record_operator_change(v_workspace, 'workspace_connector', 'created', v_id,
+    jsonb_build_object('connector', v_connector_id, 'provider', p_provider, 'status', p_status));
+  RETURN jsonb_build_object('workspace_connector_id', v_id, 'connector_id', v_connector_id,
+                            'created', true);
+EXCEPTION WHEN unique_violation THEN
+  RAISE EXCEPTION 'the id % is a deleted workspace connector''s', p_workspace_connector_id
+    USING ERRCODE = 'WO409';
+END
+$$;
+
+ALTER FUNCTION core_api.operator_add_workspace_connector(p_workspace_id uuid, p_connector_name text, p_provider text, p_status text, p_workspace_connector_id uuid) OWNER TO migration_owner;
+
+--
+-- Name: operator_issue_key(uuid, uuid, text, text, text, bytea, integer); Type: FUNCTION; Schema: core_api; Owner: migration_owner
+--
+
+CREATE FUNCTION core_api.operator_issue_key(p_workspace_id uuid, p_person_id uuid, p_kind text, p_name text, p_prefix text, p_secret_hash bytea, p_expires_in_seconds integer) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+  v_workspace bigint := well_private.live_workspace_pk(p_workspace_id);
+  v_person bigint;
+BEGIN
+  SELECT p.pk INTO v_person FROM core_api.peoples p
+   WHERE p.person_id = p_person_id AND p.deleted_at IS NULL;
+  IF v_person IS NULL THEN
+    RAISE EXCEPTION 'no live person %', p_person_id USING ERRCODE = 'WO404';
+  END IF;
+  RETURN well_private.insert_api_key(v_workspace, v_person, p_kind, p_name, p_prefix,
+                                     p_secret_hash, p_expires_in_seconds, NULL);
+END
+$$;
+
+ALTER FUNCTION core_api.operator_issue_key(p_workspace_id uuid, p_person_id uuid, p_kind text, p_name text, p_prefix text, p_secret_hash bytea, p_expires_in_seconds integer) OWNER TO migration_owner;
+
+--
+-- Name: operator_make_workspace(text, uuid); Type: FUNCTION; Schema: core_api; Owner: migration_owner
+--
+
+CREATE FUNCTION core_api.operator_make_workspace(p_name text, p_workspace_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+  v_pk bigint;
+  v_id uuid;
+BEGIN
+  SELECT w.pk, w.workspace_id INTO v_pk, v_id FROM core_api.workspaces w
+   WHERE w.workspace_id = p_workspace_id AND w.deleted_at IS NULL;
+  IF v_pk IS NOT NULL THEN
+    RETURN jsonb_build_object('workspace_id', v_id, 'created', false);
+  END IF;
+  INSERT INTO core_api.workspaces (workspace_id, name)
+  VALUES (coalesce(p_workspace_id, gen_random_uuid()), p_name)
+  RETURNING pk, workspace_id INTO v_pk, v_id;
+  PERFORM well_private.record_operator_change(v_pk, 'workspace', 'created', v_id,
+                                              jsonb_build_object('name', p_name));
+  RETURN jsonb_build_object('workspace_id', v_id, 'created', true);
+EXCEPTION WHEN unique_violation THEN
+  RAISE EXCEPTION 'the id % is a deleted workspace''s', p_workspace_id USING ERRCODE = 'WO409';
+END
+$$;
+
+ALTER FUNCTION core_api.operator_make_workspace(p_name text, p_workspace_id uuid) OWNER TO migration_owner;
+
+--
+-- Name: operator_revoke_key(uuid, text); Type: FUNCTION; Schema: core_api; Owner: migration_owner
+--
+
+CREATE FUNCTION core_api.operator_revoke_key(p_api_key_id uuid, p_prefix text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+  v_pk bigint := well_private.locked_api_key_pk(p_api_key_id, p_prefix);
+  v_key core_api.api_keys;
+  v_answer jsonb;
+BEGIN
+  SELECT * INTO v_key FROM core_api.api_keys k WHERE k.pk = v_pk;
+  v_answer := jsonb_build_object('api_key_id', v_key.api_key_id, 'prefix', v_key.prefix);
+  IF v_key.revoked_at IS NOT NULL THEN
+    RETURN v_answer || jsonb_build_object('revoked', false, 'revoked_at', v_key.revoked_at);
+  END IF;
+  UPDATE core_api.api_keys SET revoked_at = now() WHERE pk = v_key.pk;
+  PERFORM well_private.record_operator_change(v_key.workspace_pk, 'api_key', 'revoked',
+    v_key.api_key_id,
+    jsonb_build_object('name', v_key.name, 'kind', v_key.kind, 'prefix', v_key.prefix));
+  RETURN v_answer || jsonb_build_object('revoked', true, 'revoked_at', now());
+END
+$$;
+
+ALTER FUNCTION core_api.operator_revoke_key(p_api_key_id uuid, p_prefix text) OWNER TO migration_owner;
+
+--
+-- Name: operator_rotate_key(uuid, text, text, bytea, integer); Type: FUNCTION; Schema: core_api; Owner: migration_owner
+--
+
+CREATE FUNCTION core_api.operator_rotate_key(p_api_key_id uuid, p_prefix text, p_new_prefix text, p_new_secret_hash bytea, p_expires_in_seconds integer) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+  v_pk bigint := well_private.locked_api_key_pk(p_api_key_id, p_prefix);
+  v_old core_api.api_keys;
+  v_new jsonb;
+BEGIN
+  SELECT * INTO v_old FROM core_api.api_keys k WHERE k.pk = v_pk;
+  v_new := well_private.issued_api_key(p_new_prefix, p_new_secret_hash);
+  IF v_new ->> 'replaces' = v_old.api_key_id::text THEN
+    RETURN v_new;
+  END IF;
+  IF v_old.revoked_at IS NOT NULL THEN
+    RAISE EXCEPTION 'the API key % is revoked', v_old.prefix USING ERRCODE = 'WO409';
+  END IF;
+  v_new := well_private.insert_api_key(v_old.workspace_pk, v_old.person_pk, v_old.kind::text,
+    v_old.name, p_new_prefix, p_new_secret_hash, p_expires_in_seconds, v_old.api_key_id);
+  UPDATE core_api.api_keys SET revoked_at = now() WHERE pk = v_old.pk;
+  PERFORM well_private.record_operator_change(v_old.workspace_pk, 'api_key', 'revoked',
+    v_old.api_key_id, jsonb_build_object('name', v_old.name, 'kind', v_old.kind,
+                                         'prefix', v_old.prefix,
+                                         'replaced_by', v_new -> 'api_key_id'));
+  RETURN v_new;
+END
+$$;
+
+ALTER FUNCTION core_api.operator_rotate_key(p_api_key_id uuid, p_prefix text, p_new_prefix text, p_new_secret_hash bytea, p_expires_in_seconds integer) OWNER TO migration_owner;
 
 --
 -- Name: people_workspace_connectors_parents_agree(); Type: FUNCTION; Schema: core_api; Owner: migration_owner
@@ -1266,7 +1486,8 @@ BEGIN
   IF NOT FOUND THEN
     -- Each role the deployment makes (migrations/baseline/roles.sql) has its own row: without
     -- it, its transactions would run with no timer at all. Refused.
-    IF CURRENT_USER IN ('well_api', 'well_sync', 'well_auth', 'well_drain', 'well_heal') THEN
+    IF CURRENT_USER IN ('well_api', 'well_sync', 'well_auth', 'well_drain', 'well_heal',
+                        'well_operator') THEN
       RAISE EXCEPTION 'no transaction settings are recorded for role %', CURRENT_USER
         USING ERRCODE = 'WP003', HINT = 'The owner runs SELECT well_private.record_settings().';
     END IF;
@@ -1735,6 +1956,64 @@ $$;
 ALTER FUNCTION well_private.drop_ledger(p_record_type text) OWNER TO migration_owner;
 
 --
+-- Name: insert_api_key(bigint, bigint, text, text, text, bytea, integer, uuid); Type: FUNCTION; Schema: well_private; Owner: migration_owner
+--
+
+CREATE FUNCTION well_private.insert_api_key(p_workspace_pk bigint, p_person_pk bigint, p_kind text, p_name text, p_prefix text, p_secret_hash bytea, p_expires_in_seconds integer, p_replaces uuid) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+  v_key record;
+  v_detail jsonb := well_private.issued_api_key(p_prefix, p_secret_hash);
+BEGIN
+  IF v_detail IS NOT NULL THEN
+    RETURN v_detail;
+  END IF;
+  IF p_kind = 'member' AND NOT EXISTS (
+       SELECT FROM core_api.memberships m
+        WHERE m.person_pk = p_person_pk AND m.workspace_pk = p_workspace_pk
+          AND m.status = 'active' AND m.deleted_at IS NULL) THEN
+    RAISE EXCEPTION 'the person has no active membership in the workspace: a member key would get 403'
+      USING ERRCODE = 'WO409';
+  END IF;
+  INSERT INTO core_api.api_keys (name, prefix, secret_hash, person_pk, workspace_pk, kind,
+                                 expires_at)
+  VALUES (p_name, p_prefix, p_secret_hash, p_person_pk, p_workspace_pk,
+          p_kind::core_api.api_key_kind_enum, now() + make_interval(secs => p_expires_in_seconds))
+  RETURNING api_key_id, expires_at INTO v_key;
+  v_detail := jsonb_strip_nulls(jsonb_build_object(
+    'person', (SELECT p.person_id FROM core_api.peoples p WHERE p.pk = p_person_pk),
+    'name', p_name, 'kind', p_kind, 'prefix', p_prefix, 'expires_at', v_key.expires_at,
+    'replaces', p_replaces));
+  PERFORM well_private.record_operator_change(p_workspace_pk, 'api_key', 'issued', v_key.api_key_id,
+                                              v_detail);
+  RETURN v_detail || jsonb_build_object('api_key_id', v_key.api_key_id,
+                                        'expires_at', v_key.expires_at);
+END
+$$;
+
+ALTER FUNCTION well_private.insert_api_key(p_workspace_pk bigint, p_person_pk bigint, p_kind text, p_name text, p_prefix text, p_secret_hash bytea, p_expires_in_seconds integer, p_replaces uuid) OWNER TO migration_owner;
+
+--
+-- Name: issued_api_key(text, bytea); Type: FUNCTION; Schema: well_private; Owner: migration_owner
+--
+
+CREATE FUNCTION well_private.issued_api_key(p_prefix text, p_secret_hash bytea) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+  SELECT r.detail || jsonb_build_object('api_key_id', k.api_key_id, 'expires_at', k.expires_at)
+    FROM core_api.api_keys k
+    JOIN core_api.change_records r
+      ON r.workspace_pk = k.workspace_pk AND r.resource_type = 'api_key' AND r.change = 'issued'
+     AND r.ids = ARRAY[k.api_key_id]
+   WHERE k.prefix = p_prefix AND k.secret_hash = p_secret_hash
+$$;
+
+ALTER FUNCTION well_private.issued_api_key(p_prefix text, p_secret_hash bytea) OWNER TO migration_owner;
+
+--
 -- Name: junction_id_column(regclass); Type: FUNCTION; Schema: well_private; Owner: migration_owner
 --
 
@@ -1747,6 +2026,52 @@ CREATE FUNCTION well_private.junction_id_column(p_table regclass) RETURNS text
 $$;
 
 ALTER FUNCTION well_private.junction_id_column(p_table regclass) OWNER TO migration_owner;
+
+--
+-- Name: live_workspace_pk(uuid); Type: FUNCTION; Schema: well_private; Owner: migration_owner
+--
+
+CREATE FUNCTION well_private.live_workspace_pk(p_workspace_id uuid) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+  v_pk bigint;
+BEGIN
+  SELECT w.pk INTO v_pk FROM core_api.workspaces w
+   WHERE w.workspace_id = p_workspace_id AND w.deleted_at IS NULL;
+  IF v_pk IS NULL THEN
+    RAISE EXCEPTION 'no live workspace %', p_workspace_id USING ERRCODE = 'WO404';
+  END IF;
+  RETURN v_pk;
+END
+$$;
+
+ALTER FUNCTION well_private.live_workspace_pk(p_workspace_id uuid) OWNER TO migration_owner;
+
+--
+-- Name: locked_api_key_pk(uuid, text); Type: FUNCTION; Schema: well_private; Owner: migration_owner
+--
+
+CREATE FUNCTION well_private.locked_api_key_pk(p_api_key_id uuid, p_prefix text) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+  v_pk bigint;
+BEGIN
+  SELECT k.pk INTO v_pk FROM core_api.api_keys k
+   WHERE (k.api_key_id = p_api_key_id OR k.prefix = p_prefix) AND k.deleted_at IS NULL
+     FOR UPDATE;
+  IF v_pk IS NULL THEN
+    RAISE EXCEPTION 'no API key with id or prefix %', coalesce(p_api_key_id::text, p_prefix)
+      USING ERRCODE = 'WO404';
+  END IF;
+  RETURN v_pk;
+END
+$$;
+
+ALTER FUNCTION well_private.locked_api_key_pk(p_api_key_id uuid, p_prefix text) OWNER TO migration_owner;
 
 --
 -- Name: mac(text); Type: FUNCTION; Schema: well_private; Owner: migration_owner
@@ -1831,6 +2156,21 @@ CREATE FUNCTION well_private.random_key() RETURNS bytea
 $$;
 
 ALTER FUNCTION well_private.random_key() OWNER TO migration_owner;
+
+--
+-- Name: record_operator_change(bigint, text, text, uuid, jsonb); Type: FUNCTION; Schema: well_private; Owner: migration_owner
+--
+
+CREATE FUNCTION well_private.record_operator_change(p_workspace_pk bigint, p_resource_type text, p_change text, p_id uuid, p_detail jsonb) RETURNS void
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+  INSERT INTO core_api.change_records (workspace_pk, resource_type, change, ids, detail,
+                                       occurred_at, actor_kind)
+  VALUES (p_workspace_pk, p_resource_type, p_change, ARRAY[p_id], p_detail, now(), 'operator')
+$$;
+
+ALTER FUNCTION well_private.record_operator_change(p_workspace_pk bigint, p_resource_type text, p_change text, p_id uuid, p_detail jsonb) OWNER TO migration_owner;
 
 --
 -- Name: record_settings(); Type: FUNCTION; Schema: well_private; Owner: migration_owner
@@ -2035,6 +2375,7 @@ CREATE TABLE core_api.api_keys (
     kind core_api.api_key_kind_enum DEFAULT 'member'::core_api.api_key_kind_enum NOT NULL,
     revoked_at timestamp with time zone,
     last_used_at timestamp with time zone,
+    expires_at timestamp with time zone,
     pk bigint NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone,
@@ -2093,11 +2434,11 @@ CREATE TABLE core_api.change_records (
     message_key text,
     sent_at timestamp with time zone,
     CONSTRAINT change_records_actor CHECK (((actor_kind = ANY (ARRAY['member'::text, 'service'::text])) = (actor_person_pk IS NOT NULL))),
-    CONSTRAINT change_records_actor_kind CHECK ((actor_kind = ANY (ARRAY['member'::text, 'service'::text, 'sync'::text, 'sweep'::text, 'system'::text]))),
-    CONSTRAINT change_records_change CHECK ((change = ANY (ARRAY['linked'::text, 'unlinked'::text, 'removed'::text, 'revoked'::text, 'enrolled'::text, 'unenrolled'::text, 'selected'::text, 'changed'::text]))),
+    CONSTRAINT change_records_actor_kind CHECK ((actor_kind = ANY (ARRAY['member'::text, 'service'::text, 'sync'::text, 'sweep'::text, 'operator'::text, 'system'::text]))),
+    CONSTRAINT change_records_change CHECK ((change = ANY (ARRAY['linked'::text, 'unlinked'::text, 'removed'::text, 'revoked'::text, 'enrolled'::text, 'unenrolled'::text, 'selected'::text, 'changed'::text, 'created'::text, 'issued'::text]))),
     CONSTRAINT change_records_ids CHECK (((cardinality(ids) >= 1) AND (cardinality(ids) <= 1000))),
     CONSTRAINT change_records_record_ids CHECK (((record_ids IS NULL) OR (cardinality(record_ids) = cardinality(ids)))),
-    CONSTRAINT change_records_resource_type CHECK ((resource_type = ANY (ARRAY['account_workspace_connector'::text, 'company_workspace_connector'::text, 'people_workspace_connector'::text, 'workspace_connector'::text, 'workspace_group_workspace'::text, 'workspace_provider'::text])))
+    CONSTRAINT change_records_resource_type CHECK ((resource_type = ANY (ARRAY['account_workspace_connector'::text, 'api_key'::text, 'company_workspace_connector'::text, 'membership'::text, 'people'::text, 'people_workspace_connector'::text, 'workspace'::text, 'workspace_connector'::text, 'workspace_group_workspace'::text, 'workspace_provider'::text])))
 );
 
 ALTER TABLE ONLY core_api.change_records FORCE ROW LEVEL SECURITY;
@@ -4259,6 +4600,7 @@ GRANT USAGE ON SCHEMA core_api TO well_api;
 GRANT USAGE ON SCHEMA core_api TO well_auth;
 GRANT USAGE ON SCHEMA core_api TO well_drain;
 GRANT USAGE ON SCHEMA core_api TO well_heal;
+GRANT USAGE ON SCHEMA core_api TO well_operator;
 GRANT USAGE ON SCHEMA core_api TO well_sync;
 
 --
@@ -4289,6 +4631,7 @@ REVOKE ALL ON PROCEDURE core_api.check_prepared(IN names text[], IN digests text
 GRANT ALL ON PROCEDURE core_api.check_prepared(IN names text[], IN digests text[], IN types text[]) TO well_api;
 GRANT ALL ON PROCEDURE core_api.check_prepared(IN names text[], IN digests text[], IN types text[]) TO well_auth;
 GRANT ALL ON PROCEDURE core_api.check_prepared(IN names text[], IN digests text[], IN types text[]) TO well_drain;
+GRANT ALL ON PROCEDURE core_api.check_prepared(IN names text[], IN digests text[], IN types text[]) TO well_operator;
 GRANT ALL ON PROCEDURE core_api.check_prepared(IN names text[], IN digests text[], IN types text[]) TO well_sync;
 
 --
@@ -4334,6 +4677,48 @@ GRANT ALL ON FUNCTION core_api.linked_parent_stays_in_its_workspace() TO well_sy
 
 REVOKE ALL ON FUNCTION core_api.may_enrol(p_group_pk bigint, p_workspace_pk bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION core_api.may_enrol(p_group_pk bigint, p_workspace_pk bigint) TO well_api;
+
+--
+-- Name: FUNCTION operator_add_person(p_workspace_id uuid, p_full_name text, p_role text, p_person_id uuid); Type: ACL; Schema: core_api; Owner: migration_owner
+--
+
+REVOKE ALL ON FUNCTION core_api.operator_add_person(p_workspace_id uuid, p_full_name text, p_role text, p_person_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION core_api.operator_add_person(p_workspace_id uuid, p_full_name text, p_role text, p_person_id uuid) TO well_operator;
+
+--
+-- Name: FUNCTION operator_add_workspace_connector(p_workspace_id uuid, p_connector_name text, p_provider text, p_status text, p_workspace_connector_id uuid); Type: ACL; Schema: core_api; Owner: migration_owner
+--
+
+REVOKE ALL ON FUNCTION core_api.operator_add_workspace_connector(p_workspace_id uuid, p_connector_name text, p_provider text, p_status text, p_workspace_connector_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION core_api.operator_add_workspace_connector(p_workspace_id uuid, p_connector_name text, p_provider text, p_status text, p_workspace_connector_id uuid) TO well_operator;
+
+--
+-- Name: FUNCTION operator_issue_key(p_workspace_id uuid, p_person_id uuid, p_kind text, p_name text, p_prefix text, p_secret_hash bytea, p_expires_in_seconds integer); Type: ACL; Schema: core_api; Owner: migration_owner
+--
+
+REVOKE ALL ON FUNCTION core_api.operator_issue_key(p_workspace_id uuid, p_person_id uuid, p_kind text, p_name text, p_prefix text, p_secret_hash bytea, p_expires_in_seconds integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION core_api.operator_issue_key(p_workspace_id uuid, p_person_id uuid, p_kind text, p_name text, p_prefix text, p_secret_hash bytea, p_expires_in_seconds integer) TO well_operator;
+
+--
+-- Name: FUNCTION operator_make_workspace(p_name text, p_workspace_id uuid); Type: ACL; Schema: core_api; Owner: migration_owner
+--
+
+REVOKE ALL ON FUNCTION core_api.operator_make_workspace(p_name text, p_workspace_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION core_api.operator_make_workspace(p_name text, p_workspace_id uuid) TO well_operator;
+
+--
+-- Name: FUNCTION operator_revoke_key(p_api_key_id uuid, p_prefix text); Type: ACL; Schema: core_api; Owner: migration_owner
+--
+
+REVOKE ALL ON FUNCTION core_api.operator_revoke_key(p_api_key_id uuid, p_prefix text) FROM PUBLIC;
+GRANT ALL ON FUNCTION core_api.operator_revoke_key(p_api_key_id uuid, p_prefix text) TO well_operator;
+
+--
+-- Name: FUNCTION operator_rotate_key(p_api_key_id uuid, p_prefix text, p_new_prefix text, p_new_secret_hash bytea, p_expires_in_seconds integer); Type: ACL; Schema: core_api; Owner: migration_owner
+--
+
+REVOKE ALL ON FUNCTION core_api.operator_rotate_key(p_api_key_id uuid, p_prefix text, p_new_prefix text, p_new_secret_hash bytea, p_expires_in_seconds integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION core_api.operator_rotate_key(p_api_key_id uuid, p_prefix text, p_new_prefix text, p_new_secret_hash bytea, p_expires_in_seconds integer) TO well_operator;
 
 --
 -- Name: FUNCTION people_workspace_connectors_parents_agree(); Type: ACL; Schema: core_api; Owner: migration_owner
@@ -4450,6 +4835,7 @@ GRANT ALL ON PROCEDURE core_api.set_transaction_settings() TO well_api;
 GRANT ALL ON PROCEDURE core_api.set_transaction_settings() TO well_auth;
 GRANT ALL ON PROCEDURE core_api.set_transaction_settings() TO well_drain;
 GRANT ALL ON PROCEDURE core_api.set_transaction_settings() TO well_heal;
+GRANT ALL ON PROCEDURE core_api.set_transaction_settings() TO well_operator;
 GRANT ALL ON PROCEDURE core_api.set_transaction_settings() TO well_sync;
 
 --
@@ -4515,10 +4901,34 @@ REVOKE ALL ON FUNCTION well_private.create_ledger(p_record_type text, p_parent t
 REVOKE ALL ON FUNCTION well_private.drop_ledger(p_record_type text) FROM PUBLIC;
 
 --
+-- Name: FUNCTION insert_api_key(p_workspace_pk bigint, p_person_pk bigint, p_kind text, p_name text, p_prefix text, p_secret_hash bytea, p_expires_in_seconds integer, p_replaces uuid); Type: ACL; Schema: well_private; Owner: migration_owner
+--
+
+REVOKE ALL ON FUNCTION well_private.insert_api_key(p_workspace_pk bigint, p_person_pk bigint, p_kind text, p_name text, p_prefix text, p_secret_hash bytea, p_expires_in_seconds integer, p_replaces uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION issued_api_key(p_prefix text, p_secret_hash bytea); Type: ACL; Schema: well_private; Owner: migration_owner
+--
+
+REVOKE ALL ON FUNCTION well_private.issued_api_key(p_prefix text, p_secret_hash bytea) FROM PUBLIC;
+
+--
 -- Name: FUNCTION junction_id_column(p_table regclass); Type: ACL; Schema: well_private; Owner: migration_owner
 --
 
 REVOKE ALL ON FUNCTION well_private.junction_id_column(p_table regclass) FROM PUBLIC;
+
+--
+-- Name: FUNCTION live_workspace_pk(p_workspace_id uuid); Type: ACL; Schema: well_private; Owner: migration_owner
+--
+
+REVOKE ALL ON FUNCTION well_private.live_workspace_pk(p_workspace_id uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION locked_api_key_pk(p_api_key_id uuid, p_prefix text); Type: ACL; Schema: well_private; Owner: migration_owner
+--
+
+REVOKE ALL ON FUNCTION well_private.locked_api_key_pk(p_api_key_id uuid, p_prefix text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION mac(p_message text); Type: ACL; Schema: well_private; Owner: migration_owner
@@ -4543,6 +4953,12 @@ REVOKE ALL ON FUNCTION well_private.proof_mac(p_key bytea, p_message text) FROM 
 --
 
 REVOKE ALL ON FUNCTION well_private.random_key() FROM PUBLIC;
+
+--
+-- Name: FUNCTION record_operator_change(p_workspace_pk bigint, p_resource_type text, p_change text, p_id uuid, p_detail jsonb); Type: ACL; Schema: well_private; Owner: migration_owner
+--
+
+REVOKE ALL ON FUNCTION well_private.record_operator_change(p_workspace_pk bigint, p_resource_type text, p_change text, p_id uuid, p_detail jsonb) FROM PUBLIC;
 
 --
 -- Name: FUNCTION record_settings(); Type: ACL; Schema: well_private; Owner: migration_owner
@@ -5028,6 +5444,7 @@ GRANT SELECT ON TABLE core_api.transaction_settings TO well_api;
 GRANT SELECT ON TABLE core_api.transaction_settings TO well_auth;
 GRANT SELECT ON TABLE core_api.transaction_settings TO well_drain;
 GRANT SELECT ON TABLE core_api.transaction_settings TO well_heal;
+GRANT SELECT ON TABLE core_api.transaction_settings TO well_operator;
 GRANT SELECT ON TABLE core_api.transaction_settings TO well_sync;
 
 --
@@ -5198,10 +5615,12 @@ ALTER ROLE well_api WITH NOSUPERUSER INHERIT NOCREATEROLE NOCREATEDB LOGIN NOREP
 ALTER ROLE well_auth WITH NOSUPERUSER INHERIT NOCREATEROLE NOCREATEDB LOGIN NOREPLICATION NOBYPASSRLS CONNECTION LIMIT -1;
 ALTER ROLE well_drain WITH NOSUPERUSER INHERIT NOCREATEROLE NOCREATEDB LOGIN NOREPLICATION NOBYPASSRLS CONNECTION LIMIT -1;
 ALTER ROLE well_heal WITH NOSUPERUSER INHERIT NOCREATEROLE NOCREATEDB LOGIN NOREPLICATION NOBYPASSRLS CONNECTION LIMIT -1;
+ALTER ROLE well_operator WITH NOSUPERUSER INHERIT NOCREATEROLE NOCREATEDB LOGIN NOREPLICATION NOBYPASSRLS CONNECTION LIMIT -1;
 ALTER ROLE well_sync WITH NOSUPERUSER INHERIT NOCREATEROLE NOCREATEDB LOGIN NOREPLICATION NOBYPASSRLS CONNECTION LIMIT -1;
 GRANT well_api TO well_heal WITH INHERIT FALSE, SET TRUE, ADMIN FALSE;
 GRANT well_auth TO well_heal WITH INHERIT FALSE, SET TRUE, ADMIN FALSE;
 GRANT well_drain TO well_heal WITH INHERIT FALSE, SET TRUE, ADMIN FALSE;
+GRANT well_operator TO well_heal WITH INHERIT FALSE, SET TRUE, ADMIN FALSE;
 GRANT well_sync TO well_heal WITH INHERIT FALSE, SET TRUE, ADMIN FALSE;
 ALTER ROLE well_api IN DATABASE current_database SET idle_in_transaction_session_timeout = '10s';
 ALTER ROLE well_api IN DATABASE current_database SET lock_timeout = '2s';
@@ -5224,6 +5643,12 @@ ALTER ROLE well_heal IN DATABASE current_database SET idle_in_transaction_sessio
 ALTER ROLE well_heal IN DATABASE current_database SET lock_timeout = '2s';
 ALTER ROLE well_heal IN DATABASE current_database SET search_path = pg_catalog, pg_temp;
 ALTER ROLE well_heal IN DATABASE current_database SET statement_timeout = '20s';
+ALTER ROLE well_operator IN DATABASE current_database SET idle_in_transaction_session_timeout = '10s';
+ALTER ROLE well_operator IN DATABASE current_database SET lock_timeout = '2s';
+ALTER ROLE well_operator IN DATABASE current_database SET log_parameter_max_length = '0';
+ALTER ROLE well_operator IN DATABASE current_database SET log_parameter_max_length_on_error = '0';
+ALTER ROLE well_operator IN DATABASE current_database SET search_path = pg_catalog, pg_temp;
+ALTER ROLE well_operator IN DATABASE current_database SET statement_timeout = '5s';
 ALTER ROLE well_sync IN DATABASE current_database SET idle_in_transaction_session_timeout = '10s';
 ALTER ROLE well_sync IN DATABASE current_database SET lock_timeout = '10s';
 ALTER ROLE well_sync IN DATABASE current_database SET random_page_cost = '1.1';

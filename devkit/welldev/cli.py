@@ -16,7 +16,6 @@ import ipaddress
 import os
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,6 +27,7 @@ from welldev.commands.options import (
     DB_PORT_VARIABLE,
     DEFAULT_DB_LISTEN,
     DEFAULT_DB_PORT,
+    operator_parser,
 )
 
 # The module of each command, and its function when the module holds several.
@@ -37,15 +37,14 @@ COMMANDS = {
     "event": "welldev.commands.invoke:event",
     "migrate": "welldev.commands.local_database:migrate",
     "seed": "welldev.commands.seed:main",
-    "keys create": "welldev.commands.keys:create",
-    "keys list": "welldev.commands.keys:listing",
-    "keys revoke": "welldev.commands.keys:revoke",
+    "keys": "welldev.commands.keys:listing",
+    "operator": "welldev.commands.operator:main",
     "enqueue": "welldev.commands.aws:enqueue",
     "queue": "welldev.commands.aws:queue",
     "events": "welldev.commands.aws:events",
 }
 # The commands that end with the time they took (their own measure, from here to the end).
-TIMED = frozenset({"invoke", "keys create", "keys list", "keys revoke", "enqueue"})
+TIMED = frozenset({"invoke", "keys", "operator", "enqueue"})
 # What a command's module may raise for a mistake of its user: printed in a line, exit 2.
 USAGE_ERRORS = "USAGE_ERRORS"
 
@@ -67,9 +66,7 @@ def _keep_bytecode() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
-    args = _parser().parse_args(argv)
-    if args.command == "keys":
-        args.command = f"keys {args.action}"
+    args = parser().parse_args(argv)
     module_name, _, function_name = COMMANDS[args.command].partition(":")
     module = importlib.import_module(module_name)
     usage_errors: tuple[type[BaseException], ...] = (OSError, *getattr(module, USAGE_ERRORS, ()))
@@ -137,7 +134,7 @@ def _positive_seconds(text: str) -> float:
     return seconds
 
 
-def _parser() -> argparse.ArgumentParser:
+def parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "-t", "--template", "--template-file", type=Path, default=Path("template.yaml")
@@ -251,20 +248,10 @@ def _parser() -> argparse.ArgumentParser:
         "not; only the embedded database, or a DATABASE_URL one that holds the demo",
     )
 
-    api_keys = commands.add_parser("keys", help="create, list and revoke API keys")
-    key_commands = api_keys.add_subparsers(dest="action", required=True, metavar="action")
-    create = key_commands.add_parser(
-        "create", help="issue a key: printed once on stdout, never again"
+    commands.add_parser(
+        "keys", help="list every API key (never a secret); `wellapi operator` issues and revokes"
     )
-    create.add_argument("--person", type=uuid.UUID, required=True, help="person id")
-    create.add_argument(
-        "--workspace", type=uuid.UUID, required=True, help="the key's default workspace id"
-    )
-    create.add_argument("--kind", choices=("member", "service"), required=True)
-    create.add_argument("--name", required=True, help="what the key is for")
-    key_commands.add_parser("list", help="every key (never a secret)")
-    revoke = key_commands.add_parser("revoke", help="revoke a key by id or prefix")
-    revoke.add_argument("key", metavar="id-or-prefix")
+    operator_parser(commands)
 
     enqueue = commands.add_parser(
         "enqueue", help="send messages to a local queue of the running server"

@@ -249,6 +249,14 @@ def parameters(session: Any, config_env: str, producer: str | None) -> dict[str,
     return found
 
 
+def stack_outputs(session: Any, config_env: str) -> dict[str, str]:
+    """The outputs of the environment's deployed API stack."""
+    name = settings(config_env)["stack_name"]
+    if not (found := described(session, name)):
+        raise DeployError(f"no stack {name}: `make deploy CONFIG_ENV={config_env}` makes it")
+    return {o["OutputKey"]: o["OutputValue"] for o in found.get("Outputs", [])}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m welldev.deploy",

@@ -6,7 +6,15 @@ import contextlib
 import os
 from collections.abc import Iterator
 
-from wellapi.roles import API_ROLE, APP_ROLES, AUTH_ROLE, DRAIN_ROLE, HEAL_ROLE, SYNC_ROLE
+from wellapi.roles import (
+    API_ROLE,
+    APP_ROLES,
+    AUTH_ROLE,
+    DRAIN_ROLE,
+    HEAL_ROLE,
+    OPERATOR_ROLE,
+    SYNC_ROLE,
+)
 from wellapi.store import connections as wellapi_db
 from welldev import stack as local_stack
 from welldev.database import LocalDatabase
@@ -14,13 +22,14 @@ from welldev.database import LocalDatabase
 
 def connect_functions_as(db: LocalDatabase, role: str | None) -> None:
     """Point the functions of this process at the local database, as ``role`` (None: admin);
-    the sync writer, the authorizer, the drainer and the healer, which may share the process,
-    at their own roles'. Set before the template's environment is applied, so these win over
-    ``DB_AUTH=iam`` and the template's ``DB_USER``."""
+    the sync writer, the authorizer, the drainer, the operator and the healer, which may share
+    the process, at their own roles'. Set before the template's environment is applied, so
+    these win over ``DB_AUTH=iam`` and the template's ``DB_USER``."""
     os.environ["DATABASE_URL"] = db.url_for(role) if role else db.admin_url
     os.environ["SYNC_DATABASE_URL"] = db.url_for(SYNC_ROLE)
     os.environ["AUTH_DATABASE_URL"] = db.url_for(AUTH_ROLE)
     os.environ["DRAIN_DATABASE_URL"] = db.url_for(DRAIN_ROLE)
+    os.environ["OPERATOR_DATABASE_URL"] = db.url_for(OPERATOR_ROLE)
     os.environ["HEAL_DATABASE_URL"] = db.url_for(HEAL_ROLE)
     os.environ["DB_AUTH"] = "url"
     # Reads go where the writes go, unless a caller names a reader after this.

@@ -186,6 +186,7 @@ PARAMETERS: dict[str, str | None] = {
     "AuthDbUser": "well_auth",
     "DrainDbUser": "well_drain",
     "HealDbUser": "well_heal",
+    "OperatorDbUser": "well_operator",
     "MigrationDbUser": None,
     "LogLevel": "INFO",
     "CorsOrigins": "",
@@ -263,6 +264,11 @@ FUNCTIONS = (
         },
         timeout_seconds=60,
         schedule_events=(ScheduleEvent("DrainFunction", "EveryMinute", "rate(1 minute)"),),
+    ),
+    # Invoked directly, with IAM: no event source (template/operator.yaml). Not ``operator``:
+    # the standard library's module of that name is imported already, in Lambda too.
+    Function(
+        "OperatorFunction", CODE, "operator_actions.handler", {"DB_USER": Ref("OperatorDbUser")}
     ),
 )
 # No identity source, so no API Gateway cache (template/api.yaml says why).

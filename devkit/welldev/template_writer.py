@@ -70,6 +70,7 @@ LAYOUT: tuple[Part, ...] = (
     ("per-function/default-route.yaml", "default"),
     ("sync.yaml", None),
     ("changes.yaml", None),
+    ("operator.yaml", None),
     ("per-function/role.yaml", "every"),
     ("per-function/log-group.yaml", "every"),
     ("monitoring.yaml", None),

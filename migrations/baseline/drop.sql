@@ -27,8 +27,10 @@ BEGIN
   EXECUTE format('ALTER ROLE well_auth IN DATABASE %I RESET ALL', current_database());
   EXECUTE format('ALTER ROLE well_drain IN DATABASE %I RESET ALL', current_database());
   EXECUTE format('ALTER ROLE well_heal IN DATABASE %I RESET ALL', current_database());
+  EXECUTE format('ALTER ROLE well_operator IN DATABASE %I RESET ALL', current_database());
   EXECUTE format('GRANT TEMPORARY ON DATABASE %I TO PUBLIC', current_database());
 END
 $$;
 DROP SCHEMA well_private CASCADE;
-REVOKE ALL ON SCHEMA core_api FROM well_api, well_sync, well_auth, well_drain, well_heal;
+REVOKE ALL ON SCHEMA core_api FROM well_api, well_sync, well_auth, well_drain, well_heal,
+  well_operator;

@@ -3,7 +3,8 @@
 -- use (tests/database/test_role_privileges.py holds the statements to it). Column grants name
 -- the columns a role reads or writes: a column added later is no role's until a grant says so.
 
-GRANT USAGE ON SCHEMA core_api TO well_api, well_sync, well_auth, well_drain, well_heal;
+GRANT USAGE ON SCHEMA core_api TO well_api, well_sync, well_auth, well_drain, well_heal,
+  well_operator;
 
 REVOKE ALL ON FUNCTION core_api.authenticate_key() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION core_api.authenticate_key() TO well_auth;
@@ -12,7 +13,7 @@ REVOKE ALL ON FUNCTION core_api.check_client_id(p_table regclass, p_id uuid) FRO
 GRANT EXECUTE ON FUNCTION core_api.check_client_id(p_table regclass, p_id uuid) TO well_api;
 
 REVOKE ALL ON PROCEDURE core_api.check_prepared(IN names text[], IN digests text[], IN types text[]) FROM PUBLIC;
-GRANT EXECUTE ON PROCEDURE core_api.check_prepared(IN names text[], IN digests text[], IN types text[]) TO well_api, well_sync, well_auth, well_drain;
+GRANT EXECUTE ON PROCEDURE core_api.check_prepared(IN names text[], IN digests text[], IN types text[]) TO well_api, well_sync, well_auth, well_drain, well_operator;
 
 REVOKE ALL ON FUNCTION core_api.claim_idempotency_key(p_key text, p_fingerprint text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION core_api.claim_idempotency_key(p_key text, p_fingerprint text) TO well_api;
@@ -28,6 +29,24 @@ GRANT EXECUTE ON FUNCTION core_api.linked_parent_stays_in_its_workspace() TO wel
 
 REVOKE ALL ON FUNCTION core_api.may_enrol(p_group_pk bigint, p_workspace_pk bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION core_api.may_enrol(p_group_pk bigint, p_workspace_pk bigint) TO well_api;
+
+REVOKE ALL ON FUNCTION core_api.operator_add_person(p_workspace_id uuid, p_full_name text, p_role text, p_person_id uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION core_api.operator_add_person(p_workspace_id uuid, p_full_name text, p_role text, p_person_id uuid) TO well_operator;
+
+REVOKE ALL ON FUNCTION core_api.operator_add_workspace_connector(p_workspace_id uuid, p_connector_name text, p_provider text, p_status text, p_workspace_connector_id uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION core_api.operator_add_workspace_connector(p_workspace_id uuid, p_connector_name text, p_provider text, p_status text, p_workspace_connector_id uuid) TO well_operator;
+
+REVOKE ALL ON FUNCTION core_api.operator_issue_key(p_workspace_id uuid, p_person_id uuid, p_kind text, p_name text, p_prefix text, p_secret_hash bytea, p_expires_in_seconds integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION core_api.operator_issue_key(p_workspace_id uuid, p_person_id uuid, p_kind text, p_name text, p_prefix text, p_secret_hash bytea, p_expires_in_seconds integer) TO well_operator;
+
+REVOKE ALL ON FUNCTION core_api.operator_make_workspace(p_name text, p_workspace_id uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION core_api.operator_make_workspace(p_name text, p_workspace_id uuid) TO well_operator;
+
+REVOKE ALL ON FUNCTION core_api.operator_revoke_key(p_api_key_id uuid, p_prefix text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION core_api.operator_revoke_key(p_api_key_id uuid, p_prefix text) TO well_operator;
+
+REVOKE ALL ON FUNCTION core_api.operator_rotate_key(p_api_key_id uuid, p_prefix text, p_new_prefix text, p_new_secret_hash bytea, p_expires_in_seconds integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION core_api.operator_rotate_key(p_api_key_id uuid, p_prefix text, p_new_prefix text, p_new_secret_hash bytea, p_expires_in_seconds integer) TO well_operator;
 
 REVOKE ALL ON PROCEDURE core_api.prove_key(IN p_proof text) FROM PUBLIC;
 GRANT EXECUTE ON PROCEDURE core_api.prove_key(IN p_proof text) TO well_auth;
@@ -64,7 +83,7 @@ REVOKE ALL ON FUNCTION core_api.set_scope(p_workspace_id uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION core_api.set_scope(p_workspace_id uuid) TO well_api;
 
 REVOKE ALL ON PROCEDURE core_api.set_transaction_settings() FROM PUBLIC;
-GRANT EXECUTE ON PROCEDURE core_api.set_transaction_settings() TO well_sync, well_drain, well_api, well_auth, well_heal;
+GRANT EXECUTE ON PROCEDURE core_api.set_transaction_settings() TO well_sync, well_drain, well_api, well_auth, well_heal, well_operator;
 
 REVOKE ALL ON FUNCTION core_api.touch_row() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION core_api.touch_row() TO well_api, well_sync;
@@ -84,11 +103,21 @@ GRANT EXECUTE ON FUNCTION core_api.verified_workspace_connector_pks() TO well_ap
 REVOKE ALL ON FUNCTION core_api.verified_workspace_pk() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION core_api.verified_workspace_pk() TO well_api;
 
+REVOKE ALL ON FUNCTION well_private.insert_api_key(p_workspace_pk bigint, p_person_pk bigint, p_kind text, p_name text, p_prefix text, p_secret_hash bytea, p_expires_in_seconds integer, p_replaces uuid) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION well_private.issued_api_key(p_prefix text, p_secret_hash bytea) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION well_private.live_workspace_pk(p_workspace_id uuid) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION well_private.locked_api_key_pk(p_api_key_id uuid, p_prefix text) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION well_private.mac(p_message text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION well_private.proof_mac(p_key bytea, p_message text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION well_private.random_key() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION well_private.record_operator_change(p_workspace_pk bigint, p_resource_type text, p_change text, p_id uuid, p_detail jsonb) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION well_private.scope_token(p_person_pk bigint, p_kind text) FROM PUBLIC;
 
@@ -139,7 +168,7 @@ GRANT SELECT (workspace_id, pk) ON TABLE core_api.workspaces TO well_drain;
 
 REVOKE ALL ON FUNCTION well_private.record_settings() FROM PUBLIC;
 
-GRANT SELECT ON TABLE core_api.transaction_settings TO well_api, well_sync, well_auth, well_drain, well_heal;
+GRANT SELECT ON TABLE core_api.transaction_settings TO well_api, well_sync, well_auth, well_drain, well_heal, well_operator;
 
 REVOKE ALL ON FUNCTION well_private.create_ledger(p_record_type text, p_parent text, p_parent_id text) FROM PUBLIC;
 

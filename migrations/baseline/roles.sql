@@ -16,12 +16,14 @@ CREATE SCHEMA well_private;
 --   well_drain  the change drainer: reads change records, marks them sent.
 --   well_heal   sets the others' own defaults back to the deployment's, each as the role itself
 --               (core_api.restore_role_defaults()); none of them can change its defaults.
+--   well_operator  the operator function: it may only call the core_api.operator_*() functions,
+--               one action each (a workspace, a person, a connector, an API key).
 DO $$
 DECLARE
   role_name text;
 BEGIN
   FOREACH role_name IN ARRAY ARRAY['well_api', 'well_sync', 'well_auth', 'well_drain',
-                                   'well_heal'] LOOP
+                                   'well_heal', 'well_operator'] LOOP
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = role_name) THEN
       EXECUTE format('CREATE ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS',
                      role_name);
@@ -36,14 +38,15 @@ $$;
 -- The healer may become each application role (SET ROLE), which may always change its own
 -- defaults and end its own sessions, and inherits none of their rights: membership gives it
 -- nothing else.
-GRANT well_api, well_sync, well_auth, well_drain TO well_heal WITH INHERIT FALSE, SET TRUE;
+GRANT well_api, well_sync, well_auth, well_drain, well_operator TO well_heal
+  WITH INHERIT FALSE, SET TRUE;
 
 -- No object of an application role's own: no temporary table, nothing in schema public. No
 -- name a statement or a function uses can then resolve to one a session made.
 DO $$
 BEGIN
   EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM PUBLIC, well_api, well_sync, well_auth, '
-                 'well_drain, well_heal', current_database());
+                 'well_drain, well_heal, well_operator', current_database());
 END
 $$;
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;

@@ -104,9 +104,9 @@ def test_bad_credentials_pass_through_with_the_reason_alone(api_database, header
 
 def test_revoked_key_passes_through_as_invalid(member_key, admin):
     _, key_id, key = member_key
-    assert api_keys.revoke_key(admin, str(key_id)) is True
+    assert f.revoke_key(admin, str(key_id)) is True
     assert authorize(f"Bearer {key}") == {"isAuthorized": True, "context": INVALID}
-    assert api_keys.revoke_key(admin, str(key_id)) is False
+    assert f.revoke_key(admin, str(key_id)) is False
 
 
 def test_right_prefix_with_wrong_secret_is_invalid_like_an_unknown_key(member_key):
@@ -190,7 +190,7 @@ def test_a_key_that_opens_nothing_gets_one_answer_byte_for_byte(member_key, admi
     expired scope token: nothing in the answer tells them apart, or tells that a key exists."""
     tenant, _, key = member_key
     revoked_id, revoked = f.member_key(admin, tenant, "revoked")
-    api_keys.revoke_key(admin, str(revoked_id))
+    f.revoke_key(admin, str(revoked_id))
     deleted_id, deleted = f.member_key(admin, tenant, "deleted")
     admin.run(
         "UPDATE core_api.api_keys SET deleted_at = now() WHERE api_key_id = :i", i=str(deleted_id)
@@ -281,7 +281,7 @@ def test_a_keys_answer_is_kept_for_the_ttl_so_a_revoked_key_works_until_it_expir
     claims = handler(event, Lambda())["context"]
     assert claims["api_key_id"] == str(key_id)
 
-    assert api_keys.revoke_key(admin, str(key_id)) is True
+    assert f.revoke_key(admin, str(key_id)) is True
     clock.now += 29.9
     assert handler(event, Lambda())["context"] == claims  # answered from the cache
     clock.now += 0.2

@@ -43,7 +43,9 @@ from tests.support import writes as w
 from tests.support.api import Lambda
 from tests.support.tenancy import settled
 from wellapi.handlers import drain as drain_handler
+from wellapi.handlers import operator
 from wellapi.handlers.sync import sync_handler
+from wellapi.resources.feed import OPERATOR_PAIRS
 from wellapi.roles import DRAIN_ROLE
 from wellapi.store import connections as db
 from wellapi.store.sql import fixed
@@ -164,8 +166,10 @@ def test_every_event_the_drainer_emits_validates_against_the_published_schema(
     admin, pool, consumer
 ):
     """Every kind of write: each resource's create and delete through the API, a sync link of
-    1,500 records (two events, one of 1,000 ids and record ids), its unlink and a revocation."""
+    1,500 records (two events, one of 1,000 ids and record ids), its unlink, a revocation, and
+    every action of the operator."""
     all_sent(admin)
+    operated = operator_actions()
     for resource in w.ALL:
         arranged, row_id = w.arrange_row(admin, resource)
         assert w.delete(resource, arranged.claims, row_id).status == 204
@@ -197,8 +201,37 @@ def test_every_event_the_drainer_emits_validates_against_the_published_schema(
     kinds = {(e["detail"]["resource_type"], e["detail"]["change"]) for e in events}
     assert ("workspace_connector", "revoked") in kinds
     assert ("account_workspace_connector", "unlinked") in kinds
+    assert set(OPERATOR_PAIRS) <= kinds
+    assert {
+        e["detail"]["actor_kind"] for e in events if e["detail"]["workspace_id"] == operated
+    } == {"operator"}
     assert max(len(e["detail"]["ids"]) for e in events) == 1000
     assert admin.run("SELECT count(*) FROM core_api.change_records WHERE sent_at IS NULL") == [[0]]
+
+
+def operator_actions() -> str:
+    """Each action of the operator once, in a workspace it makes; its id."""
+    workspace = str(
+        operator.handle({"action": "make_workspace", "name": "Operated"}, None)["workspace_id"]
+    )
+    actions: list[dict[str, Any]] = [
+        {"action": "add_person", "workspace_id": workspace, "full_name": "Ada"},
+        {
+            "action": "add_workspace_connector",
+            "workspace_id": workspace,
+            "connector_name": "Bank",
+            "provider": "well",
+        },
+    ]
+    person = operator.handle(actions[0], None)["person_id"]
+    operator.handle(actions[1], None)
+    issue = {"workspace_id": workspace, "person_id": person, "kind": "member", "name": "k"}
+    issued = operator.handle({"action": "issue_key", **issue}, None)
+    rotated = operator.handle({"action": "rotate_key", "key": issued["api_key_id"]}, None)
+    operator.handle({"action": "revoke_key", "key": rotated["api_key_id"]}, None)
+    # A membership made active again.
+    operator.handle({**actions[0], "person_id": person, "role": "owner"}, None)
+    return workspace
 
 
 def test_an_event_says_what_its_record_says(admin, pool, consumer):

@@ -4,7 +4,8 @@
 events/README.md). An API event is an API Gateway HTTP API payload 2.0 for its function's own
 route, with the authorizer's claims and, for POST and PATCH, a JSON:API request document; the
 SQS events carry messages of the sync contract (and one poison record); the authorizer,
-migration and schedule events are what API Gateway, CloudFormation and EventBridge send. The
+migration and schedule events are what API Gateway, CloudFormation and EventBridge send; the
+operator's are its actions. The
 events are also run: on a freshly seeded demo database each API event gets the answer
 events/README.md promises, the sync batches apply (the poison record alone failing), and the
 sweep leaves no revocation pending.
@@ -28,6 +29,7 @@ import pytest
 from pydantic import ValidationError
 
 from tests.support.api import Lambda, assert_valid_document
+from wellapi.handlers import operator
 from wellapi.handlers.api import api_handler
 from wellapi.handlers.authorizer import authorizer_handler
 from wellapi.handlers.entry_points import binding_of
@@ -409,6 +411,13 @@ def test_sweep_event_leaves_no_revocation_pending(demo):
     result = sweep_handler()(_event(name), Lambda(remaining_ms=60_000))
     assert (result["parts_left"], result["oldest_pending_revocation_seconds"]) == (0, 0)
     assert unswept_revocations(demo) == 0
+
+
+def test_operator_events_are_actions_that_apply_on_the_seeded_demo_and_again(demo):
+    for name in INDEX["OperatorFunction"]:
+        for _ in range(2):  # made again by their ids, or a second key
+            answer = operator.handle(_event(name), Lambda())
+            assert "error" not in answer, (name, answer["error"])
 
 
 def test_authorizer_event_with_the_placeholder_key_gets_no_claims(demo):

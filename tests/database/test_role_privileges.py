@@ -14,7 +14,9 @@ with what the code uses:
 - the authorizer: nothing at all (it proves a key, ``core_api.prove_key``, and calls
   ``core_api.authenticate_key``);
 - the change drainer: the change records' columns its events carry and ``sent_at``, which is
-  all it may update, and the workspaces' public ids.
+  all it may update, and the workspaces' public ids;
+- the operator: nothing at all (it runs the ``core_api.operator_*()`` functions, each one action
+  that writes its own change records).
 
 A column granted and not used fails here, as does one used and not granted.
 """
@@ -38,6 +40,7 @@ from wellapi.roles import (
     DEPLOYED_ROLES,
     DRAIN_ROLE,
     HEAL_ROLE,
+    OPERATOR_ROLE,
     SYNC_ROLE,
 )
 from wellapi.sqltext.reads import compose_read, compose_total
@@ -418,12 +421,80 @@ def test_the_healer_reads_nothing_and_may_only_become_each_application_role(admi
         roles=list(DEPLOYED_ROLES),
     )
     assert memberships == [[HEAL_ROLE, role, False, True, False] for role in sorted(APP_ROLES)]
-    attributes = admin.run(
-        "SELECT rolsuper, rolcreaterole, rolcreatedb, rolbypassrls, rolreplication "
-        "FROM pg_roles WHERE rolname = :role",
-        role=HEAL_ROLE,
+    assert powers(admin, HEAL_ROLE) == [[False] * 5]
+
+
+def powers(admin: Any, role: str) -> list[list[Any]]:
+    """What the role is beyond its grants: superuser, may create roles or databases, bypasses
+    row-level security, replicates."""
+    return list(
+        admin.run(
+            "SELECT rolsuper, rolcreaterole, rolcreatedb, rolbypassrls, rolreplication "
+            "FROM pg_roles WHERE rolname = :role",
+            role=role,
+        )
     )
-    assert attributes == [[False] * 5]
+
+
+# What the operator may run: its actions, its transaction's settings and the check of the
+# statements its connection keeps prepared.
+OPERATOR_FUNCTIONS = [
+    "core_api.check_prepared(text[],text[],text[])",
+    "core_api.operator_add_person(uuid,text,text,uuid)",
+    "core_api.operator_add_workspace_connector(uuid,text,text,text,uuid)",
+    "core_api.operator_issue_key(uuid,uuid,text,text,text,bytea,integer)",
+    "core_api.operator_make_workspace(text,uuid)",
+    "core_api.operator_revoke_key(uuid,text)",
+    "core_api.operator_rotate_key(uuid,text,text,bytea,integer)",
+    "core_api.set_transaction_settings()",
+]
+
+
+def test_the_operator_reads_nothing_and_may_only_run_its_actions(admin):
+    assert readable(admin, OPERATOR_ROLE) == set()
+    assert executable(admin, OPERATOR_ROLE) == OPERATOR_FUNCTIONS
+    written = admin.run(
+        "SELECT c.oid::regclass::text, p FROM pg_class c, "
+        "unnest(ARRAY['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER']) p "
+        "WHERE c.relnamespace IN (CAST('core_api' AS regnamespace), "
+        "CAST('well_private' AS regnamespace)) AND c.relkind IN ('r', 'p') "
+        "AND has_table_privilege(:role, c.oid, p)",
+        role=OPERATOR_ROLE,
+    )
+    assert written == []
+    assert powers(admin, OPERATOR_ROLE) == [[False] * 5]
+
+
+# What SQL running as the operator might try instead of its actions: each refused (42501).
+OPERATOR_REFUSED = [
+    "SELECT * FROM core_api.api_keys",
+    "SELECT * FROM core_api.workspaces",
+    "SELECT * FROM core_api.change_records",
+    "SELECT * FROM well_private.scope_keys",
+    "INSERT INTO core_api.workspaces (name) VALUES ('x')",
+    "UPDATE core_api.api_keys SET revoked_at = NULL",
+    "INSERT INTO core_api.change_records (workspace_pk, resource_type, change, ids, occurred_at, "
+    "actor_kind) VALUES (1, 'api_key', 'issued', ARRAY[gen_random_uuid()], now(), 'operator')",
+    "SELECT well_private.record_operator_change(1, 'api_key', 'issued', gen_random_uuid(), '{}')",
+    "SELECT well_private.insert_api_key(1, 1, 'service', 'x', 'aaaaaaaaaaaa', "
+    "sha256('x'), NULL, NULL)",
+    "SELECT * FROM core_api.authenticate_key()",
+    "SELECT * FROM core_api.set_scope(gen_random_uuid())",
+    "SET ROLE well_api",
+    "CREATE TABLE core_api.x (id int)",
+    "CREATE TEMPORARY TABLE x (id int)",
+]
+
+
+@pytest.mark.parametrize("statement", OPERATOR_REFUSED)
+def test_the_operator_with_sql_of_its_own_can_do_nothing_else(database, statement):
+    conn = local_db.admin_connection(database.url_for(OPERATOR_ROLE))
+    try:
+        with pytest.raises(pg8000.native.DatabaseError) as refused:
+            conn.run(statement)
+        assert refused.value.args[0]["C"] == "42501", refused.value.args[0]["M"]
+    finally:
+        conn.close()
 
 
 def test_the_drain_role_cannot_make_a_sent_record_unsent(admin, database):

@@ -16,12 +16,13 @@ from typing import Any
 import pg8000.native
 import pytest
 
+from tests.support import factories as f
 from tests.support.proven import run_with_key_proof
 from wellapi.domain import SCHEMA
 from wellapi.http import keys
 from wellapi.resources.tables import metadata
-from welldev import api_keys, demo_file, seed
 from welldev import database as local_db
+from welldev import demo_file, seed
 
 TABLES = sorted(table.name for table in metadata.sorted_tables)
 # The five junctions and every parent they point at: the demo fills each of them.
@@ -274,7 +275,7 @@ def test_a_revoked_demo_key_is_replaced_and_the_others_kept(
 ) -> None:
     first, _ = seed_keys(conn)
     acme = first["workspaces"][0]
-    assert api_keys.revoke_key(conn, str(prefix(acme["api_key"])))
+    assert f.revoke_key(conn, str(prefix(acme["api_key"])))
     second, provider = seed_keys(conn, first)
     assert provider.issued == ["demo:acme"]
     assert provider.reused == ["demo:globex", "demo:service"]

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from tests.support import factories as f
 from tests.support import tenancy as tn
 from tests.support.api import JSONAPI, Lambda, Reply, assert_valid_document, call, event
 from tests.support.cross_tenant_cases import (
@@ -82,7 +83,7 @@ def in_process_client(admin: Any, w: tn.World) -> InProcessClient:
     key_id, revoked = api_keys.create_key(
         admin, person_id=b.person_id, workspace_id=b.workspace_id, kind="member", name="revoked"
     )
-    assert api_keys.revoke_key(admin, str(key_id))
+    assert f.revoke_key(admin, str(key_id))
     claims = {MEMBER_B: b.claims(), MEMBER_A: a.claims(), SERVICE_A: a.claims("service")}
     return InProcessClient(claims, {REVOKED_B: revoked})
 

@@ -293,3 +293,18 @@ def workspace_provider(
         **{"del": deleted},
     )
     return UUID(str(row[0]))
+
+
+def revoke_key(conn: pg8000.native.Connection, key: str) -> bool:
+    """Revoke a key by id or prefix, as its administrator would; True when a live key was
+    revoked (the operator function revokes them: wellapi.handlers.operator)."""
+    try:
+        condition, value = "api_key_id = CAST(:v AS uuid)", str(UUID(key))
+    except ValueError:
+        condition, value = "prefix = :v", key
+    rows = conn.run(
+        f"UPDATE core_api.api_keys SET revoked_at = now() WHERE {condition} "
+        "AND revoked_at IS NULL RETURNING 1",
+        v=value,
+    )
+    return bool(rows)

@@ -3,8 +3,9 @@ anything the run captured.
 
 Enabled from ``tests/conftest.py`` with ``pytest_plugins = ["tests.support.key_audit"]``.
 
-- Every key ``wellapi.http.keys.new_key`` / ``create_key`` returns is recorded (both are wrapped for
-  the whole session, before any test module is imported).
+- Every key ``wellapi.http.keys.new_key`` (the operator function's, and through it
+  ``welldev.api_keys.create_key``'s) returns is recorded, and every key ``create_key`` returns
+  (both are wrapped for the whole session, before any test module is imported).
 - Everything the run captures is checked against the keys issued so far, as it is captured
   (a key cannot appear before it exists): every log record that reaches the root logger or a
   Powertools logger (message, arguments, extra fields, exception text), everything Powertools
@@ -29,6 +30,7 @@ from typing import Any
 import pytest
 
 from tests.support import workers
+from wellapi.http import keys
 from welldev import api_keys
 
 PLUGIN_NAME = __name__
@@ -154,14 +156,15 @@ def _recording(function: Callable[..., Any], key_of: Callable[[Any], str]) -> Ca
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    _originals.update(new_key=api_keys.new_key, create_key=api_keys.create_key)
-    api_keys.new_key = _recording(api_keys.new_key, lambda result: result[0])
+    _originals.update(new_key=keys.new_key, create_key=api_keys.create_key)
+    keys.new_key = _recording(keys.new_key, lambda result: result[0])
     api_keys.create_key = _recording(api_keys.create_key, lambda result: result[1])
     logging.getLogger().addHandler(RECORDER)
     instrument_loggers(_set_stream)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    keys.new_key = _originals.pop("new_key", keys.new_key)
     for name, original in _originals.items():
         setattr(api_keys, name, original)
     _originals.clear()

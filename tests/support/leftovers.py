@@ -4,9 +4,9 @@ A warm execution environment keeps one connection per role (``wellapi.store.conn
 serves every tenant on it. SQL that ran as the role on that connection (``plant``) may leave
 session state behind: settings, temporary objects, role defaults, prepared statements, cursors,
 locks. ``serve`` then does a fixed piece of every worker's work through the real handlers (the
-authorizer, reads, writes, a sync batch, the sweeper, the drainer) on the environment's
-connections, and answers what a client and the database saw of it, normalised so that two runs
-on fresh tenants compare equal when they behaved alike (``Normaliser``).
+authorizer, reads, writes, the operator, a sync batch, the sweeper, the drainer) on the
+environment's connections, and answers what a client and the database saw of it, normalised
+so that two runs on fresh tenants compare equal when they behaved alike (``Normaliser``).
 """
 
 from __future__ import annotations
@@ -33,16 +33,23 @@ from tests.support.api import Lambda, Reply, call, event, get, related
 from tests.support.cross_tenant import authorize
 from tests.support.tenancy import settled
 from wellapi.handlers import drain as drain_handler
+from wellapi.handlers import operator
 from wellapi.handlers.sweep import sweep_once
 from wellapi.handlers.sync import sync_handler
 from wellapi.http.principal import SCOPE_TOKEN_CLAIM
-from wellapi.roles import API_ROLE, APP_ROLES, AUTH_ROLE, DRAIN_ROLE, SYNC_ROLE
+from wellapi.roles import API_ROLE, APP_ROLES, AUTH_ROLE, DRAIN_ROLE, OPERATOR_ROLE, SYNC_ROLE
 from wellapi.store import connections as db
 from wellapi.sync import drainer
 from welldev import api_keys
 
 # The environment's pool of each application role.
-POOLS = {API_ROLE: "api", SYNC_ROLE: "sync", AUTH_ROLE: "auth", DRAIN_ROLE: "drain"}
+POOLS = {
+    API_ROLE: "api",
+    SYNC_ROLE: "sync",
+    AUTH_ROLE: "auth",
+    DRAIN_ROLE: "drain",
+    OPERATOR_ROLE: operator.POOL,
+}
 REGION = "eu-west-1"
 BUS = "well-changes"
 # Names with characters outside ASCII and outside LATIN1: an encoding planted shows.
@@ -51,6 +58,7 @@ NAMES = {
     "account": "Compte épargne ✓",
     "provider": "Fournisseur ✓",
     "group": "Groupe ✓",
+    "person": "Zoë Ünïcode ✓",
 }
 
 
@@ -289,8 +297,9 @@ CURSOR = re.compile(r"(page\[(?:after|before)\]|cursor)=([A-Za-z0-9_-]+)")
 PLACES = frozenset({"event_id", "position", "sequence", "pk", "xid"})
 # Members that say how long something waited: a figure of the run, not of the code.
 DURATIONS = frozenset({"lag_seconds"})
-# Members that hash what differs per run (a message's idempotency key).
-HASHES = frozenset({"fingerprint"})
+# Members that hash what differs per run (a message's idempotency key), or are drawn at random
+# (an API key's prefix).
+HASHES = frozenset({"fingerprint", "prefix"})
 
 
 class Normaliser:
@@ -455,6 +464,19 @@ def writes(world: World, claims: dict[str, str]) -> dict[str, Any]:
     }
 
 
+def operator_work(world: World) -> dict[str, Any]:
+    """A person added to the world's workspace, a key issued to it and revoked, through the
+    operator's handler; the key itself left out (no output may hold one)."""
+    workspace = str(world.tenant.workspace_id)
+    person = {"workspace_id": workspace, "full_name": NAMES["person"], "role": "admin"}
+    added = operator.handle({"action": "add_person", **person}, None)
+    issue = {"workspace_id": workspace, "person_id": added.get("person_id"), "kind": "member"}
+    issued = operator.handle({"action": "issue_key", **issue, "name": "spied"}, None)
+    revoked = operator.handle({"action": "revoke_key", "key": str(issued.get("api_key_id"))}, None)
+    answers = {"add person": added, "issue key": issued, "revoke key": revoked}
+    return {step: {k: v for k, v in a.items() if k != "key"} for step, a in answers.items()}
+
+
 def sync_batch(world: World) -> list[dict[str, Any]]:
     """Links, an unlink and a revocation, as the queue delivers them: the messages that failed."""
     t = world.tenant
@@ -568,6 +590,7 @@ def serve(admin: pg8000.native.Connection, bus: Bus, planted: Plant = nothing) -
     out: dict[str, Any] = {"claims": claims | {SCOPE_TOKEN_CLAIM: token[:1] + token[2:3]}}
     out |= reads(world, claims)
     out |= writes(world, claims)
+    out["operator"] = operator_work(world)
     out["sync failed"] = sync_batch(world)
     out["sweep"] = {k: v for k, v in sweep_once(time_left_ms=forever).items() if "seconds" not in k}
     settled(admin)

@@ -25,6 +25,7 @@ NON_ROUTE_FUNCTIONS = {
     "SyncFunction",
     "SweepFunction",
     "DrainFunction",
+    "OperatorFunction",
 }
 
 # The function of API Gateway's $default route (wellapi.operations.registry): a route, but no

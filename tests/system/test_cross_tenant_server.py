@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import pytest
 
 from tests.support import cross_tenant as ct
+from tests.support import factories as f
 from tests.support import tenancy as tn
 from tests.support.api import assert_valid_document
 from wellapi.operations.registry import ROUTES
@@ -67,7 +68,7 @@ def client(running, world, admin) -> ct.HttpClient:
         kind="member",
         name="revoked",
     )
-    assert api_keys.revoke_key(admin, str(revoked_id))
+    assert f.revoke_key(admin, str(revoked_id))
     return ct.HttpClient(
         running.server.url,
         {

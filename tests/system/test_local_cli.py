@@ -225,33 +225,41 @@ def test_seed_keeps_the_url_of_the_running_server_in_demo_json(
     capsys.readouterr()
 
 
-# ---- wellapi keys ----------------------------------------------------------------------------
-# ``keys create`` prints the key once, on stdout: each test reads it from capsys (which takes it
-# out of the captured output the key audit inspects) and compares keys by prefix only.
+# ---- wellapi operator, wellapi keys -----------------------------------------------------------
+# ``operator issue-key`` prints its answer, the key in it, once, on stdout: each test reads it from
+# capsys (which takes it out of the captured output the key audit inspects). The operator runs
+# the project's own template's function (the module's fixture stack has none).
+THE_PROJECTS_STACK = local_stack.load
 
 
-def create_key(capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[str, str]:
-    """Run ``keys create`` for Ada in Acme; return the printed key and what went to stderr."""
+@pytest.fixture
+def operated(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setattr(local_stack, "load", THE_PROJECTS_STACK)
+    return workdir
+
+
+def operate(capsys: pytest.CaptureFixture[str], *argv: str, code: int = 0) -> dict[str, Any]:
+    """Run ``wellapi operator``; its JSON answer (stdout is that alone)."""
+    assert cli.main(["operator", *argv]) == code
+    answer: dict[str, Any] = json.loads(capsys.readouterr().out)
+    return answer
+
+
+def issue_key(capsys: pytest.CaptureFixture[str], *extra: str) -> dict[str, Any]:
+    """An ``issue-key`` for Ada in Acme: its answer."""
     ada = seed.demo_members()[0]
-    argv = ["keys", "create", "--person", str(ada.person_id), "--workspace"]
-    argv += [str(ada.workspace_id), "--kind", "member", "--name", "laptop", *extra]
-    assert cli.main(argv) == 0
-    captured = capsys.readouterr()
-    return captured.out, captured.err
+    given = ("--person", str(ada.person_id), "--workspace", str(ada.workspace_id))
+    return operate(capsys, "issue-key", *given, "--kind", "member", "--name", "laptop", *extra)
 
 
-def test_keys_create_prints_the_key_once_on_stdout_and_its_id_and_prefix_on_stderr(
-    workdir: Path, server: local_db.LocalDatabase, capsys: pytest.CaptureFixture[str]
+def test_operator_issue_key_answers_a_key_the_authorizer_accepts(
+    operated: Path, server: local_db.LocalDatabase, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    out, err = create_key(capsys)
-    assert out.count("\n") == 1  # the key, alone
-    parsed = keys.parse_key(out.strip())
+    issued = issue_key(capsys, "--expires-in", "600")
+    parsed = keys.parse_key(issued["key"])
     assert parsed is not None
-    assert f"prefix:     {parsed.prefix}" in err
-    assert "api_key_id: " in err
-    assert "printed above, once" in err
-    assert key_audit.secret_of(out.strip()) not in err
-    assert "warning" not in err  # Ada is an active member of Acme
+    assert (issued["prefix"], issued["kind"], issued["name"]) == (parsed.prefix, "member", "laptop")
+    assert issued["expires_at"]
     conn = local_db.admin_connection(server.with_database(DATABASE).admin_url)
     try:
         # The authorizer's own check: opened by a proof of the key for its transaction.
@@ -259,102 +267,86 @@ def test_keys_create_prints_the_key_once_on_stdout_and_its_id_and_prefix_on_stde
             conn,
             parsed.prefix,
             parsed.secret_hash,
-            "SELECT k.name, k.kind::text, p.person_id::text "
+            "SELECT k.api_key_id::text, p.person_id::text "
             "FROM core_api.authenticate_key() a "
             "JOIN core_api.api_keys k ON k.api_key_id = a.api_key_id "
             "JOIN core_api.peoples p ON p.person_id = a.person_id",
         )
     finally:
         conn.close()
-    assert rows == [["laptop", "member", str(seed.demo_members()[0].person_id)]]
+    assert rows == [[issued["api_key_id"], str(seed.demo_members()[0].person_id)]]
 
 
-def test_keys_list_shows_every_key_and_never_a_secret(
-    workdir: Path, capsys: pytest.CaptureFixture[str]
+def test_keys_shows_every_key_and_never_a_secret(
+    operated: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    out, _ = create_key(capsys)
-    parsed = keys.parse_key(out.strip())
-    assert parsed is not None
-    assert cli.main(["keys", "list"]) == 0
+    issued = issue_key(capsys)
+    assert cli.main(["keys"]) == 0
     listing, log = capsys.readouterr()
     header, *rows = listing.splitlines()
     assert header.split("  ")[0] == "id"
     for column in ("name", "prefix", "kind", "person", "workspace", "created", "last used"):
         assert f"  {column}" in header
-    assert header.endswith("revoked")
-    (row,) = [r for r in rows if parsed.prefix in r]
+    assert header.endswith("expires")
+    (row,) = [r for r in rows if issued["prefix"] in r]
     assert " laptop " in row
     assert " member " in row
-    assert row.endswith(" -")  # not revoked
+    assert row.split()[-2:] == ["-", "-"]  # neither revoked nor expiring
     assert any(" demo:service " in r and " service " in r for r in rows)
-    assert key_audit.secret_of(out.strip()) not in listing + log
+    assert key_audit.secret_of(issued["key"]) not in listing + log
     assert not any(part.startswith("wk_") for part in listing.split())
 
 
-def test_keys_revoke_takes_an_id_or_a_prefix_and_exits_1_when_nothing_was_revoked(
-    workdir: Path, capsys: pytest.CaptureFixture[str]
+def test_operator_revoke_key_takes_an_id_a_prefix_or_the_key_and_says_an_unknown_one(
+    operated: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    first, _ = create_key(capsys)
-    _, err = create_key(capsys)
-    first_prefix = keys.parse_key(first.strip())
-    assert first_prefix is not None
-    second_id = err.split("api_key_id: ")[1].split()[0]
-    assert cli.main(["keys", "revoke", first_prefix.prefix]) == 0
-    assert f"revoked {first_prefix.prefix}" in capsys.readouterr().err
-    assert cli.main(["keys", "revoke", first_prefix.prefix]) == 1
-    assert "no live API key with id or prefix" in capsys.readouterr().err
-    assert cli.main(["keys", "revoke", second_id]) == 0
-    assert cli.main(["keys", "revoke", "nothing-like-it"]) == 1
-    capsys.readouterr()
-    assert cli.main(["keys", "list"]) == 0
-    listing = capsys.readouterr().out
-    (row,) = [r for r in listing.splitlines() if r.startswith(second_id)]
-    assert not row.endswith(" -")  # revoked: the time it was
+    first, second, third = (issue_key(capsys) for _ in range(3))
+    assert operate(capsys, "revoke-key", "--key", first["prefix"])["revoked"] is True
+    assert operate(capsys, "revoke-key", "--key", first["prefix"])["revoked"] is False
+    assert operate(capsys, "revoke-key", "--key", second["api_key_id"])["revoked"] is True
+    unknown = operate(capsys, "revoke-key", "--key", "nothing-like-it", code=1)
+    assert unknown["error"]["code"] == "NOT_FOUND"
+    # The whole key: its prefix finds it, and nothing says the key again.
+    assert cli.main(["operator", "revoke-key", "--key", third["key"]]) == 0
+    out, err = capsys.readouterr()
+    assert key_audit.secret_of(third["key"]) not in out + err
+    assert json.loads(out)["api_key_id"] == third["api_key_id"]
 
 
-def test_keys_revoke_given_a_whole_key_revokes_it_by_prefix_without_echoing_it(
-    workdir: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    out, _ = create_key(capsys)
-    key = out.strip()
-    assert cli.main(["keys", "revoke", key]) == 0
-    err = capsys.readouterr().err
-    assert key_audit.secret_of(key) not in err
-    assert f"revoked {key_audit.prefix_of(key)}" in err
-
-
-def test_keys_create_refuses_unknown_people_and_warns_about_keys_that_cannot_act(
-    workdir: Path, capsys: pytest.CaptureFixture[str]
+def test_operator_refuses_an_unknown_person_and_a_member_key_that_could_not_act(
+    operated: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     ada, globex = seed.demo_members()[0], seed.demo_members()[1]
     unknown = ["--person", str(uuid.uuid4()), "--workspace", str(ada.workspace_id)]
-    assert cli.main(["keys", "create", *unknown, "--kind", "member", "--name", "x"]) == 1
-    assert "no live person or workspace" in capsys.readouterr().err
-    # Grace (Globex's demo user) has no membership in Acme: a member key there gets 403s.
-    argv = ["keys", "create", "--person", str(globex.person_id), "--workspace"]
-    assert cli.main([*argv, str(ada.workspace_id), "--kind", "member", "--name", "x"]) == 0
-    captured = capsys.readouterr()
-    assert keys.parse_key(captured.out.strip())
-    assert "warning: the person has no active membership in that workspace" in captured.err
+    refused = operate(capsys, "issue-key", *unknown, "--kind", "member", "--name", "x", code=1)
+    assert refused["error"]["code"] == "NOT_FOUND"
+    # Grace (Globex's demo user) has no membership in Acme: a member key there would get 403s.
+    stranger = ["--person", str(globex.person_id), "--workspace", str(ada.workspace_id)]
+    refused = operate(capsys, "issue-key", *stranger, "--kind", "member", "--name", "x", code=1)
+    assert refused["error"]["code"] == "CONFLICT"
 
 
-def test_keys_need_no_migration_of_a_database_at_head_and_say_how_long_they_took(
-    workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+def test_operator_and_keys_need_no_migration_of_a_database_at_head_and_say_how_long(
+    operated: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(local_db, "migrate_to_head", refuse("migrated"))
-    _, err = create_key(capsys)
-    assert re.search(r"^==> done in \d+\.\d\d s$", err, re.MULTILINE)
-    assert cli.main(["keys", "list"]) == 0
-    assert re.search(r"^==> done in \d+\.\d\d s$", capsys.readouterr().err, re.MULTILINE)
+    for argv in (["operator", "make-workspace", "--name", "Timed"], ["keys"]):
+        assert cli.main(argv) == 0
+        assert re.search(r"^==> done in \d+\.\d\d s$", capsys.readouterr().err, re.MULTILINE)
 
 
-def test_keys_create_checks_its_arguments(capsys: pytest.CaptureFixture[str]) -> None:
+def test_operator_checks_its_arguments_and_the_function_the_values(
+    operated: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(SystemExit) as exit_info:
-        cli.main(["keys", "create", "--person", "not-a-uuid", "--workspace", "x"])
+        cli.main(["operator", "issue-key", "--person", str(uuid.uuid4())])
     assert exit_info.value.code == 2
-    with pytest.raises(SystemExit):
-        cli.main(["keys", "create", "--person", str(uuid.uuid4())])
     assert "--kind" in capsys.readouterr().err
+    given = ["--person", "not-a-uuid", "--workspace", "x", "--kind", "admin", "--name", "x"]
+    refused = operate(capsys, "issue-key", *given, code=1)["error"]
+    assert refused["code"] == "INVALID_EVENT"
+    for member in ("workspace_id", "person_id", "kind"):
+        assert member in refused["detail"]
 
 
 def test_invoke_prints_the_result_and_connects_as_the_functions_role(
@@ -543,7 +535,7 @@ def run_wellapi(workdir: Path, *argv: str, **environment: str) -> subprocess.Com
 
 
 def test_a_command_without_xdg_runtime_dir_prints_no_warning_about_it(workdir: Path) -> None:
-    done = run_wellapi(workdir, "keys", "list")
+    done = run_wellapi(workdir, "keys")
     assert "XDG_RUNTIME_DIR" not in done.stderr
     assert "Warning" not in done.stderr
     assert "==> done in" in done.stderr
@@ -554,7 +546,7 @@ def test_other_warnings_about_the_runtime_directory_still_show(
 ) -> None:
     not_a_directory = tmp_path / "runtime"
     not_a_directory.write_text("")
-    done = run_wellapi(workdir, "keys", "list", XDG_RUNTIME_DIR=str(not_a_directory))
+    done = run_wellapi(workdir, "keys", XDG_RUNTIME_DIR=str(not_a_directory))
     assert f"RuntimeDirWarning: XDG_RUNTIME_DIR {not_a_directory} is not a directory" in (
         done.stderr
     )

@@ -22,6 +22,7 @@ import re
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -34,7 +35,7 @@ import pytest
 
 from wellapi.domain import SCHEMA
 from wellapi.store import connections as wellapi_db
-from welldev import cli, demo_file, local_aws
+from welldev import cli, demo_file, local_aws, smoke
 from welldev import database as local_db
 from welldev.commands import run as run_command
 from welldev.server import LocalServer
@@ -577,6 +578,55 @@ def test_fifty_concurrent_requests_to_a_cold_function_are_each_answered(running:
         statuses = list(pool.map(call, range(50)))
 
     assert statuses == [415] * 50
+
+
+# ---- the operator, and the smoke test --------------------------------------------------------
+
+
+@pytest.fixture
+def beside(running: Running, monkeypatch: pytest.MonkeyPatch) -> Running:
+    """The server, and this process's environment as a shell's beside ``make run``: the
+    database's administrative URL (the server set the API role's, for its functions)."""
+    monkeypatch.setenv("DATABASE_URL", running.database.admin_url)
+    return running
+
+
+def test_the_operator_makes_a_tenant_and_a_key_that_the_api_answers(
+    beside: Running, capsys: pytest.CaptureFixture[str]
+) -> None:
+    running = beside
+
+    def operate(*argv: str) -> dict[str, Any]:
+        return shown(capsys, "operator", *argv)  # the key read here leaves the captured output
+
+    workspace = operate("make-workspace", "--name", "Operated")["workspace_id"]
+    made = operate("add-person", "--workspace", workspace, "--name", "Ada", "--role", "owner")
+    operate("add-connector", "--workspace", workspace, "--connector", "Bank", "--provider", "well")
+    person = ("--workspace", workspace, "--person", made["person_id"])
+    issued = operate("issue-key", *person, "--kind", "member", "--name", "laptop")
+    rotated = operate("rotate-key", "--key", issued["prefix"], "--expires-in", "600")
+    status, _, _ = running.request("GET", "/v1/changes", issued["key"])
+    assert status == 401  # rotated: revoked (the authorizer had not seen it before)
+
+    def recorded() -> set[str]:
+        status, _, body = running.request("GET", "/v1/changes?limit=50", rotated["key"])
+        assert status == 200, body
+        return {r["attributes"]["resource_type"] for r in json.loads(body)["data"]}
+
+    every = {"workspace", "people", "membership", "workspace_connector", "api_key"}
+    wait_until(lambda: recorded() == every)
+    assert operate("revoke-key", "--key", rotated["api_key_id"])["revoked"] is True
+    assert cli.main(["operator", "revoke-key", "--key", str(uuid.uuid4())]) == 1
+    assert '"code": "NOT_FOUND"' in capsys.readouterr().out
+
+
+def test_the_smoke_test_passes_against_the_local_stack_and_again(
+    beside: Running, capsys: pytest.CaptureFixture[str]
+) -> None:
+    passed = f"smoke: 6/6 passed ({', '.join(smoke.CHECKS)}) against {beside.server.url}"
+    for _ in range(2):  # the smoke tenant made once, found after
+        assert smoke.main([]) == 0
+        assert passed in capsys.readouterr().out.splitlines()
 
 
 # ---- stopping ------------------------------------------------------------------------------------

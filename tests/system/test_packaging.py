@@ -61,7 +61,8 @@ NEVER_IMPORTED = ("sqlalchemy.orm", "boto3")
 # What each kind of function loads at init, from the layer or the runtime (INIT_MODULES):
 # wellapi's modules one by one, Powertools' by subpackage, other packages by name. A function
 # loads what its first request uses and nothing more (no SQLAlchemy, no router, no pydantic
-# outside the sync function); a new import anywhere fails here until it is added on purpose.
+# outside the sync and operator functions); a new import anywhere fails here until it is added
+# on purpose.
 # Every function: the driver (pg8000 and what it imports), Powertools' logger (importing the
 # package aws_lambda_powertools also loads its metrics and tracing modules: its __init__ does,
 # and its user-agent hook imports botocore, which the Lambda runtime holds anyway), settings.
@@ -174,6 +175,15 @@ INIT_MODULES: dict[str, list[str]] = {
             *_COMMON,
             *("wellapi.sync", "wellapi.handlers", "wellapi.handlers.drain", "wellapi.sync.drainer"),
             *("wellapi.handlers.scheduled", "wellapi.sync.role_defaults"),
+        )
+    ),
+    # The operator's actions: pydantic for its events, a key's making, nothing of the resources.
+    "operator": sorted(
+        (
+            *_COMMON,
+            *("annotated_types", "pydantic", "pydantic_core", "typing_inspection"),
+            *("wellapi.domain", "wellapi.handlers", "wellapi.handlers.operator"),
+            *("wellapi.http", "wellapi.http.keys"),
         )
     ),
     # The custom resource that runs the migrations: Alembic, and so SQLAlchemy.
@@ -577,6 +587,8 @@ def init_group(handler: str) -> str:
         "unmatched.handler",
     ):
         return handler.split(".")[0]
+    if handler == "operator_actions.handler":
+        return "operator"
     if handler.startswith("wellapi.handlers.migration."):
         return "migration"
     binding = binding_of(handler)

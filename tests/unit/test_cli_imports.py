@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from welldev import cli
+from welldev.commands import options
 
 # What a command that only answers --help or POSTs a file has no use for: the database driver,
 # the ORM and migrations, the embedded server, AWS, the local stack, the shared package.
@@ -31,9 +32,8 @@ EVERY_HELP = (
     ["migrate"],
     ["seed"],
     ["keys"],
-    ["keys", "create"],
-    ["keys", "list"],
-    ["keys", "revoke"],
+    ["operator"],
+    *(["operator", action] for action in options.OPERATOR_ACTIONS),
     ["enqueue"],
     ["queue"],
     ["events"],
@@ -138,7 +138,7 @@ def test_enqueue_imports_boto3_and_neither_the_database_nor_the_template(tmp_pat
     assert "moto" not in report["modules"]
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["keys", "create", "--help"]])
+@pytest.mark.parametrize("argv", [["--help"], ["operator", "issue-key", "--help"]])
 def test_help_is_printed_by_the_installed_command(argv: list[str]) -> None:
     command = Path(sys.executable).with_name("wellapi")
     done = subprocess.run([command, *argv], capture_output=True, text=True, check=True)

@@ -14,7 +14,10 @@ from tests.support.template import DATABASE, TEMPLATE, statements
 from wellapi.domain import POSTGRES_MAJORS
 
 RESOURCES = DATABASE["Resources"]
-USERS = ("DbUser", "SyncDbUser", "AuthDbUser", "DrainDbUser", "HealDbUser", "MigrationDbUser")
+USERS = (
+    *("DbUser", "SyncDbUser", "AuthDbUser", "DrainDbUser", "HealDbUser", "OperatorDbUser"),
+    "MigrationDbUser",
+)
 # The largest stack it may become before CloudFormation's 500 (as tests/system/test_stack_sizes).
 MOST_RESOURCES = 400
 

@@ -12,7 +12,15 @@ from typing import Any
 import pytest
 
 from tests.support.template import ROOT
-from wellapi.roles import API_ROLE, AUTH_ROLE, DRAIN_ROLE, HEAL_ROLE, SYNC_ROLE
+from wellapi.roles import (
+    API_ROLE,
+    AUTH_ROLE,
+    DEPLOYED_ROLES,
+    DRAIN_ROLE,
+    HEAL_ROLE,
+    OPERATOR_ROLE,
+    SYNC_ROLE,
+)
 from welldev import cli, event_kinds, sam_local
 from welldev import stack as local_stack
 
@@ -161,7 +169,7 @@ def test_an_env_vars_file_sam_would_refuse_is_refused(tmp_path: Path, bad: str) 
 def test_the_env_vars_file_logs_each_function_in_as_its_role_with_declared_variables() -> None:
     logins = {
         role: (f"postgresql://{role}:pw@{sam_local.CONTAINER_HOST}:5/well", role)
-        for role in (API_ROLE, AUTH_ROLE, SYNC_ROLE, DRAIN_ROLE, HEAL_ROLE)
+        for role in DEPLOYED_ROLES
     }
     logins[""] = (f"postgresql://{ADMIN}:secret@{sam_local.CONTAINER_HOST}:5/well", ADMIN)
     document = sam_local.env_vars_document(_template(), logins)
@@ -177,6 +185,7 @@ def test_the_env_vars_file_logs_each_function_in_as_its_role_with_declared_varia
     assert users["AuthorizerFunction"] == AUTH_ROLE
     assert users["SyncFunction"] == users["SweepFunction"] == SYNC_ROLE
     assert users["DrainFunction"] == DRAIN_ROLE
+    assert users["OperatorFunction"] == OPERATOR_ROLE
     assert users["MigrationFunction"] == ADMIN  # its user owns the schema
     assert users["WorkspaceProvidersListFunction"] == users["UnmatchedFunction"] == API_ROLE
     # The scheduled functions heal the roles as the healer, beside their own work.

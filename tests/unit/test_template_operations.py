@@ -23,8 +23,8 @@ def test_every_function_logs_to_its_own_group_kept_for_the_retention_parameter()
     resources = transformed_resources()
     functions = [k for k, r in resources.items() if r["Type"] == "AWS::Lambda::Function"]
     # One per route (seven per resource, six of their own), the $default route's, the
-    # authorizer, the sync writer, the sweeper, the drainer and the migration.
-    assert len(functions) == len(FUNCTIONS) == 7 * len(RESOURCES) + 6 + 6
+    # authorizer, the sync writer, the sweeper, the drainer, the operator and the migration.
+    assert len(functions) == len(FUNCTIONS) == 7 * len(RESOURCES) + 6 + 7
     for function_id in functions:
         config = resources[function_id]["Properties"]["LoggingConfig"]
         assert config == {"LogGroup": {"Ref": f"{function_id}LogGroup"}}, function_id

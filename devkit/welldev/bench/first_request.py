@@ -41,6 +41,7 @@ SKIPPED = {
     "sweep": "sweeps revoked connectors on a schedule: no request of the demo to measure",
     "drain": "publishes change records on a schedule: its throughput is phase drain's",
     "unmatched": "answers a route no function serves without the database: no query to compare",
+    "operator_actions": "a person's action, invoked directly: no request of a client to measure",
 }
 # As tests/database/test_events.py: the events whose designed answer is a refusal.
 REFUSED = {

@@ -115,16 +115,22 @@ class ChangeKind(enum.StrEnum):
     UNENROLLED = "unenrolled"
     SELECTED = "selected"
     CHANGED = "changed"
+    # A platform row the operator made (a workspace, a person, a membership, a workspace
+    # connector), and an API key it issued (wellapi.handlers.operator).
+    CREATED = "created"
+    ISSUED = "issued"
 
 
 class ActorKind(enum.StrEnum):
-    """Who made a change: an API principal of each kind, the sync writer, the sweeper, or
-    anyone else writing without a scope (an operator, a migration, the local demo)."""
+    """Who made a change: an API principal of each kind, the sync writer, the sweeper, the
+    operator function, or anyone else writing without a scope (SQL by hand, a migration, the
+    local demo)."""
 
     MEMBER = "member"
     SERVICE = "service"
     SYNC = "sync"
     SWEEP = "sweep"
+    OPERATOR = "operator"
     SYSTEM = "system"
 
 

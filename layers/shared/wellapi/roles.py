@@ -10,6 +10,8 @@
 - ``well_heal``: sets the others' own defaults back to the deployment's
   (``wellapi.sync.role_defaults``), each as the role itself: it may ``SET ROLE`` to each and
   inherits none of their rights.
+- ``well_operator``: the operator function (``wellapi.handlers.operator``). It may only call the
+  ``core_api.operator_*()`` functions, each one action that writes its own change records.
 - the owner: whoever runs the migrations (the RDS master or a migrator role).
 """
 
@@ -17,8 +19,9 @@ API_ROLE = "well_api"
 SYNC_ROLE = "well_sync"
 AUTH_ROLE = "well_auth"
 DRAIN_ROLE = "well_drain"
+OPERATOR_ROLE = "well_operator"
 # The roles the functions do their work as: what the healer guards.
-APP_ROLES = (API_ROLE, SYNC_ROLE, AUTH_ROLE, DRAIN_ROLE)
+APP_ROLES = (API_ROLE, SYNC_ROLE, AUTH_ROLE, DRAIN_ROLE, OPERATOR_ROLE)
 HEAL_ROLE = "well_heal"
 # Every role the migrations make, each logging in on its own.
 DEPLOYED_ROLES = (*APP_ROLES, HEAL_ROLE)

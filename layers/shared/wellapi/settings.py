@@ -39,8 +39,9 @@ class Settings:
     sync_database_url: str | None = None
     # The same for the authorizer's role.
     auth_database_url: str | None = None
-    # The same for the change drainer's role.
+    # The same for the change drainer's role, and for the operator's.
     drain_database_url: str | None = None
+    operator_database_url: str | None = None
     # The healer's login (wellapi.sync.role_defaults), which the scheduled functions use beside
     # their own: its URL where DB_AUTH=url, its user where DB_AUTH=iam, its secret where
     # DB_AUTH=secret.

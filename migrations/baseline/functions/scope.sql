@@ -24,6 +24,7 @@ CREATE FUNCTION core_api.authenticate_key() RETURNS TABLE(api_key_id uuid, perso
     FROM proven, core_api.peoples p, core_api.workspaces w
    WHERE k.pk = proven.pk
      AND k.revoked_at IS NULL AND k.deleted_at IS NULL
+     AND (k.expires_at IS NULL OR k.expires_at > now())
      AND p.pk = k.person_pk AND p.deleted_at IS NULL
      AND w.pk = k.workspace_pk AND w.deleted_at IS NULL
   RETURNING k.api_key_id, p.person_id, w.workspace_id, k.kind::text,

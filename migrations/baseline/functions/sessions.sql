@@ -184,7 +184,8 @@ BEGIN
   IF NOT FOUND THEN
     -- Each role the deployment makes (migrations/baseline/roles.sql) has its own row: without
     -- it, its transactions would run with no timer at all. Refused.
-    IF CURRENT_USER IN ('well_api', 'well_sync', 'well_auth', 'well_drain', 'well_heal') THEN
+    IF CURRENT_USER IN ('well_api', 'well_sync', 'well_auth', 'well_drain', 'well_heal',
+                        'well_operator') THEN
       RAISE EXCEPTION 'no transaction settings are recorded for role %', CURRENT_USER
         USING ERRCODE = 'WP003', HINT = 'The owner runs SELECT well_private.record_settings().';
     END IF;

@@ -7,6 +7,8 @@
     sync        the SQS-triggered sync function
     sweep       the scheduled revocation sweeper (and the change records' retention)
     drain       the scheduled change drainer (EventBridge)
+    operator    the operator's actions, invoked directly with IAM: workspaces, people,
+                connectors, API keys
     scheduled   what the two scheduled functions share
     migration   the custom resource (and command) that runs the Alembic migrations
 

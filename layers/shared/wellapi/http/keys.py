@@ -3,14 +3,16 @@
 The secret is 32 random bytes, so a fast hash is the right one (there is nothing to brute
 force); the authorizer proves it holds the hash without sending it (``wellapi.http.proofs``), and
 the database checks the proof against the stored hash. This is what the authorizer needs to
-read a key; issuing, listing and revoking keys is administration, done by the toolkit's
-``wellapi keys`` (``welldev.api_keys``), never in Lambda.
+read a key, and what the operator function makes one with (``new_key``): the full key is shown
+once, to the caller of ``issue_key`` or ``rotate_key`` (``wellapi.handlers.operator``).
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
+import secrets
 from dataclasses import dataclass
 from typing import Literal
 
@@ -37,6 +39,13 @@ class ParsedKey:
 
 def hash_secret(secret: str) -> bytes:
     return hashlib.sha256(secret.encode()).digest()
+
+
+def new_key() -> tuple[str, str, bytes]:
+    """A fresh key: (the full key to show once, its prefix, the hash to store)."""
+    prefix = base64.b32encode(secrets.token_bytes(8)).decode().lower()[:12]
+    secret = secrets.token_urlsafe(32)
+    return f"wk_{prefix}_{secret}", prefix, hash_secret(secret)
 
 
 def parse_key(token: str) -> ParsedKey | None:

@@ -31,7 +31,6 @@ from wellapi.resources.description import (
 from wellapi.resources.enrolments import WORKSPACE_GROUP_WORKSPACES
 from wellapi.resources.feed import change_pairs, changes_feed
 from wellapi.resources.ledgers import LEDGER_RESOURCES
-from wellapi.resources.parents import WORKSPACE_CONNECTOR
 from wellapi.resources.providers import PROVIDER_CATALOG, WORKSPACE_PROVIDERS
 
 RESOURCES: dict[str, Resource] = {
@@ -40,10 +39,10 @@ RESOURCES: dict[str, Resource] = {
 
 VIEWS: dict[str, Resource] = {PROVIDER_CATALOG.key: PROVIDER_CATALOG}
 
-# The resource types a change record is about: every resource's, and the workspace connector of
-# a revocation's own record; and the changes each type's records can say.
-CHANGE_RESOURCE_TYPES = (*(r.type for r in RESOURCES.values()), WORKSPACE_CONNECTOR.type)
+# The changes each resource type's records can say, and the types: every resource's, the
+# workspace connector of a revocation's own record, and those of the operator's records.
 CHANGE_PAIRS = change_pairs(RESOURCES.values())
+CHANGE_RESOURCE_TYPES = tuple(dict.fromkeys(kind for kind, _ in CHANGE_PAIRS))
 CHANGES = changes_feed(CHANGE_RESOURCE_TYPES)
 
 # Collections read by an operation of their own, never by the generic List or a write: the

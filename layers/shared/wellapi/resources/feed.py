@@ -21,7 +21,7 @@ from wellapi.resources.description import (
     TableRef,
     enum_values,
 )
-from wellapi.resources.parents import WORKSPACE, WORKSPACE_CONNECTOR
+from wellapi.resources.parents import PEOPLE, WORKSPACE, WORKSPACE_CONNECTOR
 from wellapi.resources.rules import Rules
 
 # The longest sync run id a filter takes: the sync message contract's (wellapi.sync.messages).
@@ -29,15 +29,28 @@ SYNC_RUN_ID_MAX = 200
 
 # The revocation's own record (wellapi.sync.revocation), about the workspace connector revoked.
 REVOCATION = (WORKSPACE_CONNECTOR.type, str(ChangeKind.REVOKED))
+# The records of the operator's actions (core_api.operator_*()): the platform's rows it makes,
+# a membership it makes active, the API keys it issues and revokes.
+OPERATOR_PAIRS = tuple(
+    (kind, str(change))
+    for kind, changes in (
+        (WORKSPACE.type, (ChangeKind.CREATED,)),
+        (PEOPLE.type, (ChangeKind.CREATED,)),
+        ("membership", (ChangeKind.CREATED, ChangeKind.CHANGED)),
+        (WORKSPACE_CONNECTOR.type, (ChangeKind.CREATED,)),
+        ("api_key", (ChangeKind.ISSUED, ChangeKind.REVOKED)),
+    )
+    for change in changes
+)
 
 
 def change_pairs(resources: Iterable[Resource]) -> tuple[tuple[str, str], ...]:
     """The changes each resource type's records can say (the junctions' recorders,
-    ``core_api.record_<junction>()``, and the revocation's): the feed scans one index range per
-    pair a filter keeps. ``changed`` of a ledger row or an enrolment is a change of its parents
-    no API operation makes (an operator's, by hand)."""
+    ``core_api.record_<junction>()``, the revocation's and the operator's): the feed scans one
+    index range per pair a filter keeps. ``changed`` of a ledger row or an enrolment is a change
+    of its parents no API operation makes (SQL by hand)."""
     pairs = ((r.type, str(change)) for r in resources for change in r.rules.changes())
-    return (*pairs, REVOCATION)
+    return (*pairs, REVOCATION, *OPERATOR_PAIRS)
 
 
 def changes_feed(resource_types: tuple[str, ...]) -> Resource:

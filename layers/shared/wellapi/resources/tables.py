@@ -538,5 +538,7 @@ api_keys = _table(
     ),
     Column("revoked_at", DateTime(timezone=True)),
     Column("last_used_at", DateTime(timezone=True)),
+    # After it, the key is refused as a revoked one is (core_api.authenticate_key); NULL: never.
+    Column("expires_at", DateTime(timezone=True)),
     CheckConstraint("octet_length(secret_hash) = 32", name="api_keys_secret_hash_is_sha256"),
 )

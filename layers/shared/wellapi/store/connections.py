@@ -583,8 +583,8 @@ HEAL = "heal"
 
 
 def settings_for(role: str) -> Settings:
-    """The API's settings, its reads', the sync writer's, the authorizer's or the drainer's
-    (its own URL when one is set), or the healer's."""
+    """The API's settings, its reads', the sync writer's, the authorizer's, the drainer's or the
+    operator's (its own URL when one is set), or the healer's."""
     settings = get_settings()
     update: dict[str, Any] = {}
     if role == READER and settings.has_reader:
@@ -600,6 +600,8 @@ def settings_for(role: str) -> Settings:
         update["database_url"] = settings.auth_database_url
     if role == "drain" and settings.drain_database_url:
         update["database_url"] = settings.drain_database_url
+    if role == "operator" and settings.operator_database_url:
+        update["database_url"] = settings.operator_database_url
     if role == HEAL:
         update |= _heal_login(settings)
     return replace_settings(settings, **update) if update else settings
