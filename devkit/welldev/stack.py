@@ -139,11 +139,6 @@ class Function:
     sqs_events: tuple[SqsEvent, ...] = ()
     schedule_events: tuple[ScheduleEvent, ...] = ()
 
-    @property
-    def function_name(self) -> str:
-        """The logical id, as SAM local names the function."""
-        return self.logical_id
-
 
 @dataclass(frozen=True)
 class Stack:
