@@ -284,7 +284,7 @@ CORS_EXPOSE_HEADERS = (
 CORS_MAX_AGE_SECONDS = 3600
 
 
-def _pascal(snake: str) -> str:
+def pascal(snake: str) -> str:
     return "".join(part.capitalize() for part in snake.split("_"))
 
 
@@ -297,8 +297,8 @@ def api_functions() -> list[dict[str, str]]:
     order = [*RESOURCES, *FEEDS]
     return [
         {
-            "Function": f"{_pascal(resource)}{_pascal(operation)}Function",
-            "Stack": f"{_pascal(resource)}Stack",
+            "Function": f"{pascal(resource)}{pascal(operation)}Function",
+            "Stack": f"{pascal(resource)}Stack",
             "resource": resource,
             "operation": operation,
             "handler": handler_name(resource, operation),
@@ -319,7 +319,7 @@ def default_route_function() -> dict[str, str]:
     from wellapi.operations.registry import DEFAULT_ROUTE_FUNCTION
 
     return {
-        "Function": f"{_pascal(DEFAULT_ROUTE_FUNCTION)}Function",
+        "Function": f"{pascal(DEFAULT_ROUTE_FUNCTION)}Function",
         "name": DEFAULT_ROUTE_FUNCTION,
     }
 
