@@ -89,8 +89,7 @@ def build_event(
     if cookies:
         event["cookies"] = cookies
     event["headers"] = headers
-    query = _joined(parse_qsl(raw_query, keep_blank_values=True))
-    if query:
+    if query := _joined(parse_qsl(raw_query, keep_blank_values=True)):
         event["queryStringParameters"] = query
     if path_parameters:
         event["pathParameters"] = dict(path_parameters)

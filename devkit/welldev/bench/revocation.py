@@ -201,8 +201,7 @@ def _revoke(
     sent = time.perf_counter()
     synced(traffic.handler, revocation)
     hidden_ms = (time.perf_counter() - sent) * 1000
-    shown = _listed(owner)
-    if shown:
+    if shown := _listed(owner):
         raise BenchError(f"a List still shows {len(shown)} rows after the revocation")
     swept, steps, (start, end) = _sweep()
     traffic.stop.set()
