@@ -94,8 +94,7 @@ def _environment_restored() -> Iterator[None]:
         os.environ.clear()
         os.environ.update(saved)
         # The functions' pools exist only if the command imported them: drop them with the URLs.
-        pools = sys.modules.get("wellapi.store.connections")
-        if pools is not None:
+        if (pools := sys.modules.get("wellapi.store.connections")) is not None:
             pools.reset_pools()
 
 

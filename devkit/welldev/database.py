@@ -215,8 +215,7 @@ def prepare(server: LocalDatabase, name: str, *, replace: bool = False) -> Local
 def resolve(data_dir: Path, tcp: tuple[str, int] | None = None) -> LocalDatabase:
     """The database ``DATABASE_URL`` names, or ``well`` on the embedded server in ``data_dir``
     (listening on ``tcp`` as well when given); it may not exist yet: ``prepare`` creates it."""
-    url = os.environ.get("DATABASE_URL")
-    if url:
+    if url := os.environ.get("DATABASE_URL"):
         # postgres:// and driver-qualified spellings too: kept in libpq's form.
         named = LocalDatabase(urlunsplit(urlsplit(url)._replace(scheme="postgresql")))
         return named.with_database(named.name)

@@ -267,20 +267,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("config_env", metavar="ENV", help="an environment of samconfig.toml")
     parser.add_argument("rest", nargs="*", metavar="ARG", help="Name=value ..., or ROLE")
     args = parser.parse_args(argv)
-    action, config_env, rest = args.action, args.config_env, args.rest
     try:
-        if action == "overrides":
-            found = parameters(session(), config_env, rest[0] if rest else None)
+        if args.action == "overrides":
+            found = parameters(session(), args.config_env, args.rest[0] if args.rest else None)
             print(" ".join(f"{k}={v}" for k, v in found.items()))
             return 0
-        if action == "preflight-database":
-            lines = check_database(session(), config_env)
+        if args.action == "preflight-database":
+            lines = check_database(session(), args.config_env)
         else:
-            lines = check(session(), config_env, rest)
+            lines = check(session(), args.config_env, args.rest)
     except (BotoCoreError, ClientError, DeployError, SamFlagError) as error:
-        print(f"{action}: {error}", file=sys.stderr)
+        print(f"{args.action}: {error}", file=sys.stderr)
         return 2 if isinstance(error, BotoCoreError | ClientError) else 1
-    print("\n".join(lines) or f"{action}: the deploy fits the account", file=sys.stderr)
+    print("\n".join(lines) or f"{args.action}: the deploy fits the account", file=sys.stderr)
     return 1 if any(not line.startswith(WARNING) for line in lines) else 0
 
 

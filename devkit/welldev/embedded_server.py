@@ -60,8 +60,7 @@ _TRUSTED_HOST_LINE = re.compile(r"^(host\S*\s.*\s)trust(\s*)$", re.MULTILINE)
 
 def start(data_dir: Path, tcp: tuple[str, int] | None = None) -> str:
     """Start (or reuse) the server of ``data_dir``; its administrative URL (database postgres).
-    ``tcp``: the addresses and port (0: any) it listens on too, for ``sam local``'s containers.
-    A data directory of another major version is moved aside, unless a server runs on it."""
+    ``tcp``: the addresses and port (0: any) it listens on too, for ``sam local``'s containers."""
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     _move_other_major_aside(data_dir)
     prune_stale_holders(data_dir)
@@ -194,8 +193,7 @@ def _free(address: str, port: int) -> bool:
 def release(data_dir: Path) -> None:
     """Give up this process's handle now instead of at its exit: the server stops if no other
     process holds one. A command that is done says how long it took, stopping included."""
-    server = _held.pop(data_dir.expanduser().resolve(), None)
-    if server is not None:
+    if (server := _held.pop(data_dir.expanduser().resolve(), None)) is not None:
         server.cleanup()
 
 
@@ -208,8 +206,7 @@ def prune_stale_holders(data_dir: Path) -> list[int]:
             listed = json.loads(path.read_text() or "[]")
         except FileNotFoundError:
             return []
-        stale = [pid for pid in listed if not _runs(pid)]
-        if stale:
+        if stale := [pid for pid in listed if not _runs(pid)]:
             path.write_text(json.dumps([pid for pid in listed if pid not in stale]))
     return stale
 

@@ -101,8 +101,7 @@ class Router:
     def __init__(self, targets: Sequence[RouteTarget]) -> None:
         self.targets = list(targets)
         keys = [t.route_key for t in self.targets]
-        duplicates = sorted({key for key in keys if keys.count(key) > 1})
-        if duplicates:
+        if duplicates := sorted({key for key in keys if keys.count(key) > 1}):
             raise StackError(f"routes declared twice: {duplicates}")
         # API Gateway's precedence: the most specific path, then a named method before ANY;
         # $default last. The sort is stable: of two equal routes, the first declared wins.
@@ -290,8 +289,7 @@ def _cors_headers(
     cors: CorsConfiguration, headers: Sequence[tuple[str, str]], *, expose: bool, preflight: bool
 ) -> list[tuple[str, str]]:
     """CORS headers of an answer to an allowed origin: a request's (``expose``), a preflight's."""
-    origin = allowed_origin(cors, _header(headers, "origin"))
-    if origin is None:
+    if (origin := allowed_origin(cors, _header(headers, "origin"))) is None:
         return []
     candidates = [
         ("allow-origin", origin),

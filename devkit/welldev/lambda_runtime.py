@@ -71,7 +71,7 @@ class LambdaContext:
         log_stream_name: str,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.function_name = function.function_name
+        self.function_name = function.logical_id  # as SAM local names the function
         self.function_version = "$LATEST"
         self.invoked_function_arn = (
             f"arn:aws:lambda:{local_region()}:{LOCAL_ACCOUNT_ID}:function:{self.function_name}"
@@ -79,7 +79,7 @@ class LambdaContext:
         # The real runtime reads it from AWS_LAMBDA_FUNCTION_MEMORY_SIZE: it is a string there.
         self.memory_limit_in_mb = str(function.memory_mb)
         self.aws_request_id = str(uuid.uuid4())
-        self.log_group_name = f"/aws/lambda/{function.function_name}"
+        self.log_group_name = f"/aws/lambda/{function.logical_id}"
         self.log_stream_name = log_stream_name
         self.identity: Any = None
         self.client_context: Any = None
@@ -184,10 +184,10 @@ class ProcessEnvironment:
 def lambda_variables(function: Function) -> dict[str, str]:
     """The variables Lambda sets in a function's environment, those the local runtime can."""
     return {
-        "AWS_LAMBDA_FUNCTION_NAME": function.function_name,
+        "AWS_LAMBDA_FUNCTION_NAME": function.logical_id,
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
-        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function.function_name}",
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function.logical_id}",
         "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
         "LAMBDA_TASK_ROOT": str(function.code_uri),
     }
@@ -332,10 +332,6 @@ class LambdaRuntime:
         with self._lock:
             return list(self._pools.values())
 
-    def environments_alive(self) -> int:
-        """Process environments running now, busy or free, of every function."""
-        return sum(pool.alive for pool in self._all_pools())
-
     def reclaim_idle(self) -> int:
         """Stop every process environment idle for ``idle_seconds``; how many were stopped."""
         if self.idle_seconds is None:
@@ -419,11 +415,7 @@ class Invoker(threading.Thread):
         if self.ident is not None:  # started
             longest = self.runtime.template.function(self.function_id).timeout_seconds + 5
             self.join(longest if timeout is None else timeout)
-        return not self.running
-
-    @property
-    def running(self) -> bool:
-        return self.is_alive()
+        return not self.is_alive()
 
     def say(self, message: str) -> None:
         print(f"[{self.prefix}] {message}", file=self.log, flush=True)

@@ -39,6 +39,7 @@ from wellapi.resources import (
 from wellapi.resources.feed import SYNC_RUN_ID_MAX
 from welldev import openapi_examples as examples
 from welldev.openapi_text import describe, words
+from welldev.stack import pascal
 
 # An OpenAPI object or JSON Schema, as the document holds it.
 Json = dict[str, Any]
@@ -78,10 +79,6 @@ def _links(*names: str) -> Json:
 
 def _ref(name: str) -> dict[str, str]:
     return {"$ref": REF + name}
-
-
-def _pascal(name: str) -> str:
-    return "".join(part.capitalize() for part in name.split("_"))
 
 
 def _nullable(schema: Json) -> Json:
@@ -201,7 +198,7 @@ def _request_document(resource: Resource, mode: str) -> Json:
 
 
 def _document(resource: Resource, *, collection: bool) -> Json:
-    resource_ref = _ref(f"{_pascal(resource.key)}Resource")
+    resource_ref = _ref(f"{pascal(resource.key)}Resource")
     links = _object({"self": {"type": "string"}}, "self", additional=None)
     properties: Json = {
         "jsonapi": _ref("JsonApi"),
@@ -211,7 +208,7 @@ def _document(resource: Resource, *, collection: bool) -> Json:
     if resource.scope == "feed":
         properties["meta"] = words("schemas", "feed_meta")
     else:
-        parents = [_ref(f"{_pascal(t)}Parent") for t in related_types(resource)]
+        parents = [_ref(f"{pascal(t)}Parent") for t in related_types(resource)]
         properties["included"] = {"type": "array", "items": {"oneOf": parents}}
     if not collection:
         return _object(properties, "jsonapi", "data", "links", additional=None)
@@ -228,7 +225,7 @@ def _linkage_document(resource: Resource, *, related: bool) -> Json:
     it, or null; GET /v1/<resource>/{id}/relationships/<relationship>: the linkage, or null."""
     types = related_types(resource)
     if related:
-        found, links = [_ref(f"{_pascal(t)}Parent") for t in types], _links("self")
+        found, links = [_ref(f"{pascal(t)}Parent") for t in types], _links("self")
     else:
         found, links = [_linkage(t, nullable=False) for t in types], _links("self", "related")
     data = {"oneOf": [*found, {"type": "null"}]}
@@ -391,7 +388,7 @@ def _answer(what: str, schema: str, **more: Any) -> Json:
 def _operation(resource_key: str, op: Operation) -> tuple[str, str, Json]:
     """``op`` on ``resource_key``: its path, its method and what the document says of it."""
     resource = PROVIDER_CATALOG if op.name == "catalog" else resource_named(resource_key)
-    name = _pascal(resource.key)
+    name = pascal(resource.key)
     path = op.path(resource)
     text = describe(resource, op.name)
     parameters = [id_parameter(p, resource, op.name) for p in re.findall(r"\{(\w+)\}", path)]
@@ -409,7 +406,7 @@ def _operation(resource_key: str, op: Operation) -> tuple[str, str, Json]:
             parameters += related_parameters(resource, op.name, workspace)
         else:
             parameters += read_parameters(resource, workspace, collection=not op.item)
-        shape = f"{_pascal(op.name)}Document" if op.suffix else "Document" if op.item else ""
+        shape = f"{pascal(op.name)}Document" if op.suffix else "Document" if op.item else ""
         ok = {"200": _answer("ok", name + (shape or "Collection"))}
     elif op.method == "DELETE":
         parameters += workspace
@@ -438,9 +435,9 @@ def _operation(resource_key: str, op: Operation) -> tuple[str, str, Json]:
 
 def _schemas() -> Json:
     """The schemas the registry derives: its records, documents and request documents."""
-    schemas = {f"{_pascal(p.type)}Parent": _parent_resource(p) for p in PARENTS.values()}
+    schemas = {f"{pascal(p.type)}Parent": _parent_resource(p) for p in PARENTS.values()}
     for resource in (*RESOURCES.values(), PROVIDER_CATALOG, CHANGES):
-        name = _pascal(resource.key)
+        name = pascal(resource.key)
         schemas[f"{name}Resource"] = _resource_object(resource)
         if resource.scope != "feed":
             schemas[f"{name}Document"] = _document(resource, collection=False)

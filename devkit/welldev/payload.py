@@ -56,10 +56,6 @@ def gateway_response(status: int, message: str) -> HttpResponse:
     return HttpResponse(status, [("content-type", "application/json")], body)
 
 
-def too_large() -> HttpResponse:
-    return gateway_response(413, "Request Entity Too Large")
-
-
 def raw_path_of(target: str) -> str:
     """``rawPath`` as API Gateway builds it: percent escapes decoded, except ``%25``."""
     path = target.split("?", 1)[0].split("#", 1)[0]
@@ -93,8 +89,7 @@ def build_event(
     if cookies:
         event["cookies"] = cookies
     event["headers"] = headers
-    query = _joined(parse_qsl(raw_query, keep_blank_values=True))
-    if query:
+    if query := _joined(parse_qsl(raw_query, keep_blank_values=True)):
         event["queryStringParameters"] = query
     if path_parameters:
         event["pathParameters"] = dict(path_parameters)

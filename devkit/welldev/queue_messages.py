@@ -73,8 +73,7 @@ def with_recent_bodies(bodies: list[str], now: datetime) -> tuple[list[str], tim
 
 
 def _moved(body: str, shift: timedelta) -> str:
-    when = _occurred_at(body)
-    if when is None:
+    if (when := _occurred_at(body)) is None:
         return body
     moved = json.loads(body) | {"occurred_at": (when + shift).isoformat()}
     return json.dumps(moved, separators=(",", ":"))

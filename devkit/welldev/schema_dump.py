@@ -2,11 +2,10 @@
 
 pg_dump's schema-only text of a database migrated to head, made stable: no line that names the
 dump's time, tool or server, the migrating role (the owner, whose name each deployment picks)
-written ``migration_owner``. Then what pg_dump leaves to ``pg_dumpall``, which the migrations
-make too: each role's attributes, the roles it is a member of, its own settings in the
-database, and who
-may connect to the database and make temporary tables in it. A test holds the file equal to a
-fresh migration's dump, so every schema change shows in review as a diff of this file.
+written ``migration_owner``. Then what pg_dump leaves to ``pg_dumpall``, which the migrations make
+too: each role's attributes, the roles it is a member of, its own settings in the database, and who
+may connect to the database and make temporary tables in it. A test holds the file equal to a fresh
+migration's dump, so every schema change shows in review as a diff of this file.
 """
 
 from __future__ import annotations

@@ -13,13 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
 
 from welldev.gateway import Gateway
-from welldev.payload import (
-    MAX_REQUEST_BODY_BYTES,
-    HttpRequest,
-    HttpResponse,
-    gateway_response,
-    too_large,
-)
+from welldev.payload import MAX_REQUEST_BODY_BYTES, HttpRequest, HttpResponse, gateway_response
 
 
 class LocalServer(ThreadingHTTPServer):
@@ -80,7 +74,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             body = self._read_body()
         except _BodyTooLarge:
             self.close_connection = True  # the rest of the body is never read
-            response = too_large()
+            response = gateway_response(413, "Request Entity Too Large")
         except ValueError:  # a Content-Length or chunk size that is not a number
             self.close_connection = True
             response = gateway_response(400, "Bad Request")

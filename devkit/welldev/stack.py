@@ -139,11 +139,6 @@ class Function:
     sqs_events: tuple[SqsEvent, ...] = ()
     schedule_events: tuple[ScheduleEvent, ...] = ()
 
-    @property
-    def function_name(self) -> str:
-        """The logical id, as SAM local names the function."""
-        return self.logical_id
-
 
 @dataclass(frozen=True)
 class Stack:
@@ -289,7 +284,7 @@ CORS_EXPOSE_HEADERS = (
 CORS_MAX_AGE_SECONDS = 3600
 
 
-def _pascal(snake: str) -> str:
+def pascal(snake: str) -> str:
     return "".join(part.capitalize() for part in snake.split("_"))
 
 
@@ -302,8 +297,8 @@ def api_functions() -> list[dict[str, str]]:
     order = [*RESOURCES, *FEEDS]
     return [
         {
-            "Function": f"{_pascal(resource)}{_pascal(operation)}Function",
-            "Stack": f"{_pascal(resource)}Stack",
+            "Function": f"{pascal(resource)}{pascal(operation)}Function",
+            "Stack": f"{pascal(resource)}Stack",
             "resource": resource,
             "operation": operation,
             "handler": handler_name(resource, operation),
@@ -324,7 +319,7 @@ def default_route_function() -> dict[str, str]:
     from wellapi.operations.registry import DEFAULT_ROUTE_FUNCTION
 
     return {
-        "Function": f"{_pascal(DEFAULT_ROUTE_FUNCTION)}Function",
+        "Function": f"{pascal(DEFAULT_ROUTE_FUNCTION)}Function",
         "name": DEFAULT_ROUTE_FUNCTION,
     }
 

@@ -218,11 +218,6 @@ def render_all(
     return templates
 
 
-def render(source_dir: Path = SOURCE_DIR) -> str:
-    """The API's stack, ``template.yaml``, as the sources make it."""
-    return render_all(source_dir)[TARGET.name]
-
-
 def _stale(root: Path, templates: Mapping[str, str]) -> list[Path]:
     """The files under ``root`` that differ from what the sources make, and the nested stacks
     they no longer make."""

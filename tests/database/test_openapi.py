@@ -80,7 +80,7 @@ def test_responses_conform_to_the_document(resource, api_database, admin):
         row = f.workspace_provider(admin, a.workspace_pk, p)
     includes = ",".join(r.name for r in openapi.RESOURCES[resource].relationships)
     listed = get(resource, a.claims(), query=f"include={includes}")
-    name = openapi._pascal(resource)
+    name = openapi.pascal(resource)
     errors = list(_validator(f"{name}Collection").iter_errors(listed.json))
     assert not errors, [e.message for e in errors[:3]]
     one = get(resource, a.claims(), row_id=str(row), query=f"include={includes}")
@@ -251,7 +251,7 @@ def _schema(document, spec):
 def test_the_related_and_relationship_routes_of_every_resource(key):
     document = openapi.build_document()
     resource = RESOURCES[key]
-    name = openapi._pascal(key)
+    name = openapi.pascal(key)
     names = [rel.name for rel in resource.relationships]
     types = sorted({rel.parent.type for rel in resource.relationships})
     paths = document["paths"]
@@ -305,7 +305,7 @@ def test_the_related_and_relationship_routes_of_every_resource(key):
     schemas = document["components"]["schemas"]
     records = schemas[f"{name}RelatedDocument"]["properties"]["data"]["oneOf"]
     assert records == [
-        {"$ref": f"#/components/schemas/{openapi._pascal(t)}Parent"} for t in types
+        {"$ref": f"#/components/schemas/{openapi.pascal(t)}Parent"} for t in types
     ] + [{"type": "null"}]
     related_document = schemas[f"{name}RelatedDocument"]
     assert related_document["properties"]["links"]["required"] == ["self"]
@@ -329,7 +329,7 @@ def test_the_related_and_relationship_routes_of_every_resource(key):
 def test_only_records_this_api_serves_have_links_in_the_schemas():
     schemas = openapi.build_document()["components"]["schemas"]
     for type_name in PARENTS:
-        parent = schemas[f"{openapi._pascal(type_name)}Parent"]
+        parent = schemas[f"{openapi.pascal(type_name)}Parent"]
         assert parent["additionalProperties"] is False
         if type_name == "workspace_provider":  # the catalog's include: one of ours
             assert parent["required"] == ["type", "id", "links"]
@@ -511,7 +511,7 @@ def test_the_title_is_the_project_name_of_the_readme():
 def test_an_update_may_carry_every_member_at_its_current_value():
     schemas = openapi.build_document()["components"]["schemas"]
     for key, resource in RESOURCES.items():
-        data = schemas[f"{openapi._pascal(key)}UpdateRequest"]["properties"]["data"]
+        data = schemas[f"{openapi.pascal(key)}UpdateRequest"]["properties"]["data"]
         attributes = data["properties"]["attributes"]["properties"]
         relationships = data["properties"]["relationships"]["properties"]
         assert list(attributes) == [a.name for a in resource.attributes], key

@@ -1,11 +1,11 @@
 """``make bench`` in miniature: every measurement on a handful of rows, so the bench cannot rot.
 
-The bench's own functions run in ``Config.tiny()``: small databases on the test server, a few
-iterations, one function for the cold start, four for the first request (an API read, a group
-enrolment that must be put back between runs, the authorizer and the sync function), every
-diagnostic. Timings mean nothing at this size and are not asserted; the report's shape is
-(~20 s, ~7 s more for the first request). The cold start, the first request and the memory
-process read ``.aws-sam/build`` like tests/system/test_packaging.py (``make test`` builds first).
+The bench's own functions run in ``tests.support.bench.tiny()``: small databases on the test
+server, a few iterations, one function for the cold start, four for the first request (an API read,
+a group enrolment that must be put back between runs, the authorizer and the sync function), every
+diagnostic. Timings mean nothing at this size and are not asserted; the report's shape is (~20 s,
+~7 s more for the first request). The cold start, the first request and the memory process read
+``.aws-sam/build`` like tests/system/test_packaging.py (``make test`` builds first).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from typing import Any
 import pyperf
 import pytest
 
+from tests.support.bench import drop_databases, tiny
 from welldev.bench.config import BUILD_DIR, Config
-from welldev.bench.databases import drop_databases
 from welldev.bench.peers import PEERS
 from welldev.bench.report import diagnostics_text, table
 from welldev.bench.runner import config_from, main, parser, run
@@ -169,7 +169,7 @@ def output(server: LocalDatabase, tmp_path_factory: pytest.TempPathFactory) -> P
     """The goals file of a tiny run (pyperf's results beside it)."""
     if not (BUILD_DIR / "template.yaml").is_file():
         pytest.fail("no sam build: run `make build` before these tests; `make test` does")
-    config = Config.tiny(COLD_FUNCTION)
+    config = tiny(COLD_FUNCTION)
     output = tmp_path_factory.mktemp("bench") / "bench.json"
     try:
         result = run(config, server, output)

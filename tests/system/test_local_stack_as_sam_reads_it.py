@@ -61,7 +61,7 @@ def test_every_function_is_what_sam_cli_reads() -> None:
     for logical_id, function in local.items():
         theirs = sam[logical_id]
         assert (
-            function.function_name,
+            function.logical_id,
             function.handler,
             function.runtime,
             function.timeout_seconds,

@@ -230,6 +230,11 @@ def test_a_module_beyond_code_uri_comes_from_the_installed_layer(
     assert load_handler(fixture_template.function("LayerFunction")) is migrate.handler
 
 
+def environments_alive(runtime: LambdaRuntime) -> int:
+    """Process environments running now, busy or free, of every function."""
+    return sum(pool.alive for pool in runtime._all_pools())
+
+
 def test_an_environment_idle_past_the_idle_period_is_stopped_and_a_busy_one_is_kept(
     fixture_template: Stack,
 ) -> None:
@@ -241,13 +246,13 @@ def test_an_environment_idle_past_the_idle_period_is_stopped_and_a_busy_one_is_k
         assert runtime.invoke("ShapeFunction", {"kind": "decimal"}) == {"amount": 1.5}
         first = runtime.environments_of("EchoFunction")
         process = next(iter(first._free))[0].process
-        assert runtime.environments_alive() == 2
+        assert environments_alive(runtime) == 2
 
         clock.advance(30)  # Echo's environment has been idle 60 s, Shape's 30 s
 
         assert runtime.reclaim_idle() == 1
         assert process.poll() is not None  # its process has ended
-        assert runtime.environments_alive() == 1
+        assert environments_alive(runtime) == 1
         assert runtime.environments_of("ShapeFunction").alive == 1
         # Echo's next invocation is a cold start in a new environment.
         assert runtime.invoke("EchoFunction", {"n": 2})["event"] == {"n": 2}
@@ -265,10 +270,10 @@ def test_without_an_idle_period_environments_live_until_the_runtime_closes(
         runtime.invoke("EchoFunction", {})
         clock.advance(10**6)
         assert runtime.reclaim_idle() == 0
-        assert runtime.environments_alive() == 1
+        assert environments_alive(runtime) == 1
     finally:
         runtime.close()
-    assert runtime.environments_alive() == 0
+    assert environments_alive(runtime) == 0
 
 
 @pytest.mark.parametrize("given", ["0", "-5", "soon"])

@@ -392,17 +392,17 @@ def test_the_poller_processes_messages_as_they_come_and_stops_cleanly(fixture: F
     mapping = fixture.mapping()
     mapping.start()
     try:
-        assert mapping.running
+        assert mapping.is_alive()
         fixture.send(mapping, "ok")
         until(lambda: fixture.received == [("ok", "1")], lambda: time.sleep(0.05))
         fixture.send(mapping, "hold")
         assert fixture.app.HOLDING.wait(HANG)  # the batch is being processed
         assert not mapping.stop(timeout=0)  # the poller does not drop the batch in progress
-        assert mapping.running
+        assert mapping.is_alive()
     finally:
         fixture.app.RELEASE.set()
         assert mapping.stop(timeout=HANG)
-    assert not mapping.running
+    assert not mapping.is_alive()
     assert fixture.counts() == (0, 0)  # the batch in progress finished, and was deleted
     assert not [t for t in threading.enumerate() if t.name == "wellapi-queue-jobs-WorkerFunction"]
 

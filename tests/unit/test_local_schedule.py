@@ -188,11 +188,11 @@ def test_the_schedule_invokes_until_stopped_and_an_invocation_in_progress_finish
     try:
         assert fixture.app.HOLDING.wait(30)  # invoked, a period after the start
         assert not schedule.stop(timeout=0)  # the invocation in progress is not dropped
-        assert schedule.running
+        assert schedule.is_alive()
     finally:
         fixture.app.RELEASE.set()
         assert schedule.stop(timeout=60)
-    assert not schedule.running
+    assert not schedule.is_alive()
     assert schedule.invocations == 1  # stopped while it ran: no invocation after it
     assert not [t for t in threading.enumerate() if t.name == "wellapi-schedule-SweepFunction"]
 
@@ -204,5 +204,5 @@ def test_a_schedule_of_a_handler_that_cannot_be_imported_fails_when_it_starts(
     (schedule,) = schedules.schedules_of(template, LambdaRuntime(template))
     with pytest.raises(HandlerImportError, match="no_such_module"):
         schedule.start()
-    assert not schedule.running
+    assert not schedule.is_alive()
     assert schedule.stop()

@@ -15,9 +15,14 @@ from welldev.stack import api_functions
 MAX_LINES = 800
 
 
+def render(source_dir: Path = template_writer.SOURCE_DIR) -> str:
+    """The API's stack, ``template.yaml``, as the sources make it."""
+    return template_writer.render_all(source_dir)[template_writer.TARGET.name]
+
+
 def test_template_yaml_is_what_its_sources_write():
     committed = template_writer.TARGET.read_text("utf-8")
-    assert committed == template_writer.render(), (
+    assert committed == render(), (
         "template.yaml is stale or was edited by hand: edit template/ and run `make template.yaml`"
     )
 
@@ -67,7 +72,7 @@ def test_a_function_declared_by_hand_gets_its_log_group_and_failing_alarm(source
         + "\n  ReplayFunction:\n    Type: AWS::Serverless::Function\n"
         + "    Properties:\n      Handler: replay.handler\n"
     )
-    resources = load_yaml(template_writer.render(sources))["Resources"]
+    resources = load_yaml(render(sources))["Resources"]
     group = resources["ReplayFunctionLogGroup"]["Properties"]
     assert group["LogGroupName"] == {"Fn::Sub": "/aws/lambda/${AWS::StackName}/ReplayFunction"}
     alarm = resources["ReplayFunctionFailingAlarm"]["Properties"]
@@ -78,7 +83,7 @@ def test_a_placeholder_the_writer_does_not_know_is_refused(sources: Path):
     block = sources / "per-function" / "api-function.yaml"
     block.write_text(block.read_text("utf-8") + "      Description: <summary>\n")
     with pytest.raises(template_writer.TemplateSourceError, match=r"api-function\.yaml.*<summary>"):
-        template_writer.render(sources)
+        render(sources)
 
 
 def test_a_value_welldev_stack_does_not_have_is_refused(sources: Path):
@@ -87,26 +92,26 @@ def test_a_value_welldev_stack_does_not_have_is_refused(sources: Path):
     with pytest.raises(
         template_writer.TemplateSourceError, match=r"api\.yaml.*Cors\.MaxAgeSeconds"
     ):
-        template_writer.render(sources)
+        render(sources)
 
 
 def test_a_placeholder_of_api_functions_is_refused_in_a_block_for_every_function(sources: Path):
     block = sources / "per-function" / "log-group.yaml"
     block.write_text(block.read_text("utf-8") + "      Tags: [{Key: route, Value: <path>}]\n")
     with pytest.raises(template_writer.TemplateSourceError, match=r"log-group\.yaml.*<path>"):
-        template_writer.render(sources)
+        render(sources)
 
 
 def test_a_per_function_source_without_a_block_is_refused(sources: Path):
     block = sources / "per-function" / "failing-alarm.yaml"
     block.write_text("  # a comment and nothing else\n")
     with pytest.raises(template_writer.TemplateSourceError, match=r"failing-alarm\.yaml"):
-        template_writer.render(sources)
+        render(sources)
 
 
 def test_check_says_when_template_yaml_is_stale(monkeypatch, tmp_path, capsys):
     target = tmp_path / "template.yaml"
-    target.write_text(template_writer.render() + "  # edited by hand\n")
+    target.write_text(render() + "  # edited by hand\n")
     monkeypatch.setattr(template_writer, "TARGET", target)
     assert template_writer.main(["--check"]) == 1
     assert "make template.yaml" in capsys.readouterr().err

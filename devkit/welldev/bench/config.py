@@ -92,49 +92,6 @@ class Config:
             db_cpu_requests=300,
         )
 
-    @classmethod
-    def tiny(cls, cold_function: str = "AccountWorkspaceConnectorsRetrieveFunction") -> Config:
-        """Every code path on a handful of rows (the smoke test): shapes, not timings."""
-        return replace(
-            cls.quick(),
-            database_prefix="wellapi_bench_smoke",
-            bench=Sizes(2_000, warm_rows=30, sync_records=20),
-            cold_functions=(cold_function,),
-            first_runs=1,
-            first_functions=(
-                cold_function,
-                "AuthorizerFunction",
-                "SyncFunction",
-                "WorkspaceGroupWorkspacesEnrolFunction",
-            ),
-            warm_iterations=5,
-            warmup=2,
-            sync_messages=2,
-            sync_ids=10,
-            memory_requests=200,
-            memory_sample_every=50,
-            large_tenants=LargeSizes(
-                rows=2_000,
-                base_rows=500,
-                small_rows=300,
-                iterations=2,
-                rounds=2,
-                warmup=1,
-                sync_batches=1,
-                sync_ids=20,
-            ),
-            profile_requests=5,
-            diagnose="always",
-            build=False,
-            revocation_rows=2_000,
-            revocation_baseline_seconds=0.5,
-            feed_records=3_000,
-            feed_small_records=300,
-            feed_iterations=3,
-            db_cpu_requests=10,
-            db_cpu_round=5,
-        )
-
 
 EMBEDDED_SETTINGS = {"shared_buffers": "1GB"}
 # The issue's bound on what the outbox may add to a Create and to a sync batch (#42).

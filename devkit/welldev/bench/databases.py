@@ -26,7 +26,7 @@ from wellapi.roles import API_ROLE
 from wellapi.store import connections
 from wellapi.store.sql import BoundStatement
 from welldev import database
-from welldev.bench.config import PAGE_SIZE, Config, Sizes
+from welldev.bench.config import PAGE_SIZE, Sizes
 from welldev.bench.errors import BenchError
 from welldev.bench.harness import elapsed, note
 
@@ -111,14 +111,6 @@ def seeded(
         )
     note(f"{name}: built {what} in {elapsed(started)}")
     return local, data
-
-
-SUFFIXES = ("", "_tenants_base", "_tenants_large", "_revocation_seed", "_revocation", "_feed")
-
-
-def drop_databases(server: database.LocalDatabase, config: Config) -> None:
-    for suffix in SUFFIXES:
-        database.drop_database(server, config.database_prefix + suffix)
 
 
 @contextlib.contextmanager

@@ -140,8 +140,7 @@ class DemoState:
 
 
 def _event(name: str) -> dict[str, Any]:
-    event: dict[str, Any] = json.loads((EVENTS / name).read_text())
-    return event
+    return dict(json.loads((EVENTS / name).read_text()))
 
 
 def targets(box: Sandbox, only: tuple[str, ...] | None) -> tuple[list[Target], dict[str, str]]:
@@ -174,8 +173,7 @@ def _in_process(target: Target) -> Handler:
 
 def _binding(target: Target) -> tuple[str, str]:
     """(resource, operation) of an API function's target."""
-    binding = binding_of(target.function.handler)
-    if binding is None:
+    if (binding := binding_of(target.function.handler)) is None:
         raise BenchError(f"{target.function.logical_id} is no API function")
     return binding
 
@@ -205,8 +203,7 @@ def prepare(target: Target, demo: DemoState) -> Target:
     target.check(response, "in this process")
     sent = tuple(captured_requests(wire.calls, event))
     written = {t for c in sent for s in c.statements for t in WRITES.findall(s.text)}
-    unrestored = written - set(RESTORED)
-    if unrestored:
+    if unrestored := written - set(RESTORED):
         raise BenchError(f"{target.function.logical_id} writes {unrestored}, never put back")
     return replace(target, event=event, sql=sent, before=before)
 

@@ -25,7 +25,7 @@ from welldev.bench.harness import (
     synced,
 )
 from welldev.bench.report import Report
-from welldev.bench.split import report_split, split_samples
+from welldev.bench.split import parts, report_split
 from welldev.claims import claims
 from welldev.function_roles import functions_connected_as
 
@@ -72,7 +72,8 @@ def split_at_size(
             call = calls[("big", SPLIT_RESOURCE, shape)]
             for _ in range(sizes.warmup):
                 call()
-            report_split(report, f"large.{shape}", split_samples(call, sizes.iterations))
+            samples = [parts(call) for _ in range(sizes.iterations)]
+            report_split(report, f"large.{shape}", samples)
 
 
 # The deepest numbered page at the default size (980 rows deep) of the big tenant's account

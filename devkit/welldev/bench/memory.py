@@ -16,8 +16,7 @@ MEMORY_FUNCTION = "CompanyWorkspaceConnectorsRetrieveFunction"
 
 def measure_memory(report: Report, box: Sandbox, bench: BenchDatabase, config: Config) -> None:
     """A Lambda-like process (the built artifacts) serving Retrieve against the bench DB."""
-    function = box.functions.get(MEMORY_FUNCTION)
-    if function is None:
+    if (function := box.functions.get(MEMORY_FUNCTION)) is None:
         raise BenchError(f"{MEMORY_FUNCTION} is not in the sandbox")
     placeholder = "00000000-0000-0000-0000-00000000beef"
     args = {

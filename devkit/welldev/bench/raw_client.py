@@ -160,8 +160,7 @@ class Captured:
     def key(self) -> ParsedKey:
         """The API key the request's event carries (its Authorization header)."""
         headers = {str(k).lower(): v for k, v in (self.event.get("headers") or {}).items()}
-        key = parse_authorization(headers.get("authorization"))
-        if key is None:
+        if (key := parse_authorization(headers.get("authorization"))) is None:
             raise BenchError("the request was proven with a key, and its event carries none")
         return key
 

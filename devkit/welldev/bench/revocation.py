@@ -150,7 +150,7 @@ def measure_revocation(report: Report, server: database.LocalDatabase, config: C
         THROUGHPUT_GOAL,
         higher_is_better=True,
     )
-    slowest = _slowest(steps)
+    slowest = sorted(range(len(steps)), key=steps.__getitem__, reverse=True)[:5]  # longest first
     report.details["revocation"] = {
         "rows": swept,
         "steps": len(steps),
@@ -171,11 +171,6 @@ def measure_revocation(report: Report, server: database.LocalDatabase, config: C
         f"{slowest[0]}; {checkpoints} checkpoints meanwhile); "
         f"the other tenant {during:,.0f} rows/s during it, {alone:,.0f} alone"
     )
-
-
-def _slowest(steps: list[float], count: int = 5) -> list[int]:
-    """The positions of the ``count`` longest steps, longest first."""
-    return sorted(range(len(steps)), key=steps.__getitem__, reverse=True)[:count]
 
 
 # The checkpoints a server has made so far, timed and requested (PostgreSQL 17 moved the counts
@@ -206,8 +201,7 @@ def _revoke(
     sent = time.perf_counter()
     synced(traffic.handler, revocation)
     hidden_ms = (time.perf_counter() - sent) * 1000
-    shown = _listed(owner)
-    if shown:
+    if shown := _listed(owner):
         raise BenchError(f"a List still shows {len(shown)} rows after the revocation")
     swept, steps, (start, end) = _sweep()
     traffic.stop.set()

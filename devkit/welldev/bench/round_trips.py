@@ -54,14 +54,9 @@ def measure_round_trips(report: Report, bench: BenchDatabase) -> None:
     invoke(handler_for(LEDGER, "retrieve"), requests.retrieve(), 200)  # connect before counting
     wires = {name: _counted(report, name, *read)[0] for name, read in reads.items()}
     small, large = wires["list_size_1"], wires["list_size_100_include"]
-    report.ratio(
-        "round_trips.growth_with_page_size_and_include", large.round_trips / small.round_trips, 1.0
-    )
-    report.ratio(
-        "statements.growth_with_page_size_and_include",
-        len(large.statements) / len(small.statements),
-        1.0,
-    )
+    growth = "growth_with_page_size_and_include"
+    report.ratio(f"round_trips.{growth}", large.round_trips / small.round_trips, 1.0)
+    report.ratio(f"statements.{growth}", len(large.statements) / len(small.statements), 1.0)
     response = _counted(report, "create", "create", requests.create(), 201)[1]
     row_id = json.loads(response["body"])["data"]["id"]
     _counted(report, "update", "update", requests.update(row_id))

@@ -195,8 +195,7 @@ def config_from(args: argparse.Namespace) -> Config:
     config = Config.quick() if args.quick else Config()
     given = {f.name: getattr(args, f.name, None) for f in dataclasses.fields(Config)}
     config = dataclasses.replace(config, **{k: v for k, v in given.items() if v is not None})
-    unknown = sorted(set(config.phases or ()) - set(TITLES))
-    if unknown:
+    if unknown := sorted(set(config.phases or ()) - set(TITLES)):
         raise BenchError(f"unknown phases: {', '.join(unknown)}")
     # The first requests are of the cold starts' functions.
     return dataclasses.replace(config, first_functions=config.cold_functions)
@@ -223,8 +222,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     print(table(report))
-    diagnostics = diagnostics_text(report)
-    if diagnostics:
+    if diagnostics := diagnostics_text(report):
         print("\ndiagnostics (details.diagnostics in the JSON):\n" + diagnostics)
     results = args.output.with_name(f"{args.output.stem}-pyperf.json")
     print(f"\nwrote {args.output} and {results} in {report.machine['bench_seconds']:.0f} s")

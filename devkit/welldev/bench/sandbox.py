@@ -188,8 +188,7 @@ def _invoke(
     while emulator.poll() is None and time.monotonic() < give_up_at:
         try:
             with urllib.request.urlopen(request, timeout=timeout + 30) as response:  # noqa: S310
-                body: bytes = response.read()
-                return body
+                return bytes(response.read())
         except urllib.error.HTTPError as error:  # an init that failed, a runtime that died
             return error.read()
         except urllib.error.URLError:
@@ -250,8 +249,7 @@ def sandbox(only: Sequence[str] | None = None) -> Iterator[Sandbox]:
     layer = BUILD_DIR / resources["SharedLayer"]["Properties"]["ContentUri"] / "python"
     built = built_function_code(BUILD_DIR / "template.yaml")
     if only is not None:
-        unknown = sorted(set(only) - set(built))
-        if unknown:
+        if unknown := sorted(set(only) - set(built)):
             raise BenchError(f"not functions of the built template: {', '.join(unknown)}")
         built = {k: v for k, v in built.items() if k in only}
     with tempfile.TemporaryDirectory(prefix="wellapi-bench-") as tmp:

@@ -59,17 +59,7 @@ def parts(call: Callable[[], Any]) -> dict[str, float]:
     }
 
 
-def by_part(samples: list[dict[str, float]]) -> dict[str, list[float]]:
-    """Samples of ``parts``, each part's own list."""
-    return {part: [s[part] for s in samples] for part in (*PARTS, "total")}
-
-
-def split_samples(call: Callable[[], Any], iterations: int) -> dict[str, list[float]]:
-    """Milliseconds of each part of ``iterations`` calls (each part's own list)."""
-    return by_part([parts(call) for _ in range(iterations)])
-
-
-def report_split(report: Report, name: str, samples: dict[str, list[float]]) -> None:
-    """Each part's figure (``split.<name>.<part>``)."""
-    for part, values in samples.items():
-        report.figure(f"split.{name}.{part}", values, "ms")
+def report_split(report: Report, name: str, samples: list[dict[str, float]]) -> None:
+    """Each part's figure (``split.<name>.<part>``) of samples of ``parts``."""
+    for part in (*PARTS, "total"):
+        report.figure(f"split.{name}.{part}", [s[part] for s in samples], "ms")

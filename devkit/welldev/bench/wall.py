@@ -22,13 +22,7 @@ from welldev.bench.api_requests import Case, warm_cases
 from welldev.bench.config import Config
 from welldev.bench.databases import BenchDatabase
 from welldev.bench.harness import note, returned, taking_turns
-from welldev.bench.raw_client import (
-    Captured,
-    RawClient,
-    Statements,
-    in_two_messages,
-    proven,
-)
+from welldev.bench.raw_client import Captured, RawClient, Statements, in_two_messages, proven
 from welldev.bench.report import Report
 
 # The wall's and the transaction's settings' price, in the database's time.

@@ -15,7 +15,7 @@ from welldev.bench.harness import note, taking_turns
 from welldev.bench.profiles import profile_lines
 from welldev.bench.raw_client import RawClient
 from welldev.bench.report import Report
-from welldev.bench.split import PARTS, by_part, parts, report_split
+from welldev.bench.split import PARTS, parts, report_split
 
 
 def measure_warm(report: Report, bench: BenchDatabase, config: Config) -> None:
@@ -33,7 +33,7 @@ def measure_warm(report: Report, bench: BenchDatabase, config: Config) -> None:
                 "raw_rls": functools.partial(case.replay, raw_rls),
             }
             samples = taking_turns(calls, config.warm_iterations, config.warmup, parts)
-            report_split(report, case.name, by_part(samples["handler"]))
+            report_split(report, case.name, samples["handler"])
             ms = {way: [s["total"] for s in samples[way]] for way in calls}
             h, r, with_rls = (report.figure(f"warm.{case.name}.{w}", ms[w], "ms") for w in calls)
             report.figure(f"warm.{case.name}.raw_no_rls", ms["raw"], "ms")

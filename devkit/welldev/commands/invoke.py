@@ -110,8 +110,7 @@ def event(args: argparse.Namespace) -> int:
     """Print the event, prepared as ``main`` prepares it, for ``sam local invoke -e -``."""
     template = _template(args)
     function_id = _function(args, template).logical_id
-    source = args.event or event_kinds.first_event(function_id)
-    if source is None:
+    if (source := args.event or event_kinds.first_event(function_id)) is None:
         raise UsageMistake(f"events/index.json lists no event of {function_id}: give one with -e")
     found = read_event(source)
     event_kinds.check(template, function_id, found)
