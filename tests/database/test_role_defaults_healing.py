@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -470,6 +471,43 @@ def test_healers_at_once_never_trip_over_each_other(admin, database):
     assert set_back == sorted(
         f"{role}.{name}" for role in APP_ROLES for name in ("temp_buffers", "work_mem")
     )
+    assert restore_role_defaults().set_back == []
+
+
+def waits_on_the_row(admin: pg8000.native.Connection, pid: int) -> None:
+    """Until the backend ``pid`` waits for a lock (the row another transaction changed)."""
+    for _ in range(500):
+        waiting = admin.run(
+            "SELECT count(*) FROM pg_stat_activity WHERE pid = :pid AND wait_event_type = 'Lock'",
+            pid=pid,
+        )
+        if waiting == [[1]]:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"backend {pid} never waited for the row")
+
+
+def test_recording_the_settings_never_trips_over_a_change_of_the_same_row(admin, database):
+    """Every database's defaults are one catalog row per role, which a healer or a migration of
+    another database on the same server may change while the settings are recorded here,
+    without the declaration's lock. Here this database's row, which no other test worker's
+    healer changes: the recording finds the row as it is then, and fails on nothing ("tuple
+    concurrently deleted" was one)."""
+    lo.plant(SYNC_ROLE, in_database(database, "work_mem", "77kB"))
+    other = local_db.admin_connection(database.admin_url)
+    recording = local_db.admin_connection(database.admin_url)
+    try:
+        other.run("BEGIN")
+        other.run(f"ALTER ROLE {SYNC_ROLE} IN DATABASE {database.name} RESET work_mem")
+        pid = recording.run("SELECT pg_backend_pid()")[0][0]
+        with ThreadPoolExecutor(1) as thread:
+            recorded = thread.submit(recording.run, "SELECT well_private.record_settings()")
+            waits_on_the_row(admin, pid)
+            other.run("COMMIT")
+            recorded.result()
+    finally:
+        other.close()
+        recording.close()
     assert restore_role_defaults().set_back == []
 
 

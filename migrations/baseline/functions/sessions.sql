@@ -267,7 +267,16 @@ DECLARE
   restore record;
 BEGIN
   FOR restore IN SELECT * FROM core_api.role_defaults_to_restore() LOOP
-    EXECUTE restore.statement;
+    FOR attempt IN 1..3 LOOP
+      BEGIN
+        EXECUTE restore.statement;
+        EXIT;
+      EXCEPTION WHEN internal_error THEN
+        -- Another database's healer or migration changed the same every-database row first
+        -- ("tuple concurrently updated"): the statement, run again, finds it as it is now.
+        IF attempt = 3 THEN RAISE; END IF;
+      END;
+    END LOOP;
   END LOOP;
   DELETE FROM core_api.transaction_settings;
   FOR role_name IN SELECT DISTINCT d.role FROM well_private.role_defaults d UNION ALL SELECT '' LOOP
