@@ -1,15 +1,16 @@
 """Phase ``drain``: the change drainer's throughput (issues #33 and #87), as its role.
 
-Records drained a second at one record of a workspace a call (``per_workspace=1``, ``before``)
-and at ten (``after``), taking turns on the same records, against moto's EventBridge served as
-``make run`` serves it (its server, over HTTP) and reached across the bench's network
-(``delaying_proxy.ROUND_TRIP_MS``, as every request's database): a bus, and a rule that matches
-every change event and delivers it nowhere (EventBridge delivers after its answer; moto's
-delivery to a queue would cost more than all the rest). 10,000 records of one workspace, and 500
-of each of 20 workspaces as sync runs leave them, a workspace's committed together, one after
-another. Goal: ``after`` at least 8x ``before``. The time inside the calls (moto's, boto3's and
-the network's) is timed apart: their ratio is the most the goal could show; the rest is the
-drainer's own work.
+Records drained a second as the drainer sent them before, one ``PutEvents`` a record
+(``before``: a record of a workspace a cycle's send, each entry then a call of its own), and at
+up to ten entries a call (``after``), taking turns on the same records, against moto's
+EventBridge served as ``make run`` serves it (its server, over HTTP) and reached across the
+bench's network (``delaying_proxy.ROUND_TRIP_MS``, as every request's database): a bus, and a
+rule that matches every change event and delivers it nowhere (EventBridge delivers after its
+answer; moto's delivery to a queue would cost more than all the rest). 10,000 records of one
+workspace, and 500 of each of 20 workspaces as sync runs leave them, a workspace's committed
+together, one after another. Goal: ``after`` at least 8x ``before``. The time inside the calls
+(moto's, boto3's and the network's) is timed apart: their ratio is the most the goal could show;
+the rest is the drainer's own work.
 """
 
 from __future__ import annotations
@@ -44,16 +45,25 @@ BUS = "bench-changes"
 
 
 class TimedClient:
-    """moto's EventBridge, its calls timed: what the drainer waits for."""
+    """moto's EventBridge, its calls timed: what the drainer waits for. ``one_by_one``: each
+    entry in a call of its own, as the drainer sent them before (one ``PutEvents`` a record),
+    their answers given back as one."""
 
-    def __init__(self, client: drainer.EventsClient) -> None:
+    def __init__(self, client: drainer.EventsClient, one_by_one: bool) -> None:
         self.client = client
+        self.one_by_one = one_by_one
         self.seconds = 0.0
 
     def put_events(self, *, Entries: list[dict[str, Any]]) -> dict[str, Any]:
         started = time.perf_counter()
         try:
-            return self.client.put_events(Entries=Entries)
+            if not self.one_by_one:
+                return self.client.put_events(Entries=Entries)
+            answers = [self.client.put_events(Entries=[entry]) for entry in Entries]
+            return {
+                "FailedEntryCount": sum(a.get("FailedEntryCount", 0) for a in answers),
+                "Entries": [e for a in answers for e in a["Entries"]],
+            }
         finally:
             self.seconds += time.perf_counter() - started
 
@@ -89,7 +99,8 @@ def _drained(conn: Any, pool: connections.Pool, bus: TimedClient, way: str) -> t
     seconds = time.perf_counter() - started
     if report.sent != RECORDS:
         raise BenchError(f"the drainer sent {report.sent} of {RECORDS} records")
-    note(f"  {way}: {RECORDS / seconds:,.0f} records/s, {report.calls:,} PutEvents calls")
+    calls = RECORDS if bus.one_by_one else report.calls
+    note(f"  {way}: {RECORDS / seconds:,.0f} records/s, {calls:,} PutEvents calls")
     return seconds, bus.seconds
 
 
@@ -122,7 +133,8 @@ def _taking_turns(conn: Any, client: Any) -> dict[str, list[tuple[float, float]]
     try:
         for turn in range(RUNS):
             for way in list(WAYS)[:: 1 if turn % 2 == 0 else -1]:
-                runs[way].append(_drained(conn, pool, TimedClient(client), way))
+                timed = TimedClient(client, one_by_one=way == "before")
+                runs[way].append(_drained(conn, pool, timed, way))
     finally:
         pool.dispose()
     return runs
