@@ -1752,17 +1752,11 @@ CREATE INDEX idx_%1$s_workspace_connectors_record_created ON core_api.%1$s_works
 
 CREATE INDEX idx_%1$s_workspace_connectors_record_live_created ON core_api.%1$s_workspace_connectors (%1$s_pk, created_at, %1$s_workspace_connector_id) WHERE (deleted_at IS NULL);
 
-CREATE INDEX idx_%1$s_workspace_connectors_record_live_updated ON core_api.%1$s_workspace_connectors (%1$s_pk, updated_at, %1$s_workspace_connector_id) WHERE (deleted_at IS NULL);
-
 CREATE INDEX idx_%1$s_workspace_connectors_wc_created_at ON core_api.%1$s_workspace_connectors (workspace_connector_pk, created_at);
 
 CREATE INDEX idx_%1$s_workspace_connectors_wc_input_created ON core_api.%1$s_workspace_connectors (workspace_connector_pk, created_at, %1$s_workspace_connector_id) WHERE ((deleted_at IS NULL) AND (direction = 'input'::core_api.direction_enum));
 
-CREATE INDEX idx_%1$s_workspace_connectors_wc_input_updated ON core_api.%1$s_workspace_connectors (workspace_connector_pk, updated_at, %1$s_workspace_connector_id) WHERE ((deleted_at IS NULL) AND (direction = 'input'::core_api.direction_enum));
-
 CREATE INDEX idx_%1$s_workspace_connectors_wc_output_created ON core_api.%1$s_workspace_connectors (workspace_connector_pk, created_at, %1$s_workspace_connector_id) WHERE ((deleted_at IS NULL) AND (direction = 'output'::core_api.direction_enum));
-
-CREATE INDEX idx_%1$s_workspace_connectors_wc_output_updated ON core_api.%1$s_workspace_connectors (workspace_connector_pk, updated_at, %1$s_workspace_connector_id) WHERE ((deleted_at IS NULL) AND (direction = 'output'::core_api.direction_enum));
 
 ALTER TABLE core_api.%1$s_workspace_connectors ENABLE ROW LEVEL SECURITY;
 
@@ -3414,12 +3408,6 @@ CREATE INDEX idx_account_workspace_connectors_record_created ON core_api.account
 CREATE INDEX idx_account_workspace_connectors_record_live_created ON core_api.account_workspace_connectors USING btree (account_pk, created_at, account_workspace_connector_id) WHERE (deleted_at IS NULL);
 
 --
--- Name: idx_account_workspace_connectors_record_live_updated; Type: INDEX; Schema: core_api; Owner: migration_owner
---
-
-CREATE INDEX idx_account_workspace_connectors_record_live_updated ON core_api.account_workspace_connectors USING btree (account_pk, updated_at, account_workspace_connector_id) WHERE (deleted_at IS NULL);
-
---
 -- Name: idx_account_workspace_connectors_wc_created_at; Type: INDEX; Schema: core_api; Owner: migration_owner
 --
 
@@ -3432,22 +3420,10 @@ CREATE INDEX idx_account_workspace_connectors_wc_created_at ON core_api.account_
 CREATE INDEX idx_account_workspace_connectors_wc_input_created ON core_api.account_workspace_connectors USING btree (workspace_connector_pk, created_at, account_workspace_connector_id) WHERE ((deleted_at IS NULL) AND (direction = 'input'::core_api.direction_enum));
 
 --
--- Name: idx_account_workspace_connectors_wc_input_updated; Type: INDEX; Schema: core_api; Owner: migration_owner
---
-
-CREATE INDEX idx_account_workspace_connectors_wc_input_updated ON core_api.account_workspace_connectors USING btree (workspace_connector_pk, updated_at, account_workspace_connector_id) WHERE ((deleted_at IS NULL) AND (direction = 'input'::core_api.direction_enum));
-
---
 -- Name: idx_account_workspace_connectors_wc_output_created; Type: INDEX; Schema: core_api; Owner: migration_owner
 --
 
 CREATE INDEX idx_account_workspace_connectors_wc_output_created ON core_api.account_workspace_connectors USING btree (workspace_connector_pk, created_at, account_workspace_connector_id) WHERE ((deleted_at IS NULL) AND (direction = 'output'::core_api.direction_enum));
-
---
--- Name: idx_account_workspace_connectors_wc_output_updated; Type: INDEX; Schema: core_api; Owner: migration_owner
---
-
-CREATE INDEX idx_account_workspace_connectors_wc_output_updated ON core_api.account_workspace_connectors USING btree (workspace_connector_pk, updated_at, account_workspace_connector_id) WHERE ((deleted_at IS NULL) AND (direction = 'output'::core_api.direction_enum));
 
 --
 -- Name: idx_change_records_feed; Type: INDEX; Schema: core_api; Owner: migration_owner
@@ -3498,12 +3474,6 @@ CREATE INDEX idx_company_workspace_connectors_record_created ON core_api.company
 CREATE INDEX idx_company_workspace_connectors_record_live_created ON core_api.company_workspace_connectors USING btree (company_pk, created_at, company_workspace_connector_id) WHERE (deleted_at IS NULL);
 
 --
--- Name: idx_company_workspace_connectors_record_live_updated; Type: INDEX; Schema: core_api; Owner: migration_owner
---
-
-CREATE INDEX idx_company_workspace_connectors_record_live_updated ON core_api.company_workspace_connectors USING btree (company_pk, updated_at, company_workspace_connector_id) WHERE (deleted_at IS NULL);
-
---
 -- Name: idx_company_workspace_connectors_wc_created_at; Type: INDEX; Schema: core_api; Owner: migration_owner
 --
 
@@ -3516,22 +3486,10 @@ CREATE INDEX idx_company_workspace_connectors_wc_created_at ON core_api.company_
 CREATE INDEX idx_company_workspace_connectors_wc_input_created ON core_api.company_workspace_connectors USING btree (workspace_connector_pk, created_at, company_workspace_connector_id) WHERE ((deleted_at IS NULL) AND (direction = 'input'::core_api.direction_enum));
 
 --
--- Name: idx_company_workspace_connectors_wc_input_updated; Type: INDEX; Schema: core_api; Owner: migration_owner
---
-
-CREATE INDEX idx_company_workspace_connectors_wc_input_updated ON core_api.company_workspace_connectors USING btree (workspace_connector_pk, updated_at, company_workspace_connector_id) WHERE ((deleted_at IS NULL) AND (direction = 'input'::core_api.direction_enum));
-
---
 -- Name: idx_company_workspace_connectors_wc_output_created; Type: INDEX; Schema: core_api; Owner: migration_owner
 --
 
 CREATE INDEX idx_company_workspace_connectors_wc_output_created ON core_api.company_workspace_connectors USING btree (workspace_connector_pk, created_at, company_workspace_connector_id) WHERE ((deleted_at IS NULL) AND (direction = 'output'::core_api.direction_enum));
-
---
--- Name: idx_company_workspace_connectors_wc_output_updated; Type: INDEX; Schema: core_api; Owner: migration_owner
---
-
-CREATE INDEX idx_company_workspace_connectors_wc_output_updated ON core_api.company_workspace_connectors USING btree (workspace_connector_pk, updated_at, company_workspace_connector_id) WHERE ((deleted_at IS NULL) AND (direction = 'output'::core_api.direction_enum));
 
 --
 -- Name: idx_connector_revocations_pending; Type: INDEX; Schema: core_api; Owner: migration_owner
@@ -3558,12 +3516,6 @@ CREATE INDEX idx_people_workspace_connectors_record_created ON core_api.people_w
 CREATE INDEX idx_people_workspace_connectors_record_live_created ON core_api.people_workspace_connectors USING btree (people_pk, created_at, people_workspace_connector_id) WHERE (deleted_at IS NULL);
 
 --
--- Name: idx_people_workspace_connectors_record_live_updated; Type: INDEX; Schema: core_api; Owner: migration_owner
---
-
-CREATE INDEX idx_people_workspace_connectors_record_live_updated ON core_api.people_workspace_connectors USING btree (people_pk, updated_at, people_workspace_connector_id) WHERE (deleted_at IS NULL);
-
---
 -- Name: idx_people_workspace_connectors_wc_created_at; Type: INDEX; Schema: core_api; Owner: migration_owner
 --
 
@@ -3576,22 +3528,10 @@ CREATE INDEX idx_people_workspace_connectors_wc_created_at ON core_api.people_wo
 CREATE INDEX idx_people_workspace_connectors_wc_input_created ON core_api.people_workspace_connectors USING btree (workspace_connector_pk, created_at, people_workspace_connector_id) WHERE ((deleted_at IS NULL) AND (direction = 'input'::core_api.direction_enum));
 
 --
--- Name: idx_people_workspace_connectors_wc_input_updated; Type: INDEX; Schema: core_api; Owner: migration_owner
---
-
-CREATE INDEX idx_people_workspace_connectors_wc_input_updated ON core_api.people_workspace_connectors USING btree (workspace_connector_pk, updated_at, people_workspace_connector_id) WHERE ((deleted_at IS NULL) AND (direction = 'input'::core_api.direction_enum));
-
---
 -- Name: idx_people_workspace_connectors_wc_output_created; Type: INDEX; Schema: core_api; Owner: migration_owner
 --
 
 CREATE INDEX idx_people_workspace_connectors_wc_output_created ON core_api.people_workspace_connectors USING btree (workspace_connector_pk, created_at, people_workspace_connector_id) WHERE ((deleted_at IS NULL) AND (direction = 'output'::core_api.direction_enum));
-
---
--- Name: idx_people_workspace_connectors_wc_output_updated; Type: INDEX; Schema: core_api; Owner: migration_owner
---
-
-CREATE INDEX idx_people_workspace_connectors_wc_output_updated ON core_api.people_workspace_connectors USING btree (workspace_connector_pk, updated_at, people_workspace_connector_id) WHERE ((deleted_at IS NULL) AND (direction = 'output'::core_api.direction_enum));
 
 --
 -- Name: idx_peoples_workspace; Type: INDEX; Schema: core_api; Owner: migration_owner

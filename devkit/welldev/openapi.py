@@ -22,7 +22,7 @@ from wellapi.jsonapi import MEDIA_TYPE
 from wellapi.jsonapi.body import accepted_types
 from wellapi.jsonapi.document import SERVED, served
 from wellapi.jsonapi.ids import UUID_PATTERN
-from wellapi.jsonapi.query import RANGE_OPERATORS, SORTABLE, WORKSPACE_PARAMETERS, fields_of
+from wellapi.jsonapi.query import RANGE_OPERATORS, WORKSPACE_PARAMETERS, fields_of
 from wellapi.operations import Operation
 from wellapi.operations.registry import OPERATIONS, ROUTES
 from wellapi.resources import (
@@ -339,8 +339,9 @@ def read_parameters(resource: Resource, workspace: list[Json], *, collection: bo
     params += workspace
     if not collection:
         return params
-    sort = {"type": "string", "enum": [s for f in SORTABLE for s in (f, "-" + f)]}
-    params += [parameter("sort", sort, _text("sort")), *_pages("pages")]
+    sort = {"type": "string", "enum": list(resource.sort_values)}
+    sort_text = " ".join(filter(None, (_text("sort"), resource.sort_note)))
+    params += [parameter("sort", sort, sort_text), *_pages("pages")]
     ids = comma_list((), empty=False, pattern=UUID_PATTERN)
     for r in resource.relationships:
         params.append(parameter(f"filter[{r.name}]", ids, _text("filter_ids", type=r.parent.type)))

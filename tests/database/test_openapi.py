@@ -247,6 +247,21 @@ def _schema(document, spec):
     return spec["responses"]["200"]["content"]["application/vnd.api+json"]["schema"]["$ref"]
 
 
+# Each List and the List it is (the catalog is the workspace provider's operation).
+LISTS = {f"{key}_list": r for key, r in RESOURCES.items()}
+LISTS["workspace_providers_catalog"] = PROVIDER_CATALOG
+
+
+@pytest.mark.parametrize(("operation", "resource"), LISTS.items(), ids=list(LISTS))
+def test_a_lists_sort_takes_its_resources_own_sorts_and_a_ledgers_says_why(operation, resource):
+    (sort,) = [p for p in _by_operation_id()[operation]["parameters"] if p["name"] == "sort"]
+
+    by_ledger = ["created_at", "-created_at"]
+    by_both = [*by_ledger, "updated_at", "-updated_at"]
+    assert sort["schema"]["enum"] == (by_ledger if resource.walks else by_both)
+    assert ("GET /v1/changes" in sort["description"]) == bool(resource.walks)
+
+
 @pytest.mark.parametrize("key", list(RESOURCES))
 def test_the_related_and_relationship_routes_of_every_resource(key):
     document = openapi.build_document()

@@ -22,6 +22,7 @@ import pytest
 from tests.support import leftovers as lo
 from tests.support.api import get
 from tests.support.cross_tenant import authorize
+from wellapi.resources import RESOURCES
 from wellapi.roles import API_ROLE
 from wellapi.store import connections as db
 from wellapi.store import sql
@@ -156,9 +157,9 @@ def test_the_check_passes_only_our_own_statement_under_its_name(setup, given, ex
 # More shapes than a connection keeps names for: each sort, include and filter a statement.
 SHAPES = [
     f"sort={sort}&include={include}{direction}"
-    for sort in ("created_at", "-created_at", "updated_at", "-updated_at")
+    for sort in RESOURCES[RESOURCE].sort_values
     for include in ("", "account", "workspace_connector", "account,workspace_connector")
-    for direction in ("", "&filter[direction]=input")
+    for direction in ("", "&filter[direction]=input", "&filter[direction]=output")
 ]
 
 

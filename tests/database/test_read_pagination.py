@@ -15,7 +15,8 @@ from tests.support import factories as f
 from tests.support import read_factories as rf
 from tests.support import writes as w
 from tests.support.api import Reply
-from tests.support.read_factories import ALL, at, ids, read
+from tests.support.read_factories import ALL, PROVENANCE, at, ids, read
+from wellapi.resources import RESOURCES
 
 pytestmark = pytest.mark.usefixtures("api_database")
 
@@ -223,12 +224,13 @@ def test_cursors_are_opaque_and_hold_no_internal_key(admin, resource):
     t = f.tenant(admin)
     rows = seed(admin, t, resource, 3)
 
-    reply = read(resource, t.claims(), query="page[size]=1&sort=updated_at")
+    sort = RESOURCES[resource].sorts[-1]  # updated_at, but for a ledger's created_at
+    reply = read(resource, t.claims(), query=f"page[size]=1&sort={sort}")
     cursor = rf.cursor_of(links(reply)["next"], "page[after]")
 
     assert set(cursor) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
     decoded = rf.decode_cursor(cursor)
-    assert decoded[0] == "updated_at"
+    assert decoded[0] == sort
     assert decoded[2] in {str(r.id) for r in rows}
     assert all(isinstance(part, str) for part in decoded)
     assert not any(str(r.pk) == part for r in rows for part in decoded)
@@ -318,19 +320,39 @@ def test_rows_deleted_during_a_walk_are_skipped_and_nothing_else_moves(admin):
 )
 @pytest.mark.parametrize("parameter", ["page[after]", "page[before]"])
 def test_a_cursor_issued_for_another_sort_is_rejected(admin, issued_for, used_with, parameter):
+    # The provider's List takes every sort; a ledger's, created_at only (below).
     t = f.tenant(admin)
-    seed(admin, t, "account_workspace_connectors", 3)
-    reply = read("account_workspace_connectors", t.claims(), query=f"{issued_for}&page[size]=1")
+    seed(admin, t, "workspace_providers", 3)
+    reply = read("workspace_providers", t.claims(), query=f"{issued_for}&page[size]=1")
     cursor = rf.cursor_of(links(reply)["next"], "page[after]")
 
     refused = read(
-        "account_workspace_connectors",
+        "workspace_providers",
         t.claims(),
         query=f"{used_with}&{parameter}={cursor}".lstrip("&"),
     )
 
     obj = rf.error(refused, 400, parameter)
     assert obj["code"] == "INVALID_CURSOR"
+
+
+@pytest.mark.parametrize("resource", PROVENANCE)
+@pytest.mark.parametrize("issued_for", ["updated_at", "-updated_at"])
+@pytest.mark.parametrize("parameter", ["page[after]", "page[before]", "cursor"])
+def test_a_ledger_cursor_issued_for_updated_at_is_refused_naming_the_changes_feed(
+    admin, resource, issued_for, parameter
+):
+    # A link kept from when the ledgers sorted by updated_at too, its sort dropped by hand.
+    t = f.tenant(admin)
+    row = seed(admin, t, resource, 1)[0]
+    cursor = token([issued_for, at(0).isoformat(), str(row.id)])
+
+    refused = read(resource, t.claims(), query=f"{parameter}={cursor}")
+
+    obj = rf.error(refused, 400, parameter)
+    assert obj["code"] == "INVALID_CURSOR"
+    assert f"sort={issued_for}" in obj["detail"]
+    assert "GET /v1/changes" in obj["detail"]
 
 
 GARBAGE = [

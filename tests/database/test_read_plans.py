@@ -137,7 +137,7 @@ CASES = [
         (tenant, shape, "service")
         for tenant in ("big", "small")
         for shape in lt.SHAPES
-        if shape.name in ("default", "sort_-updated_at")
+        if shape.name in ("default", "sort_created_at", "sort_-updated_at")
     ),
 ]
 

@@ -18,6 +18,7 @@ from tests.support import read_factories as rf
 from tests.support.proven import SCOPE_STATEMENT, SignedScope
 from tests.support.read_factories import ALL, PROVENANCE, RECORD, T0, ids, read
 from wellapi.jsonapi.cursor import Cursor
+from wellapi.resources import RESOURCES
 from wellapi.store.sql import BoundStatement
 
 pytestmark = pytest.mark.usefixtures("api_database")
@@ -65,7 +66,8 @@ def test_list_and_retrieve_are_one_request_of_one_message_whatever_the_page_size
         {"query": "page[size]=500"},
         {"query": f"page[size]=500&include={everything}"},
         {"query": f"page[size]=1&include={everything}"},
-        {"query": f"sort=updated_at&{include}"},
+        # The resource's last sort (updated_at, but for a ledger's created_at), oldest first.
+        {"query": f"sort={RESOURCES[resource].sorts[-1]}&{include}"},
         {"query": f"filter[created_at][gte]=2024-05-10T08:05:00Z&{include}"},
         {"row_id": rows[3].id},
         {"row_id": rows[3].id, "query": f"include={everything}"},

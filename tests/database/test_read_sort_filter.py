@@ -34,6 +34,12 @@ def newest_first(rows: list[rf.Row], stamps: dict[UUID, datetime]) -> list[str]:
 # --- sort --------------------------------------------------------------------------------------
 
 
+# The resources a List sorts by updated_at too, and those it sorts by created_at only (the
+# ledgers: GET /v1/changes says what changed since a time; tests/unit/test_resource_modules.py).
+BY_UPDATE = [key for key in ALL if "updated_at" in RESOURCES[key].sorts]
+BY_CREATION_ONLY = [key for key in ALL if RESOURCES[key].sorts == ("created_at",)]
+
+
 @pytest.mark.parametrize("resource", ALL)
 def test_each_supported_sort_orders_the_collection(admin, resource):
     t = f.tenant(admin)
@@ -42,12 +48,28 @@ def test_each_supported_sort_orders_the_collection(admin, resource):
     rf.touch(admin, resource, first.pk)
     by_creation = [str(third.id), str(second.id), str(first.id)]
     by_update = [str(first.id), str(third.id), str(second.id)]
+    expected = {"created_at": by_creation, "updated_at": by_update}
 
     assert ids(read(resource, t.claims())) == by_creation
-    assert ids(read(resource, t.claims(), query="sort=-created_at")) == by_creation
-    assert ids(read(resource, t.claims(), query="sort=created_at")) == by_creation[::-1]
-    assert ids(read(resource, t.claims(), query="sort=-updated_at")) == by_update
-    assert ids(read(resource, t.claims(), query="sort=updated_at")) == by_update[::-1]
+    for name in RESOURCES[resource].sorts:
+        assert ids(read(resource, t.claims(), query=f"sort=-{name}")) == expected[name]
+        assert ids(read(resource, t.claims(), query=f"sort={name}")) == expected[name][::-1]
+
+
+@pytest.mark.parametrize("resource", BY_CREATION_ONLY)
+@pytest.mark.parametrize("sort", ["updated_at", "-updated_at"])
+def test_a_ledger_sorted_by_updated_at_is_refused_naming_the_changes_feed(admin, resource, sort):
+    t = f.tenant(admin)
+    rf.make_row(admin, t, resource, created_at=at(1))
+
+    reply = read(resource, t.claims(), query=f"sort={sort}")
+
+    obj = rf.error(reply, 400, "sort")
+    assert obj["code"] == "INVALID_SORT"
+    assert obj["links"] == {"type": f"{CURSOR_PROFILE}/unsupported-sort"}
+    assert "GET /v1/changes" in obj["detail"]
+    assert "created_at, -created_at" in obj["detail"]
+    assert obj["meta"]["sorts"] == ["created_at", "-created_at"]
 
 
 @pytest.mark.parametrize("resource", ALL)
@@ -91,16 +113,22 @@ def test_rows_with_identical_created_at_are_ordered_by_public_id(admin, resource
         "CREATED_AT",
     ],
 )
-def test_sorting_by_anything_else_is_the_profiles_unsupported_sort_error(admin, value):
+@pytest.mark.parametrize("resource", ALL)
+def test_sorting_by_anything_else_is_the_profiles_unsupported_sort_error(admin, resource, value):
     t = f.tenant(admin)
 
-    reply = read("account_workspace_connectors", t.claims(), query=f"sort={quote(value)}")
+    reply = read(resource, t.claims(), query=f"sort={quote(value)}")
 
     obj = rf.error(reply, 400, "sort")
+    assert obj["code"] == "INVALID_SORT"
     assert obj["links"] == {"type": f"{CURSOR_PROFILE}/unsupported-sort"}
+    # The sorts the List takes, for a person and for a program.
+    sorts = list(RESOURCES[resource].sort_values)
+    assert obj["meta"]["sorts"] == sorts
+    assert ", ".join(sorts) in obj["detail"]
 
 
-@pytest.mark.parametrize("resource", ALL)
+@pytest.mark.parametrize("resource", BY_UPDATE)
 @pytest.mark.parametrize("sort", ["updated_at", "-updated_at"])
 @pytest.mark.parametrize("operator", ["gte", "gt", "lte", "lt"])
 def test_a_created_at_range_sorted_by_updated_at_is_refused_before_any_query(

@@ -125,7 +125,7 @@ def _read_shapes(resource: Resource) -> list[ReadShape]:
                 resource.key,
                 single,
                 include=rels,
-                sort="updated_at",
+                sort=resource.sorts[-1],
                 descending=False,
                 attribute_filters=tuple((n, 1) for n in resource.filters),
                 ranges=(("created_at", "gte"), ("updated_at", "lt")),

@@ -469,6 +469,27 @@ def test_provenance_has_the_two_time_range_indexes_and_no_unique_triple(admin, t
     )
 
 
+@pytest.mark.parametrize("table", list(PROVENANCE))
+def test_a_ledger_has_no_index_of_updated_at_and_walks_created_at_only(admin, table):
+    # A ledger sorts by created_at only (what changed since a time is GET /v1/changes): no
+    # write keeps an index of updated_at, in its columns, expressions or predicate.
+    of_updated_at = admin.run(
+        "SELECT i.relname FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+        "WHERE x.indrelid = CAST(:t AS regclass) "
+        "AND pg_get_indexdef(x.indexrelid) LIKE '%updated_at%'",
+        t=f"{SCHEMA}.{table}",
+    )
+    walks = {ix["name"] for ix in indexes(admin, table) if ix["predicate"] is not None}
+
+    assert of_updated_at == []
+    # The walk indexes: per connector and direction, and per record, each in created_at order.
+    assert walks == {
+        f"idx_{table}_wc_input_created",
+        f"idx_{table}_wc_output_created",
+        f"idx_{table}_record_live_created",
+    }
+
+
 def test_provenance_rows_repeat_and_follow_their_parents_keys(graph):
     conn, pks = graph
     with rolled_back(conn):

@@ -12,7 +12,7 @@ from wellapi.errors import ApiError, ErrorList
 from wellapi.resources import RESOURCES, VIEWS, Resource
 from wellapi.resources import tables as schema
 from wellapi.resources.all_conditions import CONDITIONS
-from wellapi.resources.ledgers import RECORD_TYPES
+from wellapi.resources.ledgers import LEDGER_RESOURCES, RECORD_TYPES
 from wellapi.resources.rules import KEEPS_PREFIX, READ_ONLY_PREFIX, CheckName
 from wellapi.sqltext.statements import write_plan
 from wellapi.sync.ledgers import LEDGERS
@@ -61,3 +61,17 @@ def test_the_sync_writers_ledgers_are_the_ledger_resources():
         assert f"{record_type}_pk" in schema.table(table).c
         assert f"{record_type}_workspace_connector_id" in schema.table(table).c
         assert id_column in schema.table(records).c
+
+
+def test_the_ledgers_sort_by_created_at_only_and_every_other_list_by_either_timestamp():
+    # A ledger's "what changed since" is GET /v1/changes, which its refusal names; created_at,
+    # a List's default, is every List's sort.
+    ledgers = {r.key for r in LEDGER_RESOURCES}
+    assert ledgers == {key for key, r in RESOURCES.items() if r.walks}
+    for key, resource in {**RESOURCES, **VIEWS}.items():
+        if key in ledgers:
+            assert resource.sorts == ("created_at",), key
+            assert "GET /v1/changes" in resource.sort_note, key
+        else:
+            assert resource.sorts == ("created_at", "updated_at"), key
+            assert resource.sort_note == "", key

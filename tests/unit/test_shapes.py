@@ -97,7 +97,7 @@ DIFFERENT = [
     (AWC, "", "include=account"),
     (AWC, "include=account", "include=workspace_connector"),
     (AWC, "", "sort=created_at"),
-    (AWC, "sort=-created_at", "sort=-updated_at"),
+    (WP, "sort=-created_at", "sort=-updated_at"),
     (AWC, f"filter[account]={U1}", f"filter[account]={U1},{U2}"),
     (AWC, f"filter[account]={U1}", f"filter[workspace_connector]={U1}"),
     (AWC, f"page[after]={AFTER_1}", f"page[before]={AFTER_1}"),

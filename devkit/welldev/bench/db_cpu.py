@@ -290,10 +290,12 @@ def _names(report: Report, bench: BenchDatabase, case: Case, config: Config) -> 
     check reads every statement the session holds."""
     requests = Requests.signed(bench)
     lister = handler_for("company_workspace_connectors", "list")
+    # MAX_NAMES shapes: each sort a ledger takes, include and direction filter a statement.
     shapes = [
-        captured_sql(lister, requests.collection(f"sort={sort}&include={include}"), 200)[0]
-        for sort in ("created_at", "-created_at", "updated_at", "-updated_at")
+        captured_sql(lister, requests.collection(f"sort={sort}&include={include}{only}"), 200)[0]
+        for sort in ("created_at", "-created_at")
         for include in ("", "company", "workspace_connector", "company,workspace_connector")
+        for only in ("", "&filter[direction]=input")
     ]
     with RawClient(bench.api_url) as many, RawClient(bench.api_url) as few:
         for raw, sent in ((many, shapes), (few, [])):

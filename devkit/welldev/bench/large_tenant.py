@@ -77,10 +77,10 @@ class Shape:
     cursor: str = ""
 
 
-# Every ledger's cursors 1,000 pages deep: name, query, the cursor's order.
+# Every ledger's cursors 1,000 pages deep: name, query, the cursor's order (a ledger sorts by
+# created_at only).
 CURSORS = (
     ("cursor_deep", "page[after]={cursor}", "-created_at"),
-    ("cursor_deep_updated_at", "sort=updated_at&page[after]={cursor}", "updated_at"),
     ("cursor_deep_before", "page[before]={cursor}", "-created_at"),
 )
 
@@ -101,8 +101,6 @@ def _ledger_shapes(ledger: str) -> list[Shape]:
     lists = {
         "default": "",
         "sort_created_at": "sort=created_at",
-        "sort_-updated_at": "sort=-updated_at",
-        "sort_updated_at": "sort=updated_at",
         "connector": "filter[workspace_connector]={connector}",
         "connectors_two": "filter[workspace_connector]={connector},{export}",
         "direction_input": "filter[direction]=input",

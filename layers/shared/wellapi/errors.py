@@ -59,8 +59,8 @@ ERROR_CODES: dict[str, ErrorCode] = {
     "INVALID_SORT": ErrorCode(
         400,
         "Invalid query parameter",
-        "`sort` is not `created_at` or `updated_at` (optionally with `-`), or sorts by "
-        "`updated_at` beside a `filter[created_at]` range.",
+        "`sort` is not one the List takes (`meta.sorts` lists them), or sorts by `updated_at`"
+        " beside a `filter[created_at]` range.",
     ),
     "INVALID_PAGE_PARAMETER": ErrorCode(
         400,

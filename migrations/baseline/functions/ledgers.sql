@@ -39,17 +39,11 @@ CREATE INDEX idx_%1$s_workspace_connectors_record_created ON core_api.%1$s_works
 
 CREATE INDEX idx_%1$s_workspace_connectors_record_live_created ON core_api.%1$s_workspace_connectors (%1$s_pk, created_at, %1$s_workspace_connector_id) WHERE (deleted_at IS NULL);
 
-CREATE INDEX idx_%1$s_workspace_connectors_record_live_updated ON core_api.%1$s_workspace_connectors (%1$s_pk, updated_at, %1$s_workspace_connector_id) WHERE (deleted_at IS NULL);
-
 CREATE INDEX idx_%1$s_workspace_connectors_wc_created_at ON core_api.%1$s_workspace_connectors (workspace_connector_pk, created_at);
 
 CREATE INDEX idx_%1$s_workspace_connectors_wc_input_created ON core_api.%1$s_workspace_connectors (workspace_connector_pk, created_at, %1$s_workspace_connector_id) WHERE ((deleted_at IS NULL) AND (direction = 'input'::core_api.direction_enum));
 
-CREATE INDEX idx_%1$s_workspace_connectors_wc_input_updated ON core_api.%1$s_workspace_connectors (workspace_connector_pk, updated_at, %1$s_workspace_connector_id) WHERE ((deleted_at IS NULL) AND (direction = 'input'::core_api.direction_enum));
-
 CREATE INDEX idx_%1$s_workspace_connectors_wc_output_created ON core_api.%1$s_workspace_connectors (workspace_connector_pk, created_at, %1$s_workspace_connector_id) WHERE ((deleted_at IS NULL) AND (direction = 'output'::core_api.direction_enum));
-
-CREATE INDEX idx_%1$s_workspace_connectors_wc_output_updated ON core_api.%1$s_workspace_connectors (workspace_connector_pk, updated_at, %1$s_workspace_connector_id) WHERE ((deleted_at IS NULL) AND (direction = 'output'::core_api.direction_enum));
 
 ALTER TABLE core_api.%1$s_workspace_connectors ENABLE ROW LEVEL SECURITY;
 

@@ -35,13 +35,10 @@ class Cursor:
         return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(token: str, parameter: str, sort: str, *, flat: bool = False) -> Cursor:
-    """The cursor ``token`` holds. Only a flat ``cursor`` (``flat``) may read backwards: a
-    ``page[after]`` or ``page[before]`` takes exactly what the profile's links carry."""
-
-    def invalid(detail: str) -> InvalidQueryParameter:
-        return InvalidQueryParameter(detail, parameter=parameter, code="INVALID_CURSOR")
-
+def decode_cursor(token: str, parameter: str, *, flat: bool = False) -> Cursor:
+    """The cursor ``token`` holds, of whichever sort (the List it is given to judges that).
+    Only a flat ``cursor`` (``flat``) may read backwards: a ``page[after]`` or ``page[before]``
+    takes exactly what the profile's links carry."""
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         decoded = json.loads(raw)
@@ -64,11 +61,9 @@ def decode_cursor(token: str, parameter: str, sort: str, *, flat: bool = False) 
             sort_name, to_utc(datetime.fromisoformat(value)), parsed_id, len(decoded) == 4
         )
     except (binascii.Error, ValueError, TypeError, RecursionError) as error:
-        raise invalid("The cursor is not one this API issued.") from error
-    if cursor.sort != sort:
-        raise invalid(
-            f"The cursor was issued for sort={cursor.sort}; this request sorts by {sort}."
-        )
+        raise InvalidQueryParameter(
+            "The cursor is not one this API issued.", parameter=parameter, code="INVALID_CURSOR"
+        ) from error
     return cursor
 
 

@@ -35,7 +35,6 @@ DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 500
 # Bounds a request's SQL: more ids than this in one filter is a client error, not a query.
 MAX_FILTER_VALUES = 100
-SORTABLE = ("created_at", "updated_at")
 RANGE_OPERATORS = {"gte": ">=", "gt": ">", "lte": "<=", "lt": "<"}
 WORKSPACE_PARAMETERS = ("workspace_id", "workspaceId")
 # The platform's flat pagination, beside the profile's ``page[...]``.
@@ -191,30 +190,40 @@ def _parse_fields(
     return frozenset(names)
 
 
-def _unsupported_sort(detail: str, parameter: str) -> InvalidQueryParameter:
+def _unsupported_sort(
+    detail: str, parameter: str, meta: dict[str, object] | None = None
+) -> InvalidQueryParameter:
     # Collections follow the cursor pagination profile, which names this error by a type link.
     return InvalidQueryParameter(
         detail,
         parameter=parameter,
         code="INVALID_SORT",
         links={"type": f"{CURSOR_PROFILE}/unsupported-sort"},
+        meta=meta,
     )
 
 
-def _parse_sort(value: str, parameter: str) -> tuple[str, bool]:
+def _sorts_taken(resource: Resource) -> str:
+    """The sorts a List of ``resource`` takes, and why no other, in a sentence or two."""
+    taken = f"The sorts of {resource.type} are: {', '.join(resource.sort_values)}."
+    return f"{taken} {resource.sort_note}" if resource.sort_note else taken
+
+
+def _parse_sort(resource: Resource, value: str, parameter: str) -> tuple[str, bool]:
     names = [v.strip() for v in value.split(",")]
-    if len(names) != 1 or not names[0]:
-        raise _unsupported_sort(
-            "Sort by one field: created_at or updated_at, optionally with '-'.", parameter
-        )
-    name = names[0]
-    descending = name.startswith("-")
-    bare = name[1:] if descending else name
-    if bare not in SORTABLE:
-        raise _unsupported_sort(
-            f"Sorting by '{bare}' is not supported; use created_at or updated_at.", parameter
-        )
-    return bare, descending
+    descending = names[0].startswith("-")
+    bare = names[0].removeprefix("-")
+    if len(names) == 1 and bare in resource.sorts:
+        return bare, descending
+    fault = (
+        f"Sorting by '{bare}' is not supported."
+        if len(names) == 1 and bare
+        else "Sort by one field, optionally with '-'."
+    )
+    # The sorts there are, in ``detail`` for a person and ``meta.sorts`` for a program.
+    raise _unsupported_sort(
+        f"{fault} {_sorts_taken(resource)}", parameter, {"sorts": list(resource.sort_values)}
+    )
 
 
 def _whole_number(value: str, parameter: str, bound: int, expected: str) -> int | None:
@@ -484,7 +493,7 @@ def _read_parameter(given: _Given, name: str, value: str) -> None:
     elif family == "fields" and len(path) == 1 and given.documents:
         given.fields[path[0]] = _parse_fields(resource, related, path[0], value, name)
     elif family == "sort" and not path and collection and not feed:
-        given.sort, given.descending = _parse_sort(value, name)
+        given.sort, given.descending = _parse_sort(resource, value, name)
     elif ((family == "page" and path == ["size"]) or name == LIMIT_PARAMETER) and collection:
         given.page_size = _parse_page_size(value, name)
     elif name == PAGE_NUMBER_PARAMETER and collection and not feed:
@@ -532,6 +541,19 @@ def _check_combinations(given: _Given) -> None:
         )
 
 
+def _cursor(given: _Given, value: str, parameter: str, *, flat: bool = False) -> Cursor:
+    """The cursor ``parameter`` gave, which must have been issued for the List's sort."""
+    cursor = decode_cursor(value, parameter, flat=flat)
+    sort = "-" + given.sort if given.descending else given.sort
+    if cursor.sort == sort:
+        return cursor
+    detail = f"The cursor was issued for sort={cursor.sort}; this request sorts by {sort}."
+    if cursor.sort.removeprefix("-") not in given.resource.sorts:
+        # Issued for a sort this List no longer takes (a ledger's updated_at): say which it takes.
+        detail = f"{detail} {_sorts_taken(given.resource)}"
+    raise InvalidQueryParameter(detail, parameter=parameter, code="INVALID_CURSOR")
+
+
 def _read_query(given: _Given) -> ReadQuery:
     """The query ``given`` asks for, its cursors decoded."""
     flat_raw = given.flat_raw
@@ -540,12 +562,11 @@ def _read_query(given: _Given) -> ReadQuery:
         # The feed reads forward only: its one cursor, in either form, is a record's place.
         position = decode_change_place(*flat_raw)
         flat_raw = None
-    token = "-" + given.sort if given.descending else given.sort
     after_raw, before_raw = given.after_raw, given.before_raw
-    after = decode_cursor(after_raw[0], after_raw[1], token) if after_raw else None
-    before = decode_cursor(before_raw[0], before_raw[1], token) if before_raw else None
+    after = _cursor(given, *after_raw) if after_raw else None
+    before = _cursor(given, *before_raw) if before_raw else None
     if flat_raw:
-        flat = decode_cursor(flat_raw[0], flat_raw[1], token, flat=True)
+        flat = _cursor(given, *flat_raw, flat=True)
         if flat.backward:
             before = replace(flat, backward=False)
         else:

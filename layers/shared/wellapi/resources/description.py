@@ -19,6 +19,8 @@ AttributeKind = Literal[
     "string", "enum", "boolean", "datetime", "integer", "uuids", "object", "number"
 ]
 SYSTEM_FIELDS = ("created_at", "updated_at", "deleted_at")
+# What a List sorts by unless its resource says otherwise (``Resource.sorts``).
+SORTS = ("created_at", "updated_at")
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,11 @@ class Resource:
     filters: tuple[str, ...] = ()
     # Set on the ledgers: how a List reads its rows one parent at a time (``Walk``).
     walks: tuple[Walk, ...] = ()
+    # The attributes a List sorts by, either way (``sort=<name>``, ``sort=-<name>``), among them
+    # ``created_at``, a List's default (newest first); a walk scans an index of each.
+    sorts: tuple[str, ...] = SORTS
+    # Why a List takes no other sort, where a client would ask for one: said in its 400.
+    sort_note: str = ""
     # What its collection holds, in a sentence: the OpenAPI document's description of its tag.
     summary: str = ""
 
@@ -139,6 +146,11 @@ class Resource:
     def default_walk(self) -> Walk | None:
         """The walk of a List that names no parent to walk: the one by enum value."""
         return next((w for w in self.walks if w.indexed_enum is not None), None)
+
+    @property
+    def sort_values(self) -> tuple[str, ...]:
+        """Every value a List's ``sort`` takes: each of ``sorts``, ascending then descending."""
+        return tuple(value for name in self.sorts for value in (name, f"-{name}"))
 
     @property
     def field_names(self) -> tuple[str, ...]:

@@ -71,6 +71,14 @@ class LedgerRules(Rules):
         )
 
 
+# A ledger row is appended by the sync pipeline and never edited (a PATCH can change nothing):
+# its updated_at moves only when the row is removed, which hides it. Who sorts a ledger by
+# updated_at wants what changed since a time, which the changes feed answers (deletions
+# included) and such a List never did; and partitioned by its time, a ledger read in that order
+# is read in every partition. So a ledger sorts by its time only, and a write keeps no index of
+# updated_at up to date.
+LEDGER_SORTS = ("created_at",)
+
 DIRECTION = Attribute(
     "direction", "direction", "enum", enum_values(Direction), nullable=False, writable="create"
 )
@@ -97,6 +105,9 @@ def _ledger(record: str, parent: Parent, noun: str) -> Resource:
         rules=_RULES,
         filters=("direction",),
         walks=(Walk(record), Walk("workspace_connector", "direction")),
+        sorts=LEDGER_SORTS,
+        sort_note="The ledgers sort by created_at only; what changed since a time is "
+        "GET /v1/changes, deletions included, in commit order.",
         summary=f"Which workspace connector brought {noun} into the workspace, or carried it "
         "out: a row per sync run (a ledger).",
     )

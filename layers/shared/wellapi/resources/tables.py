@@ -60,7 +60,7 @@ from wellapi.domain import (
     WorkspaceConnectorStatus,
 )
 from wellapi.resources import CHANGE_RESOURCE_TYPES
-from wellapi.resources.ledgers import RECORD_TYPES
+from wellapi.resources.ledgers import LEDGER_SORTS, RECORD_TYPES
 
 # PostgreSQL's own default names, so the migrations and these tables name constraints alike.
 NAMING = {
@@ -306,7 +306,8 @@ def _provenance_table(record: str, record_table: str) -> Table:
 def _per_parent_indexes(
     prefix: str, key: str, id_column: str, parts: dict[str, str]
 ) -> list[Index]:
-    """The indexes a List scans per parent: one per sort and part (``<part>: <predicate>``).
+    """The indexes a List scans per parent: one per sort a ledger takes (``LEDGER_SORTS``) and
+    part (``<part>: <predicate>``).
 
     Per connector, a part per direction: a List filtered on one direction reads only that
     direction's rows, however many the connector carries the other way. Per record, one of
@@ -320,7 +321,7 @@ def _per_parent_indexes(
             id_column,
             postgresql_where=text(predicate),
         )
-        for sort in ("created_at", "updated_at")
+        for sort in LEDGER_SORTS
         for part, predicate in parts.items()
     ]
 
