@@ -251,28 +251,37 @@ def unrecognized_by_every_role(statement: str) -> bool:
 # ---- the roles' defaults, put back ---------------------------------------------------------
 
 
-# The application roles' defaults, for all databases and for the test's own.
+# The application roles' defaults in the test's own database. Those for every database are
+# shared with the other test workers' databases: never read back and put again (a copy taken
+# while another worker's test planted one would plant it again), only cleared, as the
+# deployment declares none.
 ROLE_SETTINGS = (
     "FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole "
-    "WHERE r.rolname = ANY(:roles) AND s.setdatabase IN "
-    "(0, (SELECT oid FROM pg_database WHERE datname = current_database()))"
+    "WHERE r.rolname = ANY(:roles) AND s.setdatabase = "
+    "(SELECT oid FROM pg_database WHERE datname = current_database())"
+)
+EVERY_DATABASE_SETTINGS = (
+    "DELETE FROM pg_db_role_setting s USING pg_roles r "
+    "WHERE r.oid = s.setrole AND r.rolname = ANY(:roles) AND s.setdatabase = 0"
 )
 
 
 def role_settings(admin: pg8000.native.Connection) -> list[list[Any]]:
-    """The application roles' defaults, as the catalog holds them."""
+    """The application roles' defaults in this database, as the catalog holds them."""
     return list(
         admin.run(f"SELECT setdatabase, setrole, setconfig {ROLE_SETTINGS}", roles=list(APP_ROLES))
     )
 
 
 def restore_role_settings(admin: pg8000.native.Connection, kept: list[list[Any]]) -> None:
-    """Put back what ``role_settings`` read: whatever a role set for itself since is gone."""
+    """Put back what ``role_settings`` read, and clear every database's: whatever a role set
+    for itself since is gone."""
     admin.run(
         "DELETE FROM pg_db_role_setting WHERE (setdatabase, setrole) IN "
         f"(SELECT s.setdatabase, s.setrole {ROLE_SETTINGS})",
         roles=list(APP_ROLES),
     )
+    admin.run(EVERY_DATABASE_SETTINGS, roles=list(APP_ROLES))
     for database, role, config in kept:
         admin.run(
             "INSERT INTO pg_db_role_setting VALUES (:d, :r, CAST(:c AS text[]))",
