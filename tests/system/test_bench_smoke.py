@@ -67,6 +67,7 @@ FIGURES = (
     "sync.copy_rows_per_second",
     "sync.database_cpu_per_row",
     "sync.copy_database_cpu_per_row",
+    "sync.updated_at_indexes.rows_per_second",
     "outbox.create.with_record",
     "outbox.create.without_record",
     "outbox.create.database.with_record",
