@@ -74,9 +74,9 @@ class LedgerRules(Rules):
 # A ledger row is appended by the sync pipeline and never edited (a PATCH can change nothing):
 # its updated_at moves only when the row is removed, which hides it. Who sorts a ledger by
 # updated_at wants what changed since a time, which the changes feed answers (deletions
-# included) and such a List never did; and partitioned by its time, a ledger read in that order
-# is read in every partition. So a ledger sorts by its time only, and a write keeps no index of
-# updated_at up to date.
+# included) and such a List never did; and were a ledger partitioned by its time, a List in that
+# order would read every partition. So a ledger sorts by its time only, and a write keeps no
+# index of updated_at up to date.
 LEDGER_SORTS = ("created_at",)
 
 DIRECTION = Attribute(
