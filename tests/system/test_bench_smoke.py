@@ -68,6 +68,7 @@ FIGURES = (
     "sync.database_cpu_per_row",
     "sync.copy_database_cpu_per_row",
     "sync.updated_at_indexes.rows_per_second",
+    "sync.updated_at_indexes.database_cpu_per_row",
     "outbox.create.with_record",
     "outbox.create.without_record",
     "outbox.create.database.with_record",

@@ -179,6 +179,7 @@ def measure_sync(report: Report, bench: BenchDatabase, config: Config) -> None:
     i = report.figure(
         "sync.updated_at_indexes.rows_per_second", [rows / t for t in seconds["indexed"]], "rows/s"
     )
+    i_cpu = report.figure("sync.updated_at_indexes.database_cpu_per_row", cpu_us["indexed"], "us")
     report.details["sync"] = {
         "batch": f"{config.sync_messages} messages x {config.sync_ids} record ids",
         "batches_per_side": len(samples["copy"]),
@@ -188,7 +189,9 @@ def measure_sync(report: Report, bench: BenchDatabase, config: Config) -> None:
         f"sync {s.median:,.0f} rows/s, COPY {c.median:,.0f} rows/s: {ratio.value:.2f}; the "
         f"database's CPU {cpu.median:.1f} us a row, COPY's {copy_cpu.median:.1f}; a batch "
         f"{w.median:.1f} ms, {wo.median:.1f} ms without its records: {outbox.value:.2f}x; "
-        f"with the updated_at indexes {i.median:,.0f} rows/s (without: {s.median / i.median:.2f}x)"
+        f"with the updated_at indexes {i.median:,.0f} rows/s, {i_cpu.median:.1f} us a row "
+        f"(without: {s.median / i.median:.2f}x the rows a second, "
+        f"{cpu.median / i_cpu.median:.2f}x the CPU)"
     )
 
 
