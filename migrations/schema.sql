@@ -1246,13 +1246,14 @@ DECLARE
   roles name[];
   names text[];
   statements text[];
+  local boolean[];
   set_back name[] := '{}';
   role_name name;
 BEGIN
   -- Read as well_heal, before any SET ROLE: the roles it sets have no right on the function.
   SELECT coalesce(array_agg(t.role_name), '{}'), coalesce(array_agg(t.setting_name), '{}'),
-         coalesce(array_agg(t.statement), '{}')
-    INTO roles, names, statements
+         coalesce(array_agg(t.statement), '{}'), coalesce(array_agg(t.in_database), '{}')
+    INTO roles, names, statements, local
     FROM core_api.role_defaults_to_restore() AS t;
   PERFORM set_config('lock_timeout', '1s', true);
   FOR i IN 1..cardinality(roles) LOOP
@@ -1260,10 +1261,12 @@ BEGIN
     setting := roles[i] || '.' || names[i];
     FOR attempt IN 1..3 LOOP
       -- Ended in the select list: in a WHERE clause, the planner may call it on rows it has
-      -- not yet filtered.
+      -- not yet filtered. This database's row is held from this database only; the row for
+      -- every database, from any.
       PERFORM pg_terminate_backend(a.pid, 1000)
          FROM pg_stat_activity a
         WHERE a.usename = roles[i] AND a.pid <> pg_backend_pid()
+          AND (NOT local[i] OR a.datname = current_database())
           AND EXISTS (SELECT FROM pg_locks l
                        WHERE l.pid = a.pid AND l.granted AND l.mode <> 'AccessShareLock'
                          AND l.relation = 'pg_catalog.pg_db_role_setting'::regclass);
@@ -1300,7 +1303,7 @@ ALTER FUNCTION core_api.restore_role_defaults() OWNER TO migration_owner;
 -- Name: role_defaults_to_restore(); Type: FUNCTION; Schema: core_api; Owner: migration_owner
 --
 
-CREATE FUNCTION core_api.role_defaults_to_restore() RETURNS TABLE(role_name name, setting_name text, statement text)
+CREATE FUNCTION core_api.role_defaults_to_restore() RETURNS TABLE(role_name name, setting_name text, statement text, in_database boolean)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     SET lock_timeout TO '15s'
@@ -1309,7 +1312,7 @@ BEGIN
   LOCK TABLE well_private.role_defaults IN SHARE ROW EXCLUSIVE MODE;
   RETURN QUERY
   WITH declared AS (
-    SELECT d.role, d.settings, coalesce(s.setconfig, '{}') AS found,
+    SELECT d.role, d.settings, d.in_database, coalesce(s.setconfig, '{}') AS found,
            format('ALTER ROLE %I', d.role)
              || CASE WHEN d.in_database THEN format(' IN DATABASE %I', current_database())
                      ELSE '' END AS altered
@@ -1322,7 +1325,7 @@ BEGIN
              ELSE 0 END
   ), differing AS (
     SELECT d.role, split_part(item, '=', 1) AS name,
-           d.altered || format(' RESET %I', split_part(item, '=', 1)) AS statement
+           d.altered || format(' RESET %I', split_part(item, '=', 1)) AS statement, d.in_database
       FROM declared d CROSS JOIN unnest(d.found) AS item
      WHERE split_part(item, '=', 1) <> ALL (
              SELECT split_part(w, '=', 1) FROM unnest(d.settings) AS w)
@@ -1332,11 +1335,11 @@ BEGIN
              CASE WHEN split_part(item, '=', 1) IN ('search_path', 'temp_tablespaces',
                                                     'local_preload_libraries')
                   THEN substr(item, strpos(item, '=') + 1)
-                  ELSE quote_literal(substr(item, strpos(item, '=') + 1)) END)
+                  ELSE quote_literal(substr(item, strpos(item, '=') + 1)) END), d.in_database
       FROM declared d CROSS JOIN unnest(d.settings) AS item
      WHERE item <> ALL (d.found)
   )
-  SELECT differing.role, differing.name, differing.statement
+  SELECT differing.role, differing.name, differing.statement, differing.in_database
     FROM differing ORDER BY 1, 2, 3;
 END
 $$;

@@ -277,6 +277,28 @@ def test_a_session_that_holds_the_catalog_row_is_ended_and_the_default_set_back(
             holder.close()
 
 
+def test_a_session_of_the_role_in_another_database_is_not_ended(admin, database, capsys):
+    """A database's own row of a role is held from that database only: a healer ends the
+    holders in its own database, never the role's sessions in another (its own row there, a
+    deployment or a test worker of its own)."""
+    url = database.url_for(API_ROLE).replace(f"/{database.name}?", "/postgres?")
+    elsewhere = local_db.admin_connection(url)
+    try:
+        elsewhere.run("SET lock_timeout = 0")
+        elsewhere.run("BEGIN")
+        elsewhere.run("ALTER ROLE CURRENT_USER IN DATABASE postgres SET work_mem = '77kB'")
+        lo.plant(API_ROLE, in_database(database, *NO_LOGIN))
+
+        run = run_schedule(capsys, "sweep", no_job)
+
+        assert run.answer == {"role_defaults_set_back": [f"{API_ROLE}.{NO_LOGIN[0]}"]}
+        assert elsewhere.run("SELECT 1") == [[1]]
+    finally:
+        with contextlib.suppress(Exception):
+            elsewhere.run("ROLLBACK")
+        elsewhere.close()
+
+
 # ---- the healers' own roles -----------------------------------------------------------------
 
 
