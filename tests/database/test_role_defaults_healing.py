@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -29,6 +28,7 @@ from tests.support import leftovers as lo
 from tests.support import majors
 from tests.support.api import Lambda
 from tests.support.cross_tenant import authorize
+from tests.support.writes import wait_until_blocked
 from wellapi.handlers import drain as drain_module
 from wellapi.handlers import sweep as sweep_module
 from wellapi.handlers.scheduled import scheduled_handler
@@ -496,19 +496,6 @@ def test_healers_at_once_never_trip_over_each_other(admin, database):
     assert restore_role_defaults().set_back == []
 
 
-def waits_on_the_row(admin: pg8000.native.Connection, pid: int) -> None:
-    """Until the backend ``pid`` waits for a lock (the row another transaction changed)."""
-    for _ in range(500):
-        waiting = admin.run(
-            "SELECT count(*) FROM pg_stat_activity WHERE pid = :pid AND wait_event_type = 'Lock'",
-            pid=pid,
-        )
-        if waiting == [[1]]:
-            return
-        time.sleep(0.01)
-    raise AssertionError(f"backend {pid} never waited for the row")
-
-
 def test_recording_the_settings_never_trips_over_a_change_of_the_same_row(admin, database):
     """Every database's defaults are one catalog row per role, which a healer or a migration of
     another database on the same server may change while the settings are recorded here,
@@ -521,10 +508,9 @@ def test_recording_the_settings_never_trips_over_a_change_of_the_same_row(admin,
     try:
         other.run("BEGIN")
         other.run(f"ALTER ROLE {SYNC_ROLE} IN DATABASE {database.name} RESET work_mem")
-        pid = recording.run("SELECT pg_backend_pid()")[0][0]
         with ThreadPoolExecutor(1) as thread:
             recorded = thread.submit(recording.run, "SELECT well_private.record_settings()")
-            waits_on_the_row(admin, pid)
+            wait_until_blocked(admin, role=admin.run("SELECT current_user")[0][0])
             other.run("COMMIT")
             recorded.result()
     finally:

@@ -511,19 +511,22 @@ def race(requests: list[tuple[str, str, Json]]) -> list[Reply]:
         return [answer(future.result(timeout=60)) for future in futures]
 
 
-def wait_until_blocked(admin: pg8000.native.Connection, count: int = 1) -> None:
-    """Until ``count`` API requests of this database wait for a lock (a row another holds)."""
+def wait_until_blocked(
+    admin: pg8000.native.Connection, count: int = 1, role: str = API_ROLE
+) -> None:
+    """Until ``count`` sessions of ``role`` (API requests) in this database wait for a lock (a
+    row another holds)."""
     deadline = time.monotonic() + 60  # only bounds a hang
     while time.monotonic() < deadline:
         rows = admin.run(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
             "AND usename = :role AND wait_event_type = 'Lock'",
-            role=API_ROLE,
+            role=role,
         )
         if rows[0][0] >= count:
             return
         time.sleep(0.01)
-    raise AssertionError(f"{count} request(s) never blocked on the row")
+    raise AssertionError(f"{count} session(s) of {role} never blocked on the row")
 
 
 def waiting_on_a_lock(
