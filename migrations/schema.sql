@@ -142,6 +142,23 @@ CREATE TYPE core_api.workspace_group_role_enum AS ENUM (
 ALTER TYPE core_api.workspace_group_role_enum OWNER TO migration_owner;
 
 --
+-- Name: account_workspace_connectors_created_at(); Type: FUNCTION; Schema: core_api; Owner: migration_owner
+--
+
+CREATE FUNCTION core_api.account_workspace_connectors_created_at() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+  -- A row's time is its id's: the period it is kept in, and the order a List reads it in.
+  NEW.created_at := core_api.uuid_time(NEW.account_workspace_connector_id);
+  RETURN NEW;
+END
+$$;
+
+ALTER FUNCTION core_api.account_workspace_connectors_created_at() OWNER TO migration_owner;
+
+--
 -- Name: account_workspace_connectors_parents_agree(); Type: FUNCTION; Schema: core_api; Owner: migration_owner
 --
 
@@ -332,6 +349,23 @@ $$;
 ALTER FUNCTION core_api.claim_idempotency_key(p_key text, p_fingerprint text) OWNER TO migration_owner;
 
 --
+-- Name: company_workspace_connectors_created_at(); Type: FUNCTION; Schema: core_api; Owner: migration_owner
+--
+
+CREATE FUNCTION core_api.company_workspace_connectors_created_at() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+  -- A row's time is its id's: the period it is kept in, and the order a List reads it in.
+  NEW.created_at := core_api.uuid_time(NEW.company_workspace_connector_id);
+  RETURN NEW;
+END
+$$;
+
+ALTER FUNCTION core_api.company_workspace_connectors_created_at() OWNER TO migration_owner;
+
+--
 -- Name: company_workspace_connectors_parents_agree(); Type: FUNCTION; Schema: core_api; Owner: migration_owner
 --
 
@@ -412,6 +446,24 @@ $$;
 ALTER FUNCTION core_api.ledger_direction_stays() OWNER TO migration_owner;
 
 --
+-- Name: ledger_seconds_ahead(); Type: FUNCTION; Schema: core_api; Owner: migration_owner
+--
+
+CREATE FUNCTION core_api.ledger_seconds_ahead() RETURNS double precision
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+  -- How long from now until a ledger's new ids have no period, the least over the ledgers (0
+  -- for a ledger with none): what the sweeper reports (LedgerPeriodSecondsAhead, alarmed on).
+  SELECT min(coalesce(EXTRACT(epoch FROM (SELECT max(p.ends_at) FROM core_api.ledger_periods p
+                                          WHERE p.ledger = c.record_type || '_workspace_connectors')
+                                         - now()), 0))::double precision
+    FROM well_private.change_types c WHERE c.record_type IS NOT NULL
+$$;
+
+ALTER FUNCTION core_api.ledger_seconds_ahead() OWNER TO migration_owner;
+
+--
 -- Name: linked_parent_stays_in_its_workspace(); Type: FUNCTION; Schema: core_api; Owner: migration_owner
 --
 
@@ -437,6 +489,28 @@ END
 $_$;
 
 ALTER FUNCTION core_api.linked_parent_stays_in_its_workspace() OWNER TO migration_owner;
+
+--
+-- Name: make_ledger_periods_ahead(text, integer); Type: FUNCTION; Schema: core_api; Owner: migration_owner
+--
+
+CREATE FUNCTION core_api.make_ledger_periods_ahead(p_period text, p_ahead integer) RETURNS TABLE(ledger text, starts_at timestamp with time zone, ends_at timestamp with time zone)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+-- The sweeper's, every run: the periods that cover now and p_ahead (1 to 3) periods after it,
+-- made where they are missing. Never a period in the past.
+BEGIN
+  IF p_ahead IS NULL OR p_ahead NOT BETWEEN 1 AND 3 THEN
+    RAISE EXCEPTION 'ledger periods are made 1 to 3 periods ahead, not %', p_ahead
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  RETURN QUERY SELECT m.ledger, m.starts_at, m.ends_at
+    FROM well_private.make_ledger_periods(p_period, now(), now() + (p_ahead || ' ' || p_period)::interval) m;
+END
+$$;
+
+ALTER FUNCTION core_api.make_ledger_periods_ahead(p_period text, p_ahead integer) OWNER TO migration_owner;
 
 --
 -- Name: may_enrol(bigint, bigint); Type: FUNCTION; Schema: core_api; Owner: migration_owner
@@ -679,6 +753,23 @@ END
 $$;
 
 ALTER FUNCTION core_api.operator_rotate_key(p_api_key_id uuid, p_prefix text, p_new_prefix text, p_new_secret_hash bytea, p_expires_in_seconds integer) OWNER TO migration_owner;
+
+--
+-- Name: people_workspace_connectors_created_at(); Type: FUNCTION; Schema: core_api; Owner: migration_owner
+--
+
+CREATE FUNCTION core_api.people_workspace_connectors_created_at() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+  -- A row's time is its id's: the period it is kept in, and the order a List reads it in.
+  NEW.created_at := core_api.uuid_time(NEW.people_workspace_connector_id);
+  RETURN NEW;
+END
+$$;
+
+ALTER FUNCTION core_api.people_workspace_connectors_created_at() OWNER TO migration_owner;
 
 --
 -- Name: people_workspace_connectors_parents_agree(); Type: FUNCTION; Schema: core_api; Owner: migration_owner
@@ -1571,6 +1662,26 @@ $$;
 ALTER FUNCTION core_api.touch_row() OWNER TO migration_owner;
 
 --
+-- Name: uuid_floor(timestamp with time zone); Type: FUNCTION; Schema: core_api; Owner: migration_owner
+--
+
+CREATE FUNCTION core_api.uuid_floor(p_time timestamp with time zone) RETURNS uuid
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    RETURN ((lpad(to_hex((floor((EXTRACT(epoch FROM p_time) * (1000)::numeric)))::bigint), 12, '0'::text) || '00000000000000000000'::text))::uuid;
+
+ALTER FUNCTION core_api.uuid_floor(p_time timestamp with time zone) OWNER TO migration_owner;
+
+--
+-- Name: uuid_time(uuid); Type: FUNCTION; Schema: core_api; Owner: migration_owner
+--
+
+CREATE FUNCTION core_api.uuid_time(p_id uuid) RETURNS timestamp with time zone
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    RETURN ('1970-01-01 00:00:00+00'::timestamp with time zone + ((((('x'::text || encode(substr(uuid_send(p_id), 1, 6), 'hex'::text)))::bit(48))::bigint)::double precision * '00:00:00.001'::interval));
+
+ALTER FUNCTION core_api.uuid_time(p_id uuid) OWNER TO migration_owner;
+
+--
 -- Name: uuid_v7(); Type: FUNCTION; Schema: core_api; Owner: migration_owner
 --
 
@@ -1581,6 +1692,18 @@ CREATE FUNCTION core_api.uuid_v7() RETURNS uuid
 END;
 
 ALTER FUNCTION core_api.uuid_v7() OWNER TO migration_owner;
+
+--
+-- Name: uuid_v7_at(timestamp with time zone); Type: FUNCTION; Schema: core_api; Owner: migration_owner
+--
+
+CREATE FUNCTION core_api.uuid_v7_at(p_time timestamp with time zone) RETURNS uuid
+    LANGUAGE sql PARALLEL SAFE
+    BEGIN ATOMIC
+ SELECT (encode(set_bit(set_bit(OVERLAY(uuid_send(gen_random_uuid()) PLACING SUBSTRING(int8send((floor((EXTRACT(epoch FROM p_time) * (1000)::numeric)))::bigint) FROM 3) FROM 1 FOR 6), (52)::bigint, 1), (53)::bigint, 1), 'hex'::text))::uuid AS encode;
+END;
+
+ALTER FUNCTION core_api.uuid_v7_at(p_time timestamp with time zone) OWNER TO migration_owner;
 
 --
 -- Name: verified_person_pk(); Type: FUNCTION; Schema: core_api; Owner: migration_owner
@@ -1743,23 +1866,24 @@ CREATE TABLE core_api.%1$s_workspace_connectors (
     %1$s_pk bigint NOT NULL REFERENCES core_api.%2$s(pk) ON UPDATE CASCADE,
     direction core_api.direction_enum NOT NULL,
     workspace_connector_pk bigint NOT NULL REFERENCES core_api.workspace_connectors(pk) ON UPDATE CASCADE,
-    pk bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    pk bigint GENERATED BY DEFAULT AS IDENTITY,
+    created_at timestamp with time zone NOT NULL,
     updated_at timestamp with time zone,
     deleted_at timestamp with time zone,
-    occurred_at timestamp with time zone
-)
-WITH (autovacuum_vacuum_scale_factor='0.01', autovacuum_vacuum_insert_scale_factor='0.01');
+    occurred_at timestamp with time zone,
+    CONSTRAINT %1$s_workspace_connectors_pkey PRIMARY KEY (pk, %1$s_workspace_connector_id),
+    CONSTRAINT %1$s_workspace_connectors_created_at_is_the_id_time CHECK (created_at = core_api.uuid_time(%1$s_workspace_connector_id))
+) PARTITION BY RANGE (%1$s_workspace_connector_id);
 
-CREATE INDEX idx_%1$s_workspace_connectors_record_created ON core_api.%1$s_workspace_connectors (%1$s_pk, created_at);
+CREATE INDEX idx_%1$s_workspace_connectors_record ON core_api.%1$s_workspace_connectors (%1$s_pk, %1$s_workspace_connector_id);
 
-CREATE INDEX idx_%1$s_workspace_connectors_record_live_created ON core_api.%1$s_workspace_connectors (%1$s_pk, created_at, %1$s_workspace_connector_id) WHERE (deleted_at IS NULL);
+CREATE INDEX idx_%1$s_workspace_connectors_record_live ON core_api.%1$s_workspace_connectors (%1$s_pk, %1$s_workspace_connector_id) WHERE (deleted_at IS NULL);
 
-CREATE INDEX idx_%1$s_workspace_connectors_wc_created_at ON core_api.%1$s_workspace_connectors (workspace_connector_pk, created_at);
+CREATE INDEX idx_%1$s_workspace_connectors_wc ON core_api.%1$s_workspace_connectors (workspace_connector_pk, %1$s_workspace_connector_id);
 
-CREATE INDEX idx_%1$s_workspace_connectors_wc_input_created ON core_api.%1$s_workspace_connectors (workspace_connector_pk, created_at, %1$s_workspace_connector_id) WHERE ((deleted_at IS NULL) AND (direction = 'input'::core_api.direction_enum));
+CREATE INDEX idx_%1$s_workspace_connectors_wc_input ON core_api.%1$s_workspace_connectors (workspace_connector_pk, %1$s_workspace_connector_id) WHERE ((deleted_at IS NULL) AND (direction = 'input'::core_api.direction_enum));
 
-CREATE INDEX idx_%1$s_workspace_connectors_wc_output_created ON core_api.%1$s_workspace_connectors (workspace_connector_pk, created_at, %1$s_workspace_connector_id) WHERE ((deleted_at IS NULL) AND (direction = 'output'::core_api.direction_enum));
+CREATE INDEX idx_%1$s_workspace_connectors_wc_output ON core_api.%1$s_workspace_connectors (workspace_connector_pk, %1$s_workspace_connector_id) WHERE ((deleted_at IS NULL) AND (direction = 'output'::core_api.direction_enum));
 
 ALTER TABLE core_api.%1$s_workspace_connectors ENABLE ROW LEVEL SECURITY;
 
@@ -1767,7 +1891,7 @@ ALTER TABLE core_api.%1$s_workspace_connectors FORCE ROW LEVEL SECURITY;
 
 CREATE POLICY %1$s_workspace_connectors_api ON core_api.%1$s_workspace_connectors TO well_api USING (((workspace_connector_pk = ANY ((SELECT core_api.verified_workspace_connector_pks())::bigint[])) OR ((SELECT core_api.verified_principal_kind()) = 'service'::text))) WITH CHECK (((SELECT core_api.verified_principal_kind()) = 'service'::text));
 
-CREATE POLICY %1$s_workspace_connectors_api_insert ON core_api.%1$s_workspace_connectors AS RESTRICTIVE FOR INSERT TO well_api WITH CHECK ((((SELECT core_api.verified_principal_kind()) = 'service'::text) AND (deleted_at IS NULL) AND (created_at = now()) AND (EXISTS ( SELECT 1
+CREATE POLICY %1$s_workspace_connectors_api_insert ON core_api.%1$s_workspace_connectors AS RESTRICTIVE FOR INSERT TO well_api WITH CHECK ((((SELECT core_api.verified_principal_kind()) = 'service'::text) AND (deleted_at IS NULL) AND (created_at > (now() - '00:10:00'::interval)) AND (created_at < (now() + '00:01:00'::interval)) AND (EXISTS ( SELECT 1
    FROM core_api.%2$s p
   WHERE ((p.pk = %1$s_workspace_connectors.%1$s_pk) AND (p.deleted_at IS NULL)))) AND (EXISTS ( SELECT 1
    FROM core_api.workspace_connectors p
@@ -1808,6 +1932,17 @@ BEGIN
       USING ERRCODE = 'check_violation', CONSTRAINT = TG_TABLE_NAME || '_parents_share_a_workspace';
   END IF;
   RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION core_api.%1$s_workspace_connectors_created_at() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+  -- A row's time is its id's: the period it is kept in, and the order a List reads it in.
+  NEW.created_at := core_api.uuid_time(NEW.%1$s_workspace_connector_id);
+  RETURN NEW;
 END
 $$;
 
@@ -1889,6 +2024,8 @@ BEGIN
 END
 $_$;
 
+CREATE TRIGGER %1$s_workspace_connectors_created_at BEFORE INSERT ON core_api.%1$s_workspace_connectors FOR EACH ROW EXECUTE FUNCTION core_api.%1$s_workspace_connectors_created_at();
+
 CREATE TRIGGER %1$s_workspace_connectors_direction_stays BEFORE UPDATE OF direction ON core_api.%1$s_workspace_connectors FOR EACH ROW WHEN ((old.direction IS DISTINCT FROM new.direction)) EXECUTE FUNCTION core_api.ledger_direction_stays();
 
 CREATE TRIGGER %1$s_workspace_connectors_parents_agree_on_insert AFTER INSERT ON core_api.%1$s_workspace_connectors REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core_api.%1$s_workspace_connectors_parents_agree();
@@ -1908,6 +2045,10 @@ CREATE TRIGGER %2$s_linked_stays_in_workspace BEFORE UPDATE OF workspace_pk ON c
 REVOKE ALL ON FUNCTION core_api.%1$s_workspace_connectors_parents_agree() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION core_api.record_%1$s_workspace_connectors() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION core_api.%1$s_workspace_connectors_created_at() FROM PUBLIC;
+
+GRANT EXECUTE ON FUNCTION core_api.%1$s_workspace_connectors_created_at() TO well_api, well_sync;
 
 GRANT SELECT, INSERT, UPDATE (direction, updated_at, deleted_at) ON TABLE core_api.%1$s_workspace_connectors TO well_api;
 
@@ -1943,8 +2084,9 @@ BEGIN
   EXECUTE format('DROP TRIGGER %s_linked_stays_in_workspace ON %s',
                  split_part(parent, '.', 2), parent);
   EXECUTE format('DROP TABLE core_api.%I', ledger);
-  EXECUTE format('DROP FUNCTION core_api.%I(), core_api.%I()',
-                 'record_' || ledger, ledger || '_parents_agree');
+  EXECUTE format('DROP FUNCTION core_api.%I(), core_api.%I(), core_api.%I()',
+                 'record_' || ledger, ledger || '_parents_agree', ledger || '_created_at');
+  DELETE FROM core_api.ledger_periods p WHERE p.ledger = (p_record_type || '_workspace_connectors');
   DELETE FROM well_private.change_types WHERE record_type = p_record_type;
   PERFORM well_private.name_the_change_types();
 END
@@ -2083,6 +2225,97 @@ CREATE FUNCTION well_private.mac(p_message text) RETURNS text
 $$;
 
 ALTER FUNCTION well_private.mac(p_message text) OWNER TO migration_owner;
+
+--
+-- Name: make_ledger_period(text, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: well_private; Owner: migration_owner
+--
+
+CREATE FUNCTION well_private.make_ledger_period(p_ledger text, p_starts_at timestamp with time zone, p_ends_at timestamp with time zone) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+-- One period of p_ledger: its partition, the ids of p_starts_at to p_ends_at, under the
+-- ledger's policies (no role but the owner may read a partition by its name, and row-level
+-- security is on in it too), and its row in core_api.ledger_periods.
+--
+-- A record's rows are planned as a busy record's, a thousandth of its period (n_distinct):
+-- a List of one record reads a page from each period in id order, where a plan that believed
+-- a record holds a handful would read all its rows and sort them (an analysed empty period, the
+-- one made ahead, costs its sequential scan nothing, and tips it).
+DECLARE
+  v_name text := p_ledger || '_p' || to_char(p_starts_at AT TIME ZONE 'UTC', 'YYYYMMDD');
+BEGIN
+  EXECUTE format('CREATE TABLE core_api.%I PARTITION OF core_api.%I FOR VALUES FROM (%L) TO (%L) '
+                 'WITH (autovacuum_vacuum_scale_factor = 0.01, autovacuum_vacuum_insert_scale_factor = 0.01)',
+                 v_name, p_ledger, core_api.uuid_floor(p_starts_at), core_api.uuid_floor(p_ends_at));
+  EXECUTE format('ALTER TABLE core_api.%I ALTER COLUMN %I SET (n_distinct = -0.001)',
+                 v_name, replace(p_ledger, '_workspace_connectors', '_pk'));
+  EXECUTE format('ALTER TABLE core_api.%I ENABLE ROW LEVEL SECURITY', v_name);
+  EXECUTE format('REVOKE ALL ON TABLE core_api.%I FROM PUBLIC', v_name);
+  INSERT INTO core_api.ledger_periods (ledger, starts_at, ends_at, partition_name)
+  VALUES (p_ledger, p_starts_at, p_ends_at, v_name);
+END
+$$;
+
+ALTER FUNCTION well_private.make_ledger_period(p_ledger text, p_starts_at timestamp with time zone, p_ends_at timestamp with time zone) OWNER TO migration_owner;
+
+--
+-- Name: make_ledger_periods(text, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: well_private; Owner: migration_owner
+--
+
+CREATE FUNCTION well_private.make_ledger_periods(p_period text, p_from timestamp with time zone, p_through timestamp with time zone) RETURNS TABLE(ledger text, starts_at timestamp with time zone, ends_at timestamp with time zone)
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET lock_timeout TO '2s'
+    AS $$
+-- Every ledger's periods made, one partition a period, so that together they cover p_from to
+-- p_through: before its first period and after its last, aligned to p_period ('year',
+-- 'quarter' or 'month', in UTC; a period after a change of length ends at the next boundary
+-- of the new length). Answers each period made. Making a partition locks its ledger briefly
+-- (ACCESS EXCLUSIVE): lock_timeout lets a long reader win, and the next run makes it.
+DECLARE
+  v_step interval;
+  v_ledger text;
+  v_first timestamptz;
+  v_last timestamptz;
+  v_start timestamptz;
+BEGIN
+  IF p_from IS NULL OR p_through IS NULL OR p_from > p_through THEN
+    RAISE EXCEPTION 'ledger periods are made from a time through a later one, not % through %',
+      p_from, p_through USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF p_period NOT IN ('year', 'quarter', 'month') THEN
+    RAISE EXCEPTION 'a ledger period is a year, a quarter or a month, not %', p_period
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  v_step := ('1 ' || p_period)::interval;
+  FOR v_ledger IN
+    SELECT c.record_type || '_workspace_connectors' FROM well_private.change_types c
+     WHERE c.record_type IS NOT NULL ORDER BY 1
+  LOOP
+    SELECT min(p.starts_at), max(p.ends_at) INTO v_first, v_last
+      FROM core_api.ledger_periods p WHERE p.ledger = v_ledger;
+    IF v_first IS NULL THEN
+      v_first := date_trunc(p_period, p_from, 'UTC');
+      v_last := v_first;
+    END IF;
+    WHILE v_first > p_from LOOP
+      v_start := date_trunc(p_period, v_first - interval '1 microsecond', 'UTC');
+      PERFORM well_private.make_ledger_period(v_ledger, v_start, v_first);
+      RETURN QUERY SELECT v_ledger, v_start, v_first;
+      v_first := v_start;
+    END LOOP;
+    WHILE v_last <= p_through LOOP
+      v_start := v_last;
+      v_last := date_trunc(p_period, v_start + v_step, 'UTC');
+      PERFORM well_private.make_ledger_period(v_ledger, v_start, v_last);
+      RETURN QUERY SELECT v_ledger, v_start, v_last;
+    END LOOP;
+  END LOOP;
+END
+$$;
+
+ALTER FUNCTION well_private.make_ledger_periods(p_period text, p_from timestamp with time zone, p_through timestamp with time zone) OWNER TO migration_owner;
 
 --
 -- Name: name_the_change_types(); Type: FUNCTION; Schema: well_private; Owner: migration_owner
@@ -2300,12 +2533,13 @@ CREATE TABLE core_api.account_workspace_connectors (
     direction core_api.direction_enum NOT NULL,
     workspace_connector_pk bigint NOT NULL,
     pk bigint NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_at timestamp with time zone NOT NULL,
     updated_at timestamp with time zone,
     deleted_at timestamp with time zone,
-    occurred_at timestamp with time zone
+    occurred_at timestamp with time zone,
+    CONSTRAINT account_workspace_connectors_created_at_is_the_id_time CHECK ((created_at = core_api.uuid_time(account_workspace_connector_id)))
 )
-WITH (autovacuum_vacuum_scale_factor='0.01', autovacuum_vacuum_insert_scale_factor='0.01');
+PARTITION BY RANGE (account_workspace_connector_id);
 
 ALTER TABLE ONLY core_api.account_workspace_connectors FORCE ROW LEVEL SECURITY;
 
@@ -2506,12 +2740,13 @@ CREATE TABLE core_api.company_workspace_connectors (
     direction core_api.direction_enum NOT NULL,
     workspace_connector_pk bigint NOT NULL,
     pk bigint NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_at timestamp with time zone NOT NULL,
     updated_at timestamp with time zone,
     deleted_at timestamp with time zone,
-    occurred_at timestamp with time zone
+    occurred_at timestamp with time zone,
+    CONSTRAINT company_workspace_connectors_created_at_is_the_id_time CHECK ((created_at = core_api.uuid_time(company_workspace_connector_id)))
 )
-WITH (autovacuum_vacuum_scale_factor='0.01', autovacuum_vacuum_insert_scale_factor='0.01');
+PARTITION BY RANGE (company_workspace_connector_id);
 
 ALTER TABLE ONLY core_api.company_workspace_connectors FORCE ROW LEVEL SECURITY;
 
@@ -2574,6 +2809,27 @@ ALTER TABLE core_api.connectors ALTER COLUMN pk ADD GENERATED BY DEFAULT AS IDEN
 );
 
 --
+-- Name: ledger_periods; Type: TABLE; Schema: core_api; Owner: migration_owner
+--
+
+CREATE TABLE core_api.ledger_periods (
+    ledger text NOT NULL,
+    starts_at timestamp with time zone NOT NULL,
+    ends_at timestamp with time zone NOT NULL,
+    partition_name text NOT NULL,
+    made_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT ledger_periods_in_order CHECK ((starts_at < ends_at))
+);
+
+ALTER TABLE core_api.ledger_periods OWNER TO migration_owner;
+
+--
+-- Name: TABLE ledger_periods; Type: COMMENT; Schema: core_api; Owner: migration_owner
+--
+
+COMMENT ON TABLE core_api.ledger_periods IS 'The periods of the provenance ledgers, a row a partition: made ahead by core_api.make_ledger_periods_ahead() (the sweeper).';
+
+--
 -- Name: memberships; Type: TABLE; Schema: core_api; Owner: migration_owner
 --
 
@@ -2616,12 +2872,13 @@ CREATE TABLE core_api.people_workspace_connectors (
     direction core_api.direction_enum NOT NULL,
     workspace_connector_pk bigint NOT NULL,
     pk bigint NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_at timestamp with time zone NOT NULL,
     updated_at timestamp with time zone,
     deleted_at timestamp with time zone,
-    occurred_at timestamp with time zone
+    occurred_at timestamp with time zone,
+    CONSTRAINT people_workspace_connectors_created_at_is_the_id_time CHECK ((created_at = core_api.uuid_time(people_workspace_connector_id)))
 )
-WITH (autovacuum_vacuum_scale_factor='0.01', autovacuum_vacuum_insert_scale_factor='0.01');
+PARTITION BY RANGE (people_workspace_connector_id);
 
 ALTER TABLE ONLY core_api.people_workspace_connectors FORCE ROW LEVEL SECURITY;
 
@@ -3061,7 +3318,7 @@ ALTER TABLE ONLY core_api.account_workspace_connectors
 --
 
 ALTER TABLE ONLY core_api.account_workspace_connectors
-    ADD CONSTRAINT account_workspace_connectors_pkey PRIMARY KEY (pk);
+    ADD CONSTRAINT account_workspace_connectors_pkey PRIMARY KEY (pk, account_workspace_connector_id);
 
 --
 -- Name: accounts accounts_account_id_key; Type: CONSTRAINT; Schema: core_api; Owner: migration_owner
@@ -3145,7 +3402,7 @@ ALTER TABLE ONLY core_api.company_workspace_connectors
 --
 
 ALTER TABLE ONLY core_api.company_workspace_connectors
-    ADD CONSTRAINT company_workspace_connectors_pkey PRIMARY KEY (pk);
+    ADD CONSTRAINT company_workspace_connectors_pkey PRIMARY KEY (pk, company_workspace_connector_id);
 
 --
 -- Name: connector_revocations connector_revocations_pkey; Type: CONSTRAINT; Schema: core_api; Owner: migration_owner
@@ -3167,6 +3424,20 @@ ALTER TABLE ONLY core_api.connectors
 
 ALTER TABLE ONLY core_api.connectors
     ADD CONSTRAINT connectors_pkey PRIMARY KEY (pk);
+
+--
+-- Name: ledger_periods ledger_periods_partition_name_key; Type: CONSTRAINT; Schema: core_api; Owner: migration_owner
+--
+
+ALTER TABLE ONLY core_api.ledger_periods
+    ADD CONSTRAINT ledger_periods_partition_name_key UNIQUE (partition_name);
+
+--
+-- Name: ledger_periods ledger_periods_pkey; Type: CONSTRAINT; Schema: core_api; Owner: migration_owner
+--
+
+ALTER TABLE ONLY core_api.ledger_periods
+    ADD CONSTRAINT ledger_periods_pkey PRIMARY KEY (ledger, starts_at);
 
 --
 -- Name: memberships memberships_membership_id_key; Type: CONSTRAINT; Schema: core_api; Owner: migration_owner
@@ -3194,7 +3465,7 @@ ALTER TABLE ONLY core_api.people_workspace_connectors
 --
 
 ALTER TABLE ONLY core_api.people_workspace_connectors
-    ADD CONSTRAINT people_workspace_connectors_pkey PRIMARY KEY (pk);
+    ADD CONSTRAINT people_workspace_connectors_pkey PRIMARY KEY (pk, people_workspace_connector_id);
 
 --
 -- Name: peoples peoples_person_id_key; Type: CONSTRAINT; Schema: core_api; Owner: migration_owner
@@ -3399,34 +3670,34 @@ ALTER TABLE ONLY well_private.session_bounds
 CREATE UNIQUE INDEX accounts_workspace_external_id_active_unique ON core_api.accounts USING btree (workspace_pk, account_external_id) WHERE (deleted_at IS NULL);
 
 --
--- Name: idx_account_workspace_connectors_record_created; Type: INDEX; Schema: core_api; Owner: migration_owner
+-- Name: idx_account_workspace_connectors_record; Type: INDEX; Schema: core_api; Owner: migration_owner
 --
 
-CREATE INDEX idx_account_workspace_connectors_record_created ON core_api.account_workspace_connectors USING btree (account_pk, created_at);
+CREATE INDEX idx_account_workspace_connectors_record ON ONLY core_api.account_workspace_connectors USING btree (account_pk, account_workspace_connector_id);
 
 --
--- Name: idx_account_workspace_connectors_record_live_created; Type: INDEX; Schema: core_api; Owner: migration_owner
+-- Name: idx_account_workspace_connectors_record_live; Type: INDEX; Schema: core_api; Owner: migration_owner
 --
 
-CREATE INDEX idx_account_workspace_connectors_record_live_created ON core_api.account_workspace_connectors USING btree (account_pk, created_at, account_workspace_connector_id) WHERE (deleted_at IS NULL);
+CREATE INDEX idx_account_workspace_connectors_record_live ON ONLY core_api.account_workspace_connectors USING btree (account_pk, account_workspace_connector_id) WHERE (deleted_at IS NULL);
 
 --
--- Name: idx_account_workspace_connectors_wc_created_at; Type: INDEX; Schema: core_api; Owner: migration_owner
+-- Name: idx_account_workspace_connectors_wc; Type: INDEX; Schema: core_api; Owner: migration_owner
 --
 
-CREATE INDEX idx_account_workspace_connectors_wc_created_at ON core_api.account_workspace_connectors USING btree (workspace_connector_pk, created_at);
+CREATE INDEX idx_account_workspace_connectors_wc ON ONLY core_api.account_workspace_connectors USING btree (workspace_connector_pk, account_workspace_connector_id);
 
 --
--- Name: idx_account_workspace_connectors_wc_input_created; Type: INDEX; Schema: core_api; Owner: migration_owner
+-- Name: idx_account_workspace_connectors_wc_input; Type: INDEX; Schema: core_api; Owner: migration_owner
 --
 
-CREATE INDEX idx_account_workspace_connectors_wc_input_created ON core_api.account_workspace_connectors USING btree (workspace_connector_pk, created_at, account_workspace_connector_id) WHERE ((deleted_at IS NULL) AND (direction = 'input'::core_api.direction_enum));
+CREATE INDEX idx_account_workspace_connectors_wc_input ON ONLY core_api.account_workspace_connectors USING btree (workspace_connector_pk, account_workspace_connector_id) WHERE ((deleted_at IS NULL) AND (direction = 'input'::core_api.direction_enum));
 
 --
--- Name: idx_account_workspace_connectors_wc_output_created; Type: INDEX; Schema: core_api; Owner: migration_owner
+-- Name: idx_account_workspace_connectors_wc_output; Type: INDEX; Schema: core_api; Owner: migration_owner
 --
 
-CREATE INDEX idx_account_workspace_connectors_wc_output_created ON core_api.account_workspace_connectors USING btree (workspace_connector_pk, created_at, account_workspace_connector_id) WHERE ((deleted_at IS NULL) AND (direction = 'output'::core_api.direction_enum));
+CREATE INDEX idx_account_workspace_connectors_wc_output ON ONLY core_api.account_workspace_connectors USING btree (workspace_connector_pk, account_workspace_connector_id) WHERE ((deleted_at IS NULL) AND (direction = 'output'::core_api.direction_enum));
 
 --
 -- Name: idx_change_records_feed; Type: INDEX; Schema: core_api; Owner: migration_owner
@@ -3465,34 +3736,34 @@ CREATE INDEX idx_change_records_unsent ON core_api.change_records USING btree (x
 CREATE INDEX idx_companies_workspace ON core_api.companies USING btree (workspace_pk);
 
 --
--- Name: idx_company_workspace_connectors_record_created; Type: INDEX; Schema: core_api; Owner: migration_owner
+-- Name: idx_company_workspace_connectors_record; Type: INDEX; Schema: core_api; Owner: migration_owner
 --
 
-CREATE INDEX idx_company_workspace_connectors_record_created ON core_api.company_workspace_connectors USING btree (company_pk, created_at);
+CREATE INDEX idx_company_workspace_connectors_record ON ONLY core_api.company_workspace_connectors USING btree (company_pk, company_workspace_connector_id);
 
 --
--- Name: idx_company_workspace_connectors_record_live_created; Type: INDEX; Schema: core_api; Owner: migration_owner
+-- Name: idx_company_workspace_connectors_record_live; Type: INDEX; Schema: core_api; Owner: migration_owner
 --
 
-CREATE INDEX idx_company_workspace_connectors_record_live_created ON core_api.company_workspace_connectors USING btree (company_pk, created_at, company_workspace_connector_id) WHERE (deleted_at IS NULL);
+CREATE INDEX idx_company_workspace_connectors_record_live ON ONLY core_api.company_workspace_connectors USING btree (company_pk, company_workspace_connector_id) WHERE (deleted_at IS NULL);
 
 --
--- Name: idx_company_workspace_connectors_wc_created_at; Type: INDEX; Schema: core_api; Owner: migration_owner
+-- Name: idx_company_workspace_connectors_wc; Type: INDEX; Schema: core_api; Owner: migration_owner
 --
 
-CREATE INDEX idx_company_workspace_connectors_wc_created_at ON core_api.company_workspace_connectors USING btree (workspace_connector_pk, created_at);
+CREATE INDEX idx_company_workspace_connectors_wc ON ONLY core_api.company_workspace_connectors USING btree (workspace_connector_pk, company_workspace_connector_id);
 
 --
--- Name: idx_company_workspace_connectors_wc_input_created; Type: INDEX; Schema: core_api; Owner: migration_owner
+-- Name: idx_company_workspace_connectors_wc_input; Type: INDEX; Schema: core_api; Owner: migration_owner
 --
 
-CREATE INDEX idx_company_workspace_connectors_wc_input_created ON core_api.company_workspace_connectors USING btree (workspace_connector_pk, created_at, company_workspace_connector_id) WHERE ((deleted_at IS NULL) AND (direction = 'input'::core_api.direction_enum));
+CREATE INDEX idx_company_workspace_connectors_wc_input ON ONLY core_api.company_workspace_connectors USING btree (workspace_connector_pk, company_workspace_connector_id) WHERE ((deleted_at IS NULL) AND (direction = 'input'::core_api.direction_enum));
 
 --
--- Name: idx_company_workspace_connectors_wc_output_created; Type: INDEX; Schema: core_api; Owner: migration_owner
+-- Name: idx_company_workspace_connectors_wc_output; Type: INDEX; Schema: core_api; Owner: migration_owner
 --
 
-CREATE INDEX idx_company_workspace_connectors_wc_output_created ON core_api.company_workspace_connectors USING btree (workspace_connector_pk, created_at, company_workspace_connector_id) WHERE ((deleted_at IS NULL) AND (direction = 'output'::core_api.direction_enum));
+CREATE INDEX idx_company_workspace_connectors_wc_output ON ONLY core_api.company_workspace_connectors USING btree (workspace_connector_pk, company_workspace_connector_id) WHERE ((deleted_at IS NULL) AND (direction = 'output'::core_api.direction_enum));
 
 --
 -- Name: idx_connector_revocations_pending; Type: INDEX; Schema: core_api; Owner: migration_owner
@@ -3507,34 +3778,34 @@ CREATE INDEX idx_connector_revocations_pending ON core_api.connector_revocations
 CREATE INDEX idx_memberships_workspace ON core_api.memberships USING btree (workspace_pk);
 
 --
--- Name: idx_people_workspace_connectors_record_created; Type: INDEX; Schema: core_api; Owner: migration_owner
+-- Name: idx_people_workspace_connectors_record; Type: INDEX; Schema: core_api; Owner: migration_owner
 --
 
-CREATE INDEX idx_people_workspace_connectors_record_created ON core_api.people_workspace_connectors USING btree (people_pk, created_at);
+CREATE INDEX idx_people_workspace_connectors_record ON ONLY core_api.people_workspace_connectors USING btree (people_pk, people_workspace_connector_id);
 
 --
--- Name: idx_people_workspace_connectors_record_live_created; Type: INDEX; Schema: core_api; Owner: migration_owner
+-- Name: idx_people_workspace_connectors_record_live; Type: INDEX; Schema: core_api; Owner: migration_owner
 --
 
-CREATE INDEX idx_people_workspace_connectors_record_live_created ON core_api.people_workspace_connectors USING btree (people_pk, created_at, people_workspace_connector_id) WHERE (deleted_at IS NULL);
+CREATE INDEX idx_people_workspace_connectors_record_live ON ONLY core_api.people_workspace_connectors USING btree (people_pk, people_workspace_connector_id) WHERE (deleted_at IS NULL);
 
 --
--- Name: idx_people_workspace_connectors_wc_created_at; Type: INDEX; Schema: core_api; Owner: migration_owner
+-- Name: idx_people_workspace_connectors_wc; Type: INDEX; Schema: core_api; Owner: migration_owner
 --
 
-CREATE INDEX idx_people_workspace_connectors_wc_created_at ON core_api.people_workspace_connectors USING btree (workspace_connector_pk, created_at);
+CREATE INDEX idx_people_workspace_connectors_wc ON ONLY core_api.people_workspace_connectors USING btree (workspace_connector_pk, people_workspace_connector_id);
 
 --
--- Name: idx_people_workspace_connectors_wc_input_created; Type: INDEX; Schema: core_api; Owner: migration_owner
+-- Name: idx_people_workspace_connectors_wc_input; Type: INDEX; Schema: core_api; Owner: migration_owner
 --
 
-CREATE INDEX idx_people_workspace_connectors_wc_input_created ON core_api.people_workspace_connectors USING btree (workspace_connector_pk, created_at, people_workspace_connector_id) WHERE ((deleted_at IS NULL) AND (direction = 'input'::core_api.direction_enum));
+CREATE INDEX idx_people_workspace_connectors_wc_input ON ONLY core_api.people_workspace_connectors USING btree (workspace_connector_pk, people_workspace_connector_id) WHERE ((deleted_at IS NULL) AND (direction = 'input'::core_api.direction_enum));
 
 --
--- Name: idx_people_workspace_connectors_wc_output_created; Type: INDEX; Schema: core_api; Owner: migration_owner
+-- Name: idx_people_workspace_connectors_wc_output; Type: INDEX; Schema: core_api; Owner: migration_owner
 --
 
-CREATE INDEX idx_people_workspace_connectors_wc_output_created ON core_api.people_workspace_connectors USING btree (workspace_connector_pk, created_at, people_workspace_connector_id) WHERE ((deleted_at IS NULL) AND (direction = 'output'::core_api.direction_enum));
+CREATE INDEX idx_people_workspace_connectors_wc_output ON ONLY core_api.people_workspace_connectors USING btree (workspace_connector_pk, people_workspace_connector_id) WHERE ((deleted_at IS NULL) AND (direction = 'output'::core_api.direction_enum));
 
 --
 -- Name: idx_peoples_workspace; Type: INDEX; Schema: core_api; Owner: migration_owner
@@ -3609,6 +3880,12 @@ CREATE UNIQUE INDEX workspace_providers_workspace_provider_active_unique ON core
 CREATE INDEX idempotency_keys_created_at ON well_private.idempotency_keys USING btree (created_at);
 
 --
+-- Name: account_workspace_connectors account_workspace_connectors_created_at; Type: TRIGGER; Schema: core_api; Owner: migration_owner
+--
+
+CREATE TRIGGER account_workspace_connectors_created_at BEFORE INSERT ON core_api.account_workspace_connectors FOR EACH ROW EXECUTE FUNCTION core_api.account_workspace_connectors_created_at();
+
+--
 -- Name: account_workspace_connectors account_workspace_connectors_direction_stays; Type: TRIGGER; Schema: core_api; Owner: migration_owner
 --
 
@@ -3681,6 +3958,12 @@ CREATE TRIGGER companies_linked_stays_in_workspace BEFORE UPDATE OF workspace_pk
 CREATE TRIGGER companies_touch_row BEFORE INSERT OR UPDATE ON core_api.companies FOR EACH ROW EXECUTE FUNCTION core_api.touch_row('company_id');
 
 --
+-- Name: company_workspace_connectors company_workspace_connectors_created_at; Type: TRIGGER; Schema: core_api; Owner: migration_owner
+--
+
+CREATE TRIGGER company_workspace_connectors_created_at BEFORE INSERT ON core_api.company_workspace_connectors FOR EACH ROW EXECUTE FUNCTION core_api.company_workspace_connectors_created_at();
+
+--
 -- Name: company_workspace_connectors company_workspace_connectors_direction_stays; Type: TRIGGER; Schema: core_api; Owner: migration_owner
 --
 
@@ -3733,6 +4016,12 @@ CREATE TRIGGER connectors_touch_row BEFORE INSERT OR UPDATE ON core_api.connecto
 --
 
 CREATE TRIGGER memberships_touch_row BEFORE INSERT OR UPDATE ON core_api.memberships FOR EACH ROW EXECUTE FUNCTION core_api.touch_row('membership_id');
+
+--
+-- Name: people_workspace_connectors people_workspace_connectors_created_at; Type: TRIGGER; Schema: core_api; Owner: migration_owner
+--
+
+CREATE TRIGGER people_workspace_connectors_created_at BEFORE INSERT ON core_api.people_workspace_connectors FOR EACH ROW EXECUTE FUNCTION core_api.people_workspace_connectors_created_at();
 
 --
 -- Name: people_workspace_connectors people_workspace_connectors_direction_stays; Type: TRIGGER; Schema: core_api; Owner: migration_owner
@@ -3876,14 +4165,14 @@ CREATE TRIGGER workspaces_touch_row BEFORE INSERT OR UPDATE ON core_api.workspac
 -- Name: account_workspace_connectors account_workspace_connectors_account_pk_fkey; Type: FK CONSTRAINT; Schema: core_api; Owner: migration_owner
 --
 
-ALTER TABLE ONLY core_api.account_workspace_connectors
+ALTER TABLE core_api.account_workspace_connectors
     ADD CONSTRAINT account_workspace_connectors_account_pk_fkey FOREIGN KEY (account_pk) REFERENCES core_api.accounts(pk) ON UPDATE CASCADE;
 
 --
 -- Name: account_workspace_connectors account_workspace_connectors_workspace_connector_pk_fkey; Type: FK CONSTRAINT; Schema: core_api; Owner: migration_owner
 --
 
-ALTER TABLE ONLY core_api.account_workspace_connectors
+ALTER TABLE core_api.account_workspace_connectors
     ADD CONSTRAINT account_workspace_connectors_workspace_connector_pk_fkey FOREIGN KEY (workspace_connector_pk) REFERENCES core_api.workspace_connectors(pk) ON UPDATE CASCADE;
 
 --
@@ -3918,14 +4207,14 @@ ALTER TABLE ONLY core_api.companies
 -- Name: company_workspace_connectors company_workspace_connectors_company_pk_fkey; Type: FK CONSTRAINT; Schema: core_api; Owner: migration_owner
 --
 
-ALTER TABLE ONLY core_api.company_workspace_connectors
+ALTER TABLE core_api.company_workspace_connectors
     ADD CONSTRAINT company_workspace_connectors_company_pk_fkey FOREIGN KEY (company_pk) REFERENCES core_api.companies(pk) ON UPDATE CASCADE;
 
 --
 -- Name: company_workspace_connectors company_workspace_connectors_workspace_connector_pk_fkey; Type: FK CONSTRAINT; Schema: core_api; Owner: migration_owner
 --
 
-ALTER TABLE ONLY core_api.company_workspace_connectors
+ALTER TABLE core_api.company_workspace_connectors
     ADD CONSTRAINT company_workspace_connectors_workspace_connector_pk_fkey FOREIGN KEY (workspace_connector_pk) REFERENCES core_api.workspace_connectors(pk) ON UPDATE CASCADE;
 
 --
@@ -3953,14 +4242,14 @@ ALTER TABLE ONLY core_api.memberships
 -- Name: people_workspace_connectors people_workspace_connectors_people_pk_fkey; Type: FK CONSTRAINT; Schema: core_api; Owner: migration_owner
 --
 
-ALTER TABLE ONLY core_api.people_workspace_connectors
+ALTER TABLE core_api.people_workspace_connectors
     ADD CONSTRAINT people_workspace_connectors_people_pk_fkey FOREIGN KEY (people_pk) REFERENCES core_api.peoples(pk) ON UPDATE CASCADE;
 
 --
 -- Name: people_workspace_connectors people_workspace_connectors_workspace_connector_pk_fkey; Type: FK CONSTRAINT; Schema: core_api; Owner: migration_owner
 --
 
-ALTER TABLE ONLY core_api.people_workspace_connectors
+ALTER TABLE core_api.people_workspace_connectors
     ADD CONSTRAINT people_workspace_connectors_workspace_connector_pk_fkey FOREIGN KEY (workspace_connector_pk) REFERENCES core_api.workspace_connectors(pk) ON UPDATE CASCADE;
 
 --
@@ -4084,7 +4373,7 @@ CREATE POLICY account_workspace_connectors_api ON core_api.account_workspace_con
 -- Name: account_workspace_connectors account_workspace_connectors_api_insert; Type: POLICY; Schema: core_api; Owner: migration_owner
 --
 
-CREATE POLICY account_workspace_connectors_api_insert ON core_api.account_workspace_connectors AS RESTRICTIVE FOR INSERT TO well_api WITH CHECK (((( SELECT core_api.verified_principal_kind() AS verified_principal_kind) = 'service'::text) AND (deleted_at IS NULL) AND (created_at = now()) AND (EXISTS ( SELECT 1
+CREATE POLICY account_workspace_connectors_api_insert ON core_api.account_workspace_connectors AS RESTRICTIVE FOR INSERT TO well_api WITH CHECK (((( SELECT core_api.verified_principal_kind() AS verified_principal_kind) = 'service'::text) AND (deleted_at IS NULL) AND (created_at > (now() - '00:10:00'::interval)) AND (created_at < (now() + '00:01:00'::interval)) AND (EXISTS ( SELECT 1
    FROM core_api.accounts p
   WHERE ((p.pk = account_workspace_connectors.account_pk) AND (p.deleted_at IS NULL)))) AND (EXISTS ( SELECT 1
    FROM core_api.workspace_connectors p
@@ -4248,7 +4537,7 @@ CREATE POLICY company_workspace_connectors_api ON core_api.company_workspace_con
 -- Name: company_workspace_connectors company_workspace_connectors_api_insert; Type: POLICY; Schema: core_api; Owner: migration_owner
 --
 
-CREATE POLICY company_workspace_connectors_api_insert ON core_api.company_workspace_connectors AS RESTRICTIVE FOR INSERT TO well_api WITH CHECK (((( SELECT core_api.verified_principal_kind() AS verified_principal_kind) = 'service'::text) AND (deleted_at IS NULL) AND (created_at = now()) AND (EXISTS ( SELECT 1
+CREATE POLICY company_workspace_connectors_api_insert ON core_api.company_workspace_connectors AS RESTRICTIVE FOR INSERT TO well_api WITH CHECK (((( SELECT core_api.verified_principal_kind() AS verified_principal_kind) = 'service'::text) AND (deleted_at IS NULL) AND (created_at > (now() - '00:10:00'::interval)) AND (created_at < (now() + '00:01:00'::interval)) AND (EXISTS ( SELECT 1
    FROM core_api.companies p
   WHERE ((p.pk = company_workspace_connectors.company_pk) AND (p.deleted_at IS NULL)))) AND (EXISTS ( SELECT 1
    FROM core_api.workspace_connectors p
@@ -4310,7 +4599,7 @@ CREATE POLICY people_workspace_connectors_api ON core_api.people_workspace_conne
 -- Name: people_workspace_connectors people_workspace_connectors_api_insert; Type: POLICY; Schema: core_api; Owner: migration_owner
 --
 
-CREATE POLICY people_workspace_connectors_api_insert ON core_api.people_workspace_connectors AS RESTRICTIVE FOR INSERT TO well_api WITH CHECK (((( SELECT core_api.verified_principal_kind() AS verified_principal_kind) = 'service'::text) AND (deleted_at IS NULL) AND (created_at = now()) AND (EXISTS ( SELECT 1
+CREATE POLICY people_workspace_connectors_api_insert ON core_api.people_workspace_connectors AS RESTRICTIVE FOR INSERT TO well_api WITH CHECK (((( SELECT core_api.verified_principal_kind() AS verified_principal_kind) = 'service'::text) AND (deleted_at IS NULL) AND (created_at > (now() - '00:10:00'::interval)) AND (created_at < (now() + '00:01:00'::interval)) AND (EXISTS ( SELECT 1
    FROM core_api.peoples p
   WHERE ((p.pk = people_workspace_connectors.people_pk) AND (p.deleted_at IS NULL)))) AND (EXISTS ( SELECT 1
    FROM core_api.workspace_connectors p
@@ -4556,6 +4845,14 @@ GRANT USAGE ON SCHEMA core_api TO well_operator;
 GRANT USAGE ON SCHEMA core_api TO well_sync;
 
 --
+-- Name: FUNCTION account_workspace_connectors_created_at(); Type: ACL; Schema: core_api; Owner: migration_owner
+--
+
+REVOKE ALL ON FUNCTION core_api.account_workspace_connectors_created_at() FROM PUBLIC;
+GRANT ALL ON FUNCTION core_api.account_workspace_connectors_created_at() TO well_api;
+GRANT ALL ON FUNCTION core_api.account_workspace_connectors_created_at() TO well_sync;
+
+--
 -- Name: FUNCTION account_workspace_connectors_parents_agree(); Type: ACL; Schema: core_api; Owner: migration_owner
 --
 
@@ -4594,6 +4891,14 @@ REVOKE ALL ON FUNCTION core_api.claim_idempotency_key(p_key text, p_fingerprint 
 GRANT ALL ON FUNCTION core_api.claim_idempotency_key(p_key text, p_fingerprint text) TO well_api;
 
 --
+-- Name: FUNCTION company_workspace_connectors_created_at(); Type: ACL; Schema: core_api; Owner: migration_owner
+--
+
+REVOKE ALL ON FUNCTION core_api.company_workspace_connectors_created_at() FROM PUBLIC;
+GRANT ALL ON FUNCTION core_api.company_workspace_connectors_created_at() TO well_api;
+GRANT ALL ON FUNCTION core_api.company_workspace_connectors_created_at() TO well_sync;
+
+--
 -- Name: FUNCTION company_workspace_connectors_parents_agree(); Type: ACL; Schema: core_api; Owner: migration_owner
 --
 
@@ -4616,12 +4921,26 @@ GRANT ALL ON FUNCTION core_api.ledger_direction_stays() TO well_api;
 GRANT ALL ON FUNCTION core_api.ledger_direction_stays() TO well_sync;
 
 --
+-- Name: FUNCTION ledger_seconds_ahead(); Type: ACL; Schema: core_api; Owner: migration_owner
+--
+
+REVOKE ALL ON FUNCTION core_api.ledger_seconds_ahead() FROM PUBLIC;
+GRANT ALL ON FUNCTION core_api.ledger_seconds_ahead() TO well_sync;
+
+--
 -- Name: FUNCTION linked_parent_stays_in_its_workspace(); Type: ACL; Schema: core_api; Owner: migration_owner
 --
 
 REVOKE ALL ON FUNCTION core_api.linked_parent_stays_in_its_workspace() FROM PUBLIC;
 GRANT ALL ON FUNCTION core_api.linked_parent_stays_in_its_workspace() TO well_api;
 GRANT ALL ON FUNCTION core_api.linked_parent_stays_in_its_workspace() TO well_sync;
+
+--
+-- Name: FUNCTION make_ledger_periods_ahead(p_period text, p_ahead integer); Type: ACL; Schema: core_api; Owner: migration_owner
+--
+
+REVOKE ALL ON FUNCTION core_api.make_ledger_periods_ahead(p_period text, p_ahead integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION core_api.make_ledger_periods_ahead(p_period text, p_ahead integer) TO well_sync;
 
 --
 -- Name: FUNCTION may_enrol(p_group_pk bigint, p_workspace_pk bigint); Type: ACL; Schema: core_api; Owner: migration_owner
@@ -4671,6 +4990,14 @@ GRANT ALL ON FUNCTION core_api.operator_revoke_key(p_api_key_id uuid, p_prefix t
 
 REVOKE ALL ON FUNCTION core_api.operator_rotate_key(p_api_key_id uuid, p_prefix text, p_new_prefix text, p_new_secret_hash bytea, p_expires_in_seconds integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION core_api.operator_rotate_key(p_api_key_id uuid, p_prefix text, p_new_prefix text, p_new_secret_hash bytea, p_expires_in_seconds integer) TO well_operator;
+
+--
+-- Name: FUNCTION people_workspace_connectors_created_at(); Type: ACL; Schema: core_api; Owner: migration_owner
+--
+
+REVOKE ALL ON FUNCTION core_api.people_workspace_connectors_created_at() FROM PUBLIC;
+GRANT ALL ON FUNCTION core_api.people_workspace_connectors_created_at() TO well_api;
+GRANT ALL ON FUNCTION core_api.people_workspace_connectors_created_at() TO well_sync;
 
 --
 -- Name: FUNCTION people_workspace_connectors_parents_agree(); Type: ACL; Schema: core_api; Owner: migration_owner
@@ -4799,12 +5126,34 @@ GRANT ALL ON FUNCTION core_api.touch_row() TO well_api;
 GRANT ALL ON FUNCTION core_api.touch_row() TO well_sync;
 
 --
+-- Name: FUNCTION uuid_floor(p_time timestamp with time zone); Type: ACL; Schema: core_api; Owner: migration_owner
+--
+
+REVOKE ALL ON FUNCTION core_api.uuid_floor(p_time timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION core_api.uuid_floor(p_time timestamp with time zone) TO well_api;
+GRANT ALL ON FUNCTION core_api.uuid_floor(p_time timestamp with time zone) TO well_sync;
+
+--
+-- Name: FUNCTION uuid_time(p_id uuid); Type: ACL; Schema: core_api; Owner: migration_owner
+--
+
+REVOKE ALL ON FUNCTION core_api.uuid_time(p_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION core_api.uuid_time(p_id uuid) TO well_api;
+GRANT ALL ON FUNCTION core_api.uuid_time(p_id uuid) TO well_sync;
+
+--
 -- Name: FUNCTION uuid_v7(); Type: ACL; Schema: core_api; Owner: migration_owner
 --
 
 REVOKE ALL ON FUNCTION core_api.uuid_v7() FROM PUBLIC;
 GRANT ALL ON FUNCTION core_api.uuid_v7() TO well_api;
 GRANT ALL ON FUNCTION core_api.uuid_v7() TO well_sync;
+
+--
+-- Name: FUNCTION uuid_v7_at(p_time timestamp with time zone); Type: ACL; Schema: core_api; Owner: migration_owner
+--
+
+REVOKE ALL ON FUNCTION core_api.uuid_v7_at(p_time timestamp with time zone) FROM PUBLIC;
 
 --
 -- Name: FUNCTION verified_person_pk(); Type: ACL; Schema: core_api; Owner: migration_owner
@@ -4887,6 +5236,18 @@ REVOKE ALL ON FUNCTION well_private.locked_api_key_pk(p_api_key_id uuid, p_prefi
 --
 
 REVOKE ALL ON FUNCTION well_private.mac(p_message text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION make_ledger_period(p_ledger text, p_starts_at timestamp with time zone, p_ends_at timestamp with time zone); Type: ACL; Schema: well_private; Owner: migration_owner
+--
+
+REVOKE ALL ON FUNCTION well_private.make_ledger_period(p_ledger text, p_starts_at timestamp with time zone, p_ends_at timestamp with time zone) FROM PUBLIC;
+
+--
+-- Name: FUNCTION make_ledger_periods(p_period text, p_from timestamp with time zone, p_through timestamp with time zone); Type: ACL; Schema: well_private; Owner: migration_owner
+--
+
+REVOKE ALL ON FUNCTION well_private.make_ledger_periods(p_period text, p_from timestamp with time zone, p_through timestamp with time zone) FROM PUBLIC;
 
 --
 -- Name: FUNCTION name_the_change_types(); Type: ACL; Schema: well_private; Owner: migration_owner

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from unittest import mock
 
@@ -78,6 +79,11 @@ def reset_connection_caches() -> None:
     wellapi_db.reset_pools()
 
 
+# The read tests' rows are of 2024 (``tests.support.read_factories.T0``): the ledgers keep
+# periods from then, as a deployment holding history would.
+READ_TESTS_SINCE = datetime(2024, 1, 1, tzinfo=UTC)
+
+
 @pytest.fixture(scope="session")
 def server() -> local_db.LocalDatabase:
     # A data directory per major: `make test` runs the database tiers on two (the Makefile).
@@ -91,6 +97,8 @@ def server() -> local_db.LocalDatabase:
 def database(server: local_db.LocalDatabase) -> Iterator[local_db.LocalDatabase]:
     name = f"wellapi_test_{os.getpid()}"
     db = local_db.prepare(server, name, replace=True)
+    with local_db.admin_connection(db.admin_url) as conn:
+        local_db.make_ledger_periods(conn, since=READ_TESTS_SINCE)
     yield db
     reset_connection_caches()
     local_db.drop_database(server, name)

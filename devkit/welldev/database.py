@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
@@ -203,6 +204,20 @@ def connect_at_head(
         conn.close()
         raise
     return conn
+
+
+def make_ledger_periods(
+    conn: pg8000.native.Connection, *, since: datetime, period: str = "year"
+) -> None:
+    """Give the ledgers periods from ``since`` through a period after now, as the owner
+    (``well_private.make_ledger_periods``): rows of the past need a period to be kept in (a
+    deployment's history, the tests' and the bench's fixed times)."""
+    conn.run(
+        "SELECT count(*) FROM well_private.make_ledger_periods(:p, :since, now() + "
+        "CAST('1 ' || :p AS interval))",
+        p=period,
+        since=since,
+    )
 
 
 def prepare(server: LocalDatabase, name: str, *, replace: bool = False) -> LocalDatabase:

@@ -50,15 +50,37 @@ from wellapi.http import keys
 from wellapi.resources import tables as schema
 from wellapi.resources.description import Parent
 from wellapi.resources.ledgers import LEDGER_RESOURCES, record_relationship
-from welldev import api_keys
+from welldev import api_keys, database
 
 # Fixed for good: every seeded id derives from it, and events or docs may quote those ids.
 SEED_NAMESPACE = uuid.UUID("5f2b8a1e-7c3d-5e4f-9a0b-1c2d3e4f5a6b")
 
 
+# A ledger row's id carries its created_at (a version 7 UUID): the demo's rows were made this
+# many hours (the last part of their key) before DEMO_TIME, in every seeded database.
+DEMO_TIME = datetime(2026, 11, 1, tzinfo=UTC)
+TIME_ORDERED = frozenset(r.table.name for r in LEDGER_RESOURCES if r.time_ordered_id)
+
+
 def seed_id(table: str, key: str) -> uuid.UUID:
-    """The public id the seed gives the row ``key`` of ``table`` (e.g. "workspaces", "acme")."""
-    return uuid.uuid5(SEED_NAMESPACE, f"{table}/{key}")
+    """The public id the seed gives the row ``key`` of ``table`` (e.g. "workspaces", "acme"):
+    a uuid5 of both, or of a ledger's, a version 7 UUID of its time with the uuid5's last bits."""
+    named = uuid.uuid5(SEED_NAMESPACE, f"{table}/{key}")
+    if table not in TIME_ORDERED:
+        return named
+    return time_ordered(seed_time(key), named)
+
+
+def seed_time(key: str) -> datetime:
+    """When the demo's ledger row ``key`` (``.../<hours>``) was made."""
+    return DEMO_TIME - timedelta(hours=int(key.rpartition("/")[2]))
+
+
+def time_ordered(at: datetime, bits: uuid.UUID) -> uuid.UUID:
+    """The version 7 UUID of ``at``'s millisecond whose random bits are ``bits``'s."""
+    value = int(at.timestamp() * 1000) << 80 | bits.int & ((1 << 80) - 1)
+    value = value & ~(0xF << 76) | 0x7 << 76
+    return uuid.UUID(int=value & ~(0x3 << 62) | 0x2 << 62)
 
 
 @dataclass(frozen=True)
@@ -133,14 +155,16 @@ def demo_rows(now: datetime) -> Iterator[SeedRow]:
             links = generated_links(record.parent)
             yield from _generated_records(record.parent, record_table, links)
         for key, connector, direction, hours, deleted in links:
+            row = f"{key}/{connector}/{direction}/{hours}"
+            made = seed_time(row)  # its id's: its created_at
             columns = {
                 record.column: SeedRef(record_table, key),
                 "workspace_connector_pk": SeedRef(schema.workspace_connectors, connector),
                 "direction": direction,
-                "created_at": ago(hours),
-                "deleted_at": ago(hours - 1) if deleted else None,
+                "created_at": made,
+                "deleted_at": made + timedelta(hours=1) if deleted else None,
             }
-            yield SeedRow(ledger, f"{key}/{connector}/{direction}/{hours}", columns)
+            yield SeedRow(ledger, row, columns)
     group_key, name, creator_key = DEMO["group"]
     group = {"workspace_group_pk": SeedRef(schema.workspace_groups, group_key)}
     creator = person(creator_key)
@@ -301,6 +325,8 @@ def demo_members() -> tuple[DemoMember, ...]:
 def seed(conn: pg8000.native.Connection, keys: IssuedKeys | None = None) -> Demo:
     """Insert the demo rows that are missing, in one transaction, and issue the demo keys."""
     with transaction(conn):
+        # The ledger rows' periods, from theirs (as the owner, who runs the seed).
+        database.make_ledger_periods(conn, since=DEMO_TIME - timedelta(days=31))
         for row in demo_rows(datetime.now(UTC)):
             write_row(conn, row)
         return issue(conn, keys)

@@ -241,7 +241,13 @@ FUNCTIONS = (
         "SweepFunction",
         CODE,
         "sweep.handler",
-        {"DB_USER": Ref("SyncDbUser"), **HEALER_ENVIRONMENT},
+        # The ledgers' periods, made one ahead of now (wellapi.sync.periods).
+        {
+            "DB_USER": Ref("SyncDbUser"),
+            **HEALER_ENVIRONMENT,
+            "LEDGER_PERIOD": Ref("LedgerPeriod"),
+            "LEDGER_PERIODS_AHEAD": "1",
+        },
         timeout_seconds=60,
         schedule_events=(ScheduleEvent("SweepFunction", "EveryMinute", "rate(1 minute)"),),
     ),

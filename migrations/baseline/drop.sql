@@ -9,7 +9,7 @@ BEGIN
   FOR object IN
     SELECT format('DROP TABLE %s CASCADE', c.oid::regclass) AS statement
       FROM pg_catalog.pg_class c
-     WHERE c.relnamespace = 'core_api'::regnamespace AND c.relkind IN ('r', 'p')
+     WHERE c.relnamespace = 'core_api'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
        AND c.relname <> 'alembic_version'
     UNION ALL
     SELECT format('DROP ROUTINE IF EXISTS %s CASCADE', p.oid::regprocedure)

@@ -91,6 +91,20 @@ GRANT EXECUTE ON FUNCTION core_api.touch_row() TO well_api, well_sync;
 REVOKE ALL ON FUNCTION core_api.uuid_v7() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION core_api.uuid_v7() TO well_api, well_sync;
 
+REVOKE ALL ON FUNCTION core_api.uuid_time(p_id uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION core_api.uuid_time(p_id uuid) TO well_api, well_sync;
+
+REVOKE ALL ON FUNCTION core_api.uuid_floor(p_time timestamp with time zone) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION core_api.uuid_floor(p_time timestamp with time zone) TO well_api, well_sync;
+
+REVOKE ALL ON FUNCTION core_api.uuid_v7_at(p_time timestamp with time zone) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION core_api.make_ledger_periods_ahead(p_period text, p_ahead integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION core_api.make_ledger_periods_ahead(p_period text, p_ahead integer) TO well_sync;
+
+REVOKE ALL ON FUNCTION core_api.ledger_seconds_ahead() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION core_api.ledger_seconds_ahead() TO well_sync;
+
 REVOKE ALL ON FUNCTION core_api.verified_person_pk() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION core_api.verified_person_pk() TO well_api;
 
@@ -179,3 +193,7 @@ REVOKE ALL ON FUNCTION well_private.junction_id_column(p_table regclass) FROM PU
 REVOKE ALL ON FUNCTION well_private.drop_ledger(p_record_type text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION well_private.constraint_name(p_name text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION well_private.make_ledger_periods(p_period text, p_from timestamp with time zone, p_through timestamp with time zone) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION well_private.make_ledger_period(p_ledger text, p_starts_at timestamp with time zone, p_ends_at timestamp with time zone) FROM PUBLIC;

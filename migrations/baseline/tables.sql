@@ -383,3 +383,17 @@ INSERT INTO well_private.change_types (resource_type, junction)
 VALUES ('workspace_connector', false), ('workspace_group_workspace', true),
        ('workspace_provider', true), ('workspace', false), ('people', false),
        ('membership', false), ('api_key', false);
+
+-- The periods of the provenance ledgers: a row a partition, written by
+-- well_private.make_ledger_period() as it makes one (migrations/baseline/functions/periods.sql).
+-- A period holds the rows whose id (and so created_at) falls from starts_at to ends_at.
+CREATE TABLE core_api.ledger_periods (
+    ledger text NOT NULL,
+    starts_at timestamp with time zone NOT NULL,
+    ends_at timestamp with time zone NOT NULL,
+    partition_name text NOT NULL UNIQUE,
+    made_at timestamp with time zone DEFAULT now() NOT NULL,
+    PRIMARY KEY (ledger, starts_at),
+    CONSTRAINT ledger_periods_in_order CHECK (starts_at < ends_at)
+);
+COMMENT ON TABLE core_api.ledger_periods IS 'The periods of the provenance ledgers, a row a partition: made ahead by core_api.make_ledger_periods_ahead() (the sweeper).';

@@ -363,9 +363,12 @@ def test_a_sync_change_occurred_when_its_message_says(admin):
     assert deliver(link) == []
 
     recorded = admin.run(
-        "SELECT occurred_at = CAST(:o AS timestamptz), recorded_at = ("
+        # The row's created_at is its id's millisecond, made during the transaction.
+        "SELECT occurred_at = CAST(:o AS timestamptz), ("
         "SELECT created_at FROM core_api.account_workspace_connectors "
-        "WHERE workspace_connector_pk = :c) FROM core_api.change_records WHERE workspace_pk = :w",
+        "WHERE workspace_connector_pk = :c) "
+        "BETWEEN date_trunc('milliseconds', recorded_at) AND recorded_at + interval '1 minute' "
+        "FROM core_api.change_records WHERE workspace_pk = :w",
         o=link["occurred_at"],
         c=t.workspace_connector_pk,
         w=t.workspace_pk,

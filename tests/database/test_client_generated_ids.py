@@ -12,7 +12,7 @@ row.
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from tests.support import factories as f
 from tests.support import writes as w
 from tests.support.api import Reply
+from wellapi.jsonapi.ids import new_id
 
 pytestmark = pytest.mark.usefixtures("api_database")
 
@@ -49,7 +50,7 @@ def rows_with_id(admin: Any, table: str, row_id: UUID | str) -> int:
 @pytest.mark.parametrize("route", w.CREATE_ROUTES)
 def test_a_uuid_as_data_id_creates_the_row_under_it(admin, route):
     send, doc, _, table = w.arrange_route(admin, route)
-    row_id = uuid4()
+    row_id = new_id()
 
     data = w.created(send({}, with_id(doc, str(row_id))))
 
@@ -61,7 +62,7 @@ def test_a_uuid_as_data_id_creates_the_row_under_it(admin, route):
 
 def test_a_uuid_in_capitals_is_the_same_id_answered_in_the_canonical_spelling(admin):
     send, doc, _, table = w.arrange_route(admin, "workspace_providers")
-    row_id = uuid4()
+    row_id = new_id()
 
     data = w.created(send({}, with_id(doc, str(row_id).upper())))
 
@@ -72,7 +73,7 @@ def test_a_uuid_in_capitals_is_the_same_id_answered_in_the_canonical_spelling(ad
 @pytest.mark.parametrize("route", w.CREATE_ROUTES)
 def test_an_id_of_a_live_row_of_the_same_tenant_is_409_and_writes_nothing(admin, route):
     send, doc, _, _ = w.arrange_route(admin, route)
-    row_id = str(uuid4())
+    row_id = str(new_id())
     assert send({}, with_id(doc, row_id)).status == 201
 
     with w.writes_nothing(admin):
@@ -93,7 +94,7 @@ def test_an_id_of_a_soft_deleted_row_is_409_and_writes_nothing(admin, route):
 def test_an_id_of_another_tenants_row_is_409_and_writes_nothing(admin, route):
     theirs, their_doc, _, table = w.arrange_route(admin, route)
     ours, our_doc, _, _ = w.arrange_route(admin, route)
-    row_id = str(uuid4())
+    row_id = str(new_id())
     assert theirs({}, with_id(their_doc, row_id)).status == 201
 
     with w.writes_nothing(admin):
@@ -109,7 +110,7 @@ def test_a_used_id_says_the_same_whoever_holds_it_and_in_whatever_state(admin):
     def new_document() -> w.Json:
         return w.provider_document(caller.tenant.workspace_id, f.provider(admin)[1])
 
-    own_id, deleted_id = str(uuid4()), str(uuid4())
+    own_id, deleted_id = str(new_id()), str(new_id())
     assert w.post(route, caller.claims, with_id(new_document(), own_id)).status == 201
     assert w.post(route, caller.claims, with_id(new_document(), deleted_id)).status == 201
     assert w.delete(route, caller.claims, deleted_id).status == 204
@@ -132,9 +133,9 @@ def test_a_used_id_is_409_before_the_rules_of_the_resource(admin):
     # used id the answer is the id's, and says nothing of the rest.
     _, their_id = w.arrange_row(admin, "workspace_providers")
     caller = w.arrange_create(admin, "workspace_providers")
-    doc = w.provider_document(caller.tenant.workspace_id, uuid4())
+    doc = w.provider_document(caller.tenant.workspace_id, new_id())
 
-    missing = w.post("workspace_providers", caller.claims, with_id(doc, str(uuid4())))
+    missing = w.post("workspace_providers", caller.claims, with_id(doc, str(new_id())))
     assert w.error(missing, 404)["source"] == {"pointer": "/data/relationships/provider"}
     with w.writes_nothing(admin):
         refused_as_used(w.post("workspace_providers", caller.claims, with_id(doc, str(their_id))))
@@ -167,7 +168,7 @@ def test_an_id_that_is_not_a_string_is_400_and_writes_nothing(admin, row_id):
 
 def test_a_select_with_a_client_id_and_no_live_row_creates_it_under_the_id(admin):
     send, doc, t, _ = w.arrange_route(admin, "select")
-    row_id = str(uuid4())
+    row_id = str(new_id())
 
     data = w.created(send({}, with_id(doc, row_id)))
 
@@ -183,14 +184,14 @@ def test_a_select_with_a_client_id_when_the_pair_has_a_live_row_is_409_not_that_
     assert send({}, doc).status == 201
 
     with w.writes_nothing(admin):
-        error = w.error(send({}, with_id(doc, str(uuid4()))), 409)
+        error = w.error(send({}, with_id(doc, str(new_id()))), 409)
     assert error["code"] == "WORKSPACE_PROVIDER_ALREADY_EXISTS"
     assert send({}, doc).status == 200
 
 
 def test_a_select_with_the_live_rows_own_id_is_409_as_a_used_id(admin):
     send, doc, _, _ = w.arrange_route(admin, "select")
-    row_id = str(uuid4())
+    row_id = str(new_id())
     assert send({}, with_id(doc, row_id)).status == 201
 
     with w.writes_nothing(admin):
@@ -204,7 +205,7 @@ def test_a_select_with_the_live_rows_own_id_is_409_as_a_used_id(admin):
 def test_a_keyed_create_with_a_client_id_is_replayed_not_refused(admin, route):
     admin.run("DELETE FROM well_private.idempotency_keys")
     send, doc, _, table = w.arrange_route(admin, route)
-    sent = with_id(doc, str(uuid4()))
+    sent = with_id(doc, str(new_id()))
     key = {KEY: f"client-id-{route}"}
 
     first = send(key, sent)
@@ -223,11 +224,11 @@ def test_a_keyed_create_with_a_client_id_is_replayed_not_refused(admin, route):
 def test_the_same_key_with_another_client_id_is_422_and_another_key_with_the_id_409(admin):
     admin.run("DELETE FROM well_private.idempotency_keys")
     send, doc, _, _ = w.arrange_route(admin, "workspace_providers")
-    row_id = str(uuid4())
+    row_id = str(new_id())
     assert send({KEY: "k-id"}, with_id(doc, row_id)).status == 201
 
     with w.writes_nothing(admin):
-        reused = w.error(send({KEY: "k-id"}, with_id(doc, str(uuid4()))), 422)
+        reused = w.error(send({KEY: "k-id"}, with_id(doc, str(new_id()))), 422)
         refused_as_used(send({KEY: "k-other"}, with_id(doc, row_id)))
     assert reused["code"] == "IDEMPOTENCY_KEY_REUSED"
 
@@ -248,7 +249,7 @@ def test_the_same_key_with_another_client_id_is_422_and_another_key_with_the_id_
 def test_creates_racing_with_one_client_id_make_one_row_one_201_and_409s(
     admin, route, racers, tenants
 ):
-    row_id = str(uuid4())
+    row_id = str(new_id())
     one = w.arrange_create(admin, route)
     arranged = [one if tenants == "one" else w.arrange_create(admin, route) for _ in range(racers)]
     batch = [

@@ -88,8 +88,9 @@ def _documents(admin: Any) -> dict[str, str]:
         )
         rows[resource] = [
             rf.provenance(admin, t, resource, record=record, created_at=at(1)),
-            # Microseconds, which a timestamp shows only when there are some.
-            rf.provenance(admin, t, resource, record=record, created_at=at(2.0000123)),
+            # Microseconds, which a timestamp shows only when there are some (a ledger's
+            # time is its id's millisecond).
+            rf.provenance(admin, t, resource, record=record, created_at=at(2.0001234)),
             rf.provenance(admin, t, resource, record=gone, direction="output", created_at=at(3)),
         ]
     rows["workspace_group_workspaces"] = [

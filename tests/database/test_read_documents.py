@@ -178,13 +178,15 @@ def test_no_internal_key_reaches_a_client(admin, resource):
 def test_timestamps_are_utc_iso_8601_with_microseconds_kept(admin):
     t = f.tenant(admin)
     stamp = at(0).replace(microsecond=123456)
-    row = rf.provenance(admin, t, "account_workspace_connectors", created_at=stamp)
+    row = rf.workspace_provider(admin, t, created_at=stamp)
+    # A ledger row's created_at is its id's millisecond.
+    ledger_row = rf.provenance(admin, t, "account_workspace_connectors", created_at=stamp)
 
-    attributes = read("account_workspace_connectors", t.claims(), row_id=row.id).json["data"][
-        "attributes"
-    ]
+    attributes = read("workspace_providers", t.claims(), row_id=row.id).json["data"]["attributes"]
+    ledger = read("account_workspace_connectors", t.claims(), row_id=ledger_row.id).json["data"]
 
     assert attributes["created_at"] == "2024-05-10T08:00:00.123456Z"
+    assert ledger["attributes"]["created_at"] == "2024-05-10T08:00:00.123000Z"
 
 
 @pytest.mark.parametrize("operation", ["list", "retrieve", "related", "relationship"])

@@ -178,6 +178,42 @@ def test_a_read_shape_reads_rows_bounded_by_the_page_not_by_the_tenant(
     assert plan["Actual Rows"] >= expected, shown(sql)
 
 
+def _with_parents(node: dict[str, Any], parent: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
+    yield parent, node
+    for child in node.get("Plans", []):
+        yield from _with_parents(child, node["Node Type"])
+
+
+def _reads_a_period(node: dict[str, Any]) -> bool:
+    return bool(plans.PERIOD.search(node.get("Relation Name", "")))
+
+
+LEDGER_SHAPES = [s for s in lt.SHAPES if s.resource in seed.LEDGERS]
+
+
+@pytest.mark.parametrize(
+    "shape", LEDGER_SHAPES, ids=[f"{s.resource}-{s.name}" for s in LEDGER_SHAPES]
+)
+def test_a_ledger_read_takes_its_periods_in_id_order_and_a_retrieve_reads_one(tenants, shape):
+    """In its generic plan, a List reads a ledger's periods as an ordered Append (never a Merge
+    Append, never sorted after), and a Retrieve by id reads the one period its id names."""
+    _, conn, found = tenants
+    t, requests, signed = found["big"]
+    sql, _ = statement(requests[shape])
+
+    plan = explain(conn, t, signed["member"], sql, plan="generic")
+
+    nodes = list(_with_parents(plan))
+    assert len(nodes) > 1
+    assert not [n for _, n in nodes if n["Node Type"] == "Merge Append"], shown(sql)
+    appends = [(p, n) for p, n in nodes if n["Node Type"] == "Append"]
+    over_periods = [(p, n) for p, n in appends if any(map(_reads_a_period, n.get("Plans", [])))]
+    assert all(p != "Sort" for p, _ in over_periods), shown(sql)
+    if shape.single:
+        read = [n for _, n in nodes if _reads_a_period(n) and n.get("Actual Loops", 0) > 0]
+        assert len(read) == 1, shown(sql)
+
+
 def test_the_big_tenant_is_big_and_the_small_one_small(tenants):
     conn, _, found = tenants
     counts = {
@@ -198,8 +234,13 @@ def test_the_big_tenant_is_big_and_the_small_one_small(tenants):
 
 def test_a_ledger_built_in_bulk_gets_back_exactly_the_indexes_the_migrations_made(tenants):
     conn, _, _ = tenants
+    # A period's (a partition's) indexes are its ledger's, made again under names of their own:
+    # counted, by period.
     catalog = (
         "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'core_api' "
+        "AND tablename NOT IN (SELECT partition_name FROM core_api.ledger_periods) "
+        "UNION ALL SELECT tablename, count(*)::text FROM pg_indexes "
+        "WHERE tablename IN (SELECT partition_name FROM core_api.ledger_periods) GROUP BY 1 "
         "UNION ALL SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
         "WHERE connamespace = CAST('core_api' AS regnamespace) ORDER BY 1, 2"
     )

@@ -203,7 +203,8 @@ def readable(admin: Any, role: str) -> set[tuple[str, str]]:
     every role's ``set_transaction_settings()`` reads (test_rls holds that table apart)."""
     rows = admin.run(
         "SELECT c.relname, a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
-        "WHERE c.relnamespace = CAST('core_api' AS regnamespace) AND c.relkind = 'r' "
+        "WHERE c.relnamespace = CAST('core_api' AS regnamespace) AND c.relkind IN ('r', 'p') "
+        "AND NOT c.relispartition "
         "AND c.relname <> 'transaction_settings' "
         "AND a.attnum > 0 AND NOT a.attisdropped "
         "AND has_column_privilege(:role, c.oid, a.attnum, 'SELECT')",
@@ -371,14 +372,16 @@ def test_the_drain_role_reads_the_records_and_workspace_ids_and_may_only_mark_se
     ]
     written = admin.run(
         "SELECT c.relname, p FROM pg_class c, unnest(ARRAY['INSERT', 'DELETE', 'TRUNCATE']) p "
-        "WHERE c.relnamespace = CAST('core_api' AS regnamespace) AND c.relkind = 'r' "
+        "WHERE c.relnamespace = CAST('core_api' AS regnamespace) AND c.relkind IN ('r', 'p') "
+        "AND NOT c.relispartition "
         "AND has_table_privilege(:role, c.oid, p)",
         role=DRAIN_ROLE,
     )
     assert written == []
     updated = admin.run(
         "SELECT c.relname, a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
-        "WHERE c.relnamespace = CAST('core_api' AS regnamespace) AND c.relkind = 'r' "
+        "WHERE c.relnamespace = CAST('core_api' AS regnamespace) AND c.relkind IN ('r', 'p') "
+        "AND NOT c.relispartition "
         "AND a.attnum > 0 AND NOT a.attisdropped "
         "AND has_column_privilege(:role, c.oid, a.attnum, 'UPDATE')",
         role=DRAIN_ROLE,

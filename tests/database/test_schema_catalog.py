@@ -282,7 +282,9 @@ def test_every_table_has_an_identity_pk_as_its_primary_key(admin, table):
     assert pk["identity"] in ("a", "d")  # GENERATED ALWAYS / BY DEFAULT AS IDENTITY
     assert pk["default"] is None  # not a serial: no nextval() default
     primary = [ix for ix in indexes(admin, table) if ix["primary"]]
-    assert [ix["columns"] for ix in primary] == [("pk",)]
+    # A ledger is partitioned on its public id, which every unique key of it must then hold.
+    key = ("pk", TABLES[table]) if table in PROVENANCE else ("pk",)
+    assert [ix["columns"] for ix in primary] == [key]
 
 
 @pytest.mark.parametrize(("table", "public_id"), TABLES.items())
@@ -302,7 +304,9 @@ def test_every_table_has_a_unique_random_public_uuid(admin, table, public_id):
 def test_every_table_has_created_updated_and_deleted_timestamps(admin, table):
     cols = columns(admin, table)
     timestamp = "timestamp with time zone"
-    assert cols["created_at"] == column(timestamp, not_null=True, default="now()")
+    # A ledger row's created_at is its id's time, set from it (test_ledger_periods).
+    made = None if table in PROVENANCE else "now()"
+    assert cols["created_at"] == column(timestamp, not_null=True, default=made)
     assert cols["updated_at"] == column(timestamp, not_null=False)
     assert cols["deleted_at"] == column(timestamp, not_null=False)
 
@@ -460,12 +464,13 @@ def test_provenance_has_the_two_time_range_indexes_and_no_unique_triple(admin, t
         if not ix["unique"] and ix["predicate"] is None and not ix["expressions"]
     }
 
-    assert (record_pk, "created_at") in plain
-    assert ("workspace_connector_pk", "created_at") in plain
+    # In time order: a ledger's id is its time (test_ledger_periods).
+    assert (record_pk, TABLES[table]) in plain
+    assert ("workspace_connector_pk", TABLES[table]) in plain
     # The only unique keys are the internal and the public id: several rows per
     # (record, connector, direction) are the ledger working as designed.
     assert sorted(ix["columns"] for ix in found if ix["unique"]) == sorted(
-        [("pk",), (TABLES[table],)]
+        [("pk", TABLES[table]), (TABLES[table],)]
     )
 
 
@@ -482,12 +487,9 @@ def test_a_ledger_has_no_index_of_updated_at_and_walks_created_at_only(admin, ta
     walks = {ix["name"] for ix in indexes(admin, table) if ix["predicate"] is not None}
 
     assert of_updated_at == []
-    # The walk indexes: per connector and direction, and per record, each in created_at order.
-    assert walks == {
-        f"idx_{table}_wc_input_created",
-        f"idx_{table}_wc_output_created",
-        f"idx_{table}_record_live_created",
-    }
+    # The walk indexes: per connector and direction, and per record, each in id order (its
+    # time's).
+    assert walks == {f"idx_{table}_wc_input", f"idx_{table}_wc_output", f"idx_{table}_record_live"}
 
 
 def test_provenance_rows_repeat_and_follow_their_parents_keys(graph):
@@ -770,17 +772,6 @@ def test_api_role_has_server_side_timeouts_in_this_database(admin):
     assert settings["statement_timeout"] == "5s"
     assert "lock_timeout" in settings
     assert "idle_in_transaction_session_timeout" in settings
-
-
-@pytest.mark.parametrize("table", list(PROVENANCE))
-def test_a_ledger_is_vacuumed_after_one_percent_of_its_rows_change(admin, table):
-    (options,) = admin.run(
-        "SELECT reloptions FROM pg_class WHERE oid = CAST(:t AS regclass)", t=f"core_api.{table}"
-    )[0]
-    assert sorted(options) == [
-        "autovacuum_vacuum_insert_scale_factor=0.01",
-        "autovacuum_vacuum_scale_factor=0.01",
-    ]
 
 
 def test_every_table_a_resource_names_exists_with_that_public_id_column():

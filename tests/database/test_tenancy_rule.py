@@ -142,8 +142,7 @@ def test_the_dataset_gives_every_rule_something_to_decide(owner, api_role, world
         api_role, groups, scopes[GROUP_MEMBER], tw.universe(owner, world, groups)
     )
     of_w3 = owner.run(
-        "SELECT workspace_group_workspace_id FROM core_api.workspace_group_workspaces "
-        "WHERE workspace_pk = :w",
+        f"SELECT {groups[:-1]}_id FROM core_api.{groups} WHERE workspace_pk = :w",
         w=world.workspaces["w3"][0],
     )
     assert set(enrolments) - {row[0] for row in of_w3}
@@ -695,6 +694,7 @@ def test_writes_the_api_never_makes_are_refused_to_every_principal(owner, world,
         return f"UPDATE core_api.{table} SET {sets} WHERE {where} RETURNING 1"
 
     removed, backdated = (", deleted_at", ", now()"), (", created_at", ", now() - interval '1 day'")
+    day_ago = ", core_api.uuid_floor(now() - interval '1 day')"  # a ledger row's time is its id's
     owner.run("BEGIN")
     try:
         # A revoked connector of w2 with a live row, and a live row of a connector that is not.
@@ -736,7 +736,7 @@ def test_writes_the_api_never_makes_are_refused_to_every_principal(owner, world,
         cases = {
             "a ledger row inserted removed": (link(connector, *removed), link(connector), service),
             "a ledger row dated in the past": (
-                link(connector, *backdated),
+                link(connector, f", {ledger[:-1]}_id", day_ago),
                 link(connector),
                 service,
             ),

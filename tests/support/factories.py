@@ -180,6 +180,16 @@ def record_rows(parent: Parent) -> str:
     )
 
 
+def v7_at(at: datetime) -> UUID:
+    """A version 7 UUID of ``at``'s millisecond: a ledger row's id of that time."""
+    value = int(at.timestamp() * 1000) << 80 | uuid4().int & ((1 << 80) - 1)
+    return UUID(int=value & ~(0xF << 76) | 0x7 << 76)
+
+
+# A ledger row's id, of the time ``:c`` when one is given: its created_at is its id's time.
+ID_AT = "COALESCE(core_api.uuid_v7_at(CAST(:c AS timestamptz)), core_api.uuid_v7())"
+
+
 def provenance(
     conn: pg8000.native.Connection,
     table: str,
@@ -194,9 +204,8 @@ def provenance(
     row = _one(
         conn,
         f"INSERT INTO core_api.{table} ({record}_pk, workspace_connector_pk, direction, "
-        f"created_at, deleted_at) "
-        f"VALUES (:r, :w, CAST(:d AS core_api.direction_enum), COALESCE(CAST(:c AS "
-        f"timestamptz), now()), "
+        f"{table[:-1]}_id, deleted_at) "
+        f"VALUES (:r, :w, CAST(:d AS core_api.direction_enum), {ID_AT}, "
         f"CASE WHEN :del THEN now() END) RETURNING {table[:-1]}_id",
         r=record_pk,
         w=workspace_connector_pk,

@@ -5,6 +5,7 @@ hold a read to rows bounded by its page (``test_read_plans``, ``test_feed_plans`
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pg8000.native
@@ -48,14 +49,29 @@ def explain(
     return (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
 
 
+# A ledger's period, its partition (``<ledger>_p<first day>``): counted as its ledger.
+PERIOD = re.compile(r"_p\d{8}$")
+
+
+def ledger_indexes(conn: pg8000.native.Connection) -> dict[str, str]:
+    """Each index of a ledger's period (PostgreSQL names them), by the ledger's index it is of:
+    what a plan's ``Index Name`` is, then what the migrations named."""
+    rows = conn.run(
+        "SELECT c.relname, p.relname FROM pg_inherits i "
+        "JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent "
+        "WHERE p.relkind = 'I' AND p.relnamespace = CAST('core_api' AS regnamespace)"
+    )
+    return {str(child): str(parent) for child, parent in rows}
+
+
 def rows_read(node: dict[str, Any]) -> dict[str, float]:
-    """Per table, the rows every scan node of ``node`` returned or filtered away, times its
-    loops."""
+    """Per table (a ledger's periods together), the rows every scan node of ``node`` returned
+    or filtered away, times its loops."""
     read: dict[str, float] = {}
     if "Relation Name" in node:
         seen = node.get("Actual Rows", 0) + node.get("Rows Removed by Filter", 0)
         seen += node.get("Rows Removed by Index Recheck", 0)
-        read[node["Relation Name"]] = seen * node.get("Actual Loops", 1)
+        read[PERIOD.sub("", node["Relation Name"])] = seen * node.get("Actual Loops", 1)
     for child in node.get("Plans", []):
         for table, rows in rows_read(child).items():
             read[table] = read.get(table, 0) + rows

@@ -81,10 +81,9 @@ def provenance(
     name = RECORD[table]
     pk, row_id = _one(
         conn,
-        f"INSERT INTO core_api.{table} ({name}_pk, workspace_connector_pk, direction, created_at, "
-        "deleted_at) VALUES (:r, :w, CAST(:d AS core_api.direction_enum), "
-        "COALESCE(CAST(:c AS timestamptz), now()), CASE WHEN :del THEN now() END) "
-        f"RETURNING pk, {table[:-1]}_id",
+        f"INSERT INTO core_api.{table} ({name}_pk, workspace_connector_pk, direction, "
+        f"{table[:-1]}_id, deleted_at) VALUES (:r, :w, CAST(:d AS core_api.direction_enum), "
+        f"{f.ID_AT}, CASE WHEN :del THEN now() END) RETURNING pk, {table[:-1]}_id",
         r=record[0],
         w=connector[0],
         d=direction,

@@ -225,7 +225,11 @@ Snapshot = dict[str, tuple[int, str]]
 
 
 def core_api_tables(conn: pg8000.native.Connection) -> list[str]:
-    rows = conn.run("SELECT tablename FROM pg_tables WHERE schemaname = 'core_api' ORDER BY 1")
+    # A ledger's periods (its partitions) are read through it: not tables of their own here.
+    rows = conn.run(
+        "SELECT relname FROM pg_class WHERE relnamespace = CAST('core_api' AS regnamespace) "
+        "AND relkind IN ('r', 'p') AND NOT relispartition ORDER BY 1"
+    )
     return [str(r[0]) for r in rows]
 
 

@@ -155,8 +155,8 @@ INIT_MODULES: dict[str, list[str]] = {
             "wellapi.resources.conditions",
         )
     ),
-    # The scheduled revocation sweeper: no batch utility, no data classes, no pydantic (it
-    # reads no message).
+    # The scheduled sweeper (the ledgers' periods, revocations, retention): no batch utility, no
+    # data classes, no pydantic (it reads no message).
     "sweep": sorted(
         (
             *_COMMON,
@@ -164,7 +164,7 @@ INIT_MODULES: dict[str, list[str]] = {
             *("wellapi.sync", "wellapi.handlers", "wellapi.handlers.sweep"),
             *("wellapi.handlers.scheduled", "wellapi.sync.role_defaults"),
             *("wellapi.sync.sweeper", "wellapi.sync.ledgers"),
-            "wellapi.sync.retention",
+            *("wellapi.sync.retention", "wellapi.sync.periods"),
             *_RESOURCES,
         )
     ),

@@ -116,7 +116,7 @@ def test_the_projects_item_routes_reach_the_function_api_gateway_would_choose() 
     # relationship routes share their first segments; each request reaches its own function.
     template = local_stack.load()
     router = Gateway(template, LambdaRuntime(template)).router
-    item = "5da25330-d33b-5cbc-acef-5d77a5d45e01"
+    item = "01a184f4-d400-7cbc-acef-5d77a5d45e01"
     resources = {
         "account-workspace-connectors": "AccountWorkspaceConnectors",
         "company-workspace-connectors": "CompanyWorkspaceConnectors",

@@ -65,6 +65,7 @@ NAMED_ALARMS = {
     "SyncDeadLetterQueueNotEmptyAlarm": "ApproximateNumberOfMessagesVisible",
     "SyncQueueOldestMessageAlarm": "ApproximateAgeOfOldestMessage",
     "RevocationSweepStalledAlarm": "OldestPendingRevocationSeconds",
+    "LedgerPeriodsAlarm": "LedgerPeriodSecondsAhead",
     "ChangeEventsDelayedAlarm": "OldestUnsentChangeSeconds",
     "ChangeEventsRefusedAlarm": "ChangeSendFailures",
     "RoleDefaultsChangedAlarm": "RoleDefaultsSetBack",
@@ -153,6 +154,28 @@ def test_the_healers_alarms_add_up_both_scheduled_functions():
             1,
             "GreaterThanOrEqualToThreshold",
         ), name
+
+
+def test_the_ledger_periods_alarm_fires_a_week_before_a_write_can_fail_and_on_any_that_did():
+    """The sweep's reach (the least over the ledgers), and the writes refused for want of a
+    period, counted by the API (over every route) and by the sync function."""
+    alarm = transformed_template()["Resources"]["LedgerPeriodsAlarm"]["Properties"]
+    stats = {m["Id"]: m["MetricStat"]["Metric"] for m in alarm["Metrics"] if "MetricStat" in m}
+    assert {k: (s["MetricName"], s["Dimensions"][0]["Value"]) for k, s in stats.items()} == {
+        "ahead": ("LedgerPeriodSecondsAhead", "wellapi-sweep"),
+        "api": ("WritesOutsidePeriods", "wellapi"),
+        "sync": ("WritesOutsidePeriods", "wellapi-sync"),
+    }
+    assert all(len(s["Dimensions"]) == 1 for s in stats.values())
+    (fired,) = [m for m in alarm["Metrics"] if "Expression" in m]
+    week = 7 * 24 * 3600
+    assert fired["Expression"] == (
+        f"IF(FILL(ahead, {week}) < {week} OR FILL(api, 0) + FILL(sync, 0) > 0, 1, 0)"
+    )
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (
+        1,
+        "GreaterThanOrEqualToThreshold",
+    )
 
 
 def test_the_dashboard_shows_traffic_errors_latency_the_queues_sync_and_the_sweep():

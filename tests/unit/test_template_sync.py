@@ -126,7 +126,13 @@ def test_the_sweep_function_runs_every_minute_as_the_sync_role_one_at_a_time():
     assert event["Properties"]["Schedule"] == SWEEP_SCHEDULE
     # The sync writer's role: the revocations and their sweep cursors are its own; beside it, the
     # healer's (wellapi.sync.role_defaults).
-    assert sweep["Environment"]["Variables"] == {"DB_USER": {"Ref": "SyncDbUser"}, **HEALER}
+    assert sweep["Environment"]["Variables"] == {
+        "DB_USER": {"Ref": "SyncDbUser"},
+        **HEALER,
+        # It makes the ledgers' periods ahead, of the stack's length (wellapi.sync.periods).
+        "LEDGER_PERIOD": {"Ref": "LedgerPeriod"},
+        "LEDGER_PERIODS_AHEAD": "1",
+    }
     assert managed_policies("SweepFunction") == {
         "SyncDatabaseConnectPolicy",
         "HealDatabaseConnectPolicy",

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 from urllib.parse import quote
-from uuid import uuid4
 
+from wellapi.jsonapi.ids import new_id
 from wellapi.store.sql import BoundStatement
 from welldev.bench.config import PAGE_SIZE
 from welldev.bench.databases import BenchDatabase, Dataset
@@ -142,7 +142,7 @@ class Case:
     def fresh(self) -> tuple[BoundStatement, ...]:
         """Its statements to send again: a Create's with a new row id, as the handler makes."""
         statements, made = self.sent.statements, self.created_id
-        return statements if made is None else replaced(statements, made, uuid4())
+        return statements if made is None else replaced(statements, made, new_id())
 
 
 def warm_cases(bench: BenchDatabase, names: Collection[str] | None = None) -> list[Case]:

@@ -98,6 +98,7 @@ def seeded(
     started = time.perf_counter()
     local = database.prepare(server, name, replace=True)
     with database.admin_connection(local.admin_url) as conn:
+        database.make_ledger_periods(conn, since=T0)
         data = build(conn)
         # Hint bits, the visibility map and statistics set now, and the pages written out: not
         # by autovacuum or a checkpoint in the middle of the measurements.
@@ -141,7 +142,8 @@ def bulk(conn: pg8000.native.Connection, table: str, rows: int) -> Iterator[None
     conn.run("SET maintenance_work_mem = '512MB'")
     for _, definition, constraint, constraint_definition in found:
         add = f"ALTER TABLE core_api.{table} ADD CONSTRAINT {constraint} {constraint_definition}"
-        conn.run(add if constraint else definition)
+        # A partitioned table's index is defined ON ONLY it; made again, it is made on all.
+        conn.run(add if constraint else definition.replace(" ON ONLY ", " ON "))
 
 
 # --- the bench database -----------------------------------------------------------------------
@@ -242,10 +244,10 @@ def _bench(conn: pg8000.native.Connection, sizes: Sizes) -> dict[str, Any]:
             "WITH a AS (INSERT INTO core_api.accounts (workspace_pk, account_name, type) "
             "SELECT :w, 'Account ' || i, 'deposit' FROM generate_series(1, 100) i RETURNING pk), "
             "p AS (SELECT array_agg(pk) AS pks FROM a) "
-            f"INSERT INTO {LEDGER} (account_pk, workspace_connector_pk, direction, created_at, "
-            "updated_at, deleted_at) "
+            f"INSERT INTO {LEDGER} (account_pk, workspace_connector_pk, direction, "
+            "account_workspace_connector_id, created_at, updated_at, deleted_at) "
             "SELECT p.pks[1 + g % 100], :x, CAST(CASE WHEN g % 3 = 2 THEN 'output' ELSE 'input' "
-            "END AS core_api.direction_enum), at, at, "
+            "END AS core_api.direction_enum), core_api.uuid_v7_at(at), at, at, "
             "CASE WHEN g % 97 = 13 THEN at + interval '1 day' END "
             "FROM p, generate_series(0, :n - 1) g, "
             "LATERAL (SELECT CAST(:t0 AS timestamptz) + g * interval '1 minute' AS at) t",
@@ -258,8 +260,9 @@ def _bench(conn: pg8000.native.Connection, sizes: Sizes) -> dict[str, Any]:
         "SELECT :w, 'Company ' || i, 'example.com' FROM generate_series(1, :n) i "
         "RETURNING pk) "
         "INSERT INTO core_api.company_workspace_connectors (company_pk, workspace_connector_pk, "
-        "direction, created_at) "
-        "SELECT pk, :x, 'input', CAST(:t0 AS timestamptz) + pk * interval '1 minute' FROM c "
+        "direction, company_workspace_connector_id) "
+        "SELECT pk, :x, 'input', "
+        "core_api.uuid_v7_at(CAST(:t0 AS timestamptz) + pk * interval '1 minute') FROM c "
         "RETURNING company_workspace_connector_id::text",
         n=sizes.warm_rows,
         **member,
@@ -392,17 +395,20 @@ WITH r AS (SELECT array_agg(pk ORDER BY pk) AS pks FROM core_api.{{record_table}
      c AS (SELECT array_agg(pk ORDER BY pk) AS pks FROM core_api.workspace_connectors
             WHERE workspace_pk = :w)
 INSERT INTO core_api.{{ledger}}
-       ({{record}}_pk, workspace_connector_pk, direction, created_at, updated_at, deleted_at)
+       ({{record}}_pk, workspace_connector_pk, direction, {{record}}_workspace_connector_id,
+        created_at, updated_at, deleted_at)
 SELECT r.pks[CASE WHEN g % greatest(1, :n / {BUSY_RECORD_ROWS}) = 0 THEN 1
                  ELSE (1 + (g * 7919) % cardinality(r.pks))::int END],
        c.pks[(1 + g % cardinality(c.pks))::int],
        CASE WHEN g % cardinality(c.pks) = 0 OR g % 3 = 1 THEN 'output' ELSE 'input' END
          ::core_api.direction_enum,
+       core_api.uuid_v7_at(s.at),
        s.at,
        s.at + CASE WHEN g % 10 = 3 THEN interval '9 days' ELSE interval '0' END,
        CASE WHEN g % 33 = 5 THEN s.at + interval '2 days' END
   FROM generate_series(1::bigint, :n) g, r, c,
-       LATERAL (SELECT :start::timestamptz + (g::float8 / :n) * interval '{SPAN_DAYS} days' AS at) s
+       LATERAL (SELECT date_trunc('milliseconds',
+                :start::timestamptz + (g::float8 / :n) * interval '{SPAN_DAYS} days') AS at) s
 """
 
 
@@ -474,6 +480,7 @@ def make_providers(conn: pg8000.native.Connection, count: int) -> None:
 def build(conn: pg8000.native.Connection, *, big_rows: int, small_rows: int) -> None:
     """The large-tenant databases' tenants: ``big`` (20 connectors, ``LARGE_SHARE``), ``small``
     (3 connectors), ``sync`` and the neighbours. ``seeded`` analyses them after."""
+    database.make_ledger_periods(conn, since=BUILT_FROM)
     make_providers(conn, PROVIDERS)
     make_tenant(conn, "big", big_rows, connectors=20, share=LARGE_SHARE)
     make_tenant(conn, "small", small_rows, connectors=3)

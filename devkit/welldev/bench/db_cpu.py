@@ -17,8 +17,8 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
 
+from wellapi.jsonapi.ids import new_id
 from wellapi.store import connections as wellapi_db
 from wellapi.store.sql import MAX_NAMES, BoundStatement, Prepared
 from welldev.bench.api_requests import Case, Requests, warm_cases
@@ -58,9 +58,9 @@ BIG_PAGE = 100
 # A List's total is counted up to here, as the API counts it (meta.page.total's bound).
 COUNT_BOUND = 1001
 
-# A page of the member's company ledger in the default order, walked per connector and
-# direction through the partial indexes the API's walk reads
-# (idx_company_workspace_connectors_wc_<direction>_created).
+# A page of the member's company ledger in the default order (its ids', which carry its time),
+# walked per connector and direction through the partial indexes the API's walk reads
+# (idx_company_workspace_connectors_wc_<direction>).
 PAGE = """
 SELECT p.company_workspace_connector_id, p.direction, p.created_at, p.updated_at,
        p.deleted_at, p.company_pk, w.workspace_connector_id, w.pk
@@ -68,14 +68,14 @@ FROM core_api.workspace_connectors w
 CROSS JOIN LATERAL (
   (SELECT * FROM core_api.company_workspace_connectors x
    WHERE x.workspace_connector_pk = w.pk AND x.deleted_at IS NULL AND x.direction = 'input'
-   ORDER BY x.created_at DESC, x.company_workspace_connector_id DESC LIMIT :limit)
+   ORDER BY x.company_workspace_connector_id DESC LIMIT :limit)
   UNION ALL
   (SELECT * FROM core_api.company_workspace_connectors x
    WHERE x.workspace_connector_pk = w.pk AND x.deleted_at IS NULL AND x.direction = 'output'
-   ORDER BY x.created_at DESC, x.company_workspace_connector_id DESC LIMIT :limit)
+   ORDER BY x.company_workspace_connector_id DESC LIMIT :limit)
 ) p
 WHERE w.workspace_pk = :workspace_pk
-ORDER BY p.created_at DESC, p.company_workspace_connector_id DESC
+ORDER BY p.company_workspace_connector_id DESC
 LIMIT :limit"""
 COUNT = f"""
 SELECT count(*) FROM (
@@ -136,7 +136,7 @@ class Floor:
             "list_default": lambda: self._list(PAGE_SIZE, include=False),
             "list": lambda: self._list(BIG_PAGE, include=True),
             "create": lambda: self.insert.run(
-                id=str(uuid4()), company_pk=self.company_pk, connector_pk=self.connector_pk
+                id=str(new_id()), company_pk=self.company_pk, connector_pk=self.connector_pk
             ),
         }
 

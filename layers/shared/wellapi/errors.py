@@ -271,6 +271,14 @@ ERROR_CODES: dict[str, ErrorCode] = {
         "The workspace connector is revoked: it takes no new links (the error is at "
         "`/data/relationships/workspace_connector`).",
     ),
+    "ID_OUTSIDE_PERIODS": ErrorCode(
+        422,
+        "Unprocessable entity",
+        "A ledger row's id carries its created_at and names the period it is kept in: a "
+        "client's `data.id` that is not a version 7 UUID made now (at most 10 minutes before "
+        "the request), or a time no period was made for (the operators are told), is refused "
+        "and nothing is written.",
+    ),
     "SELECTED_IMPLIES_MATCHED": ErrorCode(
         422,
         "Unprocessable entity",
@@ -490,6 +498,28 @@ class Unprocessable(ApiError):
     title = "Unprocessable entity"
 
 
+class OutsidePeriods(Unprocessable):
+    """A ledger row whose id has no period to be kept in (``ID_OUTSIDE_PERIODS``): a client's
+    id not of now, or a time the sweeper made no partition for. The latter is counted
+    (``WritesOutsidePeriods``, alarmed on): a person must make the period."""
+
+    code = "ID_OUTSIDE_PERIODS"
+
+    @classmethod
+    def from_database(cls) -> OutsidePeriods:
+        """The database had no partition for the row: counted, for a person to look at."""
+        error = cls(
+            "No period of this ledger holds the row's time (its id's), so nothing was written. "
+            "The periods are made ahead of time; the operators are told.",
+            pointer="/data",
+        )
+        error.metric = "WritesOutsidePeriods"
+        return error
+
+    # The metric an answer with this error counts (``Response.counted``), if any.
+    metric: str | None = None
+
+
 class Gone(ApiError):
     status = 410
     code = "CURSOR_EXPIRED"
@@ -607,6 +637,12 @@ def constraint_of(error: BaseException) -> str | None:
         name = args[0].get("n")
         return str(name) if name else None
     return None
+
+
+def outside_periods(error: BaseException) -> bool:
+    """Whether the database refused a row that no partition takes: a ledger's row whose id's
+    time has no period (a check failed with no constraint's name, which only that is)."""
+    return sqlstate_of(error) == "23514" and constraint_of(error) is None
 
 
 def is_unavailable(sqlstate: str | None) -> bool:

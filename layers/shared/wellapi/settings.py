@@ -16,6 +16,8 @@ from functools import lru_cache
 from wellapi.roles import API_ROLE, HEAL_ROLE
 
 DB_AUTH_MODES = ("url", "iam", "secret")
+# The lengths a provenance ledger's period may have (core_api.make_ledger_periods_ahead()).
+LEDGER_PERIODS = ("year", "quarter", "month")
 
 
 class SettingsError(ValueError):
@@ -78,6 +80,10 @@ class Settings:
     # How long the authorizer keeps its answer for a key (wellapi/handlers/authorizer.py): also how
     # long a revoked key may still work. 0 looks every key up on every request.
     auth_cache_seconds: int = 30
+    # The length of a provenance ledger's period (its partitions: year, quarter or month), and
+    # how many periods after now the sweep function keeps made (wellapi.sync.periods).
+    ledger_period: str = "year"
+    ledger_periods_ahead: int = 1
 
     def __post_init__(self) -> None:
         problems = [p for p in self._problems() if p]
@@ -90,6 +96,11 @@ class Settings:
             _within("DB_PORT", self.db_port, 1, 65535),
             _within("DB_RETRY_AFTER_SECONDS", self.db_retry_after_seconds, 1, 3600),
             _within("AUTH_CACHE_SECONDS", self.auth_cache_seconds, 0, 300),
+            _within("LEDGER_PERIODS_AHEAD", self.ledger_periods_ahead, 1, 3),
+            None
+            if self.ledger_period in LEDGER_PERIODS
+            else f"LEDGER_PERIOD must be one of {', '.join(LEDGER_PERIODS)}, "
+            f"not {self.ledger_period!r}",
             _positive("DB_CONNECT_TIMEOUT_SECONDS", self.db_connect_timeout_seconds),
             _positive("DB_READ_TIMEOUT_SECONDS", self.db_read_timeout_seconds),
             _positive("DB_SYNC_READ_TIMEOUT_SECONDS", self.db_sync_read_timeout_seconds),

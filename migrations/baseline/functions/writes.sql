@@ -173,6 +173,9 @@ BEGIN
 END
 $$;
 
+-- A version 7 UUID of the clock's millisecond, the rest random: a ledger row's id, whose time
+-- is its created_at. The clock's, not the transaction's: rows one transaction makes follow one
+-- another, as they were made.
 CREATE FUNCTION core_api.uuid_v7() RETURNS uuid
     LANGUAGE sql PARALLEL SAFE
     BEGIN ATOMIC

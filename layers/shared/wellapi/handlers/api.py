@@ -45,6 +45,8 @@ logger = Logger(service="wellapi", use_rfc3339=True)
 # shared Metrics class keeps its dimensions in class state, which every function imported in
 # one process would share (the local runtime's in-process mode, the tests).
 metrics = EphemeralMetrics(namespace="Well", service="wellapi")
+# What a person is alarmed on, counted without the route: one alarm over every route.
+alarmed = EphemeralMetrics(namespace="Well", service="wellapi")
 # What the request's line keeps of the keys the Logger's lines carry of the invocation.
 INVOCATION_KEYS = ("cold_start", "function_request_id")
 
@@ -106,6 +108,10 @@ def instrumented(route: str, name: str, answer: Callable[[dict[str, Any]], Respo
             for key, value in _request_fields(request_id, duration_ms, event).items():
                 metrics.add_metadata(key, value)
         metrics.flush_metrics()
+        if response.counted:
+            for name in response.counted:
+                alarmed.add_metric(name, MetricUnit.Count, 1)
+            alarmed.flush_metrics()
         return response.to_gateway()
 
     handler.__name__ = name

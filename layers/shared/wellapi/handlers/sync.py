@@ -27,7 +27,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import ValidationError
 
-from wellapi.errors import DatabaseUnavailable, logged_failure
+from wellapi.errors import DatabaseUnavailable, logged_failure, outside_periods
 from wellapi.store import connections
 from wellapi.sync.batches import (
     AnyMessage,
@@ -226,6 +226,11 @@ def _write(
 def _failure_reason(error: Exception) -> str:
     """What the log says of a write that failed: the error's kind and, from the server, its
     SQLSTATE; never its text (it may quote the statement)."""
+    if outside_periods(error):
+        return (
+            "the write failed: no period of the ledger holds the rows' time (the sweep function "
+            "makes them ahead: docs/operations.md, LedgerPeriodsAlarm)"
+        )
     code = error.args[0].get("C") if error.args and isinstance(error.args[0], dict) else None
     return f"the write failed: {type(error).__name__}" + (f" (SQLSTATE {code})" if code else "")
 
@@ -302,6 +307,12 @@ def process(
     response = processor.response()
     results = [o for o in outcomes.values() if isinstance(o, Applied)]
     _record_metrics(results, len(response["batchItemFailures"]), split=split)
+    # A message no period could take: a person must make the period (LedgerPeriodsAlarm).
+    metrics.add_metric(
+        name="WritesOutsidePeriods",
+        unit=MetricUnit.Count,
+        value=sum(1 for o in outcomes.values() if isinstance(o, Exception) and outside_periods(o)),
+    )
     return dict(response)
 
 

@@ -6,7 +6,7 @@ back.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from wellapi.errors import ApiError, DatabaseUnavailable, ErrorList
@@ -22,6 +22,8 @@ class Response:
     status: int
     headers: dict[str, str] = field(default_factory=dict)
     body: str | None = None
+    # The metrics this answer counts, one each (an error a person must look at).
+    counted: tuple[str, ...] = ()
 
     def to_gateway(self) -> dict[str, Any]:
         """The Lambda proxy integration's answer (payload format 2.0)."""
@@ -73,4 +75,5 @@ def error_response(error: ApiError | ErrorList, trace_id: str | None) -> Respons
     if len(errors) > MAX_ERRORS:
         body["meta"] = {"errors_total": len(errors), "errors_omitted": len(errors) - MAX_ERRORS}
     status = error.status if isinstance(error, ErrorList) else error.error_status
-    return document_response(status, body, headers)
+    counted = tuple(m for m in (getattr(e, "metric", None) for e in errors) if m)
+    return replace(document_response(status, body, headers), counted=counted)

@@ -31,11 +31,12 @@ from wellapi.errors import (
     ErrorList,
     Forbidden,
     InvalidJson,
+    OutsidePeriods,
     PayloadTooLarge,
     SchemaValidationError,
     Unprocessable,
 )
-from wellapi.jsonapi.ids import canonical_uuid
+from wellapi.jsonapi.ids import CLIENT_ID_PAST, canonical_uuid, of_now
 from wellapi.jsonapi.ids import pointer as json_pointer
 from wellapi.resources import Attribute, Parent, Resource
 from wellapi.resources.changes import ResourceDocument
@@ -297,6 +298,13 @@ def parse_resource_document(
         errors += _missing_members(resource, raw_attributes, raw_relationships, relationships)
     _raise_first_kind(errors)
     client_id = canonical_uuid(data.get("id")) if mode == "create" else None
+    if client_id is not None and resource.time_ordered_id and not of_now(client_id):
+        raise OutsidePeriods(
+            f"The id of a {resource.type} is a version 7 UUID made now: its time is the row's "
+            f"created_at and names the period the row is kept in. Send one made at most "
+            f"{CLIENT_ID_PAST.seconds // 60} minutes before the request, or none.",
+            pointer="/data/id",
+        )
     return ResourceDocument(attributes, relationships, read_only, client_id)
 
 

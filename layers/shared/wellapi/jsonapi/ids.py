@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -36,6 +37,27 @@ def new_id() -> UUID:
     value = value & ~(0xF << 76) | 0x7 << 76  # version 7
     value = value & ~(0x3 << 62) | 0x2 << 62  # the RFC 9562 variant
     return UUID(int=value)
+
+
+# How far a client's id of a time-ordered resource may be from now: the row's created_at is the
+# id's time, so a client may not choose it (the ledgers' insert policy holds the same bounds).
+CLIENT_ID_PAST = timedelta(minutes=10)
+CLIENT_ID_AHEAD = timedelta(minutes=1)
+
+
+def of_now(value: UUID) -> bool:
+    """Whether ``value`` is a version 7 UUID whose time is now, within the bounds above."""
+    at = time_of(value)
+    now = datetime.now(UTC)
+    return at is not None and now - CLIENT_ID_PAST < at < now + CLIENT_ID_AHEAD
+
+
+def time_of(value: UUID) -> datetime | None:
+    """The time a version 7 UUID carries (its first 48 bits, Unix milliseconds), or None for
+    another version."""
+    if value.version != 7:
+        return None
+    return datetime.fromtimestamp((value.int >> 80) / 1000, tz=UTC)
 
 
 def pointer(*tokens: str) -> str:

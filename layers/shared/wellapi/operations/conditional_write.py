@@ -24,8 +24,10 @@ from wellapi.errors import (
     ErrorList,
     Forbidden,
     NotFound,
+    OutsidePeriods,
     Unprocessable,
     constraint_of,
+    outside_periods,
     sqlstate_of,
 )
 from wellapi.http.principal import Principal, check_scope
@@ -128,6 +130,8 @@ def _database_rule_error(error: pg8000.dbapi.DatabaseError, resource: Resource) 
         )
     if state == "23505":
         return resource.rules.conflict(resource)
+    if outside_periods(error):
+        return OutsidePeriods.from_database()
     if state == "23514":
         constraint = constraint_of(error)
         return resource.rules.constraint_error(constraint) or Unprocessable(

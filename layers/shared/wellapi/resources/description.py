@@ -123,6 +123,10 @@ class Resource:
     sorts: tuple[str, ...] = SORTS
     # Why a List takes no other sort, where a client would ask for one: said in its 400.
     sort_note: str = ""
+    # Set on the ledgers: the id is a version 7 UUID carrying the row's created_at (the table is
+    # partitioned on it, a period a partition), so a List in created_at order is read in id
+    # order, a created_at range is a range of ids, and a client's id must be of now.
+    time_ordered_id: bool = False
     # What its collection holds, in a sentence: the OpenAPI document's description of its tag.
     summary: str = ""
 

@@ -106,6 +106,7 @@ def _ledger(record: str, parent: Parent, noun: str) -> Resource:
         filters=("direction",),
         walks=(Walk(record), Walk("workspace_connector", "direction")),
         sorts=LEDGER_SORTS,
+        time_ordered_id=True,
         sort_note="The ledgers sort by created_at only; what changed since a time is "
         "GET /v1/changes, deletions included, in commit order.",
         summary=f"Which workspace connector brought {noun} into the workspace, or carried it "

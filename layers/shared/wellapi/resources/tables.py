@@ -60,7 +60,7 @@ from wellapi.domain import (
     WorkspaceConnectorStatus,
 )
 from wellapi.resources import CHANGE_RESOURCE_TYPES
-from wellapi.resources.ledgers import LEDGER_SORTS, RECORD_TYPES
+from wellapi.resources.ledgers import RECORD_TYPES
 
 # PostgreSQL's own default names, so the migrations and these tables name constraints alike.
 NAMING = {
@@ -103,12 +103,28 @@ def _fk(name: str, target: str, *, nullable: bool = False, **actions: Any) -> Co
 
 
 def _table(
-    name: str, id_column: str, *items: SchemaItem, new_id: str = "gen_random_uuid()"
+    name: str,
+    id_column: str,
+    *items: SchemaItem,
+    new_id: str = "gen_random_uuid()",
+    time_ordered: bool = False,
 ) -> Table:
-    """A table with the columns every row has, in the order the migrations created them."""
+    """A table with the columns every row has, in the order the migrations created them.
+
+    ``time_ordered``: a ledger's, whose id carries its created_at (set from it on insert) and
+    which is partitioned on the id, a period a partition; its key is then (pk, id)."""
     # Indexes and constraints go last: they may name the common columns, which come after.
     columns = [item for item in items if isinstance(item, Column)]
     others = [item for item in items if not isinstance(item, Column)]
+    created_default = None if time_ordered else func.now()
+    if time_ordered:
+        others += [
+            PrimaryKeyConstraint("pk", id_column, name=f"{name}_pkey"),
+            CheckConstraint(
+                f"created_at = core_api.uuid_time({id_column})",
+                name=f"{name}_created_at_is_the_id_time",
+            ),
+        ]
     return Table(
         name,
         metadata,
@@ -120,12 +136,15 @@ def _table(
             server_default=text(new_id),
         ),
         *columns,
-        Column("pk", BigInteger, Identity(), primary_key=True),
-        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("pk", BigInteger, Identity(), primary_key=not time_ordered),
+        Column(
+            "created_at", DateTime(timezone=True), nullable=False, server_default=created_default
+        ),
         Column("updated_at", DateTime(timezone=True)),
         Column("deleted_at", DateTime(timezone=True)),
         *others,
         info={_PUBLIC_ID: id_column},
+        postgresql_partition_by=f"RANGE ({id_column})" if time_ordered else None,
     )
 
 
@@ -287,8 +306,8 @@ def _provenance_table(record: str, record_table: str) -> Table:
         # When the link happened, as its sync message said; NULL (a row written over HTTP) is
         # older than any message. An unlink removes rows that occurred before it.
         Column("occurred_at", DateTime(timezone=True)),
-        Index(f"idx_{name}_record_created", record_pk, "created_at"),
-        Index(f"idx_{name}_wc_created_at", "workspace_connector_pk", "created_at"),
+        Index(f"idx_{name}_record", record_pk, id_column),
+        Index(f"idx_{name}_wc", "workspace_connector_pk", id_column),
         *_per_parent_indexes(
             f"idx_{name}_wc",
             "workspace_connector_pk",
@@ -298,30 +317,25 @@ def _provenance_table(record: str, record_table: str) -> Table:
         *_per_parent_indexes(
             f"idx_{name}_record", record_pk, id_column, {"live": "deleted_at IS NULL"}
         ),
-        # Time-ordered, so new rows land on the public id index's last pages.
+        # Time-ordered, so new rows land on the public id index's last pages, and the row's
+        # time is the id's.
         new_id="core_api.uuid_v7()",
+        time_ordered=True,
     )
 
 
 def _per_parent_indexes(
     prefix: str, key: str, id_column: str, parts: dict[str, str]
 ) -> list[Index]:
-    """The indexes a List scans per parent: one per sort a ledger takes (``LEDGER_SORTS``) and
-    part (``<part>: <predicate>``).
+    """The indexes a List scans per parent, in id order (a ledger's id is its time: the order of
+    ``LEDGER_SORTS``), one per part (``<part>: <predicate>``).
 
     Per connector, a part per direction: a List filtered on one direction reads only that
     direction's rows, however many the connector carries the other way. Per record, one of
     live rows.
     """
     return [
-        Index(
-            f"{prefix}_{part}_{sort[: -len('_at')]}",
-            key,
-            sort,
-            id_column,
-            postgresql_where=text(predicate),
-        )
-        for sort in LEDGER_SORTS
+        Index(f"{prefix}_{part}", key, id_column, postgresql_where=text(predicate))
         for part, predicate in parts.items()
     ]
 

@@ -172,6 +172,12 @@ def _sort_and_id(shape: ReadShape, alias: str) -> tuple[str, str]:
     return f"{alias}.{resource.attribute(shape.sort).column}", f"{alias}.{resource.id_column}"
 
 
+def _by_id(shape: ReadShape) -> bool:
+    """Whether a page is ordered by its id alone: created_at on a resource whose id carries it
+    (``Resource.time_ordered_id``), the order of its partitions and of its indexes' ids."""
+    return shape.sort == "created_at" and resource_named(shape.resource).time_ordered_id
+
+
 def descending(shape: ReadShape) -> bool:
     """Whether a page of ``shape`` is read descending. Walking backwards (page[before]) reads
     the other way; the rows are reversed after."""
@@ -182,6 +188,8 @@ def order_by(shape: ReadShape, alias: str) -> str:
     """The ORDER BY of a page on ``alias``."""
     way = "DESC" if descending(shape) else "ASC"
     sort, row_id = _sort_and_id(shape, alias)
+    if _by_id(shape):
+        return f"{row_id} {way}"
     return f"{sort} {way}, {row_id} {way}"
 
 
@@ -195,7 +203,28 @@ def after_cursor(shape: ReadShape, alias: str) -> str:
     """
     way = "<" if descending(shape) else ">"
     sort, row_id = _sort_and_id(shape, alias)
+    if _by_id(shape):
+        # The cursor's id says its time too: a bound the plan prunes the periods by.
+        return f"{row_id} {way} {slot('cursor_id')}"
     return f"({sort}, {row_id}) {way} ({slot('cursor_value')}, {slot('cursor_id')})"
+
+
+# A created_at range as the range of the ids that carry it, exactly: created_at is the id's
+# millisecond, and a bound is a microsecond (so at or after t is from t's millisecond rounded
+# up, and at or before t is before the millisecond after t's).
+_ID_RANGES = {
+    "gte": (">=", "interval '999 microseconds'"),
+    "gt": (">=", "interval '1 millisecond'"),
+    "lt": ("<", "interval '999 microseconds'"),
+    "lte": ("<", "interval '1 millisecond'"),
+}
+
+
+def id_range(id_column: str, operator: str, value: str) -> str:
+    """``created_at <operator> value`` on a time-ordered id: a bound on the id, which the index
+    ranges over and the plan prunes the periods by when it starts."""
+    way, shift = _ID_RANGES[operator]
+    return f"{id_column} {way} core_api.uuid_floor({value} + {shift})"
 
 
 def _enum_filter(resource: Resource, shape: ReadShape, alias: str) -> list[str]:
@@ -223,6 +252,9 @@ def row_filters(shape: ReadShape, alias: str) -> list[str]:
     for name, operator in shape.ranges:
         attribute = resource.attribute(name)
         value = slot(f"range_{name}_{operator}", SLOT_TYPES.get(attribute.kind))
+        if name == "created_at" and resource.time_ordered_id:
+            conditions.append(id_range(f"{alias}.{resource.id_column}", operator, value))
+            continue
         conditions.append(
             f"{attribute_column(attribute, alias)} {RANGE_OPERATORS[operator]} {value}"
         )

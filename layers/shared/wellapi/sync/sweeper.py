@@ -109,9 +109,10 @@ THIS_PART = """workspace_connector_pk = %(connector_pk)s AND record_type = %(rec
 
 
 # One step over a ledger: the soft-deletion of up to ``rows`` live rows of the part after its
-# cursor (on the walk index, in its order), the cursor's move, and the revocation's count, in
-# one statement answering one ``StepOutcome``. The ledger's table and id column are
-# identifiers of its description; every value is a named parameter.
+# cursor (on the walk index, in its order: a ledger's id is time-ordered, so the id alone), the
+# cursor's move, and the revocation's count, in one statement answering one ``StepOutcome``.
+# The ledger's table and id column are identifiers of its description; every value is a named
+# parameter.
 SWEEP = """WITH part AS (
   SELECT after_created_at, after_id FROM core_api.revocation_sweeps
   WHERE {this_part} AND NOT done
@@ -121,20 +122,19 @@ SWEEP = """WITH part AS (
     AND l.workspace_connector_pk = %(connector_pk)s
     AND l.deleted_at IS NULL
     AND l.direction = %(direction)s::core_api.direction_enum
-    AND (l.created_at, l.{id_column}) > (
-      (SELECT coalesce(after_created_at, '-infinity') FROM part),
-      (SELECT coalesce(after_id, '00000000-0000-0000-0000-000000000000') FROM part))
-  ORDER BY l.created_at, l.{id_column}
+    AND l.{id_column} > (
+      SELECT coalesce(after_id, '00000000-0000-0000-0000-000000000000') FROM part)
+  ORDER BY l.{id_column}
   LIMIT %(rows)s
 ), swept AS (
   UPDATE core_api.{table} l
   SET deleted_at = greatest((SELECT revoked_at FROM core_api.connector_revocations
                              WHERE workspace_connector_pk = %(connector_pk)s), l.created_at)
   FROM batch b
-  WHERE l.pk = b.pk AND l.deleted_at IS NULL
+  WHERE l.pk = b.pk AND l.{id_column} = b.id AND l.deleted_at IS NULL
   RETURNING 1
 ), last AS (
-  SELECT created_at, id FROM batch ORDER BY created_at DESC, id DESC LIMIT 1
+  SELECT created_at, id FROM batch ORDER BY id DESC LIMIT 1
 ), moved AS (
   UPDATE core_api.revocation_sweeps
   SET after_created_at = coalesce((SELECT created_at FROM last), after_created_at),

@@ -1,15 +1,29 @@
 // @orbit/jsonapi 0.17 (with @orbit/records' schema) with its defaults: a model per type, named
 // by the type, whose collection's path it derives by pluralising and dasherising the name
 // (`workspace-providers`), a type and members sent as named. A new record gets the id Orbit
-// generates for it (a UUID): the create sends it as a client-generated id, which the server
-// takes (docs/api.md). A link is followed with the request option `url`; the page size and
+// generates for it, which the create sends as a client-generated id, which the server takes
+// (docs/api.md): a version 7 UUID, through the schema's `generateId` (a ledger's id carries its
+// row's time; docs/generic-client.md). A link is followed with the request option `url`; the page size and
 // the include are the query's options.
 import { JSONAPISource } from '@orbit/jsonapi'
 import { RecordSchema } from '@orbit/records'
 import { plan, run, bearer } from './common.mjs'
 
 const hasOne = type => ({ kind: 'hasOne', type })
+
+// A version 7 UUID (RFC 9562): the milliseconds of now, then random bits.
+function uuidv7 () {
+  const bytes = crypto.getRandomValues(new Uint8Array(16))
+  const now = Date.now()
+  for (let i = 0; i < 6; i++) bytes[i] = Math.floor(now / 2 ** (8 * (5 - i))) % 256
+  bytes[6] = (bytes[6] & 0x0f) | 0x70
+  bytes[8] = (bytes[8] & 0x3f) | 0x80
+  const hex = Array.from(bytes, b => b.toString(16).padStart(2, '0')).join('')
+  return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)].join('-')
+}
+
 const schema = new RecordSchema({
+  generateId: () => uuidv7(),
   models: {
     account: { attributes: { account_type: { type: 'string' }, account_name: { type: 'string' } } },
     provider: { attributes: { name: { type: 'string' }, slug: { type: 'string' } } },
