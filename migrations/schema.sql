@@ -506,7 +506,8 @@ BEGIN
       USING ERRCODE = 'invalid_parameter_value';
   END IF;
   RETURN QUERY SELECT m.ledger, m.starts_at, m.ends_at
-    FROM well_private.make_ledger_periods(p_period, now(), now() + (p_ahead || ' ' || p_period)::interval) m;
+    FROM well_private.make_ledger_periods(p_period, now(),
+                                          now() + p_ahead * well_private.ledger_period_length(p_period)) m;
 END
 $$;
 
@@ -2167,6 +2168,16 @@ $$;
 ALTER FUNCTION well_private.junction_id_column(p_table regclass) OWNER TO migration_owner;
 
 --
+-- Name: ledger_period_length(text); Type: FUNCTION; Schema: well_private; Owner: migration_owner
+--
+
+CREATE FUNCTION well_private.ledger_period_length(p_period text) RETURNS interval
+    LANGUAGE sql IMMUTABLE STRICT
+    RETURN CASE p_period WHEN 'year'::text THEN '1 year'::interval WHEN 'quarter'::text THEN '3 mons'::interval WHEN 'month'::text THEN '1 mon'::interval ELSE NULL::interval END;
+
+ALTER FUNCTION well_private.ledger_period_length(p_period text) OWNER TO migration_owner;
+
+--
 -- Name: live_workspace_pk(uuid); Type: FUNCTION; Schema: well_private; Owner: migration_owner
 --
 
@@ -2280,15 +2291,15 @@ DECLARE
   v_last timestamptz;
   v_start timestamptz;
 BEGIN
-  IF p_from IS NULL OR p_through IS NULL OR p_from > p_through THEN
-    RAISE EXCEPTION 'ledger periods are made from a time through a later one, not % through %',
-      p_from, p_through USING ERRCODE = 'invalid_parameter_value';
-  END IF;
   IF p_period NOT IN ('year', 'quarter', 'month') THEN
     RAISE EXCEPTION 'a ledger period is a year, a quarter or a month, not %', p_period
       USING ERRCODE = 'invalid_parameter_value';
   END IF;
-  v_step := ('1 ' || p_period)::interval;
+  IF p_from IS NULL OR p_through IS NULL OR p_from > p_through THEN
+    RAISE EXCEPTION 'ledger periods are made from a time through a later one, not % through %',
+      p_from, p_through USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  v_step := well_private.ledger_period_length(p_period);
   FOR v_ledger IN
     SELECT c.record_type || '_workspace_connectors' FROM well_private.change_types c
      WHERE c.record_type IS NOT NULL ORDER BY 1
@@ -5218,6 +5229,12 @@ REVOKE ALL ON FUNCTION well_private.issued_api_key(p_prefix text, p_secret_hash 
 --
 
 REVOKE ALL ON FUNCTION well_private.junction_id_column(p_table regclass) FROM PUBLIC;
+
+--
+-- Name: FUNCTION ledger_period_length(p_period text); Type: ACL; Schema: well_private; Owner: migration_owner
+--
+
+REVOKE ALL ON FUNCTION well_private.ledger_period_length(p_period text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION live_workspace_pk(p_workspace_id uuid); Type: ACL; Schema: well_private; Owner: migration_owner

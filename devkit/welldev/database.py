@@ -214,7 +214,7 @@ def make_ledger_periods(
     deployment's history, the tests' and the bench's fixed times)."""
     conn.run(
         "SELECT count(*) FROM well_private.make_ledger_periods(:p, :since, now() + "
-        "CAST('1 ' || :p AS interval))",
+        "well_private.ledger_period_length(:p))",
         p=period,
         since=since,
     )

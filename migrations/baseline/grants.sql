@@ -194,6 +194,8 @@ REVOKE ALL ON FUNCTION well_private.drop_ledger(p_record_type text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION well_private.constraint_name(p_name text) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION well_private.ledger_period_length(p_period text) FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION well_private.make_ledger_periods(p_period text, p_from timestamp with time zone, p_through timestamp with time zone) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION well_private.make_ledger_period(p_ledger text, p_starts_at timestamp with time zone, p_ends_at timestamp with time zone) FROM PUBLIC;

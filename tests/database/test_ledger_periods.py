@@ -278,7 +278,40 @@ def test_a_period_not_made_for_a_held_lock_is_said_and_the_sweep_goes_on(
     assert "oldest_pending_revocation_seconds" in held  # the sweep ran all the same
     with periods_ahead(monkeypatch, 3):
         freed = sweep_once(pool=db.get_pool("sync"), time_left_ms=lambda: 60_000)
-    assert freed["ledger_periods_made"] == 3
+    # The next run makes them: each ledger's, through three years from now (fewer to make when
+    # another test of this database made some beyond the migrations' already).
+    assert freed["ledger_periods_made"] >= 3
+    for ledger in rf.PROVENANCE:
+        assert periods(admin, ledger)[-1][1] > datetime.now(UTC) + timedelta(days=3 * 365 - 1)
+
+
+def test_periods_of_another_length_follow_the_last_one_aligned_to_their_own(admin):
+    # After the years: two quarters, then a month (the lengths a deployment may change to).
+    (last,) = admin.run(
+        "SELECT max(ends_at) FROM core_api.ledger_periods WHERE ledger = :l", l=LEDGER
+    )[0]
+    made = admin.run(
+        "SELECT starts_at, ends_at FROM well_private.make_ledger_periods('quarter', :a, :b) "
+        "WHERE ledger = :l ORDER BY 1",
+        a=last,
+        b=last + timedelta(days=100),
+        l=LEDGER,
+    )
+    made += admin.run(
+        "SELECT starts_at, ends_at FROM well_private.make_ledger_periods('month', :a, :b) "
+        "WHERE ledger = :l ORDER BY 1",
+        a=last,
+        b=made[-1][1] + timedelta(days=1),
+        l=LEDGER,
+    )
+
+    quarter, month = timedelta(days=92), timedelta(days=31)
+    assert [b - a <= (quarter if i < 2 else month) for i, (a, b) in enumerate(made)] == [True] * 3
+    assert [a for a, _ in made] == [last, made[0][1], made[1][1]]
+    assert made[-1][1].day == 1
+    with pytest.raises(pg8000.exceptions.DatabaseError) as raised:
+        admin.run("SELECT * FROM well_private.make_ledger_periods('week', now(), now())")
+    assert raised.value.args[0]["C"] == "22023"
 
 
 def test_the_sync_role_makes_no_period_in_the_past_nor_more_than_three_ahead(sync_conn):

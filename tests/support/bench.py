@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from welldev import database
-from welldev.bench.config import Config, LargeSizes, Sizes
+from welldev.bench.config import Config, LargeSizes, PeriodSizes, Sizes
 
 # The databases a run makes, by the suffix of its ``database_prefix``.
 SUFFIXES = ("", "_tenants_base", "_tenants_large", "_revocation_seed", "_revocation", "_feed")
@@ -35,6 +35,16 @@ def tiny(cold_function: str = "AccountWorkspaceConnectorsRetrieveFunction") -> C
         large_tenants=LargeSizes(
             rows=2_000,
             base_rows=500,
+            small_rows=300,
+            iterations=2,
+            rounds=2,
+            warmup=1,
+            sync_batches=1,
+            sync_ids=20,
+        ),
+        periods=PeriodSizes(
+            rows=2_000,
+            years=2,
             small_rows=300,
             iterations=2,
             rounds=2,

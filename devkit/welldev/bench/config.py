@@ -28,6 +28,21 @@ class LargeSizes:
 
 
 @dataclass(frozen=True)
+class PeriodSizes:
+    """The periods phase's (``periods``): the same rows in one period, a year's, a quarter's."""
+
+    rows: int  # the big tenant's account ledger rows, over ``years``
+    years: int = 5
+    small_rows: int = 10_000
+    iterations: int = 40
+    rounds: int = 4
+    # A named statement is planned for its values five times, then keeps its generic plan.
+    warmup: int = 6
+    sync_batches: int = 6
+    sync_ids: int = 1_000
+
+
+@dataclass(frozen=True)
 class Sizes:
     """What the bench database holds."""
 
@@ -54,6 +69,7 @@ class Config:
     memory_requests: int = 10_000
     memory_sample_every: int = 1_000
     large_tenants: LargeSizes = LargeSizes(rows=10_000_000)
+    periods: PeriodSizes = PeriodSizes(rows=10_000_000)
     profile_requests: int = 200
     diagnose: str = "auto"  # "auto" (when a goal is missed), "always" or "never"
     build: bool = True  # run `make build` when the build is missing or stale
@@ -88,6 +104,7 @@ class Config:
             memory_requests=2_000,
             memory_sample_every=500,
             large_tenants=LargeSizes(rows=10_000_000, iterations=12, sync_batches=1),
+            periods=PeriodSizes(rows=10_000_000, iterations=12, sync_batches=1),
             profile_requests=50,
             db_cpu_requests=300,
         )

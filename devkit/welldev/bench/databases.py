@@ -408,7 +408,7 @@ SELECT r.pks[CASE WHEN g % greatest(1, :n / {BUSY_RECORD_ROWS}) = 0 THEN 1
        CASE WHEN g % 33 = 5 THEN s.at + interval '2 days' END
   FROM generate_series(1::bigint, :n) g, r, c,
        LATERAL (SELECT date_trunc('milliseconds',
-                :start::timestamptz + (g::float8 / :n) * interval '{SPAN_DAYS} days') AS at) s
+                :start::timestamptz + (g::float8 / :n) * CAST(:span AS interval)) AS at) s
 """
 
 
@@ -418,11 +418,13 @@ def make_tenant(
     rows: int,
     connectors: int = 1,
     share: dict[str, float] | None = None,
+    span_days: int = SPAN_DAYS,
 ) -> None:
     """A workspace, its owner, connectors, records (``RECORDS`` of each kind, or one per 100
     rows), three groups, provider selections, and ``rows`` x ``share`` (1 where not given) rows
-    in each ledger over a year, with what makes plans go wrong: the first connector only carries
-    records out, some rows are deleted or updated later, one record of each kind is busy."""
+    in each ledger over the ``span_days`` before ``BUILT_UNTIL``, with what makes plans go
+    wrong: the first connector only carries records out, some rows are deleted or updated later,
+    one record of each kind is busy."""
     workspace_pk, person_pk = one(
         conn,
         "WITH w AS (INSERT INTO core_api.workspaces (name) VALUES (:n) RETURNING pk), "
@@ -465,7 +467,8 @@ def make_tenant(
         count = max(1, int(rows * (share or {}).get(ledger, 1.0)))
         sql = LEDGER_ROWS.format(ledger=ledger, record_table=record_table, record=record)
         with bulk(conn, ledger, count):
-            conn.run(sql, w=workspace_pk, n=count, start=BUILT_FROM)
+            start = BUILT_UNTIL - timedelta(days=span_days)
+            conn.run(sql, w=workspace_pk, n=count, start=start, span=f"{span_days} days")
 
 
 def make_providers(conn: pg8000.native.Connection, count: int) -> None:
@@ -477,13 +480,21 @@ def make_providers(conn: pg8000.native.Connection, count: int) -> None:
     )
 
 
-def build(conn: pg8000.native.Connection, *, big_rows: int, small_rows: int) -> None:
+def build(
+    conn: pg8000.native.Connection,
+    *,
+    big_rows: int,
+    small_rows: int,
+    span_days: int = SPAN_DAYS,
+    period: str = "year",
+) -> None:
     """The large-tenant databases' tenants: ``big`` (20 connectors, ``LARGE_SHARE``), ``small``
-    (3 connectors), ``sync`` and the neighbours. ``seeded`` analyses them after."""
-    database.make_ledger_periods(conn, since=BUILT_FROM)
+    (3 connectors), ``sync`` and the neighbours, their ledgers' rows over ``span_days`` in
+    periods of ``period`` (``lay_out_periods``). ``seeded`` analyses them after."""
+    lay_out_periods(conn, period, since=BUILT_UNTIL - timedelta(days=span_days))
     make_providers(conn, PROVIDERS)
-    make_tenant(conn, "big", big_rows, connectors=20, share=LARGE_SHARE)
-    make_tenant(conn, "small", small_rows, connectors=3)
+    make_tenant(conn, "big", big_rows, connectors=20, share=LARGE_SHARE, span_days=span_days)
+    make_tenant(conn, "small", small_rows, connectors=3, span_days=span_days)
     # Where the bench's sync writer writes (and removes what it wrote): the rows it leaves
     # dead until a vacuum are then on no index the two tenants' Lists walk.
     make_tenant(conn, "sync", RECORDS)
@@ -502,11 +513,56 @@ def build(conn: pg8000.native.Connection, *, big_rows: int, small_rows: int) -> 
     )
 
 
+# The partition a ledger keeps every row in, under ``lay_out_periods``'s "one" (the name of a
+# period's partition, of no day).
+ONE_PERIOD = "{ledger}_p00000000"
+
+
+def lay_out_periods(conn: pg8000.native.Connection, period: str, *, since: datetime) -> None:
+    """The ledgers' periods from ``since`` to a period after now: a ``year`` each (the default,
+    beside the ones the migrations made), another length (``quarter``, ``month``: the periods
+    the migrations made are dropped first, empty), or ``one`` period for all time, as the
+    ledger's one partition (what the ``periods`` phase compares the others with)."""
+    if period == "year":
+        database.make_ledger_periods(conn, since=since)
+        return
+    for (name,) in conn.run("SELECT partition_name FROM core_api.ledger_periods"):
+        conn.run(f"DROP TABLE core_api.{name}")
+    conn.run("DELETE FROM core_api.ledger_periods")
+    if period != "one":
+        database.make_ledger_periods(conn, since=since, period=period)
+        return
+    for ledger, (_, record) in LEDGERS.items():
+        name = ONE_PERIOD.format(ledger=ledger)
+        conn.run(
+            f"CREATE TABLE core_api.{name} PARTITION OF core_api.{ledger} "
+            "FOR VALUES FROM (MINVALUE) TO (MAXVALUE)"
+        )
+        # As every period is made (well_private.make_ledger_period()).
+        conn.run(f"ALTER TABLE core_api.{name} ALTER COLUMN {record}_pk SET (n_distinct = -0.001)")
+        conn.run(
+            "INSERT INTO core_api.ledger_periods (ledger, starts_at, ends_at, partition_name) "
+            "VALUES (:l, '-infinity', 'infinity', :n)",
+            l=ledger,
+            n=name,
+        )
+
+
 def large_tenants(
-    server: database.LocalDatabase, name: str, big_rows: int, small_rows: int
+    server: database.LocalDatabase,
+    name: str,
+    big_rows: int,
+    small_rows: int,
+    *,
+    span_days: int = SPAN_DAYS,
+    period: str = "year",
 ) -> database.LocalDatabase:
-    seed = functools.partial(build, big_rows=big_rows, small_rows=small_rows)
-    return seeded(server, name, f"{big_rows:,} rows", seed, big_rows, small_rows)[0]
+    parts = (big_rows, small_rows, span_days, period)
+    seed = functools.partial(
+        build, big_rows=big_rows, small_rows=small_rows, span_days=span_days, period=period
+    )
+    what = f"{big_rows:,} rows" + ("" if period == "year" else f" in {period} period(s)")
+    return seeded(server, name, what, seed, *parts)[0]
 
 
 def revocation_seed(server: database.LocalDatabase, name: str, rows: int) -> None:

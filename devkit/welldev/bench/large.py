@@ -5,8 +5,6 @@ the deepest numbered page, the cursor 1,000 pages deep (``scale.*``) and the syn
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import Any
 
 from wellapi.jsonapi.query import DEFAULT_PAGE_SIZE, MAX_PAGE_DEPTH
@@ -14,47 +12,17 @@ from wellapi.roles import API_ROLE
 from welldev import database
 from welldev.bench import large_tenant
 from welldev.bench.config import Config, LargeSizes
-from welldev.bench.databases import BUILT_UNTIL, first_records, large_tenants
+from welldev.bench.databases import large_tenants
 from welldev.bench.harness import (
-    Handler,
     alternating,
-    handler_for,
-    invoke,
     note,
-    sync_events,
-    synced,
 )
+from welldev.bench.large_tenant import Requests, shape_calls, sync_rates, tenant_requests
 from welldev.bench.report import Report
 from welldev.bench.split import parts, report_split
-from welldev.claims import claims
 from welldev.function_roles import functions_connected_as
 
 GOAL = 1.5
-SYNC_MESSAGES = 10
-Requests = list[tuple[large_tenant.Tenant, list[Any]]]
-
-
-def _requests(local: database.LocalDatabase) -> Requests:
-    with database.admin_connection(local.admin_url) as conn:
-        tenants = [large_tenant.tenant(conn, name) for name in ("big", "small")]
-        return [(t, large_tenant.requests(conn, t)) for t in tenants]
-
-
-def _calls(
-    local: database.LocalDatabase, tenants: Requests
-) -> dict[tuple[str, str, str], Callable[[], Any]]:
-    """A call of the handler per (tenant, resource, shape), with the tenant's fresh claims."""
-    with database.admin_connection(local.admin_url) as conn:
-        who = {t.name: claims(conn, t.person_id, t.workspace_id, "member") for t, _ in tenants}
-    calls: dict[tuple[str, str, str], Callable[[], Any]] = {}
-    for t, tenant_requests in tenants:
-        for request in tenant_requests:
-            shape = request.shape
-            operation = "retrieve" if shape.single else "list"
-            calls[(t.name, shape.resource, shape.name)] = functools.partial(
-                invoke, handler_for(shape.resource, operation), request.event(who[t.name]), 200
-            )
-    return calls
 
 
 # The big tenant's shapes whose time is split at 10,000,000 rows as at the warm bench's size.
@@ -66,7 +34,7 @@ def split_at_size(
     report: Report, local: database.LocalDatabase, requests: Requests, sizes: LargeSizes
 ) -> None:
     """Where the big tenant's time goes at the large size (``split.large.<shape>``)."""
-    calls = _calls(local, [(t, r) for t, r in requests if t.name == "big"])
+    calls = shape_calls(local, [(t, r) for t, r in requests if t.name == "big"])
     with functions_connected_as(local, API_ROLE):
         for shape in SPLIT_AT_SIZE:
             call = calls[("big", SPLIT_RESOURCE, shape)]
@@ -108,59 +76,17 @@ def numbered_pages(report: Report, measured: dict[str, dict[Any, list[float]]]) 
     )
 
 
-def _sync_batches(
-    local: database.LocalDatabase, handler: Handler, ids: int, batches: int
-) -> Callable[[], None]:
-    """Batches of ``SYNC_MESSAGES`` messages linking the sync tenant's accounts, one a call."""
-    with database.admin_connection(local.admin_url) as conn:
-        t = large_tenant.tenant(conn, "sync")
-        accounts, _ = first_records(conn, "accounts", t.workspace_pk, ids)
-    linked = accounts * SYNC_MESSAGES
-    events = iter(
-        sync_events(str(t.connector_ids[0]), linked, SYNC_MESSAGES, ids, batches, "account")
-    )
-    return lambda: synced(handler, next(events))
-
-
-def _remove_sync_rows(local: database.LocalDatabase) -> None:
-    """Only the bench's own rows: the built ones end at the build's fixed last day."""
-    with database.admin_connection(local.admin_url) as conn:
-        conn.run(
-            "DELETE FROM core_api.account_workspace_connectors WHERE workspace_connector_pk = "
-            "(SELECT c.pk FROM core_api.workspace_connectors c JOIN core_api.workspaces w "
-            "ON w.pk = c.workspace_pk WHERE w.name = 'sync') AND created_at > :end",
-            end=BUILT_UNTIL,
-        )
-        conn.run("DELETE FROM core_api.sync_receipts WHERE sync_run_id = 'bench'")
-
-
-def sync_rates(dbs: dict[str, database.LocalDatabase], sizes: LargeSizes) -> dict[str, list[float]]:
-    """The sync handler's rows/s on each database, one batch on each in turn, each on a fresh
-    connection (``alternating``); the first batch on each connects and warms up."""
-    from wellapi.handlers.sync import sync_handler
-
-    handler, count = sync_handler(), sizes.sync_batches + 1
-    batches = {size: _sync_batches(db, handler, sizes.sync_ids, count) for size, db in dbs.items()}
-    try:
-        ms = alternating(dbs, lambda: {s: {"batch": b} for s, b in batches.items()}, count, 1, 0)
-    finally:
-        for local in dbs.values():
-            _remove_sync_rows(local)
-    rows = SYNC_MESSAGES * sizes.sync_ids
-    return {size: [rows * 1000 / m for m in ms[size]["batch"][1:]] for size in dbs}
-
-
 def measure_large(report: Report, server: database.LocalDatabase, config: Config) -> None:
     sizes, prefix = config.large_tenants, config.database_prefix
     dbs = {
         size: large_tenants(server, f"{prefix}_tenants_{size}", rows, sizes.small_rows)
         for size, rows in (("base", sizes.base_rows), ("large", sizes.rows))
     }
-    requests = {size: _requests(local) for size, local in dbs.items()}
+    requests = {size: tenant_requests(local) for size, local in dbs.items()}
     requests["large"] = with_numbered_page(requests["large"])
     measured = alternating(  # ms by database, then (tenant, resource, shape)
         dbs,
-        lambda: {size: _calls(dbs[size], tenants) for size, tenants in requests.items()},
+        lambda: {size: shape_calls(dbs[size], tenants) for size, tenants in requests.items()},
         sizes.rounds,
         max(1, sizes.iterations // sizes.rounds),
         sizes.warmup,
@@ -175,7 +101,7 @@ def measure_large(report: Report, server: database.LocalDatabase, config: Config
     report.ratio("large.worst", ratios[worst], GOAL)
     split_at_size(report, dbs["large"], requests["large"], sizes)
     numbered_pages(report, measured)
-    rates = sync_rates(dbs, sizes)
+    rates = sync_rates(dbs, sizes.sync_ids, sizes.sync_batches)
     base_rate = report.figure("large.sync.rows_per_second.base", rates["base"], "rows/s")
     large_rate = report.figure("large.sync.rows_per_second", rates["large"], "rows/s")
     sync = report.ratio("large.sync.slowdown", base_rate.median / large_rate.median, GOAL)

@@ -1,11 +1,12 @@
 """The tenants of the large-tenant, revocation and feed databases (``databases.make_tenant``
-builds them), and the read shapes the bench's large-tenant section and the plan test read from
-a big and a small one.
+builds them), the read shapes the bench's large-tenant and periods phases and the plan test read
+from a big and a small one, and those phases' calls of them and of the sync writer.
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -13,8 +14,18 @@ from uuid import UUID
 import pg8000.native
 
 from wellapi.resources import resource_named
-from welldev.bench.databases import LEDGERS, one, public_id_column
-from welldev.bench.harness import api_event
+from welldev import database
+from welldev.bench.databases import BUILT_UNTIL, LEDGERS, first_records, one, public_id_column
+from welldev.bench.harness import (
+    Handler,
+    alternating,
+    api_event,
+    handler_for,
+    invoke,
+    sync_events,
+    synced,
+)
+from welldev.claims import claims
 
 
 @dataclass(frozen=True)
@@ -216,3 +227,78 @@ def _some_row(conn: pg8000.native.Connection, t: Tenant, resource: str) -> UUID:
         c=t.connector_pks[1],
     )
     return UUID(str(row[0]))
+
+
+# --- the shapes and the sync writer as the phases call them -----------------------------------
+
+Requests = list[tuple[Tenant, list[ShapeRequest]]]
+SYNC_MESSAGES = 10  # a sync batch's messages
+
+
+def tenant_requests(local: database.LocalDatabase) -> Requests:
+    """The big and the small tenant of a large-tenant database, each with its requests."""
+    with database.admin_connection(local.admin_url) as conn:
+        tenants = [tenant(conn, name) for name in ("big", "small")]
+        return [(t, requests(conn, t)) for t in tenants]
+
+
+def shape_calls(
+    local: database.LocalDatabase, tenants: Requests
+) -> dict[tuple[str, str, str], Callable[[], Any]]:
+    """A call of the handler per (tenant, resource, shape), with the tenant's fresh claims."""
+    with database.admin_connection(local.admin_url) as conn:
+        who = {t.name: claims(conn, t.person_id, t.workspace_id, "member") for t, _ in tenants}
+    calls: dict[tuple[str, str, str], Callable[[], Any]] = {}
+    for t, tenant_requests in tenants:
+        for request in tenant_requests:
+            shape = request.shape
+            operation = "retrieve" if shape.single else "list"
+            calls[(t.name, shape.resource, shape.name)] = functools.partial(
+                invoke, handler_for(shape.resource, operation), request.event(who[t.name]), 200
+            )
+    return calls
+
+
+def _sync_batches(
+    local: database.LocalDatabase, handler: Handler, ids: int, batches: int
+) -> Callable[[], None]:
+    """Batches of ``SYNC_MESSAGES`` messages linking the sync tenant's accounts, one a call."""
+    with database.admin_connection(local.admin_url) as conn:
+        t = tenant(conn, "sync")
+        accounts, _ = first_records(conn, "accounts", t.workspace_pk, ids)
+    linked = accounts * SYNC_MESSAGES
+    events = iter(
+        sync_events(str(t.connector_ids[0]), linked, SYNC_MESSAGES, ids, batches, "account")
+    )
+    return lambda: synced(handler, next(events))
+
+
+def _remove_sync_rows(local: database.LocalDatabase) -> None:
+    """Only the bench's own rows: the built ones end at the build's fixed last day."""
+    with database.admin_connection(local.admin_url) as conn:
+        conn.run(
+            "DELETE FROM core_api.account_workspace_connectors WHERE workspace_connector_pk = "
+            "(SELECT c.pk FROM core_api.workspace_connectors c JOIN core_api.workspaces w "
+            "ON w.pk = c.workspace_pk WHERE w.name = 'sync') AND created_at > :end",
+            end=BUILT_UNTIL,
+        )
+        conn.run("DELETE FROM core_api.sync_receipts WHERE sync_run_id = 'bench'")
+
+
+def sync_rates(
+    dbs: dict[str, database.LocalDatabase], ids: int, batches: int
+) -> dict[str, list[float]]:
+    """The sync handler's rows/s on each database (``batches`` of ``SYNC_MESSAGES`` messages of
+    ``ids`` records), one batch on each in turn, each on a fresh connection (``alternating``);
+    the first batch on each connects and warms up."""
+    from wellapi.handlers.sync import sync_handler
+
+    handler, count = sync_handler(), batches + 1
+    made = {size: _sync_batches(db, handler, ids, count) for size, db in dbs.items()}
+    try:
+        ms = alternating(dbs, lambda: {s: {"batch": b} for s, b in made.items()}, count, 1, 0)
+    finally:
+        for local in dbs.values():
+            _remove_sync_rows(local)
+    rows = SYNC_MESSAGES * ids
+    return {size: [rows * 1000 / m for m in ms[size]["batch"][1:]] for size in dbs}

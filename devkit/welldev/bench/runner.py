@@ -33,6 +33,7 @@ from welldev.bench.large import measure_large
 from welldev.bench.latency import measure_latency
 from welldev.bench.memory import MEMORY_FUNCTION, measure_memory
 from welldev.bench.outbox import measure_outbox
+from welldev.bench.periods import measure_periods
 from welldev.bench.report import Report, diagnostics_text, machine_info, table
 from welldev.bench.revocation import measure_revocation
 from welldev.bench.round_trips import measure_round_trips
@@ -55,6 +56,7 @@ TITLES = {
     "drain": "drain: 10,000 change records, one and ten of a workspace a call, to moto",
     "memory": "memory: one process serving {c.memory_requests:,} Retrieve requests",
     "large": "large tenants: every read shape at {c.large_tenants.rows:,} rows against 10,000",
+    "periods": "ledger periods: {c.periods.rows:,} rows in one period, a year's, a quarter's",
     "revocation": "revocation of {c.revocation_rows:,} rows while another tenant syncs",
     "feed": "changes feed: {c.feed_records:,} records against {c.feed_small_records:,}",
 }
@@ -105,6 +107,7 @@ def _phases(
         "drain": on_bench(measure_drain),
         "memory": lambda: measure_memory(report, built, bench(), c),
         "large": lambda: measure_large(report, server, c),
+        "periods": lambda: measure_periods(report, server, c),
         "revocation": lambda: measure_revocation(report, server, c),
         "feed": lambda: measure_feed(report, server, c),
     }

@@ -26,6 +26,12 @@ CREATE FUNCTION core_api.uuid_v7_at(p_time timestamp with time zone) RETURNS uui
  SELECT (encode(set_bit(set_bit(OVERLAY(uuid_send(gen_random_uuid()) PLACING SUBSTRING(int8send((floor((EXTRACT(epoch FROM p_time) * (1000)::numeric)))::bigint) FROM 3) FROM 1 FOR 6), (52)::bigint, 1), (53)::bigint, 1), 'hex'::text))::uuid AS encode;
 END;
 
+CREATE FUNCTION well_private.ledger_period_length(p_period text) RETURNS interval
+    LANGUAGE sql IMMUTABLE STRICT
+    -- A period's length by its name (an interval has no quarters); NULL for another name.
+    RETURN CASE p_period WHEN 'year' THEN interval '1 year' WHEN 'quarter' THEN interval '3 months'
+                         WHEN 'month' THEN interval '1 month' END;
+
 CREATE FUNCTION well_private.make_ledger_periods(p_period text, p_from timestamp with time zone, p_through timestamp with time zone)
     RETURNS TABLE(ledger text, starts_at timestamp with time zone, ends_at timestamp with time zone)
     LANGUAGE plpgsql
@@ -44,15 +50,15 @@ DECLARE
   v_last timestamptz;
   v_start timestamptz;
 BEGIN
-  IF p_from IS NULL OR p_through IS NULL OR p_from > p_through THEN
-    RAISE EXCEPTION 'ledger periods are made from a time through a later one, not % through %',
-      p_from, p_through USING ERRCODE = 'invalid_parameter_value';
-  END IF;
   IF p_period NOT IN ('year', 'quarter', 'month') THEN
     RAISE EXCEPTION 'a ledger period is a year, a quarter or a month, not %', p_period
       USING ERRCODE = 'invalid_parameter_value';
   END IF;
-  v_step := ('1 ' || p_period)::interval;
+  IF p_from IS NULL OR p_through IS NULL OR p_from > p_through THEN
+    RAISE EXCEPTION 'ledger periods are made from a time through a later one, not % through %',
+      p_from, p_through USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  v_step := well_private.ledger_period_length(p_period);
   FOR v_ledger IN
     SELECT c.record_type || '_workspace_connectors' FROM well_private.change_types c
      WHERE c.record_type IS NOT NULL ORDER BY 1
@@ -118,7 +124,8 @@ BEGIN
       USING ERRCODE = 'invalid_parameter_value';
   END IF;
   RETURN QUERY SELECT m.ledger, m.starts_at, m.ends_at
-    FROM well_private.make_ledger_periods(p_period, now(), now() + (p_ahead || ' ' || p_period)::interval) m;
+    FROM well_private.make_ledger_periods(p_period, now(),
+                                          now() + p_ahead * well_private.ledger_period_length(p_period)) m;
 END
 $$;
 
