@@ -1668,7 +1668,7 @@ ALTER FUNCTION core_api.touch_row() OWNER TO migration_owner;
 
 CREATE FUNCTION core_api.uuid_floor(p_time timestamp with time zone) RETURNS uuid
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-    RETURN ((lpad(to_hex((floor((EXTRACT(epoch FROM p_time) * (1000)::numeric)))::bigint), 12, '0'::text) || '00000000000000000000'::text))::uuid;
+    RETURN CASE WHEN (p_time < '1970-01-01 00:00:00+00'::timestamp with time zone) THEN '00000000-0000-0000-0000-000000000000'::uuid WHEN (p_time >= ('1970-01-01 00:00:00+00'::timestamp with time zone + (('281474976710656'::bigint)::double precision * '00:00:00.001'::interval))) THEN 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid ELSE ((lpad(to_hex((floor((EXTRACT(epoch FROM p_time) * (1000)::numeric)))::bigint), 12, '0'::text) || '00000000000000000000'::text))::uuid END;
 
 ALTER FUNCTION core_api.uuid_floor(p_time timestamp with time zone) OWNER TO migration_owner;
 

@@ -415,6 +415,11 @@ def test_a_list_reads_across_periods_newest_first_page_by_page(across):
         ("lt", "2025-01-01T00:00:00.0005Z", [0, 1]),
         ("lte", "2025-01-01T00:00:00.001Z", [0, 1, 2]),
         ("lte", "2025-01-01T00:00:00.000999Z", [0, 1]),
+        # Times no id carries: before 1970, every row is after; in the year 9999, none is.
+        ("gte", "0001-01-01T00:00:00Z", [0, 1, 2, 3]),
+        ("lt", "1960-01-01T00:00:00Z", []),
+        ("lte", "9999-12-31T23:59:59.999999Z", [0, 1, 2, 3]),
+        ("gt", "9999-12-31T23:59:59.999999Z", []),
     ],
 )
 def test_a_created_at_range_is_exact_to_the_microsecond(across, operator, bound, kept):

@@ -16,8 +16,14 @@ CREATE FUNCTION core_api.uuid_time(p_id uuid) RETURNS timestamp with time zone
 CREATE FUNCTION core_api.uuid_floor(p_time timestamp with time zone) RETURNS uuid
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     -- The least id of the millisecond p_time falls in: the bound of a period that starts then.
-    RETURN (pg_catalog.lpad(pg_catalog.to_hex(pg_catalog.floor(EXTRACT(epoch FROM p_time) * 1000)::bigint), 12, '0')
-            || '00000000000000000000')::uuid;
+    -- Before 1970 every id is after it, and from the year 10889 (48 bits of milliseconds) none.
+    RETURN CASE
+      WHEN p_time < 'epoch'::timestamptz THEN '00000000-0000-0000-0000-000000000000'::uuid
+      WHEN p_time >= 'epoch'::timestamptz + 281474976710656 * interval '1 millisecond'
+        THEN 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid
+      ELSE (pg_catalog.lpad(pg_catalog.to_hex(pg_catalog.floor(EXTRACT(epoch FROM p_time) * 1000)::bigint), 12, '0')
+            || '00000000000000000000')::uuid
+    END;
 
 CREATE FUNCTION core_api.uuid_v7_at(p_time timestamp with time zone) RETURNS uuid
     LANGUAGE sql PARALLEL SAFE
