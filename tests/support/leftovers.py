@@ -339,7 +339,10 @@ class Normaliser:
         return self.ids.setdefault(match.group(0).lower(), f"<id {len(self.ids)}>")
 
     def _instant(self, match: re.Match[str]) -> str:
-        return re.sub(r"\d", "9", re.sub(r"\.\d+", ".F", match.group(0)))
+        # A fraction of a second is printed only when there is one (a ledger's created_at is to
+        # the millisecond: one in a thousand is a whole second), so its absence is no shape.
+        seconds = re.sub(r"(\d\d:\d\d:\d\d)(?:\.\d+)?", r"\1.F", match.group(0), count=1)
+        return re.sub(r"\d", "9", seconds)
 
     def text(self, value: str, key: str = "") -> str:
         if PLACE_TEXT.fullmatch(value):
