@@ -300,9 +300,9 @@ def parse_resource_document(
     client_id = canonical_uuid(data.get("id")) if mode == "create" else None
     if client_id is not None and resource.time_ordered_id and not of_now(client_id):
         raise OutsidePeriods(
-            f"The id of a {resource.type} is a version 7 UUID made now: its time is the row's "
-            f"created_at and names the period the row is kept in. Send one made at most "
-            f"{CLIENT_ID_PAST.seconds // 60} minutes before the request, or none.",
+            f"The id of this resource ({resource.type}) is a version 7 UUID made now: its time "
+            f"is the row's created_at and names the period the row is kept in. Send one made at "
+            f"most {CLIENT_ID_PAST.seconds // 60} minutes before the request, or none.",
             pointer="/data/id",
         )
     return ResourceDocument(attributes, relationships, read_only, client_id)
