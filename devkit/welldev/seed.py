@@ -47,6 +47,7 @@ from sqlalchemy import Table
 
 from wellapi.domain import SCHEMA
 from wellapi.http import keys
+from wellapi.jsonapi.ids import id_at
 from wellapi.resources import tables as schema
 from wellapi.resources.description import Parent
 from wellapi.resources.ledgers import LEDGER_RESOURCES, record_relationship
@@ -68,19 +69,12 @@ def seed_id(table: str, key: str) -> uuid.UUID:
     named = uuid.uuid5(SEED_NAMESPACE, f"{table}/{key}")
     if table not in TIME_ORDERED:
         return named
-    return time_ordered(seed_time(key), named)
+    return id_at(int(seed_time(key).timestamp() * 1000), named.int)
 
 
 def seed_time(key: str) -> datetime:
     """When the demo's ledger row ``key`` (``.../<hours>``) was made."""
     return DEMO_TIME - timedelta(hours=int(key.rpartition("/")[2]))
-
-
-def time_ordered(at: datetime, bits: uuid.UUID) -> uuid.UUID:
-    """The version 7 UUID of ``at``'s millisecond whose random bits are ``bits``'s."""
-    value = int(at.timestamp() * 1000) << 80 | bits.int & ((1 << 80) - 1)
-    value = value & ~(0xF << 76) | 0x7 << 76
-    return uuid.UUID(int=value & ~(0x3 << 62) | 0x2 << 62)
 
 
 @dataclass(frozen=True)

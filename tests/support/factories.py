@@ -14,6 +14,7 @@ from uuid import UUID, uuid4
 
 import pg8000.native
 
+from wellapi.jsonapi.ids import id_at
 from wellapi.resources.description import Parent
 from wellapi.resources.ledgers import LEDGER_RESOURCES, record_relationship
 from welldev import api_keys
@@ -182,8 +183,7 @@ def record_rows(parent: Parent) -> str:
 
 def v7_at(at: datetime) -> UUID:
     """A version 7 UUID of ``at``'s millisecond: a ledger row's id of that time."""
-    value = int(at.timestamp() * 1000) << 80 | uuid4().int & ((1 << 80) - 1)
-    return UUID(int=value & ~(0xF << 76) | 0x7 << 76)
+    return id_at(int(at.timestamp() * 1000))
 
 
 # A ledger row's id, of the time ``:c`` when one is given: its created_at is its id's time.

@@ -33,7 +33,14 @@ def new_id() -> UUID:
     of its table's unique index on the id (``core_api.uuid_v7()`` makes the database's the same
     way).
     """
-    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10))
+    return id_at(time.time_ns() // 1_000_000)
+
+
+def id_at(milliseconds: int, bits: int | None = None) -> UUID:
+    """The version 7 UUID of Unix ``milliseconds``, its other bits ``bits``'s (random if
+    none): a ledger row's id of that time."""
+    rest = int.from_bytes(os.urandom(10)) if bits is None else bits & ((1 << 80) - 1)
+    value = milliseconds << 80 | rest
     value = value & ~(0xF << 76) | 0x7 << 76  # version 7
     value = value & ~(0x3 << 62) | 0x2 << 62  # the RFC 9562 variant
     return UUID(int=value)
