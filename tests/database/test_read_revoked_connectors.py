@@ -353,8 +353,8 @@ REVOKED_ROWS = 5_000
 @pytest.mark.parametrize("query", ["", "sort=created_at", "filter[direction]=input"])
 def test_a_list_reads_none_of_a_revoked_connectors_rows(admin, api_conn, kind, query):
     """The revoked connector holds thousands of physically live rows, newer than every live
-    one: the List's plan, run as the API role, reads at most a page per live connector and
-    direction, so none of them (the walk leaves the connector out before it reads its index)."""
+    one: the List's plan, run as the API role, walks the live connector only (the walk leaves
+    the revoked one out before it reads its index), so none of them is read."""
     resource = "account_workspace_connectors"
     case = arrange(admin, resource)
     admin.run(
@@ -383,7 +383,9 @@ def test_a_list_reads_none_of_a_revoked_connectors_rows(admin, api_conn, kind, q
     plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
 
     shown = case.kept_ids("input" if "direction" in query else None)
-    # Only the live connector is walked: a page of it is all its rows, and one row of the
-    # revoked connector's thousands, read and thrown away, would be one too many.
-    assert plans.rows_read(plan)[resource] <= len(shown), sql
+    # Only the live connector is walked: every scan of the ledger runs once, for it. A walk of
+    # the revoked one would run each twice. (Not a count of the rows read: on a small period,
+    # of other tests' rows, the planner may rightly read in id order and filter the connector.)
+    loops = {n["Actual Loops"] for n in plans.scans(plan) if plans.of_table(n) == resource}
+    assert loops == {1}, sql
     assert plan["Actual Rows"] == len(shown)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import pg8000.native
@@ -64,6 +65,19 @@ def ledger_indexes(conn: pg8000.native.Connection) -> dict[str, str]:
     return {str(child): str(parent) for child, parent in rows}
 
 
+def scans(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every node of ``node`` that reads a table (or a ledger's period), ``node`` included."""
+    if "Relation Name" in node:
+        yield node
+    for child in node.get("Plans", []):
+        yield from scans(child)
+
+
+def of_table(scan: dict[str, Any]) -> str:
+    """The table a scan node reads: a ledger's name for any of its periods."""
+    return PERIOD.sub("", scan["Relation Name"])
+
+
 def rows_read(node: dict[str, Any]) -> dict[str, float]:
     """Per table (a ledger's periods together), the rows every scan node of ``node`` returned
     or filtered away, times its loops."""
@@ -71,7 +85,7 @@ def rows_read(node: dict[str, Any]) -> dict[str, float]:
     if "Relation Name" in node:
         seen = node.get("Actual Rows", 0) + node.get("Rows Removed by Filter", 0)
         seen += node.get("Rows Removed by Index Recheck", 0)
-        read[PERIOD.sub("", node["Relation Name"])] = seen * node.get("Actual Loops", 1)
+        read[of_table(node)] = seen * node.get("Actual Loops", 1)
     for child in node.get("Plans", []):
         for table, rows in rows_read(child).items():
             read[table] = read.get(table, 0) + rows
