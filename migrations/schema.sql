@@ -193,6 +193,26 @@ $$;
 ALTER FUNCTION core_api.account_workspace_connectors_parents_agree() OWNER TO migration_owner;
 
 --
+-- Name: archived_period_of(text, uuid); Type: FUNCTION; Schema: core_api; Owner: migration_owner
+--
+
+CREATE FUNCTION core_api.archived_period_of(p_ledger text, p_id uuid) RETURNS TABLE(starts_at timestamp with time zone, ends_at timestamp with time zone)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+  -- The period of p_ledger that a version 7 id's time falls in, when the archive took it
+  -- (or is taking it: detached): what a request for an id no longer served is answered with,
+  -- 410 PERIOD_ARCHIVED (docs/archive.md). None for an id of another version, whose bits name
+  -- no time. Whether such a row existed is not known, so nothing of any tenant is told.
+  SELECT p.starts_at, p.ends_at FROM core_api.ledger_periods p
+   WHERE p.ledger = p_ledger AND p.detached_at IS NOT NULL
+     AND substr(p_id::text, 15, 1) = '7'
+     AND p.starts_at <= core_api.uuid_time(p_id) AND core_api.uuid_time(p_id) < p.ends_at
+$$;
+
+ALTER FUNCTION core_api.archived_period_of(p_ledger text, p_id uuid) OWNER TO migration_owner;
+
+--
 -- Name: authenticate_key(); Type: FUNCTION; Schema: core_api; Owner: migration_owner
 --
 
@@ -2829,6 +2849,12 @@ CREATE TABLE core_api.ledger_periods (
     ends_at timestamp with time zone NOT NULL,
     partition_name text NOT NULL,
     made_at timestamp with time zone DEFAULT now() NOT NULL,
+    detached_at timestamp with time zone,
+    archived_at timestamp with time zone,
+    archive_location text,
+    archive_rows bigint,
+    archive_digest text,
+    CONSTRAINT ledger_periods_archived_with_its_files CHECK (((archived_at IS NULL) OR ((detached_at IS NOT NULL) AND (archive_location IS NOT NULL) AND (archive_rows IS NOT NULL) AND (archive_digest IS NOT NULL)))),
     CONSTRAINT ledger_periods_in_order CHECK ((starts_at < ends_at))
 );
 
@@ -2838,7 +2864,7 @@ ALTER TABLE core_api.ledger_periods OWNER TO migration_owner;
 -- Name: TABLE ledger_periods; Type: COMMENT; Schema: core_api; Owner: migration_owner
 --
 
-COMMENT ON TABLE core_api.ledger_periods IS 'The periods of the provenance ledgers, a row a partition: made ahead by core_api.make_ledger_periods_ahead() (the sweeper).';
+COMMENT ON TABLE core_api.ledger_periods IS 'The periods of the provenance ledgers, a row a partition: made ahead by core_api.make_ledger_periods_ahead() (the sweeper); archived past the retention horizon by the archive (its partition dropped, its row kept).';
 
 --
 -- Name: memberships; Type: TABLE; Schema: core_api; Owner: migration_owner
@@ -4868,6 +4894,13 @@ GRANT ALL ON FUNCTION core_api.account_workspace_connectors_created_at() TO well
 --
 
 REVOKE ALL ON FUNCTION core_api.account_workspace_connectors_parents_agree() FROM PUBLIC;
+
+--
+-- Name: FUNCTION archived_period_of(p_ledger text, p_id uuid); Type: ACL; Schema: core_api; Owner: migration_owner
+--
+
+REVOKE ALL ON FUNCTION core_api.archived_period_of(p_ledger text, p_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION core_api.archived_period_of(p_ledger text, p_id uuid) TO well_api;
 
 --
 -- Name: FUNCTION authenticate_key(); Type: ACL; Schema: core_api; Owner: migration_owner

@@ -27,6 +27,7 @@ from welldev.commands.options import (
     DB_PORT_VARIABLE,
     DEFAULT_DB_LISTEN,
     DEFAULT_DB_PORT,
+    archive_parser,
     operator_parser,
 )
 
@@ -42,6 +43,7 @@ COMMANDS = {
     "enqueue": "welldev.commands.aws:enqueue",
     "queue": "welldev.commands.aws:queue",
     "events": "welldev.commands.aws:events",
+    "archive": "welldev.commands.archive:main",
 }
 # The commands that end with the time they took (their own measure, from here to the end).
 TIMED = frozenset({"invoke", "keys", "operator", "enqueue"})
@@ -251,6 +253,7 @@ def parser() -> argparse.ArgumentParser:
         "keys", help="list every API key (never a secret); `wellapi operator` issues and revokes"
     )
     operator_parser(commands)
+    archive_parser(commands)
 
     enqueue = commands.add_parser(
         "enqueue", help="send messages to a local queue of the running server"

@@ -104,6 +104,8 @@ GRANT EXECUTE ON FUNCTION core_api.make_ledger_periods_ahead(p_period text, p_ah
 
 REVOKE ALL ON FUNCTION core_api.ledger_seconds_ahead() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION core_api.ledger_seconds_ahead() TO well_sync;
+REVOKE ALL ON FUNCTION core_api.archived_period_of(p_ledger text, p_id uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION core_api.archived_period_of(p_ledger text, p_id uuid) TO well_api;
 
 REVOKE ALL ON FUNCTION core_api.verified_person_pk() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION core_api.verified_person_pk() TO well_api;

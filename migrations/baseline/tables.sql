@@ -393,7 +393,18 @@ CREATE TABLE core_api.ledger_periods (
     ends_at timestamp with time zone NOT NULL,
     partition_name text NOT NULL UNIQUE,
     made_at timestamp with time zone DEFAULT now() NOT NULL,
+    -- The archive (wellapi.sync.archive): set when it starts to detach the partition, cleared
+    -- when a failure attaches it back; a period whose partition was dropped keeps its row, with
+    -- where its files are, how many rows they hold and their digest.
+    detached_at timestamp with time zone,
+    archived_at timestamp with time zone,
+    archive_location text,
+    archive_rows bigint,
+    archive_digest text,
     PRIMARY KEY (ledger, starts_at),
-    CONSTRAINT ledger_periods_in_order CHECK (starts_at < ends_at)
+    CONSTRAINT ledger_periods_in_order CHECK (starts_at < ends_at),
+    CONSTRAINT ledger_periods_archived_with_its_files CHECK (
+        archived_at IS NULL OR (detached_at IS NOT NULL AND archive_location IS NOT NULL
+                                AND archive_rows IS NOT NULL AND archive_digest IS NOT NULL))
 );
-COMMENT ON TABLE core_api.ledger_periods IS 'The periods of the provenance ledgers, a row a partition: made ahead by core_api.make_ledger_periods_ahead() (the sweeper).';
+COMMENT ON TABLE core_api.ledger_periods IS 'The periods of the provenance ledgers, a row a partition: made ahead by core_api.make_ledger_periods_ahead() (the sweeper); archived past the retention horizon by the archive (its partition dropped, its row kept).';

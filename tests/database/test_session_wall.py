@@ -20,6 +20,7 @@ import pytest
 
 from tests.support import tenancy as tn
 from tests.support.proven import SignedScope
+from wellapi.jsonapi.ids import id_at
 from wellapi.roles import API_ROLE, APP_ROLES, SYNC_ROLE
 from welldev import database as local_db
 from welldev.claims import claims
@@ -231,6 +232,15 @@ def _calls(w: tn.World) -> dict[str, tuple[str, dict[str, Any], dict[str, Any]]]
         "CAST(:read AS jsonb))",
         {"k": "k", "read": f'{{"rows": [[[2950, "{b.selection[1]}"]]], "created": false}}'},
         {"k": "k", "read": f'{{"rows": [[[2950, "{missing}"]]], "created": false}}'},
+    )
+    # The archived period of an id: the id's time alone decides, whoever's row it names (an id
+    # of the same millisecond that no row has).
+    ledger = "account_workspace_connectors"
+    row = b.provenance[ledger][1]
+    calls["core_api.archived_period_of(text,uuid)"] = (
+        "SELECT starts_at, ends_at FROM core_api.archived_period_of(:l, CAST(:id AS uuid))",
+        {"l": ledger, "id": str(row)},
+        {"l": ledger, "id": str(id_at(uuid.UUID(str(row)).int >> 80))},
     )
     return calls
 

@@ -9,7 +9,15 @@ from welldev import database
 from welldev.bench.config import Config, LargeSizes, PeriodSizes, Sizes
 
 # The databases a run makes, by the suffix of its ``database_prefix``.
-SUFFIXES = ("", "_tenants_base", "_tenants_large", "_revocation_seed", "_revocation", "_feed")
+SUFFIXES = (
+    "",
+    "_tenants_base",
+    "_tenants_large",
+    "_revocation_seed",
+    "_revocation",
+    "_feed",
+    "_archive",
+)
 
 
 def tiny(cold_function: str = "AccountWorkspaceConnectorsRetrieveFunction") -> Config:
@@ -56,6 +64,7 @@ def tiny(cold_function: str = "AccountWorkspaceConnectorsRetrieveFunction") -> C
         diagnose="always",
         build=False,
         revocation_rows=2_000,
+        archive_rows=2_000,
         revocation_baseline_seconds=0.5,
         feed_records=3_000,
         feed_small_records=300,

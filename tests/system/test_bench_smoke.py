@@ -145,6 +145,8 @@ RATIOS = (
     "periods.account_workspace_connectors.default.cpu",
     "periods.account_workspace_connectors.retrieve_include.cpu",
     "periods.sync",
+    "archive.detach_drop.time",
+    "archive.detach_drop.wal",
     "large.pages.number_deep",
     "large.sync.slowdown",
     "large.big.people_workspace_connectors.cursor_deep",

@@ -76,6 +76,8 @@ class Config:
     # The revocation phase: the revoked connector's rows, and how long the other tenant's
     # traffic runs alone first.
     revocation_rows: int = 10_000_000
+    # The archive phase: the rows of each of the two periods (one deleted, one detached).
+    archive_rows: int = 1_000_000
     revocation_baseline_seconds: float = 10.0
     # The feed phase: the big and the small workspace's change records, and the requests
     # timed of each case at each size.

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from wellapi.roles import API_ROLE
 from welldev import bench, database
+from welldev.bench.archive import measure_archive
 from welldev.bench.cold_start import diagnose_cold, measure_cold
 from welldev.bench.config import EMBEDDED_SETTINGS, LOCAL_DIR, Config
 from welldev.bench.databases import BenchDatabase, prepare_database, remove_created_rows
@@ -57,6 +58,7 @@ TITLES = {
     "memory": "memory: one process serving {c.memory_requests:,} Retrieve requests",
     "large": "large tenants: every read shape at {c.large_tenants.rows:,} rows against 10,000",
     "periods": "ledger periods: {c.periods.rows:,} rows in one period, a year's, a quarter's",
+    "archive": "archive: a period of {c.archive_rows:,} rows detached and dropped, or deleted",
     "revocation": "revocation of {c.revocation_rows:,} rows while another tenant syncs",
     "feed": "changes feed: {c.feed_records:,} records against {c.feed_small_records:,}",
 }
@@ -108,6 +110,7 @@ def _phases(
         "memory": lambda: measure_memory(report, built, bench(), c),
         "large": lambda: measure_large(report, server, c),
         "periods": lambda: measure_periods(report, server, c),
+        "archive": lambda: measure_archive(report, server, c),
         "revocation": lambda: measure_revocation(report, server, c),
         "feed": lambda: measure_feed(report, server, c),
     }

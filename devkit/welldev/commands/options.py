@@ -5,6 +5,7 @@ line imports it."""
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 CORS_PARAMETER = "CorsOrigins"
 CORS_ORIGINS_VARIABLE = "WELLAPI_CORS_ORIGINS"
@@ -68,3 +69,27 @@ def operator_parser(
         for flag, member, required in operator_options(name):
             action.add_argument(flag, dest=member, required=required, metavar=member.upper())
     return operator
+
+
+def archive_parser(commands: Any) -> None:
+    """The ``archive`` command and its two."""
+    archive = commands.add_parser("archive", help="the ledger archive: run it, read a period back")
+    steps = archive.add_subparsers(dest="step", required=True, metavar="step")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--bucket", required=True, help="the archive's S3 bucket")
+    common.add_argument("--root", default="ledgers/", help="its key prefix (default: ledgers/)")
+    run_step = steps.add_parser(
+        "run", parents=[common], help="archive the periods past the horizon, as the owner"
+    )
+    run_step.add_argument(
+        "--retention-days",
+        type=int,
+        required=True,
+        metavar="DAYS",
+        help="archive the periods that ended at least DAYS ago (0: none)",
+    )
+    read_step = steps.add_parser(
+        "read", parents=[common], help="print an archived period's rows, as JSON lines"
+    )
+    read_step.add_argument("ledger", help="e.g. account_workspace_connectors")
+    read_step.add_argument("period", metavar="YYYY-MM-DD", help="the day the period starts")

@@ -102,6 +102,13 @@ ERROR_CODES: dict[str, ErrorCode] = {
         " following it would skip that record. Start again without a cursor (docs/changes.md,"
         " Retention).",
     ),
+    "PERIOD_ARCHIVED": ErrorCode(
+        410,
+        "Gone",
+        "A ledger id whose period the archive took (docs/archive.md): the rows of that period"
+        " left the database for the deployment's archive, so no request reads or changes them"
+        " (`meta.period` gives its bounds). Whether such a row existed is not known here.",
+    ),
     "INVALID_FILTER": ErrorCode(
         400,
         "Invalid query parameter",
@@ -524,6 +531,14 @@ class Gone(ApiError):
     status = 410
     code = "CURSOR_EXPIRED"
     title = "Cursor expired"
+
+
+class PeriodArchived(ApiError):
+    """A ledger id whose period was archived (``PERIOD_ARCHIVED``)."""
+
+    status = 410
+    code = "PERIOD_ARCHIVED"
+    title = "Gone"
 
 
 class DatabaseUnavailable(ApiError):

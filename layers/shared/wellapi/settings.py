@@ -84,6 +84,9 @@ class Settings:
     # how many periods after now the sweep function keeps made (wellapi.sync.periods).
     ledger_period: str = "year"
     ledger_periods_ahead: int = 1
+    # How many days after its end a ledger period is archived (docs/archive.md; 0: never). The
+    # API asks whether an id's period is archived only for an id older than that.
+    ledger_retention_days: int = 0
 
     def __post_init__(self) -> None:
         problems = [p for p in self._problems() if p]
@@ -97,6 +100,7 @@ class Settings:
             _within("DB_RETRY_AFTER_SECONDS", self.db_retry_after_seconds, 1, 3600),
             _within("AUTH_CACHE_SECONDS", self.auth_cache_seconds, 0, 300),
             _within("LEDGER_PERIODS_AHEAD", self.ledger_periods_ahead, 1, 3),
+            _within("LEDGER_RETENTION_DAYS", self.ledger_retention_days, 0, 36500),
             None
             if self.ledger_period in LEDGER_PERIODS
             else f"LEDGER_PERIOD must be one of {', '.join(LEDGER_PERIODS)}, "

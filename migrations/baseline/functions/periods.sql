@@ -146,3 +146,18 @@ CREATE FUNCTION core_api.ledger_seconds_ahead() RETURNS double precision
                                          - now()), 0))::double precision
     FROM well_private.change_types c WHERE c.record_type IS NOT NULL
 $$;
+
+CREATE FUNCTION core_api.archived_period_of(p_ledger text, p_id uuid)
+    RETURNS TABLE(starts_at timestamp with time zone, ends_at timestamp with time zone)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+  -- The period of p_ledger that a version 7 id's time falls in, when the archive took it
+  -- (or is taking it: detached): what a request for an id no longer served is answered with,
+  -- 410 PERIOD_ARCHIVED (docs/archive.md). None for an id of another version, whose bits name
+  -- no time. Whether such a row existed is not known, so nothing of any tenant is told.
+  SELECT p.starts_at, p.ends_at FROM core_api.ledger_periods p
+   WHERE p.ledger = p_ledger AND p.detached_at IS NOT NULL
+     AND substr(p_id::text, 15, 1) = '7'
+     AND p.starts_at <= core_api.uuid_time(p_id) AND core_api.uuid_time(p_id) < p.ends_at
+$$;

@@ -14,24 +14,28 @@ route (the template, the OpenAPI document, the tests); no function imports it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
+from uuid import UUID
 
-from wellapi.errors import NotFound
+from wellapi.errors import ApiError, NotFound, PeriodArchived
 from wellapi.http.principal import check_scope
 from wellapi.http.request import ParsedRequest, RequestSpec
 from wellapi.http.response import Response
 from wellapi.jsonapi import CURSOR_PROFILE, MEDIA_TYPE
 from wellapi.jsonapi.document import Linker, ObjectWriter, document_values
+from wellapi.jsonapi.ids import time_of
 from wellapi.jsonapi.query import ReadQuery
 from wellapi.resources import Resource
+from wellapi.settings import get_settings
 from wellapi.sqltext.statements import read_template, total_template
 from wellapi.store import connections
 from wellapi.store.rows import ReadRow
 from wellapi.store.shapes import ReadShape, read_params
-from wellapi.store.sql import Script, ScriptPart
+from wellapi.store.sql import Script, ScriptPart, Statement
 
 Run = Callable[[ParsedRequest], Response]
 
@@ -46,6 +50,12 @@ COLLECTION_MEDIA_TYPE = f'{MEDIA_TYPE}; profile="{CURSOR_PROFILE}"'
 READ_PART = "read"
 # A List's total, counted in the same script.
 TOTAL_PART = "total"
+# The archived period a ledger id's time falls in (docs/archive.md): one row, NULLs for none.
+ARCHIVED_PART = "archived"
+ARCHIVED_PERIOD = Statement(
+    "SELECT p.starts_at, p.ends_at FROM (SELECT) AS one LEFT JOIN "
+    "core_api.archived_period_of(%(ledger)s::text, %(id)s::uuid) AS p ON true"
+)
 
 
 @dataclass(frozen=True)
@@ -77,14 +87,19 @@ def fetch(request: ParsedRequest, params: dict[str, Any], *, single: bool) -> li
 def fetch_page(request: ParsedRequest, params: dict[str, Any]) -> tuple[list[ReadRow], int]:
     """A List's rows and its total counted up to ``params["total_limit"]``: the scope
     statement, the total and the page in one script, one round trip."""
-    rows, total = _fetch(request, params, single=False, total=True)
+    rows, total, _ = _fetch(request, params, single=False, total=True)
     assert total is not None
     return rows, total
 
 
 def _fetch(
-    request: ParsedRequest, params: dict[str, Any], *, single: bool, total: bool
-) -> tuple[list[ReadRow], int | None]:
+    request: ParsedRequest,
+    params: dict[str, Any],
+    *,
+    single: bool,
+    total: bool,
+    extra: Sequence[ScriptPart] = (),
+) -> tuple[list[ReadRow], int | None, dict[str, list[list[Any]]]]:
     principal = request.principal
     shape = ReadShape.of(
         request.resource, request.query, single=single, service=principal.is_service
@@ -93,12 +108,12 @@ def _fetch(
     parts = [principal.scope_part()]
     if total:
         parts.append(ScriptPart(TOTAL_PART, total_template(shape).bind(params), "one"))
-    parts.append(ScriptPart(READ_PART, template.bind(params), "rows"))
+    parts += [*extra, ScriptPart(READ_PART, template.bind(params), "rows")]
     request_script = Script(tuple(parts))
     answer = request_script.split(connections.read(request_script.statements, principal.prove))
     check_scope(answer, request.query.workspace_parameter, path=request.path_workspace is not None)
     counted = int(answer[TOTAL_PART][0][0]) if total else None
-    return layout.rows(answer[READ_PART], object_writer(request)), counted
+    return layout.rows(answer[READ_PART], object_writer(request)), counted, answer
 
 
 def page_link(request: ParsedRequest, replace: dict[str, str]) -> str:
@@ -131,7 +146,41 @@ def document_params(request: ParsedRequest, query: ReadQuery | None = None) -> d
 def read_one(request: ParsedRequest) -> ReadRow:
     """The row the path's id names, as the request's query reads it."""
     row_id = request.row_id
-    rows = fetch(request, read_params(request.query, row_id=row_id), single=True)
+    params = read_params(request.query, row_id=row_id)
+    extra = archived_part(request.resource, row_id)
+    rows, _, answer = _fetch(request, params, single=True, total=False, extra=extra)
     if not rows:
-        raise NotFound(f"No {request.resource.type} with id {row_id}.")
+        raise missing(answer, f"No {request.resource.type} with id {row_id}.")
     return rows[0]
+
+
+def archived_part(resource: Resource, row_id: UUID | None) -> list[ScriptPart]:
+    """In the request's own script, whether the archive took the period of a ledger id: only
+    for an id older than the deployment's retention (``LEDGER_RETENTION_DAYS``), the only ids
+    it can have taken, so a request of any other costs nothing more."""
+    days = get_settings().ledger_retention_days
+    at = time_of(row_id) if resource.time_ordered_id and row_id is not None else None
+    if days <= 0 or at is None or at >= datetime.now(UTC) - timedelta(days=days):
+        return []
+    statement = ARCHIVED_PERIOD.bind({"ledger": resource.table.name, "id": str(row_id)})
+    return [ScriptPart(ARCHIVED_PART, statement, "one")]
+
+
+def missing(answer: dict[str, list[list[Any]]], detail: str) -> ApiError:
+    """What an id no row answers is: 404, or 410 ``PERIOD_ARCHIVED`` when the request's
+    ``archived_part`` found its period archived. The same for every caller: the rows are
+    gone, so whether one existed, and whose, is not known."""
+    ((starts, ends),) = answer.get(ARCHIVED_PART) or [[None, None]]
+    if starts is None:
+        return NotFound(detail)
+    period = {"starts_at": _api_instant(starts), "ends_at": _api_instant(ends)}
+    return PeriodArchived(
+        f"The period of this id, from {period['starts_at']} to {period['ends_at']}, is "
+        "archived: its rows are no longer served.",
+        meta={"period": period},
+    )
+
+
+def _api_instant(moment: datetime) -> str:
+    """An instant as the API writes one (``created_at``'s form, in UTC)."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

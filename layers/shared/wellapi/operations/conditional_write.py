@@ -36,7 +36,7 @@ from wellapi.http.response import Response, document_response
 from wellapi.jsonapi.document import resource_document
 from wellapi.jsonapi.ids import new_id
 from wellapi.jsonapi.query import ReadQuery
-from wellapi.operations import document_params, linker, object_writer
+from wellapi.operations import archived_part, document_params, linker, missing, object_writer
 from wellapi.resources import Resource
 from wellapi.resources.changes import ResourceDocument, WriteKind
 from wellapi.resources.conditions import constant, qualified, slot
@@ -74,13 +74,17 @@ def may_write(resource: Resource, principal: Principal) -> None:
         raise Forbidden(f"{resource.type} rows are written by the connector sync pipeline only.")
 
 
+class TargetNotFound(NotFound):
+    """The row the path's id names is not there for the caller (``missing`` says how)."""
+
+
 def _raise_for(row: list[Any], plan: WritePlan, kind: WriteKind, resource: Resource) -> bool:
     """Turn the outcome row into the first failed rule's error; return whether it created."""
     outcome = WriteOutcome.read(
         kind, plan.outcome, row, relationships=plan.relationships, checks=plan.checks
     )
     if not outcome.found_target:
-        raise NotFound(f"No {resource.type} here with that id.")
+        raise TargetNotFound(f"No {resource.type} here with that id.")
     for name in plan.relationships:
         if not outcome.found[name]:
             raise NotFound(
@@ -197,6 +201,8 @@ def run_write(
     if keyed is not None:
         parts.append(idempotency.claim_part(keyed.key, keyed.fingerprint))
     parts.append(ScriptPart(WRITE_PART, plan.template.bind(params), "one"))
+    if shape.kind != "create":
+        parts += archived_part(request.resource, params.get("row_id"))
     if client_id is not None:
         parts.append(client_id_part(request, client_id))
     layout = writer = None
@@ -236,7 +242,10 @@ def run_write(
             # The write ran in no scope and wrote nothing: the first answer stands.
             return Written(claim.status == 201, idempotency.decoded(claim.rows, layout), True)
     (outcome,) = answer[WRITE_PART]
-    created = _raise_for(outcome, plan, shape.kind, request.resource)
+    try:
+        created = _raise_for(outcome, plan, shape.kind, request.resource)
+    except TargetNotFound as error:
+        raise missing(answer, error.detail) from None
     if layout is None:
         return Written(created, [])
     if plan.answer is not None:

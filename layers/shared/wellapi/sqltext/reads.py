@@ -227,6 +227,12 @@ def id_range(id_column: str, operator: str, value: str) -> str:
     return f"{id_column} {way} core_api.uuid_floor({value} + {shift})"
 
 
+# No id is more than a day after now: a client's is made now (a minute ahead at most,
+# ``wellapi.jsonapi.ids.CLIENT_ID_AHEAD``), the database's is its clock's. A List's bound on it
+# prunes the periods made ahead, which hold no row yet, when its plan starts.
+NOT_AHEAD = "core_api.uuid_floor(now() + interval '1 day')"
+
+
 def _enum_filter(resource: Resource, shape: ReadShape, alias: str) -> list[str]:
     walk = resource.default_walk
     if walk is None or walk.indexed_enum is None or not shape.enum_values:
@@ -260,6 +266,8 @@ def row_filters(shape: ReadShape, alias: str) -> list[str]:
         )
     if shape.cursor is not None:
         conditions.append(after_cursor(shape, alias))
+    if resource.time_ordered_id and not shape.single:
+        conditions.append(f"{alias}.{resource.id_column} < {NOT_AHEAD}")
     return conditions
 
 
