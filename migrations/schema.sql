@@ -193,6 +193,22 @@ $$;
 ALTER FUNCTION core_api.account_workspace_connectors_parents_agree() OWNER TO migration_owner;
 
 --
+-- Name: archived_before(text); Type: FUNCTION; Schema: core_api; Owner: migration_owner
+--
+
+CREATE FUNCTION core_api.archived_before(p_ledger text) RETURNS timestamp with time zone
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+  -- The end of p_ledger's newest archived (or detached) period, NULL for none: a List covers
+  -- the rows created from then on, and says so (meta.archived_before; docs/archive.md).
+  SELECT max(p.ends_at) FROM core_api.ledger_periods p
+   WHERE p.ledger = p_ledger AND p.detached_at IS NOT NULL
+$$;
+
+ALTER FUNCTION core_api.archived_before(p_ledger text) OWNER TO migration_owner;
+
+--
 -- Name: archived_period_of(text, uuid); Type: FUNCTION; Schema: core_api; Owner: migration_owner
 --
 
@@ -4894,6 +4910,13 @@ GRANT ALL ON FUNCTION core_api.account_workspace_connectors_created_at() TO well
 --
 
 REVOKE ALL ON FUNCTION core_api.account_workspace_connectors_parents_agree() FROM PUBLIC;
+
+--
+-- Name: FUNCTION archived_before(p_ledger text); Type: ACL; Schema: core_api; Owner: migration_owner
+--
+
+REVOKE ALL ON FUNCTION core_api.archived_before(p_ledger text) FROM PUBLIC;
+GRANT ALL ON FUNCTION core_api.archived_before(p_ledger text) TO well_api;
 
 --
 -- Name: FUNCTION archived_period_of(p_ledger text, p_id uuid); Type: ACL; Schema: core_api; Owner: migration_owner

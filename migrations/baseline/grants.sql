@@ -106,6 +106,8 @@ REVOKE ALL ON FUNCTION core_api.ledger_seconds_ahead() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION core_api.ledger_seconds_ahead() TO well_sync;
 REVOKE ALL ON FUNCTION core_api.archived_period_of(p_ledger text, p_id uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION core_api.archived_period_of(p_ledger text, p_id uuid) TO well_api;
+REVOKE ALL ON FUNCTION core_api.archived_before(p_ledger text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION core_api.archived_before(p_ledger text) TO well_api;
 
 REVOKE ALL ON FUNCTION core_api.verified_person_pk() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION core_api.verified_person_pk() TO well_api;

@@ -399,6 +399,22 @@ def test_an_archived_id_is_410_on_every_route_for_every_caller(db, conn, bucket)
         )
 
 
+@pytest.mark.usefixtures("retention")
+def test_a_list_says_where_the_rows_it_keeps_begin(db, conn, bucket):
+    t = fill(conn, LEDGERS[0], 2021, 2)
+
+    with functions_connected_as(db, API_ROLE):
+        before = rf.read(LEDGERS[0], t.claims("member"))
+        run(db, bucket)
+        after = rf.read(LEDGERS[0], t.claims("member"))
+        other = rf.read("workspace_providers", t.claims("member"))
+
+    assert before.json["meta"]["archived_before"] is None
+    assert after.json["meta"] == {"total": 2, "count": 2, "archived_before": "2021-01-01T00:00:00Z"}
+    assert rf.ids(after) == rf.ids(before)
+    assert "archived_before" not in other.json["meta"]
+
+
 def test_an_id_younger_than_the_retention_is_not_asked_about(db, conn, bucket, monkeypatch):
     """Without a retention (the default) no id can be archived: the API never asks, and a
     missing id is 404 in one message of its usual statements."""
@@ -414,6 +430,11 @@ def test_an_id_younger_than_the_retention_is_not_asked_about(db, conn, bucket, m
     assert w.error(reply, 404)["code"] == "NOT_FOUND"
     (request,) = rf.requests_of(queries)
     assert "archived_period_of" not in request.statements
+
+    with functions_connected_as(db, API_ROLE):
+        listed = rf.read(ledger, t.claims("member"))
+    assert listed.json["meta"]["archived_before"] is None
+    assert "archived_before" not in rf.requests_of(queries)[-1].statements
 
 
 @pytest.mark.usefixtures("retention")

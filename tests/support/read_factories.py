@@ -394,3 +394,9 @@ def error(reply: Reply, status: int, parameter: str | None = None) -> dict[str, 
 def follow(link: str) -> str:
     """The query string of a pagination link, to request it again."""
     return urlsplit(link).query
+
+
+def list_meta(resource: str, **counts: Any) -> dict[str, Any]:
+    """A List's ``meta`` of ``counts``: a ledger's says where its kept rows begin too (none
+    archived here)."""
+    return counts | ({"archived_before": None} if resource in PROVENANCE else {})

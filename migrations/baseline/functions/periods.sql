@@ -161,3 +161,13 @@ CREATE FUNCTION core_api.archived_period_of(p_ledger text, p_id uuid)
      AND substr(p_id::text, 15, 1) = '7'
      AND p.starts_at <= core_api.uuid_time(p_id) AND core_api.uuid_time(p_id) < p.ends_at
 $$;
+
+CREATE FUNCTION core_api.archived_before(p_ledger text) RETURNS timestamp with time zone
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+  -- The end of p_ledger's newest archived (or detached) period, NULL for none: a List covers
+  -- the rows created from then on, and says so (meta.archived_before; docs/archive.md).
+  SELECT max(p.ends_at) FROM core_api.ledger_periods p
+   WHERE p.ledger = p_ledger AND p.detached_at IS NOT NULL
+$$;

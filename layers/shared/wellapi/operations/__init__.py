@@ -52,6 +52,9 @@ READ_PART = "read"
 TOTAL_PART = "total"
 # The archived period a ledger id's time falls in (docs/archive.md): one row, NULLs for none.
 ARCHIVED_PART = "archived"
+# The end of a ledger's newest archived period (NULL for none): where its Lists begin.
+ARCHIVED_BEFORE_PART = "archived_before"
+ARCHIVED_BEFORE = Statement("SELECT core_api.archived_before(%(ledger)s::text)")
 ARCHIVED_PERIOD = Statement(
     "SELECT p.starts_at, p.ends_at FROM (SELECT) AS one LEFT JOIN "
     "core_api.archived_period_of(%(ledger)s::text, %(id)s::uuid) AS p ON true"
@@ -84,12 +87,27 @@ def fetch(request: ParsedRequest, params: dict[str, Any], *, single: bool) -> li
     return _fetch(request, params, single=single, total=False)[0]
 
 
-def fetch_page(request: ParsedRequest, params: dict[str, Any]) -> tuple[list[ReadRow], int]:
-    """A List's rows and its total counted up to ``params["total_limit"]``: the scope
-    statement, the total and the page in one script, one round trip."""
-    rows, total, _ = _fetch(request, params, single=False, total=True)
+@dataclass(frozen=True)
+class Page:
+    """A List's rows, its total counted up to ``params["total_limit"]``, and for a ledger
+    whose deployment archives, the end of its newest archived period (``archived_before``)."""
+
+    rows: list[ReadRow]
+    total: int
+    archived_before: str | None = None
+
+
+def fetch_page(request: ParsedRequest, params: dict[str, Any]) -> Page:
+    """A List's page: the scope statement, the total, the archive's bound (a ledger's, when
+    the deployment archives) and the page in one script, one round trip."""
+    resource = request.resource
+    archives = resource.time_ordered_id and get_settings().ledger_retention_days > 0
+    bound = ARCHIVED_BEFORE.bind({"ledger": resource.table.name})
+    extra = [ScriptPart(ARCHIVED_BEFORE_PART, bound, "one")] if archives else []
+    rows, total, answer = _fetch(request, params, single=False, total=True, extra=extra)
     assert total is not None
-    return rows, total
+    ((before,),) = answer.get(ARCHIVED_BEFORE_PART) or [[None]]
+    return Page(rows, total, None if before is None else _api_instant(before))
 
 
 def _fetch(

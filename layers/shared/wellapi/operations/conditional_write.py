@@ -109,6 +109,18 @@ def _raise_for(row: list[Any], plan: WritePlan, kind: WriteKind, resource: Resou
     return outcome.created
 
 
+def _judged(
+    answer: dict[str, list[list[Any]]], plan: WritePlan, kind: WriteKind, resource: Resource
+) -> bool:
+    """``_raise_for`` on the write's outcome row, a missing target told as ``missing`` says
+    (410 for an id of an archived period, whose check rode in the script)."""
+    (outcome,) = answer[WRITE_PART]
+    try:
+        return _raise_for(outcome, plan, kind, resource)
+    except TargetNotFound as error:
+        raise missing(answer, error.detail) from None
+
+
 def _errors(answers: Iterable[ApiError | ErrorList]) -> list[ApiError]:
     errors: list[ApiError] = []
     for answer in answers:
@@ -242,10 +254,7 @@ def run_write(
             # The write ran in no scope and wrote nothing: the first answer stands.
             return Written(claim.status == 201, idempotency.decoded(claim.rows, layout), True)
     (outcome,) = answer[WRITE_PART]
-    try:
-        created = _raise_for(outcome, plan, shape.kind, request.resource)
-    except TargetNotFound as error:
-        raise missing(answer, error.detail) from None
+    created = _judged(answer, plan, shape.kind, request.resource)
     if layout is None:
         return Written(created, [])
     if plan.answer is not None:

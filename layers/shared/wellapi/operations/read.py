@@ -14,6 +14,7 @@ from wellapi.operations import (
     COLLECTION_MEDIA_TYPE,
     WORKSPACE_PROVIDERS_ROUTE,
     Operation,
+    Page,
     fetch_page,
     page_link,
     read_one,
@@ -35,12 +36,11 @@ def retrieve_row(request: ParsedRequest) -> Response:
     return document_response(200, resource_document(read_one(request), request.query, request.url))
 
 
-def _total_and_rows(request: ParsedRequest) -> tuple[int, list[ReadRow]]:
+def _page(request: ParsedRequest) -> Page:
     """The List's total, counted to one past ``TOTAL_BOUND`` at most, and its page's rows
     (one more than the page when more lie ahead)."""
     params = read_params(request.query) | {"total_limit": TOTAL_BOUND + 1}
-    rows, total = fetch_page(request, params)
-    return total, rows
+    return fetch_page(request, params)
 
 
 def _cursor_parameter(query: ReadQuery, row: ReadRow, *, backward: bool) -> dict[str, str]:
@@ -90,7 +90,8 @@ def _number_links(request: ParsedRequest, rows: list[ReadRow], has_more: bool, t
 
 def list_rows(request: ParsedRequest) -> Response:
     query = request.query
-    total, rows = _total_and_rows(request)
+    page = _page(request)
+    total, rows = page.total, page.rows
     has_more = len(rows) > query.page_size
     rows = rows[: query.page_size]
     if query.before is not None:
@@ -101,9 +102,15 @@ def list_rows(request: ParsedRequest) -> Response:
         pages = _cursor_links(request, rows, has_more)
     links: Links = {"self": request.url, **pages}
     # The platform's counts: how many rows this page holds, and the List's pages in all.
-    meta: dict[str, int | bool] = {"total": min(total, TOTAL_BOUND), "count": len(rows)}
+    meta: dict[str, int | bool | str | None] = {
+        "total": min(total, TOTAL_BOUND),
+        "count": len(rows),
+    }
     if total > TOTAL_BOUND:
         meta["total_is_lower_bound"] = True
+    if request.resource.time_ordered_id:
+        # Where the ledger's kept rows begin: before it, the archive holds them (or none).
+        meta["archived_before"] = page.archived_before
     document = collection_document(rows, query, links, meta)
     return document_response(200, document, media_type=COLLECTION_MEDIA_TYPE)
 
