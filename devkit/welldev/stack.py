@@ -185,6 +185,7 @@ PARAMETERS: dict[str, str | None] = {
     "MigrationDbUser": None,
     "LogLevel": "INFO",
     "CorsOrigins": "",
+    "LedgerRetentionDays": "0",
 }
 # Every function's variables (the Globals'); a function's own are added to them.
 GLOBAL_ENVIRONMENT: dict[str, Value] = {
@@ -203,6 +204,9 @@ GLOBAL_ENVIRONMENT: dict[str, Value] = {
     # only overrides variables the template declares (.local/sam-env.json, make run).
     "DATABASE_URL": "",
     "DATABASE_READER_URL": "",
+    # How long after its end a ledger period is archived (0: never): the API asks whether an
+    # id's period is archived only for an id older than that (docs/archive.md).
+    "LEDGER_RETENTION_DAYS": Ref("LedgerRetentionDays"),
 }
 
 # What the scheduled functions log in as beside their own role, to heal the others
