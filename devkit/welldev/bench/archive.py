@@ -54,12 +54,18 @@ def _build(server: database.LocalDatabase, name: str, rows: int) -> database.Loc
     return db
 
 
-def _costs(conn: pg8000.native.Connection, statements: list[str]) -> tuple[float, float]:
-    """Seconds and WAL bytes of ``statements``, each sent on its own (autocommit)."""
+def _costs(
+    conn: pg8000.native.Connection, statements: list[str], each: list[float] | None = None
+) -> tuple[float, float]:
+    """Seconds and WAL bytes of ``statements``, each sent on its own (autocommit); each one's
+    seconds appended to ``each``."""
     (start,) = one(conn, "SELECT pg_current_wal_insert_lsn()")
     began = time.perf_counter()
     for statement in statements:
+        sent = time.perf_counter()
         conn.run(statement)
+        if each is not None:
+            each.append(time.perf_counter() - sent)
     seconds = time.perf_counter() - began
     (wal,) = one(conn, "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), :s)", s=start)
     return seconds, float(wal)
@@ -96,14 +102,22 @@ def measure_archive(report: Report, server: database.LocalDatabase, config: Conf
             ],
         )
         partition, _, _ = _period(conn, YEARS[1])
+        (size,) = one(conn, f"SELECT pg_total_relation_size('core_api.{partition}')")
+        steps: list[float] = []
         archive = _costs(
             conn,
             [
                 f"ALTER TABLE core_api.{LEDGER} DETACH PARTITION core_api.{partition} CONCURRENTLY",
                 f"DROP TABLE core_api.{partition}",
             ],
+            steps,
         )
     _report(report, rows, int(deleted), delete, archive)
+    report.details["archive"] |= {
+        "detach_seconds": round(steps[0], 4),
+        "drop_seconds": round(steps[1], 4),
+        "partition_bytes": int(size),
+    }
     database.drop_database(server, db.name)
 
 

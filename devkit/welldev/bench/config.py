@@ -20,8 +20,10 @@ class LargeSizes:
     rows: int  # the big tenant's account ledger rows in the large database
     base_rows: int = 10_000
     small_rows: int = 10_000
-    iterations: int = 40
-    rounds: int = 4
+    # Each shape's calls on each database, in rounds taking turns: a ratio of medians of fewer
+    # than a hundred calls moved by 0.2x from run to run on this project's bench machine.
+    iterations: int = 160
+    rounds: int = 8
     warmup: int = 2
     sync_batches: int = 6
     sync_ids: int = 1_000  # record ids per message (databases.RECORDS accounts at least)
@@ -34,8 +36,10 @@ class PeriodSizes:
     rows: int  # the big tenant's account ledger rows, over ``years``
     years: int = 5
     small_rows: int = 10_000
-    iterations: int = 40
-    rounds: int = 4
+    # Each shape's calls on each database, in rounds taking turns: a ratio of medians of fewer
+    # than a hundred calls moved by 0.2x from run to run on this project's bench machine.
+    iterations: int = 160
+    rounds: int = 8
     # A named statement is planned for its values five times, then keeps its generic plan.
     warmup: int = 6
     sync_batches: int = 6
@@ -76,8 +80,9 @@ class Config:
     # The revocation phase: the revoked connector's rows, and how long the other tenant's
     # traffic runs alone first.
     revocation_rows: int = 10_000_000
-    # The archive phase: the rows of each of the two periods (one deleted, one detached).
-    archive_rows: int = 1_000_000
+    # The archive phase: the rows of each of the two periods (one deleted, one detached): a
+    # year of a mid-sized deployment (docs/performance.md's large workspace adds 36,000,000).
+    archive_rows: int = 5_000_000
     revocation_baseline_seconds: float = 10.0
     # The feed phase: the big and the small workspace's change records, and the requests
     # timed of each case at each size.
