@@ -242,6 +242,12 @@ def _calls(w: tn.World) -> dict[str, tuple[str, dict[str, Any], dict[str, Any]]]
         {"l": ledger, "id": str(row)},
         {"l": ledger, "id": str(id_at(uuid.UUID(str(row)).int >> 80))},
     )
+    # Where a ledger's kept rows begin: of the ledger, no tenant's (a ledger no tenant has).
+    calls["core_api.archived_before(text)"] = (
+        "SELECT core_api.archived_before(:l)",
+        {"l": ledger},
+        {"l": "no_workspace_connectors"},
+    )
     return calls
 
 

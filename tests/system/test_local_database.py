@@ -175,6 +175,7 @@ STARTING_THE_SERVER = (
     ],
     ["event", "-t", TEMPLATE, "WorkspaceProvidersListFunction"],
     ["run", "-t", TEMPLATE, "--port", "0", "--db-port", "0"],
+    ["archive", "run", "--bucket", "any", "--retention-days", "1"],
 )
 
 

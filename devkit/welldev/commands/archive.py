@@ -19,9 +19,11 @@ import boto3
 from botocore.exceptions import ClientError
 
 from welldev import database
+from welldev.commands import local_database
 from welldev.commands.local_database import admin_connection
 
-USAGE_ERRORS = (ValueError,)
+# The database's refusals (another major serving, a revision unknown), and a bad period.
+USAGE_ERRORS = (*local_database.USAGE_ERRORS, ValueError)
 
 
 def _bucket(name: str) -> Any:
