@@ -415,17 +415,23 @@ def test_a_list_says_where_the_rows_it_keeps_begin(db, conn, bucket):
     assert "archived_before" not in other.json["meta"]
 
 
+def one_row_archived(db: Any, conn: Connection, bucket: files.Bucket) -> tuple[f.Tenant, str]:
+    """A tenant and the id of its one row of 2020, that period archived."""
+    t = fill(conn, LEDGERS[0], 2020, 1)
+    (row,) = rows_of(conn, LEDGERS[0], 2020)
+    run(db, bucket)
+    return t, row[archive.ID_COLUMNS[LEDGERS[0]]]
+
+
 def test_an_id_younger_than_the_retention_is_not_asked_about(db, conn, bucket, monkeypatch):
     """Without a retention (the default) no id can be archived: the API never asks, and a
     missing id is 404 in one message of its usual statements."""
     ledger = LEDGERS[0]
-    t = fill(conn, ledger, 2020, 1)
-    (row,) = rows_of(conn, ledger, 2020)
-    run(db, bucket)
+    t, row_id = one_row_archived(db, conn, bucket)
     queries = rf.record_queries(monkeypatch)
 
     with functions_connected_as(db, API_ROLE):
-        reply = rf.read(ledger, t.claims("member"), row_id=row["account_workspace_connector_id"])
+        reply = rf.read(ledger, t.claims("member"), row_id=row_id)
 
     assert w.error(reply, 404)["code"] == "NOT_FOUND"
     (request,) = rf.requests_of(queries)
@@ -439,14 +445,11 @@ def test_an_id_younger_than_the_retention_is_not_asked_about(db, conn, bucket, m
 
 @pytest.mark.usefixtures("retention")
 def test_the_archived_check_rides_in_the_requests_one_message(db, conn, bucket, monkeypatch):
-    ledger = LEDGERS[0]
-    t = fill(conn, ledger, 2020, 1)
-    (row,) = rows_of(conn, ledger, 2020)
-    run(db, bucket)
+    t, row_id = one_row_archived(db, conn, bucket)
     queries = rf.record_queries(monkeypatch)
 
     with functions_connected_as(db, API_ROLE):
-        archived(rf.read(ledger, t.claims("member"), row_id=row["account_workspace_connector_id"]))
+        archived(rf.read(LEDGERS[0], t.claims("member"), row_id=row_id))
 
     (request,) = rf.requests_of(queries)
     assert "archived_period_of" in request.statements

@@ -170,7 +170,10 @@ def attach_back(conn: Any, period: DuePeriod) -> None:
     _one(conn, MARK_ATTACHED, partition=period.partition)
 
 
-def columns_of(conn: Any, period: DuePeriod) -> list[files.Column]:
+Columns = list[files.Column]
+
+
+def columns_of(conn: Any, period: DuePeriod) -> Columns:
     rows = _one(conn, COLUMNS, partition=period.partition)
     return [files.Column.of(name, type_name) for name, type_name in rows]
 
@@ -220,10 +223,11 @@ def _pages(conn: Any, period: DuePeriod, columns: list[files.Column]) -> Iterato
         after = page[-1][at]
 
 
-def export(conn: Any, bucket: files.Bucket, place: files.Place, period: DuePeriod) -> int:
+def export(
+    conn: Any, bucket: files.Bucket, place: files.Place, period: DuePeriod, columns: Columns
+) -> int:
     """Step 2: the files written, those of an earlier attempt deleted first. Answers how many."""
     bucket.delete(bucket.keys(place.prefix))
-    columns = columns_of(conn, period)
     held: list[Any] = []
     written = 0
     for page in _pages(conn, period, columns):
@@ -239,10 +243,9 @@ def export(conn: Any, bucket: files.Bucket, place: files.Place, period: DuePerio
 
 
 def check_files(
-    conn: Any, bucket: files.Bucket, place: files.Place, period: DuePeriod
+    conn: Any, bucket: files.Bucket, place: files.Place, period: DuePeriod, columns: Columns
 ) -> files.Tally:
     """Step 3: the files' tally, equal to the partition's or ``FilesDiffer``."""
-    columns = columns_of(conn, period)
     kept = database_tally(conn, period, columns)
     written = files.tally_files(bucket, place, columns)
     if written != kept:
@@ -254,10 +257,14 @@ def check_files(
 
 
 def drop(
-    conn: Any, bucket: files.Bucket, place: files.Place, period: DuePeriod, tally: files.Tally
+    conn: Any,
+    bucket: files.Bucket,
+    place: files.Place,
+    period: DuePeriod,
+    columns: Columns,
+    tally: files.Tally,
 ) -> None:
     """Step 4: the manifest, then the period marked archived and its partition dropped."""
-    columns = columns_of(conn, period)
     files.write_manifest(
         bucket,
         place,
@@ -282,9 +289,10 @@ def archive_period(conn: Any, bucket: files.Bucket, root: str, period: DuePeriod
     place = files.Place.of(bucket.bucket, root, period.ledger, period.starts_at)
     try:
         detach(conn, period)
-        export(conn, bucket, place, period)
-        tally = check_files(conn, bucket, place, period)
-        drop(conn, bucket, place, period, tally)
+        columns = columns_of(conn, period)  # read once, for every step
+        export(conn, bucket, place, period, columns)
+        tally = check_files(conn, bucket, place, period, columns)
+        drop(conn, bucket, place, period, columns, tally)
     except BaseException:
         attach_back(conn, period)
         raise
